@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs moto's server (DynamoDB + SQS emulator, from PyPI) into .venv and starts it on a free
+# loopback port. Prints `export AWS_...` lines for `eval`; the server's pid is in .venv/moto.pid.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv="$root/.venv"
+if [ ! -x "$venv/bin/moto_server" ]; then
+  python3 -m venv "$venv" >&2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5' >&2
+fi
+port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$venv/moto.log" 2>&1 &
+echo $! >"$venv/moto.pid"
+for _ in $(seq 1 100); do
+  if curl -s -o /dev/null "http://127.0.0.1:$port/moto-api/"; then break; fi
+  sleep 0.1
+done
+curl -s -o /dev/null "http://127.0.0.1:$port/moto-api/" || { echo "moto did not start; see $venv/moto.log" >&2; exit 1; }
+cat <<OUT
+export AWS_ENDPOINT_URL=http://127.0.0.1:$port
+export AWS_ACCESS_KEY_ID=testing
+export AWS_SECRET_ACCESS_KEY=testing
+export AWS_REGION=us-east-1
+export AWS_DEFAULT_REGION=us-east-1
+OUT

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, lints, and every test on BOTH backends — the embedded
+# store/queue and DynamoDB/SQS (moto's server, started here on loopback). Nothing is skipped: the
+# AWS-backend tests fail loudly when no endpoint is configured.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== moto (DynamoDB + SQS emulator)"
+eval "$(scripts/moto.sh)"
+trap 'kill "$(cat .venv/moto.pid)" 2>/dev/null || true' EXIT
+echo "moto at $AWS_ENDPOINT_URL"
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+echo "== tests (embedded backend, plus the AWS seam suites against moto)"
+cargo test --workspace --all-features
+
+echo "== end-to-end tests on the AWS backend (DynamoDB + SQS on moto)"
+TENX_TEST_BACKEND=aws cargo test --test api

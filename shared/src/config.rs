@@ -1,0 +1,251 @@
+//! Settings from `TENX_*` environment variables, read once at start and validated.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+use crate::domain::CtxKeyring;
+
+/// Per-plan write limits (writes per minute per handle).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimits {
+    pub free: u32,
+    pub pro: u32,
+    pub business: u32,
+    /// Public conversion submissions per minute per handle (generous, against retry storms).
+    pub conversions: u32,
+    /// Handles on a paid plan: handle → plan name (`pro` | `business`).
+    pub plans: HashMap<String, String>,
+}
+
+impl RateLimits {
+    /// The write limit for a handle's plan.
+    pub fn writes_per_minute(&self, handle: &str) -> u32 {
+        match self.plans.get(handle).map(String::as_str) {
+            Some("pro") => self.pro,
+            Some("business") => self.business,
+            _ => self.free,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Host suffix of short links: `{handle}.{redirect_domain}/{slug}` (may carry a port locally).
+    pub redirect_domain: String,
+    /// `https` in production, `http` for the local server.
+    pub short_url_scheme: String,
+    pub jwt_hs256_secret: Option<Vec<u8>>,
+    pub jwt_rs256_public_key: Option<String>,
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
+    /// Signing keys for ctx tokens, first one active.
+    pub ctx_keys: String,
+    /// Attribution window = ctx token lifetime.
+    pub attribution_window: Duration,
+    /// How long the redirect path caches a link in-process.
+    pub link_cache_ttl: Duration,
+    pub rate_limits: RateLimits,
+    /// Idempotency keys are kept this long (365 days unless shortened for tests).
+    pub idempotency_retention: Duration,
+    /// Allow webhook endpoints on private/loopback addresses (local development only).
+    pub webhooks_allow_private: bool,
+    /// Base of the webhook retry schedule (5 s → 5, 10, 20, 40, 80 s).
+    pub webhook_retry_base: Duration,
+    /// Chain session signals expire after this long.
+    pub chain_session_ttl: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            redirect_domain: "localhost:8080".into(),
+            short_url_scheme: "https".into(),
+            jwt_hs256_secret: None,
+            jwt_rs256_public_key: None,
+            jwt_issuer: None,
+            jwt_audience: None,
+            ctx_keys: String::new(),
+            attribution_window: Duration::from_secs(90 * 86_400),
+            link_cache_ttl: Duration::from_secs(10),
+            rate_limits: RateLimits {
+                free: 60,
+                pro: 600,
+                business: 3000,
+                conversions: 6000,
+                plans: HashMap::new(),
+            },
+            idempotency_retention: Duration::from_secs(365 * 86_400),
+            webhooks_allow_private: false,
+            webhook_retry_base: Duration::from_secs(5),
+            chain_session_ttl: Duration::from_secs(30 * 86_400),
+        }
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse_var<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    var(name)
+        .map(|v| {
+            v.trim()
+                .parse::<T>()
+                .map_err(|e| anyhow::anyhow!("{name}={v}: {e}"))
+        })
+        .transpose()
+}
+
+fn parse_bool(name: &str) -> anyhow::Result<Option<bool>> {
+    match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(None),
+        Some("1" | "true" | "yes") => Ok(Some(true)),
+        Some("0" | "false" | "no") => Ok(Some(false)),
+        Some(other) => bail!("{name}={other}: expected true or false"),
+    }
+}
+
+impl Config {
+    /// Reads every `TENX_*` setting over the defaults. Secrets may be absent here when the local
+    /// server supplies generated ones; [`Config::validate`] checks the final result.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let mut c = Config::default();
+        if let Some(v) = var("TENX_REDIRECT_DOMAIN") {
+            c.redirect_domain = v.trim().to_ascii_lowercase();
+        }
+        if let Some(v) = var("TENX_SHORT_URL_SCHEME") {
+            c.short_url_scheme = v.trim().to_ascii_lowercase();
+        }
+        c.jwt_hs256_secret = var("TENX_JWT_SECRET").map(String::into_bytes);
+        c.jwt_rs256_public_key = var("TENX_JWT_PUBLIC_KEY");
+        c.jwt_issuer = var("TENX_JWT_ISSUER");
+        c.jwt_audience = var("TENX_JWT_AUDIENCE");
+        if let Some(v) = var("TENX_CTX_KEYS") {
+            c.ctx_keys = v;
+        }
+        if let Some(days) = parse_var::<u64>("TENX_ATTRIBUTION_WINDOW_DAYS")? {
+            c.attribution_window = Duration::from_secs(days * 86_400);
+        }
+        if let Some(secs) = parse_var::<u64>("TENX_LINK_CACHE_TTL_SECS")? {
+            c.link_cache_ttl = Duration::from_secs(secs);
+        }
+        if let Some(n) = parse_var("TENX_RATE_LIMIT_FREE")? {
+            c.rate_limits.free = n;
+        }
+        if let Some(n) = parse_var("TENX_RATE_LIMIT_PRO")? {
+            c.rate_limits.pro = n;
+        }
+        if let Some(n) = parse_var("TENX_RATE_LIMIT_BUSINESS")? {
+            c.rate_limits.business = n;
+        }
+        if let Some(n) = parse_var("TENX_RATE_LIMIT_CONVERSIONS")? {
+            c.rate_limits.conversions = n;
+        }
+        if let Some(v) = var("TENX_HANDLE_PLANS") {
+            c.rate_limits.plans = parse_plans(&v)?;
+        }
+        if let Some(secs) = parse_var::<u64>("TENX_IDEMPOTENCY_RETENTION_SECS")? {
+            c.idempotency_retention = Duration::from_secs(secs);
+        }
+        if let Some(b) = parse_bool("TENX_WEBHOOKS_ALLOW_PRIVATE")? {
+            c.webhooks_allow_private = b;
+        }
+        if let Some(ms) = parse_var::<u64>("TENX_WEBHOOK_RETRY_BASE_MS")? {
+            c.webhook_retry_base = Duration::from_millis(ms);
+        }
+        if let Some(days) = parse_var::<u64>("TENX_CHAIN_SESSION_TTL_DAYS")? {
+            c.chain_session_ttl = Duration::from_secs(days * 86_400);
+        }
+        Ok(c)
+    }
+
+    /// Checks the complete configuration; a service refuses to start on an error.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.redirect_domain.is_empty() || self.redirect_domain.contains('/') {
+            bail!("TENX_REDIRECT_DOMAIN must be a host name such as links.example.com");
+        }
+        if !matches!(self.short_url_scheme.as_str(), "http" | "https") {
+            bail!("TENX_SHORT_URL_SCHEME must be http or https");
+        }
+        if self.jwt_hs256_secret.is_none() && self.jwt_rs256_public_key.is_none() {
+            bail!("set TENX_JWT_SECRET (HS256, ≥ 32 bytes) or TENX_JWT_PUBLIC_KEY (RS256 PEM)");
+        }
+        CtxKeyring::parse(&self.ctx_keys).context("TENX_CTX_KEYS")?;
+        if self.attribution_window.is_zero() {
+            bail!("TENX_ATTRIBUTION_WINDOW_DAYS must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The public short URL of a link.
+    pub fn short_url(&self, handle: &str, slug: &str) -> String {
+        format!(
+            "{}://{}.{}/{}",
+            self.short_url_scheme, handle, self.redirect_domain, slug
+        )
+    }
+
+    /// The host part of the redirect domain (without a port), for matching `Host` headers.
+    pub fn redirect_host(&self) -> &str {
+        self.redirect_domain.split(':').next().unwrap_or("")
+    }
+}
+
+fn parse_plans(spec: &str) -> anyhow::Result<HashMap<String, String>> {
+    spec.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|entry| {
+            let (handle, plan) = entry.split_once(':').with_context(|| {
+                format!("TENX_HANDLE_PLANS entry `{entry}`: expected handle:plan")
+            })?;
+            let plan = plan.trim().to_ascii_lowercase();
+            if !matches!(plan.as_str(), "free" | "pro" | "business") {
+                bail!("TENX_HANDLE_PLANS entry `{entry}`: plan must be free, pro or business");
+            }
+            Ok((handle.trim().to_owned(), plan))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_parse_and_pick_limits() {
+        let mut limits = Config::default().rate_limits;
+        limits.plans = parse_plans("acme:pro, big:business").unwrap();
+        assert_eq!(limits.writes_per_minute("acme"), 600);
+        assert_eq!(limits.writes_per_minute("big"), 3000);
+        assert_eq!(limits.writes_per_minute("other"), 60);
+        assert!(parse_plans("acme:gold").is_err());
+        assert!(parse_plans("acme").is_err());
+    }
+
+    #[test]
+    fn validate_requires_secrets() {
+        let mut c = Config::default();
+        assert!(c.validate().is_err());
+        c.jwt_hs256_secret = Some(vec![1; 32]);
+        c.ctx_keys = CtxKeyring::generate_spec();
+        c.validate().unwrap();
+        c.short_url_scheme = "ftp".into();
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn short_urls() {
+        let c = Config::default();
+        assert_eq!(
+            c.short_url("acme", "launch"),
+            "https://acme.localhost:8080/launch"
+        );
+        assert_eq!(c.redirect_host(), "localhost");
+    }
+}

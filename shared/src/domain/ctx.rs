@@ -1,0 +1,552 @@
+//! The click-context token (`ctx`) handed to the destination on redirect and presented back with
+//! conversions. It is verifiable without a database read: an HMAC-SHA256 over a compact payload,
+//! with a key id so keys can rotate and an expiry (the attribution window).
+//!
+//! Format: `{kid}.{base64url(payload)}.{base64url(hmac(key, "{kid}.{payload_b64}"))}`, no padding.
+//! The payload is a JSON array (no field names) to keep URLs short.
+
+use std::fmt;
+
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use super::DomainError;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Longest token considered at all; anything longer is refused before any work is done.
+pub const MAX_CTX_TOKEN_LEN: usize = 2048;
+/// Smallest accepted key: HMAC-SHA256 gains nothing from more, and loses strength with less.
+pub const MIN_CTX_KEY_BYTES: usize = 32;
+/// Payload layout version, the first array element; bump when the layout changes.
+const PAYLOAD_VERSION: u8 = 1;
+/// Field name used in keyring configuration errors.
+const CONFIG_FIELD: &str = "ctxKeys";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CtxClaims {
+    pub click_id: String,
+    pub handle: String,
+    pub slug: String,
+    pub campaign_id: Option<String>,
+    pub country: String,
+    pub device: String,
+    pub source: String,
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// Unix seconds; the token is invalid from this instant on.
+    pub expires_at: i64,
+}
+
+/// The wire payload: `[version, clickId, handle, slug, campaignId, country, device, source,
+/// issuedAt, expiresAt]`.
+type Payload = (
+    u8,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CtxError {
+    #[error("the ctx token is malformed")]
+    Malformed,
+    #[error("the ctx token was signed with a key this service does not know")]
+    UnknownKey,
+    #[error("the ctx token's signature does not match; it was altered or forged")]
+    BadSignature,
+    #[error("the ctx token has expired")]
+    Expired,
+}
+
+/// Signing and verification keys. The active key signs; every key verifies, so tokens signed
+/// before a rotation stay valid until they expire.
+#[derive(Clone)]
+pub struct CtxKeyring {
+    /// Index of the signing key in `keys`.
+    active: usize,
+    /// `(kid, MAC keyed once)`: cloning a keyed MAC is cheaper than re-keying per token.
+    keys: Vec<(String, HmacSha256)>,
+}
+
+// Hand-written so key material can never reach a log.
+impl fmt::Debug for CtxKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kids: Vec<&str> = self.keys.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("CtxKeyring")
+            .field("active_kid", &self.active_kid())
+            .field("kids", &kids)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CtxKeyring {
+    pub fn new(active_kid: &str, keys: Vec<(String, Vec<u8>)>) -> Result<Self, DomainError> {
+        if keys.is_empty() {
+            return Err(DomainError::new(
+                CONFIG_FIELD,
+                "must contain at least one key",
+            ));
+        }
+        let mut ring = Vec::with_capacity(keys.len());
+        for (kid, key) in keys {
+            check_kid(&kid)?;
+            if ring.iter().any(|(k, _)| k == &kid) {
+                return Err(DomainError::new(
+                    CONFIG_FIELD,
+                    format!("key id '{kid}' appears more than once"),
+                ));
+            }
+            if key.len() < MIN_CTX_KEY_BYTES {
+                return Err(DomainError::new(
+                    CONFIG_FIELD,
+                    format!("key '{kid}' must be at least {MIN_CTX_KEY_BYTES} bytes"),
+                ));
+            }
+            let mac = HmacSha256::new_from_slice(&key).map_err(|_| {
+                DomainError::new(CONFIG_FIELD, format!("key '{kid}' cannot be used for HMAC"))
+            })?;
+            ring.push((kid, mac));
+        }
+        let active = ring
+            .iter()
+            .position(|(k, _)| k == active_kid)
+            .ok_or_else(|| {
+                DomainError::new(
+                    CONFIG_FIELD,
+                    format!("the active key id '{active_kid}' is not among the keys"),
+                )
+            })?;
+        Ok(Self { active, keys: ring })
+    }
+
+    /// Parse `kid:base64key[,kid:base64key…]`; the first entry signs, the rest only verify.
+    /// Standard or URL-safe base64, padded or not, is accepted.
+    pub fn parse(spec: &str) -> Result<Self, DomainError> {
+        let mut keys = Vec::new();
+        for (i, entry) in spec.split(',').map(str::trim).enumerate() {
+            let (kid, b64) = entry.split_once(':').ok_or_else(|| {
+                DomainError::new(
+                    CONFIG_FIELD,
+                    format!("entry {} must look like kid:base64key", i + 1),
+                )
+            })?;
+            let (kid, b64) = (kid.trim(), b64.trim());
+            let key = [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+                .iter()
+                .find_map(|engine| engine.decode(b64).ok())
+                .ok_or_else(|| {
+                    // Never echo the key material itself.
+                    DomainError::new(CONFIG_FIELD, format!("key '{kid}' is not valid base64"))
+                })?;
+            keys.push((kid.to_owned(), key));
+        }
+        let active = keys.first().map(|(k, _)| k.clone()).unwrap_or_default();
+        Self::new(&active, keys)
+    }
+
+    /// A fresh single-key spec (`k1:<base64 of 32 random bytes>`) for first-time setup.
+    pub fn generate_spec() -> String {
+        let mut key = [0u8; MIN_CTX_KEY_BYTES];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        format!("k1:{}", STANDARD.encode(key))
+    }
+
+    pub fn active_kid(&self) -> &str {
+        &self.keys[self.active].0
+    }
+
+    pub fn sign(&self, claims: &CtxClaims) -> String {
+        let (kid, mac) = &self.keys[self.active];
+        let payload: Payload = (
+            PAYLOAD_VERSION,
+            claims.click_id.clone(),
+            claims.handle.clone(),
+            claims.slug.clone(),
+            claims.campaign_id.clone(),
+            claims.country.clone(),
+            claims.device.clone(),
+            claims.source.clone(),
+            claims.issued_at,
+            claims.expires_at,
+        );
+        // Serializing strings and integers into a Vec cannot fail.
+        let json = serde_json::to_vec(&payload).unwrap_or_default();
+        let mut token = String::with_capacity(kid.len() + json.len() * 4 / 3 + 48);
+        token.push_str(kid);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&json, &mut token);
+        let mut mac = mac.clone();
+        mac.update(token.as_bytes());
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(mac.finalize().into_bytes(), &mut token);
+        token
+    }
+
+    /// Check the token's structure, key, signature (constant time) and expiry, in that order.
+    /// The payload is only parsed once the signature proves we wrote it.
+    pub fn verify(&self, token: &str, now_unix: i64) -> Result<CtxClaims, CtxError> {
+        if token.is_empty() || token.len() > MAX_CTX_TOKEN_LEN {
+            return Err(CtxError::Malformed);
+        }
+        let mut parts = token.split('.');
+        let (Some(kid), Some(payload_b64), Some(sig_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(CtxError::Malformed);
+        };
+        if kid.is_empty() || payload_b64.is_empty() || sig_b64.is_empty() {
+            return Err(CtxError::Malformed);
+        }
+        let (_, mac) = self
+            .keys
+            .iter()
+            .find(|(k, _)| k == kid)
+            .ok_or(CtxError::UnknownKey)?;
+        let sig = URL_SAFE_NO_PAD
+            .decode(sig_b64)
+            .map_err(|_| CtxError::Malformed)?;
+        let signed = &token[..kid.len() + 1 + payload_b64.len()];
+        let mut mac = mac.clone();
+        mac.update(signed.as_bytes());
+        mac.verify_slice(&sig).map_err(|_| CtxError::BadSignature)?;
+
+        let json = URL_SAFE_NO_PAD
+            .decode(payload_b64)
+            .map_err(|_| CtxError::Malformed)?;
+        let p: Payload = serde_json::from_slice(&json).map_err(|_| CtxError::Malformed)?;
+        if p.0 != PAYLOAD_VERSION {
+            return Err(CtxError::Malformed);
+        }
+        let claims = CtxClaims {
+            click_id: p.1,
+            handle: p.2,
+            slug: p.3,
+            campaign_id: p.4,
+            country: p.5,
+            device: p.6,
+            source: p.7,
+            issued_at: p.8,
+            expires_at: p.9,
+        };
+        if claims.expires_at <= now_unix {
+            return Err(CtxError::Expired);
+        }
+        Ok(claims)
+    }
+}
+
+/// Key ids appear in every token, so they are short and URL-safe (and never contain `.`).
+fn check_kid(kid: &str) -> Result<(), DomainError> {
+    let ok = (1..=16).contains(&kid.len())
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(DomainError::new(
+            CONFIG_FIELD,
+            format!("key id '{kid}' must be 1 to 16 characters of letters, digits, '_' or '-'"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn claims() -> CtxClaims {
+        CtxClaims {
+            click_id: "01J9Z3K8V6C1X2Y3Z4A5B6C7D8".into(),
+            handle: "acme".into(),
+            slug: "spring-sale".into(),
+            campaign_id: Some("spring_25".into()),
+            country: "DE".into(),
+            device: "mobile".into(),
+            source: "news \"letter\" ✉".into(),
+            issued_at: NOW,
+            expires_at: NOW + 90 * 86_400,
+        }
+    }
+
+    fn ring(kid: &str, byte: u8) -> CtxKeyring {
+        CtxKeyring::new(kid, vec![(kid.to_owned(), vec![byte; 32])]).unwrap()
+    }
+
+    #[test]
+    fn round_trip() {
+        let r = ring("k1", 7);
+        for c in [
+            claims(),
+            CtxClaims {
+                campaign_id: None,
+                ..claims()
+            },
+        ] {
+            let token = r.sign(&c);
+            assert!(token.starts_with("k1."));
+            assert_eq!(token.split('.').count(), 3);
+            assert!(
+                token
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
+                "{token}"
+            );
+            assert!(token.len() < 400, "compact: {} bytes", token.len());
+            assert_eq!(r.verify(&token, NOW), Ok(c));
+        }
+    }
+
+    #[test]
+    fn tampering_is_detected() {
+        let r = CtxKeyring::new(
+            "k1",
+            vec![("k1".into(), vec![1; 32]), ("k2".into(), vec![2; 32])],
+        )
+        .unwrap();
+        let token = r.sign(&claims());
+        let parts: Vec<&str> = token.split('.').collect();
+        let flip = |s: &str| {
+            let mut b = s.as_bytes().to_vec();
+            b[3] = if b[3] == b'A' { b'B' } else { b'A' };
+            String::from_utf8(b).unwrap()
+        };
+        let forged_payload = URL_SAFE_NO_PAD.encode(
+            serde_json::to_vec(&(
+                1,
+                "x",
+                "evil",
+                "s",
+                None::<String>,
+                "US",
+                "desktop",
+                "d",
+                NOW,
+                i64::MAX,
+            ))
+            .unwrap(),
+        );
+        let cases = [
+            (
+                format!("{}.{}.{}", parts[0], flip(parts[1]), parts[2]),
+                CtxError::BadSignature,
+            ),
+            (
+                format!("{}.{}.{}", parts[0], parts[1], flip(parts[2])),
+                CtxError::BadSignature,
+            ),
+            (
+                format!("{}.{}.{}", parts[0], forged_payload, parts[2]),
+                CtxError::BadSignature,
+            ),
+            (
+                format!("k2.{}.{}", parts[1], parts[2]),
+                CtxError::BadSignature,
+            ),
+            (
+                format!("k9.{}.{}", parts[1], parts[2]),
+                CtxError::UnknownKey,
+            ),
+            (
+                format!("{}.{}.{}", parts[0], parts[1], &parts[2][..20]),
+                CtxError::BadSignature,
+            ),
+            (
+                format!("{}.{}.{}!", parts[0], parts[1], parts[2]),
+                CtxError::Malformed,
+            ),
+            (format!("{}.{}", parts[0], parts[1]), CtxError::Malformed),
+            (token[..token.len() / 2].to_owned(), CtxError::Malformed),
+            (format!("{token}.extra"), CtxError::Malformed),
+        ];
+        for (t, want) in cases {
+            assert_eq!(r.verify(&t, NOW), Err(want), "{t}");
+        }
+    }
+
+    #[test]
+    fn foreign_key_is_refused() {
+        let ours = ring("k1", 1);
+        let theirs = ring("k1", 2);
+        assert_eq!(
+            ours.verify(&theirs.sign(&claims()), NOW),
+            Err(CtxError::BadSignature)
+        );
+        assert_eq!(
+            ours.verify(&ring("zz", 1).sign(&claims()), NOW),
+            Err(CtxError::UnknownKey)
+        );
+    }
+
+    #[test]
+    fn rotation_keeps_old_tokens_valid() {
+        let old = ring("k1", 1);
+        let old_token = old.sign(&claims());
+        let rotated = CtxKeyring::new(
+            "k2",
+            vec![("k1".into(), vec![1; 32]), ("k2".into(), vec![2; 32])],
+        )
+        .unwrap();
+        assert_eq!(rotated.active_kid(), "k2");
+        assert_eq!(rotated.verify(&old_token, NOW), Ok(claims()));
+        let new_token = rotated.sign(&claims());
+        assert!(new_token.starts_with("k2."));
+        assert_eq!(rotated.verify(&new_token, NOW), Ok(claims()));
+        // The old ring, not knowing k2, cannot verify new tokens.
+        assert_eq!(old.verify(&new_token, NOW), Err(CtxError::UnknownKey));
+        // Retiring k1 ends its tokens.
+        let retired = ring("k2", 2);
+        assert_eq!(retired.verify(&old_token, NOW), Err(CtxError::UnknownKey));
+    }
+
+    #[test]
+    fn expiry_boundary() {
+        let r = ring("k1", 3);
+        let c = claims();
+        let token = r.sign(&c);
+        assert_eq!(r.verify(&token, c.expires_at - 1), Ok(c.clone()));
+        assert_eq!(r.verify(&token, c.expires_at), Err(CtxError::Expired));
+        assert_eq!(r.verify(&token, c.expires_at + 1), Err(CtxError::Expired));
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let r = ring("k1", 4);
+        let huge = "a".repeat(MAX_CTX_TOKEN_LEN + 1);
+        let huge_dots = ".".repeat(100_000);
+        let valid_sig_garbage_payload = {
+            // Correctly signed, but the payload is not our JSON: still only Malformed.
+            let (kid, mac) = &r.keys[0];
+            let body = format!("{kid}.{}", URL_SAFE_NO_PAD.encode(b"[2,\"x\"]"));
+            let mut m = mac.clone();
+            m.update(body.as_bytes());
+            format!(
+                "{body}.{}",
+                URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
+            )
+        };
+        let inputs = [
+            "",
+            ".",
+            "..",
+            "...",
+            "k1..",
+            "k1.a.",
+            ".a.b",
+            "k1.a.b",
+            "k1.%%%.***",
+            "é.é.é",
+            "\0.\0.\0",
+            huge.as_str(),
+            huge_dots.as_str(),
+            valid_sig_garbage_payload.as_str(),
+        ];
+        for t in inputs {
+            let got = r.verify(t, NOW);
+            assert!(got.is_err(), "{t:.40}");
+        }
+        assert_eq!(
+            r.verify(&valid_sig_garbage_payload, NOW),
+            Err(CtxError::Malformed)
+        );
+        assert_eq!(r.verify(&huge, NOW), Err(CtxError::Malformed));
+        assert_eq!(r.verify("k9.a.b", NOW), Err(CtxError::UnknownKey));
+    }
+
+    #[test]
+    fn keyring_construction_rules() {
+        let k = |kid: &str, n: usize| (kid.to_owned(), vec![9u8; n]);
+        type Case = (&'static str, Vec<(String, Vec<u8>)>, bool);
+        let cases: Vec<Case> = vec![
+            ("k1", vec![k("k1", 32)], true),
+            ("a_B-9", vec![k("a_B-9", 64)], true),
+            ("k1", vec![], false),
+            ("k1", vec![k("k1", 31)], false),
+            ("k2", vec![k("k1", 32)], false),
+            ("", vec![k("", 32)], false),
+            ("k.1", vec![k("k.1", 32)], false),
+            ("seventeen-chars-x", vec![k("seventeen-chars-x", 32)], false),
+            ("k1", vec![k("k1", 32), k("k1", 32)], false),
+        ];
+        for (active, keys, ok) in cases {
+            let got = CtxKeyring::new(active, keys);
+            assert_eq!(got.is_ok(), ok, "{active}: {got:?}");
+            if let Err(e) = got {
+                assert_eq!(e.field, "ctxKeys");
+            }
+        }
+    }
+
+    #[test]
+    fn parse_spec() {
+        let b = |byte: u8| STANDARD.encode([byte; 32]);
+        let r = CtxKeyring::parse(&format!(
+            "new:{}, old:{}",
+            b(2),
+            URL_SAFE_NO_PAD.encode([1u8; 32])
+        ))
+        .unwrap();
+        assert_eq!(r.active_kid(), "new");
+        assert_eq!(r.verify(&ring("old", 1).sign(&claims()), NOW), Ok(claims()));
+        assert_eq!(r.verify(&ring("new", 2).sign(&claims()), NOW), Ok(claims()));
+
+        let secret = b(5);
+        for bad in [
+            String::new(),
+            "k1".into(),
+            format!("k1:{}", STANDARD.encode([1u8; 16])),
+            "k1:not base64!".into(),
+            format!("k1:{},", b(1)),
+            format!("k1:{secret},k1:{secret}"),
+        ] {
+            let e = CtxKeyring::parse(&bad).expect_err(&bad);
+            assert_eq!(e.field, "ctxKeys");
+            assert!(!e.message.contains(&secret), "key material leaked: {e}");
+        }
+    }
+
+    #[test]
+    fn generated_spec_parses_and_differs() {
+        let a = CtxKeyring::generate_spec();
+        let b = CtxKeyring::generate_spec();
+        assert_ne!(a, b);
+        assert!(a.starts_with("k1:"));
+        let r = CtxKeyring::parse(&a).unwrap();
+        assert_eq!(r.active_kid(), "k1");
+        assert_eq!(r.verify(&r.sign(&claims()), NOW), Ok(claims()));
+    }
+
+    #[test]
+    fn debug_hides_keys() {
+        let r = CtxKeyring::parse(&format!("k1:{}", STANDARD.encode([0xABu8; 32]))).unwrap();
+        let dbg = format!("{r:?}");
+        assert!(dbg.contains("k1"));
+        assert!(!dbg.contains("ABAB") && !dbg.contains("171"), "{dbg}");
+    }
+
+    #[test]
+    fn errors_read_as_sentences() {
+        for e in [
+            CtxError::Malformed,
+            CtxError::UnknownKey,
+            CtxError::BadSignature,
+            CtxError::Expired,
+        ] {
+            assert!(e.to_string().starts_with("the ctx token"), "{e}");
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The final `location` of a redirect: the routed destination plus the link's UTM parameters and
+//! the ctx token. The destination's own query and fragment are kept byte-for-byte: rewriting
+//! them (re-encoding, reordering) can break the landing page's own parameters or signatures.
+
+use std::borrow::Cow;
+
+use url::form_urlencoded;
+
+use super::link::Tracking;
+
+/// Query parameter carrying the click-context token.
+pub const CTX_PARAM: &str = "ctx";
+
+/// Build the redirect target from `base` (an already validated destination URL).
+///
+/// * UTM pairs from `tracking` are appended only for parameters `base` does not already carry:
+///   an explicit parameter on the destination wins, and no key is ever duplicated.
+/// * With `ctx`, `ctx=<token>` is appended and any `ctx` already on `base` is dropped (a stale
+///   or forged token must not shadow the fresh one). Without `ctx`, `base` is left alone.
+/// * The fragment stays at the very end.
+pub fn build_destination(base: &str, tracking: Option<&Tracking>, ctx: Option<&str>) -> String {
+    let (before_fragment, fragment) = match base.find('#') {
+        Some(i) => base.split_at(i),
+        None => (base, ""),
+    };
+    let (path, query) = match before_fragment.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (before_fragment, None),
+    };
+    let base_has = |key: &str| query.is_some_and(|q| q.split('&').any(|seg| key_of(seg) == key));
+
+    let mut out = String::with_capacity(base.len() + 128 + ctx.map_or(0, str::len));
+    out.push_str(path);
+    let mut query_open = false;
+    if let Some(q) = query {
+        out.push('?');
+        if ctx.is_some() && base_has(CTX_PARAM) {
+            let kept = q.split('&').filter(|seg| key_of(seg) != CTX_PARAM);
+            for (i, seg) in kept.enumerate() {
+                if i > 0 {
+                    out.push('&');
+                }
+                out.push_str(seg);
+            }
+        } else {
+            out.push_str(q);
+        }
+        query_open = true;
+    }
+
+    let mut append = |key: &str, value: &str| {
+        if !query_open {
+            out.push('?');
+            query_open = true;
+        } else if !(out.ends_with('?') || out.ends_with('&')) {
+            out.push('&');
+        }
+        out.push_str(key);
+        out.push('=');
+        out.extend(form_urlencoded::byte_serialize(value.as_bytes()));
+    };
+    if let Some(t) = tracking {
+        for (key, value) in t.pairs() {
+            if !base_has(key) {
+                append(key, value);
+            }
+        }
+    }
+    if let Some(token) = ctx {
+        append(CTX_PARAM, token);
+    }
+
+    out.push_str(fragment);
+    out
+}
+
+/// The decoded name of one `name=value` query segment (`+` and `%XX` decoded, as servers do).
+fn key_of(segment: &str) -> Cow<'_, str> {
+    form_urlencoded::parse(segment.as_bytes())
+        .next()
+        .map_or(Cow::Borrowed(""), |(k, _)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tracking() -> Tracking {
+        Tracking {
+            utm_source: Some("news letter".into()),
+            utm_medium: Some("email".into()),
+            utm_campaign: Some("a&b=c#d".into()),
+            ..Default::default()
+        }
+    }
+
+    const UTM: &str = "utm_source=news+letter&utm_medium=email&utm_campaign=a%26b%3Dc%23d";
+
+    #[test]
+    fn table() {
+        let t = tracking();
+        let empty = Tracking::default();
+        let cases: Vec<(&str, Option<&Tracking>, Option<&str>, String)> = vec![
+            (
+                "https://e.com/p",
+                Some(&t),
+                Some("k1.abc.def"),
+                format!("https://e.com/p?{UTM}&ctx=k1.abc.def"),
+            ),
+            (
+                "https://e.com/p?x=1",
+                Some(&t),
+                Some("tok"),
+                format!("https://e.com/p?x=1&{UTM}&ctx=tok"),
+            ),
+            (
+                "https://e.com/p#sec",
+                Some(&t),
+                Some("tok"),
+                format!("https://e.com/p?{UTM}&ctx=tok#sec"),
+            ),
+            (
+                "https://e.com/p?x=1#sec?y=2&z",
+                Some(&t),
+                Some("tok"),
+                format!("https://e.com/p?x=1&{UTM}&ctx=tok#sec?y=2&z"),
+            ),
+            (
+                "https://e.com/p?a=1&a=2",
+                None,
+                Some("tok"),
+                "https://e.com/p?a=1&a=2&ctx=tok".into(),
+            ),
+            (
+                "https://e.com/p?",
+                Some(&t),
+                Some("tok"),
+                format!("https://e.com/p?{UTM}&ctx=tok"),
+            ),
+            (
+                "https://e.com/p#",
+                Some(&t),
+                Some("tok"),
+                format!("https://e.com/p?{UTM}&ctx=tok#"),
+            ),
+            (
+                "https://e.com/p?x=1&",
+                None,
+                Some("tok"),
+                "https://e.com/p?x=1&ctx=tok".into(),
+            ),
+            // explicit parameters on the destination win, even when encoded differently
+            (
+                "https://e.com/?utm_source=own&q=%20x",
+                Some(&t),
+                None,
+                "https://e.com/?utm_source=own&q=%20x&utm_medium=email&utm_campaign=a%26b%3Dc%23d"
+                    .into(),
+            ),
+            (
+                "https://e.com/?utm%5Fmedium=own",
+                Some(&t),
+                None,
+                "https://e.com/?utm%5Fmedium=own&utm_source=news+letter&utm_campaign=a%26b%3Dc%23d"
+                    .into(),
+            ),
+            // an existing ctx is replaced, wherever it sits, and only when we add our own
+            (
+                "https://e.com/?ctx=old&x=1&ctx=older",
+                None,
+                Some("new"),
+                "https://e.com/?x=1&ctx=new".into(),
+            ),
+            (
+                "https://e.com/?ctx=old",
+                None,
+                Some("new"),
+                "https://e.com/?ctx=new".into(),
+            ),
+            (
+                "https://e.com/?ctx=old",
+                None,
+                None,
+                "https://e.com/?ctx=old".into(),
+            ),
+            (
+                "https://e.com/?context=1&xctx=2",
+                None,
+                Some("new"),
+                "https://e.com/?context=1&xctx=2&ctx=new".into(),
+            ),
+            // nothing to add: byte-for-byte identical
+            (
+                "https://e.com/p?q=%7Bodd%7D&&b#f",
+                None,
+                None,
+                "https://e.com/p?q=%7Bodd%7D&&b#f".into(),
+            ),
+            ("https://e.com/p?", None, None, "https://e.com/p?".into()),
+            (
+                "https://e.com/p#",
+                Some(&empty),
+                None,
+                "https://e.com/p#".into(),
+            ),
+        ];
+        for (base, t, ctx, want) in cases {
+            assert_eq!(build_destination(base, t, ctx), want, "{base}");
+        }
+    }
+
+    #[test]
+    fn unicode_values_are_utf8_percent_encoded() {
+        let t = Tracking {
+            utm_source: Some("café ☕".into()),
+            utm_term: Some("日本".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            build_destination("https://e.com/", Some(&t), None),
+            "https://e.com/?utm_source=caf%C3%A9+%E2%98%95&utm_term=%E6%97%A5%E6%9C%AC"
+        );
+    }
+
+    #[test]
+    fn result_parses_back_to_the_intended_pairs() {
+        let t = tracking();
+        let out = build_destination("https://e.com/p?a=1&a=2#frag", Some(&t), Some("k1.x-y_z.s"));
+        let url = url::Url::parse(&out).unwrap();
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let want = [
+            ("a", "1"),
+            ("a", "2"),
+            ("utm_source", "news letter"),
+            ("utm_medium", "email"),
+            ("utm_campaign", "a&b=c#d"),
+            ("ctx", "k1.x-y_z.s"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        assert_eq!(pairs, want);
+        assert_eq!(url.fragment(), Some("frag"));
+    }
+}

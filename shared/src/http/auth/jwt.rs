@@ -1,0 +1,219 @@
+//! JWT verification with the accepted algorithms pinned by configuration: HS256 when a shared
+//! secret is configured, RS256 when a public key is. `alg: none`, an algorithm that is not
+//! configured (HS/RS confusion), a missing `exp`, or a wrong issuer/audience are all 401.
+
+use jsonwebtoken::{
+    decode, decode_header, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{Credential, Principal, Role};
+use crate::error::ApiError;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub handles: Vec<String>,
+    pub role: Role,
+    pub exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+pub struct JwtVerifier {
+    hs256: Option<(DecodingKey, Vec<u8>)>,
+    rs256: Option<DecodingKey>,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+impl std::fmt::Debug for JwtVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtVerifier")
+            .field("hs256", &self.hs256.is_some())
+            .field("rs256", &self.rs256.is_some())
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish()
+    }
+}
+
+impl JwtVerifier {
+    pub fn new(
+        hs256_secret: Option<Vec<u8>>,
+        rs256_public_pem: Option<&str>,
+        issuer: Option<String>,
+        audience: Option<String>,
+    ) -> anyhow::Result<Self> {
+        if let Some(secret) = &hs256_secret {
+            anyhow::ensure!(
+                secret.len() >= 32,
+                "the JWT HS256 secret must be at least 32 bytes"
+            );
+        }
+        let rs256 = rs256_public_pem
+            .map(|pem| DecodingKey::from_rsa_pem(pem.as_bytes()))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("invalid RS256 public key: {e}"))?;
+        anyhow::ensure!(
+            hs256_secret.is_some() || rs256.is_some(),
+            "configure a JWT HS256 secret or an RS256 public key"
+        );
+        Ok(Self {
+            hs256: hs256_secret.map(|s| (DecodingKey::from_secret(&s), s)),
+            rs256,
+            issuer,
+            audience,
+        })
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        let invalid = || ApiError::unauthorized("The bearer token is invalid or expired.");
+        let header = decode_header(token).map_err(|_| invalid())?;
+        let key = match header.alg {
+            Algorithm::HS256 => self.hs256.as_ref().map(|(k, _)| k),
+            Algorithm::RS256 => self.rs256.as_ref(),
+            _ => None,
+        }
+        .ok_or_else(invalid)?;
+        let mut validation = Validation::new(header.alg);
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.leeway = 30;
+        if let Some(iss) = &self.issuer {
+            validation.set_issuer(&[iss]);
+            validation.required_spec_claims.insert("iss".into());
+        }
+        match &self.audience {
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                validation.required_spec_claims.insert("aud".into());
+            }
+            None => validation.validate_aud = false,
+        }
+        let data = decode::<Claims>(token, key, &validation).map_err(|_| invalid())?;
+        let claims = data.claims;
+        Ok(Principal {
+            subject: claims.sub,
+            role: claims.role,
+            handles: claims.handles,
+            credential: Credential::Jwt,
+        })
+    }
+
+    /// Mints an HS256 token (the `tenx token` command and tests); needs the shared secret.
+    pub fn mint(&self, claims: &Claims) -> anyhow::Result<String> {
+        let (_, secret) = self
+            .hs256
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("minting needs the HS256 secret"))?;
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(secret),
+        )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn verifier() -> JwtVerifier {
+        JwtVerifier::new(Some(SECRET.to_vec()), None, None, None).unwrap()
+    }
+
+    fn claims(exp: i64) -> Claims {
+        Claims {
+            sub: "u1".into(),
+            handles: vec!["acme".into()],
+            role: Role::Creator,
+            exp,
+            iss: None,
+            aud: None,
+        }
+    }
+
+    fn now() -> i64 {
+        time::OffsetDateTime::now_utc().unix_timestamp()
+    }
+
+    #[test]
+    fn accepts_a_valid_token() {
+        let v = verifier();
+        let p = v.verify(&v.mint(&claims(now() + 60)).unwrap()).unwrap();
+        assert_eq!(p.role, Role::Creator);
+        assert_eq!(p.handles, vec!["acme".to_string()]);
+    }
+
+    #[test]
+    fn refuses_expired_tampered_none_and_missing_exp() {
+        let v = verifier();
+        assert_eq!(
+            v.verify(&v.mint(&claims(now() - 120)).unwrap())
+                .unwrap_err()
+                .code,
+            "unauthorized"
+        );
+        let good = v.mint(&claims(now() + 60)).unwrap();
+        let mut tampered = good.clone();
+        tampered.pop();
+        tampered.push(if good.ends_with('A') { 'B' } else { 'A' });
+        assert!(v.verify(&tampered).is_err());
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let payload = b64(&format!(
+            r#"{{"sub":"u1","handles":["acme"],"role":"admin","exp":{}}}"#,
+            now() + 60
+        ));
+        let none = format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), payload);
+        assert!(v.verify(&none).is_err());
+        let no_exp = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &serde_json::json!({"sub":"u1","handles":["acme"],"role":"admin"}),
+            &EncodingKey::from_secret(SECRET),
+        )
+        .unwrap();
+        assert!(v.verify(&no_exp).is_err());
+        let other = JwtVerifier::new(Some(vec![7u8; 32]), None, None, None).unwrap();
+        assert!(v.verify(&other.mint(&claims(now() + 60)).unwrap()).is_err());
+    }
+
+    #[test]
+    fn refuses_an_algorithm_that_is_not_configured() {
+        let v = verifier();
+        let hs384 = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS384),
+            &claims(now() + 60),
+            &EncodingKey::from_secret(SECRET),
+        )
+        .unwrap();
+        assert!(v.verify(&hs384).is_err());
+    }
+
+    #[test]
+    fn checks_issuer_and_audience_when_configured() {
+        let v = JwtVerifier::new(
+            Some(SECRET.to_vec()),
+            None,
+            Some("tenx".into()),
+            Some("api".into()),
+        )
+        .unwrap();
+        let mut c = claims(now() + 60);
+        assert!(v.verify(&v.mint(&c).unwrap()).is_err());
+        c.iss = Some("tenx".into());
+        c.aud = Some("api".into());
+        assert!(v.verify(&v.mint(&c).unwrap()).is_ok());
+        c.aud = Some("other".into());
+        assert!(v.verify(&v.mint(&c).unwrap()).is_err());
+    }
+
+    #[test]
+    fn short_secret_is_refused_at_start() {
+        assert!(JwtVerifier::new(Some(b"short".to_vec()), None, None, None).is_err());
+    }
+}

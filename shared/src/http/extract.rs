@@ -1,0 +1,155 @@
+//! Extractors that answer bad input with the API envelope instead of axum's plain-text
+//! rejections: JSON bodies (413 over the limit, 400 naming the offending field) and queries.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// Request bodies larger than this are refused with `413 payload_too_large`.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A JSON body. An empty body reads as `{}` so routes whose fields are all optional accept it.
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or("");
+            let essence = ct.split(';').next().unwrap_or("").trim();
+            if !essence.eq_ignore_ascii_case("application/json") {
+                return Err(ApiError::invalid_request(
+                    "content-type must be application/json.",
+                ));
+            }
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                payload_too_large()
+            } else {
+                ApiError::invalid_request("The request body could not be read.")
+            }
+        })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+pub fn payload_too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("The request body exceeds {} KiB.", MAX_BODY_BYTES / 1024),
+    )
+}
+
+/// Parses JSON, naming the offending field in the error (`tracking.utmSource: invalid type…`).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(payload_too_large());
+    }
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let detail = if inner.is_syntax() || inner.is_eof() {
+            format!("malformed JSON ({inner})")
+        } else {
+            inner.to_string()
+        };
+        if path == "." || path.is_empty() {
+            ApiError::invalid_request(format!("body: {detail}"))
+        } else {
+            ApiError::invalid_request(format!("{path}: {detail}"))
+        }
+    })
+}
+
+/// A query string, with `400 invalid_request` naming the bad parameter.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded_de(query);
+        de.map(Query)
+    }
+}
+
+fn serde_urlencoded_de<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    // Go through a string map so errors can name the parameter.
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut map = serde_json::Map::new();
+    for (k, v) in pairs {
+        if map.contains_key(&k) {
+            return Err(ApiError::invalid_request(format!(
+                "{k}: given more than once."
+            )));
+        }
+        map.insert(k, serde_json::Value::String(v));
+    }
+    let value = serde_json::Value::Object(map);
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ApiError::invalid_request(format!("query: {inner}"))
+        } else {
+            ApiError::invalid_request(format!("{path}: {inner}"))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    #[allow(dead_code)]
+    struct Body {
+        destination_url: String,
+        inner: Option<Inner>,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        n: u32,
+    }
+
+    #[test]
+    fn names_the_field() {
+        let e = parse_json::<Body>(br#"{"destinationUrl":"x","inner":{"n":"no"}}"#).unwrap_err();
+        assert!(e.message.contains("inner.n"), "{}", e.message);
+        let e = parse_json::<Body>(br#"{"destinationUrl":"x","extra":1}"#).unwrap_err();
+        assert!(e.message.contains("extra"), "{}", e.message);
+        let e = parse_json::<Body>(br#"{}"#).unwrap_err();
+        assert!(e.message.contains("destinationUrl"), "{}", e.message);
+        let e = parse_json::<Body>(br#"{"destinationUrl": "#).unwrap_err();
+        assert!(e.message.contains("malformed JSON"), "{}", e.message);
+        assert_eq!(e.code, "invalid_request");
+    }
+
+    #[test]
+    fn oversized_is_413() {
+        let big = vec![b' '; MAX_BODY_BYTES + 1];
+        assert_eq!(
+            parse_json::<Body>(&big).unwrap_err().status,
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+    }
+}

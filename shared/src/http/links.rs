@@ -1,0 +1,219 @@
+//! Link routes: upsert (with `if-match`), read, list (cursor-paginated), delete, route preview.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{route, LinkSpec, RouteInput, RoutingRule, Slug};
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::Caller;
+use crate::http::extract::{Json, Query};
+use crate::http::pagination::{self, PageParams};
+use crate::links::{self, LinkView, Precondition};
+use crate::state::AppState;
+use crate::store::{keys, Query as StoreQuery};
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v2/handles/{handle}/links", get(list))
+        .route(
+            "/v2/handles/{handle}/links/{slug}",
+            get(read).put(upsert).delete(remove),
+        )
+        .route(
+            "/v2/handles/{handle}/links/{slug}/route-preview",
+            post(preview),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::http::auth::authorize,
+        ))
+}
+
+fn parse_slug(raw: &str) -> ApiResult<Slug> {
+    Ok(Slug::parse(raw)?)
+}
+
+/// `if-match: 3`, `if-match: "3"` or `if-match: *`.
+fn precondition(headers: &HeaderMap) -> ApiResult<Precondition> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(Precondition::None);
+    };
+    let raw = value.to_str().unwrap_or("").trim();
+    if raw == "*" {
+        return Ok(Precondition::Exists);
+    }
+    let unquoted = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
+    unquoted
+        .parse::<u64>()
+        .map(Precondition::Version)
+        .map_err(|_| ApiError::invalid_request("if-match: expected a link version such as \"3\"."))
+}
+
+fn with_etag(status: StatusCode, view: LinkView) -> Response {
+    let etag = HeaderValue::from_str(&format!("\"{}\"", view.link.version)).ok();
+    let mut response = (status, axum::Json(view)).into_response();
+    if let Some(etag) = etag {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+async fn upsert(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, slug)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(spec): Json<LinkSpec>,
+) -> ApiResult<Response> {
+    let slug = parse_slug(&slug)?;
+    let precondition = precondition(&headers)?;
+    let spec = spec.validate()?;
+    if let Some(campaign) = &spec.campaign_id {
+        let pk = keys::handle_pk(caller.handle.as_str());
+        if state
+            .store
+            .get(&pk, &keys::campaign_sk(campaign.as_str()))
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::invalid_request(format!(
+                "campaignId: campaign {campaign} does not exist; create it first."
+            )));
+        }
+    }
+    let upserted = links::upsert(
+        &state,
+        &caller.handle,
+        &slug,
+        spec,
+        precondition,
+        Vec::new(),
+    )
+    .await?;
+    let status = if upserted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(with_etag(
+        status,
+        LinkView::new(&state.config, upserted.link),
+    ))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, slug)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let slug = parse_slug(&slug)?;
+    let link = links::load(state.store.as_ref(), &caller.handle, &slug)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Link {slug}")))?;
+    Ok(with_etag(
+        StatusCode::OK,
+        LinkView::new(&state.config, link),
+    ))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, slug)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let slug = parse_slug(&slug)?;
+    links::delete(&state, &caller.handle, &slug, precondition(&headers)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LinkList {
+    items: Vec<LinkView>,
+    next_cursor: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<PageParams>,
+) -> ApiResult<axum::Json<LinkList>> {
+    let mut q = StoreQuery::prefix(
+        keys::handle_pk(caller.handle.as_str()),
+        keys::LINK_SK_PREFIX,
+        params.limit()?,
+    );
+    q.after = params.after()?;
+    let page = state.store.query(q).await?;
+    let items = page
+        .items
+        .iter()
+        .map(|i| i.parse().map(|l| LinkView::new(&state.config, l)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(LinkList {
+        items,
+        next_cursor: page.next.as_deref().map(pagination::encode_cursor),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PreviewRequest {
+    country: Option<String>,
+    device: Option<String>,
+    source: Option<String>,
+    campaign: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PreviewResponse<'a> {
+    slug: &'a str,
+    destination_url: &'a str,
+    /// The destination with the link's utm_* parameters, as the redirect sends it (minus ctx).
+    tracked_url: String,
+    decision: &'static str,
+    matched_rule: Option<&'a RoutingRule>,
+    input: RouteInput,
+}
+
+async fn preview(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, slug)): Path<(String, String)>,
+    Json(body): Json<PreviewRequest>,
+) -> ApiResult<Response> {
+    let slug = parse_slug(&slug)?;
+    let link = links::load(state.store.as_ref(), &caller.handle, &slug)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Link {slug}")))?;
+    let input = RouteInput::normalized(
+        body.country.as_deref(),
+        body.device.as_deref(),
+        body.source.as_deref(),
+        body.campaign.as_deref(),
+    );
+    let decision = route(&link, &input);
+    let response = PreviewResponse {
+        slug: link.slug.as_str(),
+        destination_url: decision.destination_url,
+        tracked_url: crate::domain::build_destination(
+            decision.destination_url,
+            link.tracking.as_ref(),
+            None,
+        ),
+        decision: if decision.matched_rule.is_some() {
+            "rule"
+        } else {
+            "default"
+        },
+        matched_rule: decision.matched_rule,
+        input: input.clone(),
+    };
+    Ok(axum::Json(response).into_response())
+}

@@ -1,0 +1,81 @@
+//! HTTP: one router per endpoint group, common layers, and the assembled application.
+
+pub mod auth;
+pub mod extract;
+pub mod links;
+pub mod pagination;
+pub mod public;
+pub mod redirect;
+pub mod request_id;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Router;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The endpoint groups; each is one Lambda function in production.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Links,
+    Redirect,
+    Public,
+}
+
+impl Group {
+    /// Every API group (the redirect is served by host, see [`local_app`]).
+    pub const API: [Group; 2] = [Group::Links, Group::Public];
+
+    fn router(self, state: &AppState) -> Router<AppState> {
+        match self {
+            Group::Links => links::router(state.clone()),
+            Group::Redirect => redirect::router(),
+            Group::Public => public::router(),
+        }
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("This route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This method is not allowed on this route.",
+    )
+}
+
+/// Layers every router shares: request ids, the body limit, envelope-shaped fallbacks.
+fn finish(router: Router<AppState>, state: AppState) -> Router {
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(request_id::middleware))
+        .with_state(state)
+}
+
+/// The router of one Lambda function.
+pub fn group_app(group: Group, state: AppState) -> Router {
+    let router = group.router(&state);
+    finish(router, state)
+}
+
+/// Every group in one router (the local server): API routes live under `/v2/`, and any other
+/// path is a short link, answered by the redirect when the host is `{handle}.{redirectDomain}`.
+pub fn local_app(state: AppState) -> Router {
+    let mut router = Router::new().route("/healthz", axum::routing::get(health));
+    for group in Group::API {
+        router = router.merge(group.router(&state));
+    }
+    router = router.merge(Group::Redirect.router(&state));
+    finish(router, state)
+}
+
+async fn health() -> impl IntoResponse {
+    axum::Json(serde_json::json!({"status": "ok"}))
+}

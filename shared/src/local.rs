@@ -1,0 +1,163 @@
+//! The local runtime (`tenx serve`): secrets generated once into the data dir, the embedded
+//! durable store and queue, and the background workers that run as Lambda functions on AWS.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use rand::distributions::{Alphanumeric, DistString};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::domain::CtxKeyring;
+use crate::queue::embedded::EmbeddedQueue;
+use crate::queue::Queue;
+use crate::state::AppState;
+use crate::store::embedded::EmbeddedStore;
+use crate::store::Store;
+
+/// Secrets a local install generates on first start and keeps (mode 0600) in its data dir.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalSecrets {
+    pub jwt_secret: String,
+    pub ctx_keys: String,
+}
+
+impl LocalSecrets {
+    pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Self> {
+        let path = data_dir.join("secrets.json");
+        if path.exists() {
+            let raw = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            return serde_json::from_str(&raw)
+                .with_context(|| format!("parsing {}", path.display()));
+        }
+        let secrets = LocalSecrets {
+            jwt_secret: Alphanumeric.sample_string(&mut rand::rngs::OsRng, 48),
+            ctx_keys: CtxKeyring::generate_spec(),
+        };
+        write_private(&path, &serde_json::to_vec_pretty(&secrets)?)?;
+        Ok(secrets)
+    }
+
+    /// Fills secrets the environment did not set.
+    pub fn apply(&self, config: &mut Config) {
+        if config.jwt_hs256_secret.is_none() && config.jwt_rs256_public_key.is_none() {
+            config.jwt_hs256_secret = Some(self.jwt_secret.clone().into_bytes());
+        }
+        if config.ctx_keys.is_empty() {
+            config.ctx_keys = self.ctx_keys.clone();
+        }
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// Where the embedded backends keep their files.
+pub struct DataDir(pub PathBuf);
+
+impl DataDir {
+    pub fn prepare(path: impl Into<PathBuf>) -> anyhow::Result<Self> {
+        let path = path.into();
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("creating data dir {}", path.display()))?;
+        Ok(Self(path))
+    }
+
+    pub fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        Ok(Arc::new(
+            EmbeddedStore::open(&self.0.join("store.redb"))
+                .context("opening the embedded store")?,
+        ))
+    }
+
+    pub fn open_queue(&self) -> anyhow::Result<Arc<EmbeddedQueue>> {
+        Ok(Arc::new(
+            EmbeddedQueue::open(&self.0.join("queue.redb"))
+                .context("opening the embedded queue")?,
+        ))
+    }
+}
+
+/// Whether `tenx serve` runs the queue consumers in-process (tests that inspect raw queue
+/// contents turn them off).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workers {
+    On,
+    Off,
+}
+
+/// The local application: state plus the handles of its background workers.
+pub struct LocalRuntime {
+    pub state: AppState,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl LocalRuntime {
+    /// Builds state on the given backends and starts the background workers.
+    pub fn start(
+        config: Config,
+        store: Arc<dyn Store>,
+        queue: Arc<dyn Queue>,
+        workers: Workers,
+    ) -> anyhow::Result<Self> {
+        let state = AppState::new(config, store, queue)?;
+        let mut handles = Vec::new();
+        if workers == Workers::On {
+            handles.push(tokio::spawn(outbox_sweeper(state.clone())));
+            for handler in crate::workers::handlers(&state) {
+                handles.push(tokio::spawn(crate::workers::local::run(
+                    state.queue.clone(),
+                    handler,
+                    Duration::from_millis(50),
+                )));
+            }
+        }
+        Ok(Self {
+            state,
+            workers: handles,
+        })
+    }
+
+    pub fn shutdown(self) {
+        for w in self.workers {
+            w.abort();
+        }
+    }
+}
+
+/// Finds outbox entries whose enqueue never happened (a crash between commit and send).
+async fn outbox_sweeper(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(15));
+    loop {
+        tick.tick().await;
+        match crate::outbox::sweep(
+            state.store.as_ref(),
+            state.queue.as_ref(),
+            Duration::from_secs(30),
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(resent = n, "outbox sweep re-enqueued events"),
+            Err(e) => tracing::warn!(error = %e, "outbox sweep failed"),
+        }
+    }
+}

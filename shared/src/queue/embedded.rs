@@ -1,0 +1,749 @@
+//! The embedded queue: [`Queue`] on a redb file of its own (so click enqueues never contend with
+//! store writes), with SQS's semantics: at-least-once delivery, per-message delays, visibility
+//! timeouts, and a redrive policy that moves a message received more than `max_receives` times
+//! to a dead-letter table.
+//!
+//! Layout per queue: table `queue_<name>` keyed by `(due_ms, seq)`, so `receive` scans only the
+//! due prefix, in order. Receiving re-keys a message to `(now + visibility, fresh seq)` with
+//! `receive_count + 1`; its receipt encodes that key plus the message id, so a stale receipt (the
+//! message was re-received after its visibility expired) no longer matches and `ack` is a no-op.
+//! Dead letters live in `dead_<name>`, keyed by seq. `seq` is persisted in `meta`.
+//!
+//! All mutations (send, receive, ack) go through one writer thread with group commit, like the
+//! embedded store: it applies every pending request in one write transaction and commits once,
+//! so many concurrent `send` calls (one per click) share one fsync. Messages are durable when
+//! `send` returns.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use redb::{Database, Durability, ReadableTable, ReadableTableMetadata, TableDefinition};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot, Notify};
+
+use super::{OutMessage, Queue, QueueError, QueueName, Received, MAX_DELAY_SECS};
+
+type MessageTable = TableDefinition<'static, (u64, u64), &'static [u8]>;
+type DeadTable = TableDefinition<'static, u64, &'static [u8]>;
+
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const SEQ: &str = "seq";
+
+fn tables(queue: QueueName) -> (MessageTable, DeadTable) {
+    match queue {
+        QueueName::Events => (
+            TableDefinition::new("queue_events"),
+            TableDefinition::new("dead_events"),
+        ),
+        QueueName::Deliveries => (
+            TableDefinition::new("queue_deliveries"),
+            TableDefinition::new("dead_deliveries"),
+        ),
+    }
+}
+
+/// Default redrive threshold (receives without ack before a message is dead-lettered).
+pub const DEFAULT_MAX_RECEIVES: u32 = 10;
+/// SQS limits, enforced here too so code that works locally works on SQS.
+pub const MAX_RECEIVE_BATCH: usize = 10;
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+pub const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 60 * 60);
+const MAX_BATCH: usize = 256;
+const CHANNEL_CAPACITY: usize = 4096;
+
+#[derive(Serialize, Deserialize)]
+struct StoredMsg {
+    id: String,
+    body: String,
+    receive_count: u32,
+}
+
+/// [`Queue`] on redb. Dropping it stops the writer thread (after it has answered every queued
+/// request) and closes the file.
+pub struct EmbeddedQueue {
+    db: Arc<Database>,
+    tx: mpsc::Sender<Request>,
+    writer: Option<JoinHandle<()>>,
+    notify: Arc<BTreeMap<QueueName, Notify>>,
+    max_receives: u32,
+}
+
+impl EmbeddedQueue {
+    /// Opens (creating if needed) the queue file at `path`.
+    pub fn open(path: &Path) -> Result<Self, QueueError> {
+        crate::store::embedded::create_parent(path).map_err(db_err)?;
+        Self::start(Database::create(path).map_err(db_err)?)
+    }
+
+    /// A queue held in memory (same code path as a file; for tests).
+    pub fn in_memory() -> Self {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .expect("creating an in-memory redb database");
+        Self::start(db).expect("starting an in-memory queue")
+    }
+
+    /// Sets the redrive threshold: a message received more than `max_receives` times without
+    /// being acked moves to the dead-letter table instead of being delivered again (min 1).
+    pub fn with_max_receives(mut self, max_receives: u32) -> Self {
+        self.max_receives = max_receives.max(1);
+        self
+    }
+
+    fn start(db: Database) -> Result<Self, QueueError> {
+        // Create every table up front so read transactions always find them.
+        let txn = db.begin_write().map_err(db_err)?;
+        let seq = {
+            let meta = txn.open_table(META).map_err(db_err)?;
+            let seq = meta.get(SEQ).map_err(db_err)?.map_or(0, |v| v.value());
+            for queue in QueueName::ALL {
+                let (messages, dead) = tables(queue);
+                txn.open_table(messages).map_err(db_err)?;
+                txn.open_table(dead).map_err(db_err)?;
+            }
+            seq
+        };
+        txn.commit().map_err(db_err)?;
+
+        let db = Arc::new(db);
+        let notify: Arc<BTreeMap<_, _>> = Arc::new(
+            QueueName::ALL
+                .into_iter()
+                .map(|q| (q, Notify::new()))
+                .collect(),
+        );
+        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let mut writer = Writer {
+            db: db.clone(),
+            notify: notify.clone(),
+            seq,
+        };
+        let writer = std::thread::Builder::new()
+            .name("embedded-queue-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| QueueError::Other(format!("spawning the queue writer: {e}")))?;
+        Ok(Self {
+            db,
+            tx,
+            writer: Some(writer),
+            notify,
+            max_receives: DEFAULT_MAX_RECEIVES,
+        })
+    }
+
+    /// Bodies of the messages dead-lettered from `queue`, oldest first.
+    pub async fn dead_letters(&self, queue: QueueName) -> Result<Vec<String>, QueueError> {
+        self.read(move |db| {
+            let txn = db.begin_read().map_err(db_err)?;
+            let table = txn.open_table(tables(queue).1).map_err(db_err)?;
+            let mut bodies = Vec::new();
+            for entry in table.iter().map_err(db_err)? {
+                let (_, value) = entry.map_err(db_err)?;
+                bodies.push(match serde_json::from_slice::<StoredMsg>(value.value()) {
+                    Ok(msg) => msg.body,
+                    Err(_) => String::from_utf8_lossy(value.value()).into_owned(),
+                });
+            }
+            Ok(bodies)
+        })
+        .await
+    }
+
+    /// Messages in `queue`, visible or not (dead letters excluded); for tests and monitoring.
+    pub async fn depth(&self, queue: QueueName) -> Result<usize, QueueError> {
+        self.read(move |db| {
+            let txn = db.begin_read().map_err(db_err)?;
+            let table = txn.open_table(tables(queue).0).map_err(db_err)?;
+            let len = table.len().map_err(db_err)?;
+            Ok(usize::try_from(len).unwrap_or(usize::MAX))
+        })
+        .await
+    }
+
+    /// Waits until a message of `queue` may be receivable, or `timeout` passes: returns early
+    /// when a message without delay is sent, or when the earliest pending message (delayed or
+    /// in flight) comes due. Lets local workers poll without spinning:
+    ///
+    /// ```ignore
+    /// loop {
+    ///     let batch = queue.receive(name, 10, visibility).await?;
+    ///     if batch.is_empty() {
+    ///         queue.wait_for_messages(name, Duration::from_secs(5)).await;
+    ///     }
+    ///     // ...
+    /// }
+    /// ```
+    ///
+    /// A wake-up is a hint, not a promise (another consumer may take the message first).
+    pub async fn wait_for_messages(&self, queue: QueueName, timeout: Duration) {
+        let Some(notify) = self.notify.get(&queue) else {
+            return;
+        };
+        // Register before looking at the table, so a send in between still wakes us.
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let next_due = self
+            .read(move |db| {
+                let txn = db.begin_read().map_err(db_err)?;
+                let table = txn.open_table(tables(queue).0).map_err(db_err)?;
+                let first = table.first().map_err(db_err)?;
+                Ok(first.map(|(key, _)| key.value().0))
+            })
+            .await;
+        let wait = match next_due {
+            Ok(Some(due)) => timeout.min(Duration::from_millis(due.saturating_sub(now_ms()))),
+            _ => timeout,
+        };
+        if !wait.is_zero() {
+            let _ = tokio::time::timeout(wait, notified).await;
+        }
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Database) -> Result<T, QueueError> + Send + 'static,
+    ) -> Result<T, QueueError> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || f(&db))
+            .await
+            .map_err(|e| QueueError::Other(format!("queue read task failed: {e}")))?
+    }
+
+    async fn submit<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, QueueError>>) -> Request,
+    ) -> Result<T, QueueError> {
+        let stopped = || QueueError::Unavailable("the queue writer has stopped".into());
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(make(reply)).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+impl Drop for EmbeddedQueue {
+    fn drop(&mut self) {
+        // Close the channel so the writer drains what is queued and exits, then wait for it so
+        // the file is closed (and can be reopened) once the queue is gone.
+        let (closed, _) = mpsc::channel(1);
+        drop(std::mem::replace(&mut self.tx, closed));
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+#[async_trait]
+impl Queue for EmbeddedQueue {
+    async fn send(&self, queue: QueueName, messages: Vec<OutMessage>) -> Result<(), QueueError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let mut out = Vec::with_capacity(messages.len());
+        for message in messages {
+            validate_body(&message.body)?;
+            let delay_ms = u64::from(message.delay_secs.min(MAX_DELAY_SECS)) * 1000;
+            let id = uuid::Uuid::now_v7().to_string();
+            out.push((
+                delay_ms,
+                StoredMsg {
+                    id,
+                    body: message.body,
+                    receive_count: 0,
+                },
+            ));
+        }
+        self.submit(|reply| Request::Send {
+            queue,
+            messages: out,
+            reply,
+        })
+        .await
+    }
+
+    async fn receive(
+        &self,
+        queue: QueueName,
+        max: usize,
+        visibility: Duration,
+    ) -> Result<Vec<Received>, QueueError> {
+        let max = max.min(MAX_RECEIVE_BATCH);
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let visibility_ms =
+            u64::try_from(visibility.min(MAX_VISIBILITY).as_millis()).unwrap_or(u64::MAX);
+        let max_receives = self.max_receives;
+        self.submit(|reply| Request::Receive {
+            queue,
+            max,
+            visibility_ms,
+            max_receives,
+            reply,
+        })
+        .await
+    }
+
+    async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
+        let (key, id) = parse_receipt(receipt)
+            .ok_or_else(|| QueueError::Other(format!("malformed receipt {receipt:?}")))?;
+        self.submit(|reply| Request::Ack {
+            queue,
+            key,
+            id,
+            reply,
+        })
+        .await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// SQS accepts 1..=256 KiB bodies of XML-safe characters.
+fn validate_body(body: &str) -> Result<(), QueueError> {
+    if body.is_empty() || body.len() > MAX_BODY_BYTES {
+        return Err(QueueError::Other(format!(
+            "message bodies must be 1..={MAX_BODY_BYTES} bytes, got {}",
+            body.len()
+        )));
+    }
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+    };
+    match body.chars().find(|c| !allowed(*c)) {
+        Some(c) => Err(QueueError::Other(format!("message body contains {c:?}"))),
+        None => Ok(()),
+    }
+}
+
+fn receipt((due, seq): (u64, u64), id: &str) -> String {
+    format!("{due:x}.{seq:x}.{id}")
+}
+
+fn parse_receipt(receipt: &str) -> Option<((u64, u64), String)> {
+    let mut parts = receipt.splitn(3, '.');
+    let due = u64::from_str_radix(parts.next()?, 16).ok()?;
+    let seq = u64::from_str_radix(parts.next()?, 16).ok()?;
+    let id = parts.next()?;
+    (!id.is_empty()).then(|| ((due, seq), id.to_owned()))
+}
+
+fn db_err(e: impl Into<redb::Error>) -> QueueError {
+    let e: redb::Error = e.into();
+    match e {
+        redb::Error::Io(_)
+        | redb::Error::PreviousIo
+        | redb::Error::DatabaseAlreadyOpen
+        | redb::Error::LockPoisoned(_) => QueueError::Unavailable(e.to_string()),
+        _ => QueueError::Other(e.to_string()),
+    }
+}
+
+/// A failed batch is reported as `Unavailable`: nothing was written, the caller may retry.
+fn unavailable(err: QueueError) -> QueueError {
+    match err {
+        QueueError::Other(m) => QueueError::Unavailable(m),
+        err => err,
+    }
+}
+
+fn encode(msg: &StoredMsg) -> Result<Vec<u8>, QueueError> {
+    serde_json::to_vec(msg).map_err(|e| QueueError::Other(format!("encoding a message: {e}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The writer thread
+
+type Reply<T> = oneshot::Sender<Result<T, QueueError>>;
+
+enum Request {
+    Send {
+        queue: QueueName,
+        messages: Vec<(u64, StoredMsg)>,
+        reply: Reply<()>,
+    },
+    Receive {
+        queue: QueueName,
+        max: usize,
+        visibility_ms: u64,
+        max_receives: u32,
+        reply: Reply<Vec<Received>>,
+    },
+    Ack {
+        queue: QueueName,
+        key: (u64, u64),
+        id: String,
+        reply: Reply<()>,
+    },
+}
+
+/// A request's outcome, held until the batch is committed.
+enum Answer {
+    Unit(Reply<()>, Result<(), QueueError>),
+    Received(Reply<Vec<Received>>, Result<Vec<Received>, QueueError>),
+}
+
+impl Answer {
+    fn pending(request: Request) -> Self {
+        let unset = || QueueError::Other("batch aborted".into());
+        match request {
+            Request::Send { reply, .. } | Request::Ack { reply, .. } => {
+                Answer::Unit(reply, Err(unset()))
+            }
+            Request::Receive { reply, .. } => Answer::Received(reply, Err(unset())),
+        }
+    }
+
+    /// Replaces the outcome with `err` (the batch was not committed).
+    fn fail(self, err: &QueueError) -> Self {
+        let err = || match err {
+            QueueError::Unavailable(m) => QueueError::Unavailable(m.clone()),
+            QueueError::Other(m) => QueueError::Other(m.clone()),
+        };
+        match self {
+            Answer::Unit(reply, _) => Answer::Unit(reply, Err(err())),
+            Answer::Received(reply, _) => Answer::Received(reply, Err(err())),
+        }
+    }
+
+    fn send(self) {
+        // A caller that gave up no longer needs the answer. (A receive whose caller is gone
+        // leaves its messages in flight; they come back when their visibility expires.)
+        let _ = match self {
+            Answer::Unit(reply, result) => reply.send(result).map_err(drop),
+            Answer::Received(reply, result) => reply.send(result).map_err(drop),
+        };
+    }
+}
+
+struct Writer {
+    db: Arc<Database>,
+    notify: Arc<BTreeMap<QueueName, Notify>>,
+    /// The last sequence number handed out (persisted with every batch).
+    seq: u64,
+}
+
+impl Writer {
+    fn run(&mut self, mut rx: mpsc::Receiver<Request>) {
+        while let Some(first) = rx.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(_) => break,
+                }
+            }
+            let mut woken = BTreeSet::new();
+            for request in &batch {
+                if let Request::Send {
+                    queue, messages, ..
+                } = request
+                {
+                    if messages.iter().any(|(delay, _)| *delay == 0) {
+                        woken.insert(*queue);
+                    }
+                }
+            }
+            let (answers, committed) = self.apply_batch(batch);
+            for answer in answers {
+                answer.send();
+            }
+            if committed {
+                for queue in woken {
+                    if let Some(notify) = self.notify.get(&queue) {
+                        // Wake every waiting consumer, and leave a permit for one that is
+                        // between `receive` and `wait_for_messages`.
+                        notify.notify_waiters();
+                        notify.notify_one();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies the batch in one transaction; the answers, and whether it was committed.
+    fn apply_batch(&mut self, batch: Vec<Request>) -> (Vec<Answer>, bool) {
+        let mut txn = match self.db.begin_write() {
+            Ok(txn) => txn,
+            Err(e) => {
+                let err = unavailable(db_err(e));
+                let answers = batch.into_iter().map(|r| Answer::pending(r).fail(&err));
+                return (answers.collect(), false);
+            }
+        };
+        txn.set_durability(Durability::Immediate);
+        let now = now_ms();
+        let mut answers = Vec::with_capacity(batch.len());
+        let mut fatal: Option<QueueError> = None;
+        for request in batch {
+            if fatal.is_some() {
+                answers.push(Answer::pending(request));
+                continue;
+            }
+            // Outer `Err`: the transaction failed (the batch fails); inner: this request's own.
+            let answer = match request {
+                Request::Send {
+                    queue,
+                    messages,
+                    reply,
+                } => {
+                    let result = self.send(&txn, queue, messages, now);
+                    split(&mut fatal, result, |r| Answer::Unit(reply, r))
+                }
+                Request::Receive {
+                    queue,
+                    max,
+                    visibility_ms,
+                    max_receives,
+                    reply,
+                } => {
+                    let result = self.receive(&txn, queue, max, visibility_ms, max_receives, now);
+                    split(&mut fatal, result, |r| Answer::Received(reply, r))
+                }
+                Request::Ack {
+                    queue,
+                    key,
+                    id,
+                    reply,
+                } => split(&mut fatal, ack(&txn, queue, key, &id), |r| {
+                    Answer::Unit(reply, r)
+                }),
+            };
+            answers.push(answer);
+        }
+        let committed = match fatal {
+            Some(err) => {
+                let _ = txn.abort();
+                Err(err)
+            }
+            None => self
+                .save_seq(&txn)
+                .and_then(|()| txn.commit().map_err(db_err)),
+        };
+        match committed {
+            Ok(()) => (answers, true),
+            Err(err) => {
+                let err = unavailable(err);
+                (answers.into_iter().map(|a| a.fail(&err)).collect(), false)
+            }
+        }
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    fn save_seq(&self, txn: &redb::WriteTransaction) -> Result<(), QueueError> {
+        let mut meta = txn.open_table(META).map_err(db_err)?;
+        meta.insert(SEQ, self.seq).map_err(db_err)?;
+        Ok(())
+    }
+
+    fn send(
+        &mut self,
+        txn: &redb::WriteTransaction,
+        queue: QueueName,
+        messages: Vec<(u64, StoredMsg)>,
+        now: u64,
+    ) -> Step<()> {
+        let mut table = txn.open_table(tables(queue).0).map_err(db_err)?;
+        for (delay_ms, msg) in messages {
+            let value = match encode(&msg) {
+                Ok(value) => value,
+                Err(e) => return Ok(Err(e)),
+            };
+            let key = (now.saturating_add(delay_ms), self.next_seq());
+            table.insert(key, value.as_slice()).map_err(db_err)?;
+        }
+        Ok(Ok(()))
+    }
+
+    fn receive(
+        &mut self,
+        txn: &redb::WriteTransaction,
+        queue: QueueName,
+        max: usize,
+        visibility_ms: u64,
+        max_receives: u32,
+        now: u64,
+    ) -> Step<Vec<Received>> {
+        let (messages, dead) = tables(queue);
+        let mut table = txn.open_table(messages).map_err(db_err)?;
+        // Pick the due messages first (the table cannot change while it is being scanned).
+        let mut deliver = Vec::new();
+        let mut bury = Vec::new();
+        for entry in table.range(..=(now, u64::MAX)).map_err(db_err)? {
+            let (key, value) = entry.map_err(db_err)?;
+            let msg = serde_json::from_slice::<StoredMsg>(value.value()).unwrap_or_else(|_| {
+                // Unreadable: dead-letter it as is rather than block or drop it.
+                let body = String::from_utf8_lossy(value.value()).into_owned();
+                StoredMsg {
+                    id: String::new(),
+                    body,
+                    receive_count: u32::MAX,
+                }
+            });
+            if msg.receive_count >= max_receives {
+                bury.push((key.value(), msg));
+            } else {
+                deliver.push((key.value(), msg));
+                if deliver.len() == max {
+                    break;
+                }
+            }
+        }
+        if !bury.is_empty() {
+            let mut dead = txn.open_table(dead).map_err(db_err)?;
+            for (key, msg) in bury {
+                table.remove(key).map_err(db_err)?;
+                let value = match encode(&msg) {
+                    Ok(value) => value,
+                    Err(e) => return Ok(Err(e)),
+                };
+                dead.insert(self.next_seq(), value.as_slice())
+                    .map_err(db_err)?;
+            }
+        }
+        let mut received = Vec::with_capacity(deliver.len());
+        for (key, mut msg) in deliver {
+            table.remove(key).map_err(db_err)?;
+            msg.receive_count += 1;
+            let new_key = (now.saturating_add(visibility_ms), self.next_seq());
+            let value = match encode(&msg) {
+                Ok(value) => value,
+                Err(e) => return Ok(Err(e)),
+            };
+            table.insert(new_key, value.as_slice()).map_err(db_err)?;
+            received.push(Received {
+                receipt: receipt(new_key, &msg.id),
+                message_id: msg.id,
+                body: msg.body,
+                receive_count: msg.receive_count,
+            });
+        }
+        Ok(Ok(received))
+    }
+}
+
+/// Outer `Err`: the transaction itself failed (the whole batch fails); inner: this request's
+/// own outcome.
+type Step<T> = Result<Result<T, QueueError>, QueueError>;
+
+fn split<T>(
+    fatal: &mut Option<QueueError>,
+    result: Step<T>,
+    answer: impl FnOnce(Result<T, QueueError>) -> Answer,
+) -> Answer {
+    match result {
+        Ok(outcome) => answer(outcome),
+        Err(err) => {
+            let failed = answer(Err(QueueError::Other(String::new()))).fail(&err);
+            *fatal = Some(err);
+            failed
+        }
+    }
+}
+
+/// Deletes the message the receipt names, if it is still that delivery (else a no-op).
+fn ack(txn: &redb::WriteTransaction, queue: QueueName, key: (u64, u64), id: &str) -> Step<()> {
+    let mut table = txn.open_table(tables(queue).0).map_err(db_err)?;
+    let matches = match table.get(key).map_err(db_err)? {
+        Some(value) => {
+            serde_json::from_slice::<StoredMsg>(value.value()).is_ok_and(|msg| msg.id == id)
+        }
+        None => false,
+    };
+    if matches {
+        table.remove(key).map_err(db_err)?;
+    }
+    Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn receipts_round_trip() {
+        let r = receipt((1_700_000_000_123, 42), "0190-abc.def");
+        assert_eq!(
+            parse_receipt(&r),
+            Some(((1_700_000_000_123, 42), "0190-abc.def".into()))
+        );
+        for bad in ["", "x", "1.2", "1.2.", "zz.1.id", "1.zz.id"] {
+            assert_eq!(parse_receipt(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn bodies_follow_sqs_rules() {
+        assert!(validate_body("{\"a\":1}\n\t").is_ok());
+        assert!(validate_body("").is_err());
+        assert!(validate_body("a\u{0}b").is_err());
+        assert!(validate_body(&"x".repeat(MAX_BODY_BYTES + 1)).is_err());
+    }
+
+    #[tokio::test]
+    async fn malformed_receipt_is_an_error_and_delivery_stays_intact() {
+        let queue = EmbeddedQueue::in_memory();
+        assert!(queue.ack(QueueName::Events, "nonsense").await.is_err());
+        queue
+            .send(QueueName::Events, vec![OutMessage::now("m")])
+            .await
+            .unwrap();
+        let got = queue
+            .receive(QueueName::Events, 10, Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(queue.depth(QueueName::Events).await.unwrap(), 1);
+        assert_eq!(queue.depth(QueueName::Deliveries).await.unwrap(), 0);
+        queue.ack(QueueName::Events, &got[0].receipt).await.unwrap();
+        assert_eq!(queue.depth(QueueName::Events).await.unwrap(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn wait_for_messages_wakes_on_send() {
+        let queue = Arc::new(EmbeddedQueue::in_memory());
+        let waiter = {
+            let queue = queue.clone();
+            tokio::spawn(async move {
+                let start = std::time::Instant::now();
+                queue
+                    .wait_for_messages(QueueName::Events, Duration::from_secs(10))
+                    .await;
+                start.elapsed()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        queue
+            .send(QueueName::Events, vec![OutMessage::now("wake")])
+            .await
+            .unwrap();
+        let waited = waiter.await.unwrap();
+        assert!(waited < Duration::from_secs(5), "waited {waited:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn conformance_in_memory() {
+        crate::conformance::run_queue_suite(
+            Arc::new(EmbeddedQueue::in_memory()),
+            QueueName::Events,
+        )
+        .await;
+    }
+}

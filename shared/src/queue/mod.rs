@@ -1,0 +1,92 @@
+//! The queue seam: at-least-once queues with per-message delays, the semantics of SQS.
+//!
+//! Consumers are idempotent by event id (see `workers`), so at-least-once delivery becomes
+//! effectively-once in counters and webhook deliveries.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub mod embedded;
+
+/// SQS's largest `DelaySeconds`; longer delays are re-enqueued by the consumer.
+pub const MAX_DELAY_SECS: u32 = 900;
+
+/// The queues the product uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum QueueName {
+    /// Clicks, conversions, link changes and webhook test dispatches: consumed by the aggregator,
+    /// which updates counters and fans events out to webhook deliveries.
+    Events,
+    /// One message per webhook delivery attempt: consumed by the webhook worker.
+    Deliveries,
+}
+
+impl QueueName {
+    pub const ALL: [QueueName; 2] = [QueueName::Events, QueueName::Deliveries];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueName::Events => "events",
+            QueueName::Deliveries => "deliveries",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutMessage {
+    pub body: String,
+    /// Invisible to consumers for this long (clamped to [`MAX_DELAY_SECS`]).
+    pub delay_secs: u32,
+}
+
+impl OutMessage {
+    pub fn now(body: impl Into<String>) -> Self {
+        Self {
+            body: body.into(),
+            delay_secs: 0,
+        }
+    }
+
+    pub fn delayed(body: impl Into<String>, delay_secs: u32) -> Self {
+        Self {
+            body: body.into(),
+            delay_secs: delay_secs.min(MAX_DELAY_SECS),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Received {
+    pub message_id: String,
+    /// Handle for [`Queue::ack`].
+    pub receipt: String,
+    pub body: String,
+    /// 1 on first delivery.
+    pub receive_count: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("queue unavailable: {0}")]
+    Unavailable(String),
+    #[error("queue error: {0}")]
+    Other(String),
+}
+
+#[async_trait]
+pub trait Queue: Send + Sync + 'static {
+    /// Durably enqueues every message before returning (batched where the backend allows).
+    async fn send(&self, queue: QueueName, messages: Vec<OutMessage>) -> Result<(), QueueError>;
+
+    /// Up to `max` due messages, each hidden from other consumers for `visibility`.
+    async fn receive(
+        &self,
+        queue: QueueName,
+        max: usize,
+        visibility: Duration,
+    ) -> Result<Vec<Received>, QueueError>;
+
+    /// Deletes a received message (processing finished).
+    async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError>;
+}

@@ -1,0 +1,204 @@
+//! The storage seam: a small item store with DynamoDB's semantics, so every capability is written
+//! once against this trait and runs unchanged on the embedded store and on DynamoDB.
+//!
+//! Model: items addressed by a partition key (`pk`) and a sort key (`sk`), carrying a JSON
+//! document, named atomic counters, a caller-managed `version` and an optional expiry (unix
+//! seconds; the DynamoDB TTL attribute). Every read ignores expired items, because DynamoDB
+//! deletes them lazily. Key layout per item type: `docs/storage.md`.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+pub mod embedded;
+pub mod keys;
+
+/// The most operations one [`Store::transact`] call may carry (DynamoDB's limit).
+pub const MAX_TRANSACT_OPS: usize = 100;
+
+/// One stored item.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Item {
+    pub pk: String,
+    pub sk: String,
+    /// The entity, as JSON (`Value::Null` for pure counter items).
+    pub doc: serde_json::Value,
+    /// Atomic counters; names match `[a-z0-9_]+`.
+    pub counters: BTreeMap<String, i64>,
+    /// Caller-managed version for optimistic concurrency (see [`Cond::Version`]).
+    pub version: u64,
+    /// Unix seconds after which the item no longer exists for readers.
+    pub expires_at: Option<i64>,
+}
+
+impl Item {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>, doc: serde_json::Value) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+            doc,
+            ..Self::default()
+        }
+    }
+
+    pub fn with_version(mut self, version: u64) -> Self {
+        self.version = version;
+        self
+    }
+
+    pub fn expiring_at(mut self, unix_secs: Option<i64>) -> Self {
+        self.expires_at = unix_secs;
+        self
+    }
+
+    /// True when the item has expired at `now` (unix seconds).
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    pub fn counter(&self, name: &str) -> i64 {
+        self.counters.get(name).copied().unwrap_or(0)
+    }
+
+    /// Deserializes the document.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, StoreError> {
+        serde_json::from_value(self.doc.clone())
+            .map_err(|e| StoreError::Corrupt(format!("{}/{}: {e}", self.pk, self.sk)))
+    }
+}
+
+/// A precondition on the live (unexpired) item at the written key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cond {
+    /// No precondition.
+    None,
+    /// No live item exists (a missing or expired item both qualify).
+    Absent,
+    /// A live item exists.
+    Exists,
+    /// A live item exists and its version equals this one.
+    Version(u64),
+}
+
+/// A cap checked atomically with an increment: the write succeeds only if
+/// `current(counter) + delta(counter) <= max`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CounterCap {
+    pub counter: String,
+    pub max: i64,
+}
+
+/// One write.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WriteOp {
+    /// Replace the whole item.
+    Put { item: Item, cond: Cond },
+    /// Delete the item (deleting a missing item with `Cond::None` succeeds).
+    Delete { pk: String, sk: String, cond: Cond },
+    /// Add `deltas` to counters, creating the item (with a null doc) if absent (DynamoDB
+    /// `UpdateItem ADD`). `expires_at`, when set, is written too. Keys written with `Add` must not
+    /// be reused after they expire (put a time window in the key), because DynamoDB may still
+    /// hold the expired item.
+    Add {
+        pk: String,
+        sk: String,
+        deltas: Vec<(String, i64)>,
+        cap: Option<CounterCap>,
+        expires_at: Option<i64>,
+    },
+}
+
+impl WriteOp {
+    pub fn key(&self) -> (&str, &str) {
+        match self {
+            WriteOp::Put { item, .. } => (&item.pk, &item.sk),
+            WriteOp::Delete { pk, sk, .. } | WriteOp::Add { pk, sk, .. } => (pk, sk),
+        }
+    }
+}
+
+/// Which sort keys a query reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkRange {
+    /// Every item of the partition.
+    All,
+    /// Sort keys starting with this prefix.
+    Prefix(String),
+    /// Sort keys in `[from, to]`, both inclusive.
+    Between(String, String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Query {
+    pub pk: String,
+    pub range: SkRange,
+    /// At most this many items per page (1..=1000).
+    pub limit: usize,
+    /// Resume after this sort key (exclusive), as returned in [`Page::next`].
+    pub after: Option<String>,
+    pub descending: bool,
+}
+
+impl Query {
+    pub fn prefix(pk: impl Into<String>, prefix: impl Into<String>, limit: usize) -> Self {
+        Self {
+            pk: pk.into(),
+            range: SkRange::Prefix(prefix.into()),
+            limit,
+            after: None,
+            descending: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// The sort key to resume after, when more items may follow.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A single write's condition (or counter cap) did not hold. `current` is the live item at
+    /// that key, when the backend returned it with the failure (no second read needed).
+    #[error("condition failed")]
+    ConditionFailed { current: Option<Box<Item>> },
+    /// A transaction was cancelled because the condition of operation `index` did not hold.
+    #[error("transaction cancelled by operation {index}")]
+    TxConflict {
+        index: usize,
+        current: Option<Box<Item>>,
+    },
+    /// The backend is overloaded or unreachable and retries were exhausted (maps to 503).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A stored document could not be read.
+    #[error("corrupt item: {0}")]
+    Corrupt(String),
+    /// The request itself was invalid (a bug in the caller).
+    #[error("invalid store request: {0}")]
+    Invalid(String),
+    #[error("store error: {0}")]
+    Other(String),
+}
+
+/// The storage seam. All reads are strongly consistent and skip expired items.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError>;
+
+    /// One conditional write. Returns the item as written (for `Add`, with the counters after the
+    /// increment); `None` for a delete.
+    async fn write(&self, op: WriteOp) -> Result<Option<Item>, StoreError>;
+
+    /// All or nothing, at most [`MAX_TRANSACT_OPS`] operations on distinct keys.
+    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError>;
+
+    async fn query(&self, query: Query) -> Result<Page, StoreError>;
+}
+
+/// Current time in unix seconds.
+pub fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}

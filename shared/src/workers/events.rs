@@ -1,0 +1,73 @@
+//! The events consumer: applies each event to every [`EventSink`] (analytics counters, webhook
+//! fan-out), then clears the events' outbox entries. Sinks dedupe by event id, so a redelivered
+//! batch changes nothing twice.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::BatchHandler;
+use crate::events::Event;
+use crate::queue::{QueueName, Received};
+use crate::state::AppState;
+
+/// Something that consumes events (idempotently, by event id).
+#[async_trait]
+pub trait EventSink: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    async fn apply(&self, state: &AppState, events: &[Event]) -> anyhow::Result<()>;
+}
+
+/// The sinks every events consumer applies, in order.
+pub fn sinks() -> Vec<Arc<dyn EventSink>> {
+    Vec::new()
+}
+
+pub struct EventsWorker {
+    pub state: AppState,
+    pub sinks: Vec<Arc<dyn EventSink>>,
+}
+
+#[async_trait]
+impl BatchHandler for EventsWorker {
+    fn queue(&self) -> QueueName {
+        QueueName::Events
+    }
+
+    async fn handle(&self, batch: Vec<Received>) -> Vec<String> {
+        let mut failed = Vec::new();
+        let mut events = Vec::with_capacity(batch.len());
+        let mut ids = Vec::with_capacity(batch.len());
+        for msg in batch {
+            match serde_json::from_str::<Event>(&msg.body) {
+                Ok(e) => {
+                    events.push(e);
+                    ids.push(msg.message_id);
+                }
+                Err(e) => {
+                    // Left to fail until the queue dead-letters it, where it stays visible.
+                    tracing::error!(message_id = %msg.message_id, error = %e, "unreadable event");
+                    failed.push(msg.message_id);
+                }
+            }
+        }
+        if events.is_empty() {
+            return failed;
+        }
+        for sink in &self.sinks {
+            if let Err(e) = sink.apply(&self.state, &events).await {
+                tracing::warn!(sink = sink.name(), error = %e, "event sink failed; batch will be retried");
+                failed.extend(ids);
+                return failed;
+            }
+        }
+        let clears: Vec<_> = events.iter().filter_map(crate::outbox::clear).collect();
+        for op in clears {
+            // Best effort: a leftover entry only makes the sweeper resend an already-applied event.
+            if let Err(e) = self.state.store.write(op).await {
+                tracing::warn!(error = %e, "clearing an outbox entry failed");
+            }
+        }
+        failed
+    }
+}

@@ -1,0 +1,39 @@
+//! Runs a [`BatchHandler`] inside the local server: poll the embedded queue, hand batches to the
+//! handler, ack what succeeded; failed messages reappear when their visibility timeout ends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::BatchHandler;
+use crate::queue::Queue;
+
+pub const BATCH_SIZE: usize = 10;
+pub const VISIBILITY: Duration = Duration::from_secs(30);
+
+/// Polls until aborted. `idle` is the pause when the queue is empty.
+pub async fn run(queue: Arc<dyn Queue>, handler: Arc<dyn BatchHandler>, idle: Duration) {
+    let name = handler.queue();
+    loop {
+        match queue.receive(name, BATCH_SIZE, VISIBILITY).await {
+            Ok(batch) if batch.is_empty() => tokio::time::sleep(idle).await,
+            Ok(batch) => {
+                let receipts: Vec<(String, String)> = batch
+                    .iter()
+                    .map(|m| (m.message_id.clone(), m.receipt.clone()))
+                    .collect();
+                let failed = handler.handle(batch).await;
+                for (id, receipt) in receipts {
+                    if !failed.contains(&id) {
+                        if let Err(e) = queue.ack(name, &receipt).await {
+                            tracing::warn!(error = %e, "ack failed; the message will be redelivered");
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(queue = name.as_str(), error = %e, "receive failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}

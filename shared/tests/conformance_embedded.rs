@@ -1,0 +1,326 @@
+//! The seam conformance suite against the embedded store and queue (each test on its own
+//! tempfile-backed database), plus embedded-only checks: durability across reopen and
+//! dead-lettering. Run with `cargo test -p tenx-shared --features testing --test
+//! conformance_embedded`.
+#![cfg(feature = "testing")]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use tempfile::TempDir;
+use tenx_shared::conformance;
+use tenx_shared::queue::embedded::EmbeddedQueue;
+use tenx_shared::queue::{OutMessage, Queue, QueueName};
+use tenx_shared::store::embedded::EmbeddedStore;
+use tenx_shared::store::{now_unix, Cond, Item, Query, SkRange, Store, StoreError, WriteOp};
+
+fn temp_dir() -> TempDir {
+    tempfile::tempdir().expect("creating a temp dir")
+}
+
+fn file_store(dir: &TempDir) -> Arc<dyn Store> {
+    Arc::new(EmbeddedStore::open(&dir.path().join("store.redb")).expect("opening the store"))
+}
+
+fn file_queue(dir: &TempDir) -> Arc<dyn Queue> {
+    Arc::new(EmbeddedQueue::open(&dir.path().join("queue.redb")).expect("opening the queue"))
+}
+
+macro_rules! store_conformance {
+    ($($check:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $check() {
+            let dir = temp_dir();
+            conformance::$check(file_store(&dir)).await;
+        }
+    )*};
+}
+
+macro_rules! queue_conformance {
+    ($($check:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $check() {
+            let dir = temp_dir();
+            conformance::$check(file_queue(&dir), QueueName::Events).await;
+        }
+    )*};
+}
+
+store_conformance!(
+    store_put_get_round_trip,
+    store_create_if_absent_race,
+    store_version_checked_update,
+    store_cond_exists,
+    store_delete,
+    store_expired_items_are_absent,
+    store_add_counters_concurrently,
+    store_add_existing_item,
+    store_add_counter_cap,
+    store_transact_all_or_nothing,
+    store_transact_rejects_invalid,
+    store_query_ranges_and_pagination,
+    store_query_rejects_bad_limits,
+);
+
+queue_conformance!(
+    queue_send_receive_ack,
+    queue_delayed_message,
+    queue_visibility_redelivery,
+    queue_stale_receipt_ack,
+    queue_batch_send,
+    queue_concurrent_senders,
+);
+
+/// The full suites also run back to back on one shared database (as they will on one DynamoDB
+/// table / SQS queue).
+#[tokio::test(flavor = "multi_thread")]
+async fn full_suites_share_one_database() {
+    let dir = temp_dir();
+    let store = file_store(&dir);
+    conformance::run_store_suite(store.clone()).await;
+    conformance::run_store_suite(store).await;
+    conformance::run_queue_suite(file_queue(&dir), QueueName::Deliveries).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn store_survives_reopen() {
+    let dir = temp_dir();
+    let path = dir.path().join("store.redb");
+    let mut item =
+        Item::new("link#1", "meta", json!({"url": "https://example.com"})).with_version(2);
+    item.counters.insert("clicks".into(), 1);
+    {
+        let store = EmbeddedStore::open(&path).expect("open");
+        store
+            .write(WriteOp::Put {
+                item: item.clone(),
+                cond: Cond::Absent,
+            })
+            .await
+            .expect("put");
+        let add = WriteOp::Add {
+            pk: "link#1".into(),
+            sk: "meta".into(),
+            deltas: vec![("clicks".into(), 41)],
+            cap: None,
+            expires_at: None,
+        };
+        store.write(add).await.expect("add");
+        let gone = Item::new("link#1", "old", json!({})).expiring_at(Some(now_unix() - 1));
+        store
+            .write(WriteOp::Put {
+                item: gone,
+                cond: Cond::None,
+            })
+            .await
+            .expect("put expired");
+
+        // The file is locked while open.
+        assert!(matches!(
+            EmbeddedStore::open(&path),
+            Err(StoreError::Unavailable(_))
+        ));
+    }
+
+    let store = EmbeddedStore::open(&path).expect("reopen");
+    item.counters.insert("clicks".into(), 42);
+    assert_eq!(store.get("link#1", "meta").await.expect("get"), Some(item));
+    let query = Query {
+        pk: "link#1".into(),
+        range: SkRange::All,
+        limit: 10,
+        after: None,
+        descending: false,
+    };
+    let page = store.query(query).await.expect("query");
+    assert_eq!(
+        page.items.len(),
+        1,
+        "the expired item stays invisible after reopen"
+    );
+    assert_eq!(store.purge_expired().await.expect("purge"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_survives_reopen() {
+    let dir = temp_dir();
+    let path = dir.path().join("queue.redb");
+    let in_flight_id;
+    {
+        let queue = EmbeddedQueue::open(&path).expect("open");
+        let messages = vec![
+            OutMessage::now("a"),
+            OutMessage::now("b"),
+            OutMessage::delayed("c", 1),
+        ];
+        queue.send(QueueName::Events, messages).await.expect("send");
+        let got = queue
+            .receive(QueueName::Events, 1, Duration::from_secs(1))
+            .await
+            .expect("receive");
+        assert_eq!(got.len(), 1);
+        in_flight_id = got[0].message_id.clone();
+    }
+
+    let queue = EmbeddedQueue::open(&path).expect("reopen");
+    assert_eq!(queue.depth(QueueName::Events).await.expect("depth"), 3);
+    queue
+        .send(QueueName::Events, vec![OutMessage::now("d")])
+        .await
+        .expect("send after reopen");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let got = queue
+        .receive(QueueName::Events, 10, Duration::from_secs(30))
+        .await
+        .expect("receive");
+    let mut bodies: Vec<_> = got.iter().map(|m| m.body.as_str()).collect();
+    bodies.sort_unstable();
+    assert_eq!(
+        bodies,
+        ["a", "b", "c", "d"],
+        "every message survives the reopen"
+    );
+    let redelivered = got
+        .iter()
+        .find(|m| m.message_id == in_flight_id)
+        .expect("in-flight message");
+    assert_eq!(
+        redelivered.receive_count, 2,
+        "the receive before the reopen was durable"
+    );
+    for message in &got {
+        queue
+            .ack(QueueName::Events, &message.receipt)
+            .await
+            .expect("ack");
+    }
+    assert_eq!(queue.depth(QueueName::Events).await.expect("depth"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_dead_letters_after_max_receives() {
+    let dir = temp_dir();
+    let queue = EmbeddedQueue::open(&dir.path().join("queue.redb"))
+        .expect("open")
+        .with_max_receives(2);
+    let name = QueueName::Deliveries;
+    queue
+        .send(
+            name,
+            vec![OutMessage::now("poison"), OutMessage::now("fine")],
+        )
+        .await
+        .expect("send");
+
+    for expected_count in [1, 2] {
+        // Visibility zero: an unacked message is due again at once.
+        let got = queue
+            .receive(name, 10, Duration::ZERO)
+            .await
+            .expect("receive");
+        let poison = got
+            .iter()
+            .find(|m| m.body == "poison")
+            .expect("poison is delivered");
+        assert_eq!(poison.receive_count, expected_count);
+        if let Some(fine) = got.iter().find(|m| m.body == "fine") {
+            queue.ack(name, &fine.receipt).await.expect("ack");
+        }
+    }
+    let got = queue
+        .receive(name, 10, Duration::ZERO)
+        .await
+        .expect("receive");
+    assert!(
+        got.is_empty(),
+        "a message received max_receives times is not delivered again: {got:?}"
+    );
+    assert_eq!(
+        queue.dead_letters(name).await.expect("dead letters"),
+        ["poison"]
+    );
+    assert_eq!(queue.depth(name).await.expect("depth"), 0);
+    assert!(queue
+        .dead_letters(QueueName::Events)
+        .await
+        .expect("dead letters")
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_stale_receipt_keeps_redelivered_message() {
+    let dir = temp_dir();
+    let queue = EmbeddedQueue::open(&dir.path().join("queue.redb")).expect("open");
+    let name = QueueName::Events;
+    queue
+        .send(name, vec![OutMessage::now("m")])
+        .await
+        .expect("send");
+    let first = queue
+        .receive(name, 1, Duration::ZERO)
+        .await
+        .expect("receive");
+    let second = queue
+        .receive(name, 1, Duration::from_secs(30))
+        .await
+        .expect("receive");
+    assert_eq!((first.len(), second.len()), (1, 1));
+    queue
+        .ack(name, &first[0].receipt)
+        .await
+        .expect("a stale ack is Ok");
+    assert_eq!(
+        queue.depth(name).await.expect("depth"),
+        1,
+        "a stale ack must not delete"
+    );
+    queue.ack(name, &second[0].receipt).await.expect("ack");
+    assert_eq!(queue.depth(name).await.expect("depth"), 0);
+}
+
+/// Group commit: many concurrent writers share fsyncs, so 2000 durable writes on a real file
+/// finish quickly (one fsync each would take seconds on most disks).
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_writes_share_commits() {
+    let dir = temp_dir();
+    let store = file_store(&dir);
+    let queue = file_queue(&dir);
+    let start = std::time::Instant::now();
+    let tasks = (0..2000).map(|i| {
+        let (store, queue) = (store.clone(), queue.clone());
+        tokio::spawn(async move {
+            let add = WriteOp::Add {
+                pk: "hot".into(),
+                sk: format!("k{}", i % 10),
+                deltas: vec![("n".into(), 1)],
+                cap: None,
+                expires_at: None,
+            };
+            store.write(add).await.expect("add");
+            queue
+                .send(
+                    QueueName::Events,
+                    vec![OutMessage::now(format!("click {i}"))],
+                )
+                .await
+                .expect("send");
+        })
+    });
+    for task in futures::future::join_all(tasks).await {
+        task.expect("writer task");
+    }
+    let elapsed = start.elapsed();
+    eprintln!("2000 adds + 2000 sends in {elapsed:?}");
+    let mut total = 0;
+    for k in 0..10 {
+        total += store
+            .get("hot", &format!("k{k}"))
+            .await
+            .expect("get")
+            .expect("item")
+            .counter("n");
+    }
+    assert_eq!(total, 2000);
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+}

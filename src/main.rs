@@ -1,0 +1,177 @@
+//! `tenx`: the local server and CLI of 10x attribution.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tenx_shared::config::Config;
+use tenx_shared::http::auth::jwt::{Claims, JwtVerifier};
+use tenx_shared::http::auth::Role;
+use tenx_shared::local::{DataDir, LocalRuntime, LocalSecrets, Workers};
+
+#[derive(Parser)]
+#[command(
+    name = "tenx",
+    version,
+    about = "10x attribution: tracked links, exactly-once conversions, signed webhooks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the whole API and the short-link redirect on one port.
+    Serve {
+        #[arg(long, env = "TENX_ADDR", default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        #[arg(long, env = "TENX_DATA_DIR", default_value = ".tenx")]
+        data_dir: PathBuf,
+    },
+    /// Print a JWT the local server accepts.
+    Token {
+        #[arg(long)]
+        handle: Vec<String>,
+        #[arg(long, default_value = "operator")]
+        role: String,
+        /// Lifetime such as 30m, 1h, 7d.
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+        #[arg(long, default_value = "local-user")]
+        sub: String,
+        #[arg(long, env = "TENX_DATA_DIR", default_value = ".tenx")]
+        data_dir: PathBuf,
+    },
+}
+
+fn parse_ttl(raw: &str) -> anyhow::Result<Duration> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (n, unit) = raw.split_at(split);
+    let n: u64 = n
+        .parse()
+        .with_context(|| format!("--ttl {raw}: expected e.g. 30m, 1h, 7d"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => anyhow::bail!("--ttl {raw}: unit must be s, m, h or d"),
+    };
+    anyhow::ensure!(secs > 0, "--ttl must be positive");
+    Ok(Duration::from_secs(secs))
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("TENX_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if std::env::var("TENX_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Serve { addr, data_dir } => serve(addr, data_dir).await,
+        Command::Token {
+            handle,
+            role,
+            ttl,
+            sub,
+            data_dir,
+        } => {
+            let role = Role::parse(&role).with_context(|| {
+                format!("--role {role}: expected viewer, creator, operator or admin")
+            })?;
+            anyhow::ensure!(
+                !handle.is_empty(),
+                "give at least one --handle (or --handle '*')"
+            );
+            let mut config = Config::from_env()?;
+            let data = DataDir::prepare(&data_dir)?;
+            LocalSecrets::load_or_create(&data.0)?.apply(&mut config);
+            let verifier = JwtVerifier::new(
+                config.jwt_hs256_secret.clone(),
+                None,
+                config.jwt_issuer.clone(),
+                config.jwt_audience.clone(),
+            )?;
+            let exp = time::OffsetDateTime::now_utc().unix_timestamp()
+                + parse_ttl(&ttl)?.as_secs() as i64;
+            let claims = Claims {
+                sub,
+                handles: handle,
+                role,
+                exp,
+                iss: config.jwt_issuer,
+                aud: config.jwt_audience,
+            };
+            println!("{}", verifier.mint(&claims)?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
+    init_tracing();
+    let mut config = Config::from_env()?;
+    if std::env::var("TENX_REDIRECT_DOMAIN").is_err() {
+        config.redirect_domain = format!("localhost:{}", addr.port());
+    }
+    if std::env::var("TENX_SHORT_URL_SCHEME").is_err() {
+        config.short_url_scheme = "http".into();
+    }
+    let data = DataDir::prepare(&data_dir)?;
+    LocalSecrets::load_or_create(&data.0)?.apply(&mut config);
+    let runtime = LocalRuntime::start(config, data.open_store()?, data.open_queue()?, Workers::On)?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    tracing::info!(%addr, data_dir = %data_dir.display(), "tenx serving; short links at http://{{handle}}.localhost:{}/{{slug}}", addr.port());
+    let app = tenx_shared::http::local_app(runtime.state.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    runtime.shutdown();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_units() {
+        assert_eq!(parse_ttl("90").unwrap().as_secs(), 90);
+        assert_eq!(parse_ttl("30m").unwrap().as_secs(), 1800);
+        assert_eq!(parse_ttl("1h").unwrap().as_secs(), 3600);
+        assert_eq!(parse_ttl("7d").unwrap().as_secs(), 604_800);
+        assert!(parse_ttl("1y").is_err());
+        assert!(parse_ttl("0h").is_err());
+        assert!(parse_ttl("h").is_err());
+    }
+}

@@ -1,0 +1,208 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use tenx_shared::config::Config;
+use tenx_shared::domain::CtxKeyring;
+use tenx_shared::http::auth::jwt::{Claims, JwtVerifier};
+use tenx_shared::http::auth::Role;
+use tenx_shared::local::{DataDir, LocalRuntime, Workers};
+use tenx_shared::queue::Queue;
+use tenx_shared::store::Store;
+
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub config: Config,
+    #[allow(dead_code)] // read by the conversion and analytics tests
+    pub store: Arc<dyn Store>,
+    pub queue: Arc<dyn Queue>,
+    pub data_dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    server: tokio::task::JoinHandle<()>,
+    runtime: Option<LocalRuntime>,
+}
+
+pub fn test_config() -> Config {
+    let mut c = Config::from_env().expect("config");
+    c.jwt_hs256_secret = Some(JWT_SECRET.as_bytes().to_vec());
+    c.ctx_keys = CtxKeyring::generate_spec();
+    c.short_url_scheme = "http".into();
+    c
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// The `Host` a short link is served on.
+    pub fn short_host(&self, handle: &str) -> String {
+        format!("{handle}.localhost:{}", self.addr.port())
+    }
+
+    pub fn token(&self, handles: &[&str], role: Role) -> String {
+        token_with_exp(handles, role, now() + 3600)
+    }
+
+    /// Stops the server and its workers (the data dir stays, for restart tests).
+    pub async fn stop(mut self) -> (Option<tempfile::TempDir>, PathBuf, Config) {
+        self.server.abort();
+        let _ = (&mut self.server).await;
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown();
+        }
+        (self._tmp.take(), self.data_dir.clone(), self.config.clone())
+    }
+
+    pub async fn put_link(&self, handle: &str, slug: &str, body: Value) -> reqwest::Response {
+        self.client
+            .put(self.url(&format!("/v2/handles/{handle}/links/{slug}")))
+            .bearer_auth(self.token(&[handle], Role::Creator))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Follows nothing: returns the redirect response itself.
+    pub async fn click(
+        &self,
+        handle: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .get(self.url(path))
+            .header("host", self.short_host(handle));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.unwrap()
+    }
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+pub fn token_with_exp(handles: &[&str], role: Role, exp: i64) -> String {
+    let v = JwtVerifier::new(Some(JWT_SECRET.as_bytes().to_vec()), None, None, None).unwrap();
+    let claims = Claims {
+        sub: "tester".into(),
+        handles: handles.iter().map(|h| h.to_string()).collect(),
+        role,
+        exp,
+        iss: None,
+        aud: None,
+    };
+    v.mint(&claims).unwrap()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(test_config(), None).await
+}
+
+/// The app without its queue consumers, so a test can read what was enqueued.
+pub async fn spawn_app_without_workers() -> TestApp {
+    spawn_full(test_config(), None, Workers::Off).await
+}
+
+/// Spawns the app with `config` on `data_dir` (a fresh temp dir when None).
+pub async fn spawn_with(config: Config, data_dir: Option<PathBuf>) -> TestApp {
+    spawn_full(config, data_dir, Workers::On).await
+}
+
+pub async fn spawn_full(
+    mut config: Config,
+    data_dir: Option<PathBuf>,
+    workers: Workers,
+) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    config.redirect_domain = format!("localhost:{}", addr.port());
+    let (tmp, dir) = match data_dir {
+        Some(d) => (None, d),
+        None => {
+            let t = tempfile::tempdir().unwrap();
+            let p = t.path().to_path_buf();
+            (Some(t), p)
+        }
+    };
+    let data = DataDir::prepare(&dir).unwrap();
+    // A stopped instance releases its files asynchronously; give it a moment on restart.
+    let mut attempts = 0;
+    let (store, queue) = loop {
+        match (data.open_store(), data.open_queue()) {
+            (Ok(s), Ok(q)) => break (s, q as Arc<dyn Queue>),
+            (s, q) if attempts < 50 => {
+                drop((s, q));
+                attempts += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            (s, q) => panic!("cannot open data dir: {:?} {:?}", s.err(), q.err()),
+        }
+    };
+    let runtime =
+        LocalRuntime::start(config.clone(), store.clone(), queue.clone(), workers).unwrap();
+    let app = tenx_shared::http::local_app(runtime.state.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        addr,
+        client,
+        config,
+        store,
+        queue,
+        data_dir: dir,
+        _tmp: tmp,
+        server,
+        runtime: Some(runtime),
+    }
+}
+
+/// Asserts an error envelope with the given status and code; returns the message.
+pub async fn assert_error(resp: reqwest::Response, status: u16, code: &str) -> String {
+    assert_eq!(resp.status().as_u16(), status, "unexpected status");
+    assert!(
+        resp.headers().contains_key("x-request-id"),
+        "x-request-id missing"
+    );
+    let request_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body: Value = resp.json().await.expect("error body is JSON");
+    assert_eq!(body["error"]["code"], code, "body: {body}");
+    assert_eq!(
+        body["error"]["requestId"],
+        request_id.as_str(),
+        "requestId must echo the header"
+    );
+    let message = body["error"]["message"]
+        .as_str()
+        .expect("message")
+        .to_owned();
+    assert!(!message.is_empty());
+    message
+}
+
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    parsed
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[allow(dead_code)]
+pub fn header_str<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
+    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests over HTTP: each test spawns the whole local app on port 0 (the zero2prod
+//! `spawn_app` pattern) on a fresh durable data dir, or, with `TENX_TEST_BACKEND=aws`, on a fresh
+//! DynamoDB table and SQS queues behind `AWS_ENDPOINT_URL` (see `scripts/test.sh`).
+
+mod helpers;
+
+mod links;
+mod redirect;
