@@ -114,3 +114,33 @@ pub struct ClickData {
     pub destination_url: String,
     pub at: String,
 }
+
+/// A conversion, as recorded and as sent in `conversion.created` / `conversion.tested` events.
+/// The click's dimensions come from the ctx token, so analytics can break conversions down the
+/// same way as clicks without a lookup.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversionData {
+    pub conversion_id: String,
+    pub idempotency_key: String,
+    pub click_id: String,
+    pub campaign_id: Option<String>,
+    pub slug: String,
+    pub event_type: String,
+    /// Exact decimal; at most 6 decimal places and 15 significant digits, so the JSON number
+    /// sent to webhooks reads back as exactly this value.
+    #[serde(with = "rust_decimal::serde::float_option", default)]
+    pub value: Option<rust_decimal::Decimal>,
+    pub currency: Option<String>,
+    pub test: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
+    pub country: String,
+    pub device: String,
+    pub source: String,
+    /// Referrer host or `direct` (from the ctx token).
+    pub referrer: String,
+    /// Visitor segment at click time (from the ctx token).
+    pub segment: String,
+    pub received_at: String,
+}
