@@ -963,7 +963,10 @@ pub async fn queue_delayed_message(queue: Arc<dyn Queue>, name: QueueName) {
     let marker = unique("q-delay");
     let sent = Instant::now();
     queue
-        .send(name, vec![OutMessage::delayed(&marker, 2)])
+        .send(
+            name,
+            vec![OutMessage::delayed(&marker, Duration::from_secs(2))],
+        )
         .await
         .expect("send failed");
     let got = poll_mine(

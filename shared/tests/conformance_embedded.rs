@@ -152,7 +152,7 @@ async fn queue_survives_reopen() {
         let messages = vec![
             OutMessage::now("a"),
             OutMessage::now("b"),
-            OutMessage::delayed("c", 1),
+            OutMessage::delayed("c", Duration::from_secs(1)),
         ];
         queue.send(QueueName::Events, messages).await.expect("send");
         let got = queue

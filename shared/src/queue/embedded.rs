@@ -246,7 +246,10 @@ impl Queue for EmbeddedQueue {
         let mut out = Vec::with_capacity(messages.len());
         for message in messages {
             validate_body(&message.body)?;
-            let delay_ms = u64::from(message.delay_secs.min(MAX_DELAY_SECS)) * 1000;
+            let delay_ms = message
+                .delay
+                .min(Duration::from_secs(u64::from(MAX_DELAY_SECS)))
+                .as_millis() as u64;
             let id = uuid::Uuid::now_v7().to_string();
             out.push((
                 delay_ms,

@@ -36,22 +36,23 @@ impl QueueName {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutMessage {
     pub body: String,
-    /// Invisible to consumers for this long (clamped to [`MAX_DELAY_SECS`]).
-    pub delay_secs: u32,
+    /// Invisible to consumers for this long (at most [`MAX_DELAY_SECS`]). SQS rounds up to whole
+    /// seconds; the embedded queue honours milliseconds, which keeps retry tests fast.
+    pub delay: Duration,
 }
 
 impl OutMessage {
     pub fn now(body: impl Into<String>) -> Self {
         Self {
             body: body.into(),
-            delay_secs: 0,
+            delay: Duration::ZERO,
         }
     }
 
-    pub fn delayed(body: impl Into<String>, delay_secs: u32) -> Self {
+    pub fn delayed(body: impl Into<String>, delay: Duration) -> Self {
         Self {
             body: body.into(),
-            delay_secs: delay_secs.min(MAX_DELAY_SECS),
+            delay: delay.min(Duration::from_secs(u64::from(MAX_DELAY_SECS))),
         }
     }
 }
