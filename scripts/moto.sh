@@ -9,7 +9,8 @@ if [ ! -x "$venv/bin/moto_server" ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5' >&2
 fi
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$venv/moto.log" 2>&1 &
+# Our wrapper around moto's server serializes DynamoDB requests (see scripts/moto_server.py).
+"$venv/bin/python" "$root/scripts/moto_server.py" 127.0.0.1 "$port" >"$venv/moto.log" 2>&1 &
 echo $! >"$venv/moto.pid"
 for _ in $(seq 1 100); do
   if curl -s -o /dev/null "http://127.0.0.1:$port/moto-api/"; then break; fi

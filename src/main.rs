@@ -2,14 +2,18 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use tenx_shared::aws::{AwsClients, AwsSettings};
 use tenx_shared::config::Config;
 use tenx_shared::http::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::http::auth::Role;
 use tenx_shared::local::{DataDir, LocalRuntime, LocalSecrets, Workers};
+use tenx_shared::queue::{Queue, QueueName};
+use tenx_shared::store::Store;
 
 #[derive(Parser)]
 #[command(
@@ -22,6 +26,12 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Backend {
+    Embedded,
+    Aws,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the whole API and the short-link redirect on one port.
@@ -30,7 +40,14 @@ enum Command {
         addr: SocketAddr,
         #[arg(long, env = "TENX_DATA_DIR", default_value = ".tenx")]
         data_dir: PathBuf,
+        /// Where state and queues live: the embedded files in the data dir, or DynamoDB + SQS
+        /// (the standard AWS configuration; `TENX_TABLE`, `TENX_QUEUE_PREFIX`, …).
+        #[arg(long, env = "TENX_BACKEND", value_enum, default_value = "embedded")]
+        backend: Backend,
     },
+    /// Create the DynamoDB table (with TTL) and the SQS queues (with dead-letter queues) of the
+    /// configured AWS environment; safe to re-run.
+    Setup,
     /// Print a JWT the local server accepts.
     Token {
         #[arg(long)]
@@ -45,6 +62,9 @@ enum Command {
         #[arg(long, env = "TENX_DATA_DIR", default_value = ".tenx")]
         data_dir: PathBuf,
     },
+    /// Print the access table (every authenticated route's role, PAT scope and write limit) as
+    /// the markdown table of the README's "Roles, scopes and tokens" section.
+    AccessTable,
 }
 
 fn parse_ttl(raw: &str) -> anyhow::Result<Duration> {
@@ -79,7 +99,16 @@ fn init_tracing() {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Serve { addr, data_dir } => serve(addr, data_dir).await,
+        Command::Serve {
+            addr,
+            data_dir,
+            backend,
+        } => serve(addr, data_dir, backend).await,
+        Command::Setup => setup().await,
+        Command::AccessTable => {
+            print!("{}", tenx_shared::http::auth::access::markdown_table());
+            Ok(())
+        }
         Command::Token {
             handle,
             role,
@@ -119,7 +148,23 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
+async fn setup() -> anyhow::Result<()> {
+    init_tracing();
+    let settings = AwsSettings::from_env();
+    let clients = AwsClients::from_env().await?;
+    tenx_shared::aws::provision(&clients, &settings).await?;
+    println!(
+        "ready: table {}, queues {} and {} (dead letters: {}, {})",
+        settings.table,
+        settings.queue_name(QueueName::Events),
+        settings.queue_name(QueueName::Deliveries),
+        settings.dead_letter_queue_name(QueueName::Events),
+        settings.dead_letter_queue_name(QueueName::Deliveries),
+    );
+    Ok(())
+}
+
+async fn serve(addr: SocketAddr, data_dir: PathBuf, backend: Backend) -> anyhow::Result<()> {
     init_tracing();
     let mut config = Config::from_env()?;
     if std::env::var("TENX_REDIRECT_DOMAIN").is_err() {
@@ -130,7 +175,16 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     }
     let data = DataDir::prepare(&data_dir)?;
     LocalSecrets::load_or_create(&data.0)?.apply(&mut config);
-    let runtime = LocalRuntime::start(config, data.open_store()?, data.open_queue()?, Workers::On)?;
+    // Secrets stay in the data dir on either backend unless the environment provides them.
+    let (store, queue): (Arc<dyn Store>, Arc<dyn Queue>) = match backend {
+        Backend::Embedded => (data.open_store()?, data.open_queue()?),
+        Backend::Aws => {
+            let settings = AwsSettings::from_env();
+            tracing::info!(table = %settings.table, queues = %settings.queue_prefix, "using DynamoDB and SQS");
+            tenx_shared::aws::connect(&settings).await?
+        }
+    };
+    let runtime = LocalRuntime::start(config, store, queue, Workers::On)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;

@@ -15,8 +15,12 @@ pub struct RateLimits {
     pub business: u32,
     /// Public conversion submissions per minute per handle (generous, against retry storms).
     pub conversions: u32,
+    /// Public chain (lifecycle messaging) requests per minute per handle (generous, anti-abuse).
+    pub chain: u32,
     /// Handles on a paid plan: handle → plan name (`pro` | `business`).
     pub plans: HashMap<String, String>,
+    /// Length of one fixed rate-limit window in seconds (60 unless shortened for tests).
+    pub window_secs: u32,
 }
 
 impl RateLimits {
@@ -49,12 +53,18 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// Idempotency keys are kept this long (365 days unless shortened for tests).
     pub idempotency_retention: Duration,
+    /// How often the local outbox sweeper looks for events whose enqueue never happened.
+    pub outbox_sweep_interval: Duration,
+    /// Outbox entries younger than this are left alone (their enqueue is probably in flight).
+    pub outbox_min_age: Duration,
     /// Allow webhook endpoints on private/loopback addresses (local development only).
     pub webhooks_allow_private: bool,
     /// Base of the webhook retry schedule (5 s → 5, 10, 20, 40, 80 s).
     pub webhook_retry_base: Duration,
     /// Chain session signals expire after this long.
     pub chain_session_ttl: Duration,
+    /// The most signals one chain session may hold (a clear 400 beyond, never a truncation).
+    pub chain_max_session_signals: u32,
 }
 
 impl Default for Config {
@@ -74,12 +84,17 @@ impl Default for Config {
                 pro: 600,
                 business: 3000,
                 conversions: 6000,
+                chain: 6000,
                 plans: HashMap::new(),
+                window_secs: 60,
             },
             idempotency_retention: Duration::from_secs(365 * 86_400),
+            outbox_sweep_interval: Duration::from_secs(15),
+            outbox_min_age: Duration::from_secs(30),
             webhooks_allow_private: false,
             webhook_retry_base: Duration::from_secs(5),
             chain_session_ttl: Duration::from_secs(30 * 86_400),
+            chain_max_session_signals: 1000,
         }
     }
 }
@@ -146,11 +161,23 @@ impl Config {
         if let Some(n) = parse_var("TENX_RATE_LIMIT_CONVERSIONS")? {
             c.rate_limits.conversions = n;
         }
+        if let Some(n) = parse_var("TENX_RATE_LIMIT_CHAIN")? {
+            c.rate_limits.chain = n;
+        }
         if let Some(v) = var("TENX_HANDLE_PLANS") {
             c.rate_limits.plans = parse_plans(&v)?;
         }
+        if let Some(secs) = parse_var("TENX_RATE_LIMIT_WINDOW_SECS")? {
+            c.rate_limits.window_secs = secs;
+        }
         if let Some(secs) = parse_var::<u64>("TENX_IDEMPOTENCY_RETENTION_SECS")? {
             c.idempotency_retention = Duration::from_secs(secs);
+        }
+        if let Some(secs) = parse_var::<u64>("TENX_OUTBOX_SWEEP_SECS")? {
+            c.outbox_sweep_interval = Duration::from_secs(secs);
+        }
+        if let Some(secs) = parse_var::<u64>("TENX_OUTBOX_MIN_AGE_SECS")? {
+            c.outbox_min_age = Duration::from_secs(secs);
         }
         if let Some(b) = parse_bool("TENX_WEBHOOKS_ALLOW_PRIVATE")? {
             c.webhooks_allow_private = b;
@@ -160,6 +187,9 @@ impl Config {
         }
         if let Some(days) = parse_var::<u64>("TENX_CHAIN_SESSION_TTL_DAYS")? {
             c.chain_session_ttl = Duration::from_secs(days * 86_400);
+        }
+        if let Some(n) = parse_var("TENX_CHAIN_MAX_SESSION_SIGNALS")? {
+            c.chain_max_session_signals = n;
         }
         Ok(c)
     }
@@ -178,6 +208,22 @@ impl Config {
         CtxKeyring::parse(&self.ctx_keys).context("TENX_CTX_KEYS")?;
         if self.attribution_window.is_zero() {
             bail!("TENX_ATTRIBUTION_WINDOW_DAYS must be at least 1");
+        }
+        if self.rate_limits.chain == 0
+            || self.chain_max_session_signals == 0
+            || self.chain_session_ttl.is_zero()
+        {
+            bail!("TENX_RATE_LIMIT_CHAIN, TENX_CHAIN_MAX_SESSION_SIGNALS and TENX_CHAIN_SESSION_TTL_DAYS must be at least 1");
+        }
+        let l = &self.rate_limits;
+        if [l.free, l.pro, l.business, l.conversions, l.window_secs].contains(&0) {
+            bail!("TENX_RATE_LIMIT_* settings and TENX_RATE_LIMIT_WINDOW_SECS must be at least 1");
+        }
+        if self.idempotency_retention.is_zero() {
+            bail!("TENX_IDEMPOTENCY_RETENTION_SECS must be at least 1");
+        }
+        if self.outbox_sweep_interval.is_zero() {
+            bail!("TENX_OUTBOX_SWEEP_SECS must be at least 1");
         }
         Ok(())
     }
@@ -208,6 +254,9 @@ fn parse_plans(spec: &str) -> anyhow::Result<HashMap<String, String>> {
             if !matches!(plan.as_str(), "free" | "pro" | "business") {
                 bail!("TENX_HANDLE_PLANS entry `{entry}`: plan must be free, pro or business");
             }
+            // A misspelt handle would silently stay on the free plan; refuse it at start.
+            crate::domain::Handle::parse(handle.trim())
+                .map_err(|e| anyhow::anyhow!("TENX_HANDLE_PLANS entry `{entry}`: {e}"))?;
             Ok((handle.trim().to_owned(), plan))
         })
         .collect()
@@ -226,6 +275,7 @@ mod tests {
         assert_eq!(limits.writes_per_minute("other"), 60);
         assert!(parse_plans("acme:gold").is_err());
         assert!(parse_plans("acme").is_err());
+        assert!(parse_plans("Not A Handle:pro").is_err());
     }
 
     #[test]
@@ -237,6 +287,30 @@ mod tests {
         c.validate().unwrap();
         c.short_url_scheme = "ftp".into();
         assert!(c.validate().is_err());
+        c.short_url_scheme = "https".into();
+        c.rate_limits.window_secs = 0;
+        assert!(c.validate().is_err(), "a zero rate-limit window is refused");
+        c.rate_limits.window_secs = 60;
+        c.rate_limits.free = 0;
+        assert!(c.validate().is_err(), "a zero write limit is refused");
+    }
+
+    #[test]
+    fn outbox_and_retention_settings_must_be_positive() {
+        let mut c = Config {
+            jwt_hs256_secret: Some(vec![1; 32]),
+            ctx_keys: CtxKeyring::generate_spec(),
+            ..Config::default()
+        };
+        assert_eq!(c.outbox_sweep_interval, Duration::from_secs(15));
+        assert_eq!(c.outbox_min_age, Duration::from_secs(30));
+        c.outbox_min_age = Duration::ZERO; // allowed: sweep everything at once
+        c.validate().unwrap();
+        c.outbox_sweep_interval = Duration::ZERO;
+        assert!(c.validate().is_err(), "a zero sweep interval is refused");
+        c.outbox_sweep_interval = Duration::from_secs(1);
+        c.idempotency_retention = Duration::ZERO;
+        assert!(c.validate().is_err(), "a zero retention is refused");
     }
 
     #[test]

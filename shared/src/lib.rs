@@ -3,9 +3,14 @@
 //! Layers: `domain` (pure), `store` and `queue` (seams with embedded and AWS implementations),
 //! services (`links`, `outbox`, `ratelimit`, `tokens`), and `http` (one router per group).
 
+pub mod analytics;
+pub mod aws;
+pub mod campaigns;
+pub mod chain;
 pub mod config;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
+pub mod conversions;
 pub mod domain;
 pub mod error;
 pub mod events;
@@ -17,6 +22,9 @@ pub mod queue;
 pub mod ratelimit;
 pub mod state;
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod time;
 pub mod tokens;
+pub mod webhooks;
 pub mod workers;

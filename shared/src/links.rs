@@ -64,6 +64,8 @@ pub async fn load_cached(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Precondition {
     None,
+    /// Create only: the slug must be free (a taken slug is `409 conflict`, never overwritten).
+    Absent,
     /// The link exists (`if-match: *`).
     Exists,
     Version(u64),
@@ -75,6 +77,10 @@ pub fn precondition_failed(message: impl Into<String>) -> ApiError {
         "precondition_failed",
         message,
     )
+}
+
+fn slug_taken(slug: &Slug) -> ApiError {
+    ApiError::conflict(format!("The slug {slug} is already taken by another link."))
 }
 
 /// The outcome of an upsert.
@@ -95,6 +101,8 @@ pub fn plan_upsert(
 ) -> Result<(Link, Vec<WriteOp>, Event), ApiError> {
     match (precondition, existing) {
         (Precondition::None, _) => {}
+        (Precondition::Absent, None) => {}
+        (Precondition::Absent, Some(_)) => return Err(slug_taken(slug)),
         (Precondition::Exists, Some(_)) => {}
         (Precondition::Version(v), Some(l)) if l.version == v => {}
         (Precondition::Version(_), Some(l)) => {
@@ -172,6 +180,11 @@ pub async fn upsert(
                     link,
                     created: existing.is_none(),
                 });
+            }
+            Err(StoreError::TxConflict { index: 0, .. })
+                if precondition == Precondition::Absent =>
+            {
+                return Err(slug_taken(slug).into())
             }
             Err(StoreError::TxConflict { index: 0, .. }) if precondition == Precondition::None => {
                 continue

@@ -145,13 +145,14 @@ impl LocalRuntime {
 
 /// Finds outbox entries whose enqueue never happened (a crash between commit and send).
 async fn outbox_sweeper(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(15));
+    // `Config::validate` refuses a zero interval (which `interval` would panic on).
+    let mut tick = tokio::time::interval(state.config.outbox_sweep_interval);
     loop {
         tick.tick().await;
         match crate::outbox::sweep(
             state.store.as_ref(),
             state.queue.as_ref(),
-            Duration::from_secs(30),
+            state.config.outbox_min_age,
         )
         .await
         {

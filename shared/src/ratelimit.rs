@@ -1,19 +1,121 @@
 //! Per-handle fixed-window rate limits. The window counter lives in the store (one atomic capped
 //! increment, `UpdateItem ADD … ConditionExpression` on DynamoDB), so the limit holds across any
 //! number of concurrent function instances, not per process.
+//!
+//! Reusable: any route may count requests in its own bucket with [`consume`]; the authenticated
+//! write routes use [`enforce`] (bucket [`WRITES_BUCKET`], the handle's plan limit).
+//!
+//! Headers follow GitHub and X/Twitter: `x-ratelimit-limit`, `x-ratelimit-remaining`,
+//! `x-ratelimit-reset` (the window's end in UTC **epoch seconds**), and on a 429 `retry-after`
+//! (seconds to wait). A fixed window may admit up to twice the limit across one boundary; that is
+//! the accepted trade-off for one conditional write per request.
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
 
 use crate::domain::Handle;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{keys, now_unix, CounterCap, StoreError, WriteOp};
+use crate::store::{keys, now_unix, CounterCap, Store, StoreError, WriteOp};
 
-const WINDOW_SECS: i64 = 60;
+/// The bucket of the authenticated write routes.
+pub const WRITES_BUCKET: &str = "w";
 
-/// The `x-ratelimit-*` headers to put on the response.
+const COUNTER: &str = "n";
+
+/// The fixed window that contains a moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// Unix seconds, a multiple of the window length (part of the counter's key).
+    pub start: i64,
+    /// Unix seconds at which the next window starts.
+    pub reset: i64,
+}
+
+impl Window {
+    pub fn at(now: i64, len_secs: u32) -> Window {
+        let len = i64::from(len_secs.max(1));
+        let start = now - now.rem_euclid(len);
+        Window {
+            start,
+            reset: start + len,
+        }
+    }
+}
+
+/// What one counted request learned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Admitted; `used` requests (this one included) counted in the window so far.
+    Allowed { used: i64 },
+    /// The window's limit is reached; this request was not counted.
+    Limited,
+}
+
+/// The capped increment that counts one request of `bucket` for `handle` in `window`. [`count`]
+/// writes it alone; a caller may instead put it in its own transaction (the conversions route
+/// does), where a cancelled transaction counts nothing and a failed cap cancels the transaction.
+pub fn increment_op(
+    handle: &Handle,
+    bucket: &str,
+    limit: u32,
+    window: Window,
+) -> Result<WriteOp, StoreError> {
+    if bucket.is_empty()
+        || !bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(StoreError::Invalid(format!(
+            "rate-limit bucket `{bucket}` must match [a-z0-9_]+"
+        )));
+    }
+    let (pk, sk) = keys::rate_window(handle.as_str(), bucket, window.start);
+    Ok(WriteOp::Add {
+        pk,
+        sk,
+        deltas: vec![(COUNTER.into(), 1)],
+        cap: Some(CounterCap {
+            counter: COUNTER.into(),
+            max: i64::from(limit),
+        }),
+        // Kept a little past the window; the key carries the window so it is never reused.
+        expires_at: Some(window.reset + (window.reset - window.start)),
+    })
+}
+
+/// Counts one request of `bucket` for `handle` in the window containing `now`. The cap is checked
+/// atomically with the increment, so concurrent callers on any number of instances never admit
+/// more than `limit` requests per window.
+pub async fn count(
+    store: &dyn Store,
+    handle: &Handle,
+    bucket: &str,
+    limit: u32,
+    window: Window,
+) -> Result<Outcome, StoreError> {
+    let op = increment_op(handle, bucket, limit, window)?;
+    match store.write(op).await {
+        Ok(item) => Ok(Outcome::Allowed {
+            used: item.map_or(1, |i| i.counter(COUNTER)),
+        }),
+        Err(StoreError::ConditionFailed { .. }) => Ok(Outcome::Limited),
+        Err(other) => Err(other),
+    }
+}
+
+/// The `x-ratelimit-*` headers of an admitted request, to put on its response.
 #[derive(Clone, Debug, Default)]
 pub struct RateLimitHeaders(pub HeaderMap);
+
+impl RateLimitHeaders {
+    /// Adds the headers to a response (replacing any the handler set).
+    pub fn apply(self, response: &mut Response) {
+        for (name, value) in self.0.iter() {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+}
 
 fn headers(limit: u32, remaining: i64, reset: i64) -> HeaderMap {
     let mut h = HeaderMap::new();
@@ -32,7 +134,9 @@ fn headers(limit: u32, remaining: i64, reset: i64) -> HeaderMap {
     h
 }
 
-/// Counts one request of `bucket` for `handle` against `limit` per minute.
+/// Counts one request of `bucket` for `handle` against `limit` per configured window
+/// (`TENX_RATE_LIMIT_WINDOW_SECS`, 60 s by default). `Ok` carries the headers for the response;
+/// over the limit it is `429 rate_limited` with `retry-after` and the same headers.
 pub async fn consume(
     state: &AppState,
     handle: &Handle,
@@ -40,54 +144,154 @@ pub async fn consume(
     limit: u32,
 ) -> Result<RateLimitHeaders, ApiError> {
     let now = now_unix();
-    let window = now - now.rem_euclid(WINDOW_SECS);
-    let reset = window + WINDOW_SECS;
-    let (pk, sk) = keys::rate_window(handle.as_str(), bucket, window);
-    let op = WriteOp::Add {
-        pk,
-        sk,
-        deltas: vec![("n".into(), 1)],
-        cap: Some(CounterCap {
-            counter: "n".into(),
-            max: i64::from(limit),
-        }),
-        expires_at: Some(reset + WINDOW_SECS),
-    };
-    match state.store.write(op).await {
-        Ok(item) => {
-            let used = item.map(|i| i.counter("n")).unwrap_or(1);
-            Ok(RateLimitHeaders(headers(
-                limit,
-                i64::from(limit) - used,
-                reset,
-            )))
-        }
-        Err(StoreError::ConditionFailed { .. }) => {
-            let retry_after = (reset - now).max(1);
-            let mut e = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!(
-                    "Write limit of {limit} per minute reached for handle {handle}; retry after {retry_after} s."
-                ),
-            );
-            e.headers.extend(
-                headers(limit, 0, reset)
-                    .into_iter()
-                    .filter_map(|(k, v)| k.map(|k| (k, v))),
-            );
-            e.headers.push((
-                axum::http::header::RETRY_AFTER,
-                HeaderValue::from(retry_after),
-            ));
-            Err(e)
-        }
-        Err(other) => Err(other.into()),
+    let window_secs = state.config.rate_limits.window_secs;
+    let window = Window::at(now, window_secs);
+    match count(state.store.as_ref(), handle, bucket, limit, window).await? {
+        Outcome::Allowed { used } => Ok(RateLimitHeaders(headers(
+            limit,
+            i64::from(limit) - used,
+            window.reset,
+        ))),
+        Outcome::Limited => Err(limited(handle, limit, window_secs, window, now)),
     }
+}
+
+/// `429 rate_limited` for a refused request, with `retry-after` and the `x-ratelimit-*` headers.
+pub fn limited(
+    handle: &Handle,
+    limit: u32,
+    window_secs: u32,
+    window: Window,
+    now: i64,
+) -> ApiError {
+    let retry_after = (window.reset - now).max(1);
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!(
+            "Rate limit of {limit} requests per {window_secs} s reached for handle \
+             {handle}; retry after {retry_after} s."
+        ),
+    );
+    for (name, value) in headers(limit, 0, window.reset).iter() {
+        e.headers.push((name.clone(), value.clone()));
+    }
+    e.headers
+        .push((header::RETRY_AFTER, HeaderValue::from(retry_after)));
+    e
 }
 
 /// The write limit of the handle's plan, for authenticated write routes.
 pub async fn enforce(state: &AppState, handle: &Handle) -> Result<RateLimitHeaders, ApiError> {
     let limit = state.config.rate_limits.writes_per_minute(handle.as_str());
-    consume(state, handle, "w", limit).await
+    consume(state, handle, WRITES_BUCKET, limit).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::embedded::EmbeddedStore;
+
+    // Windows are taken around the real clock: the store hides items whose expiry has passed.
+    fn handle(s: &str) -> Handle {
+        Handle::parse(s).unwrap()
+    }
+
+    #[test]
+    fn windows_are_aligned_to_their_length() {
+        let w = Window::at(1_700_000_059, 60);
+        assert_eq!((w.start, w.reset), (1_700_000_040, 1_700_000_100));
+        let w = Window::at(125, 60);
+        assert_eq!((w.start, w.reset), (120, 180));
+        let w = Window::at(120, 60);
+        assert_eq!((w.start, w.reset), (120, 180), "a boundary opens a window");
+        let w = Window::at(7, 2);
+        assert_eq!((w.start, w.reset), (6, 8));
+    }
+
+    #[tokio::test]
+    async fn admits_exactly_the_limit_per_window_then_opens_the_next() {
+        let store = EmbeddedStore::in_memory();
+        let acme = handle("acme");
+        let w1 = Window::at(now_unix(), 60);
+        for used in 1..=3 {
+            assert_eq!(
+                count(&store, &acme, "w", 3, w1).await.unwrap(),
+                Outcome::Allowed { used }
+            );
+        }
+        assert_eq!(
+            count(&store, &acme, "w", 3, w1).await.unwrap(),
+            Outcome::Limited
+        );
+        assert_eq!(
+            count(&store, &acme, "w", 3, w1).await.unwrap(),
+            Outcome::Limited,
+            "a refused request is not counted, and refusal is stable"
+        );
+        let w2 = Window::at(w1.reset, 60);
+        assert_eq!(
+            count(&store, &acme, "w", 3, w2).await.unwrap(),
+            Outcome::Allowed { used: 1 }
+        );
+    }
+
+    #[tokio::test]
+    async fn handles_and_buckets_are_counted_apart() {
+        let store = EmbeddedStore::in_memory();
+        let w = Window::at(now_unix(), 60);
+        assert_eq!(
+            count(&store, &handle("acme"), "w", 1, w).await.unwrap(),
+            Outcome::Allowed { used: 1 }
+        );
+        assert_eq!(
+            count(&store, &handle("acme"), "w", 1, w).await.unwrap(),
+            Outcome::Limited
+        );
+        assert_eq!(
+            count(&store, &handle("other-co"), "w", 1, w).await.unwrap(),
+            Outcome::Allowed { used: 1 }
+        );
+        assert_eq!(
+            count(&store, &handle("acme"), "conversions", 1, w)
+                .await
+                .unwrap(),
+            Outcome::Allowed { used: 1 }
+        );
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_never_exceed_the_limit() {
+        let store = std::sync::Arc::new(EmbeddedStore::in_memory());
+        let w = Window::at(now_unix(), 60);
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    count(store.as_ref(), &handle("acme"), "w", 5, w)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut admitted = 0;
+        for t in tasks {
+            if matches!(t.await.unwrap(), Outcome::Allowed { .. }) {
+                admitted += 1;
+            }
+        }
+        assert_eq!(admitted, 5);
+    }
+
+    #[tokio::test]
+    async fn a_bucket_that_could_break_the_key_is_refused() {
+        let store = EmbeddedStore::in_memory();
+        let w = Window::at(now_unix(), 60);
+        for bad in ["", "a#b", "W", "x y"] {
+            assert!(matches!(
+                count(&store, &handle("acme"), bad, 1, w).await,
+                Err(StoreError::Invalid(_))
+            ));
+        }
+    }
 }

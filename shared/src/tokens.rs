@@ -1,17 +1,32 @@
 //! Personal access tokens: `tenx_pat_…`, bound to one handle and a set of scopes, stored only as
-//! a SHA-256 hash. Revocation deletes the hash record, so it takes effect on the next request.
+//! a SHA-256 hash. Two items per token, written and deleted in one transaction: the record under
+//! the hash (`P#{sha256}`, read on every authenticated request) and a listing entry under the
+//! handle (`H#{handle}` / `T#{tokenId}`, which also holds the hash so revocation can find the
+//! record). Both carry the token's expiry; revocation deletes both, so it takes effect on the
+//! very next request (nothing caches a token).
 
+use base64::Engine;
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::domain::Handle;
 use crate::error::ApiError;
 use crate::http::auth::{Credential, Principal, Role, Scope};
 use crate::state::AppState;
-use crate::store::keys;
+use crate::store::{keys, now_unix, Cond, Item, Query, StoreError, WriteOp};
 
 pub const PAT_PREFIX: &str = "tenx_pat_";
+/// Random bytes in a token (256 bits, from the OS RNG).
+const SECRET_BYTES: usize = 32;
+/// Their unpadded base64url length.
+const SECRET_CHARS: usize = 43;
+const TOKEN_ID_PREFIX: &str = "tok_";
 
-/// What is stored under the token's hash.
+pub const NAME_MAX_CHARS: usize = 100;
+pub const EXPIRES_IN_DAYS_MAX: u32 = 3650;
+
+/// What is stored under the token's hash (and returned by the list, which never has the token).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PatRecord {
@@ -24,20 +39,252 @@ pub struct PatRecord {
     pub expires_at: Option<String>,
 }
 
+impl PatRecord {
+    /// Unix seconds of the expiry; `Err` when the stored value is unreadable (fail closed).
+    fn expires_unix(&self) -> Result<Option<i64>, ()> {
+        self.expires_at
+            .as_deref()
+            .map(|s| {
+                crate::time::parse_rfc3339(s)
+                    .map(|t| t.unix_timestamp())
+                    .ok_or(())
+            })
+            .transpose()
+    }
+}
+
+/// The per-handle listing entry: the record plus the hash of its token.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PatIndexEntry {
+    #[serde(flatten)]
+    record: PatRecord,
+    token_hash: String,
+}
+
+/// A validated request to mint a token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatSpec {
+    pub name: String,
+    /// Sorted, without duplicates, never empty.
+    pub scopes: Vec<Scope>,
+    pub expires_in_days: Option<u32>,
+}
+
+impl PatSpec {
+    /// Validates the fields of `POST …/tokens`, naming the offending one.
+    pub fn new(
+        name: String,
+        mut scopes: Vec<Scope>,
+        expires_in_days: Option<u32>,
+    ) -> Result<Self, ApiError> {
+        let chars = name.chars().count();
+        if name.trim().is_empty() || chars > NAME_MAX_CHARS {
+            return Err(ApiError::invalid_request(format!(
+                "name: must be 1 to {NAME_MAX_CHARS} characters and not blank."
+            )));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(ApiError::invalid_request(
+                "name: must not contain control characters.",
+            ));
+        }
+        if scopes.is_empty() {
+            return Err(ApiError::invalid_request(format!(
+                "scopes: give at least one of {}.",
+                Scope::ALL.map(Scope::as_str).join(", ")
+            )));
+        }
+        scopes.sort();
+        scopes.dedup();
+        if let Some(days) = expires_in_days {
+            if !(1..=EXPIRES_IN_DAYS_MAX).contains(&days) {
+                return Err(ApiError::invalid_request(format!(
+                    "expiresInDays: must be from 1 to {EXPIRES_IN_DAYS_MAX}."
+                )));
+            }
+        }
+        Ok(Self {
+            name,
+            scopes,
+            expires_in_days,
+        })
+    }
+}
+
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A fresh token: the prefix (so secret scanners and our router recognize it) and 32 random
+/// bytes from the OS RNG, base64url without padding.
+pub fn generate_token() -> String {
+    let mut secret = [0u8; SECRET_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    format!(
+        "{PAT_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
+    )
+}
+
+/// Shape check before any store read, so garbage costs nothing.
+fn well_formed(token: &str) -> bool {
+    token.strip_prefix(PAT_PREFIX).is_some_and(|secret| {
+        secret.len() == SECRET_CHARS
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
+fn new_token_id() -> String {
+    // v7: time-ordered, so the listing (sorted by id) is in creation order.
+    format!("{TOKEN_ID_PREFIX}{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Token ids come from the path: anything not shaped like one is simply unknown.
+pub fn valid_token_id(id: &str) -> bool {
+    id.strip_prefix(TOKEN_ID_PREFIX).is_some_and(|hex| {
+        hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// Mints a token for `handle`; returns its record and the token, which is never seen again.
+pub async fn create(
+    state: &AppState,
+    handle: &Handle,
+    created_by: &str,
+    spec: PatSpec,
+) -> Result<(PatRecord, String), ApiError> {
+    let token = generate_token();
+    let token_hash = hash_token(&token);
+    let now = now_unix();
+    let expires_unix = spec
+        .expires_in_days
+        .map(|days| now + i64::from(days) * 86_400);
+    let record = PatRecord {
+        token_id: new_token_id(),
+        handle: handle.as_str().to_owned(),
+        name: spec.name,
+        scopes: spec.scopes,
+        created_by: created_by.to_owned(),
+        created_at: crate::time::unix_to_rfc3339(now),
+        expires_at: expires_unix.map(crate::time::unix_to_rfc3339),
+    };
+    let (pk, sk) = keys::pat(&token_hash);
+    let secret_item = Item::new(pk, sk, to_doc(&record)?).expiring_at(expires_unix);
+    let entry = PatIndexEntry {
+        record: record.clone(),
+        token_hash,
+    };
+    let index_item = Item::new(
+        keys::handle_pk(handle.as_str()),
+        keys::pat_index_sk(&record.token_id),
+        to_doc(&entry)?,
+    )
+    .expiring_at(expires_unix);
+    state
+        .store
+        .transact(vec![
+            WriteOp::Put {
+                item: secret_item,
+                cond: Cond::Absent,
+            },
+            WriteOp::Put {
+                item: index_item,
+                cond: Cond::Absent,
+            },
+        ])
+        .await?;
+    Ok((record, token))
+}
+
+fn to_doc<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(value).map_err(ApiError::internal)
+}
+
+/// One page of a handle's live tokens (expired and revoked ones are gone), oldest first.
+pub async fn list(
+    state: &AppState,
+    handle: &Handle,
+    limit: usize,
+    after: Option<String>,
+) -> Result<(Vec<PatRecord>, Option<String>), ApiError> {
+    let mut q = Query::prefix(
+        keys::handle_pk(handle.as_str()),
+        keys::PAT_INDEX_SK_PREFIX,
+        limit,
+    );
+    q.after = after;
+    let page = state.store.query(q).await?;
+    let records = page
+        .items
+        .iter()
+        .map(|i| i.parse::<PatIndexEntry>().map(|e| e.record))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((records, page.next))
+}
+
+/// Revokes a token of `handle` at once; `404 not_found` when it does not exist (any more).
+pub async fn revoke(state: &AppState, handle: &Handle, token_id: &str) -> Result<(), ApiError> {
+    let not_found = || ApiError::not_found(format!("Token {token_id}"));
+    if !valid_token_id(token_id) {
+        return Err(not_found());
+    }
+    let pk = keys::handle_pk(handle.as_str());
+    let sk = keys::pat_index_sk(token_id);
+    let entry: PatIndexEntry = state
+        .store
+        .get(&pk, &sk)
+        .await?
+        .ok_or_else(not_found)?
+        .parse()?;
+    let (secret_pk, secret_sk) = keys::pat(&entry.token_hash);
+    let ops = vec![
+        WriteOp::Delete {
+            pk,
+            sk,
+            cond: Cond::Exists,
+        },
+        WriteOp::Delete {
+            pk: secret_pk,
+            sk: secret_sk,
+            cond: Cond::None,
+        },
+    ];
+    match state.store.transact(ops).await {
+        Ok(()) => Ok(()),
+        // Revoked (or expired) concurrently: it is gone either way.
+        Err(StoreError::TxConflict { .. }) => Err(not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Resolves a `tenx_pat_…` bearer token to its principal: one handle, its scopes.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, ApiError> {
     let invalid =
         || ApiError::unauthorized("The personal access token is invalid, expired or revoked.");
-    if token.len() > 128 {
+    if !well_formed(token) {
         return Err(invalid());
     }
     let (pk, sk) = keys::pat(&hash_token(token));
-    // The store skips expired items, so an expired token reads as absent.
+    // The store skips expired items; the record's own expiry is checked too, so a token never
+    // outlives its `expiresAt` even if an item were written without its TTL.
     let item = state.store.get(&pk, &sk).await?.ok_or_else(invalid)?;
     let record: PatRecord = item.parse()?;
+    match record.expires_unix() {
+        Ok(Some(at)) if at <= now_unix() => return Err(invalid()),
+        Ok(_) => {}
+        Err(()) => {
+            return Err(ApiError::internal(format!(
+                "unreadable expiresAt on token {}",
+                record.token_id
+            )))
+        }
+    }
     Ok(Principal {
         subject: format!("pat:{}", record.token_id),
         // A PAT is judged by its scopes, not a role.
@@ -48,4 +295,79 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
             scopes: record.scopes,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_prefixed_random_and_well_formed() {
+        let a = generate_token();
+        let b = generate_token();
+        assert_ne!(a, b);
+        assert!(a.starts_with(PAT_PREFIX));
+        assert_eq!(a.len(), PAT_PREFIX.len() + SECRET_CHARS);
+        assert!(well_formed(&a));
+        assert!(!well_formed(&a[..a.len() - 1]));
+        assert!(!well_formed(&format!("{a}x")));
+        assert!(!well_formed(&a.replace(PAT_PREFIX, "tenx_pot_")));
+        let mut bad = a.clone();
+        bad.replace_range(PAT_PREFIX.len()..PAT_PREFIX.len() + 1, "+");
+        assert!(!well_formed(&bad));
+        // The hash is of the whole token, hex SHA-256.
+        assert_eq!(hash_token(&a).len(), 64);
+        assert_ne!(hash_token(&a), hash_token(&b));
+    }
+
+    #[test]
+    fn token_ids_are_checked_before_they_reach_a_key() {
+        let id = new_token_id();
+        assert!(valid_token_id(&id));
+        assert!(!valid_token_id("tok_x#y"));
+        assert!(!valid_token_id(&id.to_uppercase()));
+        assert!(!valid_token_id(&format!("{id}0")));
+        assert!(!valid_token_id("whatever"));
+    }
+
+    #[test]
+    fn spec_validation_names_the_field() {
+        let ok = PatSpec::new(
+            "ci".into(),
+            vec![Scope::WebhooksWrite, Scope::LinksRead, Scope::LinksRead],
+            Some(30),
+        )
+        .unwrap();
+        assert_eq!(ok.scopes, vec![Scope::LinksRead, Scope::WebhooksWrite]);
+        let err = |name: &str, scopes: Vec<Scope>, days| {
+            PatSpec::new(name.into(), scopes, days).unwrap_err().message
+        };
+        assert!(err("", vec![Scope::LinksRead], None).starts_with("name:"));
+        assert!(err("   ", vec![Scope::LinksRead], None).starts_with("name:"));
+        assert!(err(&"x".repeat(101), vec![Scope::LinksRead], None).starts_with("name:"));
+        assert!(err("a\nb", vec![Scope::LinksRead], None).starts_with("name:"));
+        assert!(PatSpec::new("é".repeat(100), vec![Scope::LinksRead], None).is_ok());
+        assert!(err("ci", vec![], None).starts_with("scopes:"));
+        assert!(err("ci", vec![Scope::LinksRead], Some(0)).starts_with("expiresInDays:"));
+        assert!(err("ci", vec![Scope::LinksRead], Some(3651)).starts_with("expiresInDays:"));
+        assert!(PatSpec::new("ci".into(), vec![Scope::LinksRead], Some(3650)).is_ok());
+    }
+
+    #[test]
+    fn unreadable_expiry_fails_closed() {
+        let mut r = PatRecord {
+            token_id: new_token_id(),
+            handle: "acme".into(),
+            name: "ci".into(),
+            scopes: vec![Scope::LinksRead],
+            created_by: "u".into(),
+            created_at: crate::time::now_rfc3339(),
+            expires_at: None,
+        };
+        assert_eq!(r.expires_unix(), Ok(None));
+        r.expires_at = Some("2030-01-01T00:00:00Z".into());
+        assert_eq!(r.expires_unix(), Ok(Some(1_893_456_000)));
+        r.expires_at = Some("tomorrow".into());
+        assert_eq!(r.expires_unix(), Err(()));
+    }
 }

@@ -118,10 +118,17 @@ pub async fn spawn_with(config: Config, data_dir: Option<PathBuf>) -> TestApp {
     spawn_full(config, data_dir, Workers::On).await
 }
 
-pub async fn spawn_full(
+pub async fn spawn_full(config: Config, data_dir: Option<PathBuf>, workers: Workers) -> TestApp {
+    spawn_wrapping_queue(config, data_dir, workers, |q| q).await
+}
+
+/// Like [`spawn_full`], with the app's queue wrapped by `wrap` (failure injection, e.g.
+/// `tenx_shared::testing::FailingQueue`). `TestApp::queue` is the wrapped queue.
+pub async fn spawn_wrapping_queue(
     mut config: Config,
     data_dir: Option<PathBuf>,
     workers: Workers,
+    wrap: impl FnOnce(Arc<dyn Queue>) -> Arc<dyn Queue>,
 ) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -135,19 +142,8 @@ pub async fn spawn_full(
         }
     };
     let data = DataDir::prepare(&dir).unwrap();
-    // A stopped instance releases its files asynchronously; give it a moment on restart.
-    let mut attempts = 0;
-    let (store, queue) = loop {
-        match (data.open_store(), data.open_queue()) {
-            (Ok(s), Ok(q)) => break (s, q as Arc<dyn Queue>),
-            (s, q) if attempts < 50 => {
-                drop((s, q));
-                attempts += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            (s, q) => panic!("cannot open data dir: {:?} {:?}", s.err(), q.err()),
-        }
-    };
+    let (store, queue) = open_backends(&data).await;
+    let queue = wrap(queue);
     let runtime =
         LocalRuntime::start(config.clone(), store.clone(), queue.clone(), workers).unwrap();
     let app = tenx_shared::http::local_app(runtime.state.clone());
@@ -169,6 +165,60 @@ pub async fn spawn_full(
         server,
         runtime: Some(runtime),
     }
+}
+
+/// The store and queue of a test app: the embedded files in `data` (the default), or with
+/// `TENX_TEST_BACKEND=aws` a DynamoDB table and SQS queues of the app's own.
+async fn open_backends(data: &DataDir) -> (Arc<dyn Store>, Arc<dyn Queue>) {
+    match std::env::var("TENX_TEST_BACKEND").as_deref() {
+        Err(_) | Ok("" | "embedded") => open_embedded(data).await,
+        Ok("aws") => open_aws(data).await,
+        Ok(other) => panic!("TENX_TEST_BACKEND={other}: expected embedded or aws"),
+    }
+}
+
+async fn open_embedded(data: &DataDir) -> (Arc<dyn Store>, Arc<dyn Queue>) {
+    // A stopped instance releases its files asynchronously; give it a moment on restart.
+    let mut attempts = 0;
+    loop {
+        match (data.open_store(), data.open_queue()) {
+            (Ok(s), Ok(q)) => break (s, q as Arc<dyn Queue>),
+            (s, q) if attempts < 50 => {
+                drop((s, q));
+                attempts += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            (s, q) => panic!("cannot open data dir: {:?} {:?}", s.err(), q.err()),
+        }
+    }
+}
+
+/// A fresh table and queues (unique names, provisioned here) for a new data dir; the same ones
+/// again when an app restarts on its data dir, which records their names.
+async fn open_aws(data: &DataDir) -> (Arc<dyn Store>, Arc<dyn Queue>) {
+    use tenx_shared::aws::{self, AwsClients, AwsSettings};
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| !v.is_empty()),
+        "TENX_TEST_BACKEND=aws needs AWS_ENDPOINT_URL: run scripts/test.sh, which starts moto"
+    );
+    let marker = data.0.join("aws-environment");
+    let prefix = match std::fs::read_to_string(&marker) {
+        Ok(prefix) => prefix,
+        Err(_) => {
+            let id = uuid::Uuid::new_v4().simple().to_string();
+            let prefix = format!("api-{}", &id[..16]);
+            std::fs::write(&marker, &prefix).expect("recording the AWS environment");
+            prefix
+        }
+    };
+    let settings = AwsSettings::named(prefix.clone(), format!("{prefix}-"));
+    let clients = AwsClients::from_env().await.expect("AWS clients");
+    aws::provision(&clients, &settings)
+        .await
+        .expect("provisioning the test's table and queues");
+    aws::connect_with(&clients, &settings)
+        .await
+        .expect("connecting to DynamoDB and SQS")
 }
 
 /// Asserts an error envelope with the given status and code; returns the message.

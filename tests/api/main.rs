@@ -4,5 +4,13 @@
 
 mod helpers;
 
+mod access_matrix;
+mod analytics;
+mod campaigns;
+mod chain;
+mod conversions;
 mod links;
+mod rate_limits;
 mod redirect;
+mod tokens;
+mod webhooks;

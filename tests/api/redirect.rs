@@ -74,6 +74,8 @@ async fn at03_redirects_with_utm_and_ctx_and_records_the_click() {
     assert_eq!(context["country"], "US");
     assert_eq!(context["device"], "mobile");
     assert_eq!(context["source"], "newsletter");
+    assert_eq!(context["referrer"], "direct");
+    assert_eq!(context["segment"], "new-mobile");
     assert!(context["clickId"].as_str().unwrap().starts_with("clk_"));
     assert!(context["expiresAt"].as_str().unwrap() > context["issuedAt"].as_str().unwrap());
 
@@ -125,6 +127,8 @@ async fn default_destination_keeps_query_and_fragment() {
     assert_eq!(context["source"], "twitter.com");
     assert_eq!(context["device"], "desktop");
     assert_eq!(context["country"], "unknown");
+    assert_eq!(context["referrer"], "twitter.com");
+    assert_eq!(context["segment"], "new-desktop");
 }
 
 #[tokio::test]
@@ -238,6 +242,8 @@ async fn at07_invalid_ctx_is_rejected() {
                 country: "US".into(),
                 device: "mobile".into(),
                 source: "direct".into(),
+                referrer: "direct".into(),
+                segment: "new-mobile".into(),
                 issued_at: now(),
                 expires_at: now() + 600,
             });
@@ -283,6 +289,8 @@ async fn expired_ctx_is_rejected() {
         country: "US".into(),
         device: "mobile".into(),
         source: "direct".into(),
+        referrer: "direct".into(),
+        segment: "new-mobile".into(),
         issued_at: now() - 100,
         expires_at: now() - 10,
     });

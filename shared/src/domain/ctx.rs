@@ -37,14 +37,26 @@ pub struct CtxClaims {
     pub country: String,
     pub device: String,
     pub source: String,
+    /// Referrer host or `direct` (conversions are broken down by it like clicks).
+    #[serde(default = "unknown")]
+    pub referrer: String,
+    /// Visitor segment at click time, e.g. `returning-mobile`.
+    #[serde(default = "unknown")]
+    pub segment: String,
     /// Unix seconds.
     pub issued_at: i64,
     /// Unix seconds; the token is invalid from this instant on.
     pub expires_at: i64,
 }
 
+/// What tokens minted before a field existed read as.
+fn unknown() -> String {
+    "unknown".to_owned()
+}
+
 /// The wire payload: `[version, clickId, handle, slug, campaignId, country, device, source,
-/// issuedAt, expiresAt]`.
+/// issuedAt, expiresAt, referrer, segment]`. Fields are only ever appended, so tokens minted
+/// before a field existed stay valid (see [`PayloadIn`]).
 type Payload = (
     u8,
     String,
@@ -56,6 +68,25 @@ type Payload = (
     String,
     i64,
     i64,
+    String,
+    String,
+);
+
+/// The payload as read: a JSON array whose trailing, later-added elements may be missing.
+#[derive(Deserialize)]
+struct PayloadIn(
+    u8,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    #[serde(default = "unknown")] String,
+    #[serde(default = "unknown")] String,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -180,6 +211,8 @@ impl CtxKeyring {
             claims.source.clone(),
             claims.issued_at,
             claims.expires_at,
+            claims.referrer.clone(),
+            claims.segment.clone(),
         );
         // Serializing strings and integers into a Vec cannot fail.
         let json = serde_json::to_vec(&payload).unwrap_or_default();
@@ -225,7 +258,7 @@ impl CtxKeyring {
         let json = URL_SAFE_NO_PAD
             .decode(payload_b64)
             .map_err(|_| CtxError::Malformed)?;
-        let p: Payload = serde_json::from_slice(&json).map_err(|_| CtxError::Malformed)?;
+        let p: PayloadIn = serde_json::from_slice(&json).map_err(|_| CtxError::Malformed)?;
         if p.0 != PAYLOAD_VERSION {
             return Err(CtxError::Malformed);
         }
@@ -239,6 +272,8 @@ impl CtxKeyring {
             source: p.7,
             issued_at: p.8,
             expires_at: p.9,
+            referrer: p.10,
+            segment: p.11,
         };
         if claims.expires_at <= now_unix {
             return Err(CtxError::Expired);
@@ -278,6 +313,8 @@ mod tests {
             country: "DE".into(),
             device: "mobile".into(),
             source: "news \"letter\" ✉".into(),
+            referrer: "news.example.com".into(),
+            segment: "returning-mobile".into(),
             issued_at: NOW,
             expires_at: NOW + 90 * 86_400,
         }
@@ -309,6 +346,73 @@ mod tests {
             assert!(token.len() < 400, "compact: {} bytes", token.len());
             assert_eq!(r.verify(&token, NOW), Ok(c));
         }
+    }
+
+    /// A token signed by `r` over an arbitrary payload (to mint legacy layouts).
+    fn sign_raw(r: &CtxKeyring, payload: &serde_json::Value) -> String {
+        let (kid, mac) = &r.keys[r.active];
+        let body = format!(
+            "{kid}.{}",
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(payload).unwrap())
+        );
+        let mut m = mac.clone();
+        m.update(body.as_bytes());
+        format!(
+            "{body}.{}",
+            URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
+        )
+    }
+
+    #[test]
+    fn tokens_minted_before_referrer_and_segment_stay_valid() {
+        let r = ring("k1", 8);
+        let c = claims();
+        let legacy = serde_json::json!([
+            1,
+            c.click_id,
+            c.handle,
+            c.slug,
+            c.campaign_id,
+            c.country,
+            c.device,
+            c.source,
+            c.issued_at,
+            c.expires_at
+        ]);
+        let got = r.verify(&sign_raw(&r, &legacy), NOW).unwrap();
+        assert_eq!(
+            got,
+            CtxClaims {
+                referrer: "unknown".into(),
+                segment: "unknown".into(),
+                ..c.clone()
+            }
+        );
+        // Too few or too many elements, even correctly signed, are malformed.
+        let short = serde_json::json!([1, c.click_id, c.handle]);
+        assert_eq!(
+            r.verify(&sign_raw(&r, &short), NOW),
+            Err(CtxError::Malformed)
+        );
+        let long = serde_json::json!([
+            1,
+            c.click_id,
+            c.handle,
+            c.slug,
+            c.campaign_id,
+            c.country,
+            c.device,
+            c.source,
+            c.issued_at,
+            c.expires_at,
+            c.referrer,
+            c.segment,
+            "extra"
+        ]);
+        assert_eq!(
+            r.verify(&sign_raw(&r, &long), NOW),
+            Err(CtxError::Malformed)
+        );
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! The pure domain: validating newtypes, links, routing, destinations, ctx tokens and visitor
 //! classification. No AWS or HTTP types live here.
 
+pub mod chain;
+pub mod confidence;
+pub mod conversion;
 pub mod ctx;
 pub mod destination;
 pub mod error;

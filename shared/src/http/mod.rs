@@ -1,12 +1,18 @@
 //! HTTP: one router per endpoint group, common layers, and the assembled application.
 
+pub mod analytics;
 pub mod auth;
+pub mod campaigns;
+pub mod chain;
+pub mod conversions;
 pub mod extract;
 pub mod links;
 pub mod pagination;
 pub mod public;
 pub mod redirect;
 pub mod request_id;
+pub mod tokens;
+pub mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -22,17 +28,35 @@ pub enum Group {
     Links,
     Redirect,
     Public,
+    Tokens,
+    Chain,
+    Campaigns,
+    Analytics,
+    Webhooks,
 }
 
 impl Group {
     /// Every API group (the redirect is served by host, see [`local_app`]).
-    pub const API: [Group; 2] = [Group::Links, Group::Public];
+    pub const API: [Group; 7] = [
+        Group::Links,
+        Group::Public,
+        Group::Tokens,
+        Group::Chain,
+        Group::Campaigns,
+        Group::Analytics,
+        Group::Webhooks,
+    ];
 
     fn router(self, state: &AppState) -> Router<AppState> {
         match self {
             Group::Links => links::router(state.clone()),
             Group::Redirect => redirect::router(),
             Group::Public => public::router(),
+            Group::Tokens => tokens::router(state.clone()),
+            Group::Chain => chain::router(state.clone()),
+            Group::Campaigns => campaigns::router(state.clone()),
+            Group::Analytics => analytics::router(state.clone()),
+            Group::Webhooks => webhooks::router(state.clone()),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Public (unauthenticated) API routes: context resolution.
+//! Public (unauthenticated) API routes: context resolution (and, merged in, conversions).
 
 use axum::extract::State;
 use axum::routing::get;
@@ -11,7 +11,9 @@ use crate::http::extract::Query;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v2/public/context", get(context))
+    Router::new()
+        .route("/v2/public/context", get(context))
+        .merge(crate::http::conversions::router())
 }
 
 #[derive(Deserialize)]
@@ -31,6 +33,8 @@ pub struct ContextView {
     pub country: String,
     pub device: String,
     pub source: String,
+    pub referrer: String,
+    pub segment: String,
     pub issued_at: String,
     pub expires_at: String,
 }
@@ -47,6 +51,8 @@ impl From<CtxClaims> for ContextView {
             country: c.country,
             device: c.device,
             source: c.source,
+            referrer: c.referrer,
+            segment: c.segment,
         }
     }
 }

@@ -141,6 +141,8 @@ async fn redirect(
     let now = crate::store::now_unix();
     let click_id = format!("clk_{}", uuid::Uuid::now_v7().simple());
     let campaign_id = link.campaign_id.as_ref().map(|c| c.as_str().to_owned());
+    let referrer = referrer.unwrap_or_else(|| "direct".into());
+    let segment = segment(returning, is_bot, ua.device);
     // Bots get no ctx: they cannot convert, and a token in a crawler's cache would be replayable.
     let ctx = (!is_bot).then(|| {
         state.ctx_keys.sign(&CtxClaims {
@@ -151,6 +153,8 @@ async fn redirect(
             country: input.country.clone(),
             device: input.device.clone(),
             source: input.source.clone(),
+            referrer: referrer.clone(),
+            segment: segment.clone(),
             issued_at: now,
             expires_at: now + state.config.attribution_window.as_secs() as i64,
         })
@@ -168,8 +172,8 @@ async fn redirect(
         country: input.country.clone(),
         device: ua.device,
         source: input.source.clone(),
-        referrer: referrer.unwrap_or_else(|| "direct".into()),
-        segment: segment(returning, is_bot, ua.device),
+        referrer,
+        segment,
         bot: is_bot,
         destination_url: decision.destination_url.to_owned(),
         at: crate::time::unix_to_rfc3339(now),

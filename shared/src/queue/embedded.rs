@@ -314,7 +314,7 @@ fn now_ms() -> u64 {
 }
 
 /// SQS accepts 1..=256 KiB bodies of XML-safe characters.
-fn validate_body(body: &str) -> Result<(), QueueError> {
+pub(crate) fn validate_body(body: &str) -> Result<(), QueueError> {
     if body.is_empty() || body.len() > MAX_BODY_BYTES {
         return Err(QueueError::Other(format!(
             "message bodies must be 1..={MAX_BODY_BYTES} bytes, got {}",

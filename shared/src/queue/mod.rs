@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub mod embedded;
+pub mod sqs;
 
 /// SQS's largest `DelaySeconds`; longer delays are re-enqueued by the consumer.
 pub const MAX_DELAY_SECS: u32 = 900;

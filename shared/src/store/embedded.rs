@@ -335,7 +335,7 @@ fn invalid(msg: String) -> StoreError {
     StoreError::Invalid(msg)
 }
 
-fn validate_key(pk: &str, sk: &str) -> Result<(), StoreError> {
+pub(crate) fn validate_key(pk: &str, sk: &str) -> Result<(), StoreError> {
     for (name, value, max) in [("pk", pk, MAX_PK_BYTES), ("sk", sk, MAX_SK_BYTES)] {
         if value.is_empty() {
             return Err(invalid(format!("{name} must not be empty")));
@@ -364,7 +364,7 @@ fn validate_counter(name: &str) -> Result<(), StoreError> {
     }
 }
 
-fn validate_op(op: &WriteOp) -> Result<(), StoreError> {
+pub(crate) fn validate_op(op: &WriteOp) -> Result<(), StoreError> {
     let (pk, sk) = op.key();
     validate_key(pk, sk)?;
     match op {
@@ -386,7 +386,7 @@ fn validate_op(op: &WriteOp) -> Result<(), StoreError> {
     }
 }
 
-fn validate_query(q: &Query) -> Result<(), StoreError> {
+pub(crate) fn validate_query(q: &Query) -> Result<(), StoreError> {
     if q.pk.is_empty() || q.pk.len() > MAX_PK_BYTES || q.pk.contains('\0') {
         return Err(invalid(format!("invalid query pk {:?}", q.pk)));
     }

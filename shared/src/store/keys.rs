@@ -53,9 +53,64 @@ pub fn webhook_sk(subscription_id: &str) -> String {
 
 pub const WEBHOOK_SK_PREFIX: &str = "W#";
 
+/// A subscription's delivery log partition: one delivery per event (`E#`), one record per
+/// attempt (`D#`). Ids are shape-checked (no `#`) before they reach a key.
+pub fn webhook_log_pk(handle: &str, subscription_id: &str) -> String {
+    format!("H#{handle}#W#{subscription_id}")
+}
+
+/// The delivery of one event to one subscription (its body, status, attempt count).
+pub fn webhook_delivery_sk(event_id: &str) -> String {
+    format!("E#{event_id}")
+}
+
+/// One delivery attempt: the idempotency claim (put if absent) and then its outcome. Event ids
+/// are time-ordered (UUIDv7), so a descending query lists the newest event first.
+pub fn webhook_attempt_sk(event_id: &str, attempt: u32) -> String {
+    format!("D#{event_id}#{attempt:02}")
+}
+
+pub const WEBHOOK_ATTEMPT_SK_PREFIX: &str = "D#";
+
+/// Per-subscription delivery counters of a handle (one partition: notifications read it whole).
+pub fn webhook_stats(handle: &str, subscription_id: &str) -> (String, String) {
+    (format!("H#{handle}#WS"), format!("S#{subscription_id}"))
+}
+
+pub fn webhook_stats_pk(handle: &str) -> String {
+    format!("H#{handle}#WS")
+}
+
+/// A handle's failed deliveries, newest last in sort order (queried descending).
+pub fn webhook_notification(
+    handle: &str,
+    failed_ms: i64,
+    subscription_id: &str,
+    event_id: &str,
+) -> (String, String) {
+    (
+        webhook_notifications_pk(handle),
+        format!("{failed_ms:013}#{subscription_id}#{event_id}"),
+    )
+}
+
+pub fn webhook_notifications_pk(handle: &str) -> String {
+    format!("H#{handle}#WN")
+}
+
 pub fn chain_session_pk(handle: &str, session_id: &str) -> String {
     format!("H#{handle}#X#{session_id}")
 }
+
+/// One signal of a chain session, ordered by its time (`at` in unix ms, zero-padded).
+pub fn chain_signal_sk(at_ms: i64, signal_id: &str) -> String {
+    format!("S#{at_ms:013}#{signal_id}")
+}
+
+pub const CHAIN_SIGNAL_SK_PREFIX: &str = "S#";
+
+/// The chain session's signal counter (the per-session limit, checked atomically).
+pub const CHAIN_SESSION_COUNT_SK: &str = "N";
 
 pub const CHAIN_RULES_SK: &str = "R";
 
@@ -67,4 +122,22 @@ pub fn outbox(shard: u32, created_ms: i64, event_id: &str) -> (String, String) {
         format!("OUTBOX#{shard}"),
         format!("{created_ms:013}#{event_id}"),
     )
+}
+
+/// Analytics counters of one handle × campaign × dimension: one partition, so a date range of a
+/// dimension is one `Between` query. `campaign` is a campaign id or the reserved `_none` (ids
+/// cannot start with `_`); `dimension` is `total`, `country`, `segment`, ….
+pub fn analytics_pk(handle: &str, campaign: &str, dimension: &str) -> String {
+    format!("H#{handle}#A#{campaign}#{dimension}")
+}
+
+/// A counter item's sort key: the UTC day first (range queries), then the dimension's value
+/// (anything after the first `#`, since the day has a fixed width).
+pub fn analytics_sk(day: &str, value: &str) -> String {
+    format!("{day}#{value}")
+}
+
+/// The `Between` bounds covering every value of the days `from..=to` (`$` sorts right after `#`).
+pub fn analytics_day_range(from_day: &str, to_day: &str) -> (String, String) {
+    (format!("{from_day}#"), format!("{to_day}$"))
 }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+pub mod dynamo;
 pub mod embedded;
 pub mod keys;
 

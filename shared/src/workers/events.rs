@@ -20,7 +20,10 @@ pub trait EventSink: Send + Sync + 'static {
 
 /// The sinks every events consumer applies, in order.
 pub fn sinks() -> Vec<Arc<dyn EventSink>> {
-    Vec::new()
+    vec![
+        Arc::new(crate::analytics::aggregate::AnalyticsSink),
+        Arc::new(crate::webhooks::fanout::WebhookFanout),
+    ]
 }
 
 pub struct EventsWorker {

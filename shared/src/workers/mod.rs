@@ -25,8 +25,13 @@ pub trait BatchHandler: Send + Sync + 'static {
 
 /// Every consumer of the product's queues, as the local server runs them.
 pub fn handlers(state: &AppState) -> Vec<Arc<dyn BatchHandler>> {
-    vec![Arc::new(events::EventsWorker {
-        state: state.clone(),
-        sinks: events::sinks(),
-    })]
+    vec![
+        Arc::new(events::EventsWorker {
+            state: state.clone(),
+            sinks: events::sinks(),
+        }),
+        Arc::new(crate::webhooks::delivery::DeliveryWorker {
+            state: state.clone(),
+        }),
+    ]
 }

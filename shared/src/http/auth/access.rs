@@ -133,6 +133,144 @@ pub static ACCESS_TABLE: &[Access] = &[
         Some(LinksRead),
         false,
     ),
+    // Campaigns
+    rule(
+        Method::POST,
+        "/v2/handles/{handle}/campaigns",
+        Creator,
+        Some(CampaignsWrite),
+        true,
+    ),
+    rule(
+        Method::GET,
+        "/v2/handles/{handle}/campaigns",
+        Creator,
+        Some(CampaignsRead),
+        false,
+    ),
+    rule(
+        Method::GET,
+        "/v2/handles/{handle}/campaigns/{campaignId}",
+        Creator,
+        Some(CampaignsRead),
+        false,
+    ),
+    rule(
+        Method::PATCH,
+        "/v2/handles/{handle}/campaigns/{campaignId}",
+        Creator,
+        Some(CampaignsWrite),
+        true,
+    ),
+    // Analytics
+    rule(
+        Method::GET,
+        "/v2/handles/{handle}/analytics",
+        Viewer,
+        Some(AnalyticsRead),
+        false,
+    ),
+    rule(
+        Method::GET,
+        "/v2/handles/{handle}/analytics/export",
+        Viewer,
+        Some(AnalyticsRead),
+        false,
+    ),
+    // Personal access tokens: JWT only, so a token can never mint or see tokens.
+    rule(
+        Method::POST,
+        "/v2/handles/{handle}/tokens",
+        Operator,
+        None,
+        true,
+    ),
+    rule(
+        Method::GET,
+        "/v2/handles/{handle}/tokens",
+        Operator,
+        None,
+        false,
+    ),
+    rule(
+        Method::DELETE,
+        "/v2/handles/{handle}/tokens/{tokenId}",
+        Operator,
+        None,
+        true,
+    ),
+    // Chain rules: JWT only (no PAT scope covers lifecycle messaging).
+    rule(
+        Method::PUT,
+        "/v2/handles/{handle}/chain/rules",
+        Creator,
+        None,
+        true,
+    ),
+    rule(
+        Method::GET,
+        "/v2/handles/{handle}/chain/rules",
+        Viewer,
+        None,
+        false,
+    ),
+    // Webhooks: operator, or a PAT with webhooks.write (mutations) / webhooks.read.
+    rule(
+        Method::POST,
+        "/v2/handles/{handle}/webhooks",
+        Operator,
+        Some(WebhooksWrite),
+        true,
+    ),
+    rule(
+        Method::GET,
+        "/v2/handles/{handle}/webhooks",
+        Operator,
+        Some(WebhooksRead),
+        false,
+    ),
+    rule(
+        Method::GET,
+        "/v2/handles/{handle}/webhooks/{subscriptionId}",
+        Operator,
+        Some(WebhooksRead),
+        false,
+    ),
+    rule(
+        Method::DELETE,
+        "/v2/handles/{handle}/webhooks/{subscriptionId}",
+        Operator,
+        Some(WebhooksWrite),
+        true,
+    ),
+    rule(
+        Method::POST,
+        "/v2/handles/{handle}/webhooks/{subscriptionId}/test",
+        Operator,
+        Some(WebhooksWrite),
+        true,
+    ),
+    rule(
+        Method::GET,
+        "/v2/handles/{handle}/webhooks/{subscriptionId}/deliveries",
+        Operator,
+        Some(WebhooksRead),
+        false,
+    ),
+    rule(
+        Method::POST,
+        "/v2/handles/{handle}/webhooks/{subscriptionId}/deliveries/{eventId}/resend",
+        Operator,
+        Some(WebhooksWrite),
+        true,
+    ),
+    rule(
+        Method::GET,
+        "/v2/handles/{handle}/notifications",
+        Operator,
+        Some(WebhooksRead),
+        false,
+    ),
 ];
 
 /// The rule for a matched route, if any (none means the route is misconfigured: fail closed).
@@ -146,6 +284,40 @@ pub fn lookup(method: &Method, path: &str) -> Option<&'static Access> {
     ACCESS_TABLE
         .iter()
         .find(|r| r.method == method && r.path == path)
+}
+
+/// The highest role any route granted by `scope` requires: minting a token with that scope needs
+/// at least this role, so a token never does more than its creator could. `None`: no route uses
+/// the scope (yet).
+pub fn role_for_scope(scope: Scope) -> Option<Role> {
+    ACCESS_TABLE
+        .iter()
+        .filter(|r| r.scope == Some(scope))
+        .map(|r| r.role)
+        .max()
+}
+
+/// The access table as the README's markdown table (`tenx access-table` prints it; a test keeps
+/// the README in sync).
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| method | route | JWT role | PAT scope | rate-limited write |\n|---|---|---|---|---|\n",
+    );
+    for r in ACCESS_TABLE {
+        let scope = r.scope.map_or_else(
+            || "– (JWT only)".to_owned(),
+            |s| format!("`{}`", s.as_str()),
+        );
+        out.push_str(&format!(
+            "| `{}` | `{}` | {}+ | {} | {} |\n",
+            r.method,
+            r.path,
+            r.role.as_str(),
+            scope,
+            if r.write { "yes" } else { "no" }
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -164,6 +336,48 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_route_is_under_a_handle_and_tokens_are_jwt_only() {
+        for r in ACCESS_TABLE {
+            // The authorize layer checks the handle grant from this path parameter.
+            assert!(
+                r.path.starts_with("/v2/handles/{handle}"),
+                "{} {}",
+                r.method,
+                r.path
+            );
+            if r.path.starts_with("/v2/handles/{handle}/tokens") {
+                assert_eq!(r.scope, None, "a PAT must never manage PATs");
+                assert!(r.role >= Role::Operator);
+            }
+        }
+    }
+
+    #[test]
+    fn scope_roles_follow_the_table() {
+        assert_eq!(role_for_scope(Scope::LinksWrite), Some(Role::Creator));
+        for s in Scope::ALL {
+            let expected = ACCESS_TABLE
+                .iter()
+                .filter(|r| r.scope == Some(s))
+                .map(|r| r.role)
+                .max();
+            assert_eq!(role_for_scope(s), expected);
+        }
+    }
+
+    #[test]
+    fn markdown_table_has_one_row_per_rule() {
+        let md = markdown_table();
+        assert_eq!(md.lines().count(), ACCESS_TABLE.len() + 2);
+        assert!(md.contains(
+            "| `PUT` | `/v2/handles/{handle}/links/{slug}` | creator+ | `links.write` | yes |"
+        ));
+        assert!(md.contains(
+            "| `POST` | `/v2/handles/{handle}/tokens` | operator+ | – (JWT only) | yes |"
+        ));
     }
 
     #[test]

@@ -10,6 +10,16 @@ use serde::{Deserialize, Serialize};
 use super::{Credential, Principal, Role};
 use crate::error::ApiError;
 
+/// What a verified token contributes to the principal. `exp`, `nbf`, `iss` and `aud` are checked
+/// by the validation on the raw claims, so `aud` may be a string or a list (RFC 7519 allows both).
+#[derive(Deserialize)]
+struct VerifiedClaims {
+    sub: String,
+    handles: Vec<String>,
+    role: Role,
+}
+
+/// The claims this service mints (`tenx token`, tests).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
@@ -81,6 +91,8 @@ impl JwtVerifier {
         let mut validation = Validation::new(header.alg);
         validation.set_required_spec_claims(&["exp", "sub"]);
         validation.leeway = 30;
+        // A token that says it is not valid yet is refused too (default off in jsonwebtoken).
+        validation.validate_nbf = true;
         if let Some(iss) = &self.issuer {
             validation.set_issuer(&[iss]);
             validation.required_spec_claims.insert("iss".into());
@@ -92,7 +104,7 @@ impl JwtVerifier {
             }
             None => validation.validate_aud = false,
         }
-        let data = decode::<Claims>(token, key, &validation).map_err(|_| invalid())?;
+        let data = decode::<VerifiedClaims>(token, key, &validation).map_err(|_| invalid())?;
         let claims = data.claims;
         Ok(Principal {
             subject: claims.sub,
@@ -210,6 +222,163 @@ mod tests {
         assert!(v.verify(&v.mint(&c).unwrap()).is_ok());
         c.aud = Some("other".into());
         assert!(v.verify(&v.mint(&c).unwrap()).is_err());
+    }
+
+    // Test-only RSA key pairs (shared/tests/fixtures/README.md): ours, and a forger's.
+    const RSA_PRIVATE: &str = include_str!("../../../tests/fixtures/jwt_rs256_test_private.pem");
+    const RSA_PUBLIC: &str = include_str!("../../../tests/fixtures/jwt_rs256_test_public.pem");
+    const OTHER_RSA_PRIVATE: &str =
+        include_str!("../../../tests/fixtures/jwt_rs256_other_private.pem");
+
+    fn rs256_only() -> JwtVerifier {
+        JwtVerifier::new(None, Some(RSA_PUBLIC), None, None).unwrap()
+    }
+
+    fn sign_rs256(private_pem: &str, claims: &impl Serialize) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::RS256),
+            claims,
+            &EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn sign_hs256(secret: &[u8], claims: &impl Serialize) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(secret),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn rs256_tokens_verify_with_the_configured_public_key() {
+        let v = rs256_only();
+        let p = v
+            .verify(&sign_rs256(RSA_PRIVATE, &claims(now() + 60)))
+            .unwrap();
+        assert_eq!(p.role, Role::Creator);
+        assert_eq!(p.credential, Credential::Jwt);
+        // Signed by another key, expired, or without exp: refused.
+        assert!(v
+            .verify(&sign_rs256(OTHER_RSA_PRIVATE, &claims(now() + 60)))
+            .is_err());
+        assert!(v
+            .verify(&sign_rs256(RSA_PRIVATE, &claims(now() - 120)))
+            .is_err());
+        let no_exp = serde_json::json!({"sub":"u1","handles":["acme"],"role":"admin"});
+        assert!(v.verify(&sign_rs256(RSA_PRIVATE, &no_exp)).is_err());
+        // No HS256 secret configured: minting is impossible, not silently unsigned.
+        assert!(v.mint(&claims(now() + 60)).is_err());
+    }
+
+    #[test]
+    fn hs_rs_confusion_is_refused_both_ways() {
+        // The classic attack: HS256 "signed" with the RSA public key's PEM bytes as the secret.
+        let forged = sign_hs256(RSA_PUBLIC.as_bytes(), &claims(now() + 60));
+        assert_eq!(
+            rs256_only().verify(&forged).unwrap_err().code,
+            "unauthorized"
+        );
+        // With both algorithms configured, HS256 is checked against the secret only.
+        let both = JwtVerifier::new(Some(SECRET.to_vec()), Some(RSA_PUBLIC), None, None).unwrap();
+        assert!(both.verify(&forged).is_err());
+        assert!(both
+            .verify(&sign_rs256(RSA_PRIVATE, &claims(now() + 60)))
+            .is_ok());
+        assert!(both
+            .verify(&sign_hs256(SECRET, &claims(now() + 60)))
+            .is_ok());
+        // Vice versa: an HS256-only deployment refuses RS256 tokens, however well signed.
+        let hs_only = verifier();
+        assert!(hs_only
+            .verify(&sign_rs256(RSA_PRIVATE, &claims(now() + 60)))
+            .is_err());
+        // And an RS256-only deployment refuses HS256 tokens signed with any secret.
+        assert!(rs256_only()
+            .verify(&sign_hs256(SECRET, &claims(now() + 60)))
+            .is_err());
+    }
+
+    #[test]
+    fn alg_none_and_other_rsa_algorithms_are_refused_when_only_rs256_is_configured() {
+        let v = rs256_only();
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let payload = b64(&format!(
+            r#"{{"sub":"u1","handles":["*"],"role":"admin","exp":{}}}"#,
+            now() + 60
+        ));
+        for alg in ["none", "None", "NONE"] {
+            let header = b64(&format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
+            assert!(v.verify(&format!("{header}.{payload}.")).is_err(), "{alg}");
+        }
+        // Same key, another RSA algorithm that is not configured.
+        let rs512 = jsonwebtoken::encode(
+            &Header::new(Algorithm::RS512),
+            &claims(now() + 60),
+            &EncodingKey::from_rsa_pem(RSA_PRIVATE.as_bytes()).unwrap(),
+        )
+        .unwrap();
+        assert!(v.verify(&rs512).is_err());
+        // An RS256 header over an HMAC signature (signature swap) fails the RSA check.
+        let hs = sign_hs256(RSA_PUBLIC.as_bytes(), &claims(now() + 60));
+        let (_, rest) = hs.split_once('.').unwrap();
+        let swapped = format!("{}.{rest}", b64(r#"{"alg":"RS256","typ":"JWT"}"#));
+        assert!(v.verify(&swapped).is_err());
+    }
+
+    #[test]
+    fn rs256_checks_issuer_and_audience_when_configured() {
+        let v = JwtVerifier::new(
+            None,
+            Some(RSA_PUBLIC),
+            Some("https://issuer.example".into()),
+            Some("tenx-api".into()),
+        )
+        .unwrap();
+        let mut c = claims(now() + 60);
+        assert!(
+            v.verify(&sign_rs256(RSA_PRIVATE, &c)).is_err(),
+            "no iss/aud"
+        );
+        c.iss = Some("https://issuer.example".into());
+        assert!(v.verify(&sign_rs256(RSA_PRIVATE, &c)).is_err(), "no aud");
+        c.aud = Some("tenx-api".into());
+        assert!(v.verify(&sign_rs256(RSA_PRIVATE, &c)).is_ok());
+        c.iss = Some("https://evil.example".into());
+        assert!(v.verify(&sign_rs256(RSA_PRIVATE, &c)).is_err(), "wrong iss");
+        c.iss = Some("https://issuer.example".into());
+        c.aud = Some("other-api".into());
+        assert!(v.verify(&sign_rs256(RSA_PRIVATE, &c)).is_err(), "wrong aud");
+    }
+
+    #[test]
+    fn an_audience_list_is_accepted_when_it_names_ours() {
+        let v = JwtVerifier::new(Some(SECRET.to_vec()), None, None, Some("api".into())).unwrap();
+        let mut c = serde_json::to_value(claims(now() + 60)).unwrap();
+        c["aud"] = serde_json::json!(["billing", "api"]);
+        assert!(v.verify(&sign_hs256(SECRET, &c)).is_ok());
+        c["aud"] = serde_json::json!(["billing"]);
+        assert!(v.verify(&sign_hs256(SECRET, &c)).is_err());
+        c["aud"] = serde_json::json!([]);
+        assert!(v.verify(&sign_hs256(SECRET, &c)).is_err());
+    }
+
+    #[test]
+    fn not_yet_valid_tokens_are_refused() {
+        let v = verifier();
+        let mut c = serde_json::to_value(claims(now() + 3600)).unwrap();
+        c["nbf"] = serde_json::json!(now() + 600);
+        assert!(v.verify(&sign_hs256(SECRET, &c)).is_err());
+        c["nbf"] = serde_json::json!(now() - 10);
+        assert!(v.verify(&sign_hs256(SECRET, &c)).is_ok());
+    }
+
+    #[test]
+    fn a_bad_public_key_is_refused_at_start() {
+        assert!(JwtVerifier::new(None, Some("not a pem"), None, None).is_err());
+        assert!(JwtVerifier::new(None, None, None, None).is_err());
     }
 
     #[test]

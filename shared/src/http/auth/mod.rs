@@ -141,7 +141,10 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
     }
 }
 
-/// Decides whether `principal` may call a route with the given access rule on `handle`.
+/// Decides whether `principal` may call a route with the given access rule on `handle`, in the
+/// order of API.md: the handle grant first (`403 forbidden`, so a PAT of one handle is refused on
+/// another whatever its scopes), then the JWT's role (`403 insufficient_role`) or the PAT's scope
+/// (`403 insufficient_scope`; a route without a scope is JWT only).
 pub fn check(principal: &Principal, rule: &Access, handle: &str) -> Result<(), ApiError> {
     if !principal.may_act_on(handle) {
         return Err(ApiError::forbidden(format!(
@@ -164,7 +167,7 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
         Ok((request, limits)) => {
             let mut response = next.run(request).await;
             if let Some(limits) = limits {
-                response.headers_mut().extend(limits.0);
+                limits.apply(&mut response);
             }
             response
         }

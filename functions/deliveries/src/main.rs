@@ -1,0 +1,14 @@
+//! The webhook delivery worker as an SQS-triggered Lambda function: each message is one signed
+//! attempt; failures are re-enqueued with a delay by the worker itself, and messages that could
+//! not be processed are reported as partial batch failures.
+
+use std::sync::Arc;
+
+use tenx_shared::webhooks::delivery::DeliveryWorker;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    tenx_shared::aws::init_lambda_tracing();
+    let state = tenx_shared::aws::app_state_from_env().await?;
+    tenx_shared::workers::lambda::run(Arc::new(DeliveryWorker { state })).await
+}

@@ -1,0 +1,18 @@
+//! The events consumer as an SQS-triggered Lambda function: every batch of events goes through
+//! every sink of `workers::events::sinks()` (the analytics aggregator, webhook fan-out); a batch a
+//! sink could not apply is reported as failed and redelivered, and sinks dedupe by event id.
+
+use std::sync::Arc;
+
+use tenx_shared::workers::events::{sinks, EventsWorker};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    tenx_shared::aws::init_lambda_tracing();
+    let state = tenx_shared::aws::app_state_from_env().await?;
+    tenx_shared::workers::lambda::run(Arc::new(EventsWorker {
+        state,
+        sinks: sinks(),
+    }))
+    .await
+}

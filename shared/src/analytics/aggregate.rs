@@ -1,0 +1,493 @@
+//! The aggregator: turns a batch of `link.clicked` and `conversion.created` events into counter
+//! increments, exactly once per event.
+//!
+//! One store transaction per chunk of the batch holds a processed-event marker per event
+//! (`Cond::Absent`, so a redelivered event fails its marker) and ONE `Add` per distinct counter
+//! key: the batch is summed in memory first, so a hundred clicks on one link on one day cost one
+//! increment of each of their counter items, not a hundred. A transaction cancelled by a marker
+//! means that event was already applied: it is dropped, the rest of the chunk's markers are
+//! checked with reads (a redelivery usually repeats the whole batch), and the remainder retried.
+//! Chunks stay within the store's transaction limit.
+//!
+//! Ignored: `conversion.tested` events and conversions flagged `test` (kept out of counts and
+//! revenue), and every other event type.
+
+use std::collections::{BTreeMap, HashSet};
+
+use async_trait::async_trait;
+
+use super::{days, key_value, revenue_counter, to_micros, Dimension, NO_CAMPAIGN, TOTAL_VALUE};
+use super::{BOTS, CLICKS, CONVERSIONS, QUALIFIED};
+use crate::domain::{CampaignId, Handle};
+use crate::events::{ClickData, ConversionData, Event, EventType};
+use crate::state::AppState;
+use crate::store::{keys, now_unix, Cond, Item, Store, StoreError, WriteOp, MAX_TRANSACT_OPS};
+use crate::workers::events::EventSink;
+
+/// The consumer name in processed-event markers.
+pub const CONSUMER: &str = "agg";
+/// Markers outlive SQS's longest retention (14 days), so no redelivery can slip past them.
+pub const MARKER_TTL_SECS: i64 = 14 * 86_400;
+
+/// The events-queue sink that maintains the analytics counters.
+pub struct AnalyticsSink;
+
+#[async_trait]
+impl EventSink for AnalyticsSink {
+    fn name(&self) -> &'static str {
+        "analytics"
+    }
+
+    async fn apply(&self, state: &AppState, events: &[Event]) -> anyhow::Result<()> {
+        apply(state.store.as_ref(), events).await?;
+        Ok(())
+    }
+}
+
+/// What one event adds: its counter deltas, on one item per dimension.
+#[derive(Clone, Debug, PartialEq)]
+struct Contribution {
+    event_id: String,
+    /// `(pk, sk)` of every counter item it touches, one per dimension.
+    keys: Vec<(String, String)>,
+    deltas: Vec<(String, i64)>,
+}
+
+/// The dimension values shared by clicks and conversions.
+struct Coordinates<'a> {
+    handle: &'a str,
+    campaign: Option<&'a str>,
+    day: String,
+    country: &'a str,
+    segment: &'a str,
+    referrer: &'a str,
+    device: &'a str,
+    source: &'a str,
+    slug: &'a str,
+}
+
+impl Coordinates<'_> {
+    fn keys(&self) -> Vec<(String, String)> {
+        // A malformed campaign id (never produced by this service) counts as no campaign
+        // rather than landing in a key.
+        let campaign = self
+            .campaign
+            .and_then(|c| CampaignId::parse(c).ok())
+            .map(|c| c.as_str().to_owned())
+            .unwrap_or_else(|| NO_CAMPAIGN.to_owned());
+        Dimension::ALL
+            .into_iter()
+            .map(|dim| {
+                let value = match dim {
+                    Dimension::Total => TOTAL_VALUE,
+                    Dimension::Country => self.country,
+                    Dimension::Segment => self.segment,
+                    Dimension::Referrer => self.referrer,
+                    Dimension::Device => self.device,
+                    Dimension::Source => self.source,
+                    Dimension::Link => self.slug,
+                };
+                (
+                    keys::analytics_pk(self.handle, &campaign, dim.as_str()),
+                    keys::analytics_sk(&self.day, &key_value(value)),
+                )
+            })
+            .collect()
+    }
+}
+
+fn day_of(primary: &str, event: &Event) -> String {
+    days::day_of_rfc3339(primary)
+        .or_else(|| days::day_of_rfc3339(&event.created_at))
+        .unwrap_or_else(|| days::day_of_unix(now_unix()))
+}
+
+/// The event's contribution, or `None` for events analytics does not count.
+fn contribution(event: &Event) -> Option<Contribution> {
+    // Keys embed the handle; only a well-formed one may reach them.
+    let handle = Handle::parse(&event.handle).ok()?;
+    let (keys, deltas) = match event.kind {
+        EventType::LinkClicked => click_contribution(handle.as_str(), parse(event)?, event),
+        EventType::ConversionCreated => {
+            conversion_contribution(handle.as_str(), parse(event)?, event)?
+        }
+        _ => return None,
+    };
+    Some(Contribution {
+        event_id: event.id.clone(),
+        keys,
+        deltas,
+    })
+}
+
+type Planned = (Vec<(String, String)>, Vec<(String, i64)>);
+
+fn parse<T: serde::de::DeserializeOwned>(event: &Event) -> Option<T> {
+    serde_json::from_value(event.data.clone())
+        .map_err(|e| {
+            // Retrying cannot fix it; the event stays in the log and in webhooks.
+            tracing::error!(event_id = %event.id, error = %e, "unreadable event data; not counted");
+        })
+        .ok()
+}
+
+fn click_contribution(handle: &str, click: ClickData, event: &Event) -> Planned {
+    let keys = Coordinates {
+        handle,
+        campaign: click.campaign_id.as_deref(),
+        day: day_of(&click.at, event),
+        country: &click.country,
+        segment: &click.segment,
+        referrer: &click.referrer,
+        device: click.device.as_str(),
+        source: &click.source,
+        slug: &click.slug,
+    }
+    .keys();
+    let kind = if click.bot { BOTS } else { QUALIFIED };
+    (keys, vec![(CLICKS.to_owned(), 1), (kind.to_owned(), 1)])
+}
+
+fn conversion_contribution(handle: &str, conv: ConversionData, event: &Event) -> Option<Planned> {
+    if conv.test {
+        return None;
+    }
+    let mut deltas = vec![(CONVERSIONS.to_owned(), 1)];
+    if let (Some(value), Some(ccy)) = (conv.value, conv.currency.as_deref()) {
+        match (to_micros(value), revenue_counter(ccy)) {
+            (Some(0), Some(_)) => {}
+            (Some(micros), Some(counter)) => deltas.push((counter, micros)),
+            _ => tracing::warn!(event_id = %event.id, %value, currency = ccy,
+                "conversion revenue not counted: out of range or bad currency"),
+        }
+    }
+    let keys = Coordinates {
+        handle,
+        campaign: conv.campaign_id.as_deref(),
+        day: day_of(&conv.received_at, event),
+        country: &conv.country,
+        segment: &conv.segment,
+        referrer: &conv.referrer,
+        device: &conv.device,
+        source: &conv.source,
+        slug: &conv.slug,
+    }
+    .keys();
+    Some((keys, deltas))
+}
+
+/// Splits contributions into chunks whose transaction (one marker each plus one `Add` per
+/// distinct key) stays within the store's limit.
+fn chunk(contributions: Vec<Contribution>) -> Vec<Vec<Contribution>> {
+    let mut chunks = Vec::new();
+    let mut current: Vec<Contribution> = Vec::new();
+    let mut current_keys: HashSet<(String, String)> = HashSet::new();
+    for c in contributions {
+        let new_keys = c.keys.iter().filter(|k| !current_keys.contains(*k)).count();
+        if !current.is_empty()
+            && current.len() + 1 + current_keys.len() + new_keys > MAX_TRANSACT_OPS
+        {
+            chunks.push(std::mem::take(&mut current));
+            current_keys.clear();
+        }
+        current_keys.extend(c.keys.iter().cloned());
+        current.push(c);
+    }
+    if !current.is_empty() {
+        chunks.push(current);
+    }
+    chunks
+}
+
+/// The transaction of a chunk: markers first (operation `i` is contribution `i`'s marker), then
+/// one summed `Add` per counter item.
+fn plan(chunk: &[Contribution], now: i64) -> Vec<WriteOp> {
+    let mut ops: Vec<WriteOp> = chunk
+        .iter()
+        .map(|c| {
+            let (pk, sk) = keys::processed_event(CONSUMER, &c.event_id);
+            WriteOp::Put {
+                item: Item::new(pk, sk, serde_json::json!({ "at": now }))
+                    .expiring_at(Some(now + MARKER_TTL_SECS)),
+                cond: Cond::Absent,
+            }
+        })
+        .collect();
+    let mut sums: BTreeMap<(String, String), BTreeMap<String, i64>> = BTreeMap::new();
+    for c in chunk {
+        for key in &c.keys {
+            let counters = sums.entry(key.clone()).or_default();
+            for (name, delta) in &c.deltas {
+                *counters.entry(name.clone()).or_default() += delta;
+            }
+        }
+    }
+    ops.extend(sums.into_iter().map(|((pk, sk), counters)| WriteOp::Add {
+        pk,
+        sk,
+        deltas: counters.into_iter().filter(|(_, d)| *d != 0).collect(),
+        cap: None,
+        expires_at: None,
+    }));
+    ops
+}
+
+/// The contributions whose processed-event marker does not exist yet.
+async fn drop_applied(
+    store: &dyn Store,
+    pending: Vec<Contribution>,
+) -> Result<Vec<Contribution>, StoreError> {
+    let markers = pending.iter().map(|c| {
+        let (pk, sk) = keys::processed_event(CONSUMER, &c.event_id);
+        async move { store.get(&pk, &sk).await }
+    });
+    let found = futures::future::try_join_all(markers).await?;
+    Ok(pending
+        .into_iter()
+        .zip(found)
+        .filter_map(|(c, marker)| marker.is_none().then_some(c))
+        .collect())
+}
+
+/// Applies a batch of events to the counters, each at most once however often it is delivered.
+pub async fn apply(store: &dyn Store, events: &[Event]) -> Result<(), StoreError> {
+    // The same event twice in one batch would put one marker key twice in a transaction.
+    let mut seen = HashSet::new();
+    let contributions: Vec<Contribution> = events
+        .iter()
+        .filter_map(contribution)
+        .filter(|c| seen.insert(c.event_id.clone()))
+        .collect();
+    for mut pending in chunk(contributions) {
+        // Each round either commits or drops one already-applied event: bounded.
+        while !pending.is_empty() {
+            match store.transact(plan(&pending, now_unix())).await {
+                Ok(()) => break,
+                Err(StoreError::TxConflict { index, .. }) if index < pending.len() => {
+                    tracing::debug!(event_id = %pending[index].event_id, "event already counted");
+                    pending.remove(index);
+                    // A redelivered batch usually repeats many events: find the rest with reads
+                    // rather than one cancelled transaction each.
+                    pending = drop_applied(store, pending).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Device;
+
+    fn click(id: &str, campaign: Option<&str>, country: &str, bot: bool) -> Event {
+        let data = ClickData {
+            click_id: format!("clk_{id}"),
+            slug: "deal".into(),
+            campaign_id: campaign.map(str::to_owned),
+            country: country.into(),
+            device: Device::Mobile,
+            source: "direct".into(),
+            referrer: "direct".into(),
+            segment: if bot {
+                "bot".into()
+            } else {
+                "new-mobile".into()
+            },
+            bot,
+            destination_url: "https://example.com/".into(),
+            at: "2026-02-25T10:00:00Z".into(),
+        };
+        let mut e = Event::new(
+            EventType::LinkClicked,
+            "acme",
+            serde_json::to_value(data).unwrap(),
+        );
+        e.id = format!("evt_{id}");
+        e
+    }
+
+    #[test]
+    fn clicks_touch_one_item_per_dimension_and_count_bots_apart() {
+        let human = contribution(&click("1", Some("partner-alpha"), "US", false)).unwrap();
+        assert_eq!(human.keys.len(), Dimension::ALL.len());
+        assert_eq!(
+            human.keys[0],
+            (
+                "H#acme#A#partner-alpha#total".to_owned(),
+                "2026-02-25#*".to_owned()
+            )
+        );
+        assert!(human.keys.contains(&(
+            "H#acme#A#partner-alpha#country".to_owned(),
+            "2026-02-25#US".to_owned()
+        )));
+        assert_eq!(
+            human.deltas,
+            [("clicks".to_owned(), 1), ("qualified".to_owned(), 1)]
+        );
+        let bot = contribution(&click("2", None, "US", true)).unwrap();
+        assert_eq!(bot.keys[0].0, "H#acme#A#_none#total");
+        assert_eq!(
+            bot.deltas,
+            [("clicks".to_owned(), 1), ("bots".to_owned(), 1)]
+        );
+    }
+
+    #[test]
+    fn a_batch_is_summed_into_one_add_per_counter_item() {
+        let batch: Vec<Contribution> = (0..10)
+            .map(|i| contribution(&click(&i.to_string(), Some("c"), "US", i % 2 == 0)).unwrap())
+            .collect();
+        let ops = plan(&batch, 0);
+        // 10 markers + one item per dimension value: all ten clicks share every value but the
+        // segment (`bot` or `new-mobile`).
+        assert_eq!(ops.len(), 10 + Dimension::ALL.len() + 1);
+        assert!(ops[..10].iter().all(|op| matches!(
+            op,
+            WriteOp::Put {
+                cond: Cond::Absent,
+                ..
+            }
+        )));
+        let total = ops
+            .iter()
+            .find_map(|op| match op {
+                WriteOp::Add { pk, deltas, .. } if pk.ends_with("#total") => Some(deltas),
+                _ => None,
+            })
+            .expect("the total item");
+        let deltas = total;
+        assert_eq!(
+            deltas,
+            &[
+                ("bots".to_owned(), 5),
+                ("clicks".to_owned(), 10),
+                ("qualified".to_owned(), 5)
+            ]
+        );
+    }
+
+    #[test]
+    fn chunks_stay_within_the_transaction_limit() {
+        // Every click on its own country: 1 marker + 1 new item each, after the 6 shared ones.
+        let batch: Vec<Contribution> = (0..200)
+            .map(|i| {
+                contribution(&click(&i.to_string(), Some("c"), &format!("C{i}"), false)).unwrap()
+            })
+            .collect();
+        let chunks = chunk(batch);
+        assert!(chunks.len() > 1);
+        assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), 200);
+        for c in &chunks {
+            assert!(plan(c, 0).len() <= MAX_TRANSACT_OPS);
+        }
+    }
+
+    #[test]
+    fn test_conversions_and_other_events_are_not_counted() {
+        let mut conv = serde_json::json!({
+            "conversionId": "cnv_1", "idempotencyKey": "k", "clickId": "clk_1",
+            "campaignId": "c", "slug": "deal", "eventType": "purchase", "value": 24.99,
+            "currency": "USD", "test": false, "country": "US", "device": "mobile",
+            "source": "direct", "referrer": "direct", "segment": "new-mobile",
+            "receivedAt": "2026-02-25T10:00:00Z"
+        });
+        let counted = Event::new(EventType::ConversionCreated, "acme", conv.clone());
+        let c = contribution(&counted).unwrap();
+        assert_eq!(
+            c.deltas,
+            [
+                ("conversions".to_owned(), 1),
+                ("rev_usd".to_owned(), 24_990_000)
+            ]
+        );
+        let tested = Event::new(EventType::ConversionTested, "acme", conv.clone());
+        assert!(contribution(&tested).is_none());
+        conv["test"] = true.into();
+        assert!(contribution(&Event::new(EventType::ConversionCreated, "acme", conv)).is_none());
+        let other = Event::new(EventType::LinkCreated, "acme", serde_json::json!({}));
+        assert!(contribution(&other).is_none());
+        let foreign = click("9", None, "US", false);
+        let mut bad_handle = foreign.clone();
+        bad_handle.handle = "H#evil".into();
+        assert!(contribution(&bad_handle).is_none());
+    }
+
+    fn store() -> (tempfile::TempDir, crate::store::embedded::EmbeddedStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            crate::store::embedded::EmbeddedStore::open(&dir.path().join("s.redb")).unwrap();
+        (dir, store)
+    }
+
+    async fn total(store: &dyn Store, campaign: &str) -> std::collections::BTreeMap<String, i64> {
+        store
+            .get(
+                &keys::analytics_pk("acme", campaign, "total"),
+                &keys::analytics_sk("2026-02-25", TOTAL_VALUE),
+            )
+            .await
+            .unwrap()
+            .map(|i| i.counters)
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn redelivered_events_change_nothing() {
+        let (_dir, store) = store();
+        let batch = vec![
+            click("a", Some("c"), "US", false),
+            click("b", Some("c"), "DE", true),
+            click("a", Some("c"), "US", false), // the same event twice in one batch
+        ];
+        apply(&store, &batch).await.unwrap();
+        let once = total(&store, "c").await;
+        assert_eq!(once["clicks"], 2);
+        assert_eq!((once["qualified"], once["bots"]), (1, 1));
+
+        // The whole batch again, then a batch mixing an old event with a new one.
+        apply(&store, &batch).await.unwrap();
+        assert_eq!(total(&store, "c").await, once);
+        apply(
+            &store,
+            &[
+                click("b", Some("c"), "DE", true),
+                click("c", Some("c"), "US", false),
+            ],
+        )
+        .await
+        .unwrap();
+        let after = total(&store, "c").await;
+        assert_eq!(
+            (after["clicks"], after["qualified"], after["bots"]),
+            (3, 2, 1)
+        );
+        let us = store
+            .get(
+                &keys::analytics_pk("acme", "c", "country"),
+                &keys::analytics_sk("2026-02-25", "US"),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(us.counter("clicks"), 2);
+        // Markers expire after 14 days.
+        let (pk, sk) = keys::processed_event(CONSUMER, "evt_a");
+        let marker = store.get(&pk, &sk).await.unwrap().unwrap();
+        assert!(marker.expires_at.unwrap() > now_unix() + 13 * 86_400);
+    }
+
+    #[tokio::test]
+    async fn a_batch_larger_than_one_transaction_is_counted_once() {
+        let (_dir, store) = store();
+        let batch: Vec<Event> = (0..150)
+            .map(|i| click(&i.to_string(), None, &format!("C{i}"), false))
+            .collect();
+        apply(&store, &batch).await.unwrap();
+        apply(&store, &batch).await.unwrap();
+        assert_eq!(total(&store, NO_CAMPAIGN).await["clicks"], 150);
+    }
+}

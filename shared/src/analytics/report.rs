@@ -1,0 +1,419 @@
+//! Reading the counters back: the per-campaign funnel (with its confidence score) and the
+//! group-by breakdowns, as the JSON the API returns (the CSV export renders the same structs).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::days::{self, DayRange};
+use super::{format_micros, Counters, Dimension, NO_CAMPAIGN};
+use crate::campaigns::{Campaign, CampaignStatus};
+use crate::domain::confidence::{self, ConfidenceInput, Reason, STALE_AFTER_SECS};
+use crate::domain::Handle;
+use crate::store::{keys, Query, SkRange, Store, StoreError};
+
+/// Store queries a report runs at once (one per campaign), in waves.
+const PARALLEL_QUERIES: usize = 8;
+
+/// What a breakdown groups by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupBy {
+    Country,
+    Segment,
+    Referrer,
+    Device,
+    Source,
+    /// The link's slug.
+    Link,
+    /// The UTC day (`yyyy-mm-dd`).
+    Day,
+}
+
+impl GroupBy {
+    pub const ALL: [GroupBy; 7] = [
+        GroupBy::Country,
+        GroupBy::Segment,
+        GroupBy::Referrer,
+        GroupBy::Device,
+        GroupBy::Source,
+        GroupBy::Link,
+        GroupBy::Day,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Day => "day",
+            other => other.dimension().as_str(),
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<GroupBy> {
+        GroupBy::ALL.into_iter().find(|g| g.as_str() == raw)
+    }
+
+    fn dimension(self) -> Dimension {
+        match self {
+            GroupBy::Country => Dimension::Country,
+            GroupBy::Segment => Dimension::Segment,
+            GroupBy::Referrer => Dimension::Referrer,
+            GroupBy::Device => Dimension::Device,
+            GroupBy::Source => Dimension::Source,
+            GroupBy::Link => Dimension::Link,
+            GroupBy::Day => Dimension::Total,
+        }
+    }
+}
+
+/// One counter item: its day, its dimension value and its counters.
+struct Cell {
+    day: String,
+    value: String,
+    counters: Counters,
+}
+
+/// Every counter item of one campaign's dimension within the range (one paginated query).
+async fn read_cells(
+    store: &dyn Store,
+    handle: &Handle,
+    campaign: &str,
+    dimension: Dimension,
+    range: &DayRange,
+) -> Result<Vec<Cell>, StoreError> {
+    let pk = keys::analytics_pk(handle.as_str(), campaign, dimension.as_str());
+    let (lo, hi) = keys::analytics_day_range(&range.from_day(), &range.to_day());
+    let mut cells = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .query(Query {
+                pk: pk.clone(),
+                range: SkRange::Between(lo.clone(), hi.clone()),
+                limit: 1000,
+                after: after.take(),
+                descending: false,
+            })
+            .await?;
+        cells.extend(page.items.iter().filter_map(|item| {
+            let (day, value) = item.sk.split_once('#')?;
+            Some(Cell {
+                day: day.to_owned(),
+                value: value.to_owned(),
+                counters: Counters::of_item(item),
+            })
+        }));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(cells),
+        }
+    }
+}
+
+/// When an active campaign last saw a click, as the end of that click's UTC day (the latest
+/// moment it can have happened, so the campaign is never called stale early); the campaign's
+/// creation when no click falls in the last 8 days (any older click makes it stale anyway).
+async fn last_activity(
+    store: &dyn Store,
+    handle: &Handle,
+    campaign: &Campaign,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    let window = DayRange {
+        from: time_date(now - STALE_AFTER_SECS - 86_400),
+        to: time_date(now),
+    };
+    let cells = read_cells(
+        store,
+        handle,
+        campaign.campaign_id.as_str(),
+        Dimension::Total,
+        &window,
+    )
+    .await?;
+    let last_click_day = cells
+        .iter()
+        .filter(|c| c.counters.clicks > 0)
+        .map(|c| c.day.as_str())
+        .max();
+    Ok(match last_click_day {
+        Some(day) => days::end_of_day_unix(day),
+        None => crate::time::parse_rfc3339(&campaign.created_at).map(|t| t.unix_timestamp()),
+    })
+}
+
+fn time_date(unix: i64) -> time::Date {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .date()
+}
+
+/// Counters as the API shows them: revenue as exact decimal strings per currency, and the
+/// ratios (4 decimal places; `null` when the denominator is zero).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metrics {
+    pub clicks: i64,
+    pub qualified_clicks: i64,
+    pub bot_clicks: i64,
+    pub conversions: i64,
+    pub revenue: BTreeMap<String, String>,
+    /// conversions / qualifiedClicks.
+    pub conversion_rate: Option<f64>,
+    /// botClicks / clicks.
+    pub bot_ratio: Option<f64>,
+}
+
+fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0)
+}
+
+impl From<&Counters> for Metrics {
+    fn from(c: &Counters) -> Self {
+        Metrics {
+            clicks: c.clicks,
+            qualified_clicks: c.qualified,
+            bot_clicks: c.bots,
+            conversions: c.conversions,
+            revenue: c
+                .revenue
+                .iter()
+                .map(|(ccy, micros)| (ccy.clone(), format_micros(*micros)))
+                .collect(),
+            conversion_rate: ratio(c.conversions, c.qualified),
+            bot_ratio: ratio(c.bots, c.clicks),
+        }
+    }
+}
+
+/// One campaign's funnel.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FunnelRow {
+    /// `null` for clicks on links without a campaign.
+    pub campaign_id: Option<String>,
+    pub status: Option<CampaignStatus>,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+    pub confidence: u8,
+    pub confidence_reasons: Vec<Reason>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FunnelReport {
+    pub handle: String,
+    pub from: String,
+    pub to: String,
+    pub campaigns: Vec<FunnelRow>,
+    pub totals: Metrics,
+}
+
+/// One group of a breakdown.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupRow {
+    pub key: String,
+    pub clicks: i64,
+    pub qualified_clicks: i64,
+    pub bot_clicks: i64,
+    pub conversions: i64,
+    pub revenue: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupReport {
+    pub handle: String,
+    pub group_by: &'static str,
+    /// The campaign filter, when one was given.
+    pub campaign_id: Option<String>,
+    pub from: String,
+    pub to: String,
+    pub rows: Vec<GroupRow>,
+    pub totals: Metrics,
+}
+
+/// Which campaigns a report covers.
+pub enum Scope {
+    /// One campaign.
+    One(Campaign),
+    /// Every campaign of the handle, plus links without a campaign.
+    All(Vec<Campaign>),
+}
+
+/// One campaign's row, and its exact counters (totals are summed from these, not from the
+/// rounded view).
+async fn funnel_row(
+    store: &dyn Store,
+    handle: &Handle,
+    campaign: Option<&Campaign>,
+    range: &DayRange,
+    now: i64,
+) -> Result<(FunnelRow, Counters), StoreError> {
+    let key = campaign.map_or(NO_CAMPAIGN, |c| c.campaign_id.as_str());
+    let mut counters = Counters::default();
+    for cell in read_cells(store, handle, key, Dimension::Total, range).await? {
+        counters.add(&cell.counters);
+    }
+    let active = campaign.is_some_and(|c| c.status == CampaignStatus::Active);
+    let last_activity = match campaign {
+        Some(c) if active => last_activity(store, handle, c, now).await?,
+        _ => None,
+    };
+    let non_negative = |n: i64| u64::try_from(n).unwrap_or(0);
+    let score = confidence::score(&ConfidenceInput {
+        clicks: non_negative(counters.clicks),
+        bot_clicks: non_negative(counters.bots),
+        qualified_clicks: non_negative(counters.qualified),
+        conversions: non_negative(counters.conversions),
+        active,
+        last_activity,
+        now,
+    });
+    let row = FunnelRow {
+        campaign_id: campaign.map(|c| c.campaign_id.as_str().to_owned()),
+        status: campaign.map(|c| c.status),
+        metrics: Metrics::from(&counters),
+        confidence: score.score,
+        confidence_reasons: score.reasons,
+    };
+    Ok((row, counters))
+}
+
+/// The funnel of every campaign in scope over `range`; `now` (unix seconds) decides staleness.
+pub async fn funnel(
+    store: &dyn Store,
+    handle: &Handle,
+    scope: &Scope,
+    range: &DayRange,
+    now: i64,
+) -> Result<FunnelReport, StoreError> {
+    let targets: Vec<Option<&Campaign>> = match scope {
+        Scope::One(c) => vec![Some(c)],
+        Scope::All(all) => all.iter().map(Some).chain([None]).collect(),
+    };
+    let mut rows: Vec<(FunnelRow, Counters)> = Vec::with_capacity(targets.len());
+    for group in targets.chunks(PARALLEL_QUERIES) {
+        let reads = group
+            .iter()
+            .map(|c| funnel_row(store, handle, *c, range, now));
+        rows.extend(futures::future::try_join_all(reads).await?);
+    }
+    let mut totals = Counters::default();
+    let mut campaigns = Vec::with_capacity(rows.len());
+    for (row, counters) in rows {
+        // Links without a campaign are listed only when they saw any traffic.
+        if row.campaign_id.is_none() && counters.is_empty() {
+            continue;
+        }
+        totals.add(&counters);
+        campaigns.push(row);
+    }
+    Ok(FunnelReport {
+        handle: handle.as_str().to_owned(),
+        from: range.from_day(),
+        to: range.to_day(),
+        campaigns,
+        totals: Metrics::from(&totals),
+    })
+}
+
+/// A breakdown of every campaign in scope over `range`: one row per key, summed over days (and
+/// campaigns). Rows are ordered by day for `day`, else by clicks (most first), then key.
+pub async fn group_by(
+    store: &dyn Store,
+    handle: &Handle,
+    scope: &Scope,
+    group: GroupBy,
+    range: &DayRange,
+) -> Result<GroupReport, StoreError> {
+    let keys: Vec<&str> = match scope {
+        Scope::One(c) => vec![c.campaign_id.as_str()],
+        Scope::All(all) => all
+            .iter()
+            .map(|c| c.campaign_id.as_str())
+            .chain([NO_CAMPAIGN])
+            .collect(),
+    };
+    let dimension = group.dimension();
+    let mut per_campaign: Vec<Vec<Cell>> = Vec::with_capacity(keys.len());
+    for group in keys.chunks(PARALLEL_QUERIES) {
+        let reads = group
+            .iter()
+            .map(|key| read_cells(store, handle, key, dimension, range));
+        per_campaign.extend(futures::future::try_join_all(reads).await?);
+    }
+    let mut groups: BTreeMap<String, Counters> = BTreeMap::new();
+    let mut totals = Counters::default();
+    for cell in per_campaign.into_iter().flatten() {
+        let key = if group == GroupBy::Day {
+            cell.day
+        } else {
+            cell.value
+        };
+        groups.entry(key).or_default().add(&cell.counters);
+        totals.add(&cell.counters);
+    }
+    let mut rows: Vec<(String, Counters)> = groups.into_iter().collect();
+    if group != GroupBy::Day {
+        // Stable sort over the key order: ties stay alphabetical.
+        rows.sort_by_key(|(_, c)| std::cmp::Reverse(c.clicks));
+    }
+    Ok(GroupReport {
+        handle: handle.as_str().to_owned(),
+        group_by: group.as_str(),
+        campaign_id: match scope {
+            Scope::One(c) => Some(c.campaign_id.as_str().to_owned()),
+            Scope::All(_) => None,
+        },
+        from: range.from_day(),
+        to: range.to_day(),
+        rows: rows
+            .into_iter()
+            .map(|(key, c)| {
+                let m = Metrics::from(&c);
+                GroupRow {
+                    key,
+                    clicks: m.clicks,
+                    qualified_clicks: m.qualified_clicks,
+                    bot_clicks: m.bot_clicks,
+                    conversions: m.conversions,
+                    revenue: m.revenue,
+                }
+            })
+            .collect(),
+        totals: Metrics::from(&totals),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_by_names_round_trip() {
+        for g in GroupBy::ALL {
+            assert_eq!(GroupBy::parse(g.as_str()), Some(g));
+        }
+        assert_eq!(GroupBy::parse("link"), Some(GroupBy::Link));
+        assert_eq!(GroupBy::parse("total"), None);
+        assert_eq!(GroupBy::parse("Country"), None);
+    }
+
+    #[test]
+    fn metrics_show_exact_revenue_and_null_ratios_without_a_denominator() {
+        let mut c = Counters {
+            clicks: 3,
+            qualified: 2,
+            bots: 1,
+            conversions: 1,
+            ..Counters::default()
+        };
+        c.revenue.insert("USD".into(), 24_990_000);
+        let m = Metrics::from(&c);
+        assert_eq!(m.revenue["USD"], "24.99");
+        assert_eq!(m.conversion_rate, Some(0.5));
+        assert_eq!(m.bot_ratio, Some(0.3333));
+        let empty = Metrics::from(&Counters::default());
+        assert_eq!((empty.conversion_rate, empty.bot_ratio), (None, None));
+    }
+}

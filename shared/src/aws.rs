@@ -1,0 +1,244 @@
+//! The AWS backends' wiring: SDK clients built once per process from the standard AWS
+//! configuration chain (credentials, region, and the endpoint from `AWS_ENDPOINT_URL` when set:
+//! that is how tests reach moto, with no test-only code path), the DynamoDB store and SQS queue
+//! built on them, provisioning of a fresh environment (`tenx setup`), and the cold start of a
+//! Lambda function.
+
+pub mod errors;
+mod provision;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+
+use crate::config::Config;
+use crate::queue::sqs::SqsQueue;
+use crate::queue::{Queue, QueueName};
+use crate::state::AppState;
+use crate::store::dynamo::DynamoStore;
+use crate::store::Store;
+
+pub use provision::provision;
+
+/// Attempts per AWS call (the first plus retries with exponential backoff and jitter) before
+/// throttling or a transient failure is reported as `Unavailable` (→ 503).
+pub const MAX_ATTEMPTS: u32 = 4;
+
+/// Where the AWS backends live, from `TENX_TABLE`, `TENX_QUEUE_PREFIX`,
+/// `TENX_EVENTS_QUEUE_URL` and `TENX_DELIVERIES_QUEUE_URL`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsSettings {
+    /// The DynamoDB table (default `tenx`).
+    pub table: String,
+    /// Queue names are `{prefix}events`, `{prefix}deliveries`, with dead-letter queues
+    /// `{prefix}events-dlq`, `{prefix}deliveries-dlq` (default prefix `tenx-`).
+    pub queue_prefix: String,
+    /// Queue URLs; when unset they are looked up by name (`GetQueueUrl`).
+    pub events_queue_url: Option<String>,
+    pub deliveries_queue_url: Option<String>,
+}
+
+impl Default for AwsSettings {
+    fn default() -> Self {
+        Self {
+            table: "tenx".into(),
+            queue_prefix: "tenx-".into(),
+            events_queue_url: None,
+            deliveries_queue_url: None,
+        }
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+impl AwsSettings {
+    pub fn from_env() -> Self {
+        let defaults = Self::default();
+        Self {
+            table: var("TENX_TABLE").unwrap_or(defaults.table),
+            queue_prefix: var("TENX_QUEUE_PREFIX").unwrap_or(defaults.queue_prefix),
+            events_queue_url: var("TENX_EVENTS_QUEUE_URL"),
+            deliveries_queue_url: var("TENX_DELIVERIES_QUEUE_URL"),
+        }
+    }
+
+    /// A table and queue prefix of their own (tests: one environment each).
+    pub fn named(table: impl Into<String>, queue_prefix: impl Into<String>) -> Self {
+        Self {
+            table: table.into(),
+            queue_prefix: queue_prefix.into(),
+            ..Self::default()
+        }
+    }
+
+    pub fn queue_name(&self, queue: QueueName) -> String {
+        format!("{}{}", self.queue_prefix, queue.as_str())
+    }
+
+    pub fn dead_letter_queue_name(&self, queue: QueueName) -> String {
+        format!("{}{}-dlq", self.queue_prefix, queue.as_str())
+    }
+
+    fn queue_url(&self, queue: QueueName) -> Option<&str> {
+        match queue {
+            QueueName::Events => self.events_queue_url.as_deref(),
+            QueueName::Deliveries => self.deliveries_queue_url.as_deref(),
+        }
+    }
+}
+
+/// The SDK clients of one process (cheap to clone; they share connections).
+#[derive(Clone, Debug)]
+pub struct AwsClients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub ssm: aws_sdk_ssm::Client,
+}
+
+impl AwsClients {
+    /// Loads the standard configuration chain once, with standard-mode retries
+    /// ([`MAX_ATTEMPTS`]) and timeouts so a hung connection becomes a retry, then a 503.
+    pub async fn from_env() -> anyhow::Result<Self> {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .operation_attempt_timeout(Duration::from_secs(10))
+                    .build(),
+            )
+            .load()
+            .await;
+        anyhow::ensure!(
+            config.region().is_some(),
+            "no AWS region configured: set AWS_REGION (and credentials; for a local emulator \
+             also AWS_ENDPOINT_URL)"
+        );
+        Ok(Self {
+            dynamodb: aws_sdk_dynamodb::Client::new(&config),
+            sqs: aws_sdk_sqs::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
+        })
+    }
+}
+
+/// The DynamoDB store and SQS queue of `settings`, on clients loaded from the environment.
+pub async fn connect(settings: &AwsSettings) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn Queue>)> {
+    connect_with(&AwsClients::from_env().await?, settings).await
+}
+
+/// Like [`connect`], on existing clients.
+pub async fn connect_with(
+    clients: &AwsClients,
+    settings: &AwsSettings,
+) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn Queue>)> {
+    let store = DynamoStore::new(clients.dynamodb.clone(), settings.table.clone());
+    let events = queue_url(clients, settings, QueueName::Events).await?;
+    let deliveries = queue_url(clients, settings, QueueName::Deliveries).await?;
+    let queue = SqsQueue::new(clients.sqs.clone(), events, deliveries);
+    Ok((Arc::new(store), Arc::new(queue)))
+}
+
+async fn queue_url(
+    clients: &AwsClients,
+    settings: &AwsSettings,
+    queue: QueueName,
+) -> anyhow::Result<String> {
+    if let Some(url) = settings.queue_url(queue) {
+        return Ok(url.to_owned());
+    }
+    let name = settings.queue_name(queue);
+    let out = clients
+        .sqs
+        .get_queue_url()
+        .queue_name(&name)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!(errors::describe("GetQueueUrl", &e)))
+        .with_context(|| format!("finding SQS queue {name} (run `tenx setup` to create it)"))?;
+    out.queue_url
+        .with_context(|| format!("SQS returned no URL for {name}"))
+}
+
+/// The application state of a Lambda function, built once at cold start: settings from the
+/// environment, secrets given directly (`TENX_JWT_SECRET`, `TENX_CTX_KEYS`) or as the names of
+/// SSM SecureString parameters (`TENX_JWT_SECRET_PARAM`, `TENX_CTX_KEYS_PARAM`), then the
+/// DynamoDB store and SQS queue. Fails (so the function does not start) on any invalid setting.
+pub async fn app_state_from_env() -> anyhow::Result<AppState> {
+    let mut config = Config::from_env()?;
+    let clients = AwsClients::from_env().await?;
+    if config.jwt_hs256_secret.is_none() && config.jwt_rs256_public_key.is_none() {
+        if let Some(name) = var("TENX_JWT_SECRET_PARAM") {
+            config.jwt_hs256_secret = Some(parameter(&clients, &name).await?.into_bytes());
+        }
+    }
+    if config.ctx_keys.is_empty() {
+        if let Some(name) = var("TENX_CTX_KEYS_PARAM") {
+            config.ctx_keys = parameter(&clients, &name).await?;
+        }
+    }
+    let (store, queue) = connect_with(&clients, &AwsSettings::from_env()).await?;
+    AppState::new(config, store, queue)
+}
+
+/// A (decrypted) SSM parameter.
+async fn parameter(clients: &AwsClients, name: &str) -> anyhow::Result<String> {
+    let out = clients
+        .ssm
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!(errors::describe("GetParameter", &e)))
+        .with_context(|| format!("reading SSM parameter {name}"))?;
+    out.parameter
+        .and_then(|p| p.value)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .with_context(|| format!("SSM parameter {name} is empty"))
+}
+
+/// JSON logs for Lambda (CloudWatch stamps the time), filtered by `TENX_LOG` (default `info`).
+pub fn init_lambda_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("TENX_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .with_current_span(false)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_names_follow_the_prefix() {
+        let settings = AwsSettings::named("t", "env1-");
+        assert_eq!(settings.queue_name(QueueName::Events), "env1-events");
+        assert_eq!(
+            settings.dead_letter_queue_name(QueueName::Deliveries),
+            "env1-deliveries-dlq"
+        );
+        assert_eq!(settings.queue_url(QueueName::Events), None);
+        let defaults = AwsSettings::default();
+        assert_eq!(
+            (defaults.table.as_str(), defaults.queue_prefix.as_str()),
+            ("tenx", "tenx-")
+        );
+    }
+}

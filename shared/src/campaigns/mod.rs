@@ -1,0 +1,176 @@
+//! Campaigns: one per partner, each created together with its primary link through the one link
+//! write path (`crate::links::upsert`), so the link and the campaign commit in one transaction and
+//! every click on the link attributes to the campaign.
+
+pub mod model;
+
+pub use model::{Campaign, CampaignStatus, GoalType};
+
+use crate::domain::{CampaignId, Handle, Link, Slug, ValidLinkSpec};
+use crate::error::ApiError;
+use crate::links::{self, Precondition, StoreOrApi};
+use crate::state::AppState;
+use crate::store::{keys, Cond, Item, Query, Store, StoreError, WriteOp};
+
+/// A validated create request.
+pub struct NewCampaign {
+    pub campaign_id: CampaignId,
+    pub goal_type: GoalType,
+    pub status: CampaignStatus,
+    pub primary_slug: Slug,
+    /// The primary link; its `campaign_id` is set here to the new campaign.
+    pub primary_link: ValidLinkSpec,
+}
+
+fn already_exists(id: &CampaignId) -> ApiError {
+    ApiError::conflict(format!("Campaign {id} already exists."))
+}
+
+fn item_of(handle: &Handle, campaign: &Campaign) -> Result<Item, ApiError> {
+    let doc = serde_json::to_value(campaign).map_err(ApiError::internal)?;
+    Ok(Item::new(
+        keys::handle_pk(handle.as_str()),
+        keys::campaign_sk(campaign.campaign_id.as_str()),
+        doc,
+    )
+    .with_version(campaign.version))
+}
+
+/// Creates the campaign and its primary link in one transaction. An existing campaign id, or a
+/// primary slug already used by another link, is `409 conflict` (nothing is written).
+pub async fn create(
+    state: &AppState,
+    handle: &Handle,
+    new: NewCampaign,
+) -> Result<(Campaign, Link), ApiError> {
+    // A read first gives the precise message; the transaction's conditions make it race-free.
+    if get(state.store.as_ref(), handle, &new.campaign_id)
+        .await?
+        .is_some()
+    {
+        return Err(already_exists(&new.campaign_id));
+    }
+    let campaign = Campaign::new(
+        new.campaign_id.clone(),
+        new.goal_type,
+        new.status,
+        new.primary_slug.clone(),
+        crate::time::now_rfc3339(),
+    );
+    let put = WriteOp::Put {
+        item: item_of(handle, &campaign)?,
+        cond: Cond::Absent,
+    };
+    let mut spec = new.primary_link;
+    spec.campaign_id = Some(new.campaign_id.clone());
+    match links::upsert(
+        state,
+        handle,
+        &new.primary_slug,
+        spec,
+        Precondition::Absent,
+        vec![put],
+    )
+    .await
+    {
+        Ok(upserted) => Ok((campaign, upserted.link)),
+        Err(StoreOrApi::Extra { index: 0, .. }) => Err(already_exists(&new.campaign_id)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn get(
+    store: &dyn Store,
+    handle: &Handle,
+    id: &CampaignId,
+) -> Result<Option<Campaign>, ApiError> {
+    let item = store
+        .get(
+            &keys::handle_pk(handle.as_str()),
+            &keys::campaign_sk(id.as_str()),
+        )
+        .await?;
+    Ok(item.map(|i| i.parse::<Campaign>()).transpose()?)
+}
+
+/// One page of a handle's campaigns, in id order; `next` is the sort key to resume after.
+pub async fn list(
+    store: &dyn Store,
+    handle: &Handle,
+    limit: usize,
+    after: Option<String>,
+) -> Result<(Vec<Campaign>, Option<String>), ApiError> {
+    let mut q = Query::prefix(
+        keys::handle_pk(handle.as_str()),
+        keys::CAMPAIGN_SK_PREFIX,
+        limit,
+    );
+    q.after = after;
+    let page = store.query(q).await?;
+    let campaigns = page
+        .items
+        .iter()
+        .map(|i| i.parse::<Campaign>())
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((campaigns, page.next))
+}
+
+/// Every campaign of a handle (analytics reports on all of them).
+pub async fn list_all(store: &dyn Store, handle: &Handle) -> Result<Vec<Campaign>, ApiError> {
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, next) = list(store, handle, 1000, after).await?;
+        all.extend(page);
+        match next {
+            Some(n) => after = Some(n),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// Changes a campaign's status with a version-checked write. `expected` pins a version
+/// (`if-match`): a mismatch is `412`. Without it a concurrent change is retried on the fresh
+/// version (the status is the only mutable field, so the last writer wins cleanly).
+pub async fn set_status(
+    state: &AppState,
+    handle: &Handle,
+    id: &CampaignId,
+    status: CampaignStatus,
+    expected: Option<u64>,
+) -> Result<Campaign, ApiError> {
+    for _ in 0..8 {
+        let current = get(state.store.as_ref(), handle, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("Campaign {id}")))?;
+        if let Some(v) = expected {
+            if v != current.version {
+                return Err(links::precondition_failed(format!(
+                    "The campaign is at version {}; re-read it and retry with that if-match.",
+                    current.version
+                )));
+            }
+        }
+        let mut next = current.clone();
+        next.status = status;
+        next.version = current.version + 1;
+        next.updated_at = crate::time::now_rfc3339();
+        let op = WriteOp::Put {
+            item: item_of(handle, &next)?,
+            cond: Cond::Version(current.version),
+        };
+        match state.store.write(op).await {
+            Ok(_) => return Ok(next),
+            Err(StoreError::ConditionFailed { .. }) if expected.is_none() => continue,
+            Err(StoreError::ConditionFailed { .. }) => {
+                return Err(links::precondition_failed(
+                    "The campaign changed concurrently; re-read it and retry.",
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "The campaign is being changed concurrently; retry.",
+    ))
+}

@@ -1,0 +1,243 @@
+//! Chain lifecycle messaging, the stored part: session signals and per-handle rules.
+//!
+//! Every signal is its own item in the session's partition, so concurrent appends never
+//! overwrite each other; a counter item in the same partition, incremented in the SAME
+//! transaction as the signal puts with a capped `ADD`, enforces the per-session limit atomically.
+//! Layout: `docs/storage.md`.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::chain::{default_rules, Rule, SessionId, Signal};
+use crate::domain::Handle;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{
+    keys, now_unix, Cond, CounterCap, Item, Query, SkRange, Store, StoreError, WriteOp,
+};
+
+/// The session counter's counter name (signals appended in the session's lifetime).
+const COUNT: &str = "n";
+/// Attempts at a write that races others (a session's first append, a rules replacement).
+const ATTEMPTS: usize = 4;
+
+fn expiry(ttl: Duration) -> i64 {
+    now_unix().saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2))
+}
+
+/// Appends `signals` to the session, all or nothing, and returns the session's signal count
+/// after the append (concurrent appends may already be included).
+pub async fn append(
+    store: &dyn Store,
+    handle: &Handle,
+    session: &SessionId,
+    signals: &[Signal],
+    ttl: Duration,
+    max_per_session: u32,
+) -> ApiResult<i64> {
+    let pk = keys::chain_session_pk(handle.as_str(), session.as_str());
+    let added = i64::try_from(signals.len()).unwrap_or(i64::MAX);
+    let max = i64::from(max_per_session);
+    let expires_at = expiry(ttl);
+    for _ in 0..ATTEMPTS {
+        let counter = store.get(&pk, keys::CHAIN_SESSION_COUNT_SK).await?;
+        let first_write = counter.is_none();
+        if first_write && added > max {
+            return Err(session_full(session, 0, added, max));
+        }
+        // The first write of a session puts the counter (if absent — which also replaces an
+        // expired counter DynamoDB has not deleted yet, so a stale count never leaks into a new
+        // session); later writes ADD under the cap.
+        let counter_op = if first_write {
+            let mut item = Item::new(
+                pk.clone(),
+                keys::CHAIN_SESSION_COUNT_SK,
+                serde_json::Value::Null,
+            )
+            .expiring_at(Some(expires_at));
+            item.counters.insert(COUNT.into(), added);
+            WriteOp::Put {
+                item,
+                cond: Cond::Absent,
+            }
+        } else {
+            WriteOp::Add {
+                pk: pk.clone(),
+                sk: keys::CHAIN_SESSION_COUNT_SK.into(),
+                deltas: vec![(COUNT.into(), added)],
+                cap: Some(CounterCap {
+                    counter: COUNT.into(),
+                    max,
+                }),
+                expires_at: Some(expires_at),
+            }
+        };
+        let mut ops = Vec::with_capacity(signals.len() + 1);
+        ops.push(counter_op);
+        for signal in signals {
+            let id = uuid::Uuid::new_v4().simple().to_string();
+            let doc = serde_json::to_value(signal).map_err(ApiError::internal)?;
+            ops.push(WriteOp::Put {
+                item: Item::new(pk.clone(), keys::chain_signal_sk(signal.at_ms, &id), doc)
+                    .expiring_at(Some(expires_at)),
+                cond: Cond::Absent,
+            });
+        }
+        match store.transact(ops).await {
+            Ok(()) => {
+                let total = store
+                    .get(&pk, keys::CHAIN_SESSION_COUNT_SK)
+                    .await?
+                    .map_or(added, |i| i.counter(COUNT));
+                return Ok(total);
+            }
+            // Another request wrote the session's first signals first: go again with ADD.
+            Err(StoreError::TxConflict { index: 0, .. }) if first_write => continue,
+            Err(StoreError::TxConflict { index: 0, .. }) => {
+                // The cap failed — unless a backend reported a transient conflict the same way:
+                // re-read, and only a count that really leaves no room is "full".
+                let held = store
+                    .get(&pk, keys::CHAIN_SESSION_COUNT_SK)
+                    .await?
+                    .map_or(0, |i| i.counter(COUNT));
+                if held.saturating_add(added) > max {
+                    return Err(session_full(session, held, added, max));
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::unavailable(format!(
+        "chain session {session}: first append kept conflicting"
+    )))
+}
+
+fn session_full(session: &SessionId, held: i64, added: i64, max: i64) -> ApiError {
+    ApiError::invalid_request(format!(
+        "signals: session {session} may hold at most {max} signals (the per-session limit); \
+         it holds {held} and this request adds {added}. Start a new session."
+    ))
+}
+
+/// Every live signal of the session, oldest first.
+pub async fn load_signals(
+    store: &dyn Store,
+    handle: &Handle,
+    session: &SessionId,
+) -> Result<Vec<Signal>, StoreError> {
+    let mut query = Query {
+        pk: keys::chain_session_pk(handle.as_str(), session.as_str()),
+        range: SkRange::Prefix(keys::CHAIN_SIGNAL_SK_PREFIX.into()),
+        limit: 1000,
+        after: None,
+        descending: false,
+    };
+    let mut signals = Vec::new();
+    loop {
+        let page = store.query(query.clone()).await?;
+        for item in &page.items {
+            signals.push(item.parse::<Signal>()?);
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(signals),
+        }
+    }
+}
+
+/// Where a handle's rules come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RulesSource {
+    /// The built-in defaults (nothing stored).
+    Default,
+    /// The handle's own set, stored with `PUT …/chain/rules`.
+    Custom,
+}
+
+/// A handle's effective rule set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HandleRules {
+    pub handle: Handle,
+    pub source: RulesSource,
+    /// 0 for the defaults; 1, 2, … for each stored replacement.
+    pub version: u64,
+    pub rules: Vec<Rule>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+}
+
+/// The stored document at `H#{handle}` / `R`.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RulesDoc {
+    rules: Vec<Rule>,
+    updated_at: String,
+}
+
+/// The handle's rules: its own set if it stored one, else the built-in defaults.
+pub async fn load_rules(store: &dyn Store, handle: &Handle) -> Result<HandleRules, StoreError> {
+    let item = store
+        .get(&keys::handle_pk(handle.as_str()), keys::CHAIN_RULES_SK)
+        .await?;
+    Ok(match item {
+        Some(item) => {
+            let doc: RulesDoc = item.parse()?;
+            HandleRules {
+                handle: handle.clone(),
+                source: RulesSource::Custom,
+                version: item.version,
+                rules: doc.rules,
+                updated_at: Some(doc.updated_at),
+            }
+        }
+        None => HandleRules {
+            handle: handle.clone(),
+            source: RulesSource::Default,
+            version: 0,
+            rules: default_rules().to_vec(),
+            updated_at: None,
+        },
+    })
+}
+
+/// Replaces the handle's rules with an already validated set; the version increases by one
+/// (version-checked, so concurrent replacements each get their own version).
+pub async fn replace_rules(
+    store: &dyn Store,
+    handle: &Handle,
+    rules: Vec<Rule>,
+) -> ApiResult<HandleRules> {
+    let pk = keys::handle_pk(handle.as_str());
+    let updated_at = crate::time::now_rfc3339();
+    let doc = serde_json::to_value(RulesDoc {
+        rules: rules.clone(),
+        updated_at: updated_at.clone(),
+    })
+    .map_err(ApiError::internal)?;
+    for _ in 0..ATTEMPTS {
+        let current = store.get(&pk, keys::CHAIN_RULES_SK).await?;
+        let (cond, version) = match &current {
+            Some(item) => (Cond::Version(item.version), item.version + 1),
+            None => (Cond::Absent, 1),
+        };
+        let item = Item::new(pk.clone(), keys::CHAIN_RULES_SK, doc.clone()).with_version(version);
+        match store.write(WriteOp::Put { item, cond }).await {
+            Ok(_) => {
+                return Ok(HandleRules {
+                    handle: handle.clone(),
+                    source: RulesSource::Custom,
+                    version,
+                    rules,
+                    updated_at: Some(updated_at),
+                })
+            }
+            Err(StoreError::ConditionFailed { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "The chain rules were replaced concurrently; retry.",
+    ))
+}

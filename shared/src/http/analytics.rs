@@ -1,0 +1,216 @@
+//! Analytics routes: the per-campaign funnel (`funnel=true`, the default), breakdowns
+//! (`groupBy=`), and the export of either as CSV or JSON.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use crate::analytics::days::DayRange;
+use crate::analytics::export;
+use crate::analytics::report::{self, FunnelReport, GroupBy, GroupReport, Scope};
+use crate::campaigns;
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::Caller;
+use crate::http::campaigns::parse_campaign_id;
+use crate::http::extract::Query;
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v2/handles/{handle}/analytics", get(analytics))
+        .route("/v2/handles/{handle}/analytics/export", get(export_report))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::http::auth::authorize,
+        ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ReportParams {
+    funnel: Option<String>,
+    group_by: Option<String>,
+    campaign_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ExportParams {
+    format: Option<String>,
+    funnel: Option<String>,
+    group_by: Option<String>,
+    campaign_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Report {
+    Funnel(FunnelReport),
+    Groups(GroupReport),
+}
+
+/// Which report: the funnel unless `groupBy` is given; both at once is ambiguous.
+fn report_kind(funnel: Option<&str>, group_by: Option<&str>) -> ApiResult<Option<GroupBy>> {
+    let funnel = match funnel {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => return Err(ApiError::invalid_request("funnel: expected true or false.")),
+    };
+    let group = group_by
+        .map(|raw| {
+            GroupBy::parse(raw).ok_or_else(|| {
+                ApiError::invalid_request(format!(
+                    "groupBy: expected one of {}.",
+                    GroupBy::ALL.map(GroupBy::as_str).join(", ")
+                ))
+            })
+        })
+        .transpose()?;
+    match (funnel, group) {
+        (Some(true), Some(_)) => Err(ApiError::invalid_request(
+            "groupBy: cannot be combined with funnel=true; ask for one or the other.",
+        )),
+        (Some(false), None) => Err(ApiError::invalid_request(
+            "groupBy: required when funnel=false.",
+        )),
+        (_, group) => Ok(group),
+    }
+}
+
+async fn build(
+    state: &AppState,
+    caller: &Caller,
+    funnel: Option<&str>,
+    group_by: Option<&str>,
+    campaign_id: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> ApiResult<Report> {
+    let group = report_kind(funnel, group_by)?;
+    let now = time::OffsetDateTime::now_utc();
+    let range = DayRange::parse(from, to, now.date())?;
+    let store = state.store.as_ref();
+    // Campaigns are read under the caller's own handle only: another handle's id is a 404.
+    let scope = match campaign_id {
+        Some(raw) => {
+            let id = parse_campaign_id(raw)?;
+            let campaign = campaigns::get(store, &caller.handle, &id)
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("Campaign {id}")))?;
+            Scope::One(campaign)
+        }
+        None => Scope::All(campaigns::list_all(store, &caller.handle).await?),
+    };
+    Ok(match group {
+        None => Report::Funnel(
+            report::funnel(store, &caller.handle, &scope, &range, now.unix_timestamp()).await?,
+        ),
+        Some(g) => {
+            Report::Groups(report::group_by(store, &caller.handle, &scope, g, &range).await?)
+        }
+    })
+}
+
+async fn analytics(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(p): Query<ReportParams>,
+) -> ApiResult<axum::Json<Report>> {
+    let report = build(
+        &state,
+        &caller,
+        p.funnel.as_deref(),
+        p.group_by.as_deref(),
+        p.campaign_id.as_deref(),
+        p.from.as_deref(),
+        p.to.as_deref(),
+    )
+    .await?;
+    Ok(axum::Json(report))
+}
+
+async fn export_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(p): Query<ExportParams>,
+) -> ApiResult<Response> {
+    let csv = match p.format.as_deref() {
+        None | Some("csv") => true,
+        Some("json") => false,
+        Some(_) => return Err(ApiError::invalid_request("format: expected csv or json.")),
+    };
+    let report = build(
+        &state,
+        &caller,
+        p.funnel.as_deref(),
+        p.group_by.as_deref(),
+        p.campaign_id.as_deref(),
+        p.from.as_deref(),
+        p.to.as_deref(),
+    )
+    .await?;
+    let (name, from, to) = match &report {
+        Report::Funnel(r) => ("funnel", r.from.clone(), r.to.clone()),
+        Report::Groups(r) => (r.group_by, r.from.clone(), r.to.clone()),
+    };
+    let (body, content_type, ext) = if csv {
+        let bytes = match &report {
+            Report::Funnel(r) => export::funnel_csv(r),
+            Report::Groups(r) => export::groups_csv(r),
+        }
+        .map_err(ApiError::internal)?;
+        (bytes, "text/csv; charset=utf-8", "csv")
+    } else {
+        let bytes = serde_json::to_vec(&report).map_err(ApiError::internal)?;
+        (bytes, "application/json", "json")
+    };
+    // Handles, dimension names and days are all `[a-z0-9-]`: safe in the header unquoted.
+    let filename = format!("analytics-{}-{name}-{from}-{to}.{ext}", caller.handle);
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn funnel_is_the_default_and_cannot_be_mixed_with_group_by() {
+        assert_eq!(report_kind(None, None).unwrap(), None);
+        assert_eq!(report_kind(Some("true"), None).unwrap(), None);
+        assert_eq!(
+            report_kind(None, Some("country")).unwrap(),
+            Some(GroupBy::Country)
+        );
+        assert_eq!(
+            report_kind(Some("false"), Some("day")).unwrap(),
+            Some(GroupBy::Day)
+        );
+        let named = |r: ApiResult<Option<GroupBy>>, field: &str| {
+            let e = r.unwrap_err();
+            assert_eq!(e.code, "invalid_request");
+            assert!(e.message.starts_with(field), "{}", e.message);
+        };
+        named(report_kind(Some("yes"), None), "funnel:");
+        named(report_kind(None, Some("planet")), "groupBy:");
+        named(report_kind(Some("true"), Some("country")), "groupBy:");
+        named(report_kind(Some("false"), None), "groupBy:");
+    }
+}

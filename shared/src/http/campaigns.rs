@@ -1,0 +1,235 @@
+//! Campaign routes: create (with the primary link, one transaction), read, list
+//! (cursor-paginated), status change (version-checked, `if-match` optional).
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use crate::campaigns::{self, Campaign, CampaignStatus, GoalType, NewCampaign};
+use crate::config::Config;
+use crate::domain::{CampaignId, DomainError, Handle, LinkSpec, Slug};
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::Caller;
+use crate::http::extract::{Json, Query};
+use crate::http::pagination::{self, PageParams};
+use crate::links::LinkView;
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v2/handles/{handle}/campaigns", get(list).post(create))
+        .route(
+            "/v2/handles/{handle}/campaigns/{campaignId}",
+            get(read).patch(update_status),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::http::auth::authorize,
+        ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateBody {
+    campaign_id: String,
+    goal_type: GoalType,
+    /// Defaults to `ACTIVE`.
+    #[serde(default)]
+    status: Option<CampaignStatus>,
+    primary_link: PrimaryLinkBody,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct PrimaryLinkBody {
+    slug: String,
+    destination_url: String,
+    #[serde(default)]
+    title: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct StatusBody {
+    status: CampaignStatus,
+}
+
+/// The primary link as listed with a campaign (the full link is at `…/links/{slug}`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LinkSummary {
+    slug: Slug,
+    short_url: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CampaignView<L: Serialize> {
+    campaign_id: CampaignId,
+    goal_type: GoalType,
+    status: CampaignStatus,
+    tracking_preset: String,
+    conversion_event: String,
+    version: u64,
+    created_at: String,
+    updated_at: String,
+    primary_link: L,
+}
+
+fn view<L: Serialize>(c: Campaign, primary_link: L) -> CampaignView<L> {
+    CampaignView {
+        campaign_id: c.campaign_id,
+        goal_type: c.goal_type,
+        status: c.status,
+        tracking_preset: c.tracking_preset,
+        conversion_event: c.conversion_event,
+        version: c.version,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+        primary_link,
+    }
+}
+
+fn summary_view(config: &Config, handle: &Handle, c: Campaign) -> CampaignView<LinkSummary> {
+    let link = LinkSummary {
+        short_url: config.short_url(handle.as_str(), c.primary_slug.as_str()),
+        slug: c.primary_slug.clone(),
+    };
+    view(c, link)
+}
+
+fn with_etag(status: StatusCode, version: u64, body: impl Serialize) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+/// Re-roots a link validation error under `primaryLink.` so the message names the body field.
+fn in_primary_link(e: DomainError) -> ApiError {
+    ApiError::invalid_request(format!("primaryLink.{}: {}", e.field, e.message))
+}
+
+pub fn parse_campaign_id(raw: &str) -> ApiResult<CampaignId> {
+    Ok(CampaignId::parse(raw)?)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateBody>,
+) -> ApiResult<Response> {
+    let campaign_id = parse_campaign_id(&body.campaign_id)?;
+    let primary_slug = Slug::parse(&body.primary_link.slug).map_err(in_primary_link)?;
+    let primary_link = LinkSpec {
+        destination_url: body.primary_link.destination_url,
+        title: body.primary_link.title,
+        tracking: None,
+        routing_rules: Vec::new(),
+        campaign_id: None,
+    }
+    .validate()
+    .map_err(in_primary_link)?;
+    let new = NewCampaign {
+        campaign_id,
+        goal_type: body.goal_type,
+        status: body.status.unwrap_or(CampaignStatus::Active),
+        primary_slug,
+        primary_link,
+    };
+    let (campaign, link) = campaigns::create(&state, &caller.handle, new).await?;
+    let location = format!(
+        "/v2/handles/{}/campaigns/{}",
+        caller.handle, campaign.campaign_id
+    );
+    let version = campaign.version;
+    let mut response = with_etag(
+        StatusCode::CREATED,
+        version,
+        view(campaign, LinkView::new(&state.config, link)),
+    );
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let id = parse_campaign_id(&id)?;
+    let campaign = campaigns::get(state.store.as_ref(), &caller.handle, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Campaign {id}")))?;
+    let version = campaign.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        summary_view(&state.config, &caller.handle, campaign),
+    ))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CampaignList {
+    items: Vec<CampaignView<LinkSummary>>,
+    next_cursor: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<PageParams>,
+) -> ApiResult<axum::Json<CampaignList>> {
+    let (page, next) = campaigns::list(
+        state.store.as_ref(),
+        &caller.handle,
+        params.limit()?,
+        params.after()?,
+    )
+    .await?;
+    Ok(axum::Json(CampaignList {
+        items: page
+            .into_iter()
+            .map(|c| summary_view(&state.config, &caller.handle, c))
+            .collect(),
+        next_cursor: next.as_deref().map(pagination::encode_cursor),
+    }))
+}
+
+/// `if-match: 3` or `"3"` pins the version the change applies to.
+fn expected_version(headers: &HeaderMap) -> ApiResult<Option<u64>> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let raw = value.to_str().unwrap_or("").trim();
+    let unquoted = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
+    unquoted.parse::<u64>().map(Some).map_err(|_| {
+        ApiError::invalid_request("if-match: expected a campaign version such as \"3\".")
+    })
+}
+
+async fn update_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<StatusBody>,
+) -> ApiResult<Response> {
+    let id = parse_campaign_id(&id)?;
+    let expected = expected_version(&headers)?;
+    let campaign =
+        campaigns::set_status(&state, &caller.handle, &id, body.status, expected).await?;
+    let version = campaign.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        summary_view(&state.config, &caller.handle, campaign),
+    ))
+}

@@ -1,0 +1,234 @@
+//! Chain lifecycle-messaging routes: public signal append, resolve and prefetch (no auth,
+//! rate-limited per handle), and the authenticated per-handle rules (`GET`/`PUT`).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use crate::chain::{self, HandleRules};
+use crate::domain::chain::{
+    evaluate, validate_rules, validate_signals, Decision, Rule, SessionFacts, SessionId,
+    SignalInput, Trigger,
+};
+use crate::domain::{DomainError, Handle};
+use crate::error::ApiResult;
+use crate::http::auth::Caller;
+use crate::http::extract::Json;
+use crate::ratelimit::{self, RateLimitHeaders};
+use crate::state::AppState;
+
+/// Triggers one prefetch may ask about.
+pub const MAX_PREFETCH_TRIGGERS: usize = 20;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let rules = Router::new()
+        .route(
+            "/v2/handles/{handle}/chain/rules",
+            get(read_rules).put(replace_rules),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::http::auth::authorize,
+        ));
+    Router::new()
+        .route("/v2/public/chain/signals", post(append))
+        .route("/v2/public/chain/resolve", post(resolve))
+        .route("/v2/public/chain/prefetch", post(prefetch))
+        .merge(rules)
+}
+
+/// Counts the request against the handle's public chain limit (after validation, so malformed
+/// requests cost no store write).
+async fn admit(state: &AppState, handle: &Handle) -> ApiResult<RateLimitHeaders> {
+    ratelimit::consume(state, handle, "chain", state.config.rate_limits.chain).await
+}
+
+fn respond(status: StatusCode, body: impl Serialize, limits: RateLimitHeaders) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    limits.apply(&mut response);
+    response
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AppendRequest {
+    handle: String,
+    session_id: SessionId,
+    signals: Vec<SignalInput>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Accepted {
+    accepted: bool,
+    session_id: SessionId,
+    total_signals: i64,
+}
+
+async fn append(
+    State(state): State<AppState>,
+    Json(body): Json<AppendRequest>,
+) -> ApiResult<Response> {
+    let handle = Handle::parse(&body.handle)?;
+    let signals = validate_signals(body.signals, crate::time::now_millis())?;
+    let limits = admit(&state, &handle).await?;
+    let total = chain::append(
+        state.store.as_ref(),
+        &handle,
+        &body.session_id,
+        &signals,
+        state.config.chain_session_ttl,
+        state.config.chain_max_session_signals,
+    )
+    .await?;
+    Ok(respond(
+        StatusCode::ACCEPTED,
+        Accepted {
+            accepted: true,
+            session_id: body.session_id,
+            total_signals: total,
+        },
+        limits,
+    ))
+}
+
+/// The decision envelope of one trigger.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope {
+    handle: Handle,
+    session_id: SessionId,
+    trigger: Trigger,
+    decision: Decision,
+    rule_id: Option<String>,
+    reason: String,
+    signals_considered: usize,
+    evaluated_at: String,
+}
+
+/// One read of the rules and one of the session, then every trigger at one instant: prefetch is
+/// exactly resolve for each trigger.
+async fn decide(
+    state: &AppState,
+    handle: &Handle,
+    session: &SessionId,
+    triggers: Vec<Trigger>,
+) -> ApiResult<Vec<Envelope>> {
+    let rules = chain::load_rules(state.store.as_ref(), handle).await?;
+    let signals = chain::load_signals(state.store.as_ref(), handle, session).await?;
+    let facts = SessionFacts::from_signals(&signals);
+    let now = time::OffsetDateTime::now_utc();
+    let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+    let evaluated_at = crate::time::to_rfc3339(now);
+    Ok(triggers
+        .into_iter()
+        .map(|trigger| {
+            let e = evaluate(&rules.rules, &trigger, &facts, now_ms);
+            Envelope {
+                handle: handle.clone(),
+                session_id: session.clone(),
+                trigger,
+                decision: e.decision,
+                rule_id: e.rule_id,
+                reason: e.reason,
+                signals_considered: facts.total(),
+                evaluated_at: evaluated_at.clone(),
+            }
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ResolveRequest {
+    handle: String,
+    session_id: SessionId,
+    trigger: Trigger,
+}
+
+async fn resolve(
+    State(state): State<AppState>,
+    Json(body): Json<ResolveRequest>,
+) -> ApiResult<Response> {
+    let handle = Handle::parse(&body.handle)?;
+    let limits = admit(&state, &handle).await?;
+    let mut envelopes = decide(&state, &handle, &body.session_id, vec![body.trigger]).await?;
+    let envelope = envelopes
+        .pop()
+        .ok_or_else(|| crate::error::ApiError::internal("resolve produced no envelope"))?;
+    Ok(respond(StatusCode::OK, envelope, limits))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PrefetchRequest {
+    handle: String,
+    session_id: SessionId,
+    triggers: Vec<Trigger>,
+}
+
+#[derive(Serialize)]
+struct Decisions {
+    decisions: Vec<Envelope>,
+}
+
+fn check_triggers(triggers: &[Trigger]) -> Result<(), DomainError> {
+    if triggers.is_empty() || triggers.len() > MAX_PREFETCH_TRIGGERS {
+        return Err(DomainError::new(
+            "triggers",
+            format!(
+                "must list 1 to {MAX_PREFETCH_TRIGGERS} triggers (got {})",
+                triggers.len()
+            ),
+        ));
+    }
+    for (i, t) in triggers.iter().enumerate() {
+        if triggers[..i].contains(t) {
+            return Err(DomainError::new(
+                format!("triggers[{i}]"),
+                format!("duplicate trigger {t}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn prefetch(
+    State(state): State<AppState>,
+    Json(body): Json<PrefetchRequest>,
+) -> ApiResult<Response> {
+    let handle = Handle::parse(&body.handle)?;
+    check_triggers(&body.triggers)?;
+    let limits = admit(&state, &handle).await?;
+    let decisions = decide(&state, &handle, &body.session_id, body.triggers).await?;
+    Ok(respond(StatusCode::OK, Decisions { decisions }, limits))
+}
+
+async fn read_rules(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<axum::Json<HandleRules>> {
+    Ok(axum::Json(
+        chain::load_rules(state.store.as_ref(), &caller.handle).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RulesRequest {
+    rules: Vec<Rule>,
+}
+
+async fn replace_rules(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<RulesRequest>,
+) -> ApiResult<axum::Json<HandleRules>> {
+    let rules = validate_rules(body.rules)?;
+    Ok(axum::Json(
+        chain::replace_rules(state.store.as_ref(), &caller.handle, rules).await?,
+    ))
+}

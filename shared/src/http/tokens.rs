@@ -1,0 +1,133 @@
+//! Personal access token routes (JWT operator+ only, see the access table): mint (the token is
+//! shown once), list (never a secret or a hash), revoke (effective on the next request).
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::{access, Caller, Scope};
+use crate::http::extract::{Json, Query};
+use crate::http::pagination::{self, PageParams};
+use crate::state::AppState;
+use crate::tokens::{self, PatRecord, PatSpec};
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v2/handles/{handle}/tokens", get(list).post(create))
+        .route("/v2/handles/{handle}/tokens/{tokenId}", delete(revoke))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::http::auth::authorize,
+        ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateRequest {
+    name: String,
+    scopes: Vec<Scope>,
+    expires_in_days: Option<u32>,
+}
+
+/// A token as listed: everything but the secret.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenView {
+    token_id: String,
+    name: String,
+    scopes: Vec<Scope>,
+    created_by: String,
+    created_at: String,
+    expires_at: Option<String>,
+}
+
+impl From<PatRecord> for TokenView {
+    fn from(r: PatRecord) -> Self {
+        Self {
+            token_id: r.token_id,
+            name: r.name,
+            scopes: r.scopes,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedToken {
+    #[serde(flatten)]
+    view: TokenView,
+    /// Shown here once; only its SHA-256 is stored.
+    token: String,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateRequest>,
+) -> ApiResult<Response> {
+    let spec = PatSpec::new(body.name, body.scopes, body.expires_in_days)?;
+    // No escalation through a token: each scope must be within the minting caller's role.
+    for scope in &spec.scopes {
+        if let Some(required) = access::role_for_scope(*scope) {
+            if caller.principal.role < required {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "insufficient_role",
+                    format!(
+                        "Minting a token with the {} scope requires the {} role or higher.",
+                        scope.as_str(),
+                        required.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+    let (record, token) =
+        tokens::create(&state, &caller.handle, &caller.principal.subject, spec).await?;
+    let body = CreatedToken {
+        view: record.into(),
+        token,
+    };
+    let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
+    // The body carries a secret: no cache may keep it.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenList {
+    items: Vec<TokenView>,
+    next_cursor: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<PageParams>,
+) -> ApiResult<axum::Json<TokenList>> {
+    let (records, next) =
+        tokens::list(&state, &caller.handle, params.limit()?, params.after()?).await?;
+    Ok(axum::Json(TokenList {
+        items: records.into_iter().map(TokenView::from).collect(),
+        next_cursor: next.as_deref().map(pagination::encode_cursor),
+    }))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, token_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    tokens::revoke(&state, &caller.handle, &token_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

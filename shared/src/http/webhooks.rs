@@ -1,0 +1,407 @@
+//! Webhook routes: subscriptions (create, list, read, delete), test dispatch, the delivery log,
+//! manual re-send, and the handle's notifications. Operator role or `webhooks.*` PAT scopes
+//! (see the access table). Every lookup is under the caller's own handle, so one handle's
+//! subscriptions are invisible to another.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::error::{ApiError, ApiResult};
+use crate::events::{Event, EventType};
+use crate::http::auth::Caller;
+use crate::http::extract::{Json, Query};
+use crate::http::pagination::{self, PageParams};
+use crate::queue::QueueName;
+use crate::state::AppState;
+use crate::store::{keys, Cond, Query as StoreQuery, SkRange, StoreError, WriteOp};
+use crate::webhooks::delivery::DeliveryMessage;
+use crate::webhooks::log::{self, AttemptRecord, AttemptView, DeliveryRecord, DeliveryStatus};
+use crate::webhooks::signing::generate_secret;
+use crate::webhooks::ssrf::{self, Refusal, SystemResolver};
+use crate::webhooks::subscription::{
+    is_event_id, is_subscription_id, Subscription, SubscriptionSpec, SubscriptionStatus,
+    SubscriptionView, MAX_SUBSCRIPTIONS_PER_HANDLE,
+};
+use crate::webhooks::{repo, retry};
+
+/// DNS at creation is advisory (the delivery re-checks), so it must not hold a request long.
+const CREATE_DNS_TIMEOUT: Duration = Duration::from_secs(3);
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v2/handles/{handle}/webhooks", get(list).post(create))
+        .route(
+            "/v2/handles/{handle}/webhooks/{subscriptionId}",
+            get(read).delete(remove),
+        )
+        .route(
+            "/v2/handles/{handle}/webhooks/{subscriptionId}/test",
+            post(test),
+        )
+        .route(
+            "/v2/handles/{handle}/webhooks/{subscriptionId}/deliveries",
+            get(deliveries),
+        )
+        .route(
+            "/v2/handles/{handle}/webhooks/{subscriptionId}/deliveries/{eventId}/resend",
+            post(resend),
+        )
+        .route("/v2/handles/{handle}/notifications", get(notifications))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::http::auth::authorize,
+        ))
+}
+
+fn subscription_not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("Webhook subscription {id}"))
+}
+
+/// The caller's subscription, or 404 (also for ids of other handles: they are not looked at).
+async fn find(state: &AppState, caller: &Caller, raw_id: &str) -> ApiResult<repo::Loaded> {
+    if !is_subscription_id(raw_id) {
+        return Err(subscription_not_found(raw_id));
+    }
+    repo::load(state.store.as_ref(), caller.handle.as_str(), raw_id)
+        .await?
+        .ok_or_else(|| subscription_not_found(raw_id))
+}
+
+fn disabled_conflict(sub: &Subscription) -> ApiError {
+    ApiError::conflict(format!(
+        "Webhook subscription {} is disabled ({}); delete it and create a new one.",
+        sub.subscription_id,
+        sub.disabled_reason.as_deref().unwrap_or("disabled")
+    ))
+}
+
+/// The creation-time SSRF check. A name that does not resolve yet is accepted (every delivery
+/// checks again); one that is, or resolves to, a non-public address is refused.
+async fn vet_endpoint(url: &url::Url) -> ApiResult<()> {
+    let resolver = SystemResolver {
+        timeout: CREATE_DNS_TIMEOUT,
+    };
+    match ssrf::vet(url, &resolver).await {
+        Ok(_) | Err(Refusal::Unresolved { .. }) => Ok(()),
+        Err(refusal) => Err(ApiError::invalid_request(format!("endpointUrl: {refusal}"))),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Created {
+    #[serde(flatten)]
+    view: SubscriptionView,
+    /// Shown here only.
+    secret: String,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(spec): Json<SubscriptionSpec>,
+) -> ApiResult<Response> {
+    let spec = spec.validate()?;
+    if !state.config.webhooks_allow_private {
+        vet_endpoint(&spec.endpoint_url).await?;
+    }
+    let handle = caller.handle.as_str();
+    let existing = state
+        .store
+        .query(StoreQuery::prefix(
+            keys::handle_pk(handle),
+            keys::WEBHOOK_SK_PREFIX,
+            MAX_SUBSCRIPTIONS_PER_HANDLE,
+        ))
+        .await?;
+    if existing.items.len() >= MAX_SUBSCRIPTIONS_PER_HANDLE {
+        return Err(ApiError::conflict(format!(
+            "A handle may have at most {MAX_SUBSCRIPTIONS_PER_HANDLE} webhook subscriptions; delete one first."
+        )));
+    }
+    let sub = Subscription::new(handle, spec, generate_secret(), crate::time::now_rfc3339());
+    state
+        .store
+        .write(WriteOp::Put {
+            item: repo::item(&sub, 1)?,
+            cond: Cond::Absent,
+        })
+        .await?;
+    let location = format!("/v2/handles/{handle}/webhooks/{}", sub.subscription_id);
+    let mut response = (
+        StatusCode::CREATED,
+        axum::Json(Created {
+            view: sub.view(),
+            secret: sub.secret.clone(),
+        }),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SubscriptionList {
+    items: Vec<SubscriptionView>,
+    next_cursor: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<PageParams>,
+) -> ApiResult<axum::Json<SubscriptionList>> {
+    let mut q = StoreQuery::prefix(
+        keys::handle_pk(caller.handle.as_str()),
+        keys::WEBHOOK_SK_PREFIX,
+        params.limit()?,
+    );
+    q.after = params.after()?;
+    let page = state.store.query(q).await?;
+    let items = page
+        .items
+        .iter()
+        .map(|i| i.parse::<Subscription>().map(|s| s.view()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(SubscriptionList {
+        items,
+        next_cursor: page.next.as_deref().map(pagination::encode_cursor),
+    }))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<axum::Json<SubscriptionView>> {
+    let loaded = find(&state, &caller, &id).await?;
+    Ok(axum::Json(loaded.subscription.view()))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    if !is_subscription_id(&id) {
+        return Err(subscription_not_found(&id));
+    }
+    let handle = caller.handle.as_str();
+    let (stats_pk, stats_sk) = keys::webhook_stats(handle, &id);
+    let ops = vec![
+        WriteOp::Delete {
+            pk: keys::handle_pk(handle),
+            sk: keys::webhook_sk(&id),
+            cond: Cond::Exists,
+        },
+        WriteOp::Delete {
+            pk: stats_pk,
+            sk: stats_sk,
+            cond: Cond::None,
+        },
+    ];
+    // Queued deliveries find the subscription gone and are dropped; its log expires on its own.
+    match state.store.transact(ops).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::TxConflict { index: 0, .. }) => Err(subscription_not_found(&id)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The test and re-send bodies: empty (`{}`), but unknown fields are still refused.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmptyBody {}
+
+async fn test(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+    Json(EmptyBody {}): Json<EmptyBody>,
+) -> ApiResult<Response> {
+    let loaded = find(&state, &caller, &id).await?;
+    if !loaded.subscription.is_active() {
+        return Err(disabled_conflict(&loaded.subscription));
+    }
+    let mut event = Event::new(
+        EventType::WebhookTest,
+        caller.handle.as_str(),
+        json!({
+            "subscriptionId": id,
+            "message": "A test event from 10x: your endpoint receives and can verify our webhooks.",
+        }),
+    );
+    event.target_subscription = Some(id);
+    // The same path as every real event: the events queue, fan-out, the deliveries queue.
+    state
+        .queue
+        .send(QueueName::Events, vec![crate::outbox::message(&event)])
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"dispatchId": event.id, "status": "queued"})),
+    )
+        .into_response())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AttemptList {
+    items: Vec<AttemptView>,
+    next_cursor: Option<String>,
+}
+
+async fn deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+    Query(params): Query<PageParams>,
+) -> ApiResult<axum::Json<AttemptList>> {
+    find(&state, &caller, &id).await?;
+    let mut q = StoreQuery::prefix(
+        keys::webhook_log_pk(caller.handle.as_str(), &id),
+        keys::WEBHOOK_ATTEMPT_SK_PREFIX,
+        params.limit()?,
+    );
+    q.descending = true;
+    q.after = params.after()?;
+    let page = state.store.query(q).await?;
+    let items = page
+        .items
+        .iter()
+        .map(|i| i.parse::<AttemptRecord>().map(|r| r.view(&id)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(AttemptList {
+        items,
+        next_cursor: page.next.as_deref().map(pagination::encode_cursor),
+    }))
+}
+
+async fn resend(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id, event_id)): Path<(String, String, String)>,
+    Json(EmptyBody {}): Json<EmptyBody>,
+) -> ApiResult<Response> {
+    let loaded = find(&state, &caller, &id).await?;
+    let not_found = || ApiError::not_found(format!("A delivery of event {event_id}"));
+    if !is_event_id(&event_id) {
+        return Err(not_found());
+    }
+    let handle = caller.handle.as_str();
+    let delivery: DeliveryRecord = state
+        .store
+        .get(
+            &keys::webhook_log_pk(handle, &id),
+            &keys::webhook_delivery_sk(&event_id),
+        )
+        .await?
+        .ok_or_else(not_found)?
+        .parse()?;
+    if !loaded.subscription.is_active() {
+        return Err(disabled_conflict(&loaded.subscription));
+    }
+    if delivery.status == DeliveryStatus::Pending {
+        return Err(ApiError::conflict(
+            "This delivery still has retries scheduled; re-send it once it has failed.",
+        ));
+    }
+    if delivery.attempts >= retry::MAX_ATTEMPT {
+        return Err(ApiError::conflict(format!(
+            "This delivery has been attempted {} times, the most allowed.",
+            retry::MAX_ATTEMPT
+        )));
+    }
+    // Concurrent re-sends pick the same attempt number, and the worker sends it once.
+    let message = DeliveryMessage::resend(handle, &delivery, delivery.attempts + 1);
+    state
+        .queue
+        .send(
+            QueueName::Deliveries,
+            vec![message.to_message(Duration::ZERO)],
+        )
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({
+            "deliveryId": message.delivery_id(),
+            "eventId": message.event_id,
+            "attempt": message.attempt,
+            "status": "queued",
+        })),
+    )
+        .into_response())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SubscriptionHealth {
+    subscription_id: String,
+    endpoint_url: String,
+    status: SubscriptionStatus,
+    #[serde(flatten)]
+    counts: log::DeliveryCounts,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Notifications {
+    subscriptions: Vec<SubscriptionHealth>,
+    failed_deliveries: Vec<log::FailedDelivery>,
+    next_cursor: Option<String>,
+}
+
+async fn notifications(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<PageParams>,
+) -> ApiResult<axum::Json<Notifications>> {
+    let store = state.store.as_ref();
+    let handle = caller.handle.as_str();
+    let subs = repo::list_all(store, handle).await?;
+    let mut counts = log::read_counts(store, handle).await?;
+    let live: HashSet<&str> = subs.iter().map(|s| s.subscription_id.as_str()).collect();
+    let page = store
+        .query(StoreQuery {
+            pk: keys::webhook_notifications_pk(handle),
+            range: SkRange::All,
+            limit: params.limit()?,
+            after: params.after()?,
+            descending: true,
+        })
+        .await?;
+    let failed_deliveries = page
+        .items
+        .iter()
+        .map(|i| i.parse::<log::FailedDelivery>())
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        // Entries of deleted subscriptions linger until they expire; they are not shown.
+        .filter(|f| live.contains(f.subscription_id.as_str()))
+        .collect();
+    let subscriptions = subs
+        .iter()
+        .map(|s| SubscriptionHealth {
+            subscription_id: s.subscription_id.clone(),
+            endpoint_url: s.endpoint_url.clone(),
+            status: s.status,
+            counts: counts.remove(&s.subscription_id).unwrap_or_default(),
+        })
+        .collect();
+    Ok(axum::Json(Notifications {
+        subscriptions,
+        failed_deliveries,
+        next_cursor: page.next.as_deref().map(pagination::encode_cursor),
+    }))
+}

@@ -1,0 +1,523 @@
+//! The DynamoDB store: [`Store`] on one table (layout in docs/storage.md).
+//!
+//! Conditional writes ask for `ReturnValuesOnConditionCheckFailure=ALL_OLD`, so a failed
+//! condition carries the current item without a second read (a consistent `GetItem` stands in
+//! only when the backend returned nothing). Reads are strongly consistent and drop expired items
+//! (DynamoDB's TTL deletes them late), both with a filter and in code. Throttling, 5xx and
+//! timeouts are retried by the SDK (standard retry mode, see `crate::aws`); what is left after
+//! that is [`StoreError::Unavailable`], which the API answers with 503 + `retry-after`.
+
+mod codec;
+
+pub use codec::{PK, SK, TTL};
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
+};
+use aws_sdk_dynamodb::Client;
+
+use self::codec::{Attrs, Expr};
+use super::embedded::{validate_op, validate_query, MAX_ITEM_BYTES};
+use super::{
+    now_unix, Cond, Item, Page, Query, SkRange, Store, StoreError, WriteOp, MAX_TRANSACT_OPS,
+};
+use crate::aws::errors::{classify, describe, Failure};
+
+/// Attempts of a transaction cancelled by a conflicting transaction or throttling (the SDK does
+/// not retry cancellations itself).
+const TX_ATTEMPTS: u32 = 5;
+const TX_BACKOFF: Duration = Duration::from_millis(25);
+
+/// [`Store`] on a DynamoDB table with `pk` (S, hash) and `sk` (S, range) keys.
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The live item at a key (strongly consistent).
+    async fn get_live(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(codec::key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", &e))?;
+        codec::live(out.item(), now_unix())
+    }
+
+    /// The current item of a failed condition: the one the backend returned (if live), else a
+    /// consistent read.
+    async fn current(
+        &self,
+        returned: Option<&Attrs>,
+        pk: &str,
+        sk: &str,
+    ) -> Result<Option<Box<Item>>, StoreError> {
+        let item = match returned {
+            Some(attrs) if !attrs.is_empty() => codec::live(Some(attrs), now_unix())?,
+            _ => self.get_live(pk, sk).await?,
+        };
+        Ok(item.map(Box::new))
+    }
+
+    async fn put(&self, item: Item, cond: &Cond) -> Result<Option<Item>, StoreError> {
+        let attrs = item_attrs(&item)?;
+        let mut expr = Expr::default();
+        let condition = expr.condition(cond, now_unix());
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(attrs))
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Some(item)),
+            Err(SdkError::ServiceError(ctx))
+                if matches!(ctx.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+            {
+                let returned = match ctx.err() {
+                    PutItemError::ConditionalCheckFailedException(e) => e.item(),
+                    _ => None,
+                };
+                let current = self.current(returned, &item.pk, &item.sk).await?;
+                Err(StoreError::ConditionFailed { current })
+            }
+            Err(e) => Err(sdk_error("PutItem", &e)),
+        }
+    }
+
+    async fn delete(&self, pk: &str, sk: &str, cond: &Cond) -> Result<(), StoreError> {
+        let mut expr = Expr::default();
+        let condition = expr.condition(cond, now_unix());
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(codec::key(pk, sk)))
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(ctx))
+                if matches!(
+                    ctx.err(),
+                    DeleteItemError::ConditionalCheckFailedException(_)
+                ) =>
+            {
+                let returned = match ctx.err() {
+                    DeleteItemError::ConditionalCheckFailedException(e) => e.item(),
+                    _ => None,
+                };
+                let current = self.current(returned, pk, sk).await?;
+                Err(StoreError::ConditionFailed { current })
+            }
+            Err(e) => Err(sdk_error("DeleteItem", &e)),
+        }
+    }
+
+    async fn add(&self, op: WriteOp) -> Result<Option<Item>, StoreError> {
+        let WriteOp::Add {
+            pk,
+            sk,
+            deltas,
+            cap,
+            expires_at,
+        } = op
+        else {
+            return Err(StoreError::Invalid("not an Add".into()));
+        };
+        let mut expr = Expr::default();
+        let (update, condition) = expr.add(&deltas, cap.as_ref(), expires_at);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(codec::key(&pk, &sk)))
+            .update_expression(update)
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => match out.attributes() {
+                Some(attrs) => codec::from_attrs(attrs).map(Some),
+                // A backend that ignores ReturnValues: read the item back.
+                None => self.get_live(&pk, &sk).await,
+            },
+            Err(SdkError::ServiceError(ctx))
+                if matches!(
+                    ctx.err(),
+                    UpdateItemError::ConditionalCheckFailedException(_)
+                ) =>
+            {
+                let returned = match ctx.err() {
+                    UpdateItemError::ConditionalCheckFailedException(e) => e.item(),
+                    _ => None,
+                };
+                let current = self.current(returned, &pk, &sk).await?;
+                Err(StoreError::ConditionFailed { current })
+            }
+            Err(e) => Err(sdk_error("UpdateItem", &e)),
+        }
+    }
+
+    /// One `TransactWriteItems` attempt. `Ok(Err(reason))` is a cancellation worth retrying.
+    async fn transact_once(
+        &self,
+        items: &[TransactWriteItem],
+        keys: &[(String, String)],
+        token: &str,
+    ) -> Result<Result<(), String>, StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items.to_vec()))
+            .client_request_token(token)
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(Ok(())),
+            Err(err) => err,
+        };
+        let cancelled = match &err {
+            SdkError::ServiceError(ctx) => match ctx.err() {
+                TransactWriteItemsError::TransactionCanceledException(e) => {
+                    Some(e.cancellation_reasons().to_vec())
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(reasons) = cancelled else {
+            return Err(sdk_error("TransactWriteItems", &err));
+        };
+        let code = |i: usize| reasons.get(i).and_then(|r| r.code()).unwrap_or("None");
+        if let Some(index) = (0..reasons.len()).find(|&i| code(i) == "ConditionalCheckFailed") {
+            let (pk, sk) = keys.get(index).ok_or_else(|| {
+                StoreError::Other(format!("cancellation reason {index} has no operation"))
+            })?;
+            let current = self.current(reasons[index].item(), pk, sk).await?;
+            return Err(StoreError::TxConflict { index, current });
+        }
+        let codes: Vec<&str> = (0..reasons.len()).map(code).collect();
+        let retryable = !codes.is_empty()
+            && codes.iter().all(|c| {
+                matches!(
+                    *c,
+                    "None"
+                        | "TransactionConflict"
+                        | "ThrottlingError"
+                        | "ProvisionedThroughputExceeded"
+                        | "RequestLimitExceeded"
+                )
+            });
+        if retryable {
+            Ok(Err(format!("transaction cancelled: {codes:?}")))
+        } else if codes.contains(&"ValidationError") {
+            Err(StoreError::Invalid(format!(
+                "transaction rejected: {codes:?}"
+            )))
+        } else {
+            Err(StoreError::Other(format!(
+                "transaction cancelled: {codes:?}"
+            )))
+        }
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        super::embedded::validate_key(pk, sk)?;
+        self.get_live(pk, sk).await
+    }
+
+    async fn write(&self, op: WriteOp) -> Result<Option<Item>, StoreError> {
+        validate_op(&op)?;
+        match op {
+            WriteOp::Put { item, cond } => self.put(item, &cond).await,
+            WriteOp::Delete { pk, sk, cond } => self.delete(&pk, &sk, &cond).await.map(|()| None),
+            add @ WriteOp::Add { .. } => self.add(add).await,
+        }
+    }
+
+    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        if ops.len() > MAX_TRANSACT_OPS {
+            return Err(StoreError::Invalid(format!(
+                "a transaction carries at most {MAX_TRANSACT_OPS} operations, got {}",
+                ops.len()
+            )));
+        }
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let mut seen = HashSet::new();
+        for op in &ops {
+            validate_op(op)?;
+            if !seen.insert(op.key()) {
+                let (pk, sk) = op.key();
+                return Err(StoreError::Invalid(format!(
+                    "a transaction touches {pk}/{sk} more than once"
+                )));
+            }
+        }
+        let keys: Vec<(String, String)> = ops
+            .iter()
+            .map(|op| (op.key().0.to_owned(), op.key().1.to_owned()))
+            .collect();
+        let mut last = String::new();
+        for attempt in 0..TX_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            // Conditions are built per attempt (`now` moves on), with a token of the attempt's
+            // own: the SDK's retries of one attempt reuse it, so a retry of a transaction that
+            // did commit (its answer was lost) succeeds instead of failing its own conditions.
+            let now = now_unix();
+            let items = ops
+                .iter()
+                .map(|op| self.transact_item(op, now))
+                .collect::<Result<Vec<_>, _>>()?;
+            let token = uuid::Uuid::new_v4().to_string();
+            match self.transact_once(&items, &keys, &token).await? {
+                Ok(()) => return Ok(()),
+                Err(reason) => last = reason,
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "{last} ({TX_ATTEMPTS} attempts)"
+        )))
+    }
+
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        validate_query(&query)?;
+        let mut items: Vec<Item> = Vec::new();
+        let mut start = query
+            .after
+            .as_deref()
+            .map(|after| codec::key(&query.pk, after));
+        let more = loop {
+            let now = now_unix();
+            let mut expr = Expr::default();
+            let key_condition = key_condition(&mut expr, &query);
+            let ttl = expr.name(codec::TTL);
+            let now_value = expr.value("now", AttributeValue::N(now.to_string()));
+            let remaining = query.limit - items.len();
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression(key_condition)
+                .filter_expression(format!(
+                    "attribute_not_exists({ttl}) OR {ttl} > {now_value}"
+                ))
+                .set_expression_attribute_names(expr.names())
+                .set_expression_attribute_values(expr.values())
+                .consistent_read(true)
+                .scan_index_forward(!query.descending)
+                .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", &e))?;
+            for attrs in out.items() {
+                // Double-check: the filter ran at the backend's clock.
+                if let Some(item) = codec::live(Some(attrs), now)? {
+                    if item.pk == query.pk {
+                        items.push(item);
+                    }
+                }
+            }
+            match out.last_evaluated_key() {
+                // The filter can leave short pages: keep reading until the page is full.
+                Some(last) if items.len() < query.limit => start = Some(last.clone()),
+                Some(_) => break true,
+                None => break false,
+            }
+        };
+        items.truncate(query.limit);
+        let next = if more || items.len() == query.limit {
+            items.last().map(|item| item.sk.clone())
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+}
+
+impl DynamoStore {
+    fn transact_item(&self, op: &WriteOp, now: i64) -> Result<TransactWriteItem, StoreError> {
+        let mut expr = Expr::default();
+        let on_failure = ReturnValuesOnConditionCheckFailure::AllOld;
+        let built = match op {
+            WriteOp::Put { item, cond } => {
+                let condition = expr.condition(cond, now);
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item_attrs(item)?))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(expr.names())
+                    .set_expression_attribute_values(expr.values())
+                    .return_values_on_condition_check_failure(on_failure)
+                    .build()
+                    .map(|put| TransactWriteItem::builder().put(put).build())
+            }
+            WriteOp::Delete { pk, sk, cond } => {
+                let condition = expr.condition(cond, now);
+                Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(codec::key(pk, sk)))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(expr.names())
+                    .set_expression_attribute_values(expr.values())
+                    .return_values_on_condition_check_failure(on_failure)
+                    .build()
+                    .map(|delete| TransactWriteItem::builder().delete(delete).build())
+            }
+            WriteOp::Add {
+                pk,
+                sk,
+                deltas,
+                cap,
+                expires_at,
+            } => {
+                let (update, condition) = expr.add(deltas, cap.as_ref(), *expires_at);
+                Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(codec::key(pk, sk)))
+                    .update_expression(update)
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(expr.names())
+                    .set_expression_attribute_values(expr.values())
+                    .return_values_on_condition_check_failure(on_failure)
+                    .build()
+                    .map(|update| TransactWriteItem::builder().update(update).build())
+            }
+        };
+        built.map_err(|e| StoreError::Invalid(format!("building a transaction item: {e}")))
+    }
+}
+
+/// The attributes of a put item, held to DynamoDB's item size limit.
+fn item_attrs(item: &Item) -> Result<Attrs, StoreError> {
+    let attrs = codec::to_attrs(item)?;
+    let size = codec::item_size(&attrs);
+    if size > MAX_ITEM_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "{}/{}: item of {size} bytes exceeds {MAX_ITEM_BYTES}",
+            item.pk, item.sk
+        )));
+    }
+    Ok(attrs)
+}
+
+fn key_condition(expr: &mut Expr, query: &Query) -> String {
+    let pk = expr.name(codec::PK);
+    let pk_value = expr.value("pk", AttributeValue::S(query.pk.clone()));
+    let partition = format!("{pk} = {pk_value}");
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    match &query.range {
+        SkRange::All => partition,
+        SkRange::Prefix(prefix) if prefix.is_empty() => partition,
+        SkRange::Prefix(prefix) => {
+            let sk = expr.name(codec::SK);
+            let p = expr.value("prefix", s(prefix));
+            format!("{partition} AND begins_with({sk}, {p})")
+        }
+        SkRange::Between(from, to) => {
+            let sk = expr.name(codec::SK);
+            let (a, b) = (expr.value("from", s(from)), expr.value("to", s(to)));
+            format!("{partition} AND {sk} BETWEEN {a} AND {b}")
+        }
+    }
+}
+
+/// Exponential backoff with full jitter.
+fn backoff(attempt: u32) -> Duration {
+    let ceiling = TX_BACKOFF * 2u32.saturating_pow(attempt.min(6));
+    let jitter = rand::random::<f64>();
+    ceiling.mul_f64(0.5 + jitter / 2.0)
+}
+
+/// Maps an SDK error that is not a condition failure.
+fn sdk_error<E>(
+    what: &str,
+    err: &SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> StoreError
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let message = describe(what, err);
+    match classify(err) {
+        Failure::Transient => StoreError::Unavailable(message),
+        Failure::Invalid => StoreError::Invalid(message),
+        Failure::Permanent => StoreError::Other(message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_conditions_per_range() {
+        let mut query = Query::prefix("p", "L#", 10);
+        let mut e = Expr::default();
+        assert_eq!(
+            key_condition(&mut e, &query),
+            "#pk = :pk AND begins_with(#sk, :prefix)"
+        );
+        query.range = SkRange::Prefix(String::new());
+        assert_eq!(key_condition(&mut Expr::default(), &query), "#pk = :pk");
+        query.range = SkRange::Between("a".into(), "b".into());
+        assert_eq!(
+            key_condition(&mut Expr::default(), &query),
+            "#pk = :pk AND #sk BETWEEN :from AND :to"
+        );
+    }
+
+    #[test]
+    fn backoff_grows() {
+        assert!(backoff(1) >= TX_BACKOFF);
+        assert!(backoff(4) >= TX_BACKOFF * 8);
+        assert!(backoff(30) <= TX_BACKOFF * 64);
+    }
+}

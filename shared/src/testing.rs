@@ -1,0 +1,101 @@
+//! Failure-injection hooks for tests (feature `testing`; never in shipped binaries).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::queue::{OutMessage, Queue, QueueError, QueueName, Received};
+
+/// A queue that fails the next N `send`s (as if the process died, or the queue was unreachable,
+/// between a commit and its enqueue) and otherwise passes every call through.
+pub struct FailingQueue {
+    inner: Arc<dyn Queue>,
+    failures: Arc<AtomicUsize>,
+}
+
+impl FailingQueue {
+    pub fn new(inner: Arc<dyn Queue>) -> Self {
+        Self {
+            inner,
+            failures: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// The switch that arms this queue; keep a clone to arm it after handing the queue away.
+    pub fn switch(&self) -> FailSwitch {
+        FailSwitch(self.failures.clone())
+    }
+}
+
+/// Arms a [`FailingQueue`]: `fail_next(n)` makes its next `n` sends fail.
+#[derive(Clone)]
+pub struct FailSwitch(Arc<AtomicUsize>);
+
+impl FailSwitch {
+    pub fn fail_next(&self, n: usize) {
+        self.0.store(n, Ordering::SeqCst);
+    }
+
+    /// Sends still armed to fail.
+    pub fn remaining(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl Queue for FailingQueue {
+    async fn send(&self, queue: QueueName, messages: Vec<OutMessage>) -> Result<(), QueueError> {
+        let armed = self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if armed {
+            return Err(QueueError::Unavailable("injected send failure".into()));
+        }
+        self.inner.send(queue, messages).await
+    }
+
+    async fn receive(
+        &self,
+        queue: QueueName,
+        max: usize,
+        visibility: Duration,
+    ) -> Result<Vec<Received>, QueueError> {
+        self.inner.receive(queue, max, visibility).await
+    }
+
+    async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
+        self.inner.ack(queue, receipt).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::embedded::EmbeddedQueue;
+
+    #[tokio::test]
+    async fn fails_exactly_the_armed_sends() {
+        let q = FailingQueue::new(Arc::new(EmbeddedQueue::in_memory()));
+        let switch = q.switch();
+        switch.fail_next(2);
+        for _ in 0..2 {
+            assert!(q
+                .send(QueueName::Events, vec![OutMessage::now("lost")])
+                .await
+                .is_err());
+        }
+        assert_eq!(switch.remaining(), 0);
+        q.send(QueueName::Events, vec![OutMessage::now("kept")])
+            .await
+            .unwrap();
+        let got = q
+            .receive(QueueName::Events, 10, Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].body, "kept");
+    }
+}

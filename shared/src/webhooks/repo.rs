@@ -1,0 +1,59 @@
+//! Reading and writing subscriptions in the store (`H#{handle}` / `W#{subscriptionId}`).
+
+use crate::store::{keys, Item, Query, Store, StoreError};
+
+use super::subscription::Subscription;
+
+/// A subscription with the item version it was read at (for conditional updates).
+pub struct Loaded {
+    pub subscription: Subscription,
+    pub version: u64,
+}
+
+pub async fn load(
+    store: &dyn Store,
+    handle: &str,
+    subscription_id: &str,
+) -> Result<Option<Loaded>, StoreError> {
+    let item = store
+        .get(&keys::handle_pk(handle), &keys::webhook_sk(subscription_id))
+        .await?;
+    item.map(|i| {
+        Ok(Loaded {
+            subscription: i.parse()?,
+            version: i.version,
+        })
+    })
+    .transpose()
+}
+
+pub fn item(subscription: &Subscription, version: u64) -> Result<Item, StoreError> {
+    let doc = serde_json::to_value(subscription)
+        .map_err(|e| StoreError::Invalid(format!("subscription: {e}")))?;
+    Ok(Item::new(
+        keys::handle_pk(&subscription.handle),
+        keys::webhook_sk(&subscription.subscription_id),
+        doc,
+    )
+    .with_version(version))
+}
+
+/// Every subscription of a handle. An unreadable item is skipped (and logged) rather than
+/// failing the caller, so one corrupt record cannot stop every other delivery of the handle.
+pub async fn list_all(store: &dyn Store, handle: &str) -> Result<Vec<Subscription>, StoreError> {
+    let mut out = Vec::new();
+    let mut query = Query::prefix(keys::handle_pk(handle), keys::WEBHOOK_SK_PREFIX, 1000);
+    loop {
+        let page = store.query(query.clone()).await?;
+        for item in &page.items {
+            match item.parse::<Subscription>() {
+                Ok(s) => out.push(s),
+                Err(e) => tracing::error!(error = %e, "unreadable webhook subscription"),
+            }
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(out),
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! A webhook subscription: where to POST which events, and the secret that signs them. Pure
+//! model and validation; the secret is stored (the worker must sign) but only the creation
+//! response ever shows it, so the API view is a separate type without it.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::domain::{validate_destination, DomainError};
+use crate::events::EventType;
+
+pub const MAX_DESCRIPTION_CHARS: usize = 200;
+/// Bound on the raw `eventTypes` list (duplicates are folded, so 6 distinct types remain).
+pub const MAX_EVENT_TYPE_ENTRIES: usize = 32;
+/// Soft cap per handle: fan-out reads every subscription of a handle for each event.
+pub const MAX_SUBSCRIPTIONS_PER_HANDLE: usize = 100;
+/// Subscription ids are `wh_` + 32 hex digits; path segments are checked against this shape.
+pub const SUBSCRIPTION_ID_PREFIX: &str = "wh_";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubscriptionStatus {
+    Active,
+    /// The endpoint answered `410 Gone`: nothing more is sent. Delete and re-create to resume.
+    Disabled,
+}
+
+/// The create request body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SubscriptionSpec {
+    pub endpoint_url: String,
+    pub event_types: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A create request that passed validation (the SSRF check comes on top, in the route, because
+/// it needs DNS).
+#[derive(Debug, Clone)]
+pub struct ValidSpec {
+    pub endpoint_url: Url,
+    pub event_types: Vec<EventType>,
+    pub description: Option<String>,
+}
+
+fn expected_types() -> String {
+    EventType::ALL.map(EventType::as_str).join(", ")
+}
+
+impl SubscriptionSpec {
+    pub fn validate(self) -> Result<ValidSpec, DomainError> {
+        let endpoint_url = validate_destination("endpointUrl", &self.endpoint_url)?;
+        if self.event_types.is_empty() {
+            return Err(DomainError::new(
+                "eventTypes",
+                format!("must list at least one of {}", expected_types()),
+            ));
+        }
+        if self.event_types.len() > MAX_EVENT_TYPE_ENTRIES {
+            return Err(DomainError::new(
+                "eventTypes",
+                format!("must list at most {MAX_EVENT_TYPE_ENTRIES} entries"),
+            ));
+        }
+        let mut event_types = Vec::new();
+        for (i, raw) in self.event_types.iter().enumerate() {
+            let kind = EventType::parse(raw).ok_or_else(|| {
+                DomainError::new(
+                    format!("eventTypes[{i}]"),
+                    format!(
+                        "unknown event type `{raw}`; expected one of {}",
+                        expected_types()
+                    ),
+                )
+            })?;
+            if !event_types.contains(&kind) {
+                event_types.push(kind);
+            }
+        }
+        if let Some(d) = &self.description {
+            if d.chars().count() > MAX_DESCRIPTION_CHARS {
+                return Err(DomainError::new(
+                    "description",
+                    format!("must be at most {MAX_DESCRIPTION_CHARS} characters long"),
+                ));
+            }
+        }
+        Ok(ValidSpec {
+            endpoint_url,
+            event_types,
+            description: self.description,
+        })
+    }
+}
+
+/// A subscription as stored under `H#{handle}` / `W#{subscriptionId}`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub subscription_id: String,
+    pub handle: String,
+    pub endpoint_url: String,
+    pub event_types: Vec<EventType>,
+    pub description: Option<String>,
+    /// `whsec_…`; never part of [`SubscriptionView`].
+    pub secret: String,
+    pub status: SubscriptionStatus,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("subscription_id", &self.subscription_id)
+            .field("handle", &self.handle)
+            .field("endpoint_url", &self.endpoint_url)
+            .field("status", &self.status)
+            .field("secret", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Subscription {
+    pub fn new(handle: &str, spec: ValidSpec, secret: String, now: String) -> Self {
+        Self {
+            subscription_id: format!("{SUBSCRIPTION_ID_PREFIX}{}", uuid::Uuid::new_v4().simple()),
+            handle: handle.to_owned(),
+            endpoint_url: spec.endpoint_url.to_string(),
+            event_types: spec.event_types,
+            description: spec.description,
+            secret,
+            status: SubscriptionStatus::Active,
+            created_at: now.clone(),
+            updated_at: now,
+            disabled_at: None,
+            disabled_reason: None,
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == SubscriptionStatus::Active
+    }
+
+    /// Whether an event reaches this subscription. An event aimed at one subscription (a test)
+    /// reaches it whatever its event types; others go to active subscriptions listing the type.
+    pub fn receives(&self, kind: EventType, target: Option<&str>) -> bool {
+        if !self.is_active() {
+            return false;
+        }
+        match target {
+            Some(id) => id == self.subscription_id,
+            None => kind != EventType::WebhookTest && self.event_types.contains(&kind),
+        }
+    }
+
+    pub fn disabled(mut self, reason: String, now: String) -> Self {
+        self.status = SubscriptionStatus::Disabled;
+        self.disabled_at = Some(now.clone());
+        self.disabled_reason = Some(reason);
+        self.updated_at = now;
+        self
+    }
+
+    pub fn view(&self) -> SubscriptionView {
+        SubscriptionView {
+            subscription_id: self.subscription_id.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            event_types: self.event_types.clone(),
+            description: self.description.clone(),
+            status: self.status,
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            disabled_at: self.disabled_at.clone(),
+            disabled_reason: self.disabled_reason.clone(),
+        }
+    }
+}
+
+/// What reads return: everything but the secret.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionView {
+    pub subscription_id: String,
+    pub endpoint_url: String,
+    pub event_types: Vec<EventType>,
+    pub description: Option<String>,
+    pub status: SubscriptionStatus,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+}
+
+/// Ids that come from a path: anything else cannot name a stored item (and must not reach a
+/// key, where `#` separates parts).
+fn is_id_shaped(raw: &str, max: usize) -> bool {
+    !raw.is_empty()
+        && raw.len() <= max
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+pub fn is_subscription_id(raw: &str) -> bool {
+    raw.starts_with(SUBSCRIPTION_ID_PREFIX) && is_id_shaped(raw, 64)
+}
+
+/// Event ids are `evt_…`; the same shape rule keeps them safe inside sort keys.
+pub fn is_event_id(raw: &str) -> bool {
+    is_id_shaped(raw, 128)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(url: &str, types: &[&str]) -> SubscriptionSpec {
+        SubscriptionSpec {
+            endpoint_url: url.into(),
+            event_types: types.iter().map(|s| s.to_string()).collect(),
+            description: None,
+        }
+    }
+
+    #[test]
+    fn valid_specs_fold_duplicate_types() {
+        let v = spec(
+            "https://hooks.example.com/test",
+            &["link.clicked", "conversion.tested", "link.clicked"],
+        )
+        .validate()
+        .unwrap();
+        assert_eq!(
+            v.event_types,
+            vec![EventType::LinkClicked, EventType::ConversionTested]
+        );
+        assert_eq!(v.endpoint_url.as_str(), "https://hooks.example.com/test");
+    }
+
+    #[test]
+    fn invalid_specs_name_the_field() {
+        let e = spec("https://h.example/", &["link.clicked", "link.deleted"])
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.field, "eventTypes[1]");
+        assert!(e.message.contains("`link.deleted`"), "{}", e.message);
+        let e = spec("https://h.example/", &[]).validate().unwrap_err();
+        assert_eq!(e.field, "eventTypes");
+        let e = spec("ftp://h.example/", &["link.clicked"])
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.field, "endpointUrl");
+        let long = format!("https://h.example/{}", "a".repeat(2048));
+        let e = spec(&long, &["link.clicked"]).validate().unwrap_err();
+        assert_eq!(e.field, "endpointUrl");
+        let mut s = spec("https://h.example/", &["link.clicked"]);
+        s.description = Some("é".repeat(MAX_DESCRIPTION_CHARS));
+        assert!(s.validate().is_ok(), "200 characters, not bytes");
+        let mut s = spec("https://h.example/", &["link.clicked"]);
+        s.description = Some("x".repeat(MAX_DESCRIPTION_CHARS + 1));
+        assert_eq!(s.validate().unwrap_err().field, "description");
+    }
+
+    #[test]
+    fn routing_events_to_subscriptions() {
+        let v = spec("https://h.example/", &["link.clicked"])
+            .validate()
+            .unwrap();
+        let sub = Subscription::new("acme", v, "whsec_x".into(), "now".into());
+        assert!(sub.receives(EventType::LinkClicked, None));
+        assert!(!sub.receives(EventType::LinkCreated, None));
+        assert!(sub.receives(EventType::WebhookTest, Some(&sub.subscription_id)));
+        assert!(!sub.receives(EventType::LinkClicked, Some("wh_other")));
+        let disabled = sub.clone().disabled("410".into(), "now".into());
+        assert!(!disabled.receives(EventType::LinkClicked, None));
+        assert!(!format!("{sub:?}").contains("whsec_x"));
+        assert!(!serde_json::to_string(&sub.view())
+            .unwrap()
+            .contains("whsec_x"));
+    }
+
+    #[test]
+    fn path_ids_are_shape_checked() {
+        assert!(is_subscription_id("wh_0123456789abcdef0123456789abcdef"));
+        assert!(!is_subscription_id("wh_a#D#x"));
+        assert!(!is_subscription_id("other"));
+        assert!(is_event_id("evt_0190aa"));
+        assert!(!is_event_id("evt#1"));
+        assert!(!is_event_id(""));
+    }
+}

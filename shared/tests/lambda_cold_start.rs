@@ -1,0 +1,115 @@
+//! A Lambda function's cold start (`aws::app_state_from_env`) against moto: secrets from SSM
+//! SecureString parameters, the table and queues from `TENX_*`, and a request through the
+//! function's router landing in DynamoDB. Its own test binary with one test, because it sets
+//! environment variables (nothing else runs in this process meanwhile).
+#![cfg(feature = "testing")]
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_ssm::types::ParameterType;
+use http_body_util::BodyExt;
+use tenx_shared::aws::{self, AwsClients, AwsSettings};
+use tenx_shared::domain::CtxKeyring;
+use tenx_shared::http::auth::jwt::{Claims, JwtVerifier};
+use tenx_shared::http::auth::Role;
+use tenx_shared::http::{group_app, Group};
+use tower::ServiceExt;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cold_start_reads_ssm_secrets_and_serves_from_dynamodb() {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| !v.is_empty()),
+        "AWS_ENDPOINT_URL is not set: run scripts/test.sh, which starts moto"
+    );
+    let clients = AwsClients::from_env().await.expect("AWS clients");
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let id = &id[..16];
+    let settings = AwsSettings::named(format!("cold-{id}"), format!("cold-{id}-"));
+    aws::provision(&clients, &settings)
+        .await
+        .expect("provisioning");
+
+    let secret = format!("jwt-secret-from-ssm-{id}-0123456789");
+    let ctx_keys = CtxKeyring::generate_spec();
+    for (name, value) in [("jwt", &secret), ("ctx", &ctx_keys)] {
+        clients
+            .ssm
+            .put_parameter()
+            .name(format!("/tenx/{id}/{name}"))
+            .value(value)
+            .r#type(ParameterType::SecureString)
+            .send()
+            .await
+            .expect("put parameter");
+    }
+    std::env::remove_var("TENX_JWT_SECRET");
+    std::env::remove_var("TENX_CTX_KEYS");
+    std::env::set_var("TENX_TABLE", &settings.table);
+    std::env::set_var("TENX_QUEUE_PREFIX", &settings.queue_prefix);
+    std::env::set_var("TENX_CTX_KEYS_PARAM", format!("/tenx/{id}/ctx"));
+
+    // A parameter that does not exist stops the cold start, naming it.
+    std::env::set_var("TENX_JWT_SECRET_PARAM", format!("/tenx/{id}/missing"));
+    let err = aws::app_state_from_env()
+        .await
+        .err()
+        .expect("a missing parameter must fail the cold start");
+    assert!(format!("{err:#}").contains("missing"), "{err:#}");
+
+    std::env::set_var("TENX_JWT_SECRET_PARAM", format!("/tenx/{id}/jwt"));
+    let state = aws::app_state_from_env().await.expect("cold start");
+    assert_eq!(
+        state.config.jwt_hs256_secret.as_deref(),
+        Some(secret.as_bytes())
+    );
+    assert_eq!(state.config.ctx_keys, ctx_keys);
+
+    // The links function, as Lambda runs it (minus the event adapter).
+    let verifier = JwtVerifier::new(Some(secret.into_bytes()), None, None, None).expect("jwt");
+    let token = verifier
+        .mint(&Claims {
+            sub: "cold-start".into(),
+            handles: vec!["acme".into()],
+            role: Role::Creator,
+            exp: time::OffsetDateTime::now_utc().unix_timestamp() + 600,
+            iss: None,
+            aud: None,
+        })
+        .expect("mint");
+    let request = http::Request::put("/v2/handles/acme/links/launch")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            r#"{"destinationUrl":"https://example.com/"}"#,
+        ))
+        .expect("request");
+    let response = group_app(Group::Links, state)
+        .oneshot(request)
+        .await
+        .expect("response");
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+
+    let raw = clients
+        .dynamodb
+        .get_item()
+        .table_name(&settings.table)
+        .key("pk", AttributeValue::S("H#acme".into()))
+        .key("sk", AttributeValue::S("L#launch".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get")
+        .item
+        .expect("the link is in the table");
+    let doc = match &raw["doc"] {
+        AttributeValue::S(doc) => doc.clone(),
+        other => panic!("doc is not a string: {other:?}"),
+    };
+    assert!(doc.contains("https://example.com/"), "{doc}");
+}

@@ -1,0 +1,820 @@
+//! Partner analytics end to end: two partner campaigns, human and bot clicks, conversions, then
+//! the funnel, the breakdowns and the CSV/JSON export, with the async aggregator running.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tenx_shared::domain::Device;
+use tenx_shared::events::{ClickData, Event, EventType};
+use tenx_shared::http::auth::Role;
+use tenx_shared::queue::{OutMessage, QueueName};
+
+use crate::campaigns::{create_campaign, partner};
+use crate::helpers::*;
+
+const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+const BINGBOT: &str = "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)";
+const SLACKBOT: &str = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)";
+
+/// One click: `GET` (or `HEAD`) on the short link; returns the ctx a human visitor gets.
+async fn click(
+    app: &TestApp,
+    handle: &str,
+    slug: &str,
+    head: bool,
+    headers: &[(&str, &str)],
+) -> Option<String> {
+    let url = app.url(&format!("/{slug}"));
+    let mut req = if head {
+        app.client.head(url)
+    } else {
+        app.client.get(url)
+    };
+    req = req.header("host", app.short_host(handle));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), 302, "{slug} {headers:?}");
+    query_param(header_str(resp.headers(), "location"), "ctx")
+}
+
+async fn convert(app: &TestApp, ctx: &str, key: &str, value: &str, ccy: &str, test: bool) -> u16 {
+    let resp = app
+        .client
+        .post(app.url("/v2/public/conversions"))
+        .json(&json!({
+            "ctx": ctx,
+            "idempotencyKey": key,
+            "eventType": "affiliate_click",
+            "value": value.parse::<f64>().unwrap(),
+            "currency": ccy,
+            "test": test,
+        }))
+        .send()
+        .await
+        .unwrap();
+    resp.status().as_u16()
+}
+
+async fn analytics(app: &TestApp, handle: &str, query: &str) -> Value {
+    let resp = app
+        .client
+        .get(app.url(&format!("/v2/handles/{handle}/analytics{query}")))
+        .bearer_auth(app.token(&[handle], Role::Viewer))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{query}");
+    resp.json().await.unwrap()
+}
+
+/// Polls the funnel until its totals reach the expected clicks and conversions (the aggregator
+/// is asynchronous), at most ~30 s.
+async fn wait_for_totals(app: &TestApp, handle: &str, clicks: i64, conversions: i64) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..300 {
+        last = analytics(app, handle, "?funnel=true").await;
+        if last["totals"]["clicks"] == clicks && last["totals"]["conversions"] == conversions {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the aggregator never reached {clicks} clicks / {conversions} conversions: {last}");
+}
+
+fn campaign<'a>(funnel: &'a Value, id: Option<&str>) -> &'a Value {
+    funnel["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["campaignId"].as_str() == id)
+        .unwrap_or_else(|| panic!("no row for {id:?} in {funnel}"))
+}
+
+fn codes(row: &Value) -> Vec<&str> {
+    row["confidenceReasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect()
+}
+
+/// Sums a breakdown's rows: counters, and revenue per currency as exact micro-units.
+fn sum_rows(rows: &Value) -> (i64, i64, i64, i64, BTreeMap<String, i64>) {
+    let mut sums = (0, 0, 0, 0, BTreeMap::new());
+    for r in rows.as_array().unwrap() {
+        sums.0 += r["clicks"].as_i64().unwrap();
+        sums.1 += r["qualifiedClicks"].as_i64().unwrap();
+        sums.2 += r["botClicks"].as_i64().unwrap();
+        sums.3 += r["conversions"].as_i64().unwrap();
+        for (ccy, v) in r["revenue"].as_object().unwrap() {
+            *sums.4.entry(ccy.clone()).or_default() += micros(v.as_str().unwrap());
+        }
+    }
+    sums
+}
+
+fn micros(decimal: &str) -> i64 {
+    let (int, frac) = decimal.split_once('.').unwrap_or((decimal, ""));
+    let frac = format!("{frac:0<6}");
+    int.parse::<i64>().unwrap() * 1_000_000 + frac.parse::<i64>().unwrap()
+}
+
+fn metrics_of(v: &Value) -> (i64, i64, i64, i64, BTreeMap<String, i64>) {
+    let revenue = v["revenue"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), micros(v.as_str().unwrap())))
+        .collect();
+    (
+        v["clicks"].as_i64().unwrap(),
+        v["qualifiedClicks"].as_i64().unwrap(),
+        v["botClicks"].as_i64().unwrap(),
+        v["conversions"].as_i64().unwrap(),
+        revenue,
+    )
+}
+
+fn row<'a>(report: &'a Value, key: &str) -> &'a Value {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == key)
+        .unwrap_or_else(|| panic!("no row {key} in {report}"))
+}
+
+async fn export(app: &TestApp, handle: &str, query: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!("/v2/handles/{handle}/analytics/export{query}")))
+        .bearer_auth(app.token(&[handle], Role::Viewer))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The CSV as rows of cells (the test data holds no quoted cells), after checking RFC 4180's
+/// CRLF line ends.
+fn parse_csv(body: &str) -> Vec<Vec<String>> {
+    assert!(body.ends_with("\r\n"), "{body:?}");
+    assert!(
+        !body.replace("\r\n", "").contains('\n'),
+        "bare LF: {body:?}"
+    );
+    body.trim_end_matches("\r\n")
+        .split("\r\n")
+        .map(|line| line.split(',').map(str::to_owned).collect())
+        .collect()
+}
+
+fn cell<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
+    let i = header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"));
+    &row[i]
+}
+
+fn json_number_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
+    let app = spawn_app().await;
+    for (c, s) in [
+        ("partner-alpha", "deal-alpha"),
+        ("partner-beta", "deal-beta"),
+    ] {
+        assert_eq!(
+            create_campaign(&app, "acme", &partner(c, s)).await.status(),
+            201
+        );
+    }
+    let plain = json!({"destinationUrl": "https://example.com/plain"});
+    assert_eq!(app.put_link("acme", "plain", plain).await.status(), 201);
+    // Another handle uses the same campaign id; its numbers must never mix with acme's.
+    assert_eq!(
+        create_campaign(&app, "rival", &partner("partner-alpha", "deal-alpha"))
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        create_campaign(&app, "rival", &partner("rival-only", "rival-deal"))
+            .await
+            .status(),
+        201
+    );
+
+    // partner-alpha: 4 humans, 2 bots (a crawler and a HEAD request).
+    let a1 = click(
+        &app,
+        "acme",
+        "deal-alpha",
+        false,
+        &[
+            ("user-agent", CHROME),
+            ("cloudfront-viewer-country", "US"),
+            ("referer", "https://news.example.com/a"),
+        ],
+    )
+    .await
+    .expect("human ctx");
+    let a2 = click(
+        &app,
+        "acme",
+        "deal-alpha",
+        false,
+        &[
+            ("user-agent", IPHONE),
+            ("cloudfront-viewer-country", "US"),
+            ("referer", "https://news.example.com/b"),
+        ],
+    )
+    .await
+    .expect("human ctx");
+    click(
+        &app,
+        "acme",
+        "deal-alpha",
+        false,
+        &[
+            ("user-agent", CHROME),
+            ("cloudfront-viewer-country", "DE"),
+            ("cookie", "tenx_vid=returningvisitor01"),
+        ],
+    )
+    .await
+    .expect("human ctx");
+    let a4 = click(
+        &app,
+        "acme",
+        "deal-alpha",
+        false,
+        &[
+            ("user-agent", IPHONE),
+            ("cloudfront-viewer-country", "GB"),
+            ("referer", "https://social.example.org/post"),
+        ],
+    )
+    .await
+    .expect("human ctx");
+    let bot = click(
+        &app,
+        "acme",
+        "deal-alpha",
+        false,
+        &[
+            ("user-agent", GOOGLEBOT),
+            ("cloudfront-viewer-country", "US"),
+        ],
+    )
+    .await;
+    assert!(bot.is_none(), "bots get no ctx");
+    assert!(click(
+        &app,
+        "acme",
+        "deal-alpha",
+        true,
+        &[("user-agent", CHROME), ("cloudfront-viewer-country", "US"),]
+    )
+    .await
+    .is_none());
+
+    // partner-beta: 2 humans, 3 bots.
+    let b1 = click(
+        &app,
+        "acme",
+        "deal-beta",
+        false,
+        &[
+            ("user-agent", IPHONE),
+            ("cloudfront-viewer-country", "FR"),
+            ("referer", "https://social.example.org/x"),
+        ],
+    )
+    .await
+    .expect("human ctx");
+    click(
+        &app,
+        "acme",
+        "deal-beta",
+        false,
+        &[("user-agent", CHROME), ("cloudfront-viewer-country", "FR")],
+    )
+    .await
+    .expect("human ctx");
+    click(&app, "acme", "deal-beta", false, &[("user-agent", BINGBOT)]).await;
+    click(
+        &app,
+        "acme",
+        "deal-beta",
+        false,
+        &[("user-agent", SLACKBOT)],
+    )
+    .await;
+    click(&app, "acme", "deal-beta", true, &[("user-agent", IPHONE)]).await;
+
+    // A link without a campaign, and the rival's own traffic.
+    click(
+        &app,
+        "acme",
+        "plain",
+        false,
+        &[("user-agent", CHROME), ("cloudfront-viewer-country", "JP")],
+    )
+    .await
+    .expect("human ctx");
+    let r1 = click(
+        &app,
+        "rival",
+        "deal-alpha",
+        false,
+        &[("user-agent", CHROME), ("cloudfront-viewer-country", "US")],
+    )
+    .await
+    .expect("human ctx");
+
+    // Conversions: alpha 2 (plus a test conversion and a replay, neither counted), beta 3 (more
+    // than its 2 qualified clicks), rival 1.
+    assert_eq!(
+        convert(&app, &a1, "txn-a1", "24.99", "USD", false).await,
+        202
+    );
+    assert_eq!(convert(&app, &a4, "txn-test", "99", "USD", true).await, 202);
+    assert_eq!(
+        convert(&app, &a1, "txn-a1", "24.99", "USD", false).await,
+        200
+    );
+    assert_eq!(
+        convert(&app, &a2, "txn-a2", "10.01", "USD", false).await,
+        202
+    );
+    assert_eq!(
+        convert(&app, &b1, "txn-b1", "5.50", "EUR", false).await,
+        202
+    );
+    assert_eq!(
+        convert(&app, &b1, "txn-b2", "5.50", "EUR", false).await,
+        202
+    );
+    assert_eq!(convert(&app, &r1, "txn-r1", "500", "USD", false).await, 202);
+    assert_eq!(convert(&app, &b1, "txn-b3", "1", "USD", false).await, 202);
+
+    let funnel = wait_for_totals(&app, "acme", 12, 5).await;
+    wait_for_totals(&app, "rival", 1, 1).await;
+
+    // The funnel, per partner.
+    let alpha = campaign(&funnel, Some("partner-alpha"));
+    assert_eq!(alpha["status"], "ACTIVE");
+    assert_eq!(
+        metrics_of(alpha),
+        (6, 4, 2, 2, BTreeMap::from([("USD".to_owned(), 35_000_000)]))
+    );
+    assert_eq!(alpha["revenue"], json!({"USD": "35"}));
+    assert_eq!(alpha["conversionRate"], 0.5);
+    assert_eq!(alpha["botRatio"], 0.3333);
+    assert_eq!(alpha["confidence"], 85);
+    assert_eq!(codes(alpha), ["bot_ratio_elevated"]);
+
+    let beta = campaign(&funnel, Some("partner-beta"));
+    assert_eq!(beta["revenue"], json!({"EUR": "11", "USD": "1"}));
+    assert_eq!(
+        (
+            beta["clicks"].as_i64(),
+            beta["qualifiedClicks"].as_i64(),
+            beta["botClicks"].as_i64(),
+            beta["conversions"].as_i64()
+        ),
+        (Some(5), Some(2), Some(3), Some(3))
+    );
+    assert_eq!(beta["conversionRate"], 1.5);
+    assert_eq!(beta["botRatio"], 0.6);
+    assert_eq!(beta["confidence"], 45);
+    assert_eq!(
+        codes(beta),
+        ["bot_ratio_high", "conversions_exceed_qualified_clicks"]
+    );
+
+    let none = campaign(&funnel, None);
+    assert!(none["status"].is_null());
+    assert_eq!(
+        (none["clicks"].as_i64(), none["qualifiedClicks"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(none["confidence"], 100);
+    assert_eq!(funnel["campaigns"].as_array().unwrap().len(), 3);
+    let totals = metrics_of(&funnel["totals"]);
+    assert_eq!(
+        totals,
+        (
+            12,
+            7,
+            5,
+            5,
+            BTreeMap::from([
+                ("EUR".to_owned(), 11_000_000),
+                ("USD".to_owned(), 36_000_000)
+            ])
+        )
+    );
+
+    // One partner alone.
+    let only = analytics(&app, "acme", "?funnel=true&campaignId=partner-alpha").await;
+    assert_eq!(only["campaigns"].as_array().unwrap().len(), 1);
+    assert_eq!(&only["campaigns"][0], alpha);
+    assert_eq!(only["totals"]["clicks"], 6);
+
+    // Breakdowns add up to the funnel.
+    let by_country = analytics(&app, "acme", "?groupBy=country").await;
+    assert_eq!(sum_rows(&by_country["rows"]), totals);
+    assert_eq!(metrics_of(&by_country["totals"]), totals);
+    let us = row(&by_country, "US");
+    assert_eq!(
+        metrics_of(us),
+        (4, 2, 2, 2, BTreeMap::from([("USD".to_owned(), 35_000_000)]))
+    );
+    let fr = row(&by_country, "FR");
+    assert_eq!(
+        (fr["clicks"].as_i64(), fr["conversions"].as_i64()),
+        (Some(2), Some(3))
+    );
+    assert_eq!(row(&by_country, "unknown")["botClicks"], 3);
+    let keys: Vec<&str> = by_country["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        ["US", "unknown", "FR", "DE", "GB", "JP"],
+        "most clicks first"
+    );
+
+    let by_referrer = analytics(&app, "acme", "?groupBy=referrer&campaignId=partner-alpha").await;
+    assert_eq!(sum_rows(&by_referrer["rows"]), metrics_of(alpha));
+    let news = row(&by_referrer, "news.example.com");
+    assert_eq!(
+        (news["clicks"].as_i64(), news["conversions"].as_i64()),
+        (Some(2), Some(2))
+    );
+    let direct = row(&by_referrer, "direct");
+    assert_eq!(
+        (direct["clicks"].as_i64(), direct["botClicks"].as_i64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(row(&by_referrer, "social.example.org")["clicks"], 1);
+    assert_eq!(by_referrer["campaignId"], "partner-alpha");
+
+    let by_referrer_all = analytics(&app, "acme", "?groupBy=referrer").await;
+    assert_eq!(sum_rows(&by_referrer_all["rows"]), totals);
+
+    let by_segment = analytics(&app, "acme", "?groupBy=segment&campaignId=partner-alpha").await;
+    assert_eq!(sum_rows(&by_segment["rows"]), metrics_of(alpha));
+    assert_eq!(row(&by_segment, "bot")["clicks"], 2);
+    assert_eq!(row(&by_segment, "new-mobile")["clicks"], 2);
+    assert_eq!(row(&by_segment, "new-desktop")["conversions"], 1);
+    assert_eq!(row(&by_segment, "returning-desktop")["clicks"], 1);
+
+    for group in ["device", "source", "day", "link"] {
+        let report = analytics(&app, "acme", &format!("?groupBy={group}")).await;
+        assert_eq!(sum_rows(&report["rows"]), totals, "groupBy={group}");
+    }
+    let by_link = analytics(&app, "acme", "?groupBy=link").await;
+    assert_eq!(row(&by_link, "deal-alpha")["clicks"], 6);
+    assert_eq!(row(&by_link, "deal-beta")["clicks"], 5);
+    assert_eq!(row(&by_link, "plain")["clicks"], 1);
+
+    // The CSV export holds the same numbers as the JSON.
+    let resp = export(&app, "acme", "?format=csv").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        header_str(resp.headers(), "content-type"),
+        "text/csv; charset=utf-8"
+    );
+    assert!(header_str(resp.headers(), "content-disposition")
+        .starts_with("attachment; filename=\"analytics-acme-funnel-"));
+    let csv = parse_csv(&resp.text().await.unwrap());
+    let header = &csv[0];
+    assert_eq!(
+        header.join(","),
+        "campaignId,status,clicks,qualifiedClicks,botClicks,conversions,revenue_EUR,revenue_USD,conversionRate,botRatio,confidence,confidenceReasons"
+    );
+    assert_eq!(csv.len(), 1 + 3);
+    for line in &csv[1..] {
+        let id = cell(header, line, "campaignId");
+        let json_row = campaign(&funnel, (!id.is_empty()).then_some(id));
+        for column in [
+            "clicks",
+            "qualifiedClicks",
+            "botClicks",
+            "conversions",
+            "confidence",
+            "conversionRate",
+            "botRatio",
+        ] {
+            assert_eq!(
+                cell(header, line, column),
+                json_number_text(&json_row[column]),
+                "{id} {column}"
+            );
+        }
+        for ccy in ["EUR", "USD"] {
+            let want = json_row["revenue"][ccy].as_str().unwrap_or("0");
+            assert_eq!(
+                cell(header, line, &format!("revenue_{ccy}")),
+                want,
+                "{id} {ccy}"
+            );
+        }
+        assert_eq!(
+            cell(header, line, "confidenceReasons"),
+            codes(json_row).join(";")
+        );
+    }
+
+    let resp = export(&app, "acme", "?format=csv&groupBy=country").await;
+    assert_eq!(resp.status(), 200);
+    let csv = parse_csv(&resp.text().await.unwrap());
+    assert_eq!(
+        csv[0].join(","),
+        "country,clicks,qualifiedClicks,botClicks,conversions,revenue_EUR,revenue_USD"
+    );
+    assert_eq!(csv.len() - 1, by_country["rows"].as_array().unwrap().len());
+    for line in &csv[1..] {
+        let json_row = row(&by_country, &line[0]);
+        for column in ["clicks", "qualifiedClicks", "botClicks", "conversions"] {
+            assert_eq!(
+                cell(&csv[0], line, column),
+                json_row[column].to_string(),
+                "{column}"
+            );
+        }
+    }
+
+    // The JSON export is the report itself.
+    let resp = export(&app, "acme", "?format=json&groupBy=country").await;
+    assert_eq!(
+        header_str(resp.headers(), "content-type"),
+        "application/json"
+    );
+    assert!(header_str(resp.headers(), "content-disposition").contains(".json"));
+    let exported: Value = resp.json().await.unwrap();
+    assert_eq!(exported, by_country);
+
+    // The rival sees only its own numbers, and acme cannot reach them.
+    let rival = analytics(&app, "rival", "?funnel=true").await;
+    let rival_alpha = campaign(&rival, Some("partner-alpha"));
+    assert_eq!(
+        (
+            rival_alpha["clicks"].as_i64(),
+            rival_alpha["conversions"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(rival_alpha["revenue"], json!({"USD": "500"}));
+    assert!(rival["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["campaignId"] != "partner-beta"));
+    let acme_token = app.token(&["acme"], Role::Admin);
+    for path in [
+        "/v2/handles/rival/analytics?funnel=true",
+        "/v2/handles/rival/analytics/export?format=csv",
+    ] {
+        let resp = app
+            .client
+            .get(app.url(path))
+            .bearer_auth(&acme_token)
+            .send()
+            .await
+            .unwrap();
+        assert_error(resp, 403, "forbidden").await;
+    }
+    let resp = app
+        .client
+        .get(app.url("/v2/handles/acme/analytics?funnel=true&campaignId=rival-only"))
+        .bearer_auth(&acme_token)
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 404, "not_found").await;
+}
+
+fn click_event(id: &str, country: &str) -> String {
+    let data = ClickData {
+        click_id: format!("clk_{id}"),
+        slug: "deal-alpha".into(),
+        campaign_id: Some("partner-alpha".into()),
+        country: country.into(),
+        device: Device::Desktop,
+        source: "direct".into(),
+        referrer: "direct".into(),
+        segment: "new-desktop".into(),
+        bot: false,
+        destination_url: "https://merchant.example.com/".into(),
+        at: tenx_shared::time::now_rfc3339(),
+    };
+    let mut event = Event::new(
+        EventType::LinkClicked,
+        "acme",
+        serde_json::to_value(data).unwrap(),
+    );
+    event.id = format!("evt_{id}");
+    serde_json::to_string(&event).unwrap()
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_counts_once() {
+    let app = spawn_app().await;
+    assert_eq!(
+        create_campaign(&app, "acme", &partner("partner-alpha", "deal-alpha"))
+            .await
+            .status(),
+        201
+    );
+    let dup = click_event("0123456789abcdef", "NZ");
+    app.queue
+        .send(QueueName::Events, vec![OutMessage::now(dup.clone())])
+        .await
+        .unwrap();
+    wait_for_totals(&app, "acme", 1, 0).await;
+
+    // Redeliver it twice (once alone, once in a batch with itself), then a sentinel event: the
+    // queue is FIFO locally, so once the sentinel counts, the duplicates have been processed.
+    app.queue
+        .send(QueueName::Events, vec![OutMessage::now(dup.clone())])
+        .await
+        .unwrap();
+    app.queue
+        .send(
+            QueueName::Events,
+            vec![OutMessage::now(dup.clone()), OutMessage::now(dup)],
+        )
+        .await
+        .unwrap();
+    app.queue
+        .send(
+            QueueName::Events,
+            vec![OutMessage::now(click_event("fedcba9876543210", "AU"))],
+        )
+        .await
+        .unwrap();
+    let funnel = wait_for_totals(&app, "acme", 2, 0).await;
+    let by_country = analytics(&app, "acme", "?groupBy=country").await;
+    assert_eq!(row(&by_country, "NZ")["clicks"], 1);
+    assert_eq!(row(&by_country, "AU")["clicks"], 1);
+    assert_eq!(campaign(&funnel, Some("partner-alpha"))["clicks"], 2);
+}
+
+#[tokio::test]
+async fn bad_report_parameters_are_refused_naming_them() {
+    let app = spawn_app_without_workers().await;
+    create_campaign(&app, "acme", &partner("partner-alpha", "deal-alpha")).await;
+    let token = app.token(&["acme"], Role::Viewer);
+    let table = [
+        ("/analytics?funnel=maybe", "funnel"),
+        ("/analytics?groupBy=planet", "groupBy"),
+        ("/analytics?funnel=true&groupBy=country", "groupBy"),
+        ("/analytics?funnel=false", "groupBy"),
+        ("/analytics?from=yesterday", "from"),
+        ("/analytics?to=2026-02-30", "to"),
+        ("/analytics?from=2026-02-10&to=2026-02-01", "from"),
+        ("/analytics?from=2024-01-01&to=2026-01-01", "to"),
+        ("/analytics?campaignId=Bad_Id", "campaignId"),
+        ("/analytics?colour=blue", "colour"),
+        ("/analytics/export?format=xml", "format"),
+        ("/analytics/export?format=csv&groupBy=planet", "groupBy"),
+    ];
+    for (path, field) in table {
+        let resp = app
+            .client
+            .get(app.url(&format!("/v2/handles/acme{path}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let msg = assert_error(resp, 400, "invalid_request").await;
+        assert!(msg.contains(field), "{path}: {msg}");
+    }
+    let resp = app
+        .client
+        .get(app.url("/v2/handles/acme/analytics?campaignId=nobody"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 404, "not_found").await;
+
+    // With no traffic: every campaign is listed with zero counts and null ratios; the default
+    // window is the last 30 days; RFC 3339 bounds work too.
+    let funnel = analytics(&app, "acme", "").await;
+    let alpha = campaign(&funnel, Some("partner-alpha"));
+    assert_eq!(alpha["clicks"], 0);
+    assert!(alpha["conversionRate"].is_null() && alpha["botRatio"].is_null());
+    assert_eq!(alpha["confidence"], 100);
+    assert_eq!(
+        funnel["campaigns"].as_array().unwrap().len(),
+        1,
+        "no empty null-campaign row"
+    );
+    let from = time::Date::parse(
+        funnel["from"].as_str().unwrap(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .unwrap();
+    let to = time::Date::parse(
+        funnel["to"].as_str().unwrap(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .unwrap();
+    assert_eq!((to - from).whole_days(), 29);
+    let ranged = analytics(&app, "acme", "?from=2026-01-01T10:00:00Z&to=2026-01-31").await;
+    assert_eq!(
+        (ranged["from"].as_str(), ranged["to"].as_str()),
+        (Some("2026-01-01"), Some("2026-01-31"))
+    );
+}
+
+/// Puts a campaign created `age_days` ago straight into the store (the API stamps "now").
+async fn old_campaign(app: &TestApp, id: &str, status: &str, age_days: i64) {
+    use tenx_shared::campaigns::{Campaign, CampaignStatus, GoalType};
+    use tenx_shared::domain::{CampaignId, Slug};
+    use tenx_shared::store::{keys, Cond, Item, WriteOp};
+    let status: CampaignStatus = serde_json::from_value(json!(status)).unwrap();
+    let created = tenx_shared::time::unix_to_rfc3339(now() - age_days * 86_400);
+    let c = Campaign::new(
+        CampaignId::parse(id).unwrap(),
+        GoalType::AffiliateClickout,
+        status,
+        Slug::parse(id).unwrap(),
+        created,
+    );
+    let item = Item::new(
+        keys::handle_pk("acme"),
+        keys::campaign_sk(id),
+        serde_json::to_value(&c).unwrap(),
+    )
+    .with_version(1);
+    app.store
+        .write(WriteOp::Put {
+            item,
+            cond: Cond::Absent,
+        })
+        .await
+        .unwrap();
+}
+
+fn click_at(id: &str, campaign: &str, days_ago: i64) -> OutMessage {
+    let mut event: Event = serde_json::from_str(&click_event(id, "US")).unwrap();
+    event.data["campaignId"] = campaign.into();
+    event.data["at"] = tenx_shared::time::unix_to_rfc3339(now() - days_ago * 86_400).into();
+    OutMessage::now(serde_json::to_string(&event).unwrap())
+}
+
+#[tokio::test]
+async fn active_campaigns_without_a_click_for_seven_days_are_stale() {
+    let app = spawn_app().await;
+    old_campaign(&app, "quiet-new", "ACTIVE", 2).await; // no click, but young
+    old_campaign(&app, "quiet-old", "ACTIVE", 10).await; // no click since creation
+    old_campaign(&app, "clicked-long-ago", "ACTIVE", 20).await;
+    old_campaign(&app, "clicked-lately", "ACTIVE", 20).await;
+    old_campaign(&app, "paused-old", "PAUSED", 20).await;
+    app.queue
+        .send(
+            QueueName::Events,
+            vec![
+                click_at("1000000000000001", "clicked-long-ago", 9),
+                click_at("1000000000000002", "clicked-lately", 2),
+            ],
+        )
+        .await
+        .unwrap();
+    let funnel = wait_for_totals(&app, "acme", 2, 0).await;
+    let table = [
+        ("quiet-new", 100, vec![]),
+        ("quiet-old", 80, vec!["stale_data"]),
+        ("clicked-long-ago", 80, vec!["stale_data"]),
+        ("clicked-lately", 100, vec![]),
+        ("paused-old", 100, vec![]),
+    ];
+    for (id, score, reasons) in table {
+        let row = campaign(&funnel, Some(id));
+        assert_eq!(row["confidence"], score, "{id}: {row}");
+        assert_eq!(codes(row), reasons, "{id}");
+    }
+    // The old click is still in the default 30-day window.
+    assert_eq!(campaign(&funnel, Some("clicked-long-ago"))["clicks"], 1);
+}
