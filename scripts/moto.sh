@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs moto's server (DynamoDB + SQS emulator, from PyPI) into .venv and starts it on a free
-# loopback port. Prints `export AWS_...` lines for `eval`; the server's pid is in .venv/moto.pid.
+# Installs moto's server (DynamoDB + SQS emulator) and openapi-spec-validator from PyPI into .venv
+# and starts moto on a free loopback port. Prints `export AWS_...` lines for `eval`; the server's
+# pid is in .venv/moto.pid.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
-if [ ! -x "$venv/bin/moto_server" ]; then
+if [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$venv/bin/openapi-spec-validator" ]; then
   python3 -m venv "$venv" >&2
-  "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5' >&2
+  # openapi-spec-validator: scripts/test.sh checks openapi.yaml with it.
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5' \
+    'openapi-spec-validator==0.9.0' >&2
 fi
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # Our wrapper around moto's server serializes DynamoDB requests (see scripts/moto_server.py).

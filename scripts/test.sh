@@ -10,6 +10,9 @@ eval "$(scripts/moto.sh)"
 trap 'kill "$(cat .venv/moto.pid)" 2>/dev/null || true' EXIT
 echo "moto at $AWS_ENDPOINT_URL"
 
+echo "== openapi.yaml (structural OpenAPI 3.1 validation)"
+.venv/bin/openapi-spec-validator openapi.yaml
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

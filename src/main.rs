@@ -12,6 +12,7 @@ use tenx_shared::config::Config;
 use tenx_shared::http::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::http::auth::Role;
 use tenx_shared::local::{DataDir, LocalRuntime, LocalSecrets, Workers};
+use tenx_shared::metrics::{CountingQueue, CountingStore};
 use tenx_shared::queue::{Queue, QueueName};
 use tenx_shared::store::Store;
 
@@ -44,6 +45,10 @@ enum Command {
         /// (the standard AWS configuration; `TENX_TABLE`, `TENX_QUEUE_PREFIX`, …).
         #[arg(long, env = "TENX_BACKEND", value_enum, default_value = "embedded")]
         backend: Backend,
+        /// Count store and queue operations (per request and in the background) and serve the
+        /// counts at `GET /internal/ops`; for benchmarks (`scripts/bench.sh`), off by default.
+        #[arg(long, env = "TENX_COUNT_OPS", value_parser = clap::builder::BoolishValueParser::new())]
+        count_ops: bool,
     },
     /// Create the DynamoDB table (with TTL) and the SQS queues (with dead-letter queues) of the
     /// configured AWS environment; safe to re-run.
@@ -103,7 +108,8 @@ async fn main() -> anyhow::Result<()> {
             addr,
             data_dir,
             backend,
-        } => serve(addr, data_dir, backend).await,
+            count_ops,
+        } => serve(addr, data_dir, backend, count_ops).await,
         Command::Setup => setup().await,
         Command::AccessTable => {
             print!("{}", tenx_shared::http::auth::access::markdown_table());
@@ -164,7 +170,12 @@ async fn setup() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(addr: SocketAddr, data_dir: PathBuf, backend: Backend) -> anyhow::Result<()> {
+async fn serve(
+    addr: SocketAddr,
+    data_dir: PathBuf,
+    backend: Backend,
+    count_ops: bool,
+) -> anyhow::Result<()> {
     init_tracing();
     let mut config = Config::from_env()?;
     if std::env::var("TENX_REDIRECT_DOMAIN").is_err() {
@@ -184,16 +195,32 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf, backend: Backend) -> anyhow:
             tenx_shared::aws::connect(&settings).await?
         }
     };
+    let counters = count_ops.then(tenx_shared::metrics::OpCounters::new);
+    let (store, queue): (Arc<dyn Store>, Arc<dyn Queue>) = match &counters {
+        Some(c) => (
+            Arc::new(CountingStore::new(store, c.clone())),
+            Arc::new(CountingQueue::new(queue, c.clone())),
+        ),
+        None => (store, queue),
+    };
     let runtime = LocalRuntime::start(config, store, queue, Workers::On)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!(%addr, data_dir = %data_dir.display(), "tenx serving; short links at http://{{handle}}.localhost:{}/{{slug}}", addr.port());
-    let app = tenx_shared::http::local_app(runtime.state.clone());
+    let mut app = tenx_shared::http::local_app(runtime.state.clone());
+    if let Some(c) = &counters {
+        tracing::info!(path = tenx_shared::metrics::OPS_PATH, "counting store and queue operations");
+        app = tenx_shared::metrics::instrument(app, c.clone());
+    }
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     runtime.shutdown();
+    if let Some(c) = &counters {
+        let ops = serde_json::to_string(&c.snapshot()).unwrap_or_default();
+        tracing::info!(%ops, "store and queue operations since start");
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -15,7 +15,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 
-use crate::config::Config;
+use crate::config::{Config, Secrets};
 use crate::queue::sqs::SqsQueue;
 use crate::queue::{Queue, QueueName};
 use crate::state::AppState;
@@ -170,24 +170,27 @@ async fn queue_url(
 }
 
 /// The application state of a Lambda function, built once at cold start: settings from the
-/// environment, secrets given directly (`TENX_JWT_SECRET`, `TENX_CTX_KEYS`) or as the names of
-/// SSM SecureString parameters (`TENX_JWT_SECRET_PARAM`, `TENX_CTX_KEYS_PARAM`), then the
-/// DynamoDB store and SQS queue. Fails (so the function does not start) on any invalid setting.
-pub async fn app_state_from_env() -> anyhow::Result<AppState> {
+/// environment, then only the secrets the function `needs` (`Group::secrets()`, or
+/// `Secrets::NONE` for a queue worker), given directly (`TENX_JWT_SECRET`, `TENX_CTX_KEYS`) or as
+/// the names of SSM SecureString parameters (`TENX_JWT_SECRET_PARAM`, `TENX_CTX_KEYS_PARAM`),
+/// then the DynamoDB store and SQS queue. A parameter the function does not need is never read
+/// (its IAM role may not allow it). Fails (so the function does not start) on any invalid setting.
+pub async fn app_state_from_env(needs: impl Into<Secrets>) -> anyhow::Result<AppState> {
+    let needs = needs.into();
     let mut config = Config::from_env()?;
     let clients = AwsClients::from_env().await?;
-    if config.jwt_hs256_secret.is_none() && config.jwt_rs256_public_key.is_none() {
+    if needs.jwt && config.jwt_hs256_secret.is_none() && config.jwt_rs256_public_key.is_none() {
         if let Some(name) = var("TENX_JWT_SECRET_PARAM") {
             config.jwt_hs256_secret = Some(parameter(&clients, &name).await?.into_bytes());
         }
     }
-    if config.ctx_keys.is_empty() {
+    if needs.ctx_keys && config.ctx_keys.is_empty() {
         if let Some(name) = var("TENX_CTX_KEYS_PARAM") {
             config.ctx_keys = parameter(&clients, &name).await?;
         }
     }
     let (store, queue) = connect_with(&clients, &AwsSettings::from_env()).await?;
-    AppState::new(config, store, queue)
+    AppState::with_secrets(config, store, queue, needs)
 }
 
 /// A (decrypted) SSM parameter.

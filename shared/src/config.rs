@@ -34,6 +34,29 @@ impl RateLimits {
     }
 }
 
+/// The secrets a process loads and holds. A Lambda function holds only those its routes use, so
+/// the redirect function cannot read the JWT secret even if it were compromised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Secrets {
+    /// The JWT verifier (HS256 secret or RS256 public key): routes behind `authorize`.
+    pub jwt: bool,
+    /// The ctx signing keys: the redirect signs ctx tokens, the public routes verify them.
+    pub ctx_keys: bool,
+}
+
+impl Secrets {
+    /// The local server and tests: every route in one process.
+    pub const ALL: Secrets = Secrets {
+        jwt: true,
+        ctx_keys: true,
+    };
+    /// The queue workers and the outbox sweeper.
+    pub const NONE: Secrets = Secrets {
+        jwt: false,
+        ctx_keys: false,
+    };
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Host suffix of short links: `{handle}.{redirect_domain}/{slug}` (may carry a port locally).
@@ -194,18 +217,27 @@ impl Config {
         Ok(c)
     }
 
-    /// Checks the complete configuration; a service refuses to start on an error.
+    /// Checks the complete configuration, every secret included (the local server); a service
+    /// refuses to start on an error.
     pub fn validate(&self) -> anyhow::Result<()> {
+        self.validate_for(Secrets::ALL)
+    }
+
+    /// Checks the configuration of a process that holds only the `needed` secrets (a Lambda
+    /// function: the redirect needs no JWT verifier, the queue workers neither secret).
+    pub fn validate_for(&self, needed: Secrets) -> anyhow::Result<()> {
         if self.redirect_domain.is_empty() || self.redirect_domain.contains('/') {
             bail!("TENX_REDIRECT_DOMAIN must be a host name such as links.example.com");
         }
         if !matches!(self.short_url_scheme.as_str(), "http" | "https") {
             bail!("TENX_SHORT_URL_SCHEME must be http or https");
         }
-        if self.jwt_hs256_secret.is_none() && self.jwt_rs256_public_key.is_none() {
+        if needed.jwt && self.jwt_hs256_secret.is_none() && self.jwt_rs256_public_key.is_none() {
             bail!("set TENX_JWT_SECRET (HS256, ≥ 32 bytes) or TENX_JWT_PUBLIC_KEY (RS256 PEM)");
         }
-        CtxKeyring::parse(&self.ctx_keys).context("TENX_CTX_KEYS")?;
+        if needed.ctx_keys {
+            CtxKeyring::parse(&self.ctx_keys).context("TENX_CTX_KEYS")?;
+        }
         if self.attribution_window.is_zero() {
             bail!("TENX_ATTRIBUTION_WINDOW_DAYS must be at least 1");
         }
@@ -293,6 +325,32 @@ mod tests {
         c.rate_limits.window_secs = 60;
         c.rate_limits.free = 0;
         assert!(c.validate().is_err(), "a zero write limit is refused");
+    }
+
+    #[test]
+    fn validate_for_requires_only_the_needed_secrets() {
+        let c = Config::default();
+        c.validate_for(Secrets::NONE)
+            .expect("a worker needs no secret");
+        let ctx_only = Secrets {
+            jwt: false,
+            ctx_keys: true,
+        };
+        let err = c.validate_for(ctx_only).unwrap_err();
+        assert!(format!("{err:#}").contains("TENX_CTX_KEYS"), "{err:#}");
+        let with_keys = Config {
+            ctx_keys: CtxKeyring::generate_spec(),
+            ..Config::default()
+        };
+        with_keys.validate_for(ctx_only).expect("no JWT needed");
+        let err = with_keys.validate_for(Secrets::ALL).unwrap_err();
+        assert!(format!("{err:#}").contains("TENX_JWT_SECRET"), "{err:#}");
+        // Settings other than secrets are checked whatever the process needs.
+        let bad = Config {
+            short_url_scheme: "ftp".into(),
+            ..Config::default()
+        };
+        assert!(bad.validate_for(Secrets::NONE).is_err());
     }
 
     #[test]

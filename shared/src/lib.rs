@@ -17,6 +17,7 @@ pub mod events;
 pub mod http;
 pub mod links;
 pub mod local;
+pub mod metrics;
 pub mod outbox;
 pub mod queue;
 pub mod ratelimit;

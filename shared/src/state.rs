@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::config::Config;
+use crate::config::{Config, Secrets};
 use crate::domain::{CtxKeyring, Link};
+use crate::error::ApiError;
 use crate::http::auth::jwt::JwtVerifier;
 use crate::queue::Queue;
 use crate::store::Store;
@@ -17,25 +18,51 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
-    pub jwt: Arc<JwtVerifier>,
-    pub ctx_keys: Arc<CtxKeyring>,
+    /// `None` in a process without authenticated routes; `authorize` then fails closed.
+    pub jwt: Option<Arc<JwtVerifier>>,
+    /// `None` in a process that neither signs nor verifies ctx tokens.
+    pub ctx_keys: Option<Arc<CtxKeyring>>,
     pub link_cache: LinkCache,
 }
 
 impl AppState {
+    /// The state of a process serving every route (the local server, tests): every secret is
+    /// required.
     pub fn new(
         config: Config,
         store: Arc<dyn Store>,
         queue: Arc<dyn Queue>,
     ) -> anyhow::Result<Self> {
-        config.validate()?;
-        let jwt = JwtVerifier::new(
-            config.jwt_hs256_secret.clone(),
-            config.jwt_rs256_public_key.as_deref(),
-            config.jwt_issuer.clone(),
-            config.jwt_audience.clone(),
-        )?;
-        let ctx_keys = CtxKeyring::parse(&config.ctx_keys)?;
+        Self::with_secrets(config, store, queue, Secrets::ALL)
+    }
+
+    /// The state of a process holding only the `needed` secrets (a Lambda function). Secrets it
+    /// does not need are dropped from the configuration it keeps, even when they were set.
+    pub fn with_secrets(
+        mut config: Config,
+        store: Arc<dyn Store>,
+        queue: Arc<dyn Queue>,
+        needed: Secrets,
+    ) -> anyhow::Result<Self> {
+        config.validate_for(needed)?;
+        let jwt = if needed.jwt {
+            Some(Arc::new(JwtVerifier::new(
+                config.jwt_hs256_secret.clone(),
+                config.jwt_rs256_public_key.as_deref(),
+                config.jwt_issuer.clone(),
+                config.jwt_audience.clone(),
+            )?))
+        } else {
+            config.jwt_hs256_secret = None;
+            config.jwt_rs256_public_key = None;
+            None
+        };
+        let ctx_keys = if needed.ctx_keys {
+            Some(Arc::new(CtxKeyring::parse(&config.ctx_keys)?))
+        } else {
+            config.ctx_keys.clear();
+            None
+        };
         let link_cache = moka::sync::Cache::builder()
             .max_capacity(100_000)
             .time_to_live(config.link_cache_ttl)
@@ -44,9 +71,24 @@ impl AppState {
             config: Arc::new(config),
             store,
             queue,
-            jwt: Arc::new(jwt),
-            ctx_keys: Arc::new(ctx_keys),
+            jwt,
+            ctx_keys,
             link_cache,
+        })
+    }
+
+    /// The JWT verifier, or a 500 when this process was built without one (a route that needs
+    /// it was wired into a function whose group does not declare it: fail closed).
+    pub fn jwt(&self) -> Result<&JwtVerifier, ApiError> {
+        self.jwt
+            .as_deref()
+            .ok_or_else(|| ApiError::internal("no JWT verifier in this process (Group::needs_jwt)"))
+    }
+
+    /// The ctx keyring, or a 500 when this process was built without one.
+    pub fn ctx_keys(&self) -> Result<&CtxKeyring, ApiError> {
+        self.ctx_keys.as_deref().ok_or_else(|| {
+            ApiError::internal("no ctx keys in this process (Group::needs_ctx_keys)")
         })
     }
 }

@@ -1,13 +1,14 @@
 //! A Lambda function's cold start (`aws::app_state_from_env`) against moto: secrets from SSM
-//! SecureString parameters, the table and queues from `TENX_*`, and a request through the
-//! function's router landing in DynamoDB. Its own test binary with one test, because it sets
-//! environment variables (nothing else runs in this process meanwhile).
+//! SecureString parameters (only those the function needs), the table and queues from `TENX_*`,
+//! and a request through the function's router landing in DynamoDB. Its own test binary with one
+//! test, because it sets environment variables (nothing else runs in this process meanwhile).
 #![cfg(feature = "testing")]
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_ssm::types::ParameterType;
 use http_body_util::BodyExt;
 use tenx_shared::aws::{self, AwsClients, AwsSettings};
+use tenx_shared::config::Secrets;
 use tenx_shared::domain::CtxKeyring;
 use tenx_shared::http::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::http::auth::Role;
@@ -49,19 +50,38 @@ async fn cold_start_reads_ssm_secrets_and_serves_from_dynamodb() {
 
     // A parameter that does not exist stops the cold start, naming it.
     std::env::set_var("TENX_JWT_SECRET_PARAM", format!("/tenx/{id}/missing"));
-    let err = aws::app_state_from_env()
+    let err = aws::app_state_from_env(Group::Links)
         .await
         .err()
         .expect("a missing parameter must fail the cold start");
     assert!(format!("{err:#}").contains("missing"), "{err:#}");
 
+    // ... but only in a function that needs it: the redirect and public functions never read the
+    // JWT parameter (their IAM role does not allow it), so they start without it.
+    for group in [Group::Redirect, Group::Public] {
+        let state = aws::app_state_from_env(group)
+            .await
+            .unwrap_or_else(|e| panic!("{group:?} must start without the JWT secret: {e:#}"));
+        assert!(state.jwt.is_none(), "{group:?} holds no JWT verifier");
+        assert_eq!(state.config.jwt_hs256_secret, None);
+        assert_eq!(state.config.ctx_keys, ctx_keys, "{group:?} reads the ctx keys");
+    }
+
+    // The links function reads the JWT parameter and never the ctx keys; a worker reads neither.
     std::env::set_var("TENX_JWT_SECRET_PARAM", format!("/tenx/{id}/jwt"));
-    let state = aws::app_state_from_env().await.expect("cold start");
+    std::env::set_var("TENX_CTX_KEYS_PARAM", format!("/tenx/{id}/missing-ctx"));
+    let worker = aws::app_state_from_env(Secrets::NONE)
+        .await
+        .expect("a worker starts without secrets");
+    assert!(worker.jwt.is_none() && worker.ctx_keys.is_none());
+    let state = aws::app_state_from_env(Group::Links)
+        .await
+        .expect("cold start");
     assert_eq!(
         state.config.jwt_hs256_secret.as_deref(),
         Some(secret.as_bytes())
     );
-    assert_eq!(state.config.ctx_keys, ctx_keys);
+    assert!(state.ctx_keys.is_none() && state.config.ctx_keys.is_empty());
 
     // The links function, as Lambda runs it (minus the event adapter).
     let verifier = JwtVerifier::new(Some(secret.into_bytes()), None, None, None).expect("jwt");

@@ -30,7 +30,7 @@ fn param_value(name: &str, handle: &str) -> String {
 }
 
 /// The route pattern with every `{name}` / `{*name}` replaced.
-fn concrete(pattern: &str, handle: &str) -> String {
+pub(crate) fn concrete(pattern: &str, handle: &str) -> String {
     let mut out = String::new();
     let mut rest = pattern;
     while let Some(open) = rest.find('{') {
@@ -155,14 +155,19 @@ async fn every_route_enforces_its_role_handle_and_scope() {
     }
 }
 
-/// The paths a router registered. Axum has no public route listing; its `Debug` output names
-/// every registered path, so this reads them from there. The caller checks that every table path
-/// is found, so a change in that format fails loudly instead of passing vacuously.
+/// The authenticated (`/v2/handles/…`) paths a router registered.
 fn registered_paths(router: &axum::Router) -> Vec<String> {
+    registered_paths_under(router, "/v2/handles/")
+}
+
+/// The paths a router registered under `prefix`. Axum has no public route listing; its `Debug`
+/// output names every registered path, so this reads them from there. Callers check that known
+/// paths are found, so a change in that format fails loudly instead of passing vacuously.
+pub(crate) fn registered_paths_under(router: &axum::Router, prefix: &str) -> Vec<String> {
     let debug = format!("{router:?}");
     let mut paths: Vec<String> = debug
         .split('"')
-        .filter(|s| s.starts_with("/v2/handles/"))
+        .filter(|s| s.starts_with(prefix))
         .map(str::to_owned)
         .collect();
     paths.sort();

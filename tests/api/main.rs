@@ -10,6 +10,8 @@ mod campaigns;
 mod chain;
 mod conversions;
 mod links;
+mod op_budgets;
+mod openapi;
 mod rate_limits;
 mod redirect;
 mod tokens;

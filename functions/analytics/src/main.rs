@@ -1,10 +1,14 @@
-//! The `analytics` endpoint group as a Lambda function (API Gateway events).
+//! The `analytics` endpoint group (funnel, breakdowns, CSV export) as a Lambda function behind an
+//! API Gateway HTTP API (payload v2).
 
 use tenx_shared::http::{group_app, Group};
+
+const GROUP: Group = Group::Analytics;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     tenx_shared::aws::init_lambda_tracing();
-    let state = tenx_shared::aws::app_state_from_env().await?;
-    lambda_http::run(group_app(Group::Analytics, state)).await
+    // Once per cold start: settings, only this group's secrets, the AWS clients.
+    let state = tenx_shared::aws::app_state_from_env(GROUP).await?;
+    lambda_http::run(group_app(GROUP, state)).await
 }

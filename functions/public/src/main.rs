@@ -1,10 +1,14 @@
-//! The `public` endpoint group as a Lambda function (API Gateway / function URL events).
+//! The `public` endpoint group (ctx context and conversions; no authentication, so no JWT secret)
+//! as a Lambda function behind an API Gateway HTTP API (payload v2).
 
 use tenx_shared::http::{group_app, Group};
+
+const GROUP: Group = Group::Public;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     tenx_shared::aws::init_lambda_tracing();
-    let state = tenx_shared::aws::app_state_from_env().await?;
-    lambda_http::run(group_app(Group::Public, state)).await
+    // Once per cold start: settings, only this group's secrets, the AWS clients.
+    let state = tenx_shared::aws::app_state_from_env(GROUP).await?;
+    lambda_http::run(group_app(GROUP, state)).await
 }

@@ -19,6 +19,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Router;
 
+use crate::config::Secrets;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -47,6 +48,25 @@ impl Group {
         Group::Webhooks,
     ];
 
+    /// Whether the group has routes behind `authorize` (its function loads the JWT verifier;
+    /// the others must not be able to read the JWT secret).
+    pub fn needs_jwt(self) -> bool {
+        !matches!(self, Group::Redirect | Group::Public)
+    }
+
+    /// Whether the group signs (redirect) or verifies (public context, conversions) ctx tokens.
+    pub fn needs_ctx_keys(self) -> bool {
+        matches!(self, Group::Redirect | Group::Public)
+    }
+
+    /// The secrets this group's function loads at cold start, and no others.
+    pub fn secrets(self) -> Secrets {
+        Secrets {
+            jwt: self.needs_jwt(),
+            ctx_keys: self.needs_ctx_keys(),
+        }
+    }
+
     fn router(self, state: &AppState) -> Router<AppState> {
         match self {
             Group::Links => links::router(state.clone()),
@@ -58,6 +78,12 @@ impl Group {
             Group::Analytics => analytics::router(state.clone()),
             Group::Webhooks => webhooks::router(state.clone()),
         }
+    }
+}
+
+impl From<Group> for Secrets {
+    fn from(group: Group) -> Self {
+        group.secrets()
     }
 }
 

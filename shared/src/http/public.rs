@@ -63,7 +63,7 @@ pub fn verify_ctx(state: &AppState, token: Option<&str>) -> ApiResult<CtxClaims>
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::invalid_ctx("ctx is required."))?;
     state
-        .ctx_keys
+        .ctx_keys()?
         .verify(token, crate::store::now_unix())
         .map_err(|e| {
             ApiError::invalid_ctx(match e {

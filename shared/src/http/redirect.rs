@@ -98,6 +98,10 @@ async fn redirect(
     let Some(handle) = handle_from_host(host, state.config.redirect_host()) else {
         return not_found();
     };
+    let ctx_keys = match state.ctx_keys() {
+        Ok(keys) => keys,
+        Err(e) => return e.into_response(),
+    };
     let Ok(slug) = Slug::parse(&slug) else {
         return not_found();
     };
@@ -145,7 +149,7 @@ async fn redirect(
     let segment = segment(returning, is_bot, ua.device);
     // Bots get no ctx: they cannot convert, and a token in a crawler's cache would be replayable.
     let ctx = (!is_bot).then(|| {
-        state.ctx_keys.sign(&CtxClaims {
+        ctx_keys.sign(&CtxClaims {
             click_id: click_id.clone(),
             handle: handle.as_str().to_owned(),
             slug: slug.as_str().to_owned(),

@@ -5,6 +5,7 @@
 pub mod events;
 pub mod lambda;
 pub mod local;
+pub mod sweeper;
 
 use std::sync::Arc;
 

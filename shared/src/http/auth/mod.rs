@@ -137,7 +137,8 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
     if token.starts_with(crate::tokens::PAT_PREFIX) {
         crate::tokens::authenticate(state, token).await
     } else {
-        state.jwt.verify(token)
+        // A function built without a verifier fails closed (500), never open.
+        state.jwt()?.verify(token)
     }
 }
 

@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# The load benchmark of BENCHMARKS.md, in one command (loopback only, every run bounded in time).
+#
+#   scripts/bench.sh          # load: tenx serve vs nginx (the machine's limit), op counts, cost
+#   scripts/bench.sh sizes    # stripped release sizes of every function binary + a hello world
+#   scripts/bench.sh all      # both
+#
+# load: builds `tenx` with the workspace release profile, starts `tenx serve` on its durable
+# embedded default (a fresh data dir, fsync on every commit) with operation counting on, seeds
+# short links with the CLI's token and curl, and starts nginx (Debian's package) with a generated
+# config whose locations answer `return 302` / `return 200` / `return 202` like the three
+# routes. wrk (Debian's package) drives both servers with the same Lua scripts: redirects
+# (cached links, a mix of User-Agents), context resolution (a real ctx), conversions (a real ctx,
+# a unique idempotency key per request). Printed: requests/s, p50/p99 latency, peak RSS, the
+# ratio to nginx, operations per request from the seam counters, and the cost per million on AWS
+# (prices in scripts/bench/report.py). Raw results land in bench-out/.
+#
+# Knobs: BENCH_DURATION (10s), BENCH_THREADS (2), BENCH_CONNECTIONS (64),
+# BENCH_LATENCY_CONNECTIONS (8: the conversion latency run), BENCH_PORT (18080, nginx: +1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MODE=${1:-load}
+DURATION=${BENCH_DURATION:-10s}
+THREADS=${BENCH_THREADS:-2}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+LATENCY_CONNECTIONS=${BENCH_LATENCY_CONNECTIONS:-8}
+PORT=${BENCH_PORT:-18080}
+NGINX_PORT=$((PORT + 1))
+SLUGS=20
+HANDLE=acme
+OUT=bench-out
+LUA_DIR=$PWD/scripts/bench
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# wrk and nginx from Debian's packages (installed when missing); curl and python3 for the rest.
+ensure_tools() {
+  local missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v python3 >/dev/null || missing+=(python3)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing ${missing[*]} (apt-get)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+}
+
+machine() {
+  python3 - "$OUT/machine.json" <<'EOF'
+import json, os, platform, re, subprocess, sys
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+mem_kb = int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1))
+info = {"nproc": os.cpu_count(), "cpu": cpu, "memGiB": round(mem_kb / 1048576, 1),
+        "kernel": platform.release(), "loadBefore": open("/proc/loadavg").read().split()[:3],
+        "wrk": subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0].strip(),
+        "nginx": subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()}
+json.dump(info, open(sys.argv[1], "w"))
+print(f"machine: {info['nproc']} cores, {cpu}, {info['memGiB']} GiB, Linux {info['kernel']}, load {' '.join(info['loadBefore'])}")
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+# load
+
+TENX_PID=
+NGINX_PID=
+WORK=
+
+cleanup() {
+  [ -n "$TENX_PID" ] && kill "$TENX_PID" 2>/dev/null && wait "$TENX_PID" 2>/dev/null
+  [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
+  [ -n "$WORK" ] && rm -rf "$WORK"
+  return 0
+}
+
+wait_http() {
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "server at $1 did not come up" >&2
+  return 1
+}
+
+# Resets a process's peak RSS (VmHWM) so each run reports its own peak.
+reset_peak() { for pid in "$@"; do echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true; done; }
+# Sum of VmHWM (kB) over the given pids.
+peak_kb() {
+  local total=0 kb
+  for pid in "$@"; do
+    kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    total=$((total + ${kb:-0}))
+  done
+  echo "$total"
+}
+nginx_pids() { echo "$NGINX_PID" $(pgrep -P "$NGINX_PID" || true); }
+
+ops() { curl -fsS "http://127.0.0.1:$PORT/internal/ops"; }
+
+start_nginx() {
+  mkdir -p "$WORK/nginx/logs"
+  # Same shapes as tenx's answers: a 302 with a Location, small JSON bodies for the API routes.
+  cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes auto;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+  default_type application/json;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / {
+      add_header cache-control "private, no-cache, no-store, max-age=0, must-revalidate";
+      return 302 https://example.com/product?ref=alpha&utm_source=newsletter&utm_medium=email;
+    }
+    location = /v2/public/context { return 200 '{"clickId":"clk_0","handle":"$HANDLE"}'; }
+    location = /v2/public/conversions { return 202 '{"accepted":true,"deduped":false}'; }
+  }
+}
+EOF
+  "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -g 'daemon off;' &
+  NGINX_PID=$!
+  wait_http "http://127.0.0.1:$NGINX_PORT/v2/public/context"
+}
+
+start_tenx() {
+  # Conversions all land on one handle here: lift its per-minute limit out of the way.
+  TENX_COUNT_OPS=1 TENX_LOG=warn TENX_RATE_LIMIT_CONVERSIONS=4000000000 \
+    target/release/tenx serve --addr "127.0.0.1:$PORT" --data-dir "$WORK/data" &
+  TENX_PID=$!
+  wait_http "http://127.0.0.1:$PORT/healthz"
+}
+
+seed() {
+  local jwt i
+  jwt=$(target/release/tenx token --handle "$HANDLE" --role operator --data-dir "$WORK/data")
+  for i in $(seq 0 $((SLUGS - 1))); do
+    curl -fsS -o /dev/null -X PUT "http://127.0.0.1:$PORT/v2/handles/$HANDLE/links/l$i" \
+      -H "authorization: Bearer $jwt" -H 'content-type: application/json' \
+      -d '{"destinationUrl":"https://example.com/product?ref=alpha","title":"Link '"$i"'",
+           "tracking":{"utmSource":"newsletter","utmMedium":"email","utmCampaign":"spring"},
+           "routingRules":[
+             {"priority":1,"destinationUrl":"https://example.com/de","conditions":{"countryIn":["DE","AT","CH"]}},
+             {"priority":2,"destinationUrl":"https://example.com/app","conditions":{"deviceIn":["mobile"],"sourceIn":["instagram"]}},
+             {"priority":3,"destinationUrl":"https://example.com/tablet","conditions":{"deviceIn":["tablet"]}}]}'
+  done
+  # Warm the link cache (as a live redirect function would be) and capture a real ctx.
+  local location
+  for i in $(seq 0 $((SLUGS - 1))); do
+    location=$(curl -fsS -o /dev/null -w '%{redirect_url}' \
+      -A 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1' \
+      -H "host: $HANDLE.localhost:$PORT" "http://127.0.0.1:$PORT/l$i")
+  done
+  CTX=$(printf '%s' "$location" | sed -n 's/.*[?&]ctx=\([^&#]*\).*/\1/p')
+  [ -n "$CTX" ] || { echo "no ctx in $location" >&2; return 1; }
+  VIEWER_JWT=$jwt
+}
+
+# run_wrk SERVER SCENARIO SCRIPT CONNECTIONS URL
+run_wrk() {
+  local server=$1 scenario=$2 script=$3 conns=$4 url=$5 pids
+  if [ "$server" = tenx ]; then pids=$TENX_PID; else pids=$(nginx_pids); fi
+  reset_peak $pids
+  [ "$server" = tenx ] && ops >"$OUT/ops-$scenario-before.json"
+  BENCH_LUA_DIR=$LUA_DIR BENCH_HOST="$HANDLE.localhost:$PORT" BENCH_SLUGS=$SLUGS \
+    BENCH_CTX=$CTX BENCH_RUN="r$(date +%s%N)" \
+    wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 5s -s "$LUA_DIR/$script" "$url" \
+    >"$OUT/wrk-$server-$scenario.txt"
+  if [ "$server" = tenx ]; then
+    ops >"$OUT/ops-$scenario-after.json"
+    drain "$scenario"
+  fi
+  peak_kb $pids >"$OUT/rss-$server-$scenario.txt"
+  grep '^BENCH' "$OUT/wrk-$server-$scenario.txt" | sed 's/^BENCH //' >"$OUT/wrk-$server-$scenario.json"
+  python3 - "$OUT/wrk-$server-$scenario.json" "$server" "$scenario" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("  %5s %-16s %10.0f req/s  p50 %.2f ms  p99 %.2f ms  errors %s" % (sys.argv[2], sys.argv[3],
+      r["rps"], r["p50Us"] / 1000, r["p99Us"] / 1000, sum(r["errors"].values())))
+EOF
+}
+
+# Waits (at most 300 s) until the background consumers have processed every enqueued event, so
+# the next run starts quiet and the background operations per event can be counted.
+drain() {
+  local scenario=$1 start=$SECONDS
+  while [ $((SECONDS - start)) -lt 300 ]; do
+    if ops | python3 -c 'import json,sys; s=json.load(sys.stdin); sys.exit(0 if s["background"]["ack"] >= s["requests"]["sendMessages"] + s["background"]["sendMessages"] else 1)'; then
+      break
+    fi
+    sleep 1
+  done
+  echo $((SECONDS - start)) >"$OUT/drain-$scenario.txt"
+  ops >"$OUT/ops-$scenario-drained.json"
+}
+
+load() {
+  ensure_tools
+  echo "== building tenx (workspace release profile)"
+  cargo build --release -p tenx --bin tenx
+  rm -rf "$OUT" && mkdir -p "$OUT"
+  machine
+  WORK=$(mktemp -d /tmp/tenx-bench.XXXXXX)
+  trap cleanup EXIT
+  start_tenx
+  start_nginx
+  seed
+  echo "== wrk: $THREADS threads, $CONNECTIONS connections, $DURATION per run (loopback)"
+  run_wrk nginx redirect redirect.lua "$CONNECTIONS" "http://127.0.0.1:$NGINX_PORT/"
+  run_wrk tenx redirect redirect.lua "$CONNECTIONS" "http://127.0.0.1:$PORT/"
+  run_wrk nginx context context.lua "$CONNECTIONS" "http://127.0.0.1:$NGINX_PORT/"
+  run_wrk tenx context context.lua "$CONNECTIONS" "http://127.0.0.1:$PORT/"
+  run_wrk nginx conversion conversion.lua "$CONNECTIONS" "http://127.0.0.1:$NGINX_PORT/"
+  run_wrk tenx conversion conversion.lua "$CONNECTIONS" "http://127.0.0.1:$PORT/"
+  run_wrk nginx conversion-c$LATENCY_CONNECTIONS conversion.lua "$LATENCY_CONNECTIONS" "http://127.0.0.1:$NGINX_PORT/"
+  run_wrk tenx conversion-c$LATENCY_CONNECTIONS conversion.lua "$LATENCY_CONNECTIONS" "http://127.0.0.1:$PORT/"
+  # End to end: every click and conversion the server accepted reached the analytics counters.
+  curl -fsS "http://127.0.0.1:$PORT/v2/handles/$HANDLE/analytics?funnel=true" \
+    -H "authorization: Bearer $VIEWER_JWT" >"$OUT/funnel.json"
+  cut -d' ' -f1-3 /proc/loadavg >"$OUT/load-after.txt"
+  python3 scripts/bench/report.py "$OUT" | tee "$OUT/report.md"
+}
+
+# ---------------------------------------------------------------------------------------------
+# sizes
+
+sizes() {
+  local functions=() bin
+  for dir in functions/*/; do functions+=(-p "fn-$(basename "$dir")"); done
+  echo "== building ${#functions[@]} functions (workspace release profile; long on 2 cores)"
+  cargo build --release "${functions[@]}"
+  echo "== building the lambda_http hello world (same profile)"
+  cargo build --release --manifest-path benches/hello-lambda/Cargo.toml --target-dir target/hello-lambda
+  mkdir -p "$OUT"
+  {
+    echo "| binary | stripped size |"
+    echo "|---|---:|"
+    for dir in functions/*/; do
+      bin=$(sed -n 's/^name = "\(.*\)"/\1/p' "$dir/Cargo.toml" | tail -1)
+      size_row "$bin" "target/release/$bin"
+    done
+    size_row "hello-lambda (lambda_http hello world)" target/hello-lambda/release/hello-lambda
+  } | tee "$OUT/sizes.md"
+}
+
+# The release profile already strips; strip a copy anyway so the number is the stripped size
+# whatever the profile says.
+size_row() {
+  local tmp
+  tmp=$(mktemp)
+  cp "$2" "$tmp" && strip "$tmp"
+  printf '| %s | %s |\n' "$1" "$(python3 -c 'import os,sys; print(f"{os.path.getsize(sys.argv[1])/1048576:.2f} MiB")' "$tmp")"
+  rm -f "$tmp"
+}
+
+case "$MODE" in
+  load) load ;;
+  sizes) sizes ;;
+  all) load && sizes ;;
+  *) echo "usage: $0 [load|sizes|all]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Turns the raw results of scripts/bench.sh (bench-out/) into the tables of BENCHMARKS.md:
+throughput and latency against nginx, peak memory, operations per request from the seam
+counters, and the cost per million requests on AWS from the prices below."""
+
+import json
+import math
+import os
+import sys
+
+# Published on-demand prices, us-east-1 (N. Virginia), as listed on the AWS pricing pages in
+# 2025 (DynamoDB on-demand after the November 2024 reduction). Free tiers ignored.
+PRICES = {
+    "apigw_http_per_million": 1.00,  # HTTP API, first 300 M requests/month (per 512 KB)
+    "lambda_arm_gb_s": 0.0000133334,  # Lambda arm64, per GB-second (billed per 1 ms)
+    "lambda_per_million": 0.20,  # Lambda requests
+    "ddb_wru_per_million": 0.625,  # on-demand write request unit (1 KB; 2 per item in a transaction)
+    "ddb_rru_per_million": 0.125,  # on-demand read request unit (4 KB strongly consistent)
+    "sqs_per_million": 0.40,  # standard queue requests (per 64 KB chunk)
+}
+LAMBDA_GB = 128 / 1024  # Lambda bills memory in GB of 1024 MB
+# Billed Lambda durations are assumptions: on Lambda the CPU work measured here (tens of µs) is
+# dwarfed by the network round trips it awaits (SQS SendMessage ~5-10 ms, DynamoDB
+# TransactWriteItems ~10-15 ms in-region), and a 128 MB function gets ~7 % of a vCPU.
+ASSUMED_MS = {"redirect": 10, "context": 2, "conversion": 25, "events_batch": 50}
+# On AWS the events consumer receives up to 100 messages per invocation (template.yaml) and the
+# event source mapping deletes them in batches of 10 (DeleteMessageBatch).
+EVENTS_BATCH = 100
+DELETE_BATCH = 10
+
+SCENARIOS = ["redirect", "context", "conversion"]
+
+
+def load(out, name):
+    path = os.path.join(out, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f) if name.endswith(".json") else f.read().strip()
+
+
+def diff(after, before):
+    return {k: after[k] - before[k] for k in after}
+
+
+def ms(us):
+    return f"{us / 1000:.2f} ms"
+
+
+def mib(kb):
+    return f"{int(kb) / 1024:.1f} MiB" if kb else "?"
+
+
+def lambda_cost(duration_ms, gb=LAMBDA_GB):
+    return PRICES["lambda_per_million"] + 1e6 * gb * duration_ms / 1000 * PRICES["lambda_arm_gb_s"]
+
+
+def main(out):
+    machine = load(out, "machine.json") or {}
+    print("# Load benchmark results\n")
+    print(
+        f"Machine: {machine.get('nproc')} cores ({machine.get('cpu')}), {machine.get('memGiB')} GiB, "
+        f"Linux {machine.get('kernel')}; load average before {' '.join(machine.get('loadBefore', []))}, "
+        f"after {load(out, 'load-after.txt')}. {machine.get('wrk')}; {machine.get('nginx')}.\n"
+    )
+    print("| scenario | server | requests/s | p50 | p99 | max | peak RSS | vs nginx | errors |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    runs = {}
+    scenarios = sorted(
+        {f[len("wrk-tenx-"):-len(".json")] for f in os.listdir(out) if f.startswith("wrk-tenx-") and f.endswith(".json")},
+        key=lambda s: (SCENARIOS.index(s.split("-c")[0]) if s.split("-c")[0] in SCENARIOS else 9, s),
+    )
+    for scenario in scenarios:
+        for server in ["nginx", "tenx"]:
+            r = load(out, f"wrk-{server}-{scenario}.json")
+            if r is None:
+                continue
+            runs[(server, scenario)] = r
+            nginx = runs.get(("nginx", scenario))
+            ratio = f"{r['rps'] / nginx['rps']:.2f}×" if nginx and server == "tenx" else ""
+            errors = ", ".join(f"{k} {v}" for k, v in r["errors"].items() if v) or "none"
+            rss = load(out, f"rss-{server}-{scenario}.txt")
+            print(
+                f"| {scenario} | {server} | {r['rps']:,.0f} | {ms(r['p50Us'])} | {ms(r['p99Us'])} | "
+                f"{ms(r['maxUs'])} | {mib(rss)} | {ratio} | {errors} |"
+            )
+
+    print("\n## Operations per request (seam counters, request path)\n")
+    print("| scenario | HTTP requests | get | query | write | transact (items) | enqueue calls (messages) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    per = {}
+    for scenario in scenarios:
+        before, after = load(out, f"ops-{scenario}-before.json"), load(out, f"ops-{scenario}-after.json")
+        if not before or not after:
+            continue
+        n = after["httpRequests"] - before["httpRequests"]
+        d = diff(after["requests"], before["requests"])
+        if n == 0:
+            continue
+        p = {k: v / n for k, v in d.items()}
+        per[scenario] = (n, d, p)
+        print(
+            f"| {scenario} | {n:,} | {p['get']:.4f} | {p['query']:.4f} | {p['write']:.4f} | "
+            f"{p['transact']:.4f} ({p['transactItems']:.2f}) | {p['sendCalls']:.4f} ({p['sendMessages']:.4f}) |"
+        )
+
+    print("\n## Background work per event (queue consumers, counted until the queue drained)\n")
+    print("| after | events | drained in | get | query | write | transact (items) | receive | ack |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    background = {}
+    for scenario in scenarios:
+        before, drained = load(out, f"ops-{scenario}-before.json"), load(out, f"ops-{scenario}-drained.json")
+        if not before or not drained:
+            continue
+        events = drained["requests"]["sendMessages"] - before["requests"]["sendMessages"]
+        if events == 0:
+            print(f"| {scenario} | 0 | {load(out, f'drain-{scenario}.txt')} s | – | – | – | – | – | – |")
+            continue
+        d = diff(drained["background"], before["background"])
+        p = {k: v / events for k, v in d.items()}
+        background[scenario] = p
+        print(
+            f"| {scenario} | {events:,} | {load(out, f'drain-{scenario}.txt')} s | {p['get']:.3f} | {p['query']:.3f} | "
+            f"{p['write']:.3f} | {p['transact']:.3f} ({p['transactItems']:.2f}) | {p['receive']:.3f} | {p['ack']:.3f} |"
+        )
+
+    print("\n## Durability and exactly-once checks\n")
+    for scenario in scenarios:
+        if scenario not in per or ("tenx", scenario) not in runs:
+            continue
+        n, d, _ = per[scenario]
+        answered = runs[("tenx", scenario)]["requests"]
+        print(
+            f"- {scenario}: wrk received {answered:,} responses; the server handled {n:,} requests and "
+            f"durably enqueued {d['sendMessages']:,} events before answering (in-flight requests at the "
+            f"end of a run are handled but not counted by wrk)."
+        )
+    funnel = load(out, "funnel.json")
+    if funnel:
+        t = funnel.get("totals", {})
+        sent_clicks = sum(per[s][1]["sendMessages"] for s in per if s.startswith("redirect"))
+        sent_conv = sum(per[s][1]["transact"] for s in per if s.startswith("conversion"))
+        print(
+            f"- analytics after the runs (funnel totals): {t.get('clicks', '?'):,} clicks "
+            f"({t.get('botClicks', '?'):,} bots), {t.get('conversions', '?'):,} conversions; the load runs enqueued "
+            f"{sent_clicks:,} clicks (plus {20} warm-up clicks) and committed {sent_conv:,} conversions."
+        )
+
+    print("\n## Cost per million on AWS (us-east-1, on-demand, Lambda arm64 at 128 MB)\n")
+    print(
+        "Request path: API Gateway HTTP API + the Lambda invocation (assumed billed duration) + the "
+        "measured store and queue operations. Fan-out: the events consumer's measured store operations "
+        f"per event, SQS receive + delete at batches of {EVENTS_BATCH} / {DELETE_BATCH}, and one events "
+        f"Lambda invocation ({ASSUMED_MS['events_batch']} ms) per {EVENTS_BATCH} events.\n"
+    )
+    print("| per million | API Gateway | Lambda | DynamoDB | SQS | request path | fan-out | total |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for scenario in ["redirect", "conversion", "context"]:
+        if scenario not in per:
+            continue
+        _, _, p = per[scenario]
+        apigw = PRICES["apigw_http_per_million"]
+        lam = lambda_cost(ASSUMED_MS[scenario])
+        # Items of a transaction cost 2 WRU each (≤ 1 KB); a single write 1 WRU; a strongly
+        # consistent read 1 RRU (≤ 4 KB).
+        ddb = (
+            (p["transactItems"] * 2 + p["write"]) * PRICES["ddb_wru_per_million"]
+            + (p["get"] + p["query"]) * PRICES["ddb_rru_per_million"]
+        )
+        sqs = p["sendCalls"] * PRICES["sqs_per_million"]
+        path = apigw + lam + ddb + sqs
+        fan = 0.0
+        b = background.get(scenario)
+        if b and p["sendMessages"] > 0:
+            events = p["sendMessages"]
+            ddb_bg = (
+                (b["transactItems"] * 2 + b["write"]) * PRICES["ddb_wru_per_million"]
+                + (b["get"] + b["query"]) * PRICES["ddb_rru_per_million"]
+            ) * events
+            sqs_bg = events * (1 / EVENTS_BATCH + 1 / DELETE_BATCH) * PRICES["sqs_per_million"]
+            lam_bg = events / EVENTS_BATCH * lambda_cost(ASSUMED_MS["events_batch"])
+            fan = ddb_bg + sqs_bg + lam_bg
+        print(
+            f"| {scenario} | ${apigw:.2f} | ${lam:.2f} | ${ddb:.3f} | ${sqs:.3f} | ${path:.2f} | "
+            f"${fan:.2f} | ${path + fan:.2f} |"
+        )
+    print(
+        f"\nAssumed billed Lambda durations: {', '.join(f'{k} {v} ms' for k, v in ASSUMED_MS.items())}. "
+        f"At 256 MB (template.yaml's setting) the Lambda column doubles less the request fee: "
+        f"redirect ${lambda_cost(ASSUMED_MS['redirect'], 0.25):.2f}, conversion "
+        f"${lambda_cost(ASSUMED_MS['conversion'], 0.25):.2f} per million."
+    )
+    print("\nPrices: " + ", ".join(f"{k} ${v}" for k, v in PRICES.items()) + ".")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "bench-out")

@@ -1,0 +1,256 @@
+//! Round-trip budgets of the hot paths, counted at the storage and queue seams
+//! (`tenx_shared::metrics`): every store or queue call is a billed network round trip on AWS.
+//! A redirect costs at most one store read (none on a cached link) and one enqueue; a conversion
+//! costs one conditional transaction and one enqueue. Counts, not timings.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tenx_shared::http::auth::Role;
+use tenx_shared::local::{DataDir, LocalRuntime, Workers};
+use tenx_shared::metrics::{self, OpCounters, OpCounts, OpSnapshot};
+
+use crate::helpers::*;
+
+const BROWSER: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+
+/// The local app as `tenx serve --count-ops` runs it: counting seams, the instrumented router,
+/// background workers on (their operations are counted apart from the requests').
+struct CountedApp {
+    addr: std::net::SocketAddr,
+    client: reqwest::Client,
+    counters: Arc<OpCounters>,
+    server: tokio::task::JoinHandle<()>,
+    runtime: Option<LocalRuntime>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for CountedApp {
+    fn drop(&mut self) {
+        self.server.abort();
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown();
+        }
+    }
+}
+
+async fn spawn_counted() -> CountedApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = test_config();
+    config.redirect_domain = format!("localhost:{}", addr.port());
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::prepare(dir.path()).unwrap();
+    let (store, queue, counters) =
+        metrics::counting(data.open_store().unwrap(), data.open_queue().unwrap());
+    let runtime = LocalRuntime::start(config, store, queue, Workers::On).unwrap();
+    let app = metrics::instrument(
+        tenx_shared::http::local_app(runtime.state.clone()),
+        counters.clone(),
+    );
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    CountedApp {
+        addr,
+        client,
+        counters,
+        server,
+        runtime: Some(runtime),
+        _dir: dir,
+    }
+}
+
+impl CountedApp {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// The request-path operations `f` caused (background work excluded).
+    async fn ops_of<T>(&self, f: impl std::future::Future<Output = T>) -> (T, OpCounts) {
+        let before = self.counters.snapshot().requests;
+        let out = f.await;
+        (out, self.counters.snapshot().requests.since(&before))
+    }
+
+    async fn put_link(&self, slug: &str) {
+        let resp = self
+            .client
+            .put(self.url(&format!("/v2/handles/acme/links/{slug}")))
+            .bearer_auth(token_with_exp(&["acme"], Role::Creator, now() + 3600))
+            .json(&json!({
+                "destinationUrl": "https://example.com/product",
+                "tracking": {"utmSource": "suite"},
+                "routingRules": [{"priority": 1, "destinationUrl": "https://example.com/m",
+                                  "conditions": {"deviceIn": ["mobile"]}}]
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+    }
+
+    async fn click(&self, method: reqwest::Method, slug: &str) -> reqwest::Response {
+        self.client
+            .request(method, self.url(&format!("/{slug}")))
+            .header("host", format!("acme.localhost:{}", self.addr.port()))
+            .header("user-agent", BROWSER)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn convert(&self, ctx: &str, key: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/v2/public/conversions"))
+            .json(&json!({"ctx": ctx, "idempotencyKey": key, "eventType": "purchase",
+                          "value": 10, "currency": "USD"}))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn one_enqueue() -> OpCounts {
+    OpCounts {
+        send_calls: 1,
+        send_messages: 1,
+        ..OpCounts::default()
+    }
+}
+
+#[tokio::test]
+async fn a_redirect_reads_the_link_once_then_serves_it_from_the_cache_with_one_enqueue() {
+    let app = spawn_counted().await;
+    app.put_link("launch").await;
+
+    // First click after the write: the cache was invalidated, so one read, plus the click.
+    let (resp, ops) = app.ops_of(app.click(reqwest::Method::GET, "launch")).await;
+    assert_eq!(resp.status(), 302);
+    assert_eq!(
+        ops,
+        OpCounts {
+            get: 1,
+            ..one_enqueue()
+        }
+    );
+
+    // Cached: no store read at all, exactly one enqueue, for humans and bots (HEAD) alike.
+    for method in [reqwest::Method::GET, reqwest::Method::HEAD] {
+        for _ in 0..3 {
+            let (resp, ops) = app.ops_of(app.click(method.clone(), "launch")).await;
+            assert_eq!(resp.status(), 302);
+            assert_eq!(ops, one_enqueue(), "{method} on a cached link");
+        }
+    }
+
+    // An unknown slug: one read, then the cached miss costs nothing; no click is recorded.
+    let (resp, ops) = app.ops_of(app.click(reqwest::Method::GET, "nope")).await;
+    assert_eq!(resp.status(), 404);
+    assert_eq!(
+        ops,
+        OpCounts {
+            get: 1,
+            ..OpCounts::default()
+        }
+    );
+    let (resp, ops) = app.ops_of(app.click(reqwest::Method::GET, "nope")).await;
+    assert_eq!(resp.status(), 404);
+    assert_eq!(ops, OpCounts::default());
+}
+
+#[tokio::test]
+async fn a_conversion_is_one_conditional_transaction_and_one_enqueue() {
+    let app = spawn_counted().await;
+    app.put_link("launch").await;
+    let resp = app.click(reqwest::Method::GET, "launch").await;
+    let location = header_str(resp.headers(), "location").to_owned();
+    let ctx = query_param(&location, "ctx").expect("a human click carries a ctx");
+
+    let (resp, ops) = app.ops_of(app.convert(&ctx, "order-1")).await;
+    assert_eq!(resp.status(), 202);
+    // Key record, conversion, outbox entry and rate-window counter: one transaction.
+    assert_eq!(
+        ops,
+        OpCounts {
+            transact: 1,
+            transact_items: 4,
+            ..one_enqueue()
+        }
+    );
+
+    // Each new key costs the same, whatever came before.
+    let (resp, ops) = app.ops_of(app.convert(&ctx, "order-2")).await;
+    assert_eq!(resp.status(), 202);
+    assert_eq!((ops.transact, ops.send_calls, ops.reads()), (1, 1, 0));
+
+    // A replay: the cancelled transaction returns the stored record, so no read and no enqueue.
+    let (resp, ops) = app.ops_of(app.convert(&ctx, "order-1")).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["deduped"], true);
+    assert_eq!(
+        ops,
+        OpCounts {
+            transact: 1,
+            transact_items: 4,
+            ..OpCounts::default()
+        }
+    );
+
+    // A bad ctx is refused before any round trip.
+    let (resp, ops) = app.ops_of(app.convert(&format!("{ctx}x"), "order-3")).await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(ops, OpCounts::default());
+}
+
+#[tokio::test]
+async fn the_ops_route_reports_request_and_background_work_separately() {
+    let app = spawn_counted().await;
+    app.put_link("launch").await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.click(reqwest::Method::GET, "launch").await.status(),
+            302
+        );
+    }
+    // The events consumer picks the click events up in the background.
+    let mut snap = OpSnapshot::default();
+    for _ in 0..100 {
+        snap = app
+            .client
+            .get(app.url(metrics::OPS_PATH))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if snap.background.ack >= 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(snap.http_requests, 4, "one PUT and three clicks");
+    // link.created plus three clicks were enqueued by requests, and consumed in the background.
+    assert_eq!(snap.requests.send_messages, 4);
+    assert_eq!(snap.requests.receive + snap.requests.ack, 0);
+    assert!(snap.background.receive >= 1);
+    assert_eq!(snap.background.ack, 4);
+}
+
+#[tokio::test]
+async fn the_ops_route_is_not_served_unless_counting_is_enabled() {
+    let app = spawn_app().await;
+    let resp = app
+        .client
+        .get(app.url(metrics::OPS_PATH))
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 404, "not_found").await;
+}

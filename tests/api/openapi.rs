@@ -1,0 +1,528 @@
+//! Keeps `openapi.yaml` in step with the code: every `ACCESS_TABLE` row is documented with its
+//! role, PAT scope and rate limit; every documented operation is a real route and every route of
+//! the local app is documented (probed over HTTP); every response carries `x-request-id`; the
+//! error codes are exactly the ones the code emits (and cover those API.md names); the `webhooks`
+//! section lists every event type with the Standard Webhooks headers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use reqwest::Method;
+use serde_json::Value;
+use tenx_shared::events::EventType;
+use tenx_shared::http::auth::{Scope, ACCESS_TABLE};
+
+use crate::access_matrix::{concrete, registered_paths_under};
+use crate::helpers::*;
+
+/// The unauthenticated routes (method, path) the code serves. `HEAD /{slug}` is part of the
+/// redirect's contract; the other GET routes answer HEAD too, undocumented.
+const PUBLIC_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/v2/public/context"),
+    ("POST", "/v2/public/conversions"),
+    ("POST", "/v2/public/chain/signals"),
+    ("POST", "/v2/public/chain/resolve"),
+    ("POST", "/v2/public/chain/prefetch"),
+    ("GET", "/{slug}"),
+    ("HEAD", "/{slug}"),
+    ("GET", "/healthz"),
+];
+
+/// The methods probed on every registered path (HEAD is served by GET routes).
+const PROBED: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+const OPERATION_KEYS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+fn spec() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml");
+    let text = std::fs::read_to_string(path).expect("openapi.yaml at the workspace root");
+    serde_norway::from_str(&text).expect("openapi.yaml is valid YAML")
+}
+
+struct Operation<'a> {
+    /// Upper case, as in `ACCESS_TABLE`.
+    method: String,
+    path: &'a str,
+    op: &'a Value,
+}
+
+impl Operation<'_> {
+    fn label(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+fn operations(doc: &Value) -> Vec<Operation<'_>> {
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut out = Vec::new();
+    for (path, item) in paths {
+        for key in OPERATION_KEYS {
+            if let Some(op) = item.get(key) {
+                out.push(Operation {
+                    method: key.to_ascii_uppercase(),
+                    path,
+                    op,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn find<'a>(ops: &'a [Operation<'a>], method: &str, path: &str) -> Option<&'a Operation<'a>> {
+    ops.iter().find(|o| o.method == method && o.path == path)
+}
+
+/// Follows a local `$ref` (`#/components/...`), once or repeatedly.
+fn resolve<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
+    while let Some(r) = value.get("$ref").and_then(Value::as_str) {
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("non-local $ref {r}"));
+        value = doc
+            .pointer(pointer)
+            .unwrap_or_else(|| panic!("$ref {r} does not resolve"));
+    }
+    value
+}
+
+fn strings(v: &Value) -> BTreeSet<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn header_names<'a>(doc: &'a Value, response: &'a Value) -> BTreeSet<&'a str> {
+    resolve(doc, response)
+        .get("headers")
+        .and_then(Value::as_object)
+        .map(|h| h.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_access_table_row_is_documented_with_its_role_scope_and_limit() {
+    let doc = spec();
+    let ops = operations(&doc);
+    assert!(!ACCESS_TABLE.is_empty());
+    for row in ACCESS_TABLE {
+        let label = format!("{} {}", row.method, row.path);
+        let op = find(&ops, row.method.as_str(), row.path)
+            .unwrap_or_else(|| panic!("{label}: not in openapi.yaml"))
+            .op;
+        assert_eq!(
+            op["x-required-role"],
+            row.role.as_str(),
+            "{label}: x-required-role"
+        );
+        let scope = row.scope.map_or(Value::Null, |s| Value::from(s.as_str()));
+        assert_eq!(
+            op.get("x-pat-scope"),
+            Some(&scope),
+            "{label}: x-pat-scope (null for JWT-only routes)"
+        );
+        assert_eq!(op["x-rate-limited"], row.write, "{label}: x-rate-limited");
+
+        // The security requirements say the same: the JWT's lowest role, and a PAT only with a scope.
+        let mut expected = vec![serde_json::json!({"jwt": [row.role.as_str()]})];
+        if let Some(s) = row.scope {
+            expected.push(serde_json::json!({"pat": [s.as_str()]}));
+        }
+        assert_eq!(op["security"], Value::Array(expected), "{label}: security");
+
+        let responses = op["responses"].as_object().expect("responses");
+        for status in ["401", "403"] {
+            assert!(responses.contains_key(status), "{label}: no {status}");
+        }
+        assert_eq!(
+            responses.contains_key("429"),
+            row.write,
+            "{label}: a 429 exactly when the route is a rate-limited write"
+        );
+        if row.write {
+            for (status, response) in responses.iter().filter(|(s, _)| s.starts_with('2')) {
+                let headers = header_names(&doc, response);
+                for h in [
+                    "x-ratelimit-limit",
+                    "x-ratelimit-remaining",
+                    "x-ratelimit-reset",
+                ] {
+                    assert!(headers.contains(h), "{label} {status}: no {h}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_documented_operation_is_a_real_route() {
+    let doc = spec();
+    let ops = operations(&doc);
+    for op in &ops {
+        let label = op.label();
+        let row = ACCESS_TABLE
+            .iter()
+            .find(|r| r.method.as_str() == op.method && r.path == op.path);
+        let public = PUBLIC_ROUTES.contains(&(op.method.as_str(), op.path));
+        match row {
+            Some(_) => assert!(!public, "{label}: both public and in ACCESS_TABLE"),
+            None => {
+                assert!(
+                    public,
+                    "{label}: documented, but neither an ACCESS_TABLE row nor a public route"
+                );
+                assert_eq!(
+                    op.op["security"],
+                    serde_json::json!([]),
+                    "{label}: public routes say `security: []`"
+                );
+                for ext in ["x-required-role", "x-pat-scope", "x-rate-limited"] {
+                    assert!(
+                        op.op.get(ext).is_none(),
+                        "{label}: {ext} is for ACCESS_TABLE rows"
+                    );
+                }
+            }
+        }
+    }
+    for (method, path) in PUBLIC_ROUTES {
+        assert!(
+            find(&ops, method, path).is_some(),
+            "{method} {path}: not in openapi.yaml"
+        );
+    }
+    let ids: Vec<&str> = ops
+        .iter()
+        .map(|o| o.op["operationId"].as_str().expect("operationId"))
+        .collect();
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), unique.len(), "operationIds must be unique");
+}
+
+/// Every path the local app registers is documented with exactly the methods it routes: a
+/// request with a method the path does not route is answered 405, any other is routed (401 for
+/// authenticated routes without a token, 400/404 for public ones).
+#[tokio::test]
+async fn the_document_and_the_router_list_the_same_routes() {
+    let doc = spec();
+    let ops = operations(&doc);
+    let app = spawn_app().await;
+    let state =
+        tenx_shared::state::AppState::new(app.config.clone(), app.store.clone(), app.queue.clone())
+            .expect("state");
+    let registered: BTreeSet<String> =
+        registered_paths_under(&tenx_shared::http::local_app(state), "/")
+            .into_iter()
+            // Axum's own fallback registrations, not routes.
+            .filter(|p| p != "/" && !p.contains("__private__axum"))
+            .collect();
+    let documented: BTreeSet<String> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .cloned()
+        .collect();
+    // Known paths are found, so a change in axum's Debug format cannot make this pass vacuously.
+    assert!(registered.contains("/{slug}") && registered.contains("/v2/public/conversions"));
+    assert_eq!(
+        registered, documented,
+        "registered paths (left) differ from openapi.yaml's paths (right)"
+    );
+
+    for path in &registered {
+        let url = app.url(&concrete(path, "acme"));
+        for method in PROBED {
+            let mut req = app
+                .client
+                .request(Method::from_bytes(method.as_bytes()).expect("method"), &url);
+            if matches!(method, "POST" | "PUT" | "PATCH") {
+                req = req.header("content-type", "application/json").body("{}");
+            }
+            let status = req.send().await.expect("request").status().as_u16();
+            let routed = status != 405;
+            assert!(status < 500, "{method} {path}: {status}");
+            assert_eq!(
+                routed,
+                find(&ops, method, path).is_some(),
+                "{method} {path}: routed={routed} (status {status}) but documented={}",
+                !routed
+            );
+        }
+        if find(&ops, "HEAD", path).is_some() {
+            assert!(find(&ops, "GET", path).is_some(), "HEAD {path} without GET");
+        }
+    }
+}
+
+#[test]
+fn every_response_carries_a_request_id_and_every_429_retry_after() {
+    let doc = spec();
+    let ops = operations(&doc);
+    for op in &ops {
+        let responses = op.op["responses"].as_object().expect("responses");
+        assert!(
+            responses.contains_key("default"),
+            "{}: no default (error) response",
+            op.label()
+        );
+        for (status, response) in responses {
+            let headers = header_names(&doc, response);
+            assert!(
+                headers.contains("x-request-id"),
+                "{} {status}: no x-request-id",
+                op.label()
+            );
+            if status == "429" {
+                for h in [
+                    "retry-after",
+                    "x-ratelimit-limit",
+                    "x-ratelimit-remaining",
+                    "x-ratelimit-reset",
+                ] {
+                    assert!(headers.contains(h), "{} 429: no {h}", op.label());
+                }
+            }
+            let body = resolve(&doc, response);
+            if status.starts_with('4') || status == "default" {
+                let schema = &body["content"]["application/json"]["schema"];
+                assert_eq!(
+                    schema["$ref"],
+                    "#/components/schemas/ErrorEnvelope",
+                    "{} {status}: errors use the envelope",
+                    op.label()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_redirect_is_documented_on_the_short_link_host() {
+    let doc = spec();
+    let item = &doc["paths"]["/{slug}"];
+    let servers: Vec<&str> = item["servers"]
+        .as_array()
+        .expect("path-level servers")
+        .iter()
+        .filter_map(|s| s["url"].as_str())
+        .collect();
+    assert!(
+        servers.contains(&"https://{handle}.{redirectDomain}"),
+        "{servers:?}"
+    );
+    for method in ["get", "head"] {
+        let response = resolve(&doc, &item[method]["responses"]["302"]);
+        let headers = header_names(&doc, response);
+        for h in ["location", "set-cookie", "cache-control", "x-request-id"] {
+            assert!(headers.contains(h), "{method} /{{slug}} 302: no {h}");
+        }
+    }
+}
+
+/// Path templates name their parameters, and each is declared `in: path` (the structural
+/// validator does not check this).
+#[test]
+fn every_path_parameter_is_declared() {
+    let doc = spec();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        let in_template: BTreeSet<String> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(name, _)| name.to_owned()))
+            .collect();
+        let path_level = item["parameters"].as_array().cloned().unwrap_or_default();
+        for key in OPERATION_KEYS {
+            let Some(op) = item.get(key) else { continue };
+            let mut params = path_level.clone();
+            params.extend(op["parameters"].as_array().cloned().unwrap_or_default());
+            let declared: BTreeSet<String> = params
+                .iter()
+                .map(|p| resolve(&doc, p))
+                .filter(|p| p["in"] == "path")
+                .map(|p| {
+                    assert_eq!(
+                        p["required"], true,
+                        "{key} {path}: path params are required"
+                    );
+                    p["name"].as_str().expect("name").to_owned()
+                })
+                .collect();
+            assert_eq!(declared, in_template, "{key} {path}: path parameters");
+        }
+    }
+}
+
+#[test]
+fn every_local_ref_resolves() {
+    fn walk<'a>(v: &'a Value, refs: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+                    refs.push(r);
+                }
+                m.values().for_each(|x| walk(x, refs));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, refs)),
+            _ => {}
+        }
+    }
+    let doc = spec();
+    let mut refs = Vec::new();
+    walk(&doc, &mut refs);
+    assert!(
+        refs.len() > 100,
+        "expected many $refs, found {}",
+        refs.len()
+    );
+    for r in refs {
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{r}: not local"));
+        assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+    }
+}
+
+/// The `"code"` literals of every `ApiError::new(StatusCode::…, "code", …)` in the library, and
+/// the `Self::new(…)` helpers of `error.rs`.
+fn codes_in_source() -> BTreeSet<String> {
+    fn scan(text: &str, needle: &str, out: &mut BTreeSet<String>) {
+        for (at, _) in text.match_indices(needle) {
+            let rest = &text[at + needle.len()..];
+            let Some((status, after)) = rest.split_once(',') else {
+                continue;
+            };
+            if !status.trim().contains("StatusCode::") {
+                continue;
+            }
+            let Some(literal) = after.trim_start().strip_prefix('"') else {
+                continue;
+            };
+            if let Some((code, _)) = literal.split_once('"') {
+                out.insert(code.to_owned());
+            }
+        }
+    }
+    fn walk(dir: &std::path::Path, out: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("source");
+                scan(&text, "ApiError::new(", out);
+                if path.ends_with("error.rs") {
+                    scan(&text, "Self::new(", out);
+                }
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/shared/src")),
+        &mut out,
+    );
+    out
+}
+
+/// `` `409 idempotency_key_reused` `` and the like in the API contract.
+fn codes_in_contract() -> BTreeSet<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/API.md");
+    let text = std::fs::read_to_string(path).expect("../shared/API.md beside the workspace");
+    text.split('`')
+        .filter_map(|s| s.split_once(' '))
+        .filter(|(status, code)| {
+            status.len() == 3
+                && status.bytes().all(|b| b.is_ascii_digit())
+                && !code.is_empty()
+                && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        })
+        .map(|(_, code)| code.to_owned())
+        .collect()
+}
+
+#[test]
+fn error_codes_are_the_ones_the_code_emits_and_the_contract_names() {
+    let doc = spec();
+    let documented = strings(&doc["components"]["schemas"]["ErrorCode"]["enum"]);
+    let emitted = codes_in_source();
+    // The scan finds the known codes, so a change in how errors are built fails loudly.
+    for known in ["invalid_request", "rate_limited", "idempotency_key_reused"] {
+        assert!(
+            emitted.contains(known),
+            "source scan missed {known}: {emitted:?}"
+        );
+    }
+    assert_eq!(
+        emitted, documented,
+        "error codes the code emits (left) differ from openapi.yaml's ErrorCode (right)"
+    );
+    let contract = codes_in_contract();
+    assert!(contract.contains("payload_too_large"), "{contract:?}");
+    let missing: Vec<&String> = contract.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "API.md codes missing from ErrorCode: {missing:?}"
+    );
+}
+
+#[test]
+fn scopes_and_event_types_match_the_code() {
+    let doc = spec();
+    let schemas = &doc["components"]["schemas"];
+    let scopes: BTreeSet<String> = Scope::ALL.iter().map(|s| s.as_str().to_owned()).collect();
+    assert_eq!(strings(&schemas["Scope"]["enum"]), scopes);
+    let types: BTreeSet<String> = EventType::ALL
+        .iter()
+        .map(|t| t.as_str().to_owned())
+        .collect();
+    assert_eq!(strings(&schemas["EventType"]["enum"]), types);
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn the_webhooks_section_has_every_event_type_with_standard_webhooks_headers() {
+    let doc = spec();
+    let hooks = doc["webhooks"].as_object().expect("webhooks section");
+    let names: BTreeSet<&str> = hooks.keys().map(String::as_str).collect();
+    let types: BTreeSet<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+    assert_eq!(names, types);
+    for (name, item) in hooks {
+        let post = &item["post"];
+        let headers: BTreeMap<&str, &Value> = post["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .map(|p| resolve(&doc, p))
+            .filter(|p| p["in"] == "header")
+            .map(|p| (p["name"].as_str().expect("name"), p))
+            .collect();
+        for h in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+            let header = headers.get(h).unwrap_or_else(|| panic!("{name}: no {h}"));
+            assert_eq!(header["required"], true, "{name}: {h} required");
+        }
+        let schema = resolve(
+            &doc,
+            &post["requestBody"]["content"]["application/json"]["schema"],
+        );
+        let parts = schema["allOf"].as_array().expect("allOf");
+        assert_eq!(
+            resolve(&doc, &parts[0]),
+            resolve(
+                &doc,
+                &serde_json::json!({"$ref": "#/components/schemas/WebhookEvent"})
+            ),
+            "{name}: built on WebhookEvent"
+        );
+        assert_eq!(
+            parts[1]["properties"]["type"]["const"],
+            name.as_str(),
+            "{name}: the body's type"
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! The Lambda bundle, tested as Lambda runs it: every file in `events/` replayed through its
+//! function's handler (API Gateway events through lambda_http's own request type and adapter,
+//! SQS and scheduled events through the workers' Lambda handlers), `template.yaml` checked
+//! against the routers, the access table and the actions each function was seen to perform, and
+//! the least-privilege cold start (functions without authenticated routes hold no JWT secret).
+
+mod least_privilege;
+mod replay;
+mod support;
+mod template;

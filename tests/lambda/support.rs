@@ -1,0 +1,299 @@
+//! What the Lambda tests share: the deployment's configuration, JWTs, the `events/` files, a
+//! function invoked exactly as Lambda invokes it, and a recorder of the AWS actions each function
+//! performs (checked against its IAM in `template.yaml`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_lambda_events::event::sqs::SqsEvent;
+use base64::Engine;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Adapter, Context, LambdaEvent};
+use serde_json::Value;
+use tenx_shared::config::Config;
+use tenx_shared::domain::CtxKeyring;
+use tenx_shared::http::auth::jwt::{Claims, JwtVerifier};
+use tenx_shared::http::auth::Role;
+use tenx_shared::queue::{OutMessage, Queue, QueueError, QueueName, Received};
+use tenx_shared::store::{Item, Page, Query, Store, StoreError, WriteOp};
+use tower::ServiceExt;
+
+pub const JWT_SECRET: &str = "lambda-events-jwt-secret-0123456789abcdef";
+/// The redirect domain of the shipped events (`acme.links.example.com`).
+pub const REDIRECT_DOMAIN: &str = "links.example.com";
+
+/// The configuration a deployed function reads (see the template's environment), with the local
+/// test's secrets and a zero outbox age so the sweeper replay has something to sweep.
+pub fn config() -> Config {
+    Config {
+        redirect_domain: REDIRECT_DOMAIN.into(),
+        short_url_scheme: "https".into(),
+        jwt_hs256_secret: Some(JWT_SECRET.as_bytes().to_vec()),
+        ctx_keys: CtxKeyring::generate_spec(),
+        outbox_min_age: Duration::ZERO,
+        // The deliveries replay posts to a receiver on loopback.
+        webhooks_allow_private: true,
+        ..Config::default()
+    }
+}
+
+/// An admin JWT for `handle`, as `tenx token --handle acme --role admin` mints it.
+pub fn jwt(handle: &str) -> String {
+    let verifier = JwtVerifier::new(Some(JWT_SECRET.as_bytes().to_vec()), None, None, None)
+        .expect("verifier");
+    verifier
+        .mint(&Claims {
+            sub: "lambda-events".into(),
+            handles: vec![handle.into()],
+            role: Role::Admin,
+            exp: time::OffsetDateTime::now_utc().unix_timestamp() + 3600,
+            iss: None,
+            aud: None,
+        })
+        .expect("mint")
+}
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every event file, as `dir/name.json` relative to `events/`.
+pub fn event_files() -> BTreeSet<String> {
+    fn walk(dir: &Path, root: &Path, out: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).expect("events/ is readable") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                let rel = path.strip_prefix(root).expect("under events/");
+                out.insert(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let root = workspace_root().join("events");
+    let mut out = BTreeSet::new();
+    walk(&root, &root, &mut out);
+    out
+}
+
+/// An event file's text with every `(from, to)` replacement applied.
+pub fn event_text(file: &str, replacements: &[(String, String)]) -> String {
+    let path = workspace_root().join("events").join(file);
+    let mut text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    for (from, to) in replacements {
+        text = text.replace(from.as_str(), to);
+    }
+    text
+}
+
+/// An event file as JSON, untouched.
+pub fn event_json(file: &str) -> Value {
+    serde_json::from_str(&event_text(file, &[])).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// What API Gateway would send back to the client.
+#[derive(Debug)]
+pub struct HttpReply {
+    pub file: String,
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    /// Set-Cookie values (payload v2 carries them in `cookies`).
+    pub cookies: Vec<String>,
+    pub body: String,
+}
+
+impl HttpReply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("{}: body is not JSON ({e}): {}", self.file, self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+
+    pub fn expect_status(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "{}: expected {status}, got {} {}",
+            self.file, self.status, self.body
+        );
+        self
+    }
+}
+
+/// Invokes an HTTP function the way `lambda_http::run` does: the payload is deserialized into
+/// lambda_http's request type, converted by its adapter, served by `app`, and the response is
+/// turned into the API Gateway response document, read back here.
+pub async fn invoke_http(app: axum::Router, file: &str, text: &str) -> HttpReply {
+    let request: LambdaRequest =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{file}: not a Lambda request: {e}"));
+    assert!(
+        matches!(request, LambdaRequest::ApiGatewayV2(_)),
+        "{file}: not read as an API Gateway HTTP API (payload v2) event"
+    );
+    let adapter: Adapter<'_, _, _> = Adapter::from(app);
+    let response = adapter
+        .oneshot(LambdaEvent::new(request, Context::default()))
+        .await
+        .unwrap_or_else(|e| match e {});
+    let doc = serde_json::to_value(&response).expect("the response serializes");
+    let status = doc["statusCode"].as_u64().expect("statusCode") as u16;
+    let mut headers = BTreeMap::new();
+    if let Some(map) = doc["headers"].as_object() {
+        for (k, v) in map {
+            headers.insert(k.to_ascii_lowercase(), v.as_str().unwrap_or("").to_owned());
+        }
+    }
+    let cookies = doc["cookies"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let raw = doc["body"].as_str().unwrap_or("").to_owned();
+    let body = if doc["isBase64Encoded"].as_bool() == Some(true) {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .expect("base64 body");
+        String::from_utf8(bytes).expect("UTF-8 body")
+    } else {
+        raw
+    };
+    let reply = HttpReply {
+        file: file.to_owned(),
+        status,
+        headers,
+        cookies,
+        body,
+    };
+    assert!(
+        reply.header("x-request-id").is_some(),
+        "{file}: every response carries x-request-id"
+    );
+    reply
+}
+
+/// An SQS event file, deserialized as Lambda's SQS event.
+pub fn sqs_event(file: &str, text: &str) -> SqsEvent {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{file}: not an SQS event: {e}"))
+}
+
+/// The AWS actions a function performed, as `(IAM action, template logical id)`: the table, a
+/// queue, or an SSM parameter.
+#[derive(Clone, Default)]
+pub struct Recorder(Arc<Mutex<BTreeSet<(String, String)>>>);
+
+impl Recorder {
+    pub fn record(&self, action: &str, resource: &str) {
+        self.0
+            .lock()
+            .expect("recorder")
+            .insert((action.to_owned(), resource.to_owned()));
+    }
+
+    pub fn actions(&self) -> BTreeSet<(String, String)> {
+        self.0.lock().expect("recorder").clone()
+    }
+}
+
+pub const TABLE: &str = "Table";
+
+pub fn queue_resource(queue: QueueName) -> &'static str {
+    match queue {
+        QueueName::Events => "EventsQueue",
+        QueueName::Deliveries => "DeliveriesQueue",
+    }
+}
+
+/// A store that records the DynamoDB action each call needs (as `store::dynamo` issues them).
+pub struct RecordingStore {
+    pub inner: Arc<dyn Store>,
+    pub recorder: Recorder,
+}
+
+impl RecordingStore {
+    fn op(&self, op: &WriteOp) {
+        let action = match op {
+            WriteOp::Put { .. } => "dynamodb:PutItem",
+            WriteOp::Delete { .. } => "dynamodb:DeleteItem",
+            WriteOp::Add { .. } => "dynamodb:UpdateItem",
+        };
+        self.recorder.record(action, TABLE);
+    }
+
+    /// A failed condition may be answered by a consistent read of the current item.
+    fn failed<T>(&self, result: &Result<T, StoreError>) {
+        if matches!(
+            result,
+            Err(StoreError::ConditionFailed { .. } | StoreError::TxConflict { .. })
+        ) {
+            self.recorder.record("dynamodb:GetItem", TABLE);
+        }
+    }
+}
+
+#[async_trait]
+impl Store for RecordingStore {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        self.recorder.record("dynamodb:GetItem", TABLE);
+        self.inner.get(pk, sk).await
+    }
+
+    async fn write(&self, op: WriteOp) -> Result<Option<Item>, StoreError> {
+        self.op(&op);
+        let result = self.inner.write(op).await;
+        self.failed(&result);
+        result
+    }
+
+    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        ops.iter().for_each(|op| self.op(op));
+        let result = self.inner.transact(ops).await;
+        self.failed(&result);
+        result
+    }
+
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        self.recorder.record("dynamodb:Query", TABLE);
+        self.inner.query(query).await
+    }
+}
+
+/// A queue that records the SQS action each call needs.
+pub struct RecordingQueue {
+    pub inner: Arc<dyn Queue>,
+    pub recorder: Recorder,
+}
+
+#[async_trait]
+impl Queue for RecordingQueue {
+    async fn send(&self, queue: QueueName, messages: Vec<OutMessage>) -> Result<(), QueueError> {
+        self.recorder
+            .record("sqs:SendMessage", queue_resource(queue));
+        self.inner.send(queue, messages).await
+    }
+
+    async fn receive(
+        &self,
+        queue: QueueName,
+        max: usize,
+        visibility: Duration,
+    ) -> Result<Vec<Received>, QueueError> {
+        self.recorder
+            .record("sqs:ReceiveMessage", queue_resource(queue));
+        self.inner.receive(queue, max, visibility).await
+    }
+
+    async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
+        self.recorder
+            .record("sqs:DeleteMessage", queue_resource(queue));
+        self.inner.ack(queue, receipt).await
+    }
+}

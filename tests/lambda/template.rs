@@ -1,0 +1,615 @@
+//! Keeps `template.yaml` in step with the code: every route of every router reaches its group's
+//! function (and no other), every access-table route lands on a function holding the JWT
+//! verifier, secrets and IAM are exactly what each function needs, the queues have dead-letter
+//! queues and partial-failure reporting, the sweeper is scheduled, and the table is configured
+//! as docs/storage.md says.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::body::Body;
+use axum::http::{Method, Request};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tenx_shared::http::auth::ACCESS_TABLE;
+use tenx_shared::http::{group_app, Group};
+use tenx_shared::queue::QueueName;
+use tenx_shared::state::AppState;
+use tower::ServiceExt;
+
+use crate::support::{self, queue_resource, REDIRECT_DOMAIN, TABLE};
+
+/// `template.yaml` with CloudFormation's short forms (`!Ref`, `!GetAtt`, `!Sub`, …) turned into
+/// their JSON forms (`{"Ref": …}`, `{"Fn::GetAtt": [..]}`, …).
+pub fn template() -> Value {
+    let path = support::workspace_root().join("template.yaml");
+    let text = std::fs::read_to_string(&path).expect("template.yaml at the workspace root");
+    let yaml: serde_norway::Value = serde_norway::from_str(&text).expect("template.yaml is YAML");
+    to_json(yaml)
+}
+
+fn to_json(value: serde_norway::Value) -> Value {
+    use serde_norway::Value as Y;
+    match value {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => serde_json::to_value(n).expect("number"),
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(to_json).collect()),
+        Y::Mapping(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Y::String(s) => s,
+                        other => serde_norway::to_string(&other).expect("key").trim().into(),
+                    };
+                    (key, to_json(v))
+                })
+                .collect(),
+        ),
+        Y::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            let tag = tag.trim_start_matches('!');
+            let inner = to_json(tagged.value);
+            match (tag, inner) {
+                ("GetAtt", Value::String(s)) => {
+                    let (resource, attribute) = s.split_once('.').expect("!GetAtt A.B");
+                    json!({"Fn::GetAtt": [resource, attribute]})
+                }
+                ("Ref" | "Condition", inner) => json!({ tag: inner }),
+                (other, inner) => json!({ format!("Fn::{other}"): inner }),
+            }
+        }
+    }
+}
+
+/// One `AWS::Serverless::Function`.
+#[derive(Debug)]
+pub struct Function {
+    pub logical_id: String,
+    pub binary: String,
+    pub props: Value,
+    pub metadata: Value,
+}
+
+impl Function {
+    pub fn events(&self) -> Vec<(&str, &Value)> {
+        self.props["Events"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.as_str(), v)).collect())
+            .unwrap_or_default()
+    }
+
+    /// `(api logical id, method, path)`; the `$default` route has method and path `$default`.
+    pub fn http_routes(&self) -> Vec<(String, String, String)> {
+        self.events()
+            .into_iter()
+            .filter(|(_, e)| e["Type"] == "HttpApi")
+            .map(|(name, e)| {
+                let p = &e["Properties"];
+                let api = p["ApiId"]["Ref"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{}.{name}: ApiId must !Ref an API", self.logical_id))
+                    .to_owned();
+                match (p["Method"].as_str(), p["Path"].as_str()) {
+                    (Some(m), Some(path)) => (api, m.to_ascii_uppercase(), path.to_owned()),
+                    (None, None) => (api, "$default".into(), "$default".into()),
+                    _ => panic!("{}.{name}: give both Method and Path, or neither", self.logical_id),
+                }
+            })
+            .collect()
+    }
+
+    pub fn env(&self) -> BTreeMap<String, Value> {
+        self.props["Environment"]["Variables"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    /// Every `(action, resource)` the function's policies allow; resources are logical ids
+    /// (`Table`, `EventsQueue`, …) or, for SSM parameters, the template parameter holding the name.
+    pub fn grants(&self) -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        for policy in self.props["Policies"].as_array().into_iter().flatten() {
+            let statements = policy["Statement"].as_array().unwrap_or_else(|| {
+                panic!(
+                    "{}: policies must be inline statements (no SAM policy templates, no managed \
+                     policies): {policy}",
+                    self.logical_id
+                )
+            });
+            for statement in statements {
+                assert_eq!(statement["Effect"], "Allow", "{}", self.logical_id);
+                let actions: Vec<String> = match &statement["Action"] {
+                    Value::String(a) => vec![a.clone()],
+                    Value::Array(a) => a.iter().map(|x| x.as_str().expect("action").into()).collect(),
+                    other => panic!("{}: Action {other}", self.logical_id),
+                };
+                let resources: Vec<Value> = match &statement["Resource"] {
+                    Value::Array(r) => r.clone(),
+                    one => vec![one.clone()],
+                };
+                for action in &actions {
+                    for resource in &resources {
+                        out.insert((action.clone(), resource_name(&self.logical_id, resource)));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `!GetAtt X.Arn` → `X`; the SSM parameter ARN `…:parameter${P}` → `P`. Anything else (a
+/// wildcard, a hand-written ARN) fails the test: every resource is one of the stack's own.
+fn resource_name(function: &str, resource: &Value) -> String {
+    if let Some([name, attr]) = resource["Fn::GetAtt"].as_array().map(Vec::as_slice) {
+        assert_eq!(attr, "Arn", "{function}: {resource}");
+        return name.as_str().expect("name").to_owned();
+    }
+    if let Some(sub) = resource["Fn::Sub"].as_str() {
+        let prefix = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${";
+        let param = sub
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix('}'))
+            .unwrap_or_else(|| {
+                panic!("{function}: {sub}: an SSM parameter ARN is …:parameter${{Name}} (names start with /)")
+            });
+        return param.to_owned();
+    }
+    panic!("{function}: resource {resource} is not one of the stack's own")
+}
+
+pub fn resources(doc: &Value) -> &serde_json::Map<String, Value> {
+    doc["Resources"].as_object().expect("Resources")
+}
+
+pub fn functions(doc: &Value) -> Vec<Function> {
+    resources(doc)
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(id, r)| Function {
+            logical_id: id.clone(),
+            binary: r["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{id}: Metadata.BuildProperties.Binary"))
+                .to_owned(),
+            props: r["Properties"].clone(),
+            metadata: r["Metadata"].clone(),
+        })
+        .collect()
+}
+
+pub fn function_by_binary<'a>(functions: &'a [Function], binary: &str) -> &'a Function {
+    let mut found = functions.iter().filter(|f| f.binary == binary);
+    let f = found
+        .next()
+        .unwrap_or_else(|| panic!("no function in template.yaml builds the `{binary}` binary"));
+    assert!(found.next().is_none(), "two functions build `{binary}`");
+    f
+}
+
+/// The binary (under `functions/`) serving each endpoint group.
+pub fn binary_of(group: Group) -> &'static str {
+    match group {
+        Group::Links => "links",
+        Group::Redirect => "redirect",
+        Group::Public => "public",
+        Group::Tokens => "tokens",
+        Group::Chain => "chain",
+        Group::Campaigns => "campaigns",
+        Group::Analytics => "analytics",
+        Group::Webhooks => "webhooks",
+    }
+}
+
+pub fn all_groups() -> Vec<Group> {
+    let mut groups = Group::API.to_vec();
+    groups.push(Group::Redirect);
+    groups
+}
+
+/// The `[[bin]]` names of every crate under `functions/`.
+fn function_binaries() -> BTreeSet<String> {
+    let dir = support::workspace_root().join("functions");
+    let mut out = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).expect("functions/") {
+        let manifest = entry.expect("entry").path().join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).expect("Cargo.toml");
+        let mut in_bin = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_bin = line == "[[bin]]";
+            } else if let (true, Some(v)) = (in_bin, line.strip_prefix("name = ")) {
+                out.insert(v.trim_matches('"').to_owned());
+            }
+        }
+    }
+    out
+}
+
+fn state() -> AppState {
+    AppState::new(
+        support::config(),
+        std::sync::Arc::new(tenx_shared::store::embedded::EmbeddedStore::in_memory()),
+        std::sync::Arc::new(tenx_shared::queue::embedded::EmbeddedQueue::in_memory()),
+    )
+    .expect("state")
+}
+
+/// The paths a group's router registered. Axum has no public route listing; its `Debug` output
+/// names every registered path (callers check that known paths are found, so a format change
+/// fails loudly). The fallback's own registrations (`/` and `/{*__private__axum_fallback}`) are
+/// not routes: no router serves `/`.
+fn registered_paths(router: &axum::Router) -> BTreeSet<String> {
+    format!("{router:?}")
+        .split('"')
+        .filter(|s| s.starts_with('/') && !s.contains(' '))
+        .filter(|s| *s != "/" && !s.contains("__private__axum"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A route pattern with sample values for its parameters.
+fn concrete(pattern: &str) -> String {
+    pattern
+        .split('/')
+        .map(|seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some("handle") => "acme".to_owned(),
+            Some("subscriptionId") => "wh_0123456789abcdef".to_owned(),
+            Some("tokenId") => "tok_0123456789abcdef0123456789abcdef".to_owned(),
+            Some("eventId") => "evt_0123456789abcdef".to_owned(),
+            Some(_) => "sample".to_owned(),
+            None => seg.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+const PROBED: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+
+/// The methods a router serves on `path`: anything but its 405 and route-404 fallbacks.
+async fn served_methods(app: &axum::Router, path: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for method in PROBED {
+        let request = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).expect("method"))
+            .uri(concrete(path))
+            .header("host", format!("acme.{REDIRECT_DOMAIN}"))
+            .body(Body::empty())
+            .expect("request");
+        let response = app.clone().oneshot(request).await.expect("response");
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.expect("body").to_bytes();
+        let body = String::from_utf8_lossy(&body);
+        let fallback = status == 405 || (status == 404 && body.contains("This route was not found"));
+        if !fallback {
+            out.insert(method.to_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn every_function_is_a_cargo_lambda_binary_on_arm64_al2023() {
+    let doc = template();
+    let globals = &doc["Globals"]["Function"];
+    assert_eq!(globals["Runtime"], "provided.al2023");
+    assert_eq!(globals["Architectures"], json!(["arm64"]));
+    assert_eq!(globals["Handler"], "bootstrap");
+    assert_eq!(globals["CodeUri"], ".", "the Cargo workspace is built by cargo-lambda");
+    let functions = functions(&doc);
+    let mut used = BTreeSet::new();
+    for f in &functions {
+        assert_eq!(f.metadata["BuildMethod"], "rust-cargolambda", "{}", f.logical_id);
+        assert!(f.props.get("Runtime").is_none() && f.props.get("Architectures").is_none());
+        assert!(used.insert(f.binary.clone()), "{} built twice", f.binary);
+    }
+    assert_eq!(
+        used,
+        function_binaries(),
+        "template functions (left) differ from the binaries under functions/ (right)"
+    );
+}
+
+#[tokio::test]
+async fn every_route_of_every_router_reaches_its_function_and_only_it() {
+    let doc = template();
+    let functions = functions(&doc);
+    let state = state();
+    let mut owner: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut all_paths = BTreeSet::new();
+    for group in all_groups() {
+        let f = function_by_binary(&functions, binary_of(group));
+        let api = if group == Group::Redirect { "RedirectApi" } else { "Api" };
+        let app = group_app(group, state.clone());
+        let registered = registered_paths(&app);
+        assert!(!registered.is_empty(), "{group:?}: no registered path found");
+        all_paths.extend(registered.iter().cloned());
+
+        let routes = f.http_routes();
+        let mut by_path: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (route_api, method, path) in &routes {
+            assert_eq!(route_api, api, "{}: {method} {path} is on the wrong API", f.logical_id);
+            if path == "$default" {
+                continue;
+            }
+            by_path.entry(path.clone()).or_default().insert(method.clone());
+            if let Some(other) = owner.insert((api.into(), path.clone()), f.logical_id.clone()) {
+                assert_eq!(other, f.logical_id, "{path} is routed to two functions");
+            }
+        }
+        let routed: BTreeSet<String> = by_path.keys().cloned().collect();
+        assert_eq!(
+            routed, registered,
+            "{}: template paths (left) differ from the {group:?} router's paths (right)",
+            f.logical_id
+        );
+        let catches_rest = routes.iter().any(|(_, m, _)| m == "$default");
+        for (path, methods) in &by_path {
+            let served = served_methods(&app, path).await;
+            assert!(!served.is_empty(), "{group:?} serves nothing on {path}");
+            if methods.contains("ANY") {
+                continue;
+            }
+            for m in methods {
+                assert!(served.contains(m), "{}: routes {m} {path}, which the router does not serve", f.logical_id);
+            }
+            for m in &served {
+                assert!(
+                    methods.contains(m) || catches_rest,
+                    "{}: the router serves {m} {path} but the API never routes it there",
+                    f.logical_id
+                );
+            }
+        }
+    }
+    // The probe is not vacuous: every authenticated and public route was found.
+    for rule in ACCESS_TABLE {
+        assert!(all_paths.contains(rule.path), "{} not found in any router", rule.path);
+    }
+    for path in ["/v2/public/context", "/v2/public/conversions", "/{slug}"] {
+        assert!(all_paths.contains(path), "{path} not found in any router");
+    }
+    // Exactly one $default per API, on a function whose router answers unknown paths with the
+    // API's 404 envelope.
+    for api in ["Api", "RedirectApi"] {
+        let defaults: Vec<&str> = functions
+            .iter()
+            .filter(|f| f.http_routes().iter().any(|(a, m, _)| a == api && m == "$default"))
+            .map(|f| f.logical_id.as_str())
+            .collect();
+        assert_eq!(defaults.len(), 1, "{api}: $default routes {defaults:?}");
+    }
+}
+
+#[test]
+fn every_access_table_route_lands_on_a_function_with_the_jwt_verifier() {
+    let doc = template();
+    let functions = functions(&doc);
+    for rule in ACCESS_TABLE {
+        let f = functions
+            .iter()
+            .find(|f| f.http_routes().iter().any(|(_, _, p)| p == rule.path))
+            .unwrap_or_else(|| panic!("{} {} is not routed", rule.method, rule.path));
+        let group = all_groups()
+            .into_iter()
+            .find(|g| binary_of(*g) == f.binary)
+            .expect("an HTTP function");
+        assert!(group.needs_jwt(), "{} is served by {group:?}, which holds no JWT verifier", rule.path);
+        assert!(f.env().contains_key("TENX_JWT_SECRET_PARAM"), "{}", f.logical_id);
+    }
+}
+
+#[test]
+fn each_function_reads_exactly_the_secrets_its_group_needs() {
+    let doc = template();
+    let globals = doc["Globals"]["Function"]["Environment"]["Variables"]
+        .as_object()
+        .expect("global variables");
+    for name in ["TENX_JWT_SECRET_PARAM", "TENX_CTX_KEYS_PARAM", "TENX_JWT_SECRET", "TENX_CTX_KEYS"] {
+        assert!(!globals.contains_key(name), "{name} must be per function, never global");
+    }
+    let params = doc["Parameters"].as_object().expect("Parameters");
+    for p in ["JwtSecretParameter", "CtxKeysParameter"] {
+        let pattern = params[p]["AllowedPattern"].as_str().expect("AllowedPattern");
+        assert!(pattern.starts_with("^/"), "{p}: the ARN is …:parameter${{{p}}}, so names start with /");
+        let default = params[p]["Default"].as_str().expect("Default");
+        assert!(default.starts_with('/'), "{p}: {default}");
+    }
+    let functions = functions(&doc);
+    for f in &functions {
+        let env = f.env();
+        let group = all_groups().into_iter().find(|g| binary_of(*g) == f.binary);
+        let (jwt, ctx) = group.map_or((false, false), |g| (g.needs_jwt(), g.needs_ctx_keys()));
+        let expect = |var: &str, param: &str, wanted: bool| {
+            match env.get(var) {
+                Some(v) => {
+                    assert!(wanted, "{}: {var} set, but the function needs no such secret", f.logical_id);
+                    assert_eq!(v, &json!({"Ref": param}), "{}: {var}", f.logical_id);
+                }
+                None => assert!(!wanted, "{}: {var} missing", f.logical_id),
+            }
+        };
+        expect("TENX_JWT_SECRET_PARAM", "JwtSecretParameter", jwt);
+        expect("TENX_CTX_KEYS_PARAM", "CtxKeysParameter", ctx);
+        assert!(!env.contains_key("TENX_JWT_SECRET") && !env.contains_key("TENX_CTX_KEYS"), "{}: secrets never in plain environment values", f.logical_id);
+        let ssm: BTreeSet<String> = f
+            .grants()
+            .into_iter()
+            .filter(|(a, _)| a.starts_with("ssm:"))
+            .map(|(a, r)| {
+                assert_eq!(a, "ssm:GetParameter", "{}", f.logical_id);
+                r
+            })
+            .collect();
+        let mut wanted = BTreeSet::new();
+        if jwt {
+            wanted.insert("JwtSecretParameter".to_owned());
+        }
+        if ctx {
+            wanted.insert("CtxKeysParameter".to_owned());
+        }
+        assert_eq!(ssm, wanted, "{}: SSM parameters it may read", f.logical_id);
+    }
+}
+
+/// The actions any function may be granted, each scoped to one of the stack's resources.
+const ALLOWED_ACTIONS: [&str; 10] = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "sqs:SendMessage",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "ssm:GetParameter",
+];
+
+#[test]
+fn iam_is_scoped_to_the_stack_and_the_redirect_gets_nothing_more_than_it_needs() {
+    let doc = template();
+    let functions = functions(&doc);
+    for f in &functions {
+        for (_, event) in f.events() {
+            assert_ne!(
+                event["Type"], "SQS",
+                "{}: SAM's SQS event attaches receive/delete on every queue; use an event source mapping",
+                f.logical_id
+            );
+        }
+        for (action, resource) in f.grants() {
+            assert!(ALLOWED_ACTIONS.contains(&action.as_str()), "{}: {action}", f.logical_id);
+            let expected_kind = action.split(':').next().expect("service");
+            let ok = match expected_kind {
+                "dynamodb" => resource == TABLE,
+                "sqs" => resource == "EventsQueue" || resource == "DeliveriesQueue",
+                _ => resource.ends_with("Parameter"),
+            };
+            assert!(ok, "{}: {action} on {resource}", f.logical_id);
+        }
+    }
+    let redirect = function_by_binary(&functions, "redirect");
+    let expected: BTreeSet<(String, String)> = [
+        ("dynamodb:GetItem", TABLE),
+        ("sqs:SendMessage", "EventsQueue"),
+        ("ssm:GetParameter", "CtxKeysParameter"),
+    ]
+    .into_iter()
+    .map(|(a, r)| (a.to_owned(), r.to_owned()))
+    .collect();
+    assert_eq!(redirect.grants(), expected);
+}
+
+#[test]
+fn queues_have_dead_letter_queues_and_workers_report_partial_batch_failures() {
+    let doc = template();
+    let resources = resources(&doc);
+    let functions = functions(&doc);
+    let mappings: Vec<&Value> = resources
+        .values()
+        .filter(|r| r["Type"] == "AWS::Lambda::EventSourceMapping")
+        .collect();
+    for (queue, binary) in [(QueueName::Events, "events"), (QueueName::Deliveries, "deliveries")] {
+        let queue_id = queue_resource(queue);
+        let q = &resources[queue_id];
+        assert_eq!(q["Type"], "AWS::SQS::Queue");
+        let dlq = q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            .as_str()
+            .unwrap_or_else(|| panic!("{queue_id}: a redrive policy to a dead-letter queue"));
+        assert_eq!(resources[dlq]["Type"], "AWS::SQS::Queue");
+        assert!(q["Properties"]["RedrivePolicy"]["maxReceiveCount"].as_u64() > Some(1));
+
+        let worker = function_by_binary(&functions, binary);
+        let consumers: Vec<&&Value> = mappings
+            .iter()
+            .filter(|m| m["Properties"]["EventSourceArn"] == json!({"Fn::GetAtt": [queue_id, "Arn"]}))
+            .collect();
+        assert_eq!(consumers.len(), 1, "{queue_id}: one consumer");
+        let m = consumers[0];
+        let p = &m["Properties"];
+        assert_eq!(p["FunctionName"], json!({"Ref": worker.logical_id}));
+        assert_eq!(p["FunctionResponseTypes"], json!(["ReportBatchItemFailures"]));
+        let batch = p["BatchSize"].as_u64().expect("BatchSize");
+        assert!((1..=10_000).contains(&batch));
+        assert!(p.get("MaximumBatchingWindowInSeconds").is_some(), "{queue_id}: batching window");
+        assert_eq!(m["DependsOn"], format!("{}Role", worker.logical_id), "polling needs the role first");
+        // Lambda's advice: a visibility timeout of at least 6 x the function timeout.
+        let timeout = worker.props["Timeout"]
+            .as_u64()
+            .or(doc["Globals"]["Function"]["Timeout"].as_u64())
+            .expect("Timeout");
+        let visibility = q["Properties"]["VisibilityTimeout"].as_u64().expect("VisibilityTimeout");
+        assert!(visibility >= 6 * timeout, "{queue_id}: {visibility} < 6 x {timeout}");
+        // The worker may poll its own queue, and only it.
+        let polls: BTreeSet<String> = worker
+            .grants()
+            .into_iter()
+            .filter(|(a, _)| a == "sqs:ReceiveMessage" || a == "sqs:DeleteMessage" || a == "sqs:GetQueueAttributes")
+            .map(|(a, r)| {
+                assert_eq!(r, queue_id, "{}: {a} on {r}", worker.logical_id);
+                a
+            })
+            .collect();
+        assert_eq!(polls.len(), 3, "{}: the poller permissions on {queue_id}", worker.logical_id);
+    }
+    for f in &functions {
+        if !["events", "deliveries"].contains(&f.binary.as_str()) {
+            assert!(
+                !f.grants().iter().any(|(a, _)| a == "sqs:ReceiveMessage"),
+                "{} polls no queue",
+                f.logical_id
+            );
+        }
+    }
+}
+
+#[test]
+fn the_outbox_sweeper_runs_every_minute() {
+    let doc = template();
+    let functions = functions(&doc);
+    let sweeper = function_by_binary(&functions, "outbox-sweeper");
+    let schedules: Vec<&Value> = sweeper
+        .events()
+        .into_iter()
+        .filter(|(_, e)| e["Type"] == "Schedule")
+        .map(|(_, e)| &e["Properties"]["Schedule"])
+        .collect();
+    assert_eq!(schedules, vec![&json!("rate(1 minute)")]);
+}
+
+#[test]
+fn the_table_is_on_demand_with_ttl_point_in_time_recovery_and_encryption() {
+    let doc = template();
+    let table = &resources(&doc)[TABLE];
+    assert_eq!(table["Type"], "AWS::DynamoDB::Table");
+    let p = &table["Properties"];
+    assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(p["TimeToLiveSpecification"], json!({"AttributeName": "ttl", "Enabled": true}));
+    assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+    assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
+    assert_eq!(
+        p["KeySchema"],
+        json!([{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+    );
+    assert_eq!(table["DeletionPolicy"], "Retain");
+}
+
+#[test]
+fn outputs_name_the_apis_the_table_and_the_queues() {
+    let doc = template();
+    let outputs = doc["Outputs"].as_object().expect("Outputs");
+    for name in [
+        "ApiUrl",
+        "RedirectApiUrl",
+        "TableName",
+        "EventsQueueName",
+        "DeliveriesQueueName",
+        "EventsDeadLetterQueueName",
+        "DeliveriesDeadLetterQueueName",
+    ] {
+        assert!(outputs.contains_key(name), "output {name}");
+    }
+}
