@@ -104,7 +104,11 @@ fn bench_routing(c: &mut Criterion) {
         let link = link_with_rules(n);
         assert!(route(&link, &input).matched_rule.is_none());
         group.bench_with_input(BenchmarkId::new("rules", n), &link, |b, link| {
-            b.iter(|| route(black_box(link), black_box(&input)).destination_url.len())
+            b.iter(|| {
+                route(black_box(link), black_box(&input))
+                    .destination_url
+                    .len()
+            })
         });
     }
     group.bench_function("normalize_input", |b| {
@@ -285,7 +289,10 @@ fn bench_redirect(c: &mut Criterion) {
             "cached_link_embedded_queue",
             Arc::new(EmbeddedQueue::in_memory()) as Arc<dyn Queue>,
         ),
-        ("cached_link_cpu_only", Arc::new(NullQueue) as Arc<dyn Queue>),
+        (
+            "cached_link_cpu_only",
+            Arc::new(NullQueue) as Arc<dyn Queue>,
+        ),
     ] {
         let (app, _) = rt.block_on(app_with_link(queue));
         let n = AtomicU64::new(0);

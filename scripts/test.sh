@@ -4,6 +4,7 @@
 # AWS-backend tests fail loudly when no endpoint is configured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SECONDS=0
 
 echo "== moto (DynamoDB + SQS emulator)"
 eval "$(scripts/moto.sh)"
@@ -12,6 +13,16 @@ echo "moto at $AWS_ENDPOINT_URL"
 
 echo "== openapi.yaml (structural OpenAPI 3.1 validation)"
 .venv/bin/openapi-spec-validator openapi.yaml
+
+echo "== template.yaml (sam validate --lint; the SAM transform, offline)"
+lambda_tools=$(scripts/lambda_tools.sh)
+# Both run locally and need no credentials; a region keeps the SDK-based checks quiet.
+(
+  unset AWS_ENDPOINT_URL
+  export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 SAM_CLI_TELEMETRY=0
+  "$lambda_tools/sam" validate --lint --template template.yaml
+  "$lambda_tools/python" scripts/sam_translate.py template.yaml
+)
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -24,3 +35,8 @@ cargo test --workspace --all-features
 
 echo "== end-to-end tests on the AWS backend (DynamoDB + SQS on moto)"
 TENX_TEST_BACKEND=aws cargo test --test api
+
+echo "== Lambda functions (cargo lambda build --release, every function, one invocation)"
+scripts/lambda_build.sh
+
+echo "scripts/test.sh passed in ${SECONDS} s"

@@ -210,7 +210,10 @@ async fn serve(
     tracing::info!(%addr, data_dir = %data_dir.display(), "tenx serving; short links at http://{{handle}}.localhost:{}/{{slug}}", addr.port());
     let mut app = tenx_shared::http::local_app(runtime.state.clone());
     if let Some(c) = &counters {
-        tracing::info!(path = tenx_shared::metrics::OPS_PATH, "counting store and queue operations");
+        tracing::info!(
+            path = tenx_shared::metrics::OPS_PATH,
+            "counting store and queue operations"
+        );
         app = tenx_shared::metrics::instrument(app, c.clone());
     }
     axum::serve(listener, app)

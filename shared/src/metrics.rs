@@ -254,13 +254,15 @@ pub fn counting(
 /// answering the [`OpSnapshot`] (unauthenticated: only for local benchmarking, never deployed).
 pub fn instrument(app: Router, counters: Arc<OpCounters>) -> Router {
     let scoped = counters.clone();
-    let app = app.layer(axum::middleware::from_fn(move |req: Request, next: Next| {
-        let counters = scoped.clone();
-        async move {
-            bump(&counters.http_requests, 1);
-            in_request(next.run(req)).await
-        }
-    }));
+    let app = app.layer(axum::middleware::from_fn(
+        move |req: Request, next: Next| {
+            let counters = scoped.clone();
+            async move {
+                bump(&counters.http_requests, 1);
+                in_request(next.run(req)).await
+            }
+        },
+    ));
     // Added after the layer, so reading the counts is not itself counted.
     app.route(
         OPS_PATH,
@@ -320,13 +322,14 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(got.len(), 2);
-        queue
-            .ack(QueueName::Events, &got[0].receipt)
-            .await
-            .unwrap();
+        queue.ack(QueueName::Events, &got[0].receipt).await.unwrap();
 
         let snap = counters.snapshot();
-        assert_eq!(snap.requests, OpCounts::default(), "nothing ran in a request");
+        assert_eq!(
+            snap.requests,
+            OpCounts::default(),
+            "nothing ran in a request"
+        );
         assert_eq!(
             snap.background,
             OpCounts {

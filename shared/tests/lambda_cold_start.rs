@@ -64,7 +64,10 @@ async fn cold_start_reads_ssm_secrets_and_serves_from_dynamodb() {
             .unwrap_or_else(|e| panic!("{group:?} must start without the JWT secret: {e:#}"));
         assert!(state.jwt.is_none(), "{group:?} holds no JWT verifier");
         assert_eq!(state.config.jwt_hs256_secret, None);
-        assert_eq!(state.config.ctx_keys, ctx_keys, "{group:?} reads the ctx keys");
+        assert_eq!(
+            state.config.ctx_keys, ctx_keys,
+            "{group:?} reads the ctx keys"
+        );
     }
 
     // The links function reads the JWT parameter and never the ctx keys; a worker reads neither.

@@ -107,8 +107,10 @@ impl CountedApp {
     async fn convert(&self, ctx: &str, key: &str) -> reqwest::Response {
         self.client
             .post(self.url("/v2/public/conversions"))
-            .json(&json!({"ctx": ctx, "idempotencyKey": key, "eventType": "purchase",
-                          "value": 10, "currency": "USD"}))
+            .json(
+                &json!({"ctx": ctx, "idempotencyKey": key, "eventType": "purchase",
+                          "value": 10, "currency": "USD"}),
+            )
             .send()
             .await
             .unwrap()

@@ -23,7 +23,12 @@ async fn call(app: axum::Router, request: Request<Body>) -> (u16, Value, axum::h
     let response = app.oneshot(request).await.expect("response");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     (status, body, headers)
 }
@@ -115,7 +120,8 @@ async fn redirect_and_public_build_and_serve_without_any_jwt_config() {
         Request::post("/v2/public/conversions")
             .header("content-type", "application/json")
             .body(Body::from(
-                json!({"ctx": ctx, "idempotencyKey": "order-1", "eventType": "purchase"}).to_string(),
+                json!({"ctx": ctx, "idempotencyKey": "order-1", "eventType": "purchase"})
+                    .to_string(),
             ))
             .expect("request"),
     )
@@ -134,13 +140,22 @@ async fn a_function_holds_only_its_groups_secrets_even_when_given_more() {
         Group::Redirect.secrets(),
     )
     .expect("redirect");
-    assert_eq!(redirect.config.jwt_hs256_secret, None, "dropped, not kept around");
+    assert_eq!(
+        redirect.config.jwt_hs256_secret, None,
+        "dropped, not kept around"
+    );
     assert!(redirect.ctx_keys.is_some());
-    let links = AppState::with_secrets(support::config(), store.clone(), queue.clone(), Group::Links.secrets())
-        .expect("links");
+    let links = AppState::with_secrets(
+        support::config(),
+        store.clone(),
+        queue.clone(),
+        Group::Links.secrets(),
+    )
+    .expect("links");
     assert!(links.jwt.is_some());
     assert!(links.ctx_keys.is_none() && links.config.ctx_keys.is_empty());
-    let worker = AppState::with_secrets(support::config(), store, queue, Secrets::NONE).expect("worker");
+    let worker =
+        AppState::with_secrets(support::config(), store, queue, Secrets::NONE).expect("worker");
     assert!(worker.jwt.is_none() && worker.ctx_keys.is_none());
 }
 
@@ -149,8 +164,13 @@ async fn routes_fail_closed_in_a_process_built_without_their_secret() {
     let store: Arc<dyn Store> = Arc::new(EmbeddedStore::in_memory());
     let queue: Arc<dyn Queue> = Arc::new(EmbeddedQueue::in_memory());
     // The links router in a process that (wrongly) loaded no JWT verifier.
-    let misbuilt = AppState::with_secrets(support::config(), store.clone(), queue.clone(), Secrets::NONE)
-        .expect("state");
+    let misbuilt = AppState::with_secrets(
+        support::config(),
+        store.clone(),
+        queue.clone(),
+        Secrets::NONE,
+    )
+    .expect("state");
     let app = group_app(Group::Links, misbuilt.clone());
     let (status, body, _) = call(
         app.clone(),
@@ -160,7 +180,11 @@ async fn routes_fail_closed_in_a_process_built_without_their_secret() {
             .expect("request"),
     )
     .await;
-    assert_eq!((status, &body["error"]["code"]), (500, &json!("internal")), "{body}");
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (500, &json!("internal")),
+        "{body}"
+    );
     let (status, body, _) = call(
         app,
         Request::get("/v2/handles/acme/links/launch")
@@ -168,7 +192,10 @@ async fn routes_fail_closed_in_a_process_built_without_their_secret() {
             .expect("request"),
     )
     .await;
-    assert_eq!((status, &body["error"]["code"]), (401, &json!("unauthorized")));
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (401, &json!("unauthorized"))
+    );
     // The redirect and public routes without ctx keys: 500 envelopes, never an unsigned answer.
     let (status, body, _) = call(
         group_app(Group::Public, misbuilt.clone()),

@@ -157,7 +157,10 @@ impl Bundle {
     }
 
     fn text(&mut self, file: &str) -> String {
-        assert!(self.replayed.insert(file.to_owned()), "{file} replayed twice");
+        assert!(
+            self.replayed.insert(file.to_owned()),
+            "{file} replayed twice"
+        );
         support::event_text(file, &self.replacements)
     }
 
@@ -268,9 +271,14 @@ fn check_route(file: &str, text: &str, f: &Function) {
         event["headers"]["user-agent"], event["requestContext"]["http"]["userAgent"],
         "{file}"
     );
-    let method = event["requestContext"]["http"]["method"].as_str().expect("method");
+    let method = event["requestContext"]["http"]["method"]
+        .as_str()
+        .expect("method");
     let (route_method, route_path) = route_key.split_once(' ').expect("METHOD /path");
-    assert!(route_method == "ANY" || route_method == method, "{file}: {route_key} vs {method}");
+    assert!(
+        route_method == "ANY" || route_method == method,
+        "{file}: {route_key} vs {method}"
+    );
     // The route exists in the template, on this function.
     let doc = template::template();
     let functions = template::functions(&doc);
@@ -291,14 +299,24 @@ fn check_route(file: &str, text: &str, f: &Function) {
         if let Some(name) = pattern.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             expected.insert(name.to_owned(), Value::String(actual.to_owned()));
         } else {
-            assert_eq!(pattern, actual, "{file}: {raw_path} does not match {route_path}");
+            assert_eq!(
+                pattern, actual,
+                "{file}: {raw_path} does not match {route_path}"
+            );
         }
     }
-    assert_eq!(route_path.split('/').count(), raw_path.split('/').count(), "{file}");
+    assert_eq!(
+        route_path.split('/').count(),
+        raw_path.split('/').count(),
+        "{file}"
+    );
     let params = event.get("pathParameters").cloned().unwrap_or(json!({}));
     assert_eq!(params, Value::Object(expected), "{file}: pathParameters");
     if let Some(body) = event.get("body").and_then(Value::as_str) {
-        assert_eq!(event["headers"]["content-type"], "application/json", "{file}");
+        assert_eq!(
+            event["headers"]["content-type"], "application/json",
+            "{file}"
+        );
         assert_eq!(
             event["headers"]["content-length"],
             body.len().to_string(),
@@ -333,7 +351,10 @@ async fn every_event_file_replays_through_its_function() {
     let link = r.json();
     assert_eq!(link["slug"], "launch");
     assert_eq!(link["shortUrl"], "https://acme.links.example.com/launch");
-    assert!(r.header("x-ratelimit-limit").is_some(), "a write carries its rate limit");
+    assert!(
+        r.header("x-ratelimit-limit").is_some(),
+        "a write carries its rate limit"
+    );
     let r = b.http("links/get.json").await;
     r.expect_status(200);
     assert_eq!(r.json()["destinationUrl"], "https://example.com/product");
@@ -343,16 +364,27 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("links/route-preview.json").await;
     r.expect_status(200);
     assert_eq!(r.json()["decision"], "rule");
-    assert_eq!(r.json()["destinationUrl"], "https://example.com/product/mobile");
+    assert_eq!(
+        r.json()["destinationUrl"],
+        "https://example.com/product/mobile"
+    );
 
     // ---------------------------------------------------------------- redirect
     let r = b.http("redirect/get.json").await;
     r.expect_status(302);
     let location = r.header("location").expect("location").to_owned();
-    assert!(location.starts_with("https://example.com/product/mobile?"), "{location}");
-    assert_eq!(query_param(&location, "utm_source").as_deref(), Some("suite"));
+    assert!(
+        location.starts_with("https://example.com/product/mobile?"),
+        "{location}"
+    );
+    assert_eq!(
+        query_param(&location, "utm_source").as_deref(),
+        Some("suite")
+    );
     let ctx = query_param(&location, "ctx").expect("a human visitor gets a ctx");
-    assert!(r.header("cache-control").is_some_and(|c| c.contains("no-store")));
+    assert!(r
+        .header("cache-control")
+        .is_some_and(|c| c.contains("no-store")));
     assert!(
         r.cookies.iter().any(|c| c.starts_with("tenx_vid=")),
         "the visitor cookie, in the v2 response's cookies: {:?}",
@@ -361,7 +393,10 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("redirect/head.json").await;
     r.expect_status(302);
     let location = r.header("location").expect("location");
-    assert!(!location.contains("ctx="), "a HEAD request is a bot: no ctx ({location})");
+    assert!(
+        !location.contains("ctx="),
+        "a HEAD request is a bot: no ctx ({location})"
+    );
     let events = b.drain(QueueName::Events).await;
     let clicks = events
         .iter()
@@ -375,21 +410,38 @@ async fn every_event_file_replays_through_its_function() {
     r.expect_status(200);
     let context = r.json();
     assert_eq!(
-        (&context["handle"], &context["slug"], &context["country"], &context["device"], &context["source"]),
-        (&json!("acme"), &json!("launch"), &json!("US"), &json!("mobile"), &json!("newsletter"))
+        (
+            &context["handle"],
+            &context["slug"],
+            &context["country"],
+            &context["device"],
+            &context["source"]
+        ),
+        (
+            &json!("acme"),
+            &json!("launch"),
+            &json!("US"),
+            &json!("mobile"),
+            &json!("newsletter")
+        )
     );
     let r = b.http("public/conversion.json").await;
     r.expect_status(202);
     let conversion = r.json();
     assert_eq!(conversion["deduped"], false);
     assert_eq!(conversion["clickId"], context["clickId"]);
-    assert!(conversion["conversionId"].as_str().is_some_and(|c| c.starts_with("cnv_")));
+    assert!(conversion["conversionId"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("cnv_")));
 
     // ---------------------------------------------------------------- campaigns
     let r = b.http("campaigns/create.json").await;
     r.expect_status(201);
     assert_eq!(r.json()["trackingPreset"], "custom_webhook");
-    assert_eq!(r.json()["primaryLink"]["shortUrl"], "https://acme.links.example.com/deal-alpha");
+    assert_eq!(
+        r.json()["primaryLink"]["shortUrl"],
+        "https://acme.links.example.com/deal-alpha"
+    );
     let r = b.http("campaigns/list.json").await;
     r.expect_status(200);
     assert_eq!(r.json()["items"][0]["campaignId"], "partner-alpha");
@@ -398,7 +450,10 @@ async fn every_event_file_replays_through_its_function() {
     assert_eq!(r.json()["status"], "ACTIVE");
     let r = b.http("campaigns/update-status.json").await;
     r.expect_status(200);
-    assert_eq!((&r.json()["status"], &r.json()["version"]), (&json!("PAUSED"), &json!(2)));
+    assert_eq!(
+        (&r.json()["status"], &r.json()["version"]),
+        (&json!("PAUSED"), &json!(2))
+    );
 
     // ---------------------------------------------------------------- tokens
     let sample_token_id = support::event_json("tokens/revoke.json")["pathParameters"]["tokenId"]
@@ -408,12 +463,17 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("tokens/create.json").await;
     r.expect_status(201);
     let token_id = r.json()["tokenId"].as_str().expect("tokenId").to_owned();
-    assert!(r.json()["token"].as_str().is_some_and(|t| t.starts_with("tenx_pat_")));
+    assert!(r.json()["token"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("tenx_pat_")));
     b.replace(&sample_token_id, &token_id);
     let r = b.http("tokens/list.json").await;
     r.expect_status(200);
     assert_eq!(r.json()["items"][0]["tokenId"], token_id.as_str());
-    assert!(!r.body.contains("tenx_pat_"), "a listing never shows a token");
+    assert!(
+        !r.body.contains("tenx_pat_"),
+        "a listing never shows a token"
+    );
     b.http("tokens/revoke.json").await.expect_status(204);
 
     // ---------------------------------------------------------------- chain
@@ -432,7 +492,10 @@ async fn every_event_file_replays_through_its_function() {
     assert_eq!(r.json()["source"], "default");
     let r = b.http("chain/put-rules.json").await;
     r.expect_status(200);
-    assert_eq!((&r.json()["source"], &r.json()["version"]), (&json!("custom"), &json!(1)));
+    assert_eq!(
+        (&r.json()["source"], &r.json()["version"]),
+        (&json!("custom"), &json!(1))
+    );
 
     // ---------------------------------------------------------------- webhooks
     let sample_subscription = support::event_json("webhooks/get.json")["pathParameters"]
@@ -448,7 +511,10 @@ async fn every_event_file_replays_through_its_function() {
     b.replace(&sample_subscription, &subscription);
     let r = b.http("webhooks/list.json").await;
     r.expect_status(200);
-    assert_eq!(r.json()["items"][0]["subscriptionId"], subscription.as_str());
+    assert_eq!(
+        r.json()["items"][0]["subscriptionId"],
+        subscription.as_str()
+    );
     let r = b.http("webhooks/get.json").await;
     r.expect_status(200);
     assert!(r.json().get("secret").is_none(), "the secret is shown once");
@@ -463,7 +529,10 @@ async fn every_event_file_replays_through_its_function() {
         .map(|m| serde_json::from_str(m).expect("delivery message"))
         .collect();
     let types: BTreeSet<&str> = fanned.iter().map(|m| m.event_type.as_str()).collect();
-    assert_eq!(types, BTreeSet::from(["conversion.created", "link.clicked"]));
+    assert_eq!(
+        types,
+        BTreeSet::from(["conversion.created", "link.clicked"])
+    );
     assert!(fanned.iter().all(|m| m.subscription_id == subscription));
 
     // ---------------------------------------------------------------- analytics
@@ -474,7 +543,10 @@ async fn every_event_file_replays_through_its_function() {
         .as_array()
         .and_then(|rows| rows.iter().find(|c| c["campaignId"] == "partner-alpha"))
         .unwrap_or_else(|| panic!("partner-alpha in {funnel}"));
-    assert_eq!((&alpha["clicks"], &alpha["conversions"]), (&json!(1), &json!(1)));
+    assert_eq!(
+        (&alpha["clicks"], &alpha["conversions"]),
+        (&json!(1), &json!(1))
+    );
     assert_eq!(alpha["revenue"], json!({"USD": "24.99"}));
     let r = b.http("analytics/group-by.json").await;
     r.expect_status(200);
@@ -482,7 +554,9 @@ async fn every_event_file_replays_through_its_function() {
     assert_eq!(r.json()["rows"][0]["clicks"], 1);
     let r = b.http("analytics/export.json").await;
     r.expect_status(200);
-    assert!(r.header("content-type").is_some_and(|c| c.starts_with("text/csv")));
+    assert!(r
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/csv")));
     assert!(r.body.starts_with("campaignId,"), "{}", r.body);
     assert!(r.body.contains("partner-alpha"), "{}", r.body);
 
@@ -492,7 +566,9 @@ async fn every_event_file_replays_through_its_function() {
     assert_eq!(r.json()["status"], "queued");
     let dispatched = b.drain(QueueName::Events).await;
     assert!(
-        dispatched.iter().any(|m| m.contains("\"type\":\"webhook.test\"")),
+        dispatched
+            .iter()
+            .any(|m| m.contains("\"type\":\"webhook.test\"")),
         "the test event goes through the events queue"
     );
     let delivery_file = support::event_json("deliveries/delivery.json");
@@ -523,17 +599,32 @@ async fn every_event_file_replays_through_its_function() {
     assert_eq!(attempt["status"], "succeeded");
     let r = b.http("webhooks/resend.json").await;
     r.expect_status(202);
-    assert_eq!((&r.json()["eventId"], &r.json()["attempt"]), (&json!(delivery.event_id), &json!(2)));
+    assert_eq!(
+        (&r.json()["eventId"], &r.json()["attempt"]),
+        (&json!(delivery.event_id), &json!(2))
+    );
     let r = b.http("webhooks/notifications.json").await;
     r.expect_status(200);
-    assert_eq!(r.json()["subscriptions"][0]["successCount"], 1, "{}", r.body);
+    assert_eq!(
+        r.json()["subscriptions"][0]["successCount"],
+        1,
+        "{}",
+        r.body
+    );
 
     // ---------------------------------------------------------------- outbox sweeper
     let pending = b.outbox_entries().await;
-    assert!(pending >= 3, "link, campaign link and conversion events wait in the outbox");
+    assert!(
+        pending >= 3,
+        "link, campaign link and conversion events wait in the outbox"
+    );
     let r = b.scheduled("outbox-sweeper/scheduled.json").await;
     assert_eq!(r, json!({"resent": pending}));
-    assert_eq!(b.drain(QueueName::Events).await.len(), pending, "each was enqueued again");
+    assert_eq!(
+        b.drain(QueueName::Events).await.len(),
+        pending,
+        "each was enqueued again"
+    );
 
     // ---------------------------------------------------------------- deletions, last
     b.http("webhooks/delete.json").await.expect_status(204);
@@ -607,12 +698,42 @@ const UNEXERCISED: &[(&str, &str, &str, &str)] = &[
         "DeliveriesQueue",
         "a failed attempt enqueues its retry with a delay",
     ),
-    ("EventsWorkerFunction", "sqs:ReceiveMessage", "EventsQueue", POLLER),
-    ("EventsWorkerFunction", "sqs:DeleteMessage", "EventsQueue", POLLER),
-    ("EventsWorkerFunction", "sqs:GetQueueAttributes", "EventsQueue", POLLER),
-    ("DeliveriesWorkerFunction", "sqs:ReceiveMessage", "DeliveriesQueue", POLLER),
-    ("DeliveriesWorkerFunction", "sqs:DeleteMessage", "DeliveriesQueue", POLLER),
-    ("DeliveriesWorkerFunction", "sqs:GetQueueAttributes", "DeliveriesQueue", POLLER),
+    (
+        "EventsWorkerFunction",
+        "sqs:ReceiveMessage",
+        "EventsQueue",
+        POLLER,
+    ),
+    (
+        "EventsWorkerFunction",
+        "sqs:DeleteMessage",
+        "EventsQueue",
+        POLLER,
+    ),
+    (
+        "EventsWorkerFunction",
+        "sqs:GetQueueAttributes",
+        "EventsQueue",
+        POLLER,
+    ),
+    (
+        "DeliveriesWorkerFunction",
+        "sqs:ReceiveMessage",
+        "DeliveriesQueue",
+        POLLER,
+    ),
+    (
+        "DeliveriesWorkerFunction",
+        "sqs:DeleteMessage",
+        "DeliveriesQueue",
+        POLLER,
+    ),
+    (
+        "DeliveriesWorkerFunction",
+        "sqs:GetQueueAttributes",
+        "DeliveriesQueue",
+        POLLER,
+    ),
 ];
 
 const POLLER: &str = "the event source mapping polls with the function's role";

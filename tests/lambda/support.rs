@@ -42,8 +42,8 @@ pub fn config() -> Config {
 
 /// An admin JWT for `handle`, as `tenx token --handle acme --role admin` mints it.
 pub fn jwt(handle: &str) -> String {
-    let verifier = JwtVerifier::new(Some(JWT_SECRET.as_bytes().to_vec()), None, None, None)
-        .expect("verifier");
+    let verifier =
+        JwtVerifier::new(Some(JWT_SECRET.as_bytes().to_vec()), None, None, None).expect("verifier");
     verifier
         .mint(&Claims {
             sub: "lambda-events".into(),

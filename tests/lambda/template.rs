@@ -93,7 +93,10 @@ impl Function {
                 match (p["Method"].as_str(), p["Path"].as_str()) {
                     (Some(m), Some(path)) => (api, m.to_ascii_uppercase(), path.to_owned()),
                     (None, None) => (api, "$default".into(), "$default".into()),
-                    _ => panic!("{}.{name}: give both Method and Path, or neither", self.logical_id),
+                    _ => panic!(
+                        "{}.{name}: give both Method and Path, or neither",
+                        self.logical_id
+                    ),
                 }
             })
             .collect()
@@ -122,7 +125,10 @@ impl Function {
                 assert_eq!(statement["Effect"], "Allow", "{}", self.logical_id);
                 let actions: Vec<String> = match &statement["Action"] {
                     Value::String(a) => vec![a.clone()],
-                    Value::Array(a) => a.iter().map(|x| x.as_str().expect("action").into()).collect(),
+                    Value::Array(a) => a
+                        .iter()
+                        .map(|x| x.as_str().expect("action").into())
+                        .collect(),
                     other => panic!("{}: Action {other}", self.logical_id),
                 };
                 let resources: Vec<Value> = match &statement["Resource"] {
@@ -254,14 +260,16 @@ fn registered_paths(router: &axum::Router) -> BTreeSet<String> {
 fn concrete(pattern: &str) -> String {
     pattern
         .split('/')
-        .map(|seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some("handle") => "acme".to_owned(),
-            Some("subscriptionId") => "wh_0123456789abcdef".to_owned(),
-            Some("tokenId") => "tok_0123456789abcdef0123456789abcdef".to_owned(),
-            Some("eventId") => "evt_0123456789abcdef".to_owned(),
-            Some(_) => "sample".to_owned(),
-            None => seg.to_owned(),
-        })
+        .map(
+            |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some("handle") => "acme".to_owned(),
+                Some("subscriptionId") => "wh_0123456789abcdef".to_owned(),
+                Some("tokenId") => "tok_0123456789abcdef0123456789abcdef".to_owned(),
+                Some("eventId") => "evt_0123456789abcdef".to_owned(),
+                Some(_) => "sample".to_owned(),
+                None => seg.to_owned(),
+            },
+        )
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -280,9 +288,15 @@ async fn served_methods(app: &axum::Router, path: &str) -> BTreeSet<String> {
             .expect("request");
         let response = app.clone().oneshot(request).await.expect("response");
         let status = response.status().as_u16();
-        let body = response.into_body().collect().await.expect("body").to_bytes();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         let body = String::from_utf8_lossy(&body);
-        let fallback = status == 405 || (status == 404 && body.contains("This route was not found"));
+        let fallback =
+            status == 405 || (status == 404 && body.contains("This route was not found"));
         if !fallback {
             out.insert(method.to_owned());
         }
@@ -297,11 +311,18 @@ fn every_function_is_a_cargo_lambda_binary_on_arm64_al2023() {
     assert_eq!(globals["Runtime"], "provided.al2023");
     assert_eq!(globals["Architectures"], json!(["arm64"]));
     assert_eq!(globals["Handler"], "bootstrap");
-    assert_eq!(globals["CodeUri"], ".", "the Cargo workspace is built by cargo-lambda");
+    assert_eq!(
+        globals["CodeUri"], ".",
+        "the Cargo workspace is built by cargo-lambda"
+    );
     let functions = functions(&doc);
     let mut used = BTreeSet::new();
     for f in &functions {
-        assert_eq!(f.metadata["BuildMethod"], "rust-cargolambda", "{}", f.logical_id);
+        assert_eq!(
+            f.metadata["BuildMethod"], "rust-cargolambda",
+            "{}",
+            f.logical_id
+        );
         assert!(f.props.get("Runtime").is_none() && f.props.get("Architectures").is_none());
         assert!(used.insert(f.binary.clone()), "{} built twice", f.binary);
     }
@@ -321,20 +342,34 @@ async fn every_route_of_every_router_reaches_its_function_and_only_it() {
     let mut all_paths = BTreeSet::new();
     for group in all_groups() {
         let f = function_by_binary(&functions, binary_of(group));
-        let api = if group == Group::Redirect { "RedirectApi" } else { "Api" };
+        let api = if group == Group::Redirect {
+            "RedirectApi"
+        } else {
+            "Api"
+        };
         let app = group_app(group, state.clone());
         let registered = registered_paths(&app);
-        assert!(!registered.is_empty(), "{group:?}: no registered path found");
+        assert!(
+            !registered.is_empty(),
+            "{group:?}: no registered path found"
+        );
         all_paths.extend(registered.iter().cloned());
 
         let routes = f.http_routes();
         let mut by_path: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (route_api, method, path) in &routes {
-            assert_eq!(route_api, api, "{}: {method} {path} is on the wrong API", f.logical_id);
+            assert_eq!(
+                route_api, api,
+                "{}: {method} {path} is on the wrong API",
+                f.logical_id
+            );
             if path == "$default" {
                 continue;
             }
-            by_path.entry(path.clone()).or_default().insert(method.clone());
+            by_path
+                .entry(path.clone())
+                .or_default()
+                .insert(method.clone());
             if let Some(other) = owner.insert((api.into(), path.clone()), f.logical_id.clone()) {
                 assert_eq!(other, f.logical_id, "{path} is routed to two functions");
             }
@@ -353,7 +388,11 @@ async fn every_route_of_every_router_reaches_its_function_and_only_it() {
                 continue;
             }
             for m in methods {
-                assert!(served.contains(m), "{}: routes {m} {path}, which the router does not serve", f.logical_id);
+                assert!(
+                    served.contains(m),
+                    "{}: routes {m} {path}, which the router does not serve",
+                    f.logical_id
+                );
             }
             for m in &served {
                 assert!(
@@ -366,7 +405,11 @@ async fn every_route_of_every_router_reaches_its_function_and_only_it() {
     }
     // The probe is not vacuous: every authenticated and public route was found.
     for rule in ACCESS_TABLE {
-        assert!(all_paths.contains(rule.path), "{} not found in any router", rule.path);
+        assert!(
+            all_paths.contains(rule.path),
+            "{} not found in any router",
+            rule.path
+        );
     }
     for path in ["/v2/public/context", "/v2/public/conversions", "/{slug}"] {
         assert!(all_paths.contains(path), "{path} not found in any router");
@@ -376,7 +419,11 @@ async fn every_route_of_every_router_reaches_its_function_and_only_it() {
     for api in ["Api", "RedirectApi"] {
         let defaults: Vec<&str> = functions
             .iter()
-            .filter(|f| f.http_routes().iter().any(|(a, m, _)| a == api && m == "$default"))
+            .filter(|f| {
+                f.http_routes()
+                    .iter()
+                    .any(|(a, m, _)| a == api && m == "$default")
+            })
             .map(|f| f.logical_id.as_str())
             .collect();
         assert_eq!(defaults.len(), 1, "{api}: $default routes {defaults:?}");
@@ -396,8 +443,16 @@ fn every_access_table_route_lands_on_a_function_with_the_jwt_verifier() {
             .into_iter()
             .find(|g| binary_of(*g) == f.binary)
             .expect("an HTTP function");
-        assert!(group.needs_jwt(), "{} is served by {group:?}, which holds no JWT verifier", rule.path);
-        assert!(f.env().contains_key("TENX_JWT_SECRET_PARAM"), "{}", f.logical_id);
+        assert!(
+            group.needs_jwt(),
+            "{} is served by {group:?}, which holds no JWT verifier",
+            rule.path
+        );
+        assert!(
+            f.env().contains_key("TENX_JWT_SECRET_PARAM"),
+            "{}",
+            f.logical_id
+        );
     }
 }
 
@@ -407,13 +462,26 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
     let globals = doc["Globals"]["Function"]["Environment"]["Variables"]
         .as_object()
         .expect("global variables");
-    for name in ["TENX_JWT_SECRET_PARAM", "TENX_CTX_KEYS_PARAM", "TENX_JWT_SECRET", "TENX_CTX_KEYS"] {
-        assert!(!globals.contains_key(name), "{name} must be per function, never global");
+    for name in [
+        "TENX_JWT_SECRET_PARAM",
+        "TENX_CTX_KEYS_PARAM",
+        "TENX_JWT_SECRET",
+        "TENX_CTX_KEYS",
+    ] {
+        assert!(
+            !globals.contains_key(name),
+            "{name} must be per function, never global"
+        );
     }
     let params = doc["Parameters"].as_object().expect("Parameters");
     for p in ["JwtSecretParameter", "CtxKeysParameter"] {
-        let pattern = params[p]["AllowedPattern"].as_str().expect("AllowedPattern");
-        assert!(pattern.starts_with("^/"), "{p}: the ARN is …:parameter${{{p}}}, so names start with /");
+        let pattern = params[p]["AllowedPattern"]
+            .as_str()
+            .expect("AllowedPattern");
+        assert!(
+            pattern.starts_with("^/"),
+            "{p}: the ARN is …:parameter${{{p}}}, so names start with /"
+        );
         let default = params[p]["Default"].as_str().expect("Default");
         assert!(default.starts_with('/'), "{p}: {default}");
     }
@@ -422,18 +490,24 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         let env = f.env();
         let group = all_groups().into_iter().find(|g| binary_of(*g) == f.binary);
         let (jwt, ctx) = group.map_or((false, false), |g| (g.needs_jwt(), g.needs_ctx_keys()));
-        let expect = |var: &str, param: &str, wanted: bool| {
-            match env.get(var) {
-                Some(v) => {
-                    assert!(wanted, "{}: {var} set, but the function needs no such secret", f.logical_id);
-                    assert_eq!(v, &json!({"Ref": param}), "{}: {var}", f.logical_id);
-                }
-                None => assert!(!wanted, "{}: {var} missing", f.logical_id),
+        let expect = |var: &str, param: &str, wanted: bool| match env.get(var) {
+            Some(v) => {
+                assert!(
+                    wanted,
+                    "{}: {var} set, but the function needs no such secret",
+                    f.logical_id
+                );
+                assert_eq!(v, &json!({"Ref": param}), "{}: {var}", f.logical_id);
             }
+            None => assert!(!wanted, "{}: {var} missing", f.logical_id),
         };
         expect("TENX_JWT_SECRET_PARAM", "JwtSecretParameter", jwt);
         expect("TENX_CTX_KEYS_PARAM", "CtxKeysParameter", ctx);
-        assert!(!env.contains_key("TENX_JWT_SECRET") && !env.contains_key("TENX_CTX_KEYS"), "{}: secrets never in plain environment values", f.logical_id);
+        assert!(
+            !env.contains_key("TENX_JWT_SECRET") && !env.contains_key("TENX_CTX_KEYS"),
+            "{}: secrets never in plain environment values",
+            f.logical_id
+        );
         let ssm: BTreeSet<String> = f
             .grants()
             .into_iter()
@@ -481,7 +555,11 @@ fn iam_is_scoped_to_the_stack_and_the_redirect_gets_nothing_more_than_it_needs()
             );
         }
         for (action, resource) in f.grants() {
-            assert!(ALLOWED_ACTIONS.contains(&action.as_str()), "{}: {action}", f.logical_id);
+            assert!(
+                ALLOWED_ACTIONS.contains(&action.as_str()),
+                "{}: {action}",
+                f.logical_id
+            );
             let expected_kind = action.split(':').next().expect("service");
             let ok = match expected_kind {
                 "dynamodb" => resource == TABLE,
@@ -512,7 +590,10 @@ fn queues_have_dead_letter_queues_and_workers_report_partial_batch_failures() {
         .values()
         .filter(|r| r["Type"] == "AWS::Lambda::EventSourceMapping")
         .collect();
-    for (queue, binary) in [(QueueName::Events, "events"), (QueueName::Deliveries, "deliveries")] {
+    for (queue, binary) in [
+        (QueueName::Events, "events"),
+        (QueueName::Deliveries, "deliveries"),
+    ] {
         let queue_id = queue_resource(queue);
         let q = &resources[queue_id];
         assert_eq!(q["Type"], "AWS::SQS::Queue");
@@ -525,35 +606,61 @@ fn queues_have_dead_letter_queues_and_workers_report_partial_batch_failures() {
         let worker = function_by_binary(&functions, binary);
         let consumers: Vec<&&Value> = mappings
             .iter()
-            .filter(|m| m["Properties"]["EventSourceArn"] == json!({"Fn::GetAtt": [queue_id, "Arn"]}))
+            .filter(|m| {
+                m["Properties"]["EventSourceArn"] == json!({"Fn::GetAtt": [queue_id, "Arn"]})
+            })
             .collect();
         assert_eq!(consumers.len(), 1, "{queue_id}: one consumer");
         let m = consumers[0];
         let p = &m["Properties"];
         assert_eq!(p["FunctionName"], json!({"Ref": worker.logical_id}));
-        assert_eq!(p["FunctionResponseTypes"], json!(["ReportBatchItemFailures"]));
+        assert_eq!(
+            p["FunctionResponseTypes"],
+            json!(["ReportBatchItemFailures"])
+        );
         let batch = p["BatchSize"].as_u64().expect("BatchSize");
         assert!((1..=10_000).contains(&batch));
-        assert!(p.get("MaximumBatchingWindowInSeconds").is_some(), "{queue_id}: batching window");
-        assert_eq!(m["DependsOn"], format!("{}Role", worker.logical_id), "polling needs the role first");
+        assert!(
+            p.get("MaximumBatchingWindowInSeconds").is_some(),
+            "{queue_id}: batching window"
+        );
+        assert_eq!(
+            m["DependsOn"],
+            format!("{}Role", worker.logical_id),
+            "polling needs the role first"
+        );
         // Lambda's advice: a visibility timeout of at least 6 x the function timeout.
         let timeout = worker.props["Timeout"]
             .as_u64()
             .or(doc["Globals"]["Function"]["Timeout"].as_u64())
             .expect("Timeout");
-        let visibility = q["Properties"]["VisibilityTimeout"].as_u64().expect("VisibilityTimeout");
-        assert!(visibility >= 6 * timeout, "{queue_id}: {visibility} < 6 x {timeout}");
+        let visibility = q["Properties"]["VisibilityTimeout"]
+            .as_u64()
+            .expect("VisibilityTimeout");
+        assert!(
+            visibility >= 6 * timeout,
+            "{queue_id}: {visibility} < 6 x {timeout}"
+        );
         // The worker may poll its own queue, and only it.
         let polls: BTreeSet<String> = worker
             .grants()
             .into_iter()
-            .filter(|(a, _)| a == "sqs:ReceiveMessage" || a == "sqs:DeleteMessage" || a == "sqs:GetQueueAttributes")
+            .filter(|(a, _)| {
+                a == "sqs:ReceiveMessage"
+                    || a == "sqs:DeleteMessage"
+                    || a == "sqs:GetQueueAttributes"
+            })
             .map(|(a, r)| {
                 assert_eq!(r, queue_id, "{}: {a} on {r}", worker.logical_id);
                 a
             })
             .collect();
-        assert_eq!(polls.len(), 3, "{}: the poller permissions on {queue_id}", worker.logical_id);
+        assert_eq!(
+            polls.len(),
+            3,
+            "{}: the poller permissions on {queue_id}",
+            worker.logical_id
+        );
     }
     for f in &functions {
         if !["events", "deliveries"].contains(&f.binary.as_str()) {
@@ -587,8 +694,14 @@ fn the_table_is_on_demand_with_ttl_point_in_time_recovery_and_encryption() {
     assert_eq!(table["Type"], "AWS::DynamoDB::Table");
     let p = &table["Properties"];
     assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
-    assert_eq!(p["TimeToLiveSpecification"], json!({"AttributeName": "ttl", "Enabled": true}));
-    assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+    assert_eq!(
+        p["TimeToLiveSpecification"],
+        json!({"AttributeName": "ttl", "Enabled": true})
+    );
+    assert_eq!(
+        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
     assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
     assert_eq!(
         p["KeySchema"],

@@ -57,19 +57,20 @@ fn unknown() -> String {
 /// The wire payload: `[version, clickId, handle, slug, campaignId, country, device, source,
 /// issuedAt, expiresAt, referrer, segment]`. Fields are only ever appended, so tokens minted
 /// before a field existed stay valid (see [`PayloadIn`]).
-type Payload = (
+/// Borrowed from the claims: signing (on every human click) copies no string.
+type Payload<'a> = (
     u8,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    &'a str,
+    &'a str,
     i64,
     i64,
-    String,
-    String,
+    &'a str,
+    &'a str,
 );
 
 /// The payload as read: a JSON array whose trailing, later-added elements may be missing.
@@ -202,17 +203,17 @@ impl CtxKeyring {
         let (kid, mac) = &self.keys[self.active];
         let payload: Payload = (
             PAYLOAD_VERSION,
-            claims.click_id.clone(),
-            claims.handle.clone(),
-            claims.slug.clone(),
-            claims.campaign_id.clone(),
-            claims.country.clone(),
-            claims.device.clone(),
-            claims.source.clone(),
+            &claims.click_id,
+            &claims.handle,
+            &claims.slug,
+            claims.campaign_id.as_deref(),
+            &claims.country,
+            &claims.device,
+            &claims.source,
             claims.issued_at,
             claims.expires_at,
-            claims.referrer.clone(),
-            claims.segment.clone(),
+            &claims.referrer,
+            &claims.segment,
         );
         // Serializing strings and integers into a Vec cannot fail.
         let json = serde_json::to_vec(&payload).unwrap_or_default();
