@@ -215,10 +215,12 @@ const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-01";
 /// The local app on in-memory backends, with one link (3 rules, UTM tracking) created through
 /// the API and its cache warmed by a first click. Returns the app and a human click's ctx.
 async fn app_with_link(queue: Arc<dyn Queue>) -> (Router, String) {
-    let mut config = Config::default();
-    config.redirect_domain = "localhost".into();
-    config.jwt_hs256_secret = Some(JWT_SECRET.as_bytes().to_vec());
-    config.ctx_keys = CtxKeyring::generate_spec();
+    let mut config = Config {
+        redirect_domain: "localhost".into(),
+        jwt_hs256_secret: Some(JWT_SECRET.as_bytes().to_vec()),
+        ctx_keys: CtxKeyring::generate_spec(),
+        ..Config::default()
+    };
     // Every conversion of the benchmark is on one handle.
     config.rate_limits.conversions = u32::MAX;
     let state = AppState::new(config, Arc::new(EmbeddedStore::in_memory()), queue).expect("state");
