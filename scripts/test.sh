@@ -34,7 +34,7 @@ echo "== tests (embedded backend, plus the AWS seam suites against moto)"
 cargo test --workspace --all-features
 
 echo "== end-to-end tests on the AWS backend (DynamoDB + SQS on moto)"
-TENX_TEST_BACKEND=aws cargo test --test api
+TENX_TEST_BACKEND=aws cargo test --all-features --test api
 
 echo "== Lambda functions (cargo lambda build --release, every function, one invocation)"
 scripts/lambda_build.sh
