@@ -4,6 +4,7 @@
 #   scripts/bench.sh          # load: tenx serve vs nginx (the machine's limit), op counts, cost
 #   scripts/bench.sh sizes    # stripped release sizes of every function binary + a hello world
 #   scripts/bench.sh all      # both
+#   scripts/bench.sh profile [SCENARIO]   # perf profile of tenx under one load (redirect)
 #
 # load: builds `tenx` with the workspace release profile, starts `tenx serve` on its durable
 # embedded default (a fresh data dir, fsync on every commit) with operation counting on, seeds
@@ -16,7 +17,9 @@
 # (prices in scripts/bench/report.py). Raw results land in bench-out/.
 #
 # Knobs: BENCH_DURATION (10s), BENCH_THREADS (2), BENCH_CONNECTIONS (64),
-# BENCH_LATENCY_CONNECTIONS (8: the conversion latency run), BENCH_PORT (18080, nginx: +1).
+# BENCH_LATENCY_CONNECTIONS (8: the conversion latency run), BENCH_PORT (18080, nginx: +1),
+# BENCH_ONLY (a space-separated subset of: redirect context conversion conversion-c8; the
+# report then covers only those, so BENCHMARKS.md is always made from a full run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,6 +69,7 @@ EOF
 # ---------------------------------------------------------------------------------------------
 # load
 
+TENX_BIN=target/release/tenx
 TENX_PID=
 NGINX_PID=
 WORK=
@@ -136,14 +140,14 @@ EOF
 start_tenx() {
   # Conversions all land on one handle here: lift its per-minute limit out of the way.
   TENX_COUNT_OPS=1 TENX_LOG=warn TENX_RATE_LIMIT_CONVERSIONS=4000000000 \
-    target/release/tenx serve --addr "127.0.0.1:$PORT" --data-dir "$WORK/data" &
+    "$TENX_BIN" serve --addr "127.0.0.1:$PORT" --data-dir "$WORK/data" &
   TENX_PID=$!
   wait_http "http://127.0.0.1:$PORT/healthz"
 }
 
 seed() {
   local jwt i
-  jwt=$(target/release/tenx token --handle "$HANDLE" --role operator --data-dir "$WORK/data")
+  jwt=$("$TENX_BIN" token --handle "$HANDLE" --role operator --data-dir "$WORK/data")
   for i in $(seq 0 $((SLUGS - 1))); do
     curl -fsS -o /dev/null -X PUT "http://127.0.0.1:$PORT/v2/handles/$HANDLE/links/l$i" \
       -H "authorization: Bearer $jwt" -H 'content-type: application/json' \
@@ -169,6 +173,7 @@ seed() {
 # run_wrk SERVER SCENARIO SCRIPT CONNECTIONS URL
 run_wrk() {
   local server=$1 scenario=$2 script=$3 conns=$4 url=$5 pids
+  if [ -n "${BENCH_ONLY:-}" ] && [[ " $BENCH_ONLY " != *" $scenario "* ]]; then return 0; fi
   if [ "$server" = tenx ]; then pids=$TENX_PID; else pids=$(nginx_pids); fi
   reset_peak $pids
   [ "$server" = tenx ] && ops >"$OUT/ops-$scenario-before.json"
@@ -232,6 +237,57 @@ load() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# profile: where tenx's CPU goes under one load (perf, call graphs), with a build that keeps
+# symbols (same optimisation as the release profile, in its own target dir).
+
+profile() {
+  local scenario=${1:-redirect} script conns=$CONNECTIONS
+  case "$scenario" in
+    redirect) script=redirect.lua ;;
+    context) script=context.lua ;;
+    conversion) script=conversion.lua ;;
+    conversion-c*) script=conversion.lua; conns=${scenario#conversion-c} ;;
+    *) echo "unknown scenario $scenario" >&2; exit 2 ;;
+  esac
+  ensure_tools
+  command -v perf >/dev/null || { as_root apt-get install -y -qq linux-perf >/dev/null; }
+  echo "== building tenx with symbols (target/profiling)"
+  CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
+    CARGO_TARGET_DIR=target/profiling cargo build --release -p tenx --bin tenx
+  TENX_BIN=target/profiling/release/tenx
+  mkdir -p "$OUT"
+  WORK=$(mktemp -d /tmp/tenx-bench.XXXXXX)
+  trap cleanup EXIT
+  start_tenx
+  seed
+  # Per-thread CPU (ticks) before and after, to split request handling from the writer threads
+  # and the background consumers.
+  thread_cpu() {
+    for t in /proc/"$TENX_PID"/task/*; do
+      printf '%s %s %s\n' "$(basename "$t")" "$(tr ' ' '_' <"$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"
+    done | sort
+  }
+  thread_cpu >"$OUT/threads-before.txt"
+  perf record -F 999 -e cpu-clock -g --call-graph dwarf,16384 -p "$TENX_PID" -o "$OUT/perf.data" -- sleep 12 \
+    >/dev/null 2>&1 &
+  local perf_pid=$!
+  sleep 1
+  BENCH_LUA_DIR=$LUA_DIR BENCH_HOST="$HANDLE.localhost:$PORT" BENCH_SLUGS=$SLUGS \
+    BENCH_CTX=$CTX BENCH_RUN="p$(date +%s%N)" \
+    wrk -t"$THREADS" -c"$conns" -d10s --timeout 5s -s "$LUA_DIR/$script" "http://127.0.0.1:$PORT/" \
+    | grep -v '^BENCH'
+  thread_cpu >"$OUT/threads-after.txt"
+  wait "$perf_pid" || true
+  echo "== CPU ticks per thread during the run"
+  join "$OUT/threads-before.txt" "$OUT/threads-after.txt" \
+    | awk '{cpu[$2] += $5 - $3} END {for (n in cpu) printf "%-24s %6d\n", n, cpu[n]}' | sort -k2 -nr
+  perf report -i "$OUT/perf.data" --no-children --sort comm,dso,symbol --stdio 2>/dev/null \
+    | grep -v '^$' | grep -E '^ +[0-9]' | head -60 >"$OUT/profile-$scenario.txt"
+  echo "== top symbols (self time): $OUT/profile-$scenario.txt"
+  head -40 "$OUT/profile-$scenario.txt"
+}
+
+# ---------------------------------------------------------------------------------------------
 # sizes
 
 sizes() {
@@ -267,5 +323,6 @@ case "$MODE" in
   load) load ;;
   sizes) sizes ;;
   all) load && sizes ;;
-  *) echo "usage: $0 [load|sizes|all]" >&2; exit 2 ;;
+  profile) profile "${2:-redirect}" ;;
+  *) echo "usage: $0 [load|sizes|all|profile [SCENARIO]]" >&2; exit 2 ;;
 esac

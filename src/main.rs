@@ -101,8 +101,21 @@ fn init_tracing() {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Store and queue reads run on tokio's blocking pool. Its default cap (512 threads) lets a
+/// burst of reads start dozens of threads, each with its own malloc arena: a few are enough for
+/// short redb reads, and keep the server's memory flat under load (BENCHMARKS.md).
+const MAX_BLOCKING_THREADS: usize = 8;
+
+fn main() -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .build()
+        .context("starting the async runtime")?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve {
             addr,

@@ -96,6 +96,31 @@ impl Event {
     }
 }
 
+/// The JSON of an [`Event`] (without target or outbox) serialized straight from typed data, with
+/// no intermediate `serde_json::Value`: the redirect builds one per click.
+pub fn event_json<T: Serialize>(id: &str, kind: EventType, handle: &str, data: &T) -> String {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Borrowed<'a, T> {
+        id: &'a str,
+        #[serde(rename = "type")]
+        kind: EventType,
+        created_at: &'a str,
+        handle: &'a str,
+        data: &'a T,
+    }
+    let created_at = crate::time::now_rfc3339();
+    let event = Borrowed {
+        id,
+        kind,
+        created_at: &created_at,
+        handle,
+        data,
+    };
+    // Strings, numbers and derived structs: serializing cannot fail.
+    serde_json::to_string(&event).unwrap_or_default()
+}
+
 /// What the redirect records for every click.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -143,4 +168,38 @@ pub struct ConversionData {
     /// Visitor segment at click time (from the ctx token).
     pub segment: String,
     pub received_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Device;
+
+    #[test]
+    fn typed_event_json_reads_back_as_the_event_built_from_a_value() {
+        let click = ClickData {
+            click_id: "clk_1".into(),
+            slug: "spring".into(),
+            campaign_id: None,
+            country: "DE".into(),
+            device: Device::Mobile,
+            source: "instagram".into(),
+            referrer: "direct".into(),
+            segment: "new-mobile".into(),
+            bot: false,
+            destination_url: "https://example.com/?a=\"b\"".into(),
+            at: "2026-11-21T09:00:00.000Z".into(),
+        };
+        let json = event_json("evt_1", EventType::LinkClicked, "acme", &click);
+        let read: Event = serde_json::from_str(&json).unwrap();
+        let mut expected = Event::new(
+            EventType::LinkClicked,
+            "acme",
+            serde_json::to_value(&click).unwrap(),
+        );
+        expected.id = "evt_1".into();
+        expected.created_at = read.created_at.clone();
+        assert_eq!(read, expected);
+        assert!(crate::time::parse_rfc3339(&read.created_at).is_some());
+    }
 }

@@ -4,8 +4,8 @@
 //! link is in the in-process cache — and ONE enqueue (the click event). Nothing else is awaited:
 //! the ctx token is signed locally, routing is pure, analytics and webhooks happen downstream.
 
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -15,7 +15,7 @@ use crate::domain::{
     Handle, RouteInput, Slug,
 };
 use crate::error::ApiError;
-use crate::events::{ClickData, Event, EventType};
+use crate::events::{ClickData, EventType};
 use crate::queue::{OutMessage, QueueName};
 use crate::state::AppState;
 
@@ -86,11 +86,11 @@ fn visitor_id(headers: &HeaderMap) -> Option<&str> {
 
 async fn redirect(
     State(state): State<AppState>,
-    method: Method,
     Path(slug): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Request,
 ) -> Response {
+    // Read from the request in place (the `HeaderMap` extractor would copy every header).
+    let (method, uri, headers) = (request.method(), request.uri(), request.headers());
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -138,7 +138,7 @@ async fn redirect(
     );
     let decision = route(&link, &input);
 
-    let existing_visitor = visitor_id(&headers).map(str::to_owned);
+    let existing_visitor = visitor_id(headers).map(str::to_owned);
     let returning = existing_visitor.is_some();
     let visitor = existing_visitor.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
 
@@ -182,22 +182,14 @@ async fn redirect(
         destination_url: decision.destination_url.to_owned(),
         at: crate::time::unix_to_rfc3339(now),
     };
-    let mut event = Event::new(
-        EventType::LinkClicked,
-        handle.as_str(),
-        serde_json::to_value(&click).unwrap_or_default(),
-    );
-    event.id = format!("evt_{}", click_id.trim_start_matches("clk_"));
+    let event_id = format!("evt_{}", click_id.trim_start_matches("clk_"));
+    let event =
+        crate::events::event_json(&event_id, EventType::LinkClicked, handle.as_str(), &click);
     // Round trip 2: the click, durable before the visitor leaves. If the queue is down the
     // visitor still gets their redirect (availability first); the failure is logged loudly.
     if let Err(e) = state
         .queue
-        .send(
-            QueueName::Events,
-            vec![OutMessage::now(
-                serde_json::to_string(&event).unwrap_or_default(),
-            )],
-        )
+        .send(QueueName::Events, vec![OutMessage::now(event)])
         .await
     {
         tracing::error!(error = %e, click_id = %click_id, "click not recorded: enqueue failed");

@@ -55,6 +55,11 @@ const LOOKAHEAD: usize = 100;
 const FORMAT_V1: u8 = 1;
 const HEADER_LEN: usize = 10;
 
+/// redb's page cache (its default is 1 GiB, which a busy local server fills: the OS page cache
+/// keeps recently used pages anyway, outside the process). Keeps `tenx serve` within its memory
+/// target under load (BENCHMARKS.md).
+pub const CACHE_BYTES: usize = 8 * 1024 * 1024;
+
 /// [`Store`] on redb. Cheap to share behind an `Arc`; dropping it stops the writer thread
 /// (after it has answered every queued request) and closes the file.
 pub struct EmbeddedStore {
@@ -68,7 +73,10 @@ impl EmbeddedStore {
     /// before the call that made it returns.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         create_parent(path).map_err(db_err)?;
-        let db = Database::create(path).map_err(db_err)?;
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(db_err)?;
         Self::start(db)
     }
 

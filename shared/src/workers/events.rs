@@ -64,10 +64,14 @@ impl BatchHandler for EventsWorker {
                 return failed;
             }
         }
-        let clears: Vec<_> = events.iter().filter_map(crate::outbox::clear).collect();
-        for op in clears {
-            // Best effort: a leftover entry only makes the sweeper resend an already-applied event.
-            if let Err(e) = self.state.store.write(op).await {
+        // Concurrent, so the embedded store commits them together. Best effort: a leftover
+        // entry only makes the sweeper resend an already-applied event.
+        let clears = events
+            .iter()
+            .filter_map(crate::outbox::clear)
+            .map(|op| self.state.store.write(op));
+        for result in futures::future::join_all(clears).await {
+            if let Err(e) = result {
                 tracing::warn!(error = %e, "clearing an outbox entry failed");
             }
         }
