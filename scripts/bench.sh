@@ -281,9 +281,10 @@ profile() {
   echo "== CPU ticks per thread during the run"
   join "$OUT/threads-before.txt" "$OUT/threads-after.txt" \
     | awk '{cpu[$2] += $5 - $3} END {for (n in cpu) printf "%-24s %6d\n", n, cpu[n]}' | sort -k2 -nr
-  perf report -i "$OUT/perf.data" --no-children --sort comm,dso,symbol --stdio 2>/dev/null \
-    | grep -v '^$' | grep -E '^ +[0-9]' | head -60 >"$OUT/profile-$scenario.txt"
-  echo "== top symbols (self time): $OUT/profile-$scenario.txt"
+  # Inclusive time per function (what each part of the server costs, callees included).
+  perf report -i "$OUT/perf.data" --children --sort comm,symbol --stdio -g none --percent-limit 1.5 \
+    2>/dev/null | grep '%' | grep -v '(inlined)' >"$OUT/profile-$scenario.txt" || true
+  echo "== where the samples went (inclusive): $OUT/profile-$scenario.txt"
   head -40 "$OUT/profile-$scenario.txt"
 }
 

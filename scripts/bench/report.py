@@ -145,6 +145,14 @@ def main(out):
             f"({t.get('botClicks', '?'):,} bots), {t.get('conversions', '?'):,} conversions; the load runs enqueued "
             f"{sent_clicks:,} clicks (plus {20} warm-up clicks) and committed {sent_conv:,} conversions."
         )
+        clicks_ok = t.get("clicks") == sent_clicks + 20
+        conv_ok = t.get("conversions") == sent_conv
+        print(
+            "- verdict: "
+            + ("every click and every conversion reached analytics exactly once."
+               if clicks_ok and conv_ok else
+               "MISMATCH between what was accepted and what analytics counted (see above).")
+        )
 
     print("\n## Cost per million on AWS (us-east-1, on-demand, Lambda arm64 at 128 MB)\n")
     print(

@@ -170,12 +170,18 @@ pub async fn upsert(
             plan_upsert(handle, slug, spec.clone(), existing.as_ref(), precondition)?;
         let link_ops = ops.len();
         ops.extend(extra.iter().cloned());
-        match state.store.transact(ops).await {
+        let committed = crate::outbox::commit_and_publish(
+            state.store.clone(),
+            state.queue.clone(),
+            ops,
+            std::slice::from_ref(&event),
+        )
+        .await;
+        match committed {
             Ok(()) => {
                 state
                     .link_cache
                     .invalidate(&(handle.as_str().to_owned(), slug.as_str().to_owned()));
-                crate::outbox::publish(state.queue.as_ref(), &[event]).await;
                 return Ok(Upserted {
                     link,
                     created: existing.is_none(),

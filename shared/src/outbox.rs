@@ -5,6 +5,7 @@
 //! dedupe by event id, so a sweep that races a slow consumer costs a duplicate message, never a
 //! duplicate effect.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::events::{Event, OutboxKey};
@@ -49,12 +50,32 @@ pub fn message(event: &Event) -> OutMessage {
     OutMessage::now(serde_json::to_string(event).unwrap_or_default())
 }
 
-/// Enqueues committed events. A failure here is logged, not returned: the entries are durable
-/// and the sweeper will deliver them.
-pub async fn publish(queue: &dyn Queue, events: &[Event]) {
-    let messages = events.iter().map(message).collect();
-    if let Err(e) = queue.send(QueueName::Events, messages).await {
-        tracing::warn!(error = %e, "enqueue after commit failed; the outbox sweeper will retry");
+/// Commits `ops` (which hold the events' outbox entries, from [`record`]) and then enqueues the
+/// events: round trip 1 and round trip 2 of every write that emits an event.
+///
+/// Both run in a task of their own. A client that disconnects makes hyper drop the handler's
+/// future; without the task, that could land between the commit and the enqueue, and the event
+/// would wait for the sweeper (`TENX_OUTBOX_MIN_AGE_SECS`). Awaited, so a Lambda invocation
+/// still finishes both before it answers. An enqueue failure is logged, not returned: the
+/// entries are durable and the sweeper will deliver them.
+pub async fn commit_and_publish(
+    store: Arc<dyn Store>,
+    queue: Arc<dyn Queue>,
+    ops: Vec<WriteOp>,
+    events: &[Event],
+) -> Result<(), StoreError> {
+    let messages: Vec<OutMessage> = events.iter().map(message).collect();
+    let work = crate::metrics::same_attribution(async move {
+        store.transact(ops).await?;
+        if let Err(e) = queue.send(QueueName::Events, messages).await {
+            tracing::warn!(error = %e, "enqueue after commit failed; the outbox sweeper will retry");
+        }
+        Ok(())
+    });
+    match tokio::spawn(work).await {
+        Ok(result) => result,
+        // The task panicked: whether it committed is unknown, as after a lost connection.
+        Err(e) => Err(StoreError::Unavailable(format!("commit task failed: {e}"))),
     }
 }
 
@@ -104,4 +125,96 @@ pub async fn sweep(
         }
     }
     Ok(sent)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::events::EventType;
+    use crate::queue::embedded::EmbeddedQueue;
+    use crate::queue::Received;
+
+    /// Answers every send only after a pause (a slow network to SQS, a busy disk).
+    struct SlowQueue(Arc<EmbeddedQueue>);
+
+    #[async_trait]
+    impl Queue for SlowQueue {
+        async fn send(
+            &self,
+            queue: QueueName,
+            messages: Vec<OutMessage>,
+        ) -> Result<(), QueueError> {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            self.0.send(queue, messages).await
+        }
+        async fn receive(
+            &self,
+            queue: QueueName,
+            max: usize,
+            visibility: Duration,
+        ) -> Result<Vec<Received>, QueueError> {
+            self.0.receive(queue, max, visibility).await
+        }
+        async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
+            self.0.ack(queue, receipt).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_caller_that_goes_away_cancels_neither_the_commit_nor_the_enqueue() {
+        let inner = Arc::new(EmbeddedQueue::in_memory());
+        let queue: Arc<dyn Queue> = Arc::new(SlowQueue(inner.clone()));
+        let store: Arc<dyn Store> = Arc::new(crate::store::embedded::EmbeddedStore::in_memory());
+        let mut event = Event::new(
+            EventType::LinkCreated,
+            "acme",
+            serde_json::json!({"slug": "s"}),
+        );
+        let ops = vec![record(&mut event)];
+        // The handler's future is dropped mid-way, as when a client disconnects.
+        let work = commit_and_publish(store.clone(), queue, ops, std::slice::from_ref(&event));
+        let dropped = tokio::time::timeout(Duration::from_millis(20), work).await;
+        assert!(
+            dropped.is_err(),
+            "the caller gave up before the send finished"
+        );
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while inner.depth(QueueName::Events).await.unwrap() == 0 {
+            assert!(Instant::now() < deadline, "the event was never enqueued");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let got = inner
+            .receive(QueueName::Events, 10, Duration::from_secs(30))
+            .await
+            .unwrap();
+        let sent: Event = serde_json::from_str(&got[0].body).unwrap();
+        assert_eq!(sent.id, event.id);
+        let key = event.outbox.as_ref().unwrap();
+        assert!(
+            store.get(&key.pk, &key.sk).await.unwrap().is_some(),
+            "the commit happened too"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_enqueues_nothing() {
+        let inner = Arc::new(EmbeddedQueue::in_memory());
+        let store: Arc<dyn Store> = Arc::new(crate::store::embedded::EmbeddedStore::in_memory());
+        let mut event = Event::new(EventType::LinkCreated, "acme", serde_json::json!({}));
+        let op = record(&mut event);
+        store.transact(vec![op.clone()]).await.unwrap();
+        // The same entry again: its `Absent` condition fails, so the transaction is cancelled.
+        let err = commit_and_publish(store, inner.clone(), vec![op], &[event])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::TxConflict { index: 0, .. }),
+            "{err:?}"
+        );
+        assert_eq!(inner.depth(QueueName::Events).await.unwrap(), 0);
+    }
 }

@@ -151,13 +151,18 @@ pub async fn submit(
             ratelimit::increment_op(&handle, CONVERSIONS_BUCKET, limit, window)
                 .map_err(ApiError::internal)?,
         ];
-        // Round trip 1.
-        match state.store.transact(ops).await {
-            Ok(()) => {
-                // Round trip 2. A failure is logged, not returned: the outbox entry is durable.
-                crate::outbox::publish(state.queue.as_ref(), &[event]).await;
-                return Ok(receipt);
-            }
+        // Round trip 1 (the transaction), then round trip 2 (the enqueue), as one unit a
+        // departing client cannot interrupt. An enqueue failure is logged: the outbox entry is
+        // durable.
+        let committed = crate::outbox::commit_and_publish(
+            state.store.clone(),
+            state.queue.clone(),
+            ops,
+            std::slice::from_ref(&event),
+        )
+        .await;
+        match committed {
+            Ok(()) => return Ok(receipt),
             Err(StoreError::TxConflict {
                 index: OP_KEY,
                 current,
