@@ -294,7 +294,7 @@ profile() {
 sizes() {
   local functions=() bin
   for dir in functions/*/; do functions+=(-p "fn-$(basename "$dir")"); done
-  echo "== building ${#functions[@]} functions (workspace release profile; long on 2 cores)"
+  echo "== building $((${#functions[@]} / 2)) functions (workspace release profile; long on 2 cores)"
   cargo build --release "${functions[@]}"
   echo "== building the lambda_http hello world (same profile)"
   cargo build --release --manifest-path benches/hello-lambda/Cargo.toml --target-dir target/hello-lambda
