@@ -247,9 +247,15 @@ async fn an_invalid_ctx_is_refused_and_nothing_is_recorded() {
     let ctx = click_for_ctx(&app, "acme").await;
     let _ = drain_events(&app).await;
 
-    let mut tampered = ctx.clone();
-    let last = tampered.pop().unwrap();
-    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    // Flip the MAC's first character: all six of its bits are significant (the last one's low
+    // bits are base64 padding, where a change reads as malformed, not as a bad signature).
+    let mac_at = ctx.rfind('.').unwrap() + 1;
+    let flipped = if ctx[mac_at..].starts_with('A') {
+        "B"
+    } else {
+        "A"
+    };
+    let tampered = format!("{}{flipped}{}", &ctx[..mac_at], &ctx[mac_at + 1..]);
     let claims = |expires_at: i64| CtxClaims {
         click_id: "clk_old".into(),
         handle: "acme".into(),
