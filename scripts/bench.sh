@@ -283,7 +283,8 @@ profile() {
     | awk '{cpu[$2] += $5 - $3} END {for (n in cpu) printf "%-24s %6d\n", n, cpu[n]}' | sort -k2 -nr
   # Inclusive time per function (what each part of the server costs, callees included).
   perf report -i "$OUT/perf.data" --children --sort comm,symbol --stdio -g none --percent-limit 1.5 \
-    2>/dev/null | grep '%' | grep -v '(inlined)' >"$OUT/profile-$scenario.txt" || true
+    2>/dev/null | grep '%' | grep -v '(inlined)' | sed 's/ *- *- *$//; s/ *$//' \
+    >"$OUT/profile-$scenario.txt" || true
   echo "== where the samples went (inclusive): $OUT/profile-$scenario.txt"
   head -40 "$OUT/profile-$scenario.txt"
 }
