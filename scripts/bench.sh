@@ -3,7 +3,8 @@
 #
 #   scripts/bench.sh          # load: tenx serve vs nginx (the machine's limit), op counts, cost
 #   scripts/bench.sh sizes    # stripped release sizes of every function binary + a hello world
-#   scripts/bench.sh all      # both
+#   scripts/bench.sh criterion  # cargo bench --bench hot_paths (the micro-benchmarks)
+#   scripts/bench.sh all      # every number of BENCHMARKS.md: load, profile, criterion, sizes
 #   scripts/bench.sh profile [SCENARIO]   # perf profile of tenx under one load (redirect)
 #
 # load: builds `tenx` with the workspace release profile, starts `tenx serve` on its durable
@@ -234,6 +235,13 @@ load() {
     -H "authorization: Bearer $VIEWER_JWT" >"$OUT/funnel.json"
   cut -d' ' -f1-3 /proc/loadavg >"$OUT/load-after.txt"
   python3 scripts/bench/report.py "$OUT" | tee "$OUT/report.md"
+  stop_servers
+}
+
+# Stops what a mode started (so `all` can run the next one on the same ports).
+stop_servers() {
+  cleanup
+  TENX_PID= NGINX_PID= WORK=
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -286,7 +294,16 @@ profile() {
     2>/dev/null | grep '%' | grep -v '(inlined)' | sed 's/ *- *- *$//; s/ *$//' \
     >"$OUT/profile-$scenario.txt" || true
   echo "== where the samples went (inclusive): $OUT/profile-$scenario.txt"
+  stop_servers
   head -40 "$OUT/profile-$scenario.txt"
+}
+
+# ---------------------------------------------------------------------------------------------
+# criterion: the micro-benchmarks of the hot paths, their summary lines kept in bench-out/.
+
+criterion() {
+  mkdir -p "$OUT"
+  cargo bench --bench hot_paths -- --noplot | tee "$OUT/criterion.txt" | grep -E '^[a-z_]+/|time:'
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -324,7 +341,8 @@ size_row() {
 case "$MODE" in
   load) load ;;
   sizes) sizes ;;
-  all) load && sizes ;;
+  criterion) criterion ;;
+  all) load && profile redirect && criterion && sizes ;;
   profile) profile "${2:-redirect}" ;;
-  *) echo "usage: $0 [load|sizes|all|profile [SCENARIO]]" >&2; exit 2 ;;
+  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]]" >&2; exit 2 ;;
 esac
