@@ -40,18 +40,14 @@ pub async fn in_request<F: Future>(f: F) -> F::Output {
 /// Wraps `f` so it is attributed like the current task's work: for a future that is spawned as a
 /// task of its own on behalf of a request.
 pub fn same_attribution<F: Future>(f: F) -> impl Future<Output = F::Output> {
-    let in_request = serving_a_request();
+    let requested = serving_a_request();
     async move {
-        if in_request {
-            in_request_scope(f).await
+        if requested {
+            in_request(f).await
         } else {
             f.await
         }
     }
-}
-
-async fn in_request_scope<F: Future>(f: F) -> F::Output {
-    IN_REQUEST.scope((), f).await
 }
 
 fn serving_a_request() -> bool {

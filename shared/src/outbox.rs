@@ -131,43 +131,17 @@ pub async fn sweep(
 mod tests {
     use std::time::Instant;
 
-    use async_trait::async_trait;
-
     use super::*;
     use crate::events::EventType;
     use crate::queue::embedded::EmbeddedQueue;
-    use crate::queue::Received;
-
-    /// Answers every send only after a pause (a slow network to SQS, a busy disk).
-    struct SlowQueue(Arc<EmbeddedQueue>);
-
-    #[async_trait]
-    impl Queue for SlowQueue {
-        async fn send(
-            &self,
-            queue: QueueName,
-            messages: Vec<OutMessage>,
-        ) -> Result<(), QueueError> {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            self.0.send(queue, messages).await
-        }
-        async fn receive(
-            &self,
-            queue: QueueName,
-            max: usize,
-            visibility: Duration,
-        ) -> Result<Vec<Received>, QueueError> {
-            self.0.receive(queue, max, visibility).await
-        }
-        async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
-            self.0.ack(queue, receipt).await
-        }
-    }
+    use crate::testing::FailingQueue;
 
     #[tokio::test]
     async fn a_caller_that_goes_away_cancels_neither_the_commit_nor_the_enqueue() {
         let inner = Arc::new(EmbeddedQueue::in_memory());
-        let queue: Arc<dyn Queue> = Arc::new(SlowQueue(inner.clone()));
+        let slow = FailingQueue::new(inner.clone());
+        slow.switch().delay_sends(Duration::from_millis(200));
+        let queue: Arc<dyn Queue> = Arc::new(slow);
         let store: Arc<dyn Store> = Arc::new(crate::store::embedded::EmbeddedStore::in_memory());
         let mut event = Event::new(
             EventType::LinkCreated,

@@ -1,6 +1,6 @@
 //! Failure-injection hooks for tests (feature `testing`; never in shipped binaries).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,45 +9,63 @@ use async_trait::async_trait;
 use crate::queue::{OutMessage, Queue, QueueError, QueueName, Received};
 
 /// A queue that fails the next N `send`s (as if the process died, or the queue was unreachable,
-/// between a commit and its enqueue) and otherwise passes every call through.
+/// between a commit and its enqueue), or answers sends only after a pause (a slow network, a
+/// busy disk), and otherwise passes every call through.
 pub struct FailingQueue {
     inner: Arc<dyn Queue>,
-    failures: Arc<AtomicUsize>,
+    switch: FailSwitch,
 }
 
 impl FailingQueue {
     pub fn new(inner: Arc<dyn Queue>) -> Self {
         Self {
             inner,
-            failures: Arc::new(AtomicUsize::new(0)),
+            switch: FailSwitch {
+                failures: Arc::new(AtomicUsize::new(0)),
+                delay_ms: Arc::new(AtomicU64::new(0)),
+            },
         }
     }
 
     /// The switch that arms this queue; keep a clone to arm it after handing the queue away.
     pub fn switch(&self) -> FailSwitch {
-        FailSwitch(self.failures.clone())
+        self.switch.clone()
     }
 }
 
-/// Arms a [`FailingQueue`]: `fail_next(n)` makes its next `n` sends fail.
+/// Arms a [`FailingQueue`]: `fail_next(n)` makes its next `n` sends fail; `delay_sends(d)`
+/// makes every send wait `d` before it is passed through.
 #[derive(Clone)]
-pub struct FailSwitch(Arc<AtomicUsize>);
+pub struct FailSwitch {
+    failures: Arc<AtomicUsize>,
+    delay_ms: Arc<AtomicU64>,
+}
 
 impl FailSwitch {
     pub fn fail_next(&self, n: usize) {
-        self.0.store(n, Ordering::SeqCst);
+        self.failures.store(n, Ordering::SeqCst);
     }
 
     /// Sends still armed to fail.
     pub fn remaining(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
+        self.failures.load(Ordering::SeqCst)
+    }
+
+    pub fn delay_sends(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.delay_ms.store(ms, Ordering::SeqCst);
     }
 }
 
 #[async_trait]
 impl Queue for FailingQueue {
     async fn send(&self, queue: QueueName, messages: Vec<OutMessage>) -> Result<(), QueueError> {
+        let delay = self.switch.delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
         let armed = self
+            .switch
             .failures
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
@@ -97,5 +115,27 @@ mod tests {
             .unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].body, "kept");
+    }
+
+    #[tokio::test]
+    async fn delayed_sends_land_only_after_the_delay() {
+        let inner = Arc::new(EmbeddedQueue::in_memory());
+        let q = Arc::new(FailingQueue::new(inner.clone()));
+        q.switch().delay_sends(Duration::from_secs(2));
+        let send = {
+            let q = q.clone();
+            tokio::spawn(async move {
+                q.send(QueueName::Events, vec![OutMessage::now("late")])
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            inner.depth(QueueName::Events).await.unwrap(),
+            0,
+            "not before the delay"
+        );
+        send.await.unwrap().unwrap();
+        assert_eq!(inner.depth(QueueName::Events).await.unwrap(), 1);
     }
 }
