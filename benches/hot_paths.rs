@@ -14,12 +14,12 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use tenx_shared::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::config::Config;
 use tenx_shared::domain::{
     build_destination, classify_user_agent, route, CtxClaims, CtxKeyring, Handle, Link, LinkSpec,
     RouteInput, Slug, Tracking,
 };
-use tenx_shared::http::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::http::auth::Role;
 use tenx_shared::queue::embedded::EmbeddedQueue;
 use tenx_shared::queue::{OutMessage, Queue, QueueError, QueueName, Received};
@@ -54,13 +54,16 @@ fn claims() -> CtxClaims {
         handle: "acme".into(),
         slug: "spring-sale".into(),
         campaign_id: Some("partner-alpha".into()),
-        country: "US".into(),
-        device: "mobile".into(),
-        source: "newsletter".into(),
-        referrer: "news.example.com".into(),
-        segment: "new-mobile".into(),
+        attribution: tenx_shared::domain::Attribution {
+            country: "US".into(),
+            device: tenx_shared::domain::Device::Mobile,
+            source: "newsletter".into(),
+            referrer: "news.example.com".into(),
+            segment: "new-mobile".into(),
+        },
         issued_at: 1_767_225_600,
         expires_at: 1_767_225_600 + 90 * 86_400,
+        sub_ids: Default::default(),
     }
 }
 
@@ -155,7 +158,7 @@ fn bench_user_agents(c: &mut Criterion) {
         b.iter(|| {
             USER_AGENTS
                 .iter()
-                .filter(|ua| classify_user_agent(black_box(Some(ua))).is_bot)
+                .filter(|ua| classify_user_agent(black_box(Some(ua))).is_bot())
                 .count()
         })
     });

@@ -24,6 +24,9 @@ lambda_tools=$(scripts/lambda_tools.sh)
   "$lambda_tools/python" scripts/sam_translate.py template.yaml
 )
 
+echo "== module graph (no cycle, no upward import, no function over 80 lines in shared/src)"
+python3 scripts/check_layers.py
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

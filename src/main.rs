@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use tenx_shared::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::aws::{AwsClients, AwsSettings};
 use tenx_shared::config::Config;
-use tenx_shared::http::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::http::auth::Role;
 use tenx_shared::local::{DataDir, LocalRuntime, LocalSecrets, Workers};
 use tenx_shared::metrics::{CountingQueue, CountingStore};
@@ -68,7 +68,7 @@ enum Command {
         data_dir: PathBuf,
     },
     /// Print the access table (every authenticated route's role, PAT scope and write limit) as
-    /// the markdown table of the README's "Roles, scopes and tokens" section.
+    /// the markdown table of the "Roles, scopes and tokens" section of docs/security.md.
     AccessTable,
 }
 
@@ -229,6 +229,8 @@ async fn serve(
         );
         app = tenx_shared::metrics::instrument(app, c.clone());
     }
+    // The peer address is the client address of the public conversion route's limits.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -4,7 +4,7 @@
 //! built on them, provisioning of a fresh environment (`tenx setup`), and the cold start of a
 //! Lambda function.
 
-pub mod errors;
+use crate::aws_errors as errors;
 mod provision;
 
 use std::sync::Arc;
@@ -15,7 +15,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 
-use crate::config::{Config, Secrets};
+use crate::config::{Config, CountryTrust, Secrets};
 use crate::queue::sqs::SqsQueue;
 use crate::queue::{Queue, QueueName};
 use crate::state::AppState;
@@ -171,44 +171,92 @@ async fn queue_url(
 
 /// The application state of a Lambda function, built once at cold start: settings from the
 /// environment, then only the secrets the function `needs` (`Group::secrets()`, or
-/// `Secrets::NONE` for a queue worker), given directly (`TENX_JWT_SECRET`, `TENX_CTX_KEYS`) or as
-/// the names of SSM SecureString parameters (`TENX_JWT_SECRET_PARAM`, `TENX_CTX_KEYS_PARAM`),
+/// `Secrets::NONE` for a queue worker), given directly (`TENX_JWT_SECRET`, `TENX_CTX_KEYS`,
+/// `TENX_EDGE_SECRET`) or as the names of SSM parameters (`TENX_JWT_SECRET_PARAM`,
+/// `TENX_CTX_KEYS_PARAM`, `TENX_EDGE_SECRET_PARAM`),
 /// then the DynamoDB store and SQS queue. A parameter the function does not need is never read
 /// (its IAM role may not allow it). Fails (so the function does not start) on any invalid setting.
 pub async fn app_state_from_env(needs: impl Into<Secrets>) -> anyhow::Result<AppState> {
     let needs = needs.into();
     let mut config = Config::from_env()?;
     let clients = AwsClients::from_env().await?;
-    if needs.jwt && config.jwt_hs256_secret.is_none() && config.jwt_rs256_public_key.is_none() {
-        if let Some(name) = var("TENX_JWT_SECRET_PARAM") {
-            config.jwt_hs256_secret = Some(parameter(&clients, &name).await?.into_bytes());
-        }
-    }
-    if needs.ctx_keys && config.ctx_keys.is_empty() {
-        if let Some(name) = var("TENX_CTX_KEYS_PARAM") {
-            config.ctx_keys = parameter(&clients, &name).await?;
-        }
-    }
+    let wanted = SecretParams {
+        jwt: (needs.jwt
+            && config.jwt_hs256_secret.is_none()
+            && config.jwt_rs256_public_key.is_none())
+        .then(|| var("TENX_JWT_SECRET_PARAM"))
+        .flatten(),
+        ctx_keys: (needs.ctx_keys && config.ctx_keys.is_empty())
+            .then(|| var("TENX_CTX_KEYS_PARAM"))
+            .flatten(),
+        // Only the redirect function is given this name (it alone reads the country header).
+        edge: (config.country_trust == CountryTrust::Never)
+            .then(|| var("TENX_EDGE_SECRET_PARAM"))
+            .flatten(),
+    };
+    wanted.load_into(&clients, &mut config).await?;
     let (store, queue) = connect_with(&clients, &AwsSettings::from_env()).await?;
     AppState::with_secrets(config, store, queue, needs)
 }
 
-/// A (decrypted) SSM parameter.
-async fn parameter(clients: &AwsClients, name: &str) -> anyhow::Result<String> {
+/// The SSM parameter names of the secrets a function still lacks.
+struct SecretParams {
+    jwt: Option<String>,
+    ctx_keys: Option<String>,
+    edge: Option<String>,
+}
+
+impl SecretParams {
+    /// One `GetParameters` round trip for all of them (cold start time), decrypted.
+    async fn load_into(self, clients: &AwsClients, config: &mut Config) -> anyhow::Result<()> {
+        let names: Vec<String> = [&self.jwt, &self.ctx_keys, &self.edge]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        let mut values = parameters(clients, &names).await?;
+        let mut take = |name: &Option<String>| name.as_ref().and_then(|n| values.remove(n));
+        if let Some(v) = take(&self.jwt) {
+            config.jwt_hs256_secret = Some(v.into_bytes());
+        }
+        if let Some(v) = take(&self.ctx_keys) {
+            config.ctx_keys = v;
+        }
+        if let Some(v) = take(&self.edge) {
+            config.country_trust = CountryTrust::EdgeSecret(v.into_bytes());
+        }
+        Ok(())
+    }
+}
+
+/// Decrypted SSM parameters by name; every one must exist and be non-empty.
+async fn parameters(
+    clients: &AwsClients,
+    names: &[String],
+) -> anyhow::Result<std::collections::HashMap<String, String>> {
     let out = clients
         .ssm
-        .get_parameter()
-        .name(name)
+        .get_parameters()
+        .set_names(Some(names.to_vec()))
         .with_decryption(true)
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!(errors::describe("GetParameter", &e)))
-        .with_context(|| format!("reading SSM parameter {name}"))?;
-    out.parameter
-        .and_then(|p| p.value)
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-        .with_context(|| format!("SSM parameter {name} is empty"))
+        .map_err(|e| anyhow::anyhow!(errors::describe("GetParameters", &e)))
+        .with_context(|| format!("reading SSM parameters {names:?}"))?;
+    let found: std::collections::HashMap<String, String> = out
+        .parameters
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| Some((p.name?, p.value?.trim().to_owned())))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    if let Some(missing) = names.iter().find(|n| !found.contains_key(*n)) {
+        anyhow::bail!("SSM parameter {missing} is missing or empty");
+    }
+    Ok(found)
 }
 
 /// JSON logs for Lambda (CloudWatch stamps the time), filtered by `TENX_LOG` (default `info`).

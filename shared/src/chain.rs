@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::chain::{default_rules, Rule, SessionId, Signal};
 use crate::domain::Handle;
-use crate::error::{ApiError, ApiResult};
 use crate::store::{
     keys, now_unix, Cond, CounterCap, Item, Query, SkRange, Store, StoreError, WriteOp,
 };
@@ -20,6 +19,29 @@ use crate::store::{
 const COUNT: &str = "n";
 /// Attempts at a write that races others (a session's first append, a rules replacement).
 const ATTEMPTS: usize = 4;
+
+/// Why a chain write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// The per-session limit (`400 invalid_request`, naming `signals`).
+    #[error(
+        "signals: session {session} may hold at most {max} signals (the per-session limit); \
+         it holds {held} and this request adds {added}. Start a new session."
+    )]
+    SessionFull {
+        session: SessionId,
+        held: i64,
+        added: i64,
+        max: i64,
+    },
+    /// A session's first append kept racing others (`503`, retry).
+    #[error("chain session {0}: first append kept conflicting")]
+    Contended(SessionId),
+    #[error("The chain rules were replaced concurrently; retry.")]
+    RulesBusy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 fn expiry(ttl: Duration) -> i64 {
     now_unix().saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2))
@@ -34,7 +56,7 @@ pub async fn append(
     signals: &[Signal],
     ttl: Duration,
     max_per_session: u32,
-) -> ApiResult<i64> {
+) -> Result<i64, ChainError> {
     let pk = keys::chain_session_pk(handle.as_str(), session.as_str());
     let added = i64::try_from(signals.len()).unwrap_or(i64::MAX);
     let max = i64::from(max_per_session);
@@ -45,38 +67,12 @@ pub async fn append(
         if first_write && added > max {
             return Err(session_full(session, 0, added, max));
         }
-        // The first write of a session puts the counter (if absent — which also replaces an
-        // expired counter DynamoDB has not deleted yet, so a stale count never leaks into a new
-        // session); later writes ADD under the cap.
-        let counter_op = if first_write {
-            let mut item = Item::new(
-                pk.clone(),
-                keys::CHAIN_SESSION_COUNT_SK,
-                serde_json::Value::Null,
-            )
-            .expiring_at(Some(expires_at));
-            item.counters.insert(COUNT.into(), added);
-            WriteOp::Put {
-                item,
-                cond: Cond::Absent,
-            }
-        } else {
-            WriteOp::Add {
-                pk: pk.clone(),
-                sk: keys::CHAIN_SESSION_COUNT_SK.into(),
-                deltas: vec![(COUNT.into(), added)],
-                cap: Some(CounterCap {
-                    counter: COUNT.into(),
-                    max,
-                }),
-                expires_at: Some(expires_at),
-            }
-        };
+        let counter_op = session_counter_op(&pk, first_write, added, max, expires_at);
         let mut ops = Vec::with_capacity(signals.len() + 1);
         ops.push(counter_op);
         for signal in signals {
             let id = uuid::Uuid::new_v4().simple().to_string();
-            let doc = serde_json::to_value(signal).map_err(ApiError::internal)?;
+            let doc = crate::store::to_doc(signal)?;
             ops.push(WriteOp::Put {
                 item: Item::new(pk.clone(), keys::chain_signal_sk(signal.at_ms, &id), doc)
                     .expiring_at(Some(expires_at)),
@@ -107,16 +103,52 @@ pub async fn append(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::unavailable(format!(
-        "chain session {session}: first append kept conflicting"
-    )))
+    Err(ChainError::Contended(session.clone()))
 }
 
-fn session_full(session: &SessionId, held: i64, added: i64, max: i64) -> ApiError {
-    ApiError::invalid_request(format!(
-        "signals: session {session} may hold at most {max} signals (the per-session limit); \
-         it holds {held} and this request adds {added}. Start a new session."
-    ))
+fn session_full(session: &SessionId, held: i64, added: i64, max: i64) -> ChainError {
+    ChainError::SessionFull {
+        session: session.clone(),
+        held,
+        added,
+        max,
+    }
+}
+
+/// The session counter's write: the first write of a session puts it (if absent, which also
+/// replaces an expired counter DynamoDB has not deleted yet, so a stale count never leaks into a
+/// new session); later writes ADD under the cap.
+fn session_counter_op(
+    pk: &str,
+    first_write: bool,
+    added: i64,
+    max: i64,
+    expires_at: i64,
+) -> WriteOp {
+    if first_write {
+        let mut item = Item::new(
+            pk.to_owned(),
+            keys::CHAIN_SESSION_COUNT_SK,
+            serde_json::Value::Null,
+        )
+        .expiring_at(Some(expires_at));
+        item.counters.insert(COUNT.into(), added);
+        WriteOp::Put {
+            item,
+            cond: Cond::Absent,
+        }
+    } else {
+        WriteOp::Add {
+            pk: pk.to_owned(),
+            sk: keys::CHAIN_SESSION_COUNT_SK.into(),
+            deltas: vec![(COUNT.into(), added)],
+            cap: Some(CounterCap {
+                counter: COUNT.into(),
+                max,
+            }),
+            expires_at: Some(expires_at),
+        }
+    }
 }
 
 /// Every live signal of the session, oldest first.
@@ -208,14 +240,13 @@ pub async fn replace_rules(
     store: &dyn Store,
     handle: &Handle,
     rules: Vec<Rule>,
-) -> ApiResult<HandleRules> {
+) -> Result<HandleRules, ChainError> {
     let pk = keys::handle_pk(handle.as_str());
     let updated_at = crate::time::now_rfc3339();
-    let doc = serde_json::to_value(RulesDoc {
+    let doc = crate::store::to_doc(&RulesDoc {
         rules: rules.clone(),
         updated_at: updated_at.clone(),
-    })
-    .map_err(ApiError::internal)?;
+    })?;
     for _ in 0..ATTEMPTS {
         let current = store.get(&pk, keys::CHAIN_RULES_SK).await?;
         let (cond, version) = match &current {
@@ -237,7 +268,5 @@ pub async fn replace_rules(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
-        "The chain rules were replaced concurrently; retry.",
-    ))
+    Err(ChainError::RulesBusy)
 }

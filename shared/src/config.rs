@@ -15,6 +15,11 @@ pub struct RateLimits {
     pub business: u32,
     /// Public conversion submissions per minute per handle (generous, against retry storms).
     pub conversions: u32,
+    /// Public conversion submissions per minute per click (ctx): a flood on one ctx is refused
+    /// without starving the handle's other clicks.
+    pub conversions_per_click: u32,
+    /// Public conversion submissions per minute per client address.
+    pub conversions_per_address: u32,
     /// Public chain (lifecycle messaging) requests per minute per handle (generous, anti-abuse).
     pub chain: u32,
     /// Handles on a paid plan: handle → plan name (`pro` | `business`).
@@ -57,6 +62,35 @@ impl Secrets {
     };
 }
 
+/// When the redirect believes the `cloudfront-viewer-country` header. Anyone can send it, and
+/// it picks country routing rules and the country analytics credits, so by default nobody is
+/// believed and the country is `unknown`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum CountryTrust {
+    /// Never (the default).
+    #[default]
+    Never,
+    /// Always: local development and tests only (`TENX_TRUST_COUNTRY_HEADER=true`).
+    Always,
+    /// Only on requests that carry this secret in [`EDGE_SECRET_HEADER`], which CloudFront adds
+    /// on its way to the origin (`TENX_EDGE_SECRET`; see template.yaml).
+    EdgeSecret(Vec<u8>),
+}
+
+/// Never prints the secret (configs are logged at start).
+impl std::fmt::Debug for CountryTrust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CountryTrust::Never => f.write_str("Never"),
+            CountryTrust::Always => f.write_str("Always"),
+            CountryTrust::EdgeSecret(_) => f.write_str("EdgeSecret(<redacted>)"),
+        }
+    }
+}
+
+/// The origin header CloudFront adds with the edge secret.
+pub const EDGE_SECRET_HEADER: &str = "x-tenx-edge-secret";
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Host suffix of short links: `{handle}.{redirect_domain}/{slug}` (may carry a port locally).
@@ -88,6 +122,11 @@ pub struct Config {
     pub chain_session_ttl: Duration,
     /// The most signals one chain session may hold (a clear 400 beyond, never a truncation).
     pub chain_max_session_signals: u32,
+    /// Whose `cloudfront-viewer-country` header the redirect believes.
+    pub country_trust: CountryTrust,
+    /// The local server sits behind a proxy it trusts, so the client address is the last hop of
+    /// `x-forwarded-for` rather than the socket's peer (Lambda always uses API Gateway's).
+    pub trusted_proxy: bool,
 }
 
 impl Default for Config {
@@ -107,6 +146,8 @@ impl Default for Config {
                 pro: 600,
                 business: 3000,
                 conversions: 6000,
+                conversions_per_click: 30,
+                conversions_per_address: 600,
                 chain: 6000,
                 plans: HashMap::new(),
                 window_secs: 60,
@@ -118,6 +159,8 @@ impl Default for Config {
             webhook_retry_base: Duration::from_secs(5),
             chain_session_ttl: Duration::from_secs(30 * 86_400),
             chain_max_session_signals: 1000,
+            country_trust: CountryTrust::Never,
+            trusted_proxy: false,
         }
     }
 }
@@ -172,27 +215,9 @@ impl Config {
         if let Some(secs) = parse_var::<u64>("TENX_LINK_CACHE_TTL_SECS")? {
             c.link_cache_ttl = Duration::from_secs(secs);
         }
-        if let Some(n) = parse_var("TENX_RATE_LIMIT_FREE")? {
-            c.rate_limits.free = n;
-        }
-        if let Some(n) = parse_var("TENX_RATE_LIMIT_PRO")? {
-            c.rate_limits.pro = n;
-        }
-        if let Some(n) = parse_var("TENX_RATE_LIMIT_BUSINESS")? {
-            c.rate_limits.business = n;
-        }
-        if let Some(n) = parse_var("TENX_RATE_LIMIT_CONVERSIONS")? {
-            c.rate_limits.conversions = n;
-        }
-        if let Some(n) = parse_var("TENX_RATE_LIMIT_CHAIN")? {
-            c.rate_limits.chain = n;
-        }
-        if let Some(v) = var("TENX_HANDLE_PLANS") {
-            c.rate_limits.plans = parse_plans(&v)?;
-        }
-        if let Some(secs) = parse_var("TENX_RATE_LIMIT_WINDOW_SECS")? {
-            c.rate_limits.window_secs = secs;
-        }
+        c.rate_limits = rate_limits_from_env(c.rate_limits)?;
+        c.country_trust = country_trust_from_env()?;
+        c.trusted_proxy = parse_bool("TENX_TRUSTED_PROXY")?.unwrap_or(false);
         if let Some(secs) = parse_var::<u64>("TENX_IDEMPOTENCY_RETENTION_SECS")? {
             c.idempotency_retention = Duration::from_secs(secs);
         }
@@ -248,7 +273,16 @@ impl Config {
             bail!("TENX_RATE_LIMIT_CHAIN, TENX_CHAIN_MAX_SESSION_SIGNALS and TENX_CHAIN_SESSION_TTL_DAYS must be at least 1");
         }
         let l = &self.rate_limits;
-        if [l.free, l.pro, l.business, l.conversions, l.window_secs].contains(&0) {
+        let all = [
+            l.free,
+            l.pro,
+            l.business,
+            l.conversions,
+            l.conversions_per_click,
+            l.conversions_per_address,
+            l.window_secs,
+        ];
+        if all.contains(&0) {
             bail!("TENX_RATE_LIMIT_* settings and TENX_RATE_LIMIT_WINDOW_SECS must be at least 1");
         }
         if self.idempotency_retention.is_zero() {
@@ -272,6 +306,52 @@ impl Config {
     pub fn redirect_host(&self) -> &str {
         self.redirect_domain.split(':').next().unwrap_or("")
     }
+}
+
+/// The `TENX_RATE_LIMIT_*` settings over `l`.
+fn rate_limits_from_env(mut l: RateLimits) -> anyhow::Result<RateLimits> {
+    if let Some(n) = parse_var("TENX_RATE_LIMIT_FREE")? {
+        l.free = n;
+    }
+    if let Some(n) = parse_var("TENX_RATE_LIMIT_PRO")? {
+        l.pro = n;
+    }
+    if let Some(n) = parse_var("TENX_RATE_LIMIT_BUSINESS")? {
+        l.business = n;
+    }
+    if let Some(n) = parse_var("TENX_RATE_LIMIT_CONVERSIONS")? {
+        l.conversions = n;
+    }
+    if let Some(n) = parse_var("TENX_RATE_LIMIT_CHAIN")? {
+        l.chain = n;
+    }
+    if let Some(v) = var("TENX_HANDLE_PLANS") {
+        l.plans = parse_plans(&v)?;
+    }
+    if let Some(secs) = parse_var("TENX_RATE_LIMIT_WINDOW_SECS")? {
+        l.window_secs = secs;
+    }
+    if let Some(n) = parse_var("TENX_RATE_LIMIT_CONVERSIONS_PER_CLICK")? {
+        l.conversions_per_click = n;
+    }
+    if let Some(n) = parse_var("TENX_RATE_LIMIT_CONVERSIONS_PER_ADDRESS")? {
+        l.conversions_per_address = n;
+    }
+    Ok(l)
+}
+
+/// `TENX_EDGE_SECRET` (deployed behind CloudFront) wins over `TENX_TRUST_COUNTRY_HEADER`.
+fn country_trust_from_env() -> anyhow::Result<CountryTrust> {
+    if let Some(secret) = var("TENX_EDGE_SECRET") {
+        if secret.trim().len() < 16 {
+            bail!("TENX_EDGE_SECRET must be at least 16 characters");
+        }
+        return Ok(CountryTrust::EdgeSecret(secret.trim().as_bytes().to_vec()));
+    }
+    Ok(match parse_bool("TENX_TRUST_COUNTRY_HEADER")? {
+        Some(true) => CountryTrust::Always,
+        _ => CountryTrust::Never,
+    })
 }
 
 fn parse_plans(spec: &str) -> anyhow::Result<HashMap<String, String>> {

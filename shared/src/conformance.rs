@@ -20,31 +20,58 @@ use crate::store::{
     now_unix, Cond, CounterCap, Item, Query, SkRange, Store, StoreError, WriteOp, MAX_TRANSACT_OPS,
 };
 
+/// The store checks, in order: the one list that [`run_store_suite`] and every backend's test
+/// runner use (`store_checks!(my_macro)` calls `my_macro!(check, check, …)`).
+#[macro_export]
+macro_rules! store_checks {
+    ($then:ident) => {
+        $then!(
+            store_put_get_round_trip,
+            store_create_if_absent_race,
+            store_version_checked_update,
+            store_cond_exists,
+            store_delete,
+            store_expired_items_are_absent,
+            store_add_counters_concurrently,
+            store_add_existing_item,
+            store_add_counter_cap,
+            store_transact_all_or_nothing,
+            store_transact_rejects_invalid,
+            store_query_ranges_and_pagination,
+            store_query_rejects_bad_limits,
+        );
+    };
+}
+
+/// The queue checks, in order (used like [`store_checks!`]).
+#[macro_export]
+macro_rules! queue_checks {
+    ($then:ident) => {
+        $then!(
+            queue_send_receive_ack,
+            queue_delayed_message,
+            queue_visibility_redelivery,
+            queue_stale_receipt_ack,
+            queue_batch_send,
+            queue_concurrent_senders,
+        );
+    };
+}
+
 /// Runs every store check, one after another.
 pub async fn run_store_suite(store: Arc<dyn Store>) {
-    store_put_get_round_trip(store.clone()).await;
-    store_create_if_absent_race(store.clone()).await;
-    store_version_checked_update(store.clone()).await;
-    store_cond_exists(store.clone()).await;
-    store_delete(store.clone()).await;
-    store_expired_items_are_absent(store.clone()).await;
-    store_add_counters_concurrently(store.clone()).await;
-    store_add_existing_item(store.clone()).await;
-    store_add_counter_cap(store.clone()).await;
-    store_transact_all_or_nothing(store.clone()).await;
-    store_transact_rejects_invalid(store.clone()).await;
-    store_query_ranges_and_pagination(store.clone()).await;
-    store_query_rejects_bad_limits(store).await;
+    macro_rules! run {
+        ($($check:ident),* $(,)?) => {$( $check(store.clone()).await; )*};
+    }
+    store_checks!(run);
 }
 
 /// Runs every queue check against `name`, one after another.
 pub async fn run_queue_suite(queue: Arc<dyn Queue>, name: QueueName) {
-    queue_send_receive_ack(queue.clone(), name).await;
-    queue_delayed_message(queue.clone(), name).await;
-    queue_visibility_redelivery(queue.clone(), name).await;
-    queue_stale_receipt_ack(queue.clone(), name).await;
-    queue_batch_send(queue.clone(), name).await;
-    queue_concurrent_senders(queue, name).await;
+    macro_rules! run {
+        ($($check:ident),* $(,)?) => {$( $check(queue.clone(), name).await; )*};
+    }
+    queue_checks!(run);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -588,6 +615,63 @@ pub async fn store_add_counter_cap(store: Arc<dyn Store>) {
     );
 }
 
+/// The state `store_transact_all_or_nothing` seeds, unchanged by a cancelled transaction.
+async fn assert_untouched(store: &Arc<dyn Store>, pk: &str, d1: &Item) {
+    for sk in ["a", "b", "e"] {
+        assert_eq!(
+            get(store, pk, sk).await,
+            None,
+            "a cancelled transaction wrote {sk}"
+        );
+    }
+    assert_eq!(get(store, pk, "d").await.as_ref(), Some(d1), "d changed");
+    assert_eq!(
+        get(store, pk, "quota")
+            .await
+            .expect("quota")
+            .counter("used"),
+        5
+    );
+}
+
+/// Transactions that must fail: (index of the failing operation, the live item there, ops).
+fn failing_transactions(
+    pk: &str,
+    d1: &Item,
+    d2: &Item,
+    quota: Item,
+) -> Vec<(usize, Option<Item>, Vec<WriteOp>)> {
+    vec![
+        (
+            3,
+            Some(d1.clone()),
+            vec![
+                put(Item::new(pk, "a", json!({})), Cond::Absent),
+                add(pk, "b", &[("n", 1)]),
+                delete(pk, "c", Cond::None),
+                put(d2.clone(), Cond::Version(2)),
+                put(Item::new(pk, "e", json!({})), Cond::Absent),
+            ],
+        ),
+        (
+            0,
+            None,
+            vec![
+                put(Item::new(pk, "e", json!({})), Cond::Exists),
+                add(pk, "b", &[("n", 1)]),
+            ],
+        ),
+        (
+            1,
+            Some(quota),
+            vec![
+                put(Item::new(pk, "a", json!({})), Cond::None),
+                capped(add(pk, "quota", &[("used", 6)]), "used", 10),
+            ],
+        ),
+    ]
+}
+
 /// A transaction with one failing condition writes nothing and names the failing operation.
 pub async fn store_transact_all_or_nothing(store: Arc<dyn Store>) {
     let pk = unique("tx");
@@ -597,59 +681,8 @@ pub async fn store_transact_all_or_nothing(store: Arc<dyn Store>) {
     quota.counters.insert("used".into(), 5);
     write(&store, "create quota", put(quota.clone(), Cond::None)).await;
 
-    let untouched = |label: &'static str| {
-        let store = store.clone();
-        let (pk, d1) = (pk.clone(), d1.clone());
-        async move {
-            for sk in ["a", "b", "e"] {
-                assert_eq!(
-                    get(&store, &pk, sk).await,
-                    None,
-                    "{label}: a cancelled transaction wrote {sk}"
-                );
-            }
-            assert_eq!(get(&store, &pk, "d").await, Some(d1), "{label}: d changed");
-            assert_eq!(
-                get(&store, &pk, "quota")
-                    .await
-                    .expect("quota")
-                    .counter("used"),
-                5
-            );
-        }
-    };
-
     let d2 = Item::new(&pk, "d", json!({"v": 2})).with_version(2);
-    let cases: Vec<(usize, Option<Item>, Vec<WriteOp>)> = vec![
-        (
-            3,
-            Some(d1.clone()),
-            vec![
-                put(Item::new(&pk, "a", json!({})), Cond::Absent),
-                add(&pk, "b", &[("n", 1)]),
-                delete(&pk, "c", Cond::None),
-                put(d2.clone(), Cond::Version(2)),
-                put(Item::new(&pk, "e", json!({})), Cond::Absent),
-            ],
-        ),
-        (
-            0,
-            None,
-            vec![
-                put(Item::new(&pk, "e", json!({})), Cond::Exists),
-                add(&pk, "b", &[("n", 1)]),
-            ],
-        ),
-        (
-            1,
-            Some(quota),
-            vec![
-                put(Item::new(&pk, "a", json!({})), Cond::None),
-                capped(add(&pk, "quota", &[("used", 6)]), "used", 10),
-            ],
-        ),
-    ];
-    for (index, expected_current, ops) in cases {
+    for (index, expected_current, ops) in failing_transactions(&pk, &d1, &d2, quota) {
         match store.transact(ops).await {
             Err(StoreError::TxConflict {
                 index: got,
@@ -667,7 +700,7 @@ pub async fn store_transact_all_or_nothing(store: Arc<dyn Store>) {
             }
             other => panic!("transaction failing at {index}: expected TxConflict, got {other:?}"),
         }
-        untouched("cancelled").await;
+        assert_untouched(&store, &pk, &d1).await;
     }
 
     store
@@ -711,24 +744,23 @@ pub async fn store_transact_rejects_invalid(store: Arc<dyn Store>) {
     );
 }
 
-/// Prefix, between, descending and paginated queries return every live item exactly once, in
-/// sort-key order, from the queried partition only.
-pub async fn store_query_ranges_and_pagination(store: Arc<dyn Store>) {
-    let pk = unique("query");
+/// 25 live `item#NN` items, two `other#` items, two expired items and a neighbouring
+/// partition: what `store_query_ranges_and_pagination` reads. Returns the live item keys.
+async fn seed_query_partition(store: &Arc<dyn Store>, pk: &str) -> Vec<String> {
     let item_sks: Vec<String> = (0..25).map(|i| format!("item#{i:02}")).collect();
     let mut ops: Vec<WriteOp> = item_sks
         .iter()
         .enumerate()
-        .map(|(i, sk)| put(Item::new(&pk, sk.as_str(), json!({"i": i})), Cond::None))
+        .map(|(i, sk)| put(Item::new(pk, sk.as_str(), json!({"i": i})), Cond::None))
         .collect();
-    ops.push(put(Item::new(&pk, "other#1", json!({})), Cond::None));
-    ops.push(put(Item::new(&pk, "other#2", json!({})), Cond::None));
+    ops.push(put(Item::new(pk, "other#1", json!({})), Cond::None));
+    ops.push(put(Item::new(pk, "other#2", json!({})), Cond::None));
     ops.push(put(
-        Item::new(&pk, "item#05x", json!({})).expiring_at(Some(now_unix() - 5)),
+        Item::new(pk, "item#05x", json!({})).expiring_at(Some(now_unix() - 5)),
         Cond::None,
     ));
     ops.push(put(
-        Item::new(&pk, "item#99", json!({})).expiring_at(Some(now_unix() - 5)),
+        Item::new(pk, "item#99", json!({})).expiring_at(Some(now_unix() - 5)),
         Cond::None,
     ));
     ops.push(put(
@@ -744,6 +776,46 @@ pub async fn store_query_ranges_and_pagination(store: Arc<dyn Store>) {
         async move { store.write(op).await.expect("seeding the query partition") }
     });
     join_all(writes).await;
+
+    item_sks
+}
+
+/// Inclusive `Between` ranges both ways, and `All` (every live item of the partition).
+async fn check_between_and_all(store: &Arc<dyn Store>, pk: &str, item_sks: &[String]) {
+    let query = |range: SkRange, limit: usize, descending: bool| Query {
+        pk: pk.to_owned(),
+        range,
+        limit,
+        after: None,
+        descending,
+    };
+    let between = || SkRange::Between("item#05".into(), "item#14".into());
+    let expected: Vec<String> = item_sks[5..=14].to_vec();
+    assert_eq!(
+        query_all(store, "between", query(between(), 4, false)).await,
+        expected,
+        "between is inclusive"
+    );
+    let mut expected_rev = expected;
+    expected_rev.reverse();
+    assert_eq!(
+        query_all(store, "between descending", query(between(), 3, true)).await,
+        expected_rev
+    );
+
+    let mut all = item_sks.to_vec();
+    all.extend(["other#1".to_owned(), "other#2".to_owned()]);
+    assert_eq!(
+        query_all(store, "all", query(SkRange::All, 7, false)).await,
+        all
+    );
+}
+
+/// Prefix, between, descending and paginated queries return every live item exactly once, in
+/// sort-key order, from the queried partition only.
+pub async fn store_query_ranges_and_pagination(store: Arc<dyn Store>) {
+    let pk = unique("query");
+    let item_sks = seed_query_partition(&store, &pk).await;
 
     let query = |range: SkRange, limit: usize, descending: bool| Query {
         pk: pk.clone(),
@@ -788,26 +860,7 @@ pub async fn store_query_ranges_and_pagination(store: Arc<dyn Store>) {
         "descending pages must yield all items in reverse order"
     );
 
-    let between = || SkRange::Between("item#05".into(), "item#14".into());
-    let expected: Vec<String> = item_sks[5..=14].to_vec();
-    assert_eq!(
-        query_all(&store, "between", query(between(), 4, false)).await,
-        expected,
-        "between is inclusive"
-    );
-    let mut expected_rev = expected;
-    expected_rev.reverse();
-    assert_eq!(
-        query_all(&store, "between descending", query(between(), 3, true)).await,
-        expected_rev
-    );
-
-    let mut all = item_sks.clone();
-    all.extend(["other#1".to_owned(), "other#2".to_owned()]);
-    assert_eq!(
-        query_all(&store, "all", query(SkRange::All, 7, false)).await,
-        all
-    );
+    check_between_and_all(&store, &pk, &item_sks).await;
 
     let mut resumed = query(prefix(), 10, false);
     resumed.after = Some("item#19".into());

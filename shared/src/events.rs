@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Device;
+use crate::domain::risk::Risk;
+use crate::domain::{Attribution, BotReason, EventId, SubIds};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum EventType {
@@ -17,17 +18,20 @@ pub enum EventType {
     ConversionCreated,
     #[serde(rename = "conversion.tested")]
     ConversionTested,
+    #[serde(rename = "conversion.reversed")]
+    ConversionReversed,
     #[serde(rename = "webhook.test")]
     WebhookTest,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 6] = [
+    pub const ALL: [EventType; 7] = [
         EventType::LinkClicked,
         EventType::LinkCreated,
         EventType::LinkUpdated,
         EventType::ConversionCreated,
         EventType::ConversionTested,
+        EventType::ConversionReversed,
         EventType::WebhookTest,
     ];
 
@@ -38,6 +42,7 @@ impl EventType {
             EventType::LinkUpdated => "link.updated",
             EventType::ConversionCreated => "conversion.created",
             EventType::ConversionTested => "conversion.tested",
+            EventType::ConversionReversed => "conversion.reversed",
             EventType::WebhookTest => "webhook.test",
         }
     }
@@ -53,6 +58,10 @@ pub struct OutboxKey {
     pub pk: String,
     pub sk: String,
 }
+
+/// Why serializing an event cannot fail: it is strings, numbers, derived structs and a
+/// `serde_json::Value` (whose map keys are strings).
+const INFALLIBLE: &str = "an event is always serializable";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -74,7 +83,7 @@ pub struct Event {
 impl Event {
     pub fn new(kind: EventType, handle: &str, data: serde_json::Value) -> Self {
         Self {
-            id: format!("evt_{}", uuid::Uuid::now_v7().simple()),
+            id: EventId::new().to_string(),
             kind,
             created_at: crate::time::now_rfc3339(),
             handle: handle.to_owned(),
@@ -82,6 +91,16 @@ impl Event {
             target_subscription: None,
             outbox: None,
         }
+    }
+
+    /// The event as a queue message body.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect(INFALLIBLE)
+    }
+
+    /// The event as a stored document (its outbox entry).
+    pub fn to_doc(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect(INFALLIBLE)
     }
 
     /// The body a webhook endpoint receives.
@@ -98,6 +117,7 @@ impl Event {
 
 /// The JSON of an [`Event`] (without target or outbox) serialized straight from typed data, with
 /// no intermediate `serde_json::Value`: the redirect builds one per click.
+/// `T` must be one of the event data structs (derived, string keys): see [`INFALLIBLE`].
 pub fn event_json<T: Serialize>(id: &str, kind: EventType, handle: &str, data: &T) -> String {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
@@ -117,8 +137,7 @@ pub fn event_json<T: Serialize>(id: &str, kind: EventType, handle: &str, data: &
         handle,
         data,
     };
-    // Strings, numbers and derived structs: serializing cannot fail.
-    serde_json::to_string(&event).unwrap_or_default()
+    serde_json::to_string(&event).expect(INFALLIBLE)
 }
 
 /// What the redirect records for every click.
@@ -128,14 +147,18 @@ pub struct ClickData {
     pub click_id: String,
     pub slug: String,
     pub campaign_id: Option<String>,
-    pub country: String,
-    pub device: Device,
-    pub source: String,
-    /// Referrer host, or `direct`.
-    pub referrer: String,
-    /// `new-mobile`, `returning-desktop`, … or `bot`.
-    pub segment: String,
+    #[serde(flatten)]
+    pub attribution: Attribution,
     pub bot: bool,
+    /// Why the click is a bot's (`null` for a human). Absent in events recorded before it existed.
+    #[serde(default)]
+    pub bot_reason: Option<BotReason>,
+    /// The link had expired: counted as a click, never as a qualified one.
+    #[serde(default)]
+    pub expired: bool,
+    /// The partner's `sub1` … `sub5` from the short URL.
+    #[serde(default)]
+    pub sub_ids: SubIds,
     pub destination_url: String,
     pub at: String,
 }
@@ -160,14 +183,71 @@ pub struct ConversionData {
     pub test: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Value>,
-    pub country: String,
-    pub device: String,
-    pub source: String,
-    /// Referrer host or `direct` (from the ctx token).
-    pub referrer: String,
-    /// Visitor segment at click time (from the ctx token).
-    pub segment: String,
+    /// The click's attribution, from the ctx token.
+    #[serde(flatten)]
+    pub attribution: Attribution,
+    /// The click's `sub1` … `sub5` (from the ctx token).
+    #[serde(default)]
+    pub sub_ids: SubIds,
     pub received_at: String,
+    /// Submitted by the merchant's server (authenticated route); `false` for the public route.
+    #[serde(default)]
+    pub verified: bool,
+    /// Fraud signals at submission.
+    #[serde(default)]
+    pub risk: Risk,
+    /// The reversal, once the merchant reversed it (never on `conversion.created` events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reversal: Option<Reversal>,
+}
+
+/// `value` as a JSON number that reads back as exactly the stored decimal.
+pub(crate) mod money {
+    use rust_decimal::Decimal;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        use rust_decimal::prelude::ToPrimitive;
+        match v {
+            // Whole amounts print as integers (`10`, not `10.0`).
+            Some(d) if d.fract().is_zero() => match d.to_u64() {
+                Some(n) => s.serialize_u64(n),
+                None => s.serialize_f64(crate::domain::conversion::value_to_f64(d)),
+            },
+            Some(d) => s.serialize_f64(crate::domain::conversion::value_to_f64(d)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        // Reads a number through its shortest decimal text, as the API input does.
+        rust_decimal::serde::float_option::deserialize(d)
+    }
+}
+
+/// A reversal (refund, chargeback) of a conversion, in full or in part.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reversal {
+    pub reversal_id: String,
+    pub reason: String,
+    /// The amount reversed (at most the conversion's value); `null` for a conversion without one.
+    #[serde(with = "money", default)]
+    pub amount: Option<rust_decimal::Decimal>,
+    pub currency: Option<String>,
+    pub reversed_at: String,
+    /// Who reversed it (the caller's subject or token id).
+    pub reversed_by: String,
+}
+
+/// `conversion.reversed`: the reversal and the conversion it reverses (with the click's
+/// attribution, so analytics nets revenue on the same day and dimensions).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReversalData {
+    #[serde(flatten)]
+    pub reversal: Reversal,
+    pub conversion: ConversionData,
 }
 
 #[cfg(test)]
@@ -181,12 +261,17 @@ mod tests {
             click_id: "clk_1".into(),
             slug: "spring".into(),
             campaign_id: None,
-            country: "DE".into(),
-            device: Device::Mobile,
-            source: "instagram".into(),
-            referrer: "direct".into(),
-            segment: "new-mobile".into(),
+            attribution: crate::domain::Attribution {
+                country: "DE".into(),
+                device: Device::Mobile,
+                source: "instagram".into(),
+                referrer: "direct".into(),
+                segment: "new-mobile".into(),
+            },
             bot: false,
+            bot_reason: None,
+            expired: false,
+            sub_ids: Default::default(),
             destination_url: "https://example.com/?a=\"b\"".into(),
             at: "2026-11-21T09:00:00.000Z".into(),
         };

@@ -4,20 +4,25 @@
 //! services (`links`, `outbox`, `ratelimit`, `tokens`), and `http` (one router per group).
 
 pub mod analytics;
+pub mod assembly;
+pub mod auth;
 pub mod aws;
+pub mod aws_errors;
 pub mod campaigns;
 pub mod chain;
 pub mod config;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
+pub mod consume;
 pub mod conversions;
 pub mod domain;
-pub mod error;
 pub mod events;
+pub mod handle_settings;
 pub mod http;
 pub mod links;
 pub mod local;
 pub mod metrics;
+pub mod orphans;
 pub mod outbox;
 pub mod queue;
 pub mod ratelimit;

@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::domain::{Handle, Link, Slug, ValidLinkSpec};
-use crate::error::ApiError;
 use crate::events::{Event, EventType};
 use crate::state::AppState;
 use crate::store::{keys, Cond, Item, Store, StoreError, WriteOp};
@@ -33,14 +32,14 @@ pub async fn load(
     store: &dyn Store,
     handle: &Handle,
     slug: &Slug,
-) -> Result<Option<Link>, ApiError> {
+) -> Result<Option<Link>, StoreError> {
     let item = store
         .get(
             &keys::handle_pk(handle.as_str()),
             &keys::link_sk(slug.as_str()),
         )
         .await?;
-    Ok(item.map(|i| i.parse::<Link>()).transpose()?)
+    item.map(|i| i.parse::<Link>()).transpose()
 }
 
 /// The redirect's read: served from the in-process cache when fresh, else one store read.
@@ -48,7 +47,7 @@ pub async fn load_cached(
     state: &AppState,
     handle: &Handle,
     slug: &Slug,
-) -> Result<Option<Arc<Link>>, ApiError> {
+) -> Result<Option<Arc<Link>>, StoreError> {
     let key = (handle.as_str().to_owned(), slug.as_str().to_owned());
     if let Some(hit) = state.link_cache.get(&key) {
         return Ok(hit);
@@ -71,16 +70,30 @@ pub enum Precondition {
     Version(u64),
 }
 
-pub fn precondition_failed(message: impl Into<String>) -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::PRECONDITION_FAILED,
-        "precondition_failed",
-        message,
-    )
+/// Why a link write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("Link {0} was not found.")]
+    NotFound(Slug),
+    #[error("The slug {0} is already taken by another link.")]
+    SlugTaken(Slug),
+    /// `if-match` does not hold (`412`); the message says what to do.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("The link is being changed concurrently; retry.")]
+    Busy,
+    /// The condition of one of the caller's extra writes (`index` among them) failed.
+    #[error("extra write {index} failed")]
+    Extra {
+        index: usize,
+        current: Option<Box<Item>>,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-fn slug_taken(slug: &Slug) -> ApiError {
-    ApiError::conflict(format!("The slug {slug} is already taken by another link."))
+fn concurrently_changed() -> LinkError {
+    LinkError::PreconditionFailed("The link changed concurrently; re-read it and retry.".into())
 }
 
 /// The outcome of an upsert.
@@ -98,22 +111,22 @@ pub fn plan_upsert(
     spec: ValidLinkSpec,
     existing: Option<&Link>,
     precondition: Precondition,
-) -> Result<(Link, Vec<WriteOp>, Event), ApiError> {
+) -> Result<(Link, Vec<WriteOp>, Event), LinkError> {
     match (precondition, existing) {
         (Precondition::None, _) => {}
         (Precondition::Absent, None) => {}
-        (Precondition::Absent, Some(_)) => return Err(slug_taken(slug)),
+        (Precondition::Absent, Some(_)) => return Err(LinkError::SlugTaken(slug.clone())),
         (Precondition::Exists, Some(_)) => {}
         (Precondition::Version(v), Some(l)) if l.version == v => {}
         (Precondition::Version(_), Some(l)) => {
-            return Err(precondition_failed(format!(
+            return Err(LinkError::PreconditionFailed(format!(
                 "The link is at version {}; re-read it and retry with that if-match.",
                 l.version
             )))
         }
         (_, None) => {
-            return Err(precondition_failed(
-                "The link does not exist, so if-match cannot hold.",
+            return Err(LinkError::PreconditionFailed(
+                "The link does not exist, so if-match cannot hold.".into(),
             ))
         }
     }
@@ -127,11 +140,11 @@ pub fn plan_upsert(
         None => (1, now.clone(), Cond::Absent),
     };
     let link = Link::from_spec(handle.clone(), slug.clone(), spec, version, created_at, now);
-    let doc = serde_json::to_value(&link).map_err(ApiError::internal)?;
+    let doc = crate::store::to_doc(&link)?;
     let item = Item::new(
         keys::handle_pk(handle.as_str()),
         keys::link_sk(slug.as_str()),
-        doc,
+        doc.clone(),
     )
     .with_version(version);
     let kind = if existing.is_some() {
@@ -139,11 +152,7 @@ pub fn plan_upsert(
     } else {
         EventType::LinkCreated
     };
-    let mut event = Event::new(
-        kind,
-        handle.as_str(),
-        serde_json::to_value(&link).unwrap_or_default(),
-    );
+    let mut event = Event::new(kind, handle.as_str(), doc);
     let outbox = crate::outbox::record(&mut event);
     Ok((link, vec![WriteOp::Put { item, cond }, outbox], event))
 }
@@ -158,7 +167,7 @@ pub async fn upsert(
     spec: ValidLinkSpec,
     precondition: Precondition,
     extra: Vec<WriteOp>,
-) -> Result<Upserted, StoreOrApi> {
+) -> Result<Upserted, LinkError> {
     for attempt in 0..16u64 {
         if attempt > 0 {
             // Jittered backoff so racing writers spread out instead of colliding again.
@@ -190,60 +199,22 @@ pub async fn upsert(
             Err(StoreError::TxConflict { index: 0, .. })
                 if precondition == Precondition::Absent =>
             {
-                return Err(slug_taken(slug).into())
+                return Err(LinkError::SlugTaken(slug.clone()))
             }
             Err(StoreError::TxConflict { index: 0, .. }) if precondition == Precondition::None => {
                 continue
             }
-            Err(StoreError::TxConflict { index: 0, .. }) => {
-                return Err(precondition_failed(
-                    "The link changed concurrently; re-read it and retry.",
-                )
-                .into())
-            }
+            Err(StoreError::TxConflict { index: 0, .. }) => return Err(concurrently_changed()),
             Err(StoreError::TxConflict { index, current }) if index >= link_ops => {
-                return Err(StoreOrApi::Extra {
+                return Err(LinkError::Extra {
                     index: index - link_ops,
                     current,
                 })
             }
-            Err(e) => return Err(ApiError::from(e).into()),
+            Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict("The link is being changed concurrently; retry.").into())
-}
-
-/// An upsert failure: an API error, or the failed condition of one of the caller's extra writes.
-#[derive(Debug)]
-pub enum StoreOrApi {
-    Api(ApiError),
-    Extra {
-        index: usize,
-        current: Option<Box<Item>>,
-    },
-}
-
-impl From<ApiError> for StoreOrApi {
-    fn from(e: ApiError) -> Self {
-        StoreOrApi::Api(e)
-    }
-}
-
-impl From<StoreError> for StoreOrApi {
-    fn from(e: StoreError) -> Self {
-        StoreOrApi::Api(e.into())
-    }
-}
-
-impl From<StoreOrApi> for ApiError {
-    fn from(e: StoreOrApi) -> Self {
-        match e {
-            StoreOrApi::Api(e) => e,
-            StoreOrApi::Extra { index, .. } => {
-                ApiError::internal(format!("extra write {index} failed"))
-            }
-        }
-    }
+    Err(LinkError::Busy)
 }
 
 /// Deletes a link; 404 when absent, 412 when `if-match` does not hold.
@@ -252,13 +223,13 @@ pub async fn delete(
     handle: &Handle,
     slug: &Slug,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), LinkError> {
     let existing = load(state.store.as_ref(), handle, slug)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("Link {slug}")))?;
+        .ok_or_else(|| LinkError::NotFound(slug.clone()))?;
     let cond = match precondition {
         Precondition::Version(v) if v != existing.version => {
-            return Err(precondition_failed(format!(
+            return Err(LinkError::PreconditionFailed(format!(
                 "The link is at version {}.",
                 existing.version
             )))
@@ -277,9 +248,7 @@ pub async fn delete(
                 .invalidate(&(handle.as_str().to_owned(), slug.as_str().to_owned()));
             Ok(())
         }
-        Err(StoreError::ConditionFailed { .. }) => Err(precondition_failed(
-            "The link changed concurrently; re-read it and retry.",
-        )),
+        Err(StoreError::ConditionFailed { .. }) => Err(concurrently_changed()),
         Err(e) => Err(e.into()),
     }
 }

@@ -122,7 +122,7 @@ impl LocalRuntime {
         let mut handles = Vec::new();
         if workers == Workers::On {
             handles.push(tokio::spawn(outbox_sweeper(state.clone())));
-            for handler in crate::workers::handlers(&state) {
+            for handler in crate::assembly::handlers(&state) {
                 handles.push(tokio::spawn(crate::workers::local::run(
                     state.queue.clone(),
                     handler,

@@ -30,9 +30,8 @@ pub fn record(event: &mut Event) -> WriteOp {
         pk: pk.clone(),
         sk: sk.clone(),
     });
-    let doc = serde_json::to_value(&*event).unwrap_or(serde_json::Value::Null);
     WriteOp::Put {
-        item: Item::new(pk, sk, doc),
+        item: Item::new(pk, sk, event.to_doc()),
         cond: Cond::Absent,
     }
 }
@@ -47,7 +46,7 @@ pub fn clear(event: &Event) -> Option<WriteOp> {
 }
 
 pub fn message(event: &Event) -> OutMessage {
-    OutMessage::now(serde_json::to_string(event).unwrap_or_default())
+    OutMessage::now(event.to_json())
 }
 
 /// Commits `ops` (which hold the events' outbox entries, from [`record`]) and then enqueues the

@@ -10,11 +10,7 @@
 //! (seconds to wait). A fixed window may admit up to twice the limit across one boundary; that is
 //! the accepted trade-off for one conditional write per request.
 
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::response::Response;
-
 use crate::domain::Handle;
-use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{keys, now_unix, CounterCap, Store, StoreError, WriteOp};
 
@@ -104,85 +100,85 @@ pub async fn count(
     }
 }
 
-/// The `x-ratelimit-*` headers of an admitted request, to put on its response.
-#[derive(Clone, Debug, Default)]
-pub struct RateLimitHeaders(pub HeaderMap);
+/// An admitted request's standing in its window (the `x-ratelimit-*` headers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    pub limit: u32,
+    pub remaining: i64,
+    /// Unix seconds at which the window resets.
+    pub reset: i64,
+}
 
-impl RateLimitHeaders {
-    /// Adds the headers to a response (replacing any the handler set).
-    pub fn apply(self, response: &mut Response) {
-        for (name, value) in self.0.iter() {
-            response.headers_mut().insert(name.clone(), value.clone());
+/// A refused request: the window's limit is reached.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "Rate limit of {} requests per {window_secs} s reached for {scope}; retry after \
+     {retry_after} s.",
+    .quota.limit
+)]
+pub struct Limited {
+    pub handle: Handle,
+    /// What was limited: `handle acme`, `this click (ctx)`, `this client address`.
+    pub scope: String,
+    pub window_secs: u32,
+    /// The quota with nothing remaining.
+    pub quota: Quota,
+    pub retry_after: i64,
+}
+
+impl Limited {
+    pub fn new(handle: &Handle, limit: u32, window_secs: u32, window: Window, now: i64) -> Self {
+        Self {
+            handle: handle.clone(),
+            scope: format!("handle {handle}"),
+            window_secs,
+            quota: Quota {
+                limit,
+                remaining: 0,
+                reset: window.reset,
+            },
+            retry_after: (window.reset - now).max(1),
         }
+    }
+
+    /// The same refusal, naming a narrower scope than the handle.
+    pub fn of(mut self, scope: &str) -> Self {
+        self.scope = scope.to_owned();
+        self
     }
 }
 
-fn headers(limit: u32, remaining: i64, reset: i64) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert(
-        HeaderName::from_static("x-ratelimit-limit"),
-        HeaderValue::from(limit),
-    );
-    h.insert(
-        HeaderName::from_static("x-ratelimit-remaining"),
-        HeaderValue::from(remaining.max(0)),
-    );
-    h.insert(
-        HeaderName::from_static("x-ratelimit-reset"),
-        HeaderValue::from(reset),
-    );
-    h
+#[derive(Debug, thiserror::Error)]
+pub enum RateLimitError {
+    #[error(transparent)]
+    Limited(#[from] Limited),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Counts one request of `bucket` for `handle` against `limit` per configured window
-/// (`TENX_RATE_LIMIT_WINDOW_SECS`, 60 s by default). `Ok` carries the headers for the response;
-/// over the limit it is `429 rate_limited` with `retry-after` and the same headers.
+/// (`TENX_RATE_LIMIT_WINDOW_SECS`, 60 s by default): one conditional write.
 pub async fn consume(
     state: &AppState,
     handle: &Handle,
     bucket: &str,
     limit: u32,
-) -> Result<RateLimitHeaders, ApiError> {
+) -> Result<Quota, RateLimitError> {
     let now = now_unix();
     let window_secs = state.config.rate_limits.window_secs;
     let window = Window::at(now, window_secs);
     match count(state.store.as_ref(), handle, bucket, limit, window).await? {
-        Outcome::Allowed { used } => Ok(RateLimitHeaders(headers(
+        Outcome::Allowed { used } => Ok(Quota {
             limit,
-            i64::from(limit) - used,
-            window.reset,
-        ))),
-        Outcome::Limited => Err(limited(handle, limit, window_secs, window, now)),
+            remaining: (i64::from(limit) - used).max(0),
+            reset: window.reset,
+        }),
+        Outcome::Limited => Err(Limited::new(handle, limit, window_secs, window, now).into()),
     }
-}
-
-/// `429 rate_limited` for a refused request, with `retry-after` and the `x-ratelimit-*` headers.
-pub fn limited(
-    handle: &Handle,
-    limit: u32,
-    window_secs: u32,
-    window: Window,
-    now: i64,
-) -> ApiError {
-    let retry_after = (window.reset - now).max(1);
-    let mut e = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        format!(
-            "Rate limit of {limit} requests per {window_secs} s reached for handle \
-             {handle}; retry after {retry_after} s."
-        ),
-    );
-    for (name, value) in headers(limit, 0, window.reset).iter() {
-        e.headers.push((name.clone(), value.clone()));
-    }
-    e.headers
-        .push((header::RETRY_AFTER, HeaderValue::from(retry_after)));
-    e
 }
 
 /// The write limit of the handle's plan, for authenticated write routes.
-pub async fn enforce(state: &AppState, handle: &Handle) -> Result<RateLimitHeaders, ApiError> {
+pub async fn enforce(state: &AppState, handle: &Handle) -> Result<Quota, RateLimitError> {
     let limit = state.config.rate_limits.writes_per_minute(handle.as_str());
     consume(state, handle, WRITES_BUCKET, limit).await
 }

@@ -2,16 +2,20 @@
 
 use std::sync::Arc;
 
+use crate::auth::jwt::JwtVerifier;
 use crate::config::{Config, Secrets};
+use crate::domain::fallback::RedirectSettings;
+use crate::domain::risk::ConversionPolicy;
 use crate::domain::{CtxKeyring, Link};
-use crate::error::ApiError;
-use crate::http::auth::jwt::JwtVerifier;
 use crate::queue::Queue;
 use crate::store::Store;
 
 /// The redirect path's in-process link cache: `None` caches a miss (unknown slug) too, so a
 /// burst on a dead link costs one read per TTL, not one per request.
 pub type LinkCache = moka::sync::Cache<(String, String), Option<Arc<Link>>>;
+
+/// The conversion path's in-process policy cache (handle → policy), on the link cache's TTL.
+pub type PolicyCache = moka::sync::Cache<String, Arc<ConversionPolicy>>;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +27,9 @@ pub struct AppState {
     /// `None` in a process that neither signs nor verifies ctx tokens.
     pub ctx_keys: Option<Arc<CtxKeyring>>,
     pub link_cache: LinkCache,
+    pub policy_cache: PolicyCache,
+    /// The redirect's per-handle fallback settings, on the same TTL.
+    pub redirect_settings_cache: moka::sync::Cache<String, Arc<RedirectSettings>>,
 }
 
 impl AppState {
@@ -67,6 +74,14 @@ impl AppState {
             .max_capacity(100_000)
             .time_to_live(config.link_cache_ttl)
             .build();
+        let policy_cache = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(config.link_cache_ttl)
+            .build();
+        let redirect_settings_cache = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(config.link_cache_ttl)
+            .build();
         Ok(Self {
             config: Arc::new(config),
             store,
@@ -74,21 +89,28 @@ impl AppState {
             jwt,
             ctx_keys,
             link_cache,
+            policy_cache,
+            redirect_settings_cache,
         })
     }
 
-    /// The JWT verifier, or a 500 when this process was built without one (a route that needs
-    /// it was wired into a function whose group does not declare it: fail closed).
-    pub fn jwt(&self) -> Result<&JwtVerifier, ApiError> {
+    /// The JWT verifier, or an error when this process was built without one (a route that
+    /// needs it was wired into a function whose group does not declare it: fail closed).
+    pub fn jwt(&self) -> Result<&JwtVerifier, Unconfigured> {
         self.jwt
             .as_deref()
-            .ok_or_else(|| ApiError::internal("no JWT verifier in this process (Group::needs_jwt)"))
+            .ok_or(Unconfigured("a JWT verifier (Group::needs_jwt)"))
     }
 
-    /// The ctx keyring, or a 500 when this process was built without one.
-    pub fn ctx_keys(&self) -> Result<&CtxKeyring, ApiError> {
-        self.ctx_keys.as_deref().ok_or_else(|| {
-            ApiError::internal("no ctx keys in this process (Group::needs_ctx_keys)")
-        })
+    /// The ctx keyring, or an error when this process was built without one.
+    pub fn ctx_keys(&self) -> Result<&CtxKeyring, Unconfigured> {
+        self.ctx_keys
+            .as_deref()
+            .ok_or(Unconfigured("ctx keys (Group::needs_ctx_keys)"))
     }
 }
+
+/// A secret this process was deliberately built without (a wiring bug: answered as a 500).
+#[derive(Debug, thiserror::Error)]
+#[error("this process has no {0}")]
+pub struct Unconfigured(&'static str);

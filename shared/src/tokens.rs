@@ -10,9 +10,8 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::domain::Handle;
-use crate::error::ApiError;
-use crate::http::auth::{Credential, Principal, Role, Scope};
+use crate::auth::{AuthError, Credential, Principal, Role, Scope};
+use crate::domain::{Handle, TokenId};
 use crate::state::AppState;
 use crate::store::{keys, now_unix, Cond, Item, Query, StoreError, WriteOp};
 
@@ -21,10 +20,21 @@ pub const PAT_PREFIX: &str = "tenx_pat_";
 const SECRET_BYTES: usize = 32;
 /// Their unpadded base64url length.
 const SECRET_CHARS: usize = 43;
-const TOKEN_ID_PREFIX: &str = "tok_";
 
 pub const NAME_MAX_CHARS: usize = 100;
 pub const EXPIRES_IN_DAYS_MAX: u32 = 3650;
+
+/// Why a token request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// A bad field of `POST …/tokens`, named in the message (`400 invalid_request`).
+    #[error("{0}")]
+    Invalid(String),
+    #[error("Token {0} was not found.")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// What is stored under the token's hash (and returned by the list, which never has the token).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,20 +87,20 @@ impl PatSpec {
         name: String,
         mut scopes: Vec<Scope>,
         expires_in_days: Option<u32>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, TokenError> {
         let chars = name.chars().count();
         if name.trim().is_empty() || chars > NAME_MAX_CHARS {
-            return Err(ApiError::invalid_request(format!(
+            return Err(TokenError::Invalid(format!(
                 "name: must be 1 to {NAME_MAX_CHARS} characters and not blank."
             )));
         }
         if name.chars().any(char::is_control) {
-            return Err(ApiError::invalid_request(
-                "name: must not contain control characters.",
+            return Err(TokenError::Invalid(
+                "name: must not contain control characters.".into(),
             ));
         }
         if scopes.is_empty() {
-            return Err(ApiError::invalid_request(format!(
+            return Err(TokenError::Invalid(format!(
                 "scopes: give at least one of {}.",
                 Scope::ALL.map(Scope::as_str).join(", ")
             )));
@@ -99,7 +109,7 @@ impl PatSpec {
         scopes.dedup();
         if let Some(days) = expires_in_days {
             if !(1..=EXPIRES_IN_DAYS_MAX).contains(&days) {
-                return Err(ApiError::invalid_request(format!(
+                return Err(TokenError::Invalid(format!(
                     "expiresInDays: must be from 1 to {EXPIRES_IN_DAYS_MAX}."
                 )));
             }
@@ -139,17 +149,12 @@ fn well_formed(token: &str) -> bool {
 
 fn new_token_id() -> String {
     // v7: time-ordered, so the listing (sorted by id) is in creation order.
-    format!("{TOKEN_ID_PREFIX}{}", uuid::Uuid::now_v7().simple())
+    TokenId::new().to_string()
 }
 
 /// Token ids come from the path: anything not shaped like one is simply unknown.
 pub fn valid_token_id(id: &str) -> bool {
-    id.strip_prefix(TOKEN_ID_PREFIX).is_some_and(|hex| {
-        hex.len() == 32
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
+    TokenId::parse(id).is_ok()
 }
 
 /// Mints a token for `handle`; returns its record and the token, which is never seen again.
@@ -158,7 +163,7 @@ pub async fn create(
     handle: &Handle,
     created_by: &str,
     spec: PatSpec,
-) -> Result<(PatRecord, String), ApiError> {
+) -> Result<(PatRecord, String), TokenError> {
     let token = generate_token();
     let token_hash = hash_token(&token);
     let now = now_unix();
@@ -175,7 +180,7 @@ pub async fn create(
         expires_at: expires_unix.map(crate::time::unix_to_rfc3339),
     };
     let (pk, sk) = keys::pat(&token_hash);
-    let secret_item = Item::new(pk, sk, to_doc(&record)?).expiring_at(expires_unix);
+    let secret_item = Item::new(pk, sk, crate::store::to_doc(&record)?).expiring_at(expires_unix);
     let entry = PatIndexEntry {
         record: record.clone(),
         token_hash,
@@ -183,7 +188,7 @@ pub async fn create(
     let index_item = Item::new(
         keys::handle_pk(handle.as_str()),
         keys::pat_index_sk(&record.token_id),
-        to_doc(&entry)?,
+        crate::store::to_doc(&entry)?,
     )
     .expiring_at(expires_unix);
     state
@@ -202,17 +207,13 @@ pub async fn create(
     Ok((record, token))
 }
 
-fn to_doc<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(value).map_err(ApiError::internal)
-}
-
 /// One page of a handle's live tokens (expired and revoked ones are gone), oldest first.
 pub async fn list(
     state: &AppState,
     handle: &Handle,
     limit: usize,
     after: Option<String>,
-) -> Result<(Vec<PatRecord>, Option<String>), ApiError> {
+) -> Result<(Vec<PatRecord>, Option<String>), StoreError> {
     let mut q = Query::prefix(
         keys::handle_pk(handle.as_str()),
         keys::PAT_INDEX_SK_PREFIX,
@@ -229,8 +230,8 @@ pub async fn list(
 }
 
 /// Revokes a token of `handle` at once; `404 not_found` when it does not exist (any more).
-pub async fn revoke(state: &AppState, handle: &Handle, token_id: &str) -> Result<(), ApiError> {
-    let not_found = || ApiError::not_found(format!("Token {token_id}"));
+pub async fn revoke(state: &AppState, handle: &Handle, token_id: &str) -> Result<(), TokenError> {
+    let not_found = || TokenError::NotFound(token_id.to_owned());
     if !valid_token_id(token_id) {
         return Err(not_found());
     }
@@ -264,9 +265,10 @@ pub async fn revoke(state: &AppState, handle: &Handle, token_id: &str) -> Result
 }
 
 /// Resolves a `tenx_pat_…` bearer token to its principal: one handle, its scopes.
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, ApiError> {
-    let invalid =
-        || ApiError::unauthorized("The personal access token is invalid, expired or revoked.");
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, AuthError> {
+    let invalid = || {
+        AuthError::Unauthorized("The personal access token is invalid, expired or revoked.".into())
+    };
     if !well_formed(token) {
         return Err(invalid());
     }
@@ -279,10 +281,10 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
         Ok(Some(at)) if at <= now_unix() => return Err(invalid()),
         Ok(_) => {}
         Err(()) => {
-            return Err(ApiError::internal(format!(
+            return Err(AuthError::Store(StoreError::Corrupt(format!(
                 "unreadable expiresAt on token {}",
                 record.token_id
-            )))
+            ))))
         }
     }
     Ok(Principal {
@@ -340,7 +342,9 @@ mod tests {
         .unwrap();
         assert_eq!(ok.scopes, vec![Scope::LinksRead, Scope::WebhooksWrite]);
         let err = |name: &str, scopes: Vec<Scope>, days| {
-            PatSpec::new(name.into(), scopes, days).unwrap_err().message
+            PatSpec::new(name.into(), scopes, days)
+                .unwrap_err()
+                .to_string()
         };
         assert!(err("", vec![Scope::LinksRead], None).starts_with("name:"));
         assert!(err("   ", vec![Scope::LinksRead], None).starts_with("name:"));

@@ -75,30 +75,8 @@ macro_rules! queue_conformance {
     };
 }
 
-store_conformance!(
-    store_put_get_round_trip,
-    store_create_if_absent_race,
-    store_version_checked_update,
-    store_cond_exists,
-    store_delete,
-    store_expired_items_are_absent,
-    store_add_counters_concurrently,
-    store_add_existing_item,
-    store_add_counter_cap,
-    store_transact_all_or_nothing,
-    store_transact_rejects_invalid,
-    store_query_ranges_and_pagination,
-    store_query_rejects_bad_limits,
-);
-
-queue_conformance!(
-    queue_send_receive_ack,
-    queue_delayed_message,
-    queue_visibility_redelivery,
-    queue_stale_receipt_ack,
-    queue_batch_send,
-    queue_concurrent_senders,
-);
+tenx_shared::store_checks!(store_conformance);
+tenx_shared::queue_checks!(queue_conformance);
 
 /// Every check of the conformance module runs here: a check added there without a line above
 /// fails this test instead of silently not running on DynamoDB/SQS.

@@ -7,10 +7,10 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_ssm::types::ParameterType;
 use http_body_util::BodyExt;
+use tenx_shared::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::aws::{self, AwsClients, AwsSettings};
 use tenx_shared::config::Secrets;
 use tenx_shared::domain::CtxKeyring;
-use tenx_shared::http::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::http::auth::Role;
 use tenx_shared::http::{group_app, Group};
 use tower::ServiceExt;

@@ -1,7 +1,7 @@
 //! The whole access matrix, generated from `ACCESS_TABLE` so a new route cannot skip it: for
 //! every row, no token, every role, another handle's JWT and PAT, and a PAT with and without the
 //! row's scope. Plus: every row's route is registered, every registered `/v2/handles/` route has
-//! a row, and the README renders the table verbatim.
+//! a row, and docs/security.md renders the table verbatim.
 
 use reqwest::{Method, Response};
 use serde_json::Value;
@@ -238,13 +238,13 @@ async fn every_handle_route_has_a_row_and_every_row_a_route() {
 }
 
 #[test]
-fn the_readme_renders_the_access_table() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+fn the_security_doc_renders_the_access_table() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/security.md"))
+        .expect("docs/security.md");
     assert!(
-        readme.contains(&markdown_table()),
-        "README.md is out of date with ACCESS_TABLE: run `cargo run -q -- access-table` and \
-         paste its output into the \"Roles, scopes and tokens\" section"
+        doc.contains(&markdown_table()),
+        "docs/security.md is out of date with ACCESS_TABLE: run `cargo run -q -- access-table` \
+         and paste its output into its \"Roles, scopes and tokens\" section"
     );
 }
 

@@ -1,11 +1,11 @@
 //! AT-05 (submit a conversion) and AT-06 (replay it): exactly-once conversions, their idempotency
 //! records, the crash-safe fan-out and the per-handle conversions limit.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::join_all;
 use serde_json::{json, Value};
+use tenx_shared::assembly::sinks;
 use tenx_shared::conversions::idempotency::{IdempotencyRecord, Status};
 use tenx_shared::domain::{CtxClaims, CtxKeyring};
 use tenx_shared::events::{ConversionData, Event};
@@ -13,8 +13,7 @@ use tenx_shared::local::Workers;
 use tenx_shared::queue::QueueName;
 use tenx_shared::state::AppState;
 use tenx_shared::store::{keys, Cond, Item, Query, SkRange, WriteOp};
-use tenx_shared::testing::FailingQueue;
-use tenx_shared::workers::events::{sinks, EventsWorker};
+use tenx_shared::workers::events::EventsWorker;
 use tenx_shared::workers::BatchHandler;
 
 use crate::helpers::*;
@@ -116,7 +115,9 @@ async fn outbox_events(app: &TestApp) -> Vec<Event> {
 }
 
 async fn stored_conversion(app: &TestApp, handle: &str, id: &str) -> Option<ConversionData> {
-    let (pk, sk) = keys::conversion(handle, id);
+    let id = tenx_shared::domain::ConversionId::parse(id).unwrap();
+    let day = tenx_shared::analytics::days::day_of_unix(id.unix_millis() / 1000);
+    let (pk, sk) = keys::conversion(handle, &day, id.as_str());
     let item = app.store.get(&pk, &sk).await.unwrap()?;
     Some(item.parse().unwrap())
 }
@@ -182,10 +183,11 @@ async fn at05_accepts_a_conversion_and_at06_dedupes_its_replay() {
     assert_eq!(c.idempotency_key, "txn-2026-02-25-order-789");
     assert_eq!(c.click_id, context["clickId"].as_str().unwrap());
     assert_eq!(c.value.unwrap().to_string(), "24.99");
-    assert_eq!((c.country.as_str(), c.device.as_str()), ("DE", "mobile"));
-    assert_eq!(c.source, "newsletter");
-    assert_eq!(c.referrer, "news.example.com");
-    assert_eq!(c.segment, "new-mobile");
+    let a = &c.attribution;
+    assert_eq!((a.country.as_str(), a.device.as_str()), ("DE", "mobile"));
+    assert_eq!(a.source, "newsletter");
+    assert_eq!(a.referrer, "news.example.com");
+    assert_eq!(a.segment, "new-mobile");
     assert_eq!(c.metadata.unwrap()["orderId"], "789");
     assert!(!c.test);
 
@@ -261,13 +263,16 @@ async fn an_invalid_ctx_is_refused_and_nothing_is_recorded() {
         handle: "acme".into(),
         slug: "launch".into(),
         campaign_id: None,
-        country: "US".into(),
-        device: "mobile".into(),
-        source: "direct".into(),
-        referrer: "direct".into(),
-        segment: "new-mobile".into(),
+        attribution: tenx_shared::domain::Attribution {
+            country: "US".into(),
+            device: tenx_shared::domain::Device::Mobile,
+            source: "direct".into(),
+            referrer: "direct".into(),
+            segment: "new-mobile".into(),
+        },
         issued_at: now() - 100,
         expires_at,
+        sub_ids: Default::default(),
     };
     // Signed with the app's own keyring, so only the expiry is wrong.
     let expired = CtxKeyring::parse(&app.config.ctx_keys)
@@ -443,14 +448,7 @@ async fn a_hundred_concurrent_submissions_yield_one_conversion_and_one_event() {
 
 #[tokio::test]
 async fn a_fan_out_lost_between_commit_and_enqueue_is_swept_exactly_once() {
-    let mut switch = None;
-    let app = spawn_wrapping_queue(test_config(), None, Workers::Off, |inner| {
-        let q = FailingQueue::new(inner);
-        switch = Some(q.switch());
-        Arc::new(q)
-    })
-    .await;
-    let switch = switch.unwrap();
+    let (app, switch) = spawn_with_failing_queue().await;
     let ctx = click_for_ctx(&app, "acme").await;
     let _ = drain_events(&app).await;
 

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use reqwest::header::HeaderMap;
 use serde_json::Value;
+use tenx_shared::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::config::Config;
 use tenx_shared::domain::CtxKeyring;
-use tenx_shared::http::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::http::auth::Role;
 use tenx_shared::local::{DataDir, LocalRuntime, Workers};
 use tenx_shared::queue::Queue;
@@ -29,6 +29,8 @@ pub struct TestApp {
 
 pub fn test_config() -> Config {
     let mut c = Config::from_env().expect("config");
+    // The tests play CloudFront: they send the country header and are believed.
+    c.country_trust = tenx_shared::config::CountryTrust::Always;
     c.jwt_hs256_secret = Some(JWT_SECRET.as_bytes().to_vec());
     c.ctx_keys = CtxKeyring::generate_spec();
     c.short_url_scheme = "http".into();
@@ -122,6 +124,44 @@ pub async fn spawn_full(config: Config, data_dir: Option<PathBuf>, workers: Work
     spawn_wrapping_queue(config, data_dir, workers, |q| q).await
 }
 
+/// An app without workers whose queue fails on demand: the switch makes the next sends fail,
+/// as when the process dies between a commit and its enqueue.
+pub async fn spawn_with_failing_queue() -> (TestApp, tenx_shared::testing::FailSwitch) {
+    let mut switch = None;
+    let app = spawn_wrapping_queue(test_config(), None, Workers::Off, |inner| {
+        let q = tenx_shared::testing::FailingQueue::new(inner);
+        switch = Some(q.switch());
+        Arc::new(q)
+    })
+    .await;
+    (app, switch.expect("the queue was wrapped"))
+}
+
+impl TestApp {
+    /// Every event on the events queue right now, oldest first (received and acknowledged,
+    /// so they are gone; only for apps without workers).
+    pub async fn drain_events(&self) -> Vec<tenx_shared::events::Event> {
+        let msgs = self
+            .queue
+            .receive(
+                tenx_shared::queue::QueueName::Events,
+                100,
+                std::time::Duration::from_secs(30),
+            )
+            .await
+            .unwrap();
+        for m in &msgs {
+            let _ = self
+                .queue
+                .ack(tenx_shared::queue::QueueName::Events, &m.receipt)
+                .await;
+        }
+        msgs.iter()
+            .map(|m| serde_json::from_str(&m.body).expect("an event"))
+            .collect()
+    }
+}
+
 /// Like [`spawn_full`], with the app's queue wrapped by `wrap` (failure injection, e.g.
 /// `tenx_shared::testing::FailingQueue`). `TestApp::queue` is the wrapped queue.
 pub async fn spawn_wrapping_queue(
@@ -148,6 +188,7 @@ pub async fn spawn_wrapping_queue(
         LocalRuntime::start(config.clone(), store.clone(), queue.clone(), workers).unwrap();
     let app = tenx_shared::http::local_app(runtime.state.clone());
     let server = tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, app).await.unwrap();
     });
     let client = reqwest::Client::builder()

@@ -108,21 +108,16 @@ async fn at02_route_preview_is_deterministic() {
         ]
     });
     assert_eq!(app.put_link("acme", "launch", body).await.status(), 201);
-    let token = app.token(&["acme"], Role::Creator);
-    let preview = |b: Value| {
-        app.client
-            .post(app.url("/v2/handles/acme/links/launch/route-preview"))
-            .bearer_auth(&token)
-            .json(&b)
-            .send()
-    };
-    let r: Value =
-        preview(json!({"country":"us","device":"mobile","source":"ad","campaign":"spring"}))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let acme = app.as_role("acme", Role::Creator);
+    let r: Value = acme
+        .route_preview(
+            "launch",
+            &json!({"country":"us","device":"mobile","source":"ad","campaign":"spring"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["decision"], "rule");
     assert_eq!(
         r["destinationUrl"],
@@ -130,39 +125,42 @@ async fn at02_route_preview_is_deterministic() {
     );
     assert_eq!(r["matchedRule"]["priority"], 10);
     assert_eq!(r["input"]["country"], "US");
-    let again: Value =
-        preview(json!({"country":"us","device":"mobile","source":"ad","campaign":"spring"}))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-    assert_eq!(r, again);
-    let r: Value = preview(json!({"country":"DE","device":"desktop","source":"Twitter"}))
+    let again: Value = acme
+        .route_preview(
+            "launch",
+            &json!({"country":"us","device":"mobile","source":"ad","campaign":"spring"}),
+        )
         .await
-        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r, again);
+    let r: Value = acme
+        .route_preview(
+            "launch",
+            &json!({"country":"DE","device":"desktop","source":"Twitter"}),
+        )
+        .await
         .json()
         .await
         .unwrap();
     assert_eq!(r["matchedRule"]["priority"], 20);
-    let r: Value = preview(json!({})).await.unwrap().json().await.unwrap();
+    let r: Value = acme
+        .route_preview("launch", &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["decision"], "default");
     assert_eq!(r["matchedRule"], Value::Null);
     assert_eq!(r["input"]["source"], "direct");
     assert_error(
-        preview(json!({"country": 5})).await.unwrap(),
+        acme.route_preview("launch", &json!({"country": 5})).await,
         400,
         "invalid_request",
     )
     .await;
-    let missing = app
-        .client
-        .post(app.url("/v2/handles/acme/links/nope/route-preview"))
-        .bearer_auth(&token)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let missing = acme.route_preview("nope", &json!({})).await;
     assert_error(missing, 404, "not_found").await;
 }
 
@@ -178,24 +176,15 @@ async fn list_paginates_and_delete_removes() {
         );
     }
     app.put_link("other", "l0", launch()).await;
-    let token = app.token(&["acme"], Role::Creator);
+    let acme = app.as_role("acme", Role::Creator);
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut url = app.url("/v2/handles/acme/links?limit=3");
-        if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
-        }
-        let page: Value = app
-            .client
-            .get(url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let query = match &cursor {
+            Some(c) => format!("limit=3&cursor={c}"),
+            None => "limit=3".to_owned(),
+        };
+        let page: Value = acme.list_links(&query).await.json().await.unwrap();
         for item in page["items"].as_array().unwrap() {
             seen.push(item["slug"].as_str().unwrap().to_owned());
         }
@@ -206,37 +195,11 @@ async fn list_paginates_and_delete_removes() {
     }
     assert_eq!(seen, (0..7).map(|i| format!("l{i}")).collect::<Vec<_>>());
 
-    let del = |slug: &str| {
-        app.client
-            .delete(app.url(&format!("/v2/handles/acme/links/{slug}")))
-            .bearer_auth(&token)
-            .send()
-    };
-    assert_eq!(del("l3").await.unwrap().status(), 204);
-    assert_error(del("l3").await.unwrap(), 404, "not_found").await;
-    let get = app
-        .client
-        .get(app.url("/v2/handles/acme/links/l3"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_error(get, 404, "not_found").await;
-    let bad = app
-        .client
-        .get(app.url("/v2/handles/acme/links?limit=0"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_error(bad, 400, "invalid_request").await;
-    let bad = app
-        .client
-        .get(app.url("/v2/handles/acme/links?cursor=%25%25"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(acme.delete_link("l3").await.status(), 204);
+    assert_error(acme.delete_link("l3").await, 404, "not_found").await;
+    assert_error(acme.get_link("l3").await, 404, "not_found").await;
+    assert_error(acme.list_links("limit=0").await, 400, "invalid_request").await;
+    let bad = acme.list_links("cursor=%25%25").await;
     assert_error(bad, 400, "invalid_request").await;
 }
 

@@ -2,10 +2,12 @@
 //! `spawn_app` pattern) on a fresh durable data dir, or, with `TENX_TEST_BACKEND=aws`, on a fresh
 //! DynamoDB table and SQS queues behind `AWS_ENDPOINT_URL` (see `scripts/test.sh`).
 
+mod endpoints;
 mod helpers;
 
 mod access_matrix;
 mod analytics;
+mod bots;
 mod campaigns;
 mod chain;
 mod conversions;
@@ -15,4 +17,5 @@ mod openapi;
 mod rate_limits;
 mod redirect;
 mod tokens;
+mod verified;
 mod webhooks;

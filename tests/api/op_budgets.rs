@@ -150,19 +150,27 @@ async fn a_redirect_reads_the_link_once_then_serves_it_from_the_cache_with_one_e
         }
     }
 
-    // An unknown slug: one read, then the cached miss costs nothing; no click is recorded.
+    // An unknown slug, an orphan visit: the link and the handle's fallback settings are read
+    // once (misses are cached too), and each visit is one counter add; no click is recorded.
     let (resp, ops) = app.ops_of(app.click(reqwest::Method::GET, "nope")).await;
     assert_eq!(resp.status(), 404);
     assert_eq!(
         ops,
         OpCounts {
-            get: 1,
+            get: 2,
+            write: 1,
             ..OpCounts::default()
         }
     );
     let (resp, ops) = app.ops_of(app.click(reqwest::Method::GET, "nope")).await;
     assert_eq!(resp.status(), 404);
-    assert_eq!(ops, OpCounts::default());
+    assert_eq!(
+        ops,
+        OpCounts {
+            write: 1,
+            ..OpCounts::default()
+        }
+    );
 }
 
 #[tokio::test]
@@ -175,20 +183,30 @@ async fn a_conversion_is_one_conditional_transaction_and_one_enqueue() {
 
     let (resp, ops) = app.ops_of(app.convert(&ctx, "order-1")).await;
     assert_eq!(resp.status(), 202);
-    // Key record, conversion, outbox entry and rate-window counter: one transaction.
+    // The handle's conversion policy, read once (then cached); key record, conversion, outbox
+    // entry and the rate-window counters of the handle, the click and the client address: one
+    // transaction.
     assert_eq!(
         ops,
         OpCounts {
+            get: 1,
             transact: 1,
-            transact_items: 4,
+            transact_items: 6,
             ..one_enqueue()
         }
     );
 
-    // Each new key costs the same, whatever came before.
+    // Each new key costs the same, whatever came before, without the policy read.
     let (resp, ops) = app.ops_of(app.convert(&ctx, "order-2")).await;
     assert_eq!(resp.status(), 202);
-    assert_eq!((ops.transact, ops.send_calls, ops.reads()), (1, 1, 0));
+    assert_eq!(
+        ops,
+        OpCounts {
+            transact: 1,
+            transact_items: 6,
+            ..one_enqueue()
+        }
+    );
 
     // A replay: the cancelled transaction returns the stored record, so no read and no enqueue.
     let (resp, ops) = app.ops_of(app.convert(&ctx, "order-1")).await;
@@ -199,7 +217,7 @@ async fn a_conversion_is_one_conditional_transaction_and_one_enqueue() {
         ops,
         OpCounts {
             transact: 1,
-            transact_items: 4,
+            transact_items: 6,
             ..OpCounts::default()
         }
     );

@@ -239,13 +239,16 @@ async fn at07_invalid_ctx_is_rejected() {
                 handle: "acme".into(),
                 slug: "launch".into(),
                 campaign_id: None,
-                country: "US".into(),
-                device: "mobile".into(),
-                source: "direct".into(),
-                referrer: "direct".into(),
-                segment: "new-mobile".into(),
+                attribution: tenx_shared::domain::Attribution {
+                    country: "US".into(),
+                    device: tenx_shared::domain::Device::Mobile,
+                    source: "direct".into(),
+                    referrer: "direct".into(),
+                    segment: "new-mobile".into(),
+                },
                 issued_at: now(),
                 expires_at: now() + 600,
+                sub_ids: Default::default(),
             });
     for bad in [
         tampered.as_str(),
@@ -286,13 +289,16 @@ async fn expired_ctx_is_rejected() {
         handle: "acme".into(),
         slug: "launch".into(),
         campaign_id: None,
-        country: "US".into(),
-        device: "mobile".into(),
-        source: "direct".into(),
-        referrer: "direct".into(),
-        segment: "new-mobile".into(),
+        attribution: tenx_shared::domain::Attribution {
+            country: "US".into(),
+            device: tenx_shared::domain::Device::Mobile,
+            source: "direct".into(),
+            referrer: "direct".into(),
+            segment: "new-mobile".into(),
+        },
         issued_at: now() - 100,
         expires_at: now() - 10,
+        sub_ids: Default::default(),
     });
     let msg = assert_error(
         app.client
@@ -305,4 +311,218 @@ async fn expired_ctx_is_rejected() {
     )
     .await;
     assert!(msg.contains("expired"), "{msg}");
+}
+
+#[tokio::test]
+async fn the_short_urls_query_is_forwarded_with_reserved_names_protected() {
+    let app = spawn_app_without_workers().await;
+    seed(&app).await;
+    let resp = app
+        .click(
+            "acme",
+            "/launch?gclid=abc&coupon=SAVE10&utm_campaign=visitor&ctx=forged&ref=visitor",
+            &[("user-agent", IPHONE)],
+        )
+        .await;
+    assert_eq!(resp.status(), 302);
+    let location = header_str(resp.headers(), "location").to_owned();
+    assert_eq!(query_param(&location, "gclid").as_deref(), Some("abc"));
+    assert_eq!(query_param(&location, "coupon").as_deref(), Some("SAVE10"));
+    // The destination's own `ref` and the link's utm_campaign win; the ctx is ours.
+    assert_eq!(query_param(&location, "ref").as_deref(), Some("alpha"));
+    assert_eq!(
+        query_param(&location, "utm_campaign").as_deref(),
+        Some("spring")
+    );
+    assert_eq!(location.matches("ctx=").count(), 1, "{location}");
+    let ctx = query_param(&location, "ctx").unwrap();
+    assert_eq!(
+        app.context(&ctx).await.status(),
+        200,
+        "the ctx is the real one"
+    );
+
+    // Route preview shows the same forwarding; a link can turn it off.
+    let preview = app
+        .as_role("acme", tenx_shared::http::auth::Role::Creator)
+        .route_preview("launch", &json!({"query": "gclid=abc&utm_source=x"}))
+        .await;
+    let body: Value = preview.json().await.unwrap();
+    let tracked = body["trackedUrl"].as_str().unwrap();
+    assert!(
+        tracked.contains("gclid=abc") && tracked.contains("utm_source=suite"),
+        "{tracked}"
+    );
+    let off = json!({"destinationUrl": "https://example.com/plain", "forwardQuery": false});
+    assert_eq!(app.put_link("acme", "plain", off).await.status(), 201);
+    let resp = app
+        .click("acme", "/plain?gclid=abc", &[("user-agent", IPHONE)])
+        .await;
+    let location = header_str(resp.headers(), "location");
+    assert!(
+        location.starts_with("https://example.com/plain?ctx="),
+        "{location}"
+    );
+    // Oversized or odd parameters are dropped or re-encoded, never an error.
+    let huge = format!("/launch?big={}&ok=1&%FF=%00", "x".repeat(5000));
+    let resp = app.click("acme", &huge, &[("user-agent", IPHONE)]).await;
+    assert_eq!(resp.status(), 302);
+    let location = header_str(resp.headers(), "location");
+    assert!(
+        !location.contains("big=") && location.contains("ok=1"),
+        "{location}"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_link_sends_visitors_on_without_a_ctx_and_counts_them_as_expired() {
+    let app = spawn_app().await;
+    let past = "2020-01-01T00:00:00Z";
+    let future = "2999-01-01T00:00:00Z";
+    let links = [
+        (
+            "gone",
+            json!({"destinationUrl": "https://example.com/sale", "expiresAt": past}),
+        ),
+        (
+            "moved",
+            json!({"destinationUrl": "https://example.com/sale", "expiresAt": past,
+            "expiredUrl": "https://example.com/sale-is-over"}),
+        ),
+        (
+            "live",
+            json!({"destinationUrl": "https://example.com/live", "expiresAt": future}),
+        ),
+    ];
+    for (slug, body) in links {
+        assert_eq!(
+            app.put_link("acme", slug, body).await.status(),
+            201,
+            "{slug}"
+        );
+    }
+    let resp = app.click("acme", "/gone", &[("user-agent", IPHONE)]).await;
+    let message = assert_error(resp, 410, "link_expired").await;
+    assert!(message.contains("2020-01-01"), "{message}");
+    let resp = app
+        .click("acme", "/moved?gclid=x", &[("user-agent", IPHONE)])
+        .await;
+    assert_eq!(resp.status(), 302);
+    assert_eq!(
+        header_str(resp.headers(), "location"),
+        "https://example.com/sale-is-over"
+    );
+    let resp = app.click("acme", "/live", &[("user-agent", IPHONE)]).await;
+    assert!(query_param(header_str(resp.headers(), "location"), "ctx").is_some());
+    // Counted as clicks, the expired ones never as qualified.
+    let viewer = app.as_role("acme", tenx_shared::http::auth::Role::Viewer);
+    for _ in 0..300 {
+        let funnel: Value = viewer.analytics("funnel=true").await.json().await.unwrap();
+        let totals = &funnel["totals"];
+        if totals["clicks"] == 3 {
+            assert_eq!(
+                (
+                    totals["expiredClicks"].clone(),
+                    totals["qualifiedClicks"].clone()
+                ),
+                (json!(2), json!(1))
+            );
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the clicks were never counted");
+}
+
+#[tokio::test]
+async fn bad_expiry_settings_are_refused_naming_the_field() {
+    let app = spawn_app_without_workers().await;
+    for (body, field) in [
+        (
+            json!({"destinationUrl": "https://e.com/", "expiresAt": "tomorrow"}),
+            "expiresAt",
+        ),
+        (
+            json!({"destinationUrl": "https://e.com/", "expiredUrl": "https://e.com/x"}),
+            "expiredUrl",
+        ),
+        (
+            json!({"destinationUrl": "https://e.com/", "expiresAt": "2030-01-01T00:00:00Z",
+            "expiredUrl": "javascript:alert(1)"}),
+            "expiredUrl",
+        ),
+    ] {
+        let message = assert_error(
+            app.put_link("acme", "x", body.clone()).await,
+            400,
+            "invalid_request",
+        )
+        .await;
+        assert!(message.starts_with(field), "{body}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn visits_that_reach_no_link_get_fallbacks_and_are_counted_as_orphans() {
+    let app = spawn_app_without_workers().await;
+    // Without settings: a browser gets an HTML page, an API client the envelope.
+    let html = [
+        ("user-agent", IPHONE),
+        ("accept", "text/html,application/xhtml+xml"),
+    ];
+    let resp = app.click("acme", "/nope", &html).await;
+    assert_eq!(resp.status(), 404);
+    assert!(header_str(resp.headers(), "content-type").starts_with("text/html"));
+    assert!(resp.text().await.unwrap().contains("link not found"));
+    let resp = app.click("acme", "/nope", &[("user-agent", IPHONE)]).await;
+    assert_error(resp, 404, "not_found").await;
+    let resp = app.click("acme", "/", &html).await;
+    assert_eq!(resp.status(), 404);
+
+    // With settings: unknown slugs and the bare domain go where the handle says.
+    let operator = app.as_role("acme", tenx_shared::http::auth::Role::Operator);
+    let settings =
+        json!({"notFoundUrl": "https://acme.example/missing", "baseUrl": "https://acme.example/"});
+    let resp = operator
+        .send_json(reqwest::Method::PUT, "/redirect-settings", &settings)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let resp = app
+        .click("acme", "/still-nope", &[("user-agent", IPHONE)])
+        .await;
+    assert_eq!(resp.status(), 302);
+    assert_eq!(
+        header_str(resp.headers(), "location"),
+        "https://acme.example/missing"
+    );
+    let resp = app
+        .click("acme", "/", &[("user-agent", "curl/8.4.0")])
+        .await;
+    assert_eq!(
+        header_str(resp.headers(), "location"),
+        "https://acme.example/"
+    );
+    let bad = json!({"baseUrl": "ftp://x"});
+    let resp = operator
+        .send_json(reqwest::Method::PUT, "/redirect-settings", &bad)
+        .await;
+    let message = assert_error(resp, 400, "invalid_request").await;
+    assert!(message.starts_with("baseUrl"), "{message}");
+
+    // Counted per handle, by kind and day, bots apart.
+    let viewer = app.as_role("acme", tenx_shared::http::auth::Role::Viewer);
+    let report: Value = viewer.analytics("orphans=true").await.json().await.unwrap();
+    assert_eq!(report["totalVisits"], 5, "{report}");
+    assert_eq!(report["totalBotVisits"], 1, "{report}");
+    let kinds: Vec<(&str, i64)> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["kind"].as_str().unwrap(), r["visits"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(kinds, [("base", 2), ("not_found", 3)]);
+    let resp = viewer.analytics("orphans=maybe").await;
+    assert_error(resp, 400, "invalid_request").await;
+    let resp = viewer.analytics("orphans=true&groupBy=country").await;
+    assert_error(resp, 400, "invalid_request").await;
 }

@@ -1,5 +1,5 @@
 //! Webhooks end to end (LM-04 … LM-06, real events, retries, the log, notifications, re-send,
-//! 410, SSRF, isolation, and the README's verification snippet), against a real HTTP receiver on
+//! 410, SSRF, isolation, and the published verification snippet), against a real HTTP receiver on
 //! loopback that checks every signature with its own implementation of Standard Webhooks.
 
 use std::collections::{HashMap, VecDeque};
@@ -1251,19 +1251,20 @@ async fn bad_subscription_requests_are_refused_naming_the_field() {
     .await;
 }
 
-// ------------------------------------------------------------------ the README's snippet
+// ------------------------------------------------------- the snippet in docs/walkthroughs.md
 
-/// The Python block between the README's `verify-snippet` markers, exactly as published.
-fn readme_snippet() -> String {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme
+/// The Python block between the `verify-snippet` markers of docs/walkthroughs.md ("Verifying our
+/// webhooks"), exactly as published.
+fn published_snippet() -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/walkthroughs.md"))
+        .expect("docs/walkthroughs.md");
+    let start = doc
         .find("<!-- verify-snippet:start -->")
-        .expect("start marker in README.md");
-    let end = readme
+        .expect("start marker in docs/walkthroughs.md");
+    let end = doc
         .find("<!-- verify-snippet:end -->")
-        .expect("end marker in README.md");
-    let block = &readme[start..end];
+        .expect("end marker in docs/walkthroughs.md");
+    let block = &doc[start..end];
     let code_start = block.find("```python\n").expect("a python block") + "```python\n".len();
     let code_end = block[code_start..].find("```").expect("the block closes") + code_start;
     block[code_start..code_end].to_owned()
@@ -1277,7 +1278,7 @@ fn run_snippet(
 ) -> String {
     let script = format!(
         "{}\n\nimport json, sys\nheaders = json.load(open(sys.argv[2]))\nbody = open(sys.argv[3], 'rb').read()\nprint('valid' if verify_webhook(sys.argv[1], headers, body) else 'invalid')\n",
-        readme_snippet()
+        published_snippet()
     );
     let script_path = dir.join("verify.py");
     let headers_path = dir.join("headers.json");
@@ -1292,7 +1293,7 @@ fn run_snippet(
         .arg(&body_path)
         .output()
         .unwrap_or_else(|e| {
-            panic!("python3 is required to test the README's verification snippet: {e}")
+            panic!("python3 is required to test the published verification snippet: {e}")
         });
     assert!(
         out.status.success(),
@@ -1303,7 +1304,7 @@ fn run_snippet(
 }
 
 #[tokio::test]
-async fn the_readme_snippet_verifies_a_real_delivery() {
+async fn the_published_snippet_verifies_a_real_delivery() {
     let app = spawn_webhooks(100).await;
     let receiver = Receiver::start().await;
     let (id, secret) = subscribe(&app, &receiver.url("/py"), &["link.clicked"]).await;

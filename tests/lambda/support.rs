@@ -13,9 +13,10 @@ use base64::Engine;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::Value;
+use tenx_shared::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::config::Config;
+use tenx_shared::config::CountryTrust;
 use tenx_shared::domain::CtxKeyring;
-use tenx_shared::http::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::http::auth::Role;
 use tenx_shared::queue::{OutMessage, Queue, QueueError, QueueName, Received};
 use tenx_shared::store::{Item, Page, Query, Store, StoreError, WriteOp};
@@ -27,6 +28,9 @@ pub const REDIRECT_DOMAIN: &str = "links.example.com";
 
 /// The configuration a deployed function reads (see the template's environment), with the local
 /// test's secrets and a zero outbox age so the sweeper replay has something to sweep.
+/// The edge secret the replayed redirect event carries (`{{EDGE_SECRET}}` in the file).
+pub const EDGE_SECRET: &str = "replay-edge-secret-0123456789";
+
 pub fn config() -> Config {
     Config {
         redirect_domain: REDIRECT_DOMAIN.into(),
@@ -36,6 +40,8 @@ pub fn config() -> Config {
         outbox_min_age: Duration::ZERO,
         // The deliveries replay posts to a receiver on loopback.
         webhooks_allow_private: true,
+        // The redirect event plays CloudFront: it carries this secret with its country.
+        country_trust: CountryTrust::EdgeSecret(EDGE_SECRET.as_bytes().to_vec()),
         ..Config::default()
     }
 }

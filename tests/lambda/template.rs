@@ -206,6 +206,7 @@ pub fn binary_of(group: Group) -> &'static str {
         Group::Campaigns => "campaigns",
         Group::Analytics => "analytics",
         Group::Webhooks => "webhooks",
+        Group::Conversions => "conversions",
     }
 }
 
@@ -474,7 +475,11 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         );
     }
     let params = doc["Parameters"].as_object().expect("Parameters");
-    for p in ["JwtSecretParameter", "CtxKeysParameter"] {
+    for p in [
+        "JwtSecretParameter",
+        "CtxKeysParameter",
+        "EdgeSecretParameter",
+    ] {
         let pattern = params[p]["AllowedPattern"]
             .as_str()
             .expect("AllowedPattern");
@@ -503,6 +508,9 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         };
         expect("TENX_JWT_SECRET_PARAM", "JwtSecretParameter", jwt);
         expect("TENX_CTX_KEYS_PARAM", "CtxKeysParameter", ctx);
+        // Only the redirect reads the country header, so only it holds the edge secret.
+        let edge = f.binary == "redirect";
+        expect("TENX_EDGE_SECRET_PARAM", "EdgeSecretParameter", edge);
         assert!(
             !env.contains_key("TENX_JWT_SECRET") && !env.contains_key("TENX_CTX_KEYS"),
             "{}: secrets never in plain environment values",
@@ -513,7 +521,7 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
             .into_iter()
             .filter(|(a, _)| a.starts_with("ssm:"))
             .map(|(a, r)| {
-                assert_eq!(a, "ssm:GetParameter", "{}", f.logical_id);
+                assert_eq!(a, "ssm:GetParameters", "{}", f.logical_id);
                 r
             })
             .collect();
@@ -523,6 +531,9 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         }
         if ctx {
             wanted.insert("CtxKeysParameter".to_owned());
+        }
+        if edge {
+            wanted.insert("EdgeSecretParameter".to_owned());
         }
         assert_eq!(ssm, wanted, "{}: SSM parameters it may read", f.logical_id);
     }
@@ -539,7 +550,7 @@ const ALLOWED_ACTIONS: [&str; 10] = [
     "sqs:ReceiveMessage",
     "sqs:DeleteMessage",
     "sqs:GetQueueAttributes",
-    "ssm:GetParameter",
+    "ssm:GetParameters",
 ];
 
 #[test]
@@ -572,8 +583,10 @@ fn iam_is_scoped_to_the_stack_and_the_redirect_gets_nothing_more_than_it_needs()
     let redirect = function_by_binary(&functions, "redirect");
     let expected: BTreeSet<(String, String)> = [
         ("dynamodb:GetItem", TABLE),
+        ("dynamodb:UpdateItem", TABLE),
         ("sqs:SendMessage", "EventsQueue"),
-        ("ssm:GetParameter", "CtxKeysParameter"),
+        ("ssm:GetParameters", "CtxKeysParameter"),
+        ("ssm:GetParameters", "EdgeSecretParameter"),
     ]
     .into_iter()
     .map(|(a, r)| (a.to_owned(), r.to_owned()))
@@ -725,4 +738,54 @@ fn outputs_name_the_apis_the_table_and_the_queues() {
     ] {
         assert!(outputs.contains_key(name), "output {name}");
     }
+}
+
+#[test]
+fn cloudfront_fronts_the_redirect_with_the_country_and_the_edge_secret_and_caches_nothing() {
+    let doc = template();
+    let resources = resources(&doc);
+    let cdn = &resources["RedirectDistribution"];
+    assert_eq!(cdn["Type"], "AWS::CloudFront::Distribution");
+    assert_eq!(cdn["Condition"], "HasRedirectDomain");
+    let config = &cdn["Properties"]["DistributionConfig"];
+    assert_eq!(
+        config["Aliases"],
+        json!([{"Fn::Sub": "*.${RedirectDomain}"}])
+    );
+    assert_eq!(
+        config["ViewerCertificate"]["AcmCertificateArn"],
+        json!({"Ref": "EdgeCertificateArn"})
+    );
+    let origin = &config["Origins"][0];
+    assert_eq!(
+        origin["DomainName"],
+        json!({"Fn::GetAtt": ["RedirectDomainName", "RegionalDomainName"]}),
+        "the origin is the redirect API's custom domain"
+    );
+    assert_eq!(
+        origin["OriginCustomHeaders"],
+        json!([{
+            "HeaderName": tenx_shared::config::EDGE_SECRET_HEADER,
+            "HeaderValue": {"Fn::Sub": "{{resolve:ssm:${EdgeSecretParameter}}}"}
+        }])
+    );
+    let behaviour = &config["DefaultCacheBehavior"];
+    // AWS's managed policies: CachingDisabled, and AllViewerAndCloudFrontHeaders-2022-06 (Host,
+    // the query string, cookies and CloudFront-Viewer-Country reach the origin).
+    assert_eq!(
+        behaviour["CachePolicyId"],
+        "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    );
+    assert_eq!(
+        behaviour["OriginRequestPolicyId"],
+        "33f36d7e-f396-46d9-90e0-52428a34d9dc"
+    );
+    assert_eq!(behaviour["AllowedMethods"], json!(["GET", "HEAD"]));
+    assert_eq!(behaviour["ViewerProtocolPolicy"], "redirect-to-https");
+    let record = &resources["RedirectDomainRecord"]["Properties"]["AliasTarget"];
+    assert_eq!(
+        record["DNSName"],
+        json!({"Fn::GetAtt": ["RedirectDistribution", "DomainName"]}),
+        "DNS sends visitors to CloudFront, never straight to the API"
+    );
 }

@@ -1,11 +1,12 @@
 //! The events consumer as an SQS-triggered Lambda function: every batch of events goes through
-//! every sink of `workers::events::sinks()` (the analytics aggregator, webhook fan-out); a batch a
+//! every sink of `assembly::sinks()` (the analytics aggregator, webhook fan-out); a batch a
 //! sink could not apply is reported as failed and redelivered, and sinks dedupe by event id.
 
 use std::sync::Arc;
 
+use tenx_shared::assembly::sinks;
 use tenx_shared::config::Secrets;
-use tenx_shared::workers::events::{sinks, EventsWorker};
+use tenx_shared::workers::events::EventsWorker;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -9,6 +9,9 @@
 //! checked with reads (a redelivery usually repeats the whole batch), and the remainder retried.
 //! Chunks stay within the store's transaction limit.
 //!
+//! `conversion.reversed` events take the reversed amount out of revenue (and its verified or
+//! flagged part) and count it as reversed revenue, on the conversion's own day and dimensions.
+//!
 //! Ignored: `conversion.tested` events and conversions flagged `test` (kept out of counts and
 //! revenue), and every other event type.
 
@@ -16,13 +19,16 @@ use std::collections::{BTreeMap, HashSet};
 
 use async_trait::async_trait;
 
-use super::{days, key_value, revenue_counter, to_micros, Dimension, NO_CAMPAIGN, TOTAL_VALUE};
-use super::{BOTS, CLICKS, CONVERSIONS, QUALIFIED};
-use crate::domain::{CampaignId, Handle};
-use crate::events::{ClickData, ConversionData, Event, EventType};
+use super::VERIFIED;
+use super::VERIFIED_REVENUE_PREFIX;
+use super::{bot_counter, days, key_value, revenue_counter, to_micros, Dimension};
+use super::{BOTS, CLICKS, CONVERSIONS, EXPIRED, FLAGGED, NO_CAMPAIGN, QUALIFIED, TOTAL_VALUE};
+use super::{FLAGGED_REVENUE_PREFIX, REVENUE_PREFIX, REVERSED_REVENUE_PREFIX};
+use crate::consume::EventSink;
+use crate::domain::{Attribution, BotReason, CampaignId, Handle, SubIds};
+use crate::events::{ClickData, ConversionData, Event, EventType, ReversalData};
 use crate::state::AppState;
 use crate::store::{keys, now_unix, Cond, Item, Store, StoreError, WriteOp, MAX_TRANSACT_OPS};
-use crate::workers::events::EventSink;
 
 /// The consumer name in processed-event markers.
 pub const CONSUMER: &str = "agg";
@@ -58,12 +64,9 @@ struct Coordinates<'a> {
     handle: &'a str,
     campaign: Option<&'a str>,
     day: String,
-    country: &'a str,
-    segment: &'a str,
-    referrer: &'a str,
-    device: &'a str,
-    source: &'a str,
+    attribution: &'a Attribution,
     slug: &'a str,
+    sub_ids: &'a SubIds,
 }
 
 impl Coordinates<'_> {
@@ -75,17 +78,22 @@ impl Coordinates<'_> {
             .and_then(|c| CampaignId::parse(c).ok())
             .map(|c| c.as_str().to_owned())
             .unwrap_or_else(|| NO_CAMPAIGN.to_owned());
+        let subs = Dimension::SUBS
+            .into_iter()
+            .filter(|dim| self.sub_ids.get(dim.as_str()).is_some());
         Dimension::ALL
             .into_iter()
+            .chain(subs)
             .map(|dim| {
                 let value = match dim {
                     Dimension::Total => TOTAL_VALUE,
-                    Dimension::Country => self.country,
-                    Dimension::Segment => self.segment,
-                    Dimension::Referrer => self.referrer,
-                    Dimension::Device => self.device,
-                    Dimension::Source => self.source,
+                    Dimension::Country => &self.attribution.country,
+                    Dimension::Segment => &self.attribution.segment,
+                    Dimension::Referrer => &self.attribution.referrer,
+                    Dimension::Device => self.attribution.device.as_str(),
+                    Dimension::Source => &self.attribution.source,
                     Dimension::Link => self.slug,
+                    Dimension::Sub(_) => self.sub_ids.get(dim.as_str()).unwrap_or_default(),
                 };
                 (
                     keys::analytics_pk(self.handle, &campaign, dim.as_str()),
@@ -111,6 +119,9 @@ fn contribution(event: &Event) -> Option<Contribution> {
         EventType::ConversionCreated => {
             conversion_contribution(handle.as_str(), parse(event)?, event)?
         }
+        EventType::ConversionReversed => {
+            reversal_contribution(handle.as_str(), parse(event)?, event)?
+        }
         _ => return None,
     };
     Some(Contribution {
@@ -132,20 +143,32 @@ fn parse<T: serde::de::DeserializeOwned>(event: &Event) -> Option<T> {
 }
 
 fn click_contribution(handle: &str, click: ClickData, event: &Event) -> Planned {
+    // Clicks recorded before reasons existed are bots "by user agent" (the only check then).
+    let reason = click
+        .bot
+        .then(|| click.bot_reason.unwrap_or(BotReason::UserAgent));
     let keys = Coordinates {
         handle,
         campaign: click.campaign_id.as_deref(),
         day: day_of(&click.at, event),
-        country: &click.country,
-        segment: &click.segment,
-        referrer: &click.referrer,
-        device: click.device.as_str(),
-        source: &click.source,
+        attribution: &click.attribution,
         slug: &click.slug,
+        sub_ids: &click.sub_ids,
     }
     .keys();
-    let kind = if click.bot { BOTS } else { QUALIFIED };
-    (keys, vec![(CLICKS.to_owned(), 1), (kind.to_owned(), 1)])
+    let mut deltas = vec![(CLICKS.to_owned(), 1)];
+    if click.expired {
+        // Counted, never qualified, whoever clicked: the link no longer pays.
+        deltas.push((EXPIRED.to_owned(), 1));
+        return (keys, deltas);
+    }
+    match reason {
+        None => deltas.push((QUALIFIED.to_owned(), 1)),
+        // Per-reason counts ride on the items already written (no extra item per click), so
+        // the funnel names the dominant reason and `groupBy=botReason` splits the totals.
+        Some(r) => deltas.extend([(BOTS.to_owned(), 1), (bot_counter(r), 1)]),
+    }
+    (keys, deltas)
 }
 
 fn conversion_contribution(handle: &str, conv: ConversionData, event: &Event) -> Option<Planned> {
@@ -153,27 +176,76 @@ fn conversion_contribution(handle: &str, conv: ConversionData, event: &Event) ->
         return None;
     }
     let mut deltas = vec![(CONVERSIONS.to_owned(), 1)];
-    if let (Some(value), Some(ccy)) = (conv.value, conv.currency.as_deref()) {
-        match (to_micros(value), revenue_counter(ccy)) {
-            (Some(0), Some(_)) => {}
-            (Some(micros), Some(counter)) => deltas.push((counter, micros)),
-            _ => tracing::warn!(event_id = %event.id, %value, currency = ccy,
-                "conversion revenue not counted: out of range or bad currency"),
+    if conv.verified {
+        deltas.push((VERIFIED.to_owned(), 1));
+    }
+    if conv.risk.flagged() {
+        deltas.push((FLAGGED.to_owned(), 1));
+    }
+    if let Some(micros) = revenue_micros(conv.value, conv.currency.as_deref(), event) {
+        deltas.extend(money_deltas(&conv, micros));
+    }
+    Some((coordinates(handle, &conv, event).keys(), deltas))
+}
+
+/// A reversal nets revenue out on the conversion's own day and dimensions, so every breakdown
+/// that showed the revenue shows it reversed.
+fn reversal_contribution(handle: &str, rev: ReversalData, event: &Event) -> Option<Planned> {
+    let conv = &rev.conversion;
+    if conv.test {
+        return None;
+    }
+    let micros = revenue_micros(rev.reversal.amount, conv.currency.as_deref(), event)?;
+    let mut deltas: Vec<(String, i64)> = money_deltas(conv, -micros).collect();
+    let ccy = conv.currency.as_deref()?.to_ascii_lowercase();
+    deltas.push((format!("{REVERSED_REVENUE_PREFIX}{ccy}"), micros));
+    Some((coordinates(handle, conv, event).keys(), deltas))
+}
+
+/// Revenue in micro-units, `None` for no value, zero, or (logged) out of range / bad currency.
+fn revenue_micros(
+    value: Option<rust_decimal::Decimal>,
+    currency: Option<&str>,
+    event: &Event,
+) -> Option<i64> {
+    let (value, ccy) = (value?, currency?);
+    match (to_micros(value), revenue_counter(ccy)) {
+        (Some(0), Some(_)) => None,
+        (Some(micros), Some(_)) => Some(micros),
+        _ => {
+            tracing::warn!(event_id = %event.id, %value, currency = ccy,
+                "conversion revenue not counted: out of range or bad currency");
+            None
         }
     }
-    let keys = Coordinates {
+}
+
+/// `micros` of revenue (negative for a reversal), split as the conversion was.
+fn money_deltas(conv: &ConversionData, micros: i64) -> impl Iterator<Item = (String, i64)> {
+    let ccy = conv
+        .currency
+        .as_deref()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    [
+        Some(REVENUE_PREFIX),
+        conv.verified.then_some(VERIFIED_REVENUE_PREFIX),
+        conv.risk.flagged().then_some(FLAGGED_REVENUE_PREFIX),
+    ]
+    .into_iter()
+    .flatten()
+    .map(move |prefix| (format!("{prefix}{ccy}"), micros))
+}
+
+fn coordinates<'a>(handle: &'a str, conv: &'a ConversionData, event: &Event) -> Coordinates<'a> {
+    Coordinates {
         handle,
         campaign: conv.campaign_id.as_deref(),
         day: day_of(&conv.received_at, event),
-        country: &conv.country,
-        segment: &conv.segment,
-        referrer: &conv.referrer,
-        device: &conv.device,
-        source: &conv.source,
+        attribution: &conv.attribution,
         slug: &conv.slug,
+        sub_ids: &conv.sub_ids,
     }
-    .keys();
-    Some((keys, deltas))
 }
 
 /// Splits contributions into chunks whose transaction (one marker each plus one `Add` per
@@ -280,23 +352,28 @@ pub async fn apply(store: &dyn Store, events: &[Event]) -> Result<(), StoreError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Device;
+    use crate::domain::{BotReason, Device};
 
     fn click(id: &str, campaign: Option<&str>, country: &str, bot: bool) -> Event {
         let data = ClickData {
             click_id: format!("clk_{id}"),
             slug: "deal".into(),
             campaign_id: campaign.map(str::to_owned),
-            country: country.into(),
-            device: Device::Mobile,
-            source: "direct".into(),
-            referrer: "direct".into(),
-            segment: if bot {
-                "bot".into()
-            } else {
-                "new-mobile".into()
+            attribution: crate::domain::Attribution {
+                country: country.into(),
+                device: Device::Mobile,
+                source: "direct".into(),
+                referrer: "direct".into(),
+                segment: if bot {
+                    "bot".into()
+                } else {
+                    "new-mobile".into()
+                },
             },
             bot,
+            bot_reason: bot.then_some(BotReason::UserAgent),
+            expired: false,
+            sub_ids: Default::default(),
             destination_url: "https://example.com/".into(),
             at: "2026-02-25T10:00:00Z".into(),
         };
@@ -332,8 +409,22 @@ mod tests {
         assert_eq!(bot.keys[0].0, "H#acme#A#_none#total");
         assert_eq!(
             bot.deltas,
-            [("clicks".to_owned(), 1), ("bots".to_owned(), 1)]
+            [
+                ("clicks".to_owned(), 1),
+                ("bots".to_owned(), 1),
+                ("bot_user_agent".to_owned(), 1)
+            ]
         );
+        // A click recorded before bot reasons existed counts under `user_agent`.
+        let mut old = click("3", None, "US", true);
+        old.data.as_object_mut().unwrap().remove("botReason");
+        assert_eq!(contribution(&old).unwrap().deltas, bot.deltas);
+        let mut preview = click("4", None, "US", true);
+        preview.data["botReason"] = "link_preview".into();
+        assert!(contribution(&preview)
+            .unwrap()
+            .deltas
+            .contains(&("bot_link_preview".to_owned(), 1)));
     }
 
     #[test]
@@ -363,6 +454,7 @@ mod tests {
         assert_eq!(
             deltas,
             &[
+                ("bot_user_agent".to_owned(), 5),
                 ("bots".to_owned(), 5),
                 ("clicks".to_owned(), 10),
                 ("qualified".to_owned(), 5)

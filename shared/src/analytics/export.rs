@@ -1,24 +1,20 @@
 //! RFC 4180 CSV of a report: a header row, CRLF line ends, quoting where needed (the `csv`
-//! crate). Same numbers as the JSON: revenue gets one `revenue_{CURRENCY}` column per currency
-//! present (empty currencies read `0`); the funnel's reasons are their codes joined by `;`.
+//! crate). Same numbers as the JSON: each kind of money (`revenue`, `verifiedRevenue`,
+//! `flaggedRevenue`, `reversedRevenue`) gets one `{kind}_{CURRENCY}` column per currency present
+//! (empty ones read `0`); the funnel's reasons are their codes joined by `;`.
 //!
 //! Text cells an attacker can choose (sources, referrers) that start with `=`, `+`, `-`, `@`, tab
 //! or carriage return are prefixed with `'`, so a spreadsheet never runs them as formulas.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use super::report::{FunnelReport, GroupReport};
+use super::report::{FunnelReport, GroupReport, Metrics};
 
 fn neutralize(cell: &str) -> String {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
         _ => cell.to_owned(),
     }
-}
-
-fn currencies<'a>(maps: impl Iterator<Item = &'a BTreeMap<String, String>>) -> Vec<String> {
-    let set: BTreeSet<&String> = maps.flat_map(|m| m.keys()).collect();
-    set.into_iter().cloned().collect()
 }
 
 /// A ratio written exactly as the JSON writes it (`0.0`, `0.3333`); empty for null.
@@ -38,54 +34,92 @@ fn write(rows: Vec<Vec<String>>) -> Result<Vec<u8>, csv::Error> {
         .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
 }
 
-/// One row per campaign (`campaignId` empty for links without a campaign).
-pub fn funnel_csv(report: &FunnelReport) -> Result<Vec<u8>, csv::Error> {
-    let ccys = currencies(report.campaigns.iter().map(|r| &r.metrics.revenue));
+/// Every currency any money column of these metrics mentions.
+fn currencies<'a>(all: impl Iterator<Item = &'a Metrics>) -> Vec<String> {
+    let set: BTreeSet<&String> = all
+        .flat_map(|m| {
+            [
+                &m.revenue,
+                &m.verified_revenue,
+                &m.flagged_revenue,
+                &m.reversed_revenue,
+            ]
+        })
+        .flat_map(|map| map.keys())
+        .collect();
+    set.into_iter().cloned().collect()
+}
+
+/// The metric columns both reports share, money as one column per currency and kind.
+fn metric_header(ccys: &[String]) -> Vec<String> {
     let mut header: Vec<String> = [
-        "campaignId",
-        "status",
         "clicks",
         "qualifiedClicks",
         "botClicks",
         "conversions",
+        "verifiedConversions",
+        "flaggedConversions",
     ]
     .map(String::from)
     .to_vec();
-    header.extend(ccys.iter().map(|c| format!("revenue_{c}")));
-    header.extend(
-        [
-            "conversionRate",
-            "botRatio",
-            "confidence",
-            "confidenceReasons",
-        ]
-        .map(String::from),
-    );
+    for kind in MONEY {
+        header.extend(ccys.iter().map(|c| format!("{kind}_{c}")));
+    }
+    header.extend(["conversionRate", "botRatio", "expiredClicks"].map(String::from));
+    header
+}
+
+const MONEY: [&str; 4] = [
+    "revenue",
+    "verifiedRevenue",
+    "flaggedRevenue",
+    "reversedRevenue",
+];
+
+fn metric_cells(m: &Metrics, ccys: &[String]) -> Vec<String> {
+    let mut row: Vec<String> = [
+        m.clicks,
+        m.qualified_clicks,
+        m.bot_clicks,
+        m.conversions,
+        m.verified_conversions,
+        m.flagged_conversions,
+    ]
+    .map(|n| n.to_string())
+    .to_vec();
+    for map in [
+        &m.revenue,
+        &m.verified_revenue,
+        &m.flagged_revenue,
+        &m.reversed_revenue,
+    ] {
+        row.extend(
+            ccys.iter()
+                .map(|c| map.get(c).cloned().unwrap_or_else(|| "0".into())),
+        );
+    }
+    row.push(ratio_cell(m.conversion_rate));
+    row.push(ratio_cell(m.bot_ratio));
+    row.push(m.expired_clicks.to_string());
+    row
+}
+
+/// One row per campaign (`campaignId` empty for links without a campaign).
+pub fn funnel_csv(report: &FunnelReport) -> Result<Vec<u8>, csv::Error> {
+    let ccys = currencies(report.campaigns.iter().map(|r| &r.metrics));
+    let mut header: Vec<String> = vec!["campaignId".into(), "status".into()];
+    header.extend(metric_header(&ccys));
+    header.extend(["confidence", "confidenceReasons"].map(String::from));
     let mut rows = vec![header];
     for r in &report.campaigns {
-        let m = &r.metrics;
         let mut row = vec![
             r.campaign_id.clone().unwrap_or_default(),
             r.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
-            m.clicks.to_string(),
-            m.qualified_clicks.to_string(),
-            m.bot_clicks.to_string(),
-            m.conversions.to_string(),
         ];
-        row.extend(
-            ccys.iter()
-                .map(|c| m.revenue.get(c).cloned().unwrap_or_else(|| "0".into())),
-        );
-        row.push(ratio_cell(m.conversion_rate));
-        row.push(ratio_cell(m.bot_ratio));
+        row.extend(metric_cells(&r.metrics, &ccys));
         row.push(r.confidence.to_string());
-        row.push(
-            r.confidence_reasons
-                .iter()
-                .map(|x| x.code)
-                .collect::<Vec<_>>()
-                .join(";"),
-        );
+        let codes: Vec<&str> = r.confidence_reasons.iter().map(|x| x.code).collect();
+        row.push(codes.join(";"));
         rows.push(row);
     }
     write(rows)
@@ -93,30 +127,13 @@ pub fn funnel_csv(report: &FunnelReport) -> Result<Vec<u8>, csv::Error> {
 
 /// One row per group key.
 pub fn groups_csv(report: &GroupReport) -> Result<Vec<u8>, csv::Error> {
-    let ccys = currencies(report.rows.iter().map(|r| &r.revenue));
-    let mut header: Vec<String> = [
-        report.group_by,
-        "clicks",
-        "qualifiedClicks",
-        "botClicks",
-        "conversions",
-    ]
-    .map(String::from)
-    .to_vec();
-    header.extend(ccys.iter().map(|c| format!("revenue_{c}")));
+    let ccys = currencies(report.rows.iter().map(|r| &r.metrics));
+    let mut header = vec![report.group_by.to_owned()];
+    header.extend(metric_header(&ccys));
     let mut rows = vec![header];
     for r in &report.rows {
-        let mut row = vec![
-            neutralize(&r.key),
-            r.clicks.to_string(),
-            r.qualified_clicks.to_string(),
-            r.bot_clicks.to_string(),
-            r.conversions.to_string(),
-        ];
-        row.extend(
-            ccys.iter()
-                .map(|c| r.revenue.get(c).cloned().unwrap_or_else(|| "0".into())),
-        );
+        let mut row = vec![neutralize(&r.key)];
+        row.extend(metric_cells(&r.metrics, &ccys));
         rows.push(row);
     }
     write(rows)
@@ -124,8 +141,10 @@ pub fn groups_csv(report: &GroupReport) -> Result<Vec<u8>, csv::Error> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
-    use crate::analytics::report::{GroupRow, Metrics};
+    use crate::analytics::report::GroupRow;
 
     fn metrics() -> Metrics {
         Metrics {
@@ -133,7 +152,13 @@ mod tests {
             qualified_clicks: 0,
             bot_clicks: 0,
             conversions: 0,
+            verified_conversions: 0,
+            flagged_conversions: 0,
             revenue: BTreeMap::new(),
+            verified_revenue: BTreeMap::new(),
+            flagged_revenue: BTreeMap::new(),
+            reversed_revenue: BTreeMap::new(),
+            expired_clicks: 0,
             conversion_rate: None,
             bot_ratio: None,
         }
@@ -143,13 +168,19 @@ mod tests {
     fn groups_are_rfc4180_with_quoting_and_neutralized_formulas() {
         let row = |key: &str, ccy: Option<(&str, &str)>| GroupRow {
             key: key.into(),
-            clicks: 2,
-            qualified_clicks: 1,
-            bot_clicks: 1,
-            conversions: 1,
-            revenue: ccy
-                .map(|(c, v)| BTreeMap::from([(c.to_owned(), v.to_owned())]))
-                .unwrap_or_default(),
+            metrics: Metrics {
+                clicks: 2,
+                qualified_clicks: 1,
+                bot_clicks: 1,
+                conversions: 1,
+                verified_conversions: 1,
+                revenue: ccy
+                    .map(|(c, v)| BTreeMap::from([(c.to_owned(), v.to_owned())]))
+                    .unwrap_or_default(),
+                conversion_rate: Some(1.0),
+                bot_ratio: Some(0.5),
+                ..metrics()
+            },
         };
         let report = GroupReport {
             handle: "acme".into(),
@@ -166,9 +197,12 @@ mod tests {
         let csv = String::from_utf8(groups_csv(&report).unwrap()).unwrap();
         assert_eq!(
             csv,
-            "referrer,clicks,qualifiedClicks,botClicks,conversions,revenue_EUR,revenue_USD\r\n\
-             \"news, \"\"daily\"\"\",2,1,1,1,0,24.99\r\n\
-             '=cmd(),2,1,1,1,5,0\r\n"
+            "referrer,clicks,qualifiedClicks,botClicks,conversions,verifiedConversions,\
+             flaggedConversions,revenue_EUR,revenue_USD,verifiedRevenue_EUR,verifiedRevenue_USD,\
+             flaggedRevenue_EUR,flaggedRevenue_USD,reversedRevenue_EUR,reversedRevenue_USD,\
+             conversionRate,botRatio,expiredClicks\r\n\
+             \"news, \"\"daily\"\"\",2,1,1,1,1,0,0,24.99,0,0,0,0,0,0,1.0,0.5,0\r\n\
+             '=cmd(),2,1,1,1,1,0,5,0,0,0,0,0,0,0,1.0,0.5,0\r\n"
         );
     }
 }

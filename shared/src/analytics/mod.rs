@@ -27,6 +27,19 @@ pub const CLICKS: &str = "clicks";
 pub const QUALIFIED: &str = "qualified";
 pub const BOTS: &str = "bots";
 pub const CONVERSIONS: &str = "conversions";
+pub const VERIFIED: &str = "verified";
+/// Clicks on a link past its `expiresAt`.
+pub const EXPIRED: &str = "expired";
+pub const FLAGGED: &str = "flagged";
+/// Revenue of verified and of flagged conversions, and revenue reversed: `vrev_usd`, `frev_usd`,
+/// `rrev_usd` (micro-units, like `rev_`).
+pub const VERIFIED_REVENUE_PREFIX: &str = "vrev_";
+pub const FLAGGED_REVENUE_PREFIX: &str = "frev_";
+pub const REVERSED_REVENUE_PREFIX: &str = "rrev_";
+/// `bot_user_agent`, `bot_head_request`, …: bot clicks per reason.
+pub const BOT_PREFIX: &str = "bot_";
+/// The `botReason` group of humans' clicks and of conversions (bots get no ctx to convert with).
+pub const HUMAN: &str = "human";
 /// `rev_usd`, `rev_eur`, …: revenue in micro-units of the currency.
 pub const REVENUE_PREFIX: &str = "rev_";
 
@@ -34,7 +47,7 @@ pub const REVENUE_PREFIX: &str = "rev_";
 const MAX_VALUE_BYTES: usize = 200;
 
 /// What counters are broken down by. Every counted event contributes exactly one value to each
-/// dimension, so any dimension's rows add up to the `total`.
+/// dimension of [`Dimension::ALL`], so any such dimension's rows add up to the `total`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dimension {
     Total,
@@ -45,9 +58,21 @@ pub enum Dimension {
     Source,
     /// The link's slug.
     Link,
+    /// A partner sub-id (`sub1` … `sub5`): written only for events that carry it, so its rows
+    /// cover those events alone.
+    Sub(u8),
 }
 
 impl Dimension {
+    /// The sub-id dimensions, `sub1` … `sub5`.
+    pub const SUBS: [Dimension; 5] = [
+        Dimension::Sub(1),
+        Dimension::Sub(2),
+        Dimension::Sub(3),
+        Dimension::Sub(4),
+        Dimension::Sub(5),
+    ];
+
     pub const ALL: [Dimension; 7] = [
         Dimension::Total,
         Dimension::Country,
@@ -67,6 +92,10 @@ impl Dimension {
             Dimension::Device => "device",
             Dimension::Source => "source",
             Dimension::Link => "link",
+            Dimension::Sub(n) => crate::domain::subids::SUB_ID_NAMES
+                .get(usize::from(n).wrapping_sub(1))
+                .copied()
+                .unwrap_or("sub"),
         }
     }
 }
@@ -110,6 +139,11 @@ pub fn revenue_counter(currency: &str) -> Option<String> {
         .then(|| format!("{REVENUE_PREFIX}{}", currency.to_ascii_lowercase()))
 }
 
+/// The counter of bot clicks for `reason`.
+pub fn bot_counter(reason: crate::domain::BotReason) -> String {
+    format!("{BOT_PREFIX}{}", reason.as_str())
+}
+
 /// Counters read back and summed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
@@ -119,6 +153,14 @@ pub struct Counters {
     pub conversions: i64,
     /// Currency (upper case) → micro-units.
     pub revenue: BTreeMap<String, i64>,
+    /// Bot reason (`user_agent`, …) → bot clicks.
+    pub bot_reasons: BTreeMap<String, i64>,
+    pub verified: i64,
+    pub flagged: i64,
+    pub expired: i64,
+    pub verified_revenue: BTreeMap<String, i64>,
+    pub flagged_revenue: BTreeMap<String, i64>,
+    pub reversed_revenue: BTreeMap<String, i64>,
 }
 
 impl Counters {
@@ -130,14 +172,35 @@ impl Counters {
                 QUALIFIED => c.qualified += n,
                 BOTS => c.bots += n,
                 CONVERSIONS => c.conversions += n,
-                other => {
-                    if let Some(ccy) = other.strip_prefix(REVENUE_PREFIX) {
-                        *c.revenue.entry(ccy.to_ascii_uppercase()).or_default() += n;
-                    }
-                }
+                VERIFIED => c.verified += n,
+                FLAGGED => c.flagged += n,
+                EXPIRED => c.expired += n,
+                other => c.add_named(other, n),
             }
         }
         c
+    }
+
+    /// A prefixed counter (`rev_usd`, `bot_head_request`, …) read back.
+    fn add_named(&mut self, name: &str, n: i64) {
+        let maps: [(&str, &mut BTreeMap<String, i64>, bool); 5] = [
+            (REVENUE_PREFIX, &mut self.revenue, true),
+            (VERIFIED_REVENUE_PREFIX, &mut self.verified_revenue, true),
+            (FLAGGED_REVENUE_PREFIX, &mut self.flagged_revenue, true),
+            (REVERSED_REVENUE_PREFIX, &mut self.reversed_revenue, true),
+            (BOT_PREFIX, &mut self.bot_reasons, false),
+        ];
+        for (prefix, map, currency) in maps {
+            if let Some(rest) = name.strip_prefix(prefix) {
+                let key = if currency {
+                    rest.to_ascii_uppercase()
+                } else {
+                    rest.to_owned()
+                };
+                *map.entry(key).or_default() += n;
+                return;
+            }
+        }
     }
 
     pub fn add(&mut self, other: &Counters) {
@@ -148,6 +211,65 @@ impl Counters {
         for (ccy, n) in &other.revenue {
             *self.revenue.entry(ccy.clone()).or_default() += n;
         }
+        self.verified += other.verified;
+        self.flagged += other.flagged;
+        self.expired += other.expired;
+        let pairs = [
+            (&mut self.bot_reasons, &other.bot_reasons),
+            (&mut self.verified_revenue, &other.verified_revenue),
+            (&mut self.flagged_revenue, &other.flagged_revenue),
+            (&mut self.reversed_revenue, &other.reversed_revenue),
+        ];
+        for (mine, theirs) in pairs {
+            for (k, n) in theirs {
+                *mine.entry(k.clone()).or_default() += n;
+            }
+        }
+    }
+
+    /// The counters split by bot reason: one part per reason (bot clicks only) and the humans'
+    /// part ([`HUMAN`]: qualified clicks, conversions and revenue). The parts add up to `self`.
+    pub fn by_bot_reason(&self) -> Vec<(String, Counters)> {
+        let mut parts: Vec<(String, Counters)> = self
+            .bot_reasons
+            .iter()
+            .map(|(reason, &n)| {
+                let mut c = Counters {
+                    clicks: n,
+                    bots: n,
+                    ..Counters::default()
+                };
+                c.bot_reasons.insert(reason.clone(), n);
+                (reason.clone(), c)
+            })
+            .collect();
+        let human = Counters {
+            clicks: self.qualified,
+            qualified: self.qualified,
+            bot_reasons: Default::default(),
+            bots: 0,
+            expired: 0,
+            ..self.clone()
+        };
+        parts.push((HUMAN.to_owned(), human));
+        if self.expired > 0 {
+            let expired = Counters {
+                clicks: self.expired,
+                expired: self.expired,
+                ..Counters::default()
+            };
+            parts.push((EXPIRED.to_owned(), expired));
+        }
+        parts
+    }
+
+    /// The reason behind most bot clicks (ties: the first by name), if any bot clicked.
+    pub fn dominant_bot_reason(&self) -> Option<(&str, i64)> {
+        self.bot_reasons
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(r, n)| (r.as_str(), *n))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -212,5 +334,36 @@ mod tests {
         sum.add(&c);
         assert_eq!(sum.revenue["USD"], 49_980_000);
         assert_eq!(sum.clicks, 10);
+    }
+
+    #[test]
+    fn bot_reasons_split_the_counters_into_parts_that_add_up() {
+        let mut item = Item::new("pk", "sk", serde_json::Value::Null);
+        for (name, n) in [
+            ("clicks", 10),
+            ("qualified", 4),
+            ("bots", 6),
+            ("bot_user_agent", 2),
+            ("bot_link_preview", 3),
+            ("bot_head_request", 1),
+            ("conversions", 2),
+            ("rev_eur", 5_000_000),
+        ] {
+            item.counters.insert(name.into(), n);
+        }
+        let c = Counters::of_item(&item);
+        assert_eq!(c.dominant_bot_reason(), Some(("link_preview", 3)));
+        let parts = c.by_bot_reason();
+        let keys: Vec<&str> = parts.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["head_request", "link_preview", "user_agent", "human"]
+        );
+        let mut sum = Counters::default();
+        for (_, part) in &parts {
+            sum.add(part);
+        }
+        assert_eq!(sum, c);
+        assert_eq!(Counters::default().dominant_bot_reason(), None);
     }
 }

@@ -27,10 +27,14 @@ pub enum GroupBy {
     Link,
     /// The UTC day (`yyyy-mm-dd`).
     Day,
+    /// Why clicks were bots' (`human` for the rest): split from the totals' per-reason counters.
+    BotReason,
+    /// A partner sub-id, `sub1` … `sub5` (only the clicks and conversions that carried it).
+    Sub(u8),
 }
 
 impl GroupBy {
-    pub const ALL: [GroupBy; 7] = [
+    pub const ALL: [GroupBy; 13] = [
         GroupBy::Country,
         GroupBy::Segment,
         GroupBy::Referrer,
@@ -38,11 +42,18 @@ impl GroupBy {
         GroupBy::Source,
         GroupBy::Link,
         GroupBy::Day,
+        GroupBy::BotReason,
+        GroupBy::Sub(1),
+        GroupBy::Sub(2),
+        GroupBy::Sub(3),
+        GroupBy::Sub(4),
+        GroupBy::Sub(5),
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             GroupBy::Day => "day",
+            GroupBy::BotReason => "botReason",
             other => other.dimension().as_str(),
         }
     }
@@ -59,7 +70,8 @@ impl GroupBy {
             GroupBy::Device => Dimension::Device,
             GroupBy::Source => Dimension::Source,
             GroupBy::Link => Dimension::Link,
-            GroupBy::Day => Dimension::Total,
+            GroupBy::Day | GroupBy::BotReason => Dimension::Total,
+            GroupBy::Sub(n) => Dimension::Sub(n),
         }
     }
 }
@@ -155,7 +167,20 @@ pub struct Metrics {
     pub qualified_clicks: i64,
     pub bot_clicks: i64,
     pub conversions: i64,
+    /// Conversions the merchant's server submitted (authenticated route).
+    pub verified_conversions: i64,
+    /// Conversions with at least one fraud signal.
+    pub flagged_conversions: i64,
+    /// Net of reversals.
     pub revenue: BTreeMap<String, String>,
+    /// The part of `revenue` from verified conversions.
+    pub verified_revenue: BTreeMap<String, String>,
+    /// The part of `revenue` from flagged conversions.
+    pub flagged_revenue: BTreeMap<String, String>,
+    /// Revenue reversed (refunds, chargebacks), already taken out of `revenue`.
+    pub reversed_revenue: BTreeMap<String, String>,
+    /// Clicks on links past their `expiresAt` (in `clicks`, never in `qualifiedClicks`).
+    pub expired_clicks: i64,
     /// conversions / qualifiedClicks.
     pub conversion_rate: Option<f64>,
     /// botClicks / clicks.
@@ -166,6 +191,12 @@ fn ratio(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0)
 }
 
+fn money(map: &BTreeMap<String, i64>) -> BTreeMap<String, String> {
+    map.iter()
+        .map(|(ccy, micros)| (ccy.clone(), format_micros(*micros)))
+        .collect()
+}
+
 impl From<&Counters> for Metrics {
     fn from(c: &Counters) -> Self {
         Metrics {
@@ -173,11 +204,13 @@ impl From<&Counters> for Metrics {
             qualified_clicks: c.qualified,
             bot_clicks: c.bots,
             conversions: c.conversions,
-            revenue: c
-                .revenue
-                .iter()
-                .map(|(ccy, micros)| (ccy.clone(), format_micros(*micros)))
-                .collect(),
+            verified_conversions: c.verified,
+            flagged_conversions: c.flagged,
+            revenue: money(&c.revenue),
+            verified_revenue: money(&c.verified_revenue),
+            flagged_revenue: money(&c.flagged_revenue),
+            reversed_revenue: money(&c.reversed_revenue),
+            expired_clicks: c.expired,
             conversion_rate: ratio(c.conversions, c.qualified),
             bot_ratio: ratio(c.bots, c.clicks),
         }
@@ -212,11 +245,8 @@ pub struct FunnelReport {
 #[serde(rename_all = "camelCase")]
 pub struct GroupRow {
     pub key: String,
-    pub clicks: i64,
-    pub qualified_clicks: i64,
-    pub bot_clicks: i64,
-    pub conversions: i64,
-    pub revenue: BTreeMap<String, String>,
+    #[serde(flatten)]
+    pub metrics: Metrics,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -263,6 +293,11 @@ async fn funnel_row(
     let score = confidence::score(&ConfidenceInput {
         clicks: non_negative(counters.clicks),
         bot_clicks: non_negative(counters.bots),
+        flagged_conversions: non_negative(counters.flagged),
+        unverified_conversions: non_negative(counters.conversions - counters.verified),
+        top_bot_reason: counters
+            .dominant_bot_reason()
+            .map(|(r, n)| (r, non_negative(n))),
         qualified_clicks: non_negative(counters.qualified),
         conversions: non_negative(counters.conversions),
         active,
@@ -345,13 +380,15 @@ pub async fn group_by(
     let mut groups: BTreeMap<String, Counters> = BTreeMap::new();
     let mut totals = Counters::default();
     for cell in per_campaign.into_iter().flatten() {
-        let key = if group == GroupBy::Day {
-            cell.day
-        } else {
-            cell.value
-        };
-        groups.entry(key).or_default().add(&cell.counters);
         totals.add(&cell.counters);
+        let parts = match group {
+            GroupBy::Day => vec![(cell.day, cell.counters)],
+            GroupBy::BotReason => cell.counters.by_bot_reason(),
+            _ => vec![(cell.value, cell.counters)],
+        };
+        for (key, counters) in parts {
+            groups.entry(key).or_default().add(&counters);
+        }
     }
     let mut rows: Vec<(String, Counters)> = groups.into_iter().collect();
     if group != GroupBy::Day {
@@ -369,16 +406,9 @@ pub async fn group_by(
         to: range.to_day(),
         rows: rows
             .into_iter()
-            .map(|(key, c)| {
-                let m = Metrics::from(&c);
-                GroupRow {
-                    key,
-                    clicks: m.clicks,
-                    qualified_clicks: m.qualified_clicks,
-                    bot_clicks: m.bot_clicks,
-                    conversions: m.conversions,
-                    revenue: m.revenue,
-                }
+            .map(|(key, c)| GroupRow {
+                key,
+                metrics: Metrics::from(&c),
             })
             .collect(),
         totals: Metrics::from(&totals),

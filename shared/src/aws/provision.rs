@@ -12,8 +12,8 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 
-use super::errors::describe;
 use super::{AwsClients, AwsSettings};
+use crate::aws_errors::describe;
 use crate::queue::embedded::DEFAULT_MAX_RECEIVES;
 use crate::queue::QueueName;
 use crate::store::dynamo;
@@ -66,7 +66,11 @@ async fn create_table(clients: &AwsClients, table: &str) -> anyhow::Result<()> {
         }
         Err(e) => bail!(describe(&format!("creating table {table}"), &e)),
     }
+    wait_until_active(db, table).await?;
+    enable_ttl(db, table).await
+}
 
+async fn wait_until_active(db: &aws_sdk_dynamodb::Client, table: &str) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     loop {
         let out = db
@@ -77,14 +81,16 @@ async fn create_table(clients: &AwsClients, table: &str) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!(describe("DescribeTable", &e)))?;
         let status = out.table().and_then(|t| t.table_status());
         if status == Some(&TableStatus::Active) {
-            break;
+            return Ok(());
         }
         if started.elapsed() > TABLE_READY_TIMEOUT {
             bail!("table {table} is still {status:?} after {TABLE_READY_TIMEOUT:?}");
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
 
+async fn enable_ttl(db: &aws_sdk_dynamodb::Client, table: &str) -> anyhow::Result<()> {
     let ttl = db
         .describe_time_to_live()
         .table_name(table)

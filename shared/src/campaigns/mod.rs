@@ -7,8 +7,7 @@ pub mod model;
 pub use model::{Campaign, CampaignStatus, GoalType};
 
 use crate::domain::{CampaignId, Handle, Link, Slug, ValidLinkSpec};
-use crate::error::ApiError;
-use crate::links::{self, Precondition, StoreOrApi};
+use crate::links::{self, LinkError, Precondition};
 use crate::state::AppState;
 use crate::store::{keys, Cond, Item, Query, Store, StoreError, WriteOp};
 
@@ -22,12 +21,27 @@ pub struct NewCampaign {
     pub primary_link: ValidLinkSpec,
 }
 
-fn already_exists(id: &CampaignId) -> ApiError {
-    ApiError::conflict(format!("Campaign {id} already exists."))
+/// Why a campaign write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    #[error("Campaign {0} already exists.")]
+    AlreadyExists(CampaignId),
+    #[error("Campaign {0} was not found.")]
+    NotFound(CampaignId),
+    /// `if-match` does not hold (`412`).
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("The campaign is being changed concurrently; retry.")]
+    Busy,
+    /// The primary link could not be written.
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-fn item_of(handle: &Handle, campaign: &Campaign) -> Result<Item, ApiError> {
-    let doc = serde_json::to_value(campaign).map_err(ApiError::internal)?;
+fn item_of(handle: &Handle, campaign: &Campaign) -> Result<Item, StoreError> {
+    let doc = crate::store::to_doc(campaign)?;
     Ok(Item::new(
         keys::handle_pk(handle.as_str()),
         keys::campaign_sk(campaign.campaign_id.as_str()),
@@ -42,13 +56,13 @@ pub async fn create(
     state: &AppState,
     handle: &Handle,
     new: NewCampaign,
-) -> Result<(Campaign, Link), ApiError> {
+) -> Result<(Campaign, Link), CampaignError> {
     // A read first gives the precise message; the transaction's conditions make it race-free.
     if get(state.store.as_ref(), handle, &new.campaign_id)
         .await?
         .is_some()
     {
-        return Err(already_exists(&new.campaign_id));
+        return Err(CampaignError::AlreadyExists(new.campaign_id));
     }
     let campaign = Campaign::new(
         new.campaign_id.clone(),
@@ -74,7 +88,9 @@ pub async fn create(
     .await
     {
         Ok(upserted) => Ok((campaign, upserted.link)),
-        Err(StoreOrApi::Extra { index: 0, .. }) => Err(already_exists(&new.campaign_id)),
+        Err(LinkError::Extra { index: 0, .. }) => {
+            Err(CampaignError::AlreadyExists(new.campaign_id))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -83,14 +99,14 @@ pub async fn get(
     store: &dyn Store,
     handle: &Handle,
     id: &CampaignId,
-) -> Result<Option<Campaign>, ApiError> {
+) -> Result<Option<Campaign>, StoreError> {
     let item = store
         .get(
             &keys::handle_pk(handle.as_str()),
             &keys::campaign_sk(id.as_str()),
         )
         .await?;
-    Ok(item.map(|i| i.parse::<Campaign>()).transpose()?)
+    item.map(|i| i.parse::<Campaign>()).transpose()
 }
 
 /// One page of a handle's campaigns, in id order; `next` is the sort key to resume after.
@@ -99,7 +115,7 @@ pub async fn list(
     handle: &Handle,
     limit: usize,
     after: Option<String>,
-) -> Result<(Vec<Campaign>, Option<String>), ApiError> {
+) -> Result<(Vec<Campaign>, Option<String>), StoreError> {
     let mut q = Query::prefix(
         keys::handle_pk(handle.as_str()),
         keys::CAMPAIGN_SK_PREFIX,
@@ -116,7 +132,7 @@ pub async fn list(
 }
 
 /// Every campaign of a handle (analytics reports on all of them).
-pub async fn list_all(store: &dyn Store, handle: &Handle) -> Result<Vec<Campaign>, ApiError> {
+pub async fn list_all(store: &dyn Store, handle: &Handle) -> Result<Vec<Campaign>, StoreError> {
     let mut all = Vec::new();
     let mut after = None;
     loop {
@@ -138,14 +154,14 @@ pub async fn set_status(
     id: &CampaignId,
     status: CampaignStatus,
     expected: Option<u64>,
-) -> Result<Campaign, ApiError> {
+) -> Result<Campaign, CampaignError> {
     for _ in 0..8 {
         let current = get(state.store.as_ref(), handle, id)
             .await?
-            .ok_or_else(|| ApiError::not_found(format!("Campaign {id}")))?;
+            .ok_or_else(|| CampaignError::NotFound(id.clone()))?;
         if let Some(v) = expected {
             if v != current.version {
-                return Err(links::precondition_failed(format!(
+                return Err(CampaignError::PreconditionFailed(format!(
                     "The campaign is at version {}; re-read it and retry with that if-match.",
                     current.version
                 )));
@@ -163,14 +179,12 @@ pub async fn set_status(
             Ok(_) => return Ok(next),
             Err(StoreError::ConditionFailed { .. }) if expected.is_none() => continue,
             Err(StoreError::ConditionFailed { .. }) => {
-                return Err(links::precondition_failed(
-                    "The campaign changed concurrently; re-read it and retry.",
+                return Err(CampaignError::PreconditionFailed(
+                    "The campaign changed concurrently; re-read it and retry.".into(),
                 ))
             }
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
-        "The campaign is being changed concurrently; retry.",
-    ))
+    Err(CampaignError::Busy)
 }

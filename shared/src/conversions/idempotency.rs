@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Receipt;
-use crate::store::{keys, Cond, Item, WriteOp};
+use crate::store::{keys, Cond, Item, StoreError, WriteOp};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -46,19 +46,18 @@ impl IdempotencyRecord {
 
     /// The put of this record at `(handle, key)`: new (`cond` absent, version 1) or replacing an
     /// abandoned one (`cond` = its version).
-    pub fn put(&self, handle: &str, key: &str, cond: Cond) -> WriteOp {
+    pub fn put(&self, handle: &str, key: &str, cond: Cond) -> Result<WriteOp, StoreError> {
         let (pk, sk) = keys::idempotency(handle, key);
         let version = match cond {
             Cond::Version(v) => v + 1,
             _ => 1,
         };
-        let doc = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
-        WriteOp::Put {
-            item: Item::new(pk, sk, doc)
+        Ok(WriteOp::Put {
+            item: Item::new(pk, sk, crate::store::to_doc(self)?)
                 .with_version(version)
                 .expiring_at(Some(self.expires_at)),
             cond,
-        }
+        })
     }
 }
 
@@ -122,6 +121,8 @@ mod tests {
             currency: Some("USD".into()),
             test: false,
             received_at: "2025-01-01T00:00:00Z".into(),
+            verified: false,
+            risk: Default::default(),
         }
     }
 
@@ -174,7 +175,7 @@ mod tests {
     #[test]
     fn records_round_trip_and_put_with_ttl() {
         let r = IdempotencyRecord::completed("h".into(), receipt(), 1_234);
-        let WriteOp::Put { item, cond } = r.put("acme", "order-1", Cond::Absent) else {
+        let WriteOp::Put { item, cond } = r.put("acme", "order-1", Cond::Absent).unwrap() else {
             panic!("a put");
         };
         assert_eq!(cond, Cond::Absent);
@@ -200,7 +201,8 @@ mod tests {
             serde_json::from_value::<IdempotencyRecord>(doc).unwrap(),
             whole
         );
-        let WriteOp::Put { item, cond } = r.put("acme", "order-1", Cond::Version(4)) else {
+        let WriteOp::Put { item, cond } = r.put("acme", "order-1", Cond::Version(4)).unwrap()
+        else {
             panic!("a put");
         };
         assert_eq!((cond, item.version), (Cond::Version(4), 5));

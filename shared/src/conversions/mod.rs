@@ -43,6 +43,12 @@
 //! **Exact money**: `value` is an exact decimal (see [`crate::domain::conversion`]).
 
 pub mod idempotency;
+mod limits;
+pub mod list;
+pub mod policy;
+pub mod record;
+pub mod reverse;
 mod submit;
 
-pub use submit::{submit, Receipt};
+pub use record::Channel;
+pub use submit::{submit, ConversionError, Receipt};

@@ -1,25 +1,24 @@
 //! The conversion write path: one conditional transaction, then one enqueue.
 
-use axum::http::{header, HeaderValue, StatusCode};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::idempotency::{judge, Existing, IdempotencyRecord};
+use super::limits::{Guard, Guards};
+use super::record::Channel;
 use crate::domain::conversion::ValidConversion;
-use crate::domain::{CtxClaims, Handle};
-use crate::error::ApiError;
+use crate::domain::risk::{assess, ConversionPolicy, Facts, PublicConversions, Risk};
+use crate::domain::{ConversionId, CtxClaims, Handle};
 use crate::events::{ConversionData, Event, EventType};
-use crate::ratelimit::{self, Window};
+use crate::ratelimit::Limited;
 use crate::state::AppState;
 use crate::store::{keys, now_unix, Cond, Item, StoreError, WriteOp};
 
-/// Rate-limit bucket of conversion submissions (per handle).
-pub const CONVERSIONS_BUCKET: &str = "c";
-
-/// Positions in the transaction (the idempotency record first: a replay is recognised before
-/// any other condition is looked at).
+/// Positions in the transaction: the idempotency record first (a replay is recognised before
+/// any other condition is looked at), then the conversion record, its outbox entry, and the
+/// guards ([`Guards`]).
 const OP_KEY: usize = 0;
-const OP_RATE: usize = 3;
+const OP_OUTBOX: usize = 2;
 
 /// Abandoned in-progress records or a record that expired mid-race may cost a retry; more than
 /// a few means something else is wrong.
@@ -36,55 +35,258 @@ pub struct Receipt {
     pub click_id: String,
     pub campaign_id: Option<String>,
     pub event_type: String,
-    #[serde(with = "money")]
+    #[serde(with = "crate::events::money")]
     pub value: Option<Decimal>,
     pub currency: Option<String>,
     pub test: bool,
     pub received_at: String,
+    /// Submitted by the merchant's server (authenticated route) rather than the public route.
+    #[serde(default)]
+    pub verified: bool,
+    /// Fraud signals (absent in receipts stored before they existed).
+    #[serde(default)]
+    pub risk: Risk,
 }
 
-/// `value` as a JSON number that reads back as exactly the stored decimal.
-mod money {
-    use rust_decimal::Decimal;
-    use serde::{Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
-        use rust_decimal::prelude::ToPrimitive;
-        match v {
-            // Whole amounts print as integers (`10`, not `10.0`).
-            Some(d) if d.fract().is_zero() => match d.to_u64() {
-                Some(n) => s.serialize_u64(n),
-                None => s.serialize_f64(crate::domain::conversion::value_to_f64(d)),
-            },
-            Some(d) => s.serialize_f64(crate::domain::conversion::value_to_f64(d)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-        // Reads a number through its shortest decimal text, as the API input does.
-        rust_decimal::serde::float_option::deserialize(d)
-    }
+/// Why a conversion was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConversionError {
+    /// The ctx (signed by us) names something invalid: refuse rather than trust it.
+    #[error("The ctx token names an invalid handle.")]
+    InvalidCtx,
+    /// `409 idempotency_key_reused`.
+    #[error("Idempotency key {0} was already used with a different payload; use a new key for a new conversion.")]
+    KeyReused(String),
+    /// `409 conflict` with `retry-after`: the key is held by a request still in progress.
+    #[error("A request with idempotency key {key} is still being processed; retry the same request after {retry_after_secs} s.")]
+    InFlight { key: String, retry_after_secs: i64 },
+    /// `409 conflict` with `retry-after: 1`: the key kept changing under us.
+    #[error("This idempotency key is being written concurrently; retry the same request.")]
+    Busy,
+    /// `403 verification_required`: the handle's policy refuses public conversions.
+    #[error("This handle accepts only verified conversions: submit it from your server to POST /v2/handles/{0}/conversions.")]
+    VerificationRequired(String),
+    /// `409 conflict` under `deny`: the click already has its maximum of this event type.
+    #[error("Click {click_id} already has {max} conversion(s) of type {event_type} (maxConversionsPerClick).")]
+    ClickCapReached {
+        click_id: String,
+        event_type: String,
+        max: u32,
+    },
+    #[error(transparent)]
+    Limited(#[from] Limited),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-/// Records a conversion exactly once per `(handle, idempotency key)`.
+/// What one attempt at the transaction learned.
+enum Attempt {
+    Done(Receipt),
+    /// Try again with this condition on the idempotency record.
+    Retry(Cond),
+    /// The click already has its maximum of this event type.
+    OverCap,
+}
+
+/// Records a conversion exactly once per `(handle, idempotency key)`, whichever route it came
+/// by (both share the keyspace: a key accepted on one replays on the other).
 ///
-/// Round-trip budget (enforced here): ONE store transaction, then ONE enqueue on a first
-/// submission; a replay is answered from the cancelled transaction's `current` item (plus one
-/// consistent read only if the backend did not return it) and enqueues nothing.
+/// Round-trip budget: the policy read (none when cached), then ONE store transaction and ONE
+/// enqueue on a first submission; a replay is answered from the cancelled transaction's
+/// `current` item (plus one consistent read only if the backend did not return it) and enqueues
+/// nothing. Only a conversion beyond its click's cap costs a second transaction.
 pub async fn submit(
     state: &AppState,
     ctx: &CtxClaims,
     conversion: ValidConversion,
-) -> Result<Receipt, ApiError> {
-    // The ctx is signed by us, so its handle is valid; refuse rather than trust otherwise.
-    let handle = Handle::parse(&ctx.handle)
-        .map_err(|_| ApiError::invalid_ctx("The ctx token names an invalid handle."))?;
-    let payload_hash = conversion.payload_hash(&ctx.click_id);
-    let uuid = uuid::Uuid::now_v7().simple().to_string();
-    let received_at = crate::time::now_rfc3339();
-    let data = ConversionData {
-        conversion_id: format!("cnv_{uuid}"),
+    channel: Channel,
+) -> Result<Receipt, ConversionError> {
+    let handle = Handle::parse(&ctx.handle).map_err(|_| ConversionError::InvalidCtx)?;
+    let policy = super::policy::load_cached(state, &handle).await?;
+    let public = matches!(channel, Channel::Public { .. });
+    if public && policy.public_conversions == PublicConversions::Deny {
+        return Err(ConversionError::VerificationRequired(handle.to_string()));
+    }
+    let mut plan = Plan::new(state, &handle, ctx, &conversion, &policy, &channel, false)?;
+    let mut key_cond = Cond::Absent;
+    for _ in 0..MAX_ATTEMPTS {
+        match plan.attempt(state, key_cond.clone()).await? {
+            Attempt::Done(receipt) => return Ok(receipt),
+            Attempt::Retry(cond) => key_cond = cond,
+            Attempt::OverCap => {
+                if policy.public_conversions == PublicConversions::Deny {
+                    return Err(ConversionError::ClickCapReached {
+                        click_id: ctx.click_id.clone(),
+                        event_type: conversion.event_type.clone(),
+                        max: policy.max_conversions_per_click.unwrap_or(0),
+                    });
+                }
+                // Accepted, flagged: the cap becomes a plain count.
+                plan = Plan::new(state, &handle, ctx, &conversion, &policy, &channel, true)?;
+            }
+        }
+    }
+    Err(ConversionError::Busy)
+}
+
+/// Everything a submission writes, computed once before the first attempt.
+struct Plan<'a> {
+    handle: &'a Handle,
+    key: &'a str,
+    conversion_id: ConversionId,
+    payload_hash: String,
+    kind: EventType,
+    receipt: Receipt,
+    record: IdempotencyRecord,
+    data_doc: serde_json::Value,
+    conversion_put: WriteOp,
+    guards: Guards,
+}
+
+impl<'a> Plan<'a> {
+    fn new(
+        state: &AppState,
+        handle: &'a Handle,
+        ctx: &CtxClaims,
+        conversion: &'a ValidConversion,
+        policy: &ConversionPolicy,
+        channel: &Channel,
+        over_cap: bool,
+    ) -> Result<Self, StoreError> {
+        let conversion_id = ConversionId::new();
+        let verified = *channel == Channel::Verified;
+        let now = now_unix();
+        let risk = assess(
+            policy,
+            &Facts {
+                verified,
+                seconds_after_click: now - ctx.issued_at,
+                over_click_cap: over_cap,
+                value: conversion.value,
+                currency: conversion.currency.as_deref(),
+            },
+        );
+        let data = conversion_data(ctx, conversion, &conversion_id, verified, risk);
+        let receipt = Receipt::of(&data);
+        let payload_hash = conversion.payload_hash(&ctx.click_id);
+        let retention = state.config.idempotency_retention.as_secs() as i64;
+        let record = IdempotencyRecord::completed(
+            payload_hash.clone(),
+            receipt.clone(),
+            now.saturating_add(retention),
+        );
+        let data_doc = crate::store::to_doc(&data)?;
+        let (conv_pk, conv_sk) = super::record::record_key(handle, &conversion_id);
+        let guards = Guards::new(state, handle, ctx, conversion, policy, channel, over_cap)?;
+        Ok(Self {
+            handle,
+            key: &conversion.idempotency_key,
+            kind: if data.test {
+                EventType::ConversionTested
+            } else {
+                EventType::ConversionCreated
+            },
+            conversion_put: WriteOp::Put {
+                item: Item::new(conv_pk, conv_sk, data_doc.clone()),
+                cond: Cond::Absent,
+            },
+            conversion_id,
+            payload_hash,
+            receipt,
+            record,
+            data_doc,
+            guards,
+        })
+    }
+
+    /// Round trip 1 (the transaction), then round trip 2 (the enqueue), as one unit a departing
+    /// client cannot interrupt. An enqueue failure is logged: the outbox entry is durable.
+    async fn attempt(&self, state: &AppState, key_cond: Cond) -> Result<Attempt, ConversionError> {
+        let mut event = Event::new(self.kind, self.handle.as_str(), self.data_doc.clone());
+        // Stable per conversion: every copy of the event (enqueue, sweep, redelivery) carries
+        // the same id, which is what consumers dedupe on.
+        event.id = self.conversion_id.event_id().to_string();
+        let mut ops = vec![
+            self.record.put(self.handle.as_str(), self.key, key_cond)?,
+            self.conversion_put.clone(),
+            crate::outbox::record(&mut event),
+        ];
+        debug_assert_eq!(ops.len(), OP_OUTBOX + 1);
+        ops.extend(self.guards.ops());
+        let committed = crate::outbox::commit_and_publish(
+            state.store.clone(),
+            state.queue.clone(),
+            ops,
+            std::slice::from_ref(&event),
+        )
+        .await;
+        match committed {
+            Ok(()) => Ok(Attempt::Done(self.receipt.clone())),
+            Err(StoreError::TxConflict {
+                index: OP_KEY,
+                current,
+            }) => self.existing_key(state, current).await,
+            Err(StoreError::TxConflict { index, .. }) if index > OP_OUTBOX => {
+                match self.guards.at(index - OP_OUTBOX - 1) {
+                    Some(Guard::ClickCap) => Ok(Attempt::OverCap),
+                    Some(Guard::Rate(limited)) => Err(limited.clone().into()),
+                    None => Err(StoreError::Corrupt(format!("conflict at op {index}")).into()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The key is taken: answer from the stored record (a replay, a reuse, a request in flight)
+    /// or retry when the record is gone or abandoned.
+    async fn existing_key(
+        &self,
+        state: &AppState,
+        current: Option<Box<Item>>,
+    ) -> Result<Attempt, ConversionError> {
+        let current = match current {
+            Some(item) => Some(*item),
+            None => {
+                let (pk, sk) = keys::idempotency(self.handle.as_str(), self.key);
+                state.store.get(&pk, &sk).await?
+            }
+        };
+        // Gone since (expired): the key is free again.
+        let Some(item) = current else {
+            return Ok(Attempt::Retry(Cond::Absent));
+        };
+        let existing: IdempotencyRecord = item.parse()?;
+        let now = crate::time::now_millis();
+        match judge(&existing, item.version, &self.payload_hash, now) {
+            Existing::Replay(stored) => Ok(Attempt::Done(Receipt {
+                deduped: true,
+                ..*stored
+            })),
+            Existing::Reused => Err(ConversionError::KeyReused(self.key.to_owned())),
+            Existing::InFlight { retry_after_secs } => Err(ConversionError::InFlight {
+                key: self.key.to_owned(),
+                retry_after_secs,
+            }),
+            Existing::Abandoned { version } => Ok(Attempt::Retry(Cond::Version(version))),
+            Existing::Corrupt => Err(StoreError::Corrupt(format!(
+                "idempotency record {}/{} is completed without a response",
+                item.pk, item.sk
+            ))
+            .into()),
+        }
+    }
+}
+
+/// The conversion as recorded: the click's attribution comes from the ctx.
+fn conversion_data(
+    ctx: &CtxClaims,
+    conversion: &ValidConversion,
+    id: &ConversionId,
+    verified: bool,
+    risk: Risk,
+) -> ConversionData {
+    ConversionData {
+        conversion_id: id.to_string(),
         idempotency_key: conversion.idempotency_key.clone(),
         click_id: ctx.click_id.clone(),
         campaign_id: ctx.campaign_id.clone(),
@@ -94,148 +296,30 @@ pub async fn submit(
         currency: conversion.currency.clone(),
         test: conversion.test,
         metadata: conversion.metadata.clone().map(serde_json::Value::Object),
-        country: ctx.country.clone(),
-        device: ctx.device.clone(),
-        source: ctx.source.clone(),
-        referrer: ctx.referrer.clone(),
-        segment: ctx.segment.clone(),
-        received_at: received_at.clone(),
-    };
-    let receipt = Receipt {
-        accepted: true,
-        deduped: false,
-        conversion_id: data.conversion_id.clone(),
-        click_id: data.click_id.clone(),
-        campaign_id: data.campaign_id.clone(),
-        event_type: data.event_type.clone(),
-        value: data.value,
-        currency: data.currency.clone(),
-        test: data.test,
-        received_at,
-    };
-    let record = IdempotencyRecord::completed(
-        payload_hash.clone(),
-        receipt.clone(),
-        now_unix().saturating_add(state.config.idempotency_retention.as_secs() as i64),
-    );
-    let kind = if data.test {
-        EventType::ConversionTested
-    } else {
-        EventType::ConversionCreated
-    };
-    let data_doc = serde_json::to_value(&data).map_err(ApiError::internal)?;
-    let (conv_pk, conv_sk) = keys::conversion(handle.as_str(), &data.conversion_id);
-    let conversion_put = WriteOp::Put {
-        item: Item::new(conv_pk, conv_sk, data_doc.clone()),
-        cond: Cond::Absent,
-    };
-    let limit = state.config.rate_limits.conversions;
-    let window_secs = state.config.rate_limits.window_secs;
+        attribution: ctx.attribution.clone(),
+        sub_ids: ctx.sub_ids.clone(),
+        received_at: crate::time::now_rfc3339(),
+        verified,
+        risk,
+        reversal: None,
+    }
+}
 
-    let mut key_cond = Cond::Absent;
-    for _ in 0..MAX_ATTEMPTS {
-        let mut event = Event::new(kind, handle.as_str(), data_doc.clone());
-        // Stable per conversion: every copy of the event (enqueue, sweep, redelivery) carries
-        // the same id, which is what consumers dedupe on.
-        event.id = format!("evt_{uuid}");
-        let now = now_unix();
-        let window = Window::at(now, window_secs);
-        let ops = vec![
-            record.put(
-                handle.as_str(),
-                &conversion.idempotency_key,
-                key_cond.clone(),
-            ),
-            conversion_put.clone(),
-            crate::outbox::record(&mut event),
-            ratelimit::increment_op(&handle, CONVERSIONS_BUCKET, limit, window)
-                .map_err(ApiError::internal)?,
-        ];
-        // Round trip 1 (the transaction), then round trip 2 (the enqueue), as one unit a
-        // departing client cannot interrupt. An enqueue failure is logged: the outbox entry is
-        // durable.
-        let committed = crate::outbox::commit_and_publish(
-            state.store.clone(),
-            state.queue.clone(),
-            ops,
-            std::slice::from_ref(&event),
-        )
-        .await;
-        match committed {
-            Ok(()) => return Ok(receipt),
-            Err(StoreError::TxConflict {
-                index: OP_KEY,
-                current,
-            }) => {
-                let current = match current {
-                    Some(item) => Some(*item),
-                    None => {
-                        let (pk, sk) =
-                            keys::idempotency(handle.as_str(), &conversion.idempotency_key);
-                        state.store.get(&pk, &sk).await?
-                    }
-                };
-                // Gone since (expired): the key is free again.
-                let Some(item) = current else {
-                    key_cond = Cond::Absent;
-                    continue;
-                };
-                let existing: IdempotencyRecord = item.parse()?;
-                match judge(
-                    &existing,
-                    item.version,
-                    &payload_hash,
-                    crate::time::now_millis(),
-                ) {
-                    Existing::Replay(stored) => {
-                        return Ok(Receipt {
-                            deduped: true,
-                            ..*stored
-                        })
-                    }
-                    Existing::Reused => return Err(key_reused(&conversion.idempotency_key)),
-                    Existing::InFlight { retry_after_secs } => {
-                        return Err(in_flight(&conversion.idempotency_key, retry_after_secs))
-                    }
-                    Existing::Abandoned { version } => key_cond = Cond::Version(version),
-                    Existing::Corrupt => {
-                        return Err(ApiError::internal(format!(
-                            "idempotency record {}/{} is completed without a response",
-                            item.pk, item.sk
-                        )))
-                    }
-                }
-            }
-            Err(StoreError::TxConflict { index: OP_RATE, .. }) => {
-                return Err(ratelimit::limited(&handle, limit, window_secs, window, now))
-            }
-            Err(StoreError::TxConflict { index, .. }) => {
-                return Err(ApiError::internal(format!(
-                    "conversion transaction cancelled by operation {index}"
-                )))
-            }
-            Err(e) => return Err(e.into()),
+impl Receipt {
+    fn of(data: &ConversionData) -> Self {
+        Receipt {
+            accepted: true,
+            deduped: false,
+            conversion_id: data.conversion_id.clone(),
+            click_id: data.click_id.clone(),
+            campaign_id: data.campaign_id.clone(),
+            event_type: data.event_type.clone(),
+            value: data.value,
+            currency: data.currency.clone(),
+            test: data.test,
+            received_at: data.received_at.clone(),
+            verified: data.verified,
+            risk: data.risk.clone(),
         }
     }
-    Err(ApiError::conflict(
-        "This idempotency key is being written concurrently; retry the same request.",
-    )
-    .with_header(header::RETRY_AFTER, HeaderValue::from_static("1")))
-}
-
-fn key_reused(key: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "idempotency_key_reused",
-        format!(
-            "Idempotency key {key} was already used with a different payload; use a new key for a new conversion."
-        ),
-    )
-}
-
-fn in_flight(key: &str, retry_after_secs: i64) -> ApiError {
-    ApiError::conflict(format!(
-        "A request with idempotency key {key} is still being processed; retry the same request after {retry_after_secs} s."
-    ))
-    .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_secs))
 }

@@ -5,7 +5,12 @@
 //! - bot ratio (bots / clicks) below 20 %: nothing; 20 % to 40 % inclusive: −15; above 40 %: −30;
 //! - more conversions than qualified clicks: −25 (conversions cannot outnumber the humans who
 //!   clicked unless something upstream is replaying or forging them);
-//! - stale data: an `ACTIVE` campaign with no click for more than 7 days: −20.
+//! - stale data: an `ACTIVE` campaign with no click for more than 7 days: −20;
+//! - flagged conversions (fraud signals: too fast, over the per-click cap, value over the limit)
+//!   above 10 % of conversions: −20;
+//! - unverified conversions (public route, no merchant signature) above 50 % of conversions: −10.
+//!
+//! The bot-ratio reasons name the dominant bot reason, so an operator knows where to look.
 //!
 //! The result is clamped to 0–100. A campaign without any click has no bot ratio, so neither
 //! ratio penalty applies (its conversion rate is reported as null by the caller); conversions
@@ -20,14 +25,22 @@ pub const BOT_PENALTY_ELEVATED: u8 = 15;
 pub const BOT_PENALTY_HIGH: u8 = 30;
 pub const CONVERSIONS_PENALTY: u8 = 25;
 pub const STALE_PENALTY: u8 = 20;
+pub const FLAGGED_PENALTY: u8 = 20;
+pub const UNVERIFIED_PENALTY: u8 = 10;
 
 /// What the score is computed from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ConfidenceInput {
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConfidenceInput<'a> {
     pub clicks: u64,
     pub bot_clicks: u64,
+    /// The reason behind most bot clicks, and how many it covers.
+    pub top_bot_reason: Option<(&'a str, u64)>,
     pub qualified_clicks: u64,
     pub conversions: u64,
+    /// Conversions carrying at least one fraud signal.
+    pub flagged_conversions: u64,
+    /// Conversions from the public route (not signed off by the merchant's server).
+    pub unverified_conversions: u64,
     /// Only active campaigns can be stale (a paused or archived one is expected to be quiet).
     pub active: bool,
     /// Unix seconds of the campaign's last known activity: the latest moment its last click can
@@ -77,29 +90,45 @@ fn bot_band(clicks: u64, bots: u64) -> Option<BotBand> {
 
 pub fn score(input: &ConfidenceInput) -> Confidence {
     let mut reasons = Vec::new();
+    bot_reasons(input, &mut reasons);
+    conversion_reasons(input, &mut reasons);
+    stale_reason(input, &mut reasons);
+    let lost: i32 = reasons.iter().map(|r| i32::from(r.penalty)).sum();
+    Confidence {
+        score: (100 - lost).clamp(0, 100) as u8,
+        reasons,
+    }
+}
+
+fn bot_reasons(input: &ConfidenceInput, reasons: &mut Vec<Reason>) {
     match bot_band(input.clicks, input.bot_clicks) {
         Some(BotBand::Elevated) => reasons.push(Reason {
             code: "bot_ratio_elevated",
             message: format!(
-                "{} of {} clicks ({}) came from bots: 20 % to 40 % is some bot noise.",
+                "{} of {} clicks ({}) came from bots{}: 20 % to 40 % is some bot noise.",
                 input.bot_clicks,
                 input.clicks,
-                percent(input.bot_clicks, input.clicks)
+                percent(input.bot_clicks, input.clicks),
+                mostly(input.top_bot_reason),
             ),
             penalty: BOT_PENALTY_ELEVATED,
         }),
         Some(BotBand::High) => reasons.push(Reason {
             code: "bot_ratio_high",
             message: format!(
-                "{} of {} clicks ({}) came from bots: above 40 % is likely fraudulent.",
+                "{} of {} clicks ({}) came from bots{}: above 40 % is likely fraudulent.",
                 input.bot_clicks,
                 input.clicks,
-                percent(input.bot_clicks, input.clicks)
+                percent(input.bot_clicks, input.clicks),
+                mostly(input.top_bot_reason),
             ),
             penalty: BOT_PENALTY_HIGH,
         }),
         Some(BotBand::Normal) | None => {}
     }
+}
+
+fn conversion_reasons(input: &ConfidenceInput, reasons: &mut Vec<Reason>) {
     if input.conversions > input.qualified_clicks {
         reasons.push(Reason {
             code: "conversions_exceed_qualified_clicks",
@@ -110,6 +139,35 @@ pub fn score(input: &ConfidenceInput) -> Confidence {
             penalty: CONVERSIONS_PENALTY,
         });
     }
+    // flagged / conversions > 1/10  ⇔  10·flagged > conversions.
+    if u128::from(input.flagged_conversions) * 10 > u128::from(input.conversions) {
+        reasons.push(Reason {
+            code: "flagged_conversions_high",
+            message: format!(
+                "{} of {} conversions ({}) carry fraud signals: above 10 % needs review.",
+                input.flagged_conversions,
+                input.conversions,
+                percent(input.flagged_conversions, input.conversions)
+            ),
+            penalty: FLAGGED_PENALTY,
+        });
+    }
+    // unverified / conversions > 1/2  ⇔  2·unverified > conversions.
+    if u128::from(input.unverified_conversions) * 2 > u128::from(input.conversions) {
+        reasons.push(Reason {
+            code: "unverified_conversions_high",
+            message: format!(
+                "{} of {} conversions ({}) were not verified by the merchant's server.",
+                input.unverified_conversions,
+                input.conversions,
+                percent(input.unverified_conversions, input.conversions)
+            ),
+            penalty: UNVERIFIED_PENALTY,
+        });
+    }
+}
+
+fn stale_reason(input: &ConfidenceInput, reasons: &mut Vec<Reason>) {
     if let (true, Some(last)) = (input.active, input.last_activity) {
         let quiet = input.now - last;
         if quiet > STALE_AFTER_SECS {
@@ -123,11 +181,12 @@ pub fn score(input: &ConfidenceInput) -> Confidence {
             });
         }
     }
-    let lost: i32 = reasons.iter().map(|r| i32::from(r.penalty)).sum();
-    Confidence {
-        score: (100 - lost).clamp(0, 100) as u8,
-        reasons,
-    }
+}
+
+/// ` (mostly user_agent: 12)`, or nothing when the reasons are unknown.
+fn mostly(top: Option<(&str, u64)>) -> String {
+    top.map(|(reason, n)| format!(" (mostly {reason}: {n})"))
+        .unwrap_or_default()
 }
 
 fn percent(part: u64, whole: u64) -> String {
@@ -141,7 +200,7 @@ mod tests {
     const NOW: i64 = 1_750_000_000;
     const DAY: i64 = 86_400;
 
-    fn input(clicks: u64, bots: u64, conversions: u64) -> ConfidenceInput {
+    fn input(clicks: u64, bots: u64, conversions: u64) -> ConfidenceInput<'static> {
         ConfidenceInput {
             clicks,
             bot_clicks: bots,
@@ -150,6 +209,7 @@ mod tests {
             active: true,
             last_activity: Some(NOW),
             now: NOW,
+            ..ConfidenceInput::default()
         }
     }
 
@@ -234,18 +294,57 @@ mod tests {
     }
 
     #[test]
+    fn bot_reasons_name_the_dominant_one() {
+        let mut i = input(10, 5, 0);
+        assert!(!score(&i).reasons[0].message.contains("mostly"));
+        i.top_bot_reason = Some(("link_preview", 4));
+        let message = &score(&i).reasons[0].message;
+        assert!(message.contains("(mostly link_preview: 4)"), "{message}");
+    }
+
+    #[test]
+    fn flagged_and_unverified_shares_cost_points_above_their_thresholds() {
+        // (conversions, flagged, unverified, reasons): 10 % flagged and 50 % unverified are fine.
+        let table: &[(u64, u64, u64, &[&str])] = &[
+            (10, 1, 5, &[]),
+            (10, 2, 5, &["flagged_conversions_high"]),
+            (10, 1, 6, &["unverified_conversions_high"]),
+            (
+                10,
+                10,
+                10,
+                &["flagged_conversions_high", "unverified_conversions_high"],
+            ),
+            (0, 0, 0, &[]),
+        ];
+        for &(conversions, flagged, unverified, want) in table {
+            let mut i = input(100, 0, conversions);
+            i.flagged_conversions = flagged;
+            i.unverified_conversions = unverified;
+            let c = score(&i);
+            assert_eq!(codes(&c), want, "{conversions} {flagged} {unverified}");
+            let lost: u8 = c.reasons.iter().map(|r| r.penalty).sum();
+            assert_eq!(c.score, 100 - lost);
+        }
+    }
+
+    #[test]
     fn every_penalty_at_once_stays_within_bounds() {
         let mut i = input(10, 9, 5);
         i.last_activity = Some(NOW - 9 * DAY);
+        i.flagged_conversions = 5;
+        i.unverified_conversions = 5;
         let c = score(&i);
         assert_eq!(
             codes(&c),
             [
                 "bot_ratio_high",
                 "conversions_exceed_qualified_clicks",
+                "flagged_conversions_high",
+                "unverified_conversions_high",
                 "stale_data"
             ]
         );
-        assert_eq!(c.score, 100 - 30 - 25 - 20);
+        assert_eq!(c.score, 0, "105 points lost, clamped at 0");
     }
 }

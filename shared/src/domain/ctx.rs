@@ -14,7 +14,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use super::DomainError;
+use super::{Attribution, Device, DomainError, SubIds};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -34,19 +34,15 @@ pub struct CtxClaims {
     pub handle: String,
     pub slug: String,
     pub campaign_id: Option<String>,
-    pub country: String,
-    pub device: String,
-    pub source: String,
-    /// Referrer host or `direct` (conversions are broken down by it like clicks).
-    #[serde(default = "unknown")]
-    pub referrer: String,
-    /// Visitor segment at click time, e.g. `returning-mobile`.
-    #[serde(default = "unknown")]
-    pub segment: String,
+    #[serde(flatten)]
+    pub attribution: Attribution,
     /// Unix seconds.
     pub issued_at: i64,
     /// Unix seconds; the token is invalid from this instant on.
     pub expires_at: i64,
+    /// The partner's `sub1` … `sub5` from the short URL.
+    #[serde(default)]
+    pub sub_ids: SubIds,
 }
 
 /// What tokens minted before a field existed read as.
@@ -55,7 +51,7 @@ fn unknown() -> String {
 }
 
 /// The wire payload: `[version, clickId, handle, slug, campaignId, country, device, source,
-/// issuedAt, expiresAt, referrer, segment]`. Fields are only ever appended, so tokens minted
+/// issuedAt, expiresAt, referrer, segment, [sub1 … sub5]]`. Fields are only ever appended, so tokens minted
 /// before a field existed stay valid (see [`PayloadIn`]).
 /// Borrowed from the claims: signing (on every human click) copies no string.
 type Payload<'a> = (
@@ -71,6 +67,7 @@ type Payload<'a> = (
     i64,
     &'a str,
     &'a str,
+    Vec<Option<&'a str>>,
 );
 
 /// The payload as read: a JSON array whose trailing, later-added elements may be missing.
@@ -88,6 +85,7 @@ struct PayloadIn(
     i64,
     #[serde(default = "unknown")] String,
     #[serde(default = "unknown")] String,
+    #[serde(default)] Vec<Option<String>>,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -207,13 +205,14 @@ impl CtxKeyring {
             &claims.handle,
             &claims.slug,
             claims.campaign_id.as_deref(),
-            &claims.country,
-            &claims.device,
-            &claims.source,
+            &claims.attribution.country,
+            claims.attribution.device.as_str(),
+            &claims.attribution.source,
             claims.issued_at,
             claims.expires_at,
-            &claims.referrer,
-            &claims.segment,
+            &claims.attribution.referrer,
+            &claims.attribution.segment,
+            claims.sub_ids.to_wire(),
         );
         // Serializing strings and integers into a Vec cannot fail.
         let json = serde_json::to_vec(&payload).unwrap_or_default();
@@ -268,13 +267,17 @@ impl CtxKeyring {
             handle: p.2,
             slug: p.3,
             campaign_id: p.4,
-            country: p.5,
-            device: p.6,
-            source: p.7,
+            attribution: Attribution {
+                country: p.5,
+                // Only names from `Device::as_str` are ever signed.
+                device: Device::parse(&p.6).unwrap_or(Device::Other),
+                source: p.7,
+                referrer: p.10,
+                segment: p.11,
+            },
             issued_at: p.8,
             expires_at: p.9,
-            referrer: p.10,
-            segment: p.11,
+            sub_ids: SubIds::from_wire(p.12),
         };
         if claims.expires_at <= now_unix {
             return Err(CtxError::Expired);
@@ -311,13 +314,16 @@ mod tests {
             handle: "acme".into(),
             slug: "spring-sale".into(),
             campaign_id: Some("spring_25".into()),
-            country: "DE".into(),
-            device: "mobile".into(),
-            source: "news \"letter\" ✉".into(),
-            referrer: "news.example.com".into(),
-            segment: "returning-mobile".into(),
+            attribution: Attribution {
+                country: "DE".into(),
+                device: Device::Mobile,
+                source: "news \"letter\" ✉".into(),
+                referrer: "news.example.com".into(),
+                segment: "returning-mobile".into(),
+            },
             issued_at: NOW,
             expires_at: NOW + 90 * 86_400,
+            sub_ids: Default::default(),
         }
     }
 
@@ -374,9 +380,9 @@ mod tests {
             c.handle,
             c.slug,
             c.campaign_id,
-            c.country,
-            c.device,
-            c.source,
+            c.attribution.country,
+            c.attribution.device,
+            c.attribution.source,
             c.issued_at,
             c.expires_at
         ]);
@@ -384,8 +390,11 @@ mod tests {
         assert_eq!(
             got,
             CtxClaims {
-                referrer: "unknown".into(),
-                segment: "unknown".into(),
+                attribution: Attribution {
+                    referrer: "unknown".into(),
+                    segment: "unknown".into(),
+                    ..c.attribution.clone()
+                },
                 ..c.clone()
             }
         );
@@ -401,13 +410,14 @@ mod tests {
             c.handle,
             c.slug,
             c.campaign_id,
-            c.country,
-            c.device,
-            c.source,
+            c.attribution.country,
+            c.attribution.device,
+            c.attribution.source,
             c.issued_at,
             c.expires_at,
-            c.referrer,
-            c.segment,
+            c.attribution.referrer,
+            c.attribution.segment,
+            [],
             "extra"
         ]);
         assert_eq!(

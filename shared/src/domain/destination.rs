@@ -11,14 +11,37 @@ use super::link::Tracking;
 /// Query parameter carrying the click-context token.
 pub const CTX_PARAM: &str = "ctx";
 
+/// The most bytes of visitor parameters forwarded (encoded); pairs beyond are dropped whole.
+pub const MAX_FORWARDED_BYTES: usize = 2048;
+/// The most visitor parameters forwarded.
+pub const MAX_FORWARDED_PARAMS: usize = 50;
+
+/// [`build_destination_with`] without a forwarded query.
+pub fn build_destination(base: &str, tracking: Option<&Tracking>, ctx: Option<&str>) -> String {
+    build_destination_with(base, tracking, None, ctx)
+}
+
 /// Build the redirect target from `base` (an already validated destination URL).
+///
+/// Precedence, highest first: the destination's own parameters, the link's UTM parameters, the
+/// visitor's forwarded ones; `ctx` is always the redirect's own. The link owner decides the
+/// attribution tags, so a visitor cannot rewrite a partner's `utm_*` or plant a `ctx`, while
+/// `gclid`, `coupon` and the like pass through.
 ///
 /// * UTM pairs from `tracking` are appended only for parameters `base` does not already carry:
 ///   an explicit parameter on the destination wins, and no key is ever duplicated.
 /// * With `ctx`, `ctx=<token>` is appended and any `ctx` already on `base` is dropped (a stale
 ///   or forged token must not shadow the fresh one). Without `ctx`, `base` is left alone.
+/// * `forwarded` (the short URL's raw query) is re-encoded pair by pair; empty names, `ctx` and
+///   names already present are skipped, at most [`MAX_FORWARDED_PARAMS`] pairs and
+///   [`MAX_FORWARDED_BYTES`] bytes are kept (a pair that does not fit is dropped whole).
 /// * The fragment stays at the very end.
-pub fn build_destination(base: &str, tracking: Option<&Tracking>, ctx: Option<&str>) -> String {
+pub fn build_destination_with(
+    base: &str,
+    tracking: Option<&Tracking>,
+    forwarded: Option<&str>,
+    ctx: Option<&str>,
+) -> String {
     let (before_fragment, fragment) = match base.find('#') {
         Some(i) => base.split_at(i),
         None => (base, ""),
@@ -55,16 +78,20 @@ pub fn build_destination(base: &str, tracking: Option<&Tracking>, ctx: Option<&s
         } else if !(out.ends_with('?') || out.ends_with('&')) {
             out.push('&');
         }
-        out.push_str(key);
+        out.extend(form_urlencoded::byte_serialize(key.as_bytes()));
         out.push('=');
         out.extend(form_urlencoded::byte_serialize(value.as_bytes()));
     };
-    if let Some(t) = tracking {
-        for (key, value) in t.pairs() {
-            if !base_has(key) {
-                append(key, value);
-            }
+    let tracked: Vec<(&str, &str)> = tracking.map(|t| t.pairs()).unwrap_or_default();
+    for (key, value) in &tracked {
+        if !base_has(key) {
+            append(key, value);
         }
+    }
+    let taken =
+        |key: &str| key == CTX_PARAM || base_has(key) || tracked.iter().any(|(k, _)| *k == key);
+    for (key, value) in forwarded_pairs(forwarded, taken) {
+        append(&key, &value);
     }
     if let Some(token) = ctx {
         append(CTX_PARAM, token);
@@ -72,6 +99,34 @@ pub fn build_destination(base: &str, tracking: Option<&Tracking>, ctx: Option<&s
 
     out.push_str(fragment);
     out
+}
+
+/// The visitor's pairs that may be forwarded, within the bounds.
+fn forwarded_pairs(
+    forwarded: Option<&str>,
+    taken: impl Fn(&str) -> bool,
+) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    let mut budget = MAX_FORWARDED_BYTES;
+    let mut kept = Vec::new();
+    let pairs = form_urlencoded::parse(forwarded.unwrap_or("").as_bytes());
+    for (key, value) in pairs.take(MAX_FORWARDED_PARAMS) {
+        if key.is_empty() || taken(&key) {
+            continue;
+        }
+        let size = encoded_len(&key) + encoded_len(&value) + 2;
+        if size > budget {
+            continue;
+        }
+        budget -= size;
+        kept.push((key, value));
+    }
+    kept
+}
+
+fn encoded_len(raw: &str) -> usize {
+    form_urlencoded::byte_serialize(raw.as_bytes())
+        .map(str::len)
+        .sum()
 }
 
 /// The decoded name of one `name=value` query segment (`+` and `%XX` decoded, as servers do).
@@ -84,6 +139,44 @@ fn key_of(segment: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_visitors_query_is_forwarded_below_the_destination_and_the_link() {
+        let t = Tracking {
+            utm_source: Some("partner".into()),
+            ..Default::default()
+        };
+        let built = build_destination_with(
+            "https://e.com/p?ref=site",
+            Some(&t),
+            Some("gclid=abc&coupon=SAVE%2010&ref=visitor&utm_source=spam&ctx=forged&=x&utm_medium=cpc"),
+            Some("tok"),
+        );
+        assert_eq!(
+            built,
+            "https://e.com/p?ref=site&utm_source=partner&gclid=abc&coupon=SAVE+10&utm_medium=cpc&ctx=tok"
+        );
+        // Names and values are re-encoded; nothing is forwarded without a query.
+        let odd = build_destination_with("https://e.com/", None, Some("a b=c&d=%26"), None);
+        assert_eq!(odd, "https://e.com/?a+b=c&d=%26");
+        assert_eq!(
+            build_destination_with("https://e.com/", None, None, None),
+            "https://e.com/"
+        );
+    }
+
+    #[test]
+    fn forwarded_parameters_are_bounded() {
+        let many: Vec<String> = (0..80).map(|i| format!("p{i}=v")).collect();
+        let built = build_destination_with("https://e.com/", None, Some(&many.join("&")), None);
+        assert_eq!(built.matches('=').count(), MAX_FORWARDED_PARAMS);
+        let huge = format!("big={}&small=1", "x".repeat(5000));
+        let built = build_destination_with("https://e.com/", None, Some(&huge), None);
+        assert_eq!(
+            built, "https://e.com/?small=1",
+            "an oversized pair is dropped whole"
+        );
+    }
 
     fn tracking() -> Tracking {
         Tracking {

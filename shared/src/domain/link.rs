@@ -91,6 +91,15 @@ pub struct LinkSpec {
     pub routing_rules: Vec<RoutingRule>,
     #[serde(default)]
     pub campaign_id: Option<String>,
+    /// Whether the short URL's own query is forwarded to the destination (default true).
+    #[serde(default)]
+    pub forward_query: Option<bool>,
+    /// RFC 3339; from this instant on the link no longer redirects to its destination.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// Where an expired link sends visitors (else `410 link_expired`).
+    #[serde(default)]
+    pub expired_url: Option<String>,
 }
 
 /// A [`LinkSpec`] that passed validation: URLs normalized, conditions normalized, rules sorted
@@ -102,6 +111,40 @@ pub struct ValidLinkSpec {
     pub tracking: Option<Tracking>,
     pub routing_rules: Vec<RoutingRule>,
     pub campaign_id: Option<CampaignId>,
+    pub forward_query: bool,
+    pub expiry: Option<Expiry>,
+}
+
+/// When a link expires and where it then sends visitors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Expiry {
+    /// RFC 3339, as given (normalized).
+    pub expires_at: String,
+    /// Unix seconds of `expires_at`: the redirect compares numbers, never parses.
+    pub expires_at_unix: i64,
+    pub expired_url: Option<String>,
+}
+
+impl Expiry {
+    fn validate(at: Option<String>, url: Option<String>) -> Result<Option<Expiry>, DomainError> {
+        let Some(at) = at else {
+            if url.is_some() {
+                return Err(DomainError::new("expiredUrl", "needs expiresAt"));
+            }
+            return Ok(None);
+        };
+        let parsed = crate::time::parse_rfc3339(&at)
+            .ok_or_else(|| DomainError::new("expiresAt", "must be an RFC 3339 timestamp"))?;
+        let expired_url = url
+            .map(|u| validate_destination("expiredUrl", &u).map(String::from))
+            .transpose()?;
+        Ok(Some(Expiry {
+            expires_at: crate::time::to_rfc3339(parsed),
+            expires_at_unix: parsed.unix_timestamp(),
+            expired_url,
+        }))
+    }
 }
 
 impl LinkSpec {
@@ -131,6 +174,8 @@ impl LinkSpec {
             tracking: self.tracking,
             routing_rules,
             campaign_id,
+            forward_query: self.forward_query.unwrap_or(true),
+            expiry: Expiry::validate(self.expires_at, self.expired_url)?,
         })
     }
 }
@@ -266,6 +311,10 @@ fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<(), Do
     Ok(())
 }
 
+fn forward_by_default() -> bool {
+    true
+}
+
 /// A link as stored and returned by the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -281,6 +330,12 @@ pub struct Link {
     pub routing_rules: Vec<RoutingRule>,
     #[serde(default)]
     pub campaign_id: Option<CampaignId>,
+    /// The short URL's query goes on to the destination (links stored before it existed: true).
+    #[serde(default = "forward_by_default")]
+    pub forward_query: bool,
+    /// `expiresAt`, `expiresAtUnix` and `expiredUrl`, when the link expires.
+    #[serde(default, flatten)]
+    pub expiry: Option<Expiry>,
     pub version: u64,
     pub created_at: String,
     pub updated_at: String,
@@ -303,6 +358,8 @@ impl Link {
             tracking: spec.tracking,
             routing_rules: spec.routing_rules,
             campaign_id: spec.campaign_id,
+            forward_query: spec.forward_query,
+            expiry: spec.expiry,
             version,
             created_at,
             updated_at,

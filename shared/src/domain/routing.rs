@@ -151,6 +151,8 @@ mod tests {
             tracking: None,
             routing_rules: rules,
             campaign_id: None,
+            forward_query: true,
+            expiry: None,
             version: 1,
             created_at: String::new(),
             updated_at: String::new(),

@@ -1,12 +1,14 @@
-//! Visitor classification, run on every redirect: device and bot detection from the User-Agent,
-//! the click's source, and the analytics segment. Substring checks on a lower-cased copy; no
-//! regex, and no heap allocation for ordinary User-Agents.
+//! Visitor classification, run on every redirect: the device class from the User-Agent (bot
+//! detection is [`super::bots`]), the click's source, and the analytics segment. Substring checks
+//! on a lower-cased copy, with no heap allocation for ordinary User-Agents.
 
 use std::fmt;
-use std::sync::LazyLock;
 
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
+
+use super::bots::bot_reason;
+pub use super::bots::BotReason;
 
 /// Longest source string kept (sources land in keys, ctx tokens and CSV exports).
 pub const MAX_SOURCE_CHARS: usize = 100;
@@ -50,49 +52,18 @@ impl fmt::Display for Device {
     }
 }
 
+/// What the redirect learns from a User-Agent: the device class, and why it is a bot if it is one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UaClass {
     pub device: Device,
-    pub is_bot: bool,
+    pub bot: Option<BotReason>,
 }
 
-/// Lower-case markers of automated clients: crawlers, link-preview fetchers (they "click" every
-/// link pasted into a chat), headless browsers and HTTP libraries. A bare "bot" is handled
-/// separately (see [`has_bot_word`]) and covers googlebot, bingbot, slackbot, twitterbot, ….
-const BOT_MARKERS: &[&[u8]] = &[
-    // crawlers
-    b"crawler",
-    b"spider",
-    b"slurp",
-    b"yandex",
-    b"ahrefs",
-    b"semrush",
-    // link previews
-    b"facebookexternalhit",
-    b"slack-imgproxy",
-    b"whatsapp",
-    b"pinterestbot",
-    b"pinterest/0.",
-    b"skypeuripreview",
-    b"embedly",
-    b"vkshare",
-    b"iframely",
-    // headless browsers, automation and HTTP libraries
-    b"headlesschrome",
-    b"phantomjs",
-    b"curl",
-    b"wget",
-    b"python-requests",
-    b"python-urllib",
-    b"aiohttp",
-    b"go-http-client",
-    b"okhttp",
-    b"java/",
-    b"libwww-perl",
-    b"axios",
-    b"node-fetch",
-    b"scrapy",
-];
+impl UaClass {
+    pub fn is_bot(&self) -> bool {
+        self.bot.is_some()
+    }
+}
 
 /// Lower-casing happens into a stack buffer of this size; longer User-Agents (rare) use the heap.
 const UA_STACK_BYTES: usize = 512;
@@ -103,7 +74,7 @@ pub fn classify_user_agent(ua: Option<&str>) -> UaClass {
     if ua.is_empty() {
         return UaClass {
             device: Device::Other,
-            is_bot: true,
+            bot: Some(BotReason::MissingUserAgent),
         };
     }
     let mut stack = [0u8; UA_STACK_BYTES];
@@ -119,19 +90,9 @@ pub fn classify_user_agent(ua: Option<&str>) -> UaClass {
     };
     UaClass {
         device: device_of(lower),
-        is_bot: has_bot_word(lower) || BOT_FINDERS.iter().any(|f| f.find(lower).is_some()),
+        bot: bot_reason(ua, lower),
     }
 }
-
-/// [`BOT_MARKERS`] as prebuilt SIMD substring searchers: this check runs on every redirect, and
-/// comparing every window of the User-Agent against every marker (one `memcmp` per byte and
-/// marker) cost ~10 µs per click, more than everything else the handler does (BENCHMARKS.md).
-static BOT_FINDERS: LazyLock<Vec<memmem::Finder<'static>>> = LazyLock::new(|| {
-    BOT_MARKERS
-        .iter()
-        .map(|m| memmem::Finder::new(*m))
-        .collect()
-});
 
 /// Order matters: Windows Phone UAs also claim Android and iPhone; iPads claim "Mobile".
 fn device_of(ua: &[u8]) -> Device {
@@ -159,11 +120,6 @@ fn device_of(ua: &[u8]) -> Device {
     } else {
         Device::Other
     }
-}
-
-/// "bot" anywhere, except inside "cubot" (a phone brand that appears in real Android UAs).
-fn has_bot_word(ua: &[u8]) -> bool {
-    memmem::find_iter(ua, b"bot").any(|i| !(i >= 2 && &ua[i - 2..i] == b"cu"))
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -253,10 +209,7 @@ mod tests {
         for (ua, device) in cases {
             assert_eq!(
                 classify_user_agent(Some(ua)),
-                UaClass {
-                    device,
-                    is_bot: false
-                },
+                UaClass { device, bot: None },
                 "{ua}"
             );
         }
@@ -308,14 +261,9 @@ mod tests {
             ("Scrapy/2.11.0 (+https://scrapy.org)", Other),
         ];
         for (ua, device) in cases {
-            assert_eq!(
-                classify_user_agent(Some(ua)),
-                UaClass {
-                    device,
-                    is_bot: true
-                },
-                "{ua}"
-            );
+            let class = classify_user_agent(Some(ua));
+            assert_eq!(class.device, device, "{ua}");
+            assert!(class.is_bot(), "{ua}");
         }
     }
 
@@ -326,7 +274,7 @@ mod tests {
                 classify_user_agent(ua),
                 UaClass {
                     device: Other,
-                    is_bot: true
+                    bot: Some(BotReason::MissingUserAgent)
                 },
                 "{ua:?}"
             );
@@ -340,18 +288,18 @@ mod tests {
             classify_user_agent(Some(&long)),
             UaClass {
                 device: Mobile,
-                is_bot: false
+                bot: None
             }
         );
         let long_bot = format!("{} Googlebot", "y".repeat(UA_STACK_BYTES * 4));
-        assert!(classify_user_agent(Some(&long_bot)).is_bot);
+        assert!(classify_user_agent(Some(&long_bot)).is_bot());
         // Multi-byte characters straddling the buffer size must not panic.
         let unicode = "é".repeat(UA_STACK_BYTES);
         assert_eq!(
             classify_user_agent(Some(&unicode)),
             UaClass {
                 device: Other,
-                is_bot: false
+                bot: None
             }
         );
     }

@@ -12,9 +12,9 @@ use crate::analytics::days::DayRange;
 use crate::analytics::export;
 use crate::analytics::report::{self, FunnelReport, GroupBy, GroupReport, Scope};
 use crate::campaigns;
-use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
 use crate::http::campaigns::parse_campaign_id;
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::Query;
 use crate::state::AppState;
 
@@ -32,6 +32,8 @@ pub fn router(state: AppState) -> Router<AppState> {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ReportParams {
     funnel: Option<String>,
+    /// `true`: the orphan visits (unknown slugs, the bare domain) instead of a link report.
+    orphans: Option<String>,
     group_by: Option<String>,
     campaign_id: Option<String>,
     from: Option<String>,
@@ -119,11 +121,34 @@ async fn build(
     })
 }
 
+/// `?orphans=true`: one query over the handle's orphan counters; the other report parameters
+/// except `from`/`to` do not apply.
+async fn orphans(state: &AppState, caller: &Caller, p: &ReportParams) -> ApiResult<Response> {
+    if p.funnel.is_some() || p.group_by.is_some() || p.campaign_id.is_some() {
+        return Err(ApiError::invalid_request(
+            "orphans: cannot be combined with funnel, groupBy or campaignId.",
+        ));
+    }
+    let today = time::OffsetDateTime::now_utc().date();
+    let range = DayRange::parse(p.from.as_deref(), p.to.as_deref(), today)?;
+    let report = crate::orphans::report(state, &caller.handle, &range).await?;
+    Ok(axum::Json(report).into_response())
+}
+
 async fn analytics(
     State(state): State<AppState>,
     caller: Caller,
     Query(p): Query<ReportParams>,
-) -> ApiResult<axum::Json<Report>> {
+) -> ApiResult<Response> {
+    match p.orphans.as_deref() {
+        None | Some("false") => {}
+        Some("true") => return orphans(&state, &caller, &p).await,
+        Some(_) => {
+            return Err(ApiError::invalid_request(
+                "orphans: expected true or false.",
+            ))
+        }
+    }
     let report = build(
         &state,
         &caller,
@@ -134,7 +159,7 @@ async fn analytics(
         p.to.as_deref(),
     )
     .await?;
-    Ok(axum::Json(report))
+    Ok(axum::Json(report).into_response())
 }
 
 async fn export_report(

@@ -8,11 +8,11 @@ use axum::routing::get;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
-use crate::campaigns::{self, Campaign, CampaignStatus, GoalType, NewCampaign};
+use crate::campaigns::{self, Campaign, CampaignError, CampaignStatus, GoalType, NewCampaign};
 use crate::config::Config;
 use crate::domain::{CampaignId, DomainError, Handle, LinkSpec, Slug};
-use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{self, PageParams};
 use crate::links::LinkView;
@@ -131,6 +131,9 @@ async fn create(
         tracking: None,
         routing_rules: Vec::new(),
         campaign_id: None,
+        forward_query: None,
+        expires_at: None,
+        expired_url: None,
     }
     .validate()
     .map_err(in_primary_link)?;
@@ -232,4 +235,19 @@ async fn update_status(
         version,
         summary_view(&state.config, &caller.handle, campaign),
     ))
+}
+
+impl From<CampaignError> for ApiError {
+    fn from(e: CampaignError) -> Self {
+        let message = e.to_string();
+        match e {
+            CampaignError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+            }
+            CampaignError::AlreadyExists(_) | CampaignError::Busy => ApiError::conflict(message),
+            CampaignError::PreconditionFailed(_) => ApiError::precondition_failed(message),
+            CampaignError::Link(e) => e.into(),
+            CampaignError::Store(e) => e.into(),
+        }
+    }
 }

@@ -8,16 +8,16 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
-use crate::chain::{self, HandleRules};
+use crate::chain::{self, ChainError, HandleRules};
 use crate::domain::chain::{
     evaluate, validate_rules, validate_signals, Decision, Rule, SessionFacts, SessionId,
     SignalInput, Trigger,
 };
 use crate::domain::{DomainError, Handle};
-use crate::error::ApiResult;
 use crate::http::auth::Caller;
+use crate::http::error::{apply_quota, ApiError, ApiResult};
 use crate::http::extract::Json;
-use crate::ratelimit::{self, RateLimitHeaders};
+use crate::ratelimit::{self, Quota};
 use crate::state::AppState;
 
 /// Triggers one prefetch may ask about.
@@ -42,13 +42,13 @@ pub fn router(state: AppState) -> Router<AppState> {
 
 /// Counts the request against the handle's public chain limit (after validation, so malformed
 /// requests cost no store write).
-async fn admit(state: &AppState, handle: &Handle) -> ApiResult<RateLimitHeaders> {
-    ratelimit::consume(state, handle, "chain", state.config.rate_limits.chain).await
+async fn admit(state: &AppState, handle: &Handle) -> ApiResult<Quota> {
+    Ok(ratelimit::consume(state, handle, "chain", state.config.rate_limits.chain).await?)
 }
 
-fn respond(status: StatusCode, body: impl Serialize, limits: RateLimitHeaders) -> Response {
+fn respond(status: StatusCode, body: impl Serialize, quota: Quota) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
-    limits.apply(&mut response);
+    apply_quota(&quota, &mut response);
     response
 }
 
@@ -158,7 +158,7 @@ async fn resolve(
     let mut envelopes = decide(&state, &handle, &body.session_id, vec![body.trigger]).await?;
     let envelope = envelopes
         .pop()
-        .ok_or_else(|| crate::error::ApiError::internal("resolve produced no envelope"))?;
+        .ok_or_else(|| crate::http::error::ApiError::internal("resolve produced no envelope"))?;
     Ok(respond(StatusCode::OK, envelope, limits))
 }
 
@@ -231,4 +231,16 @@ async fn replace_rules(
     Ok(axum::Json(
         chain::replace_rules(state.store.as_ref(), &caller.handle, rules).await?,
     ))
+}
+
+impl From<ChainError> for ApiError {
+    fn from(e: ChainError) -> Self {
+        let message = e.to_string();
+        match e {
+            ChainError::SessionFull { .. } => ApiError::invalid_request(message),
+            ChainError::Contended(_) => ApiError::unavailable(message),
+            ChainError::RulesBusy => ApiError::conflict(message),
+            ChainError::Store(e) => e.into(),
+        }
+    }
 }

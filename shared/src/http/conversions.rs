@@ -1,25 +1,63 @@
-//! `POST /v2/public/conversions` (no auth: the signed ctx token is the credential, and it scopes
-//! the idempotency key to its handle). The write path is `crate::conversions`.
+//! Conversion routes. Public: `POST /v2/public/conversions` (the signed ctx is the credential and
+//! scopes the idempotency key to its handle). Authenticated (the merchant's server and the audit
+//! trail): `POST|GET /v2/handles/{handle}/conversions`, `GET …/conversions/{conversionId}`,
+//! `POST …/conversions/{conversionId}/reverse`, `GET|PUT …/conversion-policy`. The write path
+//! is `crate::conversions`.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::domain::conversion::ConversionInput;
-use crate::error::ApiResult;
-use crate::http::extract::Json;
-use crate::http::public::verify_ctx;
+use crate::analytics::days::DayRange;
+use crate::conversions::list::{Filter, Resume};
+use crate::conversions::reverse::{ReverseError, ReverseInput};
+use crate::conversions::{self, Channel, ConversionError, Receipt};
+use crate::domain::conversion::{ConversionInput, ValidConversion};
+use crate::domain::risk::{ConversionPolicy, PolicyInput};
+use crate::domain::{ConversionId, CtxClaims};
+use crate::events::ConversionData;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{verify_ctx, ClientAddr, Json, Query};
+use crate::http::pagination::{decode_cursor, encode_cursor, PageParams};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v2/public/conversions", post(create))
+/// The public route (served by the public function).
+pub fn public_router() -> Router<AppState> {
+    Router::new().route("/v2/public/conversions", post(create_public))
 }
 
-/// The body. Every field is optional here so that each missing one is reported in its own
-/// words (a missing ctx is `invalid_ctx`, a missing key names `idempotencyKey`).
+/// The authenticated routes (the conversions function).
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v2/handles/{handle}/conversions",
+            post(create_verified).get(list),
+        )
+        .route(
+            "/v2/handles/{handle}/conversions/{conversionId}",
+            get(get_one),
+        )
+        .route(
+            "/v2/handles/{handle}/conversions/{conversionId}/reverse",
+            post(reverse),
+        )
+        .route(
+            "/v2/handles/{handle}/conversion-policy",
+            get(get_policy).put(put_policy),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::http::auth::authorize,
+        ))
+}
+
+/// The body of both submission routes. Every field is optional here so that each missing one is
+/// reported in its own words (a missing ctx is `invalid_ctx`, a missing key names
+/// `idempotencyKey`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ConversionBody {
@@ -33,26 +71,224 @@ struct ConversionBody {
     metadata: Option<serde_json::Value>,
 }
 
-/// 202 for a new conversion, 200 (`deduped: true`, the original response) for a replay.
-async fn create(
-    State(state): State<AppState>,
-    Json(body): Json<ConversionBody>,
-) -> ApiResult<Response> {
-    let claims = verify_ctx(&state, body.ctx.as_deref())?;
-    let conversion = ConversionInput {
-        idempotency_key: body.idempotency_key,
-        event_type: body.event_type,
-        value: body.value,
-        currency: body.currency,
-        test: body.test,
-        metadata: body.metadata,
+impl ConversionBody {
+    fn read(self, state: &AppState) -> ApiResult<(CtxClaims, ValidConversion)> {
+        let claims = verify_ctx(state, self.ctx.as_deref())?;
+        let conversion = ConversionInput {
+            idempotency_key: self.idempotency_key,
+            event_type: self.event_type,
+            value: self.value,
+            currency: self.currency,
+            test: self.test,
+            metadata: self.metadata,
+        }
+        .validate()?;
+        Ok((claims, conversion))
     }
-    .validate()?;
-    let receipt = crate::conversions::submit(&state, &claims, conversion).await?;
+}
+
+/// 202 for a new conversion, 200 (`deduped: true`, the original response) for a replay.
+fn accepted(receipt: Receipt) -> Response {
     let status = if receipt.deduped {
         StatusCode::OK
     } else {
         StatusCode::ACCEPTED
     };
-    Ok((status, axum::Json(receipt)).into_response())
+    (status, axum::Json(receipt)).into_response()
+}
+
+/// `POST /v2/public/conversions`: `verified: false`; the handle's policy may flag or refuse it.
+async fn create_public(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Json(body): Json<ConversionBody>,
+) -> ApiResult<Response> {
+    let (claims, conversion) = body.read(&state)?;
+    let channel = Channel::Public { client };
+    let receipt = conversions::submit(&state, &claims, conversion, channel).await?;
+    Ok(accepted(receipt))
+}
+
+/// `POST /v2/handles/{handle}/conversions`: the merchant's server; `verified: true`. The ctx
+/// must be one of `{handle}`'s clicks.
+async fn create_verified(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<ConversionBody>,
+) -> ApiResult<Response> {
+    let (claims, conversion) = body.read(&state)?;
+    if claims.handle != caller.handle.as_str() {
+        return Err(ApiError::invalid_ctx(format!(
+            "ctx: the click belongs to another handle, not {}.",
+            caller.handle
+        )));
+    }
+    let receipt = conversions::submit(&state, &claims, conversion, Channel::Verified).await?;
+    Ok(accepted(receipt))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ListParams {
+    campaign_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    verified: Option<String>,
+    flagged: Option<String>,
+    reversed: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConversionList {
+    items: Vec<ConversionData>,
+    next_cursor: Option<String>,
+}
+
+fn flag(name: &str, raw: Option<&str>) -> ApiResult<Option<bool>> {
+    match raw {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(_) => Err(ApiError::invalid_request(format!(
+            "{name}: expected true or false."
+        ))),
+    }
+}
+
+/// `GET /v2/handles/{handle}/conversions`: newest first, `{items, nextCursor}`.
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<axum::Json<ConversionList>> {
+    let page = PageParams {
+        limit: p.limit,
+        cursor: p.cursor,
+    };
+    let filter = Filter {
+        campaign_id: p.campaign_id,
+        verified: flag("verified", p.verified.as_deref())?,
+        flagged: flag("flagged", p.flagged.as_deref())?,
+        reversed: flag("reversed", p.reversed.as_deref())?,
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let range = DayRange::parse(p.from.as_deref(), p.to.as_deref(), today)?;
+    let resume = page.cursor.as_deref().map(resume_of).transpose()?;
+    let (items, next) = conversions::list::list(
+        &state,
+        &caller.handle,
+        &range,
+        &filter,
+        page.limit()?,
+        resume,
+    )
+    .await?;
+    let next_cursor = next.map(|r| encode_cursor(&format!("{}|{}", r.day, r.after)));
+    Ok(axum::Json(ConversionList { items, next_cursor }))
+}
+
+fn resume_of(cursor: &str) -> ApiResult<Resume> {
+    let raw = decode_cursor(cursor)?;
+    let (day, after) = raw
+        .split_once('|')
+        .ok_or_else(|| ApiError::invalid_request("cursor: not a cursor returned by this API."))?;
+    Ok(Resume {
+        day: day.to_owned(),
+        after: after.to_owned(),
+    })
+}
+
+fn conversion_id(raw: &str) -> ApiResult<ConversionId> {
+    ConversionId::parse(raw).map_err(|_| ApiError::not_found(format!("Conversion {raw}")))
+}
+
+/// `GET /v2/handles/{handle}/conversions/{conversionId}`: the record with its attribution,
+/// risk and reversal.
+async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<axum::Json<ConversionData>> {
+    let id = conversion_id(&id)?;
+    let (_, data) = conversions::record::load(&state, &caller.handle, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Conversion {id}")))?;
+    Ok(axum::Json(data))
+}
+
+/// `POST …/conversions/{conversionId}/reverse`: 201 with the reversed conversion; 200 with the
+/// same for every later call (the first reversal stands).
+async fn reverse(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+    Json(body): Json<ReverseInput>,
+) -> ApiResult<Response> {
+    let id = conversion_id(&id)?;
+    let request = body.validate()?;
+    let by = &caller.principal.subject;
+    let (data, first) =
+        conversions::reverse::reverse(&state, &caller.handle, &id, &request, by).await?;
+    let status = if first {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(data)).into_response())
+}
+
+/// `GET …/conversion-policy`: the stored policy, or the defaults.
+async fn get_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<axum::Json<ConversionPolicy>> {
+    let policy = conversions::policy::load(&state, &caller.handle).await?;
+    Ok(axum::Json(policy))
+}
+
+/// `PUT …/conversion-policy`: replaces it; absent fields take their defaults.
+async fn put_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<PolicyInput>,
+) -> ApiResult<axum::Json<ConversionPolicy>> {
+    let policy = body.validate()?;
+    let saved = conversions::policy::save(&state, &caller.handle, policy).await?;
+    Ok(axum::Json(saved))
+}
+
+impl From<ConversionError> for ApiError {
+    fn from(e: ConversionError) -> Self {
+        let message = e.to_string();
+        match e {
+            ConversionError::InvalidCtx => ApiError::invalid_ctx(message),
+            ConversionError::KeyReused(_) => {
+                ApiError::new(StatusCode::CONFLICT, "idempotency_key_reused", message)
+            }
+            ConversionError::InFlight {
+                retry_after_secs, ..
+            } => ApiError::retry_later(message, retry_after_secs),
+            ConversionError::Busy => ApiError::retry_later(message, 1),
+            ConversionError::VerificationRequired(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "verification_required", message)
+            }
+            ConversionError::ClickCapReached { .. } => ApiError::conflict(message),
+            ConversionError::Limited(e) => e.into(),
+            ConversionError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ReverseError> for ApiError {
+    fn from(e: ReverseError) -> Self {
+        match e {
+            ReverseError::NotFound(id) => ApiError::not_found(format!("Conversion {id}")),
+            ReverseError::Invalid(e) => e.into(),
+            ReverseError::Busy => ApiError::retry_later(e.to_string(), 1),
+            ReverseError::Store(e) => e.into(),
+        }
+    }
 }

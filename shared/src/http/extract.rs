@@ -7,7 +7,9 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::domain::{CtxClaims, CtxError};
+use crate::http::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 /// Request bodies larger than this are refused with `413 payload_too_large`.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -111,6 +113,64 @@ fn serde_urlencoded_de<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> 
             ApiError::invalid_request(format!("{path}: {inner}"))
         }
     })
+}
+
+/// Verifies a ctx token (no store read) or answers `400 invalid_ctx` saying why.
+pub fn verify_ctx(state: &AppState, token: Option<&str>) -> ApiResult<CtxClaims> {
+    let token = token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::invalid_ctx("ctx is required."))?;
+    state
+        .ctx_keys()?
+        .verify(token, crate::store::now_unix())
+        .map_err(|e| {
+            ApiError::invalid_ctx(match e {
+                CtxError::Expired => "The ctx token has expired; capture a fresh redirect.",
+                CtxError::Malformed => "The ctx token is malformed; capture a fresh redirect URL.",
+                CtxError::UnknownKey | CtxError::BadSignature => {
+                    "The ctx token's signature is not valid."
+                }
+            })
+        })
+}
+
+/// The caller's address, for per-address limits: API Gateway's view of the source on Lambda;
+/// locally the socket's peer, or the last `x-forwarded-for` hop when the server sits behind a
+/// proxy it trusts (`TENX_TRUSTED_PROXY`). Never a header a client may set on its own.
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        if let Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) =
+            parts
+                .extensions
+                .get::<lambda_http::request::RequestContext>()
+        {
+            if let Some(ip) = &ctx.http.source_ip {
+                return Ok(ClientAddr(ip.clone()));
+            }
+        }
+        if state.config.trusted_proxy {
+            let last_hop = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .rfind(|hop| !hop.is_empty());
+            if let Some(hop) = last_hop {
+                return Ok(ClientAddr(hop.to_owned()));
+            }
+        }
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string());
+        Ok(ClientAddr(peer.unwrap_or_else(|| "unknown".to_owned())))
+    }
 }
 
 #[cfg(test)]

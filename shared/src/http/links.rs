@@ -7,12 +7,13 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::fallback::RedirectSettings;
 use crate::domain::{route, LinkSpec, RouteInput, RoutingRule, Slug};
-use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{self, PageParams};
-use crate::links::{self, LinkView, Precondition};
+use crate::links::{self, LinkError, LinkView, Precondition};
 use crate::state::AppState;
 use crate::store::{keys, Query as StoreQuery};
 
@@ -26,6 +27,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/v2/handles/{handle}/links/{slug}/route-preview",
             post(preview),
+        )
+        .route(
+            "/v2/handles/{handle}/redirect-settings",
+            get(redirect_settings).put(put_redirect_settings),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state,
@@ -168,6 +173,8 @@ struct PreviewRequest {
     device: Option<String>,
     source: Option<String>,
     campaign: Option<String>,
+    /// The short URL's query, as a visitor would send it (forwarded when the link says so).
+    query: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -175,7 +182,8 @@ struct PreviewRequest {
 struct PreviewResponse<'a> {
     slug: &'a str,
     destination_url: &'a str,
-    /// The destination with the link's utm_* parameters, as the redirect sends it (minus ctx).
+    /// The destination with the link's utm_* parameters and the forwarded query, as the redirect
+    /// sends it (minus ctx).
     tracked_url: String,
     decision: &'static str,
     matched_rule: Option<&'a RoutingRule>,
@@ -202,9 +210,10 @@ async fn preview(
     let response = PreviewResponse {
         slug: link.slug.as_str(),
         destination_url: decision.destination_url,
-        tracked_url: crate::domain::build_destination(
+        tracked_url: crate::domain::build_destination_with(
             decision.destination_url,
             link.tracking.as_ref(),
+            body.query.as_deref().filter(|_| link.forward_query),
             None,
         ),
         decision: if decision.matched_rule.is_some() {
@@ -216,4 +225,48 @@ async fn preview(
         input: input.clone(),
     };
     Ok(axum::Json(response).into_response())
+}
+
+/// `GET …/redirect-settings`: where visitors who reach no link go (nowhere until set).
+async fn redirect_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<axum::Json<RedirectSettings>> {
+    let settings = crate::handle_settings::load(
+        state.store.as_ref(),
+        &caller.handle,
+        crate::store::keys::REDIRECT_SETTINGS_SK,
+    )
+    .await?;
+    Ok(axum::Json(settings))
+}
+
+/// `PUT …/redirect-settings`: replaces them (this process at once, others within the link cache
+/// TTL).
+async fn put_redirect_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<RedirectSettings>,
+) -> ApiResult<axum::Json<RedirectSettings>> {
+    let settings = body.validate()?;
+    let sk = crate::store::keys::REDIRECT_SETTINGS_SK;
+    crate::handle_settings::save(state.store.as_ref(), &caller.handle, sk, &settings).await?;
+    state.redirect_settings_cache.insert(
+        caller.handle.as_str().to_owned(),
+        std::sync::Arc::new(settings.clone()),
+    );
+    Ok(axum::Json(settings))
+}
+
+impl From<LinkError> for ApiError {
+    fn from(e: LinkError) -> Self {
+        let message = e.to_string();
+        match e {
+            LinkError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
+            LinkError::SlugTaken(_) | LinkError::Busy => ApiError::conflict(message),
+            LinkError::PreconditionFailed(_) => ApiError::precondition_failed(message),
+            LinkError::Extra { .. } => ApiError::internal(message),
+            LinkError::Store(e) => e.into(),
+        }
+    }
 }

@@ -5,6 +5,8 @@ pub mod auth;
 pub mod campaigns;
 pub mod chain;
 pub mod conversions;
+pub mod edge;
+pub mod error;
 pub mod extract;
 pub mod links;
 pub mod pagination;
@@ -20,7 +22,7 @@ use axum::response::IntoResponse;
 use axum::Router;
 
 use crate::config::Secrets;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::state::AppState;
 
 /// The endpoint groups; each is one Lambda function in production.
@@ -34,11 +36,13 @@ pub enum Group {
     Campaigns,
     Analytics,
     Webhooks,
+    /// Verified conversions, the audit trail, reversals and the conversion policy.
+    Conversions,
 }
 
 impl Group {
     /// Every API group (the redirect is served by host, see [`local_app`]).
-    pub const API: [Group; 7] = [
+    pub const API: [Group; 8] = [
         Group::Links,
         Group::Public,
         Group::Tokens,
@@ -46,6 +50,7 @@ impl Group {
         Group::Campaigns,
         Group::Analytics,
         Group::Webhooks,
+        Group::Conversions,
     ];
 
     /// Whether the group has routes behind `authorize` (its function loads the JWT verifier;
@@ -56,7 +61,7 @@ impl Group {
 
     /// Whether the group signs (redirect) or verifies (public context, conversions) ctx tokens.
     pub fn needs_ctx_keys(self) -> bool {
-        matches!(self, Group::Redirect | Group::Public)
+        matches!(self, Group::Redirect | Group::Public | Group::Conversions)
     }
 
     /// The secrets this group's function loads at cold start, and no others.
@@ -71,12 +76,13 @@ impl Group {
         match self {
             Group::Links => links::router(state.clone()),
             Group::Redirect => redirect::router(),
-            Group::Public => public::router(),
+            Group::Public => public::router().merge(conversions::public_router()),
             Group::Tokens => tokens::router(state.clone()),
             Group::Chain => chain::router(state.clone()),
             Group::Campaigns => campaigns::router(state.clone()),
             Group::Analytics => analytics::router(state.clone()),
             Group::Webhooks => webhooks::router(state.clone()),
+            Group::Conversions => conversions::router(state.clone()),
         }
     }
 }

@@ -1,19 +1,17 @@
-//! Public (unauthenticated) API routes: context resolution (and, merged in, conversions).
+//! `GET /v2/public/context` (no auth): a ctx token's claims, verified without a store read.
 
 use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CtxClaims, CtxError};
-use crate::error::{ApiError, ApiResult};
-use crate::http::extract::Query;
+use crate::domain::{Attribution, CtxClaims, SubIds};
+use crate::http::error::ApiResult;
+use crate::http::extract::{verify_ctx, Query};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v2/public/context", get(context))
-        .merge(crate::http::conversions::router())
+    Router::new().route("/v2/public/context", get(context))
 }
 
 #[derive(Deserialize)]
@@ -30,11 +28,9 @@ pub struct ContextView {
     pub handle: String,
     pub slug: String,
     pub campaign_id: Option<String>,
-    pub country: String,
-    pub device: String,
-    pub source: String,
-    pub referrer: String,
-    pub segment: String,
+    #[serde(flatten)]
+    pub attribution: Attribution,
+    pub sub_ids: SubIds,
     pub issued_at: String,
     pub expires_at: String,
 }
@@ -48,32 +44,10 @@ impl From<CtxClaims> for ContextView {
             handle: c.handle,
             slug: c.slug,
             campaign_id: c.campaign_id,
-            country: c.country,
-            device: c.device,
-            source: c.source,
-            referrer: c.referrer,
-            segment: c.segment,
+            attribution: c.attribution,
+            sub_ids: c.sub_ids,
         }
     }
-}
-
-/// Verifies a ctx token (no store read) or answers `400 invalid_ctx` saying why.
-pub fn verify_ctx(state: &AppState, token: Option<&str>) -> ApiResult<CtxClaims> {
-    let token = token
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::invalid_ctx("ctx is required."))?;
-    state
-        .ctx_keys()?
-        .verify(token, crate::store::now_unix())
-        .map_err(|e| {
-            ApiError::invalid_ctx(match e {
-                CtxError::Expired => "The ctx token has expired; capture a fresh redirect.",
-                CtxError::Malformed => "The ctx token is malformed; capture a fresh redirect URL.",
-                CtxError::UnknownKey | CtxError::BadSignature => {
-                    "The ctx token's signature is not valid."
-                }
-            })
-        })
 }
 
 async fn context(

@@ -5,17 +5,22 @@
 //! the ctx token is signed locally, routing is pure, analytics and webhooks happen downstream.
 
 use axum::extract::{Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use crate::config::CountryTrust;
+use crate::domain::fallback::OrphanKind;
 use crate::domain::{
-    build_destination, classify_user_agent, click_source, referrer_host, route, segment, CtxClaims,
-    Handle, RouteInput, Slug,
+    build_destination_with, classify_user_agent, click_source, referrer_host, route, segment,
+    Attribution, BotReason, ClickId, CtxClaims, Device, Expiry, Handle, Link, RouteInput, Slug,
+    SubIds,
 };
-use crate::error::ApiError;
 use crate::events::{ClickData, EventType};
+use crate::http::edge::viewer_country;
+use crate::http::error::ApiError;
 use crate::queue::{OutMessage, QueueName};
 use crate::state::AppState;
 
@@ -24,7 +29,9 @@ pub const VISITOR_COOKIE: &str = "tenx_vid";
 const VISITOR_COOKIE_MAX_AGE: u32 = 2 * 365 * 86_400;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/{slug}", get(redirect))
+    Router::new()
+        .route("/", get(bare_domain))
+        .route("/{slug}", get(redirect))
 }
 
 /// The short URL's own parameters that feed routing. Parsed leniently (first value wins):
@@ -64,8 +71,8 @@ pub fn handle_from_host(host: &str, redirect_host: &str) -> Option<Handle> {
     Handle::parse(label).ok()
 }
 
-fn not_found() -> Response {
-    ApiError::not_found("This short link").into_response()
+fn not_found() -> ApiError {
+    ApiError::not_found("This short link")
 }
 
 fn visitor_id(headers: &HeaderMap) -> Option<&str> {
@@ -89,104 +96,268 @@ async fn redirect(
     Path(slug): Path<String>,
     request: Request,
 ) -> Response {
-    // Read from the request in place (the `HeaderMap` extractor would copy every header).
-    let (method, uri, headers) = (request.method(), request.uri(), request.headers());
-    let host = headers
+    // Only the head is read; `Parts` is `Sync`, so the future stays `Send`.
+    let (parts, _body) = request.into_parts();
+    serve(&state, &slug, &parts)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `GET|HEAD {handle}.{domain}/`: the bare domain, an orphan visit.
+async fn bare_domain(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, _body) = request.into_parts();
+    let host = parts
+        .headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
     let Some(handle) = handle_from_host(host, state.config.redirect_host()) else {
-        return not_found();
+        return not_found().into_response();
     };
-    let ctx_keys = match state.ctx_keys() {
-        Ok(keys) => keys,
-        Err(e) => return e.into_response(),
+    tracing::Span::current().record("handle", handle.as_str());
+    orphan(&state, &handle, OrphanKind::Base, &parts)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// A visit that reaches no link: counted (ONE atomic add; a failure is logged, the visitor is
+/// still answered), then sent to the handle's fallback URL (its settings: cached, else ONE
+/// read), else a small HTML page for a browser or the JSON envelope for an API client.
+async fn orphan(
+    state: &AppState,
+    handle: &Handle,
+    kind: OrphanKind,
+    request: &Parts,
+) -> Result<Response, ApiError> {
+    let user_agent = request.headers.get(header::USER_AGENT);
+    let ua = classify_user_agent(user_agent.and_then(|v| v.to_str().ok()));
+    let bot = ua.is_bot() || request.method == Method::HEAD;
+    if let Err(e) = crate::orphans::record(state, handle, kind, bot).await {
+        tracing::warn!(error = %e, kind = kind.as_str(), "orphan visit not counted");
+    }
+    let settings = crate::orphans::settings_cached(state, handle).await?;
+    let fallback = match kind {
+        OrphanKind::NotFound => settings.not_found_url.as_deref(),
+        OrphanKind::Base => settings.base_url.as_deref(),
     };
-    let Ok(slug) = Slug::parse(&slug) else {
-        return not_found();
+    if let Some(url) = fallback {
+        let mut response = StatusCode::FOUND.into_response();
+        let location = HeaderValue::from_str(url)
+            .map_err(|_| ApiError::internal("fallback URL is not a valid header value"))?;
+        response.headers_mut().insert(header::LOCATION, location);
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache, no-store, max-age=0"),
+        );
+        return Ok(response);
+    }
+    if wants_html(&request.headers) {
+        return Ok(not_found_page());
+    }
+    Err(not_found())
+}
+
+/// A browser asks for HTML first; an API client does not.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// The page a browser gets for a link that does not exist (no visitor input is echoed).
+fn not_found_page() -> Response {
+    const PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"robots\" content=\"noindex\"><title>Link not found</title></head>\
+<body style=\"font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto\">\
+<h1>404: link not found</h1><p>This short link does not exist, or no longer does. \
+Check the address, or ask whoever shared it.</p></body></html>";
+    let mut response = (StatusCode::NOT_FOUND, PAGE).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// The redirect, start to end; `Err` is an early answer (404, 500).
+async fn serve(state: &AppState, slug: &str, request: &Parts) -> Result<Response, ApiError> {
+    // Read from the request in place (the `HeaderMap` extractor would copy every header).
+    let headers = &request.headers;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let handle = handle_from_host(host, state.config.redirect_host()).ok_or_else(not_found)?;
+    tracing::Span::current().record("handle", handle.as_str());
+    let ctx_keys = state.ctx_keys()?;
+    let Ok(slug) = Slug::parse(slug) else {
+        return orphan(state, &handle, OrphanKind::NotFound, request).await;
     };
     // Round trip 1 (skipped on a cache hit): the link.
-    let link = match crate::links::load_cached(&state, &handle, &slug).await {
-        Ok(Some(link)) => link,
-        Ok(None) => return not_found(),
-        Err(e) => return e.into_response(),
+    let Some(link) = crate::links::load_cached(state, &handle, &slug).await? else {
+        return orphan(state, &handle, OrphanKind::NotFound, request).await;
     };
-    let params = ShortUrlParams::parse(uri.query());
-    let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-
-    let ua = classify_user_agent(header_str("user-agent"));
-    let is_bot = ua.is_bot || method == Method::HEAD;
-    let referrer = referrer_host(header_str("referer"));
-    let source = click_source(
-        params.utm_source.as_deref(),
-        params.src.as_deref(),
-        referrer.as_deref(),
-    );
-    let campaign = params
-        .utm_campaign
-        .as_deref()
-        .or(link
-            .tracking
-            .as_ref()
-            .and_then(|t| t.utm_campaign.as_deref()))
-        .or(link.campaign_id.as_ref().map(|c| c.as_str()));
-    let input = RouteInput::normalized(
-        header_str("cloudfront-viewer-country"),
-        Some(ua.device.as_str()),
-        Some(&source),
-        campaign,
-    );
-    let decision = route(&link, &input);
-
-    let existing_visitor = visitor_id(headers).map(str::to_owned);
-    let returning = existing_visitor.is_some();
-    let visitor = existing_visitor.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-
+    let visit = Visit::read(request, &link, &state.config.country_trust);
     let now = crate::store::now_unix();
-    let click_id = format!("clk_{}", uuid::Uuid::now_v7().simple());
-    let campaign_id = link.campaign_id.as_ref().map(|c| c.as_str().to_owned());
-    let referrer = referrer.unwrap_or_else(|| "direct".into());
-    let segment = segment(returning, is_bot, ua.device);
+    if let Some(expiry) = link.expiry.as_ref().filter(|e| now >= e.expires_at_unix) {
+        return expired(state, &handle, &link, &visit, expiry, now).await;
+    }
+    let decision = route(&link, &visit.input);
+    let click_id = ClickId::new();
+    let claims = visit.claims(&click_id, &handle, &link, now, state);
     // Bots get no ctx: they cannot convert, and a token in a crawler's cache would be replayable.
-    let ctx = (!is_bot).then(|| {
-        ctx_keys.sign(&CtxClaims {
-            click_id: click_id.clone(),
-            handle: handle.as_str().to_owned(),
-            slug: slug.as_str().to_owned(),
-            campaign_id: campaign_id.clone(),
-            country: input.country.clone(),
-            device: input.device.clone(),
-            source: input.source.clone(),
-            referrer: referrer.clone(),
-            segment: segment.clone(),
-            issued_at: now,
-            expires_at: now + state.config.attribution_window.as_secs() as i64,
-        })
-    });
-    let location = build_destination(
+    let ctx = visit.bot.is_none().then(|| ctx_keys.sign(&claims));
+    let forwarded = request.uri.query().filter(|_| link.forward_query);
+    let location = build_destination_with(
         decision.destination_url,
         link.tracking.as_ref(),
+        forwarded,
         ctx.as_deref(),
     );
+    let click = visit.click_data(claims, decision.destination_url, now);
+    record_click(state, &handle, &click_id, &click).await;
+    found(state, &location, &visit)
+}
 
+/// What the redirect learns about one visit from the request alone.
+struct Visit {
+    /// Why this visit is a bot's; `None` for a human.
+    bot: Option<BotReason>,
+    device: Device,
+    input: RouteInput,
+    referrer: String,
+    segment: String,
+    sub_ids: SubIds,
+    /// The visitor cookie's id; `None` for a new visitor (one is minted in the response).
+    returning: Option<String>,
+}
+
+impl Visit {
+    fn read(request: &Parts, link: &Link, trust: &CountryTrust) -> Self {
+        let headers = &request.headers;
+        let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let params = ShortUrlParams::parse(request.uri.query());
+        let ua = classify_user_agent(header_str("user-agent"));
+        // The User-Agent's reason first: it says more about where bot traffic comes from.
+        let bot = ua
+            .bot
+            .or((request.method == Method::HEAD).then_some(BotReason::HeadRequest));
+        let referrer = referrer_host(header_str("referer"));
+        let source = click_source(
+            params.utm_source.as_deref(),
+            params.src.as_deref(),
+            referrer.as_deref(),
+        );
+        let tracked_campaign = link
+            .tracking
+            .as_ref()
+            .and_then(|t| t.utm_campaign.as_deref());
+        let campaign = params
+            .utm_campaign
+            .as_deref()
+            .or(tracked_campaign)
+            .or(link.campaign_id.as_ref().map(|c| c.as_str()));
+        let input = RouteInput::normalized(
+            viewer_country(headers, trust),
+            Some(ua.device.as_str()),
+            Some(&source),
+            campaign,
+        );
+        let returning = visitor_id(headers).map(str::to_owned);
+        Self {
+            bot,
+            device: ua.device,
+            input,
+            referrer: referrer.unwrap_or_else(|| "direct".into()),
+            segment: segment(returning.is_some(), bot.is_some(), ua.device),
+            sub_ids: SubIds::from_query(request.uri.query()),
+            returning,
+        }
+    }
+
+    /// The click's attribution as the ctx carries it (signed only for humans).
+    fn claims(
+        &self,
+        click_id: &ClickId,
+        handle: &Handle,
+        link: &Link,
+        now: i64,
+        state: &AppState,
+    ) -> CtxClaims {
+        CtxClaims {
+            click_id: click_id.to_string(),
+            handle: handle.as_str().to_owned(),
+            slug: link.slug.as_str().to_owned(),
+            campaign_id: link.campaign_id.as_ref().map(|c| c.as_str().to_owned()),
+            attribution: Attribution {
+                country: self.input.country.clone(),
+                device: self.device,
+                source: self.input.source.clone(),
+                referrer: self.referrer.clone(),
+                segment: self.segment.clone(),
+            },
+            issued_at: now,
+            expires_at: now + state.config.attribution_window.as_secs() as i64,
+            sub_ids: self.sub_ids.clone(),
+        }
+    }
+
+    fn click_data(&self, claims: CtxClaims, destination_url: &str, now: i64) -> ClickData {
+        ClickData {
+            click_id: claims.click_id,
+            slug: claims.slug,
+            campaign_id: claims.campaign_id,
+            attribution: claims.attribution,
+            bot: self.bot.is_some(),
+            bot_reason: self.bot,
+            expired: false,
+            sub_ids: claims.sub_ids,
+            destination_url: destination_url.to_owned(),
+            at: crate::time::unix_to_rfc3339(now),
+        }
+    }
+}
+
+/// An expired link: no ctx (nothing can convert on it), the click recorded as expired (counted,
+/// never qualified), and the visitor sent to `expiredUrl` or answered `410 link_expired`. The
+/// expiry is part of the cached link: no store read is added.
+async fn expired(
+    state: &AppState,
+    handle: &Handle,
+    link: &Link,
+    visit: &Visit,
+    expiry: &Expiry,
+    now: i64,
+) -> Result<Response, ApiError> {
+    let click_id = ClickId::new();
+    let claims = visit.claims(&click_id, handle, link, now, state);
+    let target = expiry.expired_url.as_deref().unwrap_or("");
     let click = ClickData {
-        click_id: click_id.clone(),
-        slug: slug.as_str().to_owned(),
-        campaign_id,
-        country: input.country.clone(),
-        device: ua.device,
-        source: input.source.clone(),
-        referrer,
-        segment,
-        bot: is_bot,
-        destination_url: decision.destination_url.to_owned(),
-        at: crate::time::unix_to_rfc3339(now),
+        expired: true,
+        ..visit.click_data(claims, target, now)
     };
-    let event_id = format!("evt_{}", click_id.trim_start_matches("clk_"));
-    let event =
-        crate::events::event_json(&event_id, EventType::LinkClicked, handle.as_str(), &click);
-    // Round trip 2: the click, durable before the visitor leaves. If the queue is down the
-    // visitor still gets their redirect (availability first); the failure is logged loudly.
+    record_click(state, handle, &click_id, &click).await;
+    match &expiry.expired_url {
+        Some(url) => found(state, url, visit),
+        None => Err(ApiError::new(
+            StatusCode::GONE,
+            "link_expired",
+            format!("This short link expired at {}.", expiry.expires_at),
+        )),
+    }
+}
+
+/// Round trip 2: the click, durable before the visitor leaves. If the queue is down the visitor
+/// still gets their redirect (availability first); the failure is logged loudly.
+async fn record_click(state: &AppState, handle: &Handle, click_id: &ClickId, click: &ClickData) {
+    let event_id = click_id.event_id();
+    let event = crate::events::event_json(
+        event_id.as_str(),
+        EventType::LinkClicked,
+        handle.as_str(),
+        click,
+    );
     if let Err(e) = state
         .queue
         .send(QueueName::Events, vec![OutMessage::now(event)])
@@ -194,17 +365,17 @@ async fn redirect(
     {
         tracing::error!(error = %e, click_id = %click_id, "click not recorded: enqueue failed");
     }
+}
 
+/// The 302 with its caching, robots and visitor-cookie headers.
+fn found(state: &AppState, location: &str, visit: &Visit) -> Result<Response, ApiError> {
     let mut response = StatusCode::FOUND.into_response();
     let h = response.headers_mut();
     // Room for the headers below and the request id: no rehashing on the hot path.
     h.reserve(8);
-    match HeaderValue::from_str(&location) {
-        Ok(v) => h.insert(header::LOCATION, v),
-        Err(_) => {
-            return ApiError::internal("destination is not a valid header value").into_response()
-        }
-    };
+    let location = HeaderValue::from_str(location)
+        .map_err(|_| ApiError::internal("destination is not a valid header value"))?;
+    h.insert(header::LOCATION, location);
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache, no-store, max-age=0, must-revalidate"),
@@ -218,18 +389,26 @@ async fn redirect(
         header::HeaderName::from_static("x-robots-tag"),
         HeaderValue::from_static("noindex"),
     );
-    if !returning && !is_bot {
-        let secure = if state.config.short_url_scheme == "https" {
-            "; Secure"
-        } else {
-            ""
-        };
-        let cookie = format!("{VISITOR_COOKIE}={visitor}; Max-Age={VISITOR_COOKIE_MAX_AGE}; Path=/; HttpOnly; SameSite=Lax{secure}");
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
+    if visit.returning.is_none() && visit.bot.is_none() {
+        if let Ok(v) = HeaderValue::from_str(&visitor_cookie(state)) {
             h.insert(header::SET_COOKIE, v);
         }
     }
-    response
+    Ok(response)
+}
+
+/// A new visitor's first-party id cookie.
+fn visitor_cookie(state: &AppState) -> String {
+    let visitor = uuid::Uuid::new_v4().simple();
+    let secure = if state.config.short_url_scheme == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{VISITOR_COOKIE}={visitor}; Max-Age={VISITOR_COOKIE_MAX_AGE}; Path=/; HttpOnly; \
+         SameSite=Lax{secure}"
+    )
 }
 
 #[cfg(test)]

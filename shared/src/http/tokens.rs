@@ -8,12 +8,12 @@ use axum::routing::{delete, get};
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ApiError, ApiResult};
 use crate::http::auth::{access, Caller, Scope};
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{self, PageParams};
 use crate::state::AppState;
-use crate::tokens::{self, PatRecord, PatSpec};
+use crate::tokens::{self, PatRecord, PatSpec, TokenError};
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -130,4 +130,15 @@ async fn revoke(
 ) -> ApiResult<StatusCode> {
     tokens::revoke(&state, &caller.handle, &token_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        let message = e.to_string();
+        match e {
+            TokenError::Invalid(_) => ApiError::invalid_request(message),
+            TokenError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
+            TokenError::Store(e) => e.into(),
+        }
+    }
 }

@@ -14,9 +14,9 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::error::{ApiError, ApiResult};
 use crate::events::{Event, EventType};
 use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{self, PageParams};
 use crate::queue::QueueName;

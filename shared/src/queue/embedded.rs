@@ -26,13 +26,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use redb::{Database, Durability, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{
+    Database, Durability, ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction,
+};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{oneshot, Notify};
+
+use crate::store::group_commit::{self, split, Apply, Writer};
 
 use super::{OutMessage, Queue, QueueError, QueueName, Received, MAX_DELAY_SECS};
 
@@ -57,10 +60,7 @@ fn tables(queue: QueueName) -> (MessageTable, DeadTable) {
 
 /// Default redrive threshold (receives without ack before a message is dead-lettered).
 pub const DEFAULT_MAX_RECEIVES: u32 = 10;
-/// SQS limits, enforced here too so code that works locally works on SQS.
-pub const MAX_RECEIVE_BATCH: usize = 10;
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
-pub const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 60 * 60);
+pub use super::{validate_body, MAX_BODY_BYTES, MAX_RECEIVE_BATCH, MAX_VISIBILITY};
 const MAX_BATCH: usize = 256;
 /// Receive/ack-only batches committed without an fsync in a row, at most.
 pub const MAX_LAZY_COMMITS: u32 = 64;
@@ -77,8 +77,7 @@ struct StoredMsg {
 /// request) and closes the file.
 pub struct EmbeddedQueue {
     db: Arc<Database>,
-    tx: mpsc::Sender<Request>,
-    writer: Option<JoinHandle<()>>,
+    writer: Writer<Request>,
     notify: Arc<BTreeMap<QueueName, Notify>>,
     max_receives: u32,
 }
@@ -131,21 +130,18 @@ impl EmbeddedQueue {
                 .map(|q| (q, Notify::new()))
                 .collect(),
         );
-        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-        let mut writer = Writer {
+        let owner = QueueWriter {
             db: db.clone(),
             notify: notify.clone(),
             seq,
             lazy_commits: 0,
+            woken: BTreeSet::new(),
         };
-        let writer = std::thread::Builder::new()
-            .name("embedded-queue-writer".into())
-            .spawn(move || writer.run(rx))
+        let writer = Writer::spawn("embedded-queue-writer", owner, CHANNEL_CAPACITY, MAX_BATCH)
             .map_err(|e| QueueError::Other(format!("spawning the queue writer: {e}")))?;
         Ok(Self {
             db,
-            tx,
-            writer: Some(writer),
+            writer,
             notify,
             max_receives: DEFAULT_MAX_RECEIVES,
         })
@@ -234,22 +230,10 @@ impl EmbeddedQueue {
         &self,
         make: impl FnOnce(oneshot::Sender<Result<T, QueueError>>) -> Request,
     ) -> Result<T, QueueError> {
-        let stopped = || QueueError::Unavailable("the queue writer has stopped".into());
-        let (reply, answer) = oneshot::channel();
-        self.tx.send(make(reply)).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
-    }
-}
-
-impl Drop for EmbeddedQueue {
-    fn drop(&mut self) {
-        // Close the channel so the writer drains what is queued and exits, then wait for it so
-        // the file is closed (and can be reopened) once the queue is gone.
-        let (closed, _) = mpsc::channel(1);
-        drop(std::mem::replace(&mut self.tx, closed));
-        if let Some(writer) = self.writer.take() {
-            let _ = writer.join();
-        }
+        self.writer
+            .submit(make)
+            .await
+            .ok_or_else(|| QueueError::Unavailable("the queue writer has stopped".into()))?
     }
 }
 
@@ -327,23 +311,6 @@ fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-/// SQS accepts 1..=256 KiB bodies of XML-safe characters.
-pub(crate) fn validate_body(body: &str) -> Result<(), QueueError> {
-    if body.is_empty() || body.len() > MAX_BODY_BYTES {
-        return Err(QueueError::Other(format!(
-            "message bodies must be 1..={MAX_BODY_BYTES} bytes, got {}",
-            body.len()
-        )));
-    }
-    let allowed = |c: char| {
-        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
-    };
-    match body.chars().find(|c| !allowed(*c)) {
-        Some(c) => Err(QueueError::Other(format!("message body contains {c:?}"))),
-        None => Ok(()),
-    }
 }
 
 fn receipt((due, seq): (u64, u64), id: &str) -> String {
@@ -457,22 +424,11 @@ enum Answer {
     Received(Reply<Vec<Received>>, Result<Vec<Received>, QueueError>),
 }
 
-impl Answer {
-    fn pending(request: Request) -> Self {
-        let unset = || QueueError::Other("batch aborted".into());
-        match request {
-            Request::Send { reply, .. } | Request::Ack { reply, .. } => {
-                Answer::Unit(reply, Err(unset()))
-            }
-            Request::Receive { reply, .. } => Answer::Received(reply, Err(unset())),
-        }
-    }
-
-    /// Replaces the outcome with `err` (the batch was not committed).
+impl group_commit::Answer<QueueError> for Answer {
+    /// A failed batch is reported as `Unavailable`: nothing was written, the caller may retry.
     fn fail(self, err: &QueueError) -> Self {
         let err = || match err {
-            QueueError::Unavailable(m) => QueueError::Unavailable(m.clone()),
-            QueueError::Other(m) => QueueError::Other(m.clone()),
+            QueueError::Unavailable(m) | QueueError::Other(m) => QueueError::Unavailable(m.clone()),
         };
         match self {
             Answer::Unit(reply, _) => Answer::Unit(reply, Err(err())),
@@ -490,52 +446,119 @@ impl Answer {
     }
 }
 
-struct Writer {
+/// The queue's side of the group-commit writer: sequence numbers, lazy durability for batches
+/// without sends, and waking consumers of queues that got due messages.
+struct QueueWriter {
     db: Arc<Database>,
     notify: Arc<BTreeMap<QueueName, Notify>>,
     /// The last sequence number handed out (persisted with every batch).
     seq: u64,
     /// Commits without fsync since the last durable one.
     lazy_commits: u32,
+    /// Queues to wake once the current batch commits.
+    woken: BTreeSet<QueueName>,
 }
 
-impl Writer {
-    fn run(&mut self, mut rx: mpsc::Receiver<Request>) {
-        while let Some(first) = rx.blocking_recv() {
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(request) => batch.push(request),
-                    Err(_) => break,
-                }
+impl Apply for QueueWriter {
+    type Request = Request;
+    type Error = QueueError;
+    type Answer = Answer;
+
+    fn db(&self) -> &Database {
+        &self.db
+    }
+
+    fn db_error(e: redb::Error) -> QueueError {
+        unavailable(db_err(e))
+    }
+
+    fn pending(request: Request) -> Answer {
+        let unset = || QueueError::Other("batch aborted".into());
+        match request {
+            Request::Send { reply, .. } | Request::Ack { reply, .. } => {
+                Answer::Unit(reply, Err(unset()))
             }
-            let mut woken = BTreeSet::new();
-            for request in &batch {
-                if let Request::Send {
-                    queue, messages, ..
-                } = request
-                {
-                    if messages.iter().any(|(delay, _)| *delay == 0) {
-                        woken.insert(*queue);
-                    }
-                }
-            }
-            let (answers, committed) = self.apply_batch(batch);
-            for answer in answers {
-                answer.send();
-            }
-            if committed {
-                for queue in woken {
-                    if let Some(notify) = self.notify.get(&queue) {
-                        // Wake every waiting consumer, and leave a permit for one that is
-                        // between `receive` and `wait_for_messages`.
-                        notify.notify_waiters();
-                        notify.notify_one();
-                    }
+            Request::Receive { reply, .. } => Answer::Received(reply, Err(unset())),
+        }
+    }
+
+    fn durability(&mut self, batch: &[Request]) -> Durability {
+        self.woken.clear();
+        let mut sends = false;
+        for request in batch {
+            if let Request::Send {
+                queue, messages, ..
+            } = request
+            {
+                sends = true;
+                if messages.iter().any(|(delay, _)| *delay == 0) {
+                    self.woken.insert(*queue);
                 }
             }
         }
-        // Shutting down: make the last lazy commits (receives, acks) durable too.
+        if sends || self.lazy_commits >= MAX_LAZY_COMMITS {
+            Durability::Immediate
+        } else {
+            Durability::None
+        }
+    }
+
+    fn apply(&mut self, txn: &WriteTransaction, request: Request) -> (Answer, Option<QueueError>) {
+        let now = now_ms();
+        let unset = || QueueError::Other(String::new());
+        match request {
+            Request::Send {
+                queue,
+                messages,
+                reply,
+            } => {
+                let result = self.send(txn, queue, messages, now);
+                split(result, |r| Answer::Unit(reply, r), unset)
+            }
+            Request::Receive {
+                queue,
+                max,
+                visibility_ms,
+                max_receives,
+                reply,
+            } => {
+                let result = self.receive(txn, queue, max, visibility_ms, max_receives, now);
+                split(result, |r| Answer::Received(reply, r), unset)
+            }
+            Request::Ack {
+                queue,
+                key,
+                id,
+                reply,
+            } => split(ack(txn, queue, key, &id), |r| Answer::Unit(reply, r), unset),
+        }
+    }
+
+    fn before_commit(&mut self, txn: &WriteTransaction) -> Result<(), QueueError> {
+        self.save_seq(txn)
+    }
+
+    fn after_batch(&mut self, committed: bool, durability: Durability) {
+        if !committed {
+            return;
+        }
+        self.lazy_commits = if matches!(durability, Durability::Immediate) {
+            0
+        } else {
+            self.lazy_commits + 1
+        };
+        for queue in std::mem::take(&mut self.woken) {
+            if let Some(notify) = self.notify.get(&queue) {
+                // Wake every waiting consumer, and leave a permit for one that is between
+                // `receive` and `wait_for_messages`.
+                notify.notify_waiters();
+                notify.notify_one();
+            }
+        }
+    }
+
+    /// Shutting down: make the last lazy commits (receives, acks) durable too.
+    fn on_shutdown(&mut self) {
         if self.lazy_commits > 0 {
             if let Ok(mut txn) = self.db.begin_write() {
                 txn.set_durability(Durability::Immediate);
@@ -543,84 +566,9 @@ impl Writer {
             }
         }
     }
+}
 
-    /// Applies the batch in one transaction; the answers, and whether it was committed.
-    fn apply_batch(&mut self, batch: Vec<Request>) -> (Vec<Answer>, bool) {
-        let mut txn = match self.db.begin_write() {
-            Ok(txn) => txn,
-            Err(e) => {
-                let err = unavailable(db_err(e));
-                let answers = batch.into_iter().map(|r| Answer::pending(r).fail(&err));
-                return (answers.collect(), false);
-            }
-        };
-        let durable = self.lazy_commits >= MAX_LAZY_COMMITS
-            || batch.iter().any(|r| matches!(r, Request::Send { .. }));
-        txn.set_durability(if durable {
-            Durability::Immediate
-        } else {
-            Durability::None
-        });
-        let now = now_ms();
-        let mut answers = Vec::with_capacity(batch.len());
-        let mut fatal: Option<QueueError> = None;
-        for request in batch {
-            if fatal.is_some() {
-                answers.push(Answer::pending(request));
-                continue;
-            }
-            // Outer `Err`: the transaction failed (the batch fails); inner: this request's own.
-            let answer = match request {
-                Request::Send {
-                    queue,
-                    messages,
-                    reply,
-                } => {
-                    let result = self.send(&txn, queue, messages, now);
-                    split(&mut fatal, result, |r| Answer::Unit(reply, r))
-                }
-                Request::Receive {
-                    queue,
-                    max,
-                    visibility_ms,
-                    max_receives,
-                    reply,
-                } => {
-                    let result = self.receive(&txn, queue, max, visibility_ms, max_receives, now);
-                    split(&mut fatal, result, |r| Answer::Received(reply, r))
-                }
-                Request::Ack {
-                    queue,
-                    key,
-                    id,
-                    reply,
-                } => split(&mut fatal, ack(&txn, queue, key, &id), |r| {
-                    Answer::Unit(reply, r)
-                }),
-            };
-            answers.push(answer);
-        }
-        let committed = match fatal {
-            Some(err) => {
-                let _ = txn.abort();
-                Err(err)
-            }
-            None => self
-                .save_seq(&txn)
-                .and_then(|()| txn.commit().map_err(db_err)),
-        };
-        match committed {
-            Ok(()) => {
-                self.lazy_commits = if durable { 0 } else { self.lazy_commits + 1 };
-                (answers, true)
-            }
-            Err(err) => {
-                let err = unavailable(err);
-                (answers.into_iter().map(|a| a.fail(&err)).collect(), false)
-            }
-        }
-    }
-
+impl QueueWriter {
     fn next_seq(&mut self) -> u64 {
         self.seq += 1;
         self.seq
@@ -718,24 +666,7 @@ impl Writer {
     }
 }
 
-/// Outer `Err`: the transaction itself failed (the whole batch fails); inner: this request's
-/// own outcome.
-type Step<T> = Result<Result<T, QueueError>, QueueError>;
-
-fn split<T>(
-    fatal: &mut Option<QueueError>,
-    result: Step<T>,
-    answer: impl FnOnce(Result<T, QueueError>) -> Answer,
-) -> Answer {
-    match result {
-        Ok(outcome) => answer(outcome),
-        Err(err) => {
-            let failed = answer(Err(QueueError::Other(String::new()))).fail(&err);
-            *fatal = Some(err);
-            failed
-        }
-    }
-}
+type Step<T> = group_commit::Step<T, QueueError>;
 
 /// Deletes the message the receipt names, if it is still that delivery (else a no-op).
 fn ack(txn: &redb::WriteTransaction, queue: QueueName, key: (u64, u64), id: &str) -> Step<()> {

@@ -92,3 +92,25 @@ pub trait Queue: Send + Sync + 'static {
     /// Deletes a received message (processing finished).
     async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError>;
 }
+
+/// SQS limits, enforced by every backend so code that works locally works on SQS.
+pub const MAX_RECEIVE_BATCH: usize = 10;
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+pub const MAX_VISIBILITY: std::time::Duration = std::time::Duration::from_secs(12 * 60 * 60);
+
+/// SQS accepts 1..=256 KiB bodies of XML-safe characters.
+pub fn validate_body(body: &str) -> Result<(), QueueError> {
+    if body.is_empty() || body.len() > MAX_BODY_BYTES {
+        return Err(QueueError::Other(format!(
+            "message bodies must be 1..={MAX_BODY_BYTES} bytes, got {}",
+            body.len()
+        )));
+    }
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+    };
+    match body.chars().find(|c| !allowed(*c)) {
+        Some(c) => Err(QueueError::Other(format!("message body contains {c:?}"))),
+        None => Ok(()),
+    }
+}

@@ -14,9 +14,9 @@ use aws_sdk_sqs::operation::delete_message::DeleteMessageError;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
 
-use super::embedded::{validate_body, MAX_RECEIVE_BATCH, MAX_VISIBILITY};
+use super::{validate_body, MAX_RECEIVE_BATCH, MAX_VISIBILITY};
 use super::{OutMessage, Queue, QueueError, QueueName, Received, MAX_DELAY_SECS};
-use crate::aws::errors::{classify, describe, Failure};
+use crate::aws_errors::{classify, describe, Failure};
 
 /// SQS's limits on one `SendMessageBatch`.
 const BATCH_ENTRIES: usize = 10;

@@ -11,7 +11,6 @@ mod codec;
 
 pub use codec::{PK, SK, TTL};
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -27,11 +26,11 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 
 use self::codec::{Attrs, Expr};
-use super::embedded::{validate_op, validate_query, MAX_ITEM_BYTES};
-use super::{
-    now_unix, Cond, Item, Page, Query, SkRange, Store, StoreError, WriteOp, MAX_TRANSACT_OPS,
+use super::validate::{
+    validate_key, validate_op, validate_query, validate_transact, MAX_ITEM_BYTES,
 };
-use crate::aws::errors::{classify, describe, Failure};
+use super::{now_unix, Cond, Item, Page, Query, SkRange, Store, StoreError, WriteOp};
+use crate::aws_errors::{classify, describe, Failure};
 
 /// Attempts of a transaction cancelled by a conflicting transaction or throttling (the SDK does
 /// not retry cancellations itself).
@@ -266,7 +265,7 @@ impl DynamoStore {
 #[async_trait]
 impl Store for DynamoStore {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        super::embedded::validate_key(pk, sk)?;
+        validate_key(pk, sk)?;
         self.get_live(pk, sk).await
     }
 
@@ -280,24 +279,9 @@ impl Store for DynamoStore {
     }
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        if ops.len() > MAX_TRANSACT_OPS {
-            return Err(StoreError::Invalid(format!(
-                "a transaction carries at most {MAX_TRANSACT_OPS} operations, got {}",
-                ops.len()
-            )));
-        }
+        validate_transact(&ops)?;
         if ops.is_empty() {
             return Ok(());
-        }
-        let mut seen = HashSet::new();
-        for op in &ops {
-            validate_op(op)?;
-            if !seen.insert(op.key()) {
-                let (pk, sk) = op.key();
-                return Err(StoreError::Invalid(format!(
-                    "a transaction touches {pk}/{sk} more than once"
-                )));
-            }
         }
         let keys: Vec<(String, String)> = ops
             .iter()

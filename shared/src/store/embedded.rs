@@ -19,21 +19,19 @@
 //! exactly the semantics of a lone conditional write. Callers are answered only after the
 //! commit is durable. Reads use their own read transactions on the blocking pool.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 use async_trait::async_trait;
-use redb::{Database, Durability, ReadableTable, TableDefinition};
+use redb::{Database, Durability, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
-use super::{
-    now_unix, Cond, CounterCap, Item, Page, Query, SkRange, Store, StoreError, WriteOp,
-    MAX_TRANSACT_OPS,
-};
+use super::group_commit::{self, split, Apply, Writer};
+use super::validate::{validate_key, validate_op, validate_query, validate_transact};
+use super::{now_unix, Cond, CounterCap, Item, Page, Query, SkRange, Store, StoreError, WriteOp};
 
 const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
 
@@ -41,12 +39,7 @@ const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
 pub const MAX_BATCH: usize = 256;
 /// Queued write requests before `write` callers wait (async backpressure).
 const CHANNEL_CAPACITY: usize = 4096;
-/// DynamoDB's key and item size limits.
-pub const MAX_PK_BYTES: usize = 2048;
-pub const MAX_SK_BYTES: usize = 1024;
-/// Checked against the encoded record (an approximation of DynamoDB's item size).
-pub const MAX_ITEM_BYTES: usize = 400 * 1024;
-const MAX_QUERY_LIMIT: usize = 1000;
+pub use super::validate::{MAX_ITEM_BYTES, MAX_PK_BYTES, MAX_SK_BYTES};
 /// Keys collected per purge round (bounds the time one purge holds the writer).
 const PURGE_CHUNK: usize = 1000;
 /// How many expired entries a query skips while checking whether a full page has a successor.
@@ -64,8 +57,7 @@ pub const CACHE_BYTES: usize = 8 * 1024 * 1024;
 /// (after it has answered every queued request) and closes the file.
 pub struct EmbeddedStore {
     db: Arc<Database>,
-    tx: mpsc::Sender<Request>,
-    writer: Option<JoinHandle<()>>,
+    writer: Writer<Request>,
 }
 
 impl EmbeddedStore {
@@ -95,17 +87,10 @@ impl EmbeddedStore {
         txn.commit().map_err(db_err)?;
 
         let db = Arc::new(db);
-        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-        let writer_db = db.clone();
-        let writer = std::thread::Builder::new()
-            .name("embedded-store-writer".into())
-            .spawn(move || run_writer(&writer_db, rx))
+        let owner = StoreWriter { db: db.clone() };
+        let writer = Writer::spawn("embedded-store-writer", owner, CHANNEL_CAPACITY, MAX_BATCH)
             .map_err(|e| StoreError::Other(format!("spawning the store writer: {e}")))?;
-        Ok(Self {
-            db,
-            tx,
-            writer: Some(writer),
-        })
+        Ok(Self { db, writer })
     }
 
     /// Physically deletes expired items (readers already ignore them); returns how many.
@@ -147,26 +132,10 @@ impl EmbeddedStore {
         &self,
         make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Request,
     ) -> Result<T, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(make(reply))
+        self.writer
+            .submit(make)
             .await
-            .map_err(|_| StoreError::Unavailable("the store writer has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Unavailable("the store writer has stopped".into()))?
-    }
-}
-
-impl Drop for EmbeddedStore {
-    fn drop(&mut self) {
-        // Close the channel so the writer drains what is queued and exits, then wait for it so
-        // the file is closed (and can be reopened) once the store is gone.
-        let (closed, _) = mpsc::channel(1);
-        drop(std::mem::replace(&mut self.tx, closed));
-        if let Some(writer) = self.writer.take() {
-            let _ = writer.join();
-        }
+            .ok_or_else(|| StoreError::Unavailable("the store writer has stopped".into()))?
     }
 }
 
@@ -193,24 +162,9 @@ impl Store for EmbeddedStore {
     }
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        if ops.len() > MAX_TRANSACT_OPS {
-            return Err(StoreError::Invalid(format!(
-                "a transaction carries at most {MAX_TRANSACT_OPS} operations, got {}",
-                ops.len()
-            )));
-        }
+        validate_transact(&ops)?;
         if ops.is_empty() {
             return Ok(());
-        }
-        let mut keys = HashSet::new();
-        for op in &ops {
-            validate_op(op)?;
-            if !keys.insert(op.key()) {
-                let (pk, sk) = op.key();
-                return Err(StoreError::Invalid(format!(
-                    "a transaction touches {pk}/{sk} more than once"
-                )));
-            }
         }
         self.submit(|reply| Request::Transact { ops, reply }).await
     }
@@ -333,91 +287,6 @@ fn db_err(e: impl Into<redb::Error>) -> StoreError {
         | redb::Error::DatabaseAlreadyOpen
         | redb::Error::LockPoisoned(_) => StoreError::Unavailable(e.to_string()),
         _ => StoreError::Other(e.to_string()),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Validation (before a request reaches the writer, so a bad request never touches a batch)
-
-fn invalid(msg: String) -> StoreError {
-    StoreError::Invalid(msg)
-}
-
-pub(crate) fn validate_key(pk: &str, sk: &str) -> Result<(), StoreError> {
-    for (name, value, max) in [("pk", pk, MAX_PK_BYTES), ("sk", sk, MAX_SK_BYTES)] {
-        if value.is_empty() {
-            return Err(invalid(format!("{name} must not be empty")));
-        }
-        if value.len() > max {
-            return Err(invalid(format!("{name} is longer than {max} bytes")));
-        }
-        if value.contains('\0') {
-            return Err(invalid(format!("{name} must not contain NUL: {value:?}")));
-        }
-    }
-    Ok(())
-}
-
-fn validate_counter(name: &str) -> Result<(), StoreError> {
-    let ok = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(format!(
-            "counter names match [a-z0-9_]+, got {name:?}"
-        )))
-    }
-}
-
-pub(crate) fn validate_op(op: &WriteOp) -> Result<(), StoreError> {
-    let (pk, sk) = op.key();
-    validate_key(pk, sk)?;
-    match op {
-        WriteOp::Put { item, .. } => item.counters.keys().try_for_each(|c| validate_counter(c)),
-        WriteOp::Delete { .. } => Ok(()),
-        WriteOp::Add { deltas, cap, .. } => {
-            let mut seen = HashSet::new();
-            for (name, _) in deltas {
-                validate_counter(name)?;
-                if !seen.insert(name.as_str()) {
-                    return Err(invalid(format!(
-                        "counter {name:?} appears twice in one Add"
-                    )));
-                }
-            }
-            cap.as_ref()
-                .map_or(Ok(()), |cap| validate_counter(&cap.counter))
-        }
-    }
-}
-
-pub(crate) fn validate_query(q: &Query) -> Result<(), StoreError> {
-    if q.pk.is_empty() || q.pk.len() > MAX_PK_BYTES || q.pk.contains('\0') {
-        return Err(invalid(format!("invalid query pk {:?}", q.pk)));
-    }
-    if !(1..=MAX_QUERY_LIMIT).contains(&q.limit) {
-        return Err(invalid(format!(
-            "query limit must be 1..={MAX_QUERY_LIMIT}, got {}",
-            q.limit
-        )));
-    }
-    let mut sks: Vec<&str> = q.after.iter().map(String::as_str).collect();
-    match &q.range {
-        SkRange::All => {}
-        SkRange::Prefix(p) => sks.push(p),
-        SkRange::Between(from, to) => {
-            if from > to {
-                return Err(invalid(format!("query range {from:?} > {to:?}")));
-            }
-            sks.extend([from.as_str(), to.as_str()]);
-        }
-    }
-    match sks.iter().find(|s| s.contains('\0')) {
-        Some(s) => Err(invalid(format!("sort keys must not contain NUL: {s:?}"))),
-        None => Ok(()),
     }
 }
 
@@ -594,8 +463,7 @@ enum Answer {
     ),
 }
 
-impl Answer {
-    /// Replaces the outcome with `err` (the batch was not committed).
+impl group_commit::Answer<StoreError> for Answer {
     fn fail(self, err: &StoreError) -> Self {
         let err = || match err {
             StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
@@ -610,7 +478,6 @@ impl Answer {
     }
 
     fn send(self) {
-        // A caller that gave up (dropped its future) no longer needs the answer.
         let _ = match self {
             Answer::Write(reply, result) => reply.send(result).map_err(drop),
             Answer::Transact(reply, result) => reply.send(result).map_err(drop),
@@ -619,109 +486,69 @@ impl Answer {
     }
 }
 
-fn run_writer(db: &Database, mut rx: mpsc::Receiver<Request>) {
-    while let Some(first) = rx.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(request) => batch.push(request),
-                Err(_) => break,
-            }
-        }
-        for answer in apply_batch(db, batch) {
-            answer.send();
-        }
-    }
-}
-
 type ItemTable<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
 
-/// Outer `Err`: the transaction itself failed (the whole batch fails); inner: this request's
-/// own outcome.
-type Step<T> = Result<Result<T, StoreError>, StoreError>;
+type Step<T> = group_commit::Step<T, StoreError>;
 
-fn apply_batch(db: &Database, batch: Vec<Request>) -> Vec<Answer> {
-    let mut answers = Vec::with_capacity(batch.len());
-    let mut txn = match db.begin_write() {
-        Ok(txn) => txn,
-        Err(e) => {
-            let err = db_err(e);
-            return batch
-                .into_iter()
-                .map(|r| placeholder(r).fail(&err))
-                .collect();
+/// The store's side of the group-commit writer: every batch is durable (fsynced).
+struct StoreWriter {
+    db: Arc<Database>,
+}
+
+impl Apply for StoreWriter {
+    type Request = Request;
+    type Error = StoreError;
+    type Answer = Answer;
+
+    fn db(&self) -> &Database {
+        &self.db
+    }
+
+    fn db_error(e: redb::Error) -> StoreError {
+        db_err(e)
+    }
+
+    fn pending(request: Request) -> Answer {
+        let unset = || StoreError::Other("batch aborted".into());
+        match request {
+            Request::Write { reply, .. } => Answer::Write(reply, Err(unset())),
+            Request::Transact { reply, .. } => Answer::Transact(reply, Err(unset())),
+            Request::Purge { reply, .. } => Answer::Purge(reply, Err(unset())),
         }
-    };
-    txn.set_durability(Durability::Immediate);
-    let mut fatal: Option<StoreError> = None;
-    match txn.open_table(ITEMS) {
-        Err(e) => {
-            fatal = Some(db_err(e));
-            answers.extend(batch.into_iter().map(placeholder));
-        }
-        Ok(mut table) => {
-            let now = now_unix();
-            for request in batch {
-                if fatal.is_some() {
-                    answers.push(placeholder(request));
-                    continue;
-                }
-                let answer = match request {
-                    Request::Write { op, reply } => {
-                        step(&mut fatal, write_one(&mut table, op, now), |r| {
-                            Answer::Write(reply, r)
-                        })
-                    }
-                    Request::Transact { ops, reply } => {
-                        step(&mut fatal, transact_all(&mut table, ops, now), |r| {
-                            Answer::Transact(reply, r)
-                        })
-                    }
-                    Request::Purge { keys, reply } => {
-                        step(&mut fatal, purge(&mut table, keys, now), |r| {
-                            Answer::Purge(reply, r)
-                        })
-                    }
-                };
-                answers.push(answer);
+    }
+
+    fn durability(&mut self, _batch: &[Request]) -> Durability {
+        Durability::Immediate
+    }
+
+    fn apply(&mut self, txn: &WriteTransaction, request: Request) -> (Answer, Option<StoreError>) {
+        use group_commit::Answer as _;
+        let mut table = match txn.open_table(ITEMS) {
+            Ok(table) => table,
+            Err(e) => {
+                let err = db_err(e);
+                return (Self::pending(request).fail(&err), Some(err));
             }
+        };
+        let now = now_unix();
+        let unset = || StoreError::Other(String::new());
+        match request {
+            Request::Write { op, reply } => split(
+                write_one(&mut table, op, now),
+                |r| Answer::Write(reply, r),
+                unset,
+            ),
+            Request::Transact { ops, reply } => split(
+                transact_all(&mut table, ops, now),
+                |r| Answer::Transact(reply, r),
+                unset,
+            ),
+            Request::Purge { keys, reply } => split(
+                purge(&mut table, keys, now),
+                |r| Answer::Purge(reply, r),
+                unset,
+            ),
         }
-    }
-    let committed = match fatal {
-        Some(err) => {
-            let _ = txn.abort();
-            Err(err)
-        }
-        None => txn.commit().map_err(db_err),
-    };
-    match committed {
-        Ok(()) => answers,
-        Err(err) => answers.into_iter().map(|a| a.fail(&err)).collect(),
-    }
-}
-
-fn step<T>(
-    fatal: &mut Option<StoreError>,
-    result: Step<T>,
-    answer: impl FnOnce(Result<T, StoreError>) -> Answer,
-) -> Answer {
-    match result {
-        Ok(outcome) => answer(outcome),
-        Err(err) => {
-            let failed = answer(Err(StoreError::Other(String::new()))).fail(&err);
-            *fatal = Some(err);
-            failed
-        }
-    }
-}
-
-/// An answer slot for a request the batch never got to (it will be failed).
-fn placeholder(request: Request) -> Answer {
-    let unset = || StoreError::Other("batch aborted".into());
-    match request {
-        Request::Write { reply, .. } => Answer::Write(reply, Err(unset())),
-        Request::Transact { reply, .. } => Answer::Transact(reply, Err(unset())),
-        Request::Purge { reply, .. } => Answer::Purge(reply, Err(unset())),
     }
 }
 
@@ -861,7 +688,7 @@ fn plan(op: WriteOp, current: Option<Item>) -> Result<Effect, StoreError> {
             for (name, delta) in deltas {
                 let slot = item.counters.entry(name).or_insert(0);
                 *slot = slot.checked_add(delta).ok_or_else(|| {
-                    invalid(format!("counter overflow on {}/{}", item.pk, item.sk))
+                    StoreError::Invalid(format!("counter overflow on {}/{}", item.pk, item.sk))
                 })?;
             }
             if expires_at.is_some() {

@@ -22,8 +22,35 @@ pub fn idempotency(handle: &str, key: &str) -> (String, String) {
     (format!("H#{handle}#K#{key}"), "K".into())
 }
 
-pub fn conversion(handle: &str, conversion_id: &str) -> (String, String) {
-    (format!("H#{handle}#V#{conversion_id}"), "V".into())
+/// A conversion, in its handle's partition of the UTC day it was received (`yyyy-mm-dd`, which
+/// the time-ordered conversion id also carries): listings read a day at a time, newest first,
+/// and no partition takes more than one handle-day of writes.
+pub fn conversion(handle: &str, day: &str, conversion_id: &str) -> (String, String) {
+    (conversion_day_pk(handle, day), conversion_id.to_owned())
+}
+
+pub fn conversion_day_pk(handle: &str, day: &str) -> String {
+    format!("H#{handle}#V#{day}")
+}
+
+/// A handle's redirect settings (fallback URLs), beside its links.
+pub const REDIRECT_SETTINGS_SK: &str = "P#redirect";
+
+/// Orphan-visit counters of a handle: sk `{yyyy-mm-dd}#{kind}#{shard}`. A scan of random slugs
+/// spreads over the shards instead of heating one item.
+pub fn orphans_pk(handle: &str) -> String {
+    format!("H#{handle}#O")
+}
+
+/// A handle's conversion policy, beside its links and campaigns.
+pub const CONVERSION_POLICY_SK: &str = "P#conversions";
+
+/// Conversions of one click and event type so far (the per-click cap's counter).
+pub fn click_conversions(handle: &str, click_id: &str, event_type: &str) -> (String, String) {
+    (
+        format!("H#{handle}#CC#{click_id}"),
+        format!("T#{event_type}"),
+    )
 }
 
 /// Marker that an event was applied by a consumer (dedupe of at-least-once delivery).

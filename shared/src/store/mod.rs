@@ -12,7 +12,9 @@ use async_trait::async_trait;
 
 pub mod dynamo;
 pub mod embedded;
+pub(crate) mod group_commit;
 pub mod keys;
+pub mod validate;
 
 /// The most operations one [`Store::transact`] call may carry (DynamoDB's limit).
 pub const MAX_TRANSACT_OPS: usize = 100;
@@ -197,6 +199,13 @@ pub trait Store: Send + Sync + 'static {
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError>;
 
     async fn query(&self, query: Query) -> Result<Page, StoreError>;
+}
+
+/// A value as a stored document. Serialization fails only for maps with non-string keys or a
+/// failing `Serialize` impl: reported (as a caller bug), never stored as a blank.
+pub fn to_doc<T: serde::Serialize + ?Sized>(value: &T) -> Result<serde_json::Value, StoreError> {
+    serde_json::to_value(value)
+        .map_err(|e| StoreError::Invalid(format!("unencodable document: {e}")))
 }
 
 /// Current time in unix seconds.

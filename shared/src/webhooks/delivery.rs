@@ -15,111 +15,28 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 
-use super::log::{
-    self, AttemptRecord, AttemptStatus, DeliveryRecord, DeliveryStatus, FailedDelivery,
-};
+use super::log::{AttemptRecord, AttemptStatus};
+use super::repo;
 use super::send::{self, SendOutcome, SignedRequest};
+use super::settle::Settled;
 use super::signing::SigningKey;
-use super::subscription::{is_event_id, is_subscription_id};
-use super::{repo, retry};
-use crate::domain::Handle;
-use crate::events::{Event, EventType};
-use crate::queue::{OutMessage, QueueName, Received};
+use crate::consume::BatchHandler;
+use crate::queue::{QueueName, Received};
 use crate::state::AppState;
-use crate::store::{keys, Cond, Item, StoreError, WriteOp};
-use crate::workers::BatchHandler;
+use crate::store::{keys, Cond, StoreError, WriteOp};
 
-/// How long a claimed attempt belongs to its worker: the send timeout, DNS and the commit fit
-/// well inside it.
-pub const LEASE: Duration = Duration::from_secs(60);
+pub use super::message::LEASE;
 /// Messages that arrive this early are re-enqueued (delays above SQS's 15-minute maximum).
 const EARLY_TOLERANCE_MS: i64 = 1000;
 /// Rounds of re-reading a concurrently changed delivery or subscription before giving up.
 const FINALIZE_ROUNDS: usize = 4;
+/// Positions in the outcome transaction (see [`Settled::ops`]).
+const OP_ATTEMPT: usize = 0;
+const OP_DELIVERY: usize = 1;
 
-/// One attempt to deliver one event to one subscription.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeliveryMessage {
-    pub handle: String,
-    pub subscription_id: String,
-    /// Sent as `webhook-id`: the same on every attempt.
-    pub event_id: String,
-    pub event_type: EventType,
-    /// The exact body to sign and send.
-    pub body: String,
-    pub attempt: u32,
-    /// A re-send requested through the API: a single attempt, never retried automatically.
-    #[serde(default)]
-    pub manual: bool,
-    /// Not before this instant (unix ms).
-    #[serde(default)]
-    pub due_at_ms: Option<i64>,
-}
-
-impl DeliveryMessage {
-    /// The first attempt of an event's delivery to a subscription.
-    pub fn first(event: &Event, subscription_id: &str) -> Self {
-        Self {
-            handle: event.handle.clone(),
-            subscription_id: subscription_id.to_owned(),
-            event_id: event.id.clone(),
-            event_type: event.kind,
-            body: event.webhook_body().to_string(),
-            attempt: 1,
-            manual: false,
-            due_at_ms: None,
-        }
-    }
-
-    /// A manual re-send of a recorded delivery, as attempt `attempt`.
-    pub fn resend(handle: &str, delivery: &DeliveryRecord, attempt: u32) -> Self {
-        Self {
-            handle: handle.to_owned(),
-            subscription_id: delivery.subscription_id.clone(),
-            event_id: delivery.event_id.clone(),
-            event_type: delivery.event_type,
-            body: delivery.body.clone(),
-            attempt,
-            manual: true,
-            due_at_ms: None,
-        }
-    }
-
-    /// Deterministic: the same event to the same subscription is always the same delivery.
-    pub fn delivery_id(&self) -> String {
-        format!("{}:{}", self.event_id, self.subscription_id)
-    }
-
-    pub fn to_message(&self, delay: Duration) -> OutMessage {
-        OutMessage::delayed(serde_json::to_string(self).unwrap_or_default(), delay)
-    }
-
-    fn next(&self, due_at_ms: i64) -> Self {
-        Self {
-            attempt: self.attempt + 1,
-            due_at_ms: Some(due_at_ms),
-            ..self.clone()
-        }
-    }
-
-    fn is_well_formed(&self) -> bool {
-        Handle::parse(&self.handle).is_ok()
-            && is_subscription_id(&self.subscription_id)
-            && is_event_id(&self.event_id)
-            && (1..=retry::MAX_ATTEMPT).contains(&self.attempt)
-    }
-
-    fn log_pk(&self) -> String {
-        keys::webhook_log_pk(&self.handle, &self.subscription_id)
-    }
-
-    fn attempt_sk(&self) -> String {
-        keys::webhook_attempt_sk(&self.event_id, self.attempt)
-    }
-}
+pub use super::message::DeliveryMessage;
 
 /// The consumer of [`QueueName::Deliveries`].
 pub struct DeliveryWorker {
@@ -172,7 +89,13 @@ impl DeliveryWorker {
                 return Verdict::Retry;
             }
         };
-        match self.deliver(&message).await {
+        let span = tracing::info_span!(
+            "delivery",
+            event_id = %message.event_id,
+            subscription_id = %message.subscription_id,
+            attempt = message.attempt,
+        );
+        match self.deliver(&message).instrument(span).await {
             Ok(v) => v,
             Err(e) => {
                 tracing::warn!(
@@ -233,39 +156,11 @@ impl DeliveryWorker {
         self.finish(m, loaded, claim_version, now_ms, outcome).await
     }
 
-    fn claim_record(m: &DeliveryMessage, now_ms: i64) -> AttemptRecord {
-        AttemptRecord {
-            event_id: m.event_id.clone(),
-            event_type: m.event_type,
-            attempt: m.attempt,
-            manual: m.manual,
-            status: AttemptStatus::Sending,
-            attempted_at: log::millis_to_rfc3339(now_ms),
-            attempted_at_ms: now_ms,
-            lease_until_ms: Some(now_ms + LEASE.as_millis() as i64),
-            status_code: None,
-            duration_ms: None,
-            error: None,
-            next_attempt_ms: None,
-            next_enqueued: false,
-        }
-    }
-
-    fn attempt_item(m: &DeliveryMessage, record: &AttemptRecord, version: u64) -> Item {
-        Item::new(
-            m.log_pk(),
-            m.attempt_sk(),
-            serde_json::to_value(record).unwrap_or_default(),
-        )
-        .with_version(version)
-        .expiring_at(Some(log::retention_expiry(record.attempted_at_ms / 1000)))
-    }
-
     async fn claim(&self, m: &DeliveryMessage, now_ms: i64) -> Result<Claim, StoreError> {
         let store = self.state.store.as_ref();
-        let record = Self::claim_record(m, now_ms);
+        let record = m.claim_record(now_ms);
         let put = WriteOp::Put {
-            item: Self::attempt_item(m, &record, 1),
+            item: m.attempt_item(&record, 1)?,
             cond: Cond::Absent,
         };
         let current = match store.write(put).await {
@@ -290,7 +185,7 @@ impl DeliveryWorker {
         }
         // The previous holder died mid-attempt: take it over (one taker wins the version race).
         let takeover = WriteOp::Put {
-            item: Self::attempt_item(m, &record, current.version + 1),
+            item: m.attempt_item(&record, current.version + 1)?,
             cond: Cond::Version(current.version),
         };
         match store.write(takeover).await {
@@ -331,17 +226,21 @@ impl DeliveryWorker {
     }
 
     async fn mark_enqueued(&self, m: &DeliveryMessage, record: &AttemptRecord, version: u64) {
-        let op = WriteOp::Put {
-            item: Self::attempt_item(m, record, version + 1),
-            cond: Cond::Version(version),
-        };
         // Best effort: if this is lost, a duplicate message re-enqueues (deduped by the claim).
-        if let Err(e) = self.state.store.write(op).await {
+        let written = match m.attempt_item(record, version + 1) {
+            Ok(item) => {
+                let cond = Cond::Version(version);
+                self.state.store.write(WriteOp::Put { item, cond }).await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
             tracing::debug!(error = %e, "marking the next attempt enqueued failed");
         }
     }
 
-    /// Records the attempt's outcome and schedules what follows.
+    /// Records the attempt's outcome and schedules what follows: one transaction conditioned on
+    /// our claim (round trip 1 of 2 per round, after one read of the delivery record).
     async fn finish(
         &self,
         m: &DeliveryMessage,
@@ -350,157 +249,28 @@ impl DeliveryWorker {
         attempted_at_ms: i64,
         outcome: SendOutcome,
     ) -> anyhow::Result<Verdict> {
-        let state = &self.state;
-        let store = state.store.as_ref();
-        let finished_ms = attempted_at_ms + outcome.duration_ms as i64;
-        let succeeded = outcome.succeeded();
-        let gone = outcome.gone();
-        let retry_in = if succeeded || gone {
-            None
-        } else {
-            retry::delay_after_failure(state.config.webhook_retry_base, m.attempt, m.manual)
-        };
-        let next_ms = retry_in.map(|d| finished_ms + d.as_millis() as i64);
-        let error = if gone {
-            Some("410 Gone: the subscription was disabled".to_owned())
-        } else {
-            outcome.error.clone()
-        };
-        let mut record = Self::claim_record(m, attempted_at_ms);
-        record.status = if succeeded {
-            AttemptStatus::Succeeded
-        } else {
-            AttemptStatus::Failed
-        };
-        record.lease_until_ms = None;
-        record.status_code = outcome.status_code;
-        record.duration_ms = Some(outcome.duration_ms);
-        record.error = error.clone();
-        record.next_attempt_ms = next_ms;
-        let delivery_status = match (succeeded, next_ms) {
-            (true, _) => DeliveryStatus::Delivered,
-            (false, Some(_)) => DeliveryStatus::Pending,
-            (false, None) => DeliveryStatus::Failed,
-        };
-        let final_failure = delivery_status == DeliveryStatus::Failed;
-        let now_iso = log::millis_to_rfc3339(finished_ms);
-        let expiry = Some(log::retention_expiry(finished_ms / 1000));
-        let mut disable = gone;
-
+        let store = self.state.store.as_ref();
+        let settled = Settled::new(&self.state, m, attempted_at_ms, &outcome);
+        let mut disable = settled.gone;
         for _ in 0..FINALIZE_ROUNDS {
             let previous = store
                 .get(&m.log_pk(), &keys::webhook_delivery_sk(&m.event_id))
                 .await?;
-            let (prev, prev_version) = match &previous {
-                Some(item) => (Some(item.parse::<DeliveryRecord>()?), item.version),
-                None => (None, 0),
-            };
-            let mut ops = vec![WriteOp::Put {
-                item: Self::attempt_item(m, &record, claim_version + 1),
-                cond: Cond::Version(claim_version),
-            }];
-
-            let (n_pk, n_sk) =
-                keys::webhook_notification(&m.handle, finished_ms, &m.subscription_id, &m.event_id);
-            let old_notification = prev.as_ref().and_then(|p| p.notification_sk.clone());
-            let delivery = DeliveryRecord {
-                subscription_id: m.subscription_id.clone(),
-                event_id: m.event_id.clone(),
-                event_type: m.event_type,
-                body: m.body.clone(),
-                status: delivery_status,
-                attempts: prev.as_ref().map_or(0, |p| p.attempts).max(m.attempt),
-                created_at: prev
-                    .as_ref()
-                    .map_or_else(|| now_iso.clone(), |p| p.created_at.clone()),
-                updated_at: now_iso.clone(),
-                last_status_code: outcome.status_code,
-                last_error: error.clone(),
-                notification_sk: match delivery_status {
-                    DeliveryStatus::Failed => Some(n_sk.clone()),
-                    DeliveryStatus::Delivered => None,
-                    DeliveryStatus::Pending => old_notification.clone(),
-                },
-            };
-            ops.push(WriteOp::Put {
-                item: Item::new(
-                    m.log_pk(),
-                    keys::webhook_delivery_sk(&m.event_id),
-                    serde_json::to_value(&delivery)?,
-                )
-                .with_version(prev_version + 1)
-                .expiring_at(expiry),
-                cond: if previous.is_some() {
-                    Cond::Version(prev_version)
-                } else {
-                    Cond::Absent
-                },
-            });
-
-            let (s_pk, s_sk) = keys::webhook_stats(&m.handle, &m.subscription_id);
-            let mut deltas = Vec::new();
-            if succeeded {
-                deltas.push((log::DELIVERED.to_owned(), 1));
-            } else {
-                deltas.push((log::FAILED_ATTEMPTS.to_owned(), 1));
-                if final_failure {
-                    deltas.push((log::FAILED.to_owned(), 1));
+            let ops = settled.ops(m, &loaded, claim_version, previous.as_ref(), disable)?;
+            match store.transact(ops.ops).await {
+                Ok(()) => {
+                    return self
+                        .schedule_next(m, settled.record, claim_version + 1)
+                        .await
                 }
-            }
-            ops.push(WriteOp::Add {
-                pk: s_pk,
-                sk: s_sk,
-                deltas,
-                cap: None,
-                expires_at: None,
-            });
-
-            // At most one notification per delivery: its latest failure, removed on success.
-            if final_failure {
-                let failed = FailedDelivery {
-                    subscription_id: m.subscription_id.clone(),
-                    endpoint_url: loaded.subscription.endpoint_url.clone(),
-                    event_id: m.event_id.clone(),
-                    event_type: m.event_type,
-                    attempts: delivery.attempts,
-                    last_status_code: outcome.status_code,
-                    last_error: error.clone(),
-                    failed_at: now_iso.clone(),
-                };
-                ops.push(WriteOp::Put {
-                    item: Item::new(n_pk.clone(), n_sk.clone(), serde_json::to_value(&failed)?)
-                        .expiring_at(expiry),
-                    cond: Cond::None,
-                });
-            }
-            if delivery_status != DeliveryStatus::Pending {
-                if let Some(old) = old_notification.filter(|old| *old != n_sk) {
-                    ops.push(WriteOp::Delete {
-                        pk: n_pk.clone(),
-                        sk: old,
-                        cond: Cond::None,
-                    });
-                }
-            }
-
-            let disable_index = ops.len();
-            if disable {
-                let disabled = loaded
-                    .subscription
-                    .clone()
-                    .disabled("the endpoint answered 410 Gone".to_owned(), now_iso.clone());
-                ops.push(WriteOp::Put {
-                    item: repo::item(&disabled, loaded.version + 1)?,
-                    cond: Cond::Version(loaded.version),
-                });
-            }
-
-            match store.transact(ops).await {
-                Ok(()) => return self.schedule_next(m, record, claim_version + 1).await,
                 // Our lease expired and another worker took the attempt over: it records it.
-                Err(StoreError::TxConflict { index: 0, .. }) => return Ok(Verdict::Ack),
-                Err(StoreError::TxConflict { index: 1, .. }) => continue,
-                Err(StoreError::TxConflict { index, .. }) if disable && index == disable_index => {
+                Err(StoreError::TxConflict {
+                    index: OP_ATTEMPT, ..
+                }) => return Ok(Verdict::Ack),
+                Err(StoreError::TxConflict {
+                    index: OP_DELIVERY, ..
+                }) => continue,
+                Err(StoreError::TxConflict { index, .. }) if Some(index) == ops.disable_at => {
                     match repo::load(store, &m.handle, &m.subscription_id).await? {
                         Some(fresh) if fresh.subscription.is_active() => loaded = fresh,
                         // Deleted or already disabled: nothing left to disable.

@@ -11,11 +11,11 @@ use async_trait::async_trait;
 use super::delivery::DeliveryMessage;
 use super::repo;
 use super::subscription::{is_event_id, Subscription};
+use crate::consume::EventSink;
 use crate::domain::Handle;
 use crate::events::Event;
 use crate::queue::QueueName;
 use crate::state::AppState;
-use crate::workers::events::EventSink;
 
 pub struct WebhookFanout;
 

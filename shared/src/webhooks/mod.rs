@@ -10,9 +10,11 @@
 pub mod delivery;
 pub mod fanout;
 pub mod log;
+pub mod message;
 pub mod repo;
 pub mod retry;
 pub mod send;
+mod settle;
 pub mod signing;
 pub mod ssrf;
 pub mod subscription;

@@ -128,7 +128,7 @@ impl std::fmt::Debug for Subscription {
 impl Subscription {
     pub fn new(handle: &str, spec: ValidSpec, secret: String, now: String) -> Self {
         Self {
-            subscription_id: format!("{SUBSCRIPTION_ID_PREFIX}{}", uuid::Uuid::new_v4().simple()),
+            subscription_id: crate::domain::SubscriptionId::new().to_string(),
             handle: handle.to_owned(),
             endpoint_url: spec.endpoint_url.to_string(),
             event_types: spec.event_types,

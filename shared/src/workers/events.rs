@@ -5,26 +5,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tracing::Instrument;
 
-use super::BatchHandler;
+use crate::consume::{BatchHandler, EventSink};
 use crate::events::Event;
 use crate::queue::{QueueName, Received};
 use crate::state::AppState;
-
-/// Something that consumes events (idempotently, by event id).
-#[async_trait]
-pub trait EventSink: Send + Sync + 'static {
-    fn name(&self) -> &'static str;
-    async fn apply(&self, state: &AppState, events: &[Event]) -> anyhow::Result<()>;
-}
-
-/// The sinks every events consumer applies, in order.
-pub fn sinks() -> Vec<Arc<dyn EventSink>> {
-    vec![
-        Arc::new(crate::analytics::aggregate::AnalyticsSink),
-        Arc::new(crate::webhooks::fanout::WebhookFanout),
-    ]
-}
 
 pub struct EventsWorker {
     pub state: AppState,
@@ -38,6 +24,15 @@ impl BatchHandler for EventsWorker {
     }
 
     async fn handle(&self, batch: Vec<Received>) -> Vec<String> {
+        let span = tracing::info_span!("events_batch", size = batch.len());
+        self.apply(batch).instrument(span).await
+    }
+}
+
+impl EventsWorker {
+    /// Applies every readable event of the batch to every sink (each event's id is logged with
+    /// any failure), then clears their outbox entries.
+    async fn apply(&self, batch: Vec<Received>) -> Vec<String> {
         let mut failed = Vec::new();
         let mut events = Vec::with_capacity(batch.len());
         let mut ids = Vec::with_capacity(batch.len());
@@ -59,7 +54,8 @@ impl BatchHandler for EventsWorker {
         }
         for sink in &self.sinks {
             if let Err(e) = sink.apply(&self.state, &events).await {
-                tracing::warn!(sink = sink.name(), error = %e, "event sink failed; batch will be retried");
+                let event_ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+                tracing::warn!(sink = sink.name(), ?event_ids, error = %e, "event sink failed; batch will be retried");
                 failed.extend(ids);
                 return failed;
             }

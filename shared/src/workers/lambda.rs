@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, LambdaEvent};
 
-use super::BatchHandler;
+use crate::consume::BatchHandler;
 use crate::queue::Received;
 
 /// Converts the SQS event into the handler's batch type.

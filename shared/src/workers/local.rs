@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::BatchHandler;
+use crate::consume::BatchHandler;
 use crate::queue::Queue;
 
 pub const BATCH_SIZE: usize = 10;

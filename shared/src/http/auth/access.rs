@@ -1,68 +1,10 @@
 //! The declarative access table: every authenticated route's required role, the PAT scope that
 //! may call it instead, and whether it is a rate-limited write. Enforced by `authorize`; rendered
-//! in the README; the access-matrix test is generated from it, so a new route cannot skip it.
+//! in docs/security.md; the access-matrix test is generated from it, so a new route cannot skip it.
 
 use axum::http::Method;
 
-use super::Role;
-
-/// Scopes a personal access token may carry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Scope {
-    LinksRead,
-    LinksWrite,
-    CampaignsRead,
-    CampaignsWrite,
-    AnalyticsRead,
-    WebhooksRead,
-    WebhooksWrite,
-}
-
-impl Scope {
-    pub const ALL: [Scope; 7] = [
-        Scope::LinksRead,
-        Scope::LinksWrite,
-        Scope::CampaignsRead,
-        Scope::CampaignsWrite,
-        Scope::AnalyticsRead,
-        Scope::WebhooksRead,
-        Scope::WebhooksWrite,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::LinksRead => "links.read",
-            Scope::LinksWrite => "links.write",
-            Scope::CampaignsRead => "campaigns.read",
-            Scope::CampaignsWrite => "campaigns.write",
-            Scope::AnalyticsRead => "analytics.read",
-            Scope::WebhooksRead => "webhooks.read",
-            Scope::WebhooksWrite => "webhooks.write",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Scope> {
-        Scope::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-}
-
-impl serde::Serialize for Scope {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Scope {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Scope::parse(&s).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "unknown scope `{s}`, expected one of {}",
-                Scope::ALL.map(Scope::as_str).join(", ")
-            ))
-        })
-    }
-}
+use crate::auth::{Role, Scope};
 
 /// One authenticated route.
 #[derive(Debug)]
@@ -132,6 +74,20 @@ pub static ACCESS_TABLE: &[Access] = &[
         Creator,
         Some(LinksRead),
         false,
+    ),
+    rule(
+        Method::GET,
+        "/v2/handles/{handle}/redirect-settings",
+        Operator,
+        None,
+        false,
+    ),
+    rule(
+        Method::PUT,
+        "/v2/handles/{handle}/redirect-settings",
+        Operator,
+        None,
+        true,
     ),
     // Campaigns
     rule(
@@ -271,6 +227,49 @@ pub static ACCESS_TABLE: &[Access] = &[
         Some(WebhooksRead),
         false,
     ),
+    // Conversions (the merchant's server, and the audit trail)
+    rule(
+        Method::POST,
+        "/v2/handles/{handle}/conversions",
+        Creator,
+        Some(ConversionsWrite),
+        false,
+    ),
+    rule(
+        Method::GET,
+        "/v2/handles/{handle}/conversions",
+        Viewer,
+        Some(ConversionsRead),
+        false,
+    ),
+    rule(
+        Method::GET,
+        "/v2/handles/{handle}/conversions/{conversionId}",
+        Viewer,
+        Some(ConversionsRead),
+        false,
+    ),
+    rule(
+        Method::POST,
+        "/v2/handles/{handle}/conversions/{conversionId}/reverse",
+        Operator,
+        Some(ConversionsWrite),
+        true,
+    ),
+    rule(
+        Method::GET,
+        "/v2/handles/{handle}/conversion-policy",
+        Operator,
+        None,
+        false,
+    ),
+    rule(
+        Method::PUT,
+        "/v2/handles/{handle}/conversion-policy",
+        Operator,
+        None,
+        true,
+    ),
 ];
 
 /// The rule for a matched route, if any (none means the route is misconfigured: fail closed).
@@ -297,8 +296,8 @@ pub fn role_for_scope(scope: Scope) -> Option<Role> {
         .max()
 }
 
-/// The access table as the README's markdown table (`tenx access-table` prints it; a test keeps
-/// the README in sync).
+/// The access table as the markdown table of docs/security.md (`tenx access-table` prints it; a
+/// test keeps docs/security.md in sync).
 pub fn markdown_table() -> String {
     let mut out = String::from(
         "| method | route | JWT role | PAT scope | rate-limited write |\n|---|---|---|---|---|\n",

@@ -4,75 +4,21 @@
 //! the handler a [`Caller`].
 
 pub mod access;
-pub mod jwt;
 
+use crate::auth::AuthError;
+use crate::domain::Handle;
+use crate::http::error::apply_quota;
+use crate::http::error::ApiError;
+use crate::ratelimit::Quota;
+use crate::state::AppState;
 use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
 
-use crate::domain::Handle;
-use crate::error::ApiError;
-use crate::ratelimit::RateLimitHeaders;
-use crate::state::AppState;
-
-pub use access::{Access, Scope, ACCESS_TABLE};
-
-/// Roles, ordered: every role may do what the roles below it may.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Viewer,
-    Creator,
-    Operator,
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [Role::Viewer, Role::Creator, Role::Operator, Role::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Creator => "creator",
-            Role::Operator => "operator",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
-
-/// How the caller authenticated.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Credential {
-    Jwt,
-    /// A personal access token, bound to one handle and a set of scopes.
-    Pat {
-        token_id: String,
-        scopes: Vec<Scope>,
-    },
-}
-
-/// An authenticated principal, before route-specific checks.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Principal {
-    pub subject: String,
-    pub role: Role,
-    /// Handles the principal may act on; `*` grants all.
-    pub handles: Vec<String>,
-    pub credential: Credential,
-}
-
-impl Principal {
-    pub fn may_act_on(&self, handle: &str) -> bool {
-        self.handles.iter().any(|h| h == "*" || h == handle)
-    }
-}
+pub use crate::auth::{Credential, Principal, Role, Scope};
+pub use access::{Access, ACCESS_TABLE};
 
 /// The authorized caller of a route, with the handle from the path already checked.
 #[derive(Clone, Debug)]
@@ -91,25 +37,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .cloned()
             .ok_or_else(|| ApiError::internal("route is missing the authorize layer"))
     }
-}
-
-fn insufficient_role(required: Role) -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "insufficient_role",
-        format!(
-            "This action requires the {} role or higher.",
-            required.as_str()
-        ),
-    )
-}
-
-fn insufficient_scope(scope: Option<Scope>) -> ApiError {
-    let message = match scope {
-        Some(s) => format!("This personal access token lacks the {} scope.", s.as_str()),
-        None => "Personal access tokens cannot call this route; use a JWT.".to_owned(),
-    };
-    ApiError::new(StatusCode::FORBIDDEN, "insufficient_scope", message)
 }
 
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
@@ -133,33 +60,21 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
 }
 
 /// Resolves a bearer token to a principal.
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, AuthError> {
     if token.starts_with(crate::tokens::PAT_PREFIX) {
         crate::tokens::authenticate(state, token).await
     } else {
         // A function built without a verifier fails closed (500), never open.
-        state.jwt()?.verify(token)
+        state
+            .jwt()
+            .map_err(|_| AuthError::NotConfigured)?
+            .verify(token)
     }
 }
 
-/// Decides whether `principal` may call a route with the given access rule on `handle`, in the
-/// order of API.md: the handle grant first (`403 forbidden`, so a PAT of one handle is refused on
-/// another whatever its scopes), then the JWT's role (`403 insufficient_role`) or the PAT's scope
-/// (`403 insufficient_scope`; a route without a scope is JWT only).
-pub fn check(principal: &Principal, rule: &Access, handle: &str) -> Result<(), ApiError> {
-    if !principal.may_act_on(handle) {
-        return Err(ApiError::forbidden(format!(
-            "You have no access to handle {handle}."
-        )));
-    }
-    match &principal.credential {
-        Credential::Jwt if principal.role < rule.role => Err(insufficient_role(rule.role)),
-        Credential::Jwt => Ok(()),
-        Credential::Pat { scopes, .. } => match rule.scope {
-            Some(scope) if scopes.contains(&scope) => Ok(()),
-            other => Err(insufficient_scope(other)),
-        },
-    }
+/// Decides whether `principal` may call a route with the given access rule on `handle`.
+pub fn check(principal: &Principal, rule: &Access, handle: &str) -> Result<(), AuthError> {
+    crate::auth::check(principal, rule.role, rule.scope, handle)
 }
 
 /// The layer every authenticated router carries (`route_layer`, so it sees the matched path).
@@ -167,8 +82,8 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
     match authorize_parts(&state, request).await {
         Ok((request, limits)) => {
             let mut response = next.run(request).await;
-            if let Some(limits) = limits {
-                limits.apply(&mut response);
+            if let Some(quota) = limits {
+                apply_quota(&quota, &mut response);
             }
             response
         }
@@ -179,7 +94,7 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
 async fn authorize_parts(
     state: &AppState,
     request: Request,
-) -> Result<(Request, Option<RateLimitHeaders>), ApiError> {
+) -> Result<(Request, Option<Quota>), ApiError> {
     let (mut parts, body) = request.into_parts();
     let path = MatchedPath::from_request_parts(&mut parts, state)
         .await
@@ -205,6 +120,7 @@ async fn authorize_parts(
     // Validate the handle after authentication so anonymous callers learn nothing.
     let handle = Handle::parse(&raw_handle)?;
     check(&principal, rule, handle.as_str())?;
+    tracing::Span::current().record("handle", handle.as_str());
     let limits = if rule.write {
         Some(crate::ratelimit::enforce(state, &handle).await?)
     } else {

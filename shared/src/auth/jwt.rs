@@ -7,8 +7,7 @@ use jsonwebtoken::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{Credential, Principal, Role};
-use crate::error::ApiError;
+use super::{AuthError, Credential, Principal, Role};
 
 /// What a verified token contributes to the principal. `exp`, `nbf`, `iss` and `aud` are checked
 /// by the validation on the raw claims, so `aud` may be a string or a list (RFC 7519 allows both).
@@ -79,8 +78,8 @@ impl JwtVerifier {
         })
     }
 
-    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
-        let invalid = || ApiError::unauthorized("The bearer token is invalid or expired.");
+    pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        let invalid = || AuthError::Unauthorized("The bearer token is invalid or expired.".into());
         let header = decode_header(token).map_err(|_| invalid())?;
         let key = match header.alg {
             Algorithm::HS256 => self.hs256.as_ref().map(|(k, _)| k),
@@ -168,7 +167,7 @@ mod tests {
         assert_eq!(
             v.verify(&v.mint(&claims(now() - 120)).unwrap())
                 .unwrap_err()
-                .code,
+                .code(),
             "unauthorized"
         );
         let good = v.mint(&claims(now() + 60)).unwrap();
@@ -225,10 +224,10 @@ mod tests {
     }
 
     // Test-only RSA key pairs (shared/tests/fixtures/README.md): ours, and a forger's.
-    const RSA_PRIVATE: &str = include_str!("../../../tests/fixtures/jwt_rs256_test_private.pem");
-    const RSA_PUBLIC: &str = include_str!("../../../tests/fixtures/jwt_rs256_test_public.pem");
+    const RSA_PRIVATE: &str = include_str!("../../tests/fixtures/jwt_rs256_test_private.pem");
+    const RSA_PUBLIC: &str = include_str!("../../tests/fixtures/jwt_rs256_test_public.pem");
     const OTHER_RSA_PRIVATE: &str =
-        include_str!("../../../tests/fixtures/jwt_rs256_other_private.pem");
+        include_str!("../../tests/fixtures/jwt_rs256_other_private.pem");
 
     fn rs256_only() -> JwtVerifier {
         JwtVerifier::new(None, Some(RSA_PUBLIC), None, None).unwrap()
@@ -278,7 +277,7 @@ mod tests {
         // The classic attack: HS256 "signed" with the RSA public key's PEM bytes as the secret.
         let forged = sign_hs256(RSA_PUBLIC.as_bytes(), &claims(now() + 60));
         assert_eq!(
-            rs256_only().verify(&forged).unwrap_err().code,
+            rs256_only().verify(&forged).unwrap_err().code(),
             "unauthorized"
         );
         // With both algorithms configured, HS256 is checked against the secret only.

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Checks the shape of `shared/src`: the module import graph has no cycle, no module imports
+from a layer above its own, and no function is longer than 80 lines.
+
+The graph is read from the source text: every `crate::a::b` path (in `use` lines and inline)
+and every `super::` path is an arrow from the file to the module it names. Run it from the
+repository root: `python3 scripts/check_layers.py` (exit 1 on any finding; `-v` prints the graph).
+"""
+import os
+import re
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared", "src")
+MAX_FN_LINES = 80
+
+# Lowest first. A module may import from its own layer or any layer below, never above.
+LAYERS = [
+    ["domain", "time"],
+    ["aws_errors"],
+    ["store", "queue", "config"],
+    ["metrics", "events", "auth"],
+    ["state", "consume"],
+    ["outbox", "ratelimit", "handle_settings"],
+    ["links", "campaigns", "conversions", "analytics", "webhooks", "chain", "tokens", "orphans"],
+    ["workers"],
+    ["aws", "http"],
+    ["local", "assembly"],
+    # Test support sits on top: it may use everything, nothing (outside tests) uses it.
+    ["testing", "conformance"],
+]
+LAYER_OF = {m: i for i, names in enumerate(LAYERS) for m in names}
+
+CRATE_PATH = re.compile(r"\bcrate::((?:[a-z_][a-z0-9_]*::)*[a-z_][a-z0-9_]*)")
+USE_GROUP = re.compile(r"\buse\s+crate::\{([^;]*)\};", re.S)
+SUPER_PATH = re.compile(r"\b((?:super::)+)([a-z_][a-z0-9_]*)")
+TEST_MOD = re.compile(r"^#\[cfg\(test\)\]\s*\n\s*mod tests\b", re.M)
+
+
+def module_of(path):
+    rel = os.path.relpath(path, ROOT)[:-3].split(os.sep)
+    if rel[-1] in ("mod", "lib"):
+        rel = rel[:-1]
+    return rel
+
+
+def strip_tests(text):
+    m = TEST_MOD.search(text)
+    return text[: m.start()] if m else text
+
+
+def strip_comments(text):
+    """Comments (doc links included) name modules without importing them."""
+    return re.sub(r"//[^\n]*", "", text)
+
+
+def resolve(parts, modules):
+    """The longest prefix of `parts` that is a module (a file)."""
+    for n in range(len(parts), 0, -1):
+        if tuple(parts[:n]) in modules:
+            return tuple(parts[:n])
+    return None
+
+
+def edges_of(path, text, modules):
+    me = tuple(module_of(path))
+    out = set()
+    targets = [m.group(1).split("::") for m in CRATE_PATH.finditer(text)]
+    for group in USE_GROUP.finditer(text):
+        for item in re.split(r",(?![^{]*\})", group.group(1)):
+            head = item.strip().split("::")
+            if head and head[0]:
+                targets.append([p for p in head if re.match(r"^[a-z_][a-z0-9_]*$", p)])
+    is_mod_file = os.path.basename(path) in ("mod.rs", "lib.rs")
+    for m in SUPER_PATH.finditer(text):
+        ups = m.group(1).count("super::")
+        base = list(me) if is_mod_file else list(me[:-1])
+        base = base[: len(base) - (ups - 1)] if ups > 1 else base
+        targets.append(base + [m.group(2)])
+    for t in targets:
+        target = resolve(t, modules)
+        if target and target != me and not (me[: len(target)] == target):
+            out.add(target)
+    return out
+
+
+def find_cycles(graph):
+    index, low, stack, on, sccs, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                sccs.append(sorted(comp))
+
+    sys.setrecursionlimit(10000)
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return sccs
+
+
+FN_START = re.compile(r"^(\s*)(pub(\([a-z]+\))?\s+)?(async\s+)?(const\s+)?fn\s+([a-z_0-9]+)")
+
+
+def long_functions(path, text):
+    lines = strip_tests(text).split("\n")
+    found = []
+    i = 0
+    while i < len(lines):
+        m = FN_START.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        depth, started, j = 0, False, i
+        while j < len(lines):
+            code = re.sub(r'"(\\.|[^"\\])*"|//.*', "", lines[j])
+            depth += code.count("{") - code.count("}")
+            started = started or "{" in code
+            if started and depth <= 0:
+                break
+            if not started and code.rstrip().endswith(";"):
+                break  # a declaration without a body (trait method)
+            j += 1
+        if started and j - i + 1 > MAX_FN_LINES:
+            found.append((m.group(6), i + 1, j - i + 1))
+        i += 1
+    return found
+
+
+def main():
+    verbose = "-v" in sys.argv
+    files = []
+    for d, _, names in os.walk(ROOT):
+        files += [os.path.join(d, n) for n in names if n.endswith(".rs")]
+    modules = {tuple(module_of(f)) for f in files}
+    graph, problems = {}, []
+    for f in sorted(files):
+        text = strip_comments(strip_tests(open(f, encoding="utf-8").read()))
+        me = tuple(module_of(f))
+        graph[me] = edges_of(f, text, modules)
+        for name, line, n in long_functions(f, open(f, encoding="utf-8").read()):
+            problems.append(f"long function: {os.path.relpath(f, ROOT)}:{line} {name} is {n} lines")
+    for me, targets in sorted(graph.items()):
+        if not me:
+            continue
+        for t in sorted(targets):
+            if verbose:
+                print("::".join(me), "->", "::".join(t))
+            mine, theirs = LAYER_OF.get(me[0]), LAYER_OF.get(t[0])
+            if mine is None:
+                problems.append(f"unlayered module: {me[0]} (add it to LAYERS)")
+            elif theirs is not None and theirs > mine:
+                problems.append(f"upward import: {'::'.join(me)} -> {'::'.join(t)}")
+    for comp in find_cycles(graph):
+        problems.append("cycle: " + " -> ".join("::".join(c) for c in comp))
+    for p in sorted(set(problems)):
+        print(p)
+    print(f"{len(graph)} modules, {sum(len(t) for t in graph.values())} imports, {len(set(problems))} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+//! Which consumers and sinks run: the one place that knows every service, used by the local
+//! server and the function binaries.
+
+use std::sync::Arc;
+
+use crate::consume::{BatchHandler, EventSink};
+use crate::state::AppState;
+use crate::workers::events::EventsWorker;
+
+/// The sinks every events consumer applies, in order.
+pub fn sinks() -> Vec<Arc<dyn EventSink>> {
+    vec![
+        Arc::new(crate::analytics::aggregate::AnalyticsSink),
+        Arc::new(crate::webhooks::fanout::WebhookFanout),
+    ]
+}
+
+/// Every consumer of the product's queues, as the local server runs them.
+pub fn handlers(state: &AppState) -> Vec<Arc<dyn BatchHandler>> {
+    vec![
+        Arc::new(EventsWorker {
+            state: state.clone(),
+            sinks: sinks(),
+        }),
+        Arc::new(crate::webhooks::delivery::DeliveryWorker {
+            state: state.clone(),
+        }),
+    ]
+}

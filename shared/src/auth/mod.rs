@@ -1,0 +1,189 @@
+//! Who the caller is and what it may do: roles, PAT scopes, principals, the JWT verifier and the
+//! authorization decision. Below `http`: the HTTP layer extracts the bearer token and turns an
+//! [`AuthError`] into the API envelope.
+
+pub mod jwt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a caller was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No, a malformed, an invalid or an expired credential (`401 unauthorized`).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller has no grant on the handle (`403 forbidden`).
+    #[error("You have no access to handle {0}.")]
+    ForeignHandle(String),
+    /// The JWT's role is too low (`403 insufficient_role`).
+    #[error("This action requires the {} role or higher.", .0.as_str())]
+    InsufficientRole(Role),
+    /// The PAT lacks the scope; `None`: the route is JWT only (`403 insufficient_scope`).
+    #[error("{}", insufficient_scope_message(*.0))]
+    InsufficientScope(Option<Scope>),
+    /// This function was deployed without a verifier: fail closed.
+    #[error("no JWT verifier is configured in this function")]
+    NotConfigured,
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl AuthError {
+    /// The API error code this refusal is answered with.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::Unauthorized(_) => "unauthorized",
+            AuthError::ForeignHandle(_) => "forbidden",
+            AuthError::InsufficientRole(_) => "insufficient_role",
+            AuthError::InsufficientScope(_) => "insufficient_scope",
+            AuthError::NotConfigured | AuthError::Store(_) => "internal",
+        }
+    }
+}
+
+fn insufficient_scope_message(scope: Option<Scope>) -> String {
+    match scope {
+        Some(s) => format!("This personal access token lacks the {} scope.", s.as_str()),
+        None => "Personal access tokens cannot call this route; use a JWT.".to_owned(),
+    }
+}
+
+/// Roles, ordered: every role may do what the roles below it may.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Creator,
+    Operator,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Viewer, Role::Creator, Role::Operator, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Creator => "creator",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// How the caller authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    Jwt,
+    /// A personal access token, bound to one handle and a set of scopes.
+    Pat {
+        token_id: String,
+        scopes: Vec<Scope>,
+    },
+}
+
+/// An authenticated principal, before route-specific checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub subject: String,
+    pub role: Role,
+    /// Handles the principal may act on; `*` grants all.
+    pub handles: Vec<String>,
+    pub credential: Credential,
+}
+
+impl Principal {
+    pub fn may_act_on(&self, handle: &str) -> bool {
+        self.handles.iter().any(|h| h == "*" || h == handle)
+    }
+}
+
+/// Scopes a personal access token may carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    LinksRead,
+    LinksWrite,
+    CampaignsRead,
+    CampaignsWrite,
+    AnalyticsRead,
+    WebhooksRead,
+    WebhooksWrite,
+    ConversionsRead,
+    ConversionsWrite,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 9] = [
+        Scope::LinksRead,
+        Scope::LinksWrite,
+        Scope::CampaignsRead,
+        Scope::CampaignsWrite,
+        Scope::AnalyticsRead,
+        Scope::WebhooksRead,
+        Scope::WebhooksWrite,
+        Scope::ConversionsRead,
+        Scope::ConversionsWrite,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::LinksRead => "links.read",
+            Scope::LinksWrite => "links.write",
+            Scope::CampaignsRead => "campaigns.read",
+            Scope::CampaignsWrite => "campaigns.write",
+            Scope::AnalyticsRead => "analytics.read",
+            Scope::WebhooksRead => "webhooks.read",
+            Scope::WebhooksWrite => "webhooks.write",
+            Scope::ConversionsRead => "conversions.read",
+            Scope::ConversionsWrite => "conversions.write",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+impl serde::Serialize for Scope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Scope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Scope::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown scope `{s}`, expected one of {}",
+                Scope::ALL.map(Scope::as_str).join(", ")
+            ))
+        })
+    }
+}
+
+/// Decides whether `principal` may act with `role` (JWT) or `scope` (PAT) on `handle`: the handle
+/// grant first (`forbidden`, so a PAT of one handle is refused on another whatever its scopes),
+/// then the JWT's role or the PAT's scope (a rule without a scope is JWT only).
+pub fn check(
+    principal: &Principal,
+    role: Role,
+    scope: Option<Scope>,
+    handle: &str,
+) -> Result<(), AuthError> {
+    if !principal.may_act_on(handle) {
+        return Err(AuthError::ForeignHandle(handle.to_owned()));
+    }
+    match &principal.credential {
+        Credential::Jwt if principal.role < role => Err(AuthError::InsufficientRole(role)),
+        Credential::Jwt => Ok(()),
+        Credential::Pat { scopes, .. } => match scope {
+            Some(scope) if scopes.contains(&scope) => Ok(()),
+            other => Err(AuthError::InsufficientScope(other)),
+        },
+    }
+}

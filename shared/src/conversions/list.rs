@@ -1,0 +1,102 @@
+//! The audit trail: one conversion by id, and the handle's conversions newest first, filtered,
+//! a page at a time. Records live in one partition per handle and UTC day, so a listing reads
+//! the days of its range from the newest, one query per day until the page is full.
+
+use time::Date;
+
+use crate::analytics::days::{format_day, DayRange};
+use crate::domain::Handle;
+use crate::events::ConversionData;
+use crate::state::AppState;
+use crate::store::{keys, Query, SkRange, StoreError};
+
+/// What a listing keeps (every filter optional).
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub campaign_id: Option<String>,
+    pub verified: Option<bool>,
+    pub flagged: Option<bool>,
+    pub reversed: Option<bool>,
+}
+
+impl Filter {
+    fn keeps(&self, c: &ConversionData) -> bool {
+        let is = |want: Option<bool>, actual: bool| want.is_none_or(|w| w == actual);
+        self.campaign_id
+            .as_deref()
+            .is_none_or(|id| c.campaign_id.as_deref() == Some(id))
+            && is(self.verified, c.verified)
+            && is(self.flagged, c.risk.flagged())
+            && is(self.reversed, c.reversal.is_some())
+    }
+}
+
+/// Where a listing resumes: the day and the last conversion id returned on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resume {
+    pub day: String,
+    pub after: String,
+}
+
+/// Up to `limit` conversions in `range` that pass `filter`, newest first, and where the next
+/// page resumes. Round trips: one query per day read (empty days cost one each).
+pub async fn list(
+    state: &AppState,
+    handle: &Handle,
+    range: &DayRange,
+    filter: &Filter,
+    limit: usize,
+    resume: Option<Resume>,
+) -> Result<(Vec<ConversionData>, Option<Resume>), StoreError> {
+    let mut out = Vec::new();
+    let mut day = match &resume {
+        Some(r) => parse_day(&r.day).unwrap_or(range.to).min(range.to),
+        None => range.to,
+    };
+    let mut after = resume.map(|r| r.after);
+    while day >= range.from {
+        let pk = keys::conversion_day_pk(handle.as_str(), &format_day(day));
+        loop {
+            let page = state
+                .store
+                .query(Query {
+                    pk: pk.clone(),
+                    range: SkRange::All,
+                    limit: 100,
+                    after: after.take(),
+                    descending: true,
+                })
+                .await?;
+            for item in &page.items {
+                let data = item.parse::<ConversionData>()?;
+                if filter.keeps(&data) {
+                    out.push(data);
+                    if out.len() == limit {
+                        let next = Resume {
+                            day: format_day(day),
+                            after: item.sk.clone(),
+                        };
+                        return Ok((out, Some(next)));
+                    }
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let Some(previous) = day.previous_day() else {
+            break;
+        };
+        day = previous;
+    }
+    Ok((out, None))
+}
+
+fn parse_day(raw: &str) -> Option<Date> {
+    Date::parse(
+        raw,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+}

@@ -1,0 +1,51 @@
+//! A handle's conversion policy: stored beside its links, cached in-process like links so the
+//! conversion path adds no store read when warm.
+
+use std::sync::Arc;
+
+use crate::domain::risk::ConversionPolicy;
+use crate::domain::Handle;
+use crate::handle_settings;
+use crate::state::AppState;
+use crate::store::{keys, StoreError};
+
+/// The policy of `handle` (the default when none was set). Round trips: none when cached, else
+/// ONE consistent read (a miss is cached too).
+pub async fn load_cached(
+    state: &AppState,
+    handle: &Handle,
+) -> Result<Arc<ConversionPolicy>, StoreError> {
+    if let Some(hit) = state.policy_cache.get(handle.as_str()) {
+        return Ok(hit);
+    }
+    let policy = Arc::new(load(state, handle).await?);
+    state
+        .policy_cache
+        .insert(handle.as_str().to_owned(), policy.clone());
+    Ok(policy)
+}
+
+/// The stored policy, uncached (`GET …/conversion-policy` shows what is stored right now).
+pub async fn load(state: &AppState, handle: &Handle) -> Result<ConversionPolicy, StoreError> {
+    handle_settings::load(state.store.as_ref(), handle, keys::CONVERSION_POLICY_SK).await
+}
+
+/// Replaces the policy (one write). This process sees it at once; other instances within the
+/// link cache TTL (`TENX_LINK_CACHE_TTL_SECS`).
+pub async fn save(
+    state: &AppState,
+    handle: &Handle,
+    policy: ConversionPolicy,
+) -> Result<ConversionPolicy, StoreError> {
+    handle_settings::save(
+        state.store.as_ref(),
+        handle,
+        keys::CONVERSION_POLICY_SK,
+        &policy,
+    )
+    .await?;
+    state
+        .policy_cache
+        .insert(handle.as_str().to_owned(), Arc::new(policy.clone()));
+    Ok(policy)
+}

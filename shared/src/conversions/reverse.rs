@@ -1,0 +1,161 @@
+//! Reversals (refunds, chargebacks): `POST …/conversions/{id}/reverse`. One per conversion, in
+//! full or in part; a second call answers the first reversal. Exactly once like a conversion:
+//! the reversal is written into the conversion record (version-checked) in the same transaction
+//! as its `conversion.reversed` outbox entry, whose event id derives from the reversal id.
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use crate::domain::conversion::parse_value;
+use crate::domain::{ConversionId, DomainError, Handle, ReversalId};
+use crate::events::{ConversionData, Event, EventType, Reversal, ReversalData};
+use crate::state::AppState;
+use crate::store::{Cond, Item, StoreError};
+
+pub const MAX_REASON_CHARS: usize = 200;
+/// Concurrent reversals of one conversion settle within a few re-reads.
+const MAX_ATTEMPTS: usize = 4;
+
+/// The body of a reversal.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReverseInput {
+    pub reason: Option<String>,
+    /// A JSON number or decimal string; default: the conversion's whole value.
+    pub amount: Option<serde_json::Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReverseError {
+    #[error("Conversion {0} not found.")]
+    NotFound(String),
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+    #[error("This conversion is being reversed concurrently; retry the same request.")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A validated reversal request.
+pub struct ValidReverse {
+    pub reason: String,
+    pub amount: Option<Decimal>,
+}
+
+impl ReverseInput {
+    pub fn validate(self) -> Result<ValidReverse, DomainError> {
+        let reason = self
+            .reason
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| DomainError::new("reason", "is required"))?;
+        if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
+            return Err(DomainError::new(
+                "reason",
+                format!("must be 1 to {MAX_REASON_CHARS} printable characters"),
+            ));
+        }
+        let amount = self.amount.as_ref().map(parse_value).transpose();
+        let amount = amount.map_err(|e| DomainError::new("amount", e.message))?;
+        Ok(ValidReverse { reason, amount })
+    }
+}
+
+/// The conversion with its reversal, and whether this call made it (`false`: it answers an
+/// earlier one). Round trips: ONE read, ONE transaction, ONE enqueue (a replay: the read only).
+pub async fn reverse(
+    state: &AppState,
+    handle: &Handle,
+    id: &ConversionId,
+    request: &ValidReverse,
+    by: &str,
+) -> Result<(ConversionData, bool), ReverseError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let (item, data) = super::record::load(state, handle, id)
+            .await?
+            .ok_or_else(|| ReverseError::NotFound(id.to_string()))?;
+        if data.reversal.is_some() {
+            return Ok((data, false));
+        }
+        let reversal = reversal_of(&data, request, by)?;
+        match commit(state, handle, item, &data, reversal).await {
+            Ok(reversed) => return Ok((reversed, true)),
+            // Another reversal won the race: answer it on the next read.
+            Err(StoreError::TxConflict { index: 0, .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ReverseError::Busy)
+}
+
+fn reversal_of(
+    data: &ConversionData,
+    request: &ValidReverse,
+    by: &str,
+) -> Result<Reversal, DomainError> {
+    let amount = match (request.amount, data.value) {
+        (None, value) => value,
+        (Some(_), None) => {
+            return Err(DomainError::new(
+                "amount",
+                "this conversion has no value to reverse an amount of",
+            ))
+        }
+        (Some(amount), Some(value)) if amount > value => {
+            return Err(DomainError::new(
+                "amount",
+                format!("must be at most the conversion's value ({value})"),
+            ))
+        }
+        (Some(amount), Some(_)) => Some(amount),
+    };
+    Ok(Reversal {
+        reversal_id: ReversalId::new().to_string(),
+        reason: request.reason.clone(),
+        amount,
+        currency: data.currency.clone(),
+        reversed_at: crate::time::now_rfc3339(),
+        reversed_by: by.to_owned(),
+    })
+}
+
+/// Round trip: `[conversion record at the version read, outbox entry]`, then the enqueue.
+async fn commit(
+    state: &AppState,
+    handle: &Handle,
+    item: Item,
+    data: &ConversionData,
+    reversal: Reversal,
+) -> Result<ConversionData, StoreError> {
+    let id =
+        ReversalId::parse(&reversal.reversal_id).map_err(|e| StoreError::Corrupt(e.message))?;
+    let event_data = ReversalData {
+        reversal: reversal.clone(),
+        conversion: data.clone(),
+    };
+    let mut event = Event::new(
+        EventType::ConversionReversed,
+        handle.as_str(),
+        crate::store::to_doc(&event_data)?,
+    );
+    event.id = id.event_id().to_string();
+    let reversed = ConversionData {
+        reversal: Some(reversal),
+        ..data.clone()
+    };
+    let put = crate::store::WriteOp::Put {
+        item: Item::new(item.pk, item.sk, crate::store::to_doc(&reversed)?)
+            .with_version(item.version + 1),
+        cond: Cond::Version(item.version),
+    };
+    let ops = vec![put, crate::outbox::record(&mut event)];
+    crate::outbox::commit_and_publish(
+        state.store.clone(),
+        state.queue.clone(),
+        ops,
+        std::slice::from_ref(&event),
+    )
+    .await?;
+    Ok(reversed)
+}

@@ -1,0 +1,26 @@
+//! A click's attribution: where the visitor came from and on what. Fixed at the click, signed
+//! into the ctx, and copied whole onto the conversion, so analytics breaks conversions down the
+//! same way as clicks without a lookup.
+
+use serde::{Deserialize, Serialize};
+
+use super::Device;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attribution {
+    /// Two letters from the verified edge, else `unknown`.
+    pub country: String,
+    pub device: Device,
+    pub source: String,
+    /// Referrer host or `direct` (`unknown` in tokens minted before it existed).
+    #[serde(default = "unknown")]
+    pub referrer: String,
+    /// `new-mobile`, `returning-desktop`, … or `bot`.
+    #[serde(default = "unknown")]
+    pub segment: String,
+}
+
+fn unknown() -> String {
+    "unknown".to_owned()
+}

@@ -1,0 +1,176 @@
+//! Typed, prefixed ids (as in svix-server): `clk_…`, `cnv_…`, `evt_…`, `tok_…`, `wh_…`, each a
+//! prefix and 32 lower-case hex digits of a UUID (v7: time-ordered, so listings sort by creation).
+//! Built here and nowhere else; parsing checks the shape, so a path segment that is not one is
+//! simply unknown.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::DomainError;
+
+const HEX_LEN: usize = 32;
+
+/// The shape check every prefixed id shares.
+fn well_formed(raw: &str, prefix: &str) -> bool {
+    raw.strip_prefix(prefix).is_some_and(|hex| {
+        hex.len() == HEX_LEN
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+macro_rules! prefixed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A fresh, time-ordered id.
+            #[allow(clippy::new_without_default)]
+            pub fn new() -> Self {
+                Self::from_uuid(uuid::Uuid::now_v7())
+            }
+
+            fn from_uuid(uuid: uuid::Uuid) -> Self {
+                Self(format!("{}{}", $prefix, uuid.simple()))
+            }
+
+            pub fn parse(raw: &str) -> Result<Self, DomainError> {
+                if well_formed(raw, $prefix) {
+                    Ok(Self(raw.to_owned()))
+                } else {
+                    Err(DomainError::new(
+                        "id",
+                        format!("`{raw}` is not a {} id ({}…).", stringify!($name), $prefix),
+                    ))
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The 32 hex digits after the prefix.
+            pub fn hex(&self) -> &str {
+                &self.0[$prefix.len()..]
+            }
+
+            /// When the id was minted (unix milliseconds): a UUID v7 starts with its 48-bit
+            /// timestamp. Ids are only minted here, always as v7.
+            pub fn unix_millis(&self) -> i64 {
+                i64::from_str_radix(&self.hex()[..12], 16).unwrap_or(0)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(deserializer)?;
+                Self::parse(&raw).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+prefixed_id!(
+    /// One click on a short link.
+    ClickId,
+    "clk_"
+);
+prefixed_id!(
+    /// One recorded conversion.
+    ConversionId,
+    "cnv_"
+);
+prefixed_id!(
+    /// One event: consumers dedupe on it, webhooks send it as `webhook-id`.
+    EventId,
+    "evt_"
+);
+prefixed_id!(
+    /// One reversal of a conversion.
+    ReversalId,
+    "rev_"
+);
+prefixed_id!(
+    /// A personal access token's public id.
+    TokenId,
+    "tok_"
+);
+prefixed_id!(
+    /// A webhook subscription.
+    SubscriptionId,
+    "wh_"
+);
+
+impl ClickId {
+    /// The id of this click's `link.clicked` event: derived, so every copy of it is the same.
+    pub fn event_id(&self) -> EventId {
+        EventId(format!("{}{}", EventId::PREFIX, self.hex()))
+    }
+}
+
+impl ReversalId {
+    /// The id of this reversal's `conversion.reversed` event (derived, as for conversions).
+    pub fn event_id(&self) -> EventId {
+        EventId(format!("{}{}", EventId::PREFIX, self.hex()))
+    }
+}
+
+impl ConversionId {
+    /// The id of this conversion's event: derived, so the first enqueue, every sweep and every
+    /// redelivery carry the same id, which is what consumers dedupe on.
+    pub fn event_id(&self) -> EventId {
+        EventId(format!("{}{}", EventId::PREFIX, self.hex()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_have_their_prefix_and_parse_back() {
+        let click = ClickId::new();
+        assert!(click.as_str().starts_with("clk_"));
+        assert_eq!(ClickId::parse(click.as_str()).unwrap(), click);
+        assert!(ClickId::parse("cnv_0123456789abcdef0123456789abcdef").is_err());
+        assert!(ClickId::parse("clk_0123").is_err());
+        assert!(ClickId::parse("clk_0123456789ABCDEF0123456789abcdef").is_err());
+        assert!(TokenId::parse("tok_0123456789abcdef0123456789abcdef").is_ok());
+    }
+
+    #[test]
+    fn derived_event_ids_share_the_uuid() {
+        let conversion = ConversionId::parse("cnv_0123456789abcdef0123456789abcdef").unwrap();
+        assert_eq!(
+            conversion.event_id().as_str(),
+            "evt_0123456789abcdef0123456789abcdef"
+        );
+        let click = ClickId::parse("clk_0123456789abcdef0123456789abcdef").unwrap();
+        assert_eq!(click.event_id(), conversion.event_id());
+    }
+
+    #[test]
+    fn ids_are_time_ordered() {
+        let a = EventId::new();
+        let b = EventId::new();
+        assert!(a < b || a.as_str()[..16] == b.as_str()[..16]);
+    }
+}

@@ -1,0 +1,65 @@
+//! What the redirect may believe from the edge: the viewer's country, only when the request
+//! provably came through our CloudFront distribution (or a local setting says to believe it).
+
+use axum::http::HeaderMap;
+use hmac::digest::CtOutput;
+use sha2::{Digest, Sha256};
+
+use crate::config::{CountryTrust, EDGE_SECRET_HEADER};
+
+/// The header CloudFront sets from the viewer's address.
+pub const COUNTRY_HEADER: &str = "cloudfront-viewer-country";
+
+/// The viewer's country header when `trust` allows believing it; `None` means `unknown`.
+pub fn viewer_country<'h>(headers: &'h HeaderMap, trust: &CountryTrust) -> Option<&'h str> {
+    let believed = match trust {
+        CountryTrust::Never => false,
+        CountryTrust::Always => true,
+        CountryTrust::EdgeSecret(secret) => headers
+            .get(EDGE_SECRET_HEADER)
+            .is_some_and(|given| same_secret(given.as_bytes(), secret)),
+    };
+    if !believed {
+        return None;
+    }
+    headers.get(COUNTRY_HEADER).and_then(|v| v.to_str().ok())
+}
+
+/// Constant-time equality: both sides are hashed to the same length first, and the digests are
+/// compared without an early exit, so timing reveals neither the secret's length nor a prefix.
+fn same_secret(given: &[u8], secret: &[u8]) -> bool {
+    CtOutput::<Sha256>::new(Sha256::digest(given)) == CtOutput::new(Sha256::digest(secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_country_is_believed_only_as_configured() {
+        let secret = CountryTrust::EdgeSecret(b"s3cret-from-ssm-0123".to_vec());
+        let spoofed = headers(&[(COUNTRY_HEADER, "US")]);
+        let wrong = headers(&[(COUNTRY_HEADER, "US"), (EDGE_SECRET_HEADER, "guess")]);
+        let edge = headers(&[
+            (COUNTRY_HEADER, "US"),
+            (EDGE_SECRET_HEADER, "s3cret-from-ssm-0123"),
+        ]);
+        assert_eq!(viewer_country(&spoofed, &CountryTrust::Never), None);
+        assert_eq!(viewer_country(&edge, &CountryTrust::Never), None);
+        assert_eq!(viewer_country(&spoofed, &CountryTrust::Always), Some("US"));
+        assert_eq!(viewer_country(&spoofed, &secret), None);
+        assert_eq!(viewer_country(&wrong, &secret), None);
+        assert_eq!(viewer_country(&edge, &secret), Some("US"));
+        // A prefix of the secret is not the secret.
+        let prefix = headers(&[(COUNTRY_HEADER, "US"), (EDGE_SECRET_HEADER, "s3cret")]);
+        assert_eq!(viewer_country(&prefix, &secret), None);
+    }
+}

@@ -1,0 +1,274 @@
+//! One error type for every route, rendered as the API envelope
+//! `{"error": {"code", "message", "requestId"}}`. 5xx details are logged, never shown.
+
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::auth::AuthError;
+use crate::domain::DomainError;
+use crate::http::request_id;
+use crate::queue::QueueError;
+use crate::ratelimit::{Limited, Quota, RateLimitError};
+use crate::state::Unconfigured;
+use crate::store::StoreError;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    /// Extra response headers (retry-after, rate-limit headers).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// What went wrong on our side (5xx only): logged once, with the request id, when the
+    /// response is rendered; never shown to the client.
+    pub cause: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            headers: Vec::new(),
+            cause: None,
+        }
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    pub fn not_found(what: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} was not found."),
+        )
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    pub fn invalid_ctx(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_ctx", message)
+    }
+
+    /// A server-side failure: the detail goes to the log, the client sees a generic sentence.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "An internal error occurred; retry later or contact support with the request id.",
+        );
+        e.cause = Some(detail.to_string());
+        e
+    }
+
+    /// [`ApiError::internal`] for an error value: the cause chain is kept for the log.
+    pub fn internal_error(error: &(dyn std::error::Error + 'static)) -> Self {
+        Self::internal(cause_chain(error))
+    }
+
+    /// The backing store or queue is overloaded after retries: the client should retry.
+    pub fn unavailable(detail: impl std::fmt::Display) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "The service is temporarily overloaded; retry after the indicated delay.",
+        )
+        .with_header(
+            axum::http::header::RETRY_AFTER,
+            HeaderValue::from_static("1"),
+        );
+        e.cause = Some(detail.to_string());
+        e
+    }
+
+    /// `409 conflict` with `retry-after` (seconds).
+    pub fn retry_later(message: impl Into<String>, retry_after_secs: i64) -> Self {
+        Self::conflict(message).with_header(
+            axum::http::header::RETRY_AFTER,
+            HeaderValue::from(retry_after_secs.max(1)),
+        )
+    }
+
+    pub fn precondition_failed(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition_failed",
+            message,
+        )
+    }
+
+    /// Logs a server-side failure once, inside the request's span (which carries the id).
+    fn log(&self) {
+        let cause = self.cause.as_deref().unwrap_or("-");
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(status = self.status.as_u16(), cause, "backend unavailable");
+        } else if self.status.is_server_error() {
+            tracing::error!(
+                status = self.status.as_u16(),
+                request_id = %request_id::current(),
+                cause,
+                "request failed"
+            );
+        }
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// An error and its sources, outermost first: `a: b: c`.
+pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut next = error.source();
+    while let Some(e) = next {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        next = e.source();
+    }
+    out
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.log();
+        let body = json!({
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "requestId": request_id::current(),
+            }
+        });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        for (name, value) in self.headers {
+            headers.insert(name, value);
+        }
+        response
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        ApiError::invalid_request(e.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(_) => ApiError::unavailable(e),
+            other => ApiError::internal_error(&other),
+        }
+    }
+}
+
+impl From<QueueError> for ApiError {
+    fn from(e: QueueError) -> Self {
+        match e {
+            QueueError::Unavailable(_) => ApiError::unavailable(e),
+            other => ApiError::internal_error(&other),
+        }
+    }
+}
+
+impl From<Unconfigured> for ApiError {
+    fn from(e: Unconfigured) -> Self {
+        ApiError::internal_error(&e)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let message = e.to_string();
+        match e {
+            AuthError::Unauthorized(_) => ApiError::unauthorized(message),
+            AuthError::ForeignHandle(_) => ApiError::forbidden(message),
+            AuthError::InsufficientRole(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "insufficient_role", message)
+            }
+            AuthError::InsufficientScope(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "insufficient_scope", message)
+            }
+            AuthError::NotConfigured => ApiError::internal(message),
+            AuthError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<RateLimitError> for ApiError {
+    fn from(e: RateLimitError) -> Self {
+        match e {
+            RateLimitError::Limited(limited) => limited.into(),
+            RateLimitError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// `429 rate_limited` with `retry-after` and the `x-ratelimit-*` headers.
+impl From<Limited> for ApiError {
+    fn from(e: Limited) -> Self {
+        let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string());
+        error.headers = quota_headers(&e.quota);
+        error.with_header(
+            axum::http::header::RETRY_AFTER,
+            HeaderValue::from(e.retry_after),
+        )
+    }
+}
+
+/// The `x-ratelimit-*` headers of a quota.
+pub fn quota_headers(quota: &Quota) -> Vec<(HeaderName, HeaderValue)> {
+    vec![
+        (
+            HeaderName::from_static("x-ratelimit-limit"),
+            HeaderValue::from(quota.limit),
+        ),
+        (
+            HeaderName::from_static("x-ratelimit-remaining"),
+            HeaderValue::from(quota.remaining.max(0)),
+        ),
+        (
+            HeaderName::from_static("x-ratelimit-reset"),
+            HeaderValue::from(quota.reset),
+        ),
+    ]
+}
+
+/// Puts a quota's headers on a response (replacing any the handler set).
+pub fn apply_quota(quota: &Quota, response: &mut Response) {
+    for (name, value) in quota_headers(quota) {
+        response.headers_mut().insert(name, value);
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,117 @@
+//! The seam's own rules, checked by every backend before a request leaves the process: keys
+//! and items held to DynamoDB's limits, counter names, query shapes, transaction size and
+//! distinct keys. Code that passes here behaves the same on the embedded store and DynamoDB.
+
+use std::collections::HashSet;
+
+use super::{Query, SkRange, StoreError, WriteOp, MAX_TRANSACT_OPS};
+
+/// DynamoDB's key and item size limits.
+pub const MAX_PK_BYTES: usize = 2048;
+pub const MAX_SK_BYTES: usize = 1024;
+/// Checked against the encoded record (an approximation of DynamoDB's item size).
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+pub const MAX_QUERY_LIMIT: usize = 1000;
+
+/// A transaction: at most [`MAX_TRANSACT_OPS`] valid operations on distinct keys (empty is fine).
+pub fn validate_transact(ops: &[WriteOp]) -> Result<(), StoreError> {
+    if ops.len() > MAX_TRANSACT_OPS {
+        return Err(StoreError::Invalid(format!(
+            "a transaction carries at most {MAX_TRANSACT_OPS} operations, got {}",
+            ops.len()
+        )));
+    }
+    let mut keys = HashSet::new();
+    for op in ops {
+        validate_op(op)?;
+        if !keys.insert(op.key()) {
+            let (pk, sk) = op.key();
+            return Err(StoreError::Invalid(format!(
+                "a transaction touches {pk}/{sk} more than once"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn invalid(msg: String) -> StoreError {
+    StoreError::Invalid(msg)
+}
+
+pub fn validate_key(pk: &str, sk: &str) -> Result<(), StoreError> {
+    for (name, value, max) in [("pk", pk, MAX_PK_BYTES), ("sk", sk, MAX_SK_BYTES)] {
+        if value.is_empty() {
+            return Err(invalid(format!("{name} must not be empty")));
+        }
+        if value.len() > max {
+            return Err(invalid(format!("{name} is longer than {max} bytes")));
+        }
+        if value.contains('\0') {
+            return Err(invalid(format!("{name} must not contain NUL: {value:?}")));
+        }
+    }
+    Ok(())
+}
+
+fn validate_counter(name: &str) -> Result<(), StoreError> {
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "counter names match [a-z0-9_]+, got {name:?}"
+        )))
+    }
+}
+
+pub fn validate_op(op: &WriteOp) -> Result<(), StoreError> {
+    let (pk, sk) = op.key();
+    validate_key(pk, sk)?;
+    match op {
+        WriteOp::Put { item, .. } => item.counters.keys().try_for_each(|c| validate_counter(c)),
+        WriteOp::Delete { .. } => Ok(()),
+        WriteOp::Add { deltas, cap, .. } => {
+            let mut seen = HashSet::new();
+            for (name, _) in deltas {
+                validate_counter(name)?;
+                if !seen.insert(name.as_str()) {
+                    return Err(invalid(format!(
+                        "counter {name:?} appears twice in one Add"
+                    )));
+                }
+            }
+            cap.as_ref()
+                .map_or(Ok(()), |cap| validate_counter(&cap.counter))
+        }
+    }
+}
+
+pub fn validate_query(q: &Query) -> Result<(), StoreError> {
+    if q.pk.is_empty() || q.pk.len() > MAX_PK_BYTES || q.pk.contains('\0') {
+        return Err(invalid(format!("invalid query pk {:?}", q.pk)));
+    }
+    if !(1..=MAX_QUERY_LIMIT).contains(&q.limit) {
+        return Err(invalid(format!(
+            "query limit must be 1..={MAX_QUERY_LIMIT}, got {}",
+            q.limit
+        )));
+    }
+    let mut sks: Vec<&str> = q.after.iter().map(String::as_str).collect();
+    match &q.range {
+        SkRange::All => {}
+        SkRange::Prefix(p) => sks.push(p),
+        SkRange::Between(from, to) => {
+            if from > to {
+                return Err(invalid(format!("query range {from:?} > {to:?}")));
+            }
+            sks.extend([from.as_str(), to.as_str()]);
+        }
+    }
+    match sks.iter().find(|s| s.contains('\0')) {
+        Some(s) => Err(invalid(format!("sort keys must not contain NUL: {s:?}"))),
+        None => Ok(()),
+    }
+}

