@@ -236,7 +236,7 @@ async fn serve(
         .await?;
     runtime.shutdown();
     if let Some(c) = &counters {
-        let ops = serde_json::to_string(&c.snapshot()).unwrap_or_default();
+        let ops = serde_json::to_string(&c.snapshot()).expect("counts always serialize");
         tracing::info!(%ops, "store and queue operations since start");
     }
     tracing::info!("stopped");

@@ -127,6 +127,13 @@ pub struct Config {
     /// The local server sits behind a proxy it trusts, so the client address is the last hop of
     /// `x-forwarded-for` rather than the socket's peer (Lambda always uses API Gateway's).
     pub trusted_proxy: bool,
+    /// The local server generated its own JWT secret (`LocalSecrets::apply`), so the console may
+    /// mint short-lived tokens for a browser on this machine (`POST /console/sign-in`). Never set
+    /// from the environment, never on Lambda.
+    pub local_sign_in: bool,
+    /// Serve the console's files from this directory, read on every request, instead of the
+    /// copies embedded in the binary (`TENX_CONSOLE_DIR`: console development only).
+    pub console_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -161,6 +168,8 @@ impl Default for Config {
             chain_max_session_signals: 1000,
             country_trust: CountryTrust::Never,
             trusted_proxy: false,
+            local_sign_in: false,
+            console_dir: None,
         }
     }
 }
@@ -239,6 +248,7 @@ impl Config {
         if let Some(n) = parse_var("TENX_CHAIN_MAX_SESSION_SIGNALS")? {
             c.chain_max_session_signals = n;
         }
+        c.console_dir = var("TENX_CONSOLE_DIR").map(std::path::PathBuf::from);
         Ok(c)
     }
 

@@ -57,6 +57,16 @@ impl EventType {
 pub struct OutboxKey {
     pub pk: String,
     pub sk: String,
+    /// How many times the sweeper has re-sent the event (not the first enqueue).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sweeps: u32,
+    /// Epoch ms before which the sweeper leaves the entry alone (its backoff).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub next_sweep_at: i64,
+}
+
+fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
 }
 
 /// Why serializing an event cannot fail: it is strings, numbers, derived structs and a

@@ -42,10 +42,12 @@ impl LocalSecrets {
         Ok(secrets)
     }
 
-    /// Fills secrets the environment did not set.
+    /// Fills secrets the environment did not set. With the generated JWT secret, the console's
+    /// one-click local sign-in is on (`Config::local_sign_in`): nobody else holds that secret.
     pub fn apply(&self, config: &mut Config) {
         if config.jwt_hs256_secret.is_none() && config.jwt_rs256_public_key.is_none() {
             config.jwt_hs256_secret = Some(self.jwt_secret.clone().into_bytes());
+            config.local_sign_in = true;
         }
         if config.ctx_keys.is_empty() {
             config.ctx_keys = self.ctx_keys.clone();
@@ -74,26 +76,58 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 pub struct DataDir(pub PathBuf);
 
 impl DataDir {
+    /// Creates the directory (0700: it holds webhook secrets, token hashes and signing keys),
+    /// and tightens an existing one that holds only our files or nothing.
     pub fn prepare(path: impl Into<PathBuf>) -> anyhow::Result<Self> {
         let path = path.into();
+        let ours = !path.exists() || only_our_files(&path)?;
         std::fs::create_dir_all(&path)
             .with_context(|| format!("creating data dir {}", path.display()))?;
+        if ours {
+            private(&path, 0o700)?;
+        }
         Ok(Self(path))
     }
 
     pub fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
-        Ok(Arc::new(
-            EmbeddedStore::open(&self.0.join("store.redb"))
-                .context("opening the embedded store")?,
-        ))
+        let path = self.0.join("store.redb");
+        let store = EmbeddedStore::open(&path).context("opening the embedded store")?;
+        private(&path, 0o600)?;
+        Ok(Arc::new(store))
     }
 
     pub fn open_queue(&self) -> anyhow::Result<Arc<EmbeddedQueue>> {
-        Ok(Arc::new(
-            EmbeddedQueue::open(&self.0.join("queue.redb"))
-                .context("opening the embedded queue")?,
-        ))
+        let path = self.0.join("queue.redb");
+        let queue = EmbeddedQueue::open(&path).context("opening the embedded queue")?;
+        private(&path, 0o600)?;
+        Ok(Arc::new(queue))
     }
+}
+
+const OUR_FILES: [&str; 3] = ["store.redb", "queue.redb", "secrets.json"];
+
+fn only_our_files(dir: &Path) -> anyhow::Result<bool> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+    for entry in entries {
+        let name = entry?.file_name();
+        if !OUR_FILES.iter().any(|f| name == *f) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Owner-only permissions (a no-op off Unix).
+fn private(path: &Path, mode: u32) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("restricting {}", path.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
 }
 
 /// Whether `tenx serve` runs the queue consumers in-process (tests that inspect raw queue
@@ -160,5 +194,38 @@ async fn outbox_sweeper(state: AppState) {
             Ok(n) => tracing::info!(resent = n, "outbox sweep re-enqueued events"),
             Err(e) => tracing::warn!(error = %e, "outbox sweep failed"),
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_data_dir_and_its_files_are_private_to_the_owner() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        let data = DataDir::prepare(&dir).unwrap();
+        let _store = data.open_store().unwrap();
+        let _queue = data.open_queue().unwrap();
+        LocalSecrets::load_or_create(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        for file in OUR_FILES {
+            assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
+        }
+        // An existing install from before is tightened; a shared directory is left alone.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        DataDir::prepare(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        std::fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        DataDir::prepare(tmp.path()).unwrap();
+        assert_eq!(mode(tmp.path()), 0o755);
     }
 }

@@ -25,6 +25,10 @@ use serde::{Deserialize, Serialize};
 use crate::queue::{OutMessage, Queue, QueueError, QueueName, Received};
 use crate::store::{Item, Page, Query, Store, StoreError, WriteOp};
 
+/// Clicks lost because neither the queue nor the outbox took them (each also logged with
+/// `metric = "clicks_lost"`, which a log-based alarm can count on Lambda).
+pub static CLICKS_LOST: AtomicU64 = AtomicU64::new(0);
+
 /// The path of the counts, served only by [`instrument`]ed apps.
 pub const OPS_PATH: &str = "/internal/ops";
 

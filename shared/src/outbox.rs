@@ -29,6 +29,8 @@ pub fn record(event: &mut Event) -> WriteOp {
     event.outbox = Some(OutboxKey {
         pk: pk.clone(),
         sk: sk.clone(),
+        sweeps: 0,
+        next_sweep_at: 0,
     });
     WriteOp::Put {
         item: Item::new(pk, sk, event.to_doc()),
@@ -43,6 +45,14 @@ pub fn clear(event: &Event) -> Option<WriteOp> {
         sk: k.sk.clone(),
         cond: Cond::None,
     })
+}
+
+/// Parks an already serialized event whose enqueue failed (a click) in the outbox: ONE store
+/// write; the sweeper enqueues it and the consumer clears it, like any committed event.
+pub async fn park(store: &dyn Store, event_json: &str) -> Result<(), StoreError> {
+    let mut event: Event = serde_json::from_str(event_json)
+        .map_err(|e| StoreError::Invalid(format!("parking an unreadable event: {e}")))?;
+    store.write(record(&mut event)).await.map(drop)
 }
 
 pub fn message(event: &Event) -> OutMessage {
@@ -86,13 +96,30 @@ pub enum SweepError {
     Queue(#[from] QueueError),
 }
 
-/// Re-enqueues every outbox entry older than `min_age`. Returns how many were sent.
+/// Sweeps of one entry before it is dead-lettered: with [`backoff`], about 19 hours of outage.
+pub const MAX_SWEEPS: u32 = 24;
+
+/// The wait after the `n`th sweep of an entry: 1, 2, 4 … minutes, at most an hour. A consumer
+/// outage costs each pending event one message per backoff step, not one per sweep.
+pub fn backoff(n: u32) -> Duration {
+    Duration::from_secs((60u64 << n.min(6)).min(3600))
+}
+
+/// Events the sweeper gave up on (each also logged with `metric = "outbox_dead_letters"`); the
+/// entry moves to the `OUTBOXDEAD` partition, kept 30 days for inspection and replay.
+pub static DEAD_LETTERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Re-enqueues every outbox entry older than `min_age` whose backoff has passed, and records
+/// the attempt on the entry (ONE conditional write each: an entry the consumer cleared
+/// meanwhile stays cleared). Entries swept [`MAX_SWEEPS`] times, and unreadable ones, are moved
+/// to the dead letters instead. Returns how many were sent.
 pub async fn sweep(
     store: &dyn Store,
     queue: &dyn Queue,
     min_age: Duration,
 ) -> Result<usize, SweepError> {
-    let cutoff = crate::time::now_millis() - min_age.as_millis() as i64;
+    let now = crate::time::now_millis();
+    let cutoff = now - min_age.as_millis() as i64;
     let mut sent = 0;
     for shard in 0..keys::OUTBOX_SHARDS {
         let (pk, _) = keys::outbox(shard, 0, "");
@@ -107,16 +134,7 @@ pub async fn sweep(
                     descending: false,
                 })
                 .await?;
-            let messages: Vec<OutMessage> = page
-                .items
-                .iter()
-                .filter_map(|item| serde_json::from_value::<Event>(item.doc.clone()).ok())
-                .map(|e| message(&e))
-                .collect();
-            sent += messages.len();
-            if !messages.is_empty() {
-                queue.send(QueueName::Events, messages).await?;
-            }
+            sent += sweep_page(store, queue, &page.items, now).await?;
             match page.next {
                 Some(next) => after = Some(next),
                 None => break,
@@ -124,6 +142,92 @@ pub async fn sweep(
         }
     }
     Ok(sent)
+}
+
+async fn sweep_page(
+    store: &dyn Store,
+    queue: &dyn Queue,
+    items: &[Item],
+    now: i64,
+) -> Result<usize, SweepError> {
+    let mut due = Vec::new();
+    for item in items {
+        match serde_json::from_value::<Event>(item.doc.clone()) {
+            Ok(event) if swept_out(&event) => dead_letter(store, item, "swept too often").await?,
+            Ok(event) if next_sweep_at(&event) <= now => due.push(event),
+            Ok(_) => {}
+            Err(e) => dead_letter(store, item, &format!("unreadable: {e}")).await?,
+        }
+    }
+    if due.is_empty() {
+        return Ok(0);
+    }
+    queue
+        .send(QueueName::Events, due.iter().map(message).collect())
+        .await?;
+    for mut event in due.iter().cloned() {
+        note_sweep(store, &mut event, now).await?;
+    }
+    Ok(due.len())
+}
+
+fn swept_out(event: &Event) -> bool {
+    event
+        .outbox
+        .as_ref()
+        .is_some_and(|k| k.sweeps >= MAX_SWEEPS)
+}
+
+fn next_sweep_at(event: &Event) -> i64 {
+    event.outbox.as_ref().map_or(0, |k| k.next_sweep_at)
+}
+
+/// Counts the sweep on the entry, if the consumer has not cleared it meanwhile.
+async fn note_sweep(store: &dyn Store, event: &mut Event, now: i64) -> Result<(), StoreError> {
+    let Some(key) = event.outbox.as_mut() else {
+        return Ok(());
+    };
+    key.next_sweep_at = now + backoff(key.sweeps).as_millis() as i64;
+    key.sweeps += 1;
+    let item = Item::new(key.pk.clone(), key.sk.clone(), event.to_doc());
+    match store
+        .write(WriteOp::Put {
+            item,
+            cond: Cond::Exists,
+        })
+        .await
+    {
+        Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Moves an entry to the dead letters (one transaction), visibly: an error log and a metric.
+async fn dead_letter(store: &dyn Store, item: &Item, why: &str) -> Result<(), StoreError> {
+    const KEEP_SECS: i64 = 30 * 86_400;
+    let mut dead = Item::new(keys::OUTBOX_DEAD_PK, item.sk.clone(), item.doc.clone());
+    dead.expires_at = Some(crate::time::now_millis() / 1000 + KEEP_SECS);
+    let ops = vec![
+        WriteOp::Delete {
+            pk: item.pk.clone(),
+            sk: item.sk.clone(),
+            cond: Cond::Exists,
+        },
+        WriteOp::Put {
+            item: dead,
+            cond: Cond::None,
+        },
+    ];
+    match store.transact(ops).await {
+        Ok(()) => {
+            DEAD_LETTERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::error!(sk = %item.sk, why, metric = "outbox_dead_letters", "outbox entry dead-lettered");
+            Ok(())
+        }
+        // Cleared by the consumer meanwhile: nothing to give up on.
+        Err(StoreError::TxConflict { index: 0, .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
@@ -189,5 +293,51 @@ mod tests {
             "{err:?}"
         );
         assert_eq!(inner.depth(QueueName::Events).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_pending_event_is_resent_with_backoff_then_dead_lettered_visibly() {
+        let store = crate::store::embedded::EmbeddedStore::in_memory();
+        let queue = EmbeddedQueue::in_memory();
+        let mut event = Event::new(EventType::LinkCreated, "acme", serde_json::json!({}));
+        store.transact(vec![record(&mut event)]).await.unwrap();
+        assert_eq!(sweep(&store, &queue, Duration::ZERO).await.unwrap(), 1);
+        // Within its backoff the entry is left alone, however often the sweeper runs.
+        assert_eq!(sweep(&store, &queue, Duration::ZERO).await.unwrap(), 0);
+        assert_eq!(queue.depth(QueueName::Events).await.unwrap(), 1);
+        let key = event.outbox.clone().unwrap();
+        let entry = store.get(&key.pk, &key.sk).await.unwrap().unwrap();
+        let swept: Event = serde_json::from_value(entry.doc).unwrap();
+        let swept_key = swept.outbox.unwrap();
+        assert_eq!(swept_key.sweeps, 1);
+        assert!(swept_key.next_sweep_at >= crate::time::now_millis() + 50_000);
+
+        // An entry that has used every sweep goes to the dead letters, not to the queue.
+        let mut worn = event.clone();
+        worn.outbox.as_mut().unwrap().sweeps = MAX_SWEEPS;
+        let item = Item::new(key.pk.clone(), key.sk.clone(), worn.to_doc());
+        store
+            .write(WriteOp::Put {
+                item,
+                cond: Cond::None,
+            })
+            .await
+            .unwrap();
+        let dead_before = DEAD_LETTERS.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(sweep(&store, &queue, Duration::ZERO).await.unwrap(), 0);
+        assert!(store.get(&key.pk, &key.sk).await.unwrap().is_none());
+        assert!(store
+            .get(keys::OUTBOX_DEAD_PK, &key.sk)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(DEAD_LETTERS.load(std::sync::atomic::Ordering::Relaxed) > dead_before);
+    }
+
+    #[test]
+    fn backoff_doubles_from_a_minute_up_to_an_hour() {
+        let mins: Vec<u64> = (0..8).map(|n| backoff(n).as_secs() / 60).collect();
+        assert_eq!(mins, [1, 2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(backoff(u32::MAX), Duration::from_secs(3600));
     }
 }

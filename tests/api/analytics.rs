@@ -391,7 +391,7 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
         metrics_of(alpha),
         (6, 4, 2, 2, BTreeMap::from([("USD".to_owned(), 35_000_000)]))
     );
-    assert_eq!(alpha["revenue"], json!({"USD": "35"}));
+    assert_eq!(alpha["revenue"], json!({"USD": "35.00"}));
     assert_eq!(alpha["conversionRate"], 0.5);
     assert_eq!(alpha["botRatio"], 0.3333);
     assert_eq!(alpha["confidence"], 75);
@@ -401,7 +401,7 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
     );
 
     let beta = campaign(&funnel, Some("partner-beta"));
-    assert_eq!(beta["revenue"], json!({"EUR": "11", "USD": "1"}));
+    assert_eq!(beta["revenue"], json!({"EUR": "11.00", "USD": "1.00"}));
     assert_eq!(
         (
             beta["clicks"].as_i64(),
@@ -606,7 +606,7 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
         ),
         (Some(1), Some(1))
     );
-    assert_eq!(rival_alpha["revenue"], json!({"USD": "500"}));
+    assert_eq!(rival_alpha["revenue"], json!({"USD": "500.00"}));
     assert!(rival["campaigns"]
         .as_array()
         .unwrap()

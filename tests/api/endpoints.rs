@@ -104,6 +104,11 @@ impl As<'_> {
             .bearer_auth(&self.token)
     }
 
+    /// `GET /v2/handles/{handle}{rest}`: any read, with its query (probes of odd inputs).
+    pub async fn get(&self, rest: &str) -> Response {
+        self.send(Method::GET, rest, None).await
+    }
+
     /// Any route of the handle, with a JSON body (routes without a method of their own).
     pub async fn send_json(&self, method: Method, rest: &str, body: &Value) -> Response {
         self.send(method, rest, Some(body)).await

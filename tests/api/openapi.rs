@@ -27,6 +27,8 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/{slug}"),
     ("HEAD", "/{slug}"),
     ("GET", "/healthz"),
+    ("GET", "/console/{file}"),
+    ("POST", "/console/sign-in"),
 ];
 
 /// The methods probed on every registered path (HEAD is served by GET routes).

@@ -383,7 +383,7 @@ async fn analytics_nets_reversals_and_splits_verified_and_flagged_revenue() {
     for _ in 0..300 {
         let funnel = json_of(viewer.analytics("funnel=true").await, 200).await;
         totals = funnel["totals"].clone();
-        if totals["reversedRevenue"]["USD"] == "12" && totals["conversions"] == 2 {
+        if totals["reversedRevenue"]["USD"] == "12.00" && totals["conversions"] == 2 {
             let row = &funnel["campaigns"][0];
             let codes: Vec<&str> = row["confidenceReasons"]
                 .as_array()
@@ -396,9 +396,9 @@ async fn analytics_nets_reversals_and_splits_verified_and_flagged_revenue() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(totals["revenue"]["USD"], "28", "40 - 12: {totals}");
-    assert_eq!(totals["verifiedRevenue"]["USD"], "18", "{totals}");
-    assert_eq!(totals["flaggedRevenue"]["USD"], "28", "{totals}");
+    assert_eq!(totals["revenue"]["USD"], "28.00", "40 - 12: {totals}");
+    assert_eq!(totals["verifiedRevenue"]["USD"], "18.00", "{totals}");
+    assert_eq!(totals["flaggedRevenue"]["USD"], "28.00", "{totals}");
     assert_eq!(
         (
             totals["verifiedConversions"].clone(),
@@ -424,7 +424,7 @@ async fn analytics_nets_reversals_and_splits_verified_and_flagged_revenue() {
         csv.lines()
             .nth(1)
             .unwrap()
-            .starts_with("US,1,1,0,2,1,2,28,18,28,12"),
+            .starts_with("US,1,1,0,2,1,2,28.00,18.00,28.00,12.00"),
         "{csv}"
     );
 }
@@ -616,7 +616,7 @@ async fn partner_sub_ids_travel_from_click_to_conversion_to_analytics() {
                 (row["key"].clone(), row["clicks"].clone()),
                 (json!("banner-top"), json!(1))
             );
-            assert_eq!(row["revenue"]["USD"], "12");
+            assert_eq!(row["revenue"]["USD"], "12.00");
             let csv = viewer
                 .export("groupBy=sub1&format=csv")
                 .await

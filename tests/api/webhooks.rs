@@ -852,6 +852,58 @@ async fn gone_disables_the_subscription_and_stops_retrying() {
     assert_eq!(receiver.captured("/gone").len(), 1);
 }
 
+#[tokio::test]
+async fn an_operator_resumes_a_subscription_disabled_by_gone() {
+    let app = spawn_webhooks(20).await;
+    let receiver = Receiver::start().await;
+    receiver.script("/back", &[410], 200);
+    let (id, secret) = subscribe(&app, &receiver.url("/back"), &["link.clicked"]).await;
+    let first = dispatch_test(&app, &id).await;
+    wait_for_attempt(&app, &id, &first, 1).await;
+    let path = format!("/v2/handles/{HANDLE}/webhooks/{id}");
+    assert_eq!(get_json(&app, HANDLE, &path).await["status"], "disabled");
+
+    let patch = |body: Value| {
+        app.client
+            .patch(app.url(&path))
+            .bearer_auth(operator(&app, HANDLE))
+            .json(&body)
+            .send()
+    };
+    assert_error(
+        patch(json!({"status": "paused"})).await.unwrap(),
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert_error(
+        patch(json!({"enabled": true})).await.unwrap(),
+        400,
+        "invalid_request",
+    )
+    .await;
+    let resumed = patch(json!({"status": "active"})).await.unwrap();
+    assert_eq!(resumed.status(), 200);
+    let view: Value = resumed.json().await.unwrap();
+    assert_eq!(view["status"], "active");
+    assert!(view["disabledReason"].is_null(), "{view}");
+
+    // Deliveries flow again, signed with the same secret.
+    let second = dispatch_test(&app, &id).await;
+    let log = wait_for_attempt(&app, &id, &second, 1).await;
+    assert_eq!(log[0]["status"], "succeeded", "{log:?}");
+    receiver.captured("/back")[1].assert_signed_with(&secret);
+    let other = app
+        .client
+        .patch(app.url(&format!("/v2/handles/other/webhooks/{id}")))
+        .bearer_auth(operator(&app, "other"))
+        .json(&json!({"status": "active"}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(other, 404, "not_found").await;
+}
+
 // ------------------------------------------------------------------ idempotency
 
 fn received(id: &str, message: &DeliveryMessage) -> Received {

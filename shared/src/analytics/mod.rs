@@ -133,6 +133,35 @@ pub fn format_micros(micros: i64) -> String {
     Decimal::new(micros, 6).normalize().to_string()
 }
 
+/// An amount in `currency` as reported: exact, with at least the currency's minor units
+/// (`"1430.00"` USD, `"500"` JPY, `"1.250"` KWD), more only when the inputs had more.
+pub fn format_money(micros: i64, currency: &str) -> String {
+    let mut amount = Decimal::new(micros, 6).normalize();
+    let minor = minor_units(currency);
+    if amount.scale() < minor {
+        amount.rescale(minor);
+    }
+    amount.to_string()
+}
+
+/// ISO 4217 minor units: 2 unless listed.
+fn minor_units(currency: &str) -> u32 {
+    const ZERO: &[&str] = &[
+        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
+        "VUV", "XAF", "XOF", "XPF",
+    ];
+    const THREE: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+    let code = currency.to_ascii_uppercase();
+    match (
+        ZERO.contains(&code.as_str()),
+        THREE.contains(&code.as_str()),
+    ) {
+        (true, _) => 0,
+        (_, true) => 3,
+        _ => 2,
+    }
+}
+
 /// The counter name of revenue in `currency` (ISO 4217, three letters), if well formed.
 pub fn revenue_counter(currency: &str) -> Option<String> {
     (currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_alphabetic()))
@@ -299,6 +328,11 @@ mod tests {
         assert_eq!(to_micros(Decimal::MAX), None);
         // Sums stay exact where floats would not: 0.1 + 0.2.
         assert_eq!(format_micros(100_000 + 200_000), "0.3");
+        assert_eq!(format_money(1_430_000_000, "USD"), "1430.00");
+        assert_eq!(format_money(300_000, "usd"), "0.30");
+        assert_eq!(format_money(125_000, "USD"), "0.125");
+        assert_eq!(format_money(500_000_000, "JPY"), "500");
+        assert_eq!(format_money(1_250_000, "KWD"), "1.250");
     }
 
     #[test]

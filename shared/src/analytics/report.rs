@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::days::{self, DayRange};
-use super::{format_micros, Counters, Dimension, NO_CAMPAIGN};
+use super::{format_money, Counters, Dimension, NO_CAMPAIGN};
 use crate::campaigns::{Campaign, CampaignStatus};
 use crate::domain::confidence::{self, ConfidenceInput, Reason, STALE_AFTER_SECS};
 use crate::domain::Handle;
@@ -193,7 +193,7 @@ fn ratio(part: i64, whole: i64) -> Option<f64> {
 
 fn money(map: &BTreeMap<String, i64>) -> BTreeMap<String, String> {
     map.iter()
-        .map(|(ccy, micros)| (ccy.clone(), format_micros(*micros)))
+        .map(|(ccy, micros)| (ccy.clone(), format_money(*micros, ccy)))
         .collect()
 }
 
@@ -441,6 +441,8 @@ mod tests {
         c.revenue.insert("USD".into(), 24_990_000);
         let m = Metrics::from(&c);
         assert_eq!(m.revenue["USD"], "24.99");
+        c.revenue.insert("USD".into(), 24_000_000);
+        assert_eq!(Metrics::from(&c).revenue["USD"], "24.00");
         assert_eq!(m.conversion_rate, Some(0.5));
         assert_eq!(m.bot_ratio, Some(0.3333));
         let empty = Metrics::from(&Counters::default());

@@ -214,8 +214,7 @@ impl CtxKeyring {
             &claims.attribution.segment,
             claims.sub_ids.to_wire(),
         );
-        // Serializing strings and integers into a Vec cannot fail.
-        let json = serde_json::to_vec(&payload).unwrap_or_default();
+        let json = serde_json::to_vec(&payload).expect("strings and integers always serialize");
         let mut token = String::with_capacity(kid.len() + json.len() * 4 / 3 + 48);
         token.push_str(kid);
         token.push('.');

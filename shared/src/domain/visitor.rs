@@ -135,7 +135,20 @@ pub fn referrer_host(referrer: Option<&str>) -> Option<String> {
     }
     let host = url.host_str()?.trim_end_matches('.').to_ascii_lowercase();
     let host = host.strip_prefix("www.").unwrap_or(&host);
-    (!host.is_empty()).then(|| host.to_owned())
+    (!host.is_empty()).then(|| cap_host(host))
+}
+
+/// At most [`MAX_SOURCE_CHARS`], like the source: the referrer rides in the ctx, whose length
+/// the verifier bounds. A long host keeps its rightmost labels (the site, not the sub-domains).
+fn cap_host(host: &str) -> String {
+    if host.len() <= MAX_SOURCE_CHARS {
+        return host.to_owned();
+    }
+    let tail = &host[host.len() - MAX_SOURCE_CHARS..];
+    match tail.split_once('.') {
+        Some((_, whole_labels)) if !whole_labels.is_empty() => whole_labels.to_owned(),
+        _ => tail.to_owned(),
+    }
 }
 
 /// The click's source: the first non-empty of `utm_source`, `src`, the referrer's host, else
@@ -321,6 +334,7 @@ mod tests {
 
     #[test]
     fn referrer_hosts() {
+        let long_referrer = format!("https://{}.example.com/", "a".repeat(5000));
         let cases = [
             (None, None),
             (Some(""), None),
@@ -333,6 +347,7 @@ mod tests {
                 Some("google.com"),
             ),
             (Some("http://t.co/abc"), Some("t.co")),
+            (Some(long_referrer.as_str()), Some("example.com")),
             (Some("https://WWW.example.co.uk./"), Some("example.co.uk")),
             (Some("https://www2.example.com"), Some("www2.example.com")),
             (Some("https://192.168.0.1:8080/x"), Some("192.168.0.1")),

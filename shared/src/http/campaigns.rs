@@ -1,7 +1,8 @@
 //! Campaign routes: create (with the primary link, one transaction), read, list
 //! (cursor-paginated), status change (version-checked, `if-match` optional).
 
-use axum::extract::{Path, State};
+use crate::http::extract::Path;
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

@@ -4,7 +4,8 @@
 //! `POST …/conversions/{conversionId}/reverse`, `GET|PUT …/conversion-policy`. The write path
 //! is `crate::conversions`.
 
-use axum::extract::{Path, State};
+use crate::http::extract::Path;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};

@@ -187,6 +187,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(_) => ApiError::unavailable(e),
+            StoreError::BadCursor(_) => {
+                ApiError::invalid_request("cursor: not a cursor returned by this API.")
+            }
             other => ApiError::internal_error(&other),
         }
     }

@@ -17,6 +17,22 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// A JSON body. An empty body reads as `{}` so routes whose fields are all optional accept it.
 pub struct Json<T>(pub T);
 
+/// Path parameters, refused in the API envelope (axum's own rejection is plain text): the only
+/// failure on a matched route is a segment that is not UTF-8 once percent-decoded (`%FF`).
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(t)| Path(t))
+            .map_err(|_| ApiError::invalid_request("path: a segment is not valid UTF-8."))
+    }
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 

@@ -1,6 +1,7 @@
 //! Link routes: upsert (with `if-match`), read, list (cursor-paginated), delete, route preview.
 
-use axum::extract::{Path, State};
+use crate::http::extract::Path;
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};

@@ -4,6 +4,7 @@ pub mod analytics;
 pub mod auth;
 pub mod campaigns;
 pub mod chain;
+pub mod console;
 pub mod conversions;
 pub mod edge;
 pub mod error;
@@ -38,11 +39,13 @@ pub enum Group {
     Webhooks,
     /// Verified conversions, the audit trail, reversals and the conversion policy.
     Conversions,
+    /// The web console: its page and assets, the local sign-in, "try the redirect".
+    Console,
 }
 
 impl Group {
     /// Every API group (the redirect is served by host, see [`local_app`]).
-    pub const API: [Group; 8] = [
+    pub const API: [Group; 9] = [
         Group::Links,
         Group::Public,
         Group::Tokens,
@@ -51,6 +54,7 @@ impl Group {
         Group::Analytics,
         Group::Webhooks,
         Group::Conversions,
+        Group::Console,
     ];
 
     /// Whether the group has routes behind `authorize` (its function loads the JWT verifier;
@@ -59,9 +63,13 @@ impl Group {
         !matches!(self, Group::Redirect | Group::Public)
     }
 
-    /// Whether the group signs (redirect) or verifies (public context, conversions) ctx tokens.
+    /// Whether the group signs (redirect, and the console's in-process "try the redirect") or
+    /// verifies (public context, conversions) ctx tokens.
     pub fn needs_ctx_keys(self) -> bool {
-        matches!(self, Group::Redirect | Group::Public | Group::Conversions)
+        matches!(
+            self,
+            Group::Redirect | Group::Public | Group::Conversions | Group::Console
+        )
     }
 
     /// The secrets this group's function loads at cold start, and no others.
@@ -83,6 +91,7 @@ impl Group {
             Group::Analytics => analytics::router(state.clone()),
             Group::Webhooks => webhooks::router(state.clone()),
             Group::Conversions => conversions::router(state.clone()),
+            Group::Console => console::router(state.clone()),
         }
     }
 }
@@ -117,18 +126,26 @@ fn finish(router: Router<AppState>, state: AppState) -> Router {
 
 /// The router of one Lambda function.
 pub fn group_app(group: Group, state: AppState) -> Router {
-    let router = group.router(&state);
+    let mut router = group.router(&state);
+    if group == Group::Console {
+        // On AWS the API host never serves a short link: `/` is the console.
+        router = router.route("/", axum::routing::get(console::index));
+    }
     finish(router, state)
 }
 
-/// Every group in one router (the local server): API routes live under `/v2/`, and any other
-/// path is a short link, answered by the redirect when the host is `{handle}.{redirectDomain}`.
+/// Every group in one router (the local server): API routes live under `/v2/`, the console
+/// under `/console/`, and any other path is a short link, answered by the redirect when the host
+/// is `{handle}.{redirectDomain}`. `/` is the bare short-link domain on such a host, else the
+/// console.
 pub fn local_app(state: AppState) -> Router {
     let mut router = Router::new().route("/healthz", axum::routing::get(health));
     for group in Group::API {
         router = router.merge(group.router(&state));
     }
-    router = router.merge(Group::Redirect.router(&state));
+    router = router
+        .route("/", axum::routing::get(console::local_root))
+        .merge(redirect::slug_router());
     finish(router, state)
 }
 

@@ -4,7 +4,10 @@
 //! link is in the in-process cache — and ONE enqueue (the click event). Nothing else is awaited:
 //! the ctx token is signed locally, routing is pure, analytics and webhooks happen downstream.
 
-use axum::extract::{Path, Request, State};
+use std::time::Duration;
+
+use crate::http::extract::Path;
+use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -29,9 +32,13 @@ pub const VISITOR_COOKIE: &str = "tenx_vid";
 const VISITOR_COOKIE_MAX_AGE: u32 = 2 * 365 * 86_400;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(bare_domain))
-        .route("/{slug}", get(redirect))
+    slug_router().route("/", get(bare_domain))
+}
+
+/// The short links without the bare domain: the local app answers `/` itself, by host (the
+/// bare redirect domain here, the console on the API host; `http::console::local_root`).
+pub fn slug_router() -> Router<AppState> {
+    Router::new().route("/{slug}", get(redirect))
 }
 
 /// The short URL's own parameters that feed routing. Parsed leniently (first value wins):
@@ -104,7 +111,7 @@ async fn redirect(
 }
 
 /// `GET|HEAD {handle}.{domain}/`: the bare domain, an orphan visit.
-async fn bare_domain(State(state): State<AppState>, request: Request) -> Response {
+pub(crate) async fn bare_domain(State(state): State<AppState>, request: Request) -> Response {
     let (parts, _body) = request.into_parts();
     let host = parts
         .headers
@@ -348,8 +355,10 @@ async fn expired(
     }
 }
 
-/// Round trip 2: the click, durable before the visitor leaves. If the queue is down the visitor
-/// still gets their redirect (availability first); the failure is logged loudly.
+/// Round trip 2: the click, durable before the visitor leaves. The queue is tried
+/// [`CLICK_SEND_ATTEMPTS`] times; if it stays down the click is parked in the outbox (ONE store
+/// write, swept to the queue later), and only if that fails too is it lost: counted in
+/// [`crate::metrics::CLICKS_LOST`] and logged. The visitor gets their redirect either way.
 async fn record_click(state: &AppState, handle: &Handle, click_id: &ClickId, click: &ClickData) {
     let event_id = click_id.event_id();
     let event = crate::events::event_json(
@@ -358,14 +367,29 @@ async fn record_click(state: &AppState, handle: &Handle, click_id: &ClickId, cli
         handle.as_str(),
         click,
     );
-    if let Err(e) = state
-        .queue
-        .send(QueueName::Events, vec![OutMessage::now(event)])
-        .await
-    {
-        tracing::error!(error = %e, click_id = %click_id, "click not recorded: enqueue failed");
+    let mut delay = Duration::from_millis(10);
+    for attempt in 1..=CLICK_SEND_ATTEMPTS {
+        let sent = state
+            .queue
+            .send(QueueName::Events, vec![OutMessage::now(event.clone())])
+            .await;
+        match sent {
+            Ok(()) => return,
+            Err(e) if attempt == CLICK_SEND_ATTEMPTS => {
+                tracing::warn!(error = %e, click_id = %click_id, "click enqueue failed; parking it in the outbox");
+            }
+            Err(_) => tokio::time::sleep(delay).await,
+        }
+        delay *= 4;
+    }
+    if let Err(e) = crate::outbox::park(state.store.as_ref(), &event).await {
+        crate::metrics::CLICKS_LOST.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::error!(error = %e, click_id = %click_id, metric = "clicks_lost", "click lost: queue and store both failed");
     }
 }
+
+/// Sends of one click before it falls back to the outbox (10 + 40 ms of waiting at most).
+const CLICK_SEND_ATTEMPTS: u32 = 3;
 
 /// The 302 with its caching, robots and visitor-cookie headers.
 fn found(state: &AppState, location: &str, visit: &Visit) -> Result<Response, ApiError> {

@@ -54,6 +54,12 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         request_id = %id,
         method = %request.method(),
         path = %request.uri().path(),
+        // The route pattern (`/v2/handles/{handle}/links/{slug}`), for grouping; absent on 404s.
+        route = request
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
         handle = tracing::field::Empty,
         status = tracing::field::Empty,
     );

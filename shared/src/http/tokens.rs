@@ -1,7 +1,8 @@
 //! Personal access token routes (JWT operator+ only, see the access table): mint (the token is
 //! shown once), list (never a secret or a hash), revoke (effective on the next request).
 
-use axum::extract::{Path, State};
+use crate::http::extract::Path;
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};

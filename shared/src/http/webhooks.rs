@@ -6,7 +6,8 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use crate::http::extract::Path;
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,7 +22,7 @@ use crate::http::extract::{Json, Query};
 use crate::http::pagination::{self, PageParams};
 use crate::queue::QueueName;
 use crate::state::AppState;
-use crate::store::{keys, Cond, Query as StoreQuery, SkRange, StoreError, WriteOp};
+use crate::store::{keys, Cond, CounterCap, Query as StoreQuery, SkRange, StoreError, WriteOp};
 use crate::webhooks::delivery::DeliveryMessage;
 use crate::webhooks::log::{self, AttemptRecord, AttemptView, DeliveryRecord, DeliveryStatus};
 use crate::webhooks::signing::generate_secret;
@@ -40,7 +41,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/v2/handles/{handle}/webhooks", get(list).post(create))
         .route(
             "/v2/handles/{handle}/webhooks/{subscriptionId}",
-            get(read).delete(remove),
+            get(read).patch(update).delete(remove),
         )
         .route(
             "/v2/handles/{handle}/webhooks/{subscriptionId}/test",
@@ -77,7 +78,7 @@ async fn find(state: &AppState, caller: &Caller, raw_id: &str) -> ApiResult<repo
 
 fn disabled_conflict(sub: &Subscription) -> ApiError {
     ApiError::conflict(format!(
-        "Webhook subscription {} is disabled ({}); delete it and create a new one.",
+        "Webhook subscription {} is disabled ({}); resume it with PATCH {{\"status\": \"active\"}} first.",
         sub.subscription_id,
         sub.disabled_reason.as_deref().unwrap_or("disabled")
     ))
@@ -85,11 +86,11 @@ fn disabled_conflict(sub: &Subscription) -> ApiError {
 
 /// The creation-time SSRF check. A name that does not resolve yet is accepted (every delivery
 /// checks again); one that is, or resolves to, a non-public address is refused.
-async fn vet_endpoint(url: &url::Url) -> ApiResult<()> {
+async fn vet_endpoint(url: &url::Url, allow_private: bool) -> ApiResult<()> {
     let resolver = SystemResolver {
         timeout: CREATE_DNS_TIMEOUT,
     };
-    match ssrf::vet(url, &resolver).await {
+    match ssrf::vet(url, &resolver, allow_private).await {
         Ok(_) | Err(Refusal::Unresolved { .. }) => Ok(()),
         Err(refusal) => Err(ApiError::invalid_request(format!("endpointUrl: {refusal}"))),
     }
@@ -110,9 +111,7 @@ async fn create(
     Json(spec): Json<SubscriptionSpec>,
 ) -> ApiResult<Response> {
     let spec = spec.validate()?;
-    if !state.config.webhooks_allow_private {
-        vet_endpoint(&spec.endpoint_url).await?;
-    }
+    vet_endpoint(&spec.endpoint_url, state.config.webhooks_allow_private).await?;
     let handle = caller.handle.as_str();
     let existing = state
         .store
@@ -123,18 +122,24 @@ async fn create(
         ))
         .await?;
     if existing.items.len() >= MAX_SUBSCRIPTIONS_PER_HANDLE {
-        return Err(ApiError::conflict(format!(
-            "A handle may have at most {MAX_SUBSCRIPTIONS_PER_HANDLE} webhook subscriptions; delete one first."
-        )));
+        return Err(too_many_subscriptions());
     }
     let sub = Subscription::new(handle, spec, generate_secret(), crate::time::now_rfc3339());
-    state
-        .store
-        .write(WriteOp::Put {
+    // ONE transaction: the per-handle count (capped atomically, so concurrent creates cannot
+    // pass the cap together; the query above covers subscriptions older than the count) and
+    // the subscription.
+    let ops = vec![
+        subscription_count(handle, 1, Some(MAX_SUBSCRIPTIONS_PER_HANDLE as i64)),
+        WriteOp::Put {
             item: repo::item(&sub, 1)?,
             cond: Cond::Absent,
-        })
-        .await?;
+        },
+    ];
+    match state.store.transact(ops).await {
+        Ok(()) => {}
+        Err(StoreError::TxConflict { index: 0, .. }) => return Err(too_many_subscriptions()),
+        Err(e) => return Err(e.into()),
+    }
     let location = format!("/v2/handles/{handle}/webhooks/{}", sub.subscription_id);
     let mut response = (
         StatusCode::CREATED,
@@ -147,8 +152,34 @@ async fn create(
     if let Ok(v) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, v);
     }
+    // The body carries the one-time secret: no cache may keep it.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
+
+fn too_many_subscriptions() -> ApiError {
+    ApiError::conflict(format!(
+        "A handle may have at most {MAX_SUBSCRIPTIONS_PER_HANDLE} webhook subscriptions; delete one first."
+    ))
+}
+
+/// The handle's subscription count, moved by `delta` (capped on creation).
+fn subscription_count(handle: &str, delta: i64, max: Option<i64>) -> WriteOp {
+    WriteOp::Add {
+        pk: keys::handle_pk(handle),
+        sk: keys::WEBHOOK_COUNT_SK.to_owned(),
+        deltas: vec![(SUBSCRIPTIONS_COUNTER.to_owned(), delta)],
+        cap: max.map(|max| CounterCap {
+            counter: SUBSCRIPTIONS_COUNTER.to_owned(),
+            max,
+        }),
+        expires_at: None,
+    }
+}
+
+const SUBSCRIPTIONS_COUNTER: &str = "subscriptions";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -189,6 +220,41 @@ async fn read(
     Ok(axum::Json(loaded.subscription.view()))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusChange {
+    status: SubscriptionStatus,
+}
+
+/// `PATCH /v2/handles/{handle}/webhooks/{subscriptionId}` `{"status": "active" | "disabled"}`:
+/// resumes a subscription stopped by a `410` (or pauses one). ONE read and ONE write,
+/// conditioned on the version read (a concurrent change answers 409, never lost silently).
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+    Json(change): Json<StatusChange>,
+) -> ApiResult<axum::Json<SubscriptionView>> {
+    let loaded = find(&state, &caller, &id).await?;
+    let now = crate::time::now_rfc3339();
+    let sub = match change.status {
+        SubscriptionStatus::Active => loaded.subscription.reactivated(now),
+        SubscriptionStatus::Disabled if !loaded.subscription.is_active() => loaded.subscription,
+        SubscriptionStatus::Disabled => loaded
+            .subscription
+            .disabled("paused by an operator".into(), now),
+    };
+    let item = repo::item(&sub, loaded.version + 1)?;
+    let cond = Cond::Version(loaded.version);
+    match state.store.write(WriteOp::Put { item, cond }).await {
+        Ok(_) => Ok(axum::Json(sub.view())),
+        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::conflict(format!(
+            "Webhook subscription {id} changed meanwhile; read it and try again."
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -210,6 +276,7 @@ async fn remove(
             sk: stats_sk,
             cond: Cond::None,
         },
+        subscription_count(handle, -1, None),
     ];
     // Queued deliveries find the subscription gone and are dropped; its log expires on its own.
     match state.store.transact(ops).await {

@@ -79,6 +79,8 @@ pub fn webhook_sk(subscription_id: &str) -> String {
 }
 
 pub const WEBHOOK_SK_PREFIX: &str = "W#";
+/// The handle's subscription count (outside the `W#` prefix, so listings never see it).
+pub const WEBHOOK_COUNT_SK: &str = "WCOUNT";
 
 /// A subscription's delivery log partition: one delivery per event (`E#`), one record per
 /// attempt (`D#`). Ids are shape-checked (no `#`) before they reach a key.
@@ -143,6 +145,9 @@ pub const CHAIN_RULES_SK: &str = "R";
 
 /// Outbox entries live in a few shards so the sweeper can find them without a scan.
 pub const OUTBOX_SHARDS: u32 = 4;
+
+/// Outbox entries the sweeper gave up on (`outbox::dead_letter`), same sort keys, 30-day TTL.
+pub const OUTBOX_DEAD_PK: &str = "OUTBOXDEAD";
 
 pub fn outbox(shard: u32, created_ms: i64, event_id: &str) -> (String, String) {
     (

@@ -182,6 +182,10 @@ pub enum StoreError {
     /// The request itself was invalid (a bug in the caller).
     #[error("invalid store request: {0}")]
     Invalid(String),
+    /// A query's `after` (a client's pagination cursor) lies outside the query's key range or
+    /// DynamoDB's key limits: the client's mistake (400), not ours.
+    #[error("bad cursor: {0}")]
+    BadCursor(String),
     #[error("store error: {0}")]
     Other(String),
 }

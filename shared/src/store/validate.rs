@@ -90,6 +90,7 @@ pub fn validate_op(op: &WriteOp) -> Result<(), StoreError> {
 }
 
 pub fn validate_query(q: &Query) -> Result<(), StoreError> {
+    validate_after(q)?;
     if q.pk.is_empty() || q.pk.len() > MAX_PK_BYTES || q.pk.contains('\0') {
         return Err(invalid(format!("invalid query pk {:?}", q.pk)));
     }
@@ -99,7 +100,7 @@ pub fn validate_query(q: &Query) -> Result<(), StoreError> {
             q.limit
         )));
     }
-    let mut sks: Vec<&str> = q.after.iter().map(String::as_str).collect();
+    let mut sks: Vec<&str> = Vec::new();
     match &q.range {
         SkRange::All => {}
         SkRange::Prefix(p) => sks.push(p),
@@ -113,5 +114,60 @@ pub fn validate_query(q: &Query) -> Result<(), StoreError> {
     match sks.iter().find(|s| s.contains('\0')) {
         Some(s) => Err(invalid(format!("sort keys must not contain NUL: {s:?}"))),
         None => Ok(()),
+    }
+}
+
+/// A resume key must be a sort key this query could have returned: DynamoDB refuses an
+/// `ExclusiveStartKey` outside the key condition or over its key limits, and the embedded store
+/// must not see one either. Cursors come from clients, so this is [`StoreError::BadCursor`].
+fn validate_after(q: &Query) -> Result<(), StoreError> {
+    let Some(after) = &q.after else {
+        return Ok(());
+    };
+    let in_range = match &q.range {
+        SkRange::All => true,
+        SkRange::Prefix(p) => after.starts_with(p.as_str()),
+        SkRange::Between(from, to) => (from.as_str()..=to.as_str()).contains(&after.as_str()),
+    };
+    let well_formed = !after.is_empty() && after.len() <= MAX_SK_BYTES && !after.contains('\0');
+    match in_range && well_formed {
+        true => Ok(()),
+        false => Err(StoreError::BadCursor(format!(
+            "resume key {:?} is outside the query",
+            after.chars().take(64).collect::<String>()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod after_tests {
+    use super::*;
+
+    fn query(range: SkRange, after: &str) -> Query {
+        Query {
+            pk: "H#acme".into(),
+            range,
+            limit: 10,
+            after: Some(after.into()),
+            descending: false,
+        }
+    }
+
+    #[test]
+    fn a_resume_key_outside_the_range_or_limits_is_a_bad_cursor() {
+        let prefix = || SkRange::Prefix("L#".into());
+        assert!(validate_query(&query(prefix(), "L#launch")).is_ok());
+        for bad in ["L#\0", "W#x", ""] {
+            let err = validate_query(&query(prefix(), bad)).unwrap_err();
+            assert!(matches!(err, StoreError::BadCursor(_)), "{bad:?}: {err}");
+        }
+        let long = format!("L#{}", "x".repeat(MAX_SK_BYTES));
+        assert!(matches!(
+            validate_query(&query(prefix(), &long)),
+            Err(StoreError::BadCursor(_))
+        ));
+        let between = || SkRange::Between("D#2026-01-01".into(), "D#2026-01-31".into());
+        assert!(validate_query(&query(between(), "D#2026-01-15#x")).is_ok());
+        assert!(validate_query(&query(between(), "D#2026-02-01")).is_err());
     }
 }

@@ -72,17 +72,15 @@ async fn post_inner(
         .user_agent(USER_AGENT)
         // A proxy would resolve the host itself, defeating the pinning below.
         .no_proxy();
-    if !allow_private {
-        let resolver = SystemResolver {
-            timeout: DNS_TIMEOUT,
-        };
-        let addr = ssrf::vet(&url, &resolver)
-            .await
-            .map_err(|refusal| format!("endpoint refused: {refusal}"))?;
-        if let Some(Host::Domain(name)) = url.host() {
-            // Connect to exactly the address vetted above (DNS rebinding cannot swap it).
-            builder = builder.resolve(name, addr);
-        }
+    let resolver = SystemResolver {
+        timeout: DNS_TIMEOUT,
+    };
+    let addr = ssrf::vet(&url, &resolver, allow_private)
+        .await
+        .map_err(|refusal| format!("endpoint refused: {refusal}"))?;
+    if let Some(Host::Domain(name)) = url.host() {
+        // Connect to exactly the address vetted above (DNS rebinding cannot swap it).
+        builder = builder.resolve(name, addr);
     }
     let client = builder
         .build()

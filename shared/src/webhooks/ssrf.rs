@@ -5,7 +5,9 @@
 //! the worker connects to exactly the address checked here, so a DNS answer that changes between
 //! check and connect (DNS rebinding) cannot slip through.
 //!
-//! Skipped entirely when `TENX_WEBHOOKS_ALLOW_PRIVATE=true` (local development only).
+//! `TENX_WEBHOOKS_ALLOW_PRIVATE=true` (local development only) lets private and loopback
+//! addresses through, never the cloud metadata service ([`is_metadata`]). Refusals of a name
+//! never say which address it resolved to: that would map a tenant's view of our network.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -62,6 +64,34 @@ fn in_v6(ip: Ipv6Addr, net: [u16; 8], prefix: u32) -> bool {
         u128::MAX << (128 - prefix)
     };
     (u128::from(ip) & mask) == (u128::from(Ipv6Addr::from(net)) & mask)
+}
+
+/// The cloud metadata service (169.254.169.254 and the rest of IPv4 link-local, AWS's
+/// fd00:ec2::254), also when embedded in an IPv6 address: refused in every mode.
+pub fn is_metadata(ip: IpAddr) -> bool {
+    const AWS_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
+    let link_local = |v4: Ipv4Addr| in_v4(v4, [169, 254, 0, 0], 16);
+    match ip {
+        IpAddr::V4(v4) => link_local(v4),
+        IpAddr::V6(v6) => {
+            let six_to_four = Ipv4Addr::from(((u128::from(v6) >> 80) & 0xffff_ffff) as u32);
+            let embedded = in_v6(v6, [0, 0, 0, 0, 0, 0xffff, 0, 0], 96)
+                || in_v6(v6, [0, 0, 0, 0, 0, 0, 0, 0], 96)
+                || in_v6(v6, [0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96);
+            v6 == AWS_V6
+                || (embedded && link_local(low_v4(v6)))
+                || (in_v6(v6, [0x2002, 0, 0, 0, 0, 0, 0, 0], 16) && link_local(six_to_four))
+        }
+    }
+}
+
+/// Why `ip` is refused under the mode, or `None`.
+fn refused_kind(ip: IpAddr, allow_private: bool) -> Option<&'static str> {
+    match (is_metadata(ip), allow_private) {
+        (true, _) => Some("cloud metadata"),
+        (false, true) => None,
+        (false, false) => blocked_kind(ip),
+    }
 }
 
 /// The IPv4 address embedded in the low 32 bits.
@@ -155,24 +185,35 @@ fn is_localhost_name(host: &str) -> bool {
 
 /// Vets an endpoint URL and returns the one address to connect to. A host name is refused when
 /// ANY of its addresses is blocked (a mixed answer is how rebinding attacks start).
-pub async fn vet(url: &Url, resolver: &dyn Resolver) -> Result<SocketAddr, Refusal> {
+/// `allow_private` (local development) lets private and loopback addresses through, never the
+/// metadata service.
+pub async fn vet(
+    url: &Url,
+    resolver: &dyn Resolver,
+    allow_private: bool,
+) -> Result<SocketAddr, Refusal> {
     let port = url.port_or_known_default().unwrap_or(443);
     let ip = match url.host() {
         None => return Err(Refusal::NoHost),
         Some(Host::Ipv4(v4)) => IpAddr::V4(v4),
         Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
-        Some(Host::Domain(name)) => return vet_name(name, port, resolver).await,
+        Some(Host::Domain(name)) => return vet_name(name, port, resolver, allow_private).await,
     };
-    match blocked_kind(ip) {
+    match refused_kind(ip, allow_private) {
         Some(kind) => Err(Refusal::Blocked(format!("{ip} is a {kind} address"))),
         None => Ok(SocketAddr::new(ip, port)),
     }
 }
 
-async fn vet_name(name: &str, port: u16, resolver: &dyn Resolver) -> Result<SocketAddr, Refusal> {
+async fn vet_name(
+    name: &str,
+    port: u16,
+    resolver: &dyn Resolver,
+    allow_private: bool,
+) -> Result<SocketAddr, Refusal> {
     let addrs = match resolver.resolve(name, port).await {
         Ok(addrs) if !addrs.is_empty() => addrs,
-        Ok(_) | Err(_) if is_localhost_name(name) => {
+        Ok(_) | Err(_) if is_localhost_name(name) && !allow_private => {
             return Err(Refusal::Blocked(format!("{name} is a loopback name")))
         }
         Ok(_) => {
@@ -188,14 +229,15 @@ async fn vet_name(name: &str, port: u16, resolver: &dyn Resolver) -> Result<Sock
             })
         }
     };
-    for ip in &addrs {
-        if let Some(kind) = blocked_kind(*ip) {
-            return Err(Refusal::Blocked(format!(
-                "{name} resolves to {ip}, a {kind} address"
-            )));
-        }
+    if addrs
+        .iter()
+        .any(|ip| refused_kind(*ip, allow_private).is_some())
+    {
+        return Err(Refusal::Blocked(format!(
+            "{name} resolves to an address that is not publicly routable"
+        )));
     }
-    if is_localhost_name(name) {
+    if is_localhost_name(name) && !allow_private {
         return Err(Refusal::Blocked(format!("{name} is a loopback name")));
     }
     Ok(SocketAddr::new(addrs[0], port))
@@ -204,6 +246,43 @@ async fn vet_name(name: &str, port: u16, resolver: &dyn Resolver) -> Result<Sock
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn vet_public(url: &Url, dns: &dyn Resolver) -> Result<SocketAddr, Refusal> {
+        vet(url, dns, false).await
+    }
+
+    #[tokio::test]
+    async fn metadata_is_refused_in_every_mode_and_refusals_never_name_the_address() {
+        for literal in [
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[fd00:ec2::254]/",
+            "http://[::ffff:169.254.169.254]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[2002:a9fe:a9fe::1]/",
+        ] {
+            let e = vet(&url(literal), &FakeDns(vec![]), true)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, Refusal::Blocked(_)), "{literal}: {e:?}");
+        }
+        let to_metadata = FakeDns(vec![ip("169.254.169.254")]);
+        let e = vet(&url("http://metadata.example/"), &to_metadata, true)
+            .await
+            .unwrap_err();
+        assert!(!e.to_string().contains("169.254"), "{e}");
+        // Private and loopback pass in development mode, and stay refused otherwise.
+        let private = FakeDns(vec![ip("10.0.0.5")]);
+        assert!(vet(&url("http://svc.internal/"), &private, true)
+            .await
+            .is_ok());
+        assert!(vet(&url("http://127.0.0.1:9/"), &private, true)
+            .await
+            .is_ok());
+        let e = vet_public(&url("http://svc.internal/"), &private)
+            .await
+            .unwrap_err();
+        assert!(!e.to_string().contains("10.0.0.5"), "{e}");
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
@@ -306,7 +385,7 @@ mod tests {
     #[tokio::test]
     async fn literals_are_judged_without_dns() {
         let dns = FakeDns(vec![]);
-        let e = vet(&url("http://127.0.0.1:9000/x"), &dns)
+        let e = vet_public(&url("http://127.0.0.1:9000/x"), &dns)
             .await
             .unwrap_err();
         assert_eq!(
@@ -320,12 +399,12 @@ mod tests {
             "http://[::ffff:7f00:1]/",
         ] {
             assert!(
-                matches!(vet(&url(s), &dns).await, Err(Refusal::Blocked(_))),
+                matches!(vet_public(&url(s), &dns).await, Err(Refusal::Blocked(_))),
                 "{s}"
             );
         }
         assert_eq!(
-            vet(&url("https://8.8.8.8/hook"), &dns).await,
+            vet_public(&url("https://8.8.8.8/hook"), &dns).await,
             Ok("8.8.8.8:443".parse().unwrap())
         );
     }
@@ -333,30 +412,32 @@ mod tests {
     #[tokio::test]
     async fn names_are_judged_by_every_address_they_resolve_to() {
         let rebinding = FakeDns(vec![ip("93.184.215.14"), ip("10.0.0.5")]);
-        let e = vet(&url("https://hooks.example.com/"), &rebinding)
+        let e = vet_public(&url("https://hooks.example.com/"), &rebinding)
             .await
             .unwrap_err();
         assert_eq!(
             e,
-            Refusal::Blocked("hooks.example.com resolves to 10.0.0.5, a private address".into())
+            Refusal::Blocked(
+                "hooks.example.com resolves to an address that is not publicly routable".into()
+            )
         );
         let public = FakeDns(vec![ip("93.184.215.14")]);
         assert_eq!(
-            vet(&url("http://hooks.example.com:8080/"), &public).await,
+            vet_public(&url("http://hooks.example.com:8080/"), &public).await,
             Ok("93.184.215.14:8080".parse().unwrap())
         );
         let nx = FakeDns(vec![]);
         assert!(matches!(
-            vet(&url("https://nowhere.example/"), &nx).await,
+            vet_public(&url("https://nowhere.example/"), &nx).await,
             Err(Refusal::Unresolved { .. })
         ));
         // Loopback names are refused even when DNS says otherwise or nothing at all.
         assert!(matches!(
-            vet(&url("http://app.localhost/"), &nx).await,
+            vet_public(&url("http://app.localhost/"), &nx).await,
             Err(Refusal::Blocked(_))
         ));
         assert!(matches!(
-            vet(&url("http://app.localhost/"), &public).await,
+            vet_public(&url("http://app.localhost/"), &public).await,
             Err(Refusal::Blocked(_))
         ));
     }
@@ -366,7 +447,9 @@ mod tests {
         let dns = SystemResolver {
             timeout: Duration::from_secs(5),
         };
-        let e = vet(&url("http://localhost:1/"), &dns).await.unwrap_err();
+        let e = vet_public(&url("http://localhost:1/"), &dns)
+            .await
+            .unwrap_err();
         assert!(
             e.to_string().starts_with("localhost resolves to "),
             "resolution, not the name rule, refused it: {e}"

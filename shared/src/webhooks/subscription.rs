@@ -20,7 +20,9 @@ pub const SUBSCRIPTION_ID_PREFIX: &str = "wh_";
 #[serde(rename_all = "lowercase")]
 pub enum SubscriptionStatus {
     Active,
-    /// The endpoint answered `410 Gone`: nothing more is sent. Delete and re-create to resume.
+    /// Nothing is sent: the endpoint answered `410 Gone` (the one deliberate exception to "every
+    /// failure is retried 5 times": the receiver said it will never accept again), or an
+    /// operator paused it. `PATCH …/webhooks/{id}` `{"status":"active"}` resumes it.
     Disabled,
 }
 
@@ -162,6 +164,15 @@ impl Subscription {
         self.status = SubscriptionStatus::Disabled;
         self.disabled_at = Some(now.clone());
         self.disabled_reason = Some(reason);
+        self.updated_at = now;
+        self
+    }
+
+    /// Resumed by an operator: active again, the reason it stopped cleared.
+    pub fn reactivated(mut self, now: String) -> Self {
+        self.status = SubscriptionStatus::Active;
+        self.disabled_at = None;
+        self.disabled_reason = None;
         self.updated_at = now;
         self
     }

@@ -75,6 +75,14 @@ pub static ACCESS_TABLE: &[Access] = &[
         Some(LinksRead),
         false,
     ),
+    // The console's "try the redirect": a real visit (a recorded click), not a change to the link.
+    rule(
+        Method::POST,
+        "/v2/handles/{handle}/links/{slug}/try",
+        Creator,
+        Some(LinksRead),
+        false,
+    ),
     rule(
         Method::GET,
         "/v2/handles/{handle}/redirect-settings",
@@ -191,6 +199,13 @@ pub static ACCESS_TABLE: &[Access] = &[
         Operator,
         Some(WebhooksRead),
         false,
+    ),
+    rule(
+        Method::PATCH,
+        "/v2/handles/{handle}/webhooks/{subscriptionId}",
+        Operator,
+        Some(WebhooksWrite),
+        true,
     ),
     rule(
         Method::DELETE,

@@ -108,7 +108,8 @@ async fn authorize_parts(
     })?;
     let params = RawPathParams::from_request_parts(&mut parts, state)
         .await
-        .map_err(|_| ApiError::internal("path parameters unavailable"))?;
+        // The only failure on a matched route: a segment that is not UTF-8 once decoded (`%FF`).
+        .map_err(|_| ApiError::invalid_request("path: a segment is not valid UTF-8."))?;
     let raw_handle = params
         .iter()
         .find(|(name, _)| *name == "handle")

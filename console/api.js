@@ -1,0 +1,81 @@
+// The API, as the console calls it: same origin (the Content-Security-Policy allows nothing
+// else), the session's bearer token, and the API's error envelope turned into an ApiError that
+// keeps the message and the request id.
+
+import * as session from './session.js';
+
+export class ApiError extends Error {
+  constructor(status, code, message, requestId) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.requestId = requestId;
+  }
+}
+
+// The handle's routes: handlePath('/links') → /v2/handles/acme/links
+export function handlePath(rest) {
+  const s = session.get();
+  return `/v2/handles/${encodeURIComponent(s ? s.handle : '')}${rest}`;
+}
+
+// One request. Never throws on an HTTP status: the result says `ok`, and `error` is the API's
+// error for a non-2xx. Network failures are thrown as an ApiError with status 0.
+export async function request(method, path, opts = {}) {
+  const headers = { accept: 'application/json', ...(opts.headers || {}) };
+  const s = session.get();
+  if (opts.auth !== false && s) headers.authorization = `Bearer ${s.token}`;
+  let body;
+  if (opts.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  }
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body, credentials: 'omit', cache: 'no-store' });
+  } catch (e) {
+    throw new ApiError(0, 'network', `The server could not be reached (${e.message}).`, null);
+  }
+  const requestId = response.headers.get('x-request-id');
+  const text = await response.text();
+  let data = null;
+  if (text && (response.headers.get('content-type') || '').includes('json')) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  const result = { ok: response.ok, status: response.status, data, text, requestId, headers: response.headers };
+  if (!response.ok) {
+    const e = (data && data.error) || {};
+    result.error = new ApiError(response.status, e.code || 'error', e.message || `HTTP ${response.status}`, e.requestId || requestId);
+    if (e.code === 'insufficient_scope') {
+      const m = /lacks the ([a-z]+\.[a-z]+) scope/.exec(e.message || '');
+      if (m) session.noteDenied(m[1]);
+    }
+  }
+  return result;
+}
+
+// A request whose non-2xx answer is thrown (as an ApiError); returns the parsed body.
+export async function call(method, path, opts) {
+  const r = await request(method, path, opts);
+  if (!r.ok) throw r.error;
+  return r.data;
+}
+
+export const get = (path, opts) => call('GET', path, opts);
+export const post = (path, body, opts) => call('POST', path, { ...opts, body });
+export const put = (path, body, opts) => call('PUT', path, { ...opts, body });
+export const patch = (path, body, opts) => call('PATCH', path, { ...opts, body });
+export const del = (path, opts) => call('DELETE', path, opts);
+
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== null && v !== undefined && v !== '') q.set(k, v);
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}

@@ -1,0 +1,423 @@
+// Attribution: the links list (search, cursor paging), the editor (destination, UTM tracking,
+// routing rules; if-match conflicts shown and resolvable), route preview, "try the redirect"
+// with the decoded ctx, and the conversion tester (202 → 200 deduped → 409).
+
+import * as api from './api.js';
+import * as session from './session.js';
+import { NEEDS } from './session.js';
+import { walkthrough } from './start.js';
+import {
+  badge, busy, checkbox, clear, empty, errorBox, field, fmtTime, form, gate, h, input, json,
+  list, loading, notice, randomId, section, select, splitList, table,
+} from './ui.js';
+
+const PAGE = 20;
+const SLUG = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+export const VISITORS = [
+  ['iphone', 'iPhone (mobile)', 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1'],
+  ['android', 'Android phone (mobile)', 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36'],
+  ['desktop', 'Desktop Chrome', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36'],
+  ['googlebot', 'Googlebot (a bot: no ctx)', 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'],
+  ['self', 'This browser', null],
+];
+
+const linkPath = (slug) => api.handlePath(`/links/${encodeURIComponent(slug)}`);
+
+// ------------------------------------------------------------------------------------ list
+
+export async function renderList(main) {
+  const canWrite = session.allows(NEEDS.linksWrite);
+  const search = input('search', { type: 'search', placeholder: 'slug, title or destination' });
+  const body = h('div', { class: 'list-body' }, loading('Loading links…'));
+  const state = { items: [], cursor: null, loaded: false };
+  main.append(
+    h('div', { class: 'title-row' },
+      h('h1', { tabindex: '-1' }, 'Links'),
+      gate(h('a', { class: 'button primary', href: '#/links/new', id: 'new-link' }, 'New link'),
+        canWrite, session.reason(NEEDS.linksWrite))),
+    field('Search the loaded links, or type a slug to open it', search),
+    body);
+  // A disabled link is still followable: take it out of the tab order and the click.
+  if (!canWrite) {
+    const a = main.querySelector('#new-link');
+    a.removeAttribute('href');
+    a.setAttribute('aria-disabled', 'true');
+    a.classList.add('disabled');
+  }
+  const draw = () => drawList(body, state, search.value.trim(), loadPage);
+  async function loadPage(button) {
+    await busy(button, button ? null : body, async () => {
+      const data = await api.get(api.handlePath('/links') + api.query({ limit: PAGE, cursor: state.cursor }));
+      state.items.push(...data.items);
+      state.cursor = data.nextCursor;
+      state.loaded = true;
+      draw();
+    }).catch((err) => body.append(errorBox(err)));
+  }
+  search.addEventListener('input', draw);
+  await loadPage(null);
+}
+
+function drawList(body, state, term, loadPage) {
+  if (!state.loaded) return;
+  if (state.items.length === 0 && !state.cursor) {
+    clear(body, empty('No links yet. Walk through the attribution playbook, starting with your first link:', walkthrough(true)));
+    return;
+  }
+  const t = term.toLowerCase();
+  const shown = t
+    ? state.items.filter((l) => [l.slug, l.title || '', l.destinationUrl].some((v) => v.toLowerCase().includes(t)))
+    : state.items;
+  const more = state.cursor
+    ? h('button', { type: 'button', class: 'secondary', id: 'load-more', onclick: (e) => loadPage(e.target) }, 'Load more')
+    : null;
+  const open = t && SLUG.test(term) && !shown.some((l) => l.slug === term)
+    ? h('p', {}, h('a', { href: `#/links/edit/${encodeURIComponent(term)}` }, `Open the link ${term}`))
+    : null;
+  clear(body,
+    h('p', { class: 'count', role: 'status' },
+      `${shown.length} of ${state.items.length} loaded link${state.items.length === 1 ? '' : 's'}${state.cursor ? ' (more on the server)' : ''}`),
+    shown.length
+      ? table([
+        { label: 'Slug', value: (l) => h('a', { href: `#/links/edit/${encodeURIComponent(l.slug)}` }, l.slug) },
+        { label: 'Title', value: (l) => l.title || '–' },
+        { label: 'Destination', value: (l) => h('span', { class: 'url' }, l.destinationUrl), class: 'wide' },
+        { label: 'Rules', value: (l) => String(l.routingRules.length) },
+        { label: 'Version', value: (l) => String(l.version) },
+        { label: 'Updated', value: (l) => fmtTime(l.updatedAt) },
+      ], shown, 'Links')
+      : empty('No loaded link matches.'),
+    open,
+    more);
+}
+
+// ---------------------------------------------------------------------------------- editor
+
+function ruleRow(rule = {}) {
+  const c = rule.conditions || {};
+  const row = h('fieldset', { class: 'rule' },
+    h('legend', {}, 'Rule'),
+    h('div', { class: 'grid' },
+      field('Priority', input('priority', { type: 'number', value: rule.priority ?? '', inputmode: 'numeric' }), 'Lower runs first; unique.'),
+      field('Destination URL', input('ruleDestination', { type: 'url', value: rule.destinationUrl || '' })),
+      field('Countries', input('countryIn', { value: list(c.countryIn) }), 'Comma-separated: US, CA'),
+      field('Devices', input('deviceIn', { value: list(c.deviceIn) }), 'mobile, tablet, desktop, other'),
+      field('Sources', input('sourceIn', { value: list(c.sourceIn) }), 'utm_source, src or referrer host'),
+      field('Campaigns', input('campaignIn', { value: list(c.campaignIn) }))),
+    h('button', { type: 'button', class: 'link-button', onclick: () => row.remove() }, 'Remove this rule'));
+  return row;
+}
+
+function readRule(row) {
+  const v = (n) => row.querySelector(`[name=${n}]`).value.trim();
+  const conditions = {};
+  for (const k of ['countryIn', 'deviceIn', 'sourceIn', 'campaignIn']) {
+    const values = splitList(v(k));
+    if (values.length) conditions[k] = values;
+  }
+  return { priority: Number(v('priority')), destinationUrl: v('ruleDestination'), conditions };
+}
+
+const TRACKING = [['utmSource', 'utm_source'], ['utmMedium', 'utm_medium'], ['utmCampaign', 'utm_campaign'], ['utmTerm', 'utm_term'], ['utmContent', 'utm_content']];
+
+function editorFields(isNew) {
+  const rules = h('div', { class: 'rules' });
+  const fields = h('div', {},
+    isNew ? field('Slug', input('slug', { required: true, pattern: SLUG.source }), 'Letters, digits, - and _; the short URL is {handle}.{domain}/{slug}.') : null,
+    field('Destination URL', input('destinationUrl', { type: 'url', required: true, placeholder: 'https://example.com/product' })),
+    field('Title', input('title')),
+    h('fieldset', {}, h('legend', {}, 'UTM tracking (added to the destination)'),
+      h('div', { class: 'grid' }, TRACKING.map(([name, label]) => field(label, input(name))))),
+    h('fieldset', {}, h('legend', {}, 'Routing rules (tried by ascending priority; first match wins)'),
+      rules,
+      h('button', { type: 'button', class: 'secondary', id: 'add-rule', onclick: () => rules.append(ruleRow()) }, 'Add a rule')),
+    h('details', {}, h('summary', {}, 'More: campaign, query forwarding, expiry'),
+      field('Campaign id', input('campaignId'), 'An existing campaign of this handle, or empty.'),
+      field('Forward the short URL\'s query to the destination', checkbox('forwardQuery', true)),
+      field('Expires at', input('expiresAt', { placeholder: '2026-12-31T23:59:59Z' }), 'RFC 3339; empty: never.'),
+      field('Expired URL', input('expiredUrl', { type: 'url' }), 'Where an expired link sends visitors; empty: 410.')));
+  fields.rules = rules;
+  return fields;
+}
+
+function fill(formEl, link) {
+  const set = (n, v) => { const el = formEl.querySelector(`[name=${n}]`); if (el) el.value = v ?? ''; };
+  set('destinationUrl', link.destinationUrl);
+  set('title', link.title);
+  for (const [name] of TRACKING) set(name, link.tracking && link.tracking[name]);
+  set('campaignId', link.campaignId);
+  set('expiresAt', link.expiresAt);
+  set('expiredUrl', link.expiredUrl);
+  formEl.querySelector('[name=forwardQuery]').checked = link.forwardQuery !== false;
+  const rules = formEl.querySelector('.rules');
+  clear(rules, (link.routingRules || []).map(ruleRow));
+}
+
+function readSpec(formEl) {
+  const v = (n) => formEl.querySelector(`[name=${n}]`).value.trim();
+  const spec = { destinationUrl: v('destinationUrl'), forwardQuery: formEl.querySelector('[name=forwardQuery]').checked };
+  if (v('title')) spec.title = v('title');
+  const tracking = {};
+  for (const [name] of TRACKING) if (v(name)) tracking[name] = v(name);
+  if (Object.keys(tracking).length) spec.tracking = tracking;
+  spec.routingRules = [...formEl.querySelectorAll('.rule')].map(readRule);
+  if (v('campaignId')) spec.campaignId = v('campaignId');
+  if (v('expiresAt')) spec.expiresAt = v('expiresAt');
+  if (v('expiredUrl')) spec.expiredUrl = v('expiredUrl');
+  return spec;
+}
+
+export async function renderEditor(main, slug) {
+  const isNew = !slug;
+  const title = h('h1', { tabindex: '-1' }, isNew ? 'New link' : `Link ${slug}`);
+  const top = h('div', {}, isNew ? null : loading('Loading the link…'));
+  main.append(h('p', {}, h('a', { href: '#/links' }, '← All links')), title, top);
+  const ctx = { slug, version: null, link: null };
+  if (!isNew) {
+    const r = await api.request('GET', linkPath(slug));
+    if (!r.ok) {
+      clear(top, errorBox(r.error));
+      return;
+    }
+    ctx.link = r.data;
+    ctx.version = r.data.version;
+  }
+  const editor = linkForm(ctx, isNew);
+  clear(top, ctx.link ? summary(ctx.link) : null, section(isNew ? 'Create' : 'Edit', editor));
+  if (ctx.link) fill(editor, ctx.link);
+  if (!isNew) {
+    const convert = conversionTester();
+    main.append(previewPanel(slug), tryPanel(slug, convert), convert.panel);
+  }
+}
+
+function summary(link) {
+  return h('dl', { class: 'facts' },
+    h('dt', {}, 'Short URL'), h('dd', {}, h('code', { id: 'short-url' }, link.shortUrl)),
+    h('dt', {}, 'Version'), h('dd', { id: 'link-version' }, String(link.version)),
+    h('dt', {}, 'Updated'), h('dd', {}, fmtTime(link.updatedAt)));
+}
+
+function linkForm(ctx, isNew) {
+  const canWrite = session.allows(NEEDS.linksWrite);
+  const fields = editorFields(isNew);
+  const el = form({ class: 'link-form', 'aria-label': 'Link' }, fields, isNew ? 'Create link' : 'Save changes',
+    (f, out) => save(ctx, f, out, isNew));
+  if (!canWrite) {
+    el.querySelector('.actions').replaceChildren(gate(el.button, false, session.reason(NEEDS.linksWrite)));
+  } else if (!isNew) {
+    el.querySelector('.actions').append(deleteButton(ctx));
+  }
+  return el;
+}
+
+async function save(ctx, f, out, isNew, overwriteVersion) {
+  const spec = readSpec(f);
+  const slug = isNew ? f.querySelector('[name=slug]').value.trim() : ctx.slug;
+  if (isNew) {
+    if (!SLUG.test(slug)) throw new Error('Slug: 1–64 letters, digits, - or _, starting with a letter or digit.');
+    const existing = await api.request('GET', linkPath(slug));
+    if (existing.ok) {
+      clear(out, notice('warning', `The slug ${slug} is taken. `, h('a', { href: `#/links/edit/${slug}` }, 'Open it'), ' or choose another.'));
+      return;
+    }
+  }
+  const version = overwriteVersion ?? ctx.version;
+  const headers = version ? { 'if-match': `"${version}"` } : {};
+  const r = await api.request('PUT', linkPath(slug), { body: spec, headers });
+  if (r.status === 412) {
+    await showConflict(ctx, f, out, isNew, r.error);
+    return;
+  }
+  if (!r.ok) throw r.error;
+  session.markDone('AT-01');
+  ctx.link = r.data;
+  ctx.version = r.data.version;
+  if (isNew) {
+    location.hash = `#/links/edit/${encodeURIComponent(slug)}`;
+    return;
+  }
+  const v = document.getElementById('link-version');
+  if (v) v.textContent = String(r.data.version);
+  clear(out, notice('ok', `Saved: version ${r.data.version} (${r.status === 201 ? 'created' : 'updated'}).`));
+}
+
+// A 412: the link changed since it was loaded. Show the server's version; let the user take it,
+// or overwrite it with the form's contents (a new if-match on the server's version).
+async function showConflict(ctx, f, out, isNew, error) {
+  const latest = await api.call('GET', linkPath(ctx.slug));
+  const useTheirs = h('button', { type: 'button', class: 'secondary', id: 'conflict-load' }, 'Load the server\'s version');
+  const useMine = h('button', { type: 'button', class: 'primary', id: 'conflict-overwrite' }, 'Overwrite it with mine');
+  useTheirs.addEventListener('click', () => {
+    ctx.link = latest;
+    ctx.version = latest.version;
+    fill(f, latest);
+    const v = document.getElementById('link-version');
+    if (v) v.textContent = String(latest.version);
+    clear(out, notice('ok', `Loaded version ${latest.version}; edit and save again.`));
+  });
+  useMine.addEventListener('click', () => busy(useMine, out, () => save(ctx, f, out, isNew, latest.version)));
+  clear(out, h('div', { class: 'conflict', role: 'alert' },
+    h('strong', {}, 'Conflict: '),
+    `this link changed since you opened it (you edited version ${ctx.version}; the server has version ${latest.version}). `,
+    error.requestId ? h('span', { class: 'request-id' }, `Request id: ${error.requestId}. `) : null,
+    h('p', {}, error.message),
+    h('details', { open: true }, h('summary', {}, `The server's version ${latest.version}`),
+      h('p', {}, 'Destination: ', h('code', {}, latest.destinationUrl)),
+      json({ title: latest.title, tracking: latest.tracking, routingRules: latest.routingRules })),
+    h('div', { class: 'actions' }, useTheirs, useMine)));
+}
+
+function deleteButton(ctx) {
+  const b = h('button', { type: 'button', class: 'danger', id: 'delete-link' }, 'Delete link');
+  let armed = false;
+  b.addEventListener('click', async () => {
+    if (!armed) {
+      armed = true;
+      b.textContent = 'Click again to delete for good';
+      return;
+    }
+    const out = b.closest('form').output;
+    await busy(b, out, async () => {
+      await api.call('DELETE', linkPath(ctx.slug), { headers: { 'if-match': `"${ctx.version}"` } });
+      location.hash = '#/links';
+    });
+  });
+  return b;
+}
+
+// ---------------------------------------------------------------------------- route preview
+
+function previewPanel(slug) {
+  const out = h('div', { class: 'result', 'aria-live': 'polite' });
+  const f = form({ id: 'preview-form', 'aria-label': 'Route preview' },
+    h('div', { class: 'grid' },
+      field('Country', input('country', { placeholder: 'US' })),
+      field('Device', select('device', [['', '(any)'], 'mobile', 'tablet', 'desktop', 'other'], '')),
+      field('Source', input('source', { placeholder: 'newsletter' })),
+      field('Campaign', input('campaign')),
+      field('Short URL query', input('query', { placeholder: 'gclid=abc&coupon=X' }))),
+    'Preview the route',
+    async (el) => {
+      const body = {};
+      for (const n of ['country', 'device', 'source', 'campaign', 'query']) {
+        const v = el.querySelector(`[name=${n}]`).value.trim();
+        if (v) body[n] = v;
+      }
+      const r = await api.post(`${linkPath(slug)}/route-preview`, body);
+      session.markDone('AT-02');
+      clear(out,
+        h('dl', { class: 'facts', id: 'preview-result' },
+          h('dt', {}, 'Decision'), h('dd', { class: 'decision' }, r.decision === 'rule' ? `rule (priority ${r.matchedRule.priority})` : 'default destination'),
+          h('dt', {}, 'Destination'), h('dd', {}, h('code', { class: 'url' }, r.destinationUrl)),
+          h('dt', {}, 'As the redirect sends it'), h('dd', {}, h('code', { class: 'url' }, r.trackedUrl)),
+          h('dt', {}, 'Normalized input'), h('dd', {}, Object.entries(r.input).map(([k, v]) => `${k}: ${v ?? '–'}`).join(' · '))),
+        h('details', {}, h('summary', {}, 'The decision envelope'), json(r)));
+    });
+  return section('AT-02 · Route preview', h('p', {}, 'The same engine as the redirect: the same input gives the same answer.'), f, out);
+}
+
+// ------------------------------------------------------------------------- try the redirect
+
+function tryPanel(slug, convert) {
+  const out = h('div', { class: 'result', 'aria-live': 'polite' });
+  const f = form({ id: 'try-form', 'aria-label': 'Try the redirect' },
+    h('div', { class: 'grid' },
+      field('Visitor', select('visitor', VISITORS.map(([v, label]) => [v, label]), 'iphone')),
+      field('Short URL query', input('query', { placeholder: 'utm_source=ad&sub1=partner-7' }))),
+    'Follow the short URL',
+    async (el) => {
+      const visitor = VISITORS.find(([v]) => v === el.querySelector('[name=visitor]').value);
+      const body = { query: el.querySelector('[name=query]').value.trim() || null };
+      if (visitor[2]) body.userAgent = visitor[2];
+      const r = await api.post(`${linkPath(slug)}/try`, body);
+      session.markDone('AT-03');
+      const decoded = h('div', { class: 'decoded' });
+      clear(out,
+        h('dl', { class: 'facts', id: 'try-result' },
+          h('dt', {}, 'Visited'), h('dd', {}, h('code', { class: 'url' }, r.shortUrl)),
+          h('dt', {}, 'Status'), h('dd', { class: 'try-status' }, badge(r.status)),
+          h('dt', {}, 'Location'), h('dd', {}, r.location ? h('code', { class: 'url', id: 'try-location' }, r.location) : '–'),
+          h('dt', {}, 'ctx'), h('dd', {}, r.ctx ? h('code', { class: 'url', id: 'try-ctx' }, r.ctx) : 'none (a bot, or no redirect)')),
+        decoded);
+      if (r.ctx) {
+        convert.setCtx(r.ctx);
+        await decodeCtx(r.ctx, decoded);
+      }
+    });
+  return section('AT-03 · Try the redirect',
+    h('p', {}, 'The server follows the short URL once, as this visitor: a real click, counted in analytics and sent to link.clicked webhooks.'),
+    f, out);
+}
+
+// AT-04: the ctx as /v2/public/context resolves it (no token: it is a public route).
+async function decodeCtx(ctx, out) {
+  clear(out, loading('Decoding the ctx…'));
+  const r = await api.request('GET', `/v2/public/context${api.query({ ctx })}`, { auth: false });
+  if (!r.ok) {
+    clear(out, errorBox(r.error));
+    return;
+  }
+  session.markDone('AT-04');
+  const c = r.data;
+  const subIds = Object.entries(c.subIds || {}).map(([k, v]) => `${k}=${v}`).join(', ') || '–';
+  clear(out, h('h3', {}, 'AT-04 · The decoded ctx'),
+    table([{ label: 'Field', value: (x) => x[0] }, { label: 'Value', value: (x) => h('code', {}, x[1] ?? '–') }], [
+      ['clickId', c.clickId], ['handle', c.handle], ['slug', c.slug], ['campaignId', c.campaignId],
+      ['country', c.country], ['device', c.device], ['source', c.source], ['referrer', c.referrer],
+      ['segment', c.segment], ['subIds', subIds], ['issuedAt', c.issuedAt], ['expiresAt', c.expiresAt],
+    ], 'Decoded ctx'));
+  out.querySelector('table').id = 'ctx-table';
+}
+
+// ------------------------------------------------------------------------ conversion tester
+
+const MEANING = {
+  202: 'accepted: a new conversion',
+  200: 'a replay of the same key and payload: deduped, the original conversion',
+  409: 'the same key with a different payload: refused',
+};
+
+function conversionTester() {
+  const log = h('ol', { class: 'attempts', id: 'conversion-log', 'aria-live': 'polite' });
+  const ctxField = h('textarea', { name: 'ctx', rows: 2, placeholder: 'Follow the short URL above to get one' });
+  const key = input('idempotencyKey', { value: randomId('order') });
+  const f = form({ id: 'conversion-form', 'aria-label': 'Conversion tester' },
+    h('div', {},
+      field('ctx', ctxField),
+      h('div', { class: 'grid' },
+        field('Idempotency key', key, 'One per real-world conversion, e.g. the order id.'),
+        field('Event type', input('eventType', { value: 'purchase' })),
+        field('Value', input('value', { value: '24.99', inputmode: 'decimal' })),
+        field('Currency', input('currency', { value: 'USD' })),
+        field('Test conversion (kept out of revenue)', checkbox('test', false))),
+      h('button', { type: 'button', class: 'link-button', onclick: () => { key.value = randomId('order'); } }, 'New idempotency key')),
+    'Submit the conversion',
+    async (el) => {
+      const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
+      const body = { ctx: v('ctx'), idempotencyKey: v('idempotencyKey'), eventType: v('eventType') };
+      if (v('value')) body.value = v('value');
+      if (v('currency')) body.currency = v('currency');
+      if (el.querySelector('[name=test]').checked) body.test = true;
+      const r = await api.request('POST', '/v2/public/conversions', { body, auth: false });
+      if (r.status === 202) session.markDone('AT-05');
+      if (r.status === 200 && r.data && r.data.deduped) session.markDone('AT-06');
+      log.append(attempt(r));
+    });
+  const panel = section('AT-05 / AT-06 · Conversion tester',
+    h('p', {}, 'Submit once (202), submit again unchanged (200, deduped: true, the same conversion), then change the value and submit again (409).'),
+    f, log);
+  return { panel, setCtx: (ctx) => { ctxField.value = ctx; } };
+}
+
+function attempt(r) {
+  const d = r.data || {};
+  const meaning = MEANING[r.status] || (r.error ? r.error.code : '');
+  return h('li', { class: 'attempt', dataset: { status: String(r.status) } },
+    badge(r.status), ' ', h('span', { class: 'meaning' }, meaning),
+    r.ok
+      ? h('span', {}, ` · ${d.conversionId} · deduped: ${d.deduped}`)
+      : h('span', { class: 'error-message' }, ` · ${r.error.code}: ${r.error.message}`),
+    r.requestId ? h('small', { class: 'request-id' }, ` · request ${r.requestId}`) : null);
+}

@@ -1,0 +1,135 @@
+// The console's entry point: sign-in, the navigation, and a hash router over the screens.
+
+import * as api from './api.js';
+import * as session from './session.js';
+import { ROLES } from './session.js';
+import * as start from './start.js';
+import * as links from './links.js';
+import * as partners from './partners.js';
+import * as lifecycle from './lifecycle.js';
+import * as webhooks from './webhooks.js';
+import * as tokens from './tokens.js';
+import { clear, errorBox, field, form, h, input, loading, notice, section, select } from './ui.js';
+
+const SCREENS = [
+  ['#/start', 'Start', (main) => start.render(main)],
+  ['#/links', 'Links', (main) => links.renderList(main)],
+  ['#/partners', 'Partners', (main) => partners.render(main)],
+  ['#/lifecycle', 'Lifecycle', (main) => lifecycle.render(main)],
+  ['#/webhooks', 'Webhooks', (main) => webhooks.render(main)],
+  ['#/tokens', 'Tokens', (main) => tokens.render(main)],
+];
+
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const who = document.getElementById('who');
+
+// Navigates (a hash change renders) or, on the same hash, renders again.
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+function isLoopback() {
+  return ['localhost', '127.0.0.1', '[::1]'].includes(location.hostname);
+}
+
+// ---------------------------------------------------------------------------------- sign-in
+
+// Checks a new session against the API: 401 (a bad token) and 403 forbidden (another handle)
+// refuse it; a role or scope refusal still proves the token and the handle.
+async function verify(candidate) {
+  session.save(candidate);
+  const r = await api.request('GET', api.handlePath('/links') + api.query({ limit: 1 }));
+  if (r.ok || ['insufficient_role', 'insufficient_scope'].includes(r.error.code)) return;
+  session.clear();
+  throw r.error;
+}
+
+function pasteForm() {
+  const token = h('textarea', { name: 'token', rows: 3, autocomplete: 'off', spellcheck: 'false', placeholder: 'eyJhbGciOi… or tenx_pat_…' });
+  const handle = input('handle', { placeholder: 'acme' });
+  return form({ id: 'token-sign-in', 'aria-label': 'Sign in with a token' },
+    h('div', {},
+      field('JWT or personal access token', token, 'Kept in this tab only (sessionStorage), never in a cookie.'),
+      field('Handle', handle, 'Required for a personal access token; optional for a JWT (its first handle).')),
+    'Sign in',
+    async () => {
+      await verify(session.fromToken(token.value, handle.value));
+      go('#/start');
+    });
+}
+
+function localForm() {
+  const handle = input('handle', { value: 'acme' });
+  return form({ id: 'local-sign-in', 'aria-label': 'Sign in on this machine' },
+    h('div', { class: 'grid' }, field('Handle', handle), field('Role', select('role', ROLES, 'operator'))),
+    'Sign in on this machine',
+    async (el) => {
+      const r = await api.post('/console/sign-in', { handle: handle.value.trim(), role: el.querySelector('[name=role]').value }, { auth: false });
+      session.save(session.fromToken(r.token, r.handle));
+      go('#/start');
+    });
+}
+
+function renderSignIn() {
+  clear(nav);
+  clear(who);
+  clear(main,
+    h('h1', { tabindex: '-1' }, 'Sign in to the 10x console'),
+    isLoopback()
+      ? section('On this machine',
+        h('p', {}, 'One click: ', h('code', {}, 'tenx serve'), ' mints a one-hour token when it runs with the secrets it generated in its data dir, for a browser on this machine.'),
+        localForm())
+      : null,
+    section('With a token',
+      h('p', {}, 'Paste a JWT (', h('code', {}, 'tenx token --handle acme --role operator'), ') or a personal access token.'),
+      pasteForm()));
+  main.querySelector('h1').focus();
+}
+
+// ------------------------------------------------------------------------------- navigation
+
+function renderChrome(current) {
+  const s = session.get();
+  clear(nav, h('ul', {}, SCREENS.map(([hash, label]) => h('li', {},
+    h('a', { href: hash, 'aria-current': current === hash ? 'page' : null }, label)))));
+  const signOut = h('button', { type: 'button', class: 'secondary', id: 'sign-out' }, 'Sign out');
+  signOut.addEventListener('click', () => {
+    session.clear();
+    go('#/signin');
+  });
+  const what = s.kind === 'jwt' ? `${s.role} (JWT)` : 'personal access token';
+  clear(who, h('span', { id: 'who-am-i' }, h('strong', {}, s.handle), ` · ${what}`), ' ', signOut);
+}
+
+async function route() {
+  const s = session.get();
+  if (!s || (s.exp && s.exp * 1000 < Date.now())) {
+    if (s) session.clear();
+    renderSignIn();
+    return;
+  }
+  const hash = location.hash || '#/start';
+  const edit = /^#\/links\/edit\/(.+)$/.exec(hash);
+  const screen = SCREENS.find(([hsh]) => hsh === hash);
+  const current = edit || hash === '#/links/new' ? '#/links' : (screen ? screen[0] : '#/start');
+  renderChrome(current);
+  clear(main, loading());
+  const body = h('div', {});
+  try {
+    if (edit) await links.renderEditor(body, decodeURIComponent(edit[1]));
+    else if (hash === '#/links/new') await links.renderEditor(body, null);
+    else if (screen) await screen[2](body);
+    else await start.render(body);
+    clear(main, body);
+  } catch (err) {
+    clear(main, h('h1', { tabindex: '-1' }, 'Something went wrong'), errorBox(err),
+      notice('info', 'Reload the page, or sign in again if your token expired.'));
+  }
+  const heading = main.querySelector('h1');
+  if (heading) heading.focus();
+}
+
+window.addEventListener('hashchange', route);
+route();

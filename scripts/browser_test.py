@@ -1,0 +1,764 @@
+#!/usr/bin/env python3
+"""The web console, end to end in headless Chromium (WebDriver: Python selenium).
+
+Run by scripts/browser_test.sh, which starts `tenx serve` (fresh data dir, so its generated
+secrets enable the local sign-in) and passes its address. The walk: the attribution playbook
+AT-01 → AT-06 (and an if-match conflict resolved), link paging and search, a partner funnel after
+clicks and a conversion (chart, breakdown, CSV export), lifecycle messaging LM-01 → LM-03 and the
+rules, webhooks LM-05/LM-06 (a local receiver checks the signature with the secret the console
+showed once), a failed delivery in the notifications panel, personal access tokens (a PAT's 403
+shown), a viewer who cannot create a link, keyboard-only sign-in, and every screen at 375 px.
+Each screen is saved under target/console-screenshots/. Exit status 1 on the first failure.
+
+Usage: browser_test.py BASE_URL (e.g. http://127.0.0.1:18080)
+"""
+import base64
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import re
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+SHOTS = os.path.join(ROOT, "target", "console-screenshots")
+BASE = sys.argv[1].rstrip("/")
+HANDLE = "acme"
+TIMEOUT = 20
+
+# ------------------------------------------------------------------------------- receiver
+
+
+def verifier():
+    """verify_webhook(), exactly as docs/walkthroughs.md ("Verifying our webhooks") shows it."""
+    text = open(os.path.join(ROOT, "docs", "walkthroughs.md"), encoding="utf-8").read()
+    block = text.split("<!-- verify-snippet:start -->")[1].split("<!-- verify-snippet:end -->")[0]
+    code = block.split("```python")[1].split("```")[0]
+    scope = {}
+    exec(code, scope)  # noqa: S102 - our own documentation's snippet
+    return scope["verify_webhook"]
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """`/hook` answers 200, `/fail` 500; every request is recorded."""
+
+    received = []
+    lock = threading.Lock()
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        with self.lock:
+            Receiver.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+        self.send_response(200 if self.path == "/hook" else 500)
+        self.send_header("content-length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+def start_receiver():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, "http://127.0.0.1:%d" % server.server_address[1]
+
+
+# ----------------------------------------------------------------------------------- API
+
+
+def api(method, path, token=None, body=None, headers=None):
+    """A direct API call (the test's own hand, e.g. to change a link behind the console)."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(BASE + path, data=data, method=method)
+    req.add_header("accept", "application/json")
+    if data is not None:
+        req.add_header("content-type", "application/json")
+    if token:
+        req.add_header("authorization", "Bearer " + token)
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            raw = r.read()
+            return r.status, (json.loads(raw) if raw else None)
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        return e.code, (json.loads(raw) if raw else None)
+
+
+def local_token(role="operator"):
+    status, body = api("POST", "/console/sign-in", body={"handle": HANDLE, "role": role})
+    assert status == 200, (status, body)
+    return body["token"]
+
+
+# -------------------------------------------------------------------------------- browser
+
+
+class Console:
+    def __init__(self, downloads):
+        options = webdriver.ChromeOptions()
+        options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+        self.profile = os.path.join(downloads, "..", "profile")
+        for arg in [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", "--user-data-dir=" + os.path.abspath(self.profile),
+            "--window-size=1280,900",
+        ]:
+            options.add_argument(arg)
+        options.add_experimental_option("prefs", {
+            "download.default_directory": downloads, "download.prompt_for_download": False,
+        })
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        service = Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+        self.d = webdriver.Chrome(service=service, options=options)
+        self.d.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
+        self.downloads = downloads
+        self.shot_no = 0
+        self.problems = []
+
+    # -- finding and waiting
+    def wait(self, predicate, what, timeout=TIMEOUT):
+        try:
+            # A screen re-renders as answers arrive: an element read mid-render is read again.
+            return WebDriverWait(self.d, timeout, poll_frequency=0.1,
+                                 ignored_exceptions=[StaleElementReferenceException]).until(lambda d: predicate())
+        except Exception as e:
+            raise AssertionError("timed out waiting for %s (%s)" % (what, type(e).__name__)) from None
+
+    def css(self, selector, root=None):
+        return (root or self.d).find_element(By.CSS_SELECTOR, selector)
+
+    def all(self, selector, root=None):
+        return (root or self.d).find_elements(By.CSS_SELECTOR, selector)
+
+    def text_of(self, selector):
+        for _ in range(5):
+            try:
+                els = self.all(selector)
+                return els[0].text if els else ""
+            except StaleElementReferenceException:
+                time.sleep(0.05)
+        return ""
+
+    def wait_text(self, selector, needle, timeout=TIMEOUT):
+        self.wait(lambda: needle in self.text_of(selector), "%r in %s (has %r)" % (needle, selector, self.text_of(selector)[:300]), timeout)
+        return self.text_of(selector)
+
+    def wait_css(self, selector, timeout=TIMEOUT):
+        return self.wait(lambda: (self.all(selector) or [None])[0], selector, timeout)
+
+    def go(self, hash_):
+        url = BASE + "/" + hash_
+        if self.d.current_url == url:
+            self.d.refresh()  # the same hash: no hashchange, so load the screen afresh
+        else:
+            self.d.get(url)
+        self.wait(lambda: self.d.execute_script("return document.querySelector('main .loading') === null"), "the screen %s to load" % hash_)
+
+    def h1(self):
+        return self.text_of("main h1")
+
+    # -- forms
+    def fill(self, form, name, value, index=0):
+        el = self.all("[name=%s]" % name, form)[index]
+        if el.tag_name == "select":
+            Select(el).select_by_value(value)
+        elif el.get_attribute("type") == "checkbox":
+            if el.is_selected() != bool(value):
+                el.click()
+        else:
+            el.clear()
+            el.send_keys(value)
+
+    def submit(self, form):
+        self.css("button[type=submit]", form).click()
+
+    def form(self, selector):
+        return self.wait_css(selector)
+
+    # -- checks on every screen
+    def check_screen(self, name):
+        """Every control has a label; the page never scrolls sideways; no script error."""
+        unlabelled = self.d.execute_script("""
+            const bad = [];
+            for (const el of document.querySelectorAll('input, select, textarea')) {
+              if (el.type === 'hidden') continue;
+              if (!(el.labels && el.labels.length) && !el.getAttribute('aria-label')) bad.push(el.outerHTML.slice(0, 120));
+            }
+            for (const el of document.querySelectorAll('button, a[href]')) {
+              if (!el.textContent.trim() && !el.getAttribute('aria-label')) bad.push(el.outerHTML.slice(0, 120));
+            }
+            return bad;""")
+        assert not unlabelled, "%s: controls without a label: %s" % (name, unlabelled)
+        width = self.d.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], "%s: the page scrolls sideways (%d > %d)" % (name, width[0], width[1])
+        self.check_logs(name)
+
+    def check_logs(self, name):
+        for entry in self.d.get_log("browser"):
+            message = entry.get("message", "")
+            # A 4xx answer the console shows is logged by the browser as a failed resource load.
+            if "Failed to load resource" in message:
+                continue
+            if entry.get("level") == "SEVERE" or "Content Security Policy" in message:
+                raise AssertionError("%s: browser console: %s" % (name, message))
+
+    def shot(self, name):
+        self.check_screen(name)
+        self.shot_no += 1
+        path = os.path.join(SHOTS, "%02d-%s.png" % (self.shot_no, name))
+        self.d.save_screenshot(path)
+        return path
+
+    def viewport(self, width, height, mobile=False):
+        self.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile,
+        })
+
+
+def step(name):
+    print("ok  %s" % name, flush=True)
+
+
+# ---------------------------------------------------------------------------------- walks
+
+
+def sign_in_locally(c, role="operator"):
+    c.go("#/signin")
+    f = c.form("#local-sign-in")
+    c.fill(f, "handle", HANDLE)
+    c.fill(f, "role", role)
+    c.submit(f)
+    c.wait(lambda: c.h1() == "Welcome, %s" % HANDLE, "the start page")
+    c.wait_text("#who-am-i", "%s (JWT)" % role)
+
+
+def sign_out(c):
+    c.css("#sign-out").click()
+    c.wait_css("#token-sign-in")
+
+
+def attribution_playbook(c):
+    c.css("#nav a[href='#/links']").click()
+    c.wait_text("main .empty", "No links yet")
+    c.shot("links-empty-state")
+    c.css("#new-link").click()
+    f = c.form(".link-form")
+    c.fill(f, "slug", "launch")
+    c.fill(f, "destinationUrl", "https://example.com/product")
+    c.fill(f, "title", "Launch")
+    c.fill(f, "utmSource", "suite")
+    c.fill(f, "utmCampaign", "spring")
+    c.css("#add-rule").click()
+    rule = c.wait_css(".rule")
+    c.fill(rule, "priority", "10")
+    c.fill(rule, "ruleDestination", "https://example.com/product/mobile")
+    c.fill(rule, "deviceIn", "mobile")
+    c.submit(f)
+    c.wait(lambda: c.h1() == "Link launch", "the new link's page")
+    assert c.text_of("#link-version") == "1"
+    assert c.text_of("#short-url").endswith("/launch"), c.text_of("#short-url")
+    step("AT-01 create a tracked link (201, version 1)")
+
+    f = c.form("#preview-form")
+    c.fill(f, "country", "US")
+    c.fill(f, "device", "mobile")
+    c.submit(f)
+    result = c.wait_text("#preview-result", "rule (priority 10)")
+    assert "https://example.com/product/mobile" in result, result
+    assert "utm_source=suite" in result, result
+    step("AT-02 route preview: the mobile rule decides")
+
+    f = c.form("#try-form")
+    c.fill(f, "visitor", "iphone")
+    c.fill(f, "query", "utm_source=newsletter&sub1=partner-7")
+    c.submit(f)
+    c.wait_text("#try-result .try-status", "302")
+    location = c.text_of("#try-location")
+    assert location.startswith("https://example.com/product/mobile?"), location
+    assert "ctx=" in location, location
+    ctx = c.text_of("#try-ctx")
+    assert ctx and ctx in location
+    step("AT-03 try the redirect: 302 with a ctx")
+    table = c.wait_text("#ctx-table", "launch")
+    for needle in ["clickId", HANDLE, "mobile", "newsletter", "sub1=partner-7"]:
+        assert needle in table, (needle, table)
+    status, context = api("GET", "/v2/public/context?ctx=" + urllib.request.quote(ctx))
+    assert status == 200 and context["clickId"] in table, (status, context)
+    step("AT-04 the decoded ctx (/v2/public/context)")
+    c.shot("link-editor-preview-try")
+
+    f = c.form("#conversion-form")
+    assert c.css("[name=ctx]", f).get_attribute("value") == ctx, "the tester takes the ctx"
+    c.submit(f)
+    c.wait(lambda: len(c.all("#conversion-log li")) == 1, "the first attempt")
+    first = c.all("#conversion-log li")[0]
+    assert first.get_attribute("data-status") == "202", first.text
+    conversion_id = re.search(r"cnv_[0-9a-z]+", first.text).group(0)
+    step("AT-05 conversion accepted: 202 %s" % conversion_id)
+    c.submit(f)
+    c.wait(lambda: len(c.all("#conversion-log li")) == 2, "the replay")
+    second = c.all("#conversion-log li")[1]
+    assert second.get_attribute("data-status") == "200", second.text
+    assert "deduped: true" in second.text and conversion_id in second.text, second.text
+    c.fill(f, "value", "19.99")
+    c.submit(f)
+    c.wait(lambda: len(c.all("#conversion-log li")) == 3, "the changed payload")
+    third = c.all("#conversion-log li")[2]
+    assert third.get_attribute("data-status") == "409", third.text
+    assert "idempotency_key_reused" in third.text and "request" in third.text, third.text
+    step("AT-06 replay: 200 deduped, then 409 on a changed payload")
+    c.shot("conversion-tester")
+
+    c.css("#nav a[href='#/start']").click()
+    c.wait(lambda: len(c.all("ol.steps li.done")) == 6, "all six onboarding steps ticked")
+    c.shot("start-all-done")
+    step("the first-run walk-through ticks AT-01 … AT-06")
+
+
+def conflict(c, token):
+    c.go("#/links/edit/launch")
+    f = c.form(".link-form")
+    version = int(c.text_of("#link-version"))
+    c.fill(f, "title", "Mine")
+    # Meanwhile, someone else saves the link.
+    status, theirs = api("GET", "/v2/handles/%s/links/launch" % HANDLE, token)
+    spec = {k: theirs[k] for k in ["destinationUrl", "tracking", "routingRules"]}
+    status, _ = api("PUT", "/v2/handles/%s/links/launch" % HANDLE, token, dict(spec, title="Theirs"))
+    assert status == 200, status
+    c.submit(f)
+    text = c.wait_text(".conflict", "the server has version %d" % (version + 1))
+    assert "Request id" in text, text
+    c.shot("if-match-conflict")
+    c.css("#conflict-overwrite").click()
+    c.wait_text(".link-form .form-out", "Saved: version %d" % (version + 2))
+    status, now = api("GET", "/v2/handles/%s/links/launch" % HANDLE, token)
+    assert now["title"] == "Mine" and now["version"] == version + 2, now
+    step("if-match conflict shown (412) and resolved by overwriting")
+    # And resolved the other way: take the server's version.
+    api("PUT", "/v2/handles/%s/links/launch" % HANDLE, token, dict(spec, title="Theirs again"))
+    c.fill(f, "title", "Mine again")
+    c.submit(f)
+    c.wait_text(".conflict", "the server has version %d" % (version + 3))
+    c.css("#conflict-load").click()
+    c.wait_text(".link-form .form-out", "Loaded version %d" % (version + 3))
+    assert c.css("[name=title]", f).get_attribute("value") == "Theirs again"
+    assert c.text_of("#link-version") == str(version + 3)
+    step("if-match conflict resolved by loading the server's version")
+
+
+def paging_and_search(c, token):
+    for i in range(1, 22):
+        status, _ = api("PUT", "/v2/handles/%s/links/bulk-%02d" % (HANDLE, i), token,
+                        {"destinationUrl": "https://example.com/bulk/%d" % i})
+        assert status == 201, status
+    c.go("#/links")
+    c.wait_text(".count", "20 of 20 loaded links (more on the server)")
+    c.css("#load-more").click()
+    c.wait_text(".count", "22 of 22 loaded links")
+    assert not c.all("#load-more")
+    search = c.css("[name=search]")
+    search.send_keys("bulk-0")
+    c.wait_text(".count", "9 of 22")
+    search.clear()
+    search.send_keys("launch")
+    c.wait_text(".count", "1 of 22")
+    c.shot("links-list-search")
+    search.clear()
+    search.send_keys("not-loaded-yet")
+    c.wait_text("main", "Open the link not-loaded-yet")
+    step("links list: cursor paging (20 + 2) and search")
+
+
+def try_visit(c, slug, visitor, convert=False, key=None):
+    c.go("#/links/edit/" + slug)
+    f = c.form("#try-form")
+    c.fill(f, "visitor", visitor)
+    c.submit(f)
+    c.wait_text("#try-result .try-status", "302")
+    if convert:
+        conv = c.form("#conversion-form")
+        c.wait(lambda: c.css("[name=ctx]", conv).get_attribute("value"), "the ctx in the tester")
+        c.fill(conv, "idempotencyKey", key)
+        c.submit(conv)
+        c.wait(lambda: c.all("#conversion-log li"), "the conversion")
+        assert c.all("#conversion-log li")[0].get_attribute("data-status") == "202"
+
+
+def funnel_row(c, campaign):
+    for row in c.all("main section:nth-of-type(2) tbody tr"):
+        cells = [td.text for td in c.all("td", row)]
+        if cells and cells[0] == campaign:
+            return cells
+    return None
+
+
+def partners(c):
+    c.go("#/partners")
+    for cid, slug in [("partner-alpha", "deal-alpha"), ("partner-beta", "deal-beta")]:
+        f = c.form("#campaign-form")
+        c.fill(f, "campaignId", cid)
+        c.fill(f, "goalType", "AFFILIATE_CLICKOUT")
+        c.fill(f, "slug", slug)
+        c.fill(f, "destinationUrl", "https://merchant.example.com/product?ref=" + cid)
+        c.fill(f, "title", cid + " deal")
+        c.submit(f)
+        c.wait_text("#campaign-form .form-out", "Created %s: preset custom_webhook, conversion event affiliate_click" % cid)
+    step("campaigns created with AFFILIATE_CLICKOUT")
+    row = [r for r in c.all("main section:first-of-type tbody tr") if "partner-beta" in r.text][0]
+    Select(c.css("select", row)).select_by_value("PAUSED")
+    c.css("button", row).click()
+    c.wait(lambda: "version 2" in row.text, "the status change")
+    step("campaign status changed (PATCH with if-match)")
+
+    try_visit(c, "deal-alpha", "iphone")
+    try_visit(c, "deal-alpha", "googlebot")
+    try_visit(c, "deal-alpha", "android", convert=True, key="txn-alpha-1")
+    try_visit(c, "deal-beta", "desktop")
+    step("clicks (2 humans and a bot on alpha, 1 on beta) and a conversion")
+
+    c.go("#/partners")
+    def alpha_ready():
+        c.css("#funnel-refresh").click()
+        time.sleep(0.3)
+        row = funnel_row(c, "partner-alpha")
+        return row if row and row[2] == "3" and row[5] == "1" else None
+    alpha = c.wait(alpha_ready, "the funnel to count alpha's clicks and conversion", timeout=30)
+    # Campaign, Status, Clicks, Qualified, Bot, Conversions, Revenue, Conv. rate, Bot ratio, Confidence, Why
+    assert alpha[1:9] == ["ACTIVE", "3", "2", "1", "1", "24.99 USD", "50.0 %", "33.3 %"], alpha
+    # Confidence with its reasons: 100 minus the penalties listed (a bot among 3 clicks is one).
+    assert "bot_ratio_elevated" in alpha[10], alpha
+    penalties = [int(p) for p in re.findall(r"\(−(\d+)\)", alpha[10])]
+    assert int(alpha[9]) == max(0, 100 - sum(penalties)), alpha
+    beta = funnel_row(c, "partner-beta")
+    assert beta[1:4] == ["PAUSED", "1", "1"], beta
+    step("funnel side by side: alpha 3 clicks / 2 qualified / 1 conversion / 24.99 USD / confidence %s" % alpha[9])
+
+    chart = c.wait_css("#daily-chart")
+    assert len(c.all("polyline", chart)) == 3
+    c.wait_text(".legend", "Clicks: 3")
+    assert "Qualified clicks: 2" in c.text_of(".legend") and "Conversions: 1" in c.text_of(".legend")
+    f = c.form("#group-form")
+    c.fill(f, "groupBy", "device")
+    c.fill(f, "campaignId", "partner-alpha")
+    c.submit(f)
+    table = c.wait_text("#group-result", "mobile")
+    assert "desktop" not in table, table
+    step("daily chart (3 series) and the device breakdown")
+    c.shot("partners-funnel-chart")
+
+    f = c.form("#export-form")
+    c.fill(f, "campaignId", "partner-alpha")
+    c.submit(f)
+    preview = c.wait_text("#export-preview", "partner-alpha")
+    assert preview.startswith("campaignId,status,clicks"), preview
+    name = c.text_of("#export-name")
+    path = os.path.join(c.downloads, name)
+    c.wait(lambda: os.path.exists(path), "the downloaded file %s" % path)
+    with open(path, encoding="utf-8") as fh:
+        csv = fh.read()
+    assert csv.startswith("campaignId,") and "partner-alpha" in csv, csv
+    step("CSV export downloaded (%s)" % name)
+
+
+def lifecycle(c):
+    c.go("#/lifecycle")
+    f = c.form("#signals-form")
+    c.fill(f, "type", "view")
+    c.submit(f)
+    c.wait_text("#signals-result", "now has 1 signal")
+    step("LM-01 chain signals appended")
+    f = c.form("#resolve-form")
+    c.submit(f)
+    c.wait_text("#resolve-result .decision", "send_message")
+    step("LM-02 resolve: send_message at checkout")
+    f = c.form("#prefetch-form")
+    c.submit(f)
+    c.wait(lambda: len(c.all("#prefetch-result .envelope")) == 3, "three envelopes")
+    step("LM-03 prefetch: three decision envelopes")
+    c.wait_text("#rules-source", "built-in defaults")
+    c.css("#rules-form").find_element(By.XPATH, "..").find_element(By.TAG_NAME, "summary").click()
+    editor = c.css("#rules-form textarea")
+    rules = {"rules": [{"ruleId": "viewed", "trigger": "checkout", "priority": 10,
+                        "conditions": [{"hasType": "view"}], "decision": {"action": "suppress"}}]}
+    editor.clear()
+    editor.send_keys(json.dumps(rules))
+    c.submit(c.css("#rules-form"))
+    c.wait_text("#rules-source", "Custom rules, version 1")
+    c.submit(c.css("#resolve-form"))
+    c.wait_text("#resolve-result .decision", "suppress")
+    step("chain rules viewed and edited (the decision follows)")
+    c.shot("lifecycle")
+
+
+def create_subscription(c, url):
+    f = c.form("#webhook-form")
+    c.fill(f, "endpointUrl", url)
+    c.submit(f)
+    box = c.wait_css("#webhook-secret-box")
+    secret = c.css("#webhook-secret").get_attribute("value")
+    assert secret.startswith("whsec_"), secret
+    assert "shown once" in box.text and "not shown again" in box.text, box.text
+    assert c.all("#webhook-secret-box button"), "a copy button"
+    sub = re.search(r"Created (wh_[0-9a-z]+)", c.text_of("#webhook-form .form-out")).group(1)
+    c.wait(lambda: c.all("[data-subscription='%s']" % sub), "the new subscription's card")
+    return sub, secret
+
+
+def send_test(c, sub):
+    card = c.css("[data-subscription='%s']" % sub)
+    c.css("[data-action=test]", card).click()
+    c.wait(lambda: c.all(".dispatch-id", card), "the dispatch id")
+    return c.css(".dispatch-id", card).text
+
+
+def webhooks(c, receiver):
+    c.go("#/webhooks")
+    sub, secret = create_subscription(c, receiver + "/hook")
+    c.shot("webhook-secret-once")
+    step("LM-05 subscription created; the secret shown once with a copy button")
+    dispatch = send_test(c, sub)
+    assert dispatch.startswith("evt_"), dispatch
+    verify = verifier()
+    def delivered():
+        with Receiver.lock:
+            return [r for r in Receiver.received if r[0] == "/hook" and r[1].get("webhook-id") == dispatch]
+    got = c.wait(delivered, "the signed test delivery at the receiver")
+    path, headers, body = got[0]
+    assert verify(secret, headers, body), "the signature verifies with the secret the console showed"
+    assert not verify("whsec_" + base64.b64encode(b"x" * 32).decode(), headers, body)
+    assert json.loads(body)["type"] == "webhook.test"
+    step("LM-06 test delivery %s received and its signature verified" % dispatch)
+    card = c.css("[data-subscription='%s']" % sub)
+    def log_shows_success():
+        c.css("[data-action=deliveries]", card).click()
+        time.sleep(0.3)
+        return "succeeded" in card.text and dispatch in card.text
+    c.wait(log_shows_success, "the delivery log to show the success")
+    c.shot("webhook-delivery-log")
+    step("delivery log: attempt, status code, duration")
+    c.go("#/webhooks")
+    assert secret not in c.d.page_source, "the secret is never shown again"
+    step("the secret is gone after a reload")
+
+
+def failed_delivery(c, receiver):
+    c.go("#/webhooks")
+    sub, _ = create_subscription(c, receiver + "/fail")
+    dispatch = send_test(c, sub)
+    def in_panel():
+        c.css("#webhooks-refresh").click()
+        time.sleep(0.5)
+        return dispatch in c.text_of("#failed-deliveries")
+    c.wait(in_panel, "the failed delivery in the notifications panel", timeout=45)
+    row = [r for r in c.all("#failed-deliveries tbody tr") if dispatch in r.text][0]
+    assert "500" in row.text, row.text
+    counts = [r for r in c.all("main section:nth-of-type(3) tbody tr") if sub in r.text][0]
+    cells = [td.text for td in c.all("td", counts)]
+    assert cells[4] == "1" and int(cells[5]) >= 6, cells  # failed 1, failed attempts >= 6
+    c.shot("notifications-failed-delivery")
+    step("a failed delivery (6 attempts, 500) in the notifications panel")
+    c.css("[data-action=resend]", row).click()
+    c.wait_text("#failed-deliveries", "Re-sent %s as attempt 7" % dispatch)
+    step("resend from the notifications panel")
+
+
+def tokens(c):
+    c.go("#/tokens")
+    f = c.form("#token-form")
+    c.fill(f, "name", "ci links")
+    c.css("[name=scope][value='links.read']", f).click()
+    c.submit(f)
+    c.wait_css("#token-secret-box")
+    pat = c.css("#new-token").get_attribute("value")
+    assert pat.startswith("tenx_pat_"), pat
+    assert "links.read" in c.text_of("#token-secret-box")
+    c.wait_text("main", "ci links")
+    c.shot("tokens")
+    step("PAT created with links.read, shown once")
+    return pat
+
+
+def pat_session(c, pat):
+    sign_out(c)
+    f = c.form("#token-sign-in")
+    c.fill(f, "token", pat)
+    c.fill(f, "handle", HANDLE)
+    c.submit(f)
+    c.wait(lambda: c.h1() == "Welcome, %s" % HANDLE, "the PAT's start page")
+    c.wait_text("#who-am-i", "personal access token")
+    c.go("#/links")
+    c.wait_text(".count", "loaded links")
+    c.go("#/webhooks")
+    text = c.wait_text("main .error", "403 insufficient_scope")
+    assert "lacks the webhooks.read scope" in text and "Request id" in text, text
+    c.shot("pat-403")
+    step("a PAT: links readable, webhooks' 403 message and request id shown")
+    c.go("#/links/new")
+    f = c.form(".link-form")
+    c.fill(f, "slug", "pat-made")
+    c.fill(f, "destinationUrl", "https://example.com/")
+    c.submit(f)
+    c.wait_text(".link-form .form-out", "lacks the links.write scope")
+    step("a PAT without links.write: the save's 403 shown")
+    sign_out(c)
+
+
+def revoke_pat(c, pat):
+    c.go("#/tokens")
+    c.wait_text("main", "ci links")
+    c.css("[data-action=revoke]").click()
+    c.wait_text("main", "No token yet.")
+    sign_out(c)
+    f = c.form("#token-sign-in")
+    c.fill(f, "token", pat)
+    c.fill(f, "handle", HANDLE)
+    c.submit(f)
+    c.wait_text("#token-sign-in .form-out", "401 unauthorized")
+    step("PAT revoked: signing in with it is refused (401)")
+
+
+def keyboard_sign_in_as_viewer(c):
+    c.go("#/signin")
+    # The screen focuses its heading; from there, Tab to the local sign-in's handle field, type,
+    # Tab to the role, choose, Enter.
+    assert c.d.execute_script("return document.activeElement.tagName") == "H1"
+    for _ in range(20):
+        c.d.switch_to.active_element.send_keys(Keys.TAB)
+        if c.d.execute_script("const a = document.activeElement; return a.name === 'handle' && a.closest('#local-sign-in') !== null"):
+            break
+    else:
+        raise AssertionError("the handle field is not reachable with Tab")
+    active = c.d.switch_to.active_element
+    active.send_keys(Keys.CONTROL, "a")
+    active.send_keys(HANDLE, Keys.TAB)
+    role = c.d.switch_to.active_element
+    assert role.get_attribute("name") == "role", role.get_attribute("outerHTML")
+    Select(role).select_by_value("viewer")
+    role.send_keys(Keys.ENTER)
+    c.wait(lambda: c.h1() == "Welcome, %s" % HANDLE, "the viewer's start page")
+    c.wait_text("#who-am-i", "viewer (JWT)")
+    step("keyboard-only sign-in (Tab, type, Enter)")
+
+
+def viewer(c):
+    keyboard_sign_in_as_viewer(c)
+    c.go("#/links")
+    new = c.css("#new-link")
+    assert new.get_attribute("aria-disabled") == "true" and new.get_attribute("href") is None
+    assert "needs the creator role" in c.text_of(".gated"), c.text_of(".gated")
+    err = c.wait_text("main .error", "403 insufficient_role")
+    assert "Request id" in err, err
+    c.shot("viewer-cannot-create")
+    c.go("#/links/new")
+    button = c.css(".link-form button[type=submit]")
+    assert not button.is_enabled(), "a viewer's save button is disabled"
+    c.go("#/partners")
+    c.wait_text("main", "Reading campaigns needs the creator role")
+    c.wait(lambda: funnel_row(c, "partner-alpha"), "the funnel (viewers may read analytics)")
+    step("a viewer cannot create a link (control disabled, 403 shown) but reads the funnel")
+    sign_out(c)
+
+
+def mobile(c):
+    c.viewport(375, 812, mobile=True)
+    sign_in_locally(c, "operator")
+    for hash_, name in [("#/start", "mobile-start"), ("#/links", "mobile-links"),
+                        ("#/links/edit/launch", "mobile-link-editor"), ("#/partners", "mobile-partners"),
+                        ("#/lifecycle", "mobile-lifecycle"), ("#/webhooks", "mobile-webhooks"),
+                        ("#/tokens", "mobile-tokens")]:
+        c.go(hash_)
+        if hash_ == "#/partners":
+            c.wait_css("#daily-chart")
+        assert c.d.execute_script("return window.innerWidth") == 375
+        c.shot(name)
+    step("every screen at 375 px: labelled, no sideways scrolling")
+    c.viewport(1280, 900)
+
+
+def docs_screenshots(c):
+    """The two screenshots README.md shows (docs/console/), small: one panel each."""
+    out = os.path.join(ROOT, "target", "console-screenshots", "docs")
+    os.makedirs(out, exist_ok=True)
+    c.viewport(1100, 900)
+    c.go("#/links/edit/launch")
+    f = c.form("#try-form")
+    c.submit(f)
+    c.wait_css("#ctx-table")
+    conv = c.form("#conversion-form")
+    c.submit(conv)
+    c.wait(lambda: c.all("#conversion-log li"), "a conversion")
+    c.submit(conv)
+    c.wait(lambda: len(c.all("#conversion-log li")) == 2, "its replay")
+    c.d.execute_script("window.scrollTo(0, document.querySelector('#try-form').closest('section').offsetTop - 8)")
+    c.d.save_screenshot(os.path.join(out, "attribution.png"))
+    c.go("#/partners")
+    c.wait_css("#daily-chart")
+    c.d.execute_script("window.scrollTo(0, document.querySelector('#funnel-refresh').closest('section').offsetTop - 8)")
+    c.d.save_screenshot(os.path.join(out, "partners.png"))
+    c.viewport(1280, 900)
+
+
+def main():
+    os.makedirs(SHOTS, exist_ok=True)
+    for old in os.listdir(SHOTS):
+        if old.endswith(".png"):
+            os.remove(os.path.join(SHOTS, old))
+    work = os.environ.get("BROWSER_TEST_TMP") or os.path.join(ROOT, "target", "browser-test")
+    downloads = os.path.join(work, "downloads")
+    os.makedirs(downloads, exist_ok=True)
+    server, receiver = start_receiver()
+    c = Console(downloads)
+    try:
+        c.d.get(BASE + "/")
+        c.wait_css("#local-sign-in")
+        c.shot("sign-in")
+        sign_in_locally(c)
+        c.shot("start")
+        step("local one-click sign-in (operator)")
+        operator = local_token("operator")
+        attribution_playbook(c)
+        conflict(c, operator)
+        paging_and_search(c, operator)
+        partners(c)
+        lifecycle(c)
+        webhooks(c, receiver)
+        failed_delivery(c, receiver)
+        pat = tokens(c)
+        pat_session(c, pat)
+        sign_in_locally(c)
+        revoke_pat(c, pat)
+        viewer(c)
+        mobile(c)
+        docs_screenshots(c)
+        c.check_logs("the end")
+        print("console in headless Chromium: every flow passed; screenshots in %s" % SHOTS)
+    except BaseException:
+        try:
+            c.d.save_screenshot(os.path.join(SHOTS, "FAILED.png"))
+            print("--- page at the failure (%s):\n%s" % (c.d.current_url, c.text_of("main")[:3000]), file=sys.stderr)
+        except Exception:
+            pass
+        raise
+    finally:
+        c.d.quit()
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The web console in headless Chromium: builds `tenx`, serves it on a free loopback port with a
+# fresh data dir (its generated secrets turn the local sign-in on), and runs
+# scripts/browser_test.py (Python selenium, pinned, in .venv/browser) against it; the test starts
+# its own webhook receiver on loopback. Screenshots of every screen land in
+# target/console-screenshots/. Needs Debian's `chromium` and `chromium-driver`: installed here
+# with apt-get when missing (as root), as .ci/run does.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SELENIUM_VERSION=4.27.1
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+
+if [ ! -x "$CHROMIUM" ] || [ ! -x "$CHROMEDRIVER" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing chromium and chromium-driver (apt-get)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "scripts/browser_test.sh needs $CHROMIUM and $CHROMEDRIVER: apt-get install chromium chromium-driver" >&2
+    exit 1
+  fi
+fi
+
+venv=.venv/browser
+if ! "$venv/bin/python" -c "import selenium, sys; sys.exit(selenium.__version__ != '$SELENIUM_VERSION')" 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "selenium==$SELENIUM_VERSION"
+fi
+
+cargo build -q --bin tenx
+
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A clean environment for the server: no configured JWT secret (the local sign-in needs the
+# generated one), no console directory (the embedded assets are the ones tested), the embedded
+# backend; loopback webhook receivers allowed, fast webhook retries, no write limit in the way.
+env -u TENX_JWT_SECRET -u TENX_JWT_PUBLIC_KEY -u TENX_CONSOLE_DIR -u TENX_BACKEND \
+  -u TENX_REDIRECT_DOMAIN -u TENX_TRUSTED_PROXY \
+  TENX_WEBHOOKS_ALLOW_PRIVATE=true TENX_WEBHOOK_RETRY_BASE_MS=100 TENX_RATE_LIMIT_FREE=100000 \
+  TENX_LOG=warn \
+  target/debug/tenx serve --addr "127.0.0.1:$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
+  sleep 0.1
+done
+
+status=0
+SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
+  "$venv/bin/python" scripts/browser_test.py "http://127.0.0.1:$port" || status=$?
+if [ "$status" != 0 ]; then
+  echo "--- tenx serve log" >&2
+  tail -n 50 "$work/server.log" >&2
+fi
+exit "$status"

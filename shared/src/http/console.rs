@@ -1,0 +1,563 @@
+//! The web console (`console/` at the repository root): plain HTML, CSS and ES modules embedded
+//! in the binary and served by us alone, under a strict Content-Security-Policy.
+//!
+//! - `GET /` (the API host): the console's page, `cache-control: no-cache`. Locally `/` is also
+//!   the bare short-link domain, so [`local_root`] answers it by `Host`.
+//! - `GET /console/{file}`: the assets, under content-hashed names (`app.3f2a9c1b7d4e.js`,
+//!   computed once at start), cached for a year as `immutable`.
+//! - `POST /console/sign-in`: the local one-click sign-in, which mints a short-lived JWT only when
+//!   the server generated its own JWT secret (`Config::local_sign_in`) and the caller is on this
+//!   machine; otherwise `404`.
+//! - `POST /v2/handles/{handle}/links/{slug}/try`: "try the redirect". A browser's `fetch`
+//!   cannot read a `302`'s `location`, so the server runs the real redirect in-process (the
+//!   redirect router, `oneshot`) and answers what a visitor would get: a real, recorded click.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+
+use crate::auth::jwt::Claims;
+use crate::domain::{Handle, Slug};
+use crate::http::auth::{Caller, Role};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
+use crate::http::redirect::handle_from_host;
+use crate::state::AppState;
+
+/// Every console response's policy: our own scripts, styles, images and API, nothing else; no
+/// inline script or style, no framing, no form posts elsewhere.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+    style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
+    base-uri 'none'; frame-ancestors 'none'";
+
+/// Hashed assets never change under their name.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// How long a token minted by the local sign-in lives.
+pub const SIGN_IN_TTL_SECS: i64 = 3600;
+
+const INDEX: &str = include_str!("../../../console/index.html");
+
+/// The console's files, leaves first: a file may refer (`"./x.js"`, `"/console/x.css"`) only to
+/// files listed before it, whose hashed names are known when it is hashed.
+const FILES: &[(&str, &[u8])] = &[
+    ("icon.svg", include_bytes!("../../../console/icon.svg")),
+    (
+        "console.css",
+        include_bytes!("../../../console/console.css"),
+    ),
+    ("session.js", include_bytes!("../../../console/session.js")),
+    ("ui.js", include_bytes!("../../../console/ui.js")),
+    ("api.js", include_bytes!("../../../console/api.js")),
+    ("start.js", include_bytes!("../../../console/start.js")),
+    ("links.js", include_bytes!("../../../console/links.js")),
+    (
+        "partners.js",
+        include_bytes!("../../../console/partners.js"),
+    ),
+    (
+        "lifecycle.js",
+        include_bytes!("../../../console/lifecycle.js"),
+    ),
+    (
+        "webhooks.js",
+        include_bytes!("../../../console/webhooks.js"),
+    ),
+    ("tokens.js", include_bytes!("../../../console/tokens.js")),
+    ("main.js", include_bytes!("../../../console/main.js")),
+];
+
+/// One served file.
+#[derive(Debug)]
+pub struct Asset {
+    /// Its name in `console/` (`app.js`).
+    pub name: &'static str,
+    /// Its served name (`app.3f2a9c1b7d4e.js`): the first 12 hex digits of its SHA-256.
+    pub hashed: String,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+/// The page and its assets, with every reference rewritten to the hashed names.
+#[derive(Debug)]
+pub struct Bundle {
+    pub index: String,
+    pub assets: Vec<Asset>,
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+fn hashed_name(name: &str, body: &[u8]) -> String {
+    let digest = hex::encode(&Sha256::digest(body)[..6]);
+    match name.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}.{digest}.{ext}"),
+        None => format!("{name}.{digest}"),
+    }
+}
+
+/// Rewrites quoted references to the assets hashed so far.
+fn rewrite(text: &str, done: &[Asset]) -> String {
+    let mut out = text.to_owned();
+    for a in done {
+        for q in ['"', '\''] {
+            for prefix in ["./", "/console/"] {
+                let from = format!("{q}{prefix}{}{q}", a.name);
+                let to = format!("{q}{prefix}{}{q}", a.hashed);
+                out = out.replace(&from, &to);
+            }
+        }
+    }
+    out
+}
+
+/// The page's `{{GROUP_BY}}`, `{{EVENT_TYPES}}` and `{{SCOPES}}`: the code's own lists, so the
+/// console offers every breakdown, event type and scope there is, and no other.
+fn with_vocabulary(index: &str) -> String {
+    fn joined<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> String {
+        all.iter().map(|x| name(*x)).collect::<Vec<_>>().join(",")
+    }
+    index
+        .replace(
+            "{{GROUP_BY}}",
+            &joined(&crate::analytics::report::GroupBy::ALL, |g| g.as_str()),
+        )
+        .replace(
+            "{{EVENT_TYPES}}",
+            &joined(&crate::events::EventType::ALL, |e| e.as_str()),
+        )
+        .replace(
+            "{{SCOPES}}",
+            &joined(&crate::auth::Scope::ALL, |s| s.as_str()),
+        )
+}
+
+impl Bundle {
+    /// Hashes `files` in order (rewriting each text file's references first), then the page.
+    pub fn build(index: &str, files: Vec<(&'static str, Vec<u8>)>) -> Self {
+        let mut assets: Vec<Asset> = Vec::with_capacity(files.len());
+        for (name, raw) in files {
+            let content_type = content_type(name);
+            let body = match String::from_utf8(raw) {
+                Ok(text) if !content_type.starts_with("image/png") => {
+                    rewrite(&text, &assets).into_bytes()
+                }
+                Ok(text) => text.into_bytes(),
+                Err(e) => e.into_bytes(),
+            };
+            let hashed = hashed_name(name, &body);
+            assets.push(Asset {
+                name,
+                hashed,
+                content_type,
+                body,
+            });
+        }
+        Self {
+            index: rewrite(&with_vocabulary(index), &assets),
+            assets,
+        }
+    }
+
+    /// The copies embedded in the binary, hashed once per process.
+    pub fn embedded() -> Arc<Bundle> {
+        static EMBEDDED: OnceLock<Arc<Bundle>> = OnceLock::new();
+        EMBEDDED
+            .get_or_init(|| {
+                let files = FILES.iter().map(|(n, b)| (*n, b.to_vec())).collect();
+                Arc::new(Bundle::build(INDEX, files))
+            })
+            .clone()
+    }
+
+    /// The same files read from `dir` (`TENX_CONSOLE_DIR`, console development).
+    pub fn from_dir(dir: &std::path::Path) -> std::io::Result<Bundle> {
+        let index = std::fs::read_to_string(dir.join("index.html"))?;
+        let mut files = Vec::with_capacity(FILES.len());
+        for (name, _) in FILES {
+            files.push((*name, std::fs::read(dir.join(name))?));
+        }
+        Ok(Bundle::build(&index, files))
+    }
+
+    /// The served asset with this hashed name.
+    pub fn asset(&self, hashed: &str) -> Option<&Asset> {
+        self.assets.iter().find(|a| a.hashed == hashed)
+    }
+}
+
+fn bundle(state: &AppState) -> ApiResult<Arc<Bundle>> {
+    match &state.config.console_dir {
+        None => Ok(Bundle::embedded()),
+        Some(dir) => Bundle::from_dir(dir).map(Arc::new).map_err(|e| {
+            ApiError::internal(format!("reading the console from {}: {e}", dir.display()))
+        }),
+    }
+}
+
+/// The console's routes but `/`: its assets, the local sign-in, and "try the redirect".
+pub fn router(state: AppState) -> Router<AppState> {
+    let pages = Router::new()
+        .route("/console/{file}", get(asset))
+        .route("/console/sign-in", post(sign_in))
+        .layer(axum::middleware::map_response(secure));
+    let api = Router::new()
+        .route("/v2/handles/{handle}/links/{slug}/try", post(try_redirect))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::http::auth::authorize,
+        ));
+    pages.merge(api)
+}
+
+/// The headers every console response carries.
+pub async fn secure(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+/// `GET /`: the console's page (revalidated on every load, so a new build is picked up at once).
+pub async fn index(State(state): State<AppState>) -> Response {
+    let response = match bundle(&state) {
+        Ok(b) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            b.index.clone(),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    };
+    secure(response).await
+}
+
+/// `GET /` on the local server: the bare short-link domain (`{handle}.localhost:8080/`, an
+/// orphan visit) keeps the redirect's answer; any other host gets the console.
+pub async fn local_root(State(state): State<AppState>, request: Request) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if handle_from_host(host, state.config.redirect_host()).is_some() {
+        return crate::http::redirect::bare_domain(State(state), request).await;
+    }
+    index(State(state)).await
+}
+
+async fn asset(State(state): State<AppState>, Path(file): Path<String>) -> ApiResult<Response> {
+    let bundle = bundle(&state)?;
+    let asset = bundle
+        .asset(&file)
+        .ok_or_else(|| ApiError::not_found("This console file"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, asset.content_type),
+            (header::CACHE_CONTROL, IMMUTABLE),
+        ],
+        asset.body.clone(),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SignInRequest {
+    handle: String,
+    /// `viewer`, `creator`, `operator` (the default) or `admin`.
+    role: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SignInResponse {
+    token: String,
+    handle: String,
+    role: &'static str,
+    expires_at: String,
+}
+
+fn sign_in_refused() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Local sign-in is offered only by `tenx serve` running with the secrets it generated, to \
+         a browser on the same machine. Paste a JWT or a personal access token instead.",
+    )
+}
+
+/// A loopback host name: `localhost`, `127.x.y.z`, `[::1]`, with any port. Anything else (a
+/// DNS name that resolves to 127.0.0.1, as in a DNS-rebinding attack) is refused.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether the local sign-in may mint a token for this request: the server generated its own
+/// JWT secret, no proxy stands in between, and the peer and the `Host` are loopback.
+pub fn sign_in_allowed(state: &AppState, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
+    let header = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let proxied =
+        headers.contains_key("x-forwarded-for") || headers.contains_key(header::FORWARDED);
+    let origin_ok = match header(header::ORIGIN) {
+        None => true,
+        Some(origin) => {
+            let host = header(header::HOST).unwrap_or("");
+            origin.strip_prefix("http://") == Some(host)
+        }
+    };
+    state.config.local_sign_in
+        && !state.config.trusted_proxy
+        && !proxied
+        && origin_ok
+        && peer.is_some_and(|p| p.ip().is_loopback())
+        && header(header::HOST).is_some_and(is_loopback_host)
+}
+
+/// `POST /console/sign-in {handle, role?}`: a JWT for this machine's own browser.
+async fn sign_in(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Json(body): Json<SignInRequest>,
+) -> ApiResult<axum::Json<SignInResponse>> {
+    let peer = peer.map(|Extension(ConnectInfo(addr))| addr);
+    if !sign_in_allowed(&state, peer, &headers) {
+        return Err(sign_in_refused());
+    }
+    let handle = Handle::parse(body.handle.trim())?;
+    let role_name = body.role.as_deref().unwrap_or("operator");
+    let role = Role::parse(role_name).ok_or_else(|| {
+        ApiError::invalid_request("role: expected viewer, creator, operator or admin.")
+    })?;
+    let exp = crate::store::now_unix() + SIGN_IN_TTL_SECS;
+    let claims = Claims {
+        sub: "console-local".into(),
+        handles: vec![handle.as_str().to_owned()],
+        role,
+        exp,
+        iss: state.config.jwt_issuer.clone(),
+        aud: state.config.jwt_audience.clone(),
+    };
+    let token = state
+        .jwt()?
+        .mint(&claims)
+        .map_err(|e| ApiError::internal(format!("minting a console token: {e:#}")))?;
+    Ok(axum::Json(SignInResponse {
+        token,
+        handle: handle.as_str().to_owned(),
+        role: role.as_str(),
+        expires_at: crate::time::unix_to_rfc3339(exp),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TryRequest {
+    /// The short URL's query string, as a visitor's link would carry it (`utm_source=ad&sub1=x`).
+    query: Option<String>,
+    /// The visitor's User-Agent; the caller's own when absent.
+    user_agent: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TryResponse {
+    /// The short URL that was visited.
+    short_url: String,
+    /// The redirect's status: `302`, or `410` for an expired link without `expiredUrl`.
+    status: u16,
+    location: Option<String>,
+    /// The `ctx` on the location (none for a bot).
+    ctx: Option<String>,
+}
+
+/// The visitor's request, as the short-link host would receive it.
+fn visit_request(
+    state: &AppState,
+    handle: &Handle,
+    slug: &Slug,
+    body: &TryRequest,
+    headers: &HeaderMap,
+) -> ApiResult<(String, Request)> {
+    let query = body
+        .query
+        .as_deref()
+        .map(|q| q.trim().trim_start_matches('?'))
+        .filter(|q| !q.is_empty());
+    let mut path = format!("/{slug}");
+    if let Some(q) = query {
+        if q.len() > 2048 || !q.bytes().all(|b| b.is_ascii_graphic() && b != b'#') {
+            return Err(ApiError::invalid_request(
+                "query: at most 2048 printable ASCII characters without spaces or `#` \
+                 (percent-encode the rest).",
+            ));
+        }
+        path = format!("{path}?{q}");
+    }
+    let short_url = format!(
+        "{}://{}.{}{path}",
+        state.config.short_url_scheme, handle, state.config.redirect_domain
+    );
+    let host = format!("{handle}.{}", state.config.redirect_domain);
+    let mut request = Request::builder()
+        .method(Method::GET)
+        .uri(&path)
+        .header(header::HOST, host)
+        .header(header::ACCEPT, "text/html");
+    let user_agent = match &body.user_agent {
+        Some(ua) => Some(
+            HeaderValue::from_str(ua)
+                .map_err(|_| ApiError::invalid_request("userAgent: not a valid header value."))?,
+        ),
+        None => headers.get(header::USER_AGENT).cloned(),
+    };
+    if let Some(ua) = user_agent {
+        request = request.header(header::USER_AGENT, ua);
+    }
+    let request = request
+        .body(Body::empty())
+        .map_err(|_| ApiError::invalid_request("query: not a valid URL query string."))?;
+    Ok((short_url, request))
+}
+
+/// `POST …/links/{slug}/try`: follows the short link once, as a visitor would.
+async fn try_redirect(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, slug)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<TryRequest>,
+) -> ApiResult<axum::Json<TryResponse>> {
+    let slug = Slug::parse(&slug)?;
+    // An unknown slug is the console's mistake, not a visit: no orphan visit is recorded.
+    crate::links::load(state.store.as_ref(), &caller.handle, &slug)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Link {slug}")))?;
+    let (short_url, request) = visit_request(&state, &caller.handle, &slug, &body, &headers)?;
+    let redirect = crate::http::group_app(crate::http::Group::Redirect, state.clone());
+    let response = match redirect.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let ctx = location.as_deref().and_then(|l| {
+        url::Url::parse(l).ok().and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "ctx")
+                .map(|(_, v)| v.into_owned())
+        })
+    });
+    Ok(axum::Json(TryResponse {
+        short_url,
+        status: response.status().as_u16(),
+        location,
+        ctx,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_rewritten_to_hashed_names_leaves_first() {
+        let b = Bundle::build(
+            r#"<link href="/console/a.css"><script src="/console/m.js" type="module"></script>"#,
+            vec![
+                ("a.css", b"body{}".to_vec()),
+                ("u.js", b"export const x = 1;".to_vec()),
+                ("m.js", b"import { x } from './u.js';".to_vec()),
+            ],
+        );
+        let u = &b.assets[1];
+        let m = &b.assets[2];
+        assert!(u.hashed.starts_with("u.") && u.hashed.ends_with(".js") && u.hashed.len() == 17);
+        assert_eq!(
+            String::from_utf8_lossy(&m.body),
+            format!("import {{ x }} from './{}';", u.hashed)
+        );
+        assert!(b
+            .index
+            .contains(&format!("/console/{}", b.assets[0].hashed)));
+        assert!(b.index.contains(&format!("/console/{}", m.hashed)));
+        assert!(b.asset(&m.hashed).is_some() && b.asset("m.js").is_none());
+    }
+
+    #[test]
+    fn a_changed_leaf_changes_the_names_of_what_imports_it() {
+        let build = |leaf: &[u8]| {
+            Bundle::build(
+                "",
+                vec![
+                    ("u.js", leaf.to_vec()),
+                    ("m.js", b"import './u.js';".to_vec()),
+                ],
+            )
+        };
+        let (one, two) = (build(b"1"), build(b"2"));
+        assert_ne!(one.assets[1].hashed, two.assets[1].hashed);
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for ok in [
+            "localhost",
+            "localhost:8080",
+            "127.0.0.1:8080",
+            "[::1]:8080",
+            "LOCALHOST",
+        ] {
+            assert!(is_loopback_host(ok), "{ok}");
+        }
+        for bad in [
+            "acme.localhost:8080",
+            "evil.example:8080",
+            "10.0.0.1",
+            "",
+            "[::2]:80",
+        ] {
+            assert!(!is_loopback_host(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,524 @@
+//! The web console as served by `tenx serve`: its page at `/` on the API host (the bare
+//! short-link domain keeps the redirect's answer), hashed immutable assets under a strict
+//! Content-Security-Policy, the local one-click sign-in (only with generated secrets, only for
+//! a loopback caller), and "try the redirect" (a real click whose ctx resolves and converts).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
+use tenx_shared::http::auth::Role;
+use tenx_shared::http::console::{sign_in_allowed, CONTENT_SECURITY_POLICY, IMMUTABLE};
+
+use crate::helpers::*;
+use crate::tokens::create_pat;
+
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
+                      (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+
+fn assert_console_headers(resp: &Response, what: &str) {
+    let h = resp.headers();
+    assert_eq!(
+        header_str(h, "content-security-policy"),
+        CONTENT_SECURITY_POLICY,
+        "{what}"
+    );
+    assert_eq!(header_str(h, "x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(header_str(h, "referrer-policy"), "no-referrer", "{what}");
+}
+
+/// The `/console/…` files a text refers to (`src="/console/x.css"`, `from './x.js'`; not the
+/// sign-in route).
+fn references(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for quote in ['"', '\''] {
+        for prefix in ["/console/", "./"] {
+            let opener = format!("{quote}{prefix}");
+            for (at, _) in text.match_indices(&opener) {
+                let rest = &text[at + opener.len()..];
+                if let Some(name) = rest.find(quote).map(|end| &rest[..end]) {
+                    if name.contains('.') {
+                        out.insert(name.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `name.0123456789ab.ext`: a content hash of 12 hex digits before the extension.
+fn is_hashed(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() == 3
+        && parts[1].len() == 12
+        && parts[1]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+async fn get_page(app: &TestApp, host: Option<&str>) -> Response {
+    let mut req = app.client.get(app.url("/"));
+    if let Some(host) = host {
+        req = req.header("host", host);
+    }
+    req.send().await.expect("request")
+}
+
+#[tokio::test]
+async fn the_page_is_served_at_the_root_of_the_api_host_under_a_strict_policy() {
+    let app = spawn_app().await;
+    for host in [None, Some(format!("localhost:{}", app.addr.port()))] {
+        let resp = get_page(&app, host.as_deref()).await;
+        assert_eq!(resp.status(), 200, "{host:?}");
+        assert_console_headers(&resp, "the page");
+        assert!(header_str(resp.headers(), "content-type").starts_with("text/html"));
+        assert_eq!(header_str(resp.headers(), "cache-control"), "no-cache");
+        assert!(resp.headers().contains_key("x-request-id"));
+        let page = resp.text().await.unwrap();
+        assert!(page.contains("<main id=\"main\""), "{page}");
+        // No inline script or style: the policy would block them.
+        assert!(
+            !page.contains("<script>") && !page.contains("style="),
+            "{page}"
+        );
+        // The vocabularies come from the code.
+        let group_by: Vec<&str> = tenx_shared::analytics::report::GroupBy::ALL
+            .iter()
+            .map(|g| g.as_str())
+            .collect();
+        assert!(page.contains(&format!("data-group-by=\"{}\"", group_by.join(","))));
+        assert!(!page.contains("{{"), "every placeholder is filled: {page}");
+    }
+    // HEAD answers too (a monitor's check).
+    let resp = app.client.head(app.url("/")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn assets_have_hashed_names_resolve_as_a_module_graph_and_are_immutable() {
+    let app = spawn_app().await;
+    let page = get_page(&app, None).await.text().await.unwrap();
+    let mut pending: Vec<String> = references(&page).into_iter().collect();
+    assert!(pending.iter().any(|n| n.starts_with("main.")), "{page}");
+    assert!(pending.iter().any(|n| n.starts_with("console.")), "{page}");
+    let mut seen = BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        assert!(is_hashed(&name), "{name}: not a content-hashed name");
+        let resp = app
+            .client
+            .get(app.url(&format!("/console/{name}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{name}");
+        assert_console_headers(&resp, &name);
+        assert_eq!(header_str(resp.headers(), "cache-control"), IMMUTABLE);
+        let content_type = header_str(resp.headers(), "content-type").to_owned();
+        let body = resp.text().await.unwrap();
+        if name.ends_with(".js") {
+            assert!(content_type.starts_with("text/javascript"), "{name}");
+            // Every module it imports is served under its hashed name too.
+            pending.extend(references(&body));
+        } else if name.ends_with(".css") {
+            assert!(content_type.starts_with("text/css"), "{name}");
+        }
+    }
+    // The whole module graph was reached from the page: every file the bundle serves.
+    let bundle = tenx_shared::http::console::Bundle::embedded();
+    let served: BTreeSet<String> = bundle.assets.iter().map(|a| a.hashed.clone()).collect();
+    assert_eq!(seen, served);
+
+    // An unhashed or unknown name is a 404, under the same policy.
+    for name in ["main.js", "nope.0123456789ab.js", "..%2Fsecrets.json"] {
+        let resp = app
+            .client
+            .get(app.url(&format!("/console/{name}")))
+            .send()
+            .await
+            .unwrap();
+        assert_console_headers(&resp, name);
+        assert_error(resp, 404, "not_found").await;
+    }
+}
+
+#[tokio::test]
+async fn the_bare_short_link_domain_keeps_the_redirects_answer() {
+    let app = spawn_app().await;
+    let short_host = app.short_host("acme");
+    // An API client on the bare domain: the 404 envelope, not the console.
+    let resp = get_page(&app, Some(&short_host)).await;
+    assert!(!resp.headers().contains_key("content-security-policy"));
+    assert_error(resp, 404, "not_found").await;
+    // A browser: the "link not found" page.
+    let resp = app
+        .client
+        .get(app.url("/"))
+        .header("host", &short_host)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    let body = resp.text().await.unwrap();
+    assert!(
+        body.contains("link not found") && !body.contains("/console/"),
+        "{body}"
+    );
+    // With a base URL, the bare domain redirects there.
+    let operator = app.as_role("acme", Role::Operator);
+    let resp = operator
+        .send_json(
+            Method::PUT,
+            "/redirect-settings",
+            &json!({"baseUrl": "https://acme.example/"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let resp = app.click("acme", "/", &[("user-agent", IPHONE)]).await;
+    assert_eq!(resp.status(), 302);
+    assert_eq!(
+        header_str(resp.headers(), "location"),
+        "https://acme.example/"
+    );
+    // ... while the API host still gets the console.
+    assert_eq!(get_page(&app, None).await.status(), 200);
+}
+
+async fn sign_in(app: &TestApp, body: Value, headers: &[(&str, &str)]) -> Response {
+    let mut req = app.client.post(app.url("/console/sign-in")).json(&body);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn local_sign_in_is_refused_without_generated_secrets() {
+    // The suite's server is configured with a JWT secret of its own, as a deployment is.
+    let app = spawn_app().await;
+    let resp = sign_in(&app, json!({"handle": "acme"}), &[]).await;
+    assert_console_headers(&resp, "sign-in");
+    let message = assert_error(resp, 404, "not_found").await;
+    assert!(message.contains("Paste a JWT"), "{message}");
+}
+
+#[tokio::test]
+async fn local_sign_in_mints_a_short_lived_token_for_a_loopback_browser() {
+    let mut config = test_config();
+    config.local_sign_in = true;
+    let app = spawn_with(config, None).await;
+    let resp = sign_in(&app, json!({"handle": "acme", "role": "creator"}), &[]).await;
+    assert_eq!(resp.status(), 200);
+    assert_console_headers(&resp, "sign-in");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        (&body["handle"], &body["role"]),
+        (&json!("acme"), &json!("creator"))
+    );
+    let token = body["token"].as_str().unwrap();
+    let expires = time::OffsetDateTime::parse(
+        body["expiresAt"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let ttl = expires.unix_timestamp() - now();
+    assert!((3500..=3600).contains(&ttl), "one hour: {ttl}");
+    // The token is a real JWT: it works on its handle, with its role, and nowhere else.
+    let creator = app.with_token("acme", token);
+    assert_eq!(creator.list_links("").await.status(), 200);
+    assert_error(
+        creator.create_webhook(&json!({"endpointUrl": "https://hooks.example.com/x", "eventTypes": ["link.clicked"]})).await,
+        403,
+        "insufficient_role",
+    )
+    .await;
+    assert_error(
+        app.with_token("other-co", token).list_links("").await,
+        403,
+        "forbidden",
+    )
+    .await;
+    // The default role is operator; a bad role or handle is a 400 naming it.
+    let resp = sign_in(&app, json!({"handle": "acme"}), &[]).await;
+    assert_eq!(resp.json::<Value>().await.unwrap()["role"], "operator");
+    let message = assert_error(
+        sign_in(&app, json!({"handle": "acme", "role": "root"}), &[]).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(message.starts_with("role"), "{message}");
+    assert_error(
+        sign_in(&app, json!({"handle": "Not A Handle"}), &[]).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+
+    // Refused, as if it did not exist: a host that is not loopback (DNS rebinding), anything a
+    // proxy adds, and a cross-origin page.
+    let port = app.addr.port();
+    let origin = format!("http://127.0.0.1:{port}");
+    let refused: [&[(&str, &str)]; 5] = [
+        &[("host", "evil.example")],
+        &[("host", &format!("acme.localhost:{port}"))],
+        &[("x-forwarded-for", "198.51.100.7")],
+        &[("forwarded", "for=198.51.100.7")],
+        &[("origin", "http://evil.example")],
+    ];
+    for headers in refused {
+        let resp = sign_in(&app, json!({"handle": "acme"}), headers).await;
+        assert_error(resp, 404, "not_found").await;
+    }
+    // The console's own origin is fine.
+    let resp = sign_in(&app, json!({"handle": "acme"}), &[("origin", &origin)]).await;
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn local_sign_in_needs_a_loopback_peer_and_no_trusted_proxy() {
+    let mut config = test_config();
+    config.local_sign_in = true;
+    let app = spawn_with(config.clone(), None).await;
+    let state =
+        tenx_shared::state::AppState::new(config.clone(), app.store.clone(), app.queue.clone())
+            .unwrap();
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert("host", "localhost:8080".parse().unwrap());
+    let loopback: std::net::SocketAddr = "127.0.0.1:50000".parse().unwrap();
+    let remote: std::net::SocketAddr = "192.0.2.10:50000".parse().unwrap();
+    assert!(sign_in_allowed(&state, Some(loopback), &headers));
+    assert!(!sign_in_allowed(&state, Some(remote), &headers));
+    // No socket address at all (as on Lambda): refused.
+    assert!(!sign_in_allowed(&state, None, &headers));
+    config.trusted_proxy = true;
+    let proxied =
+        tenx_shared::state::AppState::new(config, app.store.clone(), app.queue.clone()).unwrap();
+    assert!(!sign_in_allowed(&proxied, Some(loopback), &headers));
+
+    // The router without connection info (as a Lambda function runs it) refuses too.
+    use tower::ServiceExt;
+    let request = axum::http::Request::post("/console/sign-in")
+        .header("host", "localhost:8080")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(r#"{"handle":"acme"}"#))
+        .unwrap();
+    let resp = tenx_shared::http::local_app(state)
+        .oneshot(request)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+}
+
+#[test]
+fn generated_secrets_turn_the_local_sign_in_on_and_configured_ones_leave_it_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = tenx_shared::local::LocalSecrets::load_or_create(dir.path()).unwrap();
+    let mut generated = tenx_shared::config::Config::default();
+    secrets.apply(&mut generated);
+    assert!(generated.local_sign_in);
+    let mut configured = tenx_shared::config::Config {
+        jwt_hs256_secret: Some(JWT_SECRET.as_bytes().to_vec()),
+        ..Default::default()
+    };
+    secrets.apply(&mut configured);
+    assert!(!configured.local_sign_in);
+    let mut rs256 = tenx_shared::config::Config {
+        jwt_rs256_public_key: Some("-----BEGIN PUBLIC KEY-----".into()),
+        ..Default::default()
+    };
+    secrets.apply(&mut rs256);
+    assert!(!rs256.local_sign_in);
+}
+
+async fn link_clicks(app: &TestApp, slug: &str) -> i64 {
+    let viewer = app.as_role("acme", Role::Viewer);
+    let report: Value = viewer.analytics("groupBy=link").await.json().await.unwrap();
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == slug)
+        .map_or(0, |r| r["clicks"].as_i64().unwrap())
+}
+
+async fn wait_for_clicks(app: &TestApp, slug: &str, clicks: i64) {
+    for _ in 0..300 {
+        if link_clicks(app, slug).await == clicks {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{slug}: never reached {clicks} clicks");
+}
+
+#[tokio::test]
+async fn try_follows_the_short_link_once_as_a_real_visit() {
+    let app = spawn_app().await;
+    let creator = app.as_role("acme", Role::Creator);
+    let resp = creator
+        .put_link(
+            "launch",
+            &json!({"destinationUrl": "https://example.com/product",
+                    "tracking": {"utmCampaign": "spring"},
+                    "routingRules": [{"priority": 10, "destinationUrl": "https://example.com/m",
+                                      "conditions": {"deviceIn": ["mobile"]}}]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+
+    let body = json!({"query": "utm_source=ad&sub1=partner-7", "userAgent": IPHONE});
+    let resp = creator
+        .send_json(Method::POST, "/links/launch/try", &body)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let tried: Value = resp.json().await.unwrap();
+    assert_eq!(tried["status"], 302, "{tried}");
+    assert_eq!(
+        tried["shortUrl"],
+        format!(
+            "http://acme.localhost:{}/launch?utm_source=ad&sub1=partner-7",
+            app.addr.port()
+        )
+    );
+    let location = tried["location"].as_str().unwrap();
+    assert!(location.starts_with("https://example.com/m?"), "{location}");
+    assert_eq!(
+        query_param(location, "utm_campaign").as_deref(),
+        Some("spring")
+    );
+    let ctx = tried["ctx"].as_str().unwrap();
+    assert_eq!(query_param(location, "ctx").as_deref(), Some(ctx));
+
+    // The ctx is a real one: it resolves, with the visit's attribution, and converts.
+    let resp = app.context(ctx).await;
+    assert_eq!(resp.status(), 200);
+    let context: Value = resp.json().await.unwrap();
+    assert_eq!(
+        (
+            &context["handle"],
+            &context["slug"],
+            &context["device"],
+            &context["source"]
+        ),
+        (
+            &json!("acme"),
+            &json!("launch"),
+            &json!("mobile"),
+            &json!("ad")
+        )
+    );
+    assert_eq!(context["subIds"]["sub1"], "partner-7");
+    let conversion = json!({"ctx": ctx, "idempotencyKey": "console-1", "eventType": "purchase"});
+    assert_eq!(app.convert(&conversion).await.status(), 202);
+    assert_eq!(app.convert(&conversion).await.status(), 200);
+    // ... and the click was recorded (analytics counts it).
+    wait_for_clicks(&app, "launch", 1).await;
+
+    // A bot is redirected without a ctx (and counted).
+    let resp = creator
+        .send_json(
+            Method::POST,
+            "/links/launch/try",
+            &json!({"userAgent": GOOGLEBOT}),
+        )
+        .await;
+    let tried: Value = resp.json().await.unwrap();
+    assert_eq!(
+        (&tried["status"], &tried["ctx"]),
+        (&json!(302), &Value::Null)
+    );
+    wait_for_clicks(&app, "launch", 2).await;
+
+    // Without userAgent, the caller's own User-Agent is the visitor's.
+    let resp = app
+        .client
+        .post(app.url("/v2/handles/acme/links/launch/try"))
+        .bearer_auth(app.token(&["acme"], Role::Creator))
+        .header("user-agent", IPHONE)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let tried: Value = resp.json().await.unwrap();
+    assert!(tried["ctx"].is_string(), "{tried}");
+}
+
+#[tokio::test]
+async fn try_refuses_unknown_links_other_handles_and_bad_input() {
+    let app = spawn_app().await;
+    let creator = app.as_role("acme", Role::Creator);
+    assert_eq!(
+        creator
+            .put_link("launch", &json!({"destinationUrl": "https://example.com/"}))
+            .await
+            .status(),
+        201
+    );
+    let iphone = json!({"userAgent": IPHONE});
+    // An unknown slug: 404, and no orphan visit is recorded for it.
+    let resp = creator
+        .send_json(Method::POST, "/links/nope/try", &iphone)
+        .await;
+    let message = assert_error(resp, 404, "not_found").await;
+    assert!(message.contains("nope"), "{message}");
+    let orphans: Value = app
+        .as_role("acme", Role::Viewer)
+        .analytics("orphans=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(orphans["totalVisits"], 0, "{orphans}");
+    // Another handle's caller, a viewer, no token.
+    let other = app.with_token("acme", &app.token(&["other-co"], Role::Admin));
+    let resp = other
+        .send_json(Method::POST, "/links/launch/try", &iphone)
+        .await;
+    assert_error(resp, 403, "forbidden").await;
+    let viewer = app.as_role("acme", Role::Viewer);
+    let resp = viewer
+        .send_json(Method::POST, "/links/launch/try", &iphone)
+        .await;
+    assert_error(resp, 403, "insufficient_role").await;
+    let resp = app
+        .client
+        .post(app.url("/v2/handles/acme/links/launch/try"))
+        .json(&iphone)
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 401, "unauthorized").await;
+    // A PAT with links.read may; one without it may not.
+    let reader = create_pat(&app, "acme", &["links.read"]).await;
+    let resp = app
+        .with_token("acme", &reader)
+        .send_json(Method::POST, "/links/launch/try", &iphone)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let writer = create_pat(&app, "acme", &["links.write"]).await;
+    let resp = app
+        .with_token("acme", &writer)
+        .send_json(Method::POST, "/links/launch/try", &iphone)
+        .await;
+    assert_error(resp, 403, "insufficient_scope").await;
+    // Bad input names its field.
+    for (body, field) in [
+        (json!({"query": "a b"}), "query"),
+        (json!({"query": "x#frag"}), "query"),
+        (json!({"userAgent": "bad\nagent"}), "userAgent"),
+        (json!({"referrer": "x"}), "referrer"),
+    ] {
+        let resp = creator
+            .send_json(Method::POST, "/links/launch/try", &body)
+            .await;
+        let message = assert_error(resp, 400, "invalid_request").await;
+        assert!(message.contains(field), "{body}: {message}");
+    }
+}

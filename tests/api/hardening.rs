@@ -1,0 +1,249 @@
+//! Defects found by probing the running service from outside (issue "Hardening"), each shown
+//! black-box over HTTP: what used to be a 500, a leak or a race is now a named answer.
+
+use futures::future::join_all;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use tenx_shared::http::auth::Role;
+
+use crate::helpers::*;
+
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+
+fn b64url(raw: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+#[tokio::test]
+async fn a_path_segment_that_is_not_utf8_is_a_400_envelope_never_a_500() {
+    let app = spawn_app().await;
+    let token = app.token(&["acme"], Role::Operator);
+    let paths = [
+        "/v2/handles/%FF/links",
+        "/v2/handles/acme/links/%FF",
+        "/v2/handles/acme/webhooks/%FF",
+        "/v2/handles/acme/campaigns/%FF",
+        "/v2/handles/acme/conversions/%FF",
+    ];
+    for path in paths {
+        for auth in [None, Some(token.as_str())] {
+            let mut request = app.client.get(app.url(path));
+            if let Some(t) = auth {
+                request = request.bearer_auth(t);
+            }
+            let resp = request.send().await.unwrap();
+            let msg = assert_error(resp, 400, "invalid_request").await;
+            assert!(msg.contains("UTF-8"), "{path}: {msg}");
+        }
+    }
+    let resp = app.visit(Method::GET, "acme", "/%FF", &[]).await;
+    assert_error(resp, 400, "invalid_request").await;
+}
+
+#[tokio::test]
+async fn forged_pagination_cursors_are_refused_with_400() {
+    let app = spawn_app().await;
+    let operator = app.as_role("acme", Role::Operator);
+    let forged = [
+        b64url(b"L#\0"),
+        b64url(b"Z#outside-every-list"),
+        b64url(b"A"),
+        b64url(format!("L#{}", "x".repeat(1100)).as_bytes()),
+    ];
+    for cursor in &forged {
+        for path in ["links", "webhooks", "tokens", "campaigns"] {
+            let resp = operator.get(&format!("/{path}?cursor={cursor}")).await;
+            assert_eq!(resp.status(), 400, "{path} {cursor}");
+            let msg = assert_error(resp, 400, "invalid_request").await;
+            assert!(msg.starts_with("cursor"), "{path} {cursor}: {msg}");
+        }
+    }
+    // A real cursor still pages.
+    for slug in ["a", "b", "c"] {
+        let body = json!({"destinationUrl": "https://example.com/"});
+        assert_eq!(operator.put_link(slug, &body).await.status(), 201);
+    }
+    let page: Value = operator.list_links("limit=2").await.json().await.unwrap();
+    let next = page["nextCursor"].as_str().expect("a next cursor");
+    let rest: Value = operator
+        .list_links(&format!("limit=2&cursor={next}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["items"][0]["slug"], "c");
+}
+
+#[tokio::test]
+async fn a_click_with_a_very_long_referrer_still_converts() {
+    let app = spawn_app().await;
+    let operator = app.as_role("acme", Role::Operator);
+    let body = json!({"destinationUrl": "https://shop.example.com/p"});
+    assert_eq!(operator.put_link("deal", &body).await.status(), 201);
+    let referrer = format!("https://{}.news.example.com/story", "a".repeat(3000));
+    let resp = app
+        .visit(
+            Method::GET,
+            "acme",
+            "/deal",
+            &[("user-agent", IPHONE), ("referer", &referrer)],
+        )
+        .await;
+    assert_eq!(resp.status(), 302);
+    let ctx = query_param(header_str(resp.headers(), "location"), "ctx").expect("a ctx");
+    assert!(ctx.len() <= 2048, "ctx of {} characters", ctx.len());
+    let context: Value = app.context(&ctx).await.json().await.unwrap();
+    assert_eq!(context["referrer"], "news.example.com", "{context}");
+    let conversion = json!({"ctx": ctx, "idempotencyKey": "order-1", "eventType": "purchase"});
+    assert_eq!(app.convert(&conversion).await.status(), 202);
+}
+
+fn dev_config() -> tenx_shared::config::Config {
+    let mut c = test_config();
+    c.webhooks_allow_private = true;
+    c.rate_limits.free = 1_000_000;
+    c
+}
+
+#[tokio::test]
+async fn a_new_webhook_secret_is_never_cached_and_metadata_is_refused_in_every_mode() {
+    let app = spawn_with(dev_config(), None).await;
+    let operator = app.as_role("acme", Role::Operator);
+    let created = operator
+        .create_webhook(
+            &json!({"endpointUrl": "http://127.0.0.1:9/hook", "eventTypes": ["link.clicked"]}),
+        )
+        .await;
+    assert_eq!(created.status(), 201, "development mode allows loopback");
+    assert_eq!(header_str(created.headers(), "cache-control"), "no-store");
+    for metadata in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fd00:ec2::254]/",
+        "http://[::ffff:169.254.169.254]/",
+    ] {
+        let resp = operator
+            .create_webhook(&json!({"endpointUrl": metadata, "eventTypes": ["link.clicked"]}))
+            .await;
+        let msg = assert_error(resp, 400, "invalid_request").await;
+        assert!(msg.starts_with("endpointUrl"), "{metadata}: {msg}");
+    }
+}
+
+#[tokio::test]
+async fn a_refusal_does_not_say_what_a_name_resolves_to() {
+    let mut config = test_config();
+    config.webhooks_allow_private = false;
+    let app = spawn_with(config, None).await;
+    let resp = app
+        .as_role("acme", Role::Operator)
+        .create_webhook(
+            &json!({"endpointUrl": "http://localhost:9/hook", "eventTypes": ["link.clicked"]}),
+        )
+        .await;
+    let msg = assert_error(resp, 400, "invalid_request").await;
+    assert!(
+        msg.contains("not publicly routable") || msg.contains("loopback name"),
+        "{msg}"
+    );
+    for leak in ["127.0.0.1", "::1"] {
+        assert!(!msg.contains(leak), "{msg}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_creates_never_pass_the_subscription_cap() {
+    let app = spawn_with(dev_config(), None).await;
+    let operator = app.as_role("acme", Role::Operator);
+    let spec = json!({"endpointUrl": "http://127.0.0.1:9/hook", "eventTypes": ["link.clicked"]});
+    for _ in 0..90 {
+        assert_eq!(operator.create_webhook(&spec).await.status(), 201);
+    }
+    let burst = join_all((0..30).map(|_| operator.create_webhook(&spec))).await;
+    let created = burst
+        .iter()
+        .filter(|r| r.status() == StatusCode::CREATED)
+        .count();
+    let refused = burst
+        .iter()
+        .filter(|r| r.status() == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((created, refused), (10, 20));
+    let mut total = 0;
+    let mut cursor = String::new();
+    loop {
+        let page: Value = operator
+            .get(&format!("/webhooks?limit=100{cursor}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        total += page["items"].as_array().unwrap().len();
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(total, 100);
+    // Deleting one frees one place.
+    let list: Value = operator.list_webhooks().await.json().await.unwrap();
+    let id = list["items"][0]["subscriptionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(operator.delete_webhook(&id).await.status(), 204);
+    assert_eq!(operator.create_webhook(&spec).await.status(), 201);
+    assert_eq!(operator.create_webhook(&spec).await.status(), 409);
+}
+
+#[tokio::test]
+async fn a_click_survives_a_queue_outage_through_the_outbox() {
+    let (app, switch) = spawn_with_failing_queue().await;
+    let body = json!({"destinationUrl": "https://shop.example.com/p"});
+    let operator = app.as_role("acme", Role::Operator);
+    assert_eq!(operator.put_link("deal", &body).await.status(), 201);
+    let _ = app.drain_events().await;
+
+    // The queue is down for every attempt of this click: the visitor still gets a 302.
+    switch.fail_next(3);
+    let resp = app
+        .visit(Method::GET, "acme", "/deal", &[("user-agent", IPHONE)])
+        .await;
+    assert_eq!(resp.status(), 302);
+    assert_eq!(switch.remaining(), 0, "three sends were tried");
+    let ctx = query_param(header_str(resp.headers(), "location"), "ctx").unwrap();
+    let click_id = app.context(&ctx).await.json::<Value>().await.unwrap()["clickId"].clone();
+    assert!(
+        app.drain_events().await.is_empty(),
+        "nothing reached the queue"
+    );
+
+    // The click waits in the outbox; the sweeper delivers it once the queue is back.
+    let clicks = sweep_clicks(&app).await;
+    assert_eq!(clicks.len(), 1);
+    assert_eq!(clicks[0].data["clickId"], click_id);
+    assert!(
+        clicks[0].outbox.is_some(),
+        "the consumer will clear its entry"
+    );
+
+    // A shorter outage is absorbed by the retries: the click is enqueued directly, nothing is
+    // parked, and the first click (not yet cleared: this app runs no consumer) waits out its
+    // backoff instead of being re-sent on every sweep.
+    switch.fail_next(2);
+    app.visit(Method::GET, "acme", "/deal", &[("user-agent", IPHONE)])
+        .await;
+    assert_eq!(app.drain_events().await.len(), 1);
+    assert!(sweep_clicks(&app).await.is_empty());
+}
+
+/// Runs the outbox sweeper and returns the click events it put on the queue.
+async fn sweep_clicks(app: &TestApp) -> Vec<tenx_shared::events::Event> {
+    let zero = std::time::Duration::ZERO;
+    tenx_shared::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), zero)
+        .await
+        .unwrap();
+    let mut events = app.drain_events().await;
+    events.retain(|e| e.kind.as_str() == "link.clicked");
+    events
+}
