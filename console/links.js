@@ -362,13 +362,14 @@ async function decodeCtx(ctx, out) {
   session.markDone('AT-04');
   const c = r.data;
   const subIds = Object.entries(c.subIds || {}).map(([k, v]) => `${k}=${v}`).join(', ') || '–';
-  clear(out, h('h3', {}, 'AT-04 · The decoded ctx'),
-    table([{ label: 'Field', value: (x) => x[0] }, { label: 'Value', value: (x) => h('code', {}, x[1] ?? '–') }], [
-      ['clickId', c.clickId], ['handle', c.handle], ['slug', c.slug], ['campaignId', c.campaignId],
-      ['country', c.country], ['device', c.device], ['source', c.source], ['referrer', c.referrer],
-      ['segment', c.segment], ['subIds', subIds], ['issuedAt', c.issuedAt], ['expiresAt', c.expiresAt],
-    ], 'Decoded ctx'));
-  out.querySelector('table').id = 'ctx-table';
+  const fields = [
+    ['clickId', c.clickId], ['handle', c.handle], ['slug', c.slug], ['campaignId', c.campaignId],
+    ['country', c.country], ['device', c.device], ['source', c.source], ['referrer', c.referrer],
+    ['segment', c.segment], ['subIds', subIds], ['issuedAt', c.issuedAt], ['expiresAt', c.expiresAt],
+  ];
+  clear(out, h('h3', {}, 'AT-04 · The decoded ctx (GET /v2/public/context)'),
+    h('dl', { class: 'facts pairs', id: 'ctx-table' },
+      fields.map(([k, v]) => [h('dt', {}, k), h('dd', {}, h('code', {}, v ?? '–'))])));
 }
 
 // ------------------------------------------------------------------------ conversion tester

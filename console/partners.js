@@ -150,8 +150,8 @@ async function funnel(body, range) {
 function funnelTable(r) {
   const rows = [...r.campaigns, { ...r.totals, campaignId: 'Totals', status: null, confidence: null, confidenceReasons: [], total: true }];
   if (r.campaigns.length === 0) return empty(`No campaign and no traffic between ${r.from} and ${r.to}.`);
-  return table([
-    { label: 'Campaign', value: (c) => (c.total ? h('strong', {}, 'Totals') : campaignLabel(c.campaignId)) },
+  const t = table([
+    { label: 'Campaign', value: (c) => (c.total ? h('strong', {}, 'Totals') : campaignLabel(c.campaignId)), class: 'key' },
     { label: 'Status', value: (c) => c.status || '–' },
     { label: 'Clicks', value: (c) => String(c.clicks), class: 'num' },
     { label: 'Qualified clicks', value: (c) => String(c.qualifiedClicks), class: 'num' },
@@ -164,11 +164,17 @@ function funnelTable(r) {
     {
       label: 'Why',
       value: (c) => (c.confidenceReasons.length
-        ? h('ul', { class: 'reasons' }, c.confidenceReasons.map((x) => h('li', {}, h('code', {}, x.code), ` (−${x.penalty}): ${x.message}`)))
+        ? h('ul', { class: 'reasons' }, c.confidenceReasons.map((x) => h('li', {}, h('code', {}, x.code), ` (−${x.penalty})`)))
         : '–'),
-      class: 'wide',
     },
   ], rows, `Funnel ${r.from} → ${r.to}`);
+  const explained = r.campaigns.filter((c) => c.confidenceReasons.length);
+  return h('div', {}, t,
+    explained.length
+      ? h('details', { class: 'why' }, h('summary', {}, 'Why the confidence is lower'),
+        h('ul', {}, explained.map((c) => h('li', {}, h('strong', {}, campaignLabel(c.campaignId)), ': ',
+          c.confidenceReasons.map((x) => `${x.message} (−${x.penalty})`).join(' ')))))
+      : null);
 }
 
 // ----------------------------------------------------------------------------------- chart

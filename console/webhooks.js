@@ -73,7 +73,7 @@ function showSecretOnce(box, r) {
   dismiss.addEventListener('click', () => clear(box));
   clear(box, h('div', { class: 'secret', role: 'alert', id: 'webhook-secret-box' },
     h('h3', {}, 'The signing secret: shown once'),
-    h('p', {}, 'Store it now, in your receiver\'s configuration. It is not shown again: the API keeps no readable copy. Lost it? Delete the subscription and create a new one.'),
+    h('p', {}, 'Store it now, in your receiver\'s configuration: it is not shown again (the API never returns it after this answer). Lost it? Delete the subscription and create a new one.'),
     h('div', { class: 'field' },
       h('label', { for: 'webhook-secret' }, `Secret of ${r.subscriptionId}`),
       h('input', { id: 'webhook-secret', type: 'text', readonly: true, value: r.secret, class: 'code' })),

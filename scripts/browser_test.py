@@ -218,16 +218,19 @@ class Console:
             if entry.get("level") == "SEVERE" or "Content Security Policy" in message:
                 raise AssertionError("%s: browser console: %s" % (name, message))
 
-    def shot(self, name):
+    def shot(self, name, at=None):
+        """Checks the screen, then saves it (scrolled to `at`, a selector, when given)."""
         self.check_screen(name)
+        if at:
+            self.d.execute_script("document.querySelector(arguments[0]).scrollIntoView({block: 'center'})", at)
         self.shot_no += 1
         path = os.path.join(SHOTS, "%02d-%s.png" % (self.shot_no, name))
         self.d.save_screenshot(path)
         return path
 
-    def viewport(self, width, height, mobile=False):
+    def viewport(self, width, height, mobile=False, scale=1):
         self.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile,
+            "width": width, "height": height, "deviceScaleFactor": scale, "mobile": mobile,
         })
 
 
@@ -323,7 +326,7 @@ def attribution_playbook(c):
     assert third.get_attribute("data-status") == "409", third.text
     assert "idempotency_key_reused" in third.text and "request" in third.text, third.text
     step("AT-06 replay: 200 deduped, then 409 on a changed payload")
-    c.shot("conversion-tester")
+    c.shot("conversion-tester", at="#conversion-log")
 
     c.css("#nav a[href='#/start']").click()
     c.wait(lambda: len(c.all("ol.steps li.done")) == 6, "all six onboarding steps ticked")
@@ -344,7 +347,7 @@ def conflict(c, token):
     c.submit(f)
     text = c.wait_text(".conflict", "the server has version %d" % (version + 1))
     assert "Request id" in text, text
-    c.shot("if-match-conflict")
+    c.shot("if-match-conflict", at=".conflict")
     c.css("#conflict-overwrite").click()
     c.wait_text(".link-form .form-out", "Saved: version %d" % (version + 2))
     status, now = api("GET", "/v2/handles/%s/links/launch" % HANDLE, token)
@@ -460,7 +463,7 @@ def partners(c):
     table = c.wait_text("#group-result", "mobile")
     assert "desktop" not in table, table
     step("daily chart (3 series) and the device breakdown")
-    c.shot("partners-funnel-chart")
+    c.shot("partners-funnel-chart", at="#daily-chart")
 
     f = c.form("#export-form")
     c.fill(f, "campaignId", "partner-alpha")
@@ -503,7 +506,7 @@ def lifecycle(c):
     c.submit(c.css("#resolve-form"))
     c.wait_text("#resolve-result .decision", "suppress")
     step("chain rules viewed and edited (the decision follows)")
-    c.shot("lifecycle")
+    c.shot("lifecycle", at="#prefetch-result")
 
 
 def create_subscription(c, url):
@@ -530,7 +533,7 @@ def send_test(c, sub):
 def webhooks(c, receiver):
     c.go("#/webhooks")
     sub, secret = create_subscription(c, receiver + "/hook")
-    c.shot("webhook-secret-once")
+    c.shot("webhook-secret-once", at="#webhook-secret-box")
     step("LM-05 subscription created; the secret shown once with a copy button")
     dispatch = send_test(c, sub)
     assert dispatch.startswith("evt_"), dispatch
@@ -550,7 +553,7 @@ def webhooks(c, receiver):
         time.sleep(0.3)
         return "succeeded" in card.text and dispatch in card.text
     c.wait(log_shows_success, "the delivery log to show the success")
-    c.shot("webhook-delivery-log")
+    c.shot("webhook-delivery-log", at=".deliveries table")
     step("delivery log: attempt, status code, duration")
     c.go("#/webhooks")
     assert secret not in c.d.page_source, "the secret is never shown again"
@@ -571,7 +574,7 @@ def failed_delivery(c, receiver):
     counts = [r for r in c.all("main section:nth-of-type(3) tbody tr") if sub in r.text][0]
     cells = [td.text for td in c.all("td", counts)]
     assert cells[4] == "1" and int(cells[5]) >= 6, cells  # failed 1, failed attempts >= 6
-    c.shot("notifications-failed-delivery")
+    c.shot("notifications-failed-delivery", at="#failed-deliveries")
     step("a failed delivery (6 attempts, 500) in the notifications panel")
     c.css("[data-action=resend]", row).click()
     c.wait_text("#failed-deliveries", "Re-sent %s as attempt 7" % dispatch)
@@ -589,7 +592,7 @@ def tokens(c):
     assert pat.startswith("tenx_pat_"), pat
     assert "links.read" in c.text_of("#token-secret-box")
     c.wait_text("main", "ci links")
-    c.shot("tokens")
+    c.shot("tokens", at="#token-secret-box")
     step("PAT created with links.read, shown once")
     return pat
 
@@ -636,7 +639,7 @@ def revoke_pat(c, pat):
 def keyboard_sign_in_as_viewer(c):
     c.go("#/signin")
     # The screen focuses its heading; from there, Tab to the local sign-in's handle field, type,
-    # Tab to the role, choose, Enter.
+    # Tab to the role, type to choose, Tab to the button, Enter.
     assert c.d.execute_script("return document.activeElement.tagName") == "H1"
     for _ in range(20):
         c.d.switch_to.active_element.send_keys(Keys.TAB)
@@ -649,8 +652,12 @@ def keyboard_sign_in_as_viewer(c):
     active.send_keys(HANDLE, Keys.TAB)
     role = c.d.switch_to.active_element
     assert role.get_attribute("name") == "role", role.get_attribute("outerHTML")
-    Select(role).select_by_value("viewer")
-    role.send_keys(Keys.ENTER)
+    role.send_keys("v")  # typing selects the option: viewer
+    assert role.get_attribute("value") == "viewer", role.get_attribute("value")
+    role.send_keys(Keys.TAB)
+    button = c.d.switch_to.active_element
+    assert button.text == "Sign in on this machine", button.text
+    button.send_keys(Keys.ENTER)
     c.wait(lambda: c.h1() == "Welcome, %s" % HANDLE, "the viewer's start page")
     c.wait_text("#who-am-i", "viewer (JWT)")
     step("keyboard-only sign-in (Tab, type, Enter)")
@@ -685,7 +692,12 @@ def mobile(c):
         c.go(hash_)
         if hash_ == "#/partners":
             c.wait_css("#daily-chart")
-        assert c.d.execute_script("return window.innerWidth") == 375
+        wide = c.d.execute_script("""
+            return [...document.querySelectorAll('body *')]
+              .filter((e) => !e.closest('thead') && e.getBoundingClientRect().right > 376)
+              .slice(0, 5).map((e) => e.outerHTML.slice(0, 150));""")
+        inner = c.d.execute_script("return window.innerWidth")
+        assert inner == 375 and not wide, "%s: %d px wide; too wide: %s" % (name, inner, wide)
         c.shot(name)
     step("every screen at 375 px: labelled, no sideways scrolling")
     c.viewport(1280, 900)
@@ -695,9 +707,11 @@ def docs_screenshots(c):
     """The two screenshots README.md shows (docs/console/), small: one panel each."""
     out = os.path.join(ROOT, "target", "console-screenshots", "docs")
     os.makedirs(out, exist_ok=True)
-    c.viewport(1100, 900)
+    # Small files: a 1200 px wide page rendered at 0.65 (780 px images).
+    c.viewport(1200, 1500, scale=0.65)
     c.go("#/links/edit/launch")
     f = c.form("#try-form")
+    c.fill(f, "query", "utm_source=newsletter&sub1=partner-7")
     c.submit(f)
     c.wait_css("#ctx-table")
     conv = c.form("#conversion-form")
@@ -705,6 +719,9 @@ def docs_screenshots(c):
     c.wait(lambda: c.all("#conversion-log li"), "a conversion")
     c.submit(conv)
     c.wait(lambda: len(c.all("#conversion-log li")) == 2, "its replay")
+    c.fill(conv, "value", "19.99")
+    c.submit(conv)
+    c.wait(lambda: len(c.all("#conversion-log li")) == 3, "the changed payload")
     c.d.execute_script("window.scrollTo(0, document.querySelector('#try-form').closest('section').offsetTop - 8)")
     c.d.save_screenshot(os.path.join(out, "attribution.png"))
     c.go("#/partners")

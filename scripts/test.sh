@@ -39,6 +39,9 @@ cargo test --workspace --all-features
 echo "== end-to-end tests on the AWS backend (DynamoDB + SQS on moto)"
 TENX_TEST_BACKEND=aws cargo test --all-features --test api
 
+echo "== console in headless Chromium (scripts/browser_test.sh; screenshots in target/console-screenshots)"
+scripts/browser_test.sh
+
 echo "== Lambda functions (cargo lambda build --release, every function, one invocation)"
 scripts/lambda_build.sh
 

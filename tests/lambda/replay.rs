@@ -762,6 +762,12 @@ const UNEXERCISED: &[(&str, &str, &str, &str)] = &[
         "a click whose enqueue keeps failing is parked in the outbox",
     ),
     (
+        "ConsoleFunction",
+        "dynamodb:PutItem",
+        "Table",
+        "a tried click whose enqueue keeps failing is parked in the outbox (the redirect, in-process)",
+    ),
+    (
         "OutboxSweeperFunction",
         "dynamodb:DeleteItem",
         "Table",
