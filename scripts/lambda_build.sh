@@ -5,7 +5,7 @@
 # host's x86-64, which proves the same code builds and links for Lambda.
 #
 # Profile: the workspace's release profile (fat LTO, one codegen unit: the smallest binaries, what
-# `sam build` ships) links each of the 11 binaries with a whole-program optimization of its own.
+# `sam build` ships) links each of the 13 binaries with a whole-program optimization of its own.
 # On a 2-core machine that took 34 min 44 s for all of them (x86-64, 15.7-16.9 MB each), too slow
 # for CI. By default this script therefore overrides it to no cross-crate LTO and 16 codegen units
 # (14 min 02 s on the same machine under the same load, 17.6-20.3 MB each): the same code and
