@@ -272,9 +272,19 @@ async fn app_with_link(queue: Arc<dyn Queue>) -> (Router, String) {
     (app, ctx)
 }
 
+/// The short URL's query of a plain click.
+const PLAIN_QUERY: &str = "utm_source=newsletter";
+/// An affiliate's click: a click id and a coupon to forward, two partner sub-ids to capture.
+const AFFILIATE_QUERY: &str =
+    "utm_source=newsletter&gclid=Cj0KCQjw-abc123&coupon=SAVE10&sub1=partner-a&sub2=placement-7";
+
 /// The `i`-th click of the mix (cycling User-Agents; a few with a referrer or a country).
 fn click(i: usize) -> Request<Body> {
-    let mut req = Request::get("/launch?utm_source=newsletter")
+    click_with(i, PLAIN_QUERY)
+}
+
+fn click_with(i: usize, query: &str) -> Request<Body> {
+    let mut req = Request::get(format!("/launch?{query}"))
         .header("host", "acme.localhost")
         .header("user-agent", USER_AGENTS[i % USER_AGENTS.len()]);
     if i % 3 == 0 {
@@ -293,15 +303,20 @@ fn bench_redirect(c: &mut Criterion) {
         .expect("runtime");
     let mut group = c.benchmark_group("redirect_handler");
     group.sample_size(50);
-    for (name, queue) in [
+    let null = || Arc::new(NullQueue) as Arc<dyn Queue>;
+    for (name, queue, query) in [
         // The real enqueue: a hop to the queue's writer thread and a redb commit (in memory).
         (
             "cached_link_embedded_queue",
             Arc::new(EmbeddedQueue::in_memory()) as Arc<dyn Queue>,
+            PLAIN_QUERY,
         ),
+        ("cached_link_cpu_only", null(), PLAIN_QUERY),
+        // Against `cached_link_cpu_only`: what query forwarding and sub-ids add.
         (
-            "cached_link_cpu_only",
-            Arc::new(NullQueue) as Arc<dyn Queue>,
+            "cached_link_cpu_only_affiliate_query",
+            null(),
+            AFFILIATE_QUERY,
         ),
     ] {
         let (app, _) = rt.block_on(app_with_link(queue));
@@ -309,7 +324,11 @@ fn bench_redirect(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.to_async(&rt).iter(|| async {
                 let i = n.fetch_add(1, Ordering::Relaxed) as usize;
-                let resp = app.clone().oneshot(click(i)).await.expect("redirect");
+                let resp = app
+                    .clone()
+                    .oneshot(click_with(i, query))
+                    .await
+                    .expect("redirect");
                 assert_eq!(resp.status(), StatusCode::FOUND);
             })
         });

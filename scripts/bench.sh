@@ -6,6 +6,7 @@
 #   scripts/bench.sh criterion  # cargo bench --bench hot_paths (the micro-benchmarks)
 #   scripts/bench.sh all      # every number of BENCHMARKS.md: load, profile, criterion, sizes
 #   scripts/bench.sh profile [SCENARIO]   # perf profile of tenx under one load (redirect)
+#   scripts/bench.sh deliveries   # webhook deliveries/s to a receiver on loopback answering 204
 #
 # load: builds `tenx` with the workspace release profile, starts `tenx serve` on its durable
 # embedded default (a fresh data dir, fsync on every commit) with operation counting on, seeds
@@ -21,6 +22,19 @@
 # BENCH_LATENCY_CONNECTIONS (8: the conversion latency run), BENCH_PORT (18080, nginx: +1),
 # BENCH_ONLY (a space-separated subset of: redirect context conversion conversion-c8; the
 # report then covers only those, so BENCHMARKS.md is always made from a full run).
+#
+# deliveries: starts `tenx serve` (fresh data dir, private endpoints allowed), subscribes
+# BENCH_SUBSCRIPTIONS (8) endpoints of a receiver on loopback that answers 204 at once
+# (scripts/bench/deliveries.py) to link.clicked, clicks a link BENCH_DELIVERY_EVENTS (2000)
+# times and measures deliveries/s until every delivery arrived; fails unless every delivery
+# verifies (Standard Webhooks) and no webhook-id arrived twice at an endpoint except by retry.
+# BENCH_DELIVERY_CONCURRENCY / BENCH_DELIVERY_CONCURRENCY_PER_ENDPOINT set the worker's bounds
+# (TENX_DELIVERY_CONCURRENCY*; 64 / 8 by default); BENCH_DELIVERY_CRASH=1 kills the server with
+# SIGKILL halfway and restarts it on its data dir (every delivery must still arrive; a crashed
+# attempt comes back after the queue's visibility timeout and the attempt's lease, ~90 s);
+# BENCH_TENX_BIN runs a prebuilt binary (e.g.
+# an older build, to compare) instead of building. Builds honour CARGO_TARGET_DIR and cargo's
+# CARGO_PROFILE_RELEASE_* variables (e.g. CARGO_PROFILE_RELEASE_LTO=false for a faster build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,7 +84,7 @@ EOF
 # ---------------------------------------------------------------------------------------------
 # load
 
-TENX_BIN=target/release/tenx
+TENX_BIN=${BENCH_TENX_BIN:-${CARGO_TARGET_DIR:-target}/release/tenx}
 TENX_PID=
 NGINX_PID=
 WORK=
@@ -299,6 +313,63 @@ profile() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# deliveries: webhook delivery throughput (see the header).
+
+# Writes $WORK/serve.sh, which starts `tenx serve` for the deliveries part on $WORK/data (its
+# pid in $WORK/tenx.pid) and waits until it answers: run at the start and again after a crash.
+write_delivery_server() {
+  cat >"$WORK/serve.sh" <<EOF
+#!/usr/bin/env bash
+TENX_LOG=warn TENX_WEBHOOKS_ALLOW_PRIVATE=true \\
+  TENX_DELIVERY_CONCURRENCY=${BENCH_DELIVERY_CONCURRENCY:-64} \\
+  TENX_DELIVERY_CONCURRENCY_PER_ENDPOINT=${BENCH_DELIVERY_CONCURRENCY_PER_ENDPOINT:-8} \\
+  "$TENX_BIN" serve --addr "127.0.0.1:$PORT" --data-dir "$WORK/data" &
+echo \$! >"$WORK/tenx.pid"
+for _ in \$(seq 1 100); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && exit 0
+  sleep 0.1
+done
+echo "tenx did not come up" >&2
+exit 1
+EOF
+  chmod +x "$WORK/serve.sh"
+}
+
+# Stops the deliveries part's server (not a child of this shell once restarted).
+stop_delivery_server() {
+  local pid
+  pid=$(cat "$WORK/tenx.pid")
+  kill "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+}
+
+deliveries() {
+  local jwt label=${BENCH_DELIVERY_LABEL:-c${BENCH_DELIVERY_CONCURRENCY:-64}}
+  command -v python3 >/dev/null && command -v curl >/dev/null || { echo "needs python3 and curl" >&2; exit 1; }
+  if [ -z "${BENCH_TENX_BIN:-}" ]; then
+    echo "== building tenx (release profile${CARGO_PROFILE_RELEASE_LTO:+, lto=$CARGO_PROFILE_RELEASE_LTO})"
+    cargo build --release -p tenx --bin tenx
+  fi
+  mkdir -p "$OUT"
+  WORK=$(mktemp -d /tmp/tenx-bench.XXXXXX)
+  trap cleanup EXIT
+  echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); tenx: $TENX_BIN ($label)"
+  write_delivery_server
+  "$WORK/serve.sh"
+  jwt=$("$TENX_BIN" token --handle "$HANDLE" --role operator --data-dir "$WORK/data")
+  local crash=
+  if [ "${BENCH_DELIVERY_CRASH:-0}" = 1 ]; then
+    crash="kill -9 \$(cat $WORK/tenx.pid) && sleep 0.5 && $WORK/serve.sh"
+  fi
+  BENCH_CRASH_CMD=$crash BENCH_CRASH_DUPLICATES_MAX=${BENCH_DELIVERY_CONCURRENCY:-64} \
+    python3 scripts/bench/deliveries.py "http://127.0.0.1:$PORT" "$HANDLE.localhost:$PORT" \
+    "$jwt" "$OUT/deliveries-$label.json" || { stop_delivery_server; exit 1; }
+  echo "  tenx peak RSS: $(($(peak_kb "$(cat "$WORK/tenx.pid")") / 1024)) MiB"
+  stop_delivery_server
+  stop_servers
+}
+
+# ---------------------------------------------------------------------------------------------
 # criterion: the micro-benchmarks of the hot paths, their summary lines kept in bench-out/.
 
 criterion() {
@@ -342,7 +413,8 @@ case "$MODE" in
   load) load ;;
   sizes) sizes ;;
   criterion) criterion ;;
-  all) load && profile redirect && criterion && sizes ;;
+  all) load && profile redirect && criterion && sizes && deliveries ;;
   profile) profile "${2:-redirect}" ;;
-  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]]" >&2; exit 2 ;;
+  deliveries) deliveries ;;
+  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries]" >&2; exit 2 ;;
 esac

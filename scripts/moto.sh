@@ -12,7 +12,8 @@ if [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$venv/bin/openapi-spec-validator"
     'openapi-spec-validator==0.9.0' >&2
 fi
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-# Our wrapper around moto's server serializes DynamoDB requests (see scripts/moto_server.py).
+# Our wrapper around moto's server makes DynamoDB requests atomic and models DynamoDB's transaction
+# conflicts (TENX_MOTO_TXN_HOLD_MS; see scripts/moto_server.py and docs/storage.md).
 "$venv/bin/python" "$root/scripts/moto_server.py" 127.0.0.1 "$port" >"$venv/moto.log" 2>&1 &
 echo $! >"$venv/moto.pid"
 for _ in $(seq 1 100); do

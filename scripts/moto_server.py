@@ -1,42 +1,335 @@
-"""Runs moto's server with DynamoDB requests serialized.
+"""Runs moto's server with DynamoDB's transaction conflicts modelled.
 
-moto's DynamoDB backend checks a condition and then writes without a lock, and rolls a failed
-TransactWriteItems back by restoring a copy of the whole table, so concurrent requests on its
-threaded server can both pass an `attribute_not_exists` check or undo each other's writes.
-DynamoDB itself makes every conditional write and transaction atomic; serializing DynamoDB
-requests gives the emulator those semantics. SQS requests stay concurrent (ReceiveMessage
-long-polls and must not hold up other requests).
+moto's DynamoDB backend is not thread-safe (it checks a condition and then writes without a
+lock, and rolls a failed TransactWriteItems back by restoring a copy of the whole table), and it
+does not model transaction conflicts at all. DynamoDB does, as documented in "Transaction
+conflict handling in DynamoDB" (developer guide, "Amazon DynamoDB Transactions: How it works"):
+
+- a TransactWriteItems that includes an item another in-flight TransactWriteItems holds is
+  cancelled: TransactionCanceledException, with the reason `TransactionConflict` at that item's
+  position and `None` at the others;
+- a PutItem, UpdateItem or DeleteItem of an item an in-flight TransactWriteItems holds is
+  rejected with TransactionConflictException.
+
+This wrapper gives the emulator both behaviours. Each TransactWriteItems try-acquires every
+item it names (Put, Update, Delete and ConditionCheck alike) in a table of held items; if one is
+already held it is cancelled at once, holding nothing. Otherwise it holds its items for
+TENX_MOTO_TXN_HOLD_MS (default 5 ms; 0 turns conflicts off), standing in for DynamoDB's prepare
+phase, then releases them and commits: the window in which it conflicts is exactly the hold,
+whatever the emulator's own load, so what conflicts is a property of the requests, not of how
+busy the test machine is. A single write checks the held items right before its moto call.
+
+Requests otherwise run concurrently. moto's own state is guarded by one lock held only around
+each moto call, granted in arrival order (so every conditional write and transaction is atomic,
+as on DynamoDB, and no request waits behind later ones); the hold is spent outside it. SQS
+requests never take it (ReceiveMessage long-polls). TransactGetItems and BatchWriteItem are not
+modelled (the service uses neither).
+
+One cost is changed, not a behaviour: moto copies every table a TransactWriteItems names before
+applying it (to restore the copy if the transaction is cancelled), which makes each transaction
+as slow as its table is large and, under one lock, every request behind it too. Here a
+transaction copies only the items it names and puts those back instead
+(`install_item_rollback`).
 
 Usage: python moto_server.py HOST PORT
 """
 
+import collections
+import copy
+import io
+import json
+import os
 import sys
 import threading
+import time
+import uuid
 
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
     create_backend_app,
 )
-from werkzeug.serving import run_simple
+from werkzeug.serving import BaseWSGIServer, run_simple
+
+HOLD_ENV = "TENX_MOTO_TXN_HOLD_MS"
+DEFAULT_HOLD_MS = 5.0
+ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+ONGOING = "Transaction is ongoing for the item"
+SINGLE_WRITES = ("PutItem", "UpdateItem", "DeleteItem")
+TRANSACTION_ACTIONS = ("Put", "Update", "Delete", "ConditionCheck")
+
+
+class FairLock:
+    """A lock granted in arrival order (threading.Lock is not: under a burst some requests would
+    wait behind hundreds of later ones, past the SDK's attempt timeout)."""
+
+    def __init__(self):
+        self._mutex = threading.Lock()
+        self._waiters = collections.deque()
+        self._held = False
+
+    def __enter__(self):
+        with self._mutex:
+            if not self._held and not self._waiters:
+                self._held = True
+                return self
+            turn = threading.Event()
+            self._waiters.append(turn)
+        turn.wait()  # the holder hands the lock over
+        return self
+
+    def __exit__(self, *_):
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self._held = False
+
+
+class ConflictModel:
+    """The items of in-flight transactions, and moto behind one short lock."""
+
+    def __init__(self, app, hold_seconds):
+        self.app = app
+        self.hold = hold_seconds
+        self.moto_lock = FairLock()
+        self.held_lock = threading.Lock()
+        self.held = set()
+        self.key_schemas = {}
+
+    def moto(self, environ, start_response):
+        """One moto call, atomic with respect to every other DynamoDB request."""
+        with self.moto_lock:
+            # Produce the whole response inside the lock.
+            return list(self.app(environ, start_response))
+
+    def key_attributes(self, table):
+        """The key attribute names of a table (hash, then range if any), or None if unknown."""
+        if table in self.key_schemas:
+            return self.key_schemas[table]
+        with self.moto_lock:
+            for _, _, backend in dynamodb_backends.iter_backends():
+                found = backend.tables.get(table)
+                if found is not None:
+                    names = [found.hash_key_attr]
+                    if found.range_key_attr is not None:
+                        names.append(found.range_key_attr)
+                    self.key_schemas[table] = names
+                    return names
+        return None
+
+    def item_id(self, table, key=None, item=None):
+        """(table, key) of the item a write names, or None when the request is malformed (moto
+        then answers it as it would)."""
+        if not isinstance(table, str):
+            return None
+        if key is None:
+            names = self.key_attributes(table)
+            if names is None or not isinstance(item, dict):
+                return None
+            key = {name: item.get(name) for name in names}
+        if not isinstance(key, dict):
+            return None
+        return (table, json.dumps(key, sort_keys=True))
+
+    def transaction_items(self, request):
+        ids = []
+        for entry in request.get("TransactItems") or []:
+            if not isinstance(entry, dict) or len(entry) != 1:
+                return None
+            action, op = next(iter(entry.items()))
+            if action not in TRANSACTION_ACTIONS or not isinstance(op, dict):
+                return None
+            if action == "Put":
+                ids.append(self.item_id(op.get("TableName"), item=op.get("Item")))
+            else:
+                ids.append(self.item_id(op.get("TableName"), key=op.get("Key")))
+        if not ids or None in ids or len(set(ids)) != len(ids):
+            return None
+        return ids
+
+    def try_hold(self, ids):
+        """Holds every item, or none: returns the positions already held by others."""
+        with self.held_lock:
+            taken = [i for i, item in enumerate(ids) if item in self.held]
+            if not taken:
+                self.held.update(ids)
+            return taken
+
+    def release(self, ids):
+        with self.held_lock:
+            self.held.difference_update(ids)
+
+    def is_held(self, item):
+        with self.held_lock:
+            return item in self.held
+
+    def transact_write_items(self, environ, start_response, request):
+        ids = self.transaction_items(request)
+        if ids is None:
+            return self.moto(environ, start_response)
+        taken = self.try_hold(ids)
+        if taken:
+            log(f"TransactWriteItems cancelled: TransactionConflict on {[ids[i] for i in taken]}")
+            return cancelled(start_response, len(ids), taken)
+        try:
+            if self.hold > 0:
+                time.sleep(self.hold)
+        finally:
+            self.release(ids)
+        return self.moto(environ, start_response)
+
+    def single_write(self, environ, start_response, action, request):
+        table = request.get("TableName")
+        if action == "PutItem":
+            item = self.item_id(table, item=request.get("Item"))
+        else:
+            item = self.item_id(table, key=request.get("Key"))
+        with self.moto_lock:
+            if item is not None and self.is_held(item):
+                log(f"{action} rejected: TransactionConflictException on {item}")
+                return error(start_response, "TransactionConflictException", {"message": ONGOING})
+            return list(self.app(environ, start_response))
+
+    def __call__(self, environ, start_response):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith("DynamoDB_"):
+            return self.app(environ, start_response)
+        action = target.rsplit(".", 1)[-1]
+        if action != "TransactWriteItems" and action not in SINGLE_WRITES:
+            return self.moto(environ, start_response)
+        try:
+            request = json.loads(read_body(environ) or b"{}")
+        except ValueError:
+            request = None
+        if not isinstance(request, dict):
+            return self.moto(environ, start_response)
+        if action == "TransactWriteItems":
+            return self.transact_write_items(environ, start_response, request)
+        return self.single_write(environ, start_response, action, request)
+
+
+class _CopyAllButTables:
+    """moto's DynamoDB models see this as the `copy` module: deep copies of anything but a whole
+    table (the transaction's rollback copy, replaced by `install_item_rollback`)."""
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _touched_items(backend, transact_items):
+    """(table, hash, range, copy of the item or None) for every item a transaction names."""
+    touched = []
+    for entry in transact_items:
+        try:
+            _, op = next(iter(entry.items()))
+            table = backend.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            source = op["Item"] if "Item" in op else op["Key"]
+            hash_value = DynamoType(source[table.hash_key_attr])
+            range_value = None
+            if table.range_key_attr is not None:
+                range_value = DynamoType(source[table.range_key_attr])
+            current = table.get_item(hash_value, range_value)
+        except Exception:  # a malformed action: moto refuses it before writing anything
+            continue
+        touched.append((table, hash_value, range_value, copy.deepcopy(current)))
+    return touched
+
+
+def _put_back(touched):
+    for table, hash_value, range_value, saved in touched:
+        if saved is None:
+            table.delete_item(hash_value, range_value)
+        elif range_value is None:
+            table.items[hash_value] = saved
+        else:
+            table.items[hash_value][range_value] = saved
+
+
+def install_item_rollback():
+    """Makes moto's TransactWriteItems roll back the items it names rather than whole tables."""
+    dynamodb_models.copy = _CopyAllButTables
+    apply = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        touched = _touched_items(self, transact_items)
+        try:
+            return apply(self, transact_items)
+        except Exception:
+            # moto's own rollback restored the same (uncopied) tables: a no-op.
+            _put_back(touched)
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def log(line):
+    """One line in the emulator's log (.venv/moto.log): every conflict the model produced."""
+    print(f"conflict model: {line}", file=sys.stderr, flush=True)
+
+
+def read_body(environ):
+    """The request body, put back for moto to read again."""
+    length = environ.get("CONTENT_LENGTH")
+    stream = environ["wsgi.input"]
+    body = stream.read(int(length)) if length else stream.read()
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body
+
+
+def error(start_response, code, fields):
+    """A DynamoDB error response (JSON 1.0 protocol, HTTP 400)."""
+    payload = json.dumps({"__type": ERROR_PREFIX + code, **fields}).encode()
+    start_response(
+        "400 Bad Request",
+        [
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("Content-Length", str(len(payload))),
+            ("x-amzn-ErrorType", code),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+        ],
+    )
+    return [payload]
+
+
+def cancelled(start_response, count, taken):
+    """TransactionCanceledException: TransactionConflict at the held items, None elsewhere."""
+    reasons = [
+        {"Code": "TransactionConflict", "Message": ONGOING} if i in taken else {"Code": "None"}
+        for i in range(count)
+    ]
+    codes = ", ".join(r["Code"] for r in reasons)
+    message = f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]"
+    return error(
+        start_response,
+        "TransactionCanceledException",
+        {"Message": message, "CancellationReasons": reasons},
+    )
 
 
 def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
-    app = DomainDispatcherApplication(create_backend_app)
-    dynamodb_lock = threading.Lock()
-
-    def serialized(environ, start_response):
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
-            with dynamodb_lock:
-                # Produce the whole response inside the lock.
-                return list(app(environ, start_response))
-        return app(environ, start_response)
-
+    hold_ms = float(os.environ.get(HOLD_ENV) or DEFAULT_HOLD_MS)
+    if hold_ms < 0:
+        raise SystemExit(f"{HOLD_ENV} must be >= 0")
+    install_item_rollback()
+    # werkzeug listens with a backlog of 128: a burst of concurrent connections beyond it (the
+    # write-path tests open hundreds at once, as a busy function does against DynamoDB) would be
+    # refused or reset. Let the kernel's own limit apply instead.
+    BaseWSGIServer.request_queue_size = 4096
+    model = ConflictModel(DomainDispatcherApplication(create_backend_app), hold_ms / 1000.0)
     run_simple(
         host,
         port,
-        serialized,
+        model,
         threaded=True,
         request_handler=MotoRequestHandler,
     )

@@ -85,10 +85,13 @@ if $with_fixtures; then
     "$tmp/cua/crawler-user-agents.json" >"$fixtures/crawler-user-agents-instances.txt"
   cp "$tmp/cua/LICENSE" "$fixtures/crawler-user-agents.LICENSE"
   user_agents=$(fetch "user-agents@${USER_AGENTS_VERSION:-latest}" user-agents)
+  # "deviceCategory<TAB>userAgent", one line per distinct user agent, sorted by user agent.
   node -e '
-    const uas = new Set(require(process.argv[1]).map((e) => e.userAgent).filter((ua) => ua && !/[\r\n]/.test(ua)));
-    console.log([...uas].sort().join("\n"))' \
-    "$tmp/user-agents/dist/user-agents.json" >"$fixtures/intoli-user-agents.txt"
+    const m = new Map();
+    for (const e of require(process.argv[1]))
+      if (e.userAgent && !/[\r\n]/.test(e.userAgent)) m.set(e.userAgent, e.deviceCategory);
+    console.log([...m.keys()].sort().map((ua) => `${m.get(ua)}\t${ua}`).join("\n"))' \
+    "$tmp/user-agents/dist/user-agents.json" >"$fixtures/intoli-devices.tsv"
   cp "$tmp/user-agents/LICENSE" "$fixtures/intoli-user-agents.LICENSE"
   echo "fixtures: $fixtures from ${cua%% *} and ${user_agents%% *}; update the versions in $fixtures/README.md"
 fi

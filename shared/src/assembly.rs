@@ -22,8 +22,8 @@ pub fn handlers(state: &AppState) -> Vec<Arc<dyn BatchHandler>> {
             state: state.clone(),
             sinks: sinks(),
         }),
-        Arc::new(crate::webhooks::delivery::DeliveryWorker {
-            state: state.clone(),
-        }),
+        Arc::new(crate::webhooks::delivery::DeliveryWorker::new(
+            state.clone(),
+        )),
     ]
 }

@@ -16,7 +16,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 
 use crate::config::{Config, CountryTrust, Secrets};
-use crate::queue::sqs::SqsQueue;
+use crate::queue::sqs::{QueueAddress, SqsQueue};
 use crate::queue::{Queue, QueueName};
 use crate::state::AppState;
 use crate::store::dynamo::DynamoStore;
@@ -142,31 +142,16 @@ pub async fn connect_with(
     settings: &AwsSettings,
 ) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn Queue>)> {
     let store = DynamoStore::new(clients.dynamodb.clone(), settings.table.clone());
-    let events = queue_url(clients, settings, QueueName::Events).await?;
-    let deliveries = queue_url(clients, settings, QueueName::Deliveries).await?;
-    let queue = SqsQueue::new(clients.sqs.clone(), events, deliveries);
+    let address = |queue| match settings.queue_url(queue) {
+        Some(url) => QueueAddress::Url(url.to_owned()),
+        None => QueueAddress::Named(settings.queue_name(queue)),
+    };
+    let queue = SqsQueue::new(
+        clients.sqs.clone(),
+        address(QueueName::Events),
+        address(QueueName::Deliveries),
+    );
     Ok((Arc::new(store), Arc::new(queue)))
-}
-
-async fn queue_url(
-    clients: &AwsClients,
-    settings: &AwsSettings,
-    queue: QueueName,
-) -> anyhow::Result<String> {
-    if let Some(url) = settings.queue_url(queue) {
-        return Ok(url.to_owned());
-    }
-    let name = settings.queue_name(queue);
-    let out = clients
-        .sqs
-        .get_queue_url()
-        .queue_name(&name)
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!(errors::describe("GetQueueUrl", &e)))
-        .with_context(|| format!("finding SQS queue {name} (run `tenx setup` to create it)"))?;
-    out.queue_url
-        .with_context(|| format!("SQS returned no URL for {name}"))
 }
 
 /// The application state of a Lambda function, built once at cold start: settings from the

@@ -36,6 +36,9 @@ const TRANSIENT_CODES: &[&str] = &[
     "ServiceUnavailable",
     "ServiceUnavailableException",
     "TransactionInProgressException",
+    // A single write that met a transaction in flight on its item: nothing was written. The
+    // DynamoDB store retries it itself (`store::dynamo`); what outlasts that is an overload.
+    "TransactionConflictException",
     "KmsThrottled",
     "AWS.SimpleQueueService.RequestThrottled",
 ];
@@ -126,6 +129,7 @@ mod tests {
         for code in [
             "ThrottlingException",
             "ProvisionedThroughputExceededException",
+            "TransactionConflictException",
         ] {
             assert_eq!(
                 classify_code(Some(code), Some(400)),

@@ -88,6 +88,9 @@ impl std::fmt::Debug for CountryTrust {
     }
 }
 
+/// The most webhook deliveries one process may keep in flight (each holds a connection).
+pub const MAX_DELIVERY_CONCURRENCY: usize = 1024;
+
 /// The origin header CloudFront adds with the edge secret.
 pub const EDGE_SECRET_HEADER: &str = "x-tenx-edge-secret";
 
@@ -118,6 +121,12 @@ pub struct Config {
     pub webhooks_allow_private: bool,
     /// Base of the webhook retry schedule (5 s → 5, 10, 20, 40, 80 s).
     pub webhook_retry_base: Duration,
+    /// Webhook deliveries the local delivery worker keeps in flight at once, over all endpoints.
+    pub delivery_concurrency: usize,
+    /// … and to any one endpoint (subscription).
+    pub delivery_concurrency_per_endpoint: usize,
+    /// An endpoint whose every attempt failed for this long is disabled (zero: never).
+    pub webhook_auto_disable_after: Duration,
     /// Chain session signals expire after this long.
     pub chain_session_ttl: Duration,
     /// The most signals one chain session may hold (a clear 400 beyond, never a truncation).
@@ -164,6 +173,9 @@ impl Default for Config {
             outbox_min_age: Duration::from_secs(30),
             webhooks_allow_private: false,
             webhook_retry_base: Duration::from_secs(5),
+            delivery_concurrency: 64,
+            delivery_concurrency_per_endpoint: 8,
+            webhook_auto_disable_after: Duration::from_secs(5 * 86_400),
             chain_session_ttl: Duration::from_secs(30 * 86_400),
             chain_max_session_signals: 1000,
             country_trust: CountryTrust::Never,
@@ -242,6 +254,15 @@ impl Config {
         if let Some(ms) = parse_var::<u64>("TENX_WEBHOOK_RETRY_BASE_MS")? {
             c.webhook_retry_base = Duration::from_millis(ms);
         }
+        if let Some(n) = parse_var("TENX_DELIVERY_CONCURRENCY")? {
+            c.delivery_concurrency = n;
+        }
+        if let Some(n) = parse_var("TENX_DELIVERY_CONCURRENCY_PER_ENDPOINT")? {
+            c.delivery_concurrency_per_endpoint = n;
+        }
+        if let Some(secs) = parse_var::<u64>("TENX_WEBHOOK_AUTO_DISABLE_SECS")? {
+            c.webhook_auto_disable_after = Duration::from_secs(secs);
+        }
         if let Some(days) = parse_var::<u64>("TENX_CHAIN_SESSION_TTL_DAYS")? {
             c.chain_session_ttl = Duration::from_secs(days * 86_400);
         }
@@ -300,6 +321,11 @@ impl Config {
         }
         if self.outbox_sweep_interval.is_zero() {
             bail!("TENX_OUTBOX_SWEEP_SECS must be at least 1");
+        }
+        if !(1..=MAX_DELIVERY_CONCURRENCY).contains(&self.delivery_concurrency)
+            || !(1..=MAX_DELIVERY_CONCURRENCY).contains(&self.delivery_concurrency_per_endpoint)
+        {
+            bail!("TENX_DELIVERY_CONCURRENCY and TENX_DELIVERY_CONCURRENCY_PER_ENDPOINT must be 1 to {MAX_DELIVERY_CONCURRENCY}");
         }
         Ok(())
     }
@@ -459,6 +485,34 @@ mod tests {
         c.outbox_sweep_interval = Duration::from_secs(1);
         c.idempotency_retention = Duration::ZERO;
         assert!(c.validate().is_err(), "a zero retention is refused");
+    }
+
+    #[test]
+    fn delivery_bounds_default_to_64_and_8_and_must_be_sane() {
+        let mut c = Config {
+            jwt_hs256_secret: Some(vec![1; 32]),
+            ctx_keys: CtxKeyring::generate_spec(),
+            ..Config::default()
+        };
+        assert_eq!(
+            (c.delivery_concurrency, c.delivery_concurrency_per_endpoint),
+            (64, 8)
+        );
+        assert_eq!(
+            c.webhook_auto_disable_after,
+            Duration::from_secs(5 * 86_400)
+        );
+        c.webhook_auto_disable_after = Duration::ZERO; // allowed: never auto-disable
+        c.validate().unwrap();
+        c.delivery_concurrency = 0;
+        assert!(c.validate().is_err(), "no delivery could ever run");
+        c.delivery_concurrency = MAX_DELIVERY_CONCURRENCY + 1;
+        assert!(c.validate().is_err());
+        c.delivery_concurrency = 1;
+        c.delivery_concurrency_per_endpoint = 0;
+        assert!(c.validate().is_err());
+        c.delivery_concurrency_per_endpoint = 1;
+        c.validate().expect("one at a time is allowed");
     }
 
     #[test]

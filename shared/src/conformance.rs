@@ -37,6 +37,7 @@ macro_rules! store_checks {
             store_add_counter_cap,
             store_transact_all_or_nothing,
             store_transact_rejects_invalid,
+            store_contended_writes_all_land,
             store_query_ranges_and_pagination,
             store_query_rejects_bad_limits,
         );
@@ -718,6 +719,53 @@ pub async fn store_transact_all_or_nothing(store: Arc<dyn Store>) {
     assert_eq!(get(&store, &pk, "d").await, Some(d2));
     assert_eq!(get(&store, &pk, "quota").await, None);
     assert_eq!(get(&store, &pk, "e").await.expect("e").counter("used"), 1);
+}
+
+/// Transactions and single writes contending for one item all land, exactly once each. On
+/// DynamoDB a transaction that meets another one in flight on any of its items is cancelled
+/// (`TransactionConflict`) and a single write that meets one is rejected
+/// (`TransactionConflictException`): nothing was written either way, so the store retries them
+/// and never reports contention as a failed condition or an error while retries last.
+pub async fn store_contended_writes_all_land(store: Arc<dyn Store>) {
+    const TRANSACTIONS: i64 = 6;
+    const SINGLE_WRITES: i64 = 6;
+    let pk = unique("contended");
+    let transactions = (0..TRANSACTIONS).map(|i| {
+        let (store, pk) = (store.clone(), pk.clone());
+        tokio::spawn(async move {
+            let own = Item::new(&pk, format!("own-{i}"), json!({ "i": i }));
+            store
+                .transact(vec![put(own, Cond::Absent), add(&pk, "hot", &[("n", 1)])])
+                .await
+        })
+    });
+    let single_writes = (0..SINGLE_WRITES).map(|_| {
+        let (store, pk) = (store.clone(), pk.clone());
+        tokio::spawn(async move { store.write(add(&pk, "hot", &[("n", 100)])).await.map(drop) })
+    });
+    let (transactions, single_writes) =
+        futures::join!(join_all(transactions), join_all(single_writes));
+    for (what, joined) in transactions
+        .into_iter()
+        .map(|j| ("transaction", j))
+        .chain(single_writes.into_iter().map(|j| ("single write", j)))
+    {
+        let result = joined.expect("writer task panicked");
+        assert!(
+            result.is_ok(),
+            "a contended {what} must be retried until it lands: {result:?}"
+        );
+    }
+    let hot = get(&store, &pk, "hot").await.expect("the contended item");
+    assert_eq!(
+        hot.counter("n"),
+        TRANSACTIONS + 100 * SINGLE_WRITES,
+        "every contended write landed exactly once"
+    );
+    for i in 0..TRANSACTIONS {
+        let own = get(&store, &pk, &format!("own-{i}")).await;
+        assert_eq!(own.map(|item| item.doc), Some(json!({ "i": i })));
+    }
 }
 
 /// Transactions over the operation limit or touching a key twice are rejected as invalid.

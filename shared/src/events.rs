@@ -230,8 +230,13 @@ pub(crate) mod money {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-        // Reads a number through its shortest decimal text, as the API input does.
-        rust_decimal::serde::float_option::deserialize(d)
+        // Reads a number through its shortest decimal text, as the API input does. Through
+        // `Option`, whose visitor takes `null` in every form: inside a flattened struct
+        // (`ReversalData`) a `null` arrives as a unit, which rust_decimal's `float_option`
+        // refuses, so analytics could not read the reversal of a conversion without a value.
+        #[derive(serde::Deserialize)]
+        struct Float(#[serde(with = "rust_decimal::serde::float")] Decimal);
+        Ok(<Option<Float> as serde::Deserialize>::deserialize(d)?.map(|Float(v)| v))
     }
 }
 
@@ -296,5 +301,55 @@ mod tests {
         expected.created_at = read.created_at.clone();
         assert_eq!(read, expected);
         assert!(crate::time::parse_rfc3339(&read.created_at).is_some());
+    }
+
+    fn conversion(value: Option<&str>) -> ConversionData {
+        ConversionData {
+            conversion_id: "cnv_1".into(),
+            idempotency_key: "order-1".into(),
+            click_id: "clk_1".into(),
+            campaign_id: None,
+            slug: "spring".into(),
+            event_type: "signup".into(),
+            value: value.map(|v| v.parse().unwrap()),
+            currency: value.map(|_| "EUR".into()),
+            test: false,
+            metadata: None,
+            attribution: crate::domain::Attribution {
+                country: "DE".into(),
+                device: Device::Desktop,
+                source: "direct".into(),
+                referrer: "direct".into(),
+                segment: "new-desktop".into(),
+            },
+            sub_ids: Default::default(),
+            received_at: "2026-11-21T09:00:00.000Z".into(),
+            verified: false,
+            risk: Default::default(),
+            reversal: None,
+        }
+    }
+
+    /// `conversion.reversed` data reads back, also for a conversion without a value (its
+    /// `amount` is null inside the flattened reversal: analytics could not read it).
+    #[test]
+    fn reversal_data_reads_back_with_and_without_an_amount() {
+        for value in [None, Some("19.99"), Some("10")] {
+            let data = ReversalData {
+                reversal: Reversal {
+                    reversal_id: "rev_1".into(),
+                    reason: "refund".into(),
+                    amount: value.map(|v| v.parse().unwrap()),
+                    currency: value.map(|_| "EUR".into()),
+                    reversed_at: "2026-11-22T09:00:00.000Z".into(),
+                    reversed_by: "local-user".into(),
+                },
+                conversion: conversion(value),
+            };
+            let json = serde_json::to_value(&data).unwrap();
+            let read: ReversalData = serde_json::from_value(json.clone())
+                .unwrap_or_else(|e| panic!("{value:?}: {e} in {json}"));
+            assert_eq!(read, data, "{value:?}");
+        }
     }
 }

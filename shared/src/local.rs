@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::domain::CtxKeyring;
 use crate::queue::embedded::EmbeddedQueue;
-use crate::queue::Queue;
+use crate::queue::{Queue, QueueName};
 use crate::state::AppState;
 use crate::store::embedded::EmbeddedStore;
 use crate::store::Store;
@@ -157,11 +157,7 @@ impl LocalRuntime {
         if workers == Workers::On {
             handles.push(tokio::spawn(outbox_sweeper(state.clone())));
             for handler in crate::assembly::handlers(&state) {
-                handles.push(tokio::spawn(crate::workers::local::run(
-                    state.queue.clone(),
-                    handler,
-                    Duration::from_millis(50),
-                )));
+                handles.push(tokio::spawn(run_consumer(&state, handler)));
             }
         }
         Ok(Self {
@@ -173,6 +169,24 @@ impl LocalRuntime {
     pub fn shutdown(self) {
         for w in self.workers {
             w.abort();
+        }
+    }
+}
+
+/// One consumer of the local server: the webhook deliveries run concurrently (bounded by
+/// `TENX_DELIVERY_CONCURRENCY`), the events a batch at a time.
+fn run_consumer(
+    state: &AppState,
+    handler: Arc<dyn crate::consume::BatchHandler>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let (queue, idle) = (state.queue.clone(), Duration::from_millis(50));
+    let in_flight = state.config.delivery_concurrency;
+    async move {
+        match handler.queue() {
+            QueueName::Deliveries => {
+                crate::workers::local::run_concurrent(queue, handler, idle, in_flight).await
+            }
+            QueueName::Events => crate::workers::local::run(queue, handler, idle).await,
         }
     }
 }

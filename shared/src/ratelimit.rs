@@ -5,13 +5,18 @@
 //! Reusable: any route may count requests in its own bucket with [`consume`]; the authenticated
 //! write routes use [`enforce`] (bucket [`WRITES_BUCKET`], the handle's plan limit).
 //!
+//! [`admit`] counts on a window counter spread over several items (shards) when one item would
+//! be hot, and returns an [`Admission`] its caller can take back ([`Admission::refund_op`]): the
+//! conversion path counts before its transaction and refunds a submission that turned out to be
+//! a replay, so its transaction holds no item shared by a handle's conversions.
+//!
 //! Headers follow GitHub and X/Twitter: `x-ratelimit-limit`, `x-ratelimit-remaining`,
 //! `x-ratelimit-reset` (the window's end in UTC **epoch seconds**), and on a 429 `retry-after`
 //! (seconds to wait). A fixed window may admit up to twice the limit across one boundary; that is
 //! the accepted trade-off for one conditional write per request.
 
 use crate::domain::Handle;
-use crate::state::AppState;
+use crate::state::{AppState, FullCounters};
 use crate::store::{keys, now_unix, CounterCap, Store, StoreError, WriteOp};
 
 /// The bucket of the authenticated write routes.
@@ -48,15 +53,15 @@ pub enum Outcome {
     Limited,
 }
 
-/// The capped increment that counts one request of `bucket` for `handle` in `window`. [`count`]
-/// writes it alone; a caller may instead put it in its own transaction (the conversions route
-/// does), where a cancelled transaction counts nothing and a failed cap cancels the transaction.
-pub fn increment_op(
-    handle: &Handle,
-    bucket: &str,
-    limit: u32,
-    window: Window,
-) -> Result<WriteOp, StoreError> {
+impl Window {
+    /// When a counter of this window expires: a little past the window (the key carries the
+    /// window, so it is never reused).
+    fn expiry(self) -> i64 {
+        self.reset + (self.reset - self.start)
+    }
+}
+
+fn check_bucket(bucket: &str) -> Result<(), StoreError> {
     if bucket.is_empty()
         || !bucket
             .bytes()
@@ -66,18 +71,34 @@ pub fn increment_op(
             "rate-limit bucket `{bucket}` must match [a-z0-9_]+"
         )));
     }
-    let (pk, sk) = keys::rate_window(handle.as_str(), bucket, window.start);
-    Ok(WriteOp::Add {
+    Ok(())
+}
+
+/// `ADD n 1` capped at `max` on one counter item.
+fn capped_increment(pk: String, sk: String, max: i64, window: Window) -> WriteOp {
+    WriteOp::Add {
         pk,
         sk,
         deltas: vec![(COUNTER.into(), 1)],
         cap: Some(CounterCap {
             counter: COUNTER.into(),
-            max: i64::from(limit),
+            max,
         }),
-        // Kept a little past the window; the key carries the window so it is never reused.
-        expires_at: Some(window.reset + (window.reset - window.start)),
-    })
+        expires_at: Some(window.expiry()),
+    }
+}
+
+/// The capped increment that counts one request of `bucket` for `handle` in `window` on one
+/// item; [`count`] writes it.
+pub fn increment_op(
+    handle: &Handle,
+    bucket: &str,
+    limit: u32,
+    window: Window,
+) -> Result<WriteOp, StoreError> {
+    check_bucket(bucket)?;
+    let (pk, sk) = keys::rate_window(handle.as_str(), bucket, window.start);
+    Ok(capped_increment(pk, sk, i64::from(limit), window))
 }
 
 /// Counts one request of `bucket` for `handle` in the window containing `now`. The cap is checked
@@ -98,6 +119,113 @@ pub async fn count(
         Err(StoreError::ConditionFailed { .. }) => Ok(Outcome::Limited),
         Err(other) => Err(other),
     }
+}
+
+/// Admitted requests per second one counter item is planned for. A DynamoDB partition takes about
+/// 1,000 writes per second; half of that leaves room for refused attempts and refunds.
+pub const SHARD_WRITES_PER_SEC: u64 = 500;
+/// The most items one window counter is spread over.
+pub const MAX_SHARDS: u32 = 32;
+
+/// How many items [`admit`] spreads a limit of `limit` per `window_secs` over: one, unless
+/// admitting the whole limit would take more than [`SHARD_WRITES_PER_SEC`] per second on one
+/// item; at most [`MAX_SHARDS`], and never more than the limit (every shard admits at least one).
+pub fn shards_for(limit: u32, window_secs: u32) -> u32 {
+    let per_sec = u64::from(limit).div_ceil(u64::from(window_secs.max(1)));
+    let wanted = per_sec
+        .div_ceil(SHARD_WRITES_PER_SEC)
+        .clamp(1, u64::from(MAX_SHARDS));
+    u32::try_from(wanted).map_or(MAX_SHARDS, |n| n.min(limit.max(1)))
+}
+
+/// The part of `limit` shard `i` of `n` admits: the limit split as evenly as whole numbers
+/// allow, so the shares add up to exactly the limit.
+fn share(limit: u32, n: u32, i: u32) -> i64 {
+    i64::from(limit / n) + i64::from(i < limit % n)
+}
+
+/// One request counted by [`admit`]: the shard it was counted on, so it can be taken back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Admission {
+    pk: String,
+    sk: String,
+    expires_at: i64,
+}
+
+impl Admission {
+    /// The uncapped `ADD n -1` that takes this admission back (the request was not served: a
+    /// replay, a cancelled submission).
+    pub fn refund_op(&self) -> WriteOp {
+        WriteOp::Add {
+            pk: self.pk.clone(),
+            sk: self.sk.clone(),
+            deltas: vec![(COUNTER.into(), -1)],
+            cap: None,
+            expires_at: Some(self.expires_at),
+        }
+    }
+}
+
+/// Counts one request of `bucket` for `handle` in `window` against `limit`, on a counter spread
+/// over [`shards_for`] items; `None` when the limit is reached (nothing counted).
+///
+/// Each shard admits its share of the limit with one capped `ADD` (atomic, so concurrent callers
+/// on any number of instances never admit more than the limit). A request starts on a random
+/// shard and moves on to the next only when that one is full, so the limit is reached only when
+/// every shard is: one conditional write while the window has room, one per shard over it.
+/// Shards found full are remembered in `full` for the rest of the window, so a request over the
+/// limit costs no write on an instance that already saw every shard full. A refund makes room
+/// again that `full` then hides from this instance until the window ends: the limit errs towards
+/// refusing, by at most the refunds of one window.
+pub async fn admit(
+    store: &dyn Store,
+    full: &FullCounters,
+    handle: &Handle,
+    bucket: &str,
+    limit: u32,
+    window: Window,
+) -> Result<Option<Admission>, StoreError> {
+    let len = u32::try_from(window.reset - window.start).unwrap_or(u32::MAX);
+    admit_on(
+        store,
+        full,
+        handle,
+        bucket,
+        limit,
+        window,
+        shards_for(limit, len),
+    )
+    .await
+}
+
+/// [`admit`] on `n` shards.
+async fn admit_on(
+    store: &dyn Store,
+    full: &FullCounters,
+    handle: &Handle,
+    bucket: &str,
+    limit: u32,
+    window: Window,
+    n: u32,
+) -> Result<Option<Admission>, StoreError> {
+    check_bucket(bucket)?;
+    let first = rand::random::<u32>() % n;
+    for shard in (0..n).map(|k| (first + k) % n) {
+        let (pk, sk) = keys::rate_shard(handle.as_str(), bucket, window.start, shard);
+        if full.contains_key(&pk) {
+            continue;
+        }
+        let op = capped_increment(pk.clone(), sk.clone(), share(limit, n, shard), window);
+        match store.write(op).await {
+            Ok(_) => {
+                let expires_at = window.expiry();
+                return Ok(Some(Admission { pk, sk, expires_at }));
+            }
+            Err(StoreError::ConditionFailed { .. }) => full.insert(pk, ()),
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(None)
 }
 
 /// An admitted request's standing in its window (the `x-ratelimit-*` headers).
@@ -185,6 +313,8 @@ pub async fn enforce(state: &AppState, handle: &Handle) -> Result<Quota, RateLim
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
     use crate::store::embedded::EmbeddedStore;
 
@@ -277,6 +407,137 @@ mod tests {
             }
         }
         assert_eq!(admitted, 5);
+    }
+
+    #[test]
+    fn one_item_unless_it_would_be_hot() {
+        assert_eq!(
+            shards_for(6000, 60),
+            1,
+            "the default conversions limit: 100/s"
+        );
+        assert_eq!(shards_for(30_000, 60), 1, "500/s");
+        assert_eq!(shards_for(30_060, 60), 2, "just over 500/s");
+        assert_eq!(shards_for(2000, 1), 4);
+        assert_eq!(shards_for(u32::MAX, 60), MAX_SHARDS);
+        assert_eq!(shards_for(1, 0), 1);
+        for (limit, n) in [(7, 3), (2000, 4), (2001, 4), (u32::MAX, MAX_SHARDS)] {
+            let shares: Vec<i64> = (0..n).map(|i| share(limit, n, i)).collect();
+            assert_eq!(shares.iter().sum::<i64>(), i64::from(limit), "{limit}/{n}");
+            assert!(shares.iter().max().unwrap() - shares.iter().min().unwrap() <= 1);
+        }
+    }
+
+    fn full_counters() -> FullCounters {
+        moka::sync::Cache::builder().max_capacity(1000).build()
+    }
+
+    /// The sharded counter admits exactly the limit, concurrently, across its shards.
+    #[tokio::test]
+    async fn admits_exactly_the_limit_across_shards() {
+        let store = std::sync::Arc::new(EmbeddedStore::in_memory());
+        let full = full_counters();
+        let w = Window::at(now_unix(), 60);
+        let tasks: Vec<_> = (0..30)
+            .map(|_| {
+                let (store, full) = (store.clone(), full.clone());
+                tokio::spawn(async move {
+                    admit_on(store.as_ref(), &full, &handle("acme"), "c", 8, w, 4)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut admitted = Vec::new();
+        for t in tasks {
+            admitted.extend(t.await.unwrap());
+        }
+        assert_eq!(admitted.len(), 8, "exactly the limit");
+        let shards: BTreeSet<&str> = admitted.iter().map(|a| a.pk.as_str()).collect();
+        assert_eq!(shards.len(), 4, "on every shard");
+        for shard in shards {
+            let item = store.get(shard, "T").await.unwrap().expect("a shard item");
+            assert_eq!(item.counter(COUNTER), 2, "{shard} holds its share");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refund_makes_room_and_full_shards_cost_no_write() {
+        let store = CountingStore {
+            inner: EmbeddedStore::in_memory(),
+            writes: Default::default(),
+        };
+        let w = Window::at(now_unix(), 60);
+        let acme = handle("acme");
+        let full = full_counters();
+        let first = admit(&store, &full, &acme, "c", 2, w)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(admit(&store, &full, &acme, "c", 2, w)
+            .await
+            .unwrap()
+            .is_some());
+        assert_eq!(admit(&store, &full, &acme, "c", 2, w).await.unwrap(), None);
+        let writes = store.writes();
+        assert_eq!(
+            admit(&store, &full, &acme, "c", 2, w).await.unwrap(),
+            None,
+            "still refused"
+        );
+        assert_eq!(
+            store.writes(),
+            writes,
+            "a shard known full is not written again"
+        );
+
+        store.write(first.refund_op()).await.unwrap();
+        // Another instance (no memory of full shards) gets the refunded room; this one errs
+        // towards refusing until the window ends.
+        let elsewhere = full_counters();
+        assert!(admit(&store, &elsewhere, &acme, "c", 2, w)
+            .await
+            .unwrap()
+            .is_some());
+        assert_eq!(
+            admit(&store, &elsewhere, &acme, "c", 2, w).await.unwrap(),
+            None
+        );
+        assert_eq!(admit(&store, &full, &acme, "c", 2, w).await.unwrap(), None);
+        assert!(matches!(
+            admit(&store, &full, &acme, "C", 2, w).await,
+            Err(StoreError::Invalid(_))
+        ));
+    }
+
+    /// An embedded store that counts its writes.
+    struct CountingStore {
+        inner: EmbeddedStore,
+        writes: std::sync::atomic::AtomicUsize,
+    }
+
+    impl CountingStore {
+        fn writes(&self) -> usize {
+            self.writes.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Store for CountingStore {
+        async fn get(&self, pk: &str, sk: &str) -> Result<Option<crate::store::Item>, StoreError> {
+            self.inner.get(pk, sk).await
+        }
+        async fn write(&self, op: WriteOp) -> Result<Option<crate::store::Item>, StoreError> {
+            self.writes
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.write(op).await
+        }
+        async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+            self.inner.transact(ops).await
+        }
+        async fn query(&self, q: crate::store::Query) -> Result<crate::store::Page, StoreError> {
+            self.inner.query(q).await
+        }
     }
 
     #[tokio::test]

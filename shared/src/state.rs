@@ -17,6 +17,11 @@ pub type LinkCache = moka::sync::Cache<(String, String), Option<Arc<Link>>>;
 /// The conversion path's in-process policy cache (handle → policy), on the link cache's TTL.
 pub type PolicyCache = moka::sync::Cache<String, Arc<ConversionPolicy>>;
 
+/// Rate-limit counter items (by key) this process found full in their window, so a request over
+/// the limit skips them instead of writing to each again (`ratelimit::admit`). Entries live one
+/// window; the keys carry their window, so a later window never matches.
+pub type FullCounters = moka::sync::Cache<String, ()>;
+
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
@@ -30,6 +35,7 @@ pub struct AppState {
     pub policy_cache: PolicyCache,
     /// The redirect's per-handle fallback settings, on the same TTL.
     pub redirect_settings_cache: moka::sync::Cache<String, Arc<RedirectSettings>>,
+    pub full_counters: FullCounters,
 }
 
 impl AppState {
@@ -82,6 +88,12 @@ impl AppState {
             .max_capacity(100_000)
             .time_to_live(config.link_cache_ttl)
             .build();
+        let full_counters = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(std::time::Duration::from_secs(u64::from(
+                config.rate_limits.window_secs.max(1),
+            )))
+            .build();
         Ok(Self {
             config: Arc::new(config),
             store,
@@ -91,6 +103,7 @@ impl AppState {
             link_cache,
             policy_cache,
             redirect_settings_cache,
+            full_counters,
         })
     }
 

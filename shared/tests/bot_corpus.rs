@@ -129,8 +129,37 @@ fn crawler_user_agents_instances_are_flagged() {
     check("crawler-user-agents-instances.txt", lines(text), true);
 }
 
+/// `category<TAB>user agent` lines of the Intoli sample of real browser traffic.
+fn intoli() -> Vec<(&'static str, &'static str)> {
+    include_str!("fixtures/user_agents/intoli-devices.tsv")
+        .lines()
+        .map(|l| l.split_once('\t').expect("category<TAB>user agent"))
+        .collect()
+}
+
 #[test]
 fn intoli_browsers_are_not_flagged() {
-    let text = include_str!("fixtures/user_agents/intoli-user-agents.txt");
-    check("intoli-user-agents.txt", lines(text), false);
+    let entries = intoli().into_iter().map(|(_, ua)| ("", ua.to_owned()));
+    check("intoli-devices.tsv", entries.collect(), false);
+}
+
+/// The device class routing rules and analytics use must agree with the sample's own labels
+/// (desktop, mobile, tablet), for every entry: it was 952/952 before the pattern lists.
+#[test]
+fn intoli_device_classes_are_right() {
+    let entries = intoli();
+    let wrong: Vec<String> = entries
+        .iter()
+        .filter_map(|(want, ua)| {
+            let got = classify_user_agent(Some(ua)).device.as_str();
+            (got != *want).then(|| format!("{want} (got {got}): {ua}"))
+        })
+        .collect();
+    println!(
+        "intoli-devices.tsv: {}/{} device classes right",
+        entries.len() - wrong.len(),
+        entries.len()
+    );
+    assert_eq!(entries.len(), 952, "the whole sample");
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }

@@ -14,7 +14,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::json;
 use tenx_shared::aws::{self, AwsClients, AwsSettings};
 use tenx_shared::conformance;
-use tenx_shared::queue::sqs::SqsQueue;
+use tenx_shared::queue::sqs::{QueueAddress, SqsQueue};
 use tenx_shared::queue::{OutMessage, Queue, QueueError, QueueName};
 use tenx_shared::store::dynamo::DynamoStore;
 use tenx_shared::store::{now_unix, Cond, Item, Store, StoreError, WriteOp};
@@ -230,6 +230,7 @@ async fn poison_messages_move_to_the_dead_letter_queue() {
         .expect("dlq")
         .queue_url
         .expect("dlq url");
+    let dlq = QueueAddress::Url(dlq);
     let dead = SqsQueue::new(clients.sqs.clone(), dlq.clone(), dlq);
     let got = dead
         .receive(QueueName::Events, 10, Duration::from_secs(30))
@@ -285,7 +286,8 @@ async fn unreachable_backends_are_unavailable() {
         matches!(result, Err(StoreError::Unavailable(_))),
         "{result:?}"
     );
-    let queue = SqsQueue::new(sqs, "http://x/q".into(), "http://x/q".into());
+    let url = QueueAddress::Url("http://x/q".into());
+    let queue = SqsQueue::new(sqs.clone(), url.clone(), url);
     let result = queue
         .send(QueueName::Events, vec![OutMessage::now("m")])
         .await;
@@ -293,6 +295,43 @@ async fn unreachable_backends_are_unavailable() {
         matches!(result, Err(QueueError::Unavailable(_))),
         "{result:?}"
     );
+    // A queue known by name only is looked up on first use: unreachable, that is `Unavailable`
+    // too (building the queue asked nothing: no network call at a function's cold start).
+    let named = QueueAddress::Named("tenx-events".into());
+    let queue = SqsQueue::new(sqs, named.clone(), named);
+    let result = queue
+        .receive(QueueName::Events, 1, Duration::from_secs(1))
+        .await;
+    assert!(
+        matches!(result, Err(QueueError::Unavailable(_))),
+        "{result:?}"
+    );
+}
+
+/// A queue named but never created is a configuration error found on first use, saying how to
+/// fix it; the other queue still works.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_queue_is_named_on_first_use() {
+    let (clients, settings) = environment().await;
+    let missing = QueueAddress::Named("no-such-queue-anywhere".into());
+    let present = QueueAddress::Named(settings.queue_name(QueueName::Deliveries));
+    let queue = SqsQueue::new(clients.sqs, missing, present);
+    let result = queue
+        .send(QueueName::Events, vec![OutMessage::now("m")])
+        .await;
+    assert!(
+        matches!(&result, Err(QueueError::Other(m)) if m.contains("tenx setup")),
+        "{result:?}"
+    );
+    queue
+        .send(QueueName::Deliveries, vec![OutMessage::now("m")])
+        .await
+        .expect("the queue that exists is found by name");
+    let got = queue
+        .receive(QueueName::Deliveries, 10, Duration::from_secs(30))
+        .await
+        .expect("receive");
+    assert_eq!(got.len(), 1);
 }
 
 /// A missing table is a configuration error, not an overload: `Other`, not `Unavailable`.

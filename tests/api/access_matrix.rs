@@ -48,15 +48,23 @@ fn method_of(a: &Access) -> Method {
     Method::from_bytes(a.method.as_str().as_bytes()).unwrap()
 }
 
+/// `{method} {path}` (a path of [`HANDLE`]) with `token`, or with none; a body of `{}` for the
+/// methods that take one.
 async fn call(app: &TestApp, method: Method, path: &str, token: Option<&str>) -> Response {
-    let mut req = app.client.request(method.clone(), app.url(path));
+    let rest = path
+        .strip_prefix(&format!("/v2/handles/{HANDLE}"))
+        .unwrap_or_else(|| panic!("{path} is not a path of {HANDLE}"));
+    let caller = match token {
+        Some(t) => app.with_token(HANDLE, t),
+        None => app.without_token(HANDLE),
+    };
     if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
-        req = req.header("content-type", "application/json").body("{}");
+        caller
+            .send_raw(method, rest, "application/json", "{}")
+            .await
+    } else {
+        caller.send_empty(method, rest).await
     }
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().await.unwrap()
 }
 
 /// Asserts the caller got past authorization: not 401/403, and not a server error either.

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use reqwest::Method;
 use serde_json::{json, Value};
 use tenx_shared::domain::Device;
 use tenx_shared::events::{ClickData, Event, EventType};
@@ -27,26 +28,17 @@ async fn click(
     head: bool,
     headers: &[(&str, &str)],
 ) -> Option<String> {
-    let url = app.url(&format!("/{slug}"));
-    let mut req = if head {
-        app.client.head(url)
-    } else {
-        app.client.get(url)
-    };
-    req = req.header("host", app.short_host(handle));
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = req.send().await.unwrap();
+    let method = if head { Method::HEAD } else { Method::GET };
+    let resp = app
+        .visit(method, handle, &format!("/{slug}"), headers)
+        .await;
     assert_eq!(resp.status(), 302, "{slug} {headers:?}");
     query_param(header_str(resp.headers(), "location"), "ctx")
 }
 
 async fn convert(app: &TestApp, ctx: &str, key: &str, value: &str, ccy: &str, test: bool) -> u16 {
     let resp = app
-        .client
-        .post(app.url("/v2/public/conversions"))
-        .json(&json!({
+        .convert(&json!({
             "ctx": ctx,
             "idempotencyKey": key,
             "eventType": "affiliate_click",
@@ -54,20 +46,13 @@ async fn convert(app: &TestApp, ctx: &str, key: &str, value: &str, ccy: &str, te
             "currency": ccy,
             "test": test,
         }))
-        .send()
-        .await
-        .unwrap();
+        .await;
     resp.status().as_u16()
 }
 
+/// `GET …/analytics?{query}` as a viewer of `handle`: the report, after checking the 200.
 async fn analytics(app: &TestApp, handle: &str, query: &str) -> Value {
-    let resp = app
-        .client
-        .get(app.url(&format!("/v2/handles/{handle}/analytics{query}")))
-        .bearer_auth(app.token(&[handle], Role::Viewer))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.as_role(handle, Role::Viewer).analytics(query).await;
     assert_eq!(resp.status(), 200, "{query}");
     resp.json().await.unwrap()
 }
@@ -77,7 +62,7 @@ async fn analytics(app: &TestApp, handle: &str, query: &str) -> Value {
 async fn wait_for_totals(app: &TestApp, handle: &str, clicks: i64, conversions: i64) -> Value {
     let mut last = Value::Null;
     for _ in 0..300 {
-        last = analytics(app, handle, "?funnel=true").await;
+        last = analytics(app, handle, "funnel=true").await;
         if last["totals"]["clicks"] == clicks && last["totals"]["conversions"] == conversions {
             return last;
         }
@@ -148,15 +133,6 @@ fn row<'a>(report: &'a Value, key: &str) -> &'a Value {
         .iter()
         .find(|r| r["key"] == key)
         .unwrap_or_else(|| panic!("no row {key} in {report}"))
-}
-
-async fn export(app: &TestApp, handle: &str, query: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(&format!("/v2/handles/{handle}/analytics/export{query}")))
-        .bearer_auth(app.token(&[handle], Role::Viewer))
-        .send()
-        .await
-        .unwrap()
 }
 
 /// The CSV as rows of cells (the test data holds no quoted cells), after checking RFC 4180's
@@ -447,13 +423,13 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
     );
 
     // One partner alone.
-    let only = analytics(&app, "acme", "?funnel=true&campaignId=partner-alpha").await;
+    let only = analytics(&app, "acme", "funnel=true&campaignId=partner-alpha").await;
     assert_eq!(only["campaigns"].as_array().unwrap().len(), 1);
     assert_eq!(&only["campaigns"][0], alpha);
     assert_eq!(only["totals"]["clicks"], 6);
 
     // Breakdowns add up to the funnel.
-    let by_country = analytics(&app, "acme", "?groupBy=country").await;
+    let by_country = analytics(&app, "acme", "groupBy=country").await;
     assert_eq!(sum_rows(&by_country["rows"]), totals);
     assert_eq!(metrics_of(&by_country["totals"]), totals);
     let us = row(&by_country, "US");
@@ -479,7 +455,7 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
         "most clicks first"
     );
 
-    let by_referrer = analytics(&app, "acme", "?groupBy=referrer&campaignId=partner-alpha").await;
+    let by_referrer = analytics(&app, "acme", "groupBy=referrer&campaignId=partner-alpha").await;
     assert_eq!(sum_rows(&by_referrer["rows"]), metrics_of(alpha));
     let news = row(&by_referrer, "news.example.com");
     assert_eq!(
@@ -494,10 +470,10 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
     assert_eq!(row(&by_referrer, "social.example.org")["clicks"], 1);
     assert_eq!(by_referrer["campaignId"], "partner-alpha");
 
-    let by_referrer_all = analytics(&app, "acme", "?groupBy=referrer").await;
+    let by_referrer_all = analytics(&app, "acme", "groupBy=referrer").await;
     assert_eq!(sum_rows(&by_referrer_all["rows"]), totals);
 
-    let by_segment = analytics(&app, "acme", "?groupBy=segment&campaignId=partner-alpha").await;
+    let by_segment = analytics(&app, "acme", "groupBy=segment&campaignId=partner-alpha").await;
     assert_eq!(sum_rows(&by_segment["rows"]), metrics_of(alpha));
     assert_eq!(row(&by_segment, "bot")["clicks"], 2);
     assert_eq!(row(&by_segment, "new-mobile")["clicks"], 2);
@@ -505,16 +481,16 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
     assert_eq!(row(&by_segment, "returning-desktop")["clicks"], 1);
 
     for group in ["device", "source", "day", "link"] {
-        let report = analytics(&app, "acme", &format!("?groupBy={group}")).await;
+        let report = analytics(&app, "acme", &format!("groupBy={group}")).await;
         assert_eq!(sum_rows(&report["rows"]), totals, "groupBy={group}");
     }
-    let by_link = analytics(&app, "acme", "?groupBy=link").await;
+    let by_link = analytics(&app, "acme", "groupBy=link").await;
     assert_eq!(row(&by_link, "deal-alpha")["clicks"], 6);
     assert_eq!(row(&by_link, "deal-beta")["clicks"], 5);
     assert_eq!(row(&by_link, "plain")["clicks"], 1);
 
     // The CSV export holds the same numbers as the JSON.
-    let resp = export(&app, "acme", "?format=csv").await;
+    let resp = app.as_role("acme", Role::Viewer).export("format=csv").await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         header_str(resp.headers(), "content-type"),
@@ -564,7 +540,10 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
         );
     }
 
-    let resp = export(&app, "acme", "?format=csv&groupBy=country").await;
+    let resp = app
+        .as_role("acme", Role::Viewer)
+        .export("format=csv&groupBy=country")
+        .await;
     assert_eq!(resp.status(), 200);
     let csv = parse_csv(&resp.text().await.unwrap());
     assert_eq!(
@@ -587,7 +566,10 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
     }
 
     // The JSON export is the report itself.
-    let resp = export(&app, "acme", "?format=json&groupBy=country").await;
+    let resp = app
+        .as_role("acme", Role::Viewer)
+        .export("format=json&groupBy=country")
+        .await;
     assert_eq!(
         header_str(resp.headers(), "content-type"),
         "application/json"
@@ -597,7 +579,7 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
     assert_eq!(exported, by_country);
 
     // The rival sees only its own numbers, and acme cannot reach them.
-    let rival = analytics(&app, "rival", "?funnel=true").await;
+    let rival = analytics(&app, "rival", "funnel=true").await;
     let rival_alpha = campaign(&rival, Some("partner-alpha"));
     assert_eq!(
         (
@@ -613,26 +595,13 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
         .iter()
         .all(|c| c["campaignId"] != "partner-beta"));
     let acme_token = app.token(&["acme"], Role::Admin);
-    for path in [
-        "/v2/handles/rival/analytics?funnel=true",
-        "/v2/handles/rival/analytics/export?format=csv",
-    ] {
-        let resp = app
-            .client
-            .get(app.url(path))
-            .bearer_auth(&acme_token)
-            .send()
-            .await
-            .unwrap();
-        assert_error(resp, 403, "forbidden").await;
-    }
+    let at_rival = app.with_token("rival", &acme_token);
+    assert_error(at_rival.analytics("funnel=true").await, 403, "forbidden").await;
+    assert_error(at_rival.export("format=csv").await, 403, "forbidden").await;
     let resp = app
-        .client
-        .get(app.url("/v2/handles/acme/analytics?funnel=true&campaignId=rival-only"))
-        .bearer_auth(&acme_token)
-        .send()
-        .await
-        .unwrap();
+        .with_token("acme", &acme_token)
+        .analytics("funnel=true&campaignId=rival-only")
+        .await;
     assert_error(resp, 404, "not_found").await;
 }
 
@@ -701,7 +670,7 @@ async fn the_same_event_delivered_twice_counts_once() {
         .await
         .unwrap();
     let funnel = wait_for_totals(&app, "acme", 2, 0).await;
-    let by_country = analytics(&app, "acme", "?groupBy=country").await;
+    let by_country = analytics(&app, "acme", "groupBy=country").await;
     assert_eq!(row(&by_country, "NZ")["clicks"], 1);
     assert_eq!(row(&by_country, "AU")["clicks"], 1);
     assert_eq!(campaign(&funnel, Some("partner-alpha"))["clicks"], 2);
@@ -711,7 +680,7 @@ async fn the_same_event_delivered_twice_counts_once() {
 async fn bad_report_parameters_are_refused_naming_them() {
     let app = spawn_app_without_workers().await;
     create_campaign(&app, "acme", &partner("partner-alpha", "deal-alpha")).await;
-    let token = app.token(&["acme"], Role::Viewer);
+    let viewer = app.as_role("acme", Role::Viewer);
     let table = [
         ("/analytics?funnel=maybe", "funnel"),
         ("/analytics?groupBy=planet", "groupBy"),
@@ -727,23 +696,11 @@ async fn bad_report_parameters_are_refused_naming_them() {
         ("/analytics/export?format=csv&groupBy=planet", "groupBy"),
     ];
     for (path, field) in table {
-        let resp = app
-            .client
-            .get(app.url(&format!("/v2/handles/acme{path}")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let resp = viewer.get(path).await;
         let msg = assert_error(resp, 400, "invalid_request").await;
         assert!(msg.contains(field), "{path}: {msg}");
     }
-    let resp = app
-        .client
-        .get(app.url("/v2/handles/acme/analytics?campaignId=nobody"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let resp = viewer.analytics("campaignId=nobody").await;
     assert_error(resp, 404, "not_found").await;
 
     // With no traffic: every campaign is listed with zero counts and null ratios; the default
@@ -769,7 +726,7 @@ async fn bad_report_parameters_are_refused_naming_them() {
     )
     .unwrap();
     assert_eq!((to - from).whole_days(), 29);
-    let ranged = analytics(&app, "acme", "?from=2026-01-01T10:00:00Z&to=2026-01-31").await;
+    let ranged = analytics(&app, "acme", "from=2026-01-01T10:00:00Z&to=2026-01-31").await;
     assert_eq!(
         (ranged["from"].as_str(), ranged["to"].as_str()),
         (Some("2026-01-01"), Some("2026-01-31"))

@@ -18,45 +18,17 @@ pub fn partner(campaign: &str, slug: &str) -> Value {
     })
 }
 
+/// `POST …/campaigns` as a creator of `handle`.
 pub async fn create_campaign(app: &TestApp, handle: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url(&format!("/v2/handles/{handle}/campaigns")))
-        .bearer_auth(app.token(&[handle], Role::Creator))
-        .json(body)
-        .send()
+    app.as_role(handle, Role::Creator)
+        .create_campaign(body)
         .await
-        .unwrap()
-}
-
-async fn get(app: &TestApp, handle: &str, path: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(&format!("/v2/handles/{handle}{path}")))
-        .bearer_auth(app.token(&[handle], Role::Creator))
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn patch_status(
-    app: &TestApp,
-    id: &str,
-    body: Value,
-    if_match: Option<&str>,
-) -> reqwest::Response {
-    let mut req = app
-        .client
-        .patch(app.url(&format!("/v2/handles/acme/campaigns/{id}")))
-        .bearer_auth(app.token(&["acme"], Role::Creator))
-        .json(&body);
-    if let Some(v) = if_match {
-        req = req.header("if-match", v);
-    }
-    req.send().await.unwrap()
 }
 
 #[tokio::test]
 async fn creates_a_partner_campaign_with_its_primary_link() {
     let app = spawn_app_without_workers().await;
+    let acme = app.as_role("acme", Role::Creator);
     let resp = create_campaign(&app, "acme", &partner("partner-alpha", "deal-alpha")).await;
     assert_eq!(resp.status(), 201);
     assert_eq!(
@@ -81,11 +53,7 @@ async fn creates_a_partner_campaign_with_its_primary_link() {
     );
 
     // The link is a real link, attributed to the campaign, and its clicks carry the campaign.
-    let stored: Value = get(&app, "acme", "/links/deal-alpha")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stored: Value = acme.get_link("deal-alpha").await.json().await.unwrap();
     assert_eq!(stored["campaignId"], "partner-alpha");
     let resp = app
         .click(
@@ -101,19 +69,11 @@ async fn creates_a_partner_campaign_with_its_primary_link() {
     let location = header_str(resp.headers(), "location").to_owned();
     assert!(location.starts_with("https://merchant.example.com/product?ref=partner-alpha"));
     let ctx = query_param(&location, "ctx").unwrap();
-    let context: Value = app
-        .client
-        .get(app.url(&format!("/v2/public/context?ctx={ctx}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let context: Value = app.context(&ctx).await.json().await.unwrap();
     assert_eq!(context["campaignId"], "partner-alpha");
 
     // Read back: the summary carries the short URL.
-    let resp = get(&app, "acme", "/campaigns/partner-alpha").await;
+    let resp = acme.get_campaign("partner-alpha").await;
     assert_eq!(resp.status(), 200);
     assert_eq!(header_str(resp.headers(), "etag"), "\"1\"");
     let read: Value = resp.json().await.unwrap();
@@ -154,18 +114,14 @@ async fn every_goal_type_sets_its_preset() {
 #[tokio::test]
 async fn an_existing_campaign_id_is_a_conflict_and_writes_nothing() {
     let app = spawn_app_without_workers().await;
+    let acme = app.as_role("acme", Role::Creator);
     let first = create_campaign(&app, "acme", &partner("partner-alpha", "deal-alpha")).await;
     assert_eq!(first.status(), 201);
     let resp = create_campaign(&app, "acme", &partner("partner-alpha", "other-slug")).await;
     let msg = assert_error(resp, 409, "conflict").await;
     assert!(msg.contains("partner-alpha"), "{msg}");
     // The second primary link was not created.
-    assert_error(
-        get(&app, "acme", "/links/other-slug").await,
-        404,
-        "not_found",
-    )
-    .await;
+    assert_error(acme.get_link("other-slug").await, 404, "not_found").await;
     // The same id on another handle is another campaign.
     assert_eq!(
         create_campaign(&app, "rival", &partner("partner-alpha", "deal-alpha"))
@@ -178,6 +134,7 @@ async fn an_existing_campaign_id_is_a_conflict_and_writes_nothing() {
 #[tokio::test]
 async fn a_taken_slug_is_a_conflict_and_the_link_is_not_stolen() {
     let app = spawn_app_without_workers().await;
+    let acme = app.as_role("acme", Role::Creator);
     let resp = app
         .put_link(
             "acme",
@@ -190,17 +147,8 @@ async fn a_taken_slug_is_a_conflict_and_the_link_is_not_stolen() {
     let msg = assert_error(resp, 409, "conflict").await;
     assert!(msg.contains("deal-alpha"), "{msg}");
     // Neither the campaign nor a change to the link was written.
-    assert_error(
-        get(&app, "acme", "/campaigns/partner-alpha").await,
-        404,
-        "not_found",
-    )
-    .await;
-    let link: Value = get(&app, "acme", "/links/deal-alpha")
-        .await
-        .json()
-        .await
-        .unwrap();
+    assert_error(acme.get_campaign("partner-alpha").await, 404, "not_found").await;
+    let link: Value = acme.get_link("deal-alpha").await.json().await.unwrap();
     assert_eq!(link["destinationUrl"], "https://own.example.com/");
     assert_eq!(link["version"], 1);
     assert!(link["campaignId"].is_null());
@@ -209,6 +157,7 @@ async fn a_taken_slug_is_a_conflict_and_the_link_is_not_stolen() {
 #[tokio::test]
 async fn bad_input_is_refused_naming_the_field() {
     let app = spawn_app_without_workers().await;
+    let acme = app.as_role("acme", Role::Creator);
     let mut unknown_goal = partner("c1", "s1");
     unknown_goal["goalType"] = "BRAND_AWARENESS".into();
     let mut bad_status = partner("c1", "s1");
@@ -241,19 +190,16 @@ async fn bad_input_is_refused_naming_the_field() {
         assert!(msg.contains(field), "{field}: {msg}");
     }
     // Nothing was created by any of them.
-    assert_error(get(&app, "acme", "/campaigns/c1").await, 404, "not_found").await;
-    assert_error(get(&app, "acme", "/links/s1").await, 404, "not_found").await;
-    assert_error(
-        get(&app, "acme", "/campaigns/Not_Valid").await,
-        400,
-        "invalid_request",
-    )
-    .await;
+    assert_error(acme.get_campaign("c1").await, 404, "not_found").await;
+    assert_error(acme.get_link("s1").await, 404, "not_found").await;
+    assert_error(acme.get_campaign("Not_Valid").await, 400, "invalid_request").await;
 }
 
 #[tokio::test]
 async fn lists_campaigns_with_a_cursor() {
     let app = spawn_app_without_workers().await;
+    let acme = app.as_role("acme", Role::Creator);
+    let rival = app.as_role("rival", Role::Creator);
     for (c, s) in [("p-a", "s-a"), ("p-b", "s-b"), ("p-c", "s-c")] {
         assert_eq!(
             create_campaign(&app, "acme", &partner(c, s)).await.status(),
@@ -263,11 +209,11 @@ async fn lists_campaigns_with_a_cursor() {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let path = match &cursor {
-            Some(c) => format!("/campaigns?limit=2&cursor={c}"),
-            None => "/campaigns?limit=2".to_owned(),
+        let query = match &cursor {
+            Some(c) => format!("limit=2&cursor={c}"),
+            None => "limit=2".to_owned(),
         };
-        let page: Value = get(&app, "acme", &path).await.json().await.unwrap();
+        let page: Value = acme.list_campaigns(&query).await.json().await.unwrap();
         for item in page["items"].as_array().unwrap() {
             assert!(item["primaryLink"]["shortUrl"].as_str().is_some());
             seen.push(item["campaignId"].as_str().unwrap().to_owned());
@@ -279,22 +225,20 @@ async fn lists_campaigns_with_a_cursor() {
     }
     assert_eq!(seen, ["p-a", "p-b", "p-c"]);
     // Another handle sees none of them.
-    let other: Value = get(&app, "rival", "/campaigns").await.json().await.unwrap();
+    let other: Value = rival.list_campaigns("").await.json().await.unwrap();
     assert_eq!(other["items"].as_array().unwrap().len(), 0);
-    assert_error(
-        get(&app, "acme", "/campaigns?limit=0").await,
-        400,
-        "invalid_request",
-    )
-    .await;
+    assert_error(acme.list_campaigns("limit=0").await, 400, "invalid_request").await;
 }
 
 #[tokio::test]
 async fn status_changes_are_version_checked() {
     let app = spawn_app_without_workers().await;
+    let acme = app.as_role("acme", Role::Creator);
     create_campaign(&app, "acme", &partner("partner-alpha", "deal-alpha")).await;
 
-    let resp = patch_status(&app, "partner-alpha", json!({"status": "PAUSED"}), None).await;
+    let resp = acme
+        .patch_campaign("partner-alpha", &json!({"status": "PAUSED"}))
+        .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(header_str(resp.headers(), "etag"), "\"2\"");
     let c: Value = resp.json().await.unwrap();
@@ -305,23 +249,16 @@ async fn status_changes_are_version_checked() {
     assert_eq!(c["trackingPreset"], "custom_webhook");
 
     // A stale if-match is refused and changes nothing; the current one applies.
-    let resp = patch_status(
-        &app,
-        "partner-alpha",
-        json!({"status": "ARCHIVED"}),
-        Some("1"),
-    )
-    .await;
+    let resp = acme
+        .patch_campaign_if_match("partner-alpha", "1", &json!({"status": "ARCHIVED"}))
+        .await;
     assert_error(resp, 412, "precondition_failed").await;
-    let resp = patch_status(
-        &app,
-        "partner-alpha",
-        json!({"status": "ARCHIVED"}),
-        Some("\"2\""),
-    )
-    .await;
+    let resp = acme
+        .patch_campaign_if_match("partner-alpha", "\"2\"", &json!({"status": "ARCHIVED"}))
+        .await;
     assert_eq!(resp.status(), 200);
-    let read: Value = get(&app, "acme", "/campaigns/partner-alpha")
+    let read: Value = acme
+        .get_campaign("partner-alpha")
         .await
         .json()
         .await
@@ -333,21 +270,24 @@ async fn status_changes_are_version_checked() {
 
     // Bad input and unknown campaigns.
     let msg = assert_error(
-        patch_status(&app, "partner-alpha", json!({"status": "DONE"}), None).await,
+        acme.patch_campaign("partner-alpha", &json!({"status": "DONE"}))
+            .await,
         400,
         "invalid_request",
     )
     .await;
     assert!(msg.contains("status"), "{msg}");
     let msg = assert_error(
-        patch_status(&app, "partner-alpha", json!({"goalType": "PURCHASE"}), None).await,
+        acme.patch_campaign("partner-alpha", &json!({"goalType": "PURCHASE"}))
+            .await,
         400,
         "invalid_request",
     )
     .await;
     assert!(msg.contains("goalType"), "{msg}");
     assert_error(
-        patch_status(&app, "nobody", json!({"status": "PAUSED"}), None).await,
+        acme.patch_campaign("nobody", &json!({"status": "PAUSED"}))
+            .await,
         404,
         "not_found",
     )
@@ -357,39 +297,25 @@ async fn status_changes_are_version_checked() {
 #[tokio::test]
 async fn a_handle_never_reaches_another_handles_campaigns() {
     let app = spawn_app_without_workers().await;
+    let rival = app.as_role("rival", Role::Creator);
     create_campaign(&app, "acme", &partner("partner-alpha", "deal-alpha")).await;
     let rival_token = app.token(&["rival"], Role::Operator);
-    for (method, path) in [
-        ("GET", "/v2/handles/acme/campaigns"),
-        ("GET", "/v2/handles/acme/campaigns/partner-alpha"),
-        ("PATCH", "/v2/handles/acme/campaigns/partner-alpha"),
-        ("POST", "/v2/handles/acme/campaigns"),
+    let at_acme = app.with_token("acme", &rival_token);
+    let paused = json!({"status": "PAUSED"});
+    for resp in [
+        at_acme.list_campaigns("").await,
+        at_acme.get_campaign("partner-alpha").await,
+        at_acme.patch_campaign("partner-alpha", &paused).await,
+        at_acme.create_campaign(&paused).await,
     ] {
-        let resp = app
-            .client
-            .request(method.parse().unwrap(), app.url(path))
-            .bearer_auth(&rival_token)
-            .json(&json!({"status": "PAUSED"}))
-            .send()
-            .await
-            .unwrap();
         assert_error(resp, 403, "forbidden").await;
     }
     // Under its own handle, the rival finds no such campaign.
-    assert_error(
-        get(&app, "rival", "/campaigns/partner-alpha").await,
-        404,
-        "not_found",
-    )
-    .await;
+    assert_error(rival.get_campaign("partner-alpha").await, 404, "not_found").await;
     // A viewer may not create campaigns.
     let resp = app
-        .client
-        .post(app.url("/v2/handles/acme/campaigns"))
-        .bearer_auth(app.token(&["acme"], Role::Viewer))
-        .json(&partner("p2", "s2"))
-        .send()
-        .await
-        .unwrap();
+        .as_role("acme", Role::Viewer)
+        .create_campaign(&partner("p2", "s2"))
+        .await;
     assert_error(resp, 403, "insufficient_role").await;
 }

@@ -5,42 +5,33 @@ use tenx_shared::http::auth::Role;
 
 use crate::helpers::*;
 
+/// `POST {path}` for the tables that cover all three public chain routes.
 async fn post(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+    match path {
+        "/v2/public/chain/signals" => app.chain_signals(body).await,
+        "/v2/public/chain/resolve" => app.chain_resolve(body).await,
+        "/v2/public/chain/prefetch" => app.chain_prefetch(body).await,
+        _ => panic!("{path} is not a public chain route"),
+    }
 }
 
 async fn signals(app: &TestApp, handle: &str, session: &str, signals: Value) -> reqwest::Response {
-    post(
-        app,
-        "/v2/public/chain/signals",
-        &json!({"handle": handle, "sessionId": session, "signals": signals}),
-    )
-    .await
+    app.chain_signals(&json!({"handle": handle, "sessionId": session, "signals": signals}))
+        .await
 }
 
 async fn resolve(app: &TestApp, handle: &str, session: &str, trigger: &str) -> Value {
-    let resp = post(
-        app,
-        "/v2/public/chain/resolve",
-        &json!({"handle": handle, "sessionId": session, "trigger": trigger}),
-    )
-    .await;
+    let resp = app
+        .chain_resolve(&json!({"handle": handle, "sessionId": session, "trigger": trigger}))
+        .await;
     assert_eq!(resp.status(), 200);
     resp.json().await.unwrap()
 }
 
 async fn prefetch(app: &TestApp, handle: &str, session: &str, triggers: Value) -> Value {
-    let resp = post(
-        app,
-        "/v2/public/chain/prefetch",
-        &json!({"handle": handle, "sessionId": session, "triggers": triggers}),
-    )
-    .await;
+    let resp = app
+        .chain_prefetch(&json!({"handle": handle, "sessionId": session, "triggers": triggers}))
+        .await;
     assert_eq!(resp.status(), 200);
     resp.json().await.unwrap()
 }
@@ -59,23 +50,11 @@ fn without_time(mut envelope: Value) -> Value {
 }
 
 async fn put_rules(app: &TestApp, handle: &str, role: Role, body: &Value) -> reqwest::Response {
-    app.client
-        .put(app.url(&format!("/v2/handles/{handle}/chain/rules")))
-        .bearer_auth(app.token(&[handle], role))
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+    app.as_role(handle, role).put_chain_rules(body).await
 }
 
 async fn get_rules(app: &TestApp, handle: &str) -> Value {
-    let resp = app
-        .client
-        .get(app.url(&format!("/v2/handles/{handle}/chain/rules")))
-        .bearer_auth(app.token(&[handle], Role::Viewer))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.as_role(handle, Role::Viewer).chain_rules().await;
     assert_eq!(resp.status(), 200);
     resp.json().await.unwrap()
 }
@@ -84,12 +63,9 @@ async fn get_rules(app: &TestApp, handle: &str) -> Value {
 async fn lm01_to_lm03_as_in_the_playbook() {
     let app = spawn_app().await;
     // LM-01, the seed's body verbatim.
-    let resp = post(
-        &app,
-        "/v2/public/chain/signals",
-        &json!({"handle":"acme","sessionId":"sess-1","signals":[{"type":"view"}]}),
-    )
-    .await;
+    let resp = app
+        .chain_signals(&json!({"handle":"acme","sessionId":"sess-1","signals":[{"type":"view"}]}))
+        .await;
     assert_eq!(resp.status(), 202);
     assert!(resp.headers().contains_key("x-ratelimit-limit"));
     let body: Value = resp.json().await.unwrap();
@@ -377,12 +353,9 @@ async fn over_limit_requests_are_refused_whole() {
     // Prefetch: 1 to 20 triggers.
     let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
     for triggers in [json!(many), json!([])] {
-        let resp = post(
-            &app,
-            "/v2/public/chain/prefetch",
-            &json!({"handle": "acme", "sessionId": "s1", "triggers": triggers}),
-        )
-        .await;
+        let resp = app
+            .chain_prefetch(&json!({"handle": "acme", "sessionId": "s1", "triggers": triggers}))
+            .await;
         let message = assert_error(resp, 400, "invalid_request").await;
         assert!(
             message.contains("triggers") && message.contains("20"),
@@ -618,29 +591,15 @@ async fn rule_writes_are_validated_and_role_checked() {
         "insufficient_role",
     )
     .await;
-    let resp = app
-        .client
-        .put(app.url("/v2/handles/acme/chain/rules"))
-        .json(&ok)
-        .send()
-        .await
-        .unwrap();
+    let anonymous = app.without_token("acme");
+    let resp = anonymous.put_chain_rules(&ok).await;
     assert_error(resp, 401, "unauthorized").await;
     let resp = app
-        .client
-        .put(app.url("/v2/handles/acme/chain/rules"))
-        .bearer_auth(app.token(&["beta"], Role::Admin))
-        .json(&ok)
-        .send()
-        .await
-        .unwrap();
+        .with_token("acme", &app.token(&["beta"], Role::Admin))
+        .put_chain_rules(&ok)
+        .await;
     assert_error(resp, 403, "forbidden").await;
-    let resp = app
-        .client
-        .get(app.url("/v2/handles/acme/chain/rules"))
-        .send()
-        .await
-        .unwrap();
+    let resp = anonymous.chain_rules().await;
     assert_error(resp, 401, "unauthorized").await;
     assert_eq!(get_rules(&app, "acme").await["source"], "default");
 }
@@ -655,12 +614,9 @@ async fn public_chain_routes_are_rate_limited_per_handle() {
     for _ in 0..3 {
         resolve(&app, "acme", "s", "checkout").await;
     }
-    let resp = post(
-        &app,
-        "/v2/public/chain/prefetch",
-        &json!({"handle": "acme", "sessionId": "s", "triggers": ["checkout"]}),
-    )
-    .await;
+    let resp = app
+        .chain_prefetch(&json!({"handle": "acme", "sessionId": "s", "triggers": ["checkout"]}))
+        .await;
     assert!(resp.headers().contains_key("retry-after"));
     assert_error(resp, 429, "rate_limited").await;
     // Another handle has its own budget.

@@ -59,19 +59,12 @@ fn is_hashed(name: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-async fn get_page(app: &TestApp, host: Option<&str>) -> Response {
-    let mut req = app.client.get(app.url("/"));
-    if let Some(host) = host {
-        req = req.header("host", host);
-    }
-    req.send().await.expect("request")
-}
-
 #[tokio::test]
 async fn the_page_is_served_at_the_root_of_the_api_host_under_a_strict_policy() {
     let app = spawn_app().await;
     for host in [None, Some(format!("localhost:{}", app.addr.port()))] {
-        let resp = get_page(&app, host.as_deref()).await;
+        let headers: Vec<(&str, &str)> = host.iter().map(|h| ("host", h.as_str())).collect();
+        let resp = app.console_page(Method::GET, &headers).await;
         assert_eq!(resp.status(), 200, "{host:?}");
         assert_console_headers(&resp, "the page");
         assert!(header_str(resp.headers(), "content-type").starts_with("text/html"));
@@ -93,14 +86,19 @@ async fn the_page_is_served_at_the_root_of_the_api_host_under_a_strict_policy() 
         assert!(!page.contains("{{"), "every placeholder is filled: {page}");
     }
     // HEAD answers too (a monitor's check).
-    let resp = app.client.head(app.url("/")).send().await.unwrap();
+    let resp = app.console_page(Method::HEAD, &[]).await;
     assert_eq!(resp.status(), 200);
 }
 
 #[tokio::test]
 async fn assets_have_hashed_names_resolve_as_a_module_graph_and_are_immutable() {
     let app = spawn_app().await;
-    let page = get_page(&app, None).await.text().await.unwrap();
+    let page = app
+        .console_page(Method::GET, &[])
+        .await
+        .text()
+        .await
+        .unwrap();
     let mut pending: Vec<String> = references(&page).into_iter().collect();
     assert!(pending.iter().any(|n| n.starts_with("main.")), "{page}");
     assert!(pending.iter().any(|n| n.starts_with("console.")), "{page}");
@@ -110,12 +108,7 @@ async fn assets_have_hashed_names_resolve_as_a_module_graph_and_are_immutable() 
             continue;
         }
         assert!(is_hashed(&name), "{name}: not a content-hashed name");
-        let resp = app
-            .client
-            .get(app.url(&format!("/console/{name}")))
-            .send()
-            .await
-            .unwrap();
+        let resp = app.console_asset(&name).await;
         assert_eq!(resp.status(), 200, "{name}");
         assert_console_headers(&resp, &name);
         assert_eq!(header_str(resp.headers(), "cache-control"), IMMUTABLE);
@@ -136,12 +129,7 @@ async fn assets_have_hashed_names_resolve_as_a_module_graph_and_are_immutable() 
 
     // An unhashed or unknown name is a 404, under the same policy.
     for name in ["main.js", "nope.0123456789ab.js", "..%2Fsecrets.json"] {
-        let resp = app
-            .client
-            .get(app.url(&format!("/console/{name}")))
-            .send()
-            .await
-            .unwrap();
+        let resp = app.console_asset(name).await;
         assert_console_headers(&resp, name);
         assert_error(resp, 404, "not_found").await;
     }
@@ -150,20 +138,14 @@ async fn assets_have_hashed_names_resolve_as_a_module_graph_and_are_immutable() 
 #[tokio::test]
 async fn the_bare_short_link_domain_keeps_the_redirects_answer() {
     let app = spawn_app().await;
-    let short_host = app.short_host("acme");
     // An API client on the bare domain: the 404 envelope, not the console.
-    let resp = get_page(&app, Some(&short_host)).await;
+    let resp = app.visit(Method::GET, "acme", "/", &[]).await;
     assert!(!resp.headers().contains_key("content-security-policy"));
     assert_error(resp, 404, "not_found").await;
     // A browser: the "link not found" page.
     let resp = app
-        .client
-        .get(app.url("/"))
-        .header("host", &short_host)
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
+        .visit(Method::GET, "acme", "/", &[("accept", "text/html")])
+        .await;
     assert_eq!(resp.status(), 404);
     let body = resp.text().await.unwrap();
     assert!(
@@ -173,11 +155,7 @@ async fn the_bare_short_link_domain_keeps_the_redirects_answer() {
     // With a base URL, the bare domain redirects there.
     let operator = app.as_role("acme", Role::Operator);
     let resp = operator
-        .send_json(
-            Method::PUT,
-            "/redirect-settings",
-            &json!({"baseUrl": "https://acme.example/"}),
-        )
+        .put_redirect_settings(&json!({"baseUrl": "https://acme.example/"}))
         .await;
     assert_eq!(resp.status(), 200);
     let resp = app.click("acme", "/", &[("user-agent", IPHONE)]).await;
@@ -187,22 +165,14 @@ async fn the_bare_short_link_domain_keeps_the_redirects_answer() {
         "https://acme.example/"
     );
     // ... while the API host still gets the console.
-    assert_eq!(get_page(&app, None).await.status(), 200);
-}
-
-async fn sign_in(app: &TestApp, body: Value, headers: &[(&str, &str)]) -> Response {
-    let mut req = app.client.post(app.url("/console/sign-in")).json(&body);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    req.send().await.unwrap()
+    assert_eq!(app.console_page(Method::GET, &[]).await.status(), 200);
 }
 
 #[tokio::test]
 async fn local_sign_in_is_refused_without_generated_secrets() {
     // The suite's server is configured with a JWT secret of its own, as a deployment is.
     let app = spawn_app().await;
-    let resp = sign_in(&app, json!({"handle": "acme"}), &[]).await;
+    let resp = app.console_sign_in(&json!({"handle": "acme"}), &[]).await;
     assert_console_headers(&resp, "sign-in");
     let message = assert_error(resp, 404, "not_found").await;
     assert!(message.contains("Paste a JWT"), "{message}");
@@ -213,7 +183,9 @@ async fn local_sign_in_mints_a_short_lived_token_for_a_loopback_browser() {
     let mut config = test_config();
     config.local_sign_in = true;
     let app = spawn_with(config, None).await;
-    let resp = sign_in(&app, json!({"handle": "acme", "role": "creator"}), &[]).await;
+    let resp = app
+        .console_sign_in(&json!({"handle": "acme", "role": "creator"}), &[])
+        .await;
     assert_eq!(resp.status(), 200);
     assert_console_headers(&resp, "sign-in");
     let body: Value = resp.json().await.unwrap();
@@ -245,17 +217,19 @@ async fn local_sign_in_mints_a_short_lived_token_for_a_loopback_browser() {
     )
     .await;
     // The default role is operator; a bad role or handle is a 400 naming it.
-    let resp = sign_in(&app, json!({"handle": "acme"}), &[]).await;
+    let resp = app.console_sign_in(&json!({"handle": "acme"}), &[]).await;
     assert_eq!(resp.json::<Value>().await.unwrap()["role"], "operator");
     let message = assert_error(
-        sign_in(&app, json!({"handle": "acme", "role": "root"}), &[]).await,
+        app.console_sign_in(&json!({"handle": "acme", "role": "root"}), &[])
+            .await,
         400,
         "invalid_request",
     )
     .await;
     assert!(message.starts_with("role"), "{message}");
     assert_error(
-        sign_in(&app, json!({"handle": "Not A Handle"}), &[]).await,
+        app.console_sign_in(&json!({"handle": "Not A Handle"}), &[])
+            .await,
         400,
         "invalid_request",
     )
@@ -273,11 +247,15 @@ async fn local_sign_in_mints_a_short_lived_token_for_a_loopback_browser() {
         &[("origin", "http://evil.example")],
     ];
     for headers in refused {
-        let resp = sign_in(&app, json!({"handle": "acme"}), headers).await;
+        let resp = app
+            .console_sign_in(&json!({"handle": "acme"}), headers)
+            .await;
         assert_error(resp, 404, "not_found").await;
     }
     // The console's own origin is fine.
-    let resp = sign_in(&app, json!({"handle": "acme"}), &[("origin", &origin)]).await;
+    let resp = app
+        .console_sign_in(&json!({"handle": "acme"}), &[("origin", &origin)])
+        .await;
     assert_eq!(resp.status(), 200);
 }
 
@@ -374,9 +352,7 @@ async fn try_follows_the_short_link_once_as_a_real_visit() {
     assert_eq!(resp.status(), 201);
 
     let body = json!({"query": "utm_source=ad&sub1=partner-7", "userAgent": IPHONE});
-    let resp = creator
-        .send_json(Method::POST, "/links/launch/try", &body)
-        .await;
+    let resp = creator.try_link("launch", &body).await;
     assert_eq!(resp.status(), 200);
     let tried: Value = resp.json().await.unwrap();
     assert_eq!(tried["status"], 302, "{tried}");
@@ -423,11 +399,7 @@ async fn try_follows_the_short_link_once_as_a_real_visit() {
 
     // A bot is redirected without a ctx (and counted).
     let resp = creator
-        .send_json(
-            Method::POST,
-            "/links/launch/try",
-            &json!({"userAgent": GOOGLEBOT}),
-        )
+        .try_link("launch", &json!({"userAgent": GOOGLEBOT}))
         .await;
     let tried: Value = resp.json().await.unwrap();
     assert_eq!(
@@ -437,15 +409,9 @@ async fn try_follows_the_short_link_once_as_a_real_visit() {
     wait_for_clicks(&app, "launch", 2).await;
 
     // Without userAgent, the caller's own User-Agent is the visitor's.
-    let resp = app
-        .client
-        .post(app.url("/v2/handles/acme/links/launch/try"))
-        .bearer_auth(app.token(&["acme"], Role::Creator))
-        .header("user-agent", IPHONE)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let resp = creator
+        .try_link_with_headers("launch", &json!({}), &[("user-agent", IPHONE)])
+        .await;
     let tried: Value = resp.json().await.unwrap();
     assert!(tried["ctx"].is_string(), "{tried}");
 }
@@ -463,9 +429,7 @@ async fn try_refuses_unknown_links_other_handles_and_bad_input() {
     );
     let iphone = json!({"userAgent": IPHONE});
     // An unknown slug: 404, and no orphan visit is recorded for it.
-    let resp = creator
-        .send_json(Method::POST, "/links/nope/try", &iphone)
-        .await;
+    let resp = creator.try_link("nope", &iphone).await;
     let message = assert_error(resp, 404, "not_found").await;
     assert!(message.contains("nope"), "{message}");
     let orphans: Value = app
@@ -478,34 +442,24 @@ async fn try_refuses_unknown_links_other_handles_and_bad_input() {
     assert_eq!(orphans["totalVisits"], 0, "{orphans}");
     // Another handle's caller, a viewer, no token.
     let other = app.with_token("acme", &app.token(&["other-co"], Role::Admin));
-    let resp = other
-        .send_json(Method::POST, "/links/launch/try", &iphone)
-        .await;
+    let resp = other.try_link("launch", &iphone).await;
     assert_error(resp, 403, "forbidden").await;
     let viewer = app.as_role("acme", Role::Viewer);
-    let resp = viewer
-        .send_json(Method::POST, "/links/launch/try", &iphone)
-        .await;
+    let resp = viewer.try_link("launch", &iphone).await;
     assert_error(resp, 403, "insufficient_role").await;
-    let resp = app
-        .client
-        .post(app.url("/v2/handles/acme/links/launch/try"))
-        .json(&iphone)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.without_token("acme").try_link("launch", &iphone).await;
     assert_error(resp, 401, "unauthorized").await;
     // A PAT with links.read may; one without it may not.
     let reader = create_pat(&app, "acme", &["links.read"]).await;
     let resp = app
         .with_token("acme", &reader)
-        .send_json(Method::POST, "/links/launch/try", &iphone)
+        .try_link("launch", &iphone)
         .await;
     assert_eq!(resp.status(), 200);
     let writer = create_pat(&app, "acme", &["links.write"]).await;
     let resp = app
         .with_token("acme", &writer)
-        .send_json(Method::POST, "/links/launch/try", &iphone)
+        .try_link("launch", &iphone)
         .await;
     assert_error(resp, 403, "insufficient_scope").await;
     // Bad input names its field.
@@ -515,9 +469,7 @@ async fn try_refuses_unknown_links_other_handles_and_bad_input() {
         (json!({"userAgent": "bad\nagent"}), "userAgent"),
         (json!({"referrer": "x"}), "referrer"),
     ] {
-        let resp = creator
-            .send_json(Method::POST, "/links/launch/try", &body)
-            .await;
+        let resp = creator.try_link("launch", &body).await;
         let message = assert_error(resp, 400, "invalid_request").await;
         assert!(message.contains(field), "{body}: {message}");
     }

@@ -2,9 +2,9 @@
 
 //! The API as the tests call it: one method per endpoint (zero2prod's `TestApp` pattern), so a
 //! test reads as the behaviour it checks. Authenticated routes go through an [`As`]: the app, a
-//! handle and a bearer token (`app.as_role("acme", Role::Operator)`, or any token with
-//! `app.with_token`). Every method returns the raw response: status, headers and body are
-//! the test's to check.
+//! handle and a bearer token (`app.as_role("acme", Role::Operator)`, any token with
+//! `app.with_token`, or none at all with `app.without_token`). Every method returns the raw
+//! response: status, headers and body are the test's to check.
 
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
@@ -16,7 +16,8 @@ use crate::helpers::TestApp;
 pub struct As<'a> {
     app: &'a TestApp,
     handle: String,
-    token: String,
+    /// `None`: no `authorization` header at all.
+    token: Option<String>,
 }
 
 impl TestApp {
@@ -30,14 +31,36 @@ impl TestApp {
         As {
             app: self,
             handle: handle.to_owned(),
-            token: token.to_owned(),
+            token: Some(token.to_owned()),
+        }
+    }
+
+    /// Calls `handle`'s routes with no credentials at all (the 401 checks).
+    pub fn without_token(&self, handle: &str) -> As<'_> {
+        As {
+            app: self,
+            handle: handle.to_owned(),
+            token: None,
         }
     }
 
     async fn public(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
+        self.public_with(method, path, body, &[]).await
+    }
+
+    async fn public_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Response {
         let mut request = self.client.request(method, self.url(path));
         if let Some(body) = body {
             request = request.json(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         request.send().await.expect("request")
     }
@@ -50,14 +73,10 @@ impl TestApp {
         path: &str,
         headers: &[(&str, &str)],
     ) -> Response {
-        let mut request = self
-            .client
-            .request(method, self.url(path))
-            .header("host", self.short_host(handle));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        request.send().await.expect("request")
+        let host = self.short_host(handle);
+        let mut all = vec![("host", host.as_str())];
+        all.extend_from_slice(headers);
+        self.public_with(method, path, None, &all).await
     }
 
     /// `GET /v2/public/context?ctx=…`
@@ -89,6 +108,29 @@ impl TestApp {
         self.public(Method::POST, "/v2/public/chain/prefetch", Some(body))
             .await
     }
+
+    /// `POST /v2/public/conversions` with extra request headers (e.g. `x-forwarded-for`).
+    pub async fn convert_with_headers(&self, body: &Value, headers: &[(&str, &str)]) -> Response {
+        self.public_with(Method::POST, "/v2/public/conversions", Some(body), headers)
+            .await
+    }
+
+    /// `{method} /` on the API host: the console's page (a `host` header overrides the host).
+    pub async fn console_page(&self, method: Method, headers: &[(&str, &str)]) -> Response {
+        self.public_with(method, "/", None, headers).await
+    }
+
+    /// `GET /console/{file}`
+    pub async fn console_asset(&self, file: &str) -> Response {
+        self.public(Method::GET, &format!("/console/{file}"), None)
+            .await
+    }
+
+    /// `POST /console/sign-in` with extra request headers (`host`, `origin`, proxy headers).
+    pub async fn console_sign_in(&self, body: &Value, headers: &[(&str, &str)]) -> Response {
+        self.public_with(Method::POST, "/console/sign-in", Some(body), headers)
+            .await
+    }
 }
 
 fn urlencode(s: &str) -> String {
@@ -98,10 +140,11 @@ fn urlencode(s: &str) -> String {
 impl As<'_> {
     fn request(&self, method: Method, rest: &str) -> RequestBuilder {
         let path = format!("/v2/handles/{}{rest}", self.handle);
-        self.app
-            .client
-            .request(method, self.app.url(&path))
-            .bearer_auth(&self.token)
+        let request = self.app.client.request(method, self.app.url(&path));
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
     }
 
     /// `GET /v2/handles/{handle}{rest}`: any read, with its query (probes of odd inputs).
@@ -114,10 +157,28 @@ impl As<'_> {
         self.send(method, rest, Some(body)).await
     }
 
+    /// Any route of the handle, without a body (e.g. a method the route does not allow).
+    pub async fn send_empty(&self, method: Method, rest: &str) -> Response {
+        self.send(method, rest, None).await
+    }
+
     async fn send(&self, method: Method, rest: &str, body: Option<&Value>) -> Response {
+        self.send_with(method, rest, body, &[]).await
+    }
+
+    async fn send_with(
+        &self,
+        method: Method,
+        rest: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Response {
         let mut request = self.request(method, rest);
         if let Some(body) = body {
             request = request.json(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         request.send().await.expect("request")
     }
@@ -168,12 +229,9 @@ impl As<'_> {
 
     /// `PUT …/links/{slug}` with `if-match`.
     pub async fn put_link_if_match(&self, slug: &str, if_match: &str, body: &Value) -> Response {
-        self.request(Method::PUT, &format!("/links/{slug}"))
-            .header("if-match", if_match)
-            .json(body)
-            .send()
+        let headers = [("if-match", if_match)];
+        self.send_with(Method::PUT, &format!("/links/{slug}"), Some(body), &headers)
             .await
-            .expect("request")
     }
 
     /// `GET …/links/{slug}`
@@ -200,14 +258,39 @@ impl As<'_> {
         self.send(Method::POST, &rest, Some(body)).await
     }
 
+    /// `POST …/links/{slug}/try`
+    pub async fn try_link(&self, slug: &str, body: &Value) -> Response {
+        self.send(Method::POST, &format!("/links/{slug}/try"), Some(body))
+            .await
+    }
+
+    /// `POST …/links/{slug}/try` with extra request headers (e.g. the caller's `user-agent`).
+    pub async fn try_link_with_headers(
+        &self,
+        slug: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let rest = format!("/links/{slug}/try");
+        self.send_with(Method::POST, &rest, Some(body), headers)
+            .await
+    }
+
+    /// `PUT …/redirect-settings`
+    pub async fn put_redirect_settings(&self, body: &Value) -> Response {
+        self.send(Method::PUT, "/redirect-settings", Some(body))
+            .await
+    }
+
     /// `POST …/campaigns`
     pub async fn create_campaign(&self, body: &Value) -> Response {
         self.send(Method::POST, "/campaigns", Some(body)).await
     }
 
-    /// `GET …/campaigns`
-    pub async fn list_campaigns(&self) -> Response {
-        self.send(Method::GET, "/campaigns", None).await
+    /// `GET …/campaigns?{query}`
+    pub async fn list_campaigns(&self, query: &str) -> Response {
+        self.send(Method::GET, &format!("/campaigns?{query}"), None)
+            .await
     }
 
     /// `GET …/campaigns/{campaignId}`
@@ -220,6 +303,23 @@ impl As<'_> {
     pub async fn patch_campaign(&self, id: &str, body: &Value) -> Response {
         self.send(Method::PATCH, &format!("/campaigns/{id}"), Some(body))
             .await
+    }
+
+    /// `PATCH …/campaigns/{campaignId}` with `if-match`.
+    pub async fn patch_campaign_if_match(
+        &self,
+        id: &str,
+        if_match: &str,
+        body: &Value,
+    ) -> Response {
+        let headers = [("if-match", if_match)];
+        self.send_with(
+            Method::PATCH,
+            &format!("/campaigns/{id}"),
+            Some(body),
+            &headers,
+        )
+        .await
     }
 
     /// `GET …/analytics?{query}`
@@ -303,5 +403,21 @@ impl As<'_> {
     /// `GET …/notifications`
     pub async fn notifications(&self) -> Response {
         self.send(Method::GET, "/notifications", None).await
+    }
+
+    /// Any route of the handle with a raw body and content type (malformed JSON, wrong types).
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        rest: &str,
+        content_type: &str,
+        body: &str,
+    ) -> Response {
+        self.request(method, rest)
+            .header("content-type", content_type)
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("request")
     }
 }

@@ -20,21 +20,17 @@ async fn a_path_segment_that_is_not_utf8_is_a_400_envelope_never_a_500() {
     let app = spawn_app().await;
     let token = app.token(&["acme"], Role::Operator);
     let paths = [
-        "/v2/handles/%FF/links",
-        "/v2/handles/acme/links/%FF",
-        "/v2/handles/acme/webhooks/%FF",
-        "/v2/handles/acme/campaigns/%FF",
-        "/v2/handles/acme/conversions/%FF",
+        ("%FF", "/links"),
+        ("acme", "/links/%FF"),
+        ("acme", "/webhooks/%FF"),
+        ("acme", "/campaigns/%FF"),
+        ("acme", "/conversions/%FF"),
     ];
-    for path in paths {
-        for auth in [None, Some(token.as_str())] {
-            let mut request = app.client.get(app.url(path));
-            if let Some(t) = auth {
-                request = request.bearer_auth(t);
-            }
-            let resp = request.send().await.unwrap();
+    for (handle, rest) in paths {
+        for caller in [app.without_token(handle), app.with_token(handle, &token)] {
+            let resp = caller.get(rest).await;
             let msg = assert_error(resp, 400, "invalid_request").await;
-            assert!(msg.contains("UTF-8"), "{path}: {msg}");
+            assert!(msg.contains("UTF-8"), "/v2/handles/{handle}{rest}: {msg}");
         }
     }
     let resp = app.visit(Method::GET, "acme", "/%FF", &[]).await;
@@ -246,4 +242,118 @@ async fn sweep_clicks(app: &TestApp) -> Vec<tenx_shared::events::Event> {
     let mut events = app.drain_events().await;
     events.retain(|e| e.kind.as_str() == "link.clicked");
     events
+}
+
+// ---- found by the schema-driven fuzzer (scripts/fuzz.sh)
+
+/// `if-match` is `*` or a version written `3`, `"3"` or `W/"3"` with 1 to 19 digits (the spec's
+/// pattern). It used to be read leniently: `1"`, `W/1` or `""1""` matched version 1 and wrote.
+#[tokio::test]
+async fn a_malformed_if_match_is_a_400_and_writes_nothing() {
+    let app = spawn_app().await;
+    let creator = app.as_role("acme", Role::Creator);
+    let body = json!({"destinationUrl": "https://example.com/"});
+    assert_eq!(creator.put_link("sale", &body).await.status(), 201);
+    let malformed = [
+        "",
+        "1\"",
+        "\"1",
+        "W/1",
+        "w/\"1\"",
+        "\"\"1\"\"",
+        "1 1",
+        "**",
+        "-1",
+        "18446744073709551615",
+    ];
+    for bad in malformed {
+        let resp = creator.put_link_if_match("sale", bad, &body).await;
+        let msg = assert_error(resp, 400, "invalid_request").await;
+        assert!(msg.starts_with("if-match"), "{bad:?}: {msg}");
+    }
+    let link: Value = creator.get_link("sale").await.json().await.unwrap();
+    assert_eq!(link["version"], 1, "nothing was written");
+    for (good, version) in [("1", 2), ("\"2\"", 3), ("W/\"3\"", 4), ("*", 5)] {
+        let resp = creator.put_link_if_match("sale", good, &body).await;
+        assert_eq!(resp.status(), 200, "{good}");
+        let link: Value = resp.json().await.unwrap();
+        assert_eq!(link["version"], version, "{good}");
+    }
+
+    let campaign = json!({"campaignId": "spring", "goalType": "PURCHASE",
+        "primaryLink": {"slug": "spring", "destinationUrl": "https://example.com/"}});
+    assert_eq!(creator.create_campaign(&campaign).await.status(), 201);
+    let paused = json!({"status": "PAUSED"});
+    for bad in ["W/1", "1\"", "*"] {
+        let resp = creator
+            .patch_campaign_if_match("spring", bad, &paused)
+            .await;
+        let msg = assert_error(resp, 400, "invalid_request").await;
+        assert!(msg.starts_with("if-match"), "{bad:?}: {msg}");
+    }
+    let resp = creator
+        .patch_campaign_if_match("spring", "W/\"1\"", &paused)
+        .await;
+    assert_eq!(resp.status(), 200);
+}
+
+/// The audit trail's `campaignId` filter is checked like every other campaign id; it used to
+/// filter by any string (`campaignId=` answered an empty page).
+#[tokio::test]
+async fn the_audit_trail_refuses_a_malformed_campaign_filter() {
+    let app = spawn_app().await;
+    let viewer = app.as_role("acme", Role::Viewer);
+    for bad in ["", "Spring", "_x", "a%20b"] {
+        let resp = viewer.list_conversions(&format!("campaignId={bad}")).await;
+        let msg = assert_error(resp, 400, "invalid_request").await;
+        assert!(msg.starts_with("campaignId"), "{bad:?}: {msg}");
+    }
+    let resp = viewer.list_conversions("campaignId=spring_25").await;
+    assert_eq!(resp.status(), 200);
+}
+
+/// A JSON array in place of an object is refused at every depth. serde reads a struct from the
+/// array of its field values too, so `[null, null]` used to save redirect settings, `[]` an
+/// empty `tracking` and `[["DE"]]` a routing rule's conditions.
+#[tokio::test]
+async fn an_array_in_place_of_a_json_object_is_a_400() {
+    let app = spawn_app().await;
+    let operator = app.as_role("acme", Role::Operator);
+    let body = json!({"destinationUrl": "https://example.com/"});
+    assert_eq!(operator.put_link("sale", &body).await.status(), 201);
+    let bodies = [
+        (Method::PUT, "/redirect-settings", "[null, null]".to_owned()),
+        (Method::POST, "/links/sale/try", "[]".to_owned()),
+        (
+            Method::POST,
+            "/links/sale/route-preview",
+            "[null]".to_owned(),
+        ),
+        (
+            Method::PUT,
+            "/links/sale",
+            r#"{"destinationUrl": "https://example.com/b", "tracking": []}"#.to_owned(),
+        ),
+        (
+            Method::PUT,
+            "/links/sale",
+            r#"{"destinationUrl": "https://example.com/b", "routingRules": [
+                {"priority": 1, "destinationUrl": "https://example.com/de",
+                 "conditions": [["DE"]]}]}"#
+                .to_owned(),
+        ),
+    ];
+    for (method, path, raw) in bodies {
+        let resp = operator
+            .send_raw(method.clone(), path, "application/json", &raw)
+            .await;
+        let msg = assert_error(resp, 400, "invalid_request").await;
+        assert!(
+            msg.contains("invalid type: sequence"),
+            "{method} {path} {raw}: {msg}"
+        );
+    }
+    let link: Value = operator.get_link("sale").await.json().await.unwrap();
+    assert_eq!(link["version"], 1, "nothing was written");
+    assert_eq!(link["destinationUrl"], "https://example.com/");
 }

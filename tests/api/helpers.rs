@@ -297,3 +297,45 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 pub fn header_str<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
     h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
+
+/// A second instance of the app on the same store and queue (another Lambda instance), on its
+/// own loopback port; its address reaches the socket like the app's.
+pub struct Sibling {
+    pub addr: std::net::SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+    runtime: LocalRuntime,
+}
+
+impl Sibling {
+    pub async fn of(app: &TestApp) -> Sibling {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let runtime = LocalRuntime::start(
+            app.config.clone(),
+            app.store.clone(),
+            app.queue.clone(),
+            Workers::Off,
+        )
+        .unwrap();
+        let router = tenx_shared::http::local_app(runtime.state.clone());
+        let server = tokio::spawn(async move {
+            let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, router).await.unwrap();
+        });
+        Sibling {
+            addr,
+            server,
+            runtime,
+        }
+    }
+
+    /// `http://{addr}`
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn stop(self) {
+        self.server.abort();
+        self.runtime.shutdown();
+    }
+}

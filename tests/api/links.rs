@@ -1,5 +1,6 @@
 //! AT-01, AT-02 and the link routes' failure paths.
 
+use reqwest::Method;
 use serde_json::{json, Value};
 use tenx_shared::http::auth::Role;
 
@@ -35,12 +36,9 @@ async fn at01_upsert_creates_then_updates() {
     assert_eq!(body["version"], 2);
 
     let got: Value = app
-        .client
-        .get(app.url("/v2/handles/acme/links/launch"))
-        .bearer_auth(app.token(&["acme"], Role::Creator))
-        .send()
+        .as_role("acme", Role::Creator)
+        .get_link("launch")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -52,27 +50,13 @@ async fn at01_upsert_creates_then_updates() {
 async fn if_match_gives_optimistic_concurrency() {
     let app = spawn_app().await;
     app.put_link("acme", "launch", launch()).await;
-    let token = app.token(&["acme"], Role::Creator);
-    let put = |version: &str| {
-        app.client
-            .put(app.url("/v2/handles/acme/links/launch"))
-            .bearer_auth(&token)
-            .header("if-match", version.to_owned())
-            .json(&launch())
-            .send()
-    };
-    assert_eq!(put("\"1\"").await.unwrap().status(), 200);
-    assert_error(put("1").await.unwrap(), 412, "precondition_failed").await;
-    assert_eq!(put("2").await.unwrap().status(), 200);
-    let resp = app
-        .client
-        .put(app.url("/v2/handles/acme/links/fresh"))
-        .bearer_auth(&token)
-        .header("if-match", "*")
-        .json(&launch())
-        .send()
-        .await
-        .unwrap();
+    let acme = app.as_role("acme", Role::Creator);
+    let body = launch();
+    let put = |version: &'static str| acme.put_link_if_match("launch", version, &body);
+    assert_eq!(put("\"1\"").await.status(), 200);
+    assert_error(put("1").await, 412, "precondition_failed").await;
+    assert_eq!(put("2").await.status(), 200);
+    let resp = acme.put_link_if_match("fresh", "*", &launch()).await;
     assert_error(resp, 412, "precondition_failed").await;
 }
 
@@ -264,82 +248,54 @@ async fn bad_link_input_is_answered_with_the_envelope() {
     .await;
     let token = app.token(&["*"], Role::Admin);
     let resp = app
-        .client
-        .put(app.url("/v2/handles/NO!/links/launch"))
-        .bearer_auth(&token)
-        .json(&launch())
-        .send()
-        .await
-        .unwrap();
+        .with_token("NO!", &token)
+        .put_link("launch", &launch())
+        .await;
     assert_error(resp, 400, "invalid_request").await;
     // Malformed JSON, 100 KiB body, wrong content type.
-    let token = app.token(&["acme"], Role::Creator);
-    let url = app.url("/v2/handles/acme/links/launch");
-    let resp = app
-        .client
-        .put(&url)
-        .bearer_auth(&token)
-        .header("content-type", "application/json")
-        .body("{\"destinationUrl\": ")
-        .send()
-        .await
-        .unwrap();
+    let acme = app.as_role("acme", Role::Creator);
+    let resp = acme
+        .send_raw(
+            Method::PUT,
+            "/links/launch",
+            "application/json",
+            "{\"destinationUrl\": ",
+        )
+        .await;
     assert_error(resp, 400, "invalid_request").await;
     let big = json!({"destinationUrl": "https://example.com", "title": "x".repeat(100 * 1024)});
-    let resp = app
-        .client
-        .put(&url)
-        .bearer_auth(&token)
-        .json(&big)
-        .send()
-        .await
-        .unwrap();
+    let resp = acme.put_link("launch", &big).await;
     assert_error(resp, 413, "payload_too_large").await;
-    let resp = app
-        .client
-        .put(&url)
-        .bearer_auth(&token)
-        .header("content-type", "text/plain")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let resp = acme
+        .send_raw(Method::PUT, "/links/launch", "text/plain", "{}")
+        .await;
     assert_error(resp, 400, "invalid_request").await;
     // Nothing of the above was stored.
-    let resp = app
-        .client
-        .get(&url)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let resp = acme.get_link("launch").await;
     assert_error(resp, 404, "not_found").await;
 }
 
 #[tokio::test]
 async fn auth_failures() {
     let app = spawn_app().await;
-    let url = app.url("/v2/handles/acme/links/launch");
     let send = |token: Option<String>| {
-        let mut r = app.client.put(&url).json(&launch());
-        if let Some(t) = token {
-            r = r.bearer_auth(t);
+        let app = &app;
+        async move {
+            let caller = match &token {
+                Some(t) => app.with_token("acme", t),
+                None => app.without_token("acme"),
+            };
+            caller.put_link("launch", &launch()).await
         }
-        r.send()
     };
-    assert_error(send(None).await.unwrap(), 401, "unauthorized").await;
-    assert_error(
-        send(Some("garbage".into())).await.unwrap(),
-        401,
-        "unauthorized",
-    )
-    .await;
+    assert_error(send(None).await, 401, "unauthorized").await;
+    assert_error(send(Some("garbage".into())).await, 401, "unauthorized").await;
     let expired = token_with_exp(&["acme"], Role::Creator, now() - 3600);
-    assert_error(send(Some(expired)).await.unwrap(), 401, "unauthorized").await;
+    assert_error(send(Some(expired)).await, 401, "unauthorized").await;
     let viewer = app.token(&["acme"], Role::Viewer);
-    assert_error(send(Some(viewer)).await.unwrap(), 403, "insufficient_role").await;
+    assert_error(send(Some(viewer)).await, 403, "insufficient_role").await;
     let other = app.token(&["other"], Role::Admin);
-    assert_error(send(Some(other)).await.unwrap(), 403, "forbidden").await;
+    assert_error(send(Some(other)).await, 403, "forbidden").await;
     // alg: none with an admin claim.
     use base64::Engine;
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
@@ -351,10 +307,11 @@ async fn auth_failures() {
             now() + 600
         ))
     );
-    assert_error(send(Some(none)).await.unwrap(), 401, "unauthorized").await;
+    assert_error(send(Some(none)).await, 401, "unauthorized").await;
+    // Not a bearer token at all: the one header `As` cannot send.
     let basic = app
         .client
-        .put(&url)
+        .put(app.url("/v2/handles/acme/links/launch"))
         .header("authorization", "Basic YTpi")
         .json(&launch())
         .send()
@@ -373,14 +330,10 @@ async fn unknown_routes_and_methods_use_the_envelope() {
         .await
         .unwrap();
     assert_error(resp, 404, "not_found").await;
-    let token = app.token(&["acme"], Role::Creator);
     let resp = app
-        .client
-        .patch(app.url("/v2/handles/acme/links/launch"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+        .as_role("acme", Role::Creator)
+        .send_empty(Method::PATCH, "/links/launch")
+        .await;
     assert_error(resp, 405, "method_not_allowed").await;
 }
 
@@ -391,14 +344,10 @@ async fn links_survive_a_restart() {
     assert_eq!(app.put_link("acme", "second", launch()).await.status(), 201);
     let (tmp, dir, config) = app.stop().await;
     let app = spawn_with(config, Some(dir)).await;
-    let token = app.token(&["acme"], Role::Creator);
     let page: Value = app
-        .client
-        .get(app.url("/v2/handles/acme/links"))
-        .bearer_auth(token)
-        .send()
+        .as_role("acme", Role::Creator)
+        .list_links("")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -17,7 +17,8 @@ use crate::access_matrix::{concrete, registered_paths_under};
 use crate::helpers::*;
 
 /// The unauthenticated routes (method, path) the code serves. `HEAD /{slug}` is part of the
-/// redirect's contract; the other GET routes answer HEAD too, undocumented.
+/// redirect's contract; the other GET routes answer HEAD too, undocumented. `GET /` is the bare
+/// short-link domain (on the API host, the console's page).
 const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v2/public/context"),
     ("POST", "/v2/public/conversions"),
@@ -26,6 +27,7 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/public/chain/prefetch"),
     ("GET", "/{slug}"),
     ("HEAD", "/{slug}"),
+    ("GET", "/"),
     ("GET", "/healthz"),
     ("GET", "/console/{file}"),
     ("POST", "/console/sign-in"),
@@ -226,7 +228,7 @@ async fn the_document_and_the_router_list_the_same_routes() {
         registered_paths_under(&tenx_shared::http::local_app(state), "/")
             .into_iter()
             // Axum's own fallback registrations, not routes.
-            .filter(|p| p != "/" && !p.contains("__private__axum"))
+            .filter(|p| !p.contains("__private__axum"))
             .collect();
     let documented: BTreeSet<String> = doc["paths"]
         .as_object()
@@ -235,7 +237,11 @@ async fn the_document_and_the_router_list_the_same_routes() {
         .cloned()
         .collect();
     // Known paths are found, so a change in axum's Debug format cannot make this pass vacuously.
-    assert!(registered.contains("/{slug}") && registered.contains("/v2/public/conversions"));
+    assert!(
+        registered.contains("/{slug}")
+            && registered.contains("/")
+            && registered.contains("/v2/public/conversions")
+    );
     assert_eq!(
         registered, documented,
         "registered paths (left) differ from openapi.yaml's paths (right)"
@@ -311,23 +317,57 @@ fn every_response_carries_a_request_id_and_every_429_retry_after() {
 #[test]
 fn the_redirect_is_documented_on_the_short_link_host() {
     let doc = spec();
+    for path in ["/{slug}", "/"] {
+        let servers: Vec<&str> = doc["paths"][path]["servers"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path}: path-level servers"))
+            .iter()
+            .filter_map(|s| s["url"].as_str())
+            .collect();
+        assert!(
+            servers.contains(&"https://{handle}.{redirectDomain}"),
+            "{path}: {servers:?}"
+        );
+    }
     let item = &doc["paths"]["/{slug}"];
-    let servers: Vec<&str> = item["servers"]
-        .as_array()
-        .expect("path-level servers")
-        .iter()
-        .filter_map(|s| s["url"].as_str())
-        .collect();
-    assert!(
-        servers.contains(&"https://{handle}.{redirectDomain}"),
-        "{servers:?}"
-    );
     for method in ["get", "head"] {
         let response = resolve(&doc, &item[method]["responses"]["302"]);
         let headers = header_names(&doc, response);
         for h in ["location", "set-cookie", "cache-control", "x-request-id"] {
             assert!(headers.contains(h), "{method} /{{slug}} 302: no {h}");
         }
+    }
+    // A browser gets the 404 and 410 as an HTML page, an API client as the envelope.
+    let answers = [
+        ("/{slug}", "get", "404"),
+        ("/{slug}", "get", "410"),
+        ("/{slug}", "head", "404"),
+        ("/{slug}", "head", "410"),
+        ("/", "get", "404"),
+    ];
+    for (path, method, status) in answers {
+        let response = resolve(&doc, &doc["paths"][path][method]["responses"][status]);
+        let types: BTreeSet<&str> = response["content"]
+            .as_object()
+            .map(|c| c.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            types,
+            BTreeSet::from(["application/json", "text/html"]),
+            "{method} {path} {status}"
+        );
+    }
+    let fallback = resolve(&doc, &doc["paths"]["/"]["get"]["responses"]["302"]);
+    assert!(header_names(&doc, fallback).contains("location"));
+    // The sub-ids are parameters of the redirect.
+    let names: BTreeSet<&str> = item["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .map(|p| resolve(&doc, p)["name"].as_str().expect("name"))
+        .collect();
+    for sub in tenx_shared::domain::subids::SUB_ID_NAMES {
+        assert!(names.contains(sub), "/{{slug}}: no {sub} parameter");
     }
 }
 

@@ -13,7 +13,6 @@ use std::net::SocketAddr;
 use serde_json::{json, Value};
 use tenx_shared::config::Config;
 use tenx_shared::http::auth::Role;
-use tenx_shared::local::{LocalRuntime, Workers};
 
 use crate::helpers::*;
 
@@ -53,7 +52,17 @@ fn link_body() -> Value {
     json!({"destinationUrl": "https://example.com/product"})
 }
 
-/// One write: upserts `{slug}` on `base` (an app address) for `handle`.
+/// One write: upserts `{slug}` for `handle` on the app.
+async fn write_to(app: &TestApp, handle: &str, slug: &str, token: &str) -> Hit {
+    hit(app
+        .with_token(handle, token)
+        .put_link(slug, &link_body())
+        .await)
+    .await
+}
+
+/// One write on `base`, any instance's address (the app's, a sibling's or another process's):
+/// upserts `{slug}` for `handle`.
 async fn write(
     client: &reqwest::Client,
     base: SocketAddr,
@@ -143,7 +152,7 @@ async fn at08_writes_beyond_the_limit_get_429_and_succeed_after_the_window() {
             let mut hits = Vec::new();
             for i in 0..4 {
                 let slug = format!("r{round}-s{i}");
-                hits.push(write(&app.client, app.addr, "acme", &slug, token).await);
+                hits.push(write_to(app, "acme", &slug, token).await);
             }
             hits
         }
@@ -161,31 +170,20 @@ async fn at08_writes_beyond_the_limit_get_429_and_succeed_after_the_window() {
 
     // The refused write did not happen.
     let refused_slug = format!("r{round}-s3");
-    let read = app
-        .client
-        .get(app.url(&format!("/v2/handles/acme/links/{refused_slug}")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let acme = app.with_token("acme", &token);
+    let read = acme.get_link(&refused_slug).await;
     assert_error(read, 404, "not_found").await;
 
     // Reads are not limited and carry no write-limit headers.
     for _ in 0..5 {
-        let read = app
-            .client
-            .get(app.url("/v2/handles/acme/links"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let read = acme.list_links("").await;
         assert_eq!(read.status(), 200);
         assert!(read.headers().get("x-ratelimit-remaining").is_none());
     }
 
     // After the window: writes succeed again, counted afresh.
     sleep_until_epoch(reset).await;
-    let again = write(&app.client, app.addr, "acme", "after-reset", &token).await;
+    let again = write_to(&app, "acme", "after-reset", &token).await;
     assert_eq!(again.status, 201, "{again:?}");
     assert_eq!(again.limit, Some(3));
     assert!(again.reset.unwrap() > reset);
@@ -218,33 +216,20 @@ async fn the_limit_is_per_handle_not_per_credential_and_refusals_cost_nothing() 
             // Requests refused before the limiter (wrong handle, no scope) do not spend it.
             for i in 0..5 {
                 let resp = app
-                    .client
-                    .put(app.url(&format!("/v2/handles/acme/links/x{round}-{i}")))
-                    .bearer_auth(foreign)
-                    .json(&link_body())
-                    .send()
-                    .await
-                    .unwrap();
+                    .with_token("acme", foreign)
+                    .put_link(&format!("x{round}-{i}"), &link_body())
+                    .await;
                 assert_eq!(resp.status(), 403);
             }
             let mut hits = Vec::new();
             // JWT and PAT writes of one handle share its budget.
             for (i, token) in [jwt, pat, jwt, pat].into_iter().enumerate() {
                 let slug = format!("m{round}-{i}");
-                hits.push(write(&app.client, app.addr, "acme", &slug, token).await);
+                hits.push(write_to(app, "acme", &slug, token).await);
             }
             // Another handle has its own budget.
             let theirs = app.token(&["other-co"], Role::Creator);
-            hits.push(
-                write(
-                    &app.client,
-                    app.addr,
-                    "other-co",
-                    &format!("o{round}"),
-                    &theirs,
-                )
-                .await,
-            );
+            hits.push(write_to(app, "other-co", &format!("o{round}"), &theirs).await);
             hits
         }
     })
@@ -263,57 +248,18 @@ async fn the_limit_is_per_handle_not_per_credential_and_refusals_cost_nothing() 
     assert_limited(&hits[3], 3);
 }
 
-/// A second app instance on the same store (another "Lambda instance").
-struct Sibling {
-    addr: SocketAddr,
-    server: tokio::task::JoinHandle<()>,
-    runtime: LocalRuntime,
-}
-
-async fn spawn_sibling(app: &TestApp) -> Sibling {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let runtime = LocalRuntime::start(
-        app.config.clone(),
-        app.store.clone(),
-        app.queue.clone(),
-        Workers::Off,
-    )
-    .unwrap();
-    let router = tenx_shared::http::local_app(runtime.state.clone());
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
-    });
-    Sibling {
-        addr,
-        server,
-        runtime,
-    }
-}
-
-impl Sibling {
-    fn stop(self) {
-        self.server.abort();
-        self.runtime.shutdown();
-    }
-}
-
-#[tokio::test]
-async fn at08_two_instances_sharing_one_store_enforce_one_limit() {
-    let app = spawn_with(config(3, 5), None).await;
-    let sibling = spawn_sibling(&app).await;
-    let instances = [app.addr, sibling.addr];
+/// Five writes of acme alternating over `instances` (slugs `{prefix}{round}-{i}`), in one
+/// window: one budget of 3 (the app's config), counted down across both.
+async fn assert_one_budget_across(app: &TestApp, instances: [SocketAddr; 2], prefix: &str) {
     let token = app.token(&["acme"], Role::Creator);
-
-    // Alternating instances: one budget, counted down across both.
     let mut round = 0;
     let hits = in_one_window(|| {
         round += 1;
-        let (app, token) = (&app, &token);
+        let token = &token;
         async move {
             let mut hits = Vec::new();
             for i in 0..5 {
-                let slug = format!("alt{round}-{i}");
+                let slug = format!("{prefix}{round}-{i}");
                 hits.push(write(&app.client, instances[i % 2], "acme", &slug, token).await);
             }
             hits
@@ -326,6 +272,16 @@ async fn at08_two_instances_sharing_one_store_enforce_one_limit() {
     assert_eq!(remaining, [2, 1, 0]);
     assert_limited(&hits[3], 3);
     assert_limited(&hits[4], 3);
+}
+
+#[tokio::test]
+async fn at08_two_instances_sharing_one_store_enforce_one_limit() {
+    let app = spawn_with(config(3, 5), None).await;
+    let sibling = Sibling::of(&app).await;
+    let instances = [app.addr, sibling.addr];
+
+    // Alternating instances: one budget, counted down across both.
+    assert_one_budget_across(&app, instances, "alt").await;
 
     // A concurrent burst over both instances admits exactly the limit.
     let mut round = 0;
@@ -371,28 +327,10 @@ async fn a_plan_override_raises_the_limit_for_that_handle_only() {
         async move {
             let mut hits = Vec::new();
             for i in 0..5 {
-                hits.push(
-                    write(
-                        &app.client,
-                        app.addr,
-                        "bigco",
-                        &format!("b{round}-{i}"),
-                        big,
-                    )
-                    .await,
-                );
+                hits.push(write_to(app, "bigco", &format!("b{round}-{i}"), big).await);
             }
             for i in 0..3 {
-                hits.push(
-                    write(
-                        &app.client,
-                        app.addr,
-                        "acme",
-                        &format!("a{round}-{i}"),
-                        small,
-                    )
-                    .await,
-                );
+                hits.push(write_to(app, "acme", &format!("a{round}-{i}"), small).await);
             }
             hits
         }
@@ -466,26 +404,5 @@ async fn at08_two_processes_sharing_one_dynamodb_table_enforce_one_limit() {
     }
     assert!(up, "tenx serve did not come up on {child_addr}");
 
-    let instances = [app.addr, child_addr];
-    let token = app.token(&["acme"], Role::Creator);
-    let mut round = 0;
-    let hits = in_one_window(|| {
-        round += 1;
-        let (app, token) = (&app, &token);
-        async move {
-            let mut hits = Vec::new();
-            for i in 0..5 {
-                let slug = format!("proc{round}-{i}");
-                hits.push(write(&app.client, instances[i % 2], "acme", &slug, token).await);
-            }
-            hits
-        }
-    })
-    .await;
-    let statuses: Vec<u16> = hits.iter().map(|h| h.status).collect();
-    assert_eq!(statuses, [201, 201, 201, 429, 429]);
-    let remaining: Vec<i64> = hits[..3].iter().map(|h| h.remaining.unwrap()).collect();
-    assert_eq!(remaining, [2, 1, 0]);
-    assert_limited(&hits[3], 3);
-    assert_limited(&hits[4], 3);
+    assert_one_budget_across(&app, [app.addr, child_addr], "proc").await;
 }

@@ -435,6 +435,40 @@ async fn an_expired_link_sends_visitors_on_without_a_ctx_and_counts_them_as_expi
 }
 
 #[tokio::test]
+async fn an_expired_link_shows_a_browser_a_page_and_an_api_client_the_envelope() {
+    let app = spawn_app_without_workers().await;
+    let body =
+        json!({"destinationUrl": "https://example.com/sale", "expiresAt": "2020-01-01T00:00:00Z"});
+    assert_eq!(app.put_link("acme", "gone", body).await.status(), 201);
+    let browser = [
+        ("user-agent", IPHONE),
+        ("accept", "text/html,application/xhtml+xml,*/*;q=0.8"),
+    ];
+    let resp = app.click("acme", "/gone?sub1=x", &browser).await;
+    assert_eq!(resp.status(), 410);
+    assert!(header_str(resp.headers(), "content-type").starts_with("text/html"));
+    assert!(resp.headers().get("location").is_none());
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("410: link expired"), "{page}");
+    assert!(page.contains("2020-01-01T00:00:00Z"), "{page}");
+    assert!(!page.contains("sub1"), "no visitor input is echoed: {page}");
+    let api = [("user-agent", IPHONE), ("accept", "application/json")];
+    let resp = app.click("acme", "/gone", &api).await;
+    assert_error(resp, 410, "link_expired").await;
+    // Both visits were counted as expired clicks.
+    let clicks: Vec<Value> = drain_events(&app)
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == "link.clicked")
+        .collect();
+    assert_eq!(clicks.len(), 2, "{clicks:?}");
+    assert!(
+        clicks.iter().all(|c| c["data"]["expired"] == true),
+        "{clicks:?}"
+    );
+}
+
+#[tokio::test]
 async fn bad_expiry_settings_are_refused_naming_the_field() {
     let app = spawn_app_without_workers().await;
     for (body, field) in [

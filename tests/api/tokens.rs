@@ -1,7 +1,7 @@
 //! Personal access tokens: mint (shown once, stored only as a hash), list, revoke, expiry, and
 //! what a token may and may not do.
 
-use reqwest::Response;
+use reqwest::{Method, Response};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tenx_shared::http::auth::Role;
@@ -21,13 +21,9 @@ pub const ALL_SCOPES: [&str; 7] = [
 
 /// `POST …/tokens` with an operator JWT; returns the raw response.
 pub async fn post_token(app: &TestApp, handle: &str, body: Value) -> Response {
-    app.client
-        .post(app.url(&format!("/v2/handles/{handle}/tokens")))
-        .bearer_auth(app.token(&[handle], Role::Operator))
-        .json(&body)
-        .send()
+    app.as_role(handle, Role::Operator)
+        .create_token(&body)
         .await
-        .unwrap()
 }
 
 /// Mints a PAT for `handle` with `scopes` through the API; returns the created body.
@@ -46,35 +42,21 @@ pub async fn create_pat(app: &TestApp, handle: &str, scopes: &[&str]) -> String 
 }
 
 async fn list_tokens(app: &TestApp, handle: &str) -> Vec<Value> {
-    let resp = app
-        .client
-        .get(app.url(&format!("/v2/handles/{handle}/tokens")))
-        .bearer_auth(app.token(&[handle], Role::Operator))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.as_role(handle, Role::Operator).list_tokens().await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     body["items"].as_array().unwrap().clone()
 }
 
 async fn revoke(app: &TestApp, handle: &str, token_id: &str) -> Response {
-    app.client
-        .delete(app.url(&format!("/v2/handles/{handle}/tokens/{token_id}")))
-        .bearer_auth(app.token(&[handle], Role::Operator))
-        .send()
+    app.as_role(handle, Role::Operator)
+        .revoke_token(token_id)
         .await
-        .unwrap()
 }
 
 /// Lists acme's links with `token` and returns the status.
 async fn read_links_with(app: &TestApp, handle: &str, token: &str) -> Response {
-    app.client
-        .get(app.url(&format!("/v2/handles/{handle}/links")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
+    app.with_token(handle, token).list_links("").await
 }
 
 fn sha256_hex(s: &str) -> String {
@@ -350,14 +332,9 @@ async fn bad_token_requests_are_answered_with_the_envelope_and_store_nothing() {
         assert!(message.contains(field), "{body}: {message}");
     }
     let malformed = app
-        .client
-        .post(app.url("/v2/handles/acme/tokens"))
-        .bearer_auth(app.token(&["acme"], Role::Operator))
-        .header("content-type", "application/json")
-        .body("{\"name\":")
-        .send()
-        .await
-        .unwrap();
+        .as_role("acme", Role::Operator)
+        .send_raw(Method::POST, "/tokens", "application/json", "{\"name\":")
+        .await;
     assert_error(malformed, 400, "invalid_request").await;
     assert!(list_tokens(&app, "acme").await.is_empty());
 
@@ -376,33 +353,15 @@ async fn only_operators_mint_and_a_token_never_manages_tokens() {
     let app = spawn_app().await;
     let body = json!({"name": "ci", "scopes": ["links.read"]});
     for role in [Role::Viewer, Role::Creator] {
-        let resp = app
-            .client
-            .post(app.url("/v2/handles/acme/tokens"))
-            .bearer_auth(app.token(&["acme"], role))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let resp = app.as_role("acme", role).create_token(&body).await;
         assert_error(resp, 403, "insufficient_role").await;
     }
-    let admin = app
-        .client
-        .post(app.url("/v2/handles/acme/tokens"))
-        .bearer_auth(app.token(&["acme"], Role::Admin))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let admin = app.as_role("acme", Role::Admin).create_token(&body).await;
     assert_eq!(admin.status(), 201);
     let foreign = app
-        .client
-        .post(app.url("/v2/handles/acme/tokens"))
-        .bearer_auth(app.token(&["other-co"], Role::Admin))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .with_token("acme", &app.token(&["other-co"], Role::Admin))
+        .create_token(&body)
+        .await;
     assert_error(foreign, 403, "forbidden").await;
 
     // A PAT with every scope still cannot mint, list or revoke PATs.
@@ -411,30 +370,12 @@ async fn only_operators_mint_and_a_token_never_manages_tokens() {
         .as_str()
         .unwrap()
         .to_owned();
-    let mint = app
-        .client
-        .post(app.url("/v2/handles/acme/tokens"))
-        .bearer_auth(&pat)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let with_pat = app.with_token("acme", &pat);
+    let mint = with_pat.create_token(&body).await;
     assert_error(mint, 403, "insufficient_scope").await;
-    let list = app
-        .client
-        .get(app.url("/v2/handles/acme/tokens"))
-        .bearer_auth(&pat)
-        .send()
-        .await
-        .unwrap();
+    let list = with_pat.list_tokens().await;
     assert_error(list, 403, "insufficient_scope").await;
-    let del = app
-        .client
-        .delete(app.url(&format!("/v2/handles/acme/tokens/{id}")))
-        .bearer_auth(&pat)
-        .send()
-        .await
-        .unwrap();
+    let del = with_pat.revoke_token(&id).await;
     assert_error(del, 403, "insufficient_scope").await;
     assert_eq!(list_tokens(&app, "acme").await.len(), 2, "nothing revoked");
 }
@@ -444,26 +385,19 @@ async fn a_token_acts_only_on_its_handle_and_within_its_scopes() {
     let app = spawn_app().await;
     let reader = create_pat(&app, "acme", &["links.read"]).await;
     assert_eq!(read_links_with(&app, "acme", &reader).await.status(), 200);
+    let link = json!({"destinationUrl": "https://example.com/"});
     let write = app
-        .client
-        .put(app.url("/v2/handles/acme/links/launch"))
-        .bearer_auth(&reader)
-        .json(&json!({"destinationUrl": "https://example.com/"}))
-        .send()
-        .await
-        .unwrap();
+        .with_token("acme", &reader)
+        .put_link("launch", &link)
+        .await;
     let message = assert_error(write, 403, "insufficient_scope").await;
     assert!(message.contains("links.write"), "{message}");
 
     let writer = create_pat(&app, "acme", &["links.write"]).await;
     let write = app
-        .client
-        .put(app.url("/v2/handles/acme/links/launch"))
-        .bearer_auth(&writer)
-        .json(&json!({"destinationUrl": "https://example.com/"}))
-        .send()
-        .await
-        .unwrap();
+        .with_token("acme", &writer)
+        .put_link("launch", &link)
+        .await;
     assert_eq!(write.status(), 201);
 
     // Another handle: refused whatever the scopes.
@@ -475,21 +409,14 @@ async fn a_token_acts_only_on_its_handle_and_within_its_scopes() {
     )
     .await;
     let cross_write = app
-        .client
-        .put(app.url("/v2/handles/other-co/links/launch"))
-        .bearer_auth(&everything)
-        .json(&json!({"destinationUrl": "https://example.com/"}))
-        .send()
-        .await
-        .unwrap();
+        .with_token("other-co", &everything)
+        .put_link("launch", &link)
+        .await;
     assert_error(cross_write, 403, "forbidden").await;
     let theirs = app
-        .client
-        .get(app.url("/v2/handles/other-co/links/launch"))
-        .bearer_auth(app.token(&["other-co"], Role::Admin))
-        .send()
-        .await
-        .unwrap();
+        .as_role("other-co", Role::Admin)
+        .get_link("launch")
+        .await;
     assert_error(theirs, 404, "not_found").await;
 }
 

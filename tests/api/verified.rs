@@ -1,6 +1,8 @@
 //! Trustworthy conversions, end to end: merchant-verified conversions, the conversion policy
-//! (deny, fraud signals), per-click and per-address limits on the public route, reversals with
-//! their events and net revenue, the audit trail, and bad input on every new route.
+//! (deny, fraud signals), per-click and per-address limits on the public route (the client
+//! address: the socket's peer, a forwarded-for hop only behind a trusted proxy), reversals with
+//! their events and net revenue, the crash-safe fan-out of verified conversions and reversals,
+//! the audit trail, and bad input on every new route.
 
 use std::time::Duration;
 
@@ -636,4 +638,435 @@ async fn partner_sub_ids_travel_from_click_to_conversion_to_analytics() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the sub1 breakdown never showed the conversion");
+}
+
+#[tokio::test]
+async fn a_full_reversal_nets_the_whole_value_out_of_revenue() {
+    let app = spawn_app().await;
+    let ctx = clicked(&app, "acme").await;
+    set_policy(&app, json!({"minSecondsAfterClick": 0})).await;
+    let merchant = app.as_role("acme", Role::Creator);
+    let verified = json_of(
+        merchant
+            .convert_verified(&purchase(&ctx, "full-1", 30.0))
+            .await,
+        202,
+    )
+    .await;
+    json_of(app.convert(&purchase(&ctx, "full-2", 10.0)).await, 202).await;
+    let operator = app.as_role("acme", Role::Operator);
+    let id = verified["conversionId"].as_str().unwrap();
+    // No amount: the whole value.
+    let reversed = json_of(
+        operator.reverse(id, &json!({"reason": "chargeback"})).await,
+        201,
+    )
+    .await;
+    assert_eq!(reversed["reversal"]["amount"], 30);
+    let viewer = app.as_role("acme", Role::Viewer);
+    let mut totals = Value::Null;
+    for _ in 0..300 {
+        let funnel = json_of(viewer.analytics("funnel=true").await, 200).await;
+        totals = funnel["totals"].clone();
+        if totals["reversedRevenue"]["USD"] == "30.00" && totals["conversions"] == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(totals["reversedRevenue"]["USD"], "30.00", "{totals}");
+    assert_eq!(totals["revenue"]["USD"], "10.00", "40 - 30: {totals}");
+    // Zero, shown as 0.00 or left out.
+    let verified_usd = &totals["verifiedRevenue"]["USD"];
+    assert!(
+        verified_usd.is_null() || verified_usd == "0.00",
+        "the only verified conversion is reversed in full: {totals}"
+    );
+    // A reversal takes revenue back, not the conversion: both still count.
+    assert_eq!(
+        (
+            totals["conversions"].clone(),
+            totals["verifiedConversions"].clone()
+        ),
+        (json!(2), json!(1)),
+        "{totals}"
+    );
+    // The same on the conversion's own dimensions.
+    let by_link = json_of(viewer.analytics("groupBy=link").await, 200).await;
+    let row = &by_link["rows"][0];
+    assert_eq!(row["key"], "deal", "{by_link}");
+    assert_eq!(
+        (
+            row["revenue"]["USD"].clone(),
+            row["reversedRevenue"]["USD"].clone()
+        ),
+        (json!("10.00"), json!("30.00")),
+        "{by_link}"
+    );
+    let listed = json_of(viewer.list_conversions("reversed=true").await, 200).await;
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{listed}");
+    assert_eq!(items[0]["conversionId"], verified["conversionId"]);
+}
+
+/// An app without queue consumers whose public route allows `per_address` conversions per
+/// client address in a day-long window (a test cannot straddle two short windows).
+async fn spawn_with_address_limit(per_address: u32, trusted_proxy: bool) -> TestApp {
+    let mut config = test_config();
+    config.rate_limits.conversions_per_address = per_address;
+    config.rate_limits.window_secs = 86_400;
+    config.trusted_proxy = trusted_proxy;
+    spawn_full(config, None, tenx_shared::local::Workers::Off).await
+}
+
+/// One public conversion on a fresh click per entry, each sent with that `x-forwarded-for`:
+/// the statuses in order (every 429 checked to be the per-address limit's).
+async fn convert_forwarded_for(app: &TestApp, keys: &str, forwarded_for: &[&str]) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for (i, hops) in forwarded_for.iter().enumerate() {
+        let ctx = new_ctx(app, "acme").await;
+        let body = purchase(&ctx, &format!("{keys}-{i}"), 5.0);
+        let resp = app
+            .convert_with_headers(&body, &[("x-forwarded-for", hops)])
+            .await;
+        let status = resp.status().as_u16();
+        if status == 429 {
+            let message = assert_error(resp, 429, "rate_limited").await;
+            assert!(message.contains("client address"), "{message}");
+        }
+        statuses.push(status);
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn one_client_address_is_limited_across_clicks_and_the_merchants_server_is_not() {
+    let app = spawn_with_address_limit(3, false).await;
+    let mut ctxs = vec![clicked(&app, "acme").await];
+    for _ in 0..4 {
+        ctxs.push(new_ctx(&app, "acme").await);
+    }
+    for (i, ctx) in ctxs.iter().enumerate().take(3) {
+        json_of(
+            app.convert(&purchase(ctx, &format!("a-{i}"), 5.0)).await,
+            202,
+        )
+        .await;
+    }
+    // Every click is fresh, so neither the per-click nor the handle's limit is near: the
+    // address is.
+    for (i, ctx) in ctxs.iter().enumerate().skip(3) {
+        let resp = app.convert(&purchase(ctx, &format!("a-{i}"), 5.0)).await;
+        let headers = resp.headers().clone();
+        let message = assert_error(resp, 429, "rate_limited").await;
+        assert!(message.contains("client address"), "{message}");
+        assert_eq!(header_str(&headers, "x-ratelimit-limit"), "3");
+        assert_eq!(header_str(&headers, "x-ratelimit-remaining"), "0");
+        assert!(header_str(&headers, "retry-after").parse::<i64>().unwrap() >= 1);
+    }
+    // A replay is answered before any limit is looked at.
+    json_of(app.convert(&purchase(&ctxs[0], "a-0", 5.0)).await, 200).await;
+    // The refused submissions recorded nothing: the merchant's server, which no per-address
+    // limit applies to, submits them under the same keys.
+    let merchant = app.as_role("acme", Role::Creator);
+    for (i, ctx) in ctxs.iter().enumerate().skip(3) {
+        let receipt = json_of(
+            merchant
+                .convert_verified(&purchase(ctx, &format!("a-{i}"), 5.0))
+                .await,
+            202,
+        )
+        .await;
+        assert_eq!(receipt["verified"], true);
+    }
+    let listed = json_of(
+        app.as_role("acme", Role::Viewer).list_conversions("").await,
+        200,
+    )
+    .await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 5, "{listed}");
+}
+
+#[tokio::test]
+async fn a_client_set_forwarded_for_spreads_nothing_unless_the_proxy_is_trusted() {
+    let spread = [
+        "203.0.113.1",
+        "203.0.113.2",
+        "203.0.113.3",
+        "203.0.113.4",
+        "203.0.113.5",
+    ];
+    // Off (the default): the socket's peer is the address, whatever the header says.
+    let app = spawn_with_address_limit(3, false).await;
+    clicked(&app, "acme").await;
+    let statuses = convert_forwarded_for(&app, "off", &spread).await;
+    assert_eq!(statuses, [202, 202, 202, 429, 429]);
+    drop(app.stop().await);
+
+    // On: the proxy's last hop is the address, so five addresses have five budgets ...
+    let app = spawn_with_address_limit(3, true).await;
+    clicked(&app, "acme").await;
+    let statuses = convert_forwarded_for(&app, "on", &spread).await;
+    assert_eq!(statuses, [202; 5]);
+    // ... and hops a client put before the proxy's own spread nothing either.
+    let prepended = [
+        "198.51.100.1, 192.0.2.9",
+        "198.51.100.2, 192.0.2.9",
+        "198.51.100.3,192.0.2.9",
+        "198.51.100.4, 192.0.2.9",
+        "198.51.100.5, 192.0.2.9",
+    ];
+    let statuses = convert_forwarded_for(&app, "proxied", &prepended).await;
+    assert_eq!(statuses, [202, 202, 202, 429, 429]);
+}
+
+#[tokio::test]
+async fn a_verified_conversion_lost_between_commit_and_enqueue_is_swept_exactly_once() {
+    use tenx_shared::queue::QueueName;
+    use tenx_shared::workers::BatchHandler;
+
+    let (app, switch) = spawn_with_failing_queue().await;
+    let ctx = clicked(&app, "acme").await;
+    let _ = app.drain_events().await;
+    let merchant = app.as_role("acme", Role::Creator);
+    let body = purchase(&ctx, "v-crash", 19.0);
+    // The process "dies" after the commit: the enqueue that follows it fails.
+    switch.fail_next(1);
+    let first = json_of(merchant.convert_verified(&body).await, 202).await;
+    assert_eq!(switch.remaining(), 0, "the conversion's enqueue failed");
+    let is_conversion = |e: &&Event| e.kind.as_str().starts_with("conversion.");
+    let drained = app.drain_events().await;
+    assert!(
+        !drained.iter().any(|e| is_conversion(&e)),
+        "nothing reached the queue: {drained:?}"
+    );
+    // Replays on either route are answered from the record and enqueue nothing.
+    let again = json_of(merchant.convert_verified(&body).await, 200).await;
+    assert_eq!(
+        (again["conversionId"].clone(), again["verified"].clone()),
+        (first["conversionId"].clone(), json!(true))
+    );
+    let public = json_of(app.convert(&body).await, 200).await;
+    assert_eq!(public["conversionId"], first["conversionId"]);
+    assert!(!app.drain_events().await.iter().any(|e| is_conversion(&e)));
+
+    // The sweeper finds the committed event: exactly one conversion.created, verified.
+    let swept = tenx_shared::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(swept >= 1, "{swept}");
+    let mut msgs = Vec::new();
+    loop {
+        let batch = app
+            .queue
+            .receive(QueueName::Events, 10, Duration::from_secs(30))
+            .await
+            .unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        msgs.extend(batch);
+    }
+    let events: Vec<Event> = msgs
+        .iter()
+        .map(|m| serde_json::from_str(&m.body).unwrap())
+        .collect();
+    let conversions: Vec<&Event> = events.iter().filter(is_conversion).collect();
+    assert_eq!(conversions.len(), 1, "{events:?}");
+    assert_eq!(conversions[0].kind.as_str(), "conversion.created");
+    assert_eq!(conversions[0].data["conversionId"], first["conversionId"]);
+    assert_eq!(conversions[0].data["verified"], true);
+    // Its id derives from the conversion's, as on the first enqueue: consumers dedupe on it.
+    let hex = &first["conversionId"].as_str().unwrap()["cnv_".len()..];
+    assert_eq!(conversions[0].id, format!("evt_{hex}"));
+
+    // The events consumer applies the batch and clears the outbox: a second sweep sends nothing.
+    let state =
+        tenx_shared::state::AppState::new(app.config.clone(), app.store.clone(), app.queue.clone())
+            .unwrap();
+    let worker = tenx_shared::workers::events::EventsWorker {
+        state,
+        sinks: tenx_shared::assembly::sinks(),
+    };
+    let failed = worker.handle(msgs.clone()).await;
+    assert!(failed.is_empty(), "every event applied: {failed:?}");
+    for m in &msgs {
+        app.queue.ack(QueueName::Events, &m.receipt).await.unwrap();
+    }
+    let swept = tenx_shared::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(swept, 0, "the conversion reached the stream exactly once");
+    assert!(app.drain_events().await.is_empty());
+}
+
+#[tokio::test]
+async fn more_bad_input_on_the_new_routes_is_named_never_a_500() {
+    let app = spawn_app_without_workers().await;
+    let ctx = clicked(&app, "acme").await;
+    let operator = app.as_role("acme", Role::Operator);
+    // The conversion policy.
+    for (body, field) in [
+        (json!({"publicConversions": 1}), "publicConversions"),
+        (
+            json!({"maxConversionsPerClick": 1.5}),
+            "maxConversionsPerClick",
+        ),
+        (
+            json!({"maxConversionsPerClick": 1001}),
+            "maxConversionsPerClick",
+        ),
+        (
+            json!({"maxConversionsPerClick": -1}),
+            "maxConversionsPerClick",
+        ),
+        (json!({"minSecondsAfterClick": -1}), "minSecondsAfterClick"),
+        (
+            json!({"minSecondsAfterClick": 86_401}),
+            "minSecondsAfterClick",
+        ),
+        (json!({"maxValue": [100]}), "maxValue"),
+        (json!({"maxValue": {"USD": -5}}), "maxValue.USD"),
+        (json!({"maxValue": {"USD": "lots"}}), "maxValue.USD"),
+        (json!({"maxValue": {"USD": null}}), "maxValue.USD"),
+        (json!({"maxValue": {"XYZ": 5}}), "maxValue.XYZ"),
+        (json!(null), "body"),
+        (json!([]), "body"),
+    ] {
+        let message = assert_error(
+            operator.put_conversion_policy(&body).await,
+            400,
+            "invalid_request",
+        )
+        .await;
+        assert!(message.contains(field), "{body}: {message}");
+    }
+    let resp = operator
+        .send_raw(
+            Method::PUT,
+            "/conversion-policy",
+            "application/json",
+            "{\"publicConversions\": ",
+        )
+        .await;
+    let message = assert_error(resp, 400, "invalid_request").await;
+    assert!(message.contains("malformed JSON"), "{message}");
+    let resp = operator
+        .send_raw(Method::PUT, "/conversion-policy", "text/plain", "{}")
+        .await;
+    let message = assert_error(resp, 400, "invalid_request").await;
+    assert!(message.contains("content-type"), "{message}");
+
+    // The audit trail's filters.
+    let viewer = app.as_role("acme", Role::Viewer);
+    for (query, field) in [
+        ("verified=yes", "verified"),
+        ("reversed=1", "reversed"),
+        ("flagged=", "flagged"),
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=ten", "limit"),
+        ("to=2026-13-01", "to"),
+        ("from=2026-02-10&to=2026-02-01", "from"),
+        ("from=2020-01-01&to=2026-01-01", "to"),
+        ("to=-9999-01-01", "to"),
+        ("cursor=bm8tc2VwYXJhdG9y", "cursor"),
+        ("verified=true&verified=false", "verified"),
+        ("sort=asc", "sort"),
+    ] {
+        let resp = viewer.list_conversions(query).await;
+        let message = assert_error(resp, 400, "invalid_request").await;
+        assert!(message.contains(field), "{query}: {message}");
+    }
+    // Analytics reads its range the same way.
+    let message = assert_error(
+        viewer.analytics("to=-9999-01-01").await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(message.starts_with("to"), "{message}");
+
+    // Reversals.
+    let merchant = app.as_role("acme", Role::Creator);
+    let valued = json_of(
+        merchant
+            .convert_verified(&purchase(&ctx, "bad-1", 20.0))
+            .await,
+        202,
+    )
+    .await;
+    let signup = json!({"ctx": ctx, "idempotencyKey": "bad-2", "eventType": "signup"});
+    let valueless = json_of(merchant.convert_verified(&signup).await, 202).await;
+    let id = valued["conversionId"].as_str().unwrap();
+    for (body, field) in [
+        (json!({"reason": 42}), "reason"),
+        (json!({"reason": "   "}), "reason"),
+        (json!({"reason": "r".repeat(201)}), "reason"),
+        (json!({"reason": "refund\u{7}"}), "reason"),
+        (json!({"reason": "refund", "amount": -1}), "amount"),
+        (json!({"reason": "refund", "amount": "ten"}), "amount"),
+        (json!({"reason": "refund", "amount": 0.0000001}), "amount"),
+        // Zero would use up the conversion's one reversal for nothing.
+        (json!({"reason": "refund", "amount": 0}), "amount"),
+        (json!({"reason": "refund", "amount": "0.00"}), "amount"),
+        (
+            json!({"reason": "refund", "amount": {"value": 1}}),
+            "amount",
+        ),
+        (json!({"reason": "refund", "note": "x"}), "note"),
+        (json!([]), "body"),
+    ] {
+        let message = assert_error(operator.reverse(id, &body).await, 400, "invalid_request").await;
+        assert!(message.contains(field), "{body}: {message}");
+    }
+    let rest = format!("/conversions/{id}/reverse");
+    let resp = operator
+        .send_raw(Method::POST, &rest, "application/json", "{\"reason\": ")
+        .await;
+    assert_error(resp, 400, "invalid_request").await;
+    let resp = operator
+        .send_raw(Method::POST, &rest, "text/plain", "{\"reason\": \"x\"}")
+        .await;
+    assert_error(resp, 400, "invalid_request").await;
+    // An amount of a conversion without a value.
+    let vid = valueless["conversionId"].as_str().unwrap();
+    let body = json!({"reason": "refund", "amount": 1});
+    let message = assert_error(operator.reverse(vid, &body).await, 400, "invalid_request").await;
+    assert!(message.starts_with("amount"), "{message}");
+    // None of them reversed anything.
+    let stored = json_of(viewer.get_conversion(id).await, 200).await;
+    assert_eq!(stored["reversal"], Value::Null, "{stored}");
+    let stored = json_of(viewer.get_conversion(vid).await, 200).await;
+    assert_eq!(stored["reversal"], Value::Null, "{stored}");
+
+    // The verified route names bad fields like the public one, and records nothing.
+    for (body, field) in [
+        (json!({"ctx": ctx, "idempotencyKey": "bad-3"}), "eventType"),
+        (
+            json!({"ctx": ctx, "eventType": "purchase"}),
+            "idempotencyKey",
+        ),
+        (
+            json!({"ctx": ctx, "idempotencyKey": "bad-3", "eventType": "purchase", "value": -1}),
+            "value",
+        ),
+        (
+            json!({"ctx": ctx, "idempotencyKey": "bad-3", "eventType": "purchase", "currency": "usd"}),
+            "currency",
+        ),
+        (
+            json!({"ctx": ctx, "idempotencyKey": "bad-3", "eventType": "purchase", "verified": true}),
+            "verified",
+        ),
+    ] {
+        let message = assert_error(
+            merchant.convert_verified(&body).await,
+            400,
+            "invalid_request",
+        )
+        .await;
+        assert!(message.contains(field), "{body}: {message}");
+    }
+    let listed = json_of(viewer.list_conversions("").await, 200).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2, "{listed}");
 }

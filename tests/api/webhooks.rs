@@ -23,8 +23,8 @@ use tenx_shared::workers::BatchHandler;
 
 use crate::helpers::*;
 
-const HANDLE: &str = "acme";
-const OTHER: &str = "other-co";
+pub(crate) const HANDLE: &str = "acme";
+pub(crate) const OTHER: &str = "other-co";
 const WAIT: Duration = Duration::from_secs(20);
 const BROWSER: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 
@@ -33,7 +33,13 @@ const BROWSER: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Ap
 /// Standard Webhooks verification written from the spec, sharing no code with the service:
 /// HMAC-SHA256 over `{id}.{timestamp}.{body}`, keyed by the base64-decoded secret after `whsec_`,
 /// compared (in constant time, by `verify_slice`) with every `v1,` entry of the header.
-fn spec_verify(secret: &str, id: &str, timestamp: &str, body: &[u8], header: &str) -> bool {
+pub(crate) fn spec_verify(
+    secret: &str,
+    id: &str,
+    timestamp: &str,
+    body: &[u8],
+    header: &str,
+) -> bool {
     let Some(encoded) = secret.strip_prefix("whsec_") else {
         return false;
     };
@@ -96,23 +102,23 @@ fn the_independent_verifier_accepts_the_spec_vector_and_nothing_else() {
 // ------------------------------------------------------------------ the receiver
 
 #[derive(Clone, Debug)]
-struct Captured {
-    path: String,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-    at: Instant,
+pub(crate) struct Captured {
+    pub(crate) path: String,
+    pub(crate) headers: HashMap<String, String>,
+    pub(crate) body: Vec<u8>,
+    pub(crate) at: Instant,
 }
 
 impl Captured {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers.get(name).map(String::as_str).unwrap_or("")
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("the body is JSON")
     }
 
-    fn assert_signed_with(&self, secret: &str) {
+    pub(crate) fn assert_signed_with(&self, secret: &str) {
         assert!(
             spec_verify(
                 secret,
@@ -140,7 +146,7 @@ struct ReceiverState {
     scripts: Arc<Mutex<HashMap<String, Script>>>,
 }
 
-struct Receiver {
+pub(crate) struct Receiver {
     addr: SocketAddr,
     state: ReceiverState,
 }
@@ -170,7 +176,7 @@ async fn receive(
 }
 
 impl Receiver {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = ReceiverState::default();
@@ -183,12 +189,12 @@ impl Receiver {
         Self { addr, state }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
     /// `path` answers `first` in order, then `default` forever.
-    fn script(&self, path: &str, first: &[u16], default: u16) {
+    pub(crate) fn script(&self, path: &str, first: &[u16], default: u16) {
         self.state.scripts.lock().unwrap().insert(
             path.to_owned(),
             Script {
@@ -198,7 +204,7 @@ impl Receiver {
         );
     }
 
-    fn captured(&self, path: &str) -> Vec<Captured> {
+    pub(crate) fn captured(&self, path: &str) -> Vec<Captured> {
         self.state
             .captured
             .lock()
@@ -210,7 +216,7 @@ impl Receiver {
     }
 
     /// Waits (bounded) until `path` has received at least `n` requests.
-    async fn wait_for(&self, path: &str, n: usize) -> Vec<Captured> {
+    pub(crate) async fn wait_for(&self, path: &str, n: usize) -> Vec<Captured> {
         eventually(&format!("{n} requests at {path}"), || async {
             let got = self.captured(path);
             (got.len() >= n).then_some(got)
@@ -220,7 +226,7 @@ impl Receiver {
 }
 
 /// Polls `probe` until it yields a value; panics after [`WAIT`].
-async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -237,7 +243,7 @@ where
 
 // ------------------------------------------------------------------ app helpers
 
-fn webhook_config(retry_base_ms: u64) -> Config {
+pub(crate) fn webhook_config(retry_base_ms: u64) -> Config {
     let mut c = test_config();
     c.webhooks_allow_private = true;
     c.webhook_retry_base = Duration::from_millis(retry_base_ms);
@@ -248,11 +254,16 @@ async fn spawn_webhooks(retry_base_ms: u64) -> TestApp {
     spawn_with(webhook_config(retry_base_ms), None).await
 }
 
-fn operator(app: &TestApp, handle: &str) -> String {
+pub(crate) fn operator(app: &TestApp, handle: &str) -> String {
     app.token(&[handle], Role::Operator)
 }
 
-async fn post(app: &TestApp, handle: &str, path: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn post(
+    app: &TestApp,
+    handle: &str,
+    path: &str,
+    body: Value,
+) -> reqwest::Response {
     app.client
         .post(app.url(path))
         .bearer_auth(operator(app, handle))
@@ -271,14 +282,14 @@ async fn get(app: &TestApp, handle: &str, path: &str) -> reqwest::Response {
         .unwrap()
 }
 
-async fn get_json(app: &TestApp, handle: &str, path: &str) -> Value {
+pub(crate) async fn get_json(app: &TestApp, handle: &str, path: &str) -> Value {
     let resp = get(app, handle, path).await;
     assert_eq!(resp.status(), 200, "GET {path}");
     resp.json().await.unwrap()
 }
 
 /// Creates a subscription; returns (subscriptionId, secret).
-async fn subscribe(app: &TestApp, url: &str, types: &[&str]) -> (String, String) {
+pub(crate) async fn subscribe(app: &TestApp, url: &str, types: &[&str]) -> (String, String) {
     let resp = post(
         app,
         HANDLE,
@@ -295,7 +306,7 @@ async fn subscribe(app: &TestApp, url: &str, types: &[&str]) -> (String, String)
 }
 
 /// POSTs the test route; returns the dispatch id.
-async fn dispatch_test(app: &TestApp, id: &str) -> String {
+pub(crate) async fn dispatch_test(app: &TestApp, id: &str) -> String {
     let resp = post(
         app,
         HANDLE,
@@ -309,7 +320,7 @@ async fn dispatch_test(app: &TestApp, id: &str) -> String {
     body["dispatchId"].as_str().unwrap().to_owned()
 }
 
-async fn attempts(app: &TestApp, id: &str) -> Vec<Value> {
+pub(crate) async fn attempts(app: &TestApp, id: &str) -> Vec<Value> {
     get_json(
         app,
         HANDLE,
@@ -322,7 +333,12 @@ async fn attempts(app: &TestApp, id: &str) -> Vec<Value> {
 }
 
 /// Waits until the log holds a finished attempt `n` of `event_id`; returns the whole log.
-async fn wait_for_attempt(app: &TestApp, id: &str, event_id: &str, n: u64) -> Vec<Value> {
+pub(crate) async fn wait_for_attempt(
+    app: &TestApp,
+    id: &str,
+    event_id: &str,
+    n: u64,
+) -> Vec<Value> {
     eventually(&format!("attempt {n} of {event_id} in the log"), || async {
         let log = attempts(app, id).await;
         log.iter()
@@ -604,6 +620,34 @@ async fn link_changes_and_clicks_reach_the_subscriptions_that_want_them() {
     assert_eq!(types("/b"), ["link.updated"]);
     let log = attempts(&app, &a).await;
     assert!(log.iter().all(|x| x["eventType"] != "link.updated"));
+}
+
+/// The click's sub-ids, cleaned as kept; conversion payloads carry them too
+/// (`conversion_webhooks_carry_risk_verification_sub_ids_and_the_reversed_original`).
+#[tokio::test]
+async fn sub_ids_on_the_short_url_arrive_cleaned_in_the_link_clicked_payload() {
+    let app = spawn_webhooks(100).await;
+    let receiver = Receiver::start().await;
+    let (_, secret) = subscribe(&app, &receiver.url("/partner"), &["link.clicked"]).await;
+    let link = json!({"destinationUrl": "https://example.com/product"});
+    assert_eq!(app.put_link(HANDLE, "deal", link).await.status(), 201);
+    let resp = app
+        .click(
+            HANDLE,
+            "/deal?sub1=banner-top&sub3=%20spring%0A&sub1=second&sub2=&sub9=ignored",
+            &[("user-agent", BROWSER)],
+        )
+        .await;
+    assert_eq!(resp.status(), 302);
+    let got = receiver.wait_for("/partner", 1).await;
+    got[0].assert_signed_with(&secret);
+    let body = got[0].json();
+    assert_eq!(body["type"], "link.clicked");
+    assert_eq!(
+        body["data"]["subIds"],
+        json!({"sub1": "banner-top", "sub3": "spring"}),
+        "{body}"
+    );
 }
 
 // ------------------------------------------------------------------ retries
@@ -922,7 +966,7 @@ async fn duplicate_messages_send_each_attempt_once() {
     receiver.script("/dup", &[500], 200);
     let (id, secret) = subscribe(&app, &receiver.url("/dup"), &["link.clicked"]).await;
     let state = AppState::new(app.config.clone(), app.store.clone(), app.queue.clone()).unwrap();
-    let worker = DeliveryWorker { state };
+    let worker = DeliveryWorker::new(state);
     let first = DeliveryMessage {
         handle: HANDLE.into(),
         subscription_id: id.clone(),
@@ -1398,7 +1442,7 @@ async fn a_stale_claim_is_taken_over_and_a_live_one_is_left_alone() {
     let receiver = Receiver::start().await;
     let (id, secret) = subscribe(&app, &receiver.url("/lease"), &["link.clicked"]).await;
     let state = AppState::new(app.config.clone(), app.store.clone(), app.queue.clone()).unwrap();
-    let worker = DeliveryWorker { state };
+    let worker = DeliveryWorker::new(state);
     let message = |event_id: &str| DeliveryMessage {
         handle: HANDLE.into(),
         subscription_id: id.clone(),
@@ -1473,4 +1517,101 @@ async fn a_stale_claim_is_taken_over_and_a_live_one_is_left_alone() {
         .find(|a| a["eventId"] == "evt_live_lease")
         .unwrap();
     assert_eq!(live["status"], "sending");
+}
+
+// ------------------------------------------------------------------ conversions
+
+#[tokio::test]
+async fn conversion_webhooks_carry_risk_verification_sub_ids_and_the_reversed_original() {
+    let app = spawn_webhooks(100).await;
+    let receiver = Receiver::start().await;
+    let types = ["conversion.created", "conversion.reversed"];
+    let (_, secret) = subscribe(&app, &receiver.url("/conversions"), &types).await;
+    let link = json!({"destinationUrl": "https://shop.example.com/deal"});
+    assert_eq!(app.put_link(HANDLE, "deal", link).await.status(), 201);
+    let operator = app.as_role(HANDLE, Role::Operator);
+    let policy = json!({"publicConversions": "flag", "minSecondsAfterClick": 0,
+        "maxValue": {"USD": 100}});
+    assert_eq!(operator.put_conversion_policy(&policy).await.status(), 200);
+    let resp = app
+        .click(
+            HANDLE,
+            "/deal?sub1=banner&sub2=news-07&sub3=c&sub4=d&sub5=e",
+            &[("user-agent", BROWSER)],
+        )
+        .await;
+    let ctx = query_param(header_str(resp.headers(), "location"), "ctx").expect("a ctx");
+    let purchase = |key: &str, value: f64| {
+        json!({"ctx": ctx, "idempotencyKey": key, "eventType": "purchase", "value": value,
+            "currency": "USD"})
+    };
+    // Public and above the policy's maximum: flagged twice. From the merchant's server: clean.
+    let resp = app.convert(&purchase("hook-public", 150.0)).await;
+    assert_eq!(resp.status(), 202);
+    let public: Value = resp.json().await.unwrap();
+    let merchant = app.as_role(HANDLE, Role::Creator);
+    let resp = merchant
+        .convert_verified(&purchase("hook-verified", 20.0))
+        .await;
+    assert_eq!(resp.status(), 202);
+    let verified: Value = resp.json().await.unwrap();
+
+    let got = receiver.wait_for("/conversions", 2).await;
+    let delivered = |id: &Value| -> Value {
+        let hit = got
+            .iter()
+            .find(|c| c.json()["data"]["conversionId"] == *id)
+            .unwrap_or_else(|| panic!("no delivery of {id}"));
+        hit.assert_signed_with(&secret);
+        let body = hit.json();
+        assert_eq!(hit.header("webhook-id"), body["id"].as_str().unwrap());
+        assert_eq!(body["type"], "conversion.created");
+        body["data"].clone()
+    };
+    let subs = json!({"sub1": "banner", "sub2": "news-07", "sub3": "c", "sub4": "d",
+        "sub5": "e"});
+    let data = delivered(&public["conversionId"]);
+    assert_eq!(data["verified"], false);
+    assert_eq!(
+        data["risk"],
+        json!({"score": 70, "reasons": ["unverified", "value_above_limit"]})
+    );
+    assert_eq!(data["subIds"], subs);
+    assert_eq!(data["clickId"], public["clickId"]);
+    let data = delivered(&verified["conversionId"]);
+    assert_eq!(data["verified"], true);
+    assert_eq!(data["risk"], json!({"score": 0, "reasons": []}));
+    assert_eq!(data["subIds"], subs);
+
+    // A partial reversal of the public one: its own event, with the original conversion.
+    let id = public["conversionId"].as_str().unwrap();
+    let resp = operator
+        .reverse(id, &json!({"reason": "chargeback", "amount": "30.5"}))
+        .await;
+    assert_eq!(resp.status(), 201);
+    let reversed: Value = resp.json().await.unwrap();
+    let got = receiver.wait_for("/conversions", 3).await;
+    let hit = got
+        .iter()
+        .find(|c| c.json()["type"] == "conversion.reversed")
+        .expect("a conversion.reversed delivery");
+    hit.assert_signed_with(&secret);
+    let body = hit.json();
+    assert_eq!(hit.header("webhook-id"), body["id"].as_str().unwrap());
+    assert_eq!(body["handle"], HANDLE);
+    let data = &body["data"];
+    assert_eq!(data["amount"], 30.5);
+    assert_eq!(data["currency"], "USD");
+    assert_eq!(data["reason"], "chargeback");
+    assert_eq!(data["reversalId"], reversed["reversal"]["reversalId"]);
+    let original = &data["conversion"];
+    for field in ["conversionId", "clickId", "campaignId"] {
+        assert_eq!(original[field], public[field], "{field}");
+    }
+    assert_eq!(original["idempotencyKey"], "hook-public");
+    assert_eq!(original["value"].as_f64(), Some(150.0), "{original}");
+    assert_eq!(original["verified"], false);
+    assert_eq!(original["risk"]["score"], 70);
+    assert_eq!(original["subIds"], subs);
+    assert_eq!(got.len(), 3, "one delivery per event");
 }

@@ -2,8 +2,10 @@
 //! function's handler (API Gateway events through lambda_http's own request type and adapter,
 //! SQS and scheduled events through the workers' Lambda handlers), `template.yaml` checked
 //! against the routers, the access table and the actions each function was seen to perform, and
-//! the least-privilege cold start (functions without authenticated routes hold no JWT secret).
+//! the least-privilege cold start (functions without authenticated routes hold no JWT secret),
+//! and the public conversion's client address (API Gateway's `sourceIp`, never a header).
 
+mod client_address;
 mod least_privilege;
 mod replay;
 mod support;

@@ -201,9 +201,7 @@ impl Bundle {
                 lambda::handle_event(&worker, event).await
             }
             Handler::DeliveriesWorker => {
-                let worker = DeliveryWorker {
-                    state: f.state.clone(),
-                };
+                let worker = DeliveryWorker::new(f.state.clone());
                 lambda::handle_event(&worker, event).await
             }
             other => panic!("{file}: {other:?} does not take SQS events"),
@@ -282,9 +280,12 @@ fn check_route(file: &str, text: &str, f: &Function) {
     let method = event["requestContext"]["http"]["method"]
         .as_str()
         .expect("method");
-    let (route_method, route_path) = route_key.split_once(' ').expect("METHOD /path");
+    // `$default` (the catch-all, e.g. the redirect API's bare domain) matches any method and path.
+    let (route_method, route_path) = route_key
+        .split_once(' ')
+        .unwrap_or(("$default", "$default"));
     assert!(
-        route_method == "ANY" || route_method == method,
+        ["ANY", "$default", method].contains(&route_method),
         "{file}: {route_key} vs {method}"
     );
     // The route exists in the template, on this function.
@@ -301,7 +302,12 @@ fn check_route(file: &str, text: &str, f: &Function) {
         "{file}: {route_key} is not a route of {} in template.yaml",
         f.logical_id
     );
-    // Path parameters are the path's segments at the route's {params}.
+    // Path parameters are the path's segments at the route's {params} (none on `$default`).
+    let route_path = if route_path == "$default" {
+        raw_path
+    } else {
+        route_path
+    };
     let mut expected = serde_json::Map::new();
     for (pattern, actual) in route_path.split('/').zip(raw_path.split('/')) {
         if let Some(name) = pattern.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
@@ -376,6 +382,16 @@ async fn every_event_file_replays_through_its_function() {
         r.json()["destinationUrl"],
         "https://example.com/product/mobile"
     );
+    // Where visitors who reach no link go: nowhere until set; then the bare domain has a page.
+    let r = b.http("links/redirect-settings-get.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json(), json!({"notFoundUrl": null, "baseUrl": null}));
+    let r = b.http("links/redirect-settings-put.json").await;
+    r.expect_status(200);
+    assert_eq!(
+        r.json(),
+        json!({"notFoundUrl": null, "baseUrl": "https://example.com/"})
+    );
 
     // ---------------------------------------------------------------- redirect
     let r = b.http("redirect/get.json").await;
@@ -390,6 +406,11 @@ async fn every_event_file_replays_through_its_function() {
         Some("suite")
     );
     let ctx = query_param(&location, "ctx").expect("a human visitor gets a ctx");
+    assert_eq!(
+        query_param(&location, "sub1").as_deref(),
+        Some("banner-top"),
+        "the short URL's query is forwarded"
+    );
     assert!(r
         .header("cache-control")
         .is_some_and(|c| c.contains("no-store")));
@@ -411,12 +432,17 @@ async fn every_event_file_replays_through_its_function() {
         .filter(|e| e.contains("\"type\":\"link.clicked\""))
         .count();
     assert_eq!(clicks, 2, "each redirect enqueued its click: {events:?}");
-    // An unknown slug: counted as an orphan visit; a browser gets the HTML page.
+    // An unknown slug: counted as an orphan visit; a browser gets the HTML page (no
+    // `notFoundUrl` is set).
     let r = b.http("redirect/orphan.json").await;
     r.expect_status(404);
     assert!(r
         .header("content-type")
         .is_some_and(|c| c.starts_with("text/html")));
+    // The bare domain, on the redirect API's `$default` route: counted, sent to `baseUrl`.
+    let r = b.http("redirect/bare-domain.json").await;
+    r.expect_status(302);
+    assert_eq!(r.header("location"), Some("https://example.com/"));
 
     // ---------------------------------------------------------------- console
     let r = b.http("console/page.json").await;
@@ -479,6 +505,10 @@ async fn every_event_file_replays_through_its_function() {
             &json!("mobile"),
             &json!("newsletter")
         )
+    );
+    assert_eq!(
+        context["subIds"],
+        json!({"sub1": "banner-top", "sub2": "spring-issue"})
     );
     let r = b.http("public/conversion.json").await;
     r.expect_status(202);
@@ -640,6 +670,21 @@ async fn every_event_file_replays_through_its_function() {
         .is_some_and(|c| c.starts_with("text/csv")));
     assert!(r.body.starts_with("campaignId,"), "{}", r.body);
     assert!(r.body.contains("partner-alpha"), "{}", r.body);
+    let r = b.http("analytics/orphans.json").await;
+    r.expect_status(200);
+    let orphans = r.json();
+    let kinds: Vec<(&str, i64)> = orphans["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            (
+                row["kind"].as_str().unwrap_or(""),
+                row["visits"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(kinds, [("base", 1), ("not_found", 1)], "{orphans}");
 
     // ---------------------------------------------------------------- webhook test, deliveries
     let r = b.http("webhooks/test.json").await;
@@ -683,6 +728,15 @@ async fn every_event_file_replays_through_its_function() {
     assert_eq!(
         (&r.json()["eventId"], &r.json()["attempt"]),
         (&json!(delivery.event_id), &json!(2))
+    );
+    // Nothing of this subscription failed since the fixture's `since`: a recovery of nothing.
+    let r = b.http("webhooks/recover.json").await;
+    r.expect_status(202);
+    assert_eq!(
+        (&r.json()["status"], &r.json()["queued"]),
+        (&json!("queued"), &json!(0)),
+        "{}",
+        r.body
     );
     let r = b.http("webhooks/notifications.json").await;
     r.expect_status(200);

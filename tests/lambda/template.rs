@@ -693,6 +693,30 @@ fn queues_have_dead_letter_queues_and_workers_report_partial_batch_failures() {
     }
 }
 
+/// On Lambda the deliveries in flight are the batch size times the concurrent invocations: the
+/// same overall bound as `tenx serve`, with each batch inside the per-endpoint bound.
+#[test]
+fn the_deliveries_worker_keeps_the_local_concurrency_bounds() {
+    let doc = template();
+    let defaults = tenx_shared::config::Config::default();
+    let queue = json!({"Fn::GetAtt": [queue_resource(QueueName::Deliveries), "Arn"]});
+    let mapping = resources(&doc)
+        .values()
+        .find(|r| {
+            r["Type"] == "AWS::Lambda::EventSourceMapping"
+                && r["Properties"]["EventSourceArn"] == queue
+        })
+        .expect("the deliveries mapping");
+    let p = &mapping["Properties"];
+    let batch = p["BatchSize"].as_u64().expect("BatchSize") as usize;
+    let invocations = p["ScalingConfig"]["MaximumConcurrency"]
+        .as_u64()
+        .expect("ScalingConfig.MaximumConcurrency") as usize;
+    assert!(invocations >= 2, "Lambda's minimum MaximumConcurrency");
+    assert_eq!(batch * invocations, defaults.delivery_concurrency);
+    assert!(batch <= defaults.delivery_concurrency_per_endpoint);
+}
+
 #[test]
 fn the_outbox_sweeper_runs_every_minute() {
     let doc = template();

@@ -12,5 +12,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     tenx_shared::aws::init_lambda_tracing();
     // Once per cold start: settings and the AWS clients; a worker holds no secret.
     let state = tenx_shared::aws::app_state_from_env(Secrets::NONE).await?;
-    tenx_shared::workers::lambda::run(Arc::new(DeliveryWorker { state })).await
+    tenx_shared::workers::lambda::run(Arc::new(DeliveryWorker::new(state))).await
 }

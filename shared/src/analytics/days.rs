@@ -68,7 +68,10 @@ impl DayRange {
         };
         let from = match from {
             Some(raw) => parse_date("from", raw)?,
-            None => to - Duration::days(DEFAULT_RANGE_DAYS - 1),
+            // `to` may be the earliest representable date (`-9999-01-01`): no 30 days before it.
+            None => to
+                .checked_sub(Duration::days(DEFAULT_RANGE_DAYS - 1))
+                .ok_or_else(|| DomainError::new("to", "is too early for a default from"))?,
         };
         if from > to {
             return Err(DomainError::new("from", "must not be after to"));
@@ -123,6 +126,8 @@ mod tests {
             (None, Some("2026-13-01"), "to"),
             (Some("2026-02-11"), Some("2026-02-10"), "from"),
             (Some("2025-02-24"), Some("2026-02-25"), "to"),
+            // The earliest date there is: no default `from` 29 days before it.
+            (None, Some("-9999-01-01"), "to"),
         ];
         for (from, to, field) in table {
             let e = DayRange::parse(from, to, TODAY).unwrap_err();

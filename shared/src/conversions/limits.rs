@@ -1,88 +1,115 @@
-//! The guards written in a conversion's own transaction, so a cancelled submission counts
-//! nothing: the handle's rate limit, on the public route also per click and per client address
-//! (a flood on one ctx is refused without starving the handle's other clicks), and the per-click
-//! cap of the handle's policy. Every counter is its own item, so none is shared by all traffic.
+//! A submission's limits: the rate limits, counted BEFORE its transaction, and the per-click cap
+//! of the handle's policy, written IN it.
+//!
+//! **Rate limits** (the handle's, and on the public route also per click and per client
+//! address, so a flood on one ctx is refused without starving the handle's other clicks) are
+//! atomic counters of their own ([`crate::ratelimit::admit`]): one round of concurrent capped
+//! `ADD`s, the handle's spread over several items when one would be hot. They stay out of the
+//! transaction because every conversion of a handle would write the same counter there, and
+//! DynamoDB cancels a transaction that meets another one in flight on any of its items: a hot
+//! item in the transaction serializes the handle's conversions and turns bursts into
+//! cancellations. A plain `UpdateItem ADD` on a hot item only queues. The price is that counting
+//! is no longer undone by a cancelled transaction, so the submission takes its admissions back
+//! ([`refund`]) when it did not create a conversion (a replay, a reused or busy key, a refused
+//! click cap). A submission whose outcome is unknown (the store failed) keeps them: the limit
+//! errs towards refusing.
+//!
+//! **The per-click cap** stays in the transaction: it must be exact, and only one click's
+//! conversions share its item.
 
+use futures::future::join_all;
 use sha2::{Digest, Sha256};
 
 use super::record::Channel;
 use crate::domain::conversion::ValidConversion;
-use crate::domain::risk::ConversionPolicy;
 use crate::domain::{CtxClaims, Handle};
-use crate::ratelimit::{increment_op, Limited, Window};
+use crate::ratelimit::{self, Admission, Limited, Window};
 use crate::state::AppState;
 use crate::store::{keys, now_unix, CounterCap, StoreError, WriteOp};
 
 /// Rate-limit bucket of conversion submissions (per handle).
 pub const CONVERSIONS_BUCKET: &str = "c";
 
-/// What a cancelled guard means.
-#[derive(Clone, Debug)]
-pub enum Guard {
-    /// The click already has its maximum of this event type.
-    ClickCap,
-    /// A rate limit is reached: this refusal.
-    Rate(Limited),
+/// What a submission counted against its rate limits, to be taken back if it creates nothing.
+#[derive(Debug, Default)]
+pub struct Admissions(Vec<Admission>);
+
+/// Counts a submission against every rate limit that applies to it, concurrently: ONE round
+/// trip of conditional `ADD`s (1 on the verified route, 3 on the public route), plus one more
+/// per full shard of the handle's counter near its limit. `Err(limited)` names the first limit
+/// reached (handle, then click, then address); nothing stays counted then.
+pub async fn admit(
+    state: &AppState,
+    handle: &Handle,
+    ctx: &CtxClaims,
+    channel: &Channel,
+) -> Result<Result<Admissions, Limited>, StoreError> {
+    let limits = &state.config.rate_limits;
+    let now = now_unix();
+    let window = Window::at(now, limits.window_secs);
+    let mut counters = vec![(
+        CONVERSIONS_BUCKET.to_owned(),
+        limits.conversions,
+        format!("handle {handle}"),
+    )];
+    if let Channel::Public { client } = channel {
+        let click = ctx.click_id.trim_start_matches("clk_").to_ascii_lowercase();
+        counters.push((
+            format!("cc_{click}"),
+            limits.conversions_per_click,
+            "this click (ctx)".to_owned(),
+        ));
+        counters.push((
+            address_bucket(client),
+            limits.conversions_per_address,
+            "this client address".to_owned(),
+        ));
+    }
+    let counted = join_all(counters.iter().map(|(bucket, limit, _)| {
+        ratelimit::admit(
+            state.store.as_ref(),
+            &state.full_counters,
+            handle,
+            bucket,
+            *limit,
+            window,
+        )
+    }))
+    .await;
+    let mut admitted = Admissions::default();
+    let mut refused = None;
+    let mut failed = None;
+    for ((_, limit, scope), result) in counters.iter().zip(counted) {
+        match result {
+            Ok(Some(admission)) => admitted.0.push(admission),
+            Ok(None) => {
+                refused = refused.or_else(|| {
+                    Some(Limited::new(handle, *limit, limits.window_secs, window, now).of(scope))
+                })
+            }
+            Err(e) => failed = failed.or(Some(e)),
+        }
+    }
+    let outcome = match (failed, refused) {
+        (Some(e), _) => Err(e),
+        (None, Some(limited)) => Ok(Err(limited)),
+        (None, None) => return Ok(Ok(admitted)),
+    };
+    refund(state, admitted).await;
+    outcome
 }
 
-pub struct Guards(Vec<(Guard, WriteOp)>);
-
-impl Guards {
-    pub fn new(
-        state: &AppState,
-        handle: &Handle,
-        ctx: &CtxClaims,
-        conversion: &ValidConversion,
-        policy: &ConversionPolicy,
-        channel: &Channel,
-        over_cap: bool,
-    ) -> Result<Self, StoreError> {
-        let limits = &state.config.rate_limits;
-        let now = now_unix();
-        let window = Window::at(now, limits.window_secs);
-        let rate =
-            |bucket: &str, limit: u32, scope: &str| -> Result<(Guard, WriteOp), StoreError> {
-                let refusal =
-                    Limited::new(handle, limit, limits.window_secs, window, now).of(scope);
-                Ok((
-                    Guard::Rate(refusal),
-                    increment_op(handle, bucket, limit, window)?,
-                ))
-            };
-        let mut guards = vec![rate(
-            CONVERSIONS_BUCKET,
-            limits.conversions,
-            &format!("handle {handle}"),
-        )?];
-        if let Channel::Public { client } = channel {
-            let click = ctx.click_id.trim_start_matches("clk_").to_ascii_lowercase();
-            guards.push(rate(
-                &format!("cc_{click}"),
-                limits.conversions_per_click,
-                "this click (ctx)",
-            )?);
-            guards.push(rate(
-                &address_bucket(client),
-                limits.conversions_per_address,
-                "this client address",
-            )?);
+/// Takes admissions back: ONE round trip of concurrent uncapped `ADD -1`s. Best effort: a
+/// refund that fails leaves the request counted (logged), which only errs towards refusing.
+pub async fn refund(state: &AppState, admissions: Admissions) {
+    let refunds = admissions
+        .0
+        .iter()
+        .map(|a| state.store.write(a.refund_op()));
+    for result in join_all(refunds).await {
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "a rate-limit refund failed; the request stays counted");
         }
-        if let Some(max) = policy.max_conversions_per_click {
-            guards.push((
-                Guard::ClickCap,
-                click_cap(handle, ctx, conversion, max, over_cap),
-            ));
-        }
-        Ok(Guards(guards))
-    }
-
-    pub fn ops(&self) -> impl Iterator<Item = WriteOp> + '_ {
-        self.0.iter().map(|(_, op)| op.clone())
-    }
-
-    /// The guard written `i`-th after the conversion's own operations.
-    pub fn at(&self, i: usize) -> Option<&Guard> {
-        self.0.get(i).map(|(guard, _)| guard)
     }
 }
 
@@ -96,7 +123,7 @@ fn address_bucket(client: &str) -> String {
 /// One more conversion of this click and event type; capped unless it is already known to be
 /// over (then it is counted, and flagged by the caller). Kept until the click's ctx expires:
 /// no conversion can name the click after that.
-fn click_cap(
+pub fn click_cap(
     handle: &Handle,
     ctx: &CtxClaims,
     conversion: &ValidConversion,

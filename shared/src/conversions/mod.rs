@@ -4,13 +4,20 @@
 //!
 //! **One conversion per idempotency key** comes from a single conditional store transaction
 //! ([`submit`]): `[idempotency record put-if-absent, conversion record put-if-absent, outbox
-//! entry, rate-limit counter add-with-cap]`. The idempotency record is operation 0, so however
-//! many submissions of one key race, on however many function instances, the store admits
-//! exactly one transaction; every other one is cancelled *as a whole* with `TxConflict { index:
-//! 0, current }` and answers from the stored record: `200 deduped` with the original response when
-//! the payload hash matches, `409 idempotency_key_reused` when it does not. A cancelled
-//! transaction writes nothing, so a replay never creates a second conversion, never emits a
-//! second event and never spends rate-limit budget.
+//! entry]`, plus the click's counter (add-with-cap) when the handle's policy caps conversions
+//! per click. The idempotency record is operation 0, so however many submissions of one key
+//! race, on however many function instances, the store admits exactly one transaction; every
+//! other one is cancelled *as a whole* with `TxConflict { index: 0, current }` and answers from
+//! the stored record: `200 deduped` with the original response when the payload hash matches,
+//! `409 idempotency_key_reused` when it does not. A cancelled transaction writes nothing, so a
+//! replay never creates a second conversion and never emits a second event.
+//!
+//! **No hot item in the transaction.** The rate limits are atomic counters of their own, counted
+//! just before the transaction (the handle's spread over several items when one would be hot),
+//! and taken back when the submission created nothing, so a replay spends no rate-limit budget
+//! (`conversions/limits.rs`). No item of the transaction is shared by conversions of different
+//! clicks, so concurrent conversions of one handle never cancel each other's transactions on
+//! DynamoDB (which cancels a transaction that meets another one in flight on any of its items).
 //!
 //! **No in-progress window on this path.** Powertools-style records have an `in_progress` state
 //! because the handler's work runs *between* taking the key and storing the result, so the key

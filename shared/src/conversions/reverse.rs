@@ -58,6 +58,10 @@ impl ReverseInput {
         }
         let amount = self.amount.as_ref().map(parse_value).transpose();
         let amount = amount.map_err(|e| DomainError::new("amount", e.message))?;
+        // A reversal is final (one per conversion): reversing nothing would only use it up.
+        if amount.is_some_and(|a| a.is_zero()) {
+            return Err(DomainError::new("amount", "must be greater than zero"));
+        }
         Ok(ValidReverse { reason, amount })
     }
 }

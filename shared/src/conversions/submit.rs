@@ -1,10 +1,10 @@
-//! The conversion write path: one conditional transaction, then one enqueue.
+//! The conversion write path: the rate-limit admissions, then one conditional transaction, then
+//! one enqueue.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::idempotency::{judge, Existing, IdempotencyRecord};
-use super::limits::{Guard, Guards};
 use super::record::Channel;
 use crate::domain::conversion::ValidConversion;
 use crate::domain::risk::{assess, ConversionPolicy, Facts, PublicConversions, Risk};
@@ -15,10 +15,12 @@ use crate::state::AppState;
 use crate::store::{keys, now_unix, Cond, Item, StoreError, WriteOp};
 
 /// Positions in the transaction: the idempotency record first (a replay is recognised before
-/// any other condition is looked at), then the conversion record, its outbox entry, and the
-/// guards ([`Guards`]).
+/// any other condition is looked at), then the conversion record, its outbox entry, and under a
+/// per-click cap the click's counter. Nothing else: no item in it is shared by conversions of
+/// different clicks (the rate limits are counted before it, see [`super::limits`]).
 const OP_KEY: usize = 0;
 const OP_OUTBOX: usize = 2;
+const OP_CLICK_CAP: usize = OP_OUTBOX + 1;
 
 /// Abandoned in-progress records or a record that expired mid-race may cost a retry; more than
 /// a few means something else is wrong.
@@ -91,10 +93,17 @@ enum Attempt {
 /// Records a conversion exactly once per `(handle, idempotency key)`, whichever route it came
 /// by (both share the keyspace: a key accepted on one replays on the other).
 ///
-/// Round-trip budget: the policy read (none when cached), then ONE store transaction and ONE
-/// enqueue on a first submission; a replay is answered from the cancelled transaction's
-/// `current` item (plus one consistent read only if the backend did not return it) and enqueues
-/// nothing. Only a conversion beyond its click's cap costs a second transaction.
+/// Round trips of a first submission: the policy read (none when cached); ONE round of
+/// rate-limit admissions (concurrent capped `ADD`s on their own items: the handle's, plus the
+/// click's and the client address's on the public route); ONE store transaction (key record,
+/// conversion, outbox entry, and the click's counter under a per-click cap); ONE enqueue.
+///
+/// A replay: the admissions, the transaction, cancelled by the key record and returning it
+/// (plus one consistent read only if the backend did not), and ONE round of refunds; it
+/// enqueues nothing and ends up counted nowhere. Over a rate limit: the admissions (the
+/// handle's counter tries its next shard while one is full), then ONE consistent read of the
+/// key record, so a replay is still answered as one. Only a conversion beyond its click's cap
+/// costs a second transaction.
 pub async fn submit(
     state: &AppState,
     ctx: &CtxClaims,
@@ -107,26 +116,67 @@ pub async fn submit(
     if public && policy.public_conversions == PublicConversions::Deny {
         return Err(ConversionError::VerificationRequired(handle.to_string()));
     }
-    let mut plan = Plan::new(state, &handle, ctx, &conversion, &policy, &channel, false)?;
-    let mut key_cond = Cond::Absent;
-    for _ in 0..MAX_ATTEMPTS {
-        match plan.attempt(state, key_cond.clone()).await? {
-            Attempt::Done(receipt) => return Ok(receipt),
-            Attempt::Retry(cond) => key_cond = cond,
-            Attempt::OverCap => {
-                if policy.public_conversions == PublicConversions::Deny {
-                    return Err(ConversionError::ClickCapReached {
-                        click_id: ctx.click_id.clone(),
-                        event_type: conversion.event_type.clone(),
-                        max: policy.max_conversions_per_click.unwrap_or(0),
-                    });
+    let submission = Submission {
+        state,
+        handle: &handle,
+        ctx,
+        conversion: &conversion,
+        policy: &policy,
+        channel: &channel,
+    };
+    let plan = Plan::new(&submission, false)?;
+    let admissions = match super::limits::admit(state, &handle, ctx, &channel).await? {
+        Ok(admitted) => admitted,
+        Err(limited) => return plan.refused(state, limited).await,
+    };
+    let outcome = submission.commit(plan).await;
+    let keep = match &outcome {
+        Ok(receipt) => !receipt.deduped,
+        // Unknown whether the transaction committed: stay counted (the limit errs towards
+        // refusing, never towards admitting more).
+        Err(ConversionError::Store(_)) => true,
+        Err(_) => false,
+    };
+    if !keep {
+        super::limits::refund(state, admissions).await;
+    }
+    outcome
+}
+
+/// One submission's inputs.
+struct Submission<'a> {
+    state: &'a AppState,
+    handle: &'a Handle,
+    ctx: &'a CtxClaims,
+    conversion: &'a ValidConversion,
+    policy: &'a ConversionPolicy,
+    channel: &'a Channel,
+}
+
+impl<'a> Submission<'a> {
+    /// The transaction, retried while the key is abandoned or vanishes under us, and once more
+    /// as a flagged plain count when the click's cap is reached under `flag`.
+    async fn commit(&self, mut plan: Plan<'a>) -> Result<Receipt, ConversionError> {
+        let mut key_cond = Cond::Absent;
+        for _ in 0..MAX_ATTEMPTS {
+            match plan.attempt(self.state, key_cond.clone()).await? {
+                Attempt::Done(receipt) => return Ok(receipt),
+                Attempt::Retry(cond) => key_cond = cond,
+                Attempt::OverCap => {
+                    if self.policy.public_conversions == PublicConversions::Deny {
+                        return Err(ConversionError::ClickCapReached {
+                            click_id: self.ctx.click_id.clone(),
+                            event_type: self.conversion.event_type.clone(),
+                            max: self.policy.max_conversions_per_click.unwrap_or(0),
+                        });
+                    }
+                    // Accepted, flagged: the cap becomes a plain count.
+                    plan = Plan::new(self, true)?;
                 }
-                // Accepted, flagged: the cap becomes a plain count.
-                plan = Plan::new(state, &handle, ctx, &conversion, &policy, &channel, true)?;
             }
         }
+        Err(ConversionError::Busy)
     }
-    Err(ConversionError::Busy)
 }
 
 /// Everything a submission writes, computed once before the first attempt.
@@ -140,24 +190,17 @@ struct Plan<'a> {
     record: IdempotencyRecord,
     data_doc: serde_json::Value,
     conversion_put: WriteOp,
-    guards: Guards,
+    click_cap: Option<WriteOp>,
 }
 
 impl<'a> Plan<'a> {
-    fn new(
-        state: &AppState,
-        handle: &'a Handle,
-        ctx: &CtxClaims,
-        conversion: &'a ValidConversion,
-        policy: &ConversionPolicy,
-        channel: &Channel,
-        over_cap: bool,
-    ) -> Result<Self, StoreError> {
+    fn new(sub: &Submission<'a>, over_cap: bool) -> Result<Self, StoreError> {
+        let (state, ctx, conversion) = (sub.state, sub.ctx, sub.conversion);
         let conversion_id = ConversionId::new();
-        let verified = *channel == Channel::Verified;
+        let verified = *sub.channel == Channel::Verified;
         let now = now_unix();
         let risk = assess(
-            policy,
+            sub.policy,
             &Facts {
                 verified,
                 seconds_after_click: now - ctx.issued_at,
@@ -176,10 +219,13 @@ impl<'a> Plan<'a> {
             now.saturating_add(retention),
         );
         let data_doc = crate::store::to_doc(&data)?;
-        let (conv_pk, conv_sk) = super::record::record_key(handle, &conversion_id);
-        let guards = Guards::new(state, handle, ctx, conversion, policy, channel, over_cap)?;
+        let (conv_pk, conv_sk) = super::record::record_key(sub.handle, &conversion_id);
+        let click_cap = sub
+            .policy
+            .max_conversions_per_click
+            .map(|max| super::limits::click_cap(sub.handle, ctx, conversion, max, over_cap));
         Ok(Self {
-            handle,
+            handle: sub.handle,
             key: &conversion.idempotency_key,
             kind: if data.test {
                 EventType::ConversionTested
@@ -195,8 +241,21 @@ impl<'a> Plan<'a> {
             receipt,
             record,
             data_doc,
-            guards,
+            click_cap,
         })
+    }
+
+    /// Over a rate limit: still a replay (or a reuse, or in flight) when the key is taken; the
+    /// refusal otherwise. One consistent read.
+    async fn refused(
+        &self,
+        state: &AppState,
+        limited: Limited,
+    ) -> Result<Receipt, ConversionError> {
+        match self.existing_key(state, None).await? {
+            Attempt::Done(replayed) => Ok(replayed),
+            Attempt::Retry(_) | Attempt::OverCap => Err(limited.into()),
+        }
     }
 
     /// Round trip 1 (the transaction), then round trip 2 (the enqueue), as one unit a departing
@@ -211,8 +270,8 @@ impl<'a> Plan<'a> {
             self.conversion_put.clone(),
             crate::outbox::record(&mut event),
         ];
-        debug_assert_eq!(ops.len(), OP_OUTBOX + 1);
-        ops.extend(self.guards.ops());
+        debug_assert_eq!(ops.len(), OP_CLICK_CAP);
+        ops.extend(self.click_cap.clone());
         let committed = crate::outbox::commit_and_publish(
             state.store.clone(),
             state.queue.clone(),
@@ -226,13 +285,10 @@ impl<'a> Plan<'a> {
                 index: OP_KEY,
                 current,
             }) => self.existing_key(state, current).await,
-            Err(StoreError::TxConflict { index, .. }) if index > OP_OUTBOX => {
-                match self.guards.at(index - OP_OUTBOX - 1) {
-                    Some(Guard::ClickCap) => Ok(Attempt::OverCap),
-                    Some(Guard::Rate(limited)) => Err(limited.clone().into()),
-                    None => Err(StoreError::Corrupt(format!("conflict at op {index}")).into()),
-                }
-            }
+            Err(StoreError::TxConflict {
+                index: OP_CLICK_CAP,
+                ..
+            }) if self.click_cap.is_some() => Ok(Attempt::OverCap),
             Err(e) => Err(e.into()),
         }
     }

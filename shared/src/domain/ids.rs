@@ -1,10 +1,6 @@
 //! Validated identifiers. Parsing is the only way to build one, so any `Handle`, `Slug` or
 //! `CampaignId` in the program is known to be well formed (safe in URLs, keys and hostnames).
 
-use std::fmt;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 use super::DomainError;
 
 /// Handles become DNS labels (`{handle}.{redirectDomain}`), so names that collide with
@@ -37,7 +33,8 @@ const RESERVED_HANDLES: &[&str] = &[
 /// Slugs are the first path segment on a handle's host; these would shadow service paths.
 const RESERVED_SLUGS: &[&str] = &["v2", "api", "health", "healthz", "static", "assets", "_"];
 
-/// Shared impls: string access, `Display`, `FromStr` and serde as a plain (validated) string.
+/// Shared impls of every string newtype here and in `prefixed`: string access, `Display`,
+/// `FromStr` and serde as a plain string validated by the type's own `parse`.
 macro_rules! string_id {
     ($name:ident) => {
         impl $name {
@@ -46,8 +43,8 @@ macro_rules! string_id {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
@@ -59,21 +56,21 @@ macro_rules! string_id {
         }
 
         impl std::str::FromStr for $name {
-            type Err = DomainError;
+            type Err = $crate::domain::DomainError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 Self::parse(s)
             }
         }
 
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(&self.0)
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let raw = String::deserialize(deserializer)?;
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let raw = <String as serde::Deserialize>::deserialize(deserializer)?;
                 Self::parse(&raw).map_err(serde::de::Error::custom)
             }
         }
@@ -91,6 +88,8 @@ pub struct Slug(String);
 /// A campaign id: 1–64 of `[a-z0-9_-]`, starting with a letter or digit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CampaignId(String);
+
+pub(crate) use string_id;
 
 string_id!(Handle);
 string_id!(Slug);

@@ -3,10 +3,7 @@
 //! Built here and nowhere else; parsing checks the shape, so a path segment that is not one is
 //! simply unknown.
 
-use std::fmt;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
+use super::ids::string_id;
 use super::DomainError;
 
 const HEX_LEN: usize = 32;
@@ -51,10 +48,6 @@ macro_rules! prefixed_id {
                 }
             }
 
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-
             /// The 32 hex digits after the prefix.
             pub fn hex(&self) -> &str {
                 &self.0[$prefix.len()..]
@@ -67,24 +60,7 @@ macro_rules! prefixed_id {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let raw = String::deserialize(deserializer)?;
-                Self::parse(&raw).map_err(serde::de::Error::custom)
-            }
-        }
+        string_id!($name);
     };
 }
 

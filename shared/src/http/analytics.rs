@@ -28,27 +28,29 @@ pub fn router(state: AppState) -> Router<AppState> {
         ))
 }
 
+/// The query of both routes: `orphans` only on the report, `format` only on the export.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ReportParams {
     funnel: Option<String>,
     /// `true`: the orphan visits (unknown slugs, the bare domain) instead of a link report.
     orphans: Option<String>,
+    /// Export only: `csv` (default) or `json`.
+    format: Option<String>,
     group_by: Option<String>,
     campaign_id: Option<String>,
     from: Option<String>,
     to: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct ExportParams {
-    format: Option<String>,
-    funnel: Option<String>,
-    group_by: Option<String>,
-    campaign_id: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
+/// A parameter given to the route that does not take it, refused like an unknown field.
+fn not_here(value: &Option<String>, name: &str, route: &str) -> ApiResult<()> {
+    match value {
+        Some(_) => Err(ApiError::invalid_request(format!(
+            "{name}: not a parameter of {route}."
+        ))),
+        None => Ok(()),
+    }
 }
 
 #[derive(Serialize)]
@@ -87,21 +89,13 @@ fn report_kind(funnel: Option<&str>, group_by: Option<&str>) -> ApiResult<Option
     }
 }
 
-async fn build(
-    state: &AppState,
-    caller: &Caller,
-    funnel: Option<&str>,
-    group_by: Option<&str>,
-    campaign_id: Option<&str>,
-    from: Option<&str>,
-    to: Option<&str>,
-) -> ApiResult<Report> {
-    let group = report_kind(funnel, group_by)?;
+async fn build(state: &AppState, caller: &Caller, p: &ReportParams) -> ApiResult<Report> {
+    let group = report_kind(p.funnel.as_deref(), p.group_by.as_deref())?;
     let now = time::OffsetDateTime::now_utc();
-    let range = DayRange::parse(from, to, now.date())?;
+    let range = DayRange::parse(p.from.as_deref(), p.to.as_deref(), now.date())?;
     let store = state.store.as_ref();
     // Campaigns are read under the caller's own handle only: another handle's id is a 404.
-    let scope = match campaign_id {
+    let scope = match p.campaign_id.as_deref() {
         Some(raw) => {
             let id = parse_campaign_id(raw)?;
             let campaign = campaigns::get(store, &caller.handle, &id)
@@ -140,6 +134,7 @@ async fn analytics(
     caller: Caller,
     Query(p): Query<ReportParams>,
 ) -> ApiResult<Response> {
+    not_here(&p.format, "format", "/analytics (see /analytics/export)")?;
     match p.orphans.as_deref() {
         None | Some("false") => {}
         Some("true") => return orphans(&state, &caller, &p).await,
@@ -149,39 +144,22 @@ async fn analytics(
             ))
         }
     }
-    let report = build(
-        &state,
-        &caller,
-        p.funnel.as_deref(),
-        p.group_by.as_deref(),
-        p.campaign_id.as_deref(),
-        p.from.as_deref(),
-        p.to.as_deref(),
-    )
-    .await?;
+    let report = build(&state, &caller, &p).await?;
     Ok(axum::Json(report).into_response())
 }
 
 async fn export_report(
     State(state): State<AppState>,
     caller: Caller,
-    Query(p): Query<ExportParams>,
+    Query(p): Query<ReportParams>,
 ) -> ApiResult<Response> {
+    not_here(&p.orphans, "orphans", "/analytics/export")?;
     let csv = match p.format.as_deref() {
         None | Some("csv") => true,
         Some("json") => false,
         Some(_) => return Err(ApiError::invalid_request("format: expected csv or json.")),
     };
-    let report = build(
-        &state,
-        &caller,
-        p.funnel.as_deref(),
-        p.group_by.as_deref(),
-        p.campaign_id.as_deref(),
-        p.from.as_deref(),
-        p.to.as_deref(),
-    )
-    .await?;
+    let report = build(&state, &caller, &p).await?;
     let (name, from, to) = match &report {
         Report::Funnel(r) => ("funnel", r.from.clone(), r.to.clone()),
         Report::Groups(r) => (r.group_by, r.from.clone(), r.to.clone()),

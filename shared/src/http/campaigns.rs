@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::domain::{CampaignId, DomainError, Handle, LinkSpec, Slug};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{Json, Query};
+use crate::http::extract::{if_match, IfMatch, Json, Query};
 use crate::http::pagination::{self, PageParams};
 use crate::links::LinkView;
 use crate::state::AppState;
@@ -207,16 +207,16 @@ async fn list(
     }))
 }
 
-/// `if-match: 3` or `"3"` pins the version the change applies to.
+/// `if-match: 3` (`"3"`, `W/"3"`) pins the version the change applies to; a campaign always
+/// exists once created, so `*` says nothing and is refused.
 fn expected_version(headers: &HeaderMap) -> ApiResult<Option<u64>> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let raw = value.to_str().unwrap_or("").trim();
-    let unquoted = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
-    unquoted.parse::<u64>().map(Some).map_err(|_| {
-        ApiError::invalid_request("if-match: expected a campaign version such as \"3\".")
-    })
+    match if_match(headers)? {
+        None => Ok(None),
+        Some(IfMatch::Version(v)) => Ok(Some(v)),
+        Some(IfMatch::Any) => Err(ApiError::invalid_request(
+            "if-match: expected a campaign version such as 3 or \"3\".",
+        )),
+    }
 }
 
 async fn update_status(

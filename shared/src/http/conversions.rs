@@ -21,6 +21,7 @@ use crate::domain::risk::{ConversionPolicy, PolicyInput};
 use crate::domain::{ConversionId, CtxClaims};
 use crate::events::ConversionData;
 use crate::http::auth::Caller;
+use crate::http::campaigns::parse_campaign_id;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{verify_ctx, ClientAddr, Json, Query};
 use crate::http::pagination::{decode_cursor, encode_cursor, PageParams};
@@ -169,8 +170,12 @@ async fn list(
         limit: p.limit,
         cursor: p.cursor,
     };
+    // Checked like everywhere else (it used to filter by any string, `campaignId=` included).
+    let campaign_id = p
+        .campaign_id
+        .map(|raw| parse_campaign_id(&raw).map(|_| raw));
     let filter = Filter {
-        campaign_id: p.campaign_id,
+        campaign_id: campaign_id.transpose()?,
         verified: flag("verified", p.verified.as_deref())?,
         flagged: flag("flagged", p.flagged.as_deref())?,
         reversed: flag("reversed", p.reversed.as_deref())?,

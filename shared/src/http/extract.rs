@@ -4,11 +4,12 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::domain::{CtxClaims, CtxError};
 use crate::http::error::{ApiError, ApiResult};
+use crate::http::objects_only::ObjectsOnly;
 use crate::state::AppState;
 
 /// Request bodies larger than this are refused with `413 payload_too_large`.
@@ -66,6 +67,7 @@ pub fn payload_too_large() -> ApiError {
 }
 
 /// Parses JSON, naming the offending field in the error (`tracking.utmSource: invalid type…`).
+/// Objects only where a struct is expected: an array of the field values is refused.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.len() > MAX_BODY_BYTES {
         return Err(payload_too_large());
@@ -76,7 +78,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         bytes
     };
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    serde_path_to_error::deserialize(ObjectsOnly(de)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let detail = if inner.is_syntax() || inner.is_eof() {
@@ -90,6 +92,42 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ApiError::invalid_request(format!("{path}: {detail}"))
         }
     })
+}
+
+/// An `if-match` precondition: a version or `*` (the resource exists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfMatch {
+    Any,
+    Version(u64),
+}
+
+/// The `if-match` header as the API takes it (openapi.yaml's `IfMatch`): `*`, or a version
+/// written `3`, `"3"` or `W/"3"` with 1 to 19 digits. Anything else is `400 invalid_request`
+/// (it used to be read leniently, so `3"` or `W/3` matched version 3). `None` without the
+/// header.
+pub fn if_match(headers: &HeaderMap) -> ApiResult<Option<IfMatch>> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let raw = value.to_str().unwrap_or("").trim();
+    if raw == "*" {
+        return Ok(Some(IfMatch::Any));
+    }
+    let quoted = |s: &str| s.strip_prefix('"')?.strip_suffix('"').map(str::to_owned);
+    let digits = match raw.strip_prefix("W/") {
+        Some(weak) => quoted(weak),
+        None if raw.starts_with('"') => quoted(raw),
+        None => Some(raw.to_owned()),
+    };
+    digits
+        .filter(|d| (1..=19).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|d| d.parse().ok())
+        .map(|v| Some(IfMatch::Version(v)))
+        .ok_or_else(|| {
+            ApiError::invalid_request(
+                "if-match: expected a version such as 3 or \"3\" (1 to 19 digits), or *.",
+            )
+        })
 }
 
 /// A query string, with `400 invalid_request` naming the bad parameter.

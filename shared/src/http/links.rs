@@ -12,11 +12,11 @@ use crate::domain::fallback::RedirectSettings;
 use crate::domain::{route, LinkSpec, RouteInput, RoutingRule, Slug};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{Json, Query};
-use crate::http::pagination::{self, PageParams};
+use crate::http::extract::{self, IfMatch, Json, Query};
+use crate::http::pagination::{self, Page, PageParams};
 use crate::links::{self, LinkError, LinkView, Precondition};
 use crate::state::AppState;
-use crate::store::{keys, Query as StoreQuery};
+use crate::store::keys;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -43,20 +43,13 @@ fn parse_slug(raw: &str) -> ApiResult<Slug> {
     Ok(Slug::parse(raw)?)
 }
 
-/// `if-match: 3`, `if-match: "3"` or `if-match: *`.
+/// `if-match: 3` (`"3"`, `W/"3"`) pins the link's version; `if-match: *` needs the link to exist.
 fn precondition(headers: &HeaderMap) -> ApiResult<Precondition> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(Precondition::None);
-    };
-    let raw = value.to_str().unwrap_or("").trim();
-    if raw == "*" {
-        return Ok(Precondition::Exists);
-    }
-    let unquoted = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
-    unquoted
-        .parse::<u64>()
-        .map(Precondition::Version)
-        .map_err(|_| ApiError::invalid_request("if-match: expected a link version such as \"3\"."))
+    Ok(match extract::if_match(headers)? {
+        None => Precondition::None,
+        Some(IfMatch::Any) => Precondition::Exists,
+        Some(IfMatch::Version(v)) => Precondition::Version(v),
+    })
 }
 
 fn with_etag(status: StatusCode, view: LinkView) -> Response {
@@ -137,34 +130,15 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct LinkList {
-    items: Vec<LinkView>,
-    next_cursor: Option<String>,
-}
-
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<PageParams>,
-) -> ApiResult<axum::Json<LinkList>> {
-    let mut q = StoreQuery::prefix(
-        keys::handle_pk(caller.handle.as_str()),
-        keys::LINK_SK_PREFIX,
-        params.limit()?,
-    );
-    q.after = params.after()?;
-    let page = state.store.query(q).await?;
-    let items = page
-        .items
-        .iter()
-        .map(|i| i.parse().map(|l| LinkView::new(&state.config, l)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(axum::Json(LinkList {
-        items,
-        next_cursor: page.next.as_deref().map(pagination::encode_cursor),
-    }))
+) -> ApiResult<axum::Json<Page<LinkView>>> {
+    let pk = keys::handle_pk(caller.handle.as_str());
+    let q = params.prefix_query(pk, keys::LINK_SK_PREFIX)?;
+    let page = pagination::fetch(state.store.as_ref(), q, |l| LinkView::new(&state.config, l));
+    Ok(axum::Json(page.await?))
 }
 
 #[derive(Deserialize)]

@@ -10,6 +10,7 @@ pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod links;
+pub mod objects_only;
 pub mod pagination;
 pub mod public;
 pub mod redirect;

@@ -1,9 +1,11 @@
 //! Cursor pagination: the cursor is the opaque (base64url) sort key to resume after.
 
 use base64::Engine;
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::http::error::{ApiError, ApiResult};
+use crate::store::{Query, Store};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -36,6 +38,40 @@ impl PageParams {
     pub fn after(&self) -> ApiResult<Option<String>> {
         self.cursor.as_deref().map(decode_cursor).transpose()
     }
+
+    /// The store query for one page of `pk`'s items under `sk_prefix`, oldest first, resuming
+    /// after the cursor.
+    pub fn prefix_query(&self, pk: String, sk_prefix: &str) -> ApiResult<Query> {
+        let mut q = Query::prefix(pk, sk_prefix, self.limit()?);
+        q.after = self.after()?;
+        Ok(q)
+    }
+}
+
+/// One page of a list route, as every list route answers it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<V> {
+    pub items: Vec<V>,
+    pub next_cursor: Option<String>,
+}
+
+/// Runs `q` (one store round trip) and shows each stored `T` with `view`.
+pub async fn fetch<T: DeserializeOwned, V>(
+    store: &dyn Store,
+    q: Query,
+    view: impl Fn(T) -> V,
+) -> ApiResult<Page<V>> {
+    let page = store.query(q).await?;
+    let items = page
+        .items
+        .iter()
+        .map(|i| i.parse::<T>().map(&view))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page {
+        items,
+        next_cursor: page.next.as_deref().map(encode_cursor),
+    })
 }
 
 pub fn encode_cursor(sort_key: &str) -> String {

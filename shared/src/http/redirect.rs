@@ -174,12 +174,38 @@ fn wants_html(headers: &HeaderMap) -> bool {
 
 /// The page a browser gets for a link that does not exist (no visitor input is echoed).
 fn not_found_page() -> Response {
-    const PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"robots\" content=\"noindex\"><title>Link not found</title></head>\
+    status_page(
+        StatusCode::NOT_FOUND,
+        "Link not found",
+        "link not found",
+        "This short link does not exist, or no longer does. Check the address, or ask whoever \
+         shared it.",
+    )
+}
+
+/// The page a browser gets for an expired link without `expiredUrl`. The date is the server's
+/// own rendering of the stored instant, never visitor input.
+fn expired_page(expiry: &Expiry) -> Response {
+    let at = crate::time::unix_to_rfc3339(expiry.expires_at_unix);
+    status_page(
+        StatusCode::GONE,
+        "Link expired",
+        "link expired",
+        &format!("This short link expired at {at}. Ask whoever shared it for a current one."),
+    )
+}
+
+/// A small HTML page with the status, for a browser (`accept: text/html`) where an API client
+/// gets the JSON envelope. Callers pass only fixed text or server-formatted values.
+fn status_page(status: StatusCode, title: &str, heading: &str, text: &str) -> Response {
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"robots\" content=\"noindex\"><title>{title}</title></head>\
 <body style=\"font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto\">\
-<h1>404: link not found</h1><p>This short link does not exist, or no longer does. \
-Check the address, or ask whoever shared it.</p></body></html>";
-    let mut response = (StatusCode::NOT_FOUND, PAGE).into_response();
+<h1>{code}: {heading}</h1><p>{text}</p></body></html>",
+        code = status.as_u16()
+    );
+    let mut response = (status, page).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
@@ -208,7 +234,8 @@ async fn serve(state: &AppState, slug: &str, request: &Parts) -> Result<Response
     let visit = Visit::read(request, &link, &state.config.country_trust);
     let now = crate::store::now_unix();
     if let Some(expiry) = link.expiry.as_ref().filter(|e| now >= e.expires_at_unix) {
-        return expired(state, &handle, &link, &visit, expiry, now).await;
+        let html = wants_html(headers);
+        return expired(state, &handle, &link, &visit, expiry, now, html).await;
     }
     let decision = route(&link, &visit.input);
     let click_id = ClickId::new();
@@ -327,8 +354,9 @@ impl Visit {
 }
 
 /// An expired link: no ctx (nothing can convert on it), the click recorded as expired (counted,
-/// never qualified), and the visitor sent to `expiredUrl` or answered `410 link_expired`. The
-/// expiry is part of the cached link: no store read is added.
+/// never qualified), and the visitor sent to `expiredUrl` or answered `410`: a small HTML page
+/// for a browser (`html`), the `link_expired` envelope for an API client. The expiry is part of
+/// the cached link: no store read is added.
 async fn expired(
     state: &AppState,
     handle: &Handle,
@@ -336,6 +364,7 @@ async fn expired(
     visit: &Visit,
     expiry: &Expiry,
     now: i64,
+    html: bool,
 ) -> Result<Response, ApiError> {
     let click_id = ClickId::new();
     let claims = visit.claims(&click_id, handle, link, now, state);
@@ -347,6 +376,7 @@ async fn expired(
     record_click(state, handle, &click_id, &click).await;
     match &expiry.expired_url {
         Some(url) => found(state, url, visit),
+        None if html => Ok(expired_page(expiry)),
         None => Err(ApiError::new(
             StatusCode::GONE,
             "link_expired",

@@ -1,7 +1,7 @@
 //! Webhook routes: subscriptions (create, list, read, delete), test dispatch, the delivery log,
-//! manual re-send, and the handle's notifications. Operator role or `webhooks.*` PAT scopes
-//! (see the access table). Every lookup is under the caller's own handle, so one handle's
-//! subscriptions are invisible to another.
+//! manual re-send, recovery of failed deliveries, and the handle's notifications. Operator role
+//! or `webhooks.*` PAT scopes (see the access table). Every lookup is under the caller's own
+//! handle, so one handle's subscriptions are invisible to another.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -19,12 +19,13 @@ use crate::events::{Event, EventType};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
-use crate::http::pagination::{self, PageParams};
+use crate::http::pagination::{self, Page, PageParams};
 use crate::queue::QueueName;
 use crate::state::AppState;
 use crate::store::{keys, Cond, CounterCap, Query as StoreQuery, SkRange, StoreError, WriteOp};
 use crate::webhooks::delivery::DeliveryMessage;
 use crate::webhooks::log::{self, AttemptRecord, AttemptView, DeliveryRecord, DeliveryStatus};
+use crate::webhooks::recover::{self as recovery, RecoverError, Recovery};
 use crate::webhooks::signing::generate_secret;
 use crate::webhooks::ssrf::{self, Refusal, SystemResolver};
 use crate::webhooks::subscription::{
@@ -54,6 +55,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/v2/handles/{handle}/webhooks/{subscriptionId}/deliveries/{eventId}/resend",
             post(resend),
+        )
+        .route(
+            "/v2/handles/{handle}/webhooks/{subscriptionId}/recover",
+            post(recover),
         )
         .route("/v2/handles/{handle}/notifications", get(notifications))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -181,34 +186,15 @@ fn subscription_count(handle: &str, delta: i64, max: Option<i64>) -> WriteOp {
 
 const SUBSCRIPTIONS_COUNTER: &str = "subscriptions";
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SubscriptionList {
-    items: Vec<SubscriptionView>,
-    next_cursor: Option<String>,
-}
-
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<PageParams>,
-) -> ApiResult<axum::Json<SubscriptionList>> {
-    let mut q = StoreQuery::prefix(
-        keys::handle_pk(caller.handle.as_str()),
-        keys::WEBHOOK_SK_PREFIX,
-        params.limit()?,
-    );
-    q.after = params.after()?;
-    let page = state.store.query(q).await?;
-    let items = page
-        .items
-        .iter()
-        .map(|i| i.parse::<Subscription>().map(|s| s.view()))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(axum::Json(SubscriptionList {
-        items,
-        next_cursor: page.next.as_deref().map(pagination::encode_cursor),
-    }))
+) -> ApiResult<axum::Json<Page<SubscriptionView>>> {
+    let pk = keys::handle_pk(caller.handle.as_str());
+    let q = params.prefix_query(pk, keys::WEBHOOK_SK_PREFIX)?;
+    let page = pagination::fetch(state.store.as_ref(), q, |s: Subscription| s.view());
+    Ok(axum::Json(page.await?))
 }
 
 async fn read(
@@ -322,37 +308,18 @@ async fn test(
         .into_response())
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct AttemptList {
-    items: Vec<AttemptView>,
-    next_cursor: Option<String>,
-}
-
 async fn deliveries(
     State(state): State<AppState>,
     caller: Caller,
     Path((_, id)): Path<(String, String)>,
     Query(params): Query<PageParams>,
-) -> ApiResult<axum::Json<AttemptList>> {
+) -> ApiResult<axum::Json<Page<AttemptView>>> {
     find(&state, &caller, &id).await?;
-    let mut q = StoreQuery::prefix(
-        keys::webhook_log_pk(caller.handle.as_str(), &id),
-        keys::WEBHOOK_ATTEMPT_SK_PREFIX,
-        params.limit()?,
-    );
+    let pk = keys::webhook_log_pk(caller.handle.as_str(), &id);
+    let mut q = params.prefix_query(pk, keys::WEBHOOK_ATTEMPT_SK_PREFIX)?;
     q.descending = true;
-    q.after = params.after()?;
-    let page = state.store.query(q).await?;
-    let items = page
-        .items
-        .iter()
-        .map(|i| i.parse::<AttemptRecord>().map(|r| r.view(&id)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(axum::Json(AttemptList {
-        items,
-        next_cursor: page.next.as_deref().map(pagination::encode_cursor),
-    }))
+    let page = pagination::fetch(state.store.as_ref(), q, |r: AttemptRecord| r.view(&id));
+    Ok(axum::Json(page.await?))
 }
 
 async fn resend(
@@ -411,12 +378,61 @@ async fn resend(
         .into_response())
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecoverBody {
+    since: String,
+}
+
+#[derive(Serialize)]
+struct Recovered {
+    #[serde(flatten)]
+    recovery: Recovery,
+    status: &'static str,
+}
+
+/// `POST …/webhooks/{subscriptionId}/recover` `{since}`: re-sends every delivery that ended
+/// failed since then (see `webhooks::recover`); 202, or 200 for a `since` recovered before.
+async fn recover(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+    Json(body): Json<RecoverBody>,
+) -> ApiResult<Response> {
+    let recovery = recovery::recover(&state, caller.handle.as_str(), &id, &body.since).await?;
+    let status = if recovery.deduped {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    let body = Recovered {
+        recovery,
+        status: "queued",
+    };
+    Ok((status, axum::Json(body)).into_response())
+}
+
+impl From<RecoverError> for ApiError {
+    fn from(e: RecoverError) -> Self {
+        match e {
+            RecoverError::InvalidSince(_) => ApiError::invalid_request(e.to_string()),
+            RecoverError::NotFound(id) => subscription_not_found(&id),
+            RecoverError::Disabled { .. } => ApiError::conflict(e.to_string()),
+            RecoverError::Store(e) => e.into(),
+            RecoverError::Queue(e) => e.into(),
+        }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SubscriptionHealth {
     subscription_id: String,
     endpoint_url: String,
     status: SubscriptionStatus,
+    /// Why it is disabled (a `410`, a long run of failures, an operator), when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    disabled_reason: Option<String>,
     #[serde(flatten)]
     counts: log::DeliveryCounts,
 }
@@ -463,6 +479,7 @@ async fn notifications(
             subscription_id: s.subscription_id.clone(),
             endpoint_url: s.endpoint_url.clone(),
             status: s.status,
+            disabled_reason: s.disabled_reason.clone(),
             counts: counts.remove(&s.subscription_id).unwrap_or_default(),
         })
         .collect();

@@ -220,20 +220,15 @@ impl EmbeddedQueue {
         &self,
         f: impl FnOnce(&Database) -> Result<T, QueueError> + Send + 'static,
     ) -> Result<T, QueueError> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || f(&db))
-            .await
-            .map_err(|e| QueueError::Other(format!("queue read task failed: {e}")))?
+        group_commit::read(&self.db, f, QueueError::Other).await
     }
 
     async fn submit<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<Result<T, QueueError>>) -> Request,
     ) -> Result<T, QueueError> {
-        self.writer
-            .submit(make)
-            .await
-            .ok_or_else(|| QueueError::Unavailable("the queue writer has stopped".into()))?
+        let stopped = || QueueError::Unavailable("the queue writer has stopped".into());
+        self.writer.submit(make, stopped).await
     }
 }
 

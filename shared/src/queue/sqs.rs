@@ -6,6 +6,7 @@
 //! deletes. Delays are whole seconds on SQS (rounded up, at most 900 s).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -13,6 +14,7 @@ use aws_sdk_sqs::error::SdkError;
 use aws_sdk_sqs::operation::delete_message::DeleteMessageError;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
+use tokio::sync::OnceCell;
 
 use super::{validate_body, MAX_RECEIVE_BATCH, MAX_VISIBILITY};
 use super::{OutMessage, Queue, QueueError, QueueName, Received, MAX_DELAY_SECS};
@@ -27,27 +29,63 @@ const SEND_BACKOFF: Duration = Duration::from_millis(50);
 /// Long-poll wait of `receive`: short, so a local worker loop stays responsive.
 const WAIT_SECS: i32 = 1;
 
-/// [`Queue`] on SQS, given each queue's URL.
+/// Where a queue is: its URL when configured, else its name, looked up on first use.
+#[derive(Clone)]
+pub enum QueueAddress {
+    Url(String),
+    /// `GetQueueUrl` on first use (one round trip, once per process), never at start: a
+    /// function that never touches the queue never asks (cold starts make no network call).
+    Named(String),
+}
+
+/// [`Queue`] on SQS, given where each queue is.
 #[derive(Clone)]
 pub struct SqsQueue {
     client: Client,
-    urls: HashMap<QueueName, String>,
+    addresses: HashMap<QueueName, QueueAddress>,
+    resolved: Arc<HashMap<QueueName, OnceCell<String>>>,
 }
 
 impl SqsQueue {
-    pub fn new(client: Client, events_url: String, deliveries_url: String) -> Self {
-        let urls = HashMap::from([
-            (QueueName::Events, events_url),
-            (QueueName::Deliveries, deliveries_url),
+    pub fn new(client: Client, events: QueueAddress, deliveries: QueueAddress) -> Self {
+        let addresses = HashMap::from([
+            (QueueName::Events, events),
+            (QueueName::Deliveries, deliveries),
         ]);
-        Self { client, urls }
+        let resolved = QueueName::ALL.map(|q| (q, OnceCell::new()));
+        Self {
+            client,
+            addresses,
+            resolved: Arc::new(HashMap::from(resolved)),
+        }
     }
 
-    pub fn url(&self, queue: QueueName) -> Result<&str, QueueError> {
-        self.urls
-            .get(&queue)
-            .map(String::as_str)
-            .ok_or_else(|| QueueError::Other(format!("no URL for queue {}", queue.as_str())))
+    /// The queue's URL: configured, or looked up once by name.
+    pub async fn url(&self, queue: QueueName) -> Result<&str, QueueError> {
+        let unknown = || QueueError::Other(format!("no address for queue {}", queue.as_str()));
+        let cell = self.resolved.get(&queue).ok_or_else(unknown)?;
+        let url = cell
+            .get_or_try_init(|| async {
+                match self.addresses.get(&queue).ok_or_else(unknown)? {
+                    QueueAddress::Url(url) => Ok(url.clone()),
+                    QueueAddress::Named(name) => self.lookup(name).await,
+                }
+            })
+            .await?;
+        Ok(url.as_str())
+    }
+
+    async fn lookup(&self, name: &str) -> Result<String, QueueError> {
+        let out = self.client.get_queue_url().queue_name(name).send().await;
+        let out = out.map_err(|e| match classify(&e) {
+            Failure::Transient => QueueError::Unavailable(describe("GetQueueUrl", &e)),
+            _ => QueueError::Other(format!(
+                "{} (run `tenx setup` to create queue {name})",
+                describe("GetQueueUrl", &e)
+            )),
+        })?;
+        out.queue_url
+            .ok_or_else(|| QueueError::Other(format!("SQS returned no URL for {name}")))
     }
 
     /// Sends one batch (≤ 10 entries), retrying the entries SQS failed on its side.
@@ -143,7 +181,7 @@ impl Queue for SqsQueue {
         for message in &messages {
             validate_body(&message.body)?;
         }
-        let url = self.url(queue)?;
+        let url = self.url(queue).await?;
         for batch in batches(&messages) {
             self.send_batch(url, batch).await?;
         }
@@ -163,7 +201,7 @@ impl Queue for SqsQueue {
         let out = self
             .client
             .receive_message()
-            .queue_url(self.url(queue)?)
+            .queue_url(self.url(queue).await?)
             .max_number_of_messages(i32::try_from(max).unwrap_or(10))
             .visibility_timeout(visibility_seconds(visibility))
             .wait_time_seconds(WAIT_SECS)
@@ -192,7 +230,7 @@ impl Queue for SqsQueue {
         let result = self
             .client
             .delete_message()
-            .queue_url(self.url(queue)?)
+            .queue_url(self.url(queue).await?)
             .receipt_handle(receipt)
             .send()
             .await;

@@ -4,14 +4,14 @@
 //! condition carries the current item without a second read (a consistent `GetItem` stands in
 //! only when the backend returned nothing). Reads are strongly consistent and drop expired items
 //! (DynamoDB's TTL deletes them late), both with a filter and in code. Throttling, 5xx and
-//! timeouts are retried by the SDK (standard retry mode, see `crate::aws`); what is left after
-//! that is [`StoreError::Unavailable`], which the API answers with 503 + `retry-after`.
+//! timeouts are retried by the SDK (standard retry mode, see `crate::aws`); writes cancelled by a
+//! transaction in flight on their items are retried here ([`retry`]); what is left after that is
+//! [`StoreError::Unavailable`], which the API answers with 503 + `retry-after`.
 
 mod codec;
+mod retry;
 
 pub use codec::{PK, SK, TTL};
-
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
@@ -26,16 +26,12 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 
 use self::codec::{Attrs, Expr};
+use self::retry::{contended, is_conflict, Attempt};
 use super::validate::{
     validate_key, validate_op, validate_query, validate_transact, MAX_ITEM_BYTES,
 };
 use super::{now_unix, Cond, Item, Page, Query, SkRange, Store, StoreError, WriteOp};
 use crate::aws_errors::{classify, describe, Failure};
-
-/// Attempts of a transaction cancelled by a conflicting transaction or throttling (the SDK does
-/// not retry cancellations itself).
-const TX_ATTEMPTS: u32 = 5;
-const TX_BACKOFF: Duration = Duration::from_millis(25);
 
 /// [`Store`] on a DynamoDB table with `pk` (S, hash) and `sk` (S, range) keys.
 #[derive(Clone)]
@@ -85,7 +81,7 @@ impl DynamoStore {
         Ok(item.map(Box::new))
     }
 
-    async fn put(&self, item: Item, cond: &Cond) -> Result<Option<Item>, StoreError> {
+    async fn put(&self, item: Item, cond: &Cond) -> Result<Attempt<Option<Item>>, StoreError> {
         let attrs = item_attrs(&item)?;
         let mut expr = Expr::default();
         let condition = expr.condition(cond, now_unix());
@@ -101,7 +97,8 @@ impl DynamoStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(Some(item)),
+            Ok(_) => Ok(Attempt::Done(Some(item))),
+            Err(e) if is_conflict(&e) => Ok(Attempt::Contended(describe("PutItem", &e))),
             Err(SdkError::ServiceError(ctx))
                 if matches!(ctx.err(), PutItemError::ConditionalCheckFailedException(_)) =>
             {
@@ -116,7 +113,7 @@ impl DynamoStore {
         }
     }
 
-    async fn delete(&self, pk: &str, sk: &str, cond: &Cond) -> Result<(), StoreError> {
+    async fn delete(&self, pk: &str, sk: &str, cond: &Cond) -> Result<Attempt<()>, StoreError> {
         let mut expr = Expr::default();
         let condition = expr.condition(cond, now_unix());
         let result = self
@@ -131,7 +128,8 @@ impl DynamoStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(Attempt::Done(())),
+            Err(e) if is_conflict(&e) => Ok(Attempt::Contended(describe("DeleteItem", &e))),
             Err(SdkError::ServiceError(ctx))
                 if matches!(
                     ctx.err(),
@@ -149,7 +147,7 @@ impl DynamoStore {
         }
     }
 
-    async fn add(&self, op: WriteOp) -> Result<Option<Item>, StoreError> {
+    async fn add(&self, op: &WriteOp) -> Result<Attempt<Option<Item>>, StoreError> {
         let WriteOp::Add {
             pk,
             sk,
@@ -161,12 +159,12 @@ impl DynamoStore {
             return Err(StoreError::Invalid("not an Add".into()));
         };
         let mut expr = Expr::default();
-        let (update, condition) = expr.add(&deltas, cap.as_ref(), expires_at);
+        let (update, condition) = expr.add(deltas, cap.as_ref(), *expires_at);
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(codec::key(&pk, &sk)))
+            .set_key(Some(codec::key(pk, sk)))
             .update_expression(update)
             .set_condition_expression(condition)
             .set_expression_attribute_names(expr.names())
@@ -175,12 +173,13 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
+        let written = match result {
             Ok(out) => match out.attributes() {
                 Some(attrs) => codec::from_attrs(attrs).map(Some),
                 // A backend that ignores ReturnValues: read the item back.
-                None => self.get_live(&pk, &sk).await,
+                None => self.get_live(pk, sk).await,
             },
+            Err(e) if is_conflict(&e) => return Ok(Attempt::Contended(describe("UpdateItem", &e))),
             Err(SdkError::ServiceError(ctx))
                 if matches!(
                     ctx.err(),
@@ -191,20 +190,21 @@ impl DynamoStore {
                     UpdateItemError::ConditionalCheckFailedException(e) => e.item(),
                     _ => None,
                 };
-                let current = self.current(returned, &pk, &sk).await?;
+                let current = self.current(returned, pk, sk).await?;
                 Err(StoreError::ConditionFailed { current })
             }
             Err(e) => Err(sdk_error("UpdateItem", &e)),
-        }
+        };
+        written.map(Attempt::Done)
     }
 
-    /// One `TransactWriteItems` attempt. `Ok(Err(reason))` is a cancellation worth retrying.
+    /// One `TransactWriteItems` attempt; `Contended` is a cancellation worth retrying.
     async fn transact_once(
         &self,
         items: &[TransactWriteItem],
         keys: &[(String, String)],
         token: &str,
-    ) -> Result<Result<(), String>, StoreError> {
+    ) -> Result<Attempt<()>, StoreError> {
         let result = self
             .client
             .transact_write_items()
@@ -213,7 +213,7 @@ impl DynamoStore {
             .send()
             .await;
         let err = match result {
-            Ok(_) => return Ok(Ok(())),
+            Ok(_) => return Ok(Attempt::Done(())),
             Err(err) => err,
         };
         let cancelled = match &err {
@@ -249,7 +249,9 @@ impl DynamoStore {
                 )
             });
         if retryable {
-            Ok(Err(format!("transaction cancelled: {codes:?}")))
+            Ok(Attempt::Contended(format!(
+                "transaction cancelled: {codes:?}"
+            )))
         } else if codes.contains(&"ValidationError") {
             Err(StoreError::Invalid(format!(
                 "transaction rejected: {codes:?}"
@@ -271,11 +273,18 @@ impl Store for DynamoStore {
 
     async fn write(&self, op: WriteOp) -> Result<Option<Item>, StoreError> {
         validate_op(&op)?;
-        match op {
-            WriteOp::Put { item, cond } => self.put(item, &cond).await,
-            WriteOp::Delete { pk, sk, cond } => self.delete(&pk, &sk, &cond).await.map(|()| None),
-            add @ WriteOp::Add { .. } => self.add(add).await,
-        }
+        // Conditions are built per attempt (`now` moves on).
+        contended(|| async {
+            match &op {
+                WriteOp::Put { item, cond } => self.put(item.clone(), cond).await,
+                WriteOp::Delete { pk, sk, cond } => Ok(match self.delete(pk, sk, cond).await? {
+                    Attempt::Done(()) => Attempt::Done(None),
+                    Attempt::Contended(reason) => Attempt::Contended(reason),
+                }),
+                add @ WriteOp::Add { .. } => self.add(add).await,
+            }
+        })
+        .await
     }
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
@@ -287,11 +296,7 @@ impl Store for DynamoStore {
             .iter()
             .map(|op| (op.key().0.to_owned(), op.key().1.to_owned()))
             .collect();
-        let mut last = String::new();
-        for attempt in 0..TX_ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(backoff(attempt)).await;
-            }
+        contended(|| async {
             // Conditions are built per attempt (`now` moves on), with a token of the attempt's
             // own: the SDK's retries of one attempt reuse it, so a retry of a transaction that
             // did commit (its answer was lost) succeeds instead of failing its own conditions.
@@ -301,14 +306,9 @@ impl Store for DynamoStore {
                 .map(|op| self.transact_item(op, now))
                 .collect::<Result<Vec<_>, _>>()?;
             let token = uuid::Uuid::new_v4().to_string();
-            match self.transact_once(&items, &keys, &token).await? {
-                Ok(()) => return Ok(()),
-                Err(reason) => last = reason,
-            }
-        }
-        Err(StoreError::Unavailable(format!(
-            "{last} ({TX_ATTEMPTS} attempts)"
-        )))
+            self.transact_once(&items, &keys, &token).await
+        })
+        .await
     }
 
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
@@ -454,13 +454,6 @@ fn key_condition(expr: &mut Expr, query: &Query) -> String {
     }
 }
 
-/// Exponential backoff with full jitter.
-fn backoff(attempt: u32) -> Duration {
-    let ceiling = TX_BACKOFF * 2u32.saturating_pow(attempt.min(6));
-    let jitter = rand::random::<f64>();
-    ceiling.mul_f64(0.5 + jitter / 2.0)
-}
-
 /// Maps an SDK error that is not a condition failure.
 fn sdk_error<E>(
     what: &str,
@@ -496,12 +489,5 @@ mod tests {
             key_condition(&mut Expr::default(), &query),
             "#pk = :pk AND #sk BETWEEN :from AND :to"
         );
-    }
-
-    #[test]
-    fn backoff_grows() {
-        assert!(backoff(1) >= TX_BACKOFF);
-        assert!(backoff(4) >= TX_BACKOFF * 8);
-        assert!(backoff(30) <= TX_BACKOFF * 64);
     }
 }

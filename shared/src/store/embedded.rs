@@ -122,20 +122,15 @@ impl EmbeddedStore {
         &self,
         f: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || f(&db))
-            .await
-            .map_err(|e| StoreError::Other(format!("store read task failed: {e}")))?
+        group_commit::read(&self.db, f, StoreError::Other).await
     }
 
     async fn submit<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Request,
     ) -> Result<T, StoreError> {
-        self.writer
-            .submit(make)
-            .await
-            .ok_or_else(|| StoreError::Unavailable("the store writer has stopped".into()))?
+        let stopped = || StoreError::Unavailable("the store writer has stopped".into());
+        self.writer.submit(make, stopped).await
     }
 }
 

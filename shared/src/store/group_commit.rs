@@ -5,6 +5,7 @@
 //! and how its answer looks is the owner's ([`Apply`]); the loop, the batching and the failure
 //! handling are here.
 
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use redb::{Database, Durability, WriteTransaction};
@@ -85,12 +86,31 @@ impl<R: Send + 'static> Writer<R> {
         })
     }
 
-    /// Sends a request and waits for its answer; `None` when the writer has stopped.
-    pub async fn submit<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> R) -> Option<T> {
+    /// Sends a request and waits for its answer; `stopped()` when the writer has stopped.
+    pub async fn submit<T, E>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, E>>) -> R,
+        stopped: impl FnOnce() -> E,
+    ) -> Result<T, E> {
         let (reply, answer) = oneshot::channel();
-        self.tx.send(make(reply)).await.ok()?;
-        answer.await.ok()
+        if self.tx.send(make(reply)).await.is_err() {
+            return Err(stopped());
+        }
+        answer.await.unwrap_or_else(|_| Err(stopped()))
     }
+}
+
+/// Runs a read on the blocking pool (redb reads block the thread); `lost` turns a read task
+/// that panicked into the owner's error.
+pub(crate) async fn read<T: Send + 'static, E: Send + 'static>(
+    db: &Arc<Database>,
+    f: impl FnOnce(&Database) -> Result<T, E> + Send + 'static,
+    lost: impl FnOnce(String) -> E,
+) -> Result<T, E> {
+    let db = db.clone();
+    tokio::task::spawn_blocking(move || f(&db))
+        .await
+        .unwrap_or_else(|e| Err(lost(format!("read task failed: {e}"))))
 }
 
 impl<R> Drop for Writer<R> {

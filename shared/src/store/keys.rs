@@ -62,6 +62,15 @@ pub fn rate_window(handle: &str, bucket: &str, window: i64) -> (String, String) 
     (format!("H#{handle}#T#{bucket}#{window}"), "T".into())
 }
 
+/// One shard of a rate-limit window counter spread over several items (`ratelimit::admit`): a
+/// partition key of its own, so the shards land on different DynamoDB partitions.
+pub fn rate_shard(handle: &str, bucket: &str, window: i64, shard: u32) -> (String, String) {
+    (
+        format!("H#{handle}#T#{bucket}#{window}#{shard}"),
+        "T".into(),
+    )
+}
+
 /// A personal access token, addressed by the SHA-256 of the token (the token is never stored).
 pub fn pat(token_hash_hex: &str) -> (String, String) {
     (format!("P#{token_hash_hex}"), "P".into())
@@ -100,6 +109,12 @@ pub fn webhook_attempt_sk(event_id: &str, attempt: u32) -> String {
 }
 
 pub const WEBHOOK_ATTEMPT_SK_PREFIX: &str = "D#";
+
+/// A recovery of a subscription's failed deliveries since `since_ms` (its idempotency record,
+/// in the delivery log's partition).
+pub fn webhook_recover_sk(since_ms: i64) -> String {
+    format!("R#{since_ms:013}")
+}
 
 /// Per-subscription delivery counters of a handle (one partition: notifications read it whole).
 pub fn webhook_stats(handle: &str, subscription_id: &str) -> (String, String) {

@@ -10,16 +10,27 @@
 //! conditioned on the claim, so a worker that lost its lease cannot record anything.
 //!
 //! A failed automatic attempt re-enqueues the next one with a delay (see `retry`); the sixth
-//! failure is final. `410 Gone` disables the subscription at once.
+//! failure is final. `410 Gone` disables the subscription at once, and so does a run of failures
+//! longer than the auto-disable period (see `health`). A message for a subscription disabled
+//! meanwhile is recorded as a failed attempt that was not sent (so `recover` finds it later).
+//!
+//! Concurrency: deliveries run side by side (the local consumer keeps up to
+//! `TENX_DELIVERY_CONCURRENCY` in flight; on Lambda, a batch at a time), at most
+//! `TENX_DELIVERY_CONCURRENCY_PER_ENDPOINT` to one subscription ([`EndpointLimits`]). A message
+//! whose endpoint stays full for [`ENDPOINT_WAIT`] goes back on the queue for
+//! [`ENDPOINT_BUSY_DELAY`], so one slow endpoint cannot hold every slot.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use tracing::Instrument;
 
-use super::log::{AttemptRecord, AttemptStatus};
+use super::claim::{self, Claim};
+use super::health::{self, Attempt};
+use super::limits::EndpointLimits;
+use super::log::AttemptRecord;
 use super::repo;
-use super::send::{self, SendOutcome, SignedRequest};
+use super::send::{self, Clients, SendOutcome, SignedRequest};
 use super::settle::Settled;
 use super::signing::SigningKey;
 use crate::consume::BatchHandler;
@@ -30,8 +41,14 @@ use crate::store::{keys, Cond, StoreError, WriteOp};
 pub use super::message::LEASE;
 /// Messages that arrive this early are re-enqueued (delays above SQS's 15-minute maximum).
 const EARLY_TOLERANCE_MS: i64 = 1000;
+/// How long a delivery waits for a place at its endpoint before going back on the queue.
+pub const ENDPOINT_WAIT: Duration = Duration::from_secs(5);
+/// … and how long it stays there.
+pub const ENDPOINT_BUSY_DELAY: Duration = Duration::from_secs(1);
 /// Rounds of re-reading a concurrently changed delivery or subscription before giving up.
-const FINALIZE_ROUNDS: usize = 4;
+const FINALIZE_ROUNDS: usize = 6;
+/// Rounds in which a mere start or end of a run of failures is written (see `plan`).
+const HEALTH_ROUNDS: usize = 3;
 /// Positions in the outcome transaction (see [`Settled::ops`]).
 const OP_ATTEMPT: usize = 0;
 const OP_DELIVERY: usize = 1;
@@ -41,6 +58,8 @@ pub use super::message::DeliveryMessage;
 /// The consumer of [`QueueName::Deliveries`].
 pub struct DeliveryWorker {
     pub state: AppState,
+    limits: EndpointLimits,
+    clients: Clients,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -69,17 +88,16 @@ impl BatchHandler for DeliveryWorker {
     }
 }
 
-/// The outcome of trying to claim an attempt.
-enum Claim {
-    /// Ours to send; the record is at this version.
-    Won(u64),
-    /// Already finished (by an earlier copy of this message).
-    Finished(AttemptRecord, u64),
-    /// Another worker holds a live lease.
-    Busy,
-}
-
 impl DeliveryWorker {
+    pub fn new(state: AppState) -> Self {
+        let limits = EndpointLimits::new(state.config.delivery_concurrency_per_endpoint);
+        Self {
+            state,
+            limits,
+            clients: Clients::default(),
+        }
+    }
+
     async fn process(&self, received: &Received) -> Verdict {
         let message = match serde_json::from_str::<DeliveryMessage>(&received.body) {
             Ok(m) if m.is_well_formed() => m,
@@ -110,92 +128,77 @@ impl DeliveryWorker {
     }
 
     async fn deliver(&self, m: &DeliveryMessage) -> anyhow::Result<Verdict> {
+        if self.requeue_if_early(m).await? {
+            return Ok(Verdict::Ack);
+        }
+        let Some(_place) = self.limits.acquire(&m.subscription_id, ENDPOINT_WAIT).await else {
+            // The endpoint is full: come back shortly instead of holding a slot of the worker.
+            let again = m.to_message(ENDPOINT_BUSY_DELAY);
+            self.state
+                .queue
+                .send(QueueName::Deliveries, vec![again])
+                .await?;
+            return Ok(Verdict::Ack);
+        };
         let state = &self.state;
         let now_ms = crate::time::now_millis();
-        if let Some(due) = m.due_at_ms {
-            let early = due - now_ms;
-            if early > EARLY_TOLERANCE_MS {
-                let delay = Duration::from_millis(early as u64);
-                state
-                    .queue
-                    .send(QueueName::Deliveries, vec![m.to_message(delay)])
-                    .await?;
-                return Ok(Verdict::Ack);
-            }
-        }
         let Some(loaded) = repo::load(state.store.as_ref(), &m.handle, &m.subscription_id).await?
         else {
             tracing::info!(delivery_id = %m.delivery_id(), "subscription deleted; delivery dropped");
             return Ok(Verdict::Ack);
         };
-        if !loaded.subscription.is_active() {
-            tracing::info!(delivery_id = %m.delivery_id(), "subscription disabled; delivery dropped");
-            return Ok(Verdict::Ack);
-        }
-        let claim_version = match self.claim(m, now_ms).await? {
+        let claim_version = match claim::claim(state.store.as_ref(), m, now_ms).await? {
             Claim::Won(version) => version,
             Claim::Busy => return Ok(Verdict::Retry),
             Claim::Finished(record, version) => {
                 return self.ensure_next_enqueued(m, record, version).await
             }
         };
-        let key = SigningKey::parse(&loaded.subscription.secret)
-            .map_err(|e| anyhow::anyhow!("stored secret unusable: {e}"))?;
-        let timestamp = now_ms.div_euclid(1000);
-        let outcome = send::post(
-            state.config.webhooks_allow_private,
-            SignedRequest {
-                url: &loaded.subscription.endpoint_url,
-                msg_id: &m.event_id,
-                timestamp,
-                signature: key.sign(&m.event_id, timestamp, m.body.as_bytes()),
-                body: &m.body,
-            },
-        )
-        .await;
+        let outcome = if loaded.subscription.is_active() {
+            Some(self.send(m, &loaded, now_ms).await?)
+        } else {
+            tracing::info!(delivery_id = %m.delivery_id(), "subscription disabled; attempt recorded as not sent");
+            None
+        };
         self.finish(m, loaded, claim_version, now_ms, outcome).await
     }
 
-    async fn claim(&self, m: &DeliveryMessage, now_ms: i64) -> Result<Claim, StoreError> {
-        let store = self.state.store.as_ref();
-        let record = m.claim_record(now_ms);
-        let put = WriteOp::Put {
-            item: m.attempt_item(&record, 1)?,
-            cond: Cond::Absent,
+    /// A message that arrived well before its time goes back on the queue for the rest.
+    async fn requeue_if_early(&self, m: &DeliveryMessage) -> anyhow::Result<bool> {
+        let Some(due) = m.due_at_ms else {
+            return Ok(false);
         };
-        let current = match store.write(put).await {
-            Ok(_) => return Ok(Claim::Won(1)),
-            Err(StoreError::ConditionFailed { current }) => current,
-            Err(e) => return Err(e),
-        };
-        let current = match current {
-            Some(item) => *item,
-            None => match store.get(&m.log_pk(), &m.attempt_sk()).await? {
-                Some(item) => item,
-                // Vanished in between (expired): let the message come back and claim afresh.
-                None => return Ok(Claim::Busy),
-            },
-        };
-        let existing: AttemptRecord = current.parse()?;
-        if existing.status != AttemptStatus::Sending {
-            return Ok(Claim::Finished(existing, current.version));
+        let early = due - crate::time::now_millis();
+        if early <= EARLY_TOLERANCE_MS {
+            return Ok(false);
         }
-        if existing.lease_until_ms.unwrap_or(0) > now_ms {
-            return Ok(Claim::Busy);
-        }
-        // The previous holder died mid-attempt: take it over (one taker wins the version race).
-        let takeover = WriteOp::Put {
-            item: m.attempt_item(&record, current.version + 1)?,
-            cond: Cond::Version(current.version),
+        let delay = Duration::from_millis(early as u64);
+        self.state
+            .queue
+            .send(QueueName::Deliveries, vec![m.to_message(delay)])
+            .await?;
+        Ok(true)
+    }
+
+    /// Signs and POSTs the attempt.
+    async fn send(
+        &self,
+        m: &DeliveryMessage,
+        loaded: &repo::Loaded,
+        now_ms: i64,
+    ) -> anyhow::Result<SendOutcome> {
+        let key = SigningKey::parse(&loaded.subscription.secret)
+            .map_err(|e| anyhow::anyhow!("stored secret unusable: {e}"))?;
+        let timestamp = now_ms.div_euclid(1000);
+        let request = SignedRequest {
+            url: &loaded.subscription.endpoint_url,
+            msg_id: &m.event_id,
+            timestamp,
+            signature: key.sign(&m.event_id, timestamp, m.body.as_bytes()),
+            body: &m.body,
         };
-        match store.write(takeover).await {
-            Ok(_) => {
-                tracing::warn!(delivery_id = %m.delivery_id(), attempt = m.attempt, "took over an expired attempt lease");
-                Ok(Claim::Won(current.version + 1))
-            }
-            Err(StoreError::ConditionFailed { .. }) => Ok(Claim::Busy),
-            Err(e) => Err(e),
-        }
+        let allow_private = self.state.config.webhooks_allow_private;
+        Ok(send::post(&self.clients, allow_private, request).await)
     }
 
     /// A finished attempt that scheduled a retry whose message may never have been enqueued
@@ -239,24 +242,37 @@ impl DeliveryWorker {
         }
     }
 
-    /// Records the attempt's outcome and schedules what follows: one transaction conditioned on
-    /// our claim (round trip 1 of 2 per round, after one read of the delivery record).
+    /// Records the attempt's outcome (`None`: not sent) and schedules what follows: one
+    /// transaction conditioned on our claim (after one read of the delivery record per round).
     async fn finish(
         &self,
         m: &DeliveryMessage,
         mut loaded: repo::Loaded,
         claim_version: u64,
         attempted_at_ms: i64,
-        outcome: SendOutcome,
+        outcome: Option<SendOutcome>,
     ) -> anyhow::Result<Verdict> {
         let store = self.state.store.as_ref();
-        let settled = Settled::new(&self.state, m, attempted_at_ms, &outcome);
-        let mut disable = settled.gone;
-        for _ in 0..FINALIZE_ROUNDS {
+        let result = outcome.clone().unwrap_or(SendOutcome {
+            status_code: None,
+            duration_ms: 0,
+            error: None,
+        });
+        let attempt = Attempt {
+            outcome: outcome.as_ref(),
+            started_ms: attempted_at_ms,
+            finished_ms: attempted_at_ms + result.duration_ms as i64,
+        };
+        // The subscription was deleted meanwhile: nothing of it is left to change.
+        let mut deleted = false;
+        for round in 1..=FINALIZE_ROUNDS {
+            let plan = self.plan(&loaded, &attempt, deleted, round);
+            let settled = Settled::new(&self.state, m, attempted_at_ms, &result, plan.stop);
             let previous = store
                 .get(&m.log_pk(), &keys::webhook_delivery_sk(&m.event_id))
                 .await?;
-            let ops = settled.ops(m, &loaded, claim_version, previous.as_ref(), disable)?;
+            let changed = plan.subscription.as_ref();
+            let ops = settled.ops(m, &loaded, claim_version, previous.as_ref(), changed)?;
             match store.transact(ops.ops).await {
                 Ok(()) => {
                     return self
@@ -270,17 +286,36 @@ impl DeliveryWorker {
                 Err(StoreError::TxConflict {
                     index: OP_DELIVERY, ..
                 }) => continue,
-                Err(StoreError::TxConflict { index, .. }) if Some(index) == ops.disable_at => {
+                // The subscription changed since it was read: plan again on what it is now.
+                Err(StoreError::TxConflict { index, .. }) if Some(index) == ops.subscription_at => {
                     match repo::load(store, &m.handle, &m.subscription_id).await? {
-                        Some(fresh) if fresh.subscription.is_active() => loaded = fresh,
-                        // Deleted or already disabled: nothing left to disable.
-                        _ => disable = false,
+                        Some(fresh) => loaded = fresh,
+                        None => deleted = true,
                     }
                 }
                 Err(e) => return Err(e.into()),
             }
         }
         anyhow::bail!("the delivery record kept changing; giving up this round")
+    }
+
+    /// What the attempt does to its subscription this round. After [`HEALTH_ROUNDS`] rounds lost
+    /// to concurrent changes of the subscription (a flapping endpoint, many deliveries at once),
+    /// the start or end of a run of failures is left to the next attempt, so the outcome is
+    /// recorded; a disabling is not given up.
+    fn plan(
+        &self,
+        loaded: &repo::Loaded,
+        attempt: &Attempt<'_>,
+        deleted: bool,
+        round: usize,
+    ) -> health::Plan {
+        let auto_disable = self.state.config.webhook_auto_disable_after;
+        let mut plan = health::plan(&loaded.subscription, attempt, auto_disable);
+        if deleted || (round > HEALTH_ROUNDS && plan.stop.is_none()) {
+            plan.subscription = None;
+        }
+        plan
     }
 
     async fn schedule_next(

@@ -7,10 +7,14 @@
 //! failures with a delay. Test dispatches are events aimed at one subscription and take the same
 //! path. Routes: `http::webhooks`.
 
+mod claim;
 pub mod delivery;
 pub mod fanout;
+pub mod health;
+pub mod limits;
 pub mod log;
 pub mod message;
+pub mod recover;
 pub mod repo;
 pub mod retry;
 pub mod send;

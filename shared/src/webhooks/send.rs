@@ -1,6 +1,14 @@
 //! One signed webhook POST: SSRF-vet the endpoint (unless private endpoints are allowed), pin
 //! the connection to the vetted address, send with a 10 s timeout, never follow redirects.
+//!
+//! HTTP clients are kept per (host, vetted address) in [`Clients`], so deliveries to one
+//! endpoint reuse their connections (keep-alive) instead of a new client, TLS setup and TCP
+//! connection per attempt. A client only ever connects to the address it was built for, so the
+//! pinning holds: a host that resolves elsewhere on the next vet gets another client.
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use url::{Host, Url};
@@ -42,9 +50,57 @@ pub struct SignedRequest<'a> {
     pub body: &'a str,
 }
 
-pub async fn post(allow_private: bool, request: SignedRequest<'_>) -> SendOutcome {
+/// The most clients kept; past it the cache starts over (idle connections are closed).
+const MAX_CLIENTS: usize = 1024;
+
+/// Reusable HTTP clients, one per (host, vetted address).
+#[derive(Default)]
+pub struct Clients {
+    by_target: Mutex<HashMap<(String, SocketAddr), reqwest::Client>>,
+}
+
+impl Clients {
+    /// The client for `url`'s host pinned to `addr`, built on first use.
+    fn pinned(&self, url: &Url, addr: SocketAddr) -> Result<reqwest::Client, String> {
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let key = (host, addr);
+        let mut clients = self.by_target.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = clients.get(&key) {
+            return Ok(client.clone());
+        }
+        let client = build_client(url, addr)?;
+        if clients.len() >= MAX_CLIENTS {
+            clients.clear();
+        }
+        clients.insert(key, client.clone());
+        Ok(client)
+    }
+}
+
+fn build_client(url: &Url, addr: SocketAddr) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(SEND_TIMEOUT)
+        .connect_timeout(SEND_TIMEOUT)
+        .user_agent(USER_AGENT)
+        // A proxy would resolve the host itself, defeating the pinning below.
+        .no_proxy();
+    if let Some(Host::Domain(name)) = url.host() {
+        // Connect to exactly the address vetted (DNS rebinding cannot swap it).
+        builder = builder.resolve(name, addr);
+    }
+    builder
+        .build()
+        .map_err(|e| format!("HTTP client: {}", root_cause(&e)))
+}
+
+pub async fn post(
+    clients: &Clients,
+    allow_private: bool,
+    request: SignedRequest<'_>,
+) -> SendOutcome {
     let started = Instant::now();
-    let result = post_inner(allow_private, request).await;
+    let result = post_inner(clients, allow_private, request).await;
     let duration_ms = started.elapsed().as_millis() as u64;
     match result {
         Ok((code, error)) => SendOutcome {
@@ -61,30 +117,18 @@ pub async fn post(allow_private: bool, request: SignedRequest<'_>) -> SendOutcom
 }
 
 async fn post_inner(
+    clients: &Clients,
     allow_private: bool,
     request: SignedRequest<'_>,
 ) -> Result<(u16, Option<String>), String> {
     let url = Url::parse(request.url).map_err(|_| "the endpoint URL is invalid".to_owned())?;
-    let mut builder = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(SEND_TIMEOUT)
-        .connect_timeout(SEND_TIMEOUT)
-        .user_agent(USER_AGENT)
-        // A proxy would resolve the host itself, defeating the pinning below.
-        .no_proxy();
     let resolver = SystemResolver {
         timeout: DNS_TIMEOUT,
     };
     let addr = ssrf::vet(&url, &resolver, allow_private)
         .await
         .map_err(|refusal| format!("endpoint refused: {refusal}"))?;
-    if let Some(Host::Domain(name)) = url.host() {
-        // Connect to exactly the address vetted above (DNS rebinding cannot swap it).
-        builder = builder.resolve(name, addr);
-    }
-    let client = builder
-        .build()
-        .map_err(|e| format!("HTTP client: {}", root_cause(&e)))?;
+    let client = clients.pinned(&url, addr)?;
     let response = client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -101,8 +145,24 @@ async fn post_inner(
     } else {
         None
     };
+    drain(response).await;
     Ok((status.as_u16(), error))
 }
+
+/// Reads a small response body to its end, so the connection can carry the next delivery; a
+/// larger one is dropped unread (the connection is closed instead). Only the status counts.
+async fn drain(mut response: reqwest::Response) {
+    let mut read = 0;
+    while read <= MAX_DRAINED_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => read += chunk.len(),
+            Ok(None) | Err(_) => return,
+        }
+    }
+}
+
+/// The most response bytes read to keep a connection.
+const MAX_DRAINED_BYTES: usize = 64 * 1024;
 
 fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {

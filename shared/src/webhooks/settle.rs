@@ -1,6 +1,7 @@
 //! The outcome of one delivery attempt as the writes that record it: the attempt record, the
-//! delivery record, the subscription's counters, the failure notification and, after a `410`,
-//! the subscription's disabling. All in one transaction conditioned on the worker's claim.
+//! delivery record, the subscription's counters, the failure notification and the subscription's
+//! change of health, if any (see `health`: a `410` or a long run of failures disables it). All in
+//! one transaction conditioned on the worker's claim.
 
 use super::log::{
     self, AttemptRecord, AttemptStatus, DeliveryRecord, DeliveryStatus, FailedDelivery,
@@ -9,13 +10,13 @@ use super::message::DeliveryMessage;
 use super::repo;
 use super::retry;
 use super::send::SendOutcome;
+use super::subscription::Subscription;
 use crate::state::AppState;
 use crate::store::{keys, to_doc, Cond, Item, StoreError, WriteOp};
 
 /// What an attempt settled to, computed once and written in every round.
 pub(super) struct Settled {
     pub record: AttemptRecord,
-    pub gone: bool,
     succeeded: bool,
     status: DeliveryStatus,
     error: Option<String>,
@@ -24,32 +25,30 @@ pub(super) struct Settled {
     expiry: Option<i64>,
 }
 
-/// The transaction of one round, and where the disabling write sits in it (if any).
+/// The transaction of one round, and where the subscription's write sits in it (if any).
 pub(super) struct SettleOps {
     pub ops: Vec<WriteOp>,
-    pub disable_at: Option<usize>,
+    pub subscription_at: Option<usize>,
 }
 
 impl Settled {
+    /// `stop`: the attempt is final for this reason (see `health::Plan`).
     pub fn new(
         state: &AppState,
         m: &DeliveryMessage,
         attempted_at_ms: i64,
         outcome: &SendOutcome,
+        stop: Option<String>,
     ) -> Self {
         let finished_ms = attempted_at_ms + outcome.duration_ms as i64;
-        let (succeeded, gone) = (outcome.succeeded(), outcome.gone());
-        let retry_in = if succeeded || gone {
+        let succeeded = outcome.succeeded();
+        let retry_in = if succeeded || stop.is_some() {
             None
         } else {
             retry::delay_after_failure(state.config.webhook_retry_base, m.attempt, m.manual)
         };
         let next_ms = retry_in.map(|d| finished_ms + d.as_millis() as i64);
-        let error = if gone {
-            Some("410 Gone: the subscription was disabled".to_owned())
-        } else {
-            outcome.error.clone()
-        };
+        let error = stop.or_else(|| outcome.error.clone());
         let mut record = m.claim_record(attempted_at_ms);
         record.status = if succeeded {
             AttemptStatus::Succeeded
@@ -68,7 +67,6 @@ impl Settled {
         };
         Self {
             record,
-            gone,
             succeeded,
             status,
             error,
@@ -78,14 +76,15 @@ impl Settled {
         }
     }
 
-    /// The round's writes, given the delivery record read this round.
+    /// The round's writes, given the delivery record read this round and the subscription as
+    /// it must be written (conditioned on the version `loaded` was read at), if it changes.
     pub fn ops(
         &self,
         m: &DeliveryMessage,
         loaded: &repo::Loaded,
         claim_version: u64,
         previous: Option<&Item>,
-        disable: bool,
+        subscription: Option<&Subscription>,
     ) -> Result<SettleOps, StoreError> {
         let prev = previous.map(|i| i.parse::<DeliveryRecord>()).transpose()?;
         let (n_pk, n_sk) = keys::webhook_notification(
@@ -107,18 +106,17 @@ impl Settled {
         ];
         let old_notification = prev.and_then(|p| p.notification_sk);
         ops.extend(self.notification_ops(m, loaded, &delivery, (n_pk, n_sk), old_notification)?);
-        let disable_at = disable.then_some(ops.len());
-        if disable {
-            let disabled = loaded.subscription.clone().disabled(
-                "the endpoint answered 410 Gone".to_owned(),
-                self.now_iso.clone(),
-            );
+        let subscription_at = subscription.map(|_| ops.len());
+        if let Some(changed) = subscription {
             ops.push(WriteOp::Put {
-                item: repo::item(&disabled, loaded.version + 1)?,
+                item: repo::item(changed, loaded.version + 1)?,
                 cond: Cond::Version(loaded.version),
             });
         }
-        Ok(SettleOps { ops, disable_at })
+        Ok(SettleOps {
+            ops,
+            subscription_at,
+        })
     }
 
     fn delivery(

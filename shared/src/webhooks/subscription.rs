@@ -113,6 +113,11 @@ pub struct Subscription {
     pub disabled_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
+    /// When the endpoint's current run of failed attempts began (unix ms): set by the first
+    /// failure after a success, cleared by the next success. A run longer than
+    /// `TENX_WEBHOOK_AUTO_DISABLE_SECS` disables the subscription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since_ms: Option<i64>,
 }
 
 impl std::fmt::Debug for Subscription {
@@ -141,6 +146,7 @@ impl Subscription {
             updated_at: now,
             disabled_at: None,
             disabled_reason: None,
+            failing_since_ms: None,
         }
     }
 
@@ -168,12 +174,21 @@ impl Subscription {
         self
     }
 
-    /// Resumed by an operator: active again, the reason it stopped cleared.
+    /// Resumed by an operator: active again, the reason it stopped cleared, and its run of
+    /// failures forgotten (the endpoint gets a full auto-disable period again).
     pub fn reactivated(mut self, now: String) -> Self {
         self.status = SubscriptionStatus::Active;
         self.disabled_at = None;
         self.disabled_reason = None;
+        self.failing_since_ms = None;
         self.updated_at = now;
+        self
+    }
+
+    /// The endpoint's failure run begins (`Some`) or ends (`None`); not a change an API client
+    /// made, so `updatedAt` stays.
+    pub fn failing_since(mut self, since_ms: Option<i64>) -> Self {
+        self.failing_since_ms = since_ms;
         self
     }
 

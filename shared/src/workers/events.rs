@@ -24,7 +24,12 @@ impl BatchHandler for EventsWorker {
     }
 
     async fn handle(&self, batch: Vec<Received>) -> Vec<String> {
-        let span = tracing::info_span!("events_batch", size = batch.len());
+        // The event ids are known once the bodies are parsed: `apply` records them.
+        let span = tracing::info_span!(
+            "events_batch",
+            size = batch.len(),
+            event_ids = tracing::field::Empty
+        );
         self.apply(batch).instrument(span).await
     }
 }
@@ -52,10 +57,11 @@ impl EventsWorker {
         if events.is_empty() {
             return failed;
         }
+        let event_ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        tracing::Span::current().record("event_ids", tracing::field::debug(&event_ids));
         for sink in &self.sinks {
             if let Err(e) = sink.apply(&self.state, &events).await {
-                let event_ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
-                tracing::warn!(sink = sink.name(), ?event_ids, error = %e, "event sink failed; batch will be retried");
+                tracing::warn!(sink = sink.name(), error = %e, "event sink failed; batch will be retried");
                 failed.extend(ids);
                 return failed;
             }

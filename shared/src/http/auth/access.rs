@@ -236,6 +236,13 @@ pub static ACCESS_TABLE: &[Access] = &[
         true,
     ),
     rule(
+        Method::POST,
+        "/v2/handles/{handle}/webhooks/{subscriptionId}/recover",
+        Operator,
+        Some(WebhooksWrite),
+        true,
+    ),
+    rule(
         Method::GET,
         "/v2/handles/{handle}/notifications",
         Operator,
