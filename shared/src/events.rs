@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::risk::Risk;
-use crate::domain::{Attribution, BotReason, EventId, SubIds};
+use crate::domain::{Attribution, BotReason, EventId, Handle, SubIds};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum EventType {
@@ -77,11 +77,11 @@ const INFALLIBLE: &str = "an event is always serializable";
 #[serde(rename_all = "camelCase")]
 pub struct Event {
     /// Stable id: consumers dedupe on it, webhooks send it as `webhook-id`.
-    pub id: String,
+    pub id: EventId,
     #[serde(rename = "type")]
     pub kind: EventType,
     pub created_at: String,
-    pub handle: String,
+    pub handle: Handle,
     pub data: serde_json::Value,
     /// Only this subscription receives the event (webhook tests and re-sends).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,12 +91,12 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn new(kind: EventType, handle: &str, data: serde_json::Value) -> Self {
+    pub fn new(kind: EventType, handle: &Handle, data: serde_json::Value) -> Self {
         Self {
-            id: EventId::new().to_string(),
+            id: EventId::new(),
             kind,
             created_at: crate::time::now_rfc3339(),
-            handle: handle.to_owned(),
+            handle: handle.clone(),
             data,
             target_subscription: None,
             outbox: None,
@@ -290,14 +290,15 @@ mod tests {
             destination_url: "https://example.com/?a=\"b\"".into(),
             at: "2026-11-21T09:00:00.000Z".into(),
         };
-        let json = event_json("evt_1", EventType::LinkClicked, "acme", &click);
+        let id = EventId::new();
+        let json = event_json(id.as_str(), EventType::LinkClicked, "acme", &click);
         let read: Event = serde_json::from_str(&json).unwrap();
         let mut expected = Event::new(
             EventType::LinkClicked,
-            "acme",
+            &crate::domain::Handle::parse("acme").unwrap(),
             serde_json::to_value(&click).unwrap(),
         );
-        expected.id = "evt_1".into();
+        expected.id = id;
         expected.created_at = read.created_at.clone();
         assert_eq!(read, expected);
         assert!(crate::time::parse_rfc3339(&read.created_at).is_some());

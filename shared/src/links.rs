@@ -152,7 +152,7 @@ pub fn plan_upsert(
     } else {
         EventType::LinkCreated
     };
-    let mut event = Event::new(kind, handle.as_str(), doc);
+    let mut event = Event::new(kind, handle, doc);
     let outbox = crate::outbox::record(&mut event);
     Ok((link, vec![WriteOp::Put { item, cond }, outbox], event))
 }

@@ -25,7 +25,11 @@ fn shard_of(event_id: &str) -> u32 {
 /// Assigns the event its outbox key and returns the write that records it; put it in the same
 /// transaction as the state change.
 pub fn record(event: &mut Event) -> WriteOp {
-    let (pk, sk) = keys::outbox(shard_of(&event.id), crate::time::now_millis(), &event.id);
+    let (pk, sk) = keys::outbox(
+        shard_of(event.id.as_str()),
+        crate::time::now_millis(),
+        event.id.as_str(),
+    );
     event.outbox = Some(OutboxKey {
         pk: pk.clone(),
         sk: sk.clone(),
@@ -248,7 +252,7 @@ mod tests {
         let store: Arc<dyn Store> = Arc::new(crate::store::embedded::EmbeddedStore::in_memory());
         let mut event = Event::new(
             EventType::LinkCreated,
-            "acme",
+            &crate::domain::Handle::parse("acme").unwrap(),
             serde_json::json!({"slug": "s"}),
         );
         let ops = vec![record(&mut event)];
@@ -281,7 +285,11 @@ mod tests {
     async fn a_failed_commit_enqueues_nothing() {
         let inner = Arc::new(EmbeddedQueue::in_memory());
         let store: Arc<dyn Store> = Arc::new(crate::store::embedded::EmbeddedStore::in_memory());
-        let mut event = Event::new(EventType::LinkCreated, "acme", serde_json::json!({}));
+        let mut event = Event::new(
+            EventType::LinkCreated,
+            &crate::domain::Handle::parse("acme").unwrap(),
+            serde_json::json!({}),
+        );
         let op = record(&mut event);
         store.transact(vec![op.clone()]).await.unwrap();
         // The same entry again: its `Absent` condition fails, so the transaction is cancelled.
@@ -299,7 +307,11 @@ mod tests {
     async fn a_pending_event_is_resent_with_backoff_then_dead_lettered_visibly() {
         let store = crate::store::embedded::EmbeddedStore::in_memory();
         let queue = EmbeddedQueue::in_memory();
-        let mut event = Event::new(EventType::LinkCreated, "acme", serde_json::json!({}));
+        let mut event = Event::new(
+            EventType::LinkCreated,
+            &crate::domain::Handle::parse("acme").unwrap(),
+            serde_json::json!({}),
+        );
         store.transact(vec![record(&mut event)]).await.unwrap();
         assert_eq!(sweep(&store, &queue, Duration::ZERO).await.unwrap(), 1);
         // Within its backoff the entry is left alone, however often the sweeper runs.

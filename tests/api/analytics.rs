@@ -626,10 +626,11 @@ fn click_event(id: &str, country: &str) -> String {
     };
     let mut event = Event::new(
         EventType::LinkClicked,
-        "acme",
+        &tenx_shared::domain::Handle::parse("acme").unwrap(),
         serde_json::to_value(data).unwrap(),
     );
-    event.id = format!("evt_{id}");
+    // A fixed id per `id` (hex, zero-padded), so a redelivered body is the same event.
+    event.id = tenx_shared::domain::EventId::parse(&format!("evt_{id:0>32}")).unwrap();
     serde_json::to_string(&event).unwrap()
 }
 

@@ -104,9 +104,13 @@ impl SlowReceiver {
 
 /// A first-attempt delivery of a new event to `subscription_id`, as the fan-out enqueues it.
 fn delivery(subscription_id: &str) -> (String, OutMessage) {
-    let event = Event::new(EventType::LinkClicked, HANDLE, json!({"slug": "launch"}));
+    let event = Event::new(
+        EventType::LinkClicked,
+        &tenx_shared::domain::Handle::parse(HANDLE).unwrap(),
+        json!({"slug": "launch"}),
+    );
     let message = DeliveryMessage::first(&event, subscription_id);
-    (event.id.clone(), message.to_message(Duration::ZERO))
+    (event.id.to_string(), message.to_message(Duration::ZERO))
 }
 
 /// Every capture verifies with its path's secret, and no webhook-id arrived twice.

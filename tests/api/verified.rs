@@ -346,7 +346,7 @@ async fn reversals_are_idempotent_partial_or_full_and_emit_their_event() {
     assert_eq!(reversals[0].data["conversion"]["clickId"], full["clickId"]);
     assert_eq!(reversals[0].data["amount"], 30);
     assert_eq!(reversals[1].data["amount"], 12.5);
-    assert!(reversals[0].id.starts_with("evt_") && reversals[0].id != reversals[1].id);
+    assert!(reversals[0].id.as_str().starts_with("evt_") && reversals[0].id != reversals[1].id);
     let listed = json_of(
         app.as_role("acme", Role::Viewer)
             .list_conversions("reversed=true")
@@ -482,7 +482,7 @@ async fn a_reversal_lost_between_commit_and_enqueue_is_swept_exactly_once() {
     )
     .await;
     let reversal_hex = &stored["reversal"]["reversalId"].as_str().unwrap()["rev_".len()..];
-    assert_eq!(reversals[0].id, format!("evt_{reversal_hex}"));
+    assert_eq!(reversals[0].id.as_str(), format!("evt_{reversal_hex}"));
 }
 
 #[tokio::test]
@@ -877,7 +877,7 @@ async fn a_verified_conversion_lost_between_commit_and_enqueue_is_swept_exactly_
     assert_eq!(conversions[0].data["verified"], true);
     // Its id derives from the conversion's, as on the first enqueue: consumers dedupe on it.
     let hex = &first["conversionId"].as_str().unwrap()["cnv_".len()..];
-    assert_eq!(conversions[0].id, format!("evt_{hex}"));
+    assert_eq!(conversions[0].id.as_str(), format!("evt_{hex}"));
 
     // The events consumer applies the batch and clears the outbox: a second sweep sends nothing.
     let state =

@@ -25,7 +25,7 @@ use super::{bot_counter, days, key_value, revenue_counter, to_micros, Dimension}
 use super::{BOTS, CLICKS, CONVERSIONS, EXPIRED, FLAGGED, NO_CAMPAIGN, QUALIFIED, TOTAL_VALUE};
 use super::{FLAGGED_REVENUE_PREFIX, REVENUE_PREFIX, REVERSED_REVENUE_PREFIX};
 use crate::consume::EventSink;
-use crate::domain::{Attribution, BotReason, CampaignId, Handle, SubIds};
+use crate::domain::{Attribution, BotReason, CampaignId, SubIds};
 use crate::events::{ClickData, ConversionData, Event, EventType, ReversalData};
 use crate::state::AppState;
 use crate::store::{keys, now_unix, Cond, Item, Store, StoreError, WriteOp, MAX_TRANSACT_OPS};
@@ -112,8 +112,8 @@ fn day_of(primary: &str, event: &Event) -> String {
 
 /// The event's contribution, or `None` for events analytics does not count.
 fn contribution(event: &Event) -> Option<Contribution> {
-    // Keys embed the handle; only a well-formed one may reach them.
-    let handle = Handle::parse(&event.handle).ok()?;
+    // Keys embed the handle: an `Event`'s is well formed (checked when it was read).
+    let handle = &event.handle;
     let (keys, deltas) = match event.kind {
         EventType::LinkClicked => click_contribution(handle.as_str(), parse(event)?, event),
         EventType::ConversionCreated => {
@@ -125,7 +125,7 @@ fn contribution(event: &Event) -> Option<Contribution> {
         _ => return None,
     };
     Some(Contribution {
-        event_id: event.id.clone(),
+        event_id: event.id.to_string(),
         keys,
         deltas,
     })
@@ -379,10 +379,10 @@ mod tests {
         };
         let mut e = Event::new(
             EventType::LinkClicked,
-            "acme",
+            &crate::domain::Handle::parse("acme").unwrap(),
             serde_json::to_value(data).unwrap(),
         );
-        e.id = format!("evt_{id}");
+        e.id = crate::domain::EventId::parse(&format!("evt_{id:0>32}")).unwrap();
         e
     }
 
@@ -487,7 +487,11 @@ mod tests {
             "source": "direct", "referrer": "direct", "segment": "new-mobile",
             "receivedAt": "2026-02-25T10:00:00Z"
         });
-        let counted = Event::new(EventType::ConversionCreated, "acme", conv.clone());
+        let counted = Event::new(
+            EventType::ConversionCreated,
+            &crate::domain::Handle::parse("acme").unwrap(),
+            conv.clone(),
+        );
         let c = contribution(&counted).unwrap();
         assert_eq!(
             c.deltas,
@@ -496,16 +500,29 @@ mod tests {
                 ("rev_usd".to_owned(), 24_990_000)
             ]
         );
-        let tested = Event::new(EventType::ConversionTested, "acme", conv.clone());
+        let tested = Event::new(
+            EventType::ConversionTested,
+            &crate::domain::Handle::parse("acme").unwrap(),
+            conv.clone(),
+        );
         assert!(contribution(&tested).is_none());
         conv["test"] = true.into();
-        assert!(contribution(&Event::new(EventType::ConversionCreated, "acme", conv)).is_none());
-        let other = Event::new(EventType::LinkCreated, "acme", serde_json::json!({}));
+        assert!(contribution(&Event::new(
+            EventType::ConversionCreated,
+            &crate::domain::Handle::parse("acme").unwrap(),
+            conv
+        ))
+        .is_none());
+        let other = Event::new(
+            EventType::LinkCreated,
+            &crate::domain::Handle::parse("acme").unwrap(),
+            serde_json::json!({}),
+        );
         assert!(contribution(&other).is_none());
-        let foreign = click("9", None, "US", false);
-        let mut bad_handle = foreign.clone();
-        bad_handle.handle = "H#evil".into();
-        assert!(contribution(&bad_handle).is_none());
+        // A handle that could break out of its keys never becomes an `Event` at all.
+        let mut bad_handle = serde_json::to_value(click("9", None, "US", false)).unwrap();
+        bad_handle["handle"] = "H#evil".into();
+        assert!(serde_json::from_value::<Event>(bad_handle).is_err());
     }
 
     fn store() -> (tempfile::TempDir, crate::store::embedded::EmbeddedStore) {
@@ -567,7 +584,7 @@ mod tests {
             .unwrap();
         assert_eq!(us.counter("clicks"), 2);
         // Markers expire after 14 days.
-        let (pk, sk) = keys::processed_event(CONSUMER, "evt_a");
+        let (pk, sk) = keys::processed_event(CONSUMER, &format!("evt_{:0>32}", "a"));
         let marker = store.get(&pk, &sk).await.unwrap().unwrap();
         assert!(marker.expires_at.unwrap() > now_unix() + 13 * 86_400);
     }

@@ -140,10 +140,10 @@ async fn commit(
     };
     let mut event = Event::new(
         EventType::ConversionReversed,
-        handle.as_str(),
+        handle,
         crate::store::to_doc(&event_data)?,
     );
-    event.id = id.event_id().to_string();
+    event.id = id.event_id();
     let reversed = ConversionData {
         reversal: Some(reversal),
         ..data.clone()

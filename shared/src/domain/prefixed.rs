@@ -1,5 +1,6 @@
-//! Typed, prefixed ids (as in svix-server): `clk_…`, `cnv_…`, `evt_…`, `tok_…`, `wh_…`, each a
-//! prefix and 32 lower-case hex digits of a UUID (v7: time-ordered, so listings sort by creation).
+//! Typed, prefixed ids (as in svix-server): `clk_…`, `cnv_…`, `evt_…`, `rcv_…`, `req_…`, `rev_…`,
+//! `tok_…`, `wh_…`, each a prefix and 32 lower-case hex digits of a UUID (v7: time-ordered, so
+//! listings sort by creation).
 //! Built here and nowhere else; parsing checks the shape, so a path segment that is not one is
 //! simply unknown.
 
@@ -78,6 +79,16 @@ prefixed_id!(
     /// One event: consumers dedupe on it, webhooks send it as `webhook-id`.
     EventId,
     "evt_"
+);
+prefixed_id!(
+    /// One recovery of a subscription's failed deliveries (`POST …/recover`).
+    RecoverId,
+    "rcv_"
+);
+prefixed_id!(
+    /// A request the server minted an id for (API Gateway's own request id is used when given).
+    RequestId,
+    "req_"
 );
 prefixed_id!(
     /// One reversal of a conversion.

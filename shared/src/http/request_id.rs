@@ -33,7 +33,7 @@ fn choose(incoming: Option<&HeaderValue>) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
         })
         .map(str::to_owned)
-        .unwrap_or_else(|| format!("req_{}", uuid::Uuid::now_v7().simple()))
+        .unwrap_or_else(|| crate::domain::prefixed::RequestId::new().to_string())
 }
 
 /// API Gateway's request id, when the request came through it (Lambda).

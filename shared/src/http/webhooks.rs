@@ -289,7 +289,7 @@ async fn test(
     }
     let mut event = Event::new(
         EventType::WebhookTest,
-        caller.handle.as_str(),
+        &caller.handle,
         json!({
             "subscriptionId": id,
             "message": "A test event from 10x: your endpoint receives and can verify our webhooks.",

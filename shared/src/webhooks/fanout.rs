@@ -10,9 +10,8 @@ use async_trait::async_trait;
 
 use super::delivery::DeliveryMessage;
 use super::repo;
-use super::subscription::{is_event_id, Subscription};
+use super::subscription::Subscription;
 use crate::consume::EventSink;
-use crate::domain::Handle;
 use crate::events::Event;
 use crate::queue::QueueName;
 use crate::state::AppState;
@@ -30,12 +29,8 @@ impl EventSink for WebhookFanout {
         let mut subscriptions: HashMap<&str, Vec<Subscription>> = HashMap::new();
         let mut messages = Vec::new();
         for event in events {
-            if Handle::parse(&event.handle).is_err() || !is_event_id(&event.id) {
-                tracing::error!(event_id = %event.id, "event with a malformed handle or id; not delivered");
-                continue;
-            }
             if !subscriptions.contains_key(event.handle.as_str()) {
-                let all = repo::list_all(state.store.as_ref(), &event.handle).await?;
+                let all = repo::list_all(state.store.as_ref(), event.handle.as_str()).await?;
                 subscriptions.insert(event.handle.as_str(), all);
             }
             let target = event.target_subscription.as_deref();

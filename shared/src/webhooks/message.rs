@@ -41,9 +41,9 @@ impl DeliveryMessage {
     /// The first attempt of an event's delivery to a subscription.
     pub fn first(event: &Event, subscription_id: &str) -> Self {
         Self {
-            handle: event.handle.clone(),
+            handle: event.handle.to_string(),
             subscription_id: subscription_id.to_owned(),
-            event_id: event.id.clone(),
+            event_id: event.id.to_string(),
             event_type: event.kind,
             body: event.webhook_body().to_string(),
             attempt: 1,

@@ -130,7 +130,7 @@ async fn claim(
     now_ms: i64,
 ) -> Result<(RecoverRecord, u64, bool), StoreError> {
     let record = RecoverRecord {
-        recover_id: format!("rcv_{}", uuid::Uuid::now_v7().simple()),
+        recover_id: crate::domain::prefixed::RecoverId::new().to_string(),
         since_ms,
         until_ms: now_ms,
         done: false,
