@@ -17,8 +17,8 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use tenx_shared::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::config::Config;
 use tenx_shared::domain::{
-    build_destination, classify_user_agent, route, CtxClaims, CtxKeyring, Handle, Link, LinkSpec,
-    RouteInput, Slug, Tracking,
+    build_destination, classify_user_agent, route, CampaignId, ClickId, CtxClaims, CtxKeyring,
+    Handle, Link, LinkSpec, RouteInput, Slug, Tracking,
 };
 use tenx_shared::http::auth::Role;
 use tenx_shared::queue::embedded::EmbeddedQueue;
@@ -50,10 +50,10 @@ fn ctx_keys() -> CtxKeyring {
 
 fn claims() -> CtxClaims {
     CtxClaims {
-        click_id: "clk_0192f1e4c3a97c41b5b0c8f1a2d3e4f5".into(),
-        handle: "acme".into(),
-        slug: "spring-sale".into(),
-        campaign_id: Some("partner-alpha".into()),
+        click_id: ClickId::parse("clk_0192f1e4c3a97c41b5b0c8f1a2d3e4f5").expect("id"),
+        handle: Handle::parse("acme").expect("handle"),
+        slug: Slug::parse("spring-sale").expect("slug"),
+        campaign_id: Some(CampaignId::parse("partner-alpha").expect("campaign")),
         attribution: tenx_shared::domain::Attribution {
             country: "US".into(),
             device: tenx_shared::domain::Device::Mobile,

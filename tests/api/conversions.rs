@@ -259,9 +259,9 @@ async fn an_invalid_ctx_is_refused_and_nothing_is_recorded() {
     };
     let tampered = format!("{}{flipped}{}", &ctx[..mac_at], &ctx[mac_at + 1..]);
     let claims = |expires_at: i64| CtxClaims {
-        click_id: "clk_old".into(),
-        handle: "acme".into(),
-        slug: "launch".into(),
+        click_id: tenx_shared::domain::ClickId::new(),
+        handle: tenx_shared::domain::Handle::parse("acme").unwrap(),
+        slug: tenx_shared::domain::Slug::parse("launch").unwrap(),
         campaign_id: None,
         attribution: tenx_shared::domain::Attribution {
             country: "US".into(),

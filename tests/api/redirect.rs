@@ -235,9 +235,9 @@ async fn at07_invalid_ctx_is_rejected() {
         tenx_shared::domain::CtxKeyring::parse(&tenx_shared::domain::CtxKeyring::generate_spec())
             .unwrap()
             .sign(&tenx_shared::domain::CtxClaims {
-                click_id: "clk_x".into(),
-                handle: "acme".into(),
-                slug: "launch".into(),
+                click_id: tenx_shared::domain::ClickId::new(),
+                handle: tenx_shared::domain::Handle::parse("acme").unwrap(),
+                slug: tenx_shared::domain::Slug::parse("launch").unwrap(),
                 campaign_id: None,
                 attribution: tenx_shared::domain::Attribution {
                     country: "US".into(),
@@ -285,9 +285,9 @@ async fn expired_ctx_is_rejected() {
     config.ctx_keys = config.ctx_keys.clone();
     let app = spawn_with(config, None).await;
     let expired = keys.sign(&tenx_shared::domain::CtxClaims {
-        click_id: "clk_x".into(),
-        handle: "acme".into(),
-        slug: "launch".into(),
+        click_id: tenx_shared::domain::ClickId::new(),
+        handle: tenx_shared::domain::Handle::parse("acme").unwrap(),
+        slug: tenx_shared::domain::Slug::parse("launch").unwrap(),
         campaign_id: None,
         attribution: tenx_shared::domain::Attribution {
             country: "US".into(),

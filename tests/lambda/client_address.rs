@@ -42,9 +42,9 @@ fn public_function() -> (axum::Router, Config) {
 fn fresh_ctx(config: &Config) -> String {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let claims = CtxClaims {
-        click_id: ClickId::new().to_string(),
-        handle: "acme".into(),
-        slug: "launch".into(),
+        click_id: ClickId::new(),
+        handle: tenx_shared::domain::Handle::parse("acme").unwrap(),
+        slug: tenx_shared::domain::Slug::parse("launch").unwrap(),
         campaign_id: None,
         attribution: Attribution {
             country: "US".into(),

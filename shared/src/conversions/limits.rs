@@ -53,7 +53,7 @@ pub async fn admit(
         format!("handle {handle}"),
     )];
     if let Channel::Public { client } = channel {
-        let click = ctx.click_id.trim_start_matches("clk_").to_ascii_lowercase();
+        let click = ctx.click_id.hex();
         counters.push((
             format!("cc_{click}"),
             limits.conversions_per_click,
@@ -130,7 +130,11 @@ pub fn click_cap(
     max: u32,
     over_cap: bool,
 ) -> WriteOp {
-    let (pk, sk) = keys::click_conversions(handle.as_str(), &ctx.click_id, &conversion.event_type);
+    let (pk, sk) = keys::click_conversions(
+        handle.as_str(),
+        ctx.click_id.as_str(),
+        &conversion.event_type,
+    );
     WriteOp::Add {
         pk,
         sk,

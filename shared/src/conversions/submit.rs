@@ -110,7 +110,7 @@ pub async fn submit(
     conversion: ValidConversion,
     channel: Channel,
 ) -> Result<Receipt, ConversionError> {
-    let handle = Handle::parse(&ctx.handle).map_err(|_| ConversionError::InvalidCtx)?;
+    let handle = ctx.handle.clone();
     let policy = super::policy::load_cached(state, &handle).await?;
     let public = matches!(channel, Channel::Public { .. });
     if public && policy.public_conversions == PublicConversions::Deny {
@@ -165,7 +165,7 @@ impl<'a> Submission<'a> {
                 Attempt::OverCap => {
                     if self.policy.public_conversions == PublicConversions::Deny {
                         return Err(ConversionError::ClickCapReached {
-                            click_id: self.ctx.click_id.clone(),
+                            click_id: self.ctx.click_id.to_string(),
                             event_type: self.conversion.event_type.clone(),
                             max: self.policy.max_conversions_per_click.unwrap_or(0),
                         });
@@ -211,7 +211,7 @@ impl<'a> Plan<'a> {
         );
         let data = conversion_data(ctx, conversion, &conversion_id, verified, risk);
         let receipt = Receipt::of(&data);
-        let payload_hash = conversion.payload_hash(&ctx.click_id);
+        let payload_hash = conversion.payload_hash(ctx.click_id.as_str());
         let retention = state.config.idempotency_retention.as_secs() as i64;
         let record = IdempotencyRecord::completed(
             payload_hash.clone(),
@@ -344,9 +344,9 @@ fn conversion_data(
     ConversionData {
         conversion_id: id.to_string(),
         idempotency_key: conversion.idempotency_key.clone(),
-        click_id: ctx.click_id.clone(),
-        campaign_id: ctx.campaign_id.clone(),
-        slug: ctx.slug.clone(),
+        click_id: ctx.click_id.to_string(),
+        campaign_id: ctx.campaign_id.as_ref().map(ToString::to_string),
+        slug: ctx.slug.to_string(),
         event_type: conversion.event_type.clone(),
         value: conversion.value,
         currency: conversion.currency.clone(),

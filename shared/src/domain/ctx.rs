@@ -14,7 +14,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use super::{Attribution, Device, DomainError, SubIds};
+use super::{Attribution, CampaignId, ClickId, Device, DomainError, Handle, Slug, SubIds};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -30,10 +30,10 @@ const CONFIG_FIELD: &str = "ctxKeys";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CtxClaims {
-    pub click_id: String,
-    pub handle: String,
-    pub slug: String,
-    pub campaign_id: Option<String>,
+    pub click_id: ClickId,
+    pub handle: Handle,
+    pub slug: Slug,
+    pub campaign_id: Option<CampaignId>,
     #[serde(flatten)]
     pub attribution: Attribution,
     /// Unix seconds.
@@ -74,10 +74,11 @@ type Payload<'a> = (
 #[derive(Deserialize)]
 struct PayloadIn(
     u8,
-    String,
-    String,
-    String,
-    Option<String>,
+    // Typed: a payload whose ids are not well formed is malformed (we never sign one).
+    ClickId,
+    Handle,
+    Slug,
+    Option<CampaignId>,
     String,
     String,
     String,
@@ -201,10 +202,10 @@ impl CtxKeyring {
         let (kid, mac) = &self.keys[self.active];
         let payload: Payload = (
             PAYLOAD_VERSION,
-            &claims.click_id,
-            &claims.handle,
-            &claims.slug,
-            claims.campaign_id.as_deref(),
+            claims.click_id.as_str(),
+            claims.handle.as_str(),
+            claims.slug.as_str(),
+            claims.campaign_id.as_ref().map(CampaignId::as_str),
             &claims.attribution.country,
             claims.attribution.device.as_str(),
             &claims.attribution.source,
@@ -309,10 +310,10 @@ mod tests {
 
     fn claims() -> CtxClaims {
         CtxClaims {
-            click_id: "01J9Z3K8V6C1X2Y3Z4A5B6C7D8".into(),
-            handle: "acme".into(),
-            slug: "spring-sale".into(),
-            campaign_id: Some("spring_25".into()),
+            click_id: ClickId::parse("clk_0190aa00000070008000000000000001").unwrap(),
+            handle: Handle::parse("acme").unwrap(),
+            slug: Slug::parse("spring-sale").unwrap(),
+            campaign_id: Some(CampaignId::parse("spring_25").unwrap()),
             attribution: Attribution {
                 country: "DE".into(),
                 device: Device::Mobile,
@@ -396,6 +397,24 @@ mod tests {
                 },
                 ..c.clone()
             }
+        );
+        // Ids that are not well formed, even correctly signed, are malformed: a claim's handle
+        // ends up in store keys.
+        let evil = serde_json::json!([
+            1,
+            c.click_id,
+            "H#evil",
+            c.slug,
+            c.campaign_id,
+            c.attribution.country,
+            c.attribution.device,
+            c.attribution.source,
+            c.issued_at,
+            c.expires_at
+        ]);
+        assert_eq!(
+            r.verify(&sign_raw(&r, &evil), NOW),
+            Err(CtxError::Malformed)
         );
         // Too few or too many elements, even correctly signed, are malformed.
         let short = serde_json::json!([1, c.click_id, c.handle]);

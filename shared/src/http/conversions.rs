@@ -119,7 +119,7 @@ async fn create_verified(
     Json(body): Json<ConversionBody>,
 ) -> ApiResult<Response> {
     let (claims, conversion) = body.read(&state)?;
-    if claims.handle != caller.handle.as_str() {
+    if claims.handle != caller.handle {
         return Err(ApiError::invalid_ctx(format!(
             "ctx: the click belongs to another handle, not {}.",
             caller.handle

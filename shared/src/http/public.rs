@@ -5,7 +5,7 @@ use axum::routing::get;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Attribution, CtxClaims, SubIds};
+use crate::domain::{Attribution, CampaignId, ClickId, CtxClaims, Handle, Slug, SubIds};
 use crate::http::error::ApiResult;
 use crate::http::extract::{verify_ctx, Query};
 use crate::state::AppState;
@@ -24,10 +24,10 @@ struct ContextParams {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContextView {
-    pub click_id: String,
-    pub handle: String,
-    pub slug: String,
-    pub campaign_id: Option<String>,
+    pub click_id: ClickId,
+    pub handle: Handle,
+    pub slug: Slug,
+    pub campaign_id: Option<CampaignId>,
     #[serde(flatten)]
     pub attribution: Attribution,
     pub sub_ids: SubIds,

@@ -320,10 +320,10 @@ impl Visit {
         state: &AppState,
     ) -> CtxClaims {
         CtxClaims {
-            click_id: click_id.to_string(),
-            handle: handle.as_str().to_owned(),
-            slug: link.slug.as_str().to_owned(),
-            campaign_id: link.campaign_id.as_ref().map(|c| c.as_str().to_owned()),
+            click_id: click_id.clone(),
+            handle: handle.clone(),
+            slug: link.slug.clone(),
+            campaign_id: link.campaign_id.clone(),
             attribution: Attribution {
                 country: self.input.country.clone(),
                 device: self.device,
@@ -339,9 +339,9 @@ impl Visit {
 
     fn click_data(&self, claims: CtxClaims, destination_url: &str, now: i64) -> ClickData {
         ClickData {
-            click_id: claims.click_id,
-            slug: claims.slug,
-            campaign_id: claims.campaign_id,
+            click_id: claims.click_id.to_string(),
+            slug: claims.slug.to_string(),
+            campaign_id: claims.campaign_id.map(|c| c.to_string()),
             attribution: claims.attribution,
             bot: self.bot.is_some(),
             bot_reason: self.bot,
