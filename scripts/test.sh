@@ -39,6 +39,9 @@ cargo test --workspace --all-features
 echo "== end-to-end tests on the AWS backend (DynamoDB + SQS on moto)"
 TENX_TEST_BACKEND=aws cargo test --all-features --test api
 
+echo "== schema-driven fuzzing (scripts/fuzz.sh: schemathesis, openapi.yaml against tenx serve)"
+scripts/fuzz.sh
+
 echo "== console in headless Chromium (scripts/browser_test.sh; screenshots in target/console-screenshots)"
 scripts/browser_test.sh
 

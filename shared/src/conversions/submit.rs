@@ -261,7 +261,7 @@ impl<'a> Plan<'a> {
     /// Round trip 1 (the transaction), then round trip 2 (the enqueue), as one unit a departing
     /// client cannot interrupt. An enqueue failure is logged: the outbox entry is durable.
     async fn attempt(&self, state: &AppState, key_cond: Cond) -> Result<Attempt, ConversionError> {
-        let mut event = Event::new(self.kind, &self.handle, self.data_doc.clone());
+        let mut event = Event::new(self.kind, self.handle, self.data_doc.clone());
         // Stable per conversion: every copy of the event (enqueue, sweep, redelivery) carries
         // the same id, which is what consumers dedupe on.
         event.id = self.conversion_id.event_id();
