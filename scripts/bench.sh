@@ -4,6 +4,7 @@
 #   scripts/bench.sh          # load: tenx serve vs nginx (the machine's limit), op counts, cost
 #   scripts/bench.sh sizes    # stripped release sizes of every function binary + a hello world
 #   scripts/bench.sh criterion  # cargo bench --bench hot_paths (the micro-benchmarks)
+#   scripts/bench.sh coldstart  # init duration and peak RSS of every function vs a hello world
 #   scripts/bench.sh all      # every number of BENCHMARKS.md: load, profile, criterion, sizes
 #   scripts/bench.sh profile [SCENARIO]   # perf profile of tenx under one load (redirect)
 #   scripts/bench.sh deliveries   # webhook deliveries/s to a receiver on loopback answering 204
@@ -409,12 +410,35 @@ size_row() {
   rm -f "$tmp"
 }
 
+# ---------------------------------------------------------------------------------------------
+# coldstart
+
+# Init duration of every function next to a lambda_http hello world, all built with the CI
+# profile of scripts/lambda_build.sh (release, lto=false, codegen-units=16), started through the
+# Runtime API emulator of scripts/bench/coldstart.py. Knob: BENCH_COLDSTART_RUNS (15).
+coldstart() {
+  local functions=() args=() bin
+  export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+  for dir in functions/*/; do functions+=(-p "fn-$(basename "$dir")"); done
+  echo "== building $((${#functions[@]} / 2)) functions and the hello world (lto=false, codegen-units=16)"
+  cargo build --release --target-dir target/coldstart "${functions[@]}"
+  cargo build --release --manifest-path benches/hello-lambda/Cargo.toml --target-dir target/coldstart
+  args=("hello-lambda=target/coldstart/release/hello-lambda")
+  for dir in functions/*/; do
+    bin=$(sed -n 's/^name = "\(.*\)"/\1/p' "$dir/Cargo.toml" | tail -1)
+    args+=("$bin=target/coldstart/release/$bin")
+  done
+  mkdir -p "$OUT"
+  python3 scripts/bench/coldstart.py "${BENCH_COLDSTART_RUNS:-15}" "${args[@]}" | tee "$OUT/coldstart.md"
+}
+
 case "$MODE" in
   load) load ;;
+  coldstart) coldstart ;;
   sizes) sizes ;;
   criterion) criterion ;;
-  all) load && profile redirect && criterion && sizes && deliveries ;;
+  all) load && profile redirect && criterion && sizes && deliveries && coldstart ;;
   profile) profile "${2:-redirect}" ;;
   deliveries) deliveries ;;
-  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries]" >&2; exit 2 ;;
+  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart]" >&2; exit 2 ;;
 esac

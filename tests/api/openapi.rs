@@ -539,6 +539,21 @@ fn scopes_and_event_types_match_the_code() {
     assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
 }
 
+/// Enumerations the spec repeats for clients (and the fuzzer) that the code keeps as lists.
+#[test]
+fn currencies_and_report_dimensions_match_the_code() {
+    let doc = spec();
+    let schemas = &doc["components"]["schemas"];
+    let currencies: BTreeSet<String> = tenx_shared::domain::conversion::CURRENCIES
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
+    assert_eq!(strings(&schemas["Currency"]["enum"]), currencies);
+    let groups: BTreeSet<String> = GroupBy::ALL.iter().map(|g| g.as_str().to_owned()).collect();
+    let report = &schemas["GroupReport"]["properties"]["groupBy"]["enum"];
+    assert_eq!(strings(report), groups);
+}
+
 #[test]
 fn the_webhooks_section_has_every_event_type_with_standard_webhooks_headers() {
     let doc = spec();

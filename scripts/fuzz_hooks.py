@@ -1,0 +1,344 @@
+"""Schemathesis hooks of scripts/fuzz.sh.
+
+openapi.yaml states every rule a JSON Schema can state. A few of the server's documented rules
+cannot be: they relate two fields, depend on stored state or on the clock, or concern a
+credential the fuzzer cannot forge. A *positive* case (one the schema calls valid) that breaks
+one of them is refused with `400`, which `positive_data_acceptance` would report although both
+the spec and the server are right. So, before a positive case is sent, `before_call` brings it
+within those rules, each named below with the place the spec documents it. Negative cases are
+sent exactly as generated: the server has to refuse them whatever else they contain.
+
+The rules (positive cases only):
+  cursor      a `cursor` the API did not return is 400 (the `Cursor` parameter): a generated one
+              is dropped unless it is a `nextCursor` seen in an earlier response.
+  report      `funnel=true` with `groupBy`, `funnel=false` without it, and `orphans=true` with
+              `funnel`, `groupBy` or `campaignId` are 400 (the `Funnel` parameter, `getAnalytics`).
+  day range   `from` after `to` or more than 366 days apart is 400 (the `From` parameter).
+  ctx         a ctx is an HMAC-signed token (`ConversionRequest.ctx`): the real one minted for
+              this run (TENX_FUZZ_CTX, a click on TENX_FUZZ_CTX_HANDLE) stands in for a generated
+              one; the authenticated conversion route takes it only on its own handle.
+  money       a JSON number past 6 decimal places or 15 significant digits is 400 (`Money`); a
+              `value` needs a `currency` (`ConversionRequest.value`); a reversal's `amount` may
+              not exceed the conversion's value, nor be given for one without a value (looked
+              up with the run's JWT: `ReverseRequest.amount`).
+  expiry      a link's `expiredUrl` needs an `expiresAt` (`LinkSpec.expiredUrl`).
+  unique      duplicate routing-rule priorities, chain rule ids, chain priorities per trigger
+              and prefetch triggers (case-insensitive) are 400 (`RoutingRule`, `ChainRule`,
+              `ChainRulesRequest`, `PrefetchRequest`).
+  campaign    a link's `campaignId` must name an existing campaign (`LinkSpec.campaignId`).
+  clock       a signal's `at` and a recovery's `since` may be neither before 1970 nor in the
+              future (`SignalInput.at`, `recoverDeliveries`).
+  endpoint    a webhook endpoint on a loopback, private or otherwise non-public address is 400
+              (`createWebhook`): such a host is replaced by a public name (which cannot resolve
+              inside the fuzzer's network namespace, so nothing is ever delivered).
+  doubles     the API reads JSON numbers as IEEE 754 doubles (openapi.yaml's `info.description`):
+              one too large for a double in free-form `metadata` or signal `data` is 400 (and
+              serde_json already refuses long integer literals a little below the bound): one of
+              magnitude 1e308 or more becomes 0.
+  currencies  `maxValue`'s keys are currencies (`propertyNames`), which schemathesis's coverage
+              phase does not honour: other keys are dropped.
+  integers    JSON Schema's `integer` includes `3.0`; the API reads an integer only as written
+              without a fraction or exponent (openapi.yaml's `info.description`): integral
+              floats in a body, and `limit=3.0`, are written as integers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import re
+from decimal import ROUND_DOWN, Decimal
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import schemathesis
+
+CTX = os.environ["TENX_FUZZ_CTX"]
+CTX_HANDLE = os.environ["TENX_FUZZ_CTX_HANDLE"]
+BASE = os.environ["TENX_FUZZ_BASE"]
+JWT = os.environ["TENX_FUZZ_JWT"]
+ISSUED_CURSORS: set[str] = set()
+
+MAX_RANGE_DAYS = 366
+MONEY_MAX = Decimal("999999999999999")
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def is_positive(case) -> bool:
+    meta = case.meta
+    return meta is not None and meta.generation.mode.is_positive
+
+
+@schemathesis.hook
+def after_call(context, case, response) -> None:
+    """Remembers every `nextCursor` the API hands out: those are the valid cursors."""
+    if "json" not in (response.headers.get("content-type") or [""])[0]:
+        return
+    try:
+        body = response.json()
+    except Exception:
+        return
+    if isinstance(body, dict) and isinstance(body.get("nextCursor"), str):
+        ISSUED_CURSORS.add(body["nextCursor"])
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs) -> None:
+    if not is_positive(case):
+        return
+    method, path = case.operation.method.upper(), case.operation.path
+    if isinstance(case.query, dict):
+        fit_query(path, case.query)
+    if isinstance(case.body, dict):
+        case.body = integral_floats(case.body)
+        fit_body(case, method, path, case.body)
+
+
+def fit_query(path: str, query: dict) -> None:
+    if isinstance(query.get("limit"), (str, float)):
+        query["limit"] = integral(query["limit"])
+    fit_cursor(query)
+    if path.startswith("/v2/handles/{handle}/analytics"):
+        fit_report(query)
+    if "from" in query or "to" in query:
+        fit_day_range(query)
+    if path == "/v2/public/context" and "ctx" in query:
+        query["ctx"] = CTX
+
+
+def fit_body(case, method: str, path: str, body: dict) -> None:
+    for free in [body] + [s for s in body.get("signals") or [] if isinstance(s, dict)]:
+        for name in ("metadata", "data"):
+            if isinstance(free.get(name), (dict, list)):
+                free[name] = within_doubles(free[name])
+    if method == "POST" and path in ("/v2/public/conversions", "/v2/handles/{handle}/conversions"):
+        body["ctx"] = CTX
+        if path.startswith("/v2/handles/"):
+            case.path_parameters["handle"] = CTX_HANDLE
+        if body.get("value") is not None:
+            body["value"] = fit_money(body["value"])
+            if body.get("currency") is None:
+                body["currency"] = "USD"
+    elif path.endswith("/reverse") and body.get("amount") is not None:
+        body["amount"] = fit_reversal(case, fit_money(body["amount"], positive=True))
+    elif path.endswith("/conversion-policy") and isinstance(body.get("maxValue"), dict):
+        body["maxValue"] = {
+            k: fit_money(v) for k, v in body["maxValue"].items() if k in currencies()
+        }
+    elif method == "PUT" and path == "/v2/handles/{handle}/links/{slug}":
+        if body.get("campaignId") is not None:
+            body["campaignId"] = None
+        if isinstance(body.get("expiredUrl"), str) and not isinstance(body.get("expiresAt"), str):
+            body["expiresAt"] = "2000-01-01T00:00:00Z"
+        unique_priorities(body.get("routingRules"), key=lambda rule: ())
+    elif path.endswith("/chain/rules"):
+        fit_chain_rules(body.get("rules"))
+    elif path == "/v2/public/chain/prefetch":
+        fit_triggers(body)
+    elif path == "/v2/public/chain/signals":
+        for signal in body.get("signals") or []:
+            if isinstance(signal, dict) and isinstance(signal.get("at"), str):
+                signal["at"] = fit_past(signal["at"])
+    elif path.endswith("/recover") and isinstance(body.get("since"), str):
+        body["since"] = fit_past(body["since"])
+    elif method == "POST" and path == "/v2/handles/{handle}/webhooks":
+        if isinstance(body.get("endpointUrl"), str):
+            body["endpointUrl"] = public_endpoint(body["endpointUrl"])
+
+
+def integral(value):
+    """`3.0` (or `"3.0"`) as `3`; anything else as it is."""
+    if isinstance(value, str):
+        return value.split(".")[0] if re.fullmatch(r"-?[0-9]+\.0*", value) else value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def integral_floats(value):
+    if isinstance(value, float):
+        return integral(value)
+    if isinstance(value, dict):
+        return {k: integral_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral_floats(v) for v in value]
+    return value
+
+
+def within_doubles(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value if abs(value) < 1e308 else 0
+    if isinstance(value, dict):
+        return {k: within_doubles(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [within_doubles(v) for v in value]
+    return value
+
+
+def fit_cursor(query: dict) -> None:
+    if "cursor" in query and query["cursor"] not in ISSUED_CURSORS:
+        del query["cursor"]
+
+
+def fit_report(query: dict) -> None:
+    if query.get("orphans") == "true":
+        for name in ("funnel", "groupBy", "campaignId"):
+            query.pop(name, None)
+    if query.get("funnel") == "true" and "groupBy" in query:
+        del query["groupBy"]
+    if query.get("funnel") == "false" and "groupBy" not in query:
+        del query["funnel"]
+
+
+def parse_day(raw) -> datetime.date | None:
+    """A `DayOrTimestamp` as the server reads it: a day, or an RFC 3339 timestamp's UTC day."""
+    if not isinstance(raw, str):
+        return None
+    raw = raw.strip()
+    try:
+        return datetime.date.fromisoformat(raw) if len(raw) == 10 else (
+            datetime.datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+            .astimezone(datetime.timezone.utc)
+            .date()
+        )
+    except ValueError:
+        return None
+
+
+def fit_day_range(query: dict) -> None:
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    to = parse_day(query["to"]) if "to" in query else today
+    start = parse_day(query["from"]) if "from" in query else None
+    if to is None or ("from" in query and start is None):
+        return  # not a day: the schema's own format check (the server refuses it too)
+    if start is None:
+        if to.toordinal() < datetime.date.min.toordinal() + 29:
+            query["to"] = today.isoformat()
+        return
+    if start > to or (to - start).days + 1 > MAX_RANGE_DAYS:
+        query["from"] = to.isoformat()
+
+
+def fit_money(value, positive: bool = False):
+    """A JSON number within 6 decimal places and 15 significant digits (strings are exact already)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    d = min(Decimal(repr(value)), MONEY_MAX)
+    d = d.quantize(Decimal("0.000001"), rounding=ROUND_DOWN)
+    while d != d.to_integral_value() and len(d.normalize().as_tuple().digits) > 15:
+        d = d.quantize(Decimal(1).scaleb(d.as_tuple().exponent + 1), rounding=ROUND_DOWN)
+    if positive and d <= 0:
+        d = Decimal("0.01")
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def fit_reversal(case, amount):
+    """At most the conversion's value, and none for a conversion without one."""
+    if amount is None:
+        return None
+    handle = case.path_parameters.get("handle")
+    conversion = case.path_parameters.get("conversionId")
+    resp = requests.get(
+        f"{BASE}/v2/handles/{handle}/conversions/{conversion}",
+        headers={"authorization": f"Bearer {JWT}"},
+        timeout=10,
+    )
+    if resp.status_code != 200:
+        return amount  # 404: nothing to reverse, whatever the amount
+    value = resp.json().get("value")
+    if value is None:
+        return None
+    return amount if Decimal(str(amount)) <= Decimal(str(value)) else value
+
+
+_CURRENCIES: set[str] = set()
+
+
+def currencies() -> set[str]:
+    """The `Currency` enum of openapi.yaml."""
+    if not _CURRENCIES:
+        import yaml
+
+        spec_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "openapi.yaml")
+        with open(spec_path) as f:
+            spec = yaml.safe_load(f)
+        _CURRENCIES.update(spec["components"]["schemas"]["Currency"]["enum"])
+    return _CURRENCIES
+
+
+def unique_priorities(rules, key) -> None:
+    """Renumbers repeated priorities (within the same `key`) to unused ones."""
+    if not isinstance(rules, list):
+        return
+    taken = {(key(r), r.get("priority")) for r in rules if isinstance(r, dict)}
+    seen = set()
+    for rule in rules:
+        if not isinstance(rule, dict) or not isinstance(rule.get("priority"), int):
+            continue
+        slot = (key(rule), rule["priority"])
+        if slot in seen:
+            # Step away from the i64 bound nearest to the value, so that the new one fits too.
+            p, step = rule["priority"], (-1 if rule["priority"] > 0 else 1)
+            while (key(rule), p) in taken:
+                p += step
+            rule["priority"] = p
+            taken.add((key(rule), p))
+            slot = (key(rule), p)
+        seen.add(slot)
+
+
+def fit_chain_rules(rules) -> None:
+    if not isinstance(rules, list):
+        return
+    ids = set()
+    for i, rule in enumerate(rules):
+        if isinstance(rule, dict) and isinstance(rule.get("ruleId"), str):
+            if rule["ruleId"] in ids:
+                rule["ruleId"] = f"r{i}-{rule['ruleId']}"[:64]
+            ids.add(rule["ruleId"])
+    unique_priorities(rules, key=lambda rule: str(rule.get("trigger", "")).lower())
+
+
+def fit_triggers(body: dict) -> None:
+    triggers = body.get("triggers")
+    if not isinstance(triggers, list):
+        return
+    seen, kept = set(), []
+    for t in triggers:
+        if isinstance(t, str) and t.lower() not in seen:
+            seen.add(t.lower())
+            kept.append(t)
+    body["triggers"] = kept or triggers[:1]
+
+
+def fit_past(raw: str) -> str:
+    """An RFC 3339 timestamp between 1970 and now (the server's clock), else one in 2000."""
+    try:
+        t = datetime.datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return raw
+    if t.tzinfo is not None and EPOCH <= t <= datetime.datetime.now(datetime.timezone.utc):
+        return raw
+    return "2000-01-01T00:00:00Z"
+
+
+def public_endpoint(url: str) -> str:
+    """The URL with a public host name instead of an address or a loopback name."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return url
+    last_label = host.rstrip(".").rsplit(".", 1)[-1]
+    looks_numeric = bool(re.fullmatch(r"(0x[0-9a-f]*|[0-9]+)", last_label, re.IGNORECASE))
+    try:
+        ipaddress.ip_address(host)
+        is_address = True
+    except ValueError:
+        is_address = False
+    loopback_name = host == "localhost" or host.endswith(".localhost")
+    if not (is_address or looks_numeric or loopback_name):
+        return url
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit((parts.scheme, f"fuzz.example.com{port}", parts.path, parts.query, parts.fragment))
