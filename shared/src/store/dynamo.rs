@@ -81,6 +81,32 @@ impl DynamoStore {
         Ok(item.map(Box::new))
     }
 
+    /// A single write's error other than contention: its failed condition, with the item it
+    /// found (returned by the write, else one consistent read), or the SDK's own error.
+    async fn write_failed<E>(
+        &self,
+        what: &str,
+        err: &SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+        pk: &str,
+        sk: &str,
+    ) -> StoreError
+    where
+        E: ConditionFailure + aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error,
+        E: 'static,
+    {
+        let returned = match err {
+            SdkError::ServiceError(ctx) => ctx.err().condition_failed(),
+            _ => None,
+        };
+        let Some(returned) = returned else {
+            return sdk_error(what, err);
+        };
+        match self.current(returned, pk, sk).await {
+            Ok(current) => StoreError::ConditionFailed { current },
+            Err(e) => e,
+        }
+    }
+
     async fn put(&self, item: Item, cond: &Cond) -> Result<Attempt<Option<Item>>, StoreError> {
         let attrs = item_attrs(&item)?;
         let mut expr = Expr::default();
@@ -99,17 +125,7 @@ impl DynamoStore {
         match result {
             Ok(_) => Ok(Attempt::Done(Some(item))),
             Err(e) if is_conflict(&e) => Ok(Attempt::Contended(describe("PutItem", &e))),
-            Err(SdkError::ServiceError(ctx))
-                if matches!(ctx.err(), PutItemError::ConditionalCheckFailedException(_)) =>
-            {
-                let returned = match ctx.err() {
-                    PutItemError::ConditionalCheckFailedException(e) => e.item(),
-                    _ => None,
-                };
-                let current = self.current(returned, &item.pk, &item.sk).await?;
-                Err(StoreError::ConditionFailed { current })
-            }
-            Err(e) => Err(sdk_error("PutItem", &e)),
+            Err(e) => Err(self.write_failed("PutItem", &e, &item.pk, &item.sk).await),
         }
     }
 
@@ -130,20 +146,7 @@ impl DynamoStore {
         match result {
             Ok(_) => Ok(Attempt::Done(())),
             Err(e) if is_conflict(&e) => Ok(Attempt::Contended(describe("DeleteItem", &e))),
-            Err(SdkError::ServiceError(ctx))
-                if matches!(
-                    ctx.err(),
-                    DeleteItemError::ConditionalCheckFailedException(_)
-                ) =>
-            {
-                let returned = match ctx.err() {
-                    DeleteItemError::ConditionalCheckFailedException(e) => e.item(),
-                    _ => None,
-                };
-                let current = self.current(returned, pk, sk).await?;
-                Err(StoreError::ConditionFailed { current })
-            }
-            Err(e) => Err(sdk_error("DeleteItem", &e)),
+            Err(e) => Err(self.write_failed("DeleteItem", &e, pk, sk).await),
         }
     }
 
@@ -180,20 +183,7 @@ impl DynamoStore {
                 None => self.get_live(pk, sk).await,
             },
             Err(e) if is_conflict(&e) => return Ok(Attempt::Contended(describe("UpdateItem", &e))),
-            Err(SdkError::ServiceError(ctx))
-                if matches!(
-                    ctx.err(),
-                    UpdateItemError::ConditionalCheckFailedException(_)
-                ) =>
-            {
-                let returned = match ctx.err() {
-                    UpdateItemError::ConditionalCheckFailedException(e) => e.item(),
-                    _ => None,
-                };
-                let current = self.current(returned, pk, sk).await?;
-                Err(StoreError::ConditionFailed { current })
-            }
-            Err(e) => Err(sdk_error("UpdateItem", &e)),
+            Err(e) => Err(self.write_failed("UpdateItem", &e, pk, sk).await),
         };
         written.map(Attempt::Done)
     }
@@ -455,6 +445,27 @@ fn key_condition(expr: &mut Expr, query: &Query) -> String {
 }
 
 /// Maps an SDK error that is not a condition failure.
+/// The single-item writes' errors, as far as a failed condition goes.
+trait ConditionFailure {
+    /// `Some(the item the write returned)` when this is `ConditionalCheckFailedException`.
+    fn condition_failed(&self) -> Option<Option<&Attrs>>;
+}
+
+macro_rules! condition_failure {
+    ($($error:ty),*) => {$(
+        impl ConditionFailure for $error {
+            fn condition_failed(&self) -> Option<Option<&Attrs>> {
+                match self {
+                    Self::ConditionalCheckFailedException(e) => Some(e.item()),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+condition_failure!(PutItemError, DeleteItemError, UpdateItemError);
+
 fn sdk_error<E>(
     what: &str,
     err: &SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,

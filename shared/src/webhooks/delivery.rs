@@ -206,26 +206,13 @@ impl DeliveryWorker {
     async fn ensure_next_enqueued(
         &self,
         m: &DeliveryMessage,
-        mut record: AttemptRecord,
+        record: AttemptRecord,
         version: u64,
     ) -> anyhow::Result<Verdict> {
-        let Some(next_ms) = record.next_attempt_ms else {
-            return Ok(Verdict::Ack);
-        };
         if record.next_enqueued {
             return Ok(Verdict::Ack);
         }
-        let delay = Duration::from_millis((next_ms - crate::time::now_millis()).max(0) as u64);
-        self.state
-            .queue
-            .send(
-                QueueName::Deliveries,
-                vec![m.next(next_ms).to_message(delay)],
-            )
-            .await?;
-        record.next_enqueued = true;
-        self.mark_enqueued(m, &record, version).await;
-        Ok(Verdict::Ack)
+        self.schedule_next(m, record, version).await
     }
 
     async fn mark_enqueued(&self, m: &DeliveryMessage, record: &AttemptRecord, version: u64) {
