@@ -396,6 +396,10 @@ async fn every_bad_field_is_named() {
     assert_eq!(post_ok(&app, &as_string, 202).await["value"], 1999.5);
 }
 
+/// A hundred copies of one submission at once. The per-click limit (30 a minute) admits some;
+/// the rest are refused by it, and a refused copy is still answered as a replay when the key is
+/// already recorded. A refused copy that reads the key before the winner's transaction commits
+/// cannot know it is a duplicate: it gets the 429 (with `retry-after`), and its retry replays.
 #[tokio::test]
 async fn a_hundred_concurrent_submissions_yield_one_conversion_and_one_event() {
     let app = spawn_app_without_workers().await;
@@ -405,27 +409,39 @@ async fn a_hundred_concurrent_submissions_yield_one_conversion_and_one_event() {
     let responses = join_all((0..100).map(|_| async {
         let resp = post(&app, &body).await;
         let status = resp.status().as_u16();
-        (status, resp.json::<Value>().await.unwrap())
+        let retry_after = resp.headers().contains_key("retry-after");
+        (status, retry_after, resp.json::<Value>().await.unwrap())
     }))
     .await;
-    let accepted: Vec<&Value> = responses
-        .iter()
-        .filter(|(s, _)| *s == 202)
-        .map(|(_, b)| b)
-        .collect();
-    let deduped: Vec<&Value> = responses
-        .iter()
-        .filter(|(s, _)| *s == 200)
-        .map(|(_, b)| b)
-        .collect();
-    assert_eq!(accepted.len(), 1, "exactly one 202");
-    assert_eq!(deduped.len(), 99, "the rest are 200 deduped");
-    let id = accepted[0]["conversionId"].as_str().unwrap();
-    assert_eq!(accepted[0]["deduped"], false);
-    for d in &deduped {
-        assert_eq!(d["conversionId"], id);
-        assert_eq!(d["deduped"], true);
+    let count = |status: u16| responses.iter().filter(|r| r.0 == status).count();
+    let statuses: Vec<u16> = responses.iter().map(|r| r.0).collect();
+    assert_eq!(count(202), 1, "exactly one 202: {statuses:?}");
+    assert_eq!(count(202) + count(200) + count(429), 100, "{statuses:?}");
+    let accepted = &responses.iter().find(|r| r.0 == 202).unwrap().2;
+    let id = accepted["conversionId"].as_str().unwrap();
+    assert_eq!(accepted["deduped"], false);
+    for (status, retry_after, body) in &responses {
+        match status {
+            200 => {
+                assert_eq!(body["conversionId"], id);
+                assert_eq!(body["deduped"], true);
+            }
+            429 => {
+                assert!(retry_after, "a refusal says when to retry");
+                assert_eq!(body["error"]["code"], "rate_limited");
+            }
+            _ => {}
+        }
     }
+    // Once the winner has committed, a copy refused by the limit is a replay again.
+    let retried = post_ok(&app, &body, 200).await;
+    assert_eq!(
+        (
+            retried["conversionId"].as_str(),
+            retried["deduped"].as_bool()
+        ),
+        (Some(id), Some(true))
+    );
 
     // One conversion record: the winner's. Each conversion record is written in one transaction
     // with exactly one outbox entry, so one conversion entry in the outbox means one record.
