@@ -17,7 +17,7 @@ MAX_FN_LINES = 80
 LAYERS = [
     ["domain", "time"],
     ["aws_errors"],
-    ["store", "queue", "config"],
+    ["store", "queue", "stream", "config"],
     ["metrics", "events", "auth"],
     ["state", "consume"],
     ["outbox", "ratelimit", "handle_settings"],
@@ -26,7 +26,7 @@ LAYERS = [
     ["aws", "http"],
     ["local", "assembly"],
     # Test support sits on top: it may use everything, nothing (outside tests) uses it.
-    ["testing", "conformance"],
+    ["testing", "conformance", "conformance_stream"],
 ]
 LAYER_OF = {m: i for i, names in enumerate(LAYERS) for m in names}
 

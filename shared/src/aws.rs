@@ -21,6 +21,8 @@ use crate::queue::{Queue, QueueName};
 use crate::state::AppState;
 use crate::store::dynamo::DynamoStore;
 use crate::store::Store;
+use crate::stream::kinesis::KinesisStream;
+use crate::stream::ClickStream;
 
 pub use provision::provision;
 
@@ -40,6 +42,8 @@ pub struct AwsSettings {
     /// Queue URLs; when unset they are looked up by name (`GetQueueUrl`).
     pub events_queue_url: Option<String>,
     pub deliveries_queue_url: Option<String>,
+    /// The click stream, a Kinesis Data Stream (default `{prefix}clicks`).
+    pub click_stream: String,
 }
 
 impl Default for AwsSettings {
@@ -49,6 +53,7 @@ impl Default for AwsSettings {
             queue_prefix: "tenx-".into(),
             events_queue_url: None,
             deliveries_queue_url: None,
+            click_stream: "tenx-clicks".into(),
         }
     }
 }
@@ -63,9 +68,12 @@ fn var(name: &str) -> Option<String> {
 impl AwsSettings {
     pub fn from_env() -> Self {
         let defaults = Self::default();
+        let queue_prefix = var("TENX_QUEUE_PREFIX").unwrap_or(defaults.queue_prefix);
         Self {
             table: var("TENX_TABLE").unwrap_or(defaults.table),
-            queue_prefix: var("TENX_QUEUE_PREFIX").unwrap_or(defaults.queue_prefix),
+            click_stream: var("TENX_CLICK_STREAM")
+                .unwrap_or_else(|| format!("{queue_prefix}clicks")),
+            queue_prefix,
             events_queue_url: var("TENX_EVENTS_QUEUE_URL"),
             deliveries_queue_url: var("TENX_DELIVERIES_QUEUE_URL"),
         }
@@ -73,9 +81,11 @@ impl AwsSettings {
 
     /// A table and queue prefix of their own (tests: one environment each).
     pub fn named(table: impl Into<String>, queue_prefix: impl Into<String>) -> Self {
+        let queue_prefix = queue_prefix.into();
         Self {
             table: table.into(),
-            queue_prefix: queue_prefix.into(),
+            click_stream: format!("{queue_prefix}clicks"),
+            queue_prefix,
             ..Self::default()
         }
     }
@@ -102,6 +112,7 @@ pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub kinesis: aws_sdk_kinesis::Client,
 }
 
 impl AwsClients {
@@ -127,6 +138,7 @@ impl AwsClients {
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
+            kinesis: aws_sdk_kinesis::Client::new(&config),
         })
     }
 }
@@ -134,6 +146,14 @@ impl AwsClients {
 /// The DynamoDB store and SQS queue of `settings`, on clients loaded from the environment.
 pub async fn connect(settings: &AwsSettings) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn Queue>)> {
     connect_with(&AwsClients::from_env().await?, settings).await
+}
+
+/// The click stream of `settings`, on existing clients (no call is made until it is used).
+pub fn click_stream(clients: &AwsClients, settings: &AwsSettings) -> Arc<dyn ClickStream> {
+    Arc::new(KinesisStream::new(
+        clients.kinesis.clone(),
+        settings.click_stream.clone(),
+    ))
 }
 
 /// Like [`connect`], on existing clients.

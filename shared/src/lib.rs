@@ -13,6 +13,8 @@ pub mod chain;
 pub mod config;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
+#[cfg(any(test, feature = "testing"))]
+pub mod conformance_stream;
 pub mod consume;
 pub mod conversions;
 pub mod domain;
@@ -28,6 +30,7 @@ pub mod queue;
 pub mod ratelimit;
 pub mod state;
 pub mod store;
+pub mod stream;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;

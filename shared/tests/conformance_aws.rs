@@ -75,8 +75,36 @@ macro_rules! queue_conformance {
     };
 }
 
+macro_rules! stream_conformance {
+    ($($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread")]
+            async fn $check() {
+                let (clients, settings) = environment().await;
+                tenx_shared::conformance_stream::$check(aws::click_stream(&clients, &settings)).await;
+            }
+        )*
+    };
+}
+
 tenx_shared::store_checks!(store_conformance);
 tenx_shared::queue_checks!(queue_conformance);
+tenx_shared::stream_checks!(stream_conformance);
+
+/// Exactly-once aggregation on Kinesis and DynamoDB (under the emulator's conflict model).
+#[tokio::test(flavor = "multi_thread")]
+async fn stream_aggregation_counts_each_click_once() {
+    let (clients, settings) = environment().await;
+    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(
+        clients.dynamodb.clone(),
+        settings.table.clone(),
+    ));
+    tenx_shared::conformance_stream::stream_aggregation_counts_each_click_once(
+        aws::click_stream(&clients, &settings),
+        store,
+    )
+    .await;
+}
 
 /// Every check of the conformance module runs here: a check added there without a line above
 /// fails this test instead of silently not running on DynamoDB/SQS.

@@ -47,8 +47,60 @@ macro_rules! queue_conformance {
     )*};
 }
 
+macro_rules! stream_conformance {
+    ($($check:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $check() {
+            let dir = temp_dir();
+            tenx_shared::conformance_stream::$check(click_log(&dir)).await;
+        }
+    )*};
+}
+
 tenx_shared::store_checks!(store_conformance);
 tenx_shared::queue_checks!(queue_conformance);
+tenx_shared::stream_checks!(stream_conformance);
+
+fn click_log(dir: &TempDir) -> Arc<EmbeddedQueue> {
+    Arc::new(EmbeddedQueue::open(&dir.path().join("queue.redb")).expect("opening the queue"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stream_aggregation_counts_each_click_once() {
+    let dir = temp_dir();
+    tenx_shared::conformance_stream::stream_aggregation_counts_each_click_once(
+        click_log(&dir),
+        file_store(&dir),
+    )
+    .await;
+}
+
+/// The click log is durable: records appended before a restart are read after it, and new
+/// ones get later sequence numbers.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_click_log_survives_a_reopen() {
+    use tenx_shared::stream::{sequence_after, ClickStream};
+    let dir = temp_dir();
+    let first = {
+        let log = click_log(&dir);
+        log.append("acme/launch", "before").await.unwrap();
+        log.read("shard-0", None, 10).await.unwrap()[0]
+            .sequence
+            .clone()
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = click_log(&dir);
+    log.append("acme/launch", "after").await.unwrap();
+    let all = log.read("shard-0", None, 10).await.unwrap();
+    let data: Vec<&str> = all.iter().map(|r| r.data.as_str()).collect();
+    assert_eq!(data, ["before", "after"]);
+    assert_eq!(all[0].sequence, first);
+    assert!(sequence_after(&all[1].sequence, &first));
+    assert!(
+        log.read("shard-9", None, 10).await.is_err(),
+        "an unknown shard is refused"
+    );
+}
 
 /// The full suites also run back to back on one shared database (as they will on one DynamoDB
 /// table / SQS queue).

@@ -52,11 +52,11 @@ impl EventSink for AnalyticsSink {
 
 /// What one event adds: its counter deltas, on one item per dimension.
 #[derive(Clone, Debug, PartialEq)]
-struct Contribution {
-    event_id: String,
+pub(super) struct Contribution {
+    pub(super) event_id: String,
     /// `(pk, sk)` of every counter item it touches, one per dimension.
-    keys: Vec<(String, String)>,
-    deltas: Vec<(String, i64)>,
+    pub(super) keys: Vec<(String, String)>,
+    pub(super) deltas: Vec<(String, i64)>,
 }
 
 /// The dimension values shared by clicks and conversions.
@@ -111,7 +111,7 @@ fn day_of(primary: &str, event: &Event) -> String {
 }
 
 /// The event's contribution, or `None` for events analytics does not count.
-fn contribution(event: &Event) -> Option<Contribution> {
+pub(super) fn contribution(event: &Event) -> Option<Contribution> {
     // Keys embed the handle: an `Event`'s is well formed (checked when it was read).
     let handle = &event.handle;
     let (keys, deltas) = match event.kind {

@@ -11,6 +11,7 @@ pub mod aggregate;
 pub mod days;
 pub mod export;
 pub mod report;
+pub mod stream;
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! Reading the counters back: the per-campaign funnel (with its confidence score) and the
 //! group-by breakdowns, as the JSON the API returns (the CSV export renders the same structs).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -93,7 +93,8 @@ async fn read_cells(
 ) -> Result<Vec<Cell>, StoreError> {
     let pk = keys::analytics_pk(handle.as_str(), campaign, dimension.as_str());
     let (lo, hi) = keys::analytics_day_range(&range.from_day(), &range.to_day());
-    let mut cells = Vec::new();
+    let mut cells: Vec<Cell> = Vec::new();
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
     let mut after = None;
     loop {
         let page = store
@@ -105,14 +106,25 @@ async fn read_cells(
                 descending: false,
             })
             .await?;
-        cells.extend(page.items.iter().filter_map(|item| {
-            let (day, value) = item.sk.split_once('#')?;
-            Some(Cell {
-                day: day.to_owned(),
-                value: value.to_owned(),
-                counters: Counters::of_item(item),
-            })
-        }));
+        for item in &page.items {
+            let Some((day, value)) = keys::analytics_sk_parts(&item.sk) else {
+                continue;
+            };
+            // A cell may have a plain item and one part per stream shard: add them up.
+            let counters = Counters::of_item(item);
+            let key = (day.to_owned(), value.to_owned());
+            match index.get(&key) {
+                Some(&i) => cells[i].counters.add(&counters),
+                None => {
+                    index.insert(key, cells.len());
+                    cells.push(Cell {
+                        day: day.to_owned(),
+                        value: value.to_owned(),
+                        counters,
+                    });
+                }
+            }
+        }
         match page.next {
             Some(next) => after = Some(next),
             None => return Ok(cells),

@@ -1,5 +1,6 @@
 //! Creates what a fresh environment needs (`tenx setup`): the table (on-demand capacity, TTL on
-//! `ttl`) and both queues with their dead-letter queues and a redrive policy. Idempotent:
+//! `ttl`), both queues with their dead-letter queues and a redrive policy, and the click stream.
+//! Idempotent:
 //! existing resources are kept (and their TTL / redrive settings ensured).
 
 use std::time::Duration;
@@ -27,7 +28,49 @@ pub async fn provision(clients: &AwsClients, settings: &AwsSettings) -> anyhow::
     for queue in QueueName::ALL {
         create_queue(clients, settings, queue).await?;
     }
-    Ok(())
+    create_stream(&clients.kinesis, &settings.click_stream).await
+}
+
+/// Shards of a new click stream (provisioned mode: `docs/architecture.md` says why).
+pub const CLICK_STREAM_SHARDS: i32 = 2;
+
+/// Creates the click stream (or keeps it) and waits until it takes records.
+async fn create_stream(kinesis: &aws_sdk_kinesis::Client, name: &str) -> anyhow::Result<()> {
+    let created = kinesis
+        .create_stream()
+        .stream_name(name)
+        .shard_count(CLICK_STREAM_SHARDS)
+        .send()
+        .await;
+    match created {
+        Ok(_) => tracing::info!(stream = name, "created Kinesis stream"),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
+            tracing::info!(stream = name, "Kinesis stream exists")
+        }
+        Err(e) => bail!(describe(&format!("creating stream {name}"), &e)),
+    }
+    let started = std::time::Instant::now();
+    loop {
+        let out = kinesis
+            .describe_stream_summary()
+            .stream_name(name)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!(describe("DescribeStreamSummary", &e)))?;
+        let status = out
+            .stream_description_summary()
+            .map(|d| d.stream_status().clone());
+        if status == Some(aws_sdk_kinesis::types::StreamStatus::Active) {
+            return Ok(());
+        }
+        if started.elapsed() > TABLE_READY_TIMEOUT {
+            bail!("stream {name} is still {status:?} after {TABLE_READY_TIMEOUT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 async fn create_table(clients: &AwsClients, table: &str) -> anyhow::Result<()> {

@@ -37,7 +37,9 @@ use tokio::sync::{oneshot, Notify};
 
 use crate::store::group_commit::{self, split, Apply, Writer};
 
+use super::click_log;
 use super::{OutMessage, Queue, QueueError, QueueName, Received, MAX_DELAY_SECS};
+use crate::stream::{validate_record, ClickStream, StreamError, StreamRecord};
 
 type MessageTable = TableDefinition<'static, (u64, u64), &'static [u8]>;
 type DeadTable = TableDefinition<'static, u64, &'static [u8]>;
@@ -79,6 +81,8 @@ pub struct EmbeddedQueue {
     db: Arc<Database>,
     writer: Writer<Request>,
     notify: Arc<BTreeMap<QueueName, Notify>>,
+    /// Woken when clicks are appended to the click log.
+    clicks_notify: Arc<Notify>,
     max_receives: u32,
 }
 
@@ -119,6 +123,7 @@ impl EmbeddedQueue {
                 txn.open_table(messages).map_err(db_err)?;
                 txn.open_table(dead).map_err(db_err)?;
             }
+            txn.open_table(click_log::CLICKS).map_err(db_err)?;
             seq
         };
         txn.commit().map_err(db_err)?;
@@ -130,9 +135,12 @@ impl EmbeddedQueue {
                 .map(|q| (q, Notify::new()))
                 .collect(),
         );
+        let clicks_notify = Arc::new(Notify::new());
         let owner = QueueWriter {
             db: db.clone(),
             notify: notify.clone(),
+            clicks_notify: clicks_notify.clone(),
+            appends: 0,
             seq,
             lazy_commits: 0,
             woken: BTreeSet::new(),
@@ -143,6 +151,7 @@ impl EmbeddedQueue {
             db,
             writer,
             notify,
+            clicks_notify,
             max_receives: DEFAULT_MAX_RECEIVES,
         })
     }
@@ -214,6 +223,12 @@ impl EmbeddedQueue {
         if !wait.is_zero() {
             let _ = tokio::time::timeout(wait, notified).await;
         }
+    }
+
+    /// Waits until a click may have been appended to the click log, or `timeout` passes (a
+    /// hint, like [`Self::wait_for_messages`]).
+    pub async fn wait_for_clicks(&self, timeout: Duration) {
+        let _ = tokio::time::timeout(timeout, self.clicks_notify.notified()).await;
     }
 
     async fn read<T: Send + 'static>(
@@ -299,6 +314,34 @@ impl Queue for EmbeddedQueue {
     }
 }
 
+#[async_trait]
+impl ClickStream for EmbeddedQueue {
+    async fn append(&self, partition_key: &str, data: &str) -> Result<(), StreamError> {
+        validate_record(partition_key, data)?;
+        let data = data.to_owned();
+        self.submit(|reply| Request::Append { data, reply })
+            .await
+            .map_err(click_log::stream_error)
+    }
+
+    async fn shards(&self) -> Result<Vec<String>, StreamError> {
+        Ok(vec![click_log::SHARD.to_owned()])
+    }
+
+    async fn read(
+        &self,
+        shard: &str,
+        after: Option<&str>,
+        max: usize,
+    ) -> Result<Vec<StreamRecord>, StreamError> {
+        let (shard, after) = (shard.to_owned(), after.map(str::to_owned));
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || click_log::read(&db, &shard, after.as_deref(), max))
+            .await
+            .map_err(|e| StreamError::Unavailable(format!("click log read task: {e}")))?
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
@@ -320,7 +363,7 @@ fn parse_receipt(receipt: &str) -> Option<((u64, u64), String)> {
     (!id.is_empty()).then(|| ((due, seq), id.to_owned()))
 }
 
-fn db_err(e: impl Into<redb::Error>) -> QueueError {
+pub(super) fn db_err(e: impl Into<redb::Error>) -> QueueError {
     let e: redb::Error = e.into();
     match e {
         redb::Error::Io(_)
@@ -411,6 +454,8 @@ enum Request {
         id: String,
         reply: Reply<()>,
     },
+    /// A click appended to the click log.
+    Append { data: String, reply: Reply<()> },
 }
 
 /// A request's outcome, held until the batch is committed.
@@ -446,6 +491,9 @@ impl group_commit::Answer<QueueError> for Answer {
 struct QueueWriter {
     db: Arc<Database>,
     notify: Arc<BTreeMap<QueueName, Notify>>,
+    clicks_notify: Arc<Notify>,
+    /// Clicks appended in the current batch.
+    appends: usize,
     /// The last sequence number handed out (persisted with every batch).
     seq: u64,
     /// Commits without fsync since the last durable one.
@@ -470,17 +518,22 @@ impl Apply for QueueWriter {
     fn pending(request: Request) -> Answer {
         let unset = || QueueError::Other("batch aborted".into());
         match request {
-            Request::Send { reply, .. } | Request::Ack { reply, .. } => {
-                Answer::Unit(reply, Err(unset()))
-            }
+            Request::Send { reply, .. }
+            | Request::Ack { reply, .. }
+            | Request::Append { reply, .. } => Answer::Unit(reply, Err(unset())),
             Request::Receive { reply, .. } => Answer::Received(reply, Err(unset())),
         }
     }
 
     fn durability(&mut self, batch: &[Request]) -> Durability {
         self.woken.clear();
+        self.appends = 0;
         let mut sends = false;
         for request in batch {
+            if let Request::Append { .. } = request {
+                sends = true;
+                self.appends += 1;
+            }
             if let Request::Send {
                 queue, messages, ..
             } = request
@@ -526,10 +579,20 @@ impl Apply for QueueWriter {
                 id,
                 reply,
             } => split(ack(txn, queue, key, &id), |r| Answer::Unit(reply, r), unset),
+            Request::Append { data, reply } => {
+                let seq = self.next_seq();
+                let result = click_log::insert(txn, seq, now, &data)
+                    .map(Ok)
+                    .map_err(unavailable);
+                split(result, |r| Answer::Unit(reply, r), unset)
+            }
         }
     }
 
     fn before_commit(&mut self, txn: &WriteTransaction) -> Result<(), QueueError> {
+        if self.appends > 0 {
+            click_log::trim(txn, now_ms())?;
+        }
         self.save_seq(txn)
     }
 
@@ -542,6 +605,10 @@ impl Apply for QueueWriter {
         } else {
             self.lazy_commits + 1
         };
+        if self.appends > 0 {
+            self.clicks_notify.notify_waiters();
+            self.clicks_notify.notify_one();
+        }
         for queue in std::mem::take(&mut self.woken) {
             if let Some(notify) = self.notify.get(&queue) {
                 // Wake every waiting consumer, and leave a permit for one that is between

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub mod click_log;
 pub mod embedded;
 pub mod sqs;
 

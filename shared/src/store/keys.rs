@@ -58,6 +58,11 @@ pub fn processed_event(consumer: &str, event_id: &str) -> (String, String) {
     (format!("E#{consumer}#{event_id}"), "E".into())
 }
 
+/// A stream consumer's checkpoint in one shard: the last sequence number it applied.
+pub fn stream_checkpoint(consumer: &str, shard: &str) -> (String, String) {
+    (format!("SCP#{consumer}"), format!("S#{shard}"))
+}
+
 pub fn rate_window(handle: &str, bucket: &str, window: i64) -> (String, String) {
     (format!("H#{handle}#T#{bucket}#{window}"), "T".into())
 }
@@ -184,7 +189,25 @@ pub fn analytics_sk(day: &str, value: &str) -> String {
     format!("{day}#{value}")
 }
 
-/// The `Between` bounds covering every value of the days `from..=to` (`$` sorts right after `#`).
+/// The sort key of one stream shard's part of a counter item (`{day}!{shard}#{value}`): each
+/// shard's consumer writes its own items, so two shards never write the same item (no
+/// transaction conflicts), and reads add the parts up. `sk` is an [`analytics_sk`].
+pub fn analytics_shard_sk(sk: &str, shard: &str) -> String {
+    match sk.split_once('#') {
+        Some((day, value)) => format!("{day}!{shard}#{value}"),
+        None => format!("{sk}!{shard}#"),
+    }
+}
+
+/// The `(day, value)` of a counter item's sort key, plain or a shard's part.
+pub fn analytics_sk_parts(sk: &str) -> Option<(&str, &str)> {
+    let (head, value) = sk.split_once('#')?;
+    let day = head.split_once('!').map_or(head, |(day, _)| day);
+    Some((day, value))
+}
+
+/// The `Between` bounds covering every value of the days `from..=to`, shards' parts included
+/// (`!` sorts before `#`, `$` right after it).
 pub fn analytics_day_range(from_day: &str, to_day: &str) -> (String, String) {
-    (format!("{from_day}#"), format!("{to_day}$"))
+    (format!("{from_day}!"), format!("{to_day}$"))
 }

@@ -1,0 +1,232 @@
+//! The conformance suite of the click stream seam, and of the exactly-once aggregation on it:
+//! backend-agnostic checks every [`ClickStream`] (the embedded click log, Kinesis) must pass.
+//! Each check takes a fresh stream (and store) of its own and panics naming the violated rule.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures::future::join_all;
+
+use crate::analytics::stream as agg;
+use crate::domain::{Attribution, Device, Handle};
+use crate::events::{event_json, ClickData, Event, EventType};
+use crate::store::{keys, Query, SkRange, Store};
+use crate::stream::{sequence_after, ClickStream, StreamRecord};
+
+/// The stream checks, in order (used like `store_checks!`).
+#[macro_export]
+macro_rules! stream_checks {
+    ($then:ident) => {
+        $then!(
+            stream_appends_read_back_in_order_after_a_sequence,
+            stream_concurrent_appends_all_land_once,
+            stream_refuses_bad_records,
+        );
+    };
+}
+
+/// Every record of every shard, from the oldest, with its shard.
+pub async fn read_all(stream: &dyn ClickStream) -> Vec<(String, StreamRecord)> {
+    let mut all = Vec::new();
+    for shard in stream.shards().await.expect("listing shards") {
+        let mut after: Option<String> = None;
+        loop {
+            let page = stream
+                .read(&shard, after.as_deref(), 1000)
+                .await
+                .expect("reading a shard");
+            let Some(last) = page.last() else { break };
+            after = Some(last.sequence.clone());
+            all.extend(page.into_iter().map(|r| (shard.clone(), r)));
+        }
+    }
+    all
+}
+
+pub async fn stream_appends_read_back_in_order_after_a_sequence(stream: Arc<dyn ClickStream>) {
+    let key = format!("acme/{}", uuid::Uuid::new_v4().simple());
+    for i in 0..5 {
+        stream
+            .append(&key, &format!("record-{i}"))
+            .await
+            .expect("append");
+    }
+    let mine: Vec<(String, StreamRecord)> = read_all(stream.as_ref())
+        .await
+        .into_iter()
+        .filter(|(_, r)| r.data.starts_with("record-"))
+        .collect();
+    let data: Vec<&str> = mine.iter().map(|(_, r)| r.data.as_str()).collect();
+    assert_eq!(
+        data,
+        ["record-0", "record-1", "record-2", "record-3", "record-4"],
+        "one partition key: one shard, in order"
+    );
+    assert!(
+        mine.windows(2)
+            .all(|w| w[0].0 == w[1].0 && sequence_after(&w[1].1.sequence, &w[0].1.sequence)),
+        "sequences increase"
+    );
+    let (shard, second) = (&mine[1].0, &mine[1].1.sequence);
+    let rest = stream
+        .read(shard, Some(second), 10)
+        .await
+        .expect("read after");
+    let rest: Vec<&str> = rest.iter().map(|r| r.data.as_str()).collect();
+    assert_eq!(
+        rest,
+        ["record-2", "record-3", "record-4"],
+        "a read starts after the sequence"
+    );
+    let page = stream.read(shard, None, 2).await.expect("a bounded read");
+    assert_eq!(page.len(), 2, "a read returns at most `max` records");
+}
+
+pub async fn stream_concurrent_appends_all_land_once(stream: Arc<dyn ClickStream>) {
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let appends = (0..100).map(|i| {
+        let (stream, data) = (stream.clone(), format!("{tag}-{i}"));
+        async move { stream.append(&format!("h/link-{}", i % 7), &data).await }
+    });
+    for result in join_all(appends).await {
+        result.expect("every concurrent append succeeds");
+    }
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, r) in read_all(stream.as_ref()).await {
+        if r.data.starts_with(&tag) {
+            *seen.entry(r.data).or_default() += 1;
+        }
+    }
+    assert_eq!(seen.len(), 100, "every append is readable");
+    assert!(seen.values().all(|n| *n == 1), "each exactly once");
+}
+
+pub async fn stream_refuses_bad_records(stream: Arc<dyn ClickStream>) {
+    assert!(
+        stream.append("", "data").await.is_err(),
+        "an empty partition key"
+    );
+    assert!(stream.append("k", "").await.is_err(), "an empty record");
+    let big = "x".repeat(crate::stream::MAX_RECORD_BYTES + 1);
+    assert!(
+        stream.append("k", &big).await.is_err(),
+        "a record over 1 MiB"
+    );
+}
+
+/// A human click on `handle/launch` from `country`, as the redirect records it.
+pub fn click_event(handle: &str, country: &str) -> String {
+    let click_id = crate::domain::ClickId::new();
+    let data = ClickData {
+        click_id: click_id.to_string(),
+        slug: "launch".into(),
+        campaign_id: None,
+        attribution: Attribution {
+            country: country.into(),
+            device: Device::Mobile,
+            source: "newsletter".into(),
+            referrer: "direct".into(),
+            segment: "new-mobile".into(),
+        },
+        bot: false,
+        bot_reason: None,
+        expired: false,
+        sub_ids: Default::default(),
+        destination_url: "https://example.com/".into(),
+        at: crate::time::now_rfc3339(),
+    };
+    event_json(
+        click_id.event_id().as_str(),
+        EventType::LinkClicked,
+        handle,
+        &data,
+    )
+}
+
+/// The handle's clicks by country, summed over every shard's part (what a report reads).
+pub async fn clicks_by_country(store: &dyn Store, handle: &str) -> BTreeMap<String, i64> {
+    let pk = keys::analytics_pk(handle, "_none", "country");
+    let page = store
+        .query(Query {
+            pk,
+            range: SkRange::All,
+            limit: 1000,
+            after: None,
+            descending: false,
+        })
+        .await
+        .expect("query");
+    let mut counts = BTreeMap::new();
+    for item in page.items {
+        let (_, value) = keys::analytics_sk_parts(&item.sk).expect("a counter key");
+        *counts.entry(value.to_owned()).or_default() += item.counter("clicks");
+    }
+    counts
+}
+
+/// Applies every shard's records (parsed as events) once, like one consumer pass.
+pub async fn consume_once(stream: &dyn ClickStream, store: &dyn Store) {
+    for shard in stream.shards().await.expect("shards") {
+        let records = stream.read(&shard, None, 10_000).await.expect("read");
+        let parsed: Vec<(String, Option<Event>)> = records
+            .into_iter()
+            .map(|r| (r.sequence, serde_json::from_str::<Event>(&r.data).ok()))
+            .collect();
+        agg::apply(store, &shard, &parsed).await.expect("apply");
+    }
+}
+
+/// Clicks appended to the stream are counted exactly once however often the consumer sees
+/// them: a redelivered batch, a replay from the oldest record, a longer batch overlapping an
+/// applied one, and two consumers racing on the same records.
+pub async fn stream_aggregation_counts_each_click_once(
+    stream: Arc<dyn ClickStream>,
+    store: Arc<dyn Store>,
+) {
+    let handle = format!("h{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let _ = Handle::parse(&handle).expect("a valid handle");
+    let countries = ["US", "DE", "US", "FR", "US"];
+    for (i, country) in countries.iter().enumerate() {
+        let key = format!("{handle}/link-{i}");
+        stream
+            .append(&key, &click_event(&handle, country))
+            .await
+            .expect("append");
+    }
+    consume_once(stream.as_ref(), store.as_ref()).await;
+    let expected = BTreeMap::from([
+        ("DE".to_owned(), 1),
+        ("FR".to_owned(), 1),
+        ("US".to_owned(), 3),
+    ]);
+    assert_eq!(clicks_by_country(store.as_ref(), &handle).await, expected);
+
+    // Redelivery and replay: the same records again change nothing.
+    consume_once(stream.as_ref(), store.as_ref()).await;
+    assert_eq!(
+        clicks_by_country(store.as_ref(), &handle).await,
+        expected,
+        "a replay counts nothing twice"
+    );
+
+    // More clicks, then two consumers racing over everything: only the new ones count, once.
+    for i in 0..4 {
+        let key = format!("{handle}/more-{i}");
+        stream
+            .append(&key, &click_event(&handle, "US"))
+            .await
+            .expect("append");
+    }
+    let (a, b) = (stream.clone(), store.clone());
+    let (c, d) = (stream.clone(), store.clone());
+    tokio::join!(
+        async move { consume_once(a.as_ref(), b.as_ref()).await },
+        async move { consume_once(c.as_ref(), d.as_ref()).await },
+    );
+    let after = clicks_by_country(store.as_ref(), &handle).await;
+    assert_eq!(
+        after.get("US"),
+        Some(&7),
+        "racing consumers count each new click once: {after:?}"
+    );
+}
