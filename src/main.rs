@@ -12,9 +12,10 @@ use tenx_shared::aws::{AwsClients, AwsSettings};
 use tenx_shared::config::Config;
 use tenx_shared::http::auth::Role;
 use tenx_shared::local::{DataDir, LocalRuntime, LocalSecrets, Workers};
-use tenx_shared::metrics::{CountingQueue, CountingStore};
+use tenx_shared::metrics::{CountingQueue, CountingStore, CountingStream};
 use tenx_shared::queue::{Queue, QueueName};
 use tenx_shared::store::Store;
+use tenx_shared::stream::ClickStream;
 
 #[derive(Parser)]
 #[command(
@@ -88,6 +89,31 @@ fn parse_ttl(raw: &str) -> anyhow::Result<Duration> {
     };
     anyhow::ensure!(secs > 0, "--ttl must be positive");
     Ok(Duration::from_secs(secs))
+}
+
+/// The store, queue and click stream of `backend`: the data dir's files (the embedded queue's
+/// file holds the click log too), or DynamoDB, SQS and Kinesis.
+async fn open_backends(
+    backend: Backend,
+    data: &DataDir,
+) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn Queue>, Arc<dyn ClickStream>)> {
+    Ok(match backend {
+        Backend::Embedded => {
+            let queue = data.open_queue()?;
+            (data.open_store()?, queue.clone(), queue)
+        }
+        Backend::Aws => {
+            let settings = AwsSettings::from_env();
+            tracing::info!(table = %settings.table, queues = %settings.queue_prefix, stream = %settings.click_stream, "using DynamoDB, SQS and Kinesis");
+            let clients = AwsClients::from_env().await?;
+            let (store, queue) = tenx_shared::aws::connect_with(&clients, &settings).await?;
+            (
+                store,
+                queue,
+                tenx_shared::aws::click_stream(&clients, &settings),
+            )
+        }
+    })
 }
 
 fn init_tracing() {
@@ -200,23 +226,18 @@ async fn serve(
     let data = DataDir::prepare(&data_dir)?;
     LocalSecrets::load_or_create(&data.0)?.apply(&mut config);
     // Secrets stay in the data dir on either backend unless the environment provides them.
-    let (store, queue): (Arc<dyn Store>, Arc<dyn Queue>) = match backend {
-        Backend::Embedded => (data.open_store()?, data.open_queue()?),
-        Backend::Aws => {
-            let settings = AwsSettings::from_env();
-            tracing::info!(table = %settings.table, queues = %settings.queue_prefix, "using DynamoDB and SQS");
-            tenx_shared::aws::connect(&settings).await?
-        }
-    };
+    let (store, queue, clicks) = open_backends(backend, &data).await?;
     let counters = count_ops.then(tenx_shared::metrics::OpCounters::new);
-    let (store, queue): (Arc<dyn Store>, Arc<dyn Queue>) = match &counters {
-        Some(c) => (
-            Arc::new(CountingStore::new(store, c.clone())),
-            Arc::new(CountingQueue::new(queue, c.clone())),
-        ),
-        None => (store, queue),
-    };
-    let runtime = LocalRuntime::start(config, store, queue, Workers::On)?;
+    let (store, queue, clicks): (Arc<dyn Store>, Arc<dyn Queue>, Arc<dyn ClickStream>) =
+        match &counters {
+            Some(c) => (
+                Arc::new(CountingStore::new(store, c.clone())),
+                Arc::new(CountingQueue::new(queue, c.clone())),
+                Arc::new(CountingStream::new(clicks, c.clone())),
+            ),
+            None => (store, queue, clicks),
+        };
+    let runtime = LocalRuntime::start(config, store, queue, Some(clicks), Workers::On)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;

@@ -94,6 +94,7 @@ def environment(runtime_api):
         "TENX_TABLE": "tenx",
         "TENX_EVENTS_QUEUE_URL": "http://127.0.0.1/000000000000/tenx-events",
         "TENX_DELIVERIES_QUEUE_URL": "http://127.0.0.1/000000000000/tenx-deliveries",
+        "TENX_CLICK_STREAM": "tenx-clicks",
         "TENX_REDIRECT_DOMAIN": "links.example.com",
         "TENX_JWT_SECRET": "coldstart-secret-coldstart-secret-0123456789",
         "TENX_CTX_KEYS": "k1:" + base64.b64encode(b"coldstart-ctx-key-" * 2).decode(),

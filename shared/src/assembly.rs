@@ -15,6 +15,12 @@ pub fn sinks() -> Vec<Arc<dyn EventSink>> {
     ]
 }
 
+/// The sinks the click stream's consumer applies before its own counters (`analytics::stream`
+/// counts clicks there, exactly once per shard checkpoint).
+pub fn click_sinks() -> Vec<Arc<dyn EventSink>> {
+    vec![Arc::new(crate::webhooks::fanout::WebhookFanout)]
+}
+
 /// Every consumer of the product's queues, as the local server runs them.
 pub fn handlers(state: &AppState) -> Vec<Arc<dyn BatchHandler>> {
     vec![

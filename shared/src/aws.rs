@@ -200,8 +200,14 @@ pub async fn app_state_from_env(needs: impl Into<Secrets>) -> anyhow::Result<App
             .flatten(),
     };
     wanted.load_into(&clients, &mut config).await?;
-    let (store, queue) = connect_with(&clients, &AwsSettings::from_env()).await?;
-    AppState::with_secrets(config, store, queue, needs)
+    let settings = AwsSettings::from_env();
+    let (store, queue) = connect_with(&clients, &settings).await?;
+    let state = AppState::with_secrets(config, store, queue, needs)?;
+    // Only the functions that record clicks are given the stream's name (template.yaml).
+    Ok(match var("TENX_CLICK_STREAM") {
+        Some(_) => state.with_click_stream(click_stream(&clients, &settings)),
+        None => state,
+    })
 }
 
 /// The SSM parameter names of the secrets a function still lacks.

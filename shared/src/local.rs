@@ -16,6 +16,7 @@ use crate::queue::{Queue, QueueName};
 use crate::state::AppState;
 use crate::store::embedded::EmbeddedStore;
 use crate::store::Store;
+use crate::stream::ClickStream;
 
 /// Secrets a local install generates on first start and keeps (mode 0600) in its data dir.
 #[derive(Debug, Serialize, Deserialize)]
@@ -145,16 +146,24 @@ pub struct LocalRuntime {
 }
 
 impl LocalRuntime {
-    /// Builds state on the given backends and starts the background workers.
+    /// Builds state on the given backends and starts the background workers. Clicks go to
+    /// `clicks` when given (the embedded queue's click log, or Kinesis), else to the queue.
     pub fn start(
         config: Config,
         store: Arc<dyn Store>,
         queue: Arc<dyn Queue>,
+        clicks: Option<Arc<dyn ClickStream>>,
         workers: Workers,
     ) -> anyhow::Result<Self> {
-        let state = AppState::new(config, store, queue)?;
+        let mut state = AppState::new(config, store, queue)?;
+        if let Some(clicks) = clicks.clone() {
+            state = state.with_click_stream(clicks);
+        }
         let mut handles = Vec::new();
         if workers == Workers::On {
+            if let Some(clicks) = clicks {
+                handles.push(tokio::spawn(click_consumer(state.clone(), clicks)));
+            }
             handles.push(tokio::spawn(outbox_sweeper(state.clone())));
             for handler in crate::assembly::handlers(&state) {
                 handles.push(tokio::spawn(run_consumer(&state, handler)));
@@ -189,6 +198,16 @@ fn run_consumer(
             QueueName::Events => crate::workers::local::run(queue, handler, idle).await,
         }
     }
+}
+
+/// The click stream's consumer, polling every shard (50 ms apart when caught up).
+async fn click_consumer(state: AppState, clicks: Arc<dyn ClickStream>) {
+    let consumer = crate::workers::clicks::ClickConsumer {
+        state,
+        sinks: crate::assembly::click_sinks(),
+    };
+    let idle = || tokio::time::sleep(Duration::from_millis(50));
+    crate::workers::clicks::run(consumer, clicks, idle).await
 }
 
 /// Finds outbox entries whose enqueue never happened (a crash between commit and send).

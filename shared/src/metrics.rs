@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::queue::{OutMessage, Queue, QueueError, QueueName, Received};
 use crate::store::{Item, Page, Query, Store, StoreError, WriteOp};
+use crate::stream::{ClickStream, StreamError, StreamRecord};
 
 /// Clicks lost because neither the queue nor the outbox took them (each also logged with
 /// `metric = "clicks_lost"`, which a log-based alarm can count on Lambda).
@@ -60,7 +61,7 @@ fn serving_a_request() -> bool {
 
 /// Operation counts by kind (a snapshot).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct OpCounts {
     /// `Store::get` calls (DynamoDB `GetItem`).
     pub get: u64,
@@ -80,6 +81,10 @@ pub struct OpCounts {
     pub receive: u64,
     /// `Queue::ack` calls.
     pub ack: u64,
+    /// `ClickStream::append` calls (Kinesis `PutRecord`).
+    pub appends: u64,
+    /// `ClickStream::read` calls (Kinesis `GetShardIterator` + `GetRecords`).
+    pub stream_reads: u64,
 }
 
 impl OpCounts {
@@ -100,6 +105,8 @@ impl OpCounts {
             send_messages: self.send_messages.saturating_sub(earlier.send_messages),
             receive: self.receive.saturating_sub(earlier.receive),
             ack: self.ack.saturating_sub(earlier.ack),
+            appends: self.appends.saturating_sub(earlier.appends),
+            stream_reads: self.stream_reads.saturating_sub(earlier.stream_reads),
         }
     }
 }
@@ -115,6 +122,8 @@ struct Counters {
     send_messages: AtomicU64,
     receive: AtomicU64,
     ack: AtomicU64,
+    appends: AtomicU64,
+    stream_reads: AtomicU64,
 }
 
 impl Counters {
@@ -130,6 +139,8 @@ impl Counters {
             send_messages: n(&self.send_messages),
             receive: n(&self.receive),
             ack: n(&self.ack),
+            appends: n(&self.appends),
+            stream_reads: n(&self.stream_reads),
         }
     }
 }
@@ -254,6 +265,40 @@ impl Queue for CountingQueue {
     }
 }
 
+/// A [`ClickStream`] that counts appends and reads, then passes them on.
+pub struct CountingStream {
+    inner: Arc<dyn ClickStream>,
+    counters: Arc<OpCounters>,
+}
+
+impl CountingStream {
+    pub fn new(inner: Arc<dyn ClickStream>, counters: Arc<OpCounters>) -> Self {
+        Self { inner, counters }
+    }
+}
+
+#[async_trait]
+impl ClickStream for CountingStream {
+    async fn append(&self, partition_key: &str, data: &str) -> Result<(), StreamError> {
+        bump(&self.counters.current().appends, 1);
+        self.inner.append(partition_key, data).await
+    }
+
+    async fn shards(&self) -> Result<Vec<String>, StreamError> {
+        self.inner.shards().await
+    }
+
+    async fn read(
+        &self,
+        shard: &str,
+        after: Option<&str>,
+        max: usize,
+    ) -> Result<Vec<StreamRecord>, StreamError> {
+        bump(&self.counters.current().stream_reads, 1);
+        self.inner.read(shard, after, max).await
+    }
+}
+
 /// Wraps both seams with counters sharing one [`OpCounters`].
 pub fn counting(
     store: Arc<dyn Store>,
@@ -359,6 +404,7 @@ mod tests {
                 send_messages: 2,
                 receive: 1,
                 ack: 1,
+                ..OpCounts::default()
             }
         );
         assert_eq!(snap.background.reads(), 3);

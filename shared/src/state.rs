@@ -9,6 +9,7 @@ use crate::domain::risk::ConversionPolicy;
 use crate::domain::{CtxKeyring, Link};
 use crate::queue::Queue;
 use crate::store::Store;
+use crate::stream::ClickStream;
 
 /// The redirect path's in-process link cache: `None` caches a miss (unknown slug) too, so a
 /// burst on a dead link costs one read per TTL, not one per request.
@@ -27,6 +28,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
+    /// Where the redirect appends clicks (`stream`); `None` in a process without one, which
+    /// sends its clicks as events-queue messages instead (counted the same, at queue cost).
+    pub clicks: Option<Arc<dyn ClickStream>>,
     /// `None` in a process without authenticated routes; `authorize` then fails closed.
     pub jwt: Option<Arc<JwtVerifier>>,
     /// `None` in a process that neither signs nor verifies ctx tokens.
@@ -98,6 +102,7 @@ impl AppState {
             config: Arc::new(config),
             store,
             queue,
+            clicks: None,
             jwt,
             ctx_keys,
             link_cache,
@@ -105,6 +110,12 @@ impl AppState {
             redirect_settings_cache,
             full_counters,
         })
+    }
+
+    /// The same state with clicks appended to `clicks`.
+    pub fn with_click_stream(mut self, clicks: Arc<dyn ClickStream>) -> Self {
+        self.clicks = Some(clicks);
+        self
     }
 
     /// The JWT verifier, or an error when this process was built without one (a route that

@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::queue::{OutMessage, Queue, QueueError, QueueName, Received};
+use crate::stream::{ClickStream, StreamError, StreamRecord};
 
 /// A queue that fails the next N `send`s (as if the process died, or the queue was unreachable,
 /// between a commit and its enqueue), or answers sends only after a pause (a slow network, a
@@ -86,6 +87,47 @@ impl Queue for FailingQueue {
 
     async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
         self.inner.ack(queue, receipt).await
+    }
+}
+
+/// A click stream whose appends fail while the [`FailSwitch`] of a [`FailingQueue`] is armed:
+/// one switch takes the events queue and the click stream down together.
+pub struct FailingStream {
+    inner: Arc<dyn ClickStream>,
+    switch: FailSwitch,
+}
+
+impl FailingStream {
+    pub fn new(inner: Arc<dyn ClickStream>, switch: FailSwitch) -> Self {
+        Self { inner, switch }
+    }
+}
+
+#[async_trait]
+impl ClickStream for FailingStream {
+    async fn append(&self, partition_key: &str, data: &str) -> Result<(), StreamError> {
+        let armed = self
+            .switch
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if armed {
+            return Err(StreamError::Unavailable("injected append failure".into()));
+        }
+        self.inner.append(partition_key, data).await
+    }
+
+    async fn shards(&self) -> Result<Vec<String>, StreamError> {
+        self.inner.shards().await
+    }
+
+    async fn read(
+        &self,
+        shard: &str,
+        after: Option<&str>,
+        max: usize,
+    ) -> Result<Vec<StreamRecord>, StreamError> {
+        self.inner.read(shard, after, max).await
     }
 }
 

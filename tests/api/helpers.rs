@@ -11,6 +11,7 @@ use tenx_shared::http::auth::Role;
 use tenx_shared::local::{DataDir, LocalRuntime, Workers};
 use tenx_shared::queue::Queue;
 use tenx_shared::store::Store;
+use tenx_shared::stream::ClickStream;
 
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
@@ -21,6 +22,10 @@ pub struct TestApp {
     #[allow(dead_code)] // read by the conversion and analytics tests
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
+    /// Where the redirect appends clicks.
+    pub clicks: Arc<dyn ClickStream>,
+    /// How far [`TestApp::drain_events`] has read each shard of `clicks`.
+    click_cursor: std::sync::Mutex<std::collections::HashMap<String, String>>,
     pub data_dir: PathBuf,
     _tmp: Option<tempfile::TempDir>,
     server: tokio::task::JoinHandle<()>,
@@ -121,26 +126,60 @@ pub async fn spawn_with(config: Config, data_dir: Option<PathBuf>) -> TestApp {
 }
 
 pub async fn spawn_full(config: Config, data_dir: Option<PathBuf>, workers: Workers) -> TestApp {
-    spawn_wrapping_queue(config, data_dir, workers, |q| q).await
+    spawn_wrapping_queue(config, data_dir, workers, |q, c| (q, c)).await
 }
 
 /// An app without workers whose queue fails on demand: the switch makes the next sends fail,
 /// as when the process dies between a commit and its enqueue.
 pub async fn spawn_with_failing_queue() -> (TestApp, tenx_shared::testing::FailSwitch) {
     let mut switch = None;
-    let app = spawn_wrapping_queue(test_config(), None, Workers::Off, |inner| {
+    let app = spawn_wrapping_queue(test_config(), None, Workers::Off, |inner, clicks| {
         let q = tenx_shared::testing::FailingQueue::new(inner);
+        let s = tenx_shared::testing::FailingStream::new(clicks, q.switch());
         switch = Some(q.switch());
-        Arc::new(q)
+        (
+            Arc::new(q) as Arc<dyn Queue>,
+            Arc::new(s) as Arc<dyn ClickStream>,
+        )
     })
     .await;
     (app, switch.expect("the queue was wrapped"))
 }
 
 impl TestApp {
-    /// Every event on the events queue right now, oldest first (received and acknowledged,
-    /// so they are gone; only for apps without workers).
+    /// Every event on the events queue and the click stream right now, queue first (received
+    /// and acknowledged, or read past, so they are gone; only for apps without workers).
     pub async fn drain_events(&self) -> Vec<tenx_shared::events::Event> {
+        let mut events = self.drain_queue().await;
+        events.extend(self.drain_clicks().await);
+        events
+    }
+
+    /// The click stream's records not drained yet, as events.
+    pub async fn drain_clicks(&self) -> Vec<tenx_shared::events::Event> {
+        let mut events = Vec::new();
+        for shard in self.clicks.shards().await.unwrap() {
+            let after = self.click_cursor.lock().unwrap().get(&shard).cloned();
+            let records = self
+                .clicks
+                .read(&shard, after.as_deref(), 10_000)
+                .await
+                .unwrap();
+            if let Some(last) = records.last() {
+                let mut cursor = self.click_cursor.lock().unwrap();
+                cursor.insert(shard.clone(), last.sequence.clone());
+            }
+            events.extend(
+                records
+                    .iter()
+                    .map(|r| serde_json::from_str(&r.data).expect("an event")),
+            );
+        }
+        events
+    }
+
+    /// Every event on the events queue right now (received and acknowledged).
+    pub async fn drain_queue(&self) -> Vec<tenx_shared::events::Event> {
         let msgs = self
             .queue
             .receive(
@@ -168,7 +207,7 @@ pub async fn spawn_wrapping_queue(
     mut config: Config,
     data_dir: Option<PathBuf>,
     workers: Workers,
-    wrap: impl FnOnce(Arc<dyn Queue>) -> Arc<dyn Queue>,
+    wrap: impl FnOnce(Arc<dyn Queue>, Arc<dyn ClickStream>) -> (Arc<dyn Queue>, Arc<dyn ClickStream>),
 ) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -182,10 +221,16 @@ pub async fn spawn_wrapping_queue(
         }
     };
     let data = DataDir::prepare(&dir).unwrap();
-    let (store, queue) = open_backends(&data).await;
-    let queue = wrap(queue);
-    let runtime =
-        LocalRuntime::start(config.clone(), store.clone(), queue.clone(), workers).unwrap();
+    let (store, queue, clicks) = open_backends(&data).await;
+    let (queue, clicks) = wrap(queue, clicks);
+    let runtime = LocalRuntime::start(
+        config.clone(),
+        store.clone(),
+        queue.clone(),
+        Some(clicks.clone()),
+        workers,
+    )
+    .unwrap();
     let app = tenx_shared::http::local_app(runtime.state.clone());
     let server = tokio::spawn(async move {
         let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -201,6 +246,8 @@ pub async fn spawn_wrapping_queue(
         config,
         store,
         queue,
+        clicks,
+        click_cursor: Default::default(),
         data_dir: dir,
         _tmp: tmp,
         server,
@@ -210,7 +257,7 @@ pub async fn spawn_wrapping_queue(
 
 /// The store and queue of a test app: the embedded files in `data` (the default), or with
 /// `TENX_TEST_BACKEND=aws` a DynamoDB table and SQS queues of the app's own.
-async fn open_backends(data: &DataDir) -> (Arc<dyn Store>, Arc<dyn Queue>) {
+async fn open_backends(data: &DataDir) -> Backends {
     match std::env::var("TENX_TEST_BACKEND").as_deref() {
         Err(_) | Ok("" | "embedded") => open_embedded(data).await,
         Ok("aws") => open_aws(data).await,
@@ -218,12 +265,14 @@ async fn open_backends(data: &DataDir) -> (Arc<dyn Store>, Arc<dyn Queue>) {
     }
 }
 
-async fn open_embedded(data: &DataDir) -> (Arc<dyn Store>, Arc<dyn Queue>) {
+type Backends = (Arc<dyn Store>, Arc<dyn Queue>, Arc<dyn ClickStream>);
+
+async fn open_embedded(data: &DataDir) -> Backends {
     // A stopped instance releases its files asynchronously; give it a moment on restart.
     let mut attempts = 0;
     loop {
         match (data.open_store(), data.open_queue()) {
-            (Ok(s), Ok(q)) => break (s, q as Arc<dyn Queue>),
+            (Ok(s), Ok(q)) => break (s, q.clone() as Arc<dyn Queue>, q as Arc<dyn ClickStream>),
             (s, q) if attempts < 50 => {
                 drop((s, q));
                 attempts += 1;
@@ -236,7 +285,7 @@ async fn open_embedded(data: &DataDir) -> (Arc<dyn Store>, Arc<dyn Queue>) {
 
 /// A fresh table and queues (unique names, provisioned here) for a new data dir; the same ones
 /// again when an app restarts on its data dir, which records their names.
-async fn open_aws(data: &DataDir) -> (Arc<dyn Store>, Arc<dyn Queue>) {
+async fn open_aws(data: &DataDir) -> Backends {
     use tenx_shared::aws::{self, AwsClients, AwsSettings};
     assert!(
         std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| !v.is_empty()),
@@ -257,9 +306,10 @@ async fn open_aws(data: &DataDir) -> (Arc<dyn Store>, Arc<dyn Queue>) {
     aws::provision(&clients, &settings)
         .await
         .expect("provisioning the test's table and queues");
-    aws::connect_with(&clients, &settings)
+    let (store, queue) = aws::connect_with(&clients, &settings)
         .await
-        .expect("connecting to DynamoDB and SQS")
+        .expect("connecting to DynamoDB and SQS");
+    (store, queue, aws::click_stream(&clients, &settings))
 }
 
 /// Asserts an error envelope with the given status and code; returns the message.
@@ -314,6 +364,7 @@ impl Sibling {
             app.config.clone(),
             app.store.clone(),
             app.queue.clone(),
+            Some(app.clicks.clone()),
             Workers::Off,
         )
         .unwrap();

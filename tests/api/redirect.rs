@@ -1,7 +1,6 @@
 //! AT-03 (redirect), AT-04 (context) and AT-07 (invalid ctx).
 
 use serde_json::{json, Value};
-use tenx_shared::queue::QueueName;
 
 use crate::helpers::*;
 
@@ -18,14 +17,12 @@ async fn seed(app: &TestApp) {
     assert_eq!(app.put_link("acme", "launch", body).await.status(), 201);
 }
 
+/// The events queue's and the click stream's new events, as JSON.
 async fn drain_events(app: &TestApp) -> Vec<Value> {
-    let msgs = app
-        .queue
-        .receive(QueueName::Events, 100, std::time::Duration::from_secs(30))
-        .await
-        .unwrap();
-    msgs.iter()
-        .map(|m| serde_json::from_str(&m.body).unwrap())
+    let events = app.drain_events().await;
+    events
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
         .collect()
 }
 

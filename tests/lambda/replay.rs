@@ -8,9 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_lambda_events::event::kinesis::KinesisEvent;
 use axum::http::HeaderMap;
 use serde_json::{json, Value};
-use tenx_shared::assembly::sinks;
+use tenx_shared::assembly::{click_sinks, sinks};
 use tenx_shared::config::Secrets;
 use tenx_shared::http::{group_app, Group};
 use tenx_shared::queue::embedded::EmbeddedQueue;
@@ -18,12 +19,14 @@ use tenx_shared::queue::{Queue, QueueName};
 use tenx_shared::state::AppState;
 use tenx_shared::store::embedded::EmbeddedStore;
 use tenx_shared::store::{keys, Query, SkRange, Store};
+use tenx_shared::stream::ClickStream;
 use tenx_shared::webhooks::delivery::{DeliveryMessage, DeliveryWorker};
 use tenx_shared::webhooks::signing::SigningKey;
+use tenx_shared::workers::clicks::ClickConsumer;
 use tenx_shared::workers::events::EventsWorker;
 use tenx_shared::workers::{lambda, sweeper};
 
-use crate::support::{self, HttpReply, Recorder, RecordingQueue, RecordingStore};
+use crate::support::{self, HttpReply, Recorder, RecordingQueue, RecordingStore, RecordingStream};
 use crate::template::{self, all_groups, binary_of};
 
 /// How each `events/{dir}` is invoked: the dir is the function's binary name.
@@ -31,6 +34,7 @@ use crate::template::{self, all_groups, binary_of};
 enum Handler {
     Http(Group),
     EventsWorker,
+    ClicksWorker,
     DeliveriesWorker,
     OutboxSweeper,
 }
@@ -41,6 +45,7 @@ fn handler_of(binary: &str) -> Handler {
     }
     match binary {
         "events" => Handler::EventsWorker,
+        "clicks" => Handler::ClicksWorker,
         "deliveries" => Handler::DeliveriesWorker,
         "outbox-sweeper" => Handler::OutboxSweeper,
         other => panic!("events/{other}/: no handler is mapped to this directory"),
@@ -82,6 +87,9 @@ async fn webhook_receiver() -> (String, Received) {
 struct Bundle {
     store: Arc<dyn Store>,
     queue: Arc<dyn Queue>,
+    /// The click stream (the embedded queue's click log) and how far the test has read it.
+    clicks: Arc<dyn ClickStream>,
+    clicks_read: Option<String>,
     functions: BTreeMap<String, Function>,
     replayed: BTreeSet<String>,
     /// Placeholders and the shipped files' sample ids → values of this run.
@@ -91,7 +99,9 @@ struct Bundle {
 impl Bundle {
     fn new(template: &[template::Function]) -> Self {
         let store: Arc<dyn Store> = Arc::new(EmbeddedStore::in_memory());
-        let queue: Arc<dyn Queue> = Arc::new(EmbeddedQueue::in_memory());
+        let embedded = Arc::new(EmbeddedQueue::in_memory());
+        let queue: Arc<dyn Queue> = embedded.clone();
+        let clicks: Arc<dyn ClickStream> = embedded;
         // One configuration for the whole stack: the redirect and public share the ctx keys.
         let base = support::config();
         let mut functions = BTreeMap::new();
@@ -131,6 +141,14 @@ impl Bundle {
                 secrets,
             )
             .unwrap_or_else(|e| panic!("{}: cold start: {e:#}", f.logical_id));
+            // Only the functions given TENX_CLICK_STREAM record clicks on the stream.
+            let state = match f.env().contains_key("TENX_CLICK_STREAM") {
+                true => state.with_click_stream(Arc::new(RecordingStream {
+                    inner: clicks.clone(),
+                    recorder: recorder.clone(),
+                })),
+                false => state,
+            };
             functions.insert(
                 f.binary.clone(),
                 Function {
@@ -144,6 +162,8 @@ impl Bundle {
         Self {
             store,
             queue,
+            clicks,
+            clicks_read: None,
             functions,
             replayed: BTreeSet::new(),
             replacements: vec![
@@ -223,6 +243,50 @@ impl Bundle {
     }
 
     /// Messages waiting on `queue`, taken off it (so later steps start clean).
+    /// The click stream's records appended since the last call.
+    async fn drain_clicks(&mut self) -> Vec<String> {
+        let records = self
+            .clicks
+            .read(
+                tenx_shared::queue::click_log::SHARD,
+                self.clicks_read.as_deref(),
+                1000,
+            )
+            .await
+            .expect("reading the click log");
+        if let Some(last) = records.last() {
+            self.clicks_read = Some(last.sequence.clone());
+        }
+        records.into_iter().map(|r| r.data).collect()
+    }
+
+    /// A Kinesis batch through the clicks worker, as its event source mapping invokes it; the
+    /// same batch is handed over `deliveries` times (a retried invocation).
+    async fn kinesis(&mut self, file: &str, deliveries: usize) {
+        let text = self.text(file);
+        let f = self.function(file);
+        assert!(matches!(f.handler, Handler::ClicksWorker), "{file}");
+        let event: KinesisEvent = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{file}: not a Kinesis event: {e}"));
+        assert!(!event.records.is_empty(), "{file}: no records");
+        let consumer = ClickConsumer {
+            state: f.state.clone(),
+            sinks: click_sinks(),
+        };
+        for _ in 0..deliveries {
+            for (shard, records) in lambda::shard_batches(event.clone()) {
+                assert!(
+                    shard.starts_with("shardId-"),
+                    "{file}: eventID names the shard"
+                );
+                consumer
+                    .apply(&shard, records)
+                    .await
+                    .unwrap_or_else(|e| panic!("{file}: {e:#}"));
+            }
+        }
+    }
+
     async fn drain(&self, queue: QueueName) -> Vec<String> {
         let mut out = Vec::new();
         loop {
@@ -426,12 +490,12 @@ async fn every_event_file_replays_through_its_function() {
         !location.contains("ctx="),
         "a HEAD request is a bot: no ctx ({location})"
     );
-    let events = b.drain(QueueName::Events).await;
+    let events = b.drain_clicks().await;
     let clicks = events
         .iter()
         .filter(|e| e.contains("\"type\":\"link.clicked\""))
         .count();
-    assert_eq!(clicks, 2, "each redirect enqueued its click: {events:?}");
+    assert_eq!(clicks, 2, "each redirect appended its click: {events:?}");
     // An unknown slug: counted as an orphan visit; a browser gets the HTML page (no
     // `notFoundUrl` is set).
     let r = b.http("redirect/orphan.json").await;
@@ -481,7 +545,7 @@ async fn every_event_file_replays_through_its_function() {
         tried["ctx"].as_str().is_some_and(|c| !c.is_empty()),
         "{tried}"
     );
-    let events = b.drain(QueueName::Events).await;
+    let events = b.drain_clicks().await;
     assert_eq!(events.len(), 1, "the try recorded one click: {events:?}");
     assert!(events[0].contains("\"type\":\"link.clicked\""));
 
@@ -646,6 +710,15 @@ async fn every_event_file_replays_through_its_function() {
     );
     assert!(fanned.iter().all(|m| m.subscription_id == subscription));
 
+    // ---------------------------------------------------------------- clicks worker
+    // A batch from the stream, handed over twice (the mapping retrying it): counted once.
+    b.kinesis("clicks/batch.json", 2).await;
+    let fanned = b.drain(QueueName::Deliveries).await;
+    assert!(
+        !fanned.is_empty() && fanned.iter().all(|m| m.contains("link.clicked")),
+        "the stream's click is fanned out to the subscription: {fanned:?}"
+    );
+
     // ---------------------------------------------------------------- analytics
     let r = b.http("analytics/funnel.json").await;
     r.expect_status(200);
@@ -654,15 +727,29 @@ async fn every_event_file_replays_through_its_function() {
         .as_array()
         .and_then(|rows| rows.iter().find(|c| c["campaignId"] == "partner-alpha"))
         .unwrap_or_else(|| panic!("partner-alpha in {funnel}"));
+    // The queued click (a click parked while the stream was down) and the stream's, once each.
     assert_eq!(
         (&alpha["clicks"], &alpha["conversions"]),
-        (&json!(1), &json!(1))
+        (&json!(2), &json!(1))
     );
     assert_eq!(alpha["revenue"], json!({"USD": "24.99"}));
     let r = b.http("analytics/group-by.json").await;
     r.expect_status(200);
-    assert_eq!(r.json()["rows"][0]["key"], "US");
-    assert_eq!(r.json()["rows"][0]["clicks"], 1);
+    let rows: BTreeMap<String, i64> = r.json()["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            (
+                row["key"].as_str().unwrap_or("").to_owned(),
+                row["clicks"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        BTreeMap::from([("DE".to_owned(), 1), ("US".to_owned(), 1)])
+    );
     let r = b.http("analytics/export.json").await;
     r.expect_status(200);
     assert!(r
@@ -852,6 +939,36 @@ const UNEXERCISED: &[(&str, &str, &str, &str)] = &[
         POLLER,
     ),
     (
+        "ClicksWorkerFunction",
+        "kinesis:DescribeStream",
+        "ClickStream",
+        STREAM_POLLER,
+    ),
+    (
+        "ClicksWorkerFunction",
+        "kinesis:DescribeStreamSummary",
+        "ClickStream",
+        STREAM_POLLER,
+    ),
+    (
+        "ClicksWorkerFunction",
+        "kinesis:GetRecords",
+        "ClickStream",
+        STREAM_POLLER,
+    ),
+    (
+        "ClicksWorkerFunction",
+        "kinesis:GetShardIterator",
+        "ClickStream",
+        STREAM_POLLER,
+    ),
+    (
+        "ClicksWorkerFunction",
+        "kinesis:ListShards",
+        "ClickStream",
+        STREAM_POLLER,
+    ),
+    (
         "EventsWorkerFunction",
         "sqs:DeleteMessage",
         "EventsQueue",
@@ -882,5 +999,8 @@ const UNEXERCISED: &[(&str, &str, &str, &str)] = &[
         POLLER,
     ),
 ];
+
+/// Lambda's Kinesis event source mapping reads the stream with the function's role.
+const STREAM_POLLER: &str = "the event source mapping reads the stream on the function's behalf";
 
 const POLLER: &str = "the event source mapping polls with the function's role";

@@ -20,6 +20,7 @@ use tenx_shared::domain::CtxKeyring;
 use tenx_shared::http::auth::Role;
 use tenx_shared::queue::{OutMessage, Queue, QueueError, QueueName, Received};
 use tenx_shared::store::{Item, Page, Query, Store, StoreError, WriteOp};
+use tenx_shared::stream::{ClickStream, StreamError, StreamRecord};
 use tower::ServiceExt;
 
 pub const JWT_SECRET: &str = "lambda-events-jwt-secret-0123456789abcdef";
@@ -215,6 +216,40 @@ pub fn queue_resource(queue: QueueName) -> &'static str {
     match queue {
         QueueName::Events => "EventsQueue",
         QueueName::Deliveries => "DeliveriesQueue",
+    }
+}
+
+/// The click stream's logical id in the template.
+pub const CLICK_STREAM: &str = "ClickStream";
+
+/// A click stream that records the Kinesis action each call needs.
+pub struct RecordingStream {
+    pub inner: Arc<dyn ClickStream>,
+    pub recorder: Recorder,
+}
+
+#[async_trait]
+impl ClickStream for RecordingStream {
+    async fn append(&self, partition_key: &str, data: &str) -> Result<(), StreamError> {
+        self.recorder.record("kinesis:PutRecord", CLICK_STREAM);
+        self.inner.append(partition_key, data).await
+    }
+
+    async fn shards(&self) -> Result<Vec<String>, StreamError> {
+        self.recorder.record("kinesis:ListShards", CLICK_STREAM);
+        self.inner.shards().await
+    }
+
+    async fn read(
+        &self,
+        shard: &str,
+        after: Option<&str>,
+        max: usize,
+    ) -> Result<Vec<StreamRecord>, StreamError> {
+        self.recorder
+            .record("kinesis:GetShardIterator", CLICK_STREAM);
+        self.recorder.record("kinesis:GetRecords", CLICK_STREAM);
+        self.inner.read(shard, after, max).await
     }
 }
 

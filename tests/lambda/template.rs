@@ -545,7 +545,7 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
 }
 
 /// The actions any function may be granted, each scoped to one of the stack's resources.
-const ALLOWED_ACTIONS: [&str; 10] = [
+const ALLOWED_ACTIONS: [&str; 16] = [
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
@@ -556,6 +556,12 @@ const ALLOWED_ACTIONS: [&str; 10] = [
     "sqs:DeleteMessage",
     "sqs:GetQueueAttributes",
     "ssm:GetParameters",
+    "kinesis:PutRecord",
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
 ];
 
 #[test]
@@ -580,6 +586,7 @@ fn iam_is_scoped_to_the_stack_and_the_redirect_gets_nothing_more_than_it_needs()
             let ok = match expected_kind {
                 "dynamodb" => resource == TABLE,
                 "sqs" => resource == "EventsQueue" || resource == "DeliveriesQueue",
+                "kinesis" => resource == "ClickStream",
                 _ => resource.ends_with("Parameter"),
             };
             assert!(ok, "{}: {action} on {resource}", f.logical_id);
@@ -589,9 +596,9 @@ fn iam_is_scoped_to_the_stack_and_the_redirect_gets_nothing_more_than_it_needs()
     let expected: BTreeSet<(String, String)> = [
         ("dynamodb:GetItem", TABLE),
         ("dynamodb:UpdateItem", TABLE),
-        // Only when the events queue is down: the click is parked in the outbox.
+        // Only when the stream is down: the click is parked in the outbox.
         ("dynamodb:PutItem", TABLE),
-        ("sqs:SendMessage", "EventsQueue"),
+        ("kinesis:PutRecord", "ClickStream"),
         ("ssm:GetParameters", "CtxKeysParameter"),
         ("ssm:GetParameters", "EdgeSecretParameter"),
     ]
@@ -762,6 +769,7 @@ fn outputs_name_the_apis_the_table_and_the_queues() {
         "ApiUrl",
         "RedirectApiUrl",
         "TableName",
+        "ClickStreamName",
         "EventsQueueName",
         "DeliveriesQueueName",
         "EventsDeadLetterQueueName",
@@ -819,4 +827,68 @@ fn cloudfront_fronts_the_redirect_with_the_country_and_the_edge_secret_and_cache
         json!({"Fn::GetAtt": ["RedirectDistribution", "DomainName"]}),
         "DNS sends visitors to CloudFront, never straight to the API"
     );
+}
+
+/// The click stream: provisioned with encryption, read by the clicks worker alone through one
+/// event source mapping that keeps one invocation per shard (the checkpoint is per shard) and
+/// retries a failed batch whole rather than bisecting it; only the functions that record clicks
+/// may append, and they are told the stream's name.
+#[test]
+fn the_click_stream_feeds_one_consumer_per_shard_and_only_the_redirects_append() {
+    let doc = template();
+    let resources = resources(&doc);
+    let stream = &resources["ClickStream"];
+    assert_eq!(stream["Type"], "AWS::Kinesis::Stream");
+    let p = &stream["Properties"];
+    assert_eq!(p["StreamModeDetails"]["StreamMode"], "PROVISIONED");
+    assert!(p["ShardCount"].as_u64() >= Some(1));
+    assert_eq!(p["StreamEncryption"]["EncryptionType"], "KMS");
+    let functions = functions(&doc);
+    let worker = function_by_binary(&functions, "clicks");
+    let mappings: Vec<&Value> = resources
+        .values()
+        .filter(|r| {
+            r["Type"] == "AWS::Lambda::EventSourceMapping"
+                && r["Properties"]["EventSourceArn"]
+                    == json!({"Fn::GetAtt": ["ClickStream", "Arn"]})
+        })
+        .collect();
+    assert_eq!(mappings.len(), 1, "one consumer of the stream");
+    let m = &mappings[0]["Properties"];
+    assert_eq!(m["FunctionName"], json!({"Ref": worker.logical_id}));
+    assert_eq!(m["ParallelizationFactor"], 1);
+    assert_eq!(m["BisectBatchOnFunctionError"], false);
+    assert_eq!(m["StartingPosition"], "TRIM_HORIZON");
+    assert!(
+        m["BatchSize"].as_u64() >= Some(1000),
+        "big batches: one transaction each"
+    );
+    assert_eq!(
+        mappings[0]["DependsOn"],
+        format!("{}Role", worker.logical_id)
+    );
+    for f in &functions {
+        let appends = f
+            .grants()
+            .contains(&("kinesis:PutRecord".to_owned(), "ClickStream".to_owned()));
+        let records_clicks = ["redirect", "console"].contains(&f.binary.as_str());
+        assert_eq!(
+            appends, records_clicks,
+            "{}: kinesis:PutRecord",
+            f.logical_id
+        );
+        assert_eq!(
+            f.env().contains_key("TENX_CLICK_STREAM"),
+            records_clicks,
+            "{}",
+            f.logical_id
+        );
+        let reads = f.grants().iter().any(|(a, _)| a == "kinesis:GetRecords");
+        assert_eq!(
+            reads,
+            f.binary == "clicks",
+            "{} reads the stream",
+            f.logical_id
+        );
+    }
 }

@@ -67,7 +67,7 @@ type Payload<'a> = (
     i64,
     &'a str,
     &'a str,
-    Vec<Option<&'a str>>,
+    &'a [Option<String>],
 );
 
 /// The payload as read: a JSON array whose trailing, later-added elements may be missing.

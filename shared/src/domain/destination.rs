@@ -50,83 +50,100 @@ pub fn build_destination_with(
         Some((path, query)) => (path, Some(query)),
         None => (before_fragment, None),
     };
-    let base_has = |key: &str| query.is_some_and(|q| q.split('&').any(|seg| key_of(seg) == key));
+    // The destination's keys, decoded once: every added key is checked against them.
+    let base_keys: Vec<Cow<'_, str>> =
+        query.map_or_else(Vec::new, |q| q.split('&').map(key_of).collect());
+    let base_has = |key: &str| base_keys.iter().any(|k| k == key);
 
-    let mut out = String::with_capacity(base.len() + 128 + ctx.map_or(0, str::len));
-    out.push_str(path);
-    let mut query_open = false;
+    let forwarded_len = forwarded.map_or(0, |f| f.len().min(MAX_FORWARDED_BYTES));
+    let capacity = base.len() + 128 + forwarded_len + ctx.map_or(0, str::len);
+    let mut out = Query::new(String::with_capacity(capacity));
+    out.s.push_str(path);
     if let Some(q) = query {
-        out.push('?');
+        out.s.push('?');
         if ctx.is_some() && base_has(CTX_PARAM) {
             let kept = q.split('&').filter(|seg| key_of(seg) != CTX_PARAM);
             for (i, seg) in kept.enumerate() {
                 if i > 0 {
-                    out.push('&');
+                    out.s.push('&');
                 }
-                out.push_str(seg);
+                out.s.push_str(seg);
             }
         } else {
-            out.push_str(q);
+            out.s.push_str(q);
         }
-        query_open = true;
+        out.open = true;
     }
 
-    let mut append = |key: &str, value: &str| {
-        if !query_open {
-            out.push('?');
-            query_open = true;
-        } else if !(out.ends_with('?') || out.ends_with('&')) {
-            out.push('&');
-        }
-        out.extend(form_urlencoded::byte_serialize(key.as_bytes()));
-        out.push('=');
-        out.extend(form_urlencoded::byte_serialize(value.as_bytes()));
-    };
     let tracked: Vec<(&str, &str)> = tracking.map(|t| t.pairs()).unwrap_or_default();
     for (key, value) in &tracked {
         if !base_has(key) {
-            append(key, value);
+            out.append(key, value);
         }
     }
     let taken =
         |key: &str| key == CTX_PARAM || base_has(key) || tracked.iter().any(|(k, _)| *k == key);
-    for (key, value) in forwarded_pairs(forwarded, taken) {
-        append(&key, &value);
-    }
+    append_forwarded(&mut out, forwarded, taken);
     if let Some(token) = ctx {
-        append(CTX_PARAM, token);
+        out.append(CTX_PARAM, token);
     }
 
-    out.push_str(fragment);
-    out
+    out.s.push_str(fragment);
+    out.s
 }
 
-/// The visitor's pairs that may be forwarded, within the bounds.
-fn forwarded_pairs(
-    forwarded: Option<&str>,
-    taken: impl Fn(&str) -> bool,
-) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+/// A URL being built, and whether its query has begun (`?` written).
+struct Query {
+    s: String,
+    open: bool,
+}
+
+impl Query {
+    fn new(s: String) -> Self {
+        Self { s, open: false }
+    }
+
+    /// Appends `key=value`, both form-encoded; returns the encoded pair's length.
+    fn append(&mut self, key: &str, value: &str) -> usize {
+        if !self.open {
+            self.s.push('?');
+            self.open = true;
+        } else if !(self.s.ends_with('?') || self.s.ends_with('&')) {
+            self.s.push('&');
+        }
+        let start = self.s.len();
+        self.s
+            .extend(form_urlencoded::byte_serialize(key.as_bytes()));
+        self.s.push('=');
+        self.s
+            .extend(form_urlencoded::byte_serialize(value.as_bytes()));
+        self.s.len() - start
+    }
+}
+
+/// The visitor's pairs that may be forwarded, within the bounds, each encoded once, straight
+/// into `out` (and taken back out if it does not fit).
+fn append_forwarded(out: &mut Query, forwarded: Option<&str>, taken: impl Fn(&str) -> bool) {
     let mut budget = MAX_FORWARDED_BYTES;
-    let mut kept = Vec::new();
     let pairs = form_urlencoded::parse(forwarded.unwrap_or("").as_bytes());
     for (key, value) in pairs.take(MAX_FORWARDED_PARAMS) {
         if key.is_empty() || taken(&key) {
             continue;
         }
-        let size = encoded_len(&key) + encoded_len(&value) + 2;
+        // Encoding never shortens: a pair over the budget raw is over it encoded.
+        if key.len() + value.len() + 2 > budget {
+            continue;
+        }
+        let (mark, was_open) = (out.s.len(), out.open);
+        // The pair, its `=` and its separator.
+        let size = out.append(&key, &value) + 1;
         if size > budget {
+            out.s.truncate(mark);
+            out.open = was_open;
             continue;
         }
         budget -= size;
-        kept.push((key, value));
     }
-    kept
-}
-
-fn encoded_len(raw: &str) -> usize {
-    form_urlencoded::byte_serialize(raw.as_bytes())
-        .map(str::len)
-        .sum()
 }
 
 /// The decoded name of one `name=value` query segment (`+` and `%XX` decoded, as servers do).

@@ -4,6 +4,7 @@
 //! link is in the in-process cache — and ONE enqueue (the click event). Nothing else is awaited:
 //! the ctx token is signed locally, routing is pure, analytics and webhooks happen downstream.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::http::extract::Path;
@@ -41,27 +42,32 @@ pub fn slug_router() -> Router<AppState> {
     Router::new().route("/{slug}", get(redirect))
 }
 
-/// The short URL's own parameters that feed routing. Parsed leniently (first value wins):
-/// a visitor's odd query string must never break a redirect.
+/// The short URL's own parameters that feed routing, and the partner's sub-ids, read in one
+/// pass. Parsed leniently (first value wins): a visitor's odd query string must never break a
+/// redirect.
 #[derive(Default)]
-pub struct ShortUrlParams {
-    utm_source: Option<String>,
-    src: Option<String>,
-    utm_campaign: Option<String>,
+pub struct ShortUrlParams<'q> {
+    utm_source: Option<Cow<'q, str>>,
+    src: Option<Cow<'q, str>>,
+    utm_campaign: Option<Cow<'q, str>>,
+    sub_ids: SubIds,
 }
 
-impl ShortUrlParams {
-    fn parse(query: Option<&str>) -> Self {
+impl<'q> ShortUrlParams<'q> {
+    fn parse(query: Option<&'q str>) -> Self {
         let mut p = Self::default();
         for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             let slot = match k.as_ref() {
                 "utm_source" => &mut p.utm_source,
                 "src" => &mut p.src,
                 "utm_campaign" => &mut p.utm_campaign,
-                _ => continue,
+                name => {
+                    p.sub_ids.capture(name, &v);
+                    continue;
+                }
             };
             if slot.is_none() {
-                *slot = Some(v.into_owned());
+                *slot = Some(v);
             }
         }
         p
@@ -231,11 +237,11 @@ async fn serve(state: &AppState, slug: &str, request: &Parts) -> Result<Response
     let Some(link) = crate::links::load_cached(state, &handle, &slug).await? else {
         return orphan(state, &handle, OrphanKind::NotFound, request).await;
     };
-    let visit = Visit::read(request, &link, &state.config.country_trust);
+    let mut visit = Visit::read(request, &link, &state.config.country_trust);
     let now = crate::store::now_unix();
     if let Some(expiry) = link.expiry.as_ref().filter(|e| now >= e.expires_at_unix) {
         let html = wants_html(headers);
-        return expired(state, &handle, &link, &visit, expiry, now, html).await;
+        return expired(state, &handle, &link, &mut visit, expiry, now, html).await;
     }
     let decision = route(&link, &visit.input);
     let click_id = ClickId::new();
@@ -305,14 +311,16 @@ impl Visit {
             input,
             referrer: referrer.unwrap_or_else(|| "direct".into()),
             segment: segment(returning.is_some(), bot.is_some(), ua.device),
-            sub_ids: SubIds::from_query(request.uri.query()),
+            sub_ids: params.sub_ids,
             returning,
         }
     }
 
-    /// The click's attribution as the ctx carries it (signed only for humans).
+    /// The click's attribution as the ctx carries it (signed only for humans). Moves the
+    /// visit's strings into the claims, so it is called once, after routing: only `bot` and
+    /// `returning` are read afterwards.
     fn claims(
-        &self,
+        &mut self,
         click_id: &ClickId,
         handle: &Handle,
         link: &Link,
@@ -325,15 +333,15 @@ impl Visit {
             slug: link.slug.clone(),
             campaign_id: link.campaign_id.clone(),
             attribution: Attribution {
-                country: self.input.country.clone(),
+                country: std::mem::take(&mut self.input.country),
                 device: self.device,
-                source: self.input.source.clone(),
-                referrer: self.referrer.clone(),
-                segment: self.segment.clone(),
+                source: std::mem::take(&mut self.input.source),
+                referrer: std::mem::take(&mut self.referrer),
+                segment: std::mem::take(&mut self.segment),
             },
             issued_at: now,
             expires_at: now + state.config.attribution_window.as_secs() as i64,
-            sub_ids: self.sub_ids.clone(),
+            sub_ids: std::mem::take(&mut self.sub_ids),
         }
     }
 
@@ -361,7 +369,7 @@ async fn expired(
     state: &AppState,
     handle: &Handle,
     link: &Link,
-    visit: &Visit,
+    visit: &mut Visit,
     expiry: &Expiry,
     now: i64,
     html: bool,
@@ -385,10 +393,12 @@ async fn expired(
     }
 }
 
-/// Round trip 2: the click, durable before the visitor leaves. The queue is tried
-/// [`CLICK_SEND_ATTEMPTS`] times; if it stays down the click is parked in the outbox (ONE store
-/// write, swept to the queue later), and only if that fails too is it lost: counted in
-/// [`crate::metrics::CLICKS_LOST`] and logged. The visitor gets their redirect either way.
+/// Round trip 2: the click, durable before the visitor leaves: appended to the click stream
+/// (or, in a process without one, sent as an events-queue message). It is tried
+/// [`CLICK_SEND_ATTEMPTS`] times; if that stays down the click is parked in the outbox (ONE
+/// store write, swept to the events queue later, where the events worker counts it), and only
+/// if that fails too is it lost: counted in [`crate::metrics::CLICKS_LOST`] and logged. The
+/// visitor gets their redirect either way.
 async fn record_click(state: &AppState, handle: &Handle, click_id: &ClickId, click: &ClickData) {
     let event_id = click_id.event_id();
     let event = crate::events::event_json(
@@ -399,14 +409,10 @@ async fn record_click(state: &AppState, handle: &Handle, click_id: &ClickId, cli
     );
     let mut delay = Duration::from_millis(10);
     for attempt in 1..=CLICK_SEND_ATTEMPTS {
-        let sent = state
-            .queue
-            .send(QueueName::Events, vec![OutMessage::now(event.clone())])
-            .await;
-        match sent {
+        match send_click(state, handle, &click.slug, &event).await {
             Ok(()) => return,
             Err(e) if attempt == CLICK_SEND_ATTEMPTS => {
-                tracing::warn!(error = %e, click_id = %click_id, "click enqueue failed; parking it in the outbox");
+                tracing::warn!(error = %e, click_id = %click_id, "click append failed; parking it in the outbox");
             }
             Err(_) => tokio::time::sleep(delay).await,
         }
@@ -414,7 +420,27 @@ async fn record_click(state: &AppState, handle: &Handle, click_id: &ClickId, cli
     }
     if let Err(e) = crate::outbox::park(state.store.as_ref(), &event).await {
         crate::metrics::CLICKS_LOST.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tracing::error!(error = %e, click_id = %click_id, metric = "clicks_lost", "click lost: queue and store both failed");
+        tracing::error!(error = %e, click_id = %click_id, metric = "clicks_lost", "click lost: stream and store both failed");
+    }
+}
+
+/// One attempt: ONE append (partitioned by handle and link), or ONE enqueue without a stream.
+async fn send_click(
+    state: &AppState,
+    handle: &Handle,
+    slug: &str,
+    event: &str,
+) -> Result<(), String> {
+    match &state.clicks {
+        Some(stream) => {
+            let key = crate::stream::click_partition_key(handle.as_str(), slug);
+            stream.append(&key, event).await.map_err(|e| e.to_string())
+        }
+        None => {
+            let message = vec![OutMessage::now(event.to_owned())];
+            let sent = state.queue.send(QueueName::Events, message).await;
+            sent.map_err(|e| e.to_string())
+        }
     }
 }
 

@@ -10,7 +10,6 @@ use redb::{Database, ReadableTable, TableDefinition, WriteTransaction};
 
 use crate::stream::{StreamError, StreamRecord, MAX_READ};
 
-use super::embedded::db_err;
 use super::QueueError;
 
 /// Sequence → `[appended_at_ms: u64 LE][data]`.
@@ -102,6 +101,12 @@ pub(super) fn read(
         });
     }
     Ok(records)
+}
+
+/// A click log write that fails fails its whole batch: the appends are answered `Unavailable`
+/// and the redirect retries them.
+fn db_err(e: impl Into<redb::Error>) -> QueueError {
+    QueueError::Unavailable(e.into().to_string())
 }
 
 pub(super) fn stream_error(e: QueueError) -> StreamError {

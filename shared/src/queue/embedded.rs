@@ -363,7 +363,7 @@ fn parse_receipt(receipt: &str) -> Option<((u64, u64), String)> {
     (!id.is_empty()).then(|| ((due, seq), id.to_owned()))
 }
 
-pub(super) fn db_err(e: impl Into<redb::Error>) -> QueueError {
+fn db_err(e: impl Into<redb::Error>) -> QueueError {
     let e: redb::Error = e.into();
     match e {
         redb::Error::Io(_)

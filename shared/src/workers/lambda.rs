@@ -8,6 +8,9 @@ use lambda_runtime::{service_fn, LambdaEvent};
 
 use crate::consume::BatchHandler;
 use crate::queue::Received;
+use crate::stream::StreamRecord;
+use crate::workers::clicks::ClickConsumer;
+use aws_lambda_events::event::kinesis::KinesisEvent;
 
 /// Converts the SQS event into the handler's batch type.
 pub fn batch_from_event(event: SqsEvent) -> Vec<Received> {
@@ -48,6 +51,46 @@ pub async fn run(handler: Arc<dyn BatchHandler>) -> Result<(), lambda_runtime::E
         let handler = handler.clone();
         async move {
             Ok::<_, lambda_runtime::Error>(handle_event(handler.as_ref(), event.payload).await)
+        }
+    }))
+    .await
+}
+
+/// A Kinesis batch as each shard's records, in order. The shard is the part of `eventID`
+/// before the `:` (`shardId-000000000000:4959…`).
+pub fn shard_batches(event: KinesisEvent) -> Vec<(String, Vec<StreamRecord>)> {
+    let mut shards: Vec<(String, Vec<StreamRecord>)> = Vec::new();
+    for r in event.records {
+        let id = r.event_id.unwrap_or_default();
+        let shard = id
+            .split_once(':')
+            .map_or(id.as_str(), |(s, _)| s)
+            .to_owned();
+        let record = StreamRecord {
+            sequence: r.kinesis.sequence_number,
+            data: String::from_utf8_lossy(&r.kinesis.data.0).into_owned(),
+        };
+        match shards.iter_mut().find(|(s, _)| *s == shard) {
+            Some((_, records)) => records.push(record),
+            None => shards.push((shard, vec![record])),
+        }
+    }
+    shards
+}
+
+/// The Lambda entry point of the click stream's consumer. A failed batch fails the invocation:
+/// the event source mapping retries it whole, and the checkpoint skips what was counted.
+pub async fn run_clicks(consumer: Arc<ClickConsumer>) -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<KinesisEvent>| {
+        let consumer = consumer.clone();
+        async move {
+            for (shard, records) in shard_batches(event.payload) {
+                consumer
+                    .apply(&shard, records)
+                    .await
+                    .map_err(|e| lambda_runtime::Error::from(format!("{e:#}")))?;
+            }
+            Ok::<(), lambda_runtime::Error>(())
         }
     }))
     .await

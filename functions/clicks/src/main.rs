@@ -1,0 +1,21 @@
+//! The click stream's consumer as a Kinesis-triggered Lambda function: each shard's batch goes
+//! through the webhook fan-out, then into the analytics counters with the shard's checkpoint,
+//! so a retried or replayed batch counts nothing twice.
+
+use std::sync::Arc;
+
+use tenx_shared::assembly::click_sinks;
+use tenx_shared::config::Secrets;
+use tenx_shared::workers::clicks::ClickConsumer;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    tenx_shared::aws::init_lambda_tracing();
+    // Once per cold start: settings and the AWS clients; a worker holds no secret.
+    let state = tenx_shared::aws::app_state_from_env(Secrets::NONE).await?;
+    tenx_shared::workers::lambda::run_clicks(Arc::new(ClickConsumer {
+        state,
+        sinks: click_sinks(),
+    }))
+    .await
+}
