@@ -10,6 +10,7 @@ mod analytics;
 mod bots;
 mod campaigns;
 mod chain;
+mod chaos;
 mod console;
 mod conversions;
 mod deliveries;

@@ -1,0 +1,284 @@
+//! kill -9 under load, on both backends: a `tenx serve` child process is SIGKILLed in the middle
+//! of a burst of clicks and conversions, restarted on the same data (its data dir, or the same
+//! DynamoDB table, SQS queues and Kinesis stream), and the load goes on. Then:
+//!
+//! - every click recorded in the durable click log is counted exactly once (no loss, and no
+//!   double count from a consumer batch cut short by the kill), and every click answered `302`
+//!   is among them (a click in flight at the kill may or may not have been recorded);
+//! - every conversion is counted exactly once: the ones whose answer the kill swallowed are
+//!   retried with their idempotency key after the restart, as a merchant's server would.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::join_all;
+use serde_json::{json, Value};
+use tenx_shared::domain::CtxKeyring;
+use tenx_shared::http::auth::Role;
+use tenx_shared::stream::ClickStream;
+
+use crate::helpers::{now, query_param, token_with_exp, JWT_SECRET};
+
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+const CONVERSIONS: usize = 40;
+
+/// Where the child keeps its data: its data dir, or a provisioned AWS environment.
+#[derive(Clone)]
+enum Backend {
+    Embedded,
+    Aws { prefix: String },
+}
+
+impl Backend {
+    /// The backend `TENX_TEST_BACKEND` asks for; an AWS one is provisioned here.
+    async fn from_env() -> Backend {
+        if std::env::var("TENX_TEST_BACKEND").as_deref() != Ok("aws") {
+            return Backend::Embedded;
+        }
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let prefix = format!("chaos-{}", &id[..12]);
+        let (clients, settings) = aws_env(&prefix).await;
+        tenx_shared::aws::provision(&clients, &settings)
+            .await
+            .expect("provisioning the child's table, queues and stream");
+        Backend::Aws { prefix }
+    }
+}
+
+async fn aws_env(prefix: &str) -> (tenx_shared::aws::AwsClients, tenx_shared::aws::AwsSettings) {
+    let clients = tenx_shared::aws::AwsClients::from_env()
+        .await
+        .expect("AWS clients");
+    let settings = tenx_shared::aws::AwsSettings::named(prefix, format!("{prefix}-"));
+    (clients, settings)
+}
+
+/// A `tenx serve` child process; SIGKILLed when dropped.
+struct Server(std::process::Child);
+
+impl Server {
+    fn start(backend: &Backend, dir: &Path, addr: SocketAddr, ctx_keys: &str) -> Server {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tenx"));
+        cmd.args(["serve", "--addr", &addr.to_string(), "--data-dir"])
+            .arg(dir)
+            .env("TENX_JWT_SECRET", JWT_SECRET)
+            .env("TENX_CTX_KEYS", ctx_keys)
+            .env("TENX_RATE_LIMIT_FREE", "100000")
+            .env("TENX_RATE_LIMIT_CONVERSIONS", "100000")
+            .env("TENX_RATE_LIMIT_CONVERSIONS_PER_ADDRESS", "100000")
+            // A conversion committed but not enqueued at the kill is swept a second later.
+            .env("TENX_OUTBOX_SWEEP_SECS", "1")
+            .env("TENX_OUTBOX_MIN_AGE_SECS", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if let Backend::Aws { prefix } = backend {
+            cmd.args(["--backend", "aws"])
+                .env("TENX_TABLE", prefix)
+                .env("TENX_QUEUE_PREFIX", format!("{prefix}-"));
+        }
+        Server(cmd.spawn().expect("starting tenx serve"))
+    }
+
+    /// SIGKILL: no shutdown, no flush, whatever was in flight is cut.
+    fn kill_9(mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Load {
+    client: reqwest::Client,
+    addr: SocketAddr,
+}
+
+impl Load {
+    async fn wait_up(&self) {
+        for _ in 0..600 {
+            let health = self.client.get(self.url("/healthz")).send().await;
+            if health.is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("tenx serve did not come up on {}", self.addr);
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// One click: `Some(ctx)` when answered 302, `None` when the kill cut it.
+    async fn click(&self) -> Option<String> {
+        let resp = self
+            .client
+            .get(self.url("/launch"))
+            .header("host", format!("acme.localhost:{}", self.addr.port()))
+            .header("user-agent", IPHONE)
+            .send()
+            .await
+            .ok()?;
+        assert_eq!(resp.status(), 302, "a click is answered 302 or not at all");
+        let location = resp.headers()["location"].to_str().unwrap().to_owned();
+        Some(query_param(&location, "ctx").expect("a human click carries a ctx"))
+    }
+
+    /// One conversion: `true` once answered 202 or 200 (a replay), `false` when the kill cut it.
+    async fn convert(&self, ctx: &str, key: &str) -> bool {
+        let body = json!({"ctx": ctx, "idempotencyKey": key, "eventType": "purchase", "value": 10, "currency": "USD"});
+        match self
+            .client
+            .post(self.url("/v2/public/conversions"))
+            .json(&body)
+            .send()
+            .await
+        {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                assert!(status == 202 || status == 200, "conversion {key}: {status}");
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    async fn totals(&self) -> (i64, i64) {
+        let token = token_with_exp(&["acme"], Role::Viewer, now() + 3600);
+        let resp = self
+            .client
+            .get(self.url("/v2/handles/acme/analytics?funnel=true"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("analytics");
+        let body: Value = resp.json().await.expect("funnel");
+        let n = |k: &str| body["totals"][k].as_i64().unwrap_or(-1);
+        (n("clicks"), n("conversions"))
+    }
+}
+
+/// The distinct click events in the durable click log (read with the server stopped, for the
+/// embedded file is locked by its process).
+async fn recorded_clicks(backend: &Backend, dir: &Path) -> usize {
+    let stream: Arc<dyn ClickStream> = match backend {
+        Backend::Embedded => Arc::new(
+            tenx_shared::queue::embedded::EmbeddedQueue::open(&dir.join("queue.redb"))
+                .expect("opening the click log"),
+        ),
+        Backend::Aws { prefix } => {
+            let (clients, settings) = aws_env(prefix).await;
+            tenx_shared::aws::click_stream(&clients, &settings)
+        }
+    };
+    let records = tenx_shared::conformance_stream::read_all(stream.as_ref()).await;
+    let ids: BTreeSet<String> = records
+        .iter()
+        .map(|(_, r)| serde_json::from_str::<Value>(&r.data).expect("an event")["id"].to_string())
+        .collect();
+    ids.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_kill_9_under_load_loses_and_doubles_no_click_and_no_conversion() {
+    let backend = Backend::from_env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let ctx_keys = CtxKeyring::generate_spec();
+    let load = Load {
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        addr,
+    };
+    let server = Server::start(&backend, dir.path(), addr, &ctx_keys);
+    load.wait_up().await;
+    let link = json!({"destinationUrl": "https://shop.example.com/p"});
+    let token = token_with_exp(&["acme"], Role::Creator, now() + 3600);
+    let put = load
+        .client
+        .put(load.url("/v2/handles/acme/links/launch"))
+        .bearer_auth(token)
+        .json(&link);
+    assert_eq!(put.send().await.unwrap().status(), 201);
+
+    // A ctx per conversion (each on its own click), all answered before the chaos.
+    let mut ctxs = Vec::new();
+    for _ in 0..CONVERSIONS {
+        ctxs.push(load.click().await.expect("no kill yet"));
+    }
+    let mut accepted = CONVERSIONS;
+
+    // The burst, and the kill in its middle.
+    let clicks = join_all((0..600).map(|_| load.click()));
+    let conversions = join_all(ctxs.iter().enumerate().map(|(i, ctx)| {
+        let load = &load;
+        async move { load.convert(ctx, &format!("order-{i}")).await }
+    }));
+    let kill = async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        server.kill_9();
+    };
+    let (clicked, converted, ()) = tokio::join!(clicks, conversions, kill);
+    accepted += clicked.iter().filter(|c| c.is_some()).count();
+    let cut = clicked.iter().filter(|c| c.is_none()).count();
+
+    // Restarted on the same data: the cut conversions are retried with their keys, and more
+    // clicks come in.
+    let server = Server::start(&backend, dir.path(), addr, &ctx_keys);
+    load.wait_up().await;
+    for (i, done) in converted.iter().enumerate() {
+        if !done {
+            assert!(
+                load.convert(&ctxs[i], &format!("order-{i}")).await,
+                "retry of order-{i}"
+            );
+        }
+    }
+    for _ in 0..100 {
+        assert!(load.click().await.is_some());
+    }
+    accepted += 100;
+
+    // What the durable log holds (the server stopped: its file is its own), then the counts.
+    server.kill_9();
+    let recorded = recorded_clicks(&backend, dir.path()).await;
+    let retried = converted.iter().filter(|done| !**done).count();
+    eprintln!("{accepted} clicks answered, {cut} cut by the kill, {recorded} recorded; {retried} conversions retried");
+    assert!(
+        (accepted..=accepted + cut).contains(&recorded),
+        "every answered click was recorded: {accepted} answered, {cut} cut, {recorded} recorded"
+    );
+    let _server = Server::start(&backend, dir.path(), addr, &ctx_keys);
+    load.wait_up().await;
+    let expected = (recorded as i64, CONVERSIONS as i64);
+    let mut totals = (0, 0);
+    for _ in 0..600 {
+        totals = load.totals().await;
+        if totals == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        totals, expected,
+        "(clicks, conversions) counted vs recorded"
+    );
+    // And nothing more arrives later (a double count would).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(load.totals().await, expected, "nothing is counted twice");
+}
