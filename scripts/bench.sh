@@ -211,12 +211,16 @@ print("  %5s %-16s %10.0f req/s  p50 %.2f ms  p99 %.2f ms  errors %s" % (sys.arg
 EOF
 }
 
-# Waits (at most 300 s) until the background consumers have processed every enqueued event, so
-# the next run starts quiet and the background operations per event can be counted.
+# Waits (at most 300 s) until the background consumers have processed every enqueued event and
+# counted every click appended to the stream (the funnel's clicks reach the appends), so the next
+# run starts quiet and the background operations per event can be counted.
 drain() {
   local scenario=$1 start=$SECONDS
   while [ $((SECONDS - start)) -lt 300 ]; do
-    if ops | python3 -c 'import json,sys; s=json.load(sys.stdin); sys.exit(0 if s["background"]["ack"] >= s["requests"]["sendMessages"] + s["background"]["sendMessages"] else 1)'; then
+    ops >"$WORK/ops-now.json"
+    curl -fsS "http://127.0.0.1:$PORT/v2/handles/$HANDLE/analytics?funnel=true" \
+      -H "authorization: Bearer $VIEWER_JWT" >"$WORK/funnel-now.json" || true
+    if python3 scripts/bench/drained.py "$WORK/ops-now.json" "$WORK/funnel-now.json"; then
       break
     fi
     sleep 1

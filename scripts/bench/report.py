@@ -17,12 +17,22 @@ PRICES = {
     "ddb_wru_per_million": 0.625,  # on-demand write request unit (1 KB; 2 per item in a transaction)
     "ddb_rru_per_million": 0.125,  # on-demand read request unit (4 KB strongly consistent)
     "sqs_per_million": 0.40,  # standard queue requests (per 64 KB chunk)
+    "kinesis_put_per_million": 0.014,  # provisioned stream, PUT payload units (25 KB each)
+    "kinesis_shard_hour": 0.015,  # provisioned stream, per shard-hour
 }
+# The click stream's shards (template.yaml) are paid by the hour whatever the traffic, so their
+# share of a click depends on the traffic: stated here, an average of 100 clicks/s (259 million a
+# month, about 1 in 20 of a shard pair's capacity).
+STREAM_SHARDS = 2
+TRAFFIC_CLICKS_PER_S = 100
+# The clicks worker's batches on Lambda: up to 5,000 records within 30 s (template.yaml); at the
+# stated traffic a batch holds 30 s of one shard's clicks.
+CLICKS_BATCH = TRAFFIC_CLICKS_PER_S * 30 // STREAM_SHARDS
 LAMBDA_GB = 128 / 1024  # Lambda bills memory in GB of 1024 MB
 # Billed Lambda durations are assumptions: on Lambda the CPU work measured here (tens of µs) is
 # dwarfed by the network round trips it awaits (SQS SendMessage ~5-10 ms, DynamoDB
 # TransactWriteItems ~10-15 ms in-region), and a 128 MB function gets ~7 % of a vCPU.
-ASSUMED_MS = {"redirect": 10, "context": 2, "conversion": 25, "events_batch": 50}
+ASSUMED_MS = {"redirect": 10, "context": 2, "conversion": 25, "events_batch": 50, "clicks_batch": 100}
 # On AWS the events consumer receives up to 100 messages per invocation (template.yaml) and the
 # event source mapping deletes them in batches of 10 (DeleteMessageBatch).
 EVENTS_BATCH = 100
@@ -86,8 +96,8 @@ def main(out):
             )
 
     print("\n## Operations per request (seam counters, request path)\n")
-    print("| scenario | HTTP requests | get | query | write | transact (items) | enqueue calls (messages) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| scenario | HTTP requests | get | query | write | transact (items) | enqueue calls (messages) | stream appends |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     per = {}
     for scenario in scenarios:
         before, after = load(out, f"ops-{scenario}-before.json"), load(out, f"ops-{scenario}-after.json")
@@ -101,27 +111,29 @@ def main(out):
         per[scenario] = (n, d, p)
         print(
             f"| {scenario} | {n:,} | {p['get']:.4f} | {p['query']:.4f} | {p['write']:.4f} | "
-            f"{p['transact']:.4f} ({p['transactItems']:.2f}) | {p['sendCalls']:.4f} ({p['sendMessages']:.4f}) |"
+            f"{p['transact']:.4f} ({p['transactItems']:.2f}) | {p['sendCalls']:.4f} ({p['sendMessages']:.4f}) | "
+            f"{p.get('appends', 0):.4f} |"
         )
 
-    print("\n## Background work per event (queue consumers, counted until the queue drained)\n")
-    print("| after | events | drained in | get | query | write | transact (items) | receive | ack |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n## Background work per event (consumers, counted until the queue and the stream drained)\n")
+    print("| after | events | drained in | get | query | write | transact (items) | receive | ack | stream reads |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     background = {}
     for scenario in scenarios:
         before, drained = load(out, f"ops-{scenario}-before.json"), load(out, f"ops-{scenario}-drained.json")
         if not before or not drained:
             continue
-        events = drained["requests"]["sendMessages"] - before["requests"]["sendMessages"]
+        events = recorded(drained["requests"]) - recorded(before["requests"])
         if events == 0:
-            print(f"| {scenario} | 0 | {load(out, f'drain-{scenario}.txt')} s | – | – | – | – | – | – |")
+            print(f"| {scenario} | 0 | {load(out, f'drain-{scenario}.txt')} s | – | – | – | – | – | – | – |")
             continue
         d = diff(drained["background"], before["background"])
         p = {k: v / events for k, v in d.items()}
         background[scenario] = p
         print(
             f"| {scenario} | {events:,} | {load(out, f'drain-{scenario}.txt')} s | {p['get']:.3f} | {p['query']:.3f} | "
-            f"{p['write']:.3f} | {p['transact']:.3f} ({p['transactItems']:.2f}) | {p['receive']:.3f} | {p['ack']:.3f} |"
+            f"{p['write']:.3f} | {p['transact']:.3f} ({p['transactItems']:.2f}) | {p['receive']:.3f} | {p['ack']:.3f} | "
+            f"{p.get('streamReads', 0):.4f} |"
         )
 
     print("\n## Durability and exactly-once checks\n")
@@ -132,17 +144,18 @@ def main(out):
         answered = runs[("tenx", scenario)]["requests"]
         print(
             f"- {scenario}: wrk received {answered:,} responses; the server handled {n:,} requests and "
-            f"durably enqueued {d['sendMessages']:,} events before answering (in-flight requests at the "
-            f"end of a run are handled but not counted by wrk)."
+            f"durably recorded {recorded(d):,} events before answering ({d.get('appends', 0):,} appended to the "
+            f"click stream, {d['sendMessages']:,} enqueued; in-flight requests at the end of a run are handled "
+            f"but not counted by wrk)."
         )
     funnel = load(out, "funnel.json")
     if funnel:
         t = funnel.get("totals", {})
-        sent_clicks = sum(per[s][1]["sendMessages"] for s in per if s.startswith("redirect"))
+        sent_clicks = sum(recorded(per[s][1]) for s in per if s.startswith("redirect"))
         sent_conv = sum(per[s][1]["transact"] for s in per if s.startswith("conversion"))
         print(
             f"- analytics after the runs (funnel totals): {t.get('clicks', '?'):,} clicks "
-            f"({t.get('botClicks', '?'):,} bots), {t.get('conversions', '?'):,} conversions; the load runs enqueued "
+            f"({t.get('botClicks', '?'):,} bots), {t.get('conversions', '?'):,} conversions; the load runs recorded "
             f"{sent_clicks:,} clicks (plus {20} warm-up clicks) and committed {sent_conv:,} conversions."
         )
         clicks_ok = t.get("clicks") == sent_clicks + 20
@@ -154,49 +167,79 @@ def main(out):
                "MISMATCH between what was accepted and what analytics counted (see above).")
         )
 
-    print("\n## Cost per million on AWS (us-east-1, on-demand, Lambda arm64 at 128 MB)\n")
+    print_costs(per, background)
+
+
+def recorded(counts):
+    """Events a request made durable: clicks appended to the stream, events enqueued."""
+    return counts.get("appends", 0) + counts["sendMessages"]
+
+
+def ddb_cost(p):
+    # Items of a transaction cost 2 WRU each (<= 1 KB); a single write 1 WRU; a strongly
+    # consistent read 1 RRU (<= 4 KB).
+    return (
+        (p["transactItems"] * 2 + p["write"]) * PRICES["ddb_wru_per_million"]
+        + (p["get"] + p["query"]) * PRICES["ddb_rru_per_million"]
+    )
+
+
+def stream_cost(appends_per_request):
+    """PUT payload units plus the shards' share of a click at the stated traffic."""
+    clicks_per_hour = TRAFFIC_CLICKS_PER_S * 3600
+    shards = STREAM_SHARDS * PRICES["kinesis_shard_hour"] / clicks_per_hour * 1e6
+    return appends_per_request * (PRICES["kinesis_put_per_million"] + shards)
+
+
+def fan_out_cost(p, b):
+    """Per million requests: the consumers' measured store operations per recorded event, plus
+    the consumer invocations (and SQS receive + delete for queued events)."""
+    queued, appended = p["sendMessages"], p.get("appends", 0)
+    events = queued + appended
+    if not b or events == 0:
+        return 0.0
+    cost = ddb_cost(b) * events
+    cost += queued * (1 / EVENTS_BATCH + 1 / DELETE_BATCH) * PRICES["sqs_per_million"]
+    cost += queued / EVENTS_BATCH * lambda_cost(ASSUMED_MS["events_batch"])
+    cost += appended / CLICKS_BATCH * lambda_cost(ASSUMED_MS["clicks_batch"])
+    return cost
+
+
+def print_costs(per, background):
+    print("\n## Cost per million on AWS (us-east-1, Lambda arm64 at 128 MB, DynamoDB on-demand)\n")
     print(
         "Request path: API Gateway HTTP API + the Lambda invocation (assumed billed duration) + the "
-        "measured store and queue operations. Fan-out: the events consumer's measured store operations "
-        f"per event, SQS receive + delete at batches of {EVENTS_BATCH} / {DELETE_BATCH}, and one events "
-        f"Lambda invocation ({ASSUMED_MS['events_batch']} ms) per {EVENTS_BATCH} events.\n"
+        "measured store, queue and stream operations. Stream: a click's PUT payload unit plus its "
+        f"share of {STREAM_SHARDS} provisioned shards at {TRAFFIC_CLICKS_PER_S} clicks/s on average. "
+        "Fan-out: the consumers' measured store operations per event, and their invocations: the "
+        f"events worker's ({ASSUMED_MS['events_batch']} ms per {EVENTS_BATCH} events, with SQS receive + "
+        f"delete at batches of {EVENTS_BATCH} / {DELETE_BATCH}), the clicks worker's "
+        f"({ASSUMED_MS['clicks_batch']} ms per {CLICKS_BATCH} clicks: 30 s of a shard at that traffic).\n"
     )
-    print("| per million | API Gateway | Lambda | DynamoDB | SQS | request path | fan-out | total |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| per million | API Gateway | Lambda | DynamoDB | SQS | Kinesis | request path | fan-out | total |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for scenario in ["redirect", "conversion", "context"]:
         if scenario not in per:
             continue
         _, _, p = per[scenario]
         apigw = PRICES["apigw_http_per_million"]
         lam = lambda_cost(ASSUMED_MS[scenario])
-        # Items of a transaction cost 2 WRU each (≤ 1 KB); a single write 1 WRU; a strongly
-        # consistent read 1 RRU (≤ 4 KB).
-        ddb = (
-            (p["transactItems"] * 2 + p["write"]) * PRICES["ddb_wru_per_million"]
-            + (p["get"] + p["query"]) * PRICES["ddb_rru_per_million"]
-        )
+        ddb = ddb_cost(p)
         sqs = p["sendCalls"] * PRICES["sqs_per_million"]
-        path = apigw + lam + ddb + sqs
-        fan = 0.0
-        b = background.get(scenario)
-        if b and p["sendMessages"] > 0:
-            events = p["sendMessages"]
-            ddb_bg = (
-                (b["transactItems"] * 2 + b["write"]) * PRICES["ddb_wru_per_million"]
-                + (b["get"] + b["query"]) * PRICES["ddb_rru_per_million"]
-            ) * events
-            sqs_bg = events * (1 / EVENTS_BATCH + 1 / DELETE_BATCH) * PRICES["sqs_per_million"]
-            lam_bg = events / EVENTS_BATCH * lambda_cost(ASSUMED_MS["events_batch"])
-            fan = ddb_bg + sqs_bg + lam_bg
+        kinesis = stream_cost(p.get("appends", 0))
+        path = apigw + lam + ddb + sqs + kinesis
+        fan = fan_out_cost(p, background.get(scenario))
         print(
-            f"| {scenario} | ${apigw:.2f} | ${lam:.2f} | ${ddb:.3f} | ${sqs:.3f} | ${path:.2f} | "
-            f"${fan:.2f} | ${path + fan:.2f} |"
+            f"| {scenario} | ${apigw:.2f} | ${lam:.2f} | ${ddb:.3f} | ${sqs:.3f} | ${kinesis:.3f} | "
+            f"${path:.2f} | ${fan:.3f} | ${path + fan:.2f} |"
         )
     print(
         f"\nAssumed billed Lambda durations: {', '.join(f'{k} {v} ms' for k, v in ASSUMED_MS.items())}. "
         f"At 256 MB (template.yaml's setting) the Lambda column doubles less the request fee: "
         f"redirect ${lambda_cost(ASSUMED_MS['redirect'], 0.25):.2f}, conversion "
-        f"${lambda_cost(ASSUMED_MS['conversion'], 0.25):.2f} per million."
+        f"${lambda_cost(ASSUMED_MS['conversion'], 0.25):.2f} per million. The shards' share scales "
+        f"inversely with traffic: ${stream_cost(1) - PRICES['kinesis_put_per_million']:.3f} per million "
+        f"clicks at {TRAFFIC_CLICKS_PER_S}/s, ten times less at ten times the traffic."
     )
     print("\nPrices: " + ", ".join(f"{k} ${v}" for k, v in PRICES.items()) + ".")
 

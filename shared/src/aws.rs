@@ -6,6 +6,7 @@
 
 use crate::aws_errors as errors;
 mod provision;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -119,7 +120,9 @@ impl AwsClients {
     /// Loads the standard configuration chain once, with standard-mode retries
     /// ([`MAX_ATTEMPTS`]) and timeouts so a hung connection becomes a retry, then a 503.
     pub async fn from_env() -> anyhow::Result<Self> {
+        let roots = tls::Roots::from_env()?;
         let config = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(tls::http_client(roots)?)
             .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
             .timeout_config(
                 TimeoutConfig::builder()
