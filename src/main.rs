@@ -51,8 +51,8 @@ enum Command {
         #[arg(long, env = "TENX_COUNT_OPS", value_parser = clap::builder::BoolishValueParser::new())]
         count_ops: bool,
     },
-    /// Create the DynamoDB table (with TTL) and the SQS queues (with dead-letter queues) of the
-    /// configured AWS environment; safe to re-run.
+    /// Create the DynamoDB table (with TTL), the SQS queues (with dead-letter queues) and the
+    /// Kinesis click stream of the configured AWS environment; safe to re-run.
     Setup,
     /// Print a JWT the local server accepts.
     Token {
@@ -199,12 +199,13 @@ async fn setup() -> anyhow::Result<()> {
     let clients = AwsClients::from_env().await?;
     tenx_shared::aws::provision(&clients, &settings).await?;
     println!(
-        "ready: table {}, queues {} and {} (dead letters: {}, {})",
+        "ready: table {}, queues {} and {} (dead letters: {}, {}), click stream {}",
         settings.table,
         settings.queue_name(QueueName::Events),
         settings.queue_name(QueueName::Deliveries),
         settings.dead_letter_queue_name(QueueName::Events),
         settings.dead_letter_queue_name(QueueName::Deliveries),
+        settings.click_stream,
     );
     Ok(())
 }
