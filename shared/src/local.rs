@@ -200,13 +200,15 @@ fn run_consumer(
     }
 }
 
-/// The click stream's consumer, polling every shard (50 ms apart when caught up).
+/// The click stream's consumer, polling every shard (at the stream's idle interval when caught
+/// up: 50 ms on the embedded log, 250 ms on Kinesis).
 async fn click_consumer(state: AppState, clicks: Arc<dyn ClickStream>) {
     let consumer = crate::workers::clicks::ClickConsumer {
         state,
         sinks: crate::assembly::click_sinks(),
     };
-    let idle = || tokio::time::sleep(Duration::from_millis(50));
+    let pause = clicks.idle_poll();
+    let idle = move || tokio::time::sleep(pause);
     crate::workers::clicks::run(consumer, clicks, idle).await
 }
 

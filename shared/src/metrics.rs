@@ -284,6 +284,10 @@ impl ClickStream for CountingStream {
         self.inner.append(partition_key, data).await
     }
 
+    fn idle_poll(&self) -> Duration {
+        self.inner.idle_poll()
+    }
+
     async fn shards(&self) -> Result<Vec<String>, StreamError> {
         self.inner.shards().await
     }

@@ -117,6 +117,10 @@ impl ClickStream for FailingStream {
         self.inner.append(partition_key, data).await
     }
 
+    fn idle_poll(&self) -> Duration {
+        self.inner.idle_poll()
+    }
+
     async fn shards(&self) -> Result<Vec<String>, StreamError> {
         self.inner.shards().await
     }

@@ -70,6 +70,11 @@ impl ClickStream for KinesisStream {
         Ok(())
     }
 
+    /// Under Kinesis's 5 `GetShardIterator` and 5 `GetRecords` per second per shard.
+    fn idle_poll(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(250)
+    }
+
     async fn shards(&self) -> Result<Vec<String>, StreamError> {
         let mut shards = Vec::new();
         let mut next: Option<String> = None;

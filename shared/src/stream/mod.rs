@@ -47,6 +47,12 @@ pub trait ClickStream: Send + Sync + 'static {
     /// The shards to read (ids stable for a shard's life).
     async fn shards(&self) -> Result<Vec<String>, StreamError>;
 
+    /// How long a poller that found every shard caught up waits before reading again: reads
+    /// are cheap locally, while Kinesis allows 5 reads per second per shard.
+    fn idle_poll(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(50)
+    }
+
     /// Up to `max` records of `shard` with a sequence after `after` (from the oldest retained
     /// one when `None`), in order. Empty when the consumer is caught up.
     async fn read(
