@@ -154,8 +154,10 @@ EOF
 }
 
 start_tenx() {
-  # Conversions all land on one handle here: lift its per-minute limit out of the way.
+  # Conversions all land on one handle, one ctx and one client address here: lift those
+  # per-minute limits out of the way.
   TENX_COUNT_OPS=1 TENX_LOG=warn TENX_RATE_LIMIT_CONVERSIONS=4000000000 \
+    TENX_RATE_LIMIT_CONVERSIONS_PER_CLICK=4000000000 TENX_RATE_LIMIT_CONVERSIONS_PER_ADDRESS=4000000000 \
     "$TENX_BIN" serve --addr "127.0.0.1:$PORT" --data-dir "$WORK/data" &
   TENX_PID=$!
   wait_http "http://127.0.0.1:$PORT/healthz"

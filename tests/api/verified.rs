@@ -385,7 +385,9 @@ async fn analytics_nets_reversals_and_splits_verified_and_flagged_revenue() {
     for _ in 0..300 {
         let funnel = json_of(viewer.analytics("funnel=true").await, 200).await;
         totals = funnel["totals"].clone();
-        if totals["reversedRevenue"]["USD"] == "12.00" && totals["conversions"] == 2 {
+        // Clicks (the stream) and conversions (the events queue) are counted apart: wait for both.
+        let counted = totals["clicks"] == 1 && totals["conversions"] == 2;
+        if totals["reversedRevenue"]["USD"] == "12.00" && counted {
             let row = &funnel["campaigns"][0];
             let codes: Vec<&str> = row["confidenceReasons"]
                 .as_array()
@@ -611,7 +613,8 @@ async fn partner_sub_ids_travel_from_click_to_conversion_to_analytics() {
     let viewer = app.as_role("acme", Role::Viewer);
     for _ in 0..300 {
         let report = json_of(viewer.analytics("groupBy=sub1").await, 200).await;
-        if report["totals"]["conversions"] == 1 {
+        // Clicks (the stream) and conversions (the events queue) are counted apart: wait for both.
+        if report["totals"]["conversions"] == 1 && report["totals"]["clicks"] == 1 {
             assert_eq!(report["rows"].as_array().unwrap().len(), 1, "{report}");
             let row = &report["rows"][0];
             assert_eq!(

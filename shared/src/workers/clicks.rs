@@ -12,7 +12,11 @@ use crate::state::AppState;
 use crate::stream::{ClickStream, StreamRecord};
 
 /// Records read per shard and poll (the local server; Lambda's batch size is the template's).
-pub const POLL_BATCH: usize = 1000;
+pub const POLL_BATCH: usize = 1500;
+/// The local batching window, like the event source mapping's `MaximumBatchingWindowInSeconds`:
+/// a shard with fewer than [`POLL_BATCH`] records waiting is applied once its oldest waiting
+/// record has waited this long. Bigger batches share counter items: fewer writes per click.
+pub const BATCH_WINDOW: Duration = Duration::from_millis(250);
 
 pub struct ClickConsumer {
     pub state: AppState,
@@ -47,6 +51,16 @@ impl ClickConsumer {
     /// Reads every shard once from its checkpoint and applies what it finds: per shard ONE
     /// checkpoint read, ONE stream read, and the batch. Returns how many records it applied.
     pub async fn poll(&self, stream: &dyn ClickStream) -> anyhow::Result<usize> {
+        self.poll_batched(stream, &mut Window::none()).await
+    }
+
+    /// [`Self::poll`], leaving a shard's records waiting while they are fewer than
+    /// [`POLL_BATCH`] and younger than the window (see [`BATCH_WINDOW`]).
+    pub async fn poll_batched(
+        &self,
+        stream: &dyn ClickStream,
+        window: &mut Window,
+    ) -> anyhow::Result<usize> {
         let mut applied = 0;
         for shard in stream.shards().await? {
             let at =
@@ -54,7 +68,7 @@ impl ClickConsumer {
             let records = stream
                 .read(&shard, at.sequence.as_deref(), POLL_BATCH)
                 .await?;
-            if records.is_empty() {
+            if records.is_empty() || !window.ready(&shard, records.len()) {
                 continue;
             }
             applied += records.len();
@@ -64,21 +78,71 @@ impl ClickConsumer {
     }
 }
 
-/// Polls until aborted; `wait` pauses it when every shard is caught up (the embedded log wakes
-/// it early when a click arrives).
+/// When each shard's oldest waiting records were first seen (the local batching window).
+pub struct Window {
+    span: Duration,
+    waiting_since: std::collections::HashMap<String, std::time::Instant>,
+}
+
+impl Window {
+    pub fn new(span: Duration) -> Self {
+        Self {
+            span,
+            waiting_since: Default::default(),
+        }
+    }
+
+    /// No window: every read is applied at once.
+    pub fn none() -> Self {
+        Self::new(Duration::ZERO)
+    }
+
+    /// Whether `waiting` records of `shard` are applied now (and the window starts over).
+    fn ready(&mut self, shard: &str, waiting: usize) -> bool {
+        let since = *self
+            .waiting_since
+            .entry(shard.to_owned())
+            .or_insert_with(std::time::Instant::now);
+        let ready = waiting >= POLL_BATCH || since.elapsed() >= self.span;
+        if ready {
+            self.waiting_since.remove(shard);
+        }
+        ready
+    }
+}
+
+/// Polls until aborted, batching each shard's records within [`BATCH_WINDOW`]; `wait` pauses it
+/// between polls unless a full batch was just applied.
 pub async fn run<F, W>(consumer: ClickConsumer, stream: Arc<dyn ClickStream>, wait: W)
 where
     W: Fn() -> F,
     F: std::future::Future<Output = ()>,
 {
+    let mut window = Window::new(BATCH_WINDOW);
     loop {
-        match consumer.poll(stream.as_ref()).await {
-            Ok(0) => wait().await,
+        match consumer.poll_batched(stream.as_ref(), &mut window).await {
+            Ok(n) if n < POLL_BATCH => wait().await,
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "click stream poll failed; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_holds_a_small_batch_until_it_is_old_or_full() {
+        let mut window = Window::new(Duration::from_millis(30));
+        assert!(!window.ready("s", 10), "young and small: wait");
+        assert!(window.ready("s", POLL_BATCH), "full: now");
+        assert!(!window.ready("s", 10), "the window starts over");
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(window.ready("s", 10), "old enough: now");
+        assert!(Window::none().ready("s", 1), "no window: at once");
     }
 }
