@@ -125,8 +125,7 @@ impl Query {
 /// into `out` (and taken back out if it does not fit).
 fn append_forwarded(out: &mut Query, forwarded: Option<&str>, taken: impl Fn(&str) -> bool) {
     let mut budget = MAX_FORWARDED_BYTES;
-    let pairs = form_urlencoded::parse(forwarded.unwrap_or("").as_bytes());
-    for (key, value) in pairs.take(MAX_FORWARDED_PARAMS) {
+    for (key, value) in query_pairs(forwarded.unwrap_or("")).take(MAX_FORWARDED_PARAMS) {
         if key.is_empty() || taken(&key) {
             continue;
         }
@@ -148,9 +147,25 @@ fn append_forwarded(out: &mut Query, forwarded: Option<&str>, taken: impl Fn(&st
 
 /// The decoded name of one `name=value` query segment (`+` and `%XX` decoded, as servers do).
 fn key_of(segment: &str) -> Cow<'_, str> {
-    form_urlencoded::parse(segment.as_bytes())
-        .next()
-        .map_or(Cow::Borrowed(""), |(k, _)| k)
+    decode_segment(segment).map_or(Cow::Borrowed(""), |(k, _)| k)
+}
+
+/// A query's decoded pairs: exactly what [`form_urlencoded::parse`] yields, without its
+/// decoding and UTF-8 check for the usual segment that has nothing to decode.
+pub fn query_pairs(query: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+    query.split('&').filter_map(decode_segment)
+}
+
+/// One `name=value` segment, decoded; `None` for an empty one (skipped, as by the parser).
+fn decode_segment(segment: &str) -> Option<(Cow<'_, str>, Cow<'_, str>)> {
+    if segment.bytes().any(|b| b == b'%' || b == b'+') {
+        return form_urlencoded::parse(segment.as_bytes()).next();
+    }
+    if segment.is_empty() {
+        return None;
+    }
+    let (name, value) = segment.split_once('=').unwrap_or((segment, ""));
+    Some((Cow::Borrowed(name), Cow::Borrowed(value)))
 }
 
 #[cfg(test)]
@@ -316,6 +331,23 @@ mod tests {
         ];
         for (base, t, ctx, want) in cases {
             assert_eq!(build_destination(base, t, ctx), want, "{base}");
+        }
+    }
+
+    #[test]
+    fn query_pairs_are_the_parsers_pairs() {
+        let queries = [
+            "",
+            "&&",
+            "a=1&b&=c&d==e&&f=",
+            "a+b=c%20d&e=%zz&%E6%97%A5=%FF&x=y+z",
+            "utm_source=newsletter&gclid=Cj0KCQjw-abc123&sub1=partner-a",
+            "k=caf\u{e9}&\u{65e5}=1",
+        ];
+        for q in queries {
+            let fast: Vec<_> = query_pairs(q).collect();
+            let parsed: Vec<_> = form_urlencoded::parse(q.as_bytes()).collect();
+            assert_eq!(fast, parsed, "{q}");
         }
     }
 

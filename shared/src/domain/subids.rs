@@ -21,7 +21,7 @@ impl SubIds {
     /// The first value of each `subN` in a short URL's query, cleaned; empty ones are dropped.
     pub fn from_query(query: Option<&str>) -> SubIds {
         let mut ids = SubIds::default();
-        for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        for (name, value) in super::destination::query_pairs(query.unwrap_or("")) {
             ids.capture(&name, &value);
         }
         ids

@@ -56,7 +56,7 @@ pub struct ShortUrlParams<'q> {
 impl<'q> ShortUrlParams<'q> {
     fn parse(query: Option<&'q str>) -> Self {
         let mut p = Self::default();
-        for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        for (k, v) in crate::domain::destination::query_pairs(query.unwrap_or("")) {
             let slot = match k.as_ref() {
                 "utm_source" => &mut p.utm_source,
                 "src" => &mut p.src,
