@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS=0
 
-echo "== moto (DynamoDB + SQS emulator)"
+echo "== moto (DynamoDB + SQS + Kinesis emulator)"
 eval "$(scripts/moto.sh)"
 trap 'kill "$(cat .venv/moto.pid)" 2>/dev/null || true' EXIT
 echo "moto at $AWS_ENDPOINT_URL"
@@ -36,7 +36,7 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== tests (embedded backend, plus the AWS seam suites against moto)"
 cargo test --workspace --all-features
 
-echo "== end-to-end tests on the AWS backend (DynamoDB + SQS on moto)"
+echo "== end-to-end tests on the AWS backend (DynamoDB + SQS + Kinesis on moto)"
 TENX_TEST_BACKEND=aws cargo test --all-features --test api
 
 echo "== schema-driven fuzzing (scripts/fuzz.sh: schemathesis, openapi.yaml against tenx serve)"
