@@ -436,12 +436,15 @@ def partners(c):
     step("clicks (2 humans and a bot on alpha, 1 on beta) and a conversion")
 
     c.go("#/partners")
-    def alpha_ready():
+    # Clicks (the click stream, in batches) and conversions (the events queue) are counted apart:
+    # wait until every one of them is in.
+    def both_ready():
         c.css("#funnel-refresh").click()
         time.sleep(0.3)
-        row = funnel_row(c, "partner-alpha")
-        return row if row and row[2] == "3" and row[5] == "1" else None
-    alpha = c.wait(alpha_ready, "the funnel to count alpha's clicks and conversion", timeout=30)
+        row, beta = funnel_row(c, "partner-alpha"), funnel_row(c, "partner-beta")
+        counted = row and row[2] == "3" and row[5] == "1" and beta and beta[2] == "1"
+        return row if counted else None
+    alpha = c.wait(both_ready, "the funnel to count alpha's and beta's clicks and the conversion", timeout=30)
     # Campaign, Status, Clicks, Qualified, Bot, Conversions, Revenue, Conv. rate, Bot ratio, Confidence, Why
     assert alpha[1:9] == ["ACTIVE", "3", "2", "1", "1", "24.99 USD", "50.0 %", "33.3 %"], alpha
     # Confidence with its reasons: 100 minus the penalties listed (a bot among 3 clicks is one).

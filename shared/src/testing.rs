@@ -52,6 +52,13 @@ impl FailSwitch {
         self.failures.load(Ordering::SeqCst)
     }
 
+    /// Uses up one armed failure, if any is left: whether this call must fail.
+    fn take_one(&self) -> bool {
+        self.failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
     pub fn delay_sends(&self, delay: Duration) {
         let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         self.delay_ms.store(ms, Ordering::SeqCst);
@@ -65,12 +72,7 @@ impl Queue for FailingQueue {
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay)).await;
         }
-        let armed = self
-            .switch
-            .failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if armed {
+        if self.switch.take_one() {
             return Err(QueueError::Unavailable("injected send failure".into()));
         }
         self.inner.send(queue, messages).await
@@ -106,12 +108,7 @@ impl FailingStream {
 #[async_trait]
 impl ClickStream for FailingStream {
     async fn append(&self, partition_key: &str, data: &str) -> Result<(), StreamError> {
-        let armed = self
-            .switch
-            .failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if armed {
+        if self.switch.take_one() {
             return Err(StreamError::Unavailable("injected append failure".into()));
         }
         self.inner.append(partition_key, data).await

@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tracing::Instrument;
+
 use crate::consume::EventSink;
 use crate::events::Event;
 use crate::state::AppState;
@@ -29,6 +31,17 @@ impl ClickConsumer {
     /// logged and skipped (it would otherwise stall the shard forever). `Err`: nothing is lost,
     /// the batch is delivered again and the checkpoint skips what was already counted.
     pub async fn apply(&self, shard: &str, records: Vec<StreamRecord>) -> anyhow::Result<()> {
+        let span = tracing::info_span!(
+            "clicks_batch",
+            shard,
+            size = records.len(),
+            first = records.first().map(|r| r.sequence.as_str()),
+            last = records.last().map(|r| r.sequence.as_str()),
+        );
+        self.apply_batch(shard, records).instrument(span).await
+    }
+
+    async fn apply_batch(&self, shard: &str, records: Vec<StreamRecord>) -> anyhow::Result<()> {
         let parsed: Vec<(String, Option<Event>)> = records
             .into_iter()
             .map(|r| {
