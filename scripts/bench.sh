@@ -428,12 +428,18 @@ coldstart() {
   for dir in functions/*/; do functions+=(-p "fn-$(basename "$dir")"); done
   echo "== building $((${#functions[@]} / 2)) functions and the hello world (lto=false, codegen-units=16)"
   cargo build --release --target-dir target/coldstart "${functions[@]}"
+  # The hello world linked as the functions are (functions/link.rs: -no-pie), for reference;
+  # then as cargo links it by default (PIE), the baseline of the ratios.
+  cargo rustc --release --manifest-path benches/hello-lambda/Cargo.toml --target-dir target/coldstart \
+    -- -C link-arg=-no-pie
+  cp target/coldstart/release/hello-lambda target/coldstart/release/hello-lambda-no-pie
   cargo build --release --manifest-path benches/hello-lambda/Cargo.toml --target-dir target/coldstart
   args=("hello-lambda=target/coldstart/release/hello-lambda")
   for dir in functions/*/; do
     bin=$(sed -n 's/^name = "\(.*\)"/\1/p' "$dir/Cargo.toml" | tail -1)
     args+=("$bin=target/coldstart/release/$bin")
   done
+  args+=("hello-lambda-no-pie=target/coldstart/release/hello-lambda-no-pie")
   mkdir -p "$OUT"
   python3 scripts/bench/coldstart.py "${BENCH_COLDSTART_RUNS:-15}" "${args[@]}" | tee "$OUT/coldstart.md"
 }

@@ -16,7 +16,7 @@ MAX_FN_LINES = 80
 # Lowest first. A module may import from its own layer or any layer below, never above.
 LAYERS = [
     ["domain", "time"],
-    ["aws_errors"],
+    ["aws_errors", "aws_client"],
     ["store", "queue", "stream", "config"],
     ["metrics", "events", "auth"],
     ["state", "consume"],

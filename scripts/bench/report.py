@@ -116,8 +116,8 @@ def main(out):
         )
 
     print("\n## Background work per event (consumers, counted until the queue and the stream drained)\n")
-    print("| after | events | drained in | get | query | write | transact (items) | receive | ack | stream reads |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| after | events | drained in | get | query | write | transact (items) | receive | ack | stream appends | stream reads |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     background = {}
     for scenario in scenarios:
         before, drained = load(out, f"ops-{scenario}-before.json"), load(out, f"ops-{scenario}-drained.json")
@@ -125,7 +125,7 @@ def main(out):
             continue
         events = recorded(drained["requests"]) - recorded(before["requests"])
         if events == 0:
-            print(f"| {scenario} | 0 | {load(out, f'drain-{scenario}.txt')} s | – | – | – | – | – | – | – |")
+            print(f"| {scenario} | 0 | {load(out, f'drain-{scenario}.txt')} s | – | – | – | – | – | – | – | – |")
             continue
         d = diff(drained["background"], before["background"])
         p = {k: v / events for k, v in d.items()}
@@ -133,7 +133,7 @@ def main(out):
         print(
             f"| {scenario} | {events:,} | {load(out, f'drain-{scenario}.txt')} s | {p['get']:.3f} | {p['query']:.3f} | "
             f"{p['write']:.3f} | {p['transact']:.3f} ({p['transactItems']:.2f}) | {p['receive']:.3f} | {p['ack']:.3f} | "
-            f"{p.get('streamReads', 0):.4f} |"
+            f"{p.get('appends', 0):.3f} | {p.get('streamReads', 0):.4f} |"
         )
 
     print("\n## Durability and exactly-once checks\n")
@@ -201,7 +201,11 @@ def fan_out_cost(p, b):
     cost = ddb_cost(b) * events
     cost += queued * (1 / EVENTS_BATCH + 1 / DELETE_BATCH) * PRICES["sqs_per_million"]
     cost += queued / EVENTS_BATCH * lambda_cost(ASSUMED_MS["events_batch"])
-    cost += appended / CLICKS_BATCH * lambda_cost(ASSUMED_MS["clicks_batch"])
+    # Events the events worker relays to the stream to be counted there (conversions): their
+    # PUT payload units and their share of the clicks worker's invocations.
+    relayed = b.get("appends", 0) * events
+    cost += relayed * PRICES["kinesis_put_per_million"]
+    cost += (appended + relayed) / CLICKS_BATCH * lambda_cost(ASSUMED_MS["clicks_batch"])
     return cost
 
 

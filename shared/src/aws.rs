@@ -11,7 +11,9 @@ pub mod tls;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::aws_client::LazyClient;
 use anyhow::Context;
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
@@ -107,13 +109,14 @@ impl AwsSettings {
     }
 }
 
-/// The SDK clients of one process (cheap to clone; they share connections).
+/// The SDK clients of one process (cheap to clone; they share connections). DynamoDB's is built
+/// at once (every process reads the table); the others on first use (`aws_client`).
 #[derive(Clone, Debug)]
 pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
-    pub sqs: aws_sdk_sqs::Client,
-    pub ssm: aws_sdk_ssm::Client,
-    pub kinesis: aws_sdk_kinesis::Client,
+    pub sqs: LazyClient<aws_sdk_sqs::Client>,
+    pub ssm: LazyClient<aws_sdk_ssm::Client>,
+    pub kinesis: LazyClient<aws_sdk_kinesis::Client>,
 }
 
 impl AwsClients {
@@ -121,7 +124,13 @@ impl AwsClients {
     /// ([`MAX_ATTEMPTS`]) and timeouts so a hung connection becomes a retry, then a 503.
     pub async fn from_env() -> anyhow::Result<Self> {
         let roots = tls::Roots::from_env()?;
-        let config = aws_config::defaults(BehaviorVersion::latest())
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(region) = lambda_region() {
+            loader = loader
+                .region(region)
+                .credentials_provider(EnvironmentVariableCredentialsProvider::new());
+        }
+        let config = loader
             .http_client(tls::http_client(roots)?)
             .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
             .timeout_config(
@@ -137,13 +146,25 @@ impl AwsClients {
             "no AWS region configured: set AWS_REGION (and credentials; for a local emulator \
              also AWS_ENDPOINT_URL)"
         );
+        let shared = std::sync::Arc::new(config.clone());
         Ok(Self {
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
-            sqs: aws_sdk_sqs::Client::new(&config),
-            ssm: aws_sdk_ssm::Client::new(&config),
-            kinesis: aws_sdk_kinesis::Client::new(&config),
+            sqs: LazyClient::new(shared.clone(), aws_sdk_sqs::Client::new),
+            ssm: LazyClient::new(shared.clone(), aws_sdk_ssm::Client::new),
+            kinesis: LazyClient::new(shared, aws_sdk_kinesis::Client::new),
         })
     }
+}
+
+/// On Lambda, the region, when the runtime also gives the function role's credentials in the
+/// environment (it always does). Taking both from there skips building the default provider
+/// chains (their STS, SSO, IMDS and container clients), part of every cold start; elsewhere
+/// (`tenx serve` on AWS, the CLI, tests) the full chains serve profiles, SSO and instance roles.
+fn lambda_region() -> Option<aws_config::Region> {
+    var("AWS_LAMBDA_FUNCTION_NAME")?;
+    var("AWS_ACCESS_KEY_ID")?;
+    var("AWS_SECRET_ACCESS_KEY")?;
+    var("AWS_REGION").map(aws_config::Region::new)
 }
 
 /// The DynamoDB store and SQS queue of `settings`, on clients loaded from the environment.
@@ -151,8 +172,10 @@ pub async fn connect(settings: &AwsSettings) -> anyhow::Result<(Arc<dyn Store>, 
     connect_with(&AwsClients::from_env().await?, settings).await
 }
 
-/// The click stream of `settings`, on existing clients (no call is made until it is used).
+/// The click stream of `settings`, on existing clients (no call is made until it is used; its
+/// client is built now: a process given a stream appends to it on every click).
 pub fn click_stream(clients: &AwsClients, settings: &AwsSettings) -> Arc<dyn ClickStream> {
+    let _ = clients.kinesis.get();
     Arc::new(KinesisStream::new(
         clients.kinesis.clone(),
         settings.click_stream.clone(),
@@ -275,21 +298,51 @@ async fn parameters(
 
 /// JSON logs for Lambda (CloudWatch stamps the time), filtered by `TENX_LOG` (default `info`).
 pub fn init_lambda_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("TENX_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let json = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
         .with_ansi(false)
         .without_time()
         .with_target(false)
-        .with_current_span(false)
-        .try_init();
+        .with_current_span(false);
+    let _ = match plain_level(std::env::var("TENX_LOG").ok().as_deref()) {
+        Some(level) => json.with_max_level(level).try_init(),
+        None => {
+            use tracing_subscriber::EnvFilter;
+            let filter =
+                EnvFilter::try_from_env("TENX_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+            json.with_env_filter(filter).try_init()
+        }
+    };
+}
+
+/// `TENX_LOG` when it is unset or one bare level (the usual case), which needs no `EnvFilter`:
+/// parsing one compiles its directive regular expressions, ~4 % of a function's init.
+fn plain_level(value: Option<&str>) -> Option<tracing_subscriber::filter::LevelFilter> {
+    match value.map(str::trim) {
+        None | Some("") => Some(tracing_subscriber::filter::LevelFilter::INFO),
+        Some(v) if v.chars().all(|c| c.is_ascii_alphabetic()) => v.parse().ok(),
+        Some(_) => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_log_level_needs_no_env_filter() {
+        use tracing_subscriber::filter::LevelFilter;
+        assert_eq!(plain_level(None), Some(LevelFilter::INFO));
+        assert_eq!(plain_level(Some(" debug ")), Some(LevelFilter::DEBUG));
+        assert_eq!(plain_level(Some("WARN")), Some(LevelFilter::WARN));
+        assert_eq!(plain_level(Some("off")), Some(LevelFilter::OFF));
+        assert_eq!(plain_level(Some("tenx_shared=debug")), None, "directives");
+        assert_eq!(
+            plain_level(Some("verbose")),
+            None,
+            "not a level: EnvFilter's error path"
+        );
+    }
 
     #[test]
     fn queue_names_follow_the_prefix() {

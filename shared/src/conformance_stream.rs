@@ -9,7 +9,7 @@ use futures::future::join_all;
 
 use crate::analytics::stream as agg;
 use crate::domain::{Attribution, Device, Handle};
-use crate::events::{event_json, ClickData, Event, EventType};
+use crate::events::{event_json, ClickData, ConversionData, Event, EventType};
 use crate::store::{keys, Query, SkRange, Store};
 use crate::stream::{sequence_after, ClickStream, StreamRecord};
 
@@ -143,8 +143,47 @@ pub fn click_event(handle: &str, country: &str) -> String {
     )
 }
 
+/// A verified conversion on `handle/launch` from `country`, as the events worker relays it.
+pub fn conversion_event(handle: &str, country: &str) -> String {
+    let data = ConversionData {
+        conversion_id: format!("cnv_{}", uuid::Uuid::new_v4().simple()),
+        idempotency_key: uuid::Uuid::new_v4().to_string(),
+        click_id: crate::domain::ClickId::new().to_string(),
+        campaign_id: None,
+        slug: "launch".into(),
+        event_type: "purchase".into(),
+        value: Some(rust_decimal::Decimal::new(1250, 2)),
+        currency: Some("USD".into()),
+        test: false,
+        metadata: None,
+        attribution: Attribution {
+            country: country.into(),
+            device: Device::Mobile,
+            source: "newsletter".into(),
+            referrer: "direct".into(),
+            segment: "new-mobile".into(),
+        },
+        sub_ids: Default::default(),
+        received_at: crate::time::now_rfc3339(),
+        verified: true,
+        risk: Default::default(),
+        reversal: None,
+    };
+    let id = crate::domain::EventId::new();
+    event_json(id.as_str(), EventType::ConversionCreated, handle, &data)
+}
+
 /// The handle's clicks by country, summed over every shard's part (what a report reads).
 pub async fn clicks_by_country(store: &dyn Store, handle: &str) -> BTreeMap<String, i64> {
+    counts_by_country(store, handle, "clicks").await
+}
+
+/// The handle's `counter` by country, summed over every shard's part.
+pub async fn counts_by_country(
+    store: &dyn Store,
+    handle: &str,
+    counter: &str,
+) -> BTreeMap<String, i64> {
     let pk = keys::analytics_pk(handle, "_none", "country");
     let page = store
         .query(Query {
@@ -159,7 +198,7 @@ pub async fn clicks_by_country(store: &dyn Store, handle: &str) -> BTreeMap<Stri
     let mut counts = BTreeMap::new();
     for item in page.items {
         let (_, value) = keys::analytics_sk_parts(&item.sk).expect("a counter key");
-        *counts.entry(value.to_owned()).or_default() += item.counter("clicks");
+        *counts.entry(value.to_owned()).or_default() += item.counter(counter);
     }
     counts
 }
@@ -229,4 +268,30 @@ pub async fn stream_aggregation_counts_each_click_once(
         Some(&7),
         "racing consumers count each new click once: {after:?}"
     );
+}
+
+/// A conversion relayed to the stream (at least once: the events worker's `AnalyticsSink`
+/// appends again when its batch is redelivered) is counted once, though its two copies land in
+/// two batches; the clicks around it count as usual.
+pub async fn stream_aggregation_counts_a_relayed_conversion_once(
+    stream: Arc<dyn ClickStream>,
+    store: Arc<dyn Store>,
+) {
+    let handle = format!("h{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let key = format!("{handle}/launch");
+    let conversion = conversion_event(&handle, "DE");
+    for record in [&conversion, &click_event(&handle, "DE")] {
+        stream.append(&key, record).await.expect("append");
+    }
+    consume_once(stream.as_ref(), store.as_ref()).await;
+    for record in [&conversion, &click_event(&handle, "DE")] {
+        stream.append(&key, record).await.expect("append");
+    }
+    consume_once(stream.as_ref(), store.as_ref()).await;
+    let conversions = counts_by_country(store.as_ref(), &handle, "conversions").await;
+    assert_eq!(conversions.get("DE"), Some(&1), "{conversions:?}");
+    let revenue = counts_by_country(store.as_ref(), &handle, "rev_usd").await;
+    assert_eq!(revenue.get("DE"), Some(&12_500_000), "{revenue:?}");
+    let clicks = clicks_by_country(store.as_ref(), &handle).await;
+    assert_eq!(clicks.get("DE"), Some(&2), "{clicks:?}");
 }

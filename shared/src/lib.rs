@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod assembly;
 pub mod auth;
 pub mod aws;
+pub mod aws_client;
 pub mod aws_errors;
 pub mod campaigns;
 pub mod chain;

@@ -370,3 +370,18 @@ async fn a_missing_table_is_not_unavailable() {
     let result = store.get("p", "s").await;
     assert!(matches!(result, Err(StoreError::Other(_))), "{result:?}");
 }
+
+/// A conversion relayed twice (in two batches) is counted once.
+#[tokio::test(flavor = "multi_thread")]
+async fn stream_aggregation_counts_a_relayed_conversion_once() {
+    let (clients, settings) = environment().await;
+    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(
+        clients.dynamodb.clone(),
+        settings.table.clone(),
+    ));
+    tenx_shared::conformance_stream::stream_aggregation_counts_a_relayed_conversion_once(
+        aws::click_stream(&clients, &settings),
+        store,
+    )
+    .await;
+}

@@ -363,3 +363,14 @@ async fn concurrent_writes_share_commits() {
     assert_eq!(total, 2000);
     assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
 }
+
+/// A conversion relayed twice (in two batches) is counted once.
+#[tokio::test(flavor = "multi_thread")]
+async fn stream_aggregation_counts_a_relayed_conversion_once() {
+    let dir = temp_dir();
+    tenx_shared::conformance_stream::stream_aggregation_counts_a_relayed_conversion_once(
+        click_log(&dir),
+        file_store(&dir),
+    )
+    .await;
+}

@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use anyhow::Context;
 use async_trait::async_trait;
 
 use super::VERIFIED;
@@ -29,6 +30,7 @@ use crate::domain::{Attribution, BotReason, CampaignId, SubIds};
 use crate::events::{ClickData, ConversionData, Event, EventType, ReversalData};
 use crate::state::AppState;
 use crate::store::{keys, now_unix, Cond, Item, Store, StoreError, WriteOp, MAX_TRANSACT_OPS};
+use crate::stream::ClickStream;
 
 /// The consumer name in processed-event markers.
 pub const CONSUMER: &str = "agg";
@@ -44,10 +46,39 @@ impl EventSink for AnalyticsSink {
         "analytics"
     }
 
+    /// With a click stream, the counted events other than clicks are relayed to it, so every
+    /// counter is written by the stream's consumer alone, on its shard's own items: two events
+    /// batches never write one item (DynamoDB would cancel one of two concurrent transactions).
+    /// Clicks here are the few the redirect parked while the stream was down.
     async fn apply(&self, state: &AppState, events: &[Event]) -> anyhow::Result<()> {
-        apply(state.store.as_ref(), events).await?;
+        let Some(stream) = &state.clicks else {
+            apply(state.store.as_ref(), events).await?;
+            return Ok(());
+        };
+        let (clicks, relayed): (Vec<Event>, Vec<Event>) = events
+            .iter()
+            .filter(|e| contribution(e).is_some())
+            .cloned()
+            .partition(|e| e.kind == EventType::LinkClicked);
+        relay(stream.as_ref(), &relayed).await?;
+        apply(state.store.as_ref(), &clicks).await?;
         Ok(())
     }
+}
+
+/// ONE append per event, concurrently. At least once: a redelivered batch appends again, and
+/// the stream's consumer counts the event once by its marker (`Contribution::marked`).
+async fn relay(stream: &dyn ClickStream, events: &[Event]) -> anyhow::Result<()> {
+    let appends = events.iter().map(|event| async move {
+        let key = crate::stream::click_partition_key(event.handle.as_str(), event.id.as_str());
+        let data = serde_json::to_string(event)?;
+        stream
+            .append(&key, &data)
+            .await
+            .with_context(|| format!("relaying event {} to the click stream", event.id))
+    });
+    futures::future::try_join_all(appends).await?;
+    Ok(())
 }
 
 /// What one event adds: its counter deltas, on one item per dimension.
@@ -57,6 +88,10 @@ pub(super) struct Contribution {
     /// `(pk, sk)` of every counter item it touches, one per dimension.
     pub(super) keys: Vec<(String, String)>,
     pub(super) deltas: Vec<(String, i64)>,
+    /// Counted under a processed-event marker on the click stream too: every event but a click
+    /// reaches the stream through an at-least-once relay (this module's [`AnalyticsSink`]), so
+    /// it may be appended twice; a click's marker would cost a write per click.
+    pub(super) marked: bool,
 }
 
 /// The dimension values shared by clicks and conversions.
@@ -128,6 +163,7 @@ pub(super) fn contribution(event: &Event) -> Option<Contribution> {
         event_id: event.id.to_string(),
         keys,
         deltas,
+        marked: event.kind != EventType::LinkClicked,
     })
 }
 
@@ -274,17 +310,7 @@ fn chunk(contributions: Vec<Contribution>) -> Vec<Vec<Contribution>> {
 /// The transaction of a chunk: markers first (operation `i` is contribution `i`'s marker), then
 /// one summed `Add` per counter item.
 fn plan(chunk: &[Contribution], now: i64) -> Vec<WriteOp> {
-    let mut ops: Vec<WriteOp> = chunk
-        .iter()
-        .map(|c| {
-            let (pk, sk) = keys::processed_event(CONSUMER, &c.event_id);
-            WriteOp::Put {
-                item: Item::new(pk, sk, serde_json::json!({ "at": now }))
-                    .expiring_at(Some(now + MARKER_TTL_SECS)),
-                cond: Cond::Absent,
-            }
-        })
-        .collect();
+    let mut ops: Vec<WriteOp> = chunk.iter().map(|c| marker(&c.event_id, now)).collect();
     let mut sums: BTreeMap<(String, String), BTreeMap<String, i64>> = BTreeMap::new();
     for c in chunk {
         for key in &c.keys {
@@ -302,6 +328,17 @@ fn plan(chunk: &[Contribution], now: i64) -> Vec<WriteOp> {
         expires_at: None,
     }));
     ops
+}
+
+/// The processed-event marker of `event_id`, put only if absent (a second put cancels its
+/// transaction: the event was already counted).
+pub(super) fn marker(event_id: &str, now: i64) -> WriteOp {
+    let (pk, sk) = keys::processed_event(CONSUMER, event_id);
+    WriteOp::Put {
+        item: Item::new(pk, sk, serde_json::json!({ "at": now }))
+            .expiring_at(Some(now + MARKER_TTL_SECS)),
+        cond: Cond::Absent,
+    }
 }
 
 /// The contributions whose processed-event marker does not exist yet.

@@ -15,9 +15,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::aggregate::{contribution, Contribution};
+use super::aggregate::{contribution, marker, Contribution, CONSUMER as MARKER_CONSUMER};
 use crate::events::Event;
-use crate::store::{keys, Cond, Item, Store, StoreError, WriteOp, MAX_TRANSACT_OPS};
+use crate::store::{keys, now_unix, Cond, Item, Store, StoreError, WriteOp, MAX_TRANSACT_OPS};
 use crate::stream::sequence_after;
 
 /// The consumer name in checkpoint keys.
@@ -65,9 +65,11 @@ pub async fn apply(
         if fresh.is_empty() {
             return Ok(());
         }
-        match apply_fresh(store, shard, &fresh, &mut at).await {
+        let planned = drop_counted(store, planned(&fresh)).await?;
+        match apply_fresh(store, shard, planned, &mut at).await {
             Ok(()) => return Ok(()),
-            // Another consumer moved the checkpoint: read it again.
+            // Another consumer moved the checkpoint, or counted a relayed event (its marker):
+            // read both again.
             Err(StoreError::TxConflict { .. }) => continue,
             Err(e) => return Err(e),
         }
@@ -81,15 +83,19 @@ pub async fn apply(
 async fn apply_fresh(
     store: &dyn Store,
     shard: &str,
-    fresh: &[&(String, Option<Event>)],
+    planned: Vec<Planned>,
     at: &mut Checkpoint,
 ) -> Result<(), StoreError> {
-    for chunk in chunks(fresh) {
+    let now = now_unix();
+    for chunk in chunks(planned) {
         let last = &chunk.last().expect("chunks are never empty").0;
         let next = at.version + 1;
-        let mut ops = sums(
-            &shard_tag(shard),
-            chunk.iter().filter_map(|(_, c)| c.as_ref()),
+        let counted = || chunk.iter().filter_map(|(_, c)| c.as_ref());
+        let mut ops = sums(&shard_tag(shard), counted());
+        ops.extend(
+            counted()
+                .filter(|c| c.marked)
+                .map(|c| marker(&c.event_id, now)),
         );
         ops.push(advance(shard, last, at, next));
         store.transact(ops).await?;
@@ -103,30 +109,68 @@ async fn apply_fresh(
 
 type Planned = (String, Option<Contribution>);
 
-/// Consecutive runs of records whose distinct counter items, plus the checkpoint, fit one
-/// transaction. A record's contribution is `None` when analytics does not count it.
-fn chunks(fresh: &[&(String, Option<Event>)]) -> Vec<Vec<Planned>> {
+/// Each fresh record with what it counts: `None` when analytics does not count it, or when the
+/// same event came earlier in the batch (a producer's retried append: counted once).
+fn planned(fresh: &[&(String, Option<Event>)]) -> Vec<Planned> {
+    let mut seen_events = HashSet::new();
+    fresh
+        .iter()
+        .map(|(seq, event)| {
+            let c = event
+                .as_ref()
+                .filter(|e| seen_events.insert(e.id.clone()))
+                .and_then(contribution);
+            (seq.clone(), c)
+        })
+        .collect()
+}
+
+/// Takes out the marked contributions (events an at-least-once relay appended, see
+/// `Contribution::marked`) whose processed-event marker exists: already counted, by an earlier
+/// batch or by the events queue's aggregator. ONE read per marked event (conversions: rare).
+async fn drop_counted(
+    store: &dyn Store,
+    planned: Vec<Planned>,
+) -> Result<Vec<Planned>, StoreError> {
+    let reads = planned.iter().map(|(_, c)| async move {
+        match c.as_ref().filter(|c| c.marked) {
+            Some(c) => {
+                let (pk, sk) = keys::processed_event(MARKER_CONSUMER, &c.event_id);
+                Ok(store.get(&pk, &sk).await?.is_some())
+            }
+            None => Ok::<bool, StoreError>(false),
+        }
+    });
+    let counted = futures::future::try_join_all(reads).await?;
+    Ok(planned
+        .into_iter()
+        .zip(counted)
+        .map(|((seq, c), counted)| (seq, c.filter(|_| !counted)))
+        .collect())
+}
+
+/// Consecutive runs of records whose distinct counter items and markers, plus the checkpoint,
+/// fit one transaction.
+fn chunks(planned: Vec<Planned>) -> Vec<Vec<Planned>> {
     let mut chunks = Vec::new();
     let mut current: Vec<Planned> = Vec::new();
     let mut items: HashSet<(String, String)> = HashSet::new();
-    let mut seen_events = HashSet::new();
-    for (seq, event) in fresh {
-        // The same event twice (a producer's retried append): counted once.
-        let c = event
-            .as_ref()
-            .filter(|e| seen_events.insert(e.id.clone()))
-            .and_then(contribution);
-        let new = c
-            .as_ref()
-            .map_or(0, |c| c.keys.iter().filter(|k| !items.contains(*k)).count());
-        if !current.is_empty() && items.len() + new + 1 > MAX_TRANSACT_OPS {
+    let mut markers = 0;
+    for (seq, c) in planned {
+        let (new, marks) = c.as_ref().map_or((0, 0), |c| {
+            let new = c.keys.iter().filter(|k| !items.contains(*k)).count();
+            (new, usize::from(c.marked))
+        });
+        if !current.is_empty() && items.len() + markers + new + marks + 1 > MAX_TRANSACT_OPS {
             chunks.push(std::mem::take(&mut current));
             items.clear();
+            markers = 0;
         }
         if let Some(c) = &c {
             items.extend(c.keys.iter().cloned());
+            markers += marks;
         }
-        current.push((seq.clone(), c));
+        current.push((seq, c));
     }
     if !current.is_empty() {
         chunks.push(current);

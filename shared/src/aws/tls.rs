@@ -9,7 +9,11 @@
 //! asks for it anywhere, `TENX_TLS_ROOTS=aws` for the embedded roots anywhere.
 
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 
 /// PEM files of the roots, from the public certificate bundle (`shared/certs/`).
 pub const AWS_ROOTS: [&str; 7] = [
@@ -61,10 +65,33 @@ pub fn http_client(roots: Roots) -> anyhow::Result<SharedHttpClient> {
     let context = TlsContext::builder()
         .with_trust_store(roots.store())
         .build()?;
-    Ok(aws_smithy_http_client::Builder::new()
+    let hyper = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
         .tls_context(context)
-        .build_https())
+        .build_https();
+    Ok(SharedHttpClient::new(ConnectOnFirstUse(hyper)))
+}
+
+/// The SDK's hyper client without its eager validation: to load a platform's certificates at
+/// start rather than on the first request, it builds (and throws away) a whole TLS connector
+/// every time an SDK client is constructed, and builds the one it keeps on the first request
+/// anyway. Profiled, that was ~4 % of a function's init per client. The roots here are
+/// embedded (or the platform's, read once on the first request): nothing to load early.
+#[derive(Debug)]
+struct ConnectOnFirstUse(SharedHttpClient);
+
+impl HttpClient for ConnectOnFirstUse {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 #[cfg(test)]

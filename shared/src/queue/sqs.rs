@@ -18,6 +18,7 @@ use tokio::sync::OnceCell;
 
 use super::{validate_body, MAX_RECEIVE_BATCH, MAX_VISIBILITY};
 use super::{OutMessage, Queue, QueueError, QueueName, Received, MAX_DELAY_SECS};
+use crate::aws_client::LazyClient;
 use crate::aws_errors::{classify, describe, Failure};
 
 /// SQS's limits on one `SendMessageBatch`.
@@ -41,20 +42,24 @@ pub enum QueueAddress {
 /// [`Queue`] on SQS, given where each queue is.
 #[derive(Clone)]
 pub struct SqsQueue {
-    client: Client,
+    client: LazyClient<Client>,
     addresses: HashMap<QueueName, QueueAddress>,
     resolved: Arc<HashMap<QueueName, OnceCell<String>>>,
 }
 
 impl SqsQueue {
-    pub fn new(client: Client, events: QueueAddress, deliveries: QueueAddress) -> Self {
+    pub fn new(
+        client: impl Into<LazyClient<Client>>,
+        events: QueueAddress,
+        deliveries: QueueAddress,
+    ) -> Self {
         let addresses = HashMap::from([
             (QueueName::Events, events),
             (QueueName::Deliveries, deliveries),
         ]);
         let resolved = QueueName::ALL.map(|q| (q, OnceCell::new()));
         Self {
-            client,
+            client: client.into(),
             addresses,
             resolved: Arc::new(HashMap::from(resolved)),
         }

@@ -11,6 +11,7 @@ use aws_sdk_kinesis::types::ShardIteratorType;
 use aws_sdk_kinesis::Client;
 
 use super::{validate_record, ClickStream, StreamError, StreamRecord, MAX_READ};
+use crate::aws_client::LazyClient;
 use crate::aws_errors::{classify, describe, Failure};
 
 /// `GetRecords` may answer empty while records lie further on (an iterator starts before a
@@ -18,14 +19,14 @@ use crate::aws_errors::{classify, describe, Failure};
 const EMPTY_HOPS: usize = 3;
 
 pub struct KinesisStream {
-    client: Client,
+    client: LazyClient<Client>,
     stream: String,
 }
 
 impl KinesisStream {
-    pub fn new(client: Client, stream: impl Into<String>) -> Self {
+    pub fn new(client: impl Into<LazyClient<Client>>, stream: impl Into<String>) -> Self {
         Self {
-            client,
+            client: client.into(),
             stream: stream.into(),
         }
     }

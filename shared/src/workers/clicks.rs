@@ -9,7 +9,7 @@ use std::time::Duration;
 use tracing::Instrument;
 
 use crate::consume::EventSink;
-use crate::events::Event;
+use crate::events::{Event, EventType};
 use crate::state::AppState;
 use crate::stream::{ClickStream, StreamRecord};
 
@@ -53,7 +53,13 @@ impl ClickConsumer {
                 (r.sequence, event)
             })
             .collect();
-        let events: Vec<Event> = parsed.iter().filter_map(|(_, e)| e.clone()).collect();
+        // The sinks see the stream's clicks only: relayed conversions went through them on the
+        // events queue already, and are here to be counted.
+        let events: Vec<Event> = parsed
+            .iter()
+            .filter_map(|(_, e)| e.clone())
+            .filter(|e| e.kind == EventType::LinkClicked)
+            .collect();
         for sink in &self.sinks {
             sink.apply(&self.state, &events).await?;
         }
