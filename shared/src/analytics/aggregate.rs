@@ -60,7 +60,17 @@ impl EventSink for AnalyticsSink {
             .filter(|e| contribution(e).is_some())
             .cloned()
             .partition(|e| e.kind == EventType::LinkClicked);
-        relay(stream.as_ref(), &relayed).await?;
+        if let Err(e) = relay(stream.as_ref(), &relayed).await {
+            // The stream is down: count them here, under the same markers (an append that did
+            // land is then dropped by the stream's consumer), rather than fail the batch into
+            // SQS's retries and, after enough of them, its dead letters.
+            tracing::warn!(
+                error = format!("{e:#}"),
+                events = relayed.len(),
+                "relaying to the click stream failed; counted by the events worker"
+            );
+            apply(state.store.as_ref(), &relayed).await?;
+        }
         apply(state.store.as_ref(), &clicks).await?;
         Ok(())
     }
@@ -389,7 +399,49 @@ pub async fn apply(store: &dyn Store, events: &[Event]) -> Result<(), StoreError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Secrets;
     use crate::domain::{BotReason, Device};
+    use std::sync::Arc;
+
+    /// A conversion the events worker cannot relay (the stream down) is counted by it, and the
+    /// same event relayed later (a redelivered batch, the stream back) is not counted again.
+    #[tokio::test]
+    async fn a_conversion_is_counted_once_whether_relayed_or_not() {
+        use crate::conformance_stream::{consume_once, conversion_event, counts_by_country};
+        let store: Arc<dyn Store> = Arc::new(crate::store::embedded::EmbeddedStore::in_memory());
+        let log = Arc::new(crate::queue::embedded::EmbeddedQueue::in_memory());
+        let failing = crate::testing::FailingQueue::new(log.clone());
+        let switch = failing.switch();
+        let stream = crate::testing::FailingStream::new(log.clone(), switch.clone());
+        let config = crate::config::Config::from_env().expect("config");
+        let state = AppState::with_secrets(config, store.clone(), log.clone(), Secrets::NONE)
+            .expect("state")
+            .with_click_stream(Arc::new(stream));
+        let event: Event = serde_json::from_str(&conversion_event("acme", "FR")).unwrap();
+
+        switch.fail_next(1);
+        AnalyticsSink
+            .apply(&state, std::slice::from_ref(&event))
+            .await
+            .expect("counted here");
+        let counted = || counts_by_country(store.as_ref(), "acme", CONVERSIONS);
+        assert_eq!(
+            counted().await.get("FR"),
+            Some(&1),
+            "counted without the stream"
+        );
+
+        AnalyticsSink
+            .apply(&state, &[event])
+            .await
+            .expect("relayed");
+        consume_once(log.as_ref(), store.as_ref()).await;
+        assert_eq!(
+            counted().await.get("FR"),
+            Some(&1),
+            "the relayed copy is dropped"
+        );
+    }
 
     fn click(id: &str, campaign: Option<&str>, country: &str, bot: bool) -> Event {
         let data = ClickData {
