@@ -114,6 +114,17 @@ pub async fn stream_refuses_bad_records(stream: Arc<dyn ClickStream>) {
     );
 }
 
+/// A human's attribution on a phone, from `country`, by a newsletter link.
+fn human_mobile(country: &str) -> Attribution {
+    Attribution {
+        country: country.into(),
+        device: Device::Mobile,
+        source: "newsletter".into(),
+        referrer: "direct".into(),
+        segment: "new-mobile".into(),
+    }
+}
+
 /// A human click on `handle/launch` from `country`, as the redirect records it.
 pub fn click_event(handle: &str, country: &str) -> String {
     let click_id = crate::domain::ClickId::new();
@@ -121,13 +132,7 @@ pub fn click_event(handle: &str, country: &str) -> String {
         click_id: click_id.to_string(),
         slug: "launch".into(),
         campaign_id: None,
-        attribution: Attribution {
-            country: country.into(),
-            device: Device::Mobile,
-            source: "newsletter".into(),
-            referrer: "direct".into(),
-            segment: "new-mobile".into(),
-        },
+        attribution: human_mobile(country),
         bot: false,
         bot_reason: None,
         expired: false,
@@ -156,13 +161,7 @@ pub fn conversion_event(handle: &str, country: &str) -> String {
         currency: Some("USD".into()),
         test: false,
         metadata: None,
-        attribution: Attribution {
-            country: country.into(),
-            device: Device::Mobile,
-            source: "newsletter".into(),
-            referrer: "direct".into(),
-            segment: "new-mobile".into(),
-        },
+        attribution: human_mobile(country),
         sub_ids: Default::default(),
         received_at: crate::time::now_rfc3339(),
         verified: true,

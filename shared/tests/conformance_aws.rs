@@ -91,19 +91,18 @@ tenx_shared::store_checks!(store_conformance);
 tenx_shared::queue_checks!(queue_conformance);
 tenx_shared::stream_checks!(stream_conformance);
 
+/// The click stream on Kinesis and the store on DynamoDB, as the clicks worker has them.
+async fn stream_and_store() -> (Arc<dyn tenx_shared::stream::ClickStream>, Arc<dyn Store>) {
+    let (clients, settings) = environment().await;
+    let store = DynamoStore::new(clients.dynamodb.clone(), settings.table.clone());
+    (aws::click_stream(&clients, &settings), Arc::new(store))
+}
+
 /// Exactly-once aggregation on Kinesis and DynamoDB (under the emulator's conflict model).
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_aggregation_counts_each_click_once() {
-    let (clients, settings) = environment().await;
-    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(
-        clients.dynamodb.clone(),
-        settings.table.clone(),
-    ));
-    tenx_shared::conformance_stream::stream_aggregation_counts_each_click_once(
-        aws::click_stream(&clients, &settings),
-        store,
-    )
-    .await;
+    let (stream, store) = stream_and_store().await;
+    tenx_shared::conformance_stream::stream_aggregation_counts_each_click_once(stream, store).await;
 }
 
 /// Every check of the conformance module runs here: a check added there without a line above
@@ -374,14 +373,9 @@ async fn a_missing_table_is_not_unavailable() {
 /// A conversion relayed twice (in two batches) is counted once.
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_aggregation_counts_a_relayed_conversion_once() {
-    let (clients, settings) = environment().await;
-    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(
-        clients.dynamodb.clone(),
-        settings.table.clone(),
-    ));
+    let (stream, store) = stream_and_store().await;
     tenx_shared::conformance_stream::stream_aggregation_counts_a_relayed_conversion_once(
-        aws::click_stream(&clients, &settings),
-        store,
+        stream, store,
     )
     .await;
 }

@@ -140,12 +140,9 @@ async fn settled_conversions(app: &TestApp, handle: &str, expected: i64) -> i64 
 
 async fn funnel_conversions(app: &TestApp, handle: &str) -> i64 {
     let resp = app
-        .client
-        .get(app.url(&format!("/v2/handles/{handle}/analytics?funnel=true")))
-        .bearer_auth(app.token(&[handle], Role::Viewer))
-        .send()
-        .await
-        .unwrap();
+        .as_role(handle, Role::Viewer)
+        .analytics("funnel=true")
+        .await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     body["totals"]["conversions"].as_i64().unwrap_or(-1)
