@@ -11,7 +11,8 @@
 //! write one item. A batch whose counters exceed one transaction is applied in consecutive
 //! chunks, each advancing the checkpoint to its last record.
 //!
-//! Round trips per batch: ONE checkpoint read, then ONE transaction per chunk (usually one).
+//! Round trips per batch: ONE checkpoint read, ONE marker read per relayed event (conversions;
+//! none for clicks), then ONE transaction per chunk (usually one).
 
 use std::collections::{BTreeMap, HashSet};
 
