@@ -5,6 +5,9 @@
 # its own webhook receiver on loopback. Screenshots of every screen land in
 # target/console-screenshots/. Needs Debian's `chromium` and `chromium-driver`: installed here
 # with apt-get when missing (as root), as .ci/run does.
+#
+#   scripts/browser_test.sh             # builds target/debug/tenx (or takes TENX_BIN) and runs the test
+#   scripts/browser_test.sh --install   # only installs Chromium and selenium (CI does it in the background)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +31,12 @@ if ! "$venv/bin/python" -c "import selenium, sys; sys.exit(selenium.__version__ 
   "$venv/bin/pip" install -q --disable-pip-version-check "selenium==$SELENIUM_VERSION"
 fi
 
-cargo build -q --bin tenx
+[ "${1:-}" = "--install" ] && exit 0
+
+if [ -z "${TENX_BIN:-}" ]; then
+  cargo build -q --bin tenx
+  TENX_BIN=target/debug/tenx
+fi
 
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -46,7 +54,7 @@ env -u TENX_JWT_SECRET -u TENX_JWT_PUBLIC_KEY -u TENX_CONSOLE_DIR -u TENX_BACKEN
   -u TENX_REDIRECT_DOMAIN -u TENX_TRUSTED_PROXY \
   TENX_WEBHOOKS_ALLOW_PRIVATE=true TENX_WEBHOOK_RETRY_BASE_MS=100 TENX_RATE_LIMIT_FREE=100000 \
   TENX_LOG=warn \
-  target/debug/tenx serve --addr "127.0.0.1:$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
+  "$TENX_BIN" serve --addr "127.0.0.1:$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
   curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break

@@ -1,28 +1,33 @@
 #!/usr/bin/env bash
-# `cargo lambda build --release` of every function under functions/, in ONE invocation so the
+# `cargo lambda build` of every function under functions/, in ONE invocation so the
 # dependencies compile once for all of them, then each bootstrap's size (reported, not asserted).
 # arm64 (the deployed architecture) when the aarch64 Rust target is installed; otherwise the
 # host's x86-64, which proves the same code builds and links for Lambda.
 #
-# Profile: the workspace's release profile (fat LTO, one codegen unit: the smallest binaries, what
-# `sam build` ships) links each of the 13 binaries with a whole-program optimization of its own.
-# On a 2-core machine that took 34 min 44 s for all of them (x86-64, 15.7-16.9 MB each), too slow
-# for CI. By default this script therefore overrides it to no cross-crate LTO and 16 codegen units
-# (14 min 02 s on the same machine under the same load, 17.6-20.3 MB each): the same code and
-# optimization level, built and linked for Lambda. `--deploy-profile` builds with the workspace
-# profile unchanged, as `sam build` does.
+# Two modes:
+# - default (CI): the dev profile with cargo-lambda's `cargo` compiler (no zig), in a target dir of
+#   its own (target/lambda-ci, so it runs beside the test build without sharing its lock): every
+#   function compiled and linked for the Lambda target in one invocation, in a fraction of a
+#   release build's time (a release build of all of them, even without LTO, took 14 min on 2 cores).
+# - `--deploy-profile`: the workspace release profile (fat LTO, one codegen unit) through zig, as
+#   `sam build` ships it (~35 min on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATH="$(scripts/lambda_tools.sh):$PATH"
 
 if [ "${1:-}" = "--deploy-profile" ]; then
-  profile="the workspace release profile"
+  profile="the workspace release profile (as sam build)"
+  build_args=(--release)
 else
-  export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
-  profile="release with lto=false, codegen-units=16 (--deploy-profile: as sam build)"
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/lambda-ci}
+  profile="dev profile, cargo compiler (CI; --deploy-profile: as sam build)"
+  build_args=(--compiler cargo)
 fi
 
-if rustup target list --installed 2>/dev/null | grep -qx 'aarch64-unknown-linux-gnu'; then
+if [ "${build_args[0]}" = --compiler ]; then
+  # The cargo compiler links with the host's toolchain: the host's architecture.
+  [ "$(uname -m)" = aarch64 ] && arch=--arm64 || arch=--x86-64
+elif rustup target list --installed 2>/dev/null | grep -qx 'aarch64-unknown-linux-gnu'; then
   arch=--arm64
 else
   arch=--x86-64
@@ -39,8 +44,8 @@ for manifest in functions/*/Cargo.toml; do
 done
 
 start=$(date +%s)
-cargo lambda build --release "$arch" "${packages[@]}"
-echo "cargo lambda build --release $arch, ${#bins[@]} functions, $profile:" \
+cargo lambda build "${build_args[@]}" "$arch" "${packages[@]}"
+echo "cargo lambda build ${build_args[*]} $arch, ${#bins[@]} functions, $profile:" \
   "$(($(date +%s) - start)) s"
 
 target_dir=${CARGO_TARGET_DIR:-target}

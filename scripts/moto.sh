@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs moto's server (DynamoDB + SQS emulator) and openapi-spec-validator from PyPI into .venv
 # and starts moto on a free loopback port. Prints `export AWS_...` lines for `eval`; the server's
-# pid is in .venv/moto.pid.
+# pid is in .venv/moto.pid. `scripts/moto.sh --install` only installs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
@@ -11,6 +11,7 @@ if [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$venv/bin/openapi-spec-validator"
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5' \
     'openapi-spec-validator==0.9.0' >&2
 fi
+[ "${1:-}" = "--install" ] && exit 0
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # Our wrapper around moto's server makes DynamoDB requests atomic and models DynamoDB's transaction
 # conflicts (TENX_MOTO_TXN_HOLD_MS; see scripts/moto_server.py and docs/storage.md).

@@ -1,51 +1,67 @@
 #!/usr/bin/env bash
-# The project's test command: formatting, lints, and every test on BOTH backends — the embedded
-# store/queue and DynamoDB/SQS (moto's server, started here on loopback). Nothing is skipped: the
-# AWS-backend tests fail loudly when no endpoint is configured.
+# The project's test command: formatting, lints, and every test on BOTH backends (the embedded
+# store/queue/stream and DynamoDB/SQS/Kinesis on moto, started here on loopback), the schema fuzzer,
+# the console in headless Chromium and the Lambda builds. Nothing is skipped: the AWS-backend tests
+# fail loudly when no endpoint is configured.
+#
+# Shape (2 cores, nothing cached, measured in docs/ci.md): the tools (PyPI venvs, Chromium) install
+# in the background while cargo compiles; clippy checks in a target dir of its own beside the test
+# build, so neither waits for the other's lock; the Lambda functions build (one cargo invocation, a
+# CI profile) in a third target dir while the tests run. Every stage is bounded by counts (tests,
+# fuzz examples), and every time limit is a hang guard far above the stage's time: a stage that
+# hits one says so. Each stage's time is printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS=0
+source scripts/ci/stages.sh
+mkdir -p target/ci
+trap bg_kill_all EXIT
+# The test runner: every test in its own process, several at a time (.config/nextest.toml).
+command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
-echo "== moto (DynamoDB + SQS + Kinesis emulator)"
+# ------------------------------------------------------------------ background: tools
+bg_stage tools-moto 900 scripts/moto.sh --install
+bg_stage tools-lambda 900 scripts/lambda_tools.sh
+bg_stage tools-fuzz 900 scripts/fuzz.sh --install
+bg_stage tools-browser 1200 scripts/browser_test.sh --install
+
+# ------------------------------------------------------------------ quick checks
+stage "module graph and typed edges (check_layers.py)" 120 python3 scripts/check_layers.py
+stage "cargo fmt --check" 120 cargo fmt --all -- --check
+
+# ------------------------------------------------------------------ compile: clippy beside the test build
+bg_stage clippy 2400 env CARGO_TARGET_DIR=target/clippy \
+  cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
+stage "test build (cargo nextest, --no-run)" 2400 \
+  cargo nextest run --workspace --all-features --cargo-quiet --no-run
+# The functions build while the tests run (their own target dir: no lock shared with the tests).
+wait_stage tools-lambda
+bg_stage lambda-build 2400 scripts/lambda_build.sh
+
+# ------------------------------------------------------------------ tests on both backends
+wait_stage tools-moto
 eval "$(scripts/moto.sh)"
-trap 'kill "$(cat .venv/moto.pid)" 2>/dev/null || true' EXIT
+trap 'kill "$(cat .venv/moto.pid)" 2>/dev/null || true; bg_kill_all' EXIT
 echo "moto at $AWS_ENDPOINT_URL"
+stage "tests: embedded backend + AWS seam suites (moto)" 2400 \
+  cargo nextest run --workspace --all-features --cargo-quiet --profile ci
+stage "tests: end-to-end API on the AWS backend (moto)" 2400 \
+  env TENX_TEST_BACKEND=aws cargo nextest run --workspace --all-features --cargo-quiet --profile ci \
+  -E 'binary(api)'
 
-echo "== openapi.yaml (structural OpenAPI 3.1 validation)"
-.venv/bin/openapi-spec-validator openapi.yaml
+# ------------------------------------------------------------------ specs and template
+stage "openapi.yaml (OpenAPI 3.1 validation)" 120 .venv/bin/openapi-spec-validator openapi.yaml
+stage "template.yaml (sam validate --lint, SAM transform)" 300 scripts/sam_check.sh
 
-echo "== template.yaml (sam validate --lint; the SAM transform, offline)"
-lambda_tools=$(scripts/lambda_tools.sh)
-# Both run locally and need no credentials; a region keeps the SDK-based checks quiet.
-(
-  unset AWS_ENDPOINT_URL
-  export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 SAM_CLI_TELEMETRY=0
-  "$lambda_tools/sam" validate --lint --template template.yaml
-  "$lambda_tools/python" scripts/sam_translate.py template.yaml
-)
+# ------------------------------------------------------------------ the binary, driven from outside
+# Both use the tenx that the test build linked (same features: no second compile of the library).
+export TENX_BIN=$PWD/target/debug/tenx
+wait_stage tools-fuzz
+stage "schema fuzzing (scripts/fuzz.sh)" 1200 scripts/fuzz.sh
+wait_stage tools-browser
+stage "console in headless Chromium (scripts/browser_test.sh)" 1200 scripts/browser_test.sh
 
-echo "== module graph (no cycle, no upward import, no function over 80 lines in shared/src)"
-python3 scripts/check_layers.py
+wait_stage clippy
+wait_stage lambda-build
 
-echo "== cargo fmt --check"
-cargo fmt --all -- --check
-
-echo "== cargo clippy"
-cargo clippy --workspace --all-targets --all-features -- -D warnings
-
-echo "== tests (embedded backend, plus the AWS seam suites against moto)"
-cargo test --workspace --all-features
-
-echo "== end-to-end tests on the AWS backend (DynamoDB + SQS + Kinesis on moto)"
-TENX_TEST_BACKEND=aws cargo test --all-features --test api
-
-echo "== schema-driven fuzzing (scripts/fuzz.sh: schemathesis, openapi.yaml against tenx serve)"
-scripts/fuzz.sh
-
-echo "== console in headless Chromium (scripts/browser_test.sh; screenshots in target/console-screenshots)"
-scripts/browser_test.sh
-
-echo "== Lambda functions (cargo lambda build --release, every function, one invocation)"
-scripts/lambda_build.sh
-
+print_stage_times
 echo "scripts/test.sh passed in ${SECONDS} s"

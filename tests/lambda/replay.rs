@@ -914,6 +914,17 @@ async fn every_event_file_replays_through_its_function() {
             f.logical_id
         );
     }
+    // ... on the partition keys its `dynamodb:LeadingKeys` condition allows.
+    for f in &template_functions {
+        let allowed = f.leading_keys();
+        for family in b.functions[&f.binary].recorder.key_families() {
+            assert!(
+                allowed.iter().any(|pattern| like(pattern, &family)),
+                "{}: touched partition keys `{family}…`, outside its LeadingKeys {allowed:?}",
+                f.logical_id
+            );
+        }
+    }
     // ... and nothing more: every grant was used, or is on a path this replay does not take.
     let mut unused = BTreeSet::new();
     for f in &template_functions {
@@ -932,6 +943,14 @@ async fn every_event_file_replays_through_its_function() {
         unused, expected,
         "grants the replay did not use (left) differ from the justified list (right)"
     );
+}
+
+/// IAM's `StringLike` on a key family (`H#`): a pattern `P#*` allows the family `P#`.
+fn like(pattern: &str, family: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => family.starts_with(prefix) || prefix.starts_with(family),
+        None => pattern == family,
+    }
 }
 
 /// Grants the replay does not exercise, each with the code path that needs it.

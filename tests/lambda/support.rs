@@ -193,9 +193,13 @@ pub fn sqs_event(file: &str, text: &str) -> SqsEvent {
 }
 
 /// The AWS actions a function performed, as `(IAM action, template logical id)`: the table, a
-/// queue, or an SSM parameter.
+/// queue, or an SSM parameter; and the partition-key families (`H#`, `P#`, `OUTBOX#` …: the key
+/// up to its first `#`) it read or wrote, which its `dynamodb:LeadingKeys` condition must allow.
 #[derive(Clone, Default)]
-pub struct Recorder(Arc<Mutex<BTreeSet<(String, String)>>>);
+pub struct Recorder(
+    Arc<Mutex<BTreeSet<(String, String)>>>,
+    Arc<Mutex<BTreeSet<String>>>,
+);
 
 impl Recorder {
     pub fn record(&self, action: &str, resource: &str) {
@@ -207,6 +211,15 @@ impl Recorder {
 
     pub fn actions(&self) -> BTreeSet<(String, String)> {
         self.0.lock().expect("recorder").clone()
+    }
+
+    pub fn record_key(&self, pk: &str) {
+        let family = pk.find('#').map_or(pk, |i| &pk[..=i]);
+        self.1.lock().expect("recorder").insert(family.to_owned());
+    }
+
+    pub fn key_families(&self) -> BTreeSet<String> {
+        self.1.lock().expect("recorder").clone()
     }
 }
 
@@ -267,6 +280,7 @@ impl RecordingStore {
             WriteOp::Add { .. } => "dynamodb:UpdateItem",
         };
         self.recorder.record(action, TABLE);
+        self.recorder.record_key(op.key().0);
     }
 
     /// A failed condition may be answered by a consistent read of the current item.
@@ -284,6 +298,7 @@ impl RecordingStore {
 impl Store for RecordingStore {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         self.recorder.record("dynamodb:GetItem", TABLE);
+        self.recorder.record_key(pk);
         self.inner.get(pk, sk).await
     }
 
@@ -303,6 +318,7 @@ impl Store for RecordingStore {
 
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
         self.recorder.record("dynamodb:Query", TABLE);
+        self.recorder.record_key(&query.pk);
         self.inner.query(query).await
     }
 }

@@ -146,6 +146,34 @@ impl Function {
     }
 }
 
+impl Function {
+    /// The partition-key patterns of the function's `dynamodb:LeadingKeys` conditions. Every
+    /// statement granting a DynamoDB action must carry one (`ForAllValues:StringLike`), so no
+    /// function reaches an item family it has no business with (the public routes never read a
+    /// token's hash, say); this panics on a statement without it.
+    pub fn leading_keys(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for policy in self.props["Policies"].as_array().into_iter().flatten() {
+            for statement in policy["Statement"].as_array().into_iter().flatten() {
+                if !statement["Action"].to_string().contains("dynamodb:") {
+                    continue;
+                }
+                let keys =
+                    &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+                let keys = keys.as_array().unwrap_or_else(|| {
+                    panic!(
+                        "{}: a DynamoDB statement without a ForAllValues:StringLike \
+                         dynamodb:LeadingKeys condition: {statement}",
+                        self.logical_id
+                    )
+                });
+                out.extend(keys.iter().map(|k| k.as_str().expect("pattern").to_owned()));
+            }
+        }
+        out
+    }
+}
+
 /// `!GetAtt X.Arn` → `X`; the SSM parameter ARN `…:parameter${P}` → `P`. Anything else (a
 /// wildcard, a hand-written ARN) fails the test: every resource is one of the stack's own.
 fn resource_name(function: &str, resource: &Value) -> String {
@@ -897,4 +925,111 @@ fn the_click_stream_feeds_one_consumer_per_shard_and_only_the_redirects_append()
             f.logical_id
         );
     }
+}
+
+#[test]
+fn every_function_logs_quietly_into_a_log_group_with_a_retention() {
+    let doc = template();
+    // JSON logs; Lambda's START/END/REPORT lines (INFO) dropped, its warnings kept.
+    let logging = &doc["Globals"]["Function"]["LoggingConfig"];
+    assert_eq!(logging["LogFormat"], "JSON");
+    assert_eq!(logging["SystemLogLevel"], "WARN");
+    let groups: BTreeMap<String, &Value> = resources(&doc)
+        .values()
+        .filter(|r| r["Type"] == "AWS::Logs::LogGroup")
+        .map(|r| {
+            let name = r["Properties"]["LogGroupName"]["Fn::Sub"]
+                .as_str()
+                .expect("a log group named with !Sub")
+                .to_owned();
+            (name, &r["Properties"]["RetentionInDays"])
+        })
+        .collect();
+    for f in functions(&doc) {
+        let name = format!("/aws/lambda/${{{}}}", f.logical_id);
+        let retention = groups
+            .get(&name)
+            .unwrap_or_else(|| panic!("{}: no log group {name}", f.logical_id));
+        assert_eq!(**retention, json!({"Ref": "LogRetentionDays"}), "{name}");
+    }
+    assert!(doc["Parameters"]["LogRetentionDays"]["Default"].is_number());
+}
+
+#[test]
+fn both_apis_throttle_at_the_stage() {
+    let doc = template();
+    let apis: Vec<(&String, &Value)> = resources(&doc)
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::HttpApi")
+        .collect();
+    assert_eq!(apis.len(), 2, "the /v2 API and the redirect's");
+    for (id, api) in apis {
+        let settings = &api["Properties"]["DefaultRouteSettings"];
+        assert_eq!(
+            settings["ThrottlingRateLimit"],
+            json!({"Ref": "ApiRateLimit"}),
+            "{id}"
+        );
+        assert_eq!(
+            settings["ThrottlingBurstLimit"],
+            json!({"Ref": "ApiBurstLimit"}),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn every_table_grant_is_narrowed_to_its_key_families_and_none_scans() {
+    let doc = template();
+    for f in functions(&doc) {
+        let keys = f.leading_keys(); // panics on a DynamoDB statement without the condition
+        assert!(!keys.is_empty(), "{}", f.logical_id);
+        // A Scan carries no partition key, so LeadingKeys would not bind it.
+        assert!(
+            !f.grants().iter().any(|(a, _)| a == "dynamodb:Scan"),
+            "{}",
+            f.logical_id
+        );
+        let public = ["RedirectFunction", "PublicFunction"].contains(&f.logical_id.as_str());
+        // The unauthenticated functions never reach a token's record (`P#…`), a consumer's
+        // marker or checkpoint.
+        if public {
+            assert!(
+                keys.iter().all(|k| k == "H#*" || k == "OUTBOX#*"),
+                "{}: {keys:?}",
+                f.logical_id
+            );
+        }
+    }
+}
+
+/// A route under `/v2/handles/` that the access table does not name would answer 500 at run
+/// time (authorization fails closed); this finds it at test time, on every group's router.
+#[tokio::test]
+async fn every_authenticated_route_has_an_access_rule() {
+    let state = state();
+    let mut checked = 0;
+    for group in all_groups() {
+        let app = group_app(group, state.clone());
+        for path in registered_paths(&app) {
+            if !path.starts_with("/v2/handles/") {
+                continue;
+            }
+            for method in served_methods(&app, &path).await {
+                let method = if method == "HEAD" { "GET" } else { &method };
+                let ruled = ACCESS_TABLE
+                    .iter()
+                    .any(|r| r.path == path && r.method.as_str() == method);
+                assert!(
+                    ruled,
+                    "{group:?}: {method} {path} has no rule in ACCESS_TABLE"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= ACCESS_TABLE.len(),
+        "only {checked} routes probed"
+    );
 }
