@@ -9,7 +9,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub const SUB_ID_NAMES: [&str; 5] = ["sub1", "sub2", "sub3", "sub4", "sub5"];
-/// Most bytes a sub-id takes in the ctx payload (UTF-8, `"` and `\\` counted as their JSON
+/// Most bytes a sub-id takes in the ctx payload (UTF-8, `"` and `\` counted as their JSON
 /// escapes); longer ones are cut on a character boundary. Bytes, not characters: the token's
 /// length is bounded in bytes ([`super::ctx::MAX_CTX_TOKEN_LEN`]), and five sub-ids of 100
 /// three-byte characters would not fit it.

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::bots::bot_reason;
 pub use super::bots::BotReason;
 
-/// Longest source string kept (sources land in keys, ctx tokens and CSV exports).
-/// Most bytes a source (and a referrer host) takes in the ctx payload, as for sub-ids
-/// ([`super::subids::MAX_SUB_ID_BYTES`]): bytes, so the token always fits its bound.
+/// Longest source kept (sources land in keys, ctx tokens and CSV exports), in the bytes the ctx
+/// payload takes, as for sub-ids ([`super::subids::MAX_SUB_ID_BYTES`]): bytes, so the token
+/// always fits its bound. A referrer host is capped at the same length.
 pub const MAX_SOURCE_BYTES: usize = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -181,7 +181,7 @@ pub fn click_source(
 }
 
 /// Control characters removed, trimmed, lower-cased, at most [`MAX_SOURCE_BYTES`] in the ctx
-/// (`"` and `\\` counted as their escapes). May return an empty string; callers decide the
+/// (`"` and `\` counted as their escapes). May return an empty string; callers decide the
 /// fallback.
 pub(crate) fn clean_source(raw: &str) -> String {
     let no_controls: String = raw.chars().filter(|c| !c.is_control()).collect();
