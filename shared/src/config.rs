@@ -453,6 +453,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_sign_in_code_matches_itself_only_and_never_shows() {
+        let (code, check) = SignInCode::generate();
+        assert_eq!(code.len(), 32);
+        assert!(code.bytes().all(|b| b.is_ascii_alphanumeric()), "{code}");
+        assert!(check.matches(&code));
+        for other in ["", &code[..31], &format!("{code} "), &code.to_lowercase()] {
+            if other != code {
+                assert!(!check.matches(other), "{other:?}");
+            }
+        }
+        assert_ne!(SignInCode::generate().0, code, "a new code at every start");
+        assert_eq!(format!("{check:?}"), "SignInCode(..)");
+    }
+
+    #[test]
     fn plans_parse_and_pick_limits() {
         let mut limits = Config::default().rate_limits;
         limits.plans = parse_plans("acme:pro, big:business").unwrap();
