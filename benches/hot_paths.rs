@@ -64,6 +64,7 @@ fn claims() -> CtxClaims {
         issued_at: 1_767_225_600,
         expires_at: 1_767_225_600 + 90 * 86_400,
         sub_ids: Default::default(),
+        test: false,
     }
 }
 

@@ -346,8 +346,12 @@ function tryPanel(slug, convert) {
         await decodeCtx(r.ctx, decoded);
       }
     });
+  // A try writes a (test) click: links.write, like saving the link.
+  if (!session.allows(NEEDS.linksWrite)) {
+    f.querySelector('.actions').replaceChildren(gate(f.button, false, session.reason(NEEDS.linksWrite)));
+  }
   return section('AT-03 · Try the redirect',
-    h('p', {}, 'The server follows the short URL once, as this visitor: a real click, counted in analytics and sent to link.clicked webhooks.'),
+    h('p', {}, 'The server follows the short URL once, as this visitor: a test click, counted apart (testClicks, never in clicks or qualified clicks) and sent to link.clicked webhooks with test: true. Its ctx converts only as a test conversion, never counted or paid.'),
     f, out);
 }
 

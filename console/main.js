@@ -34,6 +34,25 @@ function isLoopback() {
   return ['localhost', '127.0.0.1', '[::1]'].includes(location.hostname);
 }
 
+// The code `tenx serve --local-sign-in` printed in its URL (`/?code=…`): kept in this tab
+// (sessionStorage, so signing in again after the hour needs no new URL) and taken out of the
+// address bar at once, so it stays out of the history and of screenshots.
+const CODE_KEY = 'tenx.console.signInCode';
+
+function takeSignInCode() {
+  const params = new URLSearchParams(location.search);
+  const code = params.get('code');
+  if (code) {
+    sessionStorage.setItem(CODE_KEY, code);
+    params.delete('code');
+    const rest = params.toString();
+    history.replaceState(null, '', location.pathname + (rest ? `?${rest}` : '') + location.hash);
+  }
+  return sessionStorage.getItem(CODE_KEY);
+}
+
+const signInCode = takeSignInCode();
+
 // ---------------------------------------------------------------------------------- sign-in
 
 // Checks a new session against the API: 401 (a bad token) and 403 forbidden (another handle)
@@ -66,7 +85,8 @@ function localForm() {
     h('div', { class: 'grid' }, field('Handle', handle), field('Role', select('role', ROLES, 'operator'))),
     'Sign in on this machine',
     async (el) => {
-      const r = await api.post('/console/sign-in', { handle: handle.value.trim(), role: el.querySelector('[name=role]').value }, { auth: false });
+      const body = { handle: handle.value.trim(), role: el.querySelector('[name=role]').value, code: signInCode };
+      const r = await api.post('/console/sign-in', body, { auth: false });
       session.save(session.fromToken(r.token, r.handle));
       go('#/start');
     });
@@ -77,10 +97,14 @@ function renderSignIn() {
   clear(who);
   clear(main,
     h('h1', { tabindex: '-1' }, 'Sign in to the 10x console'),
-    isLoopback()
+    isLoopback() && signInCode
       ? section('On this machine',
-        h('p', {}, 'One click: ', h('code', {}, 'tenx serve'), ' mints a one-hour token when it runs with the secrets it generated in its data dir, for a browser on this machine.'),
+        h('p', {}, 'One click: ', h('code', {}, 'tenx serve --local-sign-in'), ' mints a one-hour token for the browser that opened the URL it printed.'),
         localForm())
+      : null,
+    isLoopback() && !signInCode
+      ? section('On this machine',
+        h('p', {}, 'Start ', h('code', {}, 'tenx serve --local-sign-in'), ' and open the URL it prints (', h('code', {}, 'http://127.0.0.1:8080/?code=…'), ') to sign in with one click.'))
       : null,
     section('With a token',
       h('p', {}, 'Paste a JWT (', h('code', {}, 'tenx token --handle acme --role operator'), ') or a personal access token.'),

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The web console, end to end in headless Chromium (WebDriver: Python selenium).
 
-Run by scripts/browser_test.sh, which starts `tenx serve` (fresh data dir, so its generated
-secrets enable the local sign-in) and passes its address. The walk: the attribution playbook
+Run by scripts/browser_test.sh, which starts `tenx serve --local-sign-in` (fresh data dir) and
+passes its address and the sign-in URL it printed (`http://127.0.0.1:PORT/?code=…`). The walk
+starts at that URL, as a person would, and also checks that the console takes the code out of the
+address bar and that the sign-in refuses a caller without the code. The walk: the attribution playbook
 AT-01 → AT-06 (and an if-match conflict resolved), link paging and search, a partner funnel after
 clicks and a conversion (chart, breakdown, CSV export), lifecycle messaging LM-01 → LM-03 and the
 rules, webhooks LM-05/LM-06 (a local receiver checks the signature with the secret the console
@@ -10,7 +12,8 @@ showed once), a failed delivery in the notifications panel, personal access toke
 shown), a viewer who cannot create a link, keyboard-only sign-in, and every screen at 375 px.
 Each screen is saved under target/console-screenshots/. Exit status 1 on the first failure.
 
-Usage: browser_test.py BASE_URL (e.g. http://127.0.0.1:18080)
+Usage: browser_test.py BASE_URL SIGN_IN_URL (e.g. http://127.0.0.1:18080
+http://127.0.0.1:18080/?code=…)
 """
 import base64
 import hashlib
@@ -23,6 +26,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from selenium import webdriver
@@ -35,6 +39,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 SHOTS = os.path.join(ROOT, "target", "console-screenshots")
 BASE = sys.argv[1].rstrip("/")
+SIGN_IN_URL = sys.argv[2]
+CODE = urllib.parse.parse_qs(urllib.parse.urlsplit(SIGN_IN_URL).query)["code"][0]
 HANDLE = "acme"
 TIMEOUT = 20
 
@@ -101,6 +107,8 @@ def api(method, path, token=None, body=None, headers=None):
 
 def local_token(role="operator"):
     status, body = api("POST", "/console/sign-in", body={"handle": HANDLE, "role": role})
+    assert status == 401 and body["error"]["code"] == "unauthorized", ("no code, no token", status, body)
+    status, body = api("POST", "/console/sign-in", body={"handle": HANDLE, "role": role, "code": CODE})
     assert status == 200, (status, body)
     return body["token"]
 
@@ -388,19 +396,40 @@ def paging_and_search(c, token):
     step("links list: cursor paging (20 + 2) and search")
 
 
-def try_visit(c, slug, visitor, convert=False, key=None):
+# The console's visitors (console/links.js VISITORS).
+UA = {
+    "iphone": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+    "android": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36",
+    "desktop": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
+    "googlebot": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+}
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # a 302 is the answer, not followed
+        return None
+
+
+def visit(slug, user_agent):
+    """A visitor's click on the short link (not followed): the ctx on its location, or None."""
+    port = urllib.parse.urlsplit(BASE).port
+    req = urllib.request.Request(BASE + "/" + slug, headers={
+        "Host": "%s.localhost:%d" % (HANDLE, port), "User-Agent": user_agent})
+    try:
+        urllib.request.build_opener(NoRedirect).open(req, timeout=10)
+    except urllib.error.HTTPError as e:
+        assert e.code == 302, (slug, e.code)
+        query = urllib.parse.urlsplit(e.headers["location"]).query
+        return urllib.parse.parse_qs(query).get("ctx", [None])[0]
+    raise AssertionError("%s: not a 302" % slug)
+
+
+def try_visit(c, slug, visitor):
     c.go("#/links/edit/" + slug)
     f = c.form("#try-form")
     c.fill(f, "visitor", visitor)
     c.submit(f)
     c.wait_text("#try-result .try-status", "302")
-    if convert:
-        conv = c.form("#conversion-form")
-        c.wait(lambda: c.css("[name=ctx]", conv).get_attribute("value"), "the ctx in the tester")
-        c.fill(conv, "idempotencyKey", key)
-        c.submit(conv)
-        c.wait(lambda: c.all("#conversion-log li"), "the conversion")
-        assert c.all("#conversion-log li")[0].get_attribute("data-status") == "202"
 
 
 def funnel_row(c, campaign):
@@ -429,11 +458,18 @@ def partners(c):
     c.wait(lambda: "version 2" in row.text, "the status change")
     step("campaign status changed (PATCH with if-match)")
 
+    # Visitors' clicks on the short links (a console try is a test click, counted apart), and
+    # the merchant's conversion with the Android visitor's ctx.
+    visit("deal-alpha", UA["iphone"])
+    assert visit("deal-alpha", UA["googlebot"]) is None, "a bot gets no ctx"
+    ctx = visit("deal-alpha", UA["android"])
+    status, body = api("POST", "/v2/public/conversions", body={
+        "ctx": ctx, "idempotencyKey": "txn-alpha-1", "eventType": "purchase", "value": 24.99, "currency": "USD"})
+    assert status == 202, (status, body)
+    visit("deal-beta", UA["desktop"])
+    # A console try on alpha: a test click, which the funnel below must not count.
     try_visit(c, "deal-alpha", "iphone")
-    try_visit(c, "deal-alpha", "googlebot")
-    try_visit(c, "deal-alpha", "android", convert=True, key="txn-alpha-1")
-    try_visit(c, "deal-beta", "desktop")
-    step("clicks (2 humans and a bot on alpha, 1 on beta) and a conversion")
+    step("clicks (2 humans and a bot on alpha, 1 on beta), a conversion, and a test click")
 
     c.go("#/partners")
     # Clicks (the click stream, in batches) and conversions (the events queue) are counted apart:
@@ -750,12 +786,13 @@ def main():
     server, receiver = start_receiver()
     c = Console(downloads)
     try:
-        c.d.get(BASE + "/")
+        c.d.get(SIGN_IN_URL)
         c.wait_css("#local-sign-in")
+        assert "code=" not in c.d.current_url, "the code is taken out of the address bar: " + c.d.current_url
         c.shot("sign-in")
         sign_in_locally(c)
         c.shot("start")
-        step("local one-click sign-in (operator)")
+        step("local sign-in from the printed URL (operator)")
         operator = local_token("operator")
         attribution_playbook(c)
         conflict(c, operator)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The web console in headless Chromium: builds `tenx`, serves it on a free loopback port with a
-# fresh data dir (its generated secrets turn the local sign-in on), and runs
+# fresh data dir and `--local-sign-in` (the URL with its code is read from the server's output),
+# and runs
 # scripts/browser_test.py (Python selenium, pinned, in .venv/browser) against it; the test starts
 # its own webhook receiver on loopback. Screenshots of every screen land in
 # target/console-screenshots/. Needs Debian's `chromium` and `chromium-driver`: installed here
@@ -47,24 +48,27 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A clean environment for the server: no configured JWT secret (the local sign-in needs the
-# generated one), no console directory (the embedded assets are the ones tested), the embedded
+# A clean environment for the server: no configured JWT secret (the generated one signs the
+# local sign-in's tokens), no console directory (the embedded assets are the ones tested), the embedded
 # backend; loopback webhook receivers allowed, fast webhook retries, no write limit in the way.
 env -u TENX_JWT_SECRET -u TENX_JWT_PUBLIC_KEY -u TENX_CONSOLE_DIR -u TENX_BACKEND \
   -u TENX_REDIRECT_DOMAIN -u TENX_TRUSTED_PROXY \
   TENX_WEBHOOKS_ALLOW_PRIVATE=true TENX_WEBHOOK_RETRY_BASE_MS=100 TENX_RATE_LIMIT_FREE=100000 \
   TENX_LOG=warn \
-  "$TENX_BIN" serve --addr "127.0.0.1:$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
+  "$TENX_BIN" serve --local-sign-in --addr "127.0.0.1:$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
   curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
   sleep 0.1
 done
+# The sign-in URL `tenx serve --local-sign-in` printed (its code is made anew at every start).
+sign_in_url=$(grep -o "http://127.0.0.1:$port/?code=[A-Za-z0-9]*" "$work/server.log" | head -n 1)
+[ -n "$sign_in_url" ] || { echo "tenx serve printed no sign-in URL" >&2; cat "$work/server.log" >&2; exit 1; }
 
 status=0
 SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
-  "$venv/bin/python" scripts/browser_test.py "http://127.0.0.1:$port" || status=$?
+  "$venv/bin/python" scripts/browser_test.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
 if [ "$status" != 0 ]; then
   echo "--- tenx serve log" >&2
   tail -n 50 "$work/server.log" >&2

@@ -50,6 +50,11 @@ enum Command {
         /// counts at `GET /internal/ops`; for benchmarks (`scripts/bench.sh`), off by default.
         #[arg(long, env = "TENX_COUNT_OPS", value_parser = clap::builder::BoolishValueParser::new())]
         count_ops: bool,
+        /// Offer the console's sign-in on this machine: prints a URL with a code, made anew at
+        /// every start (`http://127.0.0.1:PORT/?code=…`); only a browser that opens it may sign in.
+        /// Off by default.
+        #[arg(long, env = "TENX_LOCAL_SIGN_IN", value_parser = clap::builder::BoolishValueParser::new())]
+        local_sign_in: bool,
     },
     /// Create the DynamoDB table (with TTL), the SQS queues (with dead-letter queues) and the
     /// Kinesis click stream of the configured AWS environment; safe to re-run.
@@ -148,7 +153,8 @@ async fn run() -> anyhow::Result<()> {
             data_dir,
             backend,
             count_ops,
-        } => serve(addr, data_dir, backend, count_ops).await,
+            local_sign_in,
+        } => serve(addr, data_dir, backend, count_ops, local_sign_in).await,
         Command::Setup => setup().await,
         Command::AccessTable => {
             print!("{}", tenx_shared::http::auth::access::markdown_table());
@@ -210,11 +216,41 @@ async fn setup() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--local-sign-in`: a fresh code in the config, the code itself returned for the URL to print.
+/// The sign-in mints HS256 tokens, so a server verifying RS256 ones refuses to start with it.
+fn local_sign_in(config: &mut Config) -> anyhow::Result<String> {
+    anyhow::ensure!(
+        config.jwt_hs256_secret.is_some(),
+        "--local-sign-in mints tokens with the HS256 secret (the generated one or \
+         TENX_JWT_SECRET); this server verifies RS256 tokens (TENX_JWT_PUBLIC_KEY)"
+    );
+    let (code, check) = tenx_shared::config::SignInCode::generate();
+    config.local_sign_in = Some(check);
+    Ok(code)
+}
+
+/// Prints the sign-in URL on the terminal only (stdout, not the log, which may be shipped).
+fn print_sign_in_url(bound: SocketAddr, code: &str) {
+    use std::io::Write;
+    let host = match bound.ip() {
+        std::net::IpAddr::V6(_) => "[::1]",
+        std::net::IpAddr::V4(_) => "127.0.0.1",
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "Sign in to the console on this machine: http://{host}:{}/?code={code}",
+        bound.port()
+    );
+    let _ = out.flush();
+}
+
 async fn serve(
     addr: SocketAddr,
     data_dir: PathBuf,
     backend: Backend,
     count_ops: bool,
+    sign_in: bool,
 ) -> anyhow::Result<()> {
     init_tracing();
     let mut config = Config::from_env()?;
@@ -226,6 +262,7 @@ async fn serve(
     }
     let data = DataDir::prepare(&data_dir)?;
     LocalSecrets::load_or_create(&data.0)?.apply(&mut config);
+    let sign_in_code = sign_in.then(|| local_sign_in(&mut config)).transpose()?;
     // Secrets stay in the data dir on either backend unless the environment provides them.
     let (store, queue, clicks) = open_backends(backend, &data).await?;
     let counters = count_ops.then(tenx_shared::metrics::OpCounters::new);
@@ -243,6 +280,9 @@ async fn serve(
         .await
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!(%addr, data_dir = %data_dir.display(), "tenx serving; short links at http://{{handle}}.localhost:{}/{{slug}}", addr.port());
+    if let Some(code) = &sign_in_code {
+        print_sign_in_url(listener.local_addr()?, code);
+    }
     let mut app = tenx_shared::http::local_app(runtime.state.clone());
     if let Some(c) = &counters {
         tracing::info!(

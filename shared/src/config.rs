@@ -91,6 +91,44 @@ impl std::fmt::Debug for CountryTrust {
 /// The most webhook deliveries one process may keep in flight (each holds a connection).
 pub const MAX_DELIVERY_CONCURRENCY: usize = 1024;
 
+/// The code `tenx serve --local-sign-in` prints (in its sign-in URL) and the console's local
+/// sign-in requires. Only its SHA-256 is kept, and a candidate is compared by its own SHA-256 in
+/// constant time, so neither its length nor a matching prefix shows in the answer's timing.
+#[derive(Clone)]
+pub struct SignInCode([u8; 32]);
+
+impl SignInCode {
+    /// A fresh code from the OS's generator: 32 letters and digits (190 bits), and its check.
+    pub fn generate() -> (String, SignInCode) {
+        use rand::distributions::{Alphanumeric, DistString};
+        let code = Alphanumeric.sample_string(&mut rand::rngs::OsRng, 32);
+        let check = SignInCode::new(&code);
+        (code, check)
+    }
+
+    pub fn new(code: &str) -> SignInCode {
+        use sha2::Digest;
+        SignInCode(sha2::Sha256::digest(code.as_bytes()).into())
+    }
+
+    /// Whether `candidate` is the code: no early exit over the digests.
+    pub fn matches(&self, candidate: &str) -> bool {
+        let other = SignInCode::new(candidate);
+        self.0
+            .iter()
+            .zip(other.0.iter())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+    }
+}
+
+// Hand-written so not even the code's digest reaches a log.
+impl std::fmt::Debug for SignInCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SignInCode(..)")
+    }
+}
+
 /// The origin header CloudFront adds with the edge secret.
 pub const EDGE_SECRET_HEADER: &str = "x-tenx-edge-secret";
 
@@ -136,10 +174,10 @@ pub struct Config {
     /// The local server sits behind a proxy it trusts, so the client address is the last hop of
     /// `x-forwarded-for` rather than the socket's peer (Lambda always uses API Gateway's).
     pub trusted_proxy: bool,
-    /// The local server generated its own JWT secret (`LocalSecrets::apply`), so the console may
-    /// mint short-lived tokens for a browser on this machine (`POST /console/sign-in`). Never set
-    /// from the environment, never on Lambda.
-    pub local_sign_in: bool,
+    /// The console's local sign-in (`POST /console/sign-in`), on only when `tenx serve` was asked
+    /// for it (`--local-sign-in`, `TENX_LOCAL_SIGN_IN=true`), and then only for a caller that
+    /// presents the code it printed on its terminal. Never on Lambda.
+    pub local_sign_in: Option<SignInCode>,
     /// Serve the console's files from this directory, read on every request, instead of the
     /// copies embedded in the binary (`TENX_CONSOLE_DIR`: console development only).
     pub console_dir: Option<std::path::PathBuf>,
@@ -180,7 +218,7 @@ impl Default for Config {
             chain_max_session_signals: 1000,
             country_trust: CountryTrust::Never,
             trusted_proxy: false,
-            local_sign_in: false,
+            local_sign_in: None,
             console_dir: None,
         }
     }
@@ -413,6 +451,21 @@ fn parse_plans(spec: &str) -> anyhow::Result<HashMap<String, String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sign_in_code_matches_itself_only_and_never_shows() {
+        let (code, check) = SignInCode::generate();
+        assert_eq!(code.len(), 32);
+        assert!(code.bytes().all(|b| b.is_ascii_alphanumeric()), "{code}");
+        assert!(check.matches(&code));
+        for other in ["", &code[..31], &format!("{code} "), &code.to_lowercase()] {
+            if other != code {
+                assert!(!check.matches(other), "{other:?}");
+            }
+        }
+        assert_ne!(SignInCode::generate().0, code, "a new code at every start");
+        assert_eq!(format!("{check:?}"), "SignInCode(..)");
+    }
 
     #[test]
     fn plans_parse_and_pick_limits() {

@@ -137,6 +137,7 @@ pub fn click_event(handle: &str, country: &str) -> String {
         bot_reason: None,
         expired: false,
         sub_ids: Default::default(),
+        test: false,
         destination_url: "https://example.com/".into(),
         at: crate::time::now_rfc3339(),
     };

@@ -169,6 +169,10 @@ pub struct ClickData {
     /// The partner's `sub1` … `sub5` from the short URL.
     #[serde(default)]
     pub sub_ids: SubIds,
+    /// The console's "try the redirect", not a visitor: counted as a test click only, never in
+    /// `clicks` or `qualifiedClicks`. Absent (false) on every visitor's click.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
     pub destination_url: String,
     pub at: String,
 }
@@ -287,6 +291,7 @@ mod tests {
             bot_reason: None,
             expired: false,
             sub_ids: Default::default(),
+            test: false,
             destination_url: "https://example.com/?a=\"b\"".into(),
             at: "2026-11-21T09:00:00.000Z".into(),
         };

@@ -30,6 +30,8 @@ impl LocalSecrets {
     pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Self> {
         let path = data_dir.join("secrets.json");
         if path.exists() {
+            // An install from before (or a copied file) may be world-readable: tighten it first.
+            private(&path, 0o600)?;
             let raw = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
             return serde_json::from_str(&raw)
@@ -43,12 +45,11 @@ impl LocalSecrets {
         Ok(secrets)
     }
 
-    /// Fills secrets the environment did not set. With the generated JWT secret, the console's
-    /// one-click local sign-in is on (`Config::local_sign_in`): nobody else holds that secret.
+    /// Fills secrets the environment did not set. (The console's local sign-in is never
+    /// inferred from them: `tenx serve --local-sign-in` asks for it, with a printed code.)
     pub fn apply(&self, config: &mut Config) {
         if config.jwt_hs256_secret.is_none() && config.jwt_rs256_public_key.is_none() {
             config.jwt_hs256_secret = Some(self.jwt_secret.clone().into_bytes());
-            config.local_sign_in = true;
         }
         if config.ctx_keys.is_empty() {
             config.ctx_keys = self.ctx_keys.clone();
@@ -86,6 +87,14 @@ impl DataDir {
             .with_context(|| format!("creating data dir {}", path.display()))?;
         if ours {
             private(&path, 0o700)?;
+        }
+        // Our files are owner-only whatever the directory: an existing `secrets.json` of 0644
+        // (an older install, a copy) would let every local user mint tokens and forge ctx.
+        for file in OUR_FILES {
+            let file = path.join(file);
+            if file.exists() {
+                private(&file, 0o600)?;
+            }
         }
         Ok(Self(path))
     }
@@ -262,5 +271,33 @@ mod tests {
         std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         DataDir::prepare(tmp.path()).unwrap();
         assert_eq!(mode(tmp.path()), 0o755);
+    }
+
+    #[test]
+    fn existing_files_readable_by_others_are_made_owner_only_on_start() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        DataDir::prepare(&dir).unwrap();
+        LocalSecrets::load_or_create(&dir).unwrap();
+        std::fs::write(dir.join("store.redb"), b"").unwrap();
+        // A shared directory (another file in it) is left as it is; our files are not.
+        std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for file in ["secrets.json", "store.redb"] {
+            std::fs::set_permissions(dir.join(file), std::fs::Permissions::from_mode(0o644))
+                .unwrap();
+        }
+        DataDir::prepare(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o755);
+        assert_eq!(mode(&dir.join("secrets.json")), 0o600);
+        assert_eq!(mode(&dir.join("store.redb")), 0o600);
+        // Loading the secrets alone (no `prepare`) tightens them too.
+        std::fs::set_permissions(
+            dir.join("secrets.json"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        LocalSecrets::load_or_create(&dir).unwrap();
+        assert_eq!(mode(&dir.join("secrets.json")), 0o600);
     }
 }

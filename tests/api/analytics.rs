@@ -621,6 +621,7 @@ fn click_event(id: &str, country: &str) -> String {
         bot_reason: None,
         expired: false,
         sub_ids: Default::default(),
+        test: false,
         destination_url: "https://merchant.example.com/".into(),
         at: tenx_shared::time::now_rfc3339(),
     };

@@ -90,6 +90,46 @@ async fn crawlers_head_requests_previews_and_blank_agents_are_bots_with_their_re
     );
 }
 
+#[tokio::test]
+async fn localized_user_agents_are_browsers_like_any_other() {
+    let app = spawn_app_without_workers().await;
+    seed(&app).await;
+    // Real browsers' UAs with UTF-8 in them: sent as raw bytes, as those browsers send them.
+    let localized = [
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, как Gecko) Chrome/120.0 Safari/537.36",
+        "Mozilla/5.0 (Linux; U; Android 4.0.3; pt-br; GT-I9100 Build/IML74K) AppleWebKit/534.30 (KHTML, like Gecko) Versão/4.0 Mobile Safari/534.30",
+        "Mozilla/5.0 (Linux; Android 12; Điện thoại) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36",
+    ];
+    for ua in localized {
+        let resp = app
+            .visit(Method::GET, "acme", "/deal", &[("user-agent", ua)])
+            .await;
+        assert!(ctx_of(&resp).is_some(), "a browser gets a ctx: {ua}");
+    }
+    let events = clicks(&app).await;
+    assert_eq!(events.len(), localized.len());
+    for (event, ua) in events.iter().zip(localized) {
+        assert_eq!(
+            (&event["data"]["bot"], &event["data"]["botReason"]),
+            (&json!(false), &Value::Null),
+            "{ua}"
+        );
+        assert_ne!(event["data"]["segment"], "bot", "{ua}");
+    }
+    // The same bytes behind a crawler's token are still a crawler's.
+    let resp = app
+        .visit(
+            Method::GET,
+            "acme",
+            "/deal",
+            &[("user-agent", "Googlebot/2.1 (как Gecko)")],
+        )
+        .await;
+    assert_eq!(ctx_of(&resp), None);
+    let events = clicks(&app).await;
+    assert_eq!(events[0]["data"]["botReason"], "user_agent");
+}
+
 /// Polls `groupBy=botReason` until the aggregator has counted `clicks`.
 async fn bot_reasons(app: &TestApp, clicks: i64) -> Value {
     let viewer = app.as_role("acme", Role::Viewer);

@@ -1,13 +1,15 @@
 //! The web console as served by `tenx serve`: its page at `/` on the API host (the bare
 //! short-link domain keeps the redirect's answer), hashed immutable assets under a strict
-//! Content-Security-Policy, the local one-click sign-in (only with generated secrets, only for
-//! a loopback caller), and "try the redirect" (a real click whose ctx resolves and converts).
+//! Content-Security-Policy, the local sign-in (only when `tenx serve --local-sign-in` was asked
+//! for, only with the code it printed, only for a loopback caller), and "try the redirect" (a
+//! real click whose ctx resolves and converts).
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
+use tenx_shared::config::SignInCode;
 use tenx_shared::http::auth::Role;
 use tenx_shared::http::console::{sign_in_allowed, CONTENT_SECURITY_POLICY, IMMUTABLE};
 
@@ -168,23 +170,60 @@ async fn the_bare_short_link_domain_keeps_the_redirects_answer() {
     assert_eq!(app.console_page(Method::GET, &[]).await.status(), 200);
 }
 
-#[tokio::test]
-async fn local_sign_in_is_refused_without_generated_secrets() {
-    // The suite's server is configured with a JWT secret of its own, as a deployment is.
-    let app = spawn_app().await;
-    let resp = app.console_sign_in(&json!({"handle": "acme"}), &[]).await;
-    assert_console_headers(&resp, "sign-in");
-    let message = assert_error(resp, 404, "not_found").await;
-    assert!(message.contains("Paste a JWT"), "{message}");
+/// The code the in-process servers of these tests are given (`tenx serve` makes its own).
+const CODE: &str = "test-sign-in-code-0123456789abcd";
+
+fn with_local_sign_in() -> tenx_shared::config::Config {
+    let mut config = test_config();
+    config.local_sign_in = Some(SignInCode::new(CODE));
+    config
 }
 
 #[tokio::test]
-async fn local_sign_in_mints_a_short_lived_token_for_a_loopback_browser() {
-    let mut config = test_config();
-    config.local_sign_in = true;
-    let app = spawn_with(config, None).await;
+async fn local_sign_in_is_off_unless_asked_for() {
+    // The suite's server, as `tenx serve` without `--local-sign-in`: a loopback caller with no
+    // forwarding header at all (what a same-host reverse proxy sends) gets nothing.
+    let app = spawn_app().await;
     let resp = app
-        .console_sign_in(&json!({"handle": "acme", "role": "creator"}), &[])
+        .console_sign_in(&json!({"handle": "beta", "role": "admin"}), &[])
+        .await;
+    assert_console_headers(&resp, "sign-in");
+    let message = assert_error(resp, 404, "not_found").await;
+    assert!(message.contains("Paste a JWT"), "{message}");
+    // A guessed code changes nothing.
+    let resp = app
+        .console_sign_in(
+            &json!({"handle": "beta", "role": "admin", "code": CODE}),
+            &[],
+        )
+        .await;
+    assert_error(resp, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn local_sign_in_mints_a_short_lived_token_only_for_the_printed_code() {
+    let app = spawn_with(with_local_sign_in(), None).await;
+    // No code, another code, a prefix of it, the code with more after it: 401, no token.
+    for code in [
+        None,
+        Some("nope"),
+        Some(&CODE[..10]),
+        Some(&format!("{CODE}x")[..]),
+    ] {
+        let mut body = json!({"handle": "acme", "role": "admin"});
+        if let Some(code) = code {
+            body["code"] = json!(code);
+        }
+        let resp = app.console_sign_in(&body, &[]).await;
+        assert_console_headers(&resp, "sign-in");
+        let message = assert_error(resp, 401, "unauthorized").await;
+        assert!(message.starts_with("code"), "{code:?}: {message}");
+    }
+    let resp = app
+        .console_sign_in(
+            &json!({"handle": "acme", "role": "creator", "code": CODE}),
+            &[],
+        )
         .await;
     assert_eq!(resp.status(), 200);
     assert_console_headers(&resp, "sign-in");
@@ -216,27 +255,33 @@ async fn local_sign_in_mints_a_short_lived_token_for_a_loopback_browser() {
         "forbidden",
     )
     .await;
-    // The default role is operator; a bad role or handle is a 400 naming it.
-    let resp = app.console_sign_in(&json!({"handle": "acme"}), &[]).await;
+    // The code stays valid for the process (a token lives an hour; signing in again must not
+    // need a restart). The default role is operator; a bad role or handle is a 400 naming it.
+    let resp = app
+        .console_sign_in(&json!({"handle": "acme", "code": CODE}), &[])
+        .await;
     assert_eq!(resp.json::<Value>().await.unwrap()["role"], "operator");
     let message = assert_error(
-        app.console_sign_in(&json!({"handle": "acme", "role": "root"}), &[])
-            .await,
+        app.console_sign_in(
+            &json!({"handle": "acme", "role": "root", "code": CODE}),
+            &[],
+        )
+        .await,
         400,
         "invalid_request",
     )
     .await;
     assert!(message.starts_with("role"), "{message}");
     assert_error(
-        app.console_sign_in(&json!({"handle": "Not A Handle"}), &[])
+        app.console_sign_in(&json!({"handle": "Not A Handle", "code": CODE}), &[])
             .await,
         400,
         "invalid_request",
     )
     .await;
 
-    // Refused, as if it did not exist: a host that is not loopback (DNS rebinding), anything a
-    // proxy adds, and a cross-origin page.
+    // Refused even with the code, as if it did not exist: a host that is not loopback (DNS
+    // rebinding), anything a proxy adds, and a cross-origin page.
     let port = app.addr.port();
     let origin = format!("http://127.0.0.1:{port}");
     let refused: [&[(&str, &str)]; 5] = [
@@ -248,21 +293,23 @@ async fn local_sign_in_mints_a_short_lived_token_for_a_loopback_browser() {
     ];
     for headers in refused {
         let resp = app
-            .console_sign_in(&json!({"handle": "acme"}), headers)
+            .console_sign_in(&json!({"handle": "acme", "code": CODE}), headers)
             .await;
         assert_error(resp, 404, "not_found").await;
     }
     // The console's own origin is fine.
     let resp = app
-        .console_sign_in(&json!({"handle": "acme"}), &[("origin", &origin)])
+        .console_sign_in(
+            &json!({"handle": "acme", "code": CODE}),
+            &[("origin", &origin)],
+        )
         .await;
     assert_eq!(resp.status(), 200);
 }
 
 #[tokio::test]
 async fn local_sign_in_needs_a_loopback_peer_and_no_trusted_proxy() {
-    let mut config = test_config();
-    config.local_sign_in = true;
+    let mut config = with_local_sign_in();
     let app = spawn_with(config.clone(), None).await;
     let state =
         tenx_shared::state::AppState::new(config.clone(), app.store.clone(), app.queue.clone())
@@ -285,7 +332,9 @@ async fn local_sign_in_needs_a_loopback_peer_and_no_trusted_proxy() {
     let request = axum::http::Request::post("/console/sign-in")
         .header("host", "localhost:8080")
         .header("content-type", "application/json")
-        .body(axum::body::Body::from(r#"{"handle":"acme"}"#))
+        .body(axum::body::Body::from(format!(
+            r#"{{"handle":"acme","code":"{CODE}"}}"#
+        )))
         .unwrap();
     let resp = tenx_shared::http::local_app(state)
         .oneshot(request)
@@ -295,27 +344,148 @@ async fn local_sign_in_needs_a_loopback_peer_and_no_trusted_proxy() {
 }
 
 #[test]
-fn generated_secrets_turn_the_local_sign_in_on_and_configured_ones_leave_it_off() {
+fn generated_secrets_never_turn_the_local_sign_in_on() {
     let dir = tempfile::tempdir().unwrap();
     let secrets = tenx_shared::local::LocalSecrets::load_or_create(dir.path()).unwrap();
     let mut generated = tenx_shared::config::Config::default();
     secrets.apply(&mut generated);
-    assert!(generated.local_sign_in);
-    let mut configured = tenx_shared::config::Config {
-        jwt_hs256_secret: Some(JWT_SECRET.as_bytes().to_vec()),
-        ..Default::default()
-    };
-    secrets.apply(&mut configured);
-    assert!(!configured.local_sign_in);
-    let mut rs256 = tenx_shared::config::Config {
-        jwt_rs256_public_key: Some("-----BEGIN PUBLIC KEY-----".into()),
-        ..Default::default()
-    };
-    secrets.apply(&mut rs256);
-    assert!(!rs256.local_sign_in);
+    assert!(generated.jwt_hs256_secret.is_some());
+    assert!(generated.local_sign_in.is_none());
 }
 
-async fn link_clicks(app: &TestApp, slug: &str) -> i64 {
+/// A `tenx serve` child on a free loopback port with a fresh data dir and generated secrets;
+/// killed when dropped.
+struct Serve {
+    child: std::process::Child,
+    addr: std::net::SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Serve {
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Serve {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tenx"));
+        cmd.args(["serve", "--addr", &addr.to_string(), "--data-dir"])
+            .arg(dir.path())
+            .args(args);
+        for var in [
+            "TENX_JWT_SECRET",
+            "TENX_JWT_PUBLIC_KEY",
+            "TENX_BACKEND",
+            "TENX_LOCAL_SIGN_IN",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(env.iter().copied())
+            .env("TENX_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        let child = cmd.spawn().expect("starting tenx serve");
+        Serve {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+
+    /// The line of its output that prints the sign-in URL (it ends when the server exits).
+    fn sign_in_line(&mut self) -> String {
+        use std::io::BufRead;
+        let out = self.child.stdout.take().expect("stdout is piped");
+        std::io::BufReader::new(out)
+            .lines()
+            .map(|line| line.unwrap())
+            .find(|line| line.contains("?code="))
+            .expect("tenx serve printed no sign-in URL")
+    }
+
+    async fn wait_up(&self, client: &reqwest::Client) {
+        for _ in 0..300 {
+            let health = client
+                .get(format!("http://{}/healthz", self.addr))
+                .send()
+                .await;
+            if health.is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("tenx serve did not come up on {}", self.addr);
+    }
+
+    async fn sign_in(&self, client: &reqwest::Client, body: &Value) -> Response {
+        client
+            .post(format!("http://{}/console/sign-in", self.addr))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn tenx_serve_offers_the_local_sign_in_only_when_asked_and_only_with_its_printed_code() {
+    let client = reqwest::Client::new();
+    // Without the flag: generated secrets, a loopback caller, no forwarding header (as a
+    // same-host `proxy_pass http://127.0.0.1:PORT;` sends) and still nothing.
+    let plain = Serve::start(&[], &[]);
+    plain.wait_up(&client).await;
+    let resp = plain
+        .sign_in(&client, &json!({"handle": "beta", "role": "admin"}))
+        .await;
+    assert_error(resp, 404, "not_found").await;
+    drop(plain);
+
+    // With it (the flag, or its variable): a URL with a code, printed on the terminal.
+    for (args, env) in [
+        (&["--local-sign-in"][..], &[][..]),
+        (&[][..], &[("TENX_LOCAL_SIGN_IN", "true")][..]),
+    ] {
+        let mut server = Serve::start(args, env);
+        let line = server.sign_in_line();
+        let prefix = format!("http://127.0.0.1:{}/?code=", server.addr.port());
+        let code = line
+            .split_once(&prefix)
+            .map(|(_, code)| code.trim().to_owned())
+            .unwrap_or_else(|| panic!("no sign-in URL in {line:?}"));
+        assert_eq!(code.len(), 32, "{line}");
+        server.wait_up(&client).await;
+        let resp = server
+            .sign_in(&client, &json!({"handle": "beta", "role": "admin"}))
+            .await;
+        assert_error(resp, 401, "unauthorized").await;
+        let resp = server
+            .sign_in(
+                &client,
+                &json!({"handle": "beta", "role": "admin", "code": "0".repeat(32)}),
+            )
+            .await;
+        assert_error(resp, 401, "unauthorized").await;
+        let resp = server
+            .sign_in(
+                &client,
+                &json!({"handle": "beta", "role": "admin", "code": code}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "{env:?}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["role"], "admin");
+    }
+}
+
+/// `(clicks, qualifiedClicks, testClicks)` of one link, from `groupBy=link`.
+async fn link_counts(app: &TestApp, slug: &str) -> (i64, i64, i64) {
     let viewer = app.as_role("acme", Role::Viewer);
     let report: Value = viewer.analytics("groupBy=link").await.json().await.unwrap();
     report["rows"]
@@ -323,21 +493,27 @@ async fn link_clicks(app: &TestApp, slug: &str) -> i64 {
         .unwrap()
         .iter()
         .find(|r| r["key"] == slug)
-        .map_or(0, |r| r["clicks"].as_i64().unwrap())
+        .map_or((0, 0, 0), |r| {
+            let n = |f: &str| r[f].as_i64().unwrap();
+            (n("clicks"), n("qualifiedClicks"), n("testClicks"))
+        })
 }
 
-async fn wait_for_clicks(app: &TestApp, slug: &str, clicks: i64) {
+/// Polls until the aggregator has counted exactly `want` for the link.
+async fn wait_for_counts(app: &TestApp, slug: &str, want: (i64, i64, i64)) {
+    let mut last = (0, 0, 0);
     for _ in 0..300 {
-        if link_clicks(app, slug).await == clicks {
+        last = link_counts(app, slug).await;
+        if last == want {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("{slug}: never reached {clicks} clicks");
+    panic!("{slug}: (clicks, qualified, test) never reached {want:?}; last {last:?}");
 }
 
 #[tokio::test]
-async fn try_follows_the_short_link_once_as_a_real_visit() {
+async fn try_follows_the_short_link_once_as_a_test_click() {
     let app = spawn_app().await;
     let creator = app.as_role("acme", Role::Creator);
     let resp = creator
@@ -372,7 +548,7 @@ async fn try_follows_the_short_link_once_as_a_real_visit() {
     let ctx = tried["ctx"].as_str().unwrap();
     assert_eq!(query_param(location, "ctx").as_deref(), Some(ctx));
 
-    // The ctx is a real one: it resolves, with the visit's attribution, and converts.
+    // The ctx resolves, with the visit's attribution, marked as a test.
     let resp = app.context(ctx).await;
     assert_eq!(resp.status(), 200);
     let context: Value = resp.json().await.unwrap();
@@ -381,23 +557,32 @@ async fn try_follows_the_short_link_once_as_a_real_visit() {
             &context["handle"],
             &context["slug"],
             &context["device"],
-            &context["source"]
+            &context["source"],
+            &context["test"]
         ),
         (
             &json!("acme"),
             &json!("launch"),
             &json!("mobile"),
-            &json!("ad")
+            &json!("ad"),
+            &json!(true)
         )
     );
     assert_eq!(context["subIds"]["sub1"], "partner-7");
-    let conversion = json!({"ctx": ctx, "idempotencyKey": "console-1", "eventType": "purchase"});
-    assert_eq!(app.convert(&conversion).await.status(), 202);
-    assert_eq!(app.convert(&conversion).await.status(), 200);
-    // ... and the click was recorded (analytics counts it).
-    wait_for_clicks(&app, "launch", 1).await;
+    // It converts (the playbook's exactly-once), but only as a test conversion: never counted
+    // or paid, whatever the body says.
+    let conversion = json!({"ctx": ctx, "idempotencyKey": "console-1", "eventType": "purchase",
+                            "value": 10, "currency": "USD", "test": false});
+    let resp = app.convert(&conversion).await;
+    assert_eq!(resp.status(), 202);
+    assert_eq!(resp.json::<Value>().await.unwrap()["test"], true);
+    let resp = app.convert(&conversion).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Value>().await.unwrap()["test"], true);
+    // ... and the click is a test click: in `testClicks`, not in `clicks` or `qualifiedClicks`.
+    wait_for_counts(&app, "launch", (0, 0, 1)).await;
 
-    // A bot is redirected without a ctx (and counted).
+    // A bot's try is redirected without a ctx, and is a test click too.
     let resp = creator
         .try_link("launch", &json!({"userAgent": GOOGLEBOT}))
         .await;
@@ -406,7 +591,19 @@ async fn try_follows_the_short_link_once_as_a_real_visit() {
         (&tried["status"], &tried["ctx"]),
         (&json!(302), &Value::Null)
     );
-    wait_for_clicks(&app, "launch", 2).await;
+    wait_for_counts(&app, "launch", (0, 0, 2)).await;
+
+    // A visitor's click beside them counts as ever, and its ctx carries no test mark.
+    let resp = app
+        .click("acme", "/launch", &[("user-agent", IPHONE)])
+        .await;
+    let visitor_ctx = query_param(header_str(resp.headers(), "location"), "ctx").unwrap();
+    let context: Value = app.context(&visitor_ctx).await.json().await.unwrap();
+    assert!(context.get("test").is_none(), "{context}");
+    let real = json!({"ctx": visitor_ctx, "idempotencyKey": "real-1", "eventType": "purchase"});
+    let resp = app.convert(&real).await;
+    assert_eq!(resp.json::<Value>().await.unwrap()["test"], false);
+    wait_for_counts(&app, "launch", (1, 1, 2)).await;
 
     // Without userAgent, the caller's own User-Agent is the visitor's.
     let resp = creator
@@ -414,6 +611,27 @@ async fn try_follows_the_short_link_once_as_a_real_visit() {
         .await;
     let tried: Value = resp.json().await.unwrap();
     assert!(tried["ctx"].is_string(), "{tried}");
+}
+
+#[tokio::test]
+async fn try_counts_against_the_write_limit() {
+    let mut config = test_config();
+    config.rate_limits.free = 3;
+    config.rate_limits.window_secs = 3600;
+    let app = spawn_with(config, None).await;
+    let creator = app.as_role("acme", Role::Creator);
+    let resp = creator
+        .put_link("launch", &json!({"destinationUrl": "https://example.com/"}))
+        .await;
+    assert_eq!(resp.status(), 201);
+    let iphone = json!({"userAgent": IPHONE, "query": "sub1=aff-77"});
+    for _ in 0..2 {
+        assert_eq!(creator.try_link("launch", &iphone).await.status(), 200);
+    }
+    let resp = creator.try_link("launch", &iphone).await;
+    assert!(resp.headers().contains_key("retry-after"));
+    assert_error(resp, 429, "rate_limited").await;
+    wait_for_counts(&app, "launch", (0, 0, 2)).await;
 }
 
 #[tokio::test]
@@ -449,19 +667,19 @@ async fn try_refuses_unknown_links_other_handles_and_bad_input() {
     assert_error(resp, 403, "insufficient_role").await;
     let resp = app.without_token("acme").try_link("launch", &iphone).await;
     assert_error(resp, 401, "unauthorized").await;
-    // A PAT with links.read may; one without it may not.
+    // A PAT with links.write may; a read-only one may not (a try writes a click).
     let reader = create_pat(&app, "acme", &["links.read"]).await;
     let resp = app
         .with_token("acme", &reader)
         .try_link("launch", &iphone)
         .await;
-    assert_eq!(resp.status(), 200);
+    assert_error(resp, 403, "insufficient_scope").await;
     let writer = create_pat(&app, "acme", &["links.write"]).await;
     let resp = app
         .with_token("acme", &writer)
         .try_link("launch", &iphone)
         .await;
-    assert_error(resp, 403, "insufficient_scope").await;
+    assert_eq!(resp.status(), 200);
     // Bad input names its field.
     for (body, field) in [
         (json!({"query": "a b"}), "query"),

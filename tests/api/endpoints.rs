@@ -60,7 +60,9 @@ impl TestApp {
             request = request.json(body);
         }
         for (name, value) in headers {
-            request = request.header(*name, *value);
+            // As bytes: a header may carry UTF-8 (a localized User-Agent), as browsers send it.
+            let value = reqwest::header::HeaderValue::from_bytes(value.as_bytes()).expect("header");
+            request = request.header(*name, value);
         }
         request.send().await.expect("request")
     }
@@ -178,7 +180,9 @@ impl As<'_> {
             request = request.json(body);
         }
         for (name, value) in headers {
-            request = request.header(*name, *value);
+            // As bytes: a header may carry UTF-8 (a localized User-Agent), as browsers send it.
+            let value = reqwest::header::HeaderValue::from_bytes(value.as_bytes()).expect("header");
+            request = request.header(*name, value);
         }
         request.send().await.expect("request")
     }

@@ -357,3 +357,53 @@ async fn an_array_in_place_of_a_json_object_is_a_400() {
     assert_eq!(link["version"], 1, "nothing was written");
     assert_eq!(link["destinationUrl"], "https://example.com/");
 }
+
+fn pct(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Issue 29 #7: every free-text part of the ctx is bounded in bytes, so a click whose sub-ids,
+/// source and referrer are all four-byte UTF-8 still gets a ctx that verifies and converts.
+#[tokio::test]
+async fn a_ctx_of_four_byte_text_everywhere_fits_its_bound_and_converts() {
+    let app = spawn_app().await;
+    let creator = app.as_role("acme", Role::Creator);
+    let resp = creator
+        .put_link(
+            "deal",
+            &json!({"destinationUrl": "https://shop.example.com/deal"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+    let wide = "𝔘".repeat(100);
+    let mut query: Vec<String> = (1..=5).map(|i| format!("sub{i}={}", pct(&wide))).collect();
+    query.push(format!("utm_source={}", pct(&"🚀".repeat(100))));
+    let path = format!("/deal?{}", query.join("&"));
+    let referrer = format!("https://{}.example/page", "𝔘𝔫𝔦".repeat(20));
+    let resp = app
+        .visit(
+            Method::GET,
+            "acme",
+            &path,
+            &[("user-agent", IPHONE), ("referer", &referrer)],
+        )
+        .await;
+    assert_eq!(resp.status(), 302);
+    let location = header_str(resp.headers(), "location").to_owned();
+    let ctx = query_param(&location, "ctx").expect("a human click carries a ctx");
+    assert!(ctx.len() <= 2048, "{} bytes", ctx.len());
+
+    let context: Value = app.context(&ctx).await.json().await.unwrap();
+    for i in 1..=5 {
+        let sub = context["subIds"][format!("sub{i}")].as_str().unwrap();
+        assert_eq!(
+            sub,
+            "𝔘".repeat(25),
+            "sub{i}: cut to 100 bytes on a character boundary"
+        );
+    }
+    assert_eq!(context["source"], "🚀".repeat(25));
+    let conversion = json!({"ctx": ctx, "idempotencyKey": "wide-1", "eventType": "purchase", "value": 10, "currency": "USD"});
+    let resp = app.convert(&conversion).await;
+    assert_eq!(resp.status(), 202, "{}", resp.text().await.unwrap());
+}

@@ -246,6 +246,7 @@ async fn at07_invalid_ctx_is_rejected() {
                 issued_at: now(),
                 expires_at: now() + 600,
                 sub_ids: Default::default(),
+                test: false,
             });
     for bad in [
         tampered.as_str(),
@@ -296,6 +297,7 @@ async fn expired_ctx_is_rejected() {
         issued_at: now() - 100,
         expires_at: now() - 10,
         sub_ids: Default::default(),
+        test: false,
     });
     let msg = assert_error(
         app.client

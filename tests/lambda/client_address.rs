@@ -56,6 +56,7 @@ fn fresh_ctx(config: &Config) -> String {
         issued_at: now - 60,
         expires_at: now + 3600,
         sub_ids: Default::default(),
+        test: false,
     };
     CtxKeyring::parse(&config.ctx_keys)
         .expect("keys")

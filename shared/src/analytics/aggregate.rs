@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashSet};
 use anyhow::Context;
 use async_trait::async_trait;
 
+use super::TEST_CLICKS;
 use super::VERIFIED;
 use super::VERIFIED_REVENUE_PREFIX;
 use super::{bot_counter, days, key_value, revenue_counter, to_micros, Dimension};
@@ -202,6 +203,10 @@ fn click_contribution(handle: &str, click: ClickData, event: &Event) -> Planned 
         sub_ids: &click.sub_ids,
     }
     .keys();
+    if click.test {
+        // A console try: counted apart, never a click that could qualify or pay.
+        return (keys, vec![(TEST_CLICKS.to_owned(), 1)]);
+    }
     let mut deltas = vec![(CLICKS.to_owned(), 1)];
     if click.expired {
         // Counted, never qualified, whoever clicked: the link no longer pays.
@@ -463,6 +468,7 @@ mod tests {
             bot_reason: bot.then_some(BotReason::UserAgent),
             expired: false,
             sub_ids: Default::default(),
+            test: false,
             destination_url: "https://example.com/".into(),
             at: "2026-02-25T10:00:00Z".into(),
         };

@@ -159,6 +159,7 @@ mod tests {
             flagged_revenue: BTreeMap::new(),
             reversed_revenue: BTreeMap::new(),
             expired_clicks: 0,
+            test_clicks: 0,
             conversion_rate: None,
             bot_ratio: None,
         }

@@ -31,6 +31,8 @@ pub const CONVERSIONS: &str = "conversions";
 pub const VERIFIED: &str = "verified";
 /// Clicks on a link past its `expiresAt`.
 pub const EXPIRED: &str = "expired";
+/// The console's "try the redirect" clicks: never in `clicks` or `qualified`.
+pub const TEST_CLICKS: &str = "test";
 pub const FLAGGED: &str = "flagged";
 /// Revenue of verified and of flagged conversions, and revenue reversed: `vrev_usd`, `frev_usd`,
 /// `rrev_usd` (micro-units, like `rev_`).
@@ -188,6 +190,8 @@ pub struct Counters {
     pub verified: i64,
     pub flagged: i64,
     pub expired: i64,
+    /// Console tries ([`TEST_CLICKS`]), apart from every other count.
+    pub test_clicks: i64,
     pub verified_revenue: BTreeMap<String, i64>,
     pub flagged_revenue: BTreeMap<String, i64>,
     pub reversed_revenue: BTreeMap<String, i64>,
@@ -205,6 +209,7 @@ impl Counters {
                 VERIFIED => c.verified += n,
                 FLAGGED => c.flagged += n,
                 EXPIRED => c.expired += n,
+                TEST_CLICKS => c.test_clicks += n,
                 other => c.add_named(other, n),
             }
         }
@@ -244,6 +249,7 @@ impl Counters {
         self.verified += other.verified;
         self.flagged += other.flagged;
         self.expired += other.expired;
+        self.test_clicks += other.test_clicks;
         let pairs = [
             (&mut self.bot_reasons, &other.bot_reasons),
             (&mut self.verified_revenue, &other.verified_revenue),
@@ -279,6 +285,7 @@ impl Counters {
             bot_reasons: Default::default(),
             bots: 0,
             expired: 0,
+            test_clicks: 0,
             ..self.clone()
         };
         parts.push((HUMAN.to_owned(), human));
@@ -289,6 +296,13 @@ impl Counters {
                 ..Counters::default()
             };
             parts.push((EXPIRED.to_owned(), expired));
+        }
+        if self.test_clicks > 0 {
+            let test = Counters {
+                test_clicks: self.test_clicks,
+                ..Counters::default()
+            };
+            parts.push((TEST_CLICKS.to_owned(), test));
         }
         parts
     }

@@ -193,6 +193,9 @@ pub struct Metrics {
     pub reversed_revenue: BTreeMap<String, String>,
     /// Clicks on links past their `expiresAt` (in `clicks`, never in `qualifiedClicks`).
     pub expired_clicks: i64,
+    /// The console's "try the redirect" clicks: in no other count (not `clicks`, not
+    /// `qualifiedClicks`), and their conversions are test ones.
+    pub test_clicks: i64,
     /// conversions / qualifiedClicks.
     pub conversion_rate: Option<f64>,
     /// botClicks / clicks.
@@ -223,6 +226,7 @@ impl From<&Counters> for Metrics {
             flagged_revenue: money(&c.flagged_revenue),
             reversed_revenue: money(&c.reversed_revenue),
             expired_clicks: c.expired,
+            test_clicks: c.test_clicks,
             conversion_rate: ratio(c.conversions, c.qualified),
             bot_ratio: ratio(c.bots, c.clicks),
         }

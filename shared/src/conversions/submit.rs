@@ -350,7 +350,8 @@ fn conversion_data(
         event_type: conversion.event_type.clone(),
         value: conversion.value,
         currency: conversion.currency.clone(),
-        test: conversion.test,
+        // A console try's ctx converts only as a test: never counted, never paid.
+        test: conversion.test || ctx.test,
         metadata: conversion.metadata.clone().map(serde_json::Value::Object),
         attribution: ctx.attribution.clone(),
         sub_ids: ctx.sub_ids.clone(),

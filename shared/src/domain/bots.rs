@@ -74,20 +74,20 @@ impl std::fmt::Display for BotReason {
 
 /// Why `ua` (trimmed, non-empty; `lower` is its ASCII-lower-cased bytes) is a bot, or `None`
 /// for a human.
-pub(crate) fn bot_reason(ua: &str, lower: &[u8]) -> Option<BotReason> {
+pub(crate) fn bot_reason(ua: &[u8], lower: &[u8]) -> Option<BotReason> {
     if has_control(lower) {
         return Some(BotReason::MalformedUserAgent);
     }
     // The fast path: the matcher's scans, which a browser passes.
-    if !ANY.is_match(ua.as_bytes(), lower) {
+    if !ANY.is_match(ua, lower) {
         return None;
     }
     let c = &*CATEGORIES;
     // Probes first: a `${jndi:…}` appended to a browser's UA is still an attack.
-    if c.hostile.is_match(ua.as_bytes(), lower) {
+    if c.hostile.is_match(ua, lower) {
         return Some(BotReason::MalformedUserAgent);
     }
-    if c.link_preview.is_match(ua.as_bytes(), lower) {
+    if c.link_preview.is_match(ua, lower) {
         return Some(BotReason::LinkPreview);
     }
     if c.in_app.is_match(lower) && !c.strong.is_match(lower) {
@@ -686,7 +686,7 @@ mod tests {
     use BotReason::*;
 
     fn reason(ua: &str) -> Option<BotReason> {
-        bot_reason(ua, &ua.as_bytes().to_ascii_lowercase())
+        bot_reason(ua.as_bytes(), &ua.as_bytes().to_ascii_lowercase())
     }
 
     fn check(cases: &[(&str, Option<BotReason>)]) {

@@ -43,6 +43,10 @@ pub struct CtxClaims {
     /// The partner's `sub1` … `sub5` from the short URL.
     #[serde(default)]
     pub sub_ids: SubIds,
+    /// A console "try the redirect" click, not a visitor's: its conversions are test ones, never
+    /// counted or paid.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
 }
 
 /// What tokens minted before a field existed read as.
@@ -51,8 +55,9 @@ fn unknown() -> String {
 }
 
 /// The wire payload: `[version, clickId, handle, slug, campaignId, country, device, source,
-/// issuedAt, expiresAt, referrer, segment, [sub1 … sub5]]`. Fields are only ever appended, so tokens minted
-/// before a field existed stay valid (see [`PayloadIn`]).
+/// issuedAt, expiresAt, referrer, segment, [sub1 … sub5], test?]`, the last (`1`) only on a test
+/// click's token, so a visitor's token pays nothing for it. Fields are only ever appended, so
+/// tokens minted before a field existed stay valid (see [`PayloadIn`]).
 /// Borrowed from the claims: signing (on every human click) copies no string.
 type Payload<'a> = (
     u8,
@@ -87,6 +92,7 @@ struct PayloadIn(
     #[serde(default = "unknown")] String,
     #[serde(default = "unknown")] String,
     #[serde(default)] Vec<Option<String>>,
+    #[serde(default)] u8,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -215,7 +221,12 @@ impl CtxKeyring {
             &claims.attribution.segment,
             claims.sub_ids.to_wire(),
         );
-        let json = serde_json::to_vec(&payload).expect("strings and integers always serialize");
+        let mut json = serde_json::to_vec(&payload).expect("strings and integers always serialize");
+        if claims.test {
+            // The array's closing bracket becomes `,1]`: the trailing test flag.
+            json.pop();
+            json.extend_from_slice(b",1]");
+        }
         let mut token = String::with_capacity(kid.len() + json.len() * 4 / 3 + 48);
         token.push_str(kid);
         token.push('.');
@@ -278,6 +289,7 @@ impl CtxKeyring {
             issued_at: p.8,
             expires_at: p.9,
             sub_ids: SubIds::from_wire(p.12),
+            test: p.13 == 1,
         };
         if claims.expires_at <= now_unix {
             return Err(CtxError::Expired);
@@ -324,6 +336,7 @@ mod tests {
             issued_at: NOW,
             expires_at: NOW + 90 * 86_400,
             sub_ids: Default::default(),
+            test: false,
         }
     }
 
@@ -340,6 +353,10 @@ mod tests {
                 campaign_id: None,
                 ..claims()
             },
+            CtxClaims {
+                test: true,
+                ..claims()
+            },
         ] {
             let token = r.sign(&c);
             assert!(token.starts_with("k1."));
@@ -352,6 +369,52 @@ mod tests {
             );
             assert!(token.len() < 400, "compact: {} bytes", token.len());
             assert_eq!(r.verify(&token, NOW), Ok(c));
+        }
+    }
+
+    /// The longest claims the redirect can sign: every id at its longest, and every free-text
+    /// part (source, referrer, five sub-ids) cleaned from input made to grow under JSON (quotes)
+    /// and from four-byte characters. The token fits its bound, so it always verifies.
+    #[test]
+    fn the_longest_claims_the_redirect_signs_fit_the_token_bound() {
+        let r = ring(&"k".repeat(16), 9);
+        for nasty in ["\"", "𝔘", "日", "\\"] {
+            let text = nasty.repeat(400);
+            let query: String = (1..=5)
+                .map(|i| {
+                    format!(
+                        "sub{i}={}&",
+                        url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+                    )
+                })
+                .collect();
+            let host = format!("{}.example", "a".repeat(300));
+            let c = CtxClaims {
+                handle: Handle::parse(&"h".repeat(32)).unwrap(),
+                slug: Slug::parse(&"s".repeat(64)).unwrap(),
+                campaign_id: Some(CampaignId::parse(&"c".repeat(64)).unwrap()),
+                attribution: Attribution {
+                    country: "unknown".into(),
+                    device: Device::Desktop,
+                    source: crate::domain::click_source(Some(&text), None, None),
+                    referrer: crate::domain::referrer_host(Some(&format!("https://{host}/")))
+                        .unwrap(),
+                    segment: "returning-desktop".into(),
+                },
+                issued_at: i64::MAX / 2,
+                expires_at: i64::MAX / 2 + 1,
+                sub_ids: SubIds::from_query(Some(&query)),
+                test: true,
+                ..claims()
+            };
+            assert_eq!(c.sub_ids.to_wire().len(), 5, "{nasty}");
+            let token = r.sign(&c);
+            assert!(
+                token.len() <= MAX_CTX_TOKEN_LEN,
+                "{nasty}: {} bytes",
+                token.len()
+            );
+            assert_eq!(r.verify(&token, i64::MAX / 2), Ok(c), "{nasty}");
         }
     }
 

@@ -34,6 +34,6 @@ pub use routing::{route, RouteDecision, RouteInput};
 pub use subids::SubIds;
 pub use url_check::{validate_destination, MAX_DESTINATION_LEN};
 pub use visitor::{
-    classify_user_agent, click_source, referrer_host, segment, BotReason, Device, UaClass,
-    MAX_SOURCE_CHARS,
+    classify_user_agent, classify_user_agent_bytes, click_source, referrer_host, segment,
+    BotReason, Device, UaClass, MAX_SOURCE_BYTES,
 };

@@ -9,8 +9,11 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub const SUB_ID_NAMES: [&str; 5] = ["sub1", "sub2", "sub3", "sub4", "sub5"];
-/// Longest sub-id kept (longer ones are cut, on a character boundary).
-pub const MAX_SUB_ID_CHARS: usize = 100;
+/// Most bytes a sub-id takes in the ctx payload (UTF-8, `"` and `\` counted as their JSON
+/// escapes); longer ones are cut on a character boundary. Bytes, not characters: the token's
+/// length is bounded in bytes ([`super::ctx::MAX_CTX_TOKEN_LEN`]), and five sub-ids of 100
+/// three-byte characters would not fit it.
+pub const MAX_SUB_ID_BYTES: usize = 100;
 
 /// The sub-ids a click carried, one slot per name (`sub1` …); absent names were not given.
 /// Serialized as a map of the given ones only (`{"sub1": "…"}`), in name order.
@@ -68,20 +71,36 @@ fn slot_of(name: &str) -> Option<usize> {
     SUB_ID_NAMES.iter().position(|n| *n == name)
 }
 
-/// Control characters removed, trimmed, at most [`MAX_SUB_ID_CHARS`]; `None` when empty.
+/// Control characters removed, trimmed, at most [`MAX_SUB_ID_BYTES`]; `None` when empty.
 fn clean(raw: &str) -> Option<String> {
-    // Fast path, the usual value: nothing to remove, trim or cut (bytes bound chars), one copy.
-    if raw.len() <= MAX_SUB_ID_CHARS
+    // Fast path, the usual value: nothing to remove, trim or cut, one copy.
+    if json_bytes(raw) <= MAX_SUB_ID_BYTES
         && raw.trim().len() == raw.len()
         && !raw.chars().any(char::is_control)
     {
         return (!raw.is_empty()).then(|| raw.to_owned());
     }
     let kept: String = raw.chars().filter(|c| !c.is_control()).collect();
-    let trimmed = kept.trim();
-    let cut: String = trimmed.chars().take(MAX_SUB_ID_CHARS).collect();
-    let cut = cut.trim_end().to_owned();
-    (!cut.is_empty()).then_some(cut)
+    let cut = within_json_bytes(kept.trim(), MAX_SUB_ID_BYTES).trim_end();
+    (!cut.is_empty()).then(|| cut.to_owned())
+}
+
+/// The bytes `s` takes inside a JSON string once control characters are gone: its UTF-8
+/// length, plus one for each `"` and `\` (escaped as two bytes).
+pub(crate) fn json_bytes(s: &str) -> usize {
+    s.len() + s.bytes().filter(|b| matches!(b, b'"' | b'\\')).count()
+}
+
+/// The longest prefix of `s` (on a character boundary) whose [`json_bytes`] is at most `max`.
+pub(crate) fn within_json_bytes(s: &str, max: usize) -> &str {
+    let mut used = 0;
+    for (at, c) in s.char_indices() {
+        used += c.len_utf8() + usize::from(matches!(c, '"' | '\\'));
+        if used > max {
+            return &s[..at];
+        }
+    }
+    s
 }
 
 impl Serialize for SubIds {
@@ -137,7 +156,7 @@ mod tests {
         assert_eq!(ids.get("sub1"), Some("banner top"));
         assert_eq!(ids.get("sub2"), None, "empty values are dropped");
         assert_eq!(ids.get("sub3"), Some("news"));
-        assert_eq!(ids.get("sub5").map(str::len), Some(MAX_SUB_ID_CHARS));
+        assert_eq!(ids.get("sub5").map(str::len), Some(MAX_SUB_ID_BYTES));
         assert_eq!(ids.get("sub9"), None);
         let wire: Vec<Option<String>> = ids.to_wire().to_vec();
         assert_eq!(wire.len(), 5);
@@ -155,17 +174,28 @@ mod tests {
         assert!(SubIds::from_query(Some("sub1=&other=1")).is_empty());
     }
 
-    /// The cleaning as first written (three copies); the fast path must agree with it.
+    /// The cleaning spelled out slowly (three copies); the fast path must agree with it.
     fn clean_reference(raw: &str) -> Option<String> {
         let kept: String = raw.chars().filter(|c| !c.is_control()).collect();
-        let cut: String = kept.trim().chars().take(MAX_SUB_ID_CHARS).collect();
+        let mut cut = String::new();
+        for c in kept.trim().chars() {
+            let escaped = if c == '"' || c == '\\' {
+                2
+            } else {
+                c.len_utf8()
+            };
+            if json_bytes(&cut) + escaped > MAX_SUB_ID_BYTES {
+                break;
+            }
+            cut.push(c);
+        }
         let cut = cut.trim_end().to_owned();
         (!cut.is_empty()).then_some(cut)
     }
 
     #[test]
     fn cleaning_is_the_same_on_and_off_the_fast_path() {
-        let exactly = "é".repeat(MAX_SUB_ID_CHARS);
+        let exactly = "é".repeat(MAX_SUB_ID_BYTES / 2);
         let cases = [
             "partner-a".to_owned(),
             String::new(),
@@ -175,20 +205,35 @@ mod tests {
             "a\tb".into(),
             "\u{7f}x\u{85}".into(),
             "\u{1}\u{2}".into(),
-            "x".repeat(MAX_SUB_ID_CHARS),
-            "x".repeat(MAX_SUB_ID_CHARS + 1),
-            format!("{} y", "x".repeat(MAX_SUB_ID_CHARS - 1)),
+            "x".repeat(MAX_SUB_ID_BYTES),
+            "x".repeat(MAX_SUB_ID_BYTES + 1),
+            format!("{} y", "x".repeat(MAX_SUB_ID_BYTES - 1)),
             exactly.clone(),
             format!("{exactly}é"),
             "日本 語".into(),
+            "\"".repeat(MAX_SUB_ID_BYTES),
+            "\\".repeat(51),
+            "𝔘".repeat(40),
         ];
         for raw in &cases {
             assert_eq!(clean(raw), clean_reference(raw), "{raw:?}");
         }
+        assert_eq!(clean(&exactly).map(|c| c.len()), Some(MAX_SUB_ID_BYTES));
+    }
+
+    #[test]
+    fn sub_ids_are_bounded_in_the_bytes_the_token_carries() {
+        // Four-byte characters: 25 fit; a cut never splits one.
+        assert_eq!(clean(&"𝔘".repeat(40)), Some("𝔘".repeat(25)));
         assert_eq!(
-            clean(&exactly).map(|c| c.chars().count()),
-            Some(MAX_SUB_ID_CHARS)
+            clean(&format!("a{}", "𝔘".repeat(40))),
+            Some(format!("a{}", "𝔘".repeat(24)))
         );
+        // Quotes and backslashes count as their JSON escapes.
+        assert_eq!(clean(&"\"".repeat(80)), Some("\"".repeat(50)));
+        let cleaned = clean(&"日本語".repeat(100)).unwrap();
+        assert!(json_bytes(&cleaned) <= MAX_SUB_ID_BYTES, "{cleaned}");
+        assert_eq!(cleaned.chars().count(), 33);
     }
 
     #[test]

@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 use super::bots::bot_reason;
 pub use super::bots::BotReason;
 
-/// Longest source string kept (sources land in keys, ctx tokens and CSV exports).
-pub const MAX_SOURCE_CHARS: usize = 100;
+/// Longest source kept (sources land in keys, ctx tokens and CSV exports), in the bytes the ctx
+/// payload takes, as for sub-ids ([`super::subids::MAX_SUB_ID_BYTES`]): bytes, so the token
+/// always fits its bound. A referrer host is capped at the same length.
+pub const MAX_SOURCE_BYTES: usize = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -70,7 +72,14 @@ const UA_STACK_BYTES: usize = 512;
 
 /// Classify a User-Agent. A missing or blank one is a bot (real browsers always send one).
 pub fn classify_user_agent(ua: Option<&str>) -> UaClass {
-    let ua = ua.map(str::trim).unwrap_or_default();
+    classify_user_agent_bytes(ua.map(str::as_bytes))
+}
+
+/// [`classify_user_agent`] on the header's raw bytes: a localized browser's UA carries UTF-8
+/// (`как Gecko`), which `HeaderValue::to_str` refuses, and it is a browser like any other. The
+/// patterns match bytes, so nothing is decoded or copied beyond the lower-casing.
+pub fn classify_user_agent_bytes(ua: Option<&[u8]>) -> UaClass {
+    let ua = ua.map(<[u8]>::trim_ascii).unwrap_or_default();
     if ua.is_empty() {
         return UaClass {
             device: Device::Other,
@@ -81,11 +90,11 @@ pub fn classify_user_agent(ua: Option<&str>) -> UaClass {
     let heap: Vec<u8>;
     let lower: &[u8] = if ua.len() <= UA_STACK_BYTES {
         let buf = &mut stack[..ua.len()];
-        buf.copy_from_slice(ua.as_bytes());
+        buf.copy_from_slice(ua);
         buf.make_ascii_lowercase();
         buf
     } else {
-        heap = ua.as_bytes().to_ascii_lowercase();
+        heap = ua.to_ascii_lowercase();
         &heap
     };
     UaClass {
@@ -138,13 +147,18 @@ pub fn referrer_host(referrer: Option<&str>) -> Option<String> {
     (!host.is_empty()).then(|| cap_host(host))
 }
 
-/// At most [`MAX_SOURCE_CHARS`], like the source: the referrer rides in the ctx, whose length
+/// At most [`MAX_SOURCE_BYTES`], like the source: the referrer rides in the ctx, whose length
 /// the verifier bounds. A long host keeps its rightmost labels (the site, not the sub-domains).
+/// An http(s) host is ASCII (IDNA), but the cut stays on a character boundary regardless.
 fn cap_host(host: &str) -> String {
-    if host.len() <= MAX_SOURCE_CHARS {
+    if host.len() <= MAX_SOURCE_BYTES {
         return host.to_owned();
     }
-    let tail = &host[host.len() - MAX_SOURCE_CHARS..];
+    let mut from = host.len() - MAX_SOURCE_BYTES;
+    while !host.is_char_boundary(from) {
+        from += 1;
+    }
+    let tail = &host[from..];
     match tail.split_once('.') {
         Some((_, whole_labels)) if !whole_labels.is_empty() => whole_labels.to_owned(),
         _ => tail.to_owned(),
@@ -166,15 +180,17 @@ pub fn click_source(
         .unwrap_or_else(|| "direct".to_owned())
 }
 
-/// Control characters removed, trimmed, lower-cased, at most [`MAX_SOURCE_CHARS`] characters.
-/// May return an empty string; callers decide the fallback.
+/// Control characters removed, trimmed, lower-cased, at most [`MAX_SOURCE_BYTES`] in the ctx
+/// (`"` and `\` counted as their escapes). May return an empty string; callers decide the
+/// fallback.
 pub(crate) fn clean_source(raw: &str) -> String {
     let no_controls: String = raw.chars().filter(|c| !c.is_control()).collect();
     let lower = no_controls.trim().to_lowercase();
-    match lower.char_indices().nth(MAX_SOURCE_CHARS) {
-        Some((cut, _)) => lower[..cut].trim_end().to_owned(),
-        None => lower,
+    let cut = super::subids::within_json_bytes(&lower, MAX_SOURCE_BYTES);
+    if cut.len() == lower.len() {
+        return lower;
     }
+    cut.trim_end().to_owned()
 }
 
 /// The analytics segment fixed at click time: `bot`, or new/returning crossed with the device.
@@ -383,7 +399,7 @@ mod tests {
             (None, None, None, "direct".into()),
             (Some("\u{0}\t"), None, None, "direct".into()),
             (Some("news\r\nletter"), None, None, "newsletter".into()),
-            (Some(&long), None, None, "ü".repeat(100)),
+            (Some(&long), None, None, "ü".repeat(MAX_SOURCE_BYTES / 2)),
             (Some("ÉTÉ"), None, None, "été".into()),
         ];
         for (utm, src, host, want) in cases {

@@ -5,12 +5,15 @@
 //!   the bare short-link domain, so [`local_root`] answers it by `Host`.
 //! - `GET /console/{file}`: the assets, under content-hashed names (`app.3f2a9c1b7d4e.js`,
 //!   computed once at start), cached for a year as `immutable`.
-//! - `POST /console/sign-in`: the local one-click sign-in, which mints a short-lived JWT only when
-//!   the server generated its own JWT secret (`Config::local_sign_in`) and the caller is on this
-//!   machine; otherwise `404`.
+//! - `POST /console/sign-in`: the local sign-in, which mints a short-lived JWT only when `tenx
+//!   serve` was started with `--local-sign-in` (`Config::local_sign_in`), for a caller on this
+//!   machine that presents the code the server printed on its terminal; otherwise `404` (off)
+//!   or `401` (no code, or not that code).
 //! - `POST /v2/handles/{handle}/links/{slug}/try`: "try the redirect". A browser's `fetch`
 //!   cannot read a `302`'s `location`, so the server runs the real redirect in-process (the
-//!   redirect router, `oneshot`) and answers what a visitor would get: a real, recorded click.
+//!   redirect router, `oneshot`) and answers what a visitor would get. The click is recorded as
+//!   a test click (`TestVisit`): counted apart (`testClicks`), never in `clicks` or
+//!   `qualifiedClicks`, and its ctx converts only as a test conversion.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -296,6 +299,8 @@ struct SignInRequest {
     handle: String,
     /// `viewer`, `creator`, `operator` (the default) or `admin`.
     role: Option<String>,
+    /// The code in the URL `tenx serve --local-sign-in` printed (`/?code=…`).
+    code: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -311,8 +316,15 @@ fn sign_in_refused() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
-        "Local sign-in is offered only by `tenx serve` running with the secrets it generated, to \
-         a browser on the same machine. Paste a JWT or a personal access token instead.",
+        "Local sign-in is offered only by `tenx serve --local-sign-in`, to a browser on the same \
+         machine that opened the URL it printed. Paste a JWT or a personal access token instead.",
+    )
+}
+
+fn sign_in_code_refused() -> ApiError {
+    ApiError::unauthorized(
+        "code: not the code `tenx serve --local-sign-in` printed on its terminal; open the URL \
+         it printed (`http://127.0.0.1:PORT/?code=…`).",
     )
 }
 
@@ -329,8 +341,9 @@ fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Whether the local sign-in may mint a token for this request: the server generated its own
-/// JWT secret, no proxy stands in between, and the peer and the `Host` are loopback.
+/// Whether the local sign-in is on and this request may present a code: no proxy we know of
+/// stands in between, and the peer and the `Host` are loopback. Defence in depth only: a
+/// same-host proxy passes all of it, so the code (checked by the handler) is what decides.
 pub fn sign_in_allowed(state: &AppState, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
     let header = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     let proxied =
@@ -342,7 +355,7 @@ pub fn sign_in_allowed(state: &AppState, peer: Option<SocketAddr>, headers: &Hea
             origin.strip_prefix("http://") == Some(host)
         }
     };
-    state.config.local_sign_in
+    state.config.local_sign_in.is_some()
         && !state.config.trusted_proxy
         && !proxied
         && origin_ok
@@ -350,7 +363,8 @@ pub fn sign_in_allowed(state: &AppState, peer: Option<SocketAddr>, headers: &Hea
         && header(header::HOST).is_some_and(is_loopback_host)
 }
 
-/// `POST /console/sign-in {handle, role?}`: a JWT for this machine's own browser.
+/// `POST /console/sign-in {handle, role?, code}`: a JWT for the browser that opened the URL
+/// `tenx serve --local-sign-in` printed. No store or queue call.
 async fn sign_in(
     State(state): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -360,6 +374,13 @@ async fn sign_in(
     let peer = peer.map(|Extension(ConnectInfo(addr))| addr);
     if !sign_in_allowed(&state, peer, &headers) {
         return Err(sign_in_refused());
+    }
+    let code_ok = match (&state.config.local_sign_in, body.code.as_deref()) {
+        (Some(expected), Some(code)) => expected.matches(code.trim()),
+        _ => false,
+    };
+    if !code_ok {
+        return Err(sign_in_code_refused());
     }
     let handle = Handle::parse(body.handle.trim())?;
     let role_name = body.role.as_deref().unwrap_or("operator");
@@ -438,12 +459,14 @@ fn visit_request(
     let host = format!("{handle}.{}", state.config.redirect_domain);
     let mut request = Request::builder()
         .method(Method::GET)
+        .extension(crate::http::redirect::TestVisit)
         .uri(&path)
         .header(header::HOST, host)
         .header(header::ACCEPT, "text/html");
     let user_agent = match &body.user_agent {
         Some(ua) => Some(
-            HeaderValue::from_str(ua)
+            // Bytes: a localized browser's UA is UTF-8, which `from_str` would refuse.
+            HeaderValue::from_bytes(ua.as_bytes())
                 .map_err(|_| ApiError::invalid_request("userAgent: not a valid header value."))?,
         ),
         None => headers.get(header::USER_AGENT).cloned(),
@@ -457,7 +480,9 @@ fn visit_request(
     Ok((short_url, request))
 }
 
-/// `POST …/links/{slug}/try`: follows the short link once, as a visitor would.
+/// `POST …/links/{slug}/try`: follows the short link once, as a visitor would, as a test click.
+/// Round trips: ONE link read, then the redirect's own (the link from its cache, ONE click
+/// append); the write limit's counter is taken by `authorize` before.
 async fn try_redirect(
     State(state): State<AppState>,
     caller: Caller,

@@ -33,6 +33,9 @@ pub struct ContextView {
     pub sub_ids: SubIds,
     pub issued_at: String,
     pub expires_at: String,
+    /// `true` for a console try's click (its conversions are test ones); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
 }
 
 impl From<CtxClaims> for ContextView {
@@ -46,6 +49,7 @@ impl From<CtxClaims> for ContextView {
             campaign_id: c.campaign_id,
             attribution: c.attribution,
             sub_ids: c.sub_ids,
+            test: c.test,
         }
     }
 }

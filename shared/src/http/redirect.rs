@@ -18,7 +18,7 @@ use axum::Router;
 use crate::config::CountryTrust;
 use crate::domain::fallback::OrphanKind;
 use crate::domain::{
-    build_destination_with, classify_user_agent, click_source, referrer_host, route, segment,
+    build_destination_with, classify_user_agent_bytes, click_source, referrer_host, route, segment,
     Attribution, BotReason, ClickId, CtxClaims, Device, Expiry, Handle, Link, RouteInput, Slug,
     SubIds,
 };
@@ -143,7 +143,7 @@ async fn orphan(
     request: &Parts,
 ) -> Result<Response, ApiError> {
     let user_agent = request.headers.get(header::USER_AGENT);
-    let ua = classify_user_agent(user_agent.and_then(|v| v.to_str().ok()));
+    let ua = classify_user_agent_bytes(user_agent.map(HeaderValue::as_bytes));
     let bot = ua.is_bot() || request.method == Method::HEAD;
     if let Err(e) = crate::orphans::record(state, handle, kind, bot).await {
         tracing::warn!(error = %e, kind = kind.as_str(), "orphan visit not counted");
@@ -260,6 +260,12 @@ async fn serve(state: &AppState, slug: &str, request: &Parts) -> Result<Response
     found(state, &location, &visit)
 }
 
+/// Marks a request as the console's "try the redirect" (`POST …/links/{slug}/try`), which
+/// runs the redirect in-process: its click is a test click, counted apart and never paid. A
+/// request extension, so no client-sent header or parameter can set it.
+#[derive(Clone, Copy, Debug)]
+pub struct TestVisit;
+
 /// What the redirect learns about one visit from the request alone.
 struct Visit {
     /// Why this visit is a bot's; `None` for a human.
@@ -271,6 +277,8 @@ struct Visit {
     sub_ids: SubIds,
     /// The visitor cookie's id; `None` for a new visitor (one is minted in the response).
     returning: Option<String>,
+    /// The console's try ([`TestVisit`]), not a visitor.
+    test: bool,
 }
 
 impl Visit {
@@ -278,7 +286,7 @@ impl Visit {
         let headers = &request.headers;
         let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let params = ShortUrlParams::parse(request.uri.query());
-        let ua = classify_user_agent(header_str("user-agent"));
+        let ua = classify_user_agent_bytes(headers.get(header::USER_AGENT).map(|v| v.as_bytes()));
         // The User-Agent's reason first: it says more about where bot traffic comes from.
         let bot = ua
             .bot
@@ -313,6 +321,7 @@ impl Visit {
             segment: segment(returning.is_some(), bot.is_some(), ua.device),
             sub_ids: params.sub_ids,
             returning,
+            test: request.extensions.get::<TestVisit>().is_some(),
         }
     }
 
@@ -342,6 +351,7 @@ impl Visit {
             issued_at: now,
             expires_at: now + state.config.attribution_window.as_secs() as i64,
             sub_ids: std::mem::take(&mut self.sub_ids),
+            test: self.test,
         }
     }
 
@@ -355,6 +365,7 @@ impl Visit {
             bot_reason: self.bot,
             expired: false,
             sub_ids: claims.sub_ids,
+            test: claims.test,
             destination_url: destination_url.to_owned(),
             at: crate::time::unix_to_rfc3339(now),
         }

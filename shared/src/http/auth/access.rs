@@ -75,13 +75,14 @@ pub static ACCESS_TABLE: &[Access] = &[
         Some(LinksRead),
         false,
     ),
-    // The console's "try the redirect": a real visit (a recorded click), not a change to the link.
+    // The console's "try the redirect": a test click (counted apart, never paid) that writes a
+    // click record, so it takes `links.write` and counts against the write limit.
     rule(
         Method::POST,
         "/v2/handles/{handle}/links/{slug}/try",
         Creator,
-        Some(LinksRead),
-        false,
+        Some(LinksWrite),
+        true,
     ),
     rule(
         Method::GET,
