@@ -19,10 +19,10 @@ trap bg_kill_all EXIT
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
 # ------------------------------------------------------------------ background: tools
-bg_stage tools-moto 900 scripts/moto.sh --install
-bg_stage tools-lambda 900 scripts/lambda_tools.sh
-bg_stage tools-fuzz 900 scripts/fuzz.sh --install
-bg_stage tools-browser 1200 scripts/browser_test.sh --install
+bg_stage tools-moto 2400 scripts/moto.sh --install
+bg_stage tools-lambda 2400 scripts/lambda_tools.sh
+bg_stage tools-fuzz 2400 scripts/fuzz.sh --install
+bg_stage tools-browser 2400 scripts/browser_test.sh --install
 
 # ------------------------------------------------------------------ quick checks
 stage "module graph and typed edges (check_layers.py)" 120 python3 scripts/check_layers.py
