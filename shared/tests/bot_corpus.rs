@@ -1,12 +1,20 @@
 //! The bot classifier on labelled public corpora (`tests/fixtures/user_agents/`, sources and
 //! licences in its README): per corpus, at least 99 % of the labelled bots are flagged and at
-//! most 0.3 % of the labelled browsers are. The README's `exclusions` block lists the few entries
-//! left out, each with its reason; nothing else is special-cased.
+//! most 0.3 % of the labelled browsers are, except Crawler-Detect's crawlers (its own floor,
+//! [`CRAWLER_DETECT_MIN_BOTS_FLAGGED`]: it labels mail clients and desktop apps crawlers). The
+//! README's `exclusions` block lists the few entries left out, each with its reason; nothing else
+//! is special-cased. Crawler-Detect and device-detector are corpora the patterns are not built
+//! from.
 
 use tenx_shared::domain::classify_user_agent;
 
 const MIN_BOTS_FLAGGED: f64 = 0.99;
 const MAX_BROWSERS_FLAGGED: f64 = 0.003;
+/// Measured 96.9 % (114 of 3,692 missed): below the 99 % target. Most misses are programs a
+/// person runs that Crawler-Detect counts as non-browsers (Word, Excel, Outlook and other mail
+/// clients, VLC, Slack's desktop app, Zoom) and one-off tools with a browser-like UA; this floor
+/// keeps the figure in docs/trust.md from silently getting worse.
+const CRAWLER_DETECT_MIN_BOTS_FLAGGED: f64 = 0.965;
 
 const README: &str = include_str!("fixtures/user_agents/README.md");
 
@@ -65,8 +73,13 @@ fn exclusions(file: &str) -> (Vec<&'static str>, Vec<&'static str>) {
     (uas, groups)
 }
 
-/// Classifies every entry of `file` (less its exclusions), prints the rate, and asserts it.
+/// Classifies every entry of `file` (less its exclusions), prints the rate, and asserts it
+/// against the targets.
 fn check(file: &str, entries: Vec<(&str, String)>, bots: bool) {
+    check_against(file, entries, bots, MIN_BOTS_FLAGGED);
+}
+
+fn check_against(file: &str, entries: Vec<(&str, String)>, bots: bool, min_bots_flagged: f64) {
     let (excluded_uas, excluded_groups) = exclusions(file);
     for ua in &excluded_uas {
         assert!(
@@ -104,7 +117,7 @@ fn check(file: &str, entries: Vec<(&str, String)>, bots: bool) {
     );
     println!("{summary}");
     let ok = match bots {
-        true => flagged >= MIN_BOTS_FLAGGED,
+        true => flagged >= min_bots_flagged,
         false => flagged <= MAX_BROWSERS_FLAGGED,
     };
     let first: Vec<&String> = wrong.iter().take(20).collect();
@@ -162,4 +175,31 @@ fn intoli_device_classes_are_right() {
     );
     assert_eq!(entries.len(), 952, "the whole sample");
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// `group<TAB>user agent` lines (device-detector's browsers, by the fixture file they come from).
+fn grouped(text: &str) -> Vec<(&str, String)> {
+    text.lines()
+        .map(|l| l.split_once('\t').expect("group<TAB>user agent"))
+        .map(|(g, ua)| (g, ua.to_owned()))
+        .collect()
+}
+
+#[test]
+fn device_detector_bots_are_flagged() {
+    let text = include_str!("fixtures/user_agents/device-detector-bots.txt");
+    check("device-detector-bots.txt", lines(text), true);
+}
+
+#[test]
+fn device_detector_browsers_are_not_flagged() {
+    let text = include_str!("fixtures/user_agents/device-detector-browsers.tsv");
+    check("device-detector-browsers.tsv", grouped(text), false);
+}
+
+#[test]
+fn crawler_detect_crawlers_are_flagged() {
+    let text = include_str!("fixtures/user_agents/crawler-detect-crawlers.txt");
+    let file = "crawler-detect-crawlers.txt";
+    check_against(file, lines(text), true, CRAWLER_DETECT_MIN_BOTS_FLAGGED);
 }

@@ -10,9 +10,11 @@
 //! - crawler-user-agents (MIT): about 1,500 named crawlers, matched case-sensitively as published;
 //!   its `social-preview` tag marks link-preview fetchers.
 //!
-//! On top: our rules ([`LOCAL_BOT_PATTERNS`], [`LOCAL_CASED_PATTERNS`], [`MALFORMED_PATTERNS`],
-//! [`LINK_PREVIEWS`]), in-app browsers kept human ([`IN_APP_BROWSERS`]), and the few list entries
-//! we replace or drop ([`REPLACED`], [`EXCLUDED`]), each with its reason.
+//! On top: our rules ([`LOCAL_BOT_PATTERNS`], [`MALFORMED_PATTERNS`], [`LINK_PREVIEWS`]), in-app
+//! browsers kept human ([`IN_APP_BROWSERS`]), the few lone `Name/version` clients that are
+//! browsers ([`NO_PLATFORM_EXCEPTIONS`]), the device model of an Android platform read as a
+//! name, never as a bot word ([`without_device_model`]), and the few list entries we replace or
+//! drop ([`REPLACED`], [`EXCLUDED`]), each with its reason.
 //!
 //! Everything is compiled once, on first use, into one [`Matcher`]: a browser costs a scan for
 //! the patterns' literals plus a few anchored checks (about 0.3–0.5 µs); only User-Agents it
@@ -87,6 +89,15 @@ pub(crate) fn bot_reason(ua: &[u8], lower: &[u8]) -> Option<BotReason> {
     if c.hostile.is_match(ua, lower) {
         return Some(BotReason::MalformedUserAgent);
     }
+    if c.no_platform_exceptions.is_match(lower) {
+        return None;
+    }
+    if let Some(masked) = std::str::from_utf8(ua).ok().and_then(without_device_model) {
+        // The hit may be the phone's model name (`XBot Junior`, `M bot 51`): match again without it.
+        if !ANY.is_match(masked.as_bytes(), masked.to_ascii_lowercase().as_bytes()) {
+            return None;
+        }
+    }
     if c.link_preview.is_match(ua, lower) {
         return Some(BotReason::LinkPreview);
     }
@@ -99,6 +110,52 @@ pub(crate) fn bot_reason(ua: &[u8], lower: &[u8]) -> Option<BotReason> {
         return Some(BotReason::MalformedUserAgent);
     }
     Some(BotReason::UserAgent)
+}
+
+/// `ua` without the device model of its Android platform (the segments after `Android x` in
+/// the first parenthesis: `(Linux; Android 8.1.0; XBot Junior Build/O11019)`), or `None` when it
+/// has none. A model is a manufacturer's product name, whatever words it holds; a segment that
+/// reads as a crawler's self-description (`compatible`, a URL, an e-mail) is kept.
+fn without_device_model(ua: &str) -> Option<String> {
+    let open = ua.find('(')?;
+    let close = open + ua[open..].find(')')?;
+    let segments: Vec<&str> = ua[open + 1..close].split(';').collect();
+    let android = segments
+        .iter()
+        .position(|s| s.trim_start().starts_with("Android"))?;
+    // The model is the first segment after `Android x` that is not `U`, a locale or `wv`; later
+    // segments stay (`Pixel 2 Build/OPD3; Storebot-Google/1.0` is Google's crawler).
+    let model = android
+        + 1
+        + segments[android + 1..]
+            .iter()
+            .position(|s| !is_platform_detail(s.trim()))?;
+    let self_described = ["compatible", "http", "www.", "@", "+"]
+        .iter()
+        .any(|w| segments[model].to_ascii_lowercase().contains(w));
+    if self_described {
+        return None;
+    }
+    let mut kept = segments;
+    kept.remove(model);
+    Some(format!(
+        "{}{}{}",
+        &ua[..=open],
+        kept.join(";"),
+        &ua[close..]
+    ))
+}
+
+/// `U` (the old encryption strength), `wv` (a WebView) or a locale (`en`, `en-us`, `zh_CN`).
+fn is_platform_detail(s: &str) -> bool {
+    let b = s.as_bytes();
+    let lang = |l: &[u8]| l.len() == 2 && l.iter().all(u8::is_ascii_alphabetic);
+    let locale = match b.len() {
+        2 => lang(b),
+        5 => lang(&b[..2]) && (b[2] == b'-' || b[2] == b'_') && lang(&b[3..]),
+        _ => false,
+    };
+    s == "U" || s == "wv" || locale
 }
 
 /// Control characters (C0, DEL, and C1 as UTF-8): header injection or garbage, never a browser.
@@ -166,21 +223,15 @@ const LOOKAROUNDS: &[Lookaround] = &[
     },
 ];
 
-/// isbot patterns we match differently: (pattern as published, ours, why).
-const REPLACED: &[(&str, &str, &str)] = &[
-    (
-        r"^[\w \.\-\(?:\):%]+(?:/v?\d+(?:\.\d+)?(?:\.\d{1,10})*?)?(?:,|$)",
-        r"^[\w .\-():%]+(?:,|$)",
-        "a lone `Name/1.0` may be a native app (visitor.rs keeps `SomeCustomClient/1.0` human): \
-         the version-less form stays, LOCAL_CASED_PATTERNS takes the tool-shaped names",
-    ),
-    (
-        r"^[^ ]{50,}$",
-        r"^[!-~]{50,}$",
-        "a long ASCII blob (base64, hashes) is a bot; a run of non-ASCII text is not a shape we \
-         know (visitor.rs keeps `éé…` human)",
-    ),
-];
+/// isbot patterns we match differently: (pattern as published, ours, why). isbot's no-platform
+/// rule (a lone `Name/1.0`: `Grafana/11.1.0`, `Prometheus/2.40.5`) applies as published; the
+/// few real clients that send one are [`NO_PLATFORM_EXCEPTIONS`].
+const REPLACED: &[(&str, &str, &str)] = &[(
+    r"^[^ ]{50,}$",
+    r"^[!-~]{50,}$",
+    "a long ASCII blob (base64, hashes) is a bot; a run of non-ASCII text is not a shape we \
+     know (visitor.rs keeps `éé…` human)",
+)];
 
 /// crawler-user-agents patterns we drop: (pattern as published, why). `exclusions_are_current`
 /// fails when one is no longer in the data, so this never goes stale.
@@ -232,14 +283,6 @@ const LOCAL_BOT_PATTERNS: &[&str] = &[
     r"www\.",
 ];
 
-/// Our additions, matched case-sensitively.
-const LOCAL_CASED_PATTERNS: &[&str] = &[
-    // A lone `name/version` (the part of isbot's no-platform rule that REPLACED drops) whose name
-    // is lower-case or has a digit, space, dot or dash (`collectd/5.5.1`, `kube-probe/1.15`,
-    // `Uptime-Kuma/1.23`): tools and libraries. A plain capitalised word may be a native app.
-    r"^(?:[a-z0-9_.\- ():%][\w .\-():%]*|[A-Z][A-Za-z]*[0-9_ .\-():%][\w .\-():%]*)/v?\d+(?:\.\d+)?(?:\.\d{1,10})*?(?:,|$)",
-];
-
 /// Link-preview fetchers besides crawler-user-agents' `social-preview` entries (lower-case,
 /// matched case-insensitively).
 const LINK_PREVIEWS: &[&str] = &[
@@ -269,6 +312,11 @@ const MALFORMED_PATTERNS: &[&str] = &[
 /// Every browser sends at least `Name/version (platform)`.
 const BARE_TOKEN: &str = r"^[!-'*-.0-~]+$";
 
+/// Lone `Name/version` User-Agents that are browsers (lower-case, the whole UA): a browser
+/// naming itself (`nook browser/1.0`, `B30_Dorado WAP-Browser/1.0.0`, old phones' WAP browsers).
+/// Every other lone `Name/version` is a tool, a library or a script (isbot's no-platform rule).
+const NO_PLATFORM_EXCEPTIONS: &str = r"^[\w .\-]*browser/v?\d+(?:\.\d+)*$";
+
 /// Markers of in-app browsers: the embedded browser of a social or chat app, opened by a person
 /// tapping a link (lower-case literals).
 const IN_APP_BROWSERS: &[&str] = &[
@@ -288,6 +336,24 @@ const IN_APP_BROWSERS: &[&str] = &[
     "micromessenger/",
     "kakaotalk",
     "naver(inapp",
+    // Browsers of TVs and set-top boxes (HbbTV, CE-HTML, NetTV, Opera TV's `OMI/`), whose
+    // `CE-HTML/1.0;` and `Catcher` hit isbot's `\w+/1.0;` and `catch`.
+    "hbbtv/",
+    "ce-html/",
+    "nettv/",
+    " omi/",
+    "smarttv",
+    // Old phones' WAP browsers (MediaTek's MAUI, NetFront, J2ME's MIDP): lone tokens and `java`.
+    "maui",
+    "wap browser",
+    "wap-browser",
+    "netfront/",
+    "profile/midp-",
+    // Chinese mobile browsers: UC's own compact header and Sogou's (isbot's `sogou` means its
+    // spider, which keeps `spider` in its UA and so is overruled by STRONG).
+    "ucbrowser",
+    "sogoumobilebrowser",
+    "sogoumse",
 ];
 
 /// Bot words that overrule an in-app marker (`wechatdevtools`), lower-case.
@@ -505,6 +571,7 @@ fn required_literals(hir: &Hir, found: &mut Vec<Vec<u8>>) {
 /// The category checks, run only on what [`ANY`] matched (built on the first bot).
 struct Categories {
     hostile: Matcher,
+    no_platform_exceptions: Regex,
     link_preview: Matcher,
     in_app: Regex,
     strong: Regex,
@@ -519,6 +586,7 @@ static CATEGORIES: LazyLock<Categories> = LazyLock::new(|| {
     let literals: Vec<String> = IN_APP_BROWSERS.iter().map(|l| regex::escape(l)).collect();
     Categories {
         hostile: Matcher::new(&hostile),
+        no_platform_exceptions: compile(&[NO_PLATFORM_EXCEPTIONS.to_owned()]),
         link_preview: Matcher::new(&link_preview_patterns()),
         in_app: compile(&literals),
         strong: compile(&[STRONG.to_owned()]),
@@ -545,7 +613,6 @@ fn bot_patterns() -> Vec<Pattern> {
         .collect();
     out.extend(crawler_user_agents().map(|(p, _)| Pattern::cased(&p)));
     out.extend(LOCAL_BOT_PATTERNS.iter().map(|p| Pattern::insensitive(p)));
-    out.extend(LOCAL_CASED_PATTERNS.iter().map(|p| Pattern::cased(p)));
     out
 }
 
@@ -722,9 +789,67 @@ mod tests {
             // A phone brand, a lone capitalised client, non-ASCII text.
             ("Mozilla/5.0 (Linux; Android 10; CUBOT_X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/94.0.4606.85 Mobile Safari/537.36", None),
             ("Mozilla/5.0 (Linux; Android 9; CUBOT X19) AppleWebKit/537.36 Chrome/80.0 Mobile Safari/537.36", None),
-            ("SomeCustomClient/1.0", None),
             (&"é".repeat(64), None),
             ("PS4Application libhttp/1.000 (PS4) CoreMedia libhttp/6.72 (PlayStation 4)", None),
+        ]);
+    }
+
+    #[test]
+    fn lone_name_version_is_a_bot_unless_a_browser_names_itself() {
+        let ua = Some(UserAgent);
+        check(&[
+            ("Grafana/11.1.0", ua),
+            ("Prometheus/2.40.5", ua),
+            ("Arachni/v1.5.1", ua),
+            ("SomeCustomClient/1.0", ua),
+            ("Matomo/4.15.1", ua),
+            // The exceptions: a browser that names itself, whole UA.
+            ("nook browser/1.0", None),
+            ("B30_Dorado WAP-Browser/1.0.0", None),
+            ("curl/8.4.0 browser/1.0", ua),
+        ]);
+    }
+
+    #[test]
+    fn device_models_are_names_not_bot_words() {
+        check(&[
+            ("Mozilla/5.0 (Linux; Android 8.1.0; XBot Junior) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/87.0.4280.101 Mobile Safari/537.36", None),
+            ("Mozilla/5.0 (Linux; Android 7.0; M bot 51) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/81.0.4044.138 Mobile Safari/537.36", None),
+            ("Mozilla/5.0 (Linux; U; Android 4.2.2; en-us; M bot 51 Build/JDQ39) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30", None),
+            ("Mozilla/5.0 (Linux; Android 11; INDURAMA GOOGLE TV 4K Build/RTM9.241015.016; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/132.0.6834.163 Mobile Safari/537.36", None),
+        ]);
+        // Only the model is read as a name: a crawler elsewhere in the platform, or one that
+        // describes itself in the model's place, is still a bot.
+        let ua = Some(UserAgent);
+        check(&[
+            ("Mozilla/5.0 (Linux; Android 8.0; Pixel 2 Build/OPD3.170816.012; Storebot-Google/1.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/81.0.4044.138 Mobile Safari/537.36", ua),
+            ("Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", ua),
+            ("Mozilla/5.0 (Linux; Android 10; compatible; SomeBot/1.0; +http://example.com/bot)", ua),
+            ("Mozilla/5.0 (X11; Linux x86_64; XBot Junior) AppleWebKit/537.36 Chrome/87.0 Safari/537.36", ua),
+        ]);
+    }
+
+    #[test]
+    fn tv_wap_and_chinese_mobile_browsers_are_human() {
+        check(&[
+            ("Opera/9.80 (Linux mips; U; HbbTV/1.1.1 (; Humax; iCord HD+; 1.0.0; 1.0.0; ); ce-html/1.0; en) Presto/2.10.250 Version/11.60", None),
+            ("Opera/9.80 NETTV/4.5.0 Mozilla/5.0 (Linux armv7i; CE-HTML/1.0; U; en) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/49.0.2623.75 Safari/537.36 Tbrowser/2.0 _TV_/V8-N563T01-LF1V156 (TCL,49S62,wireless)", None),
+            ("Mozilla/5.0 (Linux armv7l) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/84.0.4147.140 Safari/537.36 OPR/46.0.2207.0 OMI/4.21.4.112.Catcher4.66 Model/Hisense-MT9602 VIDAA/5.0", None),
+            ("SonyEricssonJ108i/R1x Browser/NetFront/3.5 Profile/MIDP-2.1 Configuration/CLDC-1.1 JavaPlatform/JP-8.5", None),
+            ("HONGYU61M_11C_HW (MRE/3.1.00(64);MAUI/_LD2409_WINMAX_BD45_180108;BDATE/2018/01/08 18:11;LCD/240320;CHIP/MT6261;KEY/Normal;TOUCH/0;CAMERA/1;SENSOR/0;DEV/HONGYU61M_11C_HW;WAP Browser/MAUI ();GMOBI/001)", None),
+            ("dv(iPh12,8);pr(UCBrowser/11.3.5.1203);ov(15_3_1);ss(375x667);bt(GJ);pm(0);bv(0);nm(0);im(0);nt(2);", None),
+            ("Mozilla/5.0 (Linux; Android 7.0; BZK-L00 Build/XXXXX BZK-L00; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/56.0.2924.87 Mobile Safari/537.36 SogouMSE,SogouMobileBrowser/5.23.53", None),
+        ]);
+        // Sogou's and others' spiders keep a strong bot word, which overrules the markers.
+        check(&[
+            (
+                "Sogou web spider/4.0(+http://www.sogou.com/docs/help/webmasters.htm#07)",
+                Some(UserAgent),
+            ),
+            (
+                "Opera/9.80 (Linux mips; U; HbbTV/1.1.1; ce-html/1.0; en) Presto/2.10 crawler",
+                Some(UserAgent),
+            ),
         ]);
     }
 

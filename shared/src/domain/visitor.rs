@@ -233,7 +233,6 @@ mod tests {
             ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 [Pinterest/iOS]", Mobile),
             ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 [FBAN/FBIOS;FBAV/440.0]", Mobile),
             ("Mozilla/5.0 (PlayStation 5 3.11) AppleWebKit/605.1.15", Other),
-            ("SomeCustomClient/1.0", Other),
         ];
         for (ua, device) in cases {
             assert_eq!(
