@@ -132,7 +132,7 @@ fn session_counter_op(
             serde_json::Value::Null,
         )
         .expiring_at(Some(expires_at));
-        item.counters.insert(COUNT.into(), added);
+        item.counters.insert(COUNT.into(), added.into());
         WriteOp::Put {
             item,
             cond: Cond::Absent,
@@ -141,7 +141,7 @@ fn session_counter_op(
         WriteOp::Add {
             pk: pk.to_owned(),
             sk: keys::CHAIN_SESSION_COUNT_SK.into(),
-            deltas: vec![(COUNT.into(), added)],
+            deltas: vec![(COUNT.into(), added.into())],
             cap: Some(CounterCap {
                 counter: COUNT.into(),
                 max,

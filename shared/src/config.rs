@@ -132,6 +132,13 @@ impl std::fmt::Debug for SignInCode {
 /// The origin header CloudFront adds with the edge secret.
 pub const EDGE_SECRET_HEADER: &str = "x-tenx-edge-secret";
 
+/// The highest `TENX_MAX_CONVERSION_VALUE` accepted: 15 digits, what a value may carry anyway.
+pub const MAX_CONVERSION_VALUE_CEILING: u64 = 999_999_999_999_999;
+
+/// One conversion's value at most, by default: a billion units of any currency (10^15
+/// micro-units; summing 10^23 of them would still fit the i128 counters).
+pub const DEFAULT_MAX_CONVERSION_VALUE: u64 = 1_000_000_000;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Host suffix of short links: `{handle}.{redirect_domain}/{slug}` (may carry a port locally).
@@ -151,6 +158,10 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// Idempotency keys are kept this long (365 days unless shortened for tests).
     pub idempotency_retention: Duration,
+    /// The server's hard maximum of one conversion's value, any currency
+    /// (`TENX_MAX_CONVERSION_VALUE`, default [`DEFAULT_MAX_CONVERSION_VALUE`]): far below any
+    /// overflow of the i128 revenue counters, and above it a value is refused with a 400.
+    pub max_conversion_value: rust_decimal::Decimal,
     /// How often the local outbox sweeper looks for events whose enqueue never happened.
     pub outbox_sweep_interval: Duration,
     /// Outbox entries younger than this are left alone (their enqueue is probably in flight).
@@ -207,6 +218,7 @@ impl Default for Config {
                 window_secs: 60,
             },
             idempotency_retention: Duration::from_secs(365 * 86_400),
+            max_conversion_value: rust_decimal::Decimal::from(DEFAULT_MAX_CONVERSION_VALUE),
             outbox_sweep_interval: Duration::from_secs(15),
             outbox_min_age: Duration::from_secs(30),
             webhooks_allow_private: false,
@@ -279,6 +291,9 @@ impl Config {
         c.trusted_proxy = parse_bool("TENX_TRUSTED_PROXY")?.unwrap_or(false);
         if let Some(secs) = parse_var::<u64>("TENX_IDEMPOTENCY_RETENTION_SECS")? {
             c.idempotency_retention = Duration::from_secs(secs);
+        }
+        if let Some(max) = parse_var::<u64>("TENX_MAX_CONVERSION_VALUE")? {
+            c.max_conversion_value = rust_decimal::Decimal::from(max);
         }
         if let Some(secs) = parse_var::<u64>("TENX_OUTBOX_SWEEP_SECS")? {
             c.outbox_sweep_interval = Duration::from_secs(secs);
@@ -353,6 +368,11 @@ impl Config {
         ];
         if all.contains(&0) {
             bail!("TENX_RATE_LIMIT_* settings and TENX_RATE_LIMIT_WINDOW_SECS must be at least 1");
+        }
+        if self.max_conversion_value <= rust_decimal::Decimal::ZERO
+            || self.max_conversion_value > rust_decimal::Decimal::from(MAX_CONVERSION_VALUE_CEILING)
+        {
+            bail!("TENX_MAX_CONVERSION_VALUE must be 1 to {MAX_CONVERSION_VALUE_CEILING}");
         }
         if self.idempotency_retention.is_zero() {
             bail!("TENX_IDEMPOTENCY_RETENTION_SECS must be at least 1");

@@ -34,6 +34,7 @@ macro_rules! store_checks {
             store_expired_items_are_absent,
             store_add_counters_concurrently,
             store_add_existing_item,
+            store_add_sums_past_i64,
             store_add_counter_cap,
             store_transact_all_or_nothing,
             store_transact_rejects_invalid,
@@ -95,7 +96,7 @@ fn delete(pk: &str, sk: &str, cond: Cond) -> WriteOp {
     }
 }
 
-fn add(pk: &str, sk: &str, deltas: &[(&str, i64)]) -> WriteOp {
+fn add(pk: &str, sk: &str, deltas: &[(&str, crate::store::Count)]) -> WriteOp {
     WriteOp::Add {
         pk: pk.into(),
         sk: sk.into(),
@@ -561,6 +562,31 @@ pub async fn store_add_existing_item(store: Arc<dyn Store>) {
         "Add without expires_at keeps the expiry"
     );
     assert_eq!(get(&store, &pk, "x").await, Some(after));
+}
+
+/// Issue 28 (1): counters add past i64 exactly (money in micro-units), in one `Add`, across
+/// `Add`s and in a transaction, and read back at full width (a stored number above i64 used to
+/// fail DynamoDB's codec: reports answered 500; the embedded store failed the batch forever).
+pub async fn store_add_sums_past_i64(store: Arc<dyn Store>) {
+    let pk = unique("add-wide");
+    let big: crate::store::Count = 9_000_000_000_000_000_000; // 9e12 units in micro-units
+    write(&store, "first", add(&pk, "x", &[("rev_usd", big)])).await;
+    let after = write(&store, "second", add(&pk, "x", &[("rev_usd", big)]))
+        .await
+        .expect("Add returns the item");
+    assert_eq!(after.counter_wide("rev_usd"), 2 * big, "no overflow");
+    assert!(after.counter_wide("rev_usd") > crate::store::Count::from(i64::MAX));
+    store
+        .transact(vec![add(&pk, "x", &[("rev_usd", big), ("clicks", 1)])])
+        .await
+        .expect("a transaction adds past i64 too");
+    let read = get(&store, &pk, "x").await.expect("the item reads back");
+    assert_eq!(read.counter_wide("rev_usd"), 3 * big);
+    assert_eq!(read.counter("clicks"), 1);
+    let netted = write(&store, "reversal", add(&pk, "x", &[("rev_usd", -3 * big)]))
+        .await
+        .expect("item");
+    assert_eq!(netted.counter_wide("rev_usd"), 0);
 }
 
 /// 20 concurrent capped `Add +1`s with max 10: exactly 10 succeed, the others fail with the

@@ -805,3 +805,86 @@ async fn active_campaigns_without_a_click_for_seven_days_are_stale() {
     // The old click is still in the default 30-day window.
     assert_eq!(campaign(&funnel, Some("clicked-long-ago"))["clicks"], 1);
 }
+
+/// A public conversion of `value` (a decimal string) in USD on `ctx`: the status.
+async fn convert_usd(app: &TestApp, ctx: &str, key: &str, value: &str) -> reqwest::Response {
+    app.convert(&json!({
+        "ctx": ctx, "idempotencyKey": key, "eventType": "purchase", "value": value, "currency": "USD",
+    }))
+    .await
+}
+
+/// Issue 28 (1): the server's hard maximum per conversion (`TENX_MAX_CONVERSION_VALUE`, a
+/// billion by default) refuses the 9e12 values that used to overflow the revenue counters, with
+/// a 400 that names the setting.
+#[tokio::test]
+async fn a_value_above_the_servers_maximum_is_refused_and_names_it() {
+    let app = spawn_app().await;
+    app.put_link(
+        "acme",
+        "deal",
+        json!({"destinationUrl": "https://example.com/"}),
+    )
+    .await;
+    let ctx = click(&app, "acme", "deal", false, &[("user-agent", IPHONE)])
+        .await
+        .expect("human ctx");
+    let resp = convert_usd(&app, &ctx, "huge", "9000000000000").await;
+    let message = assert_error(resp, 400, "invalid_request").await;
+    assert!(
+        message.contains("TENX_MAX_CONVERSION_VALUE") && message.contains("1000000000"),
+        "{message}"
+    );
+    assert_eq!(
+        convert_usd(&app, &ctx, "at-max", "1000000000")
+            .await
+            .status(),
+        202,
+        "the maximum itself is accepted"
+    );
+}
+
+/// Issue 28 (1): revenue past i64 micro-units (two 4.7e12 and two 9e12 conversions, the
+/// maximum raised to 15 digits) is counted exactly in the funnel and the CSV, never wrapped to a
+/// negative amount nor failing the consumer's batch: clicks on another handle afterwards are
+/// still counted.
+#[tokio::test]
+async fn revenue_past_i64_is_exact_and_counting_goes_on() {
+    let mut config = test_config();
+    config.max_conversion_value = "999999999999999".parse().unwrap();
+    let app = spawn_with(config, None).await;
+    for handle in ["acme", "rival"] {
+        app.put_link(
+            handle,
+            "deal",
+            json!({"destinationUrl": "https://example.com/"}),
+        )
+        .await;
+    }
+    let ctx = click(&app, "acme", "deal", false, &[("user-agent", IPHONE)])
+        .await
+        .expect("human ctx");
+    for (key, value) in [("a", "4700000000000"), ("b", "4700000000000")] {
+        assert_eq!(convert_usd(&app, &ctx, key, value).await.status(), 202);
+    }
+    wait_for_totals(&app, "acme", 1, 2).await;
+    for (key, value) in [("c", "9000000000000"), ("d", "9000000000000.5")] {
+        assert_eq!(convert_usd(&app, &ctx, key, value).await.status(), 202);
+    }
+    let funnel = wait_for_totals(&app, "acme", 1, 4).await;
+    assert_eq!(
+        funnel["totals"]["revenue"],
+        json!({"USD": "27400000000000.50"}),
+        "{funnel}"
+    );
+    for _ in 0..5 {
+        click(&app, "rival", "deal", false, &[("user-agent", IPHONE)]).await;
+    }
+    wait_for_totals(&app, "rival", 5, 0).await;
+
+    let resp = app.as_role("acme", Role::Viewer).export("format=csv").await;
+    assert_eq!(resp.status(), 200);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("27400000000000.50"), "{body}");
+    assert!(!body.contains("-9"), "no wrapped amount: {body}");
+}

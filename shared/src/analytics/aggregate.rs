@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use super::TEST_CLICKS;
 use super::VERIFIED;
 use super::VERIFIED_REVENUE_PREFIX;
-use super::{bot_counter, days, key_value, revenue_counter, to_micros, Dimension};
+use super::{bot_counter, days, key_value, revenue_counter, to_micros, Dimension, Micros};
 use super::{BOTS, CLICKS, CONVERSIONS, EXPIRED, FLAGGED, NO_CAMPAIGN, QUALIFIED, TOTAL_VALUE};
 use super::{FLAGGED_REVENUE_PREFIX, REVENUE_PREFIX, REVERSED_REVENUE_PREFIX};
 use crate::consume::EventSink;
@@ -98,7 +98,7 @@ pub(super) struct Contribution {
     pub(super) event_id: String,
     /// `(pk, sk)` of every counter item it touches, one per dimension.
     pub(super) keys: Vec<(String, String)>,
-    pub(super) deltas: Vec<(String, i64)>,
+    pub(super) deltas: Vec<(String, crate::store::Count)>,
     /// Counted under a processed-event marker on the click stream too: every event but a click
     /// reaches the stream through an at-least-once relay (this module's [`AnalyticsSink`]), so
     /// it may be appended twice; a click's marker would cost a write per click.
@@ -178,7 +178,7 @@ pub(super) fn contribution(event: &Event) -> Option<Contribution> {
     })
 }
 
-type Planned = (Vec<(String, String)>, Vec<(String, i64)>);
+type Planned = (Vec<(String, String)>, Vec<(String, Micros)>);
 
 fn parse<T: serde::de::DeserializeOwned>(event: &Event) -> Option<T> {
     serde_json::from_value(event.data.clone())
@@ -247,7 +247,7 @@ fn reversal_contribution(handle: &str, rev: ReversalData, event: &Event) -> Opti
         return None;
     }
     let micros = revenue_micros(rev.reversal.amount, conv.currency.as_deref(), event)?;
-    let mut deltas: Vec<(String, i64)> = money_deltas(conv, -micros).collect();
+    let mut deltas: Vec<(String, Micros)> = money_deltas(conv, -micros).collect();
     let ccy = conv.currency.as_deref()?.to_ascii_lowercase();
     deltas.push((format!("{REVERSED_REVENUE_PREFIX}{ccy}"), micros));
     Some((coordinates(handle, conv, event).keys(), deltas))
@@ -258,7 +258,7 @@ fn revenue_micros(
     value: Option<rust_decimal::Decimal>,
     currency: Option<&str>,
     event: &Event,
-) -> Option<i64> {
+) -> Option<Micros> {
     let (value, ccy) = (value?, currency?);
     match (to_micros(value), revenue_counter(ccy)) {
         (Some(0), Some(_)) => None,
@@ -272,7 +272,7 @@ fn revenue_micros(
 }
 
 /// `micros` of revenue (negative for a reversal), split as the conversion was.
-fn money_deltas(conv: &ConversionData, micros: i64) -> impl Iterator<Item = (String, i64)> {
+fn money_deltas(conv: &ConversionData, micros: Micros) -> impl Iterator<Item = (String, Micros)> {
     let ccy = conv
         .currency
         .as_deref()
@@ -326,12 +326,16 @@ fn chunk(contributions: Vec<Contribution>) -> Vec<Vec<Contribution>> {
 /// one summed `Add` per counter item.
 fn plan(chunk: &[Contribution], now: i64) -> Vec<WriteOp> {
     let mut ops: Vec<WriteOp> = chunk.iter().map(|c| marker(&c.event_id, now)).collect();
-    let mut sums: BTreeMap<(String, String), BTreeMap<String, i64>> = BTreeMap::new();
+    let mut sums: BTreeMap<(String, String), BTreeMap<String, crate::store::Count>> =
+        BTreeMap::new();
     for c in chunk {
         for key in &c.keys {
             let counters = sums.entry(key.clone()).or_default();
             for (name, delta) in &c.deltas {
-                *counters.entry(name.clone()).or_default() += delta;
+                // i128: a batch's sum of capped values (≤ 10^15 each) is far inside it; pinned
+                // at the bound rather than wrapped, were it ever reached.
+                let sum = counters.entry(name.clone()).or_default();
+                *sum = sum.saturating_add(*delta);
             }
         }
     }
@@ -627,7 +631,10 @@ mod tests {
         (dir, store)
     }
 
-    async fn total(store: &dyn Store, campaign: &str) -> std::collections::BTreeMap<String, i64> {
+    async fn total(
+        store: &dyn Store,
+        campaign: &str,
+    ) -> std::collections::BTreeMap<String, crate::store::Count> {
         store
             .get(
                 &keys::analytics_pk("acme", campaign, "total"),

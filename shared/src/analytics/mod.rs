@@ -119,32 +119,58 @@ pub fn key_value(raw: &str) -> String {
     raw[..end].to_owned()
 }
 
+/// Money in micro-units: i128, so sums have room (issue 28; see [`crate::store::Count`]).
+pub type Micros = i128;
+
 /// Revenue in integer micro-units (values carry at most 6 decimal places); `None` when negative
 /// or out of range.
-pub fn to_micros(value: Decimal) -> Option<i64> {
+pub fn to_micros(value: Decimal) -> Option<Micros> {
     if value.is_sign_negative() && !value.is_zero() {
         return None;
     }
     value
         .checked_mul(Decimal::from(1_000_000))?
         .trunc()
-        .to_i64()
+        .to_i128()
 }
 
 /// Micro-units back to an exact decimal string without trailing zeros (`24990000` → `24.99`).
-pub fn format_micros(micros: i64) -> String {
-    Decimal::new(micros, 6).normalize().to_string()
+pub fn format_micros(micros: Micros) -> String {
+    with_decimals(micros, 0)
 }
 
 /// An amount in `currency` as reported: exact, with at least the currency's minor units
 /// (`"1430.00"` USD, `"500"` JPY, `"1.250"` KWD), more only when the inputs had more.
-pub fn format_money(micros: i64, currency: &str) -> String {
-    let mut amount = Decimal::new(micros, 6).normalize();
-    let minor = minor_units(currency);
-    if amount.scale() < minor {
-        amount.rescale(minor);
+pub fn format_money(micros: Micros, currency: &str) -> String {
+    with_decimals(micros, minor_units(currency))
+}
+
+/// `micros` as a decimal with at least `min_scale` (≤ 6) decimals and no other trailing zeros.
+/// Integer arithmetic: exact over the whole i128 range (wider than `Decimal`'s 96 bits).
+fn with_decimals(micros: Micros, min_scale: u32) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let abs = micros.unsigned_abs();
+    let (int, frac) = (abs / 1_000_000, abs % 1_000_000);
+    let digits = format!("{frac:06}");
+    let needed = digits.trim_end_matches('0').len();
+    let scale = needed.max(min_scale.min(6) as usize);
+    if scale == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{}", &digits[..scale])
     }
-    amount.to_string()
+}
+
+/// Adds without overflow: a sum past i128 (unreachable under the per-conversion maximum, which
+/// would need ~10^23 conversions) pins at the bound rather than wrapping or failing a report.
+fn add_to<K: Ord>(map: &mut BTreeMap<K, Micros>, key: K, n: Micros) {
+    let slot = map.entry(key).or_default();
+    *slot = slot.saturating_add(n);
+}
+
+/// A count read back (clicks, conversions): i64 has room for any count; clamped, never wrapped.
+fn count(n: crate::store::Count) -> i64 {
+    i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX })
 }
 
 /// ISO 4217 minor units: 2 unless listed.
@@ -184,7 +210,7 @@ pub struct Counters {
     pub bots: i64,
     pub conversions: i64,
     /// Currency (upper case) → micro-units.
-    pub revenue: BTreeMap<String, i64>,
+    pub revenue: BTreeMap<String, Micros>,
     /// Bot reason (`user_agent`, …) → bot clicks.
     pub bot_reasons: BTreeMap<String, i64>,
     pub verified: i64,
@@ -192,9 +218,9 @@ pub struct Counters {
     pub expired: i64,
     /// Console tries ([`TEST_CLICKS`]), apart from every other count.
     pub test_clicks: i64,
-    pub verified_revenue: BTreeMap<String, i64>,
-    pub flagged_revenue: BTreeMap<String, i64>,
-    pub reversed_revenue: BTreeMap<String, i64>,
+    pub verified_revenue: BTreeMap<String, Micros>,
+    pub flagged_revenue: BTreeMap<String, Micros>,
+    pub reversed_revenue: BTreeMap<String, Micros>,
 }
 
 impl Counters {
@@ -202,14 +228,14 @@ impl Counters {
         let mut c = Counters::default();
         for (name, &n) in &item.counters {
             match name.as_str() {
-                CLICKS => c.clicks += n,
-                QUALIFIED => c.qualified += n,
-                BOTS => c.bots += n,
-                CONVERSIONS => c.conversions += n,
-                VERIFIED => c.verified += n,
-                FLAGGED => c.flagged += n,
-                EXPIRED => c.expired += n,
-                TEST_CLICKS => c.test_clicks += n,
+                CLICKS => c.clicks = c.clicks.saturating_add(count(n)),
+                QUALIFIED => c.qualified = c.qualified.saturating_add(count(n)),
+                BOTS => c.bots = c.bots.saturating_add(count(n)),
+                CONVERSIONS => c.conversions = c.conversions.saturating_add(count(n)),
+                VERIFIED => c.verified = c.verified.saturating_add(count(n)),
+                FLAGGED => c.flagged = c.flagged.saturating_add(count(n)),
+                EXPIRED => c.expired = c.expired.saturating_add(count(n)),
+                TEST_CLICKS => c.test_clicks = c.test_clicks.saturating_add(count(n)),
                 other => c.add_named(other, n),
             }
         }
@@ -217,48 +243,52 @@ impl Counters {
     }
 
     /// A prefixed counter (`rev_usd`, `bot_head_request`, …) read back.
-    fn add_named(&mut self, name: &str, n: i64) {
-        let maps: [(&str, &mut BTreeMap<String, i64>, bool); 5] = [
-            (REVENUE_PREFIX, &mut self.revenue, true),
-            (VERIFIED_REVENUE_PREFIX, &mut self.verified_revenue, true),
-            (FLAGGED_REVENUE_PREFIX, &mut self.flagged_revenue, true),
-            (REVERSED_REVENUE_PREFIX, &mut self.reversed_revenue, true),
-            (BOT_PREFIX, &mut self.bot_reasons, false),
+    fn add_named(&mut self, name: &str, n: crate::store::Count) {
+        if let Some(reason) = name.strip_prefix(BOT_PREFIX) {
+            let slot = self.bot_reasons.entry(reason.to_owned()).or_default();
+            *slot = slot.saturating_add(count(n));
+            return;
+        }
+        let maps: [(&str, &mut BTreeMap<String, Micros>); 4] = [
+            (REVENUE_PREFIX, &mut self.revenue),
+            (VERIFIED_REVENUE_PREFIX, &mut self.verified_revenue),
+            (FLAGGED_REVENUE_PREFIX, &mut self.flagged_revenue),
+            (REVERSED_REVENUE_PREFIX, &mut self.reversed_revenue),
         ];
-        for (prefix, map, currency) in maps {
+        for (prefix, map) in maps {
             if let Some(rest) = name.strip_prefix(prefix) {
-                let key = if currency {
-                    rest.to_ascii_uppercase()
-                } else {
-                    rest.to_owned()
-                };
-                *map.entry(key).or_default() += n;
+                add_to(map, rest.to_ascii_uppercase(), n);
                 return;
             }
         }
     }
 
     pub fn add(&mut self, other: &Counters) {
-        self.clicks += other.clicks;
-        self.qualified += other.qualified;
-        self.bots += other.bots;
-        self.conversions += other.conversions;
-        for (ccy, n) in &other.revenue {
-            *self.revenue.entry(ccy.clone()).or_default() += n;
+        for (mine, theirs) in [
+            (&mut self.clicks, other.clicks),
+            (&mut self.qualified, other.qualified),
+            (&mut self.bots, other.bots),
+            (&mut self.conversions, other.conversions),
+            (&mut self.verified, other.verified),
+            (&mut self.flagged, other.flagged),
+            (&mut self.expired, other.expired),
+            (&mut self.test_clicks, other.test_clicks),
+        ] {
+            *mine = mine.saturating_add(theirs);
         }
-        self.verified += other.verified;
-        self.flagged += other.flagged;
-        self.expired += other.expired;
-        self.test_clicks += other.test_clicks;
-        let pairs = [
-            (&mut self.bot_reasons, &other.bot_reasons),
+        for (k, n) in &other.bot_reasons {
+            let slot = self.bot_reasons.entry(k.clone()).or_default();
+            *slot = slot.saturating_add(*n);
+        }
+        let money = [
+            (&mut self.revenue, &other.revenue),
             (&mut self.verified_revenue, &other.verified_revenue),
             (&mut self.flagged_revenue, &other.flagged_revenue),
             (&mut self.reversed_revenue, &other.reversed_revenue),
         ];
-        for (mine, theirs) in pairs {
+        for (mine, theirs) in money {
             for (k, n) in theirs {
-                *mine.entry(k.clone()).or_default() += n;
+                add_to(mine, k.clone(), *n);
             }
         }
     }
@@ -414,5 +444,90 @@ mod tests {
         }
         assert_eq!(sum, c);
         assert_eq!(Counters::default().dominant_bot_reason(), None);
+    }
+
+    /// Reads a formatted amount back into micro-units, in integers (the inverse of
+    /// `with_decimals`, for the properties below).
+    fn parse_micros(text: &str) -> Micros {
+        let (neg, text) = text.strip_prefix('-').map_or((false, text), |t| (true, t));
+        let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+        let frac = format!("{frac:0<6}");
+        let abs = int.parse::<u128>().unwrap() * 1_000_000 + frac.parse::<u128>().unwrap();
+        let wide = i128::try_from(abs).map_or(i128::MIN, |v| v);
+        if neg && wide != i128::MIN {
+            -wide
+        } else {
+            wide
+        }
+    }
+
+    fn revenue_item(values: &[(String, Micros)]) -> Item {
+        let mut item = Item::new("p", "s", serde_json::Value::Null);
+        for (name, n) in values {
+            let slot = item.counters.entry(name.clone()).or_default();
+            *slot += n;
+        }
+        item
+    }
+
+    proptest::proptest! {
+        /// Every i128 amount formats exactly (no `Decimal` range to fall out of) and reads back.
+        #[test]
+        fn money_formats_exactly_over_the_whole_range(micros in proptest::num::i128::ANY) {
+            proptest::prop_assume!(micros != i128::MIN);
+            proptest::prop_assert_eq!(parse_micros(&format_micros(micros)), micros);
+            for ccy in ["USD", "JPY", "KWD"] {
+                let shown = format_money(micros, ccy);
+                proptest::prop_assert_eq!(parse_micros(&shown), micros);
+                let decimals = shown.split_once('.').map_or(0, |(_, f)| f.len());
+                proptest::prop_assert!(decimals >= minor_units(ccy) as usize && decimals <= 6);
+            }
+        }
+
+        /// Where `Decimal` can hold the amount, the integer formatting agrees with it.
+        #[test]
+        fn money_formatting_agrees_with_decimal(micros in -(1i128 << 95)..(1i128 << 95)) {
+            let d = Decimal::from_i128_with_scale(micros, 6).normalize();
+            proptest::prop_assert_eq!(format_micros(micros), d.to_string());
+        }
+
+        /// Sums of revenue at the per-conversion maximum, past i64, are exact through the read
+        /// back (`of_item`) and the report's sums (`add`), in any order; counts stay counts.
+        #[test]
+        fn revenue_sums_past_i64_are_exact_and_order_free(
+            values in proptest::collection::vec(0..=1_000_000_000_000_000i128, 1..40),
+            split in 0usize..40,
+        ) {
+            let split = split.min(values.len());
+            let exact: i128 = values.iter().sum();
+            let cell = |part: &[i128]| {
+                let deltas: Vec<(String, Micros)> = part
+                    .iter()
+                    .flat_map(|v| [("rev_usd".to_owned(), *v), ("conversions".to_owned(), 1)])
+                    .collect();
+                Counters::of_item(&revenue_item(&deltas))
+            };
+            let (a, b) = (cell(&values[..split]), cell(&values[split..]));
+            let mut ab = a.clone();
+            ab.add(&b);
+            let mut ba = b.clone();
+            ba.add(&a);
+            proptest::prop_assert_eq!(&ab, &ba);
+            proptest::prop_assert_eq!(ab.revenue.get("USD").copied().unwrap_or(0), exact);
+            proptest::prop_assert_eq!(ab.conversions, values.len() as i64);
+            let shown = report::Metrics::from(&ab);
+            proptest::prop_assert_eq!(parse_micros(&shown.revenue["USD"]), exact);
+        }
+
+        /// A sum at the edge of i128 pins at the bound: never wraps to a negative amount.
+        #[test]
+        fn report_sums_never_wrap(a in 0..=i128::MAX, b in 0..=i128::MAX) {
+            let mut x = Counters::default();
+            x.revenue.insert("USD".into(), a);
+            let mut y = Counters::default();
+            y.revenue.insert("USD".into(), b);
+            x.add(&y);
+            proptest::prop_assert!(x.revenue["USD"] >= a.max(b));
+        }
     }
 }

@@ -206,7 +206,7 @@ fn ratio(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0)
 }
 
-fn money(map: &BTreeMap<String, i64>) -> BTreeMap<String, String> {
+fn money(map: &BTreeMap<String, super::Micros>) -> BTreeMap<String, String> {
     map.iter()
         .map(|(ccy, micros)| (ccy.clone(), format_money(*micros, ccy)))
         .collect()

@@ -191,12 +191,16 @@ pub fn shard_tag(shard: &str) -> String {
 
 /// One summed `Add` per counter item, on the shard's own part of it.
 fn sums<'a>(shard: &str, contributions: impl Iterator<Item = &'a Contribution>) -> Vec<WriteOp> {
-    let mut sums: BTreeMap<(String, String), BTreeMap<String, i64>> = BTreeMap::new();
+    let mut sums: BTreeMap<(String, String), BTreeMap<String, crate::store::Count>> =
+        BTreeMap::new();
     for c in contributions {
         for key in &c.keys {
             let counters = sums.entry(key.clone()).or_default();
             for (name, delta) in &c.deltas {
-                *counters.entry(name.clone()).or_default() += delta;
+                // i128: a batch's sum of capped values (≤ 10^15 each) is far inside it; pinned
+                // at the bound rather than wrapped, were it ever reached.
+                let sum = counters.entry(name.clone()).or_default();
+                *sum = sum.saturating_add(*delta);
             }
         }
     }

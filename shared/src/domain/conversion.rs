@@ -81,6 +81,20 @@ fn token(field: &str, raw: Option<String>, max: usize) -> Result<String, DomainE
     Ok(raw)
 }
 
+impl ValidConversion {
+    /// Refuses a value above the server's hard maximum (`TENX_MAX_CONVERSION_VALUE`), which keeps
+    /// every sum of revenue far from overflowing (issue 28).
+    pub fn within_max(self, max: Decimal) -> Result<Self, DomainError> {
+        match self.value {
+            Some(value) if value > max => Err(DomainError::new(
+                "value",
+                format!("must be at most {max} (the server's TENX_MAX_CONVERSION_VALUE)"),
+            )),
+            _ => Ok(self),
+        }
+    }
+}
+
 /// Parses a money amount exactly: a JSON number (through its shortest decimal text) or a string
 /// of digits with an optional fraction (`"19.99"`; no sign, exponent or spaces).
 pub fn parse_value(raw: &Value) -> Result<Decimal, DomainError> {

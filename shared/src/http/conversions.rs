@@ -84,7 +84,8 @@ impl ConversionBody {
             test: self.test,
             metadata: self.metadata,
         }
-        .validate()?;
+        .validate()?
+        .within_max(state.config.max_conversion_value)?;
         Ok((claims, conversion))
     }
 }

@@ -175,7 +175,7 @@ fn subscription_count(handle: &str, delta: i64, max: Option<i64>) -> WriteOp {
     WriteOp::Add {
         pk: keys::handle_pk(handle),
         sk: keys::WEBHOOK_COUNT_SK.to_owned(),
-        deltas: vec![(SUBSCRIPTIONS_COUNTER.to_owned(), delta)],
+        deltas: vec![(SUBSCRIPTIONS_COUNTER.to_owned(), delta.into())],
         cap: max.map(|max| CounterCap {
             counter: SUBSCRIPTIONS_COUNTER.to_owned(),
             max,

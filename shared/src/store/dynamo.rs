@@ -216,6 +216,10 @@ impl DynamoStore {
             _ => None,
         };
         let Some(reasons) = cancelled else {
+            if in_progress(&err) {
+                // An earlier try with this token is still being applied: ask again shortly.
+                return Ok(Attempt::Contended(describe("TransactWriteItems", &err)));
+            }
             return Err(sdk_error("TransactWriteItems", &err));
         };
         let code = |i: usize| reasons.get(i).and_then(|r| r.code()).unwrap_or("None");
@@ -286,19 +290,20 @@ impl Store for DynamoStore {
             .iter()
             .map(|op| (op.key().0.to_owned(), op.key().1.to_owned()))
             .collect();
-        contended(|| async {
-            // Conditions are built per attempt (`now` moves on), with a token of the attempt's
-            // own: the SDK's retries of one attempt reuse it, so a retry of a transaction that
-            // did commit (its answer was lost) succeeds instead of failing its own conditions.
-            let now = now_unix();
-            let items = ops
-                .iter()
-                .map(|op| self.transact_item(op, now))
-                .collect::<Result<Vec<_>, _>>()?;
-            let token = uuid::Uuid::new_v4().to_string();
-            self.transact_once(&items, &keys, &token).await
-        })
-        .await
+        // One token and one request for every try (issue 28): DynamoDB makes a retry with the
+        // same `ClientRequestToken` idempotent for 10 minutes, so if an earlier try committed
+        // (its answer lost, or a later try cancelled by its own in-flight commit) the retry
+        // succeeds instead of failing its own conditions. The token must come with the very same
+        // request (else `IdempotentParameterMismatch`), so the conditions are built once, at the
+        // first try's `now`: an item expiring during the retries still counts as live.
+        // Round trips: one TransactWriteItems per try, at most `retry::ATTEMPTS` tries.
+        let now = now_unix();
+        let items = ops
+            .iter()
+            .map(|op| self.transact_item(op, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        let token = uuid::Uuid::new_v4().to_string();
+        contended(|| self.transact_once(&items, &keys, &token)).await
     }
 
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
@@ -481,6 +486,14 @@ where
     }
 }
 
+/// True when DynamoDB is still applying an earlier try with the same client request token.
+fn in_progress(
+    err: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> bool {
+    matches!(err, SdkError::ServiceError(ctx)
+        if matches!(ctx.err(), TransactWriteItemsError::TransactionInProgressException(_)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -499,6 +512,96 @@ mod tests {
         assert_eq!(
             key_condition(&mut Expr::default(), &query),
             "#pk = :pk AND #sk BETWEEN :from AND :to"
+        );
+    }
+
+    /// A fake DynamoDB endpoint: answers `TransactWriteItems` from a script (cancelled by a
+    /// conflict, then accepted) and keeps every request body it saw.
+    #[derive(Clone, Debug, Default)]
+    struct Scripted {
+        bodies: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    }
+
+    impl aws_smithy_runtime_api::client::http::HttpConnector for Scripted {
+        fn call(
+            &self,
+            request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+        ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+            let body = request.body().bytes().unwrap_or_default();
+            let mut bodies = self.bodies.lock().unwrap();
+            bodies.push(serde_json::from_slice(body).unwrap_or_default());
+            let (status, answer) = if bodies.len() == 1 {
+                let reasons = r#"[{"Code":"TransactionConflict","Message":"held"}]"#;
+                let kind = "com.amazonaws.dynamodb.v20120810#TransactionCanceledException";
+                (
+                    400,
+                    format!(
+                        r#"{{"__type":"{kind}","Message":"cancelled","CancellationReasons":{reasons}}}"#
+                    ),
+                )
+            } else {
+                (200, "{}".to_owned())
+            };
+            let mut response = aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(status).unwrap(),
+                aws_smithy_types::body::SdkBody::from(answer),
+            );
+            response
+                .headers_mut()
+                .insert("content-type", "application/x-amz-json-1.0");
+            aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(Ok(response))
+        }
+    }
+
+    impl aws_smithy_runtime_api::client::http::HttpClient for Scripted {
+        fn http_connector(
+            &self,
+            _: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+            _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+            aws_smithy_runtime_api::client::http::SharedHttpConnector::new(self.clone())
+        }
+    }
+
+    /// Issue 28 (4): a transaction cancelled by contention is retried with the same client
+    /// request token and the same request, so a try that had committed makes the retry succeed
+    /// (DynamoDB's idempotency) rather than fail on its own write.
+    #[tokio::test(start_paused = true)]
+    async fn a_retried_transaction_keeps_its_client_request_token() {
+        use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+        let endpoint = Scripted::default();
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("k", "s", None, None, "test"))
+            .endpoint_url("http://127.0.0.1:9")
+            .http_client(endpoint.clone())
+            .build();
+        let store = DynamoStore::new(Client::from_conf(config), "t");
+        let ops = vec![
+            WriteOp::Put {
+                item: Item::new("p", "a", serde_json::json!({"n": 1})),
+                cond: Cond::Absent,
+            },
+            WriteOp::Delete {
+                pk: "p".into(),
+                sk: "b".into(),
+                cond: Cond::Exists,
+            },
+        ];
+        store.transact(ops).await.unwrap();
+
+        let bodies = endpoint.bodies.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 2, "one cancelled try, one retry: {bodies:?}");
+        let token = bodies[0]["ClientRequestToken"].as_str().unwrap();
+        assert!(!token.is_empty());
+        assert_eq!(
+            bodies[1]["ClientRequestToken"], token,
+            "the retry keeps the token"
+        );
+        assert_eq!(
+            bodies[0]["TransactItems"], bodies[1]["TransactItems"],
+            "and the very same request (else IdempotentParameterMismatch)"
         );
     }
 }

@@ -197,7 +197,7 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 struct BodyRef<'a> {
     doc: &'a serde_json::Value,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    counters: &'a BTreeMap<String, i64>,
+    counters: &'a BTreeMap<String, crate::store::Count>,
     version: u64,
 }
 
@@ -206,7 +206,7 @@ struct Body {
     #[serde(default)]
     doc: serde_json::Value,
     #[serde(default)]
-    counters: BTreeMap<String, i64>,
+    counters: BTreeMap<String, crate::store::Count>,
     #[serde(default)]
     version: u64,
 }
@@ -670,12 +670,14 @@ fn plan(op: WriteOp, current: Option<Item>) -> Result<Effect, StoreError> {
             expires_at,
         } => {
             if let Some(CounterCap { counter, max }) = &cap {
-                let now = current.as_ref().map_or(0, |item| item.counter(counter));
+                let now = current
+                    .as_ref()
+                    .map_or(0, |item| item.counter_wide(counter));
                 let delta = deltas
                     .iter()
                     .find(|(n, _)| n == counter)
                     .map_or(0, |(_, d)| *d);
-                if i128::from(now) + i128::from(delta) > i128::from(*max) {
+                if now.saturating_add(delta) > i128::from(*max) {
                     return Err(condition_failed(current));
                 }
             }

@@ -19,6 +19,11 @@ pub mod validate;
 /// The most operations one [`Store::transact`] call may carry (DynamoDB's limit).
 pub const MAX_TRANSACT_OPS: usize = 100;
 
+/// A counter's value or delta: i128, so that no sum of accepted money (each conversion capped by
+/// `TENX_MAX_CONVERSION_VALUE`, at most 10^15 micro-units) can overflow. DynamoDB numbers hold
+/// 38 digits; i128 parses all of them.
+pub type Count = i128;
+
 /// One stored item.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Item {
@@ -26,8 +31,9 @@ pub struct Item {
     pub sk: String,
     /// The entity, as JSON (`Value::Null` for pure counter items).
     pub doc: serde_json::Value,
-    /// Atomic counters; names match `[a-z0-9_]+`.
-    pub counters: BTreeMap<String, i64>,
+    /// Atomic counters; names match `[a-z0-9_]+`. Wide (i128) so sums of money in micro-units
+    /// have room (issue 28); every backend adds them with checked arithmetic.
+    pub counters: BTreeMap<String, Count>,
     /// Caller-managed version for optimistic concurrency (see [`Cond::Version`]).
     pub version: u64,
     /// Unix seconds after which the item no longer exists for readers.
@@ -59,7 +65,14 @@ impl Item {
         self.expires_at.is_some_and(|at| at <= now)
     }
 
+    /// A count (clicks, signals, …): clamped to i64, which no count can reach.
     pub fn counter(&self, name: &str) -> i64 {
+        let wide = self.counter_wide(name);
+        i64::try_from(wide).unwrap_or(if wide < 0 { i64::MIN } else { i64::MAX })
+    }
+
+    /// A counter at full width (money in micro-units).
+    pub fn counter_wide(&self, name: &str) -> Count {
         self.counters.get(name).copied().unwrap_or(0)
     }
 
@@ -105,7 +118,7 @@ pub enum WriteOp {
     Add {
         pk: String,
         sk: String,
-        deltas: Vec<(String, i64)>,
+        deltas: Vec<(String, Count)>,
         cap: Option<CounterCap>,
         expires_at: Option<i64>,
     },

@@ -87,7 +87,8 @@ pub fn from_attrs(attrs: &Attrs) -> Result<Item, StoreError> {
     let mut counters = BTreeMap::new();
     for (name, value) in attrs {
         if let Some(counter) = name.strip_prefix(COUNTER_PREFIX) {
-            let parsed = number(name, value)?
+            // i128: sums of money may pass i64 (issue 28); DynamoDB holds at most 38 digits.
+            let parsed: crate::store::Count = number(name, value)?
                 .parse()
                 .map_err(|e| corrupt(format!("{name}: {e}")))?;
             counters.insert(counter.to_owned(), parsed);
@@ -186,7 +187,7 @@ impl Expr {
     /// `ADD` of every delta (and `SET ttl` when given) for an `Add`, and its cap condition.
     pub fn add(
         &mut self,
-        deltas: &[(String, i64)],
+        deltas: &[(String, crate::store::Count)],
         cap: Option<&CounterCap>,
         expires_at: Option<i64>,
     ) -> (String, Option<String>) {
@@ -223,9 +224,9 @@ impl Expr {
                 .map_or(0, |(_, d)| *d);
             let counter = self.name(&format!("{COUNTER_PREFIX}{}", cap.counter));
             // current + delta <= max  ⇔  current <= max - delta (computed without overflow).
-            let limit = i128::from(cap.max) - i128::from(delta);
+            let limit = i128::from(cap.max).saturating_sub(delta);
             let limit = self.value("cap", n(limit));
-            if i128::from(delta) <= i128::from(cap.max) {
+            if delta <= i128::from(cap.max) {
                 // A missing counter is 0, which is within the cap.
                 format!("attribute_not_exists({counter}) OR {counter} <= {limit}")
             } else {
