@@ -243,8 +243,16 @@ mod tests {
         assert_eq!(assess(&p, &f).reasons, [Unverified, TooFast]);
         assert_eq!(assess(&p, &f).score, 80);
         // Unverified counts only under `flag`.
-        let allow = ConversionPolicy::default();
+        let allow = ConversionPolicy {
+            public_conversions: PublicConversions::Allow,
+            ..ConversionPolicy::default()
+        };
         assert_eq!(assess(&allow, &f).reasons, [TooFast]);
+        // New handles flag public conversions.
+        assert_eq!(
+            assess(&ConversionPolicy::default(), &f).reasons,
+            [Unverified, TooFast]
+        );
         // Another currency's limit does not apply.
         f.currency = Some("EUR");
         f.value = Some(Decimal::new(1_000_000, 0));
