@@ -15,6 +15,9 @@ pub struct RateLimits {
     pub business: u32,
     /// Public conversion submissions per minute per handle (generous, against retry storms).
     pub conversions: u32,
+    /// Verified (server-to-server) conversion submissions per minute per handle: a bucket of
+    /// their own, so public submissions can never spend the merchant's budget.
+    pub verified_conversions: u32,
     /// Public conversion submissions per minute per click (ctx): a flood on one ctx is refused
     /// without starving the handle's other clicks.
     pub conversions_per_click: u32,
@@ -22,6 +25,9 @@ pub struct RateLimits {
     pub conversions_per_address: u32,
     /// Public chain (lifecycle messaging) requests per minute per handle (generous, anti-abuse).
     pub chain: u32,
+    /// Public chain requests per minute per client address (IPv6 grouped by /64), so one
+    /// address cannot spend the handle's chain budget.
+    pub chain_per_address: u32,
     /// Handles on a paid plan: handle → plan name (`pro` | `business`).
     pub plans: HashMap<String, String>,
     /// Length of one fixed rate-limit window in seconds (60 unless shortened for tests).
@@ -211,9 +217,11 @@ impl Default for Config {
                 pro: 600,
                 business: 3000,
                 conversions: 6000,
+                verified_conversions: 6000,
                 conversions_per_click: 30,
                 conversions_per_address: 600,
                 chain: 6000,
+                chain_per_address: 300,
                 plans: HashMap::new(),
                 window_secs: 60,
             },
@@ -362,7 +370,9 @@ impl Config {
             l.pro,
             l.business,
             l.conversions,
+            l.verified_conversions,
             l.conversions_per_click,
+            l.chain_per_address,
             l.conversions_per_address,
             l.window_secs,
         ];
@@ -418,6 +428,12 @@ fn rate_limits_from_env(mut l: RateLimits) -> anyhow::Result<RateLimits> {
     }
     if let Some(n) = parse_var("TENX_RATE_LIMIT_CHAIN")? {
         l.chain = n;
+    }
+    if let Some(n) = parse_var("TENX_RATE_LIMIT_CHAIN_PER_ADDRESS")? {
+        l.chain_per_address = n;
+    }
+    if let Some(n) = parse_var("TENX_RATE_LIMIT_VERIFIED_CONVERSIONS")? {
+        l.verified_conversions = n;
     }
     if let Some(v) = var("TENX_HANDLE_PLANS") {
         l.plans = parse_plans(&v)?;

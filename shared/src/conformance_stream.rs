@@ -168,6 +168,7 @@ pub fn conversion_event(handle: &str, country: &str) -> String {
         verified: true,
         risk: Default::default(),
         reversal: None,
+        superseded_by: None,
     };
     let id = crate::domain::EventId::new();
     event_json(id.as_str(), EventType::ConversionCreated, handle, &data)

@@ -213,6 +213,10 @@ pub struct ConversionData {
     /// The reversal, once the merchant reversed it (never on `conversion.created` events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reversal: Option<Reversal>,
+    /// The verified conversion that took this (unverified) one's idempotency key: it is no
+    /// longer counted (see `conversions::supersede`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
 }
 
 /// `value` as a JSON number that reads back as exactly the stored decimal.
@@ -333,6 +337,7 @@ mod tests {
             verified: false,
             risk: Default::default(),
             reversal: None,
+            superseded_by: None,
         }
     }
 

@@ -15,6 +15,9 @@
 //! (seconds to wait). A fixed window may admit up to twice the limit across one boundary; that is
 //! the accepted trade-off for one conditional write per request.
 
+use sha2::Digest;
+
+use crate::auth::{Credential, Principal};
 use crate::domain::Handle;
 use crate::state::{AppState, FullCounters};
 use crate::store::{keys, now_unix, CounterCap, Store, StoreError, WriteOp};
@@ -150,6 +153,8 @@ pub struct Admission {
     pk: String,
     sk: String,
     expires_at: i64,
+    /// The shard's count after this admission (the whole window's when it has one shard).
+    used: i64,
 }
 
 impl Admission {
@@ -217,9 +222,15 @@ async fn admit_on(
         }
         let op = capped_increment(pk.clone(), sk.clone(), share(limit, n, shard), window);
         match store.write(op).await {
-            Ok(_) => {
+            Ok(item) => {
                 let expires_at = window.expiry();
-                return Ok(Some(Admission { pk, sk, expires_at }));
+                let used = item.map_or(1, |i| i.counter(COUNTER));
+                return Ok(Some(Admission {
+                    pk,
+                    sk,
+                    expires_at,
+                    used,
+                }));
             }
             Err(StoreError::ConditionFailed { .. }) => full.insert(pk, ()),
             Err(other) => return Err(other),
@@ -305,10 +316,111 @@ pub async fn consume(
     }
 }
 
-/// The write limit of the handle's plan, for authenticated write routes.
-pub async fn enforce(state: &AppState, handle: &Handle) -> Result<Quota, RateLimitError> {
+/// A client address as a rate-limit bucket name under `prefix`: IPv6 grouped by its /64 (one
+/// subscriber's whole prefix is one address, so rotating within it gains nothing), IPv4 (and
+/// IPv4-mapped IPv6) as is; hashed, so the store never holds a client's address.
+pub fn address_bucket(prefix: &str, client: &str) -> String {
+    use std::net::IpAddr;
+    let grouped = match client.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => client.to_owned(),
+    };
+    let digest = hex::encode(sha2::Sha256::digest(grouped.as_bytes()));
+    format!("{prefix}{}", &digest[..20])
+}
+
+/// What an authenticated write counted: the credential's and the handle's admissions, taken
+/// back when the request is answered 4xx (it changed nothing).
+#[derive(Debug)]
+pub struct WriteCharge {
+    pub quota: Quota,
+    admissions: Vec<Admission>,
+}
+
+impl WriteCharge {
+    /// Takes the charge back: ONE round of concurrent `ADD -1`s. Best effort (a failed refund
+    /// only errs towards refusing).
+    pub async fn refund(self, store: &dyn Store) {
+        let refunds = self.admissions.iter().map(|a| store.write(a.refund_op()));
+        for result in futures::future::join_all(refunds).await {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "a write-budget refund failed; the request stays counted");
+            }
+        }
+    }
+}
+
+/// The bucket of one credential's writes inside the handle's: a PAT by its id, a JWT by its
+/// subject (hashed: bucket names are `[a-z0-9_]+`).
+fn credential_bucket(principal: &Principal) -> String {
+    let id = match &principal.credential {
+        Credential::Pat { token_id, .. } => format!("pat:{token_id}"),
+        Credential::Jwt => format!("sub:{}", principal.subject),
+    };
+    let digest = hex::encode(sha2::Sha256::digest(id.as_bytes()));
+    format!("wc_{}", &digest[..20])
+}
+
+/// Charges one authenticated write to `principal`'s bucket and to the handle's, each at the
+/// plan's limit: a credential cannot spend more than the handle has, and the caller refunds
+/// both ([`WriteCharge::refund`]) when the request is answered 4xx. Round trips: ONE round of
+/// two concurrent capped `ADD`s (plus the refund of the one admitted when the other is full).
+/// No "found full" cache here: a counter briefly full of requests that are then refunded must
+/// not keep refusing for the rest of the window.
+pub async fn charge_write(
+    state: &AppState,
+    handle: &Handle,
+    principal: &Principal,
+) -> Result<WriteCharge, RateLimitError> {
     let limit = state.config.rate_limits.writes_per_minute(handle.as_str());
-    consume(state, handle, WRITES_BUCKET, limit).await
+    let now = now_unix();
+    let window_secs = state.config.rate_limits.window_secs;
+    let window = Window::at(now, window_secs);
+    let fresh = FullCounters::new(4);
+    let store = state.store.as_ref();
+    let credential = credential_bucket(principal);
+    let (own, all) = futures::future::join(
+        admit(store, &fresh, handle, &credential, limit, window),
+        admit(store, &fresh, handle, WRITES_BUCKET, limit, window),
+    )
+    .await;
+    let admissions: Vec<Admission> = [&own, &all]
+        .into_iter()
+        .filter_map(|r| r.as_ref().ok().cloned().flatten())
+        .collect();
+    let refused = match (own, all) {
+        (Ok(Some(_)), Ok(Some(_))) => None,
+        (Err(e), _) | (_, Err(e)) => Some(RateLimitError::Store(e)),
+        (Ok(None), _) => Some(
+            Limited::new(handle, limit, window_secs, window, now)
+                .of("this credential")
+                .into(),
+        ),
+        (_, Ok(None)) => Some(Limited::new(handle, limit, window_secs, window, now).into()),
+    };
+    // Write limits are far below a shard's rate, so each counter is one item and its count
+    // is the window's: the tighter of the two is what remains.
+    let used = admissions.iter().map(|a| a.used).max().unwrap_or(0);
+    let charge = WriteCharge {
+        quota: Quota {
+            limit,
+            remaining: (i64::from(limit) - used).max(0),
+            reset: window.reset,
+        },
+        admissions,
+    };
+    if let Some(e) = refused {
+        charge.refund(store).await;
+        return Err(e);
+    }
+    Ok(charge)
 }
 
 #[cfg(test)]

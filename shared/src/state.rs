@@ -40,6 +40,8 @@ pub struct AppState {
     /// The redirect's per-handle fallback settings, on the same TTL.
     pub redirect_settings_cache: moka::sync::Cache<String, Arc<RedirectSettings>>,
     pub full_counters: FullCounters,
+    /// Whether a handle exists (`handle_settings::exists`), on the link cache's TTL.
+    pub seen_handles: moka::sync::Cache<String, bool>,
 }
 
 impl AppState {
@@ -92,6 +94,10 @@ impl AppState {
             .max_capacity(100_000)
             .time_to_live(config.link_cache_ttl)
             .build();
+        let seen_handles = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(config.link_cache_ttl)
+            .build();
         let full_counters = moka::sync::Cache::builder()
             .max_capacity(100_000)
             .time_to_live(std::time::Duration::from_secs(u64::from(
@@ -109,6 +115,7 @@ impl AppState {
             policy_cache,
             redirect_settings_cache,
             full_counters,
+            seen_handles,
         })
     }
 

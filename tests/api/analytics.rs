@@ -168,9 +168,10 @@ fn json_number_text(v: &Value) -> String {
 async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
     let app = spawn_app().await;
     // The conversions below follow their clicks within a second; that is not what this test
-    // is about, so the too-fast signal is off (the public route still counts as unverified).
+    // is about, so the too-fast signal is off (the public route still counts as unverified),
+    // and public conversions are allowed unflagged (new handles default to `flag`).
     for handle in ["acme", "rival"] {
-        let policy = json!({"minSecondsAfterClick": 0});
+        let policy = json!({"minSecondsAfterClick": 0, "publicConversions": "allow"});
         let resp = app
             .as_role(handle, Role::Operator)
             .put_conversion_policy(&policy)

@@ -5,6 +5,17 @@ use tenx_shared::http::auth::Role;
 
 use crate::helpers::*;
 
+/// The public chain routes serve only handles that exist: acme and beta get a link, as their
+/// owners would have (the playbook's handles have links).
+async fn with_links(app: TestApp) -> TestApp {
+    for handle in ["acme", "beta"] {
+        let body = json!({"destinationUrl": "https://shop.example.com/"});
+        let status = app.put_link(handle, "home", body).await.status();
+        assert_eq!(status, 201);
+    }
+    app
+}
+
 /// `POST {path}` for the tables that cover all three public chain routes.
 async fn post(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
     match path {
@@ -61,7 +72,7 @@ async fn get_rules(app: &TestApp, handle: &str) -> Value {
 
 #[tokio::test]
 async fn lm01_to_lm03_as_in_the_playbook() {
-    let app = spawn_app().await;
+    let app = with_links(spawn_app().await).await;
     // LM-01, the seed's body verbatim.
     let resp = app
         .chain_signals(&json!({"handle":"acme","sessionId":"sess-1","signals":[{"type":"view"}]}))
@@ -132,7 +143,7 @@ async fn lm01_to_lm03_as_in_the_playbook() {
 
 #[tokio::test]
 async fn a_session_without_signals_gets_the_default_decision() {
-    let app = spawn_app().await;
+    let app = with_links(spawn_app().await).await;
     let envelope = resolve(&app, "acme", "never-seen", "checkout").await;
     assert_eq!(
         without_time(envelope),
@@ -146,7 +157,7 @@ async fn a_session_without_signals_gets_the_default_decision() {
 
 #[tokio::test]
 async fn every_missing_field_is_a_400_naming_it() {
-    let app = spawn_app().await;
+    let app = with_links(spawn_app().await).await;
     let cases = [
         (
             "/v2/public/chain/signals",
@@ -213,7 +224,7 @@ async fn every_missing_field_is_a_400_naming_it() {
 
 #[tokio::test]
 async fn invalid_values_are_400s_naming_the_field() {
-    let app = spawn_app().await;
+    let app = with_links(spawn_app().await).await;
     let cases = [
         (
             "/v2/public/chain/signals",
@@ -279,7 +290,7 @@ async fn invalid_values_are_400s_naming_the_field() {
 async fn over_limit_requests_are_refused_whole() {
     let mut config = test_config();
     config.chain_max_session_signals = 5;
-    let app = spawn_with(config, None).await;
+    let app = with_links(spawn_with(config, None).await).await;
     let views = |n: usize| Value::Array((0..n).map(|_| json!({"type": "view"})).collect());
 
     // Per request: 1 to 50 signals.
@@ -369,7 +380,7 @@ async fn over_limit_requests_are_refused_whole() {
 
 #[tokio::test]
 async fn decisions_are_deterministic_and_prefetch_equals_resolve() {
-    let app = spawn_app().await;
+    let app = with_links(spawn_app().await).await;
     let resp = signals(
         &app,
         "acme",
@@ -410,7 +421,7 @@ async fn decisions_are_deterministic_and_prefetch_equals_resolve() {
 
 #[tokio::test]
 async fn fifty_concurrent_appends_to_one_session_are_all_recorded() {
-    let app = spawn_app().await;
+    let app = with_links(spawn_app().await).await;
     let responses = futures::future::join_all((0..50).map(|i| {
         signals(
             &app,
@@ -448,7 +459,7 @@ fn custom_rules() -> Value {
 
 #[tokio::test]
 async fn custom_rules_replace_the_defaults_for_that_handle_only() {
-    let app = spawn_app().await;
+    let app = with_links(spawn_app().await).await;
     let defaults = get_rules(&app, "acme").await;
     assert_eq!(defaults["source"], "default");
     assert_eq!(defaults["version"], 0);
@@ -527,7 +538,7 @@ async fn custom_rules_replace_the_defaults_for_that_handle_only() {
 
 #[tokio::test]
 async fn rule_writes_are_validated_and_role_checked() {
-    let app = spawn_app().await;
+    let app = with_links(spawn_app().await).await;
     let rule = |id: &str, priority: i64, decision: Value| json!({"ruleId": id, "trigger": "checkout", "priority": priority, "conditions": [], "decision": decision});
     let suppress = json!({"action": "suppress"});
     let cases = [
@@ -610,7 +621,7 @@ async fn public_chain_routes_are_rate_limited_per_handle() {
     config.rate_limits.chain = 3;
     // One window for the whole test, so a window boundary cannot reset the count mid-test.
     config.rate_limits.window_secs = 31_536_000;
-    let app = spawn_with(config, None).await;
+    let app = with_links(spawn_with(config, None).await).await;
     for _ in 0..3 {
         resolve(&app, "acme", "s", "checkout").await;
     }

@@ -21,6 +21,7 @@ mod openapi;
 mod rate_limits;
 mod redirect;
 mod tokens;
+mod trust;
 mod verified;
 mod webhooks;
 mod write_path;

@@ -609,7 +609,7 @@ async fn every_event_file_replays_through_its_function() {
     // ---------------------------------------------------------------- conversions
     let r = b.http("conversions/policy-get.json").await;
     r.expect_status(200);
-    assert_eq!(r.json()["publicConversions"], "allow");
+    assert_eq!(r.json()["publicConversions"], "flag");
     let r = b.http("conversions/create.json").await;
     r.expect_status(202);
     let verified = r.json();

@@ -246,11 +246,31 @@ fn reversal_contribution(handle: &str, rev: ReversalData, event: &Event) -> Opti
     if conv.test {
         return None;
     }
+    if conv.superseded_by.is_some() {
+        return Some(superseded_contribution(handle, &rev, event));
+    }
     let micros = revenue_micros(rev.reversal.amount, conv.currency.as_deref(), event)?;
     let mut deltas: Vec<(String, Micros)> = money_deltas(conv, -micros).collect();
     let ccy = conv.currency.as_deref()?.to_ascii_lowercase();
     deltas.push((format!("{REVERSED_REVENUE_PREFIX}{ccy}"), micros));
     Some((coordinates(handle, conv, event).keys(), deltas))
+}
+
+/// A conversion superseded by a verified one is no longer counted: exactly what it added comes
+/// off (less any revenue a reversal already took off); it is not a refund, so no reversed revenue.
+fn superseded_contribution(handle: &str, rev: &ReversalData, event: &Event) -> Planned {
+    let conv = &rev.conversion;
+    let mut deltas = vec![(CONVERSIONS.to_owned(), -1)];
+    if conv.verified {
+        deltas.push((VERIFIED.to_owned(), -1));
+    }
+    if conv.risk.flagged() {
+        deltas.push((FLAGGED.to_owned(), -1));
+    }
+    if let Some(micros) = revenue_micros(rev.reversal.amount, conv.currency.as_deref(), event) {
+        deltas.extend(money_deltas(conv, -micros));
+    }
+    (coordinates(handle, conv, event).keys(), deltas)
 }
 
 /// Revenue in micro-units, `None` for no value, zero, or (logged) out of range / bad currency.

@@ -18,7 +18,6 @@
 //! conversions share its item.
 
 use futures::future::join_all;
-use sha2::{Digest, Sha256};
 
 use super::record::Channel;
 use crate::domain::conversion::ValidConversion;
@@ -27,8 +26,10 @@ use crate::ratelimit::{self, Admission, Limited, Window};
 use crate::state::AppState;
 use crate::store::{keys, now_unix, CounterCap, StoreError, WriteOp};
 
-/// Rate-limit bucket of conversion submissions (per handle).
+/// Rate-limit bucket of public conversion submissions (per handle).
 pub const CONVERSIONS_BUCKET: &str = "c";
+/// Rate-limit bucket of verified conversion submissions (per handle).
+pub const VERIFIED_BUCKET: &str = "cv";
 
 /// What a submission counted against its rate limits, to be taken back if it creates nothing.
 #[derive(Debug, Default)]
@@ -47,11 +48,12 @@ pub async fn admit(
     let limits = &state.config.rate_limits;
     let now = now_unix();
     let window = Window::at(now, limits.window_secs);
-    let mut counters = vec![(
-        CONVERSIONS_BUCKET.to_owned(),
-        limits.conversions,
-        format!("handle {handle}"),
-    )];
+    // The verified route has a bucket of its own: public submissions never spend it.
+    let (bucket, limit) = match channel {
+        Channel::Public { .. } => (CONVERSIONS_BUCKET, limits.conversions),
+        Channel::Verified => (VERIFIED_BUCKET, limits.verified_conversions),
+    };
+    let mut counters = vec![(bucket.to_owned(), limit, format!("handle {handle}"))];
     if let Channel::Public { client } = channel {
         let click = ctx.click_id.hex();
         counters.push((
@@ -113,11 +115,9 @@ pub async fn refund(state: &AppState, admissions: Admissions) {
     }
 }
 
-/// The address as a bucket name: hashed (the store never holds a client's address) and
-/// shortened to what a bucket may contain.
+/// The address as a bucket name (IPv6 grouped by /64, hashed).
 fn address_bucket(client: &str) -> String {
-    let digest = hex::encode(Sha256::digest(client.as_bytes()));
-    format!("ca_{}", &digest[..20])
+    ratelimit::address_bucket("ca_", client)
 }
 
 /// One more conversion of this click and event type; capped unless it is already known to be

@@ -56,6 +56,7 @@ pub mod policy;
 pub mod record;
 pub mod reverse;
 mod submit;
+mod supersede;
 
 pub use record::Channel;
 pub use submit::{submit, ConversionError, Receipt};

@@ -88,6 +88,11 @@ enum Attempt {
     Retry(Cond),
     /// The click already has its maximum of this event type.
     OverCap,
+    /// A verified submission found the key held by an unverified one (record at `version`).
+    Supersede {
+        version: u64,
+        held: Box<Receipt>,
+    },
 }
 
 /// Records a conversion exactly once per `(handle, idempotency key)`, whichever route it came
@@ -162,6 +167,15 @@ impl<'a> Submission<'a> {
             match plan.attempt(self.state, key_cond.clone()).await? {
                 Attempt::Done(receipt) => return Ok(receipt),
                 Attempt::Retry(cond) => key_cond = cond,
+                Attempt::Supersede { version, held } => {
+                    let (ops, event) = plan.created(Cond::Version(version))?;
+                    let handle = self.handle;
+                    match super::supersede::commit(self.state, handle, ops, event, &held).await? {
+                        true => return Ok(plan.receipt.clone()),
+                        // The key changed under us: read it again.
+                        false => key_cond = Cond::Absent,
+                    }
+                }
                 Attempt::OverCap => {
                     if self.policy.public_conversions == PublicConversions::Deny {
                         return Err(ConversionError::ClickCapReached {
@@ -254,22 +268,14 @@ impl<'a> Plan<'a> {
     ) -> Result<Receipt, ConversionError> {
         match self.existing_key(state, None).await? {
             Attempt::Done(replayed) => Ok(replayed),
-            Attempt::Retry(_) | Attempt::OverCap => Err(limited.into()),
+            Attempt::Retry(_) | Attempt::OverCap | Attempt::Supersede { .. } => Err(limited.into()),
         }
     }
 
     /// Round trip 1 (the transaction), then round trip 2 (the enqueue), as one unit a departing
     /// client cannot interrupt. An enqueue failure is logged: the outbox entry is durable.
     async fn attempt(&self, state: &AppState, key_cond: Cond) -> Result<Attempt, ConversionError> {
-        let mut event = Event::new(self.kind, self.handle, self.data_doc.clone());
-        // Stable per conversion: every copy of the event (enqueue, sweep, redelivery) carries
-        // the same id, which is what consumers dedupe on.
-        event.id = self.conversion_id.event_id();
-        let mut ops = vec![
-            self.record.put(self.handle.as_str(), self.key, key_cond)?,
-            self.conversion_put.clone(),
-            crate::outbox::record(&mut event),
-        ];
+        let (mut ops, event) = self.created(key_cond)?;
         debug_assert_eq!(ops.len(), OP_CLICK_CAP);
         ops.extend(self.click_cap.clone());
         let committed = crate::outbox::commit_and_publish(
@@ -293,6 +299,21 @@ impl<'a> Plan<'a> {
         }
     }
 
+    /// The writes that record this conversion (key record, conversion, outbox entry) and its
+    /// event.
+    fn created(&self, key_cond: Cond) -> Result<(Vec<WriteOp>, Event), StoreError> {
+        let mut event = Event::new(self.kind, self.handle, self.data_doc.clone());
+        // Stable per conversion: every copy of the event (enqueue, sweep, redelivery) carries
+        // the same id, which is what consumers dedupe on.
+        event.id = self.conversion_id.event_id();
+        let ops = vec![
+            self.record.put(self.handle.as_str(), self.key, key_cond)?,
+            self.conversion_put.clone(),
+            crate::outbox::record(&mut event),
+        ];
+        Ok((ops, event))
+    }
+
     /// The key is taken: answer from the stored record (a replay, a reuse, a request in flight)
     /// or retry when the record is gone or abandoned.
     async fn existing_key(
@@ -312,6 +333,12 @@ impl<'a> Plan<'a> {
             return Ok(Attempt::Retry(Cond::Absent));
         };
         let existing: IdempotencyRecord = item.parse()?;
+        if let Some(held) = super::supersede::held_unverified(&existing, self.receipt.verified) {
+            return Ok(Attempt::Supersede {
+                version: item.version,
+                held: Box::new(held.clone()),
+            });
+        }
         let now = crate::time::now_millis();
         match judge(&existing, item.version, &self.payload_hash, now) {
             Existing::Replay(stored) => Ok(Attempt::Done(Receipt {
@@ -359,6 +386,7 @@ fn conversion_data(
         verified,
         risk,
         reversal: None,
+        superseded_by: None,
     }
 }
 

@@ -26,10 +26,11 @@ pub const MAX_CONVERSIONS_PER_CLICK: u32 = 1000;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PublicConversions {
-    /// Accepted like verified ones (only marked `verified: false`). The default.
-    #[default]
+    /// Accepted like verified ones (only marked `verified: false`).
     Allow,
-    /// Accepted and flagged `unverified`.
+    /// Accepted and flagged `unverified`. The default: a public conversion is never counted as
+    /// if the merchant had confirmed it.
+    #[default]
     Flag,
     /// Refused: `403 verification_required`; over-cap conversions are refused too.
     Deny,
@@ -50,7 +51,7 @@ pub struct ConversionPolicy {
 impl Default for ConversionPolicy {
     fn default() -> Self {
         Self {
-            public_conversions: PublicConversions::Allow,
+            public_conversions: PublicConversions::Flag,
             max_conversions_per_click: None,
             min_seconds_after_click: DEFAULT_MIN_SECONDS_AFTER_CLICK,
             max_value: BTreeMap::new(),
@@ -71,8 +72,8 @@ pub struct PolicyInput {
 impl PolicyInput {
     pub fn validate(self) -> Result<ConversionPolicy, DomainError> {
         let public_conversions = match self.public_conversions.as_deref() {
-            None | Some("allow") => PublicConversions::Allow,
-            Some("flag") => PublicConversions::Flag,
+            Some("allow") => PublicConversions::Allow,
+            None | Some("flag") => PublicConversions::Flag,
             Some("deny") => PublicConversions::Deny,
             Some(_) => {
                 return Err(DomainError::new(
@@ -242,8 +243,16 @@ mod tests {
         assert_eq!(assess(&p, &f).reasons, [Unverified, TooFast]);
         assert_eq!(assess(&p, &f).score, 80);
         // Unverified counts only under `flag`.
-        let allow = ConversionPolicy::default();
+        let allow = ConversionPolicy {
+            public_conversions: PublicConversions::Allow,
+            ..ConversionPolicy::default()
+        };
         assert_eq!(assess(&allow, &f).reasons, [TooFast]);
+        // New handles flag public conversions.
+        assert_eq!(
+            assess(&ConversionPolicy::default(), &f).reasons,
+            [Unverified, TooFast]
+        );
         // Another currency's limit does not apply.
         f.currency = Some("EUR");
         f.value = Some(Decimal::new(1_000_000, 0));

@@ -16,7 +16,7 @@ use crate::domain::chain::{
 use crate::domain::{DomainError, Handle};
 use crate::http::auth::Caller;
 use crate::http::error::{apply_quota, ApiError, ApiResult};
-use crate::http::extract::Json;
+use crate::http::extract::{ClientAddr, Json};
 use crate::ratelimit::{self, Quota};
 use crate::state::AppState;
 
@@ -40,10 +40,23 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(rules)
 }
 
-/// Counts the request against the handle's public chain limit (after validation, so malformed
-/// requests cost no store write).
-async fn admit(state: &AppState, handle: &Handle) -> ApiResult<Quota> {
-    Ok(ratelimit::consume(state, handle, "chain", state.config.rate_limits.chain).await?)
+/// Admits a public chain request (after validation, so malformed requests cost no store
+/// write): only for a handle that exists (`handle_settings::exists`: none when cached, else ONE
+/// read), then counted against the client address's limit (IPv6 by /64) and the handle's, one
+/// conditional write each, the address's first, so one address cannot spend the handle's.
+async fn admit(state: &AppState, handle: &Handle, client: &str) -> ApiResult<Quota> {
+    if !crate::handle_settings::exists(state, handle).await? {
+        return Err(ApiError::not_found(format!("Handle {handle}")));
+    }
+    let limits = &state.config.rate_limits;
+    let address = ratelimit::address_bucket("cha_", client);
+    ratelimit::consume(state, handle, &address, limits.chain_per_address)
+        .await
+        .map_err(|e| match e {
+            ratelimit::RateLimitError::Limited(l) => l.of("this client address").into(),
+            other => other,
+        })?;
+    Ok(ratelimit::consume(state, handle, "chain", limits.chain).await?)
 }
 
 fn respond(status: StatusCode, body: impl Serialize, quota: Quota) -> Response {
@@ -70,11 +83,12 @@ struct Accepted {
 
 async fn append(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Json(body): Json<AppendRequest>,
 ) -> ApiResult<Response> {
     let handle = Handle::parse(&body.handle)?;
     let signals = validate_signals(body.signals, crate::time::now_millis())?;
-    let limits = admit(&state, &handle).await?;
+    let limits = admit(&state, &handle, &client).await?;
     let total = chain::append(
         state.store.as_ref(),
         &handle,
@@ -151,10 +165,11 @@ struct ResolveRequest {
 
 async fn resolve(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Json(body): Json<ResolveRequest>,
 ) -> ApiResult<Response> {
     let handle = Handle::parse(&body.handle)?;
-    let limits = admit(&state, &handle).await?;
+    let limits = admit(&state, &handle, &client).await?;
     let mut envelopes = decide(&state, &handle, &body.session_id, vec![body.trigger]).await?;
     let envelope = envelopes
         .pop()
@@ -198,11 +213,12 @@ fn check_triggers(triggers: &[Trigger]) -> Result<(), DomainError> {
 
 async fn prefetch(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Json(body): Json<PrefetchRequest>,
 ) -> ApiResult<Response> {
     let handle = Handle::parse(&body.handle)?;
     check_triggers(&body.triggers)?;
-    let limits = admit(&state, &handle).await?;
+    let limits = admit(&state, &handle, &client).await?;
     let decisions = decide(&state, &handle, &body.session_id, body.triggers).await?;
     Ok(respond(StatusCode::OK, Decisions { decisions }, limits))
 }

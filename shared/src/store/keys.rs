@@ -44,6 +44,8 @@ pub fn orphans_pk(handle: &str) -> String {
 
 /// A handle's conversion policy, beside its links and campaigns.
 pub const CONVERSION_POLICY_SK: &str = "P#conversions";
+/// The marker that a handle exists (its owner used it through an authenticated write).
+pub const HANDLE_SEEN_SK: &str = "P#seen";
 
 /// Conversions of one click and event type so far (the per-click cap's counter).
 pub fn click_conversions(handle: &str, click_id: &str, event_type: &str) -> (String, String) {

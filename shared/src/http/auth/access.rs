@@ -157,12 +157,14 @@ pub static ACCESS_TABLE: &[Access] = &[
         None,
         false,
     ),
+    // Revoking is never refused for budget: it is how an operator stops a credential that
+    // spends it.
     rule(
         Method::DELETE,
         "/v2/handles/{handle}/tokens/{tokenId}",
         Operator,
         None,
-        true,
+        false,
     ),
     // Chain rules: JWT only (no PAT scope covers lifecycle messaging).
     rule(

@@ -9,7 +9,7 @@ use crate::auth::AuthError;
 use crate::domain::Handle;
 use crate::http::error::apply_quota;
 use crate::http::error::ApiError;
-use crate::ratelimit::Quota;
+use crate::ratelimit::WriteCharge;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
 use axum::http::header;
@@ -78,12 +78,18 @@ pub fn check(principal: &Principal, rule: &Access, handle: &str) -> Result<(), A
 }
 
 /// The layer every authenticated router carries (`route_layer`, so it sees the matched path).
+/// A write is charged before its handler runs (so concurrent writes never exceed the budget)
+/// and refunded when answered 4xx: a request that changed nothing costs nobody any budget.
 pub async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match authorize_parts(&state, request).await {
-        Ok((request, limits)) => {
+        Ok((request, charge)) => {
             let mut response = next.run(request).await;
-            if let Some(quota) = limits {
-                apply_quota(&quota, &mut response);
+            let Some(charge) = charge else {
+                return response;
+            };
+            apply_quota(&charge.quota, &mut response);
+            if response.status().is_client_error() {
+                charge.refund(state.store.as_ref()).await;
             }
             response
         }
@@ -94,7 +100,7 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
 async fn authorize_parts(
     state: &AppState,
     request: Request,
-) -> Result<(Request, Option<Quota>), ApiError> {
+) -> Result<(Request, Option<WriteCharge>), ApiError> {
     let (mut parts, body) = request.into_parts();
     let path = MatchedPath::from_request_parts(&mut parts, state)
         .await
@@ -122,11 +128,16 @@ async fn authorize_parts(
     let handle = Handle::parse(&raw_handle)?;
     check(&principal, rule, handle.as_str())?;
     tracing::Span::current().record("handle", handle.as_str());
-    let limits = if rule.write {
-        Some(crate::ratelimit::enforce(state, &handle).await?)
+    let charge = if rule.write {
+        // A write is the owner using the handle: from now on it exists for the public chain
+        // routes (cached; a store write only the first time per process).
+        crate::handle_settings::mark_seen(state, &handle)
+            .await
+            .map_err(ApiError::from)?;
+        Some(crate::ratelimit::charge_write(state, &handle, &principal).await?)
     } else {
         None
     };
     parts.extensions.insert(Caller { principal, handle });
-    Ok((Request::from_parts(parts, body), limits))
+    Ok((Request::from_parts(parts, body), charge))
 }
