@@ -10,6 +10,7 @@
 pub mod aggregate;
 pub mod days;
 pub mod export;
+pub mod poison;
 pub mod report;
 pub mod stream;
 
