@@ -8,6 +8,7 @@
 //! count under the reserved campaign key [`NO_CAMPAIGN`].
 
 pub mod aggregate;
+pub mod checkpoint;
 pub mod days;
 pub mod export;
 pub mod poison;

@@ -5,7 +5,7 @@
 //! days), in the `poison_records` metric and one error log line each; replaying one is
 //! appending its `data` to the stream again (counted once: the id was never counted).
 
-use super::stream::{checkpoint, Parsed, CONSUMER};
+use super::checkpoint::{advance, checkpoint, Parsed, CONSUMER};
 use crate::store::{keys, now_unix, Cond, Item, Store, StoreError, WriteOp};
 
 /// The consumer name in dead-letter keys.
@@ -43,7 +43,7 @@ pub async fn set_aside(
                 item: dead_letter(shard, record, reason, now),
                 cond: Cond::None,
             },
-            super::stream::advance(shard, &record.sequence, &at, next, &recent),
+            advance(shard, &record.sequence, &at, next, &recent),
         ];
         match store.transact(ops).await {
             Ok(()) => {
