@@ -10,7 +10,7 @@ use futures::future::join_all;
 use crate::analytics::stream as agg;
 use crate::domain::{Attribution, Device, Handle};
 use crate::events::{event_json, ClickData, ConversionData, Event, EventType};
-use crate::store::{keys, Query, SkRange, Store};
+use crate::store::{keys, Query, SkRange, Store, StoreError, WriteOp};
 use crate::stream::{sequence_after, ClickStream, StreamRecord};
 
 /// The stream checks, in order (used like `store_checks!`).
@@ -208,10 +208,7 @@ pub async fn counts_by_country(
 pub async fn consume_once(stream: &dyn ClickStream, store: &dyn Store) {
     for shard in stream.shards().await.expect("shards") {
         let records = stream.read(&shard, None, 10_000).await.expect("read");
-        let parsed: Vec<(String, Option<Event>)> = records
-            .into_iter()
-            .map(|r| (r.sequence, serde_json::from_str::<Event>(&r.data).ok()))
-            .collect();
+        let parsed: Vec<agg::Parsed> = records.into_iter().map(agg::Parsed::new).collect();
         agg::apply(store, &shard, &parsed).await.expect("apply");
     }
 }
@@ -295,4 +292,163 @@ pub async fn stream_aggregation_counts_a_relayed_conversion_once(
     assert_eq!(revenue.get("DE"), Some(&12_500_000), "{revenue:?}");
     let clicks = clicks_by_country(store.as_ref(), &handle).await;
     assert_eq!(clicks.get("DE"), Some(&2), "{clicks:?}");
+}
+
+/// A fresh handle of the test's own.
+fn fresh_handle() -> String {
+    format!("h{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// Issue 28 (2a): a producer's `PutRecord` that landed though its answer was lost, retried, so
+/// its two copies fall in different batches with other clicks between: counted once.
+pub async fn stream_aggregation_counts_a_retried_append_once_across_batches(
+    stream: Arc<dyn ClickStream>,
+    store: Arc<dyn Store>,
+) {
+    let handle = fresh_handle();
+    let key = format!("{handle}/launch");
+    let click = click_event(&handle, "US");
+    stream.append(&key, &click).await.expect("append");
+    consume_once(stream.as_ref(), store.as_ref()).await;
+    for record in [
+        click_event(&handle, "US"),
+        click.clone(),
+        click_event(&handle, "US"),
+    ] {
+        stream.append(&key, &record).await.expect("append");
+    }
+    consume_once(stream.as_ref(), store.as_ref()).await;
+    let clicks = clicks_by_country(store.as_ref(), &handle).await;
+    assert_eq!(
+        clicks.get("US"),
+        Some(&3),
+        "the retried copy counts once: {clicks:?}"
+    );
+}
+
+/// Issue 28 (2b): the redirect parked a click whose append had landed after all: the events
+/// worker relays the parked copy (redelivered: twice) through the stream instead of counting it
+/// beside the stream's consumer, and the click counts once.
+pub async fn stream_aggregation_counts_a_parked_click_once(
+    stream: Arc<dyn ClickStream>,
+    store: Arc<dyn Store>,
+) {
+    use crate::consume::EventSink;
+    let handle = fresh_handle();
+    let click = click_event(&handle, "DE");
+    stream
+        .append(&format!("{handle}/launch"), &click)
+        .await
+        .expect("the landed append");
+    consume_once(stream.as_ref(), store.as_ref()).await;
+    let mut parked: Event = serde_json::from_str(&click).expect("an event");
+    store
+        .write(crate::outbox::record(&mut parked))
+        .await
+        .expect("parked");
+    let config = crate::config::Config::from_env().expect("config");
+    let queue = Arc::new(crate::queue::embedded::EmbeddedQueue::in_memory());
+    let state = crate::state::AppState::with_secrets(
+        config,
+        store.clone(),
+        queue,
+        crate::config::Secrets::NONE,
+    )
+    .expect("state")
+    .with_click_stream(stream.clone());
+    for _ in 0..2 {
+        crate::analytics::aggregate::AnalyticsSink
+            .apply(&state, std::slice::from_ref(&parked))
+            .await
+            .expect("relayed");
+        consume_once(stream.as_ref(), store.as_ref()).await;
+    }
+    let clicks = clicks_by_country(store.as_ref(), &handle).await;
+    assert_eq!(
+        clicks.get("DE"),
+        Some(&1),
+        "a parked click counts once: {clicks:?}"
+    );
+}
+
+/// A store that refuses (as invalid) every transaction adding to a counter of `poison`: a
+/// record the backend cannot apply, whatever the reason.
+struct Refusing {
+    inner: Arc<dyn Store>,
+    poison: String,
+}
+
+#[async_trait::async_trait]
+impl Store for Refusing {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<crate::store::Item>, StoreError> {
+        self.inner.get(pk, sk).await
+    }
+    async fn write(&self, op: WriteOp) -> Result<Option<crate::store::Item>, StoreError> {
+        self.inner.write(op).await
+    }
+    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        let poisoned = ops
+            .iter()
+            .any(|op| matches!(op, WriteOp::Add { sk, .. } if sk.contains(&self.poison)));
+        if poisoned {
+            return Err(StoreError::Invalid(format!("{} refused", self.poison)));
+        }
+        self.inner.transact(ops).await
+    }
+    async fn query(&self, query: Query) -> Result<crate::store::Page, StoreError> {
+        self.inner.query(query).await
+    }
+}
+
+/// Poison records are set aside, never block: in one batch, an unreadable record and a click
+/// the store refuses sit between good clicks; every good click counts once (a replay too), the
+/// two poisoned ones are in the dead letters with their reasons, and the shard moves on.
+pub async fn stream_sets_poison_records_aside(stream: Arc<dyn ClickStream>, store: Arc<dyn Store>) {
+    let handle = fresh_handle();
+    let key = format!("{handle}/launch");
+    let store: Arc<dyn Store> = Arc::new(Refusing {
+        inner: store,
+        poison: "#ZZ".into(),
+    });
+    let bad_click = click_event(&handle, "ZZ");
+    let records = [
+        click_event(&handle, "US"),
+        format!("not json {}", uuid::Uuid::new_v4()),
+        click_event(&handle, "US"),
+        bad_click.clone(),
+        click_event(&handle, "US"),
+    ];
+    for record in &records {
+        stream.append(&key, record).await.expect("append");
+    }
+    consume_once(stream.as_ref(), store.as_ref()).await;
+    consume_once(stream.as_ref(), store.as_ref()).await;
+    let clicks = clicks_by_country(store.as_ref(), &handle).await;
+    assert_eq!(
+        clicks.get("US"),
+        Some(&3),
+        "every good click once: {clicks:?}"
+    );
+    assert_eq!(clicks.get("ZZ"), None, "{clicks:?}");
+    let dead = crate::analytics::poison::list(store.as_ref())
+        .await
+        .expect("list");
+    let mine: Vec<_> = dead
+        .iter()
+        .filter(|d| d.data == records[1] || d.data == bad_click)
+        .collect();
+    assert_eq!(mine.len(), 2, "both poisoned records set aside: {dead:?}");
+    assert!(mine[0].reason.contains("not a readable event"), "{mine:?}");
+    assert!(mine[1].reason.contains("#ZZ refused"), "{mine:?}");
+    stream
+        .append(&key, &click_event(&handle, "US"))
+        .await
+        .expect("append");
+    consume_once(stream.as_ref(), store.as_ref()).await;
+    let clicks = clicks_by_country(store.as_ref(), &handle).await;
+    assert_eq!(
+        clicks.get("US"),
+        Some(&4),
+        "the shard carries on: {clicks:?}"
+    );
 }

@@ -52,11 +52,38 @@ pub async fn load_cached(
     if let Some(hit) = state.link_cache.get(&key) {
         return Ok(hit);
     }
-    let link = load(state.store.as_ref(), handle, slug)
+    let link = load_within_budget(state.store.as_ref(), handle, slug)
         .await?
         .map(Arc::new);
     state.link_cache.insert(key, link.clone());
     Ok(link)
+}
+
+/// The redirect's whole time for its link read (issue 28: right after a restart, with nothing
+/// cached, a throttled read used to answer 503 at once though a retry would have redirected).
+pub const LOOKUP_BUDGET: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// [`load`], retried while the store is unavailable (throttled, slow) within [`LOOKUP_BUDGET`]:
+/// 20, 60, 180 ms apart. Up to 4 reads, usually one.
+async fn load_within_budget(
+    store: &dyn Store,
+    handle: &Handle,
+    slug: &Slug,
+) -> Result<Option<Link>, StoreError> {
+    let deadline = tokio::time::Instant::now() + LOOKUP_BUDGET;
+    let mut delay = std::time::Duration::from_millis(20);
+    loop {
+        let error = match tokio::time::timeout_at(deadline, load(store, handle, slug)).await {
+            Ok(Err(StoreError::Unavailable(e))) => e,
+            Ok(done) => return done,
+            Err(_) => "no answer within the redirect's budget".to_owned(),
+        };
+        if tokio::time::Instant::now() + delay >= deadline {
+            return Err(StoreError::Unavailable(error));
+        }
+        tokio::time::sleep(delay).await;
+        delay *= 3;
+    }
 }
 
 /// The precondition a write must meet (`if-match`).

@@ -30,6 +30,10 @@ use crate::stream::{ClickStream, StreamError, StreamRecord};
 /// `metric = "clicks_lost"`, which a log-based alarm can count on Lambda).
 pub static CLICKS_LOST: AtomicU64 = AtomicU64::new(0);
 
+/// Records a consumer set aside as poison (each also logged once with
+/// `metric = "poison_records"` and kept in its dead letters, `analytics::poison`).
+pub static POISON_RECORDS: AtomicU64 = AtomicU64::new(0);
+
 /// The path of the counts, served only by [`instrument`]ed apps.
 pub const OPS_PATH: &str = "/internal/ops";
 

@@ -24,6 +24,7 @@ impl FailingQueue {
             switch: FailSwitch {
                 failures: Arc::new(AtomicUsize::new(0)),
                 delay_ms: Arc::new(AtomicU64::new(0)),
+                lost_answers: Arc::new(AtomicUsize::new(0)),
             },
         }
     }
@@ -40,6 +41,7 @@ impl FailingQueue {
 pub struct FailSwitch {
     failures: Arc<AtomicUsize>,
     delay_ms: Arc<AtomicU64>,
+    lost_answers: Arc<AtomicUsize>,
 }
 
 impl FailSwitch {
@@ -55,6 +57,23 @@ impl FailSwitch {
     /// Uses up one armed failure, if any is left: whether this call must fail.
     fn take_one(&self) -> bool {
         self.failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    /// The next `n` stream appends land, and their answer never comes (a `PutRecord` applied
+    /// whose response was lost: the caller can only time out).
+    pub fn lose_answers_next(&self, n: usize) {
+        self.lost_answers.store(n, Ordering::SeqCst);
+    }
+
+    /// Appends still armed to lose their answer.
+    pub fn remaining_lost_answers(&self) -> usize {
+        self.lost_answers.load(Ordering::SeqCst)
+    }
+
+    fn take_lost_answer(&self) -> bool {
+        self.lost_answers
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok()
     }
@@ -110,6 +129,10 @@ impl ClickStream for FailingStream {
     async fn append(&self, partition_key: &str, data: &str) -> Result<(), StreamError> {
         if self.switch.take_one() {
             return Err(StreamError::Unavailable("injected append failure".into()));
+        }
+        if self.switch.take_lost_answer() {
+            self.inner.append(partition_key, data).await?;
+            return std::future::pending().await;
         }
         self.inner.append(partition_key, data).await
     }

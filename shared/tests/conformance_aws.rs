@@ -379,3 +379,25 @@ async fn stream_aggregation_counts_a_relayed_conversion_once() {
     )
     .await;
 }
+
+/// A retried append landing twice, in two batches, counts once (issue 28, 2a).
+#[tokio::test(flavor = "multi_thread")]
+async fn stream_aggregation_counts_a_retried_append_once_across_batches() {
+    let (stream, store) = stream_and_store().await;
+    tenx_shared::conformance_stream::stream_aggregation_counts_a_retried_append_once_across_batches(stream, store).await;
+}
+
+/// A parked click whose append had landed counts once (issue 28, 2b).
+#[tokio::test(flavor = "multi_thread")]
+async fn stream_aggregation_counts_a_parked_click_once() {
+    let (stream, store) = stream_and_store().await;
+    tenx_shared::conformance_stream::stream_aggregation_counts_a_parked_click_once(stream, store)
+        .await;
+}
+
+/// Poison records mid-batch go to the dead letters; the rest count once.
+#[tokio::test(flavor = "multi_thread")]
+async fn stream_sets_poison_records_aside() {
+    let (stream, store) = stream_and_store().await;
+    tenx_shared::conformance_stream::stream_sets_poison_records_aside(stream, store).await;
+}

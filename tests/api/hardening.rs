@@ -233,6 +233,54 @@ async fn a_click_survives_a_queue_outage_through_the_outbox() {
     assert!(sweep_clicks(&app).await.is_empty());
 }
 
+/// Issue 28 (2b, 3): every append of a click lands but its answer is lost. The redirect does
+/// not wait for it: it answers 302 once its time budget is spent and parks the click; the
+/// parked copy goes through the events worker to the stream, and the click counts once.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "unfinished (issue 28, H4): the 302 within budget passes; receiving the swept parked click finds a batch size other than 1 on both backends, not yet diagnosed"]
+async fn a_click_whose_appends_land_unanswered_redirects_and_counts_once() {
+    let (app, switch) = spawn_with_failing_queue().await;
+    let body = json!({"destinationUrl": "https://shop.example.com/p"});
+    let operator = app.as_role("acme", Role::Operator);
+    assert_eq!(operator.put_link("deal", &body).await.status(), 201);
+    let _ = app.drain_events().await;
+
+    switch.lose_answers_next(1);
+    let visit = app.visit(Method::GET, "acme", "/deal", &[("user-agent", IPHONE)]);
+    // A hang guard, not a timing assertion: before the budget the redirect never answered.
+    let resp = tokio::time::timeout(std::time::Duration::from_secs(30), visit)
+        .await
+        .expect("the redirect answers without the append's answer");
+    assert_eq!(resp.status(), 302);
+    assert_eq!(
+        switch.remaining_lost_answers(),
+        0,
+        "the append landed unanswered"
+    );
+
+    // The sweeper sends the parked copy to the events queue; its worker relays it.
+    let zero = std::time::Duration::ZERO;
+    tenx_shared::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), zero)
+        .await
+        .unwrap();
+    let worker = tenx_shared::workers::events::EventsWorker {
+        state: app.state(),
+        sinks: vec![std::sync::Arc::new(
+            tenx_shared::analytics::aggregate::AnalyticsSink,
+        )],
+    };
+    let events = tenx_shared::queue::QueueName::Events;
+    let batch = app.queue.receive(events, 10, zero).await.unwrap();
+    assert_eq!(batch.len(), 1, "the parked click");
+    use tenx_shared::consume::BatchHandler;
+    assert!(worker.handle(batch).await.is_empty(), "relayed");
+    tenx_shared::conformance_stream::consume_once(app.clicks.as_ref(), app.store.as_ref()).await;
+
+    let resp = app.as_role("acme", Role::Viewer).analytics("").await;
+    let totals: Value = resp.json().await.unwrap();
+    assert_eq!(totals["totals"]["clicks"], 1, "{totals}");
+}
+
 /// Runs the outbox sweeper and returns the click events it put on the queue.
 async fn sweep_clicks(app: &TestApp) -> Vec<tenx_shared::events::Event> {
     let zero = std::time::Duration::ZERO;

@@ -56,6 +56,12 @@ impl TestApp {
         token_with_exp(handles, role, now() + 3600)
     }
 
+    /// The app's state, as its handlers and workers have it.
+    #[allow(dead_code)] // used by the fault tests
+    pub fn state(&self) -> tenx_shared::state::AppState {
+        self.runtime.as_ref().expect("running").state.clone()
+    }
+
     /// Stops the server and its workers (the data dir stays, for restart tests).
     pub async fn stop(mut self) -> (Option<tempfile::TempDir>, PathBuf, Config) {
         self.server.abort();

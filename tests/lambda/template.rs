@@ -862,8 +862,8 @@ fn cloudfront_fronts_the_redirect_with_the_country_and_the_edge_secret_and_cache
 }
 
 /// The click stream: provisioned with encryption, read by the clicks worker alone through one
-/// event source mapping that keeps one invocation per shard (the checkpoint is per shard) and
-/// retries a failed batch whole rather than bisecting it; only the functions that record clicks
+/// event source mapping that keeps one invocation per shard (the checkpoint is per shard),
+/// bisects a failed batch and gives up on it after bounded retries; only the functions that record clicks
 /// may append, and they are told the stream's name.
 #[test]
 fn the_click_stream_feeds_one_consumer_per_shard_and_only_the_redirects_append() {
@@ -889,7 +889,22 @@ fn the_click_stream_feeds_one_consumer_per_shard_and_only_the_redirects_append()
     let m = &mappings[0]["Properties"];
     assert_eq!(m["FunctionName"], json!({"Ref": worker.logical_id}));
     assert_eq!(m["ParallelizationFactor"], 1);
-    assert_eq!(m["BisectBatchOnFunctionError"], false);
+    // Issue 28: a failing batch is bisected, retried a bounded number of times, then recorded
+    // in an SQS queue of the stack (which the worker may send to) rather than block its shard.
+    assert_eq!(m["BisectBatchOnFunctionError"], true);
+    let retries = m["MaximumRetryAttempts"].as_i64().expect("bounded retries");
+    assert!((0..=10_000).contains(&retries), "bounded: {retries}");
+    let destination = &m["DestinationConfig"]["OnFailure"]["Destination"];
+    let queue = destination["Fn::GetAtt"][0]
+        .as_str()
+        .expect("a queue of the stack");
+    assert_eq!(resources[queue]["Type"], "AWS::SQS::Queue");
+    assert!(
+        worker
+            .grants()
+            .contains(&("sqs:SendMessage".to_owned(), queue.to_owned())),
+        "the worker's role sends to its on-failure destination"
+    );
     assert_eq!(m["StartingPosition"], "TRIM_HORIZON");
     assert!(
         m["BatchSize"].as_u64() >= Some(1000),

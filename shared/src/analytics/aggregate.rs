@@ -47,10 +47,12 @@ impl EventSink for AnalyticsSink {
         "analytics"
     }
 
-    /// With a click stream, the counted events other than clicks are relayed to it, so every
-    /// counter is written by the stream's consumer alone, on its shard's own items: two events
-    /// batches never write one item (DynamoDB would cancel one of two concurrent transactions).
-    /// Clicks here are the few the redirect parked while the stream was down.
+    /// With a click stream, the counted events are relayed to it, so every counter is written
+    /// by the stream's consumer alone, on its shard's own items: two events batches never write
+    /// one item (DynamoDB would cancel one of two concurrent transactions). Clicks here are the
+    /// few the redirect parked after its appends "failed": one of them may have landed, so the
+    /// parked copy goes through the stream too, where the consumer counts the click once
+    /// whichever copy comes first (its window of recent ids, the parked copy's marker).
     async fn apply(&self, state: &AppState, events: &[Event]) -> anyhow::Result<()> {
         let Some(stream) = &state.clicks else {
             apply(state.store.as_ref(), events).await?;
@@ -72,16 +74,22 @@ impl EventSink for AnalyticsSink {
             );
             apply(state.store.as_ref(), &relayed).await?;
         }
-        apply(state.store.as_ref(), &clicks).await?;
-        Ok(())
+        // Parked clicks are never counted here: a landed copy on the stream is counted without
+        // a marker, so counting beside it could count twice. The batch is retried instead.
+        relay(stream.as_ref(), &clicks).await
     }
 }
 
-/// ONE append per event, concurrently. At least once: a redelivered batch appends again, and
+/// ONE append per event, concurrently, on the shard its stream copies went to (a click by its
+/// link, like the redirect's append). At least once: a redelivered batch appends again, and
 /// the stream's consumer counts the event once by its marker (`Contribution::marked`).
 async fn relay(stream: &dyn ClickStream, events: &[Event]) -> anyhow::Result<()> {
     let appends = events.iter().map(|event| async move {
-        let key = crate::stream::click_partition_key(event.handle.as_str(), event.id.as_str());
+        let by = match event.kind {
+            EventType::LinkClicked => event.data["slug"].as_str().unwrap_or_default(),
+            _ => event.id.as_str(),
+        };
+        let key = crate::stream::click_partition_key(event.handle.as_str(), by);
         let data = serde_json::to_string(event)?;
         stream
             .append(&key, &data)
@@ -101,7 +109,8 @@ pub(super) struct Contribution {
     pub(super) deltas: Vec<(String, crate::store::Count)>,
     /// Counted under a processed-event marker on the click stream too: every event but a click
     /// reaches the stream through an at-least-once relay (this module's [`AnalyticsSink`]), so
-    /// it may be appended twice; a click's marker would cost a write per click.
+    /// it may be appended twice; so does a click the redirect parked in the outbox (it carries
+    /// its outbox key). A marker on every click would cost a write per click.
     pub(super) marked: bool,
 }
 
@@ -174,7 +183,7 @@ pub(super) fn contribution(event: &Event) -> Option<Contribution> {
         event_id: event.id.to_string(),
         keys,
         deltas,
-        marked: event.kind != EventType::LinkClicked,
+        marked: event.kind != EventType::LinkClicked || event.outbox.is_some(),
     })
 }
 

@@ -8,8 +8,10 @@
 //! count under the reserved campaign key [`NO_CAMPAIGN`].
 
 pub mod aggregate;
+pub mod checkpoint;
 pub mod days;
 pub mod export;
+pub mod poison;
 pub mod report;
 pub mod stream;
 

@@ -405,11 +405,13 @@ async fn expired(
 }
 
 /// Round trip 2: the click, durable before the visitor leaves: appended to the click stream
-/// (or, in a process without one, sent as an events-queue message). It is tried
-/// [`CLICK_SEND_ATTEMPTS`] times; if that stays down the click is parked in the outbox (ONE
-/// store write, swept to the events queue later, where the events worker counts it), and only
-/// if that fails too is it lost: counted in [`crate::metrics::CLICKS_LOST`] and logged. The
-/// visitor gets their redirect either way.
+/// (or, in a process without one, sent as an events-queue message). It is tried up to
+/// [`CLICK_SEND_ATTEMPTS`] times within [`CLICK_SEND_BUDGET`] overall (an attempt that has not
+/// answered when the budget runs out is abandoned: the SDK's own attempt timeout is 10 s); if
+/// that stays down the click is parked in the outbox (ONE store write, swept to the events
+/// queue later, whose worker relays it through the stream, where it counts once even if an
+/// abandoned append had landed), and only if that fails too is it lost: counted in
+/// [`crate::metrics::CLICKS_LOST`] and logged. The visitor gets their redirect either way.
 async fn record_click(state: &AppState, handle: &Handle, click_id: &ClickId, click: &ClickData) {
     let event_id = click_id.event_id();
     let event = crate::events::event_json(
@@ -418,15 +420,22 @@ async fn record_click(state: &AppState, handle: &Handle, click_id: &ClickId, cli
         handle.as_str(),
         click,
     );
+    let deadline = tokio::time::Instant::now() + CLICK_SEND_BUDGET;
     let mut delay = Duration::from_millis(10);
     for attempt in 1..=CLICK_SEND_ATTEMPTS {
-        match send_click(state, handle, &click.slug, &event).await {
-            Ok(()) => return,
-            Err(e) if attempt == CLICK_SEND_ATTEMPTS => {
-                tracing::warn!(error = %e, click_id = %click_id, "click append failed; parking it in the outbox");
-            }
-            Err(_) => tokio::time::sleep(delay).await,
+        let sent =
+            tokio::time::timeout_at(deadline, send_click(state, handle, &click.slug, &event));
+        let error = match sent.await {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => e,
+            Err(_) => "no answer within the redirect's budget".to_owned(),
+        };
+        let out_of_time = tokio::time::Instant::now() + delay >= deadline;
+        if attempt == CLICK_SEND_ATTEMPTS || out_of_time {
+            tracing::warn!(error = %error, click_id = %click_id, attempt, "click append failed; parking it in the outbox");
+            break;
         }
+        tokio::time::sleep(delay).await;
         delay *= 4;
     }
     if let Err(e) = crate::outbox::park(state.store.as_ref(), &event).await {
@@ -457,6 +466,9 @@ async fn send_click(
 
 /// Sends of one click before it falls back to the outbox (10 + 40 ms of waiting at most).
 const CLICK_SEND_ATTEMPTS: u32 = 3;
+/// The click's time over all its attempts before it is parked: a visitor never waits out the
+/// SDK's 10 s attempt timeout (issue 28). Kinesis answers a `PutRecord` in tens of ms.
+pub const CLICK_SEND_BUDGET: Duration = Duration::from_millis(500);
 
 /// The 302 with its caching, robots and visitor-cookie headers.
 fn found(state: &AppState, location: &str, visit: &Visit) -> Result<Response, ApiError> {

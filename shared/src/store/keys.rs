@@ -65,6 +65,15 @@ pub fn stream_checkpoint(consumer: &str, shard: &str) -> (String, String) {
     (format!("SCP#{consumer}"), format!("S#{shard}"))
 }
 
+/// The dead letters of a consumer: one partition (poison is rare), by shard and sequence.
+pub fn dead_letter(consumer: &str, shard: &str, sequence: &str) -> (String, String) {
+    (dead_letter_pk(consumer), format!("{shard}#{sequence}"))
+}
+
+pub fn dead_letter_pk(consumer: &str) -> String {
+    format!("DEADLETTER#{consumer}")
+}
+
 pub fn rate_window(handle: &str, bucket: &str, window: i64) -> (String, String) {
     (format!("H#{handle}#T#{bucket}#{window}"), "T".into())
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tracing::Instrument;
 
+use crate::analytics::stream::Parsed;
 use crate::consume::EventSink;
 use crate::events::{Event, EventType};
 use crate::state::AppState;
@@ -27,8 +28,9 @@ pub struct ClickConsumer {
 }
 
 impl ClickConsumer {
-    /// Applies one shard's records, in shard order. A record that is not a readable event is
-    /// logged and skipped (it would otherwise stall the shard forever). `Err`: nothing is lost,
+    /// Applies one shard's records, in shard order. A record that cannot be applied (not a
+    /// readable event, refused by the store) is set aside in the dead letters, never stalls
+    /// the shard (`analytics::poison`). `Err`: nothing is lost,
     /// the batch is delivered again and the checkpoint skips what was already counted.
     pub async fn apply(&self, shard: &str, records: Vec<StreamRecord>) -> anyhow::Result<()> {
         let span = tracing::info_span!(
@@ -42,23 +44,14 @@ impl ClickConsumer {
     }
 
     async fn apply_batch(&self, shard: &str, records: Vec<StreamRecord>) -> anyhow::Result<()> {
-        let parsed: Vec<(String, Option<Event>)> = records
-            .into_iter()
-            .map(|r| {
-                let event = serde_json::from_str::<Event>(&r.data)
-                    .map_err(|e| {
-                        tracing::error!(shard, sequence = %r.sequence, error = %e, "unreadable click record; skipped");
-                    })
-                    .ok();
-                (r.sequence, event)
-            })
-            .collect();
-        // The sinks see the stream's clicks only: relayed conversions went through them on the
-        // events queue already, and are here to be counted.
+        let parsed: Vec<Parsed> = records.into_iter().map(Parsed::new).collect();
+        // The sinks see the stream's own clicks only: relayed conversions and parked clicks
+        // (those with an outbox entry) went through them on the events queue already.
         let events: Vec<Event> = parsed
             .iter()
-            .filter_map(|(_, e)| e.clone())
-            .filter(|e| e.kind == EventType::LinkClicked)
+            .filter_map(|r| r.event.as_ref().ok())
+            .filter(|e| e.kind == EventType::LinkClicked && e.outbox.is_none())
+            .cloned()
             .collect();
         for sink in &self.sinks {
             sink.apply(&self.state, &events).await?;

@@ -1,0 +1,136 @@
+//! A click stream shard's checkpoint (`analytics::stream`): the last sequence applied, its
+//! version, and the window of event ids counted lately; and a shard's records as the
+//! aggregator takes them. Shared by the aggregator and its dead letters (`analytics::poison`).
+
+use crate::events::Event;
+use crate::store::{keys, Cond, Item, Store, StoreError, WriteOp};
+use crate::stream::{sequence_after, StreamRecord};
+
+/// The consumer name in checkpoint keys.
+pub const CONSUMER: &str = "agg";
+/// How long a counted event's id stays in its shard's window. Covers a producer's retries (the
+/// redirect's append budget is under a second) and a parked click's relay (the outbox sweeper
+/// takes entries after `TENX_OUTBOX_MIN_AGE_SECS`, 30 s, on a one-minute schedule).
+pub const RECENT_SECS: i64 = 300;
+/// The most ids a window holds (newest kept): about 160 KB, well under an item's 400 KB.
+pub const RECENT_CAP: usize = 4096;
+
+/// One record of a shard as the aggregator takes it: the event, or why it is not one.
+#[derive(Clone, Debug)]
+pub struct Parsed {
+    pub sequence: String,
+    /// The raw record, kept for the dead letters.
+    pub data: String,
+    pub event: Result<Event, String>,
+}
+
+impl Parsed {
+    pub fn new(record: StreamRecord) -> Self {
+        let event = serde_json::from_str::<Event>(&record.data)
+            .map_err(|e| format!("not a readable event: {e}"));
+        Self {
+            sequence: record.sequence,
+            data: record.data,
+            event,
+        }
+    }
+}
+
+/// The checkpoint of a shard: the last sequence applied, the item's version, and the window of
+/// recently counted event ids (`(id, unix seconds when counted)`, oldest first).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub sequence: Option<String>,
+    pub(super) version: u64,
+    pub(super) recent: Vec<(String, i64)>,
+}
+
+/// ONE consistent read.
+pub async fn checkpoint(store: &dyn Store, shard: &str) -> Result<Checkpoint, StoreError> {
+    let (pk, sk) = keys::stream_checkpoint(CONSUMER, shard);
+    Ok(match store.get(&pk, &sk).await? {
+        Some(item) => Checkpoint {
+            sequence: item.doc["sequence"].as_str().map(str::to_owned),
+            version: item.version,
+            recent: serde_json::from_value(item.doc["recent"].clone()).unwrap_or_default(),
+        },
+        None => Checkpoint::default(),
+    })
+}
+
+impl Checkpoint {
+    pub(super) fn is_after(&self, sequence: &str) -> bool {
+        self.sequence
+            .as_deref()
+            .is_none_or(|cp| sequence_after(sequence, cp))
+    }
+
+    /// The window with `counted` added at `now`, aged out and capped.
+    pub(super) fn window_with(
+        &self,
+        counted: impl Iterator<Item = String>,
+        now: i64,
+    ) -> Vec<(String, i64)> {
+        let mut recent: Vec<(String, i64)> = self
+            .recent
+            .iter()
+            .filter(|(_, t)| now - t <= RECENT_SECS)
+            .cloned()
+            .chain(counted.map(|id| (id, now)))
+            .collect();
+        let excess = recent.len().saturating_sub(RECENT_CAP);
+        recent.drain(..excess);
+        recent
+    }
+}
+
+/// The checkpoint moved to `sequence`, only if nobody moved it since it was read.
+pub fn advance(
+    shard: &str,
+    sequence: &str,
+    at: &Checkpoint,
+    next: u64,
+    recent: &[(String, i64)],
+) -> WriteOp {
+    let (pk, sk) = keys::stream_checkpoint(CONSUMER, shard);
+    let doc = serde_json::json!({ "sequence": sequence, "recent": recent });
+    WriteOp::Put {
+        item: Item::new(pk, sk, doc).with_version(next),
+        cond: match at.version {
+            0 => Cond::Absent,
+            v => Cond::Version(v),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoints_start_absent_then_advance_under_their_version() {
+        let fresh = advance("shard-0", "5", &Checkpoint::default(), 1, &[]);
+        assert!(matches!(
+            fresh,
+            WriteOp::Put {
+                cond: Cond::Absent,
+                ..
+            }
+        ));
+        let at = Checkpoint {
+            sequence: Some("5".into()),
+            version: 1,
+            recent: Vec::new(),
+        };
+        match advance("shard-0", "9", &at, 2, &[]) {
+            WriteOp::Put { item, cond } => {
+                assert_eq!(cond, Cond::Version(1));
+                assert_eq!(
+                    (item.version, item.doc["sequence"].as_str()),
+                    (2, Some("9"))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
