@@ -63,8 +63,9 @@ pub async fn load_cached(
 /// cached, a throttled read used to answer 503 at once though a retry would have redirected).
 pub const LOOKUP_BUDGET: std::time::Duration = std::time::Duration::from_millis(400);
 
-/// [`load`], retried while the store is unavailable (throttled, slow) within [`LOOKUP_BUDGET`]:
-/// 20, 60, 180 ms apart. Up to 4 reads, usually one.
+/// [`load`], retried while the store answers unavailable (throttled) within [`LOOKUP_BUDGET`]:
+/// 20, 60, 180 ms apart. Up to 4 reads, usually one. A read in flight is never cut short: a
+/// slow answer is still an answer (the SDK bounds each attempt), only the retries are budgeted.
 async fn load_within_budget(
     store: &dyn Store,
     handle: &Handle,
@@ -73,13 +74,12 @@ async fn load_within_budget(
     let deadline = tokio::time::Instant::now() + LOOKUP_BUDGET;
     let mut delay = std::time::Duration::from_millis(20);
     loop {
-        let error = match tokio::time::timeout_at(deadline, load(store, handle, slug)).await {
-            Ok(Err(StoreError::Unavailable(e))) => e,
-            Ok(done) => return done,
-            Err(_) => "no answer within the redirect's budget".to_owned(),
-        };
-        if tokio::time::Instant::now() + delay >= deadline {
-            return Err(StoreError::Unavailable(error));
+        match load(store, handle, slug).await {
+            Err(StoreError::Unavailable(e)) if tokio::time::Instant::now() + delay >= deadline => {
+                return Err(StoreError::Unavailable(e));
+            }
+            Err(StoreError::Unavailable(_)) => {}
+            done => return done,
         }
         tokio::time::sleep(delay).await;
         delay *= 3;
@@ -197,8 +197,9 @@ pub async fn upsert(
 ) -> Result<Upserted, LinkError> {
     for attempt in 0..16u64 {
         if attempt > 0 {
-            // Jittered backoff so racing writers spread out instead of colliding again.
-            let jitter = rand::random::<u64>() % (2 + attempt * 4);
+            // Full-jitter exponential backoff (10 ms doubling, capped at 320 ms) so racing
+            // writers spread out instead of colliding again, on a slow store too.
+            let jitter = rand::random::<u64>() % (10 << attempt.min(5));
             tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
         }
         let existing = load(state.store.as_ref(), handle, slug).await?;

@@ -962,10 +962,28 @@ const UNEXERCISED: &[(&str, &str, &str, &str)] = &[
         "a click whose enqueue keeps failing is parked in the outbox",
     ),
     (
-        "ConsoleFunction",
+        "EventsWorkerFunction",
+        "dynamodb:GetItem",
+        "Table",
+        "the stream is down: relayed conversions are counted here under their markers",
+    ),
+    (
+        "EventsWorkerFunction",
         "dynamodb:PutItem",
         "Table",
-        "a tried click whose enqueue keeps failing is parked in the outbox (the redirect, in-process)",
+        "the stream is down: relayed conversions are counted here under their markers",
+    ),
+    (
+        "EventsWorkerFunction",
+        "dynamodb:UpdateItem",
+        "Table",
+        "the stream is down: relayed conversions are counted here under their markers",
+    ),
+    (
+        "ClicksWorkerFunction",
+        "sqs:SendMessage",
+        "ClicksFailedBatchesQueue",
+        "the Kinesis mapping sends a batch it gave up on to its on-failure queue",
     ),
     (
         "OutboxSweeperFunction",

@@ -617,7 +617,14 @@ fn iam_is_scoped_to_the_stack_and_the_redirect_gets_nothing_more_than_it_needs()
             let expected_kind = action.split(':').next().expect("service");
             let ok = match expected_kind {
                 "dynamodb" => resource == TABLE,
-                "sqs" => resource == "EventsQueue" || resource == "DeliveriesQueue",
+                // The clicks worker's mapping sends a batch it gave up on to its on-failure
+                // queue, with the function's role.
+                "sqs" => {
+                    ["EventsQueue", "DeliveriesQueue"].contains(&resource.as_str())
+                        || (resource == "ClicksFailedBatchesQueue"
+                            && action == "sqs:SendMessage"
+                            && f.logical_id == "ClicksWorkerFunction")
+                }
                 "kinesis" => resource == "ClickStream",
                 _ => resource.ends_with("Parameter"),
             };

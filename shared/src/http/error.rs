@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::auth::AuthError;
 use crate::domain::DomainError;
-use crate::http::request_id;
+use crate::http::current_request;
 use crate::queue::QueueError;
 use crate::ratelimit::{Limited, Quota, RateLimitError};
 use crate::state::Unconfigured;
@@ -119,7 +119,7 @@ impl ApiError {
         } else if self.status.is_server_error() {
             tracing::error!(
                 status = self.status.as_u16(),
-                request_id = %request_id::current(),
+                request_id = %current_request::id(),
                 cause,
                 "request failed"
             );
@@ -165,7 +165,7 @@ impl IntoResponse for ApiError {
             "error": {
                 "code": self.code,
                 "message": self.message,
-                "requestId": request_id::current(),
+                "requestId": current_request::id(),
             }
         });
         let mut response = (self.status, axum::Json(body)).into_response();

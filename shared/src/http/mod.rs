@@ -6,6 +6,7 @@ pub mod campaigns;
 pub mod chain;
 pub mod console;
 pub mod conversions;
+pub mod current_request;
 pub mod edge;
 pub mod error;
 pub mod extract;

@@ -22,13 +22,9 @@ use tracing::Instrument;
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
-
 /// The current request's id, or an empty string outside a request.
 pub fn current() -> String {
-    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+    crate::http::current_request::id()
 }
 
 /// A caller-supplied id is kept when it is short and plain (for tracing across systems);
@@ -72,7 +68,7 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         handle = tracing::field::Empty,
         status = tracing::field::Empty,
     );
-    let run = REQUEST_ID.scope(id.clone(), async move {
+    let run = crate::http::current_request::scope(id.clone(), async move {
         // The handler's state is dropped with its future: nothing half-written is reused.
         match AssertUnwindSafe(next.run(request)).catch_unwind().await {
             Ok(response) => response,
