@@ -395,7 +395,7 @@ async fn at08_two_processes_sharing_one_dynamodb_table_enforce_one_limit() {
             .env("TENX_JWT_SECRET", JWT_SECRET)
             .env("TENX_CTX_KEYS", &app.config.ctx_keys)
             .env("TENX_RATE_LIMIT_FREE", "3")
-            .env("TENX_RATE_LIMIT_WINDOW_SECS", "5")
+            .env("TENX_RATE_LIMIT_WINDOW_SECS", "10")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
