@@ -396,3 +396,12 @@ impl Sibling {
         self.runtime.shutdown();
     }
 }
+
+/// The response's JSON body, after asserting its status (the body is in the failure message).
+#[allow(dead_code)] // not every test binary module uses it
+pub async fn json_of(resp: reqwest::Response, status: u16) -> serde_json::Value {
+    let got = resp.status().as_u16();
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(got, status, "{body}");
+    body
+}

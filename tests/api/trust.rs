@@ -34,13 +34,6 @@ fn purchase(ctx: &str, key: &str, value: &str) -> Value {
         "currency": "USD"})
 }
 
-async fn json_of(resp: Response, status: u16) -> Value {
-    let got = resp.status().as_u16();
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(got, status, "{body}");
-    body
-}
-
 #[tokio::test]
 async fn new_handles_flag_public_conversions_by_default() {
     let app = spawn_app_without_workers().await;

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use reqwest::{Method, Response};
+use reqwest::Method;
 use serde_json::{json, Value};
 use tenx_shared::events::Event;
 use tenx_shared::http::auth::Role;
@@ -34,13 +34,6 @@ async fn new_ctx(app: &TestApp, handle: &str) -> String {
 fn purchase(ctx: &str, key: &str, value: f64) -> Value {
     json!({"ctx": ctx, "idempotencyKey": key, "eventType": "purchase", "value": value,
         "currency": "USD"})
-}
-
-async fn json_of(resp: Response, status: u16) -> Value {
-    let got = resp.status().as_u16();
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(got, status, "{body}");
-    body
 }
 
 async fn set_policy(app: &TestApp, policy: Value) -> Value {
