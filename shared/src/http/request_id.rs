@@ -174,10 +174,7 @@ mod tests {
         assert_eq!(body["error"]["code"], "internal");
         assert_eq!(body["error"]["requestId"], id.as_str());
         let log = captured.text();
-        let failures: Vec<&str> = log
-            .lines()
-            .filter(|l| l.contains("request failed"))
-            .collect();
+        let failures = failure_lines(&log);
         assert_eq!(failures.len(), 1, "logged once: {log}");
         assert!(failures[0].contains(&id), "no request id: {}", failures[0]);
         assert!(
@@ -192,6 +189,13 @@ mod tests {
         let (status, second, _) = get(&app, "/boom").await;
         assert_eq!(status, 500);
         assert_ne!(second, id, "each panic answers its own request id");
+    }
+
+    /// The log lines `ApiError` writes for a 5xx.
+    fn failure_lines(log: &str) -> Vec<&str> {
+        log.lines()
+            .filter(|l| l.contains("request failed"))
+            .collect()
     }
 
     #[test]
@@ -222,10 +226,7 @@ mod tests {
         assert_eq!(status, 500);
         assert_eq!(body["error"]["requestId"], id.as_str());
         let log = captured.text();
-        let failures: Vec<&str> = log
-            .lines()
-            .filter(|l| l.contains("request failed"))
-            .collect();
+        let failures = failure_lines(&log);
         assert_eq!(failures.len(), 1, "logged once: {log}");
         assert!(
             failures[0].contains(&id),
