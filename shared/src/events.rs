@@ -22,10 +22,22 @@ pub enum EventType {
     ConversionReversed,
     #[serde(rename = "webhook.test")]
     WebhookTest,
+    #[serde(rename = "commission.created")]
+    CommissionCreated,
+    #[serde(rename = "commission.approved")]
+    CommissionApproved,
+    #[serde(rename = "commission.rejected")]
+    CommissionRejected,
+    #[serde(rename = "commission.reversed")]
+    CommissionReversed,
+    #[serde(rename = "payout.created")]
+    PayoutCreated,
+    #[serde(rename = "payout.paid")]
+    PayoutPaid,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 7] = [
+    pub const ALL: [EventType; 13] = [
         EventType::LinkClicked,
         EventType::LinkCreated,
         EventType::LinkUpdated,
@@ -33,6 +45,12 @@ impl EventType {
         EventType::ConversionTested,
         EventType::ConversionReversed,
         EventType::WebhookTest,
+        EventType::CommissionCreated,
+        EventType::CommissionApproved,
+        EventType::CommissionRejected,
+        EventType::CommissionReversed,
+        EventType::PayoutCreated,
+        EventType::PayoutPaid,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +62,12 @@ impl EventType {
             EventType::ConversionTested => "conversion.tested",
             EventType::ConversionReversed => "conversion.reversed",
             EventType::WebhookTest => "webhook.test",
+            EventType::CommissionCreated => "commission.created",
+            EventType::CommissionApproved => "commission.approved",
+            EventType::CommissionRejected => "commission.rejected",
+            EventType::CommissionReversed => "commission.reversed",
+            EventType::PayoutCreated => "payout.created",
+            EventType::PayoutPaid => "payout.paid",
         }
     }
 

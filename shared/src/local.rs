@@ -238,6 +238,14 @@ async fn outbox_sweeper(state: AppState) {
             Ok(n) => tracing::info!(resent = n, "outbox sweep re-enqueued events"),
             Err(e) => tracing::warn!(error = %e, "outbox sweep failed"),
         }
+        match crate::commissions::due::sweep(&state, crate::time::now_millis()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                approved = n,
+                "commissions approved at the end of their hold"
+            ),
+            Err(e) => tracing::warn!(error = %e, "commission approval sweep failed"),
+        }
     }
 }
 

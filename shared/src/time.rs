@@ -22,6 +22,17 @@ pub fn unix_to_rfc3339(secs: i64) -> String {
         .unwrap_or_default()
 }
 
+pub fn unix_millis_to_rfc3339(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map(to_rfc3339)
+        .unwrap_or_default()
+}
+
+/// An RFC 3339 time as unix milliseconds.
+pub fn rfc3339_millis(s: &str) -> Option<i64> {
+    parse_rfc3339(s).map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
 pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }

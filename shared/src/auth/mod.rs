@@ -114,10 +114,13 @@ pub enum Scope {
     WebhooksWrite,
     ConversionsRead,
     ConversionsWrite,
+    CommissionsRead,
+    CommissionsWrite,
+    PayoutsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 12] = [
         Scope::LinksRead,
         Scope::LinksWrite,
         Scope::CampaignsRead,
@@ -127,6 +130,9 @@ impl Scope {
         Scope::WebhooksWrite,
         Scope::ConversionsRead,
         Scope::ConversionsWrite,
+        Scope::CommissionsRead,
+        Scope::CommissionsWrite,
+        Scope::PayoutsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -140,6 +146,9 @@ impl Scope {
             Scope::WebhooksWrite => "webhooks.write",
             Scope::ConversionsRead => "conversions.read",
             Scope::ConversionsWrite => "conversions.write",
+            Scope::CommissionsRead => "commissions.read",
+            Scope::CommissionsWrite => "commissions.write",
+            Scope::PayoutsWrite => "payouts.write",
         }
     }
 

@@ -6,7 +6,7 @@ pub mod model;
 
 pub use model::{Campaign, CampaignStatus, GoalType};
 
-use crate::domain::{CampaignId, Handle, Link, Slug, ValidLinkSpec};
+use crate::domain::{CampaignId, Handle, Link, PartnerId, Slug, ValidLinkSpec};
 use crate::links::{self, LinkError, Precondition};
 use crate::state::AppState;
 use crate::store::{keys, Cond, Item, Query, Store, StoreError, WriteOp};
@@ -19,6 +19,14 @@ pub struct NewCampaign {
     pub primary_slug: Slug,
     /// The primary link; its `campaign_id` is set here to the new campaign.
     pub primary_link: ValidLinkSpec,
+    pub partner_id: Option<PartnerId>,
+}
+
+/// What a `PATCH` changes (`None`: unchanged).
+#[derive(Clone, Debug, Default)]
+pub struct CampaignPatch {
+    pub status: Option<CampaignStatus>,
+    pub partner_id: Option<PartnerId>,
 }
 
 /// Why a campaign write was refused.
@@ -33,6 +41,9 @@ pub enum CampaignError {
     PreconditionFailed(String),
     #[error("The campaign is being changed concurrently; retry.")]
     Busy,
+    /// The `partnerId` names no partner of the handle (`422`).
+    #[error("partnerId: partner {0} does not exist; create it first.")]
+    UnknownPartner(PartnerId),
     /// The primary link could not be written.
     #[error(transparent)]
     Link(#[from] LinkError),
@@ -64,13 +75,17 @@ pub async fn create(
     {
         return Err(CampaignError::AlreadyExists(new.campaign_id));
     }
-    let campaign = Campaign::new(
+    if let Some(p) = &new.partner_id {
+        check_partner(state, handle, p).await?;
+    }
+    let mut campaign = Campaign::new(
         new.campaign_id.clone(),
         new.goal_type,
         new.status,
         new.primary_slug.clone(),
         crate::time::now_rfc3339(),
     );
+    campaign.partner_id = new.partner_id;
     let put = WriteOp::Put {
         item: item_of(handle, &campaign)?,
         cond: Cond::Absent,
@@ -145,16 +160,30 @@ pub async fn list_all(store: &dyn Store, handle: &Handle) -> Result<Vec<Campaign
     }
 }
 
-/// Changes a campaign's status with a version-checked write. `expected` pins a version
-/// (`if-match`): a mismatch is `412`. Without it a concurrent change is retried on the fresh
-/// version (the status is the only mutable field, so the last writer wins cleanly).
-pub async fn set_status(
+async fn check_partner(
+    state: &AppState,
+    handle: &Handle,
+    id: &PartnerId,
+) -> Result<(), CampaignError> {
+    match crate::commissions::partners::get(state, handle, id).await? {
+        Some(_) => Ok(()),
+        None => Err(CampaignError::UnknownPartner(id.clone())),
+    }
+}
+
+/// Changes a campaign's status and partner with a version-checked write. `expected` pins a
+/// version (`if-match`): a mismatch is `412`. Without it a concurrent change is retried on the
+/// fresh version (each field is set whole, so the last writer wins cleanly).
+pub async fn update(
     state: &AppState,
     handle: &Handle,
     id: &CampaignId,
-    status: CampaignStatus,
+    patch: CampaignPatch,
     expected: Option<u64>,
 ) -> Result<Campaign, CampaignError> {
+    if let Some(p) = &patch.partner_id {
+        check_partner(state, handle, p).await?;
+    }
     for _ in 0..8 {
         let current = get(state.store.as_ref(), handle, id)
             .await?
@@ -168,7 +197,10 @@ pub async fn set_status(
             }
         }
         let mut next = current.clone();
-        next.status = status;
+        next.status = patch.status.unwrap_or(current.status);
+        if let Some(p) = &patch.partner_id {
+            next.partner_id = Some(p.clone());
+        }
         next.version = current.version + 1;
         next.updated_at = crate::time::now_rfc3339();
         let op = WriteOp::Put {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CampaignId, Slug};
+use crate::domain::{CampaignId, PartnerId, Slug};
 
 /// What a campaign is for. Each goal fixes how conversions are tracked (the preset) and which
 /// conversion `eventType` the merchant is expected to send.
@@ -71,6 +71,9 @@ pub struct Campaign {
     pub tracking_preset: String,
     pub conversion_event: String,
     pub primary_slug: Slug,
+    /// The partner its commissions are owed to (one partner may own many campaigns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<PartnerId>,
     pub version: u64,
     pub created_at: String,
     pub updated_at: String,
@@ -92,6 +95,7 @@ impl Campaign {
             tracking_preset: preset.to_owned(),
             conversion_event: event.to_owned(),
             primary_slug,
+            partner_id: None,
             version: 1,
             created_at: now.clone(),
             updated_at: now,

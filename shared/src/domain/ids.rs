@@ -89,11 +89,16 @@ pub struct Slug(String);
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CampaignId(String);
 
+/// A partner id, chosen by the merchant: the same shape as a campaign id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PartnerId(String);
+
 pub(crate) use string_id;
 
 string_id!(Handle);
 string_id!(Slug);
 string_id!(CampaignId);
+string_id!(PartnerId);
 
 impl Handle {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
@@ -119,6 +124,13 @@ impl Slug {
 impl CampaignId {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         check_shape("campaignId", raw, 1, 64, true)?;
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+impl PartnerId {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        check_shape("partnerId", raw, 1, 64, true)?;
         Ok(Self(raw.to_owned()))
     }
 }

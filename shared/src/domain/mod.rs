@@ -12,6 +12,7 @@ pub mod error;
 pub mod fallback;
 pub mod ids;
 pub mod link;
+pub mod money;
 pub mod prefixed;
 pub mod risk;
 pub mod routing;
@@ -23,13 +24,16 @@ pub use attribution::Attribution;
 pub use ctx::{CtxClaims, CtxError, CtxKeyring, MAX_CTX_TOKEN_LEN, MIN_CTX_KEY_BYTES};
 pub use destination::{build_destination, build_destination_with, CTX_PARAM};
 pub use error::DomainError;
-pub use ids::{CampaignId, Handle, Slug};
+pub use ids::{CampaignId, Handle, PartnerId, Slug};
 pub use link::{
     Conditions, Expiry, Link, LinkSpec, RoutingRule, Tracking, ValidLinkSpec, DEVICE_NAMES,
     MAX_CONDITION_VALUES, MAX_CONDITION_VALUE_CHARS, MAX_ROUTING_RULES, MAX_TITLE_CHARS,
     MAX_TRACKING_VALUE_CHARS,
 };
-pub use prefixed::{ClickId, ConversionId, EventId, ReversalId, SubscriptionId, TokenId};
+pub use money::Currency;
+pub use prefixed::{
+    ClickId, CommissionId, ConversionId, EventId, PayoutId, ReversalId, SubscriptionId, TokenId,
+};
 pub use routing::{route, RouteDecision, RouteInput};
 pub use subids::SubIds;
 pub use url_check::{validate_destination, MAX_DESTINATION_LEN};

@@ -96,6 +96,16 @@ prefixed_id!(
     "rev_"
 );
 prefixed_id!(
+    /// One line of the commission ledger.
+    CommissionId,
+    "com_"
+);
+prefixed_id!(
+    /// One payout to a partner in one currency.
+    PayoutId,
+    "pay_"
+);
+prefixed_id!(
     /// A personal access token's public id.
     TokenId,
     "tok_"
@@ -128,6 +138,68 @@ impl ConversionId {
     }
 }
 
+/// A time-ordered id hex derived from what it identifies: the time (unix ms) in the first 48
+/// bits, as in a UUID v7, then the SHA-256 of `seed`. Every copy of the same thing gets the same id.
+fn derived_hex(unix_millis: i64, seed: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(seed.as_bytes());
+    let time = (unix_millis.clamp(0, 0xffff_ffff_ffff) as u64) & 0xffff_ffff_ffff;
+    format!("{time:012x}{}", &hex::encode(digest)[..20])
+}
+
+impl CommissionId {
+    /// The commission of a conversion: its UUID, so redeliveries, replays and sweeps can only
+    /// find it already there.
+    pub fn of_conversion(conversion: &ConversionId) -> Self {
+        Self(format!("{}{}", Self::PREFIX, conversion.hex()))
+    }
+
+    /// The adjustment or clawback a reversal writes (one reversal per conversion).
+    pub fn of_reversal(reversal: &ReversalId) -> Self {
+        Self(format!("{}{}", Self::PREFIX, reversal.hex()))
+    }
+
+    /// Any other derived line (a day's click accrual, a late-click adjustment): `seed` names it.
+    pub fn derived(unix_millis: i64, seed: &str) -> Self {
+        Self(format!(
+            "{}{}",
+            Self::PREFIX,
+            derived_hex(unix_millis, seed)
+        ))
+    }
+
+    /// The id of this commission's `kind` event (`commission.created`, …).
+    pub fn event_id(&self, kind: &str) -> EventId {
+        let seed = format!("{kind}:{}", self.0);
+        EventId(format!(
+            "{}{}",
+            EventId::PREFIX,
+            derived_hex(self.unix_millis(), &seed)
+        ))
+    }
+}
+
+impl PayoutId {
+    /// The payout a run creates for one partner and currency: a retry with the same
+    /// idempotency key resumes the same payout.
+    pub fn of_run(unix_millis: i64, seed: &str) -> Self {
+        Self(format!(
+            "{}{}",
+            Self::PREFIX,
+            derived_hex(unix_millis, seed)
+        ))
+    }
+
+    pub fn event_id(&self, kind: &str) -> EventId {
+        let seed = format!("{kind}:{}", self.0);
+        EventId(format!(
+            "{}{}",
+            EventId::PREFIX,
+            derived_hex(self.unix_millis(), &seed)
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +224,28 @@ mod tests {
         );
         let click = ClickId::parse("clk_0123456789abcdef0123456789abcdef").unwrap();
         assert_eq!(click.event_id(), conversion.event_id());
+    }
+
+    #[test]
+    fn derived_ids_are_stable_well_formed_and_distinct_per_seed() {
+        let a = CommissionId::derived(1_700_000_000_000, "day:acme:alpha:2026-11-01");
+        assert_eq!(
+            a,
+            CommissionId::derived(1_700_000_000_000, "day:acme:alpha:2026-11-01")
+        );
+        assert_ne!(
+            a,
+            CommissionId::derived(1_700_000_000_000, "day:acme:alpha:2026-11-02")
+        );
+        assert_eq!(CommissionId::parse(a.as_str()).unwrap(), a);
+        assert_eq!(a.unix_millis(), 1_700_000_000_000);
+        assert_ne!(
+            a.event_id("commission.created"),
+            a.event_id("commission.approved")
+        );
+        let conversion = ConversionId::new();
+        let com = CommissionId::of_conversion(&conversion);
+        assert_ne!(com.event_id("commission.created"), conversion.event_id());
     }
 
     #[test]

@@ -9,9 +9,11 @@ use axum::routing::get;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
-use crate::campaigns::{self, Campaign, CampaignError, CampaignStatus, GoalType, NewCampaign};
+use crate::campaigns::{
+    self, Campaign, CampaignError, CampaignPatch, CampaignStatus, GoalType, NewCampaign,
+};
 use crate::config::Config;
-use crate::domain::{CampaignId, DomainError, Handle, LinkSpec, Slug};
+use crate::domain::{CampaignId, DomainError, Handle, LinkSpec, PartnerId, Slug};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{if_match, IfMatch, Json, Query};
@@ -41,6 +43,8 @@ struct CreateBody {
     #[serde(default)]
     status: Option<CampaignStatus>,
     primary_link: PrimaryLinkBody,
+    #[serde(default)]
+    partner_id: Option<PartnerId>,
 }
 
 #[derive(Deserialize)]
@@ -54,8 +58,11 @@ struct PrimaryLinkBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct StatusBody {
-    status: CampaignStatus,
+struct PatchBody {
+    #[serde(default)]
+    status: Option<CampaignStatus>,
+    #[serde(default)]
+    partner_id: Option<PartnerId>,
 }
 
 /// The primary link as listed with a campaign (the full link is at `…/links/{slug}`).
@@ -74,6 +81,7 @@ struct CampaignView<L: Serialize> {
     status: CampaignStatus,
     tracking_preset: String,
     conversion_event: String,
+    partner_id: Option<PartnerId>,
     version: u64,
     created_at: String,
     updated_at: String,
@@ -87,6 +95,7 @@ fn view<L: Serialize>(c: Campaign, primary_link: L) -> CampaignView<L> {
         status: c.status,
         tracking_preset: c.tracking_preset,
         conversion_event: c.conversion_event,
+        partner_id: c.partner_id,
         version: c.version,
         created_at: c.created_at,
         updated_at: c.updated_at,
@@ -144,6 +153,7 @@ async fn create(
         status: body.status.unwrap_or(CampaignStatus::Active),
         primary_slug,
         primary_link,
+        partner_id: body.partner_id,
     };
     let (campaign, link) = campaigns::create(&state, &caller.handle, new).await?;
     let location = format!(
@@ -224,12 +234,15 @@ async fn update_status(
     caller: Caller,
     Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
-    Json(body): Json<StatusBody>,
+    Json(body): Json<PatchBody>,
 ) -> ApiResult<Response> {
     let id = parse_campaign_id(&id)?;
     let expected = expected_version(&headers)?;
-    let campaign =
-        campaigns::set_status(&state, &caller.handle, &id, body.status, expected).await?;
+    let patch = CampaignPatch {
+        status: body.status,
+        partner_id: body.partner_id,
+    };
+    let campaign = campaigns::update(&state, &caller.handle, &id, patch, expected).await?;
     let version = campaign.version;
     Ok(with_etag(
         StatusCode::OK,
@@ -247,6 +260,7 @@ impl From<CampaignError> for ApiError {
             }
             CampaignError::AlreadyExists(_) | CampaignError::Busy => ApiError::conflict(message),
             CampaignError::PreconditionFailed(_) => ApiError::precondition_failed(message),
+            CampaignError::UnknownPartner(_) => ApiError::invalid_request(message),
             CampaignError::Link(e) => e.into(),
             CampaignError::Store(e) => e.into(),
         }

@@ -60,6 +60,11 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "conflict", message)
     }
 
+    /// A status change the record's state does not allow (API.md: `409 invalid_state`).
+    pub fn invalid_state(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "invalid_state", message)
+    }
+
     pub fn invalid_ctx(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_ctx", message)
     }

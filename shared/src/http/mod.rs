@@ -4,6 +4,7 @@ pub mod analytics;
 pub mod auth;
 pub mod campaigns;
 pub mod chain;
+pub mod commissions;
 pub mod console;
 pub mod conversions;
 pub mod current_request;
@@ -13,6 +14,7 @@ pub mod extract;
 pub mod links;
 pub mod objects_only;
 pub mod pagination;
+pub mod payouts;
 pub mod public;
 pub mod redirect;
 pub mod request_id;
@@ -43,11 +45,13 @@ pub enum Group {
     Conversions,
     /// The web console: its page and assets, the local sign-in, "try the redirect".
     Console,
+    /// Partners, commission plans, exchange rates, the commission ledger, balances and payouts.
+    Commissions,
 }
 
 impl Group {
     /// Every API group (the redirect is served by host, see [`local_app`]).
-    pub const API: [Group; 9] = [
+    pub const API: [Group; 10] = [
         Group::Links,
         Group::Public,
         Group::Tokens,
@@ -57,6 +61,7 @@ impl Group {
         Group::Webhooks,
         Group::Conversions,
         Group::Console,
+        Group::Commissions,
     ];
 
     /// Whether the group has routes behind `authorize` (its function loads the JWT verifier;
@@ -94,6 +99,9 @@ impl Group {
             Group::Webhooks => webhooks::router(state.clone()),
             Group::Conversions => conversions::router(state.clone()),
             Group::Console => console::router(state.clone()),
+            Group::Commissions => {
+                commissions::router(state.clone()).merge(payouts::router(state.clone()))
+            }
         }
     }
 }

@@ -222,3 +222,59 @@ pub fn analytics_sk_parts(sk: &str) -> Option<(&str, &str)> {
 pub fn analytics_day_range(from_day: &str, to_day: &str) -> (String, String) {
     (format!("{from_day}!"), format!("{to_day}$"))
 }
+
+// ---- Commissions (docs/commissions.md). Partner and campaign ids are shape-checked: no `#`.
+
+/// A partner record, beside the handle's links and campaigns.
+pub fn partner_sk(partner_id: &str) -> String {
+    format!("PA#{partner_id}")
+}
+
+pub const PARTNER_SK_PREFIX: &str = "PA#";
+
+/// Every version of a campaign's commission plan: `{campaign}#{version:010}`, newest last.
+pub fn plans_pk(handle: &str) -> String {
+    format!("H#{handle}#CP")
+}
+
+pub fn plan_sk(campaign_id: &str, version: u64) -> String {
+    format!("{campaign_id}#{version:010}")
+}
+
+/// The commission ledger of a handle: sk = the time-ordered commission id.
+pub fn commissions_pk(handle: &str) -> String {
+    format!("H#{handle}#COM")
+}
+
+/// Commissions waiting for their hold to end (the approval sweep's index, across handles): sk
+/// `{availableAtMs:013}#{handle}#{commissionId}`, deleted with the approval.
+pub const COMMISSIONS_DUE_PK: &str = "COMDUE";
+
+pub fn commission_due_sk(available_ms: i64, handle: &str, commission_id: &str) -> String {
+    format!("{available_ms:013}#{handle}#{commission_id}")
+}
+
+/// A campaign's cap counters: `D#{yyyy-mm-dd}` (conversions) and `M#{yyyy-mm}` (minor units).
+pub fn commission_caps_pk(handle: &str, campaign_id: &str) -> String {
+    format!("H#{handle}#CAP#{campaign_id}")
+}
+
+/// Exchange-rate snapshots of a handle: sk `{asOf rfc3339 (UTC, ms)}#{base}`.
+pub fn fx_pk(handle: &str) -> String {
+    format!("H#{handle}#FX")
+}
+
+/// Payouts of a handle: sk = the payout id.
+pub fn payouts_pk(handle: &str) -> String {
+    format!("H#{handle}#PAY")
+}
+
+/// A payout run, addressed by its idempotency key (put-if-absent).
+pub fn payout_run(handle: &str, key_hash: &str) -> (String, String) {
+    (format!("H#{handle}#PAYRUN"), key_hash.to_owned())
+}
+
+/// A partner's payout chain head: its last sequence and statement hash (version-checked).
+pub fn payout_head(handle: &str, partner_id: &str) -> (String, String) {
+    (format!("H#{handle}#PAYHEAD"), partner_id.to_owned())
+}

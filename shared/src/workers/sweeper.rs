@@ -17,6 +17,8 @@ use crate::state::AppState;
 pub struct SweepReport {
     /// Outbox entries older than `TENX_OUTBOX_MIN_AGE_SECS` sent to the events queue again.
     pub resent: usize,
+    /// Commissions whose hold ended, approved (with their `commission.approved` events).
+    pub approved: usize,
 }
 
 /// One invocation. The trigger (an EventBridge scheduled event, or `{}` from a manual invoke)
@@ -29,13 +31,14 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
         state.config.outbox_min_age,
     )
     .await?;
+    let approved = crate::commissions::due::sweep(state, crate::time::now_millis()).await?;
     let scheduled = trigger.get("time").and_then(Value::as_str).unwrap_or("-");
     if resent > 0 {
         tracing::warn!(resent, scheduled, "outbox sweep re-enqueued events");
     } else {
         tracing::debug!(scheduled, "outbox sweep: nothing to re-enqueue");
     }
-    Ok(SweepReport { resent })
+    Ok(SweepReport { resent, approved })
 }
 
 /// The Lambda entry point of the sweeper.

@@ -1,0 +1,83 @@
+//! Balances: per partner and currency, what is pending, held, approved (payable or in a payout
+//! not yet paid), paid, and owed back (open negative lines). Summed in `i128` from the ledger, so
+//! they match it to the minor unit.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::commissions::ledger::{Commission, Status};
+use crate::domain::{Currency, Handle, PartnerId};
+use crate::state::AppState;
+use crate::store::StoreError;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sums {
+    pub pending: i128,
+    pub held: i128,
+    pub approved: i128,
+    pub paid: i128,
+    pub open_negative: i128,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Balance {
+    pub partner_id: PartnerId,
+    pub currency: Currency,
+    pub pending: String,
+    pub held: String,
+    pub approved: String,
+    pub paid: String,
+    pub open_negative: String,
+}
+
+impl Sums {
+    pub fn add(&mut self, c: &Commission) {
+        let m = c.minor();
+        let slot = match c.status {
+            Status::Pending => &mut self.pending,
+            Status::Held => &mut self.held,
+            Status::Approved if m < 0 && c.payout_id.is_none() => &mut self.open_negative,
+            Status::Approved => &mut self.approved,
+            Status::Paid => &mut self.paid,
+            Status::Rejected | Status::Capped => return,
+        };
+        *slot = slot.saturating_add(m);
+    }
+}
+
+/// Sums the lines per partner and currency (pure).
+pub fn sum(lines: &[Commission]) -> BTreeMap<(PartnerId, Currency), Sums> {
+    let mut out: BTreeMap<(PartnerId, Currency), Sums> = BTreeMap::new();
+    for c in lines {
+        out.entry((c.partner_id.clone(), c.currency))
+            .or_default()
+            .add(c);
+    }
+    out
+}
+
+/// The balances of a handle (one partner's, when given). Round trips: the ledger scan.
+pub async fn balances(
+    state: &AppState,
+    handle: &Handle,
+    partner: Option<&PartnerId>,
+) -> Result<Vec<Balance>, StoreError> {
+    let lines = super::scan(state, handle, |c| {
+        partner.is_none_or(|p| &c.partner_id == p)
+    })
+    .await?;
+    Ok(sum(&lines)
+        .into_iter()
+        .map(|((partner_id, currency), s)| Balance {
+            partner_id,
+            currency,
+            pending: currency.format(s.pending),
+            held: currency.format(s.held),
+            approved: currency.format(s.approved),
+            paid: currency.format(s.paid),
+            open_negative: currency.format(s.open_negative),
+        })
+        .collect())
+}

@@ -1,0 +1,161 @@
+//! The commission ledger's line, as stored under `H#{handle}#COM` / `{commissionId}` (ids are
+//! time-ordered, so a query reads the ledger in time order). Amounts are never edited: a change
+//! of money is a new, linked line. Only the status and review fields move.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{CampaignId, CommissionId, Currency, PartnerId, PayoutId, SubIds};
+use crate::store::{keys, Cond, Item, StoreError, WriteOp};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Conversion,
+    ClickDay,
+    Adjustment,
+    Clawback,
+    Manual,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Held,
+    Approved,
+    Rejected,
+    Capped,
+    Paid,
+}
+
+impl Kind {
+    pub fn parse(raw: &str) -> Option<Kind> {
+        serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
+    }
+}
+
+impl Status {
+    pub fn parse(raw: &str) -> Option<Status> {
+        serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
+    }
+}
+
+/// The campaign's confidence when it held a commission (below 50), and over which window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfidenceAtHold {
+    pub value: u8,
+    pub from: String,
+    pub to: String,
+}
+
+/// One line of the ledger.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Commission {
+    pub commission_id: CommissionId,
+    pub kind: Kind,
+    #[serde(default)]
+    pub adjusts_commission_id: Option<CommissionId>,
+    #[serde(default)]
+    pub conversion_id: Option<String>,
+    #[serde(default)]
+    pub click_id: Option<String>,
+    #[serde(default)]
+    pub click_day: Option<String>,
+    #[serde(default)]
+    pub event_type: Option<String>,
+    #[serde(default)]
+    pub sub_ids: SubIds,
+    #[serde(default)]
+    pub campaign_id: Option<CampaignId>,
+    pub partner_id: PartnerId,
+    /// Minor units of `currency`; `None` while no exchange rate is known.
+    pub amount_minor: Option<i64>,
+    pub currency: Currency,
+    /// The conversion's own value and currency (what a percentage was taken of).
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub value: Option<Decimal>,
+    #[serde(default)]
+    pub value_currency: Option<String>,
+    pub status: Status,
+    pub reasons: Vec<String>,
+    #[serde(default)]
+    pub plan_version: Option<u64>,
+    /// Units of `currency` per one unit of `value_currency`.
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub fx_rate: Option<Decimal>,
+    pub available_at: String,
+    pub created_at: String,
+    #[serde(default)]
+    pub payout_id: Option<PayoutId>,
+    #[serde(default)]
+    pub reviewed_by: Option<String>,
+    #[serde(default)]
+    pub reviewed_at: Option<String>,
+    #[serde(default)]
+    pub review_note: Option<String>,
+    /// The adjustment or clawback a reversal wrote against this line.
+    #[serde(default)]
+    pub adjusted_by: Option<CommissionId>,
+    #[serde(default)]
+    pub confidence: Option<ConfidenceAtHold>,
+    /// The stored item's version (not part of the document).
+    #[serde(skip)]
+    pub version: u64,
+}
+
+pub fn pk(handle: &str) -> String {
+    keys::commissions_pk(handle)
+}
+
+impl Commission {
+    pub fn from_item(item: &Item) -> Result<Self, StoreError> {
+        let mut c: Commission = item.parse()?;
+        c.version = item.version;
+        Ok(c)
+    }
+
+    pub fn item(&self, handle: &str) -> Result<Item, StoreError> {
+        Ok(Item::new(
+            pk(handle),
+            self.commission_id.as_str(),
+            crate::store::to_doc(self)?,
+        )
+        .with_version(self.version))
+    }
+
+    /// The write that creates this line, once: its id is derived, so every retry meets it.
+    pub fn create(&self, handle: &str) -> Result<WriteOp, StoreError> {
+        Ok(WriteOp::Put {
+            item: self.item(handle)?,
+            cond: Cond::Absent,
+        })
+    }
+
+    /// The write that replaces it at the version read (`next` carries the bumped version).
+    pub fn update(&self, handle: &str) -> Result<WriteOp, StoreError> {
+        let mut next = self.clone();
+        next.version += 1;
+        Ok(WriteOp::Put {
+            item: next.item(handle)?,
+            cond: Cond::Version(self.version),
+        })
+    }
+
+    /// The amount in minor units as a signed wide number (0 while unknown).
+    pub fn minor(&self) -> i128 {
+        i128::from(self.amount_minor.unwrap_or(0))
+    }
+
+    pub fn available_at_ms(&self) -> i64 {
+        crate::time::parse_rfc3339(&self.available_at)
+            .map_or(i64::MAX, |t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+    }
+
+    /// Payable in a payout: approved, not in one yet.
+    pub fn is_open(&self) -> bool {
+        self.status == Status::Approved && self.payout_id.is_none()
+    }
+}

@@ -1,0 +1,432 @@
+//! Payouts: a run (`POST …/payouts`, an idempotency key) gathers per partner and currency every
+//! approved line available by `periodEnd` plus the open negative lines (never netted across
+//! currencies), and creates a payout when the net reaches the currency's minimum (else it
+//! carries over). A line is claimed by a version-checked write naming the payout, so two runs
+//! never pay it twice; the payout itself is written with the partner's chain head (its next
+//! `sequence`, version-checked) in ONE transaction. A retry with the same key resumes: the
+//! payout ids derive from the key.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+
+use crate::commissions::emit::{self, Emit};
+use crate::commissions::ledger::{Commission, Status};
+use crate::commissions::{due, partners};
+use crate::domain::{Currency, Handle, PartnerId, PayoutId};
+use crate::events::EventType;
+use crate::state::AppState;
+use crate::store::{keys, Cond, Item, Query, StoreError, WriteOp};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutStatus {
+    Pending,
+    Paid,
+    Failed,
+    Canceled,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payout {
+    pub payout_id: PayoutId,
+    pub partner_id: PartnerId,
+    pub amount_minor: i64,
+    pub currency: Currency,
+    pub commission_count: usize,
+    pub commission_ids: Vec<crate::domain::CommissionId>,
+    pub status: PayoutStatus,
+    pub period_start: String,
+    pub period_end: String,
+    pub sequence: u64,
+    pub created_at: String,
+    pub paid_at: Option<String>,
+    pub reference: Option<String>,
+    pub reason: Option<String>,
+    pub created_by: String,
+    #[serde(skip)]
+    pub version: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PayoutError {
+    #[error("Payout {0} was not found.")]
+    NotFound(PayoutId),
+    #[error("This idempotency-key was used for a different payout run.")]
+    KeyReused,
+    #[error("{0}")]
+    InvalidState(String),
+    #[error("The payout is being changed concurrently; retry.")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A validated run request.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSpec {
+    pub period_end_ms: i64,
+    pub partner_id: Option<PartnerId>,
+    /// Minimum net per currency, minor units (none: any positive net).
+    pub minimums: BTreeMap<Currency, i64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RunRecord {
+    fingerprint: String,
+    created_ms: i64,
+}
+
+impl Payout {
+    fn item(&self, handle: &Handle) -> Result<Item, StoreError> {
+        Ok(Item::new(
+            keys::payouts_pk(handle.as_str()),
+            self.payout_id.as_str(),
+            crate::store::to_doc(self)?,
+        )
+        .with_version(self.version))
+    }
+
+    fn from_item(item: &Item) -> Result<Self, StoreError> {
+        let mut p: Payout = item.parse()?;
+        p.version = item.version;
+        Ok(p)
+    }
+}
+
+pub async fn get(
+    state: &AppState,
+    handle: &Handle,
+    id: &PayoutId,
+) -> Result<Option<Payout>, StoreError> {
+    let item = state
+        .store
+        .get(&keys::payouts_pk(handle.as_str()), id.as_str())
+        .await?;
+    item.as_ref().map(Payout::from_item).transpose()
+}
+
+/// One page of payouts, newest first (one partner's, when given).
+pub async fn list(
+    state: &AppState,
+    handle: &Handle,
+    partner: Option<&PartnerId>,
+    limit: usize,
+    after: Option<String>,
+) -> Result<(Vec<Payout>, Option<String>), StoreError> {
+    let mut q = Query::prefix(keys::payouts_pk(handle.as_str()), "pay_", limit);
+    q.after = after;
+    q.descending = true;
+    let page = state.store.query(q).await?;
+    let mut out = Vec::new();
+    for item in &page.items {
+        let p = Payout::from_item(item)?;
+        if partner.is_none_or(|x| &p.partner_id == x) {
+            out.push(p);
+        }
+    }
+    Ok((out, page.next))
+}
+
+/// The run's record: created once per key; a key reused with another request is refused.
+async fn run_record(
+    state: &AppState,
+    handle: &Handle,
+    key: &str,
+    spec: &RunSpec,
+) -> Result<(String, i64), PayoutError> {
+    let key_hash = hex::encode(&sha2::Sha256::digest(key.as_bytes())[..16]);
+    let fingerprint = serde_json::to_string(spec).unwrap_or_default();
+    let (pk, sk) = keys::payout_run(handle.as_str(), &key_hash);
+    for _ in 0..3 {
+        if let Some(item) = state.store.get(&pk, &sk).await? {
+            let r: RunRecord = item.parse()?;
+            if r.fingerprint != fingerprint {
+                return Err(PayoutError::KeyReused);
+            }
+            return Ok((key_hash, r.created_ms));
+        }
+        let r = RunRecord {
+            fingerprint: fingerprint.clone(),
+            created_ms: crate::time::now_millis(),
+        };
+        let item = Item::new(pk.clone(), sk.clone(), crate::store::to_doc(&r)?)
+            .expiring_at(Some(crate::store::now_unix() + 365 * 86_400));
+        match state
+            .store
+            .write(WriteOp::Put {
+                item,
+                cond: Cond::Absent,
+            })
+            .await
+        {
+            Ok(_) => return Ok((key_hash, r.created_ms)),
+            Err(StoreError::ConditionFailed { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(PayoutError::Busy)
+}
+
+/// A run: every payout it created (or, on a retry, had created).
+pub async fn run(
+    state: &AppState,
+    handle: &Handle,
+    key: &str,
+    spec: &RunSpec,
+    by: &str,
+) -> Result<Vec<Payout>, PayoutError> {
+    let (key_hash, created_ms) = run_record(state, handle, key, spec).await?;
+    let now = crate::time::now_millis();
+    let lines = gather(state, handle, spec, now).await?;
+    let mut groups: BTreeMap<(PartnerId, Currency), Vec<Commission>> = BTreeMap::new();
+    for line in lines {
+        groups
+            .entry((line.partner_id.clone(), line.currency))
+            .or_default()
+            .push(line);
+    }
+    let mut out = Vec::new();
+    for ((partner, currency), lines) in groups {
+        let id = PayoutId::of_run(created_ms, &format!("{key_hash}:{partner}:{currency}"));
+        let minimum = spec.minimums.get(&currency).copied().unwrap_or(1).max(1);
+        let group = Group {
+            id,
+            partner,
+            currency,
+            minimum,
+            lines,
+        };
+        if let Some(p) = pay_group(state, handle, group, spec, by).await? {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// The lines a run may pay: approved (due pending lines are approved first), open, positive ones
+/// available by the period's end, and every open negative line.
+async fn gather(
+    state: &AppState,
+    handle: &Handle,
+    spec: &RunSpec,
+    now: i64,
+) -> Result<Vec<Commission>, StoreError> {
+    let wanted = |c: &Commission| {
+        spec.partner_id.as_ref().is_none_or(|p| &c.partner_id == p)
+            && matches!(c.status, Status::Approved | Status::Pending)
+    };
+    let mut out = Vec::new();
+    for line in super::scan(state, handle, wanted).await? {
+        let line = due::approve_if_due(state, handle, line, now).await?;
+        let payable = line.status == Status::Approved
+            && (line.payout_id.is_none())
+            && line.amount_minor.is_some()
+            && (line.minor() < 0 || line.available_at_ms() <= spec.period_end_ms);
+        if payable {
+            out.push(line);
+        }
+    }
+    Ok(out)
+}
+
+struct Group {
+    id: PayoutId,
+    partner: PartnerId,
+    currency: Currency,
+    minimum: i64,
+    lines: Vec<Commission>,
+}
+
+/// Claims a group's lines and creates its payout, or carries it over (net below the minimum,
+/// or a suspended partner). A payout already created by this run is answered as it is.
+async fn pay_group(
+    state: &AppState,
+    handle: &Handle,
+    g: Group,
+    spec: &RunSpec,
+    by: &str,
+) -> Result<Option<Payout>, PayoutError> {
+    if let Some(existing) = get(state, handle, &g.id).await? {
+        return Ok(Some(existing));
+    }
+    let partner = partners::get(state, handle, &g.partner).await?;
+    if partner.is_none_or(|p| p.status == partners::PartnerStatus::Suspended) {
+        return Ok(None);
+    }
+    let net: i128 = g.lines.iter().map(Commission::minor).sum();
+    if net < i128::from(g.minimum) {
+        return Ok(None);
+    }
+    let claimed = claim(state, handle, &g.id, g.lines).await?;
+    let net: i128 = claimed.iter().map(Commission::minor).sum();
+    let Ok(amount) = i64::try_from(net) else {
+        release(state, handle, &g.id, &claimed).await?;
+        return Ok(None);
+    };
+    if amount < g.minimum {
+        release(state, handle, &g.id, &claimed).await?;
+        return Ok(None);
+    }
+    let period_start = claimed
+        .iter()
+        .map(Commission::available_at_ms)
+        .min()
+        .unwrap_or(0);
+    let payout = Payout {
+        payout_id: g.id,
+        partner_id: g.partner,
+        amount_minor: amount,
+        currency: g.currency,
+        commission_count: claimed.len(),
+        commission_ids: claimed.iter().map(|c| c.commission_id.clone()).collect(),
+        status: PayoutStatus::Pending,
+        period_start: crate::time::unix_millis_to_rfc3339(period_start.min(spec.period_end_ms)),
+        period_end: crate::time::unix_millis_to_rfc3339(spec.period_end_ms),
+        sequence: 0,
+        created_at: crate::time::now_rfc3339(),
+        paid_at: None,
+        reference: None,
+        reason: None,
+        created_by: by.to_owned(),
+        version: 1,
+    };
+    create_with_sequence(state, handle, payout).await.map(Some)
+}
+
+/// Claims each line for the payout (version-checked); a line another run took is left out.
+/// Round trips: ONE conditional write per line (a lost race: one read more).
+async fn claim(
+    state: &AppState,
+    handle: &Handle,
+    id: &PayoutId,
+    lines: Vec<Commission>,
+) -> Result<Vec<Commission>, StoreError> {
+    let mut claimed = Vec::with_capacity(lines.len());
+    for line in lines {
+        let mut next = line.clone();
+        next.payout_id = Some(id.clone());
+        let mut staged = next.clone();
+        staged.version = line.version;
+        match state.store.write(staged.update(handle.as_str())?).await {
+            Ok(_) => {
+                next.version += 1;
+                claimed.push(next);
+            }
+            Err(StoreError::ConditionFailed { .. }) => {
+                let fresh = super::get(state, handle, &line.commission_id).await?;
+                claimed.extend(fresh.filter(|c| c.payout_id.as_ref() == Some(id)));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(claimed)
+}
+
+/// Gives lines claimed by `id` back to the next run (a failed or canceled payout).
+pub async fn release(
+    state: &AppState,
+    handle: &Handle,
+    id: &PayoutId,
+    lines: &[Commission],
+) -> Result<(), StoreError> {
+    for line in lines {
+        set_line(state, handle, &line.commission_id, |c| {
+            (c.payout_id.as_ref() == Some(id)).then(|| {
+                let mut n = c.clone();
+                n.payout_id = None;
+                n.status = Status::Approved;
+                n
+            })
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// Rewrites one line with `change` (None: leave it), version-checked and retried.
+pub(crate) async fn set_line(
+    state: &AppState,
+    handle: &Handle,
+    id: &crate::domain::CommissionId,
+    change: impl Fn(&Commission) -> Option<Commission>,
+) -> Result<(), StoreError> {
+    for _ in 0..8 {
+        let Some(line) = super::get(state, handle, id).await? else {
+            return Ok(());
+        };
+        let Some(mut next) = change(&line) else {
+            return Ok(());
+        };
+        next.version = line.version;
+        match state.store.write(next.update(handle.as_str())?).await {
+            Ok(_) => return Ok(()),
+            Err(StoreError::ConditionFailed { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Unavailable(
+        "the commission kept changing".into(),
+    ))
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Head {
+    sequence: u64,
+    last_payout_id: Option<PayoutId>,
+}
+
+/// Writes the payout with the partner's next sequence: [chain head advanced at the version read,
+/// payout put-if-absent] in ONE transaction, with its `payout.created` event.
+async fn create_with_sequence(
+    state: &AppState,
+    handle: &Handle,
+    mut payout: Payout,
+) -> Result<Payout, PayoutError> {
+    let (pk, sk) = keys::payout_head(handle.as_str(), payout.partner_id.as_str());
+    for _ in 0..16 {
+        let current = state.store.get(&pk, &sk).await?;
+        let (head, cond, version): (Head, Cond, u64) = match &current {
+            Some(item) => (item.parse()?, Cond::Version(item.version), item.version),
+            None => (Head::default(), Cond::Absent, 0),
+        };
+        payout.sequence = head.sequence + 1;
+        let next = Head {
+            sequence: payout.sequence,
+            last_payout_id: Some(payout.payout_id.clone()),
+        };
+        let head_op = WriteOp::Put {
+            item: Item::new(pk.clone(), sk.clone(), crate::store::to_doc(&next)?)
+                .with_version(version + 1),
+            cond,
+        };
+        let pay_op = WriteOp::Put {
+            item: payout.item(handle)?,
+            cond: Cond::Absent,
+        };
+        let emits = vec![payout_event(&payout, EventType::PayoutCreated)];
+        match emit::commit(state, handle, vec![head_op, pay_op], emits).await {
+            Ok(()) => return Ok(payout),
+            Err(StoreError::TxConflict { index: 0, .. }) => continue,
+            Err(StoreError::TxConflict { .. }) => {
+                return get(state, handle, &payout.payout_id)
+                    .await?
+                    .ok_or(PayoutError::Busy)
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(PayoutError::Busy)
+}
+
+pub fn payout_event(p: &Payout, kind: EventType) -> Emit {
+    Emit {
+        kind,
+        id: p.payout_id.event_id(kind.as_str()),
+        data: serde_json::to_value(crate::commissions::statement::PayoutView::from(p))
+            .unwrap_or_default(),
+    }
+}

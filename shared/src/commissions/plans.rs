@@ -1,0 +1,152 @@
+//! Commission plans as stored: every version kept under `H#{handle}#CP` / `{campaign}#{version}`,
+//! so a conversion is paid under the version in force at its `receivedAt`, whenever the ledger
+//! gets to it. A new version is a put-if-absent of the next number: two concurrent writers
+//! cannot both make version n+1.
+
+use crate::commissions::plan::{Plan, ValidPlan};
+use crate::domain::{CampaignId, Handle};
+use crate::state::AppState;
+use crate::store::{keys, Cond, Item, Query, SkRange, StoreError, WriteOp};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("Campaign {0} was not found.")]
+    CampaignNotFound(CampaignId),
+    #[error("Campaign {0} has no partner: set its partnerId before its commission plan.")]
+    NoPartner(CampaignId),
+    #[error("Campaign {0} has no commission plan.")]
+    NotFound(CampaignId),
+    #[error("The campaign pays in {0}; a plan's currency is fixed once set.")]
+    CurrencyFixed(String),
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Versions newest first, `limit` of them.
+async fn newest(
+    state: &AppState,
+    handle: &Handle,
+    campaign: &CampaignId,
+    limit: usize,
+    after: Option<String>,
+) -> Result<Vec<Plan>, StoreError> {
+    let prefix = format!("{campaign}#");
+    let page = state
+        .store
+        .query(Query {
+            pk: keys::plans_pk(handle.as_str()),
+            range: SkRange::Prefix(prefix),
+            limit,
+            after,
+            descending: true,
+        })
+        .await?;
+    page.items.iter().map(|i| i.parse::<Plan>()).collect()
+}
+
+/// The current version. Round trips: ONE query.
+pub async fn current(
+    state: &AppState,
+    handle: &Handle,
+    campaign: &CampaignId,
+) -> Result<Option<Plan>, StoreError> {
+    Ok(newest(state, handle, campaign, 1, None)
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// The version in force at `at_ms` (the newest whose `updatedAt` is not after it).
+/// Round trips: one query per 20 versions walked back (almost always one).
+pub async fn in_force_at(
+    state: &AppState,
+    handle: &Handle,
+    campaign: &CampaignId,
+    at_ms: i64,
+) -> Result<Option<Plan>, StoreError> {
+    let mut after = None;
+    loop {
+        let page = newest(state, handle, campaign, 20, after.take()).await?;
+        let Some(last) = page.last() else {
+            return Ok(None);
+        };
+        let next = keys::plan_sk(campaign.as_str(), last.version);
+        let full = page.len() == 20;
+        for plan in page {
+            let since = crate::time::parse_rfc3339(&plan.updated_at)
+                .map_or(i64::MAX, |t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
+            if since <= at_ms {
+                return Ok(Some(plan));
+            }
+        }
+        if !full {
+            return Ok(None);
+        }
+        after = Some(next);
+    }
+}
+
+/// Writes the next version. `expected`: the `if-match` version, when given. Round trips: the
+/// campaign read, ONE query, ONE conditional put.
+pub async fn put(
+    state: &AppState,
+    handle: &Handle,
+    campaign_id: &CampaignId,
+    valid: ValidPlan,
+    expected: Option<u64>,
+    by: &str,
+) -> Result<Plan, PlanError> {
+    let campaign = crate::campaigns::get(state.store.as_ref(), handle, campaign_id)
+        .await?
+        .ok_or_else(|| PlanError::CampaignNotFound(campaign_id.clone()))?;
+    if campaign.partner_id.is_none() {
+        return Err(PlanError::NoPartner(campaign_id.clone()));
+    }
+    let previous = current(state, handle, campaign_id).await?;
+    let at = previous.as_ref().map_or(0, |p| p.version);
+    if let Some(v) = expected {
+        if v != at {
+            return Err(PlanError::PreconditionFailed(format!(
+                "The plan is at version {at}; re-read it and retry with that if-match."
+            )));
+        }
+    }
+    if let Some(p) = &previous {
+        if p.currency != valid.currency {
+            return Err(PlanError::CurrencyFixed(p.currency.to_string()));
+        }
+    }
+    let plan = Plan {
+        campaign_id: campaign_id.clone(),
+        currency: valid.currency,
+        rules: valid.rules,
+        hold_days: valid.hold_days,
+        require_verified: valid.require_verified,
+        caps: valid.caps,
+        attribution_window: valid.attribution_window,
+        version: at + 1,
+        updated_at: crate::time::now_rfc3339(),
+        updated_by: by.to_owned(),
+    };
+    let item = Item::new(
+        keys::plans_pk(handle.as_str()),
+        keys::plan_sk(campaign_id.as_str(), plan.version),
+        crate::store::to_doc(&plan)?,
+    );
+    match state
+        .store
+        .write(WriteOp::Put {
+            item,
+            cond: Cond::Absent,
+        })
+        .await
+    {
+        Ok(_) => Ok(plan),
+        Err(StoreError::ConditionFailed { .. }) => Err(PlanError::PreconditionFailed(
+            "The plan changed concurrently; re-read it and retry.".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,218 @@
+//! An operator's review: approve a held line back into the normal flow, or reject a line (with
+//! who, when and why), one or up to 100 at once, idempotently; and manual entries. A line's
+//! linked adjustment follows its review. Every change is version-checked and carries its event.
+
+use crate::commissions::emit::{self, Emit};
+use crate::commissions::ledger::{Commission, Kind, Status};
+use crate::commissions::{due, CommissionError};
+use crate::domain::{CampaignId, CommissionId, Currency, Handle, PartnerId};
+use crate::events::EventType;
+use crate::state::AppState;
+use crate::store::StoreError;
+
+/// The most ids one bulk review takes.
+pub const MAX_BULK: usize = 100;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Reject,
+}
+
+/// Who decided, and why.
+pub struct Review<'a> {
+    pub by: &'a str,
+    pub note: Option<&'a str>,
+}
+
+/// The status a decision moves `line` to; `Ok(None)`: already there (idempotent).
+fn next_status(
+    line: &Commission,
+    d: Decision,
+    now_ms: i64,
+) -> Result<Option<Status>, CommissionError> {
+    let refuse = |why: &str| {
+        Err(CommissionError::InvalidState(format!(
+            "Commission {} is {}: {why}.",
+            line.commission_id,
+            serde_json::to_value(line.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        )))
+    };
+    match (d, line.status) {
+        (Decision::Approve, Status::Pending | Status::Approved) => Ok(None),
+        (Decision::Approve, Status::Held) if line.amount_minor.is_none() => {
+            refuse("it cannot be approved before its exchange rate is known")
+        }
+        (Decision::Approve, Status::Held) => Ok(Some(if line.available_at_ms() <= now_ms {
+            Status::Approved
+        } else {
+            Status::Pending
+        })),
+        (Decision::Reject, Status::Rejected) => Ok(None),
+        (Decision::Reject, _) if line.payout_id.is_some() => {
+            refuse("it is in a payout; a reversal claws it back instead")
+        }
+        (Decision::Reject, Status::Pending | Status::Held | Status::Approved) => {
+            Ok(Some(Status::Rejected))
+        }
+        _ => refuse("this change does not apply"),
+    }
+}
+
+fn event_of(line: &Commission) -> Option<Emit> {
+    let kind = match line.status {
+        Status::Approved => EventType::CommissionApproved,
+        Status::Rejected => EventType::CommissionRejected,
+        _ => return None,
+    };
+    Some(Emit {
+        kind,
+        id: line.commission_id.event_id(kind.as_str()),
+        data: crate::commissions::view::event_data(line),
+    })
+}
+
+/// Applies one decision to one line (and its linked adjustment). Round trips: the reads, then
+/// ONE transaction; a concurrent change is re-read and retried.
+pub async fn decide(
+    state: &AppState,
+    handle: &Handle,
+    id: &CommissionId,
+    d: Decision,
+    review: &Review<'_>,
+) -> Result<Commission, CommissionError> {
+    for _ in 0..8 {
+        let line = super::get(state, handle, id)
+            .await?
+            .ok_or_else(|| CommissionError::NotFound(id.clone()))?;
+        let now = crate::time::now_millis();
+        let Some(status) = next_status(&line, d, now)? else {
+            return Ok(line);
+        };
+        let mut lines = vec![line];
+        if let Some(adj) = &lines[0].adjusted_by {
+            if let Some(a) = super::get(state, handle, adj).await? {
+                lines.extend(next_status(&a, d, now).ok().flatten().map(|_| a));
+            }
+        }
+        let mut ops = Vec::new();
+        let mut emits = Vec::new();
+        let mut decided = Vec::new();
+        for l in &lines {
+            let mut next = l.clone();
+            next.status = status;
+            next.reviewed_by = Some(review.by.to_owned());
+            next.reviewed_at = Some(crate::time::now_rfc3339());
+            next.review_note = review.note.map(str::to_owned);
+            ops.push(next_write(handle, l, &next)?);
+            ops.push(due::clear(handle, l));
+            ops.extend(due::entry(handle, &next));
+            emits.extend(event_of(&next));
+            next.version += 1;
+            decided.push(next);
+        }
+        match emit::commit(state, handle, ops, emits).await {
+            Ok(()) => return Ok(decided.swap_remove(0)),
+            Err(StoreError::TxConflict { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(CommissionError::Busy)
+}
+
+/// The version-checked write of `next` over `current`.
+fn next_write(
+    handle: &Handle,
+    current: &Commission,
+    next: &Commission,
+) -> Result<crate::store::WriteOp, StoreError> {
+    let mut staged = next.clone();
+    staged.version = current.version;
+    staged.update(handle.as_str())
+}
+
+/// A conversion superseded by a verified one: its unpaid commission is rejected.
+pub async fn reject_superseded(
+    state: &AppState,
+    handle: &Handle,
+    line: Commission,
+) -> Result<(), StoreError> {
+    let review = Review {
+        by: "system",
+        note: Some(crate::commissions::reversal::SUPERSEDED),
+    };
+    match decide(
+        state,
+        handle,
+        &line.commission_id,
+        Decision::Reject,
+        &review,
+    )
+    .await
+    {
+        Ok(_) | Err(CommissionError::InvalidState(_)) => Ok(()),
+        Err(CommissionError::Store(e)) => Err(e),
+        Err(e) => Err(StoreError::Unavailable(e.to_string())),
+    }
+}
+
+/// A manual entry (a bonus, a correction): approved at once, payable in the next payout.
+pub struct Manual {
+    pub partner_id: PartnerId,
+    pub campaign_id: Option<CampaignId>,
+    pub minor: i64,
+    pub currency: Currency,
+    pub reason: String,
+}
+
+/// Writes a manual line. Round trips: the partner read, ONE transaction.
+pub async fn manual(
+    state: &AppState,
+    handle: &Handle,
+    m: Manual,
+    by: &str,
+) -> Result<Commission, CommissionError> {
+    if crate::commissions::partners::get(state, handle, &m.partner_id)
+        .await?
+        .is_none()
+    {
+        return Err(CommissionError::UnknownPartner(m.partner_id));
+    }
+    let now = crate::time::now_rfc3339();
+    let line = Commission {
+        commission_id: CommissionId::new(),
+        kind: Kind::Manual,
+        adjusts_commission_id: None,
+        conversion_id: None,
+        click_id: None,
+        click_day: None,
+        event_type: None,
+        sub_ids: Default::default(),
+        campaign_id: m.campaign_id,
+        partner_id: m.partner_id,
+        amount_minor: Some(m.minor),
+        currency: m.currency,
+        value: None,
+        value_currency: None,
+        status: Status::Approved,
+        reasons: vec![m.reason],
+        plan_version: None,
+        fx_rate: None,
+        available_at: now.clone(),
+        created_at: now.clone(),
+        payout_id: None,
+        reviewed_by: Some(by.to_owned()),
+        reviewed_at: Some(now),
+        review_note: None,
+        adjusted_by: None,
+        confidence: None,
+        version: 0,
+    };
+    let ops = vec![line.create(handle.as_str())?];
+    let emits = vec![crate::commissions::accrue::created_event(&line)];
+    emit::commit(state, handle, ops, emits).await?;
+    Ok(line)
+}

@@ -1,0 +1,295 @@
+//! A payout as answered, its status changes (`mark-paid`, `mark-failed`, `cancel`), and its
+//! statement: every line traceable to its conversion, click, plan version and rate, as JSON and
+//! as RFC 4180 CSV.
+
+use serde::Serialize;
+
+use crate::commissions::emit;
+use crate::commissions::ledger::{Commission, Status};
+use crate::commissions::payouts::{self, Payout, PayoutError, PayoutStatus};
+use crate::domain::{Currency, Handle, PartnerId, PayoutId, SubIds};
+use crate::events::EventType;
+use crate::state::AppState;
+use crate::store::StoreError;
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutView {
+    pub payout_id: PayoutId,
+    pub partner_id: PartnerId,
+    pub amount: String,
+    pub currency: Currency,
+    pub commission_count: usize,
+    pub status: PayoutStatus,
+    pub period_start: String,
+    pub period_end: String,
+    pub sequence: u64,
+    pub created_at: String,
+    pub paid_at: Option<String>,
+    pub reference: Option<String>,
+    pub reason: Option<String>,
+    pub created_by: String,
+}
+
+impl From<&Payout> for PayoutView {
+    fn from(p: &Payout) -> Self {
+        PayoutView {
+            payout_id: p.payout_id.clone(),
+            partner_id: p.partner_id.clone(),
+            amount: p.currency.format(i128::from(p.amount_minor)),
+            currency: p.currency,
+            commission_count: p.commission_count,
+            status: p.status,
+            period_start: p.period_start.clone(),
+            period_end: p.period_end.clone(),
+            sequence: p.sequence,
+            created_at: p.created_at.clone(),
+            paid_at: p.paid_at.clone(),
+            reference: p.reference.clone(),
+            reason: p.reason.clone(),
+            created_by: p.created_by.clone(),
+        }
+    }
+}
+
+/// Where a status change leads.
+pub enum Change {
+    Paid { reference: String },
+    Failed { reason: String },
+    Canceled { reason: String },
+}
+
+impl Change {
+    fn target(&self) -> PayoutStatus {
+        match self {
+            Change::Paid { .. } => PayoutStatus::Paid,
+            Change::Failed { .. } => PayoutStatus::Failed,
+            Change::Canceled { .. } => PayoutStatus::Canceled,
+        }
+    }
+}
+
+/// Moves a pending payout to paid, failed or canceled (version-checked, with `payout.paid`
+/// for a payment), then settles its lines: paid, or released to the next run. Repeating the same
+/// change finishes its line work and answers the payout; any other change of a settled payout
+/// is `invalid_state`.
+pub async fn change(
+    state: &AppState,
+    handle: &Handle,
+    id: &PayoutId,
+    change: Change,
+) -> Result<Payout, PayoutError> {
+    let target = change.target();
+    let mut payout = payouts::get(state, handle, id)
+        .await?
+        .ok_or_else(|| PayoutError::NotFound(id.clone()))?;
+    if payout.status == PayoutStatus::Pending {
+        payout = commit_status(state, handle, payout, change).await?;
+    } else if payout.status != target {
+        return Err(PayoutError::InvalidState(
+            format!(
+                "Payout {id} is {:?}; only a pending payout changes status.",
+                payout.status
+            )
+            .to_lowercase(),
+        ));
+    }
+    settle_lines(state, handle, &payout).await?;
+    Ok(payout)
+}
+
+async fn commit_status(
+    state: &AppState,
+    handle: &Handle,
+    current: Payout,
+    change: Change,
+) -> Result<Payout, PayoutError> {
+    let mut next = current.clone();
+    next.status = change.target();
+    match change {
+        Change::Paid { reference } => {
+            next.reference = Some(reference);
+            next.paid_at = Some(crate::time::now_rfc3339());
+        }
+        Change::Failed { reason } | Change::Canceled { reason } => next.reason = Some(reason),
+    }
+    let op = crate::store::WriteOp::Put {
+        item: crate::store::Item::new(
+            crate::store::keys::payouts_pk(handle.as_str()),
+            next.payout_id.as_str(),
+            crate::store::to_doc(&next)?,
+        )
+        .with_version(current.version + 1),
+        cond: crate::store::Cond::Version(current.version),
+    };
+    let emits: Vec<_> = (next.status == PayoutStatus::Paid)
+        .then(|| payouts::payout_event(&next, EventType::PayoutPaid))
+        .into_iter()
+        .collect();
+    match emit::commit(state, handle, vec![op], emits).await {
+        Ok(()) => {
+            next.version += 1;
+            Ok(next)
+        }
+        Err(StoreError::TxConflict { .. }) => Err(PayoutError::Busy),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A paid payout's lines become `paid`; a failed or canceled one's go back to `approved`.
+async fn settle_lines(state: &AppState, handle: &Handle, p: &Payout) -> Result<(), StoreError> {
+    let paid = p.status == PayoutStatus::Paid;
+    for id in &p.commission_ids {
+        payouts::set_line(state, handle, id, |c| {
+            if c.payout_id.as_ref() != Some(&p.payout_id) {
+                return None;
+            }
+            let mut n = c.clone();
+            match (paid, c.status) {
+                (true, Status::Paid) => return None,
+                (true, _) => n.status = Status::Paid,
+                (false, _) => n.payout_id = None,
+            }
+            Some(n)
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// One statement line.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Line {
+    pub commission_id: String,
+    pub kind: crate::commissions::ledger::Kind,
+    pub adjusts_commission_id: Option<String>,
+    pub conversion_id: Option<String>,
+    pub click_id: Option<String>,
+    pub click_day: Option<String>,
+    pub event_type: Option<String>,
+    pub sub_ids: SubIds,
+    pub campaign_id: Option<String>,
+    pub value: Option<String>,
+    pub value_currency: Option<String>,
+    pub fx_rate: Option<String>,
+    pub plan_version: Option<u64>,
+    pub amount: String,
+    pub currency: Currency,
+}
+
+impl From<&Commission> for Line {
+    fn from(c: &Commission) -> Self {
+        Line {
+            commission_id: c.commission_id.to_string(),
+            kind: c.kind,
+            adjusts_commission_id: c.adjusts_commission_id.as_ref().map(ToString::to_string),
+            conversion_id: c.conversion_id.clone(),
+            click_id: c.click_id.clone(),
+            click_day: c.click_day.clone(),
+            event_type: c.event_type.clone(),
+            sub_ids: c.sub_ids.clone(),
+            campaign_id: c.campaign_id.as_ref().map(ToString::to_string),
+            value: c.value.map(|v| v.normalize().to_string()),
+            value_currency: c.value_currency.clone(),
+            fx_rate: c.fx_rate.map(|r| r.normalize().to_string()),
+            plan_version: c.plan_version,
+            amount: c.currency.format(c.minor()),
+            currency: c.currency,
+        }
+    }
+}
+
+/// The statement's lines, in the payout's order. Round trips: ONE read per line.
+pub async fn lines(state: &AppState, handle: &Handle, p: &Payout) -> Result<Vec<Line>, StoreError> {
+    let mut out = Vec::with_capacity(p.commission_ids.len());
+    for id in &p.commission_ids {
+        let c = super::get(state, handle, id).await?.ok_or_else(|| {
+            StoreError::Corrupt(format!("payout {} lists missing {id}", p.payout_id))
+        })?;
+        out.push(Line::from(&c));
+    }
+    Ok(out)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The statement as RFC 4180 CSV (CRLF line ends, quoted where needed).
+pub fn csv(lines: &[Line]) -> String {
+    const HEADER: &str = "commissionId,kind,adjustsCommissionId,conversionId,clickId,clickDay,eventType,sub1,sub2,sub3,sub4,sub5,campaignId,value,valueCurrency,fxRate,planVersion,amount,currency";
+    let mut out = format!("{HEADER}\r\n");
+    for l in lines {
+        let kind = serde_json::to_value(l.kind).ok();
+        let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+        let subs = serde_json::to_value(&l.sub_ids).unwrap_or_default();
+        let sub = |k: &str| {
+            subs.get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let fields = [
+            l.commission_id.clone(),
+            kind.as_ref()
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            opt(&l.adjusts_commission_id),
+            opt(&l.conversion_id),
+            opt(&l.click_id),
+            opt(&l.click_day),
+            opt(&l.event_type),
+            sub("sub1"),
+            sub("sub2"),
+            sub("sub3"),
+            sub("sub4"),
+            sub("sub5"),
+            opt(&l.campaign_id),
+            opt(&l.value),
+            opt(&l.value_currency),
+            opt(&l.fx_rate),
+            l.plan_version.map(|v| v.to_string()).unwrap_or_default(),
+            l.amount.clone(),
+            l.currency.to_string(),
+        ];
+        let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The statement's header: what the payout is, for whom, over which period.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Header {
+    pub payout_id: PayoutId,
+    pub partner_id: PartnerId,
+    pub handle: String,
+    pub currency: Currency,
+    pub amount: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub sequence: u64,
+    pub tree_size: usize,
+}
+
+pub fn header(handle: &Handle, p: &Payout) -> Header {
+    Header {
+        payout_id: p.payout_id.clone(),
+        partner_id: p.partner_id.clone(),
+        handle: handle.to_string(),
+        currency: p.currency,
+        amount: p.currency.format(i128::from(p.amount_minor)),
+        period_start: p.period_start.clone(),
+        period_end: p.period_end.clone(),
+        sequence: p.sequence,
+        tree_size: p.commission_ids.len(),
+    }
+}

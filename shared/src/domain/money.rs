@@ -1,0 +1,200 @@
+//! Money: an ISO 4217 currency with its minor unit, and amounts held as integer minor units
+//! (`i64`; sums are `i128`). Never a float. An amount is computed exactly (`Decimal`) and rounded
+//! ONCE to the currency's minor unit, half away from zero; on the wire it is a decimal string.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+use super::DomainError;
+
+/// Currencies whose minor unit is not 2 digits (ISO 4217, the list maintained by SIX). Every
+/// other well-formed code has 2.
+const MINOR_UNITS: &[(&str, u32)] = &[
+    ("BIF", 0),
+    ("CLP", 0),
+    ("DJF", 0),
+    ("GNF", 0),
+    ("ISK", 0),
+    ("JPY", 0),
+    ("KMF", 0),
+    ("KRW", 0),
+    ("PYG", 0),
+    ("RWF", 0),
+    ("UGX", 0),
+    ("UYI", 0),
+    ("VND", 0),
+    ("VUV", 0),
+    ("XAF", 0),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("BHD", 3),
+    ("IQD", 3),
+    ("JOD", 3),
+    ("KWD", 3),
+    ("LYD", 3),
+    ("OMR", 3),
+    ("TND", 3),
+    ("CLF", 4),
+    ("UYW", 4),
+];
+
+/// The largest amount one commission line may carry, in major units (a conversion's value is
+/// capped lower; this bounds manual entries and flat rules so no sum overflows).
+pub const MAX_AMOUNT_UNITS: i64 = 1_000_000_000;
+
+/// A three-letter ISO 4217 code, upper case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let bytes = raw.as_bytes();
+        match bytes {
+            [a, b, c] if bytes.iter().all(u8::is_ascii_uppercase) => Ok(Self([*a, *b, *c])),
+            _ => Err(DomainError::new(
+                "currency",
+                format!("`{raw}` is not an ISO 4217 code (three upper-case letters, e.g. EUR)."),
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII upper-case letters are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or("XXX")
+    }
+
+    /// Digits after the decimal point (JPY 0, EUR 2, KWD 3).
+    pub fn minor_units(self) -> u32 {
+        MINOR_UNITS
+            .iter()
+            .find(|(code, _)| *code == self.as_str())
+            .map_or(2, |(_, n)| *n)
+    }
+
+    /// An exact amount rounded once to this currency's minor unit, half away from zero, in minor
+    /// units. `None` when it does not fit (far beyond any accepted amount).
+    pub fn round_to_minor(self, exact: Decimal) -> Option<i64> {
+        let rounded = exact
+            .round_dp_with_strategy(self.minor_units(), RoundingStrategy::MidpointAwayFromZero);
+        let scaled = rounded.checked_mul(Decimal::from(10i64.pow(self.minor_units())))?;
+        i64::try_from(scaled.trunc()).ok()
+    }
+
+    /// Minor units as the wire's decimal string (`"24.99"`, `"-3.50"`, `"1200"` for JPY), for
+    /// any `i128` (plain digits, no `Decimal` range to overflow).
+    pub fn format(self, minor: i128) -> String {
+        let digits = minor.unsigned_abs().to_string();
+        let scale = self.minor_units() as usize;
+        let sign = if minor < 0 { "-" } else { "" };
+        if scale == 0 {
+            return format!("{sign}{digits}");
+        }
+        let padded = format!("{digits:0>width$}", width = scale + 1);
+        let (int, frac) = padded.split_at(padded.len() - scale);
+        format!("{sign}{int}.{frac}")
+    }
+
+    /// A decimal string in this currency: at most its minor digits, within ±[`MAX_AMOUNT_UNITS`].
+    pub fn parse_amount(self, field: &str, raw: &str) -> Result<i64, DomainError> {
+        let d = parse_decimal(field, raw)?;
+        if d.scale() > self.minor_units() {
+            return Err(DomainError::new(
+                field,
+                format!(
+                    "{} has {} decimal places; {} has {}.",
+                    raw,
+                    d.scale(),
+                    self.as_str(),
+                    self.minor_units()
+                ),
+            ));
+        }
+        if d.abs() > Decimal::from(MAX_AMOUNT_UNITS) {
+            return Err(DomainError::new(field, "must be at most 1000000000."));
+        }
+        self.round_to_minor(d)
+            .ok_or_else(|| DomainError::new(field, "is out of range."))
+    }
+}
+
+/// A plain decimal string (`"12.5"`, `"-3"`): digits, an optional sign and point, no exponent.
+pub fn parse_decimal(field: &str, raw: &str) -> Result<Decimal, DomainError> {
+    let shape_ok = !raw.is_empty()
+        && raw.len() <= 40
+        && raw
+            .trim_start_matches('-')
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.')
+        && raw.bytes().filter(|b| *b == b'.').count() <= 1;
+    let parsed = shape_ok.then(|| raw.parse::<Decimal>().ok()).flatten();
+    parsed.ok_or_else(|| {
+        DomainError::new(
+            field,
+            format!("`{raw}` is not a decimal string such as \"24.99\"."),
+        )
+    })
+}
+
+impl std::fmt::Display for Currency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Currency::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cur(s: &str) -> Currency {
+        Currency::parse(s).unwrap()
+    }
+
+    #[test]
+    fn minor_units_follow_iso_4217() {
+        assert_eq!(cur("JPY").minor_units(), 0);
+        assert_eq!(cur("EUR").minor_units(), 2);
+        assert_eq!(cur("KWD").minor_units(), 3);
+        assert!(Currency::parse("eur").is_err());
+        assert!(Currency::parse("EURO").is_err());
+    }
+
+    #[test]
+    fn rounding_is_once_and_half_away_from_zero() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(cur("EUR").round_to_minor(d("2.345")), Some(235));
+        assert_eq!(cur("EUR").round_to_minor(d("-2.345")), Some(-235));
+        assert_eq!(cur("EUR").round_to_minor(d("2.3449")), Some(234));
+        assert_eq!(cur("JPY").round_to_minor(d("1250.5")), Some(1251));
+        assert_eq!(cur("KWD").round_to_minor(d("1.0005")), Some(1001));
+    }
+
+    #[test]
+    fn amounts_print_with_the_currency_digits_and_parse_back() {
+        assert_eq!(cur("EUR").format(2499), "24.99");
+        assert_eq!(cur("EUR").format(-350), "-3.50");
+        assert_eq!(cur("JPY").format(1200), "1200");
+        assert_eq!(cur("KWD").format(1), "0.001");
+        assert_eq!(cur("EUR").format(-5), "-0.05");
+        assert_eq!(cur("EUR").format(i128::MIN).len(), 42);
+        assert_eq!(cur("EUR").parse_amount("amount", "24.99").unwrap(), 2499);
+        assert_eq!(cur("JPY").parse_amount("amount", "1200").unwrap(), 1200);
+        let e = cur("JPY").parse_amount("amount", "12.5").unwrap_err();
+        assert_eq!(e.field, "amount");
+        assert!(cur("EUR").parse_amount("amount", "1e3").is_err());
+        assert!(cur("EUR").parse_amount("amount", "2000000000").is_err());
+        assert!(cur("EUR").parse_amount("amount", "").is_err());
+    }
+}

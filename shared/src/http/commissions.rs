@@ -1,0 +1,581 @@
+//! Commission routes: partners, a campaign's commission plan, exchange rates, the ledger with its
+//! review, and balances. The work is in `crate::commissions`; payouts are in `http::payouts`.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use crate::commissions::ledger::{Kind, Status};
+use crate::commissions::partners::{self, Partner, PartnerError, PartnerFields, PartnerStatus};
+use crate::commissions::plan::PlanSpec;
+use crate::commissions::plans::{self, PlanError};
+use crate::commissions::review::{self, Decision, Manual, Review, MAX_BULK};
+use crate::commissions::view::CommissionView;
+use crate::commissions::{self, balances, fx, CommissionError, Filter};
+use crate::domain::{CampaignId, CommissionId, Currency, DomainError, PartnerId};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{if_match, IfMatch, Json, Path, Query};
+use crate::http::pagination::{encode_cursor, Page, PageParams};
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v2/handles/{handle}/partners",
+            get(list_partners).post(create_partner),
+        )
+        .route(
+            "/v2/handles/{handle}/partners/{partnerId}",
+            get(get_partner).patch(update_partner),
+        )
+        .route(
+            "/v2/handles/{handle}/campaigns/{campaignId}/commission-plan",
+            get(get_plan).put(put_plan),
+        )
+        .route(
+            "/v2/handles/{handle}/fx-rates",
+            get(get_rates).post(post_rates),
+        )
+        .route(
+            "/v2/handles/{handle}/commissions",
+            get(list).post(create_manual),
+        )
+        .route(
+            "/v2/handles/{handle}/commissions/approve",
+            post(approve_bulk),
+        )
+        .route("/v2/handles/{handle}/commissions/reject", post(reject_bulk))
+        .route(
+            "/v2/handles/{handle}/commissions/{commissionId}",
+            get(get_one),
+        )
+        .route(
+            "/v2/handles/{handle}/commissions/{commissionId}/approve",
+            post(approve),
+        )
+        .route(
+            "/v2/handles/{handle}/commissions/{commissionId}/reject",
+            post(reject),
+        )
+        .route("/v2/handles/{handle}/balances", get(get_balances))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::http::auth::authorize,
+        ))
+}
+
+// ---------------------------------------------------------------- partners
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct PartnerBody {
+    #[serde(default)]
+    partner_id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    postback_url: Option<Option<String>>,
+    #[serde(default)]
+    postback_events: Option<Vec<String>>,
+    #[serde(default)]
+    status: Option<PartnerStatus>,
+}
+
+/// A field given as `null` is `Some(None)` (cleared); an absent one is `None` (unchanged).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
+}
+
+impl PartnerBody {
+    fn fields(self, state: &AppState) -> Result<PartnerFields, DomainError> {
+        let allow_http = state.config.webhooks_allow_private;
+        Ok(PartnerFields {
+            name: self
+                .name
+                .as_deref()
+                .map(partners::validate_name)
+                .transpose()?,
+            email: self
+                .email
+                .map(|e| e.as_deref().map(partners::validate_email).transpose())
+                .transpose()?,
+            postback_url: self
+                .postback_url
+                .map(|u| {
+                    u.as_deref()
+                        .map(|u| partners::validate_postback_url(u, allow_http))
+                        .transpose()
+                })
+                .transpose()?,
+            postback_events: self
+                .postback_events
+                .as_deref()
+                .map(partners::validate_postback_events)
+                .transpose()?,
+            status: self.status,
+        })
+    }
+}
+
+async fn create_partner(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(mut body): Json<PartnerBody>,
+) -> ApiResult<Response> {
+    let raw_id = body
+        .partner_id
+        .take()
+        .ok_or_else(|| ApiError::invalid_request("partnerId: is required."))?;
+    let id = PartnerId::parse(&raw_id)?;
+    let name = partners::validate_name(body.name.as_deref().unwrap_or(""))?;
+    let fields = body.fields(&state)?;
+    let partner = partners::create(&state, &caller.handle, id, name, fields).await?;
+    Ok((StatusCode::CREATED, axum::Json(partner)).into_response())
+}
+
+async fn get_partner(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, PartnerId)>,
+) -> ApiResult<axum::Json<Partner>> {
+    let partner = partners::get(&state, &caller.handle, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
+    Ok(axum::Json(partner))
+}
+
+async fn list_partners(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<PageParams>,
+) -> ApiResult<axum::Json<Page<Partner>>> {
+    let (items, next) =
+        partners::list(&state, &caller.handle, params.limit()?, params.after()?).await?;
+    Ok(axum::Json(Page {
+        items,
+        next_cursor: next.as_deref().map(encode_cursor),
+    }))
+}
+
+async fn update_partner(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, PartnerId)>,
+    Json(body): Json<PartnerBody>,
+) -> ApiResult<axum::Json<Partner>> {
+    if body.partner_id.is_some() {
+        return Err(ApiError::invalid_request("partnerId: cannot be changed."));
+    }
+    let fields = body.fields(&state)?;
+    Ok(axum::Json(
+        partners::update(&state, &caller.handle, &id, fields).await?,
+    ))
+}
+
+// ---------------------------------------------------------------- plan
+
+fn with_etag(version: u64, body: impl Serialize) -> Response {
+    let mut response = axum::Json(body).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+async fn get_plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, campaign)): Path<(String, CampaignId)>,
+) -> ApiResult<Response> {
+    let plan = plans::current(&state, &caller.handle, &campaign)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("The commission plan of campaign {campaign}"))
+        })?;
+    Ok(with_etag(plan.version, plan))
+}
+
+async fn put_plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, campaign)): Path<(String, CampaignId)>,
+    headers: HeaderMap,
+    Json(spec): Json<PlanSpec>,
+) -> ApiResult<Response> {
+    let expected = match if_match(&headers)? {
+        None | Some(IfMatch::Any) => None,
+        Some(IfMatch::Version(v)) => Some(v),
+    };
+    let max_days = (state.config.attribution_window.as_secs() / 86_400).max(1) as u32;
+    let valid = spec.validate(max_days)?;
+    let by = &caller.principal.subject;
+    let plan = plans::put(&state, &caller.handle, &campaign, valid, expected, by).await?;
+    Ok(with_etag(plan.version, plan))
+}
+
+// ---------------------------------------------------------------- fx rates
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AtParams {
+    at: Option<String>,
+}
+
+async fn post_rates(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(spec): Json<fx::SnapshotSpec>,
+) -> ApiResult<Response> {
+    let valid = spec.validate()?;
+    let by = &caller.principal.subject;
+    let snapshot = fx::post(&state, &caller.handle, valid, by)
+        .await?
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "A snapshot of this base at this asOf exists; snapshots are kept, not replaced.",
+            )
+        })?;
+    commissions::fx_resolve::resolve(&state, &caller.handle).await?;
+    Ok((StatusCode::CREATED, axum::Json(snapshot)).into_response())
+}
+
+async fn get_rates(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<AtParams>,
+) -> ApiResult<axum::Json<fx::Snapshot>> {
+    let at = match params.at.as_deref() {
+        None => crate::time::now_millis(),
+        Some(raw) => crate::time::rfc3339_millis(raw)
+            .ok_or_else(|| ApiError::invalid_request("at: must be an RFC 3339 time."))?,
+    };
+    let snapshot = fx::in_force(&state, &caller.handle, at, 1)
+        .await?
+        .into_iter()
+        .next();
+    snapshot
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::not_found("An exchange-rate snapshot in force at that time"))
+}
+
+// ---------------------------------------------------------------- ledger
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ListParams {
+    limit: Option<String>,
+    cursor: Option<String>,
+    campaign_id: Option<CampaignId>,
+    partner_id: Option<PartnerId>,
+    status: Option<String>,
+    kind: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn time_param(name: &str, raw: Option<&str>) -> ApiResult<Option<i64>> {
+    raw.map(|r| {
+        crate::time::rfc3339_millis(r)
+            .ok_or_else(|| ApiError::invalid_request(format!("{name}: must be an RFC 3339 time.")))
+    })
+    .transpose()
+}
+
+impl ListParams {
+    fn filter(&self) -> ApiResult<Filter> {
+        let status = self.status.as_deref().map(|s| {
+            Status::parse(s).ok_or_else(|| {
+                ApiError::invalid_request(
+                    "status: expected pending, held, approved, rejected, capped or paid.",
+                )
+            })
+        });
+        let kind = self.kind.as_deref().map(|k| {
+            Kind::parse(k).ok_or_else(|| {
+                ApiError::invalid_request(
+                    "kind: expected conversion, click_day, adjustment, clawback or manual.",
+                )
+            })
+        });
+        Ok(Filter {
+            campaign_id: self.campaign_id.clone(),
+            partner_id: self.partner_id.clone(),
+            status: status.transpose()?,
+            kind: kind.transpose()?,
+            from_ms: time_param("from", self.from.as_deref())?,
+            to_ms: time_param("to", self.to.as_deref())?,
+        })
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> ApiResult<axum::Json<Page<CommissionView>>> {
+    let filter = params.filter()?;
+    let page = PageParams {
+        limit: params.limit,
+        cursor: params.cursor,
+    };
+    let (lines, next) = commissions::list(
+        &state,
+        &caller.handle,
+        &filter,
+        page.limit()?,
+        page.after()?,
+    )
+    .await?;
+    Ok(axum::Json(Page {
+        items: lines.iter().map(CommissionView::from).collect(),
+        next_cursor: next.as_deref().map(encode_cursor),
+    }))
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, CommissionId)>,
+) -> ApiResult<axum::Json<CommissionView>> {
+    let line = commissions::get(&state, &caller.handle, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Commission {id}")))?;
+    Ok(axum::Json(CommissionView::from(&line)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ManualBody {
+    partner_id: PartnerId,
+    #[serde(default)]
+    campaign_id: Option<CampaignId>,
+    amount: String,
+    currency: String,
+    reason: String,
+}
+
+async fn create_manual(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<ManualBody>,
+) -> ApiResult<Response> {
+    let currency = Currency::parse(&body.currency)?;
+    let minor = currency.parse_amount("amount", &body.amount)?;
+    let reason = review_text("reason", Some(&body.reason))?.unwrap_or_default();
+    let m = Manual {
+        partner_id: body.partner_id,
+        campaign_id: body.campaign_id,
+        minor,
+        currency,
+        reason,
+    };
+    let line = review::manual(&state, &caller.handle, m, &caller.principal.subject).await?;
+    Ok((StatusCode::CREATED, axum::Json(CommissionView::from(&line))).into_response())
+}
+
+/// A review's note or reason: 1 to 500 characters when given.
+fn review_text(field: &str, raw: Option<&str>) -> ApiResult<Option<String>> {
+    match raw.map(str::trim) {
+        None => Ok(None),
+        Some(t) if !t.is_empty() && t.chars().count() <= 500 => Ok(Some(t.to_owned())),
+        Some(_) => Err(ApiError::invalid_request(format!(
+            "{field}: must be 1 to 500 characters long."
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ReviewBody {
+    #[serde(default)]
+    commission_ids: Option<Vec<String>>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+impl ReviewBody {
+    /// The note (approve) or the required reason (reject).
+    fn text(&self, d: Decision) -> ApiResult<Option<String>> {
+        match d {
+            Decision::Approve => review_text("note", self.note.as_deref()),
+            Decision::Reject => review_text("reason", self.reason.as_deref())?
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid_request("reason: is required to reject.")),
+        }
+    }
+}
+
+async fn decide_one(
+    state: &AppState,
+    caller: &Caller,
+    id: &CommissionId,
+    d: Decision,
+    body: &ReviewBody,
+) -> ApiResult<CommissionView> {
+    let text = body.text(d)?;
+    let review = Review {
+        by: &caller.principal.subject,
+        note: text.as_deref(),
+    };
+    let line = review::decide(state, &caller.handle, id, d, &review).await?;
+    Ok(CommissionView::from(&line))
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, CommissionId)>,
+    Json(body): Json<ReviewBody>,
+) -> ApiResult<axum::Json<CommissionView>> {
+    Ok(axum::Json(
+        decide_one(&state, &caller, &id, Decision::Approve, &body).await?,
+    ))
+}
+
+async fn reject(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, CommissionId)>,
+    Json(body): Json<ReviewBody>,
+) -> ApiResult<axum::Json<CommissionView>> {
+    Ok(axum::Json(
+        decide_one(&state, &caller, &id, Decision::Reject, &body).await?,
+    ))
+}
+
+/// One id's outcome in a bulk review.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BulkItem {
+    commission_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commission: Option<CommissionView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<serde_json::Value>,
+}
+
+async fn bulk(
+    state: &AppState,
+    caller: &Caller,
+    d: Decision,
+    body: ReviewBody,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let ids = body.commission_ids.clone().unwrap_or_default();
+    if ids.is_empty() || ids.len() > MAX_BULK {
+        return Err(ApiError::invalid_request(format!(
+            "commissionIds: expected 1 to {MAX_BULK} ids."
+        )));
+    }
+    let parsed = ids.iter().enumerate().map(|(i, raw)| {
+        CommissionId::parse(raw).map_err(|_| {
+            ApiError::invalid_request(format!(
+                "commissionIds[{i}]: `{raw}` is not a commission id."
+            ))
+        })
+    });
+    let parsed: Vec<CommissionId> = parsed.collect::<ApiResult<_>>()?;
+    body.text(d)?;
+    let mut results = Vec::with_capacity(parsed.len());
+    for id in &parsed {
+        let outcome = decide_one(state, caller, id, d, &body).await;
+        results.push(match outcome {
+            Ok(view) => BulkItem {
+                commission_id: id.to_string(),
+                commission: Some(view),
+                error: None,
+            },
+            // Our failure fails the request (a retry is safe: reviews are idempotent).
+            Err(e) if e.status.is_server_error() => return Err(e),
+            Err(e) => {
+                let error = serde_json::json!({"code": e.code, "message": e.message});
+                BulkItem {
+                    commission_id: id.to_string(),
+                    commission: None,
+                    error: Some(error),
+                }
+            }
+        });
+    }
+    Ok(axum::Json(serde_json::json!({ "results": results })))
+}
+
+async fn approve_bulk(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<ReviewBody>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    bulk(&state, &caller, Decision::Approve, body).await
+}
+
+async fn reject_bulk(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<ReviewBody>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    bulk(&state, &caller, Decision::Reject, body).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct BalanceParams {
+    partner_id: Option<PartnerId>,
+}
+
+async fn get_balances(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<BalanceParams>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let items = balances::balances(&state, &caller.handle, params.partner_id.as_ref()).await?;
+    Ok(axum::Json(serde_json::json!({ "items": items })))
+}
+
+// ---------------------------------------------------------------- errors
+
+impl From<PartnerError> for ApiError {
+    fn from(e: PartnerError) -> Self {
+        let message = e.to_string();
+        match e {
+            PartnerError::NotFound(id) => ApiError::not_found(format!("Partner {id}")),
+            PartnerError::AlreadyExists(_) | PartnerError::Busy => ApiError::conflict(message),
+            PartnerError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<PlanError> for ApiError {
+    fn from(e: PlanError) -> Self {
+        let message = e.to_string();
+        match e {
+            PlanError::CampaignNotFound(id) => ApiError::not_found(format!("Campaign {id}")),
+            PlanError::NotFound(id) => {
+                ApiError::not_found(format!("The commission plan of campaign {id}"))
+            }
+            PlanError::NoPartner(_) => ApiError::invalid_request(format!("partnerId: {message}")),
+            PlanError::CurrencyFixed(_) => ApiError::conflict(message),
+            PlanError::PreconditionFailed(_) => ApiError::precondition_failed(message),
+            PlanError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<CommissionError> for ApiError {
+    fn from(e: CommissionError) -> Self {
+        let message = e.to_string();
+        match e {
+            CommissionError::NotFound(id) => ApiError::not_found(format!("Commission {id}")),
+            CommissionError::InvalidState(_) => ApiError::invalid_state(message),
+            CommissionError::UnknownPartner(_) => ApiError::invalid_request(message),
+            CommissionError::Busy => ApiError::conflict(message),
+            CommissionError::Store(e) => e.into(),
+        }
+    }
+}

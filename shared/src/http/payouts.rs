@@ -1,0 +1,287 @@
+//! Payout routes: a run (idempotency key), reads, status changes and the statement (JSON or
+//! RFC 4180 CSV). The work is in `crate::commissions::{payouts, statement}`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+
+use crate::commissions::payouts::{self, PayoutError, RunSpec};
+use crate::commissions::statement::{self, Change, PayoutView};
+use crate::domain::{Currency, PartnerId, PayoutId};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path, Query};
+use crate::http::pagination::{encode_cursor, Page, PageParams};
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v2/handles/{handle}/payouts", get(list).post(run))
+        .route("/v2/handles/{handle}/payouts/{payoutId}", get(get_one))
+        .route(
+            "/v2/handles/{handle}/payouts/{payoutId}/statement",
+            get(get_statement),
+        )
+        .route(
+            "/v2/handles/{handle}/payouts/{payoutId}/mark-paid",
+            post(mark_paid),
+        )
+        .route(
+            "/v2/handles/{handle}/payouts/{payoutId}/mark-failed",
+            post(mark_failed),
+        )
+        .route(
+            "/v2/handles/{handle}/payouts/{payoutId}/cancel",
+            post(cancel),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::http::auth::authorize,
+        ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RunBody {
+    period_end: String,
+    #[serde(default)]
+    partner_id: Option<PartnerId>,
+    #[serde(default)]
+    minimums: BTreeMap<String, String>,
+}
+
+const MAX_KEY_LEN: usize = 255;
+
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<String> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or("");
+    if key.is_empty() || key.len() > MAX_KEY_LEN {
+        return Err(ApiError::invalid_request(
+            "idempotency-key: a header of 1 to 255 characters is required, so a retried run pays nothing twice.",
+        ));
+    }
+    Ok(key.to_owned())
+}
+
+impl RunBody {
+    fn spec(self) -> ApiResult<RunSpec> {
+        let period_end_ms = crate::time::rfc3339_millis(&self.period_end)
+            .ok_or_else(|| ApiError::invalid_request("periodEnd: must be an RFC 3339 time."))?;
+        if period_end_ms > crate::time::now_millis() {
+            return Err(ApiError::invalid_request(
+                "periodEnd: must not be in the future.",
+            ));
+        }
+        let mut minimums = BTreeMap::new();
+        for (code, amount) in &self.minimums {
+            let field = format!("minimums.{code}");
+            let c = Currency::parse(code)
+                .map_err(|e| ApiError::invalid_request(format!("{field}: {}", e.message)))?;
+            let minor = c.parse_amount(&field, amount)?;
+            if minor < 0 {
+                return Err(ApiError::invalid_request(format!(
+                    "{field}: must not be negative."
+                )));
+            }
+            minimums.insert(c, minor);
+        }
+        Ok(RunSpec {
+            period_end_ms,
+            partner_id: self.partner_id,
+            minimums,
+        })
+    }
+}
+
+async fn run(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(body): Json<RunBody>,
+) -> ApiResult<Response> {
+    let key = idempotency_key(&headers)?;
+    let spec = body.spec()?;
+    let created = payouts::run(
+        &state,
+        &caller.handle,
+        &key,
+        &spec,
+        &caller.principal.subject,
+    )
+    .await?;
+    let views: Vec<PayoutView> = created.iter().map(PayoutView::from).collect();
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(serde_json::json!({ "payouts": views })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ListParams {
+    limit: Option<String>,
+    cursor: Option<String>,
+    partner_id: Option<PartnerId>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> ApiResult<axum::Json<Page<PayoutView>>> {
+    let page = PageParams {
+        limit: params.limit,
+        cursor: params.cursor,
+    };
+    let (items, next) = payouts::list(
+        &state,
+        &caller.handle,
+        params.partner_id.as_ref(),
+        page.limit()?,
+        page.after()?,
+    )
+    .await?;
+    Ok(axum::Json(Page {
+        items: items.iter().map(PayoutView::from).collect(),
+        next_cursor: next.as_deref().map(encode_cursor),
+    }))
+}
+
+async fn load(state: &AppState, caller: &Caller, id: &PayoutId) -> ApiResult<payouts::Payout> {
+    payouts::get(state, &caller.handle, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Payout {id}")))
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, PayoutId)>,
+) -> ApiResult<axum::Json<PayoutView>> {
+    Ok(axum::Json(PayoutView::from(
+        &load(&state, &caller, &id).await?,
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormatParams {
+    format: Option<String>,
+}
+
+async fn get_statement(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, PayoutId)>,
+    Query(params): Query<FormatParams>,
+) -> ApiResult<Response> {
+    let payout = load(&state, &caller, &id).await?;
+    let lines = statement::lines(&state, &caller.handle, &payout).await?;
+    match params.format.as_deref().unwrap_or("json") {
+        "json" => {
+            let header = statement::header(&caller.handle, &payout);
+            Ok(axum::Json(serde_json::json!({ "header": header, "lines": lines })).into_response())
+        }
+        "csv" => {
+            let mut response = statement::csv(&lines).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("attachment; filename=\"statement-{id}.csv\""))
+            {
+                headers.insert(header::CONTENT_DISPOSITION, v);
+            }
+            Ok(response)
+        }
+        _ => Err(ApiError::invalid_request("format: expected json or csv.")),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReferenceBody {
+    reference: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    reason: String,
+}
+
+fn text(field: &str, raw: &str) -> ApiResult<String> {
+    let t = raw.trim();
+    if t.is_empty() || t.chars().count() > 500 {
+        return Err(ApiError::invalid_request(format!(
+            "{field}: must be 1 to 500 characters long."
+        )));
+    }
+    Ok(t.to_owned())
+}
+
+async fn apply(
+    state: &AppState,
+    caller: &Caller,
+    id: &PayoutId,
+    change: Change,
+) -> ApiResult<axum::Json<PayoutView>> {
+    let payout = statement::change(state, &caller.handle, id, change).await?;
+    Ok(axum::Json(PayoutView::from(&payout)))
+}
+
+async fn mark_paid(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, PayoutId)>,
+    Json(body): Json<ReferenceBody>,
+) -> ApiResult<axum::Json<PayoutView>> {
+    let reference = text("reference", &body.reference)?;
+    apply(&state, &caller, &id, Change::Paid { reference }).await
+}
+
+async fn mark_failed(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, PayoutId)>,
+    Json(body): Json<ReasonBody>,
+) -> ApiResult<axum::Json<PayoutView>> {
+    let reason = text("reason", &body.reason)?;
+    apply(&state, &caller, &id, Change::Failed { reason }).await
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, PayoutId)>,
+    Json(body): Json<ReasonBody>,
+) -> ApiResult<axum::Json<PayoutView>> {
+    let reason = text("reason", &body.reason)?;
+    apply(&state, &caller, &id, Change::Canceled { reason }).await
+}
+
+impl From<PayoutError> for ApiError {
+    fn from(e: PayoutError) -> Self {
+        let message = e.to_string();
+        match e {
+            PayoutError::NotFound(id) => ApiError::not_found(format!("Payout {id}")),
+            PayoutError::KeyReused => {
+                ApiError::new(StatusCode::CONFLICT, "idempotency_key_reused", message)
+            }
+            PayoutError::InvalidState(_) => ApiError::invalid_state(message),
+            PayoutError::Busy => ApiError::conflict(message),
+            PayoutError::Store(e) => e.into(),
+        }
+    }
+}
