@@ -409,6 +409,82 @@ impl As<'_> {
         self.send(Method::GET, "/notifications", None).await
     }
 
+    // ------------------------------------------------------------ commissions (issue 30)
+
+    /// `POST …/partners`
+    pub async fn create_partner(&self, body: &Value) -> Response {
+        self.send(Method::POST, "/partners", Some(body)).await
+    }
+
+    /// `PATCH …/partners/{partnerId}`
+    pub async fn update_partner(&self, id: &str, body: &Value) -> Response {
+        self.send(Method::PATCH, &format!("/partners/{id}"), Some(body))
+            .await
+    }
+
+    /// `PUT …/campaigns/{campaignId}/commission-plan`
+    pub async fn put_plan(&self, campaign: &str, body: &Value) -> Response {
+        let rest = format!("/campaigns/{campaign}/commission-plan");
+        self.send(Method::PUT, &rest, Some(body)).await
+    }
+
+    /// `POST …/fx-rates`
+    pub async fn post_fx_rates(&self, body: &Value) -> Response {
+        self.send(Method::POST, "/fx-rates", Some(body)).await
+    }
+
+    /// `GET …/commissions?{query}`
+    pub async fn list_commissions(&self, query: &str) -> Response {
+        self.send(Method::GET, &format!("/commissions?{query}"), None)
+            .await
+    }
+
+    /// `POST …/commissions` (a manual entry)
+    pub async fn create_manual_commission(&self, body: &Value) -> Response {
+        self.send(Method::POST, "/commissions", Some(body)).await
+    }
+
+    /// `POST …/commissions/{id}/{approve|reject}`
+    pub async fn review_commission(&self, id: &str, decision: &str, body: &Value) -> Response {
+        let rest = format!("/commissions/{id}/{decision}");
+        self.send(Method::POST, &rest, Some(body)).await
+    }
+
+    /// `POST …/commissions/{approve|reject}` (bulk)
+    pub async fn review_commissions(&self, decision: &str, body: &Value) -> Response {
+        self.send(
+            Method::POST,
+            &format!("/commissions/{decision}"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `GET …/balances?{query}`
+    pub async fn balances(&self, query: &str) -> Response {
+        self.send(Method::GET, &format!("/balances?{query}"), None)
+            .await
+    }
+
+    /// `POST …/payouts` with its `idempotency-key`
+    pub async fn run_payouts(&self, key: &str, body: &Value) -> Response {
+        let headers = [("idempotency-key", key)];
+        self.send_with(Method::POST, "/payouts", Some(body), &headers)
+            .await
+    }
+
+    /// `GET …/payouts/{id}/statement?format={format}`
+    pub async fn statement(&self, id: &str, format: &str) -> Response {
+        let rest = format!("/payouts/{id}/statement?format={format}");
+        self.send(Method::GET, &rest, None).await
+    }
+
+    /// `POST …/payouts/{id}/{mark-paid|mark-failed|cancel}`
+    pub async fn settle_payout(&self, id: &str, action: &str, body: &Value) -> Response {
+        let rest = format!("/payouts/{id}/{action}");
+        self.send(Method::POST, &rest, Some(body)).await
+    }
+
     /// Any route of the handle with a raw body and content type (malformed JSON, wrong types).
     pub async fn send_raw(
         &self,

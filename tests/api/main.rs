@@ -11,6 +11,7 @@ mod bots;
 mod campaigns;
 mod chain;
 mod chaos;
+mod commissions;
 mod console;
 mod conversions;
 mod deliveries;

@@ -180,7 +180,10 @@ pub async fn run(
 ) -> Result<Vec<Payout>, PayoutError> {
     let (key_hash, created_ms) = run_record(state, handle, key, spec).await?;
     let now = crate::time::now_millis();
-    let lines = gather(state, handle, spec, now).await?;
+    let id_of = |partner: &PartnerId, currency: Currency| {
+        PayoutId::of_run(created_ms, &format!("{key_hash}:{partner}:{currency}"))
+    };
+    let lines = gather(state, handle, spec, now, &id_of).await?;
     let mut groups: BTreeMap<(PartnerId, Currency), Vec<Commission>> = BTreeMap::new();
     for line in lines {
         groups
@@ -190,7 +193,7 @@ pub async fn run(
     }
     let mut out = Vec::new();
     for ((partner, currency), lines) in groups {
-        let id = PayoutId::of_run(created_ms, &format!("{key_hash}:{partner}:{currency}"));
+        let id = id_of(&partner, currency);
         let minimum = spec.minimums.get(&currency).copied().unwrap_or(1).max(1);
         let group = Group {
             id,
@@ -207,19 +210,26 @@ pub async fn run(
 }
 
 /// The lines a run may pay: approved (due pending lines are approved first), open, positive ones
-/// available by the period's end, and every open negative line.
+/// available by the period's end, and every open negative line; on a retry, also the lines this
+/// run already claimed (`id_of` derives its payout ids), so it answers the payouts it made.
 async fn gather(
     state: &AppState,
     handle: &Handle,
     spec: &RunSpec,
     now: i64,
+    id_of: &(dyn Fn(&PartnerId, Currency) -> PayoutId + Sync),
 ) -> Result<Vec<Commission>, StoreError> {
+    let ours = |c: &Commission| c.payout_id.as_ref() == Some(&id_of(&c.partner_id, c.currency));
     let wanted = |c: &Commission| {
         spec.partner_id.as_ref().is_none_or(|p| &c.partner_id == p)
-            && matches!(c.status, Status::Approved | Status::Pending)
+            && (matches!(c.status, Status::Approved | Status::Pending) || ours(c))
     };
     let mut out = Vec::new();
     for line in super::scan(state, handle, wanted).await? {
+        if ours(&line) {
+            out.push(line);
+            continue;
+        }
         let line = due::approve_if_due(state, handle, line, now).await?;
         let payable = line.status == Status::Approved
             && (line.payout_id.is_none())

@@ -1,0 +1,447 @@
+//! Commissions end to end (issue 30): a partner's month through plan, conversions in two
+//! currencies, a rate that arrives late, review, a partial reversal, a cap, a payout with its
+//! statement, a refund after payout clawed back and netted; the ledger exactly once under
+//! replays and concurrent payout runs.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use tenx_shared::http::auth::Role;
+
+use crate::helpers::*;
+
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+
+/// A partner, its campaign `alpha` (link `deal`) and the campaign's plan.
+async fn partner_with_plan(app: &TestApp, plan: Value) {
+    let op = app.as_role("acme", Role::Operator);
+    // The tests convert right after the click: not a risk signal here (a held line is tested).
+    json_of(
+        op.put_conversion_policy(&json!({"minSecondsAfterClick": 0}))
+            .await,
+        200,
+    )
+    .await;
+    let partner = json!({"partnerId": "pub-one", "name": "Publisher One"});
+    json_of(op.create_partner(&partner).await, 201).await;
+    let campaign = json!({"campaignId": "alpha", "goalType": "PURCHASE", "partnerId": "pub-one",
+        "primaryLink": {"slug": "deal", "destinationUrl": "https://shop.example.com/deal"}});
+    let created = json_of(op.create_campaign(&campaign).await, 201).await;
+    assert_eq!(created["partnerId"], "pub-one");
+    let plan = json_of(op.put_plan("alpha", &plan).await, 200).await;
+    assert_eq!(plan["version"], 1);
+}
+
+async fn new_ctx(app: &TestApp) -> String {
+    let headers = [("user-agent", IPHONE), ("cloudfront-viewer-country", "US")];
+    let resp = app
+        .visit(Method::GET, "acme", "/deal?sub1=abc", &headers)
+        .await;
+    query_param(header_str(resp.headers(), "location"), "ctx").expect("a human's ctx")
+}
+
+/// Submits a verified conversion on a fresh click: its id.
+async fn convert(
+    app: &TestApp,
+    key: &str,
+    event: &str,
+    value: Option<&str>,
+    currency: &str,
+) -> String {
+    let ctx = new_ctx(app).await;
+    let mut body = json!({"ctx": ctx, "idempotencyKey": key, "eventType": event});
+    if let Some(v) = value {
+        body["value"] = json!(v);
+        body["currency"] = json!(currency);
+    }
+    let resp = app
+        .as_role("acme", Role::Creator)
+        .convert_verified(&body)
+        .await;
+    json_of(resp, 202).await["conversionId"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The ledger once it holds `n` lines (the events worker writes them).
+async fn ledger(app: &TestApp, n: usize) -> Vec<Value> {
+    let viewer = app.as_role("acme", Role::Viewer);
+    for _ in 0..300 {
+        let page = json_of(viewer.list_commissions("limit=100").await, 200).await;
+        let items = page["items"].as_array().unwrap().clone();
+        if items.len() >= n {
+            assert_eq!(items.len(), n, "{items:#?}");
+            return items;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the ledger never reached {n} lines");
+}
+
+fn line<'a>(lines: &'a [Value], conversion: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|l| l["conversionId"] == conversion && l["kind"] == "conversion")
+        .unwrap_or_else(|| panic!("no line for {conversion}"))
+}
+
+/// Sum of decimal strings in minor units (2 digits).
+fn cents(amounts: impl IntoIterator<Item = Value>) -> i64 {
+    amounts
+        .into_iter()
+        .map(|a| {
+            let s = a.as_str().unwrap().to_owned();
+            let (int, frac) = s.split_once('.').unwrap();
+            let sign = if int.starts_with('-') { -1 } else { 1 };
+            let whole: i64 = int.trim_start_matches('-').parse().unwrap();
+            sign * (whole * 100 + frac.parse::<i64>().unwrap())
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn a_partners_month_is_computed_held_reversed_capped_paid_and_clawed_back() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "holdDays": 0,
+        "rules": [{"eventType": "purchase", "percent": "10"}, {"eventType": "signup", "flat": "2.00"}],
+        "caps": {"conversionsPerDay": 4}});
+    partner_with_plan(&app, plan).await;
+    let a = convert(&app, "o-1", "purchase", Some("100"), "EUR").await;
+    let b = convert(&app, "o-2", "purchase", Some("50"), "USD").await;
+    let c = convert(&app, "o-3", "signup", None, "EUR").await;
+    let d = convert(&app, "o-4", "purchase", Some("33.35"), "EUR").await;
+    let e = convert(&app, "o-5", "purchase", Some("10"), "EUR").await;
+    let f = convert(&app, "o-6", "purchase", Some("20"), "EUR").await;
+    let lines = ledger(&app, 6).await;
+    assert_eq!(line(&lines, &a)["amount"], "10.00");
+    assert_eq!(line(&lines, &a)["planVersion"], 1);
+    assert_eq!(line(&lines, &a)["subIds"]["sub1"], "abc");
+    // No USD rate yet: held with no amount, and it cannot be approved.
+    assert_eq!(line(&lines, &b)["amount"], Value::Null);
+    assert_eq!(line(&lines, &b)["status"], "held");
+    assert_eq!(line(&lines, &b)["reasons"], json!(["fx_rate_missing"]));
+    let op = app.as_role("acme", Role::Operator);
+    let id_b = line(&lines, &b)["commissionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = op.review_commission(&id_b, "approve", &json!({})).await;
+    assert_error(resp, 409, "invalid_state").await;
+    assert_eq!(line(&lines, &c)["amount"], "2.00");
+    // 10 % of 33.35 = 3.335, rounded once, half away from zero.
+    assert_eq!(line(&lines, &d)["amount"], "3.34");
+    assert_eq!(line(&lines, &e)["amount"], "1.00");
+    // The fifth paying conversion of the day meets the cap (b has no amount yet: not counted).
+    assert_eq!(line(&lines, &f)["status"], "capped");
+    assert_eq!(line(&lines, &f)["amount"], "0.00");
+    assert_eq!(
+        line(&lines, &f)["reasons"],
+        json!(["cap_conversions_per_day"])
+    );
+
+    // The rate arrives: b is computed at it (50 USD at 1 EUR = 1.25 USD → 40 EUR → 4.00).
+    let as_of = tenx_shared::time::unix_to_rfc3339(now() - 3600);
+    let rates = json!({"base": "EUR", "rates": {"USD": "1.25"}, "asOf": as_of});
+    json_of(op.post_fx_rates(&rates).await, 201).await;
+    let viewer = app.as_role("acme", Role::Viewer);
+    let got = json_of(viewer.get(&format!("/commissions/{id_b}")).await, 200).await;
+    assert_eq!(
+        (got["amount"].as_str(), got["fxRate"].as_str()),
+        (Some("4.00"), Some("0.8"))
+    );
+
+    // An operator rejects d; rejecting again is idempotent, approving it now is refused.
+    let id_d = line(&lines, &d)["commissionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rejected = json_of(
+        op.review_commission(&id_d, "reject", &json!({"reason": "self-referral"}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (rejected["status"].as_str(), rejected["reviewedBy"].as_str()),
+        (Some("rejected"), Some("tester"))
+    );
+    json_of(
+        op.review_commission(&id_d, "reject", &json!({"reason": "again"}))
+            .await,
+        200,
+    )
+    .await;
+    assert_error(
+        op.review_commission(&id_d, "approve", &json!({})).await,
+        409,
+        "invalid_state",
+    )
+    .await;
+
+    // A partial refund of a before any payout: an adjustment of the same share (30 %).
+    json_of(
+        op.reverse(&a, &json!({"reason": "refund", "amount": "30"}))
+            .await,
+        201,
+    )
+    .await;
+    let lines = ledger(&app, 7).await;
+    let adj = lines
+        .iter()
+        .find(|l| l["kind"] == "adjustment")
+        .expect("an adjustment");
+    assert_eq!(
+        (adj["amount"].as_str(), adj["adjustsCommissionId"].clone()),
+        (Some("-3.00"), line(&lines, &a)["commissionId"].clone())
+    );
+
+    // The payout: 10 + 4 + 2 + 1 - 3 = 14.00, five lines; d rejected and f capped stay out.
+    let period = json!({"periodEnd": tenx_shared::time::now_rfc3339()});
+    let run = json_of(op.run_payouts("run-1", &period).await, 201).await;
+    let payouts = run["payouts"].as_array().unwrap();
+    assert_eq!(payouts.len(), 1, "{run}");
+    let payout = &payouts[0];
+    assert_eq!(
+        (
+            payout["amount"].as_str(),
+            payout["commissionCount"].as_u64()
+        ),
+        (Some("14.00"), Some(5))
+    );
+    assert_eq!(payout["sequence"], 1);
+    let pid = payout["payoutId"].as_str().unwrap().to_owned();
+    // The same key answers the same payout; another run finds nothing left to pay.
+    let again = json_of(op.run_payouts("run-1", &period).await, 201).await;
+    assert_eq!(again["payouts"][0]["payoutId"], pid.as_str(), "{again}");
+    let other = json_of(op.run_payouts("run-2", &period).await, 201).await;
+    assert_eq!(other["payouts"], json!([]));
+
+    // The statement adds up to the payout, line by line, in JSON and CSV.
+    let statement = json_of(op.statement(&pid, "json").await, 200).await;
+    let amounts = statement["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["amount"].clone());
+    assert_eq!(cents(amounts), 1400);
+    assert_eq!(statement["header"]["treeSize"], 5);
+    let csv = op.statement(&pid, "csv").await;
+    assert_eq!(
+        header_str(csv.headers(), "content-type"),
+        "text/csv; charset=utf-8"
+    );
+    let csv = csv.text().await.unwrap();
+    assert_eq!(
+        csv.split("\r\n").filter(|l| !l.is_empty()).count(),
+        6,
+        "{csv}"
+    );
+
+    let paid = json_of(
+        op.settle_payout(&pid, "mark-paid", &json!({"reference": "SEPA-1"}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (paid["status"].as_str(), paid["reference"].as_str()),
+        (Some("paid"), Some("SEPA-1"))
+    );
+    assert_error(
+        op.settle_payout(&pid, "cancel", &json!({"reason": "late"}))
+            .await,
+        409,
+        "invalid_state",
+    )
+    .await;
+
+    // A refund after payout: a clawback that nets into the next payout with a manual bonus.
+    json_of(op.reverse(&e, &json!({"reason": "refund"})).await, 201).await;
+    let lines = ledger(&app, 8).await;
+    let claw = lines
+        .iter()
+        .find(|l| l["kind"] == "clawback")
+        .expect("a clawback");
+    assert_eq!(
+        (claw["amount"].as_str(), claw["status"].as_str()),
+        (Some("-1.00"), Some("approved"))
+    );
+    let balances = json_of(op.balances("partnerId=pub-one").await, 200).await;
+    let eur = &balances["items"][0];
+    assert_eq!(
+        (eur["paid"].as_str(), eur["openNegative"].as_str()),
+        (Some("14.00"), Some("-1.00"))
+    );
+    let bonus = json!({"partnerId": "pub-one", "amount": "5.00", "currency": "EUR", "reason": "launch bonus"});
+    json_of(op.create_manual_commission(&bonus).await, 201).await;
+    let period = json!({"periodEnd": tenx_shared::time::now_rfc3339()});
+    let next = json_of(op.run_payouts("run-3", &period).await, 201).await;
+    assert_eq!(next["payouts"][0]["amount"], "4.00", "{next}");
+    assert_eq!(next["payouts"][0]["sequence"], 2);
+    // Every line of the paid payout is paid; the ledger and the payouts agree to the cent.
+    let paid_lines = json_of(viewer.list_commissions("status=paid").await, 200).await;
+    assert_eq!(paid_lines["items"].as_array().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn yen_amounts_round_to_whole_yen_and_bad_plans_are_named() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "JPY", "holdDays": 0, "rules": [{"eventType": "purchase", "percent": "3"}]});
+    partner_with_plan(&app, plan).await;
+    let op = app.as_role("acme", Role::Operator);
+    // The currency is fixed once set; a stale if-match is refused.
+    let usd = json!({"currency": "USD", "rules": []});
+    assert_error(op.put_plan("alpha", &usd).await, 409, "conflict").await;
+    let bad = json!({"currency": "JPY", "rules": [{"eventType": "purchase", "flat": "1.5"}]});
+    let message = assert_error(op.put_plan("alpha", &bad).await, 400, "invalid_request").await;
+    assert!(message.starts_with("rules[0].flat"), "{message}");
+    let a = convert(&app, "y-1", "purchase", Some("1250"), "JPY").await;
+    let lines = ledger(&app, 1).await;
+    // 3 % of 1250 = 37.5 → 38 yen.
+    assert_eq!(line(&lines, &a)["amount"], "38");
+    let run = json_of(
+        op.run_payouts(
+            "y",
+            &json!({"periodEnd": tenx_shared::time::now_rfc3339(), "minimums": {"JPY": "100"}}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        run["payouts"],
+        json!([]),
+        "38 yen is below the 100 yen minimum: carried over"
+    );
+    assert_error(
+        op.run_payouts("", &json!({"periodEnd": tenx_shared::time::now_rfc3339()}))
+            .await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    let resp = op
+        .run_payouts("y", &json!({"periodEnd": tenx_shared::time::now_rfc3339()}))
+        .await;
+    assert_error(resp, 409, "idempotency_key_reused").await;
+}
+
+/// Exactly once: the same conversion accrued again and again, concurrently (a redelivery, the
+/// sweeper, a replay), writes ONE line and takes ONE cap slot. With random ids, it would be five.
+#[tokio::test]
+async fn a_replayed_conversion_earns_one_commission_and_concurrent_runs_pay_it_once() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "holdDays": 0,
+        "rules": [{"eventType": "purchase", "flat": "1.00"}], "caps": {"conversionsPerDay": 10}});
+    partner_with_plan(&app, plan).await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(convert(&app, &format!("k-{i}"), "purchase", Some("10"), "EUR").await);
+    }
+    ledger(&app, 6).await;
+    let state = app.state();
+    let handle = tenx_shared::domain::Handle::parse("acme").unwrap();
+    let id = tenx_shared::domain::ConversionId::parse(&ids[0]).unwrap();
+    let (_, data) = tenx_shared::conversions::record::load(&state, &handle, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    let replays = (0..5).map(|_| tenx_shared::commissions::accrue::accrue(&state, &handle, &data));
+    for r in futures::future::join_all(replays).await {
+        assert_eq!(r.unwrap().unwrap().amount_minor, Some(100));
+    }
+    let lines = ledger(&app, 6).await;
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["conversionId"] == ids[0].as_str())
+            .count(),
+        1
+    );
+    // Two runs with different keys at once: each line in at most one payout.
+    let op = app.as_role("acme", Role::Operator);
+    let period = json!({"periodEnd": tenx_shared::time::now_rfc3339()});
+    let (r1, r2) = tokio::join!(
+        op.run_payouts("race-1", &period),
+        op.run_payouts("race-2", &period)
+    );
+    let (r1, r2) = (json_of(r1, 201).await, json_of(r2, 201).await);
+    let all: Vec<&Value> = r1["payouts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(r2["payouts"].as_array().unwrap())
+        .collect();
+    assert_eq!(
+        cents(all.iter().map(|p| p["amount"].clone())),
+        600,
+        "{r1} {r2}"
+    );
+    let counted: u64 = all
+        .iter()
+        .map(|p| p["commissionCount"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, 6);
+    let sequences: Vec<u64> = all
+        .iter()
+        .map(|p| p["sequence"].as_u64().unwrap())
+        .collect();
+    assert!(
+        sequences.iter().all(|s| *s >= 1) && (sequences.len() < 2 || sequences[0] != sequences[1]),
+        "{sequences:?}"
+    );
+}
+
+#[tokio::test]
+async fn partners_are_validated_and_campaigns_need_an_existing_one() {
+    let app = spawn_app().await;
+    let op = app.as_role("acme", Role::Operator);
+    let bad =
+        json!({"partnerId": "p1", "name": "P", "postbackUrl": "https://t.example/?x={payout}"});
+    let message = assert_error(op.create_partner(&bad).await, 400, "invalid_request").await;
+    assert!(message.starts_with("postbackUrl"), "{message}");
+    let ok = json!({"partnerId": "p1", "name": "P"});
+    let created = json_of(op.create_partner(&ok).await, 201).await;
+    assert_eq!(
+        created["postbackEvents"],
+        json!(["commission.approved", "commission.reversed"])
+    );
+    assert_error(op.create_partner(&ok).await, 409, "conflict").await;
+    let suspended = json_of(
+        op.update_partner("p1", &json!({"status": "suspended"}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(suspended["status"], "suspended");
+    let campaign = json!({"campaignId": "beta", "goalType": "PURCHASE", "partnerId": "nobody",
+        "primaryLink": {"slug": "b", "destinationUrl": "https://shop.example.com/"}});
+    let message = assert_error(op.create_campaign(&campaign).await, 400, "invalid_request").await;
+    assert!(message.starts_with("partnerId"), "{message}");
+    // A viewer reads but cannot write.
+    let viewer = app.as_role("acme", Role::Viewer);
+    assert_error(
+        viewer
+            .create_partner(&json!({"partnerId": "p2", "name": "Q"}))
+            .await,
+        403,
+        "insufficient_role",
+    )
+    .await;
+    assert_error(
+        viewer.get("/commissions/com_0").await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert_error(
+        viewer
+            .get("/payouts/pay_0123456789abcdef0123456789abcdef")
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
