@@ -236,6 +236,7 @@ pub fn binary_of(group: Group) -> &'static str {
         Group::Webhooks => "webhooks",
         Group::Conversions => "conversions",
         Group::Console => "console",
+        Group::Commissions => "commissions",
     }
 }
 

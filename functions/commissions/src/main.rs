@@ -1,0 +1,13 @@
+//! The `commissions` endpoint group as a Lambda function behind an API Gateway HTTP API (payload v2).
+
+use tenx_shared::http::{group_app, Group};
+
+const GROUP: Group = Group::Commissions;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    tenx_shared::aws::init_lambda_tracing();
+    // Once per cold start: settings, only this group's secrets, the AWS clients.
+    let state = tenx_shared::aws::app_state_from_env(GROUP).await?;
+    lambda_http::run(group_app(GROUP, state)).await
+}
