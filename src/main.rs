@@ -76,6 +76,31 @@ enum Command {
     /// Print the access table (every authenticated route's role, PAT scope and write limit) as
     /// the markdown table of the "Roles, scopes and tokens" section of docs/security.md.
     AccessTable,
+    /// Verify, offline, a payout statement, a JSON list of one partner's statements (a chain),
+    /// an inclusion proof or a conversion receipt against the published keys
+    /// (`GET /v2/public/keys`). Exits non-zero and names what fails.
+    Verify {
+        /// The statement, proof or receipt (JSON), as the API answered it.
+        file: PathBuf,
+        /// The JWKS (`GET /v2/public/keys`), saved to a file.
+        #[arg(long)]
+        keys: PathBuf,
+    },
+}
+
+/// `tenx verify`: prints what verified, or fails naming what does not hold.
+fn verify(file: &std::path::Path, keys: &std::path::Path) -> anyhow::Result<()> {
+    let read = |p: &std::path::Path| -> anyhow::Result<serde_json::Value> {
+        let raw = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        serde_json::from_str(&raw).with_context(|| format!("{}: not JSON", p.display()))
+    };
+    let jwks: tenx_shared::domain::proof::jws::Jwks = serde_json::from_value(read(keys)?)
+        .with_context(|| format!("{}: not a JWKS", keys.display()))?;
+    let doc = read(file)?;
+    let what = tenx_shared::commissions::verify::any(&doc, &jwks)
+        .map_err(|e| anyhow::anyhow!("{}: does not verify: {e}", file.display()))?;
+    println!("{}: {what} verified", file.display());
+    Ok(())
 }
 
 fn parse_ttl(raw: &str) -> anyhow::Result<Duration> {
@@ -160,6 +185,7 @@ async fn run() -> anyhow::Result<()> {
             print!("{}", tenx_shared::http::auth::access::markdown_table());
             Ok(())
         }
+        Command::Verify { file, keys } => verify(&file, &keys),
         Command::Token {
             handle,
             role,

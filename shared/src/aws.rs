@@ -220,6 +220,9 @@ pub async fn app_state_from_env(needs: impl Into<Secrets>) -> anyhow::Result<App
         ctx_keys: (needs.ctx_keys && config.ctx_keys.is_empty())
             .then(|| var("TENX_CTX_KEYS_PARAM"))
             .flatten(),
+        signing: (needs.signing && config.signing_keys.is_empty())
+            .then(|| var("TENX_SIGNING_KEYS_PARAM"))
+            .flatten(),
         // Only the redirect function is given this name (it alone reads the country header).
         edge: (config.country_trust == CountryTrust::Never)
             .then(|| var("TENX_EDGE_SECRET_PARAM"))
@@ -240,13 +243,14 @@ pub async fn app_state_from_env(needs: impl Into<Secrets>) -> anyhow::Result<App
 struct SecretParams {
     jwt: Option<String>,
     ctx_keys: Option<String>,
+    signing: Option<String>,
     edge: Option<String>,
 }
 
 impl SecretParams {
     /// One `GetParameters` round trip for all of them (cold start time), decrypted.
     async fn load_into(self, clients: &AwsClients, config: &mut Config) -> anyhow::Result<()> {
-        let names: Vec<String> = [&self.jwt, &self.ctx_keys, &self.edge]
+        let names: Vec<String> = [&self.jwt, &self.ctx_keys, &self.signing, &self.edge]
             .into_iter()
             .flatten()
             .cloned()
@@ -261,6 +265,9 @@ impl SecretParams {
         }
         if let Some(v) = take(&self.ctx_keys) {
             config.ctx_keys = v;
+        }
+        if let Some(v) = take(&self.signing) {
+            config.signing_keys = v;
         }
         if let Some(v) = take(&self.edge) {
             config.country_trust = CountryTrust::EdgeSecret(v.into_bytes());

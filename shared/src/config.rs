@@ -53,6 +53,8 @@ pub struct Secrets {
     pub jwt: bool,
     /// The ctx signing keys: the redirect signs ctx tokens, the public routes verify them.
     pub ctx_keys: bool,
+    /// The Ed25519 keys that sign payout statements (the commissions function).
+    pub signing: bool,
 }
 
 impl Secrets {
@@ -60,11 +62,13 @@ impl Secrets {
     pub const ALL: Secrets = Secrets {
         jwt: true,
         ctx_keys: true,
+        signing: true,
     };
     /// The queue workers and the outbox sweeper.
     pub const NONE: Secrets = Secrets {
         jwt: false,
         ctx_keys: false,
+        signing: false,
     };
 }
 
@@ -157,6 +161,9 @@ pub struct Config {
     pub jwt_audience: Option<String>,
     /// Signing keys for ctx tokens, first one active.
     pub ctx_keys: String,
+    /// Ed25519 seeds (base64url) that sign payout statements, first one active
+    /// (`TENX_SIGNING_KEYS`; see `domain::proof::jws`).
+    pub signing_keys: String,
     /// Attribution window = ctx token lifetime.
     pub attribution_window: Duration,
     /// How long the redirect path caches a link in-process.
@@ -210,6 +217,7 @@ impl Default for Config {
             jwt_issuer: None,
             jwt_audience: None,
             ctx_keys: String::new(),
+            signing_keys: String::new(),
             attribution_window: Duration::from_secs(90 * 86_400),
             link_cache_ttl: Duration::from_secs(10),
             rate_limits: RateLimits {
@@ -288,6 +296,9 @@ impl Config {
         if let Some(v) = var("TENX_CTX_KEYS") {
             c.ctx_keys = v;
         }
+        if let Some(v) = var("TENX_SIGNING_KEYS") {
+            c.signing_keys = v;
+        }
         if let Some(days) = parse_var::<u64>("TENX_ATTRIBUTION_WINDOW_DAYS")? {
             c.attribution_window = Duration::from_secs(days * 86_400);
         }
@@ -354,6 +365,11 @@ impl Config {
         }
         if needed.ctx_keys {
             CtxKeyring::parse(&self.ctx_keys).context("TENX_CTX_KEYS")?;
+        }
+        if needed.signing {
+            crate::domain::proof::jws::SigningKeys::parse(&self.signing_keys)
+                .map_err(anyhow::Error::msg)
+                .context("TENX_SIGNING_KEYS")?;
         }
         if self.attribution_window.is_zero() {
             bail!("TENX_ATTRIBUTION_WINDOW_DAYS must be at least 1");
@@ -521,6 +537,7 @@ mod tests {
         assert!(c.validate().is_err());
         c.jwt_hs256_secret = Some(vec![1; 32]);
         c.ctx_keys = CtxKeyring::generate_spec();
+        c.signing_keys = crate::domain::proof::jws::SigningKeys::generate_spec();
         c.validate().unwrap();
         c.short_url_scheme = "ftp".into();
         assert!(c.validate().is_err());
@@ -540,6 +557,7 @@ mod tests {
         let ctx_only = Secrets {
             jwt: false,
             ctx_keys: true,
+            signing: false,
         };
         let err = c.validate_for(ctx_only).unwrap_err();
         assert!(format!("{err:#}").contains("TENX_CTX_KEYS"), "{err:#}");
@@ -563,6 +581,7 @@ mod tests {
         let mut c = Config {
             jwt_hs256_secret: Some(vec![1; 32]),
             ctx_keys: CtxKeyring::generate_spec(),
+            signing_keys: crate::domain::proof::jws::SigningKeys::generate_spec(),
             ..Config::default()
         };
         assert_eq!(c.outbox_sweep_interval, Duration::from_secs(15));
@@ -581,6 +600,7 @@ mod tests {
         let mut c = Config {
             jwt_hs256_secret: Some(vec![1; 32]),
             ctx_keys: CtxKeyring::generate_spec(),
+            signing_keys: crate::domain::proof::jws::SigningKeys::generate_spec(),
             ..Config::default()
         };
         assert_eq!(

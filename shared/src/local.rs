@@ -10,6 +10,7 @@ use rand::distributions::{Alphanumeric, DistString};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::domain::proof::jws::SigningKeys;
 use crate::domain::CtxKeyring;
 use crate::queue::embedded::EmbeddedQueue;
 use crate::queue::{Queue, QueueName};
@@ -24,6 +25,9 @@ use crate::stream::ClickStream;
 pub struct LocalSecrets {
     pub jwt_secret: String,
     pub ctx_keys: String,
+    /// Added after the first installs: generated on the next start when missing.
+    #[serde(default)]
+    pub signing_keys: String,
 }
 
 impl LocalSecrets {
@@ -34,12 +38,21 @@ impl LocalSecrets {
             private(&path, 0o600)?;
             let raw = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            return serde_json::from_str(&raw)
-                .with_context(|| format!("parsing {}", path.display()));
+            let mut secrets: LocalSecrets = serde_json::from_str(&raw)
+                .with_context(|| format!("parsing {}", path.display()))?;
+            if secrets.signing_keys.is_empty() {
+                secrets.signing_keys = SigningKeys::generate_spec();
+                let tmp = data_dir.join("secrets.json.new");
+                let _ = std::fs::remove_file(&tmp);
+                write_private(&tmp, &serde_json::to_vec_pretty(&secrets)?)?;
+                std::fs::rename(&tmp, &path)?;
+            }
+            return Ok(secrets);
         }
         let secrets = LocalSecrets {
             jwt_secret: Alphanumeric.sample_string(&mut rand::rngs::OsRng, 48),
             ctx_keys: CtxKeyring::generate_spec(),
+            signing_keys: SigningKeys::generate_spec(),
         };
         write_private(&path, &serde_json::to_vec_pretty(&secrets)?)?;
         Ok(secrets)
@@ -53,6 +66,9 @@ impl LocalSecrets {
         }
         if config.ctx_keys.is_empty() {
             config.ctx_keys = self.ctx_keys.clone();
+        }
+        if config.signing_keys.is_empty() {
+            config.signing_keys = self.signing_keys.clone();
         }
     }
 }

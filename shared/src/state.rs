@@ -35,6 +35,8 @@ pub struct AppState {
     pub jwt: Option<Arc<JwtVerifier>>,
     /// `None` in a process that neither signs nor verifies ctx tokens.
     pub ctx_keys: Option<Arc<CtxKeyring>>,
+    /// `None` in a process that signs no statement.
+    pub signing: Option<Arc<crate::domain::proof::jws::SigningKeys>>,
     pub link_cache: LinkCache,
     pub policy_cache: PolicyCache,
     /// The redirect's per-handle fallback settings, on the same TTL.
@@ -82,6 +84,14 @@ impl AppState {
             config.ctx_keys.clear();
             None
         };
+        let signing = if needed.signing {
+            let keys = crate::domain::proof::jws::SigningKeys::parse(&config.signing_keys)
+                .map_err(anyhow::Error::msg)?;
+            Some(Arc::new(keys))
+        } else {
+            config.signing_keys.clear();
+            None
+        };
         let link_cache = moka::sync::Cache::builder()
             .max_capacity(100_000)
             .time_to_live(config.link_cache_ttl)
@@ -111,6 +121,7 @@ impl AppState {
             clicks: None,
             jwt,
             ctx_keys,
+            signing,
             link_cache,
             policy_cache,
             redirect_settings_cache,
@@ -134,6 +145,12 @@ impl AppState {
     }
 
     /// The ctx keyring, or an error when this process was built without one.
+    pub fn signing(&self) -> Result<&crate::domain::proof::jws::SigningKeys, Unconfigured> {
+        self.signing
+            .as_deref()
+            .ok_or(Unconfigured("statement signing keys (Group::secrets)"))
+    }
+
     pub fn ctx_keys(&self) -> Result<&CtxKeyring, Unconfigured> {
         self.ctx_keys
             .as_deref()

@@ -445,3 +445,149 @@ async fn partners_are_validated_and_campaigns_need_an_existing_one() {
     )
     .await;
 }
+
+/// Issue 31: a partner checks its statements offline, with `tenx verify` and with a stock JOSE
+/// library; tampering with a line, the order of the chain, the type or the key fails, and a
+/// rotated key still verifies what the old one signed.
+#[tokio::test]
+async fn statements_proofs_and_chains_verify_offline_and_tampering_fails() {
+    use tenx_shared::commissions::verify;
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [{"eventType": "purchase", "percent": "10"}]});
+    partner_with_plan(&app, plan).await;
+    let op = app.as_role("acme", Role::Operator);
+    let mut statements = Vec::new();
+    for (round, values) in [["10", "20", "30"], ["40", "50", "60"]].iter().enumerate() {
+        for (i, v) in values.iter().enumerate() {
+            convert(&app, &format!("s-{round}-{i}"), "purchase", Some(v), "EUR").await;
+        }
+        ledger(&app, 3 * (round + 1)).await;
+        let period = json!({"periodEnd": tenx_shared::time::now_rfc3339()});
+        let run = json_of(op.run_payouts(&format!("s-{round}"), &period).await, 201).await;
+        let pid = run["payouts"][0]["payoutId"].as_str().unwrap().to_owned();
+        statements.push((
+            pid.clone(),
+            json_of(op.statement(&pid, "json").await, 200).await,
+        ));
+    }
+    let keys = json_of(
+        app.client
+            .get(app.url("/v2/public/keys"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let jwks: tenx_shared::domain::proof::jws::Jwks = serde_json::from_value(keys.clone()).unwrap();
+    let (pid, first) = &statements[0];
+    let second = &statements[1].1;
+    assert_eq!(verify::statement(first, &jwks).map(|_| ()), Ok(()));
+    assert_eq!(first["header"]["previousStatementHash"], Value::Null);
+    assert!(second["header"]["previousStatementHash"].is_string());
+    verify::chain(&[first.clone(), second.clone()], &jwks).expect("the chain verifies");
+    let fails = |doc: &Value| verify::any(doc, &jwks).unwrap_err().0;
+    // A changed amount, a removed line, a reordered chain.
+    let mut changed = first.clone();
+    changed["lines"][0]["amount"] = json!("9.00");
+    assert!(fails(&changed).starts_with("lines"), "{}", fails(&changed));
+    let mut removed = first.clone();
+    removed["lines"].as_array_mut().unwrap().pop();
+    assert!(fails(&removed).starts_with("lines"), "{}", fails(&removed));
+    let mut header_changed = first.clone();
+    header_changed["header"]["amount"] = json!("600.00");
+    assert!(
+        fails(&header_changed).starts_with("header"),
+        "{}",
+        fails(&header_changed)
+    );
+    let reordered = json!([second, first]);
+    assert!(
+        fails(&reordered).contains("does not follow"),
+        "{}",
+        fails(&reordered)
+    );
+    // A receipt-typed signature passed off as a statement's, and a key nobody published.
+    let state = app.state();
+    let signer = state.signing().unwrap();
+    let canonical = tenx_shared::domain::proof::jcs::canonical(&first["header"]);
+    let mut retyped = first.clone();
+    retyped["jws"] = json!(signer.sign(
+        tenx_shared::domain::proof::jws::RECEIPT_TYP,
+        canonical.as_bytes()
+    ));
+    assert!(
+        fails(&retyped).contains("not a tenx-statement+jws"),
+        "{}",
+        fails(&retyped)
+    );
+    let stranger = tenx_shared::domain::proof::jws::SigningKeys::parse(
+        &tenx_shared::domain::proof::jws::SigningKeys::generate_spec(),
+    )
+    .unwrap();
+    assert!(verify::statement(first, &stranger.jwks()).is_err());
+    // Rotation: a new active key with the old one retired still verifies the old statement.
+    let rotated = tenx_shared::domain::proof::jws::SigningKeys::parse(&format!(
+        "{},{}",
+        tenx_shared::domain::proof::jws::SigningKeys::generate_spec(),
+        app.config.signing_keys
+    ))
+    .unwrap();
+    assert!(verify::statement(first, &rotated.jwks()).is_ok());
+    // A proof for one commission: its leaf is under the signed root; a forged leaf is not.
+    let commission = first["lines"][1]["commissionId"].as_str().unwrap();
+    let rest = format!("/payouts/{pid}/proof?commissionId={commission}");
+    let proof = json_of(op.get(&rest).await, 200).await;
+    assert_eq!(proof["leafIndex"], 1);
+    verify::proof(&proof, &jwks).expect("the proof verifies");
+    let mut forged = proof.clone();
+    forged["leaf"] = json!(proof["leaf"]
+        .as_str()
+        .unwrap()
+        .replace("\"amount\":\"2.00\"", "\"amount\":\"20.00\""));
+    assert_ne!(forged["leaf"], proof["leaf"]);
+    assert!(verify::proof(&forged, &jwks).is_err());
+    let absent = format!("/payouts/{pid}/proof?commissionId=com_0123456789abcdef0123456789abcdef");
+    assert_error(op.get(&absent).await, 404, "not_found").await;
+    // A stock JOSE library verifies the signature over the canonical header.
+    let x = keys["keys"][0]["x"].as_str().unwrap();
+    let key = jsonwebtoken::DecodingKey::from_ed_components(x).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    let token = first["jws"].as_str().unwrap();
+    let decoded = jsonwebtoken::decode::<Value>(token, &key, &validation).expect("EdDSA verifies");
+    assert_eq!(decoded.claims, first["header"]);
+    assert_eq!(decoded.header.typ.as_deref(), Some("tenx-statement+jws"));
+    // `tenx verify` on files, as a partner runs it.
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, v: &Value| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, v.to_string()).unwrap();
+        p
+    };
+    let keys_file = write("keys.json", &keys);
+    let cli = |file: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tenx"))
+            .arg("verify")
+            .arg(file)
+            .arg("--keys")
+            .arg(&keys_file)
+            .output()
+            .unwrap()
+    };
+    let ok = cli(&write("statement.json", first));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("statement verified"));
+    let bad = cli(&write("changed.json", &changed));
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("lines"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

@@ -38,6 +38,7 @@ pub fn test_config() -> Config {
     c.country_trust = tenx_shared::config::CountryTrust::Always;
     c.jwt_hs256_secret = Some(JWT_SECRET.as_bytes().to_vec());
     c.ctx_keys = CtxKeyring::generate_spec();
+    c.signing_keys = tenx_shared::domain::proof::jws::SigningKeys::generate_spec();
     c.short_url_scheme = "http".into();
     c
 }

@@ -22,6 +22,7 @@ pub mod plans;
 pub mod reversal;
 pub mod review;
 pub mod statement;
+pub mod verify;
 pub mod view;
 
 use crate::domain::{CommissionId, Handle, PartnerId};

@@ -46,6 +46,18 @@ pub struct Payout {
     pub reference: Option<String>,
     pub reason: Option<String>,
     pub created_by: String,
+    /// The statement's RFC 6962 root over its lines' leaves (hex).
+    #[serde(default)]
+    pub merkle_root: String,
+    /// The partner's previous statement's hash (hex), `None` for its first payout.
+    #[serde(default)]
+    pub previous_statement_hash: Option<String>,
+    /// SHA-256 (hex) of this statement's canonical header: the next one links to it.
+    #[serde(default)]
+    pub statement_hash: String,
+    /// The compact JWS over the canonical header, signed when the payout was created.
+    #[serde(default)]
+    pub jws: String,
     #[serde(skip)]
     pub version: u64,
 }
@@ -60,6 +72,8 @@ pub enum PayoutError {
     InvalidState(String),
     #[error("The payout is being changed concurrently; retry.")]
     Busy,
+    #[error(transparent)]
+    Unconfigured(#[from] crate::state::Unconfigured),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -301,6 +315,10 @@ async fn pay_group(
         reference: None,
         reason: None,
         created_by: by.to_owned(),
+        merkle_root: crate::commissions::statement::root_of(&claimed),
+        previous_statement_hash: None,
+        statement_hash: String::new(),
+        jws: String::new(),
         version: 1,
     };
     create_with_sequence(state, handle, payout).await.map(Some)
@@ -387,6 +405,8 @@ pub(crate) async fn set_line(
 struct Head {
     sequence: u64,
     last_payout_id: Option<PayoutId>,
+    #[serde(default)]
+    last_statement_hash: Option<String>,
 }
 
 /// Writes the payout with the partner's next sequence: [chain head advanced at the version read,
@@ -404,9 +424,12 @@ async fn create_with_sequence(
             None => (Head::default(), Cond::Absent, 0),
         };
         payout.sequence = head.sequence + 1;
+        payout.previous_statement_hash = head.last_statement_hash.clone();
+        crate::commissions::statement::seal(state.signing()?, handle, &mut payout);
         let next = Head {
             sequence: payout.sequence,
             last_payout_id: Some(payout.payout_id.clone()),
+            last_statement_hash: Some(payout.statement_hash.clone()),
         };
         let head_op = WriteOp::Put {
             item: Item::new(pk.clone(), sk.clone(), crate::store::to_doc(&next)?)

@@ -3,10 +3,13 @@
 //! as RFC 4180 CSV.
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::commissions::emit;
 use crate::commissions::ledger::{Commission, Status};
 use crate::commissions::payouts::{self, Payout, PayoutError, PayoutStatus};
+use crate::domain::proof::jws::{self, SigningKeys};
+use crate::domain::proof::{jcs, merkle};
 use crate::domain::{Currency, Handle, PartnerId, PayoutId, SubIds};
 use crate::events::EventType;
 use crate::state::AppState;
@@ -265,7 +268,8 @@ pub fn csv(lines: &[Line]) -> String {
     out
 }
 
-/// The statement's header: what the payout is, for whom, over which period.
+/// The statement's header: what the payout is, for whom, over which period, the root of its
+/// lines and the hash of the partner's previous statement. Its RFC 8785 form is what is signed.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Header {
@@ -278,6 +282,8 @@ pub struct Header {
     pub period_end: String,
     pub sequence: u64,
     pub tree_size: usize,
+    pub merkle_root: String,
+    pub previous_statement_hash: Option<String>,
 }
 
 pub fn header(handle: &Handle, p: &Payout) -> Header {
@@ -291,5 +297,83 @@ pub fn header(handle: &Handle, p: &Payout) -> Header {
         period_end: p.period_end.clone(),
         sequence: p.sequence,
         tree_size: p.commission_ids.len(),
+        merkle_root: p.merkle_root.clone(),
+        previous_statement_hash: p.previous_statement_hash.clone(),
     }
+}
+
+/// The header's canonical JSON (RFC 8785).
+pub fn canonical_header(h: &Header) -> String {
+    jcs::canonical(&serde_json::to_value(h).unwrap_or_default())
+}
+
+/// What a line's leaf holds, picked from the line as the statement shows it (so a verifier
+/// holding only the statement computes the same): no metadata, no personal data, since a
+/// signed copy can never be erased.
+pub fn leaf_value(line: &serde_json::Value) -> serde_json::Value {
+    let field = |name: &str| line.get(name).cloned().unwrap_or(serde_json::Value::Null);
+    serde_json::json!({
+        "commissionId": field("commissionId"),
+        "kind": field("kind"),
+        "clickId": field("clickId"),
+        "subIds": field("subIds"),
+        "value": field("value"),
+        "rate": field("fxRate"),
+        "planVersion": field("planVersion"),
+        "amount": field("amount"),
+    })
+}
+
+/// A line's leaf: the canonical JSON of [`leaf_value`].
+pub fn leaf(l: &Line) -> String {
+    jcs::canonical(&leaf_value(&serde_json::to_value(l).unwrap_or_default()))
+}
+
+fn leaf_hashes(lines: &[Line]) -> Vec<merkle::Hash> {
+    lines
+        .iter()
+        .map(|l| merkle::leaf_hash(leaf(l).as_bytes()))
+        .collect()
+}
+
+/// The Merkle root (hex) over a payout's lines, in its order.
+pub fn root_of(lines: &[Commission]) -> String {
+    let lines: Vec<Line> = lines.iter().map(Line::from).collect();
+    hex::encode(merkle::root(&leaf_hashes(&lines)))
+}
+
+/// Completes a new payout's statement: its hash and its signature over the canonical header.
+pub fn seal(keys: &SigningKeys, handle: &Handle, p: &mut Payout) {
+    let canonical = canonical_header(&header(handle, p));
+    p.statement_hash = hex::encode(Sha256::digest(canonical.as_bytes()));
+    p.jws = keys.sign(jws::STATEMENT_TYP, canonical.as_bytes());
+}
+
+/// A commission's inclusion proof in a payout's statement.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Proof {
+    pub leaf: String,
+    pub leaf_index: usize,
+    pub tree_size: usize,
+    pub path: Vec<String>,
+    pub header: Header,
+    pub jws: String,
+}
+
+/// The proof that `commission` is line `i` of the statement; `None` when it is not in it.
+pub fn proof(handle: &Handle, p: &Payout, lines: &[Line], commission: &str) -> Option<Proof> {
+    let index = lines.iter().position(|l| l.commission_id == commission)?;
+    let hashes = leaf_hashes(lines);
+    Some(Proof {
+        leaf: leaf(&lines[index]),
+        leaf_index: index,
+        tree_size: lines.len(),
+        path: merkle::path(&hashes, index)
+            .iter()
+            .map(hex::encode)
+            .collect(),
+        header: header(handle, p),
+        jws: p.jws.clone(),
+    })
 }

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod link;
 pub mod money;
 pub mod prefixed;
+pub mod proof;
 pub mod risk;
 pub mod routing;
 pub mod subids;

@@ -188,7 +188,11 @@ mod tests {
         assert_eq!(cur("JPY").format(1200), "1200");
         assert_eq!(cur("KWD").format(1), "0.001");
         assert_eq!(cur("EUR").format(-5), "-0.05");
-        assert_eq!(cur("EUR").format(i128::MIN).len(), 41, "sign, 39 digits, point");
+        assert_eq!(
+            cur("EUR").format(i128::MIN).len(),
+            41,
+            "sign, 39 digits, point"
+        );
         assert_eq!(cur("EUR").parse_amount("amount", "24.99").unwrap(), 2499);
         assert_eq!(cur("JPY").parse_amount("amount", "1200").unwrap(), 1200);
         let e = cur("JPY").parse_amount("amount", "12.5").unwrap_err();

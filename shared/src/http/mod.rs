@@ -84,7 +84,13 @@ impl Group {
         Secrets {
             jwt: self.needs_jwt(),
             ctx_keys: self.needs_ctx_keys(),
+            signing: self.needs_signing(),
         }
+    }
+
+    /// Whether the group signs statements (payouts) and serves the public keys.
+    pub fn needs_signing(self) -> bool {
+        matches!(self, Group::Commissions)
     }
 
     fn router(self, state: &AppState) -> Router<AppState> {
@@ -100,7 +106,9 @@ impl Group {
             Group::Conversions => conversions::router(state.clone()),
             Group::Console => console::router(state.clone()),
             Group::Commissions => {
-                commissions::router(state.clone()).merge(payouts::router(state.clone()))
+                let routes =
+                    commissions::router(state.clone()).merge(payouts::router(state.clone()));
+                routes.merge(payouts::public_router())
             }
         }
     }

@@ -28,6 +28,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(get_statement),
         )
         .route(
+            "/v2/handles/{handle}/payouts/{payoutId}/proof",
+            get(get_proof),
+        )
+        .route(
             "/v2/handles/{handle}/payouts/{payoutId}/mark-paid",
             post(mark_paid),
         )
@@ -189,7 +193,8 @@ async fn get_statement(
     match params.format.as_deref().unwrap_or("json") {
         "json" => {
             let header = statement::header(&caller.handle, &payout);
-            Ok(axum::Json(serde_json::json!({ "header": header, "lines": lines })).into_response())
+            let body = serde_json::json!({ "header": header, "lines": lines, "jws": payout.jws });
+            Ok(axum::Json(body).into_response())
         }
         "csv" => {
             let mut response = statement::csv(&lines).into_response();
@@ -207,6 +212,44 @@ async fn get_statement(
         }
         _ => Err(ApiError::invalid_request("format: expected json or csv.")),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ProofParams {
+    commission_id: Option<String>,
+}
+
+async fn get_proof(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, PayoutId)>,
+    Query(params): Query<ProofParams>,
+) -> ApiResult<axum::Json<statement::Proof>> {
+    let commission = params
+        .commission_id
+        .ok_or_else(|| ApiError::invalid_request("commissionId: is required."))?;
+    let payout = load(&state, &caller, &id).await?;
+    let lines = statement::lines(&state, &caller.handle, &payout).await?;
+    statement::proof(&caller.handle, &payout, &lines, &commission)
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::not_found(format!("Commission {commission} in payout {id}")))
+}
+
+/// `GET /v2/public/keys`: the statement signing keys as a JWKS (RFC 7517; `kid` = RFC 7638
+/// thumbprint), retired keys included, so anyone can verify a statement offline.
+pub fn public_router() -> Router<AppState> {
+    Router::new().route("/v2/public/keys", get(public_keys))
+}
+
+async fn public_keys(State(state): State<AppState>) -> ApiResult<Response> {
+    let jwks = state.signing()?.jwks();
+    let mut response = axum::Json(jwks).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -282,6 +325,7 @@ impl From<PayoutError> for ApiError {
             PayoutError::InvalidState(_) => ApiError::invalid_state(message),
             PayoutError::Busy => ApiError::conflict(message),
             PayoutError::Store(e) => e.into(),
+            PayoutError::Unconfigured(e) => e.into(),
         }
     }
 }

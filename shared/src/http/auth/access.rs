@@ -431,6 +431,13 @@ pub static ACCESS_TABLE: &[Access] = &[
     ),
     rule(
         Method::GET,
+        "/v2/handles/{handle}/payouts/{payoutId}/proof",
+        Viewer,
+        Some(CommissionsRead),
+        false,
+    ),
+    rule(
+        Method::GET,
         "/v2/handles/{handle}/payouts/{payoutId}/statement",
         Viewer,
         Some(CommissionsRead),
