@@ -370,8 +370,11 @@ fn credential_bucket(principal: &Principal) -> String {
 
 /// Charges one authenticated write to `principal`'s bucket and to the handle's, each at the
 /// plan's limit: a credential cannot spend more than the handle has, and the caller refunds
-/// both ([`WriteCharge::refund`]) when the request is answered 4xx. Round trips: ONE round of
-/// two concurrent capped `ADD`s (plus the refund of the one admitted when the other is full).
+/// both ([`WriteCharge::refund`]) when the request is answered 4xx. Round trips: TWO capped
+/// `ADD`s in turn, the handle's only once the credential's admitted (plus the refund of the
+/// credential's when the handle is full). In turn, not at once: two concurrent counters may
+/// order a burst differently, so request 3 could take the credential's last slot and request 4
+/// the handle's, both be refused, and fewer than the limit be admitted.
 /// No "found full" cache here: a counter briefly full of requests that are then refunded must
 /// not keep refusing for the rest of the window.
 pub async fn charge_write(
@@ -386,11 +389,12 @@ pub async fn charge_write(
     let fresh = FullCounters::new(4);
     let store = state.store.as_ref();
     let credential = credential_bucket(principal);
-    let (own, all) = futures::future::join(
-        admit(store, &fresh, handle, &credential, limit, window),
-        admit(store, &fresh, handle, WRITES_BUCKET, limit, window),
-    )
-    .await;
+    let own = admit(store, &fresh, handle, &credential, limit, window).await;
+    let all = match &own {
+        Ok(Some(_)) => admit(store, &fresh, handle, WRITES_BUCKET, limit, window).await,
+        // Not counted against the handle: the credential's refusal (or failure) decides.
+        _ => Ok(None),
+    };
     let admissions: Vec<Admission> = [&own, &all]
         .into_iter()
         .filter_map(|r| r.as_ref().ok().cloned().flatten())
