@@ -144,13 +144,14 @@ impl AppState {
             .ok_or(Unconfigured("a JWT verifier (Group::needs_jwt)"))
     }
 
-    /// The ctx keyring, or an error when this process was built without one.
+    /// The statement signing keys, or an error when this process was built without them.
     pub fn signing(&self) -> Result<&crate::domain::proof::jws::SigningKeys, Unconfigured> {
         self.signing
             .as_deref()
             .ok_or(Unconfigured("statement signing keys (Group::secrets)"))
     }
 
+    /// The ctx keyring, or an error when this process was built without one.
     pub fn ctx_keys(&self) -> Result<&CtxKeyring, Unconfigured> {
         self.ctx_keys
             .as_deref()

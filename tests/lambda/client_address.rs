@@ -32,6 +32,7 @@ fn public_function() -> (axum::Router, Config) {
         Secrets {
             jwt: false,
             ctx_keys: true,
+            signing: false,
         },
     )
     .expect("cold start");

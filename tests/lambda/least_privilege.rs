@@ -154,9 +154,41 @@ async fn a_function_holds_only_its_groups_secrets_even_when_given_more() {
     .expect("links");
     assert!(links.jwt.is_some());
     assert!(links.ctx_keys.is_none() && links.config.ctx_keys.is_empty());
+    // Only the commissions function signs statements; every other one drops the signing keys.
+    for group in Group::API.into_iter().chain([Group::Redirect]) {
+        let state = AppState::with_secrets(
+            support::config(),
+            store.clone(),
+            queue.clone(),
+            group.secrets(),
+        )
+        .unwrap_or_else(|e| panic!("{group:?}: {e:#}"));
+        assert_eq!(
+            state.signing.is_some(),
+            group == Group::Commissions,
+            "{group:?} holds the signing keys"
+        );
+        assert_eq!(
+            state.config.signing_keys.is_empty(),
+            group != Group::Commissions
+        );
+    }
+    // A commissions function whose keys are missing does not start.
+    let err = AppState::with_secrets(
+        Config {
+            signing_keys: String::new(),
+            ..support::config()
+        },
+        store.clone(),
+        queue.clone(),
+        Group::Commissions.secrets(),
+    )
+    .err()
+    .expect("no signing keys, no commissions function");
+    assert!(format!("{err:#}").contains("TENX_SIGNING_KEYS"), "{err:#}");
     let worker =
         AppState::with_secrets(support::config(), store, queue, Secrets::NONE).expect("worker");
-    assert!(worker.jwt.is_none() && worker.ctx_keys.is_none());
+    assert!(worker.jwt.is_none() && worker.ctx_keys.is_none() && worker.signing.is_none());
 }
 
 #[tokio::test]

@@ -124,6 +124,9 @@ impl Bundle {
             if secrets.ctx_keys {
                 recorder.record("ssm:GetParameters", "CtxKeysParameter");
             }
+            if secrets.signing {
+                recorder.record("ssm:GetParameters", "SigningKeysParameter");
+            }
             if f.binary == "redirect" {
                 // It alone is given TENX_EDGE_SECRET_PARAM (read in the same call).
                 recorder.record("ssm:GetParameters", "EdgeSecretParameter");

@@ -16,6 +16,7 @@ use serde_json::Value;
 use tenx_shared::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::config::Config;
 use tenx_shared::config::CountryTrust;
+use tenx_shared::domain::proof::jws::SigningKeys;
 use tenx_shared::domain::CtxKeyring;
 use tenx_shared::http::auth::Role;
 use tenx_shared::queue::{OutMessage, Queue, QueueError, QueueName, Received};
@@ -38,6 +39,7 @@ pub fn config() -> Config {
         short_url_scheme: "https".into(),
         jwt_hs256_secret: Some(JWT_SECRET.as_bytes().to_vec()),
         ctx_keys: CtxKeyring::generate_spec(),
+        signing_keys: SigningKeys::generate_spec(),
         outbox_min_age: Duration::ZERO,
         // The deliveries replay posts to a receiver on loopback.
         webhooks_allow_private: true,

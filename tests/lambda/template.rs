@@ -504,8 +504,10 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
     for name in [
         "TENX_JWT_SECRET_PARAM",
         "TENX_CTX_KEYS_PARAM",
+        "TENX_SIGNING_KEYS_PARAM",
         "TENX_JWT_SECRET",
         "TENX_CTX_KEYS",
+        "TENX_SIGNING_KEYS",
     ] {
         assert!(
             !globals.contains_key(name),
@@ -516,6 +518,7 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
     for p in [
         "JwtSecretParameter",
         "CtxKeysParameter",
+        "SigningKeysParameter",
         "EdgeSecretParameter",
     ] {
         let pattern = params[p]["AllowedPattern"]
@@ -532,7 +535,9 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
     for f in &functions {
         let env = f.env();
         let group = all_groups().into_iter().find(|g| binary_of(*g) == f.binary);
-        let (jwt, ctx) = group.map_or((false, false), |g| (g.needs_jwt(), g.needs_ctx_keys()));
+        let (jwt, ctx, signing) = group.map_or((false, false, false), |g| {
+            (g.needs_jwt(), g.needs_ctx_keys(), g.needs_signing())
+        });
         let expect = |var: &str, param: &str, wanted: bool| match env.get(var) {
             Some(v) => {
                 assert!(
@@ -546,11 +551,14 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         };
         expect("TENX_JWT_SECRET_PARAM", "JwtSecretParameter", jwt);
         expect("TENX_CTX_KEYS_PARAM", "CtxKeysParameter", ctx);
+        expect("TENX_SIGNING_KEYS_PARAM", "SigningKeysParameter", signing);
         // Only the redirect reads the country header, so only it holds the edge secret.
         let edge = f.binary == "redirect";
         expect("TENX_EDGE_SECRET_PARAM", "EdgeSecretParameter", edge);
         assert!(
-            !env.contains_key("TENX_JWT_SECRET") && !env.contains_key("TENX_CTX_KEYS"),
+            !env.contains_key("TENX_JWT_SECRET")
+                && !env.contains_key("TENX_CTX_KEYS")
+                && !env.contains_key("TENX_SIGNING_KEYS"),
             "{}: secrets never in plain environment values",
             f.logical_id
         );
@@ -569,6 +577,9 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         }
         if ctx {
             wanted.insert("CtxKeysParameter".to_owned());
+        }
+        if signing {
+            wanted.insert("SigningKeysParameter".to_owned());
         }
         if edge {
             wanted.insert("EdgeSecretParameter".to_owned());
