@@ -591,3 +591,206 @@ async fn statements_proofs_and_chains_verify_offline_and_tampering_fails() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+/// Issue 31: two partners on one handle; each partner token sees exactly its own partner
+/// record, campaigns, plans, commissions, balances, payouts, statements and proofs; the
+/// other's ids answer 404, and a route a partner may not use answers `403 insufficient_scope`.
+#[tokio::test]
+async fn two_partners_each_see_only_their_own_data() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [{"eventType": "purchase", "percent": "10"}]});
+    partner_with_plan(&app, plan.clone()).await;
+    let op = app.as_role("acme", Role::Operator);
+    json_of(
+        op.create_partner(&json!({"partnerId": "pub-two", "name": "Publisher Two"}))
+            .await,
+        201,
+    )
+    .await;
+    let beta = json!({"campaignId": "beta", "goalType": "PURCHASE", "partnerId": "pub-two",
+        "primaryLink": {"slug": "deal-b", "destinationUrl": "https://shop.example.com/b"}});
+    json_of(op.create_campaign(&beta).await, 201).await;
+    json_of(op.put_plan("beta", &plan).await, 200).await;
+    convert(&app, "a-1", "purchase", Some("100"), "EUR").await;
+    let headers = [("user-agent", IPHONE), ("cloudfront-viewer-country", "US")];
+    let resp = app.visit(Method::GET, "acme", "/deal-b", &headers).await;
+    let ctx = query_param(header_str(resp.headers(), "location"), "ctx").unwrap();
+    let body = json!({"ctx": ctx, "idempotencyKey": "b-1", "eventType": "purchase", "value": "50", "currency": "EUR"});
+    json_of(
+        app.as_role("acme", Role::Creator)
+            .convert_verified(&body)
+            .await,
+        202,
+    )
+    .await;
+    ledger(&app, 2).await;
+    let period = json!({"periodEnd": tenx_shared::time::now_rfc3339()});
+    let run = json_of(op.run_payouts("both", &period).await, 201).await;
+    let payout_of = |partner: &str| {
+        run["payouts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["partnerId"] == partner)
+            .unwrap()["payoutId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let ids = [
+        ("pub-one", "alpha", payout_of("pub-one")),
+        ("pub-two", "beta", payout_of("pub-two")),
+    ];
+    let all = json_of(op.list_commissions("").await, 200).await;
+    let commission_of = |partner: &str| {
+        all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["partnerId"] == partner)
+            .unwrap()["commissionId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for (me, other) in [(0, 1), (1, 0)] {
+        let (partner, campaign, payout) = &ids[me];
+        let (o_partner, o_campaign, o_payout) = &ids[other];
+        let minted = op
+            .send_json(
+                Method::POST,
+                &format!("/partners/{partner}/tokens"),
+                &json!({"name": "portal"}),
+            )
+            .await;
+        let token = json_of(minted, 201).await["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(token.starts_with("tenx_ptk_"));
+        let me_as = app.with_token("acme", &token);
+        let mine = commission_of(partner);
+        let theirs = commission_of(o_partner);
+        // Its own data, on every partner route.
+        for rest in [
+            format!("/partners/{partner}"),
+            format!("/campaigns/{campaign}"),
+            format!("/campaigns/{campaign}/commission-plan"),
+            format!("/commissions/{mine}"),
+            format!("/payouts/{payout}"),
+            format!("/payouts/{payout}/statement"),
+            format!("/payouts/{payout}/proof?commissionId={mine}"),
+        ] {
+            json_of(me_as.get(&rest).await, 200).await;
+        }
+        let listed = json_of(me_as.get("/commissions").await, 200).await;
+        let partners: Vec<&Value> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["partnerId"])
+            .collect();
+        assert_eq!(partners, [&json!(partner)], "{listed}");
+        let asked_other = json_of(
+            me_as
+                .get(&format!("/commissions?partnerId={o_partner}"))
+                .await,
+            200,
+        )
+        .await;
+        assert!(asked_other["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["partnerId"] == *partner));
+        let campaigns = json_of(me_as.get("/campaigns").await, 200).await;
+        assert_eq!(campaigns["items"].as_array().unwrap().len(), 1);
+        assert_eq!(campaigns["items"][0]["campaignId"], *campaign);
+        let payouts = json_of(me_as.get("/payouts").await, 200).await;
+        assert_eq!(payouts["items"].as_array().unwrap().len(), 1);
+        let balances = json_of(
+            me_as.get(&format!("/balances?partnerId={o_partner}")).await,
+            200,
+        )
+        .await;
+        assert_eq!(balances["items"].as_array().unwrap().len(), 1);
+        assert_eq!(balances["items"][0]["partnerId"], *partner);
+        // The other's ids: 404, as if they did not exist.
+        for rest in [
+            format!("/partners/{o_partner}"),
+            format!("/campaigns/{o_campaign}"),
+            format!("/campaigns/{o_campaign}/commission-plan"),
+            format!("/commissions/{theirs}"),
+            format!("/payouts/{o_payout}"),
+            format!("/payouts/{o_payout}/statement"),
+            format!("/payouts/{o_payout}/proof?commissionId={theirs}"),
+        ] {
+            assert_error(me_as.get(&rest).await, 404, "not_found").await;
+        }
+        // Routes a partner may not use at all.
+        assert_error(me_as.get("/partners").await, 403, "insufficient_scope").await;
+        assert_error(me_as.list_conversions("").await, 403, "insufficient_scope").await;
+        assert_error(
+            me_as.run_payouts("x", &period).await,
+            403,
+            "insufficient_scope",
+        )
+        .await;
+        assert_error(
+            me_as.put_plan(campaign, &plan).await,
+            403,
+            "insufficient_scope",
+        )
+        .await;
+        assert_error(
+            app.with_token("other-handle", &token)
+                .get("/commissions")
+                .await,
+            403,
+            "forbidden",
+        )
+        .await;
+    }
+    // Revoked: refused on the next request; a suspended partner gets no new token.
+    let minted = op
+        .send_json(
+            Method::POST,
+            "/partners/pub-one/tokens",
+            &json!({"name": "short"}),
+        )
+        .await;
+    let minted = json_of(minted, 201).await;
+    let token = minted["token"].as_str().unwrap();
+    json_of(app.with_token("acme", token).get("/balances").await, 200).await;
+    let listed = json_of(op.get("/partners/pub-one/tokens").await, 200).await;
+    assert!(listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t.get("token").is_none() && t.get("hash").is_none()));
+    let revoke = format!(
+        "/partners/pub-one/tokens/{}",
+        minted["tokenId"].as_str().unwrap()
+    );
+    assert_eq!(op.send_empty(Method::DELETE, &revoke).await.status(), 204);
+    assert_error(
+        app.with_token("acme", token).get("/balances").await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    json_of(
+        op.update_partner("pub-two", &json!({"status": "suspended"}))
+            .await,
+        200,
+    )
+    .await;
+    let refused = op
+        .send_json(
+            Method::POST,
+            "/partners/pub-two/tokens",
+            &json!({"name": "x"}),
+        )
+        .await;
+    assert_error(refused, 409, "invalid_state").await;
+}

@@ -84,6 +84,11 @@ pub enum Credential {
         token_id: String,
         scopes: Vec<Scope>,
     },
+    /// A partner token: reads its partner's data only, on the partner routes.
+    Partner {
+        token_id: String,
+        partner_id: crate::domain::PartnerId,
+    },
 }
 
 /// An authenticated principal, before route-specific checks.
@@ -194,5 +199,7 @@ pub fn check(
             Some(scope) if scopes.contains(&scope) => Ok(()),
             other => Err(AuthError::InsufficientScope(other)),
         },
+        // Judged by the route (`http::auth::check`), never by a role or scope.
+        Credential::Partner { .. } => Err(AuthError::InsufficientScope(scope)),
     }
 }

@@ -11,72 +11,16 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use crate::commissions::emit::{self, Emit};
+use crate::commissions::emit;
 use crate::commissions::ledger::{Commission, Status};
+pub use crate::commissions::payout::{
+    get, list, payout_event, Payout, PayoutError, PayoutStatus, PayoutView,
+};
 use crate::commissions::{due, partners};
 use crate::domain::{Currency, Handle, PartnerId, PayoutId};
 use crate::events::EventType;
 use crate::state::AppState;
-use crate::store::{keys, Cond, Item, Query, StoreError, WriteOp};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PayoutStatus {
-    Pending,
-    Paid,
-    Failed,
-    Canceled,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Payout {
-    pub payout_id: PayoutId,
-    pub partner_id: PartnerId,
-    pub amount_minor: i64,
-    pub currency: Currency,
-    pub commission_count: usize,
-    pub commission_ids: Vec<crate::domain::CommissionId>,
-    pub status: PayoutStatus,
-    pub period_start: String,
-    pub period_end: String,
-    pub sequence: u64,
-    pub created_at: String,
-    pub paid_at: Option<String>,
-    pub reference: Option<String>,
-    pub reason: Option<String>,
-    pub created_by: String,
-    /// The statement's RFC 6962 root over its lines' leaves (hex).
-    #[serde(default)]
-    pub merkle_root: String,
-    /// The partner's previous statement's hash (hex), `None` for its first payout.
-    #[serde(default)]
-    pub previous_statement_hash: Option<String>,
-    /// SHA-256 (hex) of this statement's canonical header: the next one links to it.
-    #[serde(default)]
-    pub statement_hash: String,
-    /// The compact JWS over the canonical header, signed when the payout was created.
-    #[serde(default)]
-    pub jws: String,
-    #[serde(skip)]
-    pub version: u64,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum PayoutError {
-    #[error("Payout {0} was not found.")]
-    NotFound(PayoutId),
-    #[error("This idempotency-key was used for a different payout run.")]
-    KeyReused,
-    #[error("{0}")]
-    InvalidState(String),
-    #[error("The payout is being changed concurrently; retry.")]
-    Busy,
-    #[error(transparent)]
-    Unconfigured(#[from] crate::state::Unconfigured),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+use crate::store::{keys, Cond, Item, StoreError, WriteOp};
 
 /// A validated run request.
 #[derive(Clone, Debug, Serialize)]
@@ -91,57 +35,6 @@ pub struct RunSpec {
 struct RunRecord {
     fingerprint: String,
     created_ms: i64,
-}
-
-impl Payout {
-    fn item(&self, handle: &Handle) -> Result<Item, StoreError> {
-        Ok(Item::new(
-            keys::payouts_pk(handle.as_str()),
-            self.payout_id.as_str(),
-            crate::store::to_doc(self)?,
-        )
-        .with_version(self.version))
-    }
-
-    fn from_item(item: &Item) -> Result<Self, StoreError> {
-        let mut p: Payout = item.parse()?;
-        p.version = item.version;
-        Ok(p)
-    }
-}
-
-pub async fn get(
-    state: &AppState,
-    handle: &Handle,
-    id: &PayoutId,
-) -> Result<Option<Payout>, StoreError> {
-    let item = state
-        .store
-        .get(&keys::payouts_pk(handle.as_str()), id.as_str())
-        .await?;
-    item.as_ref().map(Payout::from_item).transpose()
-}
-
-/// One page of payouts, newest first (one partner's, when given).
-pub async fn list(
-    state: &AppState,
-    handle: &Handle,
-    partner: Option<&PartnerId>,
-    limit: usize,
-    after: Option<String>,
-) -> Result<(Vec<Payout>, Option<String>), StoreError> {
-    let mut q = Query::prefix(keys::payouts_pk(handle.as_str()), "pay_", limit);
-    q.after = after;
-    q.descending = true;
-    let page = state.store.query(q).await?;
-    let mut out = Vec::new();
-    for item in &page.items {
-        let p = Payout::from_item(item)?;
-        if partner.is_none_or(|x| &p.partner_id == x) {
-            out.push(p);
-        }
-    }
-    Ok((out, page.next))
 }
 
 /// The run's record: created once per key; a key reused with another request is refused.
@@ -453,13 +346,4 @@ async fn create_with_sequence(
         }
     }
     Err(PayoutError::Busy)
-}
-
-pub fn payout_event(p: &Payout, kind: EventType) -> Emit {
-    Emit {
-        kind,
-        id: p.payout_id.event_id(kind.as_str()),
-        data: serde_json::to_value(crate::commissions::statement::PayoutView::from(p))
-            .unwrap_or_default(),
-    }
 }

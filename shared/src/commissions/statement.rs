@@ -1,164 +1,17 @@
-//! A payout as answered, its status changes (`mark-paid`, `mark-failed`, `cancel`), and its
-//! statement: every line traceable to its conversion, click, plan version and rate, as JSON and
-//! as RFC 4180 CSV.
+//! A payout's statement: every line traceable to its conversion, click, plan version and rate,
+//! as JSON and as RFC 4180 CSV; its header sealed (Merkle root, previous statement's hash,
+//! signature) when the payout is created; inclusion proofs.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::commissions::emit;
-use crate::commissions::ledger::{Commission, Status};
-use crate::commissions::payouts::{self, Payout, PayoutError, PayoutStatus};
+use crate::commissions::ledger::Commission;
+use crate::commissions::payout::Payout;
 use crate::domain::proof::jws::{self, SigningKeys};
 use crate::domain::proof::{jcs, merkle};
 use crate::domain::{Currency, Handle, PartnerId, PayoutId, SubIds};
-use crate::events::EventType;
 use crate::state::AppState;
 use crate::store::StoreError;
-
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PayoutView {
-    pub payout_id: PayoutId,
-    pub partner_id: PartnerId,
-    pub amount: String,
-    pub currency: Currency,
-    pub commission_count: usize,
-    pub status: PayoutStatus,
-    pub period_start: String,
-    pub period_end: String,
-    pub sequence: u64,
-    pub created_at: String,
-    pub paid_at: Option<String>,
-    pub reference: Option<String>,
-    pub reason: Option<String>,
-    pub created_by: String,
-}
-
-impl From<&Payout> for PayoutView {
-    fn from(p: &Payout) -> Self {
-        PayoutView {
-            payout_id: p.payout_id.clone(),
-            partner_id: p.partner_id.clone(),
-            amount: p.currency.format(i128::from(p.amount_minor)),
-            currency: p.currency,
-            commission_count: p.commission_count,
-            status: p.status,
-            period_start: p.period_start.clone(),
-            period_end: p.period_end.clone(),
-            sequence: p.sequence,
-            created_at: p.created_at.clone(),
-            paid_at: p.paid_at.clone(),
-            reference: p.reference.clone(),
-            reason: p.reason.clone(),
-            created_by: p.created_by.clone(),
-        }
-    }
-}
-
-/// Where a status change leads.
-pub enum Change {
-    Paid { reference: String },
-    Failed { reason: String },
-    Canceled { reason: String },
-}
-
-impl Change {
-    fn target(&self) -> PayoutStatus {
-        match self {
-            Change::Paid { .. } => PayoutStatus::Paid,
-            Change::Failed { .. } => PayoutStatus::Failed,
-            Change::Canceled { .. } => PayoutStatus::Canceled,
-        }
-    }
-}
-
-/// Moves a pending payout to paid, failed or canceled (version-checked, with `payout.paid`
-/// for a payment), then settles its lines: paid, or released to the next run. Repeating the same
-/// change finishes its line work and answers the payout; any other change of a settled payout
-/// is `invalid_state`.
-pub async fn change(
-    state: &AppState,
-    handle: &Handle,
-    id: &PayoutId,
-    change: Change,
-) -> Result<Payout, PayoutError> {
-    let target = change.target();
-    let mut payout = payouts::get(state, handle, id)
-        .await?
-        .ok_or_else(|| PayoutError::NotFound(id.clone()))?;
-    if payout.status == PayoutStatus::Pending {
-        payout = commit_status(state, handle, payout, change).await?;
-    } else if payout.status != target {
-        return Err(PayoutError::InvalidState(
-            format!(
-                "Payout {id} is {:?}; only a pending payout changes status.",
-                payout.status
-            )
-            .to_lowercase(),
-        ));
-    }
-    settle_lines(state, handle, &payout).await?;
-    Ok(payout)
-}
-
-async fn commit_status(
-    state: &AppState,
-    handle: &Handle,
-    current: Payout,
-    change: Change,
-) -> Result<Payout, PayoutError> {
-    let mut next = current.clone();
-    next.status = change.target();
-    match change {
-        Change::Paid { reference } => {
-            next.reference = Some(reference);
-            next.paid_at = Some(crate::time::now_rfc3339());
-        }
-        Change::Failed { reason } | Change::Canceled { reason } => next.reason = Some(reason),
-    }
-    let op = crate::store::WriteOp::Put {
-        item: crate::store::Item::new(
-            crate::store::keys::payouts_pk(handle.as_str()),
-            next.payout_id.as_str(),
-            crate::store::to_doc(&next)?,
-        )
-        .with_version(current.version + 1),
-        cond: crate::store::Cond::Version(current.version),
-    };
-    let emits: Vec<_> = (next.status == PayoutStatus::Paid)
-        .then(|| payouts::payout_event(&next, EventType::PayoutPaid))
-        .into_iter()
-        .collect();
-    match emit::commit(state, handle, vec![op], emits).await {
-        Ok(()) => {
-            next.version += 1;
-            Ok(next)
-        }
-        Err(StoreError::TxConflict { .. }) => Err(PayoutError::Busy),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// A paid payout's lines become `paid`; a failed or canceled one's go back to `approved`.
-async fn settle_lines(state: &AppState, handle: &Handle, p: &Payout) -> Result<(), StoreError> {
-    let paid = p.status == PayoutStatus::Paid;
-    for id in &p.commission_ids {
-        payouts::set_line(state, handle, id, |c| {
-            if c.payout_id.as_ref() != Some(&p.payout_id) {
-                return None;
-            }
-            let mut n = c.clone();
-            match (paid, c.status) {
-                (true, Status::Paid) => return None,
-                (true, _) => n.status = Status::Paid,
-                (false, _) => n.payout_id = None,
-            }
-            Some(n)
-        })
-        .await?;
-    }
-    Ok(())
-}
 
 /// One statement line.
 #[derive(Clone, Debug, Serialize)]

@@ -180,6 +180,11 @@ async fn read(
     let id = parse_campaign_id(&id)?;
     let campaign = campaigns::get(state.store.as_ref(), &caller.handle, &id)
         .await?
+        .filter(|c| {
+            caller
+                .partner()
+                .is_none_or(|own| c.partner_id.as_ref() == Some(own))
+        })
         .ok_or_else(|| ApiError::not_found(format!("Campaign {id}")))?;
     let version = campaign.version;
     Ok(with_etag(
@@ -211,6 +216,11 @@ async fn list(
     Ok(axum::Json(CampaignList {
         items: page
             .into_iter()
+            .filter(|c| {
+                caller
+                    .partner()
+                    .is_none_or(|own| c.partner_id.as_ref() == Some(own))
+            })
             .map(|c| summary_view(&state.config, &caller.handle, c))
             .collect(),
         next_cursor: next.as_deref().map(pagination::encode_cursor),

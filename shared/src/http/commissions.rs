@@ -9,6 +9,7 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use crate::commissions::ledger::{Kind, Status};
+use crate::commissions::partner_tokens::{self, PartnerTokenError};
 use crate::commissions::partners::{self, Partner, PartnerError, PartnerFields, PartnerStatus};
 use crate::commissions::plan::PlanSpec;
 use crate::commissions::plans::{self, PlanError};
@@ -31,6 +32,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/v2/handles/{handle}/partners/{partnerId}",
             get(get_partner).patch(update_partner),
+        )
+        .route(
+            "/v2/handles/{handle}/partners/{partnerId}/tokens",
+            get(list_tokens).post(mint_token),
+        )
+        .route(
+            "/v2/handles/{handle}/partners/{partnerId}/tokens/{tokenId}",
+            axum::routing::delete(revoke_token),
         )
         .route(
             "/v2/handles/{handle}/campaigns/{campaignId}/commission-plan",
@@ -146,6 +155,7 @@ async fn get_partner(
 ) -> ApiResult<axum::Json<Partner>> {
     let partner = partners::get(&state, &caller.handle, &id)
         .await?
+        .filter(|_| caller.sees_partner(&id))
         .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
     Ok(axum::Json(partner))
 }
@@ -178,6 +188,68 @@ async fn update_partner(
     ))
 }
 
+// ---------------------------------------------------------------- partner tokens
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct MintBody {
+    name: String,
+    #[serde(default)]
+    expires_in_days: Option<u32>,
+}
+
+async fn mint_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, partner)): Path<(String, PartnerId)>,
+    Json(body): Json<MintBody>,
+) -> ApiResult<Response> {
+    let by = &caller.principal.subject;
+    let (record, token) = partner_tokens::mint(
+        &state,
+        &caller.handle,
+        &partner,
+        &body.name,
+        body.expires_in_days,
+        by,
+    )
+    .await?;
+    let mut view = serde_json::to_value(&record).unwrap_or_default();
+    view["token"] = serde_json::Value::String(token);
+    Ok((StatusCode::CREATED, axum::Json(view)).into_response())
+}
+
+async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, partner)): Path<(String, PartnerId)>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let items = partner_tokens::list(&state, &caller.handle, &partner).await?;
+    Ok(axum::Json(serde_json::json!({ "items": items })))
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, partner, token_id)): Path<(String, PartnerId, String)>,
+) -> ApiResult<StatusCode> {
+    partner_tokens::revoke(&state, &caller.handle, &partner, &token_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+impl From<PartnerTokenError> for ApiError {
+    fn from(e: PartnerTokenError) -> Self {
+        let message = e.to_string();
+        match e {
+            PartnerTokenError::Invalid(_) => ApiError::invalid_request(message),
+            PartnerTokenError::PartnerNotFound(id) => ApiError::not_found(format!("Partner {id}")),
+            PartnerTokenError::NotFound(id) => ApiError::not_found(format!("Token {id}")),
+            PartnerTokenError::Suspended(_) => ApiError::invalid_state(message),
+            PartnerTokenError::Store(e) => e.into(),
+        }
+    }
+}
+
 // ---------------------------------------------------------------- plan
 
 fn with_etag(version: u64, body: impl Serialize) -> Response {
@@ -193,6 +265,12 @@ async fn get_plan(
     caller: Caller,
     Path((_, campaign)): Path<(String, CampaignId)>,
 ) -> ApiResult<Response> {
+    if let Some(own) = caller.partner() {
+        let c = crate::campaigns::get(state.store.as_ref(), &caller.handle, &campaign).await?;
+        if c.and_then(|c| c.partner_id).as_ref() != Some(own) {
+            return Err(ApiError::not_found(format!("Campaign {campaign}")));
+        }
+    }
     let plan = plans::current(&state, &caller.handle, &campaign)
         .await?
         .ok_or_else(|| {
@@ -319,7 +397,10 @@ async fn list(
     caller: Caller,
     Query(params): Query<ListParams>,
 ) -> ApiResult<axum::Json<Page<CommissionView>>> {
-    let filter = params.filter()?;
+    let mut filter = params.filter()?;
+    if let Some(own) = caller.partner() {
+        filter.partner_id = Some(own.clone());
+    }
     let page = PageParams {
         limit: params.limit,
         cursor: params.cursor,
@@ -345,6 +426,7 @@ async fn get_one(
 ) -> ApiResult<axum::Json<CommissionView>> {
     let line = commissions::get(&state, &caller.handle, &id)
         .await?
+        .filter(|l| caller.sees_partner(&l.partner_id))
         .ok_or_else(|| ApiError::not_found(format!("Commission {id}")))?;
     Ok(axum::Json(CommissionView::from(&line)))
 }
@@ -534,7 +616,8 @@ async fn get_balances(
     caller: Caller,
     Query(params): Query<BalanceParams>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
-    let items = balances::balances(&state, &caller.handle, params.partner_id.as_ref()).await?;
+    let partner = caller.partner().or(params.partner_id.as_ref());
+    let items = balances::balances(&state, &caller.handle, partner).await?;
     Ok(axum::Json(serde_json::json!({ "items": items })))
 }
 

@@ -10,8 +10,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
+use crate::commissions::payouts::PayoutView;
 use crate::commissions::payouts::{self, PayoutError, RunSpec};
-use crate::commissions::statement::{self, Change, PayoutView};
+use crate::commissions::settle::{self, Change};
+use crate::commissions::statement;
 use crate::domain::{Currency, PartnerId, PayoutId};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
@@ -146,10 +148,11 @@ async fn list(
         limit: params.limit,
         cursor: params.cursor,
     };
+    let partner = caller.partner().or(params.partner_id.as_ref());
     let (items, next) = payouts::list(
         &state,
         &caller.handle,
-        params.partner_id.as_ref(),
+        partner,
         page.limit()?,
         page.after()?,
     )
@@ -163,6 +166,7 @@ async fn list(
 async fn load(state: &AppState, caller: &Caller, id: &PayoutId) -> ApiResult<payouts::Payout> {
     payouts::get(state, &caller.handle, id)
         .await?
+        .filter(|p| caller.sees_partner(&p.partner_id))
         .ok_or_else(|| ApiError::not_found(format!("Payout {id}")))
 }
 
@@ -280,7 +284,7 @@ async fn apply(
     id: &PayoutId,
     change: Change,
 ) -> ApiResult<axum::Json<PayoutView>> {
-    let payout = statement::change(state, &caller.handle, id, change).await?;
+    let payout = settle::change(state, &caller.handle, id, change).await?;
     Ok(axum::Json(PayoutView::from(&payout)))
 }
 

@@ -325,6 +325,27 @@ pub static ACCESS_TABLE: &[Access] = &[
         true,
     ),
     rule(
+        Method::POST,
+        "/v2/handles/{handle}/partners/{partnerId}/tokens",
+        Operator,
+        Some(CommissionsWrite),
+        true,
+    ),
+    rule(
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/tokens",
+        Operator,
+        Some(CommissionsWrite),
+        false,
+    ),
+    rule(
+        Method::DELETE,
+        "/v2/handles/{handle}/partners/{partnerId}/tokens/{tokenId}",
+        Operator,
+        Some(CommissionsWrite),
+        true,
+    ),
+    rule(
         Method::GET,
         "/v2/handles/{handle}/campaigns/{campaignId}/commission-plan",
         Viewer,
@@ -465,6 +486,38 @@ pub static ACCESS_TABLE: &[Access] = &[
         true,
     ),
 ];
+
+/// The routes a partner token may use (all reads; each handler narrows its answer to the
+/// token's partner). Any other route answers it `403 insufficient_scope`.
+pub static PARTNER_ROUTES: &[(Method, &str)] = &[
+    (Method::GET, "/v2/handles/{handle}/partners/{partnerId}"),
+    (Method::GET, "/v2/handles/{handle}/campaigns"),
+    (Method::GET, "/v2/handles/{handle}/campaigns/{campaignId}"),
+    (
+        Method::GET,
+        "/v2/handles/{handle}/campaigns/{campaignId}/commission-plan",
+    ),
+    (Method::GET, "/v2/handles/{handle}/commissions"),
+    (
+        Method::GET,
+        "/v2/handles/{handle}/commissions/{commissionId}",
+    ),
+    (Method::GET, "/v2/handles/{handle}/balances"),
+    (Method::GET, "/v2/handles/{handle}/payouts"),
+    (Method::GET, "/v2/handles/{handle}/payouts/{payoutId}"),
+    (
+        Method::GET,
+        "/v2/handles/{handle}/payouts/{payoutId}/statement",
+    ),
+    (Method::GET, "/v2/handles/{handle}/payouts/{payoutId}/proof"),
+];
+
+/// Whether a partner token may use the route of `rule`.
+pub fn partner_may(rule: &Access) -> bool {
+    PARTNER_ROUTES
+        .iter()
+        .any(|(m, p)| *m == rule.method && *p == rule.path)
+}
 
 /// The rule for a matched route, if any (none means the route is misconfigured: fail closed).
 pub fn lookup(method: &Method, path: &str) -> Option<&'static Access> {

@@ -27,6 +27,22 @@ pub struct Caller {
     pub handle: Handle,
 }
 
+impl Caller {
+    /// The partner a partner token is bound to (`None` for the merchant's own credentials):
+    /// handlers narrow every answer to it, and another partner's ids answer 404.
+    pub fn partner(&self) -> Option<&crate::domain::PartnerId> {
+        match &self.principal.credential {
+            crate::auth::Credential::Partner { partner_id, .. } => Some(partner_id),
+            _ => None,
+        }
+    }
+
+    /// False when a partner token asks for another partner's record.
+    pub fn sees_partner(&self, id: &crate::domain::PartnerId) -> bool {
+        self.partner().is_none_or(|own| own == id)
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
@@ -63,6 +79,8 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, AuthError> {
     if token.starts_with(crate::tokens::PAT_PREFIX) {
         crate::tokens::authenticate(state, token).await
+    } else if token.starts_with(crate::commissions::partner_tokens::PREFIX) {
+        crate::commissions::partner_tokens::authenticate(state, token).await
     } else {
         // A function built without a verifier fails closed (500), never open.
         state
@@ -74,6 +92,16 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Au
 
 /// Decides whether `principal` may call a route with the given access rule on `handle`.
 pub fn check(principal: &Principal, rule: &Access, handle: &str) -> Result<(), AuthError> {
+    if let crate::auth::Credential::Partner { .. } = principal.credential {
+        // A partner token: its handle, and only the routes a partner may read.
+        if !principal.may_act_on(handle) {
+            return Err(AuthError::ForeignHandle(handle.to_owned()));
+        }
+        if !access::partner_may(rule) {
+            return Err(AuthError::InsufficientScope(rule.scope));
+        }
+        return Ok(());
+    }
     crate::auth::check(principal, rule.role, rule.scope, handle)
 }
 
