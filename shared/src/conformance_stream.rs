@@ -169,6 +169,7 @@ pub fn conversion_event(handle: &str, country: &str) -> String {
         risk: Default::default(),
         reversal: None,
         superseded_by: None,
+        receipt: None,
     };
     let id = crate::domain::EventId::new();
     event_json(id.as_str(), EventType::ConversionCreated, handle, &data)

@@ -241,6 +241,9 @@ pub struct ConversionData {
     /// longer counted (see `conversions::supersede`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
+    /// The signed receipt (`conversions::signed`), when the accepting process signs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
 }
 
 /// `value` as a JSON number that reads back as exactly the stored decimal.
@@ -362,6 +365,7 @@ mod tests {
             risk: Default::default(),
             reversal: None,
             superseded_by: None,
+            receipt: None,
         }
     }
 

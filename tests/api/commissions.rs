@@ -507,6 +507,24 @@ async fn statements_proofs_and_chains_verify_offline_and_tampering_fails() {
         "{}",
         fails(&reordered)
     );
+    // Every commission carries its conversion's signed receipt, which verifies on its own.
+    let lines = json_of(op.list_commissions("limit=100").await, 200).await;
+    let line0 = &lines["items"][0];
+    let receipt = line0["receipt"].as_str().expect("a receipt");
+    let signed = verify::receipt(receipt, &jwks).expect("the receipt verifies");
+    assert_eq!(signed["conversionId"], line0["conversionId"]);
+    assert_eq!(
+        (signed["handle"].as_str(), signed["currency"].as_str()),
+        (Some("acme"), Some("EUR"))
+    );
+    // A real receipt passed off as a statement's signature is refused.
+    let mut passed_off = first.clone();
+    passed_off["jws"] = json!(receipt);
+    assert!(
+        fails(&passed_off).contains("not a tenx-statement+jws"),
+        "{}",
+        fails(&passed_off)
+    );
     // A receipt-typed signature passed off as a statement's, and a key nobody published.
     let state = app.state();
     let signer = state.signing().unwrap();

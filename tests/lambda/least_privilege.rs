@@ -154,7 +154,8 @@ async fn a_function_holds_only_its_groups_secrets_even_when_given_more() {
     .expect("links");
     assert!(links.jwt.is_some());
     assert!(links.ctx_keys.is_none() && links.config.ctx_keys.is_empty());
-    // Only the commissions function signs statements; every other one drops the signing keys.
+    // Only the functions that sign (statements: commissions; receipts: public, conversions)
+    // hold the signing keys; every other one drops them.
     for group in Group::API.into_iter().chain([Group::Redirect]) {
         let state = AppState::with_secrets(
             support::config(),
@@ -163,15 +164,16 @@ async fn a_function_holds_only_its_groups_secrets_even_when_given_more() {
             group.secrets(),
         )
         .unwrap_or_else(|e| panic!("{group:?}: {e:#}"));
+        let signs = matches!(
+            group,
+            Group::Commissions | Group::Public | Group::Conversions
+        );
         assert_eq!(
             state.signing.is_some(),
-            group == Group::Commissions,
+            signs,
             "{group:?} holds the signing keys"
         );
-        assert_eq!(
-            state.config.signing_keys.is_empty(),
-            group != Group::Commissions
-        );
+        assert_eq!(state.config.signing_keys.is_empty(), !signs);
     }
     // A commissions function whose keys are missing does not start.
     let err = AppState::with_secrets(

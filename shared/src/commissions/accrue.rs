@@ -154,6 +154,7 @@ pub(crate) async fn draft(
         review_note: None,
         adjusted_by: None,
         confidence: None,
+        receipt: c.receipt.clone(),
         version: 0,
     })
 }

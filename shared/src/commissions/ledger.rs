@@ -101,6 +101,9 @@ pub struct Commission {
     pub adjusted_by: Option<CommissionId>,
     #[serde(default)]
     pub confidence: Option<ConfidenceAtHold>,
+    /// The conversion's signed receipt, for the partner to keep.
+    #[serde(default)]
+    pub receipt: Option<String>,
     /// The stored item's version (not part of the document).
     #[serde(skip)]
     pub version: u64,

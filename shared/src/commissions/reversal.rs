@@ -48,6 +48,7 @@ fn linked_line(original: &Commission, r: &ReversalData, id: CommissionId) -> Com
     line.reasons = vec![r.reversal.reason.clone()];
     line.payout_id = None;
     line.adjusted_by = None;
+    line.receipt = None;
     line.reviewed_by = None;
     line.reviewed_at = None;
     line.review_note = None;

@@ -209,6 +209,7 @@ pub async fn manual(
         review_note: None,
         adjusted_by: None,
         confidence: None,
+        receipt: None,
         version: 0,
     };
     let ops = vec![line.create(handle.as_str())?];

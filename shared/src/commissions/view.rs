@@ -34,6 +34,7 @@ pub struct CommissionView {
     pub review_note: Option<String>,
     pub adjusted_by: Option<CommissionId>,
     pub confidence: Option<ConfidenceAtHold>,
+    pub receipt: Option<String>,
 }
 
 impl From<&Commission> for CommissionView {
@@ -65,6 +66,7 @@ impl From<&Commission> for CommissionView {
             review_note: c.review_note.clone(),
             adjusted_by: c.adjusted_by.clone(),
             confidence: c.confidence.clone(),
+            receipt: c.receipt.clone(),
         }
     }
 }

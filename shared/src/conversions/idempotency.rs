@@ -123,6 +123,7 @@ mod tests {
             received_at: "2025-01-01T00:00:00Z".into(),
             verified: false,
             risk: Default::default(),
+            receipt: None,
         }
     }
 

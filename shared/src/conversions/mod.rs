@@ -55,6 +55,7 @@ pub mod list;
 pub mod policy;
 pub mod record;
 pub mod reverse;
+pub mod signed;
 mod submit;
 mod supersede;
 

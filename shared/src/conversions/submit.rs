@@ -48,6 +48,9 @@ pub struct Receipt {
     /// Fraud signals (absent in receipts stored before they existed).
     #[serde(default)]
     pub risk: Risk,
+    /// The signed receipt (a compact JWS, `tenx verify` checks it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
 }
 
 /// Why a conversion was not recorded.
@@ -83,7 +86,7 @@ pub enum ConversionError {
 
 /// What one attempt at the transaction learned.
 enum Attempt {
-    Done(Receipt),
+    Done(Box<Receipt>),
     /// Try again with this condition on the idempotency record.
     Retry(Cond),
     /// The click already has its maximum of this event type.
@@ -165,7 +168,7 @@ impl<'a> Submission<'a> {
         let mut key_cond = Cond::Absent;
         for _ in 0..MAX_ATTEMPTS {
             match plan.attempt(self.state, key_cond.clone()).await? {
-                Attempt::Done(receipt) => return Ok(receipt),
+                Attempt::Done(receipt) => return Ok(*receipt),
                 Attempt::Retry(cond) => key_cond = cond,
                 Attempt::Supersede { version, held } => {
                     let (ops, event) = plan.created(Cond::Version(version))?;
@@ -223,7 +226,11 @@ impl<'a> Plan<'a> {
                 currency: conversion.currency.as_deref(),
             },
         );
-        let data = conversion_data(ctx, conversion, &conversion_id, verified, risk);
+        let mut data = conversion_data(ctx, conversion, &conversion_id, verified, risk);
+        data.receipt = state
+            .signing
+            .as_deref()
+            .map(|keys| super::signed::sign(keys, sub.handle.as_str(), &data));
         let receipt = Receipt::of(&data);
         let payload_hash = conversion.payload_hash(ctx.click_id.as_str());
         let retention = state.config.idempotency_retention.as_secs() as i64;
@@ -267,7 +274,7 @@ impl<'a> Plan<'a> {
         limited: Limited,
     ) -> Result<Receipt, ConversionError> {
         match self.existing_key(state, None).await? {
-            Attempt::Done(replayed) => Ok(replayed),
+            Attempt::Done(replayed) => Ok(*replayed),
             Attempt::Retry(_) | Attempt::OverCap | Attempt::Supersede { .. } => Err(limited.into()),
         }
     }
@@ -286,7 +293,7 @@ impl<'a> Plan<'a> {
         )
         .await;
         match committed {
-            Ok(()) => Ok(Attempt::Done(self.receipt.clone())),
+            Ok(()) => Ok(Attempt::Done(Box::new(self.receipt.clone()))),
             Err(StoreError::TxConflict {
                 index: OP_KEY,
                 current,
@@ -341,10 +348,10 @@ impl<'a> Plan<'a> {
         }
         let now = crate::time::now_millis();
         match judge(&existing, item.version, &self.payload_hash, now) {
-            Existing::Replay(stored) => Ok(Attempt::Done(Receipt {
+            Existing::Replay(stored) => Ok(Attempt::Done(Box::new(Receipt {
                 deduped: true,
                 ..*stored
-            })),
+            }))),
             Existing::Reused => Err(ConversionError::KeyReused(self.key.to_owned())),
             Existing::InFlight { retry_after_secs } => Err(ConversionError::InFlight {
                 key: self.key.to_owned(),
@@ -387,6 +394,7 @@ fn conversion_data(
         risk,
         reversal: None,
         superseded_by: None,
+        receipt: None,
     }
 }
 
@@ -405,6 +413,7 @@ impl Receipt {
             received_at: data.received_at.clone(),
             verified: data.verified,
             risk: data.risk.clone(),
+            receipt: data.receipt.clone(),
         }
     }
 }

@@ -88,9 +88,13 @@ impl Group {
         }
     }
 
-    /// Whether the group signs statements (payouts) and serves the public keys.
+    /// Whether the group signs statements (payouts, and serves the public keys) or conversion
+    /// receipts (the conversion routes).
     pub fn needs_signing(self) -> bool {
-        matches!(self, Group::Commissions)
+        matches!(
+            self,
+            Group::Commissions | Group::Public | Group::Conversions
+        )
     }
 
     fn router(self, state: &AppState) -> Router<AppState> {
