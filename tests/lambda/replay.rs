@@ -807,6 +807,32 @@ async fn every_event_file_replays_through_its_function() {
         (&r.json()["status"], &r.json()["reference"]),
         (&json!("paid"), &json!("WIRE-2026-03-0042"))
     );
+    // The statement verifies offline against the published keys, and so does its proof.
+    let r = b.http("commissions/public-keys.json").await;
+    r.expect_status(200);
+    let jwks: tenx_shared::domain::proof::jws::Jwks =
+        serde_json::from_value(r.json()).expect("a JWKS");
+    let r = b.http("commissions/proof.json").await;
+    r.expect_status(200);
+    tenx_shared::commissions::verify::proof(&r.json(), &jwks).expect("the proof verifies");
+    // A partner token: minted once, listed without its secret, revoked.
+    let sample_partner_token = support::event_json("commissions/partner-token-revoke.json")
+        ["pathParameters"]["tokenId"]
+        .as_str()
+        .expect("tokenId")
+        .to_owned();
+    let r = b.http("commissions/partner-token-mint.json").await;
+    r.expect_status(201);
+    assert!(r.json()["token"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("tenx_ptk_")));
+    let token_id = r.json()["tokenId"].as_str().expect("tokenId").to_owned();
+    b.replace(&sample_partner_token, &token_id);
+    let r = b.http("commissions/partner-token-list.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["items"][0]["tokenId"], token_id.as_str());
+    let r = b.http("commissions/partner-token-revoke.json").await;
+    r.expect_status(204);
 
     // ---------------------------------------------------------------- tokens
     let sample_token_id = support::event_json("tokens/revoke.json")["pathParameters"]["tokenId"]
