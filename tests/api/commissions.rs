@@ -280,6 +280,20 @@ async fn a_partners_month_is_computed_held_reversed_capped_paid_and_clawed_back(
     let next = json_of(op.run_payouts("run-3", &period).await, 201).await;
     assert_eq!(next["payouts"][0]["amount"], "4.00", "{next}");
     assert_eq!(next["payouts"][0]["sequence"], 2);
+    // The funnel shows the campaign's commissions: 14.00 paid, the clawback's -1.00 and the
+    // bonus's 5.00 netted in the next (pending) payout's approved lines.
+    let funnel = json_of(viewer.get("/analytics?campaignId=alpha").await, 200).await;
+    let row = &funnel["campaigns"][0];
+    assert_eq!(
+        row["commissionsPaidAmount"],
+        json!({"EUR": "14.00"}),
+        "{row}"
+    );
+    assert_eq!(
+        row["commissionsApprovedAmount"],
+        json!({"EUR": "-1.00"}),
+        "{row}"
+    );
     // Every line of the paid payout is paid; the ledger and the payouts agree to the cent.
     let paid_lines = json_of(viewer.list_commissions("status=paid").await, 200).await;
     assert_eq!(paid_lines["items"].as_array().unwrap().len(), 5);

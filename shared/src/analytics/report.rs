@@ -244,6 +244,20 @@ pub struct FunnelRow {
     pub metrics: Metrics,
     pub confidence: u8,
     pub confidence_reasons: Vec<Reason>,
+    /// The campaign's commissions from the ledger over the same days (filled by the caller
+    /// that reads the ledger; empty maps for a campaign without commissions).
+    #[serde(flatten)]
+    pub commissions: CommissionAmounts,
+}
+
+/// Commission amounts per currency (exact decimal strings): what is not payable yet (pending
+/// or held), approved (payable, or in a payout not yet paid), and paid.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommissionAmounts {
+    pub commissions_pending_amount: BTreeMap<String, String>,
+    pub commissions_approved_amount: BTreeMap<String, String>,
+    pub commissions_paid_amount: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -326,6 +340,7 @@ async fn funnel_row(
         metrics: Metrics::from(&counters),
         confidence: score.score,
         confidence_reasons: score.reasons,
+        commissions: CommissionAmounts::default(),
     };
     Ok((row, counters))
 }

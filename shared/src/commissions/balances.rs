@@ -81,3 +81,44 @@ pub async fn balances(
         })
         .collect())
 }
+
+/// Per campaign, the commission amounts of the lines created from `from_ms` to `to_ms` (the
+/// funnel's days). Round trips: the ledger scan.
+pub async fn per_campaign(
+    state: &AppState,
+    handle: &Handle,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<BTreeMap<String, crate::analytics::report::CommissionAmounts>, StoreError> {
+    let lines = super::scan(state, handle, |c| {
+        let at = c.commission_id.unix_millis();
+        c.campaign_id.is_some() && at >= from_ms && at <= to_ms
+    })
+    .await?;
+    let mut sums: BTreeMap<(String, Currency), Sums> = BTreeMap::new();
+    for c in &lines {
+        let campaign = c
+            .campaign_id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        sums.entry((campaign, c.currency)).or_default().add(c);
+    }
+    let mut out: BTreeMap<String, crate::analytics::report::CommissionAmounts> = BTreeMap::new();
+    for ((campaign, currency), s) in sums {
+        let entry = out.entry(campaign).or_default();
+        let code = currency.to_string();
+        let pending = s.pending.saturating_add(s.held);
+        entry
+            .commissions_pending_amount
+            .insert(code.clone(), currency.format(pending));
+        let approved = s.approved.saturating_add(s.open_negative);
+        entry
+            .commissions_approved_amount
+            .insert(code.clone(), currency.format(approved));
+        entry
+            .commissions_paid_amount
+            .insert(code, currency.format(s.paid));
+    }
+    Ok(out)
+}

@@ -106,13 +106,41 @@ async fn build(state: &AppState, caller: &Caller, p: &ReportParams) -> ApiResult
         None => Scope::All(campaigns::list_all(store, &caller.handle).await?),
     };
     Ok(match group {
-        None => Report::Funnel(
-            report::funnel(store, &caller.handle, &scope, &range, now.unix_timestamp()).await?,
-        ),
+        None => {
+            let mut funnel =
+                report::funnel(store, &caller.handle, &scope, &range, now.unix_timestamp()).await?;
+            with_commissions(state, caller, &range, &mut funnel).await?;
+            Report::Funnel(funnel)
+        }
         Some(g) => {
             Report::Groups(report::group_by(store, &caller.handle, &scope, g, &range).await?)
         }
     })
+}
+
+/// Each campaign row's commission amounts over the report's days (the ledger, one scan).
+async fn with_commissions(
+    state: &AppState,
+    caller: &Caller,
+    range: &DayRange,
+    funnel: &mut report::FunnelReport,
+) -> ApiResult<()> {
+    let day_ms = |day: &str, end: bool| {
+        let t = if end { "T23:59:59.999Z" } else { "T00:00:00Z" };
+        crate::time::rfc3339_millis(&format!("{day}{t}")).unwrap_or(0)
+    };
+    let (from, to) = (
+        day_ms(&range.from_day(), false),
+        day_ms(&range.to_day(), true),
+    );
+    let mut amounts =
+        crate::commissions::balances::per_campaign(state, &caller.handle, from, to).await?;
+    for row in &mut funnel.campaigns {
+        if let Some(a) = row.campaign_id.as_ref().and_then(|c| amounts.remove(c)) {
+            row.commissions = a;
+        }
+    }
+    Ok(())
 }
 
 /// `?orphans=true`: one query over the handle's orphan counters; the other report parameters
