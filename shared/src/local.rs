@@ -254,6 +254,11 @@ async fn outbox_sweeper(state: AppState) {
             Ok(n) => tracing::info!(resent = n, "outbox sweep re-enqueued events"),
             Err(e) => tracing::warn!(error = %e, "outbox sweep failed"),
         }
+        match crate::commissions::clicks::sweep(&state, crate::time::now_millis()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(lines = n, "qualified-click commissions accrued"),
+            Err(e) => tracing::warn!(error = %e, "qualified-click accrual failed"),
+        }
         match crate::commissions::due::sweep(&state, crate::time::now_millis()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(

@@ -80,6 +80,10 @@ async fn ledger(app: &TestApp, n: usize) -> Vec<Value> {
     panic!("the ledger never reached {n} lines");
 }
 
+fn op_view(app: &TestApp) -> crate::endpoints::As<'_> {
+    app.as_role("acme", Role::Viewer)
+}
+
 fn line<'a>(lines: &'a [Value], conversion: &str) -> &'a Value {
     lines
         .iter()
@@ -374,6 +378,18 @@ async fn a_replayed_conversion_earns_one_commission_and_concurrent_runs_pay_it_o
             .count(),
         1
     );
+    // The approval sweep persists the approval (the hold is 0 days): every line is approved.
+    tenx_shared::commissions::due::sweep(&state, tenx_shared::time::now_millis())
+        .await
+        .unwrap();
+    let swept = json_of(op_view(&app).list_commissions("limit=100").await, 200).await;
+    let statuses: Vec<&Value> = swept["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| &l["status"])
+        .collect();
+    assert!(statuses.iter().all(|s| *s == "approved"), "{statuses:?}");
     // Two runs with different keys at once: each line in at most one payout.
     let op = app.as_role("acme", Role::Operator);
     let period = json!({"periodEnd": tenx_shared::time::now_rfc3339()});
@@ -388,10 +404,23 @@ async fn a_replayed_conversion_earns_one_commission_and_concurrent_runs_pay_it_o
         .iter()
         .chain(r2["payouts"].as_array().unwrap())
         .collect();
+    let after = json_of(op.list_commissions("limit=100").await, 200).await;
+    let states: Vec<(Value, Value, Value)> = after["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["status"].clone(),
+                l["payoutId"].clone(),
+                l["availableAt"].clone(),
+            )
+        })
+        .collect();
     assert_eq!(
         cents(all.iter().map(|p| p["amount"].clone())),
         600,
-        "{r1} {r2}"
+        "{r1} {r2} {states:?} {period}"
     );
     let counted: u64 = all
         .iter()
@@ -825,4 +854,68 @@ async fn two_partners_each_see_only_their_own_data() {
         )
         .await;
     assert_error(refused, 409, "invalid_state").await;
+}
+
+/// The day's qualified clicks are paid once, after the day closes; clicks counted later become
+/// one adjustment; sweeping again writes nothing twice.
+#[tokio::test]
+async fn qualified_clicks_accrue_once_per_closed_day_with_late_clicks_adjusted() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "holdDays": 0,
+        "rules": [{"qualifiedClick": true, "flat": "0.05"}, {"eventType": "purchase", "flat": "1.00"}]});
+    partner_with_plan(&app, plan).await;
+    let viewer = app.as_role("acme", Role::Viewer);
+    let qualified = |n: i64| {
+        let viewer = &viewer;
+        async move {
+            for _ in 0..300 {
+                let f = json_of(viewer.get("/analytics?campaignId=alpha").await, 200).await;
+                if f["totals"]["qualifiedClicks"].as_i64() >= Some(n) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("never {n} qualified clicks");
+        }
+    };
+    for _ in 0..3 {
+        new_ctx(&app).await;
+    }
+    qualified(3).await;
+    let state = app.state();
+    let now = tenx_shared::time::now_millis();
+    let tomorrow = now + 86_400_000 + 2 * 3_600_000;
+    let sweep = tenx_shared::commissions::clicks::sweep;
+    assert_eq!(
+        sweep(&state, now).await.unwrap(),
+        0,
+        "the day is not closed yet"
+    );
+    assert_eq!(sweep(&state, tomorrow).await.unwrap(), 1);
+    assert_eq!(sweep(&state, tomorrow).await.unwrap(), 0, "once per day");
+    let lines = ledger(&app, 1).await;
+    assert_eq!(
+        (lines[0]["kind"].as_str(), lines[0]["clickCount"].as_i64()),
+        (Some("click_day"), Some(3))
+    );
+    assert_eq!(lines[0]["amount"], "0.15");
+    // A click counted after the accrual: one adjustment when the day is read again.
+    new_ctx(&app).await;
+    qualified(4).await;
+    let later = now + 4 * 86_400_000 + 3_600_000;
+    assert_eq!(sweep(&state, later).await.unwrap(), 1);
+    assert_eq!(sweep(&state, later).await.unwrap(), 0);
+    let lines = ledger(&app, 2).await;
+    let late = lines
+        .iter()
+        .find(|l| l["kind"] == "adjustment")
+        .expect("the late clicks");
+    assert_eq!(
+        (late["amount"].as_str(), late["clickCount"].as_i64()),
+        (Some("0.05"), Some(1))
+    );
+    assert_eq!(
+        late["adjustsCommissionId"],
+        lines.iter().find(|l| l["kind"] == "click_day").unwrap()["commissionId"]
+    );
 }

@@ -1064,7 +1064,7 @@ async fn every_event_file_replays_through_its_function() {
     );
     let r = b.scheduled("outbox-sweeper/scheduled.json").await;
     // The sweep also approves commissions whose hold ended: none yet (the holds run 30 days).
-    assert_eq!(r, json!({"resent": pending, "approved": 0}));
+    assert_eq!(r, json!({"resent": pending, "approved": 0, "accrued": 0}));
     assert_eq!(
         b.drain(QueueName::Events).await.len(),
         pending,

@@ -155,6 +155,7 @@ pub(crate) async fn draft(
         adjusted_by: None,
         confidence: None,
         receipt: c.receipt.clone(),
+        click_count: None,
         version: 0,
     })
 }

@@ -51,29 +51,35 @@ pub fn approved_event(line: &Commission) -> Emit {
 }
 
 /// Approves `line` if it is pending and due at `now_ms`; answers the line as it now stands.
-/// Round trips: ONE transaction (a lost race: one read more).
+/// Round trips: ONE transaction (a lost race: a read, and another try while still due).
 pub async fn approve_if_due(
     state: &AppState,
     handle: &Handle,
-    line: Commission,
+    mut line: Commission,
     now_ms: i64,
 ) -> Result<Commission, StoreError> {
-    if line.status != Status::Pending || line.available_at_ms() > now_ms {
-        return Ok(line);
-    }
-    let mut next = line.clone();
-    next.status = Status::Approved;
-    let ops = vec![line.update(handle.as_str())?, clear(handle, &line)];
-    next.version += 1;
-    match emit::commit(state, handle, ops, vec![approved_event(&next)]).await {
-        Ok(()) => Ok(next),
-        Err(StoreError::TxConflict { index: 0, .. }) => {
-            super::get(state, handle, &line.commission_id)
-                .await?
-                .ok_or_else(|| StoreError::Unavailable("commission vanished".into()))
+    for _ in 0..8 {
+        if line.status != Status::Pending || line.available_at_ms() > now_ms {
+            return Ok(line);
         }
-        Err(e) => Err(e),
+        // `update` writes the line it is called on, at that line's version: the approved one.
+        let mut next = line.clone();
+        next.status = Status::Approved;
+        let ops = vec![next.update(handle.as_str())?, clear(handle, &line)];
+        next.version += 1;
+        match emit::commit(state, handle, ops, vec![approved_event(&next)]).await {
+            Ok(()) => return Ok(next),
+            Err(StoreError::TxConflict { index: 0, .. }) => {
+                line = super::get(state, handle, &line.commission_id)
+                    .await?
+                    .ok_or_else(|| StoreError::Unavailable("commission vanished".into()))?;
+            }
+            Err(e) => return Err(e),
+        }
     }
+    Err(StoreError::Unavailable(
+        "the commission kept changing".into(),
+    ))
 }
 
 /// The scheduled sweep: approves every line due by `now_ms`, across handles. Returns how many

@@ -104,6 +104,9 @@ pub struct Commission {
     /// The conversion's signed receipt, for the partner to keep.
     #[serde(default)]
     pub receipt: Option<String>,
+    /// The qualified clicks a `click_day` line (or its late adjustment) pays.
+    #[serde(default)]
+    pub click_count: Option<i64>,
     /// The stored item's version (not part of the document).
     #[serde(skip)]
     pub version: u64,
@@ -114,6 +117,50 @@ pub fn pk(handle: &str) -> String {
 }
 
 impl Commission {
+    /// A line with only its identity, owner, money and status; every link and review field
+    /// empty (the caller sets what its kind carries).
+    pub fn blank(
+        commission_id: CommissionId,
+        kind: Kind,
+        partner_id: PartnerId,
+        amount_minor: Option<i64>,
+        currency: Currency,
+        status: Status,
+    ) -> Self {
+        let now = crate::time::now_rfc3339();
+        Commission {
+            commission_id,
+            kind,
+            adjusts_commission_id: None,
+            conversion_id: None,
+            click_id: None,
+            click_day: None,
+            event_type: None,
+            sub_ids: SubIds::default(),
+            campaign_id: None,
+            partner_id,
+            amount_minor,
+            currency,
+            value: None,
+            value_currency: None,
+            status,
+            reasons: Vec::new(),
+            plan_version: None,
+            fx_rate: None,
+            available_at: now.clone(),
+            created_at: now,
+            payout_id: None,
+            reviewed_by: None,
+            reviewed_at: None,
+            review_note: None,
+            adjusted_by: None,
+            confidence: None,
+            receipt: None,
+            click_count: None,
+            version: 0,
+        }
+    }
+
     pub fn from_item(item: &Item) -> Result<Self, StoreError> {
         let mut c: Commission = item.parse()?;
         c.version = item.version;

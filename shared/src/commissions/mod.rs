@@ -9,6 +9,7 @@
 
 pub mod accrue;
 pub mod balances;
+pub mod clicks;
 pub mod due;
 pub mod earn;
 pub mod emit;

@@ -218,7 +218,7 @@ async fn pay_group(
 }
 
 /// Claims each line for the payout (version-checked); a line another run took is left out.
-/// Round trips: ONE conditional write per line (a lost race: one read more).
+/// Round trips: ONE conditional write per line (a lost race: a read and another try).
 async fn claim(
     state: &AppState,
     handle: &Handle,
@@ -227,23 +227,46 @@ async fn claim(
 ) -> Result<Vec<Commission>, StoreError> {
     let mut claimed = Vec::with_capacity(lines.len());
     for line in lines {
+        claimed.extend(claim_one(state, handle, id, line).await?);
+    }
+    Ok(claimed)
+}
+
+/// One line: claimed for `id` (or found claimed by it), or `None` when another payout has it or
+/// it is no longer payable. A version that moved for another reason (the approval sweep, a
+/// review) is read again and the claim retried: dropping it would leave the line in no payout.
+async fn claim_one(
+    state: &AppState,
+    handle: &Handle,
+    id: &PayoutId,
+    mut line: Commission,
+) -> Result<Option<Commission>, StoreError> {
+    for _ in 0..8 {
         let mut next = line.clone();
         next.payout_id = Some(id.clone());
-        let mut staged = next.clone();
-        staged.version = line.version;
-        match state.store.write(staged.update(handle.as_str())?).await {
+        match state.store.write(next.update(handle.as_str())?).await {
             Ok(_) => {
                 next.version += 1;
-                claimed.push(next);
+                return Ok(Some(next));
             }
             Err(StoreError::ConditionFailed { .. }) => {
-                let fresh = super::get(state, handle, &line.commission_id).await?;
-                claimed.extend(fresh.filter(|c| c.payout_id.as_ref() == Some(id)));
+                let Some(fresh) = super::get(state, handle, &line.commission_id).await? else {
+                    return Ok(None);
+                };
+                if fresh.payout_id.as_ref() == Some(id) {
+                    return Ok(Some(fresh));
+                }
+                if !fresh.is_open() || fresh.amount_minor != line.amount_minor {
+                    return Ok(None);
+                }
+                line = fresh;
             }
             Err(e) => return Err(e),
         }
     }
-    Ok(claimed)
+    Err(StoreError::Unavailable(
+        "the commission kept changing".into(),
+    ))
 }
 
 /// Gives lines claimed by `id` back to the next run (a failed or canceled payout).

@@ -143,7 +143,12 @@ pub async fn put(
         })
         .await
     {
-        Ok(_) => Ok(plan),
+        Ok(_) => {
+            if plan.click_rule().is_some() {
+                crate::commissions::clicks::register(state, handle, campaign_id).await?;
+            }
+            Ok(plan)
+        }
         Err(StoreError::ConditionFailed { .. }) => Err(PlanError::PreconditionFailed(
             "The plan changed concurrently; re-read it and retry.".into(),
         )),

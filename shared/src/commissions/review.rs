@@ -182,36 +182,20 @@ pub async fn manual(
         return Err(CommissionError::UnknownPartner(m.partner_id));
     }
     let now = crate::time::now_rfc3339();
-    let line = Commission {
-        commission_id: CommissionId::new(),
-        kind: Kind::Manual,
-        adjusts_commission_id: None,
-        conversion_id: None,
-        click_id: None,
-        click_day: None,
-        event_type: None,
-        sub_ids: Default::default(),
-        campaign_id: m.campaign_id,
-        partner_id: m.partner_id,
-        amount_minor: Some(m.minor),
-        currency: m.currency,
-        value: None,
-        value_currency: None,
-        status: Status::Approved,
-        reasons: vec![m.reason],
-        plan_version: None,
-        fx_rate: None,
-        available_at: now.clone(),
-        created_at: now.clone(),
-        payout_id: None,
-        reviewed_by: Some(by.to_owned()),
-        reviewed_at: Some(now),
-        review_note: None,
-        adjusted_by: None,
-        confidence: None,
-        receipt: None,
-        version: 0,
-    };
+    let mut line = Commission::blank(
+        CommissionId::new(),
+        Kind::Manual,
+        m.partner_id,
+        Some(m.minor),
+        m.currency,
+        Status::Approved,
+    );
+    line.campaign_id = m.campaign_id;
+    line.reasons = vec![m.reason];
+    line.available_at = now.clone();
+    line.created_at = now.clone();
+    line.reviewed_by = Some(by.to_owned());
+    line.reviewed_at = Some(now);
     let ops = vec![line.create(handle.as_str())?];
     let emits = vec![crate::commissions::accrue::created_event(&line)];
     emit::commit(state, handle, ops, emits).await?;

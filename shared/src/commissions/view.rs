@@ -35,6 +35,7 @@ pub struct CommissionView {
     pub adjusted_by: Option<CommissionId>,
     pub confidence: Option<ConfidenceAtHold>,
     pub receipt: Option<String>,
+    pub click_count: Option<i64>,
 }
 
 impl From<&Commission> for CommissionView {
@@ -67,6 +68,7 @@ impl From<&Commission> for CommissionView {
             adjusted_by: c.adjusted_by.clone(),
             confidence: c.confidence.clone(),
             receipt: c.receipt.clone(),
+            click_count: c.click_count,
         }
     }
 }

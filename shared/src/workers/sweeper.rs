@@ -19,6 +19,8 @@ pub struct SweepReport {
     pub resent: usize,
     /// Commissions whose hold ended, approved (with their `commission.approved` events).
     pub approved: usize,
+    /// Qualified-click lines written for closed days (and late clicks).
+    pub accrued: usize,
 }
 
 /// One invocation. The trigger (an EventBridge scheduled event, or `{}` from a manual invoke)
@@ -31,6 +33,7 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
         state.config.outbox_min_age,
     )
     .await?;
+    let accrued = crate::commissions::clicks::sweep(state, crate::time::now_millis()).await?;
     let approved = crate::commissions::due::sweep(state, crate::time::now_millis()).await?;
     let scheduled = trigger.get("time").and_then(Value::as_str).unwrap_or("-");
     if resent > 0 {
@@ -38,7 +41,11 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
     } else {
         tracing::debug!(scheduled, "outbox sweep: nothing to re-enqueue");
     }
-    Ok(SweepReport { resent, approved })
+    Ok(SweepReport {
+        resent,
+        approved,
+        accrued,
+    })
 }
 
 /// The Lambda entry point of the sweeper.
