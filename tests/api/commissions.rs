@@ -767,6 +767,49 @@ async fn two_partners_each_see_only_their_own_data() {
         let campaigns = json_of(me_as.get("/campaigns").await, 200).await;
         assert_eq!(campaigns["items"].as_array().unwrap().len(), 1);
         assert_eq!(campaigns["items"][0]["campaignId"], *campaign);
+        // Its links (the primary link of its campaign) and its funnel, nobody else's.
+        let links = json_of(me_as.get("/links").await, 200).await;
+        let slugs: Vec<&Value> = links["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| &l["slug"])
+            .collect();
+        let (my_slug, their_slug) = if me == 0 {
+            ("deal", "deal-b")
+        } else {
+            ("deal-b", "deal")
+        };
+        assert_eq!(slugs, [&json!(my_slug)], "{links}");
+        json_of(me_as.get(&format!("/links/{my_slug}")).await, 200).await;
+        assert_error(
+            me_as.get(&format!("/links/{their_slug}")).await,
+            404,
+            "not_found",
+        )
+        .await;
+        let funnel = json_of(me_as.get("/analytics").await, 200).await;
+        let rows: Vec<&Value> = funnel["campaigns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| &r["campaignId"])
+            .collect();
+        assert_eq!(rows, [&json!(campaign)], "{funnel}");
+        assert_error(
+            me_as
+                .get(&format!("/analytics?campaignId={o_campaign}"))
+                .await,
+            404,
+            "not_found",
+        )
+        .await;
+        assert_error(
+            me_as.get("/analytics?orphans=true").await,
+            403,
+            "insufficient_scope",
+        )
+        .await;
         let payouts = json_of(me_as.get("/payouts").await, 200).await;
         assert_eq!(payouts["items"].as_array().unwrap().len(), 1);
         let balances = json_of(

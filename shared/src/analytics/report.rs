@@ -298,6 +298,8 @@ pub enum Scope {
     One(Campaign),
     /// Every campaign of the handle, plus links without a campaign.
     All(Vec<Campaign>),
+    /// These campaigns only (a partner's): no row for links without a campaign.
+    Campaigns(Vec<Campaign>),
 }
 
 /// One campaign's row, and its exact counters (totals are summed from these, not from the
@@ -356,6 +358,7 @@ pub async fn funnel(
     let targets: Vec<Option<&Campaign>> = match scope {
         Scope::One(c) => vec![Some(c)],
         Scope::All(all) => all.iter().map(Some).chain([None]).collect(),
+        Scope::Campaigns(some) => some.iter().map(Some).collect(),
     };
     let mut rows: Vec<(FunnelRow, Counters)> = Vec::with_capacity(targets.len());
     for group in targets.chunks(PARALLEL_QUERIES) {
@@ -399,6 +402,7 @@ pub async fn group_by(
             .map(|c| c.campaign_id.as_str())
             .chain([NO_CAMPAIGN])
             .collect(),
+        Scope::Campaigns(some) => some.iter().map(|c| c.campaign_id.as_str()).collect(),
     };
     let dimension = group.dimension();
     let mut per_campaign: Vec<Vec<Cell>> = Vec::with_capacity(keys.len());
@@ -431,7 +435,7 @@ pub async fn group_by(
         group_by: group.as_str(),
         campaign_id: match scope {
             Scope::One(c) => Some(c.campaign_id.as_str().to_owned()),
-            Scope::All(_) => None,
+            Scope::All(_) | Scope::Campaigns(_) => None,
         },
         from: range.from_day(),
         to: range.to_day(),

@@ -100,10 +100,26 @@ async fn build(state: &AppState, caller: &Caller, p: &ReportParams) -> ApiResult
             let id = parse_campaign_id(raw)?;
             let campaign = campaigns::get(store, &caller.handle, &id)
                 .await?
+                .filter(|c| {
+                    caller
+                        .partner()
+                        .is_none_or(|p| c.partner_id.as_ref() == Some(p))
+                })
                 .ok_or_else(|| ApiError::not_found(format!("Campaign {id}")))?;
             Scope::One(campaign)
         }
-        None => Scope::All(campaigns::list_all(store, &caller.handle).await?),
+        None => {
+            let all = campaigns::list_all(store, &caller.handle).await?;
+            match caller.partner() {
+                // A partner token: its campaigns only, never the handle's other traffic.
+                Some(p) => Scope::Campaigns(
+                    all.into_iter()
+                        .filter(|c| c.partner_id.as_ref() == Some(p))
+                        .collect(),
+                ),
+                None => Scope::All(all),
+            }
+        }
     };
     Ok(match group {
         None => {
@@ -165,6 +181,14 @@ async fn analytics(
     not_here(&p.format, "format", "/analytics (see /analytics/export)")?;
     match p.orphans.as_deref() {
         None | Some("false") => {}
+        // Orphan visits are the handle's, not any partner's.
+        Some("true") if caller.partner().is_some() => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                "A partner token reads its campaigns' analytics, not the handle's orphan visits.",
+            ))
+        }
         Some("true") => return orphans(&state, &caller, &p).await,
         Some(_) => {
             return Err(ApiError::invalid_request(

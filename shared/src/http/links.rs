@@ -110,9 +110,11 @@ async fn read(
     Path((_, slug)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let slug = parse_slug(&slug)?;
-    let link = links::load(state.store.as_ref(), &caller.handle, &slug)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("Link {slug}")))?;
+    let mut link = links::load(state.store.as_ref(), &caller.handle, &slug).await?;
+    if let Some(own) = partner_campaigns(&state, &caller).await? {
+        link = link.filter(|l| l.campaign_id.as_ref().is_some_and(|c| own.contains(c)));
+    }
+    let link = link.ok_or_else(|| ApiError::not_found(format!("Link {slug}")))?;
     Ok(with_etag(
         StatusCode::OK,
         LinkView::new(&state.config, link),
@@ -137,8 +139,37 @@ async fn list(
 ) -> ApiResult<axum::Json<Page<LinkView>>> {
     let pk = keys::handle_pk(caller.handle.as_str());
     let q = params.prefix_query(pk, keys::LINK_SK_PREFIX)?;
-    let page = pagination::fetch(state.store.as_ref(), q, |l| LinkView::new(&state.config, l));
-    Ok(axum::Json(page.await?))
+    let own = partner_campaigns(&state, &caller).await?;
+    let page = pagination::fetch(state.store.as_ref(), q, |l: crate::domain::Link| {
+        let visible = own
+            .as_ref()
+            .is_none_or(|set| l.campaign_id.as_ref().is_some_and(|c| set.contains(c)));
+        visible.then(|| LinkView::new(&state.config, l))
+    });
+    let mut page = page.await?;
+    let items = std::mem::take(&mut page.items);
+    Ok(axum::Json(Page {
+        items: items.into_iter().flatten().collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// A partner token's campaigns (`None` for the merchant's own credentials): a partner sees the
+/// links of its campaigns only. Round trips: the handle's campaigns, for a partner only.
+async fn partner_campaigns(
+    state: &AppState,
+    caller: &Caller,
+) -> ApiResult<Option<std::collections::BTreeSet<crate::domain::CampaignId>>> {
+    let Some(own) = caller.partner() else {
+        return Ok(None);
+    };
+    let all = crate::campaigns::list_all(state.store.as_ref(), &caller.handle).await?;
+    Ok(Some(
+        all.into_iter()
+            .filter(|c| c.partner_id.as_ref() == Some(own))
+            .map(|c| c.campaign_id)
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -492,6 +492,9 @@ pub static ACCESS_TABLE: &[Access] = &[
 pub static PARTNER_ROUTES: &[(Method, &str)] = &[
     (Method::GET, "/v2/handles/{handle}/partners/{partnerId}"),
     (Method::GET, "/v2/handles/{handle}/campaigns"),
+    (Method::GET, "/v2/handles/{handle}/links"),
+    (Method::GET, "/v2/handles/{handle}/links/{slug}"),
+    (Method::GET, "/v2/handles/{handle}/analytics"),
     (Method::GET, "/v2/handles/{handle}/campaigns/{campaignId}"),
     (
         Method::GET,
