@@ -962,3 +962,67 @@ async fn qualified_clicks_accrue_once_per_closed_day_with_late_clicks_adjusted()
         lines.iter().find(|l| l["kind"] == "click_day").unwrap()["commissionId"]
     );
 }
+
+/// A campaign whose numbers are not to be trusted (bots, more conversions than qualified
+/// clicks) has its new commissions held, with the score and its window recorded.
+#[tokio::test]
+async fn commissions_of_a_low_confidence_campaign_are_held() {
+    let app = spawn_app().await;
+    let op = app.as_role("acme", Role::Operator);
+    json_of(
+        op.put_conversion_policy(&json!({"minSecondsAfterClick": 0}))
+            .await,
+        200,
+    )
+    .await;
+    json_of(
+        op.create_partner(&json!({"partnerId": "pub-one", "name": "P"}))
+            .await,
+        201,
+    )
+    .await;
+    let campaign = json!({"campaignId": "alpha", "goalType": "PURCHASE", "partnerId": "pub-one",
+        "primaryLink": {"slug": "deal", "destinationUrl": "https://shop.example.com/deal"}});
+    json_of(op.create_campaign(&campaign).await, 201).await;
+    // Before the plan: one human click, three bot clicks, two conversions on the one click.
+    let ctx = new_ctx(&app).await;
+    let bot = [(
+        "user-agent",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    )];
+    for _ in 0..3 {
+        app.visit(Method::GET, "acme", "/deal", &bot).await;
+    }
+    let merchant = app.as_role("acme", Role::Creator);
+    for key in ["early-1", "early-2"] {
+        let body = json!({"ctx": ctx, "idempotencyKey": key, "eventType": "purchase", "value": "10", "currency": "EUR"});
+        json_of(merchant.convert_verified(&body).await, 202).await;
+    }
+    let viewer = app.as_role("acme", Role::Viewer);
+    let mut confidence = 100;
+    for _ in 0..300 {
+        let f = json_of(viewer.get("/analytics?campaignId=alpha").await, 200).await;
+        confidence = f["campaigns"][0]["confidence"].as_i64().unwrap();
+        if confidence < 50 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        confidence < 50,
+        "the campaign's confidence stayed {confidence}"
+    );
+    let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [{"eventType": "purchase", "flat": "1.00"}]});
+    json_of(op.put_plan("alpha", &plan).await, 200).await;
+    let body = json!({"ctx": ctx, "idempotencyKey": "late-1", "eventType": "purchase", "value": "10", "currency": "EUR"});
+    json_of(merchant.convert_verified(&body).await, 202).await;
+    let lines = ledger(&app, 1).await;
+    assert_eq!(lines[0]["status"], "held", "{}", lines[0]);
+    assert!(lines[0]["reasons"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("low_confidence")));
+    let recorded = lines[0]["confidence"]["value"].as_i64().unwrap();
+    assert!(recorded < 50, "{}", lines[0]);
+    assert!(lines[0]["confidence"]["from"].is_string() && lines[0]["confidence"]["to"].is_string());
+}

@@ -47,6 +47,7 @@ impl EventSink for CommissionsSink {
 /// What a conversion's commission is computed under: its campaign's plan then, and partner.
 pub(crate) struct Terms {
     pub campaign_id: CampaignId,
+    pub campaign: crate::campaigns::Campaign,
     pub plan: Plan,
     pub partner_suspended: bool,
     pub partner_id: crate::domain::PartnerId,
@@ -74,7 +75,7 @@ pub(crate) async fn terms(
     else {
         return Ok(None);
     };
-    let Some(partner_id) = campaign.partner_id else {
+    let Some(partner_id) = campaign.partner_id.clone() else {
         return Ok(None);
     };
     let received = crate::time::rfc3339_millis(&c.received_at).unwrap_or(0);
@@ -85,6 +86,7 @@ pub(crate) async fn terms(
     let partner_suspended = partner.is_some_and(|p| p.status == partners::PartnerStatus::Suspended);
     Ok(Some(Terms {
         campaign_id,
+        campaign,
         plan,
         partner_suspended,
         partner_id,
@@ -176,7 +178,10 @@ pub async fn accrue(
     let Some(t) = terms(state, handle, c).await? else {
         return Ok(None);
     };
-    let line = draft(state, handle, c, id, &t).await?;
+    let mut line = draft(state, handle, c, id, &t).await?;
+    let confidence =
+        super::confidence::at(state, handle, &t.campaign, facts(c).received_ms).await?;
+    super::confidence::hold_if_low(&mut line, confidence);
     create_capped(state, handle, line, &t.plan).await.map(Some)
 }
 

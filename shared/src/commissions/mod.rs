@@ -10,6 +10,7 @@
 pub mod accrue;
 pub mod balances;
 pub mod clicks;
+pub mod confidence;
 pub mod due;
 pub mod earn;
 pub mod emit;
