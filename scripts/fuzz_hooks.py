@@ -26,6 +26,13 @@ The rules (positive cases only):
               and prefetch triggers (case-insensitive) are 400 (`RoutingRule`, `ChainRule`,
               `ChainRulesRequest`, `PrefetchRequest`).
   campaign    a link's `campaignId` must name an existing campaign (`LinkSpec.campaignId`).
+  partner     a campaign's or a manual commission's `partnerId` must name an existing partner
+              (`CampaignCreateRequest.partnerId`, `ManualCommissionRequest`): dropped from a
+              campaign, and the manual entry's partner created first.
+  minor units an amount has at most its currency's minor digits (`Amount`; JPY 0, KWD 3): a
+              generated amount, minimum, flat fee or cap is written as a whole number.
+  rates       an exchange rate is positive, at most 1e9, with at most 10 decimals (`Rate`): a
+              generated one outside that is replaced by 1.25.
   clock       a signal's `at` and a recovery's `since` may be neither before 1970 nor in the
               future (`SignalInput.at`, `recoverDeliveries`).
   endpoint    a webhook endpoint on a loopback, private or otherwise non-public address is 400
@@ -126,6 +133,24 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
         body["maxValue"] = {
             k: fit_money(v) for k, v in body["maxValue"].items() if k in currencies()
         }
+    elif path in ("/v2/handles/{handle}/campaigns", "/v2/handles/{handle}/campaigns/{campaignId}"):
+        body.pop("partnerId", None)
+    elif method == "POST" and path == "/v2/handles/{handle}/commissions":
+        ensure_partner(case, body.get("partnerId"))
+        body["amount"] = whole(body.get("amount"))
+    elif method == "POST" and path == "/v2/handles/{handle}/payouts":
+        if isinstance(body.get("minimums"), dict):
+            body["minimums"] = {k: whole(v) for k, v in body["minimums"].items()}
+    elif method == "POST" and path == "/v2/handles/{handle}/fx-rates":
+        if isinstance(body.get("rates"), dict):
+            body["rates"] = {k: fit_rate(v) for k, v in body["rates"].items()}
+    elif path.endswith("/commission-plan"):
+        for rule in body.get("rules") or []:
+            if isinstance(rule, dict) and rule.get("flat") is not None:
+                rule["flat"] = whole(rule["flat"])
+        caps = body.get("caps")
+        if isinstance(caps, dict) and caps.get("amountPerMonth") is not None:
+            caps["amountPerMonth"] = whole(caps["amountPerMonth"]) if whole(caps["amountPerMonth"]) != "0" else "1"
     elif method == "PUT" and path == "/v2/handles/{handle}/links/{slug}":
         if body.get("campaignId") is not None:
             body["campaignId"] = None
@@ -145,6 +170,40 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
     elif method == "POST" and path == "/v2/handles/{handle}/webhooks":
         if isinstance(body.get("endpointUrl"), str):
             body["endpointUrl"] = public_endpoint(body["endpointUrl"])
+
+
+def whole(value):
+    """A decimal string without its fraction (valid in every currency), sign kept."""
+    if not isinstance(value, str):
+        return value
+    if not re.fullmatch(r"-?[0-9]+(\.[0-9]*)?", value):
+        return "1"
+    whole_part = value.split(".")[0]
+    return whole_part if whole_part not in ("", "-", "-0") else "0"
+
+
+def fit_rate(value):
+    """A positive rate of at most 1e9 with at most 10 decimals, or 1.25."""
+    try:
+        d = Decimal(value) if isinstance(value, str) and re.fullmatch(r"[0-9]+(\.[0-9]+)?", value) else None
+    except Exception:
+        d = None
+    if d is None or d <= 0 or d > Decimal(1_000_000_000) or -d.as_tuple().exponent > 10:
+        return "1.25"
+    return value
+
+
+def ensure_partner(case, partner_id) -> None:
+    """Creates the partner a positive case names (409 if it exists: fine)."""
+    if not isinstance(partner_id, str):
+        return
+    handle = case.path_parameters.get("handle")
+    requests.post(
+        f"{BASE}/v2/handles/{handle}/partners",
+        json={"partnerId": partner_id, "name": "fuzz"},
+        headers={"authorization": f"Bearer {JWT}"},
+        timeout=10,
+    )
 
 
 def integral(value):

@@ -12,8 +12,6 @@ use crate::store::{keys, Cond, Item, Query, SkRange, StoreError, WriteOp};
 pub enum PlanError {
     #[error("Campaign {0} was not found.")]
     CampaignNotFound(CampaignId),
-    #[error("Campaign {0} has no partner: set its partnerId before its commission plan.")]
-    NoPartner(CampaignId),
     #[error("Campaign {0} has no commission plan.")]
     NotFound(CampaignId),
     #[error("The campaign pays in {0}; a plan's currency is fixed once set.")]
@@ -101,9 +99,9 @@ pub async fn put(
     let campaign = crate::campaigns::get(state.store.as_ref(), handle, campaign_id)
         .await?
         .ok_or_else(|| PlanError::CampaignNotFound(campaign_id.clone()))?;
-    if campaign.partner_id.is_none() {
-        return Err(PlanError::NoPartner(campaign_id.clone()));
-    }
+    // A plan may be set before the campaign has a partner: commissions accrue only while it
+    // has one (`accrue::terms`).
+    let _ = campaign;
     let previous = current(state, handle, campaign_id).await?;
     let at = previous.as_ref().map_or(0, |p| p.version);
     if let Some(v) = expected {

@@ -247,6 +247,11 @@ async fn update_status(
     Json(body): Json<PatchBody>,
 ) -> ApiResult<Response> {
     let id = parse_campaign_id(&id)?;
+    if body.status.is_none() && body.partner_id.is_none() {
+        return Err(ApiError::invalid_request(
+            "body: give status, partnerId or both.",
+        ));
+    }
     let expected = expected_version(&headers)?;
     let patch = CampaignPatch {
         status: body.status,

@@ -484,8 +484,11 @@ struct ReviewBody {
 }
 
 impl ReviewBody {
-    /// The note (approve) or the required reason (reject).
+    /// The note (approve) or the required reason (reject); both are checked when given, so a
+    /// bad field is never silently ignored.
     fn text(&self, d: Decision) -> ApiResult<Option<String>> {
+        review_text("note", self.note.as_deref())?;
+        review_text("reason", self.reason.as_deref())?;
         match d {
             Decision::Approve => review_text("note", self.note.as_deref()),
             Decision::Reject => review_text("reason", self.reason.as_deref())?
@@ -642,7 +645,6 @@ impl From<PlanError> for ApiError {
             PlanError::NotFound(id) => {
                 ApiError::not_found(format!("The commission plan of campaign {id}"))
             }
-            PlanError::NoPartner(_) => ApiError::invalid_request(format!("partnerId: {message}")),
             PlanError::CurrencyFixed(_) => ApiError::conflict(message),
             PlanError::PreconditionFailed(_) => ApiError::precondition_failed(message),
             PlanError::Store(e) => e.into(),
