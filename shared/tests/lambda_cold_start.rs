@@ -31,7 +31,8 @@ async fn cold_start_reads_ssm_secrets_and_serves_from_dynamodb() {
 
     let secret = format!("jwt-secret-from-ssm-{id}-0123456789");
     let ctx_keys = CtxKeyring::generate_spec();
-    for (name, value) in [("jwt", &secret), ("ctx", &ctx_keys)] {
+    let signing = tenx_shared::domain::proof::jws::SigningKeys::generate_spec();
+    for (name, value) in [("jwt", &secret), ("ctx", &ctx_keys), ("sign", &signing)] {
         clients
             .ssm
             .put_parameter()
@@ -47,6 +48,8 @@ async fn cold_start_reads_ssm_secrets_and_serves_from_dynamodb() {
     std::env::set_var("TENX_TABLE", &settings.table);
     std::env::set_var("TENX_QUEUE_PREFIX", &settings.queue_prefix);
     std::env::set_var("TENX_CTX_KEYS_PARAM", format!("/tenx/{id}/ctx"));
+    std::env::remove_var("TENX_SIGNING_KEYS");
+    std::env::set_var("TENX_SIGNING_KEYS_PARAM", format!("/tenx/{id}/sign"));
 
     // A parameter that does not exist stops the cold start, naming it.
     std::env::set_var("TENX_JWT_SECRET_PARAM", format!("/tenx/{id}/missing"));
@@ -68,6 +71,10 @@ async fn cold_start_reads_ssm_secrets_and_serves_from_dynamodb() {
             state.config.ctx_keys, ctx_keys,
             "{group:?} reads the ctx keys"
         );
+        // Only the public function signs (conversion receipts): it alone reads the keys.
+        let signs = group == Group::Public;
+        assert_eq!(state.signing.is_some(), signs, "{group:?}");
+        assert_eq!(state.config.signing_keys == signing, signs, "{group:?}");
     }
 
     // The links function reads the JWT parameter and never the ctx keys; a worker reads neither.
