@@ -33,6 +33,11 @@ The rules (positive cases only):
               generated amount, minimum, flat fee or cap is written as a whole number.
   rates       an exchange rate is positive, at most 1e9, with at most 10 decimals (`Rate`): a
               generated one outside that is replaced by 1.25.
+  postback    a partner's `postbackUrl` is an absolute https URL whose macros are known
+              (`PostbackUrl`): a generated one becomes https://postback.example/pb?c={click_id}.
+  plan rules  a rule has exactly one of `eventType` or `qualifiedClick: true`, a flat fee or a
+              percentage (0 to 100, a click only a flat fee), one rule per target
+              (`CommissionRule`): generated rules are brought within that.
   clock       a signal's `at` and a recovery's `since` may be neither before 1970 nor in the
               future (`SignalInput.at`, `recoverDeliveries`).
   endpoint    a webhook endpoint on a loopback, private or otherwise non-public address is 400
@@ -140,17 +145,20 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
         body["amount"] = whole(body.get("amount"))
     elif method == "POST" and path == "/v2/handles/{handle}/payouts":
         if isinstance(body.get("minimums"), dict):
-            body["minimums"] = {k: whole(v) for k, v in body["minimums"].items()}
+            body["minimums"] = {k: whole(v).lstrip("-") for k, v in body["minimums"].items()}
     elif method == "POST" and path == "/v2/handles/{handle}/fx-rates":
         if isinstance(body.get("rates"), dict):
             body["rates"] = {k: fit_rate(v) for k, v in body["rates"].items()}
+    elif path in ("/v2/handles/{handle}/partners", "/v2/handles/{handle}/partners/{partnerId}"):
+        if isinstance(body.get("postbackUrl"), str):
+            body["postbackUrl"] = "https://postback.example/pb?c={click_id}"
     elif path.endswith("/commission-plan"):
-        for rule in body.get("rules") or []:
-            if isinstance(rule, dict) and rule.get("flat") is not None:
-                rule["flat"] = whole(rule["flat"])
+        if isinstance(body.get("rules"), list):
+            body["rules"] = fit_rules(body["rules"])
         caps = body.get("caps")
         if isinstance(caps, dict) and caps.get("amountPerMonth") is not None:
-            caps["amountPerMonth"] = whole(caps["amountPerMonth"]) if whole(caps["amountPerMonth"]) != "0" else "1"
+            cap = whole(caps["amountPerMonth"]).lstrip("-")
+            caps["amountPerMonth"] = cap if cap not in ("", "0") else "1"
     elif method == "PUT" and path == "/v2/handles/{handle}/links/{slug}":
         if body.get("campaignId") is not None:
             body["campaignId"] = None
@@ -176,7 +184,7 @@ def whole(value):
     """A decimal string without its fraction (valid in every currency), sign kept."""
     if not isinstance(value, str):
         return value
-    if not re.fullmatch(r"-?[0-9]+(\.[0-9]*)?", value):
+    if not re.fullmatch(r"-?[0-9]+(\.[0-9]*)?", value) or abs(Decimal(value)) > 1_000_000_000:
         return "1"
     whole_part = value.split(".")[0]
     return whole_part if whole_part not in ("", "-", "-0") else "0"
@@ -191,6 +199,35 @@ def fit_rate(value):
     if d is None or d <= 0 or d > Decimal(1_000_000_000) or -d.as_tuple().exponent > 10:
         return "1.25"
     return value
+
+
+def fit_rules(rules):
+    """Each rule within `CommissionRule`'s rules; one per target."""
+    out, seen = [], set()
+    for rule in rules:
+        if not isinstance(rule, dict):
+            continue
+        if isinstance(rule.get("eventType"), str) and rule["eventType"]:
+            rule.pop("qualifiedClick", None)
+            target = ("event", rule["eventType"])
+        else:
+            rule.pop("eventType", None)
+            rule["qualifiedClick"] = True
+            rule.pop("percent", None)
+            target = ("click",)
+        if target in seen:
+            continue
+        seen.add(target)
+        if rule.get("flat") is not None:
+            rule["flat"] = whole(rule["flat"]).lstrip("-")
+        if rule.get("percent") is not None:
+            p = rule["percent"]
+            ok = isinstance(p, str) and re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,4})?", p) and Decimal(p) <= 100
+            rule["percent"] = p if ok else "10"
+        if rule.get("flat") is None and rule.get("percent") is None:
+            rule["flat"] = "1"
+        out.append(rule)
+    return out
 
 
 def ensure_partner(case, partner_id) -> None:

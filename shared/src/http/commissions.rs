@@ -182,6 +182,16 @@ async fn update_partner(
     if body.partner_id.is_some() {
         return Err(ApiError::invalid_request("partnerId: cannot be changed."));
     }
+    let nothing = body.name.is_none()
+        && body.email.is_none()
+        && body.postback_url.is_none()
+        && body.postback_events.is_none()
+        && body.status.is_none();
+    if nothing {
+        return Err(ApiError::invalid_request(
+            "body: give at least one field to change.",
+        ));
+    }
     let fields = body.fields(&state)?;
     Ok(axum::Json(
         partners::update(&state, &caller.handle, &id, fields).await?,
