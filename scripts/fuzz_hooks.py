@@ -38,8 +38,9 @@ The rules (positive cases only):
   plan rules  a rule has exactly one of `eventType` or `qualifiedClick: true`, a flat fee or a
               percentage (0 to 100, a click only a flat fee), one rule per target
               (`CommissionRule`): generated rules are brought within that.
-  clock       a signal's `at` and a recovery's `since` may be neither before 1970 nor in the
-              future (`SignalInput.at`, `recoverDeliveries`).
+  clock       a signal's `at`, a recovery's `since` and a payout run's `periodEnd` may be neither
+              before 1970 nor in the future (`SignalInput.at`, `recoverDeliveries`,
+              `PayoutRunRequest.periodEnd`).
   endpoint    a webhook endpoint on a loopback, private or otherwise non-public address is 400
               (`createWebhook`): such a host is replaced by a public name (which cannot resolve
               inside the fuzzer's network namespace, so nothing is ever delivered).
@@ -144,6 +145,8 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
         ensure_partner(case, body.get("partnerId"))
         body["amount"] = whole(body.get("amount"))
     elif method == "POST" and path == "/v2/handles/{handle}/payouts":
+        if isinstance(body.get("periodEnd"), str):
+            body["periodEnd"] = fit_past(body["periodEnd"])
         if isinstance(body.get("minimums"), dict):
             body["minimums"] = {k: whole(v).lstrip("-") for k, v in body["minimums"].items()}
     elif method == "POST" and path == "/v2/handles/{handle}/fx-rates":
