@@ -38,6 +38,9 @@ The rules (positive cases only):
   plan rules  a rule has exactly one of `eventType` or `qualifiedClick: true`, a flat fee or a
               percentage (0 to 100, a click only a flat fee), one rule per target
               (`CommissionRule`): generated rules are brought within that.
+  plan bounds at most 20 rules, `holdDays` at most 365, `conversionsPerDay` at least 1, and
+              `attributionWindow.maxDays` at most the click context's lifetime
+              (`CommissionPlanRequest`): generated values are brought within them (30 days).
   clock       a signal's `at`, a recovery's `since` and a payout run's `periodEnd` may be neither
               before 1970 nor in the future (`SignalInput.at`, `recoverDeliveries`,
               `PayoutRunRequest.periodEnd`).
@@ -157,7 +160,15 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
             body["postbackUrl"] = "https://postback.example/pb?c={click_id}"
     elif path.endswith("/commission-plan"):
         if isinstance(body.get("rules"), list):
-            body["rules"] = fit_rules(body["rules"])
+            body["rules"] = fit_rules(body["rules"])[:20]
+        if isinstance(body.get("holdDays"), int):
+            body["holdDays"] = min(max(body["holdDays"], 0), 365)
+        window = body.get("attributionWindow")
+        if isinstance(window, dict) and isinstance(window.get("maxDays"), int):
+            window["maxDays"] = min(max(window["maxDays"], 1), 30)
+        caps_ = body.get("caps")
+        if isinstance(caps_, dict) and isinstance(caps_.get("conversionsPerDay"), int):
+            caps_["conversionsPerDay"] = max(caps_["conversionsPerDay"], 1)
         caps = body.get("caps")
         if isinstance(caps, dict) and caps.get("amountPerMonth") is not None:
             cap = whole(caps["amountPerMonth"]).lstrip("-")
@@ -211,6 +222,7 @@ def fit_rules(rules):
         if not isinstance(rule, dict):
             continue
         if isinstance(rule.get("eventType"), str) and rule["eventType"]:
+            rule["eventType"] = rule["eventType"][:64]
             rule.pop("qualifiedClick", None)
             target = ("event", rule["eventType"])
         else:
