@@ -222,7 +222,7 @@ def fit_rules(rules):
         if not isinstance(rule, dict):
             continue
         if isinstance(rule.get("eventType"), str) and rule["eventType"]:
-            rule["eventType"] = rule["eventType"][:64]
+            rule["eventType"] = rule["eventType"][:16]
             rule.pop("qualifiedClick", None)
             target = ("event", rule["eventType"])
         else:
