@@ -11,7 +11,7 @@ use crate::workers::events::EventsWorker;
 pub fn sinks() -> Vec<Arc<dyn EventSink>> {
     vec![
         Arc::new(crate::analytics::aggregate::AnalyticsSink),
-        Arc::new(crate::commissions::accrue::CommissionsSink),
+        Arc::new(crate::commissions::sink::CommissionsSink),
         Arc::new(crate::webhooks::fanout::WebhookFanout),
     ]
 }

@@ -165,7 +165,9 @@ async fn check_partner(
     handle: &Handle,
     id: &PartnerId,
 ) -> Result<(), CampaignError> {
-    match crate::commissions::partners::get(state, handle, id).await? {
+    // The partner record's key, read directly: campaigns sit below commissions.
+    let pk = keys::handle_pk(handle.as_str());
+    match state.store.get(&pk, &keys::partner_sk(id.as_str())).await? {
         Some(_) => Ok(()),
         None => Err(CampaignError::UnknownPartner(id.clone())),
     }

@@ -5,44 +5,15 @@
 //! any two steps can only find it already there. Runs in the events worker: a conversion's
 //! request path gains no round trip.
 
-use async_trait::async_trait;
-
 use crate::commissions::earn::{self, Facts};
-use crate::commissions::emit::{self, Emit};
+use crate::commissions::emit;
 use crate::commissions::ledger::{Commission, Kind, Status};
 use crate::commissions::plan::Plan;
-use crate::commissions::{due, fx, partners, plans, reversal};
-use crate::consume::EventSink;
+use crate::commissions::{due, fx, partners, plans, view};
 use crate::domain::{CampaignId, ClickId, CommissionId, ConversionId, Currency, Handle};
-use crate::events::{ConversionData, Event, EventType, ReversalData};
+use crate::events::{ConversionData, EventType};
 use crate::state::AppState;
 use crate::store::{keys, CounterCap, StoreError, WriteOp};
-
-pub struct CommissionsSink;
-
-#[async_trait]
-impl EventSink for CommissionsSink {
-    fn name(&self) -> &'static str {
-        "commissions"
-    }
-
-    async fn apply(&self, state: &AppState, events: &[Event]) -> anyhow::Result<()> {
-        for event in events {
-            match event.kind {
-                EventType::ConversionCreated => {
-                    let data: ConversionData = serde_json::from_value(event.data.clone())?;
-                    accrue(state, &event.handle, &data).await?;
-                }
-                EventType::ConversionReversed => {
-                    let data: ReversalData = serde_json::from_value(event.data.clone())?;
-                    reversal::apply(state, &event.handle, &data).await?;
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-}
 
 /// What a conversion's commission is computed under: its campaign's plan then, and partner.
 pub(crate) struct Terms {
@@ -238,7 +209,7 @@ pub(crate) async fn create_capped(
         let cap_names: Vec<&str> = caps.iter().map(|(_, n)| *n).collect();
         ops.extend(caps.into_iter().map(|(op, _)| op));
         ops.extend(due::entry(handle, &line));
-        let emits = vec![created_event(&line)];
+        let emits = vec![view::event(EventType::CommissionCreated, &line)];
         match emit::commit(state, handle, ops, emits).await {
             Ok(()) => return Ok(line),
             Err(StoreError::TxConflict { index: 0, .. }) => {
@@ -299,16 +270,6 @@ fn apply_cap(line: &mut Commission, plan: &Plan, cap: &str, used: i128) {
     line.status = Status::Capped;
     line.reasons.retain(|r| r != PARTIAL);
     line.reasons.push(cap.to_owned());
-}
-
-pub(crate) fn created_event(line: &Commission) -> Emit {
-    Emit {
-        kind: EventType::CommissionCreated,
-        id: line
-            .commission_id
-            .event_id(EventType::CommissionCreated.as_str()),
-        data: crate::commissions::view::event_data(line),
-    }
 }
 
 impl Commission {

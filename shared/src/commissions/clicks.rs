@@ -6,19 +6,15 @@
 //! days later the day is read again, and clicks that arrived late become ONE adjustment line
 //! (its id derived too).
 
-use serde::{Deserialize, Serialize};
-
 use crate::analytics::days::{day_of_unix, DayRange};
 use crate::analytics::report::{self, Scope};
-use crate::commissions::accrue::created_event;
-use crate::commissions::emit;
 use crate::commissions::ledger::{Commission, Kind, Status};
 use crate::commissions::{due, partners, plans};
+use crate::commissions::{emit, view};
 use crate::domain::{CampaignId, CommissionId, Handle};
 use crate::state::AppState;
-use crate::store::{Cond, Item, Query, StoreError, WriteOp};
+use crate::store::StoreError;
 
-const REGISTRY_PK: &str = "CPC";
 /// After a UTC day ends, how long its late clicks are waited for before it is accrued.
 pub const GRACE_MS: i64 = 3_600_000;
 /// When a day is read again for late clicks (after its end).
@@ -26,48 +22,12 @@ pub const LATE_CHECK_MS: i64 = 3 * 86_400_000;
 /// How many closed days a sweep looks back (a longer outage is caught up a week at a time).
 const LOOKBACK_DAYS: i64 = 7;
 
-#[derive(Serialize, Deserialize)]
-struct Entry {
-    handle: Handle,
-    campaign_id: CampaignId,
-}
-
-/// Lists the campaign for the sweep (its plan has a qualified-click rule). ONE write.
-pub async fn register(
-    state: &AppState,
-    handle: &Handle,
-    campaign: &CampaignId,
-) -> Result<(), StoreError> {
-    let entry = Entry {
-        handle: handle.clone(),
-        campaign_id: campaign.clone(),
-    };
-    let item = Item::new(
-        REGISTRY_PK,
-        format!("{handle}#{campaign}"),
-        crate::store::to_doc(&entry)?,
-    );
-    state
-        .store
-        .write(WriteOp::Put {
-            item,
-            cond: Cond::None,
-        })
-        .await
-        .map(drop)
-}
-
 /// The sweep: every listed campaign's closed days accrued, and late clicks adjusted. Returns
 /// how many lines it wrote.
 pub async fn sweep(state: &AppState, now_ms: i64) -> Result<usize, StoreError> {
-    let page = state
-        .store
-        .query(Query::prefix(REGISTRY_PK, "", 1000))
-        .await?;
     let mut written = 0;
-    for item in page.items {
-        let e: Entry = item.parse()?;
-        written += accrue_campaign(state, &e.handle, &e.campaign_id, now_ms).await?;
+    for (handle, campaign) in plans::registered(state).await? {
+        written += accrue_campaign(state, &handle, &campaign, now_ms).await?;
     }
     Ok(written)
 }
@@ -172,16 +132,8 @@ async fn accrue_day(
     let suspended = partners::get(state, handle, &partner_id)
         .await?
         .is_some_and(|p| p.status == partners::PartnerStatus::Suspended);
-    let kind = if late.is_some() {
-        Kind::Adjustment
-    } else {
-        Kind::ClickDay
-    };
-    let status = if suspended {
-        Status::Held
-    } else {
-        Status::Pending
-    };
+    let kind = [Kind::ClickDay, Kind::Adjustment][usize::from(late.is_some())];
+    let status = [Status::Pending, Status::Held][usize::from(suspended)];
     let mut line = Commission::blank(id, kind, partner_id, Some(minor), plan.currency, status);
     line.adjusts_commission_id = late.map(|_| base_id);
     line.click_day = Some(day);
@@ -192,9 +144,19 @@ async fn accrue_day(
     line.plan_version = Some(plan.version);
     line.available_at = crate::time::unix_millis_to_rfc3339(end + 1);
     line.click_count = Some(counted);
+    write_line(state, handle, &line).await
+}
+
+/// Writes a new line once, with its due entry and `commission.created`. True when written now.
+async fn write_line(
+    state: &AppState,
+    handle: &Handle,
+    line: &Commission,
+) -> Result<bool, StoreError> {
     let mut ops = vec![line.create(handle.as_str())?];
-    ops.extend(due::entry(handle, &line));
-    match emit::commit(state, handle, ops, vec![created_event(&line)]).await {
+    ops.extend(due::entry(handle, line));
+    let created = view::event(crate::events::EventType::CommissionCreated, line);
+    match emit::commit(state, handle, ops, vec![created]).await {
         Ok(()) => Ok(true),
         Err(StoreError::TxConflict { index: 0, .. }) => Ok(false),
         Err(e) => Err(e),

@@ -3,8 +3,8 @@
 //! its approval in ONE transaction, with the `commission.approved` outbox entry (an id derived
 //! from the line): the scheduled sweep and a payout run may race, only one approval commits.
 
-use crate::commissions::emit::{self, Emit};
 use crate::commissions::ledger::{Commission, Status};
+use crate::commissions::{emit, view};
 use crate::domain::{CommissionId, Handle};
 use crate::events::EventType;
 use crate::state::AppState;
@@ -40,16 +40,6 @@ pub fn clear(handle: &Handle, line: &Commission) -> WriteOp {
     }
 }
 
-pub fn approved_event(line: &Commission) -> Emit {
-    Emit {
-        kind: EventType::CommissionApproved,
-        id: line
-            .commission_id
-            .event_id(EventType::CommissionApproved.as_str()),
-        data: crate::commissions::view::event_data(line),
-    }
-}
-
 /// Approves `line` if it is pending and due at `now_ms`; answers the line as it now stands.
 /// Round trips: ONE transaction (a lost race: a read, and another try while still due).
 pub async fn approve_if_due(
@@ -67,7 +57,14 @@ pub async fn approve_if_due(
         next.status = Status::Approved;
         let ops = vec![next.update(handle.as_str())?, clear(handle, &line)];
         next.version += 1;
-        match emit::commit(state, handle, ops, vec![approved_event(&next)]).await {
+        match emit::commit(
+            state,
+            handle,
+            ops,
+            vec![view::event(EventType::CommissionApproved, &next)],
+        )
+        .await
+        {
             Ok(()) => return Ok(next),
             Err(StoreError::TxConflict { index: 0, .. }) => {
                 line = super::get(state, handle, &line.commission_id)

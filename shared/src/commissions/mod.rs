@@ -26,6 +26,7 @@ pub mod plans;
 pub mod reversal;
 pub mod review;
 pub mod settle;
+pub mod sink;
 pub mod statement;
 pub mod verify;
 pub mod view;

@@ -3,6 +3,8 @@
 //! gets to it. A new version is a put-if-absent of the next number: two concurrent writers
 //! cannot both make version n+1.
 
+use serde::{Deserialize, Serialize};
+
 use crate::commissions::plan::{Plan, ValidPlan};
 use crate::domain::{CampaignId, Handle};
 use crate::state::AppState;
@@ -143,7 +145,7 @@ pub async fn put(
     {
         Ok(_) => {
             if plan.click_rule().is_some() {
-                crate::commissions::clicks::register(state, handle, campaign_id).await?;
+                register_clicks(state, handle, campaign_id).await?;
             }
             Ok(plan)
         }
@@ -152,4 +154,51 @@ pub async fn put(
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The campaigns with a qualified-click rule, for the click accrual (`commissions::clicks`):
+/// one registry partition, written when such a plan is set.
+const CLICK_REGISTRY_PK: &str = "CPC";
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    handle: Handle,
+    campaign_id: CampaignId,
+}
+
+/// Lists the campaign for the sweep (its plan has a qualified-click rule). ONE write.
+async fn register_clicks(
+    state: &AppState,
+    handle: &Handle,
+    campaign: &CampaignId,
+) -> Result<(), StoreError> {
+    let entry = Entry {
+        handle: handle.clone(),
+        campaign_id: campaign.clone(),
+    };
+    let item = Item::new(
+        CLICK_REGISTRY_PK,
+        format!("{handle}#{campaign}"),
+        crate::store::to_doc(&entry)?,
+    );
+    state
+        .store
+        .write(WriteOp::Put {
+            item,
+            cond: Cond::None,
+        })
+        .await
+        .map(drop)
+}
+
+/// Every registered (handle, campaign). Round trips: ONE query.
+pub async fn registered(state: &AppState) -> Result<Vec<(Handle, CampaignId)>, StoreError> {
+    let page = state
+        .store
+        .query(Query::prefix(CLICK_REGISTRY_PK, "", 1000))
+        .await?;
+    page.items
+        .iter()
+        .map(|i| i.parse::<Entry>().map(|e| (e.handle, e.campaign_id)))
+        .collect()
 }

@@ -8,15 +8,13 @@
 use rust_decimal::Decimal;
 
 use crate::commissions::accrue;
-use crate::commissions::emit::{self, Emit};
 use crate::commissions::ledger::{Commission, Kind, Status};
 use crate::commissions::{due, review};
+use crate::commissions::{emit, view};
 use crate::domain::{CommissionId, Handle, ReversalId};
 use crate::events::{EventType, ReversalData};
 use crate::state::AppState;
 use crate::store::StoreError;
-
-pub const SUPERSEDED: &str = "superseded_by_verified";
 
 /// The share of the value reversed (1 when the conversion had no value or the reversal no amount).
 fn share(r: &ReversalData) -> Decimal {
@@ -70,16 +68,6 @@ fn linked_line(original: &Commission, r: &ReversalData, id: CommissionId) -> Com
     line
 }
 
-fn reversed_event(line: &Commission) -> Emit {
-    Emit {
-        kind: EventType::CommissionReversed,
-        id: line
-            .commission_id
-            .event_id(EventType::CommissionReversed.as_str()),
-        data: crate::commissions::view::event_data(line),
-    }
-}
-
 /// Applies a `conversion.reversed` event to the ledger, once.
 pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Result<(), StoreError> {
     let Ok(reversal_id) = ReversalId::parse(&r.reversal.reversal_id) else {
@@ -94,7 +82,7 @@ pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Resul
         if original.adjusted_by.is_some() || super::get(state, handle, &id).await?.is_some() {
             return Ok(());
         }
-        if r.reversal.reason == SUPERSEDED && original.payout_id.is_none() {
+        if r.reversal.reason == review::SUPERSEDED && original.payout_id.is_none() {
             return review::reject_superseded(state, handle, original).await;
         }
         let line = linked_line(&original, r, id.clone());
@@ -105,7 +93,14 @@ pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Resul
             marked.update(handle.as_str())?,
         ];
         ops.extend(due::entry(handle, &line));
-        match emit::commit(state, handle, ops, vec![reversed_event(&line)]).await {
+        match emit::commit(
+            state,
+            handle,
+            ops,
+            vec![view::event(EventType::CommissionReversed, &line)],
+        )
+        .await
+        {
             Ok(()) => return Ok(()),
             Err(StoreError::TxConflict { index: 0 | 1, .. }) => continue,
             Err(e) => return Err(e),

@@ -2,13 +2,16 @@
 //! who, when and why), one or up to 100 at once, idempotently; and manual entries. A line's
 //! linked adjustment follows its review. Every change is version-checked and carries its event.
 
-use crate::commissions::emit::{self, Emit};
 use crate::commissions::ledger::{Commission, Kind, Status};
 use crate::commissions::{due, CommissionError};
+use crate::commissions::{emit, view};
 use crate::domain::{CampaignId, CommissionId, Currency, Handle, PartnerId};
 use crate::events::EventType;
 use crate::state::AppState;
 use crate::store::StoreError;
+
+/// Why a public conversion's commission was rejected: a verified one took its key.
+pub const SUPERSEDED: &str = "superseded_by_verified";
 
 /// The most ids one bulk review takes.
 pub const MAX_BULK: usize = 100;
@@ -62,19 +65,6 @@ fn next_status(
     }
 }
 
-fn event_of(line: &Commission) -> Option<Emit> {
-    let kind = match line.status {
-        Status::Approved => EventType::CommissionApproved,
-        Status::Rejected => EventType::CommissionRejected,
-        _ => return None,
-    };
-    Some(Emit {
-        kind,
-        id: line.commission_id.event_id(kind.as_str()),
-        data: crate::commissions::view::event_data(line),
-    })
-}
-
 /// Applies one decision to one line (and its linked adjustment). Round trips: the reads, then
 /// ONE transaction; a concurrent change is re-read and retried.
 pub async fn decide(
@@ -110,7 +100,11 @@ pub async fn decide(
             ops.push(next_write(handle, l, &next)?);
             ops.push(due::clear(handle, l));
             ops.extend(due::entry(handle, &next));
-            emits.extend(event_of(&next));
+            emits.extend(match next.status {
+                Status::Approved => Some(view::event(EventType::CommissionApproved, &next)),
+                Status::Rejected => Some(view::event(EventType::CommissionRejected, &next)),
+                _ => None,
+            });
             next.version += 1;
             decided.push(next);
         }
@@ -142,7 +136,7 @@ pub async fn reject_superseded(
 ) -> Result<(), StoreError> {
     let review = Review {
         by: "system",
-        note: Some(crate::commissions::reversal::SUPERSEDED),
+        note: Some(SUPERSEDED),
     };
     match decide(
         state,
@@ -197,7 +191,7 @@ pub async fn manual(
     line.reviewed_by = Some(by.to_owned());
     line.reviewed_at = Some(now);
     let ops = vec![line.create(handle.as_str())?];
-    let emits = vec![crate::commissions::accrue::created_event(&line)];
+    let emits = vec![view::event(EventType::CommissionCreated, &line)];
     emit::commit(state, handle, ops, emits).await?;
     Ok(line)
 }

@@ -73,6 +73,16 @@ impl From<&Commission> for CommissionView {
     }
 }
 
+/// The event `kind` of line `c`, with an id derived from the line and the kind: a retry of the
+/// same change emits the same event.
+pub fn event(kind: crate::events::EventType, c: &Commission) -> crate::commissions::emit::Emit {
+    crate::commissions::emit::Emit {
+        kind,
+        id: c.commission_id.event_id(kind.as_str()),
+        data: event_data(c),
+    }
+}
+
 /// The JSON an event carries for `c`.
 pub fn event_data(c: &Commission) -> serde_json::Value {
     serde_json::to_value(CommissionView::from(c)).unwrap_or_default()
