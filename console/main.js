@@ -6,19 +6,25 @@ import { ROLES } from './session.js';
 import * as start from './start.js';
 import * as links from './links.js';
 import * as partners from './partners.js';
+import * as commissions from './commissions.js';
 import * as lifecycle from './lifecycle.js';
 import * as webhooks from './webhooks.js';
 import * as tokens from './tokens.js';
+import * as partnerView from './partner_view.js';
 import { clear, errorBox, field, form, h, input, loading, notice, section, select } from './ui.js';
 
 const SCREENS = [
   ['#/start', 'Start', (main) => start.render(main)],
   ['#/links', 'Links', (main) => links.renderList(main)],
   ['#/partners', 'Partners', (main) => partners.render(main)],
+  ['#/commissions', 'Commissions', (main) => commissions.render(main)],
   ['#/lifecycle', 'Lifecycle', (main) => lifecycle.render(main)],
   ['#/webhooks', 'Webhooks', (main) => webhooks.render(main)],
   ['#/tokens', 'Tokens', (main) => tokens.render(main)],
 ];
+
+// A partner token sees one screen: its own.
+const PARTNER_SCREENS = [['#/partner', 'Your partner view', (main) => partnerView.render(main)]];
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -59,10 +65,24 @@ const signInCode = takeSignInCode();
 // refuse it; a role or scope refusal still proves the token and the handle.
 async function verify(candidate) {
   session.save(candidate);
+  if (candidate.kind === 'partner') {
+    await verifyPartner(candidate);
+    return;
+  }
   const r = await api.request('GET', api.handlePath('/links') + api.query({ limit: 1 }));
   if (r.ok || ['insufficient_role', 'insufficient_scope'].includes(r.error.code)) return;
   session.clear();
   throw r.error;
+}
+
+// A partner token reads its own partner record (the only one `GET …/partners` answers it).
+async function verifyPartner(candidate) {
+  const r = await api.request('GET', api.handlePath('/partners'));
+  if (!r.ok || r.data.items.length !== 1) {
+    session.clear();
+    throw r.ok ? new Error('This token is not bound to a partner of this handle.') : r.error;
+  }
+  session.save({ ...candidate, partnerId: r.data.items[0].partnerId });
 }
 
 function pasteForm() {
@@ -70,12 +90,13 @@ function pasteForm() {
   const handle = input('handle', { placeholder: 'acme' });
   return form({ id: 'token-sign-in', 'aria-label': 'Sign in with a token' },
     h('div', {},
-      field('JWT or personal access token', token, 'Kept in this tab only (sessionStorage), never in a cookie.'),
-      field('Handle', handle, 'Required for a personal access token; optional for a JWT (its first handle).')),
+      field('JWT, personal access token or partner token', token, 'Kept in this tab only (sessionStorage), never in a cookie.'),
+      field('Handle', handle, 'Required for a personal access or partner token; optional for a JWT (its first handle).')),
     'Sign in',
     async () => {
-      await verify(session.fromToken(token.value, handle.value));
-      go('#/start');
+      const candidate = session.fromToken(token.value, handle.value);
+      await verify(candidate);
+      go(candidate.kind === 'partner' ? '#/partner' : '#/start');
     });
 }
 
@@ -114,16 +135,20 @@ function renderSignIn() {
 
 // ------------------------------------------------------------------------------- navigation
 
+function screensFor(s) {
+  return s.kind === 'partner' ? PARTNER_SCREENS : SCREENS;
+}
+
 function renderChrome(current) {
   const s = session.get();
-  clear(nav, h('ul', {}, SCREENS.map(([hash, label]) => h('li', {},
+  clear(nav, h('ul', {}, screensFor(s).map(([hash, label]) => h('li', {},
     h('a', { href: hash, 'aria-current': current === hash ? 'page' : null }, label)))));
   const signOut = h('button', { type: 'button', class: 'secondary', id: 'sign-out' }, 'Sign out');
   signOut.addEventListener('click', () => {
     session.clear();
     go('#/signin');
   });
-  const what = s.kind === 'jwt' ? `${s.role} (JWT)` : 'personal access token';
+  const what = { jwt: `${s.role} (JWT)`, partner: `partner ${s.partnerId}` }[s.kind] || 'personal access token';
   clear(who, h('span', { id: 'who-am-i' }, h('strong', {}, s.handle), ` · ${what}`), ' ', signOut);
 }
 
@@ -134,18 +159,29 @@ async function route() {
     renderSignIn();
     return;
   }
+  if (s.kind === 'partner') {
+    await renderScreen('#/partner', PARTNER_SCREENS[0][2]);
+    return;
+  }
   const hash = location.hash || '#/start';
   const edit = /^#\/links\/edit\/(.+)$/.exec(hash);
   const screen = SCREENS.find(([hsh]) => hsh === hash);
   const current = edit || hash === '#/links/new' ? '#/links' : (screen ? screen[0] : '#/start');
+  await renderScreen(current, (body) => {
+    if (edit) return links.renderEditor(body, decodeURIComponent(edit[1]));
+    if (hash === '#/links/new') return links.renderEditor(body, null);
+    if (screen) return screen[2](body);
+    return start.render(body);
+  });
+}
+
+// The chrome with `current` marked, then the screen `render` draws (an error in its place).
+async function renderScreen(current, render) {
   renderChrome(current);
   clear(main, loading());
   const body = h('div', {});
   try {
-    if (edit) await links.renderEditor(body, decodeURIComponent(edit[1]));
-    else if (hash === '#/links/new') await links.renderEditor(body, null);
-    else if (screen) await screen[2](body);
-    else await start.render(body);
+    await render(body);
     clear(main, body);
   } catch (err) {
     clear(main, h('h1', { tabindex: '-1' }, 'Something went wrong'), errorBox(err),

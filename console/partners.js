@@ -101,15 +101,16 @@ function createForm(canWrite, refreshAll) {
       field('Status', select('status', STATUSES, 'ACTIVE')),
       field('Primary link slug', input('slug', { placeholder: 'deal-alpha' })),
       field('Destination URL', input('destinationUrl', { type: 'url', placeholder: 'https://merchant.example.com/product?ref=alpha' })),
-      field('Link title', input('title'))),
+      field('Link title', input('title')),
+      field('Partner id (optional)', input('partnerId', { placeholder: 'pub-one' }), 'The partner its commissions are paid to (Commissions screen).')),
     'Create campaign',
     async (el, out) => {
       const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
       const primaryLink = { slug: v('slug'), destinationUrl: v('destinationUrl') };
       if (v('title')) primaryLink.title = v('title');
-      const c = await api.post(api.handlePath('/campaigns'), {
-        campaignId: v('campaignId'), goalType: v('goalType'), status: v('status'), primaryLink,
-      });
+      const campaign = { campaignId: v('campaignId'), goalType: v('goalType'), status: v('status'), primaryLink };
+      if (v('partnerId')) campaign.partnerId = v('partnerId');
+      const c = await api.post(api.handlePath('/campaigns'), campaign);
       await refreshAll();
       const again = document.querySelector('#campaign-form .form-out');
       clear(again || out, notice('ok', `Created ${c.campaignId}: preset ${c.trackingPreset}, conversion event ${c.conversionEvent}, short URL ${c.primaryLink.shortUrl}.`));

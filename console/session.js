@@ -18,6 +18,9 @@ export const NEEDS = {
   chainRulesRead: { role: 'viewer', scope: null, what: 'Reading chain rules' },
   chainRulesWrite: { role: 'creator', scope: null, what: 'Editing chain rules' },
   tokens: { role: 'operator', scope: null, what: 'Managing personal access tokens' },
+  commissionsRead: { role: 'viewer', scope: 'commissions.read', what: 'Reading commissions' },
+  commissionsWrite: { role: 'operator', scope: 'commissions.write', what: 'Partners, plans, rates and review' },
+  payoutsWrite: { role: 'operator', scope: 'payouts.write', what: 'Running and settling payouts' },
 };
 
 let current = null;
@@ -65,6 +68,10 @@ export function decodeJwt(token) {
 export function fromToken(token, handleHint) {
   token = token.trim();
   const hint = (handleHint || '').trim().toLowerCase();
+  if (token.startsWith('tenx_ptk_')) {
+    if (!hint) throw new Error('A partner token works on one handle: enter it.');
+    return { token, kind: 'partner', handle: hint, role: null, handles: [hint], exp: null, partnerId: null, denied: [] };
+  }
   if (token.startsWith('tenx_pat_')) {
     if (!hint) throw new Error('A personal access token works on one handle: enter it.');
     return { token, kind: 'pat', handle: hint, role: null, handles: [hint], exp: null, denied: [] };
@@ -92,15 +99,20 @@ export function fromToken(token, handleHint) {
 export function allows(need) {
   const s = get();
   if (!s) return false;
+  if (s.kind === 'partner') return PARTNER_READS.includes(need.scope);
   if (s.kind === 'jwt') return ROLES.indexOf(s.role) >= ROLES.indexOf(need.role);
   if (!need.scope) return false;
   return !(s.denied || []).includes(need.scope);
 }
 
+// What a partner token reads (its own data only); it changes nothing.
+const PARTNER_READS = ['links.read', 'analytics.read', 'commissions.read'];
+
 // Why a feature is off, for the disabled control's explanation.
 export function reason(need) {
   const s = get();
   if (!s) return 'Sign in first.';
+  if (s.kind === 'partner') return `${need.what} is the network's: a partner token reads its own data only.`;
   if (s.kind === 'jwt') return `${need.what} needs the ${need.role} role or higher; you are ${s.role}.`;
   if (!need.scope) return `${need.what} needs a JWT; personal access tokens cannot.`;
   return `${need.what} needs a token with the ${need.scope} scope.`;

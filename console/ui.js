@@ -173,6 +173,20 @@ export function fmtTime(iso) {
   return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
 }
 
+// A decimal string amount as people read money: "13760.17", "EUR" → "€13,760.17". The string is
+// formatted as a string (never through a float), so no digit changes on the way.
+export function fmtMoney(amount, currency) {
+  if (amount === null || amount === undefined) return '–';
+  const digits = (String(amount).split('.')[1] || '').length;
+  try {
+    return new Intl.NumberFormat('en-US', {
+      style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits,
+    }).format(String(amount));
+  } catch {
+    return `${amount} ${currency}`;
+  }
+}
+
 export function list(values) {
   return (values || []).join(', ');
 }

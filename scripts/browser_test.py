@@ -523,6 +523,116 @@ def partners(c):
     step("CSV export downloaded (%s)" % name)
 
 
+def commissions(c):
+    """Issue 30's screen: a partner, its campaign, a plan with its preview, a conversion held for
+    review and approved in bulk, the balance, a payout with its statement, marked paid."""
+    c.go("#/commissions")
+    f = c.form("#partner-form")
+    c.fill(f, "partnerId", "pub-web")
+    c.fill(f, "name", "Web Publisher")
+    c.submit(f)
+    c.wait_text("#partner-form .form-out", "Created pub-web.")
+    c.wait(lambda: "Web Publisher" in c.text_of("main section:first-of-type table"), "the partner's row")
+    c.go("#/partners")
+    f = c.form("#campaign-form")
+    for name, value in [("campaignId", "deal-web"), ("goalType", "PURCHASE"), ("slug", "deal-web"),
+                        ("destinationUrl", "https://merchant.example.com/web"), ("title", ""),
+                        ("partnerId", "pub-web")]:
+        c.fill(f, name, value)
+    c.submit(f)
+    c.wait_text("#campaign-form .form-out", "Created deal-web")
+    step("a partner, and a campaign paying it (partnerId on the campaign form)")
+
+    c.go("#/commissions")
+    Select(c.wait_css("#plan-campaign")).select_by_value("deal-web")
+    c.wait_text("#plan-editor", "No plan yet")
+    plan = c.form("#plan-form")
+    c.fill(plan, "currency", "EUR")
+    c.fill(plan, "holdDays", "0")
+    c.fill(plan, "requireVerified", True)  # a public conversion is unverified: held for review
+    c.fill(plan, "percent", "10")
+    preview = c.form("#preview-form")
+    c.fill(preview, "value", "24.99")
+    c.fill(preview, "currency", "EUR")
+    c.submit(preview)
+    # 10 % of 24.99 = 2.499, rounded once, half away from zero: what the ledger will write.
+    c.wait_text("#plan-preview", "Earns €2.50")
+    c.submit(plan)
+    c.wait_text("#plan-version", "Version 1")
+    step("the plan saved (version 1) after a preview the server computed (€2.50)")
+
+    ctx = visit("deal-web", UA["android"])
+    status, body = api("POST", "/v2/public/conversions", body={
+        "ctx": ctx, "idempotencyKey": "web-1", "eventType": "purchase", "value": 24.99, "currency": "EUR"})
+    assert status == 202, (status, body)
+
+    def held_line():
+        c.go("#/commissions")
+        c.css("#review-queue").click()
+        time.sleep(0.3)
+        return "€2.50" in c.text_of("#ledger-results")
+    c.wait(held_line, "the conversion's commission in the review queue", timeout=30)
+    assert "unverified" in c.text_of("#ledger-results"), c.text_of("#ledger-results")
+    c.shot("commissions-review-queue", at="#ledger-results")
+    c.css("#ledger-results [name=pick]").click()
+    c.fill(c.css("#ledger-results .review"), "reason", "checked the order")
+    c.css("#bulk-approve").click()
+    c.wait_text("#review-outcome", "Approved 1 of 1.")
+    c.wait_text("#ledger-results", "No commission lines match.")  # the queue is empty now
+    balances = c.wait_text("main section:nth-of-type(5)", "pub-web")
+    assert "€2.50" in balances, balances
+    step("the held line approved in bulk from the review queue; the balance shows €2.50")
+
+    c.go("#/commissions")
+    f = c.form("#payout-run-form")
+    c.fill(f, "partnerId", "pub-web")
+    c.submit(f)
+    c.wait_text("#payout-run-form .form-out", "Created 1 payout: €2.50.")
+    row = c.wait_css("#payout-list tbody tr")
+    assert "pending" in row.text and "pub-web #1" in row.text, row.text
+    c.css("#payout-list [data-statement]").click()
+    c.wait(lambda: [n for n in os.listdir(c.downloads) if n.startswith("statement-")], "the statement CSV")
+    name = [n for n in os.listdir(c.downloads) if n.startswith("statement-")][0]
+    with open(os.path.join(c.downloads, name), encoding="utf-8") as fh:
+        statement = fh.read()
+    assert "2.50" in statement and "deal-web" in statement, statement
+    c.fill(c.css("#payout-list .settle"), "note", "SEPA-2026-11")
+    c.css("#payout-list [data-settle=mark-paid]").click()
+    c.wait(lambda: "paid" in c.text_of("#payout-list tbody tr") and "SEPA-2026-11" in c.text_of("#payout-list"), "the payout marked paid")
+    c.shot("commissions-payouts", at="#payout-list")
+    step("a payout run (€2.50), its statement downloaded (%s), marked paid" % name)
+
+
+def partner_view(c, operator):
+    """Issue 31's partner view: pub-web signs in with its own token and sees its own data only."""
+    status, body = api("POST", "/v2/handles/%s/partners/pub-web/tokens" % HANDLE, operator, {"name": "portal"})
+    assert status == 201, (status, body)
+    sign_out(c)
+    f = c.form("#token-sign-in")
+    c.fill(f, "token", body["token"])
+    c.fill(f, "handle", HANDLE)
+    c.submit(f)
+    c.wait(lambda: c.h1() == "Web Publisher (pub-web)", "the partner view")
+    c.wait_text("#who-am-i", "partner pub-web")
+    assert [a.text for a in c.all("#nav a")] == ["Your partner view"], [a.text for a in c.all("#nav a")]
+    links = c.wait_text("#partner-links", "deal-web")
+    assert "deal-alpha" not in links, "another campaign's link: " + links
+    c.fill(c.css("#partner-links"), "sub1", "click 42")
+    c.wait_text("#partner-links .share-url", "/deal-web?sub1=click%2042")
+    c.wait_text("#partner-status-counts", "1 paid")
+    assert "partner-alpha" not in c.text_of("#partner-funnel"), c.text_of("#partner-funnel")
+    c.wait_text("#partner-funnel", "deal-web")
+    c.wait_text("#partner-balance", "€2.50")
+    c.wait_text("#partner-payouts", "#1")
+    c.css("#partner-payouts button:nth-of-type(2)").click()
+    c.wait_text("#partner-payouts", "Signed by key")
+    c.wait_text("#partner-postbacks", "No postback URL set")
+    c.shot("partner-view")
+    step("the partner view: its link with its sub-id, funnel, 1 paid commission, €2.50, payout #1 signed")
+    sign_out(c)
+    sign_in_locally(c)
+
+
 def lifecycle(c):
     c.go("#/lifecycle")
     f = c.form("#signals-form")
@@ -723,6 +833,11 @@ def viewer(c):
     c.wait_text("main", "Reading campaigns needs the creator role")
     c.wait(lambda: funnel_row(c, "partner-alpha"), "the funnel (viewers may read analytics)")
     step("a viewer cannot create a link (control disabled, 403 shown) but reads the funnel")
+    c.go("#/commissions")
+    c.wait_text("#payout-list", "pub-web #1")
+    assert not c.css("#payout-run-form button[type=submit]").is_enabled(), "a viewer cannot run payouts"
+    assert "needs the operator role" in c.text_of("#payout-run-form"), c.text_of("#payout-run-form")
+    step("a viewer reads the ledger and payouts; running payouts is disabled with the reason")
     sign_out(c)
 
 
@@ -732,7 +847,7 @@ def mobile(c):
     for hash_, name in [("#/start", "mobile-start"), ("#/links", "mobile-links"),
                         ("#/links/edit/launch", "mobile-link-editor"), ("#/partners", "mobile-partners"),
                         ("#/lifecycle", "mobile-lifecycle"), ("#/webhooks", "mobile-webhooks"),
-                        ("#/tokens", "mobile-tokens")]:
+                        ("#/commissions", "mobile-commissions"), ("#/tokens", "mobile-tokens")]:
         c.go(hash_)
         if hash_ == "#/partners":
             c.wait_css("#daily-chart")
@@ -798,6 +913,8 @@ def main():
         conflict(c, operator)
         paging_and_search(c, operator)
         partners(c)
+        commissions(c)
+        partner_view(c, operator)
         lifecycle(c)
         webhooks(c, receiver)
         failed_delivery(c, receiver)

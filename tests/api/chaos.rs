@@ -6,7 +6,9 @@
 //!   double count from a consumer batch cut short by the kill), and every click answered `302`
 //!   is among them (a click in flight at the kill may or may not have been recorded);
 //! - every conversion is counted exactly once: the ones whose answer the kill swallowed are
-//!   retried with their idempotency key after the restart, as a merchant's server would.
+//!   retried with their idempotency key after the restart, as a merchant's server would;
+//! - every conversion earns exactly one commission line (the ledger's ids derive from the
+//!   conversions, so a redelivery or a sweep after the kill finds its line already there).
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -210,14 +212,7 @@ async fn a_kill_9_under_load_loses_and_doubles_no_click_and_no_conversion() {
     };
     let server = Server::start(&backend, dir.path(), addr, &ctx_keys);
     load.wait_up().await;
-    let link = json!({"destinationUrl": "https://shop.example.com/p"});
-    let token = token_with_exp(&["acme"], Role::Creator, now() + 3600);
-    let put = load
-        .client
-        .put(load.url("/v2/handles/acme/links/launch"))
-        .bearer_auth(token)
-        .json(&link);
-    assert_eq!(put.send().await.unwrap().status(), 201);
+    load.partner_campaign_and_plan().await;
 
     // A ctx per conversion (each on its own click), all answered before the chaos.
     let mut ctxs = Vec::new();
@@ -281,7 +276,70 @@ async fn a_kill_9_under_load_loses_and_doubles_no_click_and_no_conversion() {
         totals, expected,
         "(clicks, conversions) counted vs recorded"
     );
-    // And nothing more arrives later (a double count would).
+    // The ledger: one commission line per conversion, whatever the kill cut.
+    let mut lines = Vec::new();
+    for _ in 0..600 {
+        lines = load.commission_lines().await;
+        if lines.len() >= CONVERSIONS {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // And nothing more arrives later (a double count or a second line would).
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(load.totals().await, expected, "nothing is counted twice");
+    let lines_after = load.commission_lines().await;
+    assert_eq!(lines_after.len(), lines.len(), "no line is written twice");
+    let conversions: BTreeSet<&str> = lines
+        .iter()
+        .map(|l| l["conversionId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        (lines.len(), conversions.len()),
+        (CONVERSIONS, CONVERSIONS),
+        "one commission line per conversion"
+    );
+    assert!(lines.iter().all(|l| l["amount"] == "1.00"), "{lines:?}");
+}
+
+impl Load {
+    fn as_operator(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        req.bearer_auth(token_with_exp(&["acme"], Role::Operator, now() + 3600))
+    }
+
+    /// A partner, its campaign (whose primary link is `launch`) and a plan paying 1.00 EUR per
+    /// purchase: every conversion of the test earns one commission line.
+    async fn partner_campaign_and_plan(&self) {
+        let steps = [
+            (
+                "/v2/handles/acme/partners",
+                json!({"partnerId": "pub-one", "name": "Publisher One"}),
+            ),
+            (
+                "/v2/handles/acme/campaigns",
+                json!({"campaignId": "chaos", "goalType": "PURCHASE", "partnerId": "pub-one",
+                "primaryLink": {"slug": "launch", "destinationUrl": "https://shop.example.com/p"}}),
+            ),
+        ];
+        for (path, body) in steps {
+            let resp = self.as_operator(self.client.post(self.url(path)).json(&body));
+            assert_eq!(resp.send().await.unwrap().status(), 201, "{path}");
+        }
+        let plan = json!({"currency": "EUR", "holdDays": 0,
+            "rules": [{"eventType": "purchase", "flat": "1.00"}]});
+        let put = self
+            .client
+            .put(self.url("/v2/handles/acme/campaigns/chaos/commission-plan"));
+        let resp = self.as_operator(put.json(&plan)).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "the plan");
+    }
+
+    /// Every conversion line of the ledger.
+    async fn commission_lines(&self) -> Vec<Value> {
+        let path = "/v2/handles/acme/commissions?kind=conversion&limit=100";
+        let resp = self.as_operator(self.client.get(self.url(path)));
+        let body: Value = resp.send().await.unwrap().json().await.unwrap();
+        assert!(body["nextCursor"].is_null(), "one page holds them: {body}");
+        body["items"].as_array().cloned().unwrap_or_default()
+    }
 }

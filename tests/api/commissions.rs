@@ -819,9 +819,19 @@ async fn two_partners_each_see_only_their_own_data() {
         .await;
         assert_eq!(balances["items"].as_array().unwrap().len(), 1);
         assert_eq!(balances["items"][0]["partnerId"], *partner);
+        // `GET …/partners` answers its own record only (how the console learns whose token).
+        let mine = json_of(me_as.get("/partners").await, 200).await;
+        assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
+        assert_eq!(mine["items"][0]["partnerId"], *partner);
+        json_of(
+            me_as.get(&format!("/partners/{partner}/postbacks")).await,
+            200,
+        )
+        .await;
         // The other's ids: 404, as if they did not exist.
         for rest in [
             format!("/partners/{o_partner}"),
+            format!("/partners/{o_partner}/postbacks"),
             format!("/campaigns/{o_campaign}"),
             format!("/campaigns/{o_campaign}/commission-plan"),
             format!("/commissions/{theirs}"),
@@ -832,7 +842,7 @@ async fn two_partners_each_see_only_their_own_data() {
             assert_error(me_as.get(&rest).await, 404, "not_found").await;
         }
         // Routes a partner may not use at all.
-        assert_error(me_as.get("/partners").await, 403, "insufficient_scope").await;
+        assert_error(me_as.get("/fx-rates").await, 403, "insufficient_scope").await;
         assert_error(me_as.list_conversions("").await, 403, "insufficient_scope").await;
         assert_error(
             me_as.run_payouts("x", &period).await,
@@ -1025,4 +1035,180 @@ async fn commissions_of_a_low_confidence_campaign_are_held() {
     let recorded = lines[0]["confidence"]["value"].as_i64().unwrap();
     assert!(recorded < 50, "{}", lines[0]);
     assert!(lines[0]["confidence"]["from"].is_string() && lines[0]["confidence"]["to"].is_string());
+}
+
+#[tokio::test]
+async fn a_plan_preview_earns_what_the_ledger_writes_and_explains_bad_drafts() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "holdDays": 0,
+        "rules": [{"eventType": "purchase", "percent": "10"}]});
+    partner_with_plan(&app, plan).await;
+    let viewer = app.as_role("acme", Role::Viewer);
+    // The version in force: 10 % of 33.35 EUR = 3.335, rounded once, as the ledger rounds it.
+    let sample = json!({"eventType": "purchase", "value": "33.35", "currency": "EUR"});
+    let got = json_of(viewer.preview_plan("alpha", &sample).await, 200).await;
+    assert_eq!(
+        got,
+        json!({"amount": "3.34", "currency": "EUR", "reasons": [], "fxRate": null, "planVersion": 1})
+    );
+    let d = convert(&app, "o-1", "purchase", Some("33.35"), "EUR").await;
+    assert_eq!(line(&ledger(&app, 1).await, &d)["amount"], got["amount"]);
+
+    // A draft in yen, a value in dollars with no rate yet: no amount, and why.
+    let draft = json!({"plan": {"currency": "JPY", "rules": [{"eventType": "purchase", "percent": "12.5"}]},
+        "eventType": "purchase", "value": "24.99", "currency": "USD"});
+    let got = json_of(viewer.preview_plan("alpha", &draft).await, 200).await;
+    assert_eq!(got["amount"], Value::Null);
+    assert_eq!(got["reasons"], json!(["fx_rate_missing"]));
+    assert_eq!(got["planVersion"], Value::Null);
+    let op = app.as_role("acme", Role::Operator);
+    let as_of = tenx_shared::time::unix_to_rfc3339(now() - 60);
+    let rates = json!({"base": "USD", "rates": {"JPY": "151.37"}, "asOf": as_of});
+    json_of(op.post_fx_rates(&rates).await, 201).await;
+    // 24.99 × 151.37 × 12.5 % = 472.84... → 473 yen (no minor unit).
+    let got = json_of(viewer.preview_plan("alpha", &draft).await, 200).await;
+    assert_eq!(
+        (got["amount"].as_str(), got["fxRate"].as_str()),
+        (Some("473"), Some("151.37"))
+    );
+    // Nothing was stored: the plan in force is still version 1, in EUR.
+    let plan = json_of(viewer.get("/campaigns/alpha/commission-plan").await, 200).await;
+    assert_eq!(
+        (plan["version"].as_u64(), plan["currency"].as_str()),
+        (Some(1), Some("EUR"))
+    );
+
+    // Bad drafts and samples name the field; an unknown campaign without a draft is a 404.
+    let bad =
+        json!({"plan": {"currency": "EUR", "rules": [{"percent": "10"}]}, "eventType": "purchase"});
+    let e = json_of(viewer.preview_plan("alpha", &bad).await, 400).await;
+    assert_eq!(e["error"]["code"], "invalid_request");
+    let message = e["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("plan.rules[0]"), "{e}");
+    let bad = json!({"eventType": "purchase", "value": "1.234", "currency": "EUR"});
+    let e = json_of(viewer.preview_plan("alpha", &bad).await, 400).await;
+    assert!(
+        e["error"]["message"].as_str().unwrap().starts_with("value"),
+        "{e}"
+    );
+    let bad = json!({"eventType": "purchase", "value": "-1"});
+    assert_error(
+        viewer.preview_plan("alpha", &bad).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    let none = json!({"eventType": "purchase"});
+    assert_error(viewer.preview_plan("nope", &none).await, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn postbacks_fire_with_the_macros_filled_retry_with_the_same_values_and_send_reversals_negative(
+) {
+    let app = spawn_with(crate::webhooks::webhook_config(50), None).await;
+    let plan = json!({"currency": "EUR", "holdDays": 0,
+        "rules": [{"eventType": "purchase", "percent": "10"}]});
+    partner_with_plan(&app, plan).await;
+    let receiver = crate::webhooks::Receiver::start().await;
+    let op = app.as_role("acme", Role::Operator);
+    let bad = json!({"postbackUrl": "https://t.example/pb?x={payout}"});
+    let e = json_of(op.update_partner("pub-one", &bad).await, 400).await;
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("{payout}"),
+        "{e}"
+    );
+    let template = receiver.url(
+        "/pb?click={click_id}&s1={sub1}&amt={commission}&cur={currency}&st={status}&cid={commission_id}&cnv={conversion_id}",
+    );
+    let set = json!({"postbackUrl": template});
+    let partner = json_of(op.update_partner("pub-one", &set).await, 200).await;
+    assert_eq!(
+        partner["postbackEvents"],
+        json!(["commission.approved", "commission.reversed"])
+    );
+    // The tracker fails once: the retry carries the same values.
+    receiver.script("/pb", &[503], 200);
+
+    let a = convert(&app, "o-1", "purchase", Some("100"), "EUR").await;
+    let id = line(&ledger(&app, 1).await, &a)["commissionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        receiver.captured("/pb").is_empty(),
+        "a pending line fires nothing"
+    );
+    // The payout run approves the line (commission.approved) and pays it.
+    let period = json!({"periodEnd": tenx_shared::time::now_rfc3339()});
+    json_of(op.run_payouts("run-1", &period).await, 201).await;
+    let got = receiver.wait_for("/pb", 2).await;
+    assert_eq!(
+        (got[0].method.as_str(), got[1].method.as_str()),
+        ("GET", "GET")
+    );
+    assert_eq!(got[0].query, got[1].query, "a retry sends the same values");
+    assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"));
+    let click = line(&ledger(&app, 1).await, &a)["clickId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        got[0].query,
+        format!("click={click}&s1=abc&amt=10.00&cur=EUR&st=approved&cid={id}&cnv={a}")
+    );
+
+    // A refund after the payout: a clawback, sent with its negative amount.
+    json_of(
+        op.reverse(&a, &json!({"reason": "refund", "amount": "30"}))
+            .await,
+        201,
+    )
+    .await;
+    let got = receiver.wait_for("/pb", 3).await;
+    assert!(
+        got[2].query.contains("&amt=-3.00&cur=EUR&"),
+        "{}",
+        got[2].query
+    );
+
+    // The postback log (the partner's deliveries), and the postback among the subscriptions.
+    let log = json_of(op.get("/partners/pub-one/postbacks").await, 200).await;
+    let codes: Vec<&Value> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["statusCode"])
+        .collect();
+    assert!(
+        codes.contains(&&json!(503)) && codes.contains(&&json!(200)),
+        "{log}"
+    );
+    let subs = json_of(op.list_webhooks().await, 200).await;
+    let pb = subs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["partnerId"] == "pub-one");
+    let pb_id = pb.expect("the postback is listed")["subscriptionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_error(op.delete_webhook(&pb_id).await, 409, "conflict").await;
+    assert_error(op.get("/partners/nobody/postbacks").await, 404, "not_found").await;
+    // Cleared on the partner: gone from the subscriptions.
+    json_of(
+        op.update_partner("pub-one", &json!({"postbackUrl": null}))
+            .await,
+        200,
+    )
+    .await;
+    let subs = json_of(op.list_webhooks().await, 200).await;
+    assert!(
+        subs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["partnerId"].is_null()),
+        "{subs}"
+    );
 }

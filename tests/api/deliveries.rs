@@ -53,7 +53,9 @@ async fn hold_then_answer(
         let max = f.max_at.entry(path.clone()).or_default();
         *max = (*max).max(at);
         f.captured.push(Captured {
+            method: "POST".into(),
             path: path.clone(),
+            query: String::new(),
             headers: headers
                 .iter()
                 .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))

@@ -428,6 +428,12 @@ impl As<'_> {
         self.send(Method::PUT, &rest, Some(body)).await
     }
 
+    /// `POST …/campaigns/{campaign}/commission-plan/preview`
+    pub async fn preview_plan(&self, campaign: &str, body: &Value) -> Response {
+        let rest = format!("/campaigns/{campaign}/commission-plan/preview");
+        self.send(Method::POST, &rest, Some(body)).await
+    }
+
     /// `POST …/fx-rates`
     pub async fn post_fx_rates(&self, body: &Value) -> Response {
         self.send(Method::POST, "/fx-rates", Some(body)).await

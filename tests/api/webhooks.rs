@@ -105,7 +105,10 @@ fn the_independent_verifier_accepts_the_spec_vector_and_nothing_else() {
 
 #[derive(Clone, Debug)]
 pub(crate) struct Captured {
+    pub(crate) method: String,
     pub(crate) path: String,
+    /// The query string (a postback's values), empty when none.
+    pub(crate) query: String,
     pub(crate) headers: HashMap<String, String>,
     pub(crate) body: Vec<u8>,
     pub(crate) at: Instant,
@@ -155,13 +158,16 @@ pub(crate) struct Receiver {
 
 async fn receive(
     axum::extract::State(state): axum::extract::State<ReceiverState>,
+    method: axum::http::Method,
     uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> axum::http::StatusCode {
     let path = uri.path().to_owned();
     state.captured.lock().unwrap().push(Captured {
+        method: method.to_string(),
         path: path.clone(),
+        query: uri.query().unwrap_or("").to_owned(),
         headers: headers
             .iter()
             .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
@@ -183,7 +189,7 @@ impl Receiver {
         let addr = listener.local_addr().unwrap();
         let state = ReceiverState::default();
         let app = axum::Router::new()
-            .fallback(axum::routing::post(receive))
+            .fallback(receive)
             .with_state(state.clone());
         tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();

@@ -695,6 +695,17 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("commissions/plan-get.json").await;
     r.expect_status(200);
     assert_eq!(r.json()["rules"][0]["percent"], "10");
+    // What a 249.00 USD purchase would earn under it: 10 %, by the ledger's arithmetic.
+    let r = b.http("commissions/plan-preview.json").await;
+    r.expect_status(200);
+    assert_eq!(
+        (&r.json()["amount"], &r.json()["planVersion"]),
+        (&json!("24.90"), &json!(1))
+    );
+    // No postback URL: an empty postback log.
+    let r = b.http("commissions/partner-postbacks.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["items"], json!([]));
     let r = b.http("commissions/fx-rates-post.json").await;
     r.expect_status(201);
     let r = b.http("commissions/fx-rates-get.json").await;

@@ -6,9 +6,9 @@
 //! Text cells an attacker can choose (sources, referrers) that start with `=`, `+`, `-`, `@`, tab
 //! or carriage return are prefixed with `'`, so a spreadsheet never runs them as formulas.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::report::{FunnelReport, GroupReport, Metrics};
+use super::report::{CommissionAmounts, FunnelReport, GroupReport, Metrics};
 
 fn neutralize(cell: &str) -> String {
     match cell.chars().next() {
@@ -104,12 +104,18 @@ fn metric_cells(m: &Metrics, ccys: &[String]) -> Vec<String> {
     row
 }
 
-/// One row per campaign (`campaignId` empty for links without a campaign).
+/// One row per campaign (`campaignId` empty for links without a campaign), then its
+/// commissions report: one `{commissionsPending|Approved|Paid}_{CURRENCY}` column per plan
+/// currency present, the same exact decimals as the JSON's `commissions…Amount` maps.
 pub fn funnel_csv(report: &FunnelReport) -> Result<Vec<u8>, csv::Error> {
     let ccys = currencies(report.campaigns.iter().map(|r| &r.metrics));
+    let paid_in = commission_currencies(report.campaigns.iter().map(|r| &r.commissions));
     let mut header: Vec<String> = vec!["campaignId".into(), "status".into()];
     header.extend(metric_header(&ccys));
     header.extend(["confidence", "confidenceReasons"].map(String::from));
+    for kind in COMMISSIONS {
+        header.extend(paid_in.iter().map(|c| format!("{kind}_{c}")));
+    }
     let mut rows = vec![header];
     for r in &report.campaigns {
         let mut row = vec![
@@ -120,9 +126,42 @@ pub fn funnel_csv(report: &FunnelReport) -> Result<Vec<u8>, csv::Error> {
         row.push(r.confidence.to_string());
         let codes: Vec<&str> = r.confidence_reasons.iter().map(|x| x.code).collect();
         row.push(codes.join(";"));
+        row.extend(commission_cells(&r.commissions, &paid_in));
         rows.push(row);
     }
     write(rows)
+}
+
+const COMMISSIONS: [&str; 3] = [
+    "commissionsPending",
+    "commissionsApproved",
+    "commissionsPaid",
+];
+
+fn commission_maps(c: &CommissionAmounts) -> [&BTreeMap<String, String>; 3] {
+    [
+        &c.commissions_pending_amount,
+        &c.commissions_approved_amount,
+        &c.commissions_paid_amount,
+    ]
+}
+
+fn commission_currencies<'a>(all: impl Iterator<Item = &'a CommissionAmounts>) -> Vec<String> {
+    let set: BTreeSet<&String> = all
+        .flat_map(commission_maps)
+        .flat_map(|map| map.keys())
+        .collect();
+    set.into_iter().cloned().collect()
+}
+
+fn commission_cells(c: &CommissionAmounts, ccys: &[String]) -> Vec<String> {
+    commission_maps(c)
+        .into_iter()
+        .flat_map(|map| {
+            ccys.iter()
+                .map(|ccy| map.get(ccy).cloned().unwrap_or_else(|| "0".into()))
+        })
+        .collect()
 }
 
 /// One row per group key.
@@ -205,5 +244,54 @@ mod tests {
              \"news, \"\"daily\"\"\",2,1,1,1,1,0,0,24.99,0,0,0,0,0,0,1.0,0.5,0\r\n\
              '=cmd(),2,1,1,1,1,0,5,0,0,0,0,0,0,0,1.0,0.5,0\r\n"
         );
+    }
+
+    #[test]
+    fn the_funnel_carries_its_commissions_report_per_plan_currency() {
+        use crate::analytics::report::FunnelRow;
+        let amounts = |ccy: &str, pending: &str, approved: &str, paid: &str| {
+            let one = |v: &str| BTreeMap::from([(ccy.to_owned(), v.to_owned())]);
+            CommissionAmounts {
+                commissions_pending_amount: one(pending),
+                commissions_approved_amount: one(approved),
+                commissions_paid_amount: one(paid),
+            }
+        };
+        let row = |id: &str, commissions: CommissionAmounts| FunnelRow {
+            campaign_id: Some(id.into()),
+            status: None,
+            metrics: metrics(),
+            confidence: 100,
+            confidence_reasons: vec![],
+            commissions,
+        };
+        let report = FunnelReport {
+            handle: "acme".into(),
+            from: "2026-01-01".into(),
+            to: "2026-01-30".into(),
+            campaigns: vec![
+                row("alpha", amounts("EUR", "1.50", "10.00", "-2.25")),
+                row("yen", amounts("JPY", "0", "1200", "0")),
+                row("none", CommissionAmounts::default()),
+            ],
+            totals: metrics(),
+        };
+        let csv = String::from_utf8(funnel_csv(&report).unwrap()).unwrap();
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert!(
+            lines[0].ends_with(
+                "confidence,confidenceReasons,commissionsPending_EUR,commissionsPending_JPY,\
+                 commissionsApproved_EUR,commissionsApproved_JPY,commissionsPaid_EUR,commissionsPaid_JPY"
+            ),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].ends_with(",100,,1.50,0,10.00,0,-2.25,0"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[2].ends_with(",100,,0,0,0,1200,0,0"), "{}", lines[2]);
+        assert!(lines[3].ends_with(",100,,0,0,0,0,0,0"), "{}", lines[3]);
     }
 }

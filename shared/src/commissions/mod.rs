@@ -23,6 +23,8 @@ pub mod payout;
 pub mod payouts;
 pub mod plan;
 pub mod plans;
+pub mod postbacks;
+pub mod preview;
 pub mod reversal;
 pub mod review;
 pub mod settle;

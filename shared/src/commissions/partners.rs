@@ -7,23 +7,7 @@ use crate::domain::{DomainError, Handle, PartnerId};
 use crate::events::EventType;
 use crate::state::AppState;
 use crate::store::{keys, Cond, Item, Query, StoreError, WriteOp};
-
-/// The macros a postback URL may carry (docs/partners.md).
-pub const POSTBACK_MACROS: &[&str] = &[
-    "click_id",
-    "sub1",
-    "sub2",
-    "sub3",
-    "sub4",
-    "sub5",
-    "conversion_id",
-    "commission_id",
-    "event_type",
-    "commission",
-    "currency",
-    "status",
-    "campaign_id",
-];
+use crate::webhooks::postback::MACROS;
 
 const MAX_NAME_CHARS: usize = 200;
 
@@ -100,13 +84,11 @@ pub fn validate_postback_url(raw: &str, allow_http: bool) -> Result<String, Doma
             .find('}')
             .ok_or_else(|| DomainError::new(F, "has a `{` without its `}`."))?;
         let name = &rest[open + 1..open + close];
-        if !POSTBACK_MACROS.contains(&name) {
+        if !MACROS.iter().any(|(m, _)| *m == name) {
+            let known: Vec<&str> = MACROS.iter().map(|(m, _)| *m).collect();
             return Err(DomainError::new(
                 F,
-                format!(
-                    "unknown macro {{{name}}}; known: {}.",
-                    POSTBACK_MACROS.join(", ")
-                ),
+                format!("unknown macro {{{name}}}; known: {}.", known.join(", ")),
             ));
         }
         probe.push('x');
@@ -156,6 +138,17 @@ pub enum PartnerError {
     Store(#[from] StoreError),
 }
 
+impl Partner {
+    /// What its postback subscription follows.
+    fn wanted(&self) -> super::postbacks::Wanted<'_> {
+        super::postbacks::Wanted {
+            partner_id: &self.partner_id,
+            postback_url: &self.postback_url,
+            postback_events: &self.postback_events,
+        }
+    }
+}
+
 fn item_of(handle: &Handle, p: &Partner) -> Result<Item, StoreError> {
     Ok(Item::new(
         keys::handle_pk(handle.as_str()),
@@ -191,10 +184,39 @@ pub async fn create(
         item: item_of(handle, &partner)?,
         cond: Cond::Absent,
     };
-    match state.store.write(op).await {
-        Ok(_) => Ok(partner),
-        Err(StoreError::ConditionFailed { .. }) => Err(PartnerError::AlreadyExists(id)),
-        Err(e) => Err(e.into()),
+    let postback = super::postbacks::sync_op(state, handle, partner.wanted()).await?;
+    match commit(state, op, postback).await {
+        Ok(()) => Ok(partner),
+        Err(Conflict::Partner) => Err(PartnerError::AlreadyExists(id)),
+        Err(Conflict::Postback) => Err(PartnerError::Busy),
+        Err(Conflict::Store(e)) => Err(e.into()),
+    }
+}
+
+enum Conflict {
+    Partner,
+    Postback,
+    Store(StoreError),
+}
+
+/// The partner's write, with its postback's in ONE transaction when there is one (else ONE
+/// conditional write).
+async fn commit(
+    state: &AppState,
+    partner: WriteOp,
+    postback: Option<WriteOp>,
+) -> Result<(), Conflict> {
+    let result = match postback {
+        None => state.store.write(partner).await.map(|_| ()),
+        Some(op) => state.store.transact(vec![partner, op]).await,
+    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed { .. } | StoreError::TxConflict { index: 0, .. }) => {
+            Err(Conflict::Partner)
+        }
+        Err(StoreError::TxConflict { .. }) => Err(Conflict::Postback),
+        Err(e) => Err(Conflict::Store(e)),
     }
 }
 
@@ -262,10 +284,11 @@ pub async fn update(
             item: item_of(handle, &next)?,
             cond: Cond::Version(current.version),
         };
-        match state.store.write(op).await {
-            Ok(_) => return Ok(next),
-            Err(StoreError::ConditionFailed { .. }) => continue,
-            Err(e) => return Err(e.into()),
+        let postback = super::postbacks::sync_op(state, handle, next.wanted()).await?;
+        match commit(state, op, postback).await {
+            Ok(()) => return Ok(next),
+            Err(Conflict::Partner | Conflict::Postback) => continue,
+            Err(Conflict::Store(e)) => return Err(e.into()),
         }
     }
     Err(PartnerError::Busy)

@@ -198,6 +198,30 @@ pub struct ValidPlan {
     pub attribution_window: AttributionWindow,
 }
 
+impl ValidPlan {
+    /// This plan as version `version` of `campaign_id`'s, in force from `updated_at`.
+    pub fn versioned(
+        self,
+        campaign_id: CampaignId,
+        version: u64,
+        updated_at: String,
+        updated_by: String,
+    ) -> Plan {
+        Plan {
+            campaign_id,
+            currency: self.currency,
+            rules: self.rules,
+            hold_days: self.hold_days,
+            require_verified: self.require_verified,
+            caps: self.caps,
+            attribution_window: self.attribution_window,
+            version,
+            updated_at,
+            updated_by,
+        }
+    }
+}
+
 impl Plan {
     pub fn rule_for_event(&self, event_type: &str) -> Option<&Rule> {
         self.rules

@@ -118,18 +118,8 @@ pub async fn put(
             return Err(PlanError::CurrencyFixed(p.currency.to_string()));
         }
     }
-    let plan = Plan {
-        campaign_id: campaign_id.clone(),
-        currency: valid.currency,
-        rules: valid.rules,
-        hold_days: valid.hold_days,
-        require_verified: valid.require_verified,
-        caps: valid.caps,
-        attribution_window: valid.attribution_window,
-        version: at + 1,
-        updated_at: crate::time::now_rfc3339(),
-        updated_by: by.to_owned(),
-    };
+    let now = crate::time::now_rfc3339();
+    let plan = valid.versioned(campaign_id.clone(), at + 1, now, by.to_owned());
     let item = Item::new(
         keys::plans_pk(handle.as_str()),
         keys::plan_sk(campaign_id.as_str(), plan.version),

@@ -13,6 +13,7 @@ use crate::commissions::partner_tokens::{self, PartnerTokenError};
 use crate::commissions::partners::{self, Partner, PartnerError, PartnerFields, PartnerStatus};
 use crate::commissions::plan::PlanSpec;
 use crate::commissions::plans::{self, PlanError};
+use crate::commissions::preview;
 use crate::commissions::review::{self, Decision, Manual, Review, MAX_BULK};
 use crate::commissions::view::CommissionView;
 use crate::commissions::{self, balances, fx, CommissionError, Filter};
@@ -20,8 +21,11 @@ use crate::domain::{CampaignId, CommissionId, Currency, DomainError, PartnerId};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{if_match, IfMatch, Json, Path, Query};
-use crate::http::pagination::{encode_cursor, Page, PageParams};
+use crate::http::pagination::{self, encode_cursor, Page, PageParams};
 use crate::state::AppState;
+use crate::store::keys;
+use crate::webhooks::log::{AttemptRecord, AttemptView};
+use crate::webhooks::postback;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -34,6 +38,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(get_partner).patch(update_partner),
         )
         .route(
+            "/v2/handles/{handle}/partners/{partnerId}/postbacks",
+            get(postback_log),
+        )
+        .route(
             "/v2/handles/{handle}/partners/{partnerId}/tokens",
             get(list_tokens).post(mint_token),
         )
@@ -44,6 +52,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/v2/handles/{handle}/campaigns/{campaignId}/commission-plan",
             get(get_plan).put(put_plan),
+        )
+        .route(
+            "/v2/handles/{handle}/campaigns/{campaignId}/commission-plan/preview",
+            post(preview_plan),
         )
         .route(
             "/v2/handles/{handle}/fx-rates",
@@ -160,11 +172,39 @@ async fn get_partner(
     Ok(axum::Json(partner))
 }
 
+/// The partner's postback attempts, newest first (its postback is a subscription: the same
+/// delivery log as a webhook's). Round trips: ONE read, ONE query.
+async fn postback_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, PartnerId)>,
+    Query(params): Query<PageParams>,
+) -> ApiResult<axum::Json<Page<AttemptView>>> {
+    partners::get(&state, &caller.handle, &id)
+        .await?
+        .filter(|_| caller.sees_partner(&id))
+        .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
+    let sub = postback::subscription_id(caller.handle.as_str(), &id);
+    let pk = keys::webhook_log_pk(caller.handle.as_str(), &sub);
+    let mut q = params.prefix_query(pk, keys::WEBHOOK_ATTEMPT_SK_PREFIX)?;
+    q.descending = true;
+    let page = pagination::fetch(state.store.as_ref(), q, |r: AttemptRecord| r.view(&sub));
+    Ok(axum::Json(page.await?))
+}
+
 async fn list_partners(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<Partner>>> {
+    if let Some(own) = caller.partner() {
+        // A partner token: its own record only (how the console learns whose token it is).
+        let mine = partners::get(&state, &caller.handle, own).await?;
+        return Ok(axum::Json(Page {
+            items: mine.into_iter().collect(),
+            next_cursor: None,
+        }));
+    }
     let (items, next) =
         partners::list(&state, &caller.handle, params.limit()?, params.after()?).await?;
     Ok(axum::Json(Page {
@@ -305,6 +345,25 @@ async fn put_plan(
     let by = &caller.principal.subject;
     let plan = plans::put(&state, &caller.handle, &campaign, valid, expected, by).await?;
     Ok(with_etag(plan.version, plan))
+}
+
+async fn preview_plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, campaign)): Path<(String, CampaignId)>,
+    Json(sample): Json<preview::Sample>,
+) -> ApiResult<axum::Json<preview::Preview>> {
+    let got = preview::preview(&state, &caller.handle, &campaign, sample).await?;
+    Ok(axum::Json(got))
+}
+
+impl From<preview::PreviewError> for ApiError {
+    fn from(e: preview::PreviewError) -> Self {
+        match e {
+            preview::PreviewError::Invalid(e) => e.into(),
+            preview::PreviewError::Plan(e) => e.into(),
+        }
+    }
 }
 
 // ---------------------------------------------------------------- fx rates

@@ -75,6 +75,16 @@ const FILES: &[(&str, &[u8])] = &[
         "webhooks.js",
         include_bytes!("../../../console/webhooks.js"),
     ),
+    ("ledger.js", include_bytes!("../../../console/ledger.js")),
+    ("payouts.js", include_bytes!("../../../console/payouts.js")),
+    (
+        "partner_view.js",
+        include_bytes!("../../../console/partner_view.js"),
+    ),
+    (
+        "commissions.js",
+        include_bytes!("../../../console/commissions.js"),
+    ),
     ("tokens.js", include_bytes!("../../../console/tokens.js")),
     ("main.js", include_bytes!("../../../console/main.js")),
 ];

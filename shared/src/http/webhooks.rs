@@ -246,8 +246,11 @@ async fn remove(
     caller: Caller,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    if !is_subscription_id(&id) {
-        return Err(subscription_not_found(&id));
+    let loaded = find(&state, &caller, &id).await?;
+    if let Some(partner) = &loaded.subscription.partner_id {
+        return Err(ApiError::conflict(format!(
+            "Webhook subscription {id} is the postback of partner {partner}: clear the partner's postbackUrl instead."
+        )));
     }
     let handle = caller.handle.as_str();
     let (stats_pk, stats_sk) = keys::webhook_stats(handle, &id);

@@ -180,13 +180,18 @@ impl DeliveryWorker {
         Ok(true)
     }
 
-    /// Signs and POSTs the attempt.
+    /// Signs and POSTs the attempt (a postback: GETs its rendered URL).
     async fn send(
         &self,
         m: &DeliveryMessage,
         loaded: &repo::Loaded,
         now_ms: i64,
     ) -> anyhow::Result<SendOutcome> {
+        let allow_private = self.state.config.webhooks_allow_private;
+        if loaded.subscription.partner_id.is_some() {
+            let url = super::postback::render(&loaded.subscription.endpoint_url, &m.body);
+            return Ok(send::get(&self.clients, allow_private, &url, &m.event_id).await);
+        }
         let key = SigningKey::parse(&loaded.subscription.secret)
             .map_err(|e| anyhow::anyhow!("stored secret unusable: {e}"))?;
         let timestamp = now_ms.div_euclid(1000);
@@ -197,7 +202,6 @@ impl DeliveryWorker {
             signature: key.sign(&m.event_id, timestamp, m.body.as_bytes()),
             body: &m.body,
         };
-        let allow_private = self.state.config.webhooks_allow_private;
         Ok(send::post(&self.clients, allow_private, request).await)
     }
 

@@ -35,7 +35,11 @@ impl EventSink for WebhookFanout {
             }
             let target = event.target_subscription.as_deref();
             for sub in &subscriptions[event.handle.as_str()] {
-                if sub.receives(event.kind, target) {
+                let wanted = match &sub.partner_id {
+                    Some(partner) => super::postback::wants(sub, partner, event),
+                    None => sub.receives(event.kind, target),
+                };
+                if wanted {
                     messages.push(
                         DeliveryMessage::first(event, &sub.subscription_id)
                             .to_message(Duration::ZERO),

@@ -14,6 +14,7 @@ pub mod health;
 pub mod limits;
 pub mod log;
 pub mod message;
+pub mod postback;
 pub mod recover;
 pub mod repo;
 pub mod retry;

@@ -99,8 +99,25 @@ pub async fn post(
     allow_private: bool,
     request: SignedRequest<'_>,
 ) -> SendOutcome {
+    timed(post_inner(clients, allow_private, request)).await
+}
+
+/// A postback: a GET of the rendered tracker URL (no body; `webhook-id` names the event, so a
+/// tracker that dedupes can), with the same vetting, pinning and timeout as a webhook.
+pub async fn get(clients: &Clients, allow_private: bool, url: &str, msg_id: &str) -> SendOutcome {
+    timed(async {
+        let (url, client) = vetted(clients, allow_private, url).await?;
+        let sent = client.get(url).header("webhook-id", msg_id).send().await;
+        answered(sent.map_err(|e| describe(&e))?).await
+    })
+    .await
+}
+
+async fn timed(
+    attempt: impl std::future::Future<Output = Result<(u16, Option<String>), String>>,
+) -> SendOutcome {
     let started = Instant::now();
-    let result = post_inner(clients, allow_private, request).await;
+    let result = attempt.await;
     let duration_ms = started.elapsed().as_millis() as u64;
     match result {
         Ok((code, error)) => SendOutcome {
@@ -116,12 +133,14 @@ pub async fn post(
     }
 }
 
-async fn post_inner(
+/// The URL, SSRF-vetted (unless private endpoints are allowed), and a client pinned to the
+/// vetted address.
+async fn vetted(
     clients: &Clients,
     allow_private: bool,
-    request: SignedRequest<'_>,
-) -> Result<(u16, Option<String>), String> {
-    let url = Url::parse(request.url).map_err(|_| "the endpoint URL is invalid".to_owned())?;
+    raw: &str,
+) -> Result<(Url, reqwest::Client), String> {
+    let url = Url::parse(raw).map_err(|_| "the endpoint URL is invalid".to_owned())?;
     let resolver = SystemResolver {
         timeout: DNS_TIMEOUT,
     };
@@ -129,6 +148,15 @@ async fn post_inner(
         .await
         .map_err(|refusal| format!("endpoint refused: {refusal}"))?;
     let client = clients.pinned(&url, addr)?;
+    Ok((url, client))
+}
+
+async fn post_inner(
+    clients: &Clients,
+    allow_private: bool,
+    request: SignedRequest<'_>,
+) -> Result<(u16, Option<String>), String> {
+    let (url, client) = vetted(clients, allow_private, request.url).await?;
     let response = client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -139,6 +167,11 @@ async fn post_inner(
         .send()
         .await
         .map_err(|e| describe(&e))?;
+    answered(response).await
+}
+
+/// The status, and why a redirect counts as a failure.
+async fn answered(response: reqwest::Response) -> Result<(u16, Option<String>), String> {
     let status = response.status();
     let error = if status.is_redirection() {
         Some("redirects are not followed; point the subscription at the final URL".to_owned())

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::domain::{validate_destination, DomainError};
+use crate::domain::{validate_destination, DomainError, PartnerId};
 use crate::events::EventType;
 
 pub const MAX_DESCRIPTION_CHARS: usize = 200;
@@ -118,6 +118,10 @@ pub struct Subscription {
     /// `TENX_WEBHOOK_AUTO_DISABLE_SECS` disables the subscription.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since_ms: Option<i64>,
+    /// A partner's postback (`webhooks::postback`): `endpoint_url` is its URL template, fired
+    /// as a GET for that partner's commission events. Kept in step with the partner record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<PartnerId>,
 }
 
 impl std::fmt::Debug for Subscription {
@@ -147,6 +151,7 @@ impl Subscription {
             disabled_at: None,
             disabled_reason: None,
             failing_since_ms: None,
+            partner_id: None,
         }
     }
 
@@ -203,6 +208,7 @@ impl Subscription {
             updated_at: self.updated_at.clone(),
             disabled_at: self.disabled_at.clone(),
             disabled_reason: self.disabled_reason.clone(),
+            partner_id: self.partner_id.clone(),
         }
     }
 }
@@ -222,6 +228,9 @@ pub struct SubscriptionView {
     pub disabled_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
+    /// Set on a partner's postback (managed through the partner, not deletable here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<PartnerId>,
 }
 
 /// Ids that come from a path: anything else cannot name a stored item (and must not reach a

@@ -325,6 +325,13 @@ pub static ACCESS_TABLE: &[Access] = &[
         true,
     ),
     rule(
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/postbacks",
+        Viewer,
+        Some(CommissionsRead),
+        false,
+    ),
+    rule(
         Method::POST,
         "/v2/handles/{handle}/partners/{partnerId}/tokens",
         Operator,
@@ -358,6 +365,13 @@ pub static ACCESS_TABLE: &[Access] = &[
         Operator,
         Some(CommissionsWrite),
         true,
+    ),
+    rule(
+        Method::POST,
+        "/v2/handles/{handle}/campaigns/{campaignId}/commission-plan/preview",
+        Viewer,
+        Some(CommissionsRead),
+        false,
     ),
     rule(
         Method::GET,
@@ -490,7 +504,12 @@ pub static ACCESS_TABLE: &[Access] = &[
 /// The routes a partner token may use (all reads; each handler narrows its answer to the
 /// token's partner). Any other route answers it `403 insufficient_scope`.
 pub static PARTNER_ROUTES: &[(Method, &str)] = &[
+    (Method::GET, "/v2/handles/{handle}/partners"),
     (Method::GET, "/v2/handles/{handle}/partners/{partnerId}"),
+    (
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/postbacks",
+    ),
     (Method::GET, "/v2/handles/{handle}/campaigns"),
     (Method::GET, "/v2/handles/{handle}/links"),
     (Method::GET, "/v2/handles/{handle}/links/{slug}"),

@@ -1,0 +1,253 @@
+// Commissions: partners, a campaign's commission plan (with a preview the server computes with
+// the ledger's own arithmetic), exchange rates; the ledger, review and balances (ledger.js) and
+// payouts with their statements (payouts.js).
+
+import * as api from './api.js';
+import * as session from './session.js';
+import { NEEDS } from './session.js';
+import * as ledger from './ledger.js';
+import * as payouts from './payouts.js';
+import {
+  checkbox, clear, empty, errorBox, field, fmtMoney, fmtTime, form, gate, h, input, loading,
+  notice, section, select, table,
+} from './ui.js';
+
+export async function render(main) {
+  const bodies = {
+    partners: h('div', {}, loading('Loading partners…')),
+    plan: h('div', {}),
+    rates: h('div', {}),
+    ledger: h('div', {}),
+    balances: h('div', {}),
+    payouts: h('div', {}),
+  };
+  main.append(
+    h('h1', { tabindex: '-1' }, 'Commissions'),
+    section('Partners', bodies.partners),
+    section('Commission plan', bodies.plan),
+    section('Exchange rates', bodies.rates),
+    section('Ledger and review', bodies.ledger),
+    section('Balances', bodies.balances),
+    section('Payouts', bodies.payouts));
+  if (!session.allows(NEEDS.commissionsRead)) {
+    clear(bodies.partners, notice('info', session.reason(NEEDS.commissionsRead)));
+    return;
+  }
+  const refreshMoney = async () => {
+    await ledger.renderBalances(bodies.balances);
+    await payouts.render(bodies.payouts, refreshMoney);
+  };
+  await renderPartners(bodies.partners);
+  await renderPlan(bodies.plan);
+  await renderRates(bodies.rates);
+  await ledger.render(bodies.ledger, refreshMoney);
+  await refreshMoney();
+}
+
+// A form the caller may not submit: its button disabled, with the reason under it.
+export function gateForm(f, need) {
+  if (session.allows(need)) return f;
+  f.button.disabled = true;
+  f.append(h('small', { class: 'hint why' }, session.reason(need)));
+  return f;
+}
+
+// ---------------------------------------------------------------------------------- partners
+
+async function renderPartners(body) {
+  const r = await api.request('GET', api.handlePath('/partners') + api.query({ limit: 100 }));
+  const list = r.ok ? r.data.items : [];
+  const rows = list.length
+    ? table([
+      { label: 'Partner', value: (p) => h('code', {}, p.partnerId) },
+      { label: 'Name', value: (p) => p.name },
+      { label: 'Status', value: (p) => p.status },
+      { label: 'Postback', value: (p) => p.postbackUrl || '–' },
+      { label: '', value: (p) => statusButton(p, body) },
+    ], list, 'Partners')
+    : empty('No partners yet. Create one, then give a campaign its partnerId.');
+  clear(body, r.ok ? rows : errorBox(r.error), partnerForm(body));
+}
+
+function statusButton(p, body) {
+  const next = p.status === 'active' ? 'suspended' : 'active';
+  const b = h('button', { type: 'button', class: 'secondary', 'data-partner': p.partnerId },
+    next === 'suspended' ? 'Suspend' : 'Reactivate');
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    const r = await api.request('PATCH', api.handlePath(`/partners/${encodeURIComponent(p.partnerId)}`), { body: { status: next } });
+    if (!r.ok) b.replaceWith(errorBox(r.error));
+    else await renderPartners(body);
+  });
+  return gate(b, session.allows(NEEDS.commissionsWrite), session.reason(NEEDS.commissionsWrite));
+}
+
+function partnerForm(body) {
+  const f = form({ id: 'partner-form', 'aria-label': 'New partner' },
+    h('div', { class: 'grid' },
+      field('Partner id', input('partnerId', { placeholder: 'pub-one' }), 'Lowercase letters, digits and hyphens.'),
+      field('Name', input('name', { placeholder: 'Publisher One' })),
+      field('Email (optional)', input('email', { type: 'email' }))),
+    'Create partner',
+    async (el) => {
+      const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
+      const partner = { partnerId: v('partnerId'), name: v('name') };
+      if (v('email')) partner.email = v('email');
+      const created = await api.post(api.handlePath('/partners'), partner);
+      await renderPartners(body);
+      clear(body.querySelector('#partner-form .form-out'), notice('ok', `Created ${created.partnerId}.`));
+    });
+  return gateForm(f, NEEDS.commissionsWrite);
+}
+
+// ------------------------------------------------------------------------------------- plan
+
+async function renderPlan(body) {
+  const r = await api.request('GET', api.handlePath('/campaigns') + api.query({ limit: 100 }));
+  if (!r.ok) {
+    clear(body, errorBox(r.error));
+    return;
+  }
+  const ids = r.data.items.map((c) => c.campaignId);
+  if (!ids.length) {
+    clear(body, empty('No campaigns yet: create one on the Partners screen first.'));
+    return;
+  }
+  const pick = select('campaignId', ids, ids[0]);
+  pick.id = 'plan-campaign';
+  const editor = h('div', { id: 'plan-editor' });
+  pick.addEventListener('change', () => loadPlan(editor, pick.value));
+  clear(body, field('Campaign', pick), editor);
+  await loadPlan(editor, ids[0]);
+}
+
+async function loadPlan(editor, campaignId) {
+  clear(editor, loading('Loading the plan…'));
+  const r = await api.request('GET', api.handlePath(`/campaigns/${encodeURIComponent(campaignId)}/commission-plan`));
+  if (!r.ok && r.status !== 404) {
+    clear(editor, errorBox(r.error));
+    return;
+  }
+  const plan = r.ok ? r.data : null;
+  const about = plan
+    ? h('p', { id: 'plan-version' }, `Version ${plan.version}, by ${plan.updatedBy} at ${fmtTime(plan.updatedAt)}. Paid in ${plan.currency}.`)
+    : notice('info', 'No plan yet: conversions of this campaign earn nothing until one is saved.');
+  clear(editor, about, planForm(editor, campaignId, plan), previewForm(editor, campaignId));
+}
+
+const RULE_KINDS = [['event', 'Per conversion of an event type'], ['click', 'Per qualified click']];
+
+function ruleRow(rule) {
+  const kind = select('ruleKind', RULE_KINDS, rule && rule.qualifiedClick ? 'click' : 'event');
+  const row = h('fieldset', { class: 'rule grid' },
+    h('legend', {}, 'Rule'),
+    field('Pays', kind),
+    field('Event type', input('eventType', { value: (rule && rule.eventType) || 'purchase' })),
+    field('Flat amount', input('flat', { value: (rule && rule.flat) || '', inputmode: 'decimal', placeholder: '2.00' })),
+    field('Percent of value', input('percent', { value: (rule && rule.percent) || '', inputmode: 'decimal', placeholder: '10' })));
+  const remove = h('button', { type: 'button', class: 'secondary' }, 'Remove rule');
+  remove.addEventListener('click', () => row.remove());
+  row.append(remove);
+  return row;
+}
+
+// The plan the form says, in the API's shape (the server validates and explains).
+function planFromForm(el) {
+  const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
+  const rules = [...el.querySelectorAll('.rule')].map((row) => {
+    const get = (n) => row.querySelector(`[name=${n}]`).value.trim();
+    const rule = get('ruleKind') === 'click' ? { qualifiedClick: true } : { eventType: get('eventType') };
+    if (get('flat')) rule.flat = get('flat');
+    if (get('percent')) rule.percent = get('percent');
+    return rule;
+  });
+  const plan = { currency: v('currency').toUpperCase(), holdDays: Number(v('holdDays') || 0), rules,
+    requireVerified: el.querySelector('[name=requireVerified]').checked };
+  const caps = {};
+  if (v('conversionsPerDay')) caps.conversionsPerDay = Number(v('conversionsPerDay'));
+  if (v('amountPerMonth')) caps.amountPerMonth = v('amountPerMonth');
+  if (Object.keys(caps).length) plan.caps = caps;
+  if (v('maxDays')) plan.attributionWindow = { maxDays: Number(v('maxDays')) };
+  return plan;
+}
+
+function planForm(editor, campaignId, plan) {
+  const p = plan || { currency: 'EUR', holdDays: 30, rules: [{ eventType: 'purchase', percent: '10' }], caps: {}, attributionWindow: {} };
+  const rules = h('div', { class: 'rules' }, p.rules.map(ruleRow));
+  const add = h('button', { type: 'button', class: 'secondary', id: 'add-rule' }, 'Add a rule');
+  add.addEventListener('click', () => rules.append(ruleRow(null)));
+  const f = form({ id: 'plan-form', 'aria-label': 'Commission plan' },
+    h('div', {},
+      h('div', { class: 'grid' },
+        field('Currency', input('currency', { value: p.currency, readonly: plan ? true : null }), plan ? 'Fixed once the plan exists.' : 'ISO 4217, e.g. EUR.'),
+        field('Hold (days)', input('holdDays', { value: String(p.holdDays), inputmode: 'numeric' })),
+        field('Conversions per UTC day (cap)', input('conversionsPerDay', { value: (p.caps && p.caps.conversionsPerDay) || '', inputmode: 'numeric' })),
+        field('Amount per UTC month (cap)', input('amountPerMonth', { value: (p.caps && p.caps.amountPerMonth) || '', inputmode: 'decimal' })),
+        field('Attribution window (days)', input('maxDays', { value: (p.attributionWindow && p.attributionWindow.maxDays) || '', inputmode: 'numeric' }))),
+      field('Hold unverified conversions for review', checkbox('requireVerified', p.requireVerified)),
+      rules, add),
+    plan ? 'Save a new version' : 'Create the plan',
+    async (el) => {
+      const headers = plan ? { 'if-match': `"${plan.version}"` } : {};
+      const saved = await api.put(api.handlePath(`/campaigns/${encodeURIComponent(campaignId)}/commission-plan`), planFromForm(el), { headers });
+      await loadPlan(editor, campaignId);
+      clear(editor.querySelector('#plan-form .form-out'), notice('ok', `Saved version ${saved.version}.`));
+    });
+  return gateForm(f, NEEDS.commissionsWrite);
+}
+
+// What a sample conversion would earn under the plan in the form (saved or not), computed by the
+// server with the ledger's arithmetic and today's exchange rate.
+function previewForm(editor, campaignId) {
+  const out = h('div', { id: 'plan-preview', 'aria-live': 'polite' });
+  const f = form({ id: 'preview-form', 'aria-label': 'Preview a conversion' },
+    h('div', { class: 'grid' },
+      field('Event type', input('eventType', { value: 'purchase' })),
+      field('Value', input('value', { value: '24.99', inputmode: 'decimal' })),
+      field('Currency', input('currency', { value: 'USD' }))),
+    'Preview what it earns',
+    async (el) => {
+      const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
+      const sample = { plan: planFromForm(editor.querySelector('#plan-form')), eventType: v('eventType') };
+      if (v('value')) sample.value = v('value');
+      if (v('currency')) sample.currency = v('currency').toUpperCase();
+      const got = await api.post(api.handlePath(`/campaigns/${encodeURIComponent(campaignId)}/commission-plan/preview`), sample);
+      clear(out, previewText(got));
+    });
+  f.append(out);
+  return f;
+}
+
+function previewText(got) {
+  if (got.amount === null) return notice('warning', `No amount yet: ${got.reasons.join(', ')} (post a rate to ${got.currency}).`);
+  const why = got.reasons.length ? ` (${got.reasons.join(', ')})` : '';
+  const rate = got.fxRate ? ` at ${got.fxRate} ${got.currency} per unit` : '';
+  return notice('ok', `Earns ${fmtMoney(got.amount, got.currency)}${rate}${why}.`);
+}
+
+// ------------------------------------------------------------------------------------ rates
+
+async function renderRates(body) {
+  const r = await api.request('GET', api.handlePath('/fx-rates'));
+  const shown = r.ok
+    ? table([
+      { label: 'As of', value: (s) => fmtTime(s.asOf) },
+      { label: 'Base', value: (s) => s.base },
+      { label: 'Rates', value: (s) => Object.entries(s.rates).map(([c, x]) => `${c} ${x}`).join(', ') },
+      { label: 'Posted by', value: (s) => s.createdBy },
+    ], [r.data], 'The snapshot in force now')
+    : empty('No rates yet: a percentage of a value in another currency waits (fx_rate_missing) until one arrives.');
+  const f = form({ id: 'fx-form', 'aria-label': 'Post exchange rates' },
+    h('div', { class: 'grid' },
+      field('Base', input('base', { value: 'EUR' })),
+      field('Rates', input('rates', { placeholder: 'USD=1.10, GBP=0.85' }), 'One base unit is worth this much of each.'),
+      field('As of', input('asOf', { value: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }))),
+    'Post the snapshot',
+    async (el) => {
+      const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
+      const rates = Object.fromEntries(v('rates').split(',').map((x) => x.split('=').map((y) => y.trim())).filter((x) => x[0]));
+      await api.post(api.handlePath('/fx-rates'), { base: v('base').toUpperCase(), rates, asOf: v('asOf') });
+      await renderRates(body);
+    });
+  clear(body, r.ok || r.status === 404 ? shown : errorBox(r.error), gateForm(f, NEEDS.commissionsWrite));
+}

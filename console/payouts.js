@@ -1,0 +1,120 @@
+// Payouts: a run (its idempotency key made once per form, so pressing the button again after a
+// lost answer resumes the same run instead of paying twice), the payouts with their statements
+// (CSV and signed JSON), and mark-paid, mark-failed and cancel.
+
+import * as api from './api.js';
+import * as session from './session.js';
+import { NEEDS } from './session.js';
+import {
+  clear, download, empty, errorBox, field, fmtMoney, fmtTime, form, h, input, loading, notice,
+  randomId, table,
+} from './ui.js';
+
+export async function render(body, onChange) {
+  const list = h('div', { id: 'payout-list' }, loading('Loading payouts…'));
+  clear(body, runForm(onChange), list);
+  await renderList(list, onChange);
+}
+
+function runForm(onChange) {
+  let key = randomId('run');
+  const f = form({ id: 'payout-run-form', 'aria-label': 'Run payouts' },
+    h('div', { class: 'grid' },
+      field('Period end', input('periodEnd', { value: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }), 'Approved lines available by then are paid.'),
+      field('Partner id (optional)', input('partnerId')),
+      field('Minimums (optional)', input('minimums', { placeholder: 'EUR=50.00, JPY=5000' }), 'A net below its minimum carries over.')),
+    'Run payouts',
+    async (el) => {
+      const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
+      const run = { periodEnd: v('periodEnd') };
+      if (v('partnerId')) run.partnerId = v('partnerId');
+      if (v('minimums')) run.minimums = Object.fromEntries(v('minimums').split(',').map((x) => x.split('=').map((y) => y.trim())));
+      const got = await api.post(api.handlePath('/payouts'), run, { headers: { 'idempotency-key': key } });
+      key = randomId('run'); // the run is done: the next press is a new run
+      await onChange();
+      const n = got.payouts.length;
+      clear(document.querySelector('#payout-run-form .form-out'),
+        notice('ok', n ? `Created ${n} payout${n > 1 ? 's' : ''}: ${got.payouts.map((p) => fmtMoney(p.amount, p.currency)).join(', ')}.` : 'Nothing to pay (or every net is below its minimum).'));
+    });
+  if (!session.allows(NEEDS.payoutsWrite)) {
+    f.button.disabled = true;
+    f.append(h('small', { class: 'hint why' }, session.reason(NEEDS.payoutsWrite)));
+  }
+  return f;
+}
+
+async function renderList(list, onChange) {
+  const r = await api.request('GET', api.handlePath('/payouts') + api.query({ limit: 50 }));
+  if (!r.ok) {
+    clear(list, errorBox(r.error));
+    return;
+  }
+  if (!r.data.items.length) {
+    clear(list, empty('No payouts yet.'));
+    return;
+  }
+  clear(list, table([
+    { label: 'Payout', value: (p) => h('code', {}, p.payoutId) },
+    { label: 'Partner', value: (p) => `${p.partnerId} #${p.sequence}` },
+    { label: 'Amount', value: (p) => fmtMoney(p.amount, p.currency), class: 'num' },
+    { label: 'Lines', value: (p) => String(p.commissionCount) },
+    { label: 'Status', value: (p) => h('span', { class: `status ${p.status}` }, p.status) },
+    { label: 'Period end', value: (p) => fmtTime(p.periodEnd) },
+    { label: 'Settled', value: (p) => p.reference || p.reason || '–' },
+    { label: 'Statement', value: (p) => statementButtons(p) },
+    { label: 'Settle', value: (p) => (p.status === 'pending' ? settleControls(p, onChange) : '–') },
+  ], r.data.items, 'Payouts'));
+}
+
+export function statementButtons(p) {
+  const out = h('small', { class: 'hint' });
+  const csv = h('button', { type: 'button', class: 'secondary', 'data-statement': p.payoutId }, 'CSV');
+  csv.addEventListener('click', async () => {
+    const r = await api.request('GET', api.handlePath(`/payouts/${p.payoutId}/statement`) + api.query({ format: 'csv' }));
+    if (!r.ok) clear(out, errorBox(r.error));
+    else download(`statement-${p.payoutId}.csv`, r.text, 'text/csv');
+  });
+  const json = h('button', { type: 'button', class: 'secondary' }, 'Signed JSON');
+  json.addEventListener('click', async () => {
+    const r = await api.request('GET', api.handlePath(`/payouts/${p.payoutId}/statement`));
+    if (!r.ok) {
+      clear(out, errorBox(r.error));
+      return;
+    }
+    download(`statement-${p.payoutId}.json`, JSON.stringify(r.data, null, 2), 'application/json');
+    clear(out, `Signed by key ${jwsKid(r.data.jws)}; check it with tenx verify.`);
+  });
+  return h('div', { class: 'actions' }, csv, json, out);
+}
+
+// The signing key's id (its fingerprint) from the JWS's protected header.
+function jwsKid(jws) {
+  try {
+    const b64 = jws.split('.')[0].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(b64)).kid || '?';
+  } catch {
+    return '?';
+  }
+}
+
+const SETTLE = [['mark-paid', 'Mark paid', 'reference'], ['mark-failed', 'Mark failed', 'reason'], ['cancel', 'Cancel', 'reason']];
+
+function settleControls(p, onChange) {
+  const note = input('note', { placeholder: 'transfer reference or reason', 'aria-label': `Reference or reason for ${p.payoutId}` });
+  const out = h('div', { 'aria-live': 'polite' });
+  const buttons = SETTLE.map(([action, text, key]) => {
+    const b = h('button', { type: 'button', class: action === 'mark-paid' ? 'primary' : 'secondary', 'data-settle': action }, text);
+    b.addEventListener('click', async () => {
+      if (!note.value.trim()) {
+        clear(out, notice('warning', `${text} needs a ${key}.`));
+        return;
+      }
+      const r = await api.request('POST', api.handlePath(`/payouts/${p.payoutId}/${action}`), { body: { [key]: note.value.trim() } });
+      if (!r.ok) clear(out, errorBox(r.error));
+      else await onChange();
+    });
+    b.disabled = !session.allows(NEEDS.payoutsWrite);
+    return b;
+  });
+  return h('div', { class: 'settle' }, note, h('div', { class: 'actions' }, buttons), out);
+}
