@@ -110,7 +110,7 @@ async fn a_partners_month_is_computed_held_reversed_capped_paid_and_clawed_back(
     let app = spawn_app().await;
     let plan = json!({"currency": "EUR", "holdDays": 0,
         "rules": [{"eventType": "purchase", "percent": "10"}, {"eventType": "signup", "flat": "2.00"}],
-        "caps": {"conversionsPerDay": 4}});
+        "caps": {"conversionsPerDay": 5}});
     partner_with_plan(&app, plan).await;
     let a = convert(&app, "o-1", "purchase", Some("100"), "EUR").await;
     let b = convert(&app, "o-2", "purchase", Some("50"), "USD").await;
@@ -137,7 +137,8 @@ async fn a_partners_month_is_computed_held_reversed_capped_paid_and_clawed_back(
     // 10 % of 33.35 = 3.335, rounded once, half away from zero.
     assert_eq!(line(&lines, &d)["amount"], "3.34");
     assert_eq!(line(&lines, &e)["amount"], "1.00");
-    // The fifth paying conversion of the day meets the cap (b has no amount yet: not counted).
+    // The sixth conversion of the day meets the cap of 5 (b, waiting for its rate, holds the
+    // slot of the day's second conversion).
     assert_eq!(line(&lines, &f)["status"], "capped");
     assert_eq!(line(&lines, &f)["amount"], "0.00");
     assert_eq!(
@@ -1211,4 +1212,43 @@ async fn postbacks_fire_with_the_macros_filled_retry_with_the_same_values_and_se
             .all(|s| s["partnerId"].is_null()),
         "{subs}"
     );
+}
+
+#[tokio::test]
+async fn a_line_waiting_for_its_rate_holds_its_days_slot_and_counts_on_the_month_when_computed() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "holdDays": 0,
+        "rules": [{"eventType": "purchase", "percent": "10"}],
+        "caps": {"conversionsPerDay": 2, "amountPerMonth": "5.00"}});
+    partner_with_plan(&app, plan).await;
+    let b = convert(&app, "o-1", "purchase", Some("30"), "USD").await;
+    let lines = ledger(&app, 1).await;
+    assert_eq!(line(&lines, &b)["reasons"], json!(["fx_rate_missing"]));
+    let c = convert(&app, "o-2", "purchase", Some("40"), "EUR").await;
+    let d = convert(&app, "o-3", "purchase", Some("10"), "EUR").await;
+    let lines = ledger(&app, 3).await;
+    assert_eq!(line(&lines, &c)["amount"], "4.00");
+    // The day's third conversion: b holds the first slot though it has no amount yet.
+    assert_eq!(line(&lines, &d)["status"], "capped");
+    assert_eq!(
+        line(&lines, &d)["reasons"],
+        json!(["cap_conversions_per_day"])
+    );
+
+    // The rate: 30 USD = 24 EUR → 2.40, but the month has 1.00 left of its 5.00.
+    let op = app.as_role("acme", Role::Operator);
+    let as_of = tenx_shared::time::unix_to_rfc3339(now() - 3600);
+    let rates = json!({"base": "EUR", "rates": {"USD": "1.25"}, "asOf": as_of});
+    json_of(op.post_fx_rates(&rates).await, 201).await;
+    let id_b = line(&lines, &b)["commissionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let got = json_of(op.get(&format!("/commissions/{id_b}")).await, 200).await;
+    assert_eq!(
+        (got["amount"].as_str(), got["status"].as_str()),
+        (Some("1.00"), Some("pending")),
+        "{got}"
+    );
+    assert_eq!(got["reasons"], json!(["cap_amount_per_month_partial"]));
 }

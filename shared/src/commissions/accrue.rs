@@ -134,6 +134,7 @@ pub(crate) async fn draft(
 }
 
 /// The conversion's commission: created once, or the one already there. `None`: nothing owed.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn accrue(
     state: &AppState,
     handle: &Handle,
@@ -156,22 +157,31 @@ pub async fn accrue(
     create_capped(state, handle, line, &t.plan).await.map(Some)
 }
 
-/// The cap counters a line takes: `(op index, which cap)`.
-fn cap_ops(handle: &Handle, line: &Commission, plan: &Plan) -> Vec<(WriteOp, &'static str)> {
+/// The cap counters a line takes, each with the cap it is. A new line takes its day's slot
+/// when it pays something or waits for its rate (it is that day's conversion whenever the rate
+/// comes); its amount counts on the month once it is known (a line computed again takes only
+/// that).
+fn cap_ops(
+    handle: &Handle,
+    line: &Commission,
+    plan: &Plan,
+    how: Write,
+) -> Vec<(WriteOp, &'static str)> {
     let minor = line.amount_minor.unwrap_or(0);
-    let (Some(campaign), true) = (&line.campaign_id, minor > 0) else {
+    let takes_day = how == Write::Create && (minor > 0 || line.amount_minor.is_none());
+    let Some(campaign) = &line.campaign_id else {
         return Vec::new();
     };
     let pk = keys::commission_caps_pk(handle.as_str(), campaign.as_str());
     let day = &line.created_at_day();
     let mut ops = Vec::new();
-    if let Some(max) = plan.caps.conversions_per_day {
+    if let (Some(max), true) = (plan.caps.conversions_per_day, takes_day) {
         ops.push((
             cap_add(&pk, format!("D#{day}"), "n", 1, max.into()),
             "cap_conversions_per_day",
         ));
     }
-    if let Some(max) = plan.month_cap_minor() {
+    if let (Some(max), true) = (plan.month_cap_minor(), minor > 0) {
         let month = &day[..7];
         ops.push((
             cap_add(&pk, format!("M#{month}"), "minor", minor, max),
@@ -194,29 +204,58 @@ fn cap_add(pk: &str, sk: String, counter: &str, delta: i64, max: i64) -> WriteOp
     }
 }
 
-/// Writes a new line with its caps: a cap that does not hold makes the line `capped` (amount 0),
-/// except the monthly amount cap, which first grants the line the headroom left.
-/// Round trips: ONE transaction per attempt (a cap met costs one more, and a counter read).
+/// How a line is written with its caps: created (put-if-absent, with its `commission.created`
+/// event), or computed again (a rate arrived) and updated at the version it was read at.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Write {
+    Create,
+    Update,
+}
+
+/// Writes a new line with its caps; an existing one (a replay) is answered as it is.
 pub(crate) async fn create_capped(
+    state: &AppState,
+    handle: &Handle,
+    line: Commission,
+    plan: &Plan,
+) -> Result<Commission, StoreError> {
+    let id = line.commission_id.clone();
+    match write_capped(state, handle, line, plan, Write::Create).await? {
+        Some(line) => Ok(line),
+        None => super::get(state, handle, &id)
+            .await?
+            .ok_or_else(|| StoreError::Unavailable("commission vanished".into())),
+    }
+}
+
+/// Writes `line` with the cap counters it takes: a cap that does not hold makes it `capped`
+/// (amount 0), except the monthly amount cap, which first grants the headroom left. `None`: the
+/// line's own write lost (created already, or changed meanwhile).
+/// Round trips: ONE transaction per attempt (a cap met costs one more, and a counter read).
+pub(crate) async fn write_capped(
     state: &AppState,
     handle: &Handle,
     mut line: Commission,
     plan: &Plan,
-) -> Result<Commission, StoreError> {
+    how: Write,
+) -> Result<Option<Commission>, StoreError> {
     for _ in 0..6 {
-        let caps = cap_ops(handle, &line, plan);
-        let mut ops = vec![line.create(handle.as_str())?];
+        let caps = cap_ops(handle, &line, plan, how);
+        let own = match how {
+            Write::Create => line.create(handle.as_str())?,
+            Write::Update => line.update(handle.as_str())?,
+        };
+        let mut ops = vec![own];
         let cap_names: Vec<&str> = caps.iter().map(|(_, n)| *n).collect();
         ops.extend(caps.into_iter().map(|(op, _)| op));
         ops.extend(due::entry(handle, &line));
-        let emits = vec![view::event(EventType::CommissionCreated, &line)];
+        let emits = match how {
+            Write::Create => vec![view::event(EventType::CommissionCreated, &line)],
+            Write::Update => Vec::new(),
+        };
         match emit::commit(state, handle, ops, emits).await {
-            Ok(()) => return Ok(line),
-            Err(StoreError::TxConflict { index: 0, .. }) => {
-                let existing = super::get(state, handle, &line.commission_id).await?;
-                return existing
-                    .ok_or_else(|| StoreError::Unavailable("commission vanished".into()));
-            }
+            Ok(()) => return Ok(Some(line)),
+            Err(StoreError::TxConflict { index: 0, .. }) => return Ok(None),
             Err(StoreError::TxConflict { index, current }) if index <= cap_names.len() => {
                 let cap = cap_names[index - 1];
                 let used = match current {

@@ -59,6 +59,7 @@ pub fn sum(lines: &[Commission]) -> BTreeMap<(PartnerId, Currency), Sums> {
 }
 
 /// The balances of a handle (one partner's, when given). Round trips: the ledger scan.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn balances(
     state: &AppState,
     handle: &Handle,

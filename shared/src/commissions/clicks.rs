@@ -24,6 +24,7 @@ const LOOKBACK_DAYS: i64 = 7;
 
 /// The sweep: every listed campaign's closed days accrued, and late clicks adjusted. Returns
 /// how many lines it wrote.
+#[tracing::instrument(skip_all)]
 pub async fn sweep(state: &AppState, now_ms: i64) -> Result<usize, StoreError> {
     let mut written = 0;
     for (handle, campaign) in plans::registered(state).await? {

@@ -10,6 +10,8 @@ use crate::domain::Handle;
 use crate::state::AppState;
 use crate::store::StoreError;
 
+/// The reason a line held for its campaign's confidence carries.
+pub const LOW: &str = "low_confidence";
 /// Below this, new commissions are held.
 pub const HOLD_BELOW: u8 = 50;
 /// The window the score is computed over: the 30 days up to the conversion's.
@@ -41,7 +43,7 @@ pub fn hold_if_low(line: &mut Commission, confidence: ConfidenceAtHold) {
         return;
     }
     line.status = Status::Held;
-    line.reasons.push("low_confidence".to_owned());
+    line.reasons.push(LOW.to_owned());
     line.confidence = Some(confidence);
 }
 

@@ -81,6 +81,7 @@ pub async fn approve_if_due(
 
 /// The scheduled sweep: approves every line due by `now_ms`, across handles. Returns how many
 /// it approved. Round trips: one query per 100 due entries, then per entry a read and a commit.
+#[tracing::instrument(skip_all)]
 pub async fn sweep(state: &AppState, now_ms: i64) -> Result<usize, StoreError> {
     let mut approved = 0;
     // Bounded: what is left waits for the next sweep.

@@ -95,6 +95,7 @@ impl Snapshot {
 }
 
 /// Stores a snapshot: ONE put-if-absent (the same base and time twice is `409`).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn post(
     state: &AppState,
     handle: &Handle,

@@ -2,15 +2,15 @@
 //! (same id, same plan version, the rate in force at the conversion's time) and rejoins the
 //! normal flow, version-checked. Lines whose rate is still missing stay held.
 
-use crate::commissions::accrue;
+use crate::commissions::accrue::{self, Write};
 use crate::commissions::ledger::{Commission, Kind, Status};
-use crate::commissions::{due, emit};
 use crate::domain::{ConversionId, Handle};
 use crate::state::AppState;
 use crate::store::StoreError;
 
 /// Recomputes the handle's lines waiting for a rate; returns how many now have an amount.
 /// Round trips: the ledger scan, then per waiting line its conversion, terms and a commit.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn resolve(state: &AppState, handle: &Handle) -> Result<usize, StoreError> {
     let waiting = super::scan(state, handle, |c| {
         c.kind == Kind::Conversion && c.status == Status::Held && c.amount_minor.is_none()
@@ -54,12 +54,20 @@ async fn resolve_one(
     }
     next.created_at = line.created_at.clone();
     next.version = line.version;
-    let mut ops = vec![next.update(handle.as_str())?];
-    ops.extend(due::entry(handle, &next));
-    match emit::commit(state, handle, ops, Vec::new()).await {
-        Ok(()) => Ok(true),
-        // Changed meanwhile (reviewed, or resolved by a concurrent post): left as it is now.
-        Err(StoreError::TxConflict { .. }) => Ok(false),
-        Err(e) => Err(e),
+    keep_confidence_hold(&line, &mut next);
+    // It takes its cap slots now that it has an amount; `None`: changed meanwhile (reviewed,
+    // or resolved by a concurrent post), left as it is now.
+    let written = accrue::write_capped(state, handle, next, &terms.plan, Write::Update).await?;
+    Ok(written.is_some())
+}
+
+/// A line held for its campaign's low confidence when it was written stays held for it.
+fn keep_confidence_hold(line: &Commission, next: &mut Commission) {
+    if line.confidence.is_some() {
+        next.confidence = line.confidence.clone();
+        next.status = Status::Held;
+        if !next.reasons.iter().any(|r| r == super::confidence::LOW) {
+            next.reasons.push(super::confidence::LOW.to_owned());
+        }
     }
 }

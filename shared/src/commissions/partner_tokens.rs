@@ -71,6 +71,7 @@ fn well_formed(token: &str) -> bool {
 }
 
 /// Mints a token for an active partner. Round trips: the partner read, ONE transaction.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn mint(
     state: &AppState,
     handle: &Handle,
@@ -156,6 +157,7 @@ pub async fn list(
 }
 
 /// Revokes a token: both items deleted in ONE transaction; the next request is refused.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn revoke(
     state: &AppState,
     handle: &Handle,

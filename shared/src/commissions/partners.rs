@@ -159,6 +159,7 @@ fn item_of(handle: &Handle, p: &Partner) -> Result<Item, StoreError> {
 }
 
 /// Creates a partner: ONE conditional put (an existing id is `409`).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn create(
     state: &AppState,
     handle: &Handle,
@@ -252,6 +253,7 @@ pub async fn list(
 }
 
 /// Applies `fields` with a version-checked write, retried on a concurrent change.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn update(
     state: &AppState,
     handle: &Handle,

@@ -78,6 +78,7 @@ async fn run_record(
 }
 
 /// A run: every payout it created (or, on a retry, had created).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn run(
     state: &AppState,
     handle: &Handle,
@@ -270,6 +271,7 @@ async fn claim_one(
 }
 
 /// Gives lines claimed by `id` back to the next run (a failed or canceled payout).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn release(
     state: &AppState,
     handle: &Handle,

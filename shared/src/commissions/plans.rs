@@ -90,6 +90,7 @@ pub async fn in_force_at(
 
 /// Writes the next version. `expected`: the `if-match` version, when given. Round trips: the
 /// campaign read, ONE query, ONE conditional put.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn put(
     state: &AppState,
     handle: &Handle,

@@ -69,6 +69,7 @@ fn linked_line(original: &Commission, r: &ReversalData, id: CommissionId) -> Com
 }
 
 /// Applies a `conversion.reversed` event to the ledger, once.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Result<(), StoreError> {
     let Ok(reversal_id) = ReversalId::parse(&r.reversal.reversal_id) else {
         return Ok(());

@@ -67,6 +67,7 @@ fn next_status(
 
 /// Applies one decision to one line (and its linked adjustment). Round trips: the reads, then
 /// ONE transaction; a concurrent change is re-read and retried.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn decide(
     state: &AppState,
     handle: &Handle,
@@ -129,6 +130,7 @@ fn next_write(
 }
 
 /// A conversion superseded by a verified one: its unpaid commission is rejected.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn reject_superseded(
     state: &AppState,
     handle: &Handle,
@@ -163,6 +165,7 @@ pub struct Manual {
 }
 
 /// Writes a manual line. Round trips: the partner read, ONE transaction.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn manual(
     state: &AppState,
     handle: &Handle,

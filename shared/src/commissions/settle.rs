@@ -31,6 +31,7 @@ impl Change {
 /// for a payment), then settles its lines: paid, or released to the next run. Repeating the same
 /// change finishes its line work and answers the payout; any other change of a settled payout
 /// is `invalid_state`.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn change(
     state: &AppState,
     handle: &Handle,
