@@ -40,7 +40,9 @@ The rules (positive cases only):
               (`CommissionRule`): generated rules are brought within that.
   plan bounds at most 20 rules, `holdDays` at most 365, `conversionsPerDay` at least 1, and
               `attributionWindow.maxDays` at most the click context's lifetime
-              (`CommissionPlanRequest`): generated values are brought within them (30 days).
+              (`CommissionPlanRequest`): generated values are brought within them (30 days);
+              a preview's draft `plan` likewise (`CommissionPreviewRequest`), and its sample
+              `value` is an amount that is not negative, its `eventType` at most 64 bytes.
   clock       a signal's `at`, a recovery's `since` and a payout run's `periodEnd` may be neither
               before 1970 nor in the future (`SignalInput.at`, `recoverDeliveries`,
               `PayoutRunRequest.periodEnd`).
@@ -60,10 +62,12 @@ The rules (positive cases only):
 
 from __future__ import annotations
 
+import ast
 import datetime
 import ipaddress
 import os
 import re
+import threading
 from decimal import ROUND_DOWN, Decimal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -79,6 +83,22 @@ ISSUED_CURSORS: set[str] = set()
 MAX_RANGE_DAYS = 366
 MONEY_MAX = Decimal("999999999999999")
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+# CPython 3.11's AST constructor is not safe across threads: with `workers = 2` hypothesis, which
+# parses lambdas' source to describe its strategies, once failed a run with "SystemError: AST
+# constructor recursion depth mismatch" (an error of the tool, not of the server). One parse at
+# a time.
+_ast_parse = ast.parse
+_ast_lock = threading.Lock()
+
+
+def _serial_ast_parse(*args, **kwargs):
+    with _ast_lock:
+        return _ast_parse(*args, **kwargs)
+
+
+ast.parse = _serial_ast_parse
 
 
 def is_positive(case) -> bool:
@@ -159,20 +179,15 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
         if isinstance(body.get("postbackUrl"), str):
             body["postbackUrl"] = "https://postback.example/pb?c={click_id}"
     elif path.endswith("/commission-plan"):
-        if isinstance(body.get("rules"), list):
-            body["rules"] = fit_rules(body["rules"])[:20]
-        if isinstance(body.get("holdDays"), int):
-            body["holdDays"] = min(max(body["holdDays"], 0), 365)
-        window = body.get("attributionWindow")
-        if isinstance(window, dict) and isinstance(window.get("maxDays"), int):
-            window["maxDays"] = min(max(window["maxDays"], 1), 30)
-        caps_ = body.get("caps")
-        if isinstance(caps_, dict) and isinstance(caps_.get("conversionsPerDay"), int):
-            caps_["conversionsPerDay"] = max(caps_["conversionsPerDay"], 1)
-        caps = body.get("caps")
-        if isinstance(caps, dict) and caps.get("amountPerMonth") is not None:
-            cap = whole(caps["amountPerMonth"]).lstrip("-")
-            caps["amountPerMonth"] = cap if cap not in ("", "0") else "1"
+        fit_plan(body)
+    elif path.endswith("/commission-plan/preview"):
+        # The draft plan as a PUT's; a sample's value is an amount (not negative) of its currency.
+        if isinstance(body.get("plan"), dict):
+            fit_plan(body["plan"])
+        if isinstance(body.get("value"), str):
+            body["value"] = whole(body["value"]).lstrip("-") or "0"
+        if isinstance(body.get("eventType"), str) and body["eventType"]:
+            body["eventType"] = body["eventType"][:16]
     elif method == "PUT" and path == "/v2/handles/{handle}/links/{slug}":
         if body.get("campaignId") is not None:
             body["campaignId"] = None
@@ -213,6 +228,23 @@ def fit_rate(value):
     if d is None or d <= 0 or d > Decimal(1_000_000_000) or -d.as_tuple().exponent > 10:
         return "1.25"
     return value
+
+
+def fit_plan(body: dict) -> None:
+    """A commission plan within the rules "plan rules" and "plan bounds" name."""
+    if isinstance(body.get("rules"), list):
+        body["rules"] = fit_rules(body["rules"])[:20]
+    if isinstance(body.get("holdDays"), int):
+        body["holdDays"] = min(max(body["holdDays"], 0), 365)
+    window = body.get("attributionWindow")
+    if isinstance(window, dict) and isinstance(window.get("maxDays"), int):
+        window["maxDays"] = min(max(window["maxDays"], 1), 30)
+    caps = body.get("caps")
+    if isinstance(caps, dict) and isinstance(caps.get("conversionsPerDay"), int):
+        caps["conversionsPerDay"] = max(caps["conversionsPerDay"], 1)
+    if isinstance(caps, dict) and caps.get("amountPerMonth") is not None:
+        cap = whole(caps["amountPerMonth"]).lstrip("-")
+        caps["amountPerMonth"] = cap if cap not in ("", "0") else "1"
 
 
 def fit_rules(rules):

@@ -1,6 +1,10 @@
 //! kill -9 under load, on both backends: a `tenx serve` child process is SIGKILLed in the middle
 //! of a burst of clicks and conversions, restarted on the same data (its data dir, or the same
-//! DynamoDB table, SQS queues and Kinesis stream), and the load goes on. Then:
+//! DynamoDB table, SQS queues and Kinesis stream), and the load goes on. On AWS the child reaches
+//! the emulator through `scripts/fault_proxy.py`, and the burst runs inside a window of faults
+//! (throttling, 5xx, slow answers and writes applied whose answer is dropped, on DynamoDB, SQS
+//! and Kinesis): 503s are allowed inside the window only, and every redirect answers within
+//! [`REDIRECT_BUDGET`]. Then:
 //!
 //! - every click recorded in the durable click log is counted exactly once (no loss, and no
 //!   double count from a consumer batch cut short by the kill), and every click answered `302`
@@ -27,11 +31,82 @@ use crate::helpers::{now, query_param, token_with_exp, JWT_SECRET};
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 const CONVERSIONS: usize = 40;
 
-/// Where the child keeps its data: its data dir, or a provisioned AWS environment.
+/// Where the child keeps its data: its data dir, or a provisioned AWS environment that the child
+/// reaches through the fault proxy (`scripts/fault_proxy.py`).
 #[derive(Clone)]
 enum Backend {
     Embedded,
-    Aws { prefix: String },
+    Aws {
+        prefix: String,
+        proxy: Arc<FaultProxy>,
+    },
+}
+
+/// `scripts/fault_proxy.py` in front of the emulator: faults are drawn per request while a
+/// window is open (throttling, 5xx, slow answers, and writes applied whose answer is dropped).
+struct FaultProxy {
+    child: std::sync::Mutex<std::process::Child>,
+    url: String,
+}
+
+impl FaultProxy {
+    fn start(upstream: &str) -> FaultProxy {
+        use std::io::BufRead;
+        let root = env!("CARGO_MANIFEST_DIR");
+        let venv = format!("{root}/.venv/bin/python");
+        let python = if Path::new(&venv).exists() {
+            venv.as_str()
+        } else {
+            "python3"
+        };
+        let mut child = std::process::Command::new(python)
+            .arg(format!("{root}/scripts/fault_proxy.py"))
+            .arg(upstream)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("starting scripts/fault_proxy.py");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("its stdout");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("FAULT_PROXY_URL=")
+            .expect("its address")
+            .to_owned();
+        FaultProxy {
+            child: std::sync::Mutex::new(child),
+            url,
+        }
+    }
+
+    /// Opens the fault window: `rate` of each fault kind on DynamoDB, SQS and Kinesis.
+    async fn open(&self, client: &reqwest::Client, rate: f64) {
+        let each =
+            json!({"throttle": rate, "error": rate, "slow": rate, "drop": rate, "slow_ms": 200});
+        let faults = json!({"dynamodb": each, "sqs": each, "kinesis": each});
+        let resp = client
+            .post(format!("{}/__faults", self.url))
+            .json(&faults)
+            .send();
+        assert_eq!(resp.await.expect("the fault proxy").status(), 200);
+    }
+
+    /// Closes it; answers what was injected, per service and kind.
+    async fn close(&self, client: &reqwest::Client) -> Value {
+        let resp = client.delete(format!("{}/__faults", self.url)).send();
+        let body: Value = resp.await.expect("the fault proxy").json().await.unwrap();
+        body["injected"].clone()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
 
 impl Backend {
@@ -46,7 +121,9 @@ impl Backend {
         tenx_shared::aws::provision(&clients, &settings)
             .await
             .expect("provisioning the child's table, queues and stream");
-        Backend::Aws { prefix }
+        let upstream = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL (moto)");
+        let proxy = Arc::new(FaultProxy::start(&upstream));
+        Backend::Aws { prefix, proxy }
     }
 }
 
@@ -76,8 +153,9 @@ impl Server {
             .env("TENX_OUTBOX_MIN_AGE_SECS", "1")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
-        if let Backend::Aws { prefix } = backend {
+        if let Backend::Aws { prefix, proxy } = backend {
             cmd.args(["--backend", "aws"])
+                .env("AWS_ENDPOINT_URL", &proxy.url)
                 .env("TENX_TABLE", prefix)
                 .env("TENX_QUEUE_PREFIX", format!("{prefix}-"));
         }
@@ -101,7 +179,17 @@ impl Drop for Server {
 struct Load {
     client: reqwest::Client,
     addr: SocketAddr,
+    /// While the fault window is open a 503 (with `retry-after`) is an allowed answer; outside
+    /// it, any 5xx fails the test.
+    faults: std::sync::atomic::AtomicBool,
 }
+
+/// The stated budget of a redirect's answer: the link read's and the click append's budgets
+/// (500 ms) plus one outbox write, with room for a loaded 2-core CI machine. Checked on every
+/// answered click, faults or not; an answer beyond it is a visitor left waiting.
+const REDIRECT_BUDGET: Duration = Duration::from_secs(5);
+/// Each fault kind's share of the emulator calls inside the window (four kinds: 10 % of calls).
+const FAULT_RATE: f64 = 0.025;
 
 impl Load {
     async fn wait_up(&self) {
@@ -119,8 +207,14 @@ impl Load {
         format!("http://{}{path}", self.addr)
     }
 
-    /// One click: `Some(ctx)` when answered 302, `None` when the kill cut it.
+    fn in_fault_window(&self) -> bool {
+        self.faults.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// One click: `Some(ctx)` when answered 302, `None` when the kill cut it (or, inside the
+    /// fault window, it was answered 503).
     async fn click(&self) -> Option<String> {
+        let started = std::time::Instant::now();
         let resp = self
             .client
             .get(self.url("/launch"))
@@ -129,6 +223,18 @@ impl Load {
             .send()
             .await
             .ok()?;
+        let took = started.elapsed();
+        assert!(
+            took <= REDIRECT_BUDGET,
+            "a redirect answered after {took:?}"
+        );
+        if resp.status() == 503 && self.in_fault_window() {
+            assert!(
+                resp.headers().contains_key("retry-after"),
+                "a 503 says when to retry"
+            );
+            return None;
+        }
         assert_eq!(resp.status(), 302, "a click is answered 302 or not at all");
         let location = resp.headers()["location"].to_str().unwrap().to_owned();
         Some(query_param(&location, "ctx").expect("a human click carries a ctx"))
@@ -146,6 +252,9 @@ impl Load {
         {
             Ok(resp) => {
                 let status = resp.status().as_u16();
+                if status == 503 && self.in_fault_window() {
+                    return false; // retried after the window, as a merchant's server would
+                }
                 assert!(status == 202 || status == 200, "conversion {key}: {status}");
                 true
             }
@@ -168,28 +277,70 @@ impl Load {
     }
 }
 
-/// The distinct click events in the durable click log (read with the server stopped, for the
-/// embedded file is locked by its process).
+/// The distinct clicks held durably: in the click log, or parked in the outbox (an append that
+/// failed or went unanswered under faults; the sweeper relays it through the log later). Read
+/// with the server stopped, for the embedded files are locked by their process.
 async fn recorded_clicks(backend: &Backend, dir: &Path) -> usize {
-    let stream: Arc<dyn ClickStream> = match backend {
-        Backend::Embedded => Arc::new(
-            tenx_shared::queue::embedded::EmbeddedQueue::open(&dir.join("queue.redb"))
-                .expect("opening the click log"),
+    let (stream, store): (Arc<dyn ClickStream>, Arc<dyn tenx_shared::store::Store>) = match backend
+    {
+        Backend::Embedded => (
+            Arc::new(
+                tenx_shared::queue::embedded::EmbeddedQueue::open(&dir.join("queue.redb"))
+                    .expect("opening the click log"),
+            ),
+            Arc::new(
+                tenx_shared::store::embedded::EmbeddedStore::open(&dir.join("store.redb"))
+                    .expect("opening the store"),
+            ),
         ),
-        Backend::Aws { prefix } => {
+        Backend::Aws { prefix, .. } => {
             let (clients, settings) = aws_env(prefix).await;
-            tenx_shared::aws::click_stream(&clients, &settings)
+            let (store, _) = tenx_shared::aws::connect_with(&clients, &settings)
+                .await
+                .expect("the table");
+            (tenx_shared::aws::click_stream(&clients, &settings), store)
         }
     };
     let records = tenx_shared::conformance_stream::read_all(stream.as_ref()).await;
     // The log also holds the conversions the events worker relayed there to be counted.
-    let ids: BTreeSet<String> = records
+    let mut events: Vec<Value> = records
         .iter()
         .map(|(_, r)| serde_json::from_str::<Value>(&r.data).expect("an event"))
+        .collect();
+    events.extend(parked(store.as_ref()).await);
+    let ids: BTreeSet<String> = events
+        .iter()
         .filter(|event| event["type"] == "link.clicked")
         .map(|event| event["id"].to_string())
         .collect();
     ids.len()
+}
+
+/// Every event waiting in the outbox.
+async fn parked(store: &dyn tenx_shared::store::Store) -> Vec<Value> {
+    use tenx_shared::store::{keys, Query, SkRange};
+    let mut out = Vec::new();
+    for shard in 0..keys::OUTBOX_SHARDS {
+        let (pk, _) = keys::outbox(shard, 0, "");
+        let mut after = None;
+        loop {
+            let range = SkRange::Between("0".into(), "~".into());
+            let q = Query {
+                pk: pk.clone(),
+                range,
+                limit: 100,
+                after,
+                descending: false,
+            };
+            let page = store.query(q).await.expect("the outbox");
+            out.extend(page.items.into_iter().map(|i| i.doc));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+    }
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -209,6 +360,7 @@ async fn a_kill_9_under_load_loses_and_doubles_no_click_and_no_conversion() {
             .build()
             .unwrap(),
         addr,
+        faults: std::sync::atomic::AtomicBool::new(false),
     };
     let server = Server::start(&backend, dir.path(), addr, &ctx_keys);
     load.wait_up().await;
@@ -221,19 +373,42 @@ async fn a_kill_9_under_load_loses_and_doubles_no_click_and_no_conversion() {
     }
     let mut accepted = CONVERSIONS;
 
-    // The burst, and the kill in its middle.
+    // The burst, and the kill in its middle; on AWS inside a window of emulator faults.
+    if let Backend::Aws { proxy, .. } = &backend {
+        proxy.open(&load.client, FAULT_RATE).await;
+        load.faults.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
     let clicks = join_all((0..600).map(|_| load.click()));
     let conversions = join_all(ctxs.iter().enumerate().map(|(i, ctx)| {
         let load = &load;
         async move { load.convert(ctx, &format!("order-{i}")).await }
     }));
+    // On AWS the burst runs under faults for a while before the kill (the emulator answers
+    // in milliseconds, not microseconds: 100 ms would cut nearly all of it).
+    let before_kill = match backend {
+        Backend::Embedded => Duration::from_millis(100),
+        Backend::Aws { .. } => Duration::from_secs(2),
+    };
     let kill = async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(before_kill).await;
         server.kill_9();
     };
     let (clicked, converted, ()) = tokio::join!(clicks, conversions, kill);
     accepted += clicked.iter().filter(|c| c.is_some()).count();
     let cut = clicked.iter().filter(|c| c.is_none()).count();
+    if let Backend::Aws { proxy, .. } = &backend {
+        let injected = proxy.close(&load.client).await;
+        load.faults
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        eprintln!("faults injected in the window: {injected}");
+        let total: u64 = injected
+            .as_object()
+            .unwrap()
+            .values()
+            .filter_map(Value::as_u64)
+            .sum();
+        assert!(total > 0, "the window injected faults: {injected}");
+    }
 
     // Restarted on the same data: the cut conversions are retried with their keys, and more
     // clicks come in.

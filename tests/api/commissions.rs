@@ -1101,6 +1101,17 @@ async fn a_plan_preview_earns_what_the_ledger_writes_and_explains_bad_drafts() {
     .await;
     let none = json!({"eventType": "purchase"});
     assert_error(viewer.preview_plan("nope", &none).await, 404, "not_found").await;
+    assert_error(viewer.preview_plan("nope", &draft).await, 404, "not_found").await;
+    let fake = json!({"plan": {"currency": "AAA", "rules": [{"eventType": "purchase", "flat": "1"}]},
+        "eventType": "purchase"});
+    let e = json_of(viewer.preview_plan("alpha", &fake).await, 400).await;
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("plan.currency"),
+        "{e}"
+    );
 }
 
 #[tokio::test]

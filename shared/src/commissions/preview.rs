@@ -47,8 +47,8 @@ pub enum PreviewError {
     Plan(#[from] PlanError),
 }
 
-/// Round trips: the plan (ONE query, none for a draft) and a rate query when a percentage of a
-/// value in another currency needs one.
+/// Round trips: the plan (ONE query; for a draft, ONE read of the campaign) and a rate query
+/// when a percentage of a value in another currency needs one.
 #[tracing::instrument(skip_all, fields(handle = %handle, campaign = %campaign))]
 pub async fn preview(
     state: &AppState,
@@ -57,7 +57,14 @@ pub async fn preview(
     sample: Sample,
 ) -> Result<Preview, PreviewError> {
     let plan = match sample.plan {
-        Some(spec) => draft(state, campaign, spec)?,
+        Some(spec) => {
+            // A campaign's preview: an unknown campaign is 404 as for a PUT. ONE read.
+            crate::campaigns::get(state.store.as_ref(), handle, campaign)
+                .await
+                .map_err(PlanError::from)?
+                .ok_or_else(|| PlanError::CampaignNotFound(campaign.clone()))?;
+            draft(state, campaign, spec)?
+        }
         None => plans::current(state, handle, campaign)
             .await
             .map_err(PlanError::from)?

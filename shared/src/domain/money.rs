@@ -50,10 +50,13 @@ impl Currency {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let bytes = raw.as_bytes();
         match bytes {
-            [a, b, c] if bytes.iter().all(u8::is_ascii_uppercase) => Ok(Self([*a, *b, *c])),
+            // An active ISO 4217 code: "AAA" has the shape of one but pays nobody.
+            [a, b, c] if super::conversion::is_active_currency(raw) => Ok(Self([*a, *b, *c])),
             _ => Err(DomainError::new(
                 "currency",
-                format!("`{raw}` is not an ISO 4217 code (three upper-case letters, e.g. EUR)."),
+                format!(
+                    "`{raw}` is not an active ISO 4217 code (three upper-case letters, e.g. EUR)."
+                ),
             )),
         }
     }
@@ -169,6 +172,11 @@ mod tests {
         assert_eq!(cur("KWD").minor_units(), 3);
         assert!(Currency::parse("eur").is_err());
         assert!(Currency::parse("EURO").is_err());
+        assert!(
+            Currency::parse("AAA").is_err(),
+            "the shape of a code, but none"
+        );
+        assert!(Currency::parse("HRK").is_err(), "withdrawn");
     }
 
     #[test]

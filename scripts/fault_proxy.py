@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP proxy in front of the AWS emulator (moto), for the project's own tests.
+
+    fault_proxy.py UPSTREAM_URL        # prints "FAULT_PROXY_URL=http://127.0.0.1:PORT", then serves
+
+Every request is forwarded to UPSTREAM_URL unless a fault is drawn for it. Faults are off until a
+test turns them on, per service (dynamodb, sqs, kinesis, read from the request's X-Amz-Target or
+its SigV4 credential scope), each a probability:
+
+    POST /__faults {"dynamodb": {"throttle": 0.05, "error": 0.05, "slow": 0.05, "drop": 0.05,
+                                 "slow_ms": 300}, "sqs": {...}, "kinesis": {...}}
+    DELETE /__faults                   # all off
+    GET /__faults                      # the settings and what was injected so far
+
+- throttle: 400 with the service's throttling error (the SDK backs off and retries);
+- error: 500 InternalFailure (retried as transient);
+- slow: forwarded after slow_ms;
+- drop: forwarded and APPLIED, then the connection is closed without an answer (a lost answer:
+  the caller cannot tell whether its write landed, and retries it).
+
+Standard library only, so it runs with the venv's (or any) Python 3.
+"""
+
+import http.client
+import http.server
+import json
+import random
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+
+UPSTREAM = urllib.parse.urlsplit(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:5000")
+LOCK = threading.Lock()
+FAULTS = {}
+INJECTED = {}
+THROTTLE = {
+    "dynamodb": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+    "kinesis": "ProvisionedThroughputExceededException",
+    "sqs": "ThrottlingException",
+}
+SERVICES = (("DynamoDB_", "dynamodb"), ("Kinesis_", "kinesis"), ("AmazonSQS", "sqs"))
+
+
+def service_of(headers):
+    target = headers.get("X-Amz-Target", "")
+    for prefix, name in SERVICES:
+        if target.startswith(prefix):
+            return name
+    # SigV4: Credential=KEY/DATE/REGION/SERVICE/aws4_request
+    auth = headers.get("Authorization", "")
+    parts = auth.split("Credential=")[-1].split("/") if "Credential=" in auth else []
+    return parts[3] if len(parts) > 3 else "other"
+
+
+def draw(service):
+    """The fault for one request of `service`, or None."""
+    with LOCK:
+        rates = FAULTS.get(service) or {}
+        roll = random.random()
+        for kind in ("throttle", "error", "slow", "drop"):
+            p = float(rates.get(kind, 0))
+            if roll < p:
+                key = "%s.%s" % (service, kind)
+                INJECTED[key] = INJECTED.get(key, 0) + 1
+                return kind, int(rates.get("slow_ms", 300))
+            roll -= p
+    return None, 0
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def answer(self, status, payload, content_type="application/x-amz-json-1.0", extra=None):
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def control(self, method, body):
+        global FAULTS
+        with LOCK:
+            if method == "POST":
+                FAULTS = json.loads(body or b"{}")
+            elif method == "DELETE":
+                FAULTS = {}
+            snapshot = {"faults": FAULTS, "injected": dict(INJECTED)}
+        self.answer(200, snapshot, "application/json")
+
+    def forward(self, method, body):
+        conn = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+        conn.request(method, self.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp, data
+
+    def relay(self, resp, data):
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection", "content-length", "date", "server"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def handle_any(self):
+        method = self.command
+        body = self.body()
+        if self.path.startswith("/__faults"):
+            return self.control(method, body)
+        service = service_of(self.headers)
+        kind, slow_ms = draw(service)
+        if kind == "throttle":
+            code = THROTTLE.get(service, "ThrottlingException")
+            return self.answer(400, {"__type": code, "message": "Rate exceeded (injected)"},
+                               extra={"x-amzn-query-error": "%s;Sender" % code.split("#")[-1]})
+        if kind == "error":
+            return self.answer(500, {"__type": "InternalFailure", "message": "injected"})
+        if kind == "slow":
+            time.sleep(slow_ms / 1000.0)
+        resp, data = self.forward(method, body)
+        if kind == "drop":
+            # Applied upstream; the caller never hears of it.
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return None
+        return self.relay(resp, data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = handle_any
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A caller killed mid-request (the test's kill -9) is expected, not news.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+def main():
+    server = Server(("127.0.0.1", 0), Handler)
+    print("FAULT_PROXY_URL=http://127.0.0.1:%d" % server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
