@@ -85,7 +85,7 @@ function statusButton(p, body) {
 function partnerForm(body) {
   const f = form({ id: 'partner-form', 'aria-label': 'New partner' },
     h('div', { class: 'grid' },
-      field('Partner id', input('partnerId', { placeholder: 'pub-one' }), 'Lowercase letters, digits and hyphens.'),
+      field('Partner id', input('partnerId', { placeholder: 'pub-one' }), 'Lowercase letters, digits, hyphens and underscores.'),
       field('Name', input('name', { placeholder: 'Publisher One' })),
       field('Email (optional)', input('email', { type: 'email' }))),
     'Create partner',

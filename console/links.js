@@ -12,7 +12,9 @@ import {
 } from './ui.js';
 
 const PAGE = 20;
-const SLUG = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+// The server's rule (domain::ids::Slug): 1 to 64 lowercase letters, digits and hyphens, starting
+// with a letter or digit and not ending with a hyphen (`\-`: valid as an HTML pattern too).
+const SLUG = /^[a-z0-9](?:[a-z0-9\-]{0,62}[a-z0-9])?$/u;
 
 export const VISITORS = [
   ['iphone', 'iPhone (mobile)', 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1'],
@@ -124,7 +126,7 @@ const TRACKING = [['utmSource', 'utm_source'], ['utmMedium', 'utm_medium'], ['ut
 function editorFields(isNew) {
   const rules = h('div', { class: 'rules' });
   const fields = h('div', {},
-    isNew ? field('Slug', input('slug', { required: true, pattern: SLUG.source }), 'Letters, digits, - and _; the short URL is {handle}.{domain}/{slug}.') : null,
+    isNew ? field('Slug', input('slug', { required: true, pattern: SLUG.source }), 'Lowercase letters, digits and hyphens; the short URL is {handle}.{domain}/{slug}.') : null,
     field('Destination URL', input('destinationUrl', { type: 'url', required: true, placeholder: 'https://example.com/product' })),
     field('Title', input('title')),
     h('fieldset', {}, h('legend', {}, 'UTM tracking (added to the destination)'),
@@ -216,7 +218,7 @@ async function save(ctx, f, out, isNew, overwriteVersion) {
   const spec = readSpec(f);
   const slug = isNew ? f.querySelector('[name=slug]').value.trim() : ctx.slug;
   if (isNew) {
-    if (!SLUG.test(slug)) throw new Error('Slug: 1–64 letters, digits, - or _, starting with a letter or digit.');
+    if (!SLUG.test(slug)) throw new Error('Slug: 1–64 lowercase letters, digits and hyphens, starting with a letter or digit and not ending with a hyphen.');
     const existing = await api.request('GET', linkPath(slug));
     if (existing.ok) {
       clear(out, notice('warning', `The slug ${slug} is taken. `, h('a', { href: `#/links/edit/${slug}` }, 'Open it'), ' or choose another.'));
