@@ -185,9 +185,10 @@ struct Load {
 }
 
 /// The stated budget of a redirect's answer: the link read's and the click append's budgets
-/// (500 ms) plus one outbox write, with room for a loaded 2-core CI machine. Checked on every
-/// answered click, faults or not; an answer beyond it is a visitor left waiting.
-const REDIRECT_BUDGET: Duration = Duration::from_secs(5);
+/// (500 ms) plus one outbox write, with room for a loaded 2-core CI machine (answers took under
+/// 5 s in every run seen); the defect it guards against waited out the SDK's 10 s attempt
+/// timeout. Checked on every answered click, faults or not.
+const REDIRECT_BUDGET: Duration = Duration::from_secs(8);
 /// Each fault kind's share of the emulator calls inside the window (four kinds: 10 % of calls).
 const FAULT_RATE: f64 = 0.025;
 

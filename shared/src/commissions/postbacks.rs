@@ -9,7 +9,7 @@ use crate::store::{keys, Cond, StoreError, WriteOp};
 use crate::webhooks::postback;
 use crate::webhooks::repo;
 use crate::webhooks::signing::generate_secret;
-use crate::webhooks::subscription::{Subscription, SubscriptionStatus};
+use crate::webhooks::subscription::Subscription;
 
 /// What of a partner its postback follows.
 pub struct Wanted<'a> {
@@ -67,20 +67,10 @@ fn new_postback(
     url: String,
     now: String,
 ) -> Subscription {
-    Subscription {
-        subscription_id: id,
-        handle: handle.to_string(),
-        endpoint_url: url,
-        event_types: partner.postback_events.to_vec(),
-        description: Some(format!("Postback of partner {}", partner.partner_id)),
-        // Unused by a GET postback; kept so the record is a complete subscription.
-        secret: generate_secret(),
-        status: SubscriptionStatus::Active,
-        created_at: now.clone(),
-        updated_at: now,
-        disabled_at: None,
-        disabled_reason: None,
-        failing_since_ms: None,
-        partner_id: Some(partner.partner_id.clone()),
-    }
+    // The secret signs nothing (a GET postback); kept so the record is a whole subscription.
+    let mut sub = Subscription::active(id, handle.as_str(), url, generate_secret(), now);
+    sub.event_types = partner.postback_events.to_vec();
+    sub.description = Some(format!("Postback of partner {}", partner.partner_id));
+    sub.partner_id = Some(partner.partner_id.clone());
+    sub
 }

@@ -47,17 +47,13 @@ pub const MAX_AMOUNT_UNITS: i64 = 1_000_000_000;
 pub struct Currency([u8; 3]);
 
 impl Currency {
+    /// An active ISO 4217 code ("AAA" has the shape of one but pays nobody): the conversions'
+    /// own rule and messages (`conversion::parse_currency`).
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let bytes = raw.as_bytes();
-        match bytes {
-            // An active ISO 4217 code: "AAA" has the shape of one but pays nobody.
-            [a, b, c] if super::conversion::is_active_currency(raw) => Ok(Self([*a, *b, *c])),
-            _ => Err(DomainError::new(
-                "currency",
-                format!(
-                    "`{raw}` is not an active ISO 4217 code (three upper-case letters, e.g. EUR)."
-                ),
-            )),
+        let code = super::conversion::parse_currency(raw.to_owned())?;
+        match code.as_bytes() {
+            [a, b, c] => Ok(Self([*a, *b, *c])),
+            _ => unreachable!("parse_currency keeps three ASCII letters"),
         }
     }
 

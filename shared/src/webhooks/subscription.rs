@@ -138,12 +138,27 @@ impl std::fmt::Debug for Subscription {
 
 impl Subscription {
     pub fn new(handle: &str, spec: ValidSpec, secret: String, now: String) -> Self {
+        let id = crate::domain::SubscriptionId::new().to_string();
+        let mut sub = Self::active(id, handle, spec.endpoint_url.to_string(), secret, now);
+        sub.event_types = spec.event_types;
+        sub.description = spec.description;
+        sub
+    }
+
+    /// An active subscription with no event types, description or partner yet.
+    pub fn active(
+        id: String,
+        handle: &str,
+        endpoint_url: String,
+        secret: String,
+        now: String,
+    ) -> Self {
         Self {
-            subscription_id: crate::domain::SubscriptionId::new().to_string(),
+            subscription_id: id,
             handle: handle.to_owned(),
-            endpoint_url: spec.endpoint_url.to_string(),
-            event_types: spec.event_types,
-            description: spec.description,
+            endpoint_url,
+            event_types: Vec::new(),
+            description: None,
             secret,
             status: SubscriptionStatus::Active,
             created_at: now.clone(),
