@@ -21,7 +21,7 @@
 #
 # Knobs: BENCH_DURATION (10s), BENCH_THREADS (2), BENCH_CONNECTIONS (64),
 # BENCH_LATENCY_CONNECTIONS (8: the conversion latency run), BENCH_PORT (18080, nginx: +1),
-# BENCH_ONLY (a space-separated subset of: redirect context conversion conversion-c8; the
+# BENCH_ONLY (a space-separated subset of: redirect context conversion conversion-c8 commission; the
 # report then covers only those, so BENCHMARKS.md is always made from a full run).
 #
 # deliveries: starts `tenx serve` (fresh data dir, private endpoints allowed), subscribes
@@ -73,7 +73,7 @@ machine() {
 import json, os, platform, re, subprocess, sys
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 mem_kb = int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1))
-info = {"nproc": os.cpu_count(), "cpu": cpu, "memGiB": round(mem_kb / 1048576, 1),
+info = {"nproc": os.cpu_count(), "cpu": cpu, "clkTck": os.sysconf("SC_CLK_TCK"), "memGiB": round(mem_kb / 1048576, 1),
         "kernel": platform.release(), "loadBefore": open("/proc/loadavg").read().split()[:3],
         "wrk": subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0].strip(),
         "nginx": subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()}
@@ -120,6 +120,8 @@ peak_kb() {
 nginx_pids() { echo "$NGINX_PID" $(pgrep -P "$NGINX_PID" || true); }
 
 ops() { curl -fsS "http://127.0.0.1:$PORT/internal/ops"; }
+# CPU time (user + system, in clock ticks) tenx has used so far, every thread.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$TENX_PID/stat"; }
 
 start_nginx() {
   mkdir -p "$WORK/nginx/logs"
@@ -186,22 +188,44 @@ seed() {
   CTX=$(printf '%s' "$location" | sed -n 's/.*[?&]ctx=\([^&#]*\).*/\1/p')
   [ -n "$CTX" ] || { echo "no ctx in $location" >&2; return 1; }
   VIEWER_JWT=$jwt
+  seed_commission "$jwt"
 }
 
-# run_wrk SERVER SCENARIO SCRIPT CONNECTIONS URL
+# A campaign with a partner and a CPA + revenue-share plan, its link clicked once for a ctx: the
+# `commission` run's conversions each earn a commission line (the events worker's extra work).
+seed_commission() {
+  local jwt=$1 api="http://127.0.0.1:$PORT/v2/handles/$HANDLE" location
+  local auth=(-H "authorization: Bearer $jwt" -H 'content-type: application/json')
+  curl -fsS -o /dev/null -X POST "$api/partners" "${auth[@]}" \
+    -d '{"partnerId":"alpha-media","name":"Alpha Media","email":"payouts@alpha-media.example"}'
+  curl -fsS -o /dev/null -X POST "$api/campaigns" "${auth[@]}" \
+    -d '{"campaignId":"partner-alpha","goalType":"AFFILIATE_CLICKOUT","status":"ACTIVE","partnerId":"alpha-media",
+         "primaryLink":{"slug":"deal-alpha","destinationUrl":"https://example.com/product?ref=alpha"}}'
+  curl -fsS -o /dev/null -X PUT "$api/campaigns/partner-alpha/commission-plan" "${auth[@]}" \
+    -d '{"currency":"USD","rules":[{"eventType":"purchase","percent":"10"},{"eventType":"lead","flat":"2.50"}],"holdDays":30}'
+  location=$(curl -fsS -o /dev/null -w '%{redirect_url}' \
+    -A 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1' \
+    -H "host: $HANDLE.localhost:$PORT" "http://127.0.0.1:$PORT/deal-alpha")
+  CTX_COMMISSION=$(printf '%s' "$location" | sed -n 's/.*[?&]ctx=\([^&#]*\).*/\1/p')
+  [ -n "$CTX_COMMISSION" ] || { echo "no ctx in $location" >&2; return 1; }
+}
+
+# run_wrk SERVER SCENARIO SCRIPT CONNECTIONS URL [CTX]
 run_wrk() {
-  local server=$1 scenario=$2 script=$3 conns=$4 url=$5 pids
+  local server=$1 scenario=$2 script=$3 conns=$4 url=$5 ctx=${6:-$CTX} pids
   if [ -n "${BENCH_ONLY:-}" ] && [[ " $BENCH_ONLY " != *" $scenario "* ]]; then return 0; fi
   if [ "$server" = tenx ]; then pids=$TENX_PID; else pids=$(nginx_pids); fi
   reset_peak $pids
-  [ "$server" = tenx ] && ops >"$OUT/ops-$scenario-before.json"
+  [ "$server" = tenx ] && ops >"$OUT/ops-$scenario-before.json" && cpu_ticks >"$OUT/cpu-$scenario-before.txt"
   BENCH_LUA_DIR=$LUA_DIR BENCH_HOST="$HANDLE.localhost:$PORT" BENCH_SLUGS=$SLUGS \
-    BENCH_CTX=$CTX BENCH_RUN="r$(date +%s%N)" \
+    BENCH_CTX=$ctx BENCH_RUN="r$(date +%s%N)" \
     wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 5s -s "$LUA_DIR/$script" "$url" \
     >"$OUT/wrk-$server-$scenario.txt"
   if [ "$server" = tenx ]; then
     ops >"$OUT/ops-$scenario-after.json"
+    cpu_ticks >"$OUT/cpu-$scenario-after.txt"
     drain "$scenario"
+    cpu_ticks >"$OUT/cpu-$scenario-drained.txt"
   fi
   peak_kb $pids >"$OUT/rss-$server-$scenario.txt"
   grep '^BENCH' "$OUT/wrk-$server-$scenario.txt" | sed 's/^BENCH //' >"$OUT/wrk-$server-$scenario.json"
@@ -251,6 +275,8 @@ load() {
   run_wrk tenx conversion conversion.lua "$CONNECTIONS" "http://127.0.0.1:$PORT/"
   run_wrk nginx conversion-c$LATENCY_CONNECTIONS conversion.lua "$LATENCY_CONNECTIONS" "http://127.0.0.1:$NGINX_PORT/"
   run_wrk tenx conversion-c$LATENCY_CONNECTIONS conversion.lua "$LATENCY_CONNECTIONS" "http://127.0.0.1:$PORT/"
+  # The same conversions on a campaign with a commission plan: what a commission adds.
+  run_wrk tenx commission conversion.lua "$CONNECTIONS" "http://127.0.0.1:$PORT/" "$CTX_COMMISSION"
   # End to end: every click and conversion the server accepted reached the analytics counters.
   curl -fsS "http://127.0.0.1:$PORT/v2/handles/$HANDLE/analytics?funnel=true" \
     -H "authorization: Bearer $VIEWER_JWT" >"$OUT/funnel.json"

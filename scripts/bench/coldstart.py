@@ -100,7 +100,9 @@ def environment(runtime_api):
         "TENX_REDIRECT_DOMAIN": "links.example.com",
         "TENX_JWT_SECRET": "coldstart-secret-coldstart-secret-0123456789",
         "TENX_CTX_KEYS": "k1:" + base64.b64encode(b"coldstart-ctx-key-" * 2).decode(),
-        "TENX_EDGE_SECRET": "coldstart-edge-secret",
+        "TENX_EDGE": "cloudfront-oac",
+        # Ed25519 seeds (base64url, 32 bytes): the functions that sign statements and receipts.
+        "TENX_SIGNING_KEYS": base64.urlsafe_b64encode(b"coldstart-signing-seed-32-bytes!").decode().rstrip("="),
         "RUST_LOG": "warn",
     }
     return env

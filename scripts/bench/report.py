@@ -9,8 +9,12 @@ import os
 import sys
 
 # Published on-demand prices, us-east-1 (N. Virginia), as listed on the AWS pricing pages in
-# 2025 (DynamoDB on-demand after the November 2024 reduction). Free tiers ignored.
+# 2025-2026 (DynamoDB on-demand after the November 2024 reduction). Free tiers ignored.
 PRICES = {
+    "cloudfront_https_per_10k": 0.0100,  # HTTPS requests, United States / Europe (PriceClass_100)
+    "cloudfront_function_per_million": 0.10,  # CloudFront Functions invocations
+    "cloudfront_dto_per_gb": 0.085,  # data transfer out to the internet, first 10 TB, US / Europe
+    "cloudfront_origin_per_gb": 0.020,  # regional data transfer out to origin, US / Europe
     "apigw_http_per_million": 1.00,  # HTTP API, first 300 M requests/month (per 512 KB)
     "lambda_arm_gb_s": 0.0000133334,  # Lambda arm64, per GB-second (billed per 1 ms)
     "lambda_per_million": 0.20,  # Lambda requests
@@ -19,26 +23,39 @@ PRICES = {
     "sqs_per_million": 0.40,  # standard queue requests (per 64 KB chunk)
     "kinesis_put_per_million": 0.014,  # provisioned stream, PUT payload units (25 KB each)
     "kinesis_shard_hour": 0.015,  # provisioned stream, per shard-hour
+    "logs_ingest_per_gb": 0.50,  # CloudWatch Logs standard ingestion
+    "logs_store_per_gb_month": 0.03,  # CloudWatch Logs storage (compressed), per GB-month
 }
-# The click stream's shards (template.yaml) are paid by the hour whatever the traffic, so their
-# share of a click depends on the traffic: stated here, an average of 100 clicks/s (259 million a
-# month, about 1 in 20 of a shard pair's capacity).
+# The stated traffic: the click stream's shards (template.yaml) are paid by the hour whatever
+# the traffic, so their share of a click depends on it: an average of 100 clicks/s (259 million
+# a month, about 1 in 20 of a shard pair's capacity).
 STREAM_SHARDS = 2
 TRAFFIC_CLICKS_PER_S = 100
 # The clicks worker's batches on Lambda: up to 5,000 records within 30 s (template.yaml); at the
 # stated traffic a batch holds 30 s of one shard's clicks.
 CLICKS_BATCH = TRAFFIC_CLICKS_PER_S * 30 // STREAM_SHARDS
 LAMBDA_GB = 128 / 1024  # Lambda bills memory in GB of 1024 MB
-# Billed Lambda durations are assumptions: on Lambda the CPU work measured here (tens of µs) is
-# dwarfed by the network round trips it awaits (SQS SendMessage ~5-10 ms, DynamoDB
-# TransactWriteItems ~10-15 ms in-region), and a 128 MB function gets ~7 % of a vCPU.
-ASSUMED_MS = {"redirect": 10, "context": 2, "conversion": 25, "events_batch": 50, "clicks_batch": 100}
+# Billed Lambda duration, argued from what was measured here: the CPU a request took on this
+# machine, scaled to a 128 MB function's CPU share (Lambda gives one vCPU at 1,769 MB, in
+# proportion below), plus one in-region network round trip per counted store, queue and stream
+# call at the latencies below (stated medians for calls inside one region; not measured here),
+# rounded up to Lambda's 1 ms billing unit.
+LAMBDA_VCPU_MB = 1769
+ROUND_TRIP_MS = {"get": 4, "query": 5, "write": 5, "transact": 10, "sendCalls": 6, "appends": 8}
+# Bytes CloudFront adds to each answer (via, x-cache, x-amz-cf-pop, x-amz-cf-id) and sends to the
+# origin per request (forwarded viewer headers, CloudFront's headers, the SigV4 authorization).
+CLOUDFRONT_ANSWER_EXTRA_BYTES = 200
+CLOUDFRONT_ORIGIN_REQUEST_BYTES = 1500
+# Log lines per request: Lambda's START/END/REPORT are filtered out (SystemLogLevel WARN) and the
+# functions log nothing at INFO for a success (template.yaml), so a successful request writes 0;
+# an error writes one line of about this size, kept for the retention (30 days by default).
+LOG_LINE_BYTES = 600
 # On AWS the events consumer receives up to 100 messages per invocation (template.yaml) and the
 # event source mapping deletes them in batches of 10 (DeleteMessageBatch).
 EVENTS_BATCH = 100
 DELETE_BATCH = 10
 
-SCENARIOS = ["redirect", "context", "conversion"]
+SCENARIOS = ["redirect", "context", "conversion", "commission"]
 
 
 def load(out, name):
@@ -59,10 +76,6 @@ def ms(us):
 
 def mib(kb):
     return f"{int(kb) / 1024:.1f} MiB" if kb else "?"
-
-
-def lambda_cost(duration_ms, gb=LAMBDA_GB):
-    return PRICES["lambda_per_million"] + 1e6 * gb * duration_ms / 1000 * PRICES["lambda_arm_gb_s"]
 
 
 def main(out):
@@ -152,7 +165,7 @@ def main(out):
     if funnel:
         t = funnel.get("totals", {})
         sent_clicks = sum(recorded(per[s][1]) for s in per if s.startswith("redirect"))
-        sent_conv = sum(per[s][1]["transact"] for s in per if s.startswith("conversion"))
+        sent_conv = sum(per[s][1]["transact"] for s in per if s.startswith(("conversion", "commission")))
         print(
             f"- analytics after the runs (funnel totals): {t.get('clicks', '?'):,} clicks "
             f"({t.get('botClicks', '?'):,} bots), {t.get('conversions', '?'):,} conversions; the load runs recorded "
@@ -167,7 +180,7 @@ def main(out):
                "MISMATCH between what was accepted and what analytics counted (see above).")
         )
 
-    print_costs(per, background)
+    print_costs(per, background, runs, out, machine)
 
 
 def recorded(counts):
@@ -184,68 +197,135 @@ def ddb_cost(p):
     )
 
 
-def stream_cost(appends_per_request):
-    """PUT payload units plus the shards' share of a click at the stated traffic."""
-    clicks_per_hour = TRAFFIC_CLICKS_PER_S * 3600
-    shards = STREAM_SHARDS * PRICES["kinesis_shard_hour"] / clicks_per_hour * 1e6
-    return appends_per_request * (PRICES["kinesis_put_per_million"] + shards)
+def waits_ms(p):
+    """In-region network time of the counted calls (one round trip each)."""
+    return sum(p.get(k, 0) * ms for k, ms in ROUND_TRIP_MS.items())
 
 
-def fan_out_cost(p, b):
-    """Per million requests: the consumers' measured store operations per recorded event, plus
-    the consumer invocations (and SQS receive + delete for queued events)."""
+def billed_ms(cpu_us, p):
+    """A request's billed duration on a 128 MB function (see LAMBDA_VCPU_MB, ROUND_TRIP_MS)."""
+    return max(1, math.ceil(cpu_us / 1000 * LAMBDA_VCPU_MB / 128 + waits_ms(p)))
+
+
+def duration_cost(ms_per_call, calls=1.0):
+    return calls * 1e6 * LAMBDA_GB * ms_per_call / 1000 * PRICES["lambda_arm_gb_s"]
+
+
+def shard_share():
+    """The provisioned shards' cost per million clicks at the stated traffic."""
+    return STREAM_SHARDS * PRICES["kinesis_shard_hour"] / (TRAFFIC_CLICKS_PER_S * 3600) * 1e6
+
+
+def cpu_us_per_request(out, scenario, n, clk_tck):
+    before, after = load(out, f"cpu-{scenario}-before.txt"), load(out, f"cpu-{scenario}-after.txt")
+    if before is None or after is None or n == 0:
+        return None
+    return (int(after) - int(before)) / clk_tck * 1e6 / n
+
+
+def edge_rows(answer_bytes):
+    gb = 1e6 / 1e9
+    dto = (answer_bytes + CLOUDFRONT_ANSWER_EXTRA_BYTES) * gb * PRICES["cloudfront_dto_per_gb"]
+    origin = CLOUDFRONT_ORIGIN_REQUEST_BYTES * gb * PRICES["cloudfront_origin_per_gb"]
+    return [
+        ("CloudFront HTTPS requests", "1", 100 * PRICES["cloudfront_https_per_10k"]),
+        ("CloudFront Function (viewer host)", "1", PRICES["cloudfront_function_per_million"]),
+        ("CloudFront data transfer out", f"{answer_bytes:.0f} B answer + {CLOUDFRONT_ANSWER_EXTRA_BYTES} B", dto),
+        ("CloudFront to origin", f"{CLOUDFRONT_ORIGIN_REQUEST_BYTES} B", origin),
+    ]
+
+
+def request_rows(p, cpu_us):
+    ms_billed = billed_ms(cpu_us or 0, p)
+    cpu = f"{cpu_us:.0f} µs CPU here" if cpu_us is not None else "CPU not measured"
+    calls = " + ".join(f"{p.get(k, 0):.2f} {k}" for k in ROUND_TRIP_MS if p.get(k, 0) >= 0.005) or "no calls"
+    return [
+        ("Lambda requests", "1", PRICES["lambda_per_million"]),
+        ("Lambda duration (128 MB)", f"{ms_billed} ms billed: {cpu}; {calls}", duration_cost(ms_billed)),
+        ("DynamoDB", f"{p['get'] + p['query']:.2f} reads, {p['write']:.2f} writes, {p['transact']:.2f} transactions ({p['transactItems']:.2f} items)", ddb_cost(p)),
+        ("SQS", f"{p['sendCalls']:.2f} sends", p["sendCalls"] * PRICES["sqs_per_million"]),
+        ("Kinesis PUT payload units", f"{p.get('appends', 0):.2f}", p.get("appends", 0) * PRICES["kinesis_put_per_million"]),
+        ("Kinesis shard-hours (share)", f"{p.get('appends', 0):.2f} clicks at {TRAFFIC_CLICKS_PER_S}/s", p.get("appends", 0) * shard_share()),
+        ("CloudWatch Logs", "0 lines (a success logs nothing)", 0.0),
+    ]
+
+
+def fan_out_rows(p, b):
+    """The consumers' work per request: measured store calls per recorded event, their
+    invocations (and SQS receive + delete for queued events), their billed waits."""
     queued, appended = p["sendMessages"], p.get("appends", 0)
     events = queued + appended
     if not b or events == 0:
-        return 0.0
-    cost = ddb_cost(b) * events
-    cost += queued * (1 / EVENTS_BATCH + 1 / DELETE_BATCH) * PRICES["sqs_per_million"]
-    cost += queued / EVENTS_BATCH * lambda_cost(ASSUMED_MS["events_batch"])
-    # Events the events worker relays to the stream to be counted there (conversions): their
-    # PUT payload units and their share of the clicks worker's invocations.
+        return []
     relayed = b.get("appends", 0) * events
-    cost += relayed * PRICES["kinesis_put_per_million"]
-    cost += (appended + relayed) / CLICKS_BATCH * lambda_cost(ASSUMED_MS["clicks_batch"])
-    return cost
+    events_ms = EVENTS_BATCH * waits_ms(b)  # one invocation's calls for a full batch
+    rows = [("fan-out: DynamoDB", f"{events:.2f} events × {b['get'] + b['query']:.2f} reads, {b['write']:.2f} writes, {b['transact']:.2f} transactions", ddb_cost(b) * events)]
+    if queued:
+        sqs = queued * (1 / EVENTS_BATCH + 1 / DELETE_BATCH) * PRICES["sqs_per_million"]
+        rows.append(("fan-out: SQS receive + delete", f"batches of {EVENTS_BATCH} / {DELETE_BATCH}", sqs))
+        lam = queued / EVENTS_BATCH * (PRICES["lambda_per_million"] + duration_cost(math.ceil(events_ms)))
+        rows.append(("fan-out: events worker", f"1/{EVENTS_BATCH} invocation, {math.ceil(events_ms)} ms billed per batch", lam))
+    if appended + relayed:
+        put = relayed * (PRICES["kinesis_put_per_million"] + shard_share())
+        if relayed:
+            rows.append(("fan-out: relayed to the stream", f"{relayed:.2f} PUT units + shard share", put))
+        # The clicks worker's batch: one counter transaction per link and day, not per click.
+        lam = (appended + relayed) / CLICKS_BATCH * (PRICES["lambda_per_million"] + duration_cost(100))
+        rows.append(("fan-out: clicks worker", f"1/{CLICKS_BATCH} invocation (~100 ms per batch)", lam))
+    return rows
 
 
-def print_costs(per, background):
-    print("\n## Cost per million on AWS (us-east-1, Lambda arm64 at 128 MB, DynamoDB on-demand)\n")
+def print_table(title, rows):
+    print(f"\n### {title}\n")
+    print("| billed part | per request | $ per million |")
+    print("|---|---|---:|")
+    for part, qty, cost in rows:
+        print(f"| {part} | {qty} | ${cost:.3f} |")
+    print(f"| **total** | | **${sum(r[2] for r in rows):.2f}** |")
+
+
+def print_costs(per, background, runs, out, machine):
+    print("\n## Cost per million on AWS\n")
     print(
-        "Request path: API Gateway HTTP API + the Lambda invocation (assumed billed duration) + the "
-        "measured store, queue and stream operations. Stream: a click's PUT payload unit plus its "
-        f"share of {STREAM_SHARDS} provisioned shards at {TRAFFIC_CLICKS_PER_S} clicks/s on average. "
-        "Fan-out: the consumers' measured store operations per event, and their invocations: the "
-        f"events worker's ({ASSUMED_MS['events_batch']} ms per {EVENTS_BATCH} events, with SQS receive + "
-        f"delete at batches of {EVENTS_BATCH} / {DELETE_BATCH}), the clicks worker's "
-        f"({ASSUMED_MS['clicks_batch']} ms per {CLICKS_BATCH} clicks: 30 s of a shard at that traffic).\n"
+        f"us-east-1 list prices, Lambda arm64 at 128 MB, DynamoDB on demand, at a stated traffic of "
+        f"{TRAFFIC_CLICKS_PER_S} clicks/s on average ({STREAM_SHARDS} provisioned shards). Every store, "
+        "queue and stream call is counted by the seams during this run; the billed Lambda duration is "
+        f"the CPU a request took here scaled to a 128 MB function's share of a vCPU (×{LAMBDA_VCPU_MB / 128:.1f}), "
+        "plus one in-region round trip per counted call at "
+        + ", ".join(f"{k} {v} ms" for k, v in ROUND_TRIP_MS.items())
+        + " (stated, not measured here), rounded up to 1 ms. The CPU is the whole server's during the "
+        "run (consumers included) divided by the requests: an upper bound."
     )
-    print("| per million | API Gateway | Lambda | DynamoDB | SQS | Kinesis | request path | fan-out | total |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for scenario in ["redirect", "conversion", "context"]:
+    clk = machine.get("clkTck", 100)
+    tables = []
+    for scenario in ["redirect", "context", "conversion"]:
         if scenario not in per:
             continue
-        _, _, p = per[scenario]
-        apigw = PRICES["apigw_http_per_million"]
-        lam = lambda_cost(ASSUMED_MS[scenario])
-        ddb = ddb_cost(p)
-        sqs = p["sendCalls"] * PRICES["sqs_per_million"]
-        kinesis = stream_cost(p.get("appends", 0))
-        path = apigw + lam + ddb + sqs + kinesis
-        fan = fan_out_cost(p, background.get(scenario))
-        print(
-            f"| {scenario} | ${apigw:.2f} | ${lam:.2f} | ${ddb:.3f} | ${sqs:.3f} | ${kinesis:.3f} | "
-            f"${path:.2f} | ${fan:.3f} | ${path + fan:.2f} |"
-        )
-    print(
-        f"\nAssumed billed Lambda durations: {', '.join(f'{k} {v} ms' for k, v in ASSUMED_MS.items())}. "
-        f"At 256 MB (template.yaml's setting) the Lambda column doubles less the request fee: "
-        f"redirect ${lambda_cost(ASSUMED_MS['redirect'], 0.25):.2f}, conversion "
-        f"${lambda_cost(ASSUMED_MS['conversion'], 0.25):.2f} per million. The shards' share scales "
-        f"inversely with traffic: ${stream_cost(1) - PRICES['kinesis_put_per_million']:.3f} per million "
-        f"clicks at {TRAFFIC_CLICKS_PER_S}/s, ten times less at ten times the traffic."
-    )
+        n, _, p = per[scenario]
+        cpu = cpu_us_per_request(out, scenario, n, clk)
+        rows = request_rows(p, cpu)
+        if scenario == "redirect":
+            r = runs.get(("tenx", "redirect"), {})
+            answer = r.get("bytes", 0) / max(r.get("requests", 1), 1)
+            rows = edge_rows(answer) + rows
+            title = "redirect: CloudFront → function URL → Lambda → Kinesis"
+        else:
+            rows = [("API Gateway HTTP API", "1", PRICES["apigw_http_per_million"])] + rows
+            title = f"{scenario}: API Gateway → Lambda"
+        rows += fan_out_rows(p, background.get(scenario))
+        tables.append((scenario, sum(r[2] for r in rows)))
+        print_table(title, [r for r in rows if r[2] > 0 or r[0].startswith("CloudWatch")])
+    if "commission" in background and "conversion" in background:
+        extra = {k: background["commission"].get(k, 0) - background["conversion"].get(k, 0) for k in background["conversion"]}
+        ms_extra = max(0, math.ceil(waits_ms(extra)))
+        rows = [
+            ("DynamoDB", f"{extra['get'] + extra['query']:.2f} reads, {extra['write']:.2f} writes, {extra['transact']:.2f} transactions ({extra['transactItems']:.2f} items)", ddb_cost(extra)),
+            ("SQS", f"{extra['sendCalls']:.2f} sends", max(0.0, extra["sendCalls"]) * PRICES["sqs_per_million"]),
+            ("events worker duration", f"{ms_extra} ms more billed", duration_cost(ms_extra)),
+        ]
+        print_table("a commission: what the events worker does more for a conversion on a campaign with a plan", rows)
     print("\nPrices: " + ", ".join(f"{k} ${v}" for k, v in PRICES.items()) + ".")
+    return tables
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 
-use crate::config::{Config, CountryTrust, Secrets};
+use crate::config::{Config, Secrets};
 use crate::queue::sqs::{QueueAddress, SqsQueue};
 use crate::queue::{Queue, QueueName};
 use crate::state::AppState;
@@ -203,8 +203,8 @@ pub async fn connect_with(
 /// The application state of a Lambda function, built once at cold start: settings from the
 /// environment, then only the secrets the function `needs` (`Group::secrets()`, or
 /// `Secrets::NONE` for a queue worker), given directly (`TENX_JWT_SECRET`, `TENX_CTX_KEYS`,
-/// `TENX_EDGE_SECRET`) or as the names of SSM parameters (`TENX_JWT_SECRET_PARAM`,
-/// `TENX_CTX_KEYS_PARAM`, `TENX_EDGE_SECRET_PARAM`),
+/// `TENX_SIGNING_KEYS`) or as the names of SSM parameters (`TENX_JWT_SECRET_PARAM`,
+/// `TENX_CTX_KEYS_PARAM`, `TENX_SIGNING_KEYS_PARAM`),
 /// then the DynamoDB store and SQS queue. A parameter the function does not need is never read
 /// (its IAM role may not allow it). Fails (so the function does not start) on any invalid setting.
 pub async fn app_state_from_env(needs: impl Into<Secrets>) -> anyhow::Result<AppState> {
@@ -223,10 +223,6 @@ pub async fn app_state_from_env(needs: impl Into<Secrets>) -> anyhow::Result<App
         signing: (needs.signing && config.signing_keys.is_empty())
             .then(|| var("TENX_SIGNING_KEYS_PARAM"))
             .flatten(),
-        // Only the redirect function is given this name (it alone reads the country header).
-        edge: (config.country_trust == CountryTrust::Never)
-            .then(|| var("TENX_EDGE_SECRET_PARAM"))
-            .flatten(),
     };
     wanted.load_into(&clients, &mut config).await?;
     let settings = AwsSettings::from_env();
@@ -244,13 +240,12 @@ struct SecretParams {
     jwt: Option<String>,
     ctx_keys: Option<String>,
     signing: Option<String>,
-    edge: Option<String>,
 }
 
 impl SecretParams {
     /// One `GetParameters` round trip for all of them (cold start time), decrypted.
     async fn load_into(self, clients: &AwsClients, config: &mut Config) -> anyhow::Result<()> {
-        let names: Vec<String> = [&self.jwt, &self.ctx_keys, &self.signing, &self.edge]
+        let names: Vec<String> = [&self.jwt, &self.ctx_keys, &self.signing]
             .into_iter()
             .flatten()
             .cloned()
@@ -268,9 +263,6 @@ impl SecretParams {
         }
         if let Some(v) = take(&self.signing) {
             config.signing_keys = v;
-        }
-        if let Some(v) = take(&self.edge) {
-            config.country_trust = CountryTrust::EdgeSecret(v.into_bytes());
         }
         Ok(())
     }

@@ -34,6 +34,13 @@ pub enum ChainError {
         added: i64,
         max: i64,
     },
+    /// The session was started from another client address (`409`): a session id is not a
+    /// secret, so it is bound to the network that started it; a stranger cannot add to it.
+    #[error(
+        "sessionId: session {0} was started by another client (another network address); \
+         start a new session."
+    )]
+    Foreign(SessionId),
     /// A session's first append kept racing others (`503`, retry).
     #[error("chain session {0}: first append kept conflicting")]
     Contended(SessionId),
@@ -47,12 +54,24 @@ fn expiry(ttl: Duration) -> i64 {
     now_unix().saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2))
 }
 
-/// Appends `signals` to the session, all or nothing, and returns the session's signal count
-/// after the append (concurrent appends may already be included).
+/// Whose session it is: the hashed address bucket of the client that started it
+/// (`ratelimit::address_bucket`: IPv6 by /64; the store never holds an address).
+pub fn owner_of_client(client: &str) -> String {
+    crate::ratelimit::address_bucket("own_", client)
+}
+
+/// Whether the session counter lets `owner` in: the owner it was started by, or none recorded.
+fn owned_by(counter: &Item, owner: &str) -> bool {
+    counter.doc["owner"].as_str().is_none_or(|o| o == owner)
+}
+
+/// Appends `signals` to `owner`'s session, all or nothing, and returns the session's signal
+/// count after the append (concurrent appends may already be included).
 pub async fn append(
     store: &dyn Store,
     handle: &Handle,
     session: &SessionId,
+    owner: &str,
     signals: &[Signal],
     ttl: Duration,
     max_per_session: u32,
@@ -63,11 +82,15 @@ pub async fn append(
     let expires_at = expiry(ttl);
     for _ in 0..ATTEMPTS {
         let counter = store.get(&pk, keys::CHAIN_SESSION_COUNT_SK).await?;
+        if counter.as_ref().is_some_and(|c| !owned_by(c, owner)) {
+            return Err(ChainError::Foreign(session.clone()));
+        }
         let first_write = counter.is_none();
         if first_write && added > max {
             return Err(session_full(session, 0, added, max));
         }
-        let counter_op = session_counter_op(&pk, first_write, added, max, expires_at);
+        let counter_op =
+            session_counter_op(&pk, first_write.then_some(owner), added, max, expires_at);
         let mut ops = Vec::with_capacity(signals.len() + 1);
         ops.push(counter_op);
         for signal in signals {
@@ -120,18 +143,15 @@ fn session_full(session: &SessionId, held: i64, added: i64, max: i64) -> ChainEr
 /// new session); later writes ADD under the cap.
 fn session_counter_op(
     pk: &str,
-    first_write: bool,
+    first_write_by: Option<&str>,
     added: i64,
     max: i64,
     expires_at: i64,
 ) -> WriteOp {
-    if first_write {
-        let mut item = Item::new(
-            pk.to_owned(),
-            keys::CHAIN_SESSION_COUNT_SK,
-            serde_json::Value::Null,
-        )
-        .expiring_at(Some(expires_at));
+    if let Some(owner) = first_write_by {
+        let doc = serde_json::json!({ "owner": owner });
+        let mut item = Item::new(pk.to_owned(), keys::CHAIN_SESSION_COUNT_SK, doc)
+            .expiring_at(Some(expires_at));
         item.counters.insert(COUNT.into(), added.into());
         WriteOp::Put {
             item,
@@ -151,15 +171,18 @@ fn session_counter_op(
     }
 }
 
-/// Every live signal of the session, oldest first.
+/// Every live signal of `owner`'s session, oldest first; none when another client started it
+/// (a stranger learns nothing: its answers are those of an empty session). The partition's
+/// counter comes in the same query (its sort key `N` sorts before the signals' `S#…`).
 pub async fn load_signals(
     store: &dyn Store,
     handle: &Handle,
     session: &SessionId,
+    owner: &str,
 ) -> Result<Vec<Signal>, StoreError> {
     let mut query = Query {
         pk: keys::chain_session_pk(handle.as_str(), session.as_str()),
-        range: SkRange::Prefix(keys::CHAIN_SIGNAL_SK_PREFIX.into()),
+        range: SkRange::All,
         limit: 1000,
         after: None,
         descending: false,
@@ -168,7 +191,13 @@ pub async fn load_signals(
     loop {
         let page = store.query(query.clone()).await?;
         for item in &page.items {
-            signals.push(item.parse::<Signal>()?);
+            if item.sk == keys::CHAIN_SESSION_COUNT_SK {
+                if !owned_by(item, owner) {
+                    return Ok(Vec::new());
+                }
+            } else if item.sk.starts_with(keys::CHAIN_SIGNAL_SK_PREFIX) {
+                signals.push(item.parse::<Signal>()?);
+            }
         }
         match page.next {
             Some(next) => query.after = Some(next),

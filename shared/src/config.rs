@@ -82,9 +82,14 @@ pub enum CountryTrust {
     Never,
     /// Always: local development and tests only (`TENX_TRUST_COUNTRY_HEADER=true`).
     Always,
-    /// Only on requests that carry this secret in [`EDGE_SECRET_HEADER`], which CloudFront adds
-    /// on its way to the origin (`TENX_EDGE_SECRET`; see template.yaml).
+    /// Only on requests that carry this secret in [`EDGE_SECRET_HEADER`], which a proxy in front
+    /// of `tenx serve` adds on its way to it (`TENX_EDGE_SECRET`; docs/deployment.md).
     EdgeSecret(Vec<u8>),
+    /// Always, with the viewer's host from [`VIEWER_HOST_HEADER`]: the function is reachable only
+    /// through our CloudFront distribution (a function URL with IAM auth that only the
+    /// distribution may invoke, signed by its origin access control; template.yaml), which sets
+    /// both headers itself, replacing any a viewer sent (`TENX_EDGE=cloudfront-oac`).
+    CloudFrontOac,
 }
 
 /// Never prints the secret (configs are logged at start).
@@ -94,6 +99,7 @@ impl std::fmt::Debug for CountryTrust {
             CountryTrust::Never => f.write_str("Never"),
             CountryTrust::Always => f.write_str("Always"),
             CountryTrust::EdgeSecret(_) => f.write_str("EdgeSecret(<redacted>)"),
+            CountryTrust::CloudFrontOac => f.write_str("CloudFrontOac"),
         }
     }
 }
@@ -139,8 +145,12 @@ impl std::fmt::Debug for SignInCode {
     }
 }
 
-/// The origin header CloudFront adds with the edge secret.
+/// The origin header a proxy in front of `tenx serve` adds with the edge secret.
 pub const EDGE_SECRET_HEADER: &str = "x-tenx-edge-secret";
+
+/// The viewer's `Host`, as the distribution's viewer-request function copies it (the origin
+/// request to a function URL must carry the URL's own host for its signature).
+pub const VIEWER_HOST_HEADER: &str = "x-forwarded-host";
 
 /// The highest `TENX_MAX_CONVERSION_VALUE` accepted: 15 digits, what a value may carry anyway.
 pub const MAX_CONVERSION_VALUE_CEILING: u64 = 999_999_999_999_999;
@@ -466,18 +476,34 @@ fn rate_limits_from_env(mut l: RateLimits) -> anyhow::Result<RateLimits> {
     Ok(l)
 }
 
-/// `TENX_EDGE_SECRET` (deployed behind CloudFront) wins over `TENX_TRUST_COUNTRY_HEADER`.
 fn country_trust_from_env() -> anyhow::Result<CountryTrust> {
-    if let Some(secret) = var("TENX_EDGE_SECRET") {
-        if secret.trim().len() < 16 {
-            bail!("TENX_EDGE_SECRET must be at least 16 characters");
+    country_trust_from(
+        var("TENX_EDGE"),
+        var("TENX_EDGE_SECRET"),
+        parse_bool("TENX_TRUST_COUNTRY_HEADER")?,
+    )
+}
+
+/// `TENX_EDGE=cloudfront-oac` (the deployed redirect) or `TENX_EDGE_SECRET` (a proxy in front of
+/// `tenx serve`; not both) wins over `TENX_TRUST_COUNTRY_HEADER`.
+fn country_trust_from(
+    edge: Option<String>,
+    secret: Option<String>,
+    trust_header: Option<bool>,
+) -> anyhow::Result<CountryTrust> {
+    match (edge, secret) {
+        (Some(_), Some(_)) => bail!("TENX_EDGE and TENX_EDGE_SECRET exclude each other: give one"),
+        (Some(edge), None) if edge.trim() == "cloudfront-oac" => Ok(CountryTrust::CloudFrontOac),
+        (Some(edge), None) => bail!(
+            "TENX_EDGE={edge}: expected cloudfront-oac (the redirect behind CloudFront's origin access control)"
+        ),
+        (None, Some(secret)) if secret.trim().len() < 16 => {
+            bail!("TENX_EDGE_SECRET must be at least 16 characters")
         }
-        return Ok(CountryTrust::EdgeSecret(secret.trim().as_bytes().to_vec()));
+        (None, Some(secret)) => Ok(CountryTrust::EdgeSecret(secret.trim().as_bytes().to_vec())),
+        (None, None) if trust_header == Some(true) => Ok(CountryTrust::Always),
+        (None, None) => Ok(CountryTrust::Never),
     }
-    Ok(match parse_bool("TENX_TRUST_COUNTRY_HEADER")? {
-        Some(true) => CountryTrust::Always,
-        _ => CountryTrust::Never,
-    })
 }
 
 fn parse_plans(spec: &str) -> anyhow::Result<HashMap<String, String>> {
@@ -632,5 +658,34 @@ mod tests {
             "https://acme.localhost:8080/launch"
         );
         assert_eq!(c.redirect_host(), "localhost");
+    }
+
+    #[test]
+    fn the_edge_is_named_once_and_checked() {
+        let some = |v: &str| Some(v.to_owned());
+        let trust = country_trust_from(some("cloudfront-oac"), None, Some(true)).unwrap();
+        assert_eq!(trust, CountryTrust::CloudFrontOac);
+        let secret = "a-proxy-secret-0123";
+        assert_eq!(
+            country_trust_from(None, some(secret), None).unwrap(),
+            CountryTrust::EdgeSecret(secret.as_bytes().to_vec())
+        );
+        assert_eq!(
+            country_trust_from(None, None, Some(true)).unwrap(),
+            CountryTrust::Always
+        );
+        assert_eq!(
+            country_trust_from(None, None, None).unwrap(),
+            CountryTrust::Never
+        );
+        let both = country_trust_from(some("cloudfront-oac"), some(secret), None);
+        assert!(both.unwrap_err().to_string().contains("exclude each other"));
+        let typo = country_trust_from(some("cloudfront"), None, None);
+        assert!(typo
+            .unwrap_err()
+            .to_string()
+            .contains("expected cloudfront-oac"));
+        let short = country_trust_from(None, some("short"), None);
+        assert!(short.unwrap_err().to_string().contains("at least 16"));
     }
 }

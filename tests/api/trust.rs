@@ -317,15 +317,19 @@ async fn a_credential_cannot_spend_the_handles_write_budget_on_requests_that_cha
     assert!(resp.status().is_success(), "{}", resp.status());
 }
 
-async fn chain_resolve_from(app: &TestApp, handle: &str, hop: &str) -> Response {
-    let body = json!({"handle": handle, "sessionId": "sess-1", "trigger": "checkout"});
+async fn chain_post_from(app: &TestApp, route: &str, body: &Value, hop: &str) -> Response {
     app.client
-        .post(app.url("/v2/public/chain/resolve"))
+        .post(app.url(&format!("/v2/public/chain/{route}")))
         .header("x-forwarded-for", hop)
-        .json(&body)
+        .json(body)
         .send()
         .await
         .unwrap()
+}
+
+async fn chain_resolve_from(app: &TestApp, handle: &str, hop: &str) -> Response {
+    let body = json!({"handle": handle, "sessionId": "sess-1", "trigger": "checkout"});
+    chain_post_from(app, "resolve", &body, hop).await
 }
 
 /// Issue 29 (6): the public chain routes serve only handles that exist, and one address cannot
@@ -364,4 +368,53 @@ async fn public_chain_routes_need_an_existing_handle_and_limit_each_address() {
             .status(),
         200
     );
+}
+
+/// Issue 29 (6): a session id is no secret (the playbook's is `sess-1`), so a session belongs to
+/// the network address that started it: a stranger can neither add to it nor read it back.
+#[tokio::test]
+async fn a_chain_session_is_bound_to_the_address_that_started_it() {
+    let mut config = test_config();
+    config.trusted_proxy = true;
+    let app = spawn_full(config, None, Workers::Off).await;
+    clicked(&app, "acme").await;
+    let owner = "203.0.113.10";
+    let stranger = "198.51.100.66";
+    let signals = json!({"handle": "acme", "sessionId": "sess-1",
+        "signals": [{"type": "view"}, {"type": "add_to_cart"}]});
+    let resp = chain_post_from(&app, "signals", &signals, owner).await;
+    assert_eq!(resp.status(), 202);
+    assert_eq!(resp.json::<Value>().await.unwrap()["totalSignals"], 2);
+    // The stranger's append is refused and stores nothing.
+    let message = assert_error(
+        chain_post_from(&app, "signals", &signals, stranger).await,
+        409,
+        "conflict",
+    )
+    .await;
+    assert!(message.contains("another client"), "{message}");
+    let resolve = json!({"handle": "acme", "sessionId": "sess-1", "trigger": "checkout"});
+    let seen = |resp: Response| async move {
+        assert_eq!(resp.status(), 200);
+        resp.json::<Value>().await.unwrap()["signalsConsidered"].clone()
+    };
+    // The stranger reads an empty session; the owner reads its own two signals.
+    assert_eq!(
+        seen(chain_post_from(&app, "resolve", &resolve, stranger).await).await,
+        0
+    );
+    assert_eq!(
+        seen(chain_post_from(&app, "resolve", &resolve, owner).await).await,
+        2
+    );
+    let prefetch = json!({"handle": "acme", "sessionId": "sess-1", "triggers": ["checkout"]});
+    let resp = chain_post_from(&app, "prefetch", &prefetch, stranger).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["decisions"][0]["signalsConsidered"], 0);
+    // The owner goes on adding to it.
+    let more = json!({"handle": "acme", "sessionId": "sess-1", "signals": [{"type": "view"}]});
+    let resp = chain_post_from(&app, "signals", &more, owner).await;
+    assert_eq!(resp.status(), 202);
+    assert_eq!(resp.json::<Value>().await.unwrap()["totalSignals"], 3);
 }

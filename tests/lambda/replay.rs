@@ -127,9 +127,9 @@ impl Bundle {
             if secrets.signing {
                 recorder.record("ssm:GetParameters", "SigningKeysParameter");
             }
-            if f.binary == "redirect" {
-                // It alone is given TENX_EDGE_SECRET_PARAM (read in the same call).
-                recorder.record("ssm:GetParameters", "EdgeSecretParameter");
+            // The redirect believes CloudFront's headers, as the template tells it to.
+            if f.env().get("TENX_EDGE") == Some(&json!("cloudfront-oac")) {
+                config.country_trust = tenx_shared::config::CountryTrust::CloudFrontOac;
             }
             let state = AppState::with_secrets(
                 config,
@@ -169,10 +169,7 @@ impl Bundle {
             clicks_read: None,
             functions,
             replayed: BTreeSet::new(),
-            replacements: vec![
-                ("{{JWT}}".into(), support::jwt("acme")),
-                ("{{EDGE_SECRET}}".into(), support::EDGE_SECRET.into()),
-            ],
+            replacements: vec![("{{JWT}}".into(), support::jwt("acme"))],
         }
     }
 
@@ -369,7 +366,7 @@ fn check_route(file: &str, text: &str, f: &Function) {
     let method = event["requestContext"]["http"]["method"]
         .as_str()
         .expect("method");
-    // `$default` (the catch-all, e.g. the redirect API's bare domain) matches any method and path.
+    // `$default` (a catch-all) matches any method and path.
     let (route_method, route_path) = route_key
         .split_once(' ')
         .unwrap_or(("$default", "$default"));
@@ -384,6 +381,16 @@ fn check_route(file: &str, text: &str, f: &Function) {
         .iter()
         .find(|t| t.logical_id == f.logical_id)
         .expect("function");
+    if tf.props.get("FunctionUrlConfig").is_some() {
+        // A function URL's event, as CloudFront's signed call makes it: every path, no route,
+        // the viewer's host in the header the distribution sets.
+        assert_eq!(route_key, "$default", "{file}");
+        assert!(event.get("pathParameters").is_none(), "{file}");
+        assert!(host.ends_with(".on.aws"), "{file}: the URL's own host");
+        let viewer = &event["headers"][tenx_shared::config::VIEWER_HOST_HEADER];
+        assert!(viewer.is_string(), "{file}: no viewer host");
+        return;
+    }
     assert!(
         tf.http_routes()
             .iter()
@@ -528,7 +535,7 @@ async fn every_event_file_replays_through_its_function() {
     assert!(r
         .header("content-type")
         .is_some_and(|c| c.starts_with("text/html")));
-    // The bare domain, on the redirect API's `$default` route: counted, sent to `baseUrl`.
+    // The bare domain: counted, sent to `baseUrl`.
     let r = b.http("redirect/bare-domain.json").await;
     r.expect_status(302);
     assert_eq!(r.header("location"), Some("https://example.com/"));

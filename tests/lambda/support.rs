@@ -15,7 +15,6 @@ use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::Value;
 use tenx_shared::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::config::Config;
-use tenx_shared::config::CountryTrust;
 use tenx_shared::domain::proof::jws::SigningKeys;
 use tenx_shared::domain::CtxKeyring;
 use tenx_shared::http::auth::Role;
@@ -30,8 +29,6 @@ pub const REDIRECT_DOMAIN: &str = "links.example.com";
 
 /// The configuration a deployed function reads (see the template's environment), with the local
 /// test's secrets and a zero outbox age so the sweeper replay has something to sweep.
-/// The edge secret the replayed redirect event carries (`{{EDGE_SECRET}}` in the file).
-pub const EDGE_SECRET: &str = "replay-edge-secret-0123456789";
 
 pub fn config() -> Config {
     Config {
@@ -43,8 +40,6 @@ pub fn config() -> Config {
         outbox_min_age: Duration::ZERO,
         // The deliveries replay posts to a receiver on loopback.
         webhooks_allow_private: true,
-        // The redirect event plays CloudFront: it carries this secret with its country.
-        country_trust: CountryTrust::EdgeSecret(EDGE_SECRET.as_bytes().to_vec()),
         ..Config::default()
     }
 }

@@ -377,11 +377,7 @@ async fn every_route_of_every_router_reaches_its_function_and_only_it() {
     let mut all_paths = BTreeSet::new();
     for group in all_groups() {
         let f = function_by_binary(&functions, binary_of(group));
-        let api = if group == Group::Redirect {
-            "RedirectApi"
-        } else {
-            "Api"
-        };
+        let api = "Api";
         let app = group_app(group, state.clone());
         let mut registered = registered_paths(&app);
         if group == Group::Console {
@@ -393,6 +389,12 @@ async fn every_route_of_every_router_reaches_its_function_and_only_it() {
             "{group:?}: no registered path found"
         );
         all_paths.extend(registered.iter().cloned());
+        if group == Group::Redirect {
+            // Its function URL hands it every path of the short-link host (CloudFront's origin).
+            assert!(f.http_routes().is_empty(), "the redirect is on no API");
+            assert_eq!(f.props["FunctionUrlConfig"]["AuthType"], "AWS_IAM");
+            continue;
+        }
 
         let routes = f.http_routes();
         let mut by_path: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -455,7 +457,7 @@ async fn every_route_of_every_router_reaches_its_function_and_only_it() {
     }
     // Exactly one $default per API, on a function whose router answers unknown paths with the
     // API's 404 envelope.
-    for api in ["Api", "RedirectApi"] {
+    for api in ["Api"] {
         let defaults: Vec<&str> = functions
             .iter()
             .filter(|f| {
@@ -519,7 +521,6 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         "JwtSecretParameter",
         "CtxKeysParameter",
         "SigningKeysParameter",
-        "EdgeSecretParameter",
     ] {
         let pattern = params[p]["AllowedPattern"]
             .as_str()
@@ -552,9 +553,15 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         expect("TENX_JWT_SECRET_PARAM", "JwtSecretParameter", jwt);
         expect("TENX_CTX_KEYS_PARAM", "CtxKeysParameter", ctx);
         expect("TENX_SIGNING_KEYS_PARAM", "SigningKeysParameter", signing);
-        // Only the redirect reads the country header, so only it holds the edge secret.
-        let edge = f.binary == "redirect";
-        expect("TENX_EDGE_SECRET_PARAM", "EdgeSecretParameter", edge);
+        // Only the redirect reads the country header, believed because CloudFront alone can
+        // call it; no function holds an edge secret.
+        let edge = (f.binary == "redirect").then(|| json!("cloudfront-oac"));
+        assert_eq!(env.get("TENX_EDGE"), edge.as_ref(), "{}", f.logical_id);
+        assert!(
+            !env.contains_key("TENX_EDGE_SECRET") && !env.contains_key("TENX_EDGE_SECRET_PARAM"),
+            "{}: the edge secret is for a proxy in front of tenx serve, not for AWS",
+            f.logical_id
+        );
         assert!(
             !env.contains_key("TENX_JWT_SECRET")
                 && !env.contains_key("TENX_CTX_KEYS")
@@ -580,9 +587,6 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         }
         if signing {
             wanted.insert("SigningKeysParameter".to_owned());
-        }
-        if edge {
-            wanted.insert("EdgeSecretParameter".to_owned());
         }
         assert_eq!(ssm, wanted, "{}: SSM parameters it may read", f.logical_id);
     }
@@ -651,7 +655,6 @@ fn iam_is_scoped_to_the_stack_and_the_redirect_gets_nothing_more_than_it_needs()
         ("dynamodb:PutItem", TABLE),
         ("kinesis:PutRecord", "ClickStream"),
         ("ssm:GetParameters", "CtxKeysParameter"),
-        ("ssm:GetParameters", "EdgeSecretParameter"),
     ]
     .into_iter()
     .map(|(a, r)| (a.to_owned(), r.to_owned()))
@@ -818,7 +821,7 @@ fn outputs_name_the_apis_the_table_and_the_queues() {
     let outputs = doc["Outputs"].as_object().expect("Outputs");
     for name in [
         "ApiUrl",
-        "RedirectApiUrl",
+        "RedirectFunctionUrl",
         "TableName",
         "ClickStreamName",
         "EventsQueueName",
@@ -831,7 +834,7 @@ fn outputs_name_the_apis_the_table_and_the_queues() {
 }
 
 #[test]
-fn cloudfront_fronts_the_redirect_with_the_country_and_the_edge_secret_and_caches_nothing() {
+fn cloudfront_is_the_redirects_only_caller_with_the_country_and_the_host_and_caches_nothing() {
     let doc = template();
     let resources = resources(&doc);
     let cdn = &resources["RedirectDistribution"];
@@ -846,37 +849,82 @@ fn cloudfront_fronts_the_redirect_with_the_country_and_the_edge_secret_and_cache
         config["ViewerCertificate"]["AcmCertificateArn"],
         json!({"Ref": "EdgeCertificateArn"})
     );
+    // The origin: the redirect function's URL, signed by the origin access control; no secret.
     let origin = &config["Origins"][0];
     assert_eq!(
         origin["DomainName"],
-        json!({"Fn::GetAtt": ["RedirectDomainName", "RegionalDomainName"]}),
-        "the origin is the redirect API's custom domain"
+        json!({"Fn::Select": [2, {"Fn::Split": ["/", {"Fn::GetAtt": ["RedirectFunctionUrl", "FunctionUrl"]}]}]})
     );
     assert_eq!(
-        origin["OriginCustomHeaders"],
-        json!([{
-            "HeaderName": tenx_shared::config::EDGE_SECRET_HEADER,
-            "HeaderValue": {"Fn::Sub": "{{resolve:ssm:${EdgeSecretParameter}}}"}
-        }])
+        origin["OriginAccessControlId"],
+        json!({"Fn::GetAtt": ["RedirectOriginAccessControl", "Id"]})
+    );
+    assert!(origin.get("OriginCustomHeaders").is_none());
+    let oac = &resources["RedirectOriginAccessControl"]["Properties"]["OriginAccessControlConfig"];
+    assert_eq!(oac["OriginAccessControlOriginType"], "lambda");
+    assert_eq!(oac["SigningBehavior"], "always");
+    assert_eq!(oac["SigningProtocol"], "sigv4");
+    // The URL takes signed calls only, and only this distribution may make them (both actions:
+    // URLs created since October 2025 need both).
+    let all = functions(&doc);
+    let redirect = function_by_binary(&all, "redirect");
+    assert_eq!(redirect.props["FunctionUrlConfig"]["AuthType"], "AWS_IAM");
+    let distribution_arn = json!({"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${RedirectDistribution}"});
+    let permissions: Vec<&Value> = resources
+        .values()
+        .filter(|r| r["Type"] == "AWS::Lambda::Permission")
+        .filter(|r| r["Properties"]["FunctionName"] == json!({"Ref": "RedirectFunction"}))
+        .collect();
+    let mut actions = BTreeSet::new();
+    for p in &permissions {
+        let props = &p["Properties"];
+        assert_eq!(props["Principal"], "cloudfront.amazonaws.com");
+        assert_eq!(props["SourceArn"], distribution_arn);
+        match props["Action"].as_str() {
+            Some("lambda:InvokeFunctionUrl") => assert_eq!(props["FunctionUrlAuthType"], "AWS_IAM"),
+            Some("lambda:InvokeFunction") => assert_eq!(props["InvokedViaFunctionUrl"], true),
+            other => panic!("the redirect grants {other:?}"),
+        }
+        actions.insert(props["Action"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(
+        actions.len(),
+        2,
+        "both invoke actions, nothing else: {permissions:?}"
     );
     let behaviour = &config["DefaultCacheBehavior"];
-    // AWS's managed policies: CachingDisabled, and AllViewerAndCloudFrontHeaders-2022-06 (Host,
-    // the query string, cookies and CloudFront-Viewer-Country reach the origin).
+    // AWS's managed policies: CachingDisabled, and AllViewerExceptHostHeader (the query string,
+    // cookies and CloudFront-Viewer-Country reach the origin; Host is the URL's, signed).
     assert_eq!(
         behaviour["CachePolicyId"],
         "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
     );
     assert_eq!(
         behaviour["OriginRequestPolicyId"],
-        "33f36d7e-f396-46d9-90e0-52428a34d9dc"
+        "b689b0a8-53d0-40ab-baf2-68738e2966ac"
     );
     assert_eq!(behaviour["AllowedMethods"], json!(["GET", "HEAD"]));
     assert_eq!(behaviour["ViewerProtocolPolicy"], "redirect-to-https");
+    // The viewer's host reaches the redirect in the header it reads, set by the edge itself.
+    let association = &behaviour["FunctionAssociations"][0];
+    assert_eq!(association["EventType"], "viewer-request");
+    assert_eq!(
+        association["FunctionARN"],
+        json!({"Fn::GetAtt": ["RedirectViewerHost", "FunctionARN"]})
+    );
+    let code = resources["RedirectViewerHost"]["Properties"]["FunctionCode"]
+        .as_str()
+        .expect("code");
+    let set = format!(
+        "request.headers['{}'] = {{ value: request.headers.host.value }}",
+        tenx_shared::config::VIEWER_HOST_HEADER
+    );
+    assert!(code.contains(&set), "{code}");
     let record = &resources["RedirectDomainRecord"]["Properties"]["AliasTarget"];
     assert_eq!(
         record["DNSName"],
         json!({"Fn::GetAtt": ["RedirectDistribution", "DomainName"]}),
-        "DNS sends visitors to CloudFront, never straight to the API"
+        "DNS sends visitors to CloudFront"
     );
 }
 
@@ -990,13 +1038,17 @@ fn every_function_logs_quietly_into_a_log_group_with_a_retention() {
 }
 
 #[test]
-fn both_apis_throttle_at_the_stage() {
+fn the_api_throttles_at_the_stage() {
     let doc = template();
     let apis: Vec<(&String, &Value)> = resources(&doc)
         .iter()
         .filter(|(_, r)| r["Type"] == "AWS::Serverless::HttpApi")
         .collect();
-    assert_eq!(apis.len(), 2, "the /v2 API and the redirect's");
+    assert_eq!(
+        apis.len(),
+        1,
+        "the /v2 API (the redirect is behind CloudFront)"
+    );
     for (id, api) in apis {
         let settings = &api["Properties"]["DefaultRouteSettings"];
         assert_eq!(

@@ -93,6 +93,7 @@ async fn append(
         state.store.as_ref(),
         &handle,
         &body.session_id,
+        &chain::owner_of_client(&client),
         &signals,
         state.config.chain_session_ttl,
         state.config.chain_max_session_signals,
@@ -127,12 +128,12 @@ struct Envelope {
 /// exactly resolve for each trigger.
 async fn decide(
     state: &AppState,
-    handle: &Handle,
-    session: &SessionId,
+    (handle, session, client): (&Handle, &SessionId, &str),
     triggers: Vec<Trigger>,
 ) -> ApiResult<Vec<Envelope>> {
     let rules = chain::load_rules(state.store.as_ref(), handle).await?;
-    let signals = chain::load_signals(state.store.as_ref(), handle, session).await?;
+    let owner = chain::owner_of_client(client);
+    let signals = chain::load_signals(state.store.as_ref(), handle, session, &owner).await?;
     let facts = SessionFacts::from_signals(&signals);
     let now = time::OffsetDateTime::now_utc();
     let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
@@ -170,7 +171,8 @@ async fn resolve(
 ) -> ApiResult<Response> {
     let handle = Handle::parse(&body.handle)?;
     let limits = admit(&state, &handle, &client).await?;
-    let mut envelopes = decide(&state, &handle, &body.session_id, vec![body.trigger]).await?;
+    let session = (&handle, &body.session_id, client.as_str());
+    let mut envelopes = decide(&state, session, vec![body.trigger]).await?;
     let envelope = envelopes
         .pop()
         .ok_or_else(|| crate::http::error::ApiError::internal("resolve produced no envelope"))?;
@@ -219,7 +221,8 @@ async fn prefetch(
     let handle = Handle::parse(&body.handle)?;
     check_triggers(&body.triggers)?;
     let limits = admit(&state, &handle, &client).await?;
-    let decisions = decide(&state, &handle, &body.session_id, body.triggers).await?;
+    let session = (&handle, &body.session_id, client.as_str());
+    let decisions = decide(&state, session, body.triggers).await?;
     Ok(respond(StatusCode::OK, Decisions { decisions }, limits))
 }
 
@@ -254,6 +257,7 @@ impl From<ChainError> for ApiError {
         let message = e.to_string();
         match e {
             ChainError::SessionFull { .. } => ApiError::invalid_request(message),
+            ChainError::Foreign(_) => ApiError::conflict(message),
             ChainError::Contended(_) => ApiError::unavailable(message),
             ChainError::RulesBusy => ApiError::conflict(message),
             ChainError::Store(e) => e.into(),

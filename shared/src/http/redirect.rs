@@ -23,7 +23,7 @@ use crate::domain::{
     SubIds,
 };
 use crate::events::{ClickData, EventType};
-use crate::http::edge::viewer_country;
+use crate::http::edge::{self, viewer_country};
 use crate::http::error::ApiError;
 use crate::queue::{OutMessage, QueueName};
 use crate::state::AppState;
@@ -119,11 +119,7 @@ async fn redirect(
 /// `GET|HEAD {handle}.{domain}/`: the bare domain, an orphan visit.
 pub(crate) async fn bare_domain(State(state): State<AppState>, request: Request) -> Response {
     let (parts, _body) = request.into_parts();
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
+    let host = edge::viewer_host(&parts.headers, &state.config.country_trust);
     let Some(handle) = handle_from_host(host, state.config.redirect_host()) else {
         return not_found().into_response();
     };
@@ -222,11 +218,7 @@ fn status_page(status: StatusCode, title: &str, heading: &str, text: &str) -> Re
 /// The redirect, start to end; `Err` is an early answer (404, 500).
 async fn serve(state: &AppState, slug: &str, request: &Parts) -> Result<Response, ApiError> {
     // Read from the request in place (the `HeaderMap` extractor would copy every header).
-    let headers = &request.headers;
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
+    let host = edge::viewer_host(&request.headers, &state.config.country_trust);
     let handle = handle_from_host(host, state.config.redirect_host()).ok_or_else(not_found)?;
     tracing::Span::current().record("handle", handle.as_str());
     let ctx_keys = state.ctx_keys()?;
@@ -240,7 +232,7 @@ async fn serve(state: &AppState, slug: &str, request: &Parts) -> Result<Response
     let mut visit = Visit::read(request, &link, &state.config.country_trust);
     let now = crate::store::now_unix();
     if let Some(expiry) = link.expiry.as_ref().filter(|e| now >= e.expires_at_unix) {
-        let html = wants_html(headers);
+        let html = wants_html(&request.headers);
         return expired(state, &handle, &link, &mut visit, expiry, now, html).await;
     }
     let decision = route(&link, &visit.input);
