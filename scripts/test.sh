@@ -5,11 +5,9 @@
 # fail loudly when no endpoint is configured.
 #
 # Shape (2 cores, nothing cached, measured in docs/ci.md): the tools (PyPI venvs, Chromium) install
-# in the background while cargo compiles; clippy (a target dir of its own, so neither waits for
-# the other's lock) and then the Lambda functions (one cargo invocation, a CI profile, a third
-# target dir) build in the background at the lowest CPU and I/O priority (`IDLE`), so they take
-# only what the test build and the tests leave: the tests mostly wait on the emulator and on
-# consumers' polls, and those cycles would otherwise go unused. Every stage is bounded by counts (tests,
+# in the background while cargo compiles; clippy checks in a target dir of its own beside the test
+# build, so neither waits for the other's lock; the Lambda functions build (one cargo invocation, a
+# CI profile) in a third target dir while the tests run. Every stage is bounded by counts (tests,
 # fuzz examples), and every time limit is a hang guard far above the stage's time: a stage that
 # hits one says so. Each stage's time is printed at the end.
 set -euo pipefail
@@ -31,17 +29,13 @@ stage "module graph and typed edges (check_layers.py)" 120 python3 scripts/check
 stage "cargo fmt --check" 120 cargo fmt --all -- --check
 
 # ------------------------------------------------------------------ compile: clippy beside the test build
-# `IDLE`: lowest CPU priority (nice 19: ~1.5 % of a core against a busy normal process) and the
-# idle I/O class. At normal priority a build beside the tests slowed the emulator on 2 cores until
-# its answers timed out (503s); at this priority it waits for the cycles the tests leave.
-IDLE=(ionice -c 3 nice -n 19)
-bg_stage clippy 2400 "${IDLE[@]}" env CARGO_TARGET_DIR=target/clippy \
+bg_stage clippy 2400 env CARGO_TARGET_DIR=target/clippy \
   cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 stage "test build (cargo nextest, --no-run)" 2400 \
   cargo nextest run --workspace --all-features --cargo-quiet --no-run
-# The functions build in their own target dir, behind clippy, through the tests.
-wait_stage tools-lambda
-bg_stage lambda-build 2400 "${IDLE[@]}" scripts/lambda_build.sh
+# Nothing compiles while the tests run: on a 2-core machine a build beside them slows the
+# emulator until its answers time out (503s) and rate-limit bursts straddle windows.
+wait_stage clippy
 
 # ------------------------------------------------------------------ tests on both backends
 wait_stage tools-moto
@@ -53,6 +47,10 @@ stage "tests: embedded backend + AWS seam suites (moto)" 2400 \
 stage "tests: end-to-end API on the AWS backend (moto)" 2400 \
   env TENX_TEST_BACKEND=aws cargo nextest run --workspace --all-features --cargo-quiet --profile ci \
   -E 'binary(api)'
+
+# The functions build (their own target dir) while the specs, the fuzzer and the browser run.
+wait_stage tools-lambda
+bg_stage lambda-build 2400 scripts/lambda_build.sh
 
 # ------------------------------------------------------------------ specs and template
 stage "openapi.yaml (OpenAPI 3.1 validation)" 120 .venv/bin/openapi-spec-validator openapi.yaml
@@ -66,7 +64,6 @@ stage "schema fuzzing (scripts/fuzz.sh)" 1200 scripts/fuzz.sh
 wait_stage tools-browser
 stage "console in headless Chromium (scripts/browser_test.sh)" 1200 scripts/browser_test.sh
 
-wait_stage clippy
 wait_stage lambda-build
 
 print_stage_times

@@ -29,7 +29,6 @@ pub const REDIRECT_DOMAIN: &str = "links.example.com";
 
 /// The configuration a deployed function reads (see the template's environment), with the local
 /// test's secrets and a zero outbox age so the sweeper replay has something to sweep.
-
 pub fn config() -> Config {
     Config {
         redirect_domain: REDIRECT_DOMAIN.into(),
