@@ -225,7 +225,6 @@ run_wrk() {
     ops >"$OUT/ops-$scenario-after.json"
     cpu_ticks >"$OUT/cpu-$scenario-after.txt"
     drain "$scenario"
-    cpu_ticks >"$OUT/cpu-$scenario-drained.txt"
   fi
   peak_kb $pids >"$OUT/rss-$server-$scenario.txt"
   grep '^BENCH' "$OUT/wrk-$server-$scenario.txt" | sed 's/^BENCH //' >"$OUT/wrk-$server-$scenario.json"

@@ -47,9 +47,8 @@ ROUND_TRIP_MS = {"get": 4, "query": 5, "write": 5, "transact": 10, "sendCalls": 
 CLOUDFRONT_ANSWER_EXTRA_BYTES = 200
 CLOUDFRONT_ORIGIN_REQUEST_BYTES = 1500
 # Log lines per request: Lambda's START/END/REPORT are filtered out (SystemLogLevel WARN) and the
-# functions log nothing at INFO for a success (template.yaml), so a successful request writes 0;
-# an error writes one line of about this size, kept for the retention (30 days by default).
-LOG_LINE_BYTES = 600
+# functions log nothing at INFO for a success (template.yaml), so a successful request writes 0
+# and pays neither ingestion nor storage (the logs_* prices apply to errors only).
 # On AWS the events consumer receives up to 100 messages per invocation (template.yaml) and the
 # event source mapping deletes them in batches of 10 (DeleteMessageBatch).
 EVENTS_BATCH = 100
@@ -299,7 +298,6 @@ def print_costs(per, background, runs, out, machine):
         "run (consumers included) divided by the requests: an upper bound."
     )
     clk = machine.get("clkTck", 100)
-    tables = []
     for scenario in ["redirect", "context", "conversion"]:
         if scenario not in per:
             continue
@@ -315,7 +313,6 @@ def print_costs(per, background, runs, out, machine):
             rows = [("API Gateway HTTP API", "1", PRICES["apigw_http_per_million"])] + rows
             title = f"{scenario}: API Gateway → Lambda"
         rows += fan_out_rows(p, background.get(scenario))
-        tables.append((scenario, sum(r[2] for r in rows)))
         print_table(title, [r for r in rows if r[2] > 0 or r[0].startswith("CloudWatch")])
     if "commission" in background and "conversion" in background:
         extra = {k: background["commission"].get(k, 0) - background["conversion"].get(k, 0) for k in background["conversion"]}
@@ -327,7 +324,6 @@ def print_costs(per, background, runs, out, machine):
         ]
         print_table("a commission: what the events worker does more for a conversion on a campaign with a plan", rows)
     print("\nPrices: " + ", ".join(f"{k} ${v}" for k, v in PRICES.items()) + ".")
-    return tables
 
 
 if __name__ == "__main__":
