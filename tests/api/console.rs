@@ -137,6 +137,49 @@ async fn assets_have_hashed_names_resolve_as_a_module_graph_and_are_immutable() 
     }
 }
 
+/// A browser that accepts gzip gets every text asset compressed (the page's weight is what
+/// travels); one that does not, or refuses it with `q=0`, gets the same bytes as they are.
+#[tokio::test]
+async fn assets_travel_gzipped_to_a_browser_that_accepts_it() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let bundle = tenx_shared::http::console::Bundle::embedded();
+    let (mut plain_total, mut sent_total) = (0, 0);
+    for asset in bundle.assets.iter().filter(|a| a.name.ends_with(".js")) {
+        let resp = app
+            .console_asset_with(&asset.hashed, &[("accept-encoding", "br, gzip;q=0.8")])
+            .await;
+        assert_eq!(resp.status(), 200, "{}", asset.name);
+        assert_eq!(header_str(resp.headers(), "content-encoding"), "gzip");
+        assert_eq!(header_str(resp.headers(), "vary"), "accept-encoding");
+        let sent = resp.bytes().await.unwrap();
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&sent[..])
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, asset.body, "{}: the same bytes", asset.name);
+        plain_total += asset.body.len();
+        sent_total += sent.len();
+    }
+    assert!(
+        sent_total * 2 < plain_total,
+        "{sent_total} of {plain_total}"
+    );
+    let main = bundle.assets.iter().find(|a| a.name == "main.js").unwrap();
+    for refused in [None, Some("gzip;q=0"), Some("identity")] {
+        let headers: Vec<(&str, &str)> = refused
+            .map(|v| ("accept-encoding", v))
+            .into_iter()
+            .collect();
+        let resp = app.console_asset_with(&main.hashed, &headers).await;
+        assert!(
+            !resp.headers().contains_key("content-encoding"),
+            "{refused:?}"
+        );
+        assert_eq!(resp.bytes().await.unwrap(), main.body, "{refused:?}");
+    }
+}
+
 #[tokio::test]
 async fn the_bare_short_link_domain_keeps_the_redirects_answer() {
     let app = spawn_app().await;

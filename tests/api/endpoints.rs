@@ -128,6 +128,12 @@ impl TestApp {
             .await
     }
 
+    /// `GET /console/{file}` with extra request headers (`accept-encoding`).
+    pub async fn console_asset_with(&self, file: &str, headers: &[(&str, &str)]) -> Response {
+        self.public_with(Method::GET, &format!("/console/{file}"), None, headers)
+            .await
+    }
+
     /// `POST /console/sign-in` with extra request headers (`host`, `origin`, proxy headers).
     pub async fn console_sign_in(&self, body: &Value, headers: &[(&str, &str)]) -> Response {
         self.public_with(Method::POST, "/console/sign-in", Some(body), headers)

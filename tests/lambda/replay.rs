@@ -567,6 +567,15 @@ async fn every_event_file_replays_through_its_function() {
         r.header("cache-control"),
         Some(tenx_shared::http::console::IMMUTABLE)
     );
+    // The browser's accept-encoding: gzip, returned base64 so API Gateway passes the bytes.
+    assert_eq!(r.header("content-encoding"), Some("gzip"));
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&r.bytes[..]),
+        &mut unzipped,
+    )
+    .expect("a gzip body");
+    assert_eq!(unzipped, main.body, "main.js, byte for byte");
     // Never on Lambda: the function's JWT secret is not one the server generated.
     b.http("console/sign-in.json").await.expect_status(404);
     let r = b.http("console/try.json").await;

@@ -106,7 +106,10 @@ pub struct HttpReply {
     pub headers: BTreeMap<String, String>,
     /// Set-Cookie values (payload v2 carries them in `cookies`).
     pub cookies: Vec<String>,
+    /// The body as text (lossy where it is not UTF-8, a gzipped asset).
     pub body: String,
+    /// The body's exact bytes.
+    pub bytes: Vec<u8>,
 }
 
 impl HttpReply {
@@ -161,20 +164,21 @@ pub async fn invoke_http(app: axum::Router, file: &str, text: &str) -> HttpReply
         })
         .unwrap_or_default();
     let raw = doc["body"].as_str().unwrap_or("").to_owned();
-    let body = if doc["isBase64Encoded"].as_bool() == Some(true) {
-        let bytes = base64::engine::general_purpose::STANDARD
+    let bytes = if doc["isBase64Encoded"].as_bool() == Some(true) {
+        base64::engine::general_purpose::STANDARD
             .decode(raw)
-            .expect("base64 body");
-        String::from_utf8(bytes).expect("UTF-8 body")
+            .expect("base64 body")
     } else {
-        raw
+        raw.into_bytes()
     };
+    let body = String::from_utf8_lossy(&bytes).into_owned();
     let reply = HttpReply {
         file: file.to_owned(),
         status,
         headers,
         cookies,
         body,
+        bytes,
     };
     assert!(
         reply.header("x-request-id").is_some(),

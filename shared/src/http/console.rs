@@ -98,6 +98,9 @@ pub struct Asset {
     pub hashed: String,
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    /// The body gzipped, for a browser that accepts it (text only; the page's weight is what
+    /// travels, ~30 % of the bytes).
+    pub gzip: Option<Vec<u8>>,
 }
 
 /// The page and its assets, with every reference rewritten to the hashed names.
@@ -115,6 +118,37 @@ fn content_type(name: &str) -> &'static str {
         Some("png") => "image/png",
         _ => "application/octet-stream",
     }
+}
+
+/// A text asset compressed (best level: once per process), when that is smaller.
+fn gzipped(content_type: &str, body: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    if content_type.starts_with("image/png") {
+        return None;
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(body).ok()?;
+    let compressed = encoder.finish().ok()?;
+    (compressed.len() < body.len()).then_some(compressed)
+}
+
+/// Whether `accept-encoding` takes gzip (`gzip`, `x-gzip` or `*`, not at `q=0`).
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    value.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or("").to_ascii_lowercase();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
+        });
+        ["gzip", "x-gzip", "*"].contains(&coding.as_str()) && !refused
+    })
 }
 
 fn hashed_name(name: &str, body: &[u8]) -> String {
@@ -175,11 +209,13 @@ impl Bundle {
                 Err(e) => e.into_bytes(),
             };
             let hashed = hashed_name(name, &body);
+            let gzip = gzipped(content_type, &body);
             assets.push(Asset {
                 name,
                 hashed,
                 content_type,
                 body,
+                gzip,
             });
         }
         Self {
@@ -288,19 +324,26 @@ pub async fn local_root(State(state): State<AppState>, request: Request) -> Resp
     index(State(state)).await
 }
 
-async fn asset(State(state): State<AppState>, Path(file): Path<String>) -> ApiResult<Response> {
+async fn asset(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let bundle = bundle(&state)?;
     let asset = bundle
         .asset(&file)
         .ok_or_else(|| ApiError::not_found("This console file"))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, asset.content_type),
-            (header::CACHE_CONTROL, IMMUTABLE),
-        ],
-        asset.body.clone(),
-    )
-        .into_response())
+    let fixed = [
+        (header::CONTENT_TYPE, asset.content_type),
+        (header::CACHE_CONTROL, IMMUTABLE),
+        (header::VARY, "accept-encoding"),
+    ];
+    Ok(match &asset.gzip {
+        Some(gz) if accepts_gzip(&headers) => {
+            (fixed, [(header::CONTENT_ENCODING, "gzip")], gz.clone()).into_response()
+        }
+        _ => (fixed, asset.body.clone()).into_response(),
+    })
 }
 
 #[derive(Deserialize)]
