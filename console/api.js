@@ -50,6 +50,11 @@ export async function request(method, path, opts = {}) {
   if (!response.ok) {
     const e = (data && data.error) || {};
     result.error = new ApiError(response.status, e.code || 'error', e.message || `HTTP ${response.status}`, e.requestId || requestId);
+    // The session's credential no longer works (expired, revoked, re-keyed): the console asks
+    // to sign in again (main.js) instead of showing the 401 on every panel.
+    if (response.status === 401 && headers.authorization && opts.expire !== false) {
+      window.dispatchEvent(new CustomEvent('tenx:session-expired', { detail: result.error }));
+    }
     if (e.code === 'insufficient_scope') {
       const m = /lacks the ([a-z]+\.[a-z]+) scope/.exec(e.message || '');
       if (m) session.noteDenied(m[1]);

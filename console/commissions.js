@@ -63,7 +63,7 @@ async function renderPartners(body) {
       { label: 'Name', value: (p) => p.name },
       { label: 'Status', value: (p) => p.status },
       { label: 'Postback', value: (p) => p.postbackUrl || '–' },
-      { label: '', value: (p) => statusButton(p, body) },
+      { label: 'Action', value: (p) => statusButton(p, body) },
     ], list, 'Partners')
     : empty('No partners yet. Create one, then give a campaign its partnerId.');
   clear(body, r.ok ? rows : errorBox(r.error), partnerForm(body));
@@ -130,7 +130,7 @@ async function loadPlan(editor, campaignId) {
   }
   const plan = r.ok ? r.data : null;
   const about = plan
-    ? h('p', { id: 'plan-version' }, `Version ${plan.version}, by ${plan.updatedBy} at ${fmtTime(plan.updatedAt)}. Paid in ${plan.currency}.`)
+    ? h('p', { id: 'plan-version' }, `Version ${plan.version}, by ${plan.updatedBy}, `, fmtTime(plan.updatedAt), `. Paid in ${plan.currency}.`)
     : notice('info', 'No plan yet: conversions of this campaign earn nothing until one is saved.');
   clear(editor, about, planForm(editor, campaignId, plan), previewForm(editor, campaignId));
 }

@@ -6,9 +6,10 @@ import * as api from './api.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
 import { walkthrough } from './start.js';
+import { qrSvg } from './qr.js';
 import {
-  badge, busy, checkbox, clear, empty, errorBox, field, fmtTime, form, gate, h, input, json,
-  list, loading, notice, randomId, section, select, splitList, table,
+  badge, busy, checkbox, clear, copyButton, empty, errorBox, field, fmtAmounts, fmtCount, fmtTime,
+  form, gate, h, input, json, list, loading, notice, randomId, section, select, splitList, table,
 } from './ui.js';
 
 const PAGE = 20;
@@ -32,7 +33,7 @@ export async function renderList(main) {
   const canWrite = session.allows(NEEDS.linksWrite);
   const search = input('search', { type: 'search', placeholder: 'slug, title or destination' });
   const body = h('div', { class: 'list-body' }, loading('Loading links…'));
-  const state = { items: [], cursor: null, loaded: false };
+  const state = { items: [], cursor: null, loaded: false, stats: {} };
   main.append(
     h('div', { class: 'title-row' },
       h('h1', { tabindex: '-1' }, 'Links'),
@@ -58,7 +59,16 @@ export async function renderList(main) {
     }).catch((err) => body.append(errorBox(err)));
   }
   search.addEventListener('input', draw);
-  await loadPage(null);
+  await Promise.all([loadPage(null), loadStats(state)]);
+  draw();
+}
+
+// Each link's last 30 days (one analytics request, grouped by link); the list shows '–' when
+// the caller may not read analytics.
+async function loadStats(state) {
+  if (!session.allows(NEEDS.analytics)) return;
+  const r = await api.request('GET', api.handlePath('/analytics') + api.query({ groupBy: 'link' }));
+  if (r.ok) state.stats = Object.fromEntries(r.data.rows.map((row) => [row.key, row]));
 }
 
 function drawList(body, state, term, loadPage) {
@@ -83,15 +93,23 @@ function drawList(body, state, term, loadPage) {
     shown.length
       ? table([
         { label: 'Slug', value: (l) => h('a', { href: `#/links/edit/${encodeURIComponent(l.slug)}` }, l.slug) },
-        { label: 'Title', value: (l) => l.title || '–' },
-        { label: 'Destination', value: (l) => h('span', { class: 'url' }, l.destinationUrl), class: 'wide' },
-        { label: 'Rules', value: (l) => String(l.routingRules.length) },
-        { label: 'Version', value: (l) => String(l.version) },
+        { label: 'Short URL', value: (l) => h('span', { class: 'share' }, h('code', { class: 'url' }, l.shortUrl), copyButton(() => l.shortUrl, 'Copy', `Copy the short URL of ${l.slug}`)) },
+        { label: 'Destination', value: (l) => h('span', { class: 'url' }, l.title ? `${l.title}: ` : '', l.destinationUrl), class: 'wide' },
+        { label: 'Clicks (30 d)', value: (l) => stat(state, l, 'clicks'), class: 'num' },
+        { label: 'Qualified', value: (l) => stat(state, l, 'qualifiedClicks'), class: 'num' },
+        { label: 'Conversions', value: (l) => stat(state, l, 'conversions'), class: 'num' },
+        { label: 'Revenue', value: (l) => (state.stats[l.slug] ? fmtAmounts(state.stats[l.slug].revenue) : '–'), class: 'num' },
         { label: 'Updated', value: (l) => fmtTime(l.updatedAt) },
       ], shown, 'Links')
       : empty('No loaded link matches.'),
     open,
     more);
+}
+
+function stat(state, link, key) {
+  const row = state.stats[link.slug];
+  if (row) return fmtCount(row[key]);
+  return session.allows(NEEDS.analytics) ? '0' : '–';
 }
 
 // ---------------------------------------------------------------------------------- editor
@@ -118,16 +136,19 @@ function readRule(row) {
     const values = splitList(v(k));
     if (values.length) conditions[k] = values;
   }
-  return { priority: Number(v('priority')), destinationUrl: v('ruleDestination'), conditions };
+  // An empty priority is sent as missing (the server names it), never as 0.
+  return { priority: v('priority') === '' ? null : Number(v('priority')), destinationUrl: v('ruleDestination'), conditions };
 }
 
 const TRACKING = [['utmSource', 'utm_source'], ['utmMedium', 'utm_medium'], ['utmCampaign', 'utm_campaign'], ['utmTerm', 'utm_term'], ['utmContent', 'utm_content']];
 
 function editorFields(isNew) {
   const rules = h('div', { class: 'rules' });
+  const destination = input('destinationUrl', { type: 'url', required: true, placeholder: 'https://example.com/product' });
+  const slug = isNew ? input('slug', { required: true, pattern: SLUG.source }) : null;
   const fields = h('div', {},
-    isNew ? field('Slug', input('slug', { required: true, pattern: SLUG.source }), 'Lowercase letters, digits and hyphens; the short URL is {handle}.{domain}/{slug}.') : null,
-    field('Destination URL', input('destinationUrl', { type: 'url', required: true, placeholder: 'https://example.com/product' })),
+    field('Destination URL', destination, 'Where the short link sends visitors; https:// is added when left out.'),
+    isNew ? slugField(slug, destination) : null,
     field('Title', input('title')),
     h('fieldset', {}, h('legend', {}, 'UTM tracking (added to the destination)'),
       h('div', { class: 'grid' }, TRACKING.map(([name, label]) => field(label, input(name))))),
@@ -141,6 +162,49 @@ function editorFields(isNew) {
       field('Expired URL', input('expiredUrl', { type: 'url' }), 'Where an expired link sends visitors; empty: 410.')));
   fields.rules = rules;
   return fields;
+}
+
+// The slug: suggested from the destination, checked against the server's rule as it is typed.
+function slugField(slug, destination) {
+  const wrap = field('Slug', slug, 'Lowercase letters, digits and hyphens (1–64), not ending with a hyphen; the short URL is {handle}.{domain}/{slug}.');
+  const note = h('small', { class: 'rule-error', id: `${slug.id}-rule`, 'aria-live': 'polite' });
+  wrap.append(note);
+  let touched = false;
+  const check = () => {
+    const v = slug.value.trim();
+    const bad = v !== '' && !SLUG.test(v);
+    slug.toggleAttribute('aria-invalid', bad);
+    if (bad) slug.setAttribute('aria-invalid', 'true');
+    clear(note, bad ? `"${v}" is not a slug: ${slugProblem(v)}` : '');
+    const ids = [`${slug.id}-hint`, bad ? note.id : null].filter(Boolean);
+    slug.setAttribute('aria-describedby', ids.join(' '));
+  };
+  slug.addEventListener('input', () => { touched = true; check(); });
+  destination.addEventListener('blur', () => {
+    const v = destination.value.trim();
+    if (v && !/^[a-z][a-z0-9+.-]*:/i.test(v)) destination.value = `https://${v}`;
+    if (!touched && !slug.value) {
+      slug.value = suggestSlug(destination.value);
+      check();
+    }
+  });
+  return wrap;
+}
+
+function slugProblem(v) {
+  if (v.length > 64) return 'at most 64 characters.';
+  if (/[A-Z]/.test(v)) return 'lowercase letters only.';
+  if (/[^a-z0-9-]/.test(v)) return 'only lowercase letters, digits and hyphens (no _ or spaces).';
+  if (v.startsWith('-')) return 'it must start with a letter or digit.';
+  return 'it must not end with a hyphen.';
+}
+
+// "https://shop.example.com/summer-sale?x=1" → "summer-sale"; the host's first label otherwise.
+export function suggestSlug(url) {
+  let u;
+  try { u = new URL(url); } catch { return ''; }
+  const last = u.pathname.split('/').filter(Boolean).pop() || u.hostname.split('.').find((p) => p !== 'www') || '';
+  return last.toLowerCase().replace(/\.[a-z0-9]+$/, '').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
 }
 
 function fill(formEl, link) {
@@ -195,10 +259,40 @@ export async function renderEditor(main, slug) {
 }
 
 function summary(link) {
-  return h('dl', { class: 'facts' },
-    h('dt', {}, 'Short URL'), h('dd', {}, h('code', { id: 'short-url' }, link.shortUrl)),
-    h('dt', {}, 'Version'), h('dd', { id: 'link-version' }, String(link.version)),
-    h('dt', {}, 'Updated'), h('dd', {}, fmtTime(link.updatedAt)));
+  return h('div', {},
+    h('dl', { class: 'facts' },
+      h('dt', {}, 'Short URL'), h('dd', { class: 'share' }, h('code', { id: 'short-url' }, link.shortUrl), copyButton(() => link.shortUrl, 'Copy', 'Copy the short URL')),
+      h('dt', {}, 'Version'), h('dd', { id: 'link-version' }, String(link.version)),
+      h('dt', {}, 'Updated'), h('dd', {}, fmtTime(link.updatedAt))),
+    sharePanel(link));
+}
+
+// The URL to hand a partner: sub-ids added (sub1 … sub5, Everflow's names), a copy button and a
+// QR code drawn in the page (qr.js; no third-party service sees the link).
+function sharePanel(link) {
+  const subs = ['sub1', 'sub2', 'sub3'].map((n) => input(n, { placeholder: n === 'sub1' ? 'partner-7' : '' }));
+  const url = h('code', { id: 'share-url', class: 'url' });
+  const qr = h('div', { class: 'qr', id: 'share-qr' });
+  const current = () => {
+    const u = new URL(link.shortUrl);
+    for (const s of subs) if (s.value.trim()) u.searchParams.set(s.name, s.value.trim());
+    return u.toString();
+  };
+  const draw = () => {
+    const text = current();
+    clear(url, text);
+    try {
+      clear(qr, qrSvg(text, { label: `QR code for ${text}` }));
+    } catch (err) {
+      clear(qr, notice('info', err.message));
+    }
+  };
+  for (const s of subs) s.addEventListener('input', draw);
+  draw();
+  return h('details', { class: 'share-panel', open: true }, h('summary', {}, 'Share: copy or scan, with sub-ids'),
+    h('div', { class: 'grid' }, subs.map((s) => field(s.name, s))),
+    h('p', { class: 'share' }, url, copyButton(current, 'Copy', 'Copy the URL with its sub-ids')),
+    qr);
 }
 
 function linkForm(ctx, isNew) {
@@ -302,6 +396,7 @@ function previewPanel(slug) {
       field('Short URL query', input('query', { placeholder: 'gclid=abc&coupon=X' }))),
     'Preview the route',
     async (el) => {
+      checkCountry(el);
       const body = {};
       for (const n of ['country', 'device', 'source', 'campaign', 'query']) {
         const v = el.querySelector(`[name=${n}]`).value.trim();
@@ -320,18 +415,34 @@ function previewPanel(slug) {
   return section('AT-02 · Route preview', h('p', {}, 'The same engine as the redirect: the same input gives the same answer.'), f, out);
 }
 
+// A country is two letters ("US", not "USA"): said on the field before the request, rather than
+// routed as unknown without a word.
+function checkCountry(el) {
+  const v = el.querySelector('[name=country]').value.trim();
+  if (v && !/^[A-Za-z]{2}$/.test(v)) {
+    const e = new Error('a two-letter ISO 3166-1 code, such as US or DE.');
+    e.status = 400;
+    e.message = `country: ${e.message}`;
+    throw e;
+  }
+}
+
 // ------------------------------------------------------------------------- try the redirect
 
 function tryPanel(slug, convert) {
   const out = h('div', { class: 'result', 'aria-live': 'polite' });
   const f = form({ id: 'try-form', 'aria-label': 'Try the redirect' },
     h('div', { class: 'grid' },
-      field('Visitor', select('visitor', VISITORS.map(([v, label]) => [v, label]), 'iphone')),
+      field('Visitor (its device)', select('visitor', VISITORS.map(([v, label]) => [v, label]), 'iphone')),
+      field('Country', input('country', { placeholder: 'US' }), 'As the edge would report it; empty: unknown.'),
       field('Short URL query', input('query', { placeholder: 'utm_source=ad&sub1=partner-7' }))),
     'Follow the short URL',
     async (el) => {
+      checkCountry(el);
       const visitor = VISITORS.find(([v]) => v === el.querySelector('[name=visitor]').value);
       const body = { query: el.querySelector('[name=query]').value.trim() || null };
+      const country = el.querySelector('[name=country]').value.trim();
+      if (country) body.country = country;
       if (visitor[2]) body.userAgent = visitor[2];
       const r = await api.post(`${linkPath(slug)}/try`, body);
       session.markDone('AT-03');

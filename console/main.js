@@ -69,7 +69,7 @@ async function verify(candidate) {
     await verifyPartner(candidate);
     return;
   }
-  const r = await api.request('GET', api.handlePath('/links') + api.query({ limit: 1 }));
+  const r = await api.request('GET', api.handlePath('/links') + api.query({ limit: 1 }), { expire: false });
   if (r.ok || ['insufficient_role', 'insufficient_scope'].includes(r.error.code)) return;
   session.clear();
   throw r.error;
@@ -77,7 +77,7 @@ async function verify(candidate) {
 
 // A partner token reads its own partner record (the only one `GET …/partners` answers it).
 async function verifyPartner(candidate) {
-  const r = await api.request('GET', api.handlePath('/partners'));
+  const r = await api.request('GET', api.handlePath('/partners'), { expire: false });
   if (!r.ok || r.data.items.length !== 1) {
     session.clear();
     throw r.ok ? new Error('This token is not bound to a partner of this handle.') : r.error;
@@ -96,7 +96,7 @@ function pasteForm() {
     async () => {
       const candidate = session.fromToken(token.value, handle.value);
       await verify(candidate);
-      go(candidate.kind === 'partner' ? '#/partner' : '#/start');
+      go(candidate.kind === 'partner' ? '#/partner' : takeReturn());
     });
 }
 
@@ -109,15 +109,71 @@ function localForm() {
       const body = { handle: handle.value.trim(), role: el.querySelector('[name=role]').value, code: signInCode };
       const r = await api.post('/console/sign-in', body, { auth: false });
       session.save(session.fromToken(r.token, r.handle));
-      go('#/start');
+      go(takeReturn());
     });
+}
+
+// ------------------------------------------------------------------------- session's end
+
+// Where a session ended (the screen to return to after signing in again) and why.
+const RETURN_KEY = 'tenx.console.returnTo';
+let endedWhy = null;
+
+function takeReturn() {
+  const to = sessionStorage.getItem(RETURN_KEY);
+  sessionStorage.removeItem(RETURN_KEY);
+  return to && to !== '#/signin' ? to : '#/start';
+}
+
+function endSession(why) {
+  if (!session.get()) return;
+  const here = location.hash || '#/start';
+  if (here !== '#/signin') sessionStorage.setItem(RETURN_KEY, here);
+  session.clear();
+  endedWhy = why;
+  clearTimeout(endTimers.warn);
+  clearTimeout(endTimers.end);
+  renderSignIn();
+}
+
+window.addEventListener('tenx:session-expired', (event) => {
+  endSession(`Your session ended: the server no longer accepts its token (${event.detail.message}).`);
+});
+
+// A JWT says when it ends: a warning five minutes before, then the sign-in.
+const endTimers = { warn: null, end: null };
+const WARN_MS = 5 * 60 * 1000;
+
+function scheduleEnd(s) {
+  clearTimeout(endTimers.warn);
+  clearTimeout(endTimers.end);
+  document.getElementById('session-warning')?.remove();
+  if (!s.exp) return;
+  const left = s.exp * 1000 - Date.now();
+  endTimers.warn = setTimeout(() => warnEnd(s), Math.max(0, left - WARN_MS));
+  endTimers.end = setTimeout(() => endSession('Your session ended: its token expired.'), left);
+}
+
+function warnEnd(s) {
+  if (document.getElementById('session-warning')) return;
+  const at = new Date(s.exp * 1000).toLocaleTimeString();
+  const again = h('button', { type: 'button', class: 'secondary' }, 'Sign in again now');
+  again.addEventListener('click', () => endSession('You chose to sign in again before the session ended.'));
+  const bar = h('div', { id: 'session-warning', class: 'notice warning session-warning', role: 'alert' },
+    `Your session ends at ${at}. Sign in again to keep working; you come back to this screen.`, ' ', again);
+  main.before(bar);
 }
 
 function renderSignIn() {
   clear(nav);
   clear(who);
+  document.getElementById('session-warning')?.remove();
+  const why = endedWhy;
+  endedWhy = null;
+  const back = sessionStorage.getItem(RETURN_KEY);
   clear(main,
-    h('h1', { tabindex: '-1' }, 'Sign in to the 10x console'),
+    h('h1', { tabindex: '-1' }, why ? 'Sign in again' : 'Sign in to the 10x console'),
+    why ? notice('warning', why, back ? ` Sign in to return to ${screenName(back)}.` : '') : null,
     isLoopback() && signInCode
       ? section('On this machine',
         h('p', {}, 'One click: ', h('code', {}, 'tenx serve --local-sign-in'), ' mints a one-hour token for the browser that opened the URL it printed.'),
@@ -134,6 +190,12 @@ function renderSignIn() {
 }
 
 // ------------------------------------------------------------------------------- navigation
+
+function screenName(hash) {
+  if (/^#\/links\/(edit|new)/.test(hash)) return 'the link editor';
+  const screen = [...SCREENS, ...PARTNER_SCREENS].find(([hsh]) => hsh === hash);
+  return screen ? `the ${screen[1]} screen` : 'where you were';
+}
 
 function screensFor(s) {
   return s.kind === 'partner' ? PARTNER_SCREENS : SCREENS;
@@ -154,11 +216,15 @@ function renderChrome(current) {
 
 async function route() {
   const s = session.get();
-  if (!s || (s.exp && s.exp * 1000 < Date.now())) {
-    if (s) session.clear();
+  if (!s) {
     renderSignIn();
     return;
   }
+  if (s.exp && s.exp * 1000 < Date.now()) {
+    endSession('Your session ended: its token expired.');
+    return;
+  }
+  scheduleEnd(s);
   if (s.kind === 'partner') {
     await renderScreen('#/partner', PARTNER_SCREENS[0][2]);
     return;
@@ -182,8 +248,10 @@ async function renderScreen(current, render) {
   const body = h('div', {});
   try {
     await render(body);
+    if (!session.get()) return; // the session ended meanwhile: the sign-in is on screen
     clear(main, body);
   } catch (err) {
+    if (!session.get()) return;
     clear(main, h('h1', { tabindex: '-1' }, 'Something went wrong'), errorBox(err),
       notice('info', 'Reload the page, or sign in again if your token expired.'));
   }

@@ -1,12 +1,14 @@
-// Partners: campaigns (create with a goal type, status changes), the funnel of every campaign
-// side by side, a daily chart per campaign (inline SVG), group-by tables and the CSV export.
+// Partners: campaigns (create with a goal type, status changes), then the reports, all over one
+// period (presets or custom days): the funnel of every campaign side by side with bars that
+// compare them, a daily chart with a real axis, breakdowns as bar lists, and the CSV export.
+// The funnel and the chart are live (ui.js `live`): they refresh while the page is visible.
 
 import * as api from './api.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
 import {
-  busy, clear, download, empty, errorBox, field, fmtTime, form, gate, h, input, loading, notice,
-  section, select, table,
+  busy, clear, download, empty, errorBox, field, fmtAmounts, fmtCount, fmtTime, form, gate, h,
+  input, live, loading, notice, section, select, table,
 } from './ui.js';
 
 const GOALS = ['AFFILIATE_CLICKOUT', 'LEAD_CAPTURE', 'PURCHASE', 'APP_INSTALL'];
@@ -18,32 +20,41 @@ function groupByDimensions() {
   return raw.split(',').filter(Boolean);
 }
 
-const money = (revenue) => Object.entries(revenue || {}).map(([cur, v]) => `${v} ${cur}`).join(', ') || '–';
 const pct = (x) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)} %`);
 const campaignLabel = (id) => id ?? '(no campaign)';
 
 export async function render(main) {
-  const state = { campaigns: [] };
+  const state = { campaigns: [], range: presetRange('30d') };
   const campaignsBody = h('div', {}, loading('Loading campaigns…'));
+  const rangeBody = h('div', {});
   const funnelBody = h('div', {});
   const chartBody = h('div', {});
   const groupBody = h('div', {});
   const exportBody = h('div', {});
+  const withId = (id, el) => { el.id = id; return el; };
   main.append(
     h('h1', { tabindex: '-1' }, 'Partners'),
-    section('Campaigns', campaignsBody),
-    section('Funnel: every campaign side by side', funnelBody),
-    section('Daily: clicks, qualified clicks and conversions', chartBody),
-    section('Breakdowns', groupBody),
-    section('CSV export', exportBody));
-  const refreshAll = async () => {
-    await loadCampaigns(campaignsBody, state, refreshAll);
-    const range = rangeControls();
-    await funnel(funnelBody, range);
+    withId('campaigns', section('Campaigns', campaignsBody)),
+    withId('period', section('Period of the reports', rangeBody)),
+    withId('funnel', section('Funnel: every campaign side by side', funnelBody)),
+    withId('daily', section('Daily: clicks, qualified clicks and conversions', chartBody)),
+    withId('breakdowns', section('Breakdowns', groupBody)),
+    withId('export', section('CSV export', exportBody)));
+  const reports = () => {
+    if (!session.allows(NEEDS.analytics)) {
+      for (const b of [funnelBody, chartBody, groupBody, exportBody]) clear(b, notice('info', session.reason(NEEDS.analytics)));
+      return;
+    }
+    funnel(funnelBody, state);
     chart(chartBody, state);
     groups(groupBody, state);
     exporter(exportBody, state);
   };
+  const refreshAll = async () => {
+    await loadCampaigns(campaignsBody, state, refreshAll);
+    reports();
+  };
+  rangeControls(rangeBody, state, reports);
   await refreshAll();
 }
 
@@ -87,7 +98,7 @@ function statusControl(c, canWrite) {
     const path = api.handlePath(`/campaigns/${encodeURIComponent(c.campaignId)}`);
     const updated = await api.patch(path, { status: sel.value }, { headers: { 'if-match': `"${c.version}"` } });
     Object.assign(c, updated);
-    clear(out, ` version ${updated.version}`);
+    clear(out, ` Saved: ${updated.status} (version ${updated.version})`);
   }));
   if (!canWrite) return h('span', {}, c.status);
   return h('span', { class: 'inline' }, sel, button, out);
@@ -96,7 +107,7 @@ function statusControl(c, canWrite) {
 function createForm(canWrite, refreshAll) {
   const f = form({ id: 'campaign-form', 'aria-label': 'New campaign' },
     h('div', { class: 'grid' },
-      field('Campaign id', input('campaignId', { placeholder: 'partner-alpha' }), 'Lower-case letters, digits, - and _.'),
+      field('Campaign id', input('campaignId', { placeholder: 'partner-alpha' }), 'Lower-case letters, digits, - and _ (up to 64).'),
       field('Goal type', select('goalType', GOALS, 'AFFILIATE_CLICKOUT')),
       field('Status', select('status', STATUSES, 'ACTIVE')),
       field('Primary link slug', input('slug', { placeholder: 'deal-alpha' })),
@@ -121,61 +132,117 @@ function createForm(canWrite, refreshAll) {
   return h('details', { class: 'create', open: true }, h('summary', {}, 'New campaign'), f);
 }
 
+
+// ---------------------------------------------------------------------------------- period
+
+const DAY = 86400000;
+const PRESETS = [['1d', 'Last 24 hours'], ['7d', 'Last 7 days'], ['30d', 'Last 30 days'], ['custom', 'Custom']];
+const isoDay = (t) => new Date(t).toISOString().slice(0, 10);
+
+// The API counts whole UTC days: "24 hours" is yesterday and today.
+function presetRange(preset) {
+  const days = { '1d': 2, '7d': 7, '30d': 30 }[preset] || 30;
+  const now = Date.now();
+  return { preset, from: isoDay(now - (days - 1) * DAY), to: isoDay(now) };
+}
+
+function rangeControls(body, state, onChange) {
+  const preset = select('preset', PRESETS, state.range.preset);
+  const from = input('from', { type: 'date', value: state.range.from });
+  const to = input('to', { type: 'date', value: state.range.to });
+  const out = h('p', { class: 'hint', 'aria-live': 'polite', id: 'period-note' });
+  const say = () => clear(out, `The funnel, the chart, the breakdowns and the CSV cover ${state.range.from} to ${state.range.to} (UTC days).`);
+  const apply = (range) => {
+    state.range = range;
+    from.value = range.from;
+    to.value = range.to;
+    say();
+    onChange();
+  };
+  preset.addEventListener('change', () => {
+    if (preset.value !== 'custom') apply(presetRange(preset.value));
+  });
+  for (const control of [from, to]) {
+    control.addEventListener('change', () => {
+      if (!from.value || !to.value) return;
+      if (from.value > to.value) {
+        clear(out, h('span', { class: 'stale' }, 'The first day must not be after the last.'));
+        return;
+      }
+      preset.value = 'custom';
+      apply({ preset: 'custom', from: from.value, to: to.value });
+    });
+  }
+  clear(body, h('div', { class: 'grid range', id: 'range-form' }, field('Period', preset), field('From', from), field('To', to)), out);
+  say();
+}
+
 // ---------------------------------------------------------------------------------- funnel
 
-function rangeControls() {
-  const to = new Date();
-  const from = new Date(to.getTime() - 29 * 86400000);
-  return { from: from.toISOString().slice(0, 10), to: to.toISOString().slice(0, 10) };
+function funnel(body, state) {
+  const out = h('div', {});
+  const refresh = h('button', { type: 'button', class: 'secondary', id: 'funnel-refresh' }, 'Refresh now');
+  clear(body, out, refresh);
+  const range = state.range;
+  const feed = live(out,
+    () => api.get(api.handlePath('/analytics') + api.query({ funnel: 'true', from: range.from, to: range.to })),
+    funnelView);
+  refresh.addEventListener('click', () => feed.refresh());
 }
 
-async function funnel(body, range) {
-  const from = input('from', { type: 'date', value: range.from });
-  const to = input('to', { type: 'date', value: range.to });
-  const out = h('div', { 'aria-live': 'polite' });
-  const refresh = h('button', { type: 'button', class: 'secondary', id: 'funnel-refresh' }, 'Refresh');
-  const load = () => busy(refresh, out, async () => {
-    const r = await api.get(api.handlePath('/analytics') + api.query({ funnel: 'true', from: from.value, to: to.value }));
-    clear(out, funnelTable(r));
-  });
-  refresh.addEventListener('click', load);
-  clear(body, h('div', { class: 'grid range' }, field('From', from), field('To', to), h('div', { class: 'field' }, refresh)),
-    h('p', { class: 'hint' }, 'Counters are updated asynchronously, within a second locally: refresh after new clicks.'), out);
-  if (!session.allows(NEEDS.analytics)) {
-    clear(out, notice('info', session.reason(NEEDS.analytics)));
-    return;
-  }
-  await load();
-}
+const NO_TRAFFIC = (c) => !c.total && c.clicks === 0 && c.conversions === 0;
 
-function funnelTable(r) {
-  const rows = [...r.campaigns, { ...r.totals, campaignId: 'Totals', status: null, confidence: null, confidenceReasons: [], total: true }];
+function funnelView(r) {
   if (r.campaigns.length === 0) return empty(`No campaign and no traffic between ${r.from} and ${r.to}.`);
+  const rows = [...r.campaigns, { ...r.totals, campaignId: 'Totals', status: null, confidence: null, confidenceReasons: [], total: true }];
+  const count = (key) => (c) => fmtCount(c[key]);
   const t = table([
     { label: 'Campaign', value: (c) => (c.total ? h('strong', {}, 'Totals') : campaignLabel(c.campaignId)), class: 'key' },
     { label: 'Status', value: (c) => c.status || '–' },
-    { label: 'Clicks', value: (c) => String(c.clicks), class: 'num' },
-    { label: 'Qualified clicks', value: (c) => String(c.qualifiedClicks), class: 'num' },
-    { label: 'Bot clicks', value: (c) => String(c.botClicks), class: 'num' },
-    { label: 'Conversions', value: (c) => String(c.conversions), class: 'num' },
-    { label: 'Revenue', value: (c) => money(c.revenue), class: 'num' },
+    { label: 'Clicks', value: count('clicks'), class: 'num' },
+    { label: 'Qualified clicks', value: count('qualifiedClicks'), class: 'num' },
+    { label: 'Bot clicks', value: count('botClicks'), class: 'num' },
+    { label: 'Conversions', value: count('conversions'), class: 'num' },
+    { label: 'Revenue', value: (c) => fmtAmounts(c.revenue), class: 'num' },
     { label: 'Conversion rate', value: (c) => pct(c.conversionRate), class: 'num' },
     { label: 'Bot ratio', value: (c) => pct(c.botRatio), class: 'num' },
-    { label: 'Confidence', value: (c) => (c.confidence === null ? '–' : String(c.confidence)), class: 'num' },
-    {
-      label: 'Why',
-      value: (c) => (c.confidenceReasons.length
-        ? h('ul', { class: 'reasons' }, c.confidenceReasons.map((x) => h('li', {}, h('code', {}, x.code), ` (−${x.penalty})`)))
-        : '–'),
-    },
+    { label: 'Confidence', value: (c) => (c.confidence === null || NO_TRAFFIC(c) ? '–' : String(c.confidence)), class: 'num' },
+    { label: 'Why', value: reasons },
   ], rows, `Funnel ${r.from} → ${r.to}`);
-  const explained = r.campaigns.filter((c) => c.confidenceReasons.length);
-  return h('div', {}, t,
-    explained.length
-      ? h('details', { class: 'why' }, h('summary', {}, 'Why the confidence is lower'),
-        h('ul', {}, explained.map((c) => h('li', {}, h('strong', {}, campaignLabel(c.campaignId)), ': ',
-          c.confidenceReasons.map((x) => `${x.message} (−${x.penalty})`).join(' ')))))
-      : null);
+  return h('div', {}, t, compareBars(r.campaigns));
+}
+
+// Confidence reasons in words, each with the points it cost.
+function reasons(c) {
+  if (NO_TRAFFIC(c)) return 'No traffic yet: nothing to judge.';
+  if (!c.confidenceReasons.length) return c.total ? '–' : 'No warning sign.';
+  return h('ul', { class: 'reasons' }, c.confidenceReasons.map((x) => h('li', {}, `${x.message} (−${x.penalty} points)`)));
+}
+
+const SERIES = [['clicks', 'Clicks'], ['qualifiedClicks', 'Qualified clicks'], ['conversions', 'Conversions']];
+
+// Campaigns compared: a bar per series on one scale (the most clicks of any campaign).
+function compareBars(campaigns) {
+  const max = Math.max(1, ...campaigns.flatMap((c) => SERIES.map(([k]) => c[k])));
+  return h('figure', { class: 'compare', id: 'compare-chart' },
+    h('figcaption', {}, 'Campaigns compared: clicks, qualified clicks and conversions on one scale'),
+    h('ul', { class: 'bar-list' }, campaigns.map((c) => h('li', {},
+      h('span', { class: 'bar-label' }, campaignLabel(c.campaignId)),
+      bars(SERIES.map(([k, name], i) => [c[k], max, `s${i}`, `${name}: ${fmtCount(c[k])}`]))))),
+    legend());
+}
+
+function legend(totals) {
+  return h('ul', { class: 'legend' }, SERIES.map(([key, name], s) => h('li', { class: `s${s}` },
+    h('span', { class: 'swatch', 'aria-hidden': 'true' }), totals ? `${name}: ${fmtCount(totals[key])}` : name)));
+}
+
+// Horizontal bars ([value, max, class, label]), drawn as SVG (no inline style under the CSP).
+function bars(list) {
+  return h('span', { class: 'bars' }, list.map(([value, max, cls, label]) => h('span', { class: 'bar-row' },
+    svg('svg', { viewBox: '0 0 100 6', preserveAspectRatio: 'none', class: 'bar', 'aria-hidden': 'true' },
+      svg('rect', { x: 0, y: 0, width: ((100 * value) / max).toFixed(2), height: 6, class: cls })),
+    h('span', { class: 'bar-value' }, label))));
 }
 
 // ----------------------------------------------------------------------------------- chart
@@ -186,32 +253,22 @@ function campaignSelect(state, withAll) {
 }
 
 function chart(body, state) {
-  if (!session.allows(NEEDS.analytics)) {
-    clear(body, notice('info', session.reason(NEEDS.analytics)));
-    return;
-  }
-  if (state.campaigns.length === 0) {
-    clear(body, empty('Create a campaign to chart it.'));
-    return;
-  }
-  const sel = campaignSelect(state, false);
-  const out = h('div', { class: 'chart', 'aria-live': 'polite' });
+  const sel = campaignSelect(state, true);
+  const out = h('div', { class: 'chart' });
   const show = h('button', { type: 'button', class: 'secondary', id: 'chart-show' }, 'Show');
-  const load = () => busy(show, out, async () => {
-    const r = await api.get(api.handlePath('/analytics') + api.query({ groupBy: 'day', campaignId: sel.value }));
-    clear(out, svgChart(r), h('details', {}, h('summary', {}, 'The numbers'), groupTable(r)));
-  });
-  show.addEventListener('click', load);
   clear(body, h('div', { class: 'grid' }, field('Campaign', sel), h('div', { class: 'field' }, show)), out);
-  load();
+  const range = state.range;
+  const feed = live(out,
+    () => api.get(api.handlePath('/analytics') + api.query({ groupBy: 'day', campaignId: sel.value, from: range.from, to: range.to })),
+    (r) => h('div', {}, svgChart(r, out.clientWidth), h('details', {}, h('summary', {}, 'The numbers'), groupTable(r))));
+  show.addEventListener('click', () => feed.refresh());
+  sel.addEventListener('change', () => feed.refresh());
 }
-
-const SERIES = [['clicks', 'Clicks'], ['qualifiedClicks', 'Qualified clicks'], ['conversions', 'Conversions']];
 
 function days(from, to) {
   const out = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`) && out.length < 400; t += 86400000) {
-    out.push(new Date(t).toISOString().slice(0, 10));
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`) && out.length < 400; t += DAY) {
+    out.push(isoDay(t));
   }
   return out;
 }
@@ -223,23 +280,35 @@ function svg(tag, attrs, ...children) {
   return el;
 }
 
-// Three series over the report's days, as polylines on a shared scale.
-function svgChart(r) {
+// Round steps (1, 2 or 5 times a power of ten) so the axis reads 0, 5, 10, 15 …
+function niceStep(max, ticks) {
+  const raw = Math.max(1, max / ticks);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
+}
+
+// Three series over the period's days, drawn at the width it has (labels stay 12 px on a phone).
+function svgChart(r, width) {
   const dates = days(r.from, r.to);
   const byDay = Object.fromEntries(r.rows.map((row) => [row.key, row]));
-  const W = 640; const H = 240; const L = 40; const B = 28; const T = 12; const R = 12;
-  const max = Math.max(1, ...r.rows.flatMap((row) => SERIES.map(([k]) => row[k])));
-  const x = (i) => L + (dates.length === 1 ? 0 : (i * (W - L - R)) / (dates.length - 1));
-  const y = (v) => T + (H - T - B) * (1 - v / max);
-  const label = `Daily clicks, qualified clicks and conversions of ${r.campaignId}, ${r.from} to ${r.to}; at most ${max} a day.`;
-  const el = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, class: 'daily', id: 'daily-chart' },
-    svg('title', {}, label),
-    svg('line', { x1: L, y1: y(0), x2: W - R, y2: y(0), class: 'axis' }),
-    svg('line', { x1: L, y1: T, x2: L, y2: y(0), class: 'axis' }),
-    svg('text', { x: L - 6, y: y(max) + 4, class: 'tick end' }, max),
-    svg('text', { x: L - 6, y: y(0) + 4, class: 'tick end' }, 0),
-    svg('text', { x: L, y: H - 8, class: 'tick' }, dates[0]),
-    svg('text', { x: W - R, y: H - 8, class: 'tick end' }, dates[dates.length - 1]));
+  const W = Math.max(300, Math.round(width || 640)); const H = 240; const L = 44; const B = 28; const T = 12; const R = 14;
+  const most = Math.max(0, ...r.rows.flatMap((row) => SERIES.map(([k]) => row[k])));
+  const step = niceStep(most, 4);
+  const top = Math.max(step, Math.ceil(most / step) * step);
+  const x = (i) => L + (dates.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (dates.length - 1));
+  const y = (v) => T + (H - T - B) * (1 - v / top);
+  const who = r.campaignId ? r.campaignId : 'every campaign';
+  const label = `Daily clicks, qualified clicks and conversions of ${who}, ${r.from} to ${r.to}; at most ${most} a day.`;
+  const el = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'aria-label': label, class: 'daily', id: 'daily-chart' },
+    svg('title', {}, label));
+  for (let v = 0; v <= top; v += step) {
+    el.append(svg('line', { x1: L, y1: y(v), x2: W - R, y2: y(v), class: v === 0 ? 'axis' : 'grid-line' }),
+      svg('text', { x: L - 6, y: y(v) + 4, class: 'tick end' }, fmtCount(v)));
+  }
+  const every = Math.max(1, Math.ceil(dates.length / Math.floor((W - L - R) / 70)));
+  dates.forEach((d, i) => {
+    if (i % every === 0) el.append(svg('text', { x: x(i), y: H - 8, class: 'tick middle' }, d.slice(5)));
+  });
   SERIES.forEach(([key], s) => {
     const points = dates.map((d, i) => `${x(i).toFixed(1)},${y(byDay[d] ? byDay[d][key] : 0).toFixed(1)}`);
     el.append(svg('polyline', { points: points.join(' '), class: `series s${s}`, 'data-series': key }));
@@ -248,38 +317,46 @@ function svgChart(r) {
       if (v > 0) el.append(svg('circle', { cx: x(i).toFixed(1), cy: y(v).toFixed(1), r: 3, class: `dot s${s}` }, svg('title', {}, `${d}: ${v} ${key}`)));
     });
   });
-  const legend = h('ul', { class: 'legend' }, SERIES.map(([key, name], s) => h('li', { class: `s${s}` }, h('span', { class: 'swatch', 'aria-hidden': 'true' }), `${name}: ${r.totals[key]}`)));
-  return h('figure', {}, el, h('figcaption', {}, legend));
+  return h('figure', {}, el, h('figcaption', {}, legend(r.totals)));
 }
 
 // ------------------------------------------------------------------------------ breakdowns
 
 function groupTable(r) {
-  if (r.rows.length === 0) return empty('No traffic in this range.');
+  if (r.rows.length === 0) return empty('No traffic in this period.');
   return table([
     { label: r.groupBy, value: (row) => h('strong', {}, row.key) },
-    { label: 'Clicks', value: (row) => String(row.clicks), class: 'num' },
-    { label: 'Qualified clicks', value: (row) => String(row.qualifiedClicks), class: 'num' },
-    { label: 'Bot clicks', value: (row) => String(row.botClicks), class: 'num' },
-    { label: 'Conversions', value: (row) => String(row.conversions), class: 'num' },
-    { label: 'Revenue', value: (row) => money(row.revenue), class: 'num' },
+    { label: 'Clicks', value: (row) => fmtCount(row.clicks), class: 'num' },
+    { label: 'Qualified clicks', value: (row) => fmtCount(row.qualifiedClicks), class: 'num' },
+    { label: 'Bot clicks', value: (row) => fmtCount(row.botClicks), class: 'num' },
+    { label: 'Conversions', value: (row) => fmtCount(row.conversions), class: 'num' },
+    { label: 'Revenue', value: (row) => fmtAmounts(row.revenue), class: 'num' },
     { label: 'Conversion rate', value: (row) => pct(row.conversionRate), class: 'num' },
   ], r.rows, `By ${r.groupBy}${r.campaignId ? ` · ${r.campaignId}` : ''}`);
 }
 
+// A breakdown as a bar list (the most clicked first), its table under "The numbers".
+function groupBars(r) {
+  if (r.rows.length === 0) return empty('No traffic in this period.');
+  const rows = [...r.rows].sort((a, b) => b.clicks - a.clicks);
+  const max = Math.max(1, ...rows.map((row) => row.clicks));
+  return h('div', {},
+    h('ul', { class: 'bar-list' }, rows.map((row) => h('li', {},
+      h('span', { class: 'bar-label' }, row.key),
+      bars([[row.clicks, max, 's0', `${fmtCount(row.clicks)} clicks · ${fmtCount(row.conversions)} conversions`]])))),
+    h('details', {}, h('summary', {}, 'The numbers'), groupTable(r)));
+}
+
 function groups(body, state) {
-  if (!session.allows(NEEDS.analytics)) {
-    clear(body, notice('info', session.reason(NEEDS.analytics)));
-    return;
-  }
   const dim = select('groupBy', groupByDimensions(), 'country');
   const camp = campaignSelect(state, true);
   const out = h('div', { 'aria-live': 'polite', id: 'group-result' });
+  const range = state.range;
   const f = form({ id: 'group-form', 'aria-label': 'Breakdown' },
     h('div', { class: 'grid' }, field('Group by', dim), field('Campaign', camp)), 'Show the breakdown',
     async () => {
-      const r = await api.get(api.handlePath('/analytics') + api.query({ groupBy: dim.value, campaignId: camp.value }));
-      clear(out, groupTable(r));
+      const r = await api.get(api.handlePath('/analytics') + api.query({ groupBy: dim.value, campaignId: camp.value, from: range.from, to: range.to }));
+      clear(out, groupBars(r));
     });
   clear(body, f, out);
 }
@@ -287,18 +364,15 @@ function groups(body, state) {
 // ---------------------------------------------------------------------------------- export
 
 function exporter(body, state) {
-  if (!session.allows(NEEDS.analytics)) {
-    clear(body, notice('info', session.reason(NEEDS.analytics)));
-    return;
-  }
   const camp = campaignSelect(state, true);
   const dim = select('groupBy', [['', 'The funnel'], ...groupByDimensions()], '');
   const preview = h('div', { 'aria-live': 'polite' });
+  const range = state.range;
   const f = form({ id: 'export-form', 'aria-label': 'CSV export' },
     h('div', { class: 'grid' }, field('Campaign', camp), field('Report', dim)), 'Download CSV',
     async () => {
-      const r = await api.request('GET', api.handlePath('/analytics/export') + api.query({ format: 'csv', campaignId: camp.value, groupBy: dim.value }),
-        { headers: { accept: 'text/csv' } });
+      const q = { format: 'csv', campaignId: camp.value, groupBy: dim.value, from: range.from, to: range.to };
+      const r = await api.request('GET', api.handlePath('/analytics/export') + api.query(q), { headers: { accept: 'text/csv' } });
       if (!r.ok) throw r.error;
       const disposition = r.headers.get('content-disposition') || '';
       const name = (/filename="([^"]+)"/.exec(disposition) || [])[1] || 'analytics.csv';
@@ -306,5 +380,5 @@ function exporter(body, state) {
       clear(preview, h('p', {}, 'Downloaded ', h('code', { id: 'export-name' }, name), '. Its first lines:'),
         h('pre', { class: 'json', id: 'export-preview' }, r.text.split('\r\n').slice(0, 6).join('\n')));
     });
-  clear(body, h('p', {}, 'RFC 4180 CSV, one revenue column per currency, for review or a commission run.'), f, preview);
+  clear(body, h('p', {}, `RFC 4180 CSV of ${range.from} to ${range.to}, one revenue column per currency, for review or a commission run.`), f, preview);
 }

@@ -1,24 +1,13 @@
-// QR Code encoder (ISO/IEC 18004): UTF-8 byte mode, error correction level M, versions 1..15.
-// Structure after Nayuki's "QR Code generator library" (MIT), written compactly.
-// Checked module-for-module against segno by scripts/qr_check.py.
+// QR Code encoder (ISO/IEC 18004): UTF-8 byte mode, level M, versions 1..15. Structure after
+// Nayuki's QR Code generator library (MIT); scripts/qr_check.py compares it with segno.
 
-// Per version 1..15 at level M: EC codewords per block, number of blocks.
+// Per version: total codewords; at level M, EC codewords per block and block count.
+const TOTAL = [0, 26, 44, 70, 100, 134, 172, 196, 242, 292, 346, 404, 466, 532, 581, 655];
 const ECC = [0, 10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24];
 const BLOCKS = [0, 1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10];
+const dataBytes = (v) => TOTAL[v] - ECC[v] * BLOCKS[v];
 
-// Modules left for data + EC after the function patterns (Nayuki's closed form).
-function rawModules(v) {
-  let n = (16 * v + 128) * v + 64;
-  if (v >= 2) {
-    const a = Math.floor(v / 7) + 2;
-    n -= (25 * a - 10) * a - 55;
-    if (v >= 7) n -= 36;
-  }
-  return n;
-}
-const dataBytes = (v) => (rawModules(v) >> 3) - ECC[v] * BLOCKS[v];
-
-// GF(256) multiply modulo x^8+x^4+x^3+x^2+1, as Reed-Solomon needs.
+// Reed-Solomon over GF(256) modulo x^8+x^4+x^3+x^2+1.
 function mul(x, y) {
   let z = 0;
   for (let i = 7; i >= 0; i--) z = ((z << 1) ^ ((z >>> 7) * 0x11d) ^ (((y >>> i) & 1) * x)) & 0xff;
@@ -41,35 +30,54 @@ function rsRemainder(data, div) {
   return r;
 }
 
-// BCH-protected format (15 bits) and version (18 bits) words.
-function bch(value, bits, poly, degree) {
+// BCH code: value, then the remainder of value * x^degree modulo poly.
+function bch(value, poly, degree) {
   let r = value;
   for (let i = 0; i < degree; i++) r = (r << 1) ^ ((r >>> (degree - 1)) * poly);
   return (value << degree) | r;
 }
 
-const MASKS = [
-  (x, y) => (x + y) % 2,
-  (x, y) => y % 2,
-  (x, y) => x % 3,
-  (x, y) => (x + y) % 3,
-  (x, y) => (Math.floor(x / 3) + Math.floor(y / 2)) % 2,
-  (x, y) => ((x * y) % 2) + ((x * y) % 3),
-  (x, y) => (((x * y) % 2) + ((x * y) % 3)) % 2,
-  (x, y) => (((x + y) % 2) + ((x * y) % 3)) % 2,
-]; // a module is inverted where the function is 0
+// cell(row, col, dark) for both copies of the format bits (level M = 00, then the mask), the
+// dark module and, from version 7, both copies of the version bits.
+function info(size, v, mask, cell) {
+  const f = bch(mask, 0x537, 10) ^ 0x5412;
+  for (let k = 0; k < 15; k++) {
+    const b = ((f >>> k) & 1) === 1;
+    if (k < 8) cell(k < 6 ? k : k + 1, 8, b), cell(8, size - 1 - k, b); // hop the timing line
+    else cell(8, k < 9 ? 7 : 14 - k, b), cell(size - 15 + k, 8, b);
+  }
+  cell(size - 8, 8, true);
+  if (v < 7) return;
+  const w = bch(v, 0x1f25, 12);
+  for (let k = 0; k < 18; k++) {
+    const a = size - 11 + (k % 3), b = Math.floor(k / 3), dark = ((w >>> k) & 1) === 1;
+    cell(b, a, dark), cell(a, b, dark);
+  }
+}
 
-// Penalty N1..N4 of ISO/IEC 18004:2015 §7.8.3, read as segno reads it: one N3 hit per
-// 1011101 with 4 light modules on either side (outside the symbol counts as light).
+// Data masks of Table 10 (i = row, j = column): a module flips where the result is 0.
+const MASKS = [
+  (i, j) => (i + j) % 2,
+  (i) => i % 2,
+  (i, j) => j % 3,
+  (i, j) => (i + j) % 3,
+  (i, j) => (Math.floor(i / 2) + Math.floor(j / 3)) % 2,
+  (i, j) => ((i * j) % 2) + ((i * j) % 3),
+  (i, j) => (((i * j) % 2) + ((i * j) % 3)) % 2,
+  (i, j) => (((i + j) % 2) + ((i * j) % 3)) % 2,
+];
+
+// Penalty N1..N4 (§7.8.3) as segno reads it: N3 counts each 1011101 with 4 light modules on
+// either side (outside is light) once; N4 uses segno's float steps, so boundaries match.
 function penalty(m) {
-  const n = m.length;
+  const n = m.length, lines = [];
   let p = 0, dark = 0;
-  const lines = [];
   for (let i = 0; i < n; i++) {
     lines.push(m[i].map(Number).join(''), m.map((r) => +r[i]).join(''));
     for (let j = 0; j < n; j++) {
-      dark += m[i][j];
-      if (i && j && m[i][j] === m[i - 1][j] && m[i][j] === m[i][j - 1] && m[i][j] === m[i - 1][j - 1]) p += 3;
+      const x = m[i][j];
+      dark += x;
+      if (i && j && x === m[i - 1][j] && x === m[i][j - 1] && x === m[i - 1][j - 1]) p += 3;
     }
   }
   for (const s of lines) {
@@ -80,33 +88,26 @@ function penalty(m) {
       i = s.indexOf('1011101', i + (hit ? 7 : 4));
     }
   }
-  // Same float steps as segno so a boundary ratio rounds the same way.
   return p + Math.floor(Math.abs((dark / (n * n)) * 100 - 50) / 5) * 10;
 }
 
 export function qrMatrix(text) {
   const bytes = new TextEncoder().encode(String(text));
   let v = 1;
-  while (4 + (v < 10 ? 8 : 16) + 8 * bytes.length > 8 * dataBytes(v))
-    if (++v > 15) throw new Error(`This text is too long for a QR code here (${bytes.length} bytes; at most 412 bytes fit).`);
+  while (12 + (v < 10 ? 0 : 8) + 8 * bytes.length > 8 * dataBytes(v))
+    if (++v > 15) throw new Error(`The text is too long for a QR code: ${bytes.length} bytes, at most 412 fit.`);
 
-  // Bit stream: byte mode, count, data, terminator, zero bits to a byte, then 0xEC/0x11 pads.
-  const bits = [];
-  const put = (val, len) => { for (let i = len - 1; i >= 0; i--) bits.push((val >>> i) & 1); };
-  const cap = 8 * dataBytes(v);
-  put(4, 4);
-  put(bytes.length, v < 10 ? 8 : 16);
-  bytes.forEach((b) => put(b, 8));
-  put(0, Math.min(4, cap - bits.length));
-  put(0, -bits.length & 7);
-  for (let pad = 0xec; bits.length < cap; pad ^= 0xec ^ 0x11) put(pad, 8);
-  const data = [];
-  for (let i = 0; i < bits.length; i += 8) data.push(parseInt(bits.slice(i, i + 8).join(''), 2));
+  // Mode 0100, count, bytes, up to 4 terminator zeros, zeros to a byte, then 0xEC/0x11 pads.
+  const cap = 8 * dataBytes(v), bin = (val, len) => val.toString(2).padStart(len, '0');
+  let bits = '0100' + bin(bytes.length, v < 10 ? 8 : 16) + Array.from(bytes, (b) => bin(b, 8)).join('');
+  bits += '0000'.slice(0, cap - bits.length);
+  bits += '0'.repeat(-bits.length & 7);
+  for (let k = 0; bits.length < cap; k++) bits += k % 2 ? '00010001' : '11101100';
+  const data = bits.match(/.{8}/g).map((b) => parseInt(b, 2));
 
-  // Split into blocks (the last ones one byte longer), add EC, interleave.
-  const nb = BLOCKS[v], ecLen = ECC[v], raw = rawModules(v) >> 3;
-  const short = nb - (raw % nb), shortLen = Math.floor(raw / nb) - ecLen, div = rsDivisor(ecLen);
-  const blocks = [];
+  // Blocks (the last ones one data byte longer) get EC; then interleave data, then EC.
+  const nb = BLOCKS[v], ecLen = ECC[v], div = rsDivisor(ecLen);
+  const short = nb - (TOTAL[v] % nb), shortLen = Math.floor(TOTAL[v] / nb) - ecLen, blocks = [];
   for (let b = 0, k = 0; b < nb; b++) {
     const d = data.slice(k, (k += shortLen + (b < short ? 0 : 1)));
     blocks.push([d, rsRemainder(d, div)]);
@@ -114,87 +115,64 @@ export function qrMatrix(text) {
   const words = [];
   for (let i = 0; i <= shortLen; i++) for (const [d] of blocks) if (i < d.length) words.push(d[i]);
   for (let i = 0; i < ecLen; i++) for (const [, e] of blocks) words.push(e[i]);
+  const stream = words.map((w) => bin(w, 8)).join('');
 
-  // Function patterns; format and version areas stay light until the mask is chosen.
+  // Function patterns (fn marks them); format and version modules light until the mask is set.
   const size = 4 * v + 17;
   const mod = Array.from({ length: size }, () => new Array(size).fill(false));
   const fn = mod.map((r) => r.slice());
-  const set = (x, y, dark) => { mod[y][x] = dark; fn[y][x] = true; };
+  const set = (r, c, dark) => { mod[r][c] = dark; fn[r][c] = true; };
+  // Concentric square of radius rad around (r, c); dark(ring) says which rings are dark.
+  const square = (r, c, rad, dark) => {
+    for (let i = -rad; i <= rad; i++)
+      for (let j = -rad; j <= rad; j++)
+        if (mod[r + i]?.[c + j] !== undefined) set(r + i, c + j, dark(Math.max(Math.abs(i), Math.abs(j))));
+  };
   for (let i = 0; i < size; i++) set(6, i, i % 2 === 0), set(i, 6, i % 2 === 0);
-  for (const [cx, cy] of [[3, 3], [size - 4, 3], [3, size - 4]])
-    for (let dy = -4; dy <= 4; dy++)
-      for (let dx = -4; dx <= 4; dx++) {
-        const x = cx + dx, y = cy + dy, d = Math.max(Math.abs(dx), Math.abs(dy));
-        if (x >= 0 && x < size && y >= 0 && y < size) set(x, y, d !== 2 && d !== 4);
-      }
+  for (const [r, c] of [[3, 3], [3, size - 4], [size - 4, 3]]) square(r, c, 4, (d) => d !== 2 && d !== 4);
   if (v > 1) {
     const a = Math.floor(v / 7) + 2, step = Math.floor((v * 8 + a * 3 + 5) / (a * 4 - 4)) * 2;
-    const pos = [6];
+    const pos = [6], end = (i) => i === 0 || i === a - 1;
     for (let p = size - 7; pos.length < a; p -= step) pos.splice(1, 0, p);
-    for (const cx of pos)
-      for (const cy of pos)
-        if (!fn[cy][cx]) // skip the three that would sit on finders
-          for (let dy = -2; dy <= 2; dy++)
-            for (let dx = -2; dx <= 2; dx++) set(cx + dx, cy + dy, Math.max(Math.abs(dx), Math.abs(dy)) !== 1);
+    pos.forEach((r, i) => pos.forEach((c, j) => {
+      if (!(end(i) && end(j) && (i === 0 || j === 0))) square(r, c, 2, (d) => d !== 1); // not on a finder
+    }));
   }
-  for (let i = 0; i < 9; i++) set(8, i, false), set(i, 8, false);
-  for (let i = 0; i < 8; i++) set(size - 1 - i, 8, false), set(8, size - 1 - i, false);
-  if (v >= 7) for (let i = 0; i < 18; i++) set(size - 11 + (i % 3), Math.floor(i / 3), false), set(Math.floor(i / 3), size - 11 + (i % 3), false);
+  info(size, v, 0, (r, c) => set(r, c, false));
 
-  // Codewords zigzag in 2-wide columns from the right, skipping the vertical timing column.
+  // Codeword bits zigzag up and down 2-wide columns from the right, skipping timing column 6.
   let i = 0;
   for (let right = size - 1; right >= 1; right -= 2) {
     if (right === 6) right = 5;
     for (let vert = 0; vert < size; vert++)
       for (let j = 0; j < 2; j++) {
-        const x = right - j, y = (right + 1) & 2 ? vert : size - 1 - vert;
-        if (!fn[y][x] && i < words.length * 8) mod[y][x] = ((words[i >> 3] >>> (7 - (i & 7))) & 1) === 1, i++;
+        const c = right - j, r = (right + 1) & 2 ? vert : size - 1 - vert;
+        if (!fn[r][c] && i < stream.length) mod[r][c] = stream[i++] === '1'; // remainder bits: light
       }
   }
 
-  // Lowest penalty wins, first on a tie; scored before format/version info is written (as segno).
-  const masked = (k) => mod.map((r, y) => r.map((dark, x) => dark !== (!fn[y][x] && MASKS[k](x, y) === 0)));
-  let best = 0, bestScore = Infinity;
+  // Lowest penalty wins, the first on a tie; scored before format/version bits are in (as segno).
+  const masked = (k) => mod.map((row, r) => row.map((x, c) => x !== (!fn[r][c] && MASKS[k](r, c) === 0)));
+  let mask = 0, least = Infinity;
   for (let k = 0; k < 8; k++) {
     const s = penalty(masked(k));
-    if (s < bestScore) (best = k), (bestScore = s);
+    if (s < least) (mask = k), (least = s);
   }
-  const out = masked(best);
-
-  // Format info: level M is 00, then the mask; both copies plus the always-dark module.
-  const f = bch(best, 5, 0x537, 10) ^ 0x5412, fb = (k) => ((f >>> k) & 1) === 1;
-  for (let k = 0; k < 6; k++) out[k][8] = fb(k), out[8][14 - k - 9 + 9 - 5 + 5 - 0 === 0 ? 0 : 0] = out[8][0];
-  for (let k = 0; k < 6; k++) out[k][8] = fb(k);
-  out[7][8] = fb(6), out[8][8] = fb(7), out[8][7] = fb(8);
-  for (let k = 9; k < 15; k++) out[8][14 - k] = fb(k);
-  for (let k = 0; k < 8; k++) out[8][size - 1 - k] = fb(k);
-  for (let k = 8; k < 15; k++) out[size - 15 + k][8] = fb(k);
-  out[size - 8][8] = true;
-  if (v >= 7) {
-    const w = bch(v, 6, 0x1f25, 12);
-    for (let k = 0; k < 18; k++) {
-      const a = size - 11 + (k % 3), b = Math.floor(k / 3), dark = ((w >>> k) & 1) === 1;
-      out[b][a] = dark, out[a][b] = dark;
-    }
-  }
-  return { size, modules: out, version: v, mask: best };
+  const modules = masked(mask);
+  info(size, v, mask, (r, c, dark) => (modules[r][c] = dark));
+  return { size, modules, version: v, mask };
 }
 
-// An <svg> of the code with a 4-module quiet zone: one white rect, one path of merged runs.
+// <svg>: 4-module quiet zone, white rect, one path of horizontal runs. DOM calls and
+// presentation attributes only: the console's CSP forbids inline style.
 export function qrSvg(text, { label } = {}) {
   const { size, modules } = qrMatrix(text);
-  const NS = 'http://www.w3.org/2000/svg', q = 4, n = size + 2 * q;
+  const q = 4, n = size + 2 * q;
   const el = (tag, attrs) => {
-    const e = document.createElementNS(NS, tag);
+    const e = document.createElementNS('http://www.w3.org/2000/svg', tag);
     for (const [k, val] of Object.entries(attrs)) e.setAttribute(k, String(val));
     return e;
   };
-  const svg = el('svg', {
-    viewBox: `0 0 ${n} ${n}`,
-    role: 'img',
-    'aria-label': label ?? `QR code for ${text}`,
-    'shape-rendering': 'crispEdges',
-  });
   let d = '';
   modules.forEach((row, y) => {
     for (let x = 0; x < size; x++) {
@@ -204,6 +182,7 @@ export function qrSvg(text, { label } = {}) {
       d += `M${start + q} ${y + q}h${x + 1 - start}v1h${start - x - 1}z`;
     }
   });
+  const svg = el('svg', { viewBox: `0 0 ${n} ${n}`, role: 'img', 'aria-label': label ?? `QR code for ${text}`, 'shape-rendering': 'crispEdges' });
   svg.append(el('rect', { width: n, height: n, fill: '#fff' }), el('path', { d, fill: '#000' }));
   return svg;
 }

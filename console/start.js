@@ -14,14 +14,15 @@ export const STEPS = [
 ];
 
 export function walkthrough(firstLink) {
-  return h('ol', { class: 'steps' },
-    STEPS.map(([id, title, text]) => {
-      const done = session.isDone(id);
-      return h('li', { class: done ? 'done' : '', dataset: { step: id } },
-        h('span', { class: 'step-id' }, id),
-        h('strong', {}, title, done ? h('span', { class: 'tick', 'aria-label': 'done' }, ' ✓') : null),
-        h('p', {}, text));
-    }),
+  return h('div', {},
+    h('ol', { class: 'steps' },
+      STEPS.map(([id, title, text]) => {
+        const done = session.isDone(id);
+        return h('li', { class: done ? 'done' : '', dataset: { step: id } },
+          h('span', { class: 'step-id' }, id),
+          h('strong', {}, title, done ? h('span', { class: 'tick' }, ' ✓ done') : null),
+          h('p', {}, text));
+      })),
     h('p', {}, firstLink
       ? h('a', { class: 'button primary', href: '#/links/new' }, 'Start: create your first link')
       : h('a', { class: 'button', href: '#/links' }, 'Open your links')));
@@ -36,7 +37,8 @@ export function render(main) {
       walkthrough(true)),
     section('Then',
       h('ul', {},
-        h('li', {}, h('a', { href: '#/partners' }, 'Partners'), ': campaigns, the funnel side by side, daily charts, breakdowns, CSV export.'),
+        h('li', {}, h('a', { href: '#/partners' }, 'Partners'), ': campaigns, the live funnel side by side, charts, breakdowns, CSV export.'),
+        h('li', {}, h('a', { href: '#/commissions' }, 'Commissions'), ': partners, plans, review, balances and payouts with statements.'),
         h('li', {}, h('a', { href: '#/lifecycle' }, 'Lifecycle'), ': chain signals, resolve and prefetch decisions, the rules (LM-01 → LM-03).'),
         h('li', {}, h('a', { href: '#/webhooks' }, 'Webhooks'), ': subscriptions, test deliveries, the delivery log and the notifications panel (LM-04 → LM-06).'),
         h('li', {}, h('a', { href: '#/tokens' }, 'Tokens'), ': personal access tokens for scripts and partners.'))));

@@ -70,7 +70,7 @@ async function load(body) {
     { label: 'Name', value: (t) => t.name },
     { label: 'Id', value: (t) => h('code', {}, t.tokenId) },
     { label: 'Scopes', value: (t) => t.scopes.join(', ') },
-    { label: 'Created', value: (t) => `${fmtTime(t.createdAt)} by ${t.createdBy}` },
+    { label: 'Created', value: (t) => [fmtTime(t.createdAt), ` by ${t.createdBy}`] },
     { label: 'Expires', value: (t) => fmtTime(t.expiresAt) },
     {
       label: 'Revoke',

@@ -67,23 +67,77 @@ export function checkbox(name, checked, attrs = {}) {
   return h('input', { type: 'checkbox', name, checked, ...attrs });
 }
 
-// A form whose submit runs `onsubmit(form)` with its button busy; errors are shown in its
-// output region (never a blank page).
+// A form whose submit runs `onsubmit(form, out)` with its button busy. A 400 that names one of
+// the form's fields (`destinationUrl: must be …`) is shown on that field (aria-invalid, its
+// message under it) and focus moves there; any other error goes to the output region. Focus
+// otherwise stays on the button that was used.
 export function form(attrs, fields, buttonLabel, onsubmit) {
   const out = h('div', { class: 'form-out', 'aria-live': 'polite' });
   const button = h('button', { type: 'submit', class: 'primary' }, buttonLabel);
   const el = h('form', { ...attrs, novalidate: true }, fields, h('div', { class: 'actions' }, button), out);
   el.addEventListener('submit', async (event) => {
     event.preventDefault();
-    await busy(button, out, () => onsubmit(el, out));
+    clearFieldErrors(el);
+    let onField = false;
+    await busy(button, out, () => onsubmit(el, out), (err) => {
+      onField = showOnField(el, err);
+      return onField;
+    });
+    if (!onField && button.isConnected) button.focus();
   });
   el.output = out;
   el.button = button;
   return el;
 }
 
-// Runs `fn` with `button` disabled and a loading note in `out`; an error is rendered there.
-export async function busy(button, out, fn) {
+function clearFieldErrors(el) {
+  for (const e of el.querySelectorAll('.field-error')) e.remove();
+  for (const c of el.querySelectorAll('[aria-invalid]')) {
+    c.removeAttribute('aria-invalid');
+    const ids = (c.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && !x.endsWith('-error'));
+    if (ids.length) c.setAttribute('aria-describedby', ids.join(' '));
+    else c.removeAttribute('aria-describedby');
+  }
+}
+
+// `routingRules[1].priority` → "routing rule 2, priority": the API's paths in plain words.
+export function plainPath(path) {
+  return path.split('.').map((part) => part
+    .replace(/\[(\d+)\]/g, (_, i) => ` ${Number(i) + 1}`)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/s (\d+)$/, ' $1')
+    .toLowerCase()).join(', ');
+}
+
+// "routingRules[0].priority: is required" → "routing rule 1, priority: is required".
+function plainMessage(message) {
+  const m = /^([A-Za-z][\w]*(?:\[\d+\]|\.[A-Za-z]\w*)+): (.+)$/s.exec(message);
+  return m ? `${plainPath(m[1])}: ${m[2]}` : message;
+}
+
+// Puts a 400's message on the field it names, when the form has one by that name.
+function showOnField(el, err) {
+  const m = err && err.status === 400 ? /^([A-Za-z][\w.[\]]*): (.+)$/s.exec(err.message || '') : null;
+  if (!m) return false;
+  const name = m[1].split(/[.[]/)[0];
+  const control = el.querySelector(`[name="${name}"]`);
+  if (!control) return false;
+  const label = el.querySelector(`label[for="${control.id}"]`);
+  const rest = m[1].slice(name.length).replace(/^\./, '');
+  const where = rest ? `${plainPath(rest.replace(/^\[/, 'item['))}: ` : '';
+  const msg = h('small', { class: 'field-error', id: `${control.id || uid('c')}-error` },
+    `${label ? label.textContent : plainPath(name)}: ${where}${m[2]}`);
+  control.setAttribute('aria-invalid', 'true');
+  const described = (control.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+  control.setAttribute('aria-describedby', [...described, msg.id].join(' '));
+  control.insertAdjacentElement('afterend', msg);
+  control.focus();
+  return true;
+}
+
+// Runs `fn` with `button` disabled and a loading note in `out`; an error is rendered there
+// (unless `onError` took it).
+export async function busy(button, out, fn, onError) {
   if (button) button.disabled = true;
   const note = loading('Working…');
   if (out) clear(out, note);
@@ -91,7 +145,9 @@ export async function busy(button, out, fn) {
     await fn();
     if (note.isConnected) note.remove();
   } catch (err) {
-    if (out) clear(out, errorBox(err));
+    if (onError && onError(err)) {
+      if (note.isConnected) note.remove();
+    } else if (out) clear(out, errorBox(err));
     else throw err;
   } finally {
     if (button) button.disabled = false;
@@ -99,7 +155,7 @@ export async function busy(button, out, fn) {
 }
 
 export function loading(text = 'Loading…') {
-  return h('p', { class: 'loading', role: 'status' }, text);
+  return h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), text);
 }
 
 export function empty(text, ...more) {
@@ -112,7 +168,7 @@ export function errorBox(err) {
   return h('div', { class: 'error', role: 'alert' },
     h('strong', { class: 'error-status' }, status),
     ' ',
-    h('span', { class: 'error-message' }, (err && err.message) || String(err)),
+    h('span', { class: 'error-message' }, plainMessage((err && err.message) || String(err))),
     err && err.requestId ? h('div', { class: 'request-id' }, 'Request id: ', h('code', {}, err.requestId)) : null);
 }
 
@@ -127,7 +183,8 @@ export function section(title, ...children) {
 
 // A table from column specs: [{label, value: row => node|text, class?}].
 export function table(columns, rows, caption) {
-  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption || 'Table' },
+  // The region's name differs from its section's heading: two landmarks never share a name.
+  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption ? `${caption} (table)` : 'Table' },
     h('table', {},
       caption ? h('caption', {}, caption) : null,
       h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.class }, c.label)))),
@@ -143,8 +200,8 @@ export function badge(status) {
   return h('span', { class: `badge ${kind}` }, String(status));
 }
 
-export function copyButton(getText, label = 'Copy') {
-  const b = h('button', { type: 'button', class: 'secondary' }, label);
+export function copyButton(getText, label = 'Copy', ariaLabel = null) {
+  const b = h('button', { type: 'button', class: 'secondary copy', 'aria-label': ariaLabel }, label);
   b.addEventListener('click', async () => {
     try {
       await navigator.clipboard.writeText(getText());
@@ -168,18 +225,45 @@ export function download(filename, text, type) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+// A time as people read it: local, in the browser's locale, with "5 min ago" beside it; the
+// exact UTC instant in the tooltip.
 export function fmtTime(iso) {
   if (!iso) return '–';
-  return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return iso;
+  const local = t.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return h('time', { datetime: iso, title: iso }, `${local} (${ago(t)})`);
 }
 
-// A decimal string amount as people read money: "13760.17", "EUR" → "€13,760.17". The string is
+const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+export function ago(t) {
+  const s = Math.round((t.getTime() - Date.now()) / 1000);
+  for (const [unit, size] of [['day', 86400], ['hour', 3600], ['minute', 60]]) {
+    if (Math.abs(s) >= size) return RELATIVE.format(Math.round(s / size), unit);
+  }
+  return RELATIVE.format(s, 'second');
+}
+
+// A count in the browser's locale: 13760 → "13,760".
+export function fmtCount(n) {
+  return n === null || n === undefined ? '–' : Number(n).toLocaleString();
+}
+
+// Several currencies' amounts ({USD: "12.50", EUR: "3"}), each formatted.
+export function fmtAmounts(byCurrency) {
+  const parts = Object.entries(byCurrency || {}).map(([cur, v]) => fmtMoney(v, cur));
+  return parts.length ? parts.join(', ') : '–';
+}
+
+// A decimal string amount as people read money, in the browser's locale: "13760.17", "EUR" →
+// "€13,760.17" (en-US). The string is
 // formatted as a string (never through a float), so no digit changes on the way.
 export function fmtMoney(amount, currency) {
   if (amount === null || amount === undefined) return '–';
   const digits = (String(amount).split('.')[1] || '').length;
   try {
-    return new Intl.NumberFormat('en-US', {
+    return new Intl.NumberFormat(undefined, {
       style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits,
     }).format(String(amount));
   } catch {
@@ -208,4 +292,43 @@ export function gate(control, allowed, why) {
 export function randomId(prefix) {
   const bytes = crypto.getRandomValues(new Uint8Array(4));
   return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+// Live data: `load()` fetches, `show(data)` draws into `out`. It runs now, then every `everyMs`
+// while the page is visible and `out` is on screen (polling: it works the same through API
+// Gateway and Lambda, which hold no open stream, and on the one credential). A failed refresh
+// keeps the last data and says so; "Updated …" says how fresh it is.
+export function live(out, load, show, everyMs = 10000) {
+  const stamp = h('p', { class: 'hint updated', 'aria-live': 'off' });
+  const body = h('div', {});
+  clear(out, body, stamp);
+  let last = null;
+  let timer = null;
+  let first = true;
+  // A screen is drawn detached and attached when it is complete: only later ticks stop when
+  // `out` has left the page.
+  const tick = async () => {
+    clearTimeout(timer);
+    if (!first && !out.isConnected) return;
+    const now = first;
+    first = false;
+    if (now || document.visibilityState === 'visible') {
+      try {
+        const data = await load();
+        last = new Date();
+        clear(body, show(data));
+        clear(stamp, `Updated ${last.toLocaleTimeString()} · refreshes every ${everyMs / 1000} s`);
+      } catch (err) {
+        if (!last) clear(body, errorBox(err));
+        else clear(stamp, h('span', { class: 'stale' }, `Could not refresh (${err.message}); showing data from ${last.toLocaleTimeString()}.`));
+      }
+    }
+    timer = setTimeout(tick, everyMs);
+  };
+  const onShow = () => {
+    if (!out.isConnected) document.removeEventListener('visibilitychange', onShow);
+    else if (document.visibilityState === 'visible') tick();
+  };
+  document.addEventListener('visibilitychange', onShow);
+  return { refresh: tick, first: tick() };
 }

@@ -120,7 +120,7 @@ function subscriptionCard(s, canWrite, reload) {
   return h('article', { class: 'card subscription', dataset: { subscription: s.subscriptionId } },
     h('h3', {}, h('code', {}, s.subscriptionId), ' ', h('span', { class: `status ${s.status}` }, s.status)),
     h('p', {}, h('span', { class: 'url' }, s.endpointUrl)),
-    h('p', { class: 'hint' }, `Events: ${s.eventTypes.join(', ')}${s.description ? ` · ${s.description}` : ''} · created ${fmtTime(s.createdAt)}`),
+    h('p', { class: 'hint' }, `Events: ${s.eventTypes.join(', ')}${s.description ? ` · ${s.description}` : ''} · created `, fmtTime(s.createdAt)),
     h('div', { class: 'actions' }, actions), out, log);
 }
 

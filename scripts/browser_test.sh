@@ -2,17 +2,19 @@
 # The web console in headless Chromium: builds `tenx`, serves it on a free loopback port with a
 # fresh data dir and `--local-sign-in` (the URL with its code is read from the server's output),
 # and runs
-# scripts/browser_test.py (Python selenium, pinned, in .venv/browser) against it; the test starts
+# scripts/browser_test.py (Python selenium, pinned, in .venv/browser; axe-core, pinned, in
+# .venv/axe) against it; the test starts
 # its own webhook receiver on loopback. Screenshots of every screen land in
 # target/console-screenshots/. Needs Debian's `chromium` and `chromium-driver`: installed here
 # with apt-get when missing (as root), as .ci/run does.
 #
 #   scripts/browser_test.sh             # builds target/debug/tenx (or takes TENX_BIN) and runs the test
-#   scripts/browser_test.sh --install   # only installs Chromium and selenium (CI does it in the background)
+#   scripts/browser_test.sh --install   # only installs Chromium, selenium and axe-core (CI does it in the background)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SELENIUM_VERSION=4.27.1
+AXE_VERSION=4.14.1
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 
@@ -30,6 +32,16 @@ venv=.venv/browser
 if ! "$venv/bin/python" -c "import selenium, sys; sys.exit(selenium.__version__ != '$SELENIUM_VERSION')" 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check "selenium==$SELENIUM_VERSION"
+fi
+
+# axe-core (the accessibility rules browser_test.py runs on every screen), pinned, from npm.
+axe_dir=.venv/axe
+AXE_JS=$PWD/$axe_dir/node_modules/axe-core/axe.min.js
+if [ ! -f "$AXE_JS" ] || ! grep -q "\"version\": \"$AXE_VERSION\"" "$axe_dir/node_modules/axe-core/package.json"; then
+  if ! command -v npm >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+  fi
+  npm install --prefix "$axe_dir" --no-save --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION" >/dev/null
 fi
 
 [ "${1:-}" = "--install" ] && exit 0
@@ -67,7 +79,7 @@ sign_in_url=$(grep -o "http://127.0.0.1:$port/?code=[A-Za-z0-9]*" "$work/server.
 [ -n "$sign_in_url" ] || { echo "tenx serve printed no sign-in URL" >&2; cat "$work/server.log" >&2; exit 1; }
 
 status=0
-SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
+SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
   "$venv/bin/python" scripts/browser_test.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
 if [ "$status" != 0 ]; then
   echo "--- tenx serve log" >&2

@@ -729,9 +729,43 @@ async fn try_refuses_unknown_links_other_handles_and_bad_input() {
         (json!({"query": "x#frag"}), "query"),
         (json!({"userAgent": "bad\nagent"}), "userAgent"),
         (json!({"referrer": "x"}), "referrer"),
+        (json!({"country": "USA"}), "country"),
+        (json!({"country": "U1"}), "country"),
     ] {
         let resp = creator.try_link("launch", &body).await;
         let message = assert_error(resp, 400, "invalid_request").await;
         assert!(message.contains(field), "{body}: {message}");
+    }
+}
+
+/// A tried visitor's country routes as the edge's verified country would: the rule the route
+/// preview matched for US matches the try too; without a country, the default.
+#[tokio::test]
+async fn try_routes_on_the_visitors_country() {
+    let app = spawn_app().await;
+    let creator = app.as_role("acme", Role::Creator);
+    let link = json!({
+        "destinationUrl": "https://example.com/world",
+        "routingRules": [{"priority": 1, "destinationUrl": "https://example.com/us",
+                          "conditions": {"countryIn": ["US"]}}]
+    });
+    assert_eq!(creator.put_link("geo", &link).await.status(), 201);
+    for (country, expected) in [
+        (json!("us"), "https://example.com/us"),
+        (json!(" US "), "https://example.com/us"),
+        (json!("DE"), "https://example.com/world"),
+        (Value::Null, "https://example.com/world"),
+    ] {
+        let body = json!({"userAgent": IPHONE, "country": country});
+        let tried: Value = creator.try_link("geo", &body).await.json().await.unwrap();
+        assert_eq!(tried["status"], 302, "{tried}");
+        let location = tried["location"].as_str().unwrap();
+        assert!(location.starts_with(expected), "{country}: {location}");
+        let ctx = tried["ctx"].as_str().unwrap();
+        let context: Value = app.context(ctx).await.json().await.unwrap();
+        let want = country
+            .as_str()
+            .map_or("unknown".to_owned(), |c| c.trim().to_ascii_uppercase());
+        assert_eq!(context["country"], json!(want), "{context}");
     }
 }

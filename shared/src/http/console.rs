@@ -62,6 +62,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("ui.js", include_bytes!("../../../console/ui.js")),
     ("api.js", include_bytes!("../../../console/api.js")),
     ("start.js", include_bytes!("../../../console/start.js")),
+    ("qr.js", include_bytes!("../../../console/qr.js")),
     ("links.js", include_bytes!("../../../console/links.js")),
     (
         "partners.js",
@@ -468,6 +469,22 @@ struct TryRequest {
     query: Option<String>,
     /// The visitor's User-Agent; the caller's own when absent.
     user_agent: Option<String>,
+    /// The visitor's country (ISO 3166-1 alpha-2), as the edge would report it; none when
+    /// absent (the try has no edge in front of it).
+    country: Option<String>,
+}
+
+/// A tried country: two ASCII letters, upper-cased (`us` → `US`).
+fn tried_country(country: Option<&str>) -> ApiResult<Option<String>> {
+    match country.map(str::trim).filter(|c| !c.is_empty()) {
+        None => Ok(None),
+        Some(c) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            Ok(Some(c.to_ascii_uppercase()))
+        }
+        Some(_) => Err(ApiError::invalid_request(
+            "country: a two-letter ISO 3166-1 code, such as US or DE.",
+        )),
+    }
 }
 
 #[derive(Serialize)]
@@ -512,7 +529,9 @@ fn visit_request(
     let host = format!("{handle}.{}", state.config.redirect_domain);
     let mut request = Request::builder()
         .method(Method::GET)
-        .extension(crate::http::redirect::TestVisit)
+        .extension(crate::http::redirect::TestVisit {
+            country: tried_country(body.country.as_deref())?,
+        })
         .uri(&path)
         .header(header::HOST, host)
         .header(header::ACCEPT, "text/html");

@@ -255,8 +255,12 @@ async fn serve(state: &AppState, slug: &str, request: &Parts) -> Result<Response
 /// Marks a request as the console's "try the redirect" (`POST …/links/{slug}/try`), which
 /// runs the redirect in-process: its click is a test click, counted apart and never paid. A
 /// request extension, so no client-sent header or parameter can set it.
-#[derive(Clone, Copy, Debug)]
-pub struct TestVisit;
+#[derive(Clone, Debug, Default)]
+pub struct TestVisit {
+    /// The country the tried visitor is from (two letters, checked by the try): a test click's
+    /// routing input, in place of the edge's header.
+    pub country: Option<String>,
+}
 
 /// What the redirect learns about one visit from the request alone.
 struct Visit {
@@ -298,12 +302,13 @@ impl Visit {
             .as_deref()
             .or(tracked_campaign)
             .or(link.campaign_id.as_ref().map(|c| c.as_str()));
-        let input = RouteInput::normalized(
-            viewer_country(headers, trust),
-            Some(ua.device.as_str()),
-            Some(&source),
-            campaign,
-        );
+        let test = request.extensions.get::<TestVisit>();
+        let country = match test.and_then(|t| t.country.as_deref()) {
+            Some(tried) => Some(tried),
+            None => viewer_country(headers, trust),
+        };
+        let input =
+            RouteInput::normalized(country, Some(ua.device.as_str()), Some(&source), campaign);
         let returning = visitor_id(headers).map(str::to_owned);
         Self {
             bot,
@@ -313,7 +318,7 @@ impl Visit {
             segment: segment(returning.is_some(), bot.is_some(), ua.device),
             sub_ids: params.sub_ids,
             returning,
-            test: request.extensions.get::<TestVisit>().is_some(),
+            test: test.is_some(),
         }
     }
 
