@@ -7,6 +7,7 @@ import * as start from './start.js';
 import * as links from './links.js';
 import * as partners from './partners.js';
 import * as commissions from './commissions.js';
+import * as conversions from './conversions.js';
 import * as lifecycle from './lifecycle.js';
 import * as webhooks from './webhooks.js';
 import * as tokens from './tokens.js';
@@ -17,6 +18,7 @@ const SCREENS = [
   ['#/start', 'Start', (main) => start.render(main)],
   ['#/links', 'Links', (main) => links.renderList(main)],
   ['#/partners', 'Partners', (main) => partners.render(main)],
+  ['#/conversions', 'Conversions', (main) => conversions.render(main)],
   ['#/commissions', 'Commissions', (main) => commissions.render(main)],
   ['#/lifecycle', 'Lifecycle', (main) => lifecycle.render(main)],
   ['#/webhooks', 'Webhooks', (main) => webhooks.render(main)],

@@ -38,6 +38,7 @@ export function render(main) {
     section('Then',
       h('ul', {},
         h('li', {}, h('a', { href: '#/partners' }, 'Partners'), ': campaigns, the live funnel side by side, charts, breakdowns, CSV export.'),
+        h('li', {}, h('a', { href: '#/conversions' }, 'Conversions'), ': the audit trail with filters and reversals, the conversion policy, redirect settings and orphan visits.'),
         h('li', {}, h('a', { href: '#/commissions' }, 'Commissions'), ': partners, plans, review, balances and payouts with statements.'),
         h('li', {}, h('a', { href: '#/lifecycle' }, 'Lifecycle'), ': chain signals, resolve and prefetch decisions, the rules (LM-01 → LM-03).'),
         h('li', {}, h('a', { href: '#/webhooks' }, 'Webhooks'), ': subscriptions, test deliveries, the delivery log and the notifications panel (LM-04 → LM-06).'),

@@ -339,6 +339,62 @@ def page_weight(c):
          % (sent / 1024, decoded / 1024, len(entries)))
 
 
+def conversions_screen(c):
+    """The audit trail with filters and a reversal, the policy, redirect settings, orphans."""
+    c.go("#/conversions")
+    c.wait_text("#conversion-list", "deal-alpha")
+    test = [r for r in c.all("#conversion-list tbody tr") if "launch" in r.text][0]
+    assert "Test (not counted)" in test.text, "the try's conversion is a test: %s" % test.text
+    row = [r for r in c.all("#conversion-list tbody tr") if "deal-alpha" in r.text and "Reverse" in r.text][0]
+    c.css("button", row).click()
+    f = c.wait_css("#conversion-list .reverse-form")
+    c.fill(f, "reason", "refund")
+    c.fill(f, "amount", "10")
+    c.submit(f)
+    c.wait_text("#conversion-list .reversed", "Reversed $10: refund")
+    step("a conversion reversed in part from the list (reason and amount)")
+    f = c.form("#conversion-filters")
+    c.fill(f, "reversed", "true")
+    c.submit(f)
+    c.wait(lambda: c.all("#conversion-list tbody tr") and all("Reversed" in r.text for r in c.all("#conversion-list tbody tr")),
+           "only reversed conversions")
+    c.fill(f, "reversed", "")
+    c.fill(f, "campaignId", "partner-alpha")
+    c.submit(f)
+    c.wait(lambda: c.all("#conversion-list tbody tr") and all("partner-alpha" in r.text for r in c.all("#conversion-list tbody tr")),
+           "only partner-alpha's conversions")
+    trust = c.text_of("#conversion-list td[data-label='Trust']")
+    assert "Unverified" in trust, trust
+    c.shot("conversions")
+    step("conversions filtered by reversal and campaign, with their trust in words")
+    f = c.form("#policy-form")
+    c.fill(f, "publicConversions", "flag")
+    c.fill(f, "minSecondsAfterClick", "5")
+    c.fill(f, "maxValue", "usd=1000")
+    c.submit(f)
+    c.wait_text("#policy-form .form-out", "Saved: public conversions flag, at least 5 s")
+    status, policy = api("GET", "/v2/handles/%s/conversion-policy" % HANDLE, local_token("operator"))
+    assert status == 200 and policy["maxValue"] in ({"USD": "1000"}, {"USD": 1000}), policy
+    f = c.form("#redirect-settings-form")
+    c.fill(f, "notFoundUrl", "ftp://example.com/x")
+    c.submit(f)
+    c.wait_text("#redirect-settings-form .field-error", "Unknown slug")
+    c.fill(f, "notFoundUrl", "https://example.com/not-found")
+    c.submit(f)
+    c.wait_text("#redirect-settings-form .form-out", "Saved")
+    step("the conversion policy and the redirect settings saved (a bad URL shown on its field)")
+    port = urllib.parse.urlsplit(BASE).port
+    req = urllib.request.Request(BASE + "/no-such-slug", headers={
+        "Host": "%s.localhost:%d" % (HANDLE, port), "User-Agent": UA["desktop"]})
+    try:
+        urllib.request.build_opener(NoRedirect).open(req, timeout=10)
+    except urllib.error.HTTPError as e:
+        assert e.code == 302 and e.headers["location"] == "https://example.com/not-found", (e.code, e.headers)
+    c.wait_text("#orphan-total", "visits", timeout=45)
+    c.shot("conversions-orphans", at="#orphans")
+    step("an orphan visit sent to the not-found URL and counted, live")
+
+
 def sign_out(c):
     c.css("#sign-out").click()
     c.wait_css("#token-sign-in")
@@ -986,7 +1042,8 @@ def mobile(c):
     for hash_, name in [("#/start", "mobile-start"), ("#/links", "mobile-links"),
                         ("#/links/edit/launch", "mobile-link-editor"), ("#/partners", "mobile-partners"),
                         ("#/lifecycle", "mobile-lifecycle"), ("#/webhooks", "mobile-webhooks"),
-                        ("#/commissions", "mobile-commissions"), ("#/tokens", "mobile-tokens")]:
+                        ("#/commissions", "mobile-commissions"), ("#/conversions", "mobile-conversions"),
+                        ("#/tokens", "mobile-tokens")]:
         c.go(hash_)
         if hash_ == "#/partners":
             c.wait_css("#daily-chart")
@@ -1054,6 +1111,7 @@ def main():
         paging_and_search(c, operator)
         partners(c)
         commissions(c)
+        conversions_screen(c)
         partner_view(c, operator)
         lifecycle(c)
         webhooks(c, receiver)

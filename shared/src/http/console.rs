@@ -87,6 +87,10 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../console/commissions.js"),
     ),
     ("tokens.js", include_bytes!("../../../console/tokens.js")),
+    (
+        "conversions.js",
+        include_bytes!("../../../console/conversions.js"),
+    ),
     ("main.js", include_bytes!("../../../console/main.js")),
 ];
 
