@@ -101,7 +101,8 @@ function rules(s) {
     return panel;
   }
   const path = api.handlePath('/chain/rules');
-  const draw = (r) => {
+  // After a save the result is said outside the collapsed editor, which stays open.
+  const draw = (r, saved = false) => {
     const editor = h('textarea', { name: 'rules', rows: 14, class: 'code' }, JSON.stringify({ rules: r.rules }, null, 2));
     const f = form({ id: 'rules-form', 'aria-label': 'Edit the rules' },
       field('Rules (JSON: the whole set, replaced on save)', editor, 'An empty list ({"rules": []}) means never message.'),
@@ -113,14 +114,14 @@ function rules(s) {
         } catch (e) {
           throw new Error(`Rules: not JSON (${e.message}).`);
         }
-        draw(await api.put(path, parsed));
-        body.querySelector('#rules-form .form-out').append(notice('ok', 'Saved.'));
+        draw(await api.put(path, parsed), true);
       });
     if (!session.allows(NEEDS.chainRulesWrite)) {
       f.querySelector('.actions').replaceChildren(gate(f.button, false, session.reason(NEEDS.chainRulesWrite)));
     }
     clear(body,
       h('p', { id: 'rules-source' }, r.source === 'default' ? 'The built-in defaults (no custom rules yet).' : `Custom rules, version ${r.version}.`),
+      saved ? notice('ok', `Saved: version ${r.version}, ${r.rules.length} rule${r.rules.length === 1 ? '' : 's'}.`) : null,
       table([
         { label: 'Rule', value: (x) => h('code', {}, x.ruleId) },
         { label: 'Trigger', value: (x) => x.trigger },
@@ -128,7 +129,7 @@ function rules(s) {
         { label: 'Conditions', value: (x) => (x.conditions || []).map(conditionText).join(' and ') || 'always' },
         { label: 'Decision', value: (x) => (x.decision.action === 'send_message' ? `${x.decision.template} by ${x.decision.channel}` : x.decision.action) },
       ], r.rules, 'Rules'),
-      h('details', {}, h('summary', {}, 'Edit'), f));
+      h('details', { open: saved }, h('summary', {}, 'Edit'), f));
   };
   api.request('GET', path).then((r) => (r.ok ? draw(r.data) : clear(body, errorBox(r.error))))
     .catch((e) => clear(body, errorBox(e)));

@@ -70,7 +70,9 @@ async function loadCampaigns(body, state, refreshAll) {
   }
   const r = await api.request('GET', api.handlePath('/campaigns') + api.query({ limit: 100 }));
   if (!r.ok) {
-    clear(body, errorBox(r.error), create);
+    // A token that may not read campaigns would create them blind: the form is offered only
+    // when the list could be read.
+    clear(body, errorBox(r.error), r.error.code === 'insufficient_scope' ? null : create);
     return;
   }
   state.campaigns = r.data.items;

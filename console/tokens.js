@@ -37,6 +37,7 @@ function createForm(shown, reload) {
       field('Expires in (days)', input('expiresInDays', { type: 'number', inputmode: 'numeric', placeholder: '90' }), '1–3650; empty: never.')),
     'Create token',
     async (el) => {
+      clear(shown); // a failed create never sits above the previous token's secret
       const body = {
         name: el.querySelector('[name=name]').value.trim(),
         scopes: [...el.querySelectorAll('[name=scope]:checked')].map((c) => c.value),
@@ -77,10 +78,18 @@ async function load(body) {
       value: (t) => {
         const b = h('button', { type: 'button', class: 'danger', dataset: { action: 'revoke' } }, 'Revoke');
         b.setAttribute('aria-label', `Revoke ${t.name}`);
-        b.addEventListener('click', () => busy(b, out, async () => {
-          await api.del(api.handlePath(`/tokens/${encodeURIComponent(t.tokenId)}`));
-          await load(body);
-        }));
+        let armed = false;
+        b.addEventListener('click', () => {
+          if (!armed) {
+            armed = true;
+            b.textContent = 'Click again to revoke for good';
+            return;
+          }
+          busy(b, out, async () => {
+            await api.del(api.handlePath(`/tokens/${encodeURIComponent(t.tokenId)}`));
+            await load(body);
+          });
+        });
         return b;
       },
     },

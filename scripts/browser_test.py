@@ -852,6 +852,9 @@ def lifecycle(c):
     editor.send_keys(json.dumps(rules))
     c.submit(c.css("#rules-form"))
     c.wait_text("#rules-source", "Custom rules, version 1")
+    saved = c.wait_css("#rules-source + .notice")
+    assert saved.is_displayed() and "Saved: version 1" in saved.text, saved.text
+    assert c.css("#rules-form").is_displayed(), "the editor stays open after a save"
     c.submit(c.css("#resolve-form"))
     c.wait_text("#resolve-result .decision", "suppress")
     step("chain rules viewed and edited (the decision follows)")
@@ -974,6 +977,9 @@ def pat_session(c, pat):
 def revoke_pat(c, pat):
     c.go("#/tokens")
     c.wait_text("main", "ci links")
+    c.css("[data-action=revoke]").click()
+    c.wait_text("[data-action=revoke]", "Click again to revoke")
+    assert api("GET", "/v2/handles/%s/links?limit=1" % HANDLE, pat)[0] == 200, "not revoked on the first click"
     c.css("[data-action=revoke]").click()
     c.wait_text("main", "No token yet.")
     sign_out(c)
