@@ -90,10 +90,11 @@ function responseText(code, error) {
   return code ? parts.join(': ') : `No response: ${parts[0]}`;
 }
 
+// The same, as a node: the status code as a badge ("500" in red), then the words.
 function response(code, error, none = '–') {
-  const text = responseText(code, error);
-  if (!text) return none;
-  return h('span', { class: 'response' }, code ? badge(code) : null, code ? ' ' : null, text);
+  if (!code) return responseText(code, error) || none;
+  const words = [REASONS[code], error].filter(Boolean).join(': ');
+  return h('span', { class: 'response' }, badge(code), words ? ` ${words}` : null);
 }
 
 const PERCENT = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
@@ -385,11 +386,11 @@ function subscriptionCard(view, first) {
         throw Object.assign(new Error('since: enter a date and time'), { status: 400 });
       }
       const r = await api.post(hookPath(id, '/recover'), { since: t.toISOString() });
-      const window = ['between ', fmtTime(r.since), ' and ', fmtTime(r.until)];
+      const span = ['between ', fmtTime(r.since), ' and ', fmtTime(r.until)];
       let words;
-      if (r.deduped) words = ['Already recovered from this time: ', plural(r.queued, 're-send was', 're-sends were'), ' queued then, nothing was sent again (failures ', ...window, ').'];
-      else if (r.queued === 0) words = ['Nothing to recover: no delivery of “', name(), '” that failed ', ...window, ' can be re-sent.'];
-      else words = ['Queued ', plural(r.queued, 're-send', 're-sends'), ' of the deliveries that failed ', ...window, '; their outcomes show in the log.'];
+      if (r.deduped) words = ['Already recovered from this time: ', plural(r.queued, 're-send was', 're-sends were'), ' queued then, nothing was sent again (failures ', ...span, ').'];
+      else if (r.queued === 0) words = ['Nothing to recover: no delivery of “', name(), '” that failed ', ...span, ' can be re-sent.'];
+      else words = ['Queued ', plural(r.queued, 're-send', 're-sends'), ' of the deliveries that failed ', ...span, '; their outcomes show in the log.'];
       clear(out, notice('ok', h('span', { class: 'recovered', dataset: { queued: String(r.queued) } }, words)));
       view.soon();
     });
