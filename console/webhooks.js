@@ -313,7 +313,8 @@ function showSecretOnce(box, r) {
 
 // ---------------------------------------------------------------------------------- cards
 
-const outcome = () => h('div', { class: 'outcome', 'aria-live': 'polite' });
+// The words beside a control: what its last use did (or why the API refused it).
+const outcome = (what) => h('div', { class: 'outcome', 'aria-live': 'polite', dataset: { for: what } });
 
 function pad(n) {
   return String(n).padStart(2, '0');
@@ -336,12 +337,12 @@ function subscriptionCard(view, first) {
   const facts = h('dl', { class: 'facts health' });
   const logSummary = h('span', {});
   const logBody = h('div', { class: 'deliveries' });
-  const logOut = outcome();
+  const logOut = outcome('log');
   const log = h('details', { class: 'log' },
     h('summary', { dataset: { action: 'deliveries' } }, logSummary), logOut, logBody);
 
   // Send a test.
-  const testOut = outcome();
+  const testOut = outcome('test');
   const test = h('button', { type: 'button', class: 'primary', dataset: { action: 'test' } }, 'Send test');
   test.addEventListener('click', () => busy(test, testOut, async () => {
     const d = await api.post(hookPath(id, '/test'), {});
@@ -359,7 +360,7 @@ function subscriptionCard(view, first) {
 
   // Pause and resume: PATCH {"status": "disabled" | "active"} (the server conditions the write
   // on the version it read; a concurrent change answers 409 and the card is read again).
-  const toggleOut = outcome();
+  const toggleOut = outcome('toggle');
   const toggle = h('button', { type: 'button', class: 'secondary' });
   toggle.addEventListener('click', () => busy(toggle, toggleOut, async () => {
     const next = card.sub.status === 'active' ? 'disabled' : 'active';
@@ -370,8 +371,8 @@ function subscriptionCard(view, first) {
     }
     card.update(r.data);
     clear(toggleOut, notice('ok', next === 'active'
-      ? `Resumed: deliveries to “${name()}” go out again. Events that came while it was stopped were recorded as failed, not sent: recover them below.`
-      : `Paused: nothing is sent to “${name()}” until you resume it. Events meanwhile are recorded as failed (not sent) and can be recovered after resuming.`));
+      ? `Resumed: new events are delivered to “${name()}” again. Deliveries that were due while it was stopped were recorded as failed, not sent: recover them below.`
+      : `Paused: nothing is sent to “${name()}” until you resume it. Events meanwhile are not delivered to it; deliveries already queued or being retried are recorded as failed (not sent), to recover after resuming.`));
     view.refresh();
   }));
 
@@ -397,7 +398,7 @@ function subscriptionCard(view, first) {
   recover.button.dataset.action = 'recover';
 
   // Delete: the first click arms, the second deletes; leaving the button disarms it.
-  const delOut = outcome();
+  const delOut = outcome('delete');
   const del = h('button', { type: 'button', class: 'danger', dataset: { action: 'delete' } }, 'Delete');
   let armed = false;
   const disarm = () => {

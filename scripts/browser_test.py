@@ -861,52 +861,156 @@ def lifecycle(c):
     c.shot("lifecycle", at="#prefetch-result")
 
 
-def create_subscription(c, url):
+def create_subscription(c, url, description=None, types=("link.clicked",)):
+    """Creates a subscription through the form: the secret shown once, then the form cleared
+    (URL, description, every event type)."""
     f = c.form("#webhook-form")
+    for hide in c.all("#webhook-secret-box button.secondary:not(.copy)"):
+        hide.click()  # an earlier create's secret: stored, hidden
+    c.wait(lambda: not c.all("#webhook-secret-box"), "the earlier secret hidden")
     c.fill(f, "endpointUrl", url)
+    if description:
+        c.fill(f, "description", description)
+    for t in types:
+        box = c.css("[name=eventType][value='%s']" % t, f)
+        if not box.is_selected():
+            box.click()
     c.submit(f)
     box = c.wait_css("#webhook-secret-box")
     secret = c.css("#webhook-secret").get_attribute("value")
     assert secret.startswith("whsec_"), secret
     assert "shown once" in box.text and "not shown again" in box.text, box.text
     assert c.all("#webhook-secret-box button"), "a copy button"
-    sub = re.search(r"Created (wh_[0-9a-z]+)", c.text_of("#webhook-form .form-out")).group(1)
+    created = c.wait_text("#webhook-form .form-out", "Created")
+    sub = re.search(r"Created \u201c[^\u201d]+\u201d \((wh_[0-9a-z]+)\)", created).group(1)
+    checked = [b.get_attribute("value") for b in c.all("[name=eventType]", f) if b.is_selected()]
+    assert not checked, "the event types are cleared after a create: %s" % checked
+    for name in ("endpointUrl", "description"):
+        assert c.css("[name=%s]" % name, f).get_attribute("value") == "", "%s cleared after a create" % name
     c.wait(lambda: c.all("[data-subscription='%s']" % sub), "the new subscription's card")
     return sub, secret
 
 
+def sub_card(sub):
+    return "[data-subscription='%s']" % sub
+
+
+def panel_counts(c, label):
+    """The notifications panel's row of `label`: subscription, status, delivered, failed, being
+    retried, failed attempts, success rate, last response (None while it is not there)."""
+    return table_row(c, "[aria-label='Deliveries per subscription (table)'] tbody tr", lambda cells: cells[0] == label)
+
+
+def failed_row(c, dispatch):
+    """The failed deliveries' row of `dispatch`: subscription, event, type, attempts, last error,
+    failed at (None while it is not there)."""
+    return table_row(c, "#failed-deliveries tbody tr", lambda cells: len(cells) > 1 and cells[1] == dispatch)
+
+
+def table_row(c, selector, wanted):
+    """The cells' texts of the first row that is `wanted`, read again when the live panel redraws
+    it meanwhile."""
+    for _ in range(10):
+        try:
+            for row in c.all(selector):
+                cells = [td.text for td in c.all("td", row)]
+                if cells and wanted(cells):
+                    return cells
+            return None
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    return None
+
+
 def send_test(c, sub):
-    card = c.css("[data-subscription='%s']" % sub)
-    c.css("[data-action=test]", card).click()
-    c.wait(lambda: c.all(".dispatch-id", card), "the dispatch id")
-    return c.css(".dispatch-id", card).text
+    card = sub_card(sub)
+    c.css(card + " [data-action=test]").click()
+    c.wait(lambda: c.all(card + " .dispatch-id"), "the dispatch id")
+    return c.text_of(card + " .dispatch-id")
+
+
+def hook_requests(path, dispatch):
+    with Receiver.lock:
+        return [r for r in Receiver.received if r[0] == path and r[1].get("webhook-id") == dispatch]
 
 
 def webhooks(c, receiver):
     c.go("#/webhooks")
-    sub, secret = create_subscription(c, receiver + "/hook")
+    sub, secret = create_subscription(c, receiver + "/hook", "CRM sync", ("link.clicked", "conversion.created"))
+    card = sub_card(sub)
     c.shot("webhook-secret-once", at="#webhook-secret-box")
-    step("LM-05 subscription created; the secret shown once with a copy button")
+    step("LM-05 subscription created; the secret shown once with a copy button; the form cleared (URL, description, event types)")
+    # Listed and chosen by its description, not its id.
+    assert c.text_of(card + " .sub-name") == "CRM sync", c.text_of(card + " .sub-name")
+    c.wait(lambda: "CRM sync" in [o.text for o in c.all("select[name=subscription] option")], "the description in the failed-deliveries filter")
+    c.wait(lambda: panel_counts(c, "CRM sync"), "the description in the notifications panel")
+    assert "no delivery yet" in c.text_of(card + " .success-rate"), c.text_of(card + " .health")
+    assert "no delivery yet" in c.text_of(card + " .last-response"), c.text_of(card + " .health")
+    step("the subscription listed by its description (card, panel, filter); its health says no delivery yet")
     dispatch = send_test(c, sub)
     assert dispatch.startswith("evt_"), dispatch
     verify = verifier()
-    def delivered():
-        with Receiver.lock:
-            return [r for r in Receiver.received if r[0] == "/hook" and r[1].get("webhook-id") == dispatch]
-    got = c.wait(delivered, "the signed test delivery at the receiver")
+    got = c.wait(lambda: hook_requests("/hook", dispatch), "the signed test delivery at the receiver")
     path, headers, body = got[0]
     assert verify(secret, headers, body), "the signature verifies with the secret the console showed"
     assert not verify("whsec_" + base64.b64encode(b"x" * 32).decode(), headers, body)
     assert json.loads(body)["type"] == "webhook.test"
     step("LM-06 test delivery %s received and its signature verified" % dispatch)
-    card = c.css("[data-subscription='%s']" % sub)
-    def log_shows_success():
-        c.css("[data-action=deliveries]", card).click()
-        time.sleep(0.3)
-        return "succeeded" in card.text and dispatch in card.text
-    c.wait(log_shows_success, "the delivery log to show the success")
-    c.shot("webhook-delivery-log", at=".deliveries table")
+    # Health from the delivery log; the panel's counts, from the same load, agree with it.
+    c.wait_text(card + " .success-rate", "100%")
+    last = c.wait_text(card + " .last-response", "200 OK")
+    assert re.search(r"took [\d,]+ ms", last), last
+    c.wait(lambda: (panel_counts(c, "CRM sync") or [""] * 8)[2:7] == ["1", "0", "0", "0", "100%"],
+           "the panel's counts (delivered 1, success 100%%): %s" % panel_counts(c, "CRM sync"))
+    assert "1 delivered, 0 failed" in c.text_of(card + " .health"), c.text_of(card + " .health")
+    c.shot("webhooks-health", at=card)
+    step("health: success rate 100%, last response 200 OK with its time and duration; the panel agrees")
+    c.css(card + " summary[data-action=deliveries]").click()
+    c.wait(lambda: "succeeded" in c.text_of(card + " details.log") and dispatch in c.text_of(card + " details.log"),
+           "the delivery log to show the success")
+    c.shot("webhook-delivery-log", at=card + " .deliveries table")
     step("delivery log: attempt, status code, duration")
+    # Pause: the API records it; a test is refused (409) and nothing is sent.
+    token = local_token("operator")
+    c.css(card + " [data-action=pause]").click()
+    c.wait_text(card + " h3 .status", "paused")
+    c.wait_text(card + " [data-for=toggle]", "Paused")
+    status, body = api("GET", "/v2/handles/%s/webhooks/%s" % (HANDLE, sub), token)
+    assert status == 200 and body["status"] == "disabled" and body["disabledReason"] == "paused by an operator", (status, body)
+    c.wait(lambda: (panel_counts(c, "CRM sync") or ["", ""])[1] == "paused", "the panel to show it paused")
+    sent = len(Receiver.received)
+    c.css(card + " [data-action=test]").click()
+    refused = c.wait_text(card + " [data-for=test]", "409")
+    assert "Not sent" in refused and "paused" in refused and "conflict" in refused, refused
+    assert not c.all(card + " .dispatch-id"), "no dispatch id for a refused test"
+    status, body = api("POST", "/v2/handles/%s/webhooks/%s/test" % (HANDLE, sub), token, body={})
+    assert status == 409 and body["error"]["code"] == "conflict", (status, body)
+    time.sleep(1)
+    assert len(Receiver.received) == sent, "nothing sent while paused"
+    c.shot("webhooks-paused", at=card)
+    step("paused: status shows paused, a test is refused with the API's 409, nothing is sent")
+    c.css(card + " [data-action=resume]").click()
+    c.wait_text(card + " h3 .status", "active")
+    c.wait_text(card + " [data-for=toggle]", "Resumed")
+    status, body = api("GET", "/v2/handles/%s/webhooks/%s" % (HANDLE, sub), token)
+    assert status == 200 and body["status"] == "active", (status, body)
+    again = send_test(c, sub)
+    c.wait(lambda: hook_requests("/hook", again), "a test delivered after resuming")
+    c.wait_text(card + " .success-rate", "2 of 2")
+    step("resumed: status active, a test is delivered again (success rate over 2 of 2)")
+    # Delete asks for a second click.
+    tmp, _ = create_subscription(c, receiver + "/hook", "Temporary", ("link.created",))
+    tcard = sub_card(tmp)
+    c.css(tcard + " [data-action=delete]").click()
+    assert c.text_of(tcard + " [data-action=delete]") == "Click again to delete for good", c.text_of(tcard + " [data-action=delete]")
+    assert "cannot be undone" in c.text_of(tcard + " [data-for=delete]"), c.text_of(tcard + " [data-for=delete]")
+    time.sleep(0.5)
+    assert c.all(tcard) and api("GET", "/v2/handles/%s/webhooks/%s" % (HANDLE, tmp), token)[0] == 200, "one click deletes nothing"
+    c.css(tcard + " [data-action=delete]").click()
+    c.wait(lambda: not c.all(tcard), "the deleted subscription's card gone")
+    c.wait_text(".subs-out", "Deleted \u201cTemporary\u201d")
+    assert api("GET", "/v2/handles/%s/webhooks/%s" % (HANDLE, tmp), token)[0] == 404
+    step("delete: the first click asks, the second deletes")
     c.go("#/webhooks")
     assert secret not in c.d.page_source, "the secret is never shown again"
     step("the secret is gone after a reload")
@@ -914,23 +1018,61 @@ def webhooks(c, receiver):
 
 def failed_delivery(c, receiver):
     c.go("#/webhooks")
-    sub, _ = create_subscription(c, receiver + "/fail")
+    sub, _ = create_subscription(c, receiver + "/fail", None, ("webhook.test",))
+    card = sub_card(sub)
+    # No description: listed by its endpoint's host.
+    host = urllib.parse.urlsplit(receiver).netloc
+    assert c.text_of(card + " .sub-name") == host, (c.text_of(card + " .sub-name"), host)
     dispatch = send_test(c, sub)
     def in_panel():
         c.css("#webhooks-refresh").click()
         time.sleep(0.5)
-        return dispatch in c.text_of("#failed-deliveries")
+        return failed_row(c, dispatch)
     c.wait(in_panel, "the failed delivery in the notifications panel", timeout=45)
-    row = [r for r in c.all("#failed-deliveries tbody tr") if dispatch in r.text][0]
-    assert "500" in row.text, row.text
-    counts = [r for r in c.all("main section:nth-of-type(3) tbody tr") if sub in r.text][0]
-    cells = [td.text for td in c.all("td", counts)]
-    assert cells[4] == "1" and int(cells[5]) >= 6, cells  # failed 1, failed attempts >= 6
+    row = failed_row(c, dispatch)
+    assert row[0] == host and int(row[3]) == 6, row
+    assert row[4].startswith("500 Internal Server Error"), "the last error says the status: %s" % row
+    counts = c.wait(lambda: panel_counts(c, host), "the panel's counts of %s" % host)
+    assert counts[1] == "active" and counts[2:4] == ["0", "1"] and int(counts[5]) >= 6 and counts[6] == "0%", counts
+    assert counts[7].startswith("500 Internal Server Error"), counts
+    # The card's health, from the same log, says the same.
+    c.wait_text(card + " .success-rate", "0%")
+    c.wait_text(card + " .last-response", "500 Internal Server Error")
+    assert "0 delivered, 1 failed" in c.text_of(card + " .health"), c.text_of(card + " .health")
     c.shot("notifications-failed-delivery", at="#failed-deliveries")
-    step("a failed delivery (6 attempts, 500) in the notifications panel")
-    c.css("[data-action=resend]", row).click()
-    c.wait_text("#failed-deliveries", "Re-sent %s as attempt 7" % dispatch)
-    step("resend from the notifications panel")
+    c.shot("webhooks-health-failed", at=card)
+    step("a failed delivery (6 attempts, 500 Internal Server Error) in the panel; the card's health: 0%, last response 500")
+    # Chosen by name: the filter shows this subscription's failed deliveries only.
+    Select(c.css("select[name=subscription]")).select_by_visible_text(host)
+    c.wait(lambda: failed_row(c, dispatch) and all(r[0] == host for r in [failed_row(c, dispatch)]), "the filtered failed deliveries")
+    c.wait_text("#notifications-live h3", host)
+    Select(c.css("select[name=subscription]")).select_by_value("")
+    step("failed deliveries chosen by the subscription's name")
+    def resend():
+        for r in c.all("#failed-deliveries tbody tr"):
+            if dispatch in r.text:
+                c.css("[data-action=resend]", r).click()
+                return True
+        return False
+    c.wait(resend, "the failed delivery's resend button")
+    c.wait_text("#notifications-out", "Re-sent %s as attempt 7" % dispatch)
+    c.wait(lambda: len(hook_requests("/fail", dispatch)) == 7, "the 7th attempt at the receiver")
+    c.wait(lambda: int((failed_row(c, dispatch) or [0] * 4)[3]) == 7, "the panel to show 7 attempts", timeout=30)
+    step("resend from the notifications panel (attempt 7)")
+    # Recover: since 24 hours ago (the default), the one failed delivery is re-sent once.
+    since = c.css(card + " .recover [name=since]").get_attribute("value")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d", since), since
+    c.css(card + " [data-action=recover]").click()
+    said = c.wait_text(card + " .recover .form-out", "Queued")
+    assert "Queued 1 re-send of the deliveries that failed" in said, said
+    c.wait(lambda: len(hook_requests("/fail", dispatch)) == 8, "the recovered delivery at the receiver (attempt 8)")
+    c.shot("webhooks-recover", at=card + " .recover")
+    c.css(card + " [data-action=recover]").click()
+    said = c.wait_text(card + " .recover .form-out", "Already recovered")
+    assert "1 re-send was queued then" in said, said
+    time.sleep(1)
+    assert len(hook_requests("/fail", dispatch)) == 8, "a repeated recovery sends nothing again"
+    step("recover since 24 hours ago: 1 re-send queued and received; the same time again sends nothing")
 
 
 def tokens(c):
