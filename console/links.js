@@ -173,8 +173,8 @@ function slugField(slug, destination) {
   const check = () => {
     const v = slug.value.trim();
     const bad = v !== '' && !SLUG.test(v);
-    slug.toggleAttribute('aria-invalid', bad);
     if (bad) slug.setAttribute('aria-invalid', 'true');
+    else slug.removeAttribute('aria-invalid');
     clear(note, bad ? `"${v}" is not a slug: ${slugProblem(v)}` : '');
     const ids = [`${slug.id}-hint`, bad ? note.id : null].filter(Boolean);
     slug.setAttribute('aria-describedby', ids.join(' '));
@@ -419,12 +419,8 @@ function previewPanel(slug) {
 // routed as unknown without a word.
 function checkCountry(el) {
   const v = el.querySelector('[name=country]').value.trim();
-  if (v && !/^[A-Za-z]{2}$/.test(v)) {
-    const e = new Error('a two-letter ISO 3166-1 code, such as US or DE.');
-    e.status = 400;
-    e.message = `country: ${e.message}`;
-    throw e;
-  }
+  // Shaped like the API's 400, so the form shows it on the field.
+  if (v && !/^[A-Za-z]{2}$/.test(v)) throw Object.assign(new Error('country: a two-letter ISO 3166-1 code, such as US or DE.'), { status: 400 });
 }
 
 // ------------------------------------------------------------------------- try the redirect

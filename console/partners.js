@@ -8,7 +8,7 @@ import * as session from './session.js';
 import { NEEDS } from './session.js';
 import {
   busy, clear, download, empty, errorBox, field, fmtAmounts, fmtCount, fmtTime, form, gate, h,
-  input, live, loading, notice, section, select, table,
+  input, live, loading, notice, section, select, svg, table,
 } from './ui.js';
 
 const GOALS = ['AFFILIATE_CLICKOUT', 'LEAD_CAPTURE', 'PURCHASE', 'APP_INSTALL'];
@@ -273,13 +273,6 @@ function days(from, to) {
     out.push(isoDay(t));
   }
   return out;
-}
-
-function svg(tag, attrs, ...children) {
-  const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
-  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
-  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return el;
 }
 
 // Round steps (1, 2 or 5 times a power of ten) so the axis reads 0, 5, 10, 15 …

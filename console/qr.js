@@ -1,6 +1,8 @@
 // QR Code encoder (ISO/IEC 18004): UTF-8 byte mode, level M, versions 1..15. Structure after
 // Nayuki's QR Code generator library (MIT); scripts/qr_check.py compares it with segno.
 
+import { svg } from './ui.js';
+
 // Per version: total codewords; at level M, EC codewords per block and block count.
 const TOTAL = [0, 26, 44, 70, 100, 134, 172, 196, 242, 292, 346, 404, 466, 532, 581, 655];
 const ECC = [0, 10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24];
@@ -168,11 +170,6 @@ export function qrMatrix(text) {
 export function qrSvg(text, { label } = {}) {
   const { size, modules } = qrMatrix(text);
   const q = 4, n = size + 2 * q;
-  const el = (tag, attrs) => {
-    const e = document.createElementNS('http://www.w3.org/2000/svg', tag);
-    for (const [k, val] of Object.entries(attrs)) e.setAttribute(k, String(val));
-    return e;
-  };
   let d = '';
   modules.forEach((row, y) => {
     for (let x = 0; x < size; x++) {
@@ -182,7 +179,6 @@ export function qrSvg(text, { label } = {}) {
       d += `M${start + q} ${y + q}h${x + 1 - start}v1h${start - x - 1}z`;
     }
   });
-  const svg = el('svg', { viewBox: `0 0 ${n} ${n}`, role: 'img', 'aria-label': label ?? `QR code for ${text}`, 'shape-rendering': 'crispEdges' });
-  svg.append(el('rect', { width: n, height: n, fill: '#fff' }), el('path', { d, fill: '#000' }));
-  return svg;
+  return svg('svg', { viewBox: `0 0 ${n} ${n}`, role: 'img', 'aria-label': label ?? `QR code for ${text}`, 'shape-rendering': 'crispEdges' },
+    svg('rect', { width: n, height: n, fill: '#fff' }), svg('path', { d, fill: '#000' }));
 }

@@ -32,6 +32,14 @@ function append(el, children) {
   }
 }
 
+// svg('rect', {x: 0, width: 10}): an SVG element (attributes only: no inline style under the CSP).
+export function svg(tag, attrs, ...children) {
+  const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+  for (const c of children) el.append(typeof c === 'object' ? c : document.createTextNode(String(c)));
+  return el;
+}
+
 export function clear(el, ...children) {
   el.replaceChildren();
   append(el, children);

@@ -383,13 +383,8 @@ def conversions_screen(c):
     c.submit(f)
     c.wait_text("#redirect-settings-form .form-out", "Saved")
     step("the conversion policy and the redirect settings saved (a bad URL shown on its field)")
-    port = urllib.parse.urlsplit(BASE).port
-    req = urllib.request.Request(BASE + "/no-such-slug", headers={
-        "Host": "%s.localhost:%d" % (HANDLE, port), "User-Agent": UA["desktop"]})
-    try:
-        urllib.request.build_opener(NoRedirect).open(req, timeout=10)
-    except urllib.error.HTTPError as e:
-        assert e.code == 302 and e.headers["location"] == "https://example.com/not-found", (e.code, e.headers)
+    location = redirect_location("no-such-slug", UA["desktop"])
+    assert location == "https://example.com/not-found", location
     c.wait_text("#orphan-total", "visits", timeout=45)
     c.shot("conversions-orphans", at="#orphans")
     step("an orphan visit sent to the not-found URL and counted, live")
@@ -575,8 +570,8 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def visit(slug, user_agent):
-    """A visitor's click on the short link (not followed): the ctx on its location, or None."""
+def redirect_location(slug, user_agent):
+    """A visitor's request for the short link (not followed): its 302's location."""
     port = urllib.parse.urlsplit(BASE).port
     req = urllib.request.Request(BASE + "/" + slug, headers={
         "Host": "%s.localhost:%d" % (HANDLE, port), "User-Agent": user_agent})
@@ -584,9 +579,14 @@ def visit(slug, user_agent):
         urllib.request.build_opener(NoRedirect).open(req, timeout=10)
     except urllib.error.HTTPError as e:
         assert e.code == 302, (slug, e.code)
-        query = urllib.parse.urlsplit(e.headers["location"]).query
-        return urllib.parse.parse_qs(query).get("ctx", [None])[0]
+        return e.headers["location"]
     raise AssertionError("%s: not a 302" % slug)
+
+
+def visit(slug, user_agent):
+    """A visitor's click on the short link: the ctx on its location, or None."""
+    query = urllib.parse.urlsplit(redirect_location(slug, user_agent)).query
+    return urllib.parse.parse_qs(query).get("ctx", [None])[0]
 
 
 def try_visit(c, slug, visitor):
