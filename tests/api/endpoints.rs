@@ -262,6 +262,12 @@ impl As<'_> {
             .await
     }
 
+    /// `GET …/links/{slug}/availability`
+    pub async fn slug_availability(&self, slug: &str) -> Response {
+        let rest = format!("/links/{slug}/availability");
+        self.send(Method::GET, &rest, None).await
+    }
+
     /// `POST …/links/{slug}/route-preview`
     pub async fn route_preview(&self, slug: &str, body: &Value) -> Response {
         let rest = format!("/links/{slug}/route-preview");

@@ -47,6 +47,36 @@ async fn at01_upsert_creates_then_updates() {
 }
 
 #[tokio::test]
+async fn slug_availability_answers_200_either_way_and_400_for_a_bad_slug() {
+    let app = spawn_app().await;
+    let acme = app.as_role("acme", Role::Creator);
+    let free: Value = acme.slug_availability("launch").await.json().await.unwrap();
+    assert_eq!(free, json!({"slug": "launch", "available": true}));
+    app.put_link("acme", "launch", launch()).await;
+    let resp = acme.slug_availability("launch").await;
+    assert_eq!(resp.status(), 200);
+    let taken: Value = resp.json().await.unwrap();
+    assert_eq!(taken, json!({"slug": "launch", "available": false}));
+    let other = app.as_role("beta", Role::Creator);
+    let elsewhere: Value = other
+        .slug_availability("launch")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        elsewhere["available"], true,
+        "another handle's slug is not taken here"
+    );
+    assert_error(
+        acme.slug_availability("summer_sale").await,
+        400,
+        "invalid_request",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn if_match_gives_optimistic_concurrency() {
     let app = spawn_app().await;
     app.put_link("acme", "launch", launch()).await;

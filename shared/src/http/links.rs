@@ -30,6 +30,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(preview),
         )
         .route(
+            "/v2/handles/{handle}/links/{slug}/availability",
+            get(availability),
+        )
+        .route(
             "/v2/handles/{handle}/redirect-settings",
             get(redirect_settings).put(put_redirect_settings),
         )
@@ -119,6 +123,30 @@ async fn read(
         StatusCode::OK,
         LinkView::new(&state.config, link),
     ))
+}
+
+/// Whether a slug is free on the handle: always 200, so a form checking as the user types causes
+/// no 404 (a browser logs every one as an error). The redirect already tells anyone which slugs
+/// exist, so this reveals nothing new, even to a partner token. One read.
+async fn availability(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, slug)): Path<(String, String)>,
+) -> ApiResult<axum::Json<Availability>> {
+    let slug = parse_slug(&slug)?;
+    let taken = links::load(state.store.as_ref(), &caller.handle, &slug)
+        .await?
+        .is_some();
+    Ok(axum::Json(Availability {
+        slug,
+        available: !taken,
+    }))
+}
+
+#[derive(serde::Serialize)]
+struct Availability {
+    slug: Slug,
+    available: bool,
 }
 
 async fn remove(

@@ -69,6 +69,13 @@ pub static ACCESS_TABLE: &[Access] = &[
         false,
     ),
     rule(
+        Method::GET,
+        "/v2/handles/{handle}/links/{slug}/availability",
+        Creator,
+        Some(LinksRead),
+        false,
+    ),
+    rule(
         Method::POST,
         "/v2/handles/{handle}/links/{slug}/route-preview",
         Creator,
