@@ -5,7 +5,7 @@
 #   scripts/bench.sh sizes    # stripped release sizes of every function binary + a hello world
 #   scripts/bench.sh criterion  # cargo bench --bench hot_paths (the micro-benchmarks)
 #   scripts/bench.sh coldstart  # init duration and peak RSS of every function vs a hello world
-#   scripts/bench.sh all      # every number of BENCHMARKS.md: load, profile, criterion, sizes
+#   scripts/bench.sh all      # the runs of BENCHMARKS.md: load, profile, criterion, sizes, deliveries, coldstart
 #   scripts/bench.sh profile [SCENARIO]   # perf profile of tenx under one load (redirect)
 #   scripts/bench.sh deliveries   # webhook deliveries/s to a receiver on loopback answering 204
 #
