@@ -1,6 +1,7 @@
-// Attribution: the links list (search, cursor paging), the editor (destination, UTM tracking,
-// routing rules; if-match conflicts shown and resolvable), route preview, "try the redirect"
-// with the decoded ctx, and the conversion tester (202 → 200 deduped → 409).
+// Attribution: the links list (search, cursor paging, each link's last 30 days), and a link's
+// page: its last 30 days (live), sharing, the editor (destination, a slug checked against the
+// server's rule and its availability as it is typed, UTM tracking, routing rules; if-match
+// conflicts shown and resolvable), and the testers of link_try.js.
 
 import * as api from './api.js';
 import * as session from './session.js';
@@ -8,22 +9,16 @@ import { NEEDS } from './session.js';
 import { walkthrough } from './start.js';
 import { qrSvg } from './qr.js';
 import {
-  badge, busy, checkbox, clear, copyButton, empty, errorBox, field, fmtAmounts, fmtCount, fmtTime,
-  form, gate, h, input, json, list, loading, notice, randomId, section, select, splitList, table,
+  busy, checkbox, clear, copyButton, empty, errorBox, field, fmtTime, form, gate, h, input, json, list,
+  live, loading, notice, section, splitList, table,
 } from './ui.js';
+import { LINK_STATS, linkStats, statText } from './link_stats.js';
+import { conversionTester, previewPanel, tryPanel } from './link_try.js';
 
 const PAGE = 20;
 // The server's rule (domain::ids::Slug): 1 to 64 lowercase letters, digits and hyphens, starting
 // with a letter or digit and not ending with a hyphen (`\-`: valid as an HTML pattern too).
 const SLUG = /^[a-z0-9](?:[a-z0-9\-]{0,62}[a-z0-9])?$/u;
-
-export const VISITORS = [
-  ['iphone', 'iPhone (mobile)', 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1'],
-  ['android', 'Android phone (mobile)', 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36'],
-  ['desktop', 'Desktop Chrome', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36'],
-  ['googlebot', 'Googlebot (a bot: no ctx)', 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'],
-  ['self', 'This browser', null],
-];
 
 const linkPath = (slug) => api.handlePath(`/links/${encodeURIComponent(slug)}`);
 
@@ -33,7 +28,7 @@ export async function renderList(main) {
   const canWrite = session.allows(NEEDS.linksWrite);
   const search = input('search', { type: 'search', placeholder: 'slug, title or destination' });
   const body = h('div', { class: 'list-body' }, loading('Loading links…'));
-  const state = { items: [], cursor: null, loaded: false, stats: {} };
+  const state = { items: [], cursor: null, loaded: false, stats: null };
   main.append(
     h('div', { class: 'title-row' },
       h('h1', { tabindex: '-1' }, 'Links'),
@@ -59,16 +54,10 @@ export async function renderList(main) {
     }).catch((err) => body.append(errorBox(err)));
   }
   search.addEventListener('input', draw);
-  await Promise.all([loadPage(null), loadStats(state)]);
+  // Each link's last 30 days; '–' when they cannot be read (no analytics for this token).
+  const stats = linkStats().then((x) => { state.stats = x; }, () => {});
+  await Promise.all([loadPage(null), stats]);
   draw();
-}
-
-// Each link's last 30 days (one analytics request, grouped by link); the list shows '–' when
-// the caller may not read analytics.
-async function loadStats(state) {
-  if (!session.allows(NEEDS.analytics)) return;
-  const r = await api.request('GET', api.handlePath('/analytics') + api.query({ groupBy: 'link' }));
-  if (r.ok) state.stats = Object.fromEntries(r.data.rows.map((row) => [row.key, row]));
 }
 
 function drawList(body, state, term, loadPage) {
@@ -95,21 +84,12 @@ function drawList(body, state, term, loadPage) {
         { label: 'Slug', value: (l) => h('a', { href: `#/links/edit/${encodeURIComponent(l.slug)}` }, l.slug) },
         { label: 'Short URL', value: (l) => h('span', { class: 'share' }, h('code', { class: 'url' }, l.shortUrl), copyButton(() => l.shortUrl, 'Copy', `Copy the short URL of ${l.slug}`)) },
         { label: 'Destination', value: (l) => h('span', { class: 'url' }, l.title ? `${l.title}: ` : '', l.destinationUrl), class: 'wide' },
-        { label: 'Clicks (30 d)', value: (l) => stat(state, l, 'clicks'), class: 'num' },
-        { label: 'Qualified', value: (l) => stat(state, l, 'qualifiedClicks'), class: 'num' },
-        { label: 'Conversions', value: (l) => stat(state, l, 'conversions'), class: 'num' },
-        { label: 'Revenue', value: (l) => (state.stats[l.slug] ? fmtAmounts(state.stats[l.slug].revenue) : '–'), class: 'num' },
+        ...LINK_STATS.map(([key, label]) => ({ label, value: (l) => statText(state.stats, l.slug, key), class: 'num' })),
         { label: 'Updated', value: (l) => fmtTime(l.updatedAt) },
       ], shown, 'Links')
       : empty('No loaded link matches.'),
     open,
     more);
-}
-
-function stat(state, link, key) {
-  const row = state.stats[link.slug];
-  if (row) return fmtCount(row[key]);
-  return session.allows(NEEDS.analytics) ? '0' : '–';
 }
 
 // ---------------------------------------------------------------------------------- editor
@@ -164,20 +144,47 @@ function editorFields(isNew) {
   return fields;
 }
 
-// The slug: suggested from the destination, checked against the server's rule as it is typed.
+// Whether a slug is free: `…/availability` answers 200 either way, so a free slug costs no 404
+// (which a browser logs as an error). null when it cannot be asked (no links.read) or failed.
+async function slugAvailable(slug) {
+  if (!session.allows(NEEDS.linksRead)) return null;
+  const r = await api.request('GET', `${linkPath(slug)}/availability`);
+  return r.ok ? r.data.available : null;
+}
+
+// The slug's note: an error (the rule, or taken) marks the field invalid; "free" describes it.
+function slugNote(slug, note, kind, ...words) {
+  note.className = kind === 'ok' ? 'slug-free' : 'rule-error';
+  if (kind === 'error') slug.setAttribute('aria-invalid', 'true');
+  else slug.removeAttribute('aria-invalid');
+  clear(note, ...words);
+  slug.setAttribute('aria-describedby', [`${slug.id}-hint`, kind ? note.id : null].filter(Boolean).join(' '));
+}
+
+const AVAILABILITY_DELAY_MS = 300;
+
+// The slug: suggested from the destination, checked against the server's rule as it is typed,
+// and, a moment after the last key, whether a link already has it.
 function slugField(slug, destination) {
   const wrap = field('Slug', slug, 'Lowercase letters, digits and hyphens (1–64), not ending with a hyphen; the short URL is {handle}.{domain}/{slug}.');
   const note = h('small', { class: 'rule-error', id: `${slug.id}-rule`, 'aria-live': 'polite' });
   wrap.append(note);
   let touched = false;
+  let timer = null;
+  let asked = 0;
   const check = () => {
+    clearTimeout(timer);
+    const seq = ++asked;
     const v = slug.value.trim();
-    const bad = v !== '' && !SLUG.test(v);
-    if (bad) slug.setAttribute('aria-invalid', 'true');
-    else slug.removeAttribute('aria-invalid');
-    clear(note, bad ? `"${v}" is not a slug: ${slugProblem(v)}` : '');
-    const ids = [`${slug.id}-hint`, bad ? note.id : null].filter(Boolean);
-    slug.setAttribute('aria-describedby', ids.join(' '));
+    if (v !== '' && !SLUG.test(v)) slugNote(slug, note, 'error', `"${v}" is not a slug: ${slugProblem(v)}`);
+    else slugNote(slug, note, null);
+    if (!SLUG.test(v)) return;
+    timer = setTimeout(async () => {
+      const free = await slugAvailable(v);
+      if (seq !== asked || free === null) return; // typed on meanwhile, or not known
+      if (free) slugNote(slug, note, 'ok', `${v} is free.`);
+      else slugNote(slug, note, 'error', `${v} is taken: `, h('a', { href: `#/links/edit/${encodeURIComponent(v)}` }, 'open it'), ' or choose another.');
+    }, AVAILABILITY_DELAY_MS);
   };
   slug.addEventListener('input', () => { touched = true; check(); });
   destination.addEventListener('blur', () => {
@@ -254,7 +261,7 @@ export async function renderEditor(main, slug) {
   if (ctx.link) fill(editor, ctx.link);
   if (!isNew) {
     const convert = conversionTester();
-    main.append(previewPanel(slug), tryPanel(slug, convert), convert.panel);
+    main.append(previewPanel(linkPath(slug)), tryPanel(linkPath(slug), convert), convert.panel);
   }
 }
 
@@ -264,7 +271,19 @@ function summary(link) {
       h('dt', {}, 'Short URL'), h('dd', { class: 'share' }, h('code', { id: 'short-url' }, link.shortUrl), copyButton(() => link.shortUrl, 'Copy', 'Copy the short URL')),
       h('dt', {}, 'Version'), h('dd', { id: 'link-version' }, String(link.version)),
       h('dt', {}, 'Updated'), h('dd', {}, fmtTime(link.updatedAt))),
+    statsPanel(link.slug),
     sharePanel(link));
+}
+
+// The link's last 30 days, the same numbers as its row in the list, live (tries are test
+// clicks: never counted here).
+function statsPanel(slug) {
+  const out = h('div', { id: 'link-stats' });
+  live(out, linkStats, (stats) => (stats
+    ? h('dl', { class: 'figures' }, LINK_STATS.map(([key, , label]) => h('div', {},
+      h('dt', {}, label), h('dd', { dataset: { stat: key } }, statText(stats, slug, key)))))
+    : notice('info', session.reason(NEEDS.analytics))));
+  return section('Last 30 days', out);
 }
 
 // The URL to hand a partner: sub-ids added (sub1 … sub5, Everflow's names), a copy button and a
@@ -313,9 +332,9 @@ async function save(ctx, f, out, isNew, overwriteVersion) {
   const slug = isNew ? f.querySelector('[name=slug]').value.trim() : ctx.slug;
   if (isNew) {
     if (!SLUG.test(slug)) throw new Error('Slug: 1–64 lowercase letters, digits and hyphens, starting with a letter or digit and not ending with a hyphen.');
-    const existing = await api.request('GET', linkPath(slug));
-    if (existing.ok) {
-      clear(out, notice('warning', `The slug ${slug} is taken. `, h('a', { href: `#/links/edit/${slug}` }, 'Open it'), ' or choose another.'));
+    // PUT would replace a link that has the slug: never from the create form.
+    if (await slugAvailable(slug) === false) {
+      clear(out, notice('warning', `The slug ${slug} is taken. `, h('a', { href: `#/links/edit/${encodeURIComponent(slug)}` }, 'Open it'), ' or choose another.'));
       return;
     }
   }
@@ -381,157 +400,4 @@ function deleteButton(ctx) {
     });
   });
   return b;
-}
-
-// ---------------------------------------------------------------------------- route preview
-
-function previewPanel(slug) {
-  const out = h('div', { class: 'result', 'aria-live': 'polite' });
-  const f = form({ id: 'preview-form', 'aria-label': 'Route preview' },
-    h('div', { class: 'grid' },
-      field('Country', input('country', { placeholder: 'US' })),
-      field('Device', select('device', [['', '(any)'], 'mobile', 'tablet', 'desktop', 'other'], '')),
-      field('Source', input('source', { placeholder: 'newsletter' })),
-      field('Campaign', input('campaign')),
-      field('Short URL query', input('query', { placeholder: 'gclid=abc&coupon=X' }))),
-    'Preview the route',
-    async (el) => {
-      checkCountry(el);
-      const body = {};
-      for (const n of ['country', 'device', 'source', 'campaign', 'query']) {
-        const v = el.querySelector(`[name=${n}]`).value.trim();
-        if (v) body[n] = v;
-      }
-      const r = await api.post(`${linkPath(slug)}/route-preview`, body);
-      session.markDone('AT-02');
-      clear(out,
-        h('dl', { class: 'facts', id: 'preview-result' },
-          h('dt', {}, 'Decision'), h('dd', { class: 'decision' }, r.decision === 'rule' ? `rule (priority ${r.matchedRule.priority})` : 'default destination'),
-          h('dt', {}, 'Destination'), h('dd', {}, h('code', { class: 'url' }, r.destinationUrl)),
-          h('dt', {}, 'As the redirect sends it'), h('dd', {}, h('code', { class: 'url' }, r.trackedUrl)),
-          h('dt', {}, 'Normalized input'), h('dd', {}, Object.entries(r.input).map(([k, v]) => `${k}: ${v ?? '–'}`).join(' · '))),
-        h('details', {}, h('summary', {}, 'The decision envelope'), json(r)));
-    });
-  return section('AT-02 · Route preview', h('p', {}, 'The same engine as the redirect: the same input gives the same answer.'), f, out);
-}
-
-// A country is two letters ("US", not "USA"): said on the field before the request, rather than
-// routed as unknown without a word.
-function checkCountry(el) {
-  const v = el.querySelector('[name=country]').value.trim();
-  // Shaped like the API's 400, so the form shows it on the field.
-  if (v && !/^[A-Za-z]{2}$/.test(v)) throw Object.assign(new Error('country: a two-letter ISO 3166-1 code, such as US or DE.'), { status: 400 });
-}
-
-// ------------------------------------------------------------------------- try the redirect
-
-function tryPanel(slug, convert) {
-  const out = h('div', { class: 'result', 'aria-live': 'polite' });
-  const f = form({ id: 'try-form', 'aria-label': 'Try the redirect' },
-    h('div', { class: 'grid' },
-      field('Visitor (its device)', select('visitor', VISITORS.map(([v, label]) => [v, label]), 'iphone')),
-      field('Country', input('country', { placeholder: 'US' }), 'As the edge would report it; empty: unknown.'),
-      field('Short URL query', input('query', { placeholder: 'utm_source=ad&sub1=partner-7' }))),
-    'Follow the short URL',
-    async (el) => {
-      checkCountry(el);
-      const visitor = VISITORS.find(([v]) => v === el.querySelector('[name=visitor]').value);
-      const body = { query: el.querySelector('[name=query]').value.trim() || null };
-      const country = el.querySelector('[name=country]').value.trim();
-      if (country) body.country = country;
-      if (visitor[2]) body.userAgent = visitor[2];
-      const r = await api.post(`${linkPath(slug)}/try`, body);
-      session.markDone('AT-03');
-      const decoded = h('div', { class: 'decoded' });
-      clear(out,
-        h('dl', { class: 'facts', id: 'try-result' },
-          h('dt', {}, 'Visited'), h('dd', {}, h('code', { class: 'url' }, r.shortUrl)),
-          h('dt', {}, 'Status'), h('dd', { class: 'try-status' }, badge(r.status)),
-          h('dt', {}, 'Location'), h('dd', {}, r.location ? h('code', { class: 'url', id: 'try-location' }, r.location) : '–'),
-          h('dt', {}, 'ctx'), h('dd', {}, r.ctx ? h('code', { class: 'url', id: 'try-ctx' }, r.ctx) : 'none (a bot, or no redirect)')),
-        decoded);
-      if (r.ctx) {
-        convert.setCtx(r.ctx);
-        await decodeCtx(r.ctx, decoded);
-      }
-    });
-  // A try writes a (test) click: links.write, like saving the link.
-  if (!session.allows(NEEDS.linksWrite)) {
-    f.querySelector('.actions').replaceChildren(gate(f.button, false, session.reason(NEEDS.linksWrite)));
-  }
-  return section('AT-03 · Try the redirect',
-    h('p', {}, 'The server follows the short URL once, as this visitor: a test click, counted apart (testClicks, never in clicks or qualified clicks) and sent to link.clicked webhooks with test: true. Its ctx converts only as a test conversion, never counted or paid.'),
-    f, out);
-}
-
-// AT-04: the ctx as /v2/public/context resolves it (no token: it is a public route).
-async function decodeCtx(ctx, out) {
-  clear(out, loading('Decoding the ctx…'));
-  const r = await api.request('GET', `/v2/public/context${api.query({ ctx })}`, { auth: false });
-  if (!r.ok) {
-    clear(out, errorBox(r.error));
-    return;
-  }
-  session.markDone('AT-04');
-  const c = r.data;
-  const subIds = Object.entries(c.subIds || {}).map(([k, v]) => `${k}=${v}`).join(', ') || '–';
-  const fields = [
-    ['clickId', c.clickId], ['handle', c.handle], ['slug', c.slug], ['campaignId', c.campaignId],
-    ['country', c.country], ['device', c.device], ['source', c.source], ['referrer', c.referrer],
-    ['segment', c.segment], ['subIds', subIds], ['issuedAt', c.issuedAt], ['expiresAt', c.expiresAt],
-  ];
-  clear(out, h('h3', {}, 'AT-04 · The decoded ctx (GET /v2/public/context)'),
-    h('dl', { class: 'facts pairs', id: 'ctx-table' },
-      fields.map(([k, v]) => [h('dt', {}, k), h('dd', {}, h('code', {}, v ?? '–'))])));
-}
-
-// ------------------------------------------------------------------------ conversion tester
-
-const MEANING = {
-  202: 'accepted: a new conversion',
-  200: 'a replay of the same key and payload: deduped, the original conversion',
-  409: 'the same key with a different payload: refused',
-};
-
-function conversionTester() {
-  const log = h('ol', { class: 'attempts', id: 'conversion-log', 'aria-live': 'polite' });
-  const ctxField = h('textarea', { name: 'ctx', rows: 2, placeholder: 'Follow the short URL above to get one' });
-  const key = input('idempotencyKey', { value: randomId('order') });
-  const f = form({ id: 'conversion-form', 'aria-label': 'Conversion tester' },
-    h('div', {},
-      field('ctx', ctxField),
-      h('div', { class: 'grid' },
-        field('Idempotency key', key, 'One per real-world conversion, e.g. the order id.'),
-        field('Event type', input('eventType', { value: 'purchase' })),
-        field('Value', input('value', { value: '24.99', inputmode: 'decimal' })),
-        field('Currency', input('currency', { value: 'USD' })),
-        field('Test conversion (kept out of revenue)', checkbox('test', false))),
-      h('button', { type: 'button', class: 'link-button', onclick: () => { key.value = randomId('order'); } }, 'New idempotency key')),
-    'Submit the conversion',
-    async (el) => {
-      const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
-      const body = { ctx: v('ctx'), idempotencyKey: v('idempotencyKey'), eventType: v('eventType') };
-      if (v('value')) body.value = v('value');
-      if (v('currency')) body.currency = v('currency');
-      if (el.querySelector('[name=test]').checked) body.test = true;
-      const r = await api.request('POST', '/v2/public/conversions', { body, auth: false });
-      if (r.status === 202) session.markDone('AT-05');
-      if (r.status === 200 && r.data && r.data.deduped) session.markDone('AT-06');
-      log.append(attempt(r));
-    });
-  const panel = section('AT-05 / AT-06 · Conversion tester',
-    h('p', {}, 'Submit once (202), submit again unchanged (200, deduped: true, the same conversion), then change the value and submit again (409).'),
-    f, log);
-  return { panel, setCtx: (ctx) => { ctxField.value = ctx; } };
-}
-
-function attempt(r) {
-  const d = r.data || {};
-  const meaning = MEANING[r.status] || (r.error ? r.error.code : '');
-  return h('li', { class: 'attempt', dataset: { status: String(r.status) } },
-    badge(r.status), ' ', h('span', { class: 'meaning' }, meaning),
-    r.ok
-      ? h('span', {}, ` · ${d.conversionId} · deduped: ${d.deduped}`)
-      : h('span', { class: 'error-message' }, ` · ${r.error.code}: ${r.error.message}`),
-    r.requestId ? h('small', { class: 'request-id' }, ` · request ${r.requestId}`) : null);
 }

@@ -10,6 +10,9 @@
 #
 #   scripts/browser_test.sh             # builds target/debug/tenx (or takes TENX_BIN) and runs the test
 #   scripts/browser_test.sh --install   # only installs Chromium, selenium and axe-core (CI does it in the background)
+#   TENX_BIN=… BROWSER_TEST_CONSOLE_DIR=console scripts/browser_test.sh
+#                                       # console/ edits against a binary built before them (the
+#                                       # binary's FILES list still decides which files exist)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,10 +64,15 @@ cleanup() {
 trap cleanup EXIT
 
 # A clean environment for the server: no configured JWT secret (the generated one signs the
-# local sign-in's tokens), no console directory (the embedded assets are the ones tested), the embedded
-# backend; loopback webhook receivers allowed, fast webhook retries, no write limit in the way.
+# local sign-in's tokens), no console directory (the embedded assets are the ones tested) unless
+# BROWSER_TEST_CONSOLE_DIR asks for one, the embedded backend; loopback webhook receivers allowed,
+# fast webhook retries, no write limit in the way.
+console_dir=()
+if [ -n "${BROWSER_TEST_CONSOLE_DIR:-}" ]; then
+  console_dir=("TENX_CONSOLE_DIR=$(cd "$BROWSER_TEST_CONSOLE_DIR" && pwd)")
+fi
 env -u TENX_JWT_SECRET -u TENX_JWT_PUBLIC_KEY -u TENX_CONSOLE_DIR -u TENX_BACKEND \
-  -u TENX_REDIRECT_DOMAIN -u TENX_TRUSTED_PROXY \
+  -u TENX_REDIRECT_DOMAIN -u TENX_TRUSTED_PROXY "${console_dir[@]}" \
   TENX_WEBHOOKS_ALLOW_PRIVATE=true TENX_WEBHOOK_RETRY_BASE_MS=100 TENX_RATE_LIMIT_FREE=100000 \
   TENX_LOG=warn \
   "$TENX_BIN" serve --local-sign-in --addr "127.0.0.1:$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &

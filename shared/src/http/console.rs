@@ -63,6 +63,14 @@ const FILES: &[(&str, &[u8])] = &[
     ("api.js", include_bytes!("../../../console/api.js")),
     ("start.js", include_bytes!("../../../console/start.js")),
     ("qr.js", include_bytes!("../../../console/qr.js")),
+    (
+        "link_stats.js",
+        include_bytes!("../../../console/link_stats.js"),
+    ),
+    (
+        "link_try.js",
+        include_bytes!("../../../console/link_try.js"),
+    ),
     ("links.js", include_bytes!("../../../console/links.js")),
     (
         "partners.js",
@@ -71,6 +79,30 @@ const FILES: &[(&str, &[u8])] = &[
     (
         "lifecycle.js",
         include_bytes!("../../../console/lifecycle.js"),
+    ),
+    (
+        "webhook_words.js",
+        include_bytes!("../../../console/webhook_words.js"),
+    ),
+    (
+        "webhook_health.js",
+        include_bytes!("../../../console/webhook_health.js"),
+    ),
+    (
+        "webhook_log.js",
+        include_bytes!("../../../console/webhook_log.js"),
+    ),
+    (
+        "webhook_card.js",
+        include_bytes!("../../../console/webhook_card.js"),
+    ),
+    (
+        "webhook_form.js",
+        include_bytes!("../../../console/webhook_form.js"),
+    ),
+    (
+        "webhook_panel.js",
+        include_bytes!("../../../console/webhook_panel.js"),
     ),
     (
         "webhooks.js",
