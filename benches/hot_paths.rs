@@ -4,21 +4,29 @@
 //! and the conversion handler on the in-memory store. The load benchmark over real sockets is
 //! `scripts/bench.sh`; the numbers of both are in BENCHMARKS.md.
 
+// The workspace's cast lints guard money and time in the service; a test's small constants and
+// counters are not either, and `try_from(..).unwrap()` on each would only add noise.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use axum::Router;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use tenx_shared::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::config::Config;
 use tenx_shared::domain::{
-    build_destination, classify_user_agent, route, CampaignId, ClickId, CtxClaims, CtxKeyring,
-    Handle, Link, LinkSpec, RouteInput, Slug, Tracking,
+    CampaignId, ClickId, CtxClaims, CtxKeyring, Handle, Link, LinkSpec, RouteInput, Slug, Tracking,
+    build_destination, classify_user_agent, route,
 };
 use tenx_shared::http::auth::Role;
 use tenx_shared::queue::embedded::EmbeddedQueue;
@@ -112,7 +120,7 @@ fn bench_routing(c: &mut Criterion) {
                 route(black_box(link), black_box(&input))
                     .destination_url
                     .len()
-            })
+            });
         });
     }
     group.bench_function("normalize_input", |b| {
@@ -123,7 +131,7 @@ fn bench_routing(c: &mut Criterion) {
                 black_box(Some("Newsletter")),
                 black_box(Some("Spring")),
             )
-        })
+        });
     });
     group.finish();
 }
@@ -136,7 +144,7 @@ fn bench_ctx(c: &mut Criterion) {
     let mut group = c.benchmark_group("ctx");
     group.bench_function("sign", |b| b.iter(|| keys.sign(black_box(&claims))));
     group.bench_function("verify", |b| {
-        b.iter(|| keys.verify(black_box(&token), now).expect("valid"))
+        b.iter(|| keys.verify(black_box(&token), now).expect("valid"));
     });
     // Flip the MAC's first character (all its bits count), so the MAC check is what refuses it.
     let mac_at = token.rfind('.').expect("a MAC") + 1;
@@ -147,7 +155,7 @@ fn bench_ctx(c: &mut Criterion) {
     };
     let tampered = format!("{}{flipped}{}", &token[..mac_at], &token[mac_at + 1..]);
     group.bench_function("verify_tampered", |b| {
-        b.iter(|| keys.verify(black_box(&tampered), now).is_err())
+        b.iter(|| keys.verify(black_box(&tampered), now).is_err());
     });
     group.finish();
 }
@@ -161,7 +169,7 @@ fn bench_user_agents(c: &mut Criterion) {
                 .iter()
                 .filter(|ua| classify_user_agent(black_box(Some(ua))).is_bot())
                 .count()
-        })
+        });
     });
     group.finish();
 }
@@ -183,7 +191,7 @@ fn bench_destination(c: &mut Criterion) {
                 Some(black_box(&tracking)),
                 Some(black_box(&token)),
             )
-        })
+        });
     });
     group.bench_function("bot_no_ctx", |b| {
         b.iter(|| {
@@ -192,7 +200,7 @@ fn bench_destination(c: &mut Criterion) {
                 Some(black_box(&tracking)),
                 None,
             )
-        })
+        });
     });
     group.finish();
 }
@@ -288,10 +296,10 @@ fn click_with(i: usize, query: &str) -> Request<Body> {
     let mut req = Request::get(format!("/launch?{query}"))
         .header("host", "acme.localhost")
         .header("user-agent", USER_AGENTS[i % USER_AGENTS.len()]);
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         req = req.header("referer", "https://news.example.com/deals/today");
     }
-    if i % 4 == 0 {
+    if i.is_multiple_of(4) {
         req = req.header("cloudfront-viewer-country", "US");
     }
     req.body(Body::empty()).expect("request")
@@ -331,7 +339,7 @@ fn bench_redirect(c: &mut Criterion) {
                     .await
                     .expect("redirect");
                 assert_eq!(resp.status(), StatusCode::FOUND);
-            })
+            });
         });
     }
     group.finish();
@@ -358,7 +366,7 @@ fn bench_conversion(c: &mut Criterion) {
                 .expect("request");
             let resp = app.clone().oneshot(req).await.expect("conversion");
             assert_eq!(resp.status(), StatusCode::ACCEPTED);
-        })
+        });
     });
     group.finish();
 }

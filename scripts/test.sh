@@ -26,6 +26,7 @@ bg_stage tools-browser 2400 scripts/browser_test.sh --install
 
 # ------------------------------------------------------------------ quick checks
 stage "module graph and typed edges (check_layers.py)" 120 python3 scripts/check_layers.py
+stage "MSRV: rust-version against every locked dependency (check_msrv.py)" 120 python3 scripts/check_msrv.py
 stage "cargo fmt --check" 120 cargo fmt --all -- --check
 stage "console QR encoder against segno (qr_check.py)" 300 python3 scripts/qr_check.py
 

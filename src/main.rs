@@ -210,7 +210,7 @@ async fn run() -> anyhow::Result<()> {
                 config.jwt_audience.clone(),
             )?;
             let exp = time::OffsetDateTime::now_utc().unix_timestamp()
-                + parse_ttl(&ttl)?.as_secs() as i64;
+                + tenx_shared::time::secs(parse_ttl(&ttl)?);
             let claims = Claims {
                 sub,
                 handles: handle,
@@ -318,7 +318,7 @@ async fn serve(
         app = tenx_shared::metrics::instrument(app, c.clone());
     }
     // The peer address is the client address of the public conversion route's limits.
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -13,19 +13,19 @@ use std::time::Duration;
 
 pub use crate::aws_client::LazyClient;
 use anyhow::Context;
+use aws_config::BehaviorVersion;
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::BehaviorVersion;
 
-use crate::config::{Config, Secrets};
+use crate::config::{Config, Env, Secrets};
 use crate::queue::sqs::{QueueAddress, SqsQueue};
 use crate::queue::{Queue, QueueName};
 use crate::state::AppState;
-use crate::store::dynamo::DynamoStore;
 use crate::store::Store;
-use crate::stream::kinesis::KinesisStream;
+use crate::store::dynamo::DynamoStore;
 use crate::stream::ClickStream;
+use crate::stream::kinesis::KinesisStream;
 
 pub use provision::provision;
 
@@ -70,15 +70,23 @@ fn var(name: &str) -> Option<String> {
 
 impl AwsSettings {
     pub fn from_env() -> Self {
+        Self::from_vars(&Env::process())
+    }
+
+    /// [`AwsSettings::from_env`] over a given environment.
+    pub fn from_vars(env: &Env) -> Self {
         let defaults = Self::default();
-        let queue_prefix = var("TENX_QUEUE_PREFIX").unwrap_or(defaults.queue_prefix);
+        let queue_prefix = env
+            .var("TENX_QUEUE_PREFIX")
+            .unwrap_or(defaults.queue_prefix);
         Self {
-            table: var("TENX_TABLE").unwrap_or(defaults.table),
-            click_stream: var("TENX_CLICK_STREAM")
+            table: env.var("TENX_TABLE").unwrap_or(defaults.table),
+            click_stream: env
+                .var("TENX_CLICK_STREAM")
                 .unwrap_or_else(|| format!("{queue_prefix}clicks")),
             queue_prefix,
-            events_queue_url: var("TENX_EVENTS_QUEUE_URL"),
-            deliveries_queue_url: var("TENX_DELIVERIES_QUEUE_URL"),
+            events_queue_url: env.var("TENX_EVENTS_QUEUE_URL"),
+            deliveries_queue_url: env.var("TENX_DELIVERIES_QUEUE_URL"),
         }
     }
 
@@ -146,7 +154,7 @@ impl AwsClients {
             "no AWS region configured: set AWS_REGION (and credentials; for a local emulator \
              also AWS_ENDPOINT_URL)"
         );
-        let shared = std::sync::Arc::new(config.clone());
+        let shared = Arc::new(config.clone());
         Ok(Self {
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
             sqs: LazyClient::new(shared.clone(), aws_sdk_sqs::Client::new),
@@ -208,28 +216,33 @@ pub async fn connect_with(
 /// then the DynamoDB store and SQS queue. A parameter the function does not need is never read
 /// (its IAM role may not allow it). Fails (so the function does not start) on any invalid setting.
 pub async fn app_state_from_env(needs: impl Into<Secrets>) -> anyhow::Result<AppState> {
+    app_state_from_vars(&Env::process(), needs).await
+}
+
+/// [`app_state_from_env`] over a given environment (the AWS clients still read the process's).
+pub async fn app_state_from_vars(env: &Env, needs: impl Into<Secrets>) -> anyhow::Result<AppState> {
     let needs = needs.into();
-    let mut config = Config::from_env()?;
+    let mut config = Config::from_vars(env)?;
     let clients = AwsClients::from_env().await?;
     let wanted = SecretParams {
         jwt: (needs.jwt
             && config.jwt_hs256_secret.is_none()
             && config.jwt_rs256_public_key.is_none())
-        .then(|| var("TENX_JWT_SECRET_PARAM"))
+        .then(|| env.var("TENX_JWT_SECRET_PARAM"))
         .flatten(),
         ctx_keys: (needs.ctx_keys && config.ctx_keys.is_empty())
-            .then(|| var("TENX_CTX_KEYS_PARAM"))
+            .then(|| env.var("TENX_CTX_KEYS_PARAM"))
             .flatten(),
         signing: (needs.signing && config.signing_keys.is_empty())
-            .then(|| var("TENX_SIGNING_KEYS_PARAM"))
+            .then(|| env.var("TENX_SIGNING_KEYS_PARAM"))
             .flatten(),
     };
     wanted.load_into(&clients, &mut config).await?;
-    let settings = AwsSettings::from_env();
+    let settings = AwsSettings::from_vars(env);
     let (store, queue) = connect_with(&clients, &settings).await?;
     let state = AppState::with_secrets(config, store, queue, needs)?;
     // Only the functions that record clicks are given the stream's name (template.yaml).
-    Ok(match var("TENX_CLICK_STREAM") {
+    Ok(match env.var("TENX_CLICK_STREAM") {
         Some(_) => state.with_click_stream(click_stream(&clients, &settings)),
         None => state,
     })

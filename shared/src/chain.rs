@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::chain::{default_rules, Rule, SessionId, Signal};
 use crate::domain::Handle;
+use crate::domain::chain::{Rule, SessionId, Signal, default_rules};
 use crate::store::{
-    keys, now_unix, Cond, CounterCap, Item, Query, SkRange, Store, StoreError, WriteOp,
+    Cond, CounterCap, Item, Query, SkRange, Store, StoreError, WriteOp, keys, now_unix,
 };
 
 /// The session counter's counter name (signals appended in the session's lifetime).
@@ -291,7 +291,7 @@ pub async fn replace_rules(
                     version,
                     rules,
                     updated_at: Some(updated_at),
-                })
+                });
             }
             Err(StoreError::ConditionFailed { .. }) => continue,
             Err(e) => return Err(e.into()),

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 
 use crate::domain::CtxKeyring;
 
@@ -262,29 +262,56 @@ impl Default for Config {
     }
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
+/// The process environment, read once: configuration is parsed from this snapshot, so a test
+/// (or a second configuration in one process) passes its own instead of mutating the process's
+/// environment, which Rust 2024 rightly makes `unsafe`.
+#[derive(Clone, Debug, Default)]
+pub struct Env(HashMap<String, String>);
 
-fn parse_var<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>>
-where
-    T::Err: std::fmt::Display,
-{
-    var(name)
-        .map(|v| {
-            v.trim()
-                .parse::<T>()
-                .map_err(|e| anyhow::anyhow!("{name}={v}: {e}"))
-        })
-        .transpose()
-}
+impl Env {
+    /// The current process environment (values that are not UTF-8 are left out).
+    pub fn process() -> Env {
+        Env(std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect())
+    }
 
-fn parse_bool(name: &str) -> anyhow::Result<Option<bool>> {
-    match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None => Ok(None),
-        Some("1" | "true" | "yes") => Ok(Some(true)),
-        Some("0" | "false" | "no") => Ok(Some(false)),
-        Some(other) => bail!("{name}={other}: expected true or false"),
+    /// `self` with `name` set to `value` (or removed when `None`).
+    pub fn with(mut self, name: &str, value: Option<&str>) -> Env {
+        match value {
+            Some(v) => self.0.insert(name.to_owned(), v.to_owned()),
+            None => self.0.remove(name),
+        };
+        self
+    }
+
+    /// A set, non-blank variable, trimmed.
+    pub fn var(&self, name: &str) -> Option<String> {
+        self.0
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn parse<T: std::str::FromStr>(&self, name: &str) -> anyhow::Result<Option<T>>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.var(name)
+            .map(|v| {
+                v.parse::<T>()
+                    .map_err(|e| anyhow::anyhow!("{name}={v}: {e}"))
+            })
+            .transpose()
+    }
+
+    fn flag(&self, name: &str) -> anyhow::Result<Option<bool>> {
+        match self.var(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None => Ok(None),
+            Some("1" | "true" | "yes") => Ok(Some(true)),
+            Some("0" | "false" | "no") => Ok(Some(false)),
+            Some(other) => bail!("{name}={other}: expected true or false"),
+        }
     }
 }
 
@@ -292,66 +319,71 @@ impl Config {
     /// Reads every `TENX_*` setting over the defaults. Secrets may be absent here when the local
     /// server supplies generated ones; [`Config::validate`] checks the final result.
     pub fn from_env() -> anyhow::Result<Self> {
+        Config::from_vars(&Env::process())
+    }
+
+    /// [`Config::from_env`] over a given environment.
+    pub fn from_vars(env: &Env) -> anyhow::Result<Self> {
         let mut c = Config::default();
-        if let Some(v) = var("TENX_REDIRECT_DOMAIN") {
+        if let Some(v) = env.var("TENX_REDIRECT_DOMAIN") {
             c.redirect_domain = v.trim().to_ascii_lowercase();
         }
-        if let Some(v) = var("TENX_SHORT_URL_SCHEME") {
+        if let Some(v) = env.var("TENX_SHORT_URL_SCHEME") {
             c.short_url_scheme = v.trim().to_ascii_lowercase();
         }
-        c.jwt_hs256_secret = var("TENX_JWT_SECRET").map(String::into_bytes);
-        c.jwt_rs256_public_key = var("TENX_JWT_PUBLIC_KEY");
-        c.jwt_issuer = var("TENX_JWT_ISSUER");
-        c.jwt_audience = var("TENX_JWT_AUDIENCE");
-        if let Some(v) = var("TENX_CTX_KEYS") {
+        c.jwt_hs256_secret = env.var("TENX_JWT_SECRET").map(String::into_bytes);
+        c.jwt_rs256_public_key = env.var("TENX_JWT_PUBLIC_KEY");
+        c.jwt_issuer = env.var("TENX_JWT_ISSUER");
+        c.jwt_audience = env.var("TENX_JWT_AUDIENCE");
+        if let Some(v) = env.var("TENX_CTX_KEYS") {
             c.ctx_keys = v;
         }
-        if let Some(v) = var("TENX_SIGNING_KEYS") {
+        if let Some(v) = env.var("TENX_SIGNING_KEYS") {
             c.signing_keys = v;
         }
-        if let Some(days) = parse_var::<u64>("TENX_ATTRIBUTION_WINDOW_DAYS")? {
+        if let Some(days) = env.parse::<u64>("TENX_ATTRIBUTION_WINDOW_DAYS")? {
             c.attribution_window = Duration::from_secs(days * 86_400);
         }
-        if let Some(secs) = parse_var::<u64>("TENX_LINK_CACHE_TTL_SECS")? {
+        if let Some(secs) = env.parse::<u64>("TENX_LINK_CACHE_TTL_SECS")? {
             c.link_cache_ttl = Duration::from_secs(secs);
         }
-        c.rate_limits = rate_limits_from_env(c.rate_limits)?;
-        c.country_trust = country_trust_from_env()?;
-        c.trusted_proxy = parse_bool("TENX_TRUSTED_PROXY")?.unwrap_or(false);
-        if let Some(secs) = parse_var::<u64>("TENX_IDEMPOTENCY_RETENTION_SECS")? {
+        c.rate_limits = rate_limits_from_env(env, c.rate_limits)?;
+        c.country_trust = country_trust_from_env(env)?;
+        c.trusted_proxy = env.flag("TENX_TRUSTED_PROXY")?.unwrap_or(false);
+        if let Some(secs) = env.parse::<u64>("TENX_IDEMPOTENCY_RETENTION_SECS")? {
             c.idempotency_retention = Duration::from_secs(secs);
         }
-        if let Some(max) = parse_var::<u64>("TENX_MAX_CONVERSION_VALUE")? {
+        if let Some(max) = env.parse::<u64>("TENX_MAX_CONVERSION_VALUE")? {
             c.max_conversion_value = rust_decimal::Decimal::from(max);
         }
-        if let Some(secs) = parse_var::<u64>("TENX_OUTBOX_SWEEP_SECS")? {
+        if let Some(secs) = env.parse::<u64>("TENX_OUTBOX_SWEEP_SECS")? {
             c.outbox_sweep_interval = Duration::from_secs(secs);
         }
-        if let Some(secs) = parse_var::<u64>("TENX_OUTBOX_MIN_AGE_SECS")? {
+        if let Some(secs) = env.parse::<u64>("TENX_OUTBOX_MIN_AGE_SECS")? {
             c.outbox_min_age = Duration::from_secs(secs);
         }
-        if let Some(b) = parse_bool("TENX_WEBHOOKS_ALLOW_PRIVATE")? {
+        if let Some(b) = env.flag("TENX_WEBHOOKS_ALLOW_PRIVATE")? {
             c.webhooks_allow_private = b;
         }
-        if let Some(ms) = parse_var::<u64>("TENX_WEBHOOK_RETRY_BASE_MS")? {
+        if let Some(ms) = env.parse::<u64>("TENX_WEBHOOK_RETRY_BASE_MS")? {
             c.webhook_retry_base = Duration::from_millis(ms);
         }
-        if let Some(n) = parse_var("TENX_DELIVERY_CONCURRENCY")? {
+        if let Some(n) = env.parse("TENX_DELIVERY_CONCURRENCY")? {
             c.delivery_concurrency = n;
         }
-        if let Some(n) = parse_var("TENX_DELIVERY_CONCURRENCY_PER_ENDPOINT")? {
+        if let Some(n) = env.parse("TENX_DELIVERY_CONCURRENCY_PER_ENDPOINT")? {
             c.delivery_concurrency_per_endpoint = n;
         }
-        if let Some(secs) = parse_var::<u64>("TENX_WEBHOOK_AUTO_DISABLE_SECS")? {
+        if let Some(secs) = env.parse::<u64>("TENX_WEBHOOK_AUTO_DISABLE_SECS")? {
             c.webhook_auto_disable_after = Duration::from_secs(secs);
         }
-        if let Some(days) = parse_var::<u64>("TENX_CHAIN_SESSION_TTL_DAYS")? {
+        if let Some(days) = env.parse::<u64>("TENX_CHAIN_SESSION_TTL_DAYS")? {
             c.chain_session_ttl = Duration::from_secs(days * 86_400);
         }
-        if let Some(n) = parse_var("TENX_CHAIN_MAX_SESSION_SIGNALS")? {
+        if let Some(n) = env.parse("TENX_CHAIN_MAX_SESSION_SIGNALS")? {
             c.chain_max_session_signals = n;
         }
-        c.console_dir = var("TENX_CONSOLE_DIR").map(std::path::PathBuf::from);
+        c.console_dir = env.var("TENX_CONSOLE_DIR").map(std::path::PathBuf::from);
         Ok(c)
     }
 
@@ -388,7 +420,9 @@ impl Config {
             || self.chain_max_session_signals == 0
             || self.chain_session_ttl.is_zero()
         {
-            bail!("TENX_RATE_LIMIT_CHAIN, TENX_CHAIN_MAX_SESSION_SIGNALS and TENX_CHAIN_SESSION_TTL_DAYS must be at least 1");
+            bail!(
+                "TENX_RATE_LIMIT_CHAIN, TENX_CHAIN_MAX_SESSION_SIGNALS and TENX_CHAIN_SESSION_TTL_DAYS must be at least 1"
+            );
         }
         let l = &self.rate_limits;
         let all = [
@@ -419,7 +453,9 @@ impl Config {
         if !(1..=MAX_DELIVERY_CONCURRENCY).contains(&self.delivery_concurrency)
             || !(1..=MAX_DELIVERY_CONCURRENCY).contains(&self.delivery_concurrency_per_endpoint)
         {
-            bail!("TENX_DELIVERY_CONCURRENCY and TENX_DELIVERY_CONCURRENCY_PER_ENDPOINT must be 1 to {MAX_DELIVERY_CONCURRENCY}");
+            bail!(
+                "TENX_DELIVERY_CONCURRENCY and TENX_DELIVERY_CONCURRENCY_PER_ENDPOINT must be 1 to {MAX_DELIVERY_CONCURRENCY}"
+            );
         }
         Ok(())
     }
@@ -439,48 +475,48 @@ impl Config {
 }
 
 /// The `TENX_RATE_LIMIT_*` settings over `l`.
-fn rate_limits_from_env(mut l: RateLimits) -> anyhow::Result<RateLimits> {
-    if let Some(n) = parse_var("TENX_RATE_LIMIT_FREE")? {
+fn rate_limits_from_env(env: &Env, mut l: RateLimits) -> anyhow::Result<RateLimits> {
+    if let Some(n) = env.parse("TENX_RATE_LIMIT_FREE")? {
         l.free = n;
     }
-    if let Some(n) = parse_var("TENX_RATE_LIMIT_PRO")? {
+    if let Some(n) = env.parse("TENX_RATE_LIMIT_PRO")? {
         l.pro = n;
     }
-    if let Some(n) = parse_var("TENX_RATE_LIMIT_BUSINESS")? {
+    if let Some(n) = env.parse("TENX_RATE_LIMIT_BUSINESS")? {
         l.business = n;
     }
-    if let Some(n) = parse_var("TENX_RATE_LIMIT_CONVERSIONS")? {
+    if let Some(n) = env.parse("TENX_RATE_LIMIT_CONVERSIONS")? {
         l.conversions = n;
     }
-    if let Some(n) = parse_var("TENX_RATE_LIMIT_CHAIN")? {
+    if let Some(n) = env.parse("TENX_RATE_LIMIT_CHAIN")? {
         l.chain = n;
     }
-    if let Some(n) = parse_var("TENX_RATE_LIMIT_CHAIN_PER_ADDRESS")? {
+    if let Some(n) = env.parse("TENX_RATE_LIMIT_CHAIN_PER_ADDRESS")? {
         l.chain_per_address = n;
     }
-    if let Some(n) = parse_var("TENX_RATE_LIMIT_VERIFIED_CONVERSIONS")? {
+    if let Some(n) = env.parse("TENX_RATE_LIMIT_VERIFIED_CONVERSIONS")? {
         l.verified_conversions = n;
     }
-    if let Some(v) = var("TENX_HANDLE_PLANS") {
+    if let Some(v) = env.var("TENX_HANDLE_PLANS") {
         l.plans = parse_plans(&v)?;
     }
-    if let Some(secs) = parse_var("TENX_RATE_LIMIT_WINDOW_SECS")? {
+    if let Some(secs) = env.parse("TENX_RATE_LIMIT_WINDOW_SECS")? {
         l.window_secs = secs;
     }
-    if let Some(n) = parse_var("TENX_RATE_LIMIT_CONVERSIONS_PER_CLICK")? {
+    if let Some(n) = env.parse("TENX_RATE_LIMIT_CONVERSIONS_PER_CLICK")? {
         l.conversions_per_click = n;
     }
-    if let Some(n) = parse_var("TENX_RATE_LIMIT_CONVERSIONS_PER_ADDRESS")? {
+    if let Some(n) = env.parse("TENX_RATE_LIMIT_CONVERSIONS_PER_ADDRESS")? {
         l.conversions_per_address = n;
     }
     Ok(l)
 }
 
-fn country_trust_from_env() -> anyhow::Result<CountryTrust> {
+fn country_trust_from_env(env: &Env) -> anyhow::Result<CountryTrust> {
     country_trust_from(
-        var("TENX_EDGE"),
-        var("TENX_EDGE_SECRET"),
-        parse_bool("TENX_TRUST_COUNTRY_HEADER")?,
+        env.var("TENX_EDGE"),
+        env.var("TENX_EDGE_SECRET"),
+        env.flag("TENX_TRUST_COUNTRY_HEADER")?,
     )
 }
 
@@ -681,10 +717,11 @@ mod tests {
         let both = country_trust_from(some("cloudfront-oac"), some(secret), None);
         assert!(both.unwrap_err().to_string().contains("exclude each other"));
         let typo = country_trust_from(some("cloudfront"), None, None);
-        assert!(typo
-            .unwrap_err()
-            .to_string()
-            .contains("expected cloudfront-oac"));
+        assert!(
+            typo.unwrap_err()
+                .to_string()
+                .contains("expected cloudfront-oac")
+        );
         let short = country_trust_from(None, some("short"), None);
         assert!(short.unwrap_err().to_string().contains("at least 16"));
     }

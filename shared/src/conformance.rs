@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::queue::{OutMessage, Queue, QueueName, Received};
 use crate::store::{
-    now_unix, Cond, CounterCap, Item, Query, SkRange, Store, StoreError, WriteOp, MAX_TRANSACT_OPS,
+    Cond, CounterCap, Item, MAX_TRANSACT_OPS, Query, SkRange, Store, StoreError, WriteOp, now_unix,
 };
 
 /// The store checks, in order: the one list that [`run_store_suite`] and every backend's test

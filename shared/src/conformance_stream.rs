@@ -9,9 +9,9 @@ use futures::future::join_all;
 
 use crate::analytics::stream as agg;
 use crate::domain::{Attribution, Device, Handle};
-use crate::events::{event_json, ClickData, ConversionData, Event, EventType};
-use crate::store::{keys, Query, SkRange, Store, StoreError, WriteOp};
-use crate::stream::{sequence_after, ClickStream, StreamRecord};
+use crate::events::{ClickData, ConversionData, Event, EventType, event_json};
+use crate::store::{Query, SkRange, Store, StoreError, WriteOp, keys};
+use crate::stream::{ClickStream, StreamRecord, sequence_after};
 
 /// The stream checks, in order (used like `store_checks!`).
 #[macro_export]

@@ -251,7 +251,7 @@ pub(crate) mod money {
     use rust_decimal::Decimal;
     use serde::{Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
         use rust_decimal::prelude::ToPrimitive;
         match v {
             // Whole amounts print as integers (`10`, not `10.0`).
@@ -264,7 +264,9 @@ pub(crate) mod money {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Decimal>, D::Error> {
         // Reads a number through its shortest decimal text, as the API input does. Through
         // `Option`, whose visitor takes `null` in every form: inside a flattened struct
         // (`ReversalData`) a `null` arrives as a unit, which rust_decimal's `float_option`

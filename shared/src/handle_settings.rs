@@ -1,12 +1,12 @@
 //! Per-handle settings documents (the conversion policy, the redirect settings): one item each
 //! beside the handle's links, read by the hot paths through an in-process cache.
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::domain::Handle;
 use crate::state::AppState;
-use crate::store::{keys, Cond, Item, Store, StoreError, WriteOp};
+use crate::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
 /// The stored settings under `sk`, or the defaults when none were set (one consistent read).
 pub async fn load<T: DeserializeOwned + Default>(

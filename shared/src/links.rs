@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::domain::{Handle, Link, Slug, ValidLinkSpec};
 use crate::events::{Event, EventType};
 use crate::state::AppState;
-use crate::store::{keys, Cond, Item, Store, StoreError, WriteOp};
+use crate::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
 /// A link as the API returns it.
 #[derive(Debug, Serialize)]
@@ -149,12 +149,12 @@ pub fn plan_upsert(
             return Err(LinkError::PreconditionFailed(format!(
                 "The link is at version {}; re-read it and retry with that if-match.",
                 l.version
-            )))
+            )));
         }
         (_, None) => {
             return Err(LinkError::PreconditionFailed(
                 "The link does not exist, so if-match cannot hold.".into(),
-            ))
+            ));
         }
     }
     let now = crate::time::now_rfc3339();
@@ -227,17 +227,17 @@ pub async fn upsert(
             Err(StoreError::TxConflict { index: 0, .. })
                 if precondition == Precondition::Absent =>
             {
-                return Err(LinkError::SlugTaken(slug.clone()))
+                return Err(LinkError::SlugTaken(slug.clone()));
             }
             Err(StoreError::TxConflict { index: 0, .. }) if precondition == Precondition::None => {
-                continue
+                continue;
             }
             Err(StoreError::TxConflict { index: 0, .. }) => return Err(concurrently_changed()),
             Err(StoreError::TxConflict { index, current }) if index >= link_ops => {
                 return Err(LinkError::Extra {
                     index: index - link_ops,
                     current,
-                })
+                });
             }
             Err(e) => return Err(e.into()),
         }
@@ -260,7 +260,7 @@ pub async fn delete(
             return Err(LinkError::PreconditionFailed(format!(
                 "The link is at version {}.",
                 existing.version
-            )))
+            )));
         }
         _ => Cond::Version(existing.version),
     };

@@ -10,13 +10,13 @@ use rand::distributions::{Alphanumeric, DistString};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::domain::proof::jws::SigningKeys;
 use crate::domain::CtxKeyring;
+use crate::domain::proof::jws::SigningKeys;
 use crate::queue::embedded::EmbeddedQueue;
 use crate::queue::{Queue, QueueName};
 use crate::state::AppState;
-use crate::store::embedded::EmbeddedStore;
 use crate::store::Store;
+use crate::store::embedded::EmbeddedStore;
 use crate::stream::ClickStream;
 
 /// Secrets a local install generates on first start and keeps (mode 0600) in its data dir.
@@ -212,13 +212,13 @@ impl LocalRuntime {
 fn run_consumer(
     state: &AppState,
     handler: Arc<dyn crate::consume::BatchHandler>,
-) -> impl std::future::Future<Output = ()> + Send + 'static {
+) -> impl Future<Output = ()> + Send + 'static + use<> {
     let (queue, idle) = (state.queue.clone(), Duration::from_millis(50));
     let in_flight = state.config.delivery_concurrency;
     async move {
         match handler.queue() {
             QueueName::Deliveries => {
-                crate::workers::local::run_concurrent(queue, handler, idle, in_flight).await
+                crate::workers::local::run_concurrent(queue, handler, idle, in_flight).await;
             }
             QueueName::Events => crate::workers::local::run(queue, handler, idle).await,
         }
@@ -234,7 +234,7 @@ async fn click_consumer(state: AppState, clicks: Arc<dyn ClickStream>) {
     };
     let pause = clicks.idle_poll();
     let idle = move || tokio::time::sleep(pause);
-    crate::workers::clicks::run(consumer, clicks, idle).await
+    crate::workers::clicks::run(consumer, clicks, idle).await;
 }
 
 /// Finds outbox entries whose enqueue never happened (a crash between commit and send).

@@ -12,14 +12,14 @@
 //! counts); it is off by default and costs nothing then.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use axum::Router;
 use axum::extract::Request;
 use axum::middleware::Next;
-use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use crate::queue::{OutMessage, Queue, QueueError, QueueName, Received};

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::analytics::days::{day_of_unix, DayRange};
-use crate::domain::fallback::{OrphanKind, RedirectSettings};
+use crate::analytics::days::{DayRange, day_of_unix};
 use crate::domain::Handle;
+use crate::domain::fallback::{OrphanKind, RedirectSettings};
 use crate::state::AppState;
-use crate::store::{keys, now_unix, Query, SkRange, StoreError, WriteOp};
+use crate::store::{Query, SkRange, StoreError, WriteOp, keys, now_unix};
 
 /// Counter items per handle, day and kind.
 const SHARDS: u32 = 8;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::events::{Event, OutboxKey};
 use crate::queue::{OutMessage, Queue, QueueError, QueueName};
-use crate::store::{keys, Cond, Item, Query, SkRange, Store, StoreError, WriteOp};
+use crate::store::{Cond, Item, Query, SkRange, Store, StoreError, WriteOp, keys};
 
 fn shard_of(event_id: &str) -> u32 {
     // FNV-1a: stable across processes and releases (unlike std's hasher).
@@ -123,7 +123,7 @@ pub async fn sweep(
     min_age: Duration,
 ) -> Result<usize, SweepError> {
     let now = crate::time::now_millis();
-    let cutoff = now - min_age.as_millis() as i64;
+    let cutoff = now - crate::time::millis(min_age);
     let mut sent = 0;
     for shard in 0..keys::OUTBOX_SHARDS {
         let (pk, _) = keys::outbox(shard, 0, "");
@@ -191,7 +191,7 @@ async fn note_sweep(store: &dyn Store, event: &mut Event, now: i64) -> Result<()
     let Some(key) = event.outbox.as_mut() else {
         return Ok(());
     };
-    key.next_sweep_at = now + backoff(key.sweeps).as_millis() as i64;
+    key.next_sweep_at = now + crate::time::millis(backoff(key.sweeps));
     key.sweeps += 1;
     let item = Item::new(key.pk.clone(), key.sk.clone(), event.to_doc());
     match store
@@ -338,11 +338,13 @@ mod tests {
         let dead_before = DEAD_LETTERS.load(std::sync::atomic::Ordering::Relaxed);
         assert_eq!(sweep(&store, &queue, Duration::ZERO).await.unwrap(), 0);
         assert!(store.get(&key.pk, &key.sk).await.unwrap().is_none());
-        assert!(store
-            .get(keys::OUTBOX_DEAD_PK, &key.sk)
-            .await
-            .unwrap()
-            .is_some());
+        assert!(
+            store
+                .get(keys::OUTBOX_DEAD_PK, &key.sk)
+                .await
+                .unwrap()
+                .is_some()
+        );
         assert!(DEAD_LETTERS.load(std::sync::atomic::Ordering::Relaxed) > dead_before);
     }
 

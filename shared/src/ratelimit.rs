@@ -20,7 +20,7 @@ use sha2::Digest;
 use crate::auth::{Credential, Principal};
 use crate::domain::Handle;
 use crate::state::{AppState, FullCounters};
-use crate::store::{keys, now_unix, CounterCap, Store, StoreError, WriteOp};
+use crate::store::{CounterCap, Store, StoreError, WriteOp, keys, now_unix};
 
 /// The bucket of the authenticated write routes.
 pub const WRITES_BUCKET: &str = "w";
@@ -591,10 +591,12 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        assert!(admit(&store, &full, &acme, "c", 2, w)
-            .await
-            .unwrap()
-            .is_some());
+        assert!(
+            admit(&store, &full, &acme, "c", 2, w)
+                .await
+                .unwrap()
+                .is_some()
+        );
         assert_eq!(admit(&store, &full, &acme, "c", 2, w).await.unwrap(), None);
         let writes = store.writes();
         assert_eq!(
@@ -612,10 +614,12 @@ mod tests {
         // Another instance (no memory of full shards) gets the refunded room; this one errs
         // towards refusing until the window ends.
         let elsewhere = full_counters();
-        assert!(admit(&store, &elsewhere, &acme, "c", 2, w)
-            .await
-            .unwrap()
-            .is_some());
+        assert!(
+            admit(&store, &elsewhere, &acme, "c", 2, w)
+                .await
+                .unwrap()
+                .is_some()
+        );
         assert_eq!(
             admit(&store, &elsewhere, &acme, "c", 2, w).await.unwrap(),
             None

@@ -1,7 +1,7 @@
 //! Failure-injection hooks for tests (feature `testing`; never in shipped binaries).
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -166,10 +166,11 @@ mod tests {
         let switch = q.switch();
         switch.fail_next(2);
         for _ in 0..2 {
-            assert!(q
-                .send(QueueName::Events, vec![OutMessage::now("lost")])
-                .await
-                .is_err());
+            assert!(
+                q.send(QueueName::Events, vec![OutMessage::now("lost")])
+                    .await
+                    .is_err()
+            );
         }
         assert_eq!(switch.remaining(), 0);
         q.send(QueueName::Events, vec![OutMessage::now("kept")])

@@ -1,7 +1,7 @@
 //! Timestamps: RFC 3339 UTC everywhere in the API.
 
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 pub fn now_rfc3339() -> String {
     to_rfc3339(OffsetDateTime::now_utc())
@@ -10,7 +10,7 @@ pub fn now_rfc3339() -> String {
 pub fn to_rfc3339(t: OffsetDateTime) -> String {
     // Millisecond precision keeps timestamps short and sortable.
     let t = t
-        .replace_nanosecond(t.millisecond() as u32 * 1_000_000)
+        .replace_nanosecond(u32::from(t.millisecond()) * 1_000_000)
         .unwrap_or(t);
     t.format(&Rfc3339)
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
@@ -30,7 +30,23 @@ pub fn unix_millis_to_rfc3339(ms: i64) -> String {
 
 /// An RFC 3339 time as unix milliseconds.
 pub fn rfc3339_millis(s: &str) -> Option<i64> {
-    parse_rfc3339(s).map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+    parse_rfc3339(s).map(unix_millis)
+}
+
+/// `t` as unix milliseconds. `time`'s range (±9999 years) fits an i64 of milliseconds many times
+/// over; the saturation only makes that explicit instead of an `as` cast.
+pub fn unix_millis(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// A duration in whole milliseconds, saturating (a configured duration is never near 2^63 ms).
+pub fn millis(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A duration in whole seconds, saturating.
+pub fn secs(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
 pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
@@ -38,7 +54,7 @@ pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
 }
 
 pub fn now_millis() -> i64 {
-    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+    unix_millis(OffsetDateTime::now_utc())
 }
 
 #[cfg(test)]
@@ -51,5 +67,18 @@ mod tests {
         assert_eq!(s, "2023-11-14T22:13:20Z");
         assert_eq!(parse_rfc3339(&s).unwrap().unix_timestamp(), 1_700_000_000);
         assert!(now_rfc3339().ends_with('Z'));
+    }
+
+    #[test]
+    fn conversions_saturate_instead_of_wrapping() {
+        assert_eq!(millis(std::time::Duration::from_secs(u64::MAX)), i64::MAX);
+        assert_eq!(secs(std::time::Duration::from_secs(u64::MAX)), i64::MAX);
+        assert_eq!(millis(std::time::Duration::from_millis(1500)), 1500);
+        let t = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        assert_eq!(unix_millis(t), 1_700_000_000_000);
+        assert_eq!(
+            rfc3339_millis("2023-11-14T22:13:20.5Z"),
+            Some(1_700_000_000_500)
+        );
     }
 }

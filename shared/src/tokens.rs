@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::{AuthError, Credential, Principal, Role, Scope};
 use crate::domain::{Handle, TokenId};
 use crate::state::AppState;
-use crate::store::{keys, now_unix, Cond, Item, Query, StoreError, WriteOp};
+use crate::store::{Cond, Item, Query, StoreError, WriteOp, keys, now_unix};
 
 pub const PAT_PREFIX: &str = "tenx_pat_";
 /// Random bytes in a token (256 bits, from the OS RNG).
@@ -56,7 +56,7 @@ impl PatRecord {
             .as_deref()
             .map(|s| {
                 crate::time::parse_rfc3339(s)
-                    .map(|t| t.unix_timestamp())
+                    .map(time::OffsetDateTime::unix_timestamp)
                     .ok_or(())
             })
             .transpose()
@@ -107,12 +107,12 @@ impl PatSpec {
         }
         scopes.sort();
         scopes.dedup();
-        if let Some(days) = expires_in_days {
-            if !(1..=EXPIRES_IN_DAYS_MAX).contains(&days) {
-                return Err(TokenError::Invalid(format!(
-                    "expiresInDays: must be from 1 to {EXPIRES_IN_DAYS_MAX}."
-                )));
-            }
+        if let Some(days) = expires_in_days
+            && !(1..=EXPIRES_IN_DAYS_MAX).contains(&days)
+        {
+            return Err(TokenError::Invalid(format!(
+                "expiresInDays: must be from 1 to {EXPIRES_IN_DAYS_MAX}."
+            )));
         }
         Ok(Self {
             name,
@@ -284,7 +284,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Au
             return Err(AuthError::Store(StoreError::Corrupt(format!(
                 "unreadable expiresAt on token {}",
                 record.token_id
-            ))))
+            ))));
         }
     }
     Ok(Principal {

@@ -17,7 +17,7 @@ use tenx_shared::conformance;
 use tenx_shared::queue::sqs::{QueueAddress, SqsQueue};
 use tenx_shared::queue::{OutMessage, Queue, QueueError, QueueName};
 use tenx_shared::store::dynamo::DynamoStore;
-use tenx_shared::store::{now_unix, Cond, Item, Store, StoreError, WriteOp};
+use tenx_shared::store::{Cond, Item, Store, StoreError, WriteOp, now_unix};
 
 /// The clients, and a freshly provisioned table and queues with unique names.
 async fn environment() -> (AwsClients, AwsSettings) {
@@ -213,10 +213,12 @@ async fn provision_is_idempotent_and_complete() {
                 .expect("a redrive policy"),
         )
         .expect("redrive policy JSON");
-        assert!(policy["deadLetterTargetArn"]
-            .as_str()
-            .expect("target")
-            .ends_with(&settings.dead_letter_queue_name(queue)));
+        assert!(
+            policy["deadLetterTargetArn"]
+                .as_str()
+                .expect("target")
+                .ends_with(&settings.dead_letter_queue_name(queue))
+        );
         assert_eq!(
             policy["maxReceiveCount"].to_string().trim_matches('"'),
             "10"

@@ -13,7 +13,7 @@ use tenx_shared::conformance;
 use tenx_shared::queue::embedded::EmbeddedQueue;
 use tenx_shared::queue::{OutMessage, Queue, QueueName};
 use tenx_shared::store::embedded::EmbeddedStore;
-use tenx_shared::store::{now_unix, Cond, Item, Query, SkRange, Store, StoreError, WriteOp};
+use tenx_shared::store::{Cond, Item, Query, SkRange, Store, StoreError, WriteOp, now_unix};
 
 fn temp_dir() -> TempDir {
     tempfile::tempdir().expect("creating a temp dir")
@@ -79,7 +79,7 @@ async fn stream_aggregation_counts_each_click_once() {
 /// ones get later sequence numbers.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_click_log_survives_a_reopen() {
-    use tenx_shared::stream::{sequence_after, ClickStream};
+    use tenx_shared::stream::{ClickStream, sequence_after};
     let dir = temp_dir();
     let first = {
         let log = click_log(&dir);
@@ -280,11 +280,13 @@ async fn queue_dead_letters_after_max_receives() {
         ["poison"]
     );
     assert_eq!(queue.depth(name).await.expect("depth"), 0);
-    assert!(queue
-        .dead_letters(QueueName::Events)
-        .await
-        .expect("dead letters")
-        .is_empty());
+    assert!(
+        queue
+            .dead_letters(QueueName::Events)
+            .await
+            .expect("dead letters")
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

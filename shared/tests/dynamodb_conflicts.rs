@@ -10,11 +10,11 @@
 //! (`store_contended_writes_all_land`).
 #![cfg(feature = "testing")]
 
+use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
-use aws_sdk_dynamodb::Client;
 use tenx_shared::aws::{self, AwsClients, AwsSettings};
 
 /// Concurrent pairs to send before concluding that conflicts are not modelled.

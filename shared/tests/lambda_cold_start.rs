@@ -9,10 +9,10 @@ use aws_sdk_ssm::types::ParameterType;
 use http_body_util::BodyExt;
 use tenx_shared::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::aws::{self, AwsClients, AwsSettings};
-use tenx_shared::config::Secrets;
+use tenx_shared::config::{Env, Secrets};
 use tenx_shared::domain::CtxKeyring;
 use tenx_shared::http::auth::Role;
-use tenx_shared::http::{group_app, Group};
+use tenx_shared::http::{Group, group_app};
 use tower::ServiceExt;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -43,17 +43,22 @@ async fn cold_start_reads_ssm_secrets_and_serves_from_dynamodb() {
             .await
             .expect("put parameter");
     }
-    std::env::remove_var("TENX_JWT_SECRET");
-    std::env::remove_var("TENX_CTX_KEYS");
-    std::env::set_var("TENX_TABLE", &settings.table);
-    std::env::set_var("TENX_QUEUE_PREFIX", &settings.queue_prefix);
-    std::env::set_var("TENX_CTX_KEYS_PARAM", format!("/tenx/{id}/ctx"));
-    std::env::remove_var("TENX_SIGNING_KEYS");
-    std::env::set_var("TENX_SIGNING_KEYS_PARAM", format!("/tenx/{id}/sign"));
+    // The function's environment as template.yaml gives it: secrets by SSM parameter name only.
+    let env = Env::process()
+        .with("TENX_JWT_SECRET", None)
+        .with("TENX_CTX_KEYS", None)
+        .with("TENX_SIGNING_KEYS", None)
+        .with("TENX_TABLE", Some(&settings.table))
+        .with("TENX_QUEUE_PREFIX", Some(&settings.queue_prefix))
+        .with("TENX_CTX_KEYS_PARAM", Some(&format!("/tenx/{id}/ctx")))
+        .with("TENX_SIGNING_KEYS_PARAM", Some(&format!("/tenx/{id}/sign")));
 
     // A parameter that does not exist stops the cold start, naming it.
-    std::env::set_var("TENX_JWT_SECRET_PARAM", format!("/tenx/{id}/missing"));
-    let err = aws::app_state_from_env(Group::Links)
+    let missing = env.clone().with(
+        "TENX_JWT_SECRET_PARAM",
+        Some(&format!("/tenx/{id}/missing")),
+    );
+    let err = aws::app_state_from_vars(&missing, Group::Links)
         .await
         .err()
         .expect("a missing parameter must fail the cold start");
@@ -62,7 +67,7 @@ async fn cold_start_reads_ssm_secrets_and_serves_from_dynamodb() {
     // ... but only in a function that needs it: the redirect and public functions never read the
     // JWT parameter (their IAM role does not allow it), so they start without it.
     for group in [Group::Redirect, Group::Public] {
-        let state = aws::app_state_from_env(group)
+        let state = aws::app_state_from_vars(&missing, group)
             .await
             .unwrap_or_else(|e| panic!("{group:?} must start without the JWT secret: {e:#}"));
         assert!(state.jwt.is_none(), "{group:?} holds no JWT verifier");
@@ -78,13 +83,17 @@ async fn cold_start_reads_ssm_secrets_and_serves_from_dynamodb() {
     }
 
     // The links function reads the JWT parameter and never the ctx keys; a worker reads neither.
-    std::env::set_var("TENX_JWT_SECRET_PARAM", format!("/tenx/{id}/jwt"));
-    std::env::set_var("TENX_CTX_KEYS_PARAM", format!("/tenx/{id}/missing-ctx"));
-    let worker = aws::app_state_from_env(Secrets::NONE)
+    let env = env
+        .with("TENX_JWT_SECRET_PARAM", Some(&format!("/tenx/{id}/jwt")))
+        .with(
+            "TENX_CTX_KEYS_PARAM",
+            Some(&format!("/tenx/{id}/missing-ctx")),
+        );
+    let worker = aws::app_state_from_vars(&env, Secrets::NONE)
         .await
         .expect("a worker starts without secrets");
     assert!(worker.jwt.is_none() && worker.ctx_keys.is_none());
-    let state = aws::app_state_from_env(Group::Links)
+    let state = aws::app_state_from_vars(&env, Group::Links)
         .await
         .expect("cold start");
     assert_eq!(

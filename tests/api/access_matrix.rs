@@ -5,7 +5,7 @@
 
 use reqwest::{Method, Response};
 use serde_json::Value;
-use tenx_shared::http::auth::access::{markdown_table, Access, ACCESS_TABLE};
+use tenx_shared::http::auth::access::{ACCESS_TABLE, Access, markdown_table};
 use tenx_shared::http::auth::{Role, Scope};
 
 use crate::helpers::*;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::domain::Device;
 use tenx_shared::events::{ClickData, Event, EventType};
 use tenx_shared::http::auth::Role;
@@ -268,15 +268,17 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
     )
     .await;
     assert!(bot.is_none(), "bots get no ctx");
-    assert!(click(
-        &app,
-        "acme",
-        "deal-alpha",
-        true,
-        &[("user-agent", CHROME), ("cloudfront-viewer-country", "US"),]
-    )
-    .await
-    .is_none());
+    assert!(
+        click(
+            &app,
+            "acme",
+            "deal-alpha",
+            true,
+            &[("user-agent", CHROME), ("cloudfront-viewer-country", "US"),]
+        )
+        .await
+        .is_none()
+    );
 
     // partner-beta: 2 humans, 3 bots.
     let b1 = click(
@@ -497,8 +499,10 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
         header_str(resp.headers(), "content-type"),
         "text/csv; charset=utf-8"
     );
-    assert!(header_str(resp.headers(), "content-disposition")
-        .starts_with("attachment; filename=\"analytics-acme-funnel-"));
+    assert!(
+        header_str(resp.headers(), "content-disposition")
+            .starts_with("attachment; filename=\"analytics-acme-funnel-")
+    );
     let csv = parse_csv(&resp.text().await.unwrap());
     let header = &csv[0];
     assert_eq!(
@@ -590,11 +594,13 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
         (Some(1), Some(1))
     );
     assert_eq!(rival_alpha["revenue"], json!({"USD": "500.00"}));
-    assert!(rival["campaigns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|c| c["campaignId"] != "partner-beta"));
+    assert!(
+        rival["campaigns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["campaignId"] != "partner-beta")
+    );
     let acme_token = app.token(&["acme"], Role::Admin);
     let at_rival = app.with_token("rival", &acme_token);
     assert_error(at_rival.analytics("funnel=true").await, 403, "forbidden").await;
@@ -740,7 +746,7 @@ async fn bad_report_parameters_are_refused_naming_them() {
 async fn old_campaign(app: &TestApp, id: &str, status: &str, age_days: i64) {
     use tenx_shared::campaigns::{Campaign, CampaignStatus, GoalType};
     use tenx_shared::domain::{CampaignId, Slug};
-    use tenx_shared::store::{keys, Cond, Item, WriteOp};
+    use tenx_shared::store::{Cond, Item, WriteOp, keys};
     let status: CampaignStatus = serde_json::from_value(json!(status)).unwrap();
     let created = tenx_shared::time::unix_to_rfc3339(now() - age_days * 86_400);
     let c = Campaign::new(

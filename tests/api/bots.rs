@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use reqwest::{Method, Response};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::config::{CountryTrust, EDGE_SECRET_HEADER};
 use tenx_shared::http::auth::Role;
 

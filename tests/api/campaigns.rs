@@ -1,11 +1,11 @@
 //! Campaigns: create with the primary link in one transaction, conflicts, read, list, status.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
 use crate::helpers::*;
 
-pub fn partner(campaign: &str, slug: &str) -> Value {
+pub(crate) fn partner(campaign: &str, slug: &str) -> Value {
     json!({
         "campaignId": campaign,
         "goalType": "AFFILIATE_CLICKOUT",
@@ -19,7 +19,11 @@ pub fn partner(campaign: &str, slug: &str) -> Value {
 }
 
 /// `POST …/campaigns` as a creator of `handle`.
-pub async fn create_campaign(app: &TestApp, handle: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn create_campaign(
+    app: &TestApp,
+    handle: &str,
+    body: &Value,
+) -> reqwest::Response {
     app.as_role(handle, Role::Creator)
         .create_campaign(body)
         .await

@@ -1,6 +1,6 @@
 //! LM-01 … LM-03: chain signals, resolve and prefetch, per-handle rules, limits and concurrency.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
 use crate::helpers::*;

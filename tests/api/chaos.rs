@@ -21,12 +21,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::join_all;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::domain::CtxKeyring;
 use tenx_shared::http::auth::Role;
 use tenx_shared::stream::ClickStream;
 
-use crate::helpers::{now, query_param, token_with_exp, JWT_SECRET};
+use crate::helpers::{JWT_SECRET, now, query_param, token_with_exp};
 
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 const CONVERSIONS: usize = 40;
@@ -103,7 +103,10 @@ impl FaultProxy {
 
 impl Drop for FaultProxy {
     fn drop(&mut self) {
-        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        let mut child = self
+            .child
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let _ = child.kill();
         let _ = child.wait();
     }
@@ -319,7 +322,7 @@ async fn recorded_clicks(backend: &Backend, dir: &Path) -> usize {
 
 /// Every event waiting in the outbox.
 async fn parked(store: &dyn tenx_shared::store::Store) -> Vec<Value> {
-    use tenx_shared::store::{keys, Query, SkRange};
+    use tenx_shared::store::{Query, SkRange, keys};
     let mut out = Vec::new();
     for shard in 0..keys::OUTBOX_SHARDS {
         let (pk, _) = keys::outbox(shard, 0, "");
@@ -432,7 +435,9 @@ async fn a_kill_9_under_load_loses_and_doubles_no_click_and_no_conversion() {
     server.kill_9();
     let recorded = recorded_clicks(&backend, dir.path()).await;
     let retried = converted.iter().filter(|done| !**done).count();
-    eprintln!("{accepted} clicks answered, {cut} cut by the kill, {recorded} recorded; {retried} conversions retried");
+    eprintln!(
+        "{accepted} clicks answered, {cut} cut by the kill, {recorded} recorded; {retried} conversions retried"
+    );
     assert!(
         (accepted..=accepted + cut).contains(&recorded),
         "every answered click was recorded: {accepted} answered, {cut} cut, {recorded} recorded"

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
 use crate::helpers::*;
@@ -603,10 +603,12 @@ async fn statements_proofs_and_chains_verify_offline_and_tampering_fails() {
     assert_eq!(proof["leafIndex"], 1);
     verify::proof(&proof, &jwks).expect("the proof verifies");
     let mut forged = proof.clone();
-    forged["leaf"] = json!(proof["leaf"]
-        .as_str()
-        .unwrap()
-        .replace("\"amount\":\"2.00\"", "\"amount\":\"20.00\""));
+    forged["leaf"] = json!(
+        proof["leaf"]
+            .as_str()
+            .unwrap()
+            .replace("\"amount\":\"2.00\"", "\"amount\":\"20.00\"")
+    );
     assert_ne!(forged["leaf"], proof["leaf"]);
     assert!(verify::proof(&forged, &jwks).is_err());
     let absent = format!("/payouts/{pid}/proof?commissionId=com_0123456789abcdef0123456789abcdef");
@@ -760,11 +762,13 @@ async fn two_partners_each_see_only_their_own_data() {
             200,
         )
         .await;
-        assert!(asked_other["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["partnerId"] == *partner));
+        assert!(
+            asked_other["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["partnerId"] == *partner)
+        );
         let campaigns = json_of(me_as.get("/campaigns").await, 200).await;
         assert_eq!(campaigns["items"].as_array().unwrap().len(), 1);
         assert_eq!(campaigns["items"][0]["campaignId"], *campaign);
@@ -878,11 +882,13 @@ async fn two_partners_each_see_only_their_own_data() {
     let token = minted["token"].as_str().unwrap();
     json_of(app.with_token("acme", token).get("/balances").await, 200).await;
     let listed = json_of(op.get("/partners/pub-one/tokens").await, 200).await;
-    assert!(listed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|t| t.get("token").is_none() && t.get("hash").is_none()));
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t.get("token").is_none() && t.get("hash").is_none())
+    );
     let revoke = format!(
         "/partners/pub-one/tokens/{}",
         minted["tokenId"].as_str().unwrap()
@@ -1029,10 +1035,12 @@ async fn commissions_of_a_low_confidence_campaign_are_held() {
     json_of(merchant.convert_verified(&body).await, 202).await;
     let lines = ledger(&app, 1).await;
     assert_eq!(lines[0]["status"], "held", "{}", lines[0]);
-    assert!(lines[0]["reasons"]
-        .as_array()
-        .unwrap()
-        .contains(&json!("low_confidence")));
+    assert!(
+        lines[0]["reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("low_confidence"))
+    );
     let recorded = lines[0]["confidence"]["value"].as_i64().unwrap();
     assert!(recorded < 50, "{}", lines[0]);
     assert!(lines[0]["confidence"]["from"].is_string() && lines[0]["confidence"]["to"].is_string());
@@ -1115,8 +1123,8 @@ async fn a_plan_preview_earns_what_the_ledger_writes_and_explains_bad_drafts() {
 }
 
 #[tokio::test]
-async fn postbacks_fire_with_the_macros_filled_retry_with_the_same_values_and_send_reversals_negative(
-) {
+async fn postbacks_fire_with_the_macros_filled_retry_with_the_same_values_and_send_reversals_negative()
+ {
     let app = spawn_with(crate::webhooks::webhook_config(50), None).await;
     let plan = json!({"currency": "EUR", "holdDays": 0,
         "rules": [{"eventType": "purchase", "percent": "10"}]});

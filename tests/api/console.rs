@@ -8,10 +8,10 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use reqwest::{Method, Response};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::config::SignInCode;
 use tenx_shared::http::auth::Role;
-use tenx_shared::http::console::{sign_in_allowed, CONTENT_SECURITY_POLICY, IMMUTABLE};
+use tenx_shared::http::console::{CONTENT_SECURITY_POLICY, IMMUTABLE, sign_in_allowed};
 
 use crate::helpers::*;
 use crate::tokens::create_pat;
@@ -40,10 +40,10 @@ fn references(text: &str) -> BTreeSet<String> {
             let opener = format!("{quote}{prefix}");
             for (at, _) in text.match_indices(&opener) {
                 let rest = &text[at + opener.len()..];
-                if let Some(name) = rest.find(quote).map(|end| &rest[..end]) {
-                    if name.contains('.') {
-                        out.insert(name.to_owned());
-                    }
+                if let Some(name) = rest.find(quote).map(|end| &rest[..end])
+                    && name.contains('.')
+                {
+                    out.insert(name.to_owned());
                 }
             }
         }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use futures::future::join_all;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::assembly::sinks;
 use tenx_shared::conversions::idempotency::{IdempotencyRecord, Status};
 use tenx_shared::domain::{CtxClaims, CtxKeyring};
@@ -12,9 +12,9 @@ use tenx_shared::events::{ConversionData, Event};
 use tenx_shared::local::Workers;
 use tenx_shared::queue::QueueName;
 use tenx_shared::state::AppState;
-use tenx_shared::store::{keys, Cond, Item, Query, SkRange, WriteOp};
-use tenx_shared::workers::events::EventsWorker;
+use tenx_shared::store::{Cond, Item, Query, SkRange, WriteOp, keys};
 use tenx_shared::workers::BatchHandler;
+use tenx_shared::workers::events::EventsWorker;
 
 use crate::helpers::*;
 

@@ -7,15 +7,15 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::events::{Event, EventType};
 use tenx_shared::queue::{OutMessage, QueueName};
 use tenx_shared::webhooks::delivery::DeliveryMessage;
 
 use crate::helpers::*;
 use crate::webhooks::{
-    attempts, dispatch_test, eventually, get_json, operator, post, spec_verify, subscribe,
-    wait_for_attempt, webhook_config, Captured, Receiver, HANDLE, OTHER,
+    Captured, HANDLE, OTHER, Receiver, attempts, dispatch_test, eventually, get_json, operator,
+    post, spec_verify, subscribe, wait_for_attempt, webhook_config,
 };
 
 // ------------------------------------------------------------------ a slow receiver

@@ -13,7 +13,7 @@ use tenx_shared::http::auth::Role;
 use crate::helpers::TestApp;
 
 /// A caller of one handle's authenticated routes.
-pub struct As<'a> {
+pub(crate) struct As<'a> {
     app: &'a TestApp,
     handle: String,
     /// `None`: no `authorization` header at all.
@@ -22,12 +22,12 @@ pub struct As<'a> {
 
 impl TestApp {
     /// Calls `handle`'s routes with a fresh JWT of `role` on that handle.
-    pub fn as_role(&self, handle: &str, role: Role) -> As<'_> {
+    pub(crate) fn as_role(&self, handle: &str, role: Role) -> As<'_> {
         self.with_token(handle, &self.token(&[handle], role))
     }
 
     /// Calls `handle`'s routes with `token` (a JWT or a PAT).
-    pub fn with_token(&self, handle: &str, token: &str) -> As<'_> {
+    pub(crate) fn with_token(&self, handle: &str, token: &str) -> As<'_> {
         As {
             app: self,
             handle: handle.to_owned(),
@@ -36,7 +36,7 @@ impl TestApp {
     }
 
     /// Calls `handle`'s routes with no credentials at all (the 401 checks).
-    pub fn without_token(&self, handle: &str) -> As<'_> {
+    pub(crate) fn without_token(&self, handle: &str) -> As<'_> {
         As {
             app: self,
             handle: handle.to_owned(),
@@ -68,7 +68,7 @@ impl TestApp {
     }
 
     /// `{method} {handle}.{domain}{path}`: the public redirect, not followed.
-    pub async fn visit(
+    pub(crate) async fn visit(
         &self,
         method: Method,
         handle: &str,
@@ -82,60 +82,68 @@ impl TestApp {
     }
 
     /// `GET /v2/public/context?ctx=…`
-    pub async fn context(&self, ctx: &str) -> Response {
+    pub(crate) async fn context(&self, ctx: &str) -> Response {
         let path = format!("/v2/public/context?ctx={}", urlencode(ctx));
         self.public(Method::GET, &path, None).await
     }
 
     /// `POST /v2/public/conversions`
-    pub async fn convert(&self, body: &Value) -> Response {
+    pub(crate) async fn convert(&self, body: &Value) -> Response {
         self.public(Method::POST, "/v2/public/conversions", Some(body))
             .await
     }
 
     /// `POST /v2/public/chain/signals`
-    pub async fn chain_signals(&self, body: &Value) -> Response {
+    pub(crate) async fn chain_signals(&self, body: &Value) -> Response {
         self.public(Method::POST, "/v2/public/chain/signals", Some(body))
             .await
     }
 
     /// `POST /v2/public/chain/resolve`
-    pub async fn chain_resolve(&self, body: &Value) -> Response {
+    pub(crate) async fn chain_resolve(&self, body: &Value) -> Response {
         self.public(Method::POST, "/v2/public/chain/resolve", Some(body))
             .await
     }
 
     /// `POST /v2/public/chain/prefetch`
-    pub async fn chain_prefetch(&self, body: &Value) -> Response {
+    pub(crate) async fn chain_prefetch(&self, body: &Value) -> Response {
         self.public(Method::POST, "/v2/public/chain/prefetch", Some(body))
             .await
     }
 
     /// `POST /v2/public/conversions` with extra request headers (e.g. `x-forwarded-for`).
-    pub async fn convert_with_headers(&self, body: &Value, headers: &[(&str, &str)]) -> Response {
+    pub(crate) async fn convert_with_headers(
+        &self,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Response {
         self.public_with(Method::POST, "/v2/public/conversions", Some(body), headers)
             .await
     }
 
     /// `{method} /` on the API host: the console's page (a `host` header overrides the host).
-    pub async fn console_page(&self, method: Method, headers: &[(&str, &str)]) -> Response {
+    pub(crate) async fn console_page(&self, method: Method, headers: &[(&str, &str)]) -> Response {
         self.public_with(method, "/", None, headers).await
     }
 
     /// `GET /console/{file}`
-    pub async fn console_asset(&self, file: &str) -> Response {
+    pub(crate) async fn console_asset(&self, file: &str) -> Response {
         self.public(Method::GET, &format!("/console/{file}"), None)
             .await
     }
 
     /// `GET /console/{file}` with extra request headers (`accept-encoding`).
-    pub async fn console_asset_with(&self, file: &str, headers: &[(&str, &str)]) -> Response {
+    pub(crate) async fn console_asset_with(
+        &self,
+        file: &str,
+        headers: &[(&str, &str)],
+    ) -> Response {
         self.public_with(Method::GET, &format!("/console/{file}"), None, headers)
             .await
     }
 
     /// `POST /console/sign-in` with extra request headers (`host`, `origin`, proxy headers).
-    pub async fn console_sign_in(&self, body: &Value, headers: &[(&str, &str)]) -> Response {
+    pub(crate) async fn console_sign_in(&self, body: &Value, headers: &[(&str, &str)]) -> Response {
         self.public_with(Method::POST, "/console/sign-in", Some(body), headers)
             .await
     }
@@ -156,17 +164,17 @@ impl As<'_> {
     }
 
     /// `GET /v2/handles/{handle}{rest}`: any read, with its query (probes of odd inputs).
-    pub async fn get(&self, rest: &str) -> Response {
+    pub(crate) async fn get(&self, rest: &str) -> Response {
         self.send(Method::GET, rest, None).await
     }
 
     /// Any route of the handle, with a JSON body (routes without a method of their own).
-    pub async fn send_json(&self, method: Method, rest: &str, body: &Value) -> Response {
+    pub(crate) async fn send_json(&self, method: Method, rest: &str, body: &Value) -> Response {
         self.send(method, rest, Some(body)).await
     }
 
     /// Any route of the handle, without a body (e.g. a method the route does not allow).
-    pub async fn send_empty(&self, method: Method, rest: &str) -> Response {
+    pub(crate) async fn send_empty(&self, method: Method, rest: &str) -> Response {
         self.send(method, rest, None).await
     }
 
@@ -194,24 +202,24 @@ impl As<'_> {
     }
 
     /// `POST …/conversions` (the merchant's server)
-    pub async fn convert_verified(&self, body: &Value) -> Response {
+    pub(crate) async fn convert_verified(&self, body: &Value) -> Response {
         self.send(Method::POST, "/conversions", Some(body)).await
     }
 
     /// `GET …/conversions?{query}`
-    pub async fn list_conversions(&self, query: &str) -> Response {
+    pub(crate) async fn list_conversions(&self, query: &str) -> Response {
         self.send(Method::GET, &format!("/conversions?{query}"), None)
             .await
     }
 
     /// `GET …/conversions/{id}`
-    pub async fn get_conversion(&self, id: &str) -> Response {
+    pub(crate) async fn get_conversion(&self, id: &str) -> Response {
         self.send(Method::GET, &format!("/conversions/{id}"), None)
             .await
     }
 
     /// `POST …/conversions/{id}/reverse`
-    pub async fn reverse(&self, id: &str, body: &Value) -> Response {
+    pub(crate) async fn reverse(&self, id: &str, body: &Value) -> Response {
         self.send(
             Method::POST,
             &format!("/conversions/{id}/reverse"),
@@ -221,67 +229,72 @@ impl As<'_> {
     }
 
     /// `GET …/conversion-policy`
-    pub async fn conversion_policy(&self) -> Response {
+    pub(crate) async fn conversion_policy(&self) -> Response {
         self.send(Method::GET, "/conversion-policy", None).await
     }
 
     /// `PUT …/conversion-policy`
-    pub async fn put_conversion_policy(&self, body: &Value) -> Response {
+    pub(crate) async fn put_conversion_policy(&self, body: &Value) -> Response {
         self.send(Method::PUT, "/conversion-policy", Some(body))
             .await
     }
 
     /// `PUT …/links/{slug}`
-    pub async fn put_link(&self, slug: &str, body: &Value) -> Response {
+    pub(crate) async fn put_link(&self, slug: &str, body: &Value) -> Response {
         self.send(Method::PUT, &format!("/links/{slug}"), Some(body))
             .await
     }
 
     /// `PUT …/links/{slug}` with `if-match`.
-    pub async fn put_link_if_match(&self, slug: &str, if_match: &str, body: &Value) -> Response {
+    pub(crate) async fn put_link_if_match(
+        &self,
+        slug: &str,
+        if_match: &str,
+        body: &Value,
+    ) -> Response {
         let headers = [("if-match", if_match)];
         self.send_with(Method::PUT, &format!("/links/{slug}"), Some(body), &headers)
             .await
     }
 
     /// `GET …/links/{slug}`
-    pub async fn get_link(&self, slug: &str) -> Response {
+    pub(crate) async fn get_link(&self, slug: &str) -> Response {
         self.send(Method::GET, &format!("/links/{slug}"), None)
             .await
     }
 
     /// `GET …/links?{query}`
-    pub async fn list_links(&self, query: &str) -> Response {
+    pub(crate) async fn list_links(&self, query: &str) -> Response {
         self.send(Method::GET, &format!("/links?{query}"), None)
             .await
     }
 
     /// `DELETE …/links/{slug}`
-    pub async fn delete_link(&self, slug: &str) -> Response {
+    pub(crate) async fn delete_link(&self, slug: &str) -> Response {
         self.send(Method::DELETE, &format!("/links/{slug}"), None)
             .await
     }
 
     /// `GET …/links/{slug}/availability`
-    pub async fn slug_availability(&self, slug: &str) -> Response {
+    pub(crate) async fn slug_availability(&self, slug: &str) -> Response {
         let rest = format!("/links/{slug}/availability");
         self.send(Method::GET, &rest, None).await
     }
 
     /// `POST …/links/{slug}/route-preview`
-    pub async fn route_preview(&self, slug: &str, body: &Value) -> Response {
+    pub(crate) async fn route_preview(&self, slug: &str, body: &Value) -> Response {
         let rest = format!("/links/{slug}/route-preview");
         self.send(Method::POST, &rest, Some(body)).await
     }
 
     /// `POST …/links/{slug}/try`
-    pub async fn try_link(&self, slug: &str, body: &Value) -> Response {
+    pub(crate) async fn try_link(&self, slug: &str, body: &Value) -> Response {
         self.send(Method::POST, &format!("/links/{slug}/try"), Some(body))
             .await
     }
 
     /// `POST …/links/{slug}/try` with extra request headers (e.g. the caller's `user-agent`).
-    pub async fn try_link_with_headers(
+    pub(crate) async fn try_link_with_headers(
         &self,
         slug: &str,
         body: &Value,
@@ -293,36 +306,36 @@ impl As<'_> {
     }
 
     /// `PUT …/redirect-settings`
-    pub async fn put_redirect_settings(&self, body: &Value) -> Response {
+    pub(crate) async fn put_redirect_settings(&self, body: &Value) -> Response {
         self.send(Method::PUT, "/redirect-settings", Some(body))
             .await
     }
 
     /// `POST …/campaigns`
-    pub async fn create_campaign(&self, body: &Value) -> Response {
+    pub(crate) async fn create_campaign(&self, body: &Value) -> Response {
         self.send(Method::POST, "/campaigns", Some(body)).await
     }
 
     /// `GET …/campaigns?{query}`
-    pub async fn list_campaigns(&self, query: &str) -> Response {
+    pub(crate) async fn list_campaigns(&self, query: &str) -> Response {
         self.send(Method::GET, &format!("/campaigns?{query}"), None)
             .await
     }
 
     /// `GET …/campaigns/{campaignId}`
-    pub async fn get_campaign(&self, id: &str) -> Response {
+    pub(crate) async fn get_campaign(&self, id: &str) -> Response {
         self.send(Method::GET, &format!("/campaigns/{id}"), None)
             .await
     }
 
     /// `PATCH …/campaigns/{campaignId}`
-    pub async fn patch_campaign(&self, id: &str, body: &Value) -> Response {
+    pub(crate) async fn patch_campaign(&self, id: &str, body: &Value) -> Response {
         self.send(Method::PATCH, &format!("/campaigns/{id}"), Some(body))
             .await
     }
 
     /// `PATCH …/campaigns/{campaignId}` with `if-match`.
-    pub async fn patch_campaign_if_match(
+    pub(crate) async fn patch_campaign_if_match(
         &self,
         id: &str,
         if_match: &str,
@@ -339,137 +352,142 @@ impl As<'_> {
     }
 
     /// `GET …/analytics?{query}`
-    pub async fn analytics(&self, query: &str) -> Response {
+    pub(crate) async fn analytics(&self, query: &str) -> Response {
         self.send(Method::GET, &format!("/analytics?{query}"), None)
             .await
     }
 
     /// `GET …/analytics/export?{query}`
-    pub async fn export(&self, query: &str) -> Response {
+    pub(crate) async fn export(&self, query: &str) -> Response {
         self.send(Method::GET, &format!("/analytics/export?{query}"), None)
             .await
     }
 
     /// `POST …/tokens`
-    pub async fn create_token(&self, body: &Value) -> Response {
+    pub(crate) async fn create_token(&self, body: &Value) -> Response {
         self.send(Method::POST, "/tokens", Some(body)).await
     }
 
     /// `GET …/tokens`
-    pub async fn list_tokens(&self) -> Response {
+    pub(crate) async fn list_tokens(&self) -> Response {
         self.send(Method::GET, "/tokens", None).await
     }
 
     /// `DELETE …/tokens/{tokenId}`
-    pub async fn revoke_token(&self, id: &str) -> Response {
+    pub(crate) async fn revoke_token(&self, id: &str) -> Response {
         self.send(Method::DELETE, &format!("/tokens/{id}"), None)
             .await
     }
 
     /// `GET …/chain/rules`
-    pub async fn chain_rules(&self) -> Response {
+    pub(crate) async fn chain_rules(&self) -> Response {
         self.send(Method::GET, "/chain/rules", None).await
     }
 
     /// `PUT …/chain/rules`
-    pub async fn put_chain_rules(&self, body: &Value) -> Response {
+    pub(crate) async fn put_chain_rules(&self, body: &Value) -> Response {
         self.send(Method::PUT, "/chain/rules", Some(body)).await
     }
 
     /// `POST …/webhooks`
-    pub async fn create_webhook(&self, body: &Value) -> Response {
+    pub(crate) async fn create_webhook(&self, body: &Value) -> Response {
         self.send(Method::POST, "/webhooks", Some(body)).await
     }
 
     /// `GET …/webhooks`
-    pub async fn list_webhooks(&self) -> Response {
+    pub(crate) async fn list_webhooks(&self) -> Response {
         self.send(Method::GET, "/webhooks", None).await
     }
 
     /// `GET …/webhooks/{subscriptionId}`
-    pub async fn get_webhook(&self, id: &str) -> Response {
+    pub(crate) async fn get_webhook(&self, id: &str) -> Response {
         self.send(Method::GET, &format!("/webhooks/{id}"), None)
             .await
     }
 
     /// `DELETE …/webhooks/{subscriptionId}`
-    pub async fn delete_webhook(&self, id: &str) -> Response {
+    pub(crate) async fn delete_webhook(&self, id: &str) -> Response {
         self.send(Method::DELETE, &format!("/webhooks/{id}"), None)
             .await
     }
 
     /// `POST …/webhooks/{subscriptionId}/test`
-    pub async fn test_webhook(&self, id: &str) -> Response {
+    pub(crate) async fn test_webhook(&self, id: &str) -> Response {
         self.send(Method::POST, &format!("/webhooks/{id}/test"), None)
             .await
     }
 
     /// `GET …/webhooks/{subscriptionId}/deliveries`
-    pub async fn deliveries(&self, id: &str) -> Response {
+    pub(crate) async fn deliveries(&self, id: &str) -> Response {
         self.send(Method::GET, &format!("/webhooks/{id}/deliveries"), None)
             .await
     }
 
     /// `POST …/webhooks/{subscriptionId}/deliveries/{eventId}/resend`
-    pub async fn resend(&self, id: &str, event_id: &str) -> Response {
+    pub(crate) async fn resend(&self, id: &str, event_id: &str) -> Response {
         let rest = format!("/webhooks/{id}/deliveries/{event_id}/resend");
         self.send(Method::POST, &rest, None).await
     }
 
     /// `GET …/notifications`
-    pub async fn notifications(&self) -> Response {
+    pub(crate) async fn notifications(&self) -> Response {
         self.send(Method::GET, "/notifications", None).await
     }
 
     // ------------------------------------------------------------ commissions (issue 30)
 
     /// `POST …/partners`
-    pub async fn create_partner(&self, body: &Value) -> Response {
+    pub(crate) async fn create_partner(&self, body: &Value) -> Response {
         self.send(Method::POST, "/partners", Some(body)).await
     }
 
     /// `PATCH …/partners/{partnerId}`
-    pub async fn update_partner(&self, id: &str, body: &Value) -> Response {
+    pub(crate) async fn update_partner(&self, id: &str, body: &Value) -> Response {
         self.send(Method::PATCH, &format!("/partners/{id}"), Some(body))
             .await
     }
 
     /// `PUT …/campaigns/{campaignId}/commission-plan`
-    pub async fn put_plan(&self, campaign: &str, body: &Value) -> Response {
+    pub(crate) async fn put_plan(&self, campaign: &str, body: &Value) -> Response {
         let rest = format!("/campaigns/{campaign}/commission-plan");
         self.send(Method::PUT, &rest, Some(body)).await
     }
 
     /// `POST …/campaigns/{campaign}/commission-plan/preview`
-    pub async fn preview_plan(&self, campaign: &str, body: &Value) -> Response {
+    pub(crate) async fn preview_plan(&self, campaign: &str, body: &Value) -> Response {
         let rest = format!("/campaigns/{campaign}/commission-plan/preview");
         self.send(Method::POST, &rest, Some(body)).await
     }
 
     /// `POST …/fx-rates`
-    pub async fn post_fx_rates(&self, body: &Value) -> Response {
+    pub(crate) async fn post_fx_rates(&self, body: &Value) -> Response {
         self.send(Method::POST, "/fx-rates", Some(body)).await
     }
 
     /// `GET …/commissions?{query}`
-    pub async fn list_commissions(&self, query: &str) -> Response {
+    pub(crate) async fn list_commissions(&self, query: &str) -> Response {
         self.send(Method::GET, &format!("/commissions?{query}"), None)
             .await
     }
 
     /// `POST …/commissions` (a manual entry)
-    pub async fn create_manual_commission(&self, body: &Value) -> Response {
+    pub(crate) async fn create_manual_commission(&self, body: &Value) -> Response {
         self.send(Method::POST, "/commissions", Some(body)).await
     }
 
     /// `POST …/commissions/{id}/{approve|reject}`
-    pub async fn review_commission(&self, id: &str, decision: &str, body: &Value) -> Response {
+    pub(crate) async fn review_commission(
+        &self,
+        id: &str,
+        decision: &str,
+        body: &Value,
+    ) -> Response {
         let rest = format!("/commissions/{id}/{decision}");
         self.send(Method::POST, &rest, Some(body)).await
     }
 
     /// `POST …/commissions/{approve|reject}` (bulk)
-    pub async fn review_commissions(&self, decision: &str, body: &Value) -> Response {
+    pub(crate) async fn review_commissions(&self, decision: &str, body: &Value) -> Response {
         self.send(
             Method::POST,
             &format!("/commissions/{decision}"),
@@ -479,32 +497,32 @@ impl As<'_> {
     }
 
     /// `GET …/balances?{query}`
-    pub async fn balances(&self, query: &str) -> Response {
+    pub(crate) async fn balances(&self, query: &str) -> Response {
         self.send(Method::GET, &format!("/balances?{query}"), None)
             .await
     }
 
     /// `POST …/payouts` with its `idempotency-key`
-    pub async fn run_payouts(&self, key: &str, body: &Value) -> Response {
+    pub(crate) async fn run_payouts(&self, key: &str, body: &Value) -> Response {
         let headers = [("idempotency-key", key)];
         self.send_with(Method::POST, "/payouts", Some(body), &headers)
             .await
     }
 
     /// `GET …/payouts/{id}/statement?format={format}`
-    pub async fn statement(&self, id: &str, format: &str) -> Response {
+    pub(crate) async fn statement(&self, id: &str, format: &str) -> Response {
         let rest = format!("/payouts/{id}/statement?format={format}");
         self.send(Method::GET, &rest, None).await
     }
 
     /// `POST …/payouts/{id}/{mark-paid|mark-failed|cancel}`
-    pub async fn settle_payout(&self, id: &str, action: &str, body: &Value) -> Response {
+    pub(crate) async fn settle_payout(&self, id: &str, action: &str, body: &Value) -> Response {
         let rest = format!("/payouts/{id}/{action}");
         self.send(Method::POST, &rest, Some(body)).await
     }
 
     /// Any route of the handle with a raw body and content type (malformed JSON, wrong types).
-    pub async fn send_raw(
+    pub(crate) async fn send_raw(
         &self,
         method: Method,
         rest: &str,

@@ -13,9 +13,9 @@ use tenx_shared::queue::Queue;
 use tenx_shared::store::Store;
 use tenx_shared::stream::ClickStream;
 
-pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub(crate) const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub config: Config,
@@ -32,7 +32,7 @@ pub struct TestApp {
     runtime: Option<LocalRuntime>,
 }
 
-pub fn test_config() -> Config {
+pub(crate) fn test_config() -> Config {
     let mut c = Config::from_env().expect("config");
     // The tests play CloudFront: they send the country header and are believed.
     c.country_trust = tenx_shared::config::CountryTrust::Always;
@@ -44,27 +44,27 @@ pub fn test_config() -> Config {
 }
 
 impl TestApp {
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
 
     /// The `Host` a short link is served on.
-    pub fn short_host(&self, handle: &str) -> String {
+    pub(crate) fn short_host(&self, handle: &str) -> String {
         format!("{handle}.localhost:{}", self.addr.port())
     }
 
-    pub fn token(&self, handles: &[&str], role: Role) -> String {
+    pub(crate) fn token(&self, handles: &[&str], role: Role) -> String {
         token_with_exp(handles, role, now() + 3600)
     }
 
     /// The app's state, as its handlers and workers have it.
     #[allow(dead_code)] // used by the fault tests
-    pub fn state(&self) -> tenx_shared::state::AppState {
+    pub(crate) fn state(&self) -> tenx_shared::state::AppState {
         self.runtime.as_ref().expect("running").state.clone()
     }
 
     /// Stops the server and its workers (the data dir stays, for restart tests).
-    pub async fn stop(mut self) -> (Option<tempfile::TempDir>, PathBuf, Config) {
+    pub(crate) async fn stop(mut self) -> (Option<tempfile::TempDir>, PathBuf, Config) {
         self.server.abort();
         let _ = (&mut self.server).await;
         if let Some(rt) = self.runtime.take() {
@@ -73,7 +73,12 @@ impl TestApp {
         (self._tmp.take(), self.data_dir.clone(), self.config.clone())
     }
 
-    pub async fn put_link(&self, handle: &str, slug: &str, body: Value) -> reqwest::Response {
+    pub(crate) async fn put_link(
+        &self,
+        handle: &str,
+        slug: &str,
+        body: Value,
+    ) -> reqwest::Response {
         self.client
             .put(self.url(&format!("/v2/handles/{handle}/links/{slug}")))
             .bearer_auth(self.token(&[handle], Role::Creator))
@@ -84,7 +89,7 @@ impl TestApp {
     }
 
     /// Follows nothing: returns the redirect response itself.
-    pub async fn click(
+    pub(crate) async fn click(
         &self,
         handle: &str,
         path: &str,
@@ -101,15 +106,18 @@ impl TestApp {
     }
 }
 
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-pub fn token_with_exp(handles: &[&str], role: Role, exp: i64) -> String {
+pub(crate) fn token_with_exp(handles: &[&str], role: Role, exp: i64) -> String {
     let v = JwtVerifier::new(Some(JWT_SECRET.as_bytes().to_vec()), None, None, None).unwrap();
     let claims = Claims {
         sub: "tester".into(),
-        handles: handles.iter().map(|h| h.to_string()).collect(),
+        handles: handles
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
         role,
         exp,
         iss: None,
@@ -118,27 +126,31 @@ pub fn token_with_exp(handles: &[&str], role: Role, exp: i64) -> String {
     v.mint(&claims).unwrap()
 }
 
-pub async fn spawn_app() -> TestApp {
+pub(crate) async fn spawn_app() -> TestApp {
     spawn_with(test_config(), None).await
 }
 
 /// The app without its queue consumers, so a test can read what was enqueued.
-pub async fn spawn_app_without_workers() -> TestApp {
+pub(crate) async fn spawn_app_without_workers() -> TestApp {
     spawn_full(test_config(), None, Workers::Off).await
 }
 
 /// Spawns the app with `config` on `data_dir` (a fresh temp dir when None).
-pub async fn spawn_with(config: Config, data_dir: Option<PathBuf>) -> TestApp {
+pub(crate) async fn spawn_with(config: Config, data_dir: Option<PathBuf>) -> TestApp {
     spawn_full(config, data_dir, Workers::On).await
 }
 
-pub async fn spawn_full(config: Config, data_dir: Option<PathBuf>, workers: Workers) -> TestApp {
+pub(crate) async fn spawn_full(
+    config: Config,
+    data_dir: Option<PathBuf>,
+    workers: Workers,
+) -> TestApp {
     spawn_wrapping_queue(config, data_dir, workers, |q, c| (q, c)).await
 }
 
 /// An app without workers whose queue fails on demand: the switch makes the next sends fail,
 /// as when the process dies between a commit and its enqueue.
-pub async fn spawn_with_failing_queue() -> (TestApp, tenx_shared::testing::FailSwitch) {
+pub(crate) async fn spawn_with_failing_queue() -> (TestApp, tenx_shared::testing::FailSwitch) {
     let mut switch = None;
     let app = spawn_wrapping_queue(test_config(), None, Workers::Off, |inner, clicks| {
         let q = tenx_shared::testing::FailingQueue::new(inner);
@@ -156,14 +168,14 @@ pub async fn spawn_with_failing_queue() -> (TestApp, tenx_shared::testing::FailS
 impl TestApp {
     /// Every event on the events queue and the click stream right now, queue first (received
     /// and acknowledged, or read past, so they are gone; only for apps without workers).
-    pub async fn drain_events(&self) -> Vec<tenx_shared::events::Event> {
+    pub(crate) async fn drain_events(&self) -> Vec<tenx_shared::events::Event> {
         let mut events = self.drain_queue().await;
         events.extend(self.drain_clicks().await);
         events
     }
 
     /// The click stream's records not drained yet, as events.
-    pub async fn drain_clicks(&self) -> Vec<tenx_shared::events::Event> {
+    pub(crate) async fn drain_clicks(&self) -> Vec<tenx_shared::events::Event> {
         let mut events = Vec::new();
         for shard in self.clicks.shards().await.unwrap() {
             let after = self.click_cursor.lock().unwrap().get(&shard).cloned();
@@ -186,7 +198,7 @@ impl TestApp {
     }
 
     /// Every event on the events queue right now (received and acknowledged).
-    pub async fn drain_queue(&self) -> Vec<tenx_shared::events::Event> {
+    pub(crate) async fn drain_queue(&self) -> Vec<tenx_shared::events::Event> {
         let msgs = self
             .queue
             .receive(
@@ -210,7 +222,7 @@ impl TestApp {
 
 /// Like [`spawn_full`], with the app's queue wrapped by `wrap` (failure injection, e.g.
 /// `tenx_shared::testing::FailingQueue`). `TestApp::queue` is the wrapped queue.
-pub async fn spawn_wrapping_queue(
+pub(crate) async fn spawn_wrapping_queue(
     mut config: Config,
     data_dir: Option<PathBuf>,
     workers: Workers,
@@ -240,7 +252,7 @@ pub async fn spawn_wrapping_queue(
     .unwrap();
     let app = tenx_shared::http::local_app(runtime.state.clone());
     let server = tokio::spawn(async move {
-        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app).await.unwrap();
     });
     let client = reqwest::Client::builder()
@@ -320,7 +332,7 @@ async fn open_aws(data: &DataDir) -> Backends {
 }
 
 /// Asserts an error envelope with the given status and code; returns the message.
-pub async fn assert_error(resp: reqwest::Response, status: u16, code: &str) -> String {
+pub(crate) async fn assert_error(resp: reqwest::Response, status: u16, code: &str) -> String {
     assert_eq!(resp.status().as_u16(), status, "unexpected status");
     assert!(
         resp.headers().contains_key("x-request-id"),
@@ -342,7 +354,7 @@ pub async fn assert_error(resp: reqwest::Response, status: u16, code: &str) -> S
     message
 }
 
-pub fn query_param(url: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
     let parsed = url::Url::parse(url).ok()?;
     parsed
         .query_pairs()
@@ -351,20 +363,20 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 }
 
 #[allow(dead_code)]
-pub fn header_str<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
+pub(crate) fn header_str<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
     h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
 /// A second instance of the app on the same store and queue (another Lambda instance), on its
 /// own loopback port; its address reaches the socket like the app's.
-pub struct Sibling {
-    pub addr: std::net::SocketAddr,
+pub(crate) struct Sibling {
+    pub addr: SocketAddr,
     server: tokio::task::JoinHandle<()>,
     runtime: LocalRuntime,
 }
 
 impl Sibling {
-    pub async fn of(app: &TestApp) -> Sibling {
+    pub(crate) async fn of(app: &TestApp) -> Sibling {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let runtime = LocalRuntime::start(
@@ -377,7 +389,7 @@ impl Sibling {
         .unwrap();
         let router = tenx_shared::http::local_app(runtime.state.clone());
         let server = tokio::spawn(async move {
-            let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            let router = router.into_make_service_with_connect_info::<SocketAddr>();
             axum::serve(listener, router).await.unwrap();
         });
         Sibling {
@@ -388,11 +400,11 @@ impl Sibling {
     }
 
     /// `http://{addr}`
-    pub fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    pub fn stop(self) {
+    pub(crate) fn stop(self) {
         self.server.abort();
         self.runtime.shutdown();
     }
@@ -400,9 +412,9 @@ impl Sibling {
 
 /// The response's JSON body, after asserting its status (the body is in the failure message).
 #[allow(dead_code)] // not every test binary module uses it
-pub async fn json_of(resp: reqwest::Response, status: u16) -> serde_json::Value {
+pub(crate) async fn json_of(resp: reqwest::Response, status: u16) -> Value {
     let got = resp.status().as_u16();
-    let body: serde_json::Value = resp.json().await.unwrap();
+    let body: Value = resp.json().await.unwrap();
     assert_eq!(got, status, "{body}");
     body
 }

@@ -1,7 +1,7 @@
 //! AT-01, AT-02 and the link routes' failure paths.
 
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
 use crate::helpers::*;

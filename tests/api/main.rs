@@ -2,6 +2,14 @@
 //! `spawn_app` pattern) on a fresh durable data dir, or, with `TENX_TEST_BACKEND=aws`, on a fresh
 //! DynamoDB table and SQS queues behind `AWS_ENDPOINT_URL` (see `scripts/test.sh`).
 
+// The workspace's cast lints guard money and time in the service; a test's small constants and
+// counters are not either, and `try_from(..).unwrap()` on each would only add noise.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
 mod endpoints;
 mod helpers;
 

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 use tenx_shared::local::{DataDir, LocalRuntime, Workers};
 use tenx_shared::metrics::{self, OpCounters, OpCounts, OpSnapshot};
@@ -73,7 +73,7 @@ impl CountedApp {
     }
 
     /// The request-path operations `f` caused (background work excluded).
-    async fn ops_of<T>(&self, f: impl std::future::Future<Output = T>) -> (T, OpCounts) {
+    async fn ops_of<T>(&self, f: impl Future<Output = T>) -> (T, OpCounts) {
         let before = self.counters.snapshot().requests;
         let out = f.await;
         (out, self.counters.snapshot().requests.since(&before))

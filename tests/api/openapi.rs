@@ -11,7 +11,7 @@ use serde_json::Value;
 use tenx_shared::analytics::report::GroupBy;
 use tenx_shared::domain::BotReason;
 use tenx_shared::events::EventType;
-use tenx_shared::http::auth::{Scope, ACCESS_TABLE};
+use tenx_shared::http::auth::{ACCESS_TABLE, Scope};
 
 use crate::access_matrix::{concrete, registered_paths_under};
 use crate::helpers::*;

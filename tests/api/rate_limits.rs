@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::config::Config;
 use tenx_shared::http::auth::Role;
 
@@ -49,7 +49,7 @@ async fn hit(resp: reqwest::Response) -> Hit {
             .and_then(|v| {
                 time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()
             })
-            .map(|t| t.unix_timestamp()),
+            .map(time::OffsetDateTime::unix_timestamp),
         request_id: header_str(h, "x-request-id").to_owned(),
         body: Value::Null,
     };
@@ -135,10 +135,12 @@ fn assert_limited(h: &Hit, limit: u32) {
     assert_eq!(h.status, 429, "{h:?}");
     assert_eq!(h.body["error"]["code"], "rate_limited", "{h:?}");
     assert_eq!(h.body["error"]["requestId"], h.request_id.as_str());
-    assert!(h.body["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("retry"));
+    assert!(
+        h.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("retry")
+    );
     assert_eq!(h.limit, Some(limit));
     assert_eq!(h.remaining, Some(0));
     let reset = h.reset.expect("x-ratelimit-reset");

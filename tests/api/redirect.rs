@@ -1,6 +1,6 @@
 //! AT-03 (redirect), AT-04 (context) and AT-07 (invalid ctx).
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -160,9 +160,11 @@ async fn bots_and_head_requests_get_no_ctx_but_are_recorded() {
     );
     let events = drain_events(&app).await;
     assert_eq!(events.len(), 2);
-    assert!(events
-        .iter()
-        .all(|e| e["data"]["bot"] == true && e["data"]["segment"] == "bot"));
+    assert!(
+        events
+            .iter()
+            .all(|e| e["data"]["bot"] == true && e["data"]["segment"] == "bot")
+    );
 }
 
 #[tokio::test]

@@ -2,14 +2,14 @@
 //! what a token may and may not do.
 
 use reqwest::{Method, Response};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tenx_shared::http::auth::Role;
-use tenx_shared::store::{keys, Cond, Query, SkRange, WriteOp};
+use tenx_shared::store::{Cond, Query, SkRange, WriteOp, keys};
 
 use crate::helpers::*;
 
-pub const ALL_SCOPES: [&str; 7] = [
+pub(crate) const ALL_SCOPES: [&str; 7] = [
     "links.read",
     "links.write",
     "campaigns.read",
@@ -20,21 +20,21 @@ pub const ALL_SCOPES: [&str; 7] = [
 ];
 
 /// `POST …/tokens` with an operator JWT; returns the raw response.
-pub async fn post_token(app: &TestApp, handle: &str, body: Value) -> Response {
+pub(crate) async fn post_token(app: &TestApp, handle: &str, body: Value) -> Response {
     app.as_role(handle, Role::Operator)
         .create_token(&body)
         .await
 }
 
 /// Mints a PAT for `handle` with `scopes` through the API; returns the created body.
-pub async fn create_pat_body(app: &TestApp, handle: &str, scopes: &[&str]) -> Value {
+pub(crate) async fn create_pat_body(app: &TestApp, handle: &str, scopes: &[&str]) -> Value {
     let resp = post_token(app, handle, json!({"name": "test token", "scopes": scopes})).await;
     assert_eq!(resp.status(), 201, "minting a PAT");
     resp.json().await.unwrap()
 }
 
 /// Mints a PAT for `handle` with `scopes`; returns the `tenx_pat_…` token.
-pub async fn create_pat(app: &TestApp, handle: &str, scopes: &[&str]) -> String {
+pub(crate) async fn create_pat(app: &TestApp, handle: &str, scopes: &[&str]) -> String {
     create_pat_body(app, handle, scopes).await["token"]
         .as_str()
         .unwrap()

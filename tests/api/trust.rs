@@ -4,7 +4,7 @@
 //! limit each client address (IPv6 by /64).
 
 use reqwest::{Method, Response};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::events::EventType;
 use tenx_shared::http::auth::Role;
 use tenx_shared::local::Workers;

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::events::Event;
 use tenx_shared::http::auth::Role;
 

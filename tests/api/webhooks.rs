@@ -7,10 +7,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use sha2::Sha256;
 use tenx_shared::config::Config;
 use tenx_shared::events::EventType;
@@ -237,7 +237,7 @@ impl Receiver {
 pub(crate) async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
+    Fut: Future<Output = Option<T>>,
 {
     let deadline = Instant::now() + WAIT;
     loop {
@@ -753,9 +753,10 @@ async fn an_endpoint_that_always_fails_gets_six_attempts_then_the_delivery_fails
     }
     let numbers: Vec<_> = log.iter().map(|a| a["attempt"].as_u64().unwrap()).collect();
     assert_eq!(numbers, [6, 5, 4, 3, 2, 1]);
-    assert!(log
-        .iter()
-        .all(|a| a["status"] == "failed" && a["statusCode"] == 500));
+    assert!(
+        log.iter()
+            .all(|a| a["status"] == "failed" && a["statusCode"] == 500)
+    );
     assert!(
         log[0]["nextAttemptAt"].is_null(),
         "the sixth failure is final"
@@ -1014,14 +1015,18 @@ async fn duplicate_messages_send_each_attempt_once() {
     assert_eq!(receiver.captured("/dup").len(), 1);
 
     // Attempt 2, delivered twice: sent once, and it succeeds.
-    assert!(worker
-        .handle(vec![received("m4", &second)])
-        .await
-        .is_empty());
-    assert!(worker
-        .handle(vec![received("m5", &second)])
-        .await
-        .is_empty());
+    assert!(
+        worker
+            .handle(vec![received("m4", &second)])
+            .await
+            .is_empty()
+    );
+    assert!(
+        worker
+            .handle(vec![received("m5", &second)])
+            .await
+            .is_empty()
+    );
     assert_eq!(receiver.captured("/dup").len(), 2);
     let log = attempts(&app, &id).await;
     assert_eq!(log.len(), 2);
@@ -1443,7 +1448,7 @@ async fn the_published_snippet_verifies_a_real_delivery() {
 
 #[tokio::test]
 async fn a_stale_claim_is_taken_over_and_a_live_one_is_left_alone() {
-    use tenx_shared::store::{keys, Cond, Item, WriteOp};
+    use tenx_shared::store::{Cond, Item, WriteOp, keys};
     use tenx_shared::webhooks::log::{AttemptRecord, AttemptStatus};
 
     let app = spawn_full(webhook_config(100), None, Workers::Off).await;

@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use futures::stream::{self, StreamExt};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 use tenx_shared::local::Workers;
-use tenx_shared::ratelimit::{shards_for, Window};
-use tenx_shared::store::{keys, now_unix, Query, SkRange};
+use tenx_shared::ratelimit::{Window, shards_for};
+use tenx_shared::store::{Query, SkRange, keys, now_unix};
 
 use crate::helpers::*;
 

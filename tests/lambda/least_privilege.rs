@@ -7,14 +7,14 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::config::{Config, Secrets};
-use tenx_shared::http::{group_app, Group};
-use tenx_shared::queue::embedded::EmbeddedQueue;
+use tenx_shared::http::{Group, group_app};
 use tenx_shared::queue::Queue;
+use tenx_shared::queue::embedded::EmbeddedQueue;
 use tenx_shared::state::AppState;
-use tenx_shared::store::embedded::EmbeddedStore;
 use tenx_shared::store::Store;
+use tenx_shared::store::embedded::EmbeddedStore;
 use tower::ServiceExt;
 
 use crate::support;

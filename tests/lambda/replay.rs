@@ -10,15 +10,15 @@ use std::time::Duration;
 
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use axum::http::HeaderMap;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::assembly::{click_sinks, sinks};
 use tenx_shared::config::Secrets;
-use tenx_shared::http::{group_app, Group};
+use tenx_shared::http::{Group, group_app};
 use tenx_shared::queue::embedded::EmbeddedQueue;
 use tenx_shared::queue::{Queue, QueueName};
 use tenx_shared::state::AppState;
 use tenx_shared::store::embedded::EmbeddedStore;
-use tenx_shared::store::{keys, Query, SkRange, Store};
+use tenx_shared::store::{Query, SkRange, Store, keys};
 use tenx_shared::stream::{ClickStream, StreamRecord};
 use tenx_shared::webhooks::delivery::{DeliveryMessage, DeliveryWorker};
 use tenx_shared::webhooks::signing::SigningKey;
@@ -507,9 +507,10 @@ async fn every_event_file_replays_through_its_function() {
         Some("banner-top"),
         "the short URL's query is forwarded"
     );
-    assert!(r
-        .header("cache-control")
-        .is_some_and(|c| c.contains("no-store")));
+    assert!(
+        r.header("cache-control")
+            .is_some_and(|c| c.contains("no-store"))
+    );
     assert!(
         r.cookies.iter().any(|c| c.starts_with("tenx_vid=")),
         "the visitor cookie, in the v2 response's cookies: {:?}",
@@ -532,9 +533,10 @@ async fn every_event_file_replays_through_its_function() {
     // `notFoundUrl` is set).
     let r = b.http("redirect/orphan.json").await;
     r.expect_status(404);
-    assert!(r
-        .header("content-type")
-        .is_some_and(|c| c.starts_with("text/html")));
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html"))
+    );
     // The bare domain: counted, sent to `baseUrl`.
     let r = b.http("redirect/bare-domain.json").await;
     r.expect_status(302);
@@ -543,9 +545,10 @@ async fn every_event_file_replays_through_its_function() {
     // ---------------------------------------------------------------- console
     let r = b.http("console/page.json").await;
     r.expect_status(200);
-    assert!(r
-        .header("content-type")
-        .is_some_and(|c| c.starts_with("text/html")));
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html"))
+    );
     assert_eq!(
         r.header("content-security-policy"),
         Some(tenx_shared::http::console::CONTENT_SECURITY_POLICY)
@@ -620,9 +623,11 @@ async fn every_event_file_replays_through_its_function() {
     let conversion = r.json();
     assert_eq!(conversion["deduped"], false);
     assert_eq!(conversion["clickId"], context["clickId"]);
-    assert!(conversion["conversionId"]
-        .as_str()
-        .is_some_and(|c| c.starts_with("cnv_")));
+    assert!(
+        conversion["conversionId"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("cnv_"))
+    );
     assert_eq!(conversion["verified"], false);
 
     // ---------------------------------------------------------------- conversions
@@ -728,16 +733,16 @@ async fn every_event_file_replays_through_its_function() {
     r.expect_status(200);
     assert_eq!(r.json()["rates"]["EUR"], "0.9215");
     // Two manual lines (approved at once): the bonus is paid, the correction rejected first.
-    let sample_commission = support::event_json("commissions/get.json")["pathParameters"]
-        ["commissionId"]
-        .as_str()
-        .expect("commissionId")
-        .to_owned();
-    let sample_correction = support::event_json("commissions/reject.json")["pathParameters"]
-        ["commissionId"]
-        .as_str()
-        .expect("commissionId")
-        .to_owned();
+    let sample_commission =
+        support::event_json("commissions/get.json")["pathParameters"]["commissionId"]
+            .as_str()
+            .expect("commissionId")
+            .to_owned();
+    let sample_correction =
+        support::event_json("commissions/reject.json")["pathParameters"]["commissionId"]
+            .as_str()
+            .expect("commissionId")
+            .to_owned();
     let r = b.http("commissions/manual.json").await;
     r.expect_status(201);
     assert_eq!(
@@ -792,11 +797,11 @@ async fn every_event_file_replays_through_its_function() {
         now.millisecond()
     );
     b.replace("2026-03-02T10:30:00.000Z", &period_end);
-    let sample_payout = support::event_json("commissions/payout-get.json")["pathParameters"]
-        ["payoutId"]
-        .as_str()
-        .expect("payoutId")
-        .to_owned();
+    let sample_payout =
+        support::event_json("commissions/payout-get.json")["pathParameters"]["payoutId"]
+            .as_str()
+            .expect("payoutId")
+            .to_owned();
     let r = b.http("commissions/payouts-run.json").await;
     r.expect_status(201);
     let run = r.json();
@@ -824,9 +829,10 @@ async fn every_event_file_replays_through_its_function() {
     assert_eq!(r.json()["lines"][0]["commissionId"], commission.as_str());
     let r = b.http("commissions/statement-csv.json").await;
     r.expect_status(200);
-    assert!(r
-        .header("content-type")
-        .is_some_and(|c| c.starts_with("text/csv")));
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("text/csv"))
+    );
     assert!(r.body.starts_with("commissionId,kind,"), "{}", r.body);
     let r = b.http("commissions/mark-paid.json").await;
     r.expect_status(200);
@@ -843,16 +849,18 @@ async fn every_event_file_replays_through_its_function() {
     r.expect_status(200);
     tenx_shared::commissions::verify::proof(&r.json(), &jwks).expect("the proof verifies");
     // A partner token: minted once, listed without its secret, revoked.
-    let sample_partner_token = support::event_json("commissions/partner-token-revoke.json")
-        ["pathParameters"]["tokenId"]
-        .as_str()
-        .expect("tokenId")
-        .to_owned();
+    let sample_partner_token =
+        support::event_json("commissions/partner-token-revoke.json")["pathParameters"]["tokenId"]
+            .as_str()
+            .expect("tokenId")
+            .to_owned();
     let r = b.http("commissions/partner-token-mint.json").await;
     r.expect_status(201);
-    assert!(r.json()["token"]
-        .as_str()
-        .is_some_and(|t| t.starts_with("tenx_ptk_")));
+    assert!(
+        r.json()["token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("tenx_ptk_"))
+    );
     let token_id = r.json()["tokenId"].as_str().expect("tokenId").to_owned();
     b.replace(&sample_partner_token, &token_id);
     let r = b.http("commissions/partner-token-list.json").await;
@@ -869,9 +877,11 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("tokens/create.json").await;
     r.expect_status(201);
     let token_id = r.json()["tokenId"].as_str().expect("tokenId").to_owned();
-    assert!(r.json()["token"]
-        .as_str()
-        .is_some_and(|t| t.starts_with("tenx_pat_")));
+    assert!(
+        r.json()["token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("tenx_pat_"))
+    );
     b.replace(&sample_token_id, &token_id);
     let r = b.http("tokens/list.json").await;
     r.expect_status(200);
@@ -904,11 +914,11 @@ async fn every_event_file_replays_through_its_function() {
     );
 
     // ---------------------------------------------------------------- webhooks
-    let sample_subscription = support::event_json("webhooks/get.json")["pathParameters"]
-        ["subscriptionId"]
-        .as_str()
-        .expect("subscriptionId")
-        .to_owned();
+    let sample_subscription =
+        support::event_json("webhooks/get.json")["pathParameters"]["subscriptionId"]
+            .as_str()
+            .expect("subscriptionId")
+            .to_owned();
     b.replace("https://hooks.example.com/tenx", &receiver_url);
     let r = b.http("webhooks/create.json").await;
     r.expect_status(201);
@@ -1001,9 +1011,10 @@ async fn every_event_file_replays_through_its_function() {
     );
     let r = b.http("analytics/export.json").await;
     r.expect_status(200);
-    assert!(r
-        .header("content-type")
-        .is_some_and(|c| c.starts_with("text/csv")));
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("text/csv"))
+    );
     assert!(r.body.starts_with("campaignId,"), "{}", r.body);
     assert!(r.body.contains("partner-alpha"), "{}", r.body);
     let r = b.http("analytics/orphans.json").await;

@@ -15,21 +15,21 @@ use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::Value;
 use tenx_shared::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::config::Config;
-use tenx_shared::domain::proof::jws::SigningKeys;
 use tenx_shared::domain::CtxKeyring;
+use tenx_shared::domain::proof::jws::SigningKeys;
 use tenx_shared::http::auth::Role;
 use tenx_shared::queue::{OutMessage, Queue, QueueError, QueueName, Received};
 use tenx_shared::store::{Item, Page, Query, Store, StoreError, WriteOp};
 use tenx_shared::stream::{ClickStream, StreamError, StreamRecord};
 use tower::ServiceExt;
 
-pub const JWT_SECRET: &str = "lambda-events-jwt-secret-0123456789abcdef";
+pub(crate) const JWT_SECRET: &str = "lambda-events-jwt-secret-0123456789abcdef";
 /// The redirect domain of the shipped events (`acme.links.example.com`).
-pub const REDIRECT_DOMAIN: &str = "links.example.com";
+pub(crate) const REDIRECT_DOMAIN: &str = "links.example.com";
 
 /// The configuration a deployed function reads (see the template's environment), with the local
 /// test's secrets and a zero outbox age so the sweeper replay has something to sweep.
-pub fn config() -> Config {
+pub(crate) fn config() -> Config {
     Config {
         redirect_domain: REDIRECT_DOMAIN.into(),
         short_url_scheme: "https".into(),
@@ -44,7 +44,7 @@ pub fn config() -> Config {
 }
 
 /// An admin JWT for `handle`, as `tenx token --handle acme --role admin` mints it.
-pub fn jwt(handle: &str) -> String {
+pub(crate) fn jwt(handle: &str) -> String {
     let verifier =
         JwtVerifier::new(Some(JWT_SECRET.as_bytes().to_vec()), None, None, None).expect("verifier");
     verifier
@@ -59,12 +59,12 @@ pub fn jwt(handle: &str) -> String {
         .expect("mint")
 }
 
-pub fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Every event file, as `dir/name.json` relative to `events/`.
-pub fn event_files() -> BTreeSet<String> {
+pub(crate) fn event_files() -> BTreeSet<String> {
     fn walk(dir: &Path, root: &Path, out: &mut BTreeSet<String>) {
         for entry in std::fs::read_dir(dir).expect("events/ is readable") {
             let path = entry.expect("dir entry").path();
@@ -83,7 +83,7 @@ pub fn event_files() -> BTreeSet<String> {
 }
 
 /// An event file's text with every `(from, to)` replacement applied.
-pub fn event_text(file: &str, replacements: &[(String, String)]) -> String {
+pub(crate) fn event_text(file: &str, replacements: &[(String, String)]) -> String {
     let path = workspace_root().join("events").join(file);
     let mut text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
@@ -94,13 +94,13 @@ pub fn event_text(file: &str, replacements: &[(String, String)]) -> String {
 }
 
 /// An event file as JSON, untouched.
-pub fn event_json(file: &str) -> Value {
+pub(crate) fn event_json(file: &str) -> Value {
     serde_json::from_str(&event_text(file, &[])).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
 /// What API Gateway would send back to the client.
 #[derive(Debug)]
-pub struct HttpReply {
+pub(crate) struct HttpReply {
     pub file: String,
     pub status: u16,
     pub headers: BTreeMap<String, String>,
@@ -113,16 +113,16 @@ pub struct HttpReply {
 }
 
 impl HttpReply {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("{}: body is not JSON ({e}): {}", self.file, self.body))
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(String::as_str)
     }
 
-    pub fn expect_status(&self, status: u16) -> &Self {
+    pub(crate) fn expect_status(&self, status: u16) -> &Self {
         assert_eq!(
             self.status, status,
             "{}: expected {status}, got {} {}",
@@ -135,7 +135,7 @@ impl HttpReply {
 /// Invokes an HTTP function the way `lambda_http::run` does: the payload is deserialized into
 /// lambda_http's request type, converted by its adapter, served by `app`, and the response is
 /// turned into the API Gateway response document, read back here.
-pub async fn invoke_http(app: axum::Router, file: &str, text: &str) -> HttpReply {
+pub(crate) async fn invoke_http(app: axum::Router, file: &str, text: &str) -> HttpReply {
     let request: LambdaRequest =
         serde_json::from_str(text).unwrap_or_else(|e| panic!("{file}: not a Lambda request: {e}"));
     assert!(
@@ -188,7 +188,7 @@ pub async fn invoke_http(app: axum::Router, file: &str, text: &str) -> HttpReply
 }
 
 /// An SQS event file, deserialized as Lambda's SQS event.
-pub fn sqs_event(file: &str, text: &str) -> SqsEvent {
+pub(crate) fn sqs_event(file: &str, text: &str) -> SqsEvent {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{file}: not an SQS event: {e}"))
 }
 
@@ -196,36 +196,36 @@ pub fn sqs_event(file: &str, text: &str) -> SqsEvent {
 /// queue, or an SSM parameter; and the partition-key families (`H#`, `P#`, `OUTBOX#` …: the key
 /// up to its first `#`) it read or wrote, which its `dynamodb:LeadingKeys` condition must allow.
 #[derive(Clone, Default)]
-pub struct Recorder(
+pub(crate) struct Recorder(
     Arc<Mutex<BTreeSet<(String, String)>>>,
     Arc<Mutex<BTreeSet<String>>>,
 );
 
 impl Recorder {
-    pub fn record(&self, action: &str, resource: &str) {
+    pub(crate) fn record(&self, action: &str, resource: &str) {
         self.0
             .lock()
             .expect("recorder")
             .insert((action.to_owned(), resource.to_owned()));
     }
 
-    pub fn actions(&self) -> BTreeSet<(String, String)> {
+    pub(crate) fn actions(&self) -> BTreeSet<(String, String)> {
         self.0.lock().expect("recorder").clone()
     }
 
-    pub fn record_key(&self, pk: &str) {
+    pub(crate) fn record_key(&self, pk: &str) {
         let family = pk.find('#').map_or(pk, |i| &pk[..=i]);
         self.1.lock().expect("recorder").insert(family.to_owned());
     }
 
-    pub fn key_families(&self) -> BTreeSet<String> {
+    pub(crate) fn key_families(&self) -> BTreeSet<String> {
         self.1.lock().expect("recorder").clone()
     }
 }
 
-pub const TABLE: &str = "Table";
+pub(crate) const TABLE: &str = "Table";
 
-pub fn queue_resource(queue: QueueName) -> &'static str {
+pub(crate) fn queue_resource(queue: QueueName) -> &'static str {
     match queue {
         QueueName::Events => "EventsQueue",
         QueueName::Deliveries => "DeliveriesQueue",
@@ -233,10 +233,10 @@ pub fn queue_resource(queue: QueueName) -> &'static str {
 }
 
 /// The click stream's logical id in the template.
-pub const CLICK_STREAM: &str = "ClickStream";
+pub(crate) const CLICK_STREAM: &str = "ClickStream";
 
 /// A click stream that records the Kinesis action each call needs.
-pub struct RecordingStream {
+pub(crate) struct RecordingStream {
     pub inner: Arc<dyn ClickStream>,
     pub recorder: Recorder,
 }
@@ -267,7 +267,7 @@ impl ClickStream for RecordingStream {
 }
 
 /// A store that records the DynamoDB action each call needs (as `store::dynamo` issues them).
-pub struct RecordingStore {
+pub(crate) struct RecordingStore {
     pub inner: Arc<dyn Store>,
     pub recorder: Recorder,
 }
@@ -324,7 +324,7 @@ impl Store for RecordingStore {
 }
 
 /// A queue that records the SQS action each call needs.
-pub struct RecordingQueue {
+pub(crate) struct RecordingQueue {
     pub inner: Arc<dyn Queue>,
     pub recorder: Recorder,
 }

@@ -9,18 +9,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::body::Body;
 use axum::http::{Method, Request};
 use http_body_util::BodyExt;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tenx_shared::http::auth::ACCESS_TABLE;
-use tenx_shared::http::{group_app, Group};
+use tenx_shared::http::{Group, group_app};
 use tenx_shared::queue::QueueName;
 use tenx_shared::state::AppState;
 use tower::ServiceExt;
 
-use crate::support::{self, queue_resource, REDIRECT_DOMAIN, TABLE};
+use crate::support::{self, REDIRECT_DOMAIN, TABLE, queue_resource};
 
 /// `template.yaml` with CloudFormation's short forms (`!Ref`, `!GetAtt`, `!Sub`, …) turned into
 /// their JSON forms (`{"Ref": …}`, `{"Fn::GetAtt": [..]}`, …).
-pub fn template() -> Value {
+pub(crate) fn template() -> Value {
     let path = support::workspace_root().join("template.yaml");
     let text = std::fs::read_to_string(&path).expect("template.yaml at the workspace root");
     let yaml: serde_norway::Value = serde_norway::from_str(&text).expect("template.yaml is YAML");
@@ -64,7 +64,7 @@ fn to_json(value: serde_norway::Value) -> Value {
 
 /// One `AWS::Serverless::Function`.
 #[derive(Debug)]
-pub struct Function {
+pub(crate) struct Function {
     pub logical_id: String,
     pub binary: String,
     pub props: Value,
@@ -72,7 +72,7 @@ pub struct Function {
 }
 
 impl Function {
-    pub fn events(&self) -> Vec<(&str, &Value)> {
+    pub(crate) fn events(&self) -> Vec<(&str, &Value)> {
         self.props["Events"]
             .as_object()
             .map(|m| m.iter().map(|(k, v)| (k.as_str(), v)).collect())
@@ -80,7 +80,7 @@ impl Function {
     }
 
     /// `(api logical id, method, path)`; the `$default` route has method and path `$default`.
-    pub fn http_routes(&self) -> Vec<(String, String, String)> {
+    pub(crate) fn http_routes(&self) -> Vec<(String, String, String)> {
         self.events()
             .into_iter()
             .filter(|(_, e)| e["Type"] == "HttpApi")
@@ -102,7 +102,7 @@ impl Function {
             .collect()
     }
 
-    pub fn env(&self) -> BTreeMap<String, Value> {
+    pub(crate) fn env(&self) -> BTreeMap<String, Value> {
         self.props["Environment"]["Variables"]
             .as_object()
             .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -111,7 +111,7 @@ impl Function {
 
     /// Every `(action, resource)` the function's policies allow; resources are logical ids
     /// (`Table`, `EventsQueue`, …) or, for SSM parameters, the template parameter holding the name.
-    pub fn grants(&self) -> BTreeSet<(String, String)> {
+    pub(crate) fn grants(&self) -> BTreeSet<(String, String)> {
         let mut out = BTreeSet::new();
         for policy in self.props["Policies"].as_array().into_iter().flatten() {
             let statements = policy["Statement"].as_array().unwrap_or_else(|| {
@@ -151,7 +151,7 @@ impl Function {
     /// statement granting a DynamoDB action must carry one (`ForAllValues:StringLike`), so no
     /// function reaches an item family it has no business with (the public routes never read a
     /// token's hash, say); this panics on a statement without it.
-    pub fn leading_keys(&self) -> BTreeSet<String> {
+    pub(crate) fn leading_keys(&self) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         for policy in self.props["Policies"].as_array().into_iter().flatten() {
             for statement in policy["Statement"].as_array().into_iter().flatten() {
@@ -194,11 +194,11 @@ fn resource_name(function: &str, resource: &Value) -> String {
     panic!("{function}: resource {resource} is not one of the stack's own")
 }
 
-pub fn resources(doc: &Value) -> &serde_json::Map<String, Value> {
+pub(crate) fn resources(doc: &Value) -> &serde_json::Map<String, Value> {
     doc["Resources"].as_object().expect("Resources")
 }
 
-pub fn functions(doc: &Value) -> Vec<Function> {
+pub(crate) fn functions(doc: &Value) -> Vec<Function> {
     resources(doc)
         .iter()
         .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
@@ -214,7 +214,7 @@ pub fn functions(doc: &Value) -> Vec<Function> {
         .collect()
 }
 
-pub fn function_by_binary<'a>(functions: &'a [Function], binary: &str) -> &'a Function {
+pub(crate) fn function_by_binary<'a>(functions: &'a [Function], binary: &str) -> &'a Function {
     let mut found = functions.iter().filter(|f| f.binary == binary);
     let f = found
         .next()
@@ -224,7 +224,7 @@ pub fn function_by_binary<'a>(functions: &'a [Function], binary: &str) -> &'a Fu
 }
 
 /// The binary (under `functions/`) serving each endpoint group.
-pub fn binary_of(group: Group) -> &'static str {
+pub(crate) fn binary_of(group: Group) -> &'static str {
     match group {
         Group::Links => "links",
         Group::Redirect => "redirect",
@@ -240,7 +240,7 @@ pub fn binary_of(group: Group) -> &'static str {
     }
 }
 
-pub fn all_groups() -> Vec<Group> {
+pub(crate) fn all_groups() -> Vec<Group> {
     let mut groups = Group::API.to_vec();
     groups.push(Group::Redirect);
     groups

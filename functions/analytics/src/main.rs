@@ -1,7 +1,7 @@
 //! The `analytics` endpoint group (funnel, breakdowns, CSV export) as a Lambda function behind an
 //! API Gateway HTTP API (payload v2).
 
-use tenx_shared::http::{group_app, Group};
+use tenx_shared::http::{Group, group_app};
 
 const GROUP: Group = Group::Analytics;
 

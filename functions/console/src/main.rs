@@ -2,7 +2,7 @@
 //! redirect") as a Lambda function behind the /v2 API Gateway HTTP API (payload v2): one origin
 //! with the API, so the console's Content-Security-Policy allows `connect-src 'self'` only.
 
-use tenx_shared::http::{group_app, Group};
+use tenx_shared::http::{Group, group_app};
 
 const GROUP: Group = Group::Console;
 

@@ -1,6 +1,6 @@
 //! The `links` endpoint group as a Lambda function behind an API Gateway HTTP API (payload v2).
 
-use tenx_shared::http::{group_app, Group};
+use tenx_shared::http::{Group, group_app};
 
 const GROUP: Group = Group::Links;
 

@@ -1,7 +1,7 @@
 //! The personal access token endpoint group (mint, list, revoke) as a Lambda function behind an API
 //! Gateway HTTP API (payload v2).
 
-use tenx_shared::http::{group_app, Group};
+use tenx_shared::http::{Group, group_app};
 
 const GROUP: Group = Group::Tokens;
 

@@ -23,14 +23,14 @@ use async_trait::async_trait;
 use super::TEST_CLICKS;
 use super::VERIFIED;
 use super::VERIFIED_REVENUE_PREFIX;
-use super::{bot_counter, days, key_value, revenue_counter, to_micros, Dimension, Micros};
 use super::{BOTS, CLICKS, CONVERSIONS, EXPIRED, FLAGGED, NO_CAMPAIGN, QUALIFIED, TOTAL_VALUE};
+use super::{Dimension, Micros, bot_counter, days, key_value, revenue_counter, to_micros};
 use super::{FLAGGED_REVENUE_PREFIX, REVENUE_PREFIX, REVERSED_REVENUE_PREFIX};
 use crate::consume::EventSink;
 use crate::domain::{Attribution, BotReason, CampaignId, SubIds};
 use crate::events::{ClickData, ConversionData, Event, EventType, ReversalData};
 use crate::state::AppState;
-use crate::store::{keys, now_unix, Cond, Item, Store, StoreError, WriteOp, MAX_TRANSACT_OPS};
+use crate::store::{Cond, Item, MAX_TRANSACT_OPS, Store, StoreError, WriteOp, keys, now_unix};
 use crate::stream::ClickStream;
 
 /// The consumer name in processed-event markers.
@@ -301,7 +301,10 @@ fn revenue_micros(
 }
 
 /// `micros` of revenue (negative for a reversal), split as the conversion was.
-fn money_deltas(conv: &ConversionData, micros: Micros) -> impl Iterator<Item = (String, Micros)> {
+fn money_deltas(
+    conv: &ConversionData,
+    micros: Micros,
+) -> impl Iterator<Item = (String, Micros)> + use<> {
     let ccy = conv
         .currency
         .as_deref()
@@ -549,10 +552,12 @@ mod tests {
         assert_eq!(contribution(&old).unwrap().deltas, bot.deltas);
         let mut preview = click("4", None, "US", true);
         preview.data["botReason"] = "link_preview".into();
-        assert!(contribution(&preview)
-            .unwrap()
-            .deltas
-            .contains(&("bot_link_preview".to_owned(), 1)));
+        assert!(
+            contribution(&preview)
+                .unwrap()
+                .deltas
+                .contains(&("bot_link_preview".to_owned(), 1))
+        );
     }
 
     #[test]
@@ -635,12 +640,14 @@ mod tests {
         );
         assert!(contribution(&tested).is_none());
         conv["test"] = true.into();
-        assert!(contribution(&Event::new(
-            EventType::ConversionCreated,
-            &crate::domain::Handle::parse("acme").unwrap(),
-            conv
-        ))
-        .is_none());
+        assert!(
+            contribution(&Event::new(
+                EventType::ConversionCreated,
+                &crate::domain::Handle::parse("acme").unwrap(),
+                conv
+            ))
+            .is_none()
+        );
         let other = Event::new(
             EventType::LinkCreated,
             &crate::domain::Handle::parse("acme").unwrap(),

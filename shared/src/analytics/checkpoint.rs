@@ -3,8 +3,8 @@
 //! aggregator takes them. Shared by the aggregator and its dead letters (`analytics::poison`).
 
 use crate::events::Event;
-use crate::store::{keys, Cond, Item, Store, StoreError, WriteOp};
-use crate::stream::{sequence_after, StreamRecord};
+use crate::store::{Cond, Item, Store, StoreError, WriteOp, keys};
+use crate::stream::{StreamRecord, sequence_after};
 
 /// The consumer name in checkpoint keys.
 pub const CONSUMER: &str = "agg";

@@ -17,8 +17,8 @@ pub mod stream;
 
 use std::collections::BTreeMap;
 
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 use crate::store::Item;
 
@@ -516,7 +516,7 @@ mod tests {
             ba.add(&a);
             proptest::prop_assert_eq!(&ab, &ba);
             proptest::prop_assert_eq!(ab.revenue.get("USD").copied().unwrap_or(0), exact);
-            proptest::prop_assert_eq!(ab.conversions, values.len() as i64);
+            proptest::prop_assert_eq!(ab.conversions, i64::try_from(values.len()).unwrap());
             let shown = report::Metrics::from(&ab);
             proptest::prop_assert_eq!(parse_micros(&shown.revenue["USD"]), exact);
         }

@@ -5,8 +5,8 @@
 //! days), in the `poison_records` metric and one error log line each; replaying one is
 //! appending its `data` to the stream again (counted once: the id was never counted).
 
-use super::checkpoint::{advance, checkpoint, Parsed, CONSUMER};
-use crate::store::{keys, now_unix, Cond, Item, Store, StoreError, WriteOp};
+use super::checkpoint::{CONSUMER, Parsed, advance, checkpoint};
+use crate::store::{Cond, Item, Store, StoreError, WriteOp, keys, now_unix};
 
 /// The consumer name in dead-letter keys.
 pub const DEAD_LETTERS: &str = "clicks";
@@ -92,7 +92,10 @@ pub async fn list(store: &dyn Store) -> Result<Vec<DeadLetter>, StoreError> {
             descending: false,
         })
         .await?;
-    page.items.iter().map(|i| i.parse()).collect()
+    page.items
+        .iter()
+        .map(super::super::store::Item::parse)
+        .collect()
 }
 
 /// One dead letter as operators read it.

@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::days::{self, DayRange};
-use super::{format_money, Counters, Dimension, NO_CAMPAIGN};
+use super::{Counters, Dimension, NO_CAMPAIGN, format_money};
 use crate::campaigns::{Campaign, CampaignStatus};
-use crate::domain::confidence::{self, ConfidenceInput, Reason, STALE_AFTER_SECS};
 use crate::domain::Handle;
-use crate::store::{keys, Query, SkRange, Store, StoreError};
+use crate::domain::confidence::{self, ConfidenceInput, Reason, STALE_AFTER_SECS};
+use crate::store::{Query, SkRange, Store, StoreError, keys};
 
 /// Store queries a report runs at once (one per campaign), in waves.
 const PARALLEL_QUERIES: usize = 8;
@@ -160,7 +160,8 @@ async fn last_activity(
         .max();
     Ok(match last_click_day {
         Some(day) => days::end_of_day_unix(day),
-        None => crate::time::parse_rfc3339(&campaign.created_at).map(|t| t.unix_timestamp()),
+        None => crate::time::parse_rfc3339(&campaign.created_at)
+            .map(time::OffsetDateTime::unix_timestamp),
     })
 }
 

@@ -32,11 +32,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use futures::future::BoxFuture;
 
-use super::aggregate::{contribution, marker, Contribution, CONSUMER as MARKER_CONSUMER};
+use super::aggregate::{CONSUMER as MARKER_CONSUMER, Contribution, contribution, marker};
 use super::checkpoint::advance;
-pub use super::checkpoint::{checkpoint, Checkpoint, Parsed, CONSUMER, RECENT_CAP, RECENT_SECS};
+pub use super::checkpoint::{CONSUMER, Checkpoint, Parsed, RECENT_CAP, RECENT_SECS, checkpoint};
 use super::poison;
-use crate::store::{keys, now_unix, Store, StoreError, WriteOp, MAX_TRANSACT_OPS};
+use crate::store::{MAX_TRANSACT_OPS, Store, StoreError, WriteOp, keys, now_unix};
 
 /// Checkpoint reads and applies before a shard is reported busy (another consumer keeps
 /// winning the race for it).

@@ -3,7 +3,7 @@
 //! configured (HS/RS confusion), a missing `exp`, or a wrong issuer/audience are all 401.
 
 use jsonwebtoken::{
-    decode, decode_header, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header,
 };
 use serde::{Deserialize, Serialize};
 
@@ -260,12 +260,14 @@ mod tests {
         assert_eq!(p.role, Role::Creator);
         assert_eq!(p.credential, Credential::Jwt);
         // Signed by another key, expired, or without exp: refused.
-        assert!(v
-            .verify(&sign_rs256(OTHER_RSA_PRIVATE, &claims(now() + 60)))
-            .is_err());
-        assert!(v
-            .verify(&sign_rs256(RSA_PRIVATE, &claims(now() - 120)))
-            .is_err());
+        assert!(
+            v.verify(&sign_rs256(OTHER_RSA_PRIVATE, &claims(now() + 60)))
+                .is_err()
+        );
+        assert!(
+            v.verify(&sign_rs256(RSA_PRIVATE, &claims(now() - 120)))
+                .is_err()
+        );
         let no_exp = serde_json::json!({"sub":"u1","handles":["acme"],"role":"admin"});
         assert!(v.verify(&sign_rs256(RSA_PRIVATE, &no_exp)).is_err());
         // No HS256 secret configured: minting is impossible, not silently unsigned.
@@ -283,21 +285,27 @@ mod tests {
         // With both algorithms configured, HS256 is checked against the secret only.
         let both = JwtVerifier::new(Some(SECRET.to_vec()), Some(RSA_PUBLIC), None, None).unwrap();
         assert!(both.verify(&forged).is_err());
-        assert!(both
-            .verify(&sign_rs256(RSA_PRIVATE, &claims(now() + 60)))
-            .is_ok());
-        assert!(both
-            .verify(&sign_hs256(SECRET, &claims(now() + 60)))
-            .is_ok());
+        assert!(
+            both.verify(&sign_rs256(RSA_PRIVATE, &claims(now() + 60)))
+                .is_ok()
+        );
+        assert!(
+            both.verify(&sign_hs256(SECRET, &claims(now() + 60)))
+                .is_ok()
+        );
         // Vice versa: an HS256-only deployment refuses RS256 tokens, however well signed.
         let hs_only = verifier();
-        assert!(hs_only
-            .verify(&sign_rs256(RSA_PRIVATE, &claims(now() + 60)))
-            .is_err());
+        assert!(
+            hs_only
+                .verify(&sign_rs256(RSA_PRIVATE, &claims(now() + 60)))
+                .is_err()
+        );
         // And an RS256-only deployment refuses HS256 tokens signed with any secret.
-        assert!(rs256_only()
-            .verify(&sign_hs256(SECRET, &claims(now() + 60)))
-            .is_err());
+        assert!(
+            rs256_only()
+                .verify(&sign_hs256(SECRET, &claims(now() + 60)))
+                .is_err()
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
@@ -15,8 +15,8 @@ use aws_sdk_sqs::types::QueueAttributeName;
 
 use super::{AwsClients, AwsSettings};
 use crate::aws_errors::describe;
-use crate::queue::embedded::DEFAULT_MAX_RECEIVES;
 use crate::queue::QueueName;
+use crate::queue::embedded::DEFAULT_MAX_RECEIVES;
 use crate::store::dynamo;
 
 /// How long to wait for a new table to become ACTIVE.
@@ -32,7 +32,7 @@ pub async fn provision(clients: &AwsClients, settings: &AwsSettings) -> anyhow::
 }
 
 /// Shards of a new click stream (provisioned mode: `docs/architecture.md` says why).
-pub const CLICK_STREAM_SHARDS: i32 = 2;
+pub(super) const CLICK_STREAM_SHARDS: i32 = 2;
 
 /// Creates the click stream (or keeps it) and waits until it takes records.
 async fn create_stream(kinesis: &aws_sdk_kinesis::Client, name: &str) -> anyhow::Result<()> {
@@ -46,9 +46,9 @@ async fn create_stream(kinesis: &aws_sdk_kinesis::Client, name: &str) -> anyhow:
         Ok(_) => tracing::info!(stream = name, "created Kinesis stream"),
         Err(e)
             if e.as_service_error()
-                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+                .is_some_and(aws_sdk_kinesis::operation::create_stream::CreateStreamError::is_resource_in_use_exception) =>
         {
-            tracing::info!(stream = name, "Kinesis stream exists")
+            tracing::info!(stream = name, "Kinesis stream exists");
         }
         Err(e) => bail!(describe(&format!("creating stream {name}"), &e)),
     }

@@ -8,7 +8,7 @@
 //! certificate) may chain elsewhere, so it gets the platform's store; `TENX_TLS_ROOTS=platform`
 //! asks for it anywhere, `TENX_TLS_ROOTS=aws` for the embedded roots anywhere.
 
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,

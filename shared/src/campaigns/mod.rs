@@ -9,7 +9,7 @@ pub use model::{Campaign, CampaignStatus, GoalType};
 use crate::domain::{CampaignId, Handle, Link, PartnerId, Slug, ValidLinkSpec};
 use crate::links::{self, LinkError, Precondition};
 use crate::state::AppState;
-use crate::store::{keys, Cond, Item, Query, Store, StoreError, WriteOp};
+use crate::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
 
 /// A validated create request.
 pub struct NewCampaign {
@@ -141,7 +141,7 @@ pub async fn list(
     let campaigns = page
         .items
         .iter()
-        .map(|i| i.parse::<Campaign>())
+        .map(super::store::Item::parse::<Campaign>)
         .collect::<Result<Vec<_>, _>>()?;
     Ok((campaigns, page.next))
 }
@@ -190,13 +190,13 @@ pub async fn update(
         let current = get(state.store.as_ref(), handle, id)
             .await?
             .ok_or_else(|| CampaignError::NotFound(id.clone()))?;
-        if let Some(v) = expected {
-            if v != current.version {
-                return Err(CampaignError::PreconditionFailed(format!(
-                    "The campaign is at version {}; re-read it and retry with that if-match.",
-                    current.version
-                )));
-            }
+        if let Some(v) = expected
+            && v != current.version
+        {
+            return Err(CampaignError::PreconditionFailed(format!(
+                "The campaign is at version {}; re-read it and retry with that if-match.",
+                current.version
+            )));
         }
         let mut next = current.clone();
         next.status = patch.status.unwrap_or(current.status);
@@ -215,7 +215,7 @@ pub async fn update(
             Err(StoreError::ConditionFailed { .. }) => {
                 return Err(CampaignError::PreconditionFailed(
                     "The campaign changed concurrently; re-read it and retry.".into(),
-                ))
+                ));
             }
             Err(e) => return Err(e.into()),
         }

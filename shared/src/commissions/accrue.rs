@@ -13,7 +13,7 @@ use crate::commissions::{due, fx, partners, plans, view};
 use crate::domain::{CampaignId, ClickId, CommissionId, ConversionId, Currency, Handle};
 use crate::events::{ConversionData, EventType};
 use crate::state::AppState;
-use crate::store::{keys, CounterCap, StoreError, WriteOp};
+use crate::store::{CounterCap, StoreError, WriteOp, keys};
 
 /// What a conversion's commission is computed under: its campaign's plan then, and partner.
 pub(crate) struct Terms {

@@ -6,7 +6,7 @@
 //! days later the day is read again, and clicks that arrived late become ONE adjustment line
 //! (its id derived too).
 
-use crate::analytics::days::{day_of_unix, DayRange};
+use crate::analytics::days::{DayRange, day_of_unix};
 use crate::analytics::report::{self, Scope};
 use crate::commissions::ledger::{Commission, Kind, Status};
 use crate::commissions::{due, partners, plans};

@@ -2,7 +2,7 @@
 //! its qualified clicks, fraud signals; `domain::confidence`) has its new commissions held for
 //! review, with the score and the window it was computed over.
 
-use crate::analytics::days::{day_of_unix, DayRange};
+use crate::analytics::days::{DayRange, day_of_unix};
 use crate::analytics::report::{self, Scope};
 use crate::campaigns::Campaign;
 use crate::commissions::ledger::{Commission, ConfidenceAtHold, Status};

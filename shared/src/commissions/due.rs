@@ -8,7 +8,7 @@ use crate::commissions::{emit, view};
 use crate::domain::{CommissionId, Handle};
 use crate::events::EventType;
 use crate::state::AppState;
-use crate::store::{keys, Cond, Item, Query, SkRange, StoreError, WriteOp};
+use crate::store::{Cond, Item, Query, SkRange, StoreError, WriteOp, keys};
 
 fn key(handle: &Handle, line: &Commission) -> (String, String) {
     let sk = keys::commission_due_sk(

@@ -4,8 +4,8 @@
 use rust_decimal::Decimal;
 
 use crate::commissions::plan::Plan;
-use crate::domain::risk::{Risk, RiskReason};
 use crate::domain::Currency;
+use crate::domain::risk::{Risk, RiskReason};
 
 /// The facts of a conversion a commission is computed from.
 pub struct Facts<'a> {
@@ -37,14 +37,14 @@ impl Earned {
 }
 
 /// The conversion currency a rate is needed from (a percentage of a value in another currency).
-pub fn rate_needed(plan: &Plan, facts: &Facts) -> Option<Currency> {
+pub fn rate_needed(plan: &Plan, facts: &Facts<'_>) -> Option<Currency> {
     let rule = plan.rule_for_event(facts.event_type)?;
     rule.percent?;
     facts.value?;
     facts.currency.filter(|c| *c != plan.currency)
 }
 
-fn outside_window(plan: &Plan, facts: &Facts) -> bool {
+fn outside_window(plan: &Plan, facts: &Facts<'_>) -> bool {
     plan.attribution_window
         .max_days
         .is_some_and(|days| facts.received_ms - facts.click_ms > i64::from(days) * 86_400_000)
@@ -52,7 +52,7 @@ fn outside_window(plan: &Plan, facts: &Facts) -> bool {
 
 /// The amount earned; `rate` (units of the plan's currency per one of the conversion's) is the
 /// one [`rate_needed`] asked for, `None` when it asked and none exists.
-pub fn earn(plan: &Plan, facts: &Facts, rate: Option<Decimal>) -> Earned {
+pub fn earn(plan: &Plan, facts: &Facts<'_>, rate: Option<Decimal>) -> Earned {
     if outside_window(plan, facts) {
         return Earned::zero("outside_window");
     }
@@ -78,7 +78,7 @@ pub fn earn(plan: &Plan, facts: &Facts, rate: Option<Decimal>) -> Earned {
                                 minor: None,
                                 fx_rate: None,
                                 reasons: vec!["fx_rate_missing".to_owned()],
-                            }
+                            };
                         }
                     },
                 };
@@ -105,7 +105,7 @@ pub fn earn(plan: &Plan, facts: &Facts, rate: Option<Decimal>) -> Earned {
 
 /// Why a new commission is held for an operator's review (empty: it follows the normal flow).
 /// `unverified` is the plan's call (`requireVerified`), never the risk signal's alone.
-pub fn hold_reasons(plan: &Plan, facts: &Facts, partner_suspended: bool) -> Vec<String> {
+pub fn hold_reasons(plan: &Plan, facts: &Facts<'_>, partner_suspended: bool) -> Vec<String> {
     let mut reasons: Vec<String> = facts
         .risk
         .reasons

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Currency, DomainError, Handle};
 use crate::state::AppState;
-use crate::store::{keys, Cond, Item, Query, SkRange, StoreError, WriteOp};
+use crate::store::{Cond, Item, Query, SkRange, StoreError, WriteOp, keys};
 
 /// Decimal places of a derived rate (a cross rate or an inverse).
 pub const RATE_DP: u32 = 10;
@@ -71,7 +71,7 @@ impl SnapshotSpec {
         Ok(ValidSnapshot {
             base,
             rates,
-            as_of_ms: (as_of.unix_timestamp_nanos() / 1_000_000) as i64,
+            as_of_ms: crate::time::unix_millis(as_of),
         })
     }
 }
@@ -146,7 +146,10 @@ pub async fn in_force(
             descending: true,
         })
         .await?;
-    page.items.iter().map(|i| i.parse::<Snapshot>()).collect()
+    page.items
+        .iter()
+        .map(super::super::store::Item::parse::<Snapshot>)
+        .collect()
 }
 
 /// The rate from `from` to `to` at `at_ms`: the newest snapshot that knows the pair.

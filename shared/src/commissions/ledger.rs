@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{CampaignId, CommissionId, Currency, PartnerId, PayoutId, SubIds};
-use crate::store::{keys, Cond, Item, StoreError, WriteOp};
+use crate::store::{Cond, Item, StoreError, WriteOp, keys};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -200,8 +200,7 @@ impl Commission {
     }
 
     pub fn available_at_ms(&self) -> i64 {
-        crate::time::parse_rfc3339(&self.available_at)
-            .map_or(i64::MAX, |t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        crate::time::parse_rfc3339(&self.available_at).map_or(i64::MAX, crate::time::unix_millis)
     }
 
     /// Payable in a payout: approved, not in one yet.

@@ -13,7 +13,7 @@ use crate::auth::{AuthError, Credential, Principal, Role};
 use crate::commissions::partners::{self, PartnerStatus};
 use crate::domain::{Handle, PartnerId, TokenId};
 use crate::state::AppState;
-use crate::store::{keys, now_unix, Cond, Item, Query, StoreError, WriteOp};
+use crate::store::{Cond, Item, Query, StoreError, WriteOp, keys, now_unix};
 use crate::tokens::hash_token;
 
 pub const PREFIX: &str = "tenx_ptk_";
@@ -95,7 +95,7 @@ pub async fn mint(
     match partners::get(state, handle, partner_id).await? {
         None => return Err(PartnerTokenError::PartnerNotFound(partner_id.clone())),
         Some(p) if p.status == PartnerStatus::Suspended => {
-            return Err(PartnerTokenError::Suspended(partner_id.clone()))
+            return Err(PartnerTokenError::Suspended(partner_id.clone()));
         }
         Some(_) => {}
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{DomainError, Handle, PartnerId};
 use crate::events::EventType;
 use crate::state::AppState;
-use crate::store::{keys, Cond, Item, Query, StoreError, WriteOp};
+use crate::store::{Cond, Item, Query, StoreError, WriteOp, keys};
 use crate::webhooks::postback::MACROS;
 
 const MAX_NAME_CHARS: usize = 200;
@@ -247,7 +247,7 @@ pub async fn list(
     let items = page
         .items
         .iter()
-        .map(|i| i.parse::<Partner>())
+        .map(super::super::store::Item::parse::<Partner>)
         .collect::<Result<_, _>>()?;
     Ok((items, page.next))
 }

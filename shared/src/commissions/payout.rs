@@ -6,7 +6,7 @@ use crate::commissions::emit::Emit;
 use crate::domain::{Currency, Handle, PartnerId, PayoutId};
 use crate::events::EventType;
 use crate::state::AppState;
-use crate::store::{keys, Item, Query, StoreError};
+use crate::store::{Item, Query, StoreError, keys};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -14,13 +14,13 @@ use sha2::Digest;
 use crate::commissions::emit;
 use crate::commissions::ledger::{Commission, Status};
 pub use crate::commissions::payout::{
-    get, list, payout_event, Payout, PayoutError, PayoutStatus, PayoutView,
+    Payout, PayoutError, PayoutStatus, PayoutView, get, list, payout_event,
 };
 use crate::commissions::{due, partners};
 use crate::domain::{Currency, Handle, PartnerId, PayoutId};
 use crate::events::EventType;
 use crate::state::AppState;
-use crate::store::{keys, Cond, Item, StoreError, WriteOp};
+use crate::store::{Cond, Item, StoreError, WriteOp, keys};
 
 /// A validated run request.
 #[derive(Clone, Debug, Serialize)]
@@ -365,7 +365,7 @@ async fn create_with_sequence(
             Err(StoreError::TxConflict { .. }) => {
                 return get(state, handle, &payout.payout_id)
                     .await?
-                    .ok_or(PayoutError::Busy)
+                    .ok_or(PayoutError::Busy);
             }
             Err(e) => return Err(e.into()),
         }

@@ -101,10 +101,10 @@ impl Rule {
                 return Err(err(
                     format!("rules[{i}]"),
                     "needs exactly one of eventType or qualifiedClick: true.",
-                ))
+                ));
             }
             (Some(t), false) if t.is_empty() || t.len() > 64 => {
-                return Err(err(f("eventType"), "must be 1 to 64 characters long."))
+                return Err(err(f("eventType"), "must be 1 to 64 characters long."));
             }
             _ => {}
         }
@@ -120,13 +120,13 @@ impl Rule {
                 return Err(err(f("flat"), "must not be negative."));
             }
         }
-        if let Some(p) = self.percent {
-            if p.is_sign_negative() || p > Decimal::ONE_HUNDRED || p.scale() > 4 {
-                return Err(err(
-                    f("percent"),
-                    "must be 0 to 100 with at most 4 decimals.",
-                ));
-            }
+        if let Some(p) = self.percent
+            && (p.is_sign_negative() || p > Decimal::ONE_HUNDRED || p.scale() > 4)
+        {
+            return Err(err(
+                f("percent"),
+                "must be 0 to 100 with at most 4 decimals.",
+            ));
         }
         Ok(())
     }
@@ -168,13 +168,13 @@ impl PlanSpec {
         if self.caps.conversions_per_day == Some(0) {
             return Err(err("caps.conversionsPerDay", "must be positive."));
         }
-        if let Some(days) = self.attribution_window.max_days {
-            if days == 0 || days > max_window_days {
-                return Err(err(
-                    "attributionWindow.maxDays",
-                    format!("must be 1 to {max_window_days} (the click context's lifetime)."),
-                ));
-            }
+        if let Some(days) = self.attribution_window.max_days
+            && (days == 0 || days > max_window_days)
+        {
+            return Err(err(
+                "attributionWindow.maxDays",
+                format!("must be 1 to {max_window_days} (the click context's lifetime)."),
+            ));
         }
         Ok(ValidPlan {
             currency,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::commissions::plan::{Plan, ValidPlan};
 use crate::domain::{CampaignId, Handle};
 use crate::state::AppState;
-use crate::store::{keys, Cond, Item, Query, SkRange, StoreError, WriteOp};
+use crate::store::{Cond, Item, Query, SkRange, StoreError, WriteOp, keys};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -43,7 +43,10 @@ async fn newest(
             descending: true,
         })
         .await?;
-    page.items.iter().map(|i| i.parse::<Plan>()).collect()
+    page.items
+        .iter()
+        .map(super::super::store::Item::parse::<Plan>)
+        .collect()
 }
 
 /// The current version. Round trips: ONE query.
@@ -76,7 +79,7 @@ pub async fn in_force_at(
         let full = page.len() == 20;
         for plan in page {
             let since = crate::time::parse_rfc3339(&plan.updated_at)
-                .map_or(i64::MAX, |t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
+                .map_or(i64::MAX, crate::time::unix_millis);
             if since <= at_ms {
                 return Ok(Some(plan));
             }
@@ -107,17 +110,17 @@ pub async fn put(
     let _ = campaign;
     let previous = current(state, handle, campaign_id).await?;
     let at = previous.as_ref().map_or(0, |p| p.version);
-    if let Some(v) = expected {
-        if v != at {
-            return Err(PlanError::PreconditionFailed(format!(
-                "The plan is at version {at}; re-read it and retry with that if-match."
-            )));
-        }
+    if let Some(v) = expected
+        && v != at
+    {
+        return Err(PlanError::PreconditionFailed(format!(
+            "The plan is at version {at}; re-read it and retry with that if-match."
+        )));
     }
-    if let Some(p) = &previous {
-        if p.currency != valid.currency {
-            return Err(PlanError::CurrencyFixed(p.currency.to_string()));
-        }
+    if let Some(p) = &previous
+        && p.currency != valid.currency
+    {
+        return Err(PlanError::CurrencyFixed(p.currency.to_string()));
     }
     let now = crate::time::now_rfc3339();
     let plan = valid.versioned(campaign_id.clone(), at + 1, now, by.to_owned());

@@ -5,7 +5,7 @@
 use crate::domain::{Handle, PartnerId};
 use crate::events::EventType;
 use crate::state::AppState;
-use crate::store::{keys, Cond, StoreError, WriteOp};
+use crate::store::{Cond, StoreError, WriteOp, keys};
 use crate::webhooks::postback;
 use crate::webhooks::repo;
 use crate::webhooks::signing::generate_secret;

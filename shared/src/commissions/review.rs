@@ -3,7 +3,7 @@
 //! linked adjustment follows its review. Every change is version-checked and carries its event.
 
 use crate::commissions::ledger::{Commission, Kind, Status};
-use crate::commissions::{due, CommissionError};
+use crate::commissions::{CommissionError, due};
 use crate::commissions::{emit, view};
 use crate::domain::{CampaignId, CommissionId, Currency, Handle, PartnerId};
 use crate::events::EventType;
@@ -84,10 +84,10 @@ pub async fn decide(
             return Ok(line);
         };
         let mut lines = vec![line];
-        if let Some(adj) = &lines[0].adjusted_by {
-            if let Some(a) = super::get(state, handle, adj).await? {
-                lines.extend(next_status(&a, d, now).ok().flatten().map(|_| a));
-            }
+        if let Some(adj) = &lines[0].adjusted_by
+            && let Some(a) = super::get(state, handle, adj).await?
+        {
+            lines.extend(next_status(&a, d, now).ok().flatten().map(|_| a));
         }
         let mut ops = Vec::new();
         let mut emits = Vec::new();

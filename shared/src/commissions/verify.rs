@@ -95,10 +95,13 @@ pub fn chain(docs: &[Value], keys: &Jwks) -> Result<(), Failed> {
         let header = &doc["header"];
         let sequence = header["sequence"].as_u64().unwrap_or(0);
         let linked = header["previousStatementHash"].as_str().map(str::to_owned);
-        if let Some((prev_hash, prev_seq)) = &previous {
-            if sequence != prev_seq + 1 || linked.as_deref() != Some(prev_hash.as_str()) {
-                return fail(format!("statement {i}: it does not follow statement {} (sequence {sequence}, chain fork or reordering)", i - 1));
-            }
+        if let Some((prev_hash, prev_seq)) = &previous
+            && (sequence != prev_seq + 1 || linked.as_deref() != Some(prev_hash.as_str()))
+        {
+            return fail(format!(
+                "statement {i}: it does not follow statement {} (sequence {sequence}, chain fork or reordering)",
+                i - 1
+            ));
         }
         previous = Some((hash, sequence));
     }
@@ -114,10 +117,12 @@ pub fn proof(doc: &Value, keys: &Jwks) -> Result<(), Failed> {
     let leaf = text(doc, "leaf")?;
     let index = doc["leafIndex"]
         .as_u64()
-        .ok_or_else(|| Failed("missing leafIndex".into()))? as usize;
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| Failed("missing leafIndex".into()))?;
     let size = doc["treeSize"]
         .as_u64()
-        .ok_or_else(|| Failed("missing treeSize".into()))? as usize;
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| Failed("missing treeSize".into()))?;
     if header["treeSize"].as_u64() != Some(size as u64) {
         return fail("treeSize: not the signed tree's size");
     }

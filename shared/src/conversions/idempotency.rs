@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Receipt;
-use crate::store::{keys, Cond, Item, StoreError, WriteOp};
+use crate::store::{Cond, Item, StoreError, WriteOp, keys};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -24,22 +24,22 @@ use crate::domain::conversion::ValidConversion;
 use crate::domain::{CtxClaims, Handle};
 use crate::ratelimit::{self, Admission, Limited, Window};
 use crate::state::AppState;
-use crate::store::{keys, now_unix, CounterCap, StoreError, WriteOp};
+use crate::store::{CounterCap, StoreError, WriteOp, keys, now_unix};
 
 /// Rate-limit bucket of public conversion submissions (per handle).
-pub const CONVERSIONS_BUCKET: &str = "c";
+pub(super) const CONVERSIONS_BUCKET: &str = "c";
 /// Rate-limit bucket of verified conversion submissions (per handle).
-pub const VERIFIED_BUCKET: &str = "cv";
+pub(super) const VERIFIED_BUCKET: &str = "cv";
 
 /// What a submission counted against its rate limits, to be taken back if it creates nothing.
 #[derive(Debug, Default)]
-pub struct Admissions(Vec<Admission>);
+pub(super) struct Admissions(Vec<Admission>);
 
 /// Counts a submission against every rate limit that applies to it, concurrently: ONE round
 /// trip of conditional `ADD`s (1 on the verified route, 3 on the public route), plus one more
 /// per full shard of the handle's counter near its limit. `Err(limited)` names the first limit
 /// reached (handle, then click, then address); nothing stays counted then.
-pub async fn admit(
+pub(super) async fn admit(
     state: &AppState,
     handle: &Handle,
     ctx: &CtxClaims,
@@ -87,7 +87,7 @@ pub async fn admit(
             Ok(None) => {
                 refused = refused.or_else(|| {
                     Some(Limited::new(handle, *limit, limits.window_secs, window, now).of(scope))
-                })
+                });
             }
             Err(e) => failed = failed.or(Some(e)),
         }
@@ -103,7 +103,7 @@ pub async fn admit(
 
 /// Takes admissions back: ONE round trip of concurrent uncapped `ADD -1`s. Best effort: a
 /// refund that fails leaves the request counted (logged), which only errs towards refusing.
-pub async fn refund(state: &AppState, admissions: Admissions) {
+pub(super) async fn refund(state: &AppState, admissions: Admissions) {
     let refunds = admissions
         .0
         .iter()
@@ -123,7 +123,7 @@ fn address_bucket(client: &str) -> String {
 /// One more conversion of this click and event type; capped unless it is already known to be
 /// over (then it is counted, and flagged by the caller). Kept until the click's ctx expires:
 /// no conversion can name the click after that.
-pub fn click_cap(
+pub(super) fn click_cap(
     handle: &Handle,
     ctx: &CtxClaims,
     conversion: &ValidConversion,

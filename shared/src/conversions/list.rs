@@ -4,11 +4,11 @@
 
 use time::Date;
 
-use crate::analytics::days::{format_day, DayRange};
+use crate::analytics::days::{DayRange, format_day};
 use crate::domain::Handle;
 use crate::events::ConversionData;
 use crate::state::AppState;
-use crate::store::{keys, Query, SkRange, StoreError};
+use crate::store::{Query, SkRange, StoreError, keys};
 
 /// What a listing keeps (every filter optional).
 #[derive(Clone, Debug, Default)]

@@ -60,4 +60,4 @@ mod submit;
 mod supersede;
 
 pub use record::Channel;
-pub use submit::{submit, ConversionError, Receipt};
+pub use submit::{ConversionError, Receipt, submit};

@@ -4,7 +4,7 @@ use crate::analytics::days::day_of_unix;
 use crate::domain::{ConversionId, Handle};
 use crate::events::ConversionData;
 use crate::state::AppState;
-use crate::store::{keys, Item, StoreError};
+use crate::store::{Item, StoreError, keys};
 
 /// Who submitted a conversion.
 #[derive(Clone, Debug, PartialEq, Eq)]

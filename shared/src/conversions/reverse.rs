@@ -104,13 +104,13 @@ fn reversal_of(
             return Err(DomainError::new(
                 "amount",
                 "this conversion has no value to reverse an amount of",
-            ))
+            ));
         }
         (Some(amount), Some(value)) if amount > value => {
             return Err(DomainError::new(
                 "amount",
                 format!("must be at most the conversion's value ({value})"),
-            ))
+            ));
         }
         (Some(amount), Some(_)) => Some(amount),
     };

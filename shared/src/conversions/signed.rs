@@ -4,7 +4,7 @@
 //! never reached a statement. Signed in-process: no round trip.
 
 use crate::domain::proof::jcs;
-use crate::domain::proof::jws::{SigningKeys, RECEIPT_TYP};
+use crate::domain::proof::jws::{RECEIPT_TYP, SigningKeys};
 use crate::events::ConversionData;
 
 /// The signed fields: ids, handle, campaign, value (an exact decimal string), currency, time.

@@ -4,15 +4,15 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::idempotency::{judge, Existing, IdempotencyRecord};
+use super::idempotency::{Existing, IdempotencyRecord, judge};
 use super::record::Channel;
 use crate::domain::conversion::ValidConversion;
-use crate::domain::risk::{assess, ConversionPolicy, Facts, PublicConversions, Risk};
+use crate::domain::risk::{ConversionPolicy, Facts, PublicConversions, Risk, assess};
 use crate::domain::{ConversionId, CtxClaims, Handle};
 use crate::events::{ConversionData, Event, EventType};
 use crate::ratelimit::Limited;
 use crate::state::AppState;
-use crate::store::{keys, now_unix, Cond, Item, StoreError, WriteOp};
+use crate::store::{Cond, Item, StoreError, WriteOp, keys, now_unix};
 
 /// Positions in the transaction: the idempotency record first (a replay is recognised before
 /// any other condition is looked at), then the conversion record, its outbox entry, and under a
@@ -60,19 +60,27 @@ pub enum ConversionError {
     #[error("The ctx token names an invalid handle.")]
     InvalidCtx,
     /// `409 idempotency_key_reused`.
-    #[error("Idempotency key {0} was already used with a different payload; use a new key for a new conversion.")]
+    #[error(
+        "Idempotency key {0} was already used with a different payload; use a new key for a new conversion."
+    )]
     KeyReused(String),
     /// `409 conflict` with `retry-after`: the key is held by a request still in progress.
-    #[error("A request with idempotency key {key} is still being processed; retry the same request after {retry_after_secs} s.")]
+    #[error(
+        "A request with idempotency key {key} is still being processed; retry the same request after {retry_after_secs} s."
+    )]
     InFlight { key: String, retry_after_secs: i64 },
     /// `409 conflict` with `retry-after: 1`: the key kept changing under us.
     #[error("This idempotency key is being written concurrently; retry the same request.")]
     Busy,
     /// `403 verification_required`: the handle's policy refuses public conversions.
-    #[error("This handle accepts only verified conversions: submit it from your server to POST /v2/handles/{0}/conversions.")]
+    #[error(
+        "This handle accepts only verified conversions: submit it from your server to POST /v2/handles/{0}/conversions."
+    )]
     VerificationRequired(String),
     /// `409 conflict` under `deny`: the click already has its maximum of this event type.
-    #[error("Click {click_id} already has {max} conversion(s) of type {event_type} (maxConversionsPerClick).")]
+    #[error(
+        "Click {click_id} already has {max} conversion(s) of type {event_type} (maxConversionsPerClick)."
+    )]
     ClickCapReached {
         click_id: String,
         event_type: String,
@@ -233,7 +241,7 @@ impl<'a> Plan<'a> {
             .map(|keys| super::signed::sign(keys, sub.handle.as_str(), &data));
         let receipt = Receipt::of(&data);
         let payload_hash = conversion.payload_hash(ctx.click_id.as_str());
-        let retention = state.config.idempotency_retention.as_secs() as i64;
+        let retention = crate::time::secs(state.config.idempotency_retention);
         let record = IdempotencyRecord::completed(
             payload_hash.clone(),
             receipt.clone(),

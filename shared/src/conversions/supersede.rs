@@ -16,18 +16,18 @@
 
 use rust_decimal::Decimal;
 
-use super::idempotency::{IdempotencyRecord, Status};
 use super::Receipt;
+use super::idempotency::{IdempotencyRecord, Status};
 use crate::domain::{ConversionId, Handle, ReversalId};
 use crate::events::{ConversionData, Event, EventType, Reversal, ReversalData};
 use crate::state::AppState;
 use crate::store::{Cond, Item, StoreError, WriteOp};
 
 /// The reason on the superseded conversion's `conversion.reversed` event.
-pub const REASON: &str = "superseded_by_verified";
+pub(super) const REASON: &str = "superseded_by_verified";
 
 /// The unverified conversion a verified submission may supersede, if the record holds one.
-pub fn held_unverified(record: &IdempotencyRecord, verified: bool) -> Option<&Receipt> {
+pub(super) fn held_unverified(record: &IdempotencyRecord, verified: bool) -> Option<&Receipt> {
     if !verified || record.status != Status::Completed {
         return None;
     }
@@ -39,7 +39,7 @@ pub fn held_unverified(record: &IdempotencyRecord, verified: bool) -> Option<&Re
 /// `Ok(false)`: the key or the held conversion changed since they were read; read again.
 /// Round trips: ONE consistent read (the held conversion), ONE transaction, ONE enqueue (both
 /// events).
-pub async fn commit(
+pub(super) async fn commit(
     state: &AppState,
     handle: &Handle,
     mut created: Vec<WriteOp>,

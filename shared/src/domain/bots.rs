@@ -687,7 +687,7 @@ fn js_class_hyphens(p: &str) -> String {
             '-' if after_class_escape => out.push_str("\\-"),
             '[' | ']' => {
                 in_class = c == '[';
-                out.push(c)
+                out.push(c);
             }
             _ => out.push(c),
         }
@@ -777,20 +777,56 @@ mod tests {
     #[test]
     fn browsers_are_human() {
         check(&[
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1", None),
-            ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/123.0.6312.99 Mobile Safari/537.36", None),
-            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/123.0.0.0 Safari/537.36 Edg/123.0.2420.81", None),
-            ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14.4; rv:124.0) Gecko/20100101 Firefox/124.0", None),
-            ("Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/24.0 Chrome/117.0.0.0 Mobile Safari/537.36", None),
-            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36 OPR/108.0.0.0", None),
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/123.0.6312.52 Mobile/15E148 Safari/604.1", None),
-            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0", None),
-            ("Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0)", None),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/123.0.6312.99 Mobile Safari/537.36",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/123.0.0.0 Safari/537.36 Edg/123.0.2420.81",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.4; rv:124.0) Gecko/20100101 Firefox/124.0",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/24.0 Chrome/117.0.0.0 Mobile Safari/537.36",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36 OPR/108.0.0.0",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/123.0.6312.52 Mobile/15E148 Safari/604.1",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0",
+                None,
+            ),
+            (
+                "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0)",
+                None,
+            ),
             // A phone brand, a lone capitalised client, non-ASCII text.
-            ("Mozilla/5.0 (Linux; Android 10; CUBOT_X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/94.0.4606.85 Mobile Safari/537.36", None),
-            ("Mozilla/5.0 (Linux; Android 9; CUBOT X19) AppleWebKit/537.36 Chrome/80.0 Mobile Safari/537.36", None),
+            (
+                "Mozilla/5.0 (Linux; Android 10; CUBOT_X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/94.0.4606.85 Mobile Safari/537.36",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 9; CUBOT X19) AppleWebKit/537.36 Chrome/80.0 Mobile Safari/537.36",
+                None,
+            ),
             (&"é".repeat(64), None),
-            ("PS4Application libhttp/1.000 (PS4) CoreMedia libhttp/6.72 (PlayStation 4)", None),
+            (
+                "PS4Application libhttp/1.000 (PS4) CoreMedia libhttp/6.72 (PlayStation 4)",
+                None,
+            ),
         ]);
     }
 
@@ -813,32 +849,77 @@ mod tests {
     #[test]
     fn device_models_are_names_not_bot_words() {
         check(&[
-            ("Mozilla/5.0 (Linux; Android 8.1.0; XBot Junior) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/87.0.4280.101 Mobile Safari/537.36", None),
-            ("Mozilla/5.0 (Linux; Android 7.0; M bot 51) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/81.0.4044.138 Mobile Safari/537.36", None),
-            ("Mozilla/5.0 (Linux; U; Android 4.2.2; en-us; M bot 51 Build/JDQ39) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30", None),
-            ("Mozilla/5.0 (Linux; Android 11; INDURAMA GOOGLE TV 4K Build/RTM9.241015.016; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/132.0.6834.163 Mobile Safari/537.36", None),
+            (
+                "Mozilla/5.0 (Linux; Android 8.1.0; XBot Junior) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/87.0.4280.101 Mobile Safari/537.36",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 7.0; M bot 51) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/81.0.4044.138 Mobile Safari/537.36",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Linux; U; Android 4.2.2; en-us; M bot 51 Build/JDQ39) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 11; INDURAMA GOOGLE TV 4K Build/RTM9.241015.016; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/132.0.6834.163 Mobile Safari/537.36",
+                None,
+            ),
         ]);
         // Only the model is read as a name: a crawler elsewhere in the platform, or one that
         // describes itself in the model's place, is still a bot.
         let ua = Some(UserAgent);
         check(&[
-            ("Mozilla/5.0 (Linux; Android 8.0; Pixel 2 Build/OPD3.170816.012; Storebot-Google/1.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/81.0.4044.138 Mobile Safari/537.36", ua),
-            ("Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", ua),
-            ("Mozilla/5.0 (Linux; Android 10; compatible; SomeBot/1.0; +http://example.com/bot)", ua),
-            ("Mozilla/5.0 (X11; Linux x86_64; XBot Junior) AppleWebKit/537.36 Chrome/87.0 Safari/537.36", ua),
+            (
+                "Mozilla/5.0 (Linux; Android 8.0; Pixel 2 Build/OPD3.170816.012; Storebot-Google/1.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/81.0.4044.138 Mobile Safari/537.36",
+                ua,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+                ua,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 10; compatible; SomeBot/1.0; +http://example.com/bot)",
+                ua,
+            ),
+            (
+                "Mozilla/5.0 (X11; Linux x86_64; XBot Junior) AppleWebKit/537.36 Chrome/87.0 Safari/537.36",
+                ua,
+            ),
         ]);
     }
 
     #[test]
     fn tv_wap_and_chinese_mobile_browsers_are_human() {
         check(&[
-            ("Opera/9.80 (Linux mips; U; HbbTV/1.1.1 (; Humax; iCord HD+; 1.0.0; 1.0.0; ); ce-html/1.0; en) Presto/2.10.250 Version/11.60", None),
-            ("Opera/9.80 NETTV/4.5.0 Mozilla/5.0 (Linux armv7i; CE-HTML/1.0; U; en) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/49.0.2623.75 Safari/537.36 Tbrowser/2.0 _TV_/V8-N563T01-LF1V156 (TCL,49S62,wireless)", None),
-            ("Mozilla/5.0 (Linux armv7l) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/84.0.4147.140 Safari/537.36 OPR/46.0.2207.0 OMI/4.21.4.112.Catcher4.66 Model/Hisense-MT9602 VIDAA/5.0", None),
-            ("SonyEricssonJ108i/R1x Browser/NetFront/3.5 Profile/MIDP-2.1 Configuration/CLDC-1.1 JavaPlatform/JP-8.5", None),
-            ("HONGYU61M_11C_HW (MRE/3.1.00(64);MAUI/_LD2409_WINMAX_BD45_180108;BDATE/2018/01/08 18:11;LCD/240320;CHIP/MT6261;KEY/Normal;TOUCH/0;CAMERA/1;SENSOR/0;DEV/HONGYU61M_11C_HW;WAP Browser/MAUI ();GMOBI/001)", None),
-            ("dv(iPh12,8);pr(UCBrowser/11.3.5.1203);ov(15_3_1);ss(375x667);bt(GJ);pm(0);bv(0);nm(0);im(0);nt(2);", None),
-            ("Mozilla/5.0 (Linux; Android 7.0; BZK-L00 Build/XXXXX BZK-L00; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/56.0.2924.87 Mobile Safari/537.36 SogouMSE,SogouMobileBrowser/5.23.53", None),
+            (
+                "Opera/9.80 (Linux mips; U; HbbTV/1.1.1 (; Humax; iCord HD+; 1.0.0; 1.0.0; ); ce-html/1.0; en) Presto/2.10.250 Version/11.60",
+                None,
+            ),
+            (
+                "Opera/9.80 NETTV/4.5.0 Mozilla/5.0 (Linux armv7i; CE-HTML/1.0; U; en) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/49.0.2623.75 Safari/537.36 Tbrowser/2.0 _TV_/V8-N563T01-LF1V156 (TCL,49S62,wireless)",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Linux armv7l) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/84.0.4147.140 Safari/537.36 OPR/46.0.2207.0 OMI/4.21.4.112.Catcher4.66 Model/Hisense-MT9602 VIDAA/5.0",
+                None,
+            ),
+            (
+                "SonyEricssonJ108i/R1x Browser/NetFront/3.5 Profile/MIDP-2.1 Configuration/CLDC-1.1 JavaPlatform/JP-8.5",
+                None,
+            ),
+            (
+                "HONGYU61M_11C_HW (MRE/3.1.00(64);MAUI/_LD2409_WINMAX_BD45_180108;BDATE/2018/01/08 18:11;LCD/240320;CHIP/MT6261;KEY/Normal;TOUCH/0;CAMERA/1;SENSOR/0;DEV/HONGYU61M_11C_HW;WAP Browser/MAUI ();GMOBI/001)",
+                None,
+            ),
+            (
+                "dv(iPh12,8);pr(UCBrowser/11.3.5.1203);ov(15_3_1);ss(375x667);bt(GJ);pm(0);bv(0);nm(0);im(0);nt(2);",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 7.0; BZK-L00 Build/XXXXX BZK-L00; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/56.0.2924.87 Mobile Safari/537.36 SogouMSE,SogouMobileBrowser/5.23.53",
+                None,
+            ),
         ]);
         // Sogou's and others' spiders keep a strong bot word, which overrules the markers.
         check(&[
@@ -856,19 +937,58 @@ mod tests {
     #[test]
     fn in_app_browsers_are_human() {
         check(&[
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/21E236 Instagram 326.0.3.30.91 (iPhone15,3; iOS 17_4; en_US; en; scale=3.00; 1290x2796; 581346246)", None),
-            ("Mozilla/5.0 (Linux; Android 15; CPH2557 Build/AP3A.240617.008; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/142.0.7444.142 Mobile Safari/537.36 Instagram 406.0.0.58.159 Android (35/15; 480dpi; 1080x2400; OPPO; CPH2557; OP573DL1; mt6833; en_MY; 822918295; IABMV/1) NV/1", None),
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBDV/iPhone14,5;FBMD/iPhone;FBSN/iOS;FBSV/17.0;FBSS/3;FBID/phone;FBLC/en_US;FBOP/5;FBRV/0]", None),
-            ("Mozilla/5.0 (Linux; Android 13; SM-S918B Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/122.0.6261.119 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/455.0.0.44.88;]", None),
-            ("Mozilla/5.0 (Linux; Android 16; Pixel 10 Pro XL Build/CP1A.260305.018; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/146.0.7680.174 Mobile Safari/537.36 MetaIAB Facebook", None),
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 musical_ly_30.8.0 JsSdk/2.0 NetType/WIFI Channel/App Store ByteLocale/en Region/US isDarkMode/0 WKWebView/1 BytedanceWebview/d8a21c6", None),
-            ("Mozilla/5.0 (Linux; Android 12; SM-A525F Build/SP1A.210812.016; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/119.0.6045.163 Mobile Safari/537.36 trill_2023204030 JsSdk/1.0 NetType/WIFI Channel/googleplay AppName/musical_ly app_version/32.4.3 ByteLocale/en ByteFullLocale/en Region/GB BytedanceWebview/d8a21c6", None),
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [LinkedInApp]/9.29.8960", None),
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 [Pinterest/iOS]", None),
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 16_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Snapchat/12.10.0.40 (like Safari/8614.2.9.0.10, panda)", None),
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Safari Line/13.20.0", None),
-            ("Mozilla/5.0 (Linux; Android 10; V1916A Build/QP1A.190711.020; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/78.0.3904.62 XWEB/2693 MMWEBSDK/201201 Mobile Safari/537.36 MMWEBID/6055 MicroMessenger/8.0.1.1841(0x2800015D) Process/toolsmp WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64", None),
-            ("Mozilla/5.0 (Linux; Android 7.1.2; G011A Build/N2G48H; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/66.0.3359.158 Safari/537.36 Viber/11.9.5.8", None),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/21E236 Instagram 326.0.3.30.91 (iPhone15,3; iOS 17_4; en_US; en; scale=3.00; 1290x2796; 581346246)",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 15; CPH2557 Build/AP3A.240617.008; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/142.0.7444.142 Mobile Safari/537.36 Instagram 406.0.0.58.159 Android (35/15; 480dpi; 1080x2400; OPPO; CPH2557; OP573DL1; mt6833; en_MY; 822918295; IABMV/1) NV/1",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBDV/iPhone14,5;FBMD/iPhone;FBSN/iOS;FBSV/17.0;FBSS/3;FBID/phone;FBLC/en_US;FBOP/5;FBRV/0]",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 13; SM-S918B Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/122.0.6261.119 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/455.0.0.44.88;]",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 16; Pixel 10 Pro XL Build/CP1A.260305.018; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/146.0.7680.174 Mobile Safari/537.36 MetaIAB Facebook",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 musical_ly_30.8.0 JsSdk/2.0 NetType/WIFI Channel/App Store ByteLocale/en Region/US isDarkMode/0 WKWebView/1 BytedanceWebview/d8a21c6",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 12; SM-A525F Build/SP1A.210812.016; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/119.0.6045.163 Mobile Safari/537.36 trill_2023204030 JsSdk/1.0 NetType/WIFI Channel/googleplay AppName/musical_ly app_version/32.4.3 ByteLocale/en ByteFullLocale/en Region/GB BytedanceWebview/d8a21c6",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [LinkedInApp]/9.29.8960",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 [Pinterest/iOS]",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 16_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Snapchat/12.10.0.40 (like Safari/8614.2.9.0.10, panda)",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Safari Line/13.20.0",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 10; V1916A Build/QP1A.190711.020; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/78.0.3904.62 XWEB/2693 MMWEBSDK/201201 Mobile Safari/537.36 MMWEBID/6055 MicroMessenger/8.0.1.1841(0x2800015D) Process/toolsmp WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64",
+                None,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 7.1.2; G011A Build/N2G48H; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/66.0.3359.158 Safari/537.36 Viber/11.9.5.8",
+                None,
+            ),
         ]);
     }
 
@@ -876,12 +996,30 @@ mod tests {
     fn lists_and_old_hand_list_flag_crawlers_and_libraries() {
         let ua = Some(UserAgent);
         check(&[
-            ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", ua),
-            ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", ua),
-            ("Mozilla/5.0 (compatible; GPTBot/1.2; +https://openai.com/gptbot)", ua),
-            ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.1.1 Safari/605.1.15 (Applebot/0.1)", ua),
-            ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36", ua),
-            ("Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) PhantomJS/2.1.1 Safari/538.1", ua),
+            (
+                "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+                ua,
+            ),
+            (
+                "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+                ua,
+            ),
+            (
+                "Mozilla/5.0 (compatible; GPTBot/1.2; +https://openai.com/gptbot)",
+                ua,
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.1.1 Safari/605.1.15 (Applebot/0.1)",
+                ua,
+            ),
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36",
+                ua,
+            ),
+            (
+                "Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) PhantomJS/2.1.1 Safari/538.1",
+                ua,
+            ),
             ("curl/8.4.0", ua),
             ("Wget/1.21", ua),
             ("python-requests/2.31.0", ua),
@@ -897,16 +1035,28 @@ mod tests {
             ("ChatGPT-User/1.0", ua),
             ("kube-probe/1.29", ua),
             ("Mozilla/5.0 (compatible; TikTok-Bot/1.0)", ua),
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 13_1_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/7.0.12(0x17000c2f) NetType/4G Language/zh_CN wechatdevtools qcloudcdn-xinan", ua),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 13_1_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/7.0.12(0x17000c2f) NetType/4G Language/zh_CN wechatdevtools qcloudcdn-xinan",
+                ua,
+            ),
         ]);
     }
 
     #[test]
     fn typical_misses_of_the_old_hand_list_are_caught() {
         check(&[
-            ("APIs-Google (+https://developers.google.com/webmasters/APIs-Google.html)", Some(UserAgent)),
-            ("Amazon-Route53-Health-Check-Service (ref b0eb04d5-cb5e-40e7-839b-558e52fc3f0d; report http://amzn.to/1vsZADi)", Some(UserAgent)),
-            ("ADmantX Platform Semantic Analyzer - ADmantX Inc. - www.admantx.com - support@admantx.com", Some(UserAgent)),
+            (
+                "APIs-Google (+https://developers.google.com/webmasters/APIs-Google.html)",
+                Some(UserAgent),
+            ),
+            (
+                "Amazon-Route53-Health-Check-Service (ref b0eb04d5-cb5e-40e7-839b-558e52fc3f0d; report http://amzn.to/1vsZADi)",
+                Some(UserAgent),
+            ),
+            (
+                "ADmantX Platform Semantic Analyzer - ADmantX Inc. - www.admantx.com - support@admantx.com",
+                Some(UserAgent),
+            ),
             ("2ip.ru CMS Detector (https://2ip.ru/cms/)", Some(UserAgent)),
             ("Akregator/1.2.9; librss/remnants", Some(UserAgent)),
             ("${jndi:ldap://x/a}", Some(MalformedUserAgent)),
@@ -919,29 +1069,74 @@ mod tests {
     fn link_preview_fetchers() {
         let lp = Some(LinkPreview);
         check(&[
-            ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", lp),
+            (
+                "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+                lp,
+            ),
             ("Facebot", lp),
-            ("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", lp),
+            (
+                "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+                lp,
+            ),
             ("Slack-ImgProxy (+https://api.slack.com/robots)", lp),
             ("Twitterbot/1.0", lp),
             ("WhatsApp/2.23.20.0 A", lp),
             ("TelegramBot (like TwitterBot)", lp),
-            ("Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)", lp),
-            ("LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)", lp),
-            ("Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5", lp),
+            (
+                "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+                lp,
+            ),
+            (
+                "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
+                lp,
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5",
+                lp,
+            ),
             ("Pinterest/0.2 (+https://www.pinterest.com/bot.html)", lp),
-            ("Mozilla/5.0 (compatible; Pinterestbot/1.0; +http://www.pinterest.com/bot.html)", lp),
-            ("Mozilla/5.0 (compatible; redditbot/1.0; +http://www.reddit.com/feedback)", lp),
-            ("Mozilla/5.0 (compatible; Embedly/0.2; +http://support.embed.ly/)", lp),
+            (
+                "Mozilla/5.0 (compatible; Pinterestbot/1.0; +http://www.pinterest.com/bot.html)",
+                lp,
+            ),
+            (
+                "Mozilla/5.0 (compatible; redditbot/1.0; +http://www.reddit.com/feedback)",
+                lp,
+            ),
+            (
+                "Mozilla/5.0 (compatible; Embedly/0.2; +http://support.embed.ly/)",
+                lp,
+            ),
             ("Iframely/1.3.1 (+https://iframely.com/docs/about)", lp),
-            ("Mozilla/5.0 (compatible; vkShare; +http://vk.com/dev/Share)", lp),
-            ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/56.0.2924.87 Safari/537.36 Google (+https://developers.google.com/+/web/snippet/) Google-PageRenderer", lp),
+            (
+                "Mozilla/5.0 (compatible; vkShare; +http://vk.com/dev/Share)",
+                lp,
+            ),
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/56.0.2924.87 Safari/537.36 Google (+https://developers.google.com/+/web/snippet/) Google-PageRenderer",
+                lp,
+            ),
             ("Viber", lp),
-            ("Snap URL Preview Service; bot; snapchat; https://developers.snap.com/robots", lp),
-            ("Mastodon/4.2.1 (http.rb/5.1.1; +https://mastodon.social/) Bot", lp),
-            ("Mozilla/5.0 (compatible; Cardyb/1.1; +mailto:support@bsky.app)", lp),
-            ("MetaInspector/5.7.0 (+https://github.com/jaimeiniesta/metainspector)", lp),
-            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) BingPreview/1.0b", lp),
+            (
+                "Snap URL Preview Service; bot; snapchat; https://developers.snap.com/robots",
+                lp,
+            ),
+            (
+                "Mastodon/4.2.1 (http.rb/5.1.1; +https://mastodon.social/) Bot",
+                lp,
+            ),
+            (
+                "Mozilla/5.0 (compatible; Cardyb/1.1; +mailto:support@bsky.app)",
+                lp,
+            ),
+            (
+                "MetaInspector/5.7.0 (+https://github.com/jaimeiniesta/metainspector)",
+                lp,
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) BingPreview/1.0b",
+                lp,
+            ),
         ]);
     }
 

@@ -88,19 +88,19 @@ fn bot_band(clicks: u64, bots: u64) -> Option<BotBand> {
     })
 }
 
-pub fn score(input: &ConfidenceInput) -> Confidence {
+pub fn score(input: &ConfidenceInput<'_>) -> Confidence {
     let mut reasons = Vec::new();
     bot_reasons(input, &mut reasons);
     conversion_reasons(input, &mut reasons);
     stale_reason(input, &mut reasons);
     let lost: i32 = reasons.iter().map(|r| i32::from(r.penalty)).sum();
     Confidence {
-        score: (100 - lost).clamp(0, 100) as u8,
+        score: u8::try_from((100 - lost).clamp(0, 100)).unwrap_or(0),
         reasons,
     }
 }
 
-fn bot_reasons(input: &ConfidenceInput, reasons: &mut Vec<Reason>) {
+fn bot_reasons(input: &ConfidenceInput<'_>, reasons: &mut Vec<Reason>) {
     match bot_band(input.clicks, input.bot_clicks) {
         Some(BotBand::Elevated) => reasons.push(Reason {
             code: "bot_ratio_elevated",
@@ -128,7 +128,7 @@ fn bot_reasons(input: &ConfidenceInput, reasons: &mut Vec<Reason>) {
     }
 }
 
-fn conversion_reasons(input: &ConfidenceInput, reasons: &mut Vec<Reason>) {
+fn conversion_reasons(input: &ConfidenceInput<'_>, reasons: &mut Vec<Reason>) {
     if input.conversions > input.qualified_clicks {
         reasons.push(Reason {
             code: "conversions_exceed_qualified_clicks",
@@ -167,7 +167,7 @@ fn conversion_reasons(input: &ConfidenceInput, reasons: &mut Vec<Reason>) {
     }
 }
 
-fn stale_reason(input: &ConfidenceInput, reasons: &mut Vec<Reason>) {
+fn stale_reason(input: &ConfidenceInput<'_>, reasons: &mut Vec<Reason>) {
     if let (true, Some(last)) = (input.active, input.last_activity) {
         let quiet = input.now - last;
         if quiet > STALE_AFTER_SECS {

@@ -115,7 +115,7 @@ pub fn parse_value(raw: &Value) -> Result<Decimal, DomainError> {
             return Err(DomainError::new(
                 FIELD,
                 "must be a number or a decimal string such as \"19.99\"",
-            ))
+            ));
         }
     };
     if text.starts_with('-') {
@@ -153,11 +153,7 @@ pub fn parse_value(raw: &Value) -> Result<Decimal, DomainError> {
 /// Digits of the normalized mantissa (leading zeros do not count; `0` has one).
 fn significant_digits(d: &Decimal) -> u32 {
     let m = d.mantissa().unsigned_abs();
-    if m == 0 {
-        1
-    } else {
-        m.ilog10() + 1
-    }
+    if m == 0 { 1 } else { m.ilog10() + 1 }
 }
 
 pub fn is_active_currency(code: &str) -> bool {
@@ -414,7 +410,7 @@ mod tests {
             let digits = 1 + (x % 15) as u32;
             let scale = ((x >> 8) % 7) as u32;
             let mantissa = (x >> 16) % 10u64.pow(digits);
-            Decimal::new(mantissa as i64, scale).normalize()
+            Decimal::new(i64::try_from(mantissa).unwrap_or(0), scale).normalize()
         })
     }
 
@@ -485,9 +481,11 @@ mod tests {
     #[test]
     fn currency_list_is_sorted_and_unique() {
         assert!(CURRENCIES.windows(2).all(|w| w[0] < w[1]));
-        assert!(CURRENCIES
-            .iter()
-            .all(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())));
+        assert!(
+            CURRENCIES
+                .iter()
+                .all(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()))
+        );
     }
 
     #[test]
@@ -500,9 +498,11 @@ mod tests {
             assert_eq!(meta(bad).validate().unwrap_err().field, "metadata");
         }
         // `{"k":"…"}` is 8 bytes of framing.
-        assert!(meta(json!({"k": "x".repeat(MAX_METADATA_BYTES - 8)}))
-            .validate()
-            .is_ok());
+        assert!(
+            meta(json!({"k": "x".repeat(MAX_METADATA_BYTES - 8)}))
+                .validate()
+                .is_ok()
+        );
         let e = meta(json!({"k": "x".repeat(MAX_METADATA_BYTES - 7)}))
             .validate()
             .unwrap_err();

@@ -7,8 +7,8 @@
 
 use std::fmt;
 
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -206,7 +206,7 @@ impl CtxKeyring {
 
     pub fn sign(&self, claims: &CtxClaims) -> String {
         let (kid, mac) = &self.keys[self.active];
-        let payload: Payload = (
+        let payload: Payload<'_> = (
             PAYLOAD_VERSION,
             claims.click_id.as_str(),
             claims.handle.as_str(),

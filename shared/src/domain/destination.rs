@@ -181,7 +181,9 @@ mod tests {
         let built = build_destination_with(
             "https://e.com/p?ref=site",
             Some(&t),
-            Some("gclid=abc&coupon=SAVE%2010&ref=visitor&utm_source=spam&ctx=forged&=x&utm_medium=cpc"),
+            Some(
+                "gclid=abc&coupon=SAVE%2010&ref=visitor&utm_source=spam&ctx=forged&=x&utm_medium=cpc",
+            ),
             Some("tok"),
         );
         assert_eq!(

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{validate_destination, DomainError};
+use super::{DomainError, validate_destination};
 
 /// A handle's redirect settings, as stored and returned.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

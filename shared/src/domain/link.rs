@@ -453,7 +453,7 @@ mod tests {
     #[test]
     fn refusals_name_the_field() {
         let long_title = "t".repeat(MAX_TITLE_CHARS + 1);
-        let many_rules: Vec<_> = (0..=MAX_ROUTING_RULES as i64)
+        let many_rules: Vec<_> = (0..=i64::try_from(MAX_ROUTING_RULES).unwrap())
             .map(|p| rule(p, json!({"deviceIn": ["mobile"]})))
             .collect();
         let many_values: Vec<String> = (0..=MAX_CONDITION_VALUES)
@@ -576,7 +576,7 @@ mod tests {
 
     #[test]
     fn limits_are_inclusive() {
-        let rules: Vec<_> = (0..MAX_ROUTING_RULES as i64)
+        let rules: Vec<_> = (0..i64::try_from(MAX_ROUTING_RULES).unwrap())
             .map(|p| rule(p, json!({"sourceIn": ["x"]})))
             .collect();
         let values: Vec<String> = (0..MAX_CONDITION_VALUES).map(|i| format!("{i}")).collect();

@@ -23,22 +23,22 @@ pub mod visitor;
 
 pub use attribution::Attribution;
 pub use ctx::{CtxClaims, CtxError, CtxKeyring, MAX_CTX_TOKEN_LEN, MIN_CTX_KEY_BYTES};
-pub use destination::{build_destination, build_destination_with, CTX_PARAM};
+pub use destination::{CTX_PARAM, build_destination, build_destination_with};
 pub use error::DomainError;
 pub use ids::{CampaignId, Handle, PartnerId, Slug};
 pub use link::{
-    Conditions, Expiry, Link, LinkSpec, RoutingRule, Tracking, ValidLinkSpec, DEVICE_NAMES,
-    MAX_CONDITION_VALUES, MAX_CONDITION_VALUE_CHARS, MAX_ROUTING_RULES, MAX_TITLE_CHARS,
-    MAX_TRACKING_VALUE_CHARS,
+    Conditions, DEVICE_NAMES, Expiry, Link, LinkSpec, MAX_CONDITION_VALUE_CHARS,
+    MAX_CONDITION_VALUES, MAX_ROUTING_RULES, MAX_TITLE_CHARS, MAX_TRACKING_VALUE_CHARS,
+    RoutingRule, Tracking, ValidLinkSpec,
 };
 pub use money::Currency;
 pub use prefixed::{
     ClickId, CommissionId, ConversionId, EventId, PayoutId, ReversalId, SubscriptionId, TokenId,
 };
-pub use routing::{route, RouteDecision, RouteInput};
+pub use routing::{RouteDecision, RouteInput, route};
 pub use subids::SubIds;
-pub use url_check::{validate_destination, MAX_DESTINATION_LEN};
+pub use url_check::{MAX_DESTINATION_LEN, validate_destination};
 pub use visitor::{
-    classify_user_agent, classify_user_agent_bytes, click_source, referrer_host, segment,
-    BotReason, Device, UaClass, MAX_SOURCE_BYTES,
+    BotReason, Device, MAX_SOURCE_BYTES, UaClass, classify_user_agent, classify_user_agent_bytes,
+    click_source, referrer_host, segment,
 };

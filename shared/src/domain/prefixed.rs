@@ -4,8 +4,8 @@
 //! Built here and nowhere else; parsing checks the shape, so a path segment that is not one is
 //! simply unknown.
 
-use super::ids::string_id;
 use super::DomainError;
+use super::ids::string_id;
 
 const HEX_LEN: usize = 32;
 
@@ -143,7 +143,7 @@ impl ConversionId {
 fn derived_hex(unix_millis: i64, seed: &str) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(seed.as_bytes());
-    let time = (unix_millis.clamp(0, 0xffff_ffff_ffff) as u64) & 0xffff_ffff_ffff;
+    let time = unix_millis.clamp(0, 0xffff_ffff_ffff).unsigned_abs();
     format!("{time:012x}{}", &hex::encode(digest)[..20])
 }
 

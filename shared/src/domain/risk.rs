@@ -13,8 +13,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::conversion::{parse_currency, parse_value};
 use super::DomainError;
+use super::conversion::{parse_currency, parse_value};
 
 /// The default `minSecondsAfterClick`: no human reads a page and pays in less.
 pub const DEFAULT_MIN_SECONDS_AFTER_CLICK: u32 = 10;
@@ -79,7 +79,7 @@ impl PolicyInput {
                 return Err(DomainError::new(
                     "publicConversions",
                     "must be allow, flag or deny",
-                ))
+                ));
             }
         };
         let max_conversions_per_click = match self.max_conversions_per_click {
@@ -115,8 +115,8 @@ impl PolicyInput {
 fn bounded(field: &str, value: &Value, min: u32, max: u32) -> Result<u32, DomainError> {
     value
         .as_u64()
-        .filter(|n| (u64::from(min)..=u64::from(max)).contains(n))
-        .map(|n| n as u32)
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| (min..=max).contains(n))
         .ok_or_else(|| DomainError::new(field, format!("must be an integer from {min} to {max}")))
 }
 
@@ -175,7 +175,7 @@ pub struct Facts<'a> {
     pub currency: Option<&'a str>,
 }
 
-pub fn assess(policy: &ConversionPolicy, facts: &Facts) -> Risk {
+pub fn assess(policy: &ConversionPolicy, facts: &Facts<'_>) -> Risk {
     let mut reasons = Vec::new();
     if !facts.verified && policy.public_conversions == PublicConversions::Flag {
         reasons.push(RiskReason::Unverified);
@@ -187,10 +187,10 @@ pub fn assess(policy: &ConversionPolicy, facts: &Facts) -> Risk {
         reasons.push(RiskReason::PerClickCap);
     }
     let limit = facts.currency.and_then(|c| policy.max_value.get(c));
-    if let (Some(value), Some(limit)) = (facts.value, limit) {
-        if value > *limit {
-            reasons.push(RiskReason::ValueAboveLimit);
-        }
+    if let (Some(value), Some(limit)) = (facts.value, limit)
+        && value > *limit
+    {
+        reasons.push(RiskReason::ValueAboveLimit);
     }
     Risk::of(reasons)
 }

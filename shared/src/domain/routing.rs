@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::link::{Link, RoutingRule};
-use super::visitor::{clean_source, Device};
+use super::visitor::{Device, clean_source};
 
 /// The normalized facts a routing decision is made on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

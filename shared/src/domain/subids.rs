@@ -129,7 +129,7 @@ struct SubIdsVisitor;
 impl<'de> Visitor<'de> for SubIdsVisitor {
     type Value = SubIds;
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a map of sub-ids")
     }
 

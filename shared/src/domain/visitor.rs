@@ -7,8 +7,8 @@ use std::fmt;
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
-use super::bots::bot_reason;
 pub use super::bots::BotReason;
+use super::bots::bot_reason;
 
 /// Longest source kept (sources land in keys, ctx tokens and CSV exports), in the bytes the ctx
 /// payload takes, as for sub-ids ([`super::subids::MAX_SUB_ID_BYTES`]): bytes, so the token
@@ -218,21 +218,51 @@ mod tests {
     fn humans_by_device() {
         let cases = [
             (IPHONE, Mobile),
-            ("Mozilla/5.0 (iPod touch; CPU iPhone OS 12_0 like Mac OS X)", Mobile),
+            (
+                "Mozilla/5.0 (iPod touch; CPU iPhone OS 12_0 like Mac OS X)",
+                Mobile,
+            ),
             (IPAD, Tablet),
             (ANDROID_PHONE, Mobile),
             (ANDROID_TABLET, Tablet),
-            ("Mozilla/5.0 (Android 4.4; Tablet; rv:41.0) Gecko/41.0 Firefox/41.0", Tablet),
-            ("Mozilla/5.0 (Android 4.4; Mobile; rv:41.0) Gecko/41.0 Firefox/41.0", Mobile),
-            ("Mozilla/5.0 (Windows Phone 10.0; Android 6.0.1; Microsoft; Lumia 950) AppleWebKit/537.36 Mobile Safari/537.36 Edge/15.15063", Mobile),
-            ("Mozilla/5.0 (Linux; Android 9; CUBOT X19) AppleWebKit/537.36 Chrome/80.0 Mobile Safari/537.36", Mobile),
+            (
+                "Mozilla/5.0 (Android 4.4; Tablet; rv:41.0) Gecko/41.0 Firefox/41.0",
+                Tablet,
+            ),
+            (
+                "Mozilla/5.0 (Android 4.4; Mobile; rv:41.0) Gecko/41.0 Firefox/41.0",
+                Mobile,
+            ),
+            (
+                "Mozilla/5.0 (Windows Phone 10.0; Android 6.0.1; Microsoft; Lumia 950) AppleWebKit/537.36 Mobile Safari/537.36 Edge/15.15063",
+                Mobile,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 9; CUBOT X19) AppleWebKit/537.36 Chrome/80.0 Mobile Safari/537.36",
+                Mobile,
+            ),
             (WINDOWS, Desktop),
             (MAC, Desktop),
-            ("Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0", Desktop),
-            ("Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 Chrome/120.0 Safari/537.36", Desktop),
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 [Pinterest/iOS]", Mobile),
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 [FBAN/FBIOS;FBAV/440.0]", Mobile),
-            ("Mozilla/5.0 (PlayStation 5 3.11) AppleWebKit/605.1.15", Other),
+            (
+                "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+                Desktop,
+            ),
+            (
+                "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 Chrome/120.0 Safari/537.36",
+                Desktop,
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 [Pinterest/iOS]",
+                Mobile,
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 [FBAN/FBIOS;FBAV/440.0]",
+                Mobile,
+            ),
+            (
+                "Mozilla/5.0 (PlayStation 5 3.11) AppleWebKit/605.1.15",
+                Other,
+            ),
         ];
         for (ua, device) in cases {
             assert_eq!(
@@ -246,35 +276,98 @@ mod tests {
     #[test]
     fn bots_are_flagged_and_still_get_a_device() {
         let cases = [
-            ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", Other),
-            ("Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", Mobile),
-            ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", Other),
-            ("Mozilla/5.0 (compatible; Yahoo! Slurp; http://help.yahoo.com/help/us/ysearch/slurp)", Other),
-            ("DuckDuckBot/1.1; (+http://duckduckgo.com/duckduckbot.html)", Other),
-            ("Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)", Other),
-            ("Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)", Other),
-            ("Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)", Other),
-            ("Mozilla/5.0 (compatible; SemrushBot/7~bl; +http://www.semrush.com/bot.html)", Other),
+            (
+                "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+                Other,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+                Mobile,
+            ),
+            (
+                "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+                Other,
+            ),
+            (
+                "Mozilla/5.0 (compatible; Yahoo! Slurp; http://help.yahoo.com/help/us/ysearch/slurp)",
+                Other,
+            ),
+            (
+                "DuckDuckBot/1.1; (+http://duckduckgo.com/duckduckbot.html)",
+                Other,
+            ),
+            (
+                "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)",
+                Other,
+            ),
+            (
+                "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
+                Other,
+            ),
+            (
+                "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
+                Other,
+            ),
+            (
+                "Mozilla/5.0 (compatible; SemrushBot/7~bl; +http://www.semrush.com/bot.html)",
+                Other,
+            ),
             ("Some-Crawler/1.0", Other),
-            ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", Other),
+            (
+                "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+                Other,
+            ),
             ("Facebot", Other),
-            ("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", Other),
+            (
+                "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+                Other,
+            ),
             ("Slack-ImgProxy (+https://api.slack.com/robots)", Other),
             ("Twitterbot/1.0", Other),
             ("WhatsApp/2.23.20.0 A", Other),
             ("TelegramBot (like TwitterBot)", Other),
-            ("Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)", Other),
-            ("LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)", Other),
+            (
+                "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+                Other,
+            ),
+            (
+                "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
+                Other,
+            ),
             ("Pinterest/0.2 (+https://www.pinterest.com/bot.html)", Other),
-            ("Mozilla/5.0 (compatible; Pinterestbot/1.0; +http://www.pinterest.com/bot.html)", Other),
-            ("Mozilla/5.0 (compatible; redditbot/1.0; +http://www.reddit.com/feedback)", Other),
-            ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.1.1 Safari/605.1.15 (Applebot/0.1)", Desktop),
-            ("Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5", Desktop),
-            ("Mozilla/5.0 (compatible; Embedly/0.2; +http://support.embed.ly/)", Other),
-            ("Mozilla/5.0 (compatible; vkShare; +http://vk.com/dev/Share)", Other),
+            (
+                "Mozilla/5.0 (compatible; Pinterestbot/1.0; +http://www.pinterest.com/bot.html)",
+                Other,
+            ),
+            (
+                "Mozilla/5.0 (compatible; redditbot/1.0; +http://www.reddit.com/feedback)",
+                Other,
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.1.1 Safari/605.1.15 (Applebot/0.1)",
+                Desktop,
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5",
+                Desktop,
+            ),
+            (
+                "Mozilla/5.0 (compatible; Embedly/0.2; +http://support.embed.ly/)",
+                Other,
+            ),
+            (
+                "Mozilla/5.0 (compatible; vkShare; +http://vk.com/dev/Share)",
+                Other,
+            ),
             ("Iframely/1.3.1 (+https://iframely.com/docs/about)", Other),
-            ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36", Desktop),
-            ("Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) PhantomJS/2.1.1 Safari/538.1", Other),
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36",
+                Desktop,
+            ),
+            (
+                "Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) PhantomJS/2.1.1 Safari/538.1",
+                Other,
+            ),
             ("curl/8.4.0", Other),
             ("Wget/1.21", Other),
             ("python-requests/2.31.0", Other),
@@ -285,7 +378,10 @@ mod tests {
             ("Java/17.0.2", Other),
             ("libwww-perl/6.72", Other),
             ("axios/1.6.2", Other),
-            ("node-fetch/1.0 (+https://github.com/bitinn/node-fetch)", Other),
+            (
+                "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
+                Other,
+            ),
             ("Scrapy/2.11.0 (+https://scrapy.org)", Other),
         ];
         for (ua, device) in cases {
@@ -380,7 +476,7 @@ mod tests {
     fn click_source_precedence_and_cleaning() {
         let long = "Ü".repeat(150);
         type Case<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, String);
-        let cases: [Case; 9] = [
+        let cases: [Case<'_>; 9] = [
             (
                 Some("Newsletter"),
                 Some("ig"),

@@ -1,11 +1,11 @@
 //! Analytics routes: the per-campaign funnel (`funnel=true`, the default), breakdowns
 //! (`groupBy=`), and the export of either as CSV or JSON.
 
+use axum::Router;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use crate::analytics::days::DayRange;
@@ -139,7 +139,7 @@ async fn with_commissions(
     state: &AppState,
     caller: &Caller,
     range: &DayRange,
-    funnel: &mut report::FunnelReport,
+    funnel: &mut FunnelReport,
 ) -> ApiResult<()> {
     let day_ms = |day: &str, end: bool| {
         let t = if end { "T23:59:59.999Z" } else { "T00:00:00Z" };
@@ -184,16 +184,16 @@ async fn analytics(
         // Orphan visits are the handle's, not any partner's.
         Some("true") if caller.partner().is_some() => {
             return Err(ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
+                StatusCode::FORBIDDEN,
                 "insufficient_scope",
                 "A partner token reads its campaigns' analytics, not the handle's orphan visits.",
-            ))
+            ));
         }
         Some("true") => return orphans(&state, &caller, &p).await,
         Some(_) => {
             return Err(ApiError::invalid_request(
                 "orphans: expected true or false.",
-            ))
+            ));
         }
     }
     let report = build(&state, &caller, &p).await?;

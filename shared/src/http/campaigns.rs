@@ -2,11 +2,11 @@
 //! (cursor-paginated), status change (version-checked, `if-match` optional).
 
 use crate::http::extract::Path;
+use axum::Router;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use crate::campaigns::{
@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::domain::{CampaignId, DomainError, Handle, LinkSpec, PartnerId, Slug};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{if_match, IfMatch, Json, Query};
+use crate::http::extract::{IfMatch, Json, Query, if_match};
 use crate::http::pagination::{self, PageParams};
 use crate::links::LinkView;
 use crate::state::AppState;

@@ -1,21 +1,21 @@
 //! Chain lifecycle-messaging routes: public signal append, resolve and prefetch (no auth,
 //! rate-limited per handle), and the authenticated per-handle rules (`GET`/`PUT`).
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use crate::chain::{self, ChainError, HandleRules};
 use crate::domain::chain::{
-    evaluate, validate_rules, validate_signals, Decision, Rule, SessionFacts, SessionId,
-    SignalInput, Trigger,
+    Decision, Rule, SessionFacts, SessionId, SignalInput, Trigger, evaluate, validate_rules,
+    validate_signals,
 };
 use crate::domain::{DomainError, Handle};
 use crate::http::auth::Caller;
-use crate::http::error::{apply_quota, ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, apply_quota};
 use crate::http::extract::{ClientAddr, Json};
 use crate::ratelimit::{self, Quota};
 use crate::state::AppState;
@@ -175,7 +175,7 @@ async fn resolve(
     let mut envelopes = decide(&state, session, vec![body.trigger]).await?;
     let envelope = envelopes
         .pop()
-        .ok_or_else(|| crate::http::error::ApiError::internal("resolve produced no envelope"))?;
+        .ok_or_else(|| ApiError::internal("resolve produced no envelope"))?;
     Ok(respond(StatusCode::OK, envelope, limits))
 }
 

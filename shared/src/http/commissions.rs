@@ -1,11 +1,11 @@
 //! Commission routes: partners, a campaign's commission plan, exchange rates, the ledger with its
 //! review, and balances. The work is in `crate::commissions`; payouts are in `http::payouts`.
 
+use axum::Router;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use crate::commissions::ledger::{Kind, Status};
@@ -14,14 +14,14 @@ use crate::commissions::partners::{self, Partner, PartnerError, PartnerFields, P
 use crate::commissions::plan::PlanSpec;
 use crate::commissions::plans::{self, PlanError};
 use crate::commissions::preview;
-use crate::commissions::review::{self, Decision, Manual, Review, MAX_BULK};
+use crate::commissions::review::{self, Decision, MAX_BULK, Manual, Review};
 use crate::commissions::view::CommissionView;
-use crate::commissions::{self, balances, fx, CommissionError, Filter};
+use crate::commissions::{self, CommissionError, Filter, balances, fx};
 use crate::domain::{CampaignId, CommissionId, Currency, DomainError, PartnerId};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{if_match, IfMatch, Json, Path, Query};
-use crate::http::pagination::{self, encode_cursor, Page, PageParams};
+use crate::http::extract::{IfMatch, Json, Path, Query, if_match};
+use crate::http::pagination::{self, Page, PageParams, encode_cursor};
 use crate::state::AppState;
 use crate::store::keys;
 use crate::webhooks::log::{AttemptRecord, AttemptView};
@@ -340,7 +340,8 @@ async fn put_plan(
         None | Some(IfMatch::Any) => None,
         Some(IfMatch::Version(v)) => Some(v),
     };
-    let max_days = (state.config.attribution_window.as_secs() / 86_400).max(1) as u32;
+    let max_days = u32::try_from((state.config.attribution_window.as_secs() / 86_400).max(1))
+        .unwrap_or(u32::MAX);
     let valid = spec.validate(max_days)?;
     let by = &caller.principal.subject;
     let plan = plans::put(&state, &caller.handle, &campaign, valid, expected, by).await?;

@@ -20,7 +20,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -220,15 +220,21 @@ fn with_vocabulary(index: &str) -> String {
     index
         .replace(
             "{{GROUP_BY}}",
-            &joined(&crate::analytics::report::GroupBy::ALL, |g| g.as_str()),
+            &joined(
+                &crate::analytics::report::GroupBy::ALL,
+                super::super::analytics::report::GroupBy::as_str,
+            ),
         )
         .replace(
             "{{EVENT_TYPES}}",
-            &joined(&crate::events::EventType::ALL, |e| e.as_str()),
+            &joined(
+                &crate::events::EventType::ALL,
+                super::super::events::EventType::as_str,
+            ),
         )
         .replace(
             "{{SCOPES}}",
-            &joined(&crate::auth::Scope::ALL, |s| s.as_str()),
+            &joined(&crate::auth::Scope::ALL, super::super::auth::Scope::as_str),
         )
 }
 
@@ -677,9 +683,10 @@ mod tests {
             String::from_utf8_lossy(&m.body),
             format!("import {{ x }} from './{}';", u.hashed)
         );
-        assert!(b
-            .index
-            .contains(&format!("/console/{}", b.assets[0].hashed)));
+        assert!(
+            b.index
+                .contains(&format!("/console/{}", b.assets[0].hashed))
+        );
         assert!(b.index.contains(&format!("/console/{}", m.hashed)));
         assert!(b.asset(&m.hashed).is_some() && b.asset("m.js").is_none());
     }

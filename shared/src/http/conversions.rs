@@ -5,11 +5,11 @@
 //! is `crate::conversions`.
 
 use crate::http::extract::Path;
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use crate::analytics::days::DayRange;
@@ -23,8 +23,8 @@ use crate::events::ConversionData;
 use crate::http::auth::Caller;
 use crate::http::campaigns::parse_campaign_id;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{verify_ctx, ClientAddr, Json, Query};
-use crate::http::pagination::{decode_cursor, encode_cursor, PageParams};
+use crate::http::extract::{ClientAddr, Json, Query, verify_ctx};
+use crate::http::pagination::{PageParams, decode_cursor, encode_cursor};
 use crate::state::AppState;
 
 /// The public route (served by the public function).

@@ -11,6 +11,6 @@ pub fn id() -> String {
 }
 
 /// Runs `work` with `id` as the current request's id.
-pub async fn scope<F: std::future::Future>(id: String, work: F) -> F::Output {
+pub async fn scope<F: Future>(id: String, work: F) -> F::Output {
     REQUEST_ID.scope(id, work).await
 }

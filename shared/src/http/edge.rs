@@ -31,7 +31,7 @@ pub fn viewer_country<'h>(headers: &'h HeaderMap, trust: &CountryTrust) -> Optio
 pub fn viewer_host<'h>(headers: &'h HeaderMap, trust: &CountryTrust) -> &'h str {
     let name = match trust {
         CountryTrust::CloudFrontOac => VIEWER_HOST_HEADER,
-        _ => axum::http::header::HOST.as_str(),
+        _ => http::header::HOST.as_str(),
     };
     headers
         .get(name)

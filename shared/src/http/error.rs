@@ -92,10 +92,7 @@ impl ApiError {
             "unavailable",
             "The service is temporarily overloaded; retry after the indicated delay.",
         )
-        .with_header(
-            axum::http::header::RETRY_AFTER,
-            HeaderValue::from_static("1"),
-        );
+        .with_header(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
         e.cause = Some(detail.to_string());
         e
     }
@@ -103,7 +100,7 @@ impl ApiError {
     /// `409 conflict` with `retry-after` (seconds).
     pub fn retry_later(message: impl Into<String>, retry_after_secs: i64) -> Self {
         Self::conflict(message).with_header(
-            axum::http::header::RETRY_AFTER,
+            http::header::RETRY_AFTER,
             HeaderValue::from(retry_after_secs.max(1)),
         )
     }
@@ -247,10 +244,7 @@ impl From<Limited> for ApiError {
     fn from(e: Limited) -> Self {
         let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string());
         error.headers = quota_headers(&e.quota);
-        error.with_header(
-            axum::http::header::RETRY_AFTER,
-            HeaderValue::from(e.retry_after),
-        )
+        error.with_header(http::header::RETRY_AFTER, HeaderValue::from(e.retry_after))
     }
 }
 

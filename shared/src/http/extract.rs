@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use crate::domain::{CtxClaims, CtxError};
@@ -201,10 +201,9 @@ impl FromRequestParts<AppState> for ClientAddr {
             parts
                 .extensions
                 .get::<lambda_http::request::RequestContext>()
+            && let Some(ip) = &ctx.http.source_ip
         {
-            if let Some(ip) = &ctx.http.source_ip {
-                return Ok(ClientAddr(ip.clone()));
-            }
+            return Ok(ClientAddr(ip.clone()));
         }
         if state.config.trusted_proxy {
             let last_hop = parts

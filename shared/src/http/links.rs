@@ -1,15 +1,15 @@
 //! Link routes: upsert (with `if-match`), read, list (cursor-paginated), delete, route preview.
 
 use crate::http::extract::Path;
+use axum::Router;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::fallback::RedirectSettings;
-use crate::domain::{route, LinkSpec, RouteInput, RoutingRule, Slug};
+use crate::domain::{LinkSpec, RouteInput, RoutingRule, Slug, route};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{self, IfMatch, Json, Query};
@@ -269,7 +269,7 @@ async fn redirect_settings(
     let settings = crate::handle_settings::load(
         state.store.as_ref(),
         &caller.handle,
-        crate::store::keys::REDIRECT_SETTINGS_SK,
+        keys::REDIRECT_SETTINGS_SK,
     )
     .await?;
     Ok(axum::Json(settings))
@@ -283,7 +283,7 @@ async fn put_redirect_settings(
     Json(body): Json<RedirectSettings>,
 ) -> ApiResult<axum::Json<RedirectSettings>> {
     let settings = body.validate()?;
-    let sk = crate::store::keys::REDIRECT_SETTINGS_SK;
+    let sk = keys::REDIRECT_SETTINGS_SK;
     crate::handle_settings::save(state.store.as_ref(), &caller.handle, sk, &settings).await?;
     state.redirect_settings_cache.insert(
         caller.handle.as_str().to_owned(),

@@ -21,10 +21,10 @@ pub mod request_id;
 pub mod tokens;
 pub mod webhooks;
 
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::Router;
 
 use crate::config::Secrets;
 use crate::http::error::ApiError;

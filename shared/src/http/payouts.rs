@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use axum::Router;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 
 use crate::commissions::payouts::PayoutView;
@@ -18,7 +18,7 @@ use crate::domain::{Currency, PartnerId, PayoutId};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::pagination::{encode_cursor, Page, PageParams};
+use crate::http::pagination::{Page, PageParams, encode_cursor};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router<AppState> {

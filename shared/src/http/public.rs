@@ -1,13 +1,13 @@
 //! `GET /v2/public/context` (no auth): a ctx token's claims, verified without a store read.
 
+use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Attribution, CampaignId, ClickId, CtxClaims, Handle, Slug, SubIds};
 use crate::http::error::ApiResult;
-use crate::http::extract::{verify_ctx, Query};
+use crate::http::extract::{Query, verify_ctx};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -8,19 +8,19 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::http::extract::Path;
+use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 
 use crate::config::CountryTrust;
 use crate::domain::fallback::OrphanKind;
 use crate::domain::{
-    build_destination_with, classify_user_agent_bytes, click_source, referrer_host, route, segment,
     Attribution, BotReason, ClickId, CtxClaims, Device, Expiry, Handle, Link, RouteInput, Slug,
-    SubIds,
+    SubIds, build_destination_with, classify_user_agent_bytes, click_source, referrer_host, route,
+    segment,
 };
 use crate::events::{ClickData, EventType};
 use crate::http::edge::{self, viewer_country};
@@ -282,7 +282,11 @@ impl Visit {
         let headers = &request.headers;
         let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let params = ShortUrlParams::parse(request.uri.query());
-        let ua = classify_user_agent_bytes(headers.get(header::USER_AGENT).map(|v| v.as_bytes()));
+        let ua = classify_user_agent_bytes(
+            headers
+                .get(header::USER_AGENT)
+                .map(axum::http::HeaderValue::as_bytes),
+        );
         // The User-Agent's reason first: it says more about where bot traffic comes from.
         let bot = ua
             .bot
@@ -297,11 +301,10 @@ impl Visit {
             .tracking
             .as_ref()
             .and_then(|t| t.utm_campaign.as_deref());
-        let campaign = params
-            .utm_campaign
-            .as_deref()
-            .or(tracked_campaign)
-            .or(link.campaign_id.as_ref().map(|c| c.as_str()));
+        let campaign = params.utm_campaign.as_deref().or(tracked_campaign).or(link
+            .campaign_id
+            .as_ref()
+            .map(super::super::domain::ids::CampaignId::as_str));
         let test = request.extensions.get::<TestVisit>();
         let country = match test.and_then(|t| t.country.as_deref()) {
             Some(tried) => Some(tried),
@@ -346,7 +349,7 @@ impl Visit {
                 segment: std::mem::take(&mut self.segment),
             },
             issued_at: now,
-            expires_at: now + state.config.attribution_window.as_secs() as i64,
+            expires_at: now + crate::time::secs(state.config.attribution_window),
             sub_ids: std::mem::take(&mut self.sub_ids),
             test: self.test,
         }
@@ -489,10 +492,11 @@ fn found(state: &AppState, location: &str, visit: &Visit) -> Result<Response, Ap
         header::HeaderName::from_static("x-robots-tag"),
         HeaderValue::from_static("noindex"),
     );
-    if visit.returning.is_none() && visit.bot.is_none() {
-        if let Ok(v) = HeaderValue::from_str(&visitor_cookie(state)) {
-            h.insert(header::SET_COOKIE, v);
-        }
+    if visit.returning.is_none()
+        && visit.bot.is_none()
+        && let Ok(v) = HeaderValue::from_str(&visitor_cookie(state))
+    {
+        h.insert(header::SET_COOKIE, v);
     }
     Ok(response)
 }

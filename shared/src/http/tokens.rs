@@ -2,14 +2,14 @@
 //! shown once), list (never a secret or a hash), revoke (effective on the next request).
 
 use crate::http::extract::Path;
+use axum::Router;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
-use axum::Router;
 use serde::{Deserialize, Serialize};
 
-use crate::http::auth::{access, Caller, Scope};
+use crate::http::auth::{Caller, Scope, access};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{self, PageParams};
@@ -76,18 +76,18 @@ async fn create(
     let spec = PatSpec::new(body.name, body.scopes, body.expires_in_days)?;
     // No escalation through a token: each scope must be within the minting caller's role.
     for scope in &spec.scopes {
-        if let Some(required) = access::role_for_scope(*scope) {
-            if caller.principal.role < required {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "insufficient_role",
-                    format!(
-                        "Minting a token with the {} scope requires the {} role or higher.",
-                        scope.as_str(),
-                        required.as_str()
-                    ),
-                ));
-            }
+        if let Some(required) = access::role_for_scope(*scope)
+            && caller.principal.role < required
+        {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_role",
+                format!(
+                    "Minting a token with the {} scope requires the {} role or higher.",
+                    scope.as_str(),
+                    required.as_str()
+                ),
+            ));
         }
     }
     let (record, token) =

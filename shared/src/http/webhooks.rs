@@ -7,11 +7,11 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::http::extract::Path;
+use axum::Router;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -22,15 +22,15 @@ use crate::http::extract::{Json, Query};
 use crate::http::pagination::{self, Page, PageParams};
 use crate::queue::QueueName;
 use crate::state::AppState;
-use crate::store::{keys, Cond, CounterCap, Query as StoreQuery, SkRange, StoreError, WriteOp};
+use crate::store::{Cond, CounterCap, Query as StoreQuery, SkRange, StoreError, WriteOp, keys};
 use crate::webhooks::delivery::DeliveryMessage;
 use crate::webhooks::log::{self, AttemptRecord, AttemptView, DeliveryRecord, DeliveryStatus};
 use crate::webhooks::recover::{self as recovery, RecoverError, Recovery};
 use crate::webhooks::signing::generate_secret;
 use crate::webhooks::ssrf::{self, Refusal, SystemResolver};
 use crate::webhooks::subscription::{
-    is_event_id, is_subscription_id, Subscription, SubscriptionSpec, SubscriptionStatus,
-    SubscriptionView, MAX_SUBSCRIPTIONS_PER_HANDLE,
+    MAX_SUBSCRIPTIONS_PER_HANDLE, Subscription, SubscriptionSpec, SubscriptionStatus,
+    SubscriptionView, is_event_id, is_subscription_id,
 };
 use crate::webhooks::{repo, retry};
 
@@ -134,7 +134,11 @@ async fn create(
     // pass the cap together; the query above covers subscriptions older than the count) and
     // the subscription.
     let ops = vec![
-        subscription_count(handle, 1, Some(MAX_SUBSCRIPTIONS_PER_HANDLE as i64)),
+        subscription_count(
+            handle,
+            1,
+            Some(i64::try_from(MAX_SUBSCRIPTIONS_PER_HANDLE).unwrap_or(i64::MAX)),
+        ),
         WriteOp::Put {
             item: repo::item(&sub, 1)?,
             cond: Cond::Absent,
@@ -470,7 +474,7 @@ async fn notifications(
     let failed_deliveries = page
         .items
         .iter()
-        .map(|i| i.parse::<log::FailedDelivery>())
+        .map(super::super::store::Item::parse::<log::FailedDelivery>)
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         // Entries of deleted subscriptions linger until they expire; they are not shown.

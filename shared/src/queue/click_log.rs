@@ -8,12 +8,13 @@
 
 use redb::{Database, ReadableTable, TableDefinition, WriteTransaction};
 
-use crate::stream::{StreamError, StreamRecord, MAX_READ};
+use crate::stream::{MAX_READ, StreamError, StreamRecord};
 
 use super::QueueError;
 
 /// Sequence → `[appended_at_ms: u64 LE][data]`.
-pub(super) const CLICKS: TableDefinition<u64, &[u8]> = TableDefinition::new("stream_clicks");
+pub(super) const CLICKS: TableDefinition<'static, u64, &[u8]> =
+    TableDefinition::new("stream_clicks");
 /// The one shard of the local log.
 pub const SHARD: &str = "shard-0";
 /// A week: a consumer stopped for longer than that loses the oldest clicks (Kinesis keeps 24 h

@@ -33,18 +33,18 @@ use redb::{
     Database, Durability, ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction,
 };
 use serde::{Deserialize, Serialize};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::{Notify, oneshot};
 
-use crate::store::group_commit::{self, split, Apply, Writer};
+use crate::store::group_commit::{self, Apply, Writer, split};
 
 use super::click_log;
-use super::{OutMessage, Queue, QueueError, QueueName, Received, MAX_DELAY_SECS};
-use crate::stream::{validate_record, ClickStream, StreamError, StreamRecord};
+use super::{MAX_DELAY_SECS, OutMessage, Queue, QueueError, QueueName, Received};
+use crate::stream::{ClickStream, StreamError, StreamRecord, validate_record};
 
 type MessageTable = TableDefinition<'static, (u64, u64), &'static [u8]>;
 type DeadTable = TableDefinition<'static, u64, &'static [u8]>;
 
-const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const META: TableDefinition<'static, &str, u64> = TableDefinition::new("meta");
 const SEQ: &str = "seq";
 
 fn tables(queue: QueueName) -> (MessageTable, DeadTable) {
@@ -62,7 +62,7 @@ fn tables(queue: QueueName) -> (MessageTable, DeadTable) {
 
 /// Default redrive threshold (receives without ack before a message is dead-lettered).
 pub const DEFAULT_MAX_RECEIVES: u32 = 10;
-pub use super::{validate_body, MAX_BODY_BYTES, MAX_RECEIVE_BATCH, MAX_VISIBILITY};
+pub use super::{MAX_BODY_BYTES, MAX_RECEIVE_BATCH, MAX_VISIBILITY, validate_body};
 const MAX_BATCH: usize = 256;
 /// Receive/ack-only batches committed without an fsync in a row, at most.
 pub const MAX_LAZY_COMMITS: u32 = 64;
@@ -256,10 +256,12 @@ impl Queue for EmbeddedQueue {
         let mut out = Vec::with_capacity(messages.len());
         for message in messages {
             validate_body(&message.body)?;
-            let delay_ms = message
-                .delay
-                .min(Duration::from_secs(u64::from(MAX_DELAY_SECS)))
-                .as_millis() as u64;
+            let delay_ms = crate::time::millis(
+                message
+                    .delay
+                    .min(Duration::from_secs(u64::from(MAX_DELAY_SECS))),
+            )
+            .unsigned_abs();
             let id = uuid::Uuid::now_v7().to_string();
             out.push((
                 delay_ms,
@@ -621,11 +623,11 @@ impl Apply for QueueWriter {
 
     /// Shutting down: make the last lazy commits (receives, acks) durable too.
     fn on_shutdown(&mut self) {
-        if self.lazy_commits > 0 {
-            if let Ok(mut txn) = self.db.begin_write() {
-                txn.set_durability(Durability::Immediate);
-                let _ = txn.commit();
-            }
+        if self.lazy_commits > 0
+            && let Ok(mut txn) = self.db.begin_write()
+        {
+            txn.set_durability(Durability::Immediate);
+            let _ = txn.commit();
         }
     }
 }
@@ -636,7 +638,7 @@ impl QueueWriter {
         self.seq
     }
 
-    fn save_seq(&self, txn: &redb::WriteTransaction) -> Result<(), QueueError> {
+    fn save_seq(&self, txn: &WriteTransaction) -> Result<(), QueueError> {
         let mut meta = txn.open_table(META).map_err(db_err)?;
         meta.insert(SEQ, self.seq).map_err(db_err)?;
         Ok(())
@@ -644,7 +646,7 @@ impl QueueWriter {
 
     fn send(
         &mut self,
-        txn: &redb::WriteTransaction,
+        txn: &WriteTransaction,
         queue: QueueName,
         messages: Vec<(u64, StoredMsg)>,
         now: u64,
@@ -663,7 +665,7 @@ impl QueueWriter {
 
     fn receive(
         &mut self,
-        txn: &redb::WriteTransaction,
+        txn: &WriteTransaction,
         queue: QueueName,
         max: usize,
         visibility_ms: u64,
@@ -731,7 +733,7 @@ impl QueueWriter {
 type Step<T> = group_commit::Step<T, QueueError>;
 
 /// Deletes the message the receipt names, if it is still that delivery (else a no-op).
-fn ack(txn: &redb::WriteTransaction, queue: QueueName, key: (u64, u64), id: &str) -> Step<()> {
+fn ack(txn: &WriteTransaction, queue: QueueName, key: (u64, u64), id: &str) -> Step<()> {
     let mut table = txn.open_table(tables(queue).0).map_err(db_err)?;
     let matches = match table.get(key).map_err(db_err)? {
         Some(value) => has_id(value.value(), id),

@@ -97,7 +97,7 @@ pub trait Queue: Send + Sync + 'static {
 /// SQS limits, enforced by every backend so code that works locally works on SQS.
 pub const MAX_RECEIVE_BATCH: usize = 10;
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
-pub const MAX_VISIBILITY: std::time::Duration = std::time::Duration::from_secs(12 * 60 * 60);
+pub const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 60 * 60);
 
 /// SQS accepts 1..=256 KiB bodies of XML-safe characters.
 pub fn validate_body(body: &str) -> Result<(), QueueError> {

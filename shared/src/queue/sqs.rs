@@ -10,16 +10,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::SdkError;
 use aws_sdk_sqs::operation::delete_message::DeleteMessageError;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
-use aws_sdk_sqs::Client;
 use tokio::sync::OnceCell;
 
-use super::{validate_body, MAX_RECEIVE_BATCH, MAX_VISIBILITY};
-use super::{OutMessage, Queue, QueueError, QueueName, Received, MAX_DELAY_SECS};
+use super::{MAX_DELAY_SECS, OutMessage, Queue, QueueError, QueueName, Received};
+use super::{MAX_RECEIVE_BATCH, MAX_VISIBILITY, validate_body};
 use crate::aws_client::LazyClient;
-use crate::aws_errors::{classify, describe, Failure};
+use crate::aws_errors::{Failure, classify, describe};
 
 /// SQS's limits on one `SendMessageBatch`.
 const BATCH_ENTRIES: usize = 10;

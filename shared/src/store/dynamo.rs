@@ -14,6 +14,7 @@ mod retry;
 pub use codec::{PK, SK, TTL};
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -23,15 +24,14 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem, Update,
 };
-use aws_sdk_dynamodb::Client;
 
 use self::codec::{Attrs, Expr};
-use self::retry::{contended, is_conflict, Attempt};
+use self::retry::{Attempt, contended, is_conflict};
 use super::validate::{
-    validate_key, validate_op, validate_query, validate_transact, MAX_ITEM_BYTES,
+    MAX_ITEM_BYTES, validate_key, validate_op, validate_query, validate_transact,
 };
-use super::{now_unix, Cond, Item, Page, Query, SkRange, Store, StoreError, WriteOp};
-use crate::aws_errors::{classify, describe, Failure};
+use super::{Cond, Item, Page, Query, SkRange, Store, StoreError, WriteOp, now_unix};
+use crate::aws_errors::{Failure, classify, describe};
 
 /// [`Store`] on a DynamoDB table with `pk` (S, hash) and `sk` (S, range) keys.
 #[derive(Clone)]
@@ -202,9 +202,8 @@ impl DynamoStore {
             .client_request_token(token)
             .send()
             .await;
-        let err = match result {
-            Ok(_) => return Ok(Attempt::Done(())),
-            Err(err) => err,
+        let Err(err) = result else {
+            return Ok(Attempt::Done(()));
         };
         let cancelled = match &err {
             SdkError::ServiceError(ctx) => match ctx.err() {
@@ -317,7 +316,7 @@ impl Store for DynamoStore {
             let now = now_unix();
             let mut expr = Expr::default();
             let key_condition = key_condition(&mut expr, &query);
-            let ttl = expr.name(codec::TTL);
+            let ttl = expr.name(TTL);
             let now_value = expr.value("now", AttributeValue::N(now.to_string()));
             let remaining = query.limit - items.len();
             let out = self
@@ -339,10 +338,10 @@ impl Store for DynamoStore {
                 .map_err(|e| sdk_error("Query", &e))?;
             for attrs in out.items() {
                 // Double-check: the filter ran at the backend's clock.
-                if let Some(item) = codec::live(Some(attrs), now)? {
-                    if item.pk == query.pk {
-                        items.push(item);
-                    }
+                if let Some(item) = codec::live(Some(attrs), now)?
+                    && item.pk == query.pk
+                {
+                    items.push(item);
                 }
             }
             match out.last_evaluated_key() {
@@ -429,7 +428,7 @@ fn item_attrs(item: &Item) -> Result<Attrs, StoreError> {
 }
 
 fn key_condition(expr: &mut Expr, query: &Query) -> String {
-    let pk = expr.name(codec::PK);
+    let pk = expr.name(PK);
     let pk_value = expr.value("pk", AttributeValue::S(query.pk.clone()));
     let partition = format!("{pk} = {pk_value}");
     let s = |v: &str| AttributeValue::S(v.to_owned());
@@ -437,12 +436,12 @@ fn key_condition(expr: &mut Expr, query: &Query) -> String {
         SkRange::All => partition,
         SkRange::Prefix(prefix) if prefix.is_empty() => partition,
         SkRange::Prefix(prefix) => {
-            let sk = expr.name(codec::SK);
+            let sk = expr.name(SK);
             let p = expr.value("prefix", s(prefix));
             format!("{partition} AND begins_with({sk}, {p})")
         }
         SkRange::Between(from, to) => {
-            let sk = expr.name(codec::SK);
+            let sk = expr.name(SK);
             let (a, b) = (expr.value("from", s(from)), expr.value("to", s(to)));
             format!("{partition} AND {sk} BETWEEN {a} AND {b}")
         }

@@ -29,11 +29,11 @@ use redb::{Database, Durability, ReadableTable, TableDefinition, WriteTransactio
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use super::group_commit::{self, split, Apply, Writer};
+use super::group_commit::{self, Apply, Writer, split};
 use super::validate::{validate_key, validate_op, validate_query, validate_transact};
-use super::{now_unix, Cond, CounterCap, Item, Page, Query, SkRange, Store, StoreError, WriteOp};
+use super::{Cond, CounterCap, Item, Page, Query, SkRange, Store, StoreError, WriteOp, now_unix};
 
-const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
+const ITEMS: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("items");
 
 /// The most requests one write transaction (one fsync) carries.
 pub const MAX_BATCH: usize = 256;
@@ -603,7 +603,7 @@ fn transact_all(table: &mut ItemTable<'_>, ops: Vec<WriteOp>, now: i64) -> Step<
         match plan(op, current) {
             Ok(effect) => effects.push((key, effect)),
             Err(StoreError::ConditionFailed { current }) => {
-                return Ok(Err(StoreError::TxConflict { index, current }))
+                return Ok(Err(StoreError::TxConflict { index, current }));
             }
             Err(e) => return Ok(Err(e)),
         }

@@ -70,7 +70,7 @@ pub(crate) struct Writer<R> {
 }
 
 impl<R: Send + 'static> Writer<R> {
-    pub fn spawn<A: Apply<Request = R>>(
+    pub(crate) fn spawn<A: Apply<Request = R>>(
         name: &str,
         owner: A,
         capacity: usize,
@@ -87,7 +87,7 @@ impl<R: Send + 'static> Writer<R> {
     }
 
     /// Sends a request and waits for its answer; `stopped()` when the writer has stopped.
-    pub async fn submit<T, E>(
+    pub(crate) async fn submit<T, E>(
         &self,
         make: impl FnOnce(oneshot::Sender<Result<T, E>>) -> R,
         stopped: impl FnOnce() -> E,

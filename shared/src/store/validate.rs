@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::{Query, SkRange, StoreError, WriteOp, MAX_TRANSACT_OPS};
+use super::{MAX_TRANSACT_OPS, Query, SkRange, StoreError, WriteOp};
 
 /// DynamoDB's key and item size limits.
 pub const MAX_PK_BYTES: usize = 2048;

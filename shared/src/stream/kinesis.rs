@@ -6,13 +6,13 @@
 //! `GetRecords`.
 
 use async_trait::async_trait;
+use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::ShardIteratorType;
-use aws_sdk_kinesis::Client;
 
-use super::{validate_record, ClickStream, StreamError, StreamRecord, MAX_READ};
+use super::{ClickStream, MAX_READ, StreamError, StreamRecord, validate_record};
 use crate::aws_client::LazyClient;
-use crate::aws_errors::{classify, describe, Failure};
+use crate::aws_errors::{Failure, classify, describe};
 
 /// `GetRecords` may answer empty while records lie further on (an iterator starts before a
 /// gap); a few hops along `NextShardIterator` find them or show the shard is caught up.

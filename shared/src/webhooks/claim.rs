@@ -8,7 +8,7 @@ use super::message::DeliveryMessage;
 use crate::store::{Cond, Store, StoreError, WriteOp};
 
 /// The outcome of trying to claim an attempt.
-pub enum Claim {
+pub(super) enum Claim {
     /// Ours to send; the record is at this version.
     Won(u64),
     /// Already finished (by an earlier copy of this message).
@@ -17,7 +17,7 @@ pub enum Claim {
     Busy,
 }
 
-pub async fn claim(
+pub(super) async fn claim(
     store: &dyn Store,
     m: &DeliveryMessage,
     now_ms: i64,

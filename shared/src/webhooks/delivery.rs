@@ -36,7 +36,7 @@ use super::signing::SigningKey;
 use crate::consume::BatchHandler;
 use crate::queue::{QueueName, Received};
 use crate::state::AppState;
-use crate::store::{keys, Cond, StoreError, WriteOp};
+use crate::store::{Cond, StoreError, WriteOp, keys};
 
 pub use super::message::LEASE;
 /// Messages that arrive this early are re-enqueued (delays above SQS's 15-minute maximum).
@@ -151,7 +151,7 @@ impl DeliveryWorker {
             Claim::Won(version) => version,
             Claim::Busy => return Ok(Verdict::Retry),
             Claim::Finished(record, version) => {
-                return self.ensure_next_enqueued(m, record, version).await
+                return self.ensure_next_enqueued(m, record, version).await;
             }
         };
         let outcome = if loaded.subscription.is_active() {
@@ -172,7 +172,7 @@ impl DeliveryWorker {
         if early <= EARLY_TOLERANCE_MS {
             return Ok(false);
         }
-        let delay = Duration::from_millis(early as u64);
+        let delay = Duration::from_millis(early.unsigned_abs());
         self.state
             .queue
             .send(QueueName::Deliveries, vec![m.to_message(delay)])
@@ -252,7 +252,7 @@ impl DeliveryWorker {
         let attempt = Attempt {
             outcome: outcome.as_ref(),
             started_ms: attempted_at_ms,
-            finished_ms: attempted_at_ms + result.duration_ms as i64,
+            finished_ms: attempted_at_ms.saturating_add_unsigned(result.duration_ms),
         };
         // The subscription was deleted meanwhile: nothing of it is left to change.
         let mut deleted = false;
@@ -268,7 +268,7 @@ impl DeliveryWorker {
                 Ok(()) => {
                     return self
                         .schedule_next(m, settled.record, claim_version + 1)
-                        .await
+                        .await;
                 }
                 // Our lease expired and another worker took the attempt over: it records it.
                 Err(StoreError::TxConflict {
@@ -318,7 +318,8 @@ impl DeliveryWorker {
         let Some(next_ms) = record.next_attempt_ms else {
             return Ok(Verdict::Ack);
         };
-        let delay = Duration::from_millis((next_ms - crate::time::now_millis()).max(0) as u64);
+        let delay =
+            Duration::from_millis((next_ms - crate::time::now_millis()).max(0).unsigned_abs());
         let sent = self
             .state
             .queue

@@ -30,7 +30,9 @@ impl EndpointLimits {
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<Semaphore>>> {
-        self.endpoints.lock().unwrap_or_else(|e| e.into_inner())
+        self.endpoints
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A place at `endpoint`, waiting at most `wait` for one; `None` when none freed up.

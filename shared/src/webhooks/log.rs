@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::events::EventType;
-use crate::store::{keys, Query, SkRange, Store, StoreError};
+use crate::store::{Query, SkRange, Store, StoreError, keys};
 
 /// How long attempts, deliveries and notifications are kept.
 pub const LOG_RETENTION: Duration = Duration::from_secs(30 * 86_400);
@@ -26,7 +26,7 @@ pub const FAILED: &str = "failed";
 pub const FAILED_ATTEMPTS: &str = "failed_attempts";
 
 pub fn retention_expiry(now_unix: i64) -> i64 {
-    now_unix + LOG_RETENTION.as_secs() as i64
+    now_unix + crate::time::secs(LOG_RETENTION)
 }
 
 /// RFC 3339 of a unix-milliseconds instant.

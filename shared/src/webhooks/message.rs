@@ -11,7 +11,7 @@ use super::subscription::{is_event_id, is_subscription_id};
 use crate::domain::Handle;
 use crate::events::{Event, EventType};
 use crate::queue::OutMessage;
-use crate::store::{keys, Item, StoreError};
+use crate::store::{Item, StoreError, keys};
 
 /// How long a claimed attempt belongs to its worker: the send timeout, DNS and the commit fit
 /// well inside it.
@@ -109,7 +109,7 @@ impl DeliveryMessage {
             status: AttemptStatus::Sending,
             attempted_at: log::millis_to_rfc3339(now_ms),
             attempted_at_ms: now_ms,
-            lease_until_ms: Some(now_ms + LEASE.as_millis() as i64),
+            lease_until_ms: Some(now_ms + crate::time::millis(LEASE)),
             status_code: None,
             duration_ms: None,
             error: None,

@@ -22,7 +22,7 @@ use super::subscription::is_subscription_id;
 use super::{repo, retry};
 use crate::queue::{QueueError, QueueName};
 use crate::state::AppState;
-use crate::store::{keys, Cond, Item, Query, SkRange, Store, StoreError, WriteOp};
+use crate::store::{Cond, Item, Query, SkRange, Store, StoreError, WriteOp, keys};
 
 /// Delivery records read at once.
 const READ_CHUNK: usize = 50;
@@ -33,7 +33,9 @@ pub enum RecoverError {
     InvalidSince(&'static str),
     #[error("Webhook subscription {0}")]
     NotFound(String),
-    #[error("Webhook subscription {id} is disabled ({reason}); resume it with PATCH {{\"status\": \"active\"}} first.")]
+    #[error(
+        "Webhook subscription {id} is disabled ({reason}); resume it with PATCH {{\"status\": \"active\"}} first."
+    )]
     Disabled { id: String, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),

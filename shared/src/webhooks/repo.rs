@@ -1,6 +1,6 @@
 //! Reading and writing subscriptions in the store (`H#{handle}` / `W#{subscriptionId}`).
 
-use crate::store::{keys, Item, Query, Store, StoreError};
+use crate::store::{Item, Query, Store, StoreError, keys};
 
 use super::subscription::Subscription;
 

@@ -64,7 +64,10 @@ impl Clients {
     fn pinned(&self, url: &Url, addr: SocketAddr) -> Result<reqwest::Client, String> {
         let host = url.host_str().unwrap_or_default().to_owned();
         let key = (host, addr);
-        let mut clients = self.by_target.lock().unwrap_or_else(|e| e.into_inner());
+        let mut clients = self
+            .by_target
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(client) = clients.get(&key) {
             return Ok(client.clone());
         }
@@ -114,11 +117,11 @@ pub async fn get(clients: &Clients, allow_private: bool, url: &str, msg_id: &str
 }
 
 async fn timed(
-    attempt: impl std::future::Future<Output = Result<(u16, Option<String>), String>>,
+    attempt: impl Future<Output = Result<(u16, Option<String>), String>>,
 ) -> SendOutcome {
     let started = Instant::now();
     let result = attempt.await;
-    let duration_ms = started.elapsed().as_millis() as u64;
+    let duration_ms = crate::time::millis(started.elapsed()).unsigned_abs();
     match result {
         Ok((code, error)) => SendOutcome {
             status_code: Some(code),

@@ -12,7 +12,7 @@ use super::retry;
 use super::send::SendOutcome;
 use super::subscription::Subscription;
 use crate::state::AppState;
-use crate::store::{keys, to_doc, Cond, Item, StoreError, WriteOp};
+use crate::store::{Cond, Item, StoreError, WriteOp, keys, to_doc};
 
 /// What an attempt settled to, computed once and written in every round.
 pub(super) struct Settled {
@@ -33,21 +33,21 @@ pub(super) struct SettleOps {
 
 impl Settled {
     /// `stop`: the attempt is final for this reason (see `health::Plan`).
-    pub fn new(
+    pub(super) fn new(
         state: &AppState,
         m: &DeliveryMessage,
         attempted_at_ms: i64,
         outcome: &SendOutcome,
         stop: Option<String>,
     ) -> Self {
-        let finished_ms = attempted_at_ms + outcome.duration_ms as i64;
+        let finished_ms = attempted_at_ms.saturating_add_unsigned(outcome.duration_ms);
         let succeeded = outcome.succeeded();
         let retry_in = if succeeded || stop.is_some() {
             None
         } else {
             retry::delay_after_failure(state.config.webhook_retry_base, m.attempt, m.manual)
         };
-        let next_ms = retry_in.map(|d| finished_ms + d.as_millis() as i64);
+        let next_ms = retry_in.map(|d| finished_ms + crate::time::millis(d));
         let error = stop.or_else(|| outcome.error.clone());
         let mut record = m.claim_record(attempted_at_ms);
         record.status = if succeeded {
@@ -78,7 +78,7 @@ impl Settled {
 
     /// The round's writes, given the delivery record read this round and the subscription as
     /// it must be written (conditioned on the version `loaded` was read at), if it changes.
-    pub fn ops(
+    pub(super) fn ops(
         &self,
         m: &DeliveryMessage,
         loaded: &repo::Loaded,
@@ -86,7 +86,9 @@ impl Settled {
         previous: Option<&Item>,
         subscription: Option<&Subscription>,
     ) -> Result<SettleOps, StoreError> {
-        let prev = previous.map(|i| i.parse::<DeliveryRecord>()).transpose()?;
+        let prev = previous
+            .map(super::super::store::Item::parse::<DeliveryRecord>)
+            .transpose()?;
         let (n_pk, n_sk) = keys::webhook_notification(
             &m.handle,
             self.finished_ms,
@@ -214,14 +216,14 @@ impl Settled {
                 cond: Cond::None,
             });
         }
-        if self.status != DeliveryStatus::Pending {
-            if let Some(old) = old.filter(|old| *old != n_sk) {
-                ops.push(WriteOp::Delete {
-                    pk: n_pk,
-                    sk: old,
-                    cond: Cond::None,
-                });
-            }
+        if self.status != DeliveryStatus::Pending
+            && let Some(old) = old.filter(|old| *old != n_sk)
+        {
+            ops.push(WriteOp::Delete {
+                pk: n_pk,
+                sk: old,
+                cond: Cond::None,
+            });
         }
         Ok(ops)
     }

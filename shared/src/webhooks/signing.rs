@@ -4,8 +4,8 @@
 //! the spec exactly is what lets receivers verify us with any Standard Webhooks library.
 //! Pure: no clock, no I/O.
 
-use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;

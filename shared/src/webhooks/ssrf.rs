@@ -214,19 +214,19 @@ async fn vet_name(
     let addrs = match resolver.resolve(name, port).await {
         Ok(addrs) if !addrs.is_empty() => addrs,
         Ok(_) | Err(_) if is_localhost_name(name) && !allow_private => {
-            return Err(Refusal::Blocked(format!("{name} is a loopback name")))
+            return Err(Refusal::Blocked(format!("{name} is a loopback name")));
         }
         Ok(_) => {
             return Err(Refusal::Unresolved {
                 host: name.to_owned(),
                 detail: "no addresses".into(),
-            })
+            });
         }
         Err(e) => {
             return Err(Refusal::Unresolved {
                 host: name.to_owned(),
                 detail: e.to_string(),
-            })
+            });
         }
     };
     if addrs
@@ -272,12 +272,16 @@ mod tests {
         assert!(!e.to_string().contains("169.254"), "{e}");
         // Private and loopback pass in development mode, and stay refused otherwise.
         let private = FakeDns(vec![ip("10.0.0.5")]);
-        assert!(vet(&url("http://svc.internal/"), &private, true)
-            .await
-            .is_ok());
-        assert!(vet(&url("http://127.0.0.1:9/"), &private, true)
-            .await
-            .is_ok());
+        assert!(
+            vet(&url("http://svc.internal/"), &private, true)
+                .await
+                .is_ok()
+        );
+        assert!(
+            vet(&url("http://127.0.0.1:9/"), &private, true)
+                .await
+                .is_ok()
+        );
         let e = vet_public(&url("http://svc.internal/"), &private)
             .await
             .unwrap_err();

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::domain::{validate_destination, DomainError, PartnerId};
+use crate::domain::{DomainError, PartnerId, validate_destination};
 use crate::events::EventType;
 
 pub const MAX_DESCRIPTION_CHARS: usize = 200;
@@ -79,13 +79,13 @@ impl SubscriptionSpec {
                 event_types.push(kind);
             }
         }
-        if let Some(d) = &self.description {
-            if d.chars().count() > MAX_DESCRIPTION_CHARS {
-                return Err(DomainError::new(
-                    "description",
-                    format!("must be at most {MAX_DESCRIPTION_CHARS} characters long"),
-                ));
-            }
+        if let Some(d) = &self.description
+            && d.chars().count() > MAX_DESCRIPTION_CHARS
+        {
+            return Err(DomainError::new(
+                "description",
+                format!("must be at most {MAX_DESCRIPTION_CHARS} characters long"),
+            ));
         }
         Ok(ValidSpec {
             endpoint_url,
@@ -274,7 +274,7 @@ mod tests {
     fn spec(url: &str, types: &[&str]) -> SubscriptionSpec {
         SubscriptionSpec {
             endpoint_url: url.into(),
-            event_types: types.iter().map(|s| s.to_string()).collect(),
+            event_types: types.iter().map(std::string::ToString::to_string).collect(),
             description: None,
         }
     }
@@ -331,9 +331,11 @@ mod tests {
         let disabled = sub.clone().disabled("410".into(), "now".into());
         assert!(!disabled.receives(EventType::LinkClicked, None));
         assert!(!format!("{sub:?}").contains("whsec_x"));
-        assert!(!serde_json::to_string(&sub.view())
-            .unwrap()
-            .contains("whsec_x"));
+        assert!(
+            !serde_json::to_string(&sub.view())
+                .unwrap()
+                .contains("whsec_x")
+        );
     }
 
     #[test]

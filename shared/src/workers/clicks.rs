@@ -128,7 +128,7 @@ impl Window {
 pub async fn run<F, W>(consumer: ClickConsumer, stream: Arc<dyn ClickStream>, wait: W)
 where
     W: Fn() -> F,
-    F: std::future::Future<Output = ()>,
+    F: Future<Output = ()>,
 {
     let mut window = Window::new(BATCH_WINDOW);
     loop {

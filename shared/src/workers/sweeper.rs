@@ -4,7 +4,7 @@
 //! Without it, a conversion's fan-out could be lost in production. Overlapping invocations are
 //! harmless: every copy of an event carries the same id and consumers dedupe on it.
 
-use lambda_runtime::{service_fn, LambdaEvent};
+use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::Value;
 

@@ -9,7 +9,7 @@
 
 use std::sync::LazyLock;
 
-use super::rules::{validate_rules, Rule};
+use super::rules::{Rule, validate_rules};
 
 static DEFAULT_RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     let raw = serde_json::json!([
@@ -55,7 +55,7 @@ pub fn default_rules() -> &'static [Rule] {
 
 #[cfg(test)]
 mod tests {
-    use super::super::engine::{evaluate, SessionFacts};
+    use super::super::engine::{SessionFacts, evaluate};
     use super::super::rules::Action;
     use super::super::signal::{Signal, SignalType, Trigger};
     use super::*;
@@ -81,7 +81,7 @@ mod tests {
     fn defaults_are_valid_and_cover_retargeting() {
         assert_eq!(default_rules().len(), 8);
         // (session, trigger, rule, action)
-        let cases: &[(Session, &str, Option<&str>, Action)] = &[
+        let cases: &[(Session<'_>, &str, Option<&str>, Action)] = &[
             (&[], "checkout", None, Action::None),
             (
                 &[("view", 5)],

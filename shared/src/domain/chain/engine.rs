@@ -181,7 +181,7 @@ mod tests {
     fn first_matching_rule_by_priority_wins() {
         let trigger = |t: &str| Trigger::parse(t).unwrap();
         // (signals, trigger, expected ruleId)
-        let cases: &[(Session, &str, Option<&str>)] = &[
+        let cases: &[(Session<'_>, &str, Option<&str>)] = &[
             (&[], "checkout", None),
             (
                 &[("purchase", 9999), ("view", 1)],

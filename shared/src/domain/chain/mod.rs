@@ -8,12 +8,12 @@ pub mod rules;
 pub mod signal;
 
 pub use defaults::default_rules;
-pub use engine::{evaluate, Evaluation, SessionFacts, NO_RULE_MATCHED};
+pub use engine::{Evaluation, NO_RULE_MATCHED, SessionFacts, evaluate};
 pub use rules::{
-    validate_rules, Action, Channel, Condition, Decision, Rule, MAX_CONDITIONS, MAX_RULES,
-    MAX_TEMPLATE_CHARS,
+    Action, Channel, Condition, Decision, MAX_CONDITIONS, MAX_RULES, MAX_TEMPLATE_CHARS, Rule,
+    validate_rules,
 };
 pub use signal::{
-    validate_signals, SessionId, Signal, SignalInput, SignalType, Trigger, MAX_SIGNALS_PER_REQUEST,
-    MAX_SIGNAL_DATA_BYTES,
+    MAX_SIGNAL_DATA_BYTES, MAX_SIGNALS_PER_REQUEST, SessionId, Signal, SignalInput, SignalType,
+    Trigger, validate_signals,
 };

@@ -245,7 +245,7 @@ fn check_decision(field: &str, d: &Decision) -> Result<(), DomainError> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{json, Value};
+    use serde_json::{Value, json};
 
     use super::*;
 
@@ -300,7 +300,10 @@ mod tests {
             .map(|i| rule(&format!("r{i}"), "checkout", i, json!([]), send("t")))
             .collect();
         let cases: Vec<(Value, &str)> = vec![
-            (Value::Array(too_many), "rules: must contain at most 100 rules (got 101)"),
+            (
+                Value::Array(too_many),
+                "rules: must contain at most 100 rules (got 101)",
+            ),
             (json!([ok(), ok()]), "rules[1].ruleId: duplicate ruleId r"),
             (
                 json!([ok(), rule("s", "CHECKOUT", 1, json!([]), send("t"))]),
@@ -319,20 +322,43 @@ mod tests {
                 "[0].trigger: may only contain letters, digits, underscores, dots, colons and hyphens",
             ),
             (
-                json!([rule("r", "checkout", 1, json!([]), json!({"action": "shout"}))]),
+                json!([rule(
+                    "r",
+                    "checkout",
+                    1,
+                    json!([]),
+                    json!({"action": "shout"})
+                )]),
                 "[0].decision.action: unknown variant `shout`, expected one of `send_message`, `suppress`, `none`",
             ),
             (
-                json!([rule("r", "checkout", 1, json!([]),
-                    json!({"action": "send_message", "channel": "fax", "template": "t"}))]),
+                json!([rule(
+                    "r",
+                    "checkout",
+                    1,
+                    json!([]),
+                    json!({"action": "send_message", "channel": "fax", "template": "t"})
+                )]),
                 "[0].decision.channel: unknown variant `fax`, expected one of `email`, `sms`, `push`, `in_app`, `webhook`",
             ),
             (
-                json!([rule("r", "checkout", 1, json!([]), json!({"action": "send_message", "template": "t"}))]),
+                json!([rule(
+                    "r",
+                    "checkout",
+                    1,
+                    json!([]),
+                    json!({"action": "send_message", "template": "t"})
+                )]),
                 "rules[0].decision.channel: is required for send_message (email, sms, push, in_app or webhook)",
             ),
             (
-                json!([rule("r", "checkout", 1, json!([]), json!({"action": "send_message", "channel": "sms"}))]),
+                json!([rule(
+                    "r",
+                    "checkout",
+                    1,
+                    json!([]),
+                    json!({"action": "send_message", "channel": "sms"})
+                )]),
                 "rules[0].decision.template: is required for send_message",
             ),
             (
@@ -344,28 +370,63 @@ mod tests {
                 "rules[0].decision.template: must not contain control characters",
             ),
             (
-                json!([rule("r", "checkout", 1, json!([]),
-                    json!({"action": "send_message", "channel": "sms", "template": "t", "delaySeconds": 2_592_001}))]),
+                json!([rule(
+                    "r",
+                    "checkout",
+                    1,
+                    json!([]),
+                    json!({"action": "send_message", "channel": "sms", "template": "t", "delaySeconds": 2_592_001})
+                )]),
                 "rules[0].decision.delaySeconds: must be 0 to 2592000 (30 days)",
             ),
             (
-                json!([rule("r", "checkout", 1, json!([]), json!({"action": "suppress", "channel": "sms"}))]),
+                json!([rule(
+                    "r",
+                    "checkout",
+                    1,
+                    json!([]),
+                    json!({"action": "suppress", "channel": "sms"})
+                )]),
                 "rules[0].decision: only send_message takes a template, channel or delaySeconds",
             ),
             (
-                json!([rule("r", "checkout", 1, json!([{"atLeast": {"type": "view", "count": 0}}]), send("t"))]),
+                json!([rule(
+                    "r",
+                    "checkout",
+                    1,
+                    json!([{"atLeast": {"type": "view", "count": 0}}]),
+                    send("t")
+                )]),
                 "rules[0].conditions[0].atLeast.count: must be 1 to 100000",
             ),
             (
-                json!([rule("r", "checkout", 1, json!([{"withinSeconds": {"type": "view", "seconds": 0}}]), send("t"))]),
+                json!([rule(
+                    "r",
+                    "checkout",
+                    1,
+                    json!([{"withinSeconds": {"type": "view", "seconds": 0}}]),
+                    send("t")
+                )]),
                 "rules[0].conditions[0].withinSeconds.seconds: must be 1 to 31536000 (365 days)",
             ),
             (
-                json!([rule("r", "checkout", 1, json!([{"seenType": "view"}]), send("t"))]),
+                json!([rule(
+                    "r",
+                    "checkout",
+                    1,
+                    json!([{"seenType": "view"}]),
+                    send("t")
+                )]),
                 "[0].conditions[0]: unknown variant `seenType`, expected one of `hasType`, `lacksType`, `atLeast`, `withinSeconds`",
             ),
             (
-                json!([rule("r", "checkout", 1, Value::Array((0..21).map(|_| json!({"hasType": "v"})).collect()), send("t"))]),
+                json!([rule(
+                    "r",
+                    "checkout",
+                    1,
+                    Value::Array((0..21).map(|_| json!({"hasType": "v"})).collect()),
+                    send("t")
+                )]),
                 "rules[0].conditions: must contain at most 20 conditions",
             ),
         ];

@@ -2,8 +2,8 @@
 //! free-form payload. Also the names shared with rules: signal types, triggers and session ids.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::domain::DomainError;
 

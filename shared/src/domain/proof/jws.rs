@@ -4,7 +4,7 @@
 //! the others are retired: published and trusted for what they signed, never used to sign.
 
 use base64::Engine;
-use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
+use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

@@ -7,8 +7,8 @@ pub mod access;
 
 use crate::auth::AuthError;
 use crate::domain::Handle;
-use crate::http::error::apply_quota;
 use crate::http::error::ApiError;
+use crate::http::error::apply_quota;
 use crate::ratelimit::WriteCharge;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
@@ -18,7 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 pub use crate::auth::{Credential, Principal, Role, Scope};
-pub use access::{Access, ACCESS_TABLE};
+pub use access::{ACCESS_TABLE, Access};
 
 /// The authorized caller of a route, with the handle from the path already checked.
 #[derive(Clone, Debug)]
@@ -32,7 +32,7 @@ impl Caller {
     /// handlers narrow every answer to it, and another partner's ids answer 404.
     pub fn partner(&self) -> Option<&crate::domain::PartnerId> {
         match &self.principal.credential {
-            crate::auth::Credential::Partner { partner_id, .. } => Some(partner_id),
+            Credential::Partner { partner_id, .. } => Some(partner_id),
             _ => None,
         }
     }
@@ -92,7 +92,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Au
 
 /// Decides whether `principal` may call a route with the given access rule on `handle`.
 pub fn check(principal: &Principal, rule: &Access, handle: &str) -> Result<(), AuthError> {
-    if let crate::auth::Credential::Partner { .. } = principal.credential {
+    if let Credential::Partner { .. } = principal.credential {
         // A partner token: its handle, and only the routes a partner may read.
         if !principal.may_act_on(handle) {
             return Err(AuthError::ForeignHandle(handle.to_owned()));

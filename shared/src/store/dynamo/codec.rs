@@ -7,14 +7,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::store::{Cond, CounterCap, Item, StoreError};
 
-pub type Attrs = HashMap<String, AttributeValue>;
+pub(super) type Attrs = HashMap<String, AttributeValue>;
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
-pub const DOC: &str = "doc";
-pub const VERSION: &str = "v";
+pub(super) const DOC: &str = "doc";
+pub(super) const VERSION: &str = "v";
 pub const TTL: &str = "ttl";
-pub const COUNTER_PREFIX: &str = "c_";
+pub(super) const COUNTER_PREFIX: &str = "c_";
 
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
@@ -24,12 +24,12 @@ fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-pub fn key(pk: &str, sk: &str) -> Attrs {
+pub(super) fn key(pk: &str, sk: &str) -> Attrs {
     HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
 }
 
 /// The attributes of a whole item (what a `Put` writes).
-pub fn to_attrs(item: &Item) -> Result<Attrs, StoreError> {
+pub(super) fn to_attrs(item: &Item) -> Result<Attrs, StoreError> {
     let doc = serde_json::to_string(&item.doc)
         .map_err(|e| StoreError::Invalid(format!("{}/{}: {e}", item.pk, item.sk)))?;
     let mut attrs = key(&item.pk, &item.sk);
@@ -45,7 +45,7 @@ pub fn to_attrs(item: &Item) -> Result<Attrs, StoreError> {
 }
 
 /// Reads an item; a missing `doc` is `null` and a missing `v` is 0 (items created by `Add`).
-pub fn from_attrs(attrs: &Attrs) -> Result<Item, StoreError> {
+pub(super) fn from_attrs(attrs: &Attrs) -> Result<Item, StoreError> {
     let text = |name: &str| match attrs.get(name) {
         Some(AttributeValue::S(v)) => Ok(Some(v.as_str())),
         None => Ok(None),
@@ -56,7 +56,7 @@ pub fn from_attrs(attrs: &Attrs) -> Result<Item, StoreError> {
         _ => {
             return Err(StoreError::Corrupt(format!(
                 "item without pk/sk: {attrs:?}"
-            )))
+            )));
         }
     };
     let corrupt = |why: String| StoreError::Corrupt(format!("{pk}/{sk}: {why}"));
@@ -99,7 +99,7 @@ pub fn from_attrs(attrs: &Attrs) -> Result<Item, StoreError> {
 }
 
 /// The live item in `attrs` (expired items are absent: DynamoDB deletes them late).
-pub fn live(attrs: Option<&Attrs>, now: i64) -> Result<Option<Item>, StoreError> {
+pub(super) fn live(attrs: Option<&Attrs>, now: i64) -> Result<Option<Item>, StoreError> {
     match attrs {
         Some(attrs) if !attrs.is_empty() => {
             let item = from_attrs(attrs)?;
@@ -110,7 +110,7 @@ pub fn live(attrs: Option<&Attrs>, now: i64) -> Result<Option<Item>, StoreError>
 }
 
 /// DynamoDB's size of an item: attribute names plus values (numbers counted at their maximum).
-pub fn item_size(attrs: &Attrs) -> usize {
+pub(super) fn item_size(attrs: &Attrs) -> usize {
     attrs
         .iter()
         .map(|(name, value)| {
@@ -125,14 +125,14 @@ pub fn item_size(attrs: &Attrs) -> usize {
 
 /// The expression parts of one request: names and values are added as they are used.
 #[derive(Default)]
-pub struct Expr {
+pub(super) struct Expr {
     pub names: HashMap<String, String>,
     pub values: Attrs,
 }
 
 impl Expr {
     /// `#name` for an attribute (every name goes through a placeholder: `ttl` is reserved).
-    pub fn name(&mut self, attribute: &str) -> String {
+    pub(super) fn name(&mut self, attribute: &str) -> String {
         let placeholder = format!(
             "#{}",
             attribute.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
@@ -142,22 +142,22 @@ impl Expr {
     }
 
     /// `:label` bound to `value`.
-    pub fn value(&mut self, label: &str, value: AttributeValue) -> String {
+    pub(super) fn value(&mut self, label: &str, value: AttributeValue) -> String {
         let placeholder = format!(":{label}");
         self.values.insert(placeholder.clone(), value);
         placeholder
     }
 
-    pub fn names(&self) -> Option<HashMap<String, String>> {
+    pub(super) fn names(&self) -> Option<HashMap<String, String>> {
         (!self.names.is_empty()).then(|| self.names.clone())
     }
 
-    pub fn values(&self) -> Option<Attrs> {
+    pub(super) fn values(&self) -> Option<Attrs> {
         (!self.values.is_empty()).then(|| self.values.clone())
     }
 
     /// The condition of `cond` at `now`, or `None` for no condition.
-    pub fn condition(&mut self, cond: &Cond, now: i64) -> Option<String> {
+    pub(super) fn condition(&mut self, cond: &Cond, now: i64) -> Option<String> {
         match cond {
             Cond::None => None,
             Cond::Absent => {
@@ -185,7 +185,7 @@ impl Expr {
     }
 
     /// `ADD` of every delta (and `SET ttl` when given) for an `Add`, and its cap condition.
-    pub fn add(
+    pub(super) fn add(
         &mut self,
         deltas: &[(String, crate::store::Count)],
         cap: Option<&CounterCap>,

@@ -19,29 +19,29 @@ use crate::store::StoreError;
 
 /// Attempts of a write cancelled by contention (a conflicting transaction, or throttling of a
 /// transaction, which the SDK does not retry either).
-pub const ATTEMPTS: u32 = 10;
+pub(super) const ATTEMPTS: u32 = 10;
 /// The first backoff ceiling; it doubles per attempt up to [`MAX_BACKOFF`].
-pub const BASE_BACKOFF: Duration = Duration::from_millis(10);
-pub const MAX_BACKOFF: Duration = Duration::from_millis(1000);
+pub(super) const BASE_BACKOFF: Duration = Duration::from_millis(10);
+pub(super) const MAX_BACKOFF: Duration = Duration::from_millis(1000);
 
 /// The error code of a single write rejected because a transaction holds its item.
 const CONFLICT_CODE: &str = "TransactionConflictException";
 
 /// What one attempt of a write learned.
-pub enum Attempt<T> {
+pub(super) enum Attempt<T> {
     Done(T),
     /// Cancelled by contention (this reason): nothing was written; worth another attempt.
     Contended(String),
 }
 
 /// True when a single write was rejected because a transaction in flight holds its item.
-pub fn is_conflict<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+pub(super) fn is_conflict<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
     matches!(err, SdkError::ServiceError(ctx) if ctx.err().code() == Some(CONFLICT_CODE))
 }
 
 /// Runs `attempt` until it is done or fails, at most [`ATTEMPTS`] times while it is contended,
 /// sleeping [`backoff`] in between; then `Unavailable`, naming the last reason.
-pub async fn contended<T, F, Fut>(mut attempt: F) -> Result<T, StoreError>
+pub(super) async fn contended<T, F, Fut>(mut attempt: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Attempt<T>, StoreError>>,
@@ -64,7 +64,7 @@ where
 /// The pause before attempt `n` (1-based retries): "full jitter", a uniform draw below a
 /// ceiling that doubles per attempt, so writers that collided once spread out instead of
 /// colliding again in step.
-pub fn backoff(n: u32) -> Duration {
+pub(super) fn backoff(n: u32) -> Duration {
     let ceiling = BASE_BACKOFF
         .saturating_mul(2u32.saturating_pow(n.min(16)))
         .min(MAX_BACKOFF);
