@@ -237,17 +237,20 @@ EOF
 }
 
 # Waits (at most 300 s) until the background consumers have processed every enqueued event and
-# counted every click appended to the stream (the funnel's clicks reach the appends), so the next
-# run starts quiet and the background operations per event can be counted.
+# read back every record appended to the stream (clicks, conversions, commission events), the
+# funnel counts every click, and nothing moved for a poll, so the next run starts quiet and the
+# background operations per event can be counted.
 drain() {
   local scenario=$1 start=$SECONDS
+  rm -f "$WORK/ops-before.json"
   while [ $((SECONDS - start)) -lt 300 ]; do
     ops >"$WORK/ops-now.json"
     curl -fsS "http://127.0.0.1:$PORT/v2/handles/$HANDLE/analytics?funnel=true" \
       -H "authorization: Bearer $VIEWER_JWT" >"$WORK/funnel-now.json" || true
-    if python3 scripts/bench/drained.py "$WORK/ops-now.json" "$WORK/funnel-now.json"; then
+    if python3 scripts/bench/drained.py "$WORK/ops-now.json" "$WORK/funnel-now.json" "$WORK/ops-before.json"; then
       break
     fi
+    cp "$WORK/ops-now.json" "$WORK/ops-before.json"
     sleep 1
   done
   echo $((SECONDS - start)) >"$OUT/drain-$scenario.txt"

@@ -12,7 +12,7 @@ use tenx_shared::aws::{AwsClients, AwsSettings};
 use tenx_shared::config::Config;
 use tenx_shared::http::auth::Role;
 use tenx_shared::local::{DataDir, LocalRuntime, LocalSecrets, Workers};
-use tenx_shared::metrics::{CountingQueue, CountingStore, CountingStream};
+use tenx_shared::op_counts::{CountingQueue, CountingStore, CountingStream};
 use tenx_shared::queue::{Queue, QueueName};
 use tenx_shared::store::Store;
 use tenx_shared::stream::ClickStream;
@@ -291,7 +291,7 @@ async fn serve(
     let sign_in_code = sign_in.then(|| local_sign_in(&mut config)).transpose()?;
     // Secrets stay in the data dir on either backend unless the environment provides them.
     let (store, queue, clicks) = open_backends(backend, &data).await?;
-    let counters = count_ops.then(tenx_shared::metrics::OpCounters::new);
+    let counters = count_ops.then(tenx_shared::op_counts::OpCounters::new);
     let (store, queue, clicks): (Arc<dyn Store>, Arc<dyn Queue>, Arc<dyn ClickStream>) =
         match &counters {
             Some(c) => (
@@ -312,10 +312,10 @@ async fn serve(
     let mut app = tenx_shared::http::local_app(runtime.state.clone());
     if let Some(c) = &counters {
         tracing::info!(
-            path = tenx_shared::metrics::OPS_PATH,
+            path = tenx_shared::op_counts::OPS_PATH,
             "counting store and queue operations"
         );
-        app = tenx_shared::metrics::instrument(app, c.clone());
+        app = tenx_shared::op_counts::instrument(app, c.clone());
     }
     // The peer address is the client address of the public conversion route's limits.
     let app = app.into_make_service_with_connect_info::<SocketAddr>();

@@ -1,18 +1,25 @@
 #!/usr/bin/env python3
-"""Exit 0 when the consumers are done: every enqueued event acked, the funnel's clicks reach the
-clicks appended to the stream, and its conversions reach the conversions the events worker
-relayed to the stream to be counted.  drained.py OPS_JSON FUNNEL_JSON"""
+"""Exit 0 when the consumers are done: every enqueued event acked, every record appended to the
+stream read back by its consumer (clicks, conversions and commission events alike), the funnel's
+clicks reaching the clicks appended, and nothing moved since the previous poll (the last batch
+read has been processed).  drained.py OPS_JSON FUNNEL_JSON [PREVIOUS_OPS_JSON]"""
 
 import json
 import sys
 
 ops = json.load(open(sys.argv[1]))
 try:
-    totals = json.load(open(sys.argv[2]))["totals"]
-    clicks, conversions = totals["clicks"], totals["conversions"]
+    clicks = json.load(open(sys.argv[2]))["totals"]["clicks"]
 except (OSError, ValueError, KeyError):
-    clicks = conversions = -1
+    clicks = -1
+try:
+    previous = json.load(open(sys.argv[3]))["background"] if len(sys.argv) > 3 else None
+except (OSError, ValueError, KeyError):
+    previous = None
 requests, background = ops["requests"], ops["background"]
 queue_done = background["ack"] >= requests["sendMessages"] + background["sendMessages"]
-stream_done = clicks >= requests.get("appends", 0) and conversions >= background.get("appends", 0)
-sys.exit(0 if queue_done and stream_done else 1)
+appended = requests.get("appends", 0) + background.get("appends", 0)
+stream_done = background.get("streamRecords", 0) >= appended and clicks >= requests.get("appends", 0)
+quiet = previous is not None and {k: v for k, v in previous.items() if k != "streamReads"} == \
+    {k: v for k, v in background.items() if k != "streamReads"}
+sys.exit(0 if queue_done and stream_done and quiet else 1)

@@ -26,6 +26,8 @@ pub mod http;
 pub mod links;
 pub mod local;
 pub mod metrics;
+#[cfg(feature = "op-counts")]
+pub mod op_counts;
 pub mod orphans;
 pub mod outbox;
 pub mod queue;

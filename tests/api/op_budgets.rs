@@ -1,5 +1,5 @@
 //! Round-trip budgets of the hot paths, counted at the storage and queue seams
-//! (`tenx_shared::metrics`): every store or queue call is a billed network round trip on AWS.
+//! (`tenx_shared::op_counts`): every store or queue call is a billed network round trip on AWS.
 //! A redirect costs at most one store read (none on a cached link) and one click append; a conversion
 //! costs one round of rate-limit counter writes, one conditional transaction and one enqueue.
 //! Counts, not timings.
@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 use tenx_shared::local::{DataDir, LocalRuntime, Workers};
-use tenx_shared::metrics::{self, OpCounters, OpCounts, OpSnapshot};
+use tenx_shared::op_counts::{self, OpCounters, OpCounts, OpSnapshot};
 
 use crate::helpers::*;
 
@@ -43,10 +43,11 @@ async fn spawn_counted() -> CountedApp {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::prepare(dir.path()).unwrap();
     let embedded = data.open_queue().unwrap();
-    let (store, queue, counters) = metrics::counting(data.open_store().unwrap(), embedded.clone());
-    let clicks = Arc::new(metrics::CountingStream::new(embedded, counters.clone()));
+    let (store, queue, counters) =
+        op_counts::counting(data.open_store().unwrap(), embedded.clone());
+    let clicks = Arc::new(op_counts::CountingStream::new(embedded, counters.clone()));
     let runtime = LocalRuntime::start(config, store, queue, Some(clicks), Workers::On).unwrap();
-    let app = metrics::instrument(
+    let app = op_counts::instrument(
         tenx_shared::http::local_app(runtime.state.clone()),
         counters.clone(),
     );
@@ -247,7 +248,7 @@ async fn the_ops_route_reports_request_and_background_work_separately() {
     for _ in 0..100 {
         snap = app
             .client
-            .get(app.url(metrics::OPS_PATH))
+            .get(app.url(op_counts::OPS_PATH))
             .send()
             .await
             .unwrap()
@@ -277,7 +278,7 @@ async fn the_ops_route_is_not_served_unless_counting_is_enabled() {
     let app = spawn_app().await;
     let resp = app
         .client
-        .get(app.url(metrics::OPS_PATH))
+        .get(app.url(op_counts::OPS_PATH))
         .send()
         .await
         .unwrap();
