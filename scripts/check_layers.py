@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Checks the shape of `shared/src`: the module import graph has no cycle, no module imports
-from a layer above its own, and no function is longer than 80 lines.
+from a layer above its own, no function is longer than 80 lines, and no authenticated route is
+registered without its access rule (outside `http/routes.rs`'s `Routes`).
 
 The graph is read from the source text: every `crate::a::b` path (in `use` lines and inline)
 and every `super::` path is an arrow from the file to the module it names. Run it from the
@@ -144,6 +145,38 @@ def long_functions(path, text):
     return found
 
 
+# The endpoint-group modules with authenticated routes: each declares them through `Routes`
+# (http/routes.rs), which records the access rule with the route; a plain `.route(` there may
+# only serve a path that needs no authentication.
+AUTH_GROUP_MODULES = ["links", "tokens", "chain", "campaigns", "analytics", "webhooks",
+                      "conversions", "console", "commissions", "payouts"]
+PUBLIC_PREFIXES = ("/v2/public/", "/console/")
+ROUTE_CALL = re.compile(r"\.(route|route_service|nest|nest_service)\(\s*(\"[^\"]*\")?")
+AUTHORIZE_USE = re.compile(r"\bauthorize\b(?!\s*\()")
+ROUTES_FILE = os.path.join("http", "routes.rs")
+AUTHORIZE_FILE = os.path.join("http", "auth", "mod.rs")
+
+
+def unruled_routes(rel, text):
+    """Routes registered without their access rule: a non-public `.route(` in a group module, or
+    the `authorize` layer applied anywhere but the `Routes` builder."""
+    code = strip_comments(strip_tests(text))
+    found = []
+    if rel in (ROUTES_FILE, AUTHORIZE_FILE):
+        return found
+    group = os.path.dirname(rel) == "http" and rel[len("http/"):-3] in AUTH_GROUP_MODULES
+    for m in ROUTE_CALL.finditer(code if group else ""):
+        path = (m.group(2) or "").strip('"')
+        if not path.startswith(PUBLIC_PREFIXES):
+            line = code[: m.start()].count("\n") + 1
+            found.append(f"route without an access rule: {rel}:{line} .{m.group(1)}("
+                         f"{m.group(2) or '…'}) (declare it in the module's Routes)")
+    for m in AUTHORIZE_USE.finditer(code):
+        line = code[: m.start()].count("\n") + 1
+        found.append(f"authorize applied outside Routes: {rel}:{line}")
+    return found
+
+
 def main():
     verbose = "-v" in sys.argv
     files = []
@@ -155,6 +188,7 @@ def main():
         text = strip_comments(strip_tests(open(f, encoding="utf-8").read()))
         me = tuple(module_of(f))
         graph[me] = edges_of(f, text, modules)
+        problems += unruled_routes(os.path.relpath(f, ROOT), open(f, encoding="utf-8").read())
         for name, line, n in long_functions(f, open(f, encoding="utf-8").read()):
             problems.append(f"long function: {os.path.relpath(f, ROOT)}:{line} {name} is {n} lines")
     for me, targets in sorted(graph.items()):

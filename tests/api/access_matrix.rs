@@ -110,7 +110,7 @@ async fn every_route_enforces_its_role_handle_and_scope() {
     let pat_without = |s: Scope| all_but.iter().find(|(x, _)| *x == s).unwrap().1.clone();
 
     assert!(!ACCESS_TABLE.is_empty());
-    for row in ACCESS_TABLE {
+    for row in ACCESS_TABLE.iter() {
         let what = label(row);
         let method = method_of(row);
         let path = concrete(row.path, HANDLE);
@@ -190,7 +190,7 @@ async fn every_handle_route_has_a_row_and_every_row_a_route() {
         tenx_shared::state::AppState::new(app.config.clone(), app.store.clone(), app.queue.clone())
             .unwrap();
     let paths = registered_paths(&tenx_shared::http::local_app(state));
-    for row in ACCESS_TABLE {
+    for row in ACCESS_TABLE.iter() {
         assert!(
             paths.iter().any(|p| p == row.path),
             "{}: no such route is registered (registered: {paths:?})",
@@ -200,7 +200,7 @@ async fn every_handle_route_has_a_row_and_every_row_a_route() {
 
     let admin = app.token(&[HANDLE], Role::Admin);
     // Every row's method is routed: neither a route-404 nor a 405.
-    for row in ACCESS_TABLE {
+    for row in ACCESS_TABLE.iter() {
         let resp = call(
             &app,
             method_of(row),

@@ -118,7 +118,7 @@ fn every_access_table_row_is_documented_with_its_role_scope_and_limit() {
     let doc = spec();
     let ops = operations(&doc);
     assert!(!ACCESS_TABLE.is_empty());
-    for row in ACCESS_TABLE {
+    for row in ACCESS_TABLE.iter() {
         let label = format!("{} {}", row.method, row.path);
         let op = find(&ops, row.method.as_str(), row.path)
             .unwrap_or_else(|| panic!("{label}: not in openapi.yaml"))

@@ -445,7 +445,7 @@ async fn every_route_of_every_router_reaches_its_function_and_only_it() {
         }
     }
     // The probe is not vacuous: every authenticated and public route was found.
-    for rule in ACCESS_TABLE {
+    for rule in ACCESS_TABLE.iter() {
         assert!(
             all_paths.contains(rule.path),
             "{} not found in any router",
@@ -474,7 +474,7 @@ async fn every_route_of_every_router_reaches_its_function_and_only_it() {
 fn every_access_table_route_lands_on_a_function_with_the_jwt_verifier() {
     let doc = template();
     let functions = functions(&doc);
-    for rule in ACCESS_TABLE {
+    for rule in ACCESS_TABLE.iter() {
         let f = functions
             .iter()
             .find(|f| f.http_routes().iter().any(|(_, _, p)| p == rule.path))

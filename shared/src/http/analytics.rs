@@ -1,11 +1,10 @@
 //! Analytics routes: the per-campaign funnel (`funnel=true`, the default), breakdowns
 //! (`groupBy=`), and the export of either as CSV or JSON.
 
-use axum::Router;
+use crate::http::routes::Routes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use crate::analytics::days::DayRange;
@@ -18,14 +17,16 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::Query;
 use crate::state::AppState;
 
-pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/v2/handles/{handle}/analytics", get(analytics))
-        .route("/v2/handles/{handle}/analytics/export", get(export_report))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            crate::http::auth::authorize,
-        ))
+/// The analytics routes, each with its access rule.
+pub(crate) fn routes() -> Routes {
+    use crate::http::auth::Role::Viewer;
+    use crate::http::auth::Scope::AnalyticsRead;
+    use crate::http::routes::Charge::Free;
+    Routes::new()
+        .at("/v2/handles/{handle}/analytics")
+        .get(Viewer, Some(AnalyticsRead), Free, analytics)
+        .at("/v2/handles/{handle}/analytics/export")
+        .get(Viewer, Some(AnalyticsRead), Free, export_report)
 }
 
 /// The query of both routes: `orphans` only on the report, `format` only on the export.

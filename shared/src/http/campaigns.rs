@@ -2,11 +2,10 @@
 //! (cursor-paginated), status change (version-checked, `if-match` optional).
 
 use crate::http::extract::Path;
-use axum::Router;
+use crate::http::routes::Routes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use crate::campaigns::{
@@ -21,17 +20,18 @@ use crate::http::pagination::{self, PageParams};
 use crate::links::LinkView;
 use crate::state::AppState;
 
-pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/v2/handles/{handle}/campaigns", get(list).post(create))
-        .route(
-            "/v2/handles/{handle}/campaigns/{campaignId}",
-            get(read).patch(update_status),
-        )
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            crate::http::auth::authorize,
-        ))
+/// The campaigns routes, each with its access rule.
+pub(crate) fn routes() -> Routes {
+    use crate::http::auth::Role::Creator;
+    use crate::http::auth::Scope::{CampaignsRead, CampaignsWrite};
+    use crate::http::routes::Charge::{Free, Write};
+    Routes::new()
+        .at("/v2/handles/{handle}/campaigns")
+        .post(Creator, Some(CampaignsWrite), Write, create)
+        .get(Creator, Some(CampaignsRead), Free, list)
+        .at("/v2/handles/{handle}/campaigns/{campaignId}")
+        .get(Creator, Some(CampaignsRead), Free, read)
+        .patch(Creator, Some(CampaignsWrite), Write, update_status)
 }
 
 #[derive(Deserialize)]

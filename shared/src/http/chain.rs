@@ -5,7 +5,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
+
+use crate::http::routes::Routes;
 use serde::{Deserialize, Serialize};
 
 use crate::chain::{self, ChainError, HandleRules};
@@ -23,21 +25,22 @@ use crate::state::AppState;
 /// Triggers one prefetch may ask about.
 pub const MAX_PREFETCH_TRIGGERS: usize = 20;
 
-pub fn router(state: AppState) -> Router<AppState> {
-    let rules = Router::new()
-        .route(
-            "/v2/handles/{handle}/chain/rules",
-            get(read_rules).put(replace_rules),
-        )
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            crate::http::auth::authorize,
-        ));
+/// The public chain routes (no authentication; admitted per client and handle, see [`admit`]).
+pub fn public_router() -> Router<AppState> {
     Router::new()
         .route("/v2/public/chain/signals", post(append))
         .route("/v2/public/chain/resolve", post(resolve))
         .route("/v2/public/chain/prefetch", post(prefetch))
-        .merge(rules)
+}
+
+/// The handle's chain rules: JWT only (no PAT scope covers lifecycle messaging).
+pub(crate) fn routes() -> Routes {
+    use crate::http::auth::Role::{Creator, Viewer};
+    use crate::http::routes::Charge::{Free, Write};
+    Routes::new()
+        .at("/v2/handles/{handle}/chain/rules")
+        .get(Viewer, None, Free, read_rules)
+        .put(Creator, None, Write, replace_rules)
 }
 
 /// Admits a public chain request (after validation, so malformed requests cost no store

@@ -1,11 +1,10 @@
 //! Commission routes: partners, a campaign's commission plan, exchange rates, the ledger with its
 //! review, and balances. The work is in `crate::commissions`; payouts are in `http::payouts`.
 
-use axum::Router;
+use crate::http::routes::Routes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use crate::commissions::ledger::{Kind, Status};
@@ -27,66 +26,50 @@ use crate::store::keys;
 use crate::webhooks::log::{AttemptRecord, AttemptView};
 use crate::webhooks::postback;
 
-pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v2/handles/{handle}/partners",
-            get(list_partners).post(create_partner),
-        )
-        .route(
-            "/v2/handles/{handle}/partners/{partnerId}",
-            get(get_partner).patch(update_partner),
-        )
-        .route(
-            "/v2/handles/{handle}/partners/{partnerId}/postbacks",
-            get(postback_log),
-        )
-        .route(
-            "/v2/handles/{handle}/partners/{partnerId}/tokens",
-            get(list_tokens).post(mint_token),
-        )
-        .route(
-            "/v2/handles/{handle}/partners/{partnerId}/tokens/{tokenId}",
-            axum::routing::delete(revoke_token),
-        )
-        .route(
-            "/v2/handles/{handle}/campaigns/{campaignId}/commission-plan",
-            get(get_plan).put(put_plan),
-        )
-        .route(
-            "/v2/handles/{handle}/campaigns/{campaignId}/commission-plan/preview",
-            post(preview_plan),
-        )
-        .route(
-            "/v2/handles/{handle}/fx-rates",
-            get(get_rates).post(post_rates),
-        )
-        .route(
-            "/v2/handles/{handle}/commissions",
-            get(list).post(create_manual),
-        )
-        .route(
-            "/v2/handles/{handle}/commissions/approve",
-            post(approve_bulk),
-        )
-        .route("/v2/handles/{handle}/commissions/reject", post(reject_bulk))
-        .route(
-            "/v2/handles/{handle}/commissions/{commissionId}",
-            get(get_one),
-        )
-        .route(
-            "/v2/handles/{handle}/commissions/{commissionId}/approve",
-            post(approve),
-        )
-        .route(
-            "/v2/handles/{handle}/commissions/{commissionId}/reject",
-            post(reject),
-        )
-        .route("/v2/handles/{handle}/balances", get(get_balances))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            crate::http::auth::authorize,
-        ))
+/// Partners, plans, rates, the ledger and balances (payouts: [`crate::http::payouts`]).
+pub(crate) fn routes() -> Routes {
+    use crate::http::auth::Role::{Operator, Viewer};
+    use crate::http::auth::Scope::{CommissionsRead, CommissionsWrite};
+    use crate::http::routes::Charge::{Free, Write};
+    const R: Option<crate::http::auth::Scope> = Some(CommissionsRead);
+    const W: Option<crate::http::auth::Scope> = Some(CommissionsWrite);
+    Routes::new()
+        .at("/v2/handles/{handle}/partners")
+        .get(Viewer, R, Free, list_partners)
+        .post(Operator, W, Write, create_partner)
+        .at("/v2/handles/{handle}/partners/{partnerId}")
+        .get(Viewer, R, Free, get_partner)
+        .patch(Operator, W, Write, update_partner)
+        .at("/v2/handles/{handle}/partners/{partnerId}/postbacks")
+        .get(Viewer, R, Free, postback_log)
+        .at("/v2/handles/{handle}/partners/{partnerId}/tokens")
+        .post(Operator, W, Write, mint_token)
+        .get(Operator, W, Free, list_tokens)
+        .at("/v2/handles/{handle}/partners/{partnerId}/tokens/{tokenId}")
+        .delete(Operator, W, Write, revoke_token)
+        .at("/v2/handles/{handle}/campaigns/{campaignId}/commission-plan")
+        .get(Viewer, R, Free, get_plan)
+        .put(Operator, W, Write, put_plan)
+        .at("/v2/handles/{handle}/campaigns/{campaignId}/commission-plan/preview")
+        .post(Viewer, R, Free, preview_plan)
+        .at("/v2/handles/{handle}/fx-rates")
+        .get(Viewer, R, Free, get_rates)
+        .post(Operator, W, Write, post_rates)
+        .at("/v2/handles/{handle}/commissions")
+        .get(Viewer, R, Free, list)
+        .post(Operator, W, Write, create_manual)
+        .at("/v2/handles/{handle}/commissions/approve")
+        .post(Operator, W, Write, approve_bulk)
+        .at("/v2/handles/{handle}/commissions/reject")
+        .post(Operator, W, Write, reject_bulk)
+        .at("/v2/handles/{handle}/commissions/{commissionId}")
+        .get(Viewer, R, Free, get_one)
+        .at("/v2/handles/{handle}/commissions/{commissionId}/approve")
+        .post(Operator, W, Write, approve)
+        .at("/v2/handles/{handle}/commissions/{commissionId}/reject")
+        .post(Operator, W, Write, reject)
+        .at("/v2/handles/{handle}/balances")
+        .get(Viewer, R, Free, get_balances)
 }
 
 // ---------------------------------------------------------------- partners

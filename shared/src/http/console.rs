@@ -34,6 +34,7 @@ use crate::http::auth::{Caller, Role};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
 use crate::http::redirect::handle_from_host;
+use crate::http::routes::Routes;
 use crate::state::AppState;
 
 /// Every console response's policy: our own scripts, styles, images and API, nothing else; no
@@ -303,19 +304,23 @@ fn bundle(state: &AppState) -> ApiResult<Arc<Bundle>> {
     }
 }
 
-/// The console's routes but `/`: its assets, the local sign-in, and "try the redirect".
-pub fn router(state: AppState) -> Router<AppState> {
-    let pages = Router::new()
+/// The console's pages but `/`: its assets and the local sign-in (no authentication).
+pub fn router() -> Router<AppState> {
+    Router::new()
         .route("/console/{file}", get(asset))
         .route("/console/sign-in", post(sign_in))
-        .layer(axum::middleware::map_response(secure));
-    let api = Router::new()
-        .route("/v2/handles/{handle}/links/{slug}/try", post(try_redirect))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            crate::http::auth::authorize,
-        ));
-    pages.merge(api)
+        .layer(axum::middleware::map_response(secure))
+}
+
+/// "Try the redirect": a test click (counted apart, never paid) that writes a click record, so
+/// it takes `links.write` and counts against the write limit.
+pub(crate) fn routes() -> Routes {
+    use crate::http::auth::Role::Creator;
+    use crate::http::auth::Scope::LinksWrite;
+    use crate::http::routes::Charge::Write;
+    Routes::new()
+        .at("/v2/handles/{handle}/links/{slug}/try")
+        .post(Creator, Some(LinksWrite), Write, try_redirect)
 }
 
 /// The headers every console response carries.

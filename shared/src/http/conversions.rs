@@ -9,7 +9,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
+
+use crate::http::routes::Routes;
 use serde::{Deserialize, Serialize};
 
 use crate::analytics::days::DayRange;
@@ -32,29 +34,23 @@ pub fn public_router() -> Router<AppState> {
     Router::new().route("/v2/public/conversions", post(create_public))
 }
 
-/// The authenticated routes (the conversions function).
-pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v2/handles/{handle}/conversions",
-            post(create_verified).get(list),
-        )
-        .route(
-            "/v2/handles/{handle}/conversions/{conversionId}",
-            get(get_one),
-        )
-        .route(
-            "/v2/handles/{handle}/conversions/{conversionId}/reverse",
-            post(reverse),
-        )
-        .route(
-            "/v2/handles/{handle}/conversion-policy",
-            get(get_policy).put(put_policy),
-        )
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            crate::http::auth::authorize,
-        ))
+/// The authenticated routes (the conversions function): the merchant's server, and the audit
+/// trail. A verified conversion is not a rate-limited write.
+pub(crate) fn routes() -> Routes {
+    use crate::http::auth::Role::{Creator, Operator, Viewer};
+    use crate::http::auth::Scope::{ConversionsRead, ConversionsWrite};
+    use crate::http::routes::Charge::{Free, Write};
+    Routes::new()
+        .at("/v2/handles/{handle}/conversions")
+        .post(Creator, Some(ConversionsWrite), Free, create_verified)
+        .get(Viewer, Some(ConversionsRead), Free, list)
+        .at("/v2/handles/{handle}/conversions/{conversionId}")
+        .get(Viewer, Some(ConversionsRead), Free, get_one)
+        .at("/v2/handles/{handle}/conversions/{conversionId}/reverse")
+        .post(Operator, Some(ConversionsWrite), Write, reverse)
+        .at("/v2/handles/{handle}/conversion-policy")
+        .get(Operator, None, Free, get_policy)
+        .put(Operator, None, Write, put_policy)
 }
 
 /// The body of both submission routes. Every field is optional here so that each missing one is

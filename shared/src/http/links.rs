@@ -1,11 +1,10 @@
 //! Link routes: upsert (with `if-match`), read, list (cursor-paginated), delete, route preview.
 
 use crate::http::extract::Path;
-use axum::Router;
+use crate::http::routes::Routes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::fallback::RedirectSettings;
@@ -18,29 +17,25 @@ use crate::links::{self, LinkError, LinkView, Precondition};
 use crate::state::AppState;
 use crate::store::keys;
 
-pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/v2/handles/{handle}/links", get(list))
-        .route(
-            "/v2/handles/{handle}/links/{slug}",
-            get(read).put(upsert).delete(remove),
-        )
-        .route(
-            "/v2/handles/{handle}/links/{slug}/route-preview",
-            post(preview),
-        )
-        .route(
-            "/v2/handles/{handle}/links/{slug}/availability",
-            get(availability),
-        )
-        .route(
-            "/v2/handles/{handle}/redirect-settings",
-            get(redirect_settings).put(put_redirect_settings),
-        )
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            crate::http::auth::authorize,
-        ))
+/// The links routes, each with its access rule.
+pub(crate) fn routes() -> Routes {
+    use crate::http::auth::Role::{Creator, Operator};
+    use crate::http::auth::Scope::{LinksRead, LinksWrite};
+    use crate::http::routes::Charge::{Free, Write};
+    Routes::new()
+        .at("/v2/handles/{handle}/links")
+        .get(Creator, Some(LinksRead), Free, list)
+        .at("/v2/handles/{handle}/links/{slug}")
+        .get(Creator, Some(LinksRead), Free, read)
+        .put(Creator, Some(LinksWrite), Write, upsert)
+        .delete(Creator, Some(LinksWrite), Write, remove)
+        .at("/v2/handles/{handle}/links/{slug}/route-preview")
+        .post(Creator, Some(LinksRead), Free, preview)
+        .at("/v2/handles/{handle}/links/{slug}/availability")
+        .get(Creator, Some(LinksRead), Free, availability)
+        .at("/v2/handles/{handle}/redirect-settings")
+        .get(Operator, None, Free, redirect_settings)
+        .put(Operator, None, Write, put_redirect_settings)
 }
 
 fn parse_slug(raw: &str) -> ApiResult<Slug> {

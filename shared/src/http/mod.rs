@@ -18,6 +18,7 @@ pub mod payouts;
 pub mod public;
 pub mod redirect;
 pub mod request_id;
+pub(crate) mod routes;
 pub mod tokens;
 pub mod webhooks;
 
@@ -28,6 +29,7 @@ use axum::response::IntoResponse;
 
 use crate::config::Secrets;
 use crate::http::error::ApiError;
+use crate::http::routes::Routes;
 use crate::state::AppState;
 
 /// The endpoint groups; each is one Lambda function in production.
@@ -97,24 +99,43 @@ impl Group {
         )
     }
 
-    fn router(self, state: &AppState) -> Router<AppState> {
+    /// The group's authenticated routes, each with its access rule (none for the public ones):
+    /// its router's and the access table's one source.
+    pub(crate) fn routes(self) -> Routes {
         match self {
-            Group::Links => links::router(state.clone()),
+            Group::Links => links::routes(),
+            Group::Redirect | Group::Public => Routes::new(),
+            Group::Tokens => tokens::routes(),
+            Group::Chain => chain::routes(),
+            Group::Campaigns => campaigns::routes(),
+            Group::Analytics => analytics::routes(),
+            Group::Webhooks => webhooks::routes(),
+            Group::Conversions => conversions::routes(),
+            Group::Console => console::routes(),
+            Group::Commissions => commissions::routes().merge(payouts::routes()),
+        }
+    }
+
+    /// The group's routes without authentication.
+    fn public_router(self) -> Router<AppState> {
+        match self {
             Group::Redirect => redirect::router(),
             Group::Public => public::router().merge(conversions::public_router()),
-            Group::Tokens => tokens::router(state.clone()),
-            Group::Chain => chain::router(state.clone()),
-            Group::Campaigns => campaigns::router(state.clone()),
-            Group::Analytics => analytics::router(state.clone()),
-            Group::Webhooks => webhooks::router(state.clone()),
-            Group::Conversions => conversions::router(state.clone()),
-            Group::Console => console::router(state.clone()),
-            Group::Commissions => {
-                let routes =
-                    commissions::router(state.clone()).merge(payouts::router(state.clone()));
-                routes.merge(payouts::public_router())
-            }
+            Group::Chain => chain::public_router(),
+            Group::Console => console::router(),
+            Group::Commissions => payouts::public_router(),
+            Group::Links
+            | Group::Tokens
+            | Group::Campaigns
+            | Group::Analytics
+            | Group::Webhooks
+            | Group::Conversions => Router::new(),
         }
+    }
+
+    fn router(self, state: &AppState) -> Router<AppState> {
+        self.public_router()
+            .merge(self.routes().into_router(state.clone()))
     }
 }
 

@@ -7,7 +7,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
+
+use crate::http::routes::Routes;
 use serde::Deserialize;
 
 use crate::commissions::payouts::PayoutView;
@@ -21,34 +23,29 @@ use crate::http::extract::{Json, Path, Query};
 use crate::http::pagination::{Page, PageParams, encode_cursor};
 use crate::state::AppState;
 
-pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/v2/handles/{handle}/payouts", get(list).post(run))
-        .route("/v2/handles/{handle}/payouts/{payoutId}", get(get_one))
-        .route(
-            "/v2/handles/{handle}/payouts/{payoutId}/statement",
-            get(get_statement),
-        )
-        .route(
-            "/v2/handles/{handle}/payouts/{payoutId}/proof",
-            get(get_proof),
-        )
-        .route(
-            "/v2/handles/{handle}/payouts/{payoutId}/mark-paid",
-            post(mark_paid),
-        )
-        .route(
-            "/v2/handles/{handle}/payouts/{payoutId}/mark-failed",
-            post(mark_failed),
-        )
-        .route(
-            "/v2/handles/{handle}/payouts/{payoutId}/cancel",
-            post(cancel),
-        )
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            crate::http::auth::authorize,
-        ))
+/// The payout routes: read with `commissions.read`, act with `payouts.write`.
+pub(crate) fn routes() -> Routes {
+    use crate::http::auth::Role::{Operator, Viewer};
+    use crate::http::auth::Scope::{CommissionsRead, PayoutsWrite};
+    use crate::http::routes::Charge::{Free, Write};
+    const R: Option<crate::http::auth::Scope> = Some(CommissionsRead);
+    const W: Option<crate::http::auth::Scope> = Some(PayoutsWrite);
+    Routes::new()
+        .at("/v2/handles/{handle}/payouts")
+        .get(Viewer, R, Free, list)
+        .post(Operator, W, Write, run)
+        .at("/v2/handles/{handle}/payouts/{payoutId}")
+        .get(Viewer, R, Free, get_one)
+        .at("/v2/handles/{handle}/payouts/{payoutId}/proof")
+        .get(Viewer, R, Free, get_proof)
+        .at("/v2/handles/{handle}/payouts/{payoutId}/statement")
+        .get(Viewer, R, Free, get_statement)
+        .at("/v2/handles/{handle}/payouts/{payoutId}/mark-paid")
+        .post(Operator, W, Write, mark_paid)
+        .at("/v2/handles/{handle}/payouts/{payoutId}/mark-failed")
+        .post(Operator, W, Write, mark_failed)
+        .at("/v2/handles/{handle}/payouts/{payoutId}/cancel")
+        .post(Operator, W, Write, cancel)
 }
 
 #[derive(Deserialize)]

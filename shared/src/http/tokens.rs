@@ -2,11 +2,10 @@
 //! shown once), list (never a secret or a hash), revoke (effective on the next request).
 
 use crate::http::extract::Path;
-use axum::Router;
+use crate::http::routes::Routes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
 use serde::{Deserialize, Serialize};
 
 use crate::http::auth::{Caller, Scope, access};
@@ -16,14 +15,18 @@ use crate::http::pagination::{self, PageParams};
 use crate::state::AppState;
 use crate::tokens::{self, PatRecord, PatSpec, TokenError};
 
-pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/v2/handles/{handle}/tokens", get(list).post(create))
-        .route("/v2/handles/{handle}/tokens/{tokenId}", delete(revoke))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            crate::http::auth::authorize,
-        ))
+/// Personal access tokens: JWT only, so a token can never mint or see tokens.
+pub(crate) fn routes() -> Routes {
+    use crate::http::auth::Role::Operator;
+    use crate::http::routes::Charge::{Free, Write};
+    Routes::new()
+        .at("/v2/handles/{handle}/tokens")
+        .get(Operator, None, Free, list)
+        .post(Operator, None, Write, create)
+        // Revoking is never refused for budget: it is how an operator stops a credential that
+        // spends it.
+        .at("/v2/handles/{handle}/tokens/{tokenId}")
+        .delete(Operator, None, Free, revoke)
 }
 
 #[derive(Deserialize)]

@@ -7,11 +7,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::http::extract::Path;
-use axum::Router;
+use crate::http::routes::Routes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -37,34 +36,29 @@ use crate::webhooks::{repo, retry};
 /// DNS at creation is advisory (the delivery re-checks), so it must not hold a request long.
 const CREATE_DNS_TIMEOUT: Duration = Duration::from_secs(3);
 
-pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/v2/handles/{handle}/webhooks", get(list).post(create))
-        .route(
-            "/v2/handles/{handle}/webhooks/{subscriptionId}",
-            get(read).patch(update).delete(remove),
-        )
-        .route(
-            "/v2/handles/{handle}/webhooks/{subscriptionId}/test",
-            post(test),
-        )
-        .route(
-            "/v2/handles/{handle}/webhooks/{subscriptionId}/deliveries",
-            get(deliveries),
-        )
-        .route(
-            "/v2/handles/{handle}/webhooks/{subscriptionId}/deliveries/{eventId}/resend",
-            post(resend),
-        )
-        .route(
-            "/v2/handles/{handle}/webhooks/{subscriptionId}/recover",
-            post(recover),
-        )
-        .route("/v2/handles/{handle}/notifications", get(notifications))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            crate::http::auth::authorize,
-        ))
+/// Webhooks: operator, or a PAT with webhooks.write (mutations) / webhooks.read.
+pub(crate) fn routes() -> Routes {
+    use crate::http::auth::Role::Operator;
+    use crate::http::auth::Scope::{WebhooksRead, WebhooksWrite};
+    use crate::http::routes::Charge::{Free, Write};
+    Routes::new()
+        .at("/v2/handles/{handle}/webhooks")
+        .post(Operator, Some(WebhooksWrite), Write, create)
+        .get(Operator, Some(WebhooksRead), Free, list)
+        .at("/v2/handles/{handle}/webhooks/{subscriptionId}")
+        .get(Operator, Some(WebhooksRead), Free, read)
+        .patch(Operator, Some(WebhooksWrite), Write, update)
+        .delete(Operator, Some(WebhooksWrite), Write, remove)
+        .at("/v2/handles/{handle}/webhooks/{subscriptionId}/test")
+        .post(Operator, Some(WebhooksWrite), Write, test)
+        .at("/v2/handles/{handle}/webhooks/{subscriptionId}/deliveries")
+        .get(Operator, Some(WebhooksRead), Free, deliveries)
+        .at("/v2/handles/{handle}/webhooks/{subscriptionId}/deliveries/{eventId}/resend")
+        .post(Operator, Some(WebhooksWrite), Write, resend)
+        .at("/v2/handles/{handle}/webhooks/{subscriptionId}/recover")
+        .post(Operator, Some(WebhooksWrite), Write, recover)
+        .at("/v2/handles/{handle}/notifications")
+        .get(Operator, Some(WebhooksRead), Free, notifications)
 }
 
 fn subscription_not_found(id: &str) -> ApiError {
