@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::risk::Risk;
-use crate::domain::{Attribution, BotReason, EventId, Handle, SubIds};
+use crate::domain::{Attribution, BotReason, EventId, Handle, SubIds, SubscriptionId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum EventType {
@@ -109,7 +109,7 @@ pub struct Event {
     pub data: serde_json::Value,
     /// Only this subscription receives the event (webhook tests and re-sends).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_subscription: Option<String>,
+    pub target_subscription: Option<SubscriptionId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbox: Option<OutboxKey>,
 }

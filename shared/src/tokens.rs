@@ -230,13 +230,14 @@ pub async fn list(
 }
 
 /// Revokes a token of `handle` at once; `404 not_found` when it does not exist (any more).
-pub async fn revoke(state: &AppState, handle: &Handle, token_id: &str) -> Result<(), TokenError> {
-    let not_found = || TokenError::NotFound(token_id.to_owned());
-    if !valid_token_id(token_id) {
-        return Err(not_found());
-    }
+pub async fn revoke(
+    state: &AppState,
+    handle: &Handle,
+    token_id: &TokenId,
+) -> Result<(), TokenError> {
+    let not_found = || TokenError::NotFound(token_id.to_string());
     let pk = keys::handle_pk(handle.as_str());
-    let sk = keys::pat_index_sk(token_id);
+    let sk = keys::pat_index_sk(token_id.as_str());
     let entry: PatIndexEntry = state
         .store
         .get(&pk, &sk)

@@ -111,7 +111,8 @@ fn delivery(subscription_id: &str) -> (String, OutMessage) {
         &tenx_shared::domain::Handle::parse(HANDLE).unwrap(),
         json!({"slug": "launch"}),
     );
-    let message = DeliveryMessage::first(&event, subscription_id);
+    let subscription_id = tenx_shared::domain::SubscriptionId::parse(subscription_id).unwrap();
+    let message = DeliveryMessage::first(&event, &subscription_id);
     (event.id.to_string(), message.to_message(Duration::ZERO))
 }
 

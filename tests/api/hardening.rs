@@ -38,6 +38,37 @@ async fn a_path_segment_that_is_not_utf8_is_a_400_envelope_never_a_500() {
 }
 
 #[tokio::test]
+async fn a_malformed_path_value_is_refused_once_in_the_extractor() {
+    let app = spawn_app().await;
+    let operator = app.as_role("acme", Role::Operator);
+    // Names and non-prefixed ids: 400 with the type's own message, as a body field would read.
+    let named = [
+        ("/links/Bad_Slug", "slug: "),
+        ("/links/api/availability", "slug: 'api' is reserved"),
+        ("/campaigns/-x", "campaignId: "),
+        ("/partners/-x", "partnerId: "),
+        ("/payouts/pay_x", "id: `pay_x` is not a PayoutId id"),
+    ];
+    for (rest, want) in named {
+        let msg = assert_error(operator.get(rest).await, 400, "invalid_request").await;
+        assert!(msg.starts_with(want), "{rest}: {msg}");
+    }
+    // A prefixed id that is not well formed names nothing: the same 404 as a missing one.
+    for rest in [
+        "/webhooks/wh_x",
+        "/webhooks/wh_x/deliveries",
+        "/conversions/cnv_x",
+    ] {
+        assert_error(operator.get(rest).await, 404, "not_found").await;
+    }
+    let resend = "/webhooks/wh_0123456789abcdef0123456789abcdef/deliveries/evt_x/resend";
+    let resp = operator.send_json(Method::POST, resend, &json!({})).await;
+    assert_error(resp, 404, "not_found").await;
+    let resp = operator.send_empty(Method::DELETE, "/tokens/tok_x").await;
+    assert_error(resp, 404, "not_found").await;
+}
+
+#[tokio::test]
 async fn forged_pagination_cursors_are_refused_with_400() {
     let app = spawn_app().await;
     let operator = app.as_role("acme", Role::Operator);

@@ -13,6 +13,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use tenx_shared::config::Config;
+use tenx_shared::domain::{EventId, Handle, SubscriptionId};
 use tenx_shared::events::EventType;
 use tenx_shared::http::auth::Role;
 use tenx_shared::local::Workers;
@@ -977,11 +978,11 @@ async fn duplicate_messages_send_each_attempt_once() {
     let state = AppState::new(app.config.clone(), app.store.clone(), app.queue.clone()).unwrap();
     let worker = DeliveryWorker::new(state);
     let first = DeliveryMessage {
-        handle: HANDLE.into(),
-        subscription_id: id.clone(),
-        event_id: "evt_duplicate_1".into(),
+        handle: Handle::parse(HANDLE).unwrap(),
+        subscription_id: SubscriptionId::parse(&id).unwrap(),
+        event_id: EventId::parse("evt_00000000000000000000000000000d01").unwrap(),
         event_type: EventType::WebhookTest,
-        body: r#"{"id":"evt_duplicate_1","type":"webhook.test"}"#.into(),
+        body: r#"{"id":"evt_00000000000000000000000000000d01","type":"webhook.test"}"#.into(),
         attempt: 1,
         manual: false,
         due_at_ms: None,
@@ -1154,8 +1155,8 @@ async fn the_guard_runs_again_at_delivery_time() {
         .await
         .unwrap();
     let id = sub.subscription_id.clone();
-    let dispatch_id = dispatch_test(&app, &id).await;
-    let log = wait_for_attempt(&app, &id, &dispatch_id, 6).await;
+    let dispatch_id = dispatch_test(&app, id.as_str()).await;
+    let log = wait_for_attempt(&app, id.as_str(), &dispatch_id, 6).await;
     for a in &log {
         assert!(a["statusCode"].is_null(), "no connection was made: {a}");
         let error = a["error"].as_str().unwrap();
@@ -1457,9 +1458,9 @@ async fn a_stale_claim_is_taken_over_and_a_live_one_is_left_alone() {
     let state = AppState::new(app.config.clone(), app.store.clone(), app.queue.clone()).unwrap();
     let worker = DeliveryWorker::new(state);
     let message = |event_id: &str| DeliveryMessage {
-        handle: HANDLE.into(),
-        subscription_id: id.clone(),
-        event_id: event_id.into(),
+        handle: Handle::parse(HANDLE).unwrap(),
+        subscription_id: SubscriptionId::parse(&id).unwrap(),
+        event_id: EventId::parse(event_id).unwrap(),
         event_type: EventType::WebhookTest,
         body: format!(r#"{{"id":"{event_id}","type":"webhook.test"}}"#),
         attempt: 1,
@@ -1469,7 +1470,7 @@ async fn a_stale_claim_is_taken_over_and_a_live_one_is_left_alone() {
     // A claim left by a worker that is (or was) sending: lease until `lease_until_ms`.
     let plant = |event_id: &str, lease_until_ms: i64| {
         let record = AttemptRecord {
-            event_id: event_id.into(),
+            event_id: EventId::parse(event_id).unwrap(),
             event_type: EventType::WebhookTest,
             attempt: 1,
             manual: false,
@@ -1495,39 +1496,51 @@ async fn a_stale_claim_is_taken_over_and_a_live_one_is_left_alone() {
     };
     let now_ms = tenx_shared::time::now_millis();
     app.store
-        .write(plant("evt_live_lease", now_ms + 60_000))
+        .write(plant(
+            "evt_0000000000000000000000000000a11e",
+            now_ms + 60_000,
+        ))
         .await
         .unwrap();
     app.store
-        .write(plant("evt_dead_lease", now_ms - 1))
+        .write(plant("evt_0000000000000000000000000000dead", now_ms - 1))
         .await
         .unwrap();
 
     // A live lease: someone else is sending; the message is left for later, nothing is sent.
     let failed = worker
-        .handle(vec![received("live", &message("evt_live_lease"))])
+        .handle(vec![received(
+            "live",
+            &message("evt_0000000000000000000000000000a11e"),
+        )])
         .await;
     assert_eq!(failed, ["live"]);
     assert!(receiver.captured("/lease").is_empty());
 
     // An expired lease: the sender died; this message takes the attempt over and finishes it.
     let failed = worker
-        .handle(vec![received("dead", &message("evt_dead_lease"))])
+        .handle(vec![received(
+            "dead",
+            &message("evt_0000000000000000000000000000dead"),
+        )])
         .await;
     assert!(failed.is_empty(), "{failed:?}");
     let got = receiver.captured("/lease");
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].header("webhook-id"), "evt_dead_lease");
+    assert_eq!(
+        got[0].header("webhook-id"),
+        "evt_0000000000000000000000000000dead"
+    );
     got[0].assert_signed_with(&secret);
     let log = attempts(&app, &id).await;
     let taken = log
         .iter()
-        .find(|a| a["eventId"] == "evt_dead_lease")
+        .find(|a| a["eventId"] == "evt_0000000000000000000000000000dead")
         .unwrap();
     assert_eq!(taken["status"], "succeeded");
     let live = log
         .iter()
-        .find(|a| a["eventId"] == "evt_live_lease")
+        .find(|a| a["eventId"] == "evt_0000000000000000000000000000a11e")
         .unwrap();
     assert_eq!(live["status"], "sending");
 }

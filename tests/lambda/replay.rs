@@ -949,7 +949,11 @@ async fn every_event_file_replays_through_its_function() {
         types,
         BTreeSet::from(["conversion.created", "link.clicked"])
     );
-    assert!(fanned.iter().all(|m| m.subscription_id == subscription));
+    assert!(
+        fanned
+            .iter()
+            .all(|m| m.subscription_id.as_str() == subscription)
+    );
 
     // The events worker relayed the conversion to the click stream, to be counted there.
     let relayed = b.drain_clicks_records().await;
@@ -1055,12 +1059,12 @@ async fn every_event_file_replays_through_its_function() {
         assert_eq!(got.len(), 1, "one signed POST");
         let (headers, body) = &got[0];
         let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
-        assert_eq!(header("webhook-id"), delivery.event_id);
+        assert_eq!(header("webhook-id"), delivery.event_id.as_str());
         let timestamp: i64 = header("webhook-timestamp").parse().expect("timestamp");
         let key = SigningKey::parse(&secret).expect("secret");
         assert_eq!(
             header("webhook-signature"),
-            key.sign(&delivery.event_id, timestamp, body.as_bytes()),
+            key.sign(delivery.event_id.as_str(), timestamp, body.as_bytes()),
             "signed with the subscription's secret"
         );
         assert_eq!(body, &delivery.body);

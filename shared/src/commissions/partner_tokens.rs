@@ -162,13 +162,13 @@ pub async fn revoke(
     state: &AppState,
     handle: &Handle,
     partner_id: &PartnerId,
-    token_id: &str,
+    token_id: &TokenId,
 ) -> Result<(), PartnerTokenError> {
     let pk = keys::handle_pk(handle.as_str());
-    let sk = listing_sk(partner_id, token_id);
+    let sk = listing_sk(partner_id, token_id.as_str());
     let item = state.store.get(&pk, &sk).await?;
     let record: PartnerTokenRecord = item
-        .ok_or_else(|| PartnerTokenError::NotFound(token_id.to_owned()))?
+        .ok_or_else(|| PartnerTokenError::NotFound(token_id.to_string()))?
         .parse()?;
     let hash = record.hash.unwrap_or_default();
     let (rpk, rsk) = keys::pat(&hash);

@@ -2,7 +2,7 @@
 //! removes the partner's postback subscription (`webhooks::postback`), committed in the same
 //! transaction as the partner itself, so the two never disagree.
 
-use crate::domain::{Handle, PartnerId};
+use crate::domain::{Handle, PartnerId, SubscriptionId};
 use crate::events::EventType;
 use crate::state::AppState;
 use crate::store::{Cond, StoreError, WriteOp, keys};
@@ -32,7 +32,7 @@ pub async fn sync_op(
         (None, None) => None,
         (None, Some(old)) => Some(WriteOp::Delete {
             pk: keys::handle_pk(handle.as_str()),
-            sk: keys::webhook_sk(&id),
+            sk: keys::webhook_sk(id.as_str()),
             cond: Cond::Version(old.version),
         }),
         (Some(url), Some(old)) => {
@@ -63,7 +63,7 @@ pub async fn sync_op(
 fn new_postback(
     handle: &Handle,
     partner: &Wanted<'_>,
-    id: String,
+    id: SubscriptionId,
     url: String,
     now: String,
 ) -> Subscription {

@@ -123,6 +123,16 @@ impl ClickId {
     }
 }
 
+impl SubscriptionId {
+    /// A subscription whose id follows from `seed` (a partner's postback: the same on every
+    /// write): the first 128 bits of its SHA-256.
+    pub fn of_seed(seed: &str) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(seed.as_bytes());
+        Self(format!("{}{}", Self::PREFIX, hex::encode(&digest[..16])))
+    }
+}
+
 impl ReversalId {
     /// The id of this reversal's `conversion.reversed` event (derived, as for conversions).
     pub fn event_id(&self) -> EventId {

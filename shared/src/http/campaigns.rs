@@ -175,9 +175,8 @@ async fn create(
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    Path((_, id)): Path<(Handle, CampaignId)>,
 ) -> ApiResult<Response> {
-    let id = parse_campaign_id(&id)?;
     let campaign = campaigns::get(state.store.as_ref(), &caller.handle, &id)
         .await?
         .filter(|c| {
@@ -242,11 +241,10 @@ fn expected_version(headers: &HeaderMap) -> ApiResult<Option<u64>> {
 async fn update_status(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    Path((_, id)): Path<(Handle, CampaignId)>,
     headers: HeaderMap,
     Json(body): Json<PatchBody>,
 ) -> ApiResult<Response> {
-    let id = parse_campaign_id(&id)?;
     if body.status.is_none() && body.partner_id.is_none() {
         return Err(ApiError::invalid_request(
             "body: give status, partnerId or both.",

@@ -16,10 +16,10 @@ use crate::commissions::preview;
 use crate::commissions::review::{self, Decision, MAX_BULK, Manual, Review};
 use crate::commissions::view::CommissionView;
 use crate::commissions::{self, CommissionError, Filter, balances, fx};
-use crate::domain::{CampaignId, CommissionId, Currency, DomainError, PartnerId};
+use crate::domain::{CampaignId, CommissionId, Currency, DomainError, Handle, PartnerId, TokenId};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{IfMatch, Json, Path, Query, if_match};
+use crate::http::extract::{IdPath, IfMatch, Json, Path, Query, if_match};
 use crate::http::pagination::{self, Page, PageParams, encode_cursor};
 use crate::state::AppState;
 use crate::store::keys;
@@ -146,7 +146,7 @@ async fn create_partner(
 async fn get_partner(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, PartnerId)>,
+    Path((_, id)): Path<(Handle, PartnerId)>,
 ) -> ApiResult<axum::Json<Partner>> {
     let partner = partners::get(&state, &caller.handle, &id)
         .await?
@@ -160,7 +160,7 @@ async fn get_partner(
 async fn postback_log(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, PartnerId)>,
+    Path((_, id)): Path<(Handle, PartnerId)>,
     Query(params): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<AttemptView>>> {
     partners::get(&state, &caller.handle, &id)
@@ -168,7 +168,7 @@ async fn postback_log(
         .filter(|_| caller.sees_partner(&id))
         .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
     let sub = postback::subscription_id(caller.handle.as_str(), &id);
-    let pk = keys::webhook_log_pk(caller.handle.as_str(), &sub);
+    let pk = keys::webhook_log_pk(caller.handle.as_str(), sub.as_str());
     let mut q = params.prefix_query(pk, keys::WEBHOOK_ATTEMPT_SK_PREFIX)?;
     q.descending = true;
     let page = pagination::fetch(state.store.as_ref(), q, |r: AttemptRecord| r.view(&sub));
@@ -199,7 +199,7 @@ async fn list_partners(
 async fn update_partner(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, PartnerId)>,
+    Path((_, id)): Path<(Handle, PartnerId)>,
     Json(body): Json<PartnerBody>,
 ) -> ApiResult<axum::Json<Partner>> {
     if body.partner_id.is_some() {
@@ -234,7 +234,7 @@ struct MintBody {
 async fn mint_token(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, partner)): Path<(String, PartnerId)>,
+    Path((_, partner)): Path<(Handle, PartnerId)>,
     Json(body): Json<MintBody>,
 ) -> ApiResult<Response> {
     let by = &caller.principal.subject;
@@ -255,16 +255,24 @@ async fn mint_token(
 async fn list_tokens(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, partner)): Path<(String, PartnerId)>,
+    Path((_, partner)): Path<(Handle, PartnerId)>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
     let items = partner_tokens::list(&state, &caller.handle, &partner).await?;
     Ok(axum::Json(serde_json::json!({ "items": items })))
 }
 
+/// `…/partners/{partnerId}/…` by name: the other segments have their own extractors.
+#[derive(Deserialize)]
+struct PartnerPath {
+    #[serde(rename = "partnerId")]
+    partner: PartnerId,
+}
+
 async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, partner, token_id)): Path<(String, PartnerId, String)>,
+    Path(PartnerPath { partner }): Path<PartnerPath>,
+    IdPath(token_id): IdPath<TokenId>,
 ) -> ApiResult<StatusCode> {
     partner_tokens::revoke(&state, &caller.handle, &partner, &token_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -296,7 +304,7 @@ fn with_etag(version: u64, body: impl Serialize) -> Response {
 async fn get_plan(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, campaign)): Path<(String, CampaignId)>,
+    Path((_, campaign)): Path<(Handle, CampaignId)>,
 ) -> ApiResult<Response> {
     if let Some(own) = caller.partner() {
         let c = crate::campaigns::get(state.store.as_ref(), &caller.handle, &campaign).await?;
@@ -315,7 +323,7 @@ async fn get_plan(
 async fn put_plan(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, campaign)): Path<(String, CampaignId)>,
+    Path((_, campaign)): Path<(Handle, CampaignId)>,
     headers: HeaderMap,
     Json(spec): Json<PlanSpec>,
 ) -> ApiResult<Response> {
@@ -334,7 +342,7 @@ async fn put_plan(
 async fn preview_plan(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, campaign)): Path<(String, CampaignId)>,
+    Path((_, campaign)): Path<(Handle, CampaignId)>,
     Json(sample): Json<preview::Sample>,
 ) -> ApiResult<axum::Json<preview::Preview>> {
     let got = preview::preview(&state, &caller.handle, &campaign, sample).await?;
@@ -475,7 +483,7 @@ async fn list(
 async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, CommissionId)>,
+    Path((_, id)): Path<(Handle, CommissionId)>,
 ) -> ApiResult<axum::Json<CommissionView>> {
     let line = commissions::get(&state, &caller.handle, &id)
         .await?
@@ -570,7 +578,7 @@ async fn decide_one(
 async fn approve(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, CommissionId)>,
+    Path((_, id)): Path<(Handle, CommissionId)>,
     Json(body): Json<ReviewBody>,
 ) -> ApiResult<axum::Json<CommissionView>> {
     Ok(axum::Json(
@@ -581,7 +589,7 @@ async fn approve(
 async fn reject(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, CommissionId)>,
+    Path((_, id)): Path<(Handle, CommissionId)>,
     Json(body): Json<ReviewBody>,
 ) -> ApiResult<axum::Json<CommissionView>> {
     Ok(axum::Json(

@@ -619,11 +619,10 @@ fn encode_query_bytes(q: &str) -> String {
 async fn try_redirect(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, slug)): Path<(String, String)>,
+    Path((_, slug)): Path<(Handle, Slug)>,
     headers: HeaderMap,
     Json(body): Json<TryRequest>,
 ) -> ApiResult<axum::Json<TryResponse>> {
-    let slug = Slug::parse(&slug)?;
     // An unknown slug is the console's mistake, not a visit: no orphan visit is recorded.
     crate::links::load(state.store.as_ref(), &caller.handle, &slug)
         .await?

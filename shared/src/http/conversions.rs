@@ -4,7 +4,6 @@
 //! `POST …/conversions/{conversionId}/reverse`, `GET|PUT …/conversion-policy`. The write path
 //! is `crate::conversions`.
 
-use crate::http::extract::Path;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,7 +24,7 @@ use crate::events::ConversionData;
 use crate::http::auth::Caller;
 use crate::http::campaigns::parse_campaign_id;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ClientAddr, Json, Query, verify_ctx};
+use crate::http::extract::{ClientAddr, IdPath, Json, PathId, Query, verify_ctx};
 use crate::http::pagination::{PageParams, decode_cursor, encode_cursor};
 use crate::state::AppState;
 
@@ -204,8 +203,16 @@ fn resume_of(cursor: &str) -> ApiResult<Resume> {
     })
 }
 
-fn conversion_id(raw: &str) -> ApiResult<ConversionId> {
-    ConversionId::parse(raw).map_err(|_| ApiError::not_found(format!("Conversion {raw}")))
+impl PathId for ConversionId {
+    const SEGMENT: &'static str = "conversionId";
+
+    fn parse(raw: &str) -> Option<Self> {
+        ConversionId::parse(raw).ok()
+    }
+
+    fn not_found(raw: &str) -> ApiError {
+        ApiError::not_found(format!("Conversion {raw}"))
+    }
 }
 
 /// `GET /v2/handles/{handle}/conversions/{conversionId}`: the record with its attribution,
@@ -213,9 +220,8 @@ fn conversion_id(raw: &str) -> ApiResult<ConversionId> {
 async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    IdPath(id): IdPath<ConversionId>,
 ) -> ApiResult<axum::Json<ConversionData>> {
-    let id = conversion_id(&id)?;
     let (_, data) = conversions::record::load(&state, &caller.handle, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Conversion {id}")))?;
@@ -227,10 +233,9 @@ async fn get_one(
 async fn reverse(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    IdPath(id): IdPath<ConversionId>,
     Json(body): Json<ReverseInput>,
 ) -> ApiResult<Response> {
-    let id = conversion_id(&id)?;
     let request = body.validate()?;
     let by = &caller.principal.subject;
     let (data, first) =

@@ -2,7 +2,9 @@
 //! rejections: JSON bodies (413 over the limit, 400 naming the offending field) and queries.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
@@ -18,8 +20,10 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// A JSON body. An empty body reads as `{}` so routes whose fields are all optional accept it.
 pub struct Json<T>(pub T);
 
-/// Path parameters, refused in the API envelope (axum's own rejection is plain text): the only
-/// failure on a matched route is a segment that is not UTF-8 once percent-decoded (`%FF`).
+/// Path parameters parsed into their domain types (`Path<(Handle, Slug)>`), refused in the API
+/// envelope (axum's own rejection is plain text): a segment its type refuses answers that type's
+/// own message (`slug: must be …`, as a body field would), anything else on a matched route is a
+/// segment that is not UTF-8 once percent-decoded (`%FF`).
 #[derive(Debug)]
 pub struct Path<T>(pub T);
 
@@ -30,7 +34,52 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(t)| Path(t))
-            .map_err(|_| ApiError::invalid_request("path: a segment is not valid UTF-8."))
+            .map_err(path_rejection)
+    }
+}
+
+fn path_rejection(rejection: PathRejection) -> ApiError {
+    let PathRejection::FailedToDeserializePathParams(e) = rejection else {
+        return not_utf8();
+    };
+    match e.into_kind() {
+        ErrorKind::Message(message) | ErrorKind::DeserializeError { message, .. } => {
+            ApiError::invalid_request(message)
+        }
+        _ => not_utf8(),
+    }
+}
+
+fn not_utf8() -> ApiError {
+    ApiError::invalid_request("path: a segment is not valid UTF-8.")
+}
+
+/// A resource named by a prefixed id in its path (`{subscriptionId}`, `{conversionId}`, …).
+/// One that is not well formed names nothing, so it answers the same 404 as a missing one.
+pub trait PathId: Sized {
+    /// The route's name for the segment.
+    const SEGMENT: &'static str;
+    fn parse(raw: &str) -> Option<Self>;
+    fn not_found(raw: &str) -> ApiError;
+}
+
+/// The extractor of a [`PathId`]: `IdPath(id): IdPath<SubscriptionId>`.
+#[derive(Debug)]
+pub struct IdPath<T>(pub T);
+
+impl<S: Send + Sync, T: PathId> FromRequestParts<S> for IdPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| not_utf8())?;
+        let raw = params
+            .iter()
+            .find(|(name, _)| *name == T::SEGMENT)
+            .map(|(_, value)| value)
+            .ok_or_else(|| ApiError::internal(format!("a route without {{{}}}", T::SEGMENT)))?;
+        T::parse(raw).map(IdPath).ok_or_else(|| T::not_found(raw))
     }
 }
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::fallback::RedirectSettings;
-use crate::domain::{LinkSpec, RouteInput, RoutingRule, Slug, route};
+use crate::domain::{Handle, LinkSpec, RouteInput, RoutingRule, Slug, route};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{self, IfMatch, Json, Query};
@@ -38,10 +38,6 @@ pub(crate) fn routes() -> Routes {
         .put(Operator, None, Write, put_redirect_settings)
 }
 
-fn parse_slug(raw: &str) -> ApiResult<Slug> {
-    Ok(Slug::parse(raw)?)
-}
-
 /// `if-match: 3` (`"3"`, `W/"3"`) pins the link's version; `if-match: *` needs the link to exist.
 fn precondition(headers: &HeaderMap) -> ApiResult<Precondition> {
     Ok(match extract::if_match(headers)? {
@@ -63,11 +59,10 @@ fn with_etag(status: StatusCode, view: LinkView) -> Response {
 async fn upsert(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, slug)): Path<(String, String)>,
+    Path((_, slug)): Path<(Handle, Slug)>,
     headers: HeaderMap,
     Json(spec): Json<LinkSpec>,
 ) -> ApiResult<Response> {
-    let slug = parse_slug(&slug)?;
     let precondition = precondition(&headers)?;
     let spec = spec.validate()?;
     if let Some(campaign) = &spec.campaign_id {
@@ -106,9 +101,8 @@ async fn upsert(
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, slug)): Path<(String, String)>,
+    Path((_, slug)): Path<(Handle, Slug)>,
 ) -> ApiResult<Response> {
-    let slug = parse_slug(&slug)?;
     let mut link = links::load(state.store.as_ref(), &caller.handle, &slug).await?;
     if let Some(own) = partner_campaigns(&state, &caller).await? {
         link = link.filter(|l| l.campaign_id.as_ref().is_some_and(|c| own.contains(c)));
@@ -126,9 +120,8 @@ async fn read(
 async fn availability(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, slug)): Path<(String, String)>,
+    Path((_, slug)): Path<(Handle, Slug)>,
 ) -> ApiResult<axum::Json<Availability>> {
-    let slug = parse_slug(&slug)?;
     let taken = links::load(state.store.as_ref(), &caller.handle, &slug)
         .await?
         .is_some();
@@ -147,10 +140,9 @@ struct Availability {
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, slug)): Path<(String, String)>,
+    Path((_, slug)): Path<(Handle, Slug)>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let slug = parse_slug(&slug)?;
     links::delete(&state, &caller.handle, &slug, precondition(&headers)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -222,10 +214,9 @@ struct PreviewResponse<'a> {
 async fn preview(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, slug)): Path<(String, String)>,
+    Path((_, slug)): Path<(Handle, Slug)>,
     Json(body): Json<PreviewRequest>,
 ) -> ApiResult<Response> {
-    let slug = parse_slug(&slug)?;
     let link = links::load(state.store.as_ref(), &caller.handle, &slug)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Link {slug}")))?;

@@ -16,7 +16,7 @@ use crate::commissions::payouts::PayoutView;
 use crate::commissions::payouts::{self, PayoutError, RunSpec};
 use crate::commissions::settle::{self, Change};
 use crate::commissions::statement;
-use crate::domain::{Currency, PartnerId, PayoutId};
+use crate::domain::{Currency, Handle, PartnerId, PayoutId};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, Query};
@@ -170,7 +170,7 @@ async fn load(state: &AppState, caller: &Caller, id: &PayoutId) -> ApiResult<pay
 async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, PayoutId)>,
+    Path((_, id)): Path<(Handle, PayoutId)>,
 ) -> ApiResult<axum::Json<PayoutView>> {
     Ok(axum::Json(PayoutView::from(
         &load(&state, &caller, &id).await?,
@@ -186,7 +186,7 @@ struct FormatParams {
 async fn get_statement(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, PayoutId)>,
+    Path((_, id)): Path<(Handle, PayoutId)>,
     Query(params): Query<FormatParams>,
 ) -> ApiResult<Response> {
     let payout = load(&state, &caller, &id).await?;
@@ -224,7 +224,7 @@ struct ProofParams {
 async fn get_proof(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, PayoutId)>,
+    Path((_, id)): Path<(Handle, PayoutId)>,
     Query(params): Query<ProofParams>,
 ) -> ApiResult<axum::Json<statement::Proof>> {
     let commission = params
@@ -288,7 +288,7 @@ async fn apply(
 async fn mark_paid(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, PayoutId)>,
+    Path((_, id)): Path<(Handle, PayoutId)>,
     Json(body): Json<ReferenceBody>,
 ) -> ApiResult<axum::Json<PayoutView>> {
     let reference = text("reference", &body.reference)?;
@@ -298,7 +298,7 @@ async fn mark_paid(
 async fn mark_failed(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, PayoutId)>,
+    Path((_, id)): Path<(Handle, PayoutId)>,
     Json(body): Json<ReasonBody>,
 ) -> ApiResult<axum::Json<PayoutView>> {
     let reason = text("reason", &body.reason)?;
@@ -308,7 +308,7 @@ async fn mark_failed(
 async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, PayoutId)>,
+    Path((_, id)): Path<(Handle, PayoutId)>,
     Json(body): Json<ReasonBody>,
 ) -> ApiResult<axum::Json<PayoutView>> {
     let reason = text("reason", &body.reason)?;

@@ -1,16 +1,16 @@
 //! Personal access token routes (JWT operator+ only, see the access table): mint (the token is
 //! shown once), list (never a secret or a hash), revoke (effective on the next request).
 
-use crate::http::extract::Path;
 use crate::http::routes::Routes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::TokenId;
 use crate::http::auth::{Caller, Scope, access};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{Json, Query};
+use crate::http::extract::{IdPath, Json, PathId, Query};
 use crate::http::pagination::{self, PageParams};
 use crate::state::AppState;
 use crate::tokens::{self, PatRecord, PatSpec, TokenError};
@@ -130,10 +130,22 @@ async fn list(
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, token_id)): Path<(String, String)>,
+    IdPath(token_id): IdPath<TokenId>,
 ) -> ApiResult<StatusCode> {
     tokens::revoke(&state, &caller.handle, &token_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+impl PathId for TokenId {
+    const SEGMENT: &'static str = "tokenId";
+
+    fn parse(raw: &str) -> Option<Self> {
+        TokenId::parse(raw).ok()
+    }
+
+    fn not_found(raw: &str) -> ApiError {
+        ApiError::not_found(format!("Token {raw}"))
+    }
 }
 
 impl From<TokenError> for ApiError {

@@ -6,7 +6,6 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use crate::http::extract::Path;
 use crate::http::routes::Routes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -14,10 +13,11 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::domain::{EventId, SubscriptionId};
 use crate::events::{Event, EventType};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{Json, Query};
+use crate::http::extract::{IdPath, Json, PathId, Query};
 use crate::http::pagination::{self, Page, PageParams};
 use crate::queue::QueueName;
 use crate::state::AppState;
@@ -29,7 +29,7 @@ use crate::webhooks::signing::generate_secret;
 use crate::webhooks::ssrf::{self, Refusal, SystemResolver};
 use crate::webhooks::subscription::{
     MAX_SUBSCRIPTIONS_PER_HANDLE, Subscription, SubscriptionSpec, SubscriptionStatus,
-    SubscriptionView, is_event_id, is_subscription_id,
+    SubscriptionView,
 };
 use crate::webhooks::{repo, retry};
 
@@ -65,14 +65,35 @@ fn subscription_not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("Webhook subscription {id}"))
 }
 
-/// The caller's subscription, or 404 (also for ids of other handles: they are not looked at).
-async fn find(state: &AppState, caller: &Caller, raw_id: &str) -> ApiResult<repo::Loaded> {
-    if !is_subscription_id(raw_id) {
-        return Err(subscription_not_found(raw_id));
+impl PathId for SubscriptionId {
+    const SEGMENT: &'static str = "subscriptionId";
+
+    fn parse(raw: &str) -> Option<Self> {
+        SubscriptionId::parse(raw).ok()
     }
-    repo::load(state.store.as_ref(), caller.handle.as_str(), raw_id)
+
+    fn not_found(raw: &str) -> ApiError {
+        subscription_not_found(raw)
+    }
+}
+
+impl PathId for EventId {
+    const SEGMENT: &'static str = "eventId";
+
+    fn parse(raw: &str) -> Option<Self> {
+        EventId::parse(raw).ok()
+    }
+
+    fn not_found(raw: &str) -> ApiError {
+        ApiError::not_found(format!("A delivery of event {raw}"))
+    }
+}
+
+/// The caller's subscription, or 404 (also for ids of other handles: they are not looked at).
+async fn find(state: &AppState, caller: &Caller, id: &SubscriptionId) -> ApiResult<repo::Loaded> {
+    repo::load(state.store.as_ref(), caller.handle.as_str(), id)
         .await?
-        .ok_or_else(|| subscription_not_found(raw_id))
+        .ok_or_else(|| subscription_not_found(id.as_str()))
 }
 
 fn disabled_conflict(sub: &Subscription) -> ApiError {
@@ -198,7 +219,7 @@ async fn list(
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    IdPath(id): IdPath<SubscriptionId>,
 ) -> ApiResult<axum::Json<SubscriptionView>> {
     let loaded = find(&state, &caller, &id).await?;
     Ok(axum::Json(loaded.subscription.view()))
@@ -216,7 +237,7 @@ struct StatusChange {
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    IdPath(id): IdPath<SubscriptionId>,
     Json(change): Json<StatusChange>,
 ) -> ApiResult<axum::Json<SubscriptionView>> {
     let loaded = find(&state, &caller, &id).await?;
@@ -242,7 +263,7 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    IdPath(id): IdPath<SubscriptionId>,
 ) -> ApiResult<StatusCode> {
     let loaded = find(&state, &caller, &id).await?;
     if let Some(partner) = &loaded.subscription.partner_id {
@@ -251,11 +272,11 @@ async fn remove(
         )));
     }
     let handle = caller.handle.as_str();
-    let (stats_pk, stats_sk) = keys::webhook_stats(handle, &id);
+    let (stats_pk, stats_sk) = keys::webhook_stats(handle, id.as_str());
     let ops = vec![
         WriteOp::Delete {
             pk: keys::handle_pk(handle),
-            sk: keys::webhook_sk(&id),
+            sk: keys::webhook_sk(id.as_str()),
             cond: Cond::Exists,
         },
         WriteOp::Delete {
@@ -268,7 +289,7 @@ async fn remove(
     // Queued deliveries find the subscription gone and are dropped; its log expires on its own.
     match state.store.transact(ops).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(StoreError::TxConflict { index: 0, .. }) => Err(subscription_not_found(&id)),
+        Err(StoreError::TxConflict { index: 0, .. }) => Err(subscription_not_found(id.as_str())),
         Err(e) => Err(e.into()),
     }
 }
@@ -281,7 +302,7 @@ struct EmptyBody {}
 async fn test(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    IdPath(id): IdPath<SubscriptionId>,
     Json(EmptyBody {}): Json<EmptyBody>,
 ) -> ApiResult<Response> {
     let loaded = find(&state, &caller, &id).await?;
@@ -312,11 +333,11 @@ async fn test(
 async fn deliveries(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    IdPath(id): IdPath<SubscriptionId>,
     Query(params): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<AttemptView>>> {
     find(&state, &caller, &id).await?;
-    let pk = keys::webhook_log_pk(caller.handle.as_str(), &id);
+    let pk = keys::webhook_log_pk(caller.handle.as_str(), id.as_str());
     let mut q = params.prefix_query(pk, keys::WEBHOOK_ATTEMPT_SK_PREFIX)?;
     q.descending = true;
     let page = pagination::fetch(state.store.as_ref(), q, |r: AttemptRecord| r.view(&id));
@@ -326,20 +347,18 @@ async fn deliveries(
 async fn resend(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id, event_id)): Path<(String, String, String)>,
+    IdPath(id): IdPath<SubscriptionId>,
+    IdPath(event_id): IdPath<EventId>,
     Json(EmptyBody {}): Json<EmptyBody>,
 ) -> ApiResult<Response> {
     let loaded = find(&state, &caller, &id).await?;
-    let not_found = || ApiError::not_found(format!("A delivery of event {event_id}"));
-    if !is_event_id(&event_id) {
-        return Err(not_found());
-    }
+    let not_found = || EventId::not_found(event_id.as_str());
     let handle = caller.handle.as_str();
     let delivery: DeliveryRecord = state
         .store
         .get(
-            &keys::webhook_log_pk(handle, &id),
-            &keys::webhook_delivery_sk(&event_id),
+            &keys::webhook_log_pk(handle, id.as_str()),
+            &keys::webhook_delivery_sk(event_id.as_str()),
         )
         .await?
         .ok_or_else(not_found)?
@@ -359,7 +378,7 @@ async fn resend(
         )));
     }
     // Concurrent re-sends pick the same attempt number, and the worker sends it once.
-    let message = DeliveryMessage::resend(handle, &delivery, delivery.attempts + 1);
+    let message = DeliveryMessage::resend(&caller.handle, &delivery, delivery.attempts + 1);
     state
         .queue
         .send(
@@ -397,10 +416,10 @@ struct Recovered {
 async fn recover(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    IdPath(id): IdPath<SubscriptionId>,
     Json(body): Json<RecoverBody>,
 ) -> ApiResult<Response> {
-    let recovery = recovery::recover(&state, caller.handle.as_str(), &id, &body.since).await?;
+    let recovery = recovery::recover(&state, &caller.handle, &id, &body.since).await?;
     let status = if recovery.deduped {
         StatusCode::OK
     } else {
@@ -428,7 +447,7 @@ impl From<RecoverError> for ApiError {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SubscriptionHealth {
-    subscription_id: String,
+    subscription_id: SubscriptionId,
     endpoint_url: String,
     status: SubscriptionStatus,
     /// Why it is disabled (a `410`, a long run of failures, an operator), when it is.
@@ -481,7 +500,9 @@ async fn notifications(
             endpoint_url: s.endpoint_url.clone(),
             status: s.status,
             disabled_reason: s.disabled_reason.clone(),
-            counts: counts.remove(&s.subscription_id).unwrap_or_default(),
+            counts: counts
+                .remove(s.subscription_id.as_str())
+                .unwrap_or_default(),
         })
         .collect();
     Ok(axum::Json(Notifications {

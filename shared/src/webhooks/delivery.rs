@@ -131,7 +131,11 @@ impl DeliveryWorker {
         if self.requeue_if_early(m).await? {
             return Ok(Verdict::Ack);
         }
-        let Some(_place) = self.limits.acquire(&m.subscription_id, ENDPOINT_WAIT).await else {
+        let Some(_place) = self
+            .limits
+            .acquire(m.subscription_id.as_str(), ENDPOINT_WAIT)
+            .await
+        else {
             // The endpoint is full: come back shortly instead of holding a slot of the worker.
             let again = m.to_message(ENDPOINT_BUSY_DELAY);
             self.state
@@ -142,7 +146,8 @@ impl DeliveryWorker {
         };
         let state = &self.state;
         let now_ms = crate::time::now_millis();
-        let Some(loaded) = repo::load(state.store.as_ref(), &m.handle, &m.subscription_id).await?
+        let Some(loaded) =
+            repo::load(state.store.as_ref(), m.handle.as_str(), &m.subscription_id).await?
         else {
             tracing::info!(delivery_id = %m.delivery_id(), "subscription deleted; delivery dropped");
             return Ok(Verdict::Ack);
@@ -190,16 +195,16 @@ impl DeliveryWorker {
         let allow_private = self.state.config.webhooks_allow_private;
         if loaded.subscription.partner_id.is_some() {
             let url = super::postback::render(&loaded.subscription.endpoint_url, &m.body);
-            return Ok(send::get(&self.clients, allow_private, &url, &m.event_id).await);
+            return Ok(send::get(&self.clients, allow_private, &url, m.event_id.as_str()).await);
         }
         let key = SigningKey::parse(&loaded.subscription.secret)
             .map_err(|e| anyhow::anyhow!("stored secret unusable: {e}"))?;
         let timestamp = now_ms.div_euclid(1000);
         let request = SignedRequest {
             url: &loaded.subscription.endpoint_url,
-            msg_id: &m.event_id,
+            msg_id: m.event_id.as_str(),
             timestamp,
-            signature: key.sign(&m.event_id, timestamp, m.body.as_bytes()),
+            signature: key.sign(m.event_id.as_str(), timestamp, m.body.as_bytes()),
             body: &m.body,
         };
         Ok(send::post(&self.clients, allow_private, request).await)
@@ -260,7 +265,7 @@ impl DeliveryWorker {
             let plan = self.plan(&loaded, &attempt, deleted, round);
             let settled = Settled::new(&self.state, m, attempted_at_ms, &result, plan.stop);
             let previous = store
-                .get(&m.log_pk(), &keys::webhook_delivery_sk(&m.event_id))
+                .get(&m.log_pk(), &keys::webhook_delivery_sk(m.event_id.as_str()))
                 .await?;
             let changed = plan.subscription.as_ref();
             let ops = settled.ops(m, &loaded, claim_version, previous.as_ref(), changed)?;
@@ -279,7 +284,7 @@ impl DeliveryWorker {
                 }) => continue,
                 // The subscription changed since it was read: plan again on what it is now.
                 Err(StoreError::TxConflict { index, .. }) if Some(index) == ops.subscription_at => {
-                    match repo::load(store, &m.handle, &m.subscription_id).await? {
+                    match repo::load(store, m.handle.as_str(), &m.subscription_id).await? {
                         Some(fresh) => loaded = fresh,
                         None => deleted = true,
                     }

@@ -33,7 +33,7 @@ impl EventSink for WebhookFanout {
                 let all = repo::list_all(state.store.as_ref(), event.handle.as_str()).await?;
                 subscriptions.insert(event.handle.as_str(), all);
             }
-            let target = event.target_subscription.as_deref();
+            let target = event.target_subscription.as_ref();
             for sub in &subscriptions[event.handle.as_str()] {
                 let wanted = match &sub.partner_id {
                     Some(partner) => super::postback::wants(sub, partner, event),

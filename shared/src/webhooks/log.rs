@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{EventId, SubscriptionId};
 use crate::events::EventType;
 use crate::store::{Query, SkRange, Store, StoreError, keys};
 
@@ -49,7 +50,7 @@ pub enum AttemptStatus {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptRecord {
-    pub event_id: String,
+    pub event_id: EventId,
     pub event_type: EventType,
     pub attempt: u32,
     pub manual: bool,
@@ -74,7 +75,7 @@ pub struct AttemptRecord {
 }
 
 impl AttemptRecord {
-    pub fn view(&self, subscription_id: &str) -> AttemptView {
+    pub fn view(&self, subscription_id: &SubscriptionId) -> AttemptView {
         AttemptView {
             delivery_id: format!("{}:{subscription_id}", self.event_id),
             event_id: self.event_id.clone(),
@@ -96,7 +97,7 @@ impl AttemptRecord {
 #[serde(rename_all = "camelCase")]
 pub struct AttemptView {
     pub delivery_id: String,
-    pub event_id: String,
+    pub event_id: EventId,
     pub event_type: EventType,
     pub attempt: u32,
     pub manual: bool,
@@ -122,8 +123,8 @@ pub enum DeliveryStatus {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryRecord {
-    pub subscription_id: String,
-    pub event_id: String,
+    pub subscription_id: SubscriptionId,
+    pub event_id: EventId,
     pub event_type: EventType,
     /// The exact bytes sent (every attempt and re-send signs and sends these).
     pub body: String,
@@ -143,9 +144,9 @@ pub struct DeliveryRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FailedDelivery {
-    pub subscription_id: String,
+    pub subscription_id: SubscriptionId,
     pub endpoint_url: String,
-    pub event_id: String,
+    pub event_id: EventId,
     pub event_type: EventType,
     pub attempts: u32,
     pub last_status_code: Option<u16>,

@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::log::{self, AttemptRecord, AttemptStatus, DeliveryRecord};
 use super::retry;
-use super::subscription::{is_event_id, is_subscription_id};
-use crate::domain::Handle;
+use crate::domain::{EventId, Handle, SubscriptionId};
 use crate::events::{Event, EventType};
 use crate::queue::OutMessage;
 use crate::store::{Item, StoreError, keys};
@@ -21,10 +20,10 @@ pub const LEASE: Duration = Duration::from_secs(60);
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryMessage {
-    pub handle: String,
-    pub subscription_id: String,
+    pub handle: Handle,
+    pub subscription_id: SubscriptionId,
     /// Sent as `webhook-id`: the same on every attempt.
-    pub event_id: String,
+    pub event_id: EventId,
     pub event_type: EventType,
     /// The exact body to sign and send.
     pub body: String,
@@ -39,11 +38,11 @@ pub struct DeliveryMessage {
 
 impl DeliveryMessage {
     /// The first attempt of an event's delivery to a subscription.
-    pub fn first(event: &Event, subscription_id: &str) -> Self {
+    pub fn first(event: &Event, subscription_id: &SubscriptionId) -> Self {
         Self {
-            handle: event.handle.to_string(),
-            subscription_id: subscription_id.to_owned(),
-            event_id: event.id.to_string(),
+            handle: event.handle.clone(),
+            subscription_id: subscription_id.clone(),
+            event_id: event.id.clone(),
             event_type: event.kind,
             body: event.webhook_body().to_string(),
             attempt: 1,
@@ -53,9 +52,9 @@ impl DeliveryMessage {
     }
 
     /// A manual re-send of a recorded delivery, as attempt `attempt`.
-    pub fn resend(handle: &str, delivery: &DeliveryRecord, attempt: u32) -> Self {
+    pub fn resend(handle: &Handle, delivery: &DeliveryRecord, attempt: u32) -> Self {
         Self {
-            handle: handle.to_owned(),
+            handle: handle.clone(),
             subscription_id: delivery.subscription_id.clone(),
             event_id: delivery.event_id.clone(),
             event_type: delivery.event_type,
@@ -85,19 +84,17 @@ impl DeliveryMessage {
         }
     }
 
+    /// The ids were parsed with the message; the attempt number is the one field left to check.
     pub fn is_well_formed(&self) -> bool {
-        Handle::parse(&self.handle).is_ok()
-            && is_subscription_id(&self.subscription_id)
-            && is_event_id(&self.event_id)
-            && (1..=retry::MAX_ATTEMPT).contains(&self.attempt)
+        (1..=retry::MAX_ATTEMPT).contains(&self.attempt)
     }
 
     pub fn log_pk(&self) -> String {
-        keys::webhook_log_pk(&self.handle, &self.subscription_id)
+        keys::webhook_log_pk(self.handle.as_str(), self.subscription_id.as_str())
     }
 
     pub fn attempt_sk(&self) -> String {
-        keys::webhook_attempt_sk(&self.event_id, self.attempt)
+        keys::webhook_attempt_sk(self.event_id.as_str(), self.attempt)
     }
     /// This attempt's record as claimed: `sending`, leased to the claiming worker.
     pub fn claim_record(&self, now_ms: i64) -> AttemptRecord {

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use super::log::{self, DeliveryRecord, DeliveryStatus, FailedDelivery};
 use super::message::DeliveryMessage;
-use super::subscription::is_subscription_id;
 use super::{repo, retry};
+use crate::domain::{Handle, SubscriptionId};
 use crate::queue::{QueueError, QueueName};
 use crate::state::AppState;
 use crate::store::{Cond, Item, Query, SkRange, Store, StoreError, WriteOp, keys};
@@ -87,27 +87,25 @@ pub fn parse_since(raw: &str, now_ms: i64) -> Result<i64, RecoverError> {
 /// Re-sends the subscription's deliveries that failed since `since` (see the module docs).
 pub async fn recover(
     state: &AppState,
-    handle: &str,
-    subscription_id: &str,
+    handle: &Handle,
+    subscription_id: &SubscriptionId,
     since: &str,
 ) -> Result<Recovery, RecoverError> {
     let now_ms = crate::time::now_millis();
     let since_ms = parse_since(since, now_ms)?;
-    let not_found = || RecoverError::NotFound(subscription_id.to_owned());
-    if !is_subscription_id(subscription_id) {
-        return Err(not_found());
-    }
+    let not_found = || RecoverError::NotFound(subscription_id.to_string());
     let store = state.store.as_ref();
-    let loaded = repo::load(store, handle, subscription_id)
+    let loaded = repo::load(store, handle.as_str(), subscription_id)
         .await?
         .ok_or_else(not_found)?;
     if !loaded.subscription.is_active() {
         return Err(RecoverError::Disabled {
-            id: subscription_id.to_owned(),
+            id: subscription_id.to_string(),
             reason: loaded.subscription.disabled_reason.unwrap_or_default(),
         });
     }
-    let pk = keys::webhook_log_pk(handle, subscription_id);
+    let subscription_id = subscription_id.as_str();
+    let pk = keys::webhook_log_pk(handle.as_str(), subscription_id);
     let (mut record, version, existed) = claim(store, &pk, since_ms, now_ms).await?;
     if !record.done {
         record.queued = resend_window(state, handle, subscription_id, &record).await?;
@@ -186,13 +184,13 @@ async fn finish(store: &dyn Store, pk: &str, record: &RecoverRecord, version: u6
 /// Enqueues a re-send of every delivery still failed in the record's window; returns how many.
 async fn resend_window(
     state: &AppState,
-    handle: &str,
+    handle: &Handle,
     subscription_id: &str,
     record: &RecoverRecord,
 ) -> Result<usize, RecoverError> {
     let store = state.store.as_ref();
     let mut query = Query {
-        pk: keys::webhook_notifications_pk(handle),
+        pk: keys::webhook_notifications_pk(handle.as_str()),
         range: SkRange::Between(
             format!("{:013}", record.since_ms),
             // Sort keys are `{ms:013}#…`: `~` sorts after `#`, so the whole last millisecond.
@@ -214,7 +212,7 @@ async fn resend_window(
         for chunk in mine.chunks(READ_CHUNK) {
             let reads = chunk
                 .iter()
-                .map(|i| still_failed(store, handle, subscription_id, i));
+                .map(|i| still_failed(store, handle.as_str(), subscription_id, i));
             let messages: Vec<_> = futures::future::try_join_all(reads)
                 .await?
                 .into_iter()
@@ -246,7 +244,7 @@ async fn still_failed(
     let Some(item) = store
         .get(
             &keys::webhook_log_pk(handle, subscription_id),
-            &keys::webhook_delivery_sk(&failed.event_id),
+            &keys::webhook_delivery_sk(failed.event_id.as_str()),
         )
         .await?
     else {

@@ -1,5 +1,6 @@
 //! Reading and writing subscriptions in the store (`H#{handle}` / `W#{subscriptionId}`).
 
+use crate::domain::SubscriptionId;
 use crate::store::{Item, Query, Store, StoreError, keys};
 
 use super::subscription::Subscription;
@@ -13,11 +14,10 @@ pub struct Loaded {
 pub async fn load(
     store: &dyn Store,
     handle: &str,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
 ) -> Result<Option<Loaded>, StoreError> {
-    let item = store
-        .get(&keys::handle_pk(handle), &keys::webhook_sk(subscription_id))
-        .await?;
+    let sk = keys::webhook_sk(subscription_id.as_str());
+    let item = store.get(&keys::handle_pk(handle), &sk).await?;
     item.map(|i| {
         Ok(Loaded {
             subscription: i.parse()?,
@@ -32,7 +32,7 @@ pub fn item(subscription: &Subscription, version: u64) -> Result<Item, StoreErro
         .map_err(|e| StoreError::Invalid(format!("subscription: {e}")))?;
     Ok(Item::new(
         keys::handle_pk(&subscription.handle),
-        keys::webhook_sk(&subscription.subscription_id),
+        keys::webhook_sk(subscription.subscription_id.as_str()),
         doc,
     )
     .with_version(version))

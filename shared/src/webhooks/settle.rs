@@ -90,10 +90,10 @@ impl Settled {
             .map(super::super::store::Item::parse::<DeliveryRecord>)
             .transpose()?;
         let (n_pk, n_sk) = keys::webhook_notification(
-            &m.handle,
+            m.handle.as_str(),
             self.finished_ms,
-            &m.subscription_id,
-            &m.event_id,
+            m.subscription_id.as_str(),
+            m.event_id.as_str(),
         );
         let delivery = self.delivery(m, prev.as_ref(), &n_sk);
         let mut ops = vec![
@@ -156,7 +156,7 @@ impl Settled {
         Ok(WriteOp::Put {
             item: Item::new(
                 m.log_pk(),
-                keys::webhook_delivery_sk(&m.event_id),
+                keys::webhook_delivery_sk(m.event_id.as_str()),
                 to_doc(delivery)?,
             )
             .with_version(prev_version + 1)
@@ -170,7 +170,7 @@ impl Settled {
     }
 
     fn stats_add(&self, m: &DeliveryMessage) -> WriteOp {
-        let (pk, sk) = keys::webhook_stats(&m.handle, &m.subscription_id);
+        let (pk, sk) = keys::webhook_stats(m.handle.as_str(), m.subscription_id.as_str());
         let mut deltas = Vec::new();
         if self.succeeded {
             deltas.push((log::DELIVERED.to_owned(), 1));

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::domain::{DomainError, PartnerId, validate_destination};
+use crate::domain::{DomainError, PartnerId, SubscriptionId, validate_destination};
 use crate::events::EventType;
 
 pub const MAX_DESCRIPTION_CHARS: usize = 200;
@@ -13,8 +13,6 @@ pub const MAX_DESCRIPTION_CHARS: usize = 200;
 pub const MAX_EVENT_TYPE_ENTRIES: usize = 32;
 /// Soft cap per handle: fan-out reads every subscription of a handle for each event.
 pub const MAX_SUBSCRIPTIONS_PER_HANDLE: usize = 100;
-/// Subscription ids are `wh_` + 32 hex digits; path segments are checked against this shape.
-pub const SUBSCRIPTION_ID_PREFIX: &str = "wh_";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -99,7 +97,7 @@ impl SubscriptionSpec {
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
-    pub subscription_id: String,
+    pub subscription_id: SubscriptionId,
     pub handle: String,
     pub endpoint_url: String,
     pub event_types: Vec<EventType>,
@@ -138,7 +136,7 @@ impl std::fmt::Debug for Subscription {
 
 impl Subscription {
     pub fn new(handle: &str, spec: ValidSpec, secret: String, now: String) -> Self {
-        let id = crate::domain::SubscriptionId::new().to_string();
+        let id = SubscriptionId::new();
         let mut sub = Self::active(id, handle, spec.endpoint_url.to_string(), secret, now);
         sub.event_types = spec.event_types;
         sub.description = spec.description;
@@ -147,7 +145,7 @@ impl Subscription {
 
     /// An active subscription with no event types, description or partner yet.
     pub fn active(
-        id: String,
+        id: SubscriptionId,
         handle: &str,
         endpoint_url: String,
         secret: String,
@@ -176,12 +174,12 @@ impl Subscription {
 
     /// Whether an event reaches this subscription. An event aimed at one subscription (a test)
     /// reaches it whatever its event types; others go to active subscriptions listing the type.
-    pub fn receives(&self, kind: EventType, target: Option<&str>) -> bool {
+    pub fn receives(&self, kind: EventType, target: Option<&SubscriptionId>) -> bool {
         if !self.is_active() {
             return false;
         }
         match target {
-            Some(id) => id == self.subscription_id,
+            Some(id) => *id == self.subscription_id,
             None => kind != EventType::WebhookTest && self.event_types.contains(&kind),
         }
     }
@@ -232,7 +230,7 @@ impl Subscription {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionView {
-    pub subscription_id: String,
+    pub subscription_id: SubscriptionId,
     pub endpoint_url: String,
     pub event_types: Vec<EventType>,
     pub description: Option<String>,
@@ -246,25 +244,6 @@ pub struct SubscriptionView {
     /// Set on a partner's postback (managed through the partner, not deletable here).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partner_id: Option<PartnerId>,
-}
-
-/// Ids that come from a path: anything else cannot name a stored item (and must not reach a
-/// key, where `#` separates parts).
-fn is_id_shaped(raw: &str, max: usize) -> bool {
-    !raw.is_empty()
-        && raw.len() <= max
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-pub fn is_subscription_id(raw: &str) -> bool {
-    raw.starts_with(SUBSCRIPTION_ID_PREFIX) && is_id_shaped(raw, 64)
-}
-
-/// Event ids are `evt_…`; the same shape rule keeps them safe inside sort keys.
-pub fn is_event_id(raw: &str) -> bool {
-    is_id_shaped(raw, 128)
 }
 
 #[cfg(test)]
@@ -327,7 +306,8 @@ mod tests {
         assert!(sub.receives(EventType::LinkClicked, None));
         assert!(!sub.receives(EventType::LinkCreated, None));
         assert!(sub.receives(EventType::WebhookTest, Some(&sub.subscription_id)));
-        assert!(!sub.receives(EventType::LinkClicked, Some("wh_other")));
+        let other = SubscriptionId::new();
+        assert!(!sub.receives(EventType::LinkClicked, Some(&other)));
         let disabled = sub.clone().disabled("410".into(), "now".into());
         assert!(!disabled.receives(EventType::LinkClicked, None));
         assert!(!format!("{sub:?}").contains("whsec_x"));
@@ -336,15 +316,5 @@ mod tests {
                 .unwrap()
                 .contains("whsec_x")
         );
-    }
-
-    #[test]
-    fn path_ids_are_shape_checked() {
-        assert!(is_subscription_id("wh_0123456789abcdef0123456789abcdef"));
-        assert!(!is_subscription_id("wh_a#D#x"));
-        assert!(!is_subscription_id("other"));
-        assert!(is_event_id("evt_0190aa"));
-        assert!(!is_event_id("evt#1"));
-        assert!(!is_event_id(""));
     }
 }
