@@ -5,6 +5,7 @@
 //! transaction as the signal puts with a capped `ADD`, enforces the per-session limit atomically.
 //! Layout: `docs/storage.md`.
 
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::Handle;
 use crate::domain::chain::{Rule, SessionId, Signal, default_rules};
 use crate::store::{
-    Cond, CounterCap, Item, Query, SkRange, Store, StoreError, WriteOp, keys, now_unix,
+    Cond, CounterCap, Item, Query, Store, StoreError, WriteOp, for_each_item, keys, now_unix,
 };
 
 /// The session counter's counter name (signals appended in the session's lifetime).
@@ -180,30 +181,21 @@ pub async fn load_signals(
     session: &SessionId,
     owner: &str,
 ) -> Result<Vec<Signal>, StoreError> {
-    let mut query = Query {
-        pk: keys::chain_session_pk(handle.as_str(), session.as_str()),
-        range: SkRange::All,
-        limit: 1000,
-        after: None,
-        descending: false,
-    };
+    let query = Query::all(keys::chain_session_pk(handle.as_str(), session.as_str()));
     let mut signals = Vec::new();
-    loop {
-        let page = store.query(query.clone()).await?;
-        for item in &page.items {
-            if item.sk == keys::CHAIN_SESSION_COUNT_SK {
-                if !owned_by(item, owner) {
-                    return Ok(Vec::new());
-                }
-            } else if item.sk.starts_with(keys::CHAIN_SIGNAL_SK_PREFIX) {
-                signals.push(item.parse::<Signal>()?);
-            }
+    let mut stranger = false;
+    for_each_item(store, query, |item| {
+        if item.sk == keys::CHAIN_SESSION_COUNT_SK && !owned_by(item, owner) {
+            stranger = true;
+            return Ok::<_, StoreError>(ControlFlow::Break(()));
         }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return Ok(signals),
+        if item.sk.starts_with(keys::CHAIN_SIGNAL_SK_PREFIX) {
+            signals.push(item.parse::<Signal>()?);
         }
-    }
+        Ok(ControlFlow::Continue(()))
+    })
+    .await?;
+    Ok(if stranger { Vec::new() } else { signals })
 }
 
 /// Where a handle's rules come from.

@@ -3,6 +3,7 @@
 //! handle's fallback settings, read through the redirect's cache.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -11,7 +12,7 @@ use crate::analytics::days::{DayRange, day_of_unix};
 use crate::domain::Handle;
 use crate::domain::fallback::{OrphanKind, RedirectSettings};
 use crate::state::AppState;
-use crate::store::{Query, SkRange, StoreError, WriteOp, keys, now_unix};
+use crate::store::{Query, StoreError, WriteOp, for_each_item, keys, now_unix};
 
 /// Counter items per handle, day and kind.
 const SHARDS: u32 = 8;
@@ -85,34 +86,19 @@ pub async fn report(
 ) -> Result<OrphanReport, StoreError> {
     let (lo, hi) = keys::analytics_day_range(&range.from_day(), &range.to_day());
     let mut rows: BTreeMap<(String, String), OrphanRow> = BTreeMap::new();
-    let mut after = None;
-    loop {
-        let page = state
-            .store
-            .query(Query {
-                pk: keys::orphans_pk(handle.as_str()),
-                range: SkRange::Between(lo.clone(), hi.clone()),
-                limit: 1000,
-                after: after.take(),
-                descending: false,
-            })
-            .await?;
-        for item in &page.items {
-            let mut parts = item.sk.split('#');
-            let (Some(day), Some(kind)) = (parts.next(), parts.next()) else {
-                continue;
-            };
+    let query = Query::between(keys::orphans_pk(handle.as_str()), lo, hi);
+    for_each_item(state.store.as_ref(), query, |item| {
+        let mut parts = item.sk.split('#');
+        if let (Some(day), Some(kind)) = (parts.next(), parts.next()) {
             let row = rows.entry((day.to_owned(), kind.to_owned())).or_default();
             row.day = day.to_owned();
             row.kind = kind.to_owned();
             row.visits += item.counter("visits");
             row.bot_visits += item.counter("bots");
         }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
+        Ok::<_, StoreError>(ControlFlow::Continue(()))
+    })
+    .await?;
     let rows: Vec<OrphanRow> = rows.into_values().collect();
     Ok(OrphanReport {
         handle: handle.as_str().to_owned(),

@@ -2,6 +2,7 @@
 //! group-by breakdowns, as the JSON the API returns (the CSV export renders the same structs).
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::ControlFlow;
 
 use serde::Serialize;
 
@@ -10,7 +11,7 @@ use super::{Counters, Dimension, NO_CAMPAIGN, format_money};
 use crate::campaigns::{Campaign, CampaignStatus};
 use crate::domain::Handle;
 use crate::domain::confidence::{self, ConfidenceInput, Reason, STALE_AFTER_SECS};
-use crate::store::{Query, SkRange, Store, StoreError, keys};
+use crate::store::{Query, Store, StoreError, for_each_item, keys};
 
 /// Store queries a report runs at once (one per campaign), in waves.
 const PARALLEL_QUERIES: usize = 8;
@@ -95,21 +96,8 @@ async fn read_cells(
     let (lo, hi) = keys::analytics_day_range(&range.from_day(), &range.to_day());
     let mut cells: Vec<Cell> = Vec::new();
     let mut index: HashMap<(String, String), usize> = HashMap::new();
-    let mut after = None;
-    loop {
-        let page = store
-            .query(Query {
-                pk: pk.clone(),
-                range: SkRange::Between(lo.clone(), hi.clone()),
-                limit: 1000,
-                after: after.take(),
-                descending: false,
-            })
-            .await?;
-        for item in &page.items {
-            let Some((day, value)) = keys::analytics_sk_parts(&item.sk) else {
-                continue;
-            };
+    for_each_item(store, Query::between(pk, lo, hi), |item| {
+        if let Some((day, value)) = keys::analytics_sk_parts(&item.sk) {
             // A cell may have a plain item and one part per stream shard: add them up.
             let counters = Counters::of_item(item);
             let key = (day.to_owned(), value.to_owned());
@@ -125,11 +113,10 @@ async fn read_cells(
                 }
             }
         }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(cells),
-        }
-    }
+        Ok::<_, StoreError>(ControlFlow::Continue(()))
+    })
+    .await?;
+    Ok(cells)
 }
 
 /// When an active campaign last saw a click, as the end of that click's UTC day (the latest

@@ -35,8 +35,9 @@ pub mod view;
 
 use crate::domain::{CommissionId, Handle, PartnerId};
 use crate::state::AppState;
-use crate::store::{Query, StoreError};
+use crate::store::{MAX_PAGE, Query, StoreError, for_each_item};
 use ledger::{Commission, Kind, Status};
+use std::ops::ControlFlow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommissionError {
@@ -122,20 +123,14 @@ pub async fn scan(
     keep: impl Fn(&Commission) -> bool,
 ) -> Result<Vec<Commission>, StoreError> {
     let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let mut q = Query::prefix(ledger::pk(handle.as_str()), "com_", 1000);
-        q.after = after.take();
-        let page = state.store.query(q).await?;
-        for item in &page.items {
-            let c = Commission::from_item(item)?;
-            if keep(&c) {
-                out.push(c);
-            }
+    let query = Query::prefix(ledger::pk(handle.as_str()), "com_", MAX_PAGE);
+    for_each_item(state.store.as_ref(), query, |item| {
+        let c = Commission::from_item(item)?;
+        if keep(&c) {
+            out.push(c);
         }
-        match page.next {
-            Some(n) => after = Some(n),
-            None => return Ok(out),
-        }
-    }
+        Ok::<_, StoreError>(ControlFlow::Continue(()))
+    })
+    .await?;
+    Ok(out)
 }

@@ -7,6 +7,7 @@
 //! deletes them lazily. Key layout per item type: `docs/storage.md`.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use async_trait::async_trait;
 
@@ -163,6 +164,49 @@ impl Query {
             limit,
             after: None,
             descending: false,
+        }
+    }
+
+    /// Every item of the partition, in pages of the most a query returns.
+    pub fn all(pk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            range: SkRange::All,
+            limit: MAX_PAGE,
+            after: None,
+            descending: false,
+        }
+    }
+
+    /// The sort keys in `[from, to]`, in pages of the most a query returns.
+    pub fn between(pk: impl Into<String>, from: impl Into<String>, to: impl Into<String>) -> Self {
+        Self {
+            range: SkRange::Between(from.into(), to.into()),
+            ..Self::all(pk)
+        }
+    }
+}
+
+/// The most items one query page holds (DynamoDB stops at 1 MB before that on large items).
+pub const MAX_PAGE: usize = 1000;
+
+/// Reads every page of `query` in order, handing each item to `each` until it breaks: one
+/// query round trip per page. The one paginating loop for readers that need a whole range.
+pub async fn for_each_item<E: From<StoreError>>(
+    store: &dyn Store,
+    mut query: Query,
+    mut each: impl FnMut(&Item) -> Result<ControlFlow<()>, E>,
+) -> Result<(), E> {
+    loop {
+        let page = store.query(query.clone()).await?;
+        for item in &page.items {
+            if each(item)?.is_break() {
+                return Ok(());
+            }
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(()),
         }
     }
 }
