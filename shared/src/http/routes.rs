@@ -20,6 +20,22 @@ pub(crate) enum Charge {
     Free,
 }
 
+/// `Routes::get(role, scope, charge, handler)` and its siblings: one per HTTP method, each
+/// adding that method with its rule through [`Routes::on`].
+macro_rules! method_adders {
+    ($($name:ident => $method:ident),* $(,)?) => {
+        $(
+            pub(crate) fn $name<H, T>(self, role: Role, scope: Option<Scope>, charge: Charge, h: H) -> Self
+            where
+                H: Handler<T, AppState>,
+                T: 'static,
+            {
+                self.on(Method::$method, (role, scope, charge), h)
+            }
+        )*
+    };
+}
+
 /// One group's authenticated routes: `at(path)`, then that path's methods, each with its rule.
 #[derive(Default)]
 pub(crate) struct Routes {
@@ -43,44 +59,12 @@ impl Routes {
         self
     }
 
-    pub(crate) fn get<H, T>(self, role: Role, scope: Option<Scope>, charge: Charge, h: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.on(Method::GET, (role, scope, charge), h)
-    }
-
-    pub(crate) fn post<H, T>(self, role: Role, scope: Option<Scope>, charge: Charge, h: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.on(Method::POST, (role, scope, charge), h)
-    }
-
-    pub(crate) fn put<H, T>(self, role: Role, scope: Option<Scope>, charge: Charge, h: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.on(Method::PUT, (role, scope, charge), h)
-    }
-
-    pub(crate) fn patch<H, T>(self, role: Role, scope: Option<Scope>, charge: Charge, h: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.on(Method::PATCH, (role, scope, charge), h)
-    }
-
-    pub(crate) fn delete<H, T>(self, role: Role, scope: Option<Scope>, charge: Charge, h: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.on(Method::DELETE, (role, scope, charge), h)
+    method_adders! {
+        get => GET,
+        post => POST,
+        put => PUT,
+        patch => PATCH,
+        delete => DELETE,
     }
 
     /// Routes `method` at the current path to `handler` and records its rule, in one step. The

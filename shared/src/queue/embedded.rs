@@ -256,12 +256,10 @@ impl Queue for EmbeddedQueue {
         let mut out = Vec::with_capacity(messages.len());
         for message in messages {
             validate_body(&message.body)?;
-            let delay_ms = crate::time::millis(
-                message
-                    .delay
-                    .min(Duration::from_secs(u64::from(MAX_DELAY_SECS))),
-            )
-            .unsigned_abs();
+            let delay = message
+                .delay
+                .min(Duration::from_secs(u64::from(MAX_DELAY_SECS)));
+            let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
             let id = uuid::Uuid::now_v7().to_string();
             out.push((
                 delay_ms,

@@ -121,7 +121,7 @@ async fn timed(
 ) -> SendOutcome {
     let started = Instant::now();
     let result = attempt.await;
-    let duration_ms = crate::time::millis(started.elapsed()).unsigned_abs();
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match result {
         Ok((code, error)) => SendOutcome {
             status_code: Some(code),
