@@ -281,6 +281,19 @@ const LOCAL_BOT_PATTERNS: &[&str] = &[
     r"health|bench\b|monit\b|uptime|probe|webhook",
     // A web address: browsers carry none (isbot has `http` and `.com`).
     r"www\.",
+    // Page renderers: screenshot, thumbnail and PDF services, a translator fetching for a reader.
+    r"thumb|screenshot|screenie|websnapr|wkhtmlto|snapsearch|imgsizer|\.translate\b",
+    // Page testers, load generators and headless runtimes: a test run, not a visitor.
+    r"tester\b|debugbear|zombie\.js|jsdom|siege/|observatory/|nodemeter|preload\b",
+    // Crawler words the lists lack: spelled apart or abbreviated (`B-l-i-t-z-B-O-T`, `crwlr`),
+    // extractors, retrievers, examiners, scouts, classifiers, agents (`ips-agent`).
+    r"b-o-t\b|crwlr|extractor|retrieval|examiner|\bscout\b|classification|-agent\b",
+    // Old search engines' and services' crawlers no list names.
+    r"grub-client|htdig/|sqworm|stackrambler|arachmo|heimdall|kimonolabs|localsearch|mappercmd",
+    r"claude-web|seocompany|webmon\b|web services client|pix/1\.0 \(criteo",
+    // Developer tools: package managers, container and build tools, language runtimes' clients.
+    r"cpython/|kubectl/|gradle/|\(dart:io\)|reactornetty/|ureq/|^docker/|^gitlab/|libvlc/",
+    r"link-resolver",
 ];
 
 /// Link-preview fetchers besides crawler-user-agents' `social-preview` entries (lower-case,
