@@ -153,7 +153,8 @@ pub fn click_event(handle: &str, country: &str) -> String {
 pub fn conversion_event(handle: &str, country: &str) -> String {
     let data = ConversionData {
         conversion_id: format!("cnv_{}", uuid::Uuid::new_v4().simple()),
-        idempotency_key: uuid::Uuid::new_v4().to_string(),
+        idempotency_key: crate::domain::IdempotencyKey::parse(&uuid::Uuid::new_v4().to_string())
+            .expect("a UUID is a token"),
         click_id: crate::domain::ClickId::new().to_string(),
         campaign_id: None,
         slug: "launch".into(),

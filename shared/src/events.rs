@@ -208,7 +208,7 @@ pub struct ClickData {
 #[serde(rename_all = "camelCase")]
 pub struct ConversionData {
     pub conversion_id: String,
-    pub idempotency_key: String,
+    pub idempotency_key: crate::domain::IdempotencyKey,
     pub click_id: String,
     pub campaign_id: Option<String>,
     pub slug: String,
@@ -345,7 +345,7 @@ mod tests {
     fn conversion(value: Option<&str>) -> ConversionData {
         ConversionData {
             conversion_id: "cnv_1".into(),
-            idempotency_key: "order-1".into(),
+            idempotency_key: crate::domain::IdempotencyKey::parse("order-1").unwrap(),
             click_id: "clk_1".into(),
             campaign_id: None,
             slug: "spring".into(),

@@ -7,7 +7,7 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 use tenx_shared::assembly::sinks;
 use tenx_shared::conversions::idempotency::{IdempotencyRecord, Status};
-use tenx_shared::domain::{CtxClaims, CtxKeyring};
+use tenx_shared::domain::{CtxClaims, CtxKeyring, IdempotencyKey};
 use tenx_shared::events::{ConversionData, Event};
 use tenx_shared::local::Workers;
 use tenx_shared::queue::QueueName;
@@ -127,7 +127,7 @@ async fn stored_record(
     handle: &str,
     key: &str,
 ) -> Option<(IdempotencyRecord, Item)> {
-    let (pk, sk) = keys::idempotency(handle, key);
+    let (pk, sk) = keys::idempotency(handle, &IdempotencyKey::parse(key).unwrap());
     let item = app.store.get(&pk, &sk).await.unwrap()?;
     Some((item.parse().unwrap(), item))
 }
@@ -180,7 +180,7 @@ async fn at05_accepts_a_conversion_and_at06_dedupes_its_replay() {
 
     // The conversion record carries the click's dimensions from the ctx.
     let c = stored_conversion(&app, "acme", &id).await.expect("stored");
-    assert_eq!(c.idempotency_key, "txn-2026-02-25-order-789");
+    assert_eq!(c.idempotency_key.as_str(), "txn-2026-02-25-order-789");
     assert_eq!(c.click_id, context["clickId"].as_str().unwrap());
     assert_eq!(c.value.unwrap().to_string(), "24.99");
     let a = &c.attribution;
@@ -620,7 +620,7 @@ async fn in_progress_records_block_until_abandoned() {
             expires_at: now() + 3600,
             in_progress_expires_at_ms: Some(until_ms),
         };
-        let (pk, sk) = keys::idempotency("acme", key);
+        let (pk, sk) = keys::idempotency("acme", &IdempotencyKey::parse(key).unwrap());
         WriteOp::Put {
             item: Item::new(pk, sk, serde_json::to_value(record).unwrap())
                 .with_version(1)

@@ -17,7 +17,7 @@ pub use crate::commissions::payout::{
     Payout, PayoutError, PayoutStatus, PayoutView, get, list, payout_event,
 };
 use crate::commissions::{due, partners};
-use crate::domain::{Currency, Handle, PartnerId, PayoutId};
+use crate::domain::{Currency, Handle, PartnerId, PayoutId, PayoutRunKey};
 use crate::events::EventType;
 use crate::state::AppState;
 use crate::store::{Cond, Item, StoreError, WriteOp, keys};
@@ -41,10 +41,10 @@ struct RunRecord {
 async fn run_record(
     state: &AppState,
     handle: &Handle,
-    key: &str,
+    key: &PayoutRunKey,
     spec: &RunSpec,
 ) -> Result<(String, i64), PayoutError> {
-    let key_hash = hex::encode(&sha2::Sha256::digest(key.as_bytes())[..16]);
+    let key_hash = hex::encode(&sha2::Sha256::digest(key.as_str().as_bytes())[..16]);
     let fingerprint = serde_json::to_string(spec).unwrap_or_default();
     let (pk, sk) = keys::payout_run(handle.as_str(), &key_hash);
     for _ in 0..3 {
@@ -82,7 +82,7 @@ async fn run_record(
 pub async fn run(
     state: &AppState,
     handle: &Handle,
-    key: &str,
+    key: &PayoutRunKey,
     spec: &RunSpec,
     by: &str,
 ) -> Result<Vec<Payout>, PayoutError> {

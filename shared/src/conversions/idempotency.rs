@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Receipt;
+use crate::domain::IdempotencyKey;
 use crate::store::{Cond, Item, StoreError, WriteOp, keys};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,7 +47,12 @@ impl IdempotencyRecord {
 
     /// The put of this record at `(handle, key)`: new (`cond` absent, version 1) or replacing an
     /// abandoned one (`cond` = its version).
-    pub fn put(&self, handle: &str, key: &str, cond: Cond) -> Result<WriteOp, StoreError> {
+    pub fn put(
+        &self,
+        handle: &str,
+        key: &IdempotencyKey,
+        cond: Cond,
+    ) -> Result<WriteOp, StoreError> {
         let (pk, sk) = keys::idempotency(handle, key);
         let version = match cond {
             Cond::Version(v) => v + 1,
@@ -176,7 +182,8 @@ mod tests {
     #[test]
     fn records_round_trip_and_put_with_ttl() {
         let r = IdempotencyRecord::completed("h".into(), receipt(), 1_234);
-        let WriteOp::Put { item, cond } = r.put("acme", "order-1", Cond::Absent).unwrap() else {
+        let key = IdempotencyKey::parse("order-1").unwrap();
+        let WriteOp::Put { item, cond } = r.put("acme", &key, Cond::Absent).unwrap() else {
             panic!("a put");
         };
         assert_eq!(cond, Cond::Absent);
@@ -202,8 +209,7 @@ mod tests {
             serde_json::from_value::<IdempotencyRecord>(doc).unwrap(),
             whole
         );
-        let WriteOp::Put { item, cond } = r.put("acme", "order-1", Cond::Version(4)).unwrap()
-        else {
+        let WriteOp::Put { item, cond } = r.put("acme", &key, Cond::Version(4)).unwrap() else {
             panic!("a put");
         };
         assert_eq!((cond, item.version), (Cond::Version(4), 5));

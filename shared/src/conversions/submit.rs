@@ -8,7 +8,7 @@ use super::idempotency::{Existing, IdempotencyRecord, judge};
 use super::record::Channel;
 use crate::domain::conversion::ValidConversion;
 use crate::domain::risk::{ConversionPolicy, Facts, PublicConversions, Risk, assess};
-use crate::domain::{ConversionId, CtxClaims, Handle};
+use crate::domain::{ConversionId, CtxClaims, Handle, IdempotencyKey};
 use crate::events::{ConversionData, Event, EventType};
 use crate::ratelimit::Limited;
 use crate::state::AppState;
@@ -63,12 +63,15 @@ pub enum ConversionError {
     #[error(
         "Idempotency key {0} was already used with a different payload; use a new key for a new conversion."
     )]
-    KeyReused(String),
+    KeyReused(IdempotencyKey),
     /// `409 conflict` with `retry-after`: the key is held by a request still in progress.
     #[error(
         "A request with idempotency key {key} is still being processed; retry the same request after {retry_after_secs} s."
     )]
-    InFlight { key: String, retry_after_secs: i64 },
+    InFlight {
+        key: IdempotencyKey,
+        retry_after_secs: i64,
+    },
     /// `409 conflict` with `retry-after: 1`: the key kept changing under us.
     #[error("This idempotency key is being written concurrently; retry the same request.")]
     Busy,
@@ -207,7 +210,7 @@ impl<'a> Submission<'a> {
 /// Everything a submission writes, computed once before the first attempt.
 struct Plan<'a> {
     handle: &'a Handle,
-    key: &'a str,
+    key: &'a IdempotencyKey,
     conversion_id: ConversionId,
     payload_hash: String,
     kind: EventType,
@@ -360,9 +363,9 @@ impl<'a> Plan<'a> {
                 deduped: true,
                 ..*stored
             }))),
-            Existing::Reused => Err(ConversionError::KeyReused(self.key.to_owned())),
+            Existing::Reused => Err(ConversionError::KeyReused(self.key.clone())),
             Existing::InFlight { retry_after_secs } => Err(ConversionError::InFlight {
-                key: self.key.to_owned(),
+                key: self.key.clone(),
                 retry_after_secs,
             }),
             Existing::Abandoned { version } => Ok(Attempt::Retry(Cond::Version(version))),

@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::DomainError;
+use super::idempotency::{IdempotencyKey, check_token};
 
-pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 pub const MAX_EVENT_TYPE_CHARS: usize = 64;
 /// `metadata`, serialized as compact JSON, may take at most this many bytes.
 pub const MAX_METADATA_BYTES: usize = 4 * 1024;
@@ -56,7 +56,7 @@ pub struct ConversionInput {
 /// A conversion that passed validation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidConversion {
-    pub idempotency_key: String,
+    pub idempotency_key: IdempotencyKey,
     pub event_type: String,
     /// Normalized (no trailing zeros), ≥ 0.
     pub value: Option<Decimal>,
@@ -65,19 +65,9 @@ pub struct ValidConversion {
     pub metadata: Option<Map<String, Value>>,
 }
 
-/// `[A-Za-z0-9._:-]`: safe in store keys (never `#`), URLs and logs.
-fn is_token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-')
-}
-
 fn token(field: &str, raw: Option<String>, max: usize) -> Result<String, DomainError> {
     let raw = raw.ok_or_else(|| DomainError::new(field, "is required"))?;
-    if raw.is_empty() || raw.len() > max || !raw.bytes().all(is_token_char) {
-        return Err(DomainError::new(
-            field,
-            format!("must be 1 to {max} characters of letters, digits, '.', '_', ':' or '-'"),
-        ));
-    }
+    check_token(field, &raw, max)?;
     Ok(raw)
 }
 
@@ -198,11 +188,7 @@ fn parse_metadata(raw: Value) -> Result<Map<String, Value>, DomainError> {
 impl ConversionInput {
     /// Checks every field, in the order of the API's field list.
     pub fn validate(self) -> Result<ValidConversion, DomainError> {
-        let idempotency_key = token(
-            "idempotencyKey",
-            self.idempotency_key,
-            MAX_IDEMPOTENCY_KEY_CHARS,
-        )?;
+        let idempotency_key = IdempotencyKey::required(self.idempotency_key)?;
         let event_type = token("eventType", self.event_type, MAX_EVENT_TYPE_CHARS)?;
         let value = self.value.as_ref().map(parse_value).transpose()?;
         let currency = self.currency.map(parse_currency).transpose()?;
@@ -306,7 +292,7 @@ mod tests {
     #[test]
     fn a_full_conversion_validates() {
         let v = input().validate().unwrap();
-        assert_eq!(v.idempotency_key, "order-1001");
+        assert_eq!(v.idempotency_key.as_str(), "order-1001");
         assert_eq!(v.event_type, "purchase");
         assert_eq!(v.value, Some(dec("49.99")));
         assert_eq!(v.currency.as_deref(), Some("EUR"));

@@ -10,6 +10,7 @@ pub mod ctx;
 pub mod destination;
 pub mod error;
 pub mod fallback;
+pub mod idempotency;
 pub mod ids;
 pub mod link;
 pub mod money;
@@ -25,6 +26,7 @@ pub use attribution::Attribution;
 pub use ctx::{CtxClaims, CtxError, CtxKeyring, MAX_CTX_TOKEN_LEN, MIN_CTX_KEY_BYTES};
 pub use destination::{CTX_PARAM, build_destination, build_destination_with};
 pub use error::DomainError;
+pub use idempotency::{IdempotencyKey, PayoutRunKey};
 pub use ids::{CampaignId, Handle, PartnerId, Slug};
 pub use link::{
     Conditions, DEVICE_NAMES, Expiry, Link, LinkSpec, MAX_CONDITION_VALUE_CHARS,

@@ -16,7 +16,7 @@ use crate::commissions::payouts::PayoutView;
 use crate::commissions::payouts::{self, PayoutError, RunSpec};
 use crate::commissions::settle::{self, Change};
 use crate::commissions::statement;
-use crate::domain::{Currency, Handle, PartnerId, PayoutId};
+use crate::domain::{Currency, Handle, PartnerId, PayoutId, PayoutRunKey};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, Query};
@@ -58,20 +58,13 @@ struct RunBody {
     minimums: BTreeMap<String, String>,
 }
 
-const MAX_KEY_LEN: usize = 255;
-
-fn idempotency_key(headers: &HeaderMap) -> ApiResult<String> {
-    let key = headers
+/// The run's key, parsed once here (a missing or non-ASCII header reads as empty, refused).
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<PayoutRunKey> {
+    let raw = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
-        .map(str::trim)
         .unwrap_or("");
-    if key.is_empty() || key.len() > MAX_KEY_LEN {
-        return Err(ApiError::invalid_request(
-            "idempotency-key: a header of 1 to 255 characters is required, so a retried run pays nothing twice.",
-        ));
-    }
-    Ok(key.to_owned())
+    Ok(PayoutRunKey::parse(raw)?)
 }
 
 impl RunBody {

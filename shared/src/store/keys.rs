@@ -1,6 +1,8 @@
 //! Every item's key, in one place. Handles, slugs and ids are validated newtypes that cannot
 //! contain `#`, so one handle's keys can never collide with another's. Layout: `docs/storage.md`.
 
+use crate::domain::IdempotencyKey;
+
 pub fn handle_pk(handle: &str) -> String {
     format!("H#{handle}")
 }
@@ -18,7 +20,8 @@ pub fn campaign_sk(campaign_id: &str) -> String {
 pub const CAMPAIGN_SK_PREFIX: &str = "C#";
 
 /// Idempotency record of a conversion key (its own partition: written by one conditional put).
-pub fn idempotency(handle: &str, key: &str) -> (String, String) {
+/// The key's type keeps `#` out of it.
+pub fn idempotency(handle: &str, key: &IdempotencyKey) -> (String, String) {
     (format!("H#{handle}#K#{key}"), "K".into())
 }
 
