@@ -25,7 +25,7 @@ LAYERS = [
     ["metrics", "op_counts", "events", "auth"],
     ["state", "consume"],
     ["outbox", "ratelimit", "handle_settings"],
-    ["links", "campaigns", "conversions", "analytics", "webhooks", "chain", "tokens", "orphans",
+    ["links", "clicks", "campaigns", "conversions", "analytics", "webhooks", "chain", "tokens", "orphans",
      "commissions"],
     ["workers"],
     ["aws", "http"],

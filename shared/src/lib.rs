@@ -11,6 +11,7 @@ pub mod aws_client;
 pub mod aws_errors;
 pub mod campaigns;
 pub mod chain;
+pub mod clicks;
 pub mod commissions;
 pub mod config;
 #[cfg(any(test, feature = "testing"))]

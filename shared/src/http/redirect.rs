@@ -5,7 +5,6 @@
 //! the ctx token is signed locally, routing is pure, analytics and webhooks happen downstream.
 
 use std::borrow::Cow;
-use std::time::Duration;
 
 use crate::http::extract::Path;
 use axum::Router;
@@ -15,17 +14,16 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::config::CountryTrust;
+use crate::config::{CountryTrust, Scheme};
 use crate::domain::fallback::OrphanKind;
 use crate::domain::{
     Attribution, BotReason, ClickId, CtxClaims, Device, Expiry, Handle, Link, RouteInput, Slug,
     SubIds, build_destination_with, classify_user_agent_bytes, click_source, referrer_host, route,
     segment,
 };
-use crate::events::{ClickData, EventType};
+use crate::events::ClickData;
 use crate::http::edge::{self, viewer_country};
 use crate::http::error::ApiError;
-use crate::queue::{OutMessage, QueueName};
 use crate::state::AppState;
 
 /// First-party visitor cookie on the short-link host: tells new from returning visitors.
@@ -248,7 +246,8 @@ async fn serve(state: &AppState, slug: &str, request: &Parts) -> Result<Response
         ctx.as_deref(),
     );
     let click = visit.click_data(claims, decision.destination_url, now);
-    record_click(state, &handle, &click_id, &click).await;
+    // Round trip 2: the click, durable before the visitor leaves (crate::clicks).
+    crate::clicks::record(state, &handle, &click_id, &click).await;
     found(state, &location, &visit)
 }
 
@@ -392,7 +391,7 @@ async fn expired(
         expired: true,
         ..visit.click_data(claims, target, now)
     };
-    record_click(state, handle, &click_id, &click).await;
+    crate::clicks::record(state, handle, &click_id, &click).await;
     match &expiry.expired_url {
         Some(url) => found(state, url, visit),
         None if html => Ok(expired_page(expiry)),
@@ -403,72 +402,6 @@ async fn expired(
         )),
     }
 }
-
-/// Round trip 2: the click, durable before the visitor leaves: appended to the click stream
-/// (or, in a process without one, sent as an events-queue message). It is tried up to
-/// [`CLICK_SEND_ATTEMPTS`] times within [`CLICK_SEND_BUDGET`] overall (an attempt that has not
-/// answered when the budget runs out is abandoned: the SDK's own attempt timeout is 10 s); if
-/// that stays down the click is parked in the outbox (ONE store write, swept to the events
-/// queue later, whose worker relays it through the stream, where it counts once even if an
-/// abandoned append had landed), and only if that fails too is it lost: counted in
-/// [`crate::metrics::CLICKS_LOST`] and logged. The visitor gets their redirect either way.
-async fn record_click(state: &AppState, handle: &Handle, click_id: &ClickId, click: &ClickData) {
-    let event_id = click_id.event_id();
-    let event = crate::events::event_json(
-        event_id.as_str(),
-        EventType::LinkClicked,
-        handle.as_str(),
-        click,
-    );
-    let deadline = tokio::time::Instant::now() + CLICK_SEND_BUDGET;
-    let mut delay = Duration::from_millis(10);
-    for attempt in 1..=CLICK_SEND_ATTEMPTS {
-        let sent =
-            tokio::time::timeout_at(deadline, send_click(state, handle, &click.slug, &event));
-        let error = match sent.await {
-            Ok(Ok(())) => return,
-            Ok(Err(e)) => e,
-            Err(_) => "no answer within the redirect's budget".to_owned(),
-        };
-        let out_of_time = tokio::time::Instant::now() + delay >= deadline;
-        if attempt == CLICK_SEND_ATTEMPTS || out_of_time {
-            tracing::warn!(error = %error, click_id = %click_id, attempt, "click append failed; parking it in the outbox");
-            break;
-        }
-        tokio::time::sleep(delay).await;
-        delay *= 4;
-    }
-    if let Err(e) = crate::outbox::park(state.store.as_ref(), &event).await {
-        crate::metrics::CLICKS_LOST.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tracing::error!(error = %e, click_id = %click_id, metric = "clicks_lost", "click lost: stream and store both failed");
-    }
-}
-
-/// One attempt: ONE append (partitioned by handle and link), or ONE enqueue without a stream.
-async fn send_click(
-    state: &AppState,
-    handle: &Handle,
-    slug: &str,
-    event: &str,
-) -> Result<(), String> {
-    match &state.clicks {
-        Some(stream) => {
-            let key = crate::stream::click_partition_key(handle.as_str(), slug);
-            stream.append(&key, event).await.map_err(|e| e.to_string())
-        }
-        None => {
-            let message = vec![OutMessage::now(event.to_owned())];
-            let sent = state.queue.send(QueueName::Events, message).await;
-            sent.map_err(|e| e.to_string())
-        }
-    }
-}
-
-/// Sends of one click before it falls back to the outbox (10 + 40 ms of waiting at most).
-const CLICK_SEND_ATTEMPTS: u32 = 3;
-/// The click's time over all its attempts before it is parked: a visitor never waits out the
-/// SDK's 10 s attempt timeout (issue 28). Kinesis answers a `PutRecord` in tens of ms.
-pub const CLICK_SEND_BUDGET: Duration = Duration::from_millis(500);
 
 /// The 302 with its caching, robots and visitor-cookie headers.
 fn found(state: &AppState, location: &str, visit: &Visit) -> Result<Response, ApiError> {
@@ -504,7 +437,7 @@ fn found(state: &AppState, location: &str, visit: &Visit) -> Result<Response, Ap
 /// A new visitor's first-party id cookie.
 fn visitor_cookie(state: &AppState) -> String {
     let visitor = uuid::Uuid::new_v4().simple();
-    let secure = if state.config.short_url_scheme == "https" {
+    let secure = if state.config.short_url_scheme == Scheme::Https {
         "; Secure"
     } else {
         ""
