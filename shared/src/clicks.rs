@@ -44,7 +44,8 @@ pub enum SendError {
 }
 
 /// Records `click`: sent, else parked, else lost (see the module's round trips).
-#[instrument(skip_all, fields(handle = %handle, click_id = %click_id))]
+// At debug level: the redirect's request span already names the handle, and a click is the hot path.
+#[instrument(level = "debug", skip_all, fields(handle = %handle, click_id = %click_id))]
 pub async fn record(
     state: &AppState,
     handle: &Handle,
