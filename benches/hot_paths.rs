@@ -234,7 +234,9 @@ const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-01";
 async fn app_with_link(queue: Arc<dyn Queue>) -> (Router, String) {
     let mut config = Config {
         redirect_domain: "localhost".into(),
-        jwt_hs256_secret: Some(JWT_SECRET.as_bytes().to_vec()),
+        jwt: Some(tenx_shared::config::JwtKey::Hs256(
+            JWT_SECRET.as_bytes().to_vec(),
+        )),
         ctx_keys: CtxKeyring::generate_spec(),
         ..Config::default()
     };

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tenx_shared::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::aws::{AwsClients, AwsSettings};
-use tenx_shared::config::Config;
+use tenx_shared::config::{Config, JwtKey, Scheme};
 use tenx_shared::http::auth::Role;
 use tenx_shared::local::{DataDir, LocalRuntime, LocalSecrets, Workers};
 use tenx_shared::op_counts::{CountingQueue, CountingStore, CountingStream};
@@ -204,7 +204,11 @@ async fn run() -> anyhow::Result<()> {
             let data = DataDir::prepare(&data_dir)?;
             LocalSecrets::load_or_create(&data.0)?.apply(&mut config);
             let verifier = JwtVerifier::new(
-                config.jwt_hs256_secret.clone(),
+                config
+                    .jwt
+                    .as_ref()
+                    .and_then(JwtKey::hs256_secret)
+                    .map(<[u8]>::to_vec),
                 None,
                 config.jwt_issuer.clone(),
                 config.jwt_audience.clone(),
@@ -246,7 +250,7 @@ async fn setup() -> anyhow::Result<()> {
 /// The sign-in mints HS256 tokens, so a server verifying RS256 ones refuses to start with it.
 fn local_sign_in(config: &mut Config) -> anyhow::Result<String> {
     anyhow::ensure!(
-        config.jwt_hs256_secret.is_some(),
+        config.jwt.as_ref().and_then(JwtKey::hs256_secret).is_some(),
         "--local-sign-in mints tokens with the HS256 secret (the generated one or \
          TENX_JWT_SECRET); this server verifies RS256 tokens (TENX_JWT_PUBLIC_KEY)"
     );
@@ -284,7 +288,7 @@ async fn serve(
         config.redirect_domain = format!("localhost:{}", addr.port());
     }
     if std::env::var("TENX_SHORT_URL_SCHEME").is_err() {
-        config.short_url_scheme = "http".into();
+        config.short_url_scheme = Scheme::Http;
     }
     let data = DataDir::prepare(&data_dir)?;
     LocalSecrets::load_or_create(&data.0)?.apply(&mut config);

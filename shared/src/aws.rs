@@ -18,7 +18,7 @@ use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 
-use crate::config::{Config, Env, Secrets};
+use crate::config::{Config, Env, JwtKey, Secrets};
 use crate::queue::sqs::{QueueAddress, SqsQueue};
 use crate::queue::{Queue, QueueName};
 use crate::state::AppState;
@@ -225,11 +225,9 @@ pub async fn app_state_from_vars(env: &Env, needs: impl Into<Secrets>) -> anyhow
     let mut config = Config::from_vars(env)?;
     let clients = AwsClients::from_env().await?;
     let wanted = SecretParams {
-        jwt: (needs.jwt
-            && config.jwt_hs256_secret.is_none()
-            && config.jwt_rs256_public_key.is_none())
-        .then(|| env.var("TENX_JWT_SECRET_PARAM"))
-        .flatten(),
+        jwt: (needs.jwt && config.jwt.is_none())
+            .then(|| env.var("TENX_JWT_SECRET_PARAM"))
+            .flatten(),
         ctx_keys: (needs.ctx_keys && config.ctx_keys.is_empty())
             .then(|| env.var("TENX_CTX_KEYS_PARAM"))
             .flatten(),
@@ -269,7 +267,7 @@ impl SecretParams {
         let mut values = parameters(clients, &names).await?;
         let mut take = |name: &Option<String>| name.as_ref().and_then(|n| values.remove(n));
         if let Some(v) = take(&self.jwt) {
-            config.jwt_hs256_secret = Some(v.into_bytes());
+            config.jwt = Some(JwtKey::Hs256(v.into_bytes()));
         }
         if let Some(v) = take(&self.ctx_keys) {
             config.ctx_keys = v;

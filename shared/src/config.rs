@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::domain::CtxKeyring;
+use crate::domain::proof::jws::SigningKeys;
 
 /// Per-plan write limits (writes per minute per handle).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,8 +29,8 @@ pub struct RateLimits {
     /// Public chain requests per minute per client address (IPv6 grouped by /64), so one
     /// address cannot spend the handle's chain budget.
     pub chain_per_address: u32,
-    /// Handles on a paid plan: handle → plan name (`pro` | `business`).
-    pub plans: HashMap<String, String>,
+    /// Handles on a named plan (`TENX_HANDLE_PLANS`): handle → plan; any other is on `free`.
+    pub plans: HashMap<String, Plan>,
     /// Length of one fixed rate-limit window in seconds (60 unless shortened for tests).
     pub window_secs: u32,
 }
@@ -37,11 +38,114 @@ pub struct RateLimits {
 impl RateLimits {
     /// The write limit for a handle's plan.
     pub fn writes_per_minute(&self, handle: &str) -> u32 {
-        match self.plans.get(handle).map(String::as_str) {
-            Some("pro") => self.pro,
-            Some("business") => self.business,
-            _ => self.free,
+        match self.plans.get(handle) {
+            Some(Plan::Pro) => self.pro,
+            Some(Plan::Business) => self.business,
+            Some(Plan::Free) | None => self.free,
         }
+    }
+}
+
+/// A handle's plan, which picks its write limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plan {
+    Free,
+    Pro,
+    Business,
+}
+
+impl Plan {
+    /// `free`, `pro` or `business`, any case.
+    fn parse(raw: &str) -> Option<Plan> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "free" => Some(Plan::Free),
+            "pro" => Some(Plan::Pro),
+            "business" => Some(Plan::Business),
+            _ => None,
+        }
+    }
+}
+
+/// The scheme of short URLs (`TENX_SHORT_URL_SCHEME`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    #[default]
+    Https,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+impl std::fmt::Display for Scheme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Scheme {
+    type Err = anyhow::Error;
+    /// `http` or `https`, any case.
+    fn from_str(raw: &str) -> anyhow::Result<Scheme> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "http" => Ok(Scheme::Http),
+            "https" => Ok(Scheme::Https),
+            _ => bail!("TENX_SHORT_URL_SCHEME must be http or https"),
+        }
+    }
+}
+
+/// What verifies the JWTs of authenticated routes: an HS256 secret (`TENX_JWT_SECRET`), an
+/// RS256 public key (`TENX_JWT_PUBLIC_KEY`), or both (a token's `alg` picks). The key material
+/// itself is checked where the verifier is built (`auth::jwt::JwtVerifier::new`).
+#[derive(Clone, PartialEq, Eq)]
+pub enum JwtKey {
+    Hs256(Vec<u8>),
+    Rs256 { public_pem: String },
+    Both { secret: Vec<u8>, public_pem: String },
+}
+
+impl JwtKey {
+    /// The key of the two settings, `None` when neither is given.
+    pub fn of(secret: Option<Vec<u8>>, public_pem: Option<String>) -> Option<JwtKey> {
+        match (secret, public_pem) {
+            (Some(secret), Some(public_pem)) => Some(JwtKey::Both { secret, public_pem }),
+            (Some(secret), None) => Some(JwtKey::Hs256(secret)),
+            (None, Some(public_pem)) => Some(JwtKey::Rs256 { public_pem }),
+            (None, None) => None,
+        }
+    }
+
+    /// The HS256 secret, when there is one (the local sign-in and `tenx token` mint with it).
+    pub fn hs256_secret(&self) -> Option<&[u8]> {
+        match self {
+            JwtKey::Hs256(secret) | JwtKey::Both { secret, .. } => Some(secret),
+            JwtKey::Rs256 { .. } => None,
+        }
+    }
+
+    pub fn rs256_public_pem(&self) -> Option<&str> {
+        match self {
+            JwtKey::Rs256 { public_pem } | JwtKey::Both { public_pem, .. } => Some(public_pem),
+            JwtKey::Hs256(_) => None,
+        }
+    }
+}
+
+/// Never prints the secret (configs may be logged).
+impl std::fmt::Debug for JwtKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            JwtKey::Hs256(_) => "Hs256(<redacted>)",
+            JwtKey::Rs256 { .. } => "Rs256",
+            JwtKey::Both { .. } => "Both(Hs256(<redacted>), Rs256)",
+        })
     }
 }
 
@@ -70,6 +174,13 @@ impl Secrets {
         ctx_keys: false,
         signing: false,
     };
+}
+
+/// The keys [`Config::keys_for`] parsed: those the process needs, `None` for the others.
+#[derive(Debug)]
+pub struct ParsedKeys {
+    pub ctx_keys: Option<CtxKeyring>,
+    pub signing: Option<SigningKeys>,
 }
 
 /// When the redirect believes the `cloudfront-viewer-country` header. Anyone can send it, and
@@ -164,9 +275,10 @@ pub struct Config {
     /// Host suffix of short links: `{handle}.{redirect_domain}/{slug}` (may carry a port locally).
     pub redirect_domain: String,
     /// `https` in production, `http` for the local server.
-    pub short_url_scheme: String,
-    pub jwt_hs256_secret: Option<Vec<u8>>,
-    pub jwt_rs256_public_key: Option<String>,
+    pub short_url_scheme: Scheme,
+    /// `None` until the local server generates a secret or a function reads its parameter;
+    /// [`Config::validate_for`] requires one where JWTs are verified.
+    pub jwt: Option<JwtKey>,
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
     /// Signing keys for ctx tokens, first one active.
@@ -221,9 +333,8 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             redirect_domain: "localhost:8080".into(),
-            short_url_scheme: "https".into(),
-            jwt_hs256_secret: None,
-            jwt_rs256_public_key: None,
+            short_url_scheme: Scheme::Https,
+            jwt: None,
             jwt_issuer: None,
             jwt_audience: None,
             ctx_keys: String::new(),
@@ -329,10 +440,12 @@ impl Config {
             c.redirect_domain = v.trim().to_ascii_lowercase();
         }
         if let Some(v) = env.var("TENX_SHORT_URL_SCHEME") {
-            c.short_url_scheme = v.trim().to_ascii_lowercase();
+            c.short_url_scheme = v.parse()?;
         }
-        c.jwt_hs256_secret = env.var("TENX_JWT_SECRET").map(String::into_bytes);
-        c.jwt_rs256_public_key = env.var("TENX_JWT_PUBLIC_KEY");
+        c.jwt = JwtKey::of(
+            env.var("TENX_JWT_SECRET").map(String::into_bytes),
+            env.var("TENX_JWT_PUBLIC_KEY"),
+        );
         c.jwt_issuer = env.var("TENX_JWT_ISSUER");
         c.jwt_audience = env.var("TENX_JWT_AUDIENCE");
         if let Some(v) = env.var("TENX_CTX_KEYS") {
@@ -396,23 +509,36 @@ impl Config {
     /// Checks the configuration of a process that holds only the `needed` secrets (a Lambda
     /// function: the redirect needs no JWT verifier, the queue workers neither secret).
     pub fn validate_for(&self, needed: Secrets) -> anyhow::Result<()> {
+        self.keys_for(needed).map(drop)
+    }
+
+    /// [`Config::validate_for`], returning the keys it parsed on the way, so the state keeps
+    /// these rather than parsing the specs a second time.
+    pub fn keys_for(&self, needed: Secrets) -> anyhow::Result<ParsedKeys> {
         if self.redirect_domain.is_empty() || self.redirect_domain.contains('/') {
             bail!("TENX_REDIRECT_DOMAIN must be a host name such as links.example.com");
         }
-        if !matches!(self.short_url_scheme.as_str(), "http" | "https") {
-            bail!("TENX_SHORT_URL_SCHEME must be http or https");
-        }
-        if needed.jwt && self.jwt_hs256_secret.is_none() && self.jwt_rs256_public_key.is_none() {
+        if needed.jwt && self.jwt.is_none() {
             bail!("set TENX_JWT_SECRET (HS256, ≥ 32 bytes) or TENX_JWT_PUBLIC_KEY (RS256 PEM)");
         }
-        if needed.ctx_keys {
-            CtxKeyring::parse(&self.ctx_keys).context("TENX_CTX_KEYS")?;
-        }
-        if needed.signing {
-            crate::domain::proof::jws::SigningKeys::parse(&self.signing_keys)
-                .map_err(anyhow::Error::msg)
-                .context("TENX_SIGNING_KEYS")?;
-        }
+        let ctx_keys = needed
+            .ctx_keys
+            .then(|| CtxKeyring::parse(&self.ctx_keys).context("TENX_CTX_KEYS"))
+            .transpose()?;
+        let signing = needed
+            .signing
+            .then(|| {
+                SigningKeys::parse(&self.signing_keys)
+                    .map_err(anyhow::Error::msg)
+                    .context("TENX_SIGNING_KEYS")
+            })
+            .transpose()?;
+        self.validate_settings()?;
+        Ok(ParsedKeys { ctx_keys, signing })
+    }
+
+    /// Everything but the secrets.
+    fn validate_settings(&self) -> anyhow::Result<()> {
         if self.attribution_window.is_zero() {
             bail!("TENX_ATTRIBUTION_WINDOW_DAYS must be at least 1");
         }
@@ -542,7 +668,7 @@ fn country_trust_from(
     }
 }
 
-fn parse_plans(spec: &str) -> anyhow::Result<HashMap<String, String>> {
+fn parse_plans(spec: &str) -> anyhow::Result<HashMap<String, Plan>> {
     spec.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -550,10 +676,9 @@ fn parse_plans(spec: &str) -> anyhow::Result<HashMap<String, String>> {
             let (handle, plan) = entry.split_once(':').with_context(|| {
                 format!("TENX_HANDLE_PLANS entry `{entry}`: expected handle:plan")
             })?;
-            let plan = plan.trim().to_ascii_lowercase();
-            if !matches!(plan.as_str(), "free" | "pro" | "business") {
+            let Some(plan) = Plan::parse(plan) else {
                 bail!("TENX_HANDLE_PLANS entry `{entry}`: plan must be free, pro or business");
-            }
+            };
             // A misspelt handle would silently stay on the free plan; refuse it at start.
             crate::domain::Handle::parse(handle.trim())
                 .map_err(|e| anyhow::anyhow!("TENX_HANDLE_PLANS entry `{entry}`: {e}"))?;
@@ -582,6 +707,30 @@ mod tests {
     }
 
     #[test]
+    fn the_scheme_and_the_jwt_key_are_read_once_into_types() {
+        let env = Env::default();
+        let c =
+            Config::from_vars(&env.clone().with("TENX_SHORT_URL_SCHEME", Some(" HTTP "))).unwrap();
+        assert_eq!(c.short_url_scheme, Scheme::Http);
+        assert_eq!(c.short_url("a", "b"), "http://a.localhost:8080/b");
+        let err = Config::from_vars(&env.clone().with("TENX_SHORT_URL_SCHEME", Some("ftp")));
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "TENX_SHORT_URL_SCHEME must be http or https"
+        );
+        let both = env
+            .with("TENX_JWT_SECRET", Some("s"))
+            .with("TENX_JWT_PUBLIC_KEY", Some("pem"));
+        let key = Config::from_vars(&both).unwrap().jwt.unwrap();
+        assert_eq!(
+            (key.hs256_secret(), key.rs256_public_pem()),
+            (Some(&b"s"[..]), Some("pem"))
+        );
+        assert_eq!(format!("{key:?}"), "Both(Hs256(<redacted>), Rs256)");
+        assert_eq!(JwtKey::of(None, None), None);
+    }
+
+    #[test]
     fn plans_parse_and_pick_limits() {
         let mut limits = Config::default().rate_limits;
         limits.plans = parse_plans("acme:pro, big:business").unwrap();
@@ -597,13 +746,10 @@ mod tests {
     fn validate_requires_secrets() {
         let mut c = Config::default();
         assert!(c.validate().is_err());
-        c.jwt_hs256_secret = Some(vec![1; 32]);
+        c.jwt = Some(JwtKey::Hs256(vec![1; 32]));
         c.ctx_keys = CtxKeyring::generate_spec();
         c.signing_keys = crate::domain::proof::jws::SigningKeys::generate_spec();
         c.validate().unwrap();
-        c.short_url_scheme = "ftp".into();
-        assert!(c.validate().is_err());
-        c.short_url_scheme = "https".into();
         c.rate_limits.window_secs = 0;
         assert!(c.validate().is_err(), "a zero rate-limit window is refused");
         c.rate_limits.window_secs = 60;
@@ -632,7 +778,7 @@ mod tests {
         assert!(format!("{err:#}").contains("TENX_JWT_SECRET"), "{err:#}");
         // Settings other than secrets are checked whatever the process needs.
         let bad = Config {
-            short_url_scheme: "ftp".into(),
+            redirect_domain: "a/b".into(),
             ..Config::default()
         };
         assert!(bad.validate_for(Secrets::NONE).is_err());
@@ -641,7 +787,7 @@ mod tests {
     #[test]
     fn outbox_and_retention_settings_must_be_positive() {
         let mut c = Config {
-            jwt_hs256_secret: Some(vec![1; 32]),
+            jwt: Some(JwtKey::Hs256(vec![1; 32])),
             ctx_keys: CtxKeyring::generate_spec(),
             signing_keys: crate::domain::proof::jws::SigningKeys::generate_spec(),
             ..Config::default()
@@ -660,7 +806,7 @@ mod tests {
     #[test]
     fn delivery_bounds_default_to_64_and_8_and_must_be_sane() {
         let mut c = Config {
-            jwt_hs256_secret: Some(vec![1; 32]),
+            jwt: Some(JwtKey::Hs256(vec![1; 32])),
             ctx_keys: CtxKeyring::generate_spec(),
             signing_keys: crate::domain::proof::jws::SigningKeys::generate_spec(),
             ..Config::default()

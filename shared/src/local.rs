@@ -9,7 +9,7 @@ use anyhow::Context;
 use rand::distributions::{Alphanumeric, DistString};
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
+use crate::config::{Config, JwtKey};
 use crate::domain::CtxKeyring;
 use crate::domain::proof::jws::SigningKeys;
 use crate::queue::embedded::EmbeddedQueue;
@@ -61,8 +61,8 @@ impl LocalSecrets {
     /// Fills secrets the environment did not set. (The console's local sign-in is never
     /// inferred from them: `tenx serve --local-sign-in` asks for it, with a printed code.)
     pub fn apply(&self, config: &mut Config) {
-        if config.jwt_hs256_secret.is_none() && config.jwt_rs256_public_key.is_none() {
-            config.jwt_hs256_secret = Some(self.jwt_secret.clone().into_bytes());
+        if config.jwt.is_none() {
+            config.jwt = Some(JwtKey::Hs256(self.jwt_secret.clone().into_bytes()));
         }
         if config.ctx_keys.is_empty() {
             config.ctx_keys = self.ctx_keys.clone();

@@ -65,33 +65,27 @@ impl AppState {
         queue: Arc<dyn Queue>,
         needed: Secrets,
     ) -> anyhow::Result<Self> {
-        config.validate_for(needed)?;
-        let jwt = if needed.jwt {
-            Some(Arc::new(JwtVerifier::new(
-                config.jwt_hs256_secret.clone(),
-                config.jwt_rs256_public_key.as_deref(),
+        let keys = config.keys_for(needed)?;
+        let jwt = match config.jwt.as_ref().filter(|_| needed.jwt) {
+            Some(key) => Some(Arc::new(JwtVerifier::new(
+                key.hs256_secret().map(<[u8]>::to_vec),
+                key.rs256_public_pem(),
                 config.jwt_issuer.clone(),
                 config.jwt_audience.clone(),
-            )?))
-        } else {
-            config.jwt_hs256_secret = None;
-            config.jwt_rs256_public_key = None;
-            None
+            )?)),
+            None => {
+                config.jwt = None;
+                None
+            }
         };
-        let ctx_keys = if needed.ctx_keys {
-            Some(Arc::new(CtxKeyring::parse(&config.ctx_keys)?))
-        } else {
+        if !needed.ctx_keys {
             config.ctx_keys.clear();
-            None
-        };
-        let signing = if needed.signing {
-            let keys = crate::domain::proof::jws::SigningKeys::parse(&config.signing_keys)
-                .map_err(anyhow::Error::msg)?;
-            Some(Arc::new(keys))
-        } else {
+        }
+        if !needed.signing {
             config.signing_keys.clear();
-            None
-        };
+        }
+        let ctx_keys = keys.ctx_keys.map(Arc::new);
+        let signing = keys.signing.map(Arc::new);
         let link_cache = moka::sync::Cache::builder()
             .max_capacity(100_000)
             .time_to_live(config.link_cache_ttl)

@@ -9,7 +9,7 @@ use aws_sdk_ssm::types::ParameterType;
 use http_body_util::BodyExt;
 use tenx_shared::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::aws::{self, AwsClients, AwsSettings};
-use tenx_shared::config::{Env, Secrets};
+use tenx_shared::config::{Env, JwtKey, Secrets};
 use tenx_shared::domain::CtxKeyring;
 use tenx_shared::http::auth::Role;
 use tenx_shared::http::{Group, group_app};
@@ -71,7 +71,7 @@ async fn cold_start_reads_ssm_secrets_and_serves_from_dynamodb() {
             .await
             .unwrap_or_else(|e| panic!("{group:?} must start without the JWT secret: {e:#}"));
         assert!(state.jwt.is_none(), "{group:?} holds no JWT verifier");
-        assert_eq!(state.config.jwt_hs256_secret, None);
+        assert!(state.config.jwt.is_none());
         assert_eq!(
             state.config.ctx_keys, ctx_keys,
             "{group:?} reads the ctx keys"
@@ -97,7 +97,7 @@ async fn cold_start_reads_ssm_secrets_and_serves_from_dynamodb() {
         .await
         .expect("cold start");
     assert_eq!(
-        state.config.jwt_hs256_secret.as_deref(),
+        state.config.jwt.as_ref().and_then(JwtKey::hs256_secret),
         Some(secret.as_bytes())
     );
     assert!(state.ctx_keys.is_none() && state.config.ctx_keys.is_empty());

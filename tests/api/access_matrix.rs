@@ -276,8 +276,9 @@ async fn an_rs256_only_deployment_refuses_algorithm_confusion() {
     const PRIVATE: &str = include_str!("../../shared/tests/fixtures/jwt_rs256_test_private.pem");
     const PUBLIC: &str = include_str!("../../shared/tests/fixtures/jwt_rs256_test_public.pem");
     let mut config = matrix_config();
-    config.jwt_hs256_secret = None;
-    config.jwt_rs256_public_key = Some(PUBLIC.to_owned());
+    config.jwt = Some(tenx_shared::config::JwtKey::Rs256 {
+        public_pem: PUBLIC.to_owned(),
+    });
     let app = spawn_with(config, None).await;
     let claims = serde_json::json!({
         "sub": "rs-user", "handles": [HANDLE], "role": "creator", "exp": now() + 600

@@ -392,7 +392,7 @@ fn generated_secrets_never_turn_the_local_sign_in_on() {
     let secrets = tenx_shared::local::LocalSecrets::load_or_create(dir.path()).unwrap();
     let mut generated = tenx_shared::config::Config::default();
     secrets.apply(&mut generated);
-    assert!(generated.jwt_hs256_secret.is_some());
+    assert!(generated.jwt.is_some_and(|k| k.hs256_secret().is_some()));
     assert!(generated.local_sign_in.is_none());
 }
 

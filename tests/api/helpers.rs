@@ -36,10 +36,12 @@ pub(crate) fn test_config() -> Config {
     let mut c = Config::from_env().expect("config");
     // The tests play CloudFront: they send the country header and are believed.
     c.country_trust = tenx_shared::config::CountryTrust::Always;
-    c.jwt_hs256_secret = Some(JWT_SECRET.as_bytes().to_vec());
+    c.jwt = Some(tenx_shared::config::JwtKey::Hs256(
+        JWT_SECRET.as_bytes().to_vec(),
+    ));
     c.ctx_keys = CtxKeyring::generate_spec();
     c.signing_keys = tenx_shared::domain::proof::jws::SigningKeys::generate_spec();
-    c.short_url_scheme = "http".into();
+    c.short_url_scheme = tenx_shared::config::Scheme::Http;
     c
 }
 

@@ -331,7 +331,7 @@ async fn a_plan_override_raises_the_limit_for_that_handle_only() {
     c.rate_limits.pro = 4;
     c.rate_limits
         .plans
-        .insert("bigco".to_owned(), "pro".to_owned());
+        .insert("bigco".to_owned(), tenx_shared::config::Plan::Pro);
     let app = spawn_with(c, None).await;
     let big = app.token(&["bigco"], Role::Creator);
     let small = app.token(&["acme"], Role::Creator);

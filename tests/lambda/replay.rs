@@ -114,7 +114,7 @@ impl Bundle {
             let mut config = base.clone();
             if !secrets.jwt {
                 // Nothing to drop: such a function is never given a JWT secret.
-                config.jwt_hs256_secret = None;
+                config.jwt = None;
             }
             let recorder = Recorder::default();
             // A cold start reads exactly these SSM parameters.

@@ -32,8 +32,10 @@ pub(crate) const REDIRECT_DOMAIN: &str = "links.example.com";
 pub(crate) fn config() -> Config {
     Config {
         redirect_domain: REDIRECT_DOMAIN.into(),
-        short_url_scheme: "https".into(),
-        jwt_hs256_secret: Some(JWT_SECRET.as_bytes().to_vec()),
+        short_url_scheme: tenx_shared::config::Scheme::Https,
+        jwt: Some(tenx_shared::config::JwtKey::Hs256(
+            JWT_SECRET.as_bytes().to_vec(),
+        )),
         ctx_keys: CtxKeyring::generate_spec(),
         signing_keys: SigningKeys::generate_spec(),
         outbox_min_age: Duration::ZERO,
