@@ -20,7 +20,7 @@ MAX_FN_LINES = 80
 # Lowest first. A module may import from its own layer or any layer below, never above.
 LAYERS = [
     ["domain", "time"],
-    ["aws_errors", "aws_client"],
+    ["aws_errors", "aws_client", "http_client"],
     ["store", "queue", "stream", "config"],
     ["metrics", "op_counts", "events", "auth"],
     ["state", "consume"],
@@ -244,6 +244,25 @@ def raw_paths(rel, text):
     return found
 
 
+def stray_http_clients():
+    """Every reqwest client is built by `http_client::builder()`, which installs the TLS provider
+    first: reqwest has none of its own here, and a client built elsewhere panics at run time."""
+    top = os.path.join(ROOT, "..", "..")
+    pattern = re.compile(r"reqwest::(?:Client::(?:new|builder|default)\(|ClientBuilder::new\()")
+    problems = []
+    for sub in ["shared/src", "shared/tests", "tests", "src", "benches", "functions"]:
+        for d, _, names in os.walk(os.path.join(top, sub)):
+            for n in names:
+                path = os.path.join(d, n)
+                rel = os.path.relpath(path, top).replace(os.sep, "/")
+                if not n.endswith(".rs") or rel == "shared/src/http_client.rs":
+                    continue
+                for i, line in enumerate(open(path, encoding="utf-8"), 1):
+                    if pattern.search(line):
+                        problems.append(f"HTTP client built outside http_client::builder(): {rel}:{i}")
+    return problems
+
+
 def main():
     verbose = "-v" in sys.argv
     files = []
@@ -272,6 +291,7 @@ def main():
                 problems.append(f"unlayered module: {me[0]} (add it to LAYERS)")
             elif theirs is not None and theirs > mine:
                 problems.append(f"upward import: {'::'.join(me)} -> {'::'.join(t)}")
+    problems += stray_http_clients()
     for comp in find_cycles(graph):
         problems.append("cycle: " + " -> ".join("::".join(c) for c in comp))
     for p in sorted(set(problems)):

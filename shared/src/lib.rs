@@ -24,6 +24,7 @@ pub mod domain;
 pub mod events;
 pub mod handle_settings;
 pub mod http;
+pub mod http_client;
 pub mod links;
 pub mod local;
 pub mod metrics;

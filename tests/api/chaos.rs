@@ -359,7 +359,7 @@ async fn a_kill_9_under_load_loses_and_doubles_no_click_and_no_conversion() {
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let ctx_keys = CtxKeyring::generate_spec();
     let load = Load {
-        client: reqwest::Client::builder()
+        client: tenx_shared::http_client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),

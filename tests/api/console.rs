@@ -479,7 +479,7 @@ impl Serve {
 
 #[tokio::test]
 async fn tenx_serve_offers_the_local_sign_in_only_when_asked_and_only_with_its_printed_code() {
-    let client = reqwest::Client::new();
+    let client = tenx_shared::http_client::builder().build().unwrap();
     // Without the flag: generated secrets, a loopback caller, no forwarding header (as a
     // same-host `proxy_pass http://127.0.0.1:PORT;` sends) and still nothing.
     let plain = Serve::start(&[], &[]);

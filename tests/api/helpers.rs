@@ -257,7 +257,7 @@ pub(crate) async fn spawn_wrapping_queue(
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app).await.unwrap();
     });
-    let client = reqwest::Client::builder()
+    let client = tenx_shared::http_client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

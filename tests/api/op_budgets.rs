@@ -54,7 +54,7 @@ async fn spawn_counted() -> CountedApp {
     let server = tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
-    let client = reqwest::Client::builder()
+    let client = tenx_shared::http_client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

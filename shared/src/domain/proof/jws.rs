@@ -3,8 +3,8 @@
 //! `kid` is the RFC 7638 thumbprint. Keys are 32-byte seeds (base64url), the first one active;
 //! the others are retired: published and trusted for what they signed, never used to sign.
 
+use aws_lc_rs::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use base64::Engine;
-use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
