@@ -68,6 +68,7 @@ fn owned_by(counter: &Item, owner: &str) -> bool {
 
 /// Appends `signals` to `owner`'s session, all or nothing, and returns the session's signal
 /// count after the append (concurrent appends may already be included).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn append(
     store: &dyn Store,
     handle: &Handle,
@@ -175,6 +176,7 @@ fn session_counter_op(
 /// Every live signal of `owner`'s session, oldest first; none when another client started it
 /// (a stranger learns nothing: its answers are those of an empty session). The partition's
 /// counter comes in the same query (its sort key `N` sorts before the signals' `S#…`).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn load_signals(
     store: &dyn Store,
     handle: &Handle,
@@ -230,6 +232,7 @@ struct RulesDoc {
 }
 
 /// The handle's rules: its own set if it stored one, else the built-in defaults.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn load_rules(store: &dyn Store, handle: &Handle) -> Result<HandleRules, StoreError> {
     let item = store
         .get(&keys::handle_pk(handle.as_str()), keys::CHAIN_RULES_SK)
@@ -257,6 +260,7 @@ pub async fn load_rules(store: &dyn Store, handle: &Handle) -> Result<HandleRule
 
 /// Replaces the handle's rules with an already validated set; the version increases by one
 /// (version-checked, so concurrent replacements each get their own version).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn replace_rules(
     store: &dyn Store,
     handle: &Handle,

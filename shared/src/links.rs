@@ -28,6 +28,7 @@ impl LinkView {
 }
 
 /// Reads a link straight from the store (one read).
+#[tracing::instrument(skip_all, fields(handle = %handle, slug = %slug))]
 pub async fn load(
     store: &dyn Store,
     handle: &Handle,
@@ -187,6 +188,7 @@ pub fn plan_upsert(
 /// Creates or replaces a link; `extra` writes (e.g. a campaign) commit in the same transaction.
 /// A concurrent writer that wins the race makes this retry on the fresh version, unless the
 /// caller pinned a version with `if-match` (then it is a 412).
+#[tracing::instrument(skip_all, fields(handle = %handle, slug = %slug))]
 pub async fn upsert(
     state: &AppState,
     handle: &Handle,
@@ -246,6 +248,7 @@ pub async fn upsert(
 }
 
 /// Deletes a link; 404 when absent, 412 when `if-match` does not hold.
+#[tracing::instrument(skip_all, fields(handle = %handle, slug = %slug))]
 pub async fn delete(
     state: &AppState,
     handle: &Handle,

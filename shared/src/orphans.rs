@@ -79,6 +79,7 @@ pub struct OrphanReport {
 }
 
 /// The orphan visits of `range`, by day then kind (one paginated query).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn report(
     state: &AppState,
     handle: &Handle,

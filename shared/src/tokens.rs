@@ -158,6 +158,7 @@ pub fn valid_token_id(id: &str) -> bool {
 }
 
 /// Mints a token for `handle`; returns its record and the token, which is never seen again.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn create(
     state: &AppState,
     handle: &Handle,
@@ -208,6 +209,7 @@ pub async fn create(
 }
 
 /// One page of a handle's live tokens (expired and revoked ones are gone), oldest first.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn list(
     state: &AppState,
     handle: &Handle,
@@ -230,6 +232,7 @@ pub async fn list(
 }
 
 /// Revokes a token of `handle` at once; `404 not_found` when it does not exist (any more).
+#[tracing::instrument(skip_all, fields(handle = %handle, token = %token_id))]
 pub async fn revoke(
     state: &AppState,
     handle: &Handle,
@@ -266,6 +269,7 @@ pub async fn revoke(
 }
 
 /// Resolves a `tenx_pat_…` bearer token to its principal: one handle, its scopes.
+#[tracing::instrument(skip_all)]
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, AuthError> {
     let invalid = || {
         AuthError::Unauthorized("The personal access token is invalid, expired or revoked.".into())

@@ -336,6 +336,7 @@ async fn funnel_row(
 }
 
 /// The funnel of every campaign in scope over `range`; `now` (unix seconds) decides staleness.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn funnel(
     store: &dyn Store,
     handle: &Handle,
@@ -376,6 +377,7 @@ pub async fn funnel(
 
 /// A breakdown of every campaign in scope over `range`: one row per key, summed over days (and
 /// campaigns). Rows are ordered by day for `day`, else by clicks (most first), then key.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn group_by(
     store: &dyn Store,
     handle: &Handle,

@@ -63,6 +63,7 @@ fn item_of(handle: &Handle, campaign: &Campaign) -> Result<Item, StoreError> {
 
 /// Creates the campaign and its primary link in one transaction. An existing campaign id, or a
 /// primary slug already used by another link, is `409 conflict` (nothing is written).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn create(
     state: &AppState,
     handle: &Handle,
@@ -110,6 +111,7 @@ pub async fn create(
     }
 }
 
+#[tracing::instrument(skip_all, fields(handle = %handle, campaign = %id))]
 pub async fn get(
     store: &dyn Store,
     handle: &Handle,
@@ -125,6 +127,7 @@ pub async fn get(
 }
 
 /// One page of a handle's campaigns, in id order; `next` is the sort key to resume after.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn list(
     store: &dyn Store,
     handle: &Handle,
@@ -147,6 +150,7 @@ pub async fn list(
 }
 
 /// Every campaign of a handle (analytics reports on all of them).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn list_all(store: &dyn Store, handle: &Handle) -> Result<Vec<Campaign>, StoreError> {
     let mut all = Vec::new();
     let mut after = None;
@@ -176,6 +180,7 @@ async fn check_partner(
 /// Changes a campaign's status and partner with a version-checked write. `expected` pins a
 /// version (`if-match`): a mismatch is `412`. Without it a concurrent change is retried on the
 /// fresh version (each field is set whole, so the last writer wins cleanly).
+#[tracing::instrument(skip_all, fields(handle = %handle, campaign = %id))]
 pub async fn update(
     state: &AppState,
     handle: &Handle,

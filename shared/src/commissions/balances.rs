@@ -85,6 +85,7 @@ pub async fn balances(
 
 /// Per campaign, the commission amounts of the lines created from `from_ms` to `to_ms` (the
 /// funnel's days). Round trips: the ledger scan.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn per_campaign(
     state: &AppState,
     handle: &Handle,

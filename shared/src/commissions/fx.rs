@@ -130,6 +130,7 @@ pub async fn post(
 }
 
 /// The snapshots in force at `at_ms`, newest first. Round trips: ONE query.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn in_force(
     state: &AppState,
     handle: &Handle,

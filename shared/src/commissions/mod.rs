@@ -54,6 +54,7 @@ pub enum CommissionError {
 }
 
 /// One line. Round trips: ONE read.
+#[tracing::instrument(skip_all, fields(handle = %handle, commission = %id))]
 pub async fn get(
     state: &AppState,
     handle: &Handle,
@@ -94,6 +95,7 @@ impl Filter {
 
 /// One page of the ledger, newest first, filtered. Round trips: ONE query of `limit` lines (a
 /// page may hold fewer matches than `limit`; `next` says where to go on).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn list(
     state: &AppState,
     handle: &Handle,

@@ -135,6 +135,7 @@ pub async fn mint(
 }
 
 /// The partner's live tokens (without hashes). Round trips: ONE query.
+#[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner_id))]
 pub async fn list(
     state: &AppState,
     handle: &Handle,
@@ -189,6 +190,7 @@ pub async fn revoke(
 }
 
 /// A partner token's principal: a viewer of its handle, bound to its partner. ONE read.
+#[tracing::instrument(skip_all)]
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, AuthError> {
     let invalid =
         || AuthError::Unauthorized("The partner token is invalid, expired or revoked.".into());

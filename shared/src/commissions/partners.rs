@@ -221,6 +221,7 @@ async fn commit(
     }
 }
 
+#[tracing::instrument(skip_all, fields(handle = %handle, partner = %id))]
 pub async fn get(
     state: &AppState,
     handle: &Handle,
@@ -231,6 +232,7 @@ pub async fn get(
     item.map(|i| i.parse::<Partner>()).transpose()
 }
 
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn list(
     state: &AppState,
     handle: &Handle,

@@ -84,6 +84,7 @@ impl Payout {
     }
 }
 
+#[tracing::instrument(skip_all, fields(handle = %handle, payout = %id))]
 pub async fn get(
     state: &AppState,
     handle: &Handle,
@@ -97,6 +98,7 @@ pub async fn get(
 }
 
 /// One page of payouts, newest first (one partner's, when given).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn list(
     state: &AppState,
     handle: &Handle,

@@ -50,6 +50,7 @@ async fn newest(
 }
 
 /// The current version. Round trips: ONE query.
+#[tracing::instrument(skip_all, fields(handle = %handle, campaign = %campaign))]
 pub async fn current(
     state: &AppState,
     handle: &Handle,

@@ -57,6 +57,7 @@ impl From<&Commission> for Line {
 }
 
 /// The statement's lines, in the payout's order. Round trips: ONE read per line.
+#[tracing::instrument(skip_all, fields(handle = %handle, payout = %p.payout_id))]
 pub async fn lines(state: &AppState, handle: &Handle, p: &Payout) -> Result<Vec<Line>, StoreError> {
     let mut out = Vec::with_capacity(p.commission_ids.len());
     for id in &p.commission_ids {

@@ -40,6 +40,7 @@ pub struct Resume {
 
 /// Up to `limit` conversions in `range` that pass `filter`, newest first, and where the next
 /// page resumes. Round trips: one query per day read (empty days cost one each).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn list(
     state: &AppState,
     handle: &Handle,

@@ -26,12 +26,14 @@ pub async fn load_cached(
 }
 
 /// The stored policy, uncached (`GET …/conversion-policy` shows what is stored right now).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn load(state: &AppState, handle: &Handle) -> Result<ConversionPolicy, StoreError> {
     handle_settings::load(state.store.as_ref(), handle, keys::CONVERSION_POLICY_SK).await
 }
 
 /// Replaces the policy (one write). This process sees it at once; other instances within the
 /// link cache TTL (`TENX_LINK_CACHE_TTL_SECS`).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn save(
     state: &AppState,
     handle: &Handle,

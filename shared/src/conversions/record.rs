@@ -23,6 +23,7 @@ pub fn record_key(handle: &Handle, id: &ConversionId) -> (String, String) {
 
 /// One conversion and its stored item (the item's version guards a reversal). Round trips: ONE
 /// consistent read.
+#[tracing::instrument(skip_all, fields(handle = %handle, conversion = %id))]
 pub async fn load(
     state: &AppState,
     handle: &Handle,

@@ -68,6 +68,7 @@ impl ReverseInput {
 
 /// The conversion with its reversal, and whether this call made it (`false`: it answers an
 /// earlier one). Round trips: ONE read, ONE transaction, ONE enqueue (a replay: the read only).
+#[tracing::instrument(skip_all, fields(handle = %handle, conversion = %id))]
 pub async fn reverse(
     state: &AppState,
     handle: &Handle,

@@ -123,6 +123,7 @@ enum Attempt {
 /// handle's counter tries its next shard while one is full), then ONE consistent read of the
 /// key record, so a replay is still answered as one. Only a conversion beyond its click's cap
 /// costs a second transaction.
+#[tracing::instrument(skip_all, fields(handle = %ctx.handle, click = %ctx.click_id))]
 pub async fn submit(
     state: &AppState,
     ctx: &CtxClaims,

@@ -167,6 +167,7 @@ pub struct DeliveryCounts {
 }
 
 /// The counts of every subscription of a handle that has any.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn read_counts(
     store: &dyn Store,
     handle: &str,

@@ -85,6 +85,7 @@ pub fn parse_since(raw: &str, now_ms: i64) -> Result<i64, RecoverError> {
 }
 
 /// Re-sends the subscription's deliveries that failed since `since` (see the module docs).
+#[tracing::instrument(skip_all, fields(handle = %handle, subscription = %subscription_id))]
 pub async fn recover(
     state: &AppState,
     handle: &Handle,

@@ -11,6 +11,7 @@ pub struct Loaded {
     pub version: u64,
 }
 
+#[tracing::instrument(skip_all, fields(handle = %handle, subscription = %subscription_id))]
 pub async fn load(
     store: &dyn Store,
     handle: &str,
@@ -40,6 +41,7 @@ pub fn item(subscription: &Subscription, version: u64) -> Result<Item, StoreErro
 
 /// Every subscription of a handle. An unreadable item is skipped (and logged) rather than
 /// failing the caller, so one corrupt record cannot stop every other delivery of the handle.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn list_all(store: &dyn Store, handle: &str) -> Result<Vec<Subscription>, StoreError> {
     let mut out = Vec::new();
     let mut query = Query::prefix(keys::handle_pk(handle), keys::WEBHOOK_SK_PREFIX, 1000);
