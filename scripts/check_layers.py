@@ -22,7 +22,7 @@ LAYERS = [
     ["domain", "time"],
     ["aws_errors", "aws_client", "http_client"],
     ["store", "queue", "stream", "config"],
-    ["metrics", "op_counts", "events", "auth"],
+    ["metrics", "decorate", "op_counts", "events", "auth"],
     ["state", "consume"],
     ["outbox", "ratelimit", "handle_settings"],
     ["links", "clicks", "campaigns", "conversions", "analytics", "webhooks", "chain", "tokens", "orphans",

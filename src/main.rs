@@ -12,7 +12,7 @@ use tenx_shared::aws::{AwsClients, AwsSettings};
 use tenx_shared::config::{Config, JwtKey, Scheme};
 use tenx_shared::http::auth::Role;
 use tenx_shared::local::{DataDir, LocalRuntime, LocalSecrets, Workers};
-use tenx_shared::op_counts::{CountingQueue, CountingStore, CountingStream};
+use tenx_shared::op_counts::counted;
 use tenx_shared::queue::{Queue, QueueName};
 use tenx_shared::store::Store;
 use tenx_shared::stream::ClickStream;
@@ -299,9 +299,9 @@ async fn serve(
     let (store, queue, clicks): (Arc<dyn Store>, Arc<dyn Queue>, Arc<dyn ClickStream>) =
         match &counters {
             Some(c) => (
-                Arc::new(CountingStore::new(store, c.clone())),
-                Arc::new(CountingQueue::new(queue, c.clone())),
-                Arc::new(CountingStream::new(clicks, c.clone())),
+                Arc::new(counted(store, c)),
+                Arc::new(counted(queue, c)),
+                Arc::new(counted(clicks, c)),
             ),
             None => (store, queue, clicks),
         };

@@ -13,7 +13,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::Router;
@@ -21,10 +20,11 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use serde::{Deserialize, Serialize};
 
+use crate::decorate::{Answer, Call, Decorated, Hook};
 use crate::metrics::{in_request, serving_a_request};
-use crate::queue::{OutMessage, Queue, QueueError, QueueName, Received};
-use crate::store::{Item, Page, Query, Store, StoreError, WriteOp};
-use crate::stream::{ClickStream, StreamError, StreamRecord};
+use crate::queue::Queue;
+use crate::store::Store;
+use crate::stream::ClickStream;
 
 /// The path of the counts, served only by [`instrument`]ed apps.
 pub const OPS_PATH: &str = "/internal/ops";
@@ -167,119 +167,53 @@ impl OpCounters {
     }
 }
 
+/// The counting [`Hook`]: each call by kind (and the messages sent, the transaction items, the
+/// records read) as request or background work, then passed on unchanged.
+pub struct Counting(pub Arc<OpCounters>);
+
+#[async_trait]
+impl Hook for Counting {
+    async fn before(&self, call: Call) -> Result<(), String> {
+        let c = self.0.current();
+        match call {
+            Call::Get => bump(&c.get, 1),
+            Call::Write => bump(&c.write, 1),
+            Call::Transact { items } => {
+                bump(&c.transact, 1);
+                bump(&c.transact_items, items as u64);
+            }
+            Call::Query => bump(&c.query, 1),
+            Call::Send { messages } => {
+                bump(&c.send_calls, 1);
+                bump(&c.send_messages, messages as u64);
+            }
+            Call::Receive => bump(&c.receive, 1),
+            Call::Ack => bump(&c.ack, 1),
+            Call::Append => bump(&c.appends, 1),
+            Call::Read => bump(&c.stream_reads, 1),
+            Call::Shards => {}
+        }
+        Ok(())
+    }
+
+    fn after(&self, call: Call, returned: usize) -> Answer {
+        if call == Call::Read {
+            bump(&self.0.current().stream_records, returned as u64);
+        }
+        Answer::Pass
+    }
+}
+
 /// A [`Store`] that counts every call, then passes it on.
-pub struct CountingStore {
-    inner: Arc<dyn Store>,
-    counters: Arc<OpCounters>,
-}
-
-impl CountingStore {
-    pub fn new(inner: Arc<dyn Store>, counters: Arc<OpCounters>) -> Self {
-        Self { inner, counters }
-    }
-}
-
-#[async_trait]
-impl Store for CountingStore {
-    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        bump(&self.counters.current().get, 1);
-        self.inner.get(pk, sk).await
-    }
-
-    async fn write(&self, op: WriteOp) -> Result<Option<Item>, StoreError> {
-        bump(&self.counters.current().write, 1);
-        self.inner.write(op).await
-    }
-
-    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        let c = self.counters.current();
-        bump(&c.transact, 1);
-        bump(&c.transact_items, ops.len() as u64);
-        self.inner.transact(ops).await
-    }
-
-    async fn query(&self, query: Query) -> Result<Page, StoreError> {
-        bump(&self.counters.current().query, 1);
-        self.inner.query(query).await
-    }
-}
-
+pub type CountingStore = Decorated<dyn Store, Counting>;
 /// A [`Queue`] that counts every call (and every message sent), then passes it on.
-pub struct CountingQueue {
-    inner: Arc<dyn Queue>,
-    counters: Arc<OpCounters>,
-}
+pub type CountingQueue = Decorated<dyn Queue, Counting>;
+/// A [`ClickStream`] that counts appends and reads (and the records read), then passes them on.
+pub type CountingStream = Decorated<dyn ClickStream, Counting>;
 
-impl CountingQueue {
-    pub fn new(inner: Arc<dyn Queue>, counters: Arc<OpCounters>) -> Self {
-        Self { inner, counters }
-    }
-}
-
-#[async_trait]
-impl Queue for CountingQueue {
-    async fn send(&self, queue: QueueName, messages: Vec<OutMessage>) -> Result<(), QueueError> {
-        let c = self.counters.current();
-        bump(&c.send_calls, 1);
-        bump(&c.send_messages, messages.len() as u64);
-        self.inner.send(queue, messages).await
-    }
-
-    async fn receive(
-        &self,
-        queue: QueueName,
-        max: usize,
-        visibility: Duration,
-    ) -> Result<Vec<Received>, QueueError> {
-        bump(&self.counters.current().receive, 1);
-        self.inner.receive(queue, max, visibility).await
-    }
-
-    async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
-        bump(&self.counters.current().ack, 1);
-        self.inner.ack(queue, receipt).await
-    }
-}
-
-/// A [`ClickStream`] that counts appends and reads, then passes them on.
-pub struct CountingStream {
-    inner: Arc<dyn ClickStream>,
-    counters: Arc<OpCounters>,
-}
-
-impl CountingStream {
-    pub fn new(inner: Arc<dyn ClickStream>, counters: Arc<OpCounters>) -> Self {
-        Self { inner, counters }
-    }
-}
-
-#[async_trait]
-impl ClickStream for CountingStream {
-    async fn append(&self, partition_key: &str, data: &str) -> Result<(), StreamError> {
-        bump(&self.counters.current().appends, 1);
-        self.inner.append(partition_key, data).await
-    }
-
-    fn idle_poll(&self) -> Duration {
-        self.inner.idle_poll()
-    }
-
-    async fn shards(&self) -> Result<Vec<String>, StreamError> {
-        self.inner.shards().await
-    }
-
-    async fn read(
-        &self,
-        shard: &str,
-        after: Option<&str>,
-        max: usize,
-    ) -> Result<Vec<StreamRecord>, StreamError> {
-        let counters = self.counters.current();
-        bump(&counters.stream_reads, 1);
-        let records = self.inner.read(shard, after, max).await?;
-        bump(&counters.stream_records, records.len() as u64);
-        Ok(records)
-    }
+/// `inner` counted into `counters`.
+pub fn counted<S: ?Sized>(inner: Arc<S>, counters: &Arc<OpCounters>) -> Decorated<S, Counting> {
+    Decorated::new(inner, Counting(counters.clone()))
 }
 
 /// Wraps both seams with counters sharing one [`OpCounters`].
@@ -289,8 +223,8 @@ pub fn counting(
 ) -> (Arc<dyn Store>, Arc<dyn Queue>, Arc<OpCounters>) {
     let counters = OpCounters::new();
     (
-        Arc::new(CountingStore::new(store, counters.clone())),
-        Arc::new(CountingQueue::new(queue, counters.clone())),
+        Arc::new(counted(store, &counters)),
+        Arc::new(counted(queue, &counters)),
         counters,
     )
 }
@@ -322,9 +256,11 @@ pub fn instrument(app: Router, counters: Arc<OpCounters>) -> Router {
 mod tests {
     use super::*;
     use crate::queue::embedded::EmbeddedQueue;
+    use crate::queue::{OutMessage, QueueName};
     use crate::store::embedded::EmbeddedStore;
-    use crate::store::{Cond, Item};
+    use crate::store::{Cond, Item, Query, StoreError, WriteOp};
     use axum::body::Body;
+    use std::time::Duration;
     use tower::ServiceExt;
 
     fn backends() -> (Arc<dyn Store>, Arc<dyn Queue>, Arc<OpCounters>) {

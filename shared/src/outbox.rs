@@ -241,13 +241,13 @@ mod tests {
     use super::*;
     use crate::events::EventType;
     use crate::queue::embedded::EmbeddedQueue;
-    use crate::testing::FailingQueue;
+    use crate::testing::failing_queue;
 
     #[tokio::test]
     async fn a_caller_that_goes_away_cancels_neither_the_commit_nor_the_enqueue() {
         let inner = Arc::new(EmbeddedQueue::in_memory());
-        let slow = FailingQueue::new(inner.clone());
-        slow.switch().delay_sends(Duration::from_millis(200));
+        let slow = failing_queue(inner.clone());
+        slow.hook().delay_sends(Duration::from_millis(200));
         let queue: Arc<dyn Queue> = Arc::new(slow);
         let store: Arc<dyn Store> = Arc::new(crate::store::embedded::EmbeddedStore::in_memory());
         let mut event = Event::new(

@@ -6,38 +6,34 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::queue::{OutMessage, Queue, QueueError, QueueName, Received};
-use crate::stream::{ClickStream, StreamError, StreamRecord};
+use crate::decorate::{Answer, Call, Decorated, Hook};
+use crate::queue::Queue;
+use crate::stream::ClickStream;
 
 /// A queue that fails the next N `send`s (as if the process died, or the queue was unreachable,
 /// between a commit and its enqueue), or answers sends only after a pause (a slow network, a
 /// busy disk), and otherwise passes every call through.
-pub struct FailingQueue {
-    inner: Arc<dyn Queue>,
-    switch: FailSwitch,
+pub type FailingQueue = Decorated<dyn Queue, FailSwitch>;
+
+/// A click stream whose appends fail, or land and lose their answer, while its [`FailSwitch`]
+/// is armed: one switch shared with a [`FailingQueue`] takes both down together.
+pub type FailingStream = Decorated<dyn ClickStream, FailSwitch>;
+
+/// `inner` behind a fresh switch; `queue.hook()` is the switch (keep a clone to arm it after
+/// handing the queue away).
+pub fn failing_queue(inner: Arc<dyn Queue>) -> FailingQueue {
+    Decorated::new(inner, FailSwitch::default())
 }
 
-impl FailingQueue {
-    pub fn new(inner: Arc<dyn Queue>) -> Self {
-        Self {
-            inner,
-            switch: FailSwitch {
-                failures: Arc::new(AtomicUsize::new(0)),
-                delay_ms: Arc::new(AtomicU64::new(0)),
-                lost_answers: Arc::new(AtomicUsize::new(0)),
-            },
-        }
-    }
-
-    /// The switch that arms this queue; keep a clone to arm it after handing the queue away.
-    pub fn switch(&self) -> FailSwitch {
-        self.switch.clone()
-    }
+/// `inner` behind `switch` (usually a [`FailingQueue`]'s).
+pub fn failing_stream(inner: Arc<dyn ClickStream>, switch: FailSwitch) -> FailingStream {
+    Decorated::new(inner, switch)
 }
 
-/// Arms a [`FailingQueue`]: `fail_next(n)` makes its next `n` sends fail; `delay_sends(d)`
-/// makes every send wait `d` before it is passed through.
-#[derive(Clone)]
+/// Arms a [`FailingQueue`] and a [`FailingStream`]: `fail_next(n)` makes the next `n` sends
+/// and appends fail; `delay_sends(d)` makes every send wait `d` before it is passed through;
+/// `lose_answers_next(n)` makes the next `n` appends land without an answer.
+#[derive(Clone, Default)]
 pub struct FailSwitch {
     failures: Arc<AtomicUsize>,
     delay_ms: Arc<AtomicU64>,
@@ -56,9 +52,7 @@ impl FailSwitch {
 
     /// Uses up one armed failure, if any is left: whether this call must fail.
     fn take_one(&self) -> bool {
-        self.failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
+        take(&self.failures)
     }
 
     /// The next `n` stream appends land, and their answer never comes (a `PutRecord` applied
@@ -72,86 +66,42 @@ impl FailSwitch {
         self.lost_answers.load(Ordering::SeqCst)
     }
 
-    fn take_lost_answer(&self) -> bool {
-        self.lost_answers
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
-    }
-
     pub fn delay_sends(&self, delay: Duration) {
         let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         self.delay_ms.store(ms, Ordering::SeqCst);
     }
 }
 
-#[async_trait]
-impl Queue for FailingQueue {
-    async fn send(&self, queue: QueueName, messages: Vec<OutMessage>) -> Result<(), QueueError> {
-        let delay = self.switch.delay_ms.load(Ordering::SeqCst);
-        if delay > 0 {
-            tokio::time::sleep(Duration::from_millis(delay)).await;
-        }
-        if self.switch.take_one() {
-            return Err(QueueError::Unavailable("injected send failure".into()));
-        }
-        self.inner.send(queue, messages).await
-    }
-
-    async fn receive(
-        &self,
-        queue: QueueName,
-        max: usize,
-        visibility: Duration,
-    ) -> Result<Vec<Received>, QueueError> {
-        self.inner.receive(queue, max, visibility).await
-    }
-
-    async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
-        self.inner.ack(queue, receipt).await
-    }
-}
-
-/// A click stream whose appends fail while the [`FailSwitch`] of a [`FailingQueue`] is armed:
-/// one switch takes the events queue and the click stream down together.
-pub struct FailingStream {
-    inner: Arc<dyn ClickStream>,
-    switch: FailSwitch,
-}
-
-impl FailingStream {
-    pub fn new(inner: Arc<dyn ClickStream>, switch: FailSwitch) -> Self {
-        Self { inner, switch }
-    }
+fn take(counter: &AtomicUsize) -> bool {
+    counter
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
 }
 
 #[async_trait]
-impl ClickStream for FailingStream {
-    async fn append(&self, partition_key: &str, data: &str) -> Result<(), StreamError> {
-        if self.switch.take_one() {
-            return Err(StreamError::Unavailable("injected append failure".into()));
+impl Hook for FailSwitch {
+    async fn before(&self, call: Call) -> Result<(), String> {
+        match call {
+            Call::Send { .. } => {
+                let delay = self.delay_ms.load(Ordering::SeqCst);
+                if delay > 0 {
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                }
+                match self.take_one() {
+                    true => Err("injected send failure".into()),
+                    false => Ok(()),
+                }
+            }
+            Call::Append if self.take_one() => Err("injected append failure".into()),
+            _ => Ok(()),
         }
-        if self.switch.take_lost_answer() {
-            self.inner.append(partition_key, data).await?;
-            return std::future::pending().await;
+    }
+
+    fn after(&self, call: Call, _returned: usize) -> Answer {
+        match call == Call::Append && take(&self.lost_answers) {
+            true => Answer::Lose,
+            false => Answer::Pass,
         }
-        self.inner.append(partition_key, data).await
-    }
-
-    fn idle_poll(&self) -> Duration {
-        self.inner.idle_poll()
-    }
-
-    async fn shards(&self) -> Result<Vec<String>, StreamError> {
-        self.inner.shards().await
-    }
-
-    async fn read(
-        &self,
-        shard: &str,
-        after: Option<&str>,
-        max: usize,
-    ) -> Result<Vec<StreamRecord>, StreamError> {
-        self.inner.read(shard, after, max).await
     }
 }
 
@@ -159,11 +109,12 @@ impl ClickStream for FailingStream {
 mod tests {
     use super::*;
     use crate::queue::embedded::EmbeddedQueue;
+    use crate::queue::{OutMessage, QueueName};
 
     #[tokio::test]
     async fn fails_exactly_the_armed_sends() {
-        let q = FailingQueue::new(Arc::new(EmbeddedQueue::in_memory()));
-        let switch = q.switch();
+        let q = failing_queue(Arc::new(EmbeddedQueue::in_memory()));
+        let switch = q.hook().clone();
         switch.fail_next(2);
         for _ in 0..2 {
             assert!(
@@ -187,8 +138,8 @@ mod tests {
     #[tokio::test]
     async fn delayed_sends_land_only_after_the_delay() {
         let inner = Arc::new(EmbeddedQueue::in_memory());
-        let q = Arc::new(FailingQueue::new(inner.clone()));
-        q.switch().delay_sends(Duration::from_secs(2));
+        let q = Arc::new(failing_queue(inner.clone()));
+        q.hook().delay_sends(Duration::from_secs(2));
         let send = {
             let q = q.clone();
             tokio::spawn(async move {

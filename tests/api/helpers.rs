@@ -155,9 +155,9 @@ pub(crate) async fn spawn_full(
 pub(crate) async fn spawn_with_failing_queue() -> (TestApp, tenx_shared::testing::FailSwitch) {
     let mut switch = None;
     let app = spawn_wrapping_queue(test_config(), None, Workers::Off, |inner, clicks| {
-        let q = tenx_shared::testing::FailingQueue::new(inner);
-        let s = tenx_shared::testing::FailingStream::new(clicks, q.switch());
-        switch = Some(q.switch());
+        let q = tenx_shared::testing::failing_queue(inner);
+        let s = tenx_shared::testing::failing_stream(clicks, q.hook().clone());
+        switch = Some(q.hook().clone());
         (
             Arc::new(q) as Arc<dyn Queue>,
             Arc::new(s) as Arc<dyn ClickStream>,

@@ -45,7 +45,9 @@ async fn spawn_counted() -> CountedApp {
     let embedded = data.open_queue().unwrap();
     let (store, queue, counters) =
         op_counts::counting(data.open_store().unwrap(), embedded.clone());
-    let clicks = Arc::new(op_counts::CountingStream::new(embedded, counters.clone()));
+    let clicks = Arc::new(op_counts::counted::<dyn tenx_shared::stream::ClickStream>(
+        embedded, &counters,
+    ));
     let runtime = LocalRuntime::start(config, store, queue, Some(clicks), Workers::On).unwrap();
     let app = op_counts::instrument(
         tenx_shared::http::local_app(runtime.state.clone()),

@@ -451,9 +451,9 @@ mod tests {
         use crate::conformance_stream::{consume_once, conversion_event, counts_by_country};
         let store: Arc<dyn Store> = Arc::new(crate::store::embedded::EmbeddedStore::in_memory());
         let log = Arc::new(crate::queue::embedded::EmbeddedQueue::in_memory());
-        let failing = crate::testing::FailingQueue::new(log.clone());
-        let switch = failing.switch();
-        let stream = crate::testing::FailingStream::new(log.clone(), switch.clone());
+        let failing = crate::testing::failing_queue(log.clone());
+        let switch = failing.hook().clone();
+        let stream = crate::testing::failing_stream(log.clone(), switch.clone());
         let config = crate::config::Config::from_env().expect("config");
         let state = AppState::with_secrets(config, store.clone(), log.clone(), Secrets::NONE)
             .expect("state")
