@@ -11,6 +11,7 @@ mod claim;
 pub mod delivery;
 pub mod fanout;
 pub mod health;
+pub mod lifecycle;
 pub mod limits;
 pub mod log;
 pub mod message;
