@@ -183,21 +183,8 @@ def unruled_routes(rel, text):
 # Wire and stored structs whose ids must be domain types (prefixed ids, handles, …), not strings.
 TYPED_ID_MODULES = ["events.rs", "conversions/submit.rs", "webhooks/message.rs",
                     "webhooks/subscription.rs", "tokens.rs"]
-# (file, struct, field) still a `String`, and why.
-STRING_ID_ALLOWED = {
-    # Not yet typed (issue 27's remainder): analytics and test fixtures store loose ids such as
-    # `clk_1`; the strict type would refuse those records, so each needs its data checked first.
-    ("events.rs", "ClickData", "click_id"),
-    ("events.rs", "ClickData", "campaign_id"),
-    ("events.rs", "ConversionData", "conversion_id"),
-    ("events.rs", "ConversionData", "click_id"),
-    ("events.rs", "ConversionData", "campaign_id"),
-    ("events.rs", "Reversal", "reversal_id"),
-    ("conversions/submit.rs", "Receipt", "conversion_id"),
-    ("conversions/submit.rs", "Receipt", "click_id"),
-    ("conversions/submit.rs", "Receipt", "campaign_id"),
-    ("tokens.rs", "PatRecord", "token_id"),
-}
+# (file, struct, field) still a `String`, and why: none left.
+STRING_ID_ALLOWED = set()
 SERDE_STRUCT = re.compile(
     r"#\[derive\([^)]*\b(?:Serialize|Deserialize)\b[^)]*\)\]\s*(?:#\[[^\]]*\]\s*)*"
     r"(?:pub(?:\([a-z]+\))?\s+)?struct\s+(\w+)[^{;]*\{(.*?)\n\}", re.S)

@@ -129,7 +129,7 @@ fn human_mobile(country: &str) -> Attribution {
 pub fn click_event(handle: &str, country: &str) -> String {
     let click_id = crate::domain::ClickId::new();
     let data = ClickData {
-        click_id: click_id.to_string(),
+        click_id: click_id.clone(),
         slug: "launch".into(),
         campaign_id: None,
         attribution: human_mobile(country),
@@ -152,10 +152,10 @@ pub fn click_event(handle: &str, country: &str) -> String {
 /// A verified conversion on `handle/launch` from `country`, as the events worker relays it.
 pub fn conversion_event(handle: &str, country: &str) -> String {
     let data = ConversionData {
-        conversion_id: format!("cnv_{}", uuid::Uuid::new_v4().simple()),
+        conversion_id: crate::domain::ConversionId::new(),
         idempotency_key: crate::domain::IdempotencyKey::parse(&uuid::Uuid::new_v4().to_string())
             .expect("a UUID is a token"),
-        click_id: crate::domain::ClickId::new().to_string(),
+        click_id: crate::domain::ClickId::new(),
         campaign_id: None,
         slug: "launch".into(),
         event_type: "purchase".into(),

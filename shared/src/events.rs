@@ -4,7 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::risk::Risk;
-use crate::domain::{Attribution, BotReason, EventId, Handle, SubIds, SubscriptionId};
+use crate::domain::{
+    Attribution, BotReason, CampaignId, ClickId, ConversionId, EventId, Handle, ReversalId, SubIds,
+    SubscriptionId,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum EventType {
@@ -178,9 +181,9 @@ pub fn event_json<T: Serialize>(id: &str, kind: EventType, handle: &str, data: &
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClickData {
-    pub click_id: String,
+    pub click_id: ClickId,
     pub slug: String,
-    pub campaign_id: Option<String>,
+    pub campaign_id: Option<CampaignId>,
     #[serde(flatten)]
     pub attribution: Attribution,
     pub bot: bool,
@@ -207,10 +210,10 @@ pub struct ClickData {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversionData {
-    pub conversion_id: String,
+    pub conversion_id: ConversionId,
     pub idempotency_key: crate::domain::IdempotencyKey,
-    pub click_id: String,
-    pub campaign_id: Option<String>,
+    pub click_id: ClickId,
+    pub campaign_id: Option<CampaignId>,
     pub slug: String,
     pub event_type: String,
     /// Exact decimal; at most 6 decimal places and 15 significant digits, so the JSON number
@@ -281,7 +284,7 @@ pub(crate) mod money {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reversal {
-    pub reversal_id: String,
+    pub reversal_id: ReversalId,
     pub reason: String,
     /// The amount reversed (at most the conversion's value); `null` for a conversion without one.
     #[serde(with = "money", default)]
@@ -310,7 +313,7 @@ mod tests {
     #[test]
     fn typed_event_json_reads_back_as_the_event_built_from_a_value() {
         let click = ClickData {
-            click_id: "clk_1".into(),
+            click_id: ClickId::new(),
             slug: "spring".into(),
             campaign_id: None,
             attribution: crate::domain::Attribution {
@@ -344,9 +347,9 @@ mod tests {
 
     fn conversion(value: Option<&str>) -> ConversionData {
         ConversionData {
-            conversion_id: "cnv_1".into(),
+            conversion_id: ConversionId::new(),
             idempotency_key: crate::domain::IdempotencyKey::parse("order-1").unwrap(),
-            click_id: "clk_1".into(),
+            click_id: ClickId::new(),
             campaign_id: None,
             slug: "spring".into(),
             event_type: "signup".into(),
@@ -378,7 +381,7 @@ mod tests {
         for value in [None, Some("19.99"), Some("10")] {
             let data = ReversalData {
                 reversal: Reversal {
-                    reversal_id: "rev_1".into(),
+                    reversal_id: ReversalId::new(),
                     reason: "refund".into(),
                     amount: value.map(|v| v.parse().unwrap()),
                     currency: value.map(|_| "EUR".into()),

@@ -40,7 +40,7 @@ pub enum TokenError {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PatRecord {
-    pub token_id: String,
+    pub token_id: TokenId,
     pub handle: String,
     pub name: String,
     pub scopes: Vec<Scope>,
@@ -147,9 +147,9 @@ fn well_formed(token: &str) -> bool {
     })
 }
 
-fn new_token_id() -> String {
+fn new_token_id() -> TokenId {
     // v7: time-ordered, so the listing (sorted by id) is in creation order.
-    TokenId::new().to_string()
+    TokenId::new()
 }
 
 /// Token ids come from the path: anything not shaped like one is simply unknown.
@@ -188,7 +188,7 @@ pub async fn create(
     };
     let index_item = Item::new(
         keys::handle_pk(handle.as_str()),
-        keys::pat_index_sk(&record.token_id),
+        keys::pat_index_sk(record.token_id.as_str()),
         crate::store::to_doc(&entry)?,
     )
     .expiring_at(expires_unix);
@@ -330,9 +330,9 @@ mod tests {
     #[test]
     fn token_ids_are_checked_before_they_reach_a_key() {
         let id = new_token_id();
-        assert!(valid_token_id(&id));
+        assert!(valid_token_id(id.as_str()));
         assert!(!valid_token_id("tok_x#y"));
-        assert!(!valid_token_id(&id.to_uppercase()));
+        assert!(!valid_token_id(&id.as_str().to_uppercase()));
         assert!(!valid_token_id(&format!("{id}0")));
         assert!(!valid_token_id("whatever"));
     }

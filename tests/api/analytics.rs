@@ -614,9 +614,9 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
 
 fn click_event(id: &str, country: &str) -> String {
     let data = ClickData {
-        click_id: format!("clk_{id}"),
+        click_id: tenx_shared::domain::ClickId::parse(&format!("clk_{id:0>32}")).unwrap(),
         slug: "deal-alpha".into(),
-        campaign_id: Some("partner-alpha".into()),
+        campaign_id: Some(tenx_shared::domain::CampaignId::parse("partner-alpha").unwrap()),
         attribution: tenx_shared::domain::Attribution {
             country: country.into(),
             device: Device::Desktop,

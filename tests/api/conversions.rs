@@ -181,7 +181,7 @@ async fn at05_accepts_a_conversion_and_at06_dedupes_its_replay() {
     // The conversion record carries the click's dimensions from the ctx.
     let c = stored_conversion(&app, "acme", &id).await.expect("stored");
     assert_eq!(c.idempotency_key.as_str(), "txn-2026-02-25-order-789");
-    assert_eq!(c.click_id, context["clickId"].as_str().unwrap());
+    assert_eq!(c.click_id.as_str(), context["clickId"].as_str().unwrap());
     assert_eq!(c.value.unwrap().to_string(), "24.99");
     let a = &c.attribution;
     assert_eq!((a.country.as_str(), a.device.as_str()), ("DE", "mobile"));
@@ -196,7 +196,7 @@ async fn at05_accepts_a_conversion_and_at06_dedupes_its_replay() {
         .await
         .unwrap();
     assert_eq!(record.status, Status::Completed);
-    assert_eq!(record.response.unwrap().conversion_id, id);
+    assert_eq!(record.response.unwrap().conversion_id.as_str(), id);
     assert_eq!(record.payload_hash.len(), 64);
     assert_eq!(item.expires_at, Some(record.expires_at));
     assert!(record.expires_at > now() + 364 * 86_400, "kept a year");
@@ -458,7 +458,7 @@ async fn a_hundred_concurrent_submissions_yield_one_conversion_and_one_event() {
     assert_eq!(conversions.len(), 1, "one conversion.created event");
     assert_eq!(conversions[0].kind.as_str(), "conversion.created");
     let data: ConversionData = serde_json::from_value(conversions[0].data.clone()).unwrap();
-    assert_eq!(data.conversion_id, id);
+    assert_eq!(data.conversion_id.as_str(), id);
     assert_eq!(data.value.unwrap().to_string(), "24.99");
     assert_eq!(conversions[0].id, pending_conversions[0].id);
 }
@@ -649,7 +649,7 @@ async fn in_progress_records_block_until_abandoned() {
     assert_eq!(record.status, Status::Completed);
     assert_eq!(item.version, 2, "overwritten with a version-checked put");
     assert_eq!(
-        record.response.unwrap().conversion_id,
+        record.response.unwrap().conversion_id.as_str(),
         r["conversionId"].as_str().unwrap()
     );
     post_ok(&app, &purchase(&ctx, "abandoned"), 200).await;

@@ -205,7 +205,7 @@ fn click_contribution(handle: &str, click: ClickData, event: &Event) -> Planned 
         .then(|| click.bot_reason.unwrap_or(BotReason::UserAgent));
     let keys = Coordinates {
         handle,
-        campaign: click.campaign_id.as_deref(),
+        campaign: click.campaign_id.as_ref().map(CampaignId::as_str),
         day: day_of(&click.at, event),
         attribution: &click.attribution,
         slug: &click.slug,
@@ -323,7 +323,7 @@ fn money_deltas(
 fn coordinates<'a>(handle: &'a str, conv: &'a ConversionData, event: &Event) -> Coordinates<'a> {
     Coordinates {
         handle,
-        campaign: conv.campaign_id.as_deref(),
+        campaign: conv.campaign_id.as_ref().map(CampaignId::as_str),
         day: day_of(&conv.received_at, event),
         attribution: &conv.attribution,
         slug: &conv.slug,
@@ -486,9 +486,9 @@ mod tests {
 
     fn click(id: &str, campaign: Option<&str>, country: &str, bot: bool) -> Event {
         let data = ClickData {
-            click_id: format!("clk_{id}"),
+            click_id: crate::domain::ClickId::parse(&format!("clk_{id:0>32}")).unwrap(),
             slug: "deal".into(),
-            campaign_id: campaign.map(str::to_owned),
+            campaign_id: campaign.map(|c| CampaignId::parse(c).expect("a campaign id")),
             attribution: crate::domain::Attribution {
                 country: country.into(),
                 device: Device::Mobile,
@@ -614,7 +614,8 @@ mod tests {
     #[test]
     fn test_conversions_and_other_events_are_not_counted() {
         let mut conv = serde_json::json!({
-            "conversionId": "cnv_1", "idempotencyKey": "k", "clickId": "clk_1",
+            "conversionId": "cnv_00000000000000000000000000000001", "idempotencyKey": "k",
+            "clickId": "clk_00000000000000000000000000000001",
             "campaignId": "c", "slug": "deal", "eventType": "purchase", "value": 24.99,
             "currency": "USD", "test": false, "country": "US", "device": "mobile",
             "source": "direct", "referrer": "direct", "segment": "new-mobile",

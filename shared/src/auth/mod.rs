@@ -81,7 +81,7 @@ pub enum Credential {
     Jwt,
     /// A personal access token, bound to one handle and a set of scopes.
     Pat {
-        token_id: String,
+        token_id: crate::domain::TokenId,
         scopes: Vec<Scope>,
     },
     /// A partner token: reads its partner's data only, on the partner routes.

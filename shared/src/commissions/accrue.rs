@@ -10,7 +10,7 @@ use crate::commissions::emit;
 use crate::commissions::ledger::{Commission, Kind, Status};
 use crate::commissions::plan::Plan;
 use crate::commissions::{due, fx, partners, plans, view};
-use crate::domain::{CampaignId, ClickId, CommissionId, ConversionId, Currency, Handle};
+use crate::domain::{CampaignId, CommissionId, ConversionId, Currency, Handle};
 use crate::events::{ConversionData, EventType};
 use crate::state::AppState;
 use crate::store::{CounterCap, StoreError, WriteOp, keys};
@@ -32,11 +32,7 @@ pub(crate) async fn terms(
     handle: &Handle,
     c: &ConversionData,
 ) -> Result<Option<Terms>, StoreError> {
-    let Some(campaign_id) = c
-        .campaign_id
-        .as_deref()
-        .and_then(|id| CampaignId::parse(id).ok())
-    else {
+    let Some(campaign_id) = c.campaign_id.clone() else {
         return Ok(None);
     };
     if c.test {
@@ -65,7 +61,7 @@ pub(crate) async fn terms(
 }
 
 pub(crate) fn facts(c: &ConversionData) -> Facts<'_> {
-    let click_ms = ClickId::parse(&c.click_id).map_or(0, |id| id.unix_millis());
+    let click_ms = c.click_id.unix_millis();
     Facts {
         event_type: &c.event_type,
         value: c.value,
@@ -104,8 +100,8 @@ pub(crate) async fn draft(
         commission_id: id,
         kind: Kind::Conversion,
         adjusts_commission_id: None,
-        conversion_id: Some(c.conversion_id.clone()),
-        click_id: Some(c.click_id.clone()),
+        conversion_id: Some(c.conversion_id.to_string()),
+        click_id: Some(c.click_id.to_string()),
         click_day: None,
         event_type: Some(c.event_type.clone()),
         sub_ids: c.sub_ids.clone(),
@@ -140,10 +136,7 @@ pub async fn accrue(
     handle: &Handle,
     c: &ConversionData,
 ) -> Result<Option<Commission>, StoreError> {
-    let Ok(conversion_id) = ConversionId::parse(&c.conversion_id) else {
-        return Ok(None);
-    };
-    let id = CommissionId::of_conversion(&conversion_id);
+    let id = CommissionId::of_conversion(&c.conversion_id);
     if let Some(existing) = super::get(state, handle, &id).await? {
         return Ok(Some(existing));
     }

@@ -11,7 +11,7 @@ use crate::commissions::accrue;
 use crate::commissions::ledger::{Commission, Kind, Status};
 use crate::commissions::{due, review};
 use crate::commissions::{emit, view};
-use crate::domain::{CommissionId, Handle, ReversalId};
+use crate::domain::{CommissionId, Handle};
 use crate::events::{EventType, ReversalData};
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -71,10 +71,7 @@ fn linked_line(original: &Commission, r: &ReversalData, id: CommissionId) -> Com
 /// Applies a `conversion.reversed` event to the ledger, once.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Result<(), StoreError> {
-    let Ok(reversal_id) = ReversalId::parse(&r.reversal.reversal_id) else {
-        return Ok(());
-    };
-    let id = CommissionId::of_reversal(&reversal_id);
+    let id = CommissionId::of_reversal(&r.reversal.reversal_id);
     for _ in 0..8 {
         // The original first (a reversal may overtake its conversion's event): idempotent.
         let Some(original) = accrue::accrue(state, handle, &r.conversion).await? else {

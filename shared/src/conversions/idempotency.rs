@@ -119,8 +119,8 @@ mod tests {
         Receipt {
             accepted: true,
             deduped: false,
-            conversion_id: "cnv_1".into(),
-            click_id: "clk_1".into(),
+            conversion_id: crate::domain::ConversionId::parse(&format!("cnv_{:0>32}", 1)).unwrap(),
+            click_id: crate::domain::ClickId::parse(&format!("clk_{:0>32}", 1)).unwrap(),
             campaign_id: None,
             event_type: "purchase".into(),
             value: Some(rust_decimal::Decimal::new(1999, 2)),

@@ -22,10 +22,12 @@ pub struct Filter {
 impl Filter {
     fn keeps(&self, c: &ConversionData) -> bool {
         let is = |want: Option<bool>, actual: bool| want.is_none_or(|w| w == actual);
-        self.campaign_id
-            .as_deref()
-            .is_none_or(|id| c.campaign_id.as_deref() == Some(id))
-            && is(self.verified, c.verified)
+        self.campaign_id.as_deref().is_none_or(|id| {
+            c.campaign_id
+                .as_ref()
+                .map(crate::domain::CampaignId::as_str)
+                == Some(id)
+        }) && is(self.verified, c.verified)
             && is(self.flagged, c.risk.flagged())
             && is(self.reversed, c.reversal.is_some())
     }

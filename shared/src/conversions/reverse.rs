@@ -116,7 +116,7 @@ fn reversal_of(
         (Some(amount), Some(_)) => Some(amount),
     };
     Ok(Reversal {
-        reversal_id: ReversalId::new().to_string(),
+        reversal_id: ReversalId::new(),
         reason: request.reason.clone(),
         amount,
         currency: data.currency.clone(),
@@ -133,8 +133,7 @@ async fn commit(
     data: &ConversionData,
     reversal: Reversal,
 ) -> Result<ConversionData, StoreError> {
-    let id =
-        ReversalId::parse(&reversal.reversal_id).map_err(|e| StoreError::Corrupt(e.message))?;
+    let id = reversal.reversal_id.clone();
     let event_data = ReversalData {
         reversal: reversal.clone(),
         conversion: data.clone(),

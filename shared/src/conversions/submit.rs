@@ -8,7 +8,7 @@ use super::idempotency::{Existing, IdempotencyRecord, judge};
 use super::record::Channel;
 use crate::domain::conversion::ValidConversion;
 use crate::domain::risk::{ConversionPolicy, Facts, PublicConversions, Risk, assess};
-use crate::domain::{ConversionId, CtxClaims, Handle, IdempotencyKey};
+use crate::domain::{CampaignId, ClickId, ConversionId, CtxClaims, Handle, IdempotencyKey};
 use crate::events::{ConversionData, Event, EventType};
 use crate::ratelimit::Limited;
 use crate::state::AppState;
@@ -33,9 +33,9 @@ const MAX_ATTEMPTS: usize = 4;
 pub struct Receipt {
     pub accepted: bool,
     pub deduped: bool,
-    pub conversion_id: String,
-    pub click_id: String,
-    pub campaign_id: Option<String>,
+    pub conversion_id: ConversionId,
+    pub click_id: ClickId,
+    pub campaign_id: Option<CampaignId>,
     pub event_type: String,
     #[serde(with = "crate::events::money")]
     pub value: Option<Decimal>,
@@ -388,10 +388,10 @@ fn conversion_data(
     risk: Risk,
 ) -> ConversionData {
     ConversionData {
-        conversion_id: id.to_string(),
+        conversion_id: id.clone(),
         idempotency_key: conversion.idempotency_key.clone(),
-        click_id: ctx.click_id.to_string(),
-        campaign_id: ctx.campaign_id.as_ref().map(ToString::to_string),
+        click_id: ctx.click_id.clone(),
+        campaign_id: ctx.campaign_id.clone(),
         slug: ctx.slug.to_string(),
         event_type: conversion.event_type.clone(),
         value: conversion.value,

@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 
 use super::Receipt;
 use super::idempotency::{IdempotencyRecord, Status};
-use crate::domain::{ConversionId, Handle, ReversalId};
+use crate::domain::{Handle, ReversalId};
 use crate::events::{ConversionData, Event, EventType, Reversal, ReversalData};
 use crate::state::AppState;
 use crate::store::{Cond, Item, StoreError, WriteOp};
@@ -46,8 +46,7 @@ pub(super) async fn commit(
     created_event: Event,
     held: &Receipt,
 ) -> Result<bool, StoreError> {
-    let id =
-        ConversionId::parse(&held.conversion_id).map_err(|e| StoreError::Corrupt(e.message))?;
+    let id = held.conversion_id.clone();
     let (item, data) = super::record::load(state, handle, &id)
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("held conversion {id} has no record")))?;
@@ -88,7 +87,7 @@ fn superseded(
         (Some(_), None) => None,
     };
     let reversal = Reversal {
-        reversal_id: reversal_id.to_string(),
+        reversal_id: reversal_id.clone(),
         reason: REASON.to_owned(),
         amount: left,
         currency: data.currency.clone(),

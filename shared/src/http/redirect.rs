@@ -356,9 +356,9 @@ impl Visit {
 
     fn click_data(&self, claims: CtxClaims, destination_url: &str, now: i64) -> ClickData {
         ClickData {
-            click_id: claims.click_id.to_string(),
+            click_id: claims.click_id,
             slug: claims.slug.to_string(),
-            campaign_id: claims.campaign_id.map(|c| c.to_string()),
+            campaign_id: claims.campaign_id,
             attribution: claims.attribution,
             bot: self.bot.is_some(),
             bot_reason: self.bot,

@@ -41,7 +41,7 @@ struct CreateRequest {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct TokenView {
-    token_id: String,
+    token_id: TokenId,
     name: String,
     scopes: Vec<Scope>,
     created_by: String,
