@@ -47,17 +47,6 @@ impl Sums {
     }
 }
 
-/// Sums the lines per partner and currency (pure).
-pub fn sum(lines: &[Commission]) -> BTreeMap<(PartnerId, Currency), Sums> {
-    let mut out: BTreeMap<(PartnerId, Currency), Sums> = BTreeMap::new();
-    for c in lines {
-        out.entry((c.partner_id.clone(), c.currency))
-            .or_default()
-            .add(c);
-    }
-    out
-}
-
 /// The balances of a handle (one partner's, when given). Round trips: the ledger scan.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn balances(
@@ -65,11 +54,16 @@ pub async fn balances(
     handle: &Handle,
     partner: Option<&PartnerId>,
 ) -> Result<Vec<Balance>, StoreError> {
-    let lines = super::scan(state, handle, |c| {
-        partner.is_none_or(|p| &c.partner_id == p)
+    let mut sums: BTreeMap<(PartnerId, Currency), Sums> = BTreeMap::new();
+    super::for_each_line(state, handle, |c| {
+        if partner.is_none_or(|p| &c.partner_id == p) {
+            sums.entry((c.partner_id.clone(), c.currency))
+                .or_default()
+                .add(&c);
+        }
     })
     .await?;
-    Ok(sum(&lines)
+    Ok(sums
         .into_iter()
         .map(|((partner_id, currency), s)| Balance {
             partner_id,
@@ -92,20 +86,16 @@ pub async fn per_campaign(
     from_ms: i64,
     to_ms: i64,
 ) -> Result<BTreeMap<String, crate::analytics::report::CommissionAmounts>, StoreError> {
-    let lines = super::scan(state, handle, |c| {
+    let mut sums: BTreeMap<(String, Currency), Sums> = BTreeMap::new();
+    super::for_each_line(state, handle, |c| {
         let at = c.commission_id.unix_millis();
-        c.campaign_id.is_some() && at >= from_ms && at <= to_ms
+        if let (Some(campaign), true) = (&c.campaign_id, at >= from_ms && at <= to_ms) {
+            sums.entry((campaign.to_string(), c.currency))
+                .or_default()
+                .add(&c);
+        }
     })
     .await?;
-    let mut sums: BTreeMap<(String, Currency), Sums> = BTreeMap::new();
-    for c in &lines {
-        let campaign = c
-            .campaign_id
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        sums.entry((campaign, c.currency)).or_default().add(c);
-    }
     let mut out: BTreeMap<String, crate::analytics::report::CommissionAmounts> = BTreeMap::new();
     for ((campaign, currency), s) in sums {
         let entry = out.entry(campaign).or_default();

@@ -117,22 +117,38 @@ pub async fn list(
     Ok((out, page.next))
 }
 
-/// Every line of a handle that `keep` accepts (balances and payout runs). Round trips: one query
-/// per 1,000 lines.
+/// Every line of a handle that `keep` accepts (payout runs, the rate resolution: they need the
+/// lines themselves). Round trips: one query per 1,000 lines.
 pub async fn scan(
     state: &AppState,
     handle: &Handle,
     keep: impl Fn(&Commission) -> bool,
 ) -> Result<Vec<Commission>, StoreError> {
     let mut out = Vec::new();
-    let query = Query::prefix(ledger::pk(handle.as_str()), "com_", MAX_PAGE);
-    for_each_item(state.store.as_ref(), query, |item| {
-        let c = Commission::from_item(item)?;
+    for_each_line(state, handle, |c| {
         if keep(&c) {
             out.push(c);
         }
-        Ok::<_, StoreError>(ControlFlow::Continue(()))
     })
     .await?;
     Ok(out)
+}
+
+/// Hands every line of a handle to `each`, one page at a time. Callers that only sum the lines
+/// (balances, the funnel's amounts) fold them here instead of collecting the whole ledger: a
+/// `Vec` of every line grew to an 11 MiB buffer in the load benchmark's commission run, at
+/// every funnel request, and freeing it raised glibc's mmap threshold so far that each malloc
+/// arena then kept ~10 MiB of free memory (BENCHMARKS.md, "Where the memory goes").
+/// Round trips: one query per 1,000 lines.
+pub async fn for_each_line(
+    state: &AppState,
+    handle: &Handle,
+    mut each: impl FnMut(Commission),
+) -> Result<(), StoreError> {
+    let query = Query::prefix(ledger::pk(handle.as_str()), "com_", MAX_PAGE);
+    for_each_item(state.store.as_ref(), query, |item| {
+        each(Commission::from_item(item)?);
+        Ok::<_, StoreError>(ControlFlow::Continue(()))
+    })
+    .await
 }
