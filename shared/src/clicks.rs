@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tracing::instrument;
 
-use crate::domain::{ClickId, Handle};
+use crate::domain::Handle;
 use crate::events::{ClickData, EventType};
 use crate::queue::{OutMessage, QueueName};
 use crate::state::AppState;
@@ -45,25 +45,19 @@ pub enum SendError {
 
 /// Records `click`: sent, else parked, else lost (see the module's round trips).
 // At debug level: the redirect's request span already names the handle, and a click is the hot path.
-#[instrument(level = "debug", skip_all, fields(handle = %handle, click_id = %click_id))]
-pub async fn record(
-    state: &AppState,
-    handle: &Handle,
-    click_id: &ClickId,
-    click: &ClickData,
-) -> Recorded {
-    let event_id = click_id.event_id();
+#[instrument(level = "debug", skip_all, fields(handle = %handle, click_id = %click.click_id))]
+pub async fn record(state: &AppState, handle: &Handle, click: &ClickData) -> Recorded {
+    let event_id = click.click_id.event_id();
     let event = crate::events::event_json(
         event_id.as_str(),
         EventType::LinkClicked,
         handle.as_str(),
         click,
     );
-    if let Err(error) = send_within_budget(state, handle, &click.slug, &event).await {
-        tracing::warn!(error = %error, "click append failed; parking it in the outbox");
-    } else {
+    let Err(error) = send_within_budget(state, handle, &click.slug, &event).await else {
         return Recorded::Sent;
-    }
+    };
+    tracing::warn!(error = %error, "click append failed; parking it in the outbox");
     match crate::outbox::park(state.store.as_ref(), &event).await {
         Ok(()) => Recorded::Parked,
         Err(e) => {

@@ -147,16 +147,6 @@ fn well_formed(token: &str) -> bool {
     })
 }
 
-fn new_token_id() -> TokenId {
-    // v7: time-ordered, so the listing (sorted by id) is in creation order.
-    TokenId::new()
-}
-
-/// Token ids come from the path: anything not shaped like one is simply unknown.
-pub fn valid_token_id(id: &str) -> bool {
-    TokenId::parse(id).is_ok()
-}
-
 /// Mints a token for `handle`; returns its record and the token, which is never seen again.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn create(
@@ -172,7 +162,8 @@ pub async fn create(
         .expires_in_days
         .map(|days| now + i64::from(days) * 86_400);
     let record = PatRecord {
-        token_id: new_token_id(),
+        // Time-ordered (v7), so the listing (sorted by id) is in creation order.
+        token_id: TokenId::new(),
         handle: handle.as_str().to_owned(),
         name: spec.name,
         scopes: spec.scopes,
@@ -329,12 +320,13 @@ mod tests {
 
     #[test]
     fn token_ids_are_checked_before_they_reach_a_key() {
-        let id = new_token_id();
-        assert!(valid_token_id(id.as_str()));
-        assert!(!valid_token_id("tok_x#y"));
-        assert!(!valid_token_id(&id.as_str().to_uppercase()));
-        assert!(!valid_token_id(&format!("{id}0")));
-        assert!(!valid_token_id("whatever"));
+        let id = TokenId::new();
+        let valid = |raw: &str| TokenId::parse(raw).is_ok();
+        assert!(valid(id.as_str()));
+        assert!(!valid("tok_x#y"));
+        assert!(!valid(&id.as_str().to_uppercase()));
+        assert!(!valid(&format!("{id}0")));
+        assert!(!valid("whatever"));
     }
 
     #[test]
@@ -365,7 +357,7 @@ mod tests {
     #[test]
     fn unreadable_expiry_fails_closed() {
         let mut r = PatRecord {
-            token_id: new_token_id(),
+            token_id: TokenId::new(),
             handle: "acme".into(),
             name: "ci".into(),
             scopes: vec![Scope::LinksRead],

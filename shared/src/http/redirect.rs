@@ -247,7 +247,7 @@ async fn serve(state: &AppState, slug: &str, request: &Parts) -> Result<Response
     );
     let click = visit.click_data(claims, decision.destination_url, now);
     // Round trip 2: the click, durable before the visitor leaves (crate::clicks).
-    crate::clicks::record(state, &handle, &click_id, &click).await;
+    crate::clicks::record(state, &handle, &click).await;
     found(state, &location, &visit)
 }
 
@@ -391,7 +391,7 @@ async fn expired(
         expired: true,
         ..visit.click_data(claims, target, now)
     };
-    crate::clicks::record(state, handle, &click_id, &click).await;
+    crate::clicks::record(state, handle, &click).await;
     match &expiry.expired_url {
         Some(url) => found(state, url, visit),
         None if html => Ok(expired_page(expiry)),
