@@ -17,6 +17,8 @@ use tenx_shared::queue::{Queue, QueueName};
 use tenx_shared::store::Store;
 use tenx_shared::stream::ClickStream;
 
+mod malloc_arenas;
+
 #[derive(Parser)]
 #[command(
     name = "tenx",
@@ -163,16 +165,20 @@ fn init_tracing() {
 const MAX_BLOCKING_THREADS: usize = 8;
 
 fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if matches!(cli.command, Command::Serve { .. }) {
+        malloc_arenas::bound();
+    }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(MAX_BLOCKING_THREADS)
         .build()
         .context("starting the async runtime")?
-        .block_on(run())
+        .block_on(run(cli))
 }
 
-async fn run() -> anyhow::Result<()> {
-    match Cli::parse().command {
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
         Command::Serve {
             addr,
             data_dir,

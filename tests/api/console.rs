@@ -14,6 +14,7 @@ use tenx_shared::http::auth::Role;
 use tenx_shared::http::console::{CONTENT_SECURITY_POLICY, IMMUTABLE, sign_in_allowed};
 
 use crate::helpers::*;
+use crate::serve::Serve;
 use crate::tokens::create_pat;
 
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
@@ -394,87 +395,6 @@ fn generated_secrets_never_turn_the_local_sign_in_on() {
     secrets.apply(&mut generated);
     assert!(generated.jwt.is_some_and(|k| k.hs256_secret().is_some()));
     assert!(generated.local_sign_in.is_none());
-}
-
-/// A `tenx serve` child on a free loopback port with a fresh data dir and generated secrets;
-/// killed when dropped.
-struct Serve {
-    child: std::process::Child,
-    addr: std::net::SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Serve {
-    fn start(args: &[&str], env: &[(&str, &str)]) -> Serve {
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tenx"));
-        cmd.args(["serve", "--addr", &addr.to_string(), "--data-dir"])
-            .arg(dir.path())
-            .args(args);
-        for var in [
-            "TENX_JWT_SECRET",
-            "TENX_JWT_PUBLIC_KEY",
-            "TENX_BACKEND",
-            "TENX_LOCAL_SIGN_IN",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.envs(env.iter().copied())
-            .env("TENX_LOG", "warn")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null());
-        let child = cmd.spawn().expect("starting tenx serve");
-        Serve {
-            child,
-            addr,
-            _dir: dir,
-        }
-    }
-
-    /// The line of its output that prints the sign-in URL (it ends when the server exits).
-    fn sign_in_line(&mut self) -> String {
-        use std::io::BufRead;
-        let out = self.child.stdout.take().expect("stdout is piped");
-        std::io::BufReader::new(out)
-            .lines()
-            .map(|line| line.unwrap())
-            .find(|line| line.contains("?code="))
-            .expect("tenx serve printed no sign-in URL")
-    }
-
-    async fn wait_up(&self, client: &reqwest::Client) {
-        for _ in 0..300 {
-            let health = client
-                .get(format!("http://{}/healthz", self.addr))
-                .send()
-                .await;
-            if health.is_ok_and(|r| r.status() == 200) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("tenx serve did not come up on {}", self.addr);
-    }
-
-    async fn sign_in(&self, client: &reqwest::Client, body: &Value) -> Response {
-        client
-            .post(format!("http://{}/console/sign-in", self.addr))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
 }
 
 #[tokio::test]

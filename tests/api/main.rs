@@ -29,6 +29,7 @@ mod op_budgets;
 mod openapi;
 mod rate_limits;
 mod redirect;
+mod serve;
 mod tokens;
 mod trust;
 mod verified;
