@@ -75,32 +75,63 @@ impl ClickConsumer {
     ) -> anyhow::Result<usize> {
         let mut applied = 0;
         for shard in stream.shards().await? {
-            let at =
-                crate::analytics::stream::checkpoint(self.state.store.as_ref(), &shard).await?;
-            let records = stream
-                .read(&shard, at.sequence.as_deref(), POLL_BATCH)
-                .await?;
-            if records.is_empty() || !window.ready(&shard, records.len()) {
+            let Some(records) = self.ready_batch(stream, &shard, window).await? else {
                 continue;
-            }
+            };
             applied += records.len();
             self.apply(&shard, records).await?;
         }
         Ok(applied)
     }
+
+    /// The records of `shard` to apply now, if its batch is full or old enough; otherwise they
+    /// stay in the window and the next poll reads on after the last one instead of reading them
+    /// again. Round trips: ONE checkpoint read when nothing is waiting (waiting records continue
+    /// from their own last sequence), then ONE stream read. An error drops what was waiting:
+    /// the next poll reads it again from the checkpoint, nothing is lost.
+    async fn ready_batch(
+        &self,
+        stream: &dyn ClickStream,
+        shard: &str,
+        window: &mut Window,
+    ) -> anyhow::Result<Option<Vec<StreamRecord>>> {
+        let mut waiting = window.take(shard);
+        let after = match waiting.records.last() {
+            Some(last) => Some(last.sequence.clone()),
+            None => {
+                crate::analytics::stream::checkpoint(self.state.store.as_ref(), shard)
+                    .await?
+                    .sequence
+            }
+        };
+        let room = POLL_BATCH - waiting.records.len();
+        waiting
+            .records
+            .extend(stream.read(shard, after.as_deref(), room).await?);
+        if waiting.records.is_empty() {
+            return Ok(None);
+        }
+        Ok(window.ready_or_hold(shard, waiting))
+    }
 }
 
-/// When each shard's oldest waiting records were first seen (the local batching window).
+/// Each shard's records waiting for their batch, and since when (the local batching window).
 pub struct Window {
     span: Duration,
-    waiting_since: std::collections::HashMap<String, std::time::Instant>,
+    waiting: std::collections::HashMap<String, Waiting>,
+}
+
+/// Records read but not applied yet, and when the oldest of them was first read.
+struct Waiting {
+    since: std::time::Instant,
+    records: Vec<StreamRecord>,
 }
 
 impl Window {
     pub fn new(span: Duration) -> Self {
         Self {
             span,
-            waiting_since: Default::default(),
+            waiting: Default::default(),
         }
     }
 
@@ -109,17 +140,22 @@ impl Window {
         Self::new(Duration::ZERO)
     }
 
-    /// Whether `waiting` records of `shard` are applied now (and the window starts over).
-    fn ready(&mut self, shard: &str, waiting: usize) -> bool {
-        let since = *self
-            .waiting_since
-            .entry(shard.to_owned())
-            .or_insert_with(std::time::Instant::now);
-        let ready = waiting >= POLL_BATCH || since.elapsed() >= self.span;
-        if ready {
-            self.waiting_since.remove(shard);
+    /// What `shard` has waiting (nothing yet: the window would start now).
+    fn take(&mut self, shard: &str) -> Waiting {
+        self.waiting.remove(shard).unwrap_or_else(|| Waiting {
+            since: std::time::Instant::now(),
+            records: Vec::new(),
+        })
+    }
+
+    /// The records, when the batch is full or its oldest record waited the window's span (the
+    /// window then starts over); otherwise they wait on.
+    fn ready_or_hold(&mut self, shard: &str, waiting: Waiting) -> Option<Vec<StreamRecord>> {
+        if waiting.records.len() >= POLL_BATCH || waiting.since.elapsed() >= self.span {
+            return Some(waiting.records);
         }
-        ready
+        self.waiting.insert(shard.to_owned(), waiting);
+        None
     }
 }
 
@@ -147,14 +183,93 @@ where
 mod tests {
     use super::*;
 
+    fn records(from: usize, n: usize) -> Vec<StreamRecord> {
+        (from..from + n)
+            .map(|i| StreamRecord {
+                sequence: i.to_string(),
+                data: format!("r{i}"),
+            })
+            .collect()
+    }
+
+    fn waiting(window: &mut Window, shard: &str, new: Vec<StreamRecord>) -> Waiting {
+        let mut w = window.take(shard);
+        w.records.extend(new);
+        w
+    }
+
     #[test]
     fn a_window_holds_a_small_batch_until_it_is_old_or_full() {
         let mut window = Window::new(Duration::from_millis(30));
-        assert!(!window.ready("s", 10), "young and small: wait");
-        assert!(window.ready("s", POLL_BATCH), "full: now");
-        assert!(!window.ready("s", 10), "the window starts over");
+        let w = waiting(&mut window, "s", records(0, 10));
+        assert_eq!(window.ready_or_hold("s", w), None, "young and small: wait");
+        // The next read continues after what waits: the held records come back with it.
+        let w = waiting(&mut window, "s", records(10, POLL_BATCH - 10));
+        let batch = window.ready_or_hold("s", w).expect("full: now");
+        assert_eq!(batch, records(0, POLL_BATCH), "each record once, in order");
+        let w = waiting(&mut window, "s", records(POLL_BATCH, 10));
+        assert_eq!(window.ready_or_hold("s", w), None, "the window starts over");
         std::thread::sleep(Duration::from_millis(40));
-        assert!(window.ready("s", 10), "old enough: now");
-        assert!(Window::none().ready("s", 1), "no window: at once");
+        let w = waiting(&mut window, "s", Vec::new());
+        assert_eq!(
+            window.ready_or_hold("s", w),
+            Some(records(POLL_BATCH, 10)),
+            "old enough: now"
+        );
+        let mut none = Window::none();
+        let w = waiting(&mut none, "s", records(0, 1));
+        assert!(none.ready_or_hold("s", w).is_some(), "no window: at once");
+    }
+
+    /// The embedded click log read by a consumer with a window: records that wait are not
+    /// read again, and each is counted once when the window closes.
+    #[tokio::test]
+    async fn records_waiting_in_the_window_are_read_once() {
+        use crate::conformance_stream::{click_event, clicks_by_country};
+        use crate::op_counts::{OpCounters, counted};
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn crate::store::Store> = Arc::new(
+            crate::store::embedded::EmbeddedStore::open(&dir.path().join("s.redb")).unwrap(),
+        );
+        let queue = Arc::new(
+            crate::queue::embedded::EmbeddedQueue::open(&dir.path().join("q.redb")).unwrap(),
+        );
+        let counters = OpCounters::new();
+        let stream = counted(queue.clone() as Arc<dyn ClickStream>, &counters);
+        let state = AppState::with_secrets(
+            crate::config::Config::default(),
+            store.clone(),
+            queue,
+            crate::config::Secrets::NONE,
+        )
+        .unwrap();
+        let consumer = ClickConsumer {
+            state,
+            sinks: Vec::new(),
+        };
+        let mut window = Window::new(Duration::from_millis(300));
+        for i in 0..5 {
+            stream
+                .append("acme/l", &click_event("acme", "DE"))
+                .await
+                .unwrap();
+            assert_eq!(
+                consumer.poll_batched(&stream, &mut window).await.unwrap(),
+                0,
+                "{i}"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        assert_eq!(
+            consumer.poll_batched(&stream, &mut window).await.unwrap(),
+            5
+        );
+        assert_eq!(
+            counters.snapshot().background.stream_records,
+            5,
+            "read once each"
+        );
+        let counted = clicks_by_country(store.as_ref(), "acme").await;
+        assert_eq!(counted.get("DE"), Some(&5), "{counted:?}");
     }
 }
