@@ -5,7 +5,7 @@
 #   scripts/bench.sh sizes    # stripped release sizes of every function binary + a hello world
 #   scripts/bench.sh criterion  # cargo bench --bench hot_paths (the micro-benchmarks)
 #   scripts/bench.sh coldstart  # init duration and peak RSS of every function vs a hello world
-#   scripts/bench.sh all      # the runs of BENCHMARKS.md: load, profile, criterion, sizes, deliveries, coldstart
+#   scripts/bench.sh all      # the runs of BENCHMARKS.md: load (with its profile), criterion, sizes, deliveries, coldstart
 #   scripts/bench.sh profile [SCENARIO]   # perf profile of tenx under one load (redirect)
 #   scripts/bench.sh deliveries   # webhook deliveries/s to a receiver on loopback answering 204
 #
@@ -22,7 +22,10 @@
 # Knobs: BENCH_DURATION (10s), BENCH_THREADS (2), BENCH_CONNECTIONS (64),
 # BENCH_LATENCY_CONNECTIONS (8: the conversion latency run), BENCH_PORT (18080, nginx: +1),
 # BENCH_ONLY (a space-separated subset of: redirect context conversion conversion-c8 commission; the
-# report then covers only those, so BENCHMARKS.md is always made from a full run).
+# report then covers only those, and no profile is taken, so BENCHMARKS.md is always made from a
+# full run), BENCH_TENX_BIN (a prebuilt tenx instead of building one). After each scenario's drain
+# the server's resident memory is split by mapping (scripts/bench/memory.py); after the last, the
+# same server is profiled under one more redirect load (perf; not a measured run).
 #
 # deliveries: starts `tenx serve` (fresh data dir, private endpoints allowed), subscribes
 # BENCH_SUBSCRIPTIONS (8) endpoints of a receiver on loopback that answers 204 at once
@@ -33,8 +36,7 @@
 # (TENX_DELIVERY_CONCURRENCY*; 64 / 8 by default); BENCH_DELIVERY_CRASH=1 kills the server with
 # SIGKILL halfway and restarts it on its data dir (every delivery must still arrive; a crashed
 # attempt comes back after the queue's visibility timeout and the attempt's lease, ~90 s);
-# BENCH_TENX_BIN runs a prebuilt binary (e.g.
-# an older build, to compare) instead of building. Builds honour CARGO_TARGET_DIR and cargo's
+# BENCH_TENX_BIN applies here too. Builds honour CARGO_TARGET_DIR and cargo's
 # CARGO_PROFILE_RELEASE_* variables (e.g. CARGO_PROFILE_RELEASE_LTO=false for a faster build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -227,6 +229,7 @@ run_wrk() {
     drain "$scenario"
   fi
   peak_kb $pids >"$OUT/rss-$server-$scenario.txt"
+  [ "$server" = tenx ] && python3 scripts/bench/memory.py "$TENX_PID" "$OUT/memory-$scenario.json"
   grep '^BENCH' "$OUT/wrk-$server-$scenario.txt" | sed 's/^BENCH //' >"$OUT/wrk-$server-$scenario.json"
   python3 - "$OUT/wrk-$server-$scenario.json" "$server" "$scenario" <<'EOF'
 import json, sys
@@ -259,8 +262,7 @@ drain() {
 
 load() {
   ensure_tools
-  echo "== building tenx (workspace release profile)"
-  cargo build --release -p tenx --bin tenx
+  build_tenx
   rm -rf "$OUT" && mkdir -p "$OUT"
   machine
   WORK=$(mktemp -d /tmp/tenx-bench.XXXXXX)
@@ -283,6 +285,8 @@ load() {
   curl -fsS "http://127.0.0.1:$PORT/v2/handles/$HANDLE/analytics?funnel=true" \
     -H "authorization: Bearer $VIEWER_JWT" >"$OUT/funnel.json"
   cut -d' ' -f1-3 /proc/loadavg >"$OUT/load-after.txt"
+  # The same server, after its measured runs: where a redirect's CPU goes.
+  [ -n "${BENCH_ONLY:-}" ] || profile_run redirect
   python3 scripts/bench/report.py "$OUT" | tee "$OUT/report.md"
   stop_servers
 }
@@ -294,11 +298,41 @@ stop_servers() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# profile: where tenx's CPU goes under one load (perf, call graphs), with a build that keeps
-# symbols (same optimisation as the release profile, in its own target dir).
+# profile: where tenx's CPU goes under one load (perf, call graphs). The load's build keeps its
+# symbols (line tables only: the same machine code), so `load` profiles the very server it
+# measured, after its measured runs, and `profile` alone starts a fresh one.
+
+build_tenx() {
+  if [ -n "${BENCH_TENX_BIN:-}" ]; then echo "== using $TENX_BIN"; return 0; fi
+  echo "== building tenx (workspace release profile, symbols kept for the profile)"
+  CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
+    cargo build --release -p tenx --bin tenx
+}
 
 profile() {
-  local scenario=${1:-redirect} script conns=$CONNECTIONS
+  ensure_tools
+  build_tenx
+  mkdir -p "$OUT"
+  WORK=$(mktemp -d /tmp/tenx-bench.XXXXXX)
+  trap cleanup EXIT
+  start_tenx
+  seed
+  profile_run "${1:-redirect}"
+  stop_servers
+}
+
+# Per-thread CPU (ticks) of tenx, to split request handling from the writer threads and the
+# background consumers.
+thread_cpu() {
+  for t in /proc/"$TENX_PID"/task/*; do
+    printf '%s %s %s\n' "$(basename "$t")" "$(tr ' ' '_' <"$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"
+  done | sort
+}
+
+# profile_run SCENARIO: a 10 s load on the running server under perf (not one of the measured
+# runs: the profiler's unwinding slows the server), then the inclusive share per function.
+profile_run() {
+  local scenario=$1 script conns=$CONNECTIONS
   case "$scenario" in
     redirect) script=redirect.lua ;;
     context) script=context.lua ;;
@@ -306,45 +340,28 @@ profile() {
     conversion-c*) script=conversion.lua; conns=${scenario#conversion-c} ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
   esac
-  ensure_tools
   command -v perf >/dev/null || { as_root apt-get install -y -qq linux-perf >/dev/null; }
-  echo "== building tenx with symbols (target/profiling)"
-  CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
-    CARGO_TARGET_DIR=target/profiling cargo build --release -p tenx --bin tenx
-  TENX_BIN=target/profiling/release/tenx
-  mkdir -p "$OUT"
-  WORK=$(mktemp -d /tmp/tenx-bench.XXXXXX)
-  trap cleanup EXIT
-  start_tenx
-  seed
-  # Per-thread CPU (ticks) before and after, to split request handling from the writer threads
-  # and the background consumers.
-  thread_cpu() {
-    for t in /proc/"$TENX_PID"/task/*; do
-      printf '%s %s %s\n' "$(basename "$t")" "$(tr ' ' '_' <"$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"
-    done | sort
-  }
   thread_cpu >"$OUT/threads-before.txt"
   perf record -F 999 -e cpu-clock -g --call-graph dwarf,16384 -p "$TENX_PID" -o "$OUT/perf.data" -- sleep 12 \
     >/dev/null 2>&1 &
   local perf_pid=$!
   sleep 1
+  echo "== profile: $scenario under perf (10 s, not measured)"
   BENCH_LUA_DIR=$LUA_DIR BENCH_HOST="$HANDLE.localhost:$PORT" BENCH_SLUGS=$SLUGS \
     BENCH_CTX=$CTX BENCH_RUN="p$(date +%s%N)" \
     wrk -t"$THREADS" -c"$conns" -d10s --timeout 5s -s "$LUA_DIR/$script" "http://127.0.0.1:$PORT/" \
-    | grep -v '^BENCH'
+    | grep -v '^BENCH' >"$OUT/wrk-profile-$scenario.txt"
   thread_cpu >"$OUT/threads-after.txt"
   wait "$perf_pid" || true
-  echo "== CPU ticks per thread during the run"
   join "$OUT/threads-before.txt" "$OUT/threads-after.txt" \
-    | awk '{cpu[$2] += $5 - $3} END {for (n in cpu) printf "%-24s %6d\n", n, cpu[n]}' | sort -k2 -nr
+    | awk '{cpu[$2] += $5 - $3} END {for (n in cpu) printf "%-24s %6d\n", n, cpu[n]}' | sort -k2 -nr \
+    >"$OUT/threads-$scenario.txt"
   # Inclusive time per function (what each part of the server costs, callees included).
   perf report -i "$OUT/perf.data" --children --sort comm,symbol --stdio -g none --percent-limit 1.5 \
     2>/dev/null | grep '%' | grep -v '(inlined)' | sed 's/ *- *- *$//; s/ *$//' \
     >"$OUT/profile-$scenario.txt" || true
-  echo "== where the samples went (inclusive): $OUT/profile-$scenario.txt"
-  stop_servers
-  head -40 "$OUT/profile-$scenario.txt"
+  rm -f "$OUT/perf.data"
+  echo "== CPU ticks per thread: $OUT/threads-$scenario.txt; inclusive samples: $OUT/profile-$scenario.txt"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -477,7 +494,7 @@ case "$MODE" in
   coldstart) coldstart ;;
   sizes) sizes ;;
   criterion) criterion ;;
-  all) load && profile redirect && criterion && sizes && deliveries && coldstart ;;
+  all) load && criterion && sizes && deliveries && coldstart ;;
   profile) profile "${2:-redirect}" ;;
   deliveries) deliveries ;;
   *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart]" >&2; exit 2 ;;

@@ -181,7 +181,38 @@ def main(out):
                "MISMATCH between what was accepted and what analytics counted (see above).")
         )
 
+    print_memory(out, scenarios)
     print_costs(per, background, runs, out, machine)
+    print_profile(out)
+
+
+def print_memory(out, scenarios):
+    """Where tenx's resident memory sat after each scenario's drain (scripts/bench/memory.py)."""
+    rows = [(s, load(out, f"memory-{s}.json")) for s in scenarios]
+    rows = [(s, m) for s, m in rows if m]
+    if not rows:
+        return
+    groups = list(rows[0][1]["rssKb"])
+    print("\n## Where the memory sits (tenx, after each drain, MiB)\n")
+    print("| after | peak (VmHWM) | resident now | " + " | ".join(groups) + " | threads |")
+    print("|---|---:|---:|" + "---:|" * len(groups) + "---:|")
+    for scenario, m in rows:
+        parts = " | ".join(f"{m['rssKb'][g] / 1024:.1f}" for g in groups)
+        print(f"| {scenario} | {m['VmHWM'] / 1024:.1f} | {m['VmRSS'] / 1024:.1f} | {parts} | {m['Threads']} |")
+
+
+def print_profile(out):
+    """The redirect's CPU profile, taken on the same server after the measured runs."""
+    threads, samples = load(out, "threads-redirect.txt"), load(out, "profile-redirect.txt")
+    if not threads or not samples:
+        return
+    print("\n## Profile: a redirect load under perf (same server, after the measured runs)\n")
+    wrk = load(out, "wrk-profile-redirect.txt") or ""
+    rate = next((line.split()[1] for line in wrk.splitlines() if line.startswith("Requests/sec")), "?")
+    print(f"{rate} requests/s under the profiler. CPU ticks per thread during the run:\n")
+    print("```\n" + threads + "\n```\n")
+    print("Inclusive share of the samples (callees included), top 40:\n")
+    print("```\n" + "\n".join(samples.splitlines()[:40]) + "\n```")
 
 
 def recorded(counts):

@@ -1,5 +1,5 @@
-//! `tenx serve` as a process: the helper that starts one, and what the process itself does
-//! before serving (its malloc arenas bounded by re-executing itself).
+//! `tenx serve` as a process: the helper that starts one, and what the process runs besides
+//! its routes (the allocator's purging thread).
 
 use std::time::Duration;
 
@@ -37,7 +37,6 @@ impl Serve {
             "TENX_JWT_PUBLIC_KEY",
             "TENX_BACKEND",
             "TENX_LOCAL_SIGN_IN",
-            "MALLOC_ARENA_MAX",
         ] {
             cmd.env_remove(var);
         }
@@ -88,28 +87,25 @@ impl Serve {
     }
 }
 
-/// The environment of a running process, from /proc.
-fn environment(pid: u32) -> Vec<String> {
-    let raw = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
-    raw.split(|b| *b == 0)
-        .map(|v| String::from_utf8_lossy(v).into_owned())
+/// The names of a running process's threads, from /proc.
+fn thread_names(pid: u32) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .map(|task| std::fs::read_to_string(task.unwrap().path().join("comm")).unwrap())
+        .map(|name| name.trim().to_owned())
         .collect()
 }
 
 #[tokio::test]
-async fn tenx_serve_runs_with_two_malloc_arenas_unless_the_operator_chose() {
+async fn tenx_serve_allocates_with_jemalloc_and_its_purging_thread() {
+    // The allocator's options are built in (`.cargo/config.toml`): its background thread, which
+    // hands freed pages back to the kernel, runs in the server without any setting.
     let client = tenx_shared::http_client::builder().build().unwrap();
-    // Not set: the server re-executes itself (same pid, so the child we hold is the server)
-    // with the bound set.
-    let plain = Serve::start(&[], &[]);
-    plain.wait_up(&client).await;
-    let env = environment(plain.child.id());
-    assert!(env.iter().any(|v| v == "MALLOC_ARENA_MAX=2"), "{env:?}");
-    drop(plain);
-    // Set by the operator: kept as it is.
-    let chosen = Serve::start(&[], &[("MALLOC_ARENA_MAX", "4")]);
-    chosen.wait_up(&client).await;
-    let env = environment(chosen.child.id());
-    assert!(env.iter().any(|v| v == "MALLOC_ARENA_MAX=4"), "{env:?}");
-    assert!(!env.iter().any(|v| v == "MALLOC_ARENA_MAX=2"), "{env:?}");
+    let server = Serve::start(&[], &[]);
+    server.wait_up(&client).await;
+    let names = thread_names(server.child.id());
+    assert!(
+        names.iter().any(|n| n.starts_with("jemalloc_bg")),
+        "{names:?}"
+    );
 }

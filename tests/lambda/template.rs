@@ -1118,20 +1118,3 @@ async fn every_authenticated_route_has_an_access_rule() {
         "only {checked} routes probed"
     );
 }
-
-#[test]
-fn every_function_bounds_glibcs_malloc_arenas() {
-    // Read by glibc before `main`: a function's threads share two arenas instead of keeping
-    // one each (what `tenx serve` does by re-executing itself).
-    let doc = template();
-    let globals = &doc["Globals"]["Function"]["Environment"]["Variables"];
-    assert_eq!(globals["MALLOC_ARENA_MAX"], "2");
-    for f in functions(&doc) {
-        let own = f.env().get("MALLOC_ARENA_MAX").cloned();
-        assert!(
-            own.is_none(),
-            "{} overrides the bound: {own:?}",
-            f.logical_id
-        );
-    }
-}
