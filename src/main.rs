@@ -22,7 +22,7 @@ use tenx_shared::stream::ClickStream;
 /// the free holes in each (peak 71–72 MiB in a redirect run, 75–78 µs of CPU per redirect); its
 /// arenas bounded to one or two cost 10–30 % more CPU. This one: 56–58 MiB and 66–70 µs
 /// (BENCHMARKS.md, "Where the memory goes").
-#[cfg(not(target_env = "msvc"))]
+#[cfg(all(not(target_env = "msvc"), not(tenx_system_alloc)))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
