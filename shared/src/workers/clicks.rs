@@ -223,6 +223,7 @@ mod tests {
 
     /// The embedded click log read by a consumer with a window: records that wait are not
     /// read again, and each is counted once when the window closes.
+    #[cfg(feature = "op-counts")]
     #[tokio::test]
     async fn records_waiting_in_the_window_are_read_once() {
         use crate::conformance_stream::{click_event, clicks_by_country};
@@ -247,7 +248,7 @@ mod tests {
             state,
             sinks: Vec::new(),
         };
-        let mut window = Window::new(Duration::from_millis(300));
+        let mut window = Window::new(HELD);
         for i in 0..5 {
             stream
                 .append("acme/l", &click_event("acme", "DE"))
@@ -259,7 +260,7 @@ mod tests {
                 "{i}"
             );
         }
-        tokio::time::sleep(Duration::from_millis(350)).await;
+        tokio::time::sleep(HELD + Duration::from_millis(100)).await;
         assert_eq!(
             consumer.poll_batched(&stream, &mut window).await.unwrap(),
             5
@@ -271,5 +272,86 @@ mod tests {
         );
         let counted = clicks_by_country(store.as_ref(), "acme").await;
         assert_eq!(counted.get("DE"), Some(&5), "{counted:?}");
+    }
+
+    /// The window of the consumer tests: long enough that a slow machine's polls fall inside it.
+    const HELD: Duration = Duration::from_secs(2);
+
+    /// Fails the next stream read once armed (a read error while records wait in the window).
+    #[derive(Default)]
+    struct FailRead(std::sync::atomic::AtomicBool);
+
+    #[async_trait::async_trait]
+    impl crate::decorate::Hook for FailRead {
+        async fn before(&self, call: crate::decorate::Call) -> Result<(), String> {
+            let armed = call == crate::decorate::Call::Read
+                && self.0.swap(false, std::sync::atomic::Ordering::SeqCst);
+            if armed {
+                return Err("injected read failure".into());
+            }
+            Ok(())
+        }
+    }
+
+    /// A read that fails while records wait drops them from the window; the next poll reads
+    /// them again from the checkpoint and each is counted once.
+    #[tokio::test]
+    async fn a_failed_read_drops_what_waited_and_nothing_is_lost_or_doubled() {
+        use crate::conformance_stream::{click_event, clicks_by_country};
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn crate::store::Store> = Arc::new(
+            crate::store::embedded::EmbeddedStore::open(&dir.path().join("s.redb")).unwrap(),
+        );
+        let queue = Arc::new(
+            crate::queue::embedded::EmbeddedQueue::open(&dir.path().join("q.redb")).unwrap(),
+        );
+        let stream = crate::decorate::Decorated::new(
+            queue.clone() as Arc<dyn ClickStream>,
+            FailRead::default(),
+        );
+        let state = AppState::with_secrets(
+            crate::config::Config::default(),
+            store.clone(),
+            queue,
+            crate::config::Secrets::NONE,
+        )
+        .unwrap();
+        let consumer = ClickConsumer {
+            state,
+            sinks: Vec::new(),
+        };
+        let mut window = Window::new(HELD);
+        for _ in 0..3 {
+            stream
+                .append("acme/l", &click_event("acme", "FR"))
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            consumer.poll_batched(&stream, &mut window).await.unwrap(),
+            0
+        );
+        stream
+            .append("acme/l", &click_event("acme", "FR"))
+            .await
+            .unwrap();
+        stream
+            .hook()
+            .0
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(consumer.poll_batched(&stream, &mut window).await.is_err());
+        tokio::time::sleep(HELD + Duration::from_millis(100)).await;
+        // The window starts over with the re-read: wait it out once more.
+        assert_eq!(
+            consumer.poll_batched(&stream, &mut window).await.unwrap(),
+            0
+        );
+        tokio::time::sleep(HELD + Duration::from_millis(100)).await;
+        assert_eq!(
+            consumer.poll_batched(&stream, &mut window).await.unwrap(),
+            4
+        );
+        let counted = clicks_by_country(store.as_ref(), "acme").await;
+        assert_eq!(counted.get("FR"), Some(&4), "{counted:?}");
     }
 }
