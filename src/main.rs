@@ -19,8 +19,8 @@ use tenx_shared::stream::ClickStream;
 
 /// jemalloc, one arena, purging freed pages after 200 ms on its background thread (the options
 /// are built in: `.cargo/config.toml`). glibc's malloc gave every thread its own arena and kept
-/// the free holes in each (peak 71–72 MiB in a redirect run, 75–78 µs of CPU per redirect); its
-/// arenas bounded to one or two cost 10–30 % more CPU. This one: 56–58 MiB and 66–70 µs
+/// the free holes in each (peak 71–72 MiB in a redirect run, 75–79 µs of CPU per redirect); its
+/// arenas bounded to one or two cost 10–30 % more CPU. This one: 55–58 MiB and 66–72 µs
 /// (BENCHMARKS.md, "Where the memory goes").
 #[cfg(all(not(target_env = "msvc"), not(tenx_system_alloc)))]
 #[global_allocator]
@@ -172,17 +172,16 @@ fn init_tracing() {
 const MAX_BLOCKING_THREADS: usize = 8;
 
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(MAX_BLOCKING_THREADS)
         .build()
         .context("starting the async runtime")?
-        .block_on(run(cli))
+        .block_on(run())
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
+async fn run() -> anyhow::Result<()> {
+    match Cli::parse().command {
         Command::Serve {
             addr,
             data_dir,

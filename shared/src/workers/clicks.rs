@@ -221,13 +221,18 @@ mod tests {
         assert!(none.ready_or_hold("s", w).is_some(), "no window: at once");
     }
 
-    /// The embedded click log read by a consumer with a window: records that wait are not
-    /// read again, and each is counted once when the window closes.
-    #[cfg(feature = "op-counts")]
-    #[tokio::test]
-    async fn records_waiting_in_the_window_are_read_once() {
-        use crate::conformance_stream::{click_event, clicks_by_country};
-        use crate::op_counts::{OpCounters, counted};
+    /// The window of the consumer tests: long enough that a slow machine's polls fall inside it.
+    const HELD: Duration = Duration::from_secs(2);
+
+    type Embedded = (
+        tempfile::TempDir,
+        Arc<dyn crate::store::Store>,
+        Arc<crate::queue::embedded::EmbeddedQueue>,
+        ClickConsumer,
+    );
+
+    /// A consumer on an embedded store, and the embedded queue whose click log it reads.
+    fn embedded() -> Embedded {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn crate::store::Store> = Arc::new(
             crate::store::embedded::EmbeddedStore::open(&dir.path().join("s.redb")).unwrap(),
@@ -235,12 +240,10 @@ mod tests {
         let queue = Arc::new(
             crate::queue::embedded::EmbeddedQueue::open(&dir.path().join("q.redb")).unwrap(),
         );
-        let counters = OpCounters::new();
-        let stream = counted(queue.clone() as Arc<dyn ClickStream>, &counters);
         let state = AppState::with_secrets(
             crate::config::Config::default(),
             store.clone(),
-            queue,
+            queue.clone(),
             crate::config::Secrets::NONE,
         )
         .unwrap();
@@ -248,6 +251,19 @@ mod tests {
             state,
             sinks: Vec::new(),
         };
+        (dir, store, queue, consumer)
+    }
+
+    /// The embedded click log read by a consumer with a window: records that wait are not
+    /// read again, and each is counted once when the window closes.
+    #[cfg(feature = "op-counts")]
+    #[tokio::test]
+    async fn records_waiting_in_the_window_are_read_once() {
+        use crate::conformance_stream::{click_event, clicks_by_country};
+        use crate::op_counts::{OpCounters, counted};
+        let (_dir, store, queue, consumer) = embedded();
+        let counters = OpCounters::new();
+        let stream = counted(queue as Arc<dyn ClickStream>, &counters);
         let mut window = Window::new(HELD);
         for i in 0..5 {
             stream
@@ -274,9 +290,6 @@ mod tests {
         assert_eq!(counted.get("DE"), Some(&5), "{counted:?}");
     }
 
-    /// The window of the consumer tests: long enough that a slow machine's polls fall inside it.
-    const HELD: Duration = Duration::from_secs(2);
-
     /// Fails the next stream read once armed (a read error while records wait in the window).
     #[derive(Default)]
     struct FailRead(std::sync::atomic::AtomicBool);
@@ -298,28 +311,9 @@ mod tests {
     #[tokio::test]
     async fn a_failed_read_drops_what_waited_and_nothing_is_lost_or_doubled() {
         use crate::conformance_stream::{click_event, clicks_by_country};
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn crate::store::Store> = Arc::new(
-            crate::store::embedded::EmbeddedStore::open(&dir.path().join("s.redb")).unwrap(),
-        );
-        let queue = Arc::new(
-            crate::queue::embedded::EmbeddedQueue::open(&dir.path().join("q.redb")).unwrap(),
-        );
-        let stream = crate::decorate::Decorated::new(
-            queue.clone() as Arc<dyn ClickStream>,
-            FailRead::default(),
-        );
-        let state = AppState::with_secrets(
-            crate::config::Config::default(),
-            store.clone(),
-            queue,
-            crate::config::Secrets::NONE,
-        )
-        .unwrap();
-        let consumer = ClickConsumer {
-            state,
-            sinks: Vec::new(),
-        };
+        let (_dir, store, queue, consumer) = embedded();
+        let stream =
+            crate::decorate::Decorated::new(queue as Arc<dyn ClickStream>, FailRead::default());
         let mut window = Window::new(HELD);
         for _ in 0..3 {
             stream
