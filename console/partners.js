@@ -211,7 +211,17 @@ function funnelView(r) {
     { label: 'Confidence', value: (c) => (c.confidence === null || NO_TRAFFIC(c) ? '–' : String(c.confidence)), class: 'num' },
     { label: 'Why', value: reasons },
   ], rows, `Funnel ${r.from} → ${r.to}`);
-  return h('div', {}, t, compareBars(r.campaigns));
+  return h('div', {}, behind(r.freshness), t, compareBars(r.campaigns));
+}
+
+// Issue 42: after an incident the counts catch up by themselves; until then, say so rather than
+// let a manager read moving numbers as final. A few seconds of lag is normal counting.
+function behind(f) {
+  if (!f || f.pendingSince === null || f.behindSeconds < 10) return null;
+  return h('div', { id: 'funnel-behind' }, notice('info',
+    'Still counting: events accepted since ', fmtTime(f.pendingSince),
+    ` (${fmtCount(f.behindSeconds)} s behind) are not in these numbers yet. `,
+    'They are counted once each, and this table refreshes by itself.'));
 }
 
 // Confidence reasons in words, each with the points it cost.

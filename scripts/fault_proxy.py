@@ -18,6 +18,12 @@ its SigV4 credential scope), each a probability:
 - drop: forwarded and APPLIED, then the connection is closed without an answer (a lost answer:
   the caller cannot tell whether its write landed, and retries it).
 
+A fault aimed at one operation (issue 42) is keyed "service.Operation", the operation read from
+X-Amz-Target (e.g. "kinesis.PutRecord": {"drop": 0.05, "slow": 0.05, "slow_ms": 800} drops the
+answers of applied appends and slows others past the redirect's budget, while the put still
+lands). Its rates are drawn first; the service's own apply to the rest. "seed" (an integer)
+seeds the draws, so a run's mix of faults can be told and repeated.
+
 Standard library only, so it runs with the venv's (or any) Python 3.
 """
 
@@ -43,6 +49,14 @@ THROTTLE = {
 SERVICES = (("DynamoDB_", "dynamodb"), ("Kinesis_", "kinesis"), ("AmazonSQS", "sqs"))
 
 
+RNG = random.Random()
+
+
+def operation_of(headers):
+    """The operation named by X-Amz-Target ("Kinesis_20131202.PutRecord" -> "PutRecord")."""
+    return headers.get("X-Amz-Target", "").rpartition(".")[2]
+
+
 def service_of(headers):
     target = headers.get("X-Amz-Target", "")
     for prefix, name in SERVICES:
@@ -54,18 +68,31 @@ def service_of(headers):
     return parts[3] if len(parts) > 3 else "other"
 
 
-def draw(service):
-    """The fault for one request of `service`, or None."""
+def draw_from(key, rates, roll):
+    """The fault `roll` falls on among `rates` (and what is left of the roll), or None."""
+    for kind in ("throttle", "error", "slow", "drop"):
+        p = float(rates.get(kind, 0))
+        if roll < p:
+            INJECTED[key + "." + kind] = INJECTED.get(key + "." + kind, 0) + 1
+            return (kind, int(rates.get("slow_ms", 300))), roll
+        roll -= p
+    return None, roll
+
+
+def draw(service, operation):
+    """The fault for one request of `service`'s `operation`, or None."""
     with LOCK:
-        rates = FAULTS.get(service) or {}
-        roll = random.random()
-        for kind in ("throttle", "error", "slow", "drop"):
-            p = float(rates.get(kind, 0))
-            if roll < p:
-                key = "%s.%s" % (service, kind)
-                INJECTED[key] = INJECTED.get(key, 0) + 1
-                return kind, int(rates.get("slow_ms", 300))
-            roll -= p
+        roll = RNG.random()
+        aimed = FAULTS.get("%s.%s" % (service, operation))
+        if isinstance(aimed, dict):
+            fault, roll = draw_from("%s.%s" % (service, operation), aimed, roll)
+            if fault:
+                return fault
+        rates = FAULTS.get(service)
+        if isinstance(rates, dict):
+            fault, _ = draw_from(service, rates, roll)
+            if fault:
+                return fault
     return None, 0
 
 
@@ -94,6 +121,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with LOCK:
             if method == "POST":
                 FAULTS = json.loads(body or b"{}")
+                if "seed" in FAULTS:
+                    RNG.seed(int(FAULTS["seed"]))
             elif method == "DELETE":
                 FAULTS = {}
             snapshot = {"faults": FAULTS, "injected": dict(INJECTED)}
@@ -123,7 +152,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("/__faults"):
             return self.control(method, body)
         service = service_of(self.headers)
-        kind, slow_ms = draw(service)
+        kind, slow_ms = draw(service, operation_of(self.headers))
         if kind == "throttle":
             code = THROTTLE.get(service, "ThrottlingException")
             return self.answer(400, {"__type": code, "message": "Rate exceeded (injected)"},

@@ -357,7 +357,7 @@ impl Default for Config {
             idempotency_retention: Duration::from_secs(365 * 86_400),
             max_conversion_value: rust_decimal::Decimal::from(DEFAULT_MAX_CONVERSION_VALUE),
             outbox_sweep_interval: Duration::from_secs(15),
-            outbox_min_age: Duration::from_secs(30),
+            outbox_min_age: Duration::from_secs(15),
             webhooks_allow_private: false,
             webhook_retry_base: Duration::from_secs(5),
             delivery_concurrency: 64,
@@ -793,7 +793,7 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(c.outbox_sweep_interval, Duration::from_secs(15));
-        assert_eq!(c.outbox_min_age, Duration::from_secs(30));
+        assert_eq!(c.outbox_min_age, Duration::from_secs(15));
         c.outbox_min_age = Duration::ZERO; // allowed: sweep everything at once
         c.validate().unwrap();
         c.outbox_sweep_interval = Duration::ZERO;

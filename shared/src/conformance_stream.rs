@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 
+use crate::analytics::seen::Seen;
 use crate::analytics::stream as agg;
 use crate::domain::{Attribution, Device, Handle};
 use crate::events::{ClickData, ConversionData, Event, EventType, event_json};
@@ -206,13 +207,60 @@ pub async fn counts_by_country(
     counts
 }
 
-/// Applies every shard's records (parsed as events) once, like one consumer pass.
+/// Applies every shard's records (parsed as events) once, like one pass of a consumer that
+/// just started (it remembers no click: what was counted is read from the store).
 pub async fn consume_once(stream: &dyn ClickStream, store: &dyn Store) {
+    consume_with(stream, store, &Seen::default()).await;
+}
+
+/// [`consume_once`] by a consumer that keeps its memory of counted clicks (`seen`).
+pub async fn consume_with(stream: &dyn ClickStream, store: &dyn Store, seen: &Seen) {
     for shard in stream.shards().await.expect("shards") {
         let records = stream.read(&shard, None, 10_000).await.expect("read");
         let parsed: Vec<agg::Parsed> = records.into_iter().map(agg::Parsed::new).collect();
-        agg::apply(store, &shard, &parsed).await.expect("apply");
+        agg::apply(store, seen, &shard, &parsed)
+            .await
+            .expect("apply");
     }
+}
+
+/// Issue 42: copies of a click count once however far apart they land and whoever consumes
+/// them: a consumer that restarted (it remembers nothing), and a warm consumer whose memory is
+/// stale because another consumer counted clicks in between (the checkpoint moved: it reads
+/// the store's record again instead of trusting its own).
+pub async fn stream_aggregation_dedupes_copies_across_consumers(
+    stream: Arc<dyn ClickStream>,
+    store: Arc<dyn Store>,
+) {
+    let handle = fresh_handle();
+    let key = format!("{handle}/launch");
+    let (a, b) = (Seen::default(), Seen::default());
+    let first = click_event(&handle, "US");
+    stream.append(&key, &first).await.expect("append");
+    consume_with(stream.as_ref(), store.as_ref(), &a).await;
+    // B (another container) counts a second click while A stays warm.
+    let second = click_event(&handle, "US");
+    stream.append(&key, &second).await.expect("append");
+    consume_with(stream.as_ref(), store.as_ref(), &b).await;
+    // Late copies of both (a lost answer's retry, a parked click relayed), then A consumes:
+    // its memory is one checkpoint behind, so it reads the minute again and skips both.
+    for copy in [&second, &first, &second] {
+        stream.append(&key, copy).await.expect("append");
+    }
+    stream
+        .append(&key, &click_event(&handle, "US"))
+        .await
+        .expect("append");
+    consume_with(stream.as_ref(), store.as_ref(), &a).await;
+    // And a consumer that just started, after yet another copy.
+    stream.append(&key, &first).await.expect("append");
+    consume_once(stream.as_ref(), store.as_ref()).await;
+    let clicks = clicks_by_country(store.as_ref(), &handle).await;
+    assert_eq!(
+        clicks.get("US"),
+        Some(&3),
+        "three clicks, each once: {clicks:?}"
+    );
 }
 
 /// Clicks appended to the stream are counted exactly once however often the consumer sees

@@ -228,10 +228,8 @@ fn run_consumer(
 /// The click stream's consumer, polling every shard (at the stream's idle interval when caught
 /// up: 50 ms on the embedded log, 250 ms on Kinesis).
 async fn click_consumer(state: AppState, clicks: Arc<dyn ClickStream>) {
-    let consumer = crate::workers::clicks::ClickConsumer {
-        state,
-        sinks: crate::assembly::click_sinks(),
-    };
+    let consumer =
+        crate::workers::clicks::ClickConsumer::new(state, crate::assembly::click_sinks());
     let pause = clicks.idle_poll();
     let idle = move || tokio::time::sleep(pause);
     crate::workers::clicks::run(consumer, clicks, idle).await;

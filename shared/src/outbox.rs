@@ -53,10 +53,38 @@ pub fn clear(event: &Event) -> Option<WriteOp> {
 
 /// Parks an already serialized event whose enqueue failed (a click) in the outbox: ONE store
 /// write; the sweeper enqueues it and the consumer clears it, like any committed event.
+///
+/// Up to [`PARK_ATTEMPTS`] writes of the same entry (10 then 40 ms apart): a lost or refused
+/// answer is tried again, and a retry that finds the entry already there (the first write
+/// landed, its answer did not) has parked it (issue 42: a click answered 302 is never lost to
+/// one failed write).
 pub async fn park(store: &dyn Store, event_json: &str) -> Result<(), StoreError> {
     let mut event: Event = serde_json::from_str(event_json)
         .map_err(|e| StoreError::Invalid(format!("parking an unreadable event: {e}")))?;
-    store.write(record(&mut event)).await.map(drop)
+    let op = record(&mut event);
+    let mut delay = std::time::Duration::from_millis(10);
+    let mut attempt = 1;
+    loop {
+        let error = match store.write(op.clone()).await {
+            Ok(_) => return Ok(()),
+            Err(StoreError::ConditionFailed { .. }) if attempt > 1 => return Ok(()),
+            Err(e) => e,
+        };
+        if attempt == PARK_ATTEMPTS || !retryable(&error) {
+            return Err(error);
+        }
+        tracing::debug!(error = %error, attempt, "parking failed; retrying");
+        tokio::time::sleep(delay).await;
+        delay *= 4;
+        attempt += 1;
+    }
+}
+
+/// Writes of one parked entry before the click is counted lost.
+pub const PARK_ATTEMPTS: u32 = 3;
+
+fn retryable(e: &StoreError) -> bool {
+    matches!(e, StoreError::Unavailable(_) | StoreError::Other(_))
 }
 
 pub fn message(event: &Event) -> OutMessage {
@@ -100,13 +128,21 @@ pub enum SweepError {
     Queue(#[from] QueueError),
 }
 
-/// Sweeps of one entry before it is dead-lettered: with [`backoff`], about 19 hours of outage.
-pub const MAX_SWEEPS: u32 = 24;
+/// Sweeps of one entry before it is dead-lettered: with [`backoff`], about 18 hours of outage.
+pub const MAX_SWEEPS: u32 = 31;
 
-/// The wait after the `n`th sweep of an entry: 1, 2, 4 … minutes, at most an hour. A consumer
-/// outage costs each pending event one message per backoff step, not one per sweep.
+/// The wait after the `n`th sweep of an entry: 15 s, 30 s, then a minute for the first eight
+/// (an entry swept through a short fault window is sent again within a minute of its end, so
+/// the numbers settle within two minutes: issue 42), then doubling from 2 minutes to an hour. A
+/// long consumer outage costs each pending event one message per backoff step, not one per
+/// sweep.
 pub fn backoff(n: u32) -> Duration {
-    Duration::from_secs((60u64 << n.min(6)).min(3600))
+    match n {
+        0 => Duration::from_secs(15),
+        1 => Duration::from_secs(30),
+        2..=7 => Duration::from_secs(60),
+        _ => Duration::from_secs((120u64 << (n - 8).min(5)).min(3600)),
+    }
 }
 
 /// Events the sweeper gave up on (each also logged with `metric = "outbox_dead_letters"`); the
@@ -322,7 +358,7 @@ mod tests {
         let swept: Event = serde_json::from_value(entry.doc).unwrap();
         let swept_key = swept.outbox.unwrap();
         assert_eq!(swept_key.sweeps, 1);
-        assert!(swept_key.next_sweep_at >= crate::time::now_millis() + 50_000);
+        assert!(swept_key.next_sweep_at >= crate::time::now_millis() + 10_000);
 
         // An entry that has used every sweep goes to the dead letters, not to the queue.
         let mut worn = event.clone();
@@ -349,9 +385,16 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_from_a_minute_up_to_an_hour() {
-        let mins: Vec<u64> = (0..8).map(|n| backoff(n).as_secs() / 60).collect();
-        assert_eq!(mins, [1, 2, 4, 8, 16, 32, 60, 60]);
+    fn backoff_stays_within_a_minute_through_a_fault_window_then_grows_to_an_hour() {
+        let secs: Vec<u64> = (0..15).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(
+            secs,
+            [
+                15, 30, 60, 60, 60, 60, 60, 60, 120, 240, 480, 960, 1920, 3600, 3600
+            ]
+        );
         assert_eq!(backoff(u32::MAX), Duration::from_secs(3600));
+        let outage: u64 = (0..MAX_SWEEPS - 1).map(|n| backoff(n).as_secs()).sum();
+        assert!((17 * 3600..19 * 3600).contains(&outage), "{outage} s");
     }
 }

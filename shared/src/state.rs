@@ -23,6 +23,9 @@ pub type PolicyCache = moka::sync::Cache<String, Arc<ConversionPolicy>>;
 /// window; the keys carry their window, so a later window never matches.
 pub type FullCounters = moka::sync::Cache<String, ()>;
 
+/// How long one look at the pipeline's lag serves every funnel read of a process.
+pub const FRESHNESS_REUSE: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
@@ -44,6 +47,9 @@ pub struct AppState {
     pub full_counters: FullCounters,
     /// Whether a handle exists (`handle_settings::exists`), on the link cache's TTL.
     pub seen_handles: moka::sync::Cache<String, bool>,
+    /// The funnel's last look at the oldest event not counted yet (`analytics::freshness`,
+    /// which reads through it), kept [`FRESHNESS_REUSE`].
+    pub freshness: moka::sync::Cache<(), Option<i64>>,
 }
 
 impl AppState {
@@ -121,6 +127,10 @@ impl AppState {
             redirect_settings_cache,
             full_counters,
             seen_handles,
+            freshness: moka::sync::Cache::builder()
+                .max_capacity(1)
+                .time_to_live(FRESHNESS_REUSE)
+                .build(),
         })
     }
 

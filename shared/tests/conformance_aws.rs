@@ -397,6 +397,17 @@ async fn stream_aggregation_counts_a_parked_click_once() {
         .await;
 }
 
+/// Late copies of clicks count once, by a restarted consumer and by a warm one whose memory
+/// another consumer made stale (issue 42).
+#[tokio::test(flavor = "multi_thread")]
+async fn stream_aggregation_dedupes_copies_across_consumers() {
+    let (stream, store) = stream_and_store().await;
+    tenx_shared::conformance_stream::stream_aggregation_dedupes_copies_across_consumers(
+        stream, store,
+    )
+    .await;
+}
+
 /// Poison records mid-batch go to the dead letters; the rest count once.
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_sets_poison_records_aside() {

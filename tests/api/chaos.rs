@@ -28,13 +28,13 @@ use tenx_shared::stream::ClickStream;
 
 use crate::helpers::{JWT_SECRET, now, query_param, token_with_exp};
 
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+pub(crate) const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 const CONVERSIONS: usize = 40;
 
 /// Where the child keeps its data: its data dir, or a provisioned AWS environment that the child
 /// reaches through the fault proxy (`scripts/fault_proxy.py`).
 #[derive(Clone)]
-enum Backend {
+pub(crate) enum Backend {
     Embedded,
     Aws {
         prefix: String,
@@ -44,7 +44,7 @@ enum Backend {
 
 /// `scripts/fault_proxy.py` in front of the emulator: faults are drawn per request while a
 /// window is open (throttling, 5xx, slow answers, and writes applied whose answer is dropped).
-struct FaultProxy {
+pub(crate) struct FaultProxy {
     child: std::sync::Mutex<std::process::Child>,
     url: String,
 }
@@ -86,15 +86,20 @@ impl FaultProxy {
         let each =
             json!({"throttle": rate, "error": rate, "slow": rate, "drop": rate, "slow_ms": 200});
         let faults = json!({"dynamodb": each, "sqs": each, "kinesis": each});
+        self.open_with(client, &faults).await;
+    }
+
+    /// Opens a window of exactly these faults (`scripts/fault_proxy.py`'s settings).
+    pub(crate) async fn open_with(&self, client: &reqwest::Client, faults: &Value) {
         let resp = client
             .post(format!("{}/__faults", self.url))
-            .json(&faults)
+            .json(faults)
             .send();
         assert_eq!(resp.await.expect("the fault proxy").status(), 200);
     }
 
     /// Closes it; answers what was injected, per service and kind.
-    async fn close(&self, client: &reqwest::Client) -> Value {
+    pub(crate) async fn close(&self, client: &reqwest::Client) -> Value {
         let resp = client.delete(format!("{}/__faults", self.url)).send();
         let body: Value = resp.await.expect("the fault proxy").json().await.unwrap();
         body["injected"].clone()
@@ -114,7 +119,7 @@ impl Drop for FaultProxy {
 
 impl Backend {
     /// The backend `TENX_TEST_BACKEND` asks for; an AWS one is provisioned here.
-    async fn from_env() -> Backend {
+    pub(crate) async fn from_env() -> Backend {
         if std::env::var("TENX_TEST_BACKEND").as_deref() != Ok("aws") {
             return Backend::Embedded;
         }
@@ -139,10 +144,22 @@ async fn aws_env(prefix: &str) -> (tenx_shared::aws::AwsClients, tenx_shared::aw
 }
 
 /// A `tenx serve` child process; SIGKILLed when dropped.
-struct Server(std::process::Child);
+pub(crate) struct Server(std::process::Child);
 
 impl Server {
     fn start(backend: &Backend, dir: &Path, addr: SocketAddr, ctx_keys: &str) -> Server {
+        Self::start_with(backend, dir, addr, ctx_keys, true)
+    }
+
+    /// `fast_sweeps`: the outbox swept every second (entries a second old); otherwise the
+    /// server's own defaults, to time how long the numbers take to settle in earnest.
+    pub(crate) fn start_with(
+        backend: &Backend,
+        dir: &Path,
+        addr: SocketAddr,
+        ctx_keys: &str,
+        fast_sweeps: bool,
+    ) -> Server {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tenx"));
         cmd.args(["serve", "--addr", &addr.to_string(), "--data-dir"])
             .arg(dir)
@@ -151,11 +168,13 @@ impl Server {
             .env("TENX_RATE_LIMIT_FREE", "100000")
             .env("TENX_RATE_LIMIT_CONVERSIONS", "100000")
             .env("TENX_RATE_LIMIT_CONVERSIONS_PER_ADDRESS", "100000")
-            // A conversion committed but not enqueued at the kill is swept a second later.
-            .env("TENX_OUTBOX_SWEEP_SECS", "1")
-            .env("TENX_OUTBOX_MIN_AGE_SECS", "1")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
+        if fast_sweeps {
+            // A conversion committed but not enqueued at the kill is swept a second later.
+            cmd.env("TENX_OUTBOX_SWEEP_SECS", "1")
+                .env("TENX_OUTBOX_MIN_AGE_SECS", "1");
+        }
         if let Backend::Aws { prefix, proxy } = backend {
             cmd.args(["--backend", "aws"])
                 .env("AWS_ENDPOINT_URL", &proxy.url)
@@ -166,7 +185,7 @@ impl Server {
     }
 
     /// SIGKILL: no shutdown, no flush, whatever was in flight is cut.
-    fn kill_9(mut self) {
+    pub(crate) fn kill_9(mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -179,12 +198,12 @@ impl Drop for Server {
     }
 }
 
-struct Load {
-    client: reqwest::Client,
-    addr: SocketAddr,
+pub(crate) struct Load {
+    pub(crate) client: reqwest::Client,
+    pub(crate) addr: SocketAddr,
     /// While the fault window is open a 503 (with `retry-after`) is an allowed answer; outside
     /// it, any 5xx fails the test.
-    faults: std::sync::atomic::AtomicBool,
+    pub(crate) faults: std::sync::atomic::AtomicBool,
 }
 
 /// The stated budget of a redirect's answer: the link read's and the click append's budgets
@@ -196,7 +215,7 @@ const REDIRECT_BUDGET: Duration = Duration::from_secs(8);
 const FAULT_RATE: f64 = 0.025;
 
 impl Load {
-    async fn wait_up(&self) {
+    pub(crate) async fn wait_up(&self) {
         for _ in 0..600 {
             let health = self.client.get(self.url("/healthz")).send().await;
             if health.is_ok_and(|r| r.status() == 200) {
@@ -207,7 +226,7 @@ impl Load {
         panic!("tenx serve did not come up on {}", self.addr);
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
@@ -218,10 +237,15 @@ impl Load {
     /// One click: `Some(ctx)` when answered 302, `None` when the kill cut it (or, inside the
     /// fault window, it was answered 503).
     async fn click(&self) -> Option<String> {
+        self.click_at("/launch").await
+    }
+
+    /// [`Self::click`] on `path` (the slug and its query).
+    pub(crate) async fn click_at(&self, path: &str) -> Option<String> {
         let started = std::time::Instant::now();
         let resp = self
             .client
-            .get(self.url("/launch"))
+            .get(self.url(path))
             .header("host", format!("acme.localhost:{}", self.addr.port()))
             .header("user-agent", IPHONE)
             .send()
@@ -484,13 +508,13 @@ async fn a_kill_9_under_load_loses_and_doubles_no_click_and_no_conversion() {
 }
 
 impl Load {
-    fn as_operator(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    pub(crate) fn as_operator(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         req.bearer_auth(token_with_exp(&["acme"], Role::Operator, now() + 3600))
     }
 
     /// A partner, its campaign (whose primary link is `launch`) and a plan paying 1.00 EUR per
     /// purchase: every conversion of the test earns one commission line.
-    async fn partner_campaign_and_plan(&self) {
+    pub(crate) async fn partner_campaign_and_plan(&self) {
         let steps = [
             (
                 "/v2/handles/acme/partners",

@@ -19,6 +19,7 @@ mod bots;
 mod campaigns;
 mod chain;
 mod chaos;
+mod chaos_clicks;
 mod commissions;
 mod console;
 mod conversions;

@@ -270,10 +270,7 @@ impl Bundle {
     /// over), `deliveries` times.
     async fn clicks_worker(&mut self, records: Vec<StreamRecord>, deliveries: usize) {
         let f = self.functions.get("clicks").expect("the clicks function");
-        let consumer = ClickConsumer {
-            state: f.state.clone(),
-            sinks: click_sinks(),
-        };
+        let consumer = ClickConsumer::new(f.state.clone(), click_sinks());
         for _ in 0..deliveries {
             consumer
                 .apply(tenx_shared::queue::click_log::SHARD, records.clone())
@@ -291,10 +288,7 @@ impl Bundle {
         let event: KinesisEvent = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("{file}: not a Kinesis event: {e}"));
         assert!(!event.records.is_empty(), "{file}: no records");
-        let consumer = ClickConsumer {
-            state: f.state.clone(),
-            sinks: click_sinks(),
-        };
+        let consumer = ClickConsumer::new(f.state.clone(), click_sinks());
         for _ in 0..deliveries {
             for (shard, records) in lambda::shard_batches(event.clone()) {
                 assert!(

@@ -13,9 +13,6 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     tenx_shared::aws::init_lambda_tracing();
     // Once per cold start: settings and the AWS clients; a worker holds no secret.
     let state = tenx_shared::aws::app_state_from_env(Secrets::NONE).await?;
-    tenx_shared::workers::lambda::run_clicks(Arc::new(ClickConsumer {
-        state,
-        sinks: click_sinks(),
-    }))
-    .await
+    tenx_shared::workers::lambda::run_clicks(Arc::new(ClickConsumer::new(state, click_sinks())))
+        .await
 }

@@ -52,7 +52,7 @@ impl EventSink for AnalyticsSink {
     /// one item (DynamoDB would cancel one of two concurrent transactions). Clicks here are the
     /// few the redirect parked after its appends "failed": one of them may have landed, so the
     /// parked copy goes through the stream too, where the consumer counts the click once
-    /// whichever copy comes first (its window of recent ids, the parked copy's marker).
+    /// whichever copy comes first and however late the other (`analytics::seen`).
     async fn apply(&self, state: &AppState, events: &[Event]) -> anyhow::Result<()> {
         let Some(stream) = &state.clicks else {
             apply(state.store.as_ref(), events).await?;
@@ -109,8 +109,9 @@ pub(super) struct Contribution {
     pub(super) deltas: Vec<(String, crate::store::Count)>,
     /// Counted under a processed-event marker on the click stream too: every event but a click
     /// reaches the stream through an at-least-once relay (this module's [`AnalyticsSink`]), so
-    /// it may be appended twice; so does a click the redirect parked in the outbox (it carries
-    /// its outbox key). A marker on every click would cost a write per click.
+    /// it may be appended twice. Clicks (the stream's own and the ones the redirect parked)
+    /// are deduped by their fingerprints instead (`analytics::seen`): a marker per click
+    /// would cost a write per click.
     pub(super) marked: bool,
 }
 
@@ -183,7 +184,7 @@ pub(super) fn contribution(event: &Event) -> Option<Contribution> {
         event_id: event.id.to_string(),
         keys,
         deltas,
-        marked: event.kind != EventType::LinkClicked || event.outbox.is_some(),
+        marked: event.kind != EventType::LinkClicked,
     })
 }
 

@@ -1,5 +1,5 @@
-//! A click stream shard's checkpoint (`analytics::stream`): the last sequence applied, its
-//! version, and the window of event ids counted lately; and a shard's records as the
+//! A click stream shard's checkpoint (`analytics::stream`): the last sequence applied and its
+//! version (which clicks were counted is `analytics::seen`'s); and a shard's records as the
 //! aggregator takes them. Shared by the aggregator and its dead letters (`analytics::poison`).
 
 use crate::events::Event;
@@ -8,12 +8,6 @@ use crate::stream::{StreamRecord, sequence_after};
 
 /// The consumer name in checkpoint keys.
 pub const CONSUMER: &str = "agg";
-/// How long a counted event's id stays in its shard's window. Covers a producer's retries (the
-/// redirect's append budget is under a second) and a parked click's relay (the outbox sweeper
-/// takes entries after `TENX_OUTBOX_MIN_AGE_SECS`, 30 s, on a one-minute schedule).
-pub const RECENT_SECS: i64 = 300;
-/// The most ids a window holds (newest kept): about 160 KB, well under an item's 400 KB.
-pub const RECENT_CAP: usize = 4096;
 
 /// One record of a shard as the aggregator takes it: the event, or why it is not one.
 #[derive(Clone, Debug)]
@@ -36,13 +30,12 @@ impl Parsed {
     }
 }
 
-/// The checkpoint of a shard: the last sequence applied, the item's version, and the window of
-/// recently counted event ids (`(id, unix seconds when counted)`, oldest first).
+/// The checkpoint of a shard: the last sequence applied and the item's version. (Checkpoints
+/// written before issue 42 also hold a window of recent ids, `recent`: no longer read.)
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Checkpoint {
     pub sequence: Option<String>,
     pub(super) version: u64,
-    pub(super) recent: Vec<(String, i64)>,
 }
 
 /// ONE consistent read.
@@ -52,7 +45,6 @@ pub async fn checkpoint(store: &dyn Store, shard: &str) -> Result<Checkpoint, St
         Some(item) => Checkpoint {
             sequence: item.doc["sequence"].as_str().map(str::to_owned),
             version: item.version,
-            recent: serde_json::from_value(item.doc["recent"].clone()).unwrap_or_default(),
         },
         None => Checkpoint::default(),
     })
@@ -64,36 +56,12 @@ impl Checkpoint {
             .as_deref()
             .is_none_or(|cp| sequence_after(sequence, cp))
     }
-
-    /// The window with `counted` added at `now`, aged out and capped.
-    pub(super) fn window_with(
-        &self,
-        counted: impl Iterator<Item = String>,
-        now: i64,
-    ) -> Vec<(String, i64)> {
-        let mut recent: Vec<(String, i64)> = self
-            .recent
-            .iter()
-            .filter(|(_, t)| now - t <= RECENT_SECS)
-            .cloned()
-            .chain(counted.map(|id| (id, now)))
-            .collect();
-        let excess = recent.len().saturating_sub(RECENT_CAP);
-        recent.drain(..excess);
-        recent
-    }
 }
 
 /// The checkpoint moved to `sequence`, only if nobody moved it since it was read.
-pub fn advance(
-    shard: &str,
-    sequence: &str,
-    at: &Checkpoint,
-    next: u64,
-    recent: &[(String, i64)],
-) -> WriteOp {
+pub fn advance(shard: &str, sequence: &str, at: &Checkpoint, next: u64) -> WriteOp {
     let (pk, sk) = keys::stream_checkpoint(CONSUMER, shard);
-    let doc = serde_json::json!({ "sequence": sequence, "recent": recent });
+    let doc = serde_json::json!({ "sequence": sequence });
     WriteOp::Put {
         item: Item::new(pk, sk, doc).with_version(next),
         cond: match at.version {
@@ -109,7 +77,7 @@ mod tests {
 
     #[test]
     fn checkpoints_start_absent_then_advance_under_their_version() {
-        let fresh = advance("shard-0", "5", &Checkpoint::default(), 1, &[]);
+        let fresh = advance("shard-0", "5", &Checkpoint::default(), 1);
         assert!(matches!(
             fresh,
             WriteOp::Put {
@@ -120,9 +88,8 @@ mod tests {
         let at = Checkpoint {
             sequence: Some("5".into()),
             version: 1,
-            recent: Vec::new(),
         };
-        match advance("shard-0", "9", &at, 2, &[]) {
+        match advance("shard-0", "9", &at, 2) {
             WriteOp::Put { item, cond } => {
                 assert_eq!(cond, Cond::Version(1));
                 assert_eq!(

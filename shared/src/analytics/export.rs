@@ -275,6 +275,7 @@ mod tests {
                 row("none", CommissionAmounts::default()),
             ],
             totals: metrics(),
+            freshness: None,
         };
         let csv = String::from_utf8(funnel_csv(&report).unwrap()).unwrap();
         let lines: Vec<&str> = csv.split("\r\n").collect();

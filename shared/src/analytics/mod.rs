@@ -11,8 +11,10 @@ pub mod aggregate;
 pub mod checkpoint;
 pub mod days;
 pub mod export;
+pub mod freshness;
 pub mod poison;
 pub mod report;
+pub mod seen;
 pub mod stream;
 
 use std::collections::BTreeMap;

@@ -36,14 +36,13 @@ pub async fn set_aside(
             return Ok(());
         }
         let now = now_unix();
-        let recent = at.window_with(std::iter::empty(), now);
         let next = at.version + 1;
         let ops = vec![
             WriteOp::Put {
                 item: dead_letter(shard, record, reason, now),
                 cond: Cond::None,
             },
-            advance(shard, &record.sequence, &at, next, &recent),
+            advance(shard, &record.sequence, &at, next),
         ];
         match store.transact(ops).await {
             Ok(()) => {

@@ -256,6 +256,9 @@ pub struct FunnelReport {
     pub to: String,
     pub campaigns: Vec<FunnelRow>,
     pub totals: Metrics,
+    /// How far behind the counts may be (filled by the route; `None` when unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freshness: Option<super::freshness::Freshness>,
 }
 
 /// One group of a breakdown.
@@ -372,6 +375,7 @@ pub async fn funnel(
         to: range.to_day(),
         campaigns,
         totals: Metrics::from(&totals),
+        freshness: None,
     })
 }
 

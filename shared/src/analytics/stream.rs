@@ -11,21 +11,23 @@
 //! write one item. A batch whose counters exceed one transaction is applied in consecutive
 //! chunks, each advancing the checkpoint to its last record.
 //!
-//! The same event appended twice (a producer's `PutRecord` that landed though its answer was
-//! lost, then retried; a parked click relayed by the events worker after one of the redirect's
-//! "failed" appends had landed) is counted once whichever batches its copies fall in: the
-//! checkpoint also holds the ids counted in the last [`RECENT_SECS`] (at most [`RECENT_CAP`]),
-//! and a copy whose id is there is skipped. Copies further apart are caught by markers only
-//! where the event carries one (relayed conversions and parked clicks, `Contribution::marked`).
+//! The same click appended twice (a producer's `PutRecord` that landed though its answer was
+//! lost or late, then sent again; a parked click relayed by the events worker after one of the
+//! redirect's "failed" appends had landed) is counted once whichever batches its copies fall
+//! in and however far apart: each chunk also records the fingerprints of the clicks it counted
+//! (`analytics::seen`), and a copy whose fingerprint is there is skipped. Other events (every
+//! one reaches the stream through an at-least-once relay) are counted under a processed-event
+//! marker (`Contribution::marked`).
 //!
 //! A record that cannot be applied (unreadable, or refused by the store for itself) is set
 //! aside, never retried forever: the batch is bisected down to it, and it goes to the dead
 //! letters (`poison`) in the transaction that moves the checkpoint past it.
 //!
-//! Round trips per batch: ONE checkpoint read, ONE marker read per marked event (conversions,
-//! parked clicks; none for the stream's own clicks), then ONE transaction per chunk (usually
-//! one). Cost of the window: the checkpoint item grows by about 40 bytes per click counted in
-//! the last five minutes (capped near 160 KB), written once per chunk: 1 write unit per KB.
+//! Round trips per batch: ONE checkpoint read, ONE query per minute of clicks the consumer has
+//! not cached (`analytics::seen`; none on a warm consumer but for a new minute), ONE marker
+//! read per relayed conversion or reversal, then per chunk (usually one) ONE put of the
+//! fingerprints of its clicks (~11 bytes each; two puts when it spans a minute) and ONE
+//! transaction.
 //! A poisoned batch adds about 2 log2(n) attempts, then ONE transaction per poisoned record.
 
 use std::collections::{BTreeMap, HashSet};
@@ -34,8 +36,10 @@ use futures::future::BoxFuture;
 
 use super::aggregate::{CONSUMER as MARKER_CONSUMER, Contribution, contribution, marker};
 use super::checkpoint::advance;
-pub use super::checkpoint::{CONSUMER, Checkpoint, Parsed, RECENT_CAP, RECENT_SECS, checkpoint};
+pub use super::checkpoint::{CONSUMER, Checkpoint, Parsed, checkpoint};
 use super::poison;
+use super::seen::{self, ClickMark, Seen};
+use crate::events::EventType;
 use crate::store::{MAX_TRANSACT_OPS, Store, StoreError, WriteOp, keys, now_unix};
 
 /// Checkpoint reads and applies before a shard is reported busy (another consumer keeps
@@ -45,19 +49,25 @@ const MAX_ROUNDS: usize = 8;
 /// Applies a shard's records (in shard order) to the counters, each exactly once; a record that
 /// cannot be applied goes to the dead letters and the rest carry on. `Err`: transient (the
 /// store unavailable, the shard busy), nothing applied twice when the batch comes again.
-pub async fn apply(store: &dyn Store, shard: &str, records: &[Parsed]) -> Result<(), StoreError> {
-    apply_bisecting(store, shard, records).await
+pub async fn apply(
+    store: &dyn Store,
+    seen: &Seen,
+    shard: &str,
+    records: &[Parsed],
+) -> Result<(), StoreError> {
+    apply_bisecting(store, seen, shard, records).await
 }
 
 /// [`apply_all`]; when the store refuses the batch for what is in it (not a transient failure),
 /// each half is applied alone, down to the single record, which is set aside with the reason.
 fn apply_bisecting<'a>(
     store: &'a dyn Store,
+    seen: &'a Seen,
     shard: &'a str,
     records: &'a [Parsed],
 ) -> BoxFuture<'a, Result<(), StoreError>> {
     Box::pin(async move {
-        let err = match apply_all(store, shard, records).await {
+        let err = match apply_all(store, seen, shard, records).await {
             Err(e) if poison::is_poison(&e) => e,
             other => return other,
         };
@@ -66,8 +76,8 @@ fn apply_bisecting<'a>(
             [one] => poison::set_aside(store, shard, one, &err.to_string()).await,
             _ => {
                 let (first, second) = records.split_at(records.len() / 2);
-                apply_bisecting(store, shard, first).await?;
-                apply_bisecting(store, shard, second).await
+                apply_bisecting(store, seen, shard, first).await?;
+                apply_bisecting(store, seen, shard, second).await
             }
         }
     })
@@ -75,7 +85,12 @@ fn apply_bisecting<'a>(
 
 /// Every record after the checkpoint, in chunks, re-reading the checkpoint on a conflict. An
 /// unreadable record fails the chunk it is in (as poison), so bisection sets it aside.
-async fn apply_all(store: &dyn Store, shard: &str, records: &[Parsed]) -> Result<(), StoreError> {
+async fn apply_all(
+    store: &dyn Store,
+    seen: &Seen,
+    shard: &str,
+    records: &[Parsed],
+) -> Result<(), StoreError> {
     for _ in 0..MAX_ROUNDS {
         let mut at = checkpoint(store, shard).await?;
         let fresh: Vec<&Parsed> = records
@@ -88,8 +103,11 @@ async fn apply_all(store: &dyn Store, shard: &str, records: &[Parsed]) -> Result
         if let Some(bad) = fresh.iter().find_map(|r| r.event.as_ref().err()) {
             return Err(StoreError::Invalid(bad.clone()));
         }
-        let planned = drop_counted(store, planned(&fresh, &at)).await?;
-        match apply_fresh(store, shard, planned, &mut at).await {
+        let marks: Vec<Option<ClickMark>> = fresh.iter().map(|r| click_mark(r)).collect();
+        let known: Vec<&ClickMark> = marks.iter().flatten().collect();
+        seen.prepare(store, shard, &at, &known).await?;
+        let planned = drop_counted(store, planned(&fresh, marks, seen, shard)).await?;
+        match apply_fresh(store, seen, shard, planned, &mut at).await {
             Ok(()) => return Ok(()),
             // Another consumer moved the checkpoint, or counted a relayed event (its marker):
             // read both again.
@@ -102,53 +120,82 @@ async fn apply_all(store: &dyn Store, shard: &str, records: &[Parsed]) -> Result
     )))
 }
 
-/// The chunks of the fresh records, each committed with the checkpoint at its last record.
+/// A click's dedupe coordinates; `None` for other events.
+fn click_mark(record: &Parsed) -> Option<ClickMark> {
+    let event = record.event.as_ref().ok()?;
+    (event.kind == EventType::LinkClicked)
+        .then(|| ClickMark::of(event.id.as_str(), &event.created_at))
+}
+
+/// The chunks of the fresh records, each committed with the checkpoint at its last record and
+/// the fingerprints of the clicks it counted.
 async fn apply_fresh(
     store: &dyn Store,
+    seen: &Seen,
     shard: &str,
     planned: Vec<Planned>,
     at: &mut Checkpoint,
 ) -> Result<(), StoreError> {
     let now = now_unix();
     for chunk in chunks(planned) {
-        let last = &chunk.last().expect("chunks are never empty").0;
+        let last = &chunk.last().expect("chunks are never empty").sequence;
         let next = at.version + 1;
-        let counted = || chunk.iter().filter_map(|(_, c)| c.as_ref());
+        let counted = || chunk.iter().filter_map(|p| p.counted.as_ref());
+        let marks: Vec<&ClickMark> = chunk.iter().filter_map(|p| p.mark.as_ref()).collect();
         let mut ops = sums(&shard_tag(shard), counted());
         ops.extend(
             counted()
                 .filter(|c| c.marked)
                 .map(|c| marker(&c.event_id, now)),
         );
-        let recent = at.window_with(counted().map(|c| c.event_id.clone()), now);
-        ops.push(advance(shard, last, at, next, &recent));
+        ops.push(advance(shard, last, at, next));
+        // The fingerprints first (they count once the checkpoint passes them), then the chunk.
+        let fingerprints = seen::items(shard, last, &marks, now).into_iter();
+        futures::future::try_join_all(fingerprints.map(|op| store.write(op))).await?;
         store.transact(ops).await?;
+        seen.committed(shard, at.version, next, &marks);
         *at = Checkpoint {
             sequence: Some(last.clone()),
             version: next,
-            recent,
         };
     }
     Ok(())
 }
 
-type Planned = (String, Option<Contribution>);
+/// One fresh record: what it counts (`None` when analytics does not count it, or it was
+/// counted before) and, for a click it counts, its fingerprint to record.
+struct Planned {
+    sequence: String,
+    counted: Option<Contribution>,
+    mark: Option<ClickMark>,
+}
 
-/// Each fresh record with what it counts: `None` when analytics does not count it, or when the
-/// same event was counted lately (in the checkpoint's window) or came earlier in the batch (a
-/// producer's retried append, a relayed parked click: counted once).
-fn planned(fresh: &[&Parsed], at: &Checkpoint) -> Vec<Planned> {
-    let mut seen_events: HashSet<&str> = at.recent.iter().map(|(id, _)| id.as_str()).collect();
+/// Each fresh record with what it counts. A click counted before on this shard (`seen`) or an
+/// event earlier in the batch (a producer's retried append, a relayed parked click) counts
+/// nothing.
+fn planned(
+    fresh: &[&Parsed],
+    marks: Vec<Option<ClickMark>>,
+    seen: &Seen,
+    shard: &str,
+) -> Vec<Planned> {
+    let mut in_batch: HashSet<&str> = HashSet::new();
     fresh
         .iter()
-        .map(|r| {
-            let c = r
+        .zip(marks)
+        .map(|(r, mark)| {
+            let counted_before = mark.as_ref().is_some_and(|m| seen.contains(shard, m));
+            let counted = r
                 .event
                 .as_ref()
                 .ok()
-                .filter(|e| seen_events.insert(e.id.as_str()))
+                .filter(|e| in_batch.insert(e.id.as_str()) && !counted_before)
                 .and_then(contribution);
-            (r.sequence.clone(), c)
+            Planned {
+                sequence: r.sequence.clone(),
+                mark: mark.filter(|_| counted.is_some()),
+                counted,
+            }
         })
         .collect()
 }
@@ -160,8 +207,8 @@ async fn drop_counted(
     store: &dyn Store,
     planned: Vec<Planned>,
 ) -> Result<Vec<Planned>, StoreError> {
-    let reads = planned.iter().map(|(_, c)| async move {
-        match c.as_ref().filter(|c| c.marked) {
+    let reads = planned.iter().map(|p| async move {
+        match p.counted.as_ref().filter(|c| c.marked) {
             Some(c) => {
                 let (pk, sk) = keys::processed_event(MARKER_CONSUMER, &c.event_id);
                 Ok(store.get(&pk, &sk).await?.is_some())
@@ -173,7 +220,12 @@ async fn drop_counted(
     Ok(planned
         .into_iter()
         .zip(counted)
-        .map(|((seq, c), counted)| (seq, c.filter(|_| !counted)))
+        .map(|(mut p, counted)| {
+            if counted {
+                p.counted = None;
+            }
+            p
+        })
         .collect())
 }
 
@@ -184,8 +236,8 @@ fn chunks(planned: Vec<Planned>) -> Vec<Vec<Planned>> {
     let mut current: Vec<Planned> = Vec::new();
     let mut items: HashSet<(String, String)> = HashSet::new();
     let mut markers = 0;
-    for (seq, c) in planned {
-        let (new, marks) = c.as_ref().map_or((0, 0), |c| {
+    for p in planned {
+        let (new, marks) = p.counted.as_ref().map_or((0, 0), |c| {
             let new = c.keys.iter().filter(|k| !items.contains(*k)).count();
             (new, usize::from(c.marked))
         });
@@ -194,11 +246,11 @@ fn chunks(planned: Vec<Planned>) -> Vec<Vec<Planned>> {
             items.clear();
             markers = 0;
         }
-        if let Some(c) = &c {
+        if let Some(c) = &p.counted {
             items.extend(c.keys.iter().cloned());
             markers += marks;
         }
-        current.push((seq, c));
+        current.push(p);
     }
     if !current.is_empty() {
         chunks.push(current);
@@ -245,6 +297,77 @@ fn sums<'a>(shard: &str, contributions: impl Iterator<Item = &'a Contribution>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conformance_stream::{click_event, clicks_by_country};
+    use crate::stream::StreamRecord;
+
+    fn records(first: u64, events: &[String]) -> Vec<Parsed> {
+        (first..)
+            .zip(events)
+            .map(|(seq, data)| {
+                Parsed::new(StreamRecord {
+                    sequence: format!("{seq:020}"),
+                    data: data.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// A chunk's fingerprints are written before its transaction: when the transaction then
+    /// fails, they must not make its clicks look counted. They count only once the checkpoint
+    /// has passed them.
+    #[tokio::test]
+    async fn fingerprints_of_a_chunk_that_never_committed_hide_nothing() {
+        let store = crate::store::embedded::EmbeddedStore::in_memory();
+        let first = records(1, &[click_event("acme", "US")]);
+        apply(&store, &Seen::default(), "shard-0", &first)
+            .await
+            .unwrap();
+        let click = click_event("acme", "DE");
+        let batch = records(2, std::slice::from_ref(&click));
+        // The fingerprints of a chunk ending at sequence 2, whose transaction failed.
+        let mark = click_mark(&batch[0]).unwrap();
+        for op in seen::items("shard-0", &batch[0].sequence, &[&mark], now_unix()) {
+            store.write(op).await.unwrap();
+        }
+        apply(&store, &Seen::default(), "shard-0", &batch)
+            .await
+            .unwrap();
+        let clicks = clicks_by_country(&store, "acme").await;
+        assert_eq!(clicks.get("DE"), Some(&1), "{clicks:?}");
+    }
+
+    /// Issue 42: the window this replaced forgot a click after 5 minutes or 4,096 counted
+    /// clicks, so a parked copy relayed later counted twice. Now a copy counts once however
+    /// many clicks came between, by a consumer that restarted (it remembers nothing) too.
+    #[tokio::test]
+    async fn a_copy_thousands_of_clicks_later_counts_once() {
+        let store = crate::store::embedded::EmbeddedStore::in_memory();
+        let original = click_event("acme", "DE");
+        let others: Vec<String> = (0..5_000).map(|_| click_event("acme", "US")).collect();
+        let warm = Seen::default();
+        apply(
+            &store,
+            &warm,
+            "shard-0",
+            &records(1, std::slice::from_ref(&original)),
+        )
+        .await
+        .unwrap();
+        apply(&store, &warm, "shard-0", &records(2, &others))
+            .await
+            .unwrap();
+        let copy = records(6_000, std::slice::from_ref(&original));
+        apply(&store, &warm, "shard-0", &copy).await.unwrap();
+        let copy = records(6_001, std::slice::from_ref(&original));
+        apply(&store, &Seen::default(), "shard-0", &copy)
+            .await
+            .unwrap();
+        let clicks = clicks_by_country(&store, "acme").await;
+        assert_eq!(
+            (clicks.get("DE"), clicks.get("US")),
+            (Some(&1), Some(&5_000))
+        );
+    }
 
     #[test]
     fn shard_tags_are_short_and_never_hold_a_hash() {

@@ -127,12 +127,28 @@ async fn build(state: &AppState, caller: &Caller, p: &ReportParams) -> ApiResult
             let mut funnel =
                 report::funnel(store, &caller.handle, &scope, &range, now.unix_timestamp()).await?;
             with_commissions(state, caller, &range, &mut funnel).await?;
+            funnel.freshness = freshness(state).await;
             Report::Funnel(funnel)
         }
         Some(g) => {
             Report::Groups(report::group_by(store, &caller.handle, &scope, g, &range).await?)
         }
     })
+}
+
+/// How far behind the counts may be; `None` (the field left out) when it cannot be read now:
+/// the funnel's numbers still answer.
+async fn freshness(state: &AppState) -> Option<crate::analytics::freshness::Freshness> {
+    let clicks = state.clicks.as_deref();
+    let now = crate::time::now_millis();
+    let memo = &state.freshness;
+    match crate::analytics::freshness::freshness(state.store.as_ref(), clicks, memo, now).await {
+        Ok(f) => Some(f),
+        Err(e) => {
+            tracing::warn!(error = %e, "the funnel's freshness could not be read");
+            None
+        }
+    }
 }
 
 /// Each campaign row's commission amounts over the report's days (the ledger, one scan).

@@ -68,6 +68,12 @@ pub fn stream_checkpoint(consumer: &str, shard: &str) -> (String, String) {
     (format!("SCP#{consumer}"), format!("S#{shard}"))
 }
 
+/// The click fingerprints one aggregator chunk counted on a shard, for one minute of mint
+/// time (`analytics::seen`): a partition per shard and minute, an item per chunk.
+pub fn seen_clicks(shard: &str, minute: &str, last_sequence: &str) -> (String, String) {
+    (format!("SEEN#{shard}#{minute}"), last_sequence.to_owned())
+}
+
 /// The dead letters of a consumer: one partition (poison is rare), by shard and sequence.
 pub fn dead_letter(consumer: &str, shard: &str, sequence: &str) -> (String, String) {
     (dead_letter_pk(consumer), format!("{shard}#{sequence}"))

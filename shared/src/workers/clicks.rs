@@ -25,9 +25,20 @@ pub struct ClickConsumer {
     pub state: AppState,
     /// Applied before the counters; each must be idempotent by event id.
     pub sinks: Vec<Arc<dyn EventSink>>,
+    /// The clicks counted lately, per shard: kept across batches (and a Lambda container's
+    /// invocations), checked against the store's record whenever the checkpoint moved.
+    seen: crate::analytics::seen::Seen,
 }
 
 impl ClickConsumer {
+    pub fn new(state: AppState, sinks: Vec<Arc<dyn EventSink>>) -> Self {
+        Self {
+            state,
+            sinks,
+            seen: Default::default(),
+        }
+    }
+
     /// Applies one shard's records, in shard order. A record that cannot be applied (not a
     /// readable event, refused by the store) is set aside in the dead letters, never stalls
     /// the shard (`analytics::poison`). `Err`: nothing is lost,
@@ -56,7 +67,8 @@ impl ClickConsumer {
         for sink in &self.sinks {
             sink.apply(&self.state, &events).await?;
         }
-        crate::analytics::stream::apply(self.state.store.as_ref(), shard, &parsed).await?;
+        let store = self.state.store.as_ref();
+        crate::analytics::stream::apply(store, &self.seen, shard, &parsed).await?;
         Ok(())
     }
 
@@ -247,10 +259,7 @@ mod tests {
             crate::config::Secrets::NONE,
         )
         .unwrap();
-        let consumer = ClickConsumer {
-            state,
-            sinks: Vec::new(),
-        };
+        let consumer = ClickConsumer::new(state, Vec::new());
         (dir, store, queue, consumer)
     }
 
