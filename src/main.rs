@@ -1,5 +1,7 @@
 //! `tenx`: the local server and CLI of 10x attribution.
 
+mod ledger;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -94,6 +96,12 @@ enum Command {
         /// The JWKS (`GET /v2/public/keys`), saved to a file.
         #[arg(long)]
         keys: PathBuf,
+    },
+    /// The commission ledger: `check` (running balances and indexes against the lines) and
+    /// `rebuild-balances` (lines written before them).
+    Ledger {
+        #[command(subcommand)]
+        command: ledger::LedgerCommand,
     },
 }
 
@@ -195,6 +203,7 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Verify { file, keys } => verify(&file, &keys),
+        Command::Ledger { command } => ledger::run(command).await,
         Command::Token {
             handle,
             role,

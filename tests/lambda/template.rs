@@ -992,16 +992,18 @@ fn the_click_stream_feeds_one_consumer_per_shard_and_only_the_redirects_append()
             "{}: kinesis:PutRecord",
             f.logical_id
         );
+        // The funnel's freshness (issue 42) reads the first record past each checkpoint.
+        let looks = f.binary == "analytics";
         assert_eq!(
             f.env().contains_key("TENX_CLICK_STREAM"),
-            records_clicks,
+            records_clicks || looks,
             "{}",
             f.logical_id
         );
         let reads = f.grants().iter().any(|(a, _)| a == "kinesis:GetRecords");
         assert_eq!(
             reads,
-            f.binary == "clicks",
+            f.binary == "clicks" || looks,
             "{} reads the stream",
             f.logical_id
         );

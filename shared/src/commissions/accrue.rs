@@ -125,7 +125,9 @@ pub(crate) async fn draft(
         confidence: None,
         receipt: c.receipt.clone(),
         click_count: None,
+        balanced: false,
         version: 0,
+        as_read: None,
     })
 }
 
@@ -234,20 +236,29 @@ pub(crate) async fn write_capped(
 ) -> Result<Option<Commission>, StoreError> {
     for _ in 0..6 {
         let caps = cap_ops(handle, &line, plan, how);
-        let own = match how {
+        let mut ops = match how {
             Write::Create => line.create(handle.as_str())?,
             Write::Update => line.update(handle.as_str())?,
         };
-        let mut ops = vec![own];
+        // The line's put stays first and the caps next (a cancellation names them by index);
+        // its balance moves, unconditional, go last.
+        let moves = ops.split_off(1);
         let cap_names: Vec<&str> = caps.iter().map(|(_, n)| *n).collect();
         ops.extend(caps.into_iter().map(|(op, _)| op));
         ops.extend(due::entry(handle, &line));
+        ops.extend(moves);
         let emits = match how {
             Write::Create => vec![view::event(EventType::CommissionCreated, &line)],
             Write::Update => Vec::new(),
         };
         match emit::commit(state, handle, ops, emits).await {
-            Ok(()) => return Ok(Some(line)),
+            Ok(()) => {
+                match how {
+                    Write::Create => line.created(),
+                    Write::Update => line.updated(),
+                }
+                return Ok(Some(line));
+            }
             Err(StoreError::TxConflict { index: 0, .. }) => return Ok(None),
             Err(StoreError::TxConflict { index, current }) if index <= cap_names.len() => {
                 let cap = cap_names[index - 1];

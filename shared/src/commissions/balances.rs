@@ -1,15 +1,19 @@
 //! Balances: per partner and currency, what is pending, held, approved (payable or in a payout
-//! not yet paid), paid, and owed back (open negative lines). Summed in `i128` from the ledger, so
-//! they match it to the minor unit.
+//! not yet paid), paid, and owed back (open negative lines); and per campaign, the funnel's
+//! amounts. Read from the running balance items (`commissions::running`), kept in the same
+//! transaction as every ledger change, so a read costs what it answers, not the ledger's
+//! length; summed in `i128`, so they match the ledger to the minor unit (`tenx ledger check`
+//! proves it, [`recompute`]).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::running;
 use crate::commissions::ledger::{Commission, Status};
-use crate::domain::{Currency, Handle, PartnerId};
+use crate::domain::{CampaignId, Currency, Handle, PartnerId};
 use crate::state::AppState;
-use crate::store::StoreError;
+use crate::store::{Item, MAX_PAGE, Query, Store, StoreError, for_each_item, keys};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sums {
@@ -45,24 +49,59 @@ impl Sums {
         };
         *slot = slot.saturating_add(m);
     }
+
+    /// Adds a running balance item's counters.
+    pub fn add_item(&mut self, item: &Item) {
+        for (slot, name) in [
+            (&mut self.pending, running::PENDING),
+            (&mut self.held, running::HELD),
+            (&mut self.approved, running::APPROVED),
+            (&mut self.paid, running::PAID),
+            (&mut self.open_negative, running::OPEN_NEGATIVE),
+        ] {
+            *slot = slot.saturating_add(item.counter_wide(name));
+        }
+    }
 }
 
-/// The balances of a handle (one partner's, when given). Round trips: the ledger scan.
+/// Per (partner, currency): the running balance items summed over their parts. Round trips:
+/// ONE query (a page per 1,000 items: partners × currencies × parts).
+pub async fn partner_sums(
+    store: &dyn Store,
+    handle: &Handle,
+    partner: Option<&PartnerId>,
+) -> Result<BTreeMap<(PartnerId, Currency), Sums>, StoreError> {
+    let pk = keys::partner_balances_pk(handle.as_str());
+    let query = match partner {
+        Some(p) => Query::prefix(pk, format!("{p}#"), MAX_PAGE),
+        None => Query::all(pk),
+    };
+    let mut sums: BTreeMap<(PartnerId, Currency), Sums> = BTreeMap::new();
+    for_each_item(store, query, |item| {
+        let owner = item
+            .sk
+            .split('#')
+            .next()
+            .and_then(|p| PartnerId::parse(p).ok());
+        let (Some(partner), Some(currency)) = (owner, running::currency_of_sk(&item.sk)) else {
+            return Err(StoreError::Corrupt(format!("balance item {}", item.sk)));
+        };
+        sums.entry((partner, currency)).or_default().add_item(item);
+        Ok(std::ops::ControlFlow::Continue(()))
+    })
+    .await?;
+    Ok(sums)
+}
+
+/// The balances of a handle (one partner's, when given): every partner with a line, in each
+/// currency it has lines in. Round trips: ONE query ([`partner_sums`]).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn balances(
     state: &AppState,
     handle: &Handle,
     partner: Option<&PartnerId>,
 ) -> Result<Vec<Balance>, StoreError> {
-    let mut sums: BTreeMap<(PartnerId, Currency), Sums> = BTreeMap::new();
-    super::for_each_line(state, handle, |c| {
-        if partner.is_none_or(|p| &c.partner_id == p) {
-            sums.entry((c.partner_id.clone(), c.currency))
-                .or_default()
-                .add(&c);
-        }
-    })
-    .await?;
+    let sums = partner_sums(state.store.as_ref(), handle, partner).await?;
     Ok(sums
         .into_iter()
         .map(|((partner_id, currency), s)| Balance {
@@ -77,40 +116,70 @@ pub async fn balances(
         .collect())
 }
 
-/// Per campaign, the commission amounts of the lines created from `from_ms` to `to_ms` (the
-/// funnel's days). Round trips: the ledger scan.
+/// Per currency, a campaign's amounts of the lines created on the days `from` to `to`
+/// (`yyyy-mm-dd`, inclusive). Round trips: ONE query (days × currencies × parts items).
+pub async fn campaign_sums(
+    store: &dyn Store,
+    handle: &Handle,
+    campaign: &CampaignId,
+    from: &str,
+    to: &str,
+) -> Result<BTreeMap<Currency, Sums>, StoreError> {
+    let pk = keys::campaign_balances_pk(handle.as_str(), campaign);
+    let query = Query::between(pk, format!("{from}#"), format!("{to}#~"));
+    let mut sums: BTreeMap<Currency, Sums> = BTreeMap::new();
+    for_each_item(store, query, |item| {
+        let Some(currency) = running::currency_of_sk(&item.sk) else {
+            return Err(StoreError::Corrupt(format!(
+                "campaign amount item {}",
+                item.sk
+            )));
+        };
+        sums.entry(currency).or_default().add_item(item);
+        Ok(std::ops::ControlFlow::Continue(()))
+    })
+    .await?;
+    Ok(sums)
+}
+
+/// Per campaign of `campaigns`, the commission amounts of the lines created on the funnel's
+/// days `from` to `to`. Round trips: ONE query per campaign, concurrently.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn per_campaign(
     state: &AppState,
     handle: &Handle,
-    from_ms: i64,
-    to_ms: i64,
+    campaigns: &[CampaignId],
+    from: &str,
+    to: &str,
 ) -> Result<BTreeMap<String, crate::analytics::report::CommissionAmounts>, StoreError> {
-    let mut sums: BTreeMap<(String, Currency), Sums> = BTreeMap::new();
-    super::for_each_line(state, handle, |c| {
-        let at = c.commission_id.unix_millis();
-        if let (Some(campaign), true) = (&c.campaign_id, at >= from_ms && at <= to_ms) {
-            sums.entry((campaign.to_string(), c.currency))
-                .or_default()
-                .add(&c);
-        }
-    })
-    .await?;
+    let store = state.store.as_ref();
+    let reads = campaigns.iter().map(|c| async move {
+        Ok::<_, StoreError>((c, campaign_sums(store, handle, c, from, to).await?))
+    });
     let mut out: BTreeMap<String, crate::analytics::report::CommissionAmounts> = BTreeMap::new();
-    for ((campaign, currency), s) in sums {
-        let entry = out.entry(campaign).or_default();
-        let code = currency.to_string();
-        let pending = s.pending.saturating_add(s.held);
-        entry
-            .commissions_pending_amount
-            .insert(code.clone(), currency.format(pending));
-        let approved = s.approved.saturating_add(s.open_negative);
-        entry
-            .commissions_approved_amount
-            .insert(code.clone(), currency.format(approved));
-        entry
-            .commissions_paid_amount
-            .insert(code, currency.format(s.paid));
+    for (campaign, sums) in futures::future::try_join_all(reads).await? {
+        if sums.is_empty() {
+            continue;
+        }
+        let entry = out.entry(campaign.to_string()).or_default();
+        for (currency, s) in sums {
+            amounts(entry, currency, &s);
+        }
     }
     Ok(out)
+}
+
+fn amounts(entry: &mut crate::analytics::report::CommissionAmounts, currency: Currency, s: &Sums) {
+    let code = currency.to_string();
+    let pending = s.pending.saturating_add(s.held);
+    entry
+        .commissions_pending_amount
+        .insert(code.clone(), currency.format(pending));
+    let approved = s.approved.saturating_add(s.open_negative);
+    entry
+        .commissions_approved_amount
+        .insert(code.clone(), currency.format(approved));
+    entry
+        .commissions_paid_amount
+        .insert(code, currency.format(s.paid));
 }

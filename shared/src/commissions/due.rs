@@ -55,8 +55,9 @@ pub async fn approve_if_due(
         // `update` writes the line it is called on, at that line's version: the approved one.
         let mut next = line.clone();
         next.status = Status::Approved;
-        let ops = vec![next.update(handle.as_str())?, clear(handle, &line)];
-        next.version += 1;
+        let mut ops = next.update(handle.as_str())?;
+        ops.push(clear(handle, &line));
+        next.updated();
         match emit::commit(
             state,
             handle,

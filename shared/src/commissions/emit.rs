@@ -14,7 +14,8 @@ pub struct Emit {
     pub data: serde_json::Value,
 }
 
-/// Commits `ops` and the events' outbox entries together, then enqueues the events.
+/// Commits `ops` and the events' outbox entries together, then enqueues the events. Balance
+/// moves of several lines on one item are summed first (a transaction names an item once).
 /// Round trips: ONE transaction, ONE send.
 pub async fn commit(
     state: &AppState,
@@ -29,5 +30,6 @@ pub async fn commit(
         ops.push(crate::outbox::record(&mut event));
         events.push(event);
     }
+    let ops = super::running::merged(ops);
     crate::outbox::commit_and_publish(state.store.clone(), state.queue.clone(), ops, &events).await
 }

@@ -9,10 +9,12 @@ use crate::state::AppState;
 use crate::store::StoreError;
 
 /// Recomputes the handle's lines waiting for a rate; returns how many now have an amount.
-/// Round trips: the ledger scan, then per waiting line its conversion, terms and a commit.
+/// Round trips: the held lines (their index), then per waiting line its conversion, terms and
+/// a commit.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn resolve(state: &AppState, handle: &Handle) -> Result<usize, StoreError> {
-    let waiting = super::scan(state, handle, |c| {
+    let held = super::index::status_key(Status::Held);
+    let waiting = super::scan_index(state, handle, super::index::BY_STATUS, Some(held), |c| {
         c.kind == Kind::Conversion && c.status == Status::Held && c.amount_minor.is_none()
     })
     .await?;
@@ -54,6 +56,7 @@ async fn resolve_one(
     }
     next.created_at = line.created_at.clone();
     next.version = line.version;
+    next.as_read = line.as_read.clone();
     keep_confidence_hold(&line, &mut next);
     // It takes its cap slots now that it has an amount; `None`: changed meanwhile (reviewed,
     // or resolved by a concurrent post), left as it is now.

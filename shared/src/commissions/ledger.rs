@@ -6,6 +6,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{CampaignId, CommissionId, Currency, PartnerId, PayoutId, SubIds};
+use std::collections::BTreeSet;
+
+use super::index::{self, Entry};
+use super::running::{self, Standing};
 use crate::store::{Cond, Item, StoreError, WriteOp, keys};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -107,9 +111,33 @@ pub struct Commission {
     /// The qualified clicks a `click_day` line (or its late adjustment) pays.
     #[serde(default)]
     pub click_count: Option<i64>,
+    /// Whether the line's amount is in the running balances (`commissions::running`): every
+    /// line written since they exist; older ones once changed or rebuilt.
+    #[serde(default)]
+    pub balanced: bool,
     /// The stored item's version (not part of the document).
     #[serde(skip)]
     pub version: u64,
+    /// Where the line stood in the balances and the indexes when it was read (`None`: in
+    /// none).
+    #[serde(skip)]
+    pub as_read: Option<AsRead>,
+}
+
+/// A line as it stood when read: its place in the running balances and its index entries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AsRead {
+    pub standing: Standing,
+    pub entries: BTreeSet<Entry>,
+}
+
+impl AsRead {
+    pub fn of(c: &Commission) -> Self {
+        Self {
+            standing: Standing::of(c),
+            entries: index::entries(c),
+        }
+    }
 }
 
 pub fn pk(handle: &str) -> String {
@@ -157,13 +185,16 @@ impl Commission {
             confidence: None,
             receipt: None,
             click_count: None,
+            balanced: false,
             version: 0,
+            as_read: None,
         }
     }
 
     pub fn from_item(item: &Item) -> Result<Self, StoreError> {
         let mut c: Commission = item.parse()?;
         c.version = item.version;
+        c.as_read = c.balanced.then(|| AsRead::of(&c));
         Ok(c)
     }
 
@@ -176,22 +207,51 @@ impl Commission {
         .with_version(self.version))
     }
 
-    /// The write that creates this line, once: its id is derived, so every retry meets it.
-    pub fn create(&self, handle: &str) -> Result<WriteOp, StoreError> {
-        Ok(WriteOp::Put {
-            item: self.item(handle)?,
+    /// The writes that create this line, once (its id is derived, so every retry meets it),
+    /// with its amount added to the running balances: one transaction's worth.
+    pub fn create(&self, handle: &str) -> Result<Vec<WriteOp>, StoreError> {
+        let mut line = self.clone();
+        line.balanced = true;
+        let mut ops = vec![WriteOp::Put {
+            item: line.item(handle)?,
             cond: Cond::Absent,
-        })
+        }];
+        ops.extend(index::moves(handle, &line, &BTreeSet::new()));
+        ops.extend(running::moves(handle, &line, None));
+        Ok(ops)
     }
 
-    /// The write that replaces it at the version read (`next` carries the bumped version).
-    pub fn update(&self, handle: &str) -> Result<WriteOp, StoreError> {
+    /// The writes that replace it at the version read (`next` carries the bumped version) and
+    /// move its amount in the running balances from where it stood when read: one
+    /// transaction's worth. A line read outside the balances enters them now, whole.
+    pub fn update(&self, handle: &str) -> Result<Vec<WriteOp>, StoreError> {
         let mut next = self.clone();
         next.version += 1;
-        Ok(WriteOp::Put {
+        next.balanced = true;
+        let mut ops = vec![WriteOp::Put {
             item: next.item(handle)?,
             cond: Cond::Version(self.version),
-        })
+        }];
+        let (standing, entries) = match &self.as_read {
+            Some(r) => (Some(r.standing), r.entries.clone()),
+            None => (None, BTreeSet::new()),
+        };
+        ops.extend(index::moves(handle, &next, &entries));
+        ops.extend(running::moves(handle, &next, standing));
+        Ok(ops)
+    }
+
+    /// After its [`Self::create`] committed: the line as stored (in the balances and indexes,
+    /// as read back), so a later [`Self::update`] of this copy moves it from there.
+    pub fn created(&mut self) {
+        self.balanced = true;
+        self.as_read = Some(AsRead::of(self));
+    }
+
+    /// After its [`Self::update`] committed: the line as stored, its version bumped.
+    pub fn updated(&mut self) {
+        self.version += 1;
+        self.created();
     }
 
     /// The amount in minor units as a signed wide number (0 while unknown).

@@ -9,6 +9,7 @@
 
 pub mod accrue;
 pub mod balances;
+pub mod check;
 pub mod clicks;
 pub mod confidence;
 pub mod due;
@@ -16,6 +17,7 @@ pub mod earn;
 pub mod emit;
 pub mod fx;
 pub mod fx_resolve;
+pub mod index;
 pub mod ledger;
 pub mod partner_tokens;
 pub mod partners;
@@ -27,6 +29,7 @@ pub mod postbacks;
 pub mod preview;
 pub mod reversal;
 pub mod review;
+pub mod running;
 pub mod settle;
 pub mod sink;
 pub mod statement;
@@ -35,7 +38,7 @@ pub mod view;
 
 use crate::domain::{CommissionId, Handle, PartnerId};
 use crate::state::AppState;
-use crate::store::{MAX_PAGE, Query, StoreError, for_each_item};
+use crate::store::{MAX_PAGE, Query, StoreError, for_each_item, keys};
 use ledger::{Commission, Kind, Status};
 use std::ops::ControlFlow;
 
@@ -80,6 +83,18 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The index a listing reads, and the value it reads: the most selective filter given.
+    fn index(&self) -> Option<(&'static str, String)> {
+        if let Some(p) = &self.partner_id {
+            return Some((index::BY_PARTNER, p.to_string()));
+        }
+        if let Some(c) = &self.campaign_id {
+            return Some((index::BY_CAMPAIGN, c.to_string()));
+        }
+        self.status
+            .map(|s| (index::BY_STATUS, index::status_key(s).to_owned()))
+    }
+
     pub fn keeps(&self, c: &Commission) -> bool {
         let created = c.commission_id.unix_millis();
         self.campaign_id
@@ -93,8 +108,12 @@ impl Filter {
     }
 }
 
-/// One page of the ledger, newest first, filtered. Round trips: ONE query of `limit` lines (a
-/// page may hold fewer matches than `limit`; `next` says where to go on).
+/// One page of the ledger, newest first, filtered. The most selective filter picks the index
+/// read (partner, else campaign, else status; `from`/`to` bound its key range), the others
+/// are checked on the lines read: a page reads what it answers, not the handle's ledger.
+/// Round trips: ONE query of `limit` entries, then ONE read per line, concurrently (none for an
+/// unfiltered listing, which reads the ledger itself). A page may hold fewer matches than
+/// `limit` (the rest of the filters); `next` says where to go on.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn list(
     state: &AppState,
@@ -103,7 +122,41 @@ pub async fn list(
     limit: usize,
     after: Option<String>,
 ) -> Result<(Vec<Commission>, Option<String>), StoreError> {
-    let mut q = Query::prefix(ledger::pk(handle.as_str()), "com_", limit);
+    let Some((by, value)) = filter.index() else {
+        return list_ledger(state, handle, filter, limit, after).await;
+    };
+    let (from, to) = index::range(&value, filter.from_ms, filter.to_ms);
+    let mut q = Query::between(keys::commission_index_pk(handle.as_str(), by), from, to);
+    q.limit = limit;
+    q.after = after;
+    q.descending = true;
+    let page = state.store.query(q).await?;
+    let ids: Vec<CommissionId> = page
+        .items
+        .iter()
+        .filter_map(|i| index::line_id(&i.sk))
+        .collect();
+    let lines = futures::future::try_join_all(ids.iter().map(|id| get(state, handle, id))).await?;
+    let out = lines
+        .into_iter()
+        .flatten()
+        .filter(|c| filter.keeps(c))
+        .collect();
+    Ok((out, page.next))
+}
+
+/// [`list`] without an indexed filter: the ledger itself, newest first, between the time bounds.
+async fn list_ledger(
+    state: &AppState,
+    handle: &Handle,
+    filter: &Filter,
+    limit: usize,
+    after: Option<String>,
+) -> Result<(Vec<Commission>, Option<String>), StoreError> {
+    let (from, to) = index::range("", filter.from_ms, filter.to_ms);
+    let bound = |b: &str| b.trim_start_matches('#').to_owned();
+    let mut q = Query::between(ledger::pk(handle.as_str()), bound(&from), bound(&to));
+    q.limit = limit;
     q.after = after;
     q.descending = true;
     let page = state.store.query(q).await?;
@@ -117,7 +170,43 @@ pub async fn list(
     Ok((out, page.next))
 }
 
-/// Every line of a handle that `keep` accepts (payout runs, the rate resolution: they need the
+/// Every line of a handle in one index's `value` (a partner's live lines, the held lines …)
+/// that `keep` accepts. Round trips: one query per 1,000 entries, ONE read per entry.
+pub async fn scan_index(
+    state: &AppState,
+    handle: &Handle,
+    by: &'static str,
+    value: Option<&str>,
+    keep: impl Fn(&Commission) -> bool,
+) -> Result<Vec<Commission>, StoreError> {
+    let pk = keys::commission_index_pk(handle.as_str(), by);
+    let query = match value {
+        Some(v) => Query::prefix(pk, format!("{v}#"), MAX_PAGE),
+        None => Query::all(pk),
+    };
+    let mut ids = Vec::new();
+    for_each_item(state.store.as_ref(), query, |item| {
+        ids.extend(index::line_id(&item.sk));
+        Ok::<_, StoreError>(ControlFlow::Continue(()))
+    })
+    .await?;
+    let mut out = Vec::new();
+    for chunk in ids.chunks(64) {
+        let reads = chunk.iter().map(|id| get(state, handle, id));
+        for line in futures::future::try_join_all(reads)
+            .await?
+            .into_iter()
+            .flatten()
+        {
+            if keep(&line) {
+                out.push(line);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every line of a handle that `keep` accepts (the drift check and the rebuild: they need the
 /// lines themselves). Round trips: one query per 1,000 lines.
 pub async fn scan(
     state: &AppState,

@@ -133,7 +133,10 @@ async fn gather(
             && (matches!(c.status, Status::Approved | Status::Pending) || ours(c))
     };
     let mut out = Vec::new();
-    for line in super::scan(state, handle, wanted).await? {
+    // The live lines only (pending, or approved and unpaid): a run reads what it may pay, not
+    // the partners' paid history.
+    let partner = spec.partner_id.as_ref().map(PartnerId::as_str);
+    for line in super::scan_index(state, handle, super::index::LIVE, partner, wanted).await? {
         if ours(&line) {
             out.push(line);
             continue;
@@ -245,12 +248,12 @@ async fn claim_one(
     for _ in 0..8 {
         let mut next = line.clone();
         next.payout_id = Some(id.clone());
-        match state.store.write(next.update(handle.as_str())?).await {
-            Ok(_) => {
-                next.version += 1;
+        match state.store.transact(next.update(handle.as_str())?).await {
+            Ok(()) => {
+                next.updated();
                 return Ok(Some(next));
             }
-            Err(StoreError::ConditionFailed { .. }) => {
+            Err(StoreError::TxConflict { index: 0, .. }) => {
                 let Some(fresh) = super::get(state, handle, &line.commission_id).await? else {
                     return Ok(None);
                 };
@@ -307,9 +310,10 @@ pub(crate) async fn set_line(
             return Ok(());
         };
         next.version = line.version;
-        match state.store.write(next.update(handle.as_str())?).await {
-            Ok(_) => return Ok(()),
-            Err(StoreError::ConditionFailed { .. }) => continue,
+        next.as_read = line.as_read.clone();
+        match state.store.transact(next.update(handle.as_str())?).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::TxConflict { index: 0, .. }) => continue,
             Err(e) => return Err(e),
         }
     }

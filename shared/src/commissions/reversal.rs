@@ -86,11 +86,15 @@ pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Resul
         let line = linked_line(&original, r, id.clone());
         let mut marked = original.clone();
         marked.adjusted_by = Some(id.clone());
-        let mut ops = vec![
-            line.create(handle.as_str())?,
-            marked.update(handle.as_str())?,
-        ];
+        // The puts first (a cancellation at 0 or 1 names the new line or the original), the
+        // unconditional balance moves last.
+        let mut ops = line.create(handle.as_str())?;
+        let mut moves = ops.split_off(1);
+        let mut marked_ops = marked.update(handle.as_str())?;
+        moves.extend(marked_ops.split_off(1));
+        ops.extend(marked_ops);
         ops.extend(due::entry(handle, &line));
+        ops.extend(moves);
         match emit::commit(
             state,
             handle,

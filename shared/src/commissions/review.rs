@@ -98,7 +98,7 @@ pub async fn decide(
             next.reviewed_by = Some(review.by.to_owned());
             next.reviewed_at = Some(crate::time::now_rfc3339());
             next.review_note = review.note.map(str::to_owned);
-            ops.push(next_write(handle, l, &next)?);
+            ops.extend(next_write(handle, l, &next)?);
             ops.push(due::clear(handle, l));
             ops.extend(due::entry(handle, &next));
             emits.extend(match next.status {
@@ -106,7 +106,7 @@ pub async fn decide(
                 Status::Rejected => Some(view::event(EventType::CommissionRejected, &next)),
                 _ => None,
             });
-            next.version += 1;
+            next.updated();
             decided.push(next);
         }
         match emit::commit(state, handle, ops, emits).await {
@@ -118,14 +118,15 @@ pub async fn decide(
     Err(CommissionError::Busy)
 }
 
-/// The version-checked write of `next` over `current`.
+/// The version-checked write of `next` over `current`, with its balance moves.
 fn next_write(
     handle: &Handle,
     current: &Commission,
     next: &Commission,
-) -> Result<crate::store::WriteOp, StoreError> {
+) -> Result<Vec<crate::store::WriteOp>, StoreError> {
     let mut staged = next.clone();
     staged.version = current.version;
+    staged.as_read = current.as_read.clone();
     staged.update(handle.as_str())
 }
 
@@ -193,7 +194,7 @@ pub async fn manual(
     line.created_at = now.clone();
     line.reviewed_by = Some(by.to_owned());
     line.reviewed_at = Some(now);
-    let ops = vec![line.create(handle.as_str())?];
+    let ops = line.create(handle.as_str())?;
     let emits = vec![view::event(EventType::CommissionCreated, &line)];
     emit::commit(state, handle, ops, emits).await?;
     Ok(line)

@@ -151,23 +151,23 @@ async fn freshness(state: &AppState) -> Option<crate::analytics::freshness::Fres
     }
 }
 
-/// Each campaign row's commission amounts over the report's days (the ledger, one scan).
+/// Each campaign row's commission amounts over the report's days (the running amounts: one
+/// query per campaign).
 async fn with_commissions(
     state: &AppState,
     caller: &Caller,
     range: &DayRange,
     funnel: &mut FunnelReport,
 ) -> ApiResult<()> {
-    let day_ms = |day: &str, end: bool| {
-        let t = if end { "T23:59:59.999Z" } else { "T00:00:00Z" };
-        crate::time::rfc3339_millis(&format!("{day}{t}")).unwrap_or(0)
-    };
-    let (from, to) = (
-        day_ms(&range.from_day(), false),
-        day_ms(&range.to_day(), true),
-    );
+    let campaigns: Vec<crate::domain::CampaignId> = funnel
+        .campaigns
+        .iter()
+        .filter_map(|row| crate::domain::CampaignId::parse(row.campaign_id.as_deref()?).ok())
+        .collect();
+    let (from, to) = (range.from_day(), range.to_day());
     let mut amounts =
-        crate::commissions::balances::per_campaign(state, &caller.handle, from, to).await?;
+        crate::commissions::balances::per_campaign(state, &caller.handle, &campaigns, &from, &to)
+            .await?;
     for row in &mut funnel.campaigns {
         if let Some(a) = row.campaign_id.as_ref().and_then(|c| amounts.remove(c)) {
             row.commissions = a;

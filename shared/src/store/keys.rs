@@ -251,6 +251,51 @@ pub fn plan_sk(campaign_id: &str, version: u64) -> String {
 }
 
 /// The commission ledger of a handle: sk = the time-ordered commission id.
+/// A partner's running balance in one currency, one of its parts (`commissions::running`).
+pub fn partner_balance(
+    handle: &str,
+    partner: &crate::domain::PartnerId,
+    currency: crate::domain::Currency,
+    shard: u32,
+) -> (String, String) {
+    (
+        partner_balances_pk(handle),
+        format!("{partner}#{}#{shard}", currency.as_str()),
+    )
+}
+
+/// Every partner's running balances of a handle: one partition, an item per partner, currency
+/// and part.
+pub fn partner_balances_pk(handle: &str) -> String {
+    format!("H#{handle}#BAL")
+}
+
+/// A campaign's commission amounts of one day and currency, one of its parts.
+pub fn campaign_balance(
+    handle: &str,
+    campaign: &crate::domain::CampaignId,
+    day: &str,
+    currency: crate::domain::Currency,
+    shard: u32,
+) -> (String, String) {
+    (
+        campaign_balances_pk(handle, campaign),
+        format!("{day}#{}#{shard}", currency.as_str()),
+    )
+}
+
+/// A campaign's commission amounts by day: one partition per campaign.
+pub fn campaign_balances_pk(handle: &str, campaign: &crate::domain::CampaignId) -> String {
+    format!("H#{handle}#CBAL#{campaign}")
+}
+
+/// An index of a handle's ledger (`commissions::index`): `by` is `P` (partner), `C`
+/// (campaign), `S` (status) or `L` (live lines: pending or approved, not yet paid). Each entry
+/// is a pointer whose sort key ends with the line's id.
+pub fn commission_index_pk(handle: &str, by: &str) -> String {
+    format!("H#{handle}#COMX#{by}")
+}
+
 pub fn commissions_pk(handle: &str) -> String {
     format!("H#{handle}#COM")
 }

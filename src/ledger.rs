@@ -1,0 +1,91 @@
+//! `tenx ledger`: the commission ledger's drift check and the rebuild of its running balances
+//! and indexes (issue 43), on either backend. With the embedded backend the server must be
+//! stopped (its files are its own).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+use tenx_shared::config::{Config, Secrets};
+use tenx_shared::domain::Handle;
+use tenx_shared::state::AppState;
+
+use tenx_shared::local::DataDir;
+
+use crate::{Backend, open_backends};
+
+#[derive(Subcommand)]
+pub(crate) enum LedgerCommand {
+    /// Recompute every running balance, campaign amount and index entry of a handle from its
+    /// lines and name each difference; exits non-zero on any (or on lines not yet brought in).
+    Check {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Bring lines written before the running balances into them and into the indexes: one
+    /// version-checked transaction per line, so it is safe beside live traffic, idempotent and
+    /// resumable. Prints how many lines it brought in.
+    RebuildBalances {
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+#[derive(clap::Args)]
+pub(crate) struct Target {
+    #[arg(long)]
+    handle: String,
+    #[arg(long, env = "TENX_DATA_DIR", default_value = ".tenx")]
+    data_dir: PathBuf,
+    #[arg(long, env = "TENX_BACKEND", value_enum, default_value = "embedded")]
+    backend: Backend,
+}
+
+impl Target {
+    async fn open(&self) -> anyhow::Result<(AppState, Handle)> {
+        let handle = Handle::parse(&self.handle)
+            .map_err(|e| anyhow::anyhow!("--handle {}: {e}", self.handle))?;
+        let data = DataDir::prepare(&self.data_dir)?;
+        let (store, queue, _) = open_backends(self.backend, &data).await?;
+        let state = AppState::with_secrets(Config::from_env()?, store, queue, Secrets::NONE)?;
+        Ok((state, handle))
+    }
+}
+
+pub(crate) async fn run(command: LedgerCommand) -> anyhow::Result<()> {
+    match command {
+        LedgerCommand::Check { target } => {
+            let (state, handle) = target.open().await?;
+            let report = tenx_shared::commissions::check::check(&state, &handle)
+                .await
+                .context("reading the ledger")?;
+            for drift in &report.drifts {
+                println!("drift: {drift}");
+            }
+            println!(
+                "{handle}: {} lines, {} outside the running balances, {} differences",
+                report.lines,
+                report.outside,
+                report.drifts.len()
+            );
+            anyhow::ensure!(
+                report.clean(),
+                "the ledger of {handle} does not match its balances{}",
+                if report.outside > 0 {
+                    " (run `tenx ledger rebuild-balances`)"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
+        LedgerCommand::RebuildBalances { target } => {
+            let (state, handle) = target.open().await?;
+            let brought = tenx_shared::commissions::check::rebuild(&state, &handle)
+                .await
+                .context("rebuilding the running balances")?;
+            println!("{handle}: {brought} lines brought into the running balances and indexes");
+            Ok(())
+        }
+    }
+}
