@@ -505,6 +505,30 @@ async fn a_kill_9_under_load_loses_and_doubles_no_click_and_no_conversion() {
         "one commission line per conversion"
     );
     assert!(lines.iter().all(|l| l["amount"] == "1.00"), "{lines:?}");
+    // The running balances and indexes match the lines after the kills and faults (issue 43):
+    // `tenx ledger check`, with the server stopped (its embedded files are its own).
+    drop(_server);
+    ledger_check(&backend, dir.path());
+}
+
+/// Runs `tenx ledger check --handle acme` on the backend's data; fails the test on any drift.
+pub(crate) fn ledger_check(backend: &Backend, dir: &Path) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tenx"));
+    cmd.args(["ledger", "check", "--handle", "acme", "--data-dir"])
+        .arg(dir);
+    if let Backend::Aws { prefix, .. } = backend {
+        // Straight to the emulator: the fault window is closed.
+        cmd.args(["--backend", "aws"])
+            .env("TENX_TABLE", prefix)
+            .env("TENX_QUEUE_PREFIX", format!("{prefix}-"));
+    }
+    let out = cmd.output().expect("running tenx ledger check");
+    assert!(
+        out.status.success(),
+        "tenx ledger check: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 impl Load {

@@ -49,7 +49,7 @@ impl Expected {
             let key = (campaign.clone(), day, c.currency);
             self.campaigns.entry(key).or_default().add(c);
         }
-        self.entries.extend(index::entries(c));
+        self.entries.extend(index::entries(&c.placed()));
     }
 }
 

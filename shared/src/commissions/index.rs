@@ -14,7 +14,7 @@
 
 use std::collections::BTreeSet;
 
-use super::ledger::{Commission, Status};
+use super::placed::{Placed, Status};
 use crate::store::{Cond, Item, WriteOp, keys};
 
 pub const BY_PARTNER: &str = "P";
@@ -26,23 +26,23 @@ pub const LIVE: &str = "L";
 pub type Entry = (&'static str, String);
 
 /// The entries `line` belongs in.
-pub fn entries(line: &Commission) -> BTreeSet<Entry> {
-    let id = line.commission_id.as_str();
+pub fn entries(line: &Placed<'_>) -> BTreeSet<Entry> {
+    let id = line.id.as_str();
     let at = |by: &'static str, value: &str| (by, format!("{value}#{id}"));
     let mut out = BTreeSet::new();
-    out.insert(at(BY_PARTNER, line.partner_id.as_str()));
-    if let Some(campaign) = &line.campaign_id {
+    out.insert(at(BY_PARTNER, line.partner.as_str()));
+    if let Some(campaign) = line.campaign {
         out.insert(at(BY_CAMPAIGN, campaign.as_str()));
     }
     out.insert(at(BY_STATUS, status_key(line.status)));
     if is_live(line) {
-        out.insert(at(LIVE, line.partner_id.as_str()));
+        out.insert(at(LIVE, line.partner.as_str()));
     }
     out
 }
 
 /// Pending, or approved and not paid (in a payout or not): what a payout run may take.
-pub fn is_live(line: &Commission) -> bool {
+pub fn is_live(line: &Placed<'_>) -> bool {
     matches!(line.status, Status::Pending | Status::Approved)
 }
 
@@ -60,7 +60,7 @@ pub fn status_key(status: Status) -> &'static str {
 
 /// The writes that move `line`'s entries from `before` (what it was in when read; empty for a
 /// new line, or one written before the indexes).
-pub fn moves(handle: &str, line: &Commission, before: &BTreeSet<Entry>) -> Vec<WriteOp> {
+pub fn moves(handle: &str, line: &Placed<'_>, before: &BTreeSet<Entry>) -> Vec<WriteOp> {
     let after = entries(line);
     let pk = |by: &str| keys::commission_index_pk(handle, by);
     let gone = before.difference(&after).map(|(by, sk)| WriteOp::Delete {
@@ -94,30 +94,43 @@ pub fn range(value: &str, from_ms: Option<i64>, to_ms: Option<i64>) -> (String, 
 
 #[cfg(test)]
 mod tests {
-    use super::super::ledger::Kind;
     use super::*;
     use crate::domain::{CampaignId, CommissionId, Currency, PartnerId};
 
-    fn line(status: Status) -> Commission {
-        let mut c = Commission::blank(
-            CommissionId::new(),
-            Kind::Conversion,
-            PartnerId::parse("pub-one").unwrap(),
-            Some(100),
-            Currency::parse("EUR").unwrap(),
-            status,
-        );
-        c.campaign_id = Some(CampaignId::parse("spring").unwrap());
-        c
+    struct Line {
+        id: CommissionId,
+        partner: PartnerId,
+        campaign: CampaignId,
+    }
+
+    impl Line {
+        fn new() -> Self {
+            Line {
+                id: CommissionId::new(),
+                partner: PartnerId::parse("pub-one").unwrap(),
+                campaign: CampaignId::parse("spring").unwrap(),
+            }
+        }
+
+        fn placed(&self, status: Status) -> Placed<'_> {
+            Placed {
+                id: &self.id,
+                partner: &self.partner,
+                campaign: Some(&self.campaign),
+                status,
+                minor: 100,
+                in_payout: false,
+                currency: Currency::parse("EUR").unwrap(),
+            }
+        }
     }
 
     #[test]
     fn a_status_change_moves_the_status_entry_and_leaves_the_live_index_when_paid() {
-        let approved = line(Status::Approved);
-        let before = entries(&approved);
+        let line = Line::new();
+        let before = entries(&line.placed(Status::Approved));
         assert_eq!(before.len(), 4, "partner, campaign, status, live");
-        let mut paid = approved.clone();
-        paid.status = Status::Paid;
+        let paid = line.placed(Status::Paid);
         let ops = moves("acme", &paid, &before);
         let deleted: Vec<&str> = ops
             .iter()
@@ -137,13 +150,13 @@ mod tests {
 
     #[test]
     fn time_bounds_are_key_bounds() {
-        let c = line(Status::Pending);
-        let ms = c.commission_id.unix_millis();
+        let line = Line::new();
+        let ms = line.id.unix_millis();
         let (from, to) = range("pub-one", Some(ms), Some(ms));
-        let sk = format!("pub-one#{}", c.commission_id);
+        let sk = format!("pub-one#{}", line.id);
         assert!(from <= sk && sk <= to, "{from} <= {sk} <= {to}");
         let (from, _) = range("pub-one", Some(ms + 1), None);
         assert!(sk < from);
-        assert_eq!(line_id(&sk), Some(c.commission_id));
+        assert_eq!(line_id(&sk), Some(line.id.clone()));
     }
 }

@@ -9,41 +9,10 @@ use crate::domain::{CampaignId, CommissionId, Currency, PartnerId, PayoutId, Sub
 use std::collections::BTreeSet;
 
 use super::index::{self, Entry};
+use super::placed::Placed;
+pub use super::placed::{Kind, Status};
 use super::running::{self, Standing};
 use crate::store::{Cond, Item, StoreError, WriteOp, keys};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Conversion,
-    ClickDay,
-    Adjustment,
-    Clawback,
-    Manual,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Pending,
-    Held,
-    Approved,
-    Rejected,
-    Capped,
-    Paid,
-}
-
-impl Kind {
-    pub fn parse(raw: &str) -> Option<Kind> {
-        serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
-    }
-}
-
-impl Status {
-    pub fn parse(raw: &str) -> Option<Status> {
-        serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
-    }
-}
 
 /// The campaign's confidence when it held a commission (below 50), and over which window.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -133,9 +102,10 @@ pub struct AsRead {
 
 impl AsRead {
     pub fn of(c: &Commission) -> Self {
+        let placed = c.placed();
         Self {
-            standing: Standing::of(c),
-            entries: index::entries(c),
+            standing: Standing::of(&placed),
+            entries: index::entries(&placed),
         }
     }
 }
@@ -216,8 +186,9 @@ impl Commission {
             item: line.item(handle)?,
             cond: Cond::Absent,
         }];
-        ops.extend(index::moves(handle, &line, &BTreeSet::new()));
-        ops.extend(running::moves(handle, &line, None));
+        let placed = line.placed();
+        ops.extend(index::moves(handle, &placed, &BTreeSet::new()));
+        ops.extend(running::moves(handle, &placed, None));
         Ok(ops)
     }
 
@@ -236,9 +207,23 @@ impl Commission {
             Some(r) => (Some(r.standing), r.entries.clone()),
             None => (None, BTreeSet::new()),
         };
-        ops.extend(index::moves(handle, &next, &entries));
-        ops.extend(running::moves(handle, &next, standing));
+        let placed = next.placed();
+        ops.extend(index::moves(handle, &placed, &entries));
+        ops.extend(running::moves(handle, &placed, standing));
         Ok(ops)
+    }
+
+    /// What the running balances and the indexes see of the line.
+    pub fn placed(&self) -> Placed<'_> {
+        Placed {
+            id: &self.commission_id,
+            partner: &self.partner_id,
+            campaign: self.campaign_id.as_ref(),
+            status: self.status,
+            minor: self.minor(),
+            in_payout: self.payout_id.is_some(),
+            currency: self.currency,
+        }
     }
 
     /// After its [`Self::create`] committed: the line as stored (in the balances and indexes,

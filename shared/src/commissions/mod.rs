@@ -23,6 +23,7 @@ pub mod partner_tokens;
 pub mod partners;
 pub mod payout;
 pub mod payouts;
+pub mod placed;
 pub mod plan;
 pub mod plans;
 pub mod postbacks;

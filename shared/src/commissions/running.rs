@@ -16,7 +16,7 @@
 //! [`LINES`]. A line writes to one of [`SHARDS`] parts (by its id), so concurrent changes of one
 //! partner's lines rarely meet on one item (DynamoDB cancels a transaction that meets another).
 
-use super::ledger::{Commission, Status};
+use super::placed::{Placed, Status};
 use crate::domain::Currency;
 use crate::store::{Count, WriteOp, keys};
 
@@ -40,12 +40,12 @@ pub struct Standing {
 
 impl Standing {
     /// The line's standing: the same rule the balances always summed by.
-    pub fn of(c: &Commission) -> Self {
-        let minor = c.minor();
+    pub fn of(c: &Placed<'_>) -> Self {
+        let minor = c.minor;
         let slot = match c.status {
             Status::Pending => Some(PENDING),
             Status::Held => Some(HELD),
-            Status::Approved if minor < 0 && c.payout_id.is_none() => Some(OPEN_NEGATIVE),
+            Status::Approved if minor < 0 && !c.in_payout => Some(OPEN_NEGATIVE),
             Status::Approved => Some(APPROVED),
             Status::Paid => Some(PAID),
             Status::Rejected | Status::Capped => None,
@@ -81,20 +81,20 @@ fn deltas(before: Option<Standing>, after: Standing) -> Vec<(String, Count)> {
 /// The adds that move `line`'s amount from `before` to where it stands now: on its partner's
 /// item and, for a line of a campaign, on the campaign's item of the line's day. Empty when
 /// nothing moves.
-pub fn moves(handle: &str, line: &Commission, before: Option<Standing>) -> Vec<WriteOp> {
+pub fn moves(handle: &str, line: &Placed<'_>, before: Option<Standing>) -> Vec<WriteOp> {
     let deltas = deltas(before, Standing::of(line));
     if deltas.is_empty() {
         return Vec::new();
     }
-    let shard = shard_of(line.commission_id.as_str());
-    let day = day_of(line.commission_id.unix_millis());
+    let shard = shard_of(line.id.as_str());
+    let day = day_of(line.id.unix_millis());
     let mut items = vec![keys::partner_balance(
         handle,
-        &line.partner_id,
+        line.partner,
         line.currency,
         shard,
     )];
-    if let Some(campaign) = &line.campaign_id {
+    if let Some(campaign) = line.campaign {
         items.push(keys::campaign_balance(
             handle,
             campaign,

@@ -1,0 +1,53 @@
+//! A ledger line's kind and status, and what the running balances and the indexes see of a
+//! line ([`Placed`]): the few fields that say where its amount and its entries belong. Kept
+//! apart from the line itself so `running` and `index` need not know the whole line.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{CampaignId, CommissionId, Currency, PartnerId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Conversion,
+    ClickDay,
+    Adjustment,
+    Clawback,
+    Manual,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Held,
+    Approved,
+    Rejected,
+    Capped,
+    Paid,
+}
+
+impl Kind {
+    pub fn parse(raw: &str) -> Option<Kind> {
+        serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
+    }
+}
+
+impl Status {
+    pub fn parse(raw: &str) -> Option<Status> {
+        serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
+    }
+}
+
+/// Where a line belongs in the running balances and the indexes.
+#[derive(Clone, Copy, Debug)]
+pub struct Placed<'a> {
+    pub id: &'a CommissionId,
+    pub partner: &'a PartnerId,
+    pub campaign: Option<&'a CampaignId>,
+    pub status: Status,
+    /// The amount in minor units (0 while unknown).
+    pub minor: i128,
+    pub in_payout: bool,
+    pub currency: Currency,
+}
