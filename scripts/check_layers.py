@@ -25,7 +25,7 @@ LAYERS = [
     ["metrics", "decorate", "op_counts", "events", "auth"],
     ["state", "consume"],
     ["outbox", "ratelimit", "handle_settings"],
-    ["links", "clicks", "campaigns", "conversions", "analytics", "webhooks", "chain", "tokens", "orphans",
+    ["links", "clicks", "campaigns", "conversions", "customers", "analytics", "webhooks", "chain", "tokens", "orphans",
      "commissions"],
     ["workers"],
     ["aws", "http"],
@@ -152,7 +152,7 @@ def long_functions(path, text):
 # (http/routes.rs), which records the access rule with the route; a plain `.route(` there may
 # only serve a path that needs no authentication.
 AUTH_GROUP_MODULES = ["links", "tokens", "chain", "campaigns", "analytics", "webhooks",
-                      "conversions", "console", "commissions", "payouts"]
+                      "conversions", "customers", "console", "commissions", "payouts"]
 PUBLIC_PREFIXES = ("/v2/public/", "/console/")
 ROUTE_CALL = re.compile(r"\.(route|route_service|nest|nest_service)\(\s*(\"[^\"]*\")?")
 AUTHORIZE_USE = re.compile(r"\bauthorize\b(?!\s*\()")

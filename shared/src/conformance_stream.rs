@@ -172,6 +172,7 @@ pub fn conversion_event(handle: &str, country: &str) -> String {
         reversal: None,
         superseded_by: None,
         receipt: None,
+        customer_id: None,
     };
     let id = crate::domain::EventId::new();
     event_json(id.as_str(), EventType::ConversionCreated, handle, &data)

@@ -247,6 +247,9 @@ pub struct ConversionData {
     /// The signed receipt (`conversions::signed`), when the accepting process signs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<String>,
+    /// The bound customer it was attributed through (issue 44), when it named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<crate::domain::CustomerId>,
 }
 
 /// `value` as a JSON number that reads back as exactly the stored decimal.
@@ -371,6 +374,7 @@ mod tests {
             reversal: None,
             superseded_by: None,
             receipt: None,
+            customer_id: None,
         }
     }
 

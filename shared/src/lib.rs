@@ -20,6 +20,7 @@ pub mod conformance;
 pub mod conformance_stream;
 pub mod consume;
 pub mod conversions;
+pub mod customers;
 pub mod decorate;
 pub mod domain;
 pub mod events;

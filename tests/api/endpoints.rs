@@ -93,6 +93,12 @@ impl TestApp {
             .await
     }
 
+    /// `POST /v2/public/leads`
+    pub(crate) async fn lead(&self, body: &Value) -> Response {
+        self.public(Method::POST, "/v2/public/leads", Some(body))
+            .await
+    }
+
     /// `POST /v2/public/chain/signals`
     pub(crate) async fn chain_signals(&self, body: &Value) -> Response {
         self.public(Method::POST, "/v2/public/chain/signals", Some(body))
@@ -497,6 +503,23 @@ impl As<'_> {
     }
 
     /// `GET …/balances?{query}`
+    /// `POST /v2/handles/{handle}/customers`
+    pub(crate) async fn bind_customer(&self, body: &Value) -> Response {
+        self.send(Method::POST, "/customers", Some(body)).await
+    }
+
+    /// `GET /v2/handles/{handle}/customers?{query}`
+    pub(crate) async fn list_customers(&self, query: &str) -> Response {
+        self.send(Method::GET, &format!("/customers?{query}"), None)
+            .await
+    }
+
+    /// `GET /v2/handles/{handle}/customers/{id}`
+    pub(crate) async fn get_customer(&self, id: &str) -> Response {
+        self.send(Method::GET, &format!("/customers/{id}"), None)
+            .await
+    }
+
     pub(crate) async fn balances(&self, query: &str) -> Response {
         self.send(Method::GET, &format!("/balances?{query}"), None)
             .await

@@ -23,6 +23,7 @@ mod chaos_clicks;
 mod commissions;
 mod console;
 mod conversions;
+mod customers;
 mod deliveries;
 mod hardening;
 mod links;

@@ -22,6 +22,7 @@ use crate::helpers::*;
 const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v2/public/context"),
     ("POST", "/v2/public/conversions"),
+    ("POST", "/v2/public/leads"),
     ("GET", "/v2/public/keys"),
     ("POST", "/v2/public/chain/signals"),
     ("POST", "/v2/public/chain/resolve"),

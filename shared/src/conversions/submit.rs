@@ -8,7 +8,9 @@ use super::idempotency::{Existing, IdempotencyRecord, judge};
 use super::record::Channel;
 use crate::domain::conversion::ValidConversion;
 use crate::domain::risk::{ConversionPolicy, Facts, PublicConversions, Risk, assess};
-use crate::domain::{CampaignId, ClickId, ConversionId, CtxClaims, Handle, IdempotencyKey};
+use crate::domain::{
+    CampaignId, ClickId, ConversionId, CtxClaims, CustomerId, Handle, IdempotencyKey,
+};
 use crate::events::{ConversionData, Event, EventType};
 use crate::ratelimit::Limited;
 use crate::state::AppState;
@@ -123,12 +125,25 @@ enum Attempt {
 /// handle's counter tries its next shard while one is full), then ONE consistent read of the
 /// key record, so a replay is still answered as one. Only a conversion beyond its click's cap
 /// costs a second transaction.
-#[tracing::instrument(skip_all, fields(handle = %ctx.handle, click = %ctx.click_id))]
 pub async fn submit(
     state: &AppState,
     ctx: &CtxClaims,
     conversion: ValidConversion,
     channel: Channel,
+) -> Result<Receipt, ConversionError> {
+    submit_as(state, ctx, conversion, channel, None).await
+}
+
+/// [`submit`] of a bound customer's conversion (issue 44): `ctx` is the binding's click, and
+/// the customer's counters (conversions, revenue) move in the same transaction, so a replay
+/// counts nothing twice.
+#[tracing::instrument(skip_all, fields(handle = %ctx.handle, click = %ctx.click_id))]
+pub async fn submit_as(
+    state: &AppState,
+    ctx: &CtxClaims,
+    conversion: ValidConversion,
+    channel: Channel,
+    customer: Option<&CustomerId>,
 ) -> Result<Receipt, ConversionError> {
     let handle = ctx.handle.clone();
     let policy = super::policy::load_cached(state, &handle).await?;
@@ -143,6 +158,7 @@ pub async fn submit(
         conversion: &conversion,
         policy: &policy,
         channel: &channel,
+        customer,
     };
     let plan = Plan::new(&submission, false)?;
     let admissions = match super::limits::admit(state, &handle, ctx, &channel).await? {
@@ -171,6 +187,7 @@ struct Submission<'a> {
     conversion: &'a ValidConversion,
     policy: &'a ConversionPolicy,
     channel: &'a Channel,
+    customer: Option<&'a CustomerId>,
 }
 
 impl<'a> Submission<'a> {
@@ -220,6 +237,8 @@ struct Plan<'a> {
     data_doc: serde_json::Value,
     conversion_put: WriteOp,
     click_cap: Option<WriteOp>,
+    /// A bound customer's counters (unconditional: last in the transaction).
+    customer_add: Option<WriteOp>,
 }
 
 impl<'a> Plan<'a> {
@@ -239,6 +258,7 @@ impl<'a> Plan<'a> {
             },
         );
         let mut data = conversion_data(ctx, conversion, &conversion_id, verified, risk);
+        data.customer_id = sub.customer.cloned();
         data.receipt = state
             .signing
             .as_deref()
@@ -253,10 +273,17 @@ impl<'a> Plan<'a> {
         );
         let data_doc = crate::store::to_doc(&data)?;
         let (conv_pk, conv_sk) = super::record::record_key(sub.handle, &conversion_id);
+        // A bound customer's renewals all name the binding's click: the per-click cap is for
+        // one visit's conversions, not a customer's lifetime.
         let click_cap = sub
             .policy
             .max_conversions_per_click
+            .filter(|_| sub.customer.is_none())
             .map(|max| super::limits::click_cap(sub.handle, ctx, conversion, max, over_cap));
+        let currency = conversion.currency.as_deref();
+        let customer_add = sub.customer.filter(|_| !data.test).map(|c| {
+            crate::customers::repo::conversion_counted(sub.handle, c, conversion.value, currency)
+        });
         Ok(Self {
             handle: sub.handle,
             key: &conversion.idempotency_key,
@@ -275,6 +302,7 @@ impl<'a> Plan<'a> {
             record,
             data_doc,
             click_cap,
+            customer_add,
         })
     }
 
@@ -297,6 +325,7 @@ impl<'a> Plan<'a> {
         let (mut ops, event) = self.created(key_cond)?;
         debug_assert_eq!(ops.len(), OP_CLICK_CAP);
         ops.extend(self.click_cap.clone());
+        ops.extend(self.customer_add.clone());
         let committed = crate::outbox::commit_and_publish(
             state.store.clone(),
             state.queue.clone(),
@@ -407,6 +436,7 @@ fn conversion_data(
         reversal: None,
         superseded_by: None,
         receipt: None,
+        customer_id: None,
     }
 }
 

@@ -24,3 +24,16 @@ pub struct Attribution {
 fn unknown() -> String {
     "unknown".to_owned()
 }
+
+impl Attribution {
+    /// Nothing known: a customer bound by hand, with no click behind it (issue 44).
+    pub fn unknown() -> Self {
+        Self {
+            country: unknown(),
+            device: Device::Other,
+            source: unknown(),
+            referrer: unknown(),
+            segment: unknown(),
+        }
+    }
+}

@@ -7,6 +7,7 @@ pub mod chain;
 pub mod confidence;
 pub mod conversion;
 pub mod ctx;
+pub mod customer;
 pub mod destination;
 pub mod error;
 pub mod fallback;
@@ -24,6 +25,7 @@ pub mod visitor;
 
 pub use attribution::Attribution;
 pub use ctx::{CtxClaims, CtxError, CtxKeyring, MAX_CTX_TOKEN_LEN, MIN_CTX_KEY_BYTES};
+pub use customer::{BoundBy, CustomerId};
 pub use destination::{CTX_PARAM, build_destination, build_destination_with};
 pub use error::DomainError;
 pub use idempotency::{IdempotencyKey, PayoutRunKey};

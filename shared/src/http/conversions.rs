@@ -19,7 +19,7 @@ use crate::conversions::reverse::{ReverseError, ReverseInput};
 use crate::conversions::{self, Channel, ConversionError, Receipt};
 use crate::domain::conversion::{ConversionInput, ValidConversion};
 use crate::domain::risk::{ConversionPolicy, PolicyInput};
-use crate::domain::{ConversionId, CtxClaims};
+use crate::domain::{ConversionId, CtxClaims, CustomerId};
 use crate::events::ConversionData;
 use crate::http::auth::Caller;
 use crate::http::campaigns::parse_campaign_id;
@@ -59,6 +59,10 @@ pub(crate) fn routes() -> Routes {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ConversionBody {
     ctx: Option<String>,
+    /// A bound customer's conversion (issue 44): attributed by its binding; with a ctx, the
+    /// customer is bound to that click first (first binding wins).
+    customer_id: Option<String>,
+    coupon_code: Option<String>,
     idempotency_key: Option<String>,
     event_type: Option<String>,
     /// A JSON number or a decimal string; parsed exactly by the domain layer.
@@ -69,8 +73,21 @@ struct ConversionBody {
 }
 
 impl ConversionBody {
-    fn read(self, state: &AppState) -> ApiResult<(CtxClaims, ValidConversion)> {
-        let claims = verify_ctx(state, self.ctx.as_deref())?;
+    /// The customer named, and no coupon code (none exists yet: every code is unknown).
+    fn customer(&self, handle: &crate::domain::Handle) -> ApiResult<Option<CustomerId>> {
+        if let Some(code) = &self.coupon_code {
+            return Err(ApiError::invalid_request(format!(
+                "couponCode: {code} is not a coupon code of {handle}."
+            )));
+        }
+        Ok(self
+            .customer_id
+            .as_deref()
+            .map(CustomerId::parse)
+            .transpose()?)
+    }
+
+    fn conversion(self, state: &AppState) -> ApiResult<ValidConversion> {
         let conversion = ConversionInput {
             idempotency_key: self.idempotency_key,
             event_type: self.event_type,
@@ -81,7 +98,7 @@ impl ConversionBody {
         }
         .validate()?
         .within_max(state.config.max_conversion_value)?;
-        Ok((claims, conversion))
+        Ok(conversion)
     }
 }
 
@@ -101,10 +118,45 @@ async fn create_public(
     ClientAddr(client): ClientAddr,
     Json(body): Json<ConversionBody>,
 ) -> ApiResult<Response> {
-    let (claims, conversion) = body.read(&state)?;
+    let claims = verify_ctx(&state, body.ctx.as_deref())?;
+    let customer = body.customer(&claims.handle)?;
+    let conversion = body.conversion(&state)?;
     let channel = Channel::Public { client };
-    let receipt = conversions::submit(&state, &claims, conversion, channel).await?;
+    let receipt = submit(
+        &state,
+        &claims.handle.clone(),
+        Some(claims),
+        customer,
+        conversion,
+        channel,
+    )
+    .await?;
     Ok(accepted(receipt))
+}
+
+/// A conversion by its ctx, or by its customer's binding (binding the customer to the ctx's
+/// click first when both are given).
+async fn submit(
+    state: &AppState,
+    handle: &crate::domain::Handle,
+    claims: Option<CtxClaims>,
+    customer: Option<CustomerId>,
+    conversion: ValidConversion,
+    channel: Channel,
+) -> ApiResult<Receipt> {
+    let Some(id) = customer else {
+        let claims = claims.ok_or_else(|| ApiError::invalid_ctx("ctx is required."))?;
+        return Ok(conversions::submit(state, &claims, conversion, channel).await?);
+    };
+    let bound = crate::customers::bind::attributed(state, handle, &id, claims)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "Customer {id} (not bound: send its ctx with this conversion, or bind it first)"
+            ))
+        })?;
+    let receipt = conversions::submit_as(state, &bound.claims, conversion, channel, Some(&id));
+    Ok(receipt.await?)
 }
 
 /// `POST /v2/handles/{handle}/conversions`: the merchant's server; `verified: true`. The ctx
@@ -114,14 +166,31 @@ async fn create_verified(
     caller: Caller,
     Json(body): Json<ConversionBody>,
 ) -> ApiResult<Response> {
-    let (claims, conversion) = body.read(&state)?;
-    if claims.handle != caller.handle {
+    let customer = body.customer(&caller.handle)?;
+    // A customer's conversion needs no ctx (its binding attributes it).
+    let claims = match (&body.ctx, &customer) {
+        (None, Some(_)) => None,
+        (ctx, _) => Some(verify_ctx(&state, ctx.as_deref())?),
+    };
+    if let Some(c) = &claims
+        && c.handle != caller.handle
+    {
         return Err(ApiError::invalid_ctx(format!(
             "ctx: the click belongs to another handle, not {}.",
             caller.handle
         )));
     }
-    let receipt = conversions::submit(&state, &claims, conversion, Channel::Verified).await?;
+    let conversion = body.conversion(&state)?;
+    let channel = Channel::Verified;
+    let receipt = submit(
+        &state,
+        &caller.handle,
+        claims,
+        customer,
+        conversion,
+        channel,
+    )
+    .await?;
     Ok(accepted(receipt))
 }
 

@@ -8,6 +8,7 @@ pub mod commissions;
 pub mod console;
 pub mod conversions;
 pub mod current_request;
+pub mod customers;
 pub mod edge;
 pub mod error;
 pub mod extract;
@@ -110,7 +111,7 @@ impl Group {
             Group::Campaigns => campaigns::routes(),
             Group::Analytics => analytics::routes(),
             Group::Webhooks => webhooks::routes(),
-            Group::Conversions => conversions::routes(),
+            Group::Conversions => conversions::routes().merge(customers::routes()),
             Group::Console => console::routes(),
             Group::Commissions => commissions::routes().merge(payouts::routes()),
         }
@@ -120,7 +121,9 @@ impl Group {
     fn public_router(self) -> Router<AppState> {
         match self {
             Group::Redirect => redirect::router(),
-            Group::Public => public::router().merge(conversions::public_router()),
+            Group::Public => public::router()
+                .merge(conversions::public_router())
+                .merge(customers::public_router()),
             Group::Chain => chain::public_router(),
             Group::Console => console::router(),
             Group::Commissions => payouts::public_router(),

@@ -296,6 +296,17 @@ pub fn commission_index_pk(handle: &str, by: &str) -> String {
     format!("H#{handle}#COMX#{by}")
 }
 
+/// A handle's customers (`customers`): one item per customer id.
+pub fn customers_pk(handle: &str) -> String {
+    format!("H#{handle}#CUS")
+}
+
+/// An index of a handle's customers: `by` is `P` (partner), `C` (campaign) or `T` (binding
+/// time); sort keys `{value}#{boundAtMs}#{customerId}` (`T`: `{boundAtMs}#{customerId}`).
+pub fn customer_index_pk(handle: &str, by: &str) -> String {
+    format!("H#{handle}#CUSX#{by}")
+}
+
 pub fn commissions_pk(handle: &str) -> String {
     format!("H#{handle}#COM")
 }

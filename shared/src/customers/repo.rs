@@ -1,0 +1,210 @@
+//! Customers in the store: the binding (put-if-absent, with its index entries), reads, the
+//! indexed listing, and the counters a customer's conversions add.
+//!
+//! Items: `H#{handle}#CUS` / `{customerId}` (the binding; counters `conversions` and
+//! `rev_{CUR}` in micro-units), and pointers in `H#{handle}#CUSX#{P|C|T}` whose sort keys end
+//! with `{boundAtMs}#{customerId}`, so each filter and the `from`/`to` bounds are a key range.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use super::{Binding, Customer, CustomerError, CustomerView};
+use crate::domain::{CampaignId, CustomerId, Handle, PartnerId};
+use crate::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
+
+/// Counter of a customer's conversions, and the prefix of its revenue per currency.
+const CONVERSIONS: &str = "conversions";
+const REVENUE_PREFIX: &str = "rev_";
+
+/// Binds `customer_id` as `binding` says, unless it is bound already: then the existing
+/// binding, unchanged, and `false`. Round trips: ONE transaction (the record put if absent, its
+/// index entries), plus ONE read when the backend did not return the record that won.
+#[tracing::instrument(skip_all, fields(handle = %handle, customer = %customer_id))]
+pub async fn bind(
+    store: &dyn Store,
+    handle: &Handle,
+    customer_id: &CustomerId,
+    binding: Binding,
+) -> Result<(Customer, bool), CustomerError> {
+    let now = crate::time::now_millis();
+    let customer = Customer {
+        customer_id: customer_id.clone(),
+        click_id: binding.claims.click_id.clone(),
+        campaign_id: binding.claims.campaign_id.clone(),
+        partner_id: binding.partner_id,
+        bound_at: crate::time::unix_millis_to_rfc3339(now),
+        bound_by: binding.by,
+        email_masked: binding.email_masked,
+        flags: Vec::new(),
+        claims: binding.claims,
+    };
+    let (pk, sk) = (keys::customers_pk(handle.as_str()), customer_id.to_string());
+    let mut ops = vec![WriteOp::Put {
+        item: Item::new(pk, sk, crate::store::to_doc(&customer)?),
+        cond: Cond::Absent,
+    }];
+    ops.extend(
+        entries(handle, &customer, now)
+            .into_iter()
+            .map(|(pk, sk)| WriteOp::Put {
+                item: Item::new(pk, sk, serde_json::json!({})),
+                cond: Cond::None,
+            }),
+    );
+    match store.transact(ops).await {
+        Ok(()) => Ok((customer, true)),
+        Err(StoreError::TxConflict { index: 0, current }) => {
+            let won = match current {
+                Some(item) => item.parse::<Customer>()?,
+                None => {
+                    get(store, handle, customer_id)
+                        .await?
+                        .ok_or_else(|| StoreError::Unavailable("the binding vanished".into()))?
+                        .0
+                }
+            };
+            Ok((won, false))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The index entries of a binding made at `ms`.
+fn entries(handle: &Handle, c: &Customer, ms: i64) -> Vec<(String, String)> {
+    let at = format!("{ms:013}#{}", c.customer_id);
+    let pk = |by: &str| keys::customer_index_pk(handle.as_str(), by);
+    let mut out = vec![(pk("T"), at.clone())];
+    if let Some(p) = &c.partner_id {
+        out.push((pk("P"), format!("{p}#{at}")));
+    }
+    if let Some(campaign) = &c.campaign_id {
+        out.push((pk("C"), format!("{campaign}#{at}")));
+    }
+    out
+}
+
+/// A customer and its counters. Round trips: ONE read.
+pub async fn get(
+    store: &dyn Store,
+    handle: &Handle,
+    customer_id: &CustomerId,
+) -> Result<Option<(Customer, CustomerView)>, StoreError> {
+    let item = store
+        .get(&keys::customers_pk(handle.as_str()), customer_id.as_str())
+        .await?;
+    item.map(|item| {
+        let customer: Customer = item.parse()?;
+        let view = view(&customer, &item);
+        Ok((customer, view))
+    })
+    .transpose()
+}
+
+fn view(c: &Customer, item: &Item) -> CustomerView {
+    let revenue: BTreeMap<String, String> = item
+        .counters
+        .iter()
+        .filter_map(|(name, micros)| {
+            let currency = name.strip_prefix(REVENUE_PREFIX)?.to_ascii_uppercase();
+            let amount = Decimal::try_from_i128_with_scale(*micros, 6)
+                .ok()?
+                .normalize();
+            Some((currency, amount.to_string()))
+        })
+        .collect();
+    CustomerView {
+        customer_id: c.customer_id.clone(),
+        click_id: c.click_id.clone(),
+        campaign_id: c.campaign_id.clone(),
+        partner_id: c.partner_id.clone(),
+        bound_at: c.bound_at.clone(),
+        bound_by: c.bound_by,
+        email_masked: c.email_masked.clone(),
+        flags: c.flags.clone(),
+        conversion_count: item.counter(CONVERSIONS),
+        revenue,
+        commissions: BTreeMap::new(),
+    }
+}
+
+/// What a listing keeps.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub partner_id: Option<PartnerId>,
+    pub campaign_id: Option<CampaignId>,
+    /// Binding time bounds (unix ms, inclusive).
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+}
+
+/// One page of customers, newest binding first: the index the filter names (partner, else
+/// campaign, else time), its time bounds a key range; a campaign given beside a partner is
+/// checked on the records. Round trips: ONE query, then ONE read per customer, concurrently.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn list(
+    store: &dyn Store,
+    handle: &Handle,
+    filter: &Filter,
+    limit: usize,
+    after: Option<String>,
+) -> Result<(Vec<CustomerView>, Option<String>), StoreError> {
+    let (by, prefix) = match (&filter.partner_id, &filter.campaign_id) {
+        (Some(p), _) => ("P", format!("{p}#")),
+        (None, Some(c)) => ("C", format!("{c}#")),
+        (None, None) => ("T", String::new()),
+    };
+    // Never an empty bound: DynamoDB refuses one ("0" sorts before every 13-digit time).
+    let from = filter
+        .from_ms
+        .map_or("0".to_owned(), |t| format!("{:013}", t.max(0)));
+    let to = filter
+        .to_ms
+        .map_or("~".to_owned(), |t| format!("{:013}~", t.max(0)));
+    let pk = keys::customer_index_pk(handle.as_str(), by);
+    let mut q = Query::between(pk, format!("{prefix}{from}"), format!("{prefix}{to}"));
+    q.limit = limit;
+    q.after = after;
+    q.descending = true;
+    let page = store.query(q).await?;
+    let ids: Vec<CustomerId> = page
+        .items
+        .iter()
+        .filter_map(|i| CustomerId::parse(i.sk.rsplit('#').next()?).ok())
+        .collect();
+    let reads = ids.iter().map(|id| get(store, handle, id));
+    let found = futures::future::try_join_all(reads).await?;
+    let keep = |c: &Customer| filter.campaign_id.is_none() || c.campaign_id == filter.campaign_id;
+    let out = found
+        .into_iter()
+        .flatten()
+        .filter(|(c, _)| keep(c))
+        .map(|(_, v)| v)
+        .collect();
+    Ok((out, page.next))
+}
+
+/// The add a conversion of `customer_id` makes to its counters (one conversion, its value in
+/// micro-units of its currency), written in the conversion's own transaction.
+pub fn conversion_counted(
+    handle: &Handle,
+    customer_id: &CustomerId,
+    value: Option<Decimal>,
+    currency: Option<&str>,
+) -> WriteOp {
+    let mut deltas = vec![(CONVERSIONS.to_owned(), 1)];
+    if let (Some(v), Some(cur)) = (value, currency) {
+        let micros = (v * Decimal::from(1_000_000)).trunc().mantissa();
+        deltas.push((
+            format!("{REVENUE_PREFIX}{}", cur.to_ascii_lowercase()),
+            micros,
+        ));
+    }
+    WriteOp::Add {
+        pk: keys::customers_pk(handle.as_str()),
+        sk: customer_id.to_string(),
+        deltas,
+        cap: None,
+        expires_at: None,
+    }
+}

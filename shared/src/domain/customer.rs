@@ -1,0 +1,92 @@
+//! Customers (issue 44): the merchant's own id for a buyer or account, bound once per handle to
+//! the click, campaign and partner that brought it; and an email kept only masked.
+
+use serde::{Deserialize, Serialize};
+
+use super::DomainError;
+
+/// A merchant's customer id: 1 to 255 of `[A-Za-z0-9._:@-]` (Stripe's `cus_…`, a Shopify
+/// numeric id, an email-like account name all fit).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CustomerId(String);
+
+super::ids::string_id!(CustomerId);
+
+impl CustomerId {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        const F: &str = "customerId";
+        if raw.is_empty() || raw.len() > 255 {
+            return Err(DomainError::new(F, "must be 1 to 255 characters long"));
+        }
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || b".:_@-".contains(&b);
+        if !raw.bytes().all(allowed) {
+            return Err(DomainError::new(
+                F,
+                "may only contain letters, digits and . _ : @ -",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+/// How a customer came to be bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BoundBy {
+    Ctx,
+    Coupon,
+    Manual,
+    Stripe,
+    Shopify,
+}
+
+/// `jane.doe@example.com` → `j***@example.com`: enough for a partner or manager to recognise a
+/// customer, never the address. Refuses what is not an email.
+pub fn mask_email(raw: &str) -> Result<String, DomainError> {
+    const F: &str = "email";
+    let raw = raw.trim();
+    let (local, domain) = raw
+        .rsplit_once('@')
+        .filter(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+        .ok_or_else(|| DomainError::new(F, "must be an email address (name@example.com)"))?;
+    if raw.len() > 254 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(DomainError::new(
+            F,
+            "must be an email address (name@example.com)",
+        ));
+    }
+    let first: String = local.chars().take(1).collect();
+    Ok(format!("{first}***@{}", domain.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customer_ids_take_the_merchants_alphabet_and_nothing_else() {
+        for ok in [
+            "cus_NffrFeUfNV2Hib",
+            "7449571",
+            "a.b:c@d-e",
+            &"x".repeat(255),
+        ] {
+            assert!(CustomerId::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", "é", "a/b", &"x".repeat(256)] {
+            let e = CustomerId::parse(bad).unwrap_err();
+            assert_eq!(e.field, "customerId", "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails_are_masked_and_non_emails_refused() {
+        assert_eq!(
+            mask_email("Jane.Doe@Example.COM").unwrap(),
+            "J***@example.com"
+        );
+        for bad in ["jane", "@example.com", "jane@localhost", "a b@example.com"] {
+            assert_eq!(mask_email(bad).unwrap_err().field, "email", "{bad}");
+        }
+    }
+}

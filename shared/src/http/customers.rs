@@ -1,0 +1,273 @@
+//! Customer routes (issue 44). Public: `POST /v2/public/leads` (the signed ctx is the
+//! credential). Authenticated, served with the conversions: `POST|GET
+//! /v2/handles/{handle}/customers`, `GET …/customers/{customerId}`. The use cases are
+//! `crate::customers`.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::{Deserialize, Serialize};
+
+use crate::conversions::Channel;
+use crate::customers::bind::{self, LeadError};
+use crate::customers::repo::{self, Filter};
+use crate::customers::{CustomerError, CustomerView};
+use crate::domain::{CampaignId, CustomerId, Handle, IdempotencyKey, PartnerId};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ClientAddr, Json, Path, Query, verify_ctx};
+use crate::http::pagination::{PageParams, encode_cursor};
+use crate::http::routes::Routes;
+use crate::state::AppState;
+
+/// The public route (served by the public function).
+pub fn public_router() -> Router<AppState> {
+    Router::new().route("/v2/public/leads", post(create_lead))
+}
+
+/// The authenticated routes (the conversions function).
+pub(crate) fn routes() -> Routes {
+    use crate::http::auth::Role::{Creator, Viewer};
+    use crate::http::auth::Scope::{ConversionsRead, ConversionsWrite};
+    use crate::http::routes::Charge::{Free, Write};
+    Routes::new()
+        .at("/v2/handles/{handle}/customers")
+        .post(Creator, Some(ConversionsWrite), Write, create)
+        .get(Viewer, Some(ConversionsRead), Free, list)
+        .at("/v2/handles/{handle}/customers/{customerId}")
+        .get(Viewer, Some(ConversionsRead), Free, get_one)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct LeadBody {
+    ctx: Option<String>,
+    customer_id: Option<String>,
+    email: Option<String>,
+    idempotency_key: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LeadAnswer {
+    customer_id: CustomerId,
+    click_id: crate::domain::ClickId,
+    campaign_id: Option<CampaignId>,
+    partner_id: Option<PartnerId>,
+    bound: bool,
+    deduped: bool,
+    conversion_id: crate::domain::ConversionId,
+}
+
+fn customer_id(raw: Option<&str>) -> ApiResult<CustomerId> {
+    let raw = raw.ok_or_else(|| ApiError::invalid_request("customerId: is required."))?;
+    Ok(CustomerId::parse(raw)?)
+}
+
+fn email(raw: Option<&str>) -> ApiResult<Option<String>> {
+    Ok(raw.map(crate::domain::customer::mask_email).transpose()?)
+}
+
+/// `POST /v2/public/leads`: 202 with the binding (`bound: false` when the customer was bound
+/// before); a replay answers 200 with `deduped: true`.
+async fn create_lead(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Json(body): Json<LeadBody>,
+) -> ApiResult<Response> {
+    let claims = verify_ctx(&state, body.ctx.as_deref())?;
+    let id = customer_id(body.customer_id.as_deref())?;
+    let masked = email(body.email.as_deref())?;
+    let key = body
+        .idempotency_key
+        .as_deref()
+        .map(IdempotencyKey::parse)
+        .transpose()?;
+    let channel = Channel::Public { client };
+    let lead = bind::lead(&state, claims, &id, masked, key, channel).await?;
+    let c = lead.customer;
+    let status = if lead.receipt.deduped {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    let answer = LeadAnswer {
+        customer_id: c.customer_id,
+        click_id: c.click_id,
+        campaign_id: c.campaign_id,
+        partner_id: c.partner_id,
+        bound: lead.bound,
+        deduped: lead.receipt.deduped,
+        conversion_id: lead.receipt.conversion_id,
+    };
+    Ok((status, axum::Json(answer)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateBody {
+    customer_id: Option<String>,
+    ctx: Option<String>,
+    coupon_code: Option<String>,
+    partner_id: Option<PartnerId>,
+    campaign_id: Option<CampaignId>,
+    email: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Created {
+    #[serde(flatten)]
+    customer: CustomerView,
+    bound: bool,
+}
+
+/// `POST /v2/handles/{handle}/customers`: 201 when bound now, 200 with the binding that was
+/// there (`bound: false`).
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateBody>,
+) -> ApiResult<Response> {
+    let id = customer_id(body.customer_id.as_deref())?;
+    let masked = email(body.email.as_deref())?;
+    let handle = &caller.handle;
+    let (_, bound) = match (
+        &body.ctx,
+        &body.coupon_code,
+        &body.partner_id,
+        &body.campaign_id,
+    ) {
+        (Some(ctx), None, None, None) => {
+            let claims = verify_ctx(&state, Some(ctx))?;
+            if claims.handle != *handle {
+                return Err(ApiError::invalid_ctx(format!(
+                    "ctx: the click belongs to another handle, not {handle}."
+                )));
+            }
+            bind::by_ctx(&state, claims, &id, masked).await?
+        }
+        (None, Some(code), None, None) => {
+            return Err(ApiError::invalid_request(format!(
+                "couponCode: {code} is not a coupon code of {handle}."
+            )));
+        }
+        (None, None, Some(p), Some(c)) => bind::by_hand(&state, handle, &id, p, c, masked).await?,
+        _ => {
+            return Err(ApiError::invalid_request(
+                "give exactly one of ctx, couponCode, or partnerId with campaignId.",
+            ));
+        }
+    };
+    let (_, view) = repo::get(state.store.as_ref(), handle, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Customer {id}")))?;
+    let status = if bound {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        axum::Json(Created {
+            customer: view,
+            bound,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ListParams {
+    partner_id: Option<PartnerId>,
+    campaign_id: Option<CampaignId>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CustomerPage {
+    items: Vec<CustomerView>,
+    next_cursor: Option<String>,
+}
+
+fn time_param(name: &str, raw: Option<&str>) -> ApiResult<Option<i64>> {
+    raw.map(|r| {
+        crate::time::rfc3339_millis(r)
+            .ok_or_else(|| ApiError::invalid_request(format!("{name}: must be an RFC 3339 time.")))
+    })
+    .transpose()
+}
+
+/// `GET /v2/handles/{handle}/customers`: newest binding first; a partner token sees its own.
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<axum::Json<CustomerPage>> {
+    let mut filter = Filter {
+        partner_id: p.partner_id,
+        campaign_id: p.campaign_id,
+        from_ms: time_param("from", p.from.as_deref())?,
+        to_ms: time_param("to", p.to.as_deref())?,
+    };
+    if let Some(own) = caller.partner() {
+        filter.partner_id = Some(own.clone());
+    }
+    let page = PageParams {
+        limit: p.limit,
+        cursor: p.cursor,
+    };
+    let store = state.store.as_ref();
+    let (items, next) =
+        repo::list(store, &caller.handle, &filter, page.limit()?, page.after()?).await?;
+    Ok(axum::Json(CustomerPage {
+        items,
+        next_cursor: next.as_deref().map(encode_cursor),
+    }))
+}
+
+/// `GET /v2/handles/{handle}/customers/{customerId}`: 404 for one not bound (or another
+/// partner's, for a partner token).
+async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(Handle, CustomerId)>,
+) -> ApiResult<axum::Json<CustomerView>> {
+    let (customer, view) = repo::get(state.store.as_ref(), &caller.handle, &id)
+        .await?
+        .filter(|(c, _)| {
+            caller
+                .partner()
+                .is_none_or(|own| c.partner_id.as_ref() == Some(own))
+        })
+        .ok_or_else(|| ApiError::not_found(format!("Customer {id}")))?;
+    let _ = customer;
+    Ok(axum::Json(view))
+}
+
+impl From<CustomerError> for ApiError {
+    fn from(e: CustomerError) -> Self {
+        let message = e.to_string();
+        match e {
+            CustomerError::NotFound(id) => ApiError::not_found(format!("Customer {id}")),
+            CustomerError::Invalid(_) => ApiError::invalid_request(message),
+            CustomerError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<LeadError> for ApiError {
+    fn from(e: LeadError) -> Self {
+        match e {
+            LeadError::Customer(e) => e.into(),
+            LeadError::Conversion(e) => e.into(),
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Customers (issue 44): a lead binds the buyer to the partner whose click brought them (first
+//! binding wins, under concurrency), and the customer's later sales are attributed to that
+//! partner without a ctx, each counted once; bad input is named.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tenx_shared::http::auth::Role;
+
+use crate::helpers::*;
+
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+
+/// Two partners, each with its campaign and link (`pub-one`: `alpha` / `deal`, `pub-two`:
+/// `beta` / `offer`), a plan paying 10 % of purchases and 1.00 per lead on `alpha`.
+async fn two_partners(app: &TestApp) {
+    let op = app.as_role("acme", Role::Operator);
+    let policy = json!({"minSecondsAfterClick": 0});
+    json_of(op.put_conversion_policy(&policy).await, 200).await;
+    for (partner, campaign, slug) in [("pub-one", "alpha", "deal"), ("pub-two", "beta", "offer")] {
+        let body = json!({"partnerId": partner, "name": partner});
+        json_of(op.create_partner(&body).await, 201).await;
+        let body = json!({"campaignId": campaign, "goalType": "PURCHASE", "partnerId": partner,
+            "primaryLink": {"slug": slug, "destinationUrl": "https://shop.example.com/p"}});
+        json_of(op.create_campaign(&body).await, 201).await;
+    }
+    let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [
+        {"eventType": "purchase", "percent": "10"}, {"eventType": "lead", "flat": "1.00"}]});
+    json_of(op.put_plan("alpha", &plan).await, 200).await;
+}
+
+async fn ctx_of(app: &TestApp, slug: &str) -> String {
+    let headers = [("user-agent", IPHONE), ("cloudfront-viewer-country", "US")];
+    let resp = app
+        .visit(Method::GET, "acme", &format!("/{slug}"), &headers)
+        .await;
+    query_param(header_str(resp.headers(), "location"), "ctx").expect("a human's ctx")
+}
+
+async fn lines(app: &TestApp, n: usize) -> Vec<Value> {
+    let viewer = app.as_role("acme", Role::Viewer);
+    for _ in 0..300 {
+        let page = json_of(viewer.list_commissions("limit=100").await, 200).await;
+        let items = page["items"].as_array().unwrap().clone();
+        if items.len() >= n {
+            assert_eq!(items.len(), n, "{items:#?}");
+            return items;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the ledger never reached {n} lines");
+}
+
+#[tokio::test]
+async fn fifty_concurrent_leads_of_one_customer_from_two_partners_bind_once() {
+    let app = spawn_app().await;
+    two_partners(&app).await;
+    let (one, two) = (ctx_of(&app, "deal").await, ctx_of(&app, "offer").await);
+    let leads = (0..50).map(|i| {
+        let ctx = if i % 2 == 0 { &one } else { &two };
+        let body =
+            json!({"ctx": ctx, "customerId": "cus_NffrFeUfNV2Hib", "email": "Jane@Example.com"});
+        let app = &app;
+        async move {
+            let resp = app.lead(&body).await;
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap())
+        }
+    });
+    let answers = futures::future::join_all(leads).await;
+    let bound: Vec<&Value> = answers
+        .iter()
+        .filter(|(_, a)| a["bound"] == true)
+        .map(|(_, a)| a)
+        .collect();
+    assert_eq!(bound.len(), 1, "one binding wins: {answers:?}");
+    let winner = bound[0]["partnerId"].clone();
+    for (status, a) in &answers {
+        assert!(*status == 202 || *status == 200, "{status} {a}");
+        assert_eq!(
+            a["partnerId"], winner,
+            "every answer names the binding: {a}"
+        );
+        assert_eq!(
+            a["conversionId"], bound[0]["conversionId"],
+            "one lead conversion"
+        );
+    }
+    assert_eq!(
+        answers.iter().filter(|(s, _)| *s == 202).count(),
+        1,
+        "{answers:?}"
+    );
+    let viewer = app.as_role("acme", Role::Viewer);
+    let customer = json_of(viewer.get_customer("cus_NffrFeUfNV2Hib").await, 200).await;
+    assert_eq!(
+        (
+            &customer["partnerId"],
+            &customer["conversionCount"],
+            &customer["emailMasked"]
+        ),
+        (&winner, &json!(1), &json!("J***@example.com")),
+        "{customer}"
+    );
+    assert_eq!(customer["boundBy"], "ctx");
+}
+
+#[tokio::test]
+async fn a_bound_customers_renewals_are_attributed_and_paid_without_a_ctx() {
+    let app = spawn_app().await;
+    two_partners(&app).await;
+    let lead = json!({"ctx": ctx_of(&app, "deal").await, "customerId": "cus_1"});
+    let answer = json_of(app.lead(&lead).await, 202).await;
+    assert_eq!(
+        (answer["bound"].clone(), answer["partnerId"].clone()),
+        (json!(true), json!("pub-one"))
+    );
+    // A later lead through the other partner's click changes nothing.
+    let other = json!({"ctx": ctx_of(&app, "offer").await, "customerId": "cus_1", "idempotencyKey": "lead-2"});
+    let again = json_of(app.lead(&other).await, 202).await;
+    assert_eq!(
+        (again["bound"].clone(), again["partnerId"].clone()),
+        (json!(false), json!("pub-one"))
+    );
+
+    let merchant = app.as_role("acme", Role::Creator);
+    for invoice in ["in_1", "in_2"] {
+        let body = json!({"customerId": "cus_1", "idempotencyKey": invoice, "eventType": "purchase",
+            "value": "100", "currency": "EUR"});
+        let receipt = json_of(merchant.convert_verified(&body).await, 202).await;
+        assert_eq!(receipt["campaignId"], "alpha", "{receipt}");
+        assert_eq!(receipt["clickId"], answer["clickId"], "the binding's click");
+    }
+    // A replay of a renewal: the same receipt, nothing counted twice.
+    let replay = json!({"customerId": "cus_1", "idempotencyKey": "in_1", "eventType": "purchase",
+        "value": "100", "currency": "EUR"});
+    assert_eq!(
+        json_of(merchant.convert_verified(&replay).await, 200).await["deduped"],
+        true
+    );
+    // Two leads (1.00 each: the second lead is a lead of the same bound customer) and two
+    // renewals (10.00 each), all pub-one's.
+    let ledger = lines(&app, 4).await;
+    assert!(
+        ledger.iter().all(|l| l["partnerId"] == "pub-one"),
+        "{ledger:#?}"
+    );
+    let viewer = app.as_role("acme", Role::Viewer);
+    let customer = json_of(viewer.get_customer("cus_1").await, 200).await;
+    assert_eq!(
+        (&customer["conversionCount"], &customer["revenue"]),
+        (&json!(4), &json!({"EUR": "200"})),
+        "{customer}"
+    );
+    let mine = json_of(viewer.list_customers("partnerId=pub-one").await, 200).await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    let theirs = json_of(viewer.list_customers("partnerId=pub-two").await, 200).await;
+    assert_eq!(theirs["items"], json!([]));
+    let by_campaign = json_of(viewer.list_customers("campaignId=alpha").await, 200).await;
+    assert_eq!(by_campaign["items"][0]["customerId"], "cus_1");
+    crate::commissions::no_drift(&app).await;
+}
+
+#[tokio::test]
+async fn bad_customer_input_is_refused_naming_the_field() {
+    let app = spawn_app().await;
+    two_partners(&app).await;
+    let ctx = ctx_of(&app, "deal").await;
+    for (body, field) in [
+        (json!({"ctx": ctx, "customerId": "a b"}), "customerId"),
+        (
+            json!({"ctx": ctx, "customerId": "x".repeat(256)}),
+            "customerId",
+        ),
+        (json!({"ctx": ctx}), "customerId"),
+        (
+            json!({"ctx": ctx, "customerId": "c1", "email": "not-an-email"}),
+            "email",
+        ),
+    ] {
+        let message = assert_error(app.lead(&body).await, 400, "invalid_request").await;
+        assert!(message.starts_with(field), "{field}: {message}");
+    }
+    assert_error(
+        app.lead(&json!({"customerId": "c1"})).await,
+        400,
+        "invalid_ctx",
+    )
+    .await;
+    let op = app.as_role("acme", Role::Operator);
+    assert_error(op.get_customer("nobody").await, 404, "not_found").await;
+    assert_error(op.get_customer("a%20b").await, 400, "invalid_request").await;
+    let coupon = json!({"customerId": "c2", "couponCode": "SPRING"});
+    let message = assert_error(op.bind_customer(&coupon).await, 400, "invalid_request").await;
+    assert!(message.starts_with("couponCode"), "{message}");
+    let unbound = json!({"customerId": "c3", "idempotencyKey": "k3", "eventType": "purchase"});
+    assert_error(op.convert_verified(&unbound).await, 404, "not_found").await;
+    let foreign = json!({"customerId": "c4", "partnerId": "pub-two", "campaignId": "alpha"});
+    let message = assert_error(op.bind_customer(&foreign).await, 400, "invalid_request").await;
+    assert!(message.starts_with("partnerId"), "{message}");
+    // By hand: bound once, then answered as bound before.
+    let manual = json!({"customerId": "c5", "partnerId": "pub-two", "campaignId": "beta"});
+    let first = json_of(op.bind_customer(&manual).await, 201).await;
+    assert_eq!(
+        (first["bound"].clone(), first["boundBy"].clone()),
+        (json!(true), json!("manual"))
+    );
+    let second = json_of(
+        op.bind_customer(&json!({"customerId": "c5", "ctx": ctx}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (second["bound"].clone(), second["partnerId"].clone()),
+        (json!(false), json!("pub-two"))
+    );
+    // Nothing was bound by the refused requests.
+    let all = json_of(op.list_customers("").await, 200).await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 1, "{all}");
+}
