@@ -173,6 +173,8 @@ pub fn conversion_event(handle: &str, country: &str) -> String {
         superseded_by: None,
         receipt: None,
         customer_id: None,
+        customer_first: false,
+        customer_bound_at: None,
     };
     let id = crate::domain::EventId::new();
     event_json(id.as_str(), EventType::ConversionCreated, handle, &data)

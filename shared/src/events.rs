@@ -250,6 +250,12 @@ pub struct ConversionData {
     /// The bound customer it was attributed through (issue 44), when it named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<crate::domain::CustomerId>,
+    /// The customer's first conversion of this event type (a plan's `appliesTo: first`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub customer_first: bool,
+    /// When the customer was bound (a plan's `customerDuration` counts from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_bound_at: Option<String>,
 }
 
 /// `value` as a JSON number that reads back as exactly the stored decimal.
@@ -375,6 +381,8 @@ mod tests {
             superseded_by: None,
             receipt: None,
             customer_id: None,
+            customer_first: false,
+            customer_bound_at: None,
         }
     }
 

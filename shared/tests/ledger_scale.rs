@@ -71,9 +71,10 @@ async fn reads_beside(big: usize) -> Vec<(&'static str, OpCounts)> {
     measure("balance", before);
 
     let before = counters.snapshot().background;
-    let amounts = balances::per_campaign(&state, &handle, &[pond.clone()], &today, &today)
-        .await
-        .unwrap();
+    let amounts =
+        balances::per_campaign(&state, &handle, std::slice::from_ref(&pond), &today, &today)
+            .await
+            .unwrap();
     assert_eq!(amounts["pond"].commissions_approved_amount["EUR"], "25.00");
     measure("funnel amounts", before);
 
@@ -94,7 +95,7 @@ async fn reads_beside(big: usize) -> Vec<(&'static str, OpCounts)> {
         &handle,
         index::LIVE,
         Some(minnow.as_str()),
-        |c| c.is_open(),
+        Commission::is_open,
     )
     .await
     .unwrap();

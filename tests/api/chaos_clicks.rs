@@ -202,9 +202,8 @@ async fn run(rate: f64, seed: u64, fast_sweeps: bool) {
     let took = restarted.elapsed();
     let (by_sub1, total, freshness) = &last;
     eprintln!(
-        "seed {seed}, rate {rate}: {redirected} of {CLICKS} clicks answered 302, {} counted, \
-         settled {took:?} after the restart (freshness then {freshness}; behind seen: {behind_seen})",
-        total
+        "seed {seed}, rate {rate}: {redirected} of {CLICKS} clicks answered 302, {total} counted, \
+         settled {took:?} after the restart (freshness then {freshness}; behind seen: {behind_seen})"
     );
     assert_eq!(
         (

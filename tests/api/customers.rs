@@ -220,3 +220,41 @@ async fn bad_customer_input_is_refused_naming_the_field() {
     let all = json_of(op.list_customers("").await, 200).await;
     assert_eq!(all["items"].as_array().unwrap().len(), 1, "{all}");
 }
+
+/// "30 % of the first payment, 20 % of the renewals": the customer's first purchase and its
+/// renewals earn their own rates, each once however often they are replayed, and the plan
+/// answers its customer rules as written.
+#[tokio::test]
+async fn a_customers_first_sale_and_its_renewals_earn_their_own_rates() {
+    let app = spawn_app().await;
+    two_partners(&app).await;
+    let op = app.as_role("acme", Role::Operator);
+    let plan = json!({"currency": "EUR", "holdDays": 0, "customerDuration": {"months": 12},
+        "rules": [{"eventType": "purchase", "percent": "30", "appliesTo": "first"},
+                  {"eventType": "purchase", "percent": "20", "appliesTo": "recurring"}]});
+    let saved = json_of(op.put_plan("alpha", &plan).await, 200).await;
+    assert_eq!(saved["customerDuration"], json!({"months": 12}), "{saved}");
+    assert_eq!(saved["rules"][1]["appliesTo"], "recurring");
+    let bad = json!({"currency": "EUR", "customerDuration": {"months": 0},
+        "rules": [{"eventType": "purchase", "percent": "20"}]});
+    let message = assert_error(op.put_plan("alpha", &bad).await, 400, "invalid_request").await;
+    assert!(message.starts_with("customerDuration"), "{message}");
+
+    let bind = json!({"customerId": "cus_9", "ctx": ctx_of(&app, "deal").await});
+    json_of(op.bind_customer(&bind).await, 201).await;
+    let merchant = app.as_role("acme", Role::Creator);
+    for invoice in ["in_1", "in_2", "in_3", "in_1"] {
+        let body = json!({"customerId": "cus_9", "idempotencyKey": invoice, "eventType": "purchase",
+            "value": "100", "currency": "EUR"});
+        let resp = merchant.convert_verified(&body).await;
+        assert!(matches!(resp.status().as_u16(), 200 | 202), "{invoice}");
+    }
+    let ledger = lines(&app, 3).await;
+    let mut amounts: Vec<&str> = ledger
+        .iter()
+        .map(|l| l["amount"].as_str().unwrap())
+        .collect();
+    amounts.sort_unstable();
+    assert_eq!(amounts, ["20.00", "20.00", "30.00"], "{ledger:#?}");
+    crate::commissions::no_drift(&app).await;
+}

@@ -5,7 +5,7 @@
 //! any two steps can only find it already there. Runs in the events worker: a conversion's
 //! request path gains no round trip.
 
-use crate::commissions::earn::{self, Facts};
+use crate::commissions::earn::{self, CustomerFacts, Facts};
 use crate::commissions::emit;
 use crate::commissions::ledger::{Commission, Kind, Status};
 use crate::commissions::plan::Plan;
@@ -70,6 +70,14 @@ pub(crate) fn facts(c: &ConversionData) -> Facts<'_> {
         click_ms,
         verified: c.verified,
         risk: &c.risk,
+        customer: c.customer_id.as_ref().map(|_| CustomerFacts {
+            first: c.customer_first,
+            bound_ms: c
+                .customer_bound_at
+                .as_deref()
+                .and_then(crate::time::rfc3339_millis)
+                .unwrap_or(click_ms),
+        }),
     }
 }
 

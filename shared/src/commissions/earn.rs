@@ -16,6 +16,23 @@ pub struct Facts<'a> {
     pub click_ms: i64,
     pub verified: bool,
     pub risk: &'a Risk,
+    /// The bound customer's side of it (issue 44), when it came through a customer.
+    pub customer: Option<CustomerFacts>,
+}
+
+/// A bound customer's conversion: whether it is the customer's first of its event type, and
+/// when the customer was bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CustomerFacts {
+    pub first: bool,
+    pub bound_ms: i64,
+}
+
+impl Facts<'_> {
+    /// A conversion without a bound customer is its own first sale.
+    fn first(&self) -> bool {
+        self.customer.is_none_or(|c| c.first)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -38,16 +55,20 @@ impl Earned {
 
 /// The conversion currency a rate is needed from (a percentage of a value in another currency).
 pub fn rate_needed(plan: &Plan, facts: &Facts<'_>) -> Option<Currency> {
-    let rule = plan.rule_for_event(facts.event_type)?;
+    let rule = plan.rule_for_event(facts.event_type, facts.first())?;
     rule.percent?;
     facts.value?;
     facts.currency.filter(|c| *c != plan.currency)
 }
 
+/// The click's attribution window; a bound customer's conversions answer to the plan's
+/// customer duration instead (its click may be months old).
 fn outside_window(plan: &Plan, facts: &Facts<'_>) -> bool {
-    plan.attribution_window
-        .max_days
-        .is_some_and(|days| facts.received_ms - facts.click_ms > i64::from(days) * 86_400_000)
+    facts.customer.is_none()
+        && plan
+            .attribution_window
+            .max_days
+            .is_some_and(|days| facts.received_ms - facts.click_ms > i64::from(days) * 86_400_000)
 }
 
 /// The amount earned; `rate` (units of the plan's currency per one of the conversion's) is the
@@ -56,7 +77,14 @@ pub fn earn(plan: &Plan, facts: &Facts<'_>, rate: Option<Decimal>) -> Earned {
     if outside_window(plan, facts) {
         return Earned::zero("outside_window");
     }
-    let Some(rule) = plan.rule_for_event(facts.event_type) else {
+    if let Some(c) = facts.customer
+        && !plan
+            .customer_duration()
+            .covers(c.bound_ms, facts.received_ms)
+    {
+        return Earned::zero("outside_customer_duration");
+    }
+    let Some(rule) = plan.rule_for_event(facts.event_type, facts.first()) else {
         return Earned::zero("no_rule");
     };
     let mut reasons = Vec::new();
@@ -146,6 +174,7 @@ mod tests {
             require_verified: v.require_verified,
             caps: v.caps,
             attribution_window: v.attribution_window,
+            customer_duration: v.customer_duration,
             version: 1,
             updated_at: "2026-11-01T00:00:00Z".into(),
             updated_by: "t".into(),
@@ -161,7 +190,78 @@ mod tests {
             click_ms: 0,
             verified: true,
             risk,
+            customer: None,
         }
+    }
+
+    const DAY: i64 = 86_400_000;
+
+    /// Issue 44: "30 % of the first payment, 20 % of renewals for 12 months". A renewal on day
+    /// 364 after the binding earns; on day 366 it is past the 12 months and earns nothing, with
+    /// the reason; the click's attribution window does not apply to a bound customer.
+    #[test]
+    fn first_and_recurring_rates_and_the_customers_duration() {
+        let p = plan(
+            serde_json::json!({"currency": "EUR", "attributionWindow": {"maxDays": 7},
+            "customerDuration": {"months": 12}, "rules": [
+            {"eventType": "purchase", "percent": "30", "appliesTo": "first"},
+            {"eventType": "purchase", "percent": "20", "appliesTo": "recurring"}]}),
+        );
+        let risk = Risk::default();
+        let bound_ms = 1_767_225_600_000; // 2026-01-01
+        let at = |day: i64, first: bool| Facts {
+            received_ms: bound_ms + day * DAY,
+            click_ms: bound_ms,
+            customer: Some(CustomerFacts { first, bound_ms }),
+            ..facts(&risk, Some("100"), "EUR")
+        };
+        assert_eq!(earn(&p, &at(0, true), None).minor, Some(3000));
+        assert_eq!(earn(&p, &at(30, false), None).minor, Some(2000));
+        assert_eq!(earn(&p, &at(364, false), None).minor, Some(2000));
+        let late = earn(&p, &at(366, false), None);
+        assert_eq!(
+            (late.minor, late.reasons),
+            (Some(0), vec!["outside_customer_duration".to_owned()])
+        );
+        let lifetime = plan(
+            serde_json::json!({"currency": "EUR", "customerDuration": "lifetime",
+            "rules": [{"eventType": "purchase", "percent": "20"}]}),
+        );
+        assert_eq!(earn(&lifetime, &at(3650, false), None).minor, Some(2000));
+        // Without a customer, a conversion is its own first sale (the `first` rule pays it).
+        let one_shot = Facts {
+            received_ms: DAY,
+            ..facts(&risk, Some("100"), "EUR")
+        };
+        assert_eq!(earn(&p, &one_shot, None).minor, Some(3000));
+        // …and its click's window still holds it (10 days after a 7-day window: nothing).
+        let stale = facts(&risk, Some("100"), "EUR");
+        assert_eq!(earn(&p, &stale, None).reasons, ["outside_window"]);
+    }
+
+    #[test]
+    fn overlapping_or_misshapen_customer_rules_are_named() {
+        let bad = |json: serde_json::Value| {
+            serde_json::from_value::<PlanSpec>(json)
+                .map_err(|e| e.to_string())
+                .and_then(|s| {
+                    s.validate(30)
+                        .map_err(|e| format!("{}: {}", e.field, e.message))
+                })
+                .unwrap_err()
+        };
+        let e = bad(serde_json::json!({"currency": "EUR", "rules": [
+            {"eventType": "purchase", "percent": "30"},
+            {"eventType": "purchase", "percent": "20", "appliesTo": "recurring"}]}));
+        assert!(e.starts_with("rules[1]"), "{e}");
+        let e = bad(
+            serde_json::json!({"currency": "EUR", "customerDuration": {"months": 0},
+            "rules": [{"eventType": "purchase", "percent": "20"}]}),
+        );
+        assert!(e.starts_with("customerDuration.months"), "{e}");
+        let e = bad(serde_json::json!({"currency": "EUR", "rules": [
+            {"eventType": "purchase", "percent": "20", "appliesTo": "sometimes"}]}));
+        assert!(e.contains("sometimes"), "{e}");
     }
 
     #[test]

@@ -34,6 +34,78 @@ pub struct Rule {
         skip_serializing_if = "Option::is_none"
     )]
     pub percent: Option<Decimal>,
+    /// Which of a customer's sales of the event type it pays (issue 44; absent: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_to: Option<AppliesTo>,
+}
+
+/// Which of a customer's sales a rule pays: the first of its event type, the later ones, or
+/// all. A conversion without a bound customer is its own first sale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppliesTo {
+    All,
+    First,
+    Recurring,
+}
+
+impl AppliesTo {
+    fn pays(self, first: bool) -> bool {
+        match self {
+            AppliesTo::All => true,
+            AppliesTo::First => first,
+            AppliesTo::Recurring => !first,
+        }
+    }
+}
+
+/// How long after a customer's binding its conversions earn (`{"months": N}` or `"lifetime"`;
+/// 12 months when the plan says nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CustomerDuration {
+    Months { months: u32 },
+    Lifetime(Lifetime),
+}
+
+/// The `"lifetime"` of [`CustomerDuration`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lifetime {
+    Lifetime,
+}
+
+/// The default [`CustomerDuration`].
+pub const DEFAULT_CUSTOMER_MONTHS: u32 = 12;
+const MAX_CUSTOMER_MONTHS: u32 = 120;
+
+impl CustomerDuration {
+    /// Whether a conversion at `at_ms` of a customer bound at `bound_ms` is still within it
+    /// (calendar months: bound on Jan 31, a month ends on the last day of February).
+    pub fn covers(self, bound_ms: i64, at_ms: i64) -> bool {
+        match self {
+            CustomerDuration::Lifetime(_) => true,
+            CustomerDuration::Months { months } => at_ms < add_months(bound_ms, months),
+        }
+    }
+}
+
+/// `ms` plus `months` calendar months (the day clamped to the month's last), UTC.
+fn add_months(ms: i64, months: u32) -> i64 {
+    let Ok(at) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
+        return i64::MAX;
+    };
+    let total = i64::from(at.year()) * 12 + i64::from(u8::from(at.month())) - 1 + i64::from(months);
+    let (Ok(year), Ok(month)) = (i32::try_from(total / 12), u8::try_from(total % 12 + 1)) else {
+        return i64::MAX;
+    };
+    let Ok(month) = time::Month::try_from(month) else {
+        return i64::MAX;
+    };
+    let day = at.day().min(month.length(year));
+    time::Date::from_calendar_date(year, month, day)
+        .map(|d| crate::time::unix_millis(at.replace_date(d)))
+        .unwrap_or(i64::MAX)
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -70,6 +142,8 @@ pub struct PlanSpec {
     pub caps: Caps,
     #[serde(default)]
     pub attribution_window: AttributionWindow,
+    #[serde(default)]
+    pub customer_duration: Option<CustomerDuration>,
 }
 
 /// A plan version as stored and answered.
@@ -83,6 +157,8 @@ pub struct Plan {
     pub require_verified: bool,
     pub caps: Caps,
     pub attribution_window: AttributionWindow,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_duration: Option<CustomerDuration>,
     pub version: u64,
     /// From this time on, conversions are paid under this version.
     pub updated_at: String,
@@ -131,8 +207,11 @@ impl Rule {
         Ok(())
     }
 
-    fn key(&self) -> Option<&str> {
-        self.event_type.as_deref()
+    fn key(&self) -> (Option<&str>, AppliesTo) {
+        (
+            self.event_type.as_deref(),
+            self.applies_to.unwrap_or(AppliesTo::All),
+        )
     }
 }
 
@@ -145,9 +224,15 @@ impl PlanSpec {
         }
         for (i, rule) in self.rules.iter().enumerate() {
             rule.validate(i, currency)?;
+            // `all` overlaps `first` and `recurring` of the same event type: the rule that pays
+            // a conversion is never ambiguous.
+            let overlaps = |r: &Rule| {
+                let ((t1, a1), (t2, a2)) = (r.key(), rule.key());
+                t1 == t2 && (a1 == a2 || a1 == AppliesTo::All || a2 == AppliesTo::All)
+            };
             let dup = self.rules[..i]
                 .iter()
-                .any(|r| r.key() == rule.key() && r.qualified_click == rule.qualified_click);
+                .any(|r| overlaps(r) && r.qualified_click == rule.qualified_click);
             if dup {
                 return Err(err(
                     format!("rules[{i}]"),
@@ -176,6 +261,14 @@ impl PlanSpec {
                 format!("must be 1 to {max_window_days} (the click context's lifetime)."),
             ));
         }
+        if let Some(CustomerDuration::Months { months }) = self.customer_duration
+            && (months == 0 || months > MAX_CUSTOMER_MONTHS)
+        {
+            return Err(err(
+                "customerDuration.months",
+                format!("must be 1 to {MAX_CUSTOMER_MONTHS}, or use \"lifetime\"."),
+            ));
+        }
         Ok(ValidPlan {
             currency,
             rules: self.rules,
@@ -183,6 +276,7 @@ impl PlanSpec {
             require_verified: self.require_verified,
             caps: self.caps,
             attribution_window: self.attribution_window,
+            customer_duration: self.customer_duration,
         })
     }
 }
@@ -196,6 +290,7 @@ pub struct ValidPlan {
     pub require_verified: bool,
     pub caps: Caps,
     pub attribution_window: AttributionWindow,
+    pub customer_duration: Option<CustomerDuration>,
 }
 
 impl ValidPlan {
@@ -215,6 +310,7 @@ impl ValidPlan {
             require_verified: self.require_verified,
             caps: self.caps,
             attribution_window: self.attribution_window,
+            customer_duration: self.customer_duration,
             version,
             updated_at,
             updated_by,
@@ -223,10 +319,20 @@ impl ValidPlan {
 }
 
 impl Plan {
-    pub fn rule_for_event(&self, event_type: &str) -> Option<&Rule> {
-        self.rules
-            .iter()
-            .find(|r| r.event_type.as_deref() == Some(event_type))
+    /// The rule paying a conversion of `event_type` that is (`first`) or is not its
+    /// customer's first of that type.
+    pub fn rule_for_event(&self, event_type: &str, first: bool) -> Option<&Rule> {
+        self.rules.iter().find(|r| {
+            r.event_type.as_deref() == Some(event_type)
+                && r.applies_to.unwrap_or(AppliesTo::All).pays(first)
+        })
+    }
+
+    /// How long a bound customer's conversions earn.
+    pub fn customer_duration(&self) -> CustomerDuration {
+        self.customer_duration.unwrap_or(CustomerDuration::Months {
+            months: DEFAULT_CUSTOMER_MONTHS,
+        })
     }
 
     pub fn click_rule(&self) -> Option<&Rule> {

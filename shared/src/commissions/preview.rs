@@ -81,6 +81,7 @@ pub async fn preview(
         click_ms: now,
         verified: true,
         risk: &risk,
+        customer: None,
     };
     let rate = match earn::rate_needed(&plan, &facts) {
         Some(from) => fx::rate_at(state, handle, from, plan.currency, now)

@@ -55,6 +55,15 @@ pub struct Receipt {
     pub receipt: Option<String>,
 }
 
+/// A bound customer's conversion (issue 44): who, whether it is the customer's first of its
+/// event type, and when the customer was bound.
+#[derive(Clone, Debug)]
+pub struct CustomerSale {
+    pub customer_id: CustomerId,
+    pub first: bool,
+    pub bound_at: String,
+}
+
 /// Why a conversion was not recorded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConversionError {
@@ -143,7 +152,7 @@ pub async fn submit_as(
     ctx: &CtxClaims,
     conversion: ValidConversion,
     channel: Channel,
-    customer: Option<&CustomerId>,
+    customer: Option<&CustomerSale>,
 ) -> Result<Receipt, ConversionError> {
     let handle = ctx.handle.clone();
     let policy = super::policy::load_cached(state, &handle).await?;
@@ -187,7 +196,7 @@ struct Submission<'a> {
     conversion: &'a ValidConversion,
     policy: &'a ConversionPolicy,
     channel: &'a Channel,
-    customer: Option<&'a CustomerId>,
+    customer: Option<&'a CustomerSale>,
 }
 
 impl<'a> Submission<'a> {
@@ -258,7 +267,11 @@ impl<'a> Plan<'a> {
             },
         );
         let mut data = conversion_data(ctx, conversion, &conversion_id, verified, risk);
-        data.customer_id = sub.customer.cloned();
+        if let Some(c) = sub.customer {
+            data.customer_id = Some(c.customer_id.clone());
+            data.customer_first = c.first;
+            data.customer_bound_at = Some(c.bound_at.clone());
+        }
         data.receipt = state
             .signing
             .as_deref()
@@ -282,7 +295,8 @@ impl<'a> Plan<'a> {
             .map(|max| super::limits::click_cap(sub.handle, ctx, conversion, max, over_cap));
         let currency = conversion.currency.as_deref();
         let customer_add = sub.customer.filter(|_| !data.test).map(|c| {
-            crate::customers::repo::conversion_counted(sub.handle, c, conversion.value, currency)
+            let id = &c.customer_id;
+            crate::customers::repo::conversion_counted(sub.handle, id, conversion.value, currency)
         });
         Ok(Self {
             handle: sub.handle,
@@ -437,6 +451,8 @@ fn conversion_data(
         superseded_by: None,
         receipt: None,
         customer_id: None,
+        customer_first: false,
+        customer_bound_at: None,
     }
 }
 

@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 
 use super::repo;
 use super::{Binding, Customer, CustomerError};
-use crate::conversions::{Channel, ConversionError, Receipt};
+use crate::conversions::{Channel, ConversionError, CustomerSale, Receipt};
 use crate::domain::conversion::ValidConversion;
 use crate::domain::{
     Attribution, BoundBy, CampaignId, ClickId, CtxClaims, CustomerId, Handle, IdempotencyKey,
@@ -53,19 +53,37 @@ pub async fn lead(
         test,
         metadata: None,
     };
-    let receipt = crate::conversions::submit_as(
-        state,
-        &customer.claims,
-        conversion,
-        channel,
-        Some(customer_id),
-    )
-    .await?;
+    let handle = customer.claims.handle.clone();
+    let receipt = convert(state, &handle, &customer, conversion, channel).await?;
     Ok(Lead {
         customer,
         bound,
         receipt,
     })
+}
+
+/// Submits `customer`'s conversion with its binding's click, knowing whether it is the
+/// customer's first of its event type (a plan's `appliesTo`). Round trips: the first-sale claim,
+/// then a conversion's.
+pub async fn convert(
+    state: &AppState,
+    handle: &Handle,
+    customer: &Customer,
+    conversion: ValidConversion,
+    channel: Channel,
+) -> Result<Receipt, LeadError> {
+    let store = state.store.as_ref();
+    let (id, key) = (&customer.customer_id, &conversion.idempotency_key);
+    let first = repo::claim_first(store, handle, id, &conversion.event_type, key)
+        .await
+        .map_err(CustomerError::from)?;
+    let sale = CustomerSale {
+        customer_id: id.clone(),
+        first,
+        bound_at: customer.bound_at.clone(),
+    };
+    let claims = &customer.claims;
+    Ok(crate::conversions::submit_as(state, claims, conversion, channel, Some(&sale)).await?)
 }
 
 /// The lead's key when the caller gives none: one lead per customer and handle.

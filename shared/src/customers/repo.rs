@@ -208,3 +208,37 @@ pub fn conversion_counted(
         expires_at: None,
     }
 }
+
+/// Whether the conversion keyed `key` is `customer_id`'s first of `event_type`: the first key
+/// to ask claims it (put if absent), and the same key always gets the same answer (a replay,
+/// a retry after a lost answer). Round trips: ONE conditional write (and ONE read when the
+/// backend did not return the claim that won).
+pub async fn claim_first(
+    store: &dyn Store,
+    handle: &Handle,
+    customer_id: &CustomerId,
+    event_type: &str,
+    key: &crate::domain::IdempotencyKey,
+) -> Result<bool, StoreError> {
+    let (pk, sk) = (
+        keys::customers_pk(handle.as_str()),
+        format!("{customer_id}#first#{event_type}"),
+    );
+    let claim = serde_json::json!({ "key": key.as_str() });
+    let put = WriteOp::Put {
+        item: Item::new(pk.clone(), sk.clone(), claim),
+        cond: Cond::Absent,
+    };
+    let holder = match store.write(put).await {
+        Ok(_) => return Ok(true),
+        Err(StoreError::ConditionFailed {
+            current: Some(item),
+        }) => *item,
+        Err(StoreError::ConditionFailed { current: None }) => store
+            .get(&pk, &sk)
+            .await?
+            .ok_or_else(|| StoreError::Unavailable("the first-sale claim vanished".into()))?,
+        Err(e) => return Err(e),
+    };
+    Ok(holder.doc["key"].as_str() == Some(key.as_str()))
+}

@@ -155,8 +155,7 @@ async fn submit(
                 "Customer {id} (not bound: send its ctx with this conversion, or bind it first)"
             ))
         })?;
-    let receipt = conversions::submit_as(state, &bound.claims, conversion, channel, Some(&id));
-    Ok(receipt.await?)
+    Ok(crate::customers::bind::convert(state, handle, &bound, conversion, channel).await?)
 }
 
 /// `POST /v2/handles/{handle}/conversions`: the merchant's server; `verified: true`. The ctx
