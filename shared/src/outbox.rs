@@ -55,9 +55,10 @@ pub fn clear(event: &Event) -> Option<WriteOp> {
 /// write; the sweeper enqueues it and the consumer clears it, like any committed event.
 ///
 /// Up to [`PARK_ATTEMPTS`] writes of the same entry (10 then 40 ms apart): a lost or refused
-/// answer is tried again, and a retry that finds the entry already there (the first write
-/// landed, its answer did not) has parked it (issue 42: a click answered 302 is never lost to
-/// one failed write).
+/// answer is tried again, and a write that finds the entry already there has parked it: its key
+/// (this instant and the event's id) is this call's alone, so only an earlier try of it (its
+/// answer lost, retried by us or by the SDK's own retry) can have written it (issue 42: a
+/// click answered 302 is never lost to one failed write).
 pub async fn park(store: &dyn Store, event_json: &str) -> Result<(), StoreError> {
     let mut event: Event = serde_json::from_str(event_json)
         .map_err(|e| StoreError::Invalid(format!("parking an unreadable event: {e}")))?;
@@ -67,7 +68,7 @@ pub async fn park(store: &dyn Store, event_json: &str) -> Result<(), StoreError>
     loop {
         let error = match store.write(op.clone()).await {
             Ok(_) => return Ok(()),
-            Err(StoreError::ConditionFailed { .. }) if attempt > 1 => return Ok(()),
+            Err(StoreError::ConditionFailed { .. }) => return Ok(()),
             Err(e) => e,
         };
         if attempt == PARK_ATTEMPTS || !retryable(&error) {

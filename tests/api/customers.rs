@@ -257,4 +257,43 @@ async fn a_customers_first_sale_and_its_renewals_earn_their_own_rates() {
     amounts.sort_unstable();
     assert_eq!(amounts, ["20.00", "20.00", "30.00"], "{ledger:#?}");
     crate::commissions::no_drift(&app).await;
+    // The funnel: three purchases of 100, two of them renewals.
+    let viewer = app.as_role("acme", Role::Viewer);
+    for _ in 0..300 {
+        let funnel = json_of(viewer.analytics("campaignId=alpha").await, 200).await;
+        let row = &funnel["campaigns"][0];
+        if row["conversions"] == 3 {
+            assert_eq!(row["revenue"], json!({"EUR": "300.00"}), "{row}");
+            assert_eq!(row["recurringRevenue"], json!({"EUR": "200.00"}), "{row}");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the funnel never counted the three purchases");
+}
+
+/// Leads count in the funnel's `leads`, and the ones that bound their customer in `customers`.
+#[tokio::test]
+async fn the_funnel_counts_leads_and_the_customers_they_bound() {
+    let app = spawn_app().await;
+    two_partners(&app).await;
+    let ctx = ctx_of(&app, "deal").await;
+    for (customer, key) in [("c1", None), ("c2", None), ("c1", Some("again"))] {
+        let mut body = json!({"ctx": ctx, "customerId": customer});
+        if let Some(k) = key {
+            body["idempotencyKey"] = json!(k);
+        }
+        json_of(app.lead(&body).await, 202).await;
+    }
+    let viewer = app.as_role("acme", Role::Viewer);
+    for _ in 0..300 {
+        let funnel = json_of(viewer.analytics("campaignId=alpha").await, 200).await;
+        let row = &funnel["campaigns"][0];
+        if row["leads"] == 3 {
+            assert_eq!(row["customers"], 2, "{row}");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the funnel never counted the three leads");
 }

@@ -24,6 +24,7 @@ use super::TEST_CLICKS;
 use super::VERIFIED;
 use super::VERIFIED_REVENUE_PREFIX;
 use super::{BOTS, CLICKS, CONVERSIONS, EXPIRED, FLAGGED, NO_CAMPAIGN, QUALIFIED, TOTAL_VALUE};
+use super::{CUSTOMERS, LEADS, RECURRING_REVENUE_PREFIX};
 use super::{Dimension, Micros, bot_counter, days, key_value, revenue_counter, to_micros};
 use super::{FLAGGED_REVENUE_PREFIX, REVENUE_PREFIX, REVERSED_REVENUE_PREFIX};
 use crate::consume::EventSink;
@@ -243,6 +244,7 @@ fn conversion_contribution(handle: &str, conv: ConversionData, event: &Event) ->
     if conv.risk.flagged() {
         deltas.push((FLAGGED.to_owned(), 1));
     }
+    deltas.extend(lead_deltas(&conv, 1));
     if let Some(micros) = revenue_micros(conv.value, conv.currency.as_deref(), event) {
         deltas.extend(money_deltas(&conv, micros));
     }
@@ -277,6 +279,7 @@ fn superseded_contribution(handle: &str, rev: &ReversalData, event: &Event) -> P
     if conv.risk.flagged() {
         deltas.push((FLAGGED.to_owned(), -1));
     }
+    deltas.extend(lead_deltas(conv, -1));
     if let Some(micros) = revenue_micros(rev.reversal.amount, conv.currency.as_deref(), event) {
         deltas.extend(money_deltas(conv, -micros));
     }
@@ -301,6 +304,18 @@ fn revenue_micros(
     }
 }
 
+/// A lead counts in `leads`, and in `customers` when it was its customer's first (issue 44).
+fn lead_deltas(conv: &ConversionData, n: Micros) -> Vec<(String, Micros)> {
+    if conv.event_type != "lead" {
+        return Vec::new();
+    }
+    let mut deltas = vec![(LEADS.to_owned(), n)];
+    if conv.customer_id.is_some() && conv.customer_first {
+        deltas.push((CUSTOMERS.to_owned(), n));
+    }
+    deltas
+}
+
 /// `micros` of revenue (negative for a reversal), split as the conversion was.
 fn money_deltas(
     conv: &ConversionData,
@@ -315,6 +330,7 @@ fn money_deltas(
         Some(REVENUE_PREFIX),
         conv.verified.then_some(VERIFIED_REVENUE_PREFIX),
         conv.risk.flagged().then_some(FLAGGED_REVENUE_PREFIX),
+        (conv.customer_id.is_some() && !conv.customer_first).then_some(RECURRING_REVENUE_PREFIX),
     ]
     .into_iter()
     .flatten()

@@ -201,6 +201,9 @@ mod tests {
             test_clicks: 0,
             conversion_rate: None,
             bot_ratio: None,
+            leads: 0,
+            customers: 0,
+            recurring_revenue: BTreeMap::new(),
         }
     }
 

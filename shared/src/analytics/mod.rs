@@ -49,6 +49,12 @@ pub const BOT_PREFIX: &str = "bot_";
 pub const HUMAN: &str = "human";
 /// `rev_usd`, `rev_eur`, …: revenue in micro-units of the currency.
 pub const REVENUE_PREFIX: &str = "rev_";
+/// Conversions of type `lead` (issue 44), and the leads that were their customer's first.
+pub const LEADS: &str = "leads";
+pub const CUSTOMERS: &str = "customers";
+/// `recrev_usd`, …: revenue of a bound customer's conversions that are not its first of their
+/// type (renewals, repeat orders), in `rev_` too.
+pub const RECURRING_REVENUE_PREFIX: &str = "recrev_";
 
 /// Longest dimension value kept in a key (DynamoDB sort keys stop at 1 KiB).
 const MAX_VALUE_BYTES: usize = 200;
@@ -225,6 +231,9 @@ pub struct Counters {
     pub verified_revenue: BTreeMap<String, Micros>,
     pub flagged_revenue: BTreeMap<String, Micros>,
     pub reversed_revenue: BTreeMap<String, Micros>,
+    pub leads: i64,
+    pub customers: i64,
+    pub recurring_revenue: BTreeMap<String, Micros>,
 }
 
 impl Counters {
@@ -240,6 +249,8 @@ impl Counters {
                 FLAGGED => c.flagged = c.flagged.saturating_add(count(n)),
                 EXPIRED => c.expired = c.expired.saturating_add(count(n)),
                 TEST_CLICKS => c.test_clicks = c.test_clicks.saturating_add(count(n)),
+                LEADS => c.leads = c.leads.saturating_add(count(n)),
+                CUSTOMERS => c.customers = c.customers.saturating_add(count(n)),
                 other => c.add_named(other, n),
             }
         }
@@ -253,11 +264,12 @@ impl Counters {
             *slot = slot.saturating_add(count(n));
             return;
         }
-        let maps: [(&str, &mut BTreeMap<String, Micros>); 4] = [
+        let maps: [(&str, &mut BTreeMap<String, Micros>); 5] = [
             (REVENUE_PREFIX, &mut self.revenue),
             (VERIFIED_REVENUE_PREFIX, &mut self.verified_revenue),
             (FLAGGED_REVENUE_PREFIX, &mut self.flagged_revenue),
             (REVERSED_REVENUE_PREFIX, &mut self.reversed_revenue),
+            (RECURRING_REVENUE_PREFIX, &mut self.recurring_revenue),
         ];
         for (prefix, map) in maps {
             if let Some(rest) = name.strip_prefix(prefix) {
@@ -277,6 +289,8 @@ impl Counters {
             (&mut self.flagged, other.flagged),
             (&mut self.expired, other.expired),
             (&mut self.test_clicks, other.test_clicks),
+            (&mut self.leads, other.leads),
+            (&mut self.customers, other.customers),
         ] {
             *mine = mine.saturating_add(theirs);
         }
@@ -289,6 +303,7 @@ impl Counters {
             (&mut self.verified_revenue, &other.verified_revenue),
             (&mut self.flagged_revenue, &other.flagged_revenue),
             (&mut self.reversed_revenue, &other.reversed_revenue),
+            (&mut self.recurring_revenue, &other.recurring_revenue),
         ];
         for (mine, theirs) in money {
             for (k, n) in theirs {

@@ -188,6 +188,12 @@ pub struct Metrics {
     pub conversion_rate: Option<f64>,
     /// botClicks / clicks.
     pub bot_ratio: Option<f64>,
+    /// Conversions of type `lead` (issue 44).
+    pub leads: i64,
+    /// Leads that were their customer's first: customers bound through a lead.
+    pub customers: i64,
+    /// The part of `revenue` from a bound customer's later sales (renewals, repeat orders).
+    pub recurring_revenue: BTreeMap<String, String>,
 }
 
 fn ratio(part: i64, whole: i64) -> Option<f64> {
@@ -217,6 +223,9 @@ impl From<&Counters> for Metrics {
             test_clicks: c.test_clicks,
             conversion_rate: ratio(c.conversions, c.qualified),
             bot_ratio: ratio(c.bots, c.clicks),
+            leads: c.leads,
+            customers: c.customers,
+            recurring_revenue: money(&c.recurring_revenue),
         }
     }
 }
