@@ -297,3 +297,41 @@ async fn the_funnel_counts_leads_and_the_customers_they_bound() {
     }
     panic!("the funnel never counted the three leads");
 }
+
+/// A refund of one renewal claws back that renewal's commission only: the first sale's and the
+/// other renewal's lines stand, and the balances match the lines.
+#[tokio::test]
+async fn refunding_a_renewal_reverses_only_that_renewals_commission() {
+    let app = spawn_app().await;
+    two_partners(&app).await;
+    let lead = json!({"ctx": ctx_of(&app, "deal").await, "customerId": "cus_r"});
+    json_of(app.lead(&lead).await, 202).await;
+    let merchant = app.as_role("acme", Role::Creator);
+    let mut ids = Vec::new();
+    for invoice in ["in_1", "in_2", "in_3"] {
+        let body = json!({"customerId": "cus_r", "idempotencyKey": invoice, "eventType": "purchase",
+            "value": "100", "currency": "EUR"});
+        let receipt = json_of(merchant.convert_verified(&body).await, 202).await;
+        ids.push(receipt["conversionId"].as_str().unwrap().to_owned());
+    }
+    lines(&app, 4).await; // the lead's and three purchases'
+    let op = app.as_role("acme", Role::Operator);
+    json_of(op.reverse(&ids[1], &json!({"reason": "refund"})).await, 201).await;
+    let ledger = lines(&app, 5).await;
+    let adjustment = ledger
+        .iter()
+        .find(|l| l["kind"] == "adjustment")
+        .expect("one adjustment");
+    let renewal = ledger
+        .iter()
+        .find(|l| l["conversionId"] == ids[1].as_str() && l["kind"] == "conversion")
+        .expect("the refunded renewal's line");
+    assert_eq!(adjustment["adjustsCommissionId"], renewal["commissionId"]);
+    assert_eq!(adjustment["amount"], "-10.00", "{adjustment}");
+    let adjusted: Vec<&Value> = ledger
+        .iter()
+        .filter(|l| l["kind"] == "adjustment")
+        .collect();
+    assert_eq!(adjusted.len(), 1, "the others stand: {ledger:#?}");
+    crate::commissions::no_drift(&app).await;
+}
