@@ -648,6 +648,21 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("conversions/policy-put.json").await;
     r.expect_status(200);
     assert_eq!(r.json()["publicConversions"], "flag");
+    // Customers (issue 44): bound to the click by its ctx, read back, listed; a later lead of
+    // the same customer on the public function finds the binding.
+    let r = b.http("conversions/customer-bind.json").await;
+    r.expect_status(201);
+    assert_eq!(r.json()["bound"], true);
+    assert_eq!(r.json()["emailMasked"], "j***@example.com");
+    let r = b.http("conversions/customer-get.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["clickId"], context["clickId"]);
+    let r = b.http("conversions/customers-list.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["items"][0]["customerId"], "cus_NffrFeUfNV2Hib");
+    let r = b.http("public/lead.json").await;
+    r.expect_status(202);
+    assert_eq!(r.json()["bound"], false);
 
     // ---------------------------------------------------------------- campaigns
     let r = b.http("campaigns/create.json").await;
