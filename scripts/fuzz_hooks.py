@@ -13,10 +13,15 @@ The rules (positive cases only):
               is dropped unless it is a `nextCursor` seen in an earlier response.
   report      `funnel=true` with `groupBy`, `funnel=false` without it, and `orphans=true` with
               `funnel`, `groupBy` or `campaignId` are 400 (the `Funnel` parameter, `getAnalytics`).
-  day range   `from` after `to` or more than 366 days apart is 400 (the `From` parameter).
-  ctx         a ctx is an HMAC-signed token (`ConversionRequest.ctx`): the real one minted for
-              this run (TENX_FUZZ_CTX, a click on TENX_FUZZ_CTX_HANDLE) stands in for a generated
-              one; the authenticated conversion route takes it only on its own handle.
+  day range   `from` after `to` or more than 366 days apart is 400 (the `From` parameter), and
+              on the listings that take times (commissions, customers) `from` after `to` is 400.
+  ctx         a ctx is an HMAC-signed token (`ConversionRequest.ctx`, `LeadRequest.ctx`,
+              `CustomerRequest.ctx`): the real one minted for this run (TENX_FUZZ_CTX, a click on
+              TENX_FUZZ_CTX_HANDLE) stands in for a generated one; the authenticated conversion
+              and customer routes take it only on its own handle.
+  coupon      a `couponCode` must name one of the handle's coupon codes (`CouponCode`, stored
+              state): dropped from a positive conversion; a customer binding is by ctx alone
+              (`CustomerRequest`: exactly one way to bind).
   money       a JSON number past 6 decimal places or 15 significant digits is 400 (`Money`); a
               `value` needs a `currency` (`ConversionRequest.value`); a reversal's `amount` may
               not exceed the conversion's value, nor be given for one without a value (looked
@@ -148,8 +153,15 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
         for name in ("metadata", "data"):
             if isinstance(free.get(name), (dict, list)):
                 free[name] = within_doubles(free[name])
-    if method == "POST" and path in ("/v2/public/conversions", "/v2/handles/{handle}/conversions"):
+    if method == "POST" and path in ("/v2/public/leads", "/v2/handles/{handle}/customers"):
         body["ctx"] = CTX
+        for name in ("couponCode", "partnerId", "campaignId"):
+            body.pop(name, None)
+        if path.startswith("/v2/handles/"):
+            case.path_parameters["handle"] = CTX_HANDLE
+    elif method == "POST" and path in ("/v2/public/conversions", "/v2/handles/{handle}/conversions"):
+        body["ctx"] = CTX
+        body.pop("couponCode", None)
         if path.startswith("/v2/handles/"):
             case.path_parameters["handle"] = CTX_HANDLE
         if body.get("value") is not None:
@@ -361,6 +373,21 @@ def fit_day_range(query: dict) -> None:
         return
     if start > to or (to - start).days + 1 > MAX_RANGE_DAYS:
         query["from"] = to.isoformat()
+    else:
+        t_from, t_to = parse_time(query.get("from")), parse_time(query.get("to"))
+        if t_from and t_to and t_from > t_to:
+            query["from"] = query["to"]
+
+
+def parse_time(raw) -> datetime.datetime | None:
+    """An RFC 3339 timestamp (with its offset), or None."""
+    if not isinstance(raw, str) or len(raw.strip()) <= 10:
+        return None
+    try:
+        t = datetime.datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else None
 
 
 def fit_money(value, positive: bool = False):

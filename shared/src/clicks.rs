@@ -2,7 +2,8 @@
 //!
 //! Round trips: ONE stream append (or, in a process without a click stream, ONE events-queue
 //! send), retried at most [`SEND_ATTEMPTS`] times within [`SEND_BUDGET`]; only when that stays
-//! down, ONE store write (the outbox). The redirect awaits [`record`] and answers its 302 whatever
+//! down, ONE store write (the outbox), retried up to `outbox::PARK_ATTEMPTS` times (~4 s) while
+//! the store fails too. The redirect awaits [`record`] and answers its 302 whatever
 //! the [`Recorded`] outcome: a visitor is never refused for our storage.
 
 use std::time::Duration;

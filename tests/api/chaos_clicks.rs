@@ -205,6 +205,16 @@ async fn run(rate: f64, seed: u64, fast_sweeps: bool) {
         "seed {seed}, rate {rate}: {redirected} of {CLICKS} clicks answered 302, {total} counted, \
          settled {took:?} after the restart (freshness then {freshness}; behind seen: {behind_seen})"
     );
+    let missing: Vec<String> = answers
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| **a == Answer::Redirected && by_sub1.get(&format!("c{i}")) != Some(&1))
+        .map(|(i, _)| format!("c{i}"))
+        .collect();
+    let summed: i64 = by_sub1.values().sum();
+    eprintln!(
+        "seed {seed}: answered but not counted {missing:?}; rows sum to {summed}, funnel {total}"
+    );
     assert_eq!(
         (
             settled(&answers, by_sub1, *total),

@@ -418,14 +418,6 @@ struct ListParams {
     to: Option<String>,
 }
 
-fn time_param(name: &str, raw: Option<&str>) -> ApiResult<Option<i64>> {
-    raw.map(|r| {
-        crate::time::rfc3339_millis(r)
-            .ok_or_else(|| ApiError::invalid_request(format!("{name}: must be an RFC 3339 time.")))
-    })
-    .transpose()
-}
-
 impl ListParams {
     fn filter(&self) -> ApiResult<Filter> {
         let status = self.status.as_deref().map(|s| {
@@ -442,13 +434,15 @@ impl ListParams {
                 )
             })
         });
+        let (from_ms, to_ms) =
+            crate::http::pagination::time_range(self.from.as_deref(), self.to.as_deref())?;
         Ok(Filter {
             campaign_id: self.campaign_id.clone(),
             partner_id: self.partner_id.clone(),
             status: status.transpose()?,
             kind: kind.transpose()?,
-            from_ms: time_param("from", self.from.as_deref())?,
-            to_ms: time_param("to", self.to.as_deref())?,
+            from_ms,
+            to_ms,
         })
     }
 }

@@ -18,7 +18,7 @@ use crate::domain::{CampaignId, CustomerId, Handle, IdempotencyKey, PartnerId};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ClientAddr, Json, Path, Query, verify_ctx};
-use crate::http::pagination::{PageParams, encode_cursor};
+use crate::http::pagination::{PageParams, encode_cursor, time_range};
 use crate::http::routes::Routes;
 use crate::state::AppState;
 
@@ -197,25 +197,18 @@ struct CustomerPage {
     next_cursor: Option<String>,
 }
 
-fn time_param(name: &str, raw: Option<&str>) -> ApiResult<Option<i64>> {
-    raw.map(|r| {
-        crate::time::rfc3339_millis(r)
-            .ok_or_else(|| ApiError::invalid_request(format!("{name}: must be an RFC 3339 time.")))
-    })
-    .transpose()
-}
-
 /// `GET /v2/handles/{handle}/customers`: newest binding first; a partner token sees its own.
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(p): Query<ListParams>,
 ) -> ApiResult<axum::Json<CustomerPage>> {
+    let (from_ms, to_ms) = time_range(p.from.as_deref(), p.to.as_deref())?;
     let mut filter = Filter {
         partner_id: p.partner_id,
         campaign_id: p.campaign_id,
-        from_ms: time_param("from", p.from.as_deref())?,
-        to_ms: time_param("to", p.to.as_deref())?,
+        from_ms,
+        to_ms,
     };
     if let Some(own) = caller.partner() {
         filter.partner_id = Some(own.clone());
