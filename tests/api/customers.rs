@@ -194,6 +194,9 @@ async fn bad_customer_input_is_refused_naming_the_field() {
     let coupon = json!({"customerId": "c2", "couponCode": "SPRING"});
     let message = assert_error(op.bind_customer(&coupon).await, 400, "invalid_request").await;
     assert!(message.starts_with("couponCode"), "{message}");
+    let sale = json!({"couponCode": "SPRING", "idempotencyKey": "k2", "eventType": "purchase"});
+    let message = assert_error(op.convert_verified(&sale).await, 400, "invalid_request").await;
+    assert!(message.starts_with("couponCode"), "{message}");
     let unbound = json!({"customerId": "c3", "idempotencyKey": "k3", "eventType": "purchase"});
     assert_error(op.convert_verified(&unbound).await, 404, "not_found").await;
     let foreign = json!({"customerId": "c4", "partnerId": "pub-two", "campaignId": "alpha"});
@@ -333,5 +336,139 @@ async fn refunding_a_renewal_reverses_only_that_renewals_commission() {
         .filter(|l| l["kind"] == "adjustment")
         .collect();
     assert_eq!(adjusted.len(), 1, "the others stand: {ledger:#?}");
+    crate::commissions::no_drift(&app).await;
+}
+
+/// Coupon codes: unique per handle whatever their case, the campaign must be the partner's; a
+/// sale with a code and nothing else is the partner's (and binds its customer, whose renewals
+/// then need nothing); a ctx or an earlier binding comes first; a deleted code attributes no
+/// more, and what it attributed stays.
+#[tokio::test]
+async fn coupon_codes_attribute_sales_and_bind_their_customers() {
+    let app = spawn_app().await;
+    two_partners(&app).await;
+    let op = app.as_role("acme", Role::Operator);
+    let code = json!({"code": "Spring-10", "campaignId": "alpha"});
+    let created = json_of(op.create_coupon("pub-one", &code).await, 201).await;
+    assert_eq!(
+        (&created["code"], &created["partnerId"]),
+        (&json!("Spring-10"), &json!("pub-one"))
+    );
+    let taken = json!({"code": "SPRING-10", "campaignId": "beta"});
+    assert_error(op.create_coupon("pub-two", &taken).await, 409, "conflict").await;
+    let foreign = json!({"code": "other", "campaignId": "beta"});
+    let message = assert_error(
+        op.create_coupon("pub-one", &foreign).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(message.starts_with("campaignId"), "{message}");
+    let bad = json!({"code": "a b", "campaignId": "alpha"});
+    let message = assert_error(
+        op.create_coupon("pub-one", &bad).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(message.starts_with("code"), "{message}");
+    assert_error(
+        op.create_coupon("nobody", &json!({"code": "x1", "campaignId": "alpha"}))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    // A one-off sale by code (any case), then a customer bound by it whose renewal needs nothing.
+    let sale = json!({"couponCode": "spring-10", "idempotencyKey": "o-1", "eventType": "purchase",
+        "value": "50.00", "currency": "EUR"});
+    let receipt = json_of(op.convert_verified(&sale).await, 202).await;
+    assert_eq!(receipt["campaignId"], "alpha", "{receipt}");
+    let first = json!({"customerId": "cus_c", "couponCode": "SPRING-10", "idempotencyKey": "o-2",
+        "eventType": "purchase", "value": "100.00", "currency": "EUR"});
+    json_of(op.convert_verified(&first).await, 202).await;
+    let renewal = json!({"customerId": "cus_c", "idempotencyKey": "o-3", "eventType": "purchase",
+        "value": "100.00", "currency": "EUR"});
+    json_of(op.convert_verified(&renewal).await, 202).await;
+    let customer = json_of(op.get_customer("cus_c").await, 200).await;
+    assert_eq!(
+        (
+            &customer["boundBy"],
+            &customer["partnerId"],
+            &customer["conversionCount"]
+        ),
+        (&json!("coupon"), &json!("pub-one"), &json!(2)),
+        "{customer}"
+    );
+    let mut amounts: Vec<String> = lines(&app, 3)
+        .await
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {}",
+                l["partnerId"].as_str().unwrap(),
+                l["amount"].as_str().unwrap()
+            )
+        })
+        .collect();
+    amounts.sort();
+    assert_eq!(amounts, ["pub-one 10.00", "pub-one 10.00", "pub-one 5.00"]);
+
+    // A ctx comes before the code; a bound customer keeps its binding whatever code it brings.
+    let by_ctx = json!({"ctx": ctx_of(&app, "offer").await, "couponCode": "SPRING-10",
+        "idempotencyKey": "o-4", "eventType": "purchase"});
+    assert_eq!(
+        json_of(op.convert_verified(&by_ctx).await, 202).await["campaignId"],
+        "beta"
+    );
+    let manual = json!({"customerId": "cus_m", "partnerId": "pub-two", "campaignId": "beta"});
+    json_of(op.bind_customer(&manual).await, 201).await;
+    let kept = json!({"customerId": "cus_m", "couponCode": "SPRING-10", "idempotencyKey": "o-5",
+        "eventType": "purchase"});
+    assert_eq!(
+        json_of(op.convert_verified(&kept).await, 202).await["campaignId"],
+        "beta"
+    );
+
+    // A partner token sees its own codes and customers only; a deleted code attributes no more.
+    let minted = op
+        .send_json(
+            Method::POST,
+            "/partners/pub-one/tokens",
+            &json!({"name": "portal"}),
+        )
+        .await;
+    let token = json_of(minted, 201).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let partner = app.with_token("acme", &token);
+    let listed = json_of(partner.list_coupons("pub-one").await, 200).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(partner.list_coupons("pub-two").await.status(), 404);
+    let mine = json_of(partner.list_customers("").await, 200).await;
+    let ids: Vec<&str> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["customerId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["cus_c"], "{mine}");
+    assert_eq!(partner.get_customer("cus_m").await.status(), 404);
+    assert_eq!(
+        partner.delete_coupon("pub-one", "SPRING-10").await.status(),
+        403
+    );
+    assert_eq!(op.delete_coupon("pub-two", "spring-10").await.status(), 404);
+    assert_eq!(op.delete_coupon("pub-one", "SPRING-10").await.status(), 204);
+    assert_eq!(op.delete_coupon("pub-one", "SPRING-10").await.status(), 404);
+    let after =
+        json!({"couponCode": "Spring-10", "idempotencyKey": "o-6", "eventType": "purchase"});
+    assert_error(op.convert_verified(&after).await, 400, "invalid_request").await;
+    assert_eq!(
+        json_of(op.get_customer("cus_c").await, 200).await["boundBy"],
+        "coupon"
+    );
     crate::commissions::no_drift(&app).await;
 }

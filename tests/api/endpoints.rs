@@ -520,6 +520,24 @@ impl As<'_> {
             .await
     }
 
+    /// `POST /v2/handles/{handle}/partners/{partner}/coupon-codes`
+    pub(crate) async fn create_coupon(&self, partner: &str, body: &Value) -> Response {
+        let path = format!("/partners/{partner}/coupon-codes");
+        self.send(Method::POST, &path, Some(body)).await
+    }
+
+    /// `GET /v2/handles/{handle}/partners/{partner}/coupon-codes`
+    pub(crate) async fn list_coupons(&self, partner: &str) -> Response {
+        let path = format!("/partners/{partner}/coupon-codes");
+        self.send(Method::GET, &path, None).await
+    }
+
+    /// `DELETE /v2/handles/{handle}/partners/{partner}/coupon-codes/{code}`
+    pub(crate) async fn delete_coupon(&self, partner: &str, code: &str) -> Response {
+        let path = format!("/partners/{partner}/coupon-codes/{code}");
+        self.send(Method::DELETE, &path, None).await
+    }
+
     pub(crate) async fn balances(&self, query: &str) -> Response {
         self.send(Method::GET, &format!("/balances?{query}"), None)
             .await

@@ -3,13 +3,15 @@
 
 use sha2::{Digest, Sha256};
 
+use super::coupons::Coupon;
 use super::repo;
 use super::{Binding, Customer, CustomerError};
+use crate::campaigns::model::Campaign;
 use crate::conversions::{Channel, ConversionError, CustomerSale, Receipt};
 use crate::domain::conversion::ValidConversion;
 use crate::domain::{
-    Attribution, BoundBy, CampaignId, ClickId, CtxClaims, CustomerId, Handle, IdempotencyKey,
-    PartnerId,
+    Attribution, BoundBy, CampaignId, ClickId, CouponCode, CtxClaims, CustomerId, Handle,
+    IdempotencyKey, PartnerId,
 };
 use crate::state::AppState;
 
@@ -129,32 +131,14 @@ pub async fn by_hand(
     email_masked: Option<String>,
 ) -> Result<(Customer, bool), CustomerError> {
     let store = state.store.as_ref();
-    let campaign = crate::campaigns::get(store, handle, campaign_id)
-        .await?
-        .ok_or_else(|| {
-            CustomerError::Invalid(format!(
-                "campaignId: campaign {campaign_id} does not exist."
-            ))
-        })?;
+    let campaign = campaign_of(store, handle, campaign_id, "campaignId").await?;
     if campaign.partner_id.as_ref() != Some(partner) {
         return Err(CustomerError::Invalid(format!(
             "partnerId: campaign {campaign_id} is not partner {partner}'s."
         )));
     }
-    let now = crate::store::now_unix();
-    let claims = CtxClaims {
-        click_id: binding_click(handle, customer_id),
-        handle: handle.clone(),
-        slug: campaign.primary_slug.clone(),
-        campaign_id: Some(campaign_id.clone()),
-        attribution: Attribution::unknown(),
-        issued_at: now,
-        expires_at: i64::MAX,
-        sub_ids: Default::default(),
-        test: false,
-    };
     let binding = Binding {
-        claims,
+        claims: campaign_claims(handle, &campaign, binding_click(handle, customer_id)),
         partner_id: Some(partner.clone()),
         by: BoundBy::Manual,
         email_masked,
@@ -162,27 +146,123 @@ pub async fn by_hand(
     repo::bind(store, handle, customer_id, binding).await
 }
 
-/// The click id a binding without a click stands for: time-ordered from now, its rest derived
-/// from the handle and customer (so it reads as this binding's, never as a visitor's click).
+/// Binds `customer_id` to the partner and campaign of coupon `code` (first binding wins).
+/// Round trips: the coupon's and its campaign's reads, ONE transaction.
+pub async fn by_coupon(
+    state: &AppState,
+    handle: &Handle,
+    customer_id: &CustomerId,
+    code: &CouponCode,
+    email_masked: Option<String>,
+) -> Result<(Customer, bool), CustomerError> {
+    let store = state.store.as_ref();
+    let (coupon, campaign) = coupon_of(store, handle, code).await?;
+    let binding = Binding {
+        claims: campaign_claims(handle, &campaign, binding_click(handle, customer_id)),
+        partner_id: Some(coupon.partner_id),
+        by: BoundBy::Coupon,
+        email_masked,
+    };
+    repo::bind(store, handle, customer_id, binding).await
+}
+
+/// The claims a sale carrying coupon `code` and no customer is attributed with: the coupon's
+/// campaign, on a click id of its own derived from the code and the sale's idempotency key (so
+/// one coupon's many sales are not one click's, held to a per-click cap). Round trips: the
+/// coupon's and its campaign's reads.
+pub async fn coupon_claims(
+    state: &AppState,
+    handle: &Handle,
+    code: &CouponCode,
+    key: &IdempotencyKey,
+) -> Result<CtxClaims, CustomerError> {
+    let (_, campaign) = coupon_of(state.store.as_ref(), handle, code).await?;
+    let click = derived_click(&format!("{handle}\ncoupon\n{}\n{key}", code.key()));
+    Ok(campaign_claims(handle, &campaign, click))
+}
+
+/// The coupon `code` names and its campaign; an unknown code is the caller's error.
+async fn coupon_of(
+    store: &dyn crate::store::Store,
+    handle: &Handle,
+    code: &CouponCode,
+) -> Result<(Coupon, Campaign), CustomerError> {
+    let coupon = super::coupons::lookup(store, handle, code)
+        .await?
+        .ok_or_else(|| {
+            CustomerError::Invalid(format!(
+                "couponCode: {code} is not a coupon code of {handle}."
+            ))
+        })?;
+    let campaign = campaign_of(store, handle, &coupon.campaign_id, "couponCode").await?;
+    Ok((coupon, campaign))
+}
+
+async fn campaign_of(
+    store: &dyn crate::store::Store,
+    handle: &Handle,
+    campaign_id: &CampaignId,
+    field: &str,
+) -> Result<Campaign, CustomerError> {
+    crate::campaigns::get(store, handle, campaign_id)
+        .await?
+        .ok_or_else(|| {
+            CustomerError::Invalid(format!("{field}: campaign {campaign_id} does not exist."))
+        })
+}
+
+/// Claims for a binding or sale without a visitor's click: the campaign, its primary link, and
+/// an attribution the click would have had were it unknown.
+fn campaign_claims(handle: &Handle, campaign: &Campaign, click_id: ClickId) -> CtxClaims {
+    CtxClaims {
+        click_id,
+        handle: handle.clone(),
+        slug: campaign.primary_slug.clone(),
+        campaign_id: Some(campaign.campaign_id.clone()),
+        attribution: Attribution::unknown(),
+        issued_at: crate::store::now_unix(),
+        expires_at: i64::MAX,
+        sub_ids: Default::default(),
+        test: false,
+    }
+}
+
+/// The click id a binding without a click stands for: derived from the handle and customer
+/// (so it reads as this binding's, never as a visitor's click).
 fn binding_click(handle: &Handle, customer_id: &CustomerId) -> ClickId {
+    derived_click(&format!("{handle}\n{customer_id}"))
+}
+
+/// A click id time-ordered from now, its rest a digest of `seed`.
+fn derived_click(seed: &str) -> ClickId {
     let ms = u64::try_from(crate::time::now_millis()).unwrap_or(0);
-    let digest = Sha256::digest(format!("{handle}\n{customer_id}").as_bytes());
+    let digest = Sha256::digest(seed.as_bytes());
     let rest = hex::encode(&digest[..10]);
     ClickId::parse(&format!("{}{ms:012x}{rest}", ClickId::PREFIX)).expect("32 hex digits")
 }
 
-/// The claims a conversion of `customer_id` is attributed with: its binding's. With a ctx the
-/// customer is bound first (first binding wins). `None`: not bound and no ctx.
+/// The binding a conversion of `customer_id` is attributed by, in the contract's order: the
+/// customer's binding, else the ctx, else the coupon code (either binds the customer first;
+/// with a ctx the binding transaction itself keeps an earlier binding). `None`: not bound, and
+/// neither given. Round trips: ONE transaction with a ctx; else ONE read, plus a coupon
+/// binding's reads and transaction when unbound.
 pub async fn attributed(
     state: &AppState,
     handle: &Handle,
     customer_id: &CustomerId,
     ctx: Option<CtxClaims>,
+    coupon: Option<&CouponCode>,
 ) -> Result<Option<Customer>, CustomerError> {
-    match ctx {
-        Some(claims) => Ok(Some(by_ctx(state, claims, customer_id, None).await?.0)),
-        None => Ok(repo::get(state.store.as_ref(), handle, customer_id)
-            .await?
-            .map(|(c, _)| c)),
+    if let Some(claims) = ctx {
+        return Ok(Some(by_ctx(state, claims, customer_id, None).await?.0));
+    }
+    if let Some((bound, _)) = repo::get(state.store.as_ref(), handle, customer_id).await? {
+        return Ok(Some(bound));
+    }
+    match coupon {
+        Some(code) => Ok(Some(
+            by_coupon(state, handle, customer_id, code, None).await?.0,
+        )),
+        None => Ok(None),
     }
 }

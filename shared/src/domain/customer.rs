@@ -29,6 +29,35 @@ impl CustomerId {
     }
 }
 
+/// A partner's coupon code (issue 44): 1 to 64 of `[A-Za-z0-9_-]`, kept as written and unique
+/// per handle whatever its case (`SUMMER10` and `summer10` are one code).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CouponCode(String);
+
+super::ids::string_id!(CouponCode);
+
+impl CouponCode {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        const F: &str = "couponCode";
+        if raw.is_empty() || raw.len() > 64 {
+            return Err(DomainError::new(F, "must be 1 to 64 characters long"));
+        }
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || b"_-".contains(&b);
+        if !raw.bytes().all(allowed) {
+            return Err(DomainError::new(
+                F,
+                "may only contain letters, digits, _ and -",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The code's identity: its lower-case form (the store's key, the comparison).
+    pub fn key(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+}
+
 /// How a customer came to be bound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -76,6 +105,20 @@ mod tests {
         for bad in ["", "a b", "é", "a/b", &"x".repeat(256)] {
             let e = CustomerId::parse(bad).unwrap_err();
             assert_eq!(e.field, "customerId", "{bad}");
+        }
+    }
+
+    #[test]
+    fn coupon_codes_are_one_whatever_their_case_and_keep_their_alphabet() {
+        let a = CouponCode::parse("Summer-10").unwrap();
+        assert_eq!(a.as_str(), "Summer-10");
+        assert_eq!(a.key(), CouponCode::parse("SUMMER-10").unwrap().key());
+        for bad in ["", "a b", "x%", "é", &"c".repeat(65)] {
+            assert_eq!(
+                CouponCode::parse(bad).unwrap_err().field,
+                "couponCode",
+                "{bad}"
+            );
         }
     }
 

@@ -19,7 +19,7 @@ use crate::conversions::reverse::{ReverseError, ReverseInput};
 use crate::conversions::{self, Channel, ConversionError, Receipt};
 use crate::domain::conversion::{ConversionInput, ValidConversion};
 use crate::domain::risk::{ConversionPolicy, PolicyInput};
-use crate::domain::{ConversionId, CtxClaims, CustomerId};
+use crate::domain::{ConversionId, CouponCode, CtxClaims, CustomerId};
 use crate::events::ConversionData;
 use crate::http::auth::Caller;
 use crate::http::campaigns::parse_campaign_id;
@@ -73,18 +73,12 @@ struct ConversionBody {
 }
 
 impl ConversionBody {
-    /// The customer named, and no coupon code (none exists yet: every code is unknown).
-    fn customer(&self, handle: &crate::domain::Handle) -> ApiResult<Option<CustomerId>> {
-        if let Some(code) = &self.coupon_code {
-            return Err(ApiError::invalid_request(format!(
-                "couponCode: {code} is not a coupon code of {handle}."
-            )));
-        }
-        Ok(self
-            .customer_id
-            .as_deref()
-            .map(CustomerId::parse)
-            .transpose()?)
+    /// The customer and the coupon code named, each parsed (an unknown code is found out only
+    /// when the sale needs it: the binding and the ctx come first).
+    fn attribution(&self) -> ApiResult<(Option<CustomerId>, Option<CouponCode>)> {
+        let customer = self.customer_id.as_deref().map(CustomerId::parse);
+        let coupon = self.coupon_code.as_deref().map(CouponCode::parse);
+        Ok((customer.transpose()?, coupon.transpose()?))
     }
 
     fn conversion(self, state: &AppState) -> ApiResult<ValidConversion> {
@@ -119,43 +113,55 @@ async fn create_public(
     Json(body): Json<ConversionBody>,
 ) -> ApiResult<Response> {
     let claims = verify_ctx(&state, body.ctx.as_deref())?;
-    let customer = body.customer(&claims.handle)?;
+    let (customer, coupon) = body.attribution()?;
     let conversion = body.conversion(&state)?;
     let channel = Channel::Public { client };
-    let receipt = submit(
-        &state,
-        &claims.handle.clone(),
-        Some(claims),
+    let handle = claims.handle.clone();
+    let by = By {
+        ctx: Some(claims),
         customer,
-        conversion,
-        channel,
-    )
-    .await?;
+        coupon,
+    };
+    let receipt = submit(&state, &handle, by, conversion, channel).await?;
     Ok(accepted(receipt))
 }
 
-/// A conversion by its ctx, or by its customer's binding (binding the customer to the ctx's
-/// click first when both are given).
+/// What a conversion is attributed by (the contract's order: the customer's binding, else the
+/// ctx, else the coupon code).
+struct By {
+    ctx: Option<CtxClaims>,
+    customer: Option<CustomerId>,
+    coupon: Option<CouponCode>,
+}
+
+/// A conversion by its ctx, by its customer's binding (binding the customer to the ctx's click
+/// or the coupon's partner first when it has none), or by a coupon code alone.
 async fn submit(
     state: &AppState,
     handle: &crate::domain::Handle,
-    claims: Option<CtxClaims>,
-    customer: Option<CustomerId>,
+    by: By,
     conversion: ValidConversion,
     channel: Channel,
 ) -> ApiResult<Receipt> {
-    let Some(id) = customer else {
-        let claims = claims.ok_or_else(|| ApiError::invalid_ctx("ctx is required."))?;
+    use crate::customers::bind;
+    let Some(id) = by.customer else {
+        let claims = match (by.ctx, &by.coupon) {
+            (Some(claims), _) => claims,
+            (None, Some(code)) => {
+                bind::coupon_claims(state, handle, code, &conversion.idempotency_key).await?
+            }
+            (None, None) => return Err(ApiError::invalid_ctx("ctx is required.")),
+        };
         return Ok(conversions::submit(state, &claims, conversion, channel).await?);
     };
-    let bound = crate::customers::bind::attributed(state, handle, &id, claims)
+    let bound = bind::attributed(state, handle, &id, by.ctx, by.coupon.as_ref())
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!(
-                "Customer {id} (not bound: send its ctx with this conversion, or bind it first)"
+                "Customer {id} (not bound: send its ctx or coupon code with this conversion, or bind it first)"
             ))
         })?;
-    Ok(crate::customers::bind::convert(state, handle, &bound, conversion, channel).await?)
+    Ok(bind::convert(state, handle, &bound, conversion, channel).await?)
 }
 
 /// `POST /v2/handles/{handle}/conversions`: the merchant's server; `verified: true`. The ctx
@@ -165,10 +171,10 @@ async fn create_verified(
     caller: Caller,
     Json(body): Json<ConversionBody>,
 ) -> ApiResult<Response> {
-    let customer = body.customer(&caller.handle)?;
-    // A customer's conversion needs no ctx (its binding attributes it).
-    let claims = match (&body.ctx, &customer) {
-        (None, Some(_)) => None,
+    let (customer, coupon) = body.attribution()?;
+    // A customer's or a coupon's conversion needs no ctx (the binding or the code attributes it).
+    let claims = match (&body.ctx, customer.is_some() || coupon.is_some()) {
+        (None, true) => None,
         (ctx, _) => Some(verify_ctx(&state, ctx.as_deref())?),
     };
     if let Some(c) = &claims
@@ -180,16 +186,12 @@ async fn create_verified(
         )));
     }
     let conversion = body.conversion(&state)?;
-    let channel = Channel::Verified;
-    let receipt = submit(
-        &state,
-        &caller.handle,
-        claims,
+    let by = By {
+        ctx: claims,
         customer,
-        conversion,
-        channel,
-    )
-    .await?;
+        coupon,
+    };
+    let receipt = submit(&state, &caller.handle, by, conversion, Channel::Verified).await?;
     Ok(accepted(receipt))
 }
 

@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::conversions::Channel;
 use crate::customers::bind::{self, LeadError};
+use crate::customers::coupons::{self, Coupon, CouponError};
 use crate::customers::repo::{self, Filter};
 use crate::customers::{CustomerError, CustomerView};
-use crate::domain::{CampaignId, CustomerId, Handle, IdempotencyKey, PartnerId};
+use crate::domain::{CampaignId, CouponCode, CustomerId, Handle, IdempotencyKey, PartnerId};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ClientAddr, Json, Path, Query, verify_ctx};
@@ -38,6 +39,87 @@ pub(crate) fn routes() -> Routes {
         .get(Viewer, Some(ConversionsRead), Free, list)
         .at("/v2/handles/{handle}/customers/{customerId}")
         .get(Viewer, Some(ConversionsRead), Free, get_one)
+}
+
+/// A partner's coupon codes (the commissions function, beside the partner's other routes).
+pub(crate) fn coupon_routes() -> Routes {
+    use crate::http::auth::Role::{Operator, Viewer};
+    use crate::http::auth::Scope::{CommissionsRead, CommissionsWrite};
+    use crate::http::routes::Charge::{Free, Write};
+    Routes::new()
+        .at("/v2/handles/{handle}/partners/{partnerId}/coupon-codes")
+        .post(Operator, Some(CommissionsWrite), Write, create_coupon)
+        .get(Viewer, Some(CommissionsRead), Free, list_coupons)
+        .at("/v2/handles/{handle}/partners/{partnerId}/coupon-codes/{code}")
+        .delete(Operator, Some(CommissionsWrite), Write, delete_coupon)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CouponBody {
+    code: Option<String>,
+    campaign_id: Option<CampaignId>,
+}
+
+/// `POST …/partners/{partnerId}/coupon-codes`: 201; a code taken (whatever its case) is 409.
+async fn create_coupon(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, partner)): Path<(Handle, PartnerId)>,
+    Json(body): Json<CouponBody>,
+) -> ApiResult<(StatusCode, axum::Json<Coupon>)> {
+    let code = body
+        .code
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid_request("code: is required."))?;
+    let code = CouponCode::parse(code)
+        .map_err(|e| ApiError::invalid_request(format!("code: {}", e.message)))?;
+    let campaign = body
+        .campaign_id
+        .ok_or_else(|| ApiError::invalid_request("campaignId: is required."))?;
+    let coupon = coupons::create(&state, &caller.handle, &partner, code, &campaign).await?;
+    Ok((StatusCode::CREATED, axum::Json(coupon)))
+}
+
+/// `GET …/partners/{partnerId}/coupon-codes`: the partner's codes (a partner token: its own).
+async fn list_coupons(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, partner)): Path<(Handle, PartnerId)>,
+    Query(params): Query<PageParams>,
+) -> ApiResult<axum::Json<crate::http::pagination::Page<Coupon>>> {
+    if !caller.sees_partner(&partner) {
+        return Err(ApiError::not_found(format!("Partner {partner}")));
+    }
+    let store = state.store.as_ref();
+    let (limit, after) = (params.limit()?, params.after()?);
+    let (items, next) = coupons::list(store, &caller.handle, &partner, limit, after).await?;
+    Ok(axum::Json(crate::http::pagination::Page {
+        items,
+        next_cursor: next.as_deref().map(encode_cursor),
+    }))
+}
+
+/// `DELETE …/partners/{partnerId}/coupon-codes/{code}`: 204; what it attributed stays.
+async fn delete_coupon(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, partner, code)): Path<(Handle, PartnerId, CouponCode)>,
+) -> ApiResult<StatusCode> {
+    coupons::delete(state.store.as_ref(), &caller.handle, &partner, &code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+impl From<CouponError> for ApiError {
+    fn from(e: CouponError) -> Self {
+        let message = e.to_string();
+        match e {
+            CouponError::Invalid(_) => ApiError::invalid_request(message),
+            CouponError::Taken(_) => ApiError::conflict(message),
+            CouponError::NotFound(what) => ApiError::not_found(what),
+            CouponError::Store(e) => e.into(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -150,9 +232,8 @@ async fn create(
             bind::by_ctx(&state, claims, &id, masked).await?
         }
         (None, Some(code), None, None) => {
-            return Err(ApiError::invalid_request(format!(
-                "couponCode: {code} is not a coupon code of {handle}."
-            )));
+            let code = CouponCode::parse(code)?;
+            bind::by_coupon(&state, handle, &id, &code, masked).await?
         }
         (None, None, Some(p), Some(c)) => bind::by_hand(&state, handle, &id, p, c, masked).await?,
         _ => {

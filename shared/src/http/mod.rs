@@ -113,7 +113,9 @@ impl Group {
             Group::Webhooks => webhooks::routes(),
             Group::Conversions => conversions::routes().merge(customers::routes()),
             Group::Console => console::routes(),
-            Group::Commissions => commissions::routes().merge(payouts::routes()),
+            Group::Commissions => commissions::routes()
+                .merge(payouts::routes())
+                .merge(customers::coupon_routes()),
         }
     }
 

@@ -307,6 +307,16 @@ pub fn customer_index_pk(handle: &str, by: &str) -> String {
     format!("H#{handle}#CUSX#{by}")
 }
 
+/// A handle's coupon codes (`customers::coupons`): sort key the code's lower-case form.
+pub fn coupons_pk(handle: &str) -> String {
+    format!("H#{handle}#CPN")
+}
+
+/// A partner's coupon codes (a copy of each record, by lower-case code).
+pub fn partner_coupons_pk(handle: &str, partner: &str) -> String {
+    format!("H#{handle}#CPNP#{partner}")
+}
+
 pub fn commissions_pk(handle: &str) -> String {
     format!("H#{handle}#COM")
 }

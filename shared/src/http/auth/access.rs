@@ -63,6 +63,12 @@ pub static PARTNER_ROUTES: &[(Method, &str)] = &[
         "/v2/handles/{handle}/payouts/{payoutId}/statement",
     ),
     (Method::GET, "/v2/handles/{handle}/payouts/{payoutId}/proof"),
+    (Method::GET, "/v2/handles/{handle}/customers"),
+    (Method::GET, "/v2/handles/{handle}/customers/{customerId}"),
+    (
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/coupon-codes",
+    ),
 ];
 
 /// Whether a partner token may use the route of `rule`.
