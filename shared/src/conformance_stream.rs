@@ -175,6 +175,7 @@ pub fn conversion_event(handle: &str, country: &str) -> String {
         customer_id: None,
         customer_first: false,
         customer_bound_at: None,
+        customer_self_referral: false,
     };
     let id = crate::domain::EventId::new();
     event_json(id.as_str(), EventType::ConversionCreated, handle, &data)

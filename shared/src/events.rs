@@ -256,6 +256,9 @@ pub struct ConversionData {
     /// When the customer was bound (a plan's `customerDuration` counts from it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_bound_at: Option<String>,
+    /// The customer's email is its partner's own (issue 44): its commissions are held.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub customer_self_referral: bool,
 }
 
 /// `value` as a JSON number that reads back as exactly the stored decimal.
@@ -383,6 +386,7 @@ mod tests {
             customer_id: None,
             customer_first: false,
             customer_bound_at: None,
+            customer_self_referral: false,
         }
     }
 

@@ -472,3 +472,50 @@ async fn coupon_codes_attribute_sales_and_bind_their_customers() {
     );
     crate::commissions::no_drift(&app).await;
 }
+
+/// Self-referral: a customer whose email is its partner's own (whatever the case) is flagged,
+/// and its commissions are held with that reason for review; another customer's are not.
+#[tokio::test]
+async fn a_partners_own_email_as_its_customer_is_flagged_and_held() {
+    let app = spawn_app().await;
+    two_partners(&app).await;
+    let op = app.as_role("acme", Role::Operator);
+    let email = json!({"email": "Owner@Pub-One.example"});
+    json_of(
+        op.send_json(Method::PATCH, "/partners/pub-one", &email)
+            .await,
+        200,
+    )
+    .await;
+    for (customer, email, key) in [
+        ("cus_self", "owner@pub-one.EXAMPLE", "s-1"),
+        ("cus_other", "someone@else.example", "s-2"),
+    ] {
+        let lead =
+            json!({"ctx": ctx_of(&app, "deal").await, "customerId": customer, "email": email});
+        json_of(app.lead(&lead).await, 202).await;
+        let sale = json!({"customerId": customer, "idempotencyKey": key, "eventType": "purchase",
+            "value": "100.00", "currency": "EUR"});
+        json_of(op.convert_verified(&sale).await, 202).await;
+    }
+    let flagged = json_of(op.get_customer("cus_self").await, 200).await;
+    assert_eq!(
+        (&flagged["flags"], &flagged["emailMasked"]),
+        (&json!(["self_referral"]), &json!("o***@pub-one.example"))
+    );
+    let clean = json_of(op.get_customer("cus_other").await, 200).await;
+    assert_eq!(clean["flags"], json!([]), "{clean}");
+    let all = lines(&app, 4).await;
+    let held: Vec<&Value> = all.iter().filter(|l| l["status"] == "held").collect();
+    assert_eq!(held.len(), 2, "the self-referral's lead and sale: {all:#?}");
+    for line in &held {
+        assert!(
+            line["reasons"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("self_referral")),
+            "{line}"
+        );
+    }
+    crate::commissions::no_drift(&app).await;
+}

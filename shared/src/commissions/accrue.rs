@@ -77,6 +77,7 @@ pub(crate) fn facts(c: &ConversionData) -> Facts<'_> {
                 .as_deref()
                 .and_then(crate::time::rfc3339_millis)
                 .unwrap_or(click_ms),
+            self_referral: c.customer_self_referral,
         }),
     }
 }

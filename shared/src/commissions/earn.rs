@@ -26,6 +26,8 @@ pub struct Facts<'a> {
 pub struct CustomerFacts {
     pub first: bool,
     pub bound_ms: i64,
+    /// Flagged `self_referral`: held for review whatever it earns.
+    pub self_referral: bool,
 }
 
 impl Facts<'_> {
@@ -153,6 +155,9 @@ pub fn hold_reasons(plan: &Plan, facts: &Facts<'_>, partner_suspended: bool) -> 
     if partner_suspended {
         reasons.push("partner_suspended".to_owned());
     }
+    if facts.customer.is_some_and(|c| c.self_referral) {
+        reasons.push(crate::customers::SELF_REFERRAL.to_owned());
+    }
     reasons
 }
 
@@ -212,7 +217,11 @@ mod tests {
         let at = |day: i64, first: bool| Facts {
             received_ms: bound_ms + day * DAY,
             click_ms: bound_ms,
-            customer: Some(CustomerFacts { first, bound_ms }),
+            customer: Some(CustomerFacts {
+                first,
+                bound_ms,
+                self_referral: false,
+            }),
             ..facts(&risk, Some("100"), "EUR")
         };
         assert_eq!(earn(&p, &at(0, true), None).minor, Some(3000));

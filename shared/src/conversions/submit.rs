@@ -62,6 +62,8 @@ pub struct CustomerSale {
     pub customer_id: CustomerId,
     pub first: bool,
     pub bound_at: String,
+    /// The customer is flagged `self_referral`: its commissions are held for review.
+    pub self_referral: bool,
 }
 
 /// Why a conversion was not recorded.
@@ -271,6 +273,7 @@ impl<'a> Plan<'a> {
             data.customer_id = Some(c.customer_id.clone());
             data.customer_first = c.first;
             data.customer_bound_at = Some(c.bound_at.clone());
+            data.customer_self_referral = c.self_referral;
         }
         data.receipt = state
             .signing
@@ -453,6 +456,7 @@ fn conversion_data(
         customer_id: None,
         customer_first: false,
         customer_bound_at: None,
+        customer_self_referral: false,
     }
 }
 

@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 
 use super::coupons::Coupon;
 use super::repo;
-use super::{Binding, Customer, CustomerError};
+use super::{Binding, Customer, CustomerError, Email, SELF_REFERRAL};
 use crate::campaigns::model::Campaign;
 use crate::conversions::{Channel, ConversionError, CustomerSale, Receipt};
 use crate::domain::conversion::ValidConversion;
@@ -41,12 +41,12 @@ pub async fn lead(
     state: &AppState,
     claims: CtxClaims,
     customer_id: &CustomerId,
-    email_masked: Option<String>,
+    email: Option<Email>,
     idempotency_key: Option<IdempotencyKey>,
     channel: Channel,
 ) -> Result<Lead, LeadError> {
     let test = claims.test;
-    let (customer, bound) = by_ctx(state, claims, customer_id, email_masked).await?;
+    let (customer, bound) = by_ctx(state, claims, customer_id, email).await?;
     let conversion = ValidConversion {
         idempotency_key: idempotency_key.unwrap_or_else(|| lead_key(customer_id)),
         event_type: "lead".to_owned(),
@@ -83,6 +83,7 @@ pub async fn convert(
         customer_id: id.clone(),
         first,
         bound_at: customer.bound_at.clone(),
+        self_referral: customer.flags.iter().any(|f| f == SELF_REFERRAL),
     };
     let claims = &customer.claims;
     Ok(crate::conversions::submit_as(state, claims, conversion, channel, Some(&sale)).await?)
@@ -100,7 +101,7 @@ pub async fn by_ctx(
     state: &AppState,
     claims: CtxClaims,
     customer_id: &CustomerId,
-    email_masked: Option<String>,
+    email: Option<Email>,
 ) -> Result<(Customer, bool), CustomerError> {
     let store = state.store.as_ref();
     let partner_id = match &claims.campaign_id {
@@ -110,12 +111,7 @@ pub async fn by_ctx(
         None => None,
     };
     let handle = claims.handle.clone();
-    let binding = Binding {
-        claims,
-        partner_id,
-        by: BoundBy::Ctx,
-        email_masked,
-    };
+    let binding = binding(state, &handle, claims, partner_id, BoundBy::Ctx, email).await?;
     repo::bind(store, &handle, customer_id, binding).await
 }
 
@@ -128,7 +124,7 @@ pub async fn by_hand(
     customer_id: &CustomerId,
     partner: &PartnerId,
     campaign_id: &CampaignId,
-    email_masked: Option<String>,
+    email: Option<Email>,
 ) -> Result<(Customer, bool), CustomerError> {
     let store = state.store.as_ref();
     let campaign = campaign_of(store, handle, campaign_id, "campaignId").await?;
@@ -137,12 +133,9 @@ pub async fn by_hand(
             "partnerId: campaign {campaign_id} is not partner {partner}'s."
         )));
     }
-    let binding = Binding {
-        claims: campaign_claims(handle, &campaign, binding_click(handle, customer_id)),
-        partner_id: Some(partner.clone()),
-        by: BoundBy::Manual,
-        email_masked,
-    };
+    let claims = campaign_claims(handle, &campaign, binding_click(handle, customer_id));
+    let partner_id = Some(partner.clone());
+    let binding = binding(state, handle, claims, partner_id, BoundBy::Manual, email).await?;
     repo::bind(store, handle, customer_id, binding).await
 }
 
@@ -153,16 +146,13 @@ pub async fn by_coupon(
     handle: &Handle,
     customer_id: &CustomerId,
     code: &CouponCode,
-    email_masked: Option<String>,
+    email: Option<Email>,
 ) -> Result<(Customer, bool), CustomerError> {
     let store = state.store.as_ref();
     let (coupon, campaign) = coupon_of(store, handle, code).await?;
-    let binding = Binding {
-        claims: campaign_claims(handle, &campaign, binding_click(handle, customer_id)),
-        partner_id: Some(coupon.partner_id),
-        by: BoundBy::Coupon,
-        email_masked,
-    };
+    let claims = campaign_claims(handle, &campaign, binding_click(handle, customer_id));
+    let partner_id = Some(coupon.partner_id);
+    let binding = binding(state, handle, claims, partner_id, BoundBy::Coupon, email).await?;
     repo::bind(store, handle, customer_id, binding).await
 }
 
@@ -265,4 +255,33 @@ pub async fn attributed(
         )),
         None => Ok(None),
     }
+}
+
+/// A new binding, flagged `self_referral` when the customer's email is its partner's own.
+/// Round trips: ONE partner read, only with an email and a partner.
+async fn binding(
+    state: &AppState,
+    handle: &Handle,
+    claims: CtxClaims,
+    partner_id: Option<PartnerId>,
+    by: BoundBy,
+    email: Option<Email>,
+) -> Result<Binding, CustomerError> {
+    let mut flags = Vec::new();
+    if let (Some(partner), Some(email), Some(keys)) =
+        (&partner_id, &email, state.ctx_keys.as_deref())
+    {
+        let record = crate::commissions::partners::get(state, handle, partner).await?;
+        let own = record.and_then(|p| p.email);
+        if own.is_some_and(|e| keys.email_digest(e.trim()) == email.digest) {
+            flags.push(SELF_REFERRAL.to_owned());
+        }
+    }
+    Ok(Binding {
+        claims,
+        partner_id,
+        by,
+        email,
+        flags,
+    })
 }

@@ -32,6 +32,10 @@ pub struct Customer {
     pub bound_by: BoundBy,
     #[serde(default)]
     pub email_masked: Option<String>,
+    /// The email's keyed digest (`CtxKeyring::email_digest`): never the address itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_hash: Option<String>,
+    /// `self_referral`: the customer's email is its partner's (its commissions are held).
     #[serde(default)]
     pub flags: Vec<String>,
     /// The click's claims conversions of this customer are submitted with.
@@ -74,5 +78,30 @@ pub struct Binding {
     pub claims: CtxClaims,
     pub partner_id: Option<PartnerId>,
     pub by: BoundBy,
-    pub email_masked: Option<String>,
+    pub email: Option<Email>,
+    pub flags: Vec<String>,
+}
+
+/// A customer's email as it may be kept: masked for people, a keyed digest for comparing.
+#[derive(Clone, Debug)]
+pub struct Email {
+    pub masked: String,
+    pub digest: String,
+}
+
+/// The flag of a customer whose email is its partner's own.
+pub const SELF_REFERRAL: &str = "self_referral";
+
+impl Email {
+    /// Masks and digests `raw` (an email address, else `400` naming `email`); the address
+    /// itself is dropped here.
+    pub fn protect(
+        keys: &crate::domain::CtxKeyring,
+        raw: &str,
+    ) -> Result<Self, crate::domain::DomainError> {
+        Ok(Email {
+            masked: crate::domain::customer::mask_email(raw)?,
+            digest: keys.email_digest(raw.trim()),
+        })
+    }
 }

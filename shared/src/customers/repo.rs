@@ -35,8 +35,9 @@ pub async fn bind(
         partner_id: binding.partner_id,
         bound_at: crate::time::unix_millis_to_rfc3339(now),
         bound_by: binding.by,
-        email_masked: binding.email_masked,
-        flags: Vec::new(),
+        email_masked: binding.email.as_ref().map(|e| e.masked.clone()),
+        email_hash: binding.email.map(|e| e.digest),
+        flags: binding.flags,
         claims: binding.claims,
     };
     let (pk, sk) = (keys::customers_pk(handle.as_str()), customer_id.to_string());

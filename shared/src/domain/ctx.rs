@@ -204,6 +204,17 @@ impl CtxKeyring {
         &self.keys[self.active].0
     }
 
+    /// A keyed digest of an email address (issue 44: kept only hashed, compared case-
+    /// insensitively): `{kid}:{hex HMAC-SHA256}` under the active key, over a label of its own
+    /// so it can never stand for a ctx signature.
+    pub fn email_digest(&self, email: &str) -> String {
+        let (kid, mac) = &self.keys[self.active];
+        let mut mac = mac.clone();
+        mac.update(b"tenx customer email\n");
+        mac.update(email.to_lowercase().as_bytes());
+        format!("{kid}:{}", hex::encode(mac.finalize().into_bytes()))
+    }
+
     pub fn sign(&self, claims: &CtxClaims) -> String {
         let (kid, mac) = &self.keys[self.active];
         let payload: Payload<'_> = (

@@ -14,7 +14,7 @@ use crate::conversions::Channel;
 use crate::customers::bind::{self, LeadError};
 use crate::customers::coupons::{self, Coupon, CouponError};
 use crate::customers::repo::{self, Filter};
-use crate::customers::{CustomerError, CustomerView};
+use crate::customers::{CustomerError, CustomerView, Email};
 use crate::domain::{CampaignId, CouponCode, CustomerId, Handle, IdempotencyKey, PartnerId};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
@@ -148,8 +148,14 @@ fn customer_id(raw: Option<&str>) -> ApiResult<CustomerId> {
     Ok(CustomerId::parse(raw)?)
 }
 
-fn email(raw: Option<&str>) -> ApiResult<Option<String>> {
-    Ok(raw.map(crate::domain::customer::mask_email).transpose()?)
+/// The email masked and digested (never kept as given); `400` naming `email` when it is not one.
+fn email(state: &AppState, raw: Option<&str>) -> ApiResult<Option<Email>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let keys = state
+        .ctx_keys
+        .as_deref()
+        .ok_or_else(|| ApiError::internal("customer emails need the ctx keyring"))?;
+    Ok(Some(Email::protect(keys, raw)?))
 }
 
 /// `POST /v2/public/leads`: 202 with the binding (`bound: false` when the customer was bound
@@ -161,7 +167,7 @@ async fn create_lead(
 ) -> ApiResult<Response> {
     let claims = verify_ctx(&state, body.ctx.as_deref())?;
     let id = customer_id(body.customer_id.as_deref())?;
-    let masked = email(body.email.as_deref())?;
+    let masked = email(&state, body.email.as_deref())?;
     let key = body
         .idempotency_key
         .as_deref()
@@ -214,7 +220,7 @@ async fn create(
     Json(body): Json<CreateBody>,
 ) -> ApiResult<Response> {
     let id = customer_id(body.customer_id.as_deref())?;
-    let masked = email(body.email.as_deref())?;
+    let masked = email(&state, body.email.as_deref())?;
     let handle = &caller.handle;
     let (_, bound) = match (
         &body.ctx,
