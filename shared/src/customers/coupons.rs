@@ -114,7 +114,7 @@ pub async fn list(
     let items = page
         .items
         .iter()
-        .map(|i| i.parse::<Coupon>())
+        .map(Item::parse::<Coupon>)
         .collect::<Result<_, _>>()?;
     Ok((items, page.next))
 }

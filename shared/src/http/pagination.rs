@@ -85,6 +85,27 @@ pub fn decode_cursor(cursor: &str) -> ApiResult<String> {
         .ok_or_else(|| ApiError::invalid_request("cursor: not a cursor returned by this API."))
 }
 
+/// A listing's `from`/`to` (RFC 3339) as unix milliseconds, inclusive; `from` after `to` is
+/// `400` naming `from` (a key range cannot run backwards, and an empty answer would hide a
+/// client's swapped bounds).
+pub fn time_range(from: Option<&str>, to: Option<&str>) -> ApiResult<(Option<i64>, Option<i64>)> {
+    let parse = |name: &str, raw: Option<&str>| {
+        raw.map(|r| {
+            crate::time::rfc3339_millis(r).ok_or_else(|| {
+                ApiError::invalid_request(format!("{name}: must be an RFC 3339 time."))
+            })
+        })
+        .transpose()
+    };
+    let (from_ms, to_ms) = (parse("from", from)?, parse("to", to)?);
+    if let (Some(f), Some(t)) = (from_ms, to_ms)
+        && f > t
+    {
+        return Err(ApiError::invalid_request("from: must not be after to."));
+    }
+    Ok((from_ms, to_ms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,25 +128,4 @@ mod tests {
         };
         assert_eq!(p.limit().unwrap(), 100);
     }
-}
-
-/// A listing's `from`/`to` (RFC 3339) as unix milliseconds, inclusive; `from` after `to` is
-/// `400` naming `from` (a key range cannot run backwards, and an empty answer would hide a
-/// client's swapped bounds).
-pub fn time_range(from: Option<&str>, to: Option<&str>) -> ApiResult<(Option<i64>, Option<i64>)> {
-    let parse = |name: &str, raw: Option<&str>| {
-        raw.map(|r| {
-            crate::time::rfc3339_millis(r).ok_or_else(|| {
-                ApiError::invalid_request(format!("{name}: must be an RFC 3339 time."))
-            })
-        })
-        .transpose()
-    };
-    let (from_ms, to_ms) = (parse("from", from)?, parse("to", to)?);
-    if let (Some(f), Some(t)) = (from_ms, to_ms) {
-        if f > t {
-            return Err(ApiError::invalid_request("from: must not be after to."));
-        }
-    }
-    Ok((from_ms, to_ms))
 }
