@@ -1226,6 +1226,12 @@ const UNEXERCISED: &[(&str, &str, &str, &str)] = &[
         "a commission whose hold ended is read and approved (no line is due in this replay)",
     ),
     (
+        "OutboxSweeperFunction",
+        "dynamodb:UpdateItem",
+        "Table",
+        "an approved line moves its amount on the running balances (no line is due in this replay)",
+    ),
+    (
         "DeliveriesWorkerFunction",
         "dynamodb:DeleteItem",
         "Table",
