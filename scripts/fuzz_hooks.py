@@ -38,6 +38,9 @@ The rules (positive cases only):
               generated amount, minimum, flat fee or cap is written as a whole number.
   rates       an exchange rate is positive, at most 1e9, with at most 10 decimals (`Rate`): a
               generated one outside that is replaced by 1.25.
+  coupon owner a coupon code's `campaignId` must be a campaign of the path's partner
+              (`CouponCodeRequest`): the partner and a campaign of its own are created first and
+              named in the body.
   postback    a partner's `postbackUrl` is an absolute https URL whose macros are known
               (`PostbackUrl`): a generated one becomes https://postback.example/pb?c={click_id}.
   plan rules  a rule has exactly one of `eventType` or `qualifiedClick: true`, a flat fee or a
@@ -69,6 +72,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import hashlib
 import ipaddress
 import os
 import re
@@ -176,6 +180,8 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
         }
     elif path in ("/v2/handles/{handle}/campaigns", "/v2/handles/{handle}/campaigns/{campaignId}"):
         body.pop("partnerId", None)
+    elif method == "POST" and path.endswith("/coupon-codes"):
+        body["campaignId"] = ensure_partner_campaign(case)
     elif method == "POST" and path == "/v2/handles/{handle}/commissions":
         ensure_partner(case, body.get("partnerId"))
         body["amount"] = whole(body.get("amount"))
@@ -300,6 +306,22 @@ def ensure_partner(case, partner_id) -> None:
         headers={"authorization": f"Bearer {JWT}"},
         timeout=10,
     )
+
+
+def ensure_partner_campaign(case) -> str:
+    """The path's partner and a campaign of its own (409s when they exist: fine); its id."""
+    handle = case.path_parameters.get("handle")
+    partner = case.path_parameters.get("partnerId")
+    ensure_partner(case, partner)
+    name = "c" + hashlib.sha256(str(partner).encode()).hexdigest()[:12]
+    requests.post(
+        f"{BASE}/v2/handles/{handle}/campaigns",
+        json={"campaignId": name, "goalType": "PURCHASE", "partnerId": partner,
+              "primaryLink": {"slug": name, "destinationUrl": "https://shop.example.com/p"}},
+        headers={"authorization": f"Bearer {JWT}"},
+        timeout=10,
+    )
+    return name
 
 
 def integral(value):

@@ -62,7 +62,7 @@ impl AppliesTo {
 /// How long after a customer's binding its conversions earn (`{"months": N}` or `"lifetime"`;
 /// 12 months when the plan says nothing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum CustomerDuration {
     Months { months: u32 },
     Lifetime(Lifetime),
@@ -350,6 +350,17 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_duration_with_keys_beside_months_is_refused() {
+        let raw = serde_json::json!({"months": 1, "extra": 42});
+        assert!(serde_json::from_value::<CustomerDuration>(raw).is_err());
+        let ok = serde_json::json!({"months": 3});
+        assert_eq!(
+            serde_json::from_value::<CustomerDuration>(ok).unwrap(),
+            CustomerDuration::Months { months: 3 }
+        );
+    }
 
     fn spec(json: serde_json::Value) -> Result<ValidPlan, DomainError> {
         serde_json::from_value::<PlanSpec>(json)
