@@ -66,7 +66,7 @@ async fn convert(
 }
 
 /// The ledger once it holds `n` lines (the events worker writes them).
-async fn ledger(app: &TestApp, n: usize) -> Vec<Value> {
+pub(crate) async fn ledger(app: &TestApp, n: usize) -> Vec<Value> {
     let viewer = app.as_role("acme", Role::Viewer);
     for _ in 0..300 {
         let page = json_of(viewer.list_commissions("limit=100").await, 200).await;

@@ -38,20 +38,6 @@ async fn ctx_of(app: &TestApp, slug: &str) -> String {
     query_param(header_str(resp.headers(), "location"), "ctx").expect("a human's ctx")
 }
 
-async fn lines(app: &TestApp, n: usize) -> Vec<Value> {
-    let viewer = app.as_role("acme", Role::Viewer);
-    for _ in 0..300 {
-        let page = json_of(viewer.list_commissions("limit=100").await, 200).await;
-        let items = page["items"].as_array().unwrap().clone();
-        if items.len() >= n {
-            assert_eq!(items.len(), n, "{items:#?}");
-            return items;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the ledger never reached {n} lines");
-}
-
 #[tokio::test]
 async fn fifty_concurrent_leads_of_one_customer_from_two_partners_bind_once() {
     let app = spawn_app().await;
@@ -141,7 +127,7 @@ async fn a_bound_customers_renewals_are_attributed_and_paid_without_a_ctx() {
     );
     // Two leads (1.00 each: the second lead is a lead of the same bound customer) and two
     // renewals (10.00 each), all pub-one's.
-    let ledger = lines(&app, 4).await;
+    let ledger = crate::commissions::ledger(&app, 4).await;
     assert!(
         ledger.iter().all(|l| l["partnerId"] == "pub-one"),
         "{ledger:#?}"
@@ -252,7 +238,7 @@ async fn a_customers_first_sale_and_its_renewals_earn_their_own_rates() {
         let resp = merchant.convert_verified(&body).await;
         assert!(matches!(resp.status().as_u16(), 200 | 202), "{invoice}");
     }
-    let ledger = lines(&app, 3).await;
+    let ledger = crate::commissions::ledger(&app, 3).await;
     let mut amounts: Vec<&str> = ledger
         .iter()
         .map(|l| l["amount"].as_str().unwrap())
@@ -317,10 +303,10 @@ async fn refunding_a_renewal_reverses_only_that_renewals_commission() {
         let receipt = json_of(merchant.convert_verified(&body).await, 202).await;
         ids.push(receipt["conversionId"].as_str().unwrap().to_owned());
     }
-    lines(&app, 4).await; // the lead's and three purchases'
+    crate::commissions::ledger(&app, 4).await; // the lead's and three purchases'
     let op = app.as_role("acme", Role::Operator);
     json_of(op.reverse(&ids[1], &json!({"reason": "refund"})).await, 201).await;
-    let ledger = lines(&app, 5).await;
+    let ledger = crate::commissions::ledger(&app, 5).await;
     let adjustment = ledger
         .iter()
         .find(|l| l["kind"] == "adjustment")
@@ -401,7 +387,7 @@ async fn coupon_codes_attribute_sales_and_bind_their_customers() {
         (&json!("coupon"), &json!("pub-one"), &json!(2)),
         "{customer}"
     );
-    let mut amounts: Vec<String> = lines(&app, 3)
+    let mut amounts: Vec<String> = crate::commissions::ledger(&app, 3)
         .await
         .iter()
         .map(|l| {
@@ -505,7 +491,7 @@ async fn a_partners_own_email_as_its_customer_is_flagged_and_held() {
     );
     let clean = json_of(op.get_customer("cus_other").await, 200).await;
     assert_eq!(clean["flags"], json!([]), "{clean}");
-    let all = lines(&app, 4).await;
+    let all = crate::commissions::ledger(&app, 4).await;
     let held: Vec<&Value> = all.iter().filter(|l| l["status"] == "held").collect();
     assert_eq!(held.len(), 2, "the self-referral's lead and sale: {all:#?}");
     for line in &held {

@@ -156,7 +156,7 @@ pub fn hold_reasons(plan: &Plan, facts: &Facts<'_>, partner_suspended: bool) -> 
         reasons.push("partner_suspended".to_owned());
     }
     if facts.customer.is_some_and(|c| c.self_referral) {
-        reasons.push(crate::customers::SELF_REFERRAL.to_owned());
+        reasons.push(crate::domain::customer::SELF_REFERRAL.to_owned());
     }
     reasons
 }

@@ -89,8 +89,7 @@ pub struct Email {
     pub digest: String,
 }
 
-/// The flag of a customer whose email is its partner's own.
-pub const SELF_REFERRAL: &str = "self_referral";
+pub use crate::domain::customer::SELF_REFERRAL;
 
 impl Email {
     /// Masks and digests `raw` (an email address, else `400` naming `email`); the address

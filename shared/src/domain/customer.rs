@@ -58,6 +58,10 @@ impl CouponCode {
     }
 }
 
+/// The flag of a customer whose email is its partner's own (and the hold reason of its
+/// commissions).
+pub const SELF_REFERRAL: &str = "self_referral";
+
 /// How a customer came to be bound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
