@@ -23,16 +23,16 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use tenx_shared::auth::jwt::{Claims, JwtVerifier};
-use tenx_shared::config::Config;
 use tenx_shared::domain::{
     CampaignId, ClickId, CtxClaims, CtxKeyring, Handle, Link, LinkSpec, RouteInput, Slug, Tracking,
     build_destination, classify_user_agent, route,
 };
 use tenx_shared::http::auth::Role;
-use tenx_shared::queue::embedded::EmbeddedQueue;
-use tenx_shared::queue::{OutMessage, Queue, QueueError, QueueName, Received};
-use tenx_shared::state::AppState;
-use tenx_shared::store::embedded::EmbeddedStore;
+use tenx_shared::kernel::state::AppState;
+use tenx_shared::platform::config::Config;
+use tenx_shared::platform::queue::embedded::EmbeddedQueue;
+use tenx_shared::platform::queue::{OutMessage, Queue, QueueError, QueueName, Received};
+use tenx_shared::platform::store::embedded::EmbeddedStore;
 use tower::ServiceExt;
 
 /// A realistic mix: mostly mobile and desktop browsers, a tablet, in-app browsers, crawlers and
@@ -234,7 +234,7 @@ const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-01";
 async fn app_with_link(queue: Arc<dyn Queue>) -> (Router, String) {
     let mut config = Config {
         redirect_domain: "localhost".into(),
-        jwt: Some(tenx_shared::config::JwtKey::Hs256(
+        jwt: Some(tenx_shared::platform::config::JwtKey::Hs256(
             JWT_SECRET.as_bytes().to_vec(),
         )),
         ctx_keys: CtxKeyring::generate_spec(),

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use tenx_shared::config::{Config, Secrets};
 use tenx_shared::domain::Handle;
-use tenx_shared::state::AppState;
+use tenx_shared::kernel::state::AppState;
+use tenx_shared::platform::config::{Config, Secrets};
 
-use tenx_shared::local::DataDir;
+use tenx_shared::runtime::local::DataDir;
 
 use crate::{Backend, open_backends};
 
@@ -56,7 +56,7 @@ pub(crate) async fn run(command: LedgerCommand) -> anyhow::Result<()> {
     match command {
         LedgerCommand::Check { target } => {
             let (state, handle) = target.open().await?;
-            let report = tenx_shared::commissions::check::check(&state, &handle)
+            let report = tenx_shared::ledger::check::check(&state, &handle)
                 .await
                 .context("reading the ledger")?;
             for drift in &report.drifts {
@@ -81,7 +81,7 @@ pub(crate) async fn run(command: LedgerCommand) -> anyhow::Result<()> {
         }
         LedgerCommand::RebuildBalances { target } => {
             let (state, handle) = target.open().await?;
-            let brought = tenx_shared::commissions::check::rebuild(&state, &handle)
+            let brought = tenx_shared::ledger::check::rebuild(&state, &handle)
                 .await
                 .context("rebuilding the running balances")?;
             println!("{handle}: {brought} lines brought into the running balances and indexes");

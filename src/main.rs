@@ -10,14 +10,14 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tenx_shared::auth::jwt::{Claims, JwtVerifier};
-use tenx_shared::aws::{AwsClients, AwsSettings};
-use tenx_shared::config::{Config, JwtKey, Scheme};
 use tenx_shared::http::auth::Role;
-use tenx_shared::local::{DataDir, LocalRuntime, LocalSecrets, Workers};
-use tenx_shared::op_counts::counted;
-use tenx_shared::queue::{Queue, QueueName};
-use tenx_shared::store::Store;
-use tenx_shared::stream::ClickStream;
+use tenx_shared::platform::config::{Config, JwtKey, Scheme};
+use tenx_shared::platform::op_counts::counted;
+use tenx_shared::platform::queue::{Queue, QueueName};
+use tenx_shared::platform::store::Store;
+use tenx_shared::platform::stream::ClickStream;
+use tenx_shared::runtime::aws::{AwsClients, AwsSettings};
+use tenx_shared::runtime::local::{DataDir, LocalRuntime, LocalSecrets, Workers};
 
 /// jemalloc, one arena, purging freed pages after 200 ms on its background thread (the options
 /// are built in: `.cargo/config.toml`). glibc's malloc gave every thread its own arena and kept
@@ -114,7 +114,7 @@ fn verify(file: &std::path::Path, keys: &std::path::Path) -> anyhow::Result<()> 
     let jwks: tenx_shared::domain::proof::jws::Jwks = serde_json::from_value(read(keys)?)
         .with_context(|| format!("{}: not a JWKS", keys.display()))?;
     let doc = read(file)?;
-    let what = tenx_shared::commissions::verify::any(&doc, &jwks)
+    let what = tenx_shared::payouts::verify::any(&doc, &jwks)
         .map_err(|e| anyhow::anyhow!("{}: does not verify: {e}", file.display()))?;
     println!("{}: {what} verified", file.display());
     Ok(())
@@ -153,11 +153,12 @@ async fn open_backends(
             let settings = AwsSettings::from_env();
             tracing::info!(table = %settings.table, queues = %settings.queue_prefix, stream = %settings.click_stream, "using DynamoDB, SQS and Kinesis");
             let clients = AwsClients::from_env().await?;
-            let (store, queue) = tenx_shared::aws::connect_with(&clients, &settings).await?;
+            let (store, queue) =
+                tenx_shared::runtime::aws::connect_with(&clients, &settings).await?;
             (
                 store,
                 queue,
-                tenx_shared::aws::click_stream(&clients, &settings),
+                tenx_shared::runtime::aws::click_stream(&clients, &settings),
             )
         }
     })
@@ -232,7 +233,7 @@ async fn run() -> anyhow::Result<()> {
                 config.jwt_audience.clone(),
             )?;
             let exp = time::OffsetDateTime::now_utc().unix_timestamp()
-                + tenx_shared::time::secs(parse_ttl(&ttl)?);
+                + tenx_shared::platform::time::secs(parse_ttl(&ttl)?);
             let claims = Claims {
                 sub,
                 handles: handle,
@@ -251,7 +252,7 @@ async fn setup() -> anyhow::Result<()> {
     init_tracing();
     let settings = AwsSettings::from_env();
     let clients = AwsClients::from_env().await?;
-    tenx_shared::aws::provision(&clients, &settings).await?;
+    tenx_shared::runtime::aws::provision(&clients, &settings).await?;
     println!(
         "ready: table {}, queues {} and {} (dead letters: {}, {}), click stream {}",
         settings.table,
@@ -272,7 +273,7 @@ fn local_sign_in(config: &mut Config) -> anyhow::Result<String> {
         "--local-sign-in mints tokens with the HS256 secret (the generated one or \
          TENX_JWT_SECRET); this server verifies RS256 tokens (TENX_JWT_PUBLIC_KEY)"
     );
-    let (code, check) = tenx_shared::config::SignInCode::generate();
+    let (code, check) = tenx_shared::platform::config::SignInCode::generate();
     config.local_sign_in = Some(check);
     Ok(code)
 }
@@ -313,7 +314,7 @@ async fn serve(
     let sign_in_code = sign_in.then(|| local_sign_in(&mut config)).transpose()?;
     // Secrets stay in the data dir on either backend unless the environment provides them.
     let (store, queue, clicks) = open_backends(backend, &data).await?;
-    let counters = count_ops.then(tenx_shared::op_counts::OpCounters::new);
+    let counters = count_ops.then(tenx_shared::platform::op_counts::OpCounters::new);
     let (store, queue, clicks): (Arc<dyn Store>, Arc<dyn Queue>, Arc<dyn ClickStream>) =
         match &counters {
             Some(c) => (
@@ -334,10 +335,10 @@ async fn serve(
     let mut app = tenx_shared::http::local_app(runtime.state.clone());
     if let Some(c) = &counters {
         tracing::info!(
-            path = tenx_shared::op_counts::OPS_PATH,
+            path = tenx_shared::platform::op_counts::OPS_PATH,
             "counting store and queue operations"
         );
-        app = tenx_shared::op_counts::instrument(app, c.clone());
+        app = tenx_shared::platform::op_counts::instrument(app, c.clone());
     }
     // The peer address is the client address of the public conversion route's limits.
     let app = app.into_make_service_with_connect_info::<SocketAddr>();

@@ -92,7 +92,7 @@ def environment(runtime_api):
         "AWS_SECRET_ACCESS_KEY": "coldstart",
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{closed_port()}",
         # Deployed, there is no AWS_ENDPOINT_URL, so the clients trust the embedded AWS roots
-        # (shared/src/aws/tls.rs); the closed endpoint above would otherwise select the platform's.
+        # (shared/src/runtime/aws/tls.rs); the closed endpoint above would otherwise select the platform's.
         "TENX_TLS_ROOTS": "aws",
         "TENX_TABLE": "tenx",
         "TENX_EVENTS_QUEUE_URL": "http://127.0.0.1/000000000000/tenx-events",

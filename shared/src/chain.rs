@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Handle;
 use crate::domain::chain::{Rule, SessionId, Signal, default_rules};
-use crate::store::{
+use crate::platform::store::{
     Cond, CounterCap, Item, Query, Store, StoreError, WriteOp, for_each_item, keys, now_unix,
 };
 
@@ -58,7 +58,7 @@ fn expiry(ttl: Duration) -> i64 {
 /// Whose session it is: the hashed address bucket of the client that started it
 /// (`ratelimit::address_bucket`: IPv6 by /64; the store never holds an address).
 pub fn owner_of_client(client: &str) -> String {
-    crate::ratelimit::address_bucket("own_", client)
+    crate::kernel::ratelimit::address_bucket("own_", client)
 }
 
 /// Whether the session counter lets `owner` in: the owner it was started by, or none recorded.
@@ -97,7 +97,7 @@ pub async fn append(
         ops.push(counter_op);
         for signal in signals {
             let id = uuid::Uuid::new_v4().simple().to_string();
-            let doc = crate::store::to_doc(signal)?;
+            let doc = crate::platform::store::to_doc(signal)?;
             ops.push(WriteOp::Put {
                 item: Item::new(pk.clone(), keys::chain_signal_sk(signal.at_ms, &id), doc)
                     .expiring_at(Some(expires_at)),
@@ -267,8 +267,8 @@ pub async fn replace_rules(
     rules: Vec<Rule>,
 ) -> Result<HandleRules, ChainError> {
     let pk = keys::handle_pk(handle.as_str());
-    let updated_at = crate::time::now_rfc3339();
-    let doc = crate::store::to_doc(&RulesDoc {
+    let updated_at = crate::platform::time::now_rfc3339();
+    let doc = crate::platform::store::to_doc(&RulesDoc {
         rules: rules.clone(),
         updated_at: updated_at.clone(),
     })?;

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::config::Config;
 use crate::domain::{Handle, Link, Slug, ValidLinkSpec};
-use crate::events::{Event, EventType};
-use crate::state::AppState;
-use crate::store::{Cond, Item, Store, StoreError, WriteOp, keys};
+use crate::kernel::events::{Event, EventType};
+use crate::kernel::state::AppState;
+use crate::platform::config::Config;
+use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
 /// A link as the API returns it.
 #[derive(Debug, Serialize)]
@@ -158,7 +158,7 @@ pub fn plan_upsert(
             ));
         }
     }
-    let now = crate::time::now_rfc3339();
+    let now = crate::platform::time::now_rfc3339();
     let (version, created_at, cond) = match existing {
         Some(l) => (
             l.version + 1,
@@ -168,7 +168,7 @@ pub fn plan_upsert(
         None => (1, now.clone(), Cond::Absent),
     };
     let link = Link::from_spec(handle.clone(), slug.clone(), spec, version, created_at, now);
-    let doc = crate::store::to_doc(&link)?;
+    let doc = crate::platform::store::to_doc(&link)?;
     let item = Item::new(
         keys::handle_pk(handle.as_str()),
         keys::link_sk(slug.as_str()),
@@ -181,7 +181,7 @@ pub fn plan_upsert(
         EventType::LinkCreated
     };
     let mut event = Event::new(kind, handle, doc);
-    let outbox = crate::outbox::record(&mut event);
+    let outbox = crate::kernel::outbox::record(&mut event);
     Ok((link, vec![WriteOp::Put { item, cond }, outbox], event))
 }
 
@@ -209,7 +209,7 @@ pub async fn upsert(
             plan_upsert(handle, slug, spec.clone(), existing.as_ref(), precondition)?;
         let link_ops = ops.len();
         ops.extend(extra.iter().cloned());
-        let committed = crate::outbox::commit_and_publish(
+        let committed = crate::kernel::outbox::commit_and_publish(
             state.store.clone(),
             state.queue.clone(),
             ops,

@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{AuthError, Credential, Principal, Role, Scope};
 use crate::domain::{Handle, TokenId};
-use crate::state::AppState;
-use crate::store::{Cond, Item, Query, StoreError, WriteOp, keys, now_unix};
+use crate::kernel::state::AppState;
+use crate::platform::store::{Cond, Item, Query, StoreError, WriteOp, keys, now_unix};
 
 pub const PAT_PREFIX: &str = "tenx_pat_";
 /// Random bytes in a token (256 bits, from the OS RNG).
@@ -55,7 +55,7 @@ impl PatRecord {
         self.expires_at
             .as_deref()
             .map(|s| {
-                crate::time::parse_rfc3339(s)
+                crate::platform::time::parse_rfc3339(s)
                     .map(time::OffsetDateTime::unix_timestamp)
                     .ok_or(())
             })
@@ -168,11 +168,12 @@ pub async fn create(
         name: spec.name,
         scopes: spec.scopes,
         created_by: created_by.to_owned(),
-        created_at: crate::time::unix_to_rfc3339(now),
-        expires_at: expires_unix.map(crate::time::unix_to_rfc3339),
+        created_at: crate::platform::time::unix_to_rfc3339(now),
+        expires_at: expires_unix.map(crate::platform::time::unix_to_rfc3339),
     };
     let (pk, sk) = keys::pat(&token_hash);
-    let secret_item = Item::new(pk, sk, crate::store::to_doc(&record)?).expiring_at(expires_unix);
+    let secret_item =
+        Item::new(pk, sk, crate::platform::store::to_doc(&record)?).expiring_at(expires_unix);
     let entry = PatIndexEntry {
         record: record.clone(),
         token_hash,
@@ -180,7 +181,7 @@ pub async fn create(
     let index_item = Item::new(
         keys::handle_pk(handle.as_str()),
         keys::pat_index_sk(record.token_id.as_str()),
-        crate::store::to_doc(&entry)?,
+        crate::platform::store::to_doc(&entry)?,
     )
     .expiring_at(expires_unix);
     state
@@ -362,7 +363,7 @@ mod tests {
             name: "ci".into(),
             scopes: vec![Scope::LinksRead],
             created_by: "u".into(),
-            created_at: crate::time::now_rfc3339(),
+            created_at: crate::platform::time::now_rfc3339(),
             expires_at: None,
         };
         assert_eq!(r.expires_unix(), Ok(None));

@@ -12,12 +12,15 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveStatus};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::json;
-use tenx_shared::aws::{self, AwsClients, AwsSettings};
-use tenx_shared::conformance;
-use tenx_shared::queue::sqs::{QueueAddress, SqsQueue};
-use tenx_shared::queue::{OutMessage, Queue, QueueError, QueueName};
-use tenx_shared::store::dynamo::DynamoStore;
-use tenx_shared::store::{Cond, Item, Store, StoreError, WriteOp, now_unix};
+use tenx_shared::platform::queue::sqs::{QueueAddress, SqsQueue};
+use tenx_shared::platform::queue::{OutMessage, Queue, QueueError, QueueName};
+use tenx_shared::platform::store::dynamo::DynamoStore;
+use tenx_shared::platform::store::{Cond, Item, Store, StoreError, WriteOp, now_unix};
+use tenx_shared::testing::conformance;
+use tenx_shared::{
+    runtime::aws,
+    runtime::aws::{AwsClients, AwsSettings},
+};
 
 /// The clients, and a freshly provisioned table and queues with unique names.
 async fn environment() -> (AwsClients, AwsSettings) {
@@ -81,7 +84,7 @@ macro_rules! stream_conformance {
             #[tokio::test(flavor = "multi_thread")]
             async fn $check() {
                 let (clients, settings) = environment().await;
-                tenx_shared::conformance_stream::$check(aws::click_stream(&clients, &settings)).await;
+                tenx_shared::testing::conformance_stream::$check(aws::click_stream(&clients, &settings)).await;
             }
         )*
     };
@@ -92,7 +95,10 @@ tenx_shared::queue_checks!(queue_conformance);
 tenx_shared::stream_checks!(stream_conformance);
 
 /// The click stream on Kinesis and the store on DynamoDB, as the clicks worker has them.
-async fn stream_and_store() -> (Arc<dyn tenx_shared::stream::ClickStream>, Arc<dyn Store>) {
+async fn stream_and_store() -> (
+    Arc<dyn tenx_shared::platform::stream::ClickStream>,
+    Arc<dyn Store>,
+) {
     let (clients, settings) = environment().await;
     let store = DynamoStore::new(clients.dynamodb.clone(), settings.table.clone());
     (aws::click_stream(&clients, &settings), Arc::new(store))
@@ -102,14 +108,17 @@ async fn stream_and_store() -> (Arc<dyn tenx_shared::stream::ClickStream>, Arc<d
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_aggregation_counts_each_click_once() {
     let (stream, store) = stream_and_store().await;
-    tenx_shared::conformance_stream::stream_aggregation_counts_each_click_once(stream, store).await;
+    tenx_shared::testing::conformance_stream::stream_aggregation_counts_each_click_once(
+        stream, store,
+    )
+    .await;
 }
 
 /// Every check of the conformance module runs here: a check added there without a line above
 /// fails this test instead of silently not running on DynamoDB/SQS.
 #[test]
 fn every_conformance_check_is_listed() {
-    let source = include_str!("../src/conformance.rs");
+    let source = include_str!("../src/testing/conformance.rs");
     let defined: BTreeSet<&str> = source
         .lines()
         .filter_map(|line| line.strip_prefix("pub async fn "))
@@ -376,7 +385,7 @@ async fn a_missing_table_is_not_unavailable() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_aggregation_counts_a_relayed_conversion_once() {
     let (stream, store) = stream_and_store().await;
-    tenx_shared::conformance_stream::stream_aggregation_counts_a_relayed_conversion_once(
+    tenx_shared::testing::conformance_stream::stream_aggregation_counts_a_relayed_conversion_once(
         stream, store,
     )
     .await;
@@ -386,15 +395,17 @@ async fn stream_aggregation_counts_a_relayed_conversion_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_aggregation_counts_a_retried_append_once_across_batches() {
     let (stream, store) = stream_and_store().await;
-    tenx_shared::conformance_stream::stream_aggregation_counts_a_retried_append_once_across_batches(stream, store).await;
+    tenx_shared::testing::conformance_stream::stream_aggregation_counts_a_retried_append_once_across_batches(stream, store).await;
 }
 
 /// A parked click whose append had landed counts once (issue 28, 2b).
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_aggregation_counts_a_parked_click_once() {
     let (stream, store) = stream_and_store().await;
-    tenx_shared::conformance_stream::stream_aggregation_counts_a_parked_click_once(stream, store)
-        .await;
+    tenx_shared::testing::conformance_stream::stream_aggregation_counts_a_parked_click_once(
+        stream, store,
+    )
+    .await;
 }
 
 /// Late copies of clicks count once, by a restarted consumer and by a warm one whose memory
@@ -402,7 +413,7 @@ async fn stream_aggregation_counts_a_parked_click_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_aggregation_dedupes_copies_across_consumers() {
     let (stream, store) = stream_and_store().await;
-    tenx_shared::conformance_stream::stream_aggregation_dedupes_copies_across_consumers(
+    tenx_shared::testing::conformance_stream::stream_aggregation_dedupes_copies_across_consumers(
         stream, store,
     )
     .await;
@@ -412,5 +423,5 @@ async fn stream_aggregation_dedupes_copies_across_consumers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_sets_poison_records_aside() {
     let (stream, store) = stream_and_store().await;
-    tenx_shared::conformance_stream::stream_sets_poison_records_aside(stream, store).await;
+    tenx_shared::testing::conformance_stream::stream_sets_poison_records_aside(stream, store).await;
 }

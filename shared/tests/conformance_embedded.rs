@@ -9,11 +9,13 @@ use std::time::Duration;
 
 use serde_json::json;
 use tempfile::TempDir;
-use tenx_shared::conformance;
-use tenx_shared::queue::embedded::EmbeddedQueue;
-use tenx_shared::queue::{OutMessage, Queue, QueueName};
-use tenx_shared::store::embedded::EmbeddedStore;
-use tenx_shared::store::{Cond, Item, Query, SkRange, Store, StoreError, WriteOp, now_unix};
+use tenx_shared::platform::queue::embedded::EmbeddedQueue;
+use tenx_shared::platform::queue::{OutMessage, Queue, QueueName};
+use tenx_shared::platform::store::embedded::EmbeddedStore;
+use tenx_shared::platform::store::{
+    Cond, Item, Query, SkRange, Store, StoreError, WriteOp, now_unix,
+};
+use tenx_shared::testing::conformance;
 
 fn temp_dir() -> TempDir {
     tempfile::tempdir().expect("creating a temp dir")
@@ -52,7 +54,7 @@ macro_rules! stream_conformance {
         #[tokio::test(flavor = "multi_thread")]
         async fn $check() {
             let dir = temp_dir();
-            tenx_shared::conformance_stream::$check(click_log(&dir)).await;
+            tenx_shared::testing::conformance_stream::$check(click_log(&dir)).await;
         }
     )*};
 }
@@ -68,7 +70,7 @@ fn click_log(dir: &TempDir) -> Arc<EmbeddedQueue> {
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_aggregation_counts_each_click_once() {
     let dir = temp_dir();
-    tenx_shared::conformance_stream::stream_aggregation_counts_each_click_once(
+    tenx_shared::testing::conformance_stream::stream_aggregation_counts_each_click_once(
         click_log(&dir),
         file_store(&dir),
     )
@@ -79,7 +81,7 @@ async fn stream_aggregation_counts_each_click_once() {
 /// ones get later sequence numbers.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_click_log_survives_a_reopen() {
-    use tenx_shared::stream::{ClickStream, sequence_after};
+    use tenx_shared::platform::stream::{ClickStream, sequence_after};
     let dir = temp_dir();
     let first = {
         let log = click_log(&dir);
@@ -370,7 +372,7 @@ async fn concurrent_writes_share_commits() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_aggregation_counts_a_relayed_conversion_once() {
     let dir = temp_dir();
-    tenx_shared::conformance_stream::stream_aggregation_counts_a_relayed_conversion_once(
+    tenx_shared::testing::conformance_stream::stream_aggregation_counts_a_relayed_conversion_once(
         click_log(&dir),
         file_store(&dir),
     )
@@ -381,14 +383,14 @@ async fn stream_aggregation_counts_a_relayed_conversion_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_aggregation_counts_a_retried_append_once_across_batches() {
     let dir = temp_dir();
-    tenx_shared::conformance_stream::stream_aggregation_counts_a_retried_append_once_across_batches(click_log(&dir), file_store(&dir)).await;
+    tenx_shared::testing::conformance_stream::stream_aggregation_counts_a_retried_append_once_across_batches(click_log(&dir), file_store(&dir)).await;
 }
 
 /// A parked click whose append had landed counts once (issue 28, 2b).
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_aggregation_counts_a_parked_click_once() {
     let dir = temp_dir();
-    tenx_shared::conformance_stream::stream_aggregation_counts_a_parked_click_once(
+    tenx_shared::testing::conformance_stream::stream_aggregation_counts_a_parked_click_once(
         click_log(&dir),
         file_store(&dir),
     )
@@ -400,7 +402,7 @@ async fn stream_aggregation_counts_a_parked_click_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_aggregation_dedupes_copies_across_consumers() {
     let dir = temp_dir();
-    tenx_shared::conformance_stream::stream_aggregation_dedupes_copies_across_consumers(
+    tenx_shared::testing::conformance_stream::stream_aggregation_dedupes_copies_across_consumers(
         click_log(&dir),
         file_store(&dir),
     )
@@ -411,7 +413,7 @@ async fn stream_aggregation_dedupes_copies_across_consumers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_sets_poison_records_aside() {
     let dir = temp_dir();
-    tenx_shared::conformance_stream::stream_sets_poison_records_aside(
+    tenx_shared::testing::conformance_stream::stream_sets_poison_records_aside(
         click_log(&dir),
         file_store(&dir),
     )

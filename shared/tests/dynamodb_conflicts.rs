@@ -15,7 +15,10 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
-use tenx_shared::aws::{self, AwsClients, AwsSettings};
+use tenx_shared::{
+    runtime::aws,
+    runtime::aws::{AwsClients, AwsSettings},
+};
 
 /// Concurrent pairs to send before concluding that conflicts are not modelled.
 const ROUNDS: usize = 200;

@@ -8,11 +8,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_ssm::types::ParameterType;
 use http_body_util::BodyExt;
 use tenx_shared::auth::jwt::{Claims, JwtVerifier};
-use tenx_shared::aws::{self, AwsClients, AwsSettings};
-use tenx_shared::config::{Env, JwtKey, Secrets};
 use tenx_shared::domain::CtxKeyring;
 use tenx_shared::http::auth::Role;
 use tenx_shared::http::{Group, group_app};
+use tenx_shared::platform::config::{Env, JwtKey, Secrets};
+use tenx_shared::{
+    runtime::aws,
+    runtime::aws::{AwsClients, AwsSettings},
+};
 use tower::ServiceExt;
 
 #[tokio::test(flavor = "multi_thread")]

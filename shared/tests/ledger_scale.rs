@@ -8,14 +8,14 @@
 
 use std::sync::Arc;
 
-use tenx_shared::commissions::ledger::{Commission, Kind, Status};
-use tenx_shared::commissions::{Filter, balances, index};
-use tenx_shared::config::{Config, Secrets};
 use tenx_shared::domain::{CampaignId, CommissionId, Currency, Handle, PartnerId};
-use tenx_shared::op_counts::{OpCounters, OpCounts, counted};
-use tenx_shared::state::AppState;
-use tenx_shared::store::Store;
-use tenx_shared::store::embedded::EmbeddedStore;
+use tenx_shared::kernel::state::AppState;
+use tenx_shared::ledger::model::{Commission, Kind, Status};
+use tenx_shared::ledger::{Filter, balances, index};
+use tenx_shared::platform::config::{Config, Secrets};
+use tenx_shared::platform::op_counts::{OpCounters, OpCounts, counted};
+use tenx_shared::platform::store::Store;
+use tenx_shared::platform::store::embedded::EmbeddedStore;
 
 const SMALL: usize = 10;
 
@@ -53,11 +53,11 @@ async fn reads_beside(big: usize) -> Vec<(&'static str, OpCounts)> {
     }
     let counters = OpCounters::new();
     let counting: Arc<dyn Store> = Arc::new(counted(store, &counters));
-    let queue = Arc::new(tenx_shared::queue::embedded::EmbeddedQueue::in_memory());
+    let queue = Arc::new(tenx_shared::platform::queue::embedded::EmbeddedQueue::in_memory());
     let config = Config::from_env().unwrap();
     let state = AppState::with_secrets(config, counting, queue, Secrets::NONE).unwrap();
     let handle = Handle::parse("acme").unwrap();
-    let today = tenx_shared::commissions::running::day_of(tenx_shared::time::now_millis());
+    let today = tenx_shared::ledger::running::day_of(tenx_shared::platform::time::now_millis());
     let mut out = Vec::new();
     let mut measure = |name, before: OpCounts| {
         out.push((name, counters.snapshot().background.since(&before)));
@@ -83,14 +83,14 @@ async fn reads_beside(big: usize) -> Vec<(&'static str, OpCounts)> {
         partner_id: Some(minnow.clone()),
         ..Filter::default()
     };
-    let (page, _) = tenx_shared::commissions::list(&state, &handle, &filter, 100, None)
+    let (page, _) = tenx_shared::ledger::list(&state, &handle, &filter, 100, None)
         .await
         .unwrap();
     assert_eq!(page.len(), SMALL);
     measure("listing by partner", before);
 
     let before = counters.snapshot().background;
-    let live = tenx_shared::commissions::scan_index(
+    let live = tenx_shared::ledger::scan_index(
         &state,
         &handle,
         index::LIVE,

@@ -81,7 +81,7 @@ fn label(a: &Access) -> String {
     format!("{} {}", a.method, a.path)
 }
 
-fn matrix_config() -> tenx_shared::config::Config {
+fn matrix_config() -> tenx_shared::platform::config::Config {
     let mut c = test_config();
     // Hundreds of writes in one window: the matrix is about access, not limits.
     c.rate_limits.free = 1_000_000;
@@ -186,9 +186,12 @@ pub(crate) fn registered_paths_under(router: &axum::Router, prefix: &str) -> Vec
 #[tokio::test]
 async fn every_handle_route_has_a_row_and_every_row_a_route() {
     let app = spawn_with(matrix_config(), None).await;
-    let state =
-        tenx_shared::state::AppState::new(app.config.clone(), app.store.clone(), app.queue.clone())
-            .unwrap();
+    let state = tenx_shared::kernel::state::AppState::new(
+        app.config.clone(),
+        app.store.clone(),
+        app.queue.clone(),
+    )
+    .unwrap();
     let paths = registered_paths(&tenx_shared::http::local_app(state));
     for row in ACCESS_TABLE.iter() {
         assert!(
@@ -276,7 +279,7 @@ async fn an_rs256_only_deployment_refuses_algorithm_confusion() {
     const PRIVATE: &str = include_str!("../../shared/tests/fixtures/jwt_rs256_test_private.pem");
     const PUBLIC: &str = include_str!("../../shared/tests/fixtures/jwt_rs256_test_public.pem");
     let mut config = matrix_config();
-    config.jwt = Some(tenx_shared::config::JwtKey::Rs256 {
+    config.jwt = Some(tenx_shared::platform::config::JwtKey::Rs256 {
         public_pem: PUBLIC.to_owned(),
     });
     let app = spawn_with(config, None).await;

@@ -7,9 +7,9 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tenx_shared::domain::Device;
-use tenx_shared::events::{ClickData, Event, EventType};
 use tenx_shared::http::auth::Role;
-use tenx_shared::queue::{OutMessage, QueueName};
+use tenx_shared::kernel::events::{ClickData, Event, EventType};
+use tenx_shared::platform::queue::{OutMessage, QueueName};
 
 use crate::campaigns::{create_campaign, partner};
 use crate::helpers::*;
@@ -630,7 +630,7 @@ fn click_event(id: &str, country: &str) -> String {
         sub_ids: Default::default(),
         test: false,
         destination_url: "https://merchant.example.com/".into(),
-        at: tenx_shared::time::now_rfc3339(),
+        at: tenx_shared::platform::time::now_rfc3339(),
     };
     let mut event = Event::new(
         EventType::LinkClicked,
@@ -746,9 +746,9 @@ async fn bad_report_parameters_are_refused_naming_them() {
 async fn old_campaign(app: &TestApp, id: &str, status: &str, age_days: i64) {
     use tenx_shared::campaigns::{Campaign, CampaignStatus, GoalType};
     use tenx_shared::domain::{CampaignId, Slug};
-    use tenx_shared::store::{Cond, Item, WriteOp, keys};
+    use tenx_shared::platform::store::{Cond, Item, WriteOp, keys};
     let status: CampaignStatus = serde_json::from_value(json!(status)).unwrap();
-    let created = tenx_shared::time::unix_to_rfc3339(now() - age_days * 86_400);
+    let created = tenx_shared::platform::time::unix_to_rfc3339(now() - age_days * 86_400);
     let c = Campaign::new(
         CampaignId::parse(id).unwrap(),
         GoalType::AffiliateClickout,
@@ -774,7 +774,8 @@ async fn old_campaign(app: &TestApp, id: &str, status: &str, age_days: i64) {
 fn click_at(id: &str, campaign: &str, days_ago: i64) -> OutMessage {
     let mut event: Event = serde_json::from_str(&click_event(id, "US")).unwrap();
     event.data["campaignId"] = campaign.into();
-    event.data["at"] = tenx_shared::time::unix_to_rfc3339(now() - days_ago * 86_400).into();
+    event.data["at"] =
+        tenx_shared::platform::time::unix_to_rfc3339(now() - days_ago * 86_400).into();
     OutMessage::now(serde_json::to_string(&event).unwrap())
 }
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
-use tenx_shared::config::{CountryTrust, EDGE_SECRET_HEADER};
 use tenx_shared::http::auth::Role;
+use tenx_shared::platform::config::{CountryTrust, EDGE_SECRET_HEADER};
 
 use crate::helpers::*;
 

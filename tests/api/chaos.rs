@@ -24,7 +24,7 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 use tenx_shared::domain::CtxKeyring;
 use tenx_shared::http::auth::Role;
-use tenx_shared::stream::ClickStream;
+use tenx_shared::platform::stream::ClickStream;
 
 use crate::helpers::{JWT_SECRET, now, query_param, token_with_exp};
 
@@ -126,7 +126,7 @@ impl Backend {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let prefix = format!("chaos-{}", &id[..12]);
         let (clients, settings) = aws_env(&prefix).await;
-        tenx_shared::aws::provision(&clients, &settings)
+        tenx_shared::runtime::aws::provision(&clients, &settings)
             .await
             .expect("provisioning the child's table, queues and stream");
         let upstream = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL (moto)");
@@ -135,11 +135,16 @@ impl Backend {
     }
 }
 
-async fn aws_env(prefix: &str) -> (tenx_shared::aws::AwsClients, tenx_shared::aws::AwsSettings) {
-    let clients = tenx_shared::aws::AwsClients::from_env()
+async fn aws_env(
+    prefix: &str,
+) -> (
+    tenx_shared::runtime::aws::AwsClients,
+    tenx_shared::runtime::aws::AwsSettings,
+) {
+    let clients = tenx_shared::runtime::aws::AwsClients::from_env()
         .await
         .expect("AWS clients");
-    let settings = tenx_shared::aws::AwsSettings::named(prefix, format!("{prefix}-"));
+    let settings = tenx_shared::runtime::aws::AwsSettings::named(prefix, format!("{prefix}-"));
     (clients, settings)
 }
 
@@ -321,27 +326,36 @@ impl Load {
 /// failed or went unanswered under faults; the sweeper relays it through the log later). Read
 /// with the server stopped, for the embedded files are locked by their process.
 async fn recorded_clicks(backend: &Backend, dir: &Path) -> usize {
-    let (stream, store): (Arc<dyn ClickStream>, Arc<dyn tenx_shared::store::Store>) = match backend
-    {
+    let (stream, store): (
+        Arc<dyn ClickStream>,
+        Arc<dyn tenx_shared::platform::store::Store>,
+    ) = match backend {
         Backend::Embedded => (
             Arc::new(
-                tenx_shared::queue::embedded::EmbeddedQueue::open(&dir.join("queue.redb"))
-                    .expect("opening the click log"),
+                tenx_shared::platform::queue::embedded::EmbeddedQueue::open(
+                    &dir.join("queue.redb"),
+                )
+                .expect("opening the click log"),
             ),
             Arc::new(
-                tenx_shared::store::embedded::EmbeddedStore::open(&dir.join("store.redb"))
-                    .expect("opening the store"),
+                tenx_shared::platform::store::embedded::EmbeddedStore::open(
+                    &dir.join("store.redb"),
+                )
+                .expect("opening the store"),
             ),
         ),
         Backend::Aws { prefix, .. } => {
             let (clients, settings) = aws_env(prefix).await;
-            let (store, _) = tenx_shared::aws::connect_with(&clients, &settings)
+            let (store, _) = tenx_shared::runtime::aws::connect_with(&clients, &settings)
                 .await
                 .expect("the table");
-            (tenx_shared::aws::click_stream(&clients, &settings), store)
+            (
+                tenx_shared::runtime::aws::click_stream(&clients, &settings),
+                store,
+            )
         }
     };
-    let records = tenx_shared::conformance_stream::read_all(stream.as_ref()).await;
+    let records = tenx_shared::testing::conformance_stream::read_all(stream.as_ref()).await;
     // The log also holds the conversions the events worker relayed there to be counted.
     let mut events: Vec<Value> = records
         .iter()
@@ -357,8 +371,8 @@ async fn recorded_clicks(backend: &Backend, dir: &Path) -> usize {
 }
 
 /// Every event waiting in the outbox.
-async fn parked(store: &dyn tenx_shared::store::Store) -> Vec<Value> {
-    use tenx_shared::store::{Query, SkRange, keys};
+async fn parked(store: &dyn tenx_shared::platform::store::Store) -> Vec<Value> {
+    use tenx_shared::platform::store::{Query, SkRange, keys};
     let mut out = Vec::new();
     for shard in 0..keys::OUTBOX_SHARDS {
         let (pk, _) = keys::outbox(shard, 0, "");
@@ -395,7 +409,7 @@ async fn a_kill_9_under_load_loses_and_doubles_no_click_and_no_conversion() {
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let ctx_keys = CtxKeyring::generate_spec();
     let load = Load {
-        client: tenx_shared::http_client::builder()
+        client: tenx_shared::platform::http_client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),

@@ -147,7 +147,7 @@ async fn run(rate: f64, seed: u64, fast_sweeps: bool) {
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let ctx_keys = CtxKeyring::generate_spec();
     let load = Load {
-        client: tenx_shared::http_client::builder()
+        client: tenx_shared::platform::http_client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),

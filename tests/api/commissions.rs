@@ -147,7 +147,7 @@ async fn a_partners_month_is_computed_held_reversed_capped_paid_and_clawed_back(
     );
 
     // The rate arrives: b is computed at it (50 USD at 1 EUR = 1.25 USD → 40 EUR → 4.00).
-    let as_of = tenx_shared::time::unix_to_rfc3339(now() - 3600);
+    let as_of = tenx_shared::platform::time::unix_to_rfc3339(now() - 3600);
     let rates = json!({"base": "EUR", "rates": {"USD": "1.25"}, "asOf": as_of});
     json_of(op.post_fx_rates(&rates).await, 201).await;
     let viewer = app.as_role("acme", Role::Viewer);
@@ -203,7 +203,7 @@ async fn a_partners_month_is_computed_held_reversed_capped_paid_and_clawed_back(
     );
 
     // The payout: 10 + 4 + 2 + 1 - 3 = 14.00, five lines; d rejected and f capped stay out.
-    let period = json!({"periodEnd": tenx_shared::time::now_rfc3339()});
+    let period = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
     let run = json_of(op.run_payouts("run-1", &period).await, 201).await;
     let payouts = run["payouts"].as_array().unwrap();
     assert_eq!(payouts.len(), 1, "{run}");
@@ -281,7 +281,7 @@ async fn a_partners_month_is_computed_held_reversed_capped_paid_and_clawed_back(
     );
     let bonus = json!({"partnerId": "pub-one", "amount": "5.00", "currency": "EUR", "reason": "launch bonus"});
     json_of(op.create_manual_commission(&bonus).await, 201).await;
-    let period = json!({"periodEnd": tenx_shared::time::now_rfc3339()});
+    let period = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
     let next = json_of(op.run_payouts("run-3", &period).await, 201).await;
     assert_eq!(next["payouts"][0]["amount"], "4.00", "{next}");
     assert_eq!(next["payouts"][0]["sequence"], 2);
@@ -311,7 +311,7 @@ async fn a_partners_month_is_computed_held_reversed_capped_paid_and_clawed_back(
 /// the lines.
 pub(crate) async fn no_drift(app: &TestApp) {
     let handle = tenx_shared::domain::Handle::parse("acme").unwrap();
-    let report = tenx_shared::commissions::check::check(&app.state(), &handle)
+    let report = tenx_shared::ledger::check::check(&app.state(), &handle)
         .await
         .expect("the check reads");
     assert!(
@@ -338,55 +338,55 @@ async fn lines_from_before_the_running_balances_are_brought_in_once() {
     // Rewind the line to how an older version stored it, and drop what it wrote beside it.
     let store = state.store.clone();
     for pk in [
-        tenx_shared::store::keys::partner_balances_pk("acme"),
-        tenx_shared::store::keys::commission_index_pk("acme", "P"),
-        tenx_shared::store::keys::commission_index_pk("acme", "S"),
-        tenx_shared::store::keys::commission_index_pk("acme", "C"),
-        tenx_shared::store::keys::commission_index_pk("acme", "L"),
+        tenx_shared::platform::store::keys::partner_balances_pk("acme"),
+        tenx_shared::platform::store::keys::commission_index_pk("acme", "P"),
+        tenx_shared::platform::store::keys::commission_index_pk("acme", "S"),
+        tenx_shared::platform::store::keys::commission_index_pk("acme", "C"),
+        tenx_shared::platform::store::keys::commission_index_pk("acme", "L"),
     ] {
         let page = store
-            .query(tenx_shared::store::Query::all(pk))
+            .query(tenx_shared::platform::store::Query::all(pk))
             .await
             .unwrap();
         for item in page.items {
-            let del = tenx_shared::store::WriteOp::Delete {
+            let del = tenx_shared::platform::store::WriteOp::Delete {
                 pk: item.pk,
                 sk: item.sk,
-                cond: tenx_shared::store::Cond::None,
+                cond: tenx_shared::platform::store::Cond::None,
             };
             store.write(del).await.unwrap();
         }
     }
     let campaign = tenx_shared::domain::CampaignId::parse("alpha").unwrap();
-    let cbal = tenx_shared::store::keys::campaign_balances_pk("acme", &campaign);
+    let cbal = tenx_shared::platform::store::keys::campaign_balances_pk("acme", &campaign);
     for item in store
-        .query(tenx_shared::store::Query::all(cbal))
+        .query(tenx_shared::platform::store::Query::all(cbal))
         .await
         .unwrap()
         .items
     {
-        let del = tenx_shared::store::WriteOp::Delete {
+        let del = tenx_shared::platform::store::WriteOp::Delete {
             pk: item.pk,
             sk: item.sk,
-            cond: tenx_shared::store::Cond::None,
+            cond: tenx_shared::platform::store::Cond::None,
         };
         store.write(del).await.unwrap();
     }
-    let lines = tenx_shared::commissions::scan(&state, &handle, |_| true)
+    let lines = tenx_shared::ledger::scan(&state, &handle, |_| true)
         .await
         .unwrap();
     for line in &lines {
         let mut item = line.item("acme").unwrap();
         item.doc.as_object_mut().unwrap().remove("balanced");
         store
-            .write(tenx_shared::store::WriteOp::Put {
+            .write(tenx_shared::platform::store::WriteOp::Put {
                 item,
-                cond: tenx_shared::store::Cond::None,
+                cond: tenx_shared::platform::store::Cond::None,
             })
             .await
             .unwrap();
     }
-    let before = tenx_shared::commissions::check::check(&state, &handle)
+    let before = tenx_shared::ledger::check::check(&state, &handle)
         .await
         .unwrap();
     assert_eq!(before.outside, 1, "{:?}", before.drifts);
@@ -395,7 +395,7 @@ async fn lines_from_before_the_running_balances_are_brought_in_once() {
     let empty = json_of(op.balances("partnerId=pub-one").await, 200).await;
     assert_eq!(empty["items"], json!([]), "not in the balances yet");
 
-    let rebuild = tenx_shared::commissions::check::rebuild;
+    let rebuild = tenx_shared::ledger::check::rebuild;
     assert_eq!(rebuild(&state, &handle).await.unwrap(), 1);
     assert_eq!(rebuild(&state, &handle).await.unwrap(), 0, "idempotent");
     no_drift(&app).await;
@@ -428,7 +428,7 @@ async fn yen_amounts_round_to_whole_yen_and_bad_plans_are_named() {
     let run = json_of(
         op.run_payouts(
             "y",
-            &json!({"periodEnd": tenx_shared::time::now_rfc3339(), "minimums": {"JPY": "100"}}),
+            &json!({"periodEnd": tenx_shared::platform::time::now_rfc3339(), "minimums": {"JPY": "100"}}),
         )
         .await,
         201,
@@ -440,14 +440,20 @@ async fn yen_amounts_round_to_whole_yen_and_bad_plans_are_named() {
         "38 yen is below the 100 yen minimum: carried over"
     );
     assert_error(
-        op.run_payouts("", &json!({"periodEnd": tenx_shared::time::now_rfc3339()}))
-            .await,
+        op.run_payouts(
+            "",
+            &json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()}),
+        )
+        .await,
         400,
         "invalid_request",
     )
     .await;
     let resp = op
-        .run_payouts("y", &json!({"periodEnd": tenx_shared::time::now_rfc3339()}))
+        .run_payouts(
+            "y",
+            &json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()}),
+        )
         .await;
     assert_error(resp, 409, "idempotency_key_reused").await;
 }
@@ -472,7 +478,7 @@ async fn a_replayed_conversion_earns_one_commission_and_concurrent_runs_pay_it_o
         .await
         .unwrap()
         .unwrap();
-    let replays = (0..5).map(|_| tenx_shared::commissions::accrue::accrue(&state, &handle, &data));
+    let replays = (0..5).map(|_| tenx_shared::ledger::accrue::accrue(&state, &handle, &data));
     for r in futures::future::join_all(replays).await {
         assert_eq!(r.unwrap().unwrap().amount_minor, Some(100));
     }
@@ -485,7 +491,7 @@ async fn a_replayed_conversion_earns_one_commission_and_concurrent_runs_pay_it_o
         1
     );
     // The approval sweep persists the approval (the hold is 0 days): every line is approved.
-    tenx_shared::commissions::due::sweep(&state, tenx_shared::time::now_millis())
+    tenx_shared::ledger::due::sweep(&state, tenx_shared::platform::time::now_millis())
         .await
         .unwrap();
     let swept = json_of(op_view(&app).list_commissions("limit=100").await, 200).await;
@@ -498,7 +504,7 @@ async fn a_replayed_conversion_earns_one_commission_and_concurrent_runs_pay_it_o
     assert!(statuses.iter().all(|s| *s == "approved"), "{statuses:?}");
     // Two runs with different keys at once: each line in at most one payout.
     let op = app.as_role("acme", Role::Operator);
-    let period = json!({"periodEnd": tenx_shared::time::now_rfc3339()});
+    let period = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
     let (r1, r2) = tokio::join!(
         op.run_payouts("race-1", &period),
         op.run_payouts("race-2", &period)
@@ -600,7 +606,7 @@ async fn partners_are_validated_and_campaigns_need_an_existing_one() {
 /// rotated key still verifies what the old one signed.
 #[tokio::test]
 async fn statements_proofs_and_chains_verify_offline_and_tampering_fails() {
-    use tenx_shared::commissions::verify;
+    use tenx_shared::payouts::verify;
     let app = spawn_app().await;
     let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [{"eventType": "purchase", "percent": "10"}]});
     partner_with_plan(&app, plan).await;
@@ -611,7 +617,7 @@ async fn statements_proofs_and_chains_verify_offline_and_tampering_fails() {
             convert(&app, &format!("s-{round}-{i}"), "purchase", Some(v), "EUR").await;
         }
         ledger(&app, 3 * (round + 1)).await;
-        let period = json!({"periodEnd": tenx_shared::time::now_rfc3339()});
+        let period = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
         let run = json_of(op.run_payouts(&format!("s-{round}"), &period).await, 201).await;
         let pid = run["payouts"][0]["payoutId"].as_str().unwrap().to_owned();
         statements.push((
@@ -793,7 +799,7 @@ async fn two_partners_each_see_only_their_own_data() {
     )
     .await;
     ledger(&app, 2).await;
-    let period = json!({"periodEnd": tenx_shared::time::now_rfc3339()});
+    let period = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
     let run = json_of(op.run_payouts("both", &period).await, 201).await;
     let payout_of = |partner: &str| {
         run["payouts"]
@@ -1048,9 +1054,9 @@ async fn qualified_clicks_accrue_once_per_closed_day_with_late_clicks_adjusted()
     }
     qualified(3).await;
     let state = app.state();
-    let now = tenx_shared::time::now_millis();
+    let now = tenx_shared::platform::time::now_millis();
     let tomorrow = now + 86_400_000 + 2 * 3_600_000;
-    let sweep = tenx_shared::commissions::clicks::sweep;
+    let sweep = tenx_shared::ledger::qualified_clicks::sweep;
     assert_eq!(
         sweep(&state, now).await.unwrap(),
         0,
@@ -1176,7 +1182,7 @@ async fn a_plan_preview_earns_what_the_ledger_writes_and_explains_bad_drafts() {
     assert_eq!(got["reasons"], json!(["fx_rate_missing"]));
     assert_eq!(got["planVersion"], Value::Null);
     let op = app.as_role("acme", Role::Operator);
-    let as_of = tenx_shared::time::unix_to_rfc3339(now() - 60);
+    let as_of = tenx_shared::platform::time::unix_to_rfc3339(now() - 60);
     let rates = json!({"base": "USD", "rates": {"JPY": "151.37"}, "asOf": as_of});
     json_of(op.post_fx_rates(&rates).await, 201).await;
     // 24.99 × 151.37 × 12.5 % = 472.84... → 473 yen (no minor unit).
@@ -1264,7 +1270,7 @@ async fn postbacks_fire_with_the_macros_filled_retry_with_the_same_values_and_se
         "a pending line fires nothing"
     );
     // The payout run approves the line (commission.approved) and pays it.
-    let period = json!({"periodEnd": tenx_shared::time::now_rfc3339()});
+    let period = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
     json_of(op.run_payouts("run-1", &period).await, 201).await;
     let got = receiver.wait_for("/pb", 2).await;
     assert_eq!(
@@ -1361,7 +1367,7 @@ async fn a_line_waiting_for_its_rate_holds_its_days_slot_and_counts_on_the_month
 
     // The rate: 30 USD = 24 EUR → 2.40, but the month has 1.00 left of its 5.00.
     let op = app.as_role("acme", Role::Operator);
-    let as_of = tenx_shared::time::unix_to_rfc3339(now() - 3600);
+    let as_of = tenx_shared::platform::time::unix_to_rfc3339(now() - 3600);
     let rates = json!({"base": "EUR", "rates": {"USD": "1.25"}, "asOf": as_of});
     json_of(op.post_fx_rates(&rates).await, 201).await;
     let id_b = line(&lines, &b)["commissionId"]

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
-use tenx_shared::config::SignInCode;
 use tenx_shared::http::auth::Role;
 use tenx_shared::http::console::{CONTENT_SECURITY_POLICY, IMMUTABLE, sign_in_allowed};
+use tenx_shared::platform::config::SignInCode;
 
 use crate::helpers::*;
 use crate::serve::Serve;
@@ -217,7 +217,7 @@ async fn the_bare_short_link_domain_keeps_the_redirects_answer() {
 /// The code the in-process servers of these tests are given (`tenx serve` makes its own).
 const CODE: &str = "test-sign-in-code-0123456789abcd";
 
-fn with_local_sign_in() -> tenx_shared::config::Config {
+fn with_local_sign_in() -> tenx_shared::platform::config::Config {
     let mut config = test_config();
     config.local_sign_in = Some(SignInCode::new(CODE));
     config
@@ -355,9 +355,12 @@ async fn local_sign_in_mints_a_short_lived_token_only_for_the_printed_code() {
 async fn local_sign_in_needs_a_loopback_peer_and_no_trusted_proxy() {
     let mut config = with_local_sign_in();
     let app = spawn_with(config.clone(), None).await;
-    let state =
-        tenx_shared::state::AppState::new(config.clone(), app.store.clone(), app.queue.clone())
-            .unwrap();
+    let state = tenx_shared::kernel::state::AppState::new(
+        config.clone(),
+        app.store.clone(),
+        app.queue.clone(),
+    )
+    .unwrap();
     let mut headers = axum::http::HeaderMap::new();
     headers.insert("host", "localhost:8080".parse().unwrap());
     let loopback: std::net::SocketAddr = "127.0.0.1:50000".parse().unwrap();
@@ -368,7 +371,8 @@ async fn local_sign_in_needs_a_loopback_peer_and_no_trusted_proxy() {
     assert!(!sign_in_allowed(&state, None, &headers));
     config.trusted_proxy = true;
     let proxied =
-        tenx_shared::state::AppState::new(config, app.store.clone(), app.queue.clone()).unwrap();
+        tenx_shared::kernel::state::AppState::new(config, app.store.clone(), app.queue.clone())
+            .unwrap();
     assert!(!sign_in_allowed(&proxied, Some(loopback), &headers));
 
     // The router without connection info (as a Lambda function runs it) refuses too.
@@ -390,8 +394,8 @@ async fn local_sign_in_needs_a_loopback_peer_and_no_trusted_proxy() {
 #[test]
 fn generated_secrets_never_turn_the_local_sign_in_on() {
     let dir = tempfile::tempdir().unwrap();
-    let secrets = tenx_shared::local::LocalSecrets::load_or_create(dir.path()).unwrap();
-    let mut generated = tenx_shared::config::Config::default();
+    let secrets = tenx_shared::runtime::local::LocalSecrets::load_or_create(dir.path()).unwrap();
+    let mut generated = tenx_shared::platform::config::Config::default();
     secrets.apply(&mut generated);
     assert!(generated.jwt.is_some_and(|k| k.hs256_secret().is_some()));
     assert!(generated.local_sign_in.is_none());
@@ -399,7 +403,9 @@ fn generated_secrets_never_turn_the_local_sign_in_on() {
 
 #[tokio::test]
 async fn tenx_serve_offers_the_local_sign_in_only_when_asked_and_only_with_its_printed_code() {
-    let client = tenx_shared::http_client::builder().build().unwrap();
+    let client = tenx_shared::platform::http_client::builder()
+        .build()
+        .unwrap();
     // Without the flag: generated secrets, a loopback caller, no forwarding header (as a
     // same-host `proxy_pass http://127.0.0.1:PORT;` sends) and still nothing.
     let plain = Serve::start(&[], &[]);

@@ -5,16 +5,16 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use serde_json::{Value, json};
-use tenx_shared::assembly::sinks;
 use tenx_shared::conversions::idempotency::{IdempotencyRecord, Status};
 use tenx_shared::domain::{CtxClaims, CtxKeyring, IdempotencyKey};
-use tenx_shared::events::{ConversionData, Event};
-use tenx_shared::local::Workers;
-use tenx_shared::queue::QueueName;
-use tenx_shared::state::AppState;
-use tenx_shared::store::{Cond, Item, Query, SkRange, WriteOp, keys};
-use tenx_shared::workers::BatchHandler;
-use tenx_shared::workers::events::EventsWorker;
+use tenx_shared::kernel::events::{ConversionData, Event};
+use tenx_shared::kernel::state::AppState;
+use tenx_shared::platform::queue::QueueName;
+use tenx_shared::platform::store::{Cond, Item, Query, SkRange, WriteOp, keys};
+use tenx_shared::runtime::assembly::sinks;
+use tenx_shared::runtime::local::Workers;
+use tenx_shared::runtime::workers::BatchHandler;
+use tenx_shared::runtime::workers::events::EventsWorker;
 
 use crate::helpers::*;
 
@@ -486,9 +486,10 @@ async fn a_fan_out_lost_between_commit_and_enqueue_is_swept_exactly_once() {
     assert!(conversion_events(&drain_events(&app).await).is_empty());
 
     // The sweeper finds the committed event and delivers it.
-    let swept = tenx_shared::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), Duration::ZERO)
-        .await
-        .unwrap();
+    let swept =
+        tenx_shared::kernel::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), Duration::ZERO)
+            .await
+            .unwrap();
     assert!(swept >= 1);
     let msgs = app
         .queue
@@ -520,9 +521,10 @@ async fn a_fan_out_lost_between_commit_and_enqueue_is_swept_exactly_once() {
     );
 
     // Sweeping again sends nothing: the conversion reached the stream exactly once.
-    let swept = tenx_shared::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), Duration::ZERO)
-        .await
-        .unwrap();
+    let swept =
+        tenx_shared::kernel::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), Duration::ZERO)
+            .await
+            .unwrap();
     assert_eq!(swept, 0);
     assert!(drain_events(&app).await.is_empty());
 }

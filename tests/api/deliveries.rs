@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tenx_shared::events::{Event, EventType};
-use tenx_shared::queue::{OutMessage, QueueName};
+use tenx_shared::kernel::events::{Event, EventType};
+use tenx_shared::platform::queue::{OutMessage, QueueName};
 use tenx_shared::webhooks::delivery::DeliveryMessage;
 
 use crate::helpers::*;
@@ -225,10 +225,10 @@ async fn recover_resends_each_delivery_failed_since_once_with_its_webhook_id() {
     let receiver = Receiver::start().await;
     receiver.script("/r", &[], 500);
     let (id, secret) = subscribe(&app, &receiver.url("/r"), &["link.clicked"]).await;
-    let start = tenx_shared::time::now_rfc3339();
+    let start = tenx_shared::platform::time::now_rfc3339();
     let earlier = failed_dispatch(&app, &id).await;
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let since = tenx_shared::time::now_rfc3339();
+    let since = tenx_shared::platform::time::now_rfc3339();
     tokio::time::sleep(Duration::from_millis(5)).await;
     let failed = BTreeSet::from([
         failed_dispatch(&app, &id).await,
@@ -494,7 +494,7 @@ async fn a_retry_due_while_disabled_fails_unsent_and_is_recovered_after_resuming
     let receiver = Receiver::start().await;
     receiver.script("/paused", &[], 500);
     let (id, secret) = subscribe(&app, &receiver.url("/paused"), &["link.clicked"]).await;
-    let since = tenx_shared::time::now_rfc3339();
+    let since = tenx_shared::platform::time::now_rfc3339();
     let event_id = dispatch_test(&app, &id).await;
     let log = wait_for_attempt(&app, &id, &event_id, 1).await;
     assert!(!log[0]["nextAttemptAt"].is_null(), "a retry is scheduled");

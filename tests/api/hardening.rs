@@ -126,7 +126,7 @@ async fn a_click_with_a_very_long_referrer_still_converts() {
     assert_eq!(app.convert(&conversion).await.status(), 202);
 }
 
-fn dev_config() -> tenx_shared::config::Config {
+fn dev_config() -> tenx_shared::platform::config::Config {
     let mut c = test_config();
     c.webhooks_allow_private = true;
     c.rate_limits.free = 1_000_000;
@@ -290,24 +290,25 @@ async fn a_click_whose_appends_land_unanswered_redirects_and_counts_once() {
 
     // The sweeper sends the parked copy to the events queue; its worker relays it.
     let zero = std::time::Duration::ZERO;
-    tenx_shared::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), zero)
+    tenx_shared::kernel::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), zero)
         .await
         .unwrap();
-    let worker = tenx_shared::workers::events::EventsWorker {
+    let worker = tenx_shared::runtime::workers::events::EventsWorker {
         state: app.state(),
         sinks: vec![std::sync::Arc::new(
             tenx_shared::analytics::aggregate::AnalyticsSink,
         )],
     };
-    let events = tenx_shared::queue::QueueName::Events;
+    let events = tenx_shared::platform::queue::QueueName::Events;
     let batch = app.queue.receive(events, 10, zero).await.unwrap();
     // The sweep may also resend the link's own event (its outbox entry is removed after its
     // send, asynchronously): only the click matters here, and it is there once.
     let parked = batch.iter().filter(|m| m.body.contains("\"link.clicked\""));
     assert_eq!(parked.count(), 1, "the parked click: {batch:?}");
-    use tenx_shared::consume::BatchHandler;
+    use tenx_shared::kernel::consume::BatchHandler;
     assert!(worker.handle(batch).await.is_empty(), "relayed");
-    tenx_shared::conformance_stream::consume_once(app.clicks.as_ref(), app.store.as_ref()).await;
+    tenx_shared::testing::conformance_stream::consume_once(app.clicks.as_ref(), app.store.as_ref())
+        .await;
 
     let resp = app.as_role("acme", Role::Viewer).analytics("").await;
     let totals: Value = resp.json().await.unwrap();
@@ -315,9 +316,9 @@ async fn a_click_whose_appends_land_unanswered_redirects_and_counts_once() {
 }
 
 /// Runs the outbox sweeper and returns the click events it put on the queue.
-async fn sweep_clicks(app: &TestApp) -> Vec<tenx_shared::events::Event> {
+async fn sweep_clicks(app: &TestApp) -> Vec<tenx_shared::kernel::events::Event> {
     let zero = std::time::Duration::ZERO;
-    tenx_shared::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), zero)
+    tenx_shared::kernel::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), zero)
         .await
         .unwrap();
     let mut events = app.drain_events().await;

@@ -5,13 +5,13 @@ use std::sync::Arc;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use tenx_shared::auth::jwt::{Claims, JwtVerifier};
-use tenx_shared::config::Config;
 use tenx_shared::domain::CtxKeyring;
 use tenx_shared::http::auth::Role;
-use tenx_shared::local::{DataDir, LocalRuntime, Workers};
-use tenx_shared::queue::Queue;
-use tenx_shared::store::Store;
-use tenx_shared::stream::ClickStream;
+use tenx_shared::platform::config::Config;
+use tenx_shared::platform::queue::Queue;
+use tenx_shared::platform::store::Store;
+use tenx_shared::platform::stream::ClickStream;
+use tenx_shared::runtime::local::{DataDir, LocalRuntime, Workers};
 
 pub(crate) const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
@@ -35,13 +35,13 @@ pub(crate) struct TestApp {
 pub(crate) fn test_config() -> Config {
     let mut c = Config::from_env().expect("config");
     // The tests play CloudFront: they send the country header and are believed.
-    c.country_trust = tenx_shared::config::CountryTrust::Always;
-    c.jwt = Some(tenx_shared::config::JwtKey::Hs256(
+    c.country_trust = tenx_shared::platform::config::CountryTrust::Always;
+    c.jwt = Some(tenx_shared::platform::config::JwtKey::Hs256(
         JWT_SECRET.as_bytes().to_vec(),
     ));
     c.ctx_keys = CtxKeyring::generate_spec();
     c.signing_keys = tenx_shared::domain::proof::jws::SigningKeys::generate_spec();
-    c.short_url_scheme = tenx_shared::config::Scheme::Http;
+    c.short_url_scheme = tenx_shared::platform::config::Scheme::Http;
     c
 }
 
@@ -61,7 +61,7 @@ impl TestApp {
 
     /// The app's state, as its handlers and workers have it.
     #[allow(dead_code)] // used by the fault tests
-    pub(crate) fn state(&self) -> tenx_shared::state::AppState {
+    pub(crate) fn state(&self) -> tenx_shared::kernel::state::AppState {
         self.runtime.as_ref().expect("running").state.clone()
     }
 
@@ -170,14 +170,14 @@ pub(crate) async fn spawn_with_failing_queue() -> (TestApp, tenx_shared::testing
 impl TestApp {
     /// Every event on the events queue and the click stream right now, queue first (received
     /// and acknowledged, or read past, so they are gone; only for apps without workers).
-    pub(crate) async fn drain_events(&self) -> Vec<tenx_shared::events::Event> {
+    pub(crate) async fn drain_events(&self) -> Vec<tenx_shared::kernel::events::Event> {
         let mut events = self.drain_queue().await;
         events.extend(self.drain_clicks().await);
         events
     }
 
     /// The click stream's records not drained yet, as events.
-    pub(crate) async fn drain_clicks(&self) -> Vec<tenx_shared::events::Event> {
+    pub(crate) async fn drain_clicks(&self) -> Vec<tenx_shared::kernel::events::Event> {
         let mut events = Vec::new();
         for shard in self.clicks.shards().await.unwrap() {
             let after = self.click_cursor.lock().unwrap().get(&shard).cloned();
@@ -200,11 +200,11 @@ impl TestApp {
     }
 
     /// Every event on the events queue right now (received and acknowledged).
-    pub(crate) async fn drain_queue(&self) -> Vec<tenx_shared::events::Event> {
+    pub(crate) async fn drain_queue(&self) -> Vec<tenx_shared::kernel::events::Event> {
         let msgs = self
             .queue
             .receive(
-                tenx_shared::queue::QueueName::Events,
+                tenx_shared::platform::queue::QueueName::Events,
                 100,
                 std::time::Duration::from_secs(30),
             )
@@ -213,7 +213,7 @@ impl TestApp {
         for m in &msgs {
             let _ = self
                 .queue
-                .ack(tenx_shared::queue::QueueName::Events, &m.receipt)
+                .ack(tenx_shared::platform::queue::QueueName::Events, &m.receipt)
                 .await;
         }
         msgs.iter()
@@ -257,7 +257,7 @@ pub(crate) async fn spawn_wrapping_queue(
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app).await.unwrap();
     });
-    let client = tenx_shared::http_client::builder()
+    let client = tenx_shared::platform::http_client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
@@ -307,7 +307,10 @@ async fn open_embedded(data: &DataDir) -> Backends {
 /// A fresh table and queues (unique names, provisioned here) for a new data dir; the same ones
 /// again when an app restarts on its data dir, which records their names.
 async fn open_aws(data: &DataDir) -> Backends {
-    use tenx_shared::aws::{self, AwsClients, AwsSettings};
+    use tenx_shared::{
+        runtime::aws,
+        runtime::aws::{AwsClients, AwsSettings},
+    };
     assert!(
         std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| !v.is_empty()),
         "TENX_TEST_BACKEND=aws needs AWS_ENDPOINT_URL: run scripts/test.sh, which starts moto"

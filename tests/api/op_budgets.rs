@@ -1,5 +1,5 @@
 //! Round-trip budgets of the hot paths, counted at the storage and queue seams
-//! (`tenx_shared::op_counts`): every store or queue call is a billed network round trip on AWS.
+//! (`tenx_shared::platform::op_counts`): every store or queue call is a billed network round trip on AWS.
 //! A redirect costs at most one store read (none on a cached link) and one click append; a conversion
 //! costs one round of rate-limit counter writes, one conditional transaction and one enqueue.
 //! Counts, not timings.
@@ -8,8 +8,11 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
-use tenx_shared::local::{DataDir, LocalRuntime, Workers};
-use tenx_shared::op_counts::{self, OpCounters, OpCounts, OpSnapshot};
+use tenx_shared::runtime::local::{DataDir, LocalRuntime, Workers};
+use tenx_shared::{
+    platform::op_counts,
+    platform::op_counts::{OpCounters, OpCounts, OpSnapshot},
+};
 
 use crate::helpers::*;
 
@@ -45,9 +48,9 @@ async fn spawn_counted() -> CountedApp {
     let embedded = data.open_queue().unwrap();
     let (store, queue, counters) =
         op_counts::counting(data.open_store().unwrap(), embedded.clone());
-    let clicks = Arc::new(op_counts::counted::<dyn tenx_shared::stream::ClickStream>(
-        embedded, &counters,
-    ));
+    let clicks = Arc::new(op_counts::counted::<
+        dyn tenx_shared::platform::stream::ClickStream,
+    >(embedded, &counters));
     let runtime = LocalRuntime::start(config, store, queue, Some(clicks), Workers::On).unwrap();
     let app = op_counts::instrument(
         tenx_shared::http::local_app(runtime.state.clone()),
@@ -56,7 +59,7 @@ async fn spawn_counted() -> CountedApp {
     let server = tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
-    let client = tenx_shared::http_client::builder()
+    let client = tenx_shared::platform::http_client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

@@ -10,8 +10,8 @@ use reqwest::Method;
 use serde_json::Value;
 use tenx_shared::analytics::report::GroupBy;
 use tenx_shared::domain::BotReason;
-use tenx_shared::events::EventType;
 use tenx_shared::http::auth::{ACCESS_TABLE, Scope};
+use tenx_shared::kernel::events::EventType;
 
 use crate::access_matrix::{concrete, registered_paths_under};
 use crate::helpers::*;
@@ -223,9 +223,12 @@ async fn the_document_and_the_router_list_the_same_routes() {
     let doc = spec();
     let ops = operations(&doc);
     let app = spawn_app().await;
-    let state =
-        tenx_shared::state::AppState::new(app.config.clone(), app.store.clone(), app.queue.clone())
-            .expect("state");
+    let state = tenx_shared::kernel::state::AppState::new(
+        app.config.clone(),
+        app.store.clone(),
+        app.queue.clone(),
+    )
+    .expect("state");
     let registered: BTreeSet<String> =
         registered_paths_under(&tenx_shared::http::local_app(state), "/")
             .into_iter()

@@ -11,8 +11,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use serde_json::{Value, json};
-use tenx_shared::config::Config;
 use tenx_shared::http::auth::Role;
+use tenx_shared::platform::config::Config;
 
 use crate::helpers::*;
 
@@ -101,7 +101,7 @@ fn config(free: u32, window_secs: u32) -> Config {
 /// Sleeps until the wall clock passes `epoch_secs` (a window's reset).
 async fn sleep_until_epoch(epoch_secs: i64) {
     let target_ms = epoch_secs * 1000 + 50;
-    let now_ms = tenx_shared::time::now_millis();
+    let now_ms = tenx_shared::platform::time::now_millis();
     if target_ms > now_ms {
         tokio::time::sleep(std::time::Duration::from_millis(
             (target_ms - now_ms) as u64,
@@ -331,7 +331,7 @@ async fn a_plan_override_raises_the_limit_for_that_handle_only() {
     c.rate_limits.pro = 4;
     c.rate_limits
         .plans
-        .insert("bigco".to_owned(), tenx_shared::config::Plan::Pro);
+        .insert("bigco".to_owned(), tenx_shared::platform::config::Plan::Pro);
     let app = spawn_with(c, None).await;
     let big = app.token(&["bigco"], Role::Creator);
     let small = app.token(&["acme"], Role::Creator);

@@ -100,7 +100,9 @@ fn thread_names(pid: u32) -> Vec<String> {
 async fn tenx_serve_allocates_with_jemalloc_and_its_purging_thread() {
     // The allocator's options are built in (`.cargo/config.toml`): its background thread, which
     // hands freed pages back to the kernel, runs in the server without any setting.
-    let client = tenx_shared::http_client::builder().build().unwrap();
+    let client = tenx_shared::platform::http_client::builder()
+        .build()
+        .unwrap();
     let server = Serve::start(&[], &[]);
     server.wait_up(&client).await;
     let names = thread_names(server.child.id());

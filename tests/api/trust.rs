@@ -5,9 +5,9 @@
 
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
-use tenx_shared::events::EventType;
 use tenx_shared::http::auth::Role;
-use tenx_shared::local::Workers;
+use tenx_shared::kernel::events::EventType;
+use tenx_shared::runtime::local::Workers;
 
 use crate::helpers::*;
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tenx_shared::events::Event;
 use tenx_shared::http::auth::Role;
+use tenx_shared::kernel::events::Event;
 
 use crate::helpers::*;
 
@@ -455,9 +455,10 @@ async fn a_reversal_lost_between_commit_and_enqueue_is_swept_exactly_once() {
         app.drain_events().await.is_empty(),
         "nothing reached the queue"
     );
-    let swept = tenx_shared::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), Duration::ZERO)
-        .await
-        .unwrap();
+    let swept =
+        tenx_shared::kernel::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), Duration::ZERO)
+            .await
+            .unwrap();
     assert!(swept >= 1, "{swept}");
     // Without consumers the earlier events' outbox entries are swept again too; the reversal's
     // entry yields exactly one event, with the id derived from its reversal.
@@ -711,7 +712,7 @@ async fn spawn_with_address_limit(per_address: u32, trusted_proxy: bool) -> Test
     config.rate_limits.conversions_per_address = per_address;
     config.rate_limits.window_secs = 86_400;
     config.trusted_proxy = trusted_proxy;
-    spawn_full(config, None, tenx_shared::local::Workers::Off).await
+    spawn_full(config, None, tenx_shared::runtime::local::Workers::Off).await
 }
 
 /// One public conversion on a fresh click per entry, each sent with that `x-forwarded-for`:
@@ -817,8 +818,8 @@ async fn a_client_set_forwarded_for_spreads_nothing_unless_the_proxy_is_trusted(
 
 #[tokio::test]
 async fn a_verified_conversion_lost_between_commit_and_enqueue_is_swept_exactly_once() {
-    use tenx_shared::queue::QueueName;
-    use tenx_shared::workers::BatchHandler;
+    use tenx_shared::platform::queue::QueueName;
+    use tenx_shared::runtime::workers::BatchHandler;
 
     let (app, switch) = spawn_with_failing_queue().await;
     let ctx = clicked(&app, "acme").await;
@@ -846,9 +847,10 @@ async fn a_verified_conversion_lost_between_commit_and_enqueue_is_swept_exactly_
     assert!(!app.drain_events().await.iter().any(|e| is_conversion(&e)));
 
     // The sweeper finds the committed event: exactly one conversion.created, verified.
-    let swept = tenx_shared::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), Duration::ZERO)
-        .await
-        .unwrap();
+    let swept =
+        tenx_shared::kernel::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), Duration::ZERO)
+            .await
+            .unwrap();
     assert!(swept >= 1, "{swept}");
     let mut msgs = Vec::new();
     loop {
@@ -876,21 +878,25 @@ async fn a_verified_conversion_lost_between_commit_and_enqueue_is_swept_exactly_
     assert_eq!(conversions[0].id.as_str(), format!("evt_{hex}"));
 
     // The events consumer applies the batch and clears the outbox: a second sweep sends nothing.
-    let state =
-        tenx_shared::state::AppState::new(app.config.clone(), app.store.clone(), app.queue.clone())
-            .unwrap();
-    let worker = tenx_shared::workers::events::EventsWorker {
+    let state = tenx_shared::kernel::state::AppState::new(
+        app.config.clone(),
+        app.store.clone(),
+        app.queue.clone(),
+    )
+    .unwrap();
+    let worker = tenx_shared::runtime::workers::events::EventsWorker {
         state,
-        sinks: tenx_shared::assembly::sinks(),
+        sinks: tenx_shared::runtime::assembly::sinks(),
     };
     let failed = worker.handle(msgs.clone()).await;
     assert!(failed.is_empty(), "every event applied: {failed:?}");
     for m in &msgs {
         app.queue.ack(QueueName::Events, &m.receipt).await.unwrap();
     }
-    let swept = tenx_shared::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), Duration::ZERO)
-        .await
-        .unwrap();
+    let swept =
+        tenx_shared::kernel::outbox::sweep(app.store.as_ref(), app.queue.as_ref(), Duration::ZERO)
+            .await
+            .unwrap();
     assert_eq!(swept, 0, "the conversion reached the stream exactly once");
     assert!(app.drain_events().await.is_empty());
 }

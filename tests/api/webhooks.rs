@@ -12,15 +12,15 @@ use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use tenx_shared::config::Config;
 use tenx_shared::domain::{EventId, Handle, SubscriptionId};
-use tenx_shared::events::EventType;
 use tenx_shared::http::auth::Role;
-use tenx_shared::local::Workers;
-use tenx_shared::queue::{QueueName, Received};
-use tenx_shared::state::AppState;
+use tenx_shared::kernel::events::EventType;
+use tenx_shared::kernel::state::AppState;
+use tenx_shared::platform::config::Config;
+use tenx_shared::platform::queue::{QueueName, Received};
+use tenx_shared::runtime::local::Workers;
+use tenx_shared::runtime::workers::BatchHandler;
 use tenx_shared::webhooks::delivery::{DeliveryMessage, DeliveryWorker};
-use tenx_shared::workers::BatchHandler;
 
 use crate::helpers::*;
 
@@ -1145,12 +1145,12 @@ async fn the_guard_runs_again_at_delivery_time() {
         HANDLE,
         spec,
         tenx_shared::webhooks::signing::generate_secret(),
-        tenx_shared::time::now_rfc3339(),
+        tenx_shared::platform::time::now_rfc3339(),
     );
     app.store
-        .write(tenx_shared::store::WriteOp::Put {
+        .write(tenx_shared::platform::store::WriteOp::Put {
             item: tenx_shared::webhooks::repo::item(&sub, 1).unwrap(),
-            cond: tenx_shared::store::Cond::Absent,
+            cond: tenx_shared::platform::store::Cond::Absent,
         })
         .await
         .unwrap();
@@ -1449,7 +1449,7 @@ async fn the_published_snippet_verifies_a_real_delivery() {
 
 #[tokio::test]
 async fn a_stale_claim_is_taken_over_and_a_live_one_is_left_alone() {
-    use tenx_shared::store::{Cond, Item, WriteOp, keys};
+    use tenx_shared::platform::store::{Cond, Item, WriteOp, keys};
     use tenx_shared::webhooks::log::{AttemptRecord, AttemptStatus};
 
     let app = spawn_full(webhook_config(100), None, Workers::Off).await;
@@ -1475,8 +1475,8 @@ async fn a_stale_claim_is_taken_over_and_a_live_one_is_left_alone() {
             attempt: 1,
             manual: false,
             status: AttemptStatus::Sending,
-            attempted_at: tenx_shared::time::now_rfc3339(),
-            attempted_at_ms: tenx_shared::time::now_millis(),
+            attempted_at: tenx_shared::platform::time::now_rfc3339(),
+            attempted_at_ms: tenx_shared::platform::time::now_millis(),
             lease_until_ms: Some(lease_until_ms),
             status_code: None,
             duration_ms: None,
@@ -1494,7 +1494,7 @@ async fn a_stale_claim_is_taken_over_and_a_live_one_is_left_alone() {
             cond: Cond::Absent,
         }
     };
-    let now_ms = tenx_shared::time::now_millis();
+    let now_ms = tenx_shared::platform::time::now_millis();
     app.store
         .write(plant(
             "evt_0000000000000000000000000000a11e",

@@ -13,9 +13,9 @@ use futures::future::join_all;
 use futures::stream::{self, StreamExt};
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
-use tenx_shared::local::Workers;
-use tenx_shared::ratelimit::{Window, shards_for};
-use tenx_shared::store::{Query, SkRange, keys, now_unix};
+use tenx_shared::kernel::ratelimit::{Window, shards_for};
+use tenx_shared::platform::store::{Query, SkRange, keys, now_unix};
+use tenx_shared::runtime::local::Workers;
 
 use crate::helpers::*;
 

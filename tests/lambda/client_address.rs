@@ -6,12 +6,12 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use tenx_shared::config::{Config, Secrets};
 use tenx_shared::domain::{Attribution, ClickId, CtxClaims, CtxKeyring, Device};
 use tenx_shared::http::{Group, group_app};
-use tenx_shared::queue::embedded::EmbeddedQueue;
-use tenx_shared::state::AppState;
-use tenx_shared::store::embedded::EmbeddedStore;
+use tenx_shared::kernel::state::AppState;
+use tenx_shared::platform::config::{Config, Secrets};
+use tenx_shared::platform::queue::embedded::EmbeddedQueue;
+use tenx_shared::platform::store::embedded::EmbeddedStore;
 
 use crate::support;
 

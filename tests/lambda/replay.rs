@@ -11,20 +11,20 @@ use std::time::Duration;
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
-use tenx_shared::assembly::{click_sinks, sinks};
-use tenx_shared::config::Secrets;
 use tenx_shared::http::{Group, group_app};
-use tenx_shared::queue::embedded::EmbeddedQueue;
-use tenx_shared::queue::{Queue, QueueName};
-use tenx_shared::state::AppState;
-use tenx_shared::store::embedded::EmbeddedStore;
-use tenx_shared::store::{Query, SkRange, Store, keys};
-use tenx_shared::stream::{ClickStream, StreamRecord};
+use tenx_shared::kernel::state::AppState;
+use tenx_shared::platform::config::Secrets;
+use tenx_shared::platform::queue::embedded::EmbeddedQueue;
+use tenx_shared::platform::queue::{Queue, QueueName};
+use tenx_shared::platform::store::embedded::EmbeddedStore;
+use tenx_shared::platform::store::{Query, SkRange, Store, keys};
+use tenx_shared::platform::stream::{ClickStream, StreamRecord};
+use tenx_shared::runtime::assembly::{click_sinks, sinks};
+use tenx_shared::runtime::workers::click_stream::ClickConsumer;
+use tenx_shared::runtime::workers::events::EventsWorker;
+use tenx_shared::runtime::workers::{lambda, sweeper};
 use tenx_shared::webhooks::delivery::{DeliveryMessage, DeliveryWorker};
 use tenx_shared::webhooks::signing::SigningKey;
-use tenx_shared::workers::clicks::ClickConsumer;
-use tenx_shared::workers::events::EventsWorker;
-use tenx_shared::workers::{lambda, sweeper};
 
 use crate::support::{self, HttpReply, Recorder, RecordingQueue, RecordingStore, RecordingStream};
 use crate::template::{self, all_groups, binary_of};
@@ -129,7 +129,7 @@ impl Bundle {
             }
             // The redirect believes CloudFront's headers, as the template tells it to.
             if f.env().get("TENX_EDGE") == Some(&json!("cloudfront-oac")) {
-                config.country_trust = tenx_shared::config::CountryTrust::CloudFrontOac;
+                config.country_trust = tenx_shared::platform::config::CountryTrust::CloudFrontOac;
             }
             let state = AppState::with_secrets(
                 config,
@@ -254,7 +254,7 @@ impl Bundle {
         let records = self
             .clicks
             .read(
-                tenx_shared::queue::click_log::SHARD,
+                tenx_shared::platform::queue::click_log::SHARD,
                 self.clicks_read.as_deref(),
                 1000,
             )
@@ -273,7 +273,10 @@ impl Bundle {
         let consumer = ClickConsumer::new(f.state.clone(), click_sinks());
         for _ in 0..deliveries {
             consumer
-                .apply(tenx_shared::queue::click_log::SHARD, records.clone())
+                .apply(
+                    tenx_shared::platform::queue::click_log::SHARD,
+                    records.clone(),
+                )
                 .await
                 .expect("the clicks worker applies the batch");
         }
@@ -381,7 +384,7 @@ fn check_route(file: &str, text: &str, f: &Function) {
         assert_eq!(route_key, "$default", "{file}");
         assert!(event.get("pathParameters").is_none(), "{file}");
         assert!(host.ends_with(".on.aws"), "{file}: the URL's own host");
-        let viewer = &event["headers"][tenx_shared::config::VIEWER_HOST_HEADER];
+        let viewer = &event["headers"][tenx_shared::platform::config::VIEWER_HOST_HEADER];
         assert!(viewer.is_string(), "{file}: no viewer host");
         return;
     }
@@ -856,7 +859,7 @@ async fn every_event_file_replays_through_its_function() {
         serde_json::from_value(r.json()).expect("a JWKS");
     let r = b.http("commissions/proof.json").await;
     r.expect_status(200);
-    tenx_shared::commissions::verify::proof(&r.json(), &jwks).expect("the proof verifies");
+    tenx_shared::payouts::verify::proof(&r.json(), &jwks).expect("the proof verifies");
     // A partner token: minted once, listed without its secret, revoked.
     let sample_partner_token =
         support::event_json("commissions/partner-token-revoke.json")["pathParameters"]["tokenId"]

@@ -14,13 +14,13 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::Value;
 use tenx_shared::auth::jwt::{Claims, JwtVerifier};
-use tenx_shared::config::Config;
 use tenx_shared::domain::CtxKeyring;
 use tenx_shared::domain::proof::jws::SigningKeys;
 use tenx_shared::http::auth::Role;
-use tenx_shared::queue::{OutMessage, Queue, QueueError, QueueName, Received};
-use tenx_shared::store::{Item, Page, Query, Store, StoreError, WriteOp};
-use tenx_shared::stream::{ClickStream, StreamError, StreamRecord};
+use tenx_shared::platform::config::Config;
+use tenx_shared::platform::queue::{OutMessage, Queue, QueueError, QueueName, Received};
+use tenx_shared::platform::store::{Item, Page, Query, Store, StoreError, WriteOp};
+use tenx_shared::platform::stream::{ClickStream, StreamError, StreamRecord};
 use tower::ServiceExt;
 
 pub(crate) const JWT_SECRET: &str = "lambda-events-jwt-secret-0123456789abcdef";
@@ -32,8 +32,8 @@ pub(crate) const REDIRECT_DOMAIN: &str = "links.example.com";
 pub(crate) fn config() -> Config {
     Config {
         redirect_domain: REDIRECT_DOMAIN.into(),
-        short_url_scheme: tenx_shared::config::Scheme::Https,
-        jwt: Some(tenx_shared::config::JwtKey::Hs256(
+        short_url_scheme: tenx_shared::platform::config::Scheme::Https,
+        jwt: Some(tenx_shared::platform::config::JwtKey::Hs256(
             JWT_SECRET.as_bytes().to_vec(),
         )),
         ctx_keys: CtxKeyring::generate_spec(),

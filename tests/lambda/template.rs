@@ -12,8 +12,8 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tenx_shared::http::auth::ACCESS_TABLE;
 use tenx_shared::http::{Group, group_app};
-use tenx_shared::queue::QueueName;
-use tenx_shared::state::AppState;
+use tenx_shared::kernel::state::AppState;
+use tenx_shared::platform::queue::QueueName;
 use tower::ServiceExt;
 
 use crate::support::{self, REDIRECT_DOMAIN, TABLE, queue_resource};
@@ -272,8 +272,8 @@ fn function_binaries() -> BTreeSet<String> {
 fn state() -> AppState {
     AppState::new(
         support::config(),
-        std::sync::Arc::new(tenx_shared::store::embedded::EmbeddedStore::in_memory()),
-        std::sync::Arc::new(tenx_shared::queue::embedded::EmbeddedQueue::in_memory()),
+        std::sync::Arc::new(tenx_shared::platform::store::embedded::EmbeddedStore::in_memory()),
+        std::sync::Arc::new(tenx_shared::platform::queue::embedded::EmbeddedQueue::in_memory()),
     )
     .expect("state")
 }
@@ -758,7 +758,7 @@ fn queues_have_dead_letter_queues_and_workers_report_partial_batch_failures() {
 #[test]
 fn the_deliveries_worker_keeps_the_local_concurrency_bounds() {
     let doc = template();
-    let defaults = tenx_shared::config::Config::default();
+    let defaults = tenx_shared::platform::config::Config::default();
     let queue = json!({"Fn::GetAtt": [queue_resource(QueueName::Deliveries), "Arn"]});
     let mapping = resources(&doc)
         .values()
@@ -916,7 +916,7 @@ fn cloudfront_is_the_redirects_only_caller_with_the_country_and_the_host_and_cac
         .expect("code");
     let set = format!(
         "request.headers['{}'] = {{ value: request.headers.host.value }}",
-        tenx_shared::config::VIEWER_HOST_HEADER
+        tenx_shared::platform::config::VIEWER_HOST_HEADER
     );
     assert!(code.contains(&set), "{code}");
     let record = &resources["RedirectDomainRecord"]["Properties"]["AliasTarget"];

@@ -4,15 +4,18 @@
 
 use std::sync::Arc;
 
-use tenx_shared::assembly::click_sinks;
-use tenx_shared::config::Secrets;
-use tenx_shared::workers::clicks::ClickConsumer;
+use tenx_shared::platform::config::Secrets;
+use tenx_shared::runtime::assembly::click_sinks;
+use tenx_shared::runtime::workers::click_stream::ClickConsumer;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tenx_shared::aws::init_lambda_tracing();
+    tenx_shared::runtime::aws::init_lambda_tracing();
     // Once per cold start: settings and the AWS clients; a worker holds no secret.
-    let state = tenx_shared::aws::app_state_from_env(Secrets::NONE).await?;
-    tenx_shared::workers::lambda::run_clicks(Arc::new(ClickConsumer::new(state, click_sinks())))
-        .await
+    let state = tenx_shared::runtime::aws::app_state_from_env(Secrets::NONE).await?;
+    tenx_shared::runtime::workers::lambda::run_clicks(Arc::new(ClickConsumer::new(
+        state,
+        click_sinks(),
+    )))
+    .await
 }

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use tenx_shared::config::Secrets;
+use tenx_shared::platform::config::Secrets;
 use tenx_shared::webhooks::delivery::DeliveryWorker;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tenx_shared::aws::init_lambda_tracing();
+    tenx_shared::runtime::aws::init_lambda_tracing();
     // Once per cold start: settings and the AWS clients; a worker holds no secret.
-    let state = tenx_shared::aws::app_state_from_env(Secrets::NONE).await?;
-    tenx_shared::workers::lambda::run(Arc::new(DeliveryWorker::new(state))).await
+    let state = tenx_shared::runtime::aws::app_state_from_env(Secrets::NONE).await?;
+    tenx_shared::runtime::workers::lambda::run(Arc::new(DeliveryWorker::new(state))).await
 }

@@ -4,16 +4,16 @@
 
 use std::sync::Arc;
 
-use tenx_shared::assembly::sinks;
-use tenx_shared::config::Secrets;
-use tenx_shared::workers::events::EventsWorker;
+use tenx_shared::platform::config::Secrets;
+use tenx_shared::runtime::assembly::sinks;
+use tenx_shared::runtime::workers::events::EventsWorker;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tenx_shared::aws::init_lambda_tracing();
+    tenx_shared::runtime::aws::init_lambda_tracing();
     // Once per cold start: settings and the AWS clients; a worker holds no secret.
-    let state = tenx_shared::aws::app_state_from_env(Secrets::NONE).await?;
-    tenx_shared::workers::lambda::run(Arc::new(EventsWorker {
+    let state = tenx_shared::runtime::aws::app_state_from_env(Secrets::NONE).await?;
+    tenx_shared::runtime::workers::lambda::run(Arc::new(EventsWorker {
         state,
         sinks: sinks(),
     }))

@@ -7,8 +7,8 @@ const GROUP: Group = Group::Tokens;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    tenx_shared::aws::init_lambda_tracing();
+    tenx_shared::runtime::aws::init_lambda_tracing();
     // Once per cold start: settings, only this group's secrets, the AWS clients.
-    let state = tenx_shared::aws::app_state_from_env(GROUP).await?;
+    let state = tenx_shared::runtime::aws::app_state_from_env(GROUP).await?;
     lambda_http::run(group_app(GROUP, state)).await
 }

@@ -27,12 +27,14 @@ use super::{BOTS, CLICKS, CONVERSIONS, EXPIRED, FLAGGED, NO_CAMPAIGN, QUALIFIED,
 use super::{CUSTOMERS, LEADS, RECURRING_REVENUE_PREFIX};
 use super::{Dimension, Micros, bot_counter, days, key_value, revenue_counter, to_micros};
 use super::{FLAGGED_REVENUE_PREFIX, REVENUE_PREFIX, REVERSED_REVENUE_PREFIX};
-use crate::consume::EventSink;
 use crate::domain::{Attribution, BotReason, CampaignId, SubIds};
-use crate::events::{ClickData, ConversionData, Event, EventType, ReversalData};
-use crate::state::AppState;
-use crate::store::{Cond, Item, MAX_TRANSACT_OPS, Store, StoreError, WriteOp, keys, now_unix};
-use crate::stream::ClickStream;
+use crate::kernel::consume::EventSink;
+use crate::kernel::events::{ClickData, ConversionData, Event, EventType, ReversalData};
+use crate::kernel::state::AppState;
+use crate::platform::store::{
+    Cond, Item, MAX_TRANSACT_OPS, Store, StoreError, WriteOp, keys, now_unix,
+};
+use crate::platform::stream::ClickStream;
 
 /// The consumer name in processed-event markers.
 pub const CONSUMER: &str = "agg";
@@ -90,7 +92,7 @@ async fn relay(stream: &dyn ClickStream, events: &[Event]) -> anyhow::Result<()>
             EventType::LinkClicked => event.data["slug"].as_str().unwrap_or_default(),
             _ => event.id.as_str(),
         };
-        let key = crate::stream::click_partition_key(event.handle.as_str(), by);
+        let key = crate::platform::stream::click_partition_key(event.handle.as_str(), by);
         let data = serde_json::to_string(event)?;
         stream
             .append(&key, &data)
@@ -107,7 +109,7 @@ pub(super) struct Contribution {
     pub(super) event_id: String,
     /// `(pk, sk)` of every counter item it touches, one per dimension.
     pub(super) keys: Vec<(String, String)>,
-    pub(super) deltas: Vec<(String, crate::store::Count)>,
+    pub(super) deltas: Vec<(String, crate::platform::store::Count)>,
     /// Counted under a processed-event marker on the click stream too: every event but a click
     /// reaches the stream through an at-least-once relay (this module's [`AnalyticsSink`]), so
     /// it may be appended twice. Clicks (the stream's own and the ones the redirect parked)
@@ -375,7 +377,7 @@ fn chunk(contributions: Vec<Contribution>) -> Vec<Vec<Contribution>> {
 /// one summed `Add` per counter item.
 fn plan(chunk: &[Contribution], now: i64) -> Vec<WriteOp> {
     let mut ops: Vec<WriteOp> = chunk.iter().map(|c| marker(&c.event_id, now)).collect();
-    let mut sums: BTreeMap<(String, String), BTreeMap<String, crate::store::Count>> =
+    let mut sums: BTreeMap<(String, String), BTreeMap<String, crate::platform::store::Count>> =
         BTreeMap::new();
     for c in chunk {
         for key in &c.keys {
@@ -457,21 +459,24 @@ pub async fn apply(store: &dyn Store, events: &[Event]) -> Result<(), StoreError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Secrets;
     use crate::domain::{BotReason, Device};
+    use crate::platform::config::Secrets;
     use std::sync::Arc;
 
     /// A conversion the events worker cannot relay (the stream down) is counted by it, and the
     /// same event relayed later (a redelivered batch, the stream back) is not counted again.
     #[tokio::test]
     async fn a_conversion_is_counted_once_whether_relayed_or_not() {
-        use crate::conformance_stream::{consume_once, conversion_event, counts_by_country};
-        let store: Arc<dyn Store> = Arc::new(crate::store::embedded::EmbeddedStore::in_memory());
-        let log = Arc::new(crate::queue::embedded::EmbeddedQueue::in_memory());
+        use crate::testing::conformance_stream::{
+            consume_once, conversion_event, counts_by_country,
+        };
+        let store: Arc<dyn Store> =
+            Arc::new(crate::platform::store::embedded::EmbeddedStore::in_memory());
+        let log = Arc::new(crate::platform::queue::embedded::EmbeddedQueue::in_memory());
         let failing = crate::testing::failing_queue(log.clone());
         let switch = failing.hook().clone();
         let stream = crate::testing::failing_stream(log.clone(), switch.clone());
-        let config = crate::config::Config::from_env().expect("config");
+        let config = crate::platform::config::Config::from_env().expect("config");
         let state = AppState::with_secrets(config, store.clone(), log.clone(), Secrets::NONE)
             .expect("state")
             .with_click_stream(Arc::new(stream));
@@ -678,17 +683,21 @@ mod tests {
         assert!(serde_json::from_value::<Event>(bad_handle).is_err());
     }
 
-    fn store() -> (tempfile::TempDir, crate::store::embedded::EmbeddedStore) {
+    fn store() -> (
+        tempfile::TempDir,
+        crate::platform::store::embedded::EmbeddedStore,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let store =
-            crate::store::embedded::EmbeddedStore::open(&dir.path().join("s.redb")).unwrap();
+            crate::platform::store::embedded::EmbeddedStore::open(&dir.path().join("s.redb"))
+                .unwrap();
         (dir, store)
     }
 
     async fn total(
         store: &dyn Store,
         campaign: &str,
-    ) -> std::collections::BTreeMap<String, crate::store::Count> {
+    ) -> std::collections::BTreeMap<String, crate::platform::store::Count> {
         store
             .get(
                 &keys::analytics_pk("acme", campaign, "total"),

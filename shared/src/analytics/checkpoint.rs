@@ -2,9 +2,9 @@
 //! version (which clicks were counted is `analytics::seen`'s); and a shard's records as the
 //! aggregator takes them. Shared by the aggregator and its dead letters (`analytics::poison`).
 
-use crate::events::Event;
-use crate::store::{Cond, Item, Store, StoreError, WriteOp, keys};
-use crate::stream::{StreamRecord, sequence_after};
+use crate::kernel::events::Event;
+use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
+use crate::platform::stream::{StreamRecord, sequence_after};
 
 /// The consumer name in checkpoint keys.
 pub const CONSUMER: &str = "agg";

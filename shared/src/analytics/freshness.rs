@@ -12,8 +12,8 @@
 
 use serde::Serialize;
 
-use crate::store::{Query, SkRange, Store, StoreError, keys};
-use crate::stream::ClickStream;
+use crate::platform::store::{Query, SkRange, Store, StoreError, keys};
+use crate::platform::stream::ClickStream;
 
 /// The pipeline's lag: `pendingSince` is the acceptance time of the oldest event not yet
 /// counted (`null`: everything accepted is counted), `behindSeconds` how long ago that was.
@@ -27,7 +27,7 @@ pub struct Freshness {
 impl Freshness {
     fn from_oldest(oldest_ms: Option<i64>, now_ms: i64) -> Self {
         Self {
-            pending_since: oldest_ms.map(crate::time::unix_millis_to_rfc3339),
+            pending_since: oldest_ms.map(crate::platform::time::unix_millis_to_rfc3339),
             behind_seconds: oldest_ms.map_or(0, |t| (now_ms - t).max(0) / 1000),
         }
     }
@@ -83,7 +83,8 @@ async fn oldest_on_stream(
     store: &dyn Store,
     stream: &dyn ClickStream,
 ) -> Result<Option<i64>, StoreError> {
-    let unavailable = |e: crate::stream::StreamError| StoreError::Unavailable(e.to_string());
+    let unavailable =
+        |e: crate::platform::stream::StreamError| StoreError::Unavailable(e.to_string());
     let mut oldest = None;
     for shard in stream.shards().await.map_err(unavailable)? {
         let at = super::stream::checkpoint(store, &shard).await?;
@@ -104,7 +105,7 @@ fn created_ms(data: &str) -> Option<i64> {
         created_at: String,
     }
     let created: Created = serde_json::from_str(data).ok()?;
-    crate::time::rfc3339_millis(&created.created_at)
+    crate::platform::time::rfc3339_millis(&created.created_at)
 }
 
 #[cfg(test)]

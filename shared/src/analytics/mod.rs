@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::store::Item;
+use crate::platform::store::Item;
 
 /// The campaign key of clicks on links that belong to no campaign (campaign ids cannot start
 /// with `_`, so it never collides with a real one).
@@ -129,7 +129,7 @@ pub fn key_value(raw: &str) -> String {
     raw[..end].to_owned()
 }
 
-/// Money in micro-units: i128, so sums have room (issue 28; see [`crate::store::Count`]).
+/// Money in micro-units: i128, so sums have room (issue 28; see [`crate::platform::store::Count`]).
 pub type Micros = i128;
 
 /// Revenue in integer micro-units (values carry at most 6 decimal places); `None` when negative
@@ -179,7 +179,7 @@ fn add_to<K: Ord>(map: &mut BTreeMap<K, Micros>, key: K, n: Micros) {
 }
 
 /// A count read back (clicks, conversions): i64 has room for any count; clamped, never wrapped.
-fn count(n: crate::store::Count) -> i64 {
+fn count(n: crate::platform::store::Count) -> i64 {
     i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX })
 }
 
@@ -258,7 +258,7 @@ impl Counters {
     }
 
     /// A prefixed counter (`rev_usd`, `bot_head_request`, …) read back.
-    fn add_named(&mut self, name: &str, n: crate::store::Count) {
+    fn add_named(&mut self, name: &str, n: crate::platform::store::Count) {
         if let Some(reason) = name.strip_prefix(BOT_PREFIX) {
             let slot = self.bot_reasons.entry(reason.to_owned()).or_default();
             *slot = slot.saturating_add(count(n));

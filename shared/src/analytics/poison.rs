@@ -6,7 +6,7 @@
 //! appending its `data` to the stream again (counted once: the id was never counted).
 
 use super::checkpoint::{CONSUMER, Parsed, advance, checkpoint};
-use crate::store::{Cond, Item, Store, StoreError, WriteOp, keys, now_unix};
+use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, now_unix};
 
 /// The consumer name in dead-letter keys.
 pub const DEAD_LETTERS: &str = "clicks";
@@ -46,7 +46,8 @@ pub async fn set_aside(
         ];
         match store.transact(ops).await {
             Ok(()) => {
-                crate::metrics::POISON_RECORDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                crate::platform::metrics::POISON_RECORDS
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::error!(
                     consumer = CONSUMER, shard, sequence = %record.sequence, reason,
                     metric = "poison_records", "poison record set aside in the dead letters"
@@ -74,7 +75,7 @@ fn dead_letter(shard: &str, record: &Parsed, reason: &str, now: i64) -> Item {
         "reason": reason,
         "data": &record.data[..end],
         "truncated": end < record.data.len(),
-        "setAsideAt": crate::time::now_rfc3339(),
+        "setAsideAt": crate::platform::time::now_rfc3339(),
     });
     Item::new(pk, sk, doc).expiring_at(Some(now + KEEP_SECS))
 }
@@ -83,9 +84,9 @@ fn dead_letter(shard: &str, record: &Parsed, reason: &str, now: i64) -> Item {
 /// sequence, reason, data)`. ONE query (up to 1000).
 pub async fn list(store: &dyn Store) -> Result<Vec<DeadLetter>, StoreError> {
     let page = store
-        .query(crate::store::Query {
+        .query(crate::platform::store::Query {
             pk: keys::dead_letter_pk(DEAD_LETTERS),
-            range: crate::store::SkRange::All,
+            range: crate::platform::store::SkRange::All,
             limit: 1000,
             after: None,
             descending: false,
@@ -93,7 +94,7 @@ pub async fn list(store: &dyn Store) -> Result<Vec<DeadLetter>, StoreError> {
         .await?;
     page.items
         .iter()
-        .map(super::super::store::Item::parse)
+        .map(crate::platform::store::Item::parse)
         .collect()
 }
 

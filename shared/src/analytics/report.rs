@@ -11,7 +11,7 @@ use super::{Counters, Dimension, NO_CAMPAIGN, format_money};
 use crate::campaigns::{Campaign, CampaignStatus};
 use crate::domain::Handle;
 use crate::domain::confidence::{self, ConfidenceInput, Reason, STALE_AFTER_SECS};
-use crate::store::{Query, Store, StoreError, for_each_item, keys};
+use crate::platform::store::{Query, Store, StoreError, for_each_item, keys};
 
 /// Store queries a report runs at once (one per campaign), in waves.
 const PARALLEL_QUERIES: usize = 8;
@@ -147,7 +147,7 @@ async fn last_activity(
         .max();
     Ok(match last_click_day {
         Some(day) => days::end_of_day_unix(day),
-        None => crate::time::parse_rfc3339(&campaign.created_at)
+        None => crate::platform::time::parse_rfc3339(&campaign.created_at)
             .map(time::OffsetDateTime::unix_timestamp),
     })
 }

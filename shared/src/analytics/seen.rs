@@ -31,8 +31,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use super::checkpoint::Checkpoint;
-use crate::store::{Item, Query, Store, StoreError, WriteOp, for_each_item, keys};
-use crate::stream::sequence_after;
+use crate::platform::store::{Item, Query, Store, StoreError, WriteOp, for_each_item, keys};
+use crate::platform::stream::sequence_after;
 
 /// How long a shard remembers a counted click: past SQS's longest retention (14 days), so a
 /// parked copy's relay cannot outlive the memory of its original (like the processed-event
@@ -225,7 +225,7 @@ pub fn items(shard: &str, last_sequence: &str, marks: &[&ClickMark], now: i64) -
             item.expires_at = Some(now + SEEN_TTL_SECS);
             WriteOp::Put {
                 item,
-                cond: crate::store::Cond::None,
+                cond: crate::platform::store::Cond::None,
             }
         })
         .collect()

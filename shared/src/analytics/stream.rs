@@ -39,8 +39,8 @@ use super::checkpoint::advance;
 pub use super::checkpoint::{CONSUMER, Checkpoint, Parsed, checkpoint};
 use super::poison;
 use super::seen::{self, ClickMark, Seen};
-use crate::events::EventType;
-use crate::store::{MAX_TRANSACT_OPS, Store, StoreError, WriteOp, keys, now_unix};
+use crate::kernel::events::EventType;
+use crate::platform::store::{MAX_TRANSACT_OPS, Store, StoreError, WriteOp, keys, now_unix};
 
 /// Checkpoint reads and applies before a shard is reported busy (another consumer keeps
 /// winning the race for it).
@@ -270,7 +270,7 @@ pub fn shard_tag(shard: &str) -> String {
 
 /// One summed `Add` per counter item, on the shard's own part of it.
 fn sums<'a>(shard: &str, contributions: impl Iterator<Item = &'a Contribution>) -> Vec<WriteOp> {
-    let mut sums: BTreeMap<(String, String), BTreeMap<String, crate::store::Count>> =
+    let mut sums: BTreeMap<(String, String), BTreeMap<String, crate::platform::store::Count>> =
         BTreeMap::new();
     for c in contributions {
         for key in &c.keys {
@@ -297,8 +297,8 @@ fn sums<'a>(shard: &str, contributions: impl Iterator<Item = &'a Contribution>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conformance_stream::{click_event, clicks_by_country};
-    use crate::stream::StreamRecord;
+    use crate::platform::stream::StreamRecord;
+    use crate::testing::conformance_stream::{click_event, clicks_by_country};
 
     fn records(first: u64, events: &[String]) -> Vec<Parsed> {
         (first..)
@@ -317,7 +317,7 @@ mod tests {
     /// has passed them.
     #[tokio::test]
     async fn fingerprints_of_a_chunk_that_never_committed_hide_nothing() {
-        let store = crate::store::embedded::EmbeddedStore::in_memory();
+        let store = crate::platform::store::embedded::EmbeddedStore::in_memory();
         let first = records(1, &[click_event("acme", "US")]);
         apply(&store, &Seen::default(), "shard-0", &first)
             .await
@@ -341,7 +341,7 @@ mod tests {
     /// many clicks came between, by a consumer that restarted (it remembers nothing) too.
     #[tokio::test]
     async fn a_copy_thousands_of_clicks_later_counts_once() {
-        let store = crate::store::embedded::EmbeddedStore::in_memory();
+        let store = crate::platform::store::embedded::EmbeddedStore::in_memory();
         let original = click_event("acme", "DE");
         let others: Vec<String> = (0..5_000).map(|_| click_event("acme", "US")).collect();
         let warm = Seen::default();

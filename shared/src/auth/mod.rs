@@ -25,7 +25,7 @@ pub enum AuthError {
     #[error("no JWT verifier is configured in this function")]
     NotConfigured,
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] crate::platform::store::StoreError),
 }
 
 impl AuthError {

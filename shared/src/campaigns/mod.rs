@@ -7,9 +7,9 @@ pub mod model;
 pub use model::{Campaign, CampaignStatus, GoalType};
 
 use crate::domain::{CampaignId, Handle, Link, PartnerId, Slug, ValidLinkSpec};
+use crate::kernel::state::AppState;
 use crate::links::{self, LinkError, Precondition};
-use crate::state::AppState;
-use crate::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
+use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
 
 /// A validated create request.
 pub struct NewCampaign {
@@ -52,7 +52,7 @@ pub enum CampaignError {
 }
 
 fn item_of(handle: &Handle, campaign: &Campaign) -> Result<Item, StoreError> {
-    let doc = crate::store::to_doc(campaign)?;
+    let doc = crate::platform::store::to_doc(campaign)?;
     Ok(Item::new(
         keys::handle_pk(handle.as_str()),
         keys::campaign_sk(campaign.campaign_id.as_str()),
@@ -84,7 +84,7 @@ pub async fn create(
         new.goal_type,
         new.status,
         new.primary_slug.clone(),
-        crate::time::now_rfc3339(),
+        crate::platform::time::now_rfc3339(),
     );
     campaign.partner_id = new.partner_id;
     let put = WriteOp::Put {
@@ -144,7 +144,7 @@ pub async fn list(
     let campaigns = page
         .items
         .iter()
-        .map(super::store::Item::parse::<Campaign>)
+        .map(crate::platform::store::Item::parse::<Campaign>)
         .collect::<Result<Vec<_>, _>>()?;
     Ok((campaigns, page.next))
 }
@@ -209,7 +209,7 @@ pub async fn update(
             next.partner_id = Some(p.clone());
         }
         next.version = current.version + 1;
-        next.updated_at = crate::time::now_rfc3339();
+        next.updated_at = crate::platform::time::now_rfc3339();
         let op = WriteOp::Put {
             item: item_of(handle, &next)?,
             cond: Cond::Version(current.version),

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Receipt;
 use crate::domain::IdempotencyKey;
-use crate::store::{Cond, Item, StoreError, WriteOp, keys};
+use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -59,7 +59,7 @@ impl IdempotencyRecord {
             _ => 1,
         };
         Ok(WriteOp::Put {
-            item: Item::new(pk, sk, crate::store::to_doc(self)?)
+            item: Item::new(pk, sk, crate::platform::store::to_doc(self)?)
                 .with_version(version)
                 .expiring_at(Some(self.expires_at)),
             cond,

@@ -3,7 +3,7 @@
 //!
 //! **Rate limits** (the handle's, and on the public route also per click and per client
 //! address, so a flood on one ctx is refused without starving the handle's other clicks) are
-//! atomic counters of their own ([`crate::ratelimit::admit`]): one round of concurrent capped
+//! atomic counters of their own ([`crate::kernel::ratelimit::admit`]): one round of concurrent capped
 //! `ADD`s, the handle's spread over several items when one would be hot. They stay out of the
 //! transaction because every conversion of a handle would write the same counter there, and
 //! DynamoDB cancels a transaction that meets another one in flight on any of its items: a hot
@@ -22,9 +22,12 @@ use futures::future::join_all;
 use super::record::Channel;
 use crate::domain::conversion::ValidConversion;
 use crate::domain::{CtxClaims, Handle};
-use crate::ratelimit::{self, Admission, Limited, Window};
-use crate::state::AppState;
-use crate::store::{CounterCap, StoreError, WriteOp, keys, now_unix};
+use crate::kernel::state::AppState;
+use crate::platform::store::{CounterCap, StoreError, WriteOp, keys, now_unix};
+use crate::{
+    kernel::ratelimit,
+    kernel::ratelimit::{Admission, Limited, Window},
+};
 
 /// Rate-limit bucket of public conversion submissions (per handle).
 pub(super) const CONVERSIONS_BUCKET: &str = "c";

@@ -6,9 +6,9 @@ use time::Date;
 
 use crate::analytics::days::{DayRange, format_day};
 use crate::domain::Handle;
-use crate::events::ConversionData;
-use crate::state::AppState;
-use crate::store::{Query, SkRange, StoreError, keys};
+use crate::kernel::events::ConversionData;
+use crate::kernel::state::AppState;
+use crate::platform::store::{Query, SkRange, StoreError, keys};
 
 /// What a listing keeps (every filter optional).
 #[derive(Clone, Debug, Default)]

@@ -35,7 +35,7 @@
 //! expiry, and every store read and every "absent" condition ignores expired items (DynamoDB TTL
 //! deletes lazily), so a key past its retention is accepted anew.
 //!
-//! **The fan-out is never lost** because of the transactional outbox ([`crate::outbox`]): the
+//! **The fan-out is never lost** because of the transactional outbox ([`crate::kernel::outbox`]): the
 //! `conversion.created` / `conversion.tested` event is written in the same transaction as the
 //! conversion. After the commit it is enqueued once; if the process dies (or the queue fails)
 //! between the commit and the enqueue, the outbox sweeper finds the entry and enqueues it later.

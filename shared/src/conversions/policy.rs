@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use crate::domain::Handle;
 use crate::domain::risk::ConversionPolicy;
-use crate::handle_settings;
-use crate::state::AppState;
-use crate::store::{StoreError, keys};
+use crate::kernel::handle_settings;
+use crate::kernel::state::AppState;
+use crate::platform::store::{StoreError, keys};
 
 /// The policy of `handle` (the default when none was set). Round trips: none when cached, else
 /// ONE consistent read (a miss is cached too).

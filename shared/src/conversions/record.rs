@@ -2,9 +2,9 @@
 
 use crate::analytics::days::day_of_unix;
 use crate::domain::{ConversionId, Handle};
-use crate::events::ConversionData;
-use crate::state::AppState;
-use crate::store::{Item, StoreError, keys};
+use crate::kernel::events::ConversionData;
+use crate::kernel::state::AppState;
+use crate::platform::store::{Item, StoreError, keys};
 
 /// Who submitted a conversion.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use crate::domain::conversion::parse_value;
 use crate::domain::{ConversionId, DomainError, Handle, ReversalId};
-use crate::events::{ConversionData, Event, EventType, Reversal, ReversalData};
-use crate::state::AppState;
-use crate::store::{Cond, Item, StoreError};
+use crate::kernel::events::{ConversionData, Event, EventType, Reversal, ReversalData};
+use crate::kernel::state::AppState;
+use crate::platform::store::{Cond, Item, StoreError};
 
 pub const MAX_REASON_CHARS: usize = 200;
 /// Concurrent reversals of one conversion settle within a few re-reads.
@@ -120,7 +120,7 @@ fn reversal_of(
         reason: request.reason.clone(),
         amount,
         currency: data.currency.clone(),
-        reversed_at: crate::time::now_rfc3339(),
+        reversed_at: crate::platform::time::now_rfc3339(),
         reversed_by: by.to_owned(),
     })
 }
@@ -141,20 +141,20 @@ async fn commit(
     let mut event = Event::new(
         EventType::ConversionReversed,
         handle,
-        crate::store::to_doc(&event_data)?,
+        crate::platform::store::to_doc(&event_data)?,
     );
     event.id = id.event_id();
     let reversed = ConversionData {
         reversal: Some(reversal),
         ..data.clone()
     };
-    let put = crate::store::WriteOp::Put {
-        item: Item::new(item.pk, item.sk, crate::store::to_doc(&reversed)?)
+    let put = crate::platform::store::WriteOp::Put {
+        item: Item::new(item.pk, item.sk, crate::platform::store::to_doc(&reversed)?)
             .with_version(item.version + 1),
         cond: Cond::Version(item.version),
     };
-    let ops = vec![put, crate::outbox::record(&mut event)];
-    crate::outbox::commit_and_publish(
+    let ops = vec![put, crate::kernel::outbox::record(&mut event)];
+    crate::kernel::outbox::commit_and_publish(
         state.store.clone(),
         state.queue.clone(),
         ops,

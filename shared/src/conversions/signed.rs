@@ -5,7 +5,7 @@
 
 use crate::domain::proof::jcs;
 use crate::domain::proof::jws::{RECEIPT_TYP, SigningKeys};
-use crate::events::ConversionData;
+use crate::kernel::events::ConversionData;
 
 /// The signed fields: ids, handle, campaign, value (an exact decimal string), currency, time.
 pub fn payload(handle: &str, c: &ConversionData) -> serde_json::Value {

@@ -11,10 +11,10 @@ use crate::domain::risk::{ConversionPolicy, Facts, PublicConversions, Risk, asse
 use crate::domain::{
     CampaignId, ClickId, ConversionId, CtxClaims, CustomerId, Handle, IdempotencyKey,
 };
-use crate::events::{ConversionData, Event, EventType};
-use crate::ratelimit::Limited;
-use crate::state::AppState;
-use crate::store::{Cond, Item, StoreError, WriteOp, keys, now_unix};
+use crate::kernel::events::{ConversionData, Event, EventType};
+use crate::kernel::ratelimit::Limited;
+use crate::kernel::state::AppState;
+use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys, now_unix};
 
 /// Positions in the transaction: the idempotency record first (a replay is recognised before
 /// any other condition is looked at), then the conversion record, its outbox entry, and under a
@@ -39,7 +39,7 @@ pub struct Receipt {
     pub click_id: ClickId,
     pub campaign_id: Option<CampaignId>,
     pub event_type: String,
-    #[serde(with = "crate::events::money")]
+    #[serde(with = "crate::kernel::events::money")]
     pub value: Option<Decimal>,
     pub currency: Option<String>,
     pub test: bool,
@@ -281,13 +281,13 @@ impl<'a> Plan<'a> {
             .map(|keys| super::signed::sign(keys, sub.handle.as_str(), &data));
         let receipt = Receipt::of(&data);
         let payload_hash = conversion.payload_hash(ctx.click_id.as_str());
-        let retention = crate::time::secs(state.config.idempotency_retention);
+        let retention = crate::platform::time::secs(state.config.idempotency_retention);
         let record = IdempotencyRecord::completed(
             payload_hash.clone(),
             receipt.clone(),
             now.saturating_add(retention),
         );
-        let data_doc = crate::store::to_doc(&data)?;
+        let data_doc = crate::platform::store::to_doc(&data)?;
         let (conv_pk, conv_sk) = super::record::record_key(sub.handle, &conversion_id);
         // A bound customer's renewals all name the binding's click: the per-click cap is for
         // one visit's conversions, not a customer's lifetime.
@@ -343,7 +343,7 @@ impl<'a> Plan<'a> {
         debug_assert_eq!(ops.len(), OP_CLICK_CAP);
         ops.extend(self.click_cap.clone());
         ops.extend(self.customer_add.clone());
-        let committed = crate::outbox::commit_and_publish(
+        let committed = crate::kernel::outbox::commit_and_publish(
             state.store.clone(),
             state.queue.clone(),
             ops,
@@ -374,7 +374,7 @@ impl<'a> Plan<'a> {
         let ops = vec![
             self.record.put(self.handle.as_str(), self.key, key_cond)?,
             self.conversion_put.clone(),
-            crate::outbox::record(&mut event),
+            crate::kernel::outbox::record(&mut event),
         ];
         Ok((ops, event))
     }
@@ -404,7 +404,7 @@ impl<'a> Plan<'a> {
                 held: Box::new(held.clone()),
             });
         }
-        let now = crate::time::now_millis();
+        let now = crate::platform::time::now_millis();
         match judge(&existing, item.version, &self.payload_hash, now) {
             Existing::Replay(stored) => Ok(Attempt::Done(Box::new(Receipt {
                 deduped: true,
@@ -447,7 +447,7 @@ fn conversion_data(
         metadata: conversion.metadata.clone().map(serde_json::Value::Object),
         attribution: ctx.attribution.clone(),
         sub_ids: ctx.sub_ids.clone(),
-        received_at: crate::time::now_rfc3339(),
+        received_at: crate::platform::time::now_rfc3339(),
         verified,
         risk,
         reversal: None,

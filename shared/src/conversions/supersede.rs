@@ -19,9 +19,9 @@ use rust_decimal::Decimal;
 use super::Receipt;
 use super::idempotency::{IdempotencyRecord, Status};
 use crate::domain::{Handle, ReversalId};
-use crate::events::{ConversionData, Event, EventType, Reversal, ReversalData};
-use crate::state::AppState;
-use crate::store::{Cond, Item, StoreError, WriteOp};
+use crate::kernel::events::{ConversionData, Event, EventType, Reversal, ReversalData};
+use crate::kernel::state::AppState;
+use crate::platform::store::{Cond, Item, StoreError, WriteOp};
 
 /// The reason on the superseded conversion's `conversion.reversed` event.
 pub(super) const REASON: &str = "superseded_by_verified";
@@ -56,8 +56,8 @@ pub(super) async fn commit(
         .to_owned();
     let (put, mut reversed_event) = superseded(handle, item, data, verified_id)?;
     created.push(put);
-    created.push(crate::outbox::record(&mut reversed_event));
-    let committed = crate::outbox::commit_and_publish(
+    created.push(crate::kernel::outbox::record(&mut reversed_event));
+    let committed = crate::kernel::outbox::commit_and_publish(
         state.store.clone(),
         state.queue.clone(),
         created,
@@ -91,7 +91,7 @@ fn superseded(
         reason: REASON.to_owned(),
         amount: left,
         currency: data.currency.clone(),
-        reversed_at: crate::time::now_rfc3339(),
+        reversed_at: crate::platform::time::now_rfc3339(),
         reversed_by: verified_id.clone(),
     };
     let marked = ConversionData {
@@ -109,11 +109,11 @@ fn superseded(
     let mut event = Event::new(
         EventType::ConversionReversed,
         handle,
-        crate::store::to_doc(&event_data)?,
+        crate::platform::store::to_doc(&event_data)?,
     );
     event.id = reversal_id.event_id();
     let put = WriteOp::Put {
-        item: Item::new(item.pk, item.sk, crate::store::to_doc(&marked)?)
+        item: Item::new(item.pk, item.sk, crate::platform::store::to_doc(&marked)?)
             .with_version(item.version + 1),
         cond: Cond::Version(item.version),
     };

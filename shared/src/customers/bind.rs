@@ -13,7 +13,7 @@ use crate::domain::{
     Attribution, BoundBy, CampaignId, ClickId, CouponCode, CtxClaims, CustomerId, Handle,
     IdempotencyKey, PartnerId,
 };
-use crate::state::AppState;
+use crate::kernel::state::AppState;
 
 /// What a lead did: the customer's binding (new or the one that won before), whether this
 /// request made it, and the lead conversion's receipt.
@@ -173,7 +173,7 @@ pub async fn coupon_claims(
 
 /// The coupon `code` names and its campaign; an unknown code is the caller's error.
 async fn coupon_of(
-    store: &dyn crate::store::Store,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     code: &CouponCode,
 ) -> Result<(Coupon, Campaign), CustomerError> {
@@ -189,7 +189,7 @@ async fn coupon_of(
 }
 
 async fn campaign_of(
-    store: &dyn crate::store::Store,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     campaign_id: &CampaignId,
     field: &str,
@@ -210,7 +210,7 @@ fn campaign_claims(handle: &Handle, campaign: &Campaign, click_id: ClickId) -> C
         slug: campaign.primary_slug.clone(),
         campaign_id: Some(campaign.campaign_id.clone()),
         attribution: Attribution::unknown(),
-        issued_at: crate::store::now_unix(),
+        issued_at: crate::platform::store::now_unix(),
         expires_at: i64::MAX,
         sub_ids: Default::default(),
         test: false,
@@ -225,7 +225,7 @@ fn binding_click(handle: &Handle, customer_id: &CustomerId) -> ClickId {
 
 /// A click id time-ordered from now, its rest a digest of `seed`.
 fn derived_click(seed: &str) -> ClickId {
-    let ms = u64::try_from(crate::time::now_millis()).unwrap_or(0);
+    let ms = u64::try_from(crate::platform::time::now_millis()).unwrap_or(0);
     let digest = Sha256::digest(seed.as_bytes());
     let rest = hex::encode(&digest[..10]);
     ClickId::parse(&format!("{}{ms:012x}{rest}", ClickId::PREFIX)).expect("32 hex digits")
@@ -271,7 +271,7 @@ async fn binding(
     if let (Some(partner), Some(email), Some(keys)) =
         (&partner_id, &email, state.ctx_keys.as_deref())
     {
-        let record = crate::commissions::partners::get(state, handle, partner).await?;
+        let record = crate::partners::get(state, handle, partner).await?;
         let own = record.and_then(|p| p.email);
         if own.is_some_and(|e| keys.email_digest(e.trim()) == email.digest) {
             flags.push(SELF_REFERRAL.to_owned());

@@ -10,8 +10,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{CampaignId, CouponCode, Handle, PartnerId};
-use crate::state::AppState;
-use crate::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
+use crate::kernel::state::AppState;
+use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
 
 /// A coupon code as stored and answered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,7 +48,7 @@ pub async fn create(
 ) -> Result<Coupon, CouponError> {
     let store = state.store.as_ref();
     let (found_partner, found_campaign) = tokio::try_join!(
-        crate::commissions::partners::get(state, handle, partner),
+        crate::partners::get(state, handle, partner),
         crate::campaigns::get(store, handle, campaign),
     )?;
     if found_partner.is_none() {
@@ -64,9 +64,9 @@ pub async fn create(
         code,
         partner_id: partner.clone(),
         campaign_id: campaign.clone(),
-        created_at: crate::time::now_rfc3339(),
+        created_at: crate::platform::time::now_rfc3339(),
     };
-    let doc = crate::store::to_doc(&coupon)?;
+    let doc = crate::platform::store::to_doc(&coupon)?;
     let key = coupon.code.key();
     let index = keys::partner_coupons_pk(handle.as_str(), partner.as_str());
     let ops = vec![

@@ -70,7 +70,7 @@ pub enum CustomerError {
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] crate::platform::store::StoreError),
 }
 
 /// How a new binding attributes the customer.

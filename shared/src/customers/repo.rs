@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use super::{Binding, Customer, CustomerError, CustomerView};
 use crate::domain::{CampaignId, CustomerId, Handle, PartnerId};
-use crate::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
+use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
 
 /// Counter of a customer's conversions, and the prefix of its revenue per currency.
 const CONVERSIONS: &str = "conversions";
@@ -27,13 +27,13 @@ pub async fn bind(
     customer_id: &CustomerId,
     binding: Binding,
 ) -> Result<(Customer, bool), CustomerError> {
-    let now = crate::time::now_millis();
+    let now = crate::platform::time::now_millis();
     let customer = Customer {
         customer_id: customer_id.clone(),
         click_id: binding.claims.click_id.clone(),
         campaign_id: binding.claims.campaign_id.clone(),
         partner_id: binding.partner_id,
-        bound_at: crate::time::unix_millis_to_rfc3339(now),
+        bound_at: crate::platform::time::unix_millis_to_rfc3339(now),
         bound_by: binding.by,
         email_masked: binding.email.as_ref().map(|e| e.masked.clone()),
         email_hash: binding.email.map(|e| e.digest),
@@ -42,7 +42,7 @@ pub async fn bind(
     };
     let (pk, sk) = (keys::customers_pk(handle.as_str()), customer_id.to_string());
     let mut ops = vec![WriteOp::Put {
-        item: Item::new(pk, sk, crate::store::to_doc(&customer)?),
+        item: Item::new(pk, sk, crate::platform::store::to_doc(&customer)?),
         cond: Cond::Absent,
     }];
     ops.extend(

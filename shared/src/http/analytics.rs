@@ -15,7 +15,7 @@ use crate::http::auth::Caller;
 use crate::http::campaigns::parse_campaign_id;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::Query;
-use crate::state::AppState;
+use crate::kernel::state::AppState;
 
 /// The analytics routes, each with its access rule.
 pub(crate) fn routes() -> Routes {
@@ -140,7 +140,7 @@ async fn build(state: &AppState, caller: &Caller, p: &ReportParams) -> ApiResult
 /// the funnel's numbers still answer.
 async fn freshness(state: &AppState) -> Option<crate::analytics::freshness::Freshness> {
     let clicks = state.clicks.as_deref();
-    let now = crate::time::now_millis();
+    let now = crate::platform::time::now_millis();
     let memo = &state.freshness;
     match crate::analytics::freshness::freshness(state.store.as_ref(), clicks, memo, now).await {
         Ok(f) => Some(f),
@@ -166,7 +166,7 @@ async fn with_commissions(
         .collect();
     let (from, to) = (range.from_day(), range.to_day());
     let mut amounts =
-        crate::commissions::balances::per_campaign(state, &caller.handle, &campaigns, &from, &to)
+        crate::ledger::balances::per_campaign(state, &caller.handle, &campaigns, &from, &to)
             .await?;
     for row in &mut funnel.campaigns {
         if let Some(a) = row.campaign_id.as_ref().and_then(|c| amounts.remove(c)) {
@@ -186,7 +186,7 @@ async fn orphans(state: &AppState, caller: &Caller, p: &ReportParams) -> ApiResu
     }
     let today = time::OffsetDateTime::now_utc().date();
     let range = DayRange::parse(p.from.as_deref(), p.to.as_deref(), today)?;
-    let report = crate::orphans::report(state, &caller.handle, &range).await?;
+    let report = crate::clicks::orphans::report(state, &caller.handle, &range).await?;
     Ok(axum::Json(report).into_response())
 }
 

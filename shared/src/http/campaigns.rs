@@ -11,14 +11,14 @@ use serde::{Deserialize, Serialize};
 use crate::campaigns::{
     self, Campaign, CampaignError, CampaignPatch, CampaignStatus, GoalType, NewCampaign,
 };
-use crate::config::Config;
 use crate::domain::{CampaignId, DomainError, Handle, LinkSpec, PartnerId, Slug};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{IfMatch, Json, Query, if_match};
 use crate::http::pagination::{self, PageParams};
+use crate::kernel::state::AppState;
 use crate::links::LinkView;
-use crate::state::AppState;
+use crate::platform::config::Config;
 
 /// The campaigns routes, each with its access rule.
 pub(crate) fn routes() -> Routes {

@@ -19,8 +19,8 @@ use crate::domain::{DomainError, Handle};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult, apply_quota};
 use crate::http::extract::{ClientAddr, Json};
-use crate::ratelimit::{self, Quota};
-use crate::state::AppState;
+use crate::kernel::state::AppState;
+use crate::{kernel::ratelimit, kernel::ratelimit::Quota};
 
 /// Triggers one prefetch may ask about.
 pub const MAX_PREFETCH_TRIGGERS: usize = 20;
@@ -48,7 +48,7 @@ pub(crate) fn routes() -> Routes {
 /// read), then counted against the client address's limit (IPv6 by /64) and the handle's, one
 /// conditional write each, the address's first, so one address cannot spend the handle's.
 async fn admit(state: &AppState, handle: &Handle, client: &str) -> ApiResult<Quota> {
-    if !crate::handle_settings::exists(state, handle).await? {
+    if !crate::kernel::handle_settings::exists(state, handle).await? {
         return Err(ApiError::not_found(format!("Handle {handle}")));
     }
     let limits = &state.config.rate_limits;
@@ -90,7 +90,7 @@ async fn append(
     Json(body): Json<AppendRequest>,
 ) -> ApiResult<Response> {
     let handle = Handle::parse(&body.handle)?;
-    let signals = validate_signals(body.signals, crate::time::now_millis())?;
+    let signals = validate_signals(body.signals, crate::platform::time::now_millis())?;
     let limits = admit(&state, &handle, &client).await?;
     let total = chain::append(
         state.store.as_ref(),
@@ -140,7 +140,7 @@ async fn decide(
     let facts = SessionFacts::from_signals(&signals);
     let now = time::OffsetDateTime::now_utc();
     let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
-    let evaluated_at = crate::time::to_rfc3339(now);
+    let evaluated_at = crate::platform::time::to_rfc3339(now);
     Ok(triggers
         .into_iter()
         .map(|trigger| {

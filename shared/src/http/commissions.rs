@@ -1,5 +1,5 @@
 //! Commission routes: partners, a campaign's commission plan, exchange rates, the ledger with its
-//! review, and balances. The work is in `crate::commissions`; payouts are in `http::payouts`.
+//! review, and balances. The work is in `crate::ledger`; payouts are in `http::payouts`.
 
 use crate::http::routes::Routes;
 use axum::extract::State;
@@ -7,24 +7,30 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::commissions::ledger::{Kind, Status};
-use crate::commissions::partner_tokens::{self, PartnerTokenError};
-use crate::commissions::partners::{self, Partner, PartnerError, PartnerFields, PartnerStatus};
-use crate::commissions::plan::PlanSpec;
-use crate::commissions::plans::{self, PlanError};
-use crate::commissions::preview;
-use crate::commissions::review::{self, Decision, MAX_BULK, Manual, Review};
-use crate::commissions::view::CommissionView;
-use crate::commissions::{self, CommissionError, Filter, balances, fx};
 use crate::domain::{CampaignId, CommissionId, Currency, DomainError, Handle, PartnerId, TokenId};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{IdPath, IfMatch, Json, Path, Query, if_match};
 use crate::http::pagination::{self, Page, PageParams, encode_cursor};
-use crate::state::AppState;
-use crate::store::keys;
+use crate::kernel::state::AppState;
+use crate::ledger::model::{Kind, Status};
+use crate::ledger::view::CommissionView;
+use crate::plans::model::PlanSpec;
+use crate::plans::preview;
+use crate::platform::store::keys;
 use crate::webhooks::log::{AttemptRecord, AttemptView};
 use crate::webhooks::postback;
+use crate::{fx, ledger, ledger::CommissionError, ledger::Filter, ledger::balances};
+use crate::{
+    ledger::review,
+    ledger::review::{Decision, MAX_BULK, Manual, Review},
+};
+use crate::{
+    partners, partners::Partner, partners::PartnerError, partners::PartnerFields,
+    partners::PartnerStatus,
+};
+use crate::{partners::tokens, partners::tokens::PartnerTokenError};
+use crate::{plans, plans::PlanError};
 
 /// Partners, plans, rates, the ledger and balances (payouts: [`crate::http::payouts`]).
 pub(crate) fn routes() -> Routes {
@@ -238,7 +244,7 @@ async fn mint_token(
     Json(body): Json<MintBody>,
 ) -> ApiResult<Response> {
     let by = &caller.principal.subject;
-    let (record, token) = partner_tokens::mint(
+    let (record, token) = tokens::mint(
         &state,
         &caller.handle,
         &partner,
@@ -257,7 +263,7 @@ async fn list_tokens(
     caller: Caller,
     Path((_, partner)): Path<(Handle, PartnerId)>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
-    let items = partner_tokens::list(&state, &caller.handle, &partner).await?;
+    let items = tokens::list(&state, &caller.handle, &partner).await?;
     Ok(axum::Json(serde_json::json!({ "items": items })))
 }
 
@@ -274,7 +280,7 @@ async fn revoke_token(
     Path(PartnerPath { partner }): Path<PartnerPath>,
     IdPath(token_id): IdPath<TokenId>,
 ) -> ApiResult<StatusCode> {
-    partner_tokens::revoke(&state, &caller.handle, &partner, &token_id).await?;
+    tokens::revoke(&state, &caller.handle, &partner, &token_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -380,7 +386,7 @@ async fn post_rates(
                 "A snapshot of this base at this asOf exists; snapshots are kept, not replaced.",
             )
         })?;
-    commissions::fx_resolve::resolve(&state, &caller.handle).await?;
+    ledger::fx_resolve::resolve(&state, &caller.handle).await?;
     Ok((StatusCode::CREATED, axum::Json(snapshot)).into_response())
 }
 
@@ -390,8 +396,8 @@ async fn get_rates(
     Query(params): Query<AtParams>,
 ) -> ApiResult<axum::Json<fx::Snapshot>> {
     let at = match params.at.as_deref() {
-        None => crate::time::now_millis(),
-        Some(raw) => crate::time::rfc3339_millis(raw)
+        None => crate::platform::time::now_millis(),
+        Some(raw) => crate::platform::time::rfc3339_millis(raw)
             .ok_or_else(|| ApiError::invalid_request("at: must be an RFC 3339 time."))?,
     };
     let snapshot = fx::in_force(&state, &caller.handle, at, 1)
@@ -460,7 +466,7 @@ async fn list(
         limit: params.limit,
         cursor: params.cursor,
     };
-    let (lines, next) = commissions::list(
+    let (lines, next) = ledger::list(
         &state,
         &caller.handle,
         &filter,
@@ -479,7 +485,7 @@ async fn get_one(
     caller: Caller,
     Path((_, id)): Path<(Handle, CommissionId)>,
 ) -> ApiResult<axum::Json<CommissionView>> {
-    let line = commissions::get(&state, &caller.handle, &id)
+    let line = ledger::get(&state, &caller.handle, &id)
         .await?
         .filter(|l| caller.sees_partner(&l.partner_id))
         .ok_or_else(|| ApiError::not_found(format!("Commission {id}")))?;

@@ -35,7 +35,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
 use crate::http::redirect::handle_from_host;
 use crate::http::routes::Routes;
-use crate::state::AppState;
+use crate::kernel::state::AppState;
 
 /// Every console response's policy: our own scripts, styles, images and API, nothing else; no
 /// inline script or style, no framing, no form posts elsewhere.
@@ -229,8 +229,8 @@ fn with_vocabulary(index: &str) -> String {
         .replace(
             "{{EVENT_TYPES}}",
             &joined(
-                &crate::events::EventType::ALL,
-                super::super::events::EventType::as_str,
+                &crate::kernel::events::EventType::ALL,
+                crate::kernel::events::EventType::as_str,
             ),
         )
         .replace(
@@ -488,7 +488,7 @@ async fn sign_in(
     let role = Role::parse(role_name).ok_or_else(|| {
         ApiError::invalid_request("role: expected viewer, creator, operator or admin.")
     })?;
-    let exp = crate::store::now_unix() + SIGN_IN_TTL_SECS;
+    let exp = crate::platform::store::now_unix() + SIGN_IN_TTL_SECS;
     let claims = Claims {
         sub: "console-local".into(),
         handles: vec![handle.as_str().to_owned()],
@@ -505,7 +505,7 @@ async fn sign_in(
         token,
         handle: handle.as_str().to_owned(),
         role: role.as_str(),
-        expires_at: crate::time::unix_to_rfc3339(exp),
+        expires_at: crate::platform::time::unix_to_rfc3339(exp),
     }))
 }
 

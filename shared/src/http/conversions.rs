@@ -20,13 +20,13 @@ use crate::conversions::{self, Channel, ConversionError, Receipt};
 use crate::domain::conversion::{ConversionInput, ValidConversion};
 use crate::domain::risk::{ConversionPolicy, PolicyInput};
 use crate::domain::{ConversionId, CouponCode, CtxClaims, CustomerId};
-use crate::events::ConversionData;
 use crate::http::auth::Caller;
 use crate::http::campaigns::parse_campaign_id;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ClientAddr, IdPath, Json, PathId, Query, verify_ctx};
 use crate::http::pagination::{PageParams, decode_cursor, encode_cursor};
-use crate::state::AppState;
+use crate::kernel::events::ConversionData;
+use crate::kernel::state::AppState;
 
 /// The public route (served by the public function).
 pub fn public_router() -> Router<AppState> {

@@ -21,7 +21,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ClientAddr, Json, Path, Query, verify_ctx};
 use crate::http::pagination::{PageParams, encode_cursor, time_range};
 use crate::http::routes::Routes;
-use crate::state::AppState;
+use crate::kernel::state::AppState;
 
 /// The public route (served by the public function).
 pub fn public_router() -> Router<AppState> {

@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use hmac::digest::CtOutput;
 use sha2::{Digest, Sha256};
 
-use crate::config::{CountryTrust, EDGE_SECRET_HEADER, VIEWER_HOST_HEADER};
+use crate::platform::config::{CountryTrust, EDGE_SECRET_HEADER, VIEWER_HOST_HEADER};
 
 /// The header CloudFront sets from the viewer's address.
 pub const COUNTRY_HEADER: &str = "cloudfront-viewer-country";

@@ -8,10 +8,10 @@ use serde_json::json;
 use crate::auth::AuthError;
 use crate::domain::DomainError;
 use crate::http::current_request;
-use crate::queue::QueueError;
-use crate::ratelimit::{Limited, Quota, RateLimitError};
-use crate::state::Unconfigured;
-use crate::store::StoreError;
+use crate::kernel::ratelimit::{Limited, Quota, RateLimitError};
+use crate::kernel::state::Unconfigured;
+use crate::platform::queue::QueueError;
+use crate::platform::store::StoreError;
 
 #[derive(Debug, Clone)]
 pub struct ApiError {

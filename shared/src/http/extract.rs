@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::domain::{CtxClaims, CtxError};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::objects_only::ObjectsOnly;
-use crate::state::AppState;
+use crate::kernel::state::AppState;
 
 /// Request bodies larger than this are refused with `413 payload_too_large`.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -225,7 +225,7 @@ pub fn verify_ctx(state: &AppState, token: Option<&str>) -> ApiResult<CtxClaims>
         .ok_or_else(|| ApiError::invalid_ctx("ctx is required."))?;
     state
         .ctx_keys()?
-        .verify(token, crate::store::now_unix())
+        .verify(token, crate::platform::store::now_unix())
         .map_err(|e| {
             ApiError::invalid_ctx(match e {
                 CtxError::Expired => "The ctx token has expired; capture a fresh redirect.",

@@ -13,9 +13,9 @@ use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{self, IfMatch, Json, Query};
 use crate::http::pagination::{self, Page, PageParams};
+use crate::kernel::state::AppState;
 use crate::links::{self, LinkError, LinkView, Precondition};
-use crate::state::AppState;
-use crate::store::keys;
+use crate::platform::store::keys;
 
 /// The links routes, each with its access rule.
 pub(crate) fn routes() -> Routes {
@@ -252,7 +252,7 @@ async fn redirect_settings(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<axum::Json<RedirectSettings>> {
-    let settings = crate::handle_settings::load(
+    let settings = crate::kernel::handle_settings::load(
         state.store.as_ref(),
         &caller.handle,
         keys::REDIRECT_SETTINGS_SK,
@@ -270,7 +270,8 @@ async fn put_redirect_settings(
 ) -> ApiResult<axum::Json<RedirectSettings>> {
     let settings = body.validate()?;
     let sk = keys::REDIRECT_SETTINGS_SK;
-    crate::handle_settings::save(state.store.as_ref(), &caller.handle, sk, &settings).await?;
+    crate::kernel::handle_settings::save(state.store.as_ref(), &caller.handle, sk, &settings)
+        .await?;
     state.redirect_settings_cache.insert(
         caller.handle.as_str().to_owned(),
         std::sync::Arc::new(settings.clone()),

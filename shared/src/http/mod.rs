@@ -28,10 +28,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
-use crate::config::Secrets;
 use crate::http::error::ApiError;
 use crate::http::routes::Routes;
-use crate::state::AppState;
+use crate::kernel::state::AppState;
+use crate::platform::config::Secrets;
 
 /// The endpoint groups; each is one Lambda function in production.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::http::error::{ApiError, ApiResult};
-use crate::store::{Query, Store};
+use crate::platform::store::{Query, Store};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -91,7 +91,7 @@ pub fn decode_cursor(cursor: &str) -> ApiResult<String> {
 pub fn time_range(from: Option<&str>, to: Option<&str>) -> ApiResult<(Option<i64>, Option<i64>)> {
     let parse = |name: &str, raw: Option<&str>| {
         raw.map(|r| {
-            crate::time::rfc3339_millis(r).ok_or_else(|| {
+            crate::platform::time::rfc3339_millis(r).ok_or_else(|| {
                 ApiError::invalid_request(format!("{name}: must be an RFC 3339 time."))
             })
         })

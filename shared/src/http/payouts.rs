@@ -1,5 +1,5 @@
 //! Payout routes: a run (idempotency key), reads, status changes and the statement (JSON or
-//! RFC 4180 CSV). The work is in `crate::commissions::{payouts, statement}`.
+//! RFC 4180 CSV). The work is in `crate::{payouts, payouts::statement}`.
 
 use std::collections::BTreeMap;
 
@@ -12,16 +12,16 @@ use axum::routing::get;
 use crate::http::routes::Routes;
 use serde::Deserialize;
 
-use crate::commissions::payouts::PayoutView;
-use crate::commissions::payouts::{self, PayoutError, RunSpec};
-use crate::commissions::settle::{self, Change};
-use crate::commissions::statement;
 use crate::domain::{Currency, Handle, PartnerId, PayoutId, PayoutRunKey};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::pagination::{Page, PageParams, encode_cursor};
-use crate::state::AppState;
+use crate::kernel::state::AppState;
+use crate::payouts::PayoutView;
+use crate::payouts::statement;
+use crate::{payouts, payouts::PayoutError, payouts::RunSpec};
+use crate::{payouts::settle, payouts::settle::Change};
 
 /// The payout routes: read with `commissions.read`, act with `payouts.write`.
 pub(crate) fn routes() -> Routes {
@@ -69,9 +69,9 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<PayoutRunKey> {
 
 impl RunBody {
     fn spec(self) -> ApiResult<RunSpec> {
-        let period_end_ms = crate::time::rfc3339_millis(&self.period_end)
+        let period_end_ms = crate::platform::time::rfc3339_millis(&self.period_end)
             .ok_or_else(|| ApiError::invalid_request("periodEnd: must be an RFC 3339 time."))?;
-        if period_end_ms > crate::time::now_millis() {
+        if period_end_ms > crate::platform::time::now_millis() {
             return Err(ApiError::invalid_request(
                 "periodEnd: must not be in the future.",
             ));

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Attribution, CampaignId, ClickId, CtxClaims, Handle, Slug, SubIds};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Query, verify_ctx};
-use crate::state::AppState;
+use crate::kernel::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v2/public/context", get(context))
@@ -41,8 +41,8 @@ pub struct ContextView {
 impl From<CtxClaims> for ContextView {
     fn from(c: CtxClaims) -> Self {
         Self {
-            issued_at: crate::time::unix_to_rfc3339(c.issued_at),
-            expires_at: crate::time::unix_to_rfc3339(c.expires_at),
+            issued_at: crate::platform::time::unix_to_rfc3339(c.issued_at),
+            expires_at: crate::platform::time::unix_to_rfc3339(c.expires_at),
             click_id: c.click_id,
             handle: c.handle,
             slug: c.slug,

@@ -14,17 +14,17 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::config::{CountryTrust, Scheme};
 use crate::domain::fallback::OrphanKind;
 use crate::domain::{
     Attribution, BotReason, ClickId, CtxClaims, Device, Expiry, Handle, Link, RouteInput, Slug,
     SubIds, build_destination_with, classify_user_agent_bytes, click_source, referrer_host, route,
     segment,
 };
-use crate::events::ClickData;
 use crate::http::edge::{self, viewer_country};
 use crate::http::error::ApiError;
-use crate::state::AppState;
+use crate::kernel::events::ClickData;
+use crate::kernel::state::AppState;
+use crate::platform::config::{CountryTrust, Scheme};
 
 /// First-party visitor cookie on the short-link host: tells new from returning visitors.
 pub const VISITOR_COOKIE: &str = "tenx_vid";
@@ -139,10 +139,10 @@ async fn orphan(
     let user_agent = request.headers.get(header::USER_AGENT);
     let ua = classify_user_agent_bytes(user_agent.map(HeaderValue::as_bytes));
     let bot = ua.is_bot() || request.method == Method::HEAD;
-    if let Err(e) = crate::orphans::record(state, handle, kind, bot).await {
+    if let Err(e) = crate::clicks::orphans::record(state, handle, kind, bot).await {
         tracing::warn!(error = %e, kind = kind.as_str(), "orphan visit not counted");
     }
-    let settings = crate::orphans::settings_cached(state, handle).await?;
+    let settings = crate::clicks::orphans::settings_cached(state, handle).await?;
     let fallback = match kind {
         OrphanKind::NotFound => settings.not_found_url.as_deref(),
         OrphanKind::Base => settings.base_url.as_deref(),
@@ -186,7 +186,7 @@ fn not_found_page() -> Response {
 /// The page a browser gets for an expired link without `expiredUrl`. The date is the server's
 /// own rendering of the stored instant, never visitor input.
 fn expired_page(expiry: &Expiry) -> Response {
-    let at = crate::time::unix_to_rfc3339(expiry.expires_at_unix);
+    let at = crate::platform::time::unix_to_rfc3339(expiry.expires_at_unix);
     status_page(
         StatusCode::GONE,
         "Link expired",
@@ -228,7 +228,7 @@ async fn serve(state: &AppState, slug: &str, request: &Parts) -> Result<Response
         return orphan(state, &handle, OrphanKind::NotFound, request).await;
     };
     let mut visit = Visit::read(request, &link, &state.config.country_trust);
-    let now = crate::store::now_unix();
+    let now = crate::platform::store::now_unix();
     if let Some(expiry) = link.expiry.as_ref().filter(|e| now >= e.expires_at_unix) {
         let html = wants_html(&request.headers);
         return expired(state, &handle, &link, &mut visit, expiry, now, html).await;
@@ -348,7 +348,7 @@ impl Visit {
                 segment: std::mem::take(&mut self.segment),
             },
             issued_at: now,
-            expires_at: now + crate::time::secs(state.config.attribution_window),
+            expires_at: now + crate::platform::time::secs(state.config.attribution_window),
             sub_ids: std::mem::take(&mut self.sub_ids),
             test: self.test,
         }
@@ -366,7 +366,7 @@ impl Visit {
             sub_ids: claims.sub_ids,
             test: claims.test,
             destination_url: destination_url.to_owned(),
-            at: crate::time::unix_to_rfc3339(now),
+            at: crate::platform::time::unix_to_rfc3339(now),
         }
     }
 }

@@ -9,7 +9,7 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter};
 
 use crate::http::auth::{self, Access, Role, Scope};
-use crate::state::AppState;
+use crate::kernel::state::AppState;
 
 /// Whether a route counts against the handle's write rate limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

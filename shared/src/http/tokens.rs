@@ -12,7 +12,7 @@ use crate::http::auth::{Caller, Scope, access};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{IdPath, Json, PathId, Query};
 use crate::http::pagination::{self, PageParams};
-use crate::state::AppState;
+use crate::kernel::state::AppState;
 use crate::tokens::{self, PatRecord, PatSpec, TokenError};
 
 /// Personal access tokens: JWT only, so a token can never mint or see tokens.

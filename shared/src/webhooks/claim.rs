@@ -5,7 +5,7 @@
 
 use super::log::{AttemptRecord, AttemptStatus};
 use super::message::DeliveryMessage;
-use crate::store::{Cond, Store, StoreError, WriteOp};
+use crate::platform::store::{Cond, Store, StoreError, WriteOp};
 
 /// The outcome of trying to claim an attempt.
 pub(super) enum Claim {

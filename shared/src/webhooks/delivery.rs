@@ -33,10 +33,10 @@ use super::repo;
 use super::send::{self, Clients, SendOutcome, SignedRequest};
 use super::settle::Settled;
 use super::signing::SigningKey;
-use crate::consume::BatchHandler;
-use crate::queue::{QueueName, Received};
-use crate::state::AppState;
-use crate::store::{Cond, StoreError, WriteOp, keys};
+use crate::kernel::consume::BatchHandler;
+use crate::kernel::state::AppState;
+use crate::platform::queue::{QueueName, Received};
+use crate::platform::store::{Cond, StoreError, WriteOp, keys};
 
 pub use super::message::LEASE;
 /// Messages that arrive this early are re-enqueued (delays above SQS's 15-minute maximum).
@@ -145,7 +145,7 @@ impl DeliveryWorker {
             return Ok(Verdict::Ack);
         };
         let state = &self.state;
-        let now_ms = crate::time::now_millis();
+        let now_ms = crate::platform::time::now_millis();
         let Some(loaded) =
             repo::load(state.store.as_ref(), m.handle.as_str(), &m.subscription_id).await?
         else {
@@ -173,7 +173,7 @@ impl DeliveryWorker {
         let Some(due) = m.due_at_ms else {
             return Ok(false);
         };
-        let early = due - crate::time::now_millis();
+        let early = due - crate::platform::time::now_millis();
         if early <= EARLY_TOLERANCE_MS {
             return Ok(false);
         }
@@ -323,8 +323,11 @@ impl DeliveryWorker {
         let Some(next_ms) = record.next_attempt_ms else {
             return Ok(Verdict::Ack);
         };
-        let delay =
-            Duration::from_millis((next_ms - crate::time::now_millis()).max(0).unsigned_abs());
+        let delay = Duration::from_millis(
+            (next_ms - crate::platform::time::now_millis())
+                .max(0)
+                .unsigned_abs(),
+        );
         let sent = self
             .state
             .queue

@@ -11,10 +11,10 @@ use async_trait::async_trait;
 use super::delivery::DeliveryMessage;
 use super::repo;
 use super::subscription::Subscription;
-use crate::consume::EventSink;
-use crate::events::Event;
-use crate::queue::QueueName;
-use crate::state::AppState;
+use crate::kernel::consume::EventSink;
+use crate::kernel::events::Event;
+use crate::kernel::state::AppState;
+use crate::platform::queue::QueueName;
 
 pub struct WebhookFanout;
 

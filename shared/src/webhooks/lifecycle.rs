@@ -11,10 +11,10 @@ use serde_json::json;
 use tracing::instrument;
 
 use crate::domain::{EventId, Handle, SubscriptionId};
-use crate::events::{Event, EventType};
-use crate::queue::{QueueError, QueueName};
-use crate::state::AppState;
-use crate::store::{Cond, CounterCap, Query, SkRange, Store, StoreError, WriteOp, keys};
+use crate::kernel::events::{Event, EventType};
+use crate::kernel::state::AppState;
+use crate::platform::queue::{QueueError, QueueName};
+use crate::platform::store::{Cond, CounterCap, Query, SkRange, Store, StoreError, WriteOp, keys};
 use crate::webhooks::delivery::DeliveryMessage;
 use crate::webhooks::log::{self, DeliveryRecord, DeliveryStatus};
 use crate::webhooks::signing::generate_secret;
@@ -95,7 +95,12 @@ pub async fn create(
     if state.store.query(existing).await?.items.len() >= MAX_SUBSCRIPTIONS_PER_HANDLE {
         return Err(SubscriptionError::TooMany);
     }
-    let sub = Subscription::new(h, spec, generate_secret(), crate::time::now_rfc3339());
+    let sub = Subscription::new(
+        h,
+        spec,
+        generate_secret(),
+        crate::platform::time::now_rfc3339(),
+    );
     let cap = i64::try_from(MAX_SUBSCRIPTIONS_PER_HANDLE).unwrap_or(i64::MAX);
     let put = WriteOp::Put {
         item: repo::item(&sub, 1)?,
@@ -148,7 +153,7 @@ pub async fn set_status(
     status: SubscriptionStatus,
 ) -> Result<Subscription, SubscriptionError> {
     let loaded = find(state.store.as_ref(), handle, id).await?;
-    let now = crate::time::now_rfc3339();
+    let now = crate::platform::time::now_rfc3339();
     let sub = match status {
         SubscriptionStatus::Active => loaded.subscription.reactivated(now),
         SubscriptionStatus::Disabled if !loaded.subscription.is_active() => loaded.subscription,
@@ -240,7 +245,7 @@ pub async fn dispatch_test(
         }),
     );
     event.target_subscription = Some(id.clone());
-    let message = crate::outbox::message(&event);
+    let message = crate::kernel::outbox::message(&event);
     state.queue.send(QueueName::Events, vec![message]).await?;
     Ok(event.id)
 }
@@ -321,7 +326,7 @@ pub async fn notifications(
     let failed_deliveries = page
         .items
         .iter()
-        .map(crate::store::Item::parse::<log::FailedDelivery>)
+        .map(crate::platform::store::Item::parse::<log::FailedDelivery>)
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         // Entries of deleted subscriptions linger until they expire; they are not shown.

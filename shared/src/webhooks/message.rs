@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::log::{self, AttemptRecord, AttemptStatus, DeliveryRecord};
 use super::retry;
 use crate::domain::{EventId, Handle, SubscriptionId};
-use crate::events::{Event, EventType};
-use crate::queue::OutMessage;
-use crate::store::{Item, StoreError, keys};
+use crate::kernel::events::{Event, EventType};
+use crate::platform::queue::OutMessage;
+use crate::platform::store::{Item, StoreError, keys};
 
 /// How long a claimed attempt belongs to its worker: the send timeout, DNS and the commit fit
 /// well inside it.
@@ -106,7 +106,7 @@ impl DeliveryMessage {
             status: AttemptStatus::Sending,
             attempted_at: log::millis_to_rfc3339(now_ms),
             attempted_at_ms: now_ms,
-            lease_until_ms: Some(now_ms + crate::time::millis(LEASE)),
+            lease_until_ms: Some(now_ms + crate::platform::time::millis(LEASE)),
             status_code: None,
             duration_ms: None,
             error: None,
@@ -119,7 +119,7 @@ impl DeliveryMessage {
         Ok(Item::new(
             self.log_pk(),
             self.attempt_sk(),
-            crate::store::to_doc(record)?,
+            crate::platform::store::to_doc(record)?,
         )
         .with_version(version)
         .expiring_at(Some(log::retention_expiry(record.attempted_at_ms / 1000))))

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::subscription::Subscription;
 use crate::domain::{PartnerId, SubscriptionId};
-use crate::events::{Event, EventType};
+use crate::kernel::events::{Event, EventType};
 
 /// The macros a template may carry, and where each value is in a commission event's `data`.
 pub const MACROS: &[(&str, &str)] = &[

@@ -20,9 +20,9 @@ use super::log::{self, DeliveryRecord, DeliveryStatus, FailedDelivery};
 use super::message::DeliveryMessage;
 use super::{repo, retry};
 use crate::domain::{Handle, SubscriptionId};
-use crate::queue::{QueueError, QueueName};
-use crate::state::AppState;
-use crate::store::{Cond, Item, Query, SkRange, Store, StoreError, WriteOp, keys};
+use crate::kernel::state::AppState;
+use crate::platform::queue::{QueueError, QueueName};
+use crate::platform::store::{Cond, Item, Query, SkRange, Store, StoreError, WriteOp, keys};
 
 /// Delivery records read at once.
 const READ_CHUNK: usize = 50;
@@ -70,7 +70,7 @@ struct RecoverRecord {
 
 /// `since` as unix milliseconds: RFC 3339, not before 1970, not in the future.
 pub fn parse_since(raw: &str, now_ms: i64) -> Result<i64, RecoverError> {
-    let t = crate::time::parse_rfc3339(raw.trim()).ok_or(RecoverError::InvalidSince(
+    let t = crate::platform::time::parse_rfc3339(raw.trim()).ok_or(RecoverError::InvalidSince(
         "must be an RFC 3339 timestamp such as 2026-03-01T00:00:00Z",
     ))?;
     let ms = i64::try_from(t.unix_timestamp_nanos() / 1_000_000)
@@ -92,7 +92,7 @@ pub async fn recover(
     subscription_id: &SubscriptionId,
     since: &str,
 ) -> Result<Recovery, RecoverError> {
-    let now_ms = crate::time::now_millis();
+    let now_ms = crate::platform::time::now_millis();
     let since_ms = parse_since(since, now_ms)?;
     let not_found = || RecoverError::NotFound(subscription_id.to_string());
     let store = state.store.as_ref();
@@ -161,7 +161,7 @@ fn record_item(pk: &str, record: &RecoverRecord, version: u64) -> Result<Item, S
     Ok(Item::new(
         pk,
         keys::webhook_recover_sk(record.since_ms),
-        crate::store::to_doc(record)?,
+        crate::platform::store::to_doc(record)?,
     )
     .with_version(version)
     .expiring_at(Some(expiry)))

@@ -1,7 +1,7 @@
 //! Reading and writing subscriptions in the store (`H#{handle}` / `W#{subscriptionId}`).
 
 use crate::domain::SubscriptionId;
-use crate::store::{Item, Query, Store, StoreError, keys};
+use crate::platform::store::{Item, Query, Store, StoreError, keys};
 
 use super::subscription::Subscription;
 

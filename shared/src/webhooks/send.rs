@@ -81,7 +81,7 @@ impl Clients {
 }
 
 fn build_client(url: &Url, addr: SocketAddr) -> Result<reqwest::Client, String> {
-    let mut builder = crate::http_client::builder()
+    let mut builder = crate::platform::http_client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(SEND_TIMEOUT)
         .connect_timeout(SEND_TIMEOUT)

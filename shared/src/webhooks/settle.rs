@@ -11,8 +11,8 @@ use super::repo;
 use super::retry;
 use super::send::SendOutcome;
 use super::subscription::Subscription;
-use crate::state::AppState;
-use crate::store::{Cond, Item, StoreError, WriteOp, keys, to_doc};
+use crate::kernel::state::AppState;
+use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys, to_doc};
 
 /// What an attempt settled to, computed once and written in every round.
 pub(super) struct Settled {
@@ -47,7 +47,7 @@ impl Settled {
         } else {
             retry::delay_after_failure(state.config.webhook_retry_base, m.attempt, m.manual)
         };
-        let next_ms = retry_in.map(|d| finished_ms + crate::time::millis(d));
+        let next_ms = retry_in.map(|d| finished_ms + crate::platform::time::millis(d));
         let error = stop.or_else(|| outcome.error.clone());
         let mut record = m.claim_record(attempted_at_ms);
         record.status = if succeeded {
@@ -87,7 +87,7 @@ impl Settled {
         subscription: Option<&Subscription>,
     ) -> Result<SettleOps, StoreError> {
         let prev = previous
-            .map(super::super::store::Item::parse::<DeliveryRecord>)
+            .map(crate::platform::store::Item::parse::<DeliveryRecord>)
             .transpose()?;
         let (n_pk, n_sk) = keys::webhook_notification(
             m.handle.as_str(),

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::domain::{DomainError, PartnerId, SubscriptionId, validate_destination};
-use crate::events::EventType;
+use crate::kernel::events::EventType;
 
 pub const MAX_DESCRIPTION_CHARS: usize = 200;
 /// Bound on the raw `eventTypes` list (duplicates are folded, so 6 distinct types remain).

@@ -9,8 +9,8 @@ use crate::auth::AuthError;
 use crate::domain::Handle;
 use crate::http::error::ApiError;
 use crate::http::error::apply_quota;
-use crate::ratelimit::WriteCharge;
-use crate::state::AppState;
+use crate::kernel::ratelimit::WriteCharge;
+use crate::kernel::state::AppState;
 use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -79,8 +79,8 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, AuthError> {
     if token.starts_with(crate::tokens::PAT_PREFIX) {
         crate::tokens::authenticate(state, token).await
-    } else if token.starts_with(crate::commissions::partner_tokens::PREFIX) {
-        crate::commissions::partner_tokens::authenticate(state, token).await
+    } else if token.starts_with(crate::partners::tokens::PREFIX) {
+        crate::partners::tokens::authenticate(state, token).await
     } else {
         // A function built without a verifier fails closed (500), never open.
         state
@@ -159,10 +159,10 @@ async fn authorize_parts(
     let charge = if rule.write {
         // A write is the owner using the handle: from now on it exists for the public chain
         // routes (cached; a store write only the first time per process).
-        crate::handle_settings::mark_seen(state, &handle)
+        crate::kernel::handle_settings::mark_seen(state, &handle)
             .await
             .map_err(ApiError::from)?;
-        Some(crate::ratelimit::charge_write(state, &handle, &principal).await?)
+        Some(crate::kernel::ratelimit::charge_write(state, &handle, &principal).await?)
     } else {
         None
     };

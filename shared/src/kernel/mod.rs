@@ -1,0 +1,10 @@
+//! The event kernel every service stands on: the application state built once per process, the
+//! events and their consumers' seams, the transactional outbox, per-handle rate limits and
+//! settings documents.
+
+pub mod consume;
+pub mod events;
+pub mod handle_settings;
+pub mod outbox;
+pub mod ratelimit;
+pub mod state;

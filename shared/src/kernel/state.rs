@@ -1,0 +1,169 @@
+//! Everything a router needs, built once per process and shared by every request.
+
+use std::sync::Arc;
+
+use crate::auth::jwt::JwtVerifier;
+use crate::domain::fallback::RedirectSettings;
+use crate::domain::risk::ConversionPolicy;
+use crate::domain::{CtxKeyring, Link};
+use crate::platform::config::{Config, Secrets};
+use crate::platform::queue::Queue;
+use crate::platform::store::Store;
+use crate::platform::stream::ClickStream;
+
+/// The redirect path's in-process link cache: `None` caches a miss (unknown slug) too, so a
+/// burst on a dead link costs one read per TTL, not one per request.
+pub type LinkCache = moka::sync::Cache<(String, String), Option<Arc<Link>>>;
+
+/// The conversion path's in-process policy cache (handle → policy), on the link cache's TTL.
+pub type PolicyCache = moka::sync::Cache<String, Arc<ConversionPolicy>>;
+
+/// Rate-limit counter items (by key) this process found full in their window, so a request over
+/// the limit skips them instead of writing to each again (`ratelimit::admit`). Entries live one
+/// window; the keys carry their window, so a later window never matches.
+pub type FullCounters = moka::sync::Cache<String, ()>;
+
+/// How long one look at the pipeline's lag serves every funnel read of a process.
+pub const FRESHNESS_REUSE: std::time::Duration = std::time::Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub queue: Arc<dyn Queue>,
+    /// Where the redirect appends clicks (`stream`); `None` in a process without one, which
+    /// sends its clicks as events-queue messages instead (counted the same, at queue cost).
+    pub clicks: Option<Arc<dyn ClickStream>>,
+    /// `None` in a process without authenticated routes; `authorize` then fails closed.
+    pub jwt: Option<Arc<JwtVerifier>>,
+    /// `None` in a process that neither signs nor verifies ctx tokens.
+    pub ctx_keys: Option<Arc<CtxKeyring>>,
+    /// `None` in a process that signs no statement.
+    pub signing: Option<Arc<crate::domain::proof::jws::SigningKeys>>,
+    pub link_cache: LinkCache,
+    pub policy_cache: PolicyCache,
+    /// The redirect's per-handle fallback settings, on the same TTL.
+    pub redirect_settings_cache: moka::sync::Cache<String, Arc<RedirectSettings>>,
+    pub full_counters: FullCounters,
+    /// Whether a handle exists (`handle_settings::exists`), on the link cache's TTL.
+    pub seen_handles: moka::sync::Cache<String, bool>,
+    /// The funnel's last look at the oldest event not counted yet (`analytics::freshness`,
+    /// which reads through it), kept [`FRESHNESS_REUSE`].
+    pub freshness: moka::sync::Cache<(), Option<i64>>,
+}
+
+impl AppState {
+    /// The state of a process serving every route (the local server, tests): every secret is
+    /// required.
+    pub fn new(
+        config: Config,
+        store: Arc<dyn Store>,
+        queue: Arc<dyn Queue>,
+    ) -> anyhow::Result<Self> {
+        Self::with_secrets(config, store, queue, Secrets::ALL)
+    }
+
+    /// The state of a process holding only the `needed` secrets (a Lambda function). Secrets it
+    /// does not need are dropped from the configuration it keeps, even when they were set.
+    pub fn with_secrets(
+        mut config: Config,
+        store: Arc<dyn Store>,
+        queue: Arc<dyn Queue>,
+        needed: Secrets,
+    ) -> anyhow::Result<Self> {
+        let keys = config.keys_for(needed)?;
+        let jwt = match config.jwt.as_ref().filter(|_| needed.jwt) {
+            Some(key) => Some(Arc::new(JwtVerifier::new(
+                key.hs256_secret().map(<[u8]>::to_vec),
+                key.rs256_public_pem(),
+                config.jwt_issuer.clone(),
+                config.jwt_audience.clone(),
+            )?)),
+            None => {
+                config.jwt = None;
+                None
+            }
+        };
+        if !needed.ctx_keys {
+            config.ctx_keys.clear();
+        }
+        if !needed.signing {
+            config.signing_keys.clear();
+        }
+        let ctx_keys = keys.ctx_keys.map(Arc::new);
+        let signing = keys.signing.map(Arc::new);
+        let link_cache = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(config.link_cache_ttl)
+            .build();
+        let policy_cache = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(config.link_cache_ttl)
+            .build();
+        let redirect_settings_cache = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(config.link_cache_ttl)
+            .build();
+        let seen_handles = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(config.link_cache_ttl)
+            .build();
+        let full_counters = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(std::time::Duration::from_secs(u64::from(
+                config.rate_limits.window_secs.max(1),
+            )))
+            .build();
+        Ok(Self {
+            config: Arc::new(config),
+            store,
+            queue,
+            clicks: None,
+            jwt,
+            ctx_keys,
+            signing,
+            link_cache,
+            policy_cache,
+            redirect_settings_cache,
+            full_counters,
+            seen_handles,
+            freshness: moka::sync::Cache::builder()
+                .max_capacity(1)
+                .time_to_live(FRESHNESS_REUSE)
+                .build(),
+        })
+    }
+
+    /// The same state with clicks appended to `clicks`.
+    pub fn with_click_stream(mut self, clicks: Arc<dyn ClickStream>) -> Self {
+        self.clicks = Some(clicks);
+        self
+    }
+
+    /// The JWT verifier, or an error when this process was built without one (a route that
+    /// needs it was wired into a function whose group does not declare it: fail closed).
+    pub fn jwt(&self) -> Result<&JwtVerifier, Unconfigured> {
+        self.jwt
+            .as_deref()
+            .ok_or(Unconfigured("a JWT verifier (Group::needs_jwt)"))
+    }
+
+    /// The statement signing keys, or an error when this process was built without them.
+    pub fn signing(&self) -> Result<&crate::domain::proof::jws::SigningKeys, Unconfigured> {
+        self.signing
+            .as_deref()
+            .ok_or(Unconfigured("statement signing keys (Group::secrets)"))
+    }
+
+    /// The ctx keyring, or an error when this process was built without one.
+    pub fn ctx_keys(&self) -> Result<&CtxKeyring, Unconfigured> {
+        self.ctx_keys
+            .as_deref()
+            .ok_or(Unconfigured("ctx keys (Group::needs_ctx_keys)"))
+    }
+}
+
+/// A secret this process was deliberately built without (a wiring bug: answered as a 500).
+#[derive(Debug, thiserror::Error)]
+#[error("this process has no {0}")]
+pub struct Unconfigured(&'static str);

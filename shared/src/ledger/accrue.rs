@@ -1,0 +1,340 @@
+//! The ledger's sink: each counted conversion of a campaign with a plan gets exactly ONE
+//! commission line, whose id is the conversion's (`com_` + its UUID). The line is a
+//! put-if-absent in the same transaction as its cap counters, its due-index entry and its
+//! `commission.created` outbox entry, so a redelivery, a replay, a sweep or a kill -9 between
+//! any two steps can only find it already there. Runs in the events worker: a conversion's
+//! request path gains no round trip.
+
+use crate::domain::{CampaignId, CommissionId, ConversionId, Currency, Handle};
+use crate::kernel::events::{ConversionData, EventType};
+use crate::kernel::state::AppState;
+use crate::ledger::emit;
+use crate::ledger::model::{Commission, Kind, Status};
+use crate::plans::model::Plan;
+use crate::platform::store::{CounterCap, StoreError, WriteOp, keys};
+use crate::{fx, ledger::due, ledger::view, partners, plans};
+use crate::{
+    plans::earn,
+    plans::earn::{CustomerFacts, Facts},
+};
+
+/// What a conversion's commission is computed under: its campaign's plan then, and partner.
+pub(crate) struct Terms {
+    pub campaign_id: CampaignId,
+    pub campaign: crate::campaigns::Campaign,
+    pub plan: Plan,
+    pub partner_suspended: bool,
+    pub partner_id: crate::domain::PartnerId,
+}
+
+/// The plan in force at the conversion's time and the campaign's partner; `None`: nothing is
+/// owed for it (no campaign, no partner, no plan then, or a test conversion).
+/// Round trips: the campaign, the plan (one query), the partner.
+pub(crate) async fn terms(
+    state: &AppState,
+    handle: &Handle,
+    c: &ConversionData,
+) -> Result<Option<Terms>, StoreError> {
+    let Some(campaign_id) = c.campaign_id.clone() else {
+        return Ok(None);
+    };
+    if c.test {
+        return Ok(None);
+    }
+    let Some(campaign) = crate::campaigns::get(state.store.as_ref(), handle, &campaign_id).await?
+    else {
+        return Ok(None);
+    };
+    let Some(partner_id) = campaign.partner_id.clone() else {
+        return Ok(None);
+    };
+    let received = crate::platform::time::rfc3339_millis(&c.received_at).unwrap_or(0);
+    let Some(plan) = plans::in_force_at(state, handle, &campaign_id, received).await? else {
+        return Ok(None);
+    };
+    let partner = partners::get(state, handle, &partner_id).await?;
+    let partner_suspended = partner.is_some_and(|p| p.status == partners::PartnerStatus::Suspended);
+    Ok(Some(Terms {
+        campaign_id,
+        campaign,
+        plan,
+        partner_suspended,
+        partner_id,
+    }))
+}
+
+pub(crate) fn facts(c: &ConversionData) -> Facts<'_> {
+    let click_ms = c.click_id.unix_millis();
+    Facts {
+        event_type: &c.event_type,
+        value: c.value,
+        currency: c.currency.as_deref().and_then(|s| Currency::parse(s).ok()),
+        received_ms: crate::platform::time::rfc3339_millis(&c.received_at).unwrap_or(0),
+        click_ms,
+        verified: c.verified,
+        risk: &c.risk,
+        customer: c.customer_id.as_ref().map(|_| CustomerFacts {
+            first: c.customer_first,
+            bound_ms: c
+                .customer_bound_at
+                .as_deref()
+                .and_then(crate::platform::time::rfc3339_millis)
+                .unwrap_or(click_ms),
+            self_referral: c.customer_self_referral,
+        }),
+    }
+}
+
+/// The line a conversion earns, before caps. Round trips: the rate lookup when one is needed.
+pub(crate) async fn draft(
+    state: &AppState,
+    handle: &Handle,
+    c: &ConversionData,
+    id: CommissionId,
+    t: &Terms,
+) -> Result<Commission, StoreError> {
+    let f = facts(c);
+    let rate = match earn::rate_needed(&t.plan, &f) {
+        Some(from) => fx::rate_at(state, handle, from, t.plan.currency, f.received_ms).await?,
+        None => None,
+    };
+    let earned = earn::earn(&t.plan, &f, rate);
+    let mut reasons = earned.reasons;
+    let holds = earn::hold_reasons(&t.plan, &f, t.partner_suspended);
+    let status = if earned.minor.is_none() || !holds.is_empty() {
+        Status::Held
+    } else {
+        Status::Pending
+    };
+    reasons.extend(holds);
+    let available = f.received_ms + i64::from(t.plan.hold_days) * 86_400_000;
+    Ok(Commission {
+        commission_id: id,
+        kind: Kind::Conversion,
+        adjusts_commission_id: None,
+        conversion_id: Some(c.conversion_id.to_string()),
+        click_id: Some(c.click_id.to_string()),
+        click_day: None,
+        event_type: Some(c.event_type.clone()),
+        sub_ids: c.sub_ids.clone(),
+        campaign_id: Some(t.campaign_id.clone()),
+        partner_id: t.partner_id.clone(),
+        amount_minor: earned.minor,
+        currency: t.plan.currency,
+        value: c.value,
+        value_currency: c.currency.clone(),
+        status,
+        reasons,
+        plan_version: Some(t.plan.version),
+        fx_rate: earned.fx_rate,
+        available_at: crate::platform::time::unix_millis_to_rfc3339(available),
+        created_at: crate::platform::time::now_rfc3339(),
+        payout_id: None,
+        reviewed_by: None,
+        reviewed_at: None,
+        review_note: None,
+        adjusted_by: None,
+        confidence: None,
+        receipt: c.receipt.clone(),
+        click_count: None,
+        balanced: false,
+        version: 0,
+        as_read: None,
+    })
+}
+
+/// The conversion's commission: created once, or the one already there. `None`: nothing owed.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn accrue(
+    state: &AppState,
+    handle: &Handle,
+    c: &ConversionData,
+) -> Result<Option<Commission>, StoreError> {
+    let id = CommissionId::of_conversion(&c.conversion_id);
+    if let Some(existing) = crate::ledger::get(state, handle, &id).await? {
+        return Ok(Some(existing));
+    }
+    let Some(t) = terms(state, handle, c).await? else {
+        return Ok(None);
+    };
+    let mut line = draft(state, handle, c, id, &t).await?;
+    let confidence =
+        crate::ledger::confidence::at(state, handle, &t.campaign, facts(c).received_ms).await?;
+    crate::ledger::confidence::hold_if_low(&mut line, confidence);
+    create_capped(state, handle, line, &t.plan).await.map(Some)
+}
+
+/// The cap counters a line takes, each with the cap it is. A new line takes its day's slot
+/// when it pays something or waits for its rate (it is that day's conversion whenever the rate
+/// comes); its amount counts on the month once it is known (a line computed again takes only
+/// that).
+fn cap_ops(
+    handle: &Handle,
+    line: &Commission,
+    plan: &Plan,
+    how: Write,
+) -> Vec<(WriteOp, &'static str)> {
+    let minor = line.amount_minor.unwrap_or(0);
+    let takes_day = how == Write::Create && (minor > 0 || line.amount_minor.is_none());
+    let Some(campaign) = &line.campaign_id else {
+        return Vec::new();
+    };
+    let pk = keys::commission_caps_pk(handle.as_str(), campaign.as_str());
+    let day = &line.created_at_day();
+    let mut ops = Vec::new();
+    if let (Some(max), true) = (plan.caps.conversions_per_day, takes_day) {
+        ops.push((
+            cap_add(&pk, format!("D#{day}"), "n", 1, max.into()),
+            "cap_conversions_per_day",
+        ));
+    }
+    if let (Some(max), true) = (plan.month_cap_minor(), minor > 0) {
+        let month = &day[..7];
+        ops.push((
+            cap_add(&pk, format!("M#{month}"), "minor", minor, max),
+            "cap_amount_per_month",
+        ));
+    }
+    ops
+}
+
+fn cap_add(pk: &str, sk: String, counter: &str, delta: i64, max: i64) -> WriteOp {
+    WriteOp::Add {
+        pk: pk.to_owned(),
+        sk,
+        deltas: vec![(counter.to_owned(), delta.into())],
+        cap: Some(CounterCap {
+            counter: counter.to_owned(),
+            max,
+        }),
+        expires_at: None,
+    }
+}
+
+/// How a line is written with its caps: created (put-if-absent, with its `commission.created`
+/// event), or computed again (a rate arrived) and updated at the version it was read at.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Write {
+    Create,
+    Update,
+}
+
+/// Writes a new line with its caps; an existing one (a replay) is answered as it is.
+pub(crate) async fn create_capped(
+    state: &AppState,
+    handle: &Handle,
+    line: Commission,
+    plan: &Plan,
+) -> Result<Commission, StoreError> {
+    let id = line.commission_id.clone();
+    match write_capped(state, handle, line, plan, Write::Create).await? {
+        Some(line) => Ok(line),
+        None => crate::ledger::get(state, handle, &id)
+            .await?
+            .ok_or_else(|| StoreError::Unavailable("commission vanished".into())),
+    }
+}
+
+/// Writes `line` with the cap counters it takes: a cap that does not hold makes it `capped`
+/// (amount 0), except the monthly amount cap, which first grants the headroom left. `None`: the
+/// line's own write lost (created already, or changed meanwhile).
+/// Round trips: ONE transaction per attempt (a cap met costs one more, and a counter read).
+pub(crate) async fn write_capped(
+    state: &AppState,
+    handle: &Handle,
+    mut line: Commission,
+    plan: &Plan,
+    how: Write,
+) -> Result<Option<Commission>, StoreError> {
+    for _ in 0..6 {
+        let caps = cap_ops(handle, &line, plan, how);
+        let mut ops = match how {
+            Write::Create => line.create(handle.as_str())?,
+            Write::Update => line.update(handle.as_str())?,
+        };
+        // The line's put stays first and the caps next (a cancellation names them by index);
+        // its balance moves, unconditional, go last.
+        let moves = ops.split_off(1);
+        let cap_names: Vec<&str> = caps.iter().map(|(_, n)| *n).collect();
+        ops.extend(caps.into_iter().map(|(op, _)| op));
+        ops.extend(due::entry(handle, &line));
+        ops.extend(moves);
+        let emits = match how {
+            Write::Create => vec![view::event(EventType::CommissionCreated, &line)],
+            Write::Update => Vec::new(),
+        };
+        match emit::commit(state, handle, ops, emits).await {
+            Ok(()) => {
+                match how {
+                    Write::Create => line.created(),
+                    Write::Update => line.updated(),
+                }
+                return Ok(Some(line));
+            }
+            Err(StoreError::TxConflict { index: 0, .. }) => return Ok(None),
+            Err(StoreError::TxConflict { index, current }) if index <= cap_names.len() => {
+                let cap = cap_names[index - 1];
+                let used = match current {
+                    Some(item) => item.counter_wide("minor"),
+                    None => month_used(state, handle, &line).await?,
+                };
+                apply_cap(&mut line, plan, cap, used);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Unavailable(
+        "commission caps kept changing".into(),
+    ))
+}
+
+/// What the line's month has used of its amount cap. Round trips: ONE read.
+async fn month_used(
+    state: &AppState,
+    handle: &Handle,
+    line: &Commission,
+) -> Result<i128, StoreError> {
+    let Some(campaign) = &line.campaign_id else {
+        return Ok(0);
+    };
+    let pk = keys::commission_caps_pk(handle.as_str(), campaign.as_str());
+    let month = line.created_at_day()[..7].to_owned();
+    let item = state.store.get(&pk, &format!("M#{month}")).await?;
+    Ok(item.map_or(0, |i| i.counter_wide("minor")))
+}
+
+/// A cap did not hold: the monthly amount cap grants the headroom left (a concurrent line may
+/// have taken it meanwhile: then the next attempt meets the cap again); any other cap, or no
+/// headroom, makes the line `capped` with amount 0 and the cap named.
+fn apply_cap(line: &mut Commission, plan: &Plan, cap: &str, used: i128) {
+    const PARTIAL: &str = "cap_amount_per_month_partial";
+    let headroom = plan
+        .month_cap_minor()
+        .map_or(0, |max| i128::from(max) - used)
+        .max(0);
+    if cap == "cap_amount_per_month" && headroom > 0 {
+        if headroom < line.minor() {
+            line.amount_minor = i64::try_from(headroom).ok();
+            if !line.reasons.iter().any(|r| r == PARTIAL) {
+                line.reasons.push(PARTIAL.to_owned());
+            }
+        }
+        return;
+    }
+    line.amount_minor = Some(0);
+    line.status = Status::Capped;
+    line.reasons.retain(|r| r != PARTIAL);
+    line.reasons.push(cap.to_owned());
+}
+
+impl Commission {
+    /// The UTC day (`yyyy-mm-dd`) the line's caps count on: its conversion's day.
+    fn created_at_day(&self) -> String {
+        let ms = self
+            .conversion_id
+            .as_deref()
+            .and_then(|id| ConversionId::parse(id).ok())
+            .map_or_else(crate::platform::time::now_millis, |id| id.unix_millis());
+        crate::analytics::days::day_of_unix(ms / 1000)
+    }
+}

@@ -1,0 +1,209 @@
+//! The drift check and the rebuild (issue 43): `tenx ledger check` recomputes every running
+//! balance and index entry from the lines and names any difference; `tenx ledger
+//! rebuild-balances` brings lines written before them into both.
+//!
+//! Both read the whole ledger (they are the proof, not a request path): one query per 1,000
+//! lines, plus one query per balance and index partition.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
+
+use crate::domain::{CampaignId, Currency, Handle, PartnerId};
+use crate::kernel::state::AppState;
+use crate::ledger::balances::{Sums, campaign_sums, partner_sums};
+use crate::ledger::model::Commission;
+use crate::ledger::running;
+use crate::platform::store::{Query, StoreError, for_each_item, keys};
+use crate::{ledger::index, ledger::index::Entry};
+
+/// What the check found.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub lines: usize,
+    /// Lines written before the running balances, in none yet (`rebuild-balances` adds them).
+    pub outside: usize,
+    /// Each difference, in words.
+    pub drifts: Vec<String>,
+}
+
+impl Report {
+    pub fn clean(&self) -> bool {
+        self.outside == 0 && self.drifts.is_empty()
+    }
+}
+
+/// What the lines say the items should hold.
+#[derive(Default)]
+struct Expected {
+    partners: BTreeMap<(PartnerId, Currency), Sums>,
+    campaigns: BTreeMap<(CampaignId, String, Currency), Sums>,
+    entries: BTreeSet<Entry>,
+}
+
+impl Expected {
+    fn add(&mut self, c: &Commission) {
+        let key = (c.partner_id.clone(), c.currency);
+        self.partners.entry(key).or_default().add(c);
+        if let Some(campaign) = &c.campaign_id {
+            let day = running::day_of(c.commission_id.unix_millis());
+            let key = (campaign.clone(), day, c.currency);
+            self.campaigns.entry(key).or_default().add(c);
+        }
+        self.entries.extend(index::entries(&c.placed()));
+    }
+}
+
+/// Recomputes the handle's balances, campaign amounts and index entries from its lines and
+/// compares them with the stored ones.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn check(state: &AppState, handle: &Handle) -> Result<Report, StoreError> {
+    let mut report = Report::default();
+    let mut expected = Expected::default();
+    crate::ledger::for_each_line(state, handle, |c| {
+        report.lines += 1;
+        report.outside += usize::from(!c.balanced);
+        expected.add(&c);
+    })
+    .await?;
+    let store = state.store.as_ref();
+    let found = partner_sums(store, handle, None).await?;
+    compare(&mut report.drifts, "balance", &expected.partners, &found);
+    let mut by_campaign: BTreeMap<CampaignId, BTreeMap<(String, Currency), Sums>> = BTreeMap::new();
+    for ((campaign, day, currency), sums) in expected.campaigns {
+        by_campaign
+            .entry(campaign)
+            .or_default()
+            .insert((day, currency), sums);
+    }
+    for (campaign, want) in by_campaign {
+        let days: Vec<&String> = want.keys().map(|(d, _)| d).collect();
+        let (first, last) = (days[0].clone(), days[days.len() - 1].clone());
+        let have = campaign_day_sums(state, handle, &campaign, &first, &last).await?;
+        compare(
+            &mut report.drifts,
+            &format!("campaign {campaign}"),
+            &want,
+            &have,
+        );
+    }
+    let stored = stored_entries(state, handle).await?;
+    for e in expected.entries.difference(&stored) {
+        report
+            .drifts
+            .push(format!("index {}: entry {} missing", e.0, e.1));
+    }
+    for e in stored.difference(&expected.entries) {
+        report
+            .drifts
+            .push(format!("index {}: entry {} points at nothing", e.0, e.1));
+    }
+    Ok(report)
+}
+
+/// A campaign's amounts per day and currency, from its items.
+async fn campaign_day_sums(
+    state: &AppState,
+    handle: &Handle,
+    campaign: &CampaignId,
+    from: &str,
+    to: &str,
+) -> Result<BTreeMap<(String, Currency), Sums>, StoreError> {
+    let mut out: BTreeMap<(String, Currency), Sums> = BTreeMap::new();
+    let mut day = from.to_owned();
+    // One query per day: the check is an operator's tool, and days are few next to lines.
+    loop {
+        for (currency, sums) in
+            campaign_sums(state.store.as_ref(), handle, campaign, &day, &day).await?
+        {
+            out.insert((day.clone(), currency), sums);
+        }
+        if day.as_str() >= to {
+            return Ok(out);
+        }
+        day = next_day(&day);
+    }
+}
+
+fn next_day(day: &str) -> String {
+    let ms = crate::platform::time::rfc3339_millis(&format!("{day}T00:00:00Z")).unwrap_or(0);
+    running::day_of(ms + 86_400_000)
+}
+
+fn compare<K: Ord + std::fmt::Debug>(
+    drifts: &mut Vec<String>,
+    what: &str,
+    want: &BTreeMap<K, Sums>,
+    have: &BTreeMap<K, Sums>,
+) {
+    let keys: BTreeSet<&K> = want.keys().chain(have.keys()).collect();
+    for k in keys {
+        let (w, h) = (
+            want.get(k).copied().unwrap_or_default(),
+            have.get(k).copied().unwrap_or_default(),
+        );
+        if w != h {
+            drifts.push(format!(
+                "{what} {k:?}: the lines sum to {w:?}, the items hold {h:?}"
+            ));
+        }
+    }
+}
+
+/// Every stored index entry of the handle.
+async fn stored_entries(state: &AppState, handle: &Handle) -> Result<BTreeSet<Entry>, StoreError> {
+    let mut out = BTreeSet::new();
+    for by in [
+        index::BY_PARTNER,
+        index::BY_CAMPAIGN,
+        index::BY_STATUS,
+        index::LIVE,
+    ] {
+        let query = Query::all(keys::commission_index_pk(handle.as_str(), by));
+        for_each_item(state.store.as_ref(), query, |item| {
+            out.insert((by, item.sk.clone()));
+            Ok::<_, StoreError>(ControlFlow::Continue(()))
+        })
+        .await?;
+    }
+    Ok(out)
+}
+
+/// Brings every line written before the running balances into them and into the indexes:
+/// each in ONE transaction with its version checked (a line changed meanwhile is read again),
+/// so the rebuild can run beside live traffic, be stopped at any point and run again. Returns
+/// how many lines it brought in.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn rebuild(state: &AppState, handle: &Handle) -> Result<usize, StoreError> {
+    let outside = crate::ledger::scan(state, handle, |c| !c.balanced).await?;
+    let mut brought = 0;
+    for line in outside {
+        brought += usize::from(bring_in(state, handle, line).await?);
+    }
+    Ok(brought)
+}
+
+async fn bring_in(
+    state: &AppState,
+    handle: &Handle,
+    mut line: Commission,
+) -> Result<bool, StoreError> {
+    for _ in 0..8 {
+        if line.balanced {
+            return Ok(false);
+        }
+        match state.store.transact(line.update(handle.as_str())?).await {
+            Ok(()) => return Ok(true),
+            Err(StoreError::TxConflict { index: 0, .. }) => {
+                match crate::ledger::get(state, handle, &line.commission_id).await? {
+                    Some(fresh) => line = fresh,
+                    None => return Ok(false),
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Unavailable(format!(
+        "line {} kept changing",
+        line.commission_id
+    )))
+}

@@ -1,0 +1,79 @@
+//! A campaign whose numbers are not to be trusted (confidence below 50: bots, conversions beyond
+//! its qualified clicks, fraud signals; `domain::confidence`) has its new commissions held for
+//! review, with the score and the window it was computed over.
+
+use crate::analytics::days::{DayRange, day_of_unix};
+use crate::analytics::report::{self, Scope};
+use crate::campaigns::Campaign;
+use crate::domain::Handle;
+use crate::kernel::state::AppState;
+use crate::ledger::model::{Commission, ConfidenceAtHold, Status};
+use crate::platform::store::StoreError;
+
+/// The reason a line held for its campaign's confidence carries.
+pub const LOW: &str = "low_confidence";
+/// Below this, new commissions are held.
+pub const HOLD_BELOW: u8 = 50;
+/// The window the score is computed over: the 30 days up to the conversion's.
+const WINDOW_DAYS: i64 = 30;
+
+/// The campaign's confidence over the 30 days up to `at_ms`. Round trips: the funnel's reads.
+pub async fn at(
+    state: &AppState,
+    handle: &Handle,
+    campaign: &Campaign,
+    at_ms: i64,
+) -> Result<ConfidenceAtHold, StoreError> {
+    let to = day_of_unix(at_ms / 1000);
+    let from = day_of_unix(at_ms / 1000 - (WINDOW_DAYS - 1) * 86_400);
+    let today = time::OffsetDateTime::now_utc().date();
+    let range = DayRange::parse(Some(&from), Some(&to), today)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let scope = Scope::One(campaign.clone());
+    let now = crate::platform::store::now_unix();
+    let funnel = report::funnel(state.store.as_ref(), handle, &scope, &range, now).await?;
+    let value = funnel.campaigns.first().map_or(100, |row| row.confidence);
+    Ok(ConfidenceAtHold { value, from, to })
+}
+
+/// Holds `line` when the confidence is below [`HOLD_BELOW`] (a capped or already held line
+/// keeps its status, and records the score either way only when it holds).
+pub fn hold_if_low(line: &mut Commission, confidence: ConfidenceAtHold) {
+    if confidence.value >= HOLD_BELOW || line.status == Status::Capped {
+        return;
+    }
+    line.status = Status::Held;
+    line.reasons.push(LOW.to_owned());
+    line.confidence = Some(confidence);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_score_below_50_holds_the_line_and_records_it() {
+        let mut line = Commission::blank(
+            crate::domain::CommissionId::new(),
+            crate::ledger::model::Kind::Conversion,
+            crate::domain::PartnerId::parse("p").unwrap(),
+            Some(100),
+            crate::domain::Currency::parse("EUR").unwrap(),
+            Status::Pending,
+        );
+        let window = |value| ConfidenceAtHold {
+            value,
+            from: "2026-11-01".into(),
+            to: "2026-11-30".into(),
+        };
+        hold_if_low(&mut line, window(50));
+        assert_eq!(
+            (line.status, line.confidence.is_none()),
+            (Status::Pending, true)
+        );
+        hold_if_low(&mut line, window(45));
+        assert_eq!(line.status, Status::Held);
+        assert_eq!(line.reasons, ["low_confidence"]);
+        assert_eq!(line.confidence.as_ref().map(|c| c.value), Some(45));
+    }
+}

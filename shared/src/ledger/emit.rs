@@ -1,0 +1,41 @@
+//! Ledger writes and their events in ONE transaction (the events' outbox entries ride along),
+//! then the events enqueued: every commission and payout event is delivered at least once, with
+//! an id derived from its line, so a retry of the same change emits the same event.
+
+use crate::domain::{EventId, Handle};
+use crate::kernel::events::{Event, EventType};
+use crate::kernel::state::AppState;
+use crate::platform::store::{StoreError, WriteOp};
+
+/// An event to emit with a write: its type, derived id and data.
+pub struct Emit {
+    pub kind: EventType,
+    pub id: EventId,
+    pub data: serde_json::Value,
+}
+
+/// Commits `ops` and the events' outbox entries together, then enqueues the events. Balance
+/// moves of several lines on one item are summed first (a transaction names an item once).
+/// Round trips: ONE transaction, ONE send.
+pub async fn commit(
+    state: &AppState,
+    handle: &Handle,
+    mut ops: Vec<WriteOp>,
+    emits: Vec<Emit>,
+) -> Result<(), StoreError> {
+    let mut events = Vec::with_capacity(emits.len());
+    for e in emits {
+        let mut event = Event::new(e.kind, handle, e.data);
+        event.id = e.id;
+        ops.push(crate::kernel::outbox::record(&mut event));
+        events.push(event);
+    }
+    let ops = crate::ledger::running::merged(ops);
+    crate::kernel::outbox::commit_and_publish(
+        state.store.clone(),
+        state.queue.clone(),
+        ops,
+        &events,
+    )
+    .await
+}

@@ -1,0 +1,84 @@
+//! A rate arrives: every line held with `fx_rate_missing` is computed again from its conversion
+//! (same id, same plan version, the rate in force at the conversion's time) and rejoins the
+//! normal flow, version-checked. Lines whose rate is still missing stay held.
+
+use crate::domain::{ConversionId, Handle};
+use crate::kernel::state::AppState;
+use crate::ledger::model::{Commission, Kind, Status};
+use crate::platform::store::StoreError;
+use crate::{ledger::accrue, ledger::accrue::Write};
+
+/// Recomputes the handle's lines waiting for a rate; returns how many now have an amount.
+/// Round trips: the held lines (their index), then per waiting line its conversion, terms and
+/// a commit.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn resolve(state: &AppState, handle: &Handle) -> Result<usize, StoreError> {
+    let held = crate::ledger::index::status_key(Status::Held);
+    let waiting = crate::ledger::scan_index(
+        state,
+        handle,
+        crate::ledger::index::BY_STATUS,
+        Some(held),
+        |c| c.kind == Kind::Conversion && c.status == Status::Held && c.amount_minor.is_none(),
+    )
+    .await?;
+    let mut resolved = 0;
+    for line in waiting {
+        resolved += usize::from(resolve_one(state, handle, line).await?);
+    }
+    Ok(resolved)
+}
+
+async fn resolve_one(
+    state: &AppState,
+    handle: &Handle,
+    line: Commission,
+) -> Result<bool, StoreError> {
+    let Some(id) = line
+        .conversion_id
+        .as_deref()
+        .and_then(|c| ConversionId::parse(c).ok())
+    else {
+        return Ok(false);
+    };
+    let Some((_, conversion)) = crate::conversions::record::load(state, handle, &id).await? else {
+        return Ok(false);
+    };
+    let Some(terms) = accrue::terms(state, handle, &conversion).await? else {
+        return Ok(false);
+    };
+    let mut next = accrue::draft(
+        state,
+        handle,
+        &conversion,
+        line.commission_id.clone(),
+        &terms,
+    )
+    .await?;
+    if next.amount_minor.is_none() {
+        return Ok(false);
+    }
+    next.created_at = line.created_at.clone();
+    next.version = line.version;
+    next.as_read = line.as_read.clone();
+    keep_confidence_hold(&line, &mut next);
+    // It takes its cap slots now that it has an amount; `None`: changed meanwhile (reviewed,
+    // or resolved by a concurrent post), left as it is now.
+    let written = accrue::write_capped(state, handle, next, &terms.plan, Write::Update).await?;
+    Ok(written.is_some())
+}
+
+/// A line held for its campaign's low confidence when it was written stays held for it.
+fn keep_confidence_hold(line: &Commission, next: &mut Commission) {
+    if line.confidence.is_some() {
+        next.confidence = line.confidence.clone();
+        next.status = Status::Held;
+        if !next
+            .reasons
+            .iter()
+            .any(|r| r == crate::ledger::confidence::LOW)
+        {
+            next.reasons.push(crate::ledger::confidence::LOW.to_owned());
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The ledger's indexes (issue 43): every filter a listing or a payout run takes is served by a
+//! key range, never by reading the handle's ledger and filtering it. Each index is a partition
+//! of pointers (`keys::commission_index_pk`) whose sort keys are `{value}#{commissionId}`; ids
+//! are time-ordered, so a value's entries come newest last and `from`/`to` are a key range.
+//!
+//! - `P` by partner, `C` by campaign, `S` by status;
+//! - `L` the live lines (pending, or approved and not paid) by partner: what a payout run
+//!   selects from, however many lines the partner was paid before.
+//!
+//! The entries change in the same transaction as their line ([`crate::ledger::model::Commission`]'s
+//! `create` and `update`): an entry the line left is deleted, one it entered is put. A line
+//! written before the indexes has none until it changes or `tenx ledger rebuild-balances`
+//! writes them.
+
+use std::collections::BTreeSet;
+
+use crate::ledger::placed::{Placed, Status};
+use crate::platform::store::{Cond, Item, WriteOp, keys};
+
+pub const BY_PARTNER: &str = "P";
+pub const BY_CAMPAIGN: &str = "C";
+pub const BY_STATUS: &str = "S";
+pub const LIVE: &str = "L";
+
+/// One index entry: which index, and its sort key (the handle gives the partition).
+pub type Entry = (&'static str, String);
+
+/// The entries `line` belongs in.
+pub fn entries(line: &Placed<'_>) -> BTreeSet<Entry> {
+    let id = line.id.as_str();
+    let at = |by: &'static str, value: &str| (by, format!("{value}#{id}"));
+    let mut out = BTreeSet::new();
+    out.insert(at(BY_PARTNER, line.partner.as_str()));
+    if let Some(campaign) = line.campaign {
+        out.insert(at(BY_CAMPAIGN, campaign.as_str()));
+    }
+    out.insert(at(BY_STATUS, status_key(line.status)));
+    if is_live(line) {
+        out.insert(at(LIVE, line.partner.as_str()));
+    }
+    out
+}
+
+/// Pending, or approved and not paid (in a payout or not): what a payout run may take.
+pub fn is_live(line: &Placed<'_>) -> bool {
+    matches!(line.status, Status::Pending | Status::Approved)
+}
+
+/// A status as its index value (`pending`, `held`, …).
+pub fn status_key(status: Status) -> &'static str {
+    match status {
+        Status::Pending => "pending",
+        Status::Held => "held",
+        Status::Approved => "approved",
+        Status::Rejected => "rejected",
+        Status::Capped => "capped",
+        Status::Paid => "paid",
+    }
+}
+
+/// The writes that move `line`'s entries from `before` (what it was in when read; empty for a
+/// new line, or one written before the indexes).
+pub fn moves(handle: &str, line: &Placed<'_>, before: &BTreeSet<Entry>) -> Vec<WriteOp> {
+    let after = entries(line);
+    let pk = |by: &str| keys::commission_index_pk(handle, by);
+    let gone = before.difference(&after).map(|(by, sk)| WriteOp::Delete {
+        pk: pk(by),
+        sk: sk.clone(),
+        cond: Cond::None,
+    });
+    let new = after.difference(before).map(|(by, sk)| WriteOp::Put {
+        item: Item::new(pk(by), sk.clone(), serde_json::json!({})),
+        cond: Cond::None,
+    });
+    gone.chain(new).collect()
+}
+
+/// The line id an entry's sort key ends with.
+pub fn line_id(sk: &str) -> Option<crate::domain::CommissionId> {
+    crate::domain::CommissionId::parse(sk.rsplit('#').next()?).ok()
+}
+
+/// The sort-key bounds of `value`'s entries created from `from_ms` to `to_ms` (ids begin with
+/// their creation time in milliseconds, 12 hex digits).
+pub fn range(value: &str, from_ms: Option<i64>, to_ms: Option<i64>) -> (String, String) {
+    let from = from_ms.map_or(String::new(), |t| format!("{:012x}", t.max(0)));
+    let to = to_ms.map_or("~".to_owned(), |t| format!("{:012x}~", t.max(0)));
+    let prefix = crate::domain::CommissionId::PREFIX;
+    (
+        format!("{value}#{prefix}{from}"),
+        format!("{value}#{prefix}{to}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CampaignId, CommissionId, Currency, PartnerId};
+
+    struct Line {
+        id: CommissionId,
+        partner: PartnerId,
+        campaign: CampaignId,
+    }
+
+    impl Line {
+        fn new() -> Self {
+            Line {
+                id: CommissionId::new(),
+                partner: PartnerId::parse("pub-one").unwrap(),
+                campaign: CampaignId::parse("spring").unwrap(),
+            }
+        }
+
+        fn placed(&self, status: Status) -> Placed<'_> {
+            Placed {
+                id: &self.id,
+                partner: &self.partner,
+                campaign: Some(&self.campaign),
+                status,
+                minor: 100,
+                in_payout: false,
+                currency: Currency::parse("EUR").unwrap(),
+            }
+        }
+    }
+
+    #[test]
+    fn a_status_change_moves_the_status_entry_and_leaves_the_live_index_when_paid() {
+        let line = Line::new();
+        let before = entries(&line.placed(Status::Approved));
+        assert_eq!(before.len(), 4, "partner, campaign, status, live");
+        let paid = line.placed(Status::Paid);
+        let ops = moves("acme", &paid, &before);
+        let deleted: Vec<&str> = ops
+            .iter()
+            .filter_map(|op| match op {
+                WriteOp::Delete { sk, .. } => Some(sk.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            deleted.len(),
+            2,
+            "approved#… and the live entry: {deleted:?}"
+        );
+        assert_eq!(ops.len(), 3, "and paid#… put");
+        assert!(moves("acme", &paid, &entries(&paid)).is_empty());
+    }
+
+    #[test]
+    fn time_bounds_are_key_bounds() {
+        let line = Line::new();
+        let ms = line.id.unix_millis();
+        let (from, to) = range("pub-one", Some(ms), Some(ms));
+        let sk = format!("pub-one#{}", line.id);
+        assert!(from <= sk && sk <= to, "{from} <= {sk} <= {to}");
+        let (from, _) = range("pub-one", Some(ms + 1), None);
+        assert!(sk < from);
+        assert_eq!(line_id(&sk), Some(line.id.clone()));
+    }
+}

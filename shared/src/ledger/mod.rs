@@ -1,0 +1,231 @@
+//! The commission ledger: an exactly-once, append-only ledger (holds, review, caps, reversals and
+//! clawbacks) with its running balances and indexes; partners, plans, fx and payouts are its
+//! neighbours. `docs/commissions.md` is the guide.
+//!
+//! Exactly once: every ledger line has an id derived from what caused it (the conversion, the
+//! reversal, the campaign's day), written put-if-absent in the same transaction as its counters
+//! and its event's outbox entry. The ledger's sink runs in the events worker, off the request
+//! path.
+
+pub mod accrue;
+pub mod balances;
+pub mod check;
+pub mod confidence;
+pub mod due;
+pub mod emit;
+pub mod fx_resolve;
+pub mod index;
+pub mod model;
+pub mod placed;
+pub mod qualified_clicks;
+pub mod reversal;
+pub mod review;
+pub mod running;
+pub mod sink;
+pub mod view;
+
+use crate::domain::{CommissionId, Handle, PartnerId};
+use crate::kernel::state::AppState;
+use crate::platform::store::{MAX_PAGE, Query, StoreError, for_each_item, keys};
+use model::{Commission, Kind, Status};
+use std::ops::ControlFlow;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommissionError {
+    #[error("Commission {0} was not found.")]
+    NotFound(CommissionId),
+    #[error("{0}")]
+    InvalidState(String),
+    #[error("partnerId: partner {0} does not exist.")]
+    UnknownPartner(PartnerId),
+    #[error("The commission is being changed concurrently; retry.")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One line. Round trips: ONE read.
+#[tracing::instrument(skip_all, fields(handle = %handle, commission = %id))]
+pub async fn get(
+    state: &AppState,
+    handle: &Handle,
+    id: &CommissionId,
+) -> Result<Option<Commission>, StoreError> {
+    let item = state
+        .store
+        .get(&model::pk(handle.as_str()), id.as_str())
+        .await?;
+    item.as_ref().map(Commission::from_item).transpose()
+}
+
+/// What a listing keeps.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub campaign_id: Option<crate::domain::CampaignId>,
+    pub partner_id: Option<PartnerId>,
+    pub status: Option<Status>,
+    pub kind: Option<Kind>,
+    /// `createdAt` bounds (unix ms, inclusive).
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+}
+
+impl Filter {
+    /// The index a listing reads, and the value it reads: the most selective filter given.
+    fn index(&self) -> Option<(&'static str, String)> {
+        if let Some(p) = &self.partner_id {
+            return Some((index::BY_PARTNER, p.to_string()));
+        }
+        if let Some(c) = &self.campaign_id {
+            return Some((index::BY_CAMPAIGN, c.to_string()));
+        }
+        self.status
+            .map(|s| (index::BY_STATUS, index::status_key(s).to_owned()))
+    }
+
+    pub fn keeps(&self, c: &Commission) -> bool {
+        let created = c.commission_id.unix_millis();
+        self.campaign_id
+            .as_ref()
+            .is_none_or(|x| c.campaign_id.as_ref() == Some(x))
+            && self.partner_id.as_ref().is_none_or(|x| &c.partner_id == x)
+            && self.status.is_none_or(|s| c.status == s)
+            && self.kind.is_none_or(|k| c.kind == k)
+            && self.from_ms.is_none_or(|t| created >= t)
+            && self.to_ms.is_none_or(|t| created <= t)
+    }
+}
+
+/// One page of the ledger, newest first, filtered. The most selective filter picks the index
+/// read (partner, else campaign, else status; `from`/`to` bound its key range), the others
+/// are checked on the lines read: a page reads what it answers, not the handle's ledger.
+/// Round trips: ONE query of `limit` entries, then ONE read per line, concurrently (none for an
+/// unfiltered listing, which reads the ledger itself). A page may hold fewer matches than
+/// `limit` (the rest of the filters); `next` says where to go on.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn list(
+    state: &AppState,
+    handle: &Handle,
+    filter: &Filter,
+    limit: usize,
+    after: Option<String>,
+) -> Result<(Vec<Commission>, Option<String>), StoreError> {
+    let Some((by, value)) = filter.index() else {
+        return list_ledger(state, handle, filter, limit, after).await;
+    };
+    let (from, to) = index::range(&value, filter.from_ms, filter.to_ms);
+    let mut q = Query::between(keys::commission_index_pk(handle.as_str(), by), from, to);
+    q.limit = limit;
+    q.after = after;
+    q.descending = true;
+    let page = state.store.query(q).await?;
+    let ids: Vec<CommissionId> = page
+        .items
+        .iter()
+        .filter_map(|i| index::line_id(&i.sk))
+        .collect();
+    let lines = futures::future::try_join_all(ids.iter().map(|id| get(state, handle, id))).await?;
+    let out = lines
+        .into_iter()
+        .flatten()
+        .filter(|c| filter.keeps(c))
+        .collect();
+    Ok((out, page.next))
+}
+
+/// [`list`] without an indexed filter: the ledger itself, newest first, between the time bounds.
+async fn list_ledger(
+    state: &AppState,
+    handle: &Handle,
+    filter: &Filter,
+    limit: usize,
+    after: Option<String>,
+) -> Result<(Vec<Commission>, Option<String>), StoreError> {
+    let (from, to) = index::range("", filter.from_ms, filter.to_ms);
+    let bound = |b: &str| b.trim_start_matches('#').to_owned();
+    let mut q = Query::between(model::pk(handle.as_str()), bound(&from), bound(&to));
+    q.limit = limit;
+    q.after = after;
+    q.descending = true;
+    let page = state.store.query(q).await?;
+    let mut out = Vec::new();
+    for item in &page.items {
+        let c = Commission::from_item(item)?;
+        if filter.keeps(&c) {
+            out.push(c);
+        }
+    }
+    Ok((out, page.next))
+}
+
+/// Every line of a handle in one index's `value` (a partner's live lines, the held lines …)
+/// that `keep` accepts. Round trips: one query per 1,000 entries, ONE read per entry.
+pub async fn scan_index(
+    state: &AppState,
+    handle: &Handle,
+    by: &'static str,
+    value: Option<&str>,
+    keep: impl Fn(&Commission) -> bool,
+) -> Result<Vec<Commission>, StoreError> {
+    let pk = keys::commission_index_pk(handle.as_str(), by);
+    let query = match value {
+        Some(v) => Query::prefix(pk, format!("{v}#"), MAX_PAGE),
+        None => Query::all(pk),
+    };
+    let mut ids = Vec::new();
+    for_each_item(state.store.as_ref(), query, |item| {
+        ids.extend(index::line_id(&item.sk));
+        Ok::<_, StoreError>(ControlFlow::Continue(()))
+    })
+    .await?;
+    let mut out = Vec::new();
+    for chunk in ids.chunks(64) {
+        let reads = chunk.iter().map(|id| get(state, handle, id));
+        for line in futures::future::try_join_all(reads)
+            .await?
+            .into_iter()
+            .flatten()
+        {
+            if keep(&line) {
+                out.push(line);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every line of a handle that `keep` accepts (the drift check and the rebuild: they need the
+/// lines themselves). Round trips: one query per 1,000 lines.
+pub async fn scan(
+    state: &AppState,
+    handle: &Handle,
+    keep: impl Fn(&Commission) -> bool,
+) -> Result<Vec<Commission>, StoreError> {
+    let mut out = Vec::new();
+    for_each_line(state, handle, |c| {
+        if keep(&c) {
+            out.push(c);
+        }
+    })
+    .await?;
+    Ok(out)
+}
+
+/// Hands every line of a handle to `each`, one page at a time. Callers that only sum the lines
+/// (balances, the funnel's amounts) fold them here instead of collecting the whole ledger: a
+/// `Vec` of every line grew to an 11 MiB buffer in the load benchmark's commission run, at
+/// every funnel request, and freeing it raised glibc's mmap threshold so far that each malloc
+/// arena then kept ~10 MiB of free memory (BENCHMARKS.md, "Where the memory goes").
+/// Round trips: one query per 1,000 lines.
+pub async fn for_each_line(
+    state: &AppState,
+    handle: &Handle,
+    mut each: impl FnMut(Commission),
+) -> Result<(), StoreError> {
+    let query = Query::prefix(model::pk(handle.as_str()), "com_", MAX_PAGE);
+    for_each_item(state.store.as_ref(), query, |item| {
+        each(Commission::from_item(item)?);
+        Ok::<_, StoreError>(ControlFlow::Continue(()))
+    })
+    .await
+}

@@ -1,0 +1,115 @@
+//! A reversed conversion's commission: never edited, answered by a linked line. Before it is in a
+//! payout, an `adjustment` of the same share (the reversed amount over the value, rounded once;
+//! a full reversal is exactly the line's negative) that follows the line's status; once it is in
+//! a payout, a `clawback` that nets into the partner's next payout. A conversion superseded by a
+//! verified one has its unpaid commission rejected instead. The new line's id is the reversal's,
+//! written with the original's `adjustedBy` (version-checked) in ONE transaction.
+
+use rust_decimal::Decimal;
+
+use crate::domain::{CommissionId, Handle};
+use crate::kernel::events::{EventType, ReversalData};
+use crate::kernel::state::AppState;
+use crate::ledger::accrue;
+use crate::ledger::model::{Commission, Kind, Status};
+use crate::ledger::{due, review};
+use crate::ledger::{emit, view};
+use crate::platform::store::StoreError;
+
+/// The share of the value reversed (1 when the conversion had no value or the reversal no amount).
+fn share(r: &ReversalData) -> Decimal {
+    match (r.reversal.amount, r.conversion.value) {
+        (Some(amount), Some(value)) if value > Decimal::ZERO && amount < value => amount / value,
+        _ => Decimal::ONE,
+    }
+}
+
+/// The reversed part of `original`, as the negative minor units of the linked line.
+fn reversed_minor(original: &Commission, share: Decimal) -> Option<i64> {
+    let minor = original.amount_minor?;
+    if share == Decimal::ONE {
+        return Some(-minor);
+    }
+    let exact = Decimal::from(minor) * share;
+    let rounded =
+        exact.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    i64::try_from(rounded.trunc()).ok().map(|m| -m)
+}
+
+/// The linked line for a reversal of `original`.
+fn linked_line(original: &Commission, r: &ReversalData, id: CommissionId) -> Commission {
+    let in_payout = original.payout_id.is_some() || original.status == Status::Paid;
+    let mut line = original.clone();
+    line.commission_id = id;
+    line.adjusts_commission_id = Some(original.commission_id.clone());
+    line.amount_minor = reversed_minor(original, share(r));
+    line.reasons = vec![r.reversal.reason.clone()];
+    line.payout_id = None;
+    line.adjusted_by = None;
+    line.receipt = None;
+    line.reviewed_by = None;
+    line.reviewed_at = None;
+    line.review_note = None;
+    line.created_at = crate::platform::time::now_rfc3339();
+    line.version = 0;
+    if in_payout {
+        line.kind = Kind::Clawback;
+        line.status = Status::Approved;
+        line.available_at = line.created_at.clone();
+    } else {
+        line.kind = Kind::Adjustment;
+        if matches!(original.status, Status::Rejected | Status::Capped) {
+            line.amount_minor = Some(0);
+        }
+        if line.amount_minor.is_none() {
+            line.reasons.push("fx_rate_missing".to_owned());
+        }
+    }
+    line
+}
+
+/// Applies a `conversion.reversed` event to the ledger, once.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Result<(), StoreError> {
+    let id = CommissionId::of_reversal(&r.reversal.reversal_id);
+    for _ in 0..8 {
+        // The original first (a reversal may overtake its conversion's event): idempotent.
+        let Some(original) = accrue::accrue(state, handle, &r.conversion).await? else {
+            return Ok(());
+        };
+        if original.adjusted_by.is_some() || crate::ledger::get(state, handle, &id).await?.is_some()
+        {
+            return Ok(());
+        }
+        if r.reversal.reason == review::SUPERSEDED && original.payout_id.is_none() {
+            return review::reject_superseded(state, handle, original).await;
+        }
+        let line = linked_line(&original, r, id.clone());
+        let mut marked = original.clone();
+        marked.adjusted_by = Some(id.clone());
+        // The puts first (a cancellation at 0 or 1 names the new line or the original), the
+        // unconditional balance moves last.
+        let mut ops = line.create(handle.as_str())?;
+        let mut moves = ops.split_off(1);
+        let mut marked_ops = marked.update(handle.as_str())?;
+        moves.extend(marked_ops.split_off(1));
+        ops.extend(marked_ops);
+        ops.extend(due::entry(handle, &line));
+        ops.extend(moves);
+        match emit::commit(
+            state,
+            handle,
+            ops,
+            vec![view::event(EventType::CommissionReversed, &line)],
+        )
+        .await
+        {
+            Ok(()) => return Ok(()),
+            Err(StoreError::TxConflict { index: 0 | 1, .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Unavailable(
+        "the reversed commission kept changing".into(),
+    ))
+}

@@ -1,0 +1,35 @@
+//! The ledger's sink in the events worker: `conversion.created` accrues a commission,
+//! `conversion.reversed` writes its linked line; every other event is not the ledger's.
+
+use async_trait::async_trait;
+
+use crate::kernel::consume::EventSink;
+use crate::kernel::events::{ConversionData, Event, EventType, ReversalData};
+use crate::kernel::state::AppState;
+use crate::ledger::{accrue, reversal};
+
+pub struct CommissionsSink;
+
+#[async_trait]
+impl EventSink for CommissionsSink {
+    fn name(&self) -> &'static str {
+        "commissions"
+    }
+
+    async fn apply(&self, state: &AppState, events: &[Event]) -> anyhow::Result<()> {
+        for event in events {
+            match event.kind {
+                EventType::ConversionCreated => {
+                    let data: ConversionData = serde_json::from_value(event.data.clone())?;
+                    accrue::accrue(state, &event.handle, &data).await?;
+                }
+                EventType::ConversionReversed => {
+                    let data: ReversalData = serde_json::from_value(event.data.clone())?;
+                    reversal::apply(state, &event.handle, &data).await?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,89 @@
+//! A commission as the API answers it and events carry it: money as decimal strings.
+
+use serde::Serialize;
+
+use crate::domain::{CampaignId, CommissionId, Currency, PartnerId, PayoutId, SubIds};
+use crate::ledger::model::{Commission, ConfidenceAtHold, Kind, Status};
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommissionView {
+    pub commission_id: CommissionId,
+    pub kind: Kind,
+    pub adjusts_commission_id: Option<CommissionId>,
+    pub conversion_id: Option<String>,
+    pub click_id: Option<String>,
+    pub click_day: Option<String>,
+    pub event_type: Option<String>,
+    pub sub_ids: SubIds,
+    pub campaign_id: Option<CampaignId>,
+    pub partner_id: PartnerId,
+    pub amount: Option<String>,
+    pub currency: Currency,
+    pub value: Option<String>,
+    pub value_currency: Option<String>,
+    pub status: Status,
+    pub reasons: Vec<String>,
+    pub plan_version: Option<u64>,
+    pub fx_rate: Option<String>,
+    pub available_at: String,
+    pub created_at: String,
+    pub payout_id: Option<PayoutId>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<String>,
+    pub review_note: Option<String>,
+    pub adjusted_by: Option<CommissionId>,
+    pub confidence: Option<ConfidenceAtHold>,
+    pub receipt: Option<String>,
+    pub click_count: Option<i64>,
+}
+
+impl From<&Commission> for CommissionView {
+    fn from(c: &Commission) -> Self {
+        CommissionView {
+            commission_id: c.commission_id.clone(),
+            kind: c.kind,
+            adjusts_commission_id: c.adjusts_commission_id.clone(),
+            conversion_id: c.conversion_id.clone(),
+            click_id: c.click_id.clone(),
+            click_day: c.click_day.clone(),
+            event_type: c.event_type.clone(),
+            sub_ids: c.sub_ids.clone(),
+            campaign_id: c.campaign_id.clone(),
+            partner_id: c.partner_id.clone(),
+            amount: c.amount_minor.map(|m| c.currency.format(i128::from(m))),
+            currency: c.currency,
+            value: c.value.map(|v| v.normalize().to_string()),
+            value_currency: c.value_currency.clone(),
+            status: c.status,
+            reasons: c.reasons.clone(),
+            plan_version: c.plan_version,
+            fx_rate: c.fx_rate.map(|r| r.normalize().to_string()),
+            available_at: c.available_at.clone(),
+            created_at: c.created_at.clone(),
+            payout_id: c.payout_id.clone(),
+            reviewed_by: c.reviewed_by.clone(),
+            reviewed_at: c.reviewed_at.clone(),
+            review_note: c.review_note.clone(),
+            adjusted_by: c.adjusted_by.clone(),
+            confidence: c.confidence.clone(),
+            receipt: c.receipt.clone(),
+            click_count: c.click_count,
+        }
+    }
+}
+
+/// The event `kind` of line `c`, with an id derived from the line and the kind: a retry of the
+/// same change emits the same event.
+pub fn event(kind: crate::kernel::events::EventType, c: &Commission) -> crate::ledger::emit::Emit {
+    crate::ledger::emit::Emit {
+        kind,
+        id: c.commission_id.event_id(kind.as_str()),
+        data: event_data(c),
+    }
+}
+
+/// The JSON an event carries for `c`.
+pub fn event_data(c: &Commission) -> serde_json::Value {
+    serde_json::to_value(CommissionView::from(c)).unwrap_or_default()
+}

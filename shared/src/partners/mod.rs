@@ -1,0 +1,320 @@
+//! Partners (the record): who a campaign's commissions are owed to. Stored under `H#{handle}` /
+//! `PA#{partnerId}`; changed with version-checked writes.
+
+pub mod postbacks;
+pub mod tokens;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{DomainError, Handle, PartnerId};
+use crate::kernel::events::EventType;
+use crate::kernel::state::AppState;
+use crate::platform::store::{Cond, Item, Query, StoreError, WriteOp, keys};
+use crate::webhooks::postback::MACROS;
+
+const MAX_NAME_CHARS: usize = 200;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerStatus {
+    Active,
+    Suspended,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Partner {
+    pub partner_id: PartnerId,
+    pub name: String,
+    pub email: Option<String>,
+    pub postback_url: Option<String>,
+    pub postback_events: Vec<EventType>,
+    pub status: PartnerStatus,
+    pub version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The fields a create or a patch may set (`None`: unchanged, or the default on create).
+#[derive(Clone, Debug, Default)]
+pub struct PartnerFields {
+    pub name: Option<String>,
+    pub email: Option<Option<String>>,
+    pub postback_url: Option<Option<String>>,
+    pub postback_events: Option<Vec<EventType>>,
+    pub status: Option<PartnerStatus>,
+}
+
+pub fn default_postback_events() -> Vec<EventType> {
+    vec![EventType::CommissionApproved, EventType::CommissionReversed]
+}
+
+pub fn validate_name(raw: &str) -> Result<String, DomainError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > MAX_NAME_CHARS {
+        return Err(DomainError::new(
+            "name",
+            "must be 1 to 200 characters long.",
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+pub fn validate_email(raw: &str) -> Result<String, DomainError> {
+    let ok = raw.len() <= 254
+        && raw
+            .split_once('@')
+            .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !b.contains('@'));
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(DomainError::new(
+            "email",
+            format!("`{raw}` is not an email address."),
+        ))
+    }
+}
+
+/// A postback template: every `{macro}` known, the URL otherwise a valid https destination
+/// (`http` only where local receivers are allowed, i.e. local development).
+pub fn validate_postback_url(raw: &str, allow_http: bool) -> Result<String, DomainError> {
+    const F: &str = "postbackUrl";
+    let mut probe = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(open) = rest.find('{') {
+        probe.push_str(&rest[..open]);
+        let close = rest[open..]
+            .find('}')
+            .ok_or_else(|| DomainError::new(F, "has a `{` without its `}`."))?;
+        let name = &rest[open + 1..open + close];
+        if !MACROS.iter().any(|(m, _)| *m == name) {
+            let known: Vec<&str> = MACROS.iter().map(|(m, _)| *m).collect();
+            return Err(DomainError::new(
+                F,
+                format!("unknown macro {{{name}}}; known: {}.", known.join(", ")),
+            ));
+        }
+        probe.push('x');
+        rest = &rest[open + close + 1..];
+    }
+    probe.push_str(rest);
+    let url = crate::domain::validate_destination(F, &probe)?;
+    if url.scheme() != "https" && !allow_http {
+        return Err(DomainError::new(F, "must be an https URL."));
+    }
+    Ok(raw.to_owned())
+}
+
+pub fn validate_postback_events(raw: &[String]) -> Result<Vec<EventType>, DomainError> {
+    let allowed = [
+        EventType::CommissionCreated,
+        EventType::CommissionApproved,
+        EventType::CommissionRejected,
+        EventType::CommissionReversed,
+    ];
+    let mut out = Vec::new();
+    for (i, name) in raw.iter().enumerate() {
+        let kind = EventType::parse(name)
+            .filter(|k| allowed.contains(k))
+            .ok_or_else(|| {
+                DomainError::new(
+                    format!("postbackEvents[{i}]"),
+                    "expected commission.created, commission.approved, commission.rejected or commission.reversed.",
+                )
+            })?;
+        if !out.contains(&kind) {
+            out.push(kind);
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PartnerError {
+    #[error("Partner {0} already exists.")]
+    AlreadyExists(PartnerId),
+    #[error("Partner {0} was not found.")]
+    NotFound(PartnerId),
+    #[error("The partner is being changed concurrently; retry.")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Partner {
+    /// What its postback subscription follows.
+    fn wanted(&self) -> crate::partners::postbacks::Wanted<'_> {
+        crate::partners::postbacks::Wanted {
+            partner_id: &self.partner_id,
+            postback_url: &self.postback_url,
+            postback_events: &self.postback_events,
+        }
+    }
+}
+
+fn item_of(handle: &Handle, p: &Partner) -> Result<Item, StoreError> {
+    Ok(Item::new(
+        keys::handle_pk(handle.as_str()),
+        keys::partner_sk(p.partner_id.as_str()),
+        crate::platform::store::to_doc(p)?,
+    )
+    .with_version(p.version))
+}
+
+/// Creates a partner: ONE conditional put (an existing id is `409`).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn create(
+    state: &AppState,
+    handle: &Handle,
+    id: PartnerId,
+    name: String,
+    fields: PartnerFields,
+) -> Result<Partner, PartnerError> {
+    let now = crate::platform::time::now_rfc3339();
+    let partner = Partner {
+        partner_id: id.clone(),
+        name,
+        email: fields.email.flatten(),
+        postback_url: fields.postback_url.flatten(),
+        postback_events: fields
+            .postback_events
+            .unwrap_or_else(default_postback_events),
+        status: fields.status.unwrap_or(PartnerStatus::Active),
+        version: 1,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    let op = WriteOp::Put {
+        item: item_of(handle, &partner)?,
+        cond: Cond::Absent,
+    };
+    let postback = crate::partners::postbacks::sync_op(state, handle, partner.wanted()).await?;
+    match commit(state, op, postback).await {
+        Ok(()) => Ok(partner),
+        Err(Conflict::Partner) => Err(PartnerError::AlreadyExists(id)),
+        Err(Conflict::Postback) => Err(PartnerError::Busy),
+        Err(Conflict::Store(e)) => Err(e.into()),
+    }
+}
+
+enum Conflict {
+    Partner,
+    Postback,
+    Store(StoreError),
+}
+
+/// The partner's write, with its postback's in ONE transaction when there is one (else ONE
+/// conditional write).
+async fn commit(
+    state: &AppState,
+    partner: WriteOp,
+    postback: Option<WriteOp>,
+) -> Result<(), Conflict> {
+    let result = match postback {
+        None => state.store.write(partner).await.map(|_| ()),
+        Some(op) => state.store.transact(vec![partner, op]).await,
+    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed { .. } | StoreError::TxConflict { index: 0, .. }) => {
+            Err(Conflict::Partner)
+        }
+        Err(StoreError::TxConflict { .. }) => Err(Conflict::Postback),
+        Err(e) => Err(Conflict::Store(e)),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(handle = %handle, partner = %id))]
+pub async fn get(
+    state: &AppState,
+    handle: &Handle,
+    id: &PartnerId,
+) -> Result<Option<Partner>, StoreError> {
+    let pk = keys::handle_pk(handle.as_str());
+    let item = state.store.get(&pk, &keys::partner_sk(id.as_str())).await?;
+    item.map(|i| i.parse::<Partner>()).transpose()
+}
+
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn list(
+    state: &AppState,
+    handle: &Handle,
+    limit: usize,
+    after: Option<String>,
+) -> Result<(Vec<Partner>, Option<String>), StoreError> {
+    let mut q = Query::prefix(
+        keys::handle_pk(handle.as_str()),
+        keys::PARTNER_SK_PREFIX,
+        limit,
+    );
+    q.after = after;
+    let page = state.store.query(q).await?;
+    let items = page
+        .items
+        .iter()
+        .map(crate::platform::store::Item::parse::<Partner>)
+        .collect::<Result<_, _>>()?;
+    Ok((items, page.next))
+}
+
+/// Applies `fields` with a version-checked write, retried on a concurrent change.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn update(
+    state: &AppState,
+    handle: &Handle,
+    id: &PartnerId,
+    fields: PartnerFields,
+) -> Result<Partner, PartnerError> {
+    for _ in 0..8 {
+        let current = get(state, handle, id)
+            .await?
+            .ok_or_else(|| PartnerError::NotFound(id.clone()))?;
+        let mut next = current.clone();
+        if let Some(name) = fields.name.clone() {
+            next.name = name;
+        }
+        if let Some(email) = fields.email.clone() {
+            next.email = email;
+        }
+        if let Some(url) = fields.postback_url.clone() {
+            next.postback_url = url;
+        }
+        if let Some(events) = fields.postback_events.clone() {
+            next.postback_events = events;
+        }
+        if let Some(status) = fields.status {
+            next.status = status;
+        }
+        next.version = current.version + 1;
+        next.updated_at = crate::platform::time::now_rfc3339();
+        let op = WriteOp::Put {
+            item: item_of(handle, &next)?,
+            cond: Cond::Version(current.version),
+        };
+        let postback = crate::partners::postbacks::sync_op(state, handle, next.wanted()).await?;
+        match commit(state, op, postback).await {
+            Ok(()) => return Ok(next),
+            Err(Conflict::Partner | Conflict::Postback) => continue,
+            Err(Conflict::Store(e)) => return Err(e.into()),
+        }
+    }
+    Err(PartnerError::Busy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postback_templates_name_the_unknown_macro_and_want_https() {
+        let ok = "https://track.example/pb?cid={click_id}&amt={commission}&s1={sub1}";
+        assert_eq!(validate_postback_url(ok, false).unwrap(), ok);
+        let e = validate_postback_url("https://t.example/?x={payout}", false).unwrap_err();
+        assert_eq!(e.field, "postbackUrl");
+        assert!(e.message.contains("{payout}"), "{}", e.message);
+        assert!(validate_postback_url("http://t.example/?c={click_id}", false).is_err());
+        assert!(validate_postback_url("http://t.example/?c={click_id}", true).is_ok());
+        assert!(validate_postback_url("https://t.example/?c={click_id", false).is_err());
+        assert!(validate_postback_events(&["link.clicked".into()]).is_err());
+    }
+}

@@ -1,0 +1,169 @@
+//! A payout as stored (`H#{handle}#PAY` / `{payoutId}`) and answered, and its events.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Currency, Handle, PartnerId, PayoutId};
+use crate::kernel::events::EventType;
+use crate::kernel::state::AppState;
+use crate::ledger::emit::Emit;
+use crate::platform::store::{Item, Query, StoreError, keys};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutStatus {
+    Pending,
+    Paid,
+    Failed,
+    Canceled,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payout {
+    pub payout_id: PayoutId,
+    pub partner_id: PartnerId,
+    pub amount_minor: i64,
+    pub currency: Currency,
+    pub commission_count: usize,
+    pub commission_ids: Vec<crate::domain::CommissionId>,
+    pub status: PayoutStatus,
+    pub period_start: String,
+    pub period_end: String,
+    pub sequence: u64,
+    pub created_at: String,
+    pub paid_at: Option<String>,
+    pub reference: Option<String>,
+    pub reason: Option<String>,
+    pub created_by: String,
+    /// The statement's RFC 6962 root over its lines' leaves (hex).
+    #[serde(default)]
+    pub merkle_root: String,
+    /// The partner's previous statement's hash (hex), `None` for its first payout.
+    #[serde(default)]
+    pub previous_statement_hash: Option<String>,
+    /// SHA-256 (hex) of this statement's canonical header: the next one links to it.
+    #[serde(default)]
+    pub statement_hash: String,
+    /// The compact JWS over the canonical header, signed when the payout was created.
+    #[serde(default)]
+    pub jws: String,
+    #[serde(skip)]
+    pub version: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PayoutError {
+    #[error("Payout {0} was not found.")]
+    NotFound(PayoutId),
+    #[error("This idempotency-key was used for a different payout run.")]
+    KeyReused,
+    #[error("{0}")]
+    InvalidState(String),
+    #[error("The payout is being changed concurrently; retry.")]
+    Busy,
+    #[error(transparent)]
+    Unconfigured(#[from] crate::kernel::state::Unconfigured),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Payout {
+    pub(crate) fn item(&self, handle: &Handle) -> Result<Item, StoreError> {
+        Ok(Item::new(
+            keys::payouts_pk(handle.as_str()),
+            self.payout_id.as_str(),
+            crate::platform::store::to_doc(self)?,
+        )
+        .with_version(self.version))
+    }
+
+    pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
+        let mut p: Payout = item.parse()?;
+        p.version = item.version;
+        Ok(p)
+    }
+}
+
+#[tracing::instrument(skip_all, fields(handle = %handle, payout = %id))]
+pub async fn get(
+    state: &AppState,
+    handle: &Handle,
+    id: &PayoutId,
+) -> Result<Option<Payout>, StoreError> {
+    let item = state
+        .store
+        .get(&keys::payouts_pk(handle.as_str()), id.as_str())
+        .await?;
+    item.as_ref().map(Payout::from_item).transpose()
+}
+
+/// One page of payouts, newest first (one partner's, when given).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn list(
+    state: &AppState,
+    handle: &Handle,
+    partner: Option<&PartnerId>,
+    limit: usize,
+    after: Option<String>,
+) -> Result<(Vec<Payout>, Option<String>), StoreError> {
+    let mut q = Query::prefix(keys::payouts_pk(handle.as_str()), "pay_", limit);
+    q.after = after;
+    q.descending = true;
+    let page = state.store.query(q).await?;
+    let mut out = Vec::new();
+    for item in &page.items {
+        let p = Payout::from_item(item)?;
+        if partner.is_none_or(|x| &p.partner_id == x) {
+            out.push(p);
+        }
+    }
+    Ok((out, page.next))
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutView {
+    pub payout_id: PayoutId,
+    pub partner_id: PartnerId,
+    pub amount: String,
+    pub currency: Currency,
+    pub commission_count: usize,
+    pub status: PayoutStatus,
+    pub period_start: String,
+    pub period_end: String,
+    pub sequence: u64,
+    pub created_at: String,
+    pub paid_at: Option<String>,
+    pub reference: Option<String>,
+    pub reason: Option<String>,
+    pub created_by: String,
+}
+
+impl From<&Payout> for PayoutView {
+    fn from(p: &Payout) -> Self {
+        PayoutView {
+            payout_id: p.payout_id.clone(),
+            partner_id: p.partner_id.clone(),
+            amount: p.currency.format(i128::from(p.amount_minor)),
+            currency: p.currency,
+            commission_count: p.commission_count,
+            status: p.status,
+            period_start: p.period_start.clone(),
+            period_end: p.period_end.clone(),
+            sequence: p.sequence,
+            created_at: p.created_at.clone(),
+            paid_at: p.paid_at.clone(),
+            reference: p.reference.clone(),
+            reason: p.reason.clone(),
+            created_by: p.created_by.clone(),
+        }
+    }
+}
+
+pub fn payout_event(p: &Payout, kind: EventType) -> Emit {
+    Emit {
+        kind,
+        id: p.payout_id.event_id(kind.as_str()),
+        data: serde_json::to_value(PayoutView::from(p)).unwrap_or_default(),
+    }
+}

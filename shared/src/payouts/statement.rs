@@ -1,0 +1,235 @@
+//! A payout's statement: every line traceable to its conversion, click, plan version and rate,
+//! as JSON and as RFC 4180 CSV; its header sealed (Merkle root, previous statement's hash,
+//! signature) when the payout is created; inclusion proofs.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::domain::proof::jws::{self, SigningKeys};
+use crate::domain::proof::{jcs, merkle};
+use crate::domain::{Currency, Handle, PartnerId, PayoutId, SubIds};
+use crate::kernel::state::AppState;
+use crate::ledger::model::Commission;
+use crate::payouts::model::Payout;
+use crate::platform::store::StoreError;
+
+/// One statement line.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Line {
+    pub commission_id: String,
+    pub kind: crate::ledger::model::Kind,
+    pub adjusts_commission_id: Option<String>,
+    pub conversion_id: Option<String>,
+    pub click_id: Option<String>,
+    pub click_day: Option<String>,
+    pub event_type: Option<String>,
+    pub sub_ids: SubIds,
+    pub campaign_id: Option<String>,
+    pub value: Option<String>,
+    pub value_currency: Option<String>,
+    pub fx_rate: Option<String>,
+    pub plan_version: Option<u64>,
+    pub amount: String,
+    pub currency: Currency,
+}
+
+impl From<&Commission> for Line {
+    fn from(c: &Commission) -> Self {
+        Line {
+            commission_id: c.commission_id.to_string(),
+            kind: c.kind,
+            adjusts_commission_id: c.adjusts_commission_id.as_ref().map(ToString::to_string),
+            conversion_id: c.conversion_id.clone(),
+            click_id: c.click_id.clone(),
+            click_day: c.click_day.clone(),
+            event_type: c.event_type.clone(),
+            sub_ids: c.sub_ids.clone(),
+            campaign_id: c.campaign_id.as_ref().map(ToString::to_string),
+            value: c.value.map(|v| v.normalize().to_string()),
+            value_currency: c.value_currency.clone(),
+            fx_rate: c.fx_rate.map(|r| r.normalize().to_string()),
+            plan_version: c.plan_version,
+            amount: c.currency.format(c.minor()),
+            currency: c.currency,
+        }
+    }
+}
+
+/// The statement's lines, in the payout's order. Round trips: ONE read per line.
+#[tracing::instrument(skip_all, fields(handle = %handle, payout = %p.payout_id))]
+pub async fn lines(state: &AppState, handle: &Handle, p: &Payout) -> Result<Vec<Line>, StoreError> {
+    let mut out = Vec::with_capacity(p.commission_ids.len());
+    for id in &p.commission_ids {
+        let c = crate::ledger::get(state, handle, id)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("payout {} lists missing {id}", p.payout_id))
+            })?;
+        out.push(Line::from(&c));
+    }
+    Ok(out)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The statement as RFC 4180 CSV (CRLF line ends, quoted where needed).
+pub fn csv(lines: &[Line]) -> String {
+    const HEADER: &str = "commissionId,kind,adjustsCommissionId,conversionId,clickId,clickDay,eventType,sub1,sub2,sub3,sub4,sub5,campaignId,value,valueCurrency,fxRate,planVersion,amount,currency";
+    let mut out = format!("{HEADER}\r\n");
+    for l in lines {
+        let kind = serde_json::to_value(l.kind).ok();
+        let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+        let subs = serde_json::to_value(&l.sub_ids).unwrap_or_default();
+        let sub = |k: &str| {
+            subs.get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let fields = [
+            l.commission_id.clone(),
+            kind.as_ref()
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            opt(&l.adjusts_commission_id),
+            opt(&l.conversion_id),
+            opt(&l.click_id),
+            opt(&l.click_day),
+            opt(&l.event_type),
+            sub("sub1"),
+            sub("sub2"),
+            sub("sub3"),
+            sub("sub4"),
+            sub("sub5"),
+            opt(&l.campaign_id),
+            opt(&l.value),
+            opt(&l.value_currency),
+            opt(&l.fx_rate),
+            l.plan_version.map(|v| v.to_string()).unwrap_or_default(),
+            l.amount.clone(),
+            l.currency.to_string(),
+        ];
+        let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The statement's header: what the payout is, for whom, over which period, the root of its
+/// lines and the hash of the partner's previous statement. Its RFC 8785 form is what is signed.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Header {
+    pub payout_id: PayoutId,
+    pub partner_id: PartnerId,
+    pub handle: String,
+    pub currency: Currency,
+    pub amount: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub sequence: u64,
+    pub tree_size: usize,
+    pub merkle_root: String,
+    pub previous_statement_hash: Option<String>,
+}
+
+pub fn header(handle: &Handle, p: &Payout) -> Header {
+    Header {
+        payout_id: p.payout_id.clone(),
+        partner_id: p.partner_id.clone(),
+        handle: handle.to_string(),
+        currency: p.currency,
+        amount: p.currency.format(i128::from(p.amount_minor)),
+        period_start: p.period_start.clone(),
+        period_end: p.period_end.clone(),
+        sequence: p.sequence,
+        tree_size: p.commission_ids.len(),
+        merkle_root: p.merkle_root.clone(),
+        previous_statement_hash: p.previous_statement_hash.clone(),
+    }
+}
+
+/// The header's canonical JSON (RFC 8785).
+pub fn canonical_header(h: &Header) -> String {
+    jcs::canonical(&serde_json::to_value(h).unwrap_or_default())
+}
+
+/// What a line's leaf holds, picked from the line as the statement shows it (so a verifier
+/// holding only the statement computes the same): no metadata, no personal data, since a
+/// signed copy can never be erased.
+pub fn leaf_value(line: &serde_json::Value) -> serde_json::Value {
+    let field = |name: &str| line.get(name).cloned().unwrap_or(serde_json::Value::Null);
+    serde_json::json!({
+        "commissionId": field("commissionId"),
+        "kind": field("kind"),
+        "clickId": field("clickId"),
+        "subIds": field("subIds"),
+        "value": field("value"),
+        "rate": field("fxRate"),
+        "planVersion": field("planVersion"),
+        "amount": field("amount"),
+    })
+}
+
+/// A line's leaf: the canonical JSON of [`leaf_value`].
+pub fn leaf(l: &Line) -> String {
+    jcs::canonical(&leaf_value(&serde_json::to_value(l).unwrap_or_default()))
+}
+
+fn leaf_hashes(lines: &[Line]) -> Vec<merkle::Hash> {
+    lines
+        .iter()
+        .map(|l| merkle::leaf_hash(leaf(l).as_bytes()))
+        .collect()
+}
+
+/// The Merkle root (hex) over a payout's lines, in its order.
+pub fn root_of(lines: &[Commission]) -> String {
+    let lines: Vec<Line> = lines.iter().map(Line::from).collect();
+    hex::encode(merkle::root(&leaf_hashes(&lines)))
+}
+
+/// Completes a new payout's statement: its hash and its signature over the canonical header.
+pub fn seal(keys: &SigningKeys, handle: &Handle, p: &mut Payout) {
+    let canonical = canonical_header(&header(handle, p));
+    p.statement_hash = hex::encode(Sha256::digest(canonical.as_bytes()));
+    p.jws = keys.sign(jws::STATEMENT_TYP, canonical.as_bytes());
+}
+
+/// A commission's inclusion proof in a payout's statement.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Proof {
+    pub leaf: String,
+    pub leaf_index: usize,
+    pub tree_size: usize,
+    pub path: Vec<String>,
+    pub header: Header,
+    pub jws: String,
+}
+
+/// The proof that `commission` is line `i` of the statement; `None` when it is not in it.
+pub fn proof(handle: &Handle, p: &Payout, lines: &[Line], commission: &str) -> Option<Proof> {
+    let index = lines.iter().position(|l| l.commission_id == commission)?;
+    let hashes = leaf_hashes(lines);
+    Some(Proof {
+        leaf: leaf(&lines[index]),
+        leaf_index: index,
+        tree_size: lines.len(),
+        path: merkle::path(&hashes, index)
+            .iter()
+            .map(hex::encode)
+            .collect(),
+        header: header(handle, p),
+        jws: p.jws.clone(),
+    })
+}

@@ -1,0 +1,141 @@
+//! What a sample conversion would earn under a plan (a draft being edited, or the version in
+//! force): the ledger's own arithmetic (`earn::earn`) at the rate in force now, so the console's
+//! preview is the number the ledger would write, rounding included. Nothing is stored.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::risk::Risk;
+use crate::domain::{CampaignId, Currency, DomainError, Handle};
+use crate::fx;
+use crate::kernel::state::AppState;
+use crate::plans::model::{Plan, PlanSpec};
+use crate::{plans, plans::PlanError};
+use crate::{plans::earn, plans::earn::Facts};
+
+/// The body of `POST …/commission-plan/preview`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Sample {
+    /// The draft to preview; without it, the version in force.
+    #[serde(default)]
+    pub plan: Option<PlanSpec>,
+    pub event_type: String,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Preview {
+    /// In the plan's currency; `null` while the rate is missing.
+    pub amount: Option<String>,
+    pub currency: Currency,
+    pub reasons: Vec<String>,
+    pub fx_rate: Option<String>,
+    /// The version previewed; `null` for a draft.
+    pub plan_version: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
+
+/// Round trips: the plan (ONE query; for a draft, ONE read of the campaign) and a rate query
+/// when a percentage of a value in another currency needs one.
+#[tracing::instrument(skip_all, fields(handle = %handle, campaign = %campaign))]
+pub async fn preview(
+    state: &AppState,
+    handle: &Handle,
+    campaign: &CampaignId,
+    sample: Sample,
+) -> Result<Preview, PreviewError> {
+    let plan = match sample.plan {
+        Some(spec) => {
+            // A campaign's preview: an unknown campaign is 404 as for a PUT. ONE read.
+            crate::campaigns::get(state.store.as_ref(), handle, campaign)
+                .await
+                .map_err(PlanError::from)?
+                .ok_or_else(|| PlanError::CampaignNotFound(campaign.clone()))?;
+            draft(state, campaign, spec)?
+        }
+        None => plans::current(state, handle, campaign)
+            .await
+            .map_err(PlanError::from)?
+            .ok_or_else(|| PlanError::NotFound(campaign.clone()))?,
+    };
+    let (value, currency) = sample_value(&sample.value, &sample.currency, plan.currency)?;
+    let now = crate::platform::time::now_millis();
+    let risk = Risk::default();
+    let facts = Facts {
+        event_type: check_event_type(&sample.event_type)?,
+        value,
+        currency: Some(currency),
+        received_ms: now,
+        click_ms: now,
+        verified: true,
+        risk: &risk,
+        customer: None,
+    };
+    let rate = match earn::rate_needed(&plan, &facts) {
+        Some(from) => fx::rate_at(state, handle, from, plan.currency, now)
+            .await
+            .map_err(PlanError::from)?,
+        None => None,
+    };
+    let earned = earn::earn(&plan, &facts, rate);
+    Ok(Preview {
+        amount: earned.minor.map(|m| plan.currency.format(i128::from(m))),
+        currency: plan.currency,
+        reasons: earned.reasons,
+        fx_rate: earned.fx_rate.map(|r| r.normalize().to_string()),
+        plan_version: (plan.version > 0).then_some(plan.version),
+    })
+}
+
+/// A draft validated as a PUT would be, as version 0 (never stored).
+fn draft(state: &AppState, campaign: &CampaignId, spec: PlanSpec) -> Result<Plan, DomainError> {
+    let max_days = u32::try_from((state.config.attribution_window.as_secs() / 86_400).max(1))
+        .unwrap_or(u32::MAX);
+    let valid = spec
+        .validate(max_days)
+        .map_err(|e| DomainError::new(format!("plan.{}", e.field), e.message))?;
+    Ok(valid.versioned(campaign.clone(), 0, String::new(), String::new()))
+}
+
+fn check_event_type(raw: &str) -> Result<&str, DomainError> {
+    if raw.is_empty() || raw.len() > 64 {
+        return Err(DomainError::new(
+            "eventType",
+            "must be 1 to 64 characters long.",
+        ));
+    }
+    Ok(raw)
+}
+
+/// The sample's value in its currency (the plan's when none is named), validated as an amount.
+fn sample_value(
+    value: &Option<String>,
+    currency: &Option<String>,
+    plan_currency: Currency,
+) -> Result<(Option<Decimal>, Currency), DomainError> {
+    let currency = match currency {
+        Some(raw) => Currency::parse(raw)?,
+        None => plan_currency,
+    };
+    let Some(raw) = value else {
+        return Ok((None, currency));
+    };
+    let minor = currency.parse_amount("value", raw)?;
+    if minor < 0 {
+        return Err(DomainError::new("value", "must not be negative."));
+    }
+    let scale = currency.minor_units();
+    Ok((Some(Decimal::new(minor, scale)), currency))
+}

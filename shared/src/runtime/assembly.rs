@@ -1,0 +1,36 @@
+//! Which consumers and sinks run: the one place that knows every service, used by the local
+//! server and the function binaries.
+
+use std::sync::Arc;
+
+use crate::kernel::consume::{BatchHandler, EventSink};
+use crate::kernel::state::AppState;
+use crate::runtime::workers::events::EventsWorker;
+
+/// The sinks every events consumer applies, in order.
+pub fn sinks() -> Vec<Arc<dyn EventSink>> {
+    vec![
+        Arc::new(crate::analytics::aggregate::AnalyticsSink),
+        Arc::new(crate::ledger::sink::CommissionsSink),
+        Arc::new(crate::webhooks::fanout::WebhookFanout),
+    ]
+}
+
+/// The sinks the click stream's consumer applies before its own counters (`analytics::stream`
+/// counts clicks there, exactly once per shard checkpoint).
+pub fn click_sinks() -> Vec<Arc<dyn EventSink>> {
+    vec![Arc::new(crate::webhooks::fanout::WebhookFanout)]
+}
+
+/// Every consumer of the product's queues, as the local server runs them.
+pub fn handlers(state: &AppState) -> Vec<Arc<dyn BatchHandler>> {
+    vec![
+        Arc::new(EventsWorker {
+            state: state.clone(),
+            sinks: sinks(),
+        }),
+        Arc::new(crate::webhooks::delivery::DeliveryWorker::new(
+            state.clone(),
+        )),
+    ]
+}

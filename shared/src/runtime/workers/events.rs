@@ -1,0 +1,174 @@
+//! The events consumer: applies each event to every [`EventSink`] (analytics counters, webhook
+//! fan-out), then clears the events' outbox entries. Sinks dedupe by event id, so a redelivered
+//! batch changes nothing twice.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tracing::Instrument;
+
+use crate::kernel::consume::{BatchHandler, EventSink};
+use crate::kernel::events::Event;
+use crate::kernel::state::AppState;
+use crate::platform::queue::{QueueName, Received};
+
+pub struct EventsWorker {
+    pub state: AppState,
+    pub sinks: Vec<Arc<dyn EventSink>>,
+}
+
+#[async_trait]
+impl BatchHandler for EventsWorker {
+    fn queue(&self) -> QueueName {
+        QueueName::Events
+    }
+
+    async fn handle(&self, batch: Vec<Received>) -> Vec<String> {
+        // The event ids are known once the bodies are parsed: `apply` records them.
+        let span = tracing::info_span!(
+            "events_batch",
+            size = batch.len(),
+            event_ids = tracing::field::Empty
+        );
+        self.apply(batch).instrument(span).await
+    }
+}
+
+impl EventsWorker {
+    /// Every sink, in order, on `events`: one store transaction or so per sink.
+    async fn apply_sinks(&self, events: &[Event]) -> anyhow::Result<()> {
+        for sink in &self.sinks {
+            sink.apply(&self.state, events)
+                .await
+                .map_err(|e| e.context(format!("event sink {}", sink.name())))?;
+        }
+        Ok(())
+    }
+
+    /// Applies every readable event of the batch to every sink (each event's id is logged with
+    /// any failure), then clears their outbox entries.
+    async fn apply(&self, batch: Vec<Received>) -> Vec<String> {
+        let mut failed = Vec::new();
+        let mut events = Vec::with_capacity(batch.len());
+        let mut ids = Vec::with_capacity(batch.len());
+        for msg in batch {
+            match serde_json::from_str::<Event>(&msg.body) {
+                Ok(e) => {
+                    events.push(e);
+                    ids.push(msg.message_id);
+                }
+                Err(e) => {
+                    // Left to fail until the queue dead-letters it, where it stays visible.
+                    tracing::error!(message_id = %msg.message_id, error = %e, "unreadable event");
+                    failed.push(msg.message_id);
+                }
+            }
+        }
+        if events.is_empty() {
+            return failed;
+        }
+        let event_ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        tracing::Span::current().record("event_ids", tracing::field::debug(&event_ids));
+        if let Err(e) = self.apply_sinks(&events).await {
+            // One poison event must not hold back its batch: each event alone (the sinks dedupe
+            // by event id, so what the batch applied is not applied twice), and only those that
+            // still fail go back to the queue (after 10 receives: its dead-letter queue).
+            tracing::warn!(error = %e, "event sinks failed on the batch; applying each event alone");
+            let mut applied = Vec::with_capacity(events.len());
+            for (event, id) in events.into_iter().zip(ids) {
+                match self.apply_sinks(std::slice::from_ref(&event)).await {
+                    Ok(()) => applied.push(event),
+                    Err(e) => {
+                        tracing::error!(event_id = %event.id, message_id = %id, error = %e, "event failed; left to the queue's retries and dead letters");
+                        failed.push(id);
+                    }
+                }
+            }
+            events = applied;
+        }
+        // Concurrent, so the embedded store commits them together. Best effort: a leftover
+        // entry only makes the sweeper resend an already-applied event.
+        let clears = events
+            .iter()
+            .filter_map(crate::kernel::outbox::clear)
+            .map(|op| self.state.store.write(op));
+        for result in futures::future::join_all(clears).await {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "clearing an outbox entry failed");
+            }
+        }
+        failed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::kernel::events::EventType;
+    use crate::platform::config::Secrets;
+
+    /// Records the events it applies; refuses any batch holding the poisoned event.
+    struct Picky {
+        poison: String,
+        applied: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl EventSink for Picky {
+        fn name(&self) -> &'static str {
+            "picky"
+        }
+        async fn apply(&self, _: &AppState, events: &[Event]) -> anyhow::Result<()> {
+            if events.iter().any(|e| e.id.as_str() == self.poison) {
+                anyhow::bail!("cannot apply {}", self.poison);
+            }
+            let mut applied = self.applied.lock().unwrap();
+            applied.extend(events.iter().map(|e| e.id.to_string()));
+            Ok(())
+        }
+    }
+
+    /// Issue 28: a poison event in the middle of a batch goes back to the queue alone (toward
+    /// its dead letters); the events around it are applied, each once.
+    #[tokio::test]
+    async fn a_poison_event_fails_alone_and_the_rest_of_its_batch_is_applied() {
+        let store = Arc::new(crate::platform::store::embedded::EmbeddedStore::in_memory());
+        let queue = Arc::new(crate::platform::queue::embedded::EmbeddedQueue::in_memory());
+        let config = crate::platform::config::Config::from_env().expect("config");
+        let state = AppState::with_secrets(config, store, queue, Secrets::NONE).expect("state");
+        let handle = crate::domain::Handle::parse("acme").unwrap();
+        let events: Vec<Event> = (0..3)
+            .map(|_| Event::new(EventType::LinkCreated, &handle, serde_json::json!({})))
+            .collect();
+        let sink = Arc::new(Picky {
+            poison: events[1].id.to_string(),
+            applied: Mutex::default(),
+        });
+        let worker = EventsWorker {
+            state,
+            sinks: vec![sink.clone()],
+        };
+        let batch = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Received {
+                message_id: format!("m{i}"),
+                receipt: format!("r{i}"),
+                body: e.to_json(),
+                receive_count: 1,
+            })
+            .collect();
+        assert_eq!(
+            worker.handle(batch).await,
+            ["m1"],
+            "only the poison is retried"
+        );
+        let applied = sink.applied.lock().unwrap().clone();
+        assert_eq!(
+            applied,
+            [events[0].id.to_string(), events[2].id.to_string()]
+        );
+    }
+}

@@ -1,0 +1,63 @@
+//! The outbox sweeper as a scheduled Lambda function (EventBridge `rate(1 minute)`): each
+//! invocation runs one [`outbox::sweep`], re-enqueueing committed events whose enqueue never
+//! happened (a function that died, or a queue that was down, between a commit and its send).
+//! Without it, a conversion's fan-out could be lost in production. Overlapping invocations are
+//! harmless: every copy of an event carries the same id and consumers dedupe on it.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::kernel::state::AppState;
+use crate::{kernel::outbox, kernel::outbox::SweepError};
+
+/// What one invocation did (the function's response, visible in `cargo lambda invoke`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepReport {
+    /// Outbox entries older than `TENX_OUTBOX_MIN_AGE_SECS` sent to the events queue again.
+    pub resent: usize,
+    /// Commissions whose hold ended, approved (with their `commission.approved` events).
+    pub approved: usize,
+    /// Qualified-click lines written for closed days (and late clicks).
+    pub accrued: usize,
+}
+
+/// One invocation. The trigger (an EventBridge scheduled event, or `{}` from a manual invoke)
+/// only labels the log line: every invocation sweeps the same way. A failure fails the
+/// invocation, so it shows in the function's error metrics and the next schedule retries it.
+pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, SweepError> {
+    let resent = outbox::sweep(
+        state.store.as_ref(),
+        state.queue.as_ref(),
+        state.config.outbox_min_age,
+    )
+    .await?;
+    let accrued =
+        crate::ledger::qualified_clicks::sweep(state, crate::platform::time::now_millis()).await?;
+    let approved = crate::ledger::due::sweep(state, crate::platform::time::now_millis()).await?;
+    let scheduled = trigger.get("time").and_then(Value::as_str).unwrap_or("-");
+    if resent > 0 {
+        tracing::warn!(resent, scheduled, "outbox sweep re-enqueued events");
+    } else {
+        tracing::debug!(scheduled, "outbox sweep: nothing to re-enqueue");
+    }
+    Ok(SweepReport {
+        resent,
+        approved,
+        accrued,
+    })
+}
+
+/// The Lambda entry point of the sweeper.
+pub async fn run(state: AppState) -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let state = state.clone();
+        async move {
+            handle(&state, &event.payload)
+                .await
+                .map_err(lambda_runtime::Error::from)
+        }
+    }))
+    .await
+}

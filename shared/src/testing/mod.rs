@@ -1,0 +1,162 @@
+//! Failure-injection hooks for tests (feature `testing`; never in shipped binaries).
+
+pub mod conformance;
+pub mod conformance_stream;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::platform::decorate::{Answer, Call, Decorated, Hook};
+use crate::platform::queue::Queue;
+use crate::platform::stream::ClickStream;
+
+/// A queue that fails the next N `send`s (as if the process died, or the queue was unreachable,
+/// between a commit and its enqueue), or answers sends only after a pause (a slow network, a
+/// busy disk), and otherwise passes every call through.
+pub type FailingQueue = Decorated<dyn Queue, FailSwitch>;
+
+/// A click stream whose appends fail, or land and lose their answer, while its [`FailSwitch`]
+/// is armed: one switch shared with a [`FailingQueue`] takes both down together.
+pub type FailingStream = Decorated<dyn ClickStream, FailSwitch>;
+
+/// `inner` behind a fresh switch; `queue.hook()` is the switch (keep a clone to arm it after
+/// handing the queue away).
+pub fn failing_queue(inner: Arc<dyn Queue>) -> FailingQueue {
+    Decorated::new(inner, FailSwitch::default())
+}
+
+/// `inner` behind `switch` (usually a [`FailingQueue`]'s).
+pub fn failing_stream(inner: Arc<dyn ClickStream>, switch: FailSwitch) -> FailingStream {
+    Decorated::new(inner, switch)
+}
+
+/// Arms a [`FailingQueue`] and a [`FailingStream`]: `fail_next(n)` makes the next `n` sends
+/// and appends fail; `delay_sends(d)` makes every send wait `d` before it is passed through;
+/// `lose_answers_next(n)` makes the next `n` appends land without an answer.
+#[derive(Clone, Default)]
+pub struct FailSwitch {
+    failures: Arc<AtomicUsize>,
+    delay_ms: Arc<AtomicU64>,
+    lost_answers: Arc<AtomicUsize>,
+}
+
+impl FailSwitch {
+    pub fn fail_next(&self, n: usize) {
+        self.failures.store(n, Ordering::SeqCst);
+    }
+
+    /// Sends still armed to fail.
+    pub fn remaining(&self) -> usize {
+        self.failures.load(Ordering::SeqCst)
+    }
+
+    /// Uses up one armed failure, if any is left: whether this call must fail.
+    fn take_one(&self) -> bool {
+        take(&self.failures)
+    }
+
+    /// The next `n` stream appends land, and their answer never comes (a `PutRecord` applied
+    /// whose response was lost: the caller can only time out).
+    pub fn lose_answers_next(&self, n: usize) {
+        self.lost_answers.store(n, Ordering::SeqCst);
+    }
+
+    /// Appends still armed to lose their answer.
+    pub fn remaining_lost_answers(&self) -> usize {
+        self.lost_answers.load(Ordering::SeqCst)
+    }
+
+    pub fn delay_sends(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.delay_ms.store(ms, Ordering::SeqCst);
+    }
+}
+
+fn take(counter: &AtomicUsize) -> bool {
+    counter
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+#[async_trait]
+impl Hook for FailSwitch {
+    async fn before(&self, call: Call) -> Result<(), String> {
+        match call {
+            Call::Send { .. } => {
+                let delay = self.delay_ms.load(Ordering::SeqCst);
+                if delay > 0 {
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                }
+                match self.take_one() {
+                    true => Err("injected send failure".into()),
+                    false => Ok(()),
+                }
+            }
+            Call::Append if self.take_one() => Err("injected append failure".into()),
+            _ => Ok(()),
+        }
+    }
+
+    fn after(&self, call: Call, _returned: usize) -> Answer {
+        match call == Call::Append && take(&self.lost_answers) {
+            true => Answer::Lose,
+            false => Answer::Pass,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::queue::embedded::EmbeddedQueue;
+    use crate::platform::queue::{OutMessage, QueueName};
+
+    #[tokio::test]
+    async fn fails_exactly_the_armed_sends() {
+        let q = failing_queue(Arc::new(EmbeddedQueue::in_memory()));
+        let switch = q.hook().clone();
+        switch.fail_next(2);
+        for _ in 0..2 {
+            assert!(
+                q.send(QueueName::Events, vec![OutMessage::now("lost")])
+                    .await
+                    .is_err()
+            );
+        }
+        assert_eq!(switch.remaining(), 0);
+        q.send(QueueName::Events, vec![OutMessage::now("kept")])
+            .await
+            .unwrap();
+        let got = q
+            .receive(QueueName::Events, 10, Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].body, "kept");
+    }
+
+    #[tokio::test]
+    async fn delayed_sends_land_only_after_the_delay() {
+        let inner = Arc::new(EmbeddedQueue::in_memory());
+        let q = Arc::new(failing_queue(inner.clone()));
+        q.hook().delay_sends(Duration::from_secs(2));
+        let send = {
+            let q = q.clone();
+            tokio::spawn(async move {
+                q.send(QueueName::Events, vec![OutMessage::now("late")])
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            inner.depth(QueueName::Events).await.unwrap(),
+            0,
+            "not before the delay"
+        );
+        send.await.unwrap().unwrap();
+        assert_eq!(inner.depth(QueueName::Events).await.unwrap(), 1);
+    }
+}
