@@ -34,7 +34,7 @@ async fn cold_start_reads_ssm_secrets_and_serves_from_dynamodb() {
 
     let secret = format!("jwt-secret-from-ssm-{id}-0123456789");
     let ctx_keys = CtxKeyring::generate_spec();
-    let signing = tenx_shared::domain::proof::jws::SigningKeys::generate_spec();
+    let signing = tenx_shared::domain::proof::jws::ProofKeyring::generate_spec();
     for (name, value) in [("jwt", &secret), ("ctx", &ctx_keys), ("sign", &signing)] {
         clients
             .ssm

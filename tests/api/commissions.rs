@@ -694,15 +694,15 @@ async fn statements_proofs_and_chains_verify_offline_and_tampering_fails() {
         "{}",
         fails(&retyped)
     );
-    let stranger = tenx_shared::domain::proof::jws::SigningKeys::parse(
-        &tenx_shared::domain::proof::jws::SigningKeys::generate_spec(),
+    let stranger = tenx_shared::domain::proof::jws::ProofKeyring::parse(
+        &tenx_shared::domain::proof::jws::ProofKeyring::generate_spec(),
     )
     .unwrap();
     assert!(verify::statement(first, &stranger.jwks()).is_err());
     // Rotation: a new active key with the old one retired still verifies the old statement.
-    let rotated = tenx_shared::domain::proof::jws::SigningKeys::parse(&format!(
+    let rotated = tenx_shared::domain::proof::jws::ProofKeyring::parse(&format!(
         "{},{}",
-        tenx_shared::domain::proof::jws::SigningKeys::generate_spec(),
+        tenx_shared::domain::proof::jws::ProofKeyring::generate_spec(),
         app.config.signing_keys
     ))
     .unwrap();

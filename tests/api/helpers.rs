@@ -40,7 +40,7 @@ pub(crate) fn test_config() -> Config {
         JWT_SECRET.as_bytes().to_vec(),
     ));
     c.ctx_keys = CtxKeyring::generate_spec();
-    c.signing_keys = tenx_shared::domain::proof::jws::SigningKeys::generate_spec();
+    c.signing_keys = tenx_shared::domain::proof::jws::ProofKeyring::generate_spec();
     c.short_url_scheme = tenx_shared::platform::config::Scheme::Http;
     c
 }

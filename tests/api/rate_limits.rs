@@ -330,8 +330,8 @@ async fn a_plan_override_raises_the_limit_for_that_handle_only() {
     let mut c = config(2, 15);
     c.rate_limits.pro = 4;
     c.rate_limits
-        .plans
-        .insert("bigco".to_owned(), tenx_shared::platform::config::Plan::Pro);
+        .tiers
+        .insert("bigco".to_owned(), tenx_shared::platform::config::Tier::Pro);
     let app = spawn_with(c, None).await;
     let big = app.token(&["bigco"], Role::Creator);
     let small = app.token(&["acme"], Role::Creator);

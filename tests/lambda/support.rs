@@ -15,7 +15,7 @@ use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::Value;
 use tenx_shared::auth::jwt::{Claims, JwtVerifier};
 use tenx_shared::domain::CtxKeyring;
-use tenx_shared::domain::proof::jws::SigningKeys;
+use tenx_shared::domain::proof::jws::ProofKeyring;
 use tenx_shared::http::auth::Role;
 use tenx_shared::platform::config::Config;
 use tenx_shared::platform::queue::{OutMessage, Queue, QueueError, QueueName, Received};
@@ -37,7 +37,7 @@ pub(crate) fn config() -> Config {
             JWT_SECRET.as_bytes().to_vec(),
         )),
         ctx_keys: CtxKeyring::generate_spec(),
-        signing_keys: SigningKeys::generate_spec(),
+        signing_keys: ProofKeyring::generate_spec(),
         outbox_min_age: Duration::ZERO,
         // The deliveries replay posts to a receiver on loopback.
         webhooks_allow_private: true,

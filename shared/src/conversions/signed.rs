@@ -4,7 +4,7 @@
 //! never reached a statement. Signed in-process: no round trip.
 
 use crate::domain::proof::jcs;
-use crate::domain::proof::jws::{RECEIPT_TYP, SigningKeys};
+use crate::domain::proof::jws::{ProofKeyring, RECEIPT_TYP};
 use crate::kernel::events::ConversionData;
 
 /// The signed fields: ids, handle, campaign, value (an exact decimal string), currency, time.
@@ -20,6 +20,6 @@ pub fn payload(handle: &str, c: &ConversionData) -> serde_json::Value {
     })
 }
 
-pub fn sign(keys: &SigningKeys, handle: &str, c: &ConversionData) -> String {
+pub fn sign(keys: &ProofKeyring, handle: &str, c: &ConversionData) -> String {
     keys.sign(RECEIPT_TYP, jcs::canonical(&payload(handle, c)).as_bytes())
 }

@@ -58,7 +58,7 @@ impl Tracking {
 /// A rule's conditions: each present list is an OR of its values; all present lists must match.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Conditions {
+pub struct RouteConditions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_in: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,7 +75,7 @@ pub struct RoutingRule {
     pub priority: i64,
     pub destination_url: String,
     #[serde(default)]
-    pub conditions: Conditions,
+    pub conditions: RouteConditions,
 }
 
 /// The body of `PUT /v2/handles/{handle}/links/{slug}`, as sent.
@@ -220,7 +220,7 @@ enum ListKind {
     Free,
 }
 
-fn validate_conditions(rule: usize, c: Conditions) -> Result<Conditions, DomainError> {
+fn validate_conditions(rule: usize, c: RouteConditions) -> Result<RouteConditions, DomainError> {
     if c.country_in.is_none()
         && c.device_in.is_none()
         && c.source_in.is_none()
@@ -238,7 +238,7 @@ fn validate_conditions(rule: usize, c: Conditions) -> Result<Conditions, DomainE
             .map(|v| validate_list(&format!("routingRules[{rule}].conditions.{name}"), v, kind))
             .transpose()
     };
-    Ok(Conditions {
+    Ok(RouteConditions {
         country_in: list("countryIn", c.country_in, ListKind::Country)?,
         device_in: list("deviceIn", c.device_in, ListKind::Device)?,
         source_in: list("sourceIn", c.source_in, ListKind::Free)?,

@@ -31,9 +31,9 @@ pub use error::DomainError;
 pub use idempotency::{IdempotencyKey, PayoutRunKey};
 pub use ids::{CampaignId, Handle, PartnerId, Slug};
 pub use link::{
-    Conditions, DEVICE_NAMES, Expiry, Link, LinkSpec, MAX_CONDITION_VALUE_CHARS,
-    MAX_CONDITION_VALUES, MAX_ROUTING_RULES, MAX_TITLE_CHARS, MAX_TRACKING_VALUE_CHARS,
-    RoutingRule, Tracking, ValidLinkSpec,
+    DEVICE_NAMES, Expiry, Link, LinkSpec, MAX_CONDITION_VALUE_CHARS, MAX_CONDITION_VALUES,
+    MAX_ROUTING_RULES, MAX_TITLE_CHARS, MAX_TRACKING_VALUE_CHARS, RouteConditions, RoutingRule,
+    Tracking, ValidLinkSpec,
 };
 pub use money::Currency;
 pub use prefixed::{

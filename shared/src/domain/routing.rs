@@ -128,9 +128,9 @@ fn same_ignoring_case(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Conditions, Handle, Slug};
+    use crate::domain::{Handle, RouteConditions, Slug};
 
-    fn rule(priority: i64, dest: &str, conditions: Conditions) -> RoutingRule {
+    fn rule(priority: i64, dest: &str, conditions: RouteConditions) -> RoutingRule {
         RoutingRule {
             priority,
             destination_url: dest.to_owned(),
@@ -226,7 +226,7 @@ mod tests {
             rule(
                 1,
                 "https://de-mobile.example/",
-                Conditions {
+                RouteConditions {
                     country_in: list(&["DE", "AT"]),
                     device_in: list(&["mobile"]),
                     ..Default::default()
@@ -235,7 +235,7 @@ mod tests {
             rule(
                 5,
                 "https://de.example/",
-                Conditions {
+                RouteConditions {
                     country_in: list(&["DE"]),
                     ..Default::default()
                 },
@@ -243,7 +243,7 @@ mod tests {
             rule(
                 7,
                 "https://tw.example/",
-                Conditions {
+                RouteConditions {
                     source_in: list(&["twitter", "t.co"]),
                     ..Default::default()
                 },
@@ -251,7 +251,7 @@ mod tests {
             rule(
                 9,
                 "https://camp.example/",
-                Conditions {
+                RouteConditions {
                     campaign_in: list(&["spring"]),
                     ..Default::default()
                 },
@@ -259,7 +259,7 @@ mod tests {
             rule(
                 11,
                 "https://unknown.example/",
-                Conditions {
+                RouteConditions {
                     country_in: list(&["unknown"]),
                     ..Default::default()
                 },
@@ -345,7 +345,7 @@ mod tests {
         let l = link(vec![rule(
             1,
             "https://c.example/",
-            Conditions {
+            RouteConditions {
                 campaign_in: list(&["direct", ""]),
                 ..Default::default()
             },
@@ -361,7 +361,7 @@ mod tests {
         let l = link(vec![rule(
             1,
             "https://never.example/",
-            Conditions {
+            RouteConditions {
                 device_in: Some(vec![]),
                 ..Default::default()
             },
@@ -370,7 +370,11 @@ mod tests {
             route(&l, &input("DE", "mobile", "x", None)).matched_rule,
             None
         );
-        let l = link(vec![rule(1, "https://all.example/", Conditions::default())]);
+        let l = link(vec![rule(
+            1,
+            "https://all.example/",
+            RouteConditions::default(),
+        )]);
         assert_eq!(
             route(&l, &input("DE", "mobile", "x", None)).destination_url,
             "https://all.example/"
@@ -394,7 +398,7 @@ mod tests {
         let l = link(vec![rule(
             1,
             "https://u.example/",
-            Conditions {
+            RouteConditions {
                 source_in: list(&["ÉTÉ"]),
                 ..Default::default()
             },

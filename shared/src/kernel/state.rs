@@ -39,7 +39,7 @@ pub struct AppState {
     /// `None` in a process that neither signs nor verifies ctx tokens.
     pub ctx_keys: Option<Arc<CtxKeyring>>,
     /// `None` in a process that signs no statement.
-    pub signing: Option<Arc<crate::domain::proof::jws::SigningKeys>>,
+    pub signing: Option<Arc<crate::domain::proof::jws::ProofKeyring>>,
     pub link_cache: LinkCache,
     pub policy_cache: PolicyCache,
     /// The redirect's per-handle fallback settings, on the same TTL.
@@ -149,7 +149,7 @@ impl AppState {
     }
 
     /// The statement signing keys, or an error when this process was built without them.
-    pub fn signing(&self) -> Result<&crate::domain::proof::jws::SigningKeys, Unconfigured> {
+    pub fn signing(&self) -> Result<&crate::domain::proof::jws::ProofKeyring, Unconfigured> {
         self.signing
             .as_deref()
             .ok_or(Unconfigured("statement signing keys (Group::secrets)"))

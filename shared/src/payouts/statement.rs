@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::domain::proof::jws::{self, SigningKeys};
+use crate::domain::proof::jws::{self, ProofKeyring};
 use crate::domain::proof::{jcs, merkle};
 use crate::domain::{Currency, Handle, PartnerId, PayoutId, SubIds};
 use crate::kernel::state::AppState;
@@ -199,7 +199,7 @@ pub fn root_of(lines: &[Commission]) -> String {
 }
 
 /// Completes a new payout's statement: its hash and its signature over the canonical header.
-pub fn seal(keys: &SigningKeys, handle: &Handle, p: &mut Payout) {
+pub fn seal(keys: &ProofKeyring, handle: &Handle, p: &mut Payout) {
     let canonical = canonical_header(&header(handle, p));
     p.statement_hash = hex::encode(Sha256::digest(canonical.as_bytes()));
     p.jws = keys.sign(jws::STATEMENT_TYP, canonical.as_bytes());

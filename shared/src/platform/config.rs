@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::domain::CtxKeyring;
-use crate::domain::proof::jws::SigningKeys;
+use crate::domain::proof::jws::ProofKeyring;
 
 /// Per-plan write limits (writes per minute per handle).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,37 +30,38 @@ pub struct RateLimits {
     /// address cannot spend the handle's chain budget.
     pub chain_per_address: u32,
     /// Handles on a named plan (`TENX_HANDLE_PLANS`): handle → plan; any other is on `free`.
-    pub plans: HashMap<String, Plan>,
+    pub tiers: HashMap<String, Tier>,
     /// Length of one fixed rate-limit window in seconds (60 unless shortened for tests).
     pub window_secs: u32,
 }
 
 impl RateLimits {
-    /// The write limit for a handle's plan.
+    /// The write limit for a handle's tier.
     pub fn writes_per_minute(&self, handle: &str) -> u32 {
-        match self.plans.get(handle) {
-            Some(Plan::Pro) => self.pro,
-            Some(Plan::Business) => self.business,
-            Some(Plan::Free) | None => self.free,
+        match self.tiers.get(handle) {
+            Some(Tier::Pro) => self.pro,
+            Some(Tier::Business) => self.business,
+            Some(Tier::Free) | None => self.free,
         }
     }
 }
 
-/// A handle's plan, which picks its write limit.
+/// A handle's tier (its subscription plan, named in `TENX_HANDLE_PLANS`), which picks its write
+/// limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Plan {
+pub enum Tier {
     Free,
     Pro,
     Business,
 }
 
-impl Plan {
+impl Tier {
     /// `free`, `pro` or `business`, any case.
-    fn parse(raw: &str) -> Option<Plan> {
+    fn parse(raw: &str) -> Option<Tier> {
         match raw.trim().to_ascii_lowercase().as_str() {
-            "free" => Some(Plan::Free),
-            "pro" => Some(Plan::Pro),
-            "business" => Some(Plan::Business),
+            "free" => Some(Tier::Free),
+            "pro" => Some(Tier::Pro),
+            "business" => Some(Tier::Business),
             _ => None,
         }
     }
@@ -180,7 +181,7 @@ impl Secrets {
 #[derive(Debug)]
 pub struct ParsedKeys {
     pub ctx_keys: Option<CtxKeyring>,
-    pub signing: Option<SigningKeys>,
+    pub signing: Option<ProofKeyring>,
 }
 
 /// When the redirect believes the `cloudfront-viewer-country` header. Anyone can send it, and
@@ -351,7 +352,7 @@ impl Default for Config {
                 conversions_per_address: 600,
                 chain: 6000,
                 chain_per_address: 300,
-                plans: HashMap::new(),
+                tiers: HashMap::new(),
                 window_secs: 60,
             },
             idempotency_retention: Duration::from_secs(365 * 86_400),
@@ -528,7 +529,7 @@ impl Config {
         let signing = needed
             .signing
             .then(|| {
-                SigningKeys::parse(&self.signing_keys)
+                ProofKeyring::parse(&self.signing_keys)
                     .map_err(anyhow::Error::msg)
                     .context("TENX_SIGNING_KEYS")
             })
@@ -624,7 +625,7 @@ fn rate_limits_from_env(env: &Env, mut l: RateLimits) -> anyhow::Result<RateLimi
         l.verified_conversions = n;
     }
     if let Some(v) = env.var("TENX_HANDLE_PLANS") {
-        l.plans = parse_plans(&v)?;
+        l.tiers = parse_tiers(&v)?;
     }
     if let Some(secs) = env.parse("TENX_RATE_LIMIT_WINDOW_SECS")? {
         l.window_secs = secs;
@@ -668,7 +669,7 @@ fn country_trust_from(
     }
 }
 
-fn parse_plans(spec: &str) -> anyhow::Result<HashMap<String, Plan>> {
+fn parse_tiers(spec: &str) -> anyhow::Result<HashMap<String, Tier>> {
     spec.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -676,7 +677,7 @@ fn parse_plans(spec: &str) -> anyhow::Result<HashMap<String, Plan>> {
             let (handle, plan) = entry.split_once(':').with_context(|| {
                 format!("TENX_HANDLE_PLANS entry `{entry}`: expected handle:plan")
             })?;
-            let Some(plan) = Plan::parse(plan) else {
+            let Some(plan) = Tier::parse(plan) else {
                 bail!("TENX_HANDLE_PLANS entry `{entry}`: plan must be free, pro or business");
             };
             // A misspelt handle would silently stay on the free plan; refuse it at start.
@@ -733,13 +734,13 @@ mod tests {
     #[test]
     fn plans_parse_and_pick_limits() {
         let mut limits = Config::default().rate_limits;
-        limits.plans = parse_plans("acme:pro, big:business").unwrap();
+        limits.tiers = parse_tiers("acme:pro, big:business").unwrap();
         assert_eq!(limits.writes_per_minute("acme"), 600);
         assert_eq!(limits.writes_per_minute("big"), 3000);
         assert_eq!(limits.writes_per_minute("other"), 60);
-        assert!(parse_plans("acme:gold").is_err());
-        assert!(parse_plans("acme").is_err());
-        assert!(parse_plans("Not A Handle:pro").is_err());
+        assert!(parse_tiers("acme:gold").is_err());
+        assert!(parse_tiers("acme").is_err());
+        assert!(parse_tiers("Not A Handle:pro").is_err());
     }
 
     #[test]
@@ -748,7 +749,7 @@ mod tests {
         assert!(c.validate().is_err());
         c.jwt = Some(JwtKey::Hs256(vec![1; 32]));
         c.ctx_keys = CtxKeyring::generate_spec();
-        c.signing_keys = crate::domain::proof::jws::SigningKeys::generate_spec();
+        c.signing_keys = crate::domain::proof::jws::ProofKeyring::generate_spec();
         c.validate().unwrap();
         c.rate_limits.window_secs = 0;
         assert!(c.validate().is_err(), "a zero rate-limit window is refused");
@@ -789,7 +790,7 @@ mod tests {
         let mut c = Config {
             jwt: Some(JwtKey::Hs256(vec![1; 32])),
             ctx_keys: CtxKeyring::generate_spec(),
-            signing_keys: crate::domain::proof::jws::SigningKeys::generate_spec(),
+            signing_keys: crate::domain::proof::jws::ProofKeyring::generate_spec(),
             ..Config::default()
         };
         assert_eq!(c.outbox_sweep_interval, Duration::from_secs(15));
@@ -808,7 +809,7 @@ mod tests {
         let mut c = Config {
             jwt: Some(JwtKey::Hs256(vec![1; 32])),
             ctx_keys: CtxKeyring::generate_spec(),
-            signing_keys: crate::domain::proof::jws::SigningKeys::generate_spec(),
+            signing_keys: crate::domain::proof::jws::ProofKeyring::generate_spec(),
             ..Config::default()
         };
         assert_eq!(

@@ -10,7 +10,7 @@ use rand::distributions::{Alphanumeric, DistString};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::CtxKeyring;
-use crate::domain::proof::jws::SigningKeys;
+use crate::domain::proof::jws::ProofKeyring;
 use crate::kernel::state::AppState;
 use crate::platform::config::{Config, JwtKey};
 use crate::platform::queue::embedded::EmbeddedQueue;
@@ -41,7 +41,7 @@ impl LocalSecrets {
             let mut secrets: LocalSecrets = serde_json::from_str(&raw)
                 .with_context(|| format!("parsing {}", path.display()))?;
             if secrets.signing_keys.is_empty() {
-                secrets.signing_keys = SigningKeys::generate_spec();
+                secrets.signing_keys = ProofKeyring::generate_spec();
                 let tmp = data_dir.join("secrets.json.new");
                 let _ = std::fs::remove_file(&tmp);
                 write_private(&tmp, &serde_json::to_vec_pretty(&secrets)?)?;
@@ -52,7 +52,7 @@ impl LocalSecrets {
         let secrets = LocalSecrets {
             jwt_secret: Alphanumeric.sample_string(&mut rand::rngs::OsRng, 48),
             ctx_keys: CtxKeyring::generate_spec(),
-            signing_keys: SigningKeys::generate_spec(),
+            signing_keys: ProofKeyring::generate_spec(),
         };
         write_private(&path, &serde_json::to_vec_pretty(&secrets)?)?;
         Ok(secrets)

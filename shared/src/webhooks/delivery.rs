@@ -47,7 +47,7 @@ pub const ENDPOINT_WAIT: Duration = Duration::from_secs(5);
 pub const ENDPOINT_BUSY_DELAY: Duration = Duration::from_secs(1);
 /// Rounds of re-reading a concurrently changed delivery or subscription before giving up.
 const FINALIZE_ROUNDS: usize = 6;
-/// Rounds in which a mere start or end of a run of failures is written (see `plan`).
+/// Rounds in which a mere start or end of a run of failures is written (see `health_change`).
 const HEALTH_ROUNDS: usize = 3;
 /// Positions in the outcome transaction (see [`Settled::ops`]).
 const OP_ATTEMPT: usize = 0;
@@ -262,12 +262,12 @@ impl DeliveryWorker {
         // The subscription was deleted meanwhile: nothing of it is left to change.
         let mut deleted = false;
         for round in 1..=FINALIZE_ROUNDS {
-            let plan = self.plan(&loaded, &attempt, deleted, round);
-            let settled = Settled::new(&self.state, m, attempted_at_ms, &result, plan.stop);
+            let change = self.health_change(&loaded, &attempt, deleted, round);
+            let settled = Settled::new(&self.state, m, attempted_at_ms, &result, change.stop);
             let previous = store
                 .get(&m.log_pk(), &keys::webhook_delivery_sk(m.event_id.as_str()))
                 .await?;
-            let changed = plan.subscription.as_ref();
+            let changed = change.subscription.as_ref();
             let ops = settled.ops(m, &loaded, claim_version, previous.as_ref(), changed)?;
             match store.transact(ops.ops).await {
                 Ok(()) => {
@@ -282,7 +282,7 @@ impl DeliveryWorker {
                 Err(StoreError::TxConflict {
                     index: OP_DELIVERY, ..
                 }) => continue,
-                // The subscription changed since it was read: plan again on what it is now.
+                // The subscription changed since it was read: assess again on what it is now.
                 Err(StoreError::TxConflict { index, .. }) if Some(index) == ops.subscription_at => {
                     match repo::load(store, m.handle.as_str(), &m.subscription_id).await? {
                         Some(fresh) => loaded = fresh,
@@ -299,19 +299,19 @@ impl DeliveryWorker {
     /// to concurrent changes of the subscription (a flapping endpoint, many deliveries at once),
     /// the start or end of a run of failures is left to the next attempt, so the outcome is
     /// recorded; a disabling is not given up.
-    fn plan(
+    fn health_change(
         &self,
         loaded: &repo::Loaded,
         attempt: &Attempt<'_>,
         deleted: bool,
         round: usize,
-    ) -> health::Plan {
+    ) -> health::HealthChange {
         let auto_disable = self.state.config.webhook_auto_disable_after;
-        let mut plan = health::plan(&loaded.subscription, attempt, auto_disable);
-        if deleted || (round > HEALTH_ROUNDS && plan.stop.is_none()) {
-            plan.subscription = None;
+        let mut change = health::assess(&loaded.subscription, attempt, auto_disable);
+        if deleted || (round > HEALTH_ROUNDS && change.stop.is_none()) {
+            change.subscription = None;
         }
-        plan
+        change
     }
 
     async fn schedule_next(

@@ -24,7 +24,7 @@ pub const GONE: &str = "410 Gone: the subscription was disabled";
 
 /// What one attempt does beyond its own record.
 #[derive(Debug, Default, PartialEq)]
-pub struct Plan {
+pub struct HealthChange {
     /// The attempt is final for this reason (no retry), recorded as its error.
     pub stop: Option<String>,
     /// The subscription as it must be written (conditioned on the version it was read at).
@@ -39,10 +39,10 @@ pub struct Attempt<'a> {
     pub finished_ms: i64,
 }
 
-/// The plan for `attempt` on `sub` (as read), given the auto-disable period (zero: never).
-pub fn plan(sub: &Subscription, attempt: &Attempt<'_>, auto_disable: Duration) -> Plan {
+/// What `attempt` does to the health of `sub` on `sub` (as read), given the auto-disable period (zero: never).
+pub fn assess(sub: &Subscription, attempt: &Attempt<'_>, auto_disable: Duration) -> HealthChange {
     let Some(outcome) = attempt.outcome else {
-        return Plan {
+        return HealthChange {
             stop: Some(NOT_SENT.to_owned()),
             subscription: None,
         };
@@ -51,13 +51,13 @@ pub fn plan(sub: &Subscription, attempt: &Attempt<'_>, auto_disable: Duration) -
     let now = || millis_to_rfc3339(attempt.finished_ms);
     if outcome.succeeded() {
         let recovered = active && sub.failing_since_ms.is_some();
-        return Plan {
+        return HealthChange {
             stop: None,
             subscription: recovered.then(|| sub.clone().failing_since(None)),
         };
     }
     if outcome.gone() {
-        return Plan {
+        return HealthChange {
             stop: Some(GONE.to_owned()),
             subscription: active.then(|| {
                 sub.clone()
@@ -66,24 +66,24 @@ pub fn plan(sub: &Subscription, attempt: &Attempt<'_>, auto_disable: Duration) -
         };
     }
     if !active {
-        return Plan::default();
+        return HealthChange::default();
     }
     let Some(since) = sub.failing_since_ms else {
-        return Plan {
+        return HealthChange {
             stop: None,
             subscription: Some(sub.clone().failing_since(Some(attempt.started_ms))),
         };
     };
     let limit_ms = i64::try_from(auto_disable.as_millis()).unwrap_or(i64::MAX);
     if auto_disable.is_zero() || attempt.finished_ms - since < limit_ms {
-        return Plan::default();
+        return HealthChange::default();
     }
     let reason = format!(
         "every attempt failed since {} (auto-disabled after {})",
         millis_to_rfc3339(since),
         describe(auto_disable)
     );
-    Plan {
+    HealthChange {
         stop: Some(format!("{reason}; the subscription was disabled")),
         subscription: Some(sub.clone().disabled(reason, now())),
     }
@@ -150,29 +150,32 @@ mod tests {
     #[test]
     fn a_run_of_failures_starts_continues_and_ends_with_a_success() {
         let failed = outcome(500);
-        let p = plan(&sub(), &at(Some(&failed), 1000), FIVE_DAYS);
+        let p = assess(&sub(), &at(Some(&failed), 1000), FIVE_DAYS);
         assert_eq!(p.stop, None);
         let failing = p.subscription.expect("the run begins");
         assert_eq!(failing.failing_since_ms, Some(1000));
         assert_eq!(failing.updated_at, "t0", "not an API change");
         // Continuing the run writes nothing.
         assert_eq!(
-            plan(&failing, &at(Some(&failed), 4 * DAY_MS), FIVE_DAYS),
-            Plan::default()
+            assess(&failing, &at(Some(&failed), 4 * DAY_MS), FIVE_DAYS),
+            HealthChange::default()
         );
         let ok = outcome(204);
-        let p = plan(&failing, &at(Some(&ok), 4 * DAY_MS), FIVE_DAYS);
+        let p = assess(&failing, &at(Some(&ok), 4 * DAY_MS), FIVE_DAYS);
         assert_eq!(p.stop, None);
         assert_eq!(p.subscription.unwrap().failing_since_ms, None);
         // A healthy endpoint's success writes nothing.
-        assert_eq!(plan(&sub(), &at(Some(&ok), 0), FIVE_DAYS), Plan::default());
+        assert_eq!(
+            assess(&sub(), &at(Some(&ok), 0), FIVE_DAYS),
+            HealthChange::default()
+        );
     }
 
     #[test]
     fn a_run_as_long_as_the_period_disables_and_stops() {
         let failing = sub().failing_since(Some(1000));
         let failed = outcome(503);
-        let p = plan(&failing, &at(Some(&failed), 1000 + 5 * DAY_MS), FIVE_DAYS);
+        let p = assess(&failing, &at(Some(&failed), 1000 + 5 * DAY_MS), FIVE_DAYS);
         let disabled = p.subscription.expect("disabled");
         assert_eq!(disabled.status, SubscriptionStatus::Disabled);
         let reason = disabled.disabled_reason.unwrap();
@@ -180,23 +183,23 @@ mod tests {
         assert!(reason.contains("1970-01-01T00:00:01"), "{reason}");
         assert!(p.stop.unwrap().contains("disabled"));
         // Zero turns auto-disabling off.
-        let p = plan(
+        let p = assess(
             &failing,
             &at(Some(&failed), 1000 + 50 * DAY_MS),
             Duration::ZERO,
         );
-        assert_eq!(p, Plan::default());
+        assert_eq!(p, HealthChange::default());
     }
 
     #[test]
     fn gone_disables_at_once_and_unsent_attempts_only_stop() {
-        let p = plan(&sub(), &at(Some(&outcome(410)), 0), FIVE_DAYS);
+        let p = assess(&sub(), &at(Some(&outcome(410)), 0), FIVE_DAYS);
         assert_eq!(p.stop.as_deref(), Some(GONE));
         assert_eq!(p.subscription.unwrap().status, SubscriptionStatus::Disabled);
         let paused = sub().disabled("paused".into(), "t1".into());
-        let p = plan(&paused, &at(Some(&outcome(410)), 0), FIVE_DAYS);
+        let p = assess(&paused, &at(Some(&outcome(410)), 0), FIVE_DAYS);
         assert_eq!(p.subscription, None, "already disabled");
-        let p = plan(&paused, &at(None, 0), FIVE_DAYS);
+        let p = assess(&paused, &at(None, 0), FIVE_DAYS);
         assert_eq!(p.stop.as_deref(), Some(NOT_SENT));
         assert_eq!(p.subscription, None);
     }

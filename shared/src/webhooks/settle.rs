@@ -32,7 +32,7 @@ pub(super) struct SettleOps {
 }
 
 impl Settled {
-    /// `stop`: the attempt is final for this reason (see `health::Plan`).
+    /// `stop`: the attempt is final for this reason (see `health::HealthChange`).
     pub(super) fn new(
         state: &AppState,
         m: &DeliveryMessage,

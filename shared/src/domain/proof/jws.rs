@@ -47,18 +47,18 @@ struct Key {
 }
 
 /// The deployment's signing keys.
-pub struct SigningKeys {
+pub struct ProofKeyring {
     keys: Vec<Key>,
 }
 
-impl std::fmt::Debug for SigningKeys {
+impl std::fmt::Debug for ProofKeyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kids: Vec<&str> = self.keys.iter().map(|k| k.kid.as_str()).collect();
-        f.debug_struct("SigningKeys").field("kids", &kids).finish()
+        f.debug_struct("ProofKeyring").field("kids", &kids).finish()
     }
 }
 
-impl SigningKeys {
+impl ProofKeyring {
     /// Parses `seed[,seed…]` (base64url 32-byte seeds, the first active).
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut keys = Vec::new();
@@ -189,8 +189,8 @@ mod tests {
 
     #[test]
     fn a_signature_verifies_under_its_type_and_key_only() {
-        let old = SigningKeys::generate_spec();
-        let keys = SigningKeys::parse(&old).unwrap();
+        let old = ProofKeyring::generate_spec();
+        let keys = ProofKeyring::parse(&old).unwrap();
         let token = keys.sign(STATEMENT_TYP, b"{\"a\":1}");
         assert_eq!(
             verify(&token, STATEMENT_TYP, &keys.jwks()).unwrap(),
@@ -200,7 +200,7 @@ mod tests {
             verify(&token, RECEIPT_TYP, &keys.jwks()),
             Err(JwsError::WrongType { .. })
         ));
-        let other = SigningKeys::parse(&SigningKeys::generate_spec()).unwrap();
+        let other = ProofKeyring::parse(&ProofKeyring::generate_spec()).unwrap();
         assert!(matches!(
             verify(&token, STATEMENT_TYP, &other.jwks()),
             Err(JwsError::UnknownKey(_))
@@ -210,7 +210,7 @@ mod tests {
         assert!(verify(&forged, STATEMENT_TYP, &keys.jwks()).is_err());
         // Rotation: a new active key, the old one retired, still verifies what it signed.
         let rotated =
-            SigningKeys::parse(&format!("{},{old}", SigningKeys::generate_spec())).unwrap();
+            ProofKeyring::parse(&format!("{},{old}", ProofKeyring::generate_spec())).unwrap();
         assert_eq!(rotated.jwks().keys[1].status.as_deref(), Some("retired"));
         assert!(verify(&token, STATEMENT_TYP, &rotated.jwks()).is_ok());
         assert_ne!(rotated.active_kid(), keys.active_kid());
