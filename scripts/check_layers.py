@@ -4,7 +4,7 @@ from a layer above its own, no function is longer than 80 lines, and no authenti
 registered without its access rule (outside `http/routes.rs`'s `Routes`). Ids stay typed from
 the edge to the store: no serde struct of TYPED_ID_MODULES has a `String` field named `id` or
 `…_id`, and no handler in `http/` takes `Path<String>` or `Path<(String, …)>` (each outside its
-short allow-list, which says why).
+short allow-list, which says why). Store keys are built by services, never in `http/`.
 
 The graph is read from the source text: every `crate::a::b` path (in `use` lines and inline)
 and every `super::` path is an arrow from the file to the module it names. Run it from the
@@ -242,6 +242,19 @@ def raw_paths(rel, text):
     return found
 
 
+STORE_KEYS = re.compile(r"\bkeys::[a-zA-Z_]")
+
+
+def keys_at_the_edge(rel, text):
+    """Store keys are the services' business: no `keys::` in `http/` (a list route asks its
+    service for a `Listing`)."""
+    if not rel.startswith("http/"):
+        return []
+    code = strip_comments(strip_tests(text))
+    return [f"store keys at the HTTP edge: {rel}:{code[: m.start()].count(chr(10)) + 1}"
+            for m in STORE_KEYS.finditer(code)]
+
+
 def stray_http_clients():
     """Every reqwest client is built by `http_client::builder()`, which installs the TLS provider
     first: reqwest has none of its own here, and a client built elsewhere panics at run time."""
@@ -276,6 +289,7 @@ def main():
         rel = os.path.relpath(f, ROOT).replace(os.sep, "/")
         problems += string_ids(rel, open(f, encoding="utf-8").read())
         problems += raw_paths(rel, open(f, encoding="utf-8").read())
+        problems += keys_at_the_edge(rel, open(f, encoding="utf-8").read())
         for name, line, n in long_functions(f, open(f, encoding="utf-8").read()):
             problems.append(f"long function: {os.path.relpath(f, ROOT)}:{line} {name} is {n} lines")
     for me, targets in sorted(graph.items()):

@@ -283,3 +283,12 @@ pub async fn delete(
         Err(e) => Err(e.into()),
     }
 }
+
+/// Where a handle's links are listed from (in slug order).
+pub fn listing(handle: &Handle) -> crate::platform::store::Listing {
+    crate::platform::store::Listing {
+        pk: keys::handle_pk(handle.as_str()),
+        prefix: keys::LINK_SK_PREFIX,
+        descending: false,
+    }
+}

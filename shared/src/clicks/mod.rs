@@ -7,6 +7,7 @@
 //! the [`Recorded`] outcome: a visitor is never refused for our storage.
 
 pub mod orphans;
+pub mod visit;
 
 use std::time::Duration;
 

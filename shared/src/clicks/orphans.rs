@@ -12,7 +12,7 @@ use crate::analytics::days::{DayRange, day_of_unix};
 use crate::domain::Handle;
 use crate::domain::fallback::{OrphanKind, RedirectSettings};
 use crate::kernel::state::AppState;
-use crate::platform::store::{Query, StoreError, WriteOp, for_each_item, keys, now_unix};
+use crate::platform::store::{Query, Store, StoreError, WriteOp, for_each_item, keys, now_unix};
 
 /// Counter items per handle, day and kind.
 const SHARDS: u32 = 8;
@@ -112,4 +112,24 @@ pub async fn report(
         total_bot_visits: rows.iter().map(|r| r.bot_visits).sum(),
         rows,
     })
+}
+
+/// The handle's redirect settings as stored (ONE read), for the settings routes.
+pub async fn settings(store: &dyn Store, handle: &Handle) -> Result<RedirectSettings, StoreError> {
+    crate::kernel::handle_settings::load(store, handle, keys::REDIRECT_SETTINGS_SK).await
+}
+
+/// Replaces the handle's redirect settings (ONE write), this process's cache at once (others
+/// within the cache's TTL).
+pub async fn save_settings(
+    state: &AppState,
+    handle: &Handle,
+    settings: &RedirectSettings,
+) -> Result<(), StoreError> {
+    let sk = keys::REDIRECT_SETTINGS_SK;
+    crate::kernel::handle_settings::save(state.store.as_ref(), handle, sk, settings).await?;
+    state
+        .redirect_settings_cache
+        .insert(handle.as_str().to_owned(), Arc::new(settings.clone()));
+    Ok(())
 }

@@ -17,7 +17,6 @@ use crate::ledger::model::{Kind, Status};
 use crate::ledger::view::CommissionView;
 use crate::plans::model::PlanSpec;
 use crate::plans::preview;
-use crate::platform::store::keys;
 use crate::webhooks::log::{AttemptRecord, AttemptView};
 use crate::webhooks::postback;
 use crate::{fx, ledger, ledger::CommissionError, ledger::Filter, ledger::balances};
@@ -174,9 +173,7 @@ async fn postback_log(
         .filter(|_| caller.sees_partner(&id))
         .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
     let sub = postback::subscription_id(caller.handle.as_str(), &id);
-    let pk = keys::webhook_log_pk(caller.handle.as_str(), sub.as_str());
-    let mut q = params.prefix_query(pk, keys::WEBHOOK_ATTEMPT_SK_PREFIX)?;
-    q.descending = true;
+    let q = params.page_of(crate::webhooks::log::attempts(&caller.handle, &sub))?;
     let page = pagination::fetch(state.store.as_ref(), q, |r: AttemptRecord| r.view(&sub));
     Ok(axum::Json(page.await?))
 }

@@ -10,25 +10,24 @@
 //!   machine that presents the code the server printed on its terminal; otherwise `404` (off)
 //!   or `401` (no code, or not that code).
 //! - `POST /v2/handles/{handle}/links/{slug}/try`: "try the redirect". A browser's `fetch`
-//!   cannot read a `302`'s `location`, so the server runs the real redirect in-process (the
-//!   redirect router, `oneshot`) and answers what a visitor would get. The click is recorded as
-//!   a test click (`TestVisit`): counted apart (`testClicks`), never in `clicks` or
+//!   cannot read a `302`'s `location`, so the server runs the redirect's use case in-process
+//!   (`clicks::visit`, as the redirect does) and answers what a visitor would get. The click is
+//!   recorded as a test click (`Visitor::test`): counted apart (`testClicks`), never in `clicks` or
 //!   `qualifiedClicks`, and its ctx converts only as a test conversion.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
-use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tower::ServiceExt;
 
 use crate::auth::jwt::Claims;
+use crate::clicks::visit::{self, Outcome, Visitor};
 use crate::domain::{Handle, Slug};
 use crate::http::auth::{Caller, Role};
 use crate::http::error::{ApiError, ApiResult};
@@ -546,57 +545,97 @@ struct TryResponse {
     ctx: Option<String>,
 }
 
-/// The visitor's request, as the short-link host would receive it.
-fn visit_request(
-    state: &AppState,
-    handle: &Handle,
-    slug: &Slug,
-    body: &TryRequest,
-    headers: &HeaderMap,
-) -> ApiResult<(String, Request)> {
-    let query = body
-        .query
-        .as_deref()
-        .map(|q| q.trim().trim_start_matches('?'))
-        .filter(|q| !q.is_empty());
-    let mut path = format!("/{slug}");
-    if let Some(q) = query {
-        if q.len() > 2048 || !q.bytes().all(|b| b.is_ascii_graphic() && b != b'#') {
+/// The visitor the try plays, as the short-link host would see them: validated once.
+struct Tried {
+    /// The short URL that is visited.
+    short_url: String,
+    /// The query, percent-encoded as a browser would send it.
+    query: Option<String>,
+    user_agent: Option<HeaderValue>,
+    country: Option<String>,
+}
+
+impl Tried {
+    fn read(
+        state: &AppState,
+        handle: &Handle,
+        slug: &Slug,
+        body: &TryRequest,
+        headers: &HeaderMap,
+    ) -> ApiResult<Self> {
+        let query = body
+            .query
+            .as_deref()
+            .map(|q| q.trim().trim_start_matches('?'))
+            .filter(|q| !q.is_empty());
+        if let Some(q) = query
+            && (q.len() > 2048 || !q.bytes().all(|b| b.is_ascii_graphic() && b != b'#'))
+        {
             return Err(ApiError::invalid_request(
                 "query: at most 2048 printable ASCII characters without spaces or `#` \
                  (percent-encode the rest).",
             ));
         }
-        path = format!("{path}?{}", encode_query_bytes(q));
-    }
-    let short_url = format!(
-        "{}://{}.{}{path}",
-        state.config.short_url_scheme, handle, state.config.redirect_domain
-    );
-    let host = format!("{handle}.{}", state.config.redirect_domain);
-    let mut request = Request::builder()
-        .method(Method::GET)
-        .extension(crate::http::redirect::TestVisit {
-            country: tried_country(body.country.as_deref())?,
+        let query = query.map(encode_query_bytes);
+        let short_url = format!(
+            "{}://{}.{}/{slug}{}",
+            state.config.short_url_scheme,
+            handle,
+            state.config.redirect_domain,
+            query
+                .as_deref()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default()
+        );
+        let user_agent =
+            match &body.user_agent {
+                // Bytes: a localized browser's UA is UTF-8, which `from_str` would refuse.
+                Some(ua) => Some(HeaderValue::from_bytes(ua.as_bytes()).map_err(|_| {
+                    ApiError::invalid_request("userAgent: not a valid header value.")
+                })?),
+                None => headers.get(header::USER_AGENT).cloned(),
+            };
+        let country = tried_country(body.country.as_deref())?;
+        Ok(Self {
+            short_url,
+            query,
+            user_agent,
+            country,
         })
-        .uri(&path)
-        .header(header::HOST, host)
-        .header(header::ACCEPT, "text/html");
-    let user_agent = match &body.user_agent {
-        Some(ua) => Some(
-            // Bytes: a localized browser's UA is UTF-8, which `from_str` would refuse.
-            HeaderValue::from_bytes(ua.as_bytes())
-                .map_err(|_| ApiError::invalid_request("userAgent: not a valid header value."))?,
-        ),
-        None => headers.get(header::USER_AGENT).cloned(),
-    };
-    if let Some(ua) = user_agent {
-        request = request.header(header::USER_AGENT, ua);
     }
-    let request = request
-        .body(Body::empty())
-        .map_err(|_| ApiError::invalid_request("query: not a valid URL query string."))?;
-    Ok((short_url, request))
+
+    /// A test visit: no cookie, no referrer, no edge.
+    fn visitor(&self) -> Visitor<'_> {
+        Visitor {
+            user_agent: self.user_agent.as_ref().map(HeaderValue::as_bytes),
+            query: self.query.as_deref(),
+            country: self.country.as_deref(),
+            test: true,
+            ..Visitor::default()
+        }
+    }
+}
+
+impl TryResponse {
+    /// What a visitor would get: the status and location of the redirect's answer.
+    fn new(short_url: String, outcome: Outcome) -> Self {
+        let (status, location, ctx) = match outcome {
+            Outcome::Found { location, ctx, .. } => (302, Some(location), ctx),
+            Outcome::Expired { expiry, .. } => match expiry.expired_url {
+                Some(url) => (302, Some(url), None),
+                None => (410, None, None),
+            },
+            Outcome::Orphan { fallback } => {
+                (if fallback.is_some() { 302 } else { 404 }, fallback, None)
+            }
+        };
+        Self {
+            short_url,
+            status,
+            location,
+            ctx,
+        }
+    }
 }
 
 /// Percent-encodes what the URI parser refuses raw in a query (`"`, `<`, `>`, `\`, `[`, `]`,
@@ -627,30 +666,9 @@ async fn try_redirect(
     crate::links::load(state.store.as_ref(), &caller.handle, &slug)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Link {slug}")))?;
-    let (short_url, request) = visit_request(&state, &caller.handle, &slug, &body, &headers)?;
-    let redirect = crate::http::group_app(crate::http::Group::Redirect, state.clone());
-    let response = match redirect.oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    };
-    let location = response
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let ctx = location.as_deref().and_then(|l| {
-        url::Url::parse(l).ok().and_then(|u| {
-            u.query_pairs()
-                .find(|(k, _)| k == "ctx")
-                .map(|(_, v)| v.into_owned())
-        })
-    });
-    Ok(axum::Json(TryResponse {
-        short_url,
-        status: response.status().as_u16(),
-        location,
-        ctx,
-    }))
+    let tried = Tried::read(&state, &caller.handle, &slug, &body, &headers)?;
+    let outcome = visit::visit(&state, &caller.handle, slug.as_str(), &tried.visitor()).await?;
+    Ok(axum::Json(TryResponse::new(tried.short_url, outcome)))
 }
 
 #[cfg(test)]

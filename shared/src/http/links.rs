@@ -15,7 +15,6 @@ use crate::http::extract::{self, IfMatch, Json, Query};
 use crate::http::pagination::{self, Page, PageParams};
 use crate::kernel::state::AppState;
 use crate::links::{self, LinkError, LinkView, Precondition};
-use crate::platform::store::keys;
 
 /// The links routes, each with its access rule.
 pub(crate) fn routes() -> Routes {
@@ -66,10 +65,7 @@ async fn upsert(
     let precondition = precondition(&headers)?;
     let spec = spec.validate()?;
     if let Some(campaign) = &spec.campaign_id {
-        let pk = keys::handle_pk(caller.handle.as_str());
-        if state
-            .store
-            .get(&pk, &keys::campaign_sk(campaign.as_str()))
+        if crate::campaigns::get(state.store.as_ref(), &caller.handle, campaign)
             .await?
             .is_none()
         {
@@ -152,8 +148,7 @@ async fn list(
     caller: Caller,
     Query(params): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<LinkView>>> {
-    let pk = keys::handle_pk(caller.handle.as_str());
-    let q = params.prefix_query(pk, keys::LINK_SK_PREFIX)?;
+    let q = params.page_of(links::listing(&caller.handle))?;
     let own = partner_campaigns(&state, &caller).await?;
     let page = pagination::fetch(state.store.as_ref(), q, |l: crate::domain::Link| {
         let visible = own
@@ -252,12 +247,7 @@ async fn redirect_settings(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<axum::Json<RedirectSettings>> {
-    let settings = crate::kernel::handle_settings::load(
-        state.store.as_ref(),
-        &caller.handle,
-        keys::REDIRECT_SETTINGS_SK,
-    )
-    .await?;
+    let settings = crate::clicks::orphans::settings(state.store.as_ref(), &caller.handle).await?;
     Ok(axum::Json(settings))
 }
 
@@ -269,13 +259,7 @@ async fn put_redirect_settings(
     Json(body): Json<RedirectSettings>,
 ) -> ApiResult<axum::Json<RedirectSettings>> {
     let settings = body.validate()?;
-    let sk = keys::REDIRECT_SETTINGS_SK;
-    crate::kernel::handle_settings::save(state.store.as_ref(), &caller.handle, sk, &settings)
-        .await?;
-    state.redirect_settings_cache.insert(
-        caller.handle.as_str().to_owned(),
-        std::sync::Arc::new(settings.clone()),
-    );
+    crate::clicks::orphans::save_settings(&state, &caller.handle, &settings).await?;
     Ok(axum::Json(settings))
 }
 

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::http::error::{ApiError, ApiResult};
-use crate::platform::store::{Query, Store};
+use crate::platform::store::{Listing, Query, Store};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -41,9 +41,16 @@ impl PageParams {
 
     /// The store query for one page of `pk`'s items under `sk_prefix`, oldest first, resuming
     /// after the cursor.
-    pub fn prefix_query(&self, pk: String, sk_prefix: &str) -> ApiResult<Query> {
+    fn prefix_query(&self, pk: String, sk_prefix: &str) -> ApiResult<Query> {
         let mut q = Query::prefix(pk, sk_prefix, self.limit()?);
         q.after = self.after()?;
+        Ok(q)
+    }
+
+    /// This page of a service's [`Listing`].
+    pub fn page_of(&self, listing: Listing) -> ApiResult<Query> {
+        let mut q = self.prefix_query(listing.pk, listing.prefix)?;
+        q.descending = listing.descending;
         Ok(q)
     }
 }

@@ -16,7 +16,6 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{IdPath, Json, PathId, Query};
 use crate::http::pagination::{self, Page, PageParams};
 use crate::kernel::state::AppState;
-use crate::platform::store::keys;
 use crate::webhooks::lifecycle::{self, SubscriptionError, SubscriptionHealth};
 use crate::webhooks::log::{self, AttemptRecord, AttemptView};
 use crate::webhooks::recover::{self as recovery, RecoverError, Recovery};
@@ -138,8 +137,7 @@ async fn list(
     caller: Caller,
     Query(params): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<SubscriptionView>>> {
-    let pk = keys::handle_pk(caller.handle.as_str());
-    let q = params.prefix_query(pk, keys::WEBHOOK_SK_PREFIX)?;
+    let q = params.page_of(crate::webhooks::repo::listing(&caller.handle))?;
     let page = pagination::fetch(state.store.as_ref(), q, |s: Subscription| s.view());
     Ok(axum::Json(page.await?))
 }
@@ -203,9 +201,7 @@ async fn deliveries(
     Query(params): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<AttemptView>>> {
     lifecycle::find(state.store.as_ref(), &caller.handle, &id).await?;
-    let pk = keys::webhook_log_pk(caller.handle.as_str(), id.as_str());
-    let mut q = params.prefix_query(pk, keys::WEBHOOK_ATTEMPT_SK_PREFIX)?;
-    q.descending = true;
+    let q = params.page_of(crate::webhooks::log::attempts(&caller.handle, &id))?;
     let page = pagination::fetch(state.store.as_ref(), q, |r: AttemptRecord| r.view(&id));
     Ok(axum::Json(page.await?))
 }

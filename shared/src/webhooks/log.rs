@@ -202,3 +202,15 @@ pub async fn read_counts(
         }
     }
 }
+
+/// Where a subscription's delivery attempts are listed from, newest first.
+pub fn attempts(
+    handle: &crate::domain::Handle,
+    id: &SubscriptionId,
+) -> crate::platform::store::Listing {
+    crate::platform::store::Listing {
+        pk: crate::platform::store::keys::webhook_log_pk(handle.as_str(), id.as_str()),
+        prefix: crate::platform::store::keys::WEBHOOK_ATTEMPT_SK_PREFIX,
+        descending: true,
+    }
+}

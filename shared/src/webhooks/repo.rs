@@ -1,6 +1,6 @@
 //! Reading and writing subscriptions in the store (`H#{handle}` / `W#{subscriptionId}`).
 
-use crate::domain::SubscriptionId;
+use crate::domain::{Handle, SubscriptionId};
 use crate::platform::store::{Item, Query, Store, StoreError, keys};
 
 use super::subscription::Subscription;
@@ -57,5 +57,14 @@ pub async fn list_all(store: &dyn Store, handle: &str) -> Result<Vec<Subscriptio
             Some(next) => query.after = Some(next),
             None => return Ok(out),
         }
+    }
+}
+
+/// Where a handle's subscriptions are listed from.
+pub fn listing(handle: &Handle) -> crate::platform::store::Listing {
+    crate::platform::store::Listing {
+        pk: keys::handle_pk(handle.as_str()),
+        prefix: keys::WEBHOOK_SK_PREFIX,
+        descending: false,
     }
 }

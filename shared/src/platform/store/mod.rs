@@ -145,6 +145,16 @@ pub enum SkRange {
     Between(String, String),
 }
 
+/// Where a list lives: the partition and the sort-key prefix a page reads, and in which
+/// order. Built by the service that owns the items (the only place that knows their keys); the
+/// HTTP edge adds the page's size and cursor.
+#[derive(Clone, Debug)]
+pub struct Listing {
+    pub pk: String,
+    pub prefix: &'static str,
+    pub descending: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Query {
     pub pk: String,

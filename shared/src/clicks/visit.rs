@@ -1,0 +1,283 @@
+//! The redirect's use case: one visit of a short link, start to end. The visit as the edge read
+//! it ([`Visitor`], borrowed from the request) goes in; what to answer ([`Outcome`]) comes out,
+//! the click recorded. The public redirect (`http::redirect`) and the console's "try the
+//! redirect" (`http::console`) are its two callers; HTTP (status, headers, pages) stays there.
+//!
+//! Round-trip budget, by construction: at most ONE store read (none when the link is in the
+//! in-process cache) and ONE click append (`clicks::record`). Nothing else is awaited: the ctx
+//! is signed locally, routing is pure, analytics and webhooks happen downstream. An orphan
+//! visit (no link) costs ONE atomic add and, on a settings-cache miss, ONE read.
+
+use std::borrow::Cow;
+
+use tracing::instrument;
+
+use crate::domain::fallback::OrphanKind;
+use crate::domain::{
+    Attribution, BotReason, CampaignId, ClickId, CtxClaims, Device, Expiry, Handle, Link,
+    RouteInput, Slug, SubIds, build_destination_with, classify_user_agent_bytes, click_source,
+    referrer_host, route, segment,
+};
+use crate::kernel::events::ClickData;
+use crate::kernel::state::{AppState, Unconfigured};
+use crate::platform::store::StoreError;
+
+/// One visit as the edge read it. Nothing here is trusted for more than routing and reporting:
+/// the country is the edge's (or the console's tried one), the rest the visitor's own.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Visitor<'r> {
+    /// A `HEAD` request: a bot's, whatever its User-Agent says.
+    pub head: bool,
+    pub user_agent: Option<&'r [u8]>,
+    pub referer: Option<&'r str>,
+    /// The short URL's query string (sub-ids, `utm_*`, forwarded when the link says so).
+    pub query: Option<&'r str>,
+    pub country: Option<&'r str>,
+    /// The first-party visitor cookie's id, when well formed; `None` for a new visitor.
+    pub returning: Option<&'r str>,
+    /// The console's try, not a visitor: a test click, counted apart and never paid.
+    pub test: bool,
+}
+
+/// What the visit comes to.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A redirect to `location`, which carries `ctx` (none for a bot).
+    Found {
+        location: String,
+        ctx: Option<String>,
+        new_visitor: bool,
+    },
+    /// An expired link: its click recorded as expired, no ctx.
+    Expired { expiry: Expiry, new_visitor: bool },
+    /// No link: the orphan visit counted; the handle's fallback URL for it, if any.
+    Orphan { fallback: Option<String> },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VisitError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Unconfigured(#[from] Unconfigured),
+}
+
+/// The visit of `slug` (as the visitor typed it) on `handle`.
+#[instrument(level = "debug", skip_all, fields(handle = %handle))]
+pub async fn visit(
+    state: &AppState,
+    handle: &Handle,
+    slug: &str,
+    visitor: &Visitor<'_>,
+) -> Result<Outcome, VisitError> {
+    let ctx_keys = state.ctx_keys()?;
+    let Ok(slug) = Slug::parse(slug) else {
+        return orphan(state, handle, OrphanKind::NotFound, visitor).await;
+    };
+    // Round trip 1 (skipped on a cache hit): the link.
+    let Some(link) = crate::links::load_cached(state, handle, &slug).await? else {
+        return orphan(state, handle, OrphanKind::NotFound, visitor).await;
+    };
+    let mut visit = Visit::read(visitor, &link);
+    let now = crate::platform::store::now_unix();
+    if let Some(expiry) = link.expiry.as_ref().filter(|e| now >= e.expires_at_unix) {
+        return Ok(expired(state, handle, &link, &mut visit, expiry, now).await);
+    }
+    let decision = route(&link, &visit.input);
+    let claims = visit.claims(ClickId::new(), handle, &link, now, state);
+    // Bots get no ctx: they cannot convert, and a token in a crawler's cache would be replayable.
+    let ctx = visit.bot.is_none().then(|| ctx_keys.sign(&claims));
+    let forwarded = visitor.query.filter(|_| link.forward_query);
+    let location = build_destination_with(
+        decision.destination_url,
+        link.tracking.as_ref(),
+        forwarded,
+        ctx.as_deref(),
+    );
+    let click = visit.click_data(claims, decision.destination_url, now);
+    // Round trip 2: the click, durable before the visitor leaves (crate::clicks::record).
+    crate::clicks::record(state, handle, &click).await;
+    let new_visitor = visit.new_visitor();
+    Ok(Outcome::Found {
+        location,
+        ctx,
+        new_visitor,
+    })
+}
+
+/// A visit that reaches no link (an unknown slug, the bare domain): counted (ONE atomic add; a
+/// failure is logged, the visitor is still answered), and the handle's fallback URL for it
+/// (its settings: cached, else ONE read).
+pub async fn orphan(
+    state: &AppState,
+    handle: &Handle,
+    kind: OrphanKind,
+    visitor: &Visitor<'_>,
+) -> Result<Outcome, VisitError> {
+    let ua = classify_user_agent_bytes(visitor.user_agent);
+    let bot = ua.is_bot() || visitor.head;
+    if let Err(e) = super::orphans::record(state, handle, kind, bot).await {
+        tracing::warn!(error = %e, kind = kind.as_str(), "orphan visit not counted");
+    }
+    let settings = super::orphans::settings_cached(state, handle).await?;
+    let fallback = match kind {
+        OrphanKind::NotFound => settings.not_found_url.clone(),
+        OrphanKind::Base => settings.base_url.clone(),
+    };
+    Ok(Outcome::Orphan { fallback })
+}
+
+/// An expired link: no ctx (nothing can convert on it), the click recorded as expired (counted,
+/// never qualified). The expiry is part of the cached link: no store read is added.
+async fn expired(
+    state: &AppState,
+    handle: &Handle,
+    link: &Link,
+    visit: &mut Visit,
+    expiry: &Expiry,
+    now: i64,
+) -> Outcome {
+    let claims = visit.claims(ClickId::new(), handle, link, now, state);
+    let target = expiry.expired_url.as_deref().unwrap_or("");
+    let click = ClickData {
+        expired: true,
+        ..visit.click_data(claims, target, now)
+    };
+    crate::clicks::record(state, handle, &click).await;
+    Outcome::Expired {
+        expiry: expiry.clone(),
+        new_visitor: visit.new_visitor(),
+    }
+}
+
+/// The short URL's own parameters that feed routing, and the partner's sub-ids, read in one
+/// pass. Parsed leniently (first value wins): a visitor's odd query string must never break a
+/// redirect.
+#[derive(Default)]
+struct ShortUrlParams<'q> {
+    utm_source: Option<Cow<'q, str>>,
+    src: Option<Cow<'q, str>>,
+    utm_campaign: Option<Cow<'q, str>>,
+    sub_ids: SubIds,
+}
+
+impl<'q> ShortUrlParams<'q> {
+    fn parse(query: Option<&'q str>) -> Self {
+        let mut p = Self::default();
+        for (k, v) in crate::domain::destination::query_pairs(query.unwrap_or("")) {
+            let slot = match k.as_ref() {
+                "utm_source" => &mut p.utm_source,
+                "src" => &mut p.src,
+                "utm_campaign" => &mut p.utm_campaign,
+                name => {
+                    p.sub_ids.capture(name, &v);
+                    continue;
+                }
+            };
+            if slot.is_none() {
+                *slot = Some(v);
+            }
+        }
+        p
+    }
+}
+
+/// What the redirect learns about one visit from the visitor alone.
+struct Visit {
+    /// Why this visit is a bot's; `None` for a human.
+    bot: Option<BotReason>,
+    device: Device,
+    input: RouteInput,
+    referrer: String,
+    segment: String,
+    sub_ids: SubIds,
+    returning: bool,
+    test: bool,
+}
+
+impl Visit {
+    fn read(visitor: &Visitor<'_>, link: &Link) -> Self {
+        let params = ShortUrlParams::parse(visitor.query);
+        let ua = classify_user_agent_bytes(visitor.user_agent);
+        // The User-Agent's reason first: it says more about where bot traffic comes from.
+        let bot = ua.bot.or(visitor.head.then_some(BotReason::HeadRequest));
+        let referrer = referrer_host(visitor.referer);
+        let source = click_source(
+            params.utm_source.as_deref(),
+            params.src.as_deref(),
+            referrer.as_deref(),
+        );
+        let tracked_campaign = link
+            .tracking
+            .as_ref()
+            .and_then(|t| t.utm_campaign.as_deref());
+        let campaign = params
+            .utm_campaign
+            .as_deref()
+            .or(tracked_campaign)
+            .or(link.campaign_id.as_ref().map(CampaignId::as_str));
+        let device = Some(ua.device.as_str());
+        let input = RouteInput::normalized(visitor.country, device, Some(&source), campaign);
+        let returning = visitor.returning.is_some();
+        Self {
+            bot,
+            device: ua.device,
+            input,
+            referrer: referrer.unwrap_or_else(|| "direct".into()),
+            segment: segment(returning, bot.is_some(), ua.device),
+            sub_ids: params.sub_ids,
+            returning,
+            test: visitor.test,
+        }
+    }
+
+    /// A human seen for the first time: the answer mints a visitor cookie.
+    fn new_visitor(&self) -> bool {
+        !self.returning && self.bot.is_none()
+    }
+
+    /// The click's attribution as the ctx carries it (signed only for humans). Moves the
+    /// visit's strings into the claims, so it is called once, after routing.
+    fn claims(
+        &mut self,
+        click_id: ClickId,
+        handle: &Handle,
+        link: &Link,
+        now: i64,
+        state: &AppState,
+    ) -> CtxClaims {
+        CtxClaims {
+            click_id,
+            handle: handle.clone(),
+            slug: link.slug.clone(),
+            campaign_id: link.campaign_id.clone(),
+            attribution: Attribution {
+                country: std::mem::take(&mut self.input.country),
+                device: self.device,
+                source: std::mem::take(&mut self.input.source),
+                referrer: std::mem::take(&mut self.referrer),
+                segment: std::mem::take(&mut self.segment),
+            },
+            issued_at: now,
+            expires_at: now + crate::platform::time::secs(state.config.attribution_window),
+            sub_ids: std::mem::take(&mut self.sub_ids),
+            test: self.test,
+        }
+    }
+
+    fn click_data(&self, claims: CtxClaims, destination_url: &str, now: i64) -> ClickData {
+        ClickData {
+            click_id: claims.click_id,
+            slug: claims.slug.to_string(),
+            campaign_id: claims.campaign_id,
+            attribution: claims.attribution,
+            bot: self.bot.is_some(),
+            bot_reason: self.bot,
+            expired: false,
+            sub_ids: claims.sub_ids,
+            test: claims.test,
+            destination_url: destination_url.to_owned(),
+            at: crate::platform::time::unix_to_rfc3339(now),
+        }
+    }
+}
