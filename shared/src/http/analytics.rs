@@ -13,7 +13,7 @@ use crate::analytics::report::{self, FunnelReport, GroupBy, GroupReport, Scope};
 use crate::campaigns;
 use crate::http::auth::Caller;
 use crate::http::campaigns::parse_campaign_id;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::Query;
 use crate::kernel::state::AppState;
 
@@ -201,8 +201,7 @@ async fn analytics(
         // Orphan visits are the handle's, not any partner's.
         Some("true") if caller.partner().is_some() => {
             return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "insufficient_scope",
+                ErrorCode::InsufficientScope,
                 "A partner token reads its campaigns' analytics, not the handle's orphan visits.",
             ));
         }

@@ -13,7 +13,7 @@ use crate::campaigns::{
 };
 use crate::domain::{CampaignId, DomainError, Handle, LinkSpec, PartnerId, Slug};
 use crate::http::auth::Caller;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{IfMatch, Json, Query, if_match};
 use crate::http::pagination::{self, PageParams};
 use crate::kernel::state::AppState;
@@ -268,9 +268,7 @@ impl From<CampaignError> for ApiError {
     fn from(e: CampaignError) -> Self {
         let message = e.to_string();
         match e {
-            CampaignError::NotFound(_) => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
-            }
+            CampaignError::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
             CampaignError::AlreadyExists(_) | CampaignError::Busy => ApiError::conflict(message),
             CampaignError::PreconditionFailed(_) => ApiError::precondition_failed(message),
             CampaignError::UnknownPartner(_) => ApiError::invalid_request(message),

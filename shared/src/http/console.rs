@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -30,7 +30,7 @@ use crate::auth::jwt::Claims;
 use crate::clicks::visit::{self, Outcome, Visitor};
 use crate::domain::{Handle, Slug};
 use crate::http::auth::{Caller, Role};
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{Json, Path};
 use crate::http::redirect::handle_from_host;
 use crate::http::routes::Routes;
@@ -414,8 +414,7 @@ struct SignInResponse {
 
 fn sign_in_refused() -> ApiError {
     ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
+        ErrorCode::NotFound,
         "Local sign-in is offered only by `tenx serve --local-sign-in`, to a browser on the same \
          machine that opened the URL it printed. Paste a JWT or a personal access token instead.",
     )

@@ -22,7 +22,7 @@ use crate::domain::risk::{ConversionPolicy, PolicyInput};
 use crate::domain::{ConversionId, CouponCode, CtxClaims, CustomerId};
 use crate::http::auth::Caller;
 use crate::http::campaigns::parse_campaign_id;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{ClientAddr, IdPath, Json, PathId, Query, verify_ctx};
 use crate::http::pagination::{PageParams, decode_cursor, encode_cursor};
 use crate::kernel::events::ConversionData;
@@ -344,14 +344,14 @@ impl From<ConversionError> for ApiError {
         match e {
             ConversionError::InvalidCtx => ApiError::invalid_ctx(message),
             ConversionError::KeyReused(_) => {
-                ApiError::new(StatusCode::CONFLICT, "idempotency_key_reused", message)
+                ApiError::new(ErrorCode::IdempotencyKeyReused, message)
             }
             ConversionError::InFlight {
                 retry_after_secs, ..
             } => ApiError::retry_later(message, retry_after_secs),
             ConversionError::Busy => ApiError::retry_later(message, 1),
             ConversionError::VerificationRequired(_) => {
-                ApiError::new(StatusCode::FORBIDDEN, "verification_required", message)
+                ApiError::new(ErrorCode::VerificationRequired, message)
             }
             ConversionError::ClickCapReached { .. } => ApiError::conflict(message),
             ConversionError::Limited(e) => e.into(),

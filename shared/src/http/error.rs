@@ -13,10 +13,122 @@ use crate::kernel::state::Unconfigured;
 use crate::platform::queue::QueueError;
 use crate::platform::store::StoreError;
 
+/// Every error code the API answers (the envelope's `code`), each with its one status. The
+/// list is the contract: `openapi.yaml`'s `ErrorCode` and `docs/api.md` name the same codes
+/// (`tests/api/openapi.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidCtx,
+    Unauthorized,
+    Forbidden,
+    InsufficientRole,
+    InsufficientScope,
+    VerificationRequired,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    InvalidState,
+    IdempotencyKeyReused,
+    LinkExpired,
+    PreconditionFailed,
+    PayloadTooLarge,
+    RateLimited,
+    Internal,
+    Unavailable,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 18] = [
+        Self::InvalidRequest,
+        Self::InvalidCtx,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::InsufficientRole,
+        Self::InsufficientScope,
+        Self::VerificationRequired,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::Conflict,
+        Self::InvalidState,
+        Self::IdempotencyKeyReused,
+        Self::LinkExpired,
+        Self::PreconditionFailed,
+        Self::PayloadTooLarge,
+        Self::RateLimited,
+        Self::Internal,
+        Self::Unavailable,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidCtx => "invalid_ctx",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::InsufficientRole => "insufficient_role",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::VerificationRequired => "verification_required",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Conflict => "conflict",
+            Self::InvalidState => "invalid_state",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::LinkExpired => "link_expired",
+            Self::PreconditionFailed => "precondition_failed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::RateLimited => "rate_limited",
+            Self::Internal => "internal",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    /// The one HTTP status this code is answered with.
+    pub const fn status(self) -> StatusCode {
+        match self {
+            Self::InvalidRequest | Self::InvalidCtx => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden
+            | Self::InsufficientRole
+            | Self::InsufficientScope
+            | Self::VerificationRequired => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict | Self::InvalidState | Self::IdempotencyKeyReused => {
+                StatusCode::CONFLICT
+            }
+            Self::LinkExpired => StatusCode::GONE,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     /// Extra response headers (retry-after, rate-limit headers).
     pub headers: Vec<(HeaderName, HeaderValue)>,
@@ -26,9 +138,9 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
+            status: code.status(),
             code,
             message: message.into(),
             headers: Vec::new(),
@@ -37,43 +149,38 @@ impl ApiError {
     }
 
     pub fn invalid_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+        Self::new(ErrorCode::InvalidRequest, message)
     }
 
     pub fn not_found(what: impl std::fmt::Display) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} was not found."),
-        )
+        Self::new(ErrorCode::NotFound, format!("{what} was not found."))
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        Self::new(ErrorCode::Unauthorized, message)
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(ErrorCode::Forbidden, message)
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", message)
+        Self::new(ErrorCode::Conflict, message)
     }
 
     /// A status change the record's state does not allow (API.md: `409 invalid_state`).
     pub fn invalid_state(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "invalid_state", message)
+        Self::new(ErrorCode::InvalidState, message)
     }
 
     pub fn invalid_ctx(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_ctx", message)
+        Self::new(ErrorCode::InvalidCtx, message)
     }
 
     /// A server-side failure: the detail goes to the log, the client sees a generic sentence.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         let mut e = Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "An internal error occurred; retry later or contact support with the request id.",
         );
         e.cause = Some(detail.to_string());
@@ -88,8 +195,7 @@ impl ApiError {
     /// The backing store or queue is overloaded after retries: the client should retry.
     pub fn unavailable(detail: impl std::fmt::Display) -> Self {
         let mut e = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            ErrorCode::Unavailable,
             "The service is temporarily overloaded; retry after the indicated delay.",
         )
         .with_header(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -106,11 +212,7 @@ impl ApiError {
     }
 
     pub fn precondition_failed(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::PRECONDITION_FAILED,
-            "precondition_failed",
-            message,
-        )
+        Self::new(ErrorCode::PreconditionFailed, message)
     }
 
     /// Logs a server-side failure once, inside the request's span (which carries the id).
@@ -218,12 +320,8 @@ impl From<AuthError> for ApiError {
         match e {
             AuthError::Unauthorized(_) => ApiError::unauthorized(message),
             AuthError::ForeignHandle(_) => ApiError::forbidden(message),
-            AuthError::InsufficientRole(_) => {
-                ApiError::new(StatusCode::FORBIDDEN, "insufficient_role", message)
-            }
-            AuthError::InsufficientScope(_) => {
-                ApiError::new(StatusCode::FORBIDDEN, "insufficient_scope", message)
-            }
+            AuthError::InsufficientRole(_) => ApiError::new(ErrorCode::InsufficientRole, message),
+            AuthError::InsufficientScope(_) => ApiError::new(ErrorCode::InsufficientScope, message),
             AuthError::NotConfigured => ApiError::internal(message),
             AuthError::Store(e) => e.into(),
         }
@@ -242,7 +340,7 @@ impl From<RateLimitError> for ApiError {
 /// `429 rate_limited` with `retry-after` and the `x-ratelimit-*` headers.
 impl From<Limited> for ApiError {
     fn from(e: Limited) -> Self {
-        let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string());
+        let mut error = ApiError::new(ErrorCode::RateLimited, e.to_string());
         error.headers = quota_headers(&e.quota);
         error.with_header(http::header::RETRY_AFTER, HeaderValue::from(e.retry_after))
     }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::fallback::RedirectSettings;
 use crate::domain::{Handle, LinkSpec, RouteInput, RoutingRule, Slug, route};
 use crate::http::auth::Caller;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{self, IfMatch, Json, Query};
 use crate::http::pagination::{self, Page, PageParams};
 use crate::kernel::state::AppState;
@@ -267,7 +267,7 @@ impl From<LinkError> for ApiError {
     fn from(e: LinkError) -> Self {
         let message = e.to_string();
         match e {
-            LinkError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
+            LinkError::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
             LinkError::SlugTaken(_) | LinkError::Busy => ApiError::conflict(message),
             LinkError::PreconditionFailed(_) => ApiError::precondition_failed(message),
             LinkError::Extra { .. } => ApiError::internal(message),

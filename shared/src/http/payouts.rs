@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::domain::{Currency, Handle, PartnerId, PayoutId, PayoutRunKey};
 use crate::http::auth::Caller;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::pagination::{Page, PageParams, encode_cursor};
 use crate::kernel::state::AppState;
@@ -313,9 +313,7 @@ impl From<PayoutError> for ApiError {
         let message = e.to_string();
         match e {
             PayoutError::NotFound(id) => ApiError::not_found(format!("Payout {id}")),
-            PayoutError::KeyReused => {
-                ApiError::new(StatusCode::CONFLICT, "idempotency_key_reused", message)
-            }
+            PayoutError::KeyReused => ApiError::new(ErrorCode::IdempotencyKeyReused, message),
             PayoutError::InvalidState(_) => ApiError::invalid_state(message),
             PayoutError::Busy => ApiError::conflict(message),
             PayoutError::Store(e) => e.into(),

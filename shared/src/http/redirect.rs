@@ -15,7 +15,7 @@ use crate::clicks::visit::{self, Outcome, VisitError, Visitor};
 use crate::domain::fallback::OrphanKind;
 use crate::domain::{Expiry, Handle};
 use crate::http::edge::{self, viewer_country};
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorCode};
 use crate::kernel::state::AppState;
 use crate::platform::config::Scheme;
 
@@ -156,8 +156,7 @@ fn respond(state: &AppState, outcome: Outcome, headers: &HeaderMap) -> Result<Re
 /// `410 link_expired` for an API client.
 fn expired_error(expiry: &Expiry) -> ApiError {
     ApiError::new(
-        StatusCode::GONE,
-        "link_expired",
+        ErrorCode::LinkExpired,
         format!("This short link expired at {}.", expiry.expires_at),
     )
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::TokenId;
 use crate::http::auth::{Caller, Scope, access};
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{IdPath, Json, PathId, Query};
 use crate::http::pagination::{self, PageParams};
 use crate::kernel::state::AppState;
@@ -83,8 +83,7 @@ async fn create(
             && caller.principal.role < required
         {
             return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "insufficient_role",
+                ErrorCode::InsufficientRole,
                 format!(
                     "Minting a token with the {} scope requires the {} role or higher.",
                     scope.as_str(),
@@ -153,7 +152,7 @@ impl From<TokenError> for ApiError {
         let message = e.to_string();
         match e {
             TokenError::Invalid(_) => ApiError::invalid_request(message),
-            TokenError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
+            TokenError::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
             TokenError::Store(e) => e.into(),
         }
     }
