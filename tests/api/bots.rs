@@ -11,8 +11,8 @@ use tenx_shared::http::auth::Role;
 use tenx_shared::platform::config::{CountryTrust, EDGE_SECRET_HEADER};
 
 use crate::helpers::*;
+use crate::scenario::IPHONE;
 
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 const FACEBOOK_PREVIEW: &str =
     "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)";

@@ -20,6 +20,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::scenario::IPHONE;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use tenx_shared::domain::CtxKeyring;
@@ -28,7 +29,6 @@ use tenx_shared::platform::stream::ClickStream;
 
 use crate::helpers::{JWT_SECRET, now, query_param, token_with_exp};
 
-pub(crate) const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 const CONVERSIONS: usize = 40;
 
 /// Where the child keeps its data: its data dir, or a provisioned AWS environment that the child

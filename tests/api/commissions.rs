@@ -10,35 +10,23 @@ use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
 use crate::helpers::*;
-
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+use crate::scenario::*;
 
 /// A partner, its campaign `alpha` (link `deal`) and the campaign's plan.
 async fn partner_with_plan(app: &TestApp, plan: Value) {
-    let op = app.as_role("acme", Role::Operator);
-    // The tests convert right after the click: not a risk signal here (a held line is tested).
-    json_of(
-        op.put_conversion_policy(&json!({"minSecondsAfterClick": 0}))
-            .await,
-        200,
-    )
-    .await;
-    let partner = json!({"partnerId": "pub-one", "name": "Publisher One"});
-    json_of(op.create_partner(&partner).await, 201).await;
-    let campaign = json!({"campaignId": "alpha", "goalType": "PURCHASE", "partnerId": "pub-one",
-        "primaryLink": {"slug": "deal", "destinationUrl": "https://shop.example.com/deal"}});
-    let created = json_of(op.create_campaign(&campaign).await, 201).await;
-    assert_eq!(created["partnerId"], "pub-one");
-    let plan = json_of(op.put_plan("alpha", &plan).await, 200).await;
-    assert_eq!(plan["version"], 1);
+    Program::on(app, "acme")
+        .instant()
+        .await
+        .named_partner("pub-one", "Publisher One")
+        .await
+        .campaign("alpha", Some("pub-one"), "deal")
+        .await
+        .plan("alpha", &plan)
+        .await;
 }
 
 async fn new_ctx(app: &TestApp) -> String {
-    let headers = [("user-agent", IPHONE), ("cloudfront-viewer-country", "US")];
-    let resp = app
-        .visit(Method::GET, "acme", "/deal?sub1=abc", &headers)
-        .await;
-    query_param(header_str(resp.headers(), "location"), "ctx").expect("a human's ctx")
+    human_ctx(app, "acme", "/deal?sub1=abc").await
 }
 
 /// Submits a verified conversion on a fresh click: its id.

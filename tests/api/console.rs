@@ -14,11 +14,10 @@ use tenx_shared::http::console::{CONTENT_SECURITY_POLICY, IMMUTABLE, sign_in_all
 use tenx_shared::platform::config::SignInCode;
 
 use crate::helpers::*;
+use crate::scenario::IPHONE;
 use crate::serve::Serve;
 use crate::tokens::create_pat;
 
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
-                      (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 
 fn assert_console_headers(resp: &Response, what: &str) {

@@ -17,8 +17,7 @@ use tenx_shared::runtime::workers::BatchHandler;
 use tenx_shared::runtime::workers::events::EventsWorker;
 
 use crate::helpers::*;
-
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+use crate::scenario::IPHONE;
 
 /// Creates `handle/launch` and clicks it like a phone coming from a newsletter: returns the ctx.
 async fn click_for_ctx(app: &TestApp, handle: &str) -> String {

@@ -9,33 +9,30 @@ use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
 use crate::helpers::*;
-
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+use crate::scenario::*;
 
 /// Two partners, each with its campaign and link (`pub-one`: `alpha` / `deal`, `pub-two`:
 /// `beta` / `offer`), a plan paying 10 % of purchases and 1.00 per lead on `alpha`.
 async fn two_partners(app: &TestApp) {
-    let op = app.as_role("acme", Role::Operator);
-    let policy = json!({"minSecondsAfterClick": 0});
-    json_of(op.put_conversion_policy(&policy).await, 200).await;
-    for (partner, campaign, slug) in [("pub-one", "alpha", "deal"), ("pub-two", "beta", "offer")] {
-        let body = json!({"partnerId": partner, "name": partner});
-        json_of(op.create_partner(&body).await, 201).await;
-        let body = json!({"campaignId": campaign, "goalType": "PURCHASE", "partnerId": partner,
-            "primaryLink": {"slug": slug, "destinationUrl": "https://shop.example.com/p"}});
-        json_of(op.create_campaign(&body).await, 201).await;
-    }
     let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [
         {"eventType": "purchase", "percent": "10"}, {"eventType": "lead", "flat": "1.00"}]});
-    json_of(op.put_plan("alpha", &plan).await, 200).await;
+    Program::on(app, "acme")
+        .instant()
+        .await
+        .partner("pub-one")
+        .await
+        .campaign("alpha", Some("pub-one"), "deal")
+        .await
+        .partner("pub-two")
+        .await
+        .campaign("beta", Some("pub-two"), "offer")
+        .await
+        .plan("alpha", &plan)
+        .await;
 }
 
 async fn ctx_of(app: &TestApp, slug: &str) -> String {
-    let headers = [("user-agent", IPHONE), ("cloudfront-viewer-country", "US")];
-    let resp = app
-        .visit(Method::GET, "acme", &format!("/{slug}"), &headers)
-        .await;
-    query_param(header_str(resp.headers(), "location"), "ctx").expect("a human's ctx")
+    human_ctx(app, "acme", &format!("/{slug}")).await
 }
 
 #[tokio::test]

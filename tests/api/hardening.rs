@@ -7,8 +7,7 @@ use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
 use crate::helpers::*;
-
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+use crate::scenario::IPHONE;
 
 fn b64url(raw: &[u8]) -> String {
     use base64::Engine;

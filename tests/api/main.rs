@@ -31,6 +31,7 @@ mod op_budgets;
 mod openapi;
 mod rate_limits;
 mod redirect;
+mod scenario;
 mod serve;
 mod tokens;
 mod trust;

@@ -3,8 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+use crate::scenario::IPHONE;
 
 async fn seed(app: &TestApp) {
     let body = json!({

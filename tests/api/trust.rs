@@ -3,15 +3,14 @@
 //! budgets nobody else can spend; the public chain routes serve only handles that exist and
 //! limit each client address (IPv6 by /64).
 
-use reqwest::{Method, Response};
+use reqwest::Response;
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 use tenx_shared::kernel::events::EventType;
 use tenx_shared::runtime::local::Workers;
 
 use crate::helpers::*;
-
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+use crate::scenario::*;
 
 /// A link on `handle` and one human click on it: the click's ctx.
 async fn clicked(app: &TestApp, handle: &str) -> String {
@@ -22,11 +21,7 @@ async fn clicked(app: &TestApp, handle: &str) -> String {
         .await
         .status();
     assert!(status == 201 || status == 200, "{status}");
-    let headers = [("user-agent", IPHONE), ("cloudfront-viewer-country", "US")];
-    let resp = app
-        .visit(Method::GET, handle, "/sale?sub1=attacker", &headers)
-        .await;
-    query_param(header_str(resp.headers(), "location"), "ctx").expect("a human's ctx")
+    human_ctx(app, handle, "/sale?sub1=attacker").await
 }
 
 fn purchase(ctx: &str, key: &str, value: &str) -> Value {

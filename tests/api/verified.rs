@@ -12,8 +12,7 @@ use tenx_shared::http::auth::Role;
 use tenx_shared::kernel::events::Event;
 
 use crate::helpers::*;
-
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+use crate::scenario::*;
 
 /// A campaign with its link on `handle`, and one human click on it: the click's ctx.
 async fn clicked(app: &TestApp, handle: &str) -> String {
@@ -26,9 +25,7 @@ async fn clicked(app: &TestApp, handle: &str) -> String {
 }
 
 async fn new_ctx(app: &TestApp, handle: &str) -> String {
-    let headers = [("user-agent", IPHONE), ("cloudfront-viewer-country", "US")];
-    let resp = app.visit(Method::GET, handle, "/deal", &headers).await;
-    query_param(header_str(resp.headers(), "location"), "ctx").expect("a human's ctx")
+    human_ctx(app, handle, "/deal").await
 }
 
 fn purchase(ctx: &str, key: &str, value: f64) -> Value {

@@ -18,8 +18,7 @@ use tenx_shared::platform::store::{Query, SkRange, keys, now_unix};
 use tenx_shared::runtime::local::Workers;
 
 use crate::helpers::*;
-
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+use crate::scenario::IPHONE;
 
 /// Conversions in flight at once: all of them on the embedded backend. The DynamoDB emulator is
 /// one Python process that runs DynamoDB requests one at a time (a few hundred per second on the

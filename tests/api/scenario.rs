@@ -1,0 +1,78 @@
+//! Scenario builders shared by the end-to-end tests: a program set up through the API (a
+//! policy, partners, campaigns with their links, plans) and a visitor whose click yields a ctx.
+//! Each step asserts its own answer, so a test reads as the story it sets up:
+//!
+//! ```ignore
+//! Program::on(&app, "acme").instant().await
+//!     .partner("pub-one").await
+//!     .campaign("alpha", Some("pub-one"), "deal").await
+//!     .plan("alpha", plan).await;
+//! let ctx = human_ctx(&app, "acme", "/deal").await;
+//! ```
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tenx_shared::http::auth::Role;
+
+use crate::endpoints::As;
+use crate::helpers::*;
+
+/// A phone's browser: a human visitor for the bot classifier.
+pub(crate) const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+
+/// A handle's program, built step by step as its operator.
+pub(crate) struct Program<'a> {
+    op: As<'a>,
+}
+
+impl<'a> Program<'a> {
+    pub(crate) fn on(app: &'a TestApp, handle: &str) -> Self {
+        Self {
+            op: app.as_role(handle, Role::Operator),
+        }
+    }
+
+    /// Conversions right after their click are no risk signal (a held line is tested apart).
+    pub(crate) async fn instant(self) -> Self {
+        let policy = json!({"minSecondsAfterClick": 0});
+        json_of(self.op.put_conversion_policy(&policy).await, 200).await;
+        self
+    }
+
+    /// A partner named as its id.
+    pub(crate) async fn partner(self, id: &str) -> Self {
+        self.named_partner(id, id).await
+    }
+
+    pub(crate) async fn named_partner(self, id: &str, name: &str) -> Self {
+        let body = json!({"partnerId": id, "name": name});
+        json_of(self.op.create_partner(&body).await, 201).await;
+        self
+    }
+
+    /// A purchase campaign (of `partner`, if any) whose primary link is `slug`.
+    pub(crate) async fn campaign(self, id: &str, partner: Option<&str>, slug: &str) -> Self {
+        let mut body = json!({"campaignId": id, "goalType": "PURCHASE",
+            "primaryLink": {"slug": slug, "destinationUrl": "https://shop.example.com/deal"}});
+        if let Some(p) = partner {
+            body["partnerId"] = json!(p);
+        }
+        let created = json_of(self.op.create_campaign(&body).await, 201).await;
+        assert_eq!(created["partnerId"].as_str(), partner);
+        self
+    }
+
+    /// A new version of `campaign`'s plan: its answer.
+    pub(crate) async fn plan(self, campaign: &str, plan: &Value) -> Self {
+        json_of(self.op.put_plan(campaign, plan).await, 200).await;
+        self
+    }
+}
+
+/// A human's click on `path` (`/{slug}?…`) of `handle`, from the US: the ctx it carries.
+pub(crate) async fn human_ctx(app: &TestApp, handle: &str, path: &str) -> String {
+    let headers = [("user-agent", IPHONE), ("cloudfront-viewer-country", "US")];
+    let resp = app.visit(Method::GET, handle, path, &headers).await;
+    assert_eq!(resp.status(), 302, "{path}");
+    query_param(header_str(resp.headers(), "location"), "ctx").expect("a human's ctx")
+}
