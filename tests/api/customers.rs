@@ -180,8 +180,6 @@ async fn bad_customer_input_is_refused_naming_the_field() {
     let sale = json!({"couponCode": "SPRING", "idempotencyKey": "k2", "eventType": "purchase"});
     let message = assert_error(op.convert_verified(&sale).await, 400, "invalid_request").await;
     assert!(message.starts_with("couponCode"), "{message}");
-    let unbound = json!({"customerId": "c3", "idempotencyKey": "k3", "eventType": "purchase"});
-    assert_error(op.convert_verified(&unbound).await, 404, "not_found").await;
     let foreign = json!({"customerId": "c4", "partnerId": "pub-two", "campaignId": "alpha"});
     let message = assert_error(op.bind_customer(&foreign).await, 400, "invalid_request").await;
     assert!(message.starts_with("partnerId"), "{message}");
@@ -319,6 +317,13 @@ async fn refunding_a_renewal_reverses_only_that_renewals_commission() {
         .filter(|l| l["kind"] == "adjustment")
         .collect();
     assert_eq!(adjusted.len(), 1, "the others stand: {ledger:#?}");
+    // The customer's commissions: the lead's 1.00 and three renewals' 10.00, net of the refund.
+    let customer = json_of(op.get_customer("cus_r").await, 200).await;
+    assert_eq!(
+        customer["commissions"],
+        json!({"EUR": "21.00"}),
+        "{customer}"
+    );
     crate::commissions::no_drift(&app).await;
 }
 
@@ -368,6 +373,16 @@ async fn coupon_codes_attribute_sales_and_bind_their_customers() {
         "value": "50.00", "currency": "EUR"});
     let receipt = json_of(op.convert_verified(&sale).await, 202).await;
     assert_eq!(receipt["campaignId"], "alpha", "{receipt}");
+    // Its replay (no ctx: the click is the first try's) is the same conversion, once.
+    let replayed = json_of(op.convert_verified(&sale).await, 200).await;
+    assert_eq!(
+        (
+            &replayed["deduped"],
+            &replayed["conversionId"],
+            &replayed["clickId"]
+        ),
+        (&json!(true), &receipt["conversionId"], &receipt["clickId"])
+    );
     let first = json!({"customerId": "cus_c", "couponCode": "SPRING-10", "idempotencyKey": "o-2",
         "eventType": "purchase", "value": "100.00", "currency": "EUR"});
     json_of(op.convert_verified(&first).await, 202).await;
@@ -488,17 +503,86 @@ async fn a_partners_own_email_as_its_customer_is_flagged_and_held() {
     );
     let clean = json_of(op.get_customer("cus_other").await, 200).await;
     assert_eq!(clean["flags"], json!([]), "{clean}");
+    // The self-referral's lead and sale are held for it; the other customer's are not (a line
+    // may still be held for another reason, such as the campaign's confidence while its clicks
+    // are being counted).
     let all = crate::commissions::ledger(&app, 4).await;
-    let held: Vec<&Value> = all.iter().filter(|l| l["status"] == "held").collect();
-    assert_eq!(held.len(), 2, "the self-referral's lead and sale: {all:#?}");
-    for line in &held {
-        assert!(
-            line["reasons"]
+    let self_referred: Vec<&Value> = all
+        .iter()
+        .filter(|l| {
+            l["reasons"]
                 .as_array()
                 .unwrap()
-                .contains(&json!("self_referral")),
-            "{line}"
-        );
-    }
+                .contains(&json!("self_referral"))
+        })
+        .collect();
+    assert_eq!(
+        self_referred.len(),
+        2,
+        "the self-referral's lead and sale: {all:#?}"
+    );
+    assert!(
+        self_referred.iter().all(|l| l["status"] == "held"),
+        "{all:#?}"
+    );
+    crate::commissions::no_drift(&app).await;
+}
+
+#[tokio::test]
+async fn an_unbound_customers_sale_without_ctx_is_recorded_unattributed_and_earns_nothing() {
+    let app = spawn_app().await;
+    two_partners(&app).await;
+    let merchant = app.as_role("acme", Role::Creator);
+    let sale = json!({"customerId": "cus_walk_in", "idempotencyKey": "inv-1",
+        "eventType": "purchase", "value": "80.00", "currency": "EUR"});
+    let receipt = json_of(merchant.convert_verified(&sale).await, 202).await;
+    assert_eq!(receipt["campaignId"], Value::Null, "{receipt}");
+    // A replay is the same conversion; the same key with another value is refused.
+    let replay = json_of(merchant.convert_verified(&sale).await, 200).await;
+    assert_eq!(
+        (&replay["deduped"], &replay["conversionId"]),
+        (&json!(true), &receipt["conversionId"])
+    );
+    let mut changed = sale.clone();
+    changed["value"] = json!("81.00");
+    assert_error(
+        merchant.convert_verified(&changed).await,
+        409,
+        "idempotency_key_reused",
+    )
+    .await;
+    // Recorded with no link and no campaign, and no customer record is made for it.
+    let viewer = app.as_role("acme", Role::Viewer);
+    let listed = json_of(viewer.list_conversions("limit=10").await, 200).await;
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{listed}");
+    assert_eq!(
+        (
+            &items[0]["slug"],
+            &items[0]["campaignId"],
+            &items[0]["customerId"]
+        ),
+        (&json!(""), &Value::Null, &json!("cus_walk_in"))
+    );
+    assert_error(viewer.get_customer("cus_walk_in").await, 404, "not_found").await;
+    // Bound later through a partner's click, the customer's next sale is that partner's: a
+    // renewal (the first sale was the unattributed one), 10 % under alpha's plan.
+    let lead = json!({"ctx": ctx_of(&app, "deal").await, "customerId": "cus_walk_in"});
+    json_of(app.lead(&lead).await, 202).await;
+    let next = json!({"customerId": "cus_walk_in", "idempotencyKey": "inv-2",
+        "eventType": "purchase", "value": "50.00", "currency": "EUR"});
+    let attributed = json_of(merchant.convert_verified(&next).await, 202).await;
+    assert_eq!(attributed["campaignId"], "alpha");
+    let ledger = crate::commissions::ledger(&app, 2).await;
+    let mut amounts: Vec<&str> = ledger
+        .iter()
+        .map(|l| l["amount"].as_str().unwrap())
+        .collect();
+    amounts.sort_unstable();
+    assert_eq!(
+        amounts,
+        ["1.00", "5.00"],
+        "the lead and the attributed sale only"
+    );
     crate::commissions::no_drift(&app).await;
 }

@@ -61,7 +61,9 @@ pub struct Receipt {
 pub struct CustomerSale {
     pub customer_id: CustomerId,
     pub first: bool,
-    pub bound_at: String,
+    /// When the customer was bound; `None` for an unbound customer's unattributed conversion
+    /// (no customer record to count it on).
+    pub bound_at: Option<String>,
     /// The customer is flagged `self_referral`: its commissions are held for review.
     pub self_referral: bool,
 }
@@ -272,7 +274,7 @@ impl<'a> Plan<'a> {
         if let Some(c) = sub.customer {
             data.customer_id = Some(c.customer_id.clone());
             data.customer_first = c.first;
-            data.customer_bound_at = Some(c.bound_at.clone());
+            data.customer_bound_at.clone_from(&c.bound_at);
             data.customer_self_referral = c.self_referral;
         }
         data.receipt = state
@@ -297,7 +299,8 @@ impl<'a> Plan<'a> {
             .filter(|_| sub.customer.is_none())
             .map(|max| super::limits::click_cap(sub.handle, ctx, conversion, max, over_cap));
         let currency = conversion.currency.as_deref();
-        let customer_add = sub.customer.filter(|_| !data.test).map(|c| {
+        let bound = sub.customer.filter(|c| c.bound_at.is_some());
+        let customer_add = bound.filter(|_| !data.test).map(|c| {
             let id = &c.customer_id;
             crate::customers::repo::conversion_counted(sub.handle, id, conversion.value, currency)
         });
@@ -438,7 +441,11 @@ fn conversion_data(
         idempotency_key: conversion.idempotency_key.clone(),
         click_id: ctx.click_id.clone(),
         campaign_id: ctx.campaign_id.clone(),
-        slug: ctx.slug.to_string(),
+        slug: if ctx.slug.is_unattributed() {
+            String::new()
+        } else {
+            ctx.slug.to_string()
+        },
         event_type: conversion.event_type.clone(),
         value: conversion.value,
         currency: conversion.currency.clone(),

@@ -7,13 +7,15 @@ use super::coupons::Coupon;
 use super::repo;
 use super::{Binding, Customer, CustomerError, Email, SELF_REFERRAL};
 use crate::campaigns::model::Campaign;
+use crate::conversions::idempotency::IdempotencyRecord;
 use crate::conversions::{Channel, ConversionError, CustomerSale, Receipt};
 use crate::domain::conversion::ValidConversion;
 use crate::domain::{
     Attribution, BoundBy, CampaignId, ClickId, CouponCode, CtxClaims, CustomerId, Handle,
-    IdempotencyKey, PartnerId,
+    IdempotencyKey, PartnerId, Slug,
 };
 use crate::kernel::state::AppState;
+use crate::platform::store::StoreError;
 
 /// What a lead did: the customer's binding (new or the one that won before), whether this
 /// request made it, and the lead conversion's receipt.
@@ -82,7 +84,7 @@ pub async fn convert(
     let sale = CustomerSale {
         customer_id: id.clone(),
         first,
-        bound_at: customer.bound_at.clone(),
+        bound_at: Some(customer.bound_at.clone()),
         self_referral: customer.flags.iter().any(|f| f == SELF_REFERRAL),
     };
     let claims = &customer.claims;
@@ -166,9 +168,65 @@ pub async fn coupon_claims(
     code: &CouponCode,
     key: &IdempotencyKey,
 ) -> Result<CtxClaims, CustomerError> {
-    let (_, campaign) = coupon_of(state.store.as_ref(), handle, code).await?;
-    let click = derived_click(&format!("{handle}\ncoupon\n{}\n{key}", code.key()));
+    let store = state.store.as_ref();
+    let (_, campaign) = coupon_of(store, handle, code).await?;
+    let seed = format!("{handle}\ncoupon\n{}\n{key}", code.key());
+    let click = replay_click(store, handle, key, &seed).await?;
     Ok(campaign_claims(handle, &campaign, click))
+}
+
+/// A conversion of a customer bound to no one, sent without ctx or coupon code (issue 44):
+/// accepted and recorded unattributed (no click, campaign or partner: no commission, counted
+/// under no campaign and an empty slug), its customer's first sale claimed as any other's.
+/// Round trips: ONE idempotency read (a replay names the first try's click), the first-sale
+/// claim, then the conversion's.
+#[tracing::instrument(skip_all, fields(handle = %handle, customer = %customer_id))]
+pub async fn unattributed(
+    state: &AppState,
+    handle: &Handle,
+    customer_id: &CustomerId,
+    conversion: ValidConversion,
+    channel: Channel,
+) -> Result<Receipt, LeadError> {
+    let store = state.store.as_ref();
+    let key = &conversion.idempotency_key;
+    let seed = format!("{handle}\nunattributed\n{customer_id}\n{key}");
+    let click_id = replay_click(store, handle, key, &seed)
+        .await
+        .map_err(CustomerError::from)?;
+    let first = repo::claim_first(store, handle, customer_id, &conversion.event_type, key)
+        .await
+        .map_err(CustomerError::from)?;
+    let sale = CustomerSale {
+        customer_id: customer_id.clone(),
+        first,
+        bound_at: None,
+        self_referral: false,
+    };
+    let claims = CtxClaims {
+        slug: Slug::unattributed(),
+        campaign_id: None,
+        ..campaign_less_claims(handle, click_id)
+    };
+    Ok(crate::conversions::submit_as(state, &claims, conversion, channel, Some(&sale)).await?)
+}
+
+/// The click a conversion without a visitor's click names: the one its first try recorded
+/// (read from its idempotency record, so a replay hashes and dedupes as the first), else a
+/// new one derived from `seed`. Round trips: ONE read.
+async fn replay_click(
+    store: &dyn crate::platform::store::Store,
+    handle: &Handle,
+    key: &IdempotencyKey,
+    seed: &str,
+) -> Result<ClickId, StoreError> {
+    let (pk, sk) = crate::platform::store::keys::idempotency(handle.as_str(), key);
+    let first = store.get(&pk, &sk).await?;
+    let record = first.map(|i| i.parse::<IdempotencyRecord>()).transpose()?;
+    match record.and_then(|r| r.response) {
+        Some(receipt) => Ok(receipt.click_id),
+        None => Ok(derived_click(seed)),
+    }
 }
 
 /// The coupon `code` names and its campaign; an unknown code is the caller's error.
@@ -205,10 +263,19 @@ async fn campaign_of(
 /// an attribution the click would have had were it unknown.
 fn campaign_claims(handle: &Handle, campaign: &Campaign, click_id: ClickId) -> CtxClaims {
     CtxClaims {
-        click_id,
-        handle: handle.clone(),
         slug: campaign.primary_slug.clone(),
         campaign_id: Some(campaign.campaign_id.clone()),
+        ..campaign_less_claims(handle, click_id)
+    }
+}
+
+/// Claims with no visitor behind them: attribution unknown, never expiring.
+fn campaign_less_claims(handle: &Handle, click_id: ClickId) -> CtxClaims {
+    CtxClaims {
+        click_id,
+        handle: handle.clone(),
+        slug: Slug::unattributed(),
+        campaign_id: None,
         attribution: Attribution::unknown(),
         issued_at: crate::platform::store::now_unix(),
         expires_at: i64::MAX,

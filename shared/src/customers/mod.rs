@@ -57,8 +57,8 @@ pub struct CustomerView {
     pub conversion_count: i64,
     /// Currency → decimal amount, of the customer's conversions (test ones left out).
     pub revenue: std::collections::BTreeMap<String, String>,
-    /// Currency → decimal amount of the commissions they earned (not kept per customer yet:
-    /// always empty).
+    /// Currency → decimal amount of the commissions they earned (net of reversals; rejected and
+    /// capped lines out), kept on the record by the ledger.
     pub commissions: std::collections::BTreeMap<String, String>,
 }
 

@@ -125,8 +125,22 @@ fn view(c: &Customer, item: &Item) -> CustomerView {
         flags: c.flags.clone(),
         conversion_count: item.counter(CONVERSIONS),
         revenue,
-        commissions: BTreeMap::new(),
+        commissions: commissions(item),
     }
+}
+
+/// Currency → what the customer's conversions earned (every line in a sum: pending, held,
+/// approved, paid, net of reversals), kept on the record by the ledger's own transactions.
+fn commissions(item: &Item) -> BTreeMap<String, String> {
+    let prefix = crate::ledger::running::CUSTOMER_COMMISSIONS_PREFIX;
+    item.counters
+        .iter()
+        .filter_map(|(name, minor)| {
+            let code = name.strip_prefix(prefix)?.to_ascii_uppercase();
+            let currency = crate::domain::Currency::parse(&code).ok()?;
+            Some((currency.as_str().to_owned(), currency.format(*minor)))
+        })
+        .collect()
 }
 
 /// What a listing keeps.

@@ -119,6 +119,16 @@ impl Slug {
         check_reserved(F, raw, RESERVED_SLUGS)?;
         Ok(Self(raw.to_owned()))
     }
+
+    /// What an unattributed conversion's claims name instead of a link: the reserved `_`, so
+    /// no link ever has it. Recorded as an empty slug.
+    pub fn unattributed() -> Self {
+        Self("_".to_owned())
+    }
+
+    pub fn is_unattributed(&self) -> bool {
+        self.0 == "_"
+    }
 }
 
 impl CampaignId {

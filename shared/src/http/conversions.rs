@@ -154,14 +154,11 @@ async fn submit(
         };
         return Ok(conversions::submit(state, &claims, conversion, channel).await?);
     };
-    let bound = bind::attributed(state, handle, &id, by.ctx, by.coupon.as_ref())
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "Customer {id} (not bound: send its ctx or coupon code with this conversion, or bind it first)"
-            ))
-        })?;
-    Ok(bind::convert(state, handle, &bound, conversion, channel).await?)
+    match bind::attributed(state, handle, &id, by.ctx, by.coupon.as_ref()).await? {
+        Some(bound) => Ok(bind::convert(state, handle, &bound, conversion, channel).await?),
+        // Bound to no one and nothing to bind it by: recorded, unattributed.
+        None => Ok(bind::unattributed(state, handle, &id, conversion, channel).await?),
+    }
 }
 
 /// `POST /v2/handles/{handle}/conversions`: the merchant's server; `verified: true`. The ctx

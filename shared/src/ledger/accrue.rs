@@ -119,6 +119,7 @@ pub(crate) async fn draft(
         sub_ids: c.sub_ids.clone(),
         campaign_id: Some(t.campaign_id.clone()),
         partner_id: t.partner_id.clone(),
+        customer_id: c.customer_id.clone(),
         amount_minor: earned.minor,
         currency: t.plan.currency,
         value: c.value,

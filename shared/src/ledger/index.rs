@@ -121,6 +121,7 @@ mod tests {
                 minor: 100,
                 in_payout: false,
                 currency: Currency::parse("EUR").unwrap(),
+                customer: None,
             }
         }
     }

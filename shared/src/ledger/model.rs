@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CampaignId, CommissionId, Currency, PartnerId, PayoutId, SubIds};
+use crate::domain::{CampaignId, CommissionId, Currency, CustomerId, PartnerId, PayoutId, SubIds};
 use std::collections::BTreeSet;
 
 use crate::ledger::placed::Placed;
@@ -44,6 +44,9 @@ pub struct Commission {
     #[serde(default)]
     pub campaign_id: Option<CampaignId>,
     pub partner_id: PartnerId,
+    /// The bound customer whose conversion this line pays (and its reversal's line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<CustomerId>,
     /// Minor units of `currency`; `None` while no exchange rate is known.
     pub amount_minor: Option<i64>,
     pub currency: Currency,
@@ -137,6 +140,7 @@ impl Commission {
             sub_ids: SubIds::default(),
             campaign_id: None,
             partner_id,
+            customer_id: None,
             amount_minor,
             currency,
             value: None,
@@ -223,6 +227,7 @@ impl Commission {
             minor: self.minor(),
             in_payout: self.payout_id.is_some(),
             currency: self.currency,
+            customer: self.customer_id.as_ref(),
         }
     }
 

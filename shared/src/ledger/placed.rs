@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CampaignId, CommissionId, Currency, PartnerId};
+use crate::domain::{CampaignId, CommissionId, Currency, CustomerId, PartnerId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -50,4 +50,6 @@ pub struct Placed<'a> {
     pub minor: i128,
     pub in_payout: bool,
     pub currency: Currency,
+    /// The customer whose conversion the line pays (its commissions are totalled per customer).
+    pub customer: Option<&'a CustomerId>,
 }

@@ -29,6 +29,9 @@ pub const OPEN_NEGATIVE: &str = "open_negative";
 pub const LINES: &str = "lines";
 /// Parts of each balance item.
 pub const SHARDS: u32 = 4;
+/// The prefix of a customer record's counter of the commissions its conversions earned, per
+/// currency (`com_eur`, minor units: every line in a sum, whatever its slot).
+pub const CUSTOMER_COMMISSIONS_PREFIX: &str = "com_";
 
 /// Where a line's amount sits in the balances.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,7 +106,7 @@ pub fn moves(handle: &str, line: &Placed<'_>, before: Option<Standing>) -> Vec<W
             shard,
         ));
     }
-    items
+    let mut ops: Vec<WriteOp> = items
         .into_iter()
         .map(|(pk, sk)| WriteOp::Add {
             pk,
@@ -112,7 +115,31 @@ pub fn moves(handle: &str, line: &Placed<'_>, before: Option<Standing>) -> Vec<W
             cap: None,
             expires_at: None,
         })
-        .collect()
+        .collect();
+    ops.extend(customer_move(handle, line, before));
+    ops
+}
+
+/// The change of what `line`'s customer earned: its amount in or out of the sums (a reject
+/// or a cap takes it out, an approval after either brings it back). On the customer's record,
+/// beside its conversion and revenue counters.
+fn customer_move(handle: &str, line: &Placed<'_>, before: Option<Standing>) -> Option<WriteOp> {
+    let customer = line.customer?;
+    let summed = |s: Standing| if s.slot.is_some() { s.minor } else { 0 };
+    let delta = summed(Standing::of(line)) - before.map_or(0, summed);
+    (delta != 0).then(|| WriteOp::Add {
+        pk: keys::customers_pk(handle),
+        sk: customer.to_string(),
+        deltas: vec![(
+            format!(
+                "{CUSTOMER_COMMISSIONS_PREFIX}{}",
+                line.currency.as_str().to_ascii_lowercase()
+            ),
+            delta,
+        )],
+        cap: None,
+        expires_at: None,
+    })
 }
 
 /// `ops` with the adds on one item summed into the first of them (DynamoDB refuses a
