@@ -657,7 +657,10 @@ async fn any_sequence_of_leads_sales_and_refunds_keeps_the_balance_the_sum_of_it
             earned += 1;
         }
     }
-    assert!(earned >= 3, "the seed's sequences earn in {earned} cases only");
+    assert!(
+        earned >= 3,
+        "the seed's sequences earn in {earned} cases only"
+    );
 }
 
 async fn play(app: &TestApp, case: usize, steps: &[Step]) -> Model {

@@ -64,15 +64,14 @@ async fn upsert(
 ) -> ApiResult<Response> {
     let precondition = precondition(&headers)?;
     let spec = spec.validate()?;
-    if let Some(campaign) = &spec.campaign_id {
-        if crate::campaigns::get(state.store.as_ref(), &caller.handle, campaign)
+    if let Some(campaign) = &spec.campaign_id
+        && crate::campaigns::get(state.store.as_ref(), &caller.handle, campaign)
             .await?
             .is_none()
-        {
-            return Err(ApiError::invalid_request(format!(
-                "campaignId: campaign {campaign} does not exist; create it first."
-            )));
-        }
+    {
+        return Err(ApiError::invalid_request(format!(
+            "campaignId: campaign {campaign} does not exist; create it first."
+        )));
     }
     let upserted = links::upsert(
         &state,
