@@ -223,6 +223,37 @@ async fn a_customers_first_sale_and_its_renewals_earn_their_own_rates() {
         "rules": [{"eventType": "purchase", "percent": "20"}]});
     let message = assert_error(op.put_plan("alpha", &bad).await, 400, "invalid_request").await;
     assert!(message.starts_with("customerDuration"), "{message}");
+    // The preview says what a first sale, a renewal and a renewal past the 12 months earn.
+    for (customer, amount, reasons) in [
+        (json!({"first": true}), "30.00", json!([])),
+        (
+            json!({"first": false, "boundDaysAgo": 30}),
+            "20.00",
+            json!([]),
+        ),
+        (
+            json!({"first": false, "boundDaysAgo": 400}),
+            "0.00",
+            json!(["outside_customer_duration"]),
+        ),
+    ] {
+        let sample = json!({"eventType": "purchase", "value": "100", "customer": customer});
+        let got = json_of(op.preview_plan("alpha", &sample).await, 200).await;
+        assert_eq!(
+            (&got["amount"], &got["reasons"]),
+            (&json!(amount), &reasons),
+            "{sample}"
+        );
+    }
+    let past =
+        json!({"eventType": "purchase", "customer": {"first": false, "boundDaysAgo": 36501}});
+    let message = assert_error(
+        op.preview_plan("alpha", &past).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(message.starts_with("customer.boundDaysAgo"), "{message}");
 
     let bind = json!({"customerId": "cus_9", "ctx": ctx_of(&app, "deal").await});
     json_of(op.bind_customer(&bind).await, 201).await;

@@ -25,7 +25,23 @@ pub struct Sample {
     pub value: Option<String>,
     #[serde(default)]
     pub currency: Option<String>,
+    /// The sample as a bound customer's conversion (its first sale or a renewal, so many days
+    /// after the binding); without it, a conversion without a customer.
+    #[serde(default)]
+    pub customer: Option<SampleCustomer>,
 }
+
+/// A sample's customer: whether the sale is its first, and how long after the binding it is.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SampleCustomer {
+    pub first: bool,
+    #[serde(default)]
+    pub bound_days_ago: Option<u32>,
+}
+
+/// The longest a sample's customer may have been bound: a century.
+const MAX_BOUND_DAYS: u32 = 36_500;
 
 #[derive(Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -72,6 +88,7 @@ pub async fn preview(
     };
     let (value, currency) = sample_value(&sample.value, &sample.currency, plan.currency)?;
     let now = crate::platform::time::now_millis();
+    let customer = sample_customer(sample.customer.as_ref(), now)?;
     let risk = Risk::default();
     let facts = Facts {
         event_type: check_event_type(&sample.event_type)?,
@@ -81,7 +98,7 @@ pub async fn preview(
         click_ms: now,
         verified: true,
         risk: &risk,
-        customer: None,
+        customer,
     };
     let rate = match earn::rate_needed(&plan, &facts) {
         Some(from) => fx::rate_at(state, handle, from, plan.currency, now)
@@ -107,6 +124,28 @@ fn draft(state: &AppState, campaign: &CampaignId, spec: PlanSpec) -> Result<Plan
         .validate(max_days)
         .map_err(|e| DomainError::new(format!("plan.{}", e.field), e.message))?;
     Ok(valid.versioned(campaign.clone(), 0, String::new(), String::new()))
+}
+
+/// The sample's customer facts: bound `boundDaysAgo` days before now (0 when absent).
+fn sample_customer(
+    customer: Option<&SampleCustomer>,
+    now: i64,
+) -> Result<Option<earn::CustomerFacts>, DomainError> {
+    let Some(c) = customer else {
+        return Ok(None);
+    };
+    let days = c.bound_days_ago.unwrap_or(0);
+    if days > MAX_BOUND_DAYS {
+        return Err(DomainError::new(
+            "customer.boundDaysAgo",
+            format!("at most {MAX_BOUND_DAYS}."),
+        ));
+    }
+    Ok(Some(earn::CustomerFacts {
+        first: c.first,
+        bound_ms: now - i64::from(days) * 86_400_000,
+        self_referral: false,
+    }))
 }
 
 fn check_event_type(raw: &str) -> Result<&str, DomainError> {
