@@ -1,12 +1,13 @@
 // Commissions: partners, a campaign's commission plan (with a preview the server computes with
-// the ledger's own arithmetic), exchange rates; the ledger, review and balances (ledger.js) and
-// payouts with their statements (payouts.js).
+// the ledger's own arithmetic, a renewal's included), exchange rates; the ledger, review and
+// balances (ledger.js), payouts with their statements (payouts.js) and customers (customers.js).
 
 import * as api from './api.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
 import * as ledger from './ledger.js';
 import * as payouts from './payouts.js';
+import * as customers from './customers.js';
 import {
   checkbox, clear, empty, errorBox, field, fmtMoney, fmtTime, form, gate, h, input, loading,
   notice, section, select, table,
@@ -16,6 +17,7 @@ export async function render(main) {
   const bodies = {
     partners: h('div', {}, loading('Loading partners…')),
     plan: h('div', {}),
+    customers: h('div', {}),
     rates: h('div', {}),
     ledger: h('div', {}),
     balances: h('div', {}),
@@ -28,7 +30,8 @@ export async function render(main) {
     section('Exchange rates', bodies.rates),
     section('Ledger and review', bodies.ledger),
     section('Balances', bodies.balances),
-    section('Payouts', bodies.payouts));
+    section('Payouts', bodies.payouts),
+    section('Customers', bodies.customers));
   if (!session.allows(NEEDS.commissionsRead)) {
     clear(bodies.partners, notice('info', session.reason(NEEDS.commissionsRead)));
     return;
@@ -40,6 +43,7 @@ export async function render(main) {
   await renderPartners(bodies.partners);
   await renderPlan(bodies.plan);
   await renderRates(bodies.rates);
+  await customers.render(bodies.customers);
   await ledger.render(bodies.ledger, refreshMoney);
   await refreshMoney();
 }
@@ -136,6 +140,7 @@ async function loadPlan(editor, campaignId) {
 }
 
 const RULE_KINDS = [['event', 'Per conversion of an event type'], ['click', 'Per qualified click']];
+const APPLIES_TO = [['all', 'Every sale'], ['first', "A customer's first sale"], ['recurring', 'Renewals only']];
 
 function ruleRow(rule) {
   const kind = select('ruleKind', RULE_KINDS, rule && rule.qualifiedClick ? 'click' : 'event');
@@ -144,7 +149,8 @@ function ruleRow(rule) {
     field('Pays', kind),
     field('Event type', input('eventType', { value: (rule && rule.eventType) || 'purchase' })),
     field('Flat amount', input('flat', { value: (rule && rule.flat) || '', inputmode: 'decimal', placeholder: '2.00' })),
-    field('Percent of value', input('percent', { value: (rule && rule.percent) || '', inputmode: 'decimal', placeholder: '10' })));
+    field('Percent of value', input('percent', { value: (rule && rule.percent) || '', inputmode: 'decimal', placeholder: '10' })),
+    field('Applies to', select('appliesTo', APPLIES_TO, (rule && rule.appliesTo) || 'all'), 'For bound customers: their first sale, or the later ones.'));
   const remove = h('button', { type: 'button', class: 'secondary' }, 'Remove rule');
   remove.addEventListener('click', () => row.remove());
   row.append(remove);
@@ -159,6 +165,7 @@ function planFromForm(el) {
     const rule = get('ruleKind') === 'click' ? { qualifiedClick: true } : { eventType: get('eventType') };
     if (get('flat')) rule.flat = get('flat');
     if (get('percent')) rule.percent = get('percent');
+    if (!rule.qualifiedClick && get('appliesTo') !== 'all') rule.appliesTo = get('appliesTo');
     return rule;
   });
   const plan = { currency: v('currency').toUpperCase(), holdDays: Number(v('holdDays') || 0), rules,
@@ -168,6 +175,8 @@ function planFromForm(el) {
   if (v('amountPerMonth')) caps.amountPerMonth = v('amountPerMonth');
   if (Object.keys(caps).length) plan.caps = caps;
   if (v('maxDays')) plan.attributionWindow = { maxDays: Number(v('maxDays')) };
+  if (el.querySelector('[name=lifetime]').checked) plan.customerDuration = 'lifetime';
+  else if (v('durationMonths')) plan.customerDuration = { months: Number(v('durationMonths')) };
   return plan;
 }
 
@@ -183,7 +192,9 @@ function planForm(editor, campaignId, plan) {
         field('Hold (days)', input('holdDays', { value: String(p.holdDays), inputmode: 'numeric' })),
         field('Conversions per UTC day (cap)', input('conversionsPerDay', { value: (p.caps && p.caps.conversionsPerDay) || '', inputmode: 'numeric' })),
         field('Amount per UTC month (cap)', input('amountPerMonth', { value: (p.caps && p.caps.amountPerMonth) || '', inputmode: 'decimal' })),
-        field('Attribution window (days)', input('maxDays', { value: (p.attributionWindow && p.attributionWindow.maxDays) || '', inputmode: 'numeric' }))),
+        field('Attribution window (days)', input('maxDays', { value: (p.attributionWindow && p.attributionWindow.maxDays) || '', inputmode: 'numeric' })),
+        field('Customer duration (months)', input('durationMonths', { value: durationMonths(p), inputmode: 'numeric', placeholder: '12' }), 'How long after its binding a customer earns its partner commissions (default 12).')),
+      field('Customers earn for their lifetime', checkbox('lifetime', p.customerDuration === 'lifetime')),
       field('Hold unverified conversions for review', checkbox('requireVerified', p.requireVerified)),
       rules, add),
     plan ? 'Save a new version' : 'Create the plan',
@@ -196,6 +207,13 @@ function planForm(editor, campaignId, plan) {
   return gateForm(f, NEEDS.commissionsWrite);
 }
 
+function durationMonths(p) {
+  const d = p.customerDuration;
+  return d && typeof d === 'object' && d.months ? String(d.months) : '';
+}
+
+const SAMPLE_AS = [['none', 'A sale without a customer'], ['first', "A customer's first sale"], ['renewal', 'A renewal']];
+
 // What a sample conversion would earn under the plan in the form (saved or not), computed by the
 // server with the ledger's arithmetic and today's exchange rate.
 function previewForm(editor, campaignId) {
@@ -204,13 +222,19 @@ function previewForm(editor, campaignId) {
     h('div', { class: 'grid' },
       field('Event type', input('eventType', { value: 'purchase' })),
       field('Value', input('value', { value: '24.99', inputmode: 'decimal' })),
-      field('Currency', input('currency', { value: 'USD' }))),
+      field('Currency', input('currency', { value: 'USD' })),
+      field('As', select('sampleAs', SAMPLE_AS, 'none')),
+      field('Days after the binding', input('boundDaysAgo', { value: '30', inputmode: 'numeric' }), 'For a renewal: e.g. 400 is past a 12-month duration.')),
     'Preview what it earns',
     async (el) => {
       const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
       const sample = { plan: planFromForm(editor.querySelector('#plan-form')), eventType: v('eventType') };
       if (v('value')) sample.value = v('value');
       if (v('currency')) sample.currency = v('currency').toUpperCase();
+      if (v('sampleAs') !== 'none') {
+        sample.customer = { first: v('sampleAs') === 'first' };
+        if (v('sampleAs') === 'renewal') sample.customer.boundDaysAgo = Number(v('boundDaysAgo') || 0);
+      }
       const got = await api.post(api.handlePath(`/campaigns/${encodeURIComponent(campaignId)}/commission-plan/preview`), sample);
       clear(out, previewText(got));
     });
@@ -219,6 +243,7 @@ function previewForm(editor, campaignId) {
 }
 
 function previewText(got) {
+  if (got.reasons.includes('outside_customer_duration')) return notice('warning', 'Earns nothing: the renewal is past the customer duration.');
   if (got.amount === null) return notice('warning', `No amount yet: ${got.reasons.join(', ')} (post a rate to ${got.currency}).`);
   const why = got.reasons.length ? ` (${got.reasons.join(', ')})` : '';
   const rate = got.fxRate ? ` at ${got.fxRate} ${got.currency} per unit` : '';

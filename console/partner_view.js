@@ -7,6 +7,7 @@ import * as api from './api.js';
 import * as session from './session.js';
 import * as ledger from './ledger.js';
 import { statementButtons } from './payouts.js';
+import * as customers from './customers.js';
 import {
   clear, copyButton, empty, errorBox, field, fmtMoney, fmtTime, h, input, loading, section, table,
 } from './ui.js';
@@ -18,6 +19,7 @@ export async function render(main) {
     links: h('div', { id: 'partner-links' }, loading()),
     funnel: h('div', { id: 'partner-funnel' }, loading()),
     commissions: h('div', { id: 'partner-commissions' }, loading()),
+    customers: h('div', { id: 'partner-customers' }, loading()),
     balance: h('div', { id: 'partner-balance' }, loading()),
     payouts: h('div', { id: 'partner-payouts' }, loading()),
     postbacks: h('div', { id: 'partner-postbacks' }, loading()),
@@ -27,11 +29,13 @@ export async function render(main) {
     section('Your links', parts.links),
     section('Your funnel', parts.funnel),
     section('Your commissions', parts.commissions),
+    section('Your customers', parts.customers),
     section('Your balance', parts.balance),
     section('Your payouts and statements', parts.payouts),
     section('Your postbacks', parts.postbacks));
   await Promise.all([
     links(parts.links), funnel(parts.funnel), commissions(parts.commissions),
+    customers.render(parts.customers, { filters: false }),
     ledger.renderBalances(parts.balance), payouts(parts.payouts), postbacks(parts.postbacks, me),
   ]);
 }

@@ -816,9 +816,16 @@ def commissions(c):
     c.submit(preview)
     # 10 % of 24.99 = 2.499, rounded once, half away from zero: what the ledger will write.
     c.wait_text("#plan-preview", "Earns €2.50")
+    # A renewal 400 days after its customer's binding, past the plan's 12 months, earns nothing.
+    c.fill(plan, "durationMonths", "12")
+    c.fill(preview, "sampleAs", "renewal")
+    c.fill(preview, "boundDaysAgo", "400")
+    c.submit(preview)
+    c.wait_text("#plan-preview", "past the customer duration")
+    c.fill(preview, "sampleAs", "none")
     c.submit(plan)
     c.wait_text("#plan-version", "Version 1")
-    step("the plan saved (version 1) after a preview the server computed (€2.50)")
+    step("the plan saved (version 1) after a preview the server computed (€2.50; a renewal past 12 months: nothing)")
 
     ctx = visit("deal-web", UA["android"])
     status, body = api("POST", "/v2/public/conversions", body={
@@ -861,6 +868,15 @@ def commissions(c):
     c.shot("commissions-payouts", at="#payout-list")
     step("a payout run (€2.50), its statement downloaded (%s), marked paid" % name)
 
+    lead = {"ctx": visit("deal-web", UA["android"]), "customerId": "cus-web-1", "email": "ann@example.com"}
+    status, body = api("POST", "/v2/public/leads", body=lead)
+    assert status == 202 and body["partnerId"] == "pub-web", (status, body)
+    c.go("#/commissions")
+    customers = c.wait_text("#customer-results", "cus-web-1")
+    assert "pub-web" in customers and "a***@example.com" in customers, customers
+    c.shot("commissions-customers", at="#customer-results")
+    step("a lead binds cus-web-1 to pub-web: the customers list shows it, its email masked")
+
 
 def partner_view(c, operator):
     """Issue 31's partner view: pub-web signs in with its own token and sees its own data only."""
@@ -886,6 +902,7 @@ def partner_view(c, operator):
     c.css("#partner-payouts button:nth-of-type(2)").click()
     c.wait_text("#partner-payouts", "Signed by key")
     c.wait_text("#partner-postbacks", "No postback URL set")
+    c.wait_text("#partner-customers", "cus-web-1")
     c.shot("partner-view")
     step("the partner view: its link with its sub-id, funnel, 1 paid commission, €2.50, payout #1 signed")
     sign_out(c)

@@ -111,6 +111,10 @@ const FILES: &[(&str, &[u8])] = &[
     ("ledger.js", include_bytes!("../../../console/ledger.js")),
     ("payouts.js", include_bytes!("../../../console/payouts.js")),
     (
+        "customers.js",
+        include_bytes!("../../../console/customers.js"),
+    ),
+    (
         "partner_view.js",
         include_bytes!("../../../console/partner_view.js"),
     ),
