@@ -232,7 +232,7 @@ async fn run() -> anyhow::Result<()> {
                 config.jwt_issuer.clone(),
                 config.jwt_audience.clone(),
             )?;
-            let exp = time::OffsetDateTime::now_utc().unix_timestamp()
+            let exp = tenx_shared::platform::time::now().unix_timestamp()
                 + tenx_shared::platform::time::secs(parse_ttl(&ttl)?);
             let claims = Claims {
                 sub,

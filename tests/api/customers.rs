@@ -758,3 +758,49 @@ fn cents_of(amount: &str) -> i64 {
     let cents = int.parse::<i64>().unwrap() * 100 + frac.parse::<i64>().unwrap();
     if negative { -cents } else { cents }
 }
+
+/// The plan's 12 months, end to end on the service's clock: a renewal on day 364 after the
+/// binding earns the recurring rate, one on day 366 earns nothing, and its line says why.
+#[tokio::test]
+async fn a_renewal_on_day_364_earns_and_on_day_366_does_not() {
+    let app = spawn_app().await;
+    two_partners(&app).await;
+    let op = app.as_role("acme", Role::Operator);
+    let plan = json!({"currency": "EUR", "holdDays": 0, "customerDuration": {"months": 12},
+        "rules": [{"eventType": "purchase", "percent": "20", "appliesTo": "recurring"}]});
+    json_of(op.put_plan("alpha", &plan).await, 200).await;
+    let bind = json!({"customerId": "cus_year", "ctx": ctx_of(&app, "deal").await});
+    json_of(op.bind_customer(&bind).await, 201).await;
+    let day = Duration::from_secs(86_400);
+    let mut renewals = Vec::new();
+    for (invoice, days) in [("in_first", 0), ("in_364", 364), ("in_366", 2)] {
+        tenx_shared::platform::time::advance(day * days);
+        // Tokens are minted on the moved clock, as the server reads it.
+        let merchant = app.as_role("acme", Role::Creator);
+        let body = json!({"customerId": "cus_year", "idempotencyKey": invoice,
+            "eventType": "purchase", "value": "100", "currency": "EUR"});
+        let receipt = json_of(merchant.convert_verified(&body).await, 202).await;
+        renewals.push(receipt["conversionId"].as_str().unwrap().to_owned());
+    }
+    let lines = crate::commissions::ledger(&app, 3).await;
+    let of = |id: &str| {
+        lines
+            .iter()
+            .find(|l| l["conversionId"] == id)
+            .unwrap_or_else(|| panic!("no line for {id}: {lines:#?}"))
+    };
+    // The first sale matches no rule (recurring only); day 364 earns 20 %; day 366 is past.
+    assert_eq!(
+        of(&renewals[0])["reasons"],
+        json!(["no_rule"]),
+        "{lines:#?}"
+    );
+    assert_eq!(of(&renewals[1])["amount"], "20.00", "{lines:#?}");
+    let late = of(&renewals[2]);
+    assert_eq!(
+        (&late["amount"], &late["reasons"]),
+        (&json!("0.00"), &json!(["outside_customer_duration"])),
+        "{late}"
+    );
+    crate::commissions::no_drift(&app).await;
+}

@@ -108,8 +108,9 @@ impl TestApp {
     }
 }
 
+/// The service's clock (a test that moves it mints tokens valid in the moved time).
 pub(crate) fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    tenx_shared::platform::time::now().unix_timestamp()
 }
 
 pub(crate) fn token_with_exp(handles: &[&str], role: Role, exp: i64) -> String {

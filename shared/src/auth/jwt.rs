@@ -150,7 +150,7 @@ mod tests {
     }
 
     fn now() -> i64 {
-        time::OffsetDateTime::now_utc().unix_timestamp()
+        crate::platform::time::now().unix_timestamp()
     }
 
     #[test]

@@ -92,7 +92,7 @@ fn report_kind(funnel: Option<&str>, group_by: Option<&str>) -> ApiResult<Option
 
 async fn build(state: &AppState, caller: &Caller, p: &ReportParams) -> ApiResult<Report> {
     let group = report_kind(p.funnel.as_deref(), p.group_by.as_deref())?;
-    let now = time::OffsetDateTime::now_utc();
+    let now = crate::platform::time::now();
     let range = DayRange::parse(p.from.as_deref(), p.to.as_deref(), now.date())?;
     let store = state.store.as_ref();
     // Campaigns are read under the caller's own handle only: another handle's id is a 404.
@@ -184,7 +184,7 @@ async fn orphans(state: &AppState, caller: &Caller, p: &ReportParams) -> ApiResu
             "orphans: cannot be combined with funnel, groupBy or campaignId.",
         ));
     }
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = crate::platform::time::now().date();
     let range = DayRange::parse(p.from.as_deref(), p.to.as_deref(), today)?;
     let report = crate::clicks::orphans::report(state, &caller.handle, &range).await?;
     Ok(axum::Json(report).into_response())

@@ -138,7 +138,7 @@ async fn decide(
     let owner = chain::owner_of_client(client);
     let signals = chain::load_signals(state.store.as_ref(), handle, session, &owner).await?;
     let facts = SessionFacts::from_signals(&signals);
-    let now = time::OffsetDateTime::now_utc();
+    let now = crate::platform::time::now();
     let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
     let evaluated_at = crate::platform::time::to_rfc3339(now);
     Ok(triggers

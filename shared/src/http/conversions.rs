@@ -243,7 +243,7 @@ async fn list(
         flagged: flag("flagged", p.flagged.as_deref())?,
         reversed: flag("reversed", p.reversed.as_deref())?,
     };
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = crate::platform::time::now().date();
     let range = DayRange::parse(p.from.as_deref(), p.to.as_deref(), today)?;
     let resume = page.cursor.as_deref().map(resume_of).transpose()?;
     let (items, next) = conversions::list::list(

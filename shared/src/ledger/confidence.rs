@@ -26,7 +26,7 @@ pub async fn at(
 ) -> Result<ConfidenceAtHold, StoreError> {
     let to = day_of_unix(at_ms / 1000);
     let from = day_of_unix(at_ms / 1000 - (WINDOW_DAYS - 1) * 86_400);
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = crate::platform::time::now().date();
     let range = DayRange::parse(Some(&from), Some(&to), today)
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
     let scope = Scope::One(campaign.clone());

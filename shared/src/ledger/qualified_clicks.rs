@@ -69,7 +69,7 @@ async fn qualified_clicks(
     let Some(c) = crate::campaigns::get(state.store.as_ref(), handle, campaign).await? else {
         return Ok(0);
     };
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = crate::platform::time::now().date();
     let range = DayRange::parse(Some(day), Some(day), today)
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
     let funnel = report::funnel(

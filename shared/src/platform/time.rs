@@ -1,10 +1,34 @@
-//! Timestamps: RFC 3339 UTC everywhere in the API.
+//! Timestamps: RFC 3339 UTC everywhere in the API; and the service's one clock ([`now`]),
+//! which every "now" in the service reads (`now_unix`, `now_millis`, `now_rfc3339` are views of
+//! it), so a test can move time (`advance`, feature `testing`) and see a year pass.
+
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+/// How far a test moved the clock (ms); 0 in every shipped binary.
+static SHIFT_MS: AtomicI64 = AtomicI64::new(0);
+
+/// Now: the system's UTC time, moved by what a test set (one atomic load).
+pub fn now() -> OffsetDateTime {
+    let t = OffsetDateTime::now_utc();
+    match SHIFT_MS.load(Ordering::Relaxed) {
+        0 => t,
+        ms => t + time::Duration::milliseconds(ms),
+    }
+}
+
+/// Moves the service's clock forward by `by` for the whole process (tests only: nextest runs
+/// each test in its own process, so no other test sees it).
+#[cfg(any(test, feature = "testing"))]
+pub fn advance(by: std::time::Duration) {
+    let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+    SHIFT_MS.fetch_add(ms, Ordering::Relaxed);
+}
+
 pub fn now_rfc3339() -> String {
-    to_rfc3339(OffsetDateTime::now_utc())
+    to_rfc3339(now())
 }
 
 pub fn to_rfc3339(t: OffsetDateTime) -> String {
@@ -54,7 +78,7 @@ pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
 }
 
 pub fn now_millis() -> i64 {
-    unix_millis(OffsetDateTime::now_utc())
+    unix_millis(now())
 }
 
 #[cfg(test)]

@@ -281,5 +281,5 @@ pub fn to_doc<T: serde::Serialize + ?Sized>(value: &T) -> Result<serde_json::Val
 
 /// Current time in unix seconds.
 pub fn now_unix() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    crate::platform::time::now().unix_timestamp()
 }
