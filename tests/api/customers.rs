@@ -804,3 +804,45 @@ async fn a_renewal_on_day_364_earns_and_on_day_366_does_not() {
     );
     crate::commissions::no_drift(&app).await;
 }
+
+/// `customer.bound`: one signed event per customer, when its binding is made (a later lead of
+/// the same customer binds nothing and sends nothing).
+#[tokio::test]
+async fn a_binding_sends_one_customer_bound_event() {
+    use crate::webhooks::{Receiver, subscribe, webhook_config};
+    let app = spawn_with(webhook_config(100), None).await;
+    two_partners(&app).await;
+    let receiver = Receiver::start().await;
+    let (_, secret) = subscribe(&app, &receiver.url("/bound"), &["customer.bound"]).await;
+    for (customer, slug) in [("cus_1", "deal"), ("cus_1", "offer"), ("cus_2", "offer")] {
+        let lead = json!({"ctx": ctx_of(&app, slug).await, "customerId": customer,
+            "email": "buyer@example.com", "idempotencyKey": format!("{customer}-{slug}")});
+        json_of(app.lead(&lead).await, 202).await;
+    }
+    let got = receiver.wait_for("/bound", 2).await;
+    got[0].assert_signed_with(&secret);
+    let mut bound: Vec<(String, String)> = got
+        .iter()
+        .map(|c| {
+            let event = c.json();
+            assert_eq!(event["type"], "customer.bound");
+            assert_eq!(event["data"]["emailMasked"], "b***@example.com");
+            let field = |k: &str| event["data"][k].as_str().unwrap().to_owned();
+            (field("customerId"), field("partnerId"))
+        })
+        .collect();
+    bound.sort();
+    assert_eq!(
+        bound,
+        [
+            ("cus_1".to_owned(), "pub-one".to_owned()),
+            ("cus_2".to_owned(), "pub-two".to_owned())
+        ]
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        receiver.captured("/bound").len(),
+        2,
+        "cus_1's second lead sent nothing"
+    );
+}

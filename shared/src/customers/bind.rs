@@ -114,7 +114,7 @@ pub async fn by_ctx(
     };
     let handle = claims.handle.clone();
     let binding = binding(state, &handle, claims, partner_id, BoundBy::Ctx, email).await?;
-    repo::bind(store, &handle, customer_id, binding).await
+    repo::bind(state, &handle, customer_id, binding).await
 }
 
 /// Binds `customer_id` by hand to `partner`'s `campaign` (which must exist and be the
@@ -138,7 +138,7 @@ pub async fn by_hand(
     let claims = campaign_claims(handle, &campaign, binding_click(handle, customer_id));
     let partner_id = Some(partner.clone());
     let binding = binding(state, handle, claims, partner_id, BoundBy::Manual, email).await?;
-    repo::bind(store, handle, customer_id, binding).await
+    repo::bind(state, handle, customer_id, binding).await
 }
 
 /// Binds `customer_id` to the partner and campaign of coupon `code` (first binding wins).
@@ -155,7 +155,7 @@ pub async fn by_coupon(
     let claims = campaign_claims(handle, &campaign, binding_click(handle, customer_id));
     let partner_id = Some(coupon.partner_id);
     let binding = binding(state, handle, claims, partner_id, BoundBy::Coupon, email).await?;
-    repo::bind(store, handle, customer_id, binding).await
+    repo::bind(state, handle, customer_id, binding).await
 }
 
 /// The claims a sale carrying coupon `code` and no customer is attributed with: the coupon's

@@ -11,6 +11,8 @@ use rust_decimal::Decimal;
 
 use super::{Binding, Customer, CustomerError, CustomerView};
 use crate::domain::{CampaignId, CustomerId, Handle, PartnerId};
+use crate::kernel::events::{Event, EventType};
+use crate::kernel::state::AppState;
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
 
 /// Counter of a customer's conversions, and the prefix of its revenue per currency.
@@ -18,15 +20,19 @@ const CONVERSIONS: &str = "conversions";
 const REVENUE_PREFIX: &str = "rev_";
 
 /// Binds `customer_id` as `binding` says, unless it is bound already: then the existing
-/// binding, unchanged, and `false`. Round trips: ONE transaction (the record put if absent, its
-/// index entries), plus ONE read when the backend did not return the record that won.
+/// binding, unchanged, and `false`. A new binding's `customer.bound` event rides in its
+/// transaction's outbox and is enqueued after the commit (so it is sent once per customer,
+/// never for a binding that lost). Round trips: ONE transaction (the record put if absent, its
+/// index entries, the event's outbox entry), ONE enqueue, plus ONE read when the backend did
+/// not return the record that won.
 #[tracing::instrument(skip_all, fields(handle = %handle, customer = %customer_id))]
 pub async fn bind(
-    store: &dyn Store,
+    state: &AppState,
     handle: &Handle,
     customer_id: &CustomerId,
     binding: Binding,
 ) -> Result<(Customer, bool), CustomerError> {
+    let store = state.store.as_ref();
     let now = crate::platform::time::now_millis();
     let customer = Customer {
         customer_id: customer_id.clone(),
@@ -41,6 +47,12 @@ pub async fn bind(
         claims: binding.claims,
     };
     let (pk, sk) = (keys::customers_pk(handle.as_str()), customer_id.to_string());
+    let fresh = view(
+        &customer,
+        &Item::new(pk.clone(), sk.clone(), serde_json::json!({})),
+    );
+    let data = serde_json::to_value(&fresh).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut event = Event::new(EventType::CustomerBound, handle, data);
     let mut ops = vec![WriteOp::Put {
         item: Item::new(pk, sk, crate::platform::store::to_doc(&customer)?),
         cond: Cond::Absent,
@@ -53,7 +65,10 @@ pub async fn bind(
                 cond: Cond::None,
             }),
     );
-    match store.transact(ops).await {
+    ops.push(crate::kernel::outbox::record(&mut event));
+    let (store_arc, queue) = (state.store.clone(), state.queue.clone());
+    let events = std::slice::from_ref(&event);
+    match crate::kernel::outbox::commit_and_publish(store_arc, queue, ops, events).await {
         Ok(()) => Ok((customer, true)),
         Err(StoreError::TxConflict { index: 0, current }) => {
             let won = match current {

@@ -37,10 +37,12 @@ pub enum EventType {
     PayoutCreated,
     #[serde(rename = "payout.paid")]
     PayoutPaid,
+    #[serde(rename = "customer.bound")]
+    CustomerBound,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 13] = [
+    pub const ALL: [EventType; 14] = [
         EventType::LinkClicked,
         EventType::LinkCreated,
         EventType::LinkUpdated,
@@ -54,6 +56,7 @@ impl EventType {
         EventType::CommissionReversed,
         EventType::PayoutCreated,
         EventType::PayoutPaid,
+        EventType::CustomerBound,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +74,7 @@ impl EventType {
             EventType::CommissionReversed => "commission.reversed",
             EventType::PayoutCreated => "payout.created",
             EventType::PayoutPaid => "payout.paid",
+            EventType::CustomerBound => "customer.bound",
         }
     }
 
