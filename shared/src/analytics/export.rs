@@ -262,6 +262,7 @@ mod tests {
         };
         let row = |id: &str, commissions: CommissionAmounts| FunnelRow {
             campaign_id: Some(id.into()),
+            partner_id: None,
             status: None,
             metrics: metrics(),
             confidence: 100,

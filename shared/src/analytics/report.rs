@@ -236,6 +236,8 @@ impl From<&Counters> for Metrics {
 pub struct FunnelRow {
     /// `null` for clicks on links without a campaign.
     pub campaign_id: Option<String>,
+    /// The campaign's partner (`null`: none, or links without a campaign).
+    pub partner_id: Option<String>,
     pub status: Option<CampaignStatus>,
     #[serde(flatten)]
     pub metrics: Metrics,
@@ -338,6 +340,7 @@ async fn funnel_row(
     });
     let row = FunnelRow {
         campaign_id: campaign.map(|c| c.campaign_id.as_str().to_owned()),
+        partner_id: campaign.and_then(|c| c.partner_id.as_ref().map(|p| p.as_str().to_owned())),
         status: campaign.map(|c| c.status),
         metrics: Metrics::from(&counters),
         confidence: score.score,

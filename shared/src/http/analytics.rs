@@ -11,6 +11,7 @@ use crate::analytics::days::DayRange;
 use crate::analytics::export;
 use crate::analytics::report::{self, FunnelReport, GroupBy, GroupReport, Scope};
 use crate::campaigns;
+use crate::domain::PartnerId;
 use crate::http::auth::Caller;
 use crate::http::campaigns::parse_campaign_id;
 use crate::http::error::{ApiError, ApiResult, ErrorCode};
@@ -40,6 +41,8 @@ struct ReportParams {
     format: Option<String>,
     group_by: Option<String>,
     campaign_id: Option<String>,
+    /// One partner's campaigns (a partner token: its own only).
+    partner_id: Option<String>,
     from: Option<String>,
     to: Option<String>,
 }
@@ -90,38 +93,44 @@ fn report_kind(funnel: Option<&str>, group_by: Option<&str>) -> ApiResult<Option
     }
 }
 
+/// Which campaigns a report covers. Campaigns are read under the caller's own handle only
+/// (another handle's id is a 404); a partner token sees its own campaigns only, and a
+/// `partnerId` filter keeps one partner's (another partner's, for a partner token: 404).
+/// Round trips: ONE read for one campaign, else ONE listing of the handle's campaigns.
+async fn scope(state: &AppState, caller: &Caller, p: &ReportParams) -> ApiResult<Scope> {
+    let store = state.store.as_ref();
+    let partner = p.partner_id.as_deref().map(PartnerId::parse).transpose()?;
+    if let (Some(want), Some(own)) = (&partner, caller.partner())
+        && want != own
+    {
+        return Err(ApiError::not_found(format!("Partner {want}")));
+    }
+    let wanted = partner.as_ref().or(caller.partner());
+    let keeps = |c: &crate::campaigns::model::Campaign| {
+        wanted.is_none_or(|p| c.partner_id.as_ref() == Some(p))
+    };
+    if let Some(raw) = p.campaign_id.as_deref() {
+        let id = parse_campaign_id(raw)?;
+        let campaign = campaigns::get(store, &caller.handle, &id)
+            .await?
+            .filter(|c| keeps(c))
+            .ok_or_else(|| ApiError::not_found(format!("Campaign {id}")))?;
+        return Ok(Scope::One(campaign));
+    }
+    let all = campaigns::list_all(store, &caller.handle).await?;
+    Ok(match wanted {
+        // One partner's campaigns only, never the handle's other traffic.
+        Some(_) => Scope::Campaigns(all.into_iter().filter(|c| keeps(c)).collect()),
+        None => Scope::All(all),
+    })
+}
+
 async fn build(state: &AppState, caller: &Caller, p: &ReportParams) -> ApiResult<Report> {
     let group = report_kind(p.funnel.as_deref(), p.group_by.as_deref())?;
     let now = crate::platform::time::now();
     let range = DayRange::parse(p.from.as_deref(), p.to.as_deref(), now.date())?;
     let store = state.store.as_ref();
-    // Campaigns are read under the caller's own handle only: another handle's id is a 404.
-    let scope = match p.campaign_id.as_deref() {
-        Some(raw) => {
-            let id = parse_campaign_id(raw)?;
-            let campaign = campaigns::get(store, &caller.handle, &id)
-                .await?
-                .filter(|c| {
-                    caller
-                        .partner()
-                        .is_none_or(|p| c.partner_id.as_ref() == Some(p))
-                })
-                .ok_or_else(|| ApiError::not_found(format!("Campaign {id}")))?;
-            Scope::One(campaign)
-        }
-        None => {
-            let all = campaigns::list_all(store, &caller.handle).await?;
-            match caller.partner() {
-                // A partner token: its campaigns only, never the handle's other traffic.
-                Some(p) => Scope::Campaigns(
-                    all.into_iter()
-                        .filter(|c| c.partner_id.as_ref() == Some(p))
-                        .collect(),
-                ),
-                None => Scope::All(all),
-            }
-        }
-    };
+    let scope = scope(state, caller, p).await?;
     Ok(match group {
         None => {
             let mut funnel =
