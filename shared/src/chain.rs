@@ -78,7 +78,7 @@ pub async fn append(
     ttl: Duration,
     max_per_session: u32,
 ) -> Result<i64, ChainError> {
-    let pk = keys::chain_session_pk(handle.as_str(), session.as_str());
+    let pk = keys::chain_session_pk(handle, session.as_str());
     let added = i64::try_from(signals.len()).unwrap_or(i64::MAX);
     let max = i64::from(max_per_session);
     let expires_at = expiry(ttl);
@@ -183,7 +183,7 @@ pub async fn load_signals(
     session: &SessionId,
     owner: &str,
 ) -> Result<Vec<Signal>, StoreError> {
-    let query = Query::all(keys::chain_session_pk(handle.as_str(), session.as_str()));
+    let query = Query::all(keys::chain_session_pk(handle, session.as_str()));
     let mut signals = Vec::new();
     let mut stranger = false;
     for_each_item(store, query, |item| {
@@ -235,7 +235,7 @@ struct RulesDoc {
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn load_rules(store: &dyn Store, handle: &Handle) -> Result<HandleRules, StoreError> {
     let item = store
-        .get(&keys::handle_pk(handle.as_str()), keys::CHAIN_RULES_SK)
+        .get(&keys::handle_pk(handle), keys::CHAIN_RULES_SK)
         .await?;
     Ok(match item {
         Some(item) => {
@@ -266,7 +266,7 @@ pub async fn replace_rules(
     handle: &Handle,
     rules: Vec<Rule>,
 ) -> Result<HandleRules, ChainError> {
-    let pk = keys::handle_pk(handle.as_str());
+    let pk = keys::handle_pk(handle);
     let updated_at = crate::platform::time::now_rfc3339();
     let doc = crate::platform::store::to_doc(&RulesDoc {
         rules: rules.clone(),

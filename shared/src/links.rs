@@ -35,10 +35,7 @@ pub async fn load(
     slug: &Slug,
 ) -> Result<Option<Link>, StoreError> {
     let item = store
-        .get(
-            &keys::handle_pk(handle.as_str()),
-            &keys::link_sk(slug.as_str()),
-        )
+        .get(&keys::handle_pk(handle), &keys::link_sk(slug))
         .await?;
     item.map(|i| i.parse::<Link>()).transpose()
 }
@@ -169,12 +166,8 @@ pub fn plan_upsert(
     };
     let link = Link::from_spec(handle.clone(), slug.clone(), spec, version, created_at, now);
     let doc = crate::platform::store::to_doc(&link)?;
-    let item = Item::new(
-        keys::handle_pk(handle.as_str()),
-        keys::link_sk(slug.as_str()),
-        doc.clone(),
-    )
-    .with_version(version);
+    let item =
+        Item::new(keys::handle_pk(handle), keys::link_sk(slug), doc.clone()).with_version(version);
     let kind = if existing.is_some() {
         EventType::LinkUpdated
     } else {
@@ -268,8 +261,8 @@ pub async fn delete(
         _ => Cond::Version(existing.version),
     };
     let op = WriteOp::Delete {
-        pk: keys::handle_pk(handle.as_str()),
-        sk: keys::link_sk(slug.as_str()),
+        pk: keys::handle_pk(handle),
+        sk: keys::link_sk(slug),
         cond,
     };
     match state.store.write(op).await {
@@ -287,7 +280,7 @@ pub async fn delete(
 /// Where a handle's links are listed from (in slug order).
 pub fn listing(handle: &Handle) -> crate::platform::store::Listing {
     crate::platform::store::Listing {
-        pk: keys::handle_pk(handle.as_str()),
+        pk: keys::handle_pk(handle),
         prefix: keys::LINK_SK_PREFIX,
         descending: false,
     }

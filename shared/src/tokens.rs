@@ -179,7 +179,7 @@ pub async fn create(
         token_hash,
     };
     let index_item = Item::new(
-        keys::handle_pk(handle.as_str()),
+        keys::handle_pk(handle),
         keys::pat_index_sk(record.token_id.as_str()),
         crate::platform::store::to_doc(&entry)?,
     )
@@ -208,11 +208,7 @@ pub async fn list(
     limit: usize,
     after: Option<String>,
 ) -> Result<(Vec<PatRecord>, Option<String>), StoreError> {
-    let mut q = Query::prefix(
-        keys::handle_pk(handle.as_str()),
-        keys::PAT_INDEX_SK_PREFIX,
-        limit,
-    );
+    let mut q = Query::prefix(keys::handle_pk(handle), keys::PAT_INDEX_SK_PREFIX, limit);
     q.after = after;
     let page = state.store.query(q).await?;
     let records = page
@@ -231,7 +227,7 @@ pub async fn revoke(
     token_id: &TokenId,
 ) -> Result<(), TokenError> {
     let not_found = || TokenError::NotFound(token_id.to_string());
-    let pk = keys::handle_pk(handle.as_str());
+    let pk = keys::handle_pk(handle);
     let sk = keys::pat_index_sk(token_id.as_str());
     let entry: PatIndexEntry = state
         .store

@@ -49,7 +49,10 @@ async fn reads_beside(big: usize) -> Vec<(&'static str, OpCounts)> {
         } else {
             line(&minnow, &pond)
         };
-        store.transact(c.create("acme").unwrap()).await.unwrap();
+        store
+            .transact(c.create(&Handle::parse("acme").unwrap()).unwrap())
+            .await
+            .unwrap();
     }
     let counters = OpCounters::new();
     let counting: Arc<dyn Store> = Arc::new(counted(store, &counters));

@@ -757,8 +757,8 @@ async fn old_campaign(app: &TestApp, id: &str, status: &str, age_days: i64) {
         created,
     );
     let item = Item::new(
-        keys::handle_pk("acme"),
-        keys::campaign_sk(id),
+        keys::handle_pk(&acme()),
+        keys::campaign_sk(&tenx_shared::domain::CampaignId::parse(id).unwrap()),
         serde_json::to_value(&c).unwrap(),
     )
     .with_version(1);

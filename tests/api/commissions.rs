@@ -326,11 +326,11 @@ async fn lines_from_before_the_running_balances_are_brought_in_once() {
     // Rewind the line to how an older version stored it, and drop what it wrote beside it.
     let store = state.store.clone();
     for pk in [
-        tenx_shared::platform::store::keys::partner_balances_pk("acme"),
-        tenx_shared::platform::store::keys::commission_index_pk("acme", "P"),
-        tenx_shared::platform::store::keys::commission_index_pk("acme", "S"),
-        tenx_shared::platform::store::keys::commission_index_pk("acme", "C"),
-        tenx_shared::platform::store::keys::commission_index_pk("acme", "L"),
+        tenx_shared::platform::store::keys::partner_balances_pk(&acme()),
+        tenx_shared::platform::store::keys::commission_index_pk(&acme(), "P"),
+        tenx_shared::platform::store::keys::commission_index_pk(&acme(), "S"),
+        tenx_shared::platform::store::keys::commission_index_pk(&acme(), "C"),
+        tenx_shared::platform::store::keys::commission_index_pk(&acme(), "L"),
     ] {
         let page = store
             .query(tenx_shared::platform::store::Query::all(pk))
@@ -346,7 +346,7 @@ async fn lines_from_before_the_running_balances_are_brought_in_once() {
         }
     }
     let campaign = tenx_shared::domain::CampaignId::parse("alpha").unwrap();
-    let cbal = tenx_shared::platform::store::keys::campaign_balances_pk("acme", &campaign);
+    let cbal = tenx_shared::platform::store::keys::campaign_balances_pk(&acme(), &campaign);
     for item in store
         .query(tenx_shared::platform::store::Query::all(cbal))
         .await
@@ -364,7 +364,7 @@ async fn lines_from_before_the_running_balances_are_brought_in_once() {
         .await
         .unwrap();
     for line in &lines {
-        let mut item = line.item("acme").unwrap();
+        let mut item = line.item(&acme()).unwrap();
         item.doc.as_object_mut().unwrap().remove("balanced");
         store
             .write(tenx_shared::platform::store::WriteOp::Put {

@@ -116,7 +116,11 @@ async fn outbox_events(app: &TestApp) -> Vec<Event> {
 async fn stored_conversion(app: &TestApp, handle: &str, id: &str) -> Option<ConversionData> {
     let id = tenx_shared::domain::ConversionId::parse(id).unwrap();
     let day = tenx_shared::analytics::days::day_of_unix(id.unix_millis() / 1000);
-    let (pk, sk) = keys::conversion(handle, &day, id.as_str());
+    let (pk, sk) = keys::conversion(
+        &tenx_shared::domain::Handle::parse(handle).unwrap(),
+        &day,
+        id.as_str(),
+    );
     let item = app.store.get(&pk, &sk).await.unwrap()?;
     Some(item.parse().unwrap())
 }
@@ -126,7 +130,10 @@ async fn stored_record(
     handle: &str,
     key: &str,
 ) -> Option<(IdempotencyRecord, Item)> {
-    let (pk, sk) = keys::idempotency(handle, &IdempotencyKey::parse(key).unwrap());
+    let (pk, sk) = keys::idempotency(
+        &tenx_shared::domain::Handle::parse(handle).unwrap(),
+        &IdempotencyKey::parse(key).unwrap(),
+    );
     let item = app.store.get(&pk, &sk).await.unwrap()?;
     Some((item.parse().unwrap(), item))
 }
@@ -621,7 +628,7 @@ async fn in_progress_records_block_until_abandoned() {
             expires_at: now() + 3600,
             in_progress_expires_at_ms: Some(until_ms),
         };
-        let (pk, sk) = keys::idempotency("acme", &IdempotencyKey::parse(key).unwrap());
+        let (pk, sk) = keys::idempotency(&acme(), &IdempotencyKey::parse(key).unwrap());
         WriteOp::Put {
             item: Item::new(pk, sk, serde_json::to_value(record).unwrap())
                 .with_version(1)

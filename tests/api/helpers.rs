@@ -108,6 +108,11 @@ impl TestApp {
     }
 }
 
+/// The handle most tests run on, typed (for store keys).
+pub(crate) fn acme() -> tenx_shared::domain::Handle {
+    tenx_shared::domain::Handle::parse("acme").unwrap()
+}
+
 /// The service's clock (a test that moves it mints tokens valid in the moved time).
 pub(crate) fn now() -> i64 {
     tenx_shared::platform::time::now().unix_timestamp()

@@ -100,7 +100,7 @@ async fn mint_shows_the_token_once_and_stores_only_its_hash() {
     let partition = app
         .store
         .query(Query {
-            pk: keys::handle_pk("acme"),
+            pk: keys::handle_pk(&acme()),
             range: SkRange::All,
             limit: 100,
             after: None,
@@ -223,7 +223,7 @@ async fn an_expired_token_is_refused() {
     let record = app.store.get(&pk, &sk).await.unwrap().unwrap();
     assert_eq!(record.expires_at, Some(expires_at));
     let entry_key = (
-        keys::handle_pk("acme"),
+        keys::handle_pk(&acme()),
         keys::pat_index_sk(created["tokenId"].as_str().unwrap()),
     );
     let entry = app

@@ -1142,7 +1142,7 @@ async fn the_guard_runs_again_at_delivery_time() {
     .validate()
     .unwrap();
     let sub = tenx_shared::webhooks::subscription::Subscription::new(
-        HANDLE,
+        &tenx_shared::domain::Handle::parse(HANDLE).unwrap(),
         spec,
         tenx_shared::webhooks::signing::generate_secret(),
         tenx_shared::platform::time::now_rfc3339(),
@@ -1486,7 +1486,7 @@ async fn a_stale_claim_is_taken_over_and_a_live_one_is_left_alone() {
         };
         WriteOp::Put {
             item: Item::new(
-                keys::webhook_log_pk(HANDLE, &id),
+                keys::webhook_log_pk(&acme(), &id.parse().unwrap()),
                 keys::webhook_attempt_sk(event_id, 1),
                 serde_json::to_value(&record).unwrap(),
             )

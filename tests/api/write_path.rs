@@ -19,6 +19,7 @@ use tenx_shared::runtime::local::Workers;
 
 use crate::helpers::*;
 use crate::scenario::IPHONE;
+use tenx_shared::domain::Handle;
 
 /// Conversions in flight at once: all of them on the embedded backend. The DynamoDB emulator is
 /// one Python process that runs DynamoDB requests one at a time (a few hundred per second on the
@@ -72,7 +73,7 @@ async fn counted(app: &TestApp, handle: &str, limit: u32, from: Window, to: Wind
     let mut total = 0;
     for start in windows {
         for shard in 0..shards_for(limit, DAY) {
-            let (pk, sk) = keys::rate_shard(handle, "c", start, shard);
+            let (pk, sk) = keys::rate_shard(&Handle::parse(handle).unwrap(), "c", start, shard);
             if let Some(item) = app.store.get(&pk, &sk).await.unwrap() {
                 total += item.counter("n");
             }

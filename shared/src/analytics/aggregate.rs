@@ -27,6 +27,7 @@ use super::{BOTS, CLICKS, CONVERSIONS, EXPIRED, FLAGGED, NO_CAMPAIGN, QUALIFIED,
 use super::{CUSTOMERS, LEADS, RECURRING_REVENUE_PREFIX};
 use super::{Dimension, Micros, bot_counter, days, key_value, revenue_counter, to_micros};
 use super::{FLAGGED_REVENUE_PREFIX, REVENUE_PREFIX, REVERSED_REVENUE_PREFIX};
+use crate::domain::Handle;
 use crate::domain::{Attribution, BotReason, CampaignId, SubIds};
 use crate::kernel::consume::EventSink;
 use crate::kernel::events::{ClickData, ConversionData, Event, EventType, ReversalData};
@@ -120,7 +121,7 @@ pub(super) struct Contribution {
 
 /// The dimension values shared by clicks and conversions.
 struct Coordinates<'a> {
-    handle: &'a str,
+    handle: &'a Handle,
     campaign: Option<&'a str>,
     day: String,
     attribution: &'a Attribution,
@@ -174,13 +175,9 @@ pub(super) fn contribution(event: &Event) -> Option<Contribution> {
     // Keys embed the handle: an `Event`'s is well formed (checked when it was read).
     let handle = &event.handle;
     let (keys, deltas) = match event.kind {
-        EventType::LinkClicked => click_contribution(handle.as_str(), parse(event)?, event),
-        EventType::ConversionCreated => {
-            conversion_contribution(handle.as_str(), parse(event)?, event)?
-        }
-        EventType::ConversionReversed => {
-            reversal_contribution(handle.as_str(), parse(event)?, event)?
-        }
+        EventType::LinkClicked => click_contribution(handle, parse(event)?, event),
+        EventType::ConversionCreated => conversion_contribution(handle, parse(event)?, event)?,
+        EventType::ConversionReversed => reversal_contribution(handle, parse(event)?, event)?,
         _ => return None,
     };
     Some(Contribution {
@@ -202,7 +199,7 @@ fn parse<T: serde::de::DeserializeOwned>(event: &Event) -> Option<T> {
         .ok()
 }
 
-fn click_contribution(handle: &str, click: ClickData, event: &Event) -> Planned {
+fn click_contribution(handle: &Handle, click: ClickData, event: &Event) -> Planned {
     // Clicks recorded before reasons existed are bots "by user agent" (the only check then).
     let reason = click
         .bot
@@ -235,7 +232,11 @@ fn click_contribution(handle: &str, click: ClickData, event: &Event) -> Planned 
     (keys, deltas)
 }
 
-fn conversion_contribution(handle: &str, conv: ConversionData, event: &Event) -> Option<Planned> {
+fn conversion_contribution(
+    handle: &Handle,
+    conv: ConversionData,
+    event: &Event,
+) -> Option<Planned> {
     if conv.test {
         return None;
     }
@@ -255,7 +256,7 @@ fn conversion_contribution(handle: &str, conv: ConversionData, event: &Event) ->
 
 /// A reversal nets revenue out on the conversion's own day and dimensions, so every breakdown
 /// that showed the revenue shows it reversed.
-fn reversal_contribution(handle: &str, rev: ReversalData, event: &Event) -> Option<Planned> {
+fn reversal_contribution(handle: &Handle, rev: ReversalData, event: &Event) -> Option<Planned> {
     let conv = &rev.conversion;
     if conv.test {
         return None;
@@ -272,7 +273,7 @@ fn reversal_contribution(handle: &str, rev: ReversalData, event: &Event) -> Opti
 
 /// A conversion superseded by a verified one is no longer counted: exactly what it added comes
 /// off (less any revenue a reversal already took off); it is not a refund, so no reversed revenue.
-fn superseded_contribution(handle: &str, rev: &ReversalData, event: &Event) -> Planned {
+fn superseded_contribution(handle: &Handle, rev: &ReversalData, event: &Event) -> Planned {
     let conv = &rev.conversion;
     let mut deltas = vec![(CONVERSIONS.to_owned(), -1)];
     if conv.verified {
@@ -339,7 +340,7 @@ fn money_deltas(
     .map(move |prefix| (format!("{prefix}{ccy}"), micros))
 }
 
-fn coordinates<'a>(handle: &'a str, conv: &'a ConversionData, event: &Event) -> Coordinates<'a> {
+fn coordinates<'a>(handle: &'a Handle, conv: &'a ConversionData, event: &Event) -> Coordinates<'a> {
     Coordinates {
         handle,
         campaign: conv.campaign_id.as_ref().map(CampaignId::as_str),
@@ -487,7 +488,8 @@ mod tests {
             .apply(&state, std::slice::from_ref(&event))
             .await
             .expect("counted here");
-        let counted = || counts_by_country(store.as_ref(), "acme", CONVERSIONS);
+        let acme = Handle::parse("acme").unwrap();
+        let counted = || counts_by_country(store.as_ref(), &acme, CONVERSIONS);
         assert_eq!(
             counted().await.get("FR"),
             Some(&1),
@@ -700,7 +702,7 @@ mod tests {
     ) -> std::collections::BTreeMap<String, crate::platform::store::Count> {
         store
             .get(
-                &keys::analytics_pk("acme", campaign, "total"),
+                &keys::analytics_pk(&Handle::parse("acme").unwrap(), campaign, "total"),
                 &keys::analytics_sk("2026-02-25", TOTAL_VALUE),
             )
             .await
@@ -741,7 +743,7 @@ mod tests {
         );
         let us = store
             .get(
-                &keys::analytics_pk("acme", "c", "country"),
+                &keys::analytics_pk(&Handle::parse("acme").unwrap(), "c", "country"),
                 &keys::analytics_sk("2026-02-25", "US"),
             )
             .await

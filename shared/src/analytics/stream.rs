@@ -332,7 +332,8 @@ mod tests {
         apply(&store, &Seen::default(), "shard-0", &batch)
             .await
             .unwrap();
-        let clicks = clicks_by_country(&store, "acme").await;
+        let clicks =
+            clicks_by_country(&store, &crate::domain::Handle::parse("acme").unwrap()).await;
         assert_eq!(clicks.get("DE"), Some(&1), "{clicks:?}");
     }
 
@@ -362,7 +363,8 @@ mod tests {
         apply(&store, &Seen::default(), "shard-0", &copy)
             .await
             .unwrap();
-        let clicks = clicks_by_country(&store, "acme").await;
+        let clicks =
+            clicks_by_country(&store, &crate::domain::Handle::parse("acme").unwrap()).await;
         assert_eq!(
             (clicks.get("DE"), clicks.get("US")),
             (Some(&1), Some(&5_000))

@@ -54,8 +54,8 @@ pub enum CampaignError {
 fn item_of(handle: &Handle, campaign: &Campaign) -> Result<Item, StoreError> {
     let doc = crate::platform::store::to_doc(campaign)?;
     Ok(Item::new(
-        keys::handle_pk(handle.as_str()),
-        keys::campaign_sk(campaign.campaign_id.as_str()),
+        keys::handle_pk(handle),
+        keys::campaign_sk(&campaign.campaign_id),
         doc,
     )
     .with_version(campaign.version))
@@ -118,10 +118,7 @@ pub async fn get(
     id: &CampaignId,
 ) -> Result<Option<Campaign>, StoreError> {
     let item = store
-        .get(
-            &keys::handle_pk(handle.as_str()),
-            &keys::campaign_sk(id.as_str()),
-        )
+        .get(&keys::handle_pk(handle), &keys::campaign_sk(id))
         .await?;
     item.map(|i| i.parse::<Campaign>()).transpose()
 }
@@ -134,11 +131,7 @@ pub async fn list(
     limit: usize,
     after: Option<String>,
 ) -> Result<(Vec<Campaign>, Option<String>), StoreError> {
-    let mut q = Query::prefix(
-        keys::handle_pk(handle.as_str()),
-        keys::CAMPAIGN_SK_PREFIX,
-        limit,
-    );
+    let mut q = Query::prefix(keys::handle_pk(handle), keys::CAMPAIGN_SK_PREFIX, limit);
     q.after = after;
     let page = store.query(q).await?;
     let campaigns = page
@@ -170,8 +163,8 @@ async fn check_partner(
     id: &PartnerId,
 ) -> Result<(), CampaignError> {
     // The partner record's key, read directly: campaigns sit below commissions.
-    let pk = keys::handle_pk(handle.as_str());
-    match state.store.get(&pk, &keys::partner_sk(id.as_str())).await? {
+    let pk = keys::handle_pk(handle);
+    match state.store.get(&pk, &keys::partner_sk(id)).await? {
         Some(_) => Ok(()),
         None => Err(CampaignError::UnknownPartner(id.clone())),
     }

@@ -51,7 +51,7 @@ pub async fn record(
         deltas.push(("bots".to_owned(), 1));
     }
     let op = WriteOp::Add {
-        pk: keys::orphans_pk(handle.as_str()),
+        pk: keys::orphans_pk(handle),
         sk: format!("{}#{}#{shard}", day_of_unix(now_unix()), kind.as_str()),
         deltas,
         cap: None,
@@ -90,7 +90,7 @@ pub async fn report(
 ) -> Result<OrphanReport, StoreError> {
     let (lo, hi) = keys::analytics_day_range(&range.from_day(), &range.to_day());
     let mut rows: BTreeMap<(String, String), OrphanRow> = BTreeMap::new();
-    let query = Query::between(keys::orphans_pk(handle.as_str()), lo, hi);
+    let query = Query::between(keys::orphans_pk(handle), lo, hi);
     for_each_item(state.store.as_ref(), query, |item| {
         let mut parts = item.sk.split('#');
         if let (Some(day), Some(kind)) = (parts.next(), parts.next()) {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Receipt;
+use crate::domain::Handle;
 use crate::domain::IdempotencyKey;
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
 
@@ -49,7 +50,7 @@ impl IdempotencyRecord {
     /// abandoned one (`cond` = its version).
     pub fn put(
         &self,
-        handle: &str,
+        handle: &Handle,
         key: &IdempotencyKey,
         cond: Cond,
     ) -> Result<WriteOp, StoreError> {
@@ -183,7 +184,10 @@ mod tests {
     fn records_round_trip_and_put_with_ttl() {
         let r = IdempotencyRecord::completed("h".into(), receipt(), 1_234);
         let key = IdempotencyKey::parse("order-1").unwrap();
-        let WriteOp::Put { item, cond } = r.put("acme", &key, Cond::Absent).unwrap() else {
+        let WriteOp::Put { item, cond } = r
+            .put(&Handle::parse("acme").unwrap(), &key, Cond::Absent)
+            .unwrap()
+        else {
             panic!("a put");
         };
         assert_eq!(cond, Cond::Absent);
@@ -209,7 +213,10 @@ mod tests {
             serde_json::from_value::<IdempotencyRecord>(doc).unwrap(),
             whole
         );
-        let WriteOp::Put { item, cond } = r.put("acme", &key, Cond::Version(4)).unwrap() else {
+        let WriteOp::Put { item, cond } = r
+            .put(&Handle::parse("acme").unwrap(), &key, Cond::Version(4))
+            .unwrap()
+        else {
             panic!("a put");
         };
         assert_eq!((cond, item.version), (Cond::Version(4), 5));

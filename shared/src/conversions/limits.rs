@@ -133,11 +133,7 @@ pub(super) fn click_cap(
     max: u32,
     over_cap: bool,
 ) -> WriteOp {
-    let (pk, sk) = keys::click_conversions(
-        handle.as_str(),
-        ctx.click_id.as_str(),
-        &conversion.event_type,
-    );
+    let (pk, sk) = keys::click_conversions(handle, ctx.click_id.as_str(), &conversion.event_type);
     WriteOp::Add {
         pk,
         sk,

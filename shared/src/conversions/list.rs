@@ -58,7 +58,7 @@ pub async fn list(
     };
     let mut after = resume.map(|r| r.after);
     while day >= range.from {
-        let pk = keys::conversion_day_pk(handle.as_str(), &format_day(day));
+        let pk = keys::conversion_day_pk(handle, &format_day(day));
         loop {
             let page = state
                 .store

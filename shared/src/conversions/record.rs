@@ -18,7 +18,7 @@ pub enum Channel {
 /// The key of a conversion record (its day comes from the time-ordered id).
 pub fn record_key(handle: &Handle, id: &ConversionId) -> (String, String) {
     let day = day_of_unix(id.unix_millis() / 1000);
-    keys::conversion(handle.as_str(), &day, id.as_str())
+    keys::conversion(handle, &day, id.as_str())
 }
 
 /// One conversion and its stored item (the item's version guards a reversal). Round trips: ONE

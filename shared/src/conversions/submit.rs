@@ -375,7 +375,7 @@ impl<'a> Plan<'a> {
         // the same id, which is what consumers dedupe on.
         event.id = self.conversion_id.event_id();
         let ops = vec![
-            self.record.put(self.handle.as_str(), self.key, key_cond)?,
+            self.record.put(self.handle, self.key, key_cond)?,
             self.conversion_put.clone(),
             crate::kernel::outbox::record(&mut event),
         ];
@@ -392,7 +392,7 @@ impl<'a> Plan<'a> {
         let current = match current {
             Some(item) => Some(*item),
             None => {
-                let (pk, sk) = keys::idempotency(self.handle.as_str(), self.key);
+                let (pk, sk) = keys::idempotency(self.handle, self.key);
                 state.store.get(&pk, &sk).await?
             }
         };

@@ -220,7 +220,7 @@ async fn replay_click(
     key: &IdempotencyKey,
     seed: &str,
 ) -> Result<ClickId, StoreError> {
-    let (pk, sk) = crate::platform::store::keys::idempotency(handle.as_str(), key);
+    let (pk, sk) = crate::platform::store::keys::idempotency(handle, key);
     let first = store.get(&pk, &sk).await?;
     let record = first.map(|i| i.parse::<IdempotencyRecord>()).transpose()?;
     match record.and_then(|r| r.response) {

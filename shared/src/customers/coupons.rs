@@ -68,10 +68,10 @@ pub async fn create(
     };
     let doc = crate::platform::store::to_doc(&coupon)?;
     let key = coupon.code.key();
-    let index = keys::partner_coupons_pk(handle.as_str(), partner.as_str());
+    let index = keys::partner_coupons_pk(handle, partner);
     let ops = vec![
         WriteOp::Put {
-            item: Item::new(keys::coupons_pk(handle.as_str()), key.clone(), doc.clone()),
+            item: Item::new(keys::coupons_pk(handle), key.clone(), doc.clone()),
             cond: Cond::Absent,
         },
         WriteOp::Put {
@@ -92,9 +92,7 @@ pub async fn lookup(
     handle: &Handle,
     code: &CouponCode,
 ) -> Result<Option<Coupon>, StoreError> {
-    let item = store
-        .get(&keys::coupons_pk(handle.as_str()), &code.key())
-        .await?;
+    let item = store.get(&keys::coupons_pk(handle), &code.key()).await?;
     item.map(|i| i.parse::<Coupon>()).transpose()
 }
 
@@ -106,7 +104,7 @@ pub async fn list(
     limit: usize,
     after: Option<String>,
 ) -> Result<(Vec<Coupon>, Option<String>), StoreError> {
-    let pk = keys::partner_coupons_pk(handle.as_str(), partner.as_str());
+    let pk = keys::partner_coupons_pk(handle, partner);
     let mut q = Query::all(pk);
     q.limit = limit;
     q.after = after;
@@ -134,10 +132,10 @@ pub async fn delete(
         return Err(not_found());
     }
     let key = code.key();
-    let index = keys::partner_coupons_pk(handle.as_str(), partner.as_str());
+    let index = keys::partner_coupons_pk(handle, partner);
     let ops = vec![
         WriteOp::Delete {
-            pk: keys::coupons_pk(handle.as_str()),
+            pk: keys::coupons_pk(handle),
             sk: key.clone(),
             cond: Cond::Exists,
         },

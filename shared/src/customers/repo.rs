@@ -46,7 +46,7 @@ pub async fn bind(
         flags: binding.flags,
         claims: binding.claims,
     };
-    let (pk, sk) = (keys::customers_pk(handle.as_str()), customer_id.to_string());
+    let (pk, sk) = (keys::customers_pk(handle), customer_id.to_string());
     let fresh = view(
         &customer,
         &Item::new(pk.clone(), sk.clone(), serde_json::json!({})),
@@ -89,7 +89,7 @@ pub async fn bind(
 /// The index entries of a binding made at `ms`.
 fn entries(handle: &Handle, c: &Customer, ms: i64) -> Vec<(String, String)> {
     let at = format!("{ms:013}#{}", c.customer_id);
-    let pk = |by: &str| keys::customer_index_pk(handle.as_str(), by);
+    let pk = |by: &str| keys::customer_index_pk(handle, by);
     let mut out = vec![(pk("T"), at.clone())];
     if let Some(p) = &c.partner_id {
         out.push((pk("P"), format!("{p}#{at}")));
@@ -107,7 +107,7 @@ pub async fn get(
     customer_id: &CustomerId,
 ) -> Result<Option<(Customer, CustomerView)>, StoreError> {
     let item = store
-        .get(&keys::customers_pk(handle.as_str()), customer_id.as_str())
+        .get(&keys::customers_pk(handle), customer_id.as_str())
         .await?;
     item.map(|item| {
         let customer: Customer = item.parse()?;
@@ -191,7 +191,7 @@ pub async fn list(
     let to = filter
         .to_ms
         .map_or("~".to_owned(), |t| format!("{:013}~", t.max(0)));
-    let pk = keys::customer_index_pk(handle.as_str(), by);
+    let pk = keys::customer_index_pk(handle, by);
     let mut q = Query::between(pk, format!("{prefix}{from}"), format!("{prefix}{to}"));
     q.limit = limit;
     q.after = after;
@@ -231,7 +231,7 @@ pub fn conversion_counted(
         ));
     }
     WriteOp::Add {
-        pk: keys::customers_pk(handle.as_str()),
+        pk: keys::customers_pk(handle),
         sk: customer_id.to_string(),
         deltas,
         cap: None,
@@ -251,7 +251,7 @@ pub async fn claim_first(
     key: &crate::domain::IdempotencyKey,
 ) -> Result<bool, StoreError> {
     let (pk, sk) = (
-        keys::customers_pk(handle.as_str()),
+        keys::customers_pk(handle),
         format!("{customer_id}#first#{event_type}"),
     );
     let claim = serde_json::json!({ "key": key.as_str() });

@@ -111,7 +111,7 @@ pub async fn post(
     };
     let sk = format!("{:013}#{}", valid.as_of_ms.max(0), snapshot.base);
     let item = Item::new(
-        keys::fx_pk(handle.as_str()),
+        keys::fx_pk(handle),
         sk,
         crate::platform::store::to_doc(&snapshot)?,
     );
@@ -140,7 +140,7 @@ pub async fn in_force(
     let page = state
         .store
         .query(Query {
-            pk: keys::fx_pk(handle.as_str()),
+            pk: keys::fx_pk(handle),
             range: SkRange::Between("0".into(), format!("{:013}#~", at_ms.max(0))),
             limit,
             after: None,

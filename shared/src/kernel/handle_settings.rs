@@ -14,7 +14,7 @@ pub async fn load<T: DeserializeOwned + Default>(
     handle: &Handle,
     sk: &str,
 ) -> Result<T, StoreError> {
-    let item = store.get(&keys::handle_pk(handle.as_str()), sk).await?;
+    let item = store.get(&keys::handle_pk(handle), sk).await?;
     Ok(item
         .map(|i| i.parse::<T>())
         .transpose()?
@@ -29,7 +29,7 @@ pub async fn save<T: Serialize>(
     settings: &T,
 ) -> Result<(), StoreError> {
     let item = Item::new(
-        keys::handle_pk(handle.as_str()),
+        keys::handle_pk(handle),
         sk,
         crate::platform::store::to_doc(settings)?,
     );
@@ -48,7 +48,7 @@ pub async fn mark_seen(state: &AppState, handle: &Handle) -> Result<(), StoreErr
         return Ok(());
     }
     let doc = serde_json::json!({ "seenAt": crate::platform::time::now_rfc3339() });
-    let item = Item::new(keys::handle_pk(handle.as_str()), keys::HANDLE_SEEN_SK, doc);
+    let item = Item::new(keys::handle_pk(handle), keys::HANDLE_SEEN_SK, doc);
     state
         .store
         .write(WriteOp::Put {
@@ -66,7 +66,7 @@ pub async fn exists(state: &AppState, handle: &Handle) -> Result<bool, StoreErro
     if let Some(known) = state.seen_handles.get(handle.as_str()) {
         return Ok(known);
     }
-    let pk = keys::handle_pk(handle.as_str());
+    let pk = keys::handle_pk(handle);
     let seen = state.store.get(&pk, keys::HANDLE_SEEN_SK).await?.is_some();
     state.seen_handles.insert(handle.as_str().to_owned(), seen);
     Ok(seen)

@@ -100,7 +100,7 @@ pub fn increment_op(
     window: Window,
 ) -> Result<WriteOp, StoreError> {
     check_bucket(bucket)?;
-    let (pk, sk) = keys::rate_window(handle.as_str(), bucket, window.start);
+    let (pk, sk) = keys::rate_window(handle, bucket, window.start);
     Ok(capped_increment(pk, sk, i64::from(limit), window))
 }
 
@@ -216,7 +216,7 @@ async fn admit_on(
     check_bucket(bucket)?;
     let first = rand::random::<u32>() % n;
     for shard in (0..n).map(|k| (first + k) % n) {
-        let (pk, sk) = keys::rate_shard(handle.as_str(), bucket, window.start, shard);
+        let (pk, sk) = keys::rate_shard(handle, bucket, window.start, shard);
         if full.contains_key(&pk) {
             continue;
         }

@@ -180,7 +180,7 @@ fn cap_ops(
     let Some(campaign) = &line.campaign_id else {
         return Vec::new();
     };
-    let pk = keys::commission_caps_pk(handle.as_str(), campaign.as_str());
+    let pk = keys::commission_caps_pk(handle, campaign);
     let day = &line.created_at_day();
     let mut ops = Vec::new();
     if let (Some(max), true) = (plan.caps.conversions_per_day, takes_day) {
@@ -250,8 +250,8 @@ pub(crate) async fn write_capped(
     for _ in 0..6 {
         let caps = cap_ops(handle, &line, plan, how);
         let mut ops = match how {
-            Write::Create => line.create(handle.as_str())?,
-            Write::Update => line.update(handle.as_str())?,
+            Write::Create => line.create(handle)?,
+            Write::Update => line.update(handle)?,
         };
         // The line's put stays first and the caps next (a cancellation names them by index);
         // its balance moves, unconditional, go last.
@@ -298,7 +298,7 @@ async fn month_used(
     let Some(campaign) = &line.campaign_id else {
         return Ok(0);
     };
-    let pk = keys::commission_caps_pk(handle.as_str(), campaign.as_str());
+    let pk = keys::commission_caps_pk(handle, campaign);
     let month = line.created_at_day()[..7].to_owned();
     let item = state.store.get(&pk, &format!("M#{month}")).await?;
     Ok(item.map_or(0, |i| i.counter_wide("minor")))

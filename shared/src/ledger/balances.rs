@@ -71,7 +71,7 @@ pub async fn partner_sums(
     handle: &Handle,
     partner: Option<&PartnerId>,
 ) -> Result<BTreeMap<(PartnerId, Currency), Sums>, StoreError> {
-    let pk = keys::partner_balances_pk(handle.as_str());
+    let pk = keys::partner_balances_pk(handle);
     let query = match partner {
         Some(p) => Query::prefix(pk, format!("{p}#"), MAX_PAGE),
         None => Query::all(pk),
@@ -125,7 +125,7 @@ pub async fn campaign_sums(
     from: &str,
     to: &str,
 ) -> Result<BTreeMap<Currency, Sums>, StoreError> {
-    let pk = keys::campaign_balances_pk(handle.as_str(), campaign);
+    let pk = keys::campaign_balances_pk(handle, campaign);
     let query = Query::between(pk, format!("{from}#"), format!("{to}#~"));
     let mut sums: BTreeMap<Currency, Sums> = BTreeMap::new();
     for_each_item(store, query, |item| {

@@ -158,7 +158,7 @@ async fn stored_entries(state: &AppState, handle: &Handle) -> Result<BTreeSet<En
         index::BY_STATUS,
         index::LIVE,
     ] {
-        let query = Query::all(keys::commission_index_pk(handle.as_str(), by));
+        let query = Query::all(keys::commission_index_pk(handle, by));
         for_each_item(state.store.as_ref(), query, |item| {
             out.insert((by, item.sk.clone()));
             Ok::<_, StoreError>(ControlFlow::Continue(()))
@@ -191,7 +191,7 @@ async fn bring_in(
         if line.balanced {
             return Ok(false);
         }
-        match state.store.transact(line.update(handle.as_str())?).await {
+        match state.store.transact(line.update(handle)?).await {
             Ok(()) => return Ok(true),
             Err(StoreError::TxConflict { index: 0, .. }) => {
                 match crate::ledger::get(state, handle, &line.commission_id).await? {

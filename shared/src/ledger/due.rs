@@ -55,7 +55,7 @@ pub async fn approve_if_due(
         // `update` writes the line it is called on, at that line's version: the approved one.
         let mut next = line.clone();
         next.status = Status::Approved;
-        let mut ops = next.update(handle.as_str())?;
+        let mut ops = next.update(handle)?;
         ops.push(clear(handle, &line));
         next.updated();
         match emit::commit(

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::domain::Handle;
 use crate::ledger::placed::{Placed, Status};
 use crate::platform::store::{Cond, Item, WriteOp, keys};
 
@@ -60,7 +61,7 @@ pub fn status_key(status: Status) -> &'static str {
 
 /// The writes that move `line`'s entries from `before` (what it was in when read; empty for a
 /// new line, or one written before the indexes).
-pub fn moves(handle: &str, line: &Placed<'_>, before: &BTreeSet<Entry>) -> Vec<WriteOp> {
+pub fn moves(handle: &Handle, line: &Placed<'_>, before: &BTreeSet<Entry>) -> Vec<WriteOp> {
     let after = entries(line);
     let pk = |by: &str| keys::commission_index_pk(handle, by);
     let gone = before.difference(&after).map(|(by, sk)| WriteOp::Delete {
@@ -132,7 +133,7 @@ mod tests {
         let before = entries(&line.placed(Status::Approved));
         assert_eq!(before.len(), 4, "partner, campaign, status, live");
         let paid = line.placed(Status::Paid);
-        let ops = moves("acme", &paid, &before);
+        let ops = moves(&Handle::parse("acme").unwrap(), &paid, &before);
         let deleted: Vec<&str> = ops
             .iter()
             .filter_map(|op| match op {
@@ -146,7 +147,7 @@ mod tests {
             "approved#… and the live entry: {deleted:?}"
         );
         assert_eq!(ops.len(), 3, "and paid#… put");
-        assert!(moves("acme", &paid, &entries(&paid)).is_empty());
+        assert!(moves(&Handle::parse("acme").unwrap(), &paid, &entries(&paid)).is_empty());
     }
 
     #[test]

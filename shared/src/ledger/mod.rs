@@ -51,10 +51,7 @@ pub async fn get(
     handle: &Handle,
     id: &CommissionId,
 ) -> Result<Option<Commission>, StoreError> {
-    let item = state
-        .store
-        .get(&model::pk(handle.as_str()), id.as_str())
-        .await?;
+    let item = state.store.get(&model::pk(handle), id.as_str()).await?;
     item.as_ref().map(Commission::from_item).transpose()
 }
 
@@ -114,7 +111,7 @@ pub async fn list(
         return list_ledger(state, handle, filter, limit, after).await;
     };
     let (from, to) = index::range(&value, filter.from_ms, filter.to_ms);
-    let mut q = Query::between(keys::commission_index_pk(handle.as_str(), by), from, to);
+    let mut q = Query::between(keys::commission_index_pk(handle, by), from, to);
     q.limit = limit;
     q.after = after;
     q.descending = true;
@@ -143,7 +140,7 @@ async fn list_ledger(
 ) -> Result<(Vec<Commission>, Option<String>), StoreError> {
     let (from, to) = index::range("", filter.from_ms, filter.to_ms);
     let bound = |b: &str| b.trim_start_matches('#').to_owned();
-    let mut q = Query::between(model::pk(handle.as_str()), bound(&from), bound(&to));
+    let mut q = Query::between(model::pk(handle), bound(&from), bound(&to));
     q.limit = limit;
     q.after = after;
     q.descending = true;
@@ -167,7 +164,7 @@ pub async fn scan_index(
     value: Option<&str>,
     keep: impl Fn(&Commission) -> bool,
 ) -> Result<Vec<Commission>, StoreError> {
-    let pk = keys::commission_index_pk(handle.as_str(), by);
+    let pk = keys::commission_index_pk(handle, by);
     let query = match value {
         Some(v) => Query::prefix(pk, format!("{v}#"), MAX_PAGE),
         None => Query::all(pk),
@@ -222,7 +219,7 @@ pub async fn for_each_line(
     handle: &Handle,
     mut each: impl FnMut(Commission),
 ) -> Result<(), StoreError> {
-    let query = Query::prefix(model::pk(handle.as_str()), "com_", MAX_PAGE);
+    let query = Query::prefix(model::pk(handle), "com_", MAX_PAGE);
     for_each_item(state.store.as_ref(), query, |item| {
         each(Commission::from_item(item)?);
         Ok::<_, StoreError>(ControlFlow::Continue(()))

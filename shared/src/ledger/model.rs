@@ -5,6 +5,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Handle;
 use crate::domain::{CampaignId, CommissionId, Currency, CustomerId, PartnerId, PayoutId, SubIds};
 use std::collections::BTreeSet;
 
@@ -113,7 +114,7 @@ impl AsRead {
     }
 }
 
-pub fn pk(handle: &str) -> String {
+pub fn pk(handle: &Handle) -> String {
     keys::commissions_pk(handle)
 }
 
@@ -172,7 +173,7 @@ impl Commission {
         Ok(c)
     }
 
-    pub fn item(&self, handle: &str) -> Result<Item, StoreError> {
+    pub fn item(&self, handle: &Handle) -> Result<Item, StoreError> {
         Ok(Item::new(
             pk(handle),
             self.commission_id.as_str(),
@@ -183,7 +184,7 @@ impl Commission {
 
     /// The writes that create this line, once (its id is derived, so every retry meets it),
     /// with its amount added to the running balances: one transaction's worth.
-    pub fn create(&self, handle: &str) -> Result<Vec<WriteOp>, StoreError> {
+    pub fn create(&self, handle: &Handle) -> Result<Vec<WriteOp>, StoreError> {
         let mut line = self.clone();
         line.balanced = true;
         let mut ops = vec![WriteOp::Put {
@@ -199,7 +200,7 @@ impl Commission {
     /// The writes that replace it at the version read (`next` carries the bumped version) and
     /// move its amount in the running balances from where it stood when read: one
     /// transaction's worth. A line read outside the balances enters them now, whole.
-    pub fn update(&self, handle: &str) -> Result<Vec<WriteOp>, StoreError> {
+    pub fn update(&self, handle: &Handle) -> Result<Vec<WriteOp>, StoreError> {
         let mut next = self.clone();
         next.version += 1;
         next.balanced = true;

@@ -154,7 +154,7 @@ async fn write_line(
     handle: &Handle,
     line: &Commission,
 ) -> Result<bool, StoreError> {
-    let mut ops = line.create(handle.as_str())?;
+    let mut ops = line.create(handle)?;
     ops.extend(due::entry(handle, line));
     let created = view::event(crate::kernel::events::EventType::CommissionCreated, line);
     match emit::commit(state, handle, ops, vec![created]).await {

@@ -89,9 +89,9 @@ pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Resul
         marked.adjusted_by = Some(id.clone());
         // The puts first (a cancellation at 0 or 1 names the new line or the original), the
         // unconditional balance moves last.
-        let mut ops = line.create(handle.as_str())?;
+        let mut ops = line.create(handle)?;
         let mut moves = ops.split_off(1);
-        let mut marked_ops = marked.update(handle.as_str())?;
+        let mut marked_ops = marked.update(handle)?;
         moves.extend(marked_ops.split_off(1));
         ops.extend(marked_ops);
         ops.extend(due::entry(handle, &line));

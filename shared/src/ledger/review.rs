@@ -127,7 +127,7 @@ fn next_write(
     let mut staged = next.clone();
     staged.version = current.version;
     staged.as_read = current.as_read.clone();
-    staged.update(handle.as_str())
+    staged.update(handle)
 }
 
 /// A conversion superseded by a verified one: its unpaid commission is rejected.
@@ -194,7 +194,7 @@ pub async fn manual(
     line.created_at = now.clone();
     line.reviewed_by = Some(by.to_owned());
     line.reviewed_at = Some(now);
-    let ops = line.create(handle.as_str())?;
+    let ops = line.create(handle)?;
     let emits = vec![view::event(EventType::CommissionCreated, &line)];
     emit::commit(state, handle, ops, emits).await?;
     Ok(line)

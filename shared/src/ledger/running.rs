@@ -17,6 +17,7 @@
 //! partner's lines rarely meet on one item (DynamoDB cancels a transaction that meets another).
 
 use crate::domain::Currency;
+use crate::domain::Handle;
 use crate::ledger::placed::{Placed, Status};
 use crate::platform::store::{Count, WriteOp, keys};
 
@@ -84,7 +85,7 @@ fn deltas(before: Option<Standing>, after: Standing) -> Vec<(String, Count)> {
 /// The adds that move `line`'s amount from `before` to where it stands now: on its partner's
 /// item and, for a line of a campaign, on the campaign's item of the line's day. Empty when
 /// nothing moves.
-pub fn moves(handle: &str, line: &Placed<'_>, before: Option<Standing>) -> Vec<WriteOp> {
+pub fn moves(handle: &Handle, line: &Placed<'_>, before: Option<Standing>) -> Vec<WriteOp> {
     let deltas = deltas(before, Standing::of(line));
     if deltas.is_empty() {
         return Vec::new();
@@ -123,7 +124,7 @@ pub fn moves(handle: &str, line: &Placed<'_>, before: Option<Standing>) -> Vec<W
 /// The change of what `line`'s customer earned: its amount in or out of the sums (a reject
 /// or a cap takes it out, an approval after either brings it back). On the customer's record,
 /// beside its conversion and revenue counters.
-fn customer_move(handle: &str, line: &Placed<'_>, before: Option<Standing>) -> Option<WriteOp> {
+fn customer_move(handle: &Handle, line: &Placed<'_>, before: Option<Standing>) -> Option<WriteOp> {
     let customer = line.customer?;
     let summed = |s: Standing| if s.slot.is_some() { s.minor } else { 0 };
     let delta = summed(Standing::of(line)) - before.map_or(0, summed);

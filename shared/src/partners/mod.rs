@@ -154,8 +154,8 @@ impl Partner {
 
 fn item_of(handle: &Handle, p: &Partner) -> Result<Item, StoreError> {
     Ok(Item::new(
-        keys::handle_pk(handle.as_str()),
-        keys::partner_sk(p.partner_id.as_str()),
+        keys::handle_pk(handle),
+        keys::partner_sk(&p.partner_id),
         crate::platform::store::to_doc(p)?,
     )
     .with_version(p.version))
@@ -230,8 +230,8 @@ pub async fn get(
     handle: &Handle,
     id: &PartnerId,
 ) -> Result<Option<Partner>, StoreError> {
-    let pk = keys::handle_pk(handle.as_str());
-    let item = state.store.get(&pk, &keys::partner_sk(id.as_str())).await?;
+    let pk = keys::handle_pk(handle);
+    let item = state.store.get(&pk, &keys::partner_sk(id)).await?;
     item.map(|i| i.parse::<Partner>()).transpose()
 }
 
@@ -242,11 +242,7 @@ pub async fn list(
     limit: usize,
     after: Option<String>,
 ) -> Result<(Vec<Partner>, Option<String>), StoreError> {
-    let mut q = Query::prefix(
-        keys::handle_pk(handle.as_str()),
-        keys::PARTNER_SK_PREFIX,
-        limit,
-    );
+    let mut q = Query::prefix(keys::handle_pk(handle), keys::PARTNER_SK_PREFIX, limit);
     q.after = after;
     let page = state.store.query(q).await?;
     let items = page

@@ -26,13 +26,13 @@ pub async fn sync_op(
     partner: Wanted<'_>,
 ) -> Result<Option<WriteOp>, StoreError> {
     let id = postback::subscription_id(handle.as_str(), partner.partner_id);
-    let existing = repo::load(state.store.as_ref(), handle.as_str(), &id).await?;
+    let existing = repo::load(state.store.as_ref(), handle, &id).await?;
     let now = crate::platform::time::now_rfc3339();
     Ok(match (partner.postback_url, existing) {
         (None, None) => None,
         (None, Some(old)) => Some(WriteOp::Delete {
-            pk: keys::handle_pk(handle.as_str()),
-            sk: keys::webhook_sk(id.as_str()),
+            pk: keys::handle_pk(handle),
+            sk: keys::webhook_sk(&id),
             cond: Cond::Version(old.version),
         }),
         (Some(url), Some(old)) => {
@@ -68,7 +68,7 @@ fn new_postback(
     now: String,
 ) -> Subscription {
     // The secret signs nothing (a GET postback); kept so the record is a whole subscription.
-    let mut sub = Subscription::active(id, handle.as_str(), url, generate_secret(), now);
+    let mut sub = Subscription::active(id, handle, url, generate_secret(), now);
     sub.event_types = partner.postback_events.to_vec();
     sub.description = Some(format!("Postback of partner {}", partner.partner_id));
     sub.partner_id = Some(partner.partner_id.clone());

@@ -123,7 +123,7 @@ pub async fn mint(
         },
         WriteOp::Put {
             item: Item::new(
-                keys::handle_pk(handle.as_str()),
+                keys::handle_pk(handle),
                 listing_sk(partner_id, &record.token_id),
                 crate::platform::store::to_doc(&listed)?,
             )
@@ -142,11 +142,7 @@ pub async fn list(
     handle: &Handle,
     partner_id: &PartnerId,
 ) -> Result<Vec<PartnerTokenRecord>, StoreError> {
-    let q = Query::prefix(
-        keys::handle_pk(handle.as_str()),
-        format!("PT#{partner_id}#"),
-        1000,
-    );
+    let q = Query::prefix(keys::handle_pk(handle), format!("PT#{partner_id}#"), 1000);
     let page = state.store.query(q).await?;
     page.items
         .iter()
@@ -166,7 +162,7 @@ pub async fn revoke(
     partner_id: &PartnerId,
     token_id: &TokenId,
 ) -> Result<(), PartnerTokenError> {
-    let pk = keys::handle_pk(handle.as_str());
+    let pk = keys::handle_pk(handle);
     let sk = listing_sk(partner_id, token_id.as_str());
     let item = state.store.get(&pk, &sk).await?;
     let record: PartnerTokenRecord = item

@@ -51,7 +51,7 @@ async fn run_record(
 ) -> Result<(String, i64), PayoutError> {
     let key_hash = hex::encode(&sha2::Sha256::digest(key.as_str().as_bytes())[..16]);
     let fingerprint = serde_json::to_string(spec).unwrap_or_default();
-    let (pk, sk) = keys::payout_run(handle.as_str(), &key_hash);
+    let (pk, sk) = keys::payout_run(handle, &key_hash);
     for _ in 0..3 {
         if let Some(item) = state.store.get(&pk, &sk).await? {
             let r: RunRecord = item.parse()?;
@@ -258,7 +258,7 @@ async fn claim_one(
     for _ in 0..8 {
         let mut next = line.clone();
         next.payout_id = Some(id.clone());
-        match state.store.transact(next.update(handle.as_str())?).await {
+        match state.store.transact(next.update(handle)?).await {
             Ok(()) => {
                 next.updated();
                 return Ok(Some(next));
@@ -322,7 +322,7 @@ pub(crate) async fn set_line(
         };
         next.version = line.version;
         next.as_read = line.as_read.clone();
-        match state.store.transact(next.update(handle.as_str())?).await {
+        match state.store.transact(next.update(handle)?).await {
             Ok(()) => return Ok(()),
             Err(StoreError::TxConflict { index: 0, .. }) => continue,
             Err(e) => return Err(e),
@@ -349,7 +349,7 @@ async fn create_with_sequence(
     handle: &Handle,
     mut payout: Payout,
 ) -> Result<Payout, PayoutError> {
-    let (pk, sk) = keys::payout_head(handle.as_str(), payout.partner_id.as_str());
+    let (pk, sk) = keys::payout_head(handle, &payout.partner_id);
     for _ in 0..16 {
         let current = state.store.get(&pk, &sk).await?;
         let (head, cond, version): (Head, Cond, u64) = match &current {

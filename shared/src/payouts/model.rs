@@ -70,7 +70,7 @@ pub enum PayoutError {
 impl Payout {
     pub(crate) fn item(&self, handle: &Handle) -> Result<Item, StoreError> {
         Ok(Item::new(
-            keys::payouts_pk(handle.as_str()),
+            keys::payouts_pk(handle),
             self.payout_id.as_str(),
             crate::platform::store::to_doc(self)?,
         )
@@ -92,7 +92,7 @@ pub async fn get(
 ) -> Result<Option<Payout>, StoreError> {
     let item = state
         .store
-        .get(&keys::payouts_pk(handle.as_str()), id.as_str())
+        .get(&keys::payouts_pk(handle), id.as_str())
         .await?;
     item.as_ref().map(Payout::from_item).transpose()
 }
@@ -106,7 +106,7 @@ pub async fn list(
     limit: usize,
     after: Option<String>,
 ) -> Result<(Vec<Payout>, Option<String>), StoreError> {
-    let mut q = Query::prefix(keys::payouts_pk(handle.as_str()), "pay_", limit);
+    let mut q = Query::prefix(keys::payouts_pk(handle), "pay_", limit);
     q.after = after;
     q.descending = true;
     let page = state.store.query(q).await?;

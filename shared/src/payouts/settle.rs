@@ -74,7 +74,7 @@ async fn commit_status(
     }
     let op = crate::platform::store::WriteOp::Put {
         item: crate::platform::store::Item::new(
-            crate::platform::store::keys::payouts_pk(handle.as_str()),
+            crate::platform::store::keys::payouts_pk(handle),
             next.payout_id.as_str(),
             crate::platform::store::to_doc(&next)?,
         )

@@ -40,7 +40,7 @@ async fn newest(
     let page = state
         .store
         .query(Query {
-            pk: keys::plans_pk(handle.as_str()),
+            pk: keys::plans_pk(handle),
             range: SkRange::Prefix(prefix),
             limit,
             after,
@@ -80,7 +80,7 @@ pub async fn in_force_at(
         let Some(last) = page.last() else {
             return Ok(None);
         };
-        let next = keys::plan_sk(campaign.as_str(), last.version);
+        let next = keys::plan_sk(campaign, last.version);
         let full = page.len() == 20;
         for plan in page {
             let since = crate::platform::time::parse_rfc3339(&plan.updated_at)
@@ -130,8 +130,8 @@ pub async fn put(
     let now = crate::platform::time::now_rfc3339();
     let plan = valid.versioned(campaign_id.clone(), at + 1, now, by.to_owned());
     let item = Item::new(
-        keys::plans_pk(handle.as_str()),
-        keys::plan_sk(campaign_id.as_str(), plan.version),
+        keys::plans_pk(handle),
+        keys::plan_sk(campaign_id, plan.version),
         crate::platform::store::to_doc(&plan)?,
     );
     match state

@@ -182,14 +182,14 @@ pub fn conversion_event(handle: &str, country: &str) -> String {
 }
 
 /// The handle's clicks by country, summed over every shard's part (what a report reads).
-pub async fn clicks_by_country(store: &dyn Store, handle: &str) -> BTreeMap<String, i64> {
+pub async fn clicks_by_country(store: &dyn Store, handle: &Handle) -> BTreeMap<String, i64> {
     counts_by_country(store, handle, "clicks").await
 }
 
 /// The handle's `counter` by country, summed over every shard's part.
 pub async fn counts_by_country(
     store: &dyn Store,
-    handle: &str,
+    handle: &Handle,
     counter: &str,
 ) -> BTreeMap<String, i64> {
     let pk = keys::analytics_pk(handle, "_none", "country");
@@ -259,7 +259,7 @@ pub async fn stream_aggregation_dedupes_copies_across_consumers(
     // And a consumer that just started, after yet another copy.
     stream.append(&key, &first).await.expect("append");
     consume_once(stream.as_ref(), store.as_ref()).await;
-    let clicks = clicks_by_country(store.as_ref(), &handle).await;
+    let clicks = clicks_by_country(store.as_ref(), &Handle::parse(&handle).unwrap()).await;
     assert_eq!(
         clicks.get("US"),
         Some(&3),
@@ -290,12 +290,15 @@ pub async fn stream_aggregation_counts_each_click_once(
         ("FR".to_owned(), 1),
         ("US".to_owned(), 3),
     ]);
-    assert_eq!(clicks_by_country(store.as_ref(), &handle).await, expected);
+    assert_eq!(
+        clicks_by_country(store.as_ref(), &Handle::parse(&handle).unwrap()).await,
+        expected
+    );
 
     // Redelivery and replay: the same records again change nothing.
     consume_once(stream.as_ref(), store.as_ref()).await;
     assert_eq!(
-        clicks_by_country(store.as_ref(), &handle).await,
+        clicks_by_country(store.as_ref(), &Handle::parse(&handle).unwrap()).await,
         expected,
         "a replay counts nothing twice"
     );
@@ -314,7 +317,7 @@ pub async fn stream_aggregation_counts_each_click_once(
         async move { consume_once(a.as_ref(), b.as_ref()).await },
         async move { consume_once(c.as_ref(), d.as_ref()).await },
     );
-    let after = clicks_by_country(store.as_ref(), &handle).await;
+    let after = clicks_by_country(store.as_ref(), &Handle::parse(&handle).unwrap()).await;
     assert_eq!(
         after.get("US"),
         Some(&7),
@@ -340,11 +343,17 @@ pub async fn stream_aggregation_counts_a_relayed_conversion_once(
         stream.append(&key, record).await.expect("append");
     }
     consume_once(stream.as_ref(), store.as_ref()).await;
-    let conversions = counts_by_country(store.as_ref(), &handle, "conversions").await;
+    let conversions = counts_by_country(
+        store.as_ref(),
+        &Handle::parse(&handle).unwrap(),
+        "conversions",
+    )
+    .await;
     assert_eq!(conversions.get("DE"), Some(&1), "{conversions:?}");
-    let revenue = counts_by_country(store.as_ref(), &handle, "rev_usd").await;
+    let revenue =
+        counts_by_country(store.as_ref(), &Handle::parse(&handle).unwrap(), "rev_usd").await;
     assert_eq!(revenue.get("DE"), Some(&12_500_000), "{revenue:?}");
-    let clicks = clicks_by_country(store.as_ref(), &handle).await;
+    let clicks = clicks_by_country(store.as_ref(), &Handle::parse(&handle).unwrap()).await;
     assert_eq!(clicks.get("DE"), Some(&2), "{clicks:?}");
 }
 
@@ -372,7 +381,7 @@ pub async fn stream_aggregation_counts_a_retried_append_once_across_batches(
         stream.append(&key, &record).await.expect("append");
     }
     consume_once(stream.as_ref(), store.as_ref()).await;
-    let clicks = clicks_by_country(store.as_ref(), &handle).await;
+    let clicks = clicks_by_country(store.as_ref(), &Handle::parse(&handle).unwrap()).await;
     assert_eq!(
         clicks.get("US"),
         Some(&3),
@@ -417,7 +426,7 @@ pub async fn stream_aggregation_counts_a_parked_click_once(
             .expect("relayed");
         consume_once(stream.as_ref(), store.as_ref()).await;
     }
-    let clicks = clicks_by_country(store.as_ref(), &handle).await;
+    let clicks = clicks_by_country(store.as_ref(), &Handle::parse(&handle).unwrap()).await;
     assert_eq!(
         clicks.get("DE"),
         Some(&1),
@@ -481,7 +490,7 @@ pub async fn stream_sets_poison_records_aside(stream: Arc<dyn ClickStream>, stor
     }
     consume_once(stream.as_ref(), store.as_ref()).await;
     consume_once(stream.as_ref(), store.as_ref()).await;
-    let clicks = clicks_by_country(store.as_ref(), &handle).await;
+    let clicks = clicks_by_country(store.as_ref(), &Handle::parse(&handle).unwrap()).await;
     assert_eq!(
         clicks.get("US"),
         Some(&3),
@@ -503,7 +512,7 @@ pub async fn stream_sets_poison_records_aside(stream: Arc<dyn ClickStream>, stor
         .await
         .expect("append");
     consume_once(stream.as_ref(), store.as_ref()).await;
-    let clicks = clicks_by_country(store.as_ref(), &handle).await;
+    let clicks = clicks_by_country(store.as_ref(), &Handle::parse(&handle).unwrap()).await;
     assert_eq!(
         clicks.get("US"),
         Some(&4),

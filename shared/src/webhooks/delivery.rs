@@ -146,8 +146,7 @@ impl DeliveryWorker {
         };
         let state = &self.state;
         let now_ms = crate::platform::time::now_millis();
-        let Some(loaded) =
-            repo::load(state.store.as_ref(), m.handle.as_str(), &m.subscription_id).await?
+        let Some(loaded) = repo::load(state.store.as_ref(), &m.handle, &m.subscription_id).await?
         else {
             tracing::info!(delivery_id = %m.delivery_id(), "subscription deleted; delivery dropped");
             return Ok(Verdict::Ack);
@@ -284,7 +283,7 @@ impl DeliveryWorker {
                 }) => continue,
                 // The subscription changed since it was read: assess again on what it is now.
                 Err(StoreError::TxConflict { index, .. }) if Some(index) == ops.subscription_at => {
-                    match repo::load(store, m.handle.as_str(), &m.subscription_id).await? {
+                    match repo::load(store, &m.handle, &m.subscription_id).await? {
                         Some(fresh) => loaded = fresh,
                         None => deleted = true,
                     }

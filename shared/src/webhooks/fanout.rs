@@ -30,7 +30,7 @@ impl EventSink for WebhookFanout {
         let mut messages = Vec::new();
         for event in events {
             if !subscriptions.contains_key(event.handle.as_str()) {
-                let all = repo::list_all(state.store.as_ref(), event.handle.as_str()).await?;
+                let all = repo::list_all(state.store.as_ref(), &event.handle).await?;
                 subscriptions.insert(event.handle.as_str(), all);
             }
             let target = event.target_subscription.as_ref();

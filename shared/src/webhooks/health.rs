@@ -122,7 +122,7 @@ mod tests {
             description: None,
         };
         Subscription::new(
-            "acme",
+            &crate::domain::Handle::parse("acme").unwrap(),
             spec.validate().unwrap(),
             "whsec_x".into(),
             "t0".into(),

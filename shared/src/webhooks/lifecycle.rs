@@ -71,7 +71,7 @@ pub async fn find(
     handle: &Handle,
     id: &SubscriptionId,
 ) -> Result<repo::Loaded, SubscriptionError> {
-    repo::load(store, handle.as_str(), id)
+    repo::load(store, handle, id)
         .await?
         .ok_or_else(|| SubscriptionError::NotFound(id.to_string()))
 }
@@ -86,7 +86,7 @@ pub async fn create(
     spec: ValidSpec,
 ) -> Result<Subscription, SubscriptionError> {
     vet_endpoint(&spec.endpoint_url, state.config.webhooks_allow_private).await?;
-    let h = handle.as_str();
+    let h = handle;
     let existing = Query::prefix(
         keys::handle_pk(h),
         keys::WEBHOOK_SK_PREFIX,
@@ -130,7 +130,7 @@ async fn vet_endpoint(url: &url::Url, allow_private: bool) -> Result<(), Subscri
 }
 
 /// The handle's subscription count, moved by `delta` (capped on creation).
-fn subscription_count(handle: &str, delta: i64, max: Option<i64>) -> WriteOp {
+fn subscription_count(handle: &Handle, delta: i64, max: Option<i64>) -> WriteOp {
     WriteOp::Add {
         pk: keys::handle_pk(handle),
         sk: keys::WEBHOOK_COUNT_SK.to_owned(),
@@ -189,12 +189,12 @@ pub async fn remove(
             partner,
         });
     }
-    let h = handle.as_str();
-    let (stats_pk, stats_sk) = keys::webhook_stats(h, id.as_str());
+    let h = handle;
+    let (stats_pk, stats_sk) = keys::webhook_stats(h, id);
     let ops = vec![
         WriteOp::Delete {
             pk: keys::handle_pk(h),
-            sk: keys::webhook_sk(id.as_str()),
+            sk: keys::webhook_sk(id),
             cond: Cond::Exists,
         },
         WriteOp::Delete {
@@ -261,7 +261,7 @@ pub async fn resend(
     event_id: &EventId,
 ) -> Result<DeliveryMessage, SubscriptionError> {
     let loaded = find(state.store.as_ref(), handle, id).await?;
-    let pk = keys::webhook_log_pk(handle.as_str(), id.as_str());
+    let pk = keys::webhook_log_pk(handle, id);
     let delivery: DeliveryRecord = state
         .store
         .get(&pk, &keys::webhook_delivery_sk(event_id.as_str()))
@@ -311,7 +311,7 @@ pub async fn notifications(
     limit: usize,
     after: Option<String>,
 ) -> Result<Notifications, SubscriptionError> {
-    let h = handle.as_str();
+    let h = handle;
     let subs = repo::list_all(store, h).await?;
     let mut counts = log::read_counts(store, h).await?;
     let live: HashSet<&str> = subs.iter().map(|s| s.subscription_id.as_str()).collect();

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Handle;
 use crate::domain::{EventId, SubscriptionId};
 use crate::kernel::events::EventType;
 use crate::platform::store::{Query, SkRange, Store, StoreError, keys};
@@ -170,7 +171,7 @@ pub struct DeliveryCounts {
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn read_counts(
     store: &dyn Store,
-    handle: &str,
+    handle: &Handle,
 ) -> Result<HashMap<String, DeliveryCounts>, StoreError> {
     let mut counts = HashMap::new();
     let mut after = None;
@@ -209,7 +210,7 @@ pub fn attempts(
     id: &SubscriptionId,
 ) -> crate::platform::store::Listing {
     crate::platform::store::Listing {
-        pk: crate::platform::store::keys::webhook_log_pk(handle.as_str(), id.as_str()),
+        pk: crate::platform::store::keys::webhook_log_pk(handle, id),
         prefix: crate::platform::store::keys::WEBHOOK_ATTEMPT_SK_PREFIX,
         descending: true,
     }

@@ -90,7 +90,7 @@ impl DeliveryMessage {
     }
 
     pub fn log_pk(&self) -> String {
-        keys::webhook_log_pk(self.handle.as_str(), self.subscription_id.as_str())
+        keys::webhook_log_pk(&self.handle, &self.subscription_id)
     }
 
     pub fn attempt_sk(&self) -> String {

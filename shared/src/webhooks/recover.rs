@@ -96,7 +96,7 @@ pub async fn recover(
     let since_ms = parse_since(since, now_ms)?;
     let not_found = || RecoverError::NotFound(subscription_id.to_string());
     let store = state.store.as_ref();
-    let loaded = repo::load(store, handle.as_str(), subscription_id)
+    let loaded = repo::load(store, handle, subscription_id)
         .await?
         .ok_or_else(not_found)?;
     if !loaded.subscription.is_active() {
@@ -105,8 +105,7 @@ pub async fn recover(
             reason: loaded.subscription.disabled_reason.unwrap_or_default(),
         });
     }
-    let subscription_id = subscription_id.as_str();
-    let pk = keys::webhook_log_pk(handle.as_str(), subscription_id);
+    let pk = keys::webhook_log_pk(handle, subscription_id);
     let (mut record, version, existed) = claim(store, &pk, since_ms, now_ms).await?;
     if !record.done {
         record.queued = resend_window(state, handle, subscription_id, &record).await?;
@@ -115,7 +114,7 @@ pub async fn recover(
     }
     Ok(Recovery {
         recover_id: record.recover_id,
-        subscription_id: subscription_id.to_owned(),
+        subscription_id: subscription_id.to_string(),
         since: log::millis_to_rfc3339(record.since_ms),
         until: log::millis_to_rfc3339(record.until_ms),
         queued: record.queued,
@@ -186,12 +185,12 @@ async fn finish(store: &dyn Store, pk: &str, record: &RecoverRecord, version: u6
 async fn resend_window(
     state: &AppState,
     handle: &Handle,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
     record: &RecoverRecord,
 ) -> Result<usize, RecoverError> {
     let store = state.store.as_ref();
     let mut query = Query {
-        pk: keys::webhook_notifications_pk(handle.as_str()),
+        pk: keys::webhook_notifications_pk(handle),
         range: SkRange::Between(
             format!("{:013}", record.since_ms),
             // Sort keys are `{ms:013}#…`: `~` sorts after `#`, so the whole last millisecond.
@@ -213,7 +212,7 @@ async fn resend_window(
         for chunk in mine.chunks(READ_CHUNK) {
             let reads = chunk
                 .iter()
-                .map(|i| still_failed(store, handle.as_str(), subscription_id, i));
+                .map(|i| still_failed(store, handle, subscription_id, i));
             let messages: Vec<_> = futures::future::try_join_all(reads)
                 .await?
                 .into_iter()
@@ -237,8 +236,8 @@ async fn resend_window(
 /// that failure and may be attempted again.
 async fn still_failed(
     store: &dyn Store,
-    handle: &str,
-    subscription_id: &str,
+    handle: &Handle,
+    subscription_id: &SubscriptionId,
     entry: &Item,
 ) -> Result<Option<DeliveryRecord>, StoreError> {
     let failed: FailedDelivery = entry.parse()?;

@@ -14,10 +14,10 @@ pub struct Loaded {
 #[tracing::instrument(skip_all, fields(handle = %handle, subscription = %subscription_id))]
 pub async fn load(
     store: &dyn Store,
-    handle: &str,
+    handle: &Handle,
     subscription_id: &SubscriptionId,
 ) -> Result<Option<Loaded>, StoreError> {
-    let sk = keys::webhook_sk(subscription_id.as_str());
+    let sk = keys::webhook_sk(subscription_id);
     let item = store.get(&keys::handle_pk(handle), &sk).await?;
     item.map(|i| {
         Ok(Loaded {
@@ -33,7 +33,7 @@ pub fn item(subscription: &Subscription, version: u64) -> Result<Item, StoreErro
         .map_err(|e| StoreError::Invalid(format!("subscription: {e}")))?;
     Ok(Item::new(
         keys::handle_pk(&subscription.handle),
-        keys::webhook_sk(subscription.subscription_id.as_str()),
+        keys::webhook_sk(&subscription.subscription_id),
         doc,
     )
     .with_version(version))
@@ -42,7 +42,7 @@ pub fn item(subscription: &Subscription, version: u64) -> Result<Item, StoreErro
 /// Every subscription of a handle. An unreadable item is skipped (and logged) rather than
 /// failing the caller, so one corrupt record cannot stop every other delivery of the handle.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
-pub async fn list_all(store: &dyn Store, handle: &str) -> Result<Vec<Subscription>, StoreError> {
+pub async fn list_all(store: &dyn Store, handle: &Handle) -> Result<Vec<Subscription>, StoreError> {
     let mut out = Vec::new();
     let mut query = Query::prefix(keys::handle_pk(handle), keys::WEBHOOK_SK_PREFIX, 1000);
     loop {
@@ -63,7 +63,7 @@ pub async fn list_all(store: &dyn Store, handle: &str) -> Result<Vec<Subscriptio
 /// Where a handle's subscriptions are listed from.
 pub fn listing(handle: &Handle) -> crate::platform::store::Listing {
     crate::platform::store::Listing {
-        pk: keys::handle_pk(handle.as_str()),
+        pk: keys::handle_pk(handle),
         prefix: keys::WEBHOOK_SK_PREFIX,
         descending: false,
     }

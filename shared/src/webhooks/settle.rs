@@ -90,7 +90,7 @@ impl Settled {
             .map(crate::platform::store::Item::parse::<DeliveryRecord>)
             .transpose()?;
         let (n_pk, n_sk) = keys::webhook_notification(
-            m.handle.as_str(),
+            &m.handle,
             self.finished_ms,
             m.subscription_id.as_str(),
             m.event_id.as_str(),
@@ -170,7 +170,7 @@ impl Settled {
     }
 
     fn stats_add(&self, m: &DeliveryMessage) -> WriteOp {
-        let (pk, sk) = keys::webhook_stats(m.handle.as_str(), m.subscription_id.as_str());
+        let (pk, sk) = keys::webhook_stats(&m.handle, &m.subscription_id);
         let mut deltas = Vec::new();
         if self.succeeded {
             deltas.push((log::DELIVERED.to_owned(), 1));

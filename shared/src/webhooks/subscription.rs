@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::domain::{DomainError, PartnerId, SubscriptionId, validate_destination};
+use crate::domain::{DomainError, Handle, PartnerId, SubscriptionId, validate_destination};
 use crate::kernel::events::EventType;
 
 pub const MAX_DESCRIPTION_CHARS: usize = 200;
@@ -98,7 +98,7 @@ impl SubscriptionSpec {
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
     pub subscription_id: SubscriptionId,
-    pub handle: String,
+    pub handle: Handle,
     pub endpoint_url: String,
     pub event_types: Vec<EventType>,
     pub description: Option<String>,
@@ -135,7 +135,7 @@ impl std::fmt::Debug for Subscription {
 }
 
 impl Subscription {
-    pub fn new(handle: &str, spec: ValidSpec, secret: String, now: String) -> Self {
+    pub fn new(handle: &Handle, spec: ValidSpec, secret: String, now: String) -> Self {
         let id = SubscriptionId::new();
         let mut sub = Self::active(id, handle, spec.endpoint_url.to_string(), secret, now);
         sub.event_types = spec.event_types;
@@ -146,14 +146,14 @@ impl Subscription {
     /// An active subscription with no event types, description or partner yet.
     pub fn active(
         id: SubscriptionId,
-        handle: &str,
+        handle: &Handle,
         endpoint_url: String,
         secret: String,
         now: String,
     ) -> Self {
         Self {
             subscription_id: id,
-            handle: handle.to_owned(),
+            handle: handle.clone(),
             endpoint_url,
             event_types: Vec::new(),
             description: None,
@@ -302,7 +302,12 @@ mod tests {
         let v = spec("https://h.example/", &["link.clicked"])
             .validate()
             .unwrap();
-        let sub = Subscription::new("acme", v, "whsec_x".into(), "now".into());
+        let sub = Subscription::new(
+            &Handle::parse("acme").unwrap(),
+            v,
+            "whsec_x".into(),
+            "now".into(),
+        );
         assert!(sub.receives(EventType::LinkClicked, None));
         assert!(!sub.receives(EventType::LinkCreated, None));
         assert!(sub.receives(EventType::WebhookTest, Some(&sub.subscription_id)));

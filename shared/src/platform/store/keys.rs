@@ -1,19 +1,19 @@
 //! Every item's key, in one place. Handles, slugs and ids are validated newtypes that cannot
 //! contain `#`, so one handle's keys can never collide with another's. Layout: `docs/storage.md`.
 
-use crate::domain::IdempotencyKey;
+use crate::domain::{CampaignId, Handle, IdempotencyKey, PartnerId, Slug, SubscriptionId};
 
-pub fn handle_pk(handle: &str) -> String {
+pub fn handle_pk(handle: &Handle) -> String {
     format!("H#{handle}")
 }
 
-pub fn link_sk(slug: &str) -> String {
+pub fn link_sk(slug: &Slug) -> String {
     format!("L#{slug}")
 }
 
 pub const LINK_SK_PREFIX: &str = "L#";
 
-pub fn campaign_sk(campaign_id: &str) -> String {
+pub fn campaign_sk(campaign_id: &CampaignId) -> String {
     format!("C#{campaign_id}")
 }
 
@@ -21,18 +21,18 @@ pub const CAMPAIGN_SK_PREFIX: &str = "C#";
 
 /// Idempotency record of a conversion key (its own partition: written by one conditional put).
 /// The key's type keeps `#` out of it.
-pub fn idempotency(handle: &str, key: &IdempotencyKey) -> (String, String) {
+pub fn idempotency(handle: &Handle, key: &IdempotencyKey) -> (String, String) {
     (format!("H#{handle}#K#{key}"), "K".into())
 }
 
 /// A conversion, in its handle's partition of the UTC day it was received (`yyyy-mm-dd`, which
 /// the time-ordered conversion id also carries): listings read a day at a time, newest first,
 /// and no partition takes more than one handle-day of writes.
-pub fn conversion(handle: &str, day: &str, conversion_id: &str) -> (String, String) {
+pub fn conversion(handle: &Handle, day: &str, conversion_id: &str) -> (String, String) {
     (conversion_day_pk(handle, day), conversion_id.to_owned())
 }
 
-pub fn conversion_day_pk(handle: &str, day: &str) -> String {
+pub fn conversion_day_pk(handle: &Handle, day: &str) -> String {
     format!("H#{handle}#V#{day}")
 }
 
@@ -41,7 +41,7 @@ pub const REDIRECT_SETTINGS_SK: &str = "P#redirect";
 
 /// Orphan-visit counters of a handle: sk `{yyyy-mm-dd}#{kind}#{shard}`. A scan of random slugs
 /// spreads over the shards instead of heating one item.
-pub fn orphans_pk(handle: &str) -> String {
+pub fn orphans_pk(handle: &Handle) -> String {
     format!("H#{handle}#O")
 }
 
@@ -51,7 +51,7 @@ pub const CONVERSION_POLICY_SK: &str = "P#conversions";
 pub const HANDLE_SEEN_SK: &str = "P#seen";
 
 /// Conversions of one click and event type so far (the per-click cap's counter).
-pub fn click_conversions(handle: &str, click_id: &str, event_type: &str) -> (String, String) {
+pub fn click_conversions(handle: &Handle, click_id: &str, event_type: &str) -> (String, String) {
     (
         format!("H#{handle}#CC#{click_id}"),
         format!("T#{event_type}"),
@@ -83,13 +83,13 @@ pub fn dead_letter_pk(consumer: &str) -> String {
     format!("DEADLETTER#{consumer}")
 }
 
-pub fn rate_window(handle: &str, bucket: &str, window: i64) -> (String, String) {
+pub fn rate_window(handle: &Handle, bucket: &str, window: i64) -> (String, String) {
     (format!("H#{handle}#T#{bucket}#{window}"), "T".into())
 }
 
 /// One shard of a rate-limit window counter spread over several items (`ratelimit::admit`): a
 /// partition key of its own, so the shards land on different DynamoDB partitions.
-pub fn rate_shard(handle: &str, bucket: &str, window: i64, shard: u32) -> (String, String) {
+pub fn rate_shard(handle: &Handle, bucket: &str, window: i64, shard: u32) -> (String, String) {
     (
         format!("H#{handle}#T#{bucket}#{window}#{shard}"),
         "T".into(),
@@ -108,7 +108,7 @@ pub fn pat_index_sk(token_id: &str) -> String {
 
 pub const PAT_INDEX_SK_PREFIX: &str = "T#";
 
-pub fn webhook_sk(subscription_id: &str) -> String {
+pub fn webhook_sk(subscription_id: &SubscriptionId) -> String {
     format!("W#{subscription_id}")
 }
 
@@ -118,7 +118,7 @@ pub const WEBHOOK_COUNT_SK: &str = "WCOUNT";
 
 /// A subscription's delivery log partition: one delivery per event (`E#`), one record per
 /// attempt (`D#`). Ids are shape-checked (no `#`) before they reach a key.
-pub fn webhook_log_pk(handle: &str, subscription_id: &str) -> String {
+pub fn webhook_log_pk(handle: &Handle, subscription_id: &SubscriptionId) -> String {
     format!("H#{handle}#W#{subscription_id}")
 }
 
@@ -142,17 +142,17 @@ pub fn webhook_recover_sk(since_ms: i64) -> String {
 }
 
 /// Per-subscription delivery counters of a handle (one partition: notifications read it whole).
-pub fn webhook_stats(handle: &str, subscription_id: &str) -> (String, String) {
+pub fn webhook_stats(handle: &Handle, subscription_id: &SubscriptionId) -> (String, String) {
     (format!("H#{handle}#WS"), format!("S#{subscription_id}"))
 }
 
-pub fn webhook_stats_pk(handle: &str) -> String {
+pub fn webhook_stats_pk(handle: &Handle) -> String {
     format!("H#{handle}#WS")
 }
 
 /// A handle's failed deliveries, newest last in sort order (queried descending).
 pub fn webhook_notification(
-    handle: &str,
+    handle: &Handle,
     failed_ms: i64,
     subscription_id: &str,
     event_id: &str,
@@ -163,11 +163,11 @@ pub fn webhook_notification(
     )
 }
 
-pub fn webhook_notifications_pk(handle: &str) -> String {
+pub fn webhook_notifications_pk(handle: &Handle) -> String {
     format!("H#{handle}#WN")
 }
 
-pub fn chain_session_pk(handle: &str, session_id: &str) -> String {
+pub fn chain_session_pk(handle: &Handle, session_id: &str) -> String {
     format!("H#{handle}#X#{session_id}")
 }
 
@@ -199,7 +199,7 @@ pub fn outbox(shard: u32, created_ms: i64, event_id: &str) -> (String, String) {
 /// Analytics counters of one handle × campaign × dimension: one partition, so a date range of a
 /// dimension is one `Between` query. `campaign` is a campaign id or the reserved `_none` (ids
 /// cannot start with `_`); `dimension` is `total`, `country`, `segment`, ….
-pub fn analytics_pk(handle: &str, campaign: &str, dimension: &str) -> String {
+pub fn analytics_pk(handle: &Handle, campaign: &str, dimension: &str) -> String {
     format!("H#{handle}#A#{campaign}#{dimension}")
 }
 
@@ -235,25 +235,25 @@ pub fn analytics_day_range(from_day: &str, to_day: &str) -> (String, String) {
 // ---- Commissions (docs/commissions.md). Partner and campaign ids are shape-checked: no `#`.
 
 /// A partner record, beside the handle's links and campaigns.
-pub fn partner_sk(partner_id: &str) -> String {
+pub fn partner_sk(partner_id: &PartnerId) -> String {
     format!("PA#{partner_id}")
 }
 
 pub const PARTNER_SK_PREFIX: &str = "PA#";
 
 /// Every version of a campaign's commission plan: `{campaign}#{version:010}`, newest last.
-pub fn plans_pk(handle: &str) -> String {
+pub fn plans_pk(handle: &Handle) -> String {
     format!("H#{handle}#CP")
 }
 
-pub fn plan_sk(campaign_id: &str, version: u64) -> String {
+pub fn plan_sk(campaign_id: &CampaignId, version: u64) -> String {
     format!("{campaign_id}#{version:010}")
 }
 
 /// The commission ledger of a handle: sk = the time-ordered commission id.
 /// A partner's running balance in one currency, one of its parts (`commissions::running`).
 pub fn partner_balance(
-    handle: &str,
+    handle: &Handle,
     partner: &crate::domain::PartnerId,
     currency: crate::domain::Currency,
     shard: u32,
@@ -266,13 +266,13 @@ pub fn partner_balance(
 
 /// Every partner's running balances of a handle: one partition, an item per partner, currency
 /// and part.
-pub fn partner_balances_pk(handle: &str) -> String {
+pub fn partner_balances_pk(handle: &Handle) -> String {
     format!("H#{handle}#BAL")
 }
 
 /// A campaign's commission amounts of one day and currency, one of its parts.
 pub fn campaign_balance(
-    handle: &str,
+    handle: &Handle,
     campaign: &crate::domain::CampaignId,
     day: &str,
     currency: crate::domain::Currency,
@@ -285,39 +285,39 @@ pub fn campaign_balance(
 }
 
 /// A campaign's commission amounts by day: one partition per campaign.
-pub fn campaign_balances_pk(handle: &str, campaign: &crate::domain::CampaignId) -> String {
+pub fn campaign_balances_pk(handle: &Handle, campaign: &crate::domain::CampaignId) -> String {
     format!("H#{handle}#CBAL#{campaign}")
 }
 
 /// An index of a handle's ledger (`commissions::index`): `by` is `P` (partner), `C`
 /// (campaign), `S` (status) or `L` (live lines: pending or approved, not yet paid). Each entry
 /// is a pointer whose sort key ends with the line's id.
-pub fn commission_index_pk(handle: &str, by: &str) -> String {
+pub fn commission_index_pk(handle: &Handle, by: &str) -> String {
     format!("H#{handle}#COMX#{by}")
 }
 
 /// A handle's customers (`customers`): one item per customer id.
-pub fn customers_pk(handle: &str) -> String {
+pub fn customers_pk(handle: &Handle) -> String {
     format!("H#{handle}#CUS")
 }
 
 /// An index of a handle's customers: `by` is `P` (partner), `C` (campaign) or `T` (binding
 /// time); sort keys `{value}#{boundAtMs}#{customerId}` (`T`: `{boundAtMs}#{customerId}`).
-pub fn customer_index_pk(handle: &str, by: &str) -> String {
+pub fn customer_index_pk(handle: &Handle, by: &str) -> String {
     format!("H#{handle}#CUSX#{by}")
 }
 
 /// A handle's coupon codes (`customers::coupons`): sort key the code's lower-case form.
-pub fn coupons_pk(handle: &str) -> String {
+pub fn coupons_pk(handle: &Handle) -> String {
     format!("H#{handle}#CPN")
 }
 
 /// A partner's coupon codes (a copy of each record, by lower-case code).
-pub fn partner_coupons_pk(handle: &str, partner: &str) -> String {
+pub fn partner_coupons_pk(handle: &Handle, partner: &PartnerId) -> String {
     format!("H#{handle}#CPNP#{partner}")
 }
 
-pub fn commissions_pk(handle: &str) -> String {
+pub fn commissions_pk(handle: &Handle) -> String {
     format!("H#{handle}#COM")
 }
 
@@ -330,26 +330,26 @@ pub fn commission_due_sk(available_ms: i64, handle: &str, commission_id: &str) -
 }
 
 /// A campaign's cap counters: `D#{yyyy-mm-dd}` (conversions) and `M#{yyyy-mm}` (minor units).
-pub fn commission_caps_pk(handle: &str, campaign_id: &str) -> String {
+pub fn commission_caps_pk(handle: &Handle, campaign_id: &CampaignId) -> String {
     format!("H#{handle}#CAP#{campaign_id}")
 }
 
 /// Exchange-rate snapshots of a handle: sk `{asOf rfc3339 (UTC, ms)}#{base}`.
-pub fn fx_pk(handle: &str) -> String {
+pub fn fx_pk(handle: &Handle) -> String {
     format!("H#{handle}#FX")
 }
 
 /// Payouts of a handle: sk = the payout id.
-pub fn payouts_pk(handle: &str) -> String {
+pub fn payouts_pk(handle: &Handle) -> String {
     format!("H#{handle}#PAY")
 }
 
 /// A payout run, addressed by its idempotency key (put-if-absent).
-pub fn payout_run(handle: &str, key_hash: &str) -> (String, String) {
+pub fn payout_run(handle: &Handle, key_hash: &str) -> (String, String) {
     (format!("H#{handle}#PAYRUN"), key_hash.to_owned())
 }
 
 /// A partner's payout chain head: its last sequence and statement hash (version-checked).
-pub fn payout_head(handle: &str, partner_id: &str) -> (String, String) {
-    (format!("H#{handle}#PAYHEAD"), partner_id.to_owned())
+pub fn payout_head(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
+    (format!("H#{handle}#PAYHEAD"), partner_id.to_string())
 }

@@ -297,7 +297,11 @@ mod tests {
             5,
             "read once each"
         );
-        let counted = clicks_by_country(store.as_ref(), "acme").await;
+        let counted = clicks_by_country(
+            store.as_ref(),
+            &crate::domain::Handle::parse("acme").unwrap(),
+        )
+        .await;
         assert_eq!(counted.get("DE"), Some(&5), "{counted:?}");
     }
 
@@ -358,7 +362,11 @@ mod tests {
             consumer.poll_batched(&stream, &mut window).await.unwrap(),
             4
         );
-        let counted = clicks_by_country(store.as_ref(), "acme").await;
+        let counted = clicks_by_country(
+            store.as_ref(),
+            &crate::domain::Handle::parse("acme").unwrap(),
+        )
+        .await;
         assert_eq!(counted.get("FR"), Some(&4), "{counted:?}");
     }
 }
