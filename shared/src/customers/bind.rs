@@ -135,10 +135,17 @@ pub async fn by_hand(
             "partnerId: campaign {campaign_id} is not partner {partner}'s."
         )));
     }
-    let claims = campaign_claims(handle, &campaign, binding_click(handle, customer_id));
-    let partner_id = Some(partner.clone());
-    let binding = binding(state, handle, claims, partner_id, BoundBy::Manual, email).await?;
-    repo::bind(state, handle, customer_id, binding).await
+    let by = BoundBy::Manual;
+    on_campaign(
+        state,
+        handle,
+        customer_id,
+        &campaign,
+        partner.clone(),
+        by,
+        email,
+    )
+    .await
 }
 
 /// Binds `customer_id` to the partner and campaign of coupon `code` (first binding wins).
@@ -152,9 +159,32 @@ pub async fn by_coupon(
 ) -> Result<(Customer, bool), CustomerError> {
     let store = state.store.as_ref();
     let (coupon, campaign) = coupon_of(store, handle, code).await?;
-    let claims = campaign_claims(handle, &campaign, binding_click(handle, customer_id));
-    let partner_id = Some(coupon.partner_id);
-    let binding = binding(state, handle, claims, partner_id, BoundBy::Coupon, email).await?;
+    let by = BoundBy::Coupon;
+    on_campaign(
+        state,
+        handle,
+        customer_id,
+        &campaign,
+        coupon.partner_id,
+        by,
+        email,
+    )
+    .await
+}
+
+/// Binds `customer_id` to `partner` on `campaign` without a visitor's click: its conversions
+/// name a click id derived from the handle and customer, on the campaign's primary link.
+async fn on_campaign(
+    state: &AppState,
+    handle: &Handle,
+    customer_id: &CustomerId,
+    campaign: &Campaign,
+    partner: PartnerId,
+    by: BoundBy,
+    email: Option<Email>,
+) -> Result<(Customer, bool), CustomerError> {
+    let claims = campaign_claims(handle, campaign, binding_click(handle, customer_id));
+    let binding = binding(state, handle, claims, Some(partner), by, email).await?;
     repo::bind(state, handle, customer_id, binding).await
 }
 
