@@ -133,13 +133,7 @@ pub async fn list(
 ) -> Result<(Vec<Campaign>, Option<String>), StoreError> {
     let mut q = Query::prefix(keys::handle_pk(handle), keys::CAMPAIGN_SK_PREFIX, limit);
     q.after = after;
-    let page = store.query(q).await?;
-    let campaigns = page
-        .items
-        .iter()
-        .map(crate::platform::store::Item::parse::<Campaign>)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((campaigns, page.next))
+    store.query(q).await?.parsed()
 }
 
 /// Every campaign of a handle (analytics reports on all of them).

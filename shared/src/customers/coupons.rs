@@ -108,13 +108,7 @@ pub async fn list(
     let mut q = Query::all(pk);
     q.limit = limit;
     q.after = after;
-    let page = store.query(q).await?;
-    let items = page
-        .items
-        .iter()
-        .map(Item::parse::<Coupon>)
-        .collect::<Result<_, _>>()?;
-    Ok((items, page.next))
+    store.query(q).await?.parsed()
 }
 
 /// Deletes `partner`'s `code` (404 when it is not the partner's). Conversions it attributed and

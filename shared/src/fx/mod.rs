@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Currency, DomainError, Handle};
 use crate::kernel::state::AppState;
-use crate::platform::store::{Cond, Item, Query, SkRange, StoreError, WriteOp, keys};
+use crate::platform::store::{Item, Query, SkRange, StoreError, keys};
 
 /// Decimal places of a derived rate (a cross rate or an inverse).
 pub const RATE_DP: u32 = 10;
@@ -115,18 +115,8 @@ pub async fn post(
         sk,
         crate::platform::store::to_doc(&snapshot)?,
     );
-    match state
-        .store
-        .write(WriteOp::Put {
-            item,
-            cond: Cond::Absent,
-        })
-        .await
-    {
-        Ok(_) => Ok(Some(snapshot)),
-        Err(StoreError::ConditionFailed { .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
+    let new = crate::platform::store::put_new(state.store.as_ref(), item).await?;
+    Ok(new.then_some(snapshot))
 }
 
 /// The snapshots in force at `at_ms`, newest first. Round trips: ONE query.

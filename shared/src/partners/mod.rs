@@ -244,13 +244,7 @@ pub async fn list(
 ) -> Result<(Vec<Partner>, Option<String>), StoreError> {
     let mut q = Query::prefix(keys::handle_pk(handle), keys::PARTNER_SK_PREFIX, limit);
     q.after = after;
-    let page = state.store.query(q).await?;
-    let items = page
-        .items
-        .iter()
-        .map(crate::platform::store::Item::parse::<Partner>)
-        .collect::<Result<_, _>>()?;
-    Ok((items, page.next))
+    state.store.query(q).await?.parsed()
 }
 
 /// Applies `fields` with a version-checked write, retried on a concurrent change.

@@ -66,17 +66,8 @@ async fn run_record(
         };
         let item = Item::new(pk.clone(), sk.clone(), crate::platform::store::to_doc(&r)?)
             .expiring_at(Some(crate::platform::store::now_unix() + 365 * 86_400));
-        match state
-            .store
-            .write(WriteOp::Put {
-                item,
-                cond: Cond::Absent,
-            })
-            .await
-        {
-            Ok(_) => return Ok((key_hash, r.created_ms)),
-            Err(StoreError::ConditionFailed { .. }) => continue,
-            Err(e) => return Err(e.into()),
+        if crate::platform::store::put_new(state.store.as_ref(), item).await? {
+            return Ok((key_hash, r.created_ms));
         }
     }
     Err(PayoutError::Busy)

@@ -134,25 +134,15 @@ pub async fn put(
         keys::plan_sk(campaign_id, plan.version),
         crate::platform::store::to_doc(&plan)?,
     );
-    match state
-        .store
-        .write(WriteOp::Put {
-            item,
-            cond: Cond::Absent,
-        })
-        .await
-    {
-        Ok(_) => {
-            if plan.click_rule().is_some() {
-                register_clicks(state, handle, campaign_id).await?;
-            }
-            Ok(plan)
-        }
-        Err(StoreError::ConditionFailed { .. }) => Err(PlanError::PreconditionFailed(
+    if !crate::platform::store::put_new(state.store.as_ref(), item).await? {
+        return Err(PlanError::PreconditionFailed(
             "The plan changed concurrently; re-read it and retry.".into(),
-        )),
-        Err(e) => Err(e.into()),
+        ));
     }
+    if plan.click_rule().is_some() {
+        register_clicks(state, handle, campaign_id).await?;
+    }
+    Ok(plan)
 }
 
 /// The campaigns with a qualified-click rule, for the click accrual (`commissions::clicks`):

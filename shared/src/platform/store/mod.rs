@@ -228,6 +228,33 @@ pub struct Page {
     pub next: Option<String>,
 }
 
+impl Page {
+    /// Its items read as `T`, and where the next page starts (a listing's usual answer).
+    pub fn parsed<T: serde::de::DeserializeOwned>(
+        self,
+    ) -> Result<(Vec<T>, Option<String>), StoreError> {
+        let items = self
+            .items
+            .iter()
+            .map(Item::parse::<T>)
+            .collect::<Result<_, _>>()?;
+        Ok((items, self.next))
+    }
+}
+
+/// Writes `item` only where none is: ONE conditional write. `Ok(false)`: one was there.
+pub async fn put_new(store: &dyn Store, item: Item) -> Result<bool, StoreError> {
+    let put = WriteOp::Put {
+        item,
+        cond: Cond::Absent,
+    };
+    match store.write(put).await {
+        Ok(_) => Ok(true),
+        Err(StoreError::ConditionFailed { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A single write's condition (or counter cap) did not hold. `current` is the live item at
