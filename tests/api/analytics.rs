@@ -896,3 +896,29 @@ async fn revenue_past_i64_is_exact_and_counting_goes_on() {
     assert!(body.contains("27400000000000.50"), "{body}");
     assert!(!body.contains("-9"), "no wrapped amount: {body}");
 }
+
+/// Issue 42: the funnel says when it may be behind. With no worker counting, an accepted
+/// conversion's event waits; the funnel answers when the oldest such event was accepted
+/// (`pendingSince`) and how long ago (`behindSeconds`), where a settled funnel answers null.
+#[tokio::test]
+async fn the_funnel_says_when_accepted_events_are_not_counted_yet() {
+    let app = spawn_app_without_workers().await;
+    crate::scenario::Program::on(&app, "acme")
+        .instant()
+        .await
+        .campaign("alpha", None, "deal")
+        .await;
+    let ctx = crate::scenario::human_ctx(&app, "acme", "/deal").await;
+    let before = tenx_shared::platform::time::now_millis();
+    let sale = serde_json::json!({"ctx": ctx, "idempotencyKey": "late-1", "eventType": "purchase"});
+    assert_eq!(app.convert(&sale).await.status(), 202);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let funnel = analytics(&app, "acme", "").await;
+    let freshness = &funnel["freshness"];
+    let since = freshness["pendingSince"].as_str().expect("pendingSince while behind");
+    let since_ms = tenx_shared::platform::time::rfc3339_millis(since).unwrap();
+    assert!(since_ms >= before - 1000, "{freshness}");
+    assert!(freshness["behindSeconds"].as_i64().unwrap() >= 1, "{freshness}");
+    // Nothing counted it: the funnel's conversions are still 0.
+    assert_eq!(funnel["totals"]["conversions"], 0, "{funnel}");
+}
