@@ -203,14 +203,14 @@ pub async fn create(
 /// One page of a handle's live tokens (expired and revoked ones are gone), oldest first.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn list(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     limit: usize,
     after: Option<String>,
 ) -> Result<(Vec<PatRecord>, Option<String>), StoreError> {
     let mut q = Query::prefix(keys::handle_pk(handle), keys::PAT_INDEX_SK_PREFIX, limit);
     q.after = after;
-    let page = state.store.query(q).await?;
+    let page = store.query(q).await?;
     let records = page
         .items
         .iter()
@@ -258,7 +258,10 @@ pub async fn revoke(
 
 /// Resolves a `tenx_pat_…` bearer token to its principal: one handle, its scopes.
 #[tracing::instrument(skip_all)]
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, AuthError> {
+pub async fn authenticate(
+    store: &dyn crate::platform::store::Store,
+    token: &str,
+) -> Result<Principal, AuthError> {
     let invalid = || {
         AuthError::Unauthorized("The personal access token is invalid, expired or revoked.".into())
     };
@@ -268,7 +271,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Au
     let (pk, sk) = keys::pat(&hash_token(token));
     // The store skips expired items; the record's own expiry is checked too, so a token never
     // outlives its `expiresAt` even if an item were written without its TTL.
-    let item = state.store.get(&pk, &sk).await?.ok_or_else(invalid)?;
+    let item = store.get(&pk, &sk).await?.ok_or_else(invalid)?;
     let record: PatRecord = item.parse()?;
     match record.expires_unix() {
         Ok(Some(at)) if at <= now_unix() => return Err(invalid()),

@@ -67,17 +67,22 @@ async fn reads_beside(big: usize) -> Vec<(&'static str, OpCounts)> {
     };
 
     let before = counters.snapshot().background;
-    let b = balances::balances(&state, &handle, Some(&minnow))
+    let b = balances::balances(state.store.as_ref(), &handle, Some(&minnow))
         .await
         .unwrap();
     assert_eq!(b[0].approved, "25.00");
     measure("balance", before);
 
     let before = counters.snapshot().background;
-    let amounts =
-        balances::per_campaign(&state, &handle, std::slice::from_ref(&pond), &today, &today)
-            .await
-            .unwrap();
+    let amounts = balances::per_campaign(
+        state.store.as_ref(),
+        &handle,
+        std::slice::from_ref(&pond),
+        &today,
+        &today,
+    )
+    .await
+    .unwrap();
     assert_eq!(amounts["pond"].commissions_approved_amount["EUR"], "25.00");
     measure("funnel amounts", before);
 

@@ -915,10 +915,15 @@ async fn the_funnel_says_when_accepted_events_are_not_counted_yet() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let funnel = analytics(&app, "acme", "").await;
     let freshness = &funnel["freshness"];
-    let since = freshness["pendingSince"].as_str().expect("pendingSince while behind");
+    let since = freshness["pendingSince"]
+        .as_str()
+        .expect("pendingSince while behind");
     let since_ms = tenx_shared::platform::time::rfc3339_millis(since).unwrap();
     assert!(since_ms >= before - 1000, "{freshness}");
-    assert!(freshness["behindSeconds"].as_i64().unwrap() >= 1, "{freshness}");
+    assert!(
+        freshness["behindSeconds"].as_i64().unwrap() >= 1,
+        "{freshness}"
+    );
     // Nothing counted it: the funnel's conversions are still 0.
     assert_eq!(funnel["totals"]["conversions"], 0, "{funnel}");
 }

@@ -462,7 +462,7 @@ async fn a_replayed_conversion_earns_one_commission_and_concurrent_runs_pay_it_o
     let state = app.state();
     let handle = tenx_shared::domain::Handle::parse("acme").unwrap();
     let id = tenx_shared::domain::ConversionId::parse(&ids[0]).unwrap();
-    let (_, data) = tenx_shared::conversions::record::load(&state, &handle, &id)
+    let (_, data) = tenx_shared::conversions::record::load(state.store.as_ref(), &handle, &id)
         .await
         .unwrap()
         .unwrap();

@@ -988,11 +988,13 @@ async fn duplicate_messages_send_each_attempt_once() {
         due_at_ms: None,
     };
 
-    // Two copies in one batch: one sends, the other finds the live claim and is retried later.
+    // Two copies in one batch (processed concurrently): one sends; the other finds the live
+    // claim and is retried later, or, when the scheduler ran the first to its end before it,
+    // finds the attempt finished and does nothing. Either way the endpoint gets one request.
     let failed = worker
         .handle(vec![received("m1", &first), received("m2", &first)])
         .await;
-    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed.len() <= 1, "{failed:?}");
     assert_eq!(receiver.captured("/dup").len(), 1);
     receiver.captured("/dup")[0].assert_signed_with(&secret);
 

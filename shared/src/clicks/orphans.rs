@@ -40,7 +40,7 @@ pub async fn settings_cached(
 
 /// Counts one orphan visit (ONE atomic add on a random shard).
 pub async fn record(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     kind: OrphanKind,
     bot: bool,
@@ -57,7 +57,7 @@ pub async fn record(
         cap: None,
         expires_at: None,
     };
-    state.store.write(op).await.map(|_| ())
+    store.write(op).await.map(|_| ())
 }
 
 /// One day and kind of orphan visits.
@@ -84,14 +84,14 @@ pub struct OrphanReport {
 /// The orphan visits of `range`, by day then kind (one paginated query).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn report(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     range: &DayRange,
 ) -> Result<OrphanReport, StoreError> {
     let (lo, hi) = keys::analytics_day_range(&range.from_day(), &range.to_day());
     let mut rows: BTreeMap<(String, String), OrphanRow> = BTreeMap::new();
     let query = Query::between(keys::orphans_pk(handle), lo, hi);
-    for_each_item(state.store.as_ref(), query, |item| {
+    for_each_item(store, query, |item| {
         let mut parts = item.sk.split('#');
         if let (Some(day), Some(kind)) = (parts.next(), parts.next()) {
             let row = rows.entry((day.to_owned(), kind.to_owned())).or_default();

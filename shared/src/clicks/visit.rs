@@ -116,7 +116,7 @@ pub async fn orphan(
 ) -> Result<Outcome, VisitError> {
     let ua = classify_user_agent_bytes(visitor.user_agent);
     let bot = ua.is_bot() || visitor.head;
-    if let Err(e) = super::orphans::record(state, handle, kind, bot).await {
+    if let Err(e) = super::orphans::record(state.store.as_ref(), handle, kind, bot).await {
         tracing::warn!(error = %e, kind = kind.as_str(), "orphan visit not counted");
     }
     let settings = super::orphans::settings_cached(state, handle).await?;

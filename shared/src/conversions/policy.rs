@@ -18,7 +18,7 @@ pub async fn load_cached(
     if let Some(hit) = state.policy_cache.get(handle.as_str()) {
         return Ok(hit);
     }
-    let policy = Arc::new(load(state, handle).await?);
+    let policy = Arc::new(load(state.store.as_ref(), handle).await?);
     state
         .policy_cache
         .insert(handle.as_str().to_owned(), policy.clone());
@@ -27,8 +27,11 @@ pub async fn load_cached(
 
 /// The stored policy, uncached (`GET …/conversion-policy` shows what is stored right now).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
-pub async fn load(state: &AppState, handle: &Handle) -> Result<ConversionPolicy, StoreError> {
-    handle_settings::load(state.store.as_ref(), handle, keys::CONVERSION_POLICY_SK).await
+pub async fn load(
+    store: &dyn crate::platform::store::Store,
+    handle: &Handle,
+) -> Result<ConversionPolicy, StoreError> {
+    handle_settings::load(store, handle, keys::CONVERSION_POLICY_SK).await
 }
 
 /// Replaces the policy (one write). This process sees it at once; other instances within the

@@ -3,7 +3,6 @@
 use crate::analytics::days::day_of_unix;
 use crate::domain::{ConversionId, Handle};
 use crate::kernel::events::ConversionData;
-use crate::kernel::state::AppState;
 use crate::platform::store::{Item, StoreError, keys};
 
 /// Who submitted a conversion.
@@ -25,12 +24,12 @@ pub fn record_key(handle: &Handle, id: &ConversionId) -> (String, String) {
 /// consistent read.
 #[tracing::instrument(skip_all, fields(handle = %handle, conversion = %id))]
 pub async fn load(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     id: &ConversionId,
 ) -> Result<Option<(Item, ConversionData)>, StoreError> {
     let (pk, sk) = record_key(handle, id);
-    let Some(item) = state.store.get(&pk, &sk).await? else {
+    let Some(item) = store.get(&pk, &sk).await? else {
         return Ok(None);
     };
     let data = item.parse::<ConversionData>()?;

@@ -77,7 +77,7 @@ pub async fn reverse(
     by: &str,
 ) -> Result<(ConversionData, bool), ReverseError> {
     for _ in 0..MAX_ATTEMPTS {
-        let (item, data) = super::record::load(state, handle, id)
+        let (item, data) = super::record::load(state.store.as_ref(), handle, id)
             .await?
             .ok_or_else(|| ReverseError::NotFound(id.to_string()))?;
         if data.reversal.is_some() {

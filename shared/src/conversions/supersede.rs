@@ -47,7 +47,7 @@ pub(super) async fn commit(
     held: &Receipt,
 ) -> Result<bool, StoreError> {
     let id = held.conversion_id.clone();
-    let (item, data) = super::record::load(state, handle, &id)
+    let (item, data) = super::record::load(state.store.as_ref(), handle, &id)
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("held conversion {id} has no record")))?;
     let verified_id = created_event.data["conversionId"]

@@ -193,12 +193,12 @@ async fn on_campaign(
 /// one coupon's many sales are not one click's, held to a per-click cap). Round trips: the
 /// coupon's and its campaign's reads.
 pub async fn coupon_claims(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     code: &CouponCode,
     key: &IdempotencyKey,
 ) -> Result<CtxClaims, CustomerError> {
-    let store = state.store.as_ref();
+    let store = store;
     let (_, campaign) = coupon_of(store, handle, code).await?;
     let seed = format!("{handle}\ncoupon\n{}\n{key}", code.key());
     let click = replay_click(store, handle, key, &seed).await?;
@@ -368,7 +368,7 @@ async fn binding(
     if let (Some(partner), Some(email), Some(keys)) =
         (&partner_id, &email, state.ctx_keys.as_deref())
     {
-        let record = crate::partners::get(state, handle, partner).await?;
+        let record = crate::partners::get(state.store.as_ref(), handle, partner).await?;
         let own = record.and_then(|p| p.email);
         if own.is_some_and(|e| keys.email_digest(e.trim()) == email.digest) {
             flags.push(SELF_REFERRAL.to_owned());

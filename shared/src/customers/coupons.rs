@@ -48,7 +48,7 @@ pub async fn create(
 ) -> Result<Coupon, CouponError> {
     let store = state.store.as_ref();
     let (found_partner, found_campaign) = tokio::try_join!(
-        crate::partners::get(state, handle, partner),
+        crate::partners::get(state.store.as_ref(), handle, partner),
         crate::campaigns::get(store, handle, campaign),
     )?;
     if found_partner.is_none() {

@@ -97,7 +97,7 @@ impl Snapshot {
 /// Stores a snapshot: ONE put-if-absent (the same base and time twice is `409`).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn post(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     valid: ValidSnapshot,
     by: &str,
@@ -115,7 +115,7 @@ pub async fn post(
         sk,
         crate::platform::store::to_doc(&snapshot)?,
     );
-    let new = crate::platform::store::put_new(state.store.as_ref(), item).await?;
+    let new = crate::platform::store::put_new(store, item).await?;
     Ok(new.then_some(snapshot))
 }
 

@@ -174,9 +174,14 @@ async fn with_commissions(
         .filter_map(|row| crate::domain::CampaignId::parse(row.campaign_id.as_deref()?).ok())
         .collect();
     let (from, to) = (range.from_day(), range.to_day());
-    let mut amounts =
-        crate::ledger::balances::per_campaign(state, &caller.handle, &campaigns, &from, &to)
-            .await?;
+    let mut amounts = crate::ledger::balances::per_campaign(
+        state.store.as_ref(),
+        &caller.handle,
+        &campaigns,
+        &from,
+        &to,
+    )
+    .await?;
     for row in &mut funnel.campaigns {
         if let Some(a) = row.campaign_id.as_ref().and_then(|c| amounts.remove(c)) {
             row.commissions = a;
@@ -195,7 +200,8 @@ async fn orphans(state: &AppState, caller: &Caller, p: &ReportParams) -> ApiResu
     }
     let today = crate::platform::time::now().date();
     let range = DayRange::parse(p.from.as_deref(), p.to.as_deref(), today)?;
-    let report = crate::clicks::orphans::report(state, &caller.handle, &range).await?;
+    let report =
+        crate::clicks::orphans::report(state.store.as_ref(), &caller.handle, &range).await?;
     Ok(axum::Json(report).into_response())
 }
 

@@ -153,7 +153,7 @@ async fn get_partner(
     caller: Caller,
     Path((_, id)): Path<(Handle, PartnerId)>,
 ) -> ApiResult<axum::Json<Partner>> {
-    let partner = partners::get(&state, &caller.handle, &id)
+    let partner = partners::get(state.store.as_ref(), &caller.handle, &id)
         .await?
         .filter(|_| caller.sees_partner(&id))
         .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
@@ -168,7 +168,7 @@ async fn postback_log(
     Path((_, id)): Path<(Handle, PartnerId)>,
     Query(params): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<AttemptView>>> {
-    partners::get(&state, &caller.handle, &id)
+    partners::get(state.store.as_ref(), &caller.handle, &id)
         .await?
         .filter(|_| caller.sees_partner(&id))
         .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
@@ -185,14 +185,19 @@ async fn list_partners(
 ) -> ApiResult<axum::Json<Page<Partner>>> {
     if let Some(own) = caller.partner() {
         // A partner token: its own record only (how the console learns whose token it is).
-        let mine = partners::get(&state, &caller.handle, own).await?;
+        let mine = partners::get(state.store.as_ref(), &caller.handle, own).await?;
         return Ok(axum::Json(Page {
             items: mine.into_iter().collect(),
             next_cursor: None,
         }));
     }
-    let (items, next) =
-        partners::list(&state, &caller.handle, params.limit()?, params.after()?).await?;
+    let (items, next) = partners::list(
+        state.store.as_ref(),
+        &caller.handle,
+        params.limit()?,
+        params.after()?,
+    )
+    .await?;
     Ok(axum::Json(Page {
         items,
         next_cursor: next.as_deref().map(encode_cursor),
@@ -260,7 +265,7 @@ async fn list_tokens(
     caller: Caller,
     Path((_, partner)): Path<(Handle, PartnerId)>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
-    let items = tokens::list(&state, &caller.handle, &partner).await?;
+    let items = tokens::list(state.store.as_ref(), &caller.handle, &partner).await?;
     Ok(axum::Json(serde_json::json!({ "items": items })))
 }
 
@@ -277,7 +282,7 @@ async fn revoke_token(
     Path(PartnerPath { partner }): Path<PartnerPath>,
     IdPath(token_id): IdPath<TokenId>,
 ) -> ApiResult<StatusCode> {
-    tokens::revoke(&state, &caller.handle, &partner, &token_id).await?;
+    tokens::revoke(state.store.as_ref(), &caller.handle, &partner, &token_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -376,7 +381,7 @@ async fn post_rates(
 ) -> ApiResult<Response> {
     let valid = spec.validate()?;
     let by = &caller.principal.subject;
-    let snapshot = fx::post(&state, &caller.handle, valid, by)
+    let snapshot = fx::post(state.store.as_ref(), &caller.handle, valid, by)
         .await?
         .ok_or_else(|| {
             ApiError::conflict(
@@ -482,7 +487,7 @@ async fn get_one(
     caller: Caller,
     Path((_, id)): Path<(Handle, CommissionId)>,
 ) -> ApiResult<axum::Json<CommissionView>> {
-    let line = ledger::get(&state, &caller.handle, &id)
+    let line = ledger::get(state.store.as_ref(), &caller.handle, &id)
         .await?
         .filter(|l| caller.sees_partner(&l.partner_id))
         .ok_or_else(|| ApiError::not_found(format!("Commission {id}")))?;
@@ -678,7 +683,7 @@ async fn get_balances(
     Query(params): Query<BalanceParams>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
     let partner = caller.partner().or(params.partner_id.as_ref());
-    let items = balances::balances(&state, &caller.handle, partner).await?;
+    let items = balances::balances(state.store.as_ref(), &caller.handle, partner).await?;
     Ok(axum::Json(serde_json::json!({ "items": items })))
 }
 

@@ -148,7 +148,13 @@ async fn submit(
         let claims = match (by.ctx, &by.coupon) {
             (Some(claims), _) => claims,
             (None, Some(code)) => {
-                bind::coupon_claims(state, handle, code, &conversion.idempotency_key).await?
+                bind::coupon_claims(
+                    state.store.as_ref(),
+                    handle,
+                    code,
+                    &conversion.idempotency_key,
+                )
+                .await?
             }
             (None, None) => return Err(ApiError::invalid_ctx("ctx is required.")),
         };
@@ -289,7 +295,7 @@ async fn get_one(
     caller: Caller,
     IdPath(id): IdPath<ConversionId>,
 ) -> ApiResult<axum::Json<ConversionData>> {
-    let (_, data) = conversions::record::load(&state, &caller.handle, &id)
+    let (_, data) = conversions::record::load(state.store.as_ref(), &caller.handle, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Conversion {id}")))?;
     Ok(axum::Json(data))
@@ -320,7 +326,7 @@ async fn get_policy(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<axum::Json<ConversionPolicy>> {
-    let policy = conversions::policy::load(&state, &caller.handle).await?;
+    let policy = conversions::policy::load(state.store.as_ref(), &caller.handle).await?;
     Ok(axum::Json(policy))
 }
 

@@ -140,7 +140,7 @@ async fn list(
     };
     let partner = caller.partner().or(params.partner_id.as_ref());
     let (items, next) = payouts::list(
-        &state,
+        state.store.as_ref(),
         &caller.handle,
         partner,
         page.limit()?,

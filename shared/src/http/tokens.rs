@@ -118,8 +118,13 @@ async fn list(
     caller: Caller,
     Query(params): Query<PageParams>,
 ) -> ApiResult<axum::Json<TokenList>> {
-    let (records, next) =
-        tokens::list(&state, &caller.handle, params.limit()?, params.after()?).await?;
+    let (records, next) = tokens::list(
+        state.store.as_ref(),
+        &caller.handle,
+        params.limit()?,
+        params.after()?,
+    )
+    .await?;
     Ok(axum::Json(TokenList {
         items: records.into_iter().map(TokenView::from).collect(),
         next_cursor: next.as_deref().map(pagination::encode_cursor),

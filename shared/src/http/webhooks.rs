@@ -165,7 +165,8 @@ async fn update(
     IdPath(id): IdPath<SubscriptionId>,
     Json(change): Json<StatusChange>,
 ) -> ApiResult<axum::Json<SubscriptionView>> {
-    let sub = lifecycle::set_status(&state, &caller.handle, &id, change.status).await?;
+    let sub =
+        lifecycle::set_status(state.store.as_ref(), &caller.handle, &id, change.status).await?;
     Ok(axum::Json(sub.view()))
 }
 
@@ -174,7 +175,7 @@ async fn remove(
     caller: Caller,
     IdPath(id): IdPath<SubscriptionId>,
 ) -> ApiResult<StatusCode> {
-    lifecycle::remove(&state, &caller.handle, &id).await?;
+    lifecycle::remove(state.store.as_ref(), &caller.handle, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

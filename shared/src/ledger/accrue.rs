@@ -52,7 +52,7 @@ pub(crate) async fn terms(
     let Some(plan) = plans::in_force_at(state, handle, &campaign_id, received).await? else {
         return Ok(None);
     };
-    let partner = partners::get(state, handle, &partner_id).await?;
+    let partner = partners::get(state.store.as_ref(), handle, &partner_id).await?;
     let partner_suspended = partner.is_some_and(|p| p.status == partners::PartnerStatus::Suspended);
     Ok(Some(Terms {
         campaign_id,
@@ -152,15 +152,20 @@ pub async fn accrue(
     c: &ConversionData,
 ) -> Result<Option<Commission>, StoreError> {
     let id = CommissionId::of_conversion(&c.conversion_id);
-    if let Some(existing) = crate::ledger::get(state, handle, &id).await? {
+    if let Some(existing) = crate::ledger::get(state.store.as_ref(), handle, &id).await? {
         return Ok(Some(existing));
     }
     let Some(t) = terms(state, handle, c).await? else {
         return Ok(None);
     };
     let mut line = draft(state, handle, c, id, &t).await?;
-    let confidence =
-        crate::ledger::confidence::at(state, handle, &t.campaign, facts(c).received_ms).await?;
+    let confidence = crate::ledger::confidence::at(
+        state.store.as_ref(),
+        handle,
+        &t.campaign,
+        facts(c).received_ms,
+    )
+    .await?;
     crate::ledger::confidence::hold_if_low(&mut line, confidence);
     create_capped(state, handle, line, &t.plan).await.map(Some)
 }
@@ -230,7 +235,7 @@ pub(crate) async fn create_capped(
     let id = line.commission_id.clone();
     match write_capped(state, handle, line, plan, Write::Create).await? {
         Some(line) => Ok(line),
-        None => crate::ledger::get(state, handle, &id)
+        None => crate::ledger::get(state.store.as_ref(), handle, &id)
             .await?
             .ok_or_else(|| StoreError::Unavailable("commission vanished".into())),
     }

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::domain::{CampaignId, Currency, Handle, PartnerId};
-use crate::kernel::state::AppState;
 use crate::ledger::model::{Commission, Status};
 use crate::ledger::running;
 use crate::platform::store::{Item, MAX_PAGE, Query, Store, StoreError, for_each_item, keys};
@@ -97,11 +96,11 @@ pub async fn partner_sums(
 /// currency it has lines in. Round trips: ONE query ([`partner_sums`]).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn balances(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     partner: Option<&PartnerId>,
 ) -> Result<Vec<Balance>, StoreError> {
-    let sums = partner_sums(state.store.as_ref(), handle, partner).await?;
+    let sums = partner_sums(store, handle, partner).await?;
     Ok(sums
         .into_iter()
         .map(|((partner_id, currency), s)| Balance {
@@ -146,13 +145,13 @@ pub async fn campaign_sums(
 /// days `from` to `to`. Round trips: ONE query per campaign, concurrently.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn per_campaign(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     campaigns: &[CampaignId],
     from: &str,
     to: &str,
 ) -> Result<BTreeMap<String, crate::analytics::report::CommissionAmounts>, StoreError> {
-    let store = state.store.as_ref();
+    let store = store;
     let reads = campaigns.iter().map(|c| async move {
         Ok::<_, StoreError>((c, campaign_sums(store, handle, c, from, to).await?))
     });

@@ -59,7 +59,7 @@ impl Expected {
 pub async fn check(state: &AppState, handle: &Handle) -> Result<Report, StoreError> {
     let mut report = Report::default();
     let mut expected = Expected::default();
-    crate::ledger::for_each_line(state, handle, |c| {
+    crate::ledger::for_each_line(state.store.as_ref(), handle, |c| {
         report.lines += 1;
         report.outside += usize::from(!c.balanced);
         expected.add(&c);
@@ -194,7 +194,7 @@ async fn bring_in(
         match state.store.transact(line.update(handle)?).await {
             Ok(()) => return Ok(true),
             Err(StoreError::TxConflict { index: 0, .. }) => {
-                match crate::ledger::get(state, handle, &line.commission_id).await? {
+                match crate::ledger::get(state.store.as_ref(), handle, &line.commission_id).await? {
                     Some(fresh) => line = fresh,
                     None => return Ok(false),
                 }

@@ -6,7 +6,6 @@ use crate::analytics::days::{DayRange, day_of_unix};
 use crate::analytics::report::{self, Scope};
 use crate::campaigns::Campaign;
 use crate::domain::Handle;
-use crate::kernel::state::AppState;
 use crate::ledger::model::{Commission, ConfidenceAtHold, Status};
 use crate::platform::store::StoreError;
 
@@ -19,7 +18,7 @@ const WINDOW_DAYS: i64 = 30;
 
 /// The campaign's confidence over the 30 days up to `at_ms`. Round trips: the funnel's reads.
 pub async fn at(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     campaign: &Campaign,
     at_ms: i64,
@@ -31,7 +30,7 @@ pub async fn at(
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
     let scope = Scope::One(campaign.clone());
     let now = crate::platform::store::now_unix();
-    let funnel = report::funnel(state.store.as_ref(), handle, &scope, &range, now).await?;
+    let funnel = report::funnel(store, handle, &scope, &range, now).await?;
     let value = funnel.campaigns.first().map_or(100, |row| row.confidence);
     Ok(ConfidenceAtHold { value, from, to })
 }

@@ -68,7 +68,7 @@ pub async fn approve_if_due(
         {
             Ok(()) => return Ok(next),
             Err(StoreError::TxConflict { index: 0, .. }) => {
-                line = crate::ledger::get(state, handle, &line.commission_id)
+                line = crate::ledger::get(state.store.as_ref(), handle, &line.commission_id)
                     .await?
                     .ok_or_else(|| StoreError::Unavailable("commission vanished".into()))?;
             }
@@ -124,7 +124,7 @@ async fn settle_entry(state: &AppState, sk: &str, now_ms: i64) -> Result<bool, S
         state.store.write(drop_entry).await?;
         return Ok(false);
     };
-    match crate::ledger::get(state, &handle, &id).await? {
+    match crate::ledger::get(state.store.as_ref(), &handle, &id).await? {
         Some(line) if line.status == Status::Pending => {
             let after = approve_if_due(state, &handle, line, now_ms).await?;
             Ok(after.status == Status::Approved)

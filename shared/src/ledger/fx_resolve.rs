@@ -41,7 +41,9 @@ async fn resolve_one(
     else {
         return Ok(false);
     };
-    let Some((_, conversion)) = crate::conversions::record::load(state, handle, &id).await? else {
+    let Some((_, conversion)) =
+        crate::conversions::record::load(state.store.as_ref(), handle, &id).await?
+    else {
         return Ok(false);
     };
     let Some(terms) = accrue::terms(state, handle, &conversion).await? else {

@@ -47,11 +47,11 @@ pub enum CommissionError {
 /// One line. Round trips: ONE read.
 #[tracing::instrument(skip_all, fields(handle = %handle, commission = %id))]
 pub async fn get(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     id: &CommissionId,
 ) -> Result<Option<Commission>, StoreError> {
-    let item = state.store.get(&model::pk(handle), id.as_str()).await?;
+    let item = store.get(&model::pk(handle), id.as_str()).await?;
     item.as_ref().map(Commission::from_item).transpose()
 }
 
@@ -121,7 +121,9 @@ pub async fn list(
         .iter()
         .filter_map(|i| index::line_id(&i.sk))
         .collect();
-    let lines = futures::future::try_join_all(ids.iter().map(|id| get(state, handle, id))).await?;
+    let lines =
+        futures::future::try_join_all(ids.iter().map(|id| get(state.store.as_ref(), handle, id)))
+            .await?;
     let out = lines
         .into_iter()
         .flatten()
@@ -177,7 +179,7 @@ pub async fn scan_index(
     .await?;
     let mut out = Vec::new();
     for chunk in ids.chunks(64) {
-        let reads = chunk.iter().map(|id| get(state, handle, id));
+        let reads = chunk.iter().map(|id| get(state.store.as_ref(), handle, id));
         for line in futures::future::try_join_all(reads)
             .await?
             .into_iter()
@@ -199,7 +201,7 @@ pub async fn scan(
     keep: impl Fn(&Commission) -> bool,
 ) -> Result<Vec<Commission>, StoreError> {
     let mut out = Vec::new();
-    for_each_line(state, handle, |c| {
+    for_each_line(state.store.as_ref(), handle, |c| {
         if keep(&c) {
             out.push(c);
         }
@@ -215,12 +217,12 @@ pub async fn scan(
 /// arena then kept ~10 MiB of free memory (BENCHMARKS.md, "Where the memory goes").
 /// Round trips: one query per 1,000 lines.
 pub async fn for_each_line(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     mut each: impl FnMut(Commission),
 ) -> Result<(), StoreError> {
     let query = Query::prefix(model::pk(handle), "com_", MAX_PAGE);
-    for_each_item(state.store.as_ref(), query, |item| {
+    for_each_item(store, query, |item| {
         each(Commission::from_item(item)?);
         Ok::<_, StoreError>(ControlFlow::Continue(()))
     })

@@ -98,7 +98,10 @@ async fn accrue_day(
         None => base_id.clone(),
         Some(_) => CommissionId::derived(end, &format!("click_day_late:{handle}:{campaign}:{day}")),
     };
-    if crate::ledger::get(state, handle, &id).await?.is_some() {
+    if crate::ledger::get(state.store.as_ref(), handle, &id)
+        .await?
+        .is_some()
+    {
         return Ok(false);
     }
     let Some(plan) = plans::in_force_at(state, handle, campaign, end).await? else {
@@ -118,7 +121,7 @@ async fn accrue_day(
     let counted = match late {
         None => clicks,
         // No line for the day yet (it had no clicks when it closed): the base line's turn.
-        Some(_) => match crate::ledger::get(state, handle, &base_id).await? {
+        Some(_) => match crate::ledger::get(state.store.as_ref(), handle, &base_id).await? {
             Some(base) => clicks - base.click_count.unwrap_or(0),
             None => return Box::pin(accrue_day(state, handle, campaign, start_ms, None)).await,
         },
@@ -130,7 +133,7 @@ async fn accrue_day(
     let flat = rule.flat.unwrap_or_default();
     let exact = flat * rust_decimal::Decimal::from(counted);
     let minor = plan.currency.round_to_minor(exact).unwrap_or(0);
-    let suspended = partners::get(state, handle, &partner_id)
+    let suspended = partners::get(state.store.as_ref(), handle, &partner_id)
         .await?
         .is_some_and(|p| p.status == partners::PartnerStatus::Suspended);
     let kind = [Kind::ClickDay, Kind::Adjustment][usize::from(late.is_some())];

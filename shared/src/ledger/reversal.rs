@@ -77,7 +77,10 @@ pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Resul
         let Some(original) = accrue::accrue(state, handle, &r.conversion).await? else {
             return Ok(());
         };
-        if original.adjusted_by.is_some() || crate::ledger::get(state, handle, &id).await?.is_some()
+        if original.adjusted_by.is_some()
+            || crate::ledger::get(state.store.as_ref(), handle, &id)
+                .await?
+                .is_some()
         {
             return Ok(());
         }

@@ -76,7 +76,7 @@ pub async fn decide(
     review: &Review<'_>,
 ) -> Result<Commission, CommissionError> {
     for _ in 0..8 {
-        let line = crate::ledger::get(state, handle, id)
+        let line = crate::ledger::get(state.store.as_ref(), handle, id)
             .await?
             .ok_or_else(|| CommissionError::NotFound(id.clone()))?;
         let now = crate::platform::time::now_millis();
@@ -85,7 +85,7 @@ pub async fn decide(
         };
         let mut lines = vec![line];
         if let Some(adj) = &lines[0].adjusted_by
-            && let Some(a) = crate::ledger::get(state, handle, adj).await?
+            && let Some(a) = crate::ledger::get(state.store.as_ref(), handle, adj).await?
         {
             lines.extend(next_status(&a, d, now).ok().flatten().map(|_| a));
         }
@@ -173,7 +173,7 @@ pub async fn manual(
     m: Manual,
     by: &str,
 ) -> Result<Commission, CommissionError> {
-    if crate::partners::get(state, handle, &m.partner_id)
+    if crate::partners::get(state.store.as_ref(), handle, &m.partner_id)
         .await?
         .is_none()
     {

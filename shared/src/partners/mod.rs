@@ -188,7 +188,8 @@ pub async fn create(
         item: item_of(handle, &partner)?,
         cond: Cond::Absent,
     };
-    let postback = crate::partners::postbacks::sync_op(state, handle, partner.wanted()).await?;
+    let postback =
+        crate::partners::postbacks::sync_op(state.store.as_ref(), handle, partner.wanted()).await?;
     match commit(state, op, postback).await {
         Ok(()) => Ok(partner),
         Err(Conflict::Partner) => Err(PartnerError::AlreadyExists(id)),
@@ -226,25 +227,25 @@ async fn commit(
 
 #[tracing::instrument(skip_all, fields(handle = %handle, partner = %id))]
 pub async fn get(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     id: &PartnerId,
 ) -> Result<Option<Partner>, StoreError> {
     let pk = keys::handle_pk(handle);
-    let item = state.store.get(&pk, &keys::partner_sk(id)).await?;
+    let item = store.get(&pk, &keys::partner_sk(id)).await?;
     item.map(|i| i.parse::<Partner>()).transpose()
 }
 
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn list(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     limit: usize,
     after: Option<String>,
 ) -> Result<(Vec<Partner>, Option<String>), StoreError> {
     let mut q = Query::prefix(keys::handle_pk(handle), keys::PARTNER_SK_PREFIX, limit);
     q.after = after;
-    state.store.query(q).await?.parsed()
+    store.query(q).await?.parsed()
 }
 
 /// Applies `fields` with a version-checked write, retried on a concurrent change.
@@ -256,7 +257,7 @@ pub async fn update(
     fields: PartnerFields,
 ) -> Result<Partner, PartnerError> {
     for _ in 0..8 {
-        let current = get(state, handle, id)
+        let current = get(state.store.as_ref(), handle, id)
             .await?
             .ok_or_else(|| PartnerError::NotFound(id.clone()))?;
         let mut next = current.clone();
@@ -281,7 +282,9 @@ pub async fn update(
             item: item_of(handle, &next)?,
             cond: Cond::Version(current.version),
         };
-        let postback = crate::partners::postbacks::sync_op(state, handle, next.wanted()).await?;
+        let postback =
+            crate::partners::postbacks::sync_op(state.store.as_ref(), handle, next.wanted())
+                .await?;
         match commit(state, op, postback).await {
             Ok(()) => return Ok(next),
             Err(Conflict::Partner | Conflict::Postback) => continue,

@@ -4,7 +4,6 @@
 
 use crate::domain::{Handle, PartnerId, SubscriptionId};
 use crate::kernel::events::EventType;
-use crate::kernel::state::AppState;
 use crate::platform::store::{Cond, StoreError, WriteOp, keys};
 use crate::webhooks::postback;
 use crate::webhooks::repo;
@@ -21,12 +20,12 @@ pub struct Wanted<'a> {
 /// The write that brings the postback in line with `partner` (`None`: already is).
 /// Round trips: ONE read.
 pub async fn sync_op(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     partner: Wanted<'_>,
 ) -> Result<Option<WriteOp>, StoreError> {
     let id = postback::subscription_id(handle.as_str(), partner.partner_id);
-    let existing = repo::load(state.store.as_ref(), handle, &id).await?;
+    let existing = repo::load(store, handle, &id).await?;
     let now = crate::platform::time::now_rfc3339();
     Ok(match (partner.postback_url, existing) {
         (None, None) => None,

@@ -92,7 +92,7 @@ pub async fn mint(
             "expiresInDays: must be 1 to {EXPIRES_IN_DAYS_MAX}."
         )));
     }
-    match partners::get(state, handle, partner_id).await? {
+    match partners::get(state.store.as_ref(), handle, partner_id).await? {
         None => return Err(PartnerTokenError::PartnerNotFound(partner_id.clone())),
         Some(p) if p.status == PartnerStatus::Suspended => {
             return Err(PartnerTokenError::Suspended(partner_id.clone()));
@@ -138,12 +138,12 @@ pub async fn mint(
 /// The partner's live tokens (without hashes). Round trips: ONE query.
 #[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner_id))]
 pub async fn list(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     partner_id: &PartnerId,
 ) -> Result<Vec<PartnerTokenRecord>, StoreError> {
     let q = Query::prefix(keys::handle_pk(handle), format!("PT#{partner_id}#"), 1000);
-    let page = state.store.query(q).await?;
+    let page = store.query(q).await?;
     page.items
         .iter()
         .map(|i| {
@@ -157,14 +157,14 @@ pub async fn list(
 /// Revokes a token: both items deleted in ONE transaction; the next request is refused.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn revoke(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     partner_id: &PartnerId,
     token_id: &TokenId,
 ) -> Result<(), PartnerTokenError> {
     let pk = keys::handle_pk(handle);
     let sk = listing_sk(partner_id, token_id.as_str());
-    let item = state.store.get(&pk, &sk).await?;
+    let item = store.get(&pk, &sk).await?;
     let record: PartnerTokenRecord = item
         .ok_or_else(|| PartnerTokenError::NotFound(token_id.to_string()))?
         .parse()?;
@@ -182,20 +182,23 @@ pub async fn revoke(
             cond: Cond::None,
         },
     ];
-    state.store.transact(ops).await?;
+    store.transact(ops).await?;
     Ok(())
 }
 
 /// A partner token's principal: a viewer of its handle, bound to its partner. ONE read.
 #[tracing::instrument(skip_all)]
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, AuthError> {
+pub async fn authenticate(
+    store: &dyn crate::platform::store::Store,
+    token: &str,
+) -> Result<Principal, AuthError> {
     let invalid =
         || AuthError::Unauthorized("The partner token is invalid, expired or revoked.".into());
     if !well_formed(token) {
         return Err(invalid());
     }
     let (pk, sk) = keys::pat(&hash_token(token));
-    let item = state.store.get(&pk, &sk).await?.ok_or_else(invalid)?;
+    let item = store.get(&pk, &sk).await?.ok_or_else(invalid)?;
     let record: PartnerTokenRecord = item.parse()?;
     let live = crate::platform::time::parse_rfc3339(&record.expires_at)
         .is_some_and(|t| t.unix_timestamp() > now_unix());

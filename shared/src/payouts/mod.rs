@@ -172,7 +172,7 @@ async fn pay_group(
     if let Some(existing) = get(state, handle, &g.id).await? {
         return Ok(Some(existing));
     }
-    let partner = partners::get(state, handle, &g.partner).await?;
+    let partner = partners::get(state.store.as_ref(), handle, &g.partner).await?;
     if partner.is_none_or(|p| p.status == partners::PartnerStatus::Suspended) {
         return Ok(None);
     }
@@ -255,7 +255,8 @@ async fn claim_one(
                 return Ok(Some(next));
             }
             Err(StoreError::TxConflict { index: 0, .. }) => {
-                let Some(fresh) = crate::ledger::get(state, handle, &line.commission_id).await?
+                let Some(fresh) =
+                    crate::ledger::get(state.store.as_ref(), handle, &line.commission_id).await?
                 else {
                     return Ok(None);
                 };
@@ -305,7 +306,7 @@ pub(crate) async fn set_line(
     change: impl Fn(&Commission) -> Option<Commission>,
 ) -> Result<(), StoreError> {
     for _ in 0..8 {
-        let Some(line) = crate::ledger::get(state, handle, id).await? else {
+        let Some(line) = crate::ledger::get(state.store.as_ref(), handle, id).await? else {
             return Ok(());
         };
         let Some(mut next) = change(&line) else {

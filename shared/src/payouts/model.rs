@@ -100,7 +100,7 @@ pub async fn get(
 /// One page of payouts, newest first (one partner's, when given).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn list(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     partner: Option<&PartnerId>,
     limit: usize,
@@ -109,7 +109,7 @@ pub async fn list(
     let mut q = Query::prefix(keys::payouts_pk(handle), "pay_", limit);
     q.after = after;
     q.descending = true;
-    let page = state.store.query(q).await?;
+    let page = store.query(q).await?;
     let mut out = Vec::new();
     for item in &page.items {
         let p = Payout::from_item(item)?;

@@ -61,7 +61,7 @@ impl From<&Commission> for Line {
 pub async fn lines(state: &AppState, handle: &Handle, p: &Payout) -> Result<Vec<Line>, StoreError> {
     let mut out = Vec::with_capacity(p.commission_ids.len());
     for id in &p.commission_ids {
-        let c = crate::ledger::get(state, handle, id)
+        let c = crate::ledger::get(state.store.as_ref(), handle, id)
             .await?
             .ok_or_else(|| {
                 StoreError::Corrupt(format!("payout {} lists missing {id}", p.payout_id))

@@ -147,12 +147,12 @@ fn subscription_count(handle: &Handle, delta: i64, max: Option<i64>) -> WriteOp 
 /// conditioned on the version read (a concurrent change is refused, never lost silently).
 #[instrument(skip_all, fields(handle = %handle, subscription_id = %id))]
 pub async fn set_status(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &SubscriptionId,
     status: SubscriptionStatus,
 ) -> Result<Subscription, SubscriptionError> {
-    let loaded = find(state.store.as_ref(), handle, id).await?;
+    let loaded = find(store, handle, id).await?;
     let now = crate::platform::time::now_rfc3339();
     let sub = match status {
         SubscriptionStatus::Active => loaded.subscription.reactivated(now),
@@ -163,7 +163,7 @@ pub async fn set_status(
     };
     let item = repo::item(&sub, loaded.version + 1)?;
     let cond = Cond::Version(loaded.version);
-    match state.store.write(WriteOp::Put { item, cond }).await {
+    match store.write(WriteOp::Put { item, cond }).await {
         Ok(_) => Ok(sub),
         Err(StoreError::ConditionFailed { .. }) => {
             Err(SubscriptionError::ChangedMeanwhile(id.clone()))
@@ -177,11 +177,11 @@ pub async fn set_status(
 /// subscription is the partner's to clear.
 #[instrument(skip_all, fields(handle = %handle, subscription_id = %id))]
 pub async fn remove(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &SubscriptionId,
 ) -> Result<(), SubscriptionError> {
-    let loaded = find(state.store.as_ref(), handle, id).await?;
+    let loaded = find(store, handle, id).await?;
     if let Some(partner) = &loaded.subscription.partner_id {
         let partner = partner.to_string();
         return Err(SubscriptionError::IsPostback {
@@ -204,7 +204,7 @@ pub async fn remove(
         },
         subscription_count(h, -1, None),
     ];
-    match state.store.transact(ops).await {
+    match store.transact(ops).await {
         Ok(()) => Ok(()),
         Err(StoreError::TxConflict { index: 0, .. }) => {
             Err(SubscriptionError::NotFound(id.to_string()))

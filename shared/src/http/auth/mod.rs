@@ -78,9 +78,9 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
 /// Resolves a bearer token to a principal.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, AuthError> {
     if token.starts_with(crate::tokens::PAT_PREFIX) {
-        crate::tokens::authenticate(state, token).await
+        crate::tokens::authenticate(state.store.as_ref(), token).await
     } else if token.starts_with(crate::partners::tokens::PREFIX) {
-        crate::partners::tokens::authenticate(state, token).await
+        crate::partners::tokens::authenticate(state.store.as_ref(), token).await
     } else {
         // A function built without a verifier fails closed (500), never open.
         state
