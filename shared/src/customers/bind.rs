@@ -198,7 +198,6 @@ pub async fn coupon_claims(
     code: &CouponCode,
     key: &IdempotencyKey,
 ) -> Result<CtxClaims, CustomerError> {
-    let store = store;
     let (_, campaign) = coupon_of(store, handle, code).await?;
     let seed = format!("{handle}\ncoupon\n{}\n{key}", code.key());
     let click = replay_click(store, handle, key, &seed).await?;

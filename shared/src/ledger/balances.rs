@@ -151,7 +151,6 @@ pub async fn per_campaign(
     from: &str,
     to: &str,
 ) -> Result<BTreeMap<String, crate::analytics::report::CommissionAmounts>, StoreError> {
-    let store = store;
     let reads = campaigns.iter().map(|c| async move {
         Ok::<_, StoreError>((c, campaign_sums(store, handle, c, from, to).await?))
     });
