@@ -13,7 +13,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ci/stages.sh
-mkdir -p target/ci
+# .venv exists before the tool stages start: moto's venv is .venv itself while the others
+# create .venv/{deploy,fuzz,…}, and two `python3 -m venv` making .venv at once race (one fails
+# with "File exists").
+mkdir -p target/ci .venv
 trap bg_kill_all EXIT
 # The test runner: every test in its own process, several at a time (.config/nextest.toml).
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
