@@ -395,6 +395,25 @@ async fn refunding_a_renewal_reverses_only_that_renewals_commission() {
         "{customer}"
     );
     crate::commissions::no_drift(&app).await;
+    // The drift check recomputes it from the lines: a record moved by hand is named.
+    let nudge = |d: i128| tenx_shared::platform::store::WriteOp::Add {
+        pk: tenx_shared::platform::store::keys::customers_pk(&acme()),
+        sk: "cus_r".into(),
+        deltas: vec![("com_eur".into(), d)],
+        cap: None,
+        expires_at: None,
+    };
+    let state = app.state();
+    state.store.write(nudge(1)).await.unwrap();
+    let report = tenx_shared::ledger::check::check(&state, &acme())
+        .await
+        .unwrap();
+    assert_eq!(
+        report.drifts,
+        ["customer cus_r: commissions EUR 21.01 in its record, 21.00 in its lines"]
+    );
+    state.store.write(nudge(-1)).await.unwrap();
+    crate::commissions::no_drift(&app).await;
 }
 
 /// Coupon codes: unique per handle whatever their case, the campaign must be the partner's; a

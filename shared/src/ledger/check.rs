@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 
-use crate::domain::{CampaignId, Currency, Handle, PartnerId};
+use crate::domain::{CampaignId, Currency, CustomerId, Handle, PartnerId};
 use crate::kernel::state::AppState;
 use crate::ledger::balances::{Sums, campaign_sums, partner_sums};
 use crate::ledger::model::Commission;
@@ -38,6 +38,8 @@ struct Expected {
     partners: BTreeMap<(PartnerId, Currency), Sums>,
     campaigns: BTreeMap<(CampaignId, String, Currency), Sums>,
     entries: BTreeSet<Entry>,
+    /// What each customer's lines add up to (minor units, every line in a sum).
+    customers: BTreeMap<(CustomerId, Currency), i128>,
 }
 
 impl Expected {
@@ -50,6 +52,11 @@ impl Expected {
             self.campaigns.entry(key).or_default().add(c);
         }
         self.entries.extend(index::entries(&c.placed()));
+        let standing = running::Standing::of(&c.placed());
+        if let (Some(customer), Some(_), true) = (&c.customer_id, standing.slot, c.balanced) {
+            let sum = self.customers.entry((customer.clone(), c.currency));
+            *sum.or_default() += standing.minor;
+        }
     }
 }
 
@@ -86,6 +93,9 @@ pub async fn check(state: &AppState, handle: &Handle) -> Result<Report, StoreErr
             &have,
         );
     }
+    report
+        .drifts
+        .extend(customer_drifts(store, handle, &expected.customers).await?);
     let stored = stored_entries(state, handle).await?;
     for e in expected.entries.difference(&stored) {
         report
@@ -98,6 +108,45 @@ pub async fn check(state: &AppState, handle: &Handle) -> Result<Report, StoreErr
             .push(format!("index {}: entry {} points at nothing", e.0, e.1));
     }
     Ok(report)
+}
+
+/// Each customer record whose commissions counter differs from what its lines add up to.
+/// Round trips: the handle's customer partition, in pages of 1,000.
+async fn customer_drifts(
+    store: &dyn crate::platform::store::Store,
+    handle: &Handle,
+    want: &BTreeMap<(CustomerId, Currency), i128>,
+) -> Result<Vec<String>, StoreError> {
+    let prefix = running::CUSTOMER_COMMISSIONS_PREFIX;
+    let mut have: BTreeMap<(CustomerId, Currency), i128> = BTreeMap::new();
+    for_each_item::<StoreError>(store, Query::all(keys::customers_pk(handle)), |item| {
+        let Ok(customer) = CustomerId::parse(&item.sk) else {
+            return Ok(ControlFlow::Continue(())); // a first-sale claim, not a record
+        };
+        for (name, minor) in &item.counters {
+            let code = name.strip_prefix(prefix).map(str::to_ascii_uppercase);
+            if let Some(currency) = code.and_then(|c| Currency::parse(&c).ok()) {
+                have.insert((customer.clone(), currency), *minor);
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    })
+    .await?;
+    let keys: BTreeSet<&(CustomerId, Currency)> = want.keys().chain(have.keys()).collect();
+    Ok(keys
+        .into_iter()
+        .filter_map(|k| {
+            let (w, h) = (
+                want.get(k).copied().unwrap_or(0),
+                have.get(k).copied().unwrap_or(0),
+            );
+            (w != h).then(|| {
+                let (id, cur) = k;
+                let (w, h) = (cur.format(w), cur.format(h));
+                format!("customer {id}: commissions {cur} {h} in its record, {w} in its lines")
+            })
+        })
+        .collect())
 }
 
 /// A campaign's amounts per day and currency, from its items.
