@@ -233,7 +233,7 @@ async fn run() -> anyhow::Result<()> {
                 config.jwt_audience.clone(),
             )?;
             let exp = tenx_shared::platform::time::now().unix_timestamp()
-                + tenx_shared::platform::time::secs(parse_ttl(&ttl)?);
+                + tenx_shared::domain::time::secs(parse_ttl(&ttl)?);
             let claims = Claims {
                 sub,
                 handles: handle,

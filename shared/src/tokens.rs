@@ -55,7 +55,7 @@ impl PatRecord {
         self.expires_at
             .as_deref()
             .map(|s| {
-                crate::platform::time::parse_rfc3339(s)
+                crate::domain::time::parse_rfc3339(s)
                     .map(time::OffsetDateTime::unix_timestamp)
                     .ok_or(())
             })
@@ -168,8 +168,8 @@ pub async fn create(
         name: spec.name,
         scopes: spec.scopes,
         created_by: created_by.to_owned(),
-        created_at: crate::platform::time::unix_to_rfc3339(now),
-        expires_at: expires_unix.map(crate::platform::time::unix_to_rfc3339),
+        created_at: crate::domain::time::unix_to_rfc3339(now),
+        expires_at: expires_unix.map(crate::domain::time::unix_to_rfc3339),
     };
     let (pk, sk) = keys::pat(&token_hash);
     let secret_item =

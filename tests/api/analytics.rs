@@ -748,7 +748,7 @@ async fn old_campaign(app: &TestApp, id: &str, status: &str, age_days: i64) {
     use tenx_shared::domain::{CampaignId, Slug};
     use tenx_shared::platform::store::{Cond, Item, WriteOp, keys};
     let status: CampaignStatus = serde_json::from_value(json!(status)).unwrap();
-    let created = tenx_shared::platform::time::unix_to_rfc3339(now() - age_days * 86_400);
+    let created = tenx_shared::domain::time::unix_to_rfc3339(now() - age_days * 86_400);
     let c = Campaign::new(
         CampaignId::parse(id).unwrap(),
         GoalType::AffiliateClickout,
@@ -774,8 +774,7 @@ async fn old_campaign(app: &TestApp, id: &str, status: &str, age_days: i64) {
 fn click_at(id: &str, campaign: &str, days_ago: i64) -> OutMessage {
     let mut event: Event = serde_json::from_str(&click_event(id, "US")).unwrap();
     event.data["campaignId"] = campaign.into();
-    event.data["at"] =
-        tenx_shared::platform::time::unix_to_rfc3339(now() - days_ago * 86_400).into();
+    event.data["at"] = tenx_shared::domain::time::unix_to_rfc3339(now() - days_ago * 86_400).into();
     OutMessage::now(serde_json::to_string(&event).unwrap())
 }
 
@@ -918,7 +917,7 @@ async fn the_funnel_says_when_accepted_events_are_not_counted_yet() {
     let since = freshness["pendingSince"]
         .as_str()
         .expect("pendingSince while behind");
-    let since_ms = tenx_shared::platform::time::rfc3339_millis(since).unwrap();
+    let since_ms = tenx_shared::domain::time::rfc3339_millis(since).unwrap();
     assert!(since_ms >= before - 1000, "{freshness}");
     assert!(
         freshness["behindSeconds"].as_i64().unwrap() >= 1,

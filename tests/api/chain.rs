@@ -54,7 +54,7 @@ fn without_time(mut envelope: Value) -> Value {
         .expect("an envelope has evaluatedAt");
     let parsed = at
         .as_str()
-        .and_then(tenx_shared::platform::time::parse_rfc3339);
+        .and_then(tenx_shared::domain::time::parse_rfc3339);
     assert!(
         parsed.is_some() && at.as_str().is_some_and(|s| s.ends_with('Z')),
         "evaluatedAt is RFC 3339 UTC: {at}"
@@ -488,7 +488,7 @@ async fn custom_rules_replace_the_defaults_for_that_handle_only() {
     );
 
     // An old view (2 h ago) matches neither custom rule; the defaults would have said remind.
-    let two_hours_ago = tenx_shared::platform::time::unix_to_rfc3339(now() - 7200);
+    let two_hours_ago = tenx_shared::domain::time::unix_to_rfc3339(now() - 7200);
     for handle in ["acme", "beta"] {
         let resp = signals(
             &app,

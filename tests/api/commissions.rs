@@ -135,7 +135,7 @@ async fn a_partners_month_is_computed_held_reversed_capped_paid_and_clawed_back(
     );
 
     // The rate arrives: b is computed at it (50 USD at 1 EUR = 1.25 USD → 40 EUR → 4.00).
-    let as_of = tenx_shared::platform::time::unix_to_rfc3339(now() - 3600);
+    let as_of = tenx_shared::domain::time::unix_to_rfc3339(now() - 3600);
     let rates = json!({"base": "EUR", "rates": {"USD": "1.25"}, "asOf": as_of});
     json_of(op.post_fx_rates(&rates).await, 201).await;
     let viewer = app.as_role("acme", Role::Viewer);
@@ -1170,7 +1170,7 @@ async fn a_plan_preview_earns_what_the_ledger_writes_and_explains_bad_drafts() {
     assert_eq!(got["reasons"], json!(["fx_rate_missing"]));
     assert_eq!(got["planVersion"], Value::Null);
     let op = app.as_role("acme", Role::Operator);
-    let as_of = tenx_shared::platform::time::unix_to_rfc3339(now() - 60);
+    let as_of = tenx_shared::domain::time::unix_to_rfc3339(now() - 60);
     let rates = json!({"base": "USD", "rates": {"JPY": "151.37"}, "asOf": as_of});
     json_of(op.post_fx_rates(&rates).await, 201).await;
     // 24.99 × 151.37 × 12.5 % = 472.84... → 473 yen (no minor unit).
@@ -1355,7 +1355,7 @@ async fn a_line_waiting_for_its_rate_holds_its_days_slot_and_counts_on_the_month
 
     // The rate: 30 USD = 24 EUR → 2.40, but the month has 1.00 left of its 5.00.
     let op = app.as_role("acme", Role::Operator);
-    let as_of = tenx_shared::platform::time::unix_to_rfc3339(now() - 3600);
+    let as_of = tenx_shared::domain::time::unix_to_rfc3339(now() - 3600);
     let rates = json!({"base": "EUR", "rates": {"USD": "1.25"}, "asOf": as_of});
     json_of(op.post_fx_rates(&rates).await, 201).await;
     let id_b = line(&lines, &b)["commissionId"]

@@ -241,7 +241,7 @@ async fn an_expired_token_is_refused() {
         let mut item = item;
         item.expires_at = Some(past);
         if item.doc.get("expiresAt").is_some() {
-            item.doc["expiresAt"] = json!(tenx_shared::platform::time::unix_to_rfc3339(past));
+            item.doc["expiresAt"] = json!(tenx_shared::domain::time::unix_to_rfc3339(past));
         }
         app.store
             .write(WriteOp::Put {
@@ -266,7 +266,7 @@ async fn an_expired_token_is_refused() {
     let mut record = app.store.get(&pk, &sk).await.unwrap().unwrap();
     assert_eq!(read_links_with(&app, "acme", token).await.status(), 200);
     record.expires_at = None;
-    record.doc["expiresAt"] = json!(tenx_shared::platform::time::unix_to_rfc3339(now() - 60));
+    record.doc["expiresAt"] = json!(tenx_shared::domain::time::unix_to_rfc3339(now() - 60));
     app.store
         .write(WriteOp::Put {
             item: record,
@@ -283,7 +283,7 @@ async fn an_expired_token_is_refused() {
 }
 
 fn time_of(v: &Value) -> i64 {
-    tenx_shared::platform::time::parse_rfc3339(v.as_str().expect("a timestamp"))
+    tenx_shared::domain::time::parse_rfc3339(v.as_str().expect("a timestamp"))
         .expect("RFC 3339")
         .unix_timestamp()
 }

@@ -22,7 +22,7 @@ pub fn format_day(date: Date) -> String {
 
 /// The UTC day of an RFC 3339 timestamp.
 pub fn day_of_rfc3339(ts: &str) -> Option<String> {
-    crate::platform::time::parse_rfc3339(ts)
+    crate::domain::time::parse_rfc3339(ts)
         .map(|t| format_day(t.to_offset(time::UtcOffset::UTC).date()))
 }
 
@@ -43,7 +43,7 @@ fn parse_date(field: &str, raw: &str) -> Result<Date, DomainError> {
     if let Ok(d) = Date::parse(raw, format_description!("[year]-[month]-[day]")) {
         return Ok(d);
     }
-    crate::platform::time::parse_rfc3339(raw)
+    crate::domain::time::parse_rfc3339(raw)
         .map(|t| t.to_offset(time::UtcOffset::UTC).date())
         .ok_or_else(|| {
             DomainError::new(

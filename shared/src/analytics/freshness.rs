@@ -27,7 +27,7 @@ pub struct Freshness {
 impl Freshness {
     fn from_oldest(oldest_ms: Option<i64>, now_ms: i64) -> Self {
         Self {
-            pending_since: oldest_ms.map(crate::platform::time::unix_millis_to_rfc3339),
+            pending_since: oldest_ms.map(crate::domain::time::unix_millis_to_rfc3339),
             behind_seconds: oldest_ms.map_or(0, |t| (now_ms - t).max(0) / 1000),
         }
     }
@@ -105,7 +105,7 @@ fn created_ms(data: &str) -> Option<i64> {
         created_at: String,
     }
     let created: Created = serde_json::from_str(data).ok()?;
-    crate::platform::time::rfc3339_millis(&created.created_at)
+    crate::domain::time::rfc3339_millis(&created.created_at)
 }
 
 #[cfg(test)]

@@ -147,7 +147,7 @@ async fn last_activity(
         .max();
     Ok(match last_click_day {
         Some(day) => days::end_of_day_unix(day),
-        None => crate::platform::time::parse_rfc3339(&campaign.created_at)
+        None => crate::domain::time::parse_rfc3339(&campaign.created_at)
             .map(time::OffsetDateTime::unix_timestamp),
     })
 }

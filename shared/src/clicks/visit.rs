@@ -259,7 +259,7 @@ impl Visit {
                 segment: std::mem::take(&mut self.segment),
             },
             issued_at: now,
-            expires_at: now + crate::platform::time::secs(state.config.attribution_window),
+            expires_at: now + crate::domain::time::secs(state.config.attribution_window),
             sub_ids: std::mem::take(&mut self.sub_ids),
             test: self.test,
         }
@@ -277,7 +277,7 @@ impl Visit {
             sub_ids: claims.sub_ids,
             test: claims.test,
             destination_url: destination_url.to_owned(),
-            at: crate::platform::time::unix_to_rfc3339(now),
+            at: crate::domain::time::unix_to_rfc3339(now),
         }
     }
 }

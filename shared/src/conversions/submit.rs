@@ -66,6 +66,10 @@ pub struct CustomerSale {
     pub bound_at: Option<String>,
     /// The customer is flagged `self_referral`: its commissions are held for review.
     pub self_referral: bool,
+    /// The write that counts this conversion on the customer's record, committed with it
+    /// (left out for a test conversion); `None` for an unbound customer (no record). Built by
+    /// the customers service, which owns the record.
+    pub counted: Option<WriteOp>,
 }
 
 /// Why a conversion was not recorded.
@@ -283,7 +287,7 @@ impl<'a> Plan<'a> {
             .map(|keys| super::signed::sign(keys, sub.handle.as_str(), &data));
         let receipt = Receipt::of(&data);
         let payload_hash = conversion.payload_hash(ctx.click_id.as_str());
-        let retention = crate::platform::time::secs(state.config.idempotency_retention);
+        let retention = crate::domain::time::secs(state.config.idempotency_retention);
         let record = IdempotencyRecord::completed(
             payload_hash.clone(),
             receipt.clone(),
@@ -298,12 +302,10 @@ impl<'a> Plan<'a> {
             .max_conversions_per_click
             .filter(|_| sub.customer.is_none())
             .map(|max| super::limits::click_cap(sub.handle, ctx, conversion, max, over_cap));
-        let currency = conversion.currency.as_deref();
-        let bound = sub.customer.filter(|c| c.bound_at.is_some());
-        let customer_add = bound.filter(|_| !data.test).map(|c| {
-            let id = &c.customer_id;
-            crate::customers::repo::conversion_counted(sub.handle, id, conversion.value, currency)
-        });
+        let customer_add = sub
+            .customer
+            .filter(|_| !data.test)
+            .and_then(|c| c.counted.clone());
         Ok(Self {
             handle: sub.handle,
             key: &conversion.idempotency_key,

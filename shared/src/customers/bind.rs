@@ -81,11 +81,14 @@ pub async fn convert(
     let first = repo::claim_first(store, handle, id, &conversion.event_type, key)
         .await
         .map_err(CustomerError::from)?;
+    let currency = conversion.currency.as_deref();
+    let counted = repo::conversion_counted(handle, id, conversion.value, currency);
     let sale = CustomerSale {
         customer_id: id.clone(),
         first,
         bound_at: Some(customer.bound_at.clone()),
         self_referral: customer.flags.iter().any(|f| f == SELF_REFERRAL),
+        counted: Some(counted),
     };
     let claims = &customer.claims;
     Ok(crate::conversions::submit_as(state, claims, conversion, channel, Some(&sale)).await?)
@@ -231,6 +234,7 @@ pub async fn unattributed(
         first,
         bound_at: None,
         self_referral: false,
+        counted: None,
     };
     let claims = CtxClaims {
         slug: Slug::unattributed(),

@@ -39,7 +39,7 @@ pub async fn bind(
         click_id: binding.claims.click_id.clone(),
         campaign_id: binding.claims.campaign_id.clone(),
         partner_id: binding.partner_id,
-        bound_at: crate::platform::time::unix_millis_to_rfc3339(now),
+        bound_at: crate::domain::time::unix_millis_to_rfc3339(now),
         bound_by: binding.by,
         email_masked: binding.email.as_ref().map(|e| e.masked.clone()),
         email_hash: binding.email.map(|e| e.digest),

@@ -134,13 +134,13 @@ impl Expiry {
             }
             return Ok(None);
         };
-        let parsed = crate::platform::time::parse_rfc3339(&at)
+        let parsed = crate::domain::time::parse_rfc3339(&at)
             .ok_or_else(|| DomainError::new("expiresAt", "must be an RFC 3339 timestamp"))?;
         let expired_url = url
             .map(|u| validate_destination("expiredUrl", &u).map(String::from))
             .transpose()?;
         Ok(Some(Expiry {
-            expires_at: crate::platform::time::to_rfc3339(parsed),
+            expires_at: crate::domain::time::to_rfc3339(parsed),
             expires_at_unix: parsed.unix_timestamp(),
             expired_url,
         }))

@@ -20,6 +20,7 @@ pub mod proof;
 pub mod risk;
 pub mod routing;
 pub mod subids;
+pub mod time;
 pub mod url_check;
 pub mod visitor;
 

@@ -50,7 +50,7 @@ pub struct ValidSnapshot {
 impl SnapshotSpec {
     pub fn validate(self) -> Result<ValidSnapshot, DomainError> {
         let base = Currency::parse(&self.base).map_err(|e| DomainError::new("base", e.message))?;
-        let as_of = crate::platform::time::parse_rfc3339(&self.as_of)
+        let as_of = crate::domain::time::parse_rfc3339(&self.as_of)
             .ok_or_else(|| DomainError::new("asOf", "must be an RFC 3339 time."))?;
         if self.rates.is_empty() || self.rates.len() > MAX_RATES {
             return Err(DomainError::new("rates", "must hold 1 to 200 rates."));
@@ -71,7 +71,7 @@ impl SnapshotSpec {
         Ok(ValidSnapshot {
             base,
             rates,
-            as_of_ms: crate::platform::time::unix_millis(as_of),
+            as_of_ms: crate::domain::time::unix_millis(as_of),
         })
     }
 }
@@ -105,7 +105,7 @@ pub async fn post(
     let snapshot = Snapshot {
         base: valid.base,
         rates: valid.rates,
-        as_of: crate::platform::time::unix_millis_to_rfc3339(valid.as_of_ms),
+        as_of: crate::domain::time::unix_millis_to_rfc3339(valid.as_of_ms),
         created_at: crate::platform::time::now_rfc3339(),
         created_by: by.to_owned(),
     };

@@ -140,7 +140,7 @@ async fn decide(
     let facts = SessionFacts::from_signals(&signals);
     let now = crate::platform::time::now();
     let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
-    let evaluated_at = crate::platform::time::to_rfc3339(now);
+    let evaluated_at = crate::domain::time::to_rfc3339(now);
     Ok(triggers
         .into_iter()
         .map(|trigger| {

@@ -399,7 +399,7 @@ async fn get_rates(
 ) -> ApiResult<axum::Json<fx::Snapshot>> {
     let at = match params.at.as_deref() {
         None => crate::platform::time::now_millis(),
-        Some(raw) => crate::platform::time::rfc3339_millis(raw)
+        Some(raw) => crate::domain::time::rfc3339_millis(raw)
             .ok_or_else(|| ApiError::invalid_request("at: must be an RFC 3339 time."))?,
     };
     let snapshot = fx::in_force(&state, &caller.handle, at, 1)

@@ -507,7 +507,7 @@ async fn sign_in(
         token,
         handle: handle.as_str().to_owned(),
         role: role.as_str(),
-        expires_at: crate::platform::time::unix_to_rfc3339(exp),
+        expires_at: crate::domain::time::unix_to_rfc3339(exp),
     }))
 }
 

@@ -98,7 +98,7 @@ pub fn decode_cursor(cursor: &str) -> ApiResult<String> {
 pub fn time_range(from: Option<&str>, to: Option<&str>) -> ApiResult<(Option<i64>, Option<i64>)> {
     let parse = |name: &str, raw: Option<&str>| {
         raw.map(|r| {
-            crate::platform::time::rfc3339_millis(r).ok_or_else(|| {
+            crate::domain::time::rfc3339_millis(r).ok_or_else(|| {
                 ApiError::invalid_request(format!("{name}: must be an RFC 3339 time."))
             })
         })

@@ -69,7 +69,7 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<PayoutRunKey> {
 
 impl RunBody {
     fn spec(self) -> ApiResult<RunSpec> {
-        let period_end_ms = crate::platform::time::rfc3339_millis(&self.period_end)
+        let period_end_ms = crate::domain::time::rfc3339_millis(&self.period_end)
             .ok_or_else(|| ApiError::invalid_request("periodEnd: must be an RFC 3339 time."))?;
         if period_end_ms > crate::platform::time::now_millis() {
             return Err(ApiError::invalid_request(

@@ -41,8 +41,8 @@ pub struct ContextView {
 impl From<CtxClaims> for ContextView {
     fn from(c: CtxClaims) -> Self {
         Self {
-            issued_at: crate::platform::time::unix_to_rfc3339(c.issued_at),
-            expires_at: crate::platform::time::unix_to_rfc3339(c.expires_at),
+            issued_at: crate::domain::time::unix_to_rfc3339(c.issued_at),
+            expires_at: crate::domain::time::unix_to_rfc3339(c.expires_at),
             click_id: c.click_id,
             handle: c.handle,
             slug: c.slug,

@@ -196,7 +196,7 @@ fn not_found_page() -> Response {
 /// The page a browser gets for an expired link without `expiredUrl`. The date is the server's
 /// own rendering of the stored instant, never visitor input.
 fn expired_page(expiry: &Expiry) -> Response {
-    let at = crate::platform::time::unix_to_rfc3339(expiry.expires_at_unix);
+    let at = crate::domain::time::unix_to_rfc3339(expiry.expires_at_unix);
     status_page(
         StatusCode::GONE,
         "Link expired",

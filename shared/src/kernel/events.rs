@@ -358,7 +358,7 @@ mod tests {
         expected.id = id;
         expected.created_at = read.created_at.clone();
         assert_eq!(read, expected);
-        assert!(crate::platform::time::parse_rfc3339(&read.created_at).is_some());
+        assert!(crate::domain::time::parse_rfc3339(&read.created_at).is_some());
     }
 
     fn conversion(value: Option<&str>) -> ConversionData {

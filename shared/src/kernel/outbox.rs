@@ -163,7 +163,7 @@ pub async fn sweep(
     min_age: Duration,
 ) -> Result<usize, SweepError> {
     let now = crate::platform::time::now_millis();
-    let cutoff = now - crate::platform::time::millis(min_age);
+    let cutoff = now - crate::domain::time::millis(min_age);
     let mut sent = 0;
     for shard in 0..keys::OUTBOX_SHARDS {
         let (pk, _) = keys::outbox(shard, 0, "");
@@ -231,7 +231,7 @@ async fn note_sweep(store: &dyn Store, event: &mut Event, now: i64) -> Result<()
     let Some(key) = event.outbox.as_mut() else {
         return Ok(());
     };
-    key.next_sweep_at = now + crate::platform::time::millis(backoff(key.sweeps));
+    key.next_sweep_at = now + crate::domain::time::millis(backoff(key.sweeps));
     key.sweeps += 1;
     let item = Item::new(key.pk.clone(), key.sk.clone(), event.to_doc());
     match store

@@ -48,7 +48,7 @@ pub(crate) async fn terms(
     let Some(partner_id) = campaign.partner_id.clone() else {
         return Ok(None);
     };
-    let received = crate::platform::time::rfc3339_millis(&c.received_at).unwrap_or(0);
+    let received = crate::domain::time::rfc3339_millis(&c.received_at).unwrap_or(0);
     let Some(plan) = plans::in_force_at(state, handle, &campaign_id, received).await? else {
         return Ok(None);
     };
@@ -69,7 +69,7 @@ pub(crate) fn facts(c: &ConversionData) -> Facts<'_> {
         event_type: &c.event_type,
         value: c.value,
         currency: c.currency.as_deref().and_then(|s| Currency::parse(s).ok()),
-        received_ms: crate::platform::time::rfc3339_millis(&c.received_at).unwrap_or(0),
+        received_ms: crate::domain::time::rfc3339_millis(&c.received_at).unwrap_or(0),
         click_ms,
         verified: c.verified,
         risk: &c.risk,
@@ -78,7 +78,7 @@ pub(crate) fn facts(c: &ConversionData) -> Facts<'_> {
             bound_ms: c
                 .customer_bound_at
                 .as_deref()
-                .and_then(crate::platform::time::rfc3339_millis)
+                .and_then(crate::domain::time::rfc3339_millis)
                 .unwrap_or(click_ms),
             self_referral: c.customer_self_referral,
         }),
@@ -128,7 +128,7 @@ pub(crate) async fn draft(
         reasons,
         plan_version: Some(t.plan.version),
         fx_rate: earned.fx_rate,
-        available_at: crate::platform::time::unix_millis_to_rfc3339(available),
+        available_at: crate::domain::time::unix_millis_to_rfc3339(available),
         created_at: crate::platform::time::now_rfc3339(),
         payout_id: None,
         reviewed_by: None,

@@ -174,7 +174,7 @@ async fn campaign_day_sums(
 }
 
 fn next_day(day: &str) -> String {
-    let ms = crate::platform::time::rfc3339_millis(&format!("{day}T00:00:00Z")).unwrap_or(0);
+    let ms = crate::domain::time::rfc3339_millis(&format!("{day}T00:00:00Z")).unwrap_or(0);
     running::day_of(ms + 86_400_000)
 }
 

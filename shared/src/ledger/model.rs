@@ -251,8 +251,8 @@ impl Commission {
     }
 
     pub fn available_at_ms(&self) -> i64 {
-        crate::platform::time::parse_rfc3339(&self.available_at)
-            .map_or(i64::MAX, crate::platform::time::unix_millis)
+        crate::domain::time::parse_rfc3339(&self.available_at)
+            .map_or(i64::MAX, crate::domain::time::unix_millis)
     }
 
     /// Payable in a payout: approved, not in one yet.

@@ -146,7 +146,7 @@ async fn accrue_day(
         .map(|_| vec!["late_clicks".to_owned()])
         .unwrap_or_default();
     line.plan_version = Some(plan.version);
-    line.available_at = crate::platform::time::unix_millis_to_rfc3339(end + 1);
+    line.available_at = crate::domain::time::unix_millis_to_rfc3339(end + 1);
     line.click_count = Some(counted);
     write_line(state, handle, &line).await
 }

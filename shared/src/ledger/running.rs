@@ -186,7 +186,7 @@ pub fn merged(ops: Vec<WriteOp>) -> Vec<WriteOp> {
 
 /// `2026-11-24` of a unix-ms time (UTC), the funnel's days.
 pub fn day_of(ms: i64) -> String {
-    crate::platform::time::unix_millis_to_rfc3339(ms)
+    crate::domain::time::unix_millis_to_rfc3339(ms)
         .get(..10)
         .unwrap_or("1970-01-01")
         .to_owned()

@@ -109,7 +109,7 @@ pub async fn mint(
         name: name.to_owned(),
         created_by: by.to_owned(),
         created_at: crate::platform::time::now_rfc3339(),
-        expires_at: crate::platform::time::unix_to_rfc3339(expires),
+        expires_at: crate::domain::time::unix_to_rfc3339(expires),
         hash: None,
     };
     let mut listed = record.clone();
@@ -200,7 +200,7 @@ pub async fn authenticate(
     let (pk, sk) = keys::pat(&hash_token(token));
     let item = store.get(&pk, &sk).await?.ok_or_else(invalid)?;
     let record: PartnerTokenRecord = item.parse()?;
-    let live = crate::platform::time::parse_rfc3339(&record.expires_at)
+    let live = crate::domain::time::parse_rfc3339(&record.expires_at)
         .is_some_and(|t| t.unix_timestamp() > now_unix());
     if !live || record.hash.is_some() {
         return Err(invalid());

@@ -203,10 +203,10 @@ async fn pay_group(
         commission_count: claimed.len(),
         commission_ids: claimed.iter().map(|c| c.commission_id.clone()).collect(),
         status: PayoutStatus::Pending,
-        period_start: crate::platform::time::unix_millis_to_rfc3339(
+        period_start: crate::domain::time::unix_millis_to_rfc3339(
             period_start.min(spec.period_end_ms),
         ),
-        period_end: crate::platform::time::unix_millis_to_rfc3339(spec.period_end_ms),
+        period_end: crate::domain::time::unix_millis_to_rfc3339(spec.period_end_ms),
         sequence: 0,
         created_at: crate::platform::time::now_rfc3339(),
         paid_at: None,

@@ -83,8 +83,8 @@ pub async fn in_force_at(
         let next = keys::plan_sk(campaign, last.version);
         let full = page.len() == 20;
         for plan in page {
-            let since = crate::platform::time::parse_rfc3339(&plan.updated_at)
-                .map_or(i64::MAX, crate::platform::time::unix_millis);
+            let since = crate::domain::time::parse_rfc3339(&plan.updated_at)
+                .map_or(i64::MAX, crate::domain::time::unix_millis);
             if since <= at_ms {
                 return Ok(Some(plan));
             }

@@ -104,7 +104,7 @@ fn add_months(ms: i64, months: u32) -> i64 {
     };
     let day = at.day().min(month.length(year));
     time::Date::from_calendar_date(year, month, day)
-        .map(|d| crate::platform::time::unix_millis(at.replace_date(d)))
+        .map(|d| crate::domain::time::unix_millis(at.replace_date(d)))
         .unwrap_or(i64::MAX)
 }
 

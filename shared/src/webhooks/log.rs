@@ -28,13 +28,13 @@ pub const FAILED: &str = "failed";
 pub const FAILED_ATTEMPTS: &str = "failed_attempts";
 
 pub fn retention_expiry(now_unix: i64) -> i64 {
-    now_unix + crate::platform::time::secs(LOG_RETENTION)
+    now_unix + crate::domain::time::secs(LOG_RETENTION)
 }
 
 /// RFC 3339 of a unix-milliseconds instant.
 pub fn millis_to_rfc3339(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .map(crate::platform::time::to_rfc3339)
+        .map(crate::domain::time::to_rfc3339)
         .unwrap_or_default()
 }
 

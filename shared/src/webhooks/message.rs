@@ -106,7 +106,7 @@ impl DeliveryMessage {
             status: AttemptStatus::Sending,
             attempted_at: log::millis_to_rfc3339(now_ms),
             attempted_at_ms: now_ms,
-            lease_until_ms: Some(now_ms + crate::platform::time::millis(LEASE)),
+            lease_until_ms: Some(now_ms + crate::domain::time::millis(LEASE)),
             status_code: None,
             duration_ms: None,
             error: None,

@@ -70,7 +70,7 @@ struct RecoverRecord {
 
 /// `since` as unix milliseconds: RFC 3339, not before 1970, not in the future.
 pub fn parse_since(raw: &str, now_ms: i64) -> Result<i64, RecoverError> {
-    let t = crate::platform::time::parse_rfc3339(raw.trim()).ok_or(RecoverError::InvalidSince(
+    let t = crate::domain::time::parse_rfc3339(raw.trim()).ok_or(RecoverError::InvalidSince(
         "must be an RFC 3339 timestamp such as 2026-03-01T00:00:00Z",
     ))?;
     let ms = i64::try_from(t.unix_timestamp_nanos() / 1_000_000)

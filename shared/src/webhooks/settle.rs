@@ -47,7 +47,7 @@ impl Settled {
         } else {
             retry::delay_after_failure(state.config.webhook_retry_base, m.attempt, m.manual)
         };
-        let next_ms = retry_in.map(|d| finished_ms + crate::platform::time::millis(d));
+        let next_ms = retry_in.map(|d| finished_ms + crate::domain::time::millis(d));
         let error = stop.or_else(|| outcome.error.clone());
         let mut record = m.claim_record(attempted_at_ms);
         record.status = if succeeded {
