@@ -4,6 +4,7 @@
 use futures::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::sync::atomic::Ordering;
 use tenx_shared::http::auth::Role;
 
 use crate::helpers::*;
@@ -261,6 +262,46 @@ async fn a_click_survives_a_queue_outage_through_the_outbox() {
         .await;
     assert_eq!(app.drain_events().await.len(), 1);
     assert!(sweep_clicks(&app).await.is_empty());
+}
+
+/// Issue 42: a click that reaches neither the stream nor the outbox (both failing through
+/// every retry) is not answered 302: the visitor gets `503` with `retry-after`, and nothing
+/// is counted for it; once either is back, the same visit redirects.
+#[tokio::test]
+async fn a_click_that_cannot_be_recorded_anywhere_is_answered_503_not_302() {
+    let (app, switch) = spawn_with_failing_queue().await;
+    let body = json!({"destinationUrl": "https://shop.example.com/p"});
+    let operator = app.as_role("acme", Role::Operator);
+    assert_eq!(operator.put_link("deal", &body).await.status(), 201);
+    let _ = app.drain_events().await;
+    let lost_before = tenx_shared::platform::metrics::CLICKS_LOST.load(Ordering::SeqCst);
+
+    switch.fail_next(tenx_shared::clicks::SEND_ATTEMPTS as usize);
+    switch.fail_writes_next(tenx_shared::kernel::outbox::PARK_ATTEMPTS as usize);
+    let resp = app
+        .visit(Method::GET, "acme", "/deal", &[("user-agent", IPHONE)])
+        .await;
+    assert_eq!(resp.status(), 503);
+    assert_eq!(header_str(resp.headers(), "retry-after"), "1");
+    assert!(resp.headers().get("location").is_none());
+    let error: Value = resp.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "unavailable", "{error}");
+    assert_eq!(
+        (switch.remaining(), switch.remaining_write_failures()),
+        (0, 0)
+    );
+    assert!(app.drain_events().await.is_empty(), "nothing was sent");
+    assert!(sweep_clicks(&app).await.is_empty(), "nothing was parked");
+    let lost = tenx_shared::platform::metrics::CLICKS_LOST.load(Ordering::SeqCst);
+    assert_eq!(lost - lost_before, 1, "the lost click is counted as lost");
+
+    // The store alone is enough: a click parked in the outbox is answered 302.
+    switch.fail_next(tenx_shared::clicks::SEND_ATTEMPTS as usize);
+    let resp = app
+        .visit(Method::GET, "acme", "/deal", &[("user-agent", IPHONE)])
+        .await;
+    assert_eq!(resp.status(), 302);
+    assert_eq!(sweep_clicks(&app).await.len(), 1);
 }
 
 /// Issue 28 (2b, 3): every append of a click lands but its answer is lost. The redirect does

@@ -153,22 +153,30 @@ pub(crate) async fn spawn_full(
     data_dir: Option<PathBuf>,
     workers: Workers,
 ) -> TestApp {
-    spawn_wrapping_queue(config, data_dir, workers, |q, c| (q, c)).await
+    spawn_wrapping(config, data_dir, workers, |backends| backends).await
 }
 
-/// An app without workers whose queue fails on demand: the switch makes the next sends fail,
-/// as when the process dies between a commit and its enqueue.
+/// An app without workers whose queue, click stream and store writes fail on demand: the switch
+/// makes the next sends fail, as when the process dies between a commit and its enqueue.
 pub(crate) async fn spawn_with_failing_queue() -> (TestApp, tenx_shared::testing::FailSwitch) {
     let mut switch = None;
-    let app = spawn_wrapping_queue(test_config(), None, Workers::Off, |inner, clicks| {
-        let q = tenx_shared::testing::failing_queue(inner);
-        let s = tenx_shared::testing::failing_stream(clicks, q.hook().clone());
-        switch = Some(q.hook().clone());
-        (
-            Arc::new(q) as Arc<dyn Queue>,
-            Arc::new(s) as Arc<dyn ClickStream>,
-        )
-    })
+    let app = spawn_wrapping(
+        test_config(),
+        None,
+        Workers::Off,
+        |(store, queue, clicks)| {
+            let q = tenx_shared::testing::failing_queue(queue);
+            let hook = q.hook().clone();
+            let s = tenx_shared::testing::failing_stream(clicks, hook.clone());
+            let st = tenx_shared::testing::failing_store(store, hook.clone());
+            switch = Some(hook);
+            (
+                Arc::new(st) as Arc<dyn Store>,
+                Arc::new(q) as Arc<dyn Queue>,
+                Arc::new(s) as Arc<dyn ClickStream>,
+            )
+        },
+    )
     .await;
     (app, switch.expect("the queue was wrapped"))
 }
@@ -230,11 +238,11 @@ impl TestApp {
 
 /// Like [`spawn_full`], with the app's queue wrapped by `wrap` (failure injection, e.g.
 /// `tenx_shared::testing::FailingQueue`). `TestApp::queue` is the wrapped queue.
-pub(crate) async fn spawn_wrapping_queue(
+pub(crate) async fn spawn_wrapping(
     mut config: Config,
     data_dir: Option<PathBuf>,
     workers: Workers,
-    wrap: impl FnOnce(Arc<dyn Queue>, Arc<dyn ClickStream>) -> (Arc<dyn Queue>, Arc<dyn ClickStream>),
+    wrap: impl FnOnce(Backends) -> Backends,
 ) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -248,8 +256,7 @@ pub(crate) async fn spawn_wrapping_queue(
         }
     };
     let data = DataDir::prepare(&dir).unwrap();
-    let (store, queue, clicks) = open_backends(&data).await;
-    let (queue, clicks) = wrap(queue, clicks);
+    let (store, queue, clicks) = wrap(open_backends(&data).await);
     let runtime = LocalRuntime::start(
         config.clone(),
         store.clone(),
@@ -292,7 +299,7 @@ async fn open_backends(data: &DataDir) -> Backends {
     }
 }
 
-type Backends = (Arc<dyn Store>, Arc<dyn Queue>, Arc<dyn ClickStream>);
+pub(crate) type Backends = (Arc<dyn Store>, Arc<dyn Queue>, Arc<dyn ClickStream>);
 
 async fn open_embedded(data: &DataDir) -> Backends {
     // A stopped instance releases its files asynchronously; give it a moment on restart.

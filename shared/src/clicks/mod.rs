@@ -3,8 +3,9 @@
 //! Round trips: ONE stream append (or, in a process without a click stream, ONE events-queue
 //! send), retried at most [`SEND_ATTEMPTS`] times within [`SEND_BUDGET`]; only when that stays
 //! down, ONE store write (the outbox), retried up to `outbox::PARK_ATTEMPTS` times (~4 s) while
-//! the store fails too. The redirect awaits [`record`] and answers its 302 whatever
-//! the [`Recorded`] outcome: a visitor is never refused for our storage.
+//! the store fails too. The redirect awaits [`record`] and answers its 302 once the click is
+//! sent or parked; a click [`Recorded::Lost`] (stream and store both down for seconds) is
+//! answered `503` with `retry-after` instead (issue 42: every click answered 302 counts).
 
 pub mod orphans;
 pub mod visit;
@@ -34,6 +35,13 @@ pub enum Recorded {
     Parked,
     /// Stream and store both failed: counted in [`crate::platform::metrics::CLICKS_LOST`] and logged.
     Lost,
+}
+
+impl Recorded {
+    /// Whether the click will be counted (sent, or parked for the relay).
+    pub fn kept(self) -> bool {
+        self != Recorded::Lost
+    }
 }
 
 /// Why one send of a click failed.

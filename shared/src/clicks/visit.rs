@@ -60,6 +60,10 @@ pub enum VisitError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Unconfigured(#[from] Unconfigured),
+    /// The click reached neither the stream nor the store: the visitor is not redirected on a
+    /// click that would not count (answered 503, to retry).
+    #[error("the click could not be recorded: stream and store both failed")]
+    ClickLost,
 }
 
 /// The visit of `slug` (as the visitor typed it) on `handle`.
@@ -81,7 +85,7 @@ pub async fn visit(
     let mut visit = Visit::read(visitor, &link);
     let now = crate::platform::store::now_unix();
     if let Some(expiry) = link.expiry.as_ref().filter(|e| now >= e.expires_at_unix) {
-        return Ok(expired(state, handle, &link, &mut visit, expiry, now).await);
+        return expired(state, handle, &link, &mut visit, expiry, now).await;
     }
     let decision = route(&link, &visit.input);
     let claims = visit.claims(ClickId::new(), handle, &link, now, state);
@@ -96,7 +100,9 @@ pub async fn visit(
     );
     let click = visit.click_data(claims, decision.destination_url, now);
     // Round trip 2: the click, durable before the visitor leaves (crate::clicks::record).
-    crate::clicks::record(state, handle, &click).await;
+    if !crate::clicks::record(state, handle, &click).await.kept() {
+        return Err(VisitError::ClickLost);
+    }
     let new_visitor = visit.new_visitor();
     Ok(Outcome::Found {
         location,
@@ -136,18 +142,20 @@ async fn expired(
     visit: &mut Visit,
     expiry: &Expiry,
     now: i64,
-) -> Outcome {
+) -> Result<Outcome, VisitError> {
     let claims = visit.claims(ClickId::new(), handle, link, now, state);
     let target = expiry.expired_url.as_deref().unwrap_or("");
     let click = ClickData {
         expired: true,
         ..visit.click_data(claims, target, now)
     };
-    crate::clicks::record(state, handle, &click).await;
-    Outcome::Expired {
+    if !crate::clicks::record(state, handle, &click).await.kept() {
+        return Err(VisitError::ClickLost);
+    }
+    Ok(Outcome::Expired {
         expiry: expiry.clone(),
         new_visitor: visit.new_visitor(),
-    }
+    })
 }
 
 /// The short URL's own parameters that feed routing, and the partner's sub-ids, read in one

@@ -38,6 +38,7 @@ impl From<VisitError> for ApiError {
         match e {
             VisitError::Store(e) => e.into(),
             VisitError::Unconfigured(e) => e.into(),
+            VisitError::ClickLost => ApiError::unavailable(e),
         }
     }
 }

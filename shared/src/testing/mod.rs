@@ -11,6 +11,7 @@ use async_trait::async_trait;
 
 use crate::platform::decorate::{Answer, Call, Decorated, Hook};
 use crate::platform::queue::Queue;
+use crate::platform::store::Store;
 use crate::platform::stream::ClickStream;
 
 /// A queue that fails the next N `send`s (as if the process died, or the queue was unreachable,
@@ -21,6 +22,15 @@ pub type FailingQueue = Decorated<dyn Queue, FailSwitch>;
 /// A click stream whose appends fail, or land and lose their answer, while its [`FailSwitch`]
 /// is armed: one switch shared with a [`FailingQueue`] takes both down together.
 pub type FailingStream = Decorated<dyn ClickStream, FailSwitch>;
+
+/// A store whose plain writes fail while its [`FailSwitch`] is armed by
+/// [`FailSwitch::fail_writes_next`] (reads and transactions pass).
+pub type FailingStore = Decorated<dyn Store, FailSwitch>;
+
+/// `inner` behind `switch` (usually a [`FailingQueue`]'s).
+pub fn failing_store(inner: Arc<dyn Store>, switch: FailSwitch) -> FailingStore {
+    Decorated::new(inner, switch)
+}
 
 /// `inner` behind a fresh switch; `queue.hook()` is the switch (keep a clone to arm it after
 /// handing the queue away).
@@ -41,6 +51,7 @@ pub struct FailSwitch {
     failures: Arc<AtomicUsize>,
     delay_ms: Arc<AtomicU64>,
     lost_answers: Arc<AtomicUsize>,
+    write_failures: Arc<AtomicUsize>,
 }
 
 impl FailSwitch {
@@ -67,6 +78,16 @@ impl FailSwitch {
     /// Appends still armed to lose their answer.
     pub fn remaining_lost_answers(&self) -> usize {
         self.lost_answers.load(Ordering::SeqCst)
+    }
+
+    /// The next `n` plain store writes fail as unavailable (the outbox's park among them).
+    pub fn fail_writes_next(&self, n: usize) {
+        self.write_failures.store(n, Ordering::SeqCst);
+    }
+
+    /// Store writes still armed to fail.
+    pub fn remaining_write_failures(&self) -> usize {
+        self.write_failures.load(Ordering::SeqCst)
     }
 
     pub fn delay_sends(&self, delay: Duration) {
@@ -96,6 +117,7 @@ impl Hook for FailSwitch {
                 }
             }
             Call::Append if self.take_one() => Err("injected append failure".into()),
+            Call::Write if take(&self.write_failures) => Err("injected write failure".into()),
             _ => Ok(()),
         }
     }
