@@ -8,6 +8,7 @@
 #   scripts/bench.sh all      # the runs of BENCHMARKS.md: load (with its profile), criterion, sizes, deliveries, coldstart
 #   scripts/bench.sh profile [SCENARIO]   # perf profile of tenx under one load (redirect)
 #   scripts/bench.sh deliveries   # webhook deliveries/s to a receiver on loopback answering 204
+#   scripts/bench.sh ledger   # the ledger's scaling: reads and payout runs at 10^3 … 10^6 lines
 #
 # load: builds `tenx` with the workspace release profile, starts `tenx serve` on its durable
 # embedded default (a fresh data dir, fsync on every commit) with operation counting on, seeds
@@ -38,6 +39,18 @@
 # attempt comes back after the queue's visibility timeout and the attempt's lease, ~90 s);
 # BENCH_TENX_BIN applies here too. Builds honour CARGO_TARGET_DIR and cargo's
 # CARGO_PROFILE_RELEASE_* variables (e.g. CARGO_PROFILE_RELEASE_LTO=false for a faster build).
+#
+# ledger (issue 43): for each size in BENCH_LEDGER_SIZES ("1000 10000 100000"; 1000000 too), a
+# fresh data dir: a big partner whose ledger holds N lines and 20 small partners of 10 approved
+# lines, created through the API and seeded with `tenx ledger seed` (the lines as the ledger
+# stores them, running balances and indexes included; `tenx ledger check` must find no drift);
+# then, with operation counting on, BENCH_LEDGER_SAMPLES (50) of each read (a small partner's
+# balances, the funnel, filtered listing pages) and one payout run per small partner: latency
+# median and p99 and the store operations per call. At the largest size >= 10^5 (or
+# BENCH_LEDGER_BIG_PAYOUT), once: a payout run of the big partner (wall time, peak RSS, its
+# statement's Merkle root). BENCH_LEDGER_BACKEND=aws runs it on DynamoDB, SQS and Kinesis on
+# moto (scripts/moto.sh, started here; sizes up to 10^4 advised). scripts/bench/ledger.py has the
+# rest; results in bench-out/ledger-*.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -489,6 +502,27 @@ coldstart() {
   python3 scripts/bench/coldstart.py "${BENCH_COLDSTART_RUNS:-15}" "${args[@]}" | tee "$OUT/coldstart.md"
 }
 
+# ---------------------------------------------------------------------------------------------
+# ledger: the scaling benchmark of the commission ledger (see the header).
+
+ledger() {
+  command -v python3 >/dev/null || { echo "needs python3" >&2; exit 1; }
+  if [ -z "${BENCH_TENX_BIN:-}" ]; then
+    echo "== building tenx (release profile${CARGO_PROFILE_RELEASE_LTO:+, lto=$CARGO_PROFILE_RELEASE_LTO})"
+    cargo build --release -p tenx --bin tenx
+  fi
+  mkdir -p "$OUT"
+  echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); tenx: $TENX_BIN"
+  if [ "${BENCH_LEDGER_BACKEND:-embedded}" = aws ]; then
+    eval "$(scripts/moto.sh)"
+    local moto_pid
+    moto_pid=$(cat .venv/moto.pid)
+    trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+    echo "== moto at $AWS_ENDPOINT_URL"
+  fi
+  python3 scripts/bench/ledger.py "$TENX_BIN" "$OUT" | tee "$OUT/ledger-${BENCH_LEDGER_BACKEND:-embedded}.md"
+}
+
 case "$MODE" in
   load) load ;;
   coldstart) coldstart ;;
@@ -497,5 +531,6 @@ case "$MODE" in
   all) load && criterion && sizes && deliveries && coldstart ;;
   profile) profile "${2:-redirect}" ;;
   deliveries) deliveries ;;
-  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart]" >&2; exit 2 ;;
+  ledger) ledger ;;
+  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart|ledger]" >&2; exit 2 ;;
 esac

@@ -14,6 +14,8 @@ use tenx_shared::runtime::local::DataDir;
 
 use crate::{Backend, open_backends};
 
+mod seed;
+
 #[derive(Subcommand)]
 pub(crate) enum LedgerCommand {
     /// Recompute every running balance, campaign amount and index entry of a handle from its
@@ -29,6 +31,13 @@ pub(crate) enum LedgerCommand {
         #[command(flatten)]
         target: Target,
     },
+    /// For the scaling benchmark (`scripts/bench.sh ledger`): writes N conversion lines of one
+    /// partner's campaign as the ledger's sink stores them, with their running balances, index
+    /// entries and due entries, many lines per transaction. The partner, the campaign (with
+    /// that partner) and its commission plan must exist. With the embedded backend the server
+    /// must be stopped.
+    #[command(hide = true)]
+    Seed(seed::SeedArgs),
 }
 
 #[derive(clap::Args)]
@@ -43,17 +52,27 @@ pub(crate) struct Target {
 
 impl Target {
     async fn open(&self) -> anyhow::Result<(AppState, Handle)> {
+        self.open_with(Secrets::NONE).await
+    }
+
+    /// With the data dir's secrets applied (as `tenx serve` does) and those `needed` loaded.
+    async fn open_with(&self, needed: Secrets) -> anyhow::Result<(AppState, Handle)> {
         let handle = Handle::parse(&self.handle)
             .map_err(|e| anyhow::anyhow!("--handle {}: {e}", self.handle))?;
         let data = DataDir::prepare(&self.data_dir)?;
+        let mut config = Config::from_env()?;
+        if needed != Secrets::NONE {
+            tenx_shared::runtime::local::LocalSecrets::load_or_create(&data.0)?.apply(&mut config);
+        }
         let (store, queue, _) = open_backends(self.backend, &data).await?;
-        let state = AppState::with_secrets(Config::from_env()?, store, queue, Secrets::NONE)?;
+        let state = AppState::with_secrets(config, store, queue, needed)?;
         Ok((state, handle))
     }
 }
 
 pub(crate) async fn run(command: LedgerCommand) -> anyhow::Result<()> {
     match command {
+        LedgerCommand::Seed(args) => seed::run(args).await,
         LedgerCommand::Check { target } => {
             let (state, handle) = target.open().await?;
             let report = tenx_shared::ledger::check::check(&state, &handle)

@@ -29,6 +29,7 @@ mod hardening;
 mod links;
 mod op_budgets;
 mod openapi;
+mod payout_runs;
 mod rate_limits;
 mod redirect;
 mod scenario;

@@ -9,6 +9,7 @@
 
 pub mod accrue;
 pub mod balances;
+pub mod batch;
 pub mod check;
 pub mod confidence;
 pub mod due;

@@ -6,7 +6,10 @@
 //! `sequence`, version-checked) in ONE transaction. A retry with the same key resumes: the
 //! payout ids derive from the key.
 
+pub mod claim;
+pub mod lines;
 pub mod model;
+pub mod select;
 pub mod settle;
 pub mod statement;
 pub mod verify;
@@ -16,16 +19,16 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
+use crate::domain::proof::merkle;
 use crate::domain::{Currency, Handle, PartnerId, PayoutId, PayoutRunKey};
 use crate::kernel::events::EventType;
 use crate::kernel::state::AppState;
 use crate::ledger::emit;
-use crate::ledger::model::{Commission, Status};
+use crate::partners;
 pub use crate::payouts::model::{
     Payout, PayoutError, PayoutStatus, PayoutView, get, list, payout_event,
 };
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
-use crate::{ledger::due, partners};
 
 /// A validated run request.
 #[derive(Clone, Debug, Serialize)]
@@ -73,7 +76,9 @@ async fn run_record(
     Err(PayoutError::Busy)
 }
 
-/// A run: every payout it created (or, on a retry, had created).
+/// A run: every payout it created (or, on a retry, had created). Streamed (issue 43): per
+/// partner, two passes over its live lines ([`select::tally`], then [`claim::claim_all`]),
+/// holding sums, ids and leaf hashes, never the lines.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn run(
     state: &AppState,
@@ -83,246 +88,148 @@ pub async fn run(
     by: &str,
 ) -> Result<Vec<Payout>, PayoutError> {
     let (key_hash, created_ms) = run_record(state, handle, key, spec).await?;
-    let now = crate::platform::time::now_millis();
-    let id_of = |partner: &PartnerId, currency: Currency| {
-        PayoutId::of_run(created_ms, &format!("{key_hash}:{partner}:{currency}"))
+    let run = Run {
+        state,
+        handle,
+        spec,
+        by,
+        key_hash,
+        created_ms,
+        now_ms: crate::platform::time::now_millis(),
     };
-    let lines = gather(state, handle, spec, now, &id_of).await?;
-    let mut groups: BTreeMap<(PartnerId, Currency), Vec<Commission>> = BTreeMap::new();
-    for line in lines {
-        groups
-            .entry((line.partner_id.clone(), line.currency))
-            .or_default()
-            .push(line);
-    }
     let mut out = Vec::new();
-    for ((partner, currency), lines) in groups {
-        let id = id_of(&partner, currency);
-        let minimum = spec.minimums.get(&currency).copied().unwrap_or(1).max(1);
-        let group = Group {
-            id,
-            partner,
+    for partner in run.partners().await? {
+        out.extend(run.pay_partner(&partner).await?);
+    }
+    Ok(out)
+}
+
+/// One run's request and identity.
+struct Run<'a> {
+    state: &'a AppState,
+    handle: &'a Handle,
+    spec: &'a RunSpec,
+    by: &'a str,
+    key_hash: String,
+    created_ms: i64,
+    now_ms: i64,
+}
+
+impl Run<'_> {
+    /// The payout this run makes for a partner and currency: derived from the key, so a retry
+    /// finds the lines it claimed and the payout it made.
+    fn id_of(&self, partner: &PartnerId, currency: Currency) -> PayoutId {
+        let seed = format!("{}:{partner}:{currency}", self.key_hash);
+        PayoutId::of_run(self.created_ms, &seed)
+    }
+
+    /// The partner named, else every partner of the handle. Round trips: ONE read, or ONE
+    /// query per 100 partners.
+    async fn partners(&self) -> Result<Vec<partners::Partner>, StoreError> {
+        let store = self.state.store.as_ref();
+        if let Some(id) = &self.spec.partner_id {
+            return Ok(partners::get(store, self.handle, id)
+                .await?
+                .into_iter()
+                .collect());
+        }
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let (page, next) = partners::list(store, self.handle, 100, after).await?;
+            out.extend(page);
+            match next {
+                Some(n) => after = Some(n),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// A partner's payouts, one per currency whose net reaches its minimum.
+    async fn pay_partner(&self, partner: &partners::Partner) -> Result<Vec<Payout>, PayoutError> {
+        let id = &partner.partner_id;
+        let ours = |currency| self.id_of(id, currency);
+        let nets =
+            select::tally(self.state, self.handle, id, self.spec, self.now_ms, &ours).await?;
+        let mut out = Vec::new();
+        for (currency, net) in nets {
+            out.extend(self.pay_currency(partner, currency, net).await?);
+        }
+        Ok(out)
+    }
+
+    /// Claims the partner's lines in `currency` and makes their payout, or carries them over
+    /// (net below the minimum, or a suspended partner). A payout already made by this run is
+    /// answered as it is.
+    async fn pay_currency(
+        &self,
+        partner: &partners::Partner,
+        currency: Currency,
+        net: i128,
+    ) -> Result<Option<Payout>, PayoutError> {
+        let (state, handle) = (self.state, self.handle);
+        let id = self.id_of(&partner.partner_id, currency);
+        if let Some(existing) = get(state, handle, &id).await? {
+            return Ok(Some(existing));
+        }
+        let minimum = self
+            .spec
+            .minimums
+            .get(&currency)
+            .copied()
+            .unwrap_or(1)
+            .max(1);
+        if partner.status == partners::PartnerStatus::Suspended || net < i128::from(minimum) {
+            return Ok(None);
+        }
+        let p = &partner.partner_id;
+        let claimed = claim::claim_all(state, handle, p, currency, &id, self.spec).await?;
+        let amount = i64::try_from(claimed.net).ok().filter(|a| *a >= minimum);
+        let Some(amount) = amount else {
+            claim::release(state, handle, &id, &claimed.ids).await?;
+            return Ok(None);
+        };
+        let line_pages = lines::write(state.store.as_ref(), handle, &id, &claimed.ids).await?;
+        let payout = self.payout(id, partner, currency, amount, &claimed, line_pages);
+        create_with_sequence(state, handle, payout).await.map(Some)
+    }
+
+    /// The new payout's record (sealed and sequenced by [`create_with_sequence`]).
+    fn payout(
+        &self,
+        payout_id: PayoutId,
+        partner: &partners::Partner,
+        currency: Currency,
+        amount_minor: i64,
+        claimed: &claim::Claimed,
+        line_pages: u32,
+    ) -> Payout {
+        let period_end_ms = self.spec.period_end_ms;
+        let start_ms = claimed.first_available_ms.min(period_end_ms);
+        Payout {
+            payout_id,
+            partner_id: partner.partner_id.clone(),
+            amount_minor,
             currency,
-            minimum,
-            lines,
-        };
-        if let Some(p) = pay_group(state, handle, group, spec, by).await? {
-            out.push(p);
+            commission_count: claimed.ids.len(),
+            commission_ids: Vec::new(),
+            line_pages,
+            status: PayoutStatus::Pending,
+            period_start: crate::domain::time::unix_millis_to_rfc3339(start_ms),
+            period_end: crate::domain::time::unix_millis_to_rfc3339(period_end_ms),
+            sequence: 0,
+            created_at: crate::platform::time::now_rfc3339(),
+            paid_at: None,
+            reference: None,
+            reason: None,
+            created_by: self.by.to_owned(),
+            merkle_root: hex::encode(merkle::root(&claimed.leaves)),
+            previous_statement_hash: None,
+            statement_hash: String::new(),
+            jws: String::new(),
+            version: 1,
         }
     }
-    Ok(out)
-}
-
-/// The lines a run may pay: approved (due pending lines are approved first), open, positive ones
-/// available by the period's end, and every open negative line; on a retry, also the lines this
-/// run already claimed (`id_of` derives its payout ids), so it answers the payouts it made.
-async fn gather(
-    state: &AppState,
-    handle: &Handle,
-    spec: &RunSpec,
-    now: i64,
-    id_of: &(dyn Fn(&PartnerId, Currency) -> PayoutId + Sync),
-) -> Result<Vec<Commission>, StoreError> {
-    let ours = |c: &Commission| c.payout_id.as_ref() == Some(&id_of(&c.partner_id, c.currency));
-    let wanted = |c: &Commission| {
-        spec.partner_id.as_ref().is_none_or(|p| &c.partner_id == p)
-            && (matches!(c.status, Status::Approved | Status::Pending) || ours(c))
-    };
-    let mut out = Vec::new();
-    // The live lines only (pending, or approved and unpaid): a run reads what it may pay, not
-    // the partners' paid history.
-    let partner = spec.partner_id.as_ref().map(PartnerId::as_str);
-    for line in
-        crate::ledger::scan_index(state, handle, crate::ledger::index::LIVE, partner, wanted)
-            .await?
-    {
-        if ours(&line) {
-            out.push(line);
-            continue;
-        }
-        let line = due::approve_if_due(state, handle, line, now).await?;
-        let payable = line.status == Status::Approved
-            && (line.payout_id.is_none())
-            && line.amount_minor.is_some()
-            && (line.minor() < 0 || line.available_at_ms() <= spec.period_end_ms);
-        if payable {
-            out.push(line);
-        }
-    }
-    Ok(out)
-}
-
-struct Group {
-    id: PayoutId,
-    partner: PartnerId,
-    currency: Currency,
-    minimum: i64,
-    lines: Vec<Commission>,
-}
-
-/// Claims a group's lines and creates its payout, or carries it over (net below the minimum,
-/// or a suspended partner). A payout already created by this run is answered as it is.
-async fn pay_group(
-    state: &AppState,
-    handle: &Handle,
-    g: Group,
-    spec: &RunSpec,
-    by: &str,
-) -> Result<Option<Payout>, PayoutError> {
-    if let Some(existing) = get(state, handle, &g.id).await? {
-        return Ok(Some(existing));
-    }
-    let partner = partners::get(state.store.as_ref(), handle, &g.partner).await?;
-    if partner.is_none_or(|p| p.status == partners::PartnerStatus::Suspended) {
-        return Ok(None);
-    }
-    let net: i128 = g.lines.iter().map(Commission::minor).sum();
-    if net < i128::from(g.minimum) {
-        return Ok(None);
-    }
-    let claimed = claim(state, handle, &g.id, g.lines).await?;
-    let net: i128 = claimed.iter().map(Commission::minor).sum();
-    let Ok(amount) = i64::try_from(net) else {
-        release(state, handle, &g.id, &claimed).await?;
-        return Ok(None);
-    };
-    if amount < g.minimum {
-        release(state, handle, &g.id, &claimed).await?;
-        return Ok(None);
-    }
-    let period_start = claimed
-        .iter()
-        .map(Commission::available_at_ms)
-        .min()
-        .unwrap_or(0);
-    let payout = Payout {
-        payout_id: g.id,
-        partner_id: g.partner,
-        amount_minor: amount,
-        currency: g.currency,
-        commission_count: claimed.len(),
-        commission_ids: claimed.iter().map(|c| c.commission_id.clone()).collect(),
-        status: PayoutStatus::Pending,
-        period_start: crate::domain::time::unix_millis_to_rfc3339(
-            period_start.min(spec.period_end_ms),
-        ),
-        period_end: crate::domain::time::unix_millis_to_rfc3339(spec.period_end_ms),
-        sequence: 0,
-        created_at: crate::platform::time::now_rfc3339(),
-        paid_at: None,
-        reference: None,
-        reason: None,
-        created_by: by.to_owned(),
-        merkle_root: crate::payouts::statement::root_of(&claimed),
-        previous_statement_hash: None,
-        statement_hash: String::new(),
-        jws: String::new(),
-        version: 1,
-    };
-    create_with_sequence(state, handle, payout).await.map(Some)
-}
-
-/// Claims each line for the payout (version-checked); a line another run took is left out.
-/// Round trips: ONE conditional write per line (a lost race: a read and another try).
-async fn claim(
-    state: &AppState,
-    handle: &Handle,
-    id: &PayoutId,
-    lines: Vec<Commission>,
-) -> Result<Vec<Commission>, StoreError> {
-    let mut claimed = Vec::with_capacity(lines.len());
-    for line in lines {
-        claimed.extend(claim_one(state, handle, id, line).await?);
-    }
-    Ok(claimed)
-}
-
-/// One line: claimed for `id` (or found claimed by it), or `None` when another payout has it or
-/// it is no longer payable. A version that moved for another reason (the approval sweep, a
-/// review) is read again and the claim retried: dropping it would leave the line in no payout.
-async fn claim_one(
-    state: &AppState,
-    handle: &Handle,
-    id: &PayoutId,
-    mut line: Commission,
-) -> Result<Option<Commission>, StoreError> {
-    for _ in 0..8 {
-        let mut next = line.clone();
-        next.payout_id = Some(id.clone());
-        match state.store.transact(next.update(handle)?).await {
-            Ok(()) => {
-                next.updated();
-                return Ok(Some(next));
-            }
-            Err(StoreError::TxConflict { index: 0, .. }) => {
-                let Some(fresh) =
-                    crate::ledger::get(state.store.as_ref(), handle, &line.commission_id).await?
-                else {
-                    return Ok(None);
-                };
-                if fresh.payout_id.as_ref() == Some(id) {
-                    return Ok(Some(fresh));
-                }
-                if !fresh.is_open() || fresh.amount_minor != line.amount_minor {
-                    return Ok(None);
-                }
-                line = fresh;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Err(StoreError::Unavailable(
-        "the commission kept changing".into(),
-    ))
-}
-
-/// Gives lines claimed by `id` back to the next run (a failed or canceled payout).
-#[tracing::instrument(skip_all, fields(handle = %handle))]
-pub async fn release(
-    state: &AppState,
-    handle: &Handle,
-    id: &PayoutId,
-    lines: &[Commission],
-) -> Result<(), StoreError> {
-    for line in lines {
-        set_line(state, handle, &line.commission_id, |c| {
-            (c.payout_id.as_ref() == Some(id)).then(|| {
-                let mut n = c.clone();
-                n.payout_id = None;
-                n.status = Status::Approved;
-                n
-            })
-        })
-        .await?;
-    }
-    Ok(())
-}
-
-/// Rewrites one line with `change` (None: leave it), version-checked and retried.
-pub(crate) async fn set_line(
-    state: &AppState,
-    handle: &Handle,
-    id: &crate::domain::CommissionId,
-    change: impl Fn(&Commission) -> Option<Commission>,
-) -> Result<(), StoreError> {
-    for _ in 0..8 {
-        let Some(line) = crate::ledger::get(state.store.as_ref(), handle, id).await? else {
-            return Ok(());
-        };
-        let Some(mut next) = change(&line) else {
-            return Ok(());
-        };
-        next.version = line.version;
-        next.as_read = line.as_read.clone();
-        match state.store.transact(next.update(handle)?).await {
-            Ok(()) => return Ok(()),
-            Err(StoreError::TxConflict { index: 0, .. }) => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(StoreError::Unavailable(
-        "the commission kept changing".into(),
-    ))
 }
 
 #[derive(Serialize, Deserialize, Default)]

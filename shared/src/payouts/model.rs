@@ -25,7 +25,12 @@ pub struct Payout {
     pub amount_minor: i64,
     pub currency: Currency,
     pub commission_count: usize,
+    /// The lines of a payout made before the pages (`payouts::lines`); empty since.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commission_ids: Vec<crate::domain::CommissionId>,
+    /// Pages of line ids beside the payout (`payouts::lines`); 0 for a payout made before them.
+    #[serde(default)]
+    pub line_pages: u32,
     pub status: PayoutStatus,
     pub period_start: String,
     pub period_end: String,

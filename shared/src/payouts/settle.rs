@@ -95,23 +95,22 @@ async fn commit_status(
     }
 }
 
-/// A paid payout's lines become `paid`; a failed or canceled one's go back to `approved`.
+/// A paid payout's lines become `paid`; a failed or canceled one's go back to `approved`. In
+/// batched transactions (`payouts::claim::change_all`): a payout of 10^5 lines settles in ~10^3.
 async fn settle_lines(state: &AppState, handle: &Handle, p: &Payout) -> Result<(), StoreError> {
     let paid = p.status == PayoutStatus::Paid;
-    for id in &p.commission_ids {
-        payouts::set_line(state, handle, id, |c| {
-            if c.payout_id.as_ref() != Some(&p.payout_id) {
-                return None;
-            }
-            let mut n = c.clone();
-            match (paid, c.status) {
-                (true, Status::Paid) => return None,
-                (true, _) => n.status = Status::Paid,
-                (false, _) => n.payout_id = None,
-            }
-            Some(n)
-        })
-        .await?;
-    }
-    Ok(())
+    let ids = payouts::lines::ids(state.store.as_ref(), handle, p).await?;
+    payouts::claim::change_all(state, handle, &ids, |c| {
+        if c.payout_id.as_ref() != Some(&p.payout_id) {
+            return None;
+        }
+        let mut n = c.clone();
+        match (paid, c.status) {
+            (true, Status::Paid) => return None,
+            (true, _) => n.status = Status::Paid,
+            (false, _) => n.payout_id = None,
+        }
+        Some(n)
+    })
+    .await
 }

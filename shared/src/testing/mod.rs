@@ -23,8 +23,8 @@ pub type FailingQueue = Decorated<dyn Queue, FailSwitch>;
 /// is armed: one switch shared with a [`FailingQueue`] takes both down together.
 pub type FailingStream = Decorated<dyn ClickStream, FailSwitch>;
 
-/// A store whose plain writes fail while its [`FailSwitch`] is armed by
-/// [`FailSwitch::fail_writes_next`] (reads and transactions pass).
+/// A store whose plain writes or transactions fail while its [`FailSwitch`] is armed by
+/// [`FailSwitch::fail_writes_next`] or [`FailSwitch::fail_transacts_after`] (reads pass).
 pub type FailingStore = Decorated<dyn Store, FailSwitch>;
 
 /// `inner` behind `switch` (usually a [`FailingQueue`]'s).
@@ -52,6 +52,9 @@ pub struct FailSwitch {
     delay_ms: Arc<AtomicU64>,
     lost_answers: Arc<AtomicUsize>,
     write_failures: Arc<AtomicUsize>,
+    /// Transactions to let through before the armed ones fail, and how many fail.
+    transacts_passing: Arc<AtomicUsize>,
+    transact_failures: Arc<AtomicUsize>,
 }
 
 impl FailSwitch {
@@ -90,6 +93,23 @@ impl FailSwitch {
         self.write_failures.load(Ordering::SeqCst)
     }
 
+    /// The next `pass` store transactions go through, then the `n` after them fail as
+    /// unavailable (a DynamoDB call failing in the middle of a long run of writes).
+    pub fn fail_transacts_after(&self, pass: usize, n: usize) {
+        self.transacts_passing.store(pass, Ordering::SeqCst);
+        self.transact_failures.store(n, Ordering::SeqCst);
+    }
+
+    /// Transactions still armed to fail.
+    pub fn remaining_transact_failures(&self) -> usize {
+        self.transact_failures.load(Ordering::SeqCst)
+    }
+
+    /// Whether this transaction fails: the passing ones are used up first.
+    fn transact_fails(&self) -> bool {
+        !take(&self.transacts_passing) && take(&self.transact_failures)
+    }
+
     pub fn delay_sends(&self, delay: Duration) {
         let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         self.delay_ms.store(ms, Ordering::SeqCst);
@@ -118,6 +138,9 @@ impl Hook for FailSwitch {
             }
             Call::Append if self.take_one() => Err("injected append failure".into()),
             Call::Write if take(&self.write_failures) => Err("injected write failure".into()),
+            Call::Transact { .. } if self.transact_fails() => {
+                Err("injected transaction failure".into())
+            }
             _ => Ok(()),
         }
     }

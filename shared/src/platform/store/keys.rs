@@ -349,6 +349,12 @@ pub fn payout_run(handle: &Handle, key_hash: &str) -> (String, String) {
     (format!("H#{handle}#PAYRUN"), key_hash.to_owned())
 }
 
+/// A payout's lines, in its order: one item per page of ids (`{page:06}`), so a payout of
+/// 10^5 lines never meets the 400 KB item limit.
+pub fn payout_lines_pk(handle: &Handle, payout_id: &crate::domain::PayoutId) -> String {
+    format!("H#{handle}#PAYL#{payout_id}")
+}
+
 /// A partner's payout chain head: its last sequence and statement hash (version-checked).
 pub fn payout_head(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
     (format!("H#{handle}#PAYHEAD"), partner_id.to_string())

@@ -1,0 +1,98 @@
+//! A payout's lines, in its statement's order, kept beside it a page at a time (issue 43): the
+//! payout record holds how many pages, never the ids themselves (10^5 ids would pass DynamoDB's
+//! 400 KB item limit). Payouts made before the pages keep their ids in the record.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{CommissionId, Handle, PayoutId};
+use crate::payouts::model::Payout;
+use futures::StreamExt;
+
+use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
+
+/// Ids per page: ~35 KB per item.
+pub const PAGE: usize = 1000;
+/// Page writes in flight at once.
+const WRITES_IN_FLIGHT: usize = 8;
+
+#[derive(Serialize, Deserialize)]
+struct Page {
+    ids: Vec<CommissionId>,
+}
+
+/// Writes `ids` as pages of payout `id`, before the payout itself; answers the page count. A
+/// retried run writes the same pages again (its ids come in the same order); pages past the
+/// count of the payout that is finally written are never read.
+/// Round trips: ONE put per [`PAGE`] ids, [`WRITES_IN_FLIGHT`] at a time.
+pub async fn write(
+    store: &dyn Store,
+    handle: &Handle,
+    id: &PayoutId,
+    ids: &[CommissionId],
+) -> Result<u32, StoreError> {
+    let pk = keys::payout_lines_pk(handle, id);
+    // Collected first: a stream over the closure's futures is not provably `Send`.
+    let puts: Vec<_> = ids
+        .chunks(PAGE)
+        .enumerate()
+        .map(|(n, chunk)| {
+            let doc = crate::platform::store::to_doc(&Page {
+                ids: chunk.to_vec(),
+            });
+            let pk = pk.clone();
+            async move {
+                let item = Item::new(pk, format!("{n:06}"), doc?);
+                let put = WriteOp::Put {
+                    item,
+                    cond: Cond::None,
+                };
+                store.write(put).await.map(|_| ())
+            }
+        })
+        .collect();
+    let mut writes = futures::stream::iter(puts).buffered(WRITES_IN_FLIGHT);
+    while let Some(written) = writes.next().await {
+        written?;
+    }
+    u32::try_from(ids.len().div_ceil(PAGE))
+        .map_err(|_| StoreError::Invalid("a payout of more than 4e12 lines".into()))
+}
+
+/// The payout's line ids, in its order. Round trips: ONE query per 1,000 pages (none for a
+/// payout made before the pages).
+pub async fn ids(
+    store: &dyn Store,
+    handle: &Handle,
+    p: &Payout,
+) -> Result<Vec<CommissionId>, StoreError> {
+    if p.line_pages == 0 {
+        return Ok(p.commission_ids.clone());
+    }
+    let pk = keys::payout_lines_pk(handle, &p.payout_id);
+    let mut out = Vec::with_capacity(p.commission_count);
+    let mut query = Query::all(pk);
+    query.limit = usize::try_from(p.line_pages)
+        .unwrap_or(usize::MAX)
+        .min(1000);
+    let pages = usize::try_from(p.line_pages).unwrap_or(usize::MAX);
+    let mut read = 0;
+    crate::platform::store::for_each_item(store, query, |item: &Item| {
+        let page: Page = item.parse()?;
+        out.extend(page.ids);
+        read += 1;
+        Ok::<_, StoreError>(match read < pages {
+            true => std::ops::ControlFlow::Continue(()),
+            false => std::ops::ControlFlow::Break(()),
+        })
+    })
+    .await?;
+    if out.len() != p.commission_count {
+        return Err(StoreError::Corrupt(format!(
+            "payout {} lists {} lines in its pages, {} in its record",
+            p.payout_id,
+            out.len(),
+            p.commission_count
+        )));
+    }
+    Ok(out)
+}

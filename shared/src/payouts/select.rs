@@ -1,0 +1,116 @@
+//! What a run pays, read a page at a time (issue 43): a partner's live lines come from the live
+//! index (`ledger::index::LIVE`, by partner), [`PAGE`] ids per query and their lines
+//! [`READS_IN_FLIGHT`] reads at a time, so a run holds one page of lines, never the partner's
+//! ledger, and reads nothing of the lines it paid before.
+
+use std::collections::BTreeMap;
+
+use futures::{StreamExt, TryStreamExt};
+
+use crate::domain::{CommissionId, Currency, Handle, PartnerId, PayoutId};
+use crate::kernel::state::AppState;
+use crate::ledger::model::{Commission, Status};
+use crate::ledger::{due, index};
+use crate::payouts::RunSpec;
+use crate::platform::store::{Query, Store, StoreError, keys};
+
+/// Index entries per query.
+pub const PAGE: usize = 500;
+/// Line reads in flight at once.
+const READS_IN_FLIGHT: usize = 64;
+
+/// A partner's live lines (pending, or approved and unpaid), a page at a time, in id order.
+pub struct LivePages<'a> {
+    store: &'a dyn Store,
+    handle: &'a Handle,
+    query: Option<Query>,
+}
+
+impl<'a> LivePages<'a> {
+    pub fn of(store: &'a dyn Store, handle: &'a Handle, partner: &PartnerId) -> Self {
+        let pk = keys::commission_index_pk(handle, index::LIVE);
+        let query = Query::prefix(pk, format!("{partner}#"), PAGE);
+        Self {
+            store,
+            handle,
+            query: Some(query),
+        }
+    }
+
+    /// The next page of lines; `None` past the end. Round trips: ONE index query, then ONE
+    /// read per line, [`READS_IN_FLIGHT`] at a time.
+    pub async fn next(&mut self) -> Result<Option<Vec<Commission>>, StoreError> {
+        let Some(query) = self.query.take() else {
+            return Ok(None);
+        };
+        let page = self.store.query(query.clone()).await?;
+        if let Some(after) = page.next {
+            self.query = Some(Query {
+                after: Some(after),
+                ..query
+            });
+        }
+        let ids: Vec<CommissionId> = page
+            .items
+            .iter()
+            .filter_map(|i| index::line_id(&i.sk))
+            .collect();
+        read_lines(self.store, self.handle, &ids).await.map(Some)
+    }
+}
+
+/// The lines of `ids` that exist, in their order. Round trips: ONE read per line,
+/// [`READS_IN_FLIGHT`] at a time.
+pub async fn read_lines(
+    store: &dyn Store,
+    handle: &Handle,
+    ids: &[CommissionId],
+) -> Result<Vec<Commission>, StoreError> {
+    // Collected first: a stream over the closure's futures is not provably `Send`.
+    let reads: Vec<_> = ids
+        .iter()
+        .map(|id| crate::ledger::get(store, handle, id))
+        .collect();
+    let lines: Vec<Option<Commission>> = futures::stream::iter(reads)
+        .buffered(READS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    Ok(lines.into_iter().flatten().collect())
+}
+
+/// Payable by this run: approved, in no payout, its amount known, and available by the
+/// period's end (an open negative line whenever it was made).
+pub fn payable(line: &Commission, spec: &RunSpec) -> bool {
+    line.status == Status::Approved
+        && line.payout_id.is_none()
+        && line.amount_minor.is_some()
+        && (line.minor() < 0 || line.available_at_ms() <= spec.period_end_ms)
+}
+
+/// Pass one of a partner's run: per currency, the net it would be paid, counting the lines
+/// this run's payout (`ours`) already claimed on an earlier try. Due pending lines are
+/// approved on the way (ONE transaction each). Holds the sums only.
+pub async fn tally(
+    state: &AppState,
+    handle: &Handle,
+    partner: &PartnerId,
+    spec: &RunSpec,
+    now_ms: i64,
+    ours: &(dyn Fn(Currency) -> PayoutId + Sync),
+) -> Result<BTreeMap<Currency, i128>, StoreError> {
+    let mut nets: BTreeMap<Currency, i128> = BTreeMap::new();
+    let mut pages = LivePages::of(state.store.as_ref(), handle, partner);
+    while let Some(lines) = pages.next().await? {
+        for line in lines {
+            let mine = line.payout_id.as_ref() == Some(&ours(line.currency));
+            let line = match mine {
+                true => line,
+                false => due::approve_if_due(state, handle, line, now_ms).await?,
+            };
+            if mine || payable(&line, spec) {
+                *nets.entry(line.currency).or_default() += line.minor();
+            }
+        }
+    }
+    Ok(nets)
+}
