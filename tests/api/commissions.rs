@@ -331,6 +331,7 @@ async fn lines_from_before_the_running_balances_are_brought_in_once() {
         tenx_shared::platform::store::keys::commission_index_pk(&acme(), "S"),
         tenx_shared::platform::store::keys::commission_index_pk(&acme(), "C"),
         tenx_shared::platform::store::keys::commission_index_pk(&acme(), "L"),
+        tenx_shared::platform::store::keys::commission_index_pk(&acme(), "K"),
     ] {
         let page = store
             .query(tenx_shared::platform::store::Query::all(pk))
@@ -395,6 +396,89 @@ async fn lines_from_before_the_running_balances_are_brought_in_once() {
         1,
         "indexed again"
     );
+}
+
+/// Issue 43: listing by `kind` alone (or with `from`/`to`) reads the kind's index, not the
+/// ledger. A line written before that index existed is named by the check, and the rebuild
+/// puts its entry once.
+#[tokio::test]
+async fn a_listing_by_kind_reads_its_index_and_the_rebuild_fills_entries_of_a_new_index() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [{"eventType": "purchase", "flat": "2.00"}]});
+    partner_with_plan(&app, plan).await;
+    convert(&app, "k-1", "purchase", Some("100"), "EUR").await;
+    convert(&app, "k-2", "purchase", Some("100"), "EUR").await;
+    ledger(&app, 2).await;
+    let op = app.as_role("acme", Role::Operator);
+    let bonus =
+        json!({"partnerId": "pub-one", "amount": "5.00", "currency": "EUR", "reason": "bonus"});
+    json_of(op.create_manual_commission(&bonus).await, 201).await;
+    let kinds = |body: &Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["kind"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let manual = json_of(op.list_commissions("kind=manual").await, 200).await;
+    assert_eq!(kinds(&manual), ["manual"]);
+    let conversions = json_of(op.list_commissions("kind=conversion").await, 200).await;
+    assert_eq!(kinds(&conversions), ["conversion", "conversion"]);
+    let future = tenx_shared::domain::time::unix_millis_to_rfc3339(
+        tenx_shared::platform::time::now_millis() + 3_600_000,
+    );
+    let later = json_of(
+        op.list_commissions(&format!("kind=conversion&from={future}"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        kinds(&later),
+        Vec::<String>::new(),
+        "the time bounds are the index's key range"
+    );
+    assert_error(
+        op.list_commissions("kind=bonus-ish").await,
+        400,
+        "invalid_request",
+    )
+    .await;
+
+    // The kind index of a ledger written before it: entries missing, named, then put once.
+    let store = app.store.clone();
+    let pk = tenx_shared::platform::store::keys::commission_index_pk(&acme(), "K");
+    for item in store
+        .query(tenx_shared::platform::store::Query::all(pk))
+        .await
+        .unwrap()
+        .items
+    {
+        let del = tenx_shared::platform::store::WriteOp::Delete {
+            pk: item.pk,
+            sk: item.sk,
+            cond: tenx_shared::platform::store::Cond::None,
+        };
+        store.write(del).await.unwrap();
+    }
+    let (state, handle) = (app.state(), acme());
+    let before = tenx_shared::ledger::check::check(&state, &handle)
+        .await
+        .unwrap();
+    assert_eq!(before.drifts.len(), 3, "{:?}", before.drifts);
+    assert!(
+        before
+            .drifts
+            .iter()
+            .all(|d| d.starts_with("index K: entry"))
+    );
+    let rebuild = tenx_shared::ledger::check::rebuild;
+    assert_eq!(rebuild(&state, &handle).await.unwrap(), 3);
+    assert_eq!(rebuild(&state, &handle).await.unwrap(), 0, "idempotent");
+    no_drift(&app).await;
+    let manual = json_of(op.list_commissions("kind=manual").await, 200).await;
+    assert_eq!(kinds(&manual), ["manual"]);
 }
 
 #[tokio::test]

@@ -156,7 +156,12 @@ async fn a_payout_run_cut_by_a_failed_write_leaves_balances_exact_and_its_retry_
         switch.fail_transacts_after(pass, 1);
         let cut = op.run_payouts("cut-run", &period).await;
         let status = cut.status();
-        assert_eq!(status, 503, "cut after {pass}: {}", cut.text().await.unwrap());
+        assert_eq!(
+            status,
+            503,
+            "cut after {pass}: {}",
+            cut.text().await.unwrap()
+        );
         assert_eq!(switch.remaining_transact_failures(), 0);
         no_drift(&app).await;
         let big = balance(&app, "big").await;

@@ -205,6 +205,7 @@ async fn stored_entries(state: &AppState, handle: &Handle) -> Result<BTreeSet<En
         index::BY_PARTNER,
         index::BY_CAMPAIGN,
         index::BY_STATUS,
+        index::BY_KIND,
         index::LIVE,
     ] {
         let query = Query::all(keys::commission_index_pk(handle, by));
@@ -219,16 +220,53 @@ async fn stored_entries(state: &AppState, handle: &Handle) -> Result<BTreeSet<En
 
 /// Brings every line written before the running balances into them and into the indexes:
 /// each in ONE transaction with its version checked (a line changed meanwhile is read again),
-/// so the rebuild can run beside live traffic, be stopped at any point and run again. Returns
-/// how many lines it brought in.
+/// so the rebuild can run beside live traffic, be stopped at any point and run again. Then
+/// puts the entries of an index added since a line was written ([`index::FIXED`]: entries
+/// that never change, so a put is safe beside live traffic). Returns how many lines it
+/// brought in and entries it put.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn rebuild(state: &AppState, handle: &Handle) -> Result<usize, StoreError> {
     let outside = crate::ledger::scan(state, handle, |c| !c.balanced).await?;
-    let mut brought = 0;
+    let mut changes = 0;
     for line in outside {
-        brought += usize::from(bring_in(state, handle, line).await?);
+        changes += usize::from(bring_in(state, handle, line).await?);
     }
-    Ok(brought)
+    for by in index::FIXED {
+        changes += fill_index(state, handle, by).await?;
+    }
+    Ok(changes)
+}
+
+/// Puts each line's entry in index `by` that is missing. Round trips: the index's partition
+/// and the ledger, in pages of 1,000; ONE put per missing entry.
+async fn fill_index(state: &AppState, handle: &Handle, by: &str) -> Result<usize, StoreError> {
+    let store = state.store.as_ref();
+    let pk = keys::commission_index_pk(handle, by);
+    let mut stored = BTreeSet::new();
+    for_each_item(store, Query::all(pk.clone()), |item| {
+        stored.insert(item.sk.clone());
+        Ok::<_, StoreError>(ControlFlow::Continue(()))
+    })
+    .await?;
+    let mut missing = Vec::new();
+    crate::ledger::for_each_line(store, handle, |c| {
+        let entries = index::entries(&c.placed());
+        let want = entries.into_iter().filter(|(b, _)| *b == by);
+        missing.extend(
+            want.filter(|(_, sk)| !stored.contains(sk))
+                .map(|(_, sk)| sk),
+        );
+    })
+    .await?;
+    for sk in &missing {
+        let item = crate::platform::store::Item::new(pk.clone(), sk.clone(), serde_json::json!({}));
+        let put = crate::platform::store::WriteOp::Put {
+            item,
+            cond: crate::platform::store::Cond::None,
+        };
+        store.write(put).await?;
+    }
+    Ok(missing.len())
 }
 
 async fn bring_in(

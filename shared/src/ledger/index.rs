@@ -3,7 +3,7 @@
 //! of pointers (`keys::commission_index_pk`) whose sort keys are `{value}#{commissionId}`; ids
 //! are time-ordered, so a value's entries come newest last and `from`/`to` are a key range.
 //!
-//! - `P` by partner, `C` by campaign, `S` by status;
+//! - `P` by partner, `C` by campaign, `S` by status, `K` by kind;
 //! - `L` the live lines (pending, or approved and not paid) by partner: what a payout run
 //!   selects from, however many lines the partner was paid before.
 //!
@@ -21,6 +21,7 @@ use crate::platform::store::{Cond, Item, WriteOp, keys};
 pub const BY_PARTNER: &str = "P";
 pub const BY_CAMPAIGN: &str = "C";
 pub const BY_STATUS: &str = "S";
+pub const BY_KIND: &str = "K";
 pub const LIVE: &str = "L";
 
 /// One index entry: which index, and its sort key (the handle gives the partition).
@@ -36,11 +37,16 @@ pub fn entries(line: &Placed<'_>) -> BTreeSet<Entry> {
         out.insert(at(BY_CAMPAIGN, campaign.as_str()));
     }
     out.insert(at(BY_STATUS, status_key(line.status)));
+    out.insert(at(BY_KIND, line.kind.as_str()));
     if is_live(line) {
         out.insert(at(LIVE, line.partner.as_str()));
     }
     out
 }
+
+/// The indexes whose entry for a line never changes (its partner, campaign and kind are
+/// fixed when it is written): the rebuild may put any that is missing beside live traffic.
+pub const FIXED: [&str; 3] = [BY_PARTNER, BY_CAMPAIGN, BY_KIND];
 
 /// Pending, or approved and not paid (in a payout or not): what a payout run may take.
 pub fn is_live(line: &Placed<'_>) -> bool {
@@ -116,6 +122,7 @@ mod tests {
         fn placed(&self, status: Status) -> Placed<'_> {
             Placed {
                 id: &self.id,
+                kind: crate::ledger::placed::Kind::Conversion,
                 partner: &self.partner,
                 campaign: Some(&self.campaign),
                 status,

@@ -77,8 +77,10 @@ impl Filter {
         if let Some(c) = &self.campaign_id {
             return Some((index::BY_CAMPAIGN, c.to_string()));
         }
-        self.status
-            .map(|s| (index::BY_STATUS, index::status_key(s).to_owned()))
+        if let Some(s) = self.status {
+            return Some((index::BY_STATUS, index::status_key(s).to_owned()));
+        }
+        self.kind.map(|k| (index::BY_KIND, k.as_str().to_owned()))
     }
 
     pub fn keeps(&self, c: &Commission) -> bool {
@@ -95,7 +97,7 @@ impl Filter {
 }
 
 /// One page of the ledger, newest first, filtered. The most selective filter picks the index
-/// read (partner, else campaign, else status; `from`/`to` bound its key range), the others
+/// read (partner, else campaign, else status, else kind; `from`/`to` bound its key range), the others
 /// are checked on the lines read: a page reads what it answers, not the handle's ledger.
 /// Round trips: ONE query of `limit` entries, then ONE read per line, concurrently (none for an
 /// unfiltered listing, which reads the ledger itself). A page may hold fewer matches than

@@ -222,6 +222,7 @@ impl Commission {
     pub fn placed(&self) -> Placed<'_> {
         Placed {
             id: &self.commission_id,
+            kind: self.kind,
             partner: &self.partner_id,
             campaign: self.campaign_id.as_ref(),
             status: self.status,

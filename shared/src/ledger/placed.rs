@@ -28,6 +28,17 @@ pub enum Status {
 }
 
 impl Kind {
+    /// Its wire name (`conversion`, `click_day`, …), also its index value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Conversion => "conversion",
+            Kind::ClickDay => "click_day",
+            Kind::Adjustment => "adjustment",
+            Kind::Clawback => "clawback",
+            Kind::Manual => "manual",
+        }
+    }
+
     pub fn parse(raw: &str) -> Option<Kind> {
         serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
     }
@@ -43,6 +54,7 @@ impl Status {
 #[derive(Clone, Copy, Debug)]
 pub struct Placed<'a> {
     pub id: &'a CommissionId,
+    pub kind: Kind,
     pub partner: &'a PartnerId,
     pub campaign: Option<&'a CampaignId>,
     pub status: Status,
