@@ -14,6 +14,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod chain;
 pub mod clicks;
+pub mod connectors;
 pub mod conversions;
 pub mod customers;
 pub mod domain;

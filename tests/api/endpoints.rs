@@ -148,6 +148,27 @@ impl TestApp {
             .await
     }
 
+    /// `POST /v2/public/integrations/stripe/{handle}` with the raw body and its headers.
+    pub(crate) async fn stripe_event(
+        &self,
+        handle: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let url = self.url(&format!("/v2/public/integrations/stripe/{handle}"));
+        let mut request = self.client.post(url).body(body.to_vec());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// `POST /v2/public/refs`
+    pub(crate) async fn create_ref(&self, body: &Value) -> Response {
+        self.public_with(Method::POST, "/v2/public/refs", Some(body), &[])
+            .await
+    }
+
     /// `POST /console/sign-in` with extra request headers (`host`, `origin`, proxy headers).
     pub(crate) async fn console_sign_in(&self, body: &Value, headers: &[(&str, &str)]) -> Response {
         self.public_with(Method::POST, "/console/sign-in", Some(body), headers)
@@ -205,6 +226,30 @@ impl As<'_> {
             request = request.header(*name, value);
         }
         request.send().await.expect("request")
+    }
+
+    /// `PUT …/integrations/{provider}`
+    pub(crate) async fn put_integration(&self, provider: &str, body: &Value) -> Response {
+        let rest = format!("/integrations/{provider}");
+        self.send(Method::PUT, &rest, Some(body)).await
+    }
+
+    /// `GET …/integrations/{provider}`
+    pub(crate) async fn get_integration(&self, provider: &str) -> Response {
+        self.send(Method::GET, &format!("/integrations/{provider}"), None)
+            .await
+    }
+
+    /// `DELETE …/integrations/{provider}`
+    pub(crate) async fn delete_integration(&self, provider: &str) -> Response {
+        self.send(Method::DELETE, &format!("/integrations/{provider}"), None)
+            .await
+    }
+
+    /// `GET …/integrations/{provider}/events?{query}`
+    pub(crate) async fn integration_events(&self, provider: &str, query: &str) -> Response {
+        let rest = format!("/integrations/{provider}/events?{query}");
+        self.send(Method::GET, &rest, None).await
     }
 
     /// `POST …/conversions` (the merchant's server)

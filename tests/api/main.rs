@@ -21,6 +21,7 @@ mod chain;
 mod chaos;
 mod chaos_clicks;
 mod commissions;
+mod connectors;
 mod console;
 mod conversions;
 mod customers;

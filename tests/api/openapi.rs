@@ -24,6 +24,8 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v2/public/context"),
     ("POST", "/v2/public/conversions"),
     ("POST", "/v2/public/leads"),
+    ("POST", "/v2/public/integrations/stripe/{handle}"),
+    ("POST", "/v2/public/refs"),
     ("GET", "/v2/public/keys"),
     ("POST", "/v2/public/chain/signals"),
     ("POST", "/v2/public/chain/resolve"),

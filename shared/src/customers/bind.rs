@@ -108,6 +108,17 @@ pub async fn by_ctx(
     customer_id: &CustomerId,
     email: Option<Email>,
 ) -> Result<(Customer, bool), CustomerError> {
+    by_ctx_from(state, claims, customer_id, email, BoundBy::Ctx).await
+}
+
+/// [`by_ctx`], saying what carried the ctx (`stripe`, `shopify`: a connector's checkout).
+pub async fn by_ctx_from(
+    state: &AppState,
+    claims: CtxClaims,
+    customer_id: &CustomerId,
+    email: Option<Email>,
+    by: BoundBy,
+) -> Result<(Customer, bool), CustomerError> {
     let store = state.store.as_ref();
     let partner_id = match &claims.campaign_id {
         Some(c) => crate::campaigns::get(store, &claims.handle, c)
@@ -116,7 +127,7 @@ pub async fn by_ctx(
         None => None,
     };
     let handle = claims.handle.clone();
-    let binding = binding(state, &handle, claims, partner_id, BoundBy::Ctx, email).await?;
+    let binding = binding(state, &handle, claims, partner_id, by, email).await?;
     repo::bind(state, &handle, customer_id, binding).await
 }
 

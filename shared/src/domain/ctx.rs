@@ -215,6 +215,17 @@ impl CtxKeyring {
         format!("{kid}:{}", hex::encode(mac.finalize().into_bytes()))
     }
 
+    /// A checkout's short reference for a click (issue 45): 22 characters of `[A-Za-z0-9_-]`,
+    /// a keyed digest of the click id under the active key with a label of its own, so the
+    /// same click always answers the same ref and no ref can be guessed from a click id.
+    pub fn ref_of(&self, click_id: &str) -> String {
+        let (_, mac) = &self.keys[self.active];
+        let mut mac = mac.clone();
+        mac.update(b"tenx checkout ref\n");
+        mac.update(click_id.as_bytes());
+        URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..16])
+    }
+
     pub fn sign(&self, claims: &CtxClaims) -> String {
         let (kid, mac) = &self.keys[self.active];
         let payload: Payload<'_> = (

@@ -27,7 +27,7 @@ fn is_token_char(b: u8) -> bool {
 }
 
 /// The token rule, shared with the conversion's `eventType` so both say it in the same words.
-pub(super) fn check_token(field: &str, raw: &str, max: usize) -> Result<(), DomainError> {
+pub fn check_token(field: &str, raw: &str, max: usize) -> Result<(), DomainError> {
     if raw.is_empty() || raw.len() > max || !raw.bytes().all(is_token_char) {
         return Err(DomainError::new(
             field,

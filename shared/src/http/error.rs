@@ -20,6 +20,7 @@ use crate::platform::store::StoreError;
 pub enum ErrorCode {
     InvalidRequest,
     InvalidCtx,
+    InvalidSignature,
     Unauthorized,
     Forbidden,
     InsufficientRole,
@@ -39,9 +40,10 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         Self::InvalidRequest,
         Self::InvalidCtx,
+        Self::InvalidSignature,
         Self::Unauthorized,
         Self::Forbidden,
         Self::InsufficientRole,
@@ -64,6 +66,7 @@ impl ErrorCode {
         match self {
             Self::InvalidRequest => "invalid_request",
             Self::InvalidCtx => "invalid_ctx",
+            Self::InvalidSignature => "invalid_signature",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::InsufficientRole => "insufficient_role",
@@ -86,7 +89,9 @@ impl ErrorCode {
     /// The one HTTP status this code is answered with.
     pub const fn status(self) -> StatusCode {
         match self {
-            Self::InvalidRequest | Self::InvalidCtx => StatusCode::BAD_REQUEST,
+            Self::InvalidRequest | Self::InvalidCtx | Self::InvalidSignature => {
+                StatusCode::BAD_REQUEST
+            }
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden
             | Self::InsufficientRole

@@ -12,6 +12,7 @@ pub mod customers;
 pub mod edge;
 pub mod error;
 pub mod extract;
+pub mod integrations;
 pub mod links;
 pub mod objects_only;
 pub mod pagination;
@@ -110,7 +111,9 @@ impl Group {
             Group::Campaigns => campaigns::routes(),
             Group::Analytics => analytics::routes(),
             Group::Webhooks => webhooks::routes(),
-            Group::Conversions => conversions::routes().merge(customers::routes()),
+            Group::Conversions => conversions::routes()
+                .merge(customers::routes())
+                .merge(integrations::routes()),
             Group::Console => console::routes(),
             Group::Commissions => commissions::routes()
                 .merge(payouts::routes())
@@ -124,7 +127,8 @@ impl Group {
             Group::Redirect => redirect::router(),
             Group::Public => public::router()
                 .merge(conversions::public_router())
-                .merge(customers::public_router()),
+                .merge(customers::public_router())
+                .merge(integrations::public_router()),
             Group::Chain => chain::public_router(),
             Group::Console => console::router(),
             Group::Commissions => payouts::public_router(),

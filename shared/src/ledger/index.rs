@@ -138,7 +138,7 @@ mod tests {
     fn a_status_change_moves_the_status_entry_and_leaves_the_live_index_when_paid() {
         let line = Line::new();
         let before = entries(&line.placed(Status::Approved));
-        assert_eq!(before.len(), 4, "partner, campaign, status, live");
+        assert_eq!(before.len(), 5, "partner, campaign, status, kind, live");
         let paid = line.placed(Status::Paid);
         let ops = moves(&Handle::parse("acme").unwrap(), &paid, &before);
         let deleted: Vec<&str> = ops

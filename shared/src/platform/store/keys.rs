@@ -359,3 +359,33 @@ pub fn payout_lines_pk(handle: &Handle, payout_id: &crate::domain::PayoutId) -> 
 pub fn payout_head(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
     (format!("H#{handle}#PAYHEAD"), partner_id.to_string())
 }
+
+/// A checkout ref (issue 45): `H#{handle}#REF` / `{ref}`, holding its ctx until it expires.
+pub fn checkout_ref(handle: &Handle, reference: &str) -> (String, String) {
+    (format!("H#{handle}#REF"), reference.to_owned())
+}
+
+/// A connector's settings: `H#{handle}` / `INT#{provider}`.
+pub fn integration(handle: &Handle, provider: &str) -> (String, String) {
+    (handle_pk(handle), format!("INT#{provider}"))
+}
+
+/// A provider event received: the log, newest last (`{received ms hex}#{eventId}`).
+pub fn integration_log_pk(handle: &Handle, provider: &str) -> String {
+    format!("H#{handle}#INTLOG#{provider}")
+}
+
+/// A provider event's claim by its id (exactly once per handle): `H#{handle}#INTEV#{provider}`.
+pub fn integration_event(handle: &Handle, provider: &str, event_id: &str) -> (String, String) {
+    (format!("H#{handle}#INTEV#{provider}"), event_id.to_owned())
+}
+
+/// A provider payment (charge, payment intent, invoice, order) and the conversion it made.
+pub fn integration_payment(handle: &Handle, provider: &str, payment: &str) -> (String, String) {
+    (format!("H#{handle}#INTPAY#{provider}"), payment.to_owned())
+}
+
+/// Events waiting for their payment's sale: `{payment}#{eventId}`.
+pub fn integration_parked_pk(handle: &Handle, provider: &str) -> String {
+    format!("H#{handle}#INTPARK#{provider}")
+}

@@ -1,0 +1,226 @@
+//! Connectors (issue 45): sales, renewals, refunds and disputes that arrive by themselves from
+//! the merchant's billing. A handle stores each provider's signing secrets (any of several
+//! verifies, for rotation); the provider's webhook is verified before anything is parsed, each
+//! provider event is processed exactly once per handle ([`log`]), and what it does goes
+//! through the same services as the API: customers bound ([`crate::customers`]), conversions
+//! submitted with a key derived from the provider's payment (`stripe:{id}`), reversals.
+//! Checkout refs ([`refs`]) carry a click from the landing page into a checkout.
+
+pub mod log;
+pub mod payments;
+pub mod refs;
+pub mod sales;
+pub mod stripe;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{DomainError, Handle};
+use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
+
+/// The providers a handle can connect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Stripe,
+    Shopify,
+}
+
+impl Provider {
+    pub fn parse(raw: &str) -> Option<Provider> {
+        match raw {
+            "stripe" => Some(Provider::Stripe),
+            "shopify" => Some(Provider::Shopify),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Stripe => "stripe",
+            Provider::Shopify => "shopify",
+        }
+    }
+}
+
+/// The most signing secrets one integration holds (the current one and those being rotated).
+pub const MAX_SECRETS: usize = 4;
+
+/// A handle's settings for one provider, as stored. The secrets are kept as given (the
+/// provider's HMAC needs them) and answered only by their last 4 characters.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Integration {
+    pub provider: Provider,
+    pub signing_secrets: Vec<String>,
+    /// The conversions' event type (`purchase` by default).
+    pub event_type: String,
+    #[serde(default)]
+    pub shop_domain: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What an integration's settings answer: never a secret.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrationView {
+    pub provider: Provider,
+    /// `…` and the last 4 characters of each secret.
+    pub signing_secrets: Vec<String>,
+    pub event_type: String,
+    pub shop_domain: Option<String>,
+    /// The path the provider posts its events to (under the API's base URL).
+    pub endpoint_path: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Integration {
+    pub fn view(&self, handle: &Handle) -> IntegrationView {
+        let last4 = |s: &String| {
+            let tail: String = s
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("…{tail}")
+        };
+        IntegrationView {
+            provider: self.provider,
+            signing_secrets: self.signing_secrets.iter().map(last4).collect(),
+            event_type: self.event_type.clone(),
+            shop_domain: self.shop_domain.clone(),
+            endpoint_path: format!(
+                "/v2/public/integrations/{}/{handle}",
+                self.provider.as_str()
+            ),
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+        }
+    }
+}
+
+/// A settings request, validated.
+pub struct IntegrationInput {
+    pub signing_secrets: Vec<String>,
+    pub event_type: Option<String>,
+    pub shop_domain: Option<String>,
+}
+
+impl IntegrationInput {
+    /// 1 to [`MAX_SECRETS`] secrets of 8 to 256 printable ASCII characters; an event type as
+    /// a conversion's; a Shopify shop domain (`*.myshopify.com`) for Shopify only.
+    pub fn validate(self, provider: Provider) -> Result<IntegrationInput, DomainError> {
+        let n = self.signing_secrets.len();
+        if n == 0 || n > MAX_SECRETS {
+            return Err(DomainError::new(
+                "signingSecrets",
+                format!("must hold 1 to {MAX_SECRETS} secrets"),
+            ));
+        }
+        let printable =
+            |s: &String| (8..=256).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic());
+        if !self.signing_secrets.iter().all(printable) {
+            return Err(DomainError::new(
+                "signingSecrets",
+                "each must be 8 to 256 printable ASCII characters",
+            ));
+        }
+        if let Some(t) = &self.event_type {
+            crate::domain::idempotency::check_token(
+                "eventType",
+                t,
+                crate::domain::conversion::MAX_EVENT_TYPE_CHARS,
+            )?;
+        }
+        match (provider, &self.shop_domain) {
+            (Provider::Shopify, None) => {
+                return Err(DomainError::new("shopDomain", "is required for Shopify"));
+            }
+            (Provider::Shopify, Some(d)) if !valid_shop_domain(d) => {
+                return Err(DomainError::new(
+                    "shopDomain",
+                    "must be a {shop}.myshopify.com domain",
+                ));
+            }
+            (Provider::Stripe, Some(_)) => {
+                return Err(DomainError::new("shopDomain", "applies to Shopify only"));
+            }
+            _ => {}
+        }
+        Ok(self)
+    }
+}
+
+fn valid_shop_domain(d: &str) -> bool {
+    d.strip_suffix(".myshopify.com").is_some_and(|shop| {
+        !shop.is_empty()
+            && shop.len() <= 63
+            && shop
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    })
+}
+
+/// The provider's settings of `handle`, if connected. Round trips: ONE read.
+pub async fn get(
+    store: &dyn Store,
+    handle: &Handle,
+    provider: Provider,
+) -> Result<Option<Integration>, StoreError> {
+    let (pk, sk) = keys::integration(handle, provider.as_str());
+    store.get(&pk, &sk).await?.map(|i| i.parse()).transpose()
+}
+
+/// Connects (or updates) `provider` for `handle`. Round trips: ONE read, ONE write.
+#[tracing::instrument(skip_all, fields(handle = %handle, provider = provider.as_str()))]
+pub async fn put(
+    store: &dyn Store,
+    handle: &Handle,
+    provider: Provider,
+    input: IntegrationInput,
+) -> Result<Integration, StoreError> {
+    let now = crate::platform::time::now_rfc3339();
+    let created_at = get(store, handle, provider)
+        .await?
+        .map_or_else(|| now.clone(), |i| i.created_at);
+    let integration = Integration {
+        provider,
+        signing_secrets: input.signing_secrets,
+        event_type: input.event_type.unwrap_or_else(|| "purchase".to_owned()),
+        shop_domain: input.shop_domain,
+        created_at,
+        updated_at: now,
+    };
+    let (pk, sk) = keys::integration(handle, provider.as_str());
+    let item = Item::new(pk, sk, crate::platform::store::to_doc(&integration)?);
+    store
+        .write(WriteOp::Put {
+            item,
+            cond: Cond::None,
+        })
+        .await?;
+    Ok(integration)
+}
+
+/// Disconnects `provider`: its events are refused from then on (`404`). Returns whether it was
+/// connected. Round trips: ONE delete.
+pub async fn delete(
+    store: &dyn Store,
+    handle: &Handle,
+    provider: Provider,
+) -> Result<bool, StoreError> {
+    let (pk, sk) = keys::integration(handle, provider.as_str());
+    let before = store.get(&pk, &sk).await?;
+    store
+        .write(WriteOp::Delete {
+            pk,
+            sk,
+            cond: Cond::None,
+        })
+        .await?;
+    Ok(before.is_some())
+}

@@ -1,0 +1,203 @@
+//! Connector routes (issue 45). Authenticated: `…/integrations/{provider}` (settings; secrets
+//! never answered) and `…/integrations/{provider}/events` (the event log). Public: the
+//! providers' webhooks (`POST /v2/public/integrations/stripe/{handle}`: the signature is the
+//! credential) and checkout refs (`POST /v2/public/refs`: the ctx is). The work is in
+//! `crate::connectors`.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::{Deserialize, Serialize};
+
+use crate::connectors::stripe::{self, StripeError};
+use crate::connectors::{self, IntegrationInput, Provider, log, refs};
+use crate::domain::Handle;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::extract::{ClientAddr, Json, Path, Query, verify_ctx};
+use crate::http::pagination::{PageParams, encode_cursor};
+use crate::http::routes::Routes;
+use crate::kernel::ratelimit;
+use crate::kernel::state::AppState;
+
+/// A provider's delivery may be larger than an API request (an invoice with many lines).
+pub const MAX_EVENT_BYTES: usize = 512 * 1024;
+
+/// The public routes (served by the public function).
+pub fn public_router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v2/public/integrations/stripe/{handle}",
+            post(stripe_event).layer(DefaultBodyLimit::max(MAX_EVENT_BYTES)),
+        )
+        .route("/v2/public/refs", post(create_ref))
+}
+
+/// The settings and the event log (the conversions function).
+pub(crate) fn routes() -> Routes {
+    use crate::http::auth::Role::{Operator, Viewer};
+    use crate::http::auth::Scope::{ConversionsRead, ConversionsWrite};
+    use crate::http::routes::Charge::{Free, Write};
+    Routes::new()
+        .at("/v2/handles/{handle}/integrations/{provider}")
+        .get(Viewer, Some(ConversionsRead), Free, get_integration)
+        .put(Operator, Some(ConversionsWrite), Write, put_integration)
+        .delete(Operator, Some(ConversionsWrite), Write, delete_integration)
+        .at("/v2/handles/{handle}/integrations/{provider}/events")
+        .get(Viewer, Some(ConversionsRead), Free, list_events)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct IntegrationBody {
+    signing_secrets: Option<Vec<String>>,
+    event_type: Option<String>,
+    shop_domain: Option<String>,
+}
+
+async fn get_integration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, p)): Path<(Handle, Provider)>,
+) -> ApiResult<axum::Json<connectors::IntegrationView>> {
+    let found = connectors::get(state.store.as_ref(), &caller.handle, p).await?;
+    let integration =
+        found.ok_or_else(|| ApiError::not_found(format!("The {} integration", p.as_str())))?;
+    Ok(axum::Json(integration.view(&caller.handle)))
+}
+
+async fn put_integration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, p)): Path<(Handle, Provider)>,
+    Json(body): Json<IntegrationBody>,
+) -> ApiResult<axum::Json<connectors::IntegrationView>> {
+    let input = IntegrationInput {
+        signing_secrets: body.signing_secrets.unwrap_or_default(),
+        event_type: body.event_type,
+        shop_domain: body.shop_domain,
+    }
+    .validate(p)?;
+    let saved = connectors::put(state.store.as_ref(), &caller.handle, p, input).await?;
+    Ok(axum::Json(saved.view(&caller.handle)))
+}
+
+async fn delete_integration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, p)): Path<(Handle, Provider)>,
+) -> ApiResult<StatusCode> {
+    match connectors::delete(state.store.as_ref(), &caller.handle, p).await? {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(ApiError::not_found(format!(
+            "The {} integration",
+            p.as_str()
+        ))),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventList {
+    items: Vec<log::Entry>,
+    next_cursor: Option<String>,
+}
+
+async fn list_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, p)): Path<(Handle, Provider)>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<axum::Json<EventList>> {
+    let (limit, after) = (page.limit()?, page.after()?);
+    let (items, next) = log::list(state.store.as_ref(), &caller.handle, p, limit, after).await?;
+    Ok(axum::Json(EventList {
+        items,
+        next_cursor: next.as_deref().map(encode_cursor),
+    }))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventAnswer {
+    received: bool,
+    deduped: bool,
+    status: log::Status,
+}
+
+/// `POST /v2/public/integrations/stripe/{handle}`: 200 once verified and recorded (applied,
+/// ignored, parked or failed: the log says which), `400 invalid_signature`, `404` for a handle
+/// without the integration, `503` for Stripe to retry.
+async fn stripe_event(
+    State(state): State<AppState>,
+    Path(handle): Path<Handle>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<Response> {
+    let body = body.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => event_too_large(),
+        _ => ApiError::invalid_request("The request body could not be read."),
+    })?;
+    let header = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    let received = stripe::receive(&state, &handle, header, &body).await?;
+    let answer = EventAnswer {
+        received: true,
+        deduped: received.deduped,
+        status: received.entry.status,
+    };
+    Ok((StatusCode::OK, axum::Json(answer)).into_response())
+}
+
+fn event_too_large() -> ApiError {
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("The event exceeds {} KiB.", MAX_EVENT_BYTES / 1024),
+    )
+}
+
+impl From<StripeError> for ApiError {
+    fn from(e: StripeError) -> Self {
+        match e {
+            StripeError::NotConnected(h) => {
+                ApiError::not_found(format!("The Stripe integration of {h}"))
+            }
+            StripeError::Signature(_) => ApiError::new(ErrorCode::InvalidSignature, e.to_string()),
+            StripeError::Unconfigured(e) => e.into(),
+            StripeError::Store(e) => e.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefBody {
+    ctx: Option<String>,
+}
+
+#[derive(Serialize)]
+struct RefAnswer {
+    #[serde(rename = "ref")]
+    reference: String,
+}
+
+/// `POST /v2/public/refs`: 201 `{ref}` for a live ctx (the same ref for the same click),
+/// `400 invalid_ctx` otherwise; limited per client address like the public conversions.
+async fn create_ref(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Json(body): Json<RefBody>,
+) -> ApiResult<Response> {
+    let claims = verify_ctx(&state, body.ctx.as_deref())?;
+    let bucket = ratelimit::address_bucket("ref_", &client);
+    let limit = state.config.rate_limits.conversions_per_address;
+    ratelimit::consume(&state, &claims.handle, &bucket, limit).await?;
+    let keyring = state.ctx_keys()?;
+    let ctx = body.ctx.unwrap_or_default();
+    let reference = refs::create(state.store.as_ref(), keyring, &claims, &ctx).await?;
+    Ok((StatusCode::CREATED, axum::Json(RefAnswer { reference })).into_response())
+}
