@@ -142,11 +142,41 @@ async fn a_stripe_subscription_binds_its_customer_pays_first_and_renewal_and_rev
     let reversed = conversion(&app, "stripe:in_1TenxInvCreate0001").await;
     assert_eq!(reversed["reversal"]["amount"], 10.0, "{reversed}");
 
+    // Then the rest of it: the refunds add up; the commission moves by the difference, so the
+    // adjustments sum to the whole line. A smaller refund seen later changes nothing.
+    assert_eq!(
+        deliver(&app, &fixture("charge_refunded_full")).await["status"],
+        "processed"
+    );
+    let reversed = conversion(&app, "stripe:in_1TenxInvCreate0001").await;
+    let r = &reversed["reversal"];
+    assert_eq!(
+        (r["amount"].as_f64(), r["previousAmount"].as_f64()),
+        (Some(29.0), Some(10.0)),
+        "{r}"
+    );
+    assert_eq!(
+        deliver(&app, &fixture("refund_created")).await["status"],
+        "processed"
+    );
+    let same = conversion(&app, "stripe:in_1TenxInvCreate0001").await;
+    assert_eq!(same["reversal"], reversed["reversal"]);
+    let lines = crate::commissions::ledger(&app, 4).await;
+    let adjustments: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["kind"] == "adjustment")
+        .map(|l| l["amount"].as_str().unwrap())
+        .collect();
+    let mut sorted = adjustments.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["-1.00", "-1.90"], "{lines:?}");
+    crate::commissions::no_drift(&app).await;
+
     let entries = log(&app).await;
-    assert_eq!(entries.len(), 4, "one entry per event id: {entries:?}");
+    assert_eq!(entries.len(), 6, "one entry per event id: {entries:?}");
     assert_eq!(status_of(&entries, "evt_1TenxInvPaidCreate01"), "processed");
     assert_eq!(
-        entries[0]["eventId"], "evt_1TenxChargeRefunded01",
+        entries[0]["eventId"], "evt_1TenxRefundCreated02",
         "newest first"
     );
 }

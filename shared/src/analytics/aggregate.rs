@@ -264,7 +264,8 @@ fn reversal_contribution(handle: &Handle, rev: ReversalData, event: &Event) -> O
     if conv.superseded_by.is_some() {
         return Some(superseded_contribution(handle, &rev, event));
     }
-    let micros = revenue_micros(rev.reversal.amount, conv.currency.as_deref(), event)?;
+    // A reversal replacing an earlier one moves what it adds (a connector's refunds add up).
+    let micros = revenue_micros(rev.reversal.added(), conv.currency.as_deref(), event)?;
     let mut deltas: Vec<(String, Micros)> = money_deltas(conv, -micros).collect();
     let ccy = conv.currency.as_deref()?.to_ascii_lowercase();
     deltas.push((format!("{REVERSED_REVENUE_PREFIX}{ccy}"), micros));

@@ -94,6 +94,46 @@ pub async fn reverse(
     Err(ReverseError::Busy)
 }
 
+/// A reversal to `request.amount` in all (a connector's refunds add up): the first one as
+/// [`reverse`]; a larger amount than the conversion's reversal holds replaces it by a new
+/// reversal naming what the earlier one reversed (`previousAmount`), and its
+/// `conversion.reversed` moves the difference only; a smaller or equal one changes nothing.
+/// Round trips: as [`reverse`].
+#[tracing::instrument(skip_all, fields(handle = %handle, conversion = %id))]
+pub async fn reverse_to(
+    state: &AppState,
+    handle: &Handle,
+    id: &ConversionId,
+    request: &ValidReverse,
+    by: &str,
+) -> Result<(ConversionData, bool), ReverseError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let (item, data) = super::record::load(state.store.as_ref(), handle, id)
+            .await?
+            .ok_or_else(|| ReverseError::NotFound(id.to_string()))?;
+        let previous = match &data.reversal {
+            None => None,
+            Some(r) if grows(r.amount, request.amount) => r.amount,
+            Some(_) => return Ok((data, false)),
+        };
+        let reversal = Reversal {
+            previous_amount: previous,
+            ..reversal_of(&data, request, by)?
+        };
+        match commit(state, handle, item, &data, reversal).await {
+            Ok(reversed) => return Ok((reversed, true)),
+            Err(StoreError::TxConflict { index: 0, .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ReverseError::Busy)
+}
+
+/// Whether `wanted` reverses more than `held` (a reversal of the whole value holds all).
+fn grows(held: Option<Decimal>, wanted: Option<Decimal>) -> bool {
+    matches!((held, wanted), (Some(h), Some(w)) if w > h)
+}
+
 fn reversal_of(
     data: &ConversionData,
     request: &ValidReverse,
@@ -122,6 +162,7 @@ fn reversal_of(
         currency: data.currency.clone(),
         reversed_at: crate::platform::time::now_rfc3339(),
         reversed_by: by.to_owned(),
+        previous_amount: None,
     })
 }
 

@@ -93,6 +93,7 @@ fn superseded(
         currency: data.currency.clone(),
         reversed_at: crate::platform::time::now_rfc3339(),
         reversed_by: verified_id.clone(),
+        previous_amount: None,
     };
     let marked = ConversionData {
         reversal: data.reversal.clone().or(Some(reversal.clone())),

@@ -309,6 +309,18 @@ pub struct Reversal {
     pub reversed_at: String,
     /// Who reversed it (the caller's subject or token id).
     pub reversed_by: String,
+    /// A larger reversal replacing an earlier one (a connector's refunds add up): what the
+    /// earlier one reversed. Its consumers move the difference only. Absent on a first reversal.
+    #[serde(with = "money", default, skip_serializing_if = "Option::is_none")]
+    pub previous_amount: Option<rust_decimal::Decimal>,
+}
+
+impl Reversal {
+    /// What this reversal adds to the earlier one's (all of it for a first reversal).
+    pub fn added(&self) -> Option<rust_decimal::Decimal> {
+        let amount = self.amount?;
+        Some(amount - self.previous_amount.unwrap_or_default())
+    }
 }
 
 /// `conversion.reversed`: the reversal and the conversion it reverses (with the click's
@@ -407,6 +419,7 @@ mod tests {
                     currency: value.map(|_| "EUR".into()),
                     reversed_at: "2026-11-22T09:00:00.000Z".into(),
                     reversed_by: "local-user".into(),
+                    previous_amount: None,
                 },
                 conversion: conversion(value),
             };

@@ -18,9 +18,28 @@ use crate::platform::store::StoreError;
 
 /// The share of the value reversed (1 when the conversion had no value or the reversal no amount).
 fn share(r: &ReversalData) -> Decimal {
-    match (r.reversal.amount, r.conversion.value) {
+    share_of(r.reversal.amount, r.conversion.value)
+}
+
+fn share_of(amount: Option<Decimal>, value: Option<Decimal>) -> Decimal {
+    match (amount, value) {
         (Some(amount), Some(value)) if value > Decimal::ZERO && amount < value => amount / value,
         _ => Decimal::ONE,
+    }
+}
+
+/// A reversal's part of `original`: for one replacing an earlier reversal (refunds that add
+/// up), the whole share now less the earlier share, each rounded as a reversal alone would be,
+/// so the parts of any sequence sum to what one reversal of the total would take (a full
+/// refund, exactly the line).
+fn reversed_part(original: &Commission, r: &ReversalData) -> Option<i64> {
+    let now = reversed_minor(original, share(r))?;
+    match r.reversal.previous_amount {
+        None => Some(now),
+        Some(previous) => {
+            let before = reversed_minor(original, share_of(Some(previous), r.conversion.value))?;
+            Some(now - before)
+        }
     }
 }
 
@@ -42,7 +61,7 @@ fn linked_line(original: &Commission, r: &ReversalData, id: CommissionId) -> Com
     let mut line = original.clone();
     line.commission_id = id;
     line.adjusts_commission_id = Some(original.commission_id.clone());
-    line.amount_minor = reversed_minor(original, share(r));
+    line.amount_minor = reversed_part(original, r);
     line.reasons = vec![r.reversal.reason.clone()];
     line.payout_id = None;
     line.adjusted_by = None;
@@ -77,7 +96,10 @@ pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Resul
         let Some(original) = accrue::accrue(state, handle, &r.conversion).await? else {
             return Ok(());
         };
-        if original.adjusted_by.is_some()
+        // A first reversal once; a larger one replacing it (`previous_amount`) once more, by
+        // its own id.
+        let first = r.reversal.previous_amount.is_none();
+        if (first && original.adjusted_by.is_some())
             || crate::ledger::get(state.store.as_ref(), handle, &id)
                 .await?
                 .is_some()

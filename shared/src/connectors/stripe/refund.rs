@@ -1,9 +1,9 @@
 //! Refunds: `charge.refunded` (the charge's `amount_refunded`, what was refunded of it so far)
 //! and `refund.created` (one refund's `amount`) reverse the sale the charge paid, found by the
 //! charge, its payment intent or its invoice. A refund whose sale has not arrived is parked
-//! under its payment and applied when the sale does. Never past the sale: the reversal is at
-//! most the sale's value. A conversion has one reversal (the API's rule): a later, larger
-//! refund of a sale already partly reversed is logged `failed`, naming the amounts.
+//! under its payment and applied when the sale does. Refunds add up: a later, larger total
+//! replaces the sale's reversal (`conversions::reverse::reverse_to`; its commission moves by
+//! the difference), never past the sale's value; a smaller or repeated total changes nothing.
 
 use rust_decimal::Decimal;
 
@@ -87,7 +87,7 @@ async fn reverse_sale(
         reason: "refund".to_owned(),
         amount: Some(amount),
     };
-    let done = match reverse::reverse(ev.state, ev.handle, &id, &request, "stripe").await {
+    let done = match reverse::reverse_to(ev.state, ev.handle, &id, &request, "stripe").await {
         Ok((data, _)) => data,
         Err(ReverseError::Store(e)) => return Err(e.into()),
         Err(ReverseError::Busy) => {
