@@ -313,3 +313,73 @@ async fn bad_signatures_store_nothing_and_odd_events_are_logged_not_retried() {
     )
     .await;
 }
+
+/// The status and reasons of the commission of the conversion with `key`.
+async fn commission_of(app: &TestApp, key: &str) -> (String, Vec<String>) {
+    let id = conversion(app, key).await["conversionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let lines = crate::commissions::ledger(app, 1).await;
+    let line = lines
+        .iter()
+        .find(|l| l["conversionId"] == id.as_str() && l["kind"] == "conversion");
+    let line = line.unwrap_or_else(|| panic!("no line for {id}: {lines:?}"));
+    let reasons = line["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_owned());
+    (
+        line["status"].as_str().unwrap().to_owned(),
+        reasons.collect(),
+    )
+}
+
+#[tokio::test]
+async fn a_dispute_holds_the_commission_a_won_one_releases_it_and_a_lost_one_reverses_the_sale() {
+    let app = spawn_app().await;
+    let ctx = program(&app).await;
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"customerId": "cus_test1", "ctx": ctx});
+    assert!(op.bind_customer(&body).await.status().is_success());
+    deliver(&app, &fixture("invoice_paid_subscription_create")).await;
+    let key = "stripe:in_1TenxInvCreate0001";
+    let (before, _) = commission_of(&app, key).await;
+
+    assert_eq!(
+        deliver(&app, &fixture("charge_dispute_created")).await["status"],
+        "processed"
+    );
+    let (status, reasons) = commission_of(&app, key).await;
+    assert_eq!(
+        (status.as_str(), reasons.contains(&"dispute".to_owned())),
+        ("held", true)
+    );
+    let op_balances = json_of(op.balances("partnerId=pub-one").await, 200).await;
+    assert_eq!(op_balances["items"][0]["held"], "2.90", "{op_balances}");
+    deliver(&app, &fixture("charge_dispute_closed_won")).await;
+    let (status, reasons) = commission_of(&app, key).await;
+    assert_eq!(status, before, "back where it was");
+    assert!(!reasons.contains(&"dispute".to_owned()));
+
+    // Disputed again and lost: the whole sale is reversed, its commission with it.
+    let mut again = fixture("charge_dispute_created");
+    again["id"] = json!("evt_1TenxDisputeAgain");
+    deliver(&app, &again).await;
+    assert_eq!(
+        deliver(&app, &fixture("charge_dispute_closed_lost")).await["status"],
+        "processed"
+    );
+    let reversed = conversion(&app, key).await;
+    assert_eq!(reversed["reversal"]["amount"], 29.0, "{reversed}");
+    assert_eq!(reversed["reversal"]["reason"], "dispute_lost");
+    let lines = crate::commissions::ledger(&app, 2).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "adjustment" && l["amount"] == "-2.90"),
+        "{lines:?}"
+    );
+    crate::commissions::no_drift(&app).await;
+}

@@ -138,6 +138,7 @@ pub(crate) async fn draft(
         confidence: None,
         receipt: c.receipt.clone(),
         click_count: None,
+        disputed_from: None,
         balanced: false,
         version: 0,
         as_read: None,

@@ -12,6 +12,7 @@ pub mod balances;
 pub mod batch;
 pub mod check;
 pub mod confidence;
+pub mod dispute;
 pub mod due;
 pub mod emit;
 pub mod fx_resolve;

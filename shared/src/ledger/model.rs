@@ -84,6 +84,10 @@ pub struct Commission {
     /// The qualified clicks a `click_day` line (or its late adjustment) pays.
     #[serde(default)]
     pub click_count: Option<i64>,
+    /// While a payment dispute holds the line: the status it had before (it returns to it
+    /// when the dispute is won).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disputed_from: Option<Status>,
     /// Whether the line's amount is in the running balances (`commissions::running`): every
     /// line written since they exist; older ones once changed or rebuilt.
     #[serde(default)]
@@ -160,6 +164,7 @@ impl Commission {
             confidence: None,
             receipt: None,
             click_count: None,
+            disputed_from: None,
             balanced: false,
             version: 0,
             as_read: None,

@@ -6,12 +6,15 @@
 //!   names; a one-time payment is a sale ([`checkout`]);
 //! - `invoice.paid`: a sale of the invoice's bound customer, first or renewal ([`invoice`]);
 //! - `charge.refunded`, `refund.created`: the sale's reversal ([`refund`]);
+//! - `charge.dispute.created` / `.closed`: its commission held, then released or reversed
+//!   ([`dispute`]);
 //! - anything else is answered and logged `ignored`.
 //!
 //! A sale's conversion key is `stripe:{invoice or payment intent id}`, so a retried or
 //! duplicated event counts once whatever the log says.
 
 pub mod checkout;
+pub mod dispute;
 pub mod invoice;
 pub mod money;
 pub mod parked;
@@ -136,10 +139,8 @@ pub async fn apply(
         "invoice_payment.paid" => invoice::payment_paid(&ctx).await,
         "charge.refunded" => refund::charge_refunded(&ctx).await,
         "refund.created" => refund::created(&ctx).await,
-        "charge.dispute.created" | "charge.dispute.closed" => Ok(Outcome::with(
-            Status::Parked,
-            "disputes are kept here; holding and releasing commissions on them is not built yet",
-        )),
+        "charge.dispute.created" => dispute::changed(&ctx, false).await,
+        "charge.dispute.closed" => dispute::changed(&ctx, true).await,
         other => Ok(Outcome::with(
             Status::Ignored,
             format!("{other} is not an event 10x acts on"),
