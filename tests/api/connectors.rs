@@ -383,3 +383,136 @@ async fn a_dispute_holds_the_commission_a_won_one_releases_it_and_a_lost_one_rev
     );
     crate::commissions::no_drift(&app).await;
 }
+
+const SHOP_SECRET: &str = "shpss_0123456789abcdef0123456789ab";
+
+/// A Shopify fixture (the webhook body is the order or refund itself).
+fn shop_fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/providers/shopify/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Delivers `body` as Shopify does for `topic`, with webhook id `id`: the answer's JSON.
+async fn shop_deliver(app: &TestApp, topic: &str, id: &str, body: &Value) -> Value {
+    let raw = serde_json::to_vec(body).unwrap();
+    let hmac = tenx_shared::connectors::shopify::sign(SHOP_SECRET, &raw);
+    let headers = [
+        ("x-shopify-hmac-sha256", hmac.as_str()),
+        ("x-shopify-topic", topic),
+        ("x-shopify-webhook-id", id),
+        ("x-shopify-shop-domain", "acme-shop.myshopify.com"),
+    ];
+    json_of(app.shopify_event("acme", &raw, &headers).await, 200).await
+}
+
+#[tokio::test]
+async fn a_shopify_order_is_a_sale_its_refund_and_cancellation_reverse_it_and_a_coupon_attributes()
+{
+    let app = spawn_app().await;
+    let ctx = program(&app).await;
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"shopDomain": "acme-shop.myshopify.com", "signingSecrets": [SHOP_SECRET]});
+    json_of(op.put_integration("shopify", &body).await, 200).await;
+    let reference = a_ref(&app, &ctx).await;
+    let mut order = shop_fixture("orders_paid");
+    order["note_attributes"][0]["value"] = json!(reference);
+    order["landing_site"] = json!("/products/aviator-sunglasses");
+    assert_eq!(
+        shop_deliver(&app, "orders/paid", "wh-order-1", &order).await["status"],
+        "processed"
+    );
+    assert_eq!(
+        shop_deliver(&app, "orders/paid", "wh-order-1", &order).await["deduped"],
+        true
+    );
+    let sale = conversion(&app, "shopify:820982911946154508").await;
+    assert_eq!(
+        (sale["value"].as_f64(), sale["currency"].as_str()),
+        (Some(404.95), Some("USD"))
+    );
+    let customer = json_of(op.get_customer("shopify:115310627314723954").await, 200).await;
+    assert_eq!(
+        (customer["boundBy"].as_str(), customer["partnerId"].as_str()),
+        (Some("shopify"), Some("pub-one"))
+    );
+
+    let refund = shop_fixture("refunds_create");
+    assert_eq!(
+        shop_deliver(&app, "refunds/create", "wh-refund-1", &refund).await["status"],
+        "processed"
+    );
+    assert_eq!(
+        conversion(&app, "shopify:820982911946154508").await["reversal"]["amount"],
+        69.99
+    );
+    shop_deliver(
+        &app,
+        "orders/cancelled",
+        "wh-cancel-1",
+        &shop_fixture("orders_cancelled"),
+    )
+    .await;
+    let cancelled = conversion(&app, "shopify:820982911946154508").await;
+    let r = &cancelled["reversal"];
+    assert_eq!(
+        (r["amount"].as_f64(), r["previousAmount"].as_f64()),
+        (Some(404.95), Some(69.99)),
+        "{r}"
+    );
+
+    // A second order, by coupon code alone; its refund arrives first and waits for it.
+    let coupon = json!({"code": "TENX10", "campaignId": "alpha"});
+    json_of(op.create_coupon("pub-one", &coupon).await, 201).await;
+    let mut second = shop_fixture("orders_paid");
+    second["id"] = json!(820982911946154999u64);
+    second["customer"]["id"] = json!(7u64);
+    second["note_attributes"] = json!([]);
+    second["landing_site"] = Value::Null;
+    let mut early = shop_fixture("refunds_create");
+    early["order_id"] = json!(820982911946154999u64);
+    assert_eq!(
+        shop_deliver(&app, "refunds/create", "wh-refund-2", &early).await["status"],
+        "parked"
+    );
+    assert_eq!(
+        shop_deliver(&app, "orders/paid", "wh-order-2", &second).await["status"],
+        "processed"
+    );
+    let by_coupon = json_of(op.get_customer("shopify:7").await, 200).await;
+    assert_eq!(by_coupon["boundBy"], "coupon");
+    let second_sale = conversion(&app, "shopify:820982911946154999").await;
+    assert_eq!(
+        second_sale["reversal"]["amount"], 69.99,
+        "the parked refund applied"
+    );
+
+    // A bad signature stores nothing; an unknown topic is ignored.
+    let raw = serde_json::to_vec(&order).unwrap();
+    let bad = [
+        ("x-shopify-hmac-sha256", "AAAA"),
+        ("x-shopify-topic", "orders/paid"),
+        ("x-shopify-webhook-id", "wh-bad"),
+    ];
+    assert_error(
+        app.shopify_event("acme", &raw, &bad).await,
+        400,
+        "invalid_signature",
+    )
+    .await;
+    assert_eq!(
+        shop_deliver(&app, "products/update", "wh-product", &json!({"id": 1})).await["status"],
+        "ignored"
+    );
+    let page = json_of(op.integration_events("shopify", "limit=100").await, 200).await;
+    let ids: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventId"].as_str().unwrap())
+        .collect();
+    assert!(!ids.contains(&"wh-bad") && ids.len() == 6, "{ids:?}");
+    crate::commissions::no_drift(&app).await;
+}

@@ -163,6 +163,21 @@ impl TestApp {
         request.send().await.expect("request")
     }
 
+    /// `POST /v2/public/integrations/shopify/{handle}` with the raw body and its headers.
+    pub(crate) async fn shopify_event(
+        &self,
+        handle: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let url = self.url(&format!("/v2/public/integrations/shopify/{handle}"));
+        let mut request = self.client.post(url).body(body.to_vec());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request")
+    }
+
     /// `POST /v2/public/refs`
     pub(crate) async fn create_ref(&self, body: &Value) -> Response {
         self.public_with(Method::POST, "/v2/public/refs", Some(body), &[])

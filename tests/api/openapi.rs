@@ -25,6 +25,7 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/public/conversions"),
     ("POST", "/v2/public/leads"),
     ("POST", "/v2/public/integrations/stripe/{handle}"),
+    ("POST", "/v2/public/integrations/shopify/{handle}"),
     ("POST", "/v2/public/refs"),
     ("GET", "/v2/public/keys"),
     ("POST", "/v2/public/chain/signals"),

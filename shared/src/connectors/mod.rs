@@ -10,6 +10,7 @@ pub mod log;
 pub mod payments;
 pub mod refs;
 pub mod sales;
+pub mod shopify;
 pub mod stripe;
 
 use serde::{Deserialize, Serialize};

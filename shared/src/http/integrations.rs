@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
 
+use crate::connectors::shopify::{self, ShopifyError};
 use crate::connectors::stripe::{self, StripeError};
 use crate::connectors::{self, IntegrationInput, Provider, log, refs};
 use crate::domain::Handle;
@@ -32,6 +33,10 @@ pub fn public_router() -> Router<AppState> {
         .route(
             "/v2/public/integrations/stripe/{handle}",
             post(stripe_event).layer(DefaultBodyLimit::max(MAX_EVENT_BYTES)),
+        )
+        .route(
+            "/v2/public/integrations/shopify/{handle}",
+            post(shopify_event).layer(DefaultBodyLimit::max(MAX_EVENT_BYTES)),
         )
         .route("/v2/public/refs", post(create_ref))
 }
@@ -151,6 +156,47 @@ async fn stripe_event(
         status: received.entry.status,
     };
     Ok((StatusCode::OK, axum::Json(answer)).into_response())
+}
+
+/// `POST /v2/public/integrations/shopify/{handle}`: as the Stripe route, verified by
+/// `x-shopify-hmac-sha256` and deduplicated by `x-shopify-webhook-id`.
+async fn shopify_event(
+    State(state): State<AppState>,
+    Path(handle): Path<Handle>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<Response> {
+    let body = body.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => event_too_large(),
+        _ => ApiError::invalid_request("The request body could not be read."),
+    })?;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let delivery = shopify::Delivery {
+        hmac: header("x-shopify-hmac-sha256"),
+        topic: header("x-shopify-topic"),
+        webhook_id: header("x-shopify-webhook-id"),
+        body: &body,
+    };
+    let (deduped, entry) = shopify::receive(&state, &handle, delivery).await?;
+    let answer = EventAnswer {
+        received: true,
+        deduped,
+        status: entry.status,
+    };
+    Ok((StatusCode::OK, axum::Json(answer)).into_response())
+}
+
+impl From<ShopifyError> for ApiError {
+    fn from(e: ShopifyError) -> Self {
+        match e {
+            ShopifyError::NotConnected(h) => {
+                ApiError::not_found(format!("The Shopify integration of {h}"))
+            }
+            ShopifyError::Signature => ApiError::new(ErrorCode::InvalidSignature, e.to_string()),
+            ShopifyError::Unconfigured(e) => e.into(),
+            ShopifyError::Store(e) => e.into(),
+        }
+    }
 }
 
 fn event_too_large() -> ApiError {

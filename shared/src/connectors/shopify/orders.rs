@@ -1,0 +1,295 @@
+//! Shopify orders (issue 45). `orders/paid` is a sale of the order's customer
+//! (`current_total_price` in `currency`, key `shopify:{order id}`; a `test` order makes a test
+//! conversion), attributed by the note attribute `tenx_ref` / `tenx_ctx`, else a `ctx` (or
+//! `tenx_ref`) in `landing_site`, else a discount code that is one of the handle's coupon
+//! codes, else the customer's earlier binding. `refunds/create` reverses that much more of
+//! the sale (its successful refund transactions); `orders/cancelled` reverses what is left.
+//! A refund or cancellation before its order's sale is parked and applied when it comes.
+
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+
+use super::{SHOPIFY, ShopifyError};
+use crate::connectors::log::{self, Claim, Outcome, Status};
+use crate::connectors::sales::{self, Sale};
+use crate::connectors::{Integration, payments, refs};
+use crate::conversions::reverse::{self, ReverseError, ValidReverse};
+use crate::customers::{Customer, CustomerError, bind, repo};
+use crate::domain::{BoundBy, ConversionId, CouponCode, CtxClaims, CustomerId, Handle};
+use crate::kernel::state::AppState;
+
+/// One delivery being applied.
+pub struct Delivery<'a> {
+    pub state: &'a AppState,
+    pub handle: &'a Handle,
+    pub integration: &'a Integration,
+    pub object: &'a Value,
+    pub id: &'a str,
+    pub topic: &'a str,
+    pub body: &'a [u8],
+}
+
+impl Delivery<'_> {
+    fn str(&self, field: &str) -> Option<&str> {
+        self.object
+            .get(field)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// A Shopify id (64-bit, past 2^53: read as an integer, never a float).
+    fn id_of(&self, value: &Value) -> Option<String> {
+        value
+            .as_u64()
+            .map(|n| n.to_string())
+            .or_else(|| value.as_str().map(str::to_owned))
+    }
+}
+
+/// Applies `orders/paid`.
+pub async fn paid(d: &Delivery<'_>) -> Result<Outcome, ShopifyError> {
+    let (Some(order), Some(total), Some(currency)) = (
+        d.id_of(&d.object["id"]),
+        d.str("current_total_price")
+            .or_else(|| d.str("total_price")),
+        d.str("currency"),
+    ) else {
+        return Ok(Outcome::with(
+            Status::Failed,
+            "the order has no id, total or currency",
+        ));
+    };
+    let Ok(value) = total.parse::<Decimal>() else {
+        return Ok(Outcome::with(
+            Status::Failed,
+            format!("the order's total {total} is not a decimal"),
+        ));
+    };
+    let Some(customer_id) = customer_of(d) else {
+        return Ok(Outcome::with(
+            Status::Failed,
+            "the order names no customer and no email",
+        ));
+    };
+    let customer = match attributed(d, &customer_id).await? {
+        Ok(Some(customer)) => customer,
+        Ok(None) => {
+            return Ok(Outcome::with(
+                Status::Ignored,
+                "no referral: no ref, ctx or coupon code, and the customer is bound to no partner",
+            ));
+        }
+        Err(why) => return Ok(Outcome::with(Status::Failed, why)),
+    };
+    let mut metadata = Map::new();
+    metadata.insert("shopifyOrder".into(), order.clone().into());
+    let sale = Sale {
+        provider: SHOPIFY,
+        customer: &customer,
+        key: format!("shopify:{order}"),
+        value,
+        currency: currency.to_ascii_uppercase(),
+        event_type: &d.integration.event_type,
+        test: d.object["test"].as_bool() == Some(true),
+        metadata,
+        payment_ids: vec![order.clone()],
+    };
+    match sales::record(d.state, d.handle, sale).await? {
+        Ok(receipt) => {
+            replay(d, &order).await?;
+            Ok(Outcome::processed(Some(receipt.conversion_id.to_string())))
+        }
+        Err(why) => Ok(Outcome::with(Status::Failed, why)),
+    }
+}
+
+/// `shopify:{customer id}`, else `email:{address}`.
+fn customer_of(d: &Delivery<'_>) -> Option<CustomerId> {
+    if let Some(id) = d.id_of(&d.object["customer"]["id"]) {
+        return CustomerId::parse(&format!("shopify:{id}")).ok();
+    }
+    let email = d.str("email")?.trim().to_lowercase();
+    CustomerId::parse(&format!("email:{email}")).ok()
+}
+
+/// The customer, bound by the order's ref or ctx, else its coupon code, else as bound before.
+async fn attributed(
+    d: &Delivery<'_>,
+    id: &CustomerId,
+) -> Result<Result<Option<Customer>, String>, ShopifyError> {
+    let state = d.state;
+    let bound = match referral(d).await? {
+        Err(why) => return Ok(Err(why)),
+        Ok(Some(claims)) => bind::by_ctx_from(state, claims, id, None, BoundBy::Shopify).await,
+        Ok(None) => match coupon(d) {
+            Some(code) if is_coupon(d, &code).await? => {
+                bind::by_coupon(state, d.handle, id, &code, None).await
+            }
+            _ => {
+                let known = repo::get(state.store.as_ref(), d.handle, id).await?;
+                return Ok(Ok(known.map(|(c, _)| c)));
+            }
+        },
+    };
+    match bound {
+        Ok((customer, _)) => Ok(Ok(Some(customer))),
+        Err(CustomerError::Store(e)) => Err(e.into()),
+        Err(e) => Ok(Err(e.to_string())),
+    }
+}
+
+/// The order's first discount code that parses as a coupon code.
+fn coupon(d: &Delivery<'_>) -> Option<CouponCode> {
+    let codes = d.object["discount_codes"].as_array()?;
+    codes
+        .iter()
+        .filter_map(|c| c["code"].as_str())
+        .find_map(|c| CouponCode::parse(c).ok())
+}
+
+async fn is_coupon(d: &Delivery<'_>, code: &CouponCode) -> Result<bool, ShopifyError> {
+    let store = d.state.store.as_ref();
+    Ok(crate::customers::coupons::lookup(store, d.handle, code)
+        .await?
+        .is_some())
+}
+
+/// The click the order names: a note attribute, else the landing page's query.
+async fn referral(d: &Delivery<'_>) -> Result<Result<Option<CtxClaims>, String>, ShopifyError> {
+    let note = |name: &str| {
+        let notes = d.object["note_attributes"].as_array()?;
+        let found = notes.iter().find(|n| n["name"] == name)?;
+        found["value"].as_str().map(str::to_owned)
+    };
+    let landing = |name: &str| {
+        let site = d.str("landing_site")?;
+        let query = site.split_once('?')?.1;
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let reference = note("tenx_ref").or_else(|| landing("tenx_ref"));
+    let token = match (reference, note("tenx_ctx").or_else(|| landing("ctx"))) {
+        (Some(r), _) => match refs::resolve(d.state.store.as_ref(), d.handle, &r).await? {
+            Some(ctx) => ctx,
+            None => return Ok(Err(format!("ref {r} is unknown or expired"))),
+        },
+        (None, Some(ctx)) => ctx,
+        (None, None) => return Ok(Ok(None)),
+    };
+    let now = crate::platform::store::now_unix();
+    match d.state.ctx_keys()?.verify(&token, now) {
+        Ok(claims) if &claims.handle == d.handle => Ok(Ok(Some(claims))),
+        Ok(_) => Ok(Err("the ctx is another handle's click".into())),
+        Err(e) => Ok(Err(format!("the ctx is not valid: {e:?}"))),
+    }
+}
+
+/// Applies `refunds/create`: the refund's successful refund transactions, reversed on top of
+/// what the sale's reversal holds.
+pub async fn refunded(d: &Delivery<'_>) -> Result<Outcome, ShopifyError> {
+    let Some(order) = d.id_of(&d.object["order_id"]) else {
+        return Ok(Outcome::with(Status::Failed, "the refund names no order"));
+    };
+    let money: Decimal = d.object["transactions"]
+        .as_array()
+        .map(|ts| {
+            ts.iter()
+                .filter(|t| t["kind"] == "refund" && t["status"] == "success")
+                .filter_map(|t| t["amount"].as_str().and_then(|a| a.parse::<Decimal>().ok()))
+                .sum()
+        })
+        .unwrap_or_default();
+    if money <= Decimal::ZERO {
+        return Ok(Outcome::with(Status::Ignored, "no money was refunded"));
+    }
+    reverse_order(d, &order, |held| held + money, "refund").await
+}
+
+/// Applies `orders/cancelled`: what is left of the sale is reversed.
+pub async fn cancelled(d: &Delivery<'_>) -> Result<Outcome, ShopifyError> {
+    let Some(order) = d.id_of(&d.object["id"]) else {
+        return Ok(Outcome::with(Status::Failed, "the order has no id"));
+    };
+    reverse_order(d, &order, |_| Decimal::MAX, "order_cancelled").await
+}
+
+/// Reverses the sale of `order` to `total(held)` in all (at most its value), or parks the
+/// delivery until the sale arrives.
+async fn reverse_order(
+    d: &Delivery<'_>,
+    order: &str,
+    total: impl Fn(Decimal) -> Decimal,
+    reason: &str,
+) -> Result<Outcome, ShopifyError> {
+    let store = d.state.store.as_ref();
+    let Some(sale) = payments::find(store, d.handle, SHOPIFY, &[order.to_owned()]).await? else {
+        park(d, order).await?;
+        return Ok(Outcome::with(
+            Status::Parked,
+            "its order's sale has not arrived yet: applied when it does",
+        ));
+    };
+    let Ok(id) = ConversionId::parse(&sale.conversion_id) else {
+        return Ok(Outcome::with(
+            Status::Failed,
+            "the sale's conversion id is unreadable",
+        ));
+    };
+    let held = crate::conversions::record::load(store, d.handle, &id)
+        .await?
+        .and_then(|(_, c)| c.reversal.and_then(|r| r.amount))
+        .unwrap_or_default();
+    let amount = total(held).min(sale.value);
+    let request = ValidReverse {
+        reason: reason.to_owned(),
+        amount: Some(amount),
+    };
+    match reverse::reverse_to(d.state, d.handle, &id, &request, "shopify").await {
+        Ok(_) => Ok(Outcome::processed(Some(sale.conversion_id))),
+        Err(ReverseError::Store(e)) => Err(e.into()),
+        Err(ReverseError::Busy) => {
+            Err(crate::platform::store::StoreError::Unavailable("busy".into()).into())
+        }
+        Err(e) => Ok(Outcome::with(Status::Failed, e.to_string())),
+    }
+}
+
+/// Parks the delivery (its topic, id and body) under its order.
+async fn park(d: &Delivery<'_>, order: &str) -> Result<(), ShopifyError> {
+    let parked =
+        serde_json::json!({"topic": d.topic, "id": d.id, "body": String::from_utf8_lossy(d.body)});
+    let store = d.state.store.as_ref();
+    payments::park(store, d.handle, SHOPIFY, order, d.id, &parked.to_string()).await?;
+    Ok(())
+}
+
+/// Applies the deliveries parked under `order` now that its sale is here.
+async fn replay(d: &Delivery<'_>, order: &str) -> Result<(), ShopifyError> {
+    let store = d.state.store.as_ref();
+    for (sk, raw) in payments::parked(store, d.handle, SHOPIFY, &[order.to_owned()]).await? {
+        let parked: Value = serde_json::from_str(&raw).unwrap_or_default();
+        let (topic, id) = (
+            parked["topic"].as_str().unwrap_or_default(),
+            parked["id"].as_str().unwrap_or_default(),
+        );
+        let body = parked["body"].as_str().unwrap_or_default().as_bytes();
+        let outcome = Box::pin(super::apply(
+            d.state,
+            d.handle,
+            d.integration,
+            topic,
+            id,
+            body,
+        ))
+        .await?;
+        if outcome.status == Status::Parked {
+            continue;
+        }
+        let (Claim::Done(entry) | Claim::Unfinished(entry) | Claim::New(entry)) =
+            log::claim(store, d.handle, SHOPIFY, id, topic).await?;
+        log::finish(store, d.handle, SHOPIFY, entry, outcome).await?;
+        payments::unpark(store, d.handle, SHOPIFY, &sk).await?;
+    }
+    Ok(())
+}
