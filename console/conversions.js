@@ -2,6 +2,7 @@
 // and the redirect's settings with the orphan visits they catch.
 
 import * as api from './api.js';
+import * as connectors from './connectors.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
 import {
@@ -24,8 +25,11 @@ export async function render(main) {
   }
   const listBody = h('div', { id: 'conversion-list' }, loading('Loading conversions…'));
   main.append(section('Every conversion, newest first', filters(listBody), listBody));
+  const connectorsBody = h('div', { id: 'connectors' });
+  main.append(section('Connectors: Stripe and Shopify', connectorsBody));
   main.append(policySection(), settingsSection(), orphansSection());
   await listBody.load();
+  await connectors.render(connectorsBody);
 }
 
 // ---------------------------------------------------------------------------------- the list

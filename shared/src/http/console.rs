@@ -115,6 +115,10 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../console/customers.js"),
     ),
     (
+        "connectors.js",
+        include_bytes!("../../../console/connectors.js"),
+    ),
+    (
         "partner_view.js",
         include_bytes!("../../../console/partner_view.js"),
     ),
