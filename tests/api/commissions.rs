@@ -311,6 +311,19 @@ pub(crate) async fn no_drift(app: &TestApp) {
     );
 }
 
+/// Deletes every item of partition `pk` (a ledger rewound to how an older version wrote it).
+async fn delete_partition(store: &dyn tenx_shared::platform::store::Store, pk: String) {
+    use tenx_shared::platform::store::{Cond, Query, WriteOp};
+    for item in store.query(Query::all(pk)).await.unwrap().items {
+        let del = WriteOp::Delete {
+            pk: item.pk,
+            sk: item.sk,
+            cond: Cond::None,
+        };
+        store.write(del).await.unwrap();
+    }
+}
+
 /// A ledger written before running balances (lines without `balanced`): the check names the
 /// gap and fails, the rebuild brings each line in once (a second run brings none), and the
 /// balances then answer what the lines say.
@@ -333,34 +346,11 @@ async fn lines_from_before_the_running_balances_are_brought_in_once() {
         tenx_shared::platform::store::keys::commission_index_pk(&acme(), "L"),
         tenx_shared::platform::store::keys::commission_index_pk(&acme(), "K"),
     ] {
-        let page = store
-            .query(tenx_shared::platform::store::Query::all(pk))
-            .await
-            .unwrap();
-        for item in page.items {
-            let del = tenx_shared::platform::store::WriteOp::Delete {
-                pk: item.pk,
-                sk: item.sk,
-                cond: tenx_shared::platform::store::Cond::None,
-            };
-            store.write(del).await.unwrap();
-        }
+        delete_partition(store.as_ref(), pk).await;
     }
     let campaign = tenx_shared::domain::CampaignId::parse("alpha").unwrap();
     let cbal = tenx_shared::platform::store::keys::campaign_balances_pk(&acme(), &campaign);
-    for item in store
-        .query(tenx_shared::platform::store::Query::all(cbal))
-        .await
-        .unwrap()
-        .items
-    {
-        let del = tenx_shared::platform::store::WriteOp::Delete {
-            pk: item.pk,
-            sk: item.sk,
-            cond: tenx_shared::platform::store::Cond::None,
-        };
-        store.write(del).await.unwrap();
-    }
+    delete_partition(store.as_ref(), cbal).await;
     let lines = tenx_shared::ledger::scan(&state, &handle, |_| true)
         .await
         .unwrap();
@@ -449,19 +439,7 @@ async fn a_listing_by_kind_reads_its_index_and_the_rebuild_fills_entries_of_a_ne
     // The kind index of a ledger written before it: entries missing, named, then put once.
     let store = app.store.clone();
     let pk = tenx_shared::platform::store::keys::commission_index_pk(&acme(), "K");
-    for item in store
-        .query(tenx_shared::platform::store::Query::all(pk))
-        .await
-        .unwrap()
-        .items
-    {
-        let del = tenx_shared::platform::store::WriteOp::Delete {
-            pk: item.pk,
-            sk: item.sk,
-            cond: tenx_shared::platform::store::Cond::None,
-        };
-        store.write(del).await.unwrap();
-    }
+    delete_partition(store.as_ref(), pk).await;
     let (state, handle) = (app.state(), acme());
     let before = tenx_shared::ledger::check::check(&state, &handle)
         .await

@@ -76,22 +76,8 @@ pub async fn reverse(
     request: &ValidReverse,
     by: &str,
 ) -> Result<(ConversionData, bool), ReverseError> {
-    for _ in 0..MAX_ATTEMPTS {
-        let (item, data) = super::record::load(state.store.as_ref(), handle, id)
-            .await?
-            .ok_or_else(|| ReverseError::NotFound(id.to_string()))?;
-        if data.reversal.is_some() {
-            return Ok((data, false));
-        }
-        let reversal = reversal_of(&data, request, by)?;
-        match commit(state, handle, item, &data, reversal).await {
-            Ok(reversed) => return Ok((reversed, true)),
-            // Another reversal won the race: answer it on the next read.
-            Err(StoreError::TxConflict { index: 0, .. }) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ReverseError::Busy)
+    let first_only = |data: &ConversionData| data.reversal.is_none().then_some(None);
+    reverse_if(state, handle, id, request, by, first_only).await
 }
 
 /// A reversal to `request.amount` in all (a connector's refunds add up): the first one as
@@ -107,14 +93,30 @@ pub async fn reverse_to(
     request: &ValidReverse,
     by: &str,
 ) -> Result<(ConversionData, bool), ReverseError> {
+    let growing = |data: &ConversionData| match &data.reversal {
+        None => Some(None),
+        Some(r) if grows(r.amount, request.amount) => Some(r.amount),
+        Some(_) => None,
+    };
+    reverse_if(state, handle, id, request, by, growing).await
+}
+
+/// Reverses the conversion when `due` says so (`Some(previous amount)`), version-checked and
+/// re-read on a race; `None` answers the conversion as it is.
+async fn reverse_if(
+    state: &AppState,
+    handle: &Handle,
+    id: &ConversionId,
+    request: &ValidReverse,
+    by: &str,
+    due: impl Fn(&ConversionData) -> Option<Option<Decimal>>,
+) -> Result<(ConversionData, bool), ReverseError> {
     for _ in 0..MAX_ATTEMPTS {
         let (item, data) = super::record::load(state.store.as_ref(), handle, id)
             .await?
             .ok_or_else(|| ReverseError::NotFound(id.to_string()))?;
-        let previous = match &data.reversal {
-            None => None,
-            Some(r) if grows(r.amount, request.amount) => r.amount,
-            Some(_) => return Ok((data, false)),
+        let Some(previous) = due(&data) else {
+            return Ok((data, false));
         };
         let reversal = Reversal {
             previous_amount: previous,
@@ -122,6 +124,7 @@ pub async fn reverse_to(
         };
         match commit(state, handle, item, &data, reversal).await {
             Ok(reversed) => return Ok((reversed, true)),
+            // Another reversal won the race: answer it on the next read.
             Err(StoreError::TxConflict { index: 0, .. }) => continue,
             Err(e) => return Err(e.into()),
         }

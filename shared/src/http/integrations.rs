@@ -142,10 +142,7 @@ async fn stripe_event(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Response> {
-    let body = body.map_err(|r| match r.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => event_too_large(),
-        _ => ApiError::invalid_request("The request body could not be read."),
-    })?;
+    let body = event_body(body)?;
     let header = headers
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
@@ -166,10 +163,7 @@ async fn shopify_event(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Response> {
-    let body = body.map_err(|r| match r.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => event_too_large(),
-        _ => ApiError::invalid_request("The request body could not be read."),
-    })?;
+    let body = event_body(body)?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let delivery = shopify::Delivery {
         hmac: header("x-shopify-hmac-sha256"),
@@ -197,6 +191,14 @@ impl From<ShopifyError> for ApiError {
             ShopifyError::Store(e) => e.into(),
         }
     }
+}
+
+/// A provider's delivery as raw bytes (its signature is over them): `413` past the limit.
+fn event_body(body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> ApiResult<Bytes> {
+    body.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => event_too_large(),
+        _ => ApiError::invalid_request("The request body could not be read."),
+    })
 }
 
 fn event_too_large() -> ApiError {
