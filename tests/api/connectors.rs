@@ -506,6 +506,17 @@ async fn a_shopify_order_is_a_sale_its_refund_and_cancellation_reverse_it_and_a_
         shop_deliver(&app, "products/update", "wh-product", &json!({"id": 1})).await["status"],
         "ignored"
     );
+    // Signed with the secret but sent for another shop: logged failed, nothing applied.
+    let raw = serde_json::to_vec(&json!({"id": 2})).unwrap();
+    let hmac = tenx_shared::connectors::shopify::sign(SHOP_SECRET, &raw);
+    let other = [
+        ("x-shopify-hmac-sha256", hmac.as_str()),
+        ("x-shopify-topic", "orders/paid"),
+        ("x-shopify-webhook-id", "wh-other-shop"),
+        ("x-shopify-shop-domain", "evil.myshopify.com"),
+    ];
+    let answer = json_of(app.shopify_event("acme", &raw, &other).await, 200).await;
+    assert_eq!(answer["status"], "failed");
     let page = json_of(op.integration_events("shopify", "limit=100").await, 200).await;
     let ids: Vec<&str> = page["items"]
         .as_array()
@@ -513,7 +524,7 @@ async fn a_shopify_order_is_a_sale_its_refund_and_cancellation_reverse_it_and_a_
         .iter()
         .map(|e| e["eventId"].as_str().unwrap())
         .collect();
-    assert!(!ids.contains(&"wh-bad") && ids.len() == 6, "{ids:?}");
+    assert!(!ids.contains(&"wh-bad") && ids.len() == 7, "{ids:?}");
     // Two sales' lines and three reversals' adjustments, written by the events worker.
     crate::commissions::ledger(&app, 5).await;
     crate::commissions::no_drift(&app).await;

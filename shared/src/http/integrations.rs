@@ -169,6 +169,7 @@ async fn shopify_event(
         hmac: header("x-shopify-hmac-sha256"),
         topic: header("x-shopify-topic"),
         webhook_id: header("x-shopify-webhook-id"),
+        shop_domain: header("x-shopify-shop-domain"),
         body: &body,
     };
     let (deduped, entry) = shopify::receive(&state, &handle, delivery).await?;

@@ -40,6 +40,8 @@ pub struct Delivery<'a> {
     pub hmac: Option<&'a str>,
     pub topic: Option<&'a str>,
     pub webhook_id: Option<&'a str>,
+    /// `x-shopify-shop-domain`: checked against the integration's shop.
+    pub shop_domain: Option<&'a str>,
     pub body: &'a [u8],
 }
 
@@ -87,7 +89,16 @@ pub async fn receive(
         Claim::Done(entry) => return Ok((true, entry)),
         Claim::New(entry) | Claim::Unfinished(entry) => entry,
     };
-    let outcome = apply(state, handle, &integration, topic, &id, delivery.body).await?;
+    let other_shop = delivery
+        .shop_domain
+        .is_some_and(|d| Some(d) != integration.shop_domain.as_deref());
+    let outcome = match other_shop {
+        true => Outcome::with(
+            Status::Failed,
+            "sent by another shop than the integration's shopDomain",
+        ),
+        false => apply(state, handle, &integration, topic, &id, delivery.body).await?,
+    };
     let entry = log::finish(store, handle, SHOPIFY, entry, outcome).await?;
     Ok((false, entry))
 }

@@ -105,9 +105,11 @@ pub async fn payment_paid(ev: &Event<'_>) -> Result<Outcome, StripeError> {
         .collect();
     let store = ev.state.store.as_ref();
     let Some(sale) = payments::find(store, ev.handle, STRIPE, &[invoice.to_owned()]).await? else {
+        // Its invoice.paid may come later (or never: an invoice of a customer no one referred).
+        super::parked::park(ev, invoice).await?;
         return Ok(Outcome::with(
-            Status::Ignored,
-            "the invoice made no sale here",
+            Status::Parked,
+            "its invoice's sale has not arrived yet: applied when it does",
         ));
     };
     payments::link(store, ev.handle, STRIPE, &ids, &sale).await?;
