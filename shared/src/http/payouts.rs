@@ -224,8 +224,8 @@ async fn get_proof(
         .commission_id
         .ok_or_else(|| ApiError::invalid_request("commissionId: is required."))?;
     let payout = load(&state, &caller, &id).await?;
-    let lines = statement::lines(&state, &caller.handle, &payout).await?;
-    statement::proof(&caller.handle, &payout, &lines, &commission)
+    statement::proof_of(&state, &caller.handle, &payout, &commission)
+        .await?
         .map(axum::Json)
         .ok_or_else(|| ApiError::not_found(format!("Commission {commission} in payout {id}")))
 }
