@@ -188,13 +188,6 @@ pub fn leaf(l: &Line) -> String {
     jcs::canonical(&leaf_value(&serde_json::to_value(l).unwrap_or_default()))
 }
 
-fn leaf_hashes(lines: &[Line]) -> Vec<merkle::Hash> {
-    lines
-        .iter()
-        .map(|l| merkle::leaf_hash(leaf(l).as_bytes()))
-        .collect()
-}
-
 /// A line's leaf hash as its statement will show it (what the payout's Merkle root is made of).
 pub fn leaf_hash_of(c: &Commission) -> merkle::Hash {
     merkle::leaf_hash(leaf(&Line::from(c)).as_bytes())
