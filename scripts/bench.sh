@@ -48,8 +48,10 @@
 # balances, the funnel, filtered listing pages) and one payout run per small partner: latency
 # median and p99 and the store operations per call. At the largest size >= 10^5 (or
 # BENCH_LEDGER_BIG_PAYOUT), once: a payout run of the big partner (wall time, peak RSS, its
-# statement's Merkle root). BENCH_LEDGER_BACKEND=aws runs it on DynamoDB, SQS and Kinesis on
-# moto (scripts/moto.sh, started here; sizes up to 10^4 advised). scripts/bench/ledger.py has the
+# statement's Merkle root, its mark-paid). Every size's server runs at once and the sizes take
+# turns sample by sample. BENCH_LEDGER_BACKEND=aws runs it on DynamoDB, SQS and Kinesis on moto
+# (scripts/moto_server.py, started here; moto's queries slow down with its table, so 10^3 and
+# 10^4 with few samples: the operation counts, not the latency). scripts/bench/ledger.py has the
 # rest; results in bench-out/ledger-*.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -514,10 +516,17 @@ ledger() {
   mkdir -p "$OUT"
   echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); tenx: $TENX_BIN"
   if [ "${BENCH_LEDGER_BACKEND:-embedded}" = aws ]; then
-    eval "$(scripts/moto.sh)"
-    local moto_pid
-    moto_pid=$(cat .venv/moto.pid)
+    # moto as scripts/moto.sh starts it, but with a pid and log of its own (.venv/moto.pid is
+    # the test command's).
+    scripts/moto.sh --install
+    local port moto_pid
+    port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    .venv/bin/python scripts/moto_server.py 127.0.0.1 "$port" >"$OUT/ledger-moto.log" 2>&1 &
+    moto_pid=$!
     trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+    wait_http "http://127.0.0.1:$port/moto-api/"
+    export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+      AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
     echo "== moto at $AWS_ENDPOINT_URL"
   fi
   python3 scripts/bench/ledger.py "$TENX_BIN" "$OUT" | tee "$OUT/ledger-${BENCH_LEDGER_BACKEND:-embedded}.md"

@@ -5,26 +5,33 @@ For each size N of BENCH_LEDGER_SIZES, on a fresh data dir (and, on the aws back
 table and queues on moto): `tenx serve` creates, through the HTTP API, a big partner and
 BENCH_LEDGER_SMALL small ones (small-1 …), one campaign each with a commission plan (EUR,
 10 % of a purchase, 30 days' hold); the server is stopped and `tenx ledger seed` writes the big
-partner's N lines (10 % pending, the rest approved; all approved at 10^5 and at the size of the
-big payout run) and 10 approved lines per small partner, as the ledger's sink stores them (with
-running balances and index entries); `tenx ledger check` must then find no drift. The server is
-started again with operation counting on, and each query is sent BENCH_LEDGER_SAMPLES times
-(after BENCH_LEDGER_WARMUP unmeasured ones), one at a time on one keep-alive connection:
+partner's N lines (10 % pending, the newest, the rest approved; all approved at 10^5) and 10
+approved lines per small partner, as the ledger's sink stores them (with running balances and
+index entries); `tenx ledger check` must then find no drift. The server is started again with
+operation counting on, and each query is sent BENCH_LEDGER_SAMPLES times (after
+BENCH_LEDGER_WARMUP unmeasured ones), one at a time on one keep-alive connection per server; every
+size's server runs at once (ports BENCH_PORT, +1, …) and the sizes take turns sample by sample, so
+whatever else loads the machine weighs on each size alike:
 
-  balances       GET …/balances?partnerId=small-K
-  funnel         GET …/analytics?funnel=true&from=&to=   (the console's 30 days)
-  list_partner   GET …/commissions?partnerId=small-K&status=approved&limit=50
-  list_campaign  GET …/commissions?campaignId=big-campaign&limit=50
-  list_big_approved  GET …/commissions?partnerId=big&status=approved&limit=50
-  payout_small   POST …/payouts {periodEnd: now, partnerId: small-K}: one per small partner
+  balances           GET …/balances?partnerId=small-K
+  funnel             GET …/analytics?funnel=true&from=&to=   (the console's 30 days)
+  list_partner       GET …/commissions?partnerId=small-K&status=approved&limit=50
+  list_campaign      GET …/commissions?campaignId=big-campaign&limit=50
+  list_big_approved  GET …/commissions?partnerId=big&status=approved&limit=50 (first page)
+  payout_small       POST …/payouts {periodEnd: now, partnerId: small-K}: one per small partner
 
 K turns over the small partners. For each: latency median and p99 (of few samples: p99 is
 about the maximum) and the store operations made while serving it (`GET /internal/ops`, the
-`requests` counts, read between samples), per call. Once per run, at the size
-BENCH_LEDGER_BIG_PAYOUT (default: the largest size >= 10^5; 0: none), after the samples: one
-payout run of the big partner (all its approved lines), its wall time, the server's peak RSS
-during it (VmHWM reset before, and VmRSS sampled), its operations, and its statement's header
-(merkleRoot, treeSize) read back.
+`requests` counts, read between samples), per call. Then, once: the pages of
+list_big_approved read (following nextCursor) until one holds a line.
+
+Then one size at a time (the others stopped), at the sizes of BENCH_LEDGER_BIG_PAYOUT
+(space-separated; default: the largest size >= 10^5; "0": none): the big partner's payout (a run paying all its approved lines, the
+payout read back, its statement as JSON with its Merkle root and size, one inclusion proof, and
+its mark-paid), each step with its wall time, the server's peak RSS (VmHWM reset before, VmRSS
+sampled) and its operations; the statement and the proof only up to
+BENCH_LEDGER_STATEMENT_MAX lines (200000). Then the server is stopped and `tenx ledger check`
+runs again.
 
 Prints a Markdown table per size and a summary; raw results in OUT_DIR/ledger-BACKEND-N.json and
 OUT_DIR/ledger-BACKEND-summary.json.
@@ -32,8 +39,9 @@ OUT_DIR/ledger-BACKEND-summary.json.
 Usage: ledger.py TENX_BIN OUT_DIR
 Env: BENCH_LEDGER_SIZES ("1000 10000 100000"), BENCH_LEDGER_SAMPLES (50), BENCH_LEDGER_WARMUP
 (5), BENCH_LEDGER_SMALL (20), BENCH_LEDGER_BACKEND (embedded | aws: moto, with AWS_ENDPOINT_URL
-and credentials in the environment), BENCH_LEDGER_BIG_PAYOUT, BENCH_LEDGER_BIG_TIMEOUT (1800 s),
-BENCH_LEDGER_KEEP (1: keep the data dirs), BENCH_PORT (18080), BENCH_HANDLE (acme).
+and credentials in the environment), BENCH_LEDGER_BIG_PAYOUT, BENCH_LEDGER_STATEMENT_MAX,
+BENCH_LEDGER_BIG_TIMEOUT (1800 s), BENCH_LEDGER_KEEP (1: keep the data dirs), BENCH_LEDGER_TMP
+(where the data dirs go), BENCH_PORT (18080), BENCH_HANDLE (acme).
 """
 
 import datetime
@@ -68,12 +76,13 @@ PLAN = {"currency": "EUR", "holdDays": 30, "rules": [{"eventType": "purchase", "
 def default_big_payout():
     raw = os.environ.get("BENCH_LEDGER_BIG_PAYOUT")
     if raw is not None:
-        return int(raw)
+        return {int(n) for n in raw.split() if int(n) > 0}
     big = [n for n in SIZES if n >= 100_000]
-    return max(big) if big else 0
+    return {max(big)} if big else set()
 
 
 BIG_PAYOUT = default_big_payout()
+STATEMENT_MAX = int(os.environ.get("BENCH_LEDGER_STATEMENT_MAX", "200000"))
 
 
 def log(msg):
@@ -94,13 +103,13 @@ def quantile(xs, q):
 class Server:
     """`tenx serve` on the data dir (operation counting on)."""
 
-    def __init__(self, tenx, data, env):
-        self.tenx, self.data, self.env = tenx, data, env
+    def __init__(self, tenx, data, env, port):
+        self.tenx, self.data, self.env, self.port = tenx, data, env, port
         self.proc = None
         self.log = open(os.path.join(data, "serve.log"), "ab")
 
     def start(self):
-        args = [self.tenx, "serve", "--addr", f"127.0.0.1:{PORT}", "--data-dir", self.data]
+        args = [self.tenx, "serve", "--addr", f"127.0.0.1:{self.port}", "--data-dir", self.data]
         if BACKEND == "aws":
             args += ["--backend", "aws"]
         # The program's set-up and the payout runs are writes: lift the handle's write limit.
@@ -112,7 +121,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"tenx serve exited ({self.proc.returncode}); see {self.data}/serve.log")
             try:
-                c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 c.request("GET", "/healthz")
                 if c.getresponse().status == 200:
                     c.close()
@@ -140,6 +149,12 @@ class Server:
                     return int(line.split()[1])
         return 0
 
+    def cpu_seconds(self):
+        """User + system CPU time the server has used so far, every thread."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def reset_peak(self):
         try:
             with open(f"/proc/{self.proc.pid}/clear_refs", "w") as f:
@@ -151,8 +166,8 @@ class Server:
 class Api:
     """One keep-alive connection to the server."""
 
-    def __init__(self, jwt, timeout=120):
-        self.jwt = jwt
+    def __init__(self, jwt, port, timeout=120):
+        self.jwt, self.port = jwt, port
         self.timeout = timeout
         self.conn = None
 
@@ -166,7 +181,7 @@ class Api:
         h.update(headers or {})
         for attempt in range(2):
             if self.conn is None:
-                self.conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=timeout or self.timeout)
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout or self.timeout)
             elif timeout:
                 self.conn.timeout = timeout
                 if self.conn.sock:
@@ -200,7 +215,7 @@ class Api:
         return parsed
 
     def ops(self):
-        c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         c.request("GET", "/internal/ops")
         snap = json.loads(c.getresponse().read())
         c.close()
@@ -228,6 +243,11 @@ def tenx_cmd(tenx, env, *args, check=True):
 
 def backend_args():
     return ["--backend", BACKEND] if BACKEND == "aws" else []
+
+
+def seed_args():
+    # On DynamoDB concurrent transactions meet on the balance items: few in flight.
+    return ["--backend", BACKEND, "--concurrency", "2"] if BACKEND == "aws" else []
 
 
 def create_program(api):
@@ -261,22 +281,52 @@ def queries(n_small):
     ]
 
 
-def measure(api, name, method, path_of, count, check, warmup=WARMUP):
-    for i in range(warmup):
-        status, body, _ = api.call(method, path_of(i))
-        check(status, body)
-    lat, ops, items = [], [], []
-    for i in range(count):
-        before = api.ops()
-        status, body, dt = api.call(method, path_of(i))
-        after = api.ops()
-        check(status, body)
-        lat.append(dt * 1000)
-        d = ops_delta(before, after)
-        ops.append(d)
-        if isinstance(body, dict) and isinstance(body.get("items"), list):
-            items.append(len(body["items"]))
-    return summarize(name, lat, ops, items)
+def sample(api, method, path, body=None, headers=None):
+    """One measured call: (status, body, ms, operations)."""
+    before = api.ops()
+    status, resp, dt = api.call(method, path, body, headers)
+    d = ops_delta(before, api.ops())
+    return status, resp, dt * 1000, d
+
+
+def measure_all(sizes, n_small):
+    """Every query at every size, the sizes interleaved sample by sample (what else runs on the
+    machine meanwhile weighs on every size alike)."""
+    for name, method, path_of, _ in queries(n_small):
+        for s in sizes:
+            for i in range(WARMUP):
+                expect_ok(*s.api.call(method, path_of(i))[:2])
+        got = {s.n: ([], [], []) for s in sizes}
+        for i in range(SAMPLES):
+            for s in sizes:
+                status, body, ms, d = sample(s.api, method, path_of(i))
+                expect_ok(status, body)
+                lat, ops, items = got[s.n]
+                lat.append(ms)
+                ops.append(d)
+                if isinstance(body, dict) and isinstance(body.get("items"), list):
+                    items.append(len(body["items"]))
+        for s in sizes:
+            s.result["queries"].append(summarize(name, *got[s.n]))
+        log(f"  {name}: " + ", ".join(f"{s.n:,}: {s.result['queries'][-1]['medianMs']:.2f} ms" for s in sizes))
+    # One payout run per small partner (each pays that partner's 10 lines), sizes interleaved.
+    base = f"/v2/handles/{HANDLE}"
+    got = {s.n: ([], [], []) for s in sizes}
+    for k in range(1, n_small + 1):
+        for s in sizes:
+            body = {"periodEnd": rfc3339(time.time() - 1), "partnerId": f"small-{k}"}
+            key = {"idempotency-key": f"bench-{uuid.uuid4().hex}"}
+            status, resp, ms, d = sample(s.api, "POST", f"{base}/payouts", body, key)
+            if status not in (200, 201):
+                raise RuntimeError(f"{s.n}: payout of small-{k}: {status} {resp}")
+            paid = resp.get("payouts", [])
+            if len(paid) != 1 or paid[0].get("commissionCount") != SMALL_LINES:
+                raise RuntimeError(f"{s.n}: payout of small-{k}: expected one payout of {SMALL_LINES} lines, got {resp}")
+            got[s.n][0].append(ms)
+            got[s.n][1].append(d)
+    for s in sizes:
+        s.result["queries"].append(summarize("payout_small", *got[s.n]))
+    log("  payout_small: " + ", ".join(f"{s.n:,}: {s.result['queries'][-1]['medianMs']:.2f} ms" for s in sizes))
 
 
 def summarize(name, lat, ops, items):
@@ -298,135 +348,178 @@ def expect_ok(status, body):
         raise RuntimeError(f"{status} {body}")
 
 
-def payout_samples(api, n_small):
-    base = f"/v2/handles/{HANDLE}"
-    lat, ops = [], []
-    for k in range(1, n_small + 1):
-        key = f"bench-{uuid.uuid4().hex}"
-        body = {"periodEnd": rfc3339(time.time() - 1), "partnerId": f"small-{k}"}
-        before = api.ops()
-        status, resp, dt = api.call("POST", f"{base}/payouts", body, {"idempotency-key": key})
-        after = api.ops()
+class Phase:
+    """One request of the big partner's payout: wall time, the server's peak RSS during it (VmHWM
+    reset before, VmRSS sampled every 50 ms), and the operations it made."""
+
+    def __init__(self, api, server):
+        self.api, self.server = api, server
+
+    def run(self, method, path, body=None, headers=None):
+        self.server.reset_peak()
+        rss_before = self.server.status("VmRSS")
+        samples = []
+        stop = threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                try:
+                    samples.append(self.server.status("VmRSS"))
+                except (OSError, ValueError):
+                    pass
+                stop.wait(0.05)
+
+        t = threading.Thread(target=sample, daemon=True)
+        t.start()
+        before = self.api.ops()
+        cpu_before = self.server.cpu_seconds()
+        error = None
+        try:
+            status, resp, dt = self.api.call(method, path, body, headers, timeout=BIG_TIMEOUT)
+        except OSError as e:  # a timeout
+            status, resp, dt, error = None, None, BIG_TIMEOUT, repr(e)
+        stop.set()
+        t.join()
+        after = self.api.ops()
+        out = {"status": status, "seconds": dt, "cpuSeconds": self.server.cpu_seconds() - cpu_before,
+               "error": error, "rssBeforeKiB": rss_before,
+               "peakRssKiB": self.server.status("VmHWM"), "maxSampledRssKiB": max(samples, default=None),
+               "ops": ops_delta(before, after), "storeOps": store_ops(ops_delta(before, after))}
         if status not in (200, 201):
-            raise RuntimeError(f"payout of small-{k}: {status} {resp}")
-        paid = resp.get("payouts", [])
-        if len(paid) != 1 or paid[0].get("commissionCount") != SMALL_LINES:
-            raise RuntimeError(f"payout of small-{k}: expected one payout of {SMALL_LINES} lines, got {resp}")
-        lat.append(dt * 1000)
-        ops.append(ops_delta(before, after))
-    return summarize("payout_small", lat, ops, [])
+            out["response"] = resp if not isinstance(resp, bytes) else resp[:500].decode("latin-1")
+        return out, resp
 
 
-def big_payout(api, server):
-    """One payout run of the big partner: wall time, peak RSS, operations, statement header."""
+def big_payout(api, server, statement=True):
+    """The big partner's payout: the run, its statement (header, size), one inclusion proof, and
+    its mark-paid; each with its wall time, peak RSS and operations."""
     base = f"/v2/handles/{HANDLE}"
-    server.reset_peak()
-    rss_before = server.status("VmRSS")
-    samples = []
-    stop = threading.Event()
-
-    def sample():
-        while not stop.is_set():
-            try:
-                samples.append(server.status("VmRSS"))
-            except (OSError, ValueError):
-                pass
-            stop.wait(0.05)
-
-    t = threading.Thread(target=sample, daemon=True)
-    t.start()
-    before = api.ops()
+    phase = Phase(api, server)
     key = f"bench-big-{uuid.uuid4().hex}"
     body = {"periodEnd": rfc3339(time.time() - 1), "partnerId": BIG}
-    error = None
-    try:
-        status, resp, dt = api.call("POST", f"{base}/payouts", body, {"idempotency-key": key}, timeout=BIG_TIMEOUT)
-    except OSError as e:  # a timeout
-        status, resp, dt, error = None, None, BIG_TIMEOUT, repr(e)
-    stop.set()
-    t.join()
-    after = api.ops()
-    out = {
-        "status": status, "wallSeconds": dt, "error": error,
-        "rssBeforeKiB": rss_before, "peakRssKiB": server.status("VmHWM"),
-        "maxSampledRssKiB": max(samples) if samples else None,
-        "ops": ops_delta(before, after), "response": resp if status not in (200, 201) else None,
-    }
-    if status in (200, 201) and resp.get("payouts"):
-        p = resp["payouts"][0]
-        out["payout"] = {k: p.get(k) for k in ("payoutId", "amount", "currency", "commissionCount", "sequence")}
-        st, got, gdt = api.call("GET", f"{base}/payouts/{p['payoutId']}")
-        out["getPayout"] = {"status": st, "ms": gdt * 1000,
-                            "merkleRootField": (got or {}).get("merkleRoot") if isinstance(got, dict) else None}
-        st, stmt, sdt = api.call("GET", f"{base}/payouts/{p['payoutId']}/statement?format=json", timeout=BIG_TIMEOUT)
-        header = stmt.get("header", {}) if isinstance(stmt, dict) else {}
-        out["statement"] = {"status": st, "seconds": sdt, "merkleRoot": header.get("merkleRoot"),
-                            "treeSize": header.get("treeSize"),
-                            "lines": len(stmt.get("lines", [])) if isinstance(stmt, dict) else None,
-                            "peakRssKiB": server.status("VmHWM")}
+    out = {}
+    out["run"], resp = phase.run("POST", f"{base}/payouts", body, {"idempotency-key": key})
+    if out["run"]["status"] not in (200, 201) or not resp.get("payouts"):
+        return out
+    p = resp["payouts"][0]
+    pid = p["payoutId"]
+    out["payout"] = {k: p.get(k) for k in ("payoutId", "amount", "currency", "commissionCount", "sequence")}
+    out["get"], _ = phase.run("GET", f"{base}/payouts/{pid}")
+    if statement:
+        out["statement"], stmt = phase.run("GET", f"{base}/payouts/{pid}/statement?format=json")
+        if isinstance(stmt, dict):
+            header = stmt.get("header", {})
+            out["statement"].update(merkleRoot=header.get("merkleRoot"), treeSize=header.get("treeSize"),
+                                    lines=len(stmt.get("lines", [])),
+                                    bytes=len(json.dumps(stmt, separators=(",", ":"))))
+            first = (stmt.get("lines") or [{}])[0].get("commissionId")
+            if first:
+                out["proof"], proof = phase.run("GET", f"{base}/payouts/{pid}/proof?commissionId={first}")
+                if isinstance(proof, dict):
+                    out["proof"].update(treeSize=proof.get("treeSize"), pathLength=len(proof.get("path", [])))
+            del stmt
+    out["markPaid"], _ = phase.run("POST", f"{base}/payouts/{pid}/mark-paid", {"reference": f"bench-{pid}"})
     return out
 
 
-def one_size(tenx, out_dir, n, env_base):
-    work = tempfile.mkdtemp(prefix=f"tenx-ledger-{n}.", dir=os.environ.get("BENCH_LEDGER_TMP"))
-    data = os.path.join(work, "data")
-    os.makedirs(data)
-    env = dict(env_base)
-    if BACKEND == "aws":
-        prefix = f"bench-ledger-{n}-{uuid.uuid4().hex[:8]}"
-        env.update(TENX_TABLE=prefix, TENX_QUEUE_PREFIX=f"{prefix}-")
-        tenx_cmd(tenx, env, "setup")
-    result = {"size": n, "backend": BACKEND, "smallPartners": SMALL, "samples": SAMPLES}
-    server = Server(tenx, data, env)
-    try:
-        server.start()
-        jwt = tenx_cmd(tenx, env, "token", "--handle", HANDLE, "--role", "operator", "--ttl", "12h",
-                       "--data-dir", data)[0].stdout.strip()
-        api = Api(jwt)
-        create_program(api)
-        server.stop()
-        big_status = "approved" if n in (100_000, BIG_PAYOUT) else "mixed"
-        log(f"== {n} lines ({BACKEND}): seeding the big partner ({big_status}) and {SMALL} small partners")
-        r, dt = tenx_cmd(tenx, env, "ledger", "seed", "--handle", HANDLE, "--data-dir", data, *backend_args(),
+def first_approved(api):
+    """Pages of `partnerId=big&status=approved&limit=50` read until one holds a line: the listing
+    reads the partner's index newest first and filters the status on the lines read."""
+    base = f"/v2/handles/{HANDLE}"
+    before = api.ops()
+    cursor, pages, t0 = None, 0, time.perf_counter()
+    while pages < 5000:
+        path = f"{base}/commissions?partnerId={BIG}&status=approved&limit=50"
+        if cursor:
+            path += f"&cursor={cursor}"
+        status, body, _ = api.call("GET", path)
+        expect_ok(status, body)
+        pages += 1
+        cursor = body.get("nextCursor")
+        if body.get("items") or not cursor:
+            break
+    d = ops_delta(before, api.ops())
+    return {"pages": pages, "seconds": time.perf_counter() - t0, "storeOps": store_ops(d), "ops": d,
+            "found": bool(body.get("items"))}
+
+
+class Size:
+    """One size's data dir, server and results."""
+
+    def __init__(self, tenx, n, idx, env_base):
+        self.tenx, self.n = tenx, n
+        self.work = tempfile.mkdtemp(prefix=f"tenx-ledger-{n}.", dir=os.environ.get("BENCH_LEDGER_TMP"))
+        self.data = os.path.join(self.work, "data")
+        os.makedirs(self.data)
+        self.env = dict(env_base)
+        if BACKEND == "aws":
+            prefix = f"bench-ledger-{n}-{uuid.uuid4().hex[:8]}"
+            self.env.update(TENX_TABLE=prefix, TENX_QUEUE_PREFIX=f"{prefix}-")
+        self.port = PORT + idx
+        self.server = Server(tenx, self.data, self.env, self.port)
+        self.api = None
+        self.result = {"size": n, "backend": BACKEND, "smallPartners": SMALL, "samples": SAMPLES, "queries": []}
+
+    def check(self, key):
+        r, dt = tenx_cmd(self.tenx, self.env, "ledger", "check", "--handle", HANDLE, "--data-dir", self.data,
+                         *backend_args(), check=False)
+        last = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else r.stderr.strip()
+        log(f"  {self.n:,}: check ({dt:.1f} s): {last}")
+        self.result[key] = {"seconds": dt, "exit": r.returncode, "output": r.stdout.strip()[-2000:]}
+        if r.returncode != 0:
+            raise RuntimeError(f"tenx ledger check found drift at {self.n}:\n{r.stdout}\n{r.stderr}")
+
+    def prepare(self):
+        """The program through the API, then the lines seeded with the server stopped, checked."""
+        tenx, env, data, n = self.tenx, self.env, self.data, self.n
+        if BACKEND == "aws":
+            tenx_cmd(tenx, env, "setup")
+        self.server.start()
+        self.jwt = tenx_cmd(tenx, env, "token", "--handle", HANDLE, "--role", "operator", "--ttl", "12h",
+                            "--data-dir", data)[0].stdout.strip()
+        create_program(Api(self.jwt, self.port))
+        self.server.stop()
+        big_status = "approved" if n == 100_000 else "mixed"
+        log(f"== {n:,} lines ({BACKEND}): seeding the big partner ({big_status}) and {SMALL} small partners")
+        r, dt = tenx_cmd(tenx, env, "ledger", "seed", "--handle", HANDLE, "--data-dir", data, *seed_args(),
                          "--partner", BIG, "--campaign", BIG_CAMPAIGN, "--lines", str(n), "--status", big_status)
         log("  " + r.stdout.strip())
-        result["seed"] = {"seconds": dt, "linesPerSecond": n / dt, "status": big_status, "output": r.stdout.strip()}
+        self.result["seed"] = {"seconds": dt, "linesPerSecond": n / dt, "status": big_status,
+                               "output": r.stdout.strip()}
         t0 = time.monotonic()
         for k in range(1, SMALL + 1):
-            tenx_cmd(tenx, env, "ledger", "seed", "--handle", HANDLE, "--data-dir", data, *backend_args(),
+            tenx_cmd(tenx, env, "ledger", "seed", "--handle", HANDLE, "--data-dir", data, *seed_args(),
                      "--partner", f"small-{k}", "--campaign", f"small-{k}-campaign",
                      "--lines", str(SMALL_LINES), "--status", "approved")
-        result["seedSmallSeconds"] = time.monotonic() - t0
-        r, dt = tenx_cmd(tenx, env, "ledger", "check", "--handle", HANDLE, "--data-dir", data, *backend_args(),
-                         check=False)
-        log(f"  check ({dt:.1f} s): {r.stdout.strip().splitlines()[-1] if r.stdout.strip() else r.stderr.strip()}")
-        result["check"] = {"seconds": dt, "exit": r.returncode, "output": r.stdout.strip()[-2000:]}
-        if r.returncode != 0:
-            raise RuntimeError(f"tenx ledger check found drift:\n{r.stdout}\n{r.stderr}")
+        self.result["seedSmallSeconds"] = time.monotonic() - t0
+        self.check("check")
         if BACKEND == "embedded":
-            result["storeBytes"] = sum(os.path.getsize(os.path.join(data, f)) for f in os.listdir(data)
-                                       if os.path.isfile(os.path.join(data, f)))
-        server.start()
-        api = Api(jwt)
-        rows = []
-        for name, method, path_of, _ in queries(SMALL):
-            rows.append(measure(api, name, method, path_of, SAMPLES, expect_ok))
-        rows.append(payout_samples(api, SMALL))
-        result["queries"] = rows
-        result["rssAfterQueriesKiB"] = server.status("VmHWM")
-        if n == BIG_PAYOUT:
-            log(f"  payout run of the big partner ({n} approved lines) ...")
-            result["bigPayout"] = big_payout(api, server)
-        print_size(result)
-    finally:
-        server.stop()
-        if not KEEP:
-            shutil.rmtree(work, ignore_errors=True)
+            self.result["storeBytes"] = sum(os.path.getsize(os.path.join(data, f)) for f in os.listdir(data)
+                                            if os.path.isfile(os.path.join(data, f)))
+
+    def start(self):
+        self.server.start()
+        self.api = Api(self.jwt, self.port)
+
+    def finish(self, out_dir):
+        """The big partner's payout (at the sizes asked), then the check again."""
+        self.result["firstApprovedOfBig"] = first_approved(self.api)
+        self.result["rssAfterQueriesKiB"] = self.server.status("VmHWM")
+        if self.n in BIG_PAYOUT:
+            log(f"  {self.n:,}: the big partner's payout ...")
+            self.result["bigPayout"] = big_payout(self.api, self.server, statement=self.n <= STATEMENT_MAX)
+            self.server.stop()
+            self.check("checkAfterPayout")
+        self.server.stop()
+        with open(os.path.join(out_dir, f"ledger-{BACKEND}-{self.n}.json"), "w") as f:
+            json.dump(self.result, f, indent=1)
+
+    def close(self):
+        self.server.stop()
+        if KEEP:
+            log(f"  kept {self.work}")
         else:
-            log(f"  kept {work}")
-    with open(os.path.join(out_dir, f"ledger-{BACKEND}-{n}.json"), "w") as f:
-        json.dump(result, f, indent=1)
-    return result
+            shutil.rmtree(self.work, ignore_errors=True)
 
 
 def print_size(r):
@@ -438,19 +531,36 @@ def print_size(r):
         log(f"| {q['query']} | {q['medianMs']:.2f} | {q['p99Ms']:.2f} | {q['storeOpsPerCall']:.1f} | "
             f"{o.get('get', 0):.1f} | {o.get('query', 0):.1f} | {o.get('transact', 0):.1f} "
             f"({o.get('transactItems', 0):.1f}) | {o.get('write', 0):.1f} |")
+    f = r.get("firstApprovedOfBig")
+    if f:
+        log(f"\nfirst approved line of the big partner (partnerId=big&status=approved&limit=50, following "
+            f"nextCursor): {f['pages']} pages, {f['seconds'] * 1000:.1f} ms, {f['storeOps']} store ops")
     b = r.get("bigPayout")
     if b:
-        log("")
+        log("\nbig partner's payout:\n")
+        log("| step | status | wall s | server CPU s | peak RSS MiB (before) | store ops | get | query | transact (items) | write |")
+        log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for step in ("run", "get", "statement", "proof", "markPaid"):
+            x = b.get(step)
+            if not x:
+                continue
+            o = x["ops"]
+            log(f"| {step} | {x['status']} | {x['seconds']:.2f} | {x.get('cpuSeconds', 0):.2f} | {x['peakRssKiB'] / 1024:.1f} "
+                f"({x['rssBeforeKiB'] / 1024:.1f}) | {x['storeOps']} | {o.get('get', 0)} | {o.get('query', 0)} | "
+                f"{o.get('transact', 0)} ({o.get('transactItems', 0)}) | {o.get('write', 0)} |")
         if b.get("payout"):
-            s = b.get("statement", {})
-            log(f"big payout run: {b['wallSeconds']:.1f} s, {b['payout']['commissionCount']} lines, peak RSS "
-                f"{b['peakRssKiB'] / 1024:.1f} MiB (before {b['rssBeforeKiB'] / 1024:.1f} MiB), store ops "
-                f"{store_ops(b['ops'])}; statement: {s.get('seconds', 0):.1f} s, treeSize {s.get('treeSize')}, "
-                f"merkleRoot {s.get('merkleRoot')}")
-        else:
-            log(f"big payout run FAILED after {b['wallSeconds']:.1f} s: status {b['status']} {b.get('error') or ''} "
-                f"{json.dumps(b.get('response'))[:300]}; peak RSS {b['peakRssKiB'] / 1024:.1f} MiB, "
-                f"store ops {store_ops(b['ops'])}")
+            log(f"\npayout {b['payout']['payoutId']}: {b['payout']['commissionCount']} lines, "
+                f"{b['payout']['amount']} {b['payout']['currency']}")
+        s = b.get("statement")
+        if s and s.get("merkleRoot"):
+            log(f"statement: treeSize {s['treeSize']}, {s['lines']} lines, {s['bytes'] / 1048576:.1f} MiB of JSON, "
+                f"merkleRoot {s['merkleRoot']}")
+        if "response" in b.get("run", {}):
+            log(f"payout run failed: {json.dumps(b['run'].get('response'))[:300]} {b['run'].get('error') or ''}")
+        c = r.get("checkAfterPayout")
+        if c:
+            log(f"tenx ledger check after the payout and its mark-paid: exit {c['exit']}, "
+                f"{c['output'].splitlines()[-1] if c['output'] else ''}")
     log("")
 
 
@@ -472,18 +582,42 @@ def print_summary(results):
     log("")
 
 
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return f.read().split()[:3]
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     tenx, out_dir = sys.argv[1], sys.argv[2]
     os.makedirs(out_dir, exist_ok=True)
-    env = dict(os.environ)
-    results = []
-    for n in SIZES:
-        results.append(one_size(tenx, out_dir, n, env))
-    print_summary(results)
-    with open(os.path.join(out_dir, f"ledger-{BACKEND}-summary.json"), "w") as f:
-        json.dump([{k: v for k, v in r.items()} for r in results], f, indent=1)
+    sizes = [Size(tenx, n, i, dict(os.environ)) for i, n in enumerate(SIZES)]
+    try:
+        for s in sizes:
+            s.prepare()
+        for s in sizes:
+            s.start()
+        log(f"== {len(sizes)} servers up; {SAMPLES} samples per query and size, sizes interleaved "
+            f"(load {' '.join(loadavg())})")
+        load_before = loadavg()
+        measure_all(sizes, SMALL)
+        load_after = loadavg()
+        for s in sizes:
+            s.result["loadavg"] = {"before": load_before, "after": load_after}
+        # The rest changes a ledger: one size at a time, the other servers stopped.
+        for s in sizes:
+            s.server.stop()
+        for s in sizes:
+            s.start()
+            s.finish(out_dir)
+            print_size(s.result)
+        print_summary([s.result for s in sizes])
+        with open(os.path.join(out_dir, f"ledger-{BACKEND}-summary.json"), "w") as f:
+            json.dump([s.result for s in sizes], f, indent=1)
+    finally:
+        for s in sizes:
+            s.close()
 
 
 if __name__ == "__main__":

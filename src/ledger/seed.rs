@@ -164,7 +164,11 @@ pub(crate) async fn run(args: SeedArgs) -> anyhow::Result<()> {
 /// `n` times evenly spaced in `[from, to)` (all `from` when the range is empty).
 fn slots(from: i64, to: i64, n: u64) -> impl Iterator<Item = i64> {
     let width = i128::from((to - from).max(0));
-    (0..n).map(move |i| from + (width * i128::from(i) / i128::from(n.max(1))) as i64)
+    // The offset is below `width`, itself an i64: the conversion never fails.
+    (0..n).map(move |i| {
+        let offset = width * i128::from(i) / i128::from(n.max(1));
+        from + i64::try_from(offset).unwrap_or(0)
+    })
 }
 
 /// Line `i` of the run, created at `at`, and the writes that store it.
@@ -179,7 +183,7 @@ fn line_ops(
     let id = CommissionId::derived(at, &seed);
     let conversion_id = format!("cnv_{}", id.hex());
     // The click a few minutes before its conversion.
-    let click_ms = at - 60_000 - (i % 600) as i64 * 1000;
+    let click_ms = at - 60_000 - i64::try_from(i % 600).unwrap_or(0) * 1000;
     let click_id = format!(
         "clk_{}",
         CommissionId::derived(click_ms, &format!("click:{seed}")).hex()
@@ -305,7 +309,7 @@ impl Writer {
         self.at.clear();
         let store = self.store.clone();
         self.in_flight
-            .spawn(async move { store.transact(ops).await });
+            .spawn(async move { transact_retried(store.as_ref(), ops).await });
         self.sent += 1;
         Ok(())
     }
@@ -325,6 +329,26 @@ impl Writer {
             self.settle_one().await?;
         }
         Ok(self.sent)
+    }
+}
+
+/// One transaction, tried again while the store is contended: on DynamoDB the transactions in
+/// flight meet on the balance items (the store retries a conflict a few times, then answers
+/// `Unavailable`). A transaction is all or nothing and each line's put is put-if-absent, so a
+/// retry of one that did commit (a lost answer) is refused, never applied twice.
+async fn transact_retried(
+    store: &dyn tenx_shared::platform::store::Store,
+    ops: Vec<WriteOp>,
+) -> Result<(), StoreError> {
+    let mut attempt = 0;
+    loop {
+        match store.transact(ops.clone()).await {
+            Err(StoreError::Unavailable(_)) if attempt < 10 => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+            }
+            done => return done,
+        }
     }
 }
 
