@@ -34,6 +34,7 @@ mod payout_runs;
 mod rate_limits;
 mod redirect;
 mod scenario;
+mod script;
 mod serve;
 mod tokens;
 mod trust;

@@ -27,6 +27,7 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/public/integrations/stripe/{handle}"),
     ("POST", "/v2/public/integrations/shopify/{handle}"),
     ("POST", "/v2/public/refs"),
+    ("GET", "/t.js"),
     ("GET", "/v2/public/keys"),
     ("POST", "/v2/public/chain/signals"),
     ("POST", "/v2/public/chain/resolve"),

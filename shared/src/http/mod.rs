@@ -21,6 +21,7 @@ pub mod public;
 pub mod redirect;
 pub mod request_id;
 pub(crate) mod routes;
+pub mod script;
 pub mod tokens;
 pub mod webhooks;
 
@@ -128,7 +129,9 @@ impl Group {
             Group::Public => public::router()
                 .merge(conversions::public_router())
                 .merge(customers::public_router())
-                .merge(integrations::public_router()),
+                .merge(integrations::public_router())
+                .merge(script::public_router())
+                .layer(axum::middleware::from_fn(script::cors)),
             Group::Chain => chain::public_router(),
             Group::Console => console::router(),
             Group::Commissions => payouts::public_router(),

@@ -252,4 +252,3 @@ pub async fn proof_of(
         jws: p.jws.clone(),
     }))
 }
-
