@@ -154,6 +154,14 @@ headers = { host = "$HANDLE.localhost:$port" }
 include-path = ["/v2/handles/{handle}/campaigns/{campaignId}/commission-plan",
                 "/v2/handles/{handle}/campaigns/{campaignId}/commission-plan/preview"]
 checks = { ensure_resource_availability = { enabled = false } }
+
+# Schema-valid yet refused by what no schema can say: a ctx whose signature does not verify
+# (400 invalid_ctx), a campaign that is not the partner's (400 naming campaignId), a provider's
+# delivery the fuzzer cannot sign (400 invalid_signature).
+[[operations]]
+include-path = ["/v2/public/refs", "/v2/handles/{handle}/partners/{partnerId}/coupon-codes",
+                "/v2/public/integrations/stripe/{handle}", "/v2/public/integrations/shopify/{handle}"]
+checks = { positive_data_acceptance = { expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "412", "429", "5xx"] } }
 TOML
 
 status=0

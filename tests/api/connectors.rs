@@ -297,7 +297,7 @@ async fn bad_signatures_store_nothing_and_odd_events_are_logged_not_retried() {
     for body in [
         json!({"signingSecrets": []}),
         json!({"signingSecrets": ["short"]}),
-        json!({"signingSecrets": [NEW], "shopDomain": "x.myshopify.com"}),
+        json!({"signingSecrets": [NEW], "eventType": "a purchase"}),
     ] {
         assert_error(
             op.put_integration("stripe", &body).await,
@@ -528,4 +528,42 @@ async fn a_shopify_order_is_a_sale_its_refund_and_cancellation_reverse_it_and_a_
     // Two sales' lines and three reversals' adjustments, written by the events worker.
     crate::commissions::ledger(&app, 5).await;
     crate::commissions::no_drift(&app).await;
+}
+
+/// A delivery whose apply fails after its claim (the store failing: as a crash between
+/// receiving and applying): answered 503 so Stripe retries, logged `received`; the retry
+/// applies it, once.
+#[tokio::test]
+async fn a_delivery_cut_after_its_claim_is_applied_once_on_the_providers_retry() {
+    let (app, switch) = spawn_with_failing_queue().await;
+    let ctx = program(&app).await;
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"customerId": "cus_test1", "ctx": ctx});
+    assert!(op.bind_customer(&body).await.status().is_success());
+    let invoice = fixture("invoice_paid_subscription_create");
+    // The claim's transaction goes through; the next ones (the sale's) fail.
+    switch.fail_transacts_after(1, 8);
+    let cut = deliver_at(&app, &invoice, NEW, None).await;
+    assert_eq!(cut.status(), 503, "{}", cut.text().await.unwrap());
+    switch.fail_transacts_after(0, 0);
+    assert_eq!(
+        status_of(&log(&app).await, "evt_1TenxInvPaidCreate01"),
+        "received"
+    );
+
+    let retried = deliver(&app, &invoice).await;
+    assert_eq!(
+        (retried["status"].as_str(), retried["deduped"].as_bool()),
+        (Some("processed"), Some(false))
+    );
+    assert_eq!(deliver(&app, &invoice).await["deduped"], true);
+    let all = json_of(op.list_conversions("limit=100").await, 200).await;
+    let sales: Vec<&Value> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["idempotencyKey"] == "stripe:in_1TenxInvCreate0001")
+        .collect();
+    assert_eq!(sales.len(), 1, "one sale: {all}");
+    assert_eq!(log(&app).await.len(), 1);
 }

@@ -137,22 +137,25 @@ impl IntegrationInput {
                 crate::domain::conversion::MAX_EVENT_TYPE_CHARS,
             )?;
         }
-        match (provider, &self.shop_domain) {
-            (Provider::Shopify, None) => {
-                return Err(DomainError::new("shopDomain", "is required for Shopify"));
-            }
-            (Provider::Shopify, Some(d)) if !valid_shop_domain(d) => {
-                return Err(DomainError::new(
-                    "shopDomain",
-                    "must be a {shop}.myshopify.com domain",
-                ));
-            }
-            (Provider::Stripe, Some(_)) => {
-                return Err(DomainError::new("shopDomain", "applies to Shopify only"));
-            }
-            _ => {}
+        if self
+            .shop_domain
+            .as_deref()
+            .is_some_and(|d| !valid_shop_domain(d))
+        {
+            return Err(DomainError::new(
+                "shopDomain",
+                "must be a {shop}.myshopify.com domain",
+            ));
         }
-        Ok(self)
+        if provider == Provider::Shopify && self.shop_domain.is_none() {
+            return Err(DomainError::new("shopDomain", "is required for Shopify"));
+        }
+        // A shop domain means nothing to Stripe: not stored.
+        let shop_domain = self.shop_domain.filter(|_| provider == Provider::Shopify);
+        Ok(IntegrationInput {
+            shop_domain,
+            ..self
+        })
     }
 }
 
