@@ -519,11 +519,11 @@ ledger() {
     # moto as scripts/moto.sh starts it, but with a pid and log of its own (.venv/moto.pid is
     # the test command's).
     scripts/moto.sh --install
-    local port moto_pid
+    local port
     port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     .venv/bin/python scripts/moto_server.py 127.0.0.1 "$port" >"$OUT/ledger-moto.log" 2>&1 &
-    moto_pid=$!
-    trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+    LEDGER_MOTO_PID=$!
+    trap 'kill "$LEDGER_MOTO_PID" 2>/dev/null || true' EXIT
     wait_http "http://127.0.0.1:$port/moto-api/"
     export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
       AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
