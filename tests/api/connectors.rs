@@ -298,6 +298,7 @@ async fn bad_signatures_store_nothing_and_odd_events_are_logged_not_retried() {
         json!({"signingSecrets": []}),
         json!({"signingSecrets": ["short"]}),
         json!({"signingSecrets": [NEW], "eventType": "a purchase"}),
+        json!({"signingSecrets": [NEW], "shopDomain": "not a shop"}),
     ] {
         assert_error(
             op.put_integration("stripe", &body).await,

@@ -133,6 +133,16 @@ struct EventAnswer {
     status: log::Status,
 }
 
+/// A provider's delivery recorded: 200 `{received, deduped, status}`.
+fn answered(deduped: bool, entry: &log::Entry) -> Response {
+    let answer = EventAnswer {
+        received: true,
+        deduped,
+        status: entry.status,
+    };
+    (StatusCode::OK, axum::Json(answer)).into_response()
+}
+
 /// `POST /v2/public/integrations/stripe/{handle}`: 200 once verified and recorded (applied,
 /// ignored, parked or failed: the log says which), `400 invalid_signature`, `404` for a handle
 /// without the integration, `503` for Stripe to retry.
@@ -147,12 +157,7 @@ async fn stripe_event(
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
     let received = stripe::receive(&state, &handle, header, &body).await?;
-    let answer = EventAnswer {
-        received: true,
-        deduped: received.deduped,
-        status: received.entry.status,
-    };
-    Ok((StatusCode::OK, axum::Json(answer)).into_response())
+    Ok(answered(received.deduped, &received.entry))
 }
 
 /// `POST /v2/public/integrations/shopify/{handle}`: as the Stripe route, verified by
@@ -173,12 +178,7 @@ async fn shopify_event(
         body: &body,
     };
     let (deduped, entry) = shopify::receive(&state, &handle, delivery).await?;
-    let answer = EventAnswer {
-        received: true,
-        deduped,
-        status: entry.status,
-    };
-    Ok((StatusCode::OK, axum::Json(answer)).into_response())
+    Ok(answered(deduped, &entry))
 }
 
 impl From<ShopifyError> for ApiError {
