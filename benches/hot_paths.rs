@@ -73,6 +73,7 @@ fn claims() -> CtxClaims {
         expires_at: 1_767_225_600 + 90 * 86_400,
         sub_ids: Default::default(),
         test: false,
+        address_hash: None,
     }
 }
 

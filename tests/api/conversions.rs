@@ -280,6 +280,7 @@ async fn an_invalid_ctx_is_refused_and_nothing_is_recorded() {
         expires_at,
         sub_ids: Default::default(),
         test: false,
+        address_hash: None,
     };
     // Signed with the app's own keyring, so only the expiry is wrong.
     let expired = CtxKeyring::parse(&app.config.ctx_keys)

@@ -294,6 +294,12 @@ impl As<'_> {
         .await
     }
 
+    /// `GET …/partners/{partnerId}/risk`
+    pub(crate) async fn partner_risk(&self, partner: &str) -> Response {
+        self.send(Method::GET, &format!("/partners/{partner}/risk"), None)
+            .await
+    }
+
     /// `GET …/conversion-policy`
     pub(crate) async fn conversion_policy(&self) -> Response {
         self.send(Method::GET, "/conversion-policy", None).await

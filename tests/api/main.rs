@@ -33,6 +33,7 @@ mod openapi;
 mod payout_runs;
 mod rate_limits;
 mod redirect;
+mod risk;
 mod scenario;
 mod script;
 mod serve;

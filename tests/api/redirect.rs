@@ -248,6 +248,7 @@ async fn at07_invalid_ctx_is_rejected() {
                 expires_at: now() + 600,
                 sub_ids: Default::default(),
                 test: false,
+                address_hash: None,
             });
     for bad in [
         tampered.as_str(),
@@ -299,6 +300,7 @@ async fn expired_ctx_is_rejected() {
         expires_at: now() - 10,
         sub_ids: Default::default(),
         test: false,
+        address_hash: None,
     });
     let msg = assert_error(
         app.client

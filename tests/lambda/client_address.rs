@@ -58,6 +58,7 @@ fn fresh_ctx(config: &Config) -> String {
         expires_at: now + 3600,
         sub_ids: Default::default(),
         test: false,
+        address_hash: None,
     };
     CtxKeyring::parse(&config.ctx_keys)
         .expect("keys")

@@ -466,6 +466,7 @@ fn conversion_data(
         customer_first: false,
         customer_bound_at: None,
         customer_self_referral: false,
+        address_hash: ctx.address_hash.clone(),
     }
 }
 

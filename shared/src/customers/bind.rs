@@ -325,6 +325,7 @@ fn campaign_less_claims(handle: &Handle, click_id: ClickId) -> CtxClaims {
         expires_at: i64::MAX,
         sub_ids: Default::default(),
         test: false,
+        address_hash: None,
     }
 }
 

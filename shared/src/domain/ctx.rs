@@ -47,6 +47,11 @@ pub struct CtxClaims {
     /// counted or paid.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub test: bool,
+    /// A keyed digest of the visitor's address ([`CtxKeyring::address_digest`]): partner risk
+    /// (issue 46) groups a partner's conversions by the address behind their clicks. `None` on
+    /// tokens minted before it existed, and where no address is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_hash: Option<String>,
 }
 
 /// What tokens minted before a field existed read as.
@@ -55,8 +60,9 @@ fn unknown() -> String {
 }
 
 /// The wire payload: `[version, clickId, handle, slug, campaignId, country, device, source,
-/// issuedAt, expiresAt, referrer, segment, [sub1 … sub5], test?]`, the last (`1`) only on a test
-/// click's token, so a visitor's token pays nothing for it. Fields are only ever appended, so
+/// issuedAt, expiresAt, referrer, segment, [sub1 … sub5], test?, addressHash?]`: the test flag
+/// (`1`) only on a test click's token or before an address hash (then `0`), so a token without
+/// either pays nothing for them. Fields are only ever appended, so
 /// tokens minted before a field existed stay valid (see [`PayloadIn`]).
 /// Borrowed from the claims: signing (on every human click) copies no string.
 type Payload<'a> = (
@@ -93,6 +99,7 @@ struct PayloadIn(
     #[serde(default = "unknown")] String,
     #[serde(default)] Vec<Option<String>>,
     #[serde(default)] u8,
+    #[serde(default)] Option<String>,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -215,6 +222,17 @@ impl CtxKeyring {
         format!("{kid}:{}", hex::encode(mac.finalize().into_bytes()))
     }
 
+    /// A keyed digest of a visitor's address: 16 hex digits (64 bits) of HMAC-SHA256 under the
+    /// active key with a label of its own. Enough to tell addresses apart within one partner's
+    /// conversions, and no address can be read back from it.
+    pub fn address_digest(&self, address: &str) -> String {
+        let (_, mac) = &self.keys[self.active];
+        let mut mac = mac.clone();
+        mac.update(b"tenx visitor address\n");
+        mac.update(address.as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..8])
+    }
+
     /// A checkout's short reference for a click (issue 45): 22 characters of `[A-Za-z0-9_-]`,
     /// a keyed digest of the click id under the active key with a label of its own, so the
     /// same click always answers the same ref and no ref can be guessed from a click id.
@@ -244,10 +262,20 @@ impl CtxKeyring {
             claims.sub_ids.to_wire(),
         );
         let mut json = serde_json::to_vec(&payload).expect("strings and integers always serialize");
-        if claims.test {
-            // The array's closing bracket becomes `,1]`: the trailing test flag.
-            json.pop();
-            json.extend_from_slice(b",1]");
+        // The array's closing bracket becomes `,1]` (the trailing test flag), or `,{0|1},"…"]`
+        // with the address hash (hex digits: nothing to escape).
+        match (&claims.address_hash, claims.test) {
+            (None, false) => {}
+            (None, true) => {
+                json.pop();
+                json.extend_from_slice(b",1]");
+            }
+            (Some(hash), test) => {
+                json.pop();
+                json.extend_from_slice(if test { b",1,\"" } else { b",0,\"" });
+                json.extend(hash.bytes().filter(u8::is_ascii_hexdigit));
+                json.extend_from_slice(b"\"]");
+            }
         }
         let mut token = String::with_capacity(kid.len() + json.len() * 4 / 3 + 48);
         token.push_str(kid);
@@ -312,6 +340,7 @@ impl CtxKeyring {
             expires_at: p.9,
             sub_ids: SubIds::from_wire(p.12),
             test: p.13 == 1,
+            address_hash: p.14,
         };
         if claims.expires_at <= now_unix {
             return Err(CtxError::Expired);
@@ -359,11 +388,23 @@ mod tests {
             expires_at: NOW + 90 * 86_400,
             sub_ids: Default::default(),
             test: false,
+            address_hash: None,
         }
     }
 
     fn ring(kid: &str, byte: u8) -> CtxKeyring {
         CtxKeyring::new(kid, vec![(kid.to_owned(), vec![byte; 32])]).unwrap()
+    }
+
+    #[test]
+    fn address_digests_tell_addresses_apart_and_depend_on_the_key() {
+        let r = ring("k1", 7);
+        let a = r.address_digest("203.0.113.7");
+        assert_eq!(a.len(), 16);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(a, r.address_digest("203.0.113.7"));
+        assert_ne!(a, r.address_digest("203.0.113.8"));
+        assert_ne!(a, ring("k1", 8).address_digest("203.0.113.7"));
     }
 
     #[test]
@@ -377,6 +418,15 @@ mod tests {
             },
             CtxClaims {
                 test: true,
+                ..claims()
+            },
+            CtxClaims {
+                address_hash: Some(r.address_digest("203.0.113.7")),
+                ..claims()
+            },
+            CtxClaims {
+                test: true,
+                address_hash: Some(r.address_digest("2001:db8::1")),
                 ..claims()
             },
         ] {

@@ -245,33 +245,50 @@ impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        if let Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) =
-            parts
-                .extensions
-                .get::<lambda_http::request::RequestContext>()
-            && let Some(ip) = &ctx.http.source_ip
-        {
-            return Ok(ClientAddr(ip.clone()));
-        }
-        if state.config.trusted_proxy {
-            let last_hop = parts
-                .headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .map(str::trim)
-                .rfind(|hop| !hop.is_empty());
-            if let Some(hop) = last_hop {
-                return Ok(ClientAddr(hop.to_owned()));
-            }
-        }
-        let peer = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip().to_string());
-        Ok(ClientAddr(peer.unwrap_or_else(|| "unknown".to_owned())))
+        Ok(ClientAddr(
+            client_address(parts, state).unwrap_or_else(|| "unknown".to_owned()),
+        ))
     }
+}
+
+/// [`ClientAddr`]'s address, `None` when nothing trusted names one. Behind our CloudFront
+/// distribution (`TENX_EDGE=cloudfront-oac`) the function URL's source is the edge, so the
+/// viewer's address is the `cloudfront-viewer-address` the distribution sets (`ip:port`,
+/// replacing any a viewer sent).
+pub(crate) fn client_address(parts: &Parts, state: &AppState) -> Option<String> {
+    if state.config.country_trust == crate::platform::config::CountryTrust::CloudFrontOac {
+        return parts
+            .headers
+            .get("cloudfront-viewer-address")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit_once(':'))
+            .map(|(ip, _port)| ip.to_owned());
+    }
+    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) =
+        parts
+            .extensions
+            .get::<lambda_http::request::RequestContext>()
+        && let Some(ip) = &ctx.http.source_ip
+    {
+        return Some(ip.clone());
+    }
+    if state.config.trusted_proxy {
+        let last_hop = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|hop| !hop.is_empty());
+        if let Some(hop) = last_hop {
+            return Some(hop.to_owned());
+        }
+    }
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
 }
 
 #[cfg(test)]

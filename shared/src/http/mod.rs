@@ -20,6 +20,7 @@ pub mod payouts;
 pub mod public;
 pub mod redirect;
 pub mod request_id;
+pub mod risk;
 pub(crate) mod routes;
 pub mod script;
 pub mod tokens;
@@ -118,6 +119,7 @@ impl Group {
             Group::Console => console::routes(),
             Group::Commissions => commissions::routes()
                 .merge(payouts::routes())
+                .merge(risk::routes())
                 .merge(customers::coupon_routes()),
         }
     }

@@ -102,7 +102,12 @@ pub(crate) async fn bare_domain(State(state): State<AppState>, request: Request)
 /// The redirect, start to end; `Err` is an early answer (404, 500).
 async fn serve(state: &AppState, slug: &str, request: &Parts) -> Result<Response, ApiError> {
     let handle = handle_of(state, request).ok_or_else(not_found)?;
-    let outcome = visit::visit(state, &handle, slug, &visitor(state, request)).await?;
+    let address = crate::http::extract::client_address(request, state);
+    let visitor = Visitor {
+        address: address.as_deref(),
+        ..visitor(state, request)
+    };
+    let outcome = visit::visit(state, &handle, slug, &visitor).await?;
     respond(state, outcome, &request.headers)
 }
 
@@ -126,6 +131,7 @@ fn visitor<'r>(state: &AppState, request: &'r Parts) -> Visitor<'r> {
         country: viewer_country(headers, &state.config.country_trust),
         returning: visitor_id(headers),
         test: false,
+        address: None,
     }
 }
 

@@ -263,6 +263,10 @@ pub struct ConversionData {
     /// The customer's email is its partner's own (issue 44): its commissions are held.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub customer_self_referral: bool,
+    /// The keyed digest of the address behind its click, from the ctx (partner risk groups a
+    /// partner's conversions by it); absent without a visitor's click.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_hash: Option<String>,
 }
 
 /// `value` as a JSON number that reads back as exactly the stored decimal.
@@ -403,6 +407,7 @@ mod tests {
             customer_first: false,
             customer_bound_at: None,
             customer_self_referral: false,
+            address_hash: None,
         }
     }
 

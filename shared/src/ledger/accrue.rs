@@ -100,7 +100,12 @@ pub(crate) async fn draft(
     };
     let earned = earn::earn(&t.plan, &f, rate);
     let mut reasons = earned.reasons;
-    let holds = earn::hold_reasons(&t.plan, &f, t.partner_suspended);
+    let mut holds = earn::hold_reasons(&t.plan, &f, t.partner_suspended);
+    if let Some(above) = t.plan.hold_above_risk {
+        // ONE read (the partner's risk snapshot), a reassessment when it is stale.
+        let risk = crate::risk::snapshot::current(state, handle, &t.partner_id).await?;
+        holds.extend(crate::risk::snapshot::hold_reasons(&risk, above));
+    }
     let status = if earned.minor.is_none() || !holds.is_empty() {
         Status::Held
     } else {
@@ -139,6 +144,7 @@ pub(crate) async fn draft(
         receipt: c.receipt.clone(),
         click_count: None,
         disputed_from: None,
+        address_hash: c.address_hash.clone(),
         balanced: false,
         version: 0,
         as_read: None,

@@ -88,6 +88,9 @@ pub struct Commission {
     /// when the dispute is won).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disputed_from: Option<Status>,
+    /// The keyed digest of the address behind the conversion's click (partner risk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_hash: Option<String>,
     /// Whether the line's amount is in the running balances (`commissions::running`): every
     /// line written since they exist; older ones once changed or rebuilt.
     #[serde(default)]
@@ -165,6 +168,7 @@ impl Commission {
             receipt: None,
             click_count: None,
             disputed_from: None,
+            address_hash: None,
             balanced: false,
             version: 0,
             as_read: None,

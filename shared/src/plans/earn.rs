@@ -180,6 +180,7 @@ mod tests {
             caps: v.caps,
             attribution_window: v.attribution_window,
             customer_duration: v.customer_duration,
+            hold_above_risk: v.hold_above_risk,
             version: 1,
             updated_at: "2026-11-01T00:00:00Z".into(),
             updated_by: "t".into(),

@@ -144,6 +144,10 @@ pub struct PlanSpec {
     pub attribution_window: AttributionWindow,
     #[serde(default)]
     pub customer_duration: Option<CustomerDuration>,
+    /// Holds the partner's new lines while its risk score (`…/partners/{id}/risk`) is above
+    /// this (0 to 99), naming the signals in their reasons.
+    #[serde(default)]
+    pub hold_above_risk: Option<u32>,
 }
 
 /// A plan version as stored and answered.
@@ -159,6 +163,8 @@ pub struct Plan {
     pub attribution_window: AttributionWindow,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_duration: Option<CustomerDuration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_above_risk: Option<u8>,
     pub version: u64,
     /// From this time on, conversions are paid under this version.
     pub updated_at: String,
@@ -269,6 +275,11 @@ impl PlanSpec {
                 format!("must be 1 to {MAX_CUSTOMER_MONTHS}, or use \"lifetime\"."),
             ));
         }
+        let hold_above_risk = self
+            .hold_above_risk
+            .map(|n| u8::try_from(n).ok().filter(|n| *n < 100))
+            .map(|n| n.ok_or_else(|| err("holdAboveRisk", "must be 0 to 99 (a risk score).")))
+            .transpose()?;
         Ok(ValidPlan {
             currency,
             rules: self.rules,
@@ -277,6 +288,7 @@ impl PlanSpec {
             caps: self.caps,
             attribution_window: self.attribution_window,
             customer_duration: self.customer_duration,
+            hold_above_risk,
         })
     }
 }
@@ -291,6 +303,7 @@ pub struct ValidPlan {
     pub caps: Caps,
     pub attribution_window: AttributionWindow,
     pub customer_duration: Option<CustomerDuration>,
+    pub hold_above_risk: Option<u8>,
 }
 
 impl ValidPlan {
@@ -311,6 +324,7 @@ impl ValidPlan {
             caps: self.caps,
             attribution_window: self.attribution_window,
             customer_duration: self.customer_duration,
+            hold_above_risk: self.hold_above_risk,
             version,
             updated_at,
             updated_by,

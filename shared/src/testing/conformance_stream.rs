@@ -176,6 +176,7 @@ pub fn conversion_event(handle: &str, country: &str) -> String {
         customer_first: false,
         customer_bound_at: None,
         customer_self_referral: false,
+        address_hash: None,
     };
     let id = crate::domain::EventId::new();
     event_json(id.as_str(), EventType::ConversionCreated, handle, &data)

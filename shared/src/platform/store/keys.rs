@@ -389,3 +389,8 @@ pub fn integration_payment(handle: &Handle, provider: &str, payment: &str) -> (S
 pub fn integration_parked_pk(handle: &Handle, provider: &str) -> String {
     format!("H#{handle}#INTPARK#{provider}")
 }
+
+/// A partner's risk snapshot (issue 46): the score the accrual holds lines above.
+pub fn partner_risk(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
+    (format!("H#{handle}#RISK"), partner_sk(partner_id))
+}
