@@ -61,12 +61,14 @@ export function gateForm(f, need) {
 async function renderPartners(body) {
   const r = await api.request('GET', api.handlePath('/partners') + api.query({ limit: 100 }));
   const list = r.ok ? r.data.items : [];
+  const risks = new Map();
   const rows = list.length
     ? table([
       { label: 'Partner', value: (p) => h('code', {}, p.partnerId) },
       { label: 'Name', value: (p) => p.name },
       { label: 'Status', value: (p) => p.status },
       { label: 'Postback', value: (p) => p.postbackUrl || '–' },
+      { label: 'Risk', value: (p) => ledger.riskCell(p.partnerId, risks) },
       { label: 'Action', value: (p) => statusButton(p, body) },
     ], list, 'Partners')
     : empty('No partners yet. Create one, then give a campaign its partnerId.');

@@ -60,7 +60,28 @@ async function page(results, params, ctx) {
 
 const reviewable = (c) => c.status === 'held' || c.status === 'pending';
 
+// A partner's risk score (GET …/partners/{id}/risk), fetched once per partner per render: a
+// badge (amber from 30, red from 60) with the fired signals in words beside it.
+export function riskCell(partnerId, cache = new Map()) {
+  const cell = h('span', { class: 'risk', 'data-risk-partner': partnerId }, '…');
+  if (!cache.has(partnerId)) {
+    cache.set(partnerId, api.request('GET', api.handlePath(`/partners/${encodeURIComponent(partnerId)}/risk`)));
+  }
+  cache.get(partnerId).then((r) => {
+    if (!r.ok) {
+      clear(cell, '–');
+      return;
+    }
+    const fired = r.data.signals.filter((s) => s.fired);
+    const level = r.data.score >= 60 ? 'bad' : r.data.score >= 30 ? 'warn' : 'ok';
+    clear(cell, h('span', { class: `badge ${level}`, title: `Risk score ${r.data.score} of 100` }, String(r.data.score)),
+      fired.length ? h('small', {}, ' ', fired.map((s) => s.detail).join('; ')) : '');
+  });
+  return cell;
+}
+
 function lineTable(lines) {
+  const risks = new Map();
   return table([
     { label: 'Select', value: (c) => (reviewable(c) ? checkbox('pick', false, { value: c.commissionId, 'aria-label': `Select ${c.commissionId}` }) : '') },
     { label: 'Commission', value: (c) => h('code', {}, c.commissionId) },
@@ -72,6 +93,7 @@ function lineTable(lines) {
     { label: 'Amount', value: (c) => fmtMoney(c.amount, c.currency), class: 'num' },
     { label: 'Status', value: (c) => h('span', { class: `status ${c.status}` }, c.status) },
     { label: 'Why', value: (c) => c.reasons.join(', ') || '–' },
+    { label: 'Partner risk', value: (c) => (c.status === 'held' ? riskCell(c.partnerId, risks) : '–') },
     { label: 'Available', value: (c) => fmtTime(c.availableAt) },
   ], lines, 'Commission lines');
 }
