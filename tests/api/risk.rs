@@ -230,3 +230,30 @@ async fn risk_is_a_managers_read_of_its_own_handles_partners() {
     let message = assert_error(op.put_plan("alpha", &plan).await, 400, "invalid_request").await;
     assert!(message.contains("holdAboveRisk"), "{message}");
 }
+
+#[tokio::test]
+async fn a_customer_with_the_partners_own_email_is_a_self_referral() {
+    let app = spawn_app().await;
+    program(&app).await;
+    let op = app.as_role("acme", Role::Operator);
+    let email = json!({"email": "owner@pub-one.example"});
+    json_of(
+        op.send_json(Method::PATCH, "/partners/pub-one", &email)
+            .await,
+        200,
+    )
+    .await;
+    let ctx = human_ctx(&app, "acme", "/deal").await;
+    let lead = json!({"ctx": ctx, "customerId": "cus_self", "email": "Owner@Pub-One.example"});
+    json_of(app.lead(&lead).await, 202).await;
+    let sale = json!({"customerId": "cus_self", "idempotencyKey": "s-1", "eventType": "purchase",
+        "value": "100.00", "currency": "EUR"});
+    json_of(op.convert_verified(&sale).await, 202).await;
+    let risk = risk_when(&app, "pub-one", |r| {
+        signal(r, "self_referral")["fired"] == true
+    })
+    .await;
+    let own = signal(&risk, "self_referral");
+    assert_eq!((&own["count"], &own["fired"]), (&json!(1), &json!(true)));
+    assert_eq!(own["examples"], json!(["cus_self"]));
+}
