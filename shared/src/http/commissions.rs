@@ -710,6 +710,7 @@ impl From<PlanError> for ApiError {
             }
             PlanError::CurrencyFixed(_) => ApiError::conflict(message),
             PlanError::PreconditionFailed(_) => ApiError::precondition_failed(message),
+            PlanError::Invalid(_) => ApiError::invalid_request(message),
             PlanError::Store(e) => e.into(),
         }
     }

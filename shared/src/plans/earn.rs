@@ -181,6 +181,7 @@ mod tests {
             attribution_window: v.attribution_window,
             customer_duration: v.customer_duration,
             hold_above_risk: v.hold_above_risk,
+            effective_at: None,
             version: 1,
             updated_at: "2026-11-01T00:00:00Z".into(),
             updated_by: "t".into(),

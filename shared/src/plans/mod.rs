@@ -24,6 +24,8 @@ pub enum PlanError {
     CurrencyFixed(String),
     #[error("{0}")]
     PreconditionFailed(String),
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -66,7 +68,8 @@ pub async fn current(
         .next())
 }
 
-/// The version in force at `at_ms` (the newest whose `updatedAt` is not after it).
+/// The version in force at `at_ms`: the newest whose effective time (`effectiveAt`, else
+/// `updatedAt`) is not after it.
 /// Round trips: one query per 20 versions walked back (almost always one).
 pub async fn in_force_at(
     state: &AppState,
@@ -83,9 +86,7 @@ pub async fn in_force_at(
         let next = keys::plan_sk(campaign, last.version);
         let full = page.len() == 20;
         for plan in page {
-            let since = crate::domain::time::parse_rfc3339(&plan.updated_at)
-                .map_or(i64::MAX, crate::domain::time::unix_millis);
-            if since <= at_ms {
+            if plan.effective_ms() <= at_ms {
                 return Ok(Some(plan));
             }
         }
@@ -127,7 +128,13 @@ pub async fn put(
     {
         return Err(PlanError::CurrencyFixed(p.currency.to_string()));
     }
-    let now = crate::platform::time::now_rfc3339();
+    let now_ms = crate::platform::time::now_millis();
+    if valid.effective_at_ms.is_some_and(|t| t < now_ms) {
+        return Err(PlanError::Invalid(
+            "effectiveAt: must not be in the past.".into(),
+        ));
+    }
+    let now = crate::domain::time::unix_millis_to_rfc3339(now_ms);
     let plan = valid.versioned(campaign_id.clone(), at + 1, now, by.to_owned());
     let item = Item::new(
         keys::plans_pk(handle),

@@ -148,6 +148,9 @@ pub struct PlanSpec {
     /// this (0 to 99), naming the signals in their reasons.
     #[serde(default)]
     pub hold_above_risk: Option<u32>,
+    /// When the version takes effect (RFC 3339, not in the past); absent, when it is saved.
+    #[serde(default)]
+    pub effective_at: Option<String>,
 }
 
 /// A plan version as stored and answered.
@@ -166,9 +169,13 @@ pub struct Plan {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold_above_risk: Option<u8>,
     pub version: u64,
-    /// From this time on, conversions are paid under this version.
+    /// When it was saved.
     pub updated_at: String,
     pub updated_by: String,
+    /// From this time on, conversions are paid under this version (its `updatedAt` for a
+    /// version saved to take effect at once, as every version before `effectiveAt` existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_at: Option<String>,
 }
 
 fn err(field: impl Into<String>, message: impl Into<String>) -> DomainError {
@@ -275,6 +282,14 @@ impl PlanSpec {
                 format!("must be 1 to {MAX_CUSTOMER_MONTHS}, or use \"lifetime\"."),
             ));
         }
+        let effective_at_ms = self
+            .effective_at
+            .as_deref()
+            .map(|t| {
+                crate::domain::time::rfc3339_millis(t)
+                    .ok_or_else(|| err("effectiveAt", "must be an RFC 3339 time."))
+            })
+            .transpose()?;
         let hold_above_risk = self
             .hold_above_risk
             .map(|n| u8::try_from(n).ok().filter(|n| *n < 100))
@@ -289,6 +304,7 @@ impl PlanSpec {
             attribution_window: self.attribution_window,
             customer_duration: self.customer_duration,
             hold_above_risk,
+            effective_at_ms,
         })
     }
 }
@@ -304,6 +320,8 @@ pub struct ValidPlan {
     pub attribution_window: AttributionWindow,
     pub customer_duration: Option<CustomerDuration>,
     pub hold_above_risk: Option<u8>,
+    /// `effectiveAt` as given (checked against the clock when saved: [`ValidPlan::versioned`]).
+    pub effective_at_ms: Option<i64>,
 }
 
 impl ValidPlan {
@@ -326,6 +344,9 @@ impl ValidPlan {
             customer_duration: self.customer_duration,
             hold_above_risk: self.hold_above_risk,
             version,
+            effective_at: self
+                .effective_at_ms
+                .map(crate::domain::time::unix_millis_to_rfc3339),
             updated_at,
             updated_by,
         }
@@ -333,6 +354,12 @@ impl ValidPlan {
 }
 
 impl Plan {
+    /// From when conversions are paid under this version (unix ms; `i64::MAX` if unreadable).
+    pub fn effective_ms(&self) -> i64 {
+        let at = self.effective_at.as_deref().unwrap_or(&self.updated_at);
+        crate::domain::time::rfc3339_millis(at).unwrap_or(i64::MAX)
+    }
+
     /// The rule paying a conversion of `event_type` that is (`first`) or is not its
     /// customer's first of that type.
     pub fn rule_for_event(&self, event_type: &str, first: bool) -> Option<&Rule> {
