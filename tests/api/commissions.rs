@@ -68,6 +68,24 @@ pub(crate) async fn ledger(app: &TestApp, n: usize) -> Vec<Value> {
     panic!("the ledger never reached {n} lines");
 }
 
+/// The handle's conversion lines once there are at least `n` (a reversal's lines aside).
+pub(crate) async fn ledger_at_least(app: &TestApp, n: usize) -> Vec<Value> {
+    let viewer = app.as_role("acme", Role::Viewer);
+    for _ in 0..300 {
+        let page = json_of(
+            viewer.list_commissions("kind=conversion&limit=100").await,
+            200,
+        )
+        .await;
+        let items = page["items"].as_array().unwrap().clone();
+        if items.len() >= n {
+            return items;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the ledger never reached {n} conversion lines");
+}
+
 fn op_view(app: &TestApp) -> crate::endpoints::As<'_> {
     app.as_role("acme", Role::Viewer)
 }

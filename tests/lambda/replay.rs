@@ -739,6 +739,30 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("commissions/partner-postbacks.json").await;
     r.expect_status(200);
     assert_eq!(r.json()["items"], json!([]));
+    // The first plan of a campaign with a partner: one signed notice to it.
+    let r = b.http("commissions/partner-notices.json").await;
+    r.expect_status(200);
+    let notice = &r.json()["items"][0];
+    assert_eq!(
+        (
+            &notice["partnerId"],
+            &notice["planVersion"],
+            &notice["before"]
+        ),
+        (&json!("alpha-media"), &json!(1), &json!([]))
+    );
+    assert!(
+        notice["jws"]
+            .as_str()
+            .is_some_and(|j| j.split('.').count() == 3)
+    );
+    // No conversion yet: a replay of nothing.
+    let r = b.http("commissions/plan-backtest.json").await;
+    r.expect_status(200);
+    assert_eq!(
+        (&r.json()["conversions"], &r.json()["partners"]),
+        (&json!(0), &json!([]))
+    );
     // Nothing brought yet: every signal answered, none fired.
     let r = b.http("commissions/partner-risk.json").await;
     r.expect_status(200);

@@ -115,6 +115,24 @@ prefixed_id!(
     SubscriptionId,
     "wh_"
 );
+prefixed_id!(
+    /// A signed notice to a partner of a plan change (issue 47).
+    NoticeId,
+    "ntc_"
+);
+
+impl NoticeId {
+    /// The notice of plan `version` of a campaign to a partner: derived (time-ordered by the
+    /// save), so a retried save can only find it there.
+    pub fn of_plan(at_ms: i64, seed: &str) -> Self {
+        Self(format!("{}{}", Self::PREFIX, derived_hex(at_ms, seed)))
+    }
+
+    /// The id of its `plan.changed` event.
+    pub fn event_id(&self) -> EventId {
+        EventId(format!("{}{}", EventId::PREFIX, self.hex()))
+    }
+}
 
 impl ClickId {
     /// The id of this click's `link.clicked` event: derived, so every copy of it is the same.

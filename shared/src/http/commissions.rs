@@ -47,6 +47,8 @@ pub(crate) fn routes() -> Routes {
         .patch(Operator, W, Write, update_partner)
         .at("/v2/handles/{handle}/partners/{partnerId}/postbacks")
         .get(Viewer, R, Free, postback_log)
+        .at("/v2/handles/{handle}/partners/{partnerId}/notices")
+        .get(Viewer, R, Free, list_notices)
         .at("/v2/handles/{handle}/partners/{partnerId}/tokens")
         .post(Operator, W, Write, mint_token)
         .get(Operator, W, Free, list_tokens)
@@ -57,6 +59,8 @@ pub(crate) fn routes() -> Routes {
         .put(Operator, W, Write, put_plan)
         .at("/v2/handles/{handle}/campaigns/{campaignId}/commission-plan/preview")
         .post(Viewer, R, Free, preview_plan)
+        .at("/v2/handles/{handle}/campaigns/{campaignId}/commission-plan/backtest")
+        .post(Operator, W, Write, backtest_plan)
         .at("/v2/handles/{handle}/fx-rates")
         .get(Viewer, R, Free, get_rates)
         .post(Operator, W, Write, post_rates)
@@ -158,6 +162,32 @@ async fn get_partner(
         .filter(|_| caller.sees_partner(&id))
         .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
     Ok(axum::Json(partner))
+}
+
+/// The partner's signed plan change notices, newest first (a partner token: its own).
+/// Round trips: ONE read, ONE query.
+async fn list_notices(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(Handle, PartnerId)>,
+    Query(params): Query<PageParams>,
+) -> ApiResult<axum::Json<Page<crate::plans::notice::Notice>>> {
+    partners::get(state.store.as_ref(), &caller.handle, &id)
+        .await?
+        .filter(|_| caller.sees_partner(&id))
+        .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
+    let (items, next) = crate::plans::notice::list(
+        state.store.as_ref(),
+        &caller.handle,
+        &id,
+        params.limit()?,
+        params.after()?,
+    )
+    .await?;
+    Ok(axum::Json(Page {
+        items,
+        next_cursor: next.as_deref().map(encode_cursor),
+    }))
 }
 
 /// The partner's postback attempts, newest first (its postback is a subscription: the same
@@ -355,6 +385,30 @@ async fn preview_plan(
 ) -> ApiResult<axum::Json<preview::Preview>> {
     let got = preview::preview(&state, &caller.handle, &campaign, sample).await?;
     Ok(axum::Json(got))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct BacktestBody {
+    plan: PlanSpec,
+    from: String,
+    to: String,
+}
+
+/// A draft replayed on the period's conversions: what it would have paid beside what the
+/// ledger did. Writes nothing.
+async fn backtest_plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, campaign)): Path<(Handle, CampaignId)>,
+    Json(body): Json<BacktestBody>,
+) -> ApiResult<axum::Json<crate::plans::backtest::Backtest>> {
+    let period = crate::plans::backtest::Period::parse(&body.from, &body.to)?;
+    let found = crate::campaigns::get(state.store.as_ref(), &caller.handle, &campaign).await?;
+    let found = found.ok_or_else(|| ApiError::not_found(format!("Campaign {campaign}")))?;
+    let draft = preview::draft(&state, &campaign, body.plan)?;
+    let replay = crate::plans::backtest::run(&state, &caller.handle, &found, &draft, period);
+    Ok(axum::Json(replay.await?))
 }
 
 impl From<preview::PreviewError> for ApiError {
@@ -711,6 +765,7 @@ impl From<PlanError> for ApiError {
             PlanError::CurrencyFixed(_) => ApiError::conflict(message),
             PlanError::PreconditionFailed(_) => ApiError::precondition_failed(message),
             PlanError::Invalid(_) => ApiError::invalid_request(message),
+            PlanError::Unconfigured(e) => e.into(),
             PlanError::Store(e) => e.into(),
         }
     }

@@ -39,10 +39,12 @@ pub enum EventType {
     PayoutPaid,
     #[serde(rename = "customer.bound")]
     CustomerBound,
+    #[serde(rename = "plan.changed")]
+    PlanChanged,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 14] = [
+    pub const ALL: [EventType; 15] = [
         EventType::LinkClicked,
         EventType::LinkCreated,
         EventType::LinkUpdated,
@@ -57,6 +59,7 @@ impl EventType {
         EventType::PayoutCreated,
         EventType::PayoutPaid,
         EventType::CustomerBound,
+        EventType::PlanChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +78,7 @@ impl EventType {
             EventType::PayoutCreated => "payout.created",
             EventType::PayoutPaid => "payout.paid",
             EventType::CustomerBound => "customer.bound",
+            EventType::PlanChanged => "plan.changed",
         }
     }
 

@@ -111,6 +111,7 @@ pub fn validate_postback_events(raw: &[String]) -> Result<Vec<EventType>, Domain
         EventType::CommissionApproved,
         EventType::CommissionRejected,
         EventType::CommissionReversed,
+        EventType::PlanChanged,
     ];
     let mut out = Vec::new();
     for (i, name) in raw.iter().enumerate() {
@@ -119,7 +120,7 @@ pub fn validate_postback_events(raw: &[String]) -> Result<Vec<EventType>, Domain
             .ok_or_else(|| {
                 DomainError::new(
                     format!("postbackEvents[{i}]"),
-                    "expected commission.created, commission.approved, commission.rejected or commission.reversed.",
+                    "expected commission.created, commission.approved, commission.rejected, commission.reversed or plan.changed.",
                 )
             })?;
         if !out.contains(&kind) {

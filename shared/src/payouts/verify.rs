@@ -153,11 +153,14 @@ pub fn any(doc: &Value, keys: &Jwks) -> Result<&'static str, Failed> {
         Value::Array(docs) => chain(docs, keys).map(|()| "statement chain"),
         Value::String(token) => receipt(token, keys).map(|_| "receipt"),
         Value::Object(o) if o.contains_key("leaf") => proof(doc, keys).map(|()| "proof"),
+        Value::Object(o) if o.contains_key("noticeId") => crate::plans::notice::verify(doc, keys)
+            .map(|()| "plan change notice")
+            .map_err(Failed),
         Value::Object(o) if o.contains_key("lines") => statement(doc, keys).map(|_| "statement"),
         Value::Object(o) => match o.get("receipt").and_then(Value::as_str) {
             Some(token) => receipt(token, keys).map(|_| "receipt"),
-            None => fail("not a statement, a proof or a receipt"),
+            None => fail("not a statement, a proof, a receipt or a notice"),
         },
-        _ => fail("not a statement, a proof or a receipt"),
+        _ => fail("not a statement, a proof, a receipt or a notice"),
     }
 }

@@ -117,7 +117,11 @@ pub async fn preview(
 }
 
 /// A draft validated as a PUT would be, as version 0 (never stored).
-fn draft(state: &AppState, campaign: &CampaignId, spec: PlanSpec) -> Result<Plan, DomainError> {
+pub(crate) fn draft(
+    state: &AppState,
+    campaign: &CampaignId,
+    spec: PlanSpec,
+) -> Result<Plan, DomainError> {
     let max_days = u32::try_from((state.config.attribution_window.as_secs() / 86_400).max(1))
         .unwrap_or(u32::MAX);
     let valid = spec

@@ -14,6 +14,8 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL
 pub const STATEMENT_TYP: &str = "tenx-statement+jws";
 /// The `typ` of a conversion receipt.
 pub const RECEIPT_TYP: &str = "tenx-receipt+jws";
+/// The `typ` of a plan change notice to a partner.
+pub const NOTICE_TYP: &str = "tenx-plan-notice+jws";
 
 /// One public key as published (RFC 8037 OKP).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -69,6 +69,10 @@ pub static PARTNER_ROUTES: &[(Method, &str)] = &[
         Method::GET,
         "/v2/handles/{handle}/partners/{partnerId}/coupon-codes",
     ),
+    (
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/notices",
+    ),
 ];
 
 /// Whether a partner token may use the route of `rule`.

@@ -394,3 +394,8 @@ pub fn integration_parked_pk(handle: &Handle, provider: &str) -> String {
 pub fn partner_risk(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
     (format!("H#{handle}#RISK"), partner_sk(partner_id))
 }
+
+/// A partner's plan change notices, newest last (issue 47).
+pub fn plan_notices_pk(handle: &Handle, partner_id: &PartnerId) -> String {
+    format!("H#{handle}#NT#{partner_id}")
+}

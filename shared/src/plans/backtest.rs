@@ -1,0 +1,332 @@
+//! A draft plan replayed on real history (issue 47): the campaign's conversions of a period go
+//! through the draft with the ledger's own arithmetic ([`earn::earn`], as the accrual computes
+//! a line), and are set beside what the ledger accrued for them, per partner and currency, with
+//! the largest per-conversion differences. Nothing is written.
+//!
+//! What it reads, and only that: the handle's conversions of the period (one query per day,
+//! [`crate::conversions::record`]'s day partitions) and the handle's ledger lines of the period
+//! (one key range of the ledger: a conversion's line has the conversion's time-ordered id),
+//! both a page at a time; a rate query for a percentage of a value in another currency.
+//! Caps are not replayed: a line a cap cut (`capped`) is left out of both sides and counted in
+//! `skipped`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::ControlFlow;
+
+use serde::Serialize;
+
+use crate::campaigns::Campaign;
+use crate::domain::{CampaignId, CommissionId, Currency, DomainError, Handle, PartnerId};
+use crate::kernel::events::ConversionData;
+use crate::kernel::state::AppState;
+use crate::ledger::model::{Commission, Kind, Status};
+use crate::plans::earn;
+use crate::plans::model::Plan;
+use crate::platform::store::{Query, StoreError, for_each_item, keys};
+
+/// The longest period a backtest replays.
+pub const MAX_DAYS: i64 = 366;
+/// How many per-conversion differences are answered.
+pub const LARGEST: usize = 10;
+
+/// A replayed period: `from` inclusive, `to` exclusive (unix ms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period {
+    pub from_ms: i64,
+    pub to_ms: i64,
+}
+
+impl Period {
+    /// Two RFC 3339 times, `from` before `to`, at most [`MAX_DAYS`] apart.
+    pub fn parse(from: &str, to: &str) -> Result<Period, DomainError> {
+        let time = |field: &str, raw: &str| {
+            crate::domain::time::rfc3339_millis(raw)
+                .ok_or_else(|| DomainError::new(field, "must be an RFC 3339 time"))
+        };
+        let (from_ms, to_ms) = (time("from", from)?, time("to", to)?);
+        if to_ms <= from_ms {
+            return Err(DomainError::new("to", "must be after from"));
+        }
+        if to_ms - from_ms > MAX_DAYS * 86_400_000 {
+            return Err(DomainError::new(
+                "to",
+                format!("the period must be at most {MAX_DAYS} days"),
+            ));
+        }
+        Ok(Period { from_ms, to_ms })
+    }
+
+    fn holds(&self, ms: i64) -> bool {
+        (self.from_ms..self.to_ms).contains(&ms)
+    }
+}
+
+/// One partner and currency: what the ledger accrued, what the draft would have.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartnerDifference {
+    pub partner_id: PartnerId,
+    pub currency: Currency,
+    pub conversions: u64,
+    pub actual: String,
+    pub draft: String,
+    /// `draft` − `actual`.
+    pub difference: String,
+}
+
+/// One conversion whose draft amount differs from its line's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversionDifference {
+    pub conversion_id: String,
+    pub partner_id: PartnerId,
+    pub event_type: String,
+    pub received_at: String,
+    pub currency: Currency,
+    pub actual: String,
+    pub draft: String,
+    pub difference: String,
+}
+
+/// What was left out of the replay, and why.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Skipped {
+    /// Lines a cap cut: caps are not replayed.
+    pub capped: u64,
+    /// Conversions of a campaign without a partner: nobody is owed anything.
+    pub no_partner: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Backtest {
+    pub campaign_id: CampaignId,
+    pub from: String,
+    pub to: String,
+    pub conversions: u64,
+    pub partners: Vec<PartnerDifference>,
+    pub largest: Vec<ConversionDifference>,
+    pub skipped: Skipped,
+}
+
+/// A conversion line's partner, currency, amount (0 while unknown) and whether a cap cut it.
+struct Accrued {
+    partner: PartnerId,
+    currency: Currency,
+    minor: i64,
+    capped: bool,
+}
+
+/// The replay of `draft` over `campaign`'s conversions of `period`. Round trips: one query per
+/// 1,000 lines of the handle's ledger in the period and per day (and 1,000 conversions) of the
+/// period, concurrently; a rate query per conversion whose percentage needs one.
+#[tracing::instrument(skip_all, fields(handle = %handle, campaign = %campaign.campaign_id))]
+pub async fn run(
+    state: &AppState,
+    handle: &Handle,
+    campaign: &Campaign,
+    draft: &Plan,
+    period: Period,
+) -> Result<Backtest, StoreError> {
+    let (accrued, conversions) = futures::future::try_join(
+        accrued(state, handle, &campaign.campaign_id, period),
+        conversions(state, handle, &campaign.campaign_id, period),
+    )
+    .await?;
+    let mut tally = Tally::default();
+    for c in &conversions {
+        let id = CommissionId::of_conversion(&c.conversion_id);
+        let actual = accrued.get(&id);
+        if actual.is_some_and(|a| a.capped) {
+            tally.skipped.capped += 1;
+            continue;
+        }
+        let Some(partner) = actual
+            .map(|a| a.partner.clone())
+            .or_else(|| campaign.partner_id.clone())
+        else {
+            tally.skipped.no_partner += 1;
+            continue;
+        };
+        let drafted = draft_minor(state, handle, draft, c).await?;
+        let actual_minor = actual.map_or(0, |a| a.minor);
+        let currency = actual.map_or(draft.currency, |a| a.currency);
+        tally.add(c, partner, currency, actual_minor, drafted);
+    }
+    Ok(tally.answer(campaign.campaign_id.clone(), period))
+}
+
+/// What the draft pays `c` (0 while a rate is missing, as the ledger's line would wait).
+async fn draft_minor(
+    state: &AppState,
+    handle: &Handle,
+    draft: &Plan,
+    c: &ConversionData,
+) -> Result<i64, StoreError> {
+    let facts = crate::ledger::accrue::facts(c);
+    let rate = match earn::rate_needed(draft, &facts) {
+        Some(from) => {
+            crate::fx::rate_at(state, handle, from, draft.currency, facts.received_ms).await?
+        }
+        None => None,
+    };
+    Ok(earn::earn(draft, &facts, rate).minor.unwrap_or(0))
+}
+
+/// The campaign's conversion lines of the period, by id: ONE key range of the ledger.
+async fn accrued(
+    state: &AppState,
+    handle: &Handle,
+    campaign: &CampaignId,
+    period: Period,
+) -> Result<HashMap<CommissionId, Accrued>, StoreError> {
+    let bound = |ms: i64, end: &str| format!("{}{:012x}{end}", CommissionId::PREFIX, ms.max(0));
+    let query = Query::between(
+        crate::ledger::model::pk(handle),
+        bound(period.from_ms, ""),
+        bound(period.to_ms, ""),
+    );
+    let mut out = HashMap::new();
+    for_each_item(state.store.as_ref(), query, |item| {
+        let line = Commission::from_item(item)?;
+        if line.kind == Kind::Conversion && line.campaign_id.as_ref() == Some(campaign) {
+            out.insert(line.commission_id.clone(), accrued_of(&line));
+        }
+        Ok::<_, StoreError>(ControlFlow::Continue(()))
+    })
+    .await?;
+    Ok(out)
+}
+
+fn accrued_of(line: &Commission) -> Accrued {
+    Accrued {
+        partner: line.partner_id.clone(),
+        currency: line.currency,
+        minor: line.amount_minor.unwrap_or(0),
+        capped: line.status == Status::Capped,
+    }
+}
+
+/// The campaign's counted conversions of the period, oldest first: one query per day.
+async fn conversions(
+    state: &AppState,
+    handle: &Handle,
+    campaign: &CampaignId,
+    period: Period,
+) -> Result<Vec<ConversionData>, StoreError> {
+    let mut out = Vec::new();
+    let mut day_ms = period.from_ms - period.from_ms.rem_euclid(86_400_000);
+    while day_ms < period.to_ms {
+        let day = crate::analytics::days::day_of_unix(day_ms / 1000);
+        let query = Query::all(keys::conversion_day_pk(handle, &day));
+        for_each_item(state.store.as_ref(), query, |item| {
+            let c: ConversionData = item.parse()?;
+            let counted = !c.test && c.superseded_by.is_none();
+            if counted
+                && c.campaign_id.as_ref() == Some(campaign)
+                && period.holds(c.conversion_id.unix_millis())
+            {
+                out.push(c);
+            }
+            Ok::<_, StoreError>(ControlFlow::Continue(()))
+        })
+        .await?;
+        day_ms += 86_400_000;
+    }
+    Ok(out)
+}
+
+/// The sums per partner and currency, and the largest differences, as the replay goes.
+#[derive(Default)]
+struct Tally {
+    conversions: u64,
+    per_partner: BTreeMap<(PartnerId, Currency), (u64, i128, i128)>,
+    largest: Vec<ConversionDifference>,
+    largest_by: Vec<i128>,
+    skipped: Skipped,
+}
+
+impl Tally {
+    fn add(
+        &mut self,
+        c: &ConversionData,
+        partner: PartnerId,
+        cur: Currency,
+        actual: i64,
+        draft: i64,
+    ) {
+        self.conversions += 1;
+        let sums = self.per_partner.entry((partner.clone(), cur)).or_default();
+        sums.0 += 1;
+        sums.1 += i128::from(actual);
+        sums.2 += i128::from(draft);
+        let diff = i128::from(draft) - i128::from(actual);
+        if diff == 0 {
+            return;
+        }
+        let at = self.largest_by.partition_point(|d| d.abs() >= diff.abs());
+        if at >= LARGEST {
+            return;
+        }
+        self.largest_by.insert(at, diff);
+        self.largest.insert(
+            at,
+            ConversionDifference {
+                conversion_id: c.conversion_id.to_string(),
+                partner_id: partner,
+                event_type: c.event_type.clone(),
+                received_at: c.received_at.clone(),
+                currency: cur,
+                actual: cur.format(i128::from(actual)),
+                draft: cur.format(i128::from(draft)),
+                difference: cur.format(diff),
+            },
+        );
+        self.largest.truncate(LARGEST);
+        self.largest_by.truncate(LARGEST);
+    }
+
+    fn answer(self, campaign_id: CampaignId, period: Period) -> Backtest {
+        let partners = self
+            .per_partner
+            .into_iter()
+            .map(
+                |((partner_id, currency), (n, actual, draft))| PartnerDifference {
+                    partner_id,
+                    currency,
+                    conversions: n,
+                    actual: currency.format(actual),
+                    draft: currency.format(draft),
+                    difference: currency.format(draft - actual),
+                },
+            )
+            .collect();
+        Backtest {
+            campaign_id,
+            from: crate::domain::time::unix_millis_to_rfc3339(period.from_ms),
+            to: crate::domain::time::unix_millis_to_rfc3339(period.to_ms),
+            conversions: self.conversions,
+            partners,
+            largest: self.largest,
+            skipped: self.skipped,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_period_is_ordered_and_at_most_366_days() {
+        let ok = Period::parse("2026-01-01T00:00:00Z", "2027-01-02T00:00:00Z").unwrap();
+        assert_eq!(ok.to_ms - ok.from_ms, 366 * 86_400_000);
+        let long = Period::parse("2026-01-01T00:00:00Z", "2027-01-02T00:00:01Z").unwrap_err();
+        assert_eq!(long.field, "to");
+        let backwards = Period::parse("2026-02-01T00:00:00Z", "2026-01-01T00:00:00Z").unwrap_err();
+        assert_eq!(backwards.field, "to");
+        let bad = Period::parse("yesterday", "2026-01-01T00:00:00Z").unwrap_err();
+        assert_eq!(bad.field, "from");
+    }
+}
