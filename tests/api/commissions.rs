@@ -706,6 +706,11 @@ async fn statements_proofs_and_chains_verify_offline_and_tampering_fails() {
     let (pid, first) = &statements[0];
     let second = &statements[1].1;
     assert_eq!(verify::statement(first, &jwks).map(|_| ()), Ok(()));
+    // The plan versions its lines were paid under (issue 47), each once.
+    assert_eq!(
+        first["planVersions"],
+        json!([{"campaignId": "alpha", "planVersion": 1}])
+    );
     assert_eq!(first["header"]["previousStatementHash"], Value::Null);
     assert!(second["header"]["previousStatementHash"].is_string());
     verify::chain(&[first.clone(), second.clone()], &jwks).expect("the chain verifies");

@@ -187,7 +187,9 @@ async fn get_statement(
     match params.format.as_deref().unwrap_or("json") {
         "json" => {
             let header = statement::header(&caller.handle, &payout);
-            let body = serde_json::json!({ "header": header, "lines": lines, "jws": payout.jws });
+            let versions = statement::plan_versions(&lines);
+            let body = serde_json::json!({ "header": header, "lines": lines, "jws": payout.jws,
+                "planVersions": versions });
             Ok(axum::Json(body).into_response())
         }
         "csv" => {

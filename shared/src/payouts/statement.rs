@@ -74,6 +74,29 @@ pub async fn lines(state: &AppState, handle: &Handle, p: &Payout) -> Result<Vec<
     Ok(read.iter().map(Line::from).collect())
 }
 
+/// One plan version a statement's lines were paid under.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanVersionRef {
+    pub campaign_id: String,
+    pub plan_version: u64,
+}
+
+/// The plan versions the lines were paid under, each once (each line's own is in its signed
+/// leaf, so the list is as provable as the lines; a partner matches them to its notices).
+pub fn plan_versions(lines: &[Line]) -> Vec<PlanVersionRef> {
+    let set: std::collections::BTreeSet<PlanVersionRef> = lines
+        .iter()
+        .filter_map(|l| {
+            Some(PlanVersionRef {
+                campaign_id: l.campaign_id.clone()?,
+                plan_version: l.plan_version?,
+            })
+        })
+        .collect();
+    set.into_iter().collect()
+}
+
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
