@@ -138,7 +138,7 @@ async function loadPlan(editor, campaignId) {
   const about = plan
     ? h('p', { id: 'plan-version' }, `Version ${plan.version}, by ${plan.updatedBy}, `, fmtTime(plan.updatedAt), `. Paid in ${plan.currency}.`)
     : notice('info', 'No plan yet: conversions of this campaign earn nothing until one is saved.');
-  clear(editor, about, planForm(editor, campaignId, plan), previewForm(editor, campaignId));
+  clear(editor, about, planForm(editor, campaignId, plan), previewForm(editor, campaignId), backtestForm(editor, campaignId));
 }
 
 const RULE_KINDS = [['event', 'Per conversion of an event type'], ['click', 'Per qualified click']];
@@ -179,6 +179,8 @@ function planFromForm(el) {
   if (v('maxDays')) plan.attributionWindow = { maxDays: Number(v('maxDays')) };
   if (el.querySelector('[name=lifetime]').checked) plan.customerDuration = 'lifetime';
   else if (v('durationMonths')) plan.customerDuration = { months: Number(v('durationMonths')) };
+  if (v('holdAboveRisk')) plan.holdAboveRisk = Number(v('holdAboveRisk'));
+  if (v('effectiveAt')) plan.effectiveAt = new Date(v('effectiveAt')).toISOString();
   return plan;
 }
 
@@ -196,6 +198,9 @@ function planForm(editor, campaignId, plan) {
         field('Amount per UTC month (cap)', input('amountPerMonth', { value: (p.caps && p.caps.amountPerMonth) || '', inputmode: 'decimal' })),
         field('Attribution window (days)', input('maxDays', { value: (p.attributionWindow && p.attributionWindow.maxDays) || '', inputmode: 'numeric' })),
         field('Customer duration (months)', input('durationMonths', { value: durationMonths(p), inputmode: 'numeric', placeholder: '12' }), 'How long after its binding a customer earns its partner commissions (default 12).')),
+      h('div', { class: 'grid' },
+        field('Hold above partner risk score', input('holdAboveRisk', { value: p.holdAboveRisk ?? '', inputmode: 'numeric', placeholder: '60' }), "0–99: hold a partner's new commissions while its risk score is above it."),
+        field('Takes effect at (optional)', input('effectiveAt', { type: 'datetime-local' }), 'Later than now; empty: when saved. The partner gets a signed notice either way.')),
       field('Customers earn for their lifetime', checkbox('lifetime', p.customerDuration === 'lifetime')),
       field('Hold unverified conversions for review', checkbox('requireVerified', p.requireVerified)),
       rules, add),
@@ -242,6 +247,50 @@ function previewForm(editor, campaignId) {
     });
   f.append(out);
   return f;
+}
+
+// The plan in the form replayed on the campaign's real conversions of a period, before it is
+// saved: what each partner was paid beside what the draft would have paid.
+function backtestForm(editor, campaignId) {
+  const out = h('div', { id: 'plan-backtest', 'aria-live': 'polite' });
+  const day = (offset) => new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);
+  const f = form({ id: 'backtest-form', 'aria-label': 'Backtest the plan' },
+    h('div', { class: 'grid' },
+      field('From (UTC day)', input('from', { type: 'date', value: day(-30) })),
+      field('To (UTC day, included)', input('to', { type: 'date', value: day(0) }))),
+    'Backtest on real conversions',
+    async (el) => {
+      const v = (n) => el.querySelector(`[name=${n}]`).value;
+      const to = new Date(`${v('to')}T00:00:00Z`);
+      to.setUTCDate(to.getUTCDate() + 1);
+      const body = { plan: planFromForm(editor.querySelector('#plan-form')), from: `${v('from')}T00:00:00Z`, to: to.toISOString() };
+      const got = await api.post(api.handlePath(`/campaigns/${encodeURIComponent(campaignId)}/commission-plan/backtest`), body);
+      clear(out, backtestView(got));
+    });
+  f.append(out);
+  return gateForm(f, NEEDS.commissionsWrite);
+}
+
+function backtestView(got) {
+  if (!got.partners.length) return empty(`No conversion of this campaign in the period (${got.conversions} replayed).`);
+  const skipped = got.skipped.capped ? notice('info', `${got.skipped.capped} capped line(s) left out: caps are not replayed.`) : '';
+  return h('div', {},
+    table([
+      { label: 'Partner', value: (p) => h('code', {}, p.partnerId) },
+      { label: 'Conversions', value: (p) => String(p.conversions), class: 'num' },
+      { label: 'Paid', value: (p) => fmtMoney(p.actual, p.currency), class: 'num' },
+      { label: 'Draft would pay', value: (p) => fmtMoney(p.draft, p.currency), class: 'num' },
+      { label: 'Difference', value: (p) => fmtMoney(p.difference, p.currency), class: 'num' },
+    ], got.partners, 'Backtest per partner'),
+    got.largest.length ? table([
+      { label: 'Conversion', value: (c) => h('code', {}, c.conversionId) },
+      { label: 'Partner', value: (c) => c.partnerId },
+      { label: 'Event', value: (c) => c.eventType },
+      { label: 'Paid', value: (c) => fmtMoney(c.actual, c.currency), class: 'num' },
+      { label: 'Draft', value: (c) => fmtMoney(c.draft, c.currency), class: 'num' },
+      { label: 'Difference', value: (c) => fmtMoney(c.difference, c.currency), class: 'num' },
+    ], got.largest, 'The largest differences') : notice('ok', 'No conversion would be paid differently.'),
+    skipped);
 }
 
 function previewText(got) {

@@ -23,6 +23,7 @@ export async function render(main) {
     balance: h('div', { id: 'partner-balance' }, loading()),
     payouts: h('div', { id: 'partner-payouts' }, loading()),
     postbacks: h('div', { id: 'partner-postbacks' }, loading()),
+    notices: h('div', { id: 'partner-notices' }, loading()),
   };
   main.append(
     h('h1', { tabindex: '-1' }, `${me.name} (${me.partnerId})`),
@@ -32,11 +33,13 @@ export async function render(main) {
     section('Your customers', parts.customers),
     section('Your balance', parts.balance),
     section('Your payouts and statements', parts.payouts),
+    section('Plan changes (signed notices)', parts.notices),
     section('Your postbacks', parts.postbacks));
   await Promise.all([
     links(parts.links), funnel(parts.funnel), commissions(parts.commissions),
     customers.render(parts.customers, { filters: false }),
     ledger.renderBalances(parts.balance), payouts(parts.payouts), postbacks(parts.postbacks, me),
+    notices(parts.notices, me),
   ]);
 }
 
@@ -114,6 +117,26 @@ async function payouts(body) {
   ], r.data.items, 'Your payouts') : empty('No payouts yet.'),
   h('p', { class: 'hint' }, 'Each statement is signed: check it offline with ', h('code', {}, 'tenx verify statement.json --keys keys.json'),
     ' (the keys at ', h('a', { href: '/v2/public/keys' }, '/v2/public/keys'), ').'));
+}
+
+// Each plan change that touched what this partner earns: what changed in words, from when,
+// what it would have paid over the 30 days before, and the signed notice to keep (it verifies
+// offline with `tenx verify`).
+async function notices(body, me) {
+  const r = await api.request('GET', api.handlePath(`/partners/${encodeURIComponent(me.partnerId)}/notices`) + api.query({ limit: 20 }));
+  if (!ok(body, r)) return;
+  if (!r.data.items.length) {
+    clear(body, empty('No plan change yet.'));
+    return;
+  }
+  clear(body, table([
+    { label: 'Campaign', value: (n) => h('code', {}, n.campaignId) },
+    { label: 'Version', value: (n) => String(n.planVersion), class: 'num' },
+    { label: 'From', value: (n) => fmtTime(n.effectiveAt) },
+    { label: 'What changed', value: (n) => n.summary },
+    { label: 'Last 30 days under it', value: (n) => `${fmtMoney(n.difference30d.difference, n.difference30d.currency)} (${n.difference30d.conversions} conversions)`, class: 'num' },
+    { label: 'Signed notice', value: (n) => copyButton(() => JSON.stringify(n, null, 2), 'Copy JSON', `Copy the signed notice of version ${n.planVersion}`) },
+  ], r.data.items, 'Your plan change notices'));
 }
 
 async function postbacks(body, me) {

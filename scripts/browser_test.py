@@ -824,6 +824,9 @@ def commissions(c):
     c.submit(preview)
     c.wait_text("#plan-preview", "past the customer duration")
     c.fill(preview, "sampleAs", "none")
+    # The draft replayed on the campaign's conversions (none yet) before it is saved.
+    c.submit(c.form("#backtest-form"))
+    c.wait_text("#plan-backtest", "No conversion of this campaign in the period")
     c.submit(plan)
     c.wait_text("#plan-version", "Version 1")
     step("the plan saved (version 1) after a preview the server computed (€2.50; a renewal past 12 months: nothing)")
@@ -903,6 +906,8 @@ def partner_view(c, operator):
     c.css("#partner-payouts button:nth-of-type(2)").click()
     c.wait_text("#partner-payouts", "Signed by key")
     c.wait_text("#partner-postbacks", "No postback URL set")
+    # The signed notice of its campaign's first plan (issue 47).
+    c.wait_text("#partner-notices", "What changed")
     c.wait_text("#partner-customers", "cus-web-1")
     c.shot("partner-view")
     step("the partner view: its link with its sub-id, funnel, 1 paid commission, €2.50, payout #1 signed")
