@@ -532,6 +532,16 @@ ledger() {
   python3 scripts/bench/ledger.py "$TENX_BIN" "$OUT" | tee "$OUT/ledger-${BENCH_LEDGER_BACKEND:-embedded}.md"
 }
 
+# The backtest at 10^3 and 10^5 conversions (issue 47): scripts/bench/backtest.py.
+backtest() {
+  if [ -z "${BENCH_TENX_BIN:-}" ]; then
+    cargo build --release -p tenx --bin tenx
+  fi
+  mkdir -p "$OUT"
+  echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); tenx: $TENX_BIN"
+  python3 scripts/bench/backtest.py "$TENX_BIN" "$OUT" | tee "$OUT/backtest-embedded.md"
+}
+
 case "$MODE" in
   load) load ;;
   coldstart) coldstart ;;
@@ -541,5 +551,6 @@ case "$MODE" in
   profile) profile "${2:-redirect}" ;;
   deliveries) deliveries ;;
   ledger) ledger ;;
-  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart|ledger]" >&2; exit 2 ;;
+  backtest) backtest ;;
+  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart|ledger|backtest]" >&2; exit 2 ;;
 esac

@@ -72,6 +72,9 @@ pub(crate) struct SeedArgs {
     /// Transactions in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Also write each line's conversion record (what a backtest replays, issue 47).
+    #[arg(long)]
+    with_conversions: bool,
 }
 
 /// What every line of the run shares.
@@ -82,6 +85,7 @@ struct Run {
     plan: Plan,
     /// Distinguishes this run's ids from another's (the same partner seeded twice).
     tag: i64,
+    with_conversions: bool,
 }
 
 pub(crate) async fn run(args: SeedArgs) -> anyhow::Result<()> {
@@ -126,6 +130,7 @@ pub(crate) async fn run(args: SeedArgs) -> anyhow::Result<()> {
         campaign,
         plan,
         tag: now,
+        with_conversions: args.with_conversions,
     };
     // Approved: created in [now - hold - days, now - hold - 1 h); pending: in (now - hold + 1 h,
     // now - 1 min]. Evenly spaced, so the ids are time-ordered in the order written.
@@ -245,7 +250,51 @@ fn line_ops(
     }
     let mut ops = line.create(&run.handle)?;
     ops.extend(tenx_shared::ledger::due::entry(&run.handle, &line));
+    if run.with_conversions {
+        ops.push(conversion_op(run, &line, i)?);
+    }
     Ok(ops)
+}
+
+/// The conversion record behind `line`, as the conversion route stores it.
+fn conversion_op(run: &Run, line: &Commission, i: u64) -> anyhow::Result<WriteOp> {
+    use tenx_shared::domain::{Attribution, ClickId, ConversionId, IdempotencyKey};
+    let id = ConversionId::parse(line.conversion_id.as_deref().unwrap_or_default())?;
+    let data = tenx_shared::kernel::events::ConversionData {
+        conversion_id: id.clone(),
+        idempotency_key: IdempotencyKey::parse(&format!("seed-{}-{i}", run.tag))?,
+        click_id: ClickId::parse(line.click_id.as_deref().unwrap_or_default())?,
+        campaign_id: Some(run.campaign.clone()),
+        slug: "seeded".to_owned(),
+        event_type: "purchase".to_owned(),
+        value: line.value,
+        currency: line.value_currency.clone(),
+        test: false,
+        metadata: None,
+        attribution: Attribution::unknown(),
+        sub_ids: SubIds::default(),
+        received_at: tenx_shared::domain::time::unix_millis_to_rfc3339(id.unix_millis()),
+        verified: true,
+        risk: Risk::default(),
+        reversal: None,
+        superseded_by: None,
+        receipt: line.receipt.clone(),
+        customer_id: None,
+        customer_first: false,
+        customer_bound_at: None,
+        customer_self_referral: false,
+        address_hash: None,
+    };
+    let (pk, sk) = tenx_shared::conversions::record::record_key(&run.handle, &id);
+    let item = tenx_shared::platform::store::Item::new(
+        pk,
+        sk,
+        tenx_shared::platform::store::to_doc(&data)?,
+    );
+    Ok(WriteOp::Put {
+        item,
+        cond: tenx_shared::platform::store::Cond::Absent,
+    })
 }
 
 /// Fills transactions with whole lines and keeps `concurrency` of them in flight.

@@ -118,9 +118,11 @@ struct Accrued {
     capped: bool,
 }
 
-/// The replay of `draft` over `campaign`'s conversions of `period`. Round trips: one query per
-/// 1,000 lines of the handle's ledger in the period and per day (and 1,000 conversions) of the
-/// period, concurrently; a rate query per conversion whose percentage needs one.
+/// The replay of `draft` over `campaign`'s conversions of `period`, streamed: the period's
+/// conversion lines are held as small entries by id (what the ledger paid), and the
+/// conversions are replayed a page at a time, never held. Round trips: one query per 1,000
+/// lines of the handle's ledger in the period, one per day (and 1,000 conversions) of the
+/// period, and a rate query per conversion whose percentage needs one.
 #[tracing::instrument(skip_all, fields(handle = %handle, campaign = %campaign.campaign_id))]
 pub async fn run(
     state: &AppState,
@@ -129,32 +131,73 @@ pub async fn run(
     draft: &Plan,
     period: Period,
 ) -> Result<Backtest, StoreError> {
-    let (accrued, conversions) = futures::future::try_join(
-        accrued(state, handle, &campaign.campaign_id, period),
-        conversions(state, handle, &campaign.campaign_id, period),
-    )
-    .await?;
-    let mut tally = Tally::default();
-    for c in &conversions {
+    let accrued = accrued(state, handle, &campaign.campaign_id, period).await?;
+    let mut replay = Replay {
+        state,
+        handle,
+        campaign,
+        draft,
+        accrued: &accrued,
+        tally: Tally::default(),
+    };
+    let mut day_ms = period.from_ms - period.from_ms.rem_euclid(86_400_000);
+    while day_ms < period.to_ms {
+        let day = crate::analytics::days::day_of_unix(day_ms / 1000);
+        let mut query = Query::all(keys::conversion_day_pk(handle, &day));
+        loop {
+            let page = state.store.query(query.clone()).await?;
+            for item in &page.items {
+                let c: ConversionData = item.parse()?;
+                let counted = !c.test && c.superseded_by.is_none();
+                if counted
+                    && c.campaign_id.as_ref() == Some(&campaign.campaign_id)
+                    && period.holds(c.conversion_id.unix_millis())
+                {
+                    replay.one(&c).await?;
+                }
+            }
+            match page.next {
+                Some(next) => query.after = Some(next),
+                None => break,
+            }
+        }
+        day_ms += 86_400_000;
+    }
+    Ok(replay.tally.answer(campaign.campaign_id.clone(), period))
+}
+
+/// One replay under way.
+struct Replay<'a> {
+    state: &'a AppState,
+    handle: &'a Handle,
+    campaign: &'a Campaign,
+    draft: &'a Plan,
+    accrued: &'a HashMap<CommissionId, Accrued>,
+    tally: Tally,
+}
+
+impl Replay<'_> {
+    /// `c` through the draft, beside its line.
+    async fn one(&mut self, c: &ConversionData) -> Result<(), StoreError> {
         let id = CommissionId::of_conversion(&c.conversion_id);
-        let actual = accrued.get(&id);
+        let actual = self.accrued.get(&id);
         if actual.is_some_and(|a| a.capped) {
-            tally.skipped.capped += 1;
-            continue;
+            self.tally.skipped.capped += 1;
+            return Ok(());
         }
         let Some(partner) = actual
             .map(|a| a.partner.clone())
-            .or_else(|| campaign.partner_id.clone())
+            .or_else(|| self.campaign.partner_id.clone())
         else {
-            tally.skipped.no_partner += 1;
-            continue;
+            self.tally.skipped.no_partner += 1;
+            return Ok(());
         };
-        let drafted = draft_minor(state, handle, draft, c).await?;
+        let drafted = draft_minor(self.state, self.handle, self.draft, c).await?;
         let actual_minor = actual.map_or(0, |a| a.minor);
-        let currency = actual.map_or(draft.currency, |a| a.currency);
-        tally.add(c, partner, currency, actual_minor, drafted);
+        let currency = actual.map_or(self.draft.currency, |a| a.currency);
+        self.tally.add(c, partner, currency, actual_minor, drafted);
+        Ok(())
     }
-    Ok(tally.answer(campaign.campaign_id.clone(), period))
 }
 
 /// What the draft pays `c` (0 while a rate is missing, as the ledger's line would wait).
@@ -206,35 +249,6 @@ fn accrued_of(line: &Commission) -> Accrued {
         minor: line.amount_minor.unwrap_or(0),
         capped: line.status == Status::Capped,
     }
-}
-
-/// The campaign's counted conversions of the period, oldest first: one query per day.
-async fn conversions(
-    state: &AppState,
-    handle: &Handle,
-    campaign: &CampaignId,
-    period: Period,
-) -> Result<Vec<ConversionData>, StoreError> {
-    let mut out = Vec::new();
-    let mut day_ms = period.from_ms - period.from_ms.rem_euclid(86_400_000);
-    while day_ms < period.to_ms {
-        let day = crate::analytics::days::day_of_unix(day_ms / 1000);
-        let query = Query::all(keys::conversion_day_pk(handle, &day));
-        for_each_item(state.store.as_ref(), query, |item| {
-            let c: ConversionData = item.parse()?;
-            let counted = !c.test && c.superseded_by.is_none();
-            if counted
-                && c.campaign_id.as_ref() == Some(campaign)
-                && period.holds(c.conversion_id.unix_millis())
-            {
-                out.push(c);
-            }
-            Ok::<_, StoreError>(ControlFlow::Continue(()))
-        })
-        .await?;
-        day_ms += 86_400_000;
-    }
-    Ok(out)
 }
 
 /// The sums per partner and currency, and the largest differences, as the replay goes.
