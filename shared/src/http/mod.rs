@@ -17,6 +17,7 @@ pub mod links;
 pub mod objects_only;
 pub mod pagination;
 pub mod payouts;
+pub mod programs;
 pub mod public;
 pub mod redirect;
 pub mod request_id;
@@ -118,7 +119,8 @@ impl Group {
             Group::Console => console::routes(),
             Group::Commissions => commissions::routes()
                 .merge(payouts::routes())
-                .merge(customers::coupon_routes()),
+                .merge(customers::coupon_routes())
+                .merge(programs::routes()),
         }
     }
 
@@ -131,6 +133,7 @@ impl Group {
                 .merge(customers::public_router())
                 .merge(integrations::public_router())
                 .merge(script::public_router())
+                .merge(programs::public_router())
                 .layer(axum::middleware::from_fn(script::cors)),
             Group::Chain => chain::public_router(),
             Group::Console => console::router(),

@@ -39,10 +39,14 @@ pub enum EventType {
     PayoutPaid,
     #[serde(rename = "customer.bound")]
     CustomerBound,
+    #[serde(rename = "partner.applied")]
+    PartnerApplied,
+    #[serde(rename = "partner.approved")]
+    PartnerApproved,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 14] = [
+    pub const ALL: [EventType; 16] = [
         EventType::LinkClicked,
         EventType::LinkCreated,
         EventType::LinkUpdated,
@@ -57,6 +61,8 @@ impl EventType {
         EventType::PayoutCreated,
         EventType::PayoutPaid,
         EventType::CustomerBound,
+        EventType::PartnerApplied,
+        EventType::PartnerApproved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +81,8 @@ impl EventType {
             EventType::PayoutCreated => "payout.created",
             EventType::PayoutPaid => "payout.paid",
             EventType::CustomerBound => "customer.bound",
+            EventType::PartnerApplied => "partner.applied",
+            EventType::PartnerApproved => "partner.approved",
         }
     }
 
