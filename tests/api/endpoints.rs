@@ -147,6 +147,12 @@ impl TestApp {
         self.public_with(method, "/", None, headers).await
     }
 
+    /// `GET /programs/{handle}`: the public program page.
+    pub(crate) async fn program_page(&self, handle: &str) -> Response {
+        self.public(Method::GET, &format!("/programs/{handle}"), None)
+            .await
+    }
+
     /// `GET /console/{file}`
     pub(crate) async fn console_asset(&self, file: &str) -> Response {
         self.public(Method::GET, &format!("/console/{file}"), None)

@@ -274,3 +274,30 @@ async fn auto_approval_creates_the_partner_at_once_and_tells_only_the_merchant()
     let partner = a["partnerId"].as_str().unwrap();
     json_of(op.get_campaign(partner).await, 200).await;
 }
+
+/// `/programs/{handle}`: the console's page of the program, public, under the console's
+/// policy, loading only hashed assets (no inline script); a malformed handle is 400.
+#[tokio::test]
+async fn the_program_page_is_served_under_the_consoles_policy() {
+    let app = spawn_app().await;
+    let resp = app.program_page("acme").await;
+    assert_eq!(resp.status(), 200);
+    crate::console::assert_console_headers(&resp, "/programs/acme");
+    let html = resp.text().await.unwrap();
+    assert!(!html.contains("<script>"), "no inline script");
+    let refs = crate::console::references(&html);
+    assert!(
+        refs.iter()
+            .any(|r| r.starts_with("program.") && r.ends_with(".js")),
+        "{refs:?}"
+    );
+    for r in &refs {
+        assert_eq!(app.console_asset(r).await.status(), 200, "{r}");
+    }
+    assert_error(
+        app.program_page("Not_A_Handle").await,
+        400,
+        "invalid_request",
+    )
+    .await;
+}

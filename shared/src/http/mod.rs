@@ -133,11 +133,11 @@ impl Group {
                 .merge(customers::public_router())
                 .merge(integrations::public_router())
                 .merge(script::public_router())
-                .merge(programs::public_router())
                 .layer(axum::middleware::from_fn(script::cors)),
             Group::Chain => chain::public_router(),
             Group::Console => console::router(),
-            Group::Commissions => payouts::public_router(),
+            // The program's public routes: an autoApprove application creates a partner token.
+            Group::Commissions => payouts::public_router().merge(programs::public_router()),
             Group::Links
             | Group::Tokens
             | Group::Campaigns

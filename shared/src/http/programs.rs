@@ -1,4 +1,6 @@
-//! Partner program routes (issue 46). Public, served by the public function:
+//! Partner program routes (issue 46). Public, served by the commissions function (an
+//! application to an `autoApprove` program mints a partner token, which the public function
+//! never touches):
 //! `GET /v2/public/programs/{handle}` and `POST /v2/public/programs/{handle}/applications`
 //! (limited per client address and handle). Authenticated, served with the commissions:
 //! `PUT|GET /v2/handles/{handle}/program`, `GET …/partner-applications[/{applicationId}]`,
@@ -92,8 +94,7 @@ async fn create_application(
             other => ApiError::from(other),
         })?;
     let new = body.validate()?;
-    let keyring = state.ctx_keys()?;
-    let submitted = crate::programs::apply::submit(&state, keyring, &handle, new).await?;
+    let submitted = crate::programs::apply::submit(&state, &handle, new).await?;
     let answer = Accepted {
         application_id: submitted.application_id,
     };

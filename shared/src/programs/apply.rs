@@ -3,7 +3,7 @@
 
 use super::model::NewApplication;
 use super::{Application, ApplicationStatus, Applications, ProgramError};
-use crate::domain::{ApplicationId, CtxKeyring, Handle};
+use crate::domain::{ApplicationId, Handle};
 use crate::kernel::events::{Event, EventType};
 use crate::kernel::state::AppState;
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
@@ -27,7 +27,6 @@ pub const AUTO_APPROVER: &str = "program:auto-approve";
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn submit(
     state: &AppState,
-    keyring: &CtxKeyring,
     handle: &Handle,
     new: NewApplication,
 ) -> Result<Submitted, ProgramError> {
@@ -35,7 +34,7 @@ pub async fn submit(
     if program.applications == Applications::Invite {
         return Err(ProgramError::InviteOnly(handle.clone()));
     }
-    let application = record(keyring, new)?;
+    let application = record(handle, new)?;
     let submitted = store_new(state, handle, &application).await?;
     if program.auto_approve && !submitted.deduped {
         let id = &submitted.application_id;
@@ -46,14 +45,22 @@ pub async fn submit(
     Ok(submitted)
 }
 
-fn record(keyring: &CtxKeyring, new: NewApplication) -> Result<Application, ProgramError> {
-    let protected = crate::customers::Email::protect(keyring, &new.email)?;
+/// The deduplication key of an email on a handle: the SHA-256 of the handle and the address
+/// in lower case. Not keyed: the record beside it keeps the address readable (the manager
+/// contacts the applicant), so a key would hide nothing the table does not already hold.
+pub fn email_key(handle: &Handle, email: &str) -> String {
+    use sha2::Digest;
+    let seed = format!("{handle}\n{}", email.trim().to_lowercase());
+    hex::encode(sha2::Sha256::digest(seed.as_bytes()))
+}
+
+fn record(handle: &Handle, new: NewApplication) -> Result<Application, ProgramError> {
     Ok(Application {
         application_id: ApplicationId::new(),
         name: new.name,
+        email_masked: crate::domain::customer::mask_email(&new.email)?,
+        email_hash: email_key(handle, &new.email),
         email: new.email,
-        email_masked: protected.masked,
-        email_hash: protected.digest,
         website: new.website,
         message: new.message,
         status: ApplicationStatus::Pending,

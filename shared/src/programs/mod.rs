@@ -3,8 +3,8 @@
 //! - `settings`: the program (`H#{handle}` / `P#program`), version-checked writes.
 //! - `summary`: what the public page shows, the commission summary in words from the
 //!   template campaign's plan (nothing private: no caps, no other campaign).
-//! - `apply`: an application (`H#{handle}#APP` / `{applicationId}`), deduplicated by the keyed
-//!   digest of its email (`H#{handle}#APPE` / `{digest}`), with its `partner.applied` event.
+//! - `apply`: an application (`H#{handle}#APP` / `{applicationId}`), deduplicated by the digest
+//!   of its email (`H#{handle}#APPE` / `{digest}`), with its `partner.applied` event.
 //! - `approve`: the partner, its campaign, the campaign's plan and primary link (copied from
 //!   the template), a partner token, the application's new status and `partner.approved`, in
 //!   ONE transaction: all of it or nothing.

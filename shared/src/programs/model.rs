@@ -149,7 +149,8 @@ impl ApplicationStatus {
 
 /// An application as stored under `H#{handle}#APP` / `{applicationId}`. The email is kept as
 /// given (the applicant gave it to the merchant to be contacted) and answered only to the
-/// handle's operators; `emailHash` (a keyed digest) is the deduplication key.
+/// handle's operators and in the merchant's own signed events; `emailMasked` is the form for
+/// screens and lists; `emailHash` ([`super::apply::email_key`]) is the deduplication key.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Application {
