@@ -25,7 +25,7 @@ export const NEEDS = {
   conversionsWrite: { role: 'operator', scope: 'conversions.write', what: 'Reversing conversions' },
   conversionPolicy: { role: 'operator', scope: null, what: 'The conversion policy' },
   redirectSettings: { role: 'operator', scope: null, what: 'Redirect settings' },
-  programWrite: { role: 'admin', scope: 'commissions.write', what: 'Changing the partner program' },
+  programWrite: { role: 'admin', scope: null, what: 'Changing the partner program' },
   applications: { role: 'operator', scope: 'commissions.read', what: 'The applications queue' },
 };
 

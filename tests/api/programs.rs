@@ -206,7 +206,7 @@ async fn approval_creates_the_partner_its_campaign_link_and_a_working_token_once
     // The events: applied, then approved with the token.
     let got = receiver.wait_for("/p", 2).await;
     got[0].assert_signed_with(&secret);
-    let mut by_type: Vec<Value> = got.iter().map(|c| c.json()).collect();
+    let mut by_type: Vec<Value> = got.iter().map(crate::webhooks::Captured::json).collect();
     by_type.sort_by_key(|e| e["type"].as_str().unwrap().to_owned());
     assert_eq!(by_type[0]["type"], "partner.applied");
     assert_eq!(by_type[0]["data"]["applicationId"], id.as_str());

@@ -48,7 +48,8 @@ pub(crate) fn routes() -> Routes {
     Routes::new()
         .at("/v2/handles/{handle}/program")
         .get(Viewer, R, Free, get_program)
-        .put(Admin, W, Write, put_program)
+        // An admin JWT only: a PAT's `commissions.write` stays within an operator's reach.
+        .put(Admin, None, Write, put_program)
         .at("/v2/handles/{handle}/partner-applications")
         .get(Operator, R, Free, list_applications)
         .at("/v2/handles/{handle}/partner-applications/{applicationId}")

@@ -50,7 +50,7 @@ pub async fn submit(
 /// contacts the applicant), so a key would hide nothing the table does not already hold.
 pub fn email_key(handle: &Handle, email: &str) -> String {
     use sha2::Digest;
-    let seed = format!("{handle}\n{}", email.trim().to_lowercase());
+    let seed = format!("{handle}\n{}", email.to_lowercase());
     hex::encode(sha2::Sha256::digest(seed.as_bytes()))
 }
 

@@ -34,7 +34,8 @@ pub async fn list(
 ) -> Result<(Vec<Application>, Option<String>), StoreError> {
     let mut out = Vec::new();
     for _ in 0..MAX_PAGES {
-        let mut q = Query::prefix(keys::applications_pk(handle), "", limit - out.len());
+        let mut q = Query::all(keys::applications_pk(handle));
+        q.limit = limit - out.len();
         q.after = after.take();
         let (page, next): (Vec<Application>, _) = store.query(q).await?.parsed()?;
         out.extend(

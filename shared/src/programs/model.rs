@@ -53,9 +53,10 @@ pub struct ProgramSpec {
     pub template: Option<Template>,
 }
 
+/// 1 to `max` characters as sent, not only spaces; kept trimmed.
 fn text(field: &str, raw: &str, max: usize) -> Result<String, DomainError> {
     let trimmed = raw.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > max {
+    if trimmed.is_empty() || raw.chars().count() > max {
         return Err(DomainError::new(
             field,
             format!("must be 1 to {max} characters long."),
@@ -64,21 +65,23 @@ fn text(field: &str, raw: &str, max: usize) -> Result<String, DomainError> {
     Ok(trimmed.to_owned())
 }
 
+/// Up to `max` characters; empty or only spaces is none.
 fn optional_text(
     field: &str,
     raw: Option<&str>,
     max: usize,
 ) -> Result<Option<String>, DomainError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
+    match raw {
+        None => Ok(None),
+        Some(t) if t.trim().is_empty() && t.chars().count() <= max => Ok(None),
         Some(t) => text(field, t, max).map(Some),
     }
 }
 
-/// An http(s) URL (never fetched, so any host is fine).
+/// An http(s) URL as sent (never fetched, so any host is fine); `null` is none.
 fn url(field: &str, raw: Option<&str>) -> Result<Option<String>, DomainError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
+    match raw {
+        None => Ok(None),
         Some(u) => Ok(Some(
             crate::domain::validate_destination(field, u)?.to_string(),
         )),
@@ -203,7 +206,8 @@ impl ApplicationSpec {
     /// Name 1–200 characters, an email address, an http(s) website, a message up to 2000.
     pub fn validate(self) -> Result<NewApplication, DomainError> {
         let name = text("name", self.name.as_deref().unwrap_or(""), MAX_NAME_CHARS)?;
-        let email = self.email.as_deref().map(str::trim).unwrap_or("");
+        // As sent: the contract's `Email` refuses spaces, and so does the server.
+        let email = self.email.as_deref().unwrap_or("");
         if email.is_empty() {
             return Err(DomainError::new("email", "is required."));
         }
