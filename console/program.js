@@ -147,7 +147,7 @@ function earnings(c) {
   return [
     h('p', {}, `Paid in ${c.currency}:`),
     h('ul', { class: 'earn-list' }, c.rules.map((r) => h('li', {}, r.text))),
-    h('p', { class: 'hint' }, `Commissions are payable ${c.holdDays} days after the sale; a customer you bring keeps earning for ${c.customerDuration === 'lifetime' ? 'their lifetime' : c.customerDuration}.`),
+    h('p', { class: 'hint' }, `${c.holdDays > 0 ? `Commissions are payable ${c.holdDays} days after the sale` : 'Commissions are payable once approved'}; a customer you bring keeps earning for ${c.customerDuration === 'lifetime' ? 'their lifetime' : c.customerDuration}.`),
   ];
 }
 

@@ -15,9 +15,11 @@ export async function render(main) {
     h('p', {}, 'Your public program page and the applications it brings. Approval creates the partner, its campaign and link from the template campaign, and a partner token.'));
   const settings = h('div', {}, loading('Loading the program…'));
   const queue = h('div', {}, loading('Loading applications…'));
-  main.append(section('Program', settings), section('Applications', queue));
+  // The approved partner's token: above the queue, so reloading the queue keeps it shown.
+  const shown = h('div', { 'aria-live': 'polite' });
+  main.append(section('Program', settings), section('Applications', shown, queue));
   await loadSettings(settings);
-  if (session.allows(NEEDS.applications)) await loadQueue(queue, 'pending');
+  if (session.allows(NEEDS.applications)) await loadQueue(queue, 'pending', shown);
   else clear(queue, notice('info', session.reason(NEEDS.applications)));
 }
 
@@ -33,14 +35,14 @@ async function loadSettings(box) {
 }
 
 function settingsForm(p, box) {
-  const f = form({ 'aria-label': 'Program settings' },
+  const f = form({ 'aria-label': 'Program settings' }, [
     h('div', { class: 'grid' },
       field('Name', input('name', { value: p ? p.name : '' })),
       field('Terms URL', input('termsUrl', { type: 'url', value: p && p.termsUrl ? p.termsUrl : '' }), 'Optional, https://…'),
       field('Applications', select('applications', [['open', 'Open: anyone may apply'], ['invite', 'By invitation only']], p ? p.applications : 'open')),
       field('Template campaign', input('template', { value: p && p.template ? p.template.campaignId : '' }), 'Copied for every approved partner (goal, plan, link).')),
     field('Description', h('textarea', { name: 'description', rows: '4' }, p && p.description ? p.description : '')),
-    field('Approve every application at once', checkbox('autoApprove', p && p.autoApprove)),
+    field('Approve every application at once', checkbox('autoApprove', p && p.autoApprove))],
     'Save the program',
     async (el) => {
       const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
@@ -58,15 +60,14 @@ function settingsForm(p, box) {
   return f;
 }
 
-async function loadQueue(box, status) {
+async function loadQueue(box, status, shown) {
   const r = await api.request('GET', api.handlePath('/partner-applications') + api.query({ status, limit: 100 }));
   const filter = select('status', [['pending', 'Pending'], ['approved', 'Approved'], ['rejected', 'Rejected']], status);
-  filter.addEventListener('change', () => loadQueue(box, filter.value));
-  const shown = h('div', { 'aria-live': 'polite' });
+  filter.addEventListener('change', () => loadQueue(box, filter.value, shown));
   const head = h('div', { class: 'grid' }, field('Show', filter));
   if (!r.ok) return clear(box, head, errorBox(r.error));
-  if (r.data.items.length === 0) return clear(box, head, shown, empty(`No ${status} application.`));
-  clear(box, head, shown, table([
+  if (r.data.items.length === 0) return clear(box, head, empty(`No ${status} application.`));
+  clear(box, head, table([
     { label: 'Applicant', value: (a) => [h('strong', {}, a.name), h('br', {}), a.email] },
     { label: 'Website', value: (a) => (a.website ? h('a', { href: a.website, rel: 'noopener noreferrer' }, a.website) : '—') },
     { label: 'Message', value: (a) => a.message || '—' },
@@ -84,14 +85,14 @@ function decision(a, box, shown) {
   approve.addEventListener('click', () => busy(approve, out, async () => {
     const got = await api.post(api.handlePath(`/partner-applications/${a.applicationId}/approve`));
     showToken(shown, got);
-    await loadQueue(box, 'pending');
+    await loadQueue(box, 'pending', shown);
   }));
   const reason = input('reason', { 'aria-label': `Reason to reject ${a.name}` });
   const reject = h('button', { type: 'button', class: 'danger' }, 'Reject');
   reject.setAttribute('aria-label', `Reject ${a.name}`);
   reject.addEventListener('click', () => busy(reject, out, async () => {
     await api.post(api.handlePath(`/partner-applications/${a.applicationId}/reject`), { reason: reason.value.trim() });
-    await loadQueue(box, 'pending');
+    await loadQueue(box, 'pending', shown);
   }));
   const can = session.allows(NEEDS.commissionsWrite);
   const why = session.reason(NEEDS.commissionsWrite);

@@ -13,7 +13,11 @@ with a plan and an open program, then at 1440×900 and at 390×844 (a phone):
   marked `aria-invalid` with its message tied by `aria-describedby`, an alert sums them up, and
   focus lands on the first field to fix;
 - a valid application typed by keyboard and sent with Enter: the thanks are shown (a status
-  region, focused heading) with the application id, which the queue then holds as `pending`.
+  region, focused heading) with the application id, which the queue then holds as `pending`;
+
+then, signed in to the console as the handle's admin, the Program screen: the settings and the
+queue, an approval showing the new partner's token once, a rejection with its reason, and the
+rejected list showing it.
 
 Screenshots land in target/console-screenshots/ (program-*.png). Exit status 1 on a failure.
 
@@ -99,10 +103,10 @@ def empty_form_by_keyboard(c, name):
     bt.step("%s: the empty form sent by keyboard: each field marked and described, an alert, focus on the first" % name)
 
 
-def apply_by_keyboard(c, name, email, token):
+def apply_by_keyboard(c, name, applicant, email, token):
     field = c.d.switch_to.active_element
     assert field.get_attribute("name") == "name", field.get_attribute("outerHTML")
-    field.send_keys("Jane Runner", Keys.TAB)
+    field.send_keys(applicant, Keys.TAB)
     c.d.switch_to.active_element.send_keys(email, Keys.TAB)
     c.d.switch_to.active_element.send_keys("https://jane-runs.example", Keys.TAB)
     c.d.switch_to.active_element.send_keys("I review trail shoes for 20k readers.", Keys.TAB)
@@ -119,22 +123,58 @@ def apply_by_keyboard(c, name, email, token):
     bt.step("%s: a valid application typed and sent by keyboard: thanks shown and focused, pending in the queue" % name)
 
 
+def queue(c):
+    """The signed-in Program screen: the queue, an approval (the token shown once), a rejection
+    with its reason, and the rejected list."""
+    c.d.get(bt.SIGN_IN_URL)  # the code the server printed, as a person opens it
+    f = c.form("#local-sign-in")
+    c.fill(f, "handle", HANDLE)
+    c.fill(f, "role", "admin")
+    c.submit(f)
+    c.wait(lambda: c.h1() == "Welcome, %s" % HANDLE, "the start page")
+    c.go("#/program")
+    c.wait_text("main", "June Runner")
+    assert "Shoes & Co partners" in c.css("main form [name=name]").get_attribute("value")
+    c.shot("program-queue")
+    c.css("button[aria-label='Approve Jane Runner']").click()
+    c.wait_text("main .secret", "its token, shown once")
+    token = c.css("#approved-token").get_attribute("value")
+    assert token.startswith("tenx_ptk_"), token
+    c.shot("program-approved")
+    c.wait(lambda: not c.all("button[aria-label='Approve Jane Runner']"), "the approved row to leave the queue")
+    reason = c.css("input[aria-label='Reason to reject June Runner']")
+    reason.send_keys("No running audience.")
+    c.css("button[aria-label='Reject June Runner']").click()
+    c.wait_text("main", "No pending application.")
+    Select = bt.Select
+    Select(c.css("main select[name=status]")).select_by_value("rejected")
+    c.wait_text("main", "Rejected: No running audience.")
+    c.shot("program-rejected")
+    bt.step("the Program screen: the queue, approval with its token shown once, rejection with its reason")
+
+
 def main():
     work = os.environ.get("BROWSER_TEST_TMP") or os.path.join(bt.ROOT, "target", "browser-test")
     downloads = os.path.join(work, "downloads-program")
     os.makedirs(downloads, exist_ok=True)
     os.makedirs(bt.SHOTS, exist_ok=True)
+    for old in os.listdir(bt.SHOTS):
+        if old.startswith(("program-", "FAILED-program")) or "-program-" in old:
+            os.remove(os.path.join(bt.SHOTS, old))
     token = admin_token()
     set_up(token)
     c = bt.Console(downloads)
     try:
-        for (width, height), name, email in [(bt.DESKTOP, "program-desktop", "jane@runs.example"),
-                                             (bt.PHONE, "program-phone", "june@runs.example")]:
+        for (width, height), name, applicant, email in [
+                (bt.DESKTOP, "program-desktop", "Jane Runner", "jane@runs.example"),
+                (bt.PHONE, "program-phone", "June Runner", "june@runs.example")]:
             c.viewport(width, height, mobile=(width, height) == bt.PHONE)
             open_page(c, name)
             bt.step("%s (%dx%d): the program, its terms and what a partner earns; labelled, axe-clean, no console error" % (name, width, height))
             empty_form_by_keyboard(c, name)
-            apply_by_keyboard(c, name, email, token)
+            apply_by_keyboard(c, name, applicant, email, token)
+        c.viewport(*bt.DESKTOP)
+        queue(c)
         c.check_logs("the end")
         print("program page in headless Chromium: every flow passed; screenshots in %s" % bt.SHOTS)
     except BaseException:
