@@ -172,6 +172,11 @@ async fn approval_creates_the_partner_its_campaign_link_and_a_working_token_once
     )
     .await;
     let id = apply_ok(&app, "acme", "jane@shoes.example", "203.0.113.1").await;
+    let again = apply_ok(&app, "acme", "JANE@shoes.example", "203.0.113.2").await;
+    assert_eq!(
+        id, again,
+        "deduplicated: no second event either (counted below)"
+    );
     let op = app.as_role("acme", Role::Operator);
     let approved = json_of(op.approve_application(&id).await, 200).await;
     assert_eq!(approved["application"]["status"], "approved");
@@ -213,6 +218,12 @@ async fn approval_creates_the_partner_its_campaign_link_and_a_working_token_once
     assert_eq!(by_type[1]["type"], "partner.approved");
     assert_eq!(by_type[1]["data"]["partnerToken"]["token"], token.as_str());
     assert_eq!(by_type[1]["data"]["email"], "jane@shoes.example");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        receiver.captured("/p").len(),
+        2,
+        "one applied, one approved"
+    );
 }
 
 #[tokio::test]
@@ -258,6 +269,8 @@ async fn rejection_keeps_its_reason_and_other_handles_cannot_reach_the_queue() {
 async fn auto_approval_creates_the_partner_at_once_and_tells_only_the_merchant() {
     let app = spawn_with(config(), None).await;
     program(&app, "acme", json!({"autoApprove": true})).await;
+    let receiver = Receiver::start().await;
+    subscribe(&app, &receiver.url("/a"), &["partner.approved"]).await;
     let resp = app
         .apply("acme", &applicant("jane@shoes.example"), "203.0.113.1")
         .await;
@@ -273,6 +286,16 @@ async fn auto_approval_creates_the_partner_at_once_and_tells_only_the_merchant()
     assert_eq!(a["decidedBy"], "program:auto-approve");
     let partner = a["partnerId"].as_str().unwrap();
     json_of(op.get_campaign(partner).await, 200).await;
+    // The token reaches the merchant in the event, and works.
+    let got = receiver.wait_for("/a", 1).await;
+    let event = got[0].json();
+    assert_eq!(event["data"]["partnerId"], partner);
+    let token = event["data"]["partnerToken"]["token"].as_str().unwrap();
+    json_of(
+        app.with_token("acme", token).get_partner(partner).await,
+        200,
+    )
+    .await;
 }
 
 /// `/programs/{handle}`: the console's page of the program, public, under the console's
@@ -298,6 +321,97 @@ async fn the_program_page_is_served_under_the_consoles_policy() {
         app.program_page("Not_A_Handle").await,
         400,
         "invalid_request",
+    )
+    .await;
+}
+
+/// Nothing half-done: an approval that cannot write all of it writes none of it. A partner
+/// created by hand under the id the approval derives makes it `409` naming `partnerId`, and no
+/// campaign, link or token appears; a program without a template, or a template without a
+/// plan, is `409` naming `template`; the application stays pending through all of it.
+#[tokio::test]
+async fn an_approval_that_cannot_complete_writes_nothing() {
+    let app = spawn_with(config(), None).await;
+    let admin = app.as_role("acme", Role::Admin);
+    let op = app.as_role("acme", Role::Operator);
+    // A program without a template.
+    let bare = json!({"name": "Acme partners"});
+    json_of(admin.put_program(&bare).await, 201).await;
+    let id = apply_ok(&app, "acme", "jane@shoes.example", "203.0.113.1").await;
+    let msg = assert_error(op.approve_application(&id).await, 409, "invalid_state").await;
+    assert!(msg.starts_with("template:"), "{msg}");
+    // A template campaign without a plan.
+    Program::on(&app, "acme")
+        .campaign("tpl", None, "join")
+        .await;
+    let with = json!({"name": "Acme partners", "template": {"campaignId": "tpl"}});
+    json_of(admin.put_program(&with).await, 200).await;
+    let msg = assert_error(op.approve_application(&id).await, 409, "invalid_state").await;
+    assert!(msg.contains("template") && msg.contains("plan"), "{msg}");
+    // The plan set, but the derived partner id taken by hand: refused, nothing written.
+    let plan: Value = serde_json::from_str(PLAN).unwrap();
+    json_of(op.put_plan("tpl", &plan).await, 200).await;
+    let taken = format!("jane-doe-{}", &id[id.len() - 8..]);
+    let body = json!({"partnerId": taken, "name": "Someone else"});
+    json_of(op.create_partner(&body).await, 201).await;
+    let msg = assert_error(op.approve_application(&id).await, 409, "conflict").await;
+    assert!(msg.contains("partnerId"), "{msg}");
+    assert_error(op.get_campaign(&taken).await, 404, "not_found").await;
+    assert_error(op.get_link(&taken).await, 404, "not_found").await;
+    assert_error(op.get_plan(&taken).await, 404, "not_found").await;
+    let record = json_of(op.get_partner(&taken).await, 200).await;
+    assert_eq!(
+        record["name"], "Someone else",
+        "the partner made by hand is untouched"
+    );
+    let a = json_of(op.get_application(&id).await, 200).await;
+    assert_eq!(
+        (&a["status"], &a["partnerId"]),
+        (&json!("pending"), &Value::Null)
+    );
+    // Rejecting it still works: the failed approvals left it as it was.
+    let body = json!({"reason": "Already a partner."});
+    json_of(op.reject_application(&id, &body).await, 200).await;
+}
+
+/// The queue pages oldest first with its cursor, under a status filter too; a body over the
+/// API's limit is 413 in the envelope.
+#[tokio::test]
+async fn the_queue_pages_by_status_and_a_large_body_is_refused() {
+    let app = spawn_with(config(), None).await;
+    program(&app, "acme", json!({})).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let hop = format!("203.0.113.{n}");
+        ids.push(apply_ok(&app, "acme", &format!("p{n}@y.example"), &hop).await);
+    }
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"reason": "No."});
+    json_of(op.reject_application(&ids[1], &body).await, 200).await;
+    let first = json_of(op.list_applications("status=pending&limit=1").await, 200).await;
+    assert_eq!(first["items"][0]["applicationId"], ids[0].as_str());
+    let cursor = first["nextCursor"].as_str().expect("a next page");
+    let query = format!("status=pending&limit=1&cursor={cursor}");
+    let second = json_of(op.list_applications(&query).await, 200).await;
+    assert_eq!(
+        second["items"][0]["applicationId"],
+        ids[2].as_str(),
+        "{second}"
+    );
+    let all = json_of(op.list_applications("").await, 200).await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 3);
+    let msg = assert_error(
+        op.list_applications("status=maybe").await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(msg.contains("status"), "{msg}");
+    let huge = json!({"name": "A", "email": "a@b.example", "message": "m".repeat(70_000)});
+    assert_error(
+        app.apply("acme", &huge, "203.0.113.9").await,
+        413,
+        "payload_too_large",
     )
     .await;
 }
