@@ -78,14 +78,26 @@ fn optional_text(
     }
 }
 
-/// An http(s) URL as sent (never fetched, so any host is fine); `null` is none.
+/// An http(s) URL as sent (never fetched, so any host is fine); `null` is none. Only the
+/// characters RFC 3986 allows (an IDN host in its `xn--` form), as the contract's pattern says.
 fn url(field: &str, raw: Option<&str>) -> Result<Option<String>, DomainError> {
-    match raw {
-        None => Ok(None),
-        Some(u) => Ok(Some(
-            crate::domain::validate_destination(field, u)?.to_string(),
-        )),
+    const MARKS: &str = "-._~:/?#[]@!$&'()*+,;=%";
+    let Some(u) = raw else { return Ok(None) };
+    let scheme = u.starts_with("https://") || u.starts_with("http://");
+    if !scheme
+        || !u
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || MARKS.contains(c))
+    {
+        return Err(DomainError::new(
+            field,
+            "must be an http:// or https:// URL of the characters RFC 3986 allows (an \
+             international domain in its xn-- form).",
+        ));
     }
+    Ok(Some(
+        crate::domain::validate_destination(field, u)?.to_string(),
+    ))
 }
 
 impl ProgramSpec {
@@ -275,6 +287,9 @@ mod tests {
         assert_eq!(e.field, "email");
         let mut s = spec("Ann", "a@b.co");
         s.website = Some("ftp://x.example".into());
+        assert_eq!(s.validate().unwrap_err().field, "website");
+        let mut s = spec("Ann", "a@b.co");
+        s.website = Some("https://\u{cf}.example/".into());
         assert_eq!(s.validate().unwrap_err().field, "website");
         let mut s = spec("Ann", "a@b.co");
         s.message = Some("x".repeat(2001));
