@@ -625,6 +625,11 @@ impl As<'_> {
         self.send(Method::POST, &rest, Some(body)).await
     }
 
+    /// `GET …/partners`
+    pub(crate) async fn list_partners(&self) -> Response {
+        self.send(Method::GET, "/partners", None).await
+    }
+
     /// `GET …/partners/{id}`
     pub(crate) async fn get_partner(&self, id: &str) -> Response {
         self.send(Method::GET, &format!("/partners/{id}"), None)

@@ -415,3 +415,36 @@ async fn the_queue_pages_by_status_and_a_large_body_is_refused() {
     )
     .await;
 }
+
+/// Two managers approving the same application at once: one partner, one `200`, one `409`
+/// naming the state (whichever write the loser's transaction lost on), never a second partner.
+#[tokio::test]
+async fn concurrent_approvals_create_one_partner() {
+    let app = spawn_with(config(), None).await;
+    program(&app, "acme", json!({})).await;
+    let id = apply_ok(&app, "acme", "jane@shoes.example", "203.0.113.1").await;
+    let (a, b) = (
+        app.as_role("acme", Role::Operator),
+        app.as_role("acme", Role::Operator),
+    );
+    let (ra, rb) = tokio::join!(a.approve_application(&id), b.approve_application(&id));
+    let (won, lost) = if ra.status() == 200 {
+        (ra, rb)
+    } else {
+        (rb, ra)
+    };
+    assert_eq!(won.status(), 200);
+    let msg = assert_error(lost, 409, "invalid_state").await;
+    assert!(
+        msg.contains("is approved"),
+        "the loser names the state: {msg}"
+    );
+    let partners = json_of(a.list_partners().await, 200).await;
+    let ours: Vec<&Value> = partners["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["partnerId"].as_str().unwrap().starts_with("jane-doe-"))
+        .collect();
+    assert_eq!(ours.len(), 1, "{partners}");
+}

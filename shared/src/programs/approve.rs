@@ -66,7 +66,11 @@ pub async fn approve(
     match crate::links::upsert(state, handle, &slug, spec, Precondition::Absent, extra).await {
         Ok(_) => {}
         Err(LinkError::Extra { index, .. }) => {
-            return Err(refusal(state, handle, id, index, &partner_id).await);
+            return Err(refusal(state, handle, id, Some(index), &partner_id).await);
+        }
+        // A concurrent approval of the same application wrote the same link first.
+        Err(LinkError::SlugTaken(_)) => {
+            return Err(refusal(state, handle, id, None, &partner_id).await);
         }
         Err(e) => return Err(e.into()),
     }
@@ -248,22 +252,24 @@ pub fn update_op(handle: &Handle, a: &Application, read: u64) -> Result<WriteOp,
     })
 }
 
-/// Why the transaction was refused, from the write whose condition failed.
+/// Why the transaction was refused, from the extra write whose condition failed (`None`: the
+/// link's slug was taken). An application decided meanwhile (a concurrent approval) answers
+/// its state, whichever write lost the race.
 async fn refusal(
     state: &AppState,
     handle: &Handle,
     id: &ApplicationId,
-    index: usize,
+    index: Option<usize>,
     partner: &PartnerId,
 ) -> ProgramError {
+    if let Err(decided) = pending(state, handle, id).await {
+        return decided;
+    }
     match index {
-        0 => match pending(state, handle, id).await {
-            Err(e) => e,
-            Ok(_) => ProgramError::Busy,
-        },
-        1 => ProgramError::Taken(format!("campaignId: campaign {partner} exists already.")),
-        2 => ProgramError::Taken(format!("partnerId: partner {partner} exists already.")),
-        _ => ProgramError::Busy,
+        None => ProgramError::Taken(format!("slug: the link {partner} exists already.")),
+        Some(1) => ProgramError::Taken(format!("campaignId: campaign {partner} exists already.")),
+        Some(2) => ProgramError::Taken(format!("partnerId: partner {partner} exists already.")),
+        Some(_) => ProgramError::Busy,
     }
 }
 
