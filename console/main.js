@@ -6,6 +6,7 @@ import { ROLES } from './session.js';
 import * as start from './start.js';
 import * as links from './links.js';
 import * as partners from './partners.js';
+import * as programs from './programs.js';
 import * as commissions from './commissions.js';
 import * as conversions from './conversions.js';
 import * as lifecycle from './lifecycle.js';
@@ -18,6 +19,7 @@ const SCREENS = [
   ['#/start', 'Start', (main) => start.render(main)],
   ['#/links', 'Links', (main) => links.renderList(main)],
   ['#/partners', 'Partners', (main) => partners.render(main)],
+  ['#/program', 'Program', (main) => programs.render(main)],
   ['#/conversions', 'Conversions', (main) => conversions.render(main)],
   ['#/commissions', 'Commissions', (main) => commissions.render(main)],
   ['#/lifecycle', 'Lifecycle', (main) => lifecycle.render(main)],

@@ -25,6 +25,8 @@ export const NEEDS = {
   conversionsWrite: { role: 'operator', scope: 'conversions.write', what: 'Reversing conversions' },
   conversionPolicy: { role: 'operator', scope: null, what: 'The conversion policy' },
   redirectSettings: { role: 'operator', scope: null, what: 'Redirect settings' },
+  programWrite: { role: 'admin', scope: null, what: 'Changing the partner program' },
+  applications: { role: 'operator', scope: 'commissions.read', what: 'The applications queue' },
 };
 
 let current = null;

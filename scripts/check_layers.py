@@ -29,7 +29,7 @@ LAYERS = [
     ["kernel"],
     # The services: the product's nouns.
     ["links", "clicks", "campaigns", "conversions", "customers", "analytics", "webhooks", "chain",
-     "tokens", "partners", "plans", "fx", "ledger", "payouts", "connectors", "risk"],
+     "tokens", "partners", "plans", "fx", "ledger", "payouts", "connectors", "risk", "programs"],
     ["http"],
     # The local server, the AWS wiring, the workers.
     ["runtime"],
@@ -163,8 +163,9 @@ def long_functions(path, text):
 # (http/routes.rs), which records the access rule with the route; a plain `.route(` there may
 # only serve a path that needs no authentication.
 AUTH_GROUP_MODULES = ["links", "tokens", "chain", "campaigns", "analytics", "webhooks",
-                      "conversions", "customers", "console", "commissions", "payouts"]
-PUBLIC_PREFIXES = ("/v2/public/", "/console/")
+                      "conversions", "customers", "console", "commissions", "payouts", "programs"]
+# `/programs/{handle}`: a program's public page (the console's, no sign-in).
+PUBLIC_PREFIXES = ("/v2/public/", "/console/", "/programs/")
 ROUTE_CALL = re.compile(r"\.(route|route_service|nest|nest_service)\(\s*(\"[^\"]*\")?")
 AUTHORIZE_USE = re.compile(r"\bauthorize\b(?!\s*\()")
 ROUTES_FILE = os.path.join("http", "routes.rs")
@@ -193,7 +194,7 @@ def unruled_routes(rel, text):
 
 # Wire and stored structs whose ids must be domain types (prefixed ids, handles, …), not strings.
 TYPED_ID_MODULES = ["kernel/events.rs", "conversions/submit.rs", "webhooks/message.rs",
-                    "webhooks/subscription.rs", "tokens.rs"]
+                    "webhooks/subscription.rs", "tokens.rs", "programs/model.rs"]
 # (file, struct, field) still a `String`, and why: none left.
 STRING_ID_ALLOWED = set()
 SERDE_STRUCT = re.compile(

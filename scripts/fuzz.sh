@@ -157,10 +157,14 @@ checks = { ensure_resource_availability = { enabled = false } }
 
 # Schema-valid yet refused by what no schema can say: a ctx whose signature does not verify
 # (400 invalid_ctx), a campaign that is not the partner's (400 naming campaignId), a provider's
-# delivery the fuzzer cannot sign (400 invalid_signature).
+# delivery the fuzzer cannot sign (400 invalid_signature), a program's template that is not a
+# campaign of the handle (400 naming template.campaignId) or autoApprove without one, an http(s)
+# URL the destination rules refuse (credentials in it, a bare host) as a program's termsUrl or
+# an applicant's website.
 [[operations]]
 include-path = ["/v2/public/refs", "/v2/handles/{handle}/partners/{partnerId}/coupon-codes",
-                "/v2/public/integrations/stripe/{handle}", "/v2/public/integrations/shopify/{handle}"]
+                "/v2/public/integrations/stripe/{handle}", "/v2/public/integrations/shopify/{handle}",
+                "/v2/handles/{handle}/program", "/v2/public/programs/{handle}/applications"]
 checks = { positive_data_acceptance = { expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "412", "429", "5xx"] } }
 TOML
 

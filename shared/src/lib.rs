@@ -27,6 +27,7 @@ pub mod partners;
 pub mod payouts;
 pub mod plans;
 pub mod platform;
+pub mod programs;
 pub mod risk;
 pub mod runtime;
 #[cfg(any(test, feature = "testing"))]

@@ -20,7 +20,7 @@ use crate::tokens::create_pat;
 
 const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 
-fn assert_console_headers(resp: &Response, what: &str) {
+pub(crate) fn assert_console_headers(resp: &Response, what: &str) {
     let h = resp.headers();
     assert_eq!(
         header_str(h, "content-security-policy"),
@@ -33,7 +33,7 @@ fn assert_console_headers(resp: &Response, what: &str) {
 
 /// The `/console/…` files a text refers to (`src="/console/x.css"`, `from './x.js'`; not the
 /// sign-in route).
-fn references(text: &str) -> BTreeSet<String> {
+pub(crate) fn references(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for quote in ['"', '\''] {
         for prefix in ["/console/", "./"] {
@@ -103,6 +103,15 @@ async fn assets_have_hashed_names_resolve_as_a_module_graph_and_are_immutable() 
         .unwrap();
     let mut pending: Vec<String> = references(&page).into_iter().collect();
     assert!(pending.iter().any(|n| n.starts_with("main.")), "{page}");
+    // The public program page is the other root of the graph.
+    let program = app.program_page("acme").await.text().await.unwrap();
+    assert!(
+        references(&program)
+            .iter()
+            .any(|n| n.starts_with("program.")),
+        "{program}"
+    );
+    pending.extend(references(&program));
     assert!(pending.iter().any(|n| n.starts_with("console.")), "{page}");
     let mut seen = BTreeSet::new();
     while let Some(name) = pending.pop() {

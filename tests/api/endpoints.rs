@@ -99,6 +99,21 @@ impl TestApp {
             .await
     }
 
+    /// `GET /v2/public/programs/{handle}`
+    pub(crate) async fn public_program(&self, handle: &str) -> Response {
+        let path = format!("/v2/public/programs/{handle}");
+        self.public(Method::GET, &path, None).await
+    }
+
+    /// `POST /v2/public/programs/{handle}/applications` from the client address `hop` (an
+    /// `x-forwarded-for` the test config trusts).
+    pub(crate) async fn apply(&self, handle: &str, body: &Value, hop: &str) -> Response {
+        let path = format!("/v2/public/programs/{handle}/applications");
+        let headers = [("x-forwarded-for", hop)];
+        self.public_with(Method::POST, &path, Some(body), &headers)
+            .await
+    }
+
     /// `POST /v2/public/chain/signals`
     pub(crate) async fn chain_signals(&self, body: &Value) -> Response {
         self.public(Method::POST, "/v2/public/chain/signals", Some(body))
@@ -130,6 +145,12 @@ impl TestApp {
     /// `{method} /` on the API host: the console's page (a `host` header overrides the host).
     pub(crate) async fn console_page(&self, method: Method, headers: &[(&str, &str)]) -> Response {
         self.public_with(method, "/", None, headers).await
+    }
+
+    /// `GET /programs/{handle}`: the public program page.
+    pub(crate) async fn program_page(&self, handle: &str) -> Response {
+        self.public(Method::GET, &format!("/programs/{handle}"), None)
+            .await
     }
 
     /// `GET /console/{file}`
@@ -525,6 +546,12 @@ impl As<'_> {
         self.send(Method::PUT, &rest, Some(body)).await
     }
 
+    /// `GET …/campaigns/{campaignId}/commission-plan`
+    pub(crate) async fn get_plan(&self, campaign: &str) -> Response {
+        let rest = format!("/campaigns/{campaign}/commission-plan");
+        self.send(Method::GET, &rest, None).await
+    }
+
     /// `POST …/campaigns/{campaign}/commission-plan/preview`
     pub(crate) async fn preview_plan(&self, campaign: &str, body: &Value) -> Response {
         let rest = format!("/campaigns/{campaign}/commission-plan/preview");
@@ -566,6 +593,53 @@ impl As<'_> {
             Some(body),
         )
         .await
+    }
+
+    // ------------------------------------------------------------ programs (issue 46)
+
+    /// `PUT …/program`
+    pub(crate) async fn put_program(&self, body: &Value) -> Response {
+        self.send(Method::PUT, "/program", Some(body)).await
+    }
+
+    /// `GET …/program`
+    pub(crate) async fn get_program(&self) -> Response {
+        self.send(Method::GET, "/program", None).await
+    }
+
+    /// `GET …/partner-applications?{query}`
+    pub(crate) async fn list_applications(&self, query: &str) -> Response {
+        let rest = format!("/partner-applications?{query}");
+        self.send(Method::GET, &rest, None).await
+    }
+
+    /// `GET …/partner-applications/{id}`
+    pub(crate) async fn get_application(&self, id: &str) -> Response {
+        let rest = format!("/partner-applications/{id}");
+        self.send(Method::GET, &rest, None).await
+    }
+
+    /// `POST …/partner-applications/{id}/approve`
+    pub(crate) async fn approve_application(&self, id: &str) -> Response {
+        let rest = format!("/partner-applications/{id}/approve");
+        self.send(Method::POST, &rest, None).await
+    }
+
+    /// `POST …/partner-applications/{id}/reject`
+    pub(crate) async fn reject_application(&self, id: &str, body: &Value) -> Response {
+        let rest = format!("/partner-applications/{id}/reject");
+        self.send(Method::POST, &rest, Some(body)).await
+    }
+
+    /// `GET …/partners`
+    pub(crate) async fn list_partners(&self) -> Response {
+        self.send(Method::GET, "/partners", None).await
+    }
+
+    /// `GET …/partners/{id}`
+    pub(crate) async fn get_partner(&self, id: &str) -> Response {
+        self.send(Method::GET, &format!("/partners/{id}"), None)
+            .await
     }
 
     /// `GET …/balances?{query}`

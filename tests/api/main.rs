@@ -32,6 +32,7 @@ mod op_budgets;
 mod openapi;
 mod payout_runs;
 mod plan_changes;
+mod programs;
 mod rate_limits;
 mod redirect;
 mod risk;

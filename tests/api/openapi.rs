@@ -38,6 +38,9 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/console/{file}"),
     ("POST", "/console/sign-in"),
+    ("GET", "/v2/public/programs/{handle}"),
+    ("POST", "/v2/public/programs/{handle}/applications"),
+    ("GET", "/programs/{handle}"),
 ];
 
 /// The methods probed on every registered path (HEAD is served by GET routes).

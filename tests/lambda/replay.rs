@@ -735,6 +735,9 @@ async fn every_event_file_replays_through_its_function() {
         (&r.json()["amount"], &r.json()["planVersion"]),
         (&json!("24.90"), &json!(1))
     );
+    // The partner program (issue 46): its template is partner-alpha; two applications, one
+    // approved (partner, campaign, plan, link and token in one transaction), one rejected.
+    programs(&mut b).await;
     // No postback URL: an empty postback log.
     let r = b.http("commissions/partner-postbacks.json").await;
     r.expect_status(200);
@@ -1208,6 +1211,64 @@ async fn every_event_file_replays_through_its_function() {
     assert_eq!(
         unused, expected,
         "grants the replay did not use (left) differ from the justified list (right)"
+    );
+}
+
+/// The program's files, in order: the program, its public page, two applications (their
+/// sample ids replaced by the real ones), the queue, an approval and a rejection; the page.
+async fn programs(b: &mut Bundle) {
+    let r = b.http("commissions/program-put.json").await;
+    r.expect_status(201);
+    assert_eq!(r.json()["template"]["campaignId"], "partner-alpha");
+    let r = b.http("commissions/program-get.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["name"], "Acme partners");
+    let r = b.http("commissions/public-program.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["commission"]["rules"][0]["percent"], "10");
+    for (file, sample) in [
+        (
+            "commissions/application-create.json",
+            "commissions/application-get.json",
+        ),
+        (
+            "commissions/application-create-second.json",
+            "commissions/application-reject.json",
+        ),
+    ] {
+        let r = b.http(file).await;
+        r.expect_status(202);
+        let id = r.json()["applicationId"].as_str().expect("id").to_owned();
+        let event = support::event_json(sample);
+        let old = event["pathParameters"]["applicationId"]
+            .as_str()
+            .expect("sample id");
+        b.replace(old, &id);
+    }
+    let r = b.http("commissions/applications-list.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["items"].as_array().map(Vec::len), Some(2));
+    let r = b.http("commissions/application-get.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["email"], "jane@shoes.example");
+    let r = b.http("commissions/application-approve.json").await;
+    r.expect_status(200);
+    let token = r.json()["partnerToken"]["token"]
+        .as_str()
+        .map(str::to_owned);
+    assert!(
+        token.is_some_and(|t| t.starts_with("tenx_ptk_")),
+        "{}",
+        r.body
+    );
+    let r = b.http("commissions/application-reject.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["status"], "rejected");
+    let r = b.http("console/program-page.json").await;
+    r.expect_status(200);
+    assert!(
+        r.body.contains("/console/program."),
+        "the page loads program.js by its hash"
     );
 }
 

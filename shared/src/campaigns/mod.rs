@@ -61,6 +61,15 @@ fn item_of(handle: &Handle, campaign: &Campaign) -> Result<Item, StoreError> {
     .with_version(campaign.version))
 }
 
+/// The put-if-absent of a new campaign, for a caller that commits it with the campaign's
+/// primary link through [`links::upsert`]'s extra writes (a program approval).
+pub fn create_op(handle: &Handle, campaign: &Campaign) -> Result<WriteOp, StoreError> {
+    Ok(WriteOp::Put {
+        item: item_of(handle, campaign)?,
+        cond: Cond::Absent,
+    })
+}
+
 /// Creates the campaign and its primary link in one transaction. An existing campaign id, or a
 /// primary slug already used by another link, is `409 conflict` (nothing is written).
 #[tracing::instrument(skip_all, fields(handle = %handle))]

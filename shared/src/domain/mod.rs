@@ -38,8 +38,8 @@ pub use link::{
 };
 pub use money::Currency;
 pub use prefixed::{
-    ClickId, CommissionId, ConversionId, EventId, NoticeId, PayoutId, ReversalId, SubscriptionId,
-    TokenId,
+    ApplicationId, ClickId, CommissionId, ConversionId, EventId, NoticeId, PayoutId, ReversalId,
+    SubscriptionId, TokenId,
 };
 pub use routing::{RouteDecision, RouteInput, route};
 pub use subids::SubIds;

@@ -1,5 +1,5 @@
 //! Typed, prefixed ids (as in svix-server): `clk_…`, `cnv_…`, `evt_…`, `rcv_…`, `req_…`, `rev_…`,
-//! `tok_…`, `wh_…`, each a prefix and 32 lower-case hex digits of a UUID (v7: time-ordered, so
+//! `tok_…`, `wh_…`, `app_…`, each a prefix and 32 lower-case hex digits of a UUID (v7: time-ordered, so
 //! listings sort by creation).
 //! Built here and nowhere else; parsing checks the shape, so a path segment that is not one is
 //! simply unknown.
@@ -114,6 +114,11 @@ prefixed_id!(
     /// A webhook subscription.
     SubscriptionId,
     "wh_"
+);
+prefixed_id!(
+    /// One application to a handle's partner program.
+    ApplicationId,
+    "app_"
 );
 prefixed_id!(
     /// A signed notice to a partner of a plan change (issue 47).

@@ -50,6 +50,10 @@ pub const SIGN_IN_TTL_SECS: i64 = 3600;
 
 const INDEX: &str = include_str!("../../../console/index.html");
 
+/// The public partner program page (`/programs/{handle}`), a page of its own over the same
+/// assets.
+const PROGRAM_PAGE: &str = include_str!("../../../console/program.html");
+
 /// The console's files, leaves first: a file may refer (`"./x.js"`, `"/console/x.css"`) only to
 /// files listed before it, whose hashed names are known when it is hashed.
 const FILES: &[(&str, &[u8])] = &[
@@ -131,6 +135,11 @@ const FILES: &[(&str, &[u8])] = &[
         "conversions.js",
         include_bytes!("../../../console/conversions.js"),
     ),
+    (
+        "programs.js",
+        include_bytes!("../../../console/programs.js"),
+    ),
+    ("program.js", include_bytes!("../../../console/program.js")),
     ("main.js", include_bytes!("../../../console/main.js")),
 ];
 
@@ -296,6 +305,11 @@ impl Bundle {
         Ok(Bundle::build(&index, files))
     }
 
+    /// Another page over the same assets (its references rewritten to their hashed names).
+    pub fn page(&self, html: &str) -> String {
+        rewrite(html, &self.assets)
+    }
+
     /// The served asset with this hashed name.
     pub fn asset(&self, hashed: &str) -> Option<&Asset> {
         self.assets.iter().find(|a| a.hashed == hashed)
@@ -316,6 +330,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/console/{file}", get(asset))
         .route("/console/sign-in", post(sign_in))
+        .route("/programs/{handle}", get(program_page))
         .layer(axum::middleware::map_response(secure))
 }
 
@@ -363,6 +378,30 @@ pub async fn index(State(state): State<AppState>) -> Response {
         Err(e) => e.into_response(),
     };
     secure(response).await
+}
+
+/// `GET /programs/{handle}`: the handle's public partner program page (no sign-in). The page
+/// reads the program from the public API itself, so any well-formed handle gets the page; it
+/// says when the handle has none. No store read here.
+async fn program_page(State(state): State<AppState>, Path(_): Path<Handle>) -> ApiResult<Response> {
+    let bundle = bundle(&state)?;
+    let html = match &state.config.console_dir {
+        None => bundle.page(PROGRAM_PAGE),
+        Some(dir) => {
+            let raw = std::fs::read_to_string(dir.join("program.html")).map_err(|e| {
+                ApiError::internal(format!(
+                    "reading the program page from {}: {e}",
+                    dir.display()
+                ))
+            })?;
+            bundle.page(&raw)
+        }
+    };
+    let headers = [
+        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        (header::CACHE_CONTROL, "no-cache"),
+    ];
+    Ok((headers, html).into_response())
 }
 
 /// `GET /` on the local server: the bare short-link domain (`{handle}.localhost:8080/`, an

@@ -17,6 +17,7 @@ pub mod links;
 pub mod objects_only;
 pub mod pagination;
 pub mod payouts;
+pub mod programs;
 pub mod public;
 pub mod redirect;
 pub mod request_id;
@@ -120,7 +121,8 @@ impl Group {
             Group::Commissions => commissions::routes()
                 .merge(payouts::routes())
                 .merge(risk::routes())
-                .merge(customers::coupon_routes()),
+                .merge(customers::coupon_routes())
+                .merge(programs::routes()),
         }
     }
 
@@ -136,7 +138,8 @@ impl Group {
                 .layer(axum::middleware::from_fn(script::cors)),
             Group::Chain => chain::public_router(),
             Group::Console => console::router(),
-            Group::Commissions => payouts::public_router(),
+            // The program's public routes: an autoApprove application creates a partner token.
+            Group::Commissions => payouts::public_router().merge(programs::public_router()),
             Group::Links
             | Group::Tokens
             | Group::Campaigns

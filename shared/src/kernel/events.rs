@@ -41,10 +41,14 @@ pub enum EventType {
     CustomerBound,
     #[serde(rename = "plan.changed")]
     PlanChanged,
+    #[serde(rename = "partner.applied")]
+    PartnerApplied,
+    #[serde(rename = "partner.approved")]
+    PartnerApproved,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 15] = [
+    pub const ALL: [EventType; 17] = [
         EventType::LinkClicked,
         EventType::LinkCreated,
         EventType::LinkUpdated,
@@ -60,6 +64,8 @@ impl EventType {
         EventType::PayoutPaid,
         EventType::CustomerBound,
         EventType::PlanChanged,
+        EventType::PartnerApplied,
+        EventType::PartnerApproved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +85,8 @@ impl EventType {
             EventType::PayoutPaid => "payout.paid",
             EventType::CustomerBound => "customer.bound",
             EventType::PlanChanged => "plan.changed",
+            EventType::PartnerApplied => "partner.applied",
+            EventType::PartnerApproved => "partner.approved",
         }
     }
 

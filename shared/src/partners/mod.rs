@@ -162,6 +162,33 @@ fn item_of(handle: &Handle, p: &Partner) -> Result<Item, StoreError> {
     .with_version(p.version))
 }
 
+/// A new active partner (no postback: none to subscribe) and the put-if-absent that creates
+/// it, for a caller that commits it in a transaction of its own (a program approval).
+pub fn plan_create(
+    handle: &Handle,
+    id: PartnerId,
+    name: String,
+    email: Option<String>,
+) -> Result<(Partner, WriteOp), StoreError> {
+    let now = crate::platform::time::now_rfc3339();
+    let partner = Partner {
+        partner_id: id,
+        name,
+        email,
+        postback_url: None,
+        postback_events: default_postback_events(),
+        status: PartnerStatus::Active,
+        version: 1,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    let op = WriteOp::Put {
+        item: item_of(handle, &partner)?,
+        cond: Cond::Absent,
+    };
+    Ok((partner, op))
+}
+
 /// Creates a partner: ONE conditional put (an existing id is `409`).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn create(

@@ -19,7 +19,7 @@ use crate::{partners, partners::PartnerStatus};
 pub const PREFIX: &str = "tenx_ptk_";
 const SECRET_CHARS: usize = 43;
 pub const EXPIRES_IN_DAYS_MAX: u32 = 3650;
-const DEFAULT_EXPIRES_IN_DAYS: u32 = 365;
+pub const DEFAULT_EXPIRES_IN_DAYS: u32 = 365;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PartnerTokenError {
@@ -99,6 +99,21 @@ pub async fn mint(
         }
         Some(_) => {}
     }
+    let (record, token, ops) = plan_mint(handle, partner_id, name, days, by)?;
+    state.store.transact(ops).await?;
+    Ok((record, token))
+}
+
+/// The writes that mint a token for `partner_id` (its record under the hash and its listing
+/// entry), for a caller that commits them in a transaction of its own (a program approval
+/// creates the partner and its first token together). `name` and `days` are already checked.
+pub fn plan_mint(
+    handle: &Handle,
+    partner_id: &PartnerId,
+    name: &str,
+    days: u32,
+    by: &str,
+) -> Result<(PartnerTokenRecord, String, Vec<WriteOp>), StoreError> {
     let token = generate();
     let hash = hash_token(&token);
     let expires = now_unix() + i64::from(days) * 86_400;
@@ -131,8 +146,7 @@ pub async fn mint(
             cond: Cond::Absent,
         },
     ];
-    state.store.transact(ops).await?;
-    Ok((record, token))
+    Ok((record, token, ops))
 }
 
 /// The partner's live tokens (without hashes). Round trips: ONE query.

@@ -252,6 +252,46 @@ async fn notice_of(
     Ok(n)
 }
 
+/// The writes that give campaign `to` a copy of `plan` as its version 1 (put if absent), and
+/// its entry in the click registry when the plan pays qualified clicks: for a caller that
+/// commits them with the campaign itself (a program approval copies its template's plan).
+pub fn copy_ops(
+    handle: &Handle,
+    plan: &Plan,
+    to: &CampaignId,
+    by: &str,
+) -> Result<Vec<WriteOp>, StoreError> {
+    let mut copy = plan.clone();
+    copy.campaign_id = to.clone();
+    copy.version = 1;
+    copy.updated_at = crate::platform::time::now_rfc3339();
+    copy.updated_by = by.to_owned();
+    // In force from the copy: a template version saved for later would leave it unpaid.
+    copy.effective_at = None;
+    let item = Item::new(
+        keys::plans_pk(handle),
+        keys::plan_sk(to, 1),
+        crate::platform::store::to_doc(&copy)?,
+    );
+    let mut ops = vec![WriteOp::Put {
+        item,
+        cond: Cond::Absent,
+    }];
+    if copy.click_rule().is_some() {
+        let entry = Entry {
+            handle: handle.clone(),
+            campaign_id: to.clone(),
+        };
+        let doc = crate::platform::store::to_doc(&entry)?;
+        let item = Item::new(CLICK_REGISTRY_PK, format!("{handle}#{to}"), doc);
+        ops.push(WriteOp::Put {
+            item,
+            cond: Cond::None,
+        });
+    }
+    Ok(ops)
+}
+
 /// The campaigns with a qualified-click rule, for the click accrual (`commissions::clicks`):
 /// one registry partition, written when such a plan is set.
 const CLICK_REGISTRY_PK: &str = "CPC";

@@ -29,6 +29,9 @@ pub struct RateLimits {
     /// Public chain requests per minute per client address (IPv6 grouped by /64), so one
     /// address cannot spend the handle's chain budget.
     pub chain_per_address: u32,
+    /// Public program applications per window per client address (IPv6 grouped by /64) and
+    /// handle.
+    pub applications_per_address: u32,
     /// Handles on a named plan (`TENX_HANDLE_PLANS`): handle → plan; any other is on `free`.
     pub tiers: HashMap<String, Tier>,
     /// Length of one fixed rate-limit window in seconds (60 unless shortened for tests).
@@ -352,6 +355,7 @@ impl Default for Config {
                 conversions_per_address: 600,
                 chain: 6000,
                 chain_per_address: 300,
+                applications_per_address: 5,
                 tiers: HashMap::new(),
                 window_secs: 60,
             },
@@ -560,6 +564,7 @@ impl Config {
             l.verified_conversions,
             l.conversions_per_click,
             l.chain_per_address,
+            l.applications_per_address,
             l.conversions_per_address,
             l.window_secs,
         ];
@@ -620,6 +625,9 @@ fn rate_limits_from_env(env: &Env, mut l: RateLimits) -> anyhow::Result<RateLimi
     }
     if let Some(n) = env.parse("TENX_RATE_LIMIT_CHAIN_PER_ADDRESS")? {
         l.chain_per_address = n;
+    }
+    if let Some(n) = env.parse("TENX_RATE_LIMIT_APPLICATIONS_PER_ADDRESS")? {
+        l.applications_per_address = n;
     }
     if let Some(n) = env.parse("TENX_RATE_LIMIT_VERIFIED_CONVERSIONS")? {
         l.verified_conversions = n;

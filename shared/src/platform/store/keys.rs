@@ -47,6 +47,20 @@ pub fn orphans_pk(handle: &Handle) -> String {
 
 /// A handle's conversion policy, beside its links and campaigns.
 pub const CONVERSION_POLICY_SK: &str = "P#conversions";
+/// A handle's partner program (its public page's settings), beside its links and campaigns.
+pub const PROGRAM_SK: &str = "P#program";
+
+/// A handle's program applications: one item per application, sk its (time-ordered) id.
+pub fn applications_pk(handle: &Handle) -> String {
+    format!("H#{handle}#APP")
+}
+
+/// The applications' email index: sk the email's keyed digest, holding the application id
+/// (put if absent, in the application's own transaction: one application per email).
+pub fn application_emails_pk(handle: &Handle) -> String {
+    format!("H#{handle}#APPE")
+}
+
 /// The marker that a handle exists (its owner used it through an authenticated write).
 pub const HANDLE_SEEN_SK: &str = "P#seen";
 

@@ -1,0 +1,111 @@
+// The partner program, signed in: its settings (admin), a link to its public page, and the
+// applications queue (operator): approve (the new partner's token shown once) or reject with a
+// reason.
+
+import * as api from './api.js';
+import * as session from './session.js';
+import { NEEDS } from './session.js';
+import {
+  busy, checkbox, clear, copyButton, empty, errorBox, field, fmtTime, form, gate, h, input, loading,
+  notice, section, select, table,
+} from './ui.js';
+
+export async function render(main) {
+  main.append(h('h1', { tabindex: '-1' }, 'Partner program'),
+    h('p', {}, 'Your public program page and the applications it brings. Approval creates the partner, its campaign and link from the template campaign, and a partner token.'));
+  const settings = h('div', {}, loading('Loading the program…'));
+  const queue = h('div', {}, loading('Loading applications…'));
+  // The approved partner's token: above the queue, so reloading the queue keeps it shown.
+  const shown = h('div', { 'aria-live': 'polite' });
+  main.append(section('Program', settings), section('Applications', shown, queue));
+  await loadSettings(settings);
+  if (session.allows(NEEDS.applications)) await loadQueue(queue, 'pending', shown);
+  else clear(queue, notice('info', session.reason(NEEDS.applications)));
+}
+
+async function loadSettings(box) {
+  const r = await api.request('GET', api.handlePath('/program'));
+  if (!r.ok && r.status !== 404) return clear(box, errorBox(r.error));
+  const p = r.ok ? r.data : null;
+  const handle = session.get().handle;
+  const page = `/programs/${encodeURIComponent(handle)}`;
+  clear(box,
+    p ? h('p', {}, 'Public page: ', h('a', { href: page }, `${location.origin}${page}`)) : notice('info', 'No program yet: save one to publish its page.'),
+    settingsForm(p, box));
+}
+
+function settingsForm(p, box) {
+  const f = form({ 'aria-label': 'Program settings' }, [
+    h('div', { class: 'grid' },
+      field('Name', input('name', { value: p ? p.name : '' })),
+      field('Terms URL', input('termsUrl', { type: 'url', value: p && p.termsUrl ? p.termsUrl : '' }), 'Optional, https://…'),
+      field('Applications', select('applications', [['open', 'Open: anyone may apply'], ['invite', 'By invitation only']], p ? p.applications : 'open')),
+      field('Template campaign', input('template', { value: p && p.template ? p.template.campaignId : '' }), 'Copied for every approved partner (goal, plan, link).')),
+    field('Description', h('textarea', { name: 'description', rows: '4' }, p && p.description ? p.description : '')),
+    field('Approve every application at once', checkbox('autoApprove', p && p.autoApprove))],
+    'Save the program',
+    async (el) => {
+      const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
+      const body = { name: v('name'), applications: v('applications'), autoApprove: el.querySelector('[name=autoApprove]').checked };
+      if (v('description')) body.description = v('description');
+      if (v('termsUrl')) body.termsUrl = v('termsUrl');
+      if (v('template')) body.template = { campaignId: v('template') };
+      await api.put(api.handlePath('/program'), body);
+      await loadSettings(box);
+    });
+  if (!session.allows(NEEDS.programWrite)) {
+    f.button.disabled = true;
+    f.button.insertAdjacentElement('afterend', h('small', { class: 'hint why' }, session.reason(NEEDS.programWrite)));
+  }
+  return f;
+}
+
+async function loadQueue(box, status, shown) {
+  const r = await api.request('GET', api.handlePath('/partner-applications') + api.query({ status, limit: 100 }));
+  const filter = select('status', [['pending', 'Pending'], ['approved', 'Approved'], ['rejected', 'Rejected']], status);
+  filter.addEventListener('change', () => loadQueue(box, filter.value, shown));
+  const head = h('div', { class: 'grid' }, field('Show', filter));
+  if (!r.ok) return clear(box, head, errorBox(r.error));
+  if (r.data.items.length === 0) return clear(box, head, empty(`No ${status} application.`));
+  clear(box, head, table([
+    { label: 'Applicant', value: (a) => [h('strong', {}, a.name), h('br', {}), a.email] },
+    { label: 'Website', value: (a) => (a.website ? h('a', { href: a.website, rel: 'noopener noreferrer' }, a.website) : '—') },
+    { label: 'Message', value: (a) => a.message || '—' },
+    { label: 'Applied', value: (a) => fmtTime(a.createdAt) },
+    { label: 'Decision', value: (a) => decision(a, box, shown) },
+  ], r.data.items, 'Applications'));
+}
+
+function decision(a, box, shown) {
+  if (a.status === 'approved') return `Approved as ${a.partnerId}`;
+  if (a.status === 'rejected') return `Rejected: ${a.reason}`;
+  const out = h('div', { 'aria-live': 'polite' });
+  const approve = h('button', { type: 'button', class: 'primary' }, 'Approve');
+  approve.setAttribute('aria-label', `Approve ${a.name}`);
+  approve.addEventListener('click', () => busy(approve, out, async () => {
+    const got = await api.post(api.handlePath(`/partner-applications/${a.applicationId}/approve`));
+    showToken(shown, got);
+    await loadQueue(box, 'pending', shown);
+  }));
+  const reason = input('reason', { 'aria-label': `Reason to reject ${a.name}` });
+  const reject = h('button', { type: 'button', class: 'danger' }, 'Reject');
+  reject.setAttribute('aria-label', `Reject ${a.name}`);
+  reject.addEventListener('click', () => busy(reject, out, async () => {
+    await api.post(api.handlePath(`/partner-applications/${a.applicationId}/reject`), { reason: reason.value.trim() });
+    await loadQueue(box, 'pending', shown);
+  }));
+  const can = session.allows(NEEDS.commissionsWrite);
+  const why = session.reason(NEEDS.commissionsWrite);
+  return h('div', {}, h('div', { class: 'actions' }, gate(approve, can, why)), reason,
+    h('div', { class: 'actions' }, gate(reject, can, why)), out);
+}
+
+function showToken(shown, got) {
+  clear(shown, h('div', { class: 'secret', role: 'alert' },
+    h('h3', {}, `Partner ${got.partnerId}: its token, shown once`),
+    h('p', {}, `Its link: ${got.shortUrl}. Send the token to the partner now (it is also in the partner.approved event for your mailer); it is not shown again.`),
+    h('div', { class: 'field' }, h('label', { for: 'approved-token' }, 'Partner token'),
+      h('input', { id: 'approved-token', type: 'text', readonly: true, value: got.partnerToken.token, class: 'code' })),
+    h('div', { class: 'actions' }, copyButton(() => got.partnerToken.token, 'Copy the token'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => clear(shown) }, 'I have sent it: hide'))));
+}

@@ -1,0 +1,282 @@
+//! Approval: a pending application becomes a partner with its own campaign, plan and link,
+//! copied from the program's template, and a partner token, all in ONE store transaction with
+//! the application's new status and the `partner.approved` event. Nothing half-done: either
+//! every item is written or none is, and the application's version condition makes a second
+//! approval (a retry, a double click, a concurrent manager) find it `approved` (`409`), never
+//! create a second partner. The token is shown once: in this answer and in the event; a
+//! retried approval whose answer was lost answers `409` naming the partner, whose manager mints
+//! a new token with `POST …/partners/{partnerId}/tokens`.
+
+use super::model::{IssuedToken, PartnerApprovedData};
+use super::{Application, ApplicationStatus, ProgramError};
+use crate::campaigns::{Campaign, CampaignStatus};
+use crate::domain::{ApplicationId, CampaignId, Handle, Link, PartnerId, Slug, ValidLinkSpec};
+use crate::kernel::events::{Event, EventType};
+use crate::kernel::state::AppState;
+use crate::links::{LinkError, Precondition};
+use crate::plans::model::Plan;
+use crate::platform::queue::QueueName;
+use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
+
+/// What an approval created.
+#[derive(Debug)]
+pub struct Approved {
+    pub application: Application,
+    pub data: PartnerApprovedData,
+}
+
+/// The template's parts an approval copies.
+struct Template {
+    campaign: Campaign,
+    plan: Plan,
+    link: Link,
+}
+
+/// Approves a pending application. Round trips: the application, program, template campaign,
+/// plan and link reads, the new link's read, ONE transaction (link, `link.created`, campaign,
+/// partner, plan (+ click registry), token record and listing, application, `partner.approved`:
+/// 9–10 items), ONE enqueue per event.
+#[tracing::instrument(skip_all, fields(handle = %handle, application = %id))]
+pub async fn approve(
+    state: &AppState,
+    handle: &Handle,
+    id: &ApplicationId,
+    by: &str,
+) -> Result<Approved, ProgramError> {
+    let application = pending(state, handle, id).await?;
+    let template = template(state, handle).await?;
+    let partner_id = derived_id(&application.name, id)?;
+    let campaign_id = CampaignId::parse(partner_id.as_str())?;
+    let slug = Slug::parse(partner_id.as_str())?;
+    let (mut extra, approved) = writes(
+        state,
+        handle,
+        &application,
+        &template,
+        (&partner_id, &campaign_id, &slug),
+        by,
+    )?;
+    let mut event = Event::new(
+        EventType::PartnerApproved,
+        handle,
+        serde_json::to_value(&approved.data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    );
+    extra.push(crate::kernel::outbox::record(&mut event));
+    let spec = link_spec(&template.link, &campaign_id, &application.name);
+    match crate::links::upsert(state, handle, &slug, spec, Precondition::Absent, extra).await {
+        Ok(_) => {}
+        Err(LinkError::Extra { index, .. }) => {
+            return Err(refusal(state, handle, id, Some(index), &partner_id).await);
+        }
+        // A concurrent approval of the same application wrote the same link first.
+        Err(LinkError::SlugTaken(_)) => {
+            return Err(refusal(state, handle, id, None, &partner_id).await);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    publish(state, &event).await;
+    Ok(approved)
+}
+
+/// The application, which must be pending (`409` naming its state otherwise).
+async fn pending(
+    state: &AppState,
+    handle: &Handle,
+    id: &ApplicationId,
+) -> Result<Application, ProgramError> {
+    let application = super::list::get(state.store.as_ref(), handle, id)
+        .await?
+        .ok_or_else(|| ProgramError::NotFound(id.clone()))?;
+    match application.status {
+        ApplicationStatus::Pending => Ok(application),
+        status => Err(state_error(&application, status)),
+    }
+}
+
+/// The `409` of an application that is no longer pending.
+pub fn state_error(a: &Application, status: ApplicationStatus) -> ProgramError {
+    let hint = match (&a.partner_id, status) {
+        (Some(p), ApplicationStatus::Approved) => format!(
+            "it was approved as partner {p}; its token was shown once (mint another with \
+             POST …/partners/{p}/tokens)."
+        ),
+        _ => "only a pending application can be approved or rejected.".to_owned(),
+    };
+    ProgramError::State {
+        id: a.application_id.clone(),
+        status: status.as_str(),
+        hint,
+    }
+}
+
+/// The program's template campaign with its plan and primary link (`409` naming `template`
+/// when any is missing: approval refuses rather than create a partner it cannot pay).
+async fn template(state: &AppState, handle: &Handle) -> Result<Template, ProgramError> {
+    let store = state.store.as_ref();
+    let program = super::settings::require(store, handle).await?;
+    let id = program.template.map(|t| t.campaign_id).ok_or_else(|| {
+        ProgramError::Template("the program has none; set template.campaignId first.".into())
+    })?;
+    let campaign = crate::campaigns::get(store, handle, &id)
+        .await?
+        .ok_or_else(|| ProgramError::Template(format!("campaign {id} no longer exists.")))?;
+    let plan = crate::plans::current(state, handle, &id)
+        .await?
+        .ok_or_else(|| {
+            ProgramError::Template(format!("campaign {id} has no commission plan to copy."))
+        })?;
+    let link = crate::links::load(store, handle, &campaign.primary_slug)
+        .await?
+        .ok_or_else(|| {
+            ProgramError::Template(format!("campaign {id} has lost its primary link."))
+        })?;
+    Ok(Template {
+        campaign,
+        plan,
+        link,
+    })
+}
+
+/// The partner's id: its name as a slug (at most 40 characters) and the last 8 hex digits of
+/// the application id, so a retried approval derives the same ids and finds them taken.
+pub fn derived_id(name: &str, id: &ApplicationId) -> Result<PartnerId, ProgramError> {
+    let mut base = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if base.len() >= 40 {
+            break;
+        }
+        if c.is_ascii_alphanumeric() {
+            base.push(c);
+        } else if !base.is_empty() && !base.ends_with('-') {
+            base.push('-');
+        }
+    }
+    let base = base.trim_end_matches('-');
+    let base = if base.is_empty() { "partner" } else { base };
+    let hex = id.hex();
+    Ok(PartnerId::parse(&format!(
+        "{base}-{}",
+        &hex[hex.len() - 8..]
+    ))?)
+}
+
+/// The template's primary link, for the partner's campaign.
+fn link_spec(template: &Link, campaign: &CampaignId, name: &str) -> ValidLinkSpec {
+    ValidLinkSpec {
+        destination_url: template.destination_url.clone(),
+        title: Some(name.chars().take(crate::domain::MAX_TITLE_CHARS).collect()),
+        tracking: template.tracking.clone(),
+        routing_rules: template.routing_rules.clone(),
+        campaign_id: Some(campaign.clone()),
+        forward_query: template.forward_query,
+        expiry: None,
+    }
+}
+
+/// Every write but the link's (ordered: application, campaign, partner, then the rest), and
+/// what the approval answers.
+fn writes(
+    state: &AppState,
+    handle: &Handle,
+    a: &Application,
+    template: &Template,
+    (partner_id, campaign_id, slug): (&PartnerId, &CampaignId, &Slug),
+    by: &str,
+) -> Result<(Vec<WriteOp>, Approved), ProgramError> {
+    let now = crate::platform::time::now_rfc3339();
+    let mut campaign = Campaign::new(
+        campaign_id.clone(),
+        template.campaign.goal_type,
+        CampaignStatus::Active,
+        slug.clone(),
+        now.clone(),
+    );
+    campaign.partner_id = Some(partner_id.clone());
+    let (_, partner_op) = crate::partners::plan_create(
+        handle,
+        partner_id.clone(),
+        a.name.clone(),
+        Some(a.email.clone()),
+    )?;
+    let days = crate::partners::tokens::DEFAULT_EXPIRES_IN_DAYS;
+    let (record, token, token_ops) =
+        crate::partners::tokens::plan_mint(handle, partner_id, "program approval", days, by)?;
+    let mut application = a.clone();
+    application.status = ApplicationStatus::Approved;
+    application.partner_id = Some(partner_id.clone());
+    application.campaign_id = Some(campaign_id.clone());
+    application.decided_at = Some(now);
+    application.decided_by = Some(by.to_owned());
+    application.version = a.version + 1;
+    let mut ops = vec![
+        update_op(handle, &application, a.version)?,
+        crate::campaigns::create_op(handle, &campaign)?,
+        partner_op,
+    ];
+    ops.extend(crate::plans::copy_ops(
+        handle,
+        &template.plan,
+        campaign_id,
+        by,
+    )?);
+    ops.extend(token_ops);
+    let data = PartnerApprovedData {
+        application_id: a.application_id.clone(),
+        partner_id: partner_id.clone(),
+        campaign_id: campaign_id.clone(),
+        slug: slug.clone(),
+        short_url: state.config.short_url(handle.as_str(), slug.as_str()),
+        name: a.name.clone(),
+        email: a.email.clone(),
+        partner_token: IssuedToken {
+            token_id: crate::domain::TokenId::parse(&record.token_id)?,
+            token,
+            expires_at: record.expires_at,
+        },
+    };
+    let approved = Approved {
+        application: application.view(),
+        data,
+    };
+    Ok((ops, approved))
+}
+
+/// The write of an application's next version, conditioned on the version it was read at.
+pub fn update_op(handle: &Handle, a: &Application, read: u64) -> Result<WriteOp, StoreError> {
+    let doc = crate::platform::store::to_doc(a)?;
+    let pk = keys::applications_pk(handle);
+    let item = Item::new(pk, a.application_id.as_str(), doc).with_version(a.version);
+    Ok(WriteOp::Put {
+        item,
+        cond: Cond::Version(read),
+    })
+}
+
+/// Why the transaction was refused, from the extra write whose condition failed (`None`: the
+/// link's slug was taken). An application decided meanwhile (a concurrent approval) answers
+/// its state, whichever write lost the race.
+async fn refusal(
+    state: &AppState,
+    handle: &Handle,
+    id: &ApplicationId,
+    index: Option<usize>,
+    partner: &PartnerId,
+) -> ProgramError {
+    if let Err(decided) = pending(state, handle, id).await {
+        return decided;
+    }
+    match index {
+        None => ProgramError::Taken(format!("slug: the link {partner} exists already.")),
+        Some(1) => ProgramError::Taken(format!("campaignId: campaign {partner} exists already.")),
+        Some(2) => ProgramError::Taken(format!("partnerId: partner {partner} exists already.")),
+        Some(_) => ProgramError::Busy,
+    }
+}
+
+/// Enqueues the committed event; on failure the outbox sweeper sends it later.
+async fn publish(state: &AppState, event: &Event) {
+    let message = crate::kernel::outbox::message(event);
+    if let Err(e) = state.queue.send(QueueName::Events, vec![message]).await {
+        tracing::warn!(error = %e, "enqueue after commit failed; the outbox sweeper will retry");
+    }
+}

@@ -1,0 +1,312 @@
+//! A handle's partner program and the applications to it, as stored and answered, with the
+//! validation of what a merchant and an applicant send.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{ApplicationId, CampaignId, DomainError, PartnerId, Slug, TokenId};
+
+const MAX_NAME_CHARS: usize = 200;
+const MAX_DESCRIPTION_CHARS: usize = 5000;
+const MAX_MESSAGE_CHARS: usize = 2000;
+const MAX_REASON_CHARS: usize = 1000;
+
+/// Who may apply: anyone (`open`), or nobody through the public form (`invite`: the merchant
+/// adds its partners itself).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Applications {
+    Open,
+    Invite,
+}
+
+/// The campaign every approved partner's own campaign is copied from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Template {
+    pub campaign_id: CampaignId,
+}
+
+/// The program as stored under `H#{handle}` / `P#program` and answered to the merchant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Program {
+    pub name: String,
+    pub description: Option<String>,
+    pub terms_url: Option<String>,
+    pub applications: Applications,
+    pub auto_approve: bool,
+    pub template: Option<Template>,
+    pub version: u64,
+    pub updated_at: String,
+    pub updated_by: String,
+}
+
+/// What a `PUT …/program` sends, validated by [`ProgramSpec::validate`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProgramSpec {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub terms_url: Option<String>,
+    pub applications: Option<Applications>,
+    pub auto_approve: Option<bool>,
+    pub template: Option<Template>,
+}
+
+/// 1 to `max` characters as sent, not only spaces; kept trimmed.
+fn text(field: &str, raw: &str, max: usize) -> Result<String, DomainError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() || raw.chars().count() > max {
+        return Err(DomainError::new(
+            field,
+            format!("must be 1 to {max} characters long."),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Up to `max` characters; empty or only spaces is none.
+fn optional_text(
+    field: &str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, DomainError> {
+    match raw {
+        None => Ok(None),
+        Some(t) if t.trim().is_empty() && t.chars().count() <= max => Ok(None),
+        Some(t) => text(field, t, max).map(Some),
+    }
+}
+
+/// An http(s) URL as sent (never fetched, so any host is fine); `null` is none. Only the
+/// characters RFC 3986 allows (an IDN host in its `xn--` form), as the contract's pattern says.
+fn url(field: &str, raw: Option<&str>) -> Result<Option<String>, DomainError> {
+    const MARKS: &str = "-._~:/?#[]@!$&'()*+,;=%";
+    let Some(u) = raw else { return Ok(None) };
+    let scheme = u.starts_with("https://") || u.starts_with("http://");
+    if !scheme
+        || !u
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || MARKS.contains(c))
+    {
+        return Err(DomainError::new(
+            field,
+            "must be an http:// or https:// URL of the characters RFC 3986 allows (an \
+             international domain in its xn-- form).",
+        ));
+    }
+    Ok(Some(
+        crate::domain::validate_destination(field, u)?.to_string(),
+    ))
+}
+
+impl ProgramSpec {
+    /// The program it describes (version and author set by the caller). An `autoApprove`
+    /// program needs its template: approval copies it.
+    pub fn validate(self) -> Result<Program, DomainError> {
+        let name = text("name", self.name.as_deref().unwrap_or(""), MAX_NAME_CHARS)?;
+        let description = optional_text(
+            "description",
+            self.description.as_deref(),
+            MAX_DESCRIPTION_CHARS,
+        )?;
+        let auto_approve = self.auto_approve.unwrap_or(false);
+        if auto_approve && self.template.is_none() {
+            return Err(DomainError::new(
+                "template",
+                "is required with autoApprove: approval copies the template campaign.",
+            ));
+        }
+        Ok(Program {
+            name,
+            description,
+            terms_url: url("termsUrl", self.terms_url.as_deref())?,
+            applications: self.applications.unwrap_or(Applications::Open),
+            auto_approve,
+            template: self.template,
+            version: 0,
+            updated_at: String::new(),
+            updated_by: String::new(),
+        })
+    }
+}
+
+/// Where an application stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl ApplicationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationStatus::Pending => "pending",
+            ApplicationStatus::Approved => "approved",
+            ApplicationStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        match raw {
+            "pending" => Ok(ApplicationStatus::Pending),
+            "approved" => Ok(ApplicationStatus::Approved),
+            "rejected" => Ok(ApplicationStatus::Rejected),
+            _ => Err(DomainError::new(
+                "status",
+                "must be pending, approved or rejected.",
+            )),
+        }
+    }
+}
+
+/// An application as stored under `H#{handle}#APP` / `{applicationId}`. The email is kept as
+/// given (the applicant gave it to the merchant to be contacted) and answered only to the
+/// handle's operators and in the merchant's own signed events; `emailMasked` is the form for
+/// screens and lists; `emailHash` ([`super::apply::email_key`]) is the deduplication key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Application {
+    pub application_id: ApplicationId,
+    pub name: String,
+    pub email: String,
+    pub email_masked: String,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub email_hash: String,
+    pub website: Option<String>,
+    pub message: Option<String>,
+    pub status: ApplicationStatus,
+    pub reason: Option<String>,
+    pub partner_id: Option<PartnerId>,
+    pub campaign_id: Option<CampaignId>,
+    pub created_at: String,
+    pub decided_at: Option<String>,
+    pub decided_by: Option<String>,
+    pub version: u64,
+}
+
+impl Application {
+    /// The record as answered (the digest is the store's business).
+    pub fn view(mut self) -> Application {
+        self.email_hash = String::new();
+        self
+    }
+}
+
+/// What the public form sends.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApplicationSpec {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    pub message: Option<String>,
+}
+
+/// A validated application, before it is stored.
+#[derive(Clone, Debug)]
+pub struct NewApplication {
+    pub name: String,
+    pub email: String,
+    pub website: Option<String>,
+    pub message: Option<String>,
+}
+
+impl ApplicationSpec {
+    /// Name 1–200 characters, an email address, an http(s) website, a message up to 2000.
+    pub fn validate(self) -> Result<NewApplication, DomainError> {
+        let name = text("name", self.name.as_deref().unwrap_or(""), MAX_NAME_CHARS)?;
+        // As sent: the contract's `Email` refuses spaces, and so does the server.
+        let email = self.email.as_deref().unwrap_or("");
+        if email.is_empty() {
+            return Err(DomainError::new("email", "is required."));
+        }
+        crate::domain::customer::mask_email(email)?;
+        Ok(NewApplication {
+            name,
+            email: email.to_owned(),
+            website: url("website", self.website.as_deref())?,
+            message: optional_text("message", self.message.as_deref(), MAX_MESSAGE_CHARS)?,
+        })
+    }
+}
+
+/// A rejection's reason: required, 1–1000 characters.
+pub fn validate_reason(raw: Option<&str>) -> Result<String, DomainError> {
+    text("reason", raw.unwrap_or(""), MAX_REASON_CHARS)
+}
+
+/// The data of `partner.applied`: the application as the merchant's tools see it.
+pub type PartnerAppliedData = Application;
+
+/// The partner token an approval mints: the secret itself, shown once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedToken {
+    pub token_id: TokenId,
+    pub token: String,
+    pub expires_at: String,
+}
+
+/// The data of `partner.approved` and the approval's answer: what was created, and the
+/// partner's token (for the merchant's mailer to send the partner; never to the applicant's
+/// own request).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartnerApprovedData {
+    pub application_id: ApplicationId,
+    pub partner_id: PartnerId,
+    pub campaign_id: CampaignId,
+    pub slug: Slug,
+    pub short_url: String,
+    pub name: String,
+    pub email: String,
+    pub partner_token: IssuedToken,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str, email: &str) -> ApplicationSpec {
+        ApplicationSpec {
+            name: Some(name.into()),
+            email: Some(email.into()),
+            website: None,
+            message: None,
+        }
+    }
+
+    #[test]
+    fn applications_name_the_field_they_refuse() {
+        let e = spec("", "a@b.co").validate().unwrap_err();
+        assert_eq!(e.field, "name");
+        let e = spec("Ann", "nope").validate().unwrap_err();
+        assert_eq!(e.field, "email");
+        let mut s = spec("Ann", "a@b.co");
+        s.website = Some("ftp://x.example".into());
+        assert_eq!(s.validate().unwrap_err().field, "website");
+        let mut s = spec("Ann", "a@b.co");
+        s.website = Some("https://\u{cf}.example/".into());
+        assert_eq!(s.validate().unwrap_err().field, "website");
+        let mut s = spec("Ann", "a@b.co");
+        s.message = Some("x".repeat(2001));
+        assert_eq!(s.validate().unwrap_err().field, "message");
+        assert!(spec(&"n".repeat(200), "a@b.co").validate().is_ok());
+    }
+
+    #[test]
+    fn auto_approve_needs_a_template() {
+        let s = ProgramSpec {
+            name: Some("Acme partners".into()),
+            description: None,
+            terms_url: None,
+            applications: None,
+            auto_approve: Some(true),
+            template: None,
+        };
+        assert_eq!(s.validate().unwrap_err().field, "template");
+    }
+}

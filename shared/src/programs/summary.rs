@@ -1,0 +1,120 @@
+//! The public program page's data: the program's own words and its commission summary, taken
+//! from the template campaign's current plan. Only what a prospective partner may read: each
+//! rule's rate and what it pays for, the currency, the hold and the customer duration; never
+//! caps, verification rules, other campaigns or anything of the merchant's partners.
+
+use serde::Serialize;
+
+use super::{Applications, ProgramError};
+use crate::domain::Handle;
+use crate::kernel::state::AppState;
+use crate::plans::model::{AppliesTo, CustomerDuration, Plan, Rule};
+
+/// `GET /v2/public/programs/{handle}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicProgram {
+    pub handle: Handle,
+    pub name: String,
+    pub description: Option<String>,
+    pub terms_url: Option<String>,
+    pub applications: Applications,
+    /// `null` while the program has no template, or its template no plan.
+    pub commission: Option<CommissionSummary>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommissionSummary {
+    pub currency: String,
+    pub rules: Vec<RuleSummary>,
+    /// Days a commission is held before it is payable.
+    pub hold_days: u32,
+    /// How long a referred customer's later purchases earn: `12 months` or `lifetime`.
+    pub customer_duration: String,
+    /// The rules in one sentence (`10% of each purchase; 2.00 EUR per lead`).
+    pub text: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleSummary {
+    /// The conversion it pays (`purchase`), or `qualified_click`.
+    pub pays_for: String,
+    pub percent: Option<String>,
+    pub flat: Option<String>,
+    pub applies_to: AppliesTo,
+    pub text: String,
+}
+
+/// The page's data. Round trips: the program read, and with a template ONE plan query.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn public(state: &AppState, handle: &Handle) -> Result<PublicProgram, ProgramError> {
+    let program = super::settings::require(state.store.as_ref(), handle).await?;
+    let plan = match &program.template {
+        Some(t) => crate::plans::current(state, handle, &t.campaign_id).await?,
+        None => None,
+    };
+    Ok(PublicProgram {
+        handle: handle.clone(),
+        name: program.name,
+        description: program.description,
+        terms_url: program.terms_url,
+        applications: program.applications,
+        commission: plan.as_ref().map(summarize),
+    })
+}
+
+/// The plan in words.
+pub fn summarize(plan: &Plan) -> CommissionSummary {
+    let currency = plan.currency.as_str().to_owned();
+    let rules: Vec<RuleSummary> = plan.rules.iter().map(|r| rule(r, &currency)).collect();
+    let text = rules
+        .iter()
+        .map(|r| r.text.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let customer_duration = match plan.customer_duration() {
+        CustomerDuration::Lifetime(_) => "lifetime".to_owned(),
+        CustomerDuration::Months { months: 1 } => "1 month".to_owned(),
+        CustomerDuration::Months { months } => format!("{months} months"),
+    };
+    CommissionSummary {
+        currency,
+        rules,
+        hold_days: plan.hold_days,
+        customer_duration,
+        text,
+    }
+}
+
+fn rule(r: &Rule, currency: &str) -> RuleSummary {
+    let pays_for = match (&r.event_type, r.qualified_click) {
+        (Some(t), _) => t.clone(),
+        (None, _) => "qualified_click".to_owned(),
+    };
+    let percent = r.percent.map(|p| p.normalize().to_string());
+    let flat = r.flat.map(|f| format!("{f:.2}"));
+    let amount = match (&percent, &flat) {
+        (Some(p), Some(f)) => format!("{p}% + {f} {currency}"),
+        (Some(p), None) => format!("{p}%"),
+        (None, Some(f)) => format!("{f} {currency}"),
+        (None, None) => String::new(),
+    };
+    let applies_to = r.applies_to.unwrap_or(AppliesTo::All);
+    let what = pays_for.replace('_', " ");
+    let text = match (r.qualified_click, applies_to) {
+        (true, _) => format!("{amount} per qualified click"),
+        (false, AppliesTo::All) if percent.is_some() => format!("{amount} of each {what}"),
+        (false, AppliesTo::All) => format!("{amount} per {what}"),
+        (false, AppliesTo::First) => format!("{amount} on a customer's first {what}"),
+        (false, AppliesTo::Recurring) => format!("{amount} on each later {what}"),
+    };
+    RuleSummary {
+        pays_for,
+        percent,
+        flat,
+        applies_to,
+        text,
+    }
+}
