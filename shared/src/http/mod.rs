@@ -89,7 +89,14 @@ impl Group {
             jwt: self.needs_jwt(),
             ctx_keys: self.needs_ctx_keys(),
             signing: self.needs_signing(),
+            payout_key: self.needs_payout_key(),
         }
+    }
+
+    /// Whether the group seals or opens payout details (the commissions function: payout
+    /// methods, payout settings and batch files).
+    pub fn needs_payout_key(self) -> bool {
+        matches!(self, Group::Commissions)
     }
 
     /// Whether the group signs statements (payouts, and serves the public keys) or conversion

@@ -39,10 +39,12 @@ pub enum EventType {
     PayoutPaid,
     #[serde(rename = "customer.bound")]
     CustomerBound,
+    #[serde(rename = "partner.updated")]
+    PartnerUpdated,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 14] = [
+    pub const ALL: [EventType; 15] = [
         EventType::LinkClicked,
         EventType::LinkCreated,
         EventType::LinkUpdated,
@@ -57,6 +59,7 @@ impl EventType {
         EventType::PayoutCreated,
         EventType::PayoutPaid,
         EventType::CustomerBound,
+        EventType::PartnerUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +78,7 @@ impl EventType {
             EventType::PayoutCreated => "payout.created",
             EventType::PayoutPaid => "payout.paid",
             EventType::CustomerBound => "customer.bound",
+            EventType::PartnerUpdated => "partner.updated",
         }
     }
 
@@ -263,6 +267,23 @@ pub struct ConversionData {
     /// The customer's email is its partner's own (issue 44): its commissions are held.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub customer_self_referral: bool,
+}
+
+/// `partner.updated` (issue 46): a partner's payout details changed (not their first setting),
+/// masked on both sides; payouts to them wait for a manager's confirmation or 24 hours.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartnerUpdatedData {
+    pub partner_id: crate::domain::PartnerId,
+    /// What changed: `payoutMethod`.
+    pub changes: Vec<String>,
+    /// The payout method before and after, masked (`DE89 **** **** 3000`).
+    pub previous: serde_json::Value,
+    pub current: serde_json::Value,
+    pub changed_by: String,
+    pub changed_at: String,
+    /// Until then (or a manager's confirmation) the partner's payouts stay out of batches.
+    pub held_until: String,
 }
 
 /// `value` as a JSON number that reads back as exactly the stored decimal.
