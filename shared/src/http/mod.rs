@@ -16,6 +16,8 @@ pub mod integrations;
 pub mod links;
 pub mod objects_only;
 pub mod pagination;
+pub mod payout_batches;
+pub mod payout_methods;
 pub mod payouts;
 pub mod public;
 pub mod redirect;
@@ -125,6 +127,8 @@ impl Group {
             Group::Console => console::routes(),
             Group::Commissions => commissions::routes()
                 .merge(payouts::routes())
+                .merge(payout_methods::routes())
+                .merge(payout_batches::routes())
                 .merge(customers::coupon_routes()),
         }
     }
