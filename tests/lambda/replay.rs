@@ -127,6 +127,9 @@ impl Bundle {
             if secrets.signing {
                 recorder.record("ssm:GetParameters", "SigningKeysParameter");
             }
+            if secrets.payout_key {
+                recorder.record("ssm:GetParameters", "PayoutKeyParameter");
+            }
             // The redirect believes CloudFront's headers, as the template tells it to.
             if f.env().get("TENX_EDGE") == Some(&json!("cloudfront-oac")) {
                 config.country_trust = tenx_shared::platform::config::CountryTrust::CloudFrontOac;

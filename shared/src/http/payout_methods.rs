@@ -16,8 +16,8 @@ use crate::payout_methods::model::MethodInput;
 use crate::payout_methods::settings::{self, SettingsInput, SettingsView};
 use crate::payout_methods::{self, MethodError, MethodView, confirm, set};
 
-/// Read with `commissions.read` (masked), set with `payouts.write`; the payout settings are
-/// the admin's (JWT only: no token scope reaches the handle's own account).
+/// Read with `commissions.read` (masked), set with `payouts.write`; the payout settings are set
+/// by an admin only (JWT only: no token scope reaches the handle's own account).
 pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Admin, Operator, Viewer};
     use crate::http::auth::Scope::{CommissionsRead, PayoutsWrite};
@@ -31,7 +31,7 @@ pub(crate) fn routes() -> Routes {
         .at("/v2/handles/{handle}/partners/{partnerId}/payout-method/confirm")
         .post(Operator, W, Write, confirm_method)
         .at("/v2/handles/{handle}/payout-settings")
-        .get(Operator, R, Free, get_settings)
+        .get(Viewer, R, Free, get_settings)
         .put(Admin, None, Write, put_settings)
 }
 
