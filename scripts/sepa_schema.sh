@@ -19,7 +19,15 @@ xsd=$dir/pain.001.001.03.xsd
 if ! command -v xmllint >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing libxml2-utils (xmllint) with apt-get" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxml2-utils >/dev/null
+    # CI installs Chromium in the background at the same time: wait for apt's locks, then retry.
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+      if apt-get -o DPkg::Lock::Timeout=300 update -qq \
+        && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq libxml2-utils >/dev/null; then
+        break
+      fi
+      [ "$try" = 10 ] && exit 1
+      sleep 15
+    done
   else
     echo "scripts/sepa_schema.sh needs xmllint: apt-get install libxml2-utils" >&2
     exit 1
