@@ -641,3 +641,47 @@ async fn paypal_and_wise_batches_render_their_csv_in_several_currencies() {
     want.sort();
     assert_eq!(body, want, "{csv}");
 }
+
+/// Mark-paid cut halfway (a failed transaction after the first payout): `503`, the balances
+/// exact; the repeat pays the rest, each payout once, and a further repeat changes nothing.
+#[tokio::test]
+async fn a_batch_mark_paid_cut_halfway_is_finished_by_its_repeat() {
+    let (app, switch) = spawn_with_failing_queue().await;
+    partners(&app, &["pub-a", "pub-b", "pub-c"]).await;
+    let op = op(&app);
+    for p in ["pub-a", "pub-b", "pub-c"] {
+        let body = json!({"type": "paypal", "email": format!("{p}@example.com")});
+        json_of(op.put_payout_method(p, &body).await, 201).await;
+        seed(&app, p, "EUR", &[1234, 1]).await;
+    }
+    run(&app, "run").await;
+    let batch = json_of(
+        op.create_batch("all", &json!({"method": "paypal"})).await,
+        201,
+    )
+    .await;
+    let bid = batch["batchId"].as_str().unwrap();
+    assert_eq!(batch["totals"], json!({"EUR": "37.05"}));
+    // One payout's status and its lines go through, then the next payout's write fails.
+    switch.fail_transacts_after(2, 1);
+    let body = json!({"reference": "PP-1"});
+    assert_eq!(op.settle_batch(bid, "mark-paid", &body).await.status(), 503);
+    no_drift(&app).await;
+    let paid = json_of(op.settle_batch(bid, "mark-paid", &body).await, 200).await;
+    assert_eq!(paid["status"], "paid");
+    for p in ["pub-a", "pub-b", "pub-c"] {
+        let b = json_of(op.balances(&format!("partnerId={p}")).await, 200).await;
+        let row = &b["items"][0];
+        assert_eq!(
+            (row["approved"].as_str(), row["paid"].as_str()),
+            (Some("0.00"), Some("12.35")),
+            "{p}"
+        );
+    }
+    json_of(op.settle_batch(bid, "mark-paid", &body).await, 200).await;
+    no_drift(&app).await;
+    let other = op
+        .settle_batch(bid, "mark-paid", &json!({"reference": "PP-2"}))
+        .await;
+    assert!(error_message(other, 409).await.starts_with("reference:"));
+}
