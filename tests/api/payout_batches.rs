@@ -655,11 +655,20 @@ async fn a_batch_mark_paid_cut_halfway_is_finished_by_its_repeat() {
         seed(&app, p, "EUR", &[1234, 1]).await;
     }
     run(&app, "run").await;
+    // A creation cut at its claims: 503, nothing claimed; the same key then makes the batch.
+    switch.fail_transacts_after(0, 1);
+    let cut = op.create_batch("all", &json!({"method": "paypal"})).await;
+    assert_eq!(cut.status(), 503);
     let batch = json_of(
         op.create_batch("all", &json!({"method": "paypal"})).await,
         201,
     )
     .await;
+    assert_eq!(
+        batch["excluded"],
+        json!([]),
+        "nothing held by a batch never made"
+    );
     let bid = batch["batchId"].as_str().unwrap();
     assert_eq!(batch["totals"], json!({"EUR": "37.05"}));
     // One payout's status and its lines go through, then the next payout's write fails.

@@ -11,7 +11,7 @@ use crate::kernel::state::AppState;
 use crate::payout_batches::model::{Batch, BatchStatus};
 use crate::payout_batches::select::{BatchSpec, Selection, select};
 use crate::payout_batches::{BatchError, claim};
-use crate::payout_methods::MethodType;
+use crate::payout_methods::{MethodError, MethodType};
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -40,10 +40,13 @@ pub async fn create(
         }
     }
     let made = make(state, handle, &batch_id, spec, by).await;
-    if let Err(e) = &made {
-        if !matches!(e, BatchError::Store(_) | BatchError::Busy) {
-            forget_key(state, handle, &key_hash).await?;
-        }
+    if let Err(e) = &made
+        && !matches!(
+            e,
+            BatchError::Store(_) | BatchError::Busy | BatchError::Method(MethodError::Store(_))
+        )
+    {
+        forget_key(state, handle, &key_hash).await?;
     }
     made
 }
@@ -107,7 +110,7 @@ async fn make(
         ));
     }
     let now_ms = crate::platform::time::now_millis();
-    let Selection { items, excluded } = select(state, handle, spec, now_ms).await?;
+    let Selection { items, excluded } = select(state, handle, spec, now_ms, batch_id).await?;
     if items.is_empty() {
         return Err(empty(spec, excluded));
     }

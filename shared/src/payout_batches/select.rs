@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::domain::{Currency, Handle, PartnerId, PayoutId};
+use crate::domain::{BatchId, Currency, Handle, PartnerId, PayoutId};
 use crate::kernel::state::AppState;
 use crate::payout_batches::model::{BatchItem, Excluded, MAX_PAYOUTS};
 use crate::payout_batches::{BatchError, claim};
@@ -30,11 +30,13 @@ pub struct Selection {
 /// The candidates, then each one's verdict. A payout named in `payoutIds` that cannot be in
 /// this batch at all (unknown, not pending, another rail, a currency the rail does not pay) is
 /// refused by name; one that only waits (no method, manual, unconfirmed change) is listed.
+/// Claims of batch `own` (a creation resumed under its key) do not count as another batch's.
 pub async fn select(
     state: &AppState,
     handle: &Handle,
     spec: &BatchSpec,
     now_ms: i64,
+    own: &BatchId,
 ) -> Result<Selection, BatchError> {
     let named = spec.payout_ids.is_some();
     let candidates = match &spec.payout_ids {
@@ -52,7 +54,14 @@ pub async fn select(
             methods.insert(p.partner_id.clone(), m);
         }
         let method = methods.get(&p.partner_id).and_then(Option::as_ref);
-        let verdict = verdict(state, handle, spec, &p, method, now_ms).await?;
+        let ctx = Ctx {
+            state,
+            handle,
+            spec,
+            now_ms,
+            own,
+        };
+        let verdict = verdict(&ctx, &p, method).await?;
         if let (true, Err(reason)) = (named, verdict) {
             refuse_named(i, &p, reason, spec)?;
         }
@@ -77,15 +86,22 @@ pub async fn select(
     Ok(out)
 }
 
+/// What a verdict is given in.
+struct Ctx<'a> {
+    state: &'a AppState,
+    handle: &'a Handle,
+    spec: &'a BatchSpec,
+    now_ms: i64,
+    own: &'a BatchId,
+}
+
 /// One payout's verdict: `Ok` to batch, else why not.
 async fn verdict(
-    state: &AppState,
-    handle: &Handle,
-    spec: &BatchSpec,
+    ctx: &Ctx<'_>,
     p: &Payout,
     method: Option<&MethodRecord>,
-    now_ms: i64,
 ) -> Result<Result<(), Exclusion>, BatchError> {
+    let (state, handle, spec, now_ms) = (ctx.state, ctx.handle, ctx.spec, ctx.now_ms);
     let Some(method) = method else {
         return Ok(Err(Exclusion::NoPayoutMethod));
     };
@@ -98,7 +114,11 @@ async fn verdict(
     if spec.method == MethodType::Sepa && p.currency != eur() {
         return Ok(Err(Exclusion::CurrencyNotSupported));
     }
-    if spec.payout_ids.is_none() && claim::holder(state, handle, &p.payout_id).await?.is_some() {
+    if spec.payout_ids.is_none()
+        && claim::holder(state, handle, &p.payout_id)
+            .await?
+            .is_some_and(|(b, _)| &b != ctx.own)
+    {
         return Ok(Err(Exclusion::InLiveBatch));
     }
     Ok(Ok(()))

@@ -35,13 +35,13 @@ pub async fn set(
     }
     for _ in 0..4 {
         let current = get(store, handle, partner).await?;
-        if let Some(c) = &current {
-            if open(state, handle, partner, c.sealed.as_deref())? == details {
-                return Ok(Outcome {
-                    record: c.clone(),
-                    created: false,
-                });
-            }
+        if let Some(c) = &current
+            && open(state, handle, partner, c.sealed.as_deref())? == details
+        {
+            return Ok(Outcome {
+                record: c.clone(),
+                created: false,
+            });
         }
         let next = record_of(state, handle, partner, &details, by, current.as_ref())?;
         match write(state, handle, current.as_ref(), &next).await {

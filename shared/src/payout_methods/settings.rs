@@ -83,8 +83,8 @@ pub async fn put(
     by: &str,
 ) -> Result<SettingsView, MethodError> {
     let plain = serde_json::to_vec(debtor).unwrap_or_default();
-    let masked =
-        Iban::parse("debtorIban", &debtor.iban).map_or_else(|_| String::new(), |i| i.masked());
+    let masked = Iban::parse("debtorIban", &debtor.iban)
+        .map_or_else(|_| String::new(), |i| Iban::masked(&i));
     let stored = Stored {
         sealed: state.payout_key()?.seal(&aad(handle), &plain),
         view: SettingsView {

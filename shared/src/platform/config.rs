@@ -818,6 +818,7 @@ mod tests {
             jwt: Some(JwtKey::Hs256(vec![1; 32])),
             ctx_keys: CtxKeyring::generate_spec(),
             signing_keys: crate::domain::proof::jws::ProofKeyring::generate_spec(),
+            payout_keys: crate::domain::sealed::Keyring::generate_spec(),
             ..Config::default()
         };
         assert_eq!(c.outbox_sweep_interval, Duration::from_secs(15));
@@ -837,6 +838,7 @@ mod tests {
             jwt: Some(JwtKey::Hs256(vec![1; 32])),
             ctx_keys: CtxKeyring::generate_spec(),
             signing_keys: crate::domain::proof::jws::ProofKeyring::generate_spec(),
+            payout_keys: crate::domain::sealed::Keyring::generate_spec(),
             ..Config::default()
         };
         assert_eq!(
