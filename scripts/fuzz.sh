@@ -158,8 +158,11 @@ checks = { ensure_resource_availability = { enabled = false } }
 # Schema-valid yet refused by what no schema can say: a ctx whose signature does not verify
 # (400 invalid_ctx), a campaign that is not the partner's (400 naming campaignId), a provider's
 # delivery the fuzzer cannot sign (400 invalid_signature).
+# Likewise a payout batch: which payouts are pending, of which method, in which currency, and
+# the handle's payout settings are stored state (400 naming method or payoutIds, issue 46).
 [[operations]]
 include-path = ["/v2/public/refs", "/v2/handles/{handle}/partners/{partnerId}/coupon-codes",
+                "/v2/handles/{handle}/payout-batches",
                 "/v2/public/integrations/stripe/{handle}", "/v2/public/integrations/shopify/{handle}"]
 checks = { positive_data_acceptance = { expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "412", "429", "5xx"] } }
 TOML
