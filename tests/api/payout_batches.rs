@@ -279,7 +279,7 @@ async fn a_change_of_details_is_audited_sent_and_held_out_of_batches_until_confi
         201,
     )
     .await;
-    assert_eq!(ids(&batch), [one.clone()]);
+    assert_eq!(ids(&batch), std::slice::from_ref(&one));
 
     // Unconfirmed, a change stops holding after 24 hours.
     json_of(
