@@ -1,12 +1,14 @@
 // Commissions: partners, a campaign's commission plan (with a preview the server computes with
 // the ledger's own arithmetic, a renewal's included), exchange rates; the ledger, review and
-// balances (ledger.js), payouts with their statements (payouts.js) and customers (customers.js).
+// balances (ledger.js), payouts with their statements (payouts.js), payout methods and batches
+// (payout_batches.js) and customers (customers.js).
 
 import * as api from './api.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
 import * as ledger from './ledger.js';
 import * as payouts from './payouts.js';
+import * as batches from './payout_batches.js';
 import * as customers from './customers.js';
 import {
   checkbox, clear, empty, errorBox, field, fmtMoney, fmtTime, form, gate, h, input, loading,
@@ -22,6 +24,7 @@ export async function render(main) {
     ledger: h('div', {}),
     balances: h('div', {}),
     payouts: h('div', {}),
+    batches: h('div', { id: 'payout-batches-section' }),
   };
   main.append(
     h('h1', { tabindex: '-1' }, 'Commissions'),
@@ -31,6 +34,7 @@ export async function render(main) {
     section('Ledger and review', bodies.ledger),
     section('Balances', bodies.balances),
     section('Payouts', bodies.payouts),
+    section('Payout methods and batches', bodies.batches),
     section('Customers', bodies.customers));
   if (!session.allows(NEEDS.commissionsRead)) {
     clear(bodies.partners, notice('info', session.reason(NEEDS.commissionsRead)));
@@ -46,6 +50,9 @@ export async function render(main) {
   await customers.render(bodies.customers);
   await ledger.render(bodies.ledger, refreshMoney);
   await refreshMoney();
+  const partners = await api.request('GET', api.handlePath('/partners') + api.query({ limit: 100 }));
+  const ids = partners.ok ? partners.data.items.map((p) => p.partnerId) : [];
+  await batches.render(bodies.batches, ids, refreshMoney);
 }
 
 // A form the caller may not submit: its button disabled, with the reason under it.

@@ -1,6 +1,7 @@
 // The partner view: a partner signed in with its own token (tenx_ptk_…) sees its links (the
 // short URL with its sub-id, ready to copy), its funnel, its commissions by status, its balance,
-// its payouts with their signed statements, and its postback deliveries. The server narrows
+// its payouts with their signed statements, its payout method (masked; it may change it, and a
+// change waits for the merchant's confirmation), and its postback deliveries. The server narrows
 // every answer to the token's partner; this screen only arranges them.
 
 import * as api from './api.js';
@@ -8,6 +9,7 @@ import * as session from './session.js';
 import * as ledger from './ledger.js';
 import { statementButtons } from './payouts.js';
 import * as customers from './customers.js';
+import * as payoutMethod from './payout_method.js';
 import {
   clear, copyButton, empty, errorBox, field, fmtMoney, fmtTime, h, input, loading, section, table,
 } from './ui.js';
@@ -24,6 +26,7 @@ export async function render(main) {
     payouts: h('div', { id: 'partner-payouts' }, loading()),
     postbacks: h('div', { id: 'partner-postbacks' }, loading()),
     notices: h('div', { id: 'partner-notices' }, loading()),
+    method: h('div', { id: 'partner-payout-method' }, loading()),
   };
   main.append(
     h('h1', { tabindex: '-1' }, `${me.name} (${me.partnerId})`),
@@ -34,12 +37,14 @@ export async function render(main) {
     section('Your balance', parts.balance),
     section('Your payouts and statements', parts.payouts),
     section('Plan changes (signed notices)', parts.notices),
+    section('How you are paid', parts.method),
     section('Your postbacks', parts.postbacks));
   await Promise.all([
     links(parts.links), funnel(parts.funnel), commissions(parts.commissions),
     customers.render(parts.customers, { filters: false }),
     ledger.renderBalances(parts.balance), payouts(parts.payouts), postbacks(parts.postbacks, me),
     notices(parts.notices, me),
+    payoutMethod.render(parts.method, me.partnerId, true),
   ]);
 }
 

@@ -21,6 +21,7 @@ export const NEEDS = {
   commissionsRead: { role: 'viewer', scope: 'commissions.read', what: 'Reading commissions' },
   commissionsWrite: { role: 'operator', scope: 'commissions.write', what: 'Partners, plans, rates and review' },
   payoutsWrite: { role: 'operator', scope: 'payouts.write', what: 'Running and settling payouts' },
+  payoutSettings: { role: 'admin', scope: null, what: 'The payout settings' },
   conversionsRead: { role: 'viewer', scope: 'conversions.read', what: 'Reading conversions' },
   conversionsWrite: { role: 'operator', scope: 'conversions.write', what: 'Reversing conversions' },
   conversionPolicy: { role: 'operator', scope: null, what: 'The conversion policy' },

@@ -67,6 +67,8 @@ EXPECTED_FAILURES = [
     (404, r"/campaigns/[a-z0-9-]+/commission-plan$", "a campaign without a plan yet (the API's answer until one is PUT)"),
     (404, r"/fx-rates$", "no exchange-rate snapshot yet (the API's answer until one is posted)"),
     (404, r"/integrations/(stripe|shopify)$", "a connector not connected yet (the Connectors section asks)"),
+    (404, r"/payout-settings$", "no payout settings yet (the payout batches section asks)"),
+    (404, r"/partners/[a-z0-9_-]+/payout-method$", "a partner without a payout method yet (its panel asks)"),
 ]
 
 # ------------------------------------------------------------------------------- receiver
@@ -866,6 +868,7 @@ def commissions(c):
     with open(os.path.join(c.downloads, name), encoding="utf-8") as fh:
         statement = fh.read()
     assert "2.50" in statement and "deal-web" in statement, statement
+    payout_batch(c)
     c.fill(c.css("#payout-list .settle"), "note", "SEPA-2026-11")
     c.css("#payout-list [data-settle=mark-paid]").click()
     c.wait(lambda: "paid" in c.text_of("#payout-list tbody tr") and "SEPA-2026-11" in c.text_of("#payout-list"), "the payout marked paid")
@@ -880,6 +883,38 @@ def commissions(c):
     assert "pub-web" in customers and "a***@example.com" in customers, customers
     c.shot("commissions-customers", at="#customer-results")
     step("a lead binds cus-web-1 to pub-web: the customers list shows it, its email masked")
+
+
+def payout_batch(c):
+    """Issue 46: pub-web's payout method set (shown masked), a PayPal batch of its payout, the
+    batch's file downloaded, then the batch canceled (the payout is marked paid on its own)."""
+    section = c.wait_css("#payout-batches-section #payout-method-partner")
+    c.fill(c.css("#payout-batches-section"), "partnerId", "pub-web")
+    c.wait_text("#payout-method", "No payout method yet")
+    f = c.form("#payout-method .payout-method-form")
+    c.fill(f, "type", "paypal")
+    c.fill(f, "email", "web@publisher.example")
+    c.submit(f)
+    c.wait_text("#payout-method", "w***@publisher.example")
+    assert "web@publisher.example" not in c.text_of("#payout-method"), "the email is masked"
+    f = c.form("#payout-batch-form")
+    c.fill(f, "method", "paypal")
+    c.submit(f)
+    c.wait_text("#payout-batch-form .form-out", "1 payout(s)")
+    row = c.wait_css("#payout-batches tbody tr")
+    assert "open" in row.text and "paypal" in row.text, row.text
+    c.css("#payout-batches [data-batch-file]").click()
+    c.wait(lambda: [n for n in os.listdir(c.downloads) if n.endswith("-paypal.csv")], "the PayPal file")
+    name = [n for n in os.listdir(c.downloads) if n.endswith("-paypal.csv")][0]
+    with open(os.path.join(c.downloads, name), encoding="utf-8") as fh:
+        paypal = fh.read()
+    assert paypal.startswith("web@publisher.example,2.50,EUR,pub-web,"), paypal
+    c.shot("commissions-payout-batches", at="#payout-batches")
+    c.fill(c.css("#payout-batches .settle"), "note", "paid by hand")
+    c.css("#payout-batches [data-batch-settle=cancel]").click()
+    c.wait(lambda: "canceled" in c.text_of("#payout-batches tbody tr"), "the batch canceled")
+    assert section is not None
+    step("pub-web's payout method set (masked), a PayPal batch of its payout, its file (%s), canceled" % name)
 
 
 def partner_view(c, operator):

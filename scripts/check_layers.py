@@ -29,7 +29,8 @@ LAYERS = [
     ["kernel"],
     # The services: the product's nouns.
     ["links", "clicks", "campaigns", "conversions", "customers", "analytics", "webhooks", "chain",
-     "tokens", "partners", "plans", "fx", "ledger", "payouts", "connectors", "risk", "programs"],
+     "tokens", "partners", "plans", "fx", "ledger", "payouts", "connectors", "risk", "programs",
+     "payout_methods", "payout_batches"],
     ["http"],
     # The local server, the AWS wiring, the workers.
     ["runtime"],

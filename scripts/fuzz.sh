@@ -161,8 +161,11 @@ checks = { ensure_resource_availability = { enabled = false } }
 # campaign of the handle (400 naming template.campaignId) or autoApprove without one, an http(s)
 # URL the destination rules refuse (credentials in it, a bare host) as a program's termsUrl or
 # an applicant's website.
+# Likewise a payout batch: which payouts are pending, of which method, in which currency, and
+# the handle's payout settings are stored state (400 naming method or payoutIds, issue 46).
 [[operations]]
 include-path = ["/v2/public/refs", "/v2/handles/{handle}/partners/{partnerId}/coupon-codes",
+                "/v2/handles/{handle}/payout-batches",
                 "/v2/public/integrations/stripe/{handle}", "/v2/public/integrations/shopify/{handle}",
                 "/v2/handles/{handle}/program", "/v2/public/programs/{handle}/applications"]
 checks = { positive_data_acceptance = { expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "412", "429", "5xx"] } }

@@ -63,6 +63,11 @@ The rules (positive cases only):
               magnitude 1e308 or more becomes 0.
   currencies  `maxValue`'s keys are currencies (`propertyNames`), which schemathesis's coverage
               phase does not honour: other keys are dropped.
+  payout      an IBAN's check digits and country length, a BIC's country, an email's shape and a
+              method's fields by its type are checked beyond any schema (`PayoutMethodRequest`,
+              `PayoutSettingsRequest`): a positive case gets valid details of its type (and its
+              partner is created first); a batch's `executionDate` is today or later
+              (`PayoutBatchRequest`): a generated one becomes 2099-01-01.
   integers    JSON Schema's `integer` includes `3.0`; the API reads an integer only as written
               without a fraction or exponent (openapi.yaml's `info.description`): integral
               floats in a body, and `limit=3.0`, are written as integers.
@@ -222,9 +227,40 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
                 signal["at"] = fit_past(signal["at"])
     elif path.endswith("/recover") and isinstance(body.get("since"), str):
         body["since"] = fit_past(body["since"])
+    elif method == "PUT" and path.endswith("/payout-method"):
+        ensure_partner(case, case.path_parameters.get("partnerId"))
+        fit_payout_method(body)
+    elif method == "PUT" and path == "/v2/handles/{handle}/payout-settings":
+        body["debtorName"], body["debtorIban"] = "ACME GmbH", "DE89 3704 0044 0532 0130 00"
+        if "debtorBic" in body:
+            body["debtorBic"] = "DEUTDEFF"
+    elif method == "POST" and path == "/v2/handles/{handle}/payout-batches":
+        if "executionDate" in body:
+            body["executionDate"] = "2099-01-01"
     elif method == "POST" and path == "/v2/handles/{handle}/webhooks":
         if isinstance(body.get("endpointUrl"), str):
             body["endpointUrl"] = public_endpoint(body["endpointUrl"])
+
+
+PAYOUT_DETAILS = {
+    "sepa": {"accountName": "Publisher One", "iban": "DE89 3704 0044 0532 0130 00", "bic": "DEUTDEFF"},
+    "paypal": {"email": "payouts@pub.example"},
+    "wise": {"email": "payouts@pub.example", "accountName": "Publisher One"},
+    "manual": {},
+}
+
+
+def fit_payout_method(body: dict) -> None:
+    """Valid details of the body's type: the fields it takes (a BIC only if one was generated)."""
+    details = PAYOUT_DETAILS.get(body.get("type"))
+    if details is None:
+        return
+    keep_bic = "bic" in body
+    for name in ("accountName", "iban", "bic", "email"):
+        body.pop(name, None)
+    body.update(details)
+    if not keep_bic:
+        body.pop("bic", None)
 
 
 def whole(value):

@@ -26,6 +26,8 @@ bg_stage tools-moto 2400 scripts/moto.sh --install
 bg_stage tools-lambda 2400 scripts/lambda_tools.sh
 bg_stage tools-fuzz 2400 scripts/fuzz.sh --install
 bg_stage tools-browser 2400 scripts/browser_test.sh --install
+# xmllint and the pain.001.001.03 XSD (from PyPI's sepaxml) the SEPA batch test validates against.
+bg_stage tools-sepa 1200 scripts/sepa_schema.sh --install
 
 # ------------------------------------------------------------------ quick checks
 stage "module graph and typed edges (check_layers.py)" 120 python3 scripts/check_layers.py
@@ -46,6 +48,9 @@ wait_stage clippy
 
 # ------------------------------------------------------------------ tests on both backends
 wait_stage tools-moto
+# The SEPA file test fails (never skips) without the schema and xmllint.
+wait_stage tools-sepa
+eval "$(scripts/sepa_schema.sh)"
 eval "$(scripts/moto.sh)"
 trap 'kill "$(cat .venv/moto.pid)" 2>/dev/null || true; bg_kill_all' EXIT
 echo "moto at $AWS_ENDPOINT_URL"

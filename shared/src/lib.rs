@@ -24,6 +24,8 @@ pub mod kernel;
 pub mod ledger;
 pub mod links;
 pub mod partners;
+pub mod payout_batches;
+pub mod payout_methods;
 pub mod payouts;
 pub mod plans;
 pub mod platform;

@@ -35,7 +35,13 @@ async fn cold_start_reads_ssm_secrets_and_serves_from_dynamodb() {
     let secret = format!("jwt-secret-from-ssm-{id}-0123456789");
     let ctx_keys = CtxKeyring::generate_spec();
     let signing = tenx_shared::domain::proof::jws::ProofKeyring::generate_spec();
-    for (name, value) in [("jwt", &secret), ("ctx", &ctx_keys), ("sign", &signing)] {
+    let payout = tenx_shared::domain::sealed::Keyring::generate_spec();
+    for (name, value) in [
+        ("jwt", &secret),
+        ("ctx", &ctx_keys),
+        ("sign", &signing),
+        ("payout", &payout),
+    ] {
         clients
             .ssm
             .put_parameter()
@@ -51,6 +57,7 @@ async fn cold_start_reads_ssm_secrets_and_serves_from_dynamodb() {
         .with("TENX_JWT_SECRET", None)
         .with("TENX_CTX_KEYS", None)
         .with("TENX_SIGNING_KEYS", None)
+        .with("TENX_PAYOUT_KEY", None)
         .with("TENX_TABLE", Some(&settings.table))
         .with("TENX_QUEUE_PREFIX", Some(&settings.queue_prefix))
         .with("TENX_CTX_KEYS_PARAM", Some(&format!("/tenx/{id}/ctx")))
@@ -104,6 +111,17 @@ async fn cold_start_reads_ssm_secrets_and_serves_from_dynamodb() {
         Some(secret.as_bytes())
     );
     assert!(state.ctx_keys.is_none() && state.config.ctx_keys.is_empty());
+    assert!(state.payout_key.is_none() && state.config.payout_keys.is_empty());
+
+    // The commissions function reads the payout key too, in the same round trip (issue 46).
+    let commissions_env = env
+        .clone()
+        .with("TENX_PAYOUT_KEY_PARAM", Some(&format!("/tenx/{id}/payout")));
+    let commissions = aws::app_state_from_vars(&commissions_env, Group::Commissions)
+        .await
+        .expect("the commissions function reads its payout key");
+    assert!(commissions.payout_key.is_some());
+    assert_eq!(commissions.config.payout_keys, payout);
 
     // The links function, as Lambda runs it (minus the event adapter).
     let verifier = JwtVerifier::new(Some(secret.into_bytes()), None, None, None).expect("jwt");

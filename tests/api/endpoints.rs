@@ -702,6 +702,64 @@ impl As<'_> {
         self.send(Method::POST, &rest, Some(body)).await
     }
 
+    /// `PUT …/partners/{partner}/payout-method`
+    pub(crate) async fn put_payout_method(&self, partner: &str, body: &Value) -> Response {
+        let rest = format!("/partners/{partner}/payout-method");
+        self.send(Method::PUT, &rest, Some(body)).await
+    }
+
+    /// `GET …/partners/{partner}/payout-method`
+    pub(crate) async fn payout_method(&self, partner: &str) -> Response {
+        let rest = format!("/partners/{partner}/payout-method");
+        self.send(Method::GET, &rest, None).await
+    }
+
+    /// `POST …/partners/{partner}/payout-method/confirm`
+    pub(crate) async fn confirm_payout_method(&self, partner: &str) -> Response {
+        let rest = format!("/partners/{partner}/payout-method/confirm");
+        self.send(Method::POST, &rest, None).await
+    }
+
+    /// `PUT …/payout-settings`
+    pub(crate) async fn put_payout_settings(&self, body: &Value) -> Response {
+        self.send(Method::PUT, "/payout-settings", Some(body)).await
+    }
+
+    /// `GET …/payout-settings`
+    pub(crate) async fn payout_settings(&self) -> Response {
+        self.send(Method::GET, "/payout-settings", None).await
+    }
+
+    /// `POST …/payout-batches` with its `idempotency-key`
+    pub(crate) async fn create_batch(&self, key: &str, body: &Value) -> Response {
+        let headers = [("idempotency-key", key)];
+        self.send_with(Method::POST, "/payout-batches", Some(body), &headers)
+            .await
+    }
+
+    /// `GET …/payout-batches`
+    pub(crate) async fn list_batches(&self) -> Response {
+        self.send(Method::GET, "/payout-batches", None).await
+    }
+
+    /// `GET …/payout-batches/{id}`
+    pub(crate) async fn get_batch(&self, id: &str) -> Response {
+        let rest = format!("/payout-batches/{id}");
+        self.send(Method::GET, &rest, None).await
+    }
+
+    /// `GET …/payout-batches/{id}/file?{query}`
+    pub(crate) async fn batch_file(&self, id: &str, query: &str) -> Response {
+        let rest = format!("/payout-batches/{id}/file?{query}");
+        self.send(Method::GET, &rest, None).await
+    }
+
+    /// `POST …/payout-batches/{id}/{mark-paid|cancel}`
+    pub(crate) async fn settle_batch(&self, id: &str, action: &str, body: &Value) -> Response {
+        let rest = format!("/payout-batches/{id}/{action}");
+        self.send(Method::POST, &rest, Some(body)).await
+    }
+
     /// Any route of the handle with a raw body and content type (malformed JSON, wrong types).
     pub(crate) async fn send_raw(
         &self,

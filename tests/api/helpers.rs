@@ -41,6 +41,7 @@ pub(crate) fn test_config() -> Config {
     ));
     c.ctx_keys = CtxKeyring::generate_spec();
     c.signing_keys = tenx_shared::domain::proof::jws::ProofKeyring::generate_spec();
+    c.payout_keys = tenx_shared::domain::sealed::Keyring::generate_spec();
     c.short_url_scheme = tenx_shared::platform::config::Scheme::Http;
     c
 }

@@ -30,6 +30,7 @@ mod hardening;
 mod links;
 mod op_budgets;
 mod openapi;
+mod payout_batches;
 mod payout_runs;
 mod plan_changes;
 mod programs;

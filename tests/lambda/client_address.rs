@@ -33,6 +33,7 @@ fn public_function() -> (axum::Router, Config) {
             jwt: false,
             ctx_keys: true,
             signing: false,
+            payout_key: false,
         },
     )
     .expect("cold start");

@@ -170,6 +170,14 @@ async fn a_function_holds_only_its_groups_secrets_even_when_given_more() {
             "{group:?} holds the signing keys"
         );
         assert_eq!(state.config.signing_keys.is_empty(), !signs);
+        // Only the commissions function seals and opens payout details (issue 46).
+        let seals = group == Group::Commissions;
+        assert_eq!(
+            state.payout_key.is_some(),
+            seals,
+            "{group:?} holds the payout key"
+        );
+        assert_eq!(state.config.payout_keys.is_empty(), !seals);
     }
     // A commissions function whose keys are missing does not start.
     let err = AppState::with_secrets(
@@ -184,6 +192,18 @@ async fn a_function_holds_only_its_groups_secrets_even_when_given_more() {
     .err()
     .expect("no signing keys, no commissions function");
     assert!(format!("{err:#}").contains("TENX_SIGNING_KEYS"), "{err:#}");
+    let err = AppState::with_secrets(
+        Config {
+            payout_keys: String::new(),
+            ..support::config()
+        },
+        store.clone(),
+        queue.clone(),
+        Group::Commissions.secrets(),
+    )
+    .err()
+    .expect("no payout key, no commissions function");
+    assert!(format!("{err:#}").contains("TENX_PAYOUT_KEY"), "{err:#}");
     let worker =
         AppState::with_secrets(support::config(), store, queue, Secrets::NONE).expect("worker");
     assert!(worker.jwt.is_none() && worker.ctx_keys.is_none() && worker.signing.is_none());

@@ -127,6 +127,9 @@ impl Bundle {
             if secrets.signing {
                 recorder.record("ssm:GetParameters", "SigningKeysParameter");
             }
+            if secrets.payout_key {
+                recorder.record("ssm:GetParameters", "PayoutKeyParameter");
+            }
             // The redirect believes CloudFront's headers, as the template tells it to.
             if f.env().get("TENX_EDGE") == Some(&json!("cloudfront-oac")) {
                 config.country_trust = tenx_shared::platform::config::CountryTrust::CloudFrontOac;
@@ -878,6 +881,46 @@ async fn every_event_file_replays_through_its_function() {
             .is_some_and(|c| c.starts_with("text/csv"))
     );
     assert!(r.body.starts_with("commissionId,kind,"), "{}", r.body);
+    // Paying it (issue 46): the debtor, the partner's payout method, a PayPal batch of the
+    // payout (USD), its file; canceled, so the payout is marked paid on its own below.
+    let r = b.http("commissions/payout-settings-put.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["debtorIban"], "DE89 **** **** 3000");
+    let r = b.http("commissions/payout-settings-get.json").await;
+    r.expect_status(200);
+    let r = b.http("commissions/payout-method-put.json").await;
+    r.expect_status(201);
+    assert_eq!(r.json()["email"], "p***@alpha-media.example");
+    let r = b.http("commissions/payout-method-get.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["pendingConfirmation"], false);
+    let sample_batch =
+        support::event_json("commissions/payout-batch-get.json")["pathParameters"]["batchId"]
+            .as_str()
+            .expect("batchId")
+            .to_owned();
+    let r = b.http("commissions/payout-batch-create.json").await;
+    r.expect_status(201);
+    assert_eq!(r.json()["payoutIds"], json!([payout_id]), "{}", r.body);
+    let batch_id = r.json()["batchId"].as_str().expect("batchId").to_owned();
+    b.replace(&sample_batch, &batch_id);
+    let r = b.http("commissions/payout-batches-list.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["items"][0]["batchId"], batch_id.as_str());
+    let r = b.http("commissions/payout-batch-get.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["totals"], json!({"USD": "25.00"}));
+    let r = b.http("commissions/payout-batch-file.json").await;
+    r.expect_status(200);
+    assert!(
+        r.body
+            .starts_with("payouts@alpha-media.example,25.00,USD,alpha-media,"),
+        "{}",
+        r.body
+    );
+    let r = b.http("commissions/payout-batch-cancel.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["status"], "canceled");
     let r = b.http("commissions/mark-paid.json").await;
     r.expect_status(200);
     assert_eq!(

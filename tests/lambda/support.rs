@@ -38,6 +38,7 @@ pub(crate) fn config() -> Config {
         )),
         ctx_keys: CtxKeyring::generate_spec(),
         signing_keys: ProofKeyring::generate_spec(),
+        payout_keys: tenx_shared::domain::sealed::Keyring::generate_spec(),
         outbox_min_age: Duration::ZERO,
         // The deliveries replay posts to a receiver on loopback.
         webhooks_allow_private: true,

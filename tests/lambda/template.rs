@@ -506,9 +506,11 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         "TENX_JWT_SECRET_PARAM",
         "TENX_CTX_KEYS_PARAM",
         "TENX_SIGNING_KEYS_PARAM",
+        "TENX_PAYOUT_KEY_PARAM",
         "TENX_JWT_SECRET",
         "TENX_CTX_KEYS",
         "TENX_SIGNING_KEYS",
+        "TENX_PAYOUT_KEY",
     ] {
         assert!(
             !globals.contains_key(name),
@@ -520,6 +522,7 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         "JwtSecretParameter",
         "CtxKeysParameter",
         "SigningKeysParameter",
+        "PayoutKeyParameter",
     ] {
         let pattern = params[p]["AllowedPattern"]
             .as_str()
@@ -535,8 +538,13 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
     for f in &functions {
         let env = f.env();
         let group = all_groups().into_iter().find(|g| binary_of(*g) == f.binary);
-        let (jwt, ctx, signing) = group.map_or((false, false, false), |g| {
-            (g.needs_jwt(), g.needs_ctx_keys(), g.needs_signing())
+        let (jwt, ctx, signing, payout) = group.map_or((false, false, false, false), |g| {
+            (
+                g.needs_jwt(),
+                g.needs_ctx_keys(),
+                g.needs_signing(),
+                g.needs_payout_key(),
+            )
         });
         let expect = |var: &str, param: &str, wanted: bool| match env.get(var) {
             Some(v) => {
@@ -552,6 +560,7 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         expect("TENX_JWT_SECRET_PARAM", "JwtSecretParameter", jwt);
         expect("TENX_CTX_KEYS_PARAM", "CtxKeysParameter", ctx);
         expect("TENX_SIGNING_KEYS_PARAM", "SigningKeysParameter", signing);
+        expect("TENX_PAYOUT_KEY_PARAM", "PayoutKeyParameter", payout);
         // Only the redirect reads the country header, believed because CloudFront alone can
         // call it; no function holds an edge secret.
         let edge = (f.binary == "redirect").then(|| json!("cloudfront-oac"));
@@ -564,7 +573,8 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         assert!(
             !env.contains_key("TENX_JWT_SECRET")
                 && !env.contains_key("TENX_CTX_KEYS")
-                && !env.contains_key("TENX_SIGNING_KEYS"),
+                && !env.contains_key("TENX_SIGNING_KEYS")
+                && !env.contains_key("TENX_PAYOUT_KEY"),
             "{}: secrets never in plain environment values",
             f.logical_id
         );
@@ -586,6 +596,9 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         }
         if signing {
             wanted.insert("SigningKeysParameter".to_owned());
+        }
+        if payout {
+            wanted.insert("PayoutKeyParameter".to_owned());
         }
         assert_eq!(ssm, wanted, "{}: SSM parameters it may read", f.logical_id);
     }

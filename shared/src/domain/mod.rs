@@ -2,6 +2,7 @@
 //! classification. No AWS or HTTP types live here.
 
 pub mod attribution;
+pub mod bank;
 pub mod bots;
 pub mod chain;
 pub mod confidence;
@@ -19,6 +20,7 @@ pub mod prefixed;
 pub mod proof;
 pub mod risk;
 pub mod routing;
+pub mod sealed;
 pub mod subids;
 pub mod time;
 pub mod url_check;
@@ -38,8 +40,8 @@ pub use link::{
 };
 pub use money::Currency;
 pub use prefixed::{
-    ApplicationId, ClickId, CommissionId, ConversionId, EventId, NoticeId, PayoutId, ReversalId,
-    SubscriptionId, TokenId,
+    ApplicationId, BatchId, ClickId, CommissionId, ConversionId, EventId, NoticeId, PayoutId,
+    ReversalId, SubscriptionId, TokenId,
 };
 pub use routing::{RouteDecision, RouteInput, route};
 pub use subids::SubIds;

@@ -106,6 +106,11 @@ prefixed_id!(
     "pay_"
 );
 prefixed_id!(
+    /// A payout batch: pending payouts of one method, paid in one file (issue 46).
+    BatchId,
+    "bat_"
+);
+prefixed_id!(
     /// A personal access token's public id.
     TokenId,
     "tok_"

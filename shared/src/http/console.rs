@@ -115,6 +115,14 @@ const FILES: &[(&str, &[u8])] = &[
     ("ledger.js", include_bytes!("../../../console/ledger.js")),
     ("payouts.js", include_bytes!("../../../console/payouts.js")),
     (
+        "payout_method.js",
+        include_bytes!("../../../console/payout_method.js"),
+    ),
+    (
+        "payout_batches.js",
+        include_bytes!("../../../console/payout_batches.js"),
+    ),
+    (
         "customers.js",
         include_bytes!("../../../console/customers.js"),
     ),

@@ -16,6 +16,8 @@ pub mod integrations;
 pub mod links;
 pub mod objects_only;
 pub mod pagination;
+pub mod payout_batches;
+pub mod payout_methods;
 pub mod payouts;
 pub mod programs;
 pub mod public;
@@ -91,7 +93,14 @@ impl Group {
             jwt: self.needs_jwt(),
             ctx_keys: self.needs_ctx_keys(),
             signing: self.needs_signing(),
+            payout_key: self.needs_payout_key(),
         }
+    }
+
+    /// Whether the group seals or opens payout details (the commissions function: payout
+    /// methods, payout settings and batch files).
+    pub fn needs_payout_key(self) -> bool {
+        matches!(self, Group::Commissions)
     }
 
     /// Whether the group signs statements (payouts, and serves the public keys) or conversion
@@ -121,6 +130,8 @@ impl Group {
             Group::Commissions => commissions::routes()
                 .merge(payouts::routes())
                 .merge(risk::routes())
+                .merge(payout_methods::routes())
+                .merge(payout_batches::routes())
                 .merge(customers::coupon_routes())
                 .merge(programs::routes()),
         }

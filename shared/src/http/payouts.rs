@@ -276,6 +276,7 @@ async fn apply(
     id: &PayoutId,
     change: Change,
 ) -> ApiResult<axum::Json<PayoutView>> {
+    crate::http::payout_batches::refuse_if_batched(state, &caller.handle, id).await?;
     let payout = settle::change(state, &caller.handle, id, change).await?;
     Ok(axum::Json(PayoutView::from(&payout)))
 }

@@ -45,10 +45,12 @@ pub enum EventType {
     PartnerApplied,
     #[serde(rename = "partner.approved")]
     PartnerApproved,
+    #[serde(rename = "partner.updated")]
+    PartnerUpdated,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 17] = [
+    pub const ALL: [EventType; 18] = [
         EventType::LinkClicked,
         EventType::LinkCreated,
         EventType::LinkUpdated,
@@ -66,6 +68,7 @@ impl EventType {
         EventType::PlanChanged,
         EventType::PartnerApplied,
         EventType::PartnerApproved,
+        EventType::PartnerUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +90,7 @@ impl EventType {
             EventType::PlanChanged => "plan.changed",
             EventType::PartnerApplied => "partner.applied",
             EventType::PartnerApproved => "partner.approved",
+            EventType::PartnerUpdated => "partner.updated",
         }
     }
 
@@ -279,6 +283,23 @@ pub struct ConversionData {
     /// partner's conversions by it); absent without a visitor's click.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_hash: Option<String>,
+}
+
+/// `partner.updated` (issue 46): a partner's payout details changed (not their first setting),
+/// masked on both sides; payouts to them wait for a manager's confirmation or 24 hours.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartnerUpdatedData {
+    pub partner_id: crate::domain::PartnerId,
+    /// What changed: `payoutMethod`.
+    pub changes: Vec<String>,
+    /// The payout method before and after, masked (`DE89 **** **** 3000`).
+    pub previous: serde_json::Value,
+    pub current: serde_json::Value,
+    pub changed_by: String,
+    pub changed_at: String,
+    /// Until then (or a manager's confirmation) the partner's payouts stay out of batches.
+    pub held_until: String,
 }
 
 /// `value` as a JSON number that reads back as exactly the stored decimal.

@@ -40,6 +40,8 @@ pub struct AppState {
     pub ctx_keys: Option<Arc<CtxKeyring>>,
     /// `None` in a process that signs no statement.
     pub signing: Option<Arc<crate::domain::proof::jws::ProofKeyring>>,
+    /// `None` in a process that handles no payout details (issue 46).
+    pub payout_key: Option<Arc<crate::domain::sealed::Keyring>>,
     pub link_cache: LinkCache,
     pub policy_cache: PolicyCache,
     /// The redirect's per-handle fallback settings, on the same TTL.
@@ -90,8 +92,12 @@ impl AppState {
         if !needed.signing {
             config.signing_keys.clear();
         }
+        if !needed.payout_key {
+            config.payout_keys.clear();
+        }
         let ctx_keys = keys.ctx_keys.map(Arc::new);
         let signing = keys.signing.map(Arc::new);
+        let payout_key = keys.payout_key.map(Arc::new);
         let link_cache = moka::sync::Cache::builder()
             .max_capacity(100_000)
             .time_to_live(config.link_cache_ttl)
@@ -122,6 +128,7 @@ impl AppState {
             jwt,
             ctx_keys,
             signing,
+            payout_key,
             link_cache,
             policy_cache,
             redirect_settings_cache,
@@ -153,6 +160,13 @@ impl AppState {
         self.signing
             .as_deref()
             .ok_or(Unconfigured("statement signing keys (Group::secrets)"))
+    }
+
+    /// The keys that seal payout details, or an error when this process was built without them.
+    pub fn payout_key(&self) -> Result<&crate::domain::sealed::Keyring, Unconfigured> {
+        self.payout_key
+            .as_deref()
+            .ok_or(Unconfigured("payout keys (Group::secrets)"))
     }
 
     /// The ctx keyring, or an error when this process was built without one.

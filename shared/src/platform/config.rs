@@ -163,6 +163,8 @@ pub struct Secrets {
     pub ctx_keys: bool,
     /// The Ed25519 keys that sign payout statements (the commissions function).
     pub signing: bool,
+    /// The AES-256-GCM keys that seal payout details at rest (the commissions function).
+    pub payout_key: bool,
 }
 
 impl Secrets {
@@ -171,12 +173,14 @@ impl Secrets {
         jwt: true,
         ctx_keys: true,
         signing: true,
+        payout_key: true,
     };
     /// The queue workers and the outbox sweeper.
     pub const NONE: Secrets = Secrets {
         jwt: false,
         ctx_keys: false,
         signing: false,
+        payout_key: false,
     };
 }
 
@@ -185,6 +189,7 @@ impl Secrets {
 pub struct ParsedKeys {
     pub ctx_keys: Option<CtxKeyring>,
     pub signing: Option<ProofKeyring>,
+    pub payout_key: Option<crate::domain::sealed::Keyring>,
 }
 
 /// When the redirect believes the `cloudfront-viewer-country` header. Anyone can send it, and
@@ -290,6 +295,9 @@ pub struct Config {
     /// Ed25519 seeds (base64url) that sign payout statements, first one active
     /// (`TENX_SIGNING_KEYS`; see `domain::proof::jws`).
     pub signing_keys: String,
+    /// AES-256 keys (base64url) that seal payout details at rest, first one active
+    /// (`TENX_PAYOUT_KEY`; see `domain::sealed`).
+    pub payout_keys: String,
     /// Attribution window = ctx token lifetime.
     pub attribution_window: Duration,
     /// How long the redirect path caches a link in-process.
@@ -343,6 +351,7 @@ impl Default for Config {
             jwt_audience: None,
             ctx_keys: String::new(),
             signing_keys: String::new(),
+            payout_keys: String::new(),
             attribution_window: Duration::from_secs(90 * 86_400),
             link_cache_ttl: Duration::from_secs(10),
             rate_limits: RateLimits {
@@ -459,6 +468,9 @@ impl Config {
         if let Some(v) = env.var("TENX_SIGNING_KEYS") {
             c.signing_keys = v;
         }
+        if let Some(v) = env.var("TENX_PAYOUT_KEY") {
+            c.payout_keys = v;
+        }
         if let Some(days) = env.parse::<u64>("TENX_ATTRIBUTION_WINDOW_DAYS")? {
             c.attribution_window = Duration::from_secs(days * 86_400);
         }
@@ -538,8 +550,20 @@ impl Config {
                     .context("TENX_SIGNING_KEYS")
             })
             .transpose()?;
+        let payout_key = needed
+            .payout_key
+            .then(|| {
+                crate::domain::sealed::Keyring::parse(&self.payout_keys)
+                    .map_err(anyhow::Error::msg)
+                    .context("TENX_PAYOUT_KEY")
+            })
+            .transpose()?;
         self.validate_settings()?;
-        Ok(ParsedKeys { ctx_keys, signing })
+        Ok(ParsedKeys {
+            ctx_keys,
+            signing,
+            payout_key,
+        })
     }
 
     /// Everything but the secrets.
@@ -758,6 +782,8 @@ mod tests {
         c.jwt = Some(JwtKey::Hs256(vec![1; 32]));
         c.ctx_keys = CtxKeyring::generate_spec();
         c.signing_keys = crate::domain::proof::jws::ProofKeyring::generate_spec();
+        assert!(c.validate().is_err(), "the payout key is required too");
+        c.payout_keys = crate::domain::sealed::Keyring::generate_spec();
         c.validate().unwrap();
         c.rate_limits.window_secs = 0;
         assert!(c.validate().is_err(), "a zero rate-limit window is refused");
@@ -775,6 +801,7 @@ mod tests {
             jwt: false,
             ctx_keys: true,
             signing: false,
+            payout_key: false,
         };
         let err = c.validate_for(ctx_only).unwrap_err();
         assert!(format!("{err:#}").contains("TENX_CTX_KEYS"), "{err:#}");
@@ -799,6 +826,7 @@ mod tests {
             jwt: Some(JwtKey::Hs256(vec![1; 32])),
             ctx_keys: CtxKeyring::generate_spec(),
             signing_keys: crate::domain::proof::jws::ProofKeyring::generate_spec(),
+            payout_keys: crate::domain::sealed::Keyring::generate_spec(),
             ..Config::default()
         };
         assert_eq!(c.outbox_sweep_interval, Duration::from_secs(15));
@@ -818,6 +846,7 @@ mod tests {
             jwt: Some(JwtKey::Hs256(vec![1; 32])),
             ctx_keys: CtxKeyring::generate_spec(),
             signing_keys: crate::domain::proof::jws::ProofKeyring::generate_spec(),
+            payout_keys: crate::domain::sealed::Keyring::generate_spec(),
             ..Config::default()
         };
         assert_eq!(

@@ -28,6 +28,9 @@ pub struct LocalSecrets {
     /// Added after the first installs: generated on the next start when missing.
     #[serde(default)]
     pub signing_keys: String,
+    /// Added with payout methods (issue 46): generated on the next start when missing.
+    #[serde(default)]
+    pub payout_key: String,
 }
 
 impl LocalSecrets {
@@ -40,8 +43,13 @@ impl LocalSecrets {
                 .with_context(|| format!("reading {}", path.display()))?;
             let mut secrets: LocalSecrets = serde_json::from_str(&raw)
                 .with_context(|| format!("parsing {}", path.display()))?;
-            if secrets.signing_keys.is_empty() {
-                secrets.signing_keys = ProofKeyring::generate_spec();
+            if secrets.signing_keys.is_empty() || secrets.payout_key.is_empty() {
+                if secrets.signing_keys.is_empty() {
+                    secrets.signing_keys = ProofKeyring::generate_spec();
+                }
+                if secrets.payout_key.is_empty() {
+                    secrets.payout_key = crate::domain::sealed::Keyring::generate_spec();
+                }
                 let tmp = data_dir.join("secrets.json.new");
                 let _ = std::fs::remove_file(&tmp);
                 write_private(&tmp, &serde_json::to_vec_pretty(&secrets)?)?;
@@ -53,6 +61,7 @@ impl LocalSecrets {
             jwt_secret: Alphanumeric.sample_string(&mut rand::rngs::OsRng, 48),
             ctx_keys: CtxKeyring::generate_spec(),
             signing_keys: ProofKeyring::generate_spec(),
+            payout_key: crate::domain::sealed::Keyring::generate_spec(),
         };
         write_private(&path, &serde_json::to_vec_pretty(&secrets)?)?;
         Ok(secrets)
@@ -69,6 +78,9 @@ impl LocalSecrets {
         }
         if config.signing_keys.is_empty() {
             config.signing_keys = self.signing_keys.clone();
+        }
+        if config.payout_keys.is_empty() {
+            config.payout_keys = self.payout_key.clone();
         }
     }
 }

@@ -37,6 +37,15 @@ pub static ACCESS_TABLE: LazyLock<Vec<Access>> = LazyLock::new(|| {
 pub static PARTNER_ROUTES: &[(Method, &str)] = &[
     (Method::GET, "/v2/handles/{handle}/partners"),
     (Method::GET, "/v2/handles/{handle}/partners/{partnerId}"),
+    // Its own payout method (issue 46): the one write a partner token makes.
+    (
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/payout-method",
+    ),
+    (
+        Method::PUT,
+        "/v2/handles/{handle}/partners/{partnerId}/payout-method",
+    ),
     (
         Method::GET,
         "/v2/handles/{handle}/partners/{partnerId}/postbacks",

@@ -413,3 +413,31 @@ pub fn partner_risk(handle: &Handle, partner_id: &PartnerId) -> (String, String)
 pub fn plan_notices_pk(handle: &Handle, partner_id: &PartnerId) -> String {
     format!("H#{handle}#NT#{partner_id}")
 }
+
+/// A partner's payout method (issue 46): `H#{handle}` / `PM#{partnerId}`; its details sealed.
+pub fn payout_method(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
+    (handle_pk(handle), format!("PM#{partner_id}"))
+}
+
+/// The changes of payout methods, audited: sk `{partnerId}#{changed ms:013}#{suffix}`.
+pub fn payout_method_audit_pk(handle: &Handle) -> String {
+    format!("H#{handle}#PMAUDIT")
+}
+
+/// The handle's payout settings (the debtor of SEPA files): `H#{handle}` / `P#payouts`.
+pub const PAYOUT_SETTINGS_SK: &str = "P#payouts";
+
+/// Payout batches of a handle: sk = the batch id.
+pub fn batches_pk(handle: &Handle) -> String {
+    format!("H#{handle}#BAT")
+}
+
+/// A batch creation, addressed by its idempotency key's hash (put-if-absent).
+pub fn batch_key(handle: &Handle, key_hash: &str) -> (String, String) {
+    (format!("H#{handle}#BATKEY"), key_hash.to_owned())
+}
+
+/// A payout's claim by a live batch (put-if-absent; deleted when the batch is canceled).
+pub fn batch_claim(handle: &Handle, payout_id: &crate::domain::PayoutId) -> (String, String) {
+    (format!("H#{handle}#BATCLAIM"), payout_id.to_string())
+}

@@ -211,8 +211,9 @@ pub async fn connect_with(
 /// The application state of a Lambda function, built once at cold start: settings from the
 /// environment, then only the secrets the function `needs` (`Group::secrets()`, or
 /// `Secrets::NONE` for a queue worker), given directly (`TENX_JWT_SECRET`, `TENX_CTX_KEYS`,
-/// `TENX_SIGNING_KEYS`) or as the names of SSM parameters (`TENX_JWT_SECRET_PARAM`,
-/// `TENX_CTX_KEYS_PARAM`, `TENX_SIGNING_KEYS_PARAM`),
+/// `TENX_SIGNING_KEYS`, `TENX_PAYOUT_KEY`) or as the names of SSM parameters
+/// (`TENX_JWT_SECRET_PARAM`, `TENX_CTX_KEYS_PARAM`, `TENX_SIGNING_KEYS_PARAM`,
+/// `TENX_PAYOUT_KEY_PARAM`: a SecureString, decrypted by SSM with its KMS key),
 /// then the DynamoDB store and SQS queue. A parameter the function does not need is never read
 /// (its IAM role may not allow it). Fails (so the function does not start) on any invalid setting.
 pub async fn app_state_from_env(needs: impl Into<Secrets>) -> anyhow::Result<AppState> {
@@ -234,6 +235,9 @@ pub async fn app_state_from_vars(env: &Env, needs: impl Into<Secrets>) -> anyhow
         signing: (needs.signing && config.signing_keys.is_empty())
             .then(|| env.var("TENX_SIGNING_KEYS_PARAM"))
             .flatten(),
+        payout_key: (needs.payout_key && config.payout_keys.is_empty())
+            .then(|| env.var("TENX_PAYOUT_KEY_PARAM"))
+            .flatten(),
     };
     wanted.load_into(&clients, &mut config).await?;
     let settings = AwsSettings::from_vars(env);
@@ -251,12 +255,13 @@ struct SecretParams {
     jwt: Option<String>,
     ctx_keys: Option<String>,
     signing: Option<String>,
+    payout_key: Option<String>,
 }
 
 impl SecretParams {
     /// One `GetParameters` round trip for all of them (cold start time), decrypted.
     async fn load_into(self, clients: &AwsClients, config: &mut Config) -> anyhow::Result<()> {
-        let names: Vec<String> = [&self.jwt, &self.ctx_keys, &self.signing]
+        let names: Vec<String> = [&self.jwt, &self.ctx_keys, &self.signing, &self.payout_key]
             .into_iter()
             .flatten()
             .cloned()
@@ -274,6 +279,9 @@ impl SecretParams {
         }
         if let Some(v) = take(&self.signing) {
             config.signing_keys = v;
+        }
+        if let Some(v) = take(&self.payout_key) {
+            config.payout_keys = v;
         }
         Ok(())
     }

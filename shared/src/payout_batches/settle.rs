@@ -1,0 +1,99 @@
+//! `POST …/payout-batches/{batchId}/mark-paid` and `…/cancel`. The batch's status is written
+//! first (version-checked), then its payouts follow; a call cut halfway is finished by its
+//! repeat, and a repeat of a finished call changes nothing.
+
+use crate::domain::{BatchId, Handle};
+use crate::kernel::state::AppState;
+use crate::payout_batches::model::{Batch, BatchStatus};
+use crate::payout_batches::{BatchError, claim, get};
+use crate::payouts::settle::{self, Change};
+use crate::platform::store::{Cond, StoreError, WriteOp};
+
+/// Marks the batch paid, then each of its payouts paid with the batch's `reference` through
+/// [`settle::change`]: the payout's lines become paid and the running balances move exactly as
+/// for a single payout. Round trips: ONE read and ONE write, then per payout its settlement.
+#[tracing::instrument(skip_all, fields(handle = %handle, batch = %id))]
+pub async fn mark_paid(
+    state: &AppState,
+    handle: &Handle,
+    id: &BatchId,
+    reference: &str,
+) -> Result<Batch, BatchError> {
+    let batch = get(state, handle, id).await?;
+    let batch = match batch.status {
+        BatchStatus::Open => {
+            let mut next = batch.clone();
+            next.status = BatchStatus::Paid;
+            next.reference = Some(reference.to_owned());
+            next.paid_at = Some(crate::platform::time::now_rfc3339());
+            commit(state, handle, &batch, next).await?
+        }
+        BatchStatus::Paid if batch.reference.as_deref() == Some(reference) => batch,
+        BatchStatus::Paid => {
+            return Err(BatchError::InvalidState(format!(
+                "reference: batch {id} was marked paid with reference {}.",
+                batch.reference.as_deref().unwrap_or_default()
+            )));
+        }
+        BatchStatus::Canceled => {
+            return Err(BatchError::InvalidState(format!(
+                "Batch {id} is canceled; only an open batch is marked paid."
+            )));
+        }
+    };
+    for item in &batch.items {
+        let change = Change::Paid {
+            reference: reference.to_owned(),
+        };
+        settle::change(state, handle, &item.payout_id, change).await?;
+    }
+    Ok(batch)
+}
+
+/// Cancels an open batch, then frees its payouts (its claims deleted) for another batch.
+/// Round trips: ONE read and ONE write, then ONE read and ONE delete per payout.
+#[tracing::instrument(skip_all, fields(handle = %handle, batch = %id))]
+pub async fn cancel(
+    state: &AppState,
+    handle: &Handle,
+    id: &BatchId,
+    reason: &str,
+) -> Result<Batch, BatchError> {
+    let batch = get(state, handle, id).await?;
+    let batch = match batch.status {
+        BatchStatus::Open => {
+            let mut next = batch.clone();
+            next.status = BatchStatus::Canceled;
+            next.reason = Some(reason.to_owned());
+            next.canceled_at = Some(crate::platform::time::now_rfc3339());
+            commit(state, handle, &batch, next).await?
+        }
+        BatchStatus::Canceled => batch,
+        BatchStatus::Paid => {
+            return Err(BatchError::InvalidState(format!(
+                "Batch {id} is paid; a paid batch is not canceled."
+            )));
+        }
+    };
+    claim::release(state, handle, &batch.batch_id, &batch.payout_ids()).await?;
+    Ok(batch)
+}
+
+/// The batch's new status, version-checked against the one read.
+async fn commit(
+    state: &AppState,
+    handle: &Handle,
+    current: &Batch,
+    mut next: Batch,
+) -> Result<Batch, BatchError> {
+    next.version = current.version + 1;
+    let op = WriteOp::Put {
+        item: next.item(handle)?,
+        cond: Cond::Version(current.version),
+    };
+    match state.store.write(op).await {
+        Ok(_) => Ok(next),
+        Err(StoreError::ConditionFailed { .. }) => Err(BatchError::Busy),
+        Err(e) => Err(e.into()),
+    }
+}

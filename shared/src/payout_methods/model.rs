@@ -1,0 +1,353 @@
+//! A partner's payout method as stored (`H#{handle}` / `PM#{partnerId}`) and answered: the
+//! details sealed ([`crate::domain::sealed`]), beside their masked form and the change state.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::bank::{self, Bic, Iban};
+use crate::domain::{DomainError, Handle, PartnerId};
+use crate::platform::store::{Item, StoreError};
+
+/// How long a change of payout details keeps the partner's payouts out of batches unless a
+/// manager confirms it first (the account-takeover window).
+pub const HOLD_MS: i64 = 24 * 3_600_000;
+
+/// The rails a partner can be paid on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MethodType {
+    Sepa,
+    Paypal,
+    Wise,
+    Manual,
+}
+
+impl MethodType {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "sepa" => Some(Self::Sepa),
+            "paypal" => Some(Self::Paypal),
+            "wise" => Some(Self::Wise),
+            "manual" => Some(Self::Manual),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sepa => "sepa",
+            Self::Paypal => "paypal",
+            Self::Wise => "wise",
+            Self::Manual => "manual",
+        }
+    }
+}
+
+/// The details in clear: inside the seal, and in a batch's file. Never answered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Details {
+    Sepa {
+        #[serde(rename = "accountName")]
+        account_name: String,
+        iban: String,
+        bic: Option<String>,
+    },
+    Paypal {
+        email: String,
+    },
+    Wise {
+        email: String,
+        #[serde(rename = "accountName")]
+        account_name: String,
+    },
+    Manual,
+}
+
+/// A request's fields, before validation (`PUT …/payout-method`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MethodInput {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub account_name: Option<String>,
+    pub iban: Option<String>,
+    pub bic: Option<String>,
+    pub email: Option<String>,
+}
+
+fn required<'a>(field: &str, kind: &str, v: Option<&'a String>) -> Result<&'a str, DomainError> {
+    v.map(String::as_str)
+        .ok_or_else(|| DomainError::new(field, format!("is required for a {kind} method.")))
+}
+
+impl MethodInput {
+    /// The details, each field checked and named on error: an IBAN by its country's length and
+    /// mod-97, a BIC by its shape and country, an email by its shape. Fields another type
+    /// takes are refused rather than dropped.
+    pub fn validate(&self) -> Result<Details, DomainError> {
+        let kind = MethodType::parse(&self.kind)
+            .ok_or_else(|| DomainError::new("type", "expected sepa, paypal, wise or manual."))?;
+        let k = kind.as_str();
+        let stray = match kind {
+            MethodType::Sepa => [("email", self.email.is_some())].to_vec(),
+            MethodType::Paypal => vec![
+                ("accountName", self.account_name.is_some()),
+                ("iban", self.iban.is_some()),
+                ("bic", self.bic.is_some()),
+            ],
+            MethodType::Wise => vec![("iban", self.iban.is_some()), ("bic", self.bic.is_some())],
+            MethodType::Manual => vec![
+                ("accountName", self.account_name.is_some()),
+                ("iban", self.iban.is_some()),
+                ("bic", self.bic.is_some()),
+                ("email", self.email.is_some()),
+            ],
+        };
+        if let Some((field, _)) = stray.into_iter().find(|(_, given)| *given) {
+            return Err(DomainError::new(
+                field,
+                format!("is not a field of a {k} method."),
+            ));
+        }
+        match kind {
+            MethodType::Sepa => self.sepa(),
+            MethodType::Paypal => Ok(Details::Paypal {
+                email: bank::email("email", required("email", k, self.email.as_ref())?)?,
+            }),
+            MethodType::Wise => Ok(Details::Wise {
+                email: bank::email("email", required("email", k, self.email.as_ref())?)?,
+                account_name: bank::account_name(
+                    "accountName",
+                    required("accountName", k, self.account_name.as_ref())?,
+                )?,
+            }),
+            MethodType::Manual => Ok(Details::Manual),
+        }
+    }
+
+    fn sepa(&self) -> Result<Details, DomainError> {
+        let name = required("accountName", "sepa", self.account_name.as_ref())?;
+        let iban = Iban::parse("iban", required("iban", "sepa", self.iban.as_ref())?)?;
+        let bic = self
+            .bic
+            .as_deref()
+            .map(|b| Bic::parse("bic", b))
+            .transpose()?;
+        if let Some(b) = bic.as_ref().filter(|b| !b.fits(&iban)) {
+            return Err(DomainError::new(
+                "bic",
+                format!(
+                    "{} is a bank in {}, the IBAN an account in {}.",
+                    b.as_str(),
+                    b.country(),
+                    iban.country()
+                ),
+            ));
+        }
+        Ok(Details::Sepa {
+            account_name: bank::account_name("accountName", name)?,
+            iban: iban.as_str().to_owned(),
+            bic: bic.map(|b| b.as_str().to_owned()),
+        })
+    }
+}
+
+/// The details as answered: nothing that would pay someone else.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Masked {
+    #[serde(rename = "type")]
+    pub kind: MethodType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    /// `DE89 **** **** 3000`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iban: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bic: Option<String>,
+    /// `a***@example.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The IBAN's country.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+impl Details {
+    pub fn kind(&self) -> MethodType {
+        match self {
+            Details::Sepa { .. } => MethodType::Sepa,
+            Details::Paypal { .. } => MethodType::Paypal,
+            Details::Wise { .. } => MethodType::Wise,
+            Details::Manual => MethodType::Manual,
+        }
+    }
+
+    pub fn masked(&self) -> Masked {
+        let mut m = Masked {
+            kind: self.kind(),
+            account_name: None,
+            iban: None,
+            bic: None,
+            email: None,
+            country: None,
+        };
+        match self {
+            Details::Sepa {
+                account_name,
+                iban,
+                bic,
+            } => {
+                let parsed = Iban::parse("iban", iban).ok();
+                m.account_name = Some(account_name.clone());
+                m.iban = parsed.as_ref().map(Iban::masked);
+                m.country = parsed.map(|i| i.country().to_owned());
+                m.bic.clone_from(bic);
+            }
+            Details::Paypal { email } => m.email = Some(bank::mask_email(email)),
+            Details::Wise {
+                email,
+                account_name,
+            } => {
+                m.email = Some(bank::mask_email(email));
+                m.account_name = Some(account_name.clone());
+            }
+            Details::Manual => {}
+        }
+        m
+    }
+}
+
+/// A change of details not confirmed yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pending {
+    pub changed_at: String,
+    pub changed_by: String,
+    pub previous: Masked,
+}
+
+/// What is stored: the sealed details (none for `manual`), their masked form, the change state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodRecord {
+    pub partner_id: PartnerId,
+    pub masked: Masked,
+    #[serde(default)]
+    pub sealed: Option<String>,
+    pub set_at: String,
+    pub set_by: String,
+    #[serde(default)]
+    pub pending: Option<Pending>,
+    #[serde(default)]
+    pub confirmed_at: Option<String>,
+    #[serde(default)]
+    pub confirmed_by: Option<String>,
+    #[serde(skip)]
+    pub version: u64,
+}
+
+/// Why a payout stays out of a batch (`excluded[].reason`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exclusion {
+    NoPayoutMethod,
+    Manual,
+    PayoutMethodUnconfirmed,
+    /// Paid on another rail than the batch's.
+    OtherMethod,
+    /// A SEPA batch pays EUR only.
+    CurrencyNotSupported,
+    /// Already in a batch that is not canceled.
+    InLiveBatch,
+}
+
+impl MethodRecord {
+    pub(crate) fn item(&self, handle: &Handle) -> Result<Item, StoreError> {
+        let (pk, sk) = crate::platform::store::keys::payout_method(handle, &self.partner_id);
+        Ok(Item::new(pk, sk, crate::platform::store::to_doc(self)?).with_version(self.version))
+    }
+
+    pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
+        let mut r: MethodRecord = item.parse()?;
+        r.version = item.version;
+        Ok(r)
+    }
+
+    /// When a pending change stops holding payouts (unix ms), if one does.
+    pub fn held_until_ms(&self) -> Option<i64> {
+        let p = self.pending.as_ref()?;
+        Some(crate::domain::time::rfc3339_millis(&p.changed_at)? + HOLD_MS)
+    }
+
+    /// The rail this partner's payouts go on at `now_ms`, or why they wait.
+    pub fn payable_by(&self, now_ms: i64) -> Result<MethodType, Exclusion> {
+        if self.masked.kind == MethodType::Manual {
+            return Err(Exclusion::Manual);
+        }
+        if self.held_until_ms().is_some_and(|until| now_ms < until) {
+            return Err(Exclusion::PayoutMethodUnconfirmed);
+        }
+        Ok(self.masked.kind)
+    }
+}
+
+/// `GET …/payout-method`: masked, with the change state.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodView {
+    pub partner_id: PartnerId,
+    #[serde(flatten)]
+    pub method: Masked,
+    pub updated_at: String,
+    pub updated_by: String,
+    /// A change of details waits for a manager's confirmation (or 24 hours).
+    pub pending_confirmation: bool,
+    pub change: Option<ChangeView>,
+    pub confirmed_at: Option<String>,
+    pub confirmed_by: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeView {
+    pub changed_at: String,
+    pub changed_by: String,
+    pub previous: Masked,
+    /// When payouts go into batches again without a confirmation.
+    pub held_until: Option<String>,
+}
+
+impl MethodRecord {
+    pub fn view(&self, now_ms: i64) -> MethodView {
+        let held = self.held_until_ms();
+        MethodView {
+            partner_id: self.partner_id.clone(),
+            method: self.masked.clone(),
+            updated_at: self.set_at.clone(),
+            updated_by: self.set_by.clone(),
+            pending_confirmation: held.is_some_and(|until| now_ms < until),
+            change: self.pending.as_ref().map(|p| ChangeView {
+                changed_at: p.changed_at.clone(),
+                changed_by: p.changed_by.clone(),
+                previous: p.previous.clone(),
+                held_until: held.map(crate::domain::time::unix_millis_to_rfc3339),
+            }),
+            confirmed_at: self.confirmed_at.clone(),
+            confirmed_by: self.confirmed_by.clone(),
+        }
+    }
+}
+
+/// One audited change: who, when, the details before and after (masked).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub partner_id: PartnerId,
+    /// `changed` or `confirmed`.
+    pub action: String,
+    pub at: String,
+    pub by: String,
+    pub previous: Option<Masked>,
+    pub current: Masked,
+}
