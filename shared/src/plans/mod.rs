@@ -6,6 +6,8 @@
 pub mod earn;
 pub mod model;
 pub mod preview;
+pub mod rule;
+pub mod tally;
 
 use serde::{Deserialize, Serialize};
 

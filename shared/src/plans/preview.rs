@@ -99,6 +99,9 @@ pub async fn preview(
         verified: true,
         risk: &risk,
         customer,
+        attribution: None,
+        metadata: None,
+        month: crate::plans::tally::Standing::default(),
     };
     let rate = match earn::rate_needed(&plan, &facts) {
         Some(from) => fx::rate_at(state, handle, from, plan.currency, now)
