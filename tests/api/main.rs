@@ -31,6 +31,7 @@ mod links;
 mod op_budgets;
 mod openapi;
 mod payout_runs;
+mod plan_tiers;
 mod rate_limits;
 mod redirect;
 mod risk;
