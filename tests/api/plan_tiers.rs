@@ -106,9 +106,7 @@ async fn conditions_and_priority_choose_the_rule_and_the_line_names_it() {
         .to_owned();
     let viewer = app.as_role("acme", Role::Viewer);
     let one = json_of(
-        viewer
-            .list_commissions(&format!("limit=100&kind=conversion"))
-            .await,
+        viewer.list_commissions("limit=100&kind=conversion").await,
         200,
     )
     .await;

@@ -218,7 +218,7 @@ pub async fn accrue(
             None => ledger_tally::Extra::default(),
         };
         match write_capped_with(state, handle, line, &t.plan, Write::Create, extra).await? {
-            Outcome::Written(line) => return Ok(Some(line)),
+            Outcome::Written(line) => return Ok(Some(*line)),
             Outcome::LineLost => {
                 return crate::ledger::get(state.store.as_ref(), handle, &id)
                     .await?
@@ -308,14 +308,14 @@ pub(crate) async fn write_capped(
 ) -> Result<Option<Commission>, StoreError> {
     let extra = ledger_tally::Extra::default();
     match write_capped_with(state, handle, line, plan, how, extra).await? {
-        Outcome::Written(line) => Ok(Some(line)),
+        Outcome::Written(line) => Ok(Some(*line)),
         Outcome::LineLost | Outcome::ExtraLost => Ok(None),
     }
 }
 
 /// What [`write_capped_with`] did.
 pub(crate) enum Outcome {
-    Written(Commission),
+    Written(Box<Commission>),
     /// The line's own write lost (created already, or changed meanwhile).
     LineLost,
     /// A conditional write of `extra` lost (the month tally moved): re-read and retry.
@@ -359,7 +359,7 @@ async fn write_capped_with(
                     Write::Create => line.created(),
                     Write::Update => line.updated(),
                 }
-                return Ok(Outcome::Written(line));
+                return Ok(Outcome::Written(Box::new(line)));
             }
             Err(StoreError::TxConflict { index: 0, .. }) => return Ok(Outcome::LineLost),
             Err(StoreError::TxConflict { index, current }) if index <= cap_names.len() => {
