@@ -235,8 +235,8 @@ pub async fn accrue(
 
 /// A short, jittered pause before re-reading a tally another line moved.
 async fn backoff(attempt: u32) {
-    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 8);
-    let ms = u64::from(attempt.min(5)) * 4 + jitter;
+    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 32);
+    let ms = u64::from(attempt.min(10)) * 5 + jitter;
     tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
 
@@ -371,6 +371,14 @@ async fn write_capped_with(
                 apply_cap(&mut line, plan, cap, used);
             }
             Err(StoreError::TxConflict { index, .. }) if index < extra_end => {
+                return Ok(Outcome::ExtraLost);
+            }
+            // DynamoDB cancels transactions that meet in flight on an item (`TransactionConflict`);
+            // the store retries them, and on a partner's month tally, hot by design when its
+            // conversions arrive together, they may outlast its retries: re-read and retry too.
+            Err(StoreError::Unavailable(why))
+                if !extra.conditional.is_empty() && why.contains("(contended:") =>
+            {
                 return Ok(Outcome::ExtraLost);
             }
             Err(e) => return Err(e),
