@@ -315,3 +315,35 @@ async fn bad_refinements_are_refused_naming_the_field_and_a_stale_if_match_is_41
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_preview_names_the_rule_and_tier_a_sample_would_get() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "rules": [
+        {"eventType": "purchase", "percent": "20", "conditions": {"countryIn": ["DE"], "deviceIn": ["desktop"]}},
+        {"eventType": "purchase", "percent": "10", "tiers": [{"from": 50, "percent": "15"}],
+         "conditions": {"metadataEquals": {"plan": "pro"}}}]});
+    program(&app, &plan).await;
+    let viewer = app.as_role("acme", Role::Viewer);
+    let german = json!({"eventType": "purchase", "value": "100",
+        "click": {"country": "de", "device": "desktop"}});
+    let got = json_of(viewer.preview_plan("alpha", &german).await, 200).await;
+    assert_eq!(
+        (&got["amount"], &got["ruleIndex"]),
+        (&json!("20.00"), &json!(0))
+    );
+    let pro_50th = json!({"eventType": "purchase", "value": "100", "metadata": {"plan": "pro"},
+        "month": {"conversions": 49}});
+    let got = json_of(viewer.preview_plan("alpha", &pro_50th).await, 200).await;
+    assert_eq!(
+        (&got["amount"], &got["ruleIndex"], &got["tierIndex"]),
+        (&json!("15.00"), &json!(1), &json!(0))
+    );
+    let other = json!({"eventType": "purchase", "value": "100"});
+    let got = json_of(viewer.preview_plan("alpha", &other).await, 200).await;
+    assert_eq!(
+        (&got["amount"], &got["reasons"]),
+        (&json!("0.00"), &json!(["no_rule"]))
+    );
+    assert_eq!(got.get("ruleIndex"), None);
+}
