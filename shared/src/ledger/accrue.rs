@@ -65,8 +65,9 @@ pub(crate) async fn terms(
     }))
 }
 
-/// The conversion's facts; `month`: where its partner stands in its month before it.
-pub(crate) fn facts(c: &ConversionData, month: Standing) -> Facts<'_> {
+/// The conversion's facts; `month`: where its partner stands in its month before it (a replay
+/// builds them here too, then rates them with `plans::earn::earn_in_month`).
+pub fn facts(c: &ConversionData, month: Standing) -> Facts<'_> {
     let click_ms = c.click_id.unix_millis();
     Facts {
         event_type: &c.event_type,

@@ -277,6 +277,32 @@ pub fn bonuses_due(
         .collect()
 }
 
+/// One conversion of a replay (a backtest), rated and counted as the ledger does it: where the
+/// partner stands in `tally` (its month, [`crate::plans::tally::month_of`]) before it, what it
+/// earns there, the tally moved by it and the bonuses it reaches (marked paid in `tally`; each
+/// is a `bonus` line). `facts.month` is ignored. A plan without tiers or a bonus for the event
+/// type neither reads nor moves the tally, as in the ledger.
+pub fn earn_in_month(
+    plan: &Plan,
+    tally: &mut MonthTally,
+    mut facts: Facts<'_>,
+    rate: Option<Decimal>,
+    campaign: &str,
+) -> (Earned, Vec<BonusDue>) {
+    if !plan.counts_month(facts.event_type) {
+        facts.month = Standing::default();
+        return (earn(plan, &facts, rate), Vec::new());
+    }
+    facts.month = tally.standing(facts.event_type, plan.currency);
+    let earned = earn(plan, &facts, rate);
+    tally.add(facts.event_type, plan.currency, earned.revenue_minor);
+    let due = bonuses_due(plan, tally, facts.event_type, campaign);
+    for d in &due {
+        tally.mark_paid(&d.key);
+    }
+    (earned, due)
+}
+
 /// Why a new commission is held for an operator's review (empty: it follows the normal flow).
 /// `unverified` is the plan's call (`requireVerified`), never the risk signal's alone.
 pub fn hold_reasons(plan: &Plan, facts: &Facts<'_>, partner_suspended: bool) -> Vec<String> {

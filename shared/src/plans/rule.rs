@@ -591,6 +591,22 @@ mod tests {
             }
         }
         assert_eq!(paid, [(3, 1, 50_000), (5, 2, 500)]);
+        // The replay helper does the same in one call per conversion.
+        let risk = Risk::default();
+        let us = click("US", Device::Mobile, "direct");
+        let mut month = MonthTally::default();
+        let mut bonuses = Vec::new();
+        for ty in ["purchase", "signup", "purchase", "purchase", "signup"] {
+            let f = Facts {
+                event_type: ty,
+                ..facts(&risk, &us, "10")
+            };
+            let (_, due) = earn::earn_in_month(&p, &mut month, f, None, "alpha");
+            bonuses.extend(due.into_iter().map(|d| d.rule_index));
+        }
+        assert_eq!(bonuses, [1, 2]);
+        assert_eq!((month.total_count(), &month.bonuses), (5, &tally.bonuses));
+        assert_eq!(month.standing("purchase", eur).revenue_minor, 3000);
         assert!(p.counts_month("purchase") && p.counts_month("lead"));
         let plain =
             spec(json!({"currency": "EUR", "rules": [{"eventType": "purchase", "flat": "1"}]}))
