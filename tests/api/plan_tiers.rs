@@ -347,3 +347,45 @@ async fn a_preview_names_the_rule_and_tier_a_sample_would_get() {
     );
     assert_eq!(got.get("ruleIndex"), None);
 }
+
+#[tokio::test]
+async fn revenue_tiers_sum_the_months_value_and_a_rejected_conversion_leaves_it() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [
+        {"eventType": "purchase", "percent": "10", "tierBasis": "revenue",
+         "tiers": [{"from": "250.00", "percent": "20"}]}]});
+    program(&app, &plan).await;
+    let mut ids = Vec::new();
+    for i in 0..2 {
+        let ctx = human_ctx(&app, "acme", "/deal").await;
+        ids.push(purchase(&app, &ctx, &format!("r-{i}"), "100", Value::Null).await);
+        after(&app, i + 1).await;
+    }
+    // The 2nd is rejected: the month's value is 100 again.
+    let lines = after(&app, 2).await;
+    let second = line_of(&lines, &ids[1])["commissionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let op = app.as_role("acme", Role::Operator);
+    json_of(
+        op.review_commission(&second, "reject", &json!({"reason": "test order"}))
+            .await,
+        200,
+    )
+    .await;
+    for i in 2..4 {
+        let ctx = human_ctx(&app, "acme", "/deal").await;
+        ids.push(purchase(&app, &ctx, &format!("r-{i}"), "100", Value::Null).await);
+        after(&app, i + 1).await;
+    }
+    let lines = after(&app, 4).await;
+    let amounts: Vec<&str> = ids
+        .iter()
+        .map(|c| line_of(&lines, c)["amount"].as_str().unwrap())
+        .collect();
+    // 100 → 10 %, 200 → 10 % (rejected), then 200 → 10 %, 300 (≥ 250) → 20 %.
+    assert_eq!(amounts, ["10.00", "10.00", "10.00", "20.00"]);
+    assert_eq!(line_of(&lines, &ids[3])["tierIndex"], 0);
+    crate::commissions::no_drift(&app).await;
+}
