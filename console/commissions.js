@@ -7,6 +7,7 @@ import * as api from './api.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
 import * as ledger from './ledger.js';
+import { ruleInWords } from './rules.js';
 import * as payouts from './payouts.js';
 import * as batches from './payout_batches.js';
 import * as customers from './customers.js';
@@ -151,31 +152,53 @@ async function loadPlan(editor, campaignId) {
 const RULE_KINDS = [['event', 'Per conversion of an event type'], ['click', 'Per qualified click']];
 const APPLIES_TO = [['all', 'Every sale'], ['first', "A customer's first sale"], ['recurring', 'Renewals only']];
 
-function ruleRow(rule) {
+function ruleRow(rule, index = 0) {
   const kind = select('ruleKind', RULE_KINDS, rule && rule.qualifiedClick ? 'click' : 'event');
   const row = h('fieldset', { class: 'rule grid' },
     h('legend', {}, 'Rule'),
     field('Pays', kind),
-    field('Event type', input('eventType', { value: (rule && rule.eventType) || 'purchase' })),
+    field('Event type', input('eventType', { value: rule && rule.bonus ? (rule.eventType || '') : ((rule && rule.eventType) || 'purchase') })),
     field('Flat amount', input('flat', { value: (rule && rule.flat) || '', inputmode: 'decimal', placeholder: '2.00' })),
     field('Percent of value', input('percent', { value: (rule && rule.percent) || '', inputmode: 'decimal', placeholder: '10' })),
     field('Applies to', select('appliesTo', APPLIES_TO, (rule && rule.appliesTo) || 'all'), 'For bound customers: their first sale, or the later ones.'));
+  // Priority, conditions, tiers and bonus (issue 47) as JSON, kept through a save.
+  const refined = {};
+  for (const k of REFINEMENTS) if (rule && rule[k] !== undefined) refined[k] = rule[k];
+  row.append(field('Priority, conditions, tiers, bonus (JSON)',
+    textarea('refine', Object.keys(refined).length ? JSON.stringify(refined) : '', { rows: 2, placeholder: '{"conditions": {"countryIn": ["DE"]}, "tiers": [{"from": 50, "percent": "15"}]}' }),
+    'Optional: priority, conditions {countryIn, deviceIn, sourceIn, metadataEquals, valueAtLeast, customer}, tiers [{from, flat | percent}], tierBasis, bonus {conversionsInMonth}.'));
+  if (rule) row.append(h('p', { class: 'rule-words' }, h('small', {}, ruleInWords(rule, index))));
   const remove = h('button', { type: 'button', class: 'secondary' }, 'Remove rule');
   remove.addEventListener('click', () => row.remove());
   row.append(remove);
   return row;
 }
 
+const REFINEMENTS = ['priority', 'conditions', 'tiers', 'tierBasis', 'bonus'];
+
+function textarea(name, value, attrs = {}) {
+  const el = h('textarea', { name, ...attrs });
+  el.value = value;
+  return el;
+}
+
 // The plan the form says, in the API's shape (the server validates and explains).
 function planFromForm(el) {
   const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
-  const rules = [...el.querySelectorAll('.rule')].map((row) => {
+  const rules = [...el.querySelectorAll('.rule')].map((row, i) => {
     const get = (n) => row.querySelector(`[name=${n}]`).value.trim();
+    let refine = {};
+    try {
+      refine = get('refine') ? JSON.parse(get('refine')) : {};
+    } catch {
+      throw new Error(`Rule ${i + 1}: priority, conditions, tiers, bonus must be a JSON object.`);
+    }
     const rule = get('ruleKind') === 'click' ? { qualifiedClick: true } : { eventType: get('eventType') };
+    if (refine.bonus && !get('eventType')) delete rule.eventType;
     if (get('flat')) rule.flat = get('flat');
     if (get('percent')) rule.percent = get('percent');
-    if (!rule.qualifiedClick && get('appliesTo') !== 'all') rule.appliesTo = get('appliesTo');
-    return rule;
+    if (!rule.qualifiedClick && !refine.bonus && get('appliesTo') !== 'all') rule.appliesTo = get('appliesTo');
+    return { ...rule, ...refine };
   });
   const plan = { currency: v('currency').toUpperCase(), holdDays: Number(v('holdDays') || 0), rules,
     requireVerified: el.querySelector('[name=requireVerified]').checked };

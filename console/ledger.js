@@ -3,6 +3,7 @@
 
 import * as api from './api.js';
 import * as session from './session.js';
+import { ruleInWords } from './rules.js';
 import { NEEDS } from './session.js';
 import {
   checkbox, clear, empty, errorBox, field, fmtMoney, fmtTime, form, h, input, loading, notice,
@@ -10,7 +11,7 @@ import {
 } from './ui.js';
 
 const STATUSES = ['', 'pending', 'held', 'approved', 'rejected', 'capped', 'paid'];
-const KINDS = ['', 'conversion', 'click_day', 'adjustment', 'clawback', 'manual'];
+const KINDS = ['', 'conversion', 'click_day', 'adjustment', 'clawback', 'manual', 'bonus'];
 const label = (v) => [v, v || 'any'];
 
 export async function render(body, onChange) {
@@ -80,8 +81,29 @@ export function riskCell(partnerId, cache = new Map()) {
   return cell;
 }
 
+// The rule that paid a line, in words: the campaign's plan is read once per render; a line of an
+// older version than the one in force is named by its index and version only.
+export function ruleCell(c, plans = new Map()) {
+  if (c.ruleIndex === undefined || c.ruleIndex === null || !c.campaignId) return '–';
+  const short = `rule ${c.ruleIndex + 1}${c.tierIndex != null ? `, tier ${c.tierIndex + 1}` : ''}`;
+  const cell = h('span', { class: 'rule-paid', 'data-rule-index': String(c.ruleIndex) }, short);
+  if (!plans.has(c.campaignId)) {
+    plans.set(c.campaignId, api.request('GET', api.handlePath(`/campaigns/${encodeURIComponent(c.campaignId)}/commission-plan`)));
+  }
+  plans.get(c.campaignId).then((r) => {
+    if (!r.ok) return;
+    if (r.data.version !== c.planVersion) {
+      clear(cell, `${short} (plan v${c.planVersion})`);
+      return;
+    }
+    clear(cell, ruleInWords(r.data.rules[c.ruleIndex], c.ruleIndex, c.tierIndex ?? null, r.data.currency));
+  });
+  return cell;
+}
+
 function lineTable(lines) {
   const risks = new Map();
+  const plans = new Map();
   return table([
     { label: 'Select', value: (c) => (reviewable(c) ? checkbox('pick', false, { value: c.commissionId, 'aria-label': `Select ${c.commissionId}` }) : '') },
     { label: 'Commission', value: (c) => h('code', {}, c.commissionId) },
@@ -93,6 +115,7 @@ function lineTable(lines) {
     { label: 'Amount', value: (c) => fmtMoney(c.amount, c.currency), class: 'num' },
     { label: 'Status', value: (c) => h('span', { class: `status ${c.status}` }, c.status) },
     { label: 'Why', value: (c) => c.reasons.join(', ') || '–' },
+    { label: 'Rule', value: (c) => ruleCell(c, plans) },
     { label: 'Partner risk', value: (c) => (c.status === 'held' ? riskCell(c.partnerId, risks) : '–') },
     { label: 'Available', value: (c) => fmtTime(c.availableAt) },
   ], lines, 'Commission lines');

@@ -209,6 +209,9 @@ fn line_ops(
         verified: true,
         risk: &risk,
         customer: None,
+        attribution: None,
+        metadata: None,
+        month: tenx_shared::plans::tally::Standing::default(),
     };
     let earned = earn::earn(&run.plan, &facts, None);
     let receipt = jcs::canonical(&serde_json::json!({

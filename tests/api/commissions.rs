@@ -1242,7 +1242,8 @@ async fn a_plan_preview_earns_what_the_ledger_writes_and_explains_bad_drafts() {
     let got = json_of(viewer.preview_plan("alpha", &sample).await, 200).await;
     assert_eq!(
         got,
-        json!({"amount": "3.34", "currency": "EUR", "reasons": [], "fxRate": null, "planVersion": 1})
+        json!({"amount": "3.34", "currency": "EUR", "reasons": [], "fxRate": null, "planVersion": 1,
+            "ruleIndex": 0})
     );
     let d = convert(&app, "o-1", "purchase", Some("33.35"), "EUR").await;
     assert_eq!(line(&ledger(&app, 1).await, &d)["amount"], got["amount"]);

@@ -552,6 +552,19 @@ impl As<'_> {
         self.send(Method::GET, &rest, None).await
     }
 
+    /// `PUT …/campaigns/{campaignId}/commission-plan` with `if-match`.
+    pub(crate) async fn put_plan_if_match(
+        &self,
+        campaign: &str,
+        if_match: &str,
+        body: &Value,
+    ) -> Response {
+        let rest = format!("/campaigns/{campaign}/commission-plan");
+        let headers = [("if-match", if_match)];
+        self.send_with(Method::PUT, &rest, Some(body), &headers)
+            .await
+    }
+
     /// `POST …/campaigns/{campaign}/commission-plan/preview`
     pub(crate) async fn preview_plan(&self, campaign: &str, body: &Value) -> Response {
         let rest = format!("/campaigns/{campaign}/commission-plan/preview");

@@ -33,6 +33,7 @@ mod openapi;
 mod payout_batches;
 mod payout_runs;
 mod plan_changes;
+mod plan_tiers;
 mod programs;
 mod rate_limits;
 mod redirect;

@@ -112,6 +112,7 @@ const FILES: &[(&str, &[u8])] = &[
         "webhooks.js",
         include_bytes!("../../../console/webhooks.js"),
     ),
+    ("rules.js", include_bytes!("../../../console/rules.js")),
     ("ledger.js", include_bytes!("../../../console/ledger.js")),
     ("payouts.js", include_bytes!("../../../console/payouts.js")),
     (

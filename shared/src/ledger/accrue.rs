@@ -9,8 +9,10 @@ use crate::domain::{CampaignId, CommissionId, ConversionId, Currency, Handle};
 use crate::kernel::events::{ConversionData, EventType};
 use crate::kernel::state::AppState;
 use crate::ledger::emit;
-use crate::ledger::model::{Commission, Kind, Status};
+use crate::ledger::model::{Commission, Counted, Kind, Status};
+use crate::ledger::tally as ledger_tally;
 use crate::plans::model::Plan;
+use crate::plans::tally::{self, Standing};
 use crate::platform::store::{CounterCap, StoreError, WriteOp, keys};
 use crate::{fx, ledger::due, ledger::view, partners, plans};
 use crate::{
@@ -63,7 +65,9 @@ pub(crate) async fn terms(
     }))
 }
 
-pub(crate) fn facts(c: &ConversionData) -> Facts<'_> {
+/// The conversion's facts; `month`: where its partner stands in its month before it (a replay
+/// builds them here too, then rates them with `plans::earn::earn_in_month`).
+pub fn facts(c: &ConversionData, month: Standing) -> Facts<'_> {
     let click_ms = c.click_id.unix_millis();
     Facts {
         event_type: &c.event_type,
@@ -82,18 +86,24 @@ pub(crate) fn facts(c: &ConversionData) -> Facts<'_> {
                 .unwrap_or(click_ms),
             self_referral: c.customer_self_referral,
         }),
+        attribution: Some(&c.attribution),
+        metadata: c.metadata.as_ref(),
+        month,
     }
 }
 
-/// The line a conversion earns, before caps. Round trips: the rate lookup when one is needed.
+/// The line a conversion earns, before caps, rated at the partner's `month` standing before it
+/// (recorded in `counted` when the plan counts its event type in the month).
+/// Round trips: the rate lookup when one is needed.
 pub(crate) async fn draft(
     state: &AppState,
     handle: &Handle,
     c: &ConversionData,
     id: CommissionId,
     t: &Terms,
+    month: Standing,
 ) -> Result<Commission, StoreError> {
-    let f = facts(c);
+    let f = facts(c, month);
     let rate = match earn::rate_needed(&t.plan, &f) {
         Some(from) => fx::rate_at(state, handle, from, t.plan.currency, f.received_ms).await?,
         None => None,
@@ -113,6 +123,12 @@ pub(crate) async fn draft(
     };
     reasons.extend(holds);
     let available = f.received_ms + i64::from(t.plan.hold_days) * 86_400_000;
+    let counted = t.plan.counts_month(&c.event_type).then(|| Counted {
+        month: tally::month_of(f.received_ms),
+        count_before: month.count,
+        revenue_before: i64::try_from(month.revenue_minor).unwrap_or(i64::MAX),
+        revenue_minor: earned.revenue_minor,
+    });
     Ok(Commission {
         commission_id: id,
         kind: Kind::Conversion,
@@ -145,13 +161,23 @@ pub(crate) async fn draft(
         click_count: None,
         disputed_from: None,
         address_hash: c.address_hash.clone(),
+        rule_index: earned.rule_index.and_then(|i| u32::try_from(i).ok()),
+        tier_index: earned.tier_index.and_then(|i| u32::try_from(i).ok()),
+        counted,
         balanced: false,
         version: 0,
         as_read: None,
     })
 }
 
+/// How often an accrual re-reads its partner's month tally after a concurrent line moved it
+/// before it gives up (the events worker redelivers the conversion).
+const TALLY_TRIES: u32 = 40;
+
 /// The conversion's commission: created once, or the one already there. `None`: nothing owed.
+/// Under a plan with tiers or a bonus for its event type, the line is rated by its partner's
+/// month tally and moves it in its own transaction (`ledger::tally`): a concurrent line that
+/// moved it first makes this one re-read and re-rate.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn accrue(
     state: &AppState,
@@ -165,16 +191,54 @@ pub async fn accrue(
     let Some(t) = terms(state, handle, c).await? else {
         return Ok(None);
     };
-    let mut line = draft(state, handle, c, id, &t).await?;
-    let confidence = crate::ledger::confidence::at(
-        state.store.as_ref(),
-        handle,
-        &t.campaign,
-        facts(c).received_ms,
-    )
-    .await?;
-    crate::ledger::confidence::hold_if_low(&mut line, confidence);
-    create_capped(state, handle, line, &t.plan).await.map(Some)
+    let received_ms = facts(c, Standing::default()).received_ms;
+    let confidence =
+        crate::ledger::confidence::at(state.store.as_ref(), handle, &t.campaign, received_ms)
+            .await?;
+    let counts = t.plan.counts_month(&c.event_type);
+    for attempt in 0..TALLY_TRIES {
+        let month = match counts {
+            true => Some(
+                ledger_tally::read(
+                    state.store.as_ref(),
+                    handle,
+                    &t.partner_id,
+                    &tally::month_of(received_ms),
+                )
+                .await?,
+            ),
+            false => None,
+        };
+        let standing = month.as_ref().map_or_else(Standing::default, |m| {
+            m.tally.standing(&c.event_type, t.plan.currency)
+        });
+        let mut line = draft(state, handle, c, id.clone(), &t, standing).await?;
+        crate::ledger::confidence::hold_if_low(&mut line, confidence.clone());
+        let extra = match &month {
+            Some(m) => ledger_tally::extra(handle, m, &line, &t.plan, received_ms)?,
+            None => ledger_tally::Extra::default(),
+        };
+        match write_capped_with(state, handle, line, &t.plan, Write::Create, extra).await? {
+            Outcome::Written(line) => return Ok(Some(*line)),
+            Outcome::LineLost => {
+                return crate::ledger::get(state.store.as_ref(), handle, &id)
+                    .await?
+                    .ok_or_else(|| StoreError::Unavailable("commission vanished".into()))
+                    .map(Some);
+            }
+            Outcome::ExtraLost => backoff(attempt).await,
+        }
+    }
+    Err(StoreError::Unavailable(
+        "the partner's month tally kept changing".into(),
+    ))
+}
+
+/// A short, jittered pause before re-reading a tally another line moved.
+async fn backoff(attempt: u32) {
+    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 32);
+    let ms = u64::from(attempt.min(10)) * 5 + jitter;
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
 
 /// The cap counters a line takes, each with the cap it is. A new line takes its day's slot
@@ -232,22 +296,6 @@ pub(crate) enum Write {
     Update,
 }
 
-/// Writes a new line with its caps; an existing one (a replay) is answered as it is.
-pub(crate) async fn create_capped(
-    state: &AppState,
-    handle: &Handle,
-    line: Commission,
-    plan: &Plan,
-) -> Result<Commission, StoreError> {
-    let id = line.commission_id.clone();
-    match write_capped(state, handle, line, plan, Write::Create).await? {
-        Some(line) => Ok(line),
-        None => crate::ledger::get(state.store.as_ref(), handle, &id)
-            .await?
-            .ok_or_else(|| StoreError::Unavailable("commission vanished".into())),
-    }
-}
-
 /// Writes `line` with the cap counters it takes: a cap that does not hold makes it `capped`
 /// (amount 0), except the monthly amount cap, which first grants the headroom left. `None`: the
 /// line's own write lost (created already, or changed meanwhile).
@@ -255,36 +303,66 @@ pub(crate) async fn create_capped(
 pub(crate) async fn write_capped(
     state: &AppState,
     handle: &Handle,
-    mut line: Commission,
+    line: Commission,
     plan: &Plan,
     how: Write,
 ) -> Result<Option<Commission>, StoreError> {
+    let extra = ledger_tally::Extra::default();
+    match write_capped_with(state, handle, line, plan, how, extra).await? {
+        Outcome::Written(line) => Ok(Some(*line)),
+        Outcome::LineLost | Outcome::ExtraLost => Ok(None),
+    }
+}
+
+/// What [`write_capped_with`] did.
+pub(crate) enum Outcome {
+    Written(Box<Commission>),
+    /// The line's own write lost (created already, or changed meanwhile).
+    LineLost,
+    /// A conditional write of `extra` lost (the month tally moved): re-read and retry.
+    ExtraLost,
+}
+
+/// [`write_capped`] with `extra` in the same transaction: its conditional writes after the
+/// caps, its moves last, its events beside the line's.
+async fn write_capped_with(
+    state: &AppState,
+    handle: &Handle,
+    mut line: Commission,
+    plan: &Plan,
+    how: Write,
+    extra: ledger_tally::Extra,
+) -> Result<Outcome, StoreError> {
     for _ in 0..6 {
         let caps = cap_ops(handle, &line, plan, how);
         let mut ops = match how {
             Write::Create => line.create(handle)?,
             Write::Update => line.update(handle)?,
         };
-        // The line's put stays first and the caps next (a cancellation names them by index);
-        // its balance moves, unconditional, go last.
+        // The line's put stays first, the caps next and the extra conditional writes after
+        // them (a cancellation names them by index); the unconditional moves go last.
         let moves = ops.split_off(1);
         let cap_names: Vec<&str> = caps.iter().map(|(_, n)| *n).collect();
         ops.extend(caps.into_iter().map(|(op, _)| op));
+        let extra_end = 1 + cap_names.len() + extra.conditional.len();
+        ops.extend(extra.conditional.iter().cloned());
         ops.extend(due::entry(handle, &line));
         ops.extend(moves);
-        let emits = match how {
+        ops.extend(extra.moves.iter().cloned());
+        let mut emits = match how {
             Write::Create => vec![view::event(EventType::CommissionCreated, &line)],
             Write::Update => Vec::new(),
         };
+        emits.extend(extra.emits.iter().cloned());
         match emit::commit(state, handle, ops, emits).await {
             Ok(()) => {
                 match how {
                     Write::Create => line.created(),
                     Write::Update => line.updated(),
                 }
-                return Ok(Some(line));
+                return Ok(Outcome::Written(Box::new(line)));
             }
-            Err(StoreError::TxConflict { index: 0, .. }) => return Ok(None),
+            Err(StoreError::TxConflict { index: 0, .. }) => return Ok(Outcome::LineLost),
             Err(StoreError::TxConflict { index, current }) if index <= cap_names.len() => {
                 let cap = cap_names[index - 1];
                 let used = match current {
@@ -292,6 +370,17 @@ pub(crate) async fn write_capped(
                     None => month_used(state, handle, &line).await?,
                 };
                 apply_cap(&mut line, plan, cap, used);
+            }
+            Err(StoreError::TxConflict { index, .. }) if index < extra_end => {
+                return Ok(Outcome::ExtraLost);
+            }
+            // DynamoDB cancels transactions that meet in flight on an item (`TransactionConflict`);
+            // the store retries them, and on a partner's month tally, hot by design when its
+            // conversions arrive together, they may outlast its retries: re-read and retry too.
+            Err(StoreError::Unavailable(why))
+                if !extra.conditional.is_empty() && why.contains("(contended:") =>
+            {
+                return Ok(Outcome::ExtraLost);
             }
             Err(e) => return Err(e),
         }

@@ -8,6 +8,7 @@ use crate::kernel::state::AppState;
 use crate::platform::store::{StoreError, WriteOp};
 
 /// An event to emit with a write: its type, derived id and data.
+#[derive(Clone)]
 pub struct Emit {
     pub kind: EventType,
     pub id: EventId,

@@ -55,6 +55,10 @@ async fn resolve_one(
         &conversion,
         line.commission_id.clone(),
         &terms,
+        line.counted
+            .as_ref()
+            .map(crate::ledger::model::Counted::standing)
+            .unwrap_or_default(),
     )
     .await?;
     if next.amount_minor.is_none() {
@@ -63,6 +67,8 @@ async fn resolve_one(
     next.created_at = line.created_at.clone();
     next.version = line.version;
     next.as_read = line.as_read.clone();
+    // Rated where the partner stood when it was written, and counted as it was then.
+    next.counted = line.counted.clone();
     keep_confidence_hold(&line, &mut next);
     // It takes its cap slots now that it has an amount; `None`: changed meanwhile (reviewed,
     // or resolved by a concurrent post), left as it is now.

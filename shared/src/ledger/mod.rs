@@ -24,6 +24,7 @@ pub mod reversal;
 pub mod review;
 pub mod running;
 pub mod sink;
+pub mod tally;
 pub mod view;
 
 use crate::domain::{CommissionId, Handle, PartnerId};

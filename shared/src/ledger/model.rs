@@ -91,6 +91,16 @@ pub struct Commission {
     /// The keyed digest of the address behind the conversion's click (partner risk).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_hash: Option<String>,
+    /// The plan rule that paid the line (its index in the plan version's `rules`), and the tier
+    /// of it that set the rate (issue 47).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_index: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_index: Option<u32>,
+    /// The line's conversion is counted in its partner's month tally (`ledger::tally`): a
+    /// reversal or rejection takes it back out, once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counted: Option<Counted>,
     /// Whether the line's amount is in the running balances (`commissions::running`): every
     /// line written since they exist; older ones once changed or rebuilt.
     #[serde(default)]
@@ -102,6 +112,22 @@ pub struct Commission {
     /// none).
     #[serde(skip)]
     pub as_read: Option<AsRead>,
+}
+
+/// What a line's conversion added to its partner's month tally.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counted {
+    /// The tally's month (`yyyy-mm`).
+    pub month: String,
+    /// Where the partner stood in it before this conversion (what the line was rated at; a
+    /// line computed again when its rate arrives keeps it).
+    pub count_before: u64,
+    #[serde(default)]
+    pub revenue_before: i64,
+    /// Its value in minor units of the plan's currency, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revenue_minor: Option<i64>,
 }
 
 /// A line as it stood when read: its place in the running balances and its index entries.
@@ -169,6 +195,9 @@ impl Commission {
             click_count: None,
             disputed_from: None,
             address_hash: None,
+            rule_index: None,
+            tier_index: None,
+            counted: None,
             balanced: false,
             version: 0,
             as_read: None,

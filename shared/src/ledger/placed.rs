@@ -14,6 +14,8 @@ pub enum Kind {
     Adjustment,
     Clawback,
     Manual,
+    /// A milestone bonus (issue 47): once per partner, campaign, rule and month.
+    Bonus,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -36,6 +38,7 @@ impl Kind {
             Kind::Adjustment => "adjustment",
             Kind::Clawback => "clawback",
             Kind::Manual => "manual",
+            Kind::Bonus => "bonus",
         }
     }
 

@@ -65,6 +65,7 @@ fn linked_line(original: &Commission, r: &ReversalData, id: CommissionId) -> Com
     line.reasons = vec![r.reversal.reason.clone()];
     line.payout_id = None;
     line.adjusted_by = None;
+    line.counted = None;
     line.receipt = None;
     line.reviewed_by = None;
     line.reviewed_at = None;
@@ -112,6 +113,14 @@ pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Resul
         let line = linked_line(&original, r, id.clone());
         let mut marked = original.clone();
         marked.adjusted_by = Some(id.clone());
+        // A full reversal takes the conversion out of its partner's month tally (later
+        // conversions no longer count it; earlier lines keep their rates): at index 2.
+        let take_back = if share(r) == Decimal::ONE && marked.counted.is_some() {
+            marked.counted = None;
+            crate::ledger::tally::take_back(state.store.as_ref(), handle, &original).await?
+        } else {
+            None
+        };
         // The puts first (a cancellation at 0 or 1 names the new line or the original), the
         // unconditional balance moves last.
         let mut ops = line.create(handle)?;
@@ -119,6 +128,7 @@ pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Resul
         let mut marked_ops = marked.update(handle)?;
         moves.extend(marked_ops.split_off(1));
         ops.extend(marked_ops);
+        ops.extend(take_back);
         ops.extend(due::entry(handle, &line));
         ops.extend(moves);
         match emit::commit(
@@ -130,7 +140,7 @@ pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Resul
         .await
         {
             Ok(()) => return Ok(()),
-            Err(StoreError::TxConflict { index: 0 | 1, .. }) => continue,
+            Err(StoreError::TxConflict { index: 0..=2, .. }) => continue,
             Err(e) => return Err(e),
         }
     }

@@ -98,6 +98,13 @@ pub async fn decide(
             next.reviewed_by = Some(review.by.to_owned());
             next.reviewed_at = Some(crate::platform::time::now_rfc3339());
             next.review_note = review.note.map(str::to_owned);
+            if status == Status::Rejected && next.counted.is_some() {
+                // A rejected conversion no longer counts toward its partner's tiers (the
+                // month's later conversions); the lines already written keep their rates.
+                let store = state.store.as_ref();
+                ops.extend(crate::ledger::tally::take_back(store, handle, l).await?);
+                next.counted = None;
+            }
             ops.extend(next_write(handle, l, &next)?);
             ops.push(due::clear(handle, l));
             ops.extend(due::entry(handle, &next));

@@ -36,6 +36,11 @@ pub struct CommissionView {
     pub confidence: Option<ConfidenceAtHold>,
     pub receipt: Option<String>,
     pub click_count: Option<i64>,
+    /// The plan rule that paid it (index into the plan version's `rules`) and its tier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_index: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_index: Option<u32>,
 }
 
 impl From<&Commission> for CommissionView {
@@ -69,6 +74,8 @@ impl From<&Commission> for CommissionView {
             confidence: c.confidence.clone(),
             receipt: c.receipt.clone(),
             click_count: c.click_count,
+            rule_index: c.rule_index,
+            tier_index: c.tier_index,
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::kernel::state::AppState;
 use crate::ledger::model::{Commission, Kind, Status};
 use crate::plans::earn;
 use crate::plans::model::Plan;
+use crate::plans::tally::{self, MonthTally};
 use crate::platform::store::{Query, StoreError, for_each_item, keys};
 
 /// The longest period a backtest replays.
@@ -110,12 +111,14 @@ pub struct Backtest {
     pub skipped: Skipped,
 }
 
-/// A conversion line's partner, currency, amount (0 while unknown) and whether a cap cut it.
+/// A conversion line's partner, currency, amount (0 while unknown), whether a cap cut it, and
+/// where its partner stood in the month when it was rated (tiers).
 struct Accrued {
     partner: PartnerId,
     currency: Currency,
     minor: i64,
     capped: bool,
+    counted: Option<crate::ledger::model::Counted>,
 }
 
 /// The replay of `draft` over `campaign`'s conversions of `period`, streamed: the period's
@@ -131,15 +134,21 @@ pub async fn run(
     draft: &Plan,
     period: Period,
 ) -> Result<Backtest, StoreError> {
-    let accrued = accrued(state, handle, &campaign.campaign_id, period).await?;
+    let (accrued, bonuses) = accrued(state, handle, &campaign.campaign_id, period).await?;
     let mut replay = Replay {
         state,
         handle,
         campaign,
         draft,
         accrued: &accrued,
+        months: HashMap::new(),
         tally: Tally::default(),
     };
+    for b in &bonuses {
+        replay
+            .tally
+            .add_bonus(b.partner.clone(), b.currency, b.minor, 0);
+    }
     let mut day_ms = period.from_ms - period.from_ms.rem_euclid(86_400_000);
     while day_ms < period.to_ms {
         let day = crate::analytics::days::day_of_unix(day_ms / 1000);
@@ -173,6 +182,8 @@ struct Replay<'a> {
     campaign: &'a Campaign,
     draft: &'a Plan,
     accrued: &'a HashMap<CommissionId, Accrued>,
+    /// Each partner's months as the draft's tiers and bonuses see them.
+    months: HashMap<(PartnerId, String), MonthTally>,
     tally: Tally,
 }
 
@@ -192,54 +203,92 @@ impl Replay<'_> {
             self.tally.skipped.no_partner += 1;
             return Ok(());
         };
-        let drafted = draft_minor(self.state, self.handle, self.draft, c).await?;
+        let rate = rate_for(self.state, self.handle, self.draft, c).await?;
+        let month = tally::month_of(c.conversion_id.unix_millis());
+        let t = self.months.entry((partner.clone(), month)).or_default();
+        if let Some(counted) = actual.and_then(|a| a.counted.as_ref()) {
+            // Where the partner really stood when the line was rated: its other campaigns'
+            // conversions and the reversals before it included.
+            stand_at(t, &c.event_type, self.draft.currency, counted);
+        }
+        let facts = crate::ledger::accrue::facts(c, tally::Standing::default());
+        let campaign = self.campaign.campaign_id.as_str();
+        let (earned, due) = earn::earn_in_month(self.draft, t, facts, rate, campaign);
+        let drafted = earned.minor.unwrap_or(0);
         let actual_minor = actual.map_or(0, |a| a.minor);
         let currency = actual.map_or(self.draft.currency, |a| a.currency);
-        self.tally.add(c, partner, currency, actual_minor, drafted);
+        self.tally
+            .add(c, partner.clone(), currency, actual_minor, drafted);
+        for d in due {
+            self.tally
+                .add_bonus(partner.clone(), self.draft.currency, 0, d.minor);
+        }
         Ok(())
     }
 }
 
-/// What the draft pays `c` (0 while a rate is missing, as the ledger's line would wait).
-async fn draft_minor(
+/// Sets `t`'s standing for `event_type` to what a line recorded before its conversion.
+fn stand_at(
+    t: &mut MonthTally,
+    event_type: &str,
+    currency: Currency,
+    counted: &crate::ledger::model::Counted,
+) {
+    let slot = t.types.entry(event_type.to_owned()).or_default();
+    slot.count = counted.count_before;
+    slot.revenue.insert(
+        currency.as_str().to_owned(),
+        i128::from(counted.revenue_before),
+    );
+}
+
+/// The rate the draft needs for `c`, if any (a line waiting for its rate pays 0 meanwhile).
+async fn rate_for(
     state: &AppState,
     handle: &Handle,
     draft: &Plan,
     c: &ConversionData,
-) -> Result<i64, StoreError> {
-    let facts = crate::ledger::accrue::facts(c);
-    let rate = match earn::rate_needed(draft, &facts) {
+) -> Result<Option<rust_decimal::Decimal>, StoreError> {
+    let facts = crate::ledger::accrue::facts(c, tally::Standing::default());
+    match earn::rate_needed(draft, &facts) {
         Some(from) => {
-            crate::fx::rate_at(state, handle, from, draft.currency, facts.received_ms).await?
+            crate::fx::rate_at(state, handle, from, draft.currency, facts.received_ms).await
         }
-        None => None,
-    };
-    Ok(earn::earn(draft, &facts, rate).minor.unwrap_or(0))
+        None => Ok(None),
+    }
 }
 
-/// The campaign's conversion lines of the period, by id: ONE key range of the ledger.
+/// The campaign's conversion lines of the period, by id, and its bonus lines: ONE key range of
+/// the ledger.
 async fn accrued(
     state: &AppState,
     handle: &Handle,
     campaign: &CampaignId,
     period: Period,
-) -> Result<HashMap<CommissionId, Accrued>, StoreError> {
+) -> Result<(HashMap<CommissionId, Accrued>, Vec<Accrued>), StoreError> {
     let bound = |ms: i64, end: &str| format!("{}{:012x}{end}", CommissionId::PREFIX, ms.max(0));
     let query = Query::between(
         crate::ledger::model::pk(handle),
         bound(period.from_ms, ""),
         bound(period.to_ms, ""),
     );
-    let mut out = HashMap::new();
+    let (mut out, mut bonuses) = (HashMap::new(), Vec::new());
     for_each_item(state.store.as_ref(), query, |item| {
         let line = Commission::from_item(item)?;
-        if line.kind == Kind::Conversion && line.campaign_id.as_ref() == Some(campaign) {
-            out.insert(line.commission_id.clone(), accrued_of(&line));
+        if line.campaign_id.as_ref() != Some(campaign) {
+            return Ok(ControlFlow::Continue(()));
+        }
+        match line.kind {
+            Kind::Conversion => {
+                out.insert(line.commission_id.clone(), accrued_of(&line));
+            }
+            Kind::Bonus => bonuses.push(accrued_of(&line)),
+            _ => {}
         }
         Ok::<_, StoreError>(ControlFlow::Continue(()))
     })
     .await?;
-    Ok(out)
+    Ok((out, bonuses))
 }
 
 fn accrued_of(line: &Commission) -> Accrued {
@@ -248,6 +297,7 @@ fn accrued_of(line: &Commission) -> Accrued {
         currency: line.currency,
         minor: line.amount_minor.unwrap_or(0),
         capped: line.status == Status::Capped,
+        counted: line.counted.clone(),
     }
 }
 
@@ -299,6 +349,13 @@ impl Tally {
         );
         self.largest.truncate(LARGEST);
         self.largest_by.truncate(LARGEST);
+    }
+
+    /// A bonus line (what the ledger paid) or one the draft would pay, at the partner's level.
+    fn add_bonus(&mut self, partner: PartnerId, cur: Currency, actual: i64, draft: i64) {
+        let sums = self.per_partner.entry((partner, cur)).or_default();
+        sums.1 += i128::from(actual);
+        sums.2 += i128::from(draft);
     }
 
     fn answer(self, campaign_id: CampaignId, period: Period) -> Backtest {

@@ -4,8 +4,11 @@
 use rust_decimal::Decimal;
 
 use crate::domain::Currency;
+use crate::domain::attribution::Attribution;
 use crate::domain::risk::{Risk, RiskReason};
-use crate::plans::model::Plan;
+use crate::plans::model::{Plan, Rule};
+use crate::plans::rule::{Subject, TierBasis};
+use crate::plans::tally::{MonthTally, Standing};
 
 /// The facts of a conversion a commission is computed from.
 pub struct Facts<'a> {
@@ -18,6 +21,13 @@ pub struct Facts<'a> {
     pub risk: &'a Risk,
     /// The bound customer's side of it (issue 44), when it came through a customer.
     pub customer: Option<CustomerFacts>,
+    /// The click's country, device and source (a rule's conditions), when known.
+    pub attribution: Option<&'a Attribution>,
+    /// The conversion's metadata (`metadataEquals`).
+    pub metadata: Option<&'a serde_json::Value>,
+    /// The partner's standing in the conversion's month for its event type, BEFORE it
+    /// ([`MonthTally::standing`]); tiers rate it by where it stands with it counted.
+    pub month: Standing,
 }
 
 /// A bound customer's conversion: whether it is the customer's first of its event type, and
@@ -37,30 +47,92 @@ impl Facts<'_> {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Earned {
     /// Minor units of the plan's currency; `None`: the rate is missing.
     pub minor: Option<i64>,
     pub fx_rate: Option<Decimal>,
     pub reasons: Vec<String>,
+    /// The rule that paid (its index in the plan's `rules`); `None`: none did.
+    pub rule_index: Option<usize>,
+    /// The tier of that rule that set the rate (its index in `tiers`); `None`: the rule's own.
+    pub tier_index: Option<usize>,
+    /// The conversion's value in minor units of the plan's currency, when known: what it adds
+    /// to the partner's month revenue ([`MonthTally::add`]).
+    pub revenue_minor: Option<i64>,
 }
 
 impl Earned {
     fn zero(reason: &str) -> Self {
         Earned {
             minor: Some(0),
-            fx_rate: None,
             reasons: vec![reason.to_owned()],
+            ..Earned::default()
         }
     }
 }
 
-/// The conversion currency a rate is needed from (a percentage of a value in another currency).
+/// Whether a rule needs the conversion's value in the plan's currency: a percentage of it, a
+/// `valueAtLeast`, or tiers counting revenue.
+fn needs_value(rule: &Rule) -> bool {
+    rule.percent.is_some()
+        || rule.tier_basis == Some(TierBasis::Revenue)
+        || rule
+            .tiers
+            .as_ref()
+            .is_some_and(|t| t.iter().any(|t| t.percent.is_some()))
+        || rule
+            .conditions
+            .as_ref()
+            .is_some_and(|c| c.value_at_least.is_some())
+}
+
+/// The conversion currency a rate is needed from (a value in another currency that one of the
+/// rules that may pay it takes a percentage of, compares or counts).
 pub fn rate_needed(plan: &Plan, facts: &Facts<'_>) -> Option<Currency> {
-    let rule = plan.rule_for_event(facts.event_type, facts.first())?;
-    rule.percent?;
+    let candidates = plan.candidates(facts.event_type, facts.first());
+    if !candidates.iter().any(|(_, r)| needs_value(r)) {
+        return None;
+    }
     facts.value?;
     facts.currency.filter(|c| *c != plan.currency)
+}
+
+/// What a rule's conditions are checked against.
+fn subject<'a>(facts: &Facts<'a>, value: Option<Decimal>) -> Subject<'a> {
+    Subject {
+        country: facts.attribution.map(|a| a.country.as_str()),
+        device: facts.attribution.map(|a| a.device),
+        source: facts.attribution.map(|a| a.source.as_str()),
+        metadata: facts.metadata,
+        value,
+        first: facts.first(),
+    }
+}
+
+/// The rate a rule pays at a standing (this conversion counted): the highest tier reached, else
+/// the rule's own. Returns `(flat, percent, tier index)`.
+fn rate_at(
+    rule: &Rule,
+    currency: Currency,
+    standing: Standing,
+) -> (Option<Decimal>, Option<Decimal>, Option<usize>) {
+    let basis = rule.tier_basis.unwrap_or_default();
+    let reached = match basis {
+        TierBasis::Conversions => i128::from(standing.count),
+        TierBasis::Revenue => standing.revenue_minor,
+    };
+    let tier = rule.tiers.as_ref().and_then(|tiers| {
+        tiers
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, t)| t.from.units(basis, currency).is_some_and(|f| reached >= f))
+    });
+    match tier {
+        Some((k, t)) => (t.flat, t.percent, Some(k)),
+        None => (rule.flat, rule.percent, None),
+    }
 }
 
 /// The click's attribution window; a bound customer's conversions answer to the plan's
@@ -74,7 +146,9 @@ fn outside_window(plan: &Plan, facts: &Facts<'_>) -> bool {
 }
 
 /// The amount earned; `rate` (units of the plan's currency per one of the conversion's) is the
-/// one [`rate_needed`] asked for, `None` when it asked and none exists.
+/// one [`rate_needed`] asked for, `None` when it asked and none exists. The rule that pays is
+/// the first of the conversion's event type, in priority order, whose conditions hold; its rate
+/// is the tier the partner reaches with this conversion ([`Facts::month`]), never revisited.
 pub fn earn(plan: &Plan, facts: &Facts<'_>, rate: Option<Decimal>) -> Earned {
     if outside_window(plan, facts) {
         return Earned::zero("outside_window");
@@ -86,35 +160,52 @@ pub fn earn(plan: &Plan, facts: &Facts<'_>, rate: Option<Decimal>) -> Earned {
     {
         return Earned::zero("outside_customer_duration");
     }
-    let Some(rule) = plan.rule_for_event(facts.event_type, facts.first()) else {
+    let candidates = plan.candidates(facts.event_type, facts.first());
+    if candidates.is_empty() {
         return Earned::zero("no_rule");
+    }
+    // The value in the plan's currency, at the rate asked for.
+    let (fx_rate, value) = match (facts.value, rate_needed(plan, facts)) {
+        (None, _) => (None, None),
+        (Some(v), None) => (None, Some(v)),
+        (Some(v), Some(_)) => match rate {
+            Some(r) => (Some(r), v.checked_mul(r)),
+            None => {
+                return Earned {
+                    minor: None,
+                    reasons: vec!["fx_rate_missing".to_owned()],
+                    ..Earned::default()
+                };
+            }
+        },
     };
+    let revenue_minor = value.and_then(|v| plan.currency.round_to_minor(v));
+    let who = subject(facts, value);
+    let Some((index, rule)) = candidates
+        .into_iter()
+        .find(|(_, r)| r.conditions.as_ref().is_none_or(|c| c.matches(&who)))
+    else {
+        return Earned {
+            revenue_minor,
+            ..Earned::zero("no_rule")
+        };
+    };
+    let standing = Standing {
+        count: facts.month.count.saturating_add(1),
+        revenue_minor: facts
+            .month
+            .revenue_minor
+            .saturating_add(i128::from(revenue_minor.unwrap_or(0))),
+    };
+    let (flat, percent, tier_index) = rate_at(rule, plan.currency, standing);
     let mut reasons = Vec::new();
-    let mut exact = rule.flat.unwrap_or(Decimal::ZERO);
-    let mut fx_rate = None;
-    if let Some(percent) = rule.percent {
-        match facts.value {
+    let mut exact = flat.unwrap_or(Decimal::ZERO);
+    if let Some(percent) = percent {
+        match value {
             None => reasons.push("no_value".to_owned()),
             Some(value) => {
-                let rate = match rate_needed(plan, facts) {
-                    None => Decimal::ONE,
-                    Some(_) => match rate {
-                        Some(r) => {
-                            fx_rate = Some(r);
-                            r
-                        }
-                        None => {
-                            return Earned {
-                                minor: None,
-                                fx_rate: None,
-                                reasons: vec!["fx_rate_missing".to_owned()],
-                            };
-                        }
-                    },
-                };
                 let part = value
-                    .checked_mul(rate)
-                    .and_then(|v| v.checked_mul(percent))
+                    .checked_mul(percent)
                     .and_then(|v| v.checked_div(Decimal::ONE_HUNDRED));
                 match part.and_then(|p| exact.checked_add(p)) {
                     Some(sum) => exact = sum,
@@ -126,11 +217,90 @@ pub fn earn(plan: &Plan, facts: &Facts<'_>, rate: Option<Decimal>) -> Earned {
     match plan.currency.round_to_minor(exact) {
         Some(minor) => Earned {
             minor: Some(minor),
-            fx_rate,
+            fx_rate: fx_rate.filter(|_| percent.is_some() && value.is_some()),
             reasons,
+            rule_index: Some(index),
+            tier_index,
+            revenue_minor,
         },
         None => Earned::zero("out_of_range"),
     }
+}
+
+/// A milestone reached: the bonus rule at `rule_index` pays `minor` once per partner and month
+/// (`key` names it in the month's [`MonthTally`]; the ledger derives the line's id from it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BonusDue {
+    pub rule_index: usize,
+    pub minor: i64,
+    pub key: String,
+}
+
+/// The bonuses `tally` (with the conversion just counted) has reached and not been paid, for a
+/// conversion of `event_type` on `campaign` under `plan`. A milestone counts the partner's
+/// conversions of the bonus rule's event type (of every type without one) in the month; it is
+/// paid by the conversion that reaches it, or the first after it once a plan gains it.
+pub fn bonuses_due(
+    plan: &Plan,
+    tally: &MonthTally,
+    event_type: &str,
+    campaign: &str,
+) -> Vec<BonusDue> {
+    plan.rules
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let bonus = r.bonus.as_ref()?;
+            let ty = r.event_type.as_deref();
+            if ty.is_some_and(|t| t != event_type) {
+                return None;
+            }
+            let count = match ty {
+                Some(t) => tally.standing(t, plan.currency).count,
+                None => tally.total_count(),
+            };
+            let key = format!(
+                "{campaign}#{}#{}",
+                ty.unwrap_or("*"),
+                bonus.conversions_in_month
+            );
+            if count < bonus.conversions_in_month || tally.is_paid(&key) {
+                return None;
+            }
+            let minor = plan.currency.round_to_minor(r.flat?)?;
+            Some(BonusDue {
+                rule_index: i,
+                minor,
+                key,
+            })
+        })
+        .collect()
+}
+
+/// One conversion of a replay (a backtest), rated and counted as the ledger does it: where the
+/// partner stands in `tally` (its month, [`crate::plans::tally::month_of`]) before it, what it
+/// earns there, the tally moved by it and the bonuses it reaches (marked paid in `tally`; each
+/// is a `bonus` line). `facts.month` is ignored. A plan without tiers or a bonus for the event
+/// type neither reads nor moves the tally, as in the ledger.
+pub fn earn_in_month(
+    plan: &Plan,
+    tally: &mut MonthTally,
+    mut facts: Facts<'_>,
+    rate: Option<Decimal>,
+    campaign: &str,
+) -> (Earned, Vec<BonusDue>) {
+    if !plan.counts_month(facts.event_type) {
+        facts.month = Standing::default();
+        return (earn(plan, &facts, rate), Vec::new());
+    }
+    facts.month = tally.standing(facts.event_type, plan.currency);
+    let earned = earn(plan, &facts, rate);
+    tally.add(facts.event_type, plan.currency, earned.revenue_minor);
+    let due = bonuses_due(plan, tally, facts.event_type, campaign);
+    for d in &due {
+        tally.mark_paid(&d.key);
+    }
+    (earned, due)
 }
 
 /// Why a new commission is held for an operator's review (empty: it follows the normal flow).
@@ -198,6 +368,9 @@ mod tests {
             verified: true,
             risk,
             customer: None,
+            attribution: None,
+            metadata: None,
+            month: Standing::default(),
         }
     }
 

@@ -8,6 +8,8 @@ pub mod earn;
 pub mod model;
 pub mod notice;
 pub mod preview;
+pub mod rule;
+pub mod tally;
 pub mod words;
 
 use serde::{Deserialize, Serialize};

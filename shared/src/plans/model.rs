@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{CampaignId, Currency, DomainError};
+use crate::plans::rule::{self, Bonus, Conditions, Tier, TierBasis};
 
 /// The most rules one plan may carry.
 pub const MAX_RULES: usize = 20;
@@ -37,6 +38,22 @@ pub struct Rule {
     /// Which of a customer's sales of the event type it pays (issue 44; absent: all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applies_to: Option<AppliesTo>,
+    /// The order rules of one event type are tried in: lowest first (absent: 0; ties: the
+    /// array's order). The first whose conditions hold pays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u32>,
+    /// What the conversion must be for this rule to pay it (issue 47).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<Conditions>,
+    /// Rates replacing the rule's own from a standing in the partner's month (issue 47).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<Vec<Tier>>,
+    /// What `tiers` count (absent: `conversions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_basis: Option<TierBasis>,
+    /// A milestone bonus rule: `flat` once per partner and month (a line of kind `bonus`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bonus: Option<Bonus>,
 }
 
 /// Which of a customer's sales a rule pays: the first of its event type, the later ones, or
@@ -185,11 +202,14 @@ fn err(field: impl Into<String>, message: impl Into<String>) -> DomainError {
 impl Rule {
     fn validate(&self, i: usize, currency: Currency) -> Result<(), DomainError> {
         let f = |name: &str| format!("rules[{i}].{name}");
+        if let Some(bonus) = &self.bonus {
+            return self.validate_bonus(i, bonus, currency);
+        }
         match (&self.event_type, self.qualified_click) {
             (Some(_), true) | (None, false) => {
                 return Err(err(
                     format!("rules[{i}]"),
-                    "needs exactly one of eventType or qualifiedClick: true.",
+                    "needs exactly one of eventType or qualifiedClick: true (or bonus).",
                 ));
             }
             (Some(t), false) if t.is_empty() || t.len() > 64 => {
@@ -203,21 +223,99 @@ impl Rule {
         if self.qualified_click && self.percent.is_some() {
             return Err(err(f("percent"), "a click has no value; use flat."));
         }
-        if let Some(flat) = self.flat {
-            currency.parse_amount(&f("flat"), &flat.to_string())?;
-            if flat.is_sign_negative() {
-                return Err(err(f("flat"), "must not be negative."));
-            }
-        }
-        if let Some(p) = self.percent
-            && (p.is_sign_negative() || p > Decimal::ONE_HUNDRED || p.scale() > 4)
-        {
+        rule::check_rate(&f("flat"), &f("percent"), self.flat, self.percent, currency)?;
+        if self.priority.is_some_and(|p| p > rule::MAX_PRIORITY) {
             return Err(err(
-                f("percent"),
-                "must be 0 to 100 with at most 4 decimals.",
+                f("priority"),
+                format!("must be 0 to {}.", rule::MAX_PRIORITY),
             ));
         }
-        Ok(())
+        self.validate_refinements(i, currency)
+    }
+
+    /// Conditions and tiers: a conversion's refinements (a qualified click has neither).
+    fn validate_refinements(&self, i: usize, currency: Currency) -> Result<(), DomainError> {
+        let f = |name: &str| format!("rules[{i}].{name}");
+        if self.qualified_click {
+            let refined = [
+                (self.conditions.is_some(), "conditions"),
+                (self.tiers.is_some(), "tiers"),
+                (self.tier_basis.is_some(), "tierBasis"),
+            ];
+            if let Some((_, name)) = refined.iter().find(|(on, _)| *on) {
+                return Err(err(f(name), "a qualified-click rule takes neither."));
+            }
+        }
+        if let Some(c) = &self.conditions {
+            c.validate(&f("conditions"), currency)?;
+        }
+        match &self.tiers {
+            Some(tiers) => rule::validate_tiers(
+                &f("tiers"),
+                tiers,
+                self.tier_basis.unwrap_or_default(),
+                currency,
+            ),
+            None if self.tier_basis.is_some() => {
+                Err(err(f("tierBasis"), "applies only to a rule with tiers."))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// A bonus rule: `flat` (required) and at most an `eventType` beside `bonus`.
+    fn validate_bonus(
+        &self,
+        i: usize,
+        bonus: &Bonus,
+        currency: Currency,
+    ) -> Result<(), DomainError> {
+        let f = |name: &str| format!("rules[{i}].{name}");
+        let extra = [
+            (self.qualified_click, "qualifiedClick"),
+            (self.percent.is_some(), "percent"),
+            (self.applies_to.is_some(), "appliesTo"),
+            (self.priority.is_some(), "priority"),
+            (self.conditions.is_some(), "conditions"),
+            (self.tiers.is_some(), "tiers"),
+            (self.tier_basis.is_some(), "tierBasis"),
+        ];
+        if let Some((_, name)) = extra.iter().find(|(on, _)| *on) {
+            return Err(err(
+                f(name),
+                "a bonus rule takes only bonus, flat and eventType.",
+            ));
+        }
+        if let Some(t) = &self.event_type
+            && (t.is_empty() || t.len() > 64)
+        {
+            return Err(err(f("eventType"), "must be 1 to 64 characters long."));
+        }
+        let n = bonus.conversions_in_month;
+        if n == 0 || n > rule::MAX_MILESTONE {
+            return Err(err(
+                f("bonus.conversionsInMonth"),
+                format!("must be 1 to {}.", rule::MAX_MILESTONE),
+            ));
+        }
+        if self.flat.is_none() {
+            return Err(err(f("flat"), "a bonus rule pays a flat amount."));
+        }
+        rule::check_rate(&f("flat"), &f("percent"), self.flat, None, currency)
+    }
+
+    /// Two rules are the same target when one could never pay what the other pays: the same
+    /// event type (or both the click rule), overlapping `appliesTo`, the same conditions; for
+    /// bonuses, the same event type and milestone.
+    fn repeats(&self, other: &Rule) -> bool {
+        if self.bonus.is_some() || other.bonus.is_some() {
+            return self.bonus == other.bonus && self.event_type == other.event_type;
+        }
+        let ((t1, a1), (t2, a2)) = (self.key(), other.key());
+        t1 == t2
+            && self.qualified_click == other.qualified_click
+            && (a1 == a2 || a1 == AppliesTo::All || a2 == AppliesTo::All)
+            && self.conditions == other.conditions
     }
 
     fn key(&self) -> (Option<&str>, AppliesTo) {
@@ -225,6 +323,14 @@ impl Rule {
             self.event_type.as_deref(),
             self.applies_to.unwrap_or(AppliesTo::All),
         )
+    }
+
+    /// Whether it pays conversions of `event_type` that are (`first`) or are not their
+    /// customer's first (conditions aside).
+    pub fn targets(&self, event_type: &str, first: bool) -> bool {
+        self.bonus.is_none()
+            && self.event_type.as_deref() == Some(event_type)
+            && self.applies_to.unwrap_or(AppliesTo::All).pays(first)
     }
 }
 
@@ -237,16 +343,9 @@ impl PlanSpec {
         }
         for (i, rule) in self.rules.iter().enumerate() {
             rule.validate(i, currency)?;
-            // `all` overlaps `first` and `recurring` of the same event type: the rule that pays
-            // a conversion is never ambiguous.
-            let overlaps = |r: &Rule| {
-                let ((t1, a1), (t2, a2)) = (r.key(), rule.key());
-                t1 == t2 && (a1 == a2 || a1 == AppliesTo::All || a2 == AppliesTo::All)
-            };
-            let dup = self.rules[..i]
-                .iter()
-                .any(|r| overlaps(r) && r.qualified_click == rule.qualified_click);
-            if dup {
+            // `all` overlaps `first` and `recurring` of the same event type: without conditions
+            // that tell them apart, the rule that pays a conversion would be ambiguous.
+            if self.rules[..i].iter().any(|r| r.repeats(rule)) {
                 return Err(err(
                     format!("rules[{i}]"),
                     "repeats an earlier rule's target.",
@@ -360,12 +459,26 @@ impl Plan {
         crate::domain::time::rfc3339_millis(at).unwrap_or(i64::MAX)
     }
 
-    /// The rule paying a conversion of `event_type` that is (`first`) or is not its
-    /// customer's first of that type.
-    pub fn rule_for_event(&self, event_type: &str, first: bool) -> Option<&Rule> {
-        self.rules.iter().find(|r| {
-            r.event_type.as_deref() == Some(event_type)
-                && r.applies_to.unwrap_or(AppliesTo::All).pays(first)
+    /// The rules that may pay a conversion of `event_type` that is (`first`) or is not its
+    /// customer's first of that type, with their index in `rules`, in the order they are tried:
+    /// `priority` (lowest first), then the array's order. The first whose conditions hold pays.
+    pub fn candidates(&self, event_type: &str, first: bool) -> Vec<(usize, &Rule)> {
+        let mut found: Vec<(usize, &Rule)> = self
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.targets(event_type, first))
+            .collect();
+        found.sort_by_key(|(i, r)| (r.priority.unwrap_or(0), *i));
+        found
+    }
+
+    /// Whether conversions of `event_type` need the partner's month standing: a rule of that
+    /// type with tiers, or a bonus counting it.
+    pub fn counts_month(&self, event_type: &str) -> bool {
+        self.rules.iter().any(|r| match &r.bonus {
+            Some(_) => r.event_type.as_deref().is_none_or(|t| t == event_type),
+            None => r.tiers.is_some() && r.event_type.as_deref() == Some(event_type),
         })
     }
 
@@ -377,7 +490,9 @@ impl Plan {
     }
 
     pub fn click_rule(&self) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.qualified_click)
+        self.rules
+            .iter()
+            .find(|r| r.qualified_click && r.bonus.is_none())
     }
 
     /// The monthly amount cap in minor units.

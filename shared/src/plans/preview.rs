@@ -29,6 +29,38 @@ pub struct Sample {
     /// after the binding); without it, a conversion without a customer.
     #[serde(default)]
     pub customer: Option<SampleCustomer>,
+    /// The sample's click (a rule's country, device and source conditions); absent: unknown.
+    #[serde(default)]
+    pub click: Option<SampleClick>,
+    /// The sample's metadata (a rule's `metadataEquals`).
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+    /// Where the partner stands in the month before the sample (tiers); absent: nothing yet.
+    #[serde(default)]
+    pub month: Option<SampleMonth>,
+}
+
+/// A sample's click.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SampleClick {
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub device: Option<crate::domain::visitor::Device>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// The partner's month before a sample: conversions of its event type, and their value in the
+/// plan's currency.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SampleMonth {
+    #[serde(default)]
+    pub conversions: Option<u64>,
+    #[serde(default)]
+    pub revenue: Option<String>,
 }
 
 /// A sample's customer: whether the sale is its first, and how long after the binding it is.
@@ -53,6 +85,11 @@ pub struct Preview {
     pub fx_rate: Option<String>,
     /// The version previewed; `null` for a draft.
     pub plan_version: Option<u64>,
+    /// The rule that would pay it (index into the plan's `rules`) and its tier, when one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_index: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +127,8 @@ pub async fn preview(
     let now = crate::platform::time::now_millis();
     let customer = sample_customer(sample.customer.as_ref(), now)?;
     let risk = Risk::default();
+    let click = sample_click(sample.click.as_ref());
+    let month = sample_month(sample.month.as_ref(), plan.currency)?;
     let facts = Facts {
         event_type: check_event_type(&sample.event_type)?,
         value,
@@ -99,6 +138,9 @@ pub async fn preview(
         verified: true,
         risk: &risk,
         customer,
+        attribution: click.as_ref(),
+        metadata: sample.metadata.as_ref(),
+        month,
     };
     let rate = match earn::rate_needed(&plan, &facts) {
         Some(from) => fx::rate_at(state, handle, from, plan.currency, now)
@@ -113,6 +155,45 @@ pub async fn preview(
         reasons: earned.reasons,
         fx_rate: earned.fx_rate.map(|r| r.normalize().to_string()),
         plan_version: (plan.version > 0).then_some(plan.version),
+        rule_index: earned.rule_index,
+        tier_index: earned.tier_index,
+    })
+}
+
+/// The sample's click as an attribution (what is not given is `unknown`).
+fn sample_click(click: Option<&SampleClick>) -> Option<crate::domain::Attribution> {
+    let c = click?;
+    let mut a = crate::domain::Attribution::unknown();
+    if let Some(country) = &c.country {
+        a.country = country.to_ascii_uppercase();
+    }
+    if let Some(device) = c.device {
+        a.device = device;
+    }
+    if let Some(source) = &c.source {
+        a.source.clone_from(source);
+    }
+    Some(a)
+}
+
+/// The sample's month standing (revenue an amount in the plan's currency).
+fn sample_month(
+    month: Option<&SampleMonth>,
+    currency: Currency,
+) -> Result<crate::plans::tally::Standing, DomainError> {
+    let Some(m) = month else {
+        return Ok(crate::plans::tally::Standing::default());
+    };
+    let revenue = match &m.revenue {
+        Some(raw) => currency.parse_amount("month.revenue", raw)?,
+        None => 0,
+    };
+    if revenue < 0 {
+        return Err(DomainError::new("month.revenue", "must not be negative."));
+    }
+    Ok(crate::plans::tally::Standing {
+        count: m.conversions.unwrap_or(0),
+        revenue_minor: i128::from(revenue),
     })
 }
 

@@ -348,6 +348,12 @@ pub fn commission_caps_pk(handle: &Handle, campaign_id: &CampaignId) -> String {
     format!("H#{handle}#CAP#{campaign_id}")
 }
 
+/// A partner's month tally (tiers and milestone bonuses, issue 47): one item per calendar month
+/// (`yyyy-mm`, UTC), version-checked by every line that moves it.
+pub fn partner_month_tally(handle: &Handle, partner: &PartnerId, month: &str) -> (String, String) {
+    (format!("H#{handle}#TAL#{partner}"), format!("M#{month}"))
+}
+
 /// Exchange-rate snapshots of a handle: sk `{asOf rfc3339 (UTC, ms)}#{base}`.
 pub fn fx_pk(handle: &Handle) -> String {
     format!("H#{handle}#FX")
