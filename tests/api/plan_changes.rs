@@ -110,24 +110,45 @@ async fn play(app: &TestApp, case: usize, steps: &[Step]) -> usize {
     conversions.len()
 }
 
+/// A plan with a monthly tier (the 3rd purchase of the month on, 15 %) and a milestone bonus at
+/// the 4th conversion of any type.
+fn tiered_plan() -> Value {
+    json!({"currency": "EUR", "holdDays": 0, "rules": [
+        {"eventType": "purchase", "percent": "10", "tiers": [{"from": 3, "percent": "15"}]},
+        {"eventType": "lead", "flat": "1.00"},
+        {"bonus": {"conversionsInMonth": 4}, "flat": "20.00"}]})
+}
+
 /// For any history of sales (first and renewals), leads and refunds, the backtest of the plan
 /// in force answers what the ledger accrued: a difference of zero for the partner, no
 /// per-conversion difference, every conversion replayed (a property test: random histories
-/// from a fixed seed, each on a fresh app).
+/// from a fixed seed, each on a fresh app), under a flat plan and under a tiered one with a
+/// bonus.
 #[tokio::test]
 async fn the_backtest_of_the_plan_in_force_equals_the_ledger_for_any_history() {
+    backtest_equals_the_ledger(plan(), 6).await;
+}
+
+#[tokio::test]
+async fn the_backtest_of_a_tiered_plan_in_force_equals_the_ledger_for_any_history() {
+    backtest_equals_the_ledger(tiered_plan(), 5).await;
+}
+
+async fn backtest_equals_the_ledger(plan: Value, cases: usize) {
     use proptest::strategy::{Strategy, ValueTree};
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let strategy = proptest::collection::vec(step(), 3..12);
-    for case in 0..6 {
+    for case in 0..cases {
         let steps = strategy.new_tree(&mut runner).unwrap().current();
         let app = spawn_app().await;
         program(&app).await;
+        let op = app.as_role("acme", Role::Operator);
+        json_of(op.put_plan("alpha", &plan).await, 200).await;
         let n = play(&app, case, &steps).await;
         crate::commissions::ledger_at_least(&app, n).await;
         let (from, to) = around_now();
         let got = json_of(
-            backtest(&app, "alpha", &backtest_body(&plan(), &from, &to)).await,
+            backtest(&app, "alpha", &backtest_body(&plan, &from, &to)).await,
             200,
         )
         .await;

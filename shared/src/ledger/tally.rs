@@ -151,7 +151,7 @@ fn bonus_line(
 }
 
 /// The first millisecond of `ms`'s calendar month (UTC).
-fn month_start_ms(ms: i64) -> i64 {
+pub(crate) fn month_start_ms(ms: i64) -> i64 {
     let Ok(at) = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)) else {
         return ms;
     };
