@@ -236,7 +236,14 @@ mod tests {
     #[test]
     fn a_clean_partner_fires_nothing() {
         let lines: Vec<_> = (0..10)
-            .map(|i| line(i, i as i64 * 1000, 3_600_000, Some(&format!("a{i}"))))
+            .map(|i| {
+                line(
+                    i,
+                    i64::try_from(i).unwrap() * 1000,
+                    3_600_000,
+                    Some(&format!("a{i}")),
+                )
+            })
             .collect();
         let days: Vec<_> = (0..30).map(|d| (format!("d{d:02}"), 40)).collect();
         let s = all(&lines, &days);
