@@ -410,3 +410,35 @@ async fn a_partner_reads_its_own_notices_only() {
     assert_eq!(partner.get("/partners/pub-two/notices").await.status(), 404);
     assert_error(op.get("/partners/nobody/notices").await, 404, "not_found").await;
 }
+
+/// `plan.changed` is a postback event too: a partner that asked for it gets a GET with its
+/// campaign filled in when a saved version changes what it earns.
+#[tokio::test]
+async fn a_partner_that_asked_for_plan_changes_gets_a_postback() {
+    let app = spawn_with(crate::webhooks::webhook_config(50), None).await;
+    program(&app).await;
+    let receiver = crate::webhooks::Receiver::start().await;
+    let op = app.as_role("acme", Role::Operator);
+    let set = json!({"postbackUrl": receiver.url("/pb?campaign={campaign_id}"),
+        "postbackEvents": ["plan.changed"]});
+    json_of(op.update_partner("pub-one", &set).await, 200).await;
+    let mut raised = plan();
+    raised["rules"][0]["percent"] = json!("11");
+    json_of(op.put_plan("alpha", &raised).await, 200).await;
+    let got = receiver.wait_for("/pb", 1).await;
+    assert_eq!(got[0].method, "GET");
+    assert_eq!(got[0].query, "campaign=alpha");
+    // pub-two's campaign changed nothing of pub-one's: only alpha's notices reach it (the
+    // first plan's may too, when its event was fanned out after the postback was set).
+    raised["rules"][0]["percent"] = json!("12");
+    json_of(op.put_plan("beta", &raised).await, 200).await;
+    notices(&app, "pub-two", 2).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let all = receiver.captured("/pb");
+    assert!(
+        all.iter().all(|c| c.query == "campaign=alpha"),
+        "{:?}",
+        all.iter().map(|c| &c.query).collect::<Vec<_>>()
+    );
+    assert!(all.len() <= 2);
+}
