@@ -58,7 +58,13 @@ stage "tests: embedded backend + AWS seam suites (moto)" 2400 \
   cargo nextest run --workspace --all-features --cargo-quiet --profile ci
 stage "tests: end-to-end API on the AWS backend (moto)" 2400 \
   env TENX_TEST_BACKEND=aws cargo nextest run --workspace --all-features --cargo-quiet --profile ci \
-  -E 'binary(api)'
+  -E 'binary(api) & not test(/^chaos/)'
+# The chaos runs on moto measure a settle (issue 42: every click counted within 120 s of the
+# restart) through the fault proxy: one at a time, with nothing else on the two cores, so the
+# bound they check is the system's and not the other tests' load.
+stage "tests: chaos runs on the AWS backend (moto), one at a time" 2400 \
+  env TENX_TEST_BACKEND=aws cargo nextest run --workspace --all-features --cargo-quiet --profile ci \
+  --test-threads 1 -E 'binary(api) & test(/^chaos/)'
 
 # The functions build (their own target dir) while the specs, the fuzzer and the browser run.
 wait_stage tools-lambda
