@@ -149,11 +149,14 @@ headers = { host = "$HANDLE.localhost:$port" }
 
 # A campaign's commission plan does not exist until it is PUT: a 404 right after the campaign's
 # creation is the documented answer, not a created resource gone missing (the stateful phase
-# infers the link from the shared campaignId).
+# infers the link from the shared campaignId). And a plan is refused for what no schema can say
+# (issue 47): an `effectiveAt` in the past, a bonus rule with a field only a paying rule takes,
+# tiers out of order; a backtest's `to` not after its `from` (400 naming the field).
 [[operations]]
 include-path = ["/v2/handles/{handle}/campaigns/{campaignId}/commission-plan",
-                "/v2/handles/{handle}/campaigns/{campaignId}/commission-plan/preview"]
-checks = { ensure_resource_availability = { enabled = false } }
+                "/v2/handles/{handle}/campaigns/{campaignId}/commission-plan/preview",
+                "/v2/handles/{handle}/campaigns/{campaignId}/commission-plan/backtest"]
+checks = { ensure_resource_availability = { enabled = false }, positive_data_acceptance = { expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "412", "429", "5xx"] } }
 
 # Schema-valid yet refused by what no schema can say: a ctx whose signature does not verify
 # (400 invalid_ctx), a campaign that is not the partner's (400 naming campaignId), a provider's

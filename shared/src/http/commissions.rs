@@ -88,16 +88,26 @@ pub(crate) fn routes() -> Routes {
 struct PartnerBody {
     #[serde(default)]
     partner_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "given")]
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
     email: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     postback_url: Option<Option<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "given")]
     postback_events: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "given")]
     status: Option<PartnerStatus>,
+}
+
+/// A field that, when given, must be a value: `null` is refused (400 naming it), never taken
+/// as "unchanged" (only `email` and `postbackUrl` are cleared by `null`).
+fn given<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 /// A field given as `null` is `Some(None)` (cleared); an absent one is `None` (unchanged).
