@@ -140,7 +140,7 @@ async function notices(body, me) {
     { label: 'From', value: (n) => fmtTime(n.effectiveAt) },
     { label: 'What changed', value: (n) => n.summary },
     { label: 'Last 30 days under it', value: (n) => `${fmtMoney(n.difference30d.difference, n.difference30d.currency)} (${n.difference30d.conversions} conversions)`, class: 'num' },
-    { label: 'Signed notice', value: (n) => copyButton(() => JSON.stringify(n, null, 2), 'Copy JSON', `Copy the signed notice of version ${n.planVersion}`) },
+    { label: 'Signed notice', value: (n) => copyButton(() => JSON.stringify(n, null, 2), 'Copy JSON', `Copy JSON of the signed notice of version ${n.planVersion}`) },
   ], r.data.items, 'Your plan change notices'));
 }
 
