@@ -5,7 +5,7 @@
 //! any two steps can only find it already there. Runs in the events worker: a conversion's
 //! request path gains no round trip.
 
-use crate::domain::{CampaignId, CommissionId, ConversionId, Currency, Handle};
+use crate::domain::{CampaignId, CommissionId, ConversionId, Handle};
 use crate::kernel::events::{ConversionData, EventType};
 use crate::kernel::state::AppState;
 use crate::ledger::emit;
@@ -15,10 +15,7 @@ use crate::plans::model::Plan;
 use crate::plans::tally::{self, Standing};
 use crate::platform::store::{CounterCap, StoreError, WriteOp, keys};
 use crate::{fx, ledger::due, ledger::view, partners, plans};
-use crate::{
-    plans::earn,
-    plans::earn::{CustomerFacts, Facts},
-};
+use crate::{plans::earn, plans::earn::Facts};
 
 /// What a conversion's commission is computed under: its campaign's plan then, and partner.
 pub(crate) struct Terms {
@@ -68,28 +65,7 @@ pub(crate) async fn terms(
 /// The conversion's facts; `month`: where its partner stands in its month before it (a replay
 /// builds them here too, then rates them with `plans::earn::earn_in_month`).
 pub fn facts(c: &ConversionData, month: Standing) -> Facts<'_> {
-    let click_ms = c.click_id.unix_millis();
-    Facts {
-        event_type: &c.event_type,
-        value: c.value,
-        currency: c.currency.as_deref().and_then(|s| Currency::parse(s).ok()),
-        received_ms: crate::domain::time::rfc3339_millis(&c.received_at).unwrap_or(0),
-        click_ms,
-        verified: c.verified,
-        risk: &c.risk,
-        customer: c.customer_id.as_ref().map(|_| CustomerFacts {
-            first: c.customer_first,
-            bound_ms: c
-                .customer_bound_at
-                .as_deref()
-                .and_then(crate::domain::time::rfc3339_millis)
-                .unwrap_or(click_ms),
-            self_referral: c.customer_self_referral,
-        }),
-        attribution: Some(&c.attribution),
-        metadata: c.metadata.as_ref(),
-        month,
-    }
+    Facts::of(c, month)
 }
 
 /// The line a conversion earns, before caps, rated at the partner's `month` standing before it

@@ -211,7 +211,7 @@ impl Replay<'_> {
             // conversions and the reversals before it included.
             stand_at(t, &c.event_type, self.draft.currency, counted);
         }
-        let facts = crate::ledger::accrue::facts(c, tally::Standing::default());
+        let facts = earn::Facts::of(c, tally::Standing::default());
         let campaign = self.campaign.campaign_id.as_str();
         let (earned, due) = earn::earn_in_month(self.draft, t, facts, rate, campaign);
         let drafted = earned.minor.unwrap_or(0);
@@ -249,7 +249,7 @@ async fn rate_for(
     draft: &Plan,
     c: &ConversionData,
 ) -> Result<Option<rust_decimal::Decimal>, StoreError> {
-    let facts = crate::ledger::accrue::facts(c, tally::Standing::default());
+    let facts = earn::Facts::of(c, tally::Standing::default());
     match earn::rate_needed(draft, &facts) {
         Some(from) => {
             crate::fx::rate_at(state, handle, from, draft.currency, facts.received_ms).await

@@ -331,6 +331,35 @@ pub fn hold_reasons(plan: &Plan, facts: &Facts<'_>, partner_suspended: bool) -> 
     reasons
 }
 
+impl<'a> Facts<'a> {
+    /// What a recorded conversion brings to its earning, at the partner's `month` standing
+    /// before it: the accrual's and the backtest's one reading of a conversion.
+    pub fn of(c: &'a crate::kernel::events::ConversionData, month: Standing) -> Facts<'a> {
+        let click_ms = c.click_id.unix_millis();
+        Facts {
+            event_type: &c.event_type,
+            value: c.value,
+            currency: c.currency.as_deref().and_then(|s| Currency::parse(s).ok()),
+            received_ms: crate::domain::time::rfc3339_millis(&c.received_at).unwrap_or(0),
+            click_ms,
+            verified: c.verified,
+            risk: &c.risk,
+            customer: c.customer_id.as_ref().map(|_| CustomerFacts {
+                first: c.customer_first,
+                bound_ms: c
+                    .customer_bound_at
+                    .as_deref()
+                    .and_then(crate::domain::time::rfc3339_millis)
+                    .unwrap_or(click_ms),
+                self_referral: c.customer_self_referral,
+            }),
+            attribution: Some(&c.attribution),
+            metadata: c.metadata.as_ref(),
+            month,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
