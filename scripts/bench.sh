@@ -51,7 +51,8 @@
 # statement's Merkle root, its mark-paid). Every size's server runs at once and the sizes take
 # turns sample by sample. BENCH_LEDGER_BACKEND=aws runs it on DynamoDB, SQS and Kinesis on moto
 # (scripts/moto_server.py, started here; moto's queries slow down with its table, so 10^3 and
-# 10^4 with few samples: the operation counts, not the latency). scripts/bench/ledger.py has the
+# 10^4 with few samples: the operation counts, not the latency); BENCH_LEDGER_BACKEND=dynamodb-local
+# puts DynamoDB on Amazon's DynamoDB Local (scripts/dynamodb_local.sh, Java 17) and the rest on moto. scripts/bench/ledger.py has the
 # rest; results in bench-out/ledger-*.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -515,7 +516,9 @@ ledger() {
   fi
   mkdir -p "$OUT"
   echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); tenx: $TENX_BIN"
-  if [ "${BENCH_LEDGER_BACKEND:-embedded}" = aws ]; then
+  case "${BENCH_LEDGER_BACKEND:-embedded}" in embedded|aws|dynamodb-local) ;;
+    *) echo "BENCH_LEDGER_BACKEND: embedded, aws (moto) or dynamodb-local" >&2; exit 2 ;; esac
+  if [ "${BENCH_LEDGER_BACKEND:-embedded}" != embedded ]; then
     # moto as scripts/moto.sh starts it, but with a pid and log of its own (.venv/moto.pid is
     # the test command's).
     scripts/moto.sh --install
@@ -528,6 +531,13 @@ ledger() {
     export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
       AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
     echo "== moto at $AWS_ENDPOINT_URL"
+  fi
+  if [ "${BENCH_LEDGER_BACKEND:-embedded}" = dynamodb-local ]; then
+    # DynamoDB on DynamoDB Local (Java), the queues and the stream on moto.
+    eval "$(scripts/dynamodb_local.sh)"
+    LEDGER_DDB_PID=$(cat .venv/dynamodb-local.pid)
+    trap 'kill "$LEDGER_MOTO_PID" "$LEDGER_DDB_PID" 2>/dev/null || true' EXIT
+    echo "== DynamoDB Local at $AWS_ENDPOINT_URL_DYNAMODB"
   fi
   python3 scripts/bench/ledger.py "$TENX_BIN" "$OUT" | tee "$OUT/ledger-${BENCH_LEDGER_BACKEND:-embedded}.md"
 }

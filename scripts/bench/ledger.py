@@ -39,7 +39,7 @@ OUT_DIR/ledger-BACKEND-summary.json.
 Usage: ledger.py TENX_BIN OUT_DIR
 Env: BENCH_LEDGER_SIZES ("1000 10000 100000"), BENCH_LEDGER_SAMPLES (50), BENCH_LEDGER_WARMUP
 (5), BENCH_LEDGER_SMALL (20), BENCH_LEDGER_BACKEND (embedded | aws: moto, with AWS_ENDPOINT_URL
-and credentials in the environment), BENCH_LEDGER_BIG_PAYOUT, BENCH_LEDGER_STATEMENT_MAX,
+and credentials in the environment | dynamodb-local: as aws, DynamoDB at AWS_ENDPOINT_URL_DYNAMODB), BENCH_LEDGER_BIG_PAYOUT, BENCH_LEDGER_STATEMENT_MAX,
 BENCH_LEDGER_BIG_TIMEOUT (1800 s), BENCH_LEDGER_KEEP (1: keep the data dirs), BENCH_LEDGER_TMP
 (where the data dirs go), BENCH_PORT (18080), BENCH_HANDLE (acme).
 """
@@ -63,6 +63,8 @@ SAMPLES = int(os.environ.get("BENCH_LEDGER_SAMPLES", "50"))
 WARMUP = int(os.environ.get("BENCH_LEDGER_WARMUP", "5"))
 SMALL = int(os.environ.get("BENCH_LEDGER_SMALL", "20"))
 BACKEND = os.environ.get("BENCH_LEDGER_BACKEND", "embedded")
+# dynamodb-local: the aws backend, DynamoDB on DynamoDB Local (AWS_ENDPOINT_URL_DYNAMODB).
+AWS = BACKEND in ("aws", "dynamodb-local")
 BIG_TIMEOUT = float(os.environ.get("BENCH_LEDGER_BIG_TIMEOUT", "1800"))
 KEEP = os.environ.get("BENCH_LEDGER_KEEP") == "1"
 PORT = int(os.environ.get("BENCH_PORT", "18080"))
@@ -110,7 +112,7 @@ class Server:
 
     def start(self):
         args = [self.tenx, "serve", "--addr", f"127.0.0.1:{self.port}", "--data-dir", self.data]
-        if BACKEND == "aws":
+        if AWS:
             args += ["--backend", "aws"]
         # The program's set-up and the payout runs are writes: lift the handle's write limit.
         env = dict(self.env, TENX_COUNT_OPS="1", TENX_LOG=os.environ.get("TENX_LOG", "warn"),
@@ -242,12 +244,12 @@ def tenx_cmd(tenx, env, *args, check=True):
 
 
 def backend_args():
-    return ["--backend", BACKEND] if BACKEND == "aws" else []
+    return ["--backend", "aws"] if AWS else []
 
 
 def seed_args():
     # On DynamoDB concurrent transactions meet on the balance items: few in flight.
-    return ["--backend", BACKEND, "--concurrency", "2"] if BACKEND == "aws" else []
+    return ["--backend", "aws", "--concurrency", "2"] if AWS else []
 
 
 def create_program(api):
@@ -452,7 +454,7 @@ class Size:
         self.data = os.path.join(self.work, "data")
         os.makedirs(self.data)
         self.env = dict(env_base)
-        if BACKEND == "aws":
+        if AWS:
             prefix = f"bench-ledger-{n}-{uuid.uuid4().hex[:8]}"
             self.env.update(TENX_TABLE=prefix, TENX_QUEUE_PREFIX=f"{prefix}-")
         self.port = PORT + idx
@@ -472,7 +474,7 @@ class Size:
     def prepare(self):
         """The program through the API, then the lines seeded with the server stopped, checked."""
         tenx, env, data, n = self.tenx, self.env, self.data, self.n
-        if BACKEND == "aws":
+        if AWS:
             tenx_cmd(tenx, env, "setup")
         self.server.start()
         self.jwt = tenx_cmd(tenx, env, "token", "--handle", HANDLE, "--role", "operator", "--ttl", "12h",

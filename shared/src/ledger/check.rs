@@ -201,13 +201,7 @@ fn compare<K: Ord + std::fmt::Debug>(
 /// Every stored index entry of the handle.
 async fn stored_entries(state: &AppState, handle: &Handle) -> Result<BTreeSet<Entry>, StoreError> {
     let mut out = BTreeSet::new();
-    for by in [
-        index::BY_PARTNER,
-        index::BY_CAMPAIGN,
-        index::BY_STATUS,
-        index::BY_KIND,
-        index::LIVE,
-    ] {
+    for by in index::ALL {
         let query = Query::all(keys::commission_index_pk(handle, by));
         for_each_item(state.store.as_ref(), query, |item| {
             out.insert((by, item.sk.clone()));
@@ -234,7 +228,72 @@ pub async fn rebuild(state: &AppState, handle: &Handle) -> Result<usize, StoreEr
     for by in index::FIXED {
         changes += fill_index(state, handle, by).await?;
     }
+    changes += fill_moving(state, handle, index::BY_PARTNER_STATUS).await?;
     Ok(changes)
+}
+
+/// Puts each line's missing entry in index `by`, whose entries move with the line's status:
+/// each with the line itself rewritten at its version read, in ONE transaction, so an entry is
+/// never put for a status the line has already left (a line changed meanwhile is read again,
+/// and its own change has put its entry). Round trips: the index and the ledger in pages of
+/// 1,000; per missing entry ONE read and ONE transaction.
+async fn fill_moving(state: &AppState, handle: &Handle, by: &str) -> Result<usize, StoreError> {
+    let store = state.store.as_ref();
+    let pk = keys::commission_index_pk(handle, by);
+    let mut stored = BTreeSet::new();
+    for_each_item(store, Query::all(pk), |item| {
+        stored.insert(item.sk.clone());
+        Ok::<_, StoreError>(ControlFlow::Continue(()))
+    })
+    .await?;
+    let mut missing = Vec::new();
+    crate::ledger::for_each_line(store, handle, |c| {
+        let absent = index::entries(&c.placed())
+            .into_iter()
+            .any(|(b, sk)| b == by && !stored.contains(&sk));
+        if absent {
+            missing.push(c.commission_id.clone());
+        }
+    })
+    .await?;
+    let mut put = 0;
+    for id in &missing {
+        put += usize::from(put_moving_entry(state, handle, by, id).await?);
+    }
+    Ok(put)
+}
+
+/// [`fill_moving`] for one line: its entry in `by` as it stands now, unless already there.
+async fn put_moving_entry(
+    state: &AppState,
+    handle: &Handle,
+    by: &str,
+    id: &crate::domain::CommissionId,
+) -> Result<bool, StoreError> {
+    let store = state.store.as_ref();
+    for _ in 0..8 {
+        let Some(mut line) = crate::ledger::get(store, handle, id).await? else {
+            return Ok(false);
+        };
+        let entries = index::entries(&line.placed());
+        let Some((_, sk)) = entries.iter().find(|(b, _)| *b == by) else {
+            return Ok(false);
+        };
+        let pk = keys::commission_index_pk(handle, by);
+        if store.get(&pk, sk).await?.is_some() {
+            return Ok(false);
+        }
+        // As if read without the entry: the rewrite's index moves put it.
+        if let Some(read) = line.as_read.as_mut() {
+            read.entries.retain(|(b, _)| *b != by);
+        }
+        match store.transact(line.update(handle)?).await {
+            Ok(()) => return Ok(true),
+            Err(StoreError::TxConflict { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Unavailable(format!("line {id} kept changing")))
 }
 
 /// Puts each line's entry in index `by` that is missing. Round trips: the index's partition

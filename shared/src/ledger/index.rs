@@ -4,6 +4,9 @@
 //! are time-ordered, so a value's entries come newest last and `from`/`to` are a key range.
 //!
 //! - `P` by partner, `C` by campaign, `S` by status, `K` by kind;
+//! - `Q` by partner and status together (`{partner}#{status}`): the partner portal's "my
+//!   pending lines" and an operator's "this partner's approved lines" read a key range, not the
+//!   partner's whole history filtered page by page;
 //! - `L` the live lines (pending, or approved and not paid) by partner: what a payout run
 //!   selects from, however many lines the partner was paid before.
 //!
@@ -22,6 +25,7 @@ pub const BY_PARTNER: &str = "P";
 pub const BY_CAMPAIGN: &str = "C";
 pub const BY_STATUS: &str = "S";
 pub const BY_KIND: &str = "K";
+pub const BY_PARTNER_STATUS: &str = "Q";
 pub const LIVE: &str = "L";
 
 /// One index entry: which index, and its sort key (the handle gives the partition).
@@ -37,11 +41,30 @@ pub fn entries(line: &Placed<'_>) -> BTreeSet<Entry> {
         out.insert(at(BY_CAMPAIGN, campaign.as_str()));
     }
     out.insert(at(BY_STATUS, status_key(line.status)));
+    out.insert(at(
+        BY_PARTNER_STATUS,
+        &partner_status(line.partner.as_str(), line.status),
+    ));
     out.insert(at(BY_KIND, line.kind.as_str()));
     if is_live(line) {
         out.insert(at(LIVE, line.partner.as_str()));
     }
     out
+}
+
+/// Every index, as the drift check reads them.
+pub const ALL: [&str; 6] = [
+    BY_PARTNER,
+    BY_CAMPAIGN,
+    BY_STATUS,
+    BY_KIND,
+    BY_PARTNER_STATUS,
+    LIVE,
+];
+
+/// The value of a line's `Q` entry (partner ids hold no `#`: [`crate::domain::PartnerId`]).
+pub fn partner_status(partner: &str, status: Status) -> String {
+    format!("{partner}#{}", status_key(status))
 }
 
 /// The indexes whose entry for a line never changes (its partner, campaign and kind are
@@ -138,7 +161,11 @@ mod tests {
     fn a_status_change_moves_the_status_entry_and_leaves_the_live_index_when_paid() {
         let line = Line::new();
         let before = entries(&line.placed(Status::Approved));
-        assert_eq!(before.len(), 5, "partner, campaign, status, kind, live");
+        assert_eq!(
+            before.len(),
+            6,
+            "partner, campaign, status, kind, partner+status, live"
+        );
         let paid = line.placed(Status::Paid);
         let ops = moves(&Handle::parse("acme").unwrap(), &paid, &before);
         let deleted: Vec<&str> = ops
@@ -150,10 +177,11 @@ mod tests {
             .collect();
         assert_eq!(
             deleted.len(),
-            2,
-            "approved#… and the live entry: {deleted:?}"
+            3,
+            "approved#…, pub-one#approved#… and the live entry: {deleted:?}"
         );
-        assert_eq!(ops.len(), 3, "and paid#… put");
+        assert!(deleted.contains(&format!("pub-one#approved#{}", line.id).as_str()));
+        assert_eq!(ops.len(), 5, "and paid#…, pub-one#paid#… put");
         assert!(moves(&Handle::parse("acme").unwrap(), &paid, &entries(&paid)).is_empty());
     }
 

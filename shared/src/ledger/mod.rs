@@ -73,6 +73,10 @@ pub struct Filter {
 impl Filter {
     /// The index a listing reads, and the value it reads: the most selective filter given.
     fn index(&self) -> Option<(&'static str, String)> {
+        if let (Some(p), Some(s)) = (&self.partner_id, self.status) {
+            let value = index::partner_status(p.as_str(), s);
+            return Some((index::BY_PARTNER_STATUS, value));
+        }
         if let Some(p) = &self.partner_id {
             return Some((index::BY_PARTNER, p.to_string()));
         }
@@ -99,7 +103,7 @@ impl Filter {
 }
 
 /// One page of the ledger, newest first, filtered. The most selective filter picks the index
-/// read (partner, else campaign, else status, else kind; `from`/`to` bound its key range), the others
+/// read (partner and status, else partner, else campaign, else status, else kind; `from`/`to` bound its key range), the others
 /// are checked on the lines read: a page reads what it answers, not the handle's ledger.
 /// Round trips: ONE query of `limit` entries, then ONE read per line, concurrently (none for an
 /// unfiltered listing, which reads the ledger itself). A page may hold fewer matches than
