@@ -543,10 +543,7 @@ async fn a_partners_lines_in_one_status_are_one_key_range_and_the_rebuild_fills_
         .map(|c| line(&lines, c)["commissionId"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(
-        pending
-            .iter()
-            .map(|(id, _)| id.clone())
-            .collect::<Vec<_>>(),
+        pending.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
         want
     );
     assert!(pending.iter().all(|(_, s)| s == "pending"));
@@ -1017,18 +1014,7 @@ async fn two_partners_each_see_only_their_own_data() {
     for (me, other) in [(0, 1), (1, 0)] {
         let (partner, campaign, payout) = &ids[me];
         let (o_partner, o_campaign, o_payout) = &ids[other];
-        let minted = op
-            .send_json(
-                Method::POST,
-                &format!("/partners/{partner}/tokens"),
-                &json!({"name": "portal"}),
-            )
-            .await;
-        let token = json_of(minted, 201).await["token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        assert!(token.starts_with("tenx_ptk_"));
+        let token = partner_token(&app, "acme", partner).await;
         let me_as = app.with_token("acme", &token);
         let mine = commission_of(partner);
         let theirs = commission_of(o_partner);

@@ -16,19 +16,7 @@ use crate::scenario::*;
 async fn two_partners(app: &TestApp) {
     let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [
         {"eventType": "purchase", "percent": "10"}, {"eventType": "lead", "flat": "1.00"}]});
-    Program::on(app, "acme")
-        .instant()
-        .await
-        .partner("pub-one")
-        .await
-        .campaign("alpha", Some("pub-one"), "deal")
-        .await
-        .partner("pub-two")
-        .await
-        .campaign("beta", Some("pub-two"), "offer")
-        .await
-        .plan("alpha", &plan)
-        .await;
+    crate::scenario::two_partners(app, &plan, None).await;
 }
 
 async fn ctx_of(app: &TestApp, slug: &str) -> String {
@@ -331,18 +319,7 @@ async fn the_funnel_counts_leads_and_the_customers_they_bound() {
     )
     .await;
     // A partner token names only itself.
-    let token = json_of(
-        app.as_role("acme", Role::Operator)
-            .send_json(
-                Method::POST,
-                "/partners/pub-two/tokens",
-                &json!({"name": "t"}),
-            )
-            .await,
-        201,
-    )
-    .await;
-    let partner = app.with_token("acme", token["token"].as_str().unwrap());
+    let partner = as_partner(&app, "acme", "pub-two").await;
     assert_error(
         partner.analytics("partnerId=pub-one").await,
         404,
@@ -519,18 +496,7 @@ async fn coupon_codes_attribute_sales_and_bind_their_customers() {
     );
 
     // A partner token sees its own codes and customers only; a deleted code attributes no more.
-    let minted = op
-        .send_json(
-            Method::POST,
-            "/partners/pub-one/tokens",
-            &json!({"name": "portal"}),
-        )
-        .await;
-    let token = json_of(minted, 201).await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let partner = app.with_token("acme", &token);
+    let partner = as_partner(&app, "acme", "pub-one").await;
     let listed = json_of(partner.list_coupons("pub-one").await, 200).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
     assert_eq!(partner.list_coupons("pub-two").await.status(), 404);

@@ -90,20 +90,6 @@ fn ids(batch: &Value) -> Vec<String> {
     v
 }
 
-async fn partner_token(app: &TestApp, partner: &str) -> String {
-    let minted = op(app)
-        .send_json(
-            reqwest::Method::POST,
-            &format!("/partners/{partner}/tokens"),
-            &json!({"name": "portal"}),
-        )
-        .await;
-    json_of(minted, 201).await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn payout_methods_are_validated_masked_sealed_and_a_partner_sets_only_its_own() {
     let app = spawn_app().await;
@@ -178,7 +164,7 @@ async fn payout_methods_are_validated_masked_sealed_and_a_partner_sets_only_its_
     assert_eq!(again["pendingConfirmation"], false);
 
     // A partner token: its own method, never another's.
-    let token = partner_token(&app, "pub-two").await;
+    let token = crate::scenario::partner_token(&app, "acme", "pub-two").await;
     let me = app.with_token("acme", &token);
     let mine = json!({"type": "paypal", "email": "Two@Example.COM"});
     let set = json_of(me.put_payout_method("pub-two", &mine).await, 201).await;
@@ -217,7 +203,7 @@ async fn a_change_of_details_is_audited_sent_and_held_out_of_batches_until_confi
     let one = payouts[&("pub-one".into(), "EUR".into())].clone();
 
     // A partner changes its IBAN with its own token: a change.
-    let token = partner_token(&app, "pub-one").await;
+    let token = crate::scenario::partner_token(&app, "acme", "pub-one").await;
     let me = app.with_token("acme", &token);
     let changed = json_of(
         me.put_payout_method("pub-one", &sepa("Taken Over", FR_IBAN))

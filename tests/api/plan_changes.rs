@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
 use crate::helpers::*;
-use crate::scenario::{Program, human_ctx};
+use crate::scenario::{as_partner, human_ctx, two_partners};
 
 const PLAN: &str = r#"{"currency": "EUR", "holdDays": 0, "rules": [
     {"eventType": "purchase", "percent": "10", "appliesTo": "first"},
@@ -22,21 +22,7 @@ fn plan() -> Value {
 
 /// `pub-one` on `/deal` (campaign alpha) and `pub-two` on `/offer` (beta), both under [`PLAN`].
 async fn program(app: &TestApp) {
-    Program::on(app, "acme")
-        .instant()
-        .await
-        .partner("pub-one")
-        .await
-        .campaign("alpha", Some("pub-one"), "deal")
-        .await
-        .partner("pub-two")
-        .await
-        .campaign("beta", Some("pub-two"), "offer")
-        .await
-        .plan("alpha", &plan())
-        .await
-        .plan("beta", &plan())
-        .await;
+    two_partners(app, &plan(), Some(&plan())).await;
 }
 
 fn backtest_body(plan: &Value, from: &str, to: &str) -> Value {
@@ -402,18 +388,7 @@ async fn a_partner_reads_its_own_notices_only() {
     program(&app).await;
     notices(&app, "pub-one", 1).await;
     let op = app.as_role("acme", Role::Operator);
-    let minted = op
-        .send_json(
-            Method::POST,
-            "/partners/pub-one/tokens",
-            &json!({"name": "portal"}),
-        )
-        .await;
-    let token = json_of(minted, 201).await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let partner = app.with_token("acme", &token);
+    let partner = as_partner(&app, "acme", "pub-one").await;
     let own = json_of(partner.get("/partners/pub-one/notices").await, 200).await;
     assert_eq!(own["items"][0]["partnerId"], "pub-one");
     assert_eq!(partner.get("/partners/pub-two/notices").await.status(), 404);

@@ -15,15 +15,7 @@ use crate::scenario::*;
 const DESKTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
 
 async fn program(app: &TestApp, plan: &Value) {
-    Program::on(app, "acme")
-        .instant()
-        .await
-        .partner("pub-one")
-        .await
-        .campaign("alpha", Some("pub-one"), "deal")
-        .await
-        .plan("alpha", plan)
-        .await;
+    one_partner(app, plan).await;
 }
 
 /// A click on `path` from `country` with `ua`: its ctx.

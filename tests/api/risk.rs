@@ -9,27 +9,13 @@ use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
 use crate::helpers::*;
-use crate::scenario::{Program, human_ctx};
+use crate::scenario::{as_partner, human_ctx, two_partners};
 
 /// Two partners with a purchase plan: `pub-one` on `/deal`, `pub-two` on `/offer`.
 async fn program(app: &TestApp) {
     let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [
         {"eventType": "purchase", "flat": "5.00"}]});
-    Program::on(app, "acme")
-        .instant()
-        .await
-        .partner("pub-one")
-        .await
-        .campaign("alpha", Some("pub-one"), "deal")
-        .await
-        .partner("pub-two")
-        .await
-        .campaign("beta", Some("pub-two"), "offer")
-        .await
-        .plan("alpha", &plan)
-        .await
-        .plan("beta", &plan)
-        .await;
+    two_partners(app, &plan, Some(&plan)).await;
 }
 
 /// A click on `slug` converted at once by the merchant: a conversion id.
@@ -211,18 +197,7 @@ async fn risk_is_a_managers_read_of_its_own_handles_partners() {
     assert_eq!(other.partner_risk("pub-one").await.status(), 404);
     // A partner token reads its own data, never its risk.
     let op = app.as_role("acme", Role::Operator);
-    let minted = op
-        .send_json(
-            Method::POST,
-            "/partners/pub-one/tokens",
-            &json!({"name": "portal"}),
-        )
-        .await;
-    let token = json_of(minted, 201).await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let partner = app.with_token("acme", &token);
+    let partner = as_partner(&app, "acme", "pub-one").await;
     assert_eq!(partner.partner_risk("pub-one").await.status(), 403);
     // A threshold that is not a score is refused, naming it.
     let plan = json!({"currency": "EUR", "holdAboveRisk": 100, "rules": [

@@ -69,6 +69,61 @@ impl<'a> Program<'a> {
     }
 }
 
+/// `pub-one` on `/deal` (campaign `alpha`) under `plan`: the smallest program that earns.
+pub(crate) async fn one_partner(app: &TestApp, plan: &Value) {
+    Program::on(app, "acme")
+        .instant()
+        .await
+        .partner("pub-one")
+        .await
+        .campaign("alpha", Some("pub-one"), "deal")
+        .await
+        .plan("alpha", plan)
+        .await;
+}
+
+/// `pub-one` on `/deal` (campaign `alpha`, under `plan`) and `pub-two` on `/offer` (`beta`,
+/// under `beta_plan` if any): two partners whose data must never meet.
+pub(crate) async fn two_partners(app: &TestApp, plan: &Value, beta_plan: Option<&Value>) {
+    let program = Program::on(app, "acme")
+        .instant()
+        .await
+        .partner("pub-one")
+        .await
+        .campaign("alpha", Some("pub-one"), "deal")
+        .await
+        .partner("pub-two")
+        .await
+        .campaign("beta", Some("pub-two"), "offer")
+        .await
+        .plan("alpha", plan)
+        .await;
+    if let Some(beta) = beta_plan {
+        program.plan("beta", beta).await;
+    }
+}
+
+/// A partner token of `partner` (`tenx_ptk_…`), minted by the handle's operator.
+pub(crate) async fn partner_token(app: &TestApp, handle: &str, partner: &str) -> String {
+    let path = format!("/partners/{partner}/tokens");
+    let op = app.as_role(handle, Role::Operator);
+    let minted = op
+        .send_json(Method::POST, &path, &json!({"name": "portal"}))
+        .await;
+    let token = json_of(minted, 201).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(token.starts_with("tenx_ptk_"), "{token}");
+    token
+}
+
+/// The API as `partner` itself, through a fresh partner token.
+pub(crate) async fn as_partner<'a>(app: &'a TestApp, handle: &str, partner: &str) -> As<'a> {
+    let token = partner_token(app, handle, partner).await;
+    app.with_token(handle, &token)
+}
+
 /// A human's click on `path` (`/{slug}?…`) of `handle`, from the US: the ctx it carries.
 pub(crate) async fn human_ctx(app: &TestApp, handle: &str, path: &str) -> String {
     let headers = [("user-agent", IPHONE), ("cloudfront-viewer-country", "US")];
