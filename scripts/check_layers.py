@@ -4,7 +4,9 @@ from a layer above its own, no function is longer than 80 lines, and no authenti
 registered without its access rule (outside `http/routes.rs`'s `Routes`). Ids stay typed from
 the edge to the store: no serde struct of TYPED_ID_MODULES has a `String` field named `id` or
 `…_id`, and no handler in `http/` takes `Path<String>` or `Path<(String, …)>` (each outside its
-short allow-list, which says why). Store keys are built by services, never in `http/`.
+short allow-list, which says why). Store keys are built by services, never in `http/`, and each
+key of `platform/store/keys.rs` by ONE owner (the service or kernel module whose items it names:
+its repository); another asks the owner (SHARED_KEYS, shapes every owner uses, aside).
 
 The graph is read from the source text: every `crate::a::b` path (in `use` lines and inline)
 and every `super::` path is an arrow from the file to the module it names. Run it from the
@@ -257,6 +259,36 @@ def keys_at_the_edge(rel, text):
             for m in STORE_KEYS.finditer(code)]
 
 
+# Key shapes rather than items: the handle's own partition (each service's items sit in it under
+# a sort-key prefix of their own) and the bounds of day-prefixed sort keys.
+SHARED_KEYS = {"handle_pk", "day_range"}
+KEY_USE = re.compile(r"\bkeys::([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def owner_of(rel):
+    """Who may own a key: a service (`links`, `ledger`), or a kernel/runtime module
+    (`kernel/outbox`); `None` for the store itself and test support."""
+    parts = rel[:-3].split("/")
+    if parts[0] in ("platform", "testing"):
+        return None
+    if parts[0] in ("kernel", "runtime") and len(parts) > 1:
+        return f"{parts[0]}/{parts[1]}"
+    return parts[0]
+
+
+def keys_with_two_owners(texts):
+    """Each key built by more than one owner: one reaches into another's items."""
+    users = {}
+    for rel, text in texts.items():
+        owner = owner_of(rel)
+        if owner is None:
+            continue
+        for m in KEY_USE.finditer(strip_comments(strip_tests(text))):
+            users.setdefault(m.group(1), set()).add(owner)
+    return [f"store key keys::{k} built by {len(o)} owners: {', '.join(sorted(o))} (one owns it, the others ask it)"
+            for k, o in sorted(users.items()) if len(o) > 1 and k not in SHARED_KEYS]
+
+
 def stray_http_clients():
     """Every reqwest client is built by `http_client::builder()`, which installs the TLS provider
     first: reqwest has none of its own here, and a client built elsewhere panics at run time."""
@@ -306,6 +338,8 @@ def main():
             elif theirs is not None and theirs > mine:
                 problems.append(f"upward import: {'::'.join(me)} -> {'::'.join(t)}")
     problems += stray_http_clients()
+    texts = {os.path.relpath(f, ROOT).replace(os.sep, "/"): open(f, encoding="utf-8").read() for f in files}
+    problems += keys_with_two_owners(texts)
     for comp in find_cycles(graph):
         problems.append("cycle: " + " -> ".join("::".join(c) for c in comp))
     for p in sorted(set(problems)):

@@ -122,6 +122,32 @@ impl PatSpec {
     }
 }
 
+/// The bearer-secret item of a token's hash: ONE table of secrets for every kind of token
+/// (personal here, a partner's in `partners::tokens`), so authenticating is ONE read.
+pub fn secret_item(token_hash: &str, doc: serde_json::Value, expires_unix: Option<i64>) -> Item {
+    let (pk, sk) = keys::pat(token_hash);
+    Item::new(pk, sk, doc).expiring_at(expires_unix)
+}
+
+/// The delete of a token's bearer-secret item (revocation; a missing item is fine).
+pub fn secret_delete(token_hash: &str) -> WriteOp {
+    let (pk, sk) = keys::pat(token_hash);
+    WriteOp::Delete {
+        pk,
+        sk,
+        cond: Cond::None,
+    }
+}
+
+/// The bearer-secret item of a token's hash, if any. Round trips: ONE read.
+pub async fn secret(
+    store: &dyn crate::platform::store::Store,
+    token_hash: &str,
+) -> Result<Option<Item>, crate::platform::store::StoreError> {
+    let (pk, sk) = keys::pat(token_hash);
+    store.get(&pk, &sk).await
+}
+
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -171,9 +197,11 @@ pub async fn create(
         created_at: crate::domain::time::unix_to_rfc3339(now),
         expires_at: expires_unix.map(crate::domain::time::unix_to_rfc3339),
     };
-    let (pk, sk) = keys::pat(&token_hash);
-    let secret_item =
-        Item::new(pk, sk, crate::platform::store::to_doc(&record)?).expiring_at(expires_unix);
+    let secret_item = secret_item(
+        &token_hash,
+        crate::platform::store::to_doc(&record)?,
+        expires_unix,
+    );
     let entry = PatIndexEntry {
         record: record.clone(),
         token_hash,
@@ -235,18 +263,13 @@ pub async fn revoke(
         .await?
         .ok_or_else(not_found)?
         .parse()?;
-    let (secret_pk, secret_sk) = keys::pat(&entry.token_hash);
     let ops = vec![
         WriteOp::Delete {
             pk,
             sk,
             cond: Cond::Exists,
         },
-        WriteOp::Delete {
-            pk: secret_pk,
-            sk: secret_sk,
-            cond: Cond::None,
-        },
+        secret_delete(&entry.token_hash),
     ];
     match state.store.transact(ops).await {
         Ok(()) => Ok(()),

@@ -12,7 +12,7 @@
 
 use serde::Serialize;
 
-use crate::platform::store::{Query, SkRange, Store, StoreError, keys};
+use crate::platform::store::{Store, StoreError};
 use crate::platform::stream::ClickStream;
 
 /// The pipeline's lag: `pendingSince` is the acceptance time of the oldest event not yet
@@ -46,7 +46,7 @@ pub async fn freshness(
     if let Some(oldest) = memo.get(&()) {
         return Ok(Freshness::from_oldest(oldest, now_ms));
     }
-    let outbox = oldest_in_outbox(store).await?;
+    let outbox = crate::kernel::outbox::oldest(store).await?;
     let stream = match clicks {
         Some(stream) => oldest_on_stream(store, stream).await?,
         None => None,
@@ -54,28 +54,6 @@ pub async fn freshness(
     let oldest = [outbox, stream].into_iter().flatten().min();
     memo.insert((), oldest);
     Ok(Freshness::from_oldest(oldest, now_ms))
-}
-
-/// The oldest outbox entry's time (unix ms): ONE query of one item per outbox shard.
-async fn oldest_in_outbox(store: &dyn Store) -> Result<Option<i64>, StoreError> {
-    let mut oldest = None;
-    for shard in 0..keys::OUTBOX_SHARDS {
-        let (pk, _) = keys::outbox(shard, 0, "");
-        let query = Query {
-            pk,
-            range: SkRange::All,
-            limit: 1,
-            after: None,
-            descending: false,
-        };
-        let page = store.query(query).await?;
-        let first = page
-            .items
-            .first()
-            .and_then(|i| i.sk.get(..13)?.parse().ok());
-        oldest = oldest.into_iter().chain(first).min();
-    }
-    Ok(oldest)
 }
 
 /// The creation time (unix ms) of the oldest record not yet applied on any shard.

@@ -93,7 +93,7 @@ async fn read_cells(
     range: &DayRange,
 ) -> Result<Vec<Cell>, StoreError> {
     let pk = keys::analytics_pk(handle, campaign, dimension.as_str());
-    let (lo, hi) = keys::analytics_day_range(&range.from_day(), &range.to_day());
+    let (lo, hi) = keys::day_range(&range.from_day(), &range.to_day());
     let mut cells: Vec<Cell> = Vec::new();
     let mut index: HashMap<(String, String), usize> = HashMap::new();
     for_each_item(store, Query::between(pk, lo, hi), |item| {

@@ -165,9 +165,7 @@ async fn check_partner(
     handle: &Handle,
     id: &PartnerId,
 ) -> Result<(), CampaignError> {
-    // The partner record's key, read directly: campaigns sit below commissions.
-    let pk = keys::handle_pk(handle);
-    match state.store.get(&pk, &keys::partner_sk(id)).await? {
+    match crate::partners::get(state.store.as_ref(), handle, id).await? {
         Some(_) => Ok(()),
         None => Err(CampaignError::UnknownPartner(id.clone())),
     }

@@ -88,7 +88,7 @@ pub async fn report(
     handle: &Handle,
     range: &DayRange,
 ) -> Result<OrphanReport, StoreError> {
-    let (lo, hi) = keys::analytics_day_range(&range.from_day(), &range.to_day());
+    let (lo, hi) = keys::day_range(&range.from_day(), &range.to_day());
     let mut rows: BTreeMap<(String, String), OrphanRow> = BTreeMap::new();
     let query = Query::between(keys::orphans_pk(handle), lo, hi);
     for_each_item(store, query, |item| {

@@ -46,6 +46,17 @@ impl IdempotencyRecord {
         }
     }
 
+    /// The record of `(handle, key)`, if any. Round trips: ONE read.
+    pub async fn load(
+        store: &dyn crate::platform::store::Store,
+        handle: &Handle,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Self>, StoreError> {
+        let (pk, sk) = keys::idempotency(handle, key);
+        let item = store.get(&pk, &sk).await?;
+        item.map(|i| i.parse::<Self>()).transpose()
+    }
+
     /// The put of this record at `(handle, key)`: new (`cond` absent, version 1) or replacing an
     /// abandoned one (`cond` = its version).
     pub fn put(

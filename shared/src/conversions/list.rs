@@ -33,6 +33,12 @@ impl Filter {
     }
 }
 
+/// Every conversion recorded on UTC `day` (`YYYY-MM-DD`), oldest first, a page at a time: what
+/// the plan backtest replays.
+pub fn of_day(handle: &Handle, day: &str) -> Query {
+    Query::all(keys::conversion_day_pk(handle, day))
+}
+
 /// Where a listing resumes: the day and the last conversion id returned on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resume {

@@ -264,9 +264,7 @@ async fn replay_click(
     key: &IdempotencyKey,
     seed: &str,
 ) -> Result<ClickId, StoreError> {
-    let (pk, sk) = crate::platform::store::keys::idempotency(handle, key);
-    let first = store.get(&pk, &sk).await?;
-    let record = first.map(|i| i.parse::<IdempotencyRecord>()).transpose()?;
+    let record = IdempotencyRecord::load(store, handle, key).await?;
     match record.and_then(|r| r.response) {
         Some(receipt) => Ok(receipt.click_id),
         None => Ok(derived_click(seed)),

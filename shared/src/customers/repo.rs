@@ -144,17 +144,65 @@ fn view(c: &Customer, item: &Item) -> CustomerView {
     }
 }
 
+/// The prefix of a customer record's counter of the commissions its conversions earned, per
+/// currency (`com_eur`, minor units: every line in a sum, whatever its slot).
+const COMMISSIONS_PREFIX: &str = "com_";
+
+/// The ledger's move of what `customer` earned in `currency`, in the transaction of the line
+/// that moves it (an unconditional add on the customer's record).
+pub fn add_commissions(
+    handle: &Handle,
+    customer: &CustomerId,
+    currency: crate::domain::Currency,
+    delta: crate::platform::store::Count,
+) -> WriteOp {
+    let counter = format!(
+        "{COMMISSIONS_PREFIX}{}",
+        currency.as_str().to_ascii_lowercase()
+    );
+    WriteOp::Add {
+        pk: keys::customers_pk(handle),
+        sk: customer.to_string(),
+        deltas: vec![(counter, delta)],
+        cap: None,
+        expires_at: None,
+    }
+}
+
+/// What every customer of the handle earned per currency, as their records hold it (the drift
+/// check compares it with the lines). Round trips: the customer partition, in pages of 1,000.
+pub async fn commission_sums(
+    store: &dyn Store,
+    handle: &Handle,
+) -> Result<BTreeMap<(CustomerId, crate::domain::Currency), i128>, StoreError> {
+    let mut have = BTreeMap::new();
+    let query = Query::all(keys::customers_pk(handle));
+    crate::platform::store::for_each_item::<StoreError>(store, query, |item| {
+        let Ok(customer) = CustomerId::parse(&item.sk) else {
+            return Ok(std::ops::ControlFlow::Continue(())); // a first-sale claim, not a record
+        };
+        for (currency, minor) in earned(item) {
+            have.insert((customer.clone(), currency), minor);
+        }
+        Ok(std::ops::ControlFlow::Continue(()))
+    })
+    .await?;
+    Ok(have)
+}
+
+/// A record's commission counters, by currency.
+fn earned(item: &Item) -> impl Iterator<Item = (crate::domain::Currency, i128)> + '_ {
+    item.counters.iter().filter_map(|(name, minor)| {
+        let code = name.strip_prefix(COMMISSIONS_PREFIX)?.to_ascii_uppercase();
+        Some((crate::domain::Currency::parse(&code).ok()?, *minor))
+    })
+}
+
 /// Currency → what the customer's conversions earned (every line in a sum: pending, held,
 /// approved, paid, net of reversals), kept on the record by the ledger's own transactions.
 fn commissions(item: &Item) -> BTreeMap<String, String> {
-    let prefix = crate::ledger::running::CUSTOMER_COMMISSIONS_PREFIX;
-    item.counters
-        .iter()
-        .filter_map(|(name, minor)| {
-            let code = name.strip_prefix(prefix)?.to_ascii_uppercase();
-            let currency = crate::domain::Currency::parse(&code).ok()?;
-            Some((currency.as_str().to_owned(), currency.format(*minor)))
-        })
+    earned(item)
+        .map(|(currency, minor)| (currency.as_str().to_owned(), currency.format(minor)))
         .collect()
 }
 

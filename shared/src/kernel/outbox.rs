@@ -274,6 +274,28 @@ async fn dead_letter(store: &dyn Store, item: &Item, why: &str) -> Result<(), St
     }
 }
 
+/// The oldest outbox entry's time (unix ms): ONE query of one item per outbox shard.
+pub async fn oldest(store: &dyn Store) -> Result<Option<i64>, StoreError> {
+    let mut oldest = None;
+    for shard in 0..keys::OUTBOX_SHARDS {
+        let (pk, _) = keys::outbox(shard, 0, "");
+        let query = Query {
+            pk,
+            range: SkRange::All,
+            limit: 1,
+            after: None,
+            descending: false,
+        };
+        let page = store.query(query).await?;
+        let first = page
+            .items
+            .first()
+            .and_then(|i| i.sk.get(..13)?.parse().ok());
+        oldest = oldest.into_iter().chain(first).min();
+    }
+    Ok(oldest)
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Instant;

@@ -117,21 +117,7 @@ async fn customer_drifts(
     handle: &Handle,
     want: &BTreeMap<(CustomerId, Currency), i128>,
 ) -> Result<Vec<String>, StoreError> {
-    let prefix = running::CUSTOMER_COMMISSIONS_PREFIX;
-    let mut have: BTreeMap<(CustomerId, Currency), i128> = BTreeMap::new();
-    for_each_item::<StoreError>(store, Query::all(keys::customers_pk(handle)), |item| {
-        let Ok(customer) = CustomerId::parse(&item.sk) else {
-            return Ok(ControlFlow::Continue(())); // a first-sale claim, not a record
-        };
-        for (name, minor) in &item.counters {
-            let code = name.strip_prefix(prefix).map(str::to_ascii_uppercase);
-            if let Some(currency) = code.and_then(|c| Currency::parse(&c).ok()) {
-                have.insert((customer.clone(), currency), *minor);
-            }
-        }
-        Ok(ControlFlow::Continue(()))
-    })
-    .await?;
+    let have = crate::customers::repo::commission_sums(store, handle).await?;
     let keys: BTreeSet<&(CustomerId, Currency)> = want.keys().chain(have.keys()).collect();
     Ok(keys
         .into_iter()

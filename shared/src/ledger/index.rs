@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 
 use crate::domain::Handle;
 use crate::ledger::placed::{Placed, Status};
-use crate::platform::store::{Cond, Item, WriteOp, keys};
+use crate::platform::store::{Cond, Item, Query, WriteOp, keys};
 
 pub const BY_PARTNER: &str = "P";
 pub const BY_CAMPAIGN: &str = "C";
@@ -103,6 +103,21 @@ pub fn moves(handle: &Handle, line: &Placed<'_>, before: &BTreeSet<Entry>) -> Ve
         cond: Cond::None,
     });
     gone.chain(new).collect()
+}
+
+/// `value`'s entries in index `by`, a page of `limit` at a time, oldest first: what a payout
+/// run reads of a partner's live lines ([`LIVE`]).
+pub fn entries_of(handle: &Handle, by: &str, value: &str, limit: usize) -> Query {
+    Query::prefix(
+        keys::commission_index_pk(handle, by),
+        format!("{value}#"),
+        limit,
+    )
+}
+
+/// The entries of index `by` between two sort keys ([`range`]'s bounds).
+pub fn between(handle: &Handle, by: &str, from: String, to: String) -> Query {
+    Query::between(keys::commission_index_pk(handle, by), from, to)
 }
 
 /// The line id an entry's sort key ends with.

@@ -30,9 +30,6 @@ pub const OPEN_NEGATIVE: &str = "open_negative";
 pub const LINES: &str = "lines";
 /// Parts of each balance item.
 pub const SHARDS: u32 = 4;
-/// The prefix of a customer record's counter of the commissions its conversions earned, per
-/// currency (`com_eur`, minor units: every line in a sum, whatever its slot).
-pub const CUSTOMER_COMMISSIONS_PREFIX: &str = "com_";
 
 /// Where a line's amount sits in the balances.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,19 +125,8 @@ fn customer_move(handle: &Handle, line: &Placed<'_>, before: Option<Standing>) -
     let customer = line.customer?;
     let summed = |s: Standing| if s.slot.is_some() { s.minor } else { 0 };
     let delta = summed(Standing::of(line)) - before.map_or(0, summed);
-    (delta != 0).then(|| WriteOp::Add {
-        pk: keys::customers_pk(handle),
-        sk: customer.to_string(),
-        deltas: vec![(
-            format!(
-                "{CUSTOMER_COMMISSIONS_PREFIX}{}",
-                line.currency.as_str().to_ascii_lowercase()
-            ),
-            delta,
-        )],
-        cap: None,
-        expires_at: None,
-    })
+    (delta != 0)
+        .then(|| crate::customers::repo::add_commissions(handle, customer, line.currency, delta))
 }
 
 /// `ops` with the adds on one item summed into the first of them (DynamoDB refuses a

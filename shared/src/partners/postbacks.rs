@@ -4,7 +4,7 @@
 
 use crate::domain::{Handle, PartnerId, SubscriptionId};
 use crate::kernel::events::EventType;
-use crate::platform::store::{Cond, StoreError, WriteOp, keys};
+use crate::platform::store::{Cond, StoreError, WriteOp};
 use crate::webhooks::postback;
 use crate::webhooks::repo;
 use crate::webhooks::signing::generate_secret;
@@ -29,11 +29,7 @@ pub async fn sync_op(
     let now = crate::platform::time::now_rfc3339();
     Ok(match (partner.postback_url, existing) {
         (None, None) => None,
-        (None, Some(old)) => Some(WriteOp::Delete {
-            pk: keys::handle_pk(handle),
-            sk: keys::webhook_sk(&id),
-            cond: Cond::Version(old.version),
-        }),
+        (None, Some(old)) => Some(repo::delete_op(handle, &id, old.version)),
         (Some(url), Some(old)) => {
             let sub = &old.subscription;
             if &sub.endpoint_url == url && sub.event_types == partner.postback_events {

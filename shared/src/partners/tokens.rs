@@ -129,11 +129,10 @@ pub fn plan_mint(
     };
     let mut listed = record.clone();
     listed.hash = Some(hash.clone());
-    let (pk, sk) = keys::pat(&hash);
+    let doc = crate::platform::store::to_doc(&record)?;
     let ops = vec![
         WriteOp::Put {
-            item: Item::new(pk, sk, crate::platform::store::to_doc(&record)?)
-                .expiring_at(Some(expires)),
+            item: crate::tokens::secret_item(&hash, doc, Some(expires)),
             cond: Cond::Absent,
         },
         WriteOp::Put {
@@ -183,13 +182,8 @@ pub async fn revoke(
         .ok_or_else(|| PartnerTokenError::NotFound(token_id.to_string()))?
         .parse()?;
     let hash = record.hash.unwrap_or_default();
-    let (rpk, rsk) = keys::pat(&hash);
     let ops = vec![
-        WriteOp::Delete {
-            pk: rpk,
-            sk: rsk,
-            cond: Cond::None,
-        },
+        crate::tokens::secret_delete(&hash),
         WriteOp::Delete {
             pk,
             sk,
@@ -211,8 +205,9 @@ pub async fn authenticate(
     if !well_formed(token) {
         return Err(invalid());
     }
-    let (pk, sk) = keys::pat(&hash_token(token));
-    let item = store.get(&pk, &sk).await?.ok_or_else(invalid)?;
+    let item = crate::tokens::secret(store, &hash_token(token))
+        .await?
+        .ok_or_else(invalid)?;
     let record: PartnerTokenRecord = item.parse()?;
     let live = crate::domain::time::parse_rfc3339(&record.expires_at)
         .is_some_and(|t| t.unix_timestamp() > now_unix());

@@ -12,7 +12,7 @@ use crate::kernel::state::AppState;
 use crate::ledger::model::{Commission, Status};
 use crate::ledger::{due, index};
 use crate::payouts::RunSpec;
-use crate::platform::store::{Query, Store, StoreError, keys};
+use crate::platform::store::{Query, Store, StoreError};
 
 /// Index entries per query.
 pub const PAGE: usize = 500;
@@ -28,8 +28,7 @@ pub struct LivePages<'a> {
 
 impl<'a> LivePages<'a> {
     pub fn of(store: &'a dyn Store, handle: &'a Handle, partner: &PartnerId) -> Self {
-        let pk = keys::commission_index_pk(handle, index::LIVE);
-        let query = Query::prefix(pk, format!("{partner}#"), PAGE);
+        let query = index::entries_of(handle, index::LIVE, partner.as_str(), PAGE);
         Self {
             store,
             handle,

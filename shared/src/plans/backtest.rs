@@ -23,7 +23,7 @@ use crate::ledger::model::{Commission, Kind, Status};
 use crate::plans::earn;
 use crate::plans::model::Plan;
 use crate::plans::tally::{self, MonthTally};
-use crate::platform::store::{Query, StoreError, for_each_item, keys};
+use crate::platform::store::{Query, StoreError, for_each_item};
 
 /// The longest period a backtest replays.
 pub const MAX_DAYS: i64 = 366;
@@ -152,7 +152,7 @@ pub async fn run(
     let mut day_ms = period.from_ms - period.from_ms.rem_euclid(86_400_000);
     while day_ms < period.to_ms {
         let day = crate::analytics::days::day_of_unix(day_ms / 1000);
-        let mut query = Query::all(keys::conversion_day_pk(handle, &day));
+        let mut query = crate::conversions::list::of_day(handle, &day);
         loop {
             let page = state.store.query(query.clone()).await?;
             for item in &page.items {
@@ -300,9 +300,9 @@ async fn bonus_lines(
     use crate::ledger::index;
     let since = crate::ledger::tally::month_start_ms(period.from_ms);
     let (from, to) = index::range(Kind::Bonus.as_str(), Some(since), Some(period.to_ms));
-    let pk = keys::commission_index_pk(handle, index::BY_KIND);
     let mut ids = Vec::new();
-    for_each_item(state.store.as_ref(), Query::between(pk, from, to), |item| {
+    let query = index::between(handle, index::BY_KIND, from, to);
+    for_each_item(state.store.as_ref(), query, |item| {
         ids.extend(index::line_id(&item.sk));
         Ok::<_, StoreError>(ControlFlow::Continue(()))
     })

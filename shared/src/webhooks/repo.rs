@@ -28,6 +28,19 @@ pub async fn load(
     .transpose()
 }
 
+/// The delete of a subscription read at `version` (a partner's postback turned off).
+pub fn delete_op(
+    handle: &Handle,
+    subscription_id: &SubscriptionId,
+    version: u64,
+) -> crate::platform::store::WriteOp {
+    crate::platform::store::WriteOp::Delete {
+        pk: keys::handle_pk(handle),
+        sk: keys::webhook_sk(subscription_id),
+        cond: crate::platform::store::Cond::Version(version),
+    }
+}
+
 pub fn item(subscription: &Subscription, version: u64) -> Result<Item, StoreError> {
     let doc = serde_json::to_value(subscription)
         .map_err(|e| StoreError::Invalid(format!("subscription: {e}")))?;

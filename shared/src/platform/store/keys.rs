@@ -240,9 +240,10 @@ pub fn analytics_sk_parts(sk: &str) -> Option<(&str, &str)> {
     Some((day, value))
 }
 
-/// The `Between` bounds covering every value of the days `from..=to`, shards' parts included
-/// (`!` sorts before `#`, `$` right after it).
-pub fn analytics_day_range(from_day: &str, to_day: &str) -> (String, String) {
+/// The `Between` bounds covering every sort key that begins with a day of `from..=to`
+/// (`{day}#…`: analytics counters with their shards' parts, orphan visits): `!` sorts before
+/// `#`, `$` right after it. A shape of keys, not an item: any service may bound its own by it.
+pub fn day_range(from_day: &str, to_day: &str) -> (String, String) {
     (format!("{from_day}!"), format!("{to_day}$"))
 }
 
