@@ -28,7 +28,7 @@ use super::{CUSTOMERS, LEADS, RECURRING_REVENUE_PREFIX};
 use super::{Dimension, Micros, bot_counter, days, key_value, revenue_counter, to_micros};
 use super::{FLAGGED_REVENUE_PREFIX, REVENUE_PREFIX, REVERSED_REVENUE_PREFIX};
 use crate::domain::Handle;
-use crate::domain::{Attribution, BotReason, CampaignId, SubIds};
+use crate::domain::{Attribution, BotReason, CampaignId, Currency, SubIds};
 use crate::kernel::consume::EventSink;
 use crate::kernel::events::{ClickData, ConversionData, Event, EventType, ReversalData};
 use crate::kernel::state::AppState;
@@ -248,7 +248,7 @@ fn conversion_contribution(
         deltas.push((FLAGGED.to_owned(), 1));
     }
     deltas.extend(lead_deltas(&conv, 1));
-    if let Some(micros) = revenue_micros(conv.value, conv.currency.as_deref(), event) {
+    if let Some(micros) = revenue_micros(conv.value, conv.currency, event) {
         deltas.extend(money_deltas(&conv, micros));
     }
     Some((coordinates(handle, &conv, event).keys(), deltas))
@@ -265,9 +265,9 @@ fn reversal_contribution(handle: &Handle, rev: ReversalData, event: &Event) -> O
         return Some(superseded_contribution(handle, &rev, event));
     }
     // A reversal replacing an earlier one moves what it adds (a connector's refunds add up).
-    let micros = revenue_micros(rev.reversal.added(), conv.currency.as_deref(), event)?;
+    let micros = revenue_micros(rev.reversal.added(), conv.currency, event)?;
     let mut deltas: Vec<(String, Micros)> = money_deltas(conv, -micros).collect();
-    let ccy = conv.currency.as_deref()?.to_ascii_lowercase();
+    let ccy = conv.currency?.as_str().to_ascii_lowercase();
     deltas.push((format!("{REVERSED_REVENUE_PREFIX}{ccy}"), micros));
     Some((coordinates(handle, conv, event).keys(), deltas))
 }
@@ -284,7 +284,7 @@ fn superseded_contribution(handle: &Handle, rev: &ReversalData, event: &Event) -
         deltas.push((FLAGGED.to_owned(), -1));
     }
     deltas.extend(lead_deltas(conv, -1));
-    if let Some(micros) = revenue_micros(rev.reversal.amount, conv.currency.as_deref(), event) {
+    if let Some(micros) = revenue_micros(rev.reversal.amount, conv.currency, event) {
         deltas.extend(money_deltas(conv, -micros));
     }
     (coordinates(handle, conv, event).keys(), deltas)
@@ -293,15 +293,15 @@ fn superseded_contribution(handle: &Handle, rev: &ReversalData, event: &Event) -
 /// Revenue in micro-units, `None` for no value, zero, or (logged) out of range / bad currency.
 fn revenue_micros(
     value: Option<rust_decimal::Decimal>,
-    currency: Option<&str>,
+    currency: Option<Currency>,
     event: &Event,
 ) -> Option<Micros> {
     let (value, ccy) = (value?, currency?);
-    match (to_micros(value), revenue_counter(ccy)) {
+    match (to_micros(value), revenue_counter(ccy.as_str())) {
         (Some(0), Some(_)) => None,
         (Some(micros), Some(_)) => Some(micros),
         _ => {
-            tracing::warn!(event_id = %event.id, %value, currency = ccy,
+            tracing::warn!(event_id = %event.id, %value, currency = ccy.as_str(),
                 "conversion revenue not counted: out of range or bad currency");
             None
         }
@@ -327,9 +327,8 @@ fn money_deltas(
 ) -> impl Iterator<Item = (String, Micros)> + use<> {
     let ccy = conv
         .currency
-        .as_deref()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+        .map(|c| c.as_str().to_ascii_lowercase())
+        .unwrap_or_default();
     [
         Some(REVENUE_PREFIX),
         conv.verified.then_some(VERIFIED_REVENUE_PREFIX),

@@ -162,7 +162,7 @@ fn reversal_of(
         reversal_id: ReversalId::new(),
         reason: request.reason.clone(),
         amount,
-        currency: data.currency.clone(),
+        currency: data.currency,
         reversed_at: crate::platform::time::now_rfc3339(),
         reversed_by: by.to_owned(),
         previous_amount: None,

@@ -9,7 +9,7 @@ use super::record::Channel;
 use crate::domain::conversion::ValidConversion;
 use crate::domain::risk::{ConversionPolicy, Facts, PublicConversions, Risk, assess};
 use crate::domain::{
-    CampaignId, ClickId, ConversionId, CtxClaims, CustomerId, Handle, IdempotencyKey,
+    CampaignId, ClickId, ConversionId, CtxClaims, Currency, CustomerId, Handle, IdempotencyKey,
 };
 use crate::kernel::events::{ConversionData, Event, EventType};
 use crate::kernel::ratelimit::Limited;
@@ -41,7 +41,7 @@ pub struct Receipt {
     pub event_type: String,
     #[serde(with = "crate::kernel::events::money")]
     pub value: Option<Decimal>,
-    pub currency: Option<String>,
+    pub currency: Option<crate::domain::Currency>,
     pub test: bool,
     pub received_at: String,
     /// Submitted by the merchant's server (authenticated route) rather than the public route.
@@ -271,7 +271,7 @@ impl<'a> Plan<'a> {
                 seconds_after_click: now - ctx.issued_at,
                 over_click_cap: over_cap,
                 value: conversion.value,
-                currency: conversion.currency.as_deref(),
+                currency: conversion.currency.as_ref().map(Currency::as_str),
             },
         );
         let mut data = conversion_data(ctx, conversion, &conversion_id, verified, risk);
@@ -450,7 +450,7 @@ fn conversion_data(
         },
         event_type: conversion.event_type.clone(),
         value: conversion.value,
-        currency: conversion.currency.clone(),
+        currency: conversion.currency,
         // A console try's ctx converts only as a test: never counted, never paid.
         test: conversion.test || ctx.test,
         metadata: conversion.metadata.clone().map(serde_json::Value::Object),
@@ -480,7 +480,7 @@ impl Receipt {
             campaign_id: data.campaign_id.clone(),
             event_type: data.event_type.clone(),
             value: data.value,
-            currency: data.currency.clone(),
+            currency: data.currency,
             test: data.test,
             received_at: data.received_at.clone(),
             verified: data.verified,

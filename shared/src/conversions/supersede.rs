@@ -90,7 +90,7 @@ fn superseded(
         reversal_id: reversal_id.clone(),
         reason: REASON.to_owned(),
         amount: left,
-        currency: data.currency.clone(),
+        currency: data.currency,
         reversed_at: crate::platform::time::now_rfc3339(),
         reversed_by: verified_id.clone(),
         previous_amount: None,

@@ -220,13 +220,13 @@ pub fn conversion_counted(
     handle: &Handle,
     customer_id: &CustomerId,
     value: Option<Decimal>,
-    currency: Option<&str>,
+    currency: Option<crate::domain::Currency>,
 ) -> WriteOp {
     let mut deltas = vec![(CONVERSIONS.to_owned(), 1)];
     if let (Some(v), Some(cur)) = (value, currency) {
         let micros = (v * Decimal::from(1_000_000)).trunc().mantissa();
         deltas.push((
-            format!("{REVENUE_PREFIX}{}", cur.to_ascii_lowercase()),
+            format!("{REVENUE_PREFIX}{}", cur.as_str().to_ascii_lowercase()),
             micros,
         ));
     }

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::DomainError;
-use super::conversion::{parse_currency, parse_value};
+use super::conversion::parse_value;
+use super::money::parse_currency;
 
 /// The default `minSecondsAfterClick`: no human reads a page and pays in less.
 pub const DEFAULT_MIN_SECONDS_AFTER_CLICK: u32 = 10;

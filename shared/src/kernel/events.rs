@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::risk::Risk;
 use crate::domain::{
-    Attribution, BotReason, CampaignId, ClickId, ConversionId, EventId, Handle, ReversalId, SubIds,
-    SubscriptionId,
+    Attribution, BotReason, CampaignId, ClickId, ConversionId, Currency, EventId, Handle,
+    ReversalId, SubIds, SubscriptionId,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -240,7 +240,7 @@ pub struct ConversionData {
     /// sent to webhooks reads back as exactly this value.
     #[serde(with = "rust_decimal::serde::float_option", default)]
     pub value: Option<rust_decimal::Decimal>,
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     pub test: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Value>,
@@ -342,7 +342,7 @@ pub struct Reversal {
     /// The amount reversed (at most the conversion's value); `null` for a conversion without one.
     #[serde(with = "money", default)]
     pub amount: Option<rust_decimal::Decimal>,
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     pub reversed_at: String,
     /// Who reversed it (the caller's subject or token id).
     pub reversed_by: String,
@@ -419,7 +419,7 @@ mod tests {
             slug: "spring".into(),
             event_type: "signup".into(),
             value: value.map(|v| v.parse().unwrap()),
-            currency: value.map(|_| "EUR".into()),
+            currency: value.map(|_| Currency::parse("EUR").unwrap()),
             test: false,
             metadata: None,
             attribution: crate::domain::Attribution {
@@ -454,7 +454,7 @@ mod tests {
                     reversal_id: ReversalId::new(),
                     reason: "refund".into(),
                     amount: value.map(|v| v.parse().unwrap()),
-                    currency: value.map(|_| "EUR".into()),
+                    currency: value.map(|_| Currency::parse("EUR").unwrap()),
                     reversed_at: "2026-11-22T09:00:00.000Z".into(),
                     reversed_by: "local-user".into(),
                     previous_amount: None,

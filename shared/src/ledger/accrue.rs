@@ -120,7 +120,7 @@ pub(crate) async fn draft(
         amount_minor: earned.minor,
         currency: t.plan.currency,
         value: c.value,
-        value_currency: c.currency.clone(),
+        value_currency: c.currency,
         status,
         reasons,
         plan_version: Some(t.plan.version),

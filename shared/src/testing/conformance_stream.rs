@@ -161,7 +161,7 @@ pub fn conversion_event(handle: &str, country: &str) -> String {
         slug: "launch".into(),
         event_type: "purchase".into(),
         value: Some(rust_decimal::Decimal::new(1250, 2)),
-        currency: Some("USD".into()),
+        currency: "USD".parse().ok(),
         test: false,
         metadata: None,
         attribution: human_mobile(country),

@@ -4,9 +4,9 @@
 use serde_json::{Value, json};
 
 use crate::domain::{
-    ApplicationId, Attribution, BoundBy, CampaignId, ClickId, CommissionId, ConversionId,
-    Currency, CustomerId, Device, Handle, IdempotencyKey, NoticeId, PartnerId, PayoutId,
-    ReversalId, Slug, SubscriptionId, TokenId,
+    ApplicationId, Attribution, BoundBy, CampaignId, ClickId, CommissionId, ConversionId, Currency,
+    CustomerId, Device, Handle, IdempotencyKey, NoticeId, PartnerId, PayoutId, ReversalId, Slug,
+    SubscriptionId, TokenId,
 };
 use crate::kernel::events::{
     ClickData, ConversionData, Event, EventType, PartnerUpdatedData, Reversal, ReversalData,
@@ -262,12 +262,30 @@ fn built() -> Vec<(EventType, Value)> {
                 "message": "A test event from 10x: your endpoint receives and can verify our webhooks.",
             }),
         ),
-        (EventType::CommissionCreated, crate::ledger::view::event_data(&commission())),
-        (EventType::CommissionApproved, crate::ledger::view::event_data(&commission())),
-        (EventType::CommissionRejected, crate::ledger::view::event_data(&commission())),
-        (EventType::CommissionReversed, crate::ledger::view::event_data(&commission())),
-        (EventType::PayoutCreated, to(&crate::payouts::model::PayoutView::from(&payout()))),
-        (EventType::PayoutPaid, to(&crate::payouts::model::PayoutView::from(&payout()))),
+        (
+            EventType::CommissionCreated,
+            crate::ledger::view::event_data(&commission()),
+        ),
+        (
+            EventType::CommissionApproved,
+            crate::ledger::view::event_data(&commission()),
+        ),
+        (
+            EventType::CommissionRejected,
+            crate::ledger::view::event_data(&commission()),
+        ),
+        (
+            EventType::CommissionReversed,
+            crate::ledger::view::event_data(&commission()),
+        ),
+        (
+            EventType::PayoutCreated,
+            to(&crate::payouts::model::PayoutView::from(&payout())),
+        ),
+        (
+            EventType::PayoutPaid,
+            to(&crate::payouts::model::PayoutView::from(&payout())),
+        ),
         (EventType::CustomerBound, to(&customer())),
         (EventType::PlanChanged, to(&notice())),
         (EventType::PartnerApplied, to(&application().view())),
@@ -294,7 +312,11 @@ fn every_event_family_keeps_its_wire_json() {
     let golden: Value = serde_json::from_str(include_str!("golden_events.json")).unwrap();
     let handle = Handle::parse("acme").unwrap();
     let built = built();
-    assert_eq!(built.len(), EventType::ALL.len(), "one payload per event type");
+    assert_eq!(
+        built.len(),
+        EventType::ALL.len(),
+        "one payload per event type"
+    );
     for (kind, data) in built {
         let event = Event::new(kind, &handle, data);
         assert_eq!(event.data, golden[kind.as_str()], "{}", kind.as_str());
