@@ -30,7 +30,9 @@ use super::{FLAGGED_REVENUE_PREFIX, REVENUE_PREFIX, REVERSED_REVENUE_PREFIX};
 use crate::domain::Handle;
 use crate::domain::{Attribution, BotReason, CampaignId, Currency, SubIds};
 use crate::kernel::consume::EventSink;
-use crate::kernel::events::{ClickData, ConversionData, Event, EventType, ReversalData};
+use crate::kernel::events::{
+    ClickData, ConversionData, Event, EventPayload, EventType, ReversalData,
+};
 use crate::kernel::state::AppState;
 use crate::platform::store::{
     Cond, Item, MAX_TRANSACT_OPS, Store, StoreError, WriteOp, keys, now_unix,
@@ -190,8 +192,9 @@ pub(super) fn contribution(event: &Event) -> Option<Contribution> {
 
 type Planned = (Vec<(String, String)>, Vec<(String, Micros)>);
 
-fn parse<T: serde::de::DeserializeOwned>(event: &Event) -> Option<T> {
-    serde_json::from_value(event.data.clone())
+fn parse<T: EventPayload + serde::de::DeserializeOwned>(event: &Event) -> Option<T> {
+    event
+        .payload()
         .map_err(|e| {
             // Retrying cannot fix it; the event stays in the log and in webhooks.
             tracing::error!(event_id = %event.id, error = %e, "unreadable event data; not counted");
@@ -532,11 +535,7 @@ mod tests {
             destination_url: "https://example.com/".into(),
             at: "2026-02-25T10:00:00Z".into(),
         };
-        let mut e = Event::new(
-            EventType::LinkClicked,
-            &crate::domain::Handle::parse("acme").unwrap(),
-            serde_json::to_value(data).unwrap(),
-        );
+        let mut e = Event::new(&crate::domain::Handle::parse("acme").unwrap(), &data);
         e.id = crate::domain::EventId::parse(&format!("evt_{id:0>32}")).unwrap();
         e
     }
@@ -645,7 +644,7 @@ mod tests {
             "source": "direct", "referrer": "direct", "segment": "new-mobile",
             "receivedAt": "2026-02-25T10:00:00Z"
         });
-        let counted = Event::new(
+        let counted = Event::untyped(
             EventType::ConversionCreated,
             &crate::domain::Handle::parse("acme").unwrap(),
             conv.clone(),
@@ -658,7 +657,7 @@ mod tests {
                 ("rev_usd".to_owned(), 24_990_000)
             ]
         );
-        let tested = Event::new(
+        let tested = Event::untyped(
             EventType::ConversionTested,
             &crate::domain::Handle::parse("acme").unwrap(),
             conv.clone(),
@@ -666,14 +665,14 @@ mod tests {
         assert!(contribution(&tested).is_none());
         conv["test"] = true.into();
         assert!(
-            contribution(&Event::new(
+            contribution(&Event::untyped(
                 EventType::ConversionCreated,
                 &crate::domain::Handle::parse("acme").unwrap(),
                 conv
             ))
             .is_none()
         );
-        let other = Event::new(
+        let other = Event::untyped(
             EventType::LinkCreated,
             &crate::domain::Handle::parse("acme").unwrap(),
             serde_json::json!({}),

@@ -11,7 +11,7 @@ use crate::domain::risk::{ConversionPolicy, Facts, PublicConversions, Risk, asse
 use crate::domain::{
     CampaignId, ClickId, ConversionId, CtxClaims, Currency, CustomerId, Handle, IdempotencyKey,
 };
-use crate::kernel::events::{ConversionData, Event, EventType};
+use crate::kernel::events::{ConversionData, Event, Payload};
 use crate::kernel::ratelimit::Limited;
 use crate::kernel::state::AppState;
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys, now_unix};
@@ -248,10 +248,10 @@ struct Plan<'a> {
     key: &'a IdempotencyKey,
     conversion_id: ConversionId,
     payload_hash: String,
-    kind: EventType,
+    /// The conversion's event: `conversion.tested` for a test one, else `conversion.created`.
+    payload: Payload,
     receipt: Receipt,
     record: IdempotencyRecord,
-    data_doc: serde_json::Value,
     conversion_put: WriteOp,
     click_cap: Option<WriteOp>,
     /// A bound customer's counters (unconditional: last in the transaction).
@@ -309,20 +309,15 @@ impl<'a> Plan<'a> {
         Ok(Self {
             handle: sub.handle,
             key: &conversion.idempotency_key,
-            kind: if data.test {
-                EventType::ConversionTested
-            } else {
-                EventType::ConversionCreated
-            },
+            payload: Payload::of(&data),
             conversion_put: WriteOp::Put {
-                item: Item::new(conv_pk, conv_sk, data_doc.clone()),
+                item: Item::new(conv_pk, conv_sk, data_doc),
                 cond: Cond::Absent,
             },
             conversion_id,
             payload_hash,
             receipt,
             record,
-            data_doc,
             click_cap,
             customer_add,
         })
@@ -372,7 +367,7 @@ impl<'a> Plan<'a> {
     /// The writes that record this conversion (key record, conversion, outbox entry) and its
     /// event.
     fn created(&self, key_cond: Cond) -> Result<(Vec<WriteOp>, Event), StoreError> {
-        let mut event = Event::new(self.kind, self.handle, self.data_doc.clone());
+        let mut event = Event::of(self.handle, self.payload.clone());
         // Stable per conversion: every copy of the event (enqueue, sweep, redelivery) carries
         // the same id, which is what consumers dedupe on.
         event.id = self.conversion_id.event_id();

@@ -6,7 +6,7 @@
 //! request path gains no round trip.
 
 use crate::domain::{CampaignId, CommissionId, ConversionId, Handle};
-use crate::kernel::events::{ConversionData, EventType};
+use crate::kernel::events::ConversionData;
 use crate::kernel::state::AppState;
 use crate::ledger::emit;
 use crate::ledger::model::{Commission, Counted, Kind, Status};
@@ -326,7 +326,7 @@ async fn write_capped_with(
         ops.extend(moves);
         ops.extend(extra.moves.iter().cloned());
         let mut emits = match how {
-            Write::Create => vec![view::event(EventType::CommissionCreated, &line)],
+            Write::Create => vec![view::event(view::CommissionEvent::Created, &line)],
             Write::Update => Vec::new(),
         };
         emits.extend(extra.emits.iter().cloned());
