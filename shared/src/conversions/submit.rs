@@ -9,7 +9,7 @@ use super::record::Channel;
 use crate::domain::conversion::ValidConversion;
 use crate::domain::risk::{ConversionPolicy, Facts, PublicConversions, Risk, assess};
 use crate::domain::{
-    CampaignId, ClickId, ConversionId, CtxClaims, Currency, CustomerId, Handle, IdempotencyKey,
+    CampaignId, ClickId, ConversionId, CtxClaims, CustomerId, Handle, IdempotencyKey,
 };
 use crate::kernel::events::{ConversionData, Event, Payload};
 use crate::kernel::ratelimit::Limited;
@@ -271,7 +271,7 @@ impl<'a> Plan<'a> {
                 seconds_after_click: now - ctx.issued_at,
                 over_click_cap: over_cap,
                 value: conversion.value,
-                currency: conversion.currency.as_ref().map(Currency::as_str),
+                currency: conversion.currency,
             },
         );
         let mut data = conversion_data(ctx, conversion, &conversion_id, verified, risk);
