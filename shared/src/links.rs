@@ -6,10 +6,29 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::domain::{Handle, Link, Slug, ValidLinkSpec};
-use crate::kernel::events::{Event, EventType};
+use crate::kernel::events::{Event, EventPayload, EventType};
 use crate::kernel::state::AppState;
 use crate::platform::config::Config;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
+
+/// `link.created` and `link.updated`: each carries the link as stored (serialized as the link
+/// alone: `untagged`).
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum LinkEvent {
+    Created(Link),
+    Updated(Link),
+}
+
+impl EventPayload for LinkEvent {
+    const TYPES: &'static [EventType] = &[EventType::LinkCreated, EventType::LinkUpdated];
+    fn event_type(&self) -> EventType {
+        match self {
+            LinkEvent::Created(_) => EventType::LinkCreated,
+            LinkEvent::Updated(_) => EventType::LinkUpdated,
+        }
+    }
+}
 
 /// A link as the API returns it.
 #[derive(Debug, Serialize)]
@@ -168,12 +187,12 @@ pub fn plan_upsert(
     let doc = crate::platform::store::to_doc(&link)?;
     let item =
         Item::new(keys::handle_pk(handle), keys::link_sk(slug), doc.clone()).with_version(version);
-    let kind = if existing.is_some() {
-        EventType::LinkUpdated
+    let payload = if existing.is_some() {
+        LinkEvent::Updated(link.clone())
     } else {
-        EventType::LinkCreated
+        LinkEvent::Created(link.clone())
     };
-    let mut event = Event::new(kind, handle, doc);
+    let mut event = Event::new(handle, &payload);
     let outbox = crate::kernel::outbox::record(&mut event);
     Ok((link, vec![WriteOp::Put { item, cond }, outbox], event))
 }

@@ -238,7 +238,7 @@ fn line_ops(
     line.sub_ids = SubIds::default();
     line.campaign_id = Some(run.campaign.clone());
     line.value = Some(value);
-    line.value_currency = Some(run.plan.currency.to_string());
+    line.value_currency = Some(run.plan.currency);
     line.reasons = earned.reasons;
     line.plan_version = Some(run.plan.version);
     line.fx_rate = earned.fx_rate;
@@ -271,7 +271,7 @@ fn conversion_op(run: &Run, line: &Commission, i: u64) -> anyhow::Result<WriteOp
         slug: "seeded".to_owned(),
         event_type: "purchase".to_owned(),
         value: line.value,
-        currency: line.value_currency.clone(),
+        currency: line.value_currency,
         test: false,
         metadata: None,
         attribution: Attribution::unknown(),

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tenx_shared::domain::Device;
 use tenx_shared::http::auth::Role;
-use tenx_shared::kernel::events::{ClickData, Event, EventType};
+use tenx_shared::kernel::events::{ClickData, Event};
 use tenx_shared::platform::queue::{OutMessage, QueueName};
 
 use crate::campaigns::{create_campaign, partner};
@@ -632,11 +632,7 @@ fn click_event(id: &str, country: &str) -> String {
         destination_url: "https://merchant.example.com/".into(),
         at: tenx_shared::platform::time::now_rfc3339(),
     };
-    let mut event = Event::new(
-        EventType::LinkClicked,
-        &tenx_shared::domain::Handle::parse("acme").unwrap(),
-        serde_json::to_value(data).unwrap(),
-    );
+    let mut event = Event::new(&tenx_shared::domain::Handle::parse("acme").unwrap(), &data);
     // A fixed id per `id` (hex, zero-padded), so a redelivered body is the same event.
     event.id = tenx_shared::domain::EventId::parse(&format!("evt_{id:0>32}")).unwrap();
     serde_json::to_string(&event).unwrap()

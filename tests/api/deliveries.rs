@@ -106,7 +106,7 @@ impl SlowReceiver {
 
 /// A first-attempt delivery of a new event to `subscription_id`, as the fan-out enqueues it.
 fn delivery(subscription_id: &str) -> (String, OutMessage) {
-    let event = Event::new(
+    let event = Event::untyped(
         EventType::LinkClicked,
         &tenx_shared::domain::Handle::parse(HANDLE).unwrap(),
         json!({"slug": "launch"}),

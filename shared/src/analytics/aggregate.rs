@@ -28,9 +28,11 @@ use super::{CUSTOMERS, LEADS, RECURRING_REVENUE_PREFIX};
 use super::{Dimension, Micros, bot_counter, days, key_value, revenue_counter, to_micros};
 use super::{FLAGGED_REVENUE_PREFIX, REVENUE_PREFIX, REVERSED_REVENUE_PREFIX};
 use crate::domain::Handle;
-use crate::domain::{Attribution, BotReason, CampaignId, SubIds};
+use crate::domain::{Attribution, BotReason, CampaignId, Currency, SubIds};
 use crate::kernel::consume::EventSink;
-use crate::kernel::events::{ClickData, ConversionData, Event, EventType, ReversalData};
+use crate::kernel::events::{
+    ClickData, ConversionData, Event, EventPayload, EventType, ReversalData,
+};
 use crate::kernel::state::AppState;
 use crate::platform::store::{
     Cond, Item, MAX_TRANSACT_OPS, Store, StoreError, WriteOp, keys, now_unix,
@@ -190,8 +192,9 @@ pub(super) fn contribution(event: &Event) -> Option<Contribution> {
 
 type Planned = (Vec<(String, String)>, Vec<(String, Micros)>);
 
-fn parse<T: serde::de::DeserializeOwned>(event: &Event) -> Option<T> {
-    serde_json::from_value(event.data.clone())
+fn parse<T: EventPayload + serde::de::DeserializeOwned>(event: &Event) -> Option<T> {
+    event
+        .payload()
         .map_err(|e| {
             // Retrying cannot fix it; the event stays in the log and in webhooks.
             tracing::error!(event_id = %event.id, error = %e, "unreadable event data; not counted");
@@ -248,7 +251,7 @@ fn conversion_contribution(
         deltas.push((FLAGGED.to_owned(), 1));
     }
     deltas.extend(lead_deltas(&conv, 1));
-    if let Some(micros) = revenue_micros(conv.value, conv.currency.as_deref(), event) {
+    if let Some(micros) = revenue_micros(conv.value, conv.currency, event) {
         deltas.extend(money_deltas(&conv, micros));
     }
     Some((coordinates(handle, &conv, event).keys(), deltas))
@@ -265,9 +268,9 @@ fn reversal_contribution(handle: &Handle, rev: ReversalData, event: &Event) -> O
         return Some(superseded_contribution(handle, &rev, event));
     }
     // A reversal replacing an earlier one moves what it adds (a connector's refunds add up).
-    let micros = revenue_micros(rev.reversal.added(), conv.currency.as_deref(), event)?;
+    let micros = revenue_micros(rev.reversal.added(), conv.currency, event)?;
     let mut deltas: Vec<(String, Micros)> = money_deltas(conv, -micros).collect();
-    let ccy = conv.currency.as_deref()?.to_ascii_lowercase();
+    let ccy = conv.currency?.as_str().to_ascii_lowercase();
     deltas.push((format!("{REVERSED_REVENUE_PREFIX}{ccy}"), micros));
     Some((coordinates(handle, conv, event).keys(), deltas))
 }
@@ -284,7 +287,7 @@ fn superseded_contribution(handle: &Handle, rev: &ReversalData, event: &Event) -
         deltas.push((FLAGGED.to_owned(), -1));
     }
     deltas.extend(lead_deltas(conv, -1));
-    if let Some(micros) = revenue_micros(rev.reversal.amount, conv.currency.as_deref(), event) {
+    if let Some(micros) = revenue_micros(rev.reversal.amount, conv.currency, event) {
         deltas.extend(money_deltas(conv, -micros));
     }
     (coordinates(handle, conv, event).keys(), deltas)
@@ -293,15 +296,15 @@ fn superseded_contribution(handle: &Handle, rev: &ReversalData, event: &Event) -
 /// Revenue in micro-units, `None` for no value, zero, or (logged) out of range / bad currency.
 fn revenue_micros(
     value: Option<rust_decimal::Decimal>,
-    currency: Option<&str>,
+    currency: Option<Currency>,
     event: &Event,
 ) -> Option<Micros> {
     let (value, ccy) = (value?, currency?);
-    match (to_micros(value), revenue_counter(ccy)) {
+    match (to_micros(value), revenue_counter(ccy.as_str())) {
         (Some(0), Some(_)) => None,
         (Some(micros), Some(_)) => Some(micros),
         _ => {
-            tracing::warn!(event_id = %event.id, %value, currency = ccy,
+            tracing::warn!(event_id = %event.id, %value, currency = ccy.as_str(),
                 "conversion revenue not counted: out of range or bad currency");
             None
         }
@@ -327,9 +330,8 @@ fn money_deltas(
 ) -> impl Iterator<Item = (String, Micros)> + use<> {
     let ccy = conv
         .currency
-        .as_deref()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+        .map(|c| c.as_str().to_ascii_lowercase())
+        .unwrap_or_default();
     [
         Some(REVENUE_PREFIX),
         conv.verified.then_some(VERIFIED_REVENUE_PREFIX),
@@ -533,11 +535,7 @@ mod tests {
             destination_url: "https://example.com/".into(),
             at: "2026-02-25T10:00:00Z".into(),
         };
-        let mut e = Event::new(
-            EventType::LinkClicked,
-            &crate::domain::Handle::parse("acme").unwrap(),
-            serde_json::to_value(data).unwrap(),
-        );
+        let mut e = Event::new(&crate::domain::Handle::parse("acme").unwrap(), &data);
         e.id = crate::domain::EventId::parse(&format!("evt_{id:0>32}")).unwrap();
         e
     }
@@ -646,7 +644,7 @@ mod tests {
             "source": "direct", "referrer": "direct", "segment": "new-mobile",
             "receivedAt": "2026-02-25T10:00:00Z"
         });
-        let counted = Event::new(
+        let counted = Event::untyped(
             EventType::ConversionCreated,
             &crate::domain::Handle::parse("acme").unwrap(),
             conv.clone(),
@@ -659,7 +657,7 @@ mod tests {
                 ("rev_usd".to_owned(), 24_990_000)
             ]
         );
-        let tested = Event::new(
+        let tested = Event::untyped(
             EventType::ConversionTested,
             &crate::domain::Handle::parse("acme").unwrap(),
             conv.clone(),
@@ -667,14 +665,14 @@ mod tests {
         assert!(contribution(&tested).is_none());
         conv["test"] = true.into();
         assert!(
-            contribution(&Event::new(
+            contribution(&Event::untyped(
                 EventType::ConversionCreated,
                 &crate::domain::Handle::parse("acme").unwrap(),
                 conv
             ))
             .is_none()
         );
-        let other = Event::new(
+        let other = Event::untyped(
             EventType::LinkCreated,
             &crate::domain::Handle::parse("acme").unwrap(),
             serde_json::json!({}),

@@ -15,7 +15,7 @@ use std::time::Duration;
 use tracing::instrument;
 
 use crate::domain::Handle;
-use crate::kernel::events::{ClickData, EventType};
+use crate::kernel::events::ClickData;
 use crate::kernel::state::AppState;
 use crate::platform::queue::{OutMessage, QueueName};
 
@@ -60,12 +60,7 @@ pub enum SendError {
 #[instrument(level = "debug", skip_all, fields(handle = %handle, click_id = %click.click_id))]
 pub async fn record(state: &AppState, handle: &Handle, click: &ClickData) -> Recorded {
     let event_id = click.click_id.event_id();
-    let event = crate::kernel::events::event_json(
-        event_id.as_str(),
-        EventType::LinkClicked,
-        handle.as_str(),
-        click,
-    );
+    let event = crate::kernel::events::event_json(event_id.as_str(), handle.as_str(), click);
     let Err(error) = send_within_budget(state, handle, &click.slug, &event).await else {
         return Recorded::Sent;
     };

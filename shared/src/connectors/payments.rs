@@ -19,7 +19,7 @@ pub struct Payment {
     /// The sale's value, in the currency's major units.
     #[serde(with = "rust_decimal::serde::str")]
     pub value: Decimal,
-    pub currency: String,
+    pub currency: crate::domain::Currency,
 }
 
 /// Links `payment` from each of `ids`. Round trips: ONE write per id.

@@ -54,6 +54,10 @@ pub async fn record(
         Ok(c) => c,
         Err(e) => return Ok(Err(e.to_string())),
     };
+    // Validated above with the sale's currency: the payment keeps the typed code.
+    let Some(currency) = conversion.currency else {
+        return Ok(Err("the sale has no currency".to_owned()));
+    };
     let receipt =
         match bind::convert(state, handle, sale.customer, conversion, Channel::Verified).await {
             Ok(receipt) => receipt,
@@ -63,7 +67,7 @@ pub async fn record(
     let payment = Payment {
         conversion_id: receipt.conversion_id.to_string(),
         value: sale.value,
-        currency: sale.currency,
+        currency,
     };
     payments::link(
         state.store.as_ref(),

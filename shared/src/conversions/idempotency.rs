@@ -136,7 +136,7 @@ mod tests {
             campaign_id: None,
             event_type: "purchase".into(),
             value: Some(rust_decimal::Decimal::new(1999, 2)),
-            currency: Some("USD".into()),
+            currency: "USD".parse().ok(),
             test: false,
             received_at: "2025-01-01T00:00:00Z".into(),
             verified: false,

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::domain::conversion::parse_value;
 use crate::domain::{ConversionId, DomainError, Handle, ReversalId};
-use crate::kernel::events::{ConversionData, Event, EventType, Reversal, ReversalData};
+use crate::kernel::events::{ConversionData, Event, Reversal, ReversalData};
 use crate::kernel::state::AppState;
 use crate::platform::store::{Cond, Item, StoreError};
 
@@ -162,7 +162,7 @@ fn reversal_of(
         reversal_id: ReversalId::new(),
         reason: request.reason.clone(),
         amount,
-        currency: data.currency.clone(),
+        currency: data.currency,
         reversed_at: crate::platform::time::now_rfc3339(),
         reversed_by: by.to_owned(),
         previous_amount: None,
@@ -182,11 +182,7 @@ async fn commit(
         reversal: reversal.clone(),
         conversion: data.clone(),
     };
-    let mut event = Event::new(
-        EventType::ConversionReversed,
-        handle,
-        crate::platform::store::to_doc(&event_data)?,
-    );
+    let mut event = Event::new(handle, &event_data);
     event.id = id.event_id();
     let reversed = ConversionData {
         reversal: Some(reversal),

@@ -11,7 +11,7 @@ use crate::domain::risk::{ConversionPolicy, Facts, PublicConversions, Risk, asse
 use crate::domain::{
     CampaignId, ClickId, ConversionId, CtxClaims, CustomerId, Handle, IdempotencyKey,
 };
-use crate::kernel::events::{ConversionData, Event, EventType};
+use crate::kernel::events::{ConversionData, Event, Payload};
 use crate::kernel::ratelimit::Limited;
 use crate::kernel::state::AppState;
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys, now_unix};
@@ -41,7 +41,7 @@ pub struct Receipt {
     pub event_type: String,
     #[serde(with = "crate::kernel::events::money")]
     pub value: Option<Decimal>,
-    pub currency: Option<String>,
+    pub currency: Option<crate::domain::Currency>,
     pub test: bool,
     pub received_at: String,
     /// Submitted by the merchant's server (authenticated route) rather than the public route.
@@ -248,10 +248,10 @@ struct Plan<'a> {
     key: &'a IdempotencyKey,
     conversion_id: ConversionId,
     payload_hash: String,
-    kind: EventType,
+    /// The conversion's event: `conversion.tested` for a test one, else `conversion.created`.
+    payload: Payload,
     receipt: Receipt,
     record: IdempotencyRecord,
-    data_doc: serde_json::Value,
     conversion_put: WriteOp,
     click_cap: Option<WriteOp>,
     /// A bound customer's counters (unconditional: last in the transaction).
@@ -271,7 +271,7 @@ impl<'a> Plan<'a> {
                 seconds_after_click: now - ctx.issued_at,
                 over_click_cap: over_cap,
                 value: conversion.value,
-                currency: conversion.currency.as_deref(),
+                currency: conversion.currency,
             },
         );
         let mut data = conversion_data(ctx, conversion, &conversion_id, verified, risk);
@@ -309,20 +309,15 @@ impl<'a> Plan<'a> {
         Ok(Self {
             handle: sub.handle,
             key: &conversion.idempotency_key,
-            kind: if data.test {
-                EventType::ConversionTested
-            } else {
-                EventType::ConversionCreated
-            },
+            payload: Payload::of(&data),
             conversion_put: WriteOp::Put {
-                item: Item::new(conv_pk, conv_sk, data_doc.clone()),
+                item: Item::new(conv_pk, conv_sk, data_doc),
                 cond: Cond::Absent,
             },
             conversion_id,
             payload_hash,
             receipt,
             record,
-            data_doc,
             click_cap,
             customer_add,
         })
@@ -372,7 +367,7 @@ impl<'a> Plan<'a> {
     /// The writes that record this conversion (key record, conversion, outbox entry) and its
     /// event.
     fn created(&self, key_cond: Cond) -> Result<(Vec<WriteOp>, Event), StoreError> {
-        let mut event = Event::new(self.kind, self.handle, self.data_doc.clone());
+        let mut event = Event::of(self.handle, self.payload.clone());
         // Stable per conversion: every copy of the event (enqueue, sweep, redelivery) carries
         // the same id, which is what consumers dedupe on.
         event.id = self.conversion_id.event_id();
@@ -450,7 +445,7 @@ fn conversion_data(
         },
         event_type: conversion.event_type.clone(),
         value: conversion.value,
-        currency: conversion.currency.clone(),
+        currency: conversion.currency,
         // A console try's ctx converts only as a test: never counted, never paid.
         test: conversion.test || ctx.test,
         metadata: conversion.metadata.clone().map(serde_json::Value::Object),
@@ -480,7 +475,7 @@ impl Receipt {
             campaign_id: data.campaign_id.clone(),
             event_type: data.event_type.clone(),
             value: data.value,
-            currency: data.currency.clone(),
+            currency: data.currency,
             test: data.test,
             received_at: data.received_at.clone(),
             verified: data.verified,

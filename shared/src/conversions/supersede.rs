@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use super::Receipt;
 use super::idempotency::{IdempotencyRecord, Status};
 use crate::domain::{Handle, ReversalId};
-use crate::kernel::events::{ConversionData, Event, EventType, Reversal, ReversalData};
+use crate::kernel::events::{ConversionData, Event, Reversal, ReversalData};
 use crate::kernel::state::AppState;
 use crate::platform::store::{Cond, Item, StoreError, WriteOp};
 
@@ -50,10 +50,11 @@ pub(super) async fn commit(
     let (item, data) = super::record::load(state.store.as_ref(), handle, &id)
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("held conversion {id} has no record")))?;
-    let verified_id = created_event.data["conversionId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let verified_id = created_event
+        .payload::<ConversionData>()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        .conversion_id
+        .to_string();
     let (put, mut reversed_event) = superseded(handle, item, data, verified_id)?;
     created.push(put);
     created.push(crate::kernel::outbox::record(&mut reversed_event));
@@ -90,7 +91,7 @@ fn superseded(
         reversal_id: reversal_id.clone(),
         reason: REASON.to_owned(),
         amount: left,
-        currency: data.currency.clone(),
+        currency: data.currency,
         reversed_at: crate::platform::time::now_rfc3339(),
         reversed_by: verified_id.clone(),
         previous_amount: None,
@@ -107,11 +108,7 @@ fn superseded(
             ..marked.clone()
         },
     };
-    let mut event = Event::new(
-        EventType::ConversionReversed,
-        handle,
-        crate::platform::store::to_doc(&event_data)?,
-    );
+    let mut event = Event::new(handle, &event_data);
     event.id = reversal_id.event_id();
     let put = WriteOp::Put {
         item: Item::new(item.pk, item.sk, crate::platform::store::to_doc(&marked)?)

@@ -81,7 +81,7 @@ pub async fn convert(
     let first = repo::claim_first(store, handle, id, &conversion.event_type, key)
         .await
         .map_err(CustomerError::from)?;
-    let currency = conversion.currency.as_deref();
+    let currency = conversion.currency;
     let counted = repo::conversion_counted(handle, id, conversion.value, currency);
     let sale = CustomerSale {
         customer_id: id.clone(),

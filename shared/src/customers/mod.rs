@@ -62,6 +62,15 @@ pub struct CustomerView {
     pub commissions: std::collections::BTreeMap<String, String>,
 }
 
+/// `customer.bound` carries the new binding as the API answers it.
+impl crate::kernel::events::EventPayload for CustomerView {
+    const TYPES: &'static [crate::kernel::events::EventType] =
+        &[crate::kernel::events::EventType::CustomerBound];
+    fn event_type(&self) -> crate::kernel::events::EventType {
+        crate::kernel::events::EventType::CustomerBound
+    }
+}
+
 /// Why a customer request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CustomerError {

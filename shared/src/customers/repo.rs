@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use super::{Binding, Customer, CustomerError, CustomerView};
 use crate::domain::{CampaignId, CustomerId, Handle, PartnerId};
-use crate::kernel::events::{Event, EventType};
+use crate::kernel::events::Event;
 use crate::kernel::state::AppState;
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
 
@@ -51,8 +51,7 @@ pub async fn bind(
         &customer,
         &Item::new(pk.clone(), sk.clone(), serde_json::json!({})),
     );
-    let data = serde_json::to_value(&fresh).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let mut event = Event::new(EventType::CustomerBound, handle, data);
+    let mut event = Event::new(handle, &fresh);
     let mut ops = vec![WriteOp::Put {
         item: Item::new(pk, sk, crate::platform::store::to_doc(&customer)?),
         cond: Cond::Absent,
@@ -268,13 +267,13 @@ pub fn conversion_counted(
     handle: &Handle,
     customer_id: &CustomerId,
     value: Option<Decimal>,
-    currency: Option<&str>,
+    currency: Option<crate::domain::Currency>,
 ) -> WriteOp {
     let mut deltas = vec![(CONVERSIONS.to_owned(), 1)];
     if let (Some(v), Some(cur)) = (value, currency) {
         let micros = (v * Decimal::from(1_000_000)).trunc().mantissa();
         deltas.push((
-            format!("{REVENUE_PREFIX}{}", cur.to_ascii_lowercase()),
+            format!("{REVENUE_PREFIX}{}", cur.as_str().to_ascii_lowercase()),
             micros,
         ));
     }

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::DomainError;
 use super::idempotency::{IdempotencyKey, check_token};
+use super::money::Currency;
 
 pub const MAX_EVENT_TYPE_CHARS: usize = 64;
 /// `metadata`, serialized as compact JSON, may take at most this many bytes.
@@ -22,24 +23,7 @@ pub const MAX_VALUE_DECIMALS: u32 = 6;
 /// number webhooks receive reads back as exactly the value submitted.
 pub const MAX_VALUE_DIGITS: u32 = 15;
 
-/// Active ISO 4217 currency and fund codes (sorted, for binary search). Precious metals, bond
-/// market units, SDR-like units and the testing/no-currency codes (XTS, XXX) are left out: no
-/// conversion is paid in them. Withdrawn codes (HRK, SLL, CUC, VEF, ZWL…) are refused.
-pub const CURRENCIES: [&str; 166] = [
-    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
-    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD",
-    "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUP", "CVE",
-    "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL",
-    "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR",
-    "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD",
-    "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK",
-    "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO",
-    "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON",
-    "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD",
-    "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD",
-    "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED", "VES", "VND", "VUV",
-    "WST", "XAF", "XCD", "XCG", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG",
-];
+pub use super::money::{CURRENCIES, is_active_currency};
 
 /// A conversion as submitted (every field optional here so each gets its own message).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -60,7 +44,7 @@ pub struct ValidConversion {
     pub event_type: String,
     /// Normalized (no trailing zeros), ≥ 0.
     pub value: Option<Decimal>,
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     pub test: bool,
     pub metadata: Option<Map<String, Value>>,
 }
@@ -146,26 +130,6 @@ fn significant_digits(d: &Decimal) -> u32 {
     if m == 0 { 1 } else { m.ilog10() + 1 }
 }
 
-pub fn is_active_currency(code: &str) -> bool {
-    CURRENCIES.binary_search(&code).is_ok()
-}
-
-pub(crate) fn parse_currency(raw: String) -> Result<String, DomainError> {
-    if raw.len() != 3 || !raw.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(DomainError::new(
-            "currency",
-            "must be an ISO 4217 code of three upper-case letters, such as \"USD\"",
-        ));
-    }
-    if !is_active_currency(&raw) {
-        return Err(DomainError::new(
-            "currency",
-            format!("{raw} is not an active ISO 4217 currency code"),
-        ));
-    }
-    Ok(raw)
-}
-
 fn parse_metadata(raw: Value) -> Result<Map<String, Value>, DomainError> {
     let Value::Object(map) = raw else {
         return Err(DomainError::new("metadata", "must be a JSON object"));
@@ -191,7 +155,7 @@ impl ConversionInput {
         let idempotency_key = IdempotencyKey::required(self.idempotency_key)?;
         let event_type = token("eventType", self.event_type, MAX_EVENT_TYPE_CHARS)?;
         let value = self.value.as_ref().map(parse_value).transpose()?;
-        let currency = self.currency.map(parse_currency).transpose()?;
+        let currency = self.currency.as_deref().map(Currency::parse).transpose()?;
         if value.is_some() && currency.is_none() {
             return Err(DomainError::new(
                 "currency",
@@ -295,7 +259,7 @@ mod tests {
         assert_eq!(v.idempotency_key.as_str(), "order-1001");
         assert_eq!(v.event_type, "purchase");
         assert_eq!(v.value, Some(dec("49.99")));
-        assert_eq!(v.currency.as_deref(), Some("EUR"));
+        assert_eq!(v.currency.map(|c| c.to_string()).as_deref(), Some("EUR"));
         assert!(!v.test);
         assert_eq!(v.metadata.unwrap()["qty"], 2);
         let minimal = ConversionInput {

@@ -42,15 +42,54 @@ const MINOR_UNITS: &[(&str, u32)] = &[
 /// capped lower; this bounds manual entries and flat rules so no sum overflows).
 pub const MAX_AMOUNT_UNITS: i64 = 1_000_000_000;
 
+/// Active ISO 4217 currency and fund codes (sorted, for binary search). Precious metals, bond
+/// market units, SDR-like units and the testing/no-currency codes (XTS, XXX) are left out: no
+/// conversion is paid in them. Withdrawn codes (HRK, SLL, CUC, VEF, ZWL…) are refused.
+pub const CURRENCIES: [&str; 166] = [
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
+    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD",
+    "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUP", "CVE",
+    "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL",
+    "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR",
+    "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD",
+    "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK",
+    "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO",
+    "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON",
+    "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD",
+    "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD",
+    "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED", "VES", "VND", "VUV",
+    "WST", "XAF", "XCD", "XCG", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG",
+];
+
+pub fn is_active_currency(code: &str) -> bool {
+    CURRENCIES.binary_search(&code).is_ok()
+}
+
+pub(crate) fn parse_currency(raw: String) -> Result<String, DomainError> {
+    if raw.len() != 3 || !raw.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(DomainError::new(
+            "currency",
+            "must be an ISO 4217 code of three upper-case letters, such as \"USD\"",
+        ));
+    }
+    if !is_active_currency(&raw) {
+        return Err(DomainError::new(
+            "currency",
+            format!("{raw} is not an active ISO 4217 currency code"),
+        ));
+    }
+    Ok(raw)
+}
+
 /// A three-letter ISO 4217 code, upper case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Currency([u8; 3]);
 
 impl Currency {
     /// An active ISO 4217 code ("AAA" has the shape of one but pays nobody): the conversions'
-    /// own rule and messages (`conversion::parse_currency`).
+    /// own rule and messages ([`parse_currency`]).
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let code = super::conversion::parse_currency(raw.to_owned())?;
+        let code = parse_currency(raw.to_owned())?;
         match code.as_bytes() {
             [a, b, c] => Ok(Self([*a, *b, *c])),
             _ => unreachable!("parse_currency keeps three ASCII letters"),
@@ -146,10 +185,30 @@ impl Serialize for Currency {
     }
 }
 
+impl std::str::FromStr for Currency {
+    type Err = DomainError;
+
+    fn from_str(raw: &str) -> Result<Self, DomainError> {
+        Currency::parse(raw)
+    }
+}
+
+/// Read from the store and the queues: a record keeps the code it was accepted with, so only
+/// its shape (three upper-case letters) is checked here, not today's list of active codes. A
+/// code withdrawn after a conversion was recorded (as HRK was in 2023) must not make the
+/// conversion, its lines or its events unreadable. Every edge parses with [`Currency::parse`];
+/// no request body deserializes a `Currency`. Lower case never reached the store (refused
+/// at every edge since the first release), so it stays refused: what is read is written back
+/// byte for byte.
 impl<'de> Deserialize<'de> for Currency {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
-        Currency::parse(&raw).map_err(serde::de::Error::custom)
+        match raw.as_bytes() {
+            [a, b, c] if raw.bytes().all(|b| b.is_ascii_uppercase()) => Ok(Self([*a, *b, *c])),
+            _ => Err(serde::de::Error::custom(format!(
+                "`{raw}` is not an ISO 4217 code (three upper-case letters)"
+            ))),
+        }
     }
 }
 
@@ -173,6 +232,25 @@ mod tests {
             "the shape of a code, but none"
         );
         assert!(Currency::parse("HRK").is_err(), "withdrawn");
+    }
+
+    /// Stored records read back whatever active list they were accepted under, and write
+    /// back the same string.
+    #[test]
+    fn a_stored_code_reads_back_by_its_shape() {
+        let read = |s: &str| serde_json::from_str::<Currency>(s);
+        assert_eq!(read("\"EUR\"").unwrap(), cur("EUR"));
+        let withdrawn = read("\"HRK\"").unwrap();
+        assert_eq!(serde_json::to_string(&withdrawn).unwrap(), "\"HRK\"");
+        assert_eq!(withdrawn.minor_units(), 2);
+        for bad in ["\"eur\"", "\"EURO\"", "\"€\"", "\"\"", "3"] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+        assert_eq!("JPY".parse::<Currency>().unwrap(), cur("JPY"));
+        assert!(
+            "HRK".parse::<Currency>().is_err(),
+            "an edge takes active codes only"
+        );
     }
 
     #[test]

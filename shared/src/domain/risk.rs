@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::DomainError;
-use super::conversion::{parse_currency, parse_value};
+use super::conversion::parse_value;
+use super::money::Currency;
 
 /// The default `minSecondsAfterClick`: no human reads a page and pays in less.
 pub const DEFAULT_MIN_SECONDS_AFTER_CLICK: u32 = 10;
@@ -45,7 +46,7 @@ pub struct ConversionPolicy {
     pub max_conversions_per_click: Option<u32>,
     pub min_seconds_after_click: u32,
     /// Currency → the largest value not flagged.
-    pub max_value: BTreeMap<String, Decimal>,
+    pub max_value: BTreeMap<Currency, Decimal>,
 }
 
 impl Default for ConversionPolicy {
@@ -98,7 +99,7 @@ impl PolicyInput {
         let mut max_value = BTreeMap::new();
         for (currency, raw) in self.max_value.unwrap_or_default() {
             let field = format!("maxValue.{currency}");
-            let ccy = parse_currency(currency.clone())
+            let ccy = Currency::parse(&currency)
                 .map_err(|e| DomainError::new(field.clone(), e.message))?;
             let value = parse_value(&raw).map_err(|e| DomainError::new(field, e.message))?;
             max_value.insert(ccy, value);
@@ -165,17 +166,17 @@ impl Risk {
 }
 
 /// What [`assess`] looks at.
-pub struct Facts<'a> {
+pub struct Facts {
     pub verified: bool,
     /// Seconds from the click (the ctx's issue time) to now.
     pub seconds_after_click: i64,
     /// Whether this conversion goes beyond the per-click cap (decided by the store).
     pub over_click_cap: bool,
     pub value: Option<Decimal>,
-    pub currency: Option<&'a str>,
+    pub currency: Option<Currency>,
 }
 
-pub fn assess(policy: &ConversionPolicy, facts: &Facts<'_>) -> Risk {
+pub fn assess(policy: &ConversionPolicy, facts: &Facts) -> Risk {
     let mut reasons = Vec::new();
     if !facts.verified && policy.public_conversions == PublicConversions::Flag {
         reasons.push(RiskReason::Unverified);
@@ -186,7 +187,7 @@ pub fn assess(policy: &ConversionPolicy, facts: &Facts<'_>) -> Risk {
     if facts.over_click_cap {
         reasons.push(RiskReason::PerClickCap);
     }
-    let limit = facts.currency.and_then(|c| policy.max_value.get(c));
+    let limit = facts.currency.and_then(|c| policy.max_value.get(&c));
     if let (Some(value), Some(limit)) = (facts.value, limit)
         && value > *limit
     {
@@ -200,13 +201,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn facts() -> Facts<'static> {
+    fn facts() -> Facts {
         Facts {
             verified: true,
             seconds_after_click: 60,
             over_click_cap: false,
             value: Some(Decimal::new(2499, 2)),
-            currency: Some("USD"),
+            currency: Currency::parse("USD").ok(),
         }
     }
 
@@ -254,7 +255,7 @@ mod tests {
             [Unverified, TooFast]
         );
         // Another currency's limit does not apply.
-        f.currency = Some("EUR");
+        f.currency = Currency::parse("EUR").ok();
         f.value = Some(Decimal::new(1_000_000, 0));
         f.seconds_after_click = 10;
         assert_eq!(assess(&p, &f).reasons, [Unverified]);
@@ -270,7 +271,10 @@ mod tests {
         .unwrap();
         assert_eq!(p.public_conversions, PublicConversions::Deny);
         assert_eq!(p.max_conversions_per_click, Some(1));
-        assert_eq!(p.max_value["USD"], Decimal::new(50050, 2));
+        assert_eq!(
+            p.max_value[&Currency::parse("USD").unwrap()],
+            Decimal::new(50050, 2)
+        );
         for (body, field) in [
             (json!({"publicConversions": "maybe"}), "publicConversions"),
             (

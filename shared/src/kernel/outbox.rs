@@ -313,7 +313,7 @@ mod tests {
         let queue: Arc<dyn Queue> = Arc::new(slow);
         let store: Arc<dyn Store> =
             Arc::new(crate::platform::store::embedded::EmbeddedStore::in_memory());
-        let mut event = Event::new(
+        let mut event = Event::untyped(
             EventType::LinkCreated,
             &crate::domain::Handle::parse("acme").unwrap(),
             serde_json::json!({"slug": "s"}),
@@ -349,7 +349,7 @@ mod tests {
         let inner = Arc::new(EmbeddedQueue::in_memory());
         let store: Arc<dyn Store> =
             Arc::new(crate::platform::store::embedded::EmbeddedStore::in_memory());
-        let mut event = Event::new(
+        let mut event = Event::untyped(
             EventType::LinkCreated,
             &crate::domain::Handle::parse("acme").unwrap(),
             serde_json::json!({}),
@@ -371,7 +371,7 @@ mod tests {
     async fn a_pending_event_is_resent_with_backoff_then_dead_lettered_visibly() {
         let store = crate::platform::store::embedded::EmbeddedStore::in_memory();
         let queue = EmbeddedQueue::in_memory();
-        let mut event = Event::new(
+        let mut event = Event::untyped(
             EventType::LinkCreated,
             &crate::domain::Handle::parse("acme").unwrap(),
             serde_json::json!({}),

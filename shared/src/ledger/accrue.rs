@@ -6,7 +6,7 @@
 //! request path gains no round trip.
 
 use crate::domain::{CampaignId, CommissionId, ConversionId, Handle};
-use crate::kernel::events::{ConversionData, EventType};
+use crate::kernel::events::ConversionData;
 use crate::kernel::state::AppState;
 use crate::ledger::emit;
 use crate::ledger::model::{Commission, Counted, Kind, Status};
@@ -120,7 +120,7 @@ pub(crate) async fn draft(
         amount_minor: earned.minor,
         currency: t.plan.currency,
         value: c.value,
-        value_currency: c.currency.clone(),
+        value_currency: c.currency,
         status,
         reasons,
         plan_version: Some(t.plan.version),
@@ -326,7 +326,7 @@ async fn write_capped_with(
         ops.extend(moves);
         ops.extend(extra.moves.iter().cloned());
         let mut emits = match how {
-            Write::Create => vec![view::event(EventType::CommissionCreated, &line)],
+            Write::Create => vec![view::event(view::CommissionEvent::Created, &line)],
             Write::Update => Vec::new(),
         };
         emits.extend(extra.emits.iter().cloned());

@@ -4,7 +4,6 @@
 //! from the line): the scheduled sweep and a payout run may race, only one approval commits.
 
 use crate::domain::{CommissionId, Handle};
-use crate::kernel::events::EventType;
 use crate::kernel::state::AppState;
 use crate::ledger::model::{Commission, Status};
 use crate::ledger::{emit, view};
@@ -62,7 +61,7 @@ pub async fn approve_if_due(
             state,
             handle,
             ops,
-            vec![view::event(EventType::CommissionApproved, &next)],
+            vec![view::event(view::CommissionEvent::Approved, &next)],
         )
         .await
         {

@@ -3,16 +3,15 @@
 //! an id derived from its line, so a retry of the same change emits the same event.
 
 use crate::domain::{EventId, Handle};
-use crate::kernel::events::{Event, EventType};
+use crate::kernel::events::{Event, Payload};
 use crate::kernel::state::AppState;
 use crate::platform::store::{StoreError, WriteOp};
 
-/// An event to emit with a write: its type, derived id and data.
+/// An event to emit with a write: its derived id and its typed payload.
 #[derive(Clone)]
 pub struct Emit {
-    pub kind: EventType,
     pub id: EventId,
-    pub data: serde_json::Value,
+    pub payload: Payload,
 }
 
 /// Commits `ops` and the events' outbox entries together, then enqueues the events. Balance
@@ -26,7 +25,7 @@ pub async fn commit(
 ) -> Result<(), StoreError> {
     let mut events = Vec::with_capacity(emits.len());
     for e in emits {
-        let mut event = Event::new(e.kind, handle, e.data);
+        let mut event = Event::of(handle, e.payload);
         event.id = e.id;
         ops.push(crate::kernel::outbox::record(&mut event));
         events.push(event);

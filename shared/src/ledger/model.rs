@@ -55,7 +55,7 @@ pub struct Commission {
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub value: Option<Decimal>,
     #[serde(default)]
-    pub value_currency: Option<String>,
+    pub value_currency: Option<Currency>,
     pub status: Status,
     pub reasons: Vec<String>,
     #[serde(default)]

@@ -159,7 +159,7 @@ async fn write_line(
 ) -> Result<bool, StoreError> {
     let mut ops = line.create(handle)?;
     ops.extend(due::entry(handle, line));
-    let created = view::event(crate::kernel::events::EventType::CommissionCreated, line);
+    let created = view::event(view::CommissionEvent::Created, line);
     match emit::commit(state, handle, ops, vec![created]).await {
         Ok(()) => Ok(true),
         Err(StoreError::TxConflict { index: 0, .. }) => Ok(false),

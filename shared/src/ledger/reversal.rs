@@ -8,7 +8,7 @@
 use rust_decimal::Decimal;
 
 use crate::domain::{CommissionId, Handle};
-use crate::kernel::events::{EventType, ReversalData};
+use crate::kernel::events::ReversalData;
 use crate::kernel::state::AppState;
 use crate::ledger::accrue;
 use crate::ledger::model::{Commission, Kind, Status};
@@ -135,7 +135,7 @@ pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Resul
             state,
             handle,
             ops,
-            vec![view::event(EventType::CommissionReversed, &line)],
+            vec![view::event(view::CommissionEvent::Reversed, &line)],
         )
         .await
         {

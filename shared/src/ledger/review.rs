@@ -3,7 +3,6 @@
 //! linked adjustment follows its review. Every change is version-checked and carries its event.
 
 use crate::domain::{CampaignId, CommissionId, Currency, Handle, PartnerId};
-use crate::kernel::events::EventType;
 use crate::kernel::state::AppState;
 use crate::ledger::model::{Commission, Kind, Status};
 use crate::ledger::{CommissionError, due};
@@ -109,8 +108,8 @@ pub async fn decide(
             ops.push(due::clear(handle, l));
             ops.extend(due::entry(handle, &next));
             emits.extend(match next.status {
-                Status::Approved => Some(view::event(EventType::CommissionApproved, &next)),
-                Status::Rejected => Some(view::event(EventType::CommissionRejected, &next)),
+                Status::Approved => Some(view::event(view::CommissionEvent::Approved, &next)),
+                Status::Rejected => Some(view::event(view::CommissionEvent::Rejected, &next)),
                 _ => None,
             });
             next.updated();
@@ -202,7 +201,7 @@ pub async fn manual(
     line.reviewed_by = Some(by.to_owned());
     line.reviewed_at = Some(now);
     let ops = line.create(handle)?;
-    let emits = vec![view::event(EventType::CommissionCreated, &line)];
+    let emits = vec![view::event(view::CommissionEvent::Created, &line)];
     emit::commit(state, handle, ops, emits).await?;
     Ok(line)
 }

@@ -20,11 +20,11 @@ impl EventSink for CommissionsSink {
         for event in events {
             match event.kind {
                 EventType::ConversionCreated => {
-                    let data: ConversionData = serde_json::from_value(event.data.clone())?;
+                    let data: ConversionData = event.payload()?;
                     accrue::accrue(state, &event.handle, &data).await?;
                 }
                 EventType::ConversionReversed => {
-                    let data: ReversalData = serde_json::from_value(event.data.clone())?;
+                    let data: ReversalData = event.payload()?;
                     reversal::apply(state, &event.handle, &data).await?;
                 }
                 _ => {}

@@ -8,7 +8,6 @@
 //! its line (a redelivered conversion meets its line's put-if-absent and moves nothing).
 
 use crate::domain::{CommissionId, Handle, PartnerId};
-use crate::kernel::events::EventType;
 use crate::ledger::model::{Commission, Counted, Kind, Status};
 use crate::ledger::{due, emit, view};
 use crate::plans::model::Plan;
@@ -107,7 +106,7 @@ pub(crate) fn extra(
         out.moves.extend(due::entry(handle, &b));
         out.moves.extend(moves);
         out.emits
-            .push(view::event(EventType::CommissionCreated, &b));
+            .push(view::event(view::CommissionEvent::Created, &b));
     }
     Ok(out)
 }

@@ -3,6 +3,8 @@
 use serde::Serialize;
 
 use crate::domain::{CampaignId, CommissionId, Currency, PartnerId, PayoutId, SubIds};
+use crate::kernel::events::{EventPayload, EventType, Payload};
+use crate::ledger::emit::Emit;
 use crate::ledger::model::{Commission, ConfidenceAtHold, Kind, Status};
 
 #[derive(Clone, Debug, Serialize)]
@@ -21,7 +23,7 @@ pub struct CommissionView {
     pub amount: Option<String>,
     pub currency: Currency,
     pub value: Option<String>,
-    pub value_currency: Option<String>,
+    pub value_currency: Option<Currency>,
     pub status: Status,
     pub reasons: Vec<String>,
     pub plan_version: Option<u64>,
@@ -59,7 +61,7 @@ impl From<&Commission> for CommissionView {
             amount: c.amount_minor.map(|m| c.currency.format(i128::from(m))),
             currency: c.currency,
             value: c.value.map(|v| v.normalize().to_string()),
-            value_currency: c.value_currency.clone(),
+            value_currency: c.value_currency,
             status: c.status,
             reasons: c.reasons.clone(),
             plan_version: c.plan_version,
@@ -80,17 +82,40 @@ impl From<&Commission> for CommissionView {
     }
 }
 
-/// The event `kind` of line `c`, with an id derived from the line and the kind: a retry of the
-/// same change emits the same event.
-pub fn event(kind: crate::kernel::events::EventType, c: &Commission) -> crate::ledger::emit::Emit {
-    crate::ledger::emit::Emit {
-        kind,
-        id: c.commission_id.event_id(kind.as_str()),
-        data: event_data(c),
+/// The four commission events: each carries the line's view, nothing else (serialized as the
+/// view alone: `untagged`).
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum CommissionEvent {
+    Created(CommissionView),
+    Approved(CommissionView),
+    Rejected(CommissionView),
+    Reversed(CommissionView),
+}
+
+impl EventPayload for CommissionEvent {
+    const TYPES: &'static [EventType] = &[
+        EventType::CommissionCreated,
+        EventType::CommissionApproved,
+        EventType::CommissionRejected,
+        EventType::CommissionReversed,
+    ];
+    fn event_type(&self) -> EventType {
+        match self {
+            CommissionEvent::Created(_) => EventType::CommissionCreated,
+            CommissionEvent::Approved(_) => EventType::CommissionApproved,
+            CommissionEvent::Rejected(_) => EventType::CommissionRejected,
+            CommissionEvent::Reversed(_) => EventType::CommissionReversed,
+        }
     }
 }
 
-/// The JSON an event carries for `c`.
-pub fn event_data(c: &Commission) -> serde_json::Value {
-    serde_json::to_value(CommissionView::from(c)).unwrap_or_default()
+/// The event `kind` (`CommissionEvent::Approved`, …) of line `c`, with an id derived from the
+/// line and the type: a retry of the same change emits the same event.
+pub fn event(kind: fn(CommissionView) -> CommissionEvent, c: &Commission) -> Emit {
+    let payload = kind(CommissionView::from(c));
+    Emit {
+        id: c.commission_id.event_id(payload.event_type().as_str()),
+        payload: Payload::of(&payload),
+    }
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::bank::{self, Bic, Iban};
 use crate::domain::{DomainError, Handle, PartnerId};
+use crate::kernel::events::{EventPayload, EventType};
 use crate::platform::store::{Item, StoreError};
 
 /// How long a change of payout details keeps the partner's payouts out of batches unless a
@@ -350,4 +351,28 @@ pub struct AuditEntry {
     pub by: String,
     pub previous: Option<Masked>,
     pub current: Masked,
+}
+
+/// `partner.updated` (issue 46): a partner's payout details changed (not their first setting),
+/// masked on both sides; payouts to them wait for a manager's confirmation or 24 hours.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartnerUpdatedData {
+    pub partner_id: crate::domain::PartnerId,
+    /// What changed: `payoutMethod`.
+    pub changes: Vec<String>,
+    /// The payout method before and after, masked (`DE89 **** **** 3000`).
+    pub previous: serde_json::Value,
+    pub current: serde_json::Value,
+    pub changed_by: String,
+    pub changed_at: String,
+    /// Until then (or a manager's confirmation) the partner's payouts stay out of batches.
+    pub held_until: String,
+}
+
+impl EventPayload for PartnerUpdatedData {
+    const TYPES: &'static [EventType] = &[EventType::PartnerUpdated];
+    fn event_type(&self) -> EventType {
+        EventType::PartnerUpdated
+    }
 }

@@ -1,8 +1,9 @@
 //! `PUT …/partners/{partnerId}/payout-method`: sets or changes a partner's method.
 
 use crate::domain::{Handle, PartnerId};
-use crate::kernel::events::{Event, EventType, PartnerUpdatedData};
+use crate::kernel::events::Event;
 use crate::kernel::state::AppState;
+use crate::payout_methods::model::PartnerUpdatedData;
 use crate::payout_methods::model::{AuditEntry, Details, MethodRecord, Pending};
 use crate::payout_methods::{MethodError, aad, get, open};
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
@@ -167,9 +168,5 @@ fn updated_event(handle: &Handle, current: &MethodRecord, next: &MethodRecord) -
             .map(crate::domain::time::unix_millis_to_rfc3339)
             .unwrap_or_default(),
     };
-    Event::new(
-        EventType::PartnerUpdated,
-        handle,
-        serde_json::to_value(data).unwrap_or_default(),
-    )
+    Event::new(handle, &data)
 }

@@ -21,12 +21,11 @@ use sha2::Digest;
 
 use crate::domain::proof::merkle;
 use crate::domain::{Currency, Handle, PartnerId, PayoutId, PayoutRunKey};
-use crate::kernel::events::EventType;
 use crate::kernel::state::AppState;
 use crate::ledger::emit;
 use crate::partners;
 pub use crate::payouts::model::{
-    Payout, PayoutError, PayoutStatus, PayoutView, get, list, payout_event,
+    Payout, PayoutError, PayoutEvent, PayoutStatus, PayoutView, get, list, payout_event,
 };
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
 
@@ -276,7 +275,7 @@ async fn create_with_sequence(
             item: payout.item(handle)?,
             cond: Cond::Absent,
         };
-        let emits = vec![payout_event(&payout, EventType::PayoutCreated)];
+        let emits = vec![payout_event(&payout, PayoutEvent::Created)];
         match emit::commit(state, handle, vec![head_op, pay_op], emits).await {
             Ok(()) => return Ok(payout),
             Err(StoreError::TxConflict { index: 0, .. }) => continue,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Currency, Handle, PartnerId, PayoutId};
-use crate::kernel::events::EventType;
+use crate::kernel::events::{EventPayload, EventType, Payload};
 use crate::kernel::state::AppState;
 use crate::ledger::emit::Emit;
 use crate::platform::store::{Item, Query, StoreError, keys};
@@ -165,10 +165,31 @@ impl From<&Payout> for PayoutView {
     }
 }
 
-pub fn payout_event(p: &Payout, kind: EventType) -> Emit {
+/// `payout.created` and `payout.paid`: each carries the payout's view (serialized as the view
+/// alone: `untagged`).
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum PayoutEvent {
+    Created(PayoutView),
+    Paid(PayoutView),
+}
+
+impl EventPayload for PayoutEvent {
+    const TYPES: &'static [EventType] = &[EventType::PayoutCreated, EventType::PayoutPaid];
+    fn event_type(&self) -> EventType {
+        match self {
+            PayoutEvent::Created(_) => EventType::PayoutCreated,
+            PayoutEvent::Paid(_) => EventType::PayoutPaid,
+        }
+    }
+}
+
+/// The event `kind` (`PayoutEvent::Paid`, …) of `p`, with an id derived from the payout and the
+/// type.
+pub fn payout_event(p: &Payout, kind: fn(PayoutView) -> PayoutEvent) -> Emit {
+    let payload = kind(PayoutView::from(p));
     Emit {
-        kind,
-        id: p.payout_id.event_id(kind.as_str()),
-        data: serde_json::to_value(PayoutView::from(p)).unwrap_or_default(),
+        id: p.payout_id.event_id(payload.event_type().as_str()),
+        payload: Payload::of(&payload),
     }
 }

@@ -2,7 +2,6 @@
 //! lines (paid, or released to the next run).
 
 use crate::domain::{Handle, PayoutId};
-use crate::kernel::events::EventType;
 use crate::kernel::state::AppState;
 use crate::ledger::emit;
 use crate::ledger::model::Status;
@@ -82,7 +81,7 @@ async fn commit_status(
         cond: crate::platform::store::Cond::Version(current.version),
     };
     let emits: Vec<_> = (next.status == PayoutStatus::Paid)
-        .then(|| payouts::payout_event(&next, EventType::PayoutPaid))
+        .then(|| payouts::payout_event(&next, payouts::PayoutEvent::Paid))
         .into_iter()
         .collect();
     match emit::commit(state, handle, vec![op], emits).await {

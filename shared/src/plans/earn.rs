@@ -339,7 +339,7 @@ impl<'a> Facts<'a> {
         Facts {
             event_type: &c.event_type,
             value: c.value,
-            currency: c.currency.as_deref().and_then(|s| Currency::parse(s).ok()),
+            currency: c.currency,
             received_ms: crate::domain::time::rfc3339_millis(&c.received_at).unwrap_or(0),
             click_ms,
             verified: c.verified,

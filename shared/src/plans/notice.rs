@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::proof::jcs;
 use crate::domain::proof::jws::{NOTICE_TYP, ProofKeyring};
 use crate::domain::{CampaignId, Currency, Handle, NoticeId, PartnerId};
-use crate::kernel::events::EventType;
+use crate::kernel::events::{EventPayload, EventType, Payload};
 use crate::ledger::emit::Emit;
 use crate::plans::model::Plan;
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
@@ -74,15 +74,22 @@ impl Notice {
             crate::platform::store::to_doc(self)?,
         );
         let emit = Emit {
-            kind: EventType::PlanChanged,
             id: self.notice_id.event_id(),
-            data: serde_json::to_value(self).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            payload: Payload::of(self),
         };
         let put = WriteOp::Put {
             item,
             cond: Cond::Absent,
         };
         Ok((put, emit))
+    }
+}
+
+/// `plan.changed` carries the notice itself, signed.
+impl EventPayload for Notice {
+    const TYPES: &'static [EventType] = &[EventType::PlanChanged];
+    fn event_type(&self) -> EventType {
+        EventType::PlanChanged
     }
 }
 

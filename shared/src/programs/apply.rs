@@ -1,10 +1,10 @@
 //! An application through the public form: stored `pending` with its `partner.applied` event,
 //! once per email address (case-insensitive) and handle.
 
-use super::model::NewApplication;
+use super::model::{NewApplication, PartnerApplied};
 use super::{Application, ApplicationStatus, Applications, ProgramError};
 use crate::domain::{ApplicationId, Handle};
-use crate::kernel::events::{Event, EventType};
+use crate::kernel::events::Event;
 use crate::kernel::state::AppState;
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
 
@@ -90,9 +90,7 @@ async fn store_new(
         a.email_hash.as_str(),
         index_doc,
     );
-    let data =
-        serde_json::to_value(a.clone().view()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let mut event = Event::new(EventType::PartnerApplied, handle, data);
+    let mut event = Event::new(handle, &PartnerApplied::of(a.clone()));
     let ops = vec![
         WriteOp::Put {
             item,

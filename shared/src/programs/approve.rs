@@ -11,7 +11,7 @@ use super::model::{IssuedToken, PartnerApprovedData};
 use super::{Application, ApplicationStatus, ProgramError};
 use crate::campaigns::{Campaign, CampaignStatus};
 use crate::domain::{ApplicationId, CampaignId, Handle, Link, PartnerId, Slug, ValidLinkSpec};
-use crate::kernel::events::{Event, EventType};
+use crate::kernel::events::Event;
 use crate::kernel::state::AppState;
 use crate::links::{LinkError, Precondition};
 use crate::plans::model::Plan;
@@ -56,11 +56,7 @@ pub async fn approve(
         (&partner_id, &campaign_id, &slug),
         by,
     )?;
-    let mut event = Event::new(
-        EventType::PartnerApproved,
-        handle,
-        serde_json::to_value(&approved.data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-    );
+    let mut event = Event::new(handle, &approved.data);
     extra.push(crate::kernel::outbox::record(&mut event));
     let spec = link_spec(&template.link, &campaign_id, &application.name);
     match crate::links::upsert(state, handle, &slug, spec, Precondition::Absent, extra).await {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{ApplicationId, CampaignId, DomainError, PartnerId, Slug, TokenId};
+use crate::kernel::events::{EventPayload, EventType};
 
 const MAX_NAME_CHARS: usize = 200;
 const MAX_DESCRIPTION_CHARS: usize = 5000;
@@ -195,6 +196,29 @@ impl Application {
     }
 }
 
+/// `partner.applied`: the application as answered, never its email digest (the only
+/// constructor clears it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PartnerApplied(Application);
+
+impl PartnerApplied {
+    pub fn of(a: Application) -> Self {
+        Self(a.view())
+    }
+
+    pub fn application(&self) -> &Application {
+        &self.0
+    }
+}
+
+impl EventPayload for PartnerApplied {
+    const TYPES: &'static [EventType] = &[EventType::PartnerApplied];
+    fn event_type(&self) -> EventType {
+        EventType::PartnerApplied
+    }
+}
+
 /// What the public form sends.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -264,6 +288,13 @@ pub struct PartnerApprovedData {
     pub name: String,
     pub email: String,
     pub partner_token: IssuedToken,
+}
+
+impl EventPayload for PartnerApprovedData {
+    const TYPES: &'static [EventType] = &[EventType::PartnerApproved];
+    fn event_type(&self) -> EventType {
+        EventType::PartnerApproved
+    }
 }
 
 #[cfg(test)]

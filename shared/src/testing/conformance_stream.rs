@@ -10,7 +10,7 @@ use futures::future::join_all;
 use crate::analytics::seen::Seen;
 use crate::analytics::stream as agg;
 use crate::domain::{Attribution, Device, Handle};
-use crate::kernel::events::{ClickData, ConversionData, Event, EventType, event_json};
+use crate::kernel::events::{ClickData, ConversionData, Event, event_json};
 use crate::platform::store::{Query, SkRange, Store, StoreError, WriteOp, keys};
 use crate::platform::stream::{ClickStream, StreamRecord, sequence_after};
 
@@ -142,12 +142,7 @@ pub fn click_event(handle: &str, country: &str) -> String {
         destination_url: "https://example.com/".into(),
         at: crate::platform::time::now_rfc3339(),
     };
-    event_json(
-        click_id.event_id().as_str(),
-        EventType::LinkClicked,
-        handle,
-        &data,
-    )
+    event_json(click_id.event_id().as_str(), handle, &data)
 }
 
 /// A verified conversion on `handle/launch` from `country`, as the events worker relays it.
@@ -161,7 +156,7 @@ pub fn conversion_event(handle: &str, country: &str) -> String {
         slug: "launch".into(),
         event_type: "purchase".into(),
         value: Some(rust_decimal::Decimal::new(1250, 2)),
-        currency: Some("USD".into()),
+        currency: "USD".parse().ok(),
         test: false,
         metadata: None,
         attribution: human_mobile(country),
@@ -179,7 +174,7 @@ pub fn conversion_event(handle: &str, country: &str) -> String {
         address_hash: None,
     };
     let id = crate::domain::EventId::new();
-    event_json(id.as_str(), EventType::ConversionCreated, handle, &data)
+    event_json(id.as_str(), handle, &data)
 }
 
 /// The handle's clicks by country, summed over every shard's part (what a report reads).

@@ -2,6 +2,8 @@
 
 pub mod conformance;
 pub mod conformance_stream;
+#[cfg(test)]
+mod golden_events;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

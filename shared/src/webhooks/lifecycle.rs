@@ -7,11 +7,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::json;
 use tracing::instrument;
 
 use crate::domain::{EventId, Handle, SubscriptionId};
-use crate::kernel::events::{Event, EventType};
+use crate::kernel::events::{Event, EventPayload, EventType};
 use crate::kernel::state::AppState;
 use crate::platform::queue::{QueueError, QueueName};
 use crate::platform::store::{Cond, CounterCap, Query, SkRange, Store, StoreError, WriteOp, keys};
@@ -226,6 +225,25 @@ fn ensure_active(sub: &Subscription) -> Result<(), SubscriptionError> {
     }
 }
 
+/// What a `webhook.test` event says.
+pub const TEST_MESSAGE: &str =
+    "A test event from 10x: your endpoint receives and can verify our webhooks.";
+
+/// `webhook.test`: the subscription it is aimed at, and a sentence for whoever reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookTestData {
+    pub subscription_id: SubscriptionId,
+    pub message: String,
+}
+
+impl EventPayload for WebhookTestData {
+    const TYPES: &'static [EventType] = &[EventType::WebhookTest];
+    fn event_type(&self) -> EventType {
+        EventType::WebhookTest
+    }
+}
+
 /// A `webhook.test` event for one active subscription, on the same path as every real event
 /// (the events queue, fan-out, the deliveries queue): ONE read, ONE enqueue. Its event id.
 #[instrument(skip_all, fields(handle = %handle, subscription_id = %id))]
@@ -237,12 +255,11 @@ pub async fn dispatch_test(
     let loaded = find(state.store.as_ref(), handle, id).await?;
     ensure_active(&loaded.subscription)?;
     let mut event = Event::new(
-        EventType::WebhookTest,
         handle,
-        json!({
-            "subscriptionId": id,
-            "message": "A test event from 10x: your endpoint receives and can verify our webhooks.",
-        }),
+        &WebhookTestData {
+            subscription_id: id.clone(),
+            message: TEST_MESSAGE.to_owned(),
+        },
     );
     event.target_subscription = Some(id.clone());
     let message = crate::kernel::outbox::message(&event);

@@ -62,7 +62,7 @@ async fn refund_to(ev: &Event<'_>, ids: &[String], refunded: i64) -> Result<Outc
         ));
     };
     let (amount, currency) = money::major(refunded, currency);
-    if currency != sale.currency {
+    if currency != sale.currency.as_str() {
         return Ok(Outcome::with(
             Status::Failed,
             format!("refund in {currency}, sale in {}", sale.currency),

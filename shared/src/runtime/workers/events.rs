@@ -140,7 +140,7 @@ mod tests {
         let state = AppState::with_secrets(config, store, queue, Secrets::NONE).expect("state");
         let handle = crate::domain::Handle::parse("acme").unwrap();
         let events: Vec<Event> = (0..3)
-            .map(|_| Event::new(EventType::LinkCreated, &handle, serde_json::json!({})))
+            .map(|_| Event::untyped(EventType::LinkCreated, &handle, serde_json::json!({})))
             .collect();
         let sink = Arc::new(Picky {
             poison: events[1].id.to_string(),

@@ -1,0 +1,40 @@
+//! `link.clicked`: what the redirect records for every click.
+
+use serde::{Deserialize, Serialize};
+
+use super::{EventPayload, EventType};
+use crate::domain::{Attribution, BotReason, CampaignId, ClickId, SubIds};
+
+/// What the redirect records for every click.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClickData {
+    pub click_id: ClickId,
+    pub slug: String,
+    pub campaign_id: Option<CampaignId>,
+    #[serde(flatten)]
+    pub attribution: Attribution,
+    pub bot: bool,
+    /// Why the click is a bot's (`null` for a human). Absent in events recorded before it existed.
+    #[serde(default)]
+    pub bot_reason: Option<BotReason>,
+    /// The link had expired: counted as a click, never as a qualified one.
+    #[serde(default)]
+    pub expired: bool,
+    /// The partner's `sub1` … `sub5` from the short URL.
+    #[serde(default)]
+    pub sub_ids: SubIds,
+    /// The console's "try the redirect", not a visitor: counted as a test click only, never in
+    /// `clicks` or `qualifiedClicks`. Absent (false) on every visitor's click.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
+    pub destination_url: String,
+    pub at: String,
+}
+
+impl EventPayload for ClickData {
+    const TYPES: &'static [EventType] = &[EventType::LinkClicked];
+    fn event_type(&self) -> EventType {
+        EventType::LinkClicked
+    }
+}

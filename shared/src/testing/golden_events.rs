@@ -1,0 +1,329 @@
+//! The wire of every event family, pinned: each payload's JSON as the code wrote it before the
+//! payloads were typed (issue 48), kept in `golden_events.json`.
+
+use serde_json::{Value, json};
+
+use crate::domain::{
+    ApplicationId, Attribution, BoundBy, CampaignId, ClickId, CommissionId, ConversionId, Currency,
+    CustomerId, Device, Handle, IdempotencyKey, NoticeId, PartnerId, PayoutId, ReversalId, Slug,
+    SubscriptionId, TokenId,
+};
+use crate::kernel::events::{ClickData, ConversionData, Event, EventType, Reversal, ReversalData};
+use crate::payout_methods::model::PartnerUpdatedData;
+
+fn eur() -> Currency {
+    Currency::parse("EUR").unwrap()
+}
+
+fn attribution() -> Attribution {
+    Attribution {
+        country: "DE".into(),
+        device: Device::Mobile,
+        source: "instagram".into(),
+        referrer: "direct".into(),
+        segment: "new-mobile".into(),
+    }
+}
+
+fn click() -> ClickData {
+    ClickData {
+        click_id: ClickId::parse("clk_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+        slug: "spring".into(),
+        campaign_id: Some(CampaignId::parse("spring-sale").unwrap()),
+        attribution: attribution(),
+        bot: false,
+        bot_reason: None,
+        expired: false,
+        sub_ids: Default::default(),
+        test: false,
+        destination_url: "https://example.com/?a=\"b\"".into(),
+        at: "2026-11-21T09:00:00.000Z".into(),
+    }
+}
+
+fn conversion(test: bool) -> ConversionData {
+    ConversionData {
+        conversion_id: ConversionId::parse("cnv_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+        idempotency_key: IdempotencyKey::parse("order-1").unwrap(),
+        click_id: ClickId::parse("clk_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+        campaign_id: Some(CampaignId::parse("spring-sale").unwrap()),
+        slug: "spring".into(),
+        event_type: "purchase".into(),
+        value: Some("19.99".parse().unwrap()),
+        currency: Some("EUR".parse().unwrap()),
+        test,
+        metadata: Some(json!({"order": "A-1"})),
+        attribution: attribution(),
+        sub_ids: Default::default(),
+        received_at: "2026-11-21T09:05:00.000Z".into(),
+        verified: true,
+        risk: Default::default(),
+        reversal: None,
+        superseded_by: None,
+        receipt: Some("eyJhbGciOiJFZERTQSJ9.e30.c2ln".into()),
+        customer_id: Some(CustomerId::parse("cus-42").unwrap()),
+        customer_first: true,
+        customer_bound_at: Some("2026-11-20T09:00:00.000Z".into()),
+        customer_self_referral: false,
+        address_hash: Some("ab12cd34".into()),
+    }
+}
+
+fn reversal() -> ReversalData {
+    ReversalData {
+        reversal: Reversal {
+            reversal_id: ReversalId::parse("rev_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+            reason: "refund".into(),
+            amount: Some("12.5".parse().unwrap()),
+            currency: Some("EUR".parse().unwrap()),
+            reversed_at: "2026-11-22T09:00:00.000Z".into(),
+            reversed_by: "stripe".into(),
+            previous_amount: Some("10".parse().unwrap()),
+        },
+        conversion: conversion(false),
+    }
+}
+
+fn commission() -> crate::ledger::model::Commission {
+    use crate::ledger::model::{Commission, Kind, Status};
+    let mut c = Commission::blank(
+        CommissionId::parse("com_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+        Kind::Conversion,
+        PartnerId::parse("partner-alpha").unwrap(),
+        Some(250),
+        eur(),
+        Status::Approved,
+    );
+    c.conversion_id = Some("cnv_0190a1b2c3d4e5f60718293a4b5c6d7e".into());
+    c.campaign_id = Some(CampaignId::parse("spring-sale").unwrap());
+    c.event_type = Some("purchase".into());
+    c.value = Some("19.99".parse().unwrap());
+    c.value_currency = Some("EUR".parse().unwrap());
+    c.plan_version = Some(3);
+    c.fx_rate = Some("1.0".parse().unwrap());
+    c.available_at = "2026-12-21T09:05:00.000Z".into();
+    c.created_at = "2026-11-21T09:05:00.000Z".into();
+    c.rule_index = Some(0);
+    c
+}
+
+fn payout() -> crate::payouts::model::Payout {
+    crate::payouts::model::Payout {
+        payout_id: PayoutId::parse("pay_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+        partner_id: PartnerId::parse("partner-alpha").unwrap(),
+        amount_minor: 12_345,
+        currency: eur(),
+        commission_count: 3,
+        commission_ids: Vec::new(),
+        line_pages: 1,
+        status: crate::payouts::model::PayoutStatus::Paid,
+        period_start: "2026-10-01T00:00:00.000Z".into(),
+        period_end: "2026-11-01T00:00:00.000Z".into(),
+        sequence: 7,
+        created_at: "2026-11-02T09:00:00.000Z".into(),
+        paid_at: Some("2026-11-03T09:00:00.000Z".into()),
+        reference: Some("SEPA-1".into()),
+        reason: None,
+        created_by: "local-user".into(),
+        merkle_root: "00".into(),
+        previous_statement_hash: None,
+        statement_hash: "11".into(),
+        jws: "x.y.z".into(),
+        version: 2,
+    }
+}
+
+fn notice() -> crate::plans::notice::Notice {
+    crate::plans::notice::Notice {
+        notice_id: NoticeId::parse("ntc_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+        handle: Handle::parse("acme").unwrap(),
+        partner_id: PartnerId::parse("partner-alpha").unwrap(),
+        campaign_id: CampaignId::parse("spring-sale").unwrap(),
+        plan_version: 2,
+        previous_version: Some(1),
+        effective_at: "2026-12-01T00:00:00.000Z".into(),
+        summary: "10% of each purchase (was 8%)".into(),
+        before: vec!["8% of each purchase".into()],
+        after: vec!["10% of each purchase".into()],
+        difference30d: crate::plans::notice::Difference {
+            from: "2026-10-22".into(),
+            to: "2026-11-21".into(),
+            currency: eur(),
+            conversions: 4,
+            actual: "8.00".into(),
+            draft: "10.00".into(),
+            difference: "2.00".into(),
+        },
+        created_at: "2026-11-21T09:00:00.000Z".into(),
+        jws: "a.b.c".into(),
+    }
+}
+
+fn customer() -> crate::customers::CustomerView {
+    crate::customers::CustomerView {
+        customer_id: CustomerId::parse("cus-42").unwrap(),
+        click_id: ClickId::parse("clk_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+        campaign_id: Some(CampaignId::parse("spring-sale").unwrap()),
+        partner_id: Some(PartnerId::parse("partner-alpha").unwrap()),
+        bound_at: "2026-11-20T09:00:00.000Z".into(),
+        bound_by: BoundBy::Ctx,
+        email_masked: Some("a***@example.com".into()),
+        flags: vec![],
+        conversion_count: 0,
+        revenue: Default::default(),
+        commissions: Default::default(),
+    }
+}
+
+fn application() -> crate::programs::model::Application {
+    crate::programs::model::Application {
+        application_id: ApplicationId::parse("app_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+        name: "Alpha".into(),
+        email: "alpha@example.com".into(),
+        email_masked: "a***@example.com".into(),
+        email_hash: "digest".into(),
+        website: Some("https://alpha.example.com".into()),
+        message: None,
+        status: crate::programs::model::ApplicationStatus::Pending,
+        reason: None,
+        partner_id: None,
+        campaign_id: None,
+        created_at: "2026-11-21T09:00:00.000Z".into(),
+        decided_at: None,
+        decided_by: None,
+        version: 1,
+    }
+}
+
+fn approved() -> crate::programs::model::PartnerApprovedData {
+    crate::programs::model::PartnerApprovedData {
+        application_id: ApplicationId::parse("app_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+        partner_id: PartnerId::parse("alpha").unwrap(),
+        campaign_id: CampaignId::parse("alpha").unwrap(),
+        slug: Slug::parse("alpha").unwrap(),
+        short_url: "https://go.example.com/alpha".into(),
+        name: "Alpha".into(),
+        email: "alpha@example.com".into(),
+        partner_token: crate::programs::model::IssuedToken {
+            token_id: TokenId::parse("tok_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+            token: "tenx_pat_secret".into(),
+            expires_at: "2027-11-21T09:00:00.000Z".into(),
+        },
+    }
+}
+
+fn partner_updated() -> PartnerUpdatedData {
+    PartnerUpdatedData {
+        partner_id: PartnerId::parse("partner-alpha").unwrap(),
+        changes: vec!["payoutMethod".into()],
+        previous: json!({"type": "sepa", "iban": "DE89 **** **** 3000"}),
+        current: json!({"type": "sepa", "iban": "DE44 **** **** 0000"}),
+        changed_by: "partner-alpha".into(),
+        changed_at: "2026-11-21T09:00:00.000Z".into(),
+        held_until: "2026-11-22T09:00:00.000Z".into(),
+    }
+}
+
+fn link() -> crate::domain::link::Link {
+    crate::domain::link::Link {
+        handle: Handle::parse("acme").unwrap(),
+        slug: Slug::parse("spring").unwrap(),
+        destination_url: "https://example.com/spring".into(),
+        title: Some("Spring".into()),
+        tracking: None,
+        routing_rules: vec![],
+        campaign_id: Some(CampaignId::parse("spring-sale").unwrap()),
+        forward_query: true,
+        expiry: None,
+        version: 1,
+        created_at: "2026-11-21T09:00:00.000Z".into(),
+        updated_at: "2026-11-21T09:00:00.000Z".into(),
+    }
+}
+
+/// One event of every type, each built from its typed payload the way its service builds it.
+fn built() -> Vec<Event> {
+    use crate::ledger::view::{self, CommissionEvent};
+    use crate::payouts::model::{PayoutEvent, payout_event};
+    let h = Handle::parse("acme").unwrap();
+    let mut updated = link();
+    updated.version = 2;
+    let test = crate::webhooks::lifecycle::WebhookTestData {
+        subscription_id: SubscriptionId::parse("wh_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+        message: crate::webhooks::lifecycle::TEST_MESSAGE.to_owned(),
+    };
+    let line = |kind| Event::of(&h, view::event(kind, &commission()).payload);
+    let paid = |kind| Event::of(&h, payout_event(&payout(), kind).payload);
+    vec![
+        Event::new(&h, &click()),
+        Event::new(&h, &crate::links::LinkEvent::Created(link())),
+        Event::new(&h, &crate::links::LinkEvent::Updated(updated)),
+        Event::new(&h, &conversion(false)),
+        Event::new(&h, &conversion(true)),
+        Event::new(&h, &reversal()),
+        Event::new(&h, &test),
+        line(CommissionEvent::Created),
+        line(CommissionEvent::Approved),
+        line(CommissionEvent::Rejected),
+        line(CommissionEvent::Reversed),
+        paid(PayoutEvent::Created),
+        paid(PayoutEvent::Paid),
+        Event::new(&h, &customer()),
+        Event::new(&h, &notice()),
+        Event::new(
+            &h,
+            &crate::programs::model::PartnerApplied::of(application()),
+        ),
+        Event::new(&h, &approved()),
+        Event::new(&h, &partner_updated()),
+    ]
+}
+
+/// The golden file was written from the code as it stood before the payloads were typed (the
+/// commit that added it); every type's typed payload must still produce exactly it. (That a
+/// payload cannot go out under another type is the compiler's: see `EventPayload`.)
+#[test]
+fn every_event_family_keeps_its_wire_json() {
+    let golden: Value = serde_json::from_str(include_str!("golden_events.json")).unwrap();
+    let events = built();
+    let kinds: Vec<EventType> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, EventType::ALL, "one event per type, in order");
+    for event in &events {
+        let want = &golden[event.kind.as_str()];
+        assert_eq!(&event.data, want, "{}", event.kind.as_str());
+        // The bytes on the queue, in the outbox and in the webhook body.
+        assert_eq!(
+            serde_json::to_string(&event.data).unwrap(),
+            serde_json::to_string(want).unwrap()
+        );
+    }
+}
+
+/// The payloads consumers read typed read back from the golden JSON, under their own types only.
+#[test]
+fn typed_payloads_read_back_from_the_golden_json() {
+    let golden: Value = serde_json::from_str(include_str!("golden_events.json")).unwrap();
+    let h = Handle::parse("acme").unwrap();
+    let stored = |kind: EventType| Event::untyped(kind, &h, golden[kind.as_str()].clone());
+    let click_event = stored(EventType::LinkClicked);
+    assert_eq!(click_event.payload::<ClickData>().unwrap(), click());
+    assert!(click_event.payload::<ConversionData>().is_err());
+    let created = stored(EventType::ConversionCreated);
+    assert_eq!(
+        created.payload::<ConversionData>().unwrap(),
+        conversion(false)
+    );
+    let tested = stored(EventType::ConversionTested);
+    assert_eq!(
+        tested.payload::<ConversionData>().unwrap(),
+        conversion(true)
+    );
+    let reversed = stored(EventType::ConversionReversed);
+    assert_eq!(reversed.payload::<ReversalData>().unwrap(), reversal());
+    assert!(reversed.payload::<ConversionData>().is_err());
+    let updated = stored(EventType::PartnerUpdated);
+    assert_eq!(
+        updated.payload::<PartnerUpdatedData>().unwrap(),
+        partner_updated()
+    );
+}
