@@ -175,12 +175,7 @@ pub async fn finish(
     entry.reason = outcome.reason;
     entry.conversion_id = outcome.conversion_id;
     let item = entry_item(handle, provider, &entry)?;
-    store
-        .write(WriteOp::Put {
-            item,
-            cond: Cond::None,
-        })
-        .await?;
+    crate::platform::store::put(store, item).await?;
     Ok(entry)
 }
 

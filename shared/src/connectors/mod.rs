@@ -201,12 +201,7 @@ pub async fn put(
     };
     let (pk, sk) = keys::integration(handle, provider.as_str());
     let item = Item::new(pk, sk, crate::platform::store::to_doc(&integration)?);
-    store
-        .write(WriteOp::Put {
-            item,
-            cond: Cond::None,
-        })
-        .await?;
+    crate::platform::store::put(store, item).await?;
     Ok(integration)
 }
 

@@ -33,12 +33,7 @@ pub async fn link(
     for id in ids {
         let (pk, sk) = keys::integration_payment(handle, provider.as_str(), id);
         let item = Item::new(pk, sk, crate::platform::store::to_doc(payment)?);
-        store
-            .write(WriteOp::Put {
-                item,
-                cond: Cond::None,
-            })
-            .await?;
+        crate::platform::store::put(store, item).await?;
     }
     Ok(())
 }
@@ -72,12 +67,7 @@ pub async fn park(
     let pk = keys::integration_parked_pk(handle, provider.as_str());
     let doc = serde_json::json!({"body": body});
     let item = Item::new(pk, format!("{id}#{event_id}"), doc);
-    store
-        .write(WriteOp::Put {
-            item,
-            cond: Cond::None,
-        })
-        .await?;
+    crate::platform::store::put(store, item).await?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{CtxClaims, CtxKeyring, Handle};
-use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
+use crate::platform::store::{Item, Store, StoreError, keys};
 
 #[derive(Serialize, Deserialize)]
 struct Stored {
@@ -35,12 +35,7 @@ pub async fn create(
         ctx: ctx.to_owned(),
     })?;
     let item = Item::new(pk, sk, doc).expiring_at(Some(claims.expires_at));
-    store
-        .write(WriteOp::Put {
-            item,
-            cond: Cond::None,
-        })
-        .await?;
+    crate::platform::store::put(store, item).await?;
     Ok(reference)
 }
 

@@ -49,13 +49,7 @@ pub async fn mark_seen(state: &AppState, handle: &Handle) -> Result<(), StoreErr
     }
     let doc = serde_json::json!({ "seenAt": crate::platform::time::now_rfc3339() });
     let item = Item::new(keys::handle_pk(handle), keys::HANDLE_SEEN_SK, doc);
-    state
-        .store
-        .write(WriteOp::Put {
-            item,
-            cond: Cond::None,
-        })
-        .await?;
+    crate::platform::store::put(state.store.as_ref(), item).await?;
     state.seen_handles.insert(handle.as_str().to_owned(), true);
     Ok(())
 }

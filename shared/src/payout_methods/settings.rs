@@ -7,7 +7,7 @@ use crate::domain::bank::{self, Bic, Iban};
 use crate::domain::{DomainError, Handle};
 use crate::kernel::state::AppState;
 use crate::payout_methods::MethodError;
-use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
+use crate::platform::store::{Item, StoreError, keys};
 
 /// A settings request, before validation.
 #[derive(Clone, Debug, Deserialize)]
@@ -100,13 +100,7 @@ pub async fn put(
         keys::PAYOUT_SETTINGS_SK,
         crate::platform::store::to_doc(&stored)?,
     );
-    state
-        .store
-        .write(WriteOp::Put {
-            item,
-            cond: Cond::None,
-        })
-        .await?;
+    crate::platform::store::put(state.store.as_ref(), item).await?;
     Ok(stored.view)
 }
 

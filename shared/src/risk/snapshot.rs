@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{PartnerRisk, RiskError};
 use crate::domain::{Handle, PartnerId};
 use crate::kernel::state::AppState;
-use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
+use crate::platform::store::{Item, Store, StoreError, keys};
 
 /// How long a snapshot stands for the partner (the console's read refreshes it too).
 pub const FRESH_FOR_MS: i64 = 5 * 60 * 1000;
@@ -34,12 +34,7 @@ pub(crate) async fn keep(
     };
     let (pk, sk) = keys::partner_risk(handle, &risk.partner_id);
     let item = Item::new(pk, sk, crate::platform::store::to_doc(&snapshot)?);
-    store
-        .write(WriteOp::Put {
-            item,
-            cond: Cond::None,
-        })
-        .await?;
+    crate::platform::store::put(store, item).await?;
     Ok(())
 }
 

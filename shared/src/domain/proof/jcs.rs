@@ -9,15 +9,21 @@ use serde_json::Value;
 /// The canonical form of `value`.
 pub fn canonical(value: &Value) -> String {
     let mut out = String::new();
-    write(value, &mut out);
+    write_sorted(value, &mut out, |a, b| {
+        a.encode_utf16().cmp(b.encode_utf16())
+    });
     out
 }
 
-fn write(value: &Value, out: &mut String) {
+/// Compact JSON of `value` with every object's members in `order` of their names. RFC 8785
+/// orders by UTF-16 code units ([`canonical`]); a conversion's payload hash by bytes
+/// (`domain::conversion::canonical_json`, fixed before JCS came and stored in idempotency
+/// records, so it keeps its order).
+pub fn write_sorted(value: &Value, out: &mut String, order: fn(&str, &str) -> std::cmp::Ordering) {
     match value {
         Value::Object(map) => {
             let mut members: Vec<(&String, &Value)> = map.iter().collect();
-            members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            members.sort_by(|a, b| order(a.0, b.0));
             out.push('{');
             for (i, (k, v)) in members.into_iter().enumerate() {
                 if i > 0 {
@@ -25,7 +31,7 @@ fn write(value: &Value, out: &mut String) {
                 }
                 out.push_str(&Value::String(k.clone()).to_string());
                 out.push(':');
-                write(v, out);
+                write_sorted(v, out, order);
             }
             out.push('}');
         }
@@ -35,7 +41,7 @@ fn write(value: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                write(v, out);
+                write_sorted(v, out, order);
             }
             out.push(']');
         }

@@ -242,6 +242,15 @@ impl Page {
     }
 }
 
+/// Writes `item` whatever stands at its key (last writer wins): ONE write.
+pub async fn put(store: &dyn Store, item: Item) -> Result<(), StoreError> {
+    let put = WriteOp::Put {
+        item,
+        cond: Cond::None,
+    };
+    store.write(put).await.map(|_| ())
+}
+
 /// Writes `item` only where none is: ONE conditional write. `Ok(false)`: one was there.
 pub async fn put_new(store: &dyn Store, item: Item) -> Result<bool, StoreError> {
     let put = WriteOp::Put {
