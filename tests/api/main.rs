@@ -41,6 +41,7 @@ mod risk;
 mod scenario;
 mod script;
 mod serve;
+mod statement_pages;
 mod tokens;
 mod trust;
 mod verified;

@@ -39,7 +39,7 @@ pub(crate) fn routes() -> Routes {
         .at("/v2/handles/{handle}/payouts/{payoutId}/proof")
         .get(Viewer, R, Free, get_proof)
         .at("/v2/handles/{handle}/payouts/{payoutId}/statement")
-        .get(Viewer, R, Free, get_statement)
+        .get(Viewer, R, Free, crate::http::statement::get_statement)
         .at("/v2/handles/{handle}/payouts/{payoutId}/mark-paid")
         .post(Operator, W, Write, mark_paid)
         .at("/v2/handles/{handle}/payouts/{payoutId}/mark-failed")
@@ -153,7 +153,11 @@ async fn list(
     }))
 }
 
-async fn load(state: &AppState, caller: &Caller, id: &PayoutId) -> ApiResult<payouts::Payout> {
+pub(crate) async fn load(
+    state: &AppState,
+    caller: &Caller,
+    id: &PayoutId,
+) -> ApiResult<payouts::Payout> {
     payouts::get(state, &caller.handle, id)
         .await?
         .filter(|p| caller.sees_partner(&p.partner_id))
@@ -168,46 +172,6 @@ async fn get_one(
     Ok(axum::Json(PayoutView::from(
         &load(&state, &caller, &id).await?,
     )))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FormatParams {
-    format: Option<String>,
-}
-
-async fn get_statement(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((_, id)): Path<(Handle, PayoutId)>,
-    Query(params): Query<FormatParams>,
-) -> ApiResult<Response> {
-    let payout = load(&state, &caller, &id).await?;
-    let lines = statement::lines(&state, &caller.handle, &payout).await?;
-    match params.format.as_deref().unwrap_or("json") {
-        "json" => {
-            let header = statement::header(&caller.handle, &payout);
-            let versions = statement::plan_versions(&lines);
-            let body = serde_json::json!({ "header": header, "lines": lines, "jws": payout.jws,
-                "planVersions": versions });
-            Ok(axum::Json(body).into_response())
-        }
-        "csv" => {
-            let mut response = statement::csv(&lines).into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            );
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("attachment; filename=\"statement-{id}.csv\""))
-            {
-                headers.insert(header::CONTENT_DISPOSITION, v);
-            }
-            Ok(response)
-        }
-        _ => Err(ApiError::invalid_request("format: expected json or csv.")),
-    }
 }
 
 #[derive(Deserialize)]

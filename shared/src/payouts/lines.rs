@@ -96,3 +96,46 @@ pub async fn ids(
     }
     Ok(out)
 }
+
+/// The ids of lines `offset .. offset + count` of the payout (fewer past its end), in its
+/// order: what one statement page answers. Round trips: ONE read per page of ids the range
+/// touches (`count / 1,000 + 2` at most), none for a payout made before the pages.
+pub async fn ids_range(
+    store: &dyn Store,
+    handle: &Handle,
+    p: &Payout,
+    offset: usize,
+    count: usize,
+) -> Result<Vec<CommissionId>, StoreError> {
+    let end = offset.saturating_add(count).min(p.commission_count);
+    if offset >= end {
+        return Ok(Vec::new());
+    }
+    if p.line_pages == 0 {
+        return Ok(p
+            .commission_ids
+            .get(offset..end)
+            .unwrap_or_default()
+            .to_vec());
+    }
+    let pk = keys::payout_lines_pk(handle, &p.payout_id);
+    let mut out = Vec::with_capacity(end - offset);
+    for n in offset / PAGE..=(end - 1) / PAGE {
+        let item = store.get(&pk, &format!("{n:06}")).await?;
+        let page: Page = item
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("payout {} misses its line page {n}", p.payout_id))
+            })?
+            .parse()?;
+        let from = offset.saturating_sub(n * PAGE).min(page.ids.len());
+        let to = (end - n * PAGE).min(page.ids.len());
+        out.extend_from_slice(&page.ids[from..to]);
+    }
+    if out.len() != end - offset {
+        return Err(StoreError::Corrupt(format!(
+            "payout {}: its line pages hold fewer ids than its record counts",
+            p.payout_id
+        )));
+    }
+    Ok(out)
+}

@@ -56,16 +56,30 @@ impl From<&Commission> for Line {
     }
 }
 
-/// The statement's lines, in the payout's order. Round trips: ONE query per 1,000 pages of
-/// ids, then ONE read per line, 64 at a time.
-#[tracing::instrument(skip_all, fields(handle = %handle, payout = %p.payout_id))]
-pub async fn lines(state: &AppState, handle: &Handle, p: &Payout) -> Result<Vec<Line>, StoreError> {
+/// Statements up to this many lines are answered whole when no page is asked for: ~1.9 MB of
+/// JSON (~370 bytes a line), well under the 6 MB an AWS Lambda response may hold, and about
+/// the 256 MB function's comfortable working set. Larger ones are read a page at a time.
+pub const WHOLE_MAX_LINES: usize = 5_000;
+/// The most lines one statement page answers (the same bound, for the same reasons).
+pub const PAGE_MAX_LINES: usize = 5_000;
+
+/// Lines `offset .. offset + limit` of the statement (fewer on the last page), in the payout's
+/// order. Reads only what it answers. Round trips: ONE read per page of 1,000 ids the range
+/// touches, then ONE read per line, 64 at a time.
+#[tracing::instrument(skip_all, fields(handle = %handle, payout = %p.payout_id, offset, limit))]
+pub async fn page(
+    state: &AppState,
+    handle: &Handle,
+    p: &Payout,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<Line>, StoreError> {
     let store = state.store.as_ref();
-    let ids = crate::payouts::lines::ids(store, handle, p).await?;
+    let ids = crate::payouts::lines::ids_range(store, handle, p, offset, limit).await?;
     let read = crate::payouts::select::read_lines(store, handle, &ids).await?;
     if read.len() != ids.len() {
         return Err(StoreError::Corrupt(format!(
-            "payout {} lists {} lines, {} exist",
+            "payout {} lists {} lines from {offset}, {} exist",
             p.payout_id,
             ids.len(),
             read.len()
@@ -237,7 +251,8 @@ pub struct Proof {
 
 /// The proof that `commission` is a line of the payout's statement, read a page of 500 lines
 /// at a time and kept as leaf hashes (32 bytes a line: 3 MB at 10^5 lines, where the lines
-/// themselves took hundreds). `None` when it is not in it. Round trips: as [`lines`].
+/// themselves took hundreds). `None` when it is not in it. Round trips: ONE query per 1,000
+/// pages of ids, then ONE read per line, 64 at a time.
 pub async fn proof_of(
     state: &AppState,
     handle: &Handle,

@@ -1,7 +1,8 @@
 //! Offline verification of what 10x signs (`tenx verify`): a statement (its signature, that the
 //! signed header is the one shown, that its lines are the ones under the signed root and add up
 //! to its amount), a chain of one partner's statements (sequence and previous-statement hash),
-//! an inclusion proof, and a conversion receipt. Each failure names what does not hold.
+//! a statement read a page at a time (its pages, in order), an inclusion proof, and a
+//! conversion receipt. Each failure names what does not hold.
 
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -108,6 +109,49 @@ pub fn chain(docs: &[Value], keys: &Jwks) -> Result<(), Failed> {
     Ok(())
 }
 
+/// A statement read a page at a time (`limit`/`cursor`), its pages in order: each carries the
+/// same signed header and JWS, each starts where the one before ended, the last has no
+/// `nextCursor`; their lines together verify as one statement. Answers its header's hash.
+pub fn pages(docs: &[Value], keys: &Jwks) -> Result<String, Failed> {
+    let first = docs.first().ok_or_else(|| Failed("no pages".into()))?;
+    let mut lines = Vec::new();
+    for (i, page) in docs.iter().enumerate() {
+        if page.get("header") != first.get("header") || page.get("jws") != first.get("jws") {
+            return fail(format!("page {i}: not a page of the same statement"));
+        }
+        if page.get("offset").and_then(Value::as_u64) != Some(lines.len() as u64) {
+            return fail(format!(
+                "page {i}: it does not start where page {} ended (a page missing or moved)",
+                i.saturating_sub(1)
+            ));
+        }
+        let last = i + 1 == docs.len();
+        if page.get("nextCursor").is_none_or(Value::is_null) != last {
+            return fail(format!(
+                "page {i}: its nextCursor says otherwise about what follows"
+            ));
+        }
+        let page_lines = page.get("lines").and_then(Value::as_array);
+        lines.extend(
+            page_lines
+                .ok_or_else(|| Failed(format!("page {i}: missing lines")))?
+                .iter()
+                .cloned(),
+        );
+    }
+    let whole = serde_json::json!({
+        "header": first["header"], "jws": first["jws"], "lines": lines,
+    });
+    statement(&whole, keys)
+}
+
+/// Whether `docs` are pages of one statement (not a chain of whole statements).
+fn are_pages(docs: &[Value]) -> bool {
+    docs.first()
+        .and_then(Value::as_object)
+        .is_some_and(|o| o.contains_key("nextCursor"))
+}
+
 /// An inclusion proof: the leaf is in the tree under the signed root.
 pub fn proof(doc: &Value, keys: &Jwks) -> Result<(), Failed> {
     let header = doc
@@ -150,6 +194,7 @@ pub fn receipt(token: &str, keys: &Jwks) -> Result<Value, Failed> {
 /// string or `{"receipt": …}`). Answers what it verified.
 pub fn any(doc: &Value, keys: &Jwks) -> Result<&'static str, Failed> {
     match doc {
+        Value::Array(docs) if are_pages(docs) => pages(docs, keys).map(|_| "paged statement"),
         Value::Array(docs) => chain(docs, keys).map(|()| "statement chain"),
         Value::String(token) => receipt(token, keys).map(|_| "receipt"),
         Value::Object(o) if o.contains_key("leaf") => proof(doc, keys).map(|()| "proof"),
