@@ -31,6 +31,7 @@ mod links;
 mod op_budgets;
 mod openapi;
 mod payout_batches;
+mod payout_jobs;
 mod payout_runs;
 mod plan_changes;
 mod plan_tiers;
