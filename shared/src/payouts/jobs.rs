@@ -211,9 +211,7 @@ pub async fn pending(store: &dyn Store) -> Result<Vec<Job>, StoreError> {
     for item in &page.items {
         match item.parse::<Job>() {
             Ok(job) => jobs.push(job),
-            Err(e) => {
-                tracing::error!(sk = %item.sk, error = %e, "unreadable payout job left alone")
-            }
+            Err(e) => tracing::error!(sk = %item.sk, error = %e, "unreadable payout job"),
         }
     }
     Ok(jobs)
@@ -232,9 +230,8 @@ pub async fn sweep(state: &AppState) -> Result<usize, StoreError> {
         match advance(state, &job, &budget).await {
             Ok(true) => finished += 1,
             Ok(false) => {}
-            Err(e) => {
-                tracing::warn!(handle = %job.handle, error = %e, "payout job failed; the next sweep retries it")
-            }
+            // Left for the next sweep.
+            Err(e) => tracing::warn!(handle = %job.handle, error = %e, "payout job failed"),
         }
     }
     Ok(finished)
