@@ -78,6 +78,46 @@ async fn a_large_statement_is_read_page_by_page_every_line_once_in_order_and_ver
         verify::any(&Value::Array(pages.clone()), &keys),
         Ok("paged statement")
     );
+    // Each page alone verifies against the signed root by its range proof (O(log n) hashes).
+    for page in &pages {
+        assert_eq!(verify::any(page, &keys), Ok("statement page"));
+        assert!(page["rangeProof"].as_array().unwrap().len() <= 2 * 11);
+    }
+    // A line changed, or a page shown at another offset, does not.
+    let mut changed = pages[2].clone();
+    changed["lines"][5]["amount"] = json!("1.02");
+    assert!(verify::page(&changed, &keys).is_err());
+    let mut moved = pages[2].clone();
+    moved["offset"] = json!(400);
+    assert!(verify::page(&moved, &keys).is_err());
+    // Pages at the edges of the stored blocks (1,024 leaves) and ids (1,000) verify too.
+    use base64::Engine;
+    for (offset, limit) in [
+        (0, 1),
+        (999, 2),
+        (1023, 1),
+        (1023, 3),
+        (1024, 210),
+        (1233, 5),
+    ] {
+        let cursor =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("line:{offset}"));
+        let page = json_of(
+            op.statement_page(&pid, &format!("limit={limit}&cursor={cursor}"))
+                .await,
+            200,
+        )
+        .await;
+        let expected = &ids[offset..(offset + limit).min(LINES)];
+        let got: Vec<&str> = page["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["commissionId"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, expected, "{offset}+{limit}");
+        verify::page(&page, &keys).unwrap_or_else(|e| panic!("{offset}+{limit}: {e}"));
+    }
     // A page dropped, or two swapped, no longer verifies.
     let mut missing = pages.clone();
     missing.remove(1);

@@ -6,7 +6,8 @@
 //! about pages would take a first page for the whole statement (its CSV has nothing to show
 //! what is missing, its JSON fails verification as "lines removed"), and an error it cannot
 //! miss is better than a statement silently cut. Paged, each JSON page carries the signed
-//! header and JWS, its `offset` and `nextCursor` (null on the last page); a CSV page carries
+//! header and JWS, its `offset`, `nextCursor` (null on the last page) and `rangeProof`, with
+//! which it verifies alone against the signed Merkle root (`tenx verify`); a CSV page carries
 //! the cursor in the `x-next-cursor` header and its own header row, so every page is a
 //! well-formed RFC 4180 file.
 
@@ -21,6 +22,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Path, Query};
 use crate::http::pagination::{decode_cursor, encode_cursor};
 use crate::kernel::state::AppState;
+use crate::payouts::page_proof;
 use crate::payouts::statement::{self, PAGE_MAX_LINES, WHOLE_MAX_LINES};
 
 #[derive(Deserialize)]
@@ -124,32 +126,49 @@ pub(crate) async fn get_statement(
         }
         _ => None,
     };
-    let paged = matches!(asked, Asked::Page { .. });
-    match format {
-        "json" => Ok(json(
-            &caller.handle,
-            &payout,
-            &lines,
-            paged.then_some((offset, next)),
-        )),
+    match (format, asked) {
+        ("json", Asked::Whole) => Ok(json(&caller.handle, &payout, &lines, None)),
+        ("json", Asked::Page { .. }) => {
+            let range = (offset, offset + lines.len());
+            let store = state.store.as_ref();
+            let proof = page_proof::of_range(store, &caller.handle, &payout, range).await?;
+            let page = Paged {
+                offset,
+                next,
+                proof,
+            };
+            Ok(json(&caller.handle, &payout, &lines, Some(page)))
+        }
         _ => Ok(csv(&id, &lines, next)),
     }
 }
 
-/// The JSON statement: as it always was, plus `offset` and `nextCursor` when paged.
+/// What a JSON page adds to the statement's shape.
+struct Paged {
+    offset: usize,
+    next: Option<String>,
+    /// The page's Merkle range proof (none for a payout made before its leaves were stored).
+    proof: Option<Vec<crate::domain::proof::merkle::Hash>>,
+}
+
+/// The JSON statement: as it always was, plus `offset`, `nextCursor` and `rangeProof` (hex,
+/// the subtree hashes outside the page, `merkle::range_proof`'s order) when paged.
 fn json(
     handle: &Handle,
     payout: &crate::payouts::Payout,
     lines: &[statement::Line],
-    page: Option<(usize, Option<String>)>,
+    page: Option<Paged>,
 ) -> Response {
     let header = statement::header(handle, payout);
     let versions = statement::plan_versions(lines);
     let mut body = serde_json::json!({ "header": header, "lines": lines, "jws": payout.jws,
         "planVersions": versions });
-    if let Some((offset, next)) = page {
-        body["offset"] = offset.into();
-        body["nextCursor"] = next.into();
+    if let Some(page) = page {
+        body["offset"] = page.offset.into();
+        body["nextCursor"] = page.next.into();
+        if let Some(proof) = page.proof {
+            body["rangeProof"] = proof.iter().map(hex::encode).collect::<Vec<_>>().into();
+        }
     }
     axum::Json(body).into_response()
 }

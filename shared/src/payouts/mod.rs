@@ -12,6 +12,7 @@ pub mod claim;
 pub mod jobs;
 pub mod lines;
 pub mod model;
+pub mod page_proof;
 pub mod select;
 pub mod settle;
 pub mod statement;
@@ -252,7 +253,8 @@ impl Run<'_> {
             claim::release(state, handle, &id, &claimed.ids).await?;
             return Ok(None);
         };
-        let line_pages = lines::write(state.store.as_ref(), handle, &id, &claimed.ids).await?;
+        let stored = (claimed.ids.as_slice(), claimed.leaves.as_slice());
+        let line_pages = lines::write(state.store.as_ref(), handle, &id, stored).await?;
         let payout = self.payout(id, partner, currency, amount, &claimed, line_pages);
         create_with_sequence(state, handle, payout).await.map(Some)
     }

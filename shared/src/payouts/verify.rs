@@ -1,8 +1,8 @@
 //! Offline verification of what 10x signs (`tenx verify`): a statement (its signature, that the
 //! signed header is the one shown, that its lines are the ones under the signed root and add up
 //! to its amount), a chain of one partner's statements (sequence and previous-statement hash),
-//! a statement read a page at a time (its pages, in order), an inclusion proof, and a
-//! conversion receipt. Each failure names what does not hold.
+//! a statement read a page at a time (its pages, in order, or one page alone by its range
+//! proof), an inclusion proof, and a conversion receipt. Each failure names what does not hold.
 
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -145,6 +145,45 @@ pub fn pages(docs: &[Value], keys: &Jwks) -> Result<String, Failed> {
     statement(&whole, keys)
 }
 
+/// One page of a statement on its own: the signed header, and its lines at its `offset` under
+/// the signed root by its `rangeProof`. (Its lines' sum is not the header's amount: the pages
+/// together check that, [`pages`].)
+pub fn page(doc: &Value, keys: &Jwks) -> Result<(), Failed> {
+    let header = doc
+        .get("header")
+        .ok_or_else(|| Failed("missing header".into()))?;
+    signed_header(header, text(doc, "jws")?, keys)?;
+    let lines = doc
+        .get("lines")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Failed("missing lines".into()))?;
+    let number = |v: &Value, name: &str| {
+        v.get(name)
+            .and_then(Value::as_u64)
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| Failed(format!("missing {name}")))
+    };
+    let (offset, size) = (number(doc, "offset")?, number(header, "treeSize")?);
+    let proof: Vec<merkle::Hash> = doc
+        .get("rangeProof")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Failed("missing rangeProof".into()))?
+        .iter()
+        .map(|p| decode_hash(p.as_str().unwrap_or("")))
+        .collect::<Result<_, _>>()?;
+    let leaves: Vec<merkle::Hash> = lines
+        .iter()
+        .map(|l| merkle::leaf_hash(jcs::canonical(&leaf_value(l)).as_bytes()))
+        .collect();
+    let root = merkle::root_from_range(&leaves, offset, size, &proof);
+    if root.map(hex::encode).as_deref() != Some(text(header, "merkleRoot")?) {
+        return fail(
+            "lines: they are not the signed lines at this offset (one changed, was added, removed or moved)",
+        );
+    }
+    Ok(())
+}
+
 /// Whether `docs` are pages of one statement (not a chain of whole statements).
 fn are_pages(docs: &[Value]) -> bool {
     docs.first()
@@ -198,6 +237,9 @@ pub fn any(doc: &Value, keys: &Jwks) -> Result<&'static str, Failed> {
         Value::Array(docs) => chain(docs, keys).map(|()| "statement chain"),
         Value::String(token) => receipt(token, keys).map(|_| "receipt"),
         Value::Object(o) if o.contains_key("leaf") => proof(doc, keys).map(|()| "proof"),
+        Value::Object(o) if o.contains_key("rangeProof") => {
+            page(doc, keys).map(|()| "statement page")
+        }
         Value::Object(o) if o.contains_key("noticeId") => crate::plans::notice::verify(doc, keys)
             .map(|()| "plan change notice")
             .map_err(Failed),

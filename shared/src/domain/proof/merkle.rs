@@ -22,7 +22,7 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
 }
 
 /// The largest power of two strictly below `n` (n ≥ 2).
-fn split(n: usize) -> usize {
+pub fn split(n: usize) -> usize {
     let mut k = 1;
     while k << 1 < n {
         k <<= 1;
