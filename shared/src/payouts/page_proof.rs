@@ -30,7 +30,7 @@ pub async fn of_range(
     let Some(roots) = lines::block_roots(store, handle, p).await? else {
         return Ok(None);
     };
-    let partial = (n % BLOCK != 0).then_some(n / BLOCK);
+    let partial = (!n.is_multiple_of(BLOCK)).then_some(n / BLOCK);
     let needed: BTreeSet<usize> = [a / BLOCK, (b - 1) / BLOCK]
         .into_iter()
         .chain(partial)
@@ -65,7 +65,7 @@ impl Known {
     /// The root of the tree's subtree over leaves `lo..hi` (an RFC 6962 node).
     fn subtree(&self, lo: usize, hi: usize) -> Result<Hash, Unknown> {
         let block = lo / BLOCK;
-        if lo % BLOCK == 0 && hi - lo == BLOCK {
+        if lo.is_multiple_of(BLOCK) && hi - lo == BLOCK {
             return self.roots.get(block).copied().ok_or(Unknown);
         }
         if (hi - 1) / BLOCK == block {
