@@ -88,7 +88,8 @@ enum Command {
     /// the markdown table of the "Roles, scopes and tokens" section of docs/security.md.
     AccessTable,
     /// Verify, offline, a payout statement, a JSON list of one partner's statements (a chain),
-    /// an inclusion proof or a conversion receipt against the published keys
+    /// one page of a statement (`limit`/`cursor`) or a JSON list of its pages in order, an
+    /// inclusion proof or a conversion receipt against the published keys
     /// (`GET /v2/public/keys`). Exits non-zero and names what fails.
     Verify {
         /// The statement, proof or receipt (JSON), as the API answered it.

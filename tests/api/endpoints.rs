@@ -709,6 +709,12 @@ impl As<'_> {
         self.send(Method::GET, &rest, None).await
     }
 
+    /// `GET …/payouts/{id}/statement?{query}` (a page: `format`, `limit`, `cursor`)
+    pub(crate) async fn statement_page(&self, id: &str, query: &str) -> Response {
+        let rest = format!("/payouts/{id}/statement?{query}");
+        self.send(Method::GET, &rest, None).await
+    }
+
     /// `POST …/payouts/{id}/{mark-paid|mark-failed|cancel}`
     pub(crate) async fn settle_payout(&self, id: &str, action: &str, body: &Value) -> Response {
         let rest = format!("/payouts/{id}/{action}");

@@ -43,6 +43,9 @@ pub(crate) fn test_config() -> Config {
     c.signing_keys = tenx_shared::domain::proof::jws::ProofKeyring::generate_spec();
     c.payout_keys = tenx_shared::domain::sealed::Keyring::generate_spec();
     c.short_url_scheme = tenx_shared::platform::config::Scheme::Http;
+    // A payout request's budget in lines, not in time: on a slow emulator a run must not go
+    // to the background just because the machine is busy (`payout_jobs` sets the lines).
+    c.payout_sync_time = std::time::Duration::from_secs(600);
     c
 }
 

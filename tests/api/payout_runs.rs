@@ -5,57 +5,15 @@
 
 use serde_json::{Value, json};
 use tenx_shared::domain::proof::jws::Jwks;
-use tenx_shared::domain::{CommissionId, Currency, Handle, PartnerId};
 use tenx_shared::http::auth::Role;
-use tenx_shared::ledger::model::{Commission, Kind, Status};
 use tenx_shared::payouts::verify;
 
 use crate::commissions::no_drift;
 use crate::helpers::*;
+use crate::scenario::{partner, seed_lines};
 
 /// More lines than a page of the live index (500) and than a page of payout ids (1,000).
 const LINES: usize = 1_234;
-
-/// `n` approved lines of `minor` cents each for `partner`, available an hour ago, written as
-/// the ledger writes them (with their balances and index entries).
-async fn seed_lines(app: &TestApp, partner: &str, n: usize, minor: i64) -> Vec<CommissionId> {
-    let handle = Handle::parse("acme").unwrap();
-    let partner = PartnerId::parse(partner).unwrap();
-    let eur = Currency::parse("EUR").unwrap();
-    let hour_ago = tenx_shared::domain::time::unix_millis_to_rfc3339(
-        tenx_shared::platform::time::now_millis() - 3_600_000,
-    );
-    let mut ids = Vec::with_capacity(n);
-    // Many lines per transaction (their balance adds summed): the seeding is not under test.
-    let mut ops = Vec::new();
-    for _ in 0..n {
-        let id = CommissionId::new();
-        let mut line = Commission::blank(
-            id.clone(),
-            Kind::Manual,
-            partner.clone(),
-            Some(minor),
-            eur,
-            Status::Approved,
-        );
-        line.available_at = hour_ago.clone();
-        ops = tenx_shared::ledger::running::merged([ops, line.create(&handle).unwrap()].concat());
-        if ops.len() > 80 {
-            app.store.transact(std::mem::take(&mut ops)).await.unwrap();
-        }
-        ids.push(id);
-    }
-    if !ops.is_empty() {
-        app.store.transact(ops).await.unwrap();
-    }
-    ids
-}
-
-async fn partner(app: &TestApp, id: &str) {
-    let op = app.as_role("acme", Role::Operator);
-    let body = json!({"partnerId": id, "name": format!("Partner {id}")});
-    assert_eq!(op.create_partner(&body).await.status(), 201);
-}
 
 fn period() -> Value {
     json!({"partnerId": "big", "periodEnd": tenx_shared::platform::time::now_rfc3339()})

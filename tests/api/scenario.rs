@@ -131,3 +131,52 @@ pub(crate) async fn human_ctx(app: &TestApp, handle: &str, path: &str) -> String
     assert_eq!(resp.status(), 302, "{path}");
     query_param(header_str(resp.headers(), "location"), "ctx").expect("a human's ctx")
 }
+
+/// `n` approved lines of `minor` cents each for `partner`, available an hour ago, written as
+/// the ledger writes them (with their balances and index entries).
+pub(crate) async fn seed_lines(
+    app: &TestApp,
+    partner: &str,
+    n: usize,
+    minor: i64,
+) -> Vec<tenx_shared::domain::CommissionId> {
+    use tenx_shared::domain::{CommissionId, Currency, Handle, PartnerId};
+    use tenx_shared::ledger::model::{Commission, Kind, Status};
+    let handle = Handle::parse("acme").unwrap();
+    let partner = PartnerId::parse(partner).unwrap();
+    let eur = Currency::parse("EUR").unwrap();
+    let hour_ago = tenx_shared::domain::time::unix_millis_to_rfc3339(
+        tenx_shared::platform::time::now_millis() - 3_600_000,
+    );
+    let mut ids = Vec::with_capacity(n);
+    // Many lines per transaction (their balance adds summed): the seeding is not under test.
+    let mut ops = Vec::new();
+    for _ in 0..n {
+        let id = CommissionId::new();
+        let mut line = Commission::blank(
+            id.clone(),
+            Kind::Manual,
+            partner.clone(),
+            Some(minor),
+            eur,
+            Status::Approved,
+        );
+        line.available_at = hour_ago.clone();
+        ops = tenx_shared::ledger::running::merged([ops, line.create(&handle).unwrap()].concat());
+        if ops.len() > 80 {
+            app.store.transact(std::mem::take(&mut ops)).await.unwrap();
+        }
+        ids.push(id);
+    }
+    if !ops.is_empty() {
+        app.store.transact(ops).await.unwrap();
+    }
+    ids
+}
+
+/// Partner `id` of `acme`, created through the API.
+pub(crate) async fn partner(app: &TestApp, id: &str) {
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"partnerId": id, "name": format!("Partner {id}")});
+    assert_eq!(op.create_partner(&body).await.status(), 201);
+}

@@ -109,6 +109,7 @@ impl Bundle {
             let handler = handler_of(&f.binary);
             let secrets = match handler {
                 Handler::Http(group) => group.secrets(),
+                Handler::OutboxSweeper => tenx_shared::runtime::workers::sweeper::SECRETS,
                 _ => Secrets::NONE,
             };
             let mut config = base.clone();
@@ -1193,7 +1194,10 @@ async fn every_event_file_replays_through_its_function() {
     );
     let r = b.scheduled("outbox-sweeper/scheduled.json").await;
     // The sweep also approves commissions whose hold ended: none yet (the holds run 30 days).
-    assert_eq!(r, json!({"resent": pending, "approved": 0, "accrued": 0}));
+    assert_eq!(
+        r,
+        json!({"resent": pending, "approved": 0, "accrued": 0, "payoutJobs": 0})
+    );
     assert_eq!(
         b.drain(QueueName::Events).await.len(),
         pending,

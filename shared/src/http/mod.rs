@@ -26,6 +26,7 @@ pub mod request_id;
 pub mod risk;
 pub(crate) mod routes;
 pub mod script;
+pub mod statement;
 pub mod tokens;
 pub mod webhooks;
 

@@ -19,9 +19,10 @@ use crate::http::extract::{Json, Path, Query};
 use crate::http::pagination::{Page, PageParams, encode_cursor};
 use crate::kernel::state::AppState;
 use crate::payouts::PayoutView;
+use crate::payouts::background::{self, Progress};
+use crate::payouts::settle::Change;
 use crate::payouts::statement;
 use crate::{payouts, payouts::PayoutError, payouts::RunSpec};
-use crate::{payouts::settle, payouts::settle::Change};
 
 /// The payout routes: read with `commissions.read`, act with `payouts.write`.
 pub(crate) fn routes() -> Routes {
@@ -39,7 +40,7 @@ pub(crate) fn routes() -> Routes {
         .at("/v2/handles/{handle}/payouts/{payoutId}/proof")
         .get(Viewer, R, Free, get_proof)
         .at("/v2/handles/{handle}/payouts/{payoutId}/statement")
-        .get(Viewer, R, Free, get_statement)
+        .get(Viewer, R, Free, crate::http::statement::get_statement)
         .at("/v2/handles/{handle}/payouts/{payoutId}/mark-paid")
         .post(Operator, W, Write, mark_paid)
         .at("/v2/handles/{handle}/payouts/{payoutId}/mark-failed")
@@ -97,6 +98,21 @@ impl RunBody {
     }
 }
 
+/// Seconds a client is asked to wait before repeating a request whose work goes on in the
+/// background (a sweep advances it each `TENX_OUTBOX_SWEEP_SECS` locally, each minute on AWS).
+const RETRY_AFTER_SECS: u64 = 5;
+
+/// `202 Accepted`: the work goes on in the background; `body` says what is done so far.
+fn accepted(body: serde_json::Value) -> Response {
+    let mut response = (StatusCode::ACCEPTED, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    response
+}
+
+/// `201` with the run's payouts once it is done; `202` with those made so far while it goes
+/// on (`payouts::background`): the same request repeated answers the same way.
 async fn run(
     State(state): State<AppState>,
     caller: Caller,
@@ -105,20 +121,21 @@ async fn run(
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
     let spec = body.spec()?;
-    let created = payouts::run(
-        &state,
-        &caller.handle,
-        &key,
-        &spec,
-        &caller.principal.subject,
-    )
-    .await?;
-    let views: Vec<PayoutView> = created.iter().map(PayoutView::from).collect();
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(serde_json::json!({ "payouts": views })),
-    )
-        .into_response())
+    let by = &caller.principal.subject;
+    let progress = background::run(&state, &caller.handle, &key, &spec, by).await?;
+    let views = |made: Vec<payouts::Payout>| -> Vec<PayoutView> {
+        made.iter().map(PayoutView::from).collect()
+    };
+    Ok(match progress {
+        Progress::Done(made) => (
+            StatusCode::CREATED,
+            axum::Json(serde_json::json!({ "payouts": views(made) })),
+        )
+            .into_response(),
+        Progress::Running(made) => {
+            accepted(serde_json::json!({ "status": "running", "payouts": views(made) }))
+        }
+    })
 }
 
 #[derive(Deserialize)]
@@ -153,7 +170,11 @@ async fn list(
     }))
 }
 
-async fn load(state: &AppState, caller: &Caller, id: &PayoutId) -> ApiResult<payouts::Payout> {
+pub(crate) async fn load(
+    state: &AppState,
+    caller: &Caller,
+    id: &PayoutId,
+) -> ApiResult<payouts::Payout> {
     payouts::get(state, &caller.handle, id)
         .await?
         .filter(|p| caller.sees_partner(&p.partner_id))
@@ -168,46 +189,6 @@ async fn get_one(
     Ok(axum::Json(PayoutView::from(
         &load(&state, &caller, &id).await?,
     )))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FormatParams {
-    format: Option<String>,
-}
-
-async fn get_statement(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((_, id)): Path<(Handle, PayoutId)>,
-    Query(params): Query<FormatParams>,
-) -> ApiResult<Response> {
-    let payout = load(&state, &caller, &id).await?;
-    let lines = statement::lines(&state, &caller.handle, &payout).await?;
-    match params.format.as_deref().unwrap_or("json") {
-        "json" => {
-            let header = statement::header(&caller.handle, &payout);
-            let versions = statement::plan_versions(&lines);
-            let body = serde_json::json!({ "header": header, "lines": lines, "jws": payout.jws,
-                "planVersions": versions });
-            Ok(axum::Json(body).into_response())
-        }
-        "csv" => {
-            let mut response = statement::csv(&lines).into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            );
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("attachment; filename=\"statement-{id}.csv\""))
-            {
-                headers.insert(header::CONTENT_DISPOSITION, v);
-            }
-            Ok(response)
-        }
-        _ => Err(ApiError::invalid_request("format: expected json or csv.")),
-    }
 }
 
 #[derive(Deserialize)]
@@ -270,15 +251,25 @@ fn text(field: &str, raw: &str) -> ApiResult<String> {
     Ok(t.to_owned())
 }
 
+/// The payout once its lines are settled; `202` with it and the lines settled so far while
+/// the rest goes on in the background.
 async fn apply(
     state: &AppState,
     caller: &Caller,
     id: &PayoutId,
     change: Change,
-) -> ApiResult<axum::Json<PayoutView>> {
+) -> ApiResult<Response> {
     crate::http::payout_batches::refuse_if_batched(state, &caller.handle, id).await?;
-    let payout = settle::change(state, &caller.handle, id, change).await?;
-    Ok(axum::Json(PayoutView::from(&payout)))
+    Ok(
+        match background::change(state, &caller.handle, id, change).await? {
+            Progress::Done(s) => axum::Json(PayoutView::from(&s.payout)).into_response(),
+            Progress::Running(s) => accepted(serde_json::json!({
+                "status": "running",
+                "payout": PayoutView::from(&s.payout),
+                "linesSettled": s.lines_settled,
+            })),
+        },
+    )
 }
 
 async fn mark_paid(
@@ -286,7 +277,7 @@ async fn mark_paid(
     caller: Caller,
     Path((_, id)): Path<(Handle, PayoutId)>,
     Json(body): Json<ReferenceBody>,
-) -> ApiResult<axum::Json<PayoutView>> {
+) -> ApiResult<Response> {
     let reference = text("reference", &body.reference)?;
     apply(&state, &caller, &id, Change::Paid { reference }).await
 }
@@ -296,7 +287,7 @@ async fn mark_failed(
     caller: Caller,
     Path((_, id)): Path<(Handle, PayoutId)>,
     Json(body): Json<ReasonBody>,
-) -> ApiResult<axum::Json<PayoutView>> {
+) -> ApiResult<Response> {
     let reason = text("reason", &body.reason)?;
     apply(&state, &caller, &id, Change::Failed { reason }).await
 }
@@ -306,7 +297,7 @@ async fn cancel(
     caller: Caller,
     Path((_, id)): Path<(Handle, PayoutId)>,
     Json(body): Json<ReasonBody>,
-) -> ApiResult<axum::Json<PayoutView>> {
+) -> ApiResult<Response> {
     let reason = text("reason", &body.reason)?;
     apply(&state, &caller, &id, Change::Canceled { reason }).await
 }
@@ -318,7 +309,7 @@ impl From<PayoutError> for ApiError {
             PayoutError::NotFound(id) => ApiError::not_found(format!("Payout {id}")),
             PayoutError::KeyReused => ApiError::new(ErrorCode::IdempotencyKeyReused, message),
             PayoutError::InvalidState(_) => ApiError::invalid_state(message),
-            PayoutError::Busy => ApiError::conflict(message),
+            PayoutError::Busy | PayoutError::Suspended => ApiError::conflict(message),
             PayoutError::Store(e) => e.into(),
             PayoutError::Unconfigured(e) => e.into(),
         }

@@ -8,6 +8,8 @@ use crate::kernel::state::AppState;
 use crate::ledger::batch;
 use crate::ledger::model::{Commission, Status};
 use crate::payouts::RunSpec;
+use crate::payouts::budget::Budget;
+use crate::payouts::model::PayoutError;
 use crate::payouts::select::{self, LivePages};
 use crate::platform::store::StoreError;
 
@@ -34,15 +36,15 @@ impl Claimed {
 /// Pass two of a partner's run: claims for payout `id` every payable line of `currency` (and
 /// keeps those it claimed on an earlier try), page by page in id order, so a retried run
 /// lists them in the same order. Round trips: per page of 500 live lines, ONE query and 500
-/// reads, then ONE transaction per ~99 lines claimed.
+/// reads, then ONE transaction per ~99 lines claimed. Stops (`Suspended`) when `budget` is
+/// spent, its claims kept: a later run of the same key keeps them and claims the rest.
 pub async fn claim_all(
     state: &AppState,
     handle: &Handle,
-    partner: &PartnerId,
-    currency: Currency,
+    (partner, currency): (&PartnerId, Currency),
     id: &PayoutId,
-    spec: &RunSpec,
-) -> Result<Claimed, StoreError> {
+    (spec, budget): (&RunSpec, &Budget),
+) -> Result<Claimed, PayoutError> {
     let mut claimed = Claimed {
         ids: Vec::new(),
         leaves: Vec::new(),
@@ -50,7 +52,7 @@ pub async fn claim_all(
         first_available_ms: i64::MAX,
     };
     let mut pages = LivePages::of(state.store.as_ref(), handle, partner);
-    while let Some(lines) = pages.next().await? {
+    while let Some(lines) = pages.next_within(budget).await? {
         let (mut page, wanted): (Vec<Commission>, Vec<Commission>) = lines
             .into_iter()
             .filter(|l| l.currency == currency)

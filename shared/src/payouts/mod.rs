@@ -6,9 +6,13 @@
 //! `sequence`, version-checked) in ONE transaction. A retry with the same key resumes: the
 //! payout ids derive from the key.
 
+pub mod background;
+pub mod budget;
 pub mod claim;
+pub mod jobs;
 pub mod lines;
 pub mod model;
+pub mod page_proof;
 pub mod select;
 pub mod settle;
 pub mod statement;
@@ -24,13 +28,14 @@ use crate::domain::{Currency, Handle, PartnerId, PayoutId, PayoutRunKey};
 use crate::kernel::state::AppState;
 use crate::ledger::emit;
 use crate::partners;
+use crate::payouts::budget::Budget;
 pub use crate::payouts::model::{
     Payout, PayoutError, PayoutEvent, PayoutStatus, PayoutView, get, list, payout_event,
 };
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
 
 /// A validated run request.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunSpec {
     pub period_end_ms: i64,
     pub partner_id: Option<PartnerId>,
@@ -42,58 +47,105 @@ pub struct RunSpec {
 struct RunRecord {
     fingerprint: String,
     created_ms: i64,
+    /// Finished in the background (`payouts::jobs`): its repeat answers the payouts it made
+    /// rather than running again. A run finished in its request stays `false`, as before.
+    #[serde(default)]
+    done: bool,
+}
+
+/// A run as stored: its key's hash, when it was first asked for (its payout ids derive from
+/// both), and whether it finished in the background.
+#[derive(Clone, Debug)]
+pub struct RunId {
+    pub key_hash: String,
+    pub created_ms: i64,
+    pub done: bool,
+}
+
+/// The stored form of an idempotency key (never the key itself).
+pub fn key_hash(key: &PayoutRunKey) -> String {
+    hex::encode(&sha2::Sha256::digest(key.as_str().as_bytes())[..16])
 }
 
 /// The run's record: created once per key; a key reused with another request is refused.
-async fn run_record(
+/// Round trips: ONE read (a new run: and ONE put-if-absent).
+pub async fn run_record(
     state: &AppState,
     handle: &Handle,
-    key: &PayoutRunKey,
+    key_hash: &str,
     spec: &RunSpec,
-) -> Result<(String, i64), PayoutError> {
-    let key_hash = hex::encode(&sha2::Sha256::digest(key.as_str().as_bytes())[..16]);
+) -> Result<RunId, PayoutError> {
     let fingerprint = serde_json::to_string(spec).unwrap_or_default();
-    let (pk, sk) = keys::payout_run(handle, &key_hash);
+    let (pk, sk) = keys::payout_run(handle, key_hash);
+    let id = |r: RunRecord| RunId {
+        key_hash: key_hash.to_owned(),
+        created_ms: r.created_ms,
+        done: r.done,
+    };
     for _ in 0..3 {
         if let Some(item) = state.store.get(&pk, &sk).await? {
             let r: RunRecord = item.parse()?;
             if r.fingerprint != fingerprint {
                 return Err(PayoutError::KeyReused);
             }
-            return Ok((key_hash, r.created_ms));
+            return Ok(id(r));
         }
         let r = RunRecord {
             fingerprint: fingerprint.clone(),
             created_ms: crate::platform::time::now_millis(),
+            done: false,
         };
         let item = Item::new(pk.clone(), sk.clone(), crate::platform::store::to_doc(&r)?)
             .expiring_at(Some(crate::platform::store::now_unix() + 365 * 86_400));
         if crate::platform::store::put_new(state.store.as_ref(), item).await? {
-            return Ok((key_hash, r.created_ms));
+            return Ok(id(r));
         }
     }
     Err(PayoutError::Busy)
 }
 
+/// Records that the run finished in the background. Round trips: ONE put.
+pub async fn run_done(
+    state: &AppState,
+    handle: &Handle,
+    id: &RunId,
+    spec: &RunSpec,
+) -> Result<(), StoreError> {
+    let (pk, sk) = keys::payout_run(handle, &id.key_hash);
+    let r = RunRecord {
+        fingerprint: serde_json::to_string(spec).unwrap_or_default(),
+        created_ms: id.created_ms,
+        done: true,
+    };
+    let item = Item::new(pk, sk, crate::platform::store::to_doc(&r)?)
+        .expiring_at(Some(crate::platform::store::now_unix() + 365 * 86_400));
+    let put = WriteOp::Put {
+        item,
+        cond: Cond::None,
+    };
+    state.store.write(put).await.map(|_| ())
+}
+
 /// A run: every payout it created (or, on a retry, had created). Streamed (issue 43): per
 /// partner, two passes over its live lines ([`select::tally`], then [`claim::claim_all`]),
-/// holding sums, ids and leaf hashes, never the lines.
+/// holding sums, ids and leaf hashes, never the lines. Stops with `Suspended` when `budget` is
+/// spent (between pages, its claims and payouts kept): the same run again resumes.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn run(
     state: &AppState,
     handle: &Handle,
-    key: &PayoutRunKey,
-    spec: &RunSpec,
+    id: &RunId,
+    (spec, budget): (&RunSpec, &Budget),
     by: &str,
 ) -> Result<Vec<Payout>, PayoutError> {
-    let (key_hash, created_ms) = run_record(state, handle, key, spec).await?;
     let run = Run {
         state,
         handle,
         spec,
+        budget,
         by,
-        key_hash,
-        created_ms,
+        key_hash: id.key_hash.clone(),
+        created_ms: id.created_ms,
         now_ms: crate::platform::time::now_millis(),
     };
     let mut out = Vec::new();
@@ -103,11 +155,23 @@ pub async fn run(
     Ok(out)
 }
 
+/// The payout a run of `key_hash` first asked for at `created_ms` makes for a partner and
+/// currency: derived from both, so a retry finds the lines it claimed and the payout it made.
+pub fn payout_id_of(
+    key_hash: &str,
+    created_ms: i64,
+    partner: &PartnerId,
+    currency: Currency,
+) -> PayoutId {
+    PayoutId::of_run(created_ms, &format!("{key_hash}:{partner}:{currency}"))
+}
+
 /// One run's request and identity.
 struct Run<'a> {
     state: &'a AppState,
     handle: &'a Handle,
     spec: &'a RunSpec,
+    budget: &'a Budget,
     by: &'a str,
     key_hash: String,
     created_ms: i64,
@@ -118,8 +182,7 @@ impl Run<'_> {
     /// The payout this run makes for a partner and currency: derived from the key, so a retry
     /// finds the lines it claimed and the payout it made.
     fn id_of(&self, partner: &PartnerId, currency: Currency) -> PayoutId {
-        let seed = format!("{}:{partner}:{currency}", self.key_hash);
-        PayoutId::of_run(self.created_ms, &seed)
+        payout_id_of(&self.key_hash, self.created_ms, partner, currency)
     }
 
     /// The partner named, else every partner of the handle. Round trips: ONE read, or ONE
@@ -148,8 +211,8 @@ impl Run<'_> {
     async fn pay_partner(&self, partner: &partners::Partner) -> Result<Vec<Payout>, PayoutError> {
         let id = &partner.partner_id;
         let ours = |currency| self.id_of(id, currency);
-        let nets =
-            select::tally(self.state, self.handle, id, self.spec, self.now_ms, &ours).await?;
+        let (state, handle, now) = (self.state, self.handle, self.now_ms);
+        let nets = select::tally(state, handle, id, (self.spec, self.budget), now, &ours).await?;
         let mut out = Vec::new();
         for (currency, net) in nets {
             out.extend(self.pay_currency(partner, currency, net).await?);
@@ -182,13 +245,15 @@ impl Run<'_> {
             return Ok(None);
         }
         let p = &partner.partner_id;
-        let claimed = claim::claim_all(state, handle, p, currency, &id, self.spec).await?;
+        let within = (self.spec, self.budget);
+        let claimed = claim::claim_all(state, handle, (p, currency), &id, within).await?;
         let amount = i64::try_from(claimed.net).ok().filter(|a| *a >= minimum);
         let Some(amount) = amount else {
             claim::release(state, handle, &id, &claimed.ids).await?;
             return Ok(None);
         };
-        let line_pages = lines::write(state.store.as_ref(), handle, &id, &claimed.ids).await?;
+        let stored = (claimed.ids.as_slice(), claimed.leaves.as_slice());
+        let line_pages = lines::write(state.store.as_ref(), handle, &id, stored).await?;
         let payout = self.payout(id, partner, currency, amount, &claimed, line_pages);
         create_with_sequence(state, handle, payout).await.map(Some)
     }

@@ -66,6 +66,10 @@ pub enum PayoutError {
     InvalidState(String),
     #[error("The payout is being changed concurrently; retry.")]
     Busy,
+    /// The call's budget is spent with work left (`payouts::budget`): never answered as an
+    /// error, the request answers `202` and the sweeper carries on.
+    #[error("The work goes on in the background.")]
+    Suspended,
     #[error(transparent)]
     Unconfigured(#[from] crate::kernel::state::Unconfigured),
     #[error(transparent)]

@@ -12,6 +12,8 @@ use crate::kernel::state::AppState;
 use crate::ledger::model::{Commission, Status};
 use crate::ledger::{due, index};
 use crate::payouts::RunSpec;
+use crate::payouts::budget::Budget;
+use crate::payouts::model::PayoutError;
 use crate::platform::store::{Query, Store, StoreError};
 
 /// Index entries per query.
@@ -34,6 +36,22 @@ impl<'a> LivePages<'a> {
             handle,
             query: Some(query),
         }
+    }
+
+    /// The next page of lines within `budget` (refused once it is spent: nothing read); `None`
+    /// past the end. Round trips: ONE index query, then ONE read per line,
+    /// [`READS_IN_FLIGHT`] at a time.
+    pub async fn next_within(
+        &mut self,
+        budget: &Budget,
+    ) -> Result<Option<Vec<Commission>>, PayoutError> {
+        if self.query.is_none() {
+            return Ok(None);
+        }
+        budget.check().map_err(|_| PayoutError::Suspended)?;
+        let lines = self.next().await?;
+        budget.spend(lines.as_ref().map_or(0, Vec::len));
+        Ok(lines)
     }
 
     /// The next page of lines; `None` past the end. Round trips: ONE index query, then ONE
@@ -88,18 +106,19 @@ pub fn payable(line: &Commission, spec: &RunSpec) -> bool {
 
 /// Pass one of a partner's run: per currency, the net it would be paid, counting the lines
 /// this run's payout (`ours`) already claimed on an earlier try. Due pending lines are
-/// approved on the way (ONE transaction each). Holds the sums only.
+/// approved on the way (ONE transaction each). Holds the sums only. Stops (`Suspended`) when
+/// `budget` is spent: a later run does the whole pass again.
 pub async fn tally(
     state: &AppState,
     handle: &Handle,
     partner: &PartnerId,
-    spec: &RunSpec,
+    (spec, budget): (&RunSpec, &Budget),
     now_ms: i64,
     ours: &(dyn Fn(Currency) -> PayoutId + Sync),
-) -> Result<BTreeMap<Currency, i128>, StoreError> {
+) -> Result<BTreeMap<Currency, i128>, PayoutError> {
     let mut nets: BTreeMap<Currency, i128> = BTreeMap::new();
     let mut pages = LivePages::of(state.store.as_ref(), handle, partner);
-    while let Some(lines) = pages.next().await? {
+    while let Some(lines) = pages.next_within(budget).await? {
         for line in lines {
             let mine = line.payout_id.as_ref() == Some(&ours(line.currency));
             let line = match mine {

@@ -56,16 +56,30 @@ impl From<&Commission> for Line {
     }
 }
 
-/// The statement's lines, in the payout's order. Round trips: ONE query per 1,000 pages of
-/// ids, then ONE read per line, 64 at a time.
-#[tracing::instrument(skip_all, fields(handle = %handle, payout = %p.payout_id))]
-pub async fn lines(state: &AppState, handle: &Handle, p: &Payout) -> Result<Vec<Line>, StoreError> {
+/// Statements up to this many lines are answered whole when no page is asked for: ~1.9 MB of
+/// JSON (~370 bytes a line), well under the 6 MB an AWS Lambda response may hold, and about
+/// the 256 MB function's comfortable working set. Larger ones are read a page at a time.
+pub const WHOLE_MAX_LINES: usize = 5_000;
+/// The most lines one statement page answers (the same bound, for the same reasons).
+pub const PAGE_MAX_LINES: usize = 5_000;
+
+/// Lines `offset .. offset + limit` of the statement (fewer on the last page), in the payout's
+/// order. Reads only what it answers. Round trips: ONE read per page of 1,000 ids the range
+/// touches, then ONE read per line, 64 at a time.
+#[tracing::instrument(skip_all, fields(handle = %handle, payout = %p.payout_id, offset, limit))]
+pub async fn page(
+    state: &AppState,
+    handle: &Handle,
+    p: &Payout,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<Line>, StoreError> {
     let store = state.store.as_ref();
-    let ids = crate::payouts::lines::ids(store, handle, p).await?;
+    let ids = crate::payouts::lines::ids_range(store, handle, p, offset, limit).await?;
     let read = crate::payouts::select::read_lines(store, handle, &ids).await?;
     if read.len() != ids.len() {
         return Err(StoreError::Corrupt(format!(
-            "payout {} lists {} lines, {} exist",
+            "payout {} lists {} lines from {offset}, {} exist",
             p.payout_id,
             ids.len(),
             read.len()
@@ -235,9 +249,9 @@ pub struct Proof {
     pub jws: String,
 }
 
-/// The proof that `commission` is a line of the payout's statement, read a page of 500 lines
-/// at a time and kept as leaf hashes (32 bytes a line: 3 MB at 10^5 lines, where the lines
-/// themselves took hundreds). `None` when it is not in it. Round trips: as [`lines`].
+/// The proof that `commission` is a line of the payout's statement, or `None` when it is not
+/// in it. From the leaf hashes stored beside the ids (a payout made since they were): the ids'
+/// pages and the one line. Round trips: ONE query per 1,000 pages of ids, then ONE read.
 pub async fn proof_of(
     state: &AppState,
     handle: &Handle,
@@ -245,7 +259,34 @@ pub async fn proof_of(
     commission: &str,
 ) -> Result<Option<Proof>, StoreError> {
     let store = state.store.as_ref();
-    let ids = crate::payouts::lines::ids(store, handle, p).await?;
+    let (ids, leaves) = crate::payouts::lines::ids_and_leaves(store, handle, p).await?;
+    if leaves.is_empty() {
+        return proof_from_lines(state, handle, p, commission, &ids).await;
+    }
+    let Some(index) = ids.iter().position(|id| id.as_str() == commission) else {
+        return Ok(None);
+    };
+    let read = crate::payouts::select::read_lines(store, handle, &ids[index..=index]).await?;
+    let line = read.first().map(Line::from).ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "payout {} lists a line that does not exist",
+            p.payout_id
+        ))
+    })?;
+    Ok(Some(proof_at(handle, p, leaf(&line), index, &leaves)))
+}
+
+/// The proof of a payout made before its leaf hashes were stored: every line read, a page of
+/// 500 at a time, and kept as leaf hashes (32 bytes a line: 3 MB at 10^5 lines, where the
+/// lines themselves took hundreds). Round trips: ONE read per line, 64 at a time.
+async fn proof_from_lines(
+    state: &AppState,
+    handle: &Handle,
+    p: &Payout,
+    commission: &str,
+    ids: &[crate::domain::CommissionId],
+) -> Result<Option<Proof>, StoreError> {
+    let store = state.store.as_ref();
     let mut hashes = Vec::with_capacity(ids.len());
     let mut found = None;
     for chunk in ids.chunks(crate::payouts::select::PAGE) {
@@ -263,15 +304,25 @@ pub async fn proof_of(
             p.payout_id
         )));
     }
-    Ok(found.map(|(index, leaf)| Proof {
+    Ok(found.map(|(index, leaf)| proof_at(handle, p, leaf, index, &hashes)))
+}
+
+fn proof_at(
+    handle: &Handle,
+    p: &Payout,
+    leaf: String,
+    index: usize,
+    leaves: &[merkle::Hash],
+) -> Proof {
+    Proof {
         leaf,
         leaf_index: index,
-        tree_size: hashes.len(),
-        path: merkle::path(&hashes, index)
+        tree_size: leaves.len(),
+        path: merkle::path(leaves, index)
             .iter()
             .map(hex::encode)
             .collect(),
         header: header(handle, p),
         jws: p.jws.clone(),
-    }))
+    }
 }

@@ -1,7 +1,8 @@
 //! Offline verification of what 10x signs (`tenx verify`): a statement (its signature, that the
 //! signed header is the one shown, that its lines are the ones under the signed root and add up
 //! to its amount), a chain of one partner's statements (sequence and previous-statement hash),
-//! an inclusion proof, and a conversion receipt. Each failure names what does not hold.
+//! a statement read a page at a time (its pages, in order, or one page alone by its range
+//! proof), an inclusion proof, and a conversion receipt. Each failure names what does not hold.
 
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -108,6 +109,88 @@ pub fn chain(docs: &[Value], keys: &Jwks) -> Result<(), Failed> {
     Ok(())
 }
 
+/// A statement read a page at a time (`limit`/`cursor`), its pages in order: each carries the
+/// same signed header and JWS, each starts where the one before ended, the last has no
+/// `nextCursor`; their lines together verify as one statement. Answers its header's hash.
+pub fn pages(docs: &[Value], keys: &Jwks) -> Result<String, Failed> {
+    let first = docs.first().ok_or_else(|| Failed("no pages".into()))?;
+    let mut lines = Vec::new();
+    for (i, page) in docs.iter().enumerate() {
+        if page.get("header") != first.get("header") || page.get("jws") != first.get("jws") {
+            return fail(format!("page {i}: not a page of the same statement"));
+        }
+        if page.get("offset").and_then(Value::as_u64) != Some(lines.len() as u64) {
+            return fail(format!(
+                "page {i}: it does not start where page {} ended (a page missing or moved)",
+                i.saturating_sub(1)
+            ));
+        }
+        let last = i + 1 == docs.len();
+        if page.get("nextCursor").is_none_or(Value::is_null) != last {
+            return fail(format!(
+                "page {i}: its nextCursor says otherwise about what follows"
+            ));
+        }
+        let page_lines = page.get("lines").and_then(Value::as_array);
+        lines.extend(
+            page_lines
+                .ok_or_else(|| Failed(format!("page {i}: missing lines")))?
+                .iter()
+                .cloned(),
+        );
+    }
+    let whole = serde_json::json!({
+        "header": first["header"], "jws": first["jws"], "lines": lines,
+    });
+    statement(&whole, keys)
+}
+
+/// One page of a statement on its own: the signed header, and its lines at its `offset` under
+/// the signed root by its `rangeProof`. (Its lines' sum is not the header's amount: the pages
+/// together check that, [`pages`].)
+pub fn page(doc: &Value, keys: &Jwks) -> Result<(), Failed> {
+    let header = doc
+        .get("header")
+        .ok_or_else(|| Failed("missing header".into()))?;
+    signed_header(header, text(doc, "jws")?, keys)?;
+    let lines = doc
+        .get("lines")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Failed("missing lines".into()))?;
+    let number = |v: &Value, name: &str| {
+        v.get(name)
+            .and_then(Value::as_u64)
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| Failed(format!("missing {name}")))
+    };
+    let (offset, size) = (number(doc, "offset")?, number(header, "treeSize")?);
+    let proof: Vec<merkle::Hash> = doc
+        .get("rangeProof")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Failed("missing rangeProof".into()))?
+        .iter()
+        .map(|p| decode_hash(p.as_str().unwrap_or("")))
+        .collect::<Result<_, _>>()?;
+    let leaves: Vec<merkle::Hash> = lines
+        .iter()
+        .map(|l| merkle::leaf_hash(jcs::canonical(&leaf_value(l)).as_bytes()))
+        .collect();
+    let root = merkle::root_from_range(&leaves, offset, size, &proof);
+    if root.map(hex::encode).as_deref() != Some(text(header, "merkleRoot")?) {
+        return fail(
+            "lines: they are not the signed lines at this offset (one changed, was added, removed or moved)",
+        );
+    }
+    Ok(())
+}
+
+/// Whether `docs` are pages of one statement (not a chain of whole statements).
+fn are_pages(docs: &[Value]) -> bool {
+    docs.first()
+        .and_then(Value::as_object)
+        .is_some_and(|o| o.contains_key("nextCursor"))
+}
+
 /// An inclusion proof: the leaf is in the tree under the signed root.
 pub fn proof(doc: &Value, keys: &Jwks) -> Result<(), Failed> {
     let header = doc
@@ -150,9 +233,13 @@ pub fn receipt(token: &str, keys: &Jwks) -> Result<Value, Failed> {
 /// string or `{"receipt": …}`). Answers what it verified.
 pub fn any(doc: &Value, keys: &Jwks) -> Result<&'static str, Failed> {
     match doc {
+        Value::Array(docs) if are_pages(docs) => pages(docs, keys).map(|_| "paged statement"),
         Value::Array(docs) => chain(docs, keys).map(|()| "statement chain"),
         Value::String(token) => receipt(token, keys).map(|_| "receipt"),
         Value::Object(o) if o.contains_key("leaf") => proof(doc, keys).map(|()| "proof"),
+        Value::Object(o) if o.contains_key("rangeProof") => {
+            page(doc, keys).map(|()| "statement page")
+        }
         Value::Object(o) if o.contains_key("noticeId") => crate::plans::notice::verify(doc, keys)
             .map(|()| "plan change notice")
             .map_err(Failed),

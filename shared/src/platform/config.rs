@@ -275,6 +275,11 @@ pub const VIEWER_HOST_HEADER: &str = "x-forwarded-host";
 /// The highest `TENX_MAX_CONVERSION_VALUE` accepted: 15 digits, what a value may carry anyway.
 pub const MAX_CONVERSION_VALUE_CEILING: u64 = 999_999_999_999_999;
 
+/// Line reads (both passes of a run, or a status change's lines) a payout request does before
+/// the rest goes to the background: a run of ~2,500 lines still answers at once, in ~2 s on
+/// DynamoDB, well inside the API functions' 10 s.
+pub const DEFAULT_PAYOUT_SYNC_LINES: usize = 5_000;
+
 /// One conversion's value at most, by default: a billion units of any currency (10^15
 /// micro-units; summing 10^23 of them would still fit the i128 counters).
 pub const DEFAULT_MAX_CONVERSION_VALUE: u64 = 1_000_000_000;
@@ -313,6 +318,13 @@ pub struct Config {
     pub outbox_sweep_interval: Duration,
     /// Outbox entries younger than this are left alone (their enqueue is probably in flight).
     pub outbox_min_age: Duration,
+    /// Commission lines a payout run or status change handles in its request before the rest
+    /// goes to the background (`TENX_PAYOUT_SYNC_LINES`, default
+    /// [`DEFAULT_PAYOUT_SYNC_LINES`]); the request answers `202` meanwhile.
+    pub payout_sync_lines: usize,
+    /// How long such a request works before the rest goes to the background
+    /// (`TENX_PAYOUT_SYNC_SECS`, default 6: under the API functions' 10 s timeout).
+    pub payout_sync_time: Duration,
     /// Allow webhook endpoints on private/loopback addresses (local development only).
     pub webhooks_allow_private: bool,
     /// Base of the webhook retry schedule (5 s → 5, 10, 20, 40, 80 s).
@@ -372,6 +384,8 @@ impl Default for Config {
             max_conversion_value: rust_decimal::Decimal::from(DEFAULT_MAX_CONVERSION_VALUE),
             outbox_sweep_interval: Duration::from_secs(15),
             outbox_min_age: Duration::from_secs(15),
+            payout_sync_lines: DEFAULT_PAYOUT_SYNC_LINES,
+            payout_sync_time: Duration::from_secs(6),
             webhooks_allow_private: false,
             webhook_retry_base: Duration::from_secs(5),
             delivery_concurrency: 64,
@@ -492,6 +506,12 @@ impl Config {
         if let Some(secs) = env.parse::<u64>("TENX_OUTBOX_MIN_AGE_SECS")? {
             c.outbox_min_age = Duration::from_secs(secs);
         }
+        if let Some(lines) = env.parse::<usize>("TENX_PAYOUT_SYNC_LINES")? {
+            c.payout_sync_lines = lines;
+        }
+        if let Some(secs) = env.parse::<u64>("TENX_PAYOUT_SYNC_SECS")? {
+            c.payout_sync_time = Duration::from_secs(secs);
+        }
         if let Some(b) = env.flag("TENX_WEBHOOKS_ALLOW_PRIVATE")? {
             c.webhooks_allow_private = b;
         }
@@ -605,6 +625,9 @@ impl Config {
         }
         if self.outbox_sweep_interval.is_zero() {
             bail!("TENX_OUTBOX_SWEEP_SECS must be at least 1");
+        }
+        if self.payout_sync_lines == 0 || self.payout_sync_time.is_zero() {
+            bail!("TENX_PAYOUT_SYNC_LINES and TENX_PAYOUT_SYNC_SECS must be at least 1");
         }
         if !(1..=MAX_DELIVERY_CONCURRENCY).contains(&self.delivery_concurrency)
             || !(1..=MAX_DELIVERY_CONCURRENCY).contains(&self.delivery_concurrency_per_endpoint)

@@ -250,7 +250,8 @@ async fn click_consumer(state: AppState, clicks: Arc<dyn ClickStream>) {
     crate::runtime::workers::click_stream::run(consumer, clicks, idle).await;
 }
 
-/// Finds outbox entries whose enqueue never happened (a crash between commit and send).
+/// Finds outbox entries whose enqueue never happened (a crash between commit and send), and
+/// carries on the payout work left to the background.
 async fn outbox_sweeper(state: AppState) {
     // `Config::validate` refuses a zero interval (which `interval` would panic on).
     let mut tick = tokio::time::interval(state.config.outbox_sweep_interval);
@@ -281,6 +282,11 @@ async fn outbox_sweeper(state: AppState) {
                 "commissions approved at the end of their hold"
             ),
             Err(e) => tracing::warn!(error = %e, "commission approval sweep failed"),
+        }
+        match crate::payouts::jobs::sweep(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(finished = n, "payout jobs finished in the background"),
+            Err(e) => tracing::warn!(error = %e, "payout job sweep failed"),
         }
     }
 }

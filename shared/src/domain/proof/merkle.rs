@@ -22,7 +22,7 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
 }
 
 /// The largest power of two strictly below `n` (n ≥ 2).
-fn split(n: usize) -> usize {
+pub fn split(n: usize) -> usize {
     let mut k = 1;
     while k << 1 < n {
         k <<= 1;
@@ -87,6 +87,70 @@ pub fn root_from_path(leaf: Hash, index: usize, size: usize, path: &[Hash]) -> O
         sn >>= 1;
     }
     (sn == 0).then_some(r)
+}
+
+/// The hashes that let a verifier holding the leaves `a..b` of a tree of `n` leaves recompute
+/// its root: every maximal subtree outside `a..b`, left to right (the RFC 6962 splits), each
+/// as `subtree(lo, hi)` answers it. O(log n) of them.
+pub fn range_proof<E>(
+    n: usize,
+    (a, b): (usize, usize),
+    subtree: &mut impl FnMut(usize, usize) -> Result<Hash, E>,
+) -> Result<Vec<Hash>, E> {
+    let mut out = Vec::new();
+    if a < b && b <= n {
+        range_walk((0, n), (a, b), &mut out, subtree)?;
+    }
+    Ok(out)
+}
+
+fn range_walk<E>(
+    (lo, hi): (usize, usize),
+    (a, b): (usize, usize),
+    out: &mut Vec<Hash>,
+    subtree: &mut impl FnMut(usize, usize) -> Result<Hash, E>,
+) -> Result<(), E> {
+    if hi <= a || lo >= b {
+        out.push(subtree(lo, hi)?);
+        return Ok(());
+    }
+    if a <= lo && hi <= b {
+        return Ok(());
+    }
+    let k = split(hi - lo);
+    range_walk((lo, lo + k), (a, b), out, subtree)?;
+    range_walk((lo + k, hi), (a, b), out, subtree)
+}
+
+/// The root of a tree of `n` leaves from its leaves `offset..offset + leaves.len()` and their
+/// [`range_proof`], or `None` when the proof does not fit (too few or too many hashes, a range
+/// outside the tree).
+pub fn root_from_range(leaves: &[Hash], offset: usize, n: usize, proof: &[Hash]) -> Option<Hash> {
+    let b = offset.checked_add(leaves.len())?;
+    if leaves.is_empty() || b > n {
+        return None;
+    }
+    let mut next = proof.iter();
+    let root = rebuild((0, n), (offset, b), leaves, &mut next)?;
+    next.next().is_none().then_some(root)
+}
+
+fn rebuild<'a>(
+    (lo, hi): (usize, usize),
+    (a, b): (usize, usize),
+    leaves: &[Hash],
+    proof: &mut impl Iterator<Item = &'a Hash>,
+) -> Option<Hash> {
+    if hi <= a || lo >= b {
+        return proof.next().copied();
+    }
+    if a <= lo && hi <= b {
+        return Some(root(&leaves[lo - a..hi - a]));
+    }
+    let k = split(hi - lo);
+    let left = rebuild((lo, lo + k), (a, b), leaves, proof)?;
+    let right = rebuild((lo + k, hi), (a, b), leaves, proof)?;
+    Some(node_hash(&left, &right))
 }
 
 #[cfg(test)]
@@ -170,5 +234,40 @@ mod tests {
             }
         }
         assert_eq!(root_from_path(many[0], 3, 3, &[]), None);
+    }
+
+    #[test]
+    fn every_range_verifies_from_its_proof_in_every_size_and_a_wrong_one_does_not() {
+        let many: Vec<Hash> = (0u8..37).map(|i| leaf_hash(&[i, 3])).collect();
+        for n in 1..=many.len() {
+            let r = root(&many[..n]);
+            let mut whole = |lo: usize, hi: usize| Ok::<_, ()>(root(&many[lo..hi]));
+            for a in 0..n {
+                for b in a + 1..=n {
+                    let proof = range_proof(n, (a, b), &mut whole).unwrap();
+                    assert!(proof.len() <= 2 * (usize::BITS - n.leading_zeros()) as usize);
+                    assert_eq!(
+                        root_from_range(&many[a..b], a, n, &proof),
+                        Some(r),
+                        "{a}..{b} of {n}"
+                    );
+                    if n > 1 {
+                        let shifted = (a + 1) % n;
+                        let moved = root_from_range(&many[a..b], shifted, n, &proof);
+                        assert_ne!(moved, Some(r), "{a}..{b} of {n} shown at {shifted}");
+                    }
+                }
+            }
+        }
+        let proof = range_proof(8, (2, 5), &mut |lo, hi| Ok::<_, ()>(root(&many[lo..hi]))).unwrap();
+        assert_eq!(
+            root_from_range(&many[2..5], 2, 8, &proof[1..]),
+            None,
+            "a hash missing"
+        );
+        assert_eq!(
+            root_from_range(&many[2..5], 2, 8, &[proof.clone(), proof].concat()),
+            None
+        );
     }
 }

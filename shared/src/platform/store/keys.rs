@@ -376,6 +376,20 @@ pub fn payout_lines_pk(handle: &Handle, payout_id: &crate::domain::PayoutId) -> 
     format!("H#{handle}#PAYL#{payout_id}")
 }
 
+/// Payout work left to the sweeper (issue 43: a large run or status change), across handles:
+/// sk `{handle}#run#{keyHash}` or `{handle}#settle#{payoutId}`, deleted when done.
+pub const PAYOUT_JOBS_PK: &str = "PAYJOB";
+
+pub fn payout_job_sk(handle: &Handle, kind: &str, id: &str) -> String {
+    format!("{handle}#{kind}#{id}")
+}
+
+/// A payout whose lines the sweeper finished settling: its status change, repeated, answers
+/// at once instead of reading every line again.
+pub fn payout_settled(handle: &Handle, payout_id: &crate::domain::PayoutId) -> (String, String) {
+    (format!("H#{handle}#PAYSET"), payout_id.to_string())
+}
+
 /// A partner's payout chain head: its last sequence and statement hash (version-checked).
 pub fn payout_head(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
     (format!("H#{handle}#PAYHEAD"), partner_id.to_string())

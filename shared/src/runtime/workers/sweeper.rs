@@ -1,7 +1,8 @@
 //! The outbox sweeper as a scheduled Lambda function (EventBridge `rate(1 minute)`): each
 //! invocation runs one [`outbox::sweep`], re-enqueueing committed events whose enqueue never
 //! happened (a function that died, or a queue that was down, between a commit and its send).
-//! Without it, a conversion's fan-out could be lost in production. Overlapping invocations are
+//! Without it, a conversion's fan-out could be lost in production. It also carries on the payout
+//! runs and status changes too large for their request (`payouts::jobs`). Overlapping invocations are
 //! harmless: every copy of an event carries the same id and consumers dedupe on it.
 
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -10,6 +11,13 @@ use serde_json::Value;
 
 use crate::kernel::state::AppState;
 use crate::{kernel::outbox, kernel::outbox::SweepError};
+
+/// The sweeper's one secret: the statements' signing keys, since a payout run it finishes in
+/// the background seals its statements (`payouts::jobs`).
+pub const SECRETS: crate::platform::config::Secrets = crate::platform::config::Secrets {
+    signing: true,
+    ..crate::platform::config::Secrets::NONE
+};
 
 /// What one invocation did (the function's response, visible in `cargo lambda invoke`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -21,6 +29,8 @@ pub struct SweepReport {
     pub approved: usize,
     /// Qualified-click lines written for closed days (and late clicks).
     pub accrued: usize,
+    /// Payout runs and status changes finished in the background (`payouts::jobs`).
+    pub payout_jobs: usize,
 }
 
 /// One invocation. The trigger (an EventBridge scheduled event, or `{}` from a manual invoke)
@@ -36,6 +46,7 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
     let accrued =
         crate::ledger::qualified_clicks::sweep(state, crate::platform::time::now_millis()).await?;
     let approved = crate::ledger::due::sweep(state, crate::platform::time::now_millis()).await?;
+    let payout_jobs = crate::payouts::jobs::sweep(state).await?;
     let scheduled = trigger.get("time").and_then(Value::as_str).unwrap_or("-");
     if resent > 0 {
         tracing::warn!(resent, scheduled, "outbox sweep re-enqueued events");
@@ -46,6 +57,7 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
         resent,
         approved,
         accrued,
+        payout_jobs,
     })
 }
 

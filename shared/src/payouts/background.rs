@@ -1,0 +1,150 @@
+//! A payout request's share of the work (issue 43): a run or status change does what fits its
+//! budget (`TENX_PAYOUT_SYNC_LINES` lines within `TENX_PAYOUT_SYNC_SECS`) and answers it done,
+//! exactly as before; past the budget it leaves the rest to the sweeper (`payouts::jobs`) and
+//! answers it running. The same request repeated answers running while the job is left, and
+//! done (the same answer as a request that did it all) once it is gone.
+
+use crate::domain::{Handle, PayoutId, PayoutRunKey};
+use crate::kernel::state::AppState;
+use crate::payouts::budget::Budget;
+use crate::payouts::jobs::{self, Job, Work};
+use crate::payouts::model::{Payout, PayoutError};
+use crate::payouts::settle::{self, Change};
+use crate::payouts::{self, RunId, RunSpec};
+use crate::platform::store::{Query, StoreError, keys};
+
+/// Where a request left its work.
+#[derive(Clone, Debug)]
+pub enum Progress<T> {
+    /// Finished: the answer.
+    Done(T),
+    /// Going on in the background: what is done so far.
+    Running(T),
+}
+
+/// A status change's payout and how many of its lines are settled so far.
+#[derive(Clone, Debug)]
+pub struct Settling {
+    pub payout: Payout,
+    pub lines_settled: usize,
+}
+
+/// A run within the request's budget; the rest to the sweeper.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn run(
+    state: &AppState,
+    handle: &Handle,
+    key: &PayoutRunKey,
+    spec: &RunSpec,
+    by: &str,
+) -> Result<Progress<Vec<Payout>>, PayoutError> {
+    let key_hash = payouts::key_hash(key);
+    let id = payouts::run_record(state, handle, &key_hash, spec).await?;
+    if id.done {
+        return Ok(Progress::Done(made_by(state, handle, &id).await?));
+    }
+    let store = state.store.as_ref();
+    let job = Job {
+        handle: handle.clone(),
+        work: Work::Run {
+            key_hash,
+            spec: spec.clone(),
+            by: by.to_owned(),
+        },
+    };
+    if jobs::find(store, &job).await?.is_some() {
+        return Ok(Progress::Running(made_by(state, handle, &id).await?));
+    }
+    let budget = Budget::request(&state.config);
+    match payouts::run(state, handle, &id, (spec, &budget), by).await {
+        Ok(made) => Ok(Progress::Done(made)),
+        Err(PayoutError::Suspended) => {
+            jobs::enqueue(store, &job).await?;
+            Ok(Progress::Running(made_by(state, handle, &id).await?))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The payouts run `id` has made so far, in the order a run makes them (by partner, then
+/// currency). Their ids begin with the run's first time and end with a hash of its key, the
+/// partner and the currency, so ONE query per 1,000 payouts of that millisecond finds them,
+/// and a payout of another run of the same millisecond is told apart.
+pub async fn made_by(
+    state: &AppState,
+    handle: &Handle,
+    id: &RunId,
+) -> Result<Vec<Payout>, StoreError> {
+    let time_prefix = PayoutId::of_run(id.created_ms, "");
+    let prefix = &time_prefix.as_str()[..time_prefix.as_str().len() - 20];
+    let mut query = Query::prefix(keys::payouts_pk(handle), prefix, 1000);
+    let mut out = Vec::new();
+    loop {
+        let page = state.store.query(query.clone()).await?;
+        for item in &page.items {
+            let p = Payout::from_item(item)?;
+            let ours =
+                payouts::payout_id_of(&id.key_hash, id.created_ms, &p.partner_id, p.currency);
+            if ours == p.payout_id {
+                out.push(p);
+            }
+        }
+        match page.next {
+            Some(after) => query.after = Some(after),
+            None => break,
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.partner_id.as_str(), a.currency).cmp(&(b.partner_id.as_str(), b.currency))
+    });
+    Ok(out)
+}
+
+/// A status change within the request's budget: the status at once (with `payout.paid`), the
+/// lines as far as the budget goes, the rest to the sweeper.
+#[tracing::instrument(skip_all, fields(handle = %handle, payout = %id))]
+pub async fn change(
+    state: &AppState,
+    handle: &Handle,
+    id: &PayoutId,
+    change: Change,
+) -> Result<Progress<Settling>, PayoutError> {
+    let payout = settle::status(state, handle, id, change).await?;
+    let store = state.store.as_ref();
+    let mut job = Job {
+        handle: handle.clone(),
+        work: Work::Settle {
+            payout_id: id.clone(),
+            next_page: 0,
+        },
+    };
+    let settling = |page: u32, payout: Payout| Settling {
+        lines_settled: usize::try_from(page)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(payouts::lines::PAGE)
+            .min(payout.commission_count),
+        payout,
+    };
+    if let Some(Job {
+        work: Work::Settle { next_page, .. },
+        ..
+    }) = jobs::find(store, &job).await?
+    {
+        return Ok(Progress::Running(settling(next_page, payout)));
+    }
+    if jobs::is_settled(store, handle, id).await? {
+        return Ok(Progress::Done(settling(u32::MAX, payout)));
+    }
+    let budget = Budget::request(&state.config);
+    match settle::settle_from(state, handle, &payout, 0, &budget).await? {
+        None => Ok(Progress::Done(settling(u32::MAX, payout))),
+        Some(page) => {
+            job.work = Work::Settle {
+                payout_id: id.clone(),
+                next_page: page,
+            };
+            jobs::enqueue(store, &job).await?;
+            Ok(Progress::Running(settling(page, payout)))
+        }
+    }
+}
