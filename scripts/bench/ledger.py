@@ -357,7 +357,9 @@ class Phase:
     def __init__(self, api, server):
         self.api, self.server = api, server
 
-    def run(self, method, path, body=None, headers=None):
+    def run(self, method, path, body=None, headers=None, until_done=False):
+        """`until_done`: a `202` (work left to the sweeper) is asked again every second, the same
+        request, until the final answer; the phase spans them all."""
         self.server.reset_peak()
         rss_before = self.server.status("VmRSS")
         samples = []
@@ -376,14 +378,21 @@ class Phase:
         before = self.api.ops()
         cpu_before = self.server.cpu_seconds()
         error = None
+        t0, polls = time.perf_counter(), 0
         try:
             status, resp, dt = self.api.call(method, path, body, headers, timeout=BIG_TIMEOUT)
+            while until_done and status == 202 and time.perf_counter() - t0 < BIG_TIMEOUT:
+                time.sleep(1)
+                polls += 1
+                status, resp, _ = self.api.call(method, path, body, headers, timeout=BIG_TIMEOUT)
+            dt = time.perf_counter() - t0
         except OSError as e:  # a timeout
             status, resp, dt, error = None, None, BIG_TIMEOUT, repr(e)
         stop.set()
         t.join()
         after = self.api.ops()
-        out = {"status": status, "seconds": dt, "cpuSeconds": self.server.cpu_seconds() - cpu_before,
+        out = {"status": status, "seconds": dt, "polls": polls,
+               "cpuSeconds": self.server.cpu_seconds() - cpu_before,
                "error": error, "rssBeforeKiB": rss_before,
                "peakRssKiB": self.server.status("VmHWM"), "maxSampledRssKiB": max(samples, default=None),
                "ops": ops_delta(before, after), "storeOps": store_ops(ops_delta(before, after))}
@@ -400,7 +409,7 @@ def big_payout(api, server, statement=True):
     key = f"bench-big-{uuid.uuid4().hex}"
     body = {"periodEnd": rfc3339(time.time() - 1), "partnerId": BIG}
     out = {}
-    out["run"], resp = phase.run("POST", f"{base}/payouts", body, {"idempotency-key": key})
+    out["run"], resp = phase.run("POST", f"{base}/payouts", body, {"idempotency-key": key}, until_done=True)
     if out["run"]["status"] not in (200, 201) or not resp.get("payouts"):
         return out
     p = resp["payouts"][0]
@@ -408,20 +417,45 @@ def big_payout(api, server, statement=True):
     out["payout"] = {k: p.get(k) for k in ("payoutId", "amount", "currency", "commissionCount", "sequence")}
     out["get"], _ = phase.run("GET", f"{base}/payouts/{pid}")
     if statement:
-        out["statement"], stmt = phase.run("GET", f"{base}/payouts/{pid}/statement?format=json")
-        if isinstance(stmt, dict):
-            header = stmt.get("header", {})
-            out["statement"].update(merkleRoot=header.get("merkleRoot"), treeSize=header.get("treeSize"),
-                                    lines=len(stmt.get("lines", [])),
-                                    bytes=len(json.dumps(stmt, separators=(",", ":"))))
-            first = (stmt.get("lines") or [{}])[0].get("commissionId")
-            if first:
-                out["proof"], proof = phase.run("GET", f"{base}/payouts/{pid}/proof?commissionId={first}")
-                if isinstance(proof, dict):
-                    out["proof"].update(treeSize=proof.get("treeSize"), pathLength=len(proof.get("path", [])))
-            del stmt
-    out["markPaid"], _ = phase.run("POST", f"{base}/payouts/{pid}/mark-paid", {"reference": f"bench-{pid}"})
+        out["statement"], first = statement_pages(phase, f"{base}/payouts/{pid}/statement?format=json&limit=5000")
+        if first:
+            out["proof"], proof = phase.run("GET", f"{base}/payouts/{pid}/proof?commissionId={first}")
+            if isinstance(proof, dict):
+                out["proof"].update(treeSize=proof.get("treeSize"), pathLength=len(proof.get("path", [])))
+    out["markPaid"], _ = phase.run("POST", f"{base}/payouts/{pid}/mark-paid", {"reference": f"bench-{pid}"},
+                                   until_done=True)
     return out
+
+
+def statement_pages(phase, path):
+    """Every page of a statement, in order (a statement over 5,000 lines is answered a page at a
+    time): the pages' summed time and operations, their largest page and peak RSS, and the first
+    line's id."""
+    total = {"status": None, "seconds": 0.0, "cpuSeconds": 0.0, "pages": 0, "lines": 0, "bytes": 0,
+             "maxPageBytes": 0, "peakRssKiB": 0, "storeOps": 0}
+    cursor, first = None, None
+    while True:
+        page_path = path + (f"&cursor={cursor}" if cursor else "")
+        one, page = phase.run("GET", page_path)
+        total["status"] = one["status"]
+        if not isinstance(page, dict) or one["status"] != 200:
+            total["response"] = one.get("response")
+            return total, first
+        size = len(json.dumps(page, separators=(",", ":")))
+        lines = page.get("lines", [])
+        first = first or (lines[0]["commissionId"] if lines else None)
+        total.update(merkleRoot=page.get("header", {}).get("merkleRoot"),
+                     treeSize=page.get("header", {}).get("treeSize"))
+        for k in ("seconds", "cpuSeconds", "storeOps"):
+            total[k] += one[k] or 0
+        total["pages"] += 1
+        total["lines"] += len(lines)
+        total["bytes"] += size
+        total["maxPageBytes"] = max(total["maxPageBytes"], size)
+        total["peakRssKiB"] = max(total["peakRssKiB"], one["peakRssKiB"] or 0)
+        cursor = page.get("nextCursor")
+        if not cursor:
+            return total, first
 
 
 def first_approved(api):
@@ -542,7 +576,7 @@ def print_size(r):
         log("\nbig partner's payout:\n")
         log("| step | status | wall s | server CPU s | peak RSS MiB (before) | store ops | get | query | transact (items) | write |")
         log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for step in ("run", "get", "statement", "proof", "markPaid"):
+        for step in ("run", "get", "proof", "markPaid"):
             x = b.get(step)
             if not x:
                 continue
@@ -555,8 +589,13 @@ def print_size(r):
                 f"{b['payout']['amount']} {b['payout']['currency']}")
         s = b.get("statement")
         if s and s.get("merkleRoot"):
-            log(f"statement: treeSize {s['treeSize']}, {s['lines']} lines, {s['bytes'] / 1048576:.1f} MiB of JSON, "
+            log(f"statement: treeSize {s['treeSize']}, {s['lines']} lines in {s['pages']} pages "
+                f"({s['bytes'] / 1048576:.1f} MiB of JSON, the largest page {s['maxPageBytes'] / 1048576:.2f} MiB), "
+                f"{s['seconds']:.2f} s, {s['storeOps']} store ops, peak RSS {s['peakRssKiB'] / 1024:.1f} MiB, "
                 f"merkleRoot {s['merkleRoot']}")
+        for step in ("run", "markPaid"):
+            if b.get(step, {}).get("polls"):
+                log(f"{step}: answered 202 and finished by the sweeper ({b[step]['polls']} polls, 1 s apart)")
         if "response" in b.get("run", {}):
             log(f"payout run failed: {json.dumps(b['run'].get('response'))[:300]} {b['run'].get('error') or ''}")
         c = r.get("checkAfterPayout")
