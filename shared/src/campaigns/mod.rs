@@ -86,7 +86,7 @@ pub async fn create(
         return Err(CampaignError::AlreadyExists(new.campaign_id));
     }
     if let Some(p) = &new.partner_id {
-        check_partner(state, handle, p).await?;
+        check_partner(state.store.as_ref(), handle, p).await?;
     }
     let mut campaign = Campaign::new(
         new.campaign_id.clone(),
@@ -161,11 +161,11 @@ pub async fn list_all(store: &dyn Store, handle: &Handle) -> Result<Vec<Campaign
 }
 
 async fn check_partner(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &PartnerId,
 ) -> Result<(), CampaignError> {
-    match crate::partners::get(state.store.as_ref(), handle, id).await? {
+    match crate::partners::get(store, handle, id).await? {
         Some(_) => Ok(()),
         None => Err(CampaignError::UnknownPartner(id.clone())),
     }
@@ -176,17 +176,17 @@ async fn check_partner(
 /// fresh version (each field is set whole, so the last writer wins cleanly).
 #[tracing::instrument(skip_all, fields(handle = %handle, campaign = %id))]
 pub async fn update(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &CampaignId,
     patch: CampaignPatch,
     expected: Option<u64>,
 ) -> Result<Campaign, CampaignError> {
     if let Some(p) = &patch.partner_id {
-        check_partner(state, handle, p).await?;
+        check_partner(store, handle, p).await?;
     }
     for _ in 0..8 {
-        let current = get(state.store.as_ref(), handle, id)
+        let current = get(store, handle, id)
             .await?
             .ok_or_else(|| CampaignError::NotFound(id.clone()))?;
         if let Some(v) = expected
@@ -208,7 +208,7 @@ pub async fn update(
             item: item_of(handle, &next)?,
             cond: Cond::Version(current.version),
         };
-        match state.store.write(op).await {
+        match store.write(op).await {
             Ok(_) => return Ok(next),
             Err(StoreError::ConditionFailed { .. }) if expected.is_none() => continue,
             Err(StoreError::ConditionFailed { .. }) => {

@@ -128,7 +128,7 @@ pub async fn by_ctx_from(
     };
     let handle = claims.handle.clone();
     let binding = binding(state, &handle, claims, partner_id, by, email).await?;
-    repo::bind(state, &handle, customer_id, binding).await
+    repo::bind(state.io(), &handle, customer_id, binding).await
 }
 
 /// Binds `customer_id` by hand to `partner`'s `campaign` (which must exist and be the
@@ -199,7 +199,7 @@ async fn on_campaign(
 ) -> Result<(Customer, bool), CustomerError> {
     let claims = campaign_claims(handle, campaign, binding_click(handle, customer_id));
     let binding = binding(state, handle, claims, Some(partner), by, email).await?;
-    repo::bind(state, handle, customer_id, binding).await
+    repo::bind(state.io(), handle, customer_id, binding).await
 }
 
 /// The claims a sale carrying coupon `code` and no customer is attributed with: the coupon's

@@ -255,7 +255,8 @@ async fn update_status(
         status: body.status,
         partner_id: body.partner_id,
     };
-    let campaign = campaigns::update(&state, &caller.handle, &id, patch, expected).await?;
+    let campaign =
+        campaigns::update(state.store.as_ref(), &caller.handle, &id, patch, expected).await?;
     let version = campaign.version;
     Ok(with_etag(
         StatusCode::OK,

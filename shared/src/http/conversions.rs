@@ -253,7 +253,7 @@ async fn list(
     let range = DayRange::parse(p.from.as_deref(), p.to.as_deref(), today)?;
     let resume = page.cursor.as_deref().map(resume_of).transpose()?;
     let (items, next) = conversions::list::list(
-        &state,
+        state.store.as_ref(),
         &caller.handle,
         &range,
         &filter,
@@ -312,7 +312,7 @@ async fn reverse(
     let request = body.validate()?;
     let by = &caller.principal.subject;
     let (data, first) =
-        conversions::reverse::reverse(&state, &caller.handle, &id, &request, by).await?;
+        conversions::reverse::reverse(state.io(), &caller.handle, &id, &request, by).await?;
     let status = if first {
         StatusCode::CREATED
     } else {

@@ -77,7 +77,14 @@ async fn create_coupon(
     let campaign = body
         .campaign_id
         .ok_or_else(|| ApiError::invalid_request("campaignId: is required."))?;
-    let coupon = coupons::create(&state, &caller.handle, &partner, code, &campaign).await?;
+    let coupon = coupons::create(
+        state.store.as_ref(),
+        &caller.handle,
+        &partner,
+        code,
+        &campaign,
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(coupon)))
 }
 

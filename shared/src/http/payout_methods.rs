@@ -80,7 +80,7 @@ async fn confirm_method(
     Path((_, id)): Path<(Handle, PartnerId)>,
 ) -> ApiResult<axum::Json<MethodView>> {
     let by = &caller.principal.subject;
-    let record = confirm::confirm(&state, &caller.handle, &id, by).await?;
+    let record = confirm::confirm(state.store.as_ref(), &caller.handle, &id, by).await?;
     Ok(axum::Json(record.view(crate::platform::time::now_millis())))
 }
 
@@ -88,7 +88,7 @@ async fn get_settings(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<axum::Json<SettingsView>> {
-    settings::get(&state, &caller.handle)
+    settings::get(state.store.as_ref(), &caller.handle)
         .await?
         .map(axum::Json)
         .ok_or_else(|| ApiError::not_found("The payout settings"))

@@ -66,7 +66,7 @@ async fn public_program(
     Path(handle): Path<Handle>,
 ) -> ApiResult<axum::Json<PublicProgram>> {
     Ok(axum::Json(
-        crate::programs::summary::public(&state, &handle).await?,
+        crate::programs::summary::public(state.store.as_ref(), &handle).await?,
     ))
 }
 
@@ -123,7 +123,7 @@ async fn put_program(
 ) -> ApiResult<Response> {
     let by = caller.principal.subject.clone();
     let (program, created) =
-        crate::programs::settings::put(&state, &caller.handle, body, &by).await?;
+        crate::programs::settings::put(state.store.as_ref(), &caller.handle, body, &by).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -222,7 +222,8 @@ async fn reject(
 ) -> ApiResult<axum::Json<Application>> {
     let reason = validate_reason(body.reason.as_deref())?;
     let by = caller.principal.subject.clone();
-    let store_reason = crate::programs::reject::reject(&state, &caller.handle, &id, reason, &by);
+    let store_reason =
+        crate::programs::reject::reject(state.store.as_ref(), &caller.handle, &id, reason, &by);
     Ok(axum::Json(store_reason.await?))
 }
 

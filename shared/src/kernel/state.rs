@@ -147,6 +147,11 @@ impl AppState {
         self
     }
 
+    /// The store and the queue, for a service that writes and enqueues (`kernel::io`).
+    pub fn io(&self) -> crate::kernel::io::Io<'_> {
+        crate::kernel::io::Io::new(&self.store, &self.queue)
+    }
+
     /// The JWT verifier, or an error when this process was built without one (a route that
     /// needs it was wired into a function whose group does not declare it: fail closed).
     pub fn jwt(&self) -> Result<&JwtVerifier, Unconfigured> {

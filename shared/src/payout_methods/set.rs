@@ -2,6 +2,7 @@
 
 use crate::domain::{Handle, PartnerId};
 use crate::kernel::events::Event;
+use crate::kernel::io::Io;
 use crate::kernel::state::AppState;
 use crate::payout_methods::model::PartnerUpdatedData;
 use crate::payout_methods::model::{AuditEntry, Details, MethodRecord, Pending};
@@ -49,7 +50,7 @@ pub async fn set(
             });
         }
         let next = record_of(state, handle, partner, &details, by, current.as_ref())?;
-        match write(state, handle, current.as_ref(), &next).await {
+        match write(state.io(), handle, current.as_ref(), &next).await {
             Ok(()) => {
                 return Ok(Outcome {
                     created: current.is_none(),
@@ -101,7 +102,7 @@ fn record_of(
 /// The first setting: ONE put-if-absent. A change: ONE transaction of the method
 /// (version-checked), its audit entry and its `partner.updated` event.
 async fn write(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     current: Option<&MethodRecord>,
     next: &MethodRecord,
@@ -111,7 +112,7 @@ async fn write(
             item: next.item(handle)?,
             cond: Cond::Absent,
         };
-        return state.store.write(op).await.map(drop);
+        return io.store.write(op).await.map(drop);
     };
     let method = WriteOp::Put {
         item: next.item(handle)?,
@@ -131,13 +132,8 @@ async fn write(
         audit_op(handle, &entry)?,
         crate::kernel::outbox::record(&mut event),
     ];
-    crate::kernel::outbox::commit_and_publish(
-        state.store.clone(),
-        state.queue.clone(),
-        ops,
-        &[event],
-    )
-    .await
+    crate::kernel::outbox::commit_and_publish(io.store.clone(), io.queue.clone(), ops, &[event])
+        .await
 }
 
 /// An audit entry's write (put-if-absent under a random suffix).

@@ -7,7 +7,7 @@ use crate::domain::bank::{self, Bic, Iban};
 use crate::domain::{DomainError, Handle};
 use crate::kernel::state::AppState;
 use crate::payout_methods::MethodError;
-use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
+use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
 /// A settings request, before validation.
 #[derive(Clone, Debug, Deserialize)]
@@ -110,9 +110,8 @@ pub async fn put(
     Ok(stored.view)
 }
 
-async fn stored(state: &AppState, handle: &Handle) -> Result<Option<Stored>, StoreError> {
-    let item = state
-        .store
+async fn stored(store: &dyn Store, handle: &Handle) -> Result<Option<Stored>, StoreError> {
+    let item = store
         .get(&keys::handle_pk(handle), keys::PAYOUT_SETTINGS_SK)
         .await?;
     item.map(|i| i.parse::<Stored>()).transpose()
@@ -120,13 +119,13 @@ async fn stored(state: &AppState, handle: &Handle) -> Result<Option<Stored>, Sto
 
 /// The settings, masked. Round trips: ONE read.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
-pub async fn get(state: &AppState, handle: &Handle) -> Result<Option<SettingsView>, StoreError> {
-    Ok(stored(state, handle).await?.map(|s| s.view))
+pub async fn get(store: &dyn Store, handle: &Handle) -> Result<Option<SettingsView>, StoreError> {
+    Ok(stored(store, handle).await?.map(|s| s.view))
 }
 
 /// The debtor in clear, for a SEPA file. Round trips: ONE read.
 pub async fn debtor(state: &AppState, handle: &Handle) -> Result<Option<Debtor>, MethodError> {
-    let Some(s) = stored(state, handle).await? else {
+    let Some(s) = stored(state.store.as_ref(), handle).await? else {
         return Ok(None);
     };
     let plain = state.payout_key()?.open(&aad(handle), &s.sealed)?;

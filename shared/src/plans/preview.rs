@@ -118,7 +118,7 @@ pub async fn preview(
                 .ok_or_else(|| PlanError::CampaignNotFound(campaign.clone()))?;
             draft(state, campaign, spec)?
         }
-        None => plans::current(state, handle, campaign)
+        None => plans::current(state.store.as_ref(), handle, campaign)
             .await
             .map_err(PlanError::from)?
             .ok_or_else(|| PlanError::NotFound(campaign.clone()))?,
@@ -143,7 +143,7 @@ pub async fn preview(
         month,
     };
     let rate = match earn::rate_needed(&plan, &facts) {
-        Some(from) => fx::rate_at(state, handle, from, plan.currency, now)
+        Some(from) => fx::rate_at(state.store.as_ref(), handle, from, plan.currency, now)
             .await
             .map_err(PlanError::from)?,
         None => None,

@@ -5,6 +5,7 @@ use super::model::{NewApplication, PartnerApplied};
 use super::{Application, ApplicationStatus, Applications, ProgramError};
 use crate::domain::{ApplicationId, Handle};
 use crate::kernel::events::Event;
+use crate::kernel::io::Io;
 use crate::kernel::state::AppState;
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
 
@@ -35,7 +36,7 @@ pub async fn submit(
         return Err(ProgramError::InviteOnly(handle.clone()));
     }
     let application = record(handle, new)?;
-    let submitted = store_new(state, handle, &application).await?;
+    let submitted = store_new(state.io(), handle, &application).await?;
     if program.auto_approve && !submitted.deduped {
         let id = &submitted.application_id;
         if let Err(e) = super::approve::approve(state, handle, id, AUTO_APPROVER).await {
@@ -77,7 +78,7 @@ fn record(handle: &Handle, new: NewApplication) -> Result<Application, ProgramEr
 /// The application, its index entry and its event, in one transaction; an email that applied
 /// before answers its first application's id.
 async fn store_new(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     a: &Application,
 ) -> Result<Submitted, ProgramError> {
@@ -102,7 +103,7 @@ async fn store_new(
         },
         crate::kernel::outbox::record(&mut event),
     ];
-    let (store, queue) = (state.store.clone(), state.queue.clone());
+    let (store, queue) = (io.store.clone(), io.queue.clone());
     let events = std::slice::from_ref(&event);
     match crate::kernel::outbox::commit_and_publish(store, queue, ops, events).await {
         Ok(()) => Ok(Submitted {
@@ -114,7 +115,7 @@ async fn store_new(
                 Some(item) => item,
                 None => {
                     let pk = keys::application_emails_pk(handle);
-                    let found = state.store.get(&pk, &a.email_hash).await?;
+                    let found = io.store.get(&pk, &a.email_hash).await?;
                     Box::new(found.ok_or(ProgramError::Busy)?)
                 }
             };

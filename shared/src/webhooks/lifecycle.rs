@@ -11,6 +11,7 @@ use tracing::instrument;
 
 use crate::domain::{EventId, Handle, SubscriptionId};
 use crate::kernel::events::{Event, EventPayload, EventType};
+use crate::kernel::io::Io;
 use crate::kernel::state::AppState;
 use crate::platform::queue::{QueueError, QueueName};
 use crate::platform::store::{Cond, CounterCap, Query, SkRange, Store, StoreError, WriteOp, keys};
@@ -248,11 +249,11 @@ impl EventPayload for WebhookTestData {
 /// (the events queue, fan-out, the deliveries queue): ONE read, ONE enqueue. Its event id.
 #[instrument(skip_all, fields(handle = %handle, subscription_id = %id))]
 pub async fn dispatch_test(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     id: &SubscriptionId,
 ) -> Result<EventId, SubscriptionError> {
-    let loaded = find(state.store.as_ref(), handle, id).await?;
+    let loaded = find(io.store.as_ref(), handle, id).await?;
     ensure_active(&loaded.subscription)?;
     let mut event = Event::new(
         handle,
@@ -263,7 +264,7 @@ pub async fn dispatch_test(
     );
     event.target_subscription = Some(id.clone());
     let message = crate::kernel::outbox::message(&event);
-    state.queue.send(QueueName::Events, vec![message]).await?;
+    io.queue.send(QueueName::Events, vec![message]).await?;
     Ok(event.id)
 }
 
@@ -272,14 +273,14 @@ pub async fn dispatch_test(
 /// sends it once.
 #[instrument(skip_all, fields(handle = %handle, subscription_id = %id, event_id = %event_id))]
 pub async fn resend(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     id: &SubscriptionId,
     event_id: &EventId,
 ) -> Result<DeliveryMessage, SubscriptionError> {
-    let loaded = find(state.store.as_ref(), handle, id).await?;
+    let loaded = find(io.store.as_ref(), handle, id).await?;
     let pk = keys::webhook_log_pk(handle, id);
-    let delivery: DeliveryRecord = state
+    let delivery: DeliveryRecord = io
         .store
         .get(&pk, &keys::webhook_delivery_sk(event_id.as_str()))
         .await?
@@ -294,7 +295,7 @@ pub async fn resend(
     }
     let message = DeliveryMessage::resend(handle, &delivery, delivery.attempts + 1);
     let queued = vec![message.to_message(Duration::ZERO)];
-    state.queue.send(QueueName::Deliveries, queued).await?;
+    io.queue.send(QueueName::Deliveries, queued).await?;
     Ok(message)
 }
 

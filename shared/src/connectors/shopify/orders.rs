@@ -245,7 +245,7 @@ async fn reverse_order(
         reason: reason.to_owned(),
         amount: Some(amount),
     };
-    match reverse::reverse_to(d.state, d.handle, &id, &request, "shopify").await {
+    match reverse::reverse_to(d.state.io(), d.handle, &id, &request, "shopify").await {
         Ok(_) => Ok(Outcome::processed(Some(sale.conversion_id))),
         Err(ReverseError::Store(e)) => Err(e.into()),
         Err(ReverseError::Busy) => {
