@@ -133,7 +133,12 @@ pub async fn orphan(
     if let Err(e) = super::orphans::record(state.store.as_ref(), handle, kind, bot).await {
         tracing::warn!(error = %e, kind = kind.as_str(), "orphan visit not counted");
     }
-    let settings = super::orphans::settings_cached(state, handle).await?;
+    let settings = super::orphans::settings_cached(
+        state.store.as_ref(),
+        &state.redirect_settings_cache,
+        handle,
+    )
+    .await?;
     let fallback = match kind {
         OrphanKind::NotFound => settings.not_found_url.clone(),
         OrphanKind::Base => settings.base_url.clone(),

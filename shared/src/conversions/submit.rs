@@ -164,7 +164,8 @@ pub async fn submit_as(
     customer: Option<&CustomerSale>,
 ) -> Result<Receipt, ConversionError> {
     let handle = ctx.handle.clone();
-    let policy = super::policy::load_cached(state, &handle).await?;
+    let policy =
+        super::policy::load_cached(state.store.as_ref(), &state.policy_cache, &handle).await?;
     let public = matches!(channel, Channel::Public { .. });
     if public && policy.public_conversions == PublicConversions::Deny {
         return Err(ConversionError::VerificationRequired(handle.to_string()));

@@ -383,7 +383,16 @@ async fn put_plan(
         .unwrap_or(u32::MAX);
     let valid = spec.validate(max_days)?;
     let by = &caller.principal.subject;
-    let plan = plans::put(&state, &caller.handle, &campaign, valid, expected, by).await?;
+    let plan = plans::put(
+        state.io(),
+        state.signing(),
+        &caller.handle,
+        &campaign,
+        valid,
+        expected,
+        by,
+    )
+    .await?;
     Ok(with_etag(plan.version, plan))
 }
 
@@ -393,7 +402,14 @@ async fn preview_plan(
     Path((_, campaign)): Path<(Handle, CampaignId)>,
     Json(sample): Json<preview::Sample>,
 ) -> ApiResult<axum::Json<preview::Preview>> {
-    let got = preview::preview(&state, &caller.handle, &campaign, sample).await?;
+    let got = preview::preview(
+        state.store.as_ref(),
+        state.config.attribution_window,
+        &caller.handle,
+        &campaign,
+        sample,
+    )
+    .await?;
     Ok(axum::Json(got))
 }
 
@@ -416,8 +432,9 @@ async fn backtest_plan(
     let period = crate::plans::backtest::Period::parse(&body.from, &body.to)?;
     let found = crate::campaigns::get(state.store.as_ref(), &caller.handle, &campaign).await?;
     let found = found.ok_or_else(|| ApiError::not_found(format!("Campaign {campaign}")))?;
-    let draft = preview::draft(&state, &campaign, body.plan)?;
-    let replay = crate::plans::backtest::run(&state, &caller.handle, &found, &draft, period);
+    let draft = preview::draft(state.config.attribution_window, &campaign, body.plan)?;
+    let replay =
+        crate::plans::backtest::run(state.store.as_ref(), &caller.handle, &found, &draft, period);
     Ok(axum::Json(replay.await?))
 }
 

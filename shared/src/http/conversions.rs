@@ -337,7 +337,13 @@ async fn put_policy(
     Json(body): Json<PolicyInput>,
 ) -> ApiResult<axum::Json<ConversionPolicy>> {
     let policy = body.validate()?;
-    let saved = conversions::policy::save(&state, &caller.handle, policy).await?;
+    let saved = conversions::policy::save(
+        state.store.as_ref(),
+        &state.policy_cache,
+        &caller.handle,
+        policy,
+    )
+    .await?;
     Ok(axum::Json(saved))
 }
 

@@ -258,7 +258,13 @@ async fn put_redirect_settings(
     Json(body): Json<RedirectSettings>,
 ) -> ApiResult<axum::Json<RedirectSettings>> {
     let settings = body.validate()?;
-    crate::clicks::orphans::save_settings(&state, &caller.handle, &settings).await?;
+    crate::clicks::orphans::save_settings(
+        state.store.as_ref(),
+        &state.redirect_settings_cache,
+        &caller.handle,
+        &settings,
+    )
+    .await?;
     Ok(axum::Json(settings))
 }
 

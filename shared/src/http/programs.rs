@@ -88,12 +88,18 @@ async fn create_application(
     crate::programs::settings::require(state.store.as_ref(), &handle).await?;
     let bucket = ratelimit::address_bucket("apl_", &client);
     let limit = state.config.rate_limits.applications_per_address;
-    let quota = ratelimit::consume(&state, &handle, &bucket, limit)
-        .await
-        .map_err(|e| match e {
-            ratelimit::RateLimitError::Limited(l) => l.of("this client address").into(),
-            other => ApiError::from(other),
-        })?;
+    let quota = ratelimit::consume(
+        state.store.as_ref(),
+        &state.config.rate_limits,
+        &handle,
+        &bucket,
+        limit,
+    )
+    .await
+    .map_err(|e| match e {
+        ratelimit::RateLimitError::Limited(l) => l.of("this client address").into(),
+        other => ApiError::from(other),
+    })?;
     let new = body.validate()?;
     let submitted = crate::programs::apply::submit(&state, &handle, new).await?;
     let answer = Accepted {

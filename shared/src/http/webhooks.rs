@@ -108,7 +108,13 @@ async fn create(
     caller: Caller,
     Json(spec): Json<SubscriptionSpec>,
 ) -> ApiResult<Response> {
-    let sub = lifecycle::create(&state, &caller.handle, spec.validate()?).await?;
+    let sub = lifecycle::create(
+        state.store.as_ref(),
+        state.config.webhooks_allow_private,
+        &caller.handle,
+        spec.validate()?,
+    )
+    .await?;
     Ok(created(&caller, &sub))
 }
 

@@ -18,7 +18,6 @@ use serde::Serialize;
 use crate::campaigns::Campaign;
 use crate::domain::{CampaignId, CommissionId, Currency, DomainError, Handle, PartnerId};
 use crate::kernel::events::ConversionData;
-use crate::kernel::state::AppState;
 use crate::ledger::model::{Commission, Kind, Status};
 use crate::plans::earn;
 use crate::plans::model::Plan;
@@ -128,16 +127,15 @@ struct Accrued {
 /// period, and a rate query per conversion whose percentage needs one.
 #[tracing::instrument(skip_all, fields(handle = %handle, campaign = %campaign.campaign_id))]
 pub async fn run(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     campaign: &Campaign,
     draft: &Plan,
     period: Period,
 ) -> Result<Backtest, StoreError> {
-    let (accrued, bonuses) =
-        accrued(state.store.as_ref(), handle, &campaign.campaign_id, period).await?;
+    let (accrued, bonuses) = accrued(store, handle, &campaign.campaign_id, period).await?;
     let mut replay = Replay {
-        state,
+        store,
         handle,
         campaign,
         draft,
@@ -155,7 +153,7 @@ pub async fn run(
         let day = crate::analytics::days::day_of_unix(day_ms / 1000);
         let mut query = crate::conversions::list::of_day(handle, &day);
         loop {
-            let page = state.store.query(query.clone()).await?;
+            let page = store.query(query.clone()).await?;
             for item in &page.items {
                 let c: ConversionData = item.parse()?;
                 let counted = !c.test && c.superseded_by.is_none();
@@ -178,7 +176,7 @@ pub async fn run(
 
 /// One replay under way.
 struct Replay<'a> {
-    state: &'a AppState,
+    store: &'a dyn Store,
     handle: &'a Handle,
     campaign: &'a Campaign,
     draft: &'a Plan,
@@ -204,7 +202,7 @@ impl Replay<'_> {
             self.tally.skipped.no_partner += 1;
             return Ok(());
         };
-        let rate = rate_for(self.state.store.as_ref(), self.handle, self.draft, c).await?;
+        let rate = rate_for(self.store, self.handle, self.draft, c).await?;
         let month = tally::month_of(c.conversion_id.unix_millis());
         let t = self.months.entry((partner.clone(), month)).or_default();
         if let Some(counted) = actual.and_then(|a| a.counted.as_ref()) {

@@ -14,9 +14,10 @@ pub mod words;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::proof::jws::ProofKeyring;
 use crate::domain::{CampaignId, Handle};
 use crate::kernel::io::Io;
-use crate::kernel::state::AppState;
+use crate::kernel::state::Unconfigured;
 use crate::plans::model::{Plan, ValidPlan};
 use crate::platform::store::{Cond, Item, Query, SkRange, Store, StoreError, WriteOp, keys};
 
@@ -110,7 +111,8 @@ pub async fn in_force_at(
 /// notice: the 30-day backtest's reads, then ONE transaction and ONE send).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn put(
-    state: &AppState,
+    io: Io<'_>,
+    signing: Result<&ProofKeyring, Unconfigured>,
     handle: &Handle,
     campaign_id: &CampaignId,
     valid: ValidPlan,
@@ -119,10 +121,10 @@ pub async fn put(
 ) -> Result<Plan, PlanError> {
     // A plan may be set before the campaign has a partner: commissions accrue only while it
     // has one (`accrue::terms`).
-    let campaign = crate::campaigns::get(state.store.as_ref(), handle, campaign_id)
+    let campaign = crate::campaigns::get(io.store.as_ref(), handle, campaign_id)
         .await?
         .ok_or_else(|| PlanError::CampaignNotFound(campaign_id.clone()))?;
-    let previous = current(state.store.as_ref(), handle, campaign_id).await?;
+    let previous = current(io.store.as_ref(), handle, campaign_id).await?;
     let plan = next_version(previous.as_ref(), valid, expected, campaign_id, by)?;
     let item = Item::new(
         keys::plans_pk(handle),
@@ -130,18 +132,27 @@ pub async fn put(
         crate::platform::store::to_doc(&plan)?,
     );
     let notice = match &campaign.partner_id {
-        Some(partner) if notice::changes_earnings(previous.as_ref(), &plan) => {
-            Some(notice_of(state, handle, &campaign, partner, previous.as_ref(), &plan).await?)
-        }
+        Some(partner) if notice::changes_earnings(previous.as_ref(), &plan) => Some(
+            notice_of(
+                io.store.as_ref(),
+                signing,
+                handle,
+                &campaign,
+                partner,
+                previous.as_ref(),
+                &plan,
+            )
+            .await?,
+        ),
         _ => None,
     };
-    if !save(state.io(), handle, item, notice.as_ref()).await? {
+    if !save(io, handle, item, notice.as_ref()).await? {
         return Err(PlanError::PreconditionFailed(
             "The plan changed concurrently; re-read it and retry.".into(),
         ));
     }
     if plan.click_rule().is_some() {
-        register_clicks(state.store.as_ref(), handle, campaign_id).await?;
+        register_clicks(io.store.as_ref(), handle, campaign_id).await?;
     }
     Ok(plan)
 }
@@ -202,20 +213,21 @@ async fn save(
 
 /// The signed notice of `plan` to `partner`, with the last 30 days replayed under it.
 async fn notice_of(
-    state: &AppState,
+    store: &dyn Store,
+    signing: Result<&ProofKeyring, Unconfigured>,
     handle: &Handle,
     campaign: &crate::campaigns::Campaign,
     partner: &crate::domain::PartnerId,
     previous: Option<&Plan>,
     plan: &Plan,
 ) -> Result<notice::Notice, PlanError> {
-    let keys = state.signing()?;
+    let keys = signing?;
     let now_ms = crate::platform::time::now_millis();
     let period = backtest::Period {
         from_ms: now_ms - notice::DIFFERENCE_DAYS * 86_400_000,
         to_ms: now_ms,
     };
-    let replay = backtest::run(state, handle, campaign, plan, period).await?;
+    let replay = backtest::run(store, handle, campaign, plan, period).await?;
     let mine = replay.partners.iter().find(|p| &p.partner_id == partner);
     let zero = plan.currency.format(0);
     let before = previous.map(words::terms).unwrap_or_default();

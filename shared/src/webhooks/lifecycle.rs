@@ -12,7 +12,6 @@ use tracing::instrument;
 use crate::domain::{EventId, Handle, SubscriptionId};
 use crate::kernel::events::{Event, EventPayload, EventType};
 use crate::kernel::io::Io;
-use crate::kernel::state::AppState;
 use crate::platform::queue::{QueueError, QueueName};
 use crate::platform::store::{Cond, CounterCap, Query, SkRange, Store, StoreError, WriteOp, keys};
 use crate::webhooks::delivery::DeliveryMessage;
@@ -81,18 +80,19 @@ pub async fn find(
 /// concurrent creates cannot pass the cap together, and the subscription).
 #[instrument(skip_all, fields(handle = %handle))]
 pub async fn create(
-    state: &AppState,
+    store: &dyn Store,
+    allow_private: bool,
     handle: &Handle,
     spec: ValidSpec,
 ) -> Result<Subscription, SubscriptionError> {
-    vet_endpoint(&spec.endpoint_url, state.config.webhooks_allow_private).await?;
+    vet_endpoint(&spec.endpoint_url, allow_private).await?;
     let h = handle;
     let existing = Query::prefix(
         keys::handle_pk(h),
         keys::WEBHOOK_SK_PREFIX,
         MAX_SUBSCRIPTIONS_PER_HANDLE,
     );
-    if state.store.query(existing).await?.items.len() >= MAX_SUBSCRIPTIONS_PER_HANDLE {
+    if store.query(existing).await?.items.len() >= MAX_SUBSCRIPTIONS_PER_HANDLE {
         return Err(SubscriptionError::TooMany);
     }
     let sub = Subscription::new(
@@ -106,8 +106,7 @@ pub async fn create(
         item: repo::item(&sub, 1)?,
         cond: Cond::Absent,
     };
-    match state
-        .store
+    match store
         .transact(vec![subscription_count(h, 1, Some(cap)), put])
         .await
     {
