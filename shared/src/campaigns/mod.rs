@@ -7,7 +7,8 @@ pub mod model;
 pub use model::{Campaign, CampaignStatus, GoalType};
 
 use crate::domain::{CampaignId, Handle, Link, PartnerId, Slug, ValidLinkSpec};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
+use crate::kernel::state::LinkCache;
 use crate::links::{self, LinkError, Precondition};
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
 
@@ -74,19 +75,20 @@ pub fn create_op(handle: &Handle, campaign: &Campaign) -> Result<WriteOp, StoreE
 /// primary slug already used by another link, is `409 conflict` (nothing is written).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn create(
-    state: &AppState,
+    io: Io<'_>,
+    links: &LinkCache,
     handle: &Handle,
     new: NewCampaign,
 ) -> Result<(Campaign, Link), CampaignError> {
     // A read first gives the precise message; the transaction's conditions make it race-free.
-    if get(state.store.as_ref(), handle, &new.campaign_id)
+    if get(io.store.as_ref(), handle, &new.campaign_id)
         .await?
         .is_some()
     {
         return Err(CampaignError::AlreadyExists(new.campaign_id));
     }
     if let Some(p) = &new.partner_id {
-        check_partner(state.store.as_ref(), handle, p).await?;
+        check_partner(io.store.as_ref(), handle, p).await?;
     }
     let mut campaign = Campaign::new(
         new.campaign_id.clone(),
@@ -103,7 +105,8 @@ pub async fn create(
     let mut spec = new.primary_link;
     spec.campaign_id = Some(new.campaign_id.clone());
     match links::upsert(
-        state,
+        io,
+        links,
         handle,
         &new.primary_slug,
         spec,

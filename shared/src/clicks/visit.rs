@@ -82,7 +82,9 @@ pub async fn visit(
         return orphan(state, handle, OrphanKind::NotFound, visitor).await;
     };
     // Round trip 1 (skipped on a cache hit): the link.
-    let Some(link) = crate::links::load_cached(state, handle, &slug).await? else {
+    let Some(link) =
+        crate::links::load_cached(state.store.as_ref(), &state.link_cache, handle, &slug).await?
+    else {
         return orphan(state, handle, OrphanKind::NotFound, visitor).await;
     };
     let mut visit = Visit::read(visitor, &link);

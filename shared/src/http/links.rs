@@ -74,7 +74,8 @@ async fn upsert(
         )));
     }
     let upserted = links::upsert(
-        &state,
+        state.io(),
+        &state.link_cache,
         &caller.handle,
         &slug,
         spec,
@@ -138,7 +139,14 @@ async fn remove(
     Path((_, slug)): Path<(Handle, Slug)>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    links::delete(&state, &caller.handle, &slug, precondition(&headers)?).await?;
+    links::delete(
+        state.store.as_ref(),
+        &state.link_cache,
+        &caller.handle,
+        &slug,
+        precondition(&headers)?,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

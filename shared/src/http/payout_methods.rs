@@ -65,7 +65,15 @@ async fn put_method(
     own(&caller, &id)?;
     let details = body.validate()?;
     let by = &caller.principal.subject;
-    let outcome = set::set(&state, &caller.handle, &id, details, by).await?;
+    let outcome = set::set(
+        state.io(),
+        state.payout_key(),
+        &caller.handle,
+        &id,
+        details,
+        by,
+    )
+    .await?;
     let status = match outcome.created {
         true => StatusCode::CREATED,
         false => StatusCode::OK,
@@ -102,7 +110,14 @@ async fn put_settings(
     let debtor = body.validate()?;
     let by = &caller.principal.subject;
     Ok(axum::Json(
-        settings::put(&state, &caller.handle, &debtor, by).await?,
+        settings::put(
+            state.store.as_ref(),
+            state.payout_key(),
+            &caller.handle,
+            &debtor,
+            by,
+        )
+        .await?,
     ))
 }
 

@@ -101,7 +101,9 @@ async fn create_application(
         other => ApiError::from(other),
     })?;
     let new = body.validate()?;
-    let submitted = crate::programs::apply::submit(&state, &handle, new).await?;
+    let submitted =
+        crate::programs::apply::submit(state.io(), &state.link_cache, &state.config, &handle, new)
+            .await?;
     let answer = Accepted {
         application_id: submitted.application_id,
     };
@@ -201,8 +203,15 @@ async fn approve(
     Path((_, id)): Path<(Handle, ApplicationId)>,
 ) -> ApiResult<axum::Json<ApprovalAnswer>> {
     let by = caller.principal.subject.clone();
-    let Approved { application, data } =
-        crate::programs::approve::approve(&state, &caller.handle, &id, &by).await?;
+    let Approved { application, data } = crate::programs::approve::approve(
+        state.io(),
+        &state.link_cache,
+        &state.config,
+        &caller.handle,
+        &id,
+        &by,
+    )
+    .await?;
     Ok(axum::Json(ApprovalAnswer {
         application,
         partner_id: data.partner_id,

@@ -1,9 +1,10 @@
 //! `PUT …/partners/{partnerId}/payout-method`: sets or changes a partner's method.
 
+use crate::domain::sealed::Keyring;
 use crate::domain::{Handle, PartnerId};
 use crate::kernel::events::Event;
 use crate::kernel::io::Io;
-use crate::kernel::state::AppState;
+use crate::kernel::state::Unconfigured;
 use crate::payout_methods::model::PartnerUpdatedData;
 use crate::payout_methods::model::{AuditEntry, Details, MethodRecord, Pending};
 use crate::payout_methods::{MethodError, aad, get, open};
@@ -22,13 +23,14 @@ pub struct Outcome {
 /// ONE transaction; a concurrent change is read again (at most 4 tries).
 #[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner))]
 pub async fn set(
-    state: &AppState,
+    io: Io<'_>,
+    keys: Result<&Keyring, Unconfigured>,
     handle: &Handle,
     partner: &PartnerId,
     details: Details,
     by: &str,
 ) -> Result<Outcome, MethodError> {
-    let store = state.store.as_ref();
+    let store = io.store.as_ref();
     if crate::partners::get(store, handle, partner)
         .await?
         .is_none()
@@ -39,7 +41,7 @@ pub async fn set(
         let current = get(store, handle, partner).await?;
         // Details that no longer open (a key rotated away) count as other details: a change.
         if let Some(c) = &current
-            && open(state, handle, partner, c.sealed.as_deref())
+            && open(keys, handle, partner, c.sealed.as_deref())
                 .ok()
                 .as_ref()
                 == Some(&details)
@@ -49,8 +51,8 @@ pub async fn set(
                 created: false,
             });
         }
-        let next = record_of(state, handle, partner, &details, by, current.as_ref())?;
-        match write(state.io(), handle, current.as_ref(), &next).await {
+        let next = record_of(keys, handle, partner, &details, by, current.as_ref())?;
+        match write(io, handle, current.as_ref(), &next).await {
             Ok(()) => {
                 return Ok(Outcome {
                     created: current.is_none(),
@@ -67,7 +69,7 @@ pub async fn set(
 /// The record to write: sealed details (none for `manual`), and a pending change when there
 /// were details before.
 fn record_of(
-    state: &AppState,
+    keys: Result<&Keyring, Unconfigured>,
     handle: &Handle,
     partner: &PartnerId,
     details: &Details,
@@ -79,7 +81,7 @@ fn record_of(
         Details::Manual => None,
         d => {
             let plain = serde_json::to_vec(d).unwrap_or_default();
-            Some(state.payout_key()?.seal(&aad(handle, partner), &plain))
+            Some(keys?.seal(&aad(handle, partner), &plain))
         }
     };
     Ok(MethodRecord {

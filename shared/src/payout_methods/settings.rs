@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::bank::{self, Bic, Iban};
+use crate::domain::sealed::Keyring;
 use crate::domain::{DomainError, Handle};
-use crate::kernel::state::AppState;
+use crate::kernel::state::Unconfigured;
 use crate::payout_methods::MethodError;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
@@ -77,7 +78,8 @@ fn aad(handle: &Handle) -> String {
 /// Replaces the settings. Round trips: ONE write.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn put(
-    state: &AppState,
+    store: &dyn Store,
+    keys: Result<&Keyring, Unconfigured>,
     handle: &Handle,
     debtor: &Debtor,
     by: &str,
@@ -86,7 +88,7 @@ pub async fn put(
     let masked = Iban::parse("debtorIban", &debtor.iban)
         .map_or_else(|_| String::new(), |i| Iban::masked(&i));
     let stored = Stored {
-        sealed: state.payout_key()?.seal(&aad(handle), &plain),
+        sealed: keys?.seal(&aad(handle), &plain),
         view: SettingsView {
             debtor_name: debtor.name.clone(),
             debtor_iban: masked,
@@ -100,8 +102,7 @@ pub async fn put(
         keys::PAYOUT_SETTINGS_SK,
         crate::platform::store::to_doc(&stored)?,
     );
-    state
-        .store
+    store
         .write(WriteOp::Put {
             item,
             cond: Cond::None,
@@ -124,11 +125,15 @@ pub async fn get(store: &dyn Store, handle: &Handle) -> Result<Option<SettingsVi
 }
 
 /// The debtor in clear, for a SEPA file. Round trips: ONE read.
-pub async fn debtor(state: &AppState, handle: &Handle) -> Result<Option<Debtor>, MethodError> {
-    let Some(s) = stored(state.store.as_ref(), handle).await? else {
+pub async fn debtor(
+    store: &dyn Store,
+    keys: Result<&Keyring, Unconfigured>,
+    handle: &Handle,
+) -> Result<Option<Debtor>, MethodError> {
+    let Some(s) = stored(store, handle).await? else {
         return Ok(None);
     };
-    let plain = state.payout_key()?.open(&aad(handle), &s.sealed)?;
+    let plain = keys?.open(&aad(handle), &s.sealed)?;
     let debtor = serde_json::from_slice(&plain)
         .map_err(|e| StoreError::Corrupt(format!("payout settings: {e}")))?;
     Ok(Some(debtor))

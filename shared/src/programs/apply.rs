@@ -6,7 +6,8 @@ use super::{Application, ApplicationStatus, Applications, ProgramError};
 use crate::domain::{ApplicationId, Handle};
 use crate::kernel::events::Event;
 use crate::kernel::io::Io;
-use crate::kernel::state::AppState;
+use crate::kernel::state::LinkCache;
+use crate::platform::config::Config;
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
 
 /// The answer to an application.
@@ -27,19 +28,22 @@ pub const AUTO_APPROVER: &str = "program:auto-approve";
 /// if it fails the application stays `pending` for a manager (logged).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn submit(
-    state: &AppState,
+    io: Io<'_>,
+    links: &LinkCache,
+    config: &Config,
     handle: &Handle,
     new: NewApplication,
 ) -> Result<Submitted, ProgramError> {
-    let program = super::settings::require(state.store.as_ref(), handle).await?;
+    let program = super::settings::require(io.store.as_ref(), handle).await?;
     if program.applications == Applications::Invite {
         return Err(ProgramError::InviteOnly(handle.clone()));
     }
     let application = record(handle, new)?;
-    let submitted = store_new(state.io(), handle, &application).await?;
+    let submitted = store_new(io, handle, &application).await?;
     if program.auto_approve && !submitted.deduped {
         let id = &submitted.application_id;
-        if let Err(e) = super::approve::approve(state, handle, id, AUTO_APPROVER).await {
+        if let Err(e) = super::approve::approve(io, links, config, handle, id, AUTO_APPROVER).await
+        {
             tracing::warn!(error = %e, application = %id, "auto-approval failed; left pending");
         }
     }

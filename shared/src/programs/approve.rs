@@ -13,9 +13,10 @@ use crate::campaigns::{Campaign, CampaignStatus};
 use crate::domain::{ApplicationId, CampaignId, Handle, Link, PartnerId, Slug, ValidLinkSpec};
 use crate::kernel::events::Event;
 use crate::kernel::io::Io;
-use crate::kernel::state::AppState;
+use crate::kernel::state::LinkCache;
 use crate::links::{LinkError, Precondition};
 use crate::plans::model::Plan;
+use crate::platform::config::Config;
 use crate::platform::queue::QueueName;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
@@ -39,18 +40,20 @@ struct Template {
 /// 9–10 items), ONE enqueue per event.
 #[tracing::instrument(skip_all, fields(handle = %handle, application = %id))]
 pub async fn approve(
-    state: &AppState,
+    io: Io<'_>,
+    links: &LinkCache,
+    config: &Config,
     handle: &Handle,
     id: &ApplicationId,
     by: &str,
 ) -> Result<Approved, ProgramError> {
-    let application = pending(state.store.as_ref(), handle, id).await?;
-    let template = template(state.store.as_ref(), handle).await?;
+    let application = pending(io.store.as_ref(), handle, id).await?;
+    let template = template(io.store.as_ref(), handle).await?;
     let partner_id = derived_id(&application.name, id)?;
     let campaign_id = CampaignId::parse(partner_id.as_str())?;
     let slug = Slug::parse(partner_id.as_str())?;
     let (mut extra, approved) = writes(
-        state,
+        config,
         handle,
         &application,
         &template,
@@ -60,18 +63,18 @@ pub async fn approve(
     let mut event = Event::new(handle, &approved.data);
     extra.push(crate::kernel::outbox::record(&mut event));
     let spec = link_spec(&template.link, &campaign_id, &application.name);
-    match crate::links::upsert(state, handle, &slug, spec, Precondition::Absent, extra).await {
+    match crate::links::upsert(io, links, handle, &slug, spec, Precondition::Absent, extra).await {
         Ok(_) => {}
         Err(LinkError::Extra { index, .. }) => {
-            return Err(refusal(state.store.as_ref(), handle, id, Some(index), &partner_id).await);
+            return Err(refusal(io.store.as_ref(), handle, id, Some(index), &partner_id).await);
         }
         // A concurrent approval of the same application wrote the same link first.
         Err(LinkError::SlugTaken(_)) => {
-            return Err(refusal(state.store.as_ref(), handle, id, None, &partner_id).await);
+            return Err(refusal(io.store.as_ref(), handle, id, None, &partner_id).await);
         }
         Err(e) => return Err(e.into()),
     }
-    publish(state.io(), &event).await;
+    publish(io, &event).await;
     Ok(approved)
 }
 
@@ -172,7 +175,7 @@ fn link_spec(template: &Link, campaign: &CampaignId, name: &str) -> ValidLinkSpe
 /// Every write but the link's (ordered: application, campaign, partner, then the rest), and
 /// what the approval answers.
 fn writes(
-    state: &AppState,
+    config: &Config,
     handle: &Handle,
     a: &Application,
     template: &Template,
@@ -221,7 +224,7 @@ fn writes(
         partner_id: partner_id.clone(),
         campaign_id: campaign_id.clone(),
         slug: slug.clone(),
-        short_url: state.config.short_url(handle.as_str(), slug.as_str()),
+        short_url: config.short_url(handle.as_str(), slug.as_str()),
         name: a.name.clone(),
         email: a.email.clone(),
         partner_token: IssuedToken {
