@@ -110,7 +110,10 @@ pub async fn visit(
     );
     let click = visit.click_data(claims, decision.destination_url, now);
     // Round trip 2: the click, durable before the visitor leaves (crate::clicks::record).
-    if !crate::clicks::record(state, handle, &click).await.kept() {
+    if !crate::clicks::record(state.io(), state.clicks.as_deref(), handle, &click)
+        .await
+        .kept()
+    {
         return Err(VisitError::ClickLost);
     }
     let new_visitor = visit.new_visitor();
@@ -164,7 +167,10 @@ async fn expired(
         expired: true,
         ..visit.click_data(claims, target, now)
     };
-    if !crate::clicks::record(state, handle, &click).await.kept() {
+    if !crate::clicks::record(state.io(), state.clicks.as_deref(), handle, &click)
+        .await
+        .kept()
+    {
         return Err(VisitError::ClickLost);
     }
     Ok(Outcome::Expired {
