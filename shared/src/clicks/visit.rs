@@ -93,7 +93,13 @@ pub async fn visit(
         return expired(state, handle, &link, &mut visit, expiry, now).await;
     }
     let decision = route(&link, &visit.input);
-    let mut claims = visit.claims(ClickId::new(), handle, &link, now, state);
+    let mut claims = visit.claims(
+        ClickId::new(),
+        handle,
+        &link,
+        now,
+        state.config.attribution_window,
+    );
     // A keyed digest of the address, humans only (~1 µs of HMAC, no I/O).
     claims.address_hash = visitor
         .address
@@ -161,7 +167,13 @@ async fn expired(
     expiry: &Expiry,
     now: i64,
 ) -> Result<Outcome, VisitError> {
-    let claims = visit.claims(ClickId::new(), handle, link, now, state);
+    let claims = visit.claims(
+        ClickId::new(),
+        handle,
+        link,
+        now,
+        state.config.attribution_window,
+    );
     let target = expiry.expired_url.as_deref().unwrap_or("");
     let click = ClickData {
         expired: true,
@@ -273,7 +285,7 @@ impl Visit {
         handle: &Handle,
         link: &Link,
         now: i64,
-        state: &AppState,
+        attribution_window: std::time::Duration,
     ) -> CtxClaims {
         CtxClaims {
             click_id,
@@ -288,7 +300,7 @@ impl Visit {
                 segment: std::mem::take(&mut self.segment),
             },
             issued_at: now,
-            expires_at: now + crate::domain::time::secs(state.config.attribution_window),
+            expires_at: now + crate::domain::time::secs(attribution_window),
             sub_ids: std::mem::take(&mut self.sub_ids),
             test: self.test,
             address_hash: None,

@@ -160,7 +160,15 @@ async fn submit(
         };
         return Ok(conversions::submit(state, &claims, conversion, channel).await?);
     };
-    match bind::attributed(state, handle, &id, by.ctx, by.coupon.as_ref()).await? {
+    match bind::attributed(
+        bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
+        handle,
+        &id,
+        by.ctx,
+        by.coupon.as_ref(),
+    )
+    .await?
+    {
         Some(bound) => Ok(bind::convert(state, handle, &bound, conversion, channel).await?),
         // Bound to no one and nothing to bind it by: recorded, unattributed.
         None => Ok(bind::unattributed(state, handle, &id, conversion, channel).await?),

@@ -120,10 +120,26 @@ async fn attributed(
     let state = d.state;
     let bound = match referral(d).await? {
         Err(why) => return Ok(Err(why)),
-        Ok(Some(claims)) => bind::by_ctx_from(state, claims, id, None, BoundBy::Shopify).await,
+        Ok(Some(claims)) => {
+            bind::by_ctx_from(
+                bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
+                claims,
+                id,
+                None,
+                BoundBy::Shopify,
+            )
+            .await
+        }
         Ok(None) => match coupon(d) {
             Some(code) if is_coupon(d, &code).await? => {
-                bind::by_coupon(state, d.handle, id, &code, None).await
+                bind::by_coupon(
+                    bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
+                    d.handle,
+                    id,
+                    &code,
+                    None,
+                )
+                .await
             }
             _ => {
                 let known = repo::get(state.store.as_ref(), d.handle, id).await?;
