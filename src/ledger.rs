@@ -75,7 +75,7 @@ pub(crate) async fn run(command: LedgerCommand) -> anyhow::Result<()> {
         LedgerCommand::Seed(args) => seed::run(args).await,
         LedgerCommand::Check { target } => {
             let (state, handle) = target.open().await?;
-            let report = tenx_shared::ledger::check::check(&state, &handle)
+            let report = tenx_shared::ledger::check::check(state.store.as_ref(), &handle)
                 .await
                 .context("reading the ledger")?;
             for drift in &report.drifts {
@@ -100,7 +100,7 @@ pub(crate) async fn run(command: LedgerCommand) -> anyhow::Result<()> {
         }
         LedgerCommand::RebuildBalances { target } => {
             let (state, handle) = target.open().await?;
-            let brought = tenx_shared::ledger::check::rebuild(&state, &handle)
+            let brought = tenx_shared::ledger::check::rebuild(state.store.as_ref(), &handle)
                 .await
                 .context("rebuilding the running balances")?;
             println!("{handle}: {brought} lines brought into the running balances and indexes");

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::domain::{Handle, Link, Slug, ValidLinkSpec};
 use crate::kernel::events::{Event, EventPayload, EventType};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
+use crate::kernel::state::LinkCache;
 use crate::platform::config::Config;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
@@ -61,18 +62,17 @@ pub async fn load(
 
 /// The redirect's read: served from the in-process cache when fresh, else one store read.
 pub async fn load_cached(
-    state: &AppState,
+    store: &dyn Store,
+    cache: &LinkCache,
     handle: &Handle,
     slug: &Slug,
 ) -> Result<Option<Arc<Link>>, StoreError> {
     let key = (handle.as_str().to_owned(), slug.as_str().to_owned());
-    if let Some(hit) = state.link_cache.get(&key) {
+    if let Some(hit) = cache.get(&key) {
         return Ok(hit);
     }
-    let link = load_within_budget(state.store.as_ref(), handle, slug)
-        .await?
-        .map(Arc::new);
-    state.link_cache.insert(key, link.clone());
+    let link = load_within_budget(store, handle, slug).await?.map(Arc::new);
+    cache.insert(key, link.clone());
     Ok(link)
 }
 
@@ -202,7 +202,8 @@ pub fn plan_upsert(
 /// caller pinned a version with `if-match` (then it is a 412).
 #[tracing::instrument(skip_all, fields(handle = %handle, slug = %slug))]
 pub async fn upsert(
-    state: &AppState,
+    io: Io<'_>,
+    cache: &LinkCache,
     handle: &Handle,
     slug: &Slug,
     spec: ValidLinkSpec,
@@ -216,23 +217,21 @@ pub async fn upsert(
             let jitter = rand::random::<u64>() % (10 << attempt.min(5));
             tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
         }
-        let existing = load(state.store.as_ref(), handle, slug).await?;
+        let existing = load(io.store.as_ref(), handle, slug).await?;
         let (link, mut ops, event) =
             plan_upsert(handle, slug, spec.clone(), existing.as_ref(), precondition)?;
         let link_ops = ops.len();
         ops.extend(extra.iter().cloned());
         let committed = crate::kernel::outbox::commit_and_publish(
-            state.store.clone(),
-            state.queue.clone(),
+            io.store.clone(),
+            io.queue.clone(),
             ops,
             std::slice::from_ref(&event),
         )
         .await;
         match committed {
             Ok(()) => {
-                state
-                    .link_cache
-                    .invalidate(&(handle.as_str().to_owned(), slug.as_str().to_owned()));
+                cache.invalidate(&(handle.as_str().to_owned(), slug.as_str().to_owned()));
                 return Ok(Upserted {
                     link,
                     created: existing.is_none(),
@@ -262,12 +261,13 @@ pub async fn upsert(
 /// Deletes a link; 404 when absent, 412 when `if-match` does not hold.
 #[tracing::instrument(skip_all, fields(handle = %handle, slug = %slug))]
 pub async fn delete(
-    state: &AppState,
+    store: &dyn Store,
+    cache: &LinkCache,
     handle: &Handle,
     slug: &Slug,
     precondition: Precondition,
 ) -> Result<(), LinkError> {
-    let existing = load(state.store.as_ref(), handle, slug)
+    let existing = load(store, handle, slug)
         .await?
         .ok_or_else(|| LinkError::NotFound(slug.clone()))?;
     let cond = match precondition {
@@ -284,11 +284,9 @@ pub async fn delete(
         sk: keys::link_sk(slug),
         cond,
     };
-    match state.store.write(op).await {
+    match store.write(op).await {
         Ok(_) => {
-            state
-                .link_cache
-                .invalidate(&(handle.as_str().to_owned(), slug.as_str().to_owned()));
+            cache.invalidate(&(handle.as_str().to_owned(), slug.as_str().to_owned()));
             Ok(())
         }
         Err(StoreError::ConditionFailed { .. }) => Err(concurrently_changed()),

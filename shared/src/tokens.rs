@@ -12,8 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{AuthError, Credential, Principal, Role, Scope};
 use crate::domain::{Handle, TokenId};
-use crate::kernel::state::AppState;
-use crate::platform::store::{Cond, Item, Query, StoreError, WriteOp, keys, now_unix};
+use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys, now_unix};
 
 pub const PAT_PREFIX: &str = "tenx_pat_";
 /// Random bytes in a token (256 bits, from the OS RNG).
@@ -176,7 +175,7 @@ fn well_formed(token: &str) -> bool {
 /// Mints a token for `handle`; returns its record and the token, which is never seen again.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn create(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     created_by: &str,
     spec: PatSpec,
@@ -212,8 +211,7 @@ pub async fn create(
         crate::platform::store::to_doc(&entry)?,
     )
     .expiring_at(expires_unix);
-    state
-        .store
+    store
         .transact(vec![
             WriteOp::Put {
                 item: secret_item,
@@ -250,19 +248,14 @@ pub async fn list(
 /// Revokes a token of `handle` at once; `404 not_found` when it does not exist (any more).
 #[tracing::instrument(skip_all, fields(handle = %handle, token = %token_id))]
 pub async fn revoke(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     token_id: &TokenId,
 ) -> Result<(), TokenError> {
     let not_found = || TokenError::NotFound(token_id.to_string());
     let pk = keys::handle_pk(handle);
     let sk = keys::pat_index_sk(token_id.as_str());
-    let entry: PatIndexEntry = state
-        .store
-        .get(&pk, &sk)
-        .await?
-        .ok_or_else(not_found)?
-        .parse()?;
+    let entry: PatIndexEntry = store.get(&pk, &sk).await?.ok_or_else(not_found)?.parse()?;
     let ops = vec![
         WriteOp::Delete {
             pk,
@@ -271,7 +264,7 @@ pub async fn revoke(
         },
         secret_delete(&entry.token_hash),
     ];
-    match state.store.transact(ops).await {
+    match store.transact(ops).await {
         Ok(()) => Ok(()),
         // Revoked (or expired) concurrently: it is gone either way.
         Err(StoreError::TxConflict { .. }) => Err(not_found()),

@@ -91,7 +91,7 @@ async fn reads_beside(big: usize) -> Vec<(&'static str, OpCounts)> {
         partner_id: Some(minnow.clone()),
         ..Filter::default()
     };
-    let (page, _) = tenx_shared::ledger::list(&state, &handle, &filter, 100, None)
+    let (page, _) = tenx_shared::ledger::list(state.store.as_ref(), &handle, &filter, 100, None)
         .await
         .unwrap();
     assert_eq!(page.len(), SMALL);
@@ -99,7 +99,7 @@ async fn reads_beside(big: usize) -> Vec<(&'static str, OpCounts)> {
 
     let before = counters.snapshot().background;
     let live = tenx_shared::ledger::scan_index(
-        &state,
+        state.store.as_ref(),
         &handle,
         index::LIVE,
         Some(minnow.as_str()),

@@ -110,7 +110,7 @@ pub(crate) async fn run(args: SeedArgs) -> anyhow::Result<()> {
         "campaign {campaign} is not partner {partner}'s"
     );
     let now = tenx_shared::platform::time::now_millis();
-    let plan = tenx_shared::plans::in_force_at(&state, &handle, &campaign, now)
+    let plan = tenx_shared::plans::in_force_at(state.store.as_ref(), &handle, &campaign, now)
         .await?
         .with_context(|| format!("campaign {campaign} has no commission plan"))?;
     let pending = match args.status {

@@ -317,7 +317,7 @@ async fn a_partners_month_is_computed_held_reversed_capped_paid_and_clawed_back(
 /// the lines.
 pub(crate) async fn no_drift(app: &TestApp) {
     let handle = tenx_shared::domain::Handle::parse("acme").unwrap();
-    let report = tenx_shared::ledger::check::check(&app.state(), &handle)
+    let report = tenx_shared::ledger::check::check(app.state().store.as_ref(), &handle)
         .await
         .expect("the check reads");
     assert!(
@@ -369,7 +369,7 @@ async fn lines_from_before_the_running_balances_are_brought_in_once() {
     let campaign = tenx_shared::domain::CampaignId::parse("alpha").unwrap();
     let cbal = tenx_shared::platform::store::keys::campaign_balances_pk(&acme(), &campaign);
     delete_partition(store.as_ref(), cbal).await;
-    let lines = tenx_shared::ledger::scan(&state, &handle, |_| true)
+    let lines = tenx_shared::ledger::scan(state.store.as_ref(), &handle, |_| true)
         .await
         .unwrap();
     for line in &lines {
@@ -383,7 +383,7 @@ async fn lines_from_before_the_running_balances_are_brought_in_once() {
             .await
             .unwrap();
     }
-    let before = tenx_shared::ledger::check::check(&state, &handle)
+    let before = tenx_shared::ledger::check::check(state.store.as_ref(), &handle)
         .await
         .unwrap();
     assert_eq!(before.outside, 1, "{:?}", before.drifts);
@@ -393,8 +393,12 @@ async fn lines_from_before_the_running_balances_are_brought_in_once() {
     assert_eq!(empty["items"], json!([]), "not in the balances yet");
 
     let rebuild = tenx_shared::ledger::check::rebuild;
-    assert_eq!(rebuild(&state, &handle).await.unwrap(), 1);
-    assert_eq!(rebuild(&state, &handle).await.unwrap(), 0, "idempotent");
+    assert_eq!(rebuild(state.store.as_ref(), &handle).await.unwrap(), 1);
+    assert_eq!(
+        rebuild(state.store.as_ref(), &handle).await.unwrap(),
+        0,
+        "idempotent"
+    );
     no_drift(&app).await;
     let balances = json_of(op.balances("partnerId=pub-one").await, 200).await;
     assert_eq!(balances["items"][0]["pending"], "10.00", "{balances}");
@@ -459,7 +463,7 @@ async fn a_listing_by_kind_reads_its_index_and_the_rebuild_fills_entries_of_a_ne
     let pk = tenx_shared::platform::store::keys::commission_index_pk(&acme(), "K");
     delete_partition(store.as_ref(), pk).await;
     let (state, handle) = (app.state(), acme());
-    let before = tenx_shared::ledger::check::check(&state, &handle)
+    let before = tenx_shared::ledger::check::check(state.store.as_ref(), &handle)
         .await
         .unwrap();
     assert_eq!(before.drifts.len(), 3, "{:?}", before.drifts);
@@ -470,8 +474,12 @@ async fn a_listing_by_kind_reads_its_index_and_the_rebuild_fills_entries_of_a_ne
             .all(|d| d.starts_with("index K: entry"))
     );
     let rebuild = tenx_shared::ledger::check::rebuild;
-    assert_eq!(rebuild(&state, &handle).await.unwrap(), 3);
-    assert_eq!(rebuild(&state, &handle).await.unwrap(), 0, "idempotent");
+    assert_eq!(rebuild(state.store.as_ref(), &handle).await.unwrap(), 3);
+    assert_eq!(
+        rebuild(state.store.as_ref(), &handle).await.unwrap(),
+        0,
+        "idempotent"
+    );
     no_drift(&app).await;
     let manual = json_of(op.list_commissions("kind=manual").await, 200).await;
     assert_eq!(kinds(&manual), ["manual"]);
@@ -567,7 +575,7 @@ async fn a_partners_lines_in_one_status_are_one_key_range_and_the_rebuild_fills_
     let pk = tenx_shared::platform::store::keys::commission_index_pk(&acme(), "Q");
     delete_partition(app.store.as_ref(), pk).await;
     let (state, handle) = (app.state(), acme());
-    let before = tenx_shared::ledger::check::check(&state, &handle)
+    let before = tenx_shared::ledger::check::check(state.store.as_ref(), &handle)
         .await
         .unwrap();
     assert_eq!(before.drifts.len(), 5, "{:?}", before.drifts);
@@ -578,8 +586,12 @@ async fn a_partners_lines_in_one_status_are_one_key_range_and_the_rebuild_fills_
             .all(|d| d.starts_with("index Q: entry"))
     );
     let rebuild = tenx_shared::ledger::check::rebuild;
-    assert_eq!(rebuild(&state, &handle).await.unwrap(), 5);
-    assert_eq!(rebuild(&state, &handle).await.unwrap(), 0, "idempotent");
+    assert_eq!(rebuild(state.store.as_ref(), &handle).await.unwrap(), 5);
+    assert_eq!(
+        rebuild(state.store.as_ref(), &handle).await.unwrap(),
+        0,
+        "idempotent"
+    );
     no_drift(&app).await;
     assert_eq!(
         walk(&op, "partnerId=pub-one&status=pending", 1).await,
@@ -656,7 +668,7 @@ async fn a_replayed_conversion_earns_one_commission_and_concurrent_runs_pay_it_o
         .await
         .unwrap()
         .unwrap();
-    let replays = (0..5).map(|_| tenx_shared::ledger::accrue::accrue(&state, &handle, &data));
+    let replays = (0..5).map(|_| tenx_shared::ledger::accrue::accrue(state.io(), &handle, &data));
     for r in futures::future::join_all(replays).await {
         assert_eq!(r.unwrap().unwrap().amount_minor, Some(100));
     }
@@ -669,7 +681,7 @@ async fn a_replayed_conversion_earns_one_commission_and_concurrent_runs_pay_it_o
         1
     );
     // The approval sweep persists the approval (the hold is 0 days): every line is approved.
-    tenx_shared::ledger::due::sweep(&state, tenx_shared::platform::time::now_millis())
+    tenx_shared::ledger::due::sweep(state.io(), tenx_shared::platform::time::now_millis())
         .await
         .unwrap();
     let swept = json_of(op_view(&app).list_commissions("limit=100").await, 200).await;
@@ -1230,12 +1242,16 @@ async fn qualified_clicks_accrue_once_per_closed_day_with_late_clicks_adjusted()
     let tomorrow = now + 86_400_000 + 2 * 3_600_000;
     let sweep = tenx_shared::ledger::qualified_clicks::sweep;
     assert_eq!(
-        sweep(&state, now).await.unwrap(),
+        sweep(state.io(), now).await.unwrap(),
         0,
         "the day is not closed yet"
     );
-    assert_eq!(sweep(&state, tomorrow).await.unwrap(), 1);
-    assert_eq!(sweep(&state, tomorrow).await.unwrap(), 0, "once per day");
+    assert_eq!(sweep(state.io(), tomorrow).await.unwrap(), 1);
+    assert_eq!(
+        sweep(state.io(), tomorrow).await.unwrap(),
+        0,
+        "once per day"
+    );
     let lines = ledger(&app, 1).await;
     assert_eq!(
         (lines[0]["kind"].as_str(), lines[0]["clickCount"].as_i64()),
@@ -1246,8 +1262,8 @@ async fn qualified_clicks_accrue_once_per_closed_day_with_late_clicks_adjusted()
     new_ctx(&app).await;
     qualified(4).await;
     let later = now + 4 * 86_400_000 + 3_600_000;
-    assert_eq!(sweep(&state, later).await.unwrap(), 1);
-    assert_eq!(sweep(&state, later).await.unwrap(), 0);
+    assert_eq!(sweep(state.io(), later).await.unwrap(), 1);
+    assert_eq!(sweep(state.io(), later).await.unwrap(), 0);
     let lines = ledger(&app, 2).await;
     let late = lines
         .iter()

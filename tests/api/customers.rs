@@ -382,7 +382,7 @@ async fn refunding_a_renewal_reverses_only_that_renewals_commission() {
     };
     let state = app.state();
     state.store.write(nudge(1)).await.unwrap();
-    let report = tenx_shared::ledger::check::check(&state, &acme())
+    let report = tenx_shared::ledger::check::check(state.store.as_ref(), &acme())
         .await
         .unwrap();
     assert_eq!(

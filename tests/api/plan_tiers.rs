@@ -229,7 +229,7 @@ async fn twenty_concurrent_conversions_across_a_threshold_get_the_serial_rates_a
     let runs = conversions
         .iter()
         .chain(conversions.iter())
-        .map(|c| tenx_shared::ledger::accrue::accrue(&state, &handle, c));
+        .map(|c| tenx_shared::ledger::accrue::accrue(state.io(), &handle, c));
     for r in futures::future::join_all(runs).await {
         r.expect("accrued").expect("a line");
     }
@@ -250,7 +250,7 @@ async fn twenty_concurrent_conversions_across_a_threshold_get_the_serial_rates_a
     );
     // A later replay of them all changes nothing.
     for c in &conversions {
-        tenx_shared::ledger::accrue::accrue(&state, &handle, c)
+        tenx_shared::ledger::accrue::accrue(state.io(), &handle, c)
             .await
             .unwrap();
     }

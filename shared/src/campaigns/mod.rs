@@ -7,7 +7,8 @@ pub mod model;
 pub use model::{Campaign, CampaignStatus, GoalType};
 
 use crate::domain::{CampaignId, Handle, Link, PartnerId, Slug, ValidLinkSpec};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
+use crate::kernel::state::LinkCache;
 use crate::links::{self, LinkError, Precondition};
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
 
@@ -74,19 +75,20 @@ pub fn create_op(handle: &Handle, campaign: &Campaign) -> Result<WriteOp, StoreE
 /// primary slug already used by another link, is `409 conflict` (nothing is written).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn create(
-    state: &AppState,
+    io: Io<'_>,
+    links: &LinkCache,
     handle: &Handle,
     new: NewCampaign,
 ) -> Result<(Campaign, Link), CampaignError> {
     // A read first gives the precise message; the transaction's conditions make it race-free.
-    if get(state.store.as_ref(), handle, &new.campaign_id)
+    if get(io.store.as_ref(), handle, &new.campaign_id)
         .await?
         .is_some()
     {
         return Err(CampaignError::AlreadyExists(new.campaign_id));
     }
     if let Some(p) = &new.partner_id {
-        check_partner(state, handle, p).await?;
+        check_partner(io.store.as_ref(), handle, p).await?;
     }
     let mut campaign = Campaign::new(
         new.campaign_id.clone(),
@@ -103,7 +105,8 @@ pub async fn create(
     let mut spec = new.primary_link;
     spec.campaign_id = Some(new.campaign_id.clone());
     match links::upsert(
-        state,
+        io,
+        links,
         handle,
         &new.primary_slug,
         spec,
@@ -161,11 +164,11 @@ pub async fn list_all(store: &dyn Store, handle: &Handle) -> Result<Vec<Campaign
 }
 
 async fn check_partner(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &PartnerId,
 ) -> Result<(), CampaignError> {
-    match crate::partners::get(state.store.as_ref(), handle, id).await? {
+    match crate::partners::get(store, handle, id).await? {
         Some(_) => Ok(()),
         None => Err(CampaignError::UnknownPartner(id.clone())),
     }
@@ -176,17 +179,17 @@ async fn check_partner(
 /// fresh version (each field is set whole, so the last writer wins cleanly).
 #[tracing::instrument(skip_all, fields(handle = %handle, campaign = %id))]
 pub async fn update(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &CampaignId,
     patch: CampaignPatch,
     expected: Option<u64>,
 ) -> Result<Campaign, CampaignError> {
     if let Some(p) = &patch.partner_id {
-        check_partner(state, handle, p).await?;
+        check_partner(store, handle, p).await?;
     }
     for _ in 0..8 {
-        let current = get(state.store.as_ref(), handle, id)
+        let current = get(store, handle, id)
             .await?
             .ok_or_else(|| CampaignError::NotFound(id.clone()))?;
         if let Some(v) = expected
@@ -208,7 +211,7 @@ pub async fn update(
             item: item_of(handle, &next)?,
             cond: Cond::Version(current.version),
         };
-        match state.store.write(op).await {
+        match store.write(op).await {
             Ok(_) => return Ok(next),
             Err(StoreError::ConditionFailed { .. }) if expected.is_none() => continue,
             Err(StoreError::ConditionFailed { .. }) => {

@@ -16,8 +16,9 @@ use tracing::instrument;
 
 use crate::domain::Handle;
 use crate::kernel::events::ClickData;
-use crate::kernel::state::AppState;
-use crate::platform::queue::{OutMessage, QueueName};
+use crate::kernel::io::Io;
+use crate::platform::queue::{OutMessage, Queue, QueueName};
+use crate::platform::stream::ClickStream;
 
 /// Sends of one click before it falls back to the outbox (10 + 40 ms of waiting at most).
 pub const SEND_ATTEMPTS: u32 = 3;
@@ -58,14 +59,21 @@ pub enum SendError {
 /// Records `click`: sent, else parked, else lost (see the module's round trips).
 // At debug level: the redirect's request span already names the handle, and a click is the hot path.
 #[instrument(level = "debug", skip_all, fields(handle = %handle, click_id = %click.click_id))]
-pub async fn record(state: &AppState, handle: &Handle, click: &ClickData) -> Recorded {
+pub async fn record(
+    io: Io<'_>,
+    clicks: Option<&dyn ClickStream>,
+    handle: &Handle,
+    click: &ClickData,
+) -> Recorded {
     let event_id = click.click_id.event_id();
     let event = crate::kernel::events::event_json(event_id.as_str(), handle.as_str(), click);
-    let Err(error) = send_within_budget(state, handle, &click.slug, &event).await else {
+    let Err(error) =
+        send_within_budget(io.queue.as_ref(), clicks, handle, &click.slug, &event).await
+    else {
         return Recorded::Sent;
     };
     tracing::warn!(error = %error, "click append failed; parking it in the outbox");
-    match crate::kernel::outbox::park(state.store.as_ref(), &event).await {
+    match crate::kernel::outbox::park(io.store.as_ref(), &event).await {
         Ok(()) => Recorded::Parked,
         Err(e) => {
             crate::platform::metrics::CLICKS_LOST
@@ -79,7 +87,8 @@ pub async fn record(state: &AppState, handle: &Handle, click: &ClickData) -> Rec
 /// Up to [`SEND_ATTEMPTS`] sends, backing off 10 then 40 ms, all within [`SEND_BUDGET`]: an
 /// attempt still unanswered when the budget runs out is abandoned. The last error is returned.
 async fn send_within_budget(
-    state: &AppState,
+    queue: &dyn Queue,
+    clicks: Option<&dyn ClickStream>,
     handle: &Handle,
     slug: &str,
     event: &str,
@@ -88,7 +97,8 @@ async fn send_within_budget(
     let mut delay = Duration::from_millis(10);
     let mut attempt = 1;
     loop {
-        let sent = tokio::time::timeout_at(deadline, send(state, handle, slug, event)).await;
+        let sent =
+            tokio::time::timeout_at(deadline, send(queue, clicks, handle, slug, event)).await;
         let error = match sent {
             Ok(Ok(())) => return Ok(()),
             Ok(Err(e)) => e,
@@ -106,15 +116,21 @@ async fn send_within_budget(
 }
 
 /// One attempt: ONE append (partitioned by handle and link), or ONE enqueue without a stream.
-async fn send(state: &AppState, handle: &Handle, slug: &str, event: &str) -> Result<(), SendError> {
-    match &state.clicks {
+async fn send(
+    queue: &dyn Queue,
+    clicks: Option<&dyn ClickStream>,
+    handle: &Handle,
+    slug: &str,
+    event: &str,
+) -> Result<(), SendError> {
+    match clicks {
         Some(stream) => {
             let key = crate::platform::stream::click_partition_key(handle.as_str(), slug);
             Ok(stream.append(&key, event).await?)
         }
         None => {
             let message = vec![OutMessage::now(event.to_owned())];
-            Ok(state.queue.send(QueueName::Events, message).await?)
+            Ok(queue.send(QueueName::Events, message).await?)
         }
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::analytics::days::{DayRange, day_of_unix};
 use crate::domain::Handle;
 use crate::domain::fallback::{OrphanKind, RedirectSettings};
-use crate::kernel::state::AppState;
+use crate::kernel::state::RedirectSettingsCache;
 use crate::platform::store::{Query, Store, StoreError, WriteOp, for_each_item, keys, now_unix};
 
 /// Counter items per handle, day and kind.
@@ -19,22 +19,17 @@ const SHARDS: u32 = 8;
 
 /// The handle's fallback settings: none when cached, else ONE read (a miss is cached too).
 pub async fn settings_cached(
-    state: &AppState,
+    store: &dyn Store,
+    cache: &RedirectSettingsCache,
     handle: &Handle,
 ) -> Result<Arc<RedirectSettings>, StoreError> {
-    if let Some(hit) = state.redirect_settings_cache.get(handle.as_str()) {
+    if let Some(hit) = cache.get(handle.as_str()) {
         return Ok(hit);
     }
-    let stored: RedirectSettings = crate::kernel::handle_settings::load(
-        state.store.as_ref(),
-        handle,
-        keys::REDIRECT_SETTINGS_SK,
-    )
-    .await?;
+    let stored: RedirectSettings =
+        crate::kernel::handle_settings::load(store, handle, keys::REDIRECT_SETTINGS_SK).await?;
     let settings = Arc::new(stored);
-    state
-        .redirect_settings_cache
-        .insert(handle.as_str().to_owned(), settings.clone());
+    cache.insert(handle.as_str().to_owned(), settings.clone());
     Ok(settings)
 }
 
@@ -122,14 +117,13 @@ pub async fn settings(store: &dyn Store, handle: &Handle) -> Result<RedirectSett
 /// Replaces the handle's redirect settings (ONE write), this process's cache at once (others
 /// within the cache's TTL).
 pub async fn save_settings(
-    state: &AppState,
+    store: &dyn Store,
+    cache: &RedirectSettingsCache,
     handle: &Handle,
     settings: &RedirectSettings,
 ) -> Result<(), StoreError> {
     let sk = keys::REDIRECT_SETTINGS_SK;
-    crate::kernel::handle_settings::save(state.store.as_ref(), handle, sk, settings).await?;
-    state
-        .redirect_settings_cache
-        .insert(handle.as_str().to_owned(), Arc::new(settings.clone()));
+    crate::kernel::handle_settings::save(store, handle, sk, settings).await?;
+    cache.insert(handle.as_str().to_owned(), Arc::new(settings.clone()));
     Ok(())
 }

@@ -82,7 +82,9 @@ pub async fn visit(
         return orphan(state, handle, OrphanKind::NotFound, visitor).await;
     };
     // Round trip 1 (skipped on a cache hit): the link.
-    let Some(link) = crate::links::load_cached(state, handle, &slug).await? else {
+    let Some(link) =
+        crate::links::load_cached(state.store.as_ref(), &state.link_cache, handle, &slug).await?
+    else {
         return orphan(state, handle, OrphanKind::NotFound, visitor).await;
     };
     let mut visit = Visit::read(visitor, &link);
@@ -91,7 +93,13 @@ pub async fn visit(
         return expired(state, handle, &link, &mut visit, expiry, now).await;
     }
     let decision = route(&link, &visit.input);
-    let mut claims = visit.claims(ClickId::new(), handle, &link, now, state);
+    let mut claims = visit.claims(
+        ClickId::new(),
+        handle,
+        &link,
+        now,
+        state.config.attribution_window,
+    );
     // A keyed digest of the address, humans only (~1 µs of HMAC, no I/O).
     claims.address_hash = visitor
         .address
@@ -108,7 +116,10 @@ pub async fn visit(
     );
     let click = visit.click_data(claims, decision.destination_url, now);
     // Round trip 2: the click, durable before the visitor leaves (crate::clicks::record).
-    if !crate::clicks::record(state, handle, &click).await.kept() {
+    if !crate::clicks::record(state.io(), state.clicks.as_deref(), handle, &click)
+        .await
+        .kept()
+    {
         return Err(VisitError::ClickLost);
     }
     let new_visitor = visit.new_visitor();
@@ -133,7 +144,12 @@ pub async fn orphan(
     if let Err(e) = super::orphans::record(state.store.as_ref(), handle, kind, bot).await {
         tracing::warn!(error = %e, kind = kind.as_str(), "orphan visit not counted");
     }
-    let settings = super::orphans::settings_cached(state, handle).await?;
+    let settings = super::orphans::settings_cached(
+        state.store.as_ref(),
+        &state.redirect_settings_cache,
+        handle,
+    )
+    .await?;
     let fallback = match kind {
         OrphanKind::NotFound => settings.not_found_url.clone(),
         OrphanKind::Base => settings.base_url.clone(),
@@ -151,13 +167,22 @@ async fn expired(
     expiry: &Expiry,
     now: i64,
 ) -> Result<Outcome, VisitError> {
-    let claims = visit.claims(ClickId::new(), handle, link, now, state);
+    let claims = visit.claims(
+        ClickId::new(),
+        handle,
+        link,
+        now,
+        state.config.attribution_window,
+    );
     let target = expiry.expired_url.as_deref().unwrap_or("");
     let click = ClickData {
         expired: true,
         ..visit.click_data(claims, target, now)
     };
-    if !crate::clicks::record(state, handle, &click).await.kept() {
+    if !crate::clicks::record(state.io(), state.clicks.as_deref(), handle, &click)
+        .await
+        .kept()
+    {
         return Err(VisitError::ClickLost);
     }
     Ok(Outcome::Expired {
@@ -260,7 +285,7 @@ impl Visit {
         handle: &Handle,
         link: &Link,
         now: i64,
-        state: &AppState,
+        attribution_window: std::time::Duration,
     ) -> CtxClaims {
         CtxClaims {
             click_id,
@@ -275,7 +300,7 @@ impl Visit {
                 segment: std::mem::take(&mut self.segment),
             },
             issued_at: now,
-            expires_at: now + crate::domain::time::secs(state.config.attribution_window),
+            expires_at: now + crate::domain::time::secs(attribution_window),
             sub_ids: std::mem::take(&mut self.sub_ids),
             test: self.test,
             address_hash: None,

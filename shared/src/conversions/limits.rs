@@ -23,7 +23,7 @@ use super::record::Channel;
 use crate::domain::conversion::ValidConversion;
 use crate::domain::{CtxClaims, Handle};
 use crate::kernel::state::AppState;
-use crate::platform::store::{CounterCap, StoreError, WriteOp, keys, now_unix};
+use crate::platform::store::{CounterCap, Store, StoreError, WriteOp, keys, now_unix};
 use crate::{
     kernel::ratelimit,
     kernel::ratelimit::{Admission, Limited, Window},
@@ -100,17 +100,14 @@ pub(super) async fn admit(
         (None, Some(limited)) => Ok(Err(limited)),
         (None, None) => return Ok(Ok(admitted)),
     };
-    refund(state, admitted).await;
+    refund(state.store.as_ref(), admitted).await;
     outcome
 }
 
 /// Takes admissions back: ONE round trip of concurrent uncapped `ADD -1`s. Best effort: a
 /// refund that fails leaves the request counted (logged), which only errs towards refusing.
-pub(super) async fn refund(state: &AppState, admissions: Admissions) {
-    let refunds = admissions
-        .0
-        .iter()
-        .map(|a| state.store.write(a.refund_op()));
+pub(super) async fn refund(store: &dyn Store, admissions: Admissions) {
+    let refunds = admissions.0.iter().map(|a| store.write(a.refund_op()));
     for result in join_all(refunds).await {
         if let Err(e) = result {
             tracing::warn!(error = %e, "a rate-limit refund failed; the request stays counted");

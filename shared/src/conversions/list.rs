@@ -7,8 +7,7 @@ use time::Date;
 use crate::analytics::days::{DayRange, format_day};
 use crate::domain::Handle;
 use crate::kernel::events::ConversionData;
-use crate::kernel::state::AppState;
-use crate::platform::store::{Query, SkRange, StoreError, keys};
+use crate::platform::store::{Query, SkRange, Store, StoreError, keys};
 
 /// What a listing keeps (every filter optional).
 #[derive(Clone, Debug, Default)]
@@ -50,7 +49,7 @@ pub struct Resume {
 /// page resumes. Round trips: one query per day read (empty days cost one each).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn list(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     range: &DayRange,
     filter: &Filter,
@@ -66,8 +65,7 @@ pub async fn list(
     while day >= range.from {
         let pk = keys::conversion_day_pk(handle, &format_day(day));
         loop {
-            let page = state
-                .store
+            let page = store
                 .query(Query {
                     pk: pk.clone(),
                     range: SkRange::All,

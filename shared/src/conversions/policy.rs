@@ -6,22 +6,21 @@ use std::sync::Arc;
 use crate::domain::Handle;
 use crate::domain::risk::ConversionPolicy;
 use crate::kernel::handle_settings;
-use crate::kernel::state::AppState;
+use crate::kernel::state::PolicyCache;
 use crate::platform::store::{StoreError, keys};
 
 /// The policy of `handle` (the default when none was set). Round trips: none when cached, else
 /// ONE consistent read (a miss is cached too).
 pub async fn load_cached(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
+    cache: &PolicyCache,
     handle: &Handle,
 ) -> Result<Arc<ConversionPolicy>, StoreError> {
-    if let Some(hit) = state.policy_cache.get(handle.as_str()) {
+    if let Some(hit) = cache.get(handle.as_str()) {
         return Ok(hit);
     }
-    let policy = Arc::new(load(state.store.as_ref(), handle).await?);
-    state
-        .policy_cache
-        .insert(handle.as_str().to_owned(), policy.clone());
+    let policy = Arc::new(load(store, handle).await?);
+    cache.insert(handle.as_str().to_owned(), policy.clone());
     Ok(policy)
 }
 
@@ -38,19 +37,12 @@ pub async fn load(
 /// link cache TTL (`TENX_LINK_CACHE_TTL_SECS`).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn save(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
+    cache: &PolicyCache,
     handle: &Handle,
     policy: ConversionPolicy,
 ) -> Result<ConversionPolicy, StoreError> {
-    handle_settings::save(
-        state.store.as_ref(),
-        handle,
-        keys::CONVERSION_POLICY_SK,
-        &policy,
-    )
-    .await?;
-    state
-        .policy_cache
-        .insert(handle.as_str().to_owned(), Arc::new(policy.clone()));
+    handle_settings::save(store, handle, keys::CONVERSION_POLICY_SK, &policy).await?;
+    cache.insert(handle.as_str().to_owned(), Arc::new(policy.clone()));
     Ok(policy)
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::domain::conversion::parse_value;
 use crate::domain::{ConversionId, DomainError, Handle, ReversalId};
 use crate::kernel::events::{ConversionData, Event, Reversal, ReversalData};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::platform::store::{Cond, Item, StoreError};
 
 pub const MAX_REASON_CHARS: usize = 200;
@@ -70,14 +70,14 @@ impl ReverseInput {
 /// earlier one). Round trips: ONE read, ONE transaction, ONE enqueue (a replay: the read only).
 #[tracing::instrument(skip_all, fields(handle = %handle, conversion = %id))]
 pub async fn reverse(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     id: &ConversionId,
     request: &ValidReverse,
     by: &str,
 ) -> Result<(ConversionData, bool), ReverseError> {
     let first_only = |data: &ConversionData| data.reversal.is_none().then_some(None);
-    reverse_if(state, handle, id, request, by, first_only).await
+    reverse_if(io, handle, id, request, by, first_only).await
 }
 
 /// A reversal to `request.amount` in all (a connector's refunds add up): the first one as
@@ -87,7 +87,7 @@ pub async fn reverse(
 /// Round trips: as [`reverse`].
 #[tracing::instrument(skip_all, fields(handle = %handle, conversion = %id))]
 pub async fn reverse_to(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     id: &ConversionId,
     request: &ValidReverse,
@@ -98,13 +98,13 @@ pub async fn reverse_to(
         Some(r) if grows(r.amount, request.amount) => Some(r.amount),
         Some(_) => None,
     };
-    reverse_if(state, handle, id, request, by, growing).await
+    reverse_if(io, handle, id, request, by, growing).await
 }
 
 /// Reverses the conversion when `due` says so (`Some(previous amount)`), version-checked and
 /// re-read on a race; `None` answers the conversion as it is.
 async fn reverse_if(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     id: &ConversionId,
     request: &ValidReverse,
@@ -112,7 +112,7 @@ async fn reverse_if(
     due: impl Fn(&ConversionData) -> Option<Option<Decimal>>,
 ) -> Result<(ConversionData, bool), ReverseError> {
     for _ in 0..MAX_ATTEMPTS {
-        let (item, data) = super::record::load(state.store.as_ref(), handle, id)
+        let (item, data) = super::record::load(io.store.as_ref(), handle, id)
             .await?
             .ok_or_else(|| ReverseError::NotFound(id.to_string()))?;
         let Some(previous) = due(&data) else {
@@ -122,7 +122,7 @@ async fn reverse_if(
             previous_amount: previous,
             ..reversal_of(&data, request, by)?
         };
-        match commit(state, handle, item, &data, reversal).await {
+        match commit(io, handle, item, &data, reversal).await {
             Ok(reversed) => return Ok((reversed, true)),
             // Another reversal won the race: answer it on the next read.
             Err(StoreError::TxConflict { index: 0, .. }) => continue,
@@ -171,7 +171,7 @@ fn reversal_of(
 
 /// Round trip: `[conversion record at the version read, outbox entry]`, then the enqueue.
 async fn commit(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     item: Item,
     data: &ConversionData,
@@ -195,8 +195,8 @@ async fn commit(
     };
     let ops = vec![put, crate::kernel::outbox::record(&mut event)];
     crate::kernel::outbox::commit_and_publish(
-        state.store.clone(),
-        state.queue.clone(),
+        io.store.clone(),
+        io.queue.clone(),
         ops,
         std::slice::from_ref(&event),
     )

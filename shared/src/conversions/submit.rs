@@ -12,9 +12,10 @@ use crate::domain::{
     CampaignId, ClickId, ConversionId, CtxClaims, CustomerId, Handle, IdempotencyKey,
 };
 use crate::kernel::events::{ConversionData, Event, Payload};
+use crate::kernel::io::Io;
 use crate::kernel::ratelimit::Limited;
 use crate::kernel::state::AppState;
-use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys, now_unix};
+use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, now_unix};
 
 /// Positions in the transaction: the idempotency record first (a replay is recognised before
 /// any other condition is looked at), then the conversion record, its outbox entry, and under a
@@ -163,7 +164,8 @@ pub async fn submit_as(
     customer: Option<&CustomerSale>,
 ) -> Result<Receipt, ConversionError> {
     let handle = ctx.handle.clone();
-    let policy = super::policy::load_cached(state, &handle).await?;
+    let policy =
+        super::policy::load_cached(state.store.as_ref(), &state.policy_cache, &handle).await?;
     let public = matches!(channel, Channel::Public { .. });
     if public && policy.public_conversions == PublicConversions::Deny {
         return Err(ConversionError::VerificationRequired(handle.to_string()));
@@ -180,7 +182,7 @@ pub async fn submit_as(
     let plan = Plan::new(&submission, false)?;
     let admissions = match super::limits::admit(state, &handle, ctx, &channel).await? {
         Ok(admitted) => admitted,
-        Err(limited) => return plan.refused(state, limited).await,
+        Err(limited) => return plan.refused(state.store.as_ref(), limited).await,
     };
     let outcome = submission.commit(plan).await;
     let keep = match &outcome {
@@ -191,7 +193,7 @@ pub async fn submit_as(
         Err(_) => false,
     };
     if !keep {
-        super::limits::refund(state, admissions).await;
+        super::limits::refund(state.store.as_ref(), admissions).await;
     }
     outcome
 }
@@ -213,13 +215,15 @@ impl<'a> Submission<'a> {
     async fn commit(&self, mut plan: Plan<'a>) -> Result<Receipt, ConversionError> {
         let mut key_cond = Cond::Absent;
         for _ in 0..MAX_ATTEMPTS {
-            match plan.attempt(self.state, key_cond.clone()).await? {
+            match plan.attempt(self.state.io(), key_cond.clone()).await? {
                 Attempt::Done(receipt) => return Ok(*receipt),
                 Attempt::Retry(cond) => key_cond = cond,
                 Attempt::Supersede { version, held } => {
                     let (ops, event) = plan.created(Cond::Version(version))?;
                     let handle = self.handle;
-                    match super::supersede::commit(self.state, handle, ops, event, &held).await? {
+                    match super::supersede::commit(self.state.io(), handle, ops, event, &held)
+                        .await?
+                    {
                         true => return Ok(plan.receipt.clone()),
                         // The key changed under us: read it again.
                         false => key_cond = Cond::Absent,
@@ -327,10 +331,10 @@ impl<'a> Plan<'a> {
     /// refusal otherwise. One consistent read.
     async fn refused(
         &self,
-        state: &AppState,
+        store: &dyn Store,
         limited: Limited,
     ) -> Result<Receipt, ConversionError> {
-        match self.existing_key(state, None).await? {
+        match self.existing_key(store, None).await? {
             Attempt::Done(replayed) => Ok(*replayed),
             Attempt::Retry(_) | Attempt::OverCap | Attempt::Supersede { .. } => Err(limited.into()),
         }
@@ -338,14 +342,14 @@ impl<'a> Plan<'a> {
 
     /// Round trip 1 (the transaction), then round trip 2 (the enqueue), as one unit a departing
     /// client cannot interrupt. An enqueue failure is logged: the outbox entry is durable.
-    async fn attempt(&self, state: &AppState, key_cond: Cond) -> Result<Attempt, ConversionError> {
+    async fn attempt(&self, io: Io<'_>, key_cond: Cond) -> Result<Attempt, ConversionError> {
         let (mut ops, event) = self.created(key_cond)?;
         debug_assert_eq!(ops.len(), OP_CLICK_CAP);
         ops.extend(self.click_cap.clone());
         ops.extend(self.customer_add.clone());
         let committed = crate::kernel::outbox::commit_and_publish(
-            state.store.clone(),
-            state.queue.clone(),
+            io.store.clone(),
+            io.queue.clone(),
             ops,
             std::slice::from_ref(&event),
         )
@@ -355,7 +359,7 @@ impl<'a> Plan<'a> {
             Err(StoreError::TxConflict {
                 index: OP_KEY,
                 current,
-            }) => self.existing_key(state, current).await,
+            }) => self.existing_key(io.store.as_ref(), current).await,
             Err(StoreError::TxConflict {
                 index: OP_CLICK_CAP,
                 ..
@@ -383,14 +387,14 @@ impl<'a> Plan<'a> {
     /// or retry when the record is gone or abandoned.
     async fn existing_key(
         &self,
-        state: &AppState,
+        store: &dyn Store,
         current: Option<Box<Item>>,
     ) -> Result<Attempt, ConversionError> {
         let current = match current {
             Some(item) => Some(*item),
             None => {
                 let (pk, sk) = keys::idempotency(self.handle, self.key);
-                state.store.get(&pk, &sk).await?
+                store.get(&pk, &sk).await?
             }
         };
         // Gone since (expired): the key is free again.

@@ -20,7 +20,7 @@ use super::Receipt;
 use super::idempotency::{IdempotencyRecord, Status};
 use crate::domain::{Handle, ReversalId};
 use crate::kernel::events::{ConversionData, Event, Reversal, ReversalData};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::platform::store::{Cond, Item, StoreError, WriteOp};
 
 /// The reason on the superseded conversion's `conversion.reversed` event.
@@ -40,14 +40,14 @@ pub(super) fn held_unverified(record: &IdempotencyRecord, verified: bool) -> Opt
 /// Round trips: ONE consistent read (the held conversion), ONE transaction, ONE enqueue (both
 /// events).
 pub(super) async fn commit(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     mut created: Vec<WriteOp>,
     created_event: Event,
     held: &Receipt,
 ) -> Result<bool, StoreError> {
     let id = held.conversion_id.clone();
-    let (item, data) = super::record::load(state.store.as_ref(), handle, &id)
+    let (item, data) = super::record::load(io.store.as_ref(), handle, &id)
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("held conversion {id} has no record")))?;
     let verified_id = created_event
@@ -59,8 +59,8 @@ pub(super) async fn commit(
     created.push(put);
     created.push(crate::kernel::outbox::record(&mut reversed_event));
     let committed = crate::kernel::outbox::commit_and_publish(
-        state.store.clone(),
-        state.queue.clone(),
+        io.store.clone(),
+        io.queue.clone(),
         created,
         &[created_event, reversed_event],
     )

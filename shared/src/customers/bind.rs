@@ -9,11 +9,13 @@ use super::{Binding, Customer, CustomerError, Email, SELF_REFERRAL};
 use crate::campaigns::model::Campaign;
 use crate::conversions::idempotency::IdempotencyRecord;
 use crate::conversions::{Channel, ConversionError, CustomerSale, Receipt};
+use crate::domain::CtxKeyring;
 use crate::domain::conversion::ValidConversion;
 use crate::domain::{
     Attribution, BoundBy, CampaignId, ClickId, CouponCode, CtxClaims, CustomerId, Handle,
     IdempotencyKey, PartnerId, Slug,
 };
+use crate::kernel::io::Io;
 use crate::kernel::state::AppState;
 use crate::platform::store::StoreError;
 
@@ -34,6 +36,20 @@ pub enum LeadError {
     Conversion(#[from] ConversionError),
 }
 
+/// What a binding uses: the store and queue it commits and enqueues through, and the keyring
+/// that digests an email (`None` in a process without ctx keys: no self-referral is flagged).
+#[derive(Clone, Copy)]
+pub struct Binder<'a> {
+    pub io: Io<'a>,
+    pub email_keys: Option<&'a CtxKeyring>,
+}
+
+impl<'a> Binder<'a> {
+    pub fn new(io: Io<'a>, email_keys: Option<&'a CtxKeyring>) -> Self {
+        Self { io, email_keys }
+    }
+}
+
 /// `POST /v2/public/leads`: binds `customer_id` to the ctx's click (first binding wins), then
 /// records ONE conversion of type `lead`, attributed by the binding (idempotency key
 /// `idempotency_key`, else derived from the customer: a lead replayed or raced counts once).
@@ -48,7 +64,8 @@ pub async fn lead(
     channel: Channel,
 ) -> Result<Lead, LeadError> {
     let test = claims.test;
-    let (customer, bound) = by_ctx(state, claims, customer_id, email).await?;
+    let binder = Binder::new(state.io(), state.ctx_keys.as_deref());
+    let (customer, bound) = by_ctx(binder, claims, customer_id, email).await?;
     let conversion = ValidConversion {
         idempotency_key: idempotency_key.unwrap_or_else(|| lead_key(customer_id)),
         event_type: "lead".to_owned(),
@@ -103,23 +120,23 @@ fn lead_key(customer_id: &CustomerId) -> IdempotencyKey {
 /// Binds `customer_id` to the ctx's click, its campaign and the campaign's partner (first
 /// binding wins). Round trips: ONE campaign read, ONE transaction.
 pub async fn by_ctx(
-    state: &AppState,
+    binder: Binder<'_>,
     claims: CtxClaims,
     customer_id: &CustomerId,
     email: Option<Email>,
 ) -> Result<(Customer, bool), CustomerError> {
-    by_ctx_from(state, claims, customer_id, email, BoundBy::Ctx).await
+    by_ctx_from(binder, claims, customer_id, email, BoundBy::Ctx).await
 }
 
 /// [`by_ctx`], saying what carried the ctx (`stripe`, `shopify`: a connector's checkout).
 pub async fn by_ctx_from(
-    state: &AppState,
+    binder: Binder<'_>,
     claims: CtxClaims,
     customer_id: &CustomerId,
     email: Option<Email>,
     by: BoundBy,
 ) -> Result<(Customer, bool), CustomerError> {
-    let store = state.store.as_ref();
+    let store = binder.io.store.as_ref();
     let partner_id = match &claims.campaign_id {
         Some(c) => crate::campaigns::get(store, &claims.handle, c)
             .await?
@@ -127,22 +144,22 @@ pub async fn by_ctx_from(
         None => None,
     };
     let handle = claims.handle.clone();
-    let binding = binding(state, &handle, claims, partner_id, by, email).await?;
-    repo::bind(state, &handle, customer_id, binding).await
+    let binding = binding(binder, &handle, claims, partner_id, by, email).await?;
+    repo::bind(binder.io, &handle, customer_id, binding).await
 }
 
 /// Binds `customer_id` by hand to `partner`'s `campaign` (which must exist and be the
 /// partner's). Its conversions name a click id derived from the handle and customer, on the
 /// campaign's primary link. Round trips: ONE campaign read, ONE transaction.
 pub async fn by_hand(
-    state: &AppState,
+    binder: Binder<'_>,
     handle: &Handle,
     customer_id: &CustomerId,
     partner: &PartnerId,
     campaign_id: &CampaignId,
     email: Option<Email>,
 ) -> Result<(Customer, bool), CustomerError> {
-    let store = state.store.as_ref();
+    let store = binder.io.store.as_ref();
     let campaign = campaign_of(store, handle, campaign_id, "campaignId").await?;
     if campaign.partner_id.as_ref() != Some(partner) {
         return Err(CustomerError::Invalid(format!(
@@ -151,7 +168,7 @@ pub async fn by_hand(
     }
     let by = BoundBy::Manual;
     on_campaign(
-        state,
+        binder,
         handle,
         customer_id,
         &campaign,
@@ -165,17 +182,17 @@ pub async fn by_hand(
 /// Binds `customer_id` to the partner and campaign of coupon `code` (first binding wins).
 /// Round trips: the coupon's and its campaign's reads, ONE transaction.
 pub async fn by_coupon(
-    state: &AppState,
+    binder: Binder<'_>,
     handle: &Handle,
     customer_id: &CustomerId,
     code: &CouponCode,
     email: Option<Email>,
 ) -> Result<(Customer, bool), CustomerError> {
-    let store = state.store.as_ref();
+    let store = binder.io.store.as_ref();
     let (coupon, campaign) = coupon_of(store, handle, code).await?;
     let by = BoundBy::Coupon;
     on_campaign(
-        state,
+        binder,
         handle,
         customer_id,
         &campaign,
@@ -189,7 +206,7 @@ pub async fn by_coupon(
 /// Binds `customer_id` to `partner` on `campaign` without a visitor's click: its conversions
 /// name a click id derived from the handle and customer, on the campaign's primary link.
 async fn on_campaign(
-    state: &AppState,
+    binder: Binder<'_>,
     handle: &Handle,
     customer_id: &CustomerId,
     campaign: &Campaign,
@@ -198,8 +215,8 @@ async fn on_campaign(
     email: Option<Email>,
 ) -> Result<(Customer, bool), CustomerError> {
     let claims = campaign_claims(handle, campaign, binding_click(handle, customer_id));
-    let binding = binding(state, handle, claims, Some(partner), by, email).await?;
-    repo::bind(state, handle, customer_id, binding).await
+    let binding = binding(binder, handle, claims, Some(partner), by, email).await?;
+    repo::bind(binder.io, handle, customer_id, binding).await
 }
 
 /// The claims a sale carrying coupon `code` and no customer is attributed with: the coupon's
@@ -347,21 +364,21 @@ fn derived_click(seed: &str) -> ClickId {
 /// neither given. Round trips: ONE transaction with a ctx; else ONE read, plus a coupon
 /// binding's reads and transaction when unbound.
 pub async fn attributed(
-    state: &AppState,
+    binder: Binder<'_>,
     handle: &Handle,
     customer_id: &CustomerId,
     ctx: Option<CtxClaims>,
     coupon: Option<&CouponCode>,
 ) -> Result<Option<Customer>, CustomerError> {
     if let Some(claims) = ctx {
-        return Ok(Some(by_ctx(state, claims, customer_id, None).await?.0));
+        return Ok(Some(by_ctx(binder, claims, customer_id, None).await?.0));
     }
-    if let Some((bound, _)) = repo::get(state.store.as_ref(), handle, customer_id).await? {
+    if let Some((bound, _)) = repo::get(binder.io.store.as_ref(), handle, customer_id).await? {
         return Ok(Some(bound));
     }
     match coupon {
         Some(code) => Ok(Some(
-            by_coupon(state, handle, customer_id, code, None).await?.0,
+            by_coupon(binder, handle, customer_id, code, None).await?.0,
         )),
         None => Ok(None),
     }
@@ -370,7 +387,7 @@ pub async fn attributed(
 /// A new binding, flagged `self_referral` when the customer's email is its partner's own.
 /// Round trips: ONE partner read, only with an email and a partner.
 async fn binding(
-    state: &AppState,
+    binder: Binder<'_>,
     handle: &Handle,
     claims: CtxClaims,
     partner_id: Option<PartnerId>,
@@ -378,10 +395,8 @@ async fn binding(
     email: Option<Email>,
 ) -> Result<Binding, CustomerError> {
     let mut flags = Vec::new();
-    if let (Some(partner), Some(email), Some(keys)) =
-        (&partner_id, &email, state.ctx_keys.as_deref())
-    {
-        let record = crate::partners::get(state.store.as_ref(), handle, partner).await?;
+    if let (Some(partner), Some(email), Some(keys)) = (&partner_id, &email, binder.email_keys) {
+        let record = crate::partners::get(binder.io.store.as_ref(), handle, partner).await?;
         let own = record.and_then(|p| p.email);
         if own.is_some_and(|e| keys.email_digest(e.trim()) == email.digest) {
             flags.push(SELF_REFERRAL.to_owned());

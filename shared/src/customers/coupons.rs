@@ -10,7 +10,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{CampaignId, CouponCode, Handle, PartnerId};
-use crate::kernel::state::AppState;
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
 
 /// A coupon code as stored and answered.
@@ -40,15 +39,14 @@ pub enum CouponError {
 /// partner's and the campaign's reads (concurrent), then ONE transaction.
 #[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner))]
 pub async fn create(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     partner: &PartnerId,
     code: CouponCode,
     campaign: &CampaignId,
 ) -> Result<Coupon, CouponError> {
-    let store = state.store.as_ref();
     let (found_partner, found_campaign) = tokio::try_join!(
-        crate::partners::get(state.store.as_ref(), handle, partner),
+        crate::partners::get(store, handle, partner),
         crate::campaigns::get(store, handle, campaign),
     )?;
     if found_partner.is_none() {

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use super::{Binding, Customer, CustomerError, CustomerView};
 use crate::domain::{CampaignId, CustomerId, Handle, PartnerId};
 use crate::kernel::events::Event;
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
 
 /// Counter of a customer's conversions, and the prefix of its revenue per currency.
@@ -27,12 +27,12 @@ const REVENUE_PREFIX: &str = "rev_";
 /// not return the record that won.
 #[tracing::instrument(skip_all, fields(handle = %handle, customer = %customer_id))]
 pub async fn bind(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     customer_id: &CustomerId,
     binding: Binding,
 ) -> Result<(Customer, bool), CustomerError> {
-    let store = state.store.as_ref();
+    let store = io.store.as_ref();
     let now = crate::platform::time::now_millis();
     let customer = Customer {
         customer_id: customer_id.clone(),
@@ -65,7 +65,7 @@ pub async fn bind(
             }),
     );
     ops.push(crate::kernel::outbox::record(&mut event));
-    let (store_arc, queue) = (state.store.clone(), state.queue.clone());
+    let (store_arc, queue) = (io.store.clone(), io.queue.clone());
     let events = std::slice::from_ref(&event);
     match crate::kernel::outbox::commit_and_publish(store_arc, queue, ops, events).await {
         Ok(()) => Ok((customer, true)),

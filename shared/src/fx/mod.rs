@@ -8,8 +8,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Currency, DomainError, Handle};
-use crate::kernel::state::AppState;
-use crate::platform::store::{Item, Query, SkRange, StoreError, keys};
+use crate::platform::store::{Item, Query, SkRange, Store, StoreError, keys};
 
 /// Decimal places of a derived rate (a cross rate or an inverse).
 pub const RATE_DP: u32 = 10;
@@ -122,13 +121,12 @@ pub async fn post(
 /// The snapshots in force at `at_ms`, newest first. Round trips: ONE query.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn in_force(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     at_ms: i64,
     limit: usize,
 ) -> Result<Vec<Snapshot>, StoreError> {
-    let page = state
-        .store
+    let page = store
         .query(Query {
             pk: keys::fx_pk(handle),
             range: SkRange::Between("0".into(), format!("{:013}#~", at_ms.max(0))),
@@ -145,7 +143,7 @@ pub async fn in_force(
 
 /// The rate from `from` to `to` at `at_ms`: the newest snapshot that knows the pair.
 pub async fn rate_at(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     from: Currency,
     to: Currency,
@@ -154,7 +152,7 @@ pub async fn rate_at(
     if from == to {
         return Ok(Some(Decimal::ONE));
     }
-    let snapshots = in_force(state, handle, at_ms, LOOKBACK).await?;
+    let snapshots = in_force(store, handle, at_ms, LOOKBACK).await?;
     Ok(snapshots.iter().find_map(|s| s.rate(from, to)))
 }
 

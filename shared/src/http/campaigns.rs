@@ -155,7 +155,8 @@ async fn create(
         primary_link,
         partner_id: body.partner_id,
     };
-    let (campaign, link) = campaigns::create(&state, &caller.handle, new).await?;
+    let (campaign, link) =
+        campaigns::create(state.io(), &state.link_cache, &caller.handle, new).await?;
     let location = format!(
         "/v2/handles/{}/campaigns/{}",
         caller.handle, campaign.campaign_id
@@ -255,7 +256,8 @@ async fn update_status(
         status: body.status,
         partner_id: body.partner_id,
     };
-    let campaign = campaigns::update(&state, &caller.handle, &id, patch, expected).await?;
+    let campaign =
+        campaigns::update(state.store.as_ref(), &caller.handle, &id, patch, expected).await?;
     let version = campaign.version;
     Ok(with_etag(
         StatusCode::OK,

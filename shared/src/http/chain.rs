@@ -48,18 +48,26 @@ pub(crate) fn routes() -> Routes {
 /// read), then counted against the client address's limit (IPv6 by /64) and the handle's, one
 /// conditional write each, the address's first, so one address cannot spend the handle's.
 async fn admit(state: &AppState, handle: &Handle, client: &str) -> ApiResult<Quota> {
-    if !crate::kernel::handle_settings::exists(state, handle).await? {
+    if !crate::kernel::handle_settings::exists(state.store.as_ref(), &state.seen_handles, handle)
+        .await?
+    {
         return Err(ApiError::not_found(format!("Handle {handle}")));
     }
     let limits = &state.config.rate_limits;
     let address = ratelimit::address_bucket("cha_", client);
-    ratelimit::consume(state, handle, &address, limits.chain_per_address)
-        .await
-        .map_err(|e| match e {
-            ratelimit::RateLimitError::Limited(l) => l.of("this client address").into(),
-            other => other,
-        })?;
-    Ok(ratelimit::consume(state, handle, "chain", limits.chain).await?)
+    ratelimit::consume(
+        state.store.as_ref(),
+        limits,
+        handle,
+        &address,
+        limits.chain_per_address,
+    )
+    .await
+    .map_err(|e| match e {
+        ratelimit::RateLimitError::Limited(l) => l.of("this client address").into(),
+        other => other,
+    })?;
+    Ok(ratelimit::consume(state.store.as_ref(), limits, handle, "chain", limits.chain).await?)
 }
 
 fn respond(status: StatusCode, body: impl Serialize, quota: Quota) -> Response {

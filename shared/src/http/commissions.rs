@@ -158,7 +158,7 @@ async fn create_partner(
     let id = PartnerId::parse(&raw_id)?;
     let name = partners::validate_name(body.name.as_deref().unwrap_or(""))?;
     let fields = body.fields(&state)?;
-    let partner = partners::create(&state, &caller.handle, id, name, fields).await?;
+    let partner = partners::create(state.store.as_ref(), &caller.handle, id, name, fields).await?;
     Ok((StatusCode::CREATED, axum::Json(partner)).into_response())
 }
 
@@ -265,7 +265,7 @@ async fn update_partner(
     }
     let fields = body.fields(&state)?;
     Ok(axum::Json(
-        partners::update(&state, &caller.handle, &id, fields).await?,
+        partners::update(state.store.as_ref(), &caller.handle, &id, fields).await?,
     ))
 }
 
@@ -287,7 +287,7 @@ async fn mint_token(
 ) -> ApiResult<Response> {
     let by = &caller.principal.subject;
     let (record, token) = tokens::mint(
-        &state,
+        state.store.as_ref(),
         &caller.handle,
         &partner,
         &body.name,
@@ -360,7 +360,7 @@ async fn get_plan(
             return Err(ApiError::not_found(format!("Campaign {campaign}")));
         }
     }
-    let plan = plans::current(&state, &caller.handle, &campaign)
+    let plan = plans::current(state.store.as_ref(), &caller.handle, &campaign)
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!("The commission plan of campaign {campaign}"))
@@ -383,7 +383,16 @@ async fn put_plan(
         .unwrap_or(u32::MAX);
     let valid = spec.validate(max_days)?;
     let by = &caller.principal.subject;
-    let plan = plans::put(&state, &caller.handle, &campaign, valid, expected, by).await?;
+    let plan = plans::put(
+        state.io(),
+        state.signing(),
+        &caller.handle,
+        &campaign,
+        valid,
+        expected,
+        by,
+    )
+    .await?;
     Ok(with_etag(plan.version, plan))
 }
 
@@ -393,7 +402,14 @@ async fn preview_plan(
     Path((_, campaign)): Path<(Handle, CampaignId)>,
     Json(sample): Json<preview::Sample>,
 ) -> ApiResult<axum::Json<preview::Preview>> {
-    let got = preview::preview(&state, &caller.handle, &campaign, sample).await?;
+    let got = preview::preview(
+        state.store.as_ref(),
+        state.config.attribution_window,
+        &caller.handle,
+        &campaign,
+        sample,
+    )
+    .await?;
     Ok(axum::Json(got))
 }
 
@@ -416,8 +432,9 @@ async fn backtest_plan(
     let period = crate::plans::backtest::Period::parse(&body.from, &body.to)?;
     let found = crate::campaigns::get(state.store.as_ref(), &caller.handle, &campaign).await?;
     let found = found.ok_or_else(|| ApiError::not_found(format!("Campaign {campaign}")))?;
-    let draft = preview::draft(&state, &campaign, body.plan)?;
-    let replay = crate::plans::backtest::run(&state, &caller.handle, &found, &draft, period);
+    let draft = preview::draft(state.config.attribution_window, &campaign, body.plan)?;
+    let replay =
+        crate::plans::backtest::run(state.store.as_ref(), &caller.handle, &found, &draft, period);
     Ok(axum::Json(replay.await?))
 }
 
@@ -452,7 +469,7 @@ async fn post_rates(
                 "A snapshot of this base at this asOf exists; snapshots are kept, not replaced.",
             )
         })?;
-    ledger::fx_resolve::resolve(&state, &caller.handle).await?;
+    ledger::fx_resolve::resolve(state.io(), &caller.handle).await?;
     Ok((StatusCode::CREATED, axum::Json(snapshot)).into_response())
 }
 
@@ -466,7 +483,7 @@ async fn get_rates(
         Some(raw) => crate::domain::time::rfc3339_millis(raw)
             .ok_or_else(|| ApiError::invalid_request("at: must be an RFC 3339 time."))?,
     };
-    let snapshot = fx::in_force(&state, &caller.handle, at, 1)
+    let snapshot = fx::in_force(state.store.as_ref(), &caller.handle, at, 1)
         .await?
         .into_iter()
         .next();
@@ -533,7 +550,7 @@ async fn list(
         cursor: params.cursor,
     };
     let (lines, next) = ledger::list(
-        &state,
+        state.store.as_ref(),
         &caller.handle,
         &filter,
         page.limit()?,
@@ -584,7 +601,7 @@ async fn create_manual(
         currency,
         reason,
     };
-    let line = review::manual(&state, &caller.handle, m, &caller.principal.subject).await?;
+    let line = review::manual(state.io(), &caller.handle, m, &caller.principal.subject).await?;
     Ok((StatusCode::CREATED, axum::Json(CommissionView::from(&line))).into_response())
 }
 
@@ -637,7 +654,7 @@ async fn decide_one(
         by: &caller.principal.subject,
         note: text.as_deref(),
     };
-    let line = review::decide(state, &caller.handle, id, d, &review).await?;
+    let line = review::decide(state.io(), &caller.handle, id, d, &review).await?;
     Ok(CommissionView::from(&line))
 }
 

@@ -160,7 +160,15 @@ async fn submit(
         };
         return Ok(conversions::submit(state, &claims, conversion, channel).await?);
     };
-    match bind::attributed(state, handle, &id, by.ctx, by.coupon.as_ref()).await? {
+    match bind::attributed(
+        bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
+        handle,
+        &id,
+        by.ctx,
+        by.coupon.as_ref(),
+    )
+    .await?
+    {
         Some(bound) => Ok(bind::convert(state, handle, &bound, conversion, channel).await?),
         // Bound to no one and nothing to bind it by: recorded, unattributed.
         None => Ok(bind::unattributed(state, handle, &id, conversion, channel).await?),
@@ -253,7 +261,7 @@ async fn list(
     let range = DayRange::parse(p.from.as_deref(), p.to.as_deref(), today)?;
     let resume = page.cursor.as_deref().map(resume_of).transpose()?;
     let (items, next) = conversions::list::list(
-        &state,
+        state.store.as_ref(),
         &caller.handle,
         &range,
         &filter,
@@ -312,7 +320,7 @@ async fn reverse(
     let request = body.validate()?;
     let by = &caller.principal.subject;
     let (data, first) =
-        conversions::reverse::reverse(&state, &caller.handle, &id, &request, by).await?;
+        conversions::reverse::reverse(state.io(), &caller.handle, &id, &request, by).await?;
     let status = if first {
         StatusCode::CREATED
     } else {
@@ -337,7 +345,13 @@ async fn put_policy(
     Json(body): Json<PolicyInput>,
 ) -> ApiResult<axum::Json<ConversionPolicy>> {
     let policy = body.validate()?;
-    let saved = conversions::policy::save(&state, &caller.handle, policy).await?;
+    let saved = conversions::policy::save(
+        state.store.as_ref(),
+        &state.policy_cache,
+        &caller.handle,
+        policy,
+    )
+    .await?;
     Ok(axum::Json(saved))
 }
 

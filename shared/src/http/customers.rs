@@ -77,7 +77,14 @@ async fn create_coupon(
     let campaign = body
         .campaign_id
         .ok_or_else(|| ApiError::invalid_request("campaignId: is required."))?;
-    let coupon = coupons::create(&state, &caller.handle, &partner, code, &campaign).await?;
+    let coupon = coupons::create(
+        state.store.as_ref(),
+        &caller.handle,
+        &partner,
+        code,
+        &campaign,
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(coupon)))
 }
 
@@ -235,13 +242,36 @@ async fn create(
                     "ctx: the click belongs to another handle, not {handle}."
                 )));
             }
-            bind::by_ctx(&state, claims, &id, masked).await?
+            bind::by_ctx(
+                bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
+                claims,
+                &id,
+                masked,
+            )
+            .await?
         }
         (None, Some(code), None, None) => {
             let code = CouponCode::parse(code)?;
-            bind::by_coupon(&state, handle, &id, &code, masked).await?
+            bind::by_coupon(
+                bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
+                handle,
+                &id,
+                &code,
+                masked,
+            )
+            .await?
         }
-        (None, None, Some(p), Some(c)) => bind::by_hand(&state, handle, &id, p, c, masked).await?,
+        (None, None, Some(p), Some(c)) => {
+            bind::by_hand(
+                bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
+                handle,
+                &id,
+                p,
+                c,
+                masked,
+            )
+            .await?
+        }
         _ => {
             return Err(ApiError::invalid_request(
                 "give exactly one of ctx, couponCode, or partnerId with campaignId.",

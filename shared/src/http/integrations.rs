@@ -244,7 +244,14 @@ async fn create_ref(
     let claims = verify_ctx(&state, body.ctx.as_deref())?;
     let bucket = ratelimit::address_bucket("ref_", &client);
     let limit = state.config.rate_limits.conversions_per_address;
-    ratelimit::consume(&state, &claims.handle, &bucket, limit).await?;
+    ratelimit::consume(
+        state.store.as_ref(),
+        &state.config.rate_limits,
+        &claims.handle,
+        &bucket,
+        limit,
+    )
+    .await?;
     let keyring = state.ctx_keys()?;
     let ctx = body.ctx.unwrap_or_default();
     let reference = refs::create(state.store.as_ref(), keyring, &claims, &ctx).await?;

@@ -74,7 +74,8 @@ async fn upsert(
         )));
     }
     let upserted = links::upsert(
-        &state,
+        state.io(),
+        &state.link_cache,
         &caller.handle,
         &slug,
         spec,
@@ -138,7 +139,14 @@ async fn remove(
     Path((_, slug)): Path<(Handle, Slug)>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    links::delete(&state, &caller.handle, &slug, precondition(&headers)?).await?;
+    links::delete(
+        state.store.as_ref(),
+        &state.link_cache,
+        &caller.handle,
+        &slug,
+        precondition(&headers)?,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -258,7 +266,13 @@ async fn put_redirect_settings(
     Json(body): Json<RedirectSettings>,
 ) -> ApiResult<axum::Json<RedirectSettings>> {
     let settings = body.validate()?;
-    crate::clicks::orphans::save_settings(&state, &caller.handle, &settings).await?;
+    crate::clicks::orphans::save_settings(
+        state.store.as_ref(),
+        &state.redirect_settings_cache,
+        &caller.handle,
+        &settings,
+    )
+    .await?;
     Ok(axum::Json(settings))
 }
 

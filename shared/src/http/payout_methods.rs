@@ -65,7 +65,15 @@ async fn put_method(
     own(&caller, &id)?;
     let details = body.validate()?;
     let by = &caller.principal.subject;
-    let outcome = set::set(&state, &caller.handle, &id, details, by).await?;
+    let outcome = set::set(
+        state.io(),
+        state.payout_key(),
+        &caller.handle,
+        &id,
+        details,
+        by,
+    )
+    .await?;
     let status = match outcome.created {
         true => StatusCode::CREATED,
         false => StatusCode::OK,
@@ -80,7 +88,7 @@ async fn confirm_method(
     Path((_, id)): Path<(Handle, PartnerId)>,
 ) -> ApiResult<axum::Json<MethodView>> {
     let by = &caller.principal.subject;
-    let record = confirm::confirm(&state, &caller.handle, &id, by).await?;
+    let record = confirm::confirm(state.store.as_ref(), &caller.handle, &id, by).await?;
     Ok(axum::Json(record.view(crate::platform::time::now_millis())))
 }
 
@@ -88,7 +96,7 @@ async fn get_settings(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<axum::Json<SettingsView>> {
-    settings::get(&state, &caller.handle)
+    settings::get(state.store.as_ref(), &caller.handle)
         .await?
         .map(axum::Json)
         .ok_or_else(|| ApiError::not_found("The payout settings"))
@@ -102,7 +110,14 @@ async fn put_settings(
     let debtor = body.validate()?;
     let by = &caller.principal.subject;
     Ok(axum::Json(
-        settings::put(&state, &caller.handle, &debtor, by).await?,
+        settings::put(
+            state.store.as_ref(),
+            state.payout_key(),
+            &caller.handle,
+            &debtor,
+            by,
+        )
+        .await?,
     ))
 }
 

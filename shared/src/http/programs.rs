@@ -66,7 +66,7 @@ async fn public_program(
     Path(handle): Path<Handle>,
 ) -> ApiResult<axum::Json<PublicProgram>> {
     Ok(axum::Json(
-        crate::programs::summary::public(&state, &handle).await?,
+        crate::programs::summary::public(state.store.as_ref(), &handle).await?,
     ))
 }
 
@@ -88,14 +88,22 @@ async fn create_application(
     crate::programs::settings::require(state.store.as_ref(), &handle).await?;
     let bucket = ratelimit::address_bucket("apl_", &client);
     let limit = state.config.rate_limits.applications_per_address;
-    let quota = ratelimit::consume(&state, &handle, &bucket, limit)
-        .await
-        .map_err(|e| match e {
-            ratelimit::RateLimitError::Limited(l) => l.of("this client address").into(),
-            other => ApiError::from(other),
-        })?;
+    let quota = ratelimit::consume(
+        state.store.as_ref(),
+        &state.config.rate_limits,
+        &handle,
+        &bucket,
+        limit,
+    )
+    .await
+    .map_err(|e| match e {
+        ratelimit::RateLimitError::Limited(l) => l.of("this client address").into(),
+        other => ApiError::from(other),
+    })?;
     let new = body.validate()?;
-    let submitted = crate::programs::apply::submit(&state, &handle, new).await?;
+    let submitted =
+        crate::programs::apply::submit(state.io(), &state.link_cache, &state.config, &handle, new)
+            .await?;
     let answer = Accepted {
         application_id: submitted.application_id,
     };
@@ -123,7 +131,7 @@ async fn put_program(
 ) -> ApiResult<Response> {
     let by = caller.principal.subject.clone();
     let (program, created) =
-        crate::programs::settings::put(&state, &caller.handle, body, &by).await?;
+        crate::programs::settings::put(state.store.as_ref(), &caller.handle, body, &by).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -195,8 +203,15 @@ async fn approve(
     Path((_, id)): Path<(Handle, ApplicationId)>,
 ) -> ApiResult<axum::Json<ApprovalAnswer>> {
     let by = caller.principal.subject.clone();
-    let Approved { application, data } =
-        crate::programs::approve::approve(&state, &caller.handle, &id, &by).await?;
+    let Approved { application, data } = crate::programs::approve::approve(
+        state.io(),
+        &state.link_cache,
+        &state.config,
+        &caller.handle,
+        &id,
+        &by,
+    )
+    .await?;
     Ok(axum::Json(ApprovalAnswer {
         application,
         partner_id: data.partner_id,
@@ -222,7 +237,8 @@ async fn reject(
 ) -> ApiResult<axum::Json<Application>> {
     let reason = validate_reason(body.reason.as_deref())?;
     let by = caller.principal.subject.clone();
-    let store_reason = crate::programs::reject::reject(&state, &caller.handle, &id, reason, &by);
+    let store_reason =
+        crate::programs::reject::reject(state.store.as_ref(), &caller.handle, &id, reason, &by);
     Ok(axum::Json(store_reason.await?))
 }
 

@@ -26,7 +26,9 @@ async fn get_risk(
     caller: Caller,
     Path((_, id)): Path<(Handle, PartnerId)>,
 ) -> ApiResult<axum::Json<PartnerRisk>> {
-    Ok(axum::Json(risk::assess(&state, &caller.handle, &id).await?))
+    Ok(axum::Json(
+        risk::assess(state.store.as_ref(), &caller.handle, &id).await?,
+    ))
 }
 
 impl From<RiskError> for ApiError {

@@ -92,8 +92,13 @@ async fn create(
             ));
         }
     }
-    let (record, token) =
-        tokens::create(&state, &caller.handle, &caller.principal.subject, spec).await?;
+    let (record, token) = tokens::create(
+        state.store.as_ref(),
+        &caller.handle,
+        &caller.principal.subject,
+        spec,
+    )
+    .await?;
     let body = CreatedToken {
         view: record.into(),
         token,
@@ -136,7 +141,7 @@ async fn revoke(
     caller: Caller,
     IdPath(token_id): IdPath<TokenId>,
 ) -> ApiResult<StatusCode> {
-    tokens::revoke(&state, &caller.handle, &token_id).await?;
+    tokens::revoke(state.store.as_ref(), &caller.handle, &token_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

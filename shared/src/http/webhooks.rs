@@ -108,7 +108,13 @@ async fn create(
     caller: Caller,
     Json(spec): Json<SubscriptionSpec>,
 ) -> ApiResult<Response> {
-    let sub = lifecycle::create(&state, &caller.handle, spec.validate()?).await?;
+    let sub = lifecycle::create(
+        state.store.as_ref(),
+        state.config.webhooks_allow_private,
+        &caller.handle,
+        spec.validate()?,
+    )
+    .await?;
     Ok(created(&caller, &sub))
 }
 
@@ -190,7 +196,7 @@ async fn test(
     IdPath(id): IdPath<SubscriptionId>,
     Json(EmptyBody {}): Json<EmptyBody>,
 ) -> ApiResult<Response> {
-    let dispatch_id = lifecycle::dispatch_test(&state, &caller.handle, &id).await?;
+    let dispatch_id = lifecycle::dispatch_test(state.io(), &caller.handle, &id).await?;
     let body = json!({"dispatchId": dispatch_id, "status": "queued"});
     Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
 }
@@ -214,7 +220,7 @@ async fn resend(
     IdPath(event_id): IdPath<EventId>,
     Json(EmptyBody {}): Json<EmptyBody>,
 ) -> ApiResult<Response> {
-    let message = lifecycle::resend(&state, &caller.handle, &id, &event_id).await?;
+    let message = lifecycle::resend(state.io(), &caller.handle, &id, &event_id).await?;
     let body = json!({
         "deliveryId": message.delivery_id(),
         "eventId": message.event_id,
@@ -245,7 +251,7 @@ async fn recover(
     IdPath(id): IdPath<SubscriptionId>,
     Json(body): Json<RecoverBody>,
 ) -> ApiResult<Response> {
-    let recovery = recovery::recover(&state, &caller.handle, &id, &body.since).await?;
+    let recovery = recovery::recover(state.io(), &caller.handle, &id, &body.since).await?;
     let status = if recovery.deduped {
         StatusCode::OK
     } else {

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::domain::Handle;
-use crate::kernel::state::AppState;
+use crate::kernel::state::SeenHandles;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
 /// The stored settings under `sk`, or the defaults when none were set (one consistent read).
@@ -43,25 +43,33 @@ pub async fn save<T: Serialize>(
 
 /// Records that `handle` exists: its owner used it through an authenticated write. Round trips:
 /// none when this process already knows, else ONE unconditional (idempotent) put.
-pub async fn mark_seen(state: &AppState, handle: &Handle) -> Result<(), StoreError> {
-    if state.seen_handles.get(handle.as_str()) == Some(true) {
+pub async fn mark_seen(
+    store: &dyn Store,
+    seen: &SeenHandles,
+    handle: &Handle,
+) -> Result<(), StoreError> {
+    if seen.get(handle.as_str()) == Some(true) {
         return Ok(());
     }
     let doc = serde_json::json!({ "seenAt": crate::platform::time::now_rfc3339() });
     let item = Item::new(keys::handle_pk(handle), keys::HANDLE_SEEN_SK, doc);
-    crate::platform::store::put(state.store.as_ref(), item).await?;
-    state.seen_handles.insert(handle.as_str().to_owned(), true);
+    crate::platform::store::put(store, item).await?;
+    seen.insert(handle.as_str().to_owned(), true);
     Ok(())
 }
 
 /// Whether `handle` exists ([`mark_seen`]). Round trips: none when cached (either answer, for
 /// the link cache's TTL), else ONE consistent read.
-pub async fn exists(state: &AppState, handle: &Handle) -> Result<bool, StoreError> {
-    if let Some(known) = state.seen_handles.get(handle.as_str()) {
+pub async fn exists(
+    store: &dyn Store,
+    seen_handles: &SeenHandles,
+    handle: &Handle,
+) -> Result<bool, StoreError> {
+    if let Some(known) = seen_handles.get(handle.as_str()) {
         return Ok(known);
     }
     let pk = keys::handle_pk(handle);
-    let seen = state.store.get(&pk, keys::HANDLE_SEEN_SK).await?.is_some();
-    state.seen_handles.insert(handle.as_str().to_owned(), seen);
+    let seen = store.get(&pk, keys::HANDLE_SEEN_SK).await?.is_some();
+    seen_handles.insert(handle.as_str().to_owned(), seen);
     Ok(seen)
 }

@@ -5,6 +5,7 @@
 pub mod consume;
 pub mod events;
 pub mod handle_settings;
+pub mod io;
 pub mod outbox;
 pub mod ratelimit;
 pub mod state;

@@ -19,7 +19,8 @@ use sha2::Digest;
 
 use crate::auth::{Credential, Principal};
 use crate::domain::Handle;
-use crate::kernel::state::{AppState, FullCounters};
+use crate::kernel::state::FullCounters;
+use crate::platform::config::RateLimits;
 use crate::platform::store::{CounterCap, Store, StoreError, WriteOp, keys, now_unix};
 
 /// The bucket of the authenticated write routes.
@@ -298,15 +299,16 @@ pub enum RateLimitError {
 /// Counts one request of `bucket` for `handle` against `limit` per configured window
 /// (`TENX_RATE_LIMIT_WINDOW_SECS`, 60 s by default): one conditional write.
 pub async fn consume(
-    state: &AppState,
+    store: &dyn Store,
+    limits: &RateLimits,
     handle: &Handle,
     bucket: &str,
     limit: u32,
 ) -> Result<Quota, RateLimitError> {
     let now = now_unix();
-    let window_secs = state.config.rate_limits.window_secs;
+    let window_secs = limits.window_secs;
     let window = Window::at(now, window_secs);
-    match count(state.store.as_ref(), handle, bucket, limit, window).await? {
+    match count(store, handle, bucket, limit, window).await? {
         Outcome::Allowed { used } => Ok(Quota {
             limit,
             remaining: (i64::from(limit) - used).max(0),
@@ -379,16 +381,16 @@ fn credential_bucket(principal: &Principal) -> String {
 /// No "found full" cache here: a counter briefly full of requests that are then refunded must
 /// not keep refusing for the rest of the window.
 pub async fn charge_write(
-    state: &AppState,
+    store: &dyn Store,
+    limits: &RateLimits,
     handle: &Handle,
     principal: &Principal,
 ) -> Result<WriteCharge, RateLimitError> {
-    let limit = state.config.rate_limits.writes_per_minute(handle.as_str());
+    let limit = limits.writes_per_minute(handle.as_str());
     let now = now_unix();
-    let window_secs = state.config.rate_limits.window_secs;
+    let window_secs = limits.window_secs;
     let window = Window::at(now, window_secs);
     let fresh = FullCounters::new(4);
-    let store = state.store.as_ref();
     let credential = credential_bucket(principal);
     let own = admit(store, &fresh, handle, &credential, limit, window).await;
     let all = match &own {

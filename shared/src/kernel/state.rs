@@ -23,6 +23,13 @@ pub type PolicyCache = moka::sync::Cache<String, Arc<ConversionPolicy>>;
 /// window; the keys carry their window, so a later window never matches.
 pub type FullCounters = moka::sync::Cache<String, ()>;
 
+/// The redirect's per-handle fallback settings (`clicks::orphans::settings_cached`), on the link
+/// cache's TTL.
+pub type RedirectSettingsCache = moka::sync::Cache<String, Arc<RedirectSettings>>;
+
+/// Whether a handle exists (`handle_settings::exists`), on the link cache's TTL.
+pub type SeenHandles = moka::sync::Cache<String, bool>;
+
 /// How long one look at the pipeline's lag serves every funnel read of a process.
 pub const FRESHNESS_REUSE: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -45,10 +52,10 @@ pub struct AppState {
     pub link_cache: LinkCache,
     pub policy_cache: PolicyCache,
     /// The redirect's per-handle fallback settings, on the same TTL.
-    pub redirect_settings_cache: moka::sync::Cache<String, Arc<RedirectSettings>>,
+    pub redirect_settings_cache: RedirectSettingsCache,
     pub full_counters: FullCounters,
     /// Whether a handle exists (`handle_settings::exists`), on the link cache's TTL.
-    pub seen_handles: moka::sync::Cache<String, bool>,
+    pub seen_handles: SeenHandles,
     /// The funnel's last look at the oldest event not counted yet (`analytics::freshness`,
     /// which reads through it), kept [`FRESHNESS_REUSE`].
     pub freshness: moka::sync::Cache<(), Option<i64>>,
@@ -147,6 +154,11 @@ impl AppState {
         self
     }
 
+    /// The store and the queue, for a service that writes and enqueues (`kernel::io`).
+    pub fn io(&self) -> crate::kernel::io::Io<'_> {
+        crate::kernel::io::Io::new(&self.store, &self.queue)
+    }
+
     /// The JWT verifier, or an error when this process was built without one (a route that
     /// needs it was wired into a function whose group does not declare it: fail closed).
     pub fn jwt(&self) -> Result<&JwtVerifier, Unconfigured> {
@@ -178,6 +190,6 @@ impl AppState {
 }
 
 /// A secret this process was deliberately built without (a wiring bug: answered as a 500).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, Copy, thiserror::Error)]
 #[error("this process has no {0}")]
 pub struct Unconfigured(&'static str);

@@ -7,13 +7,13 @@
 
 use crate::domain::{CampaignId, CommissionId, ConversionId, Handle};
 use crate::kernel::events::ConversionData;
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::ledger::emit;
 use crate::ledger::model::{Commission, Counted, Kind, Status};
 use crate::ledger::tally as ledger_tally;
 use crate::plans::model::Plan;
 use crate::plans::tally::{self, Standing};
-use crate::platform::store::{CounterCap, StoreError, WriteOp, keys};
+use crate::platform::store::{CounterCap, Store, StoreError, WriteOp, keys};
 use crate::{fx, ledger::due, ledger::view, partners, plans};
 use crate::{plans::earn, plans::earn::Facts};
 
@@ -30,7 +30,7 @@ pub(crate) struct Terms {
 /// owed for it (no campaign, no partner, no plan then, or a test conversion).
 /// Round trips: the campaign, the plan (one query), the partner.
 pub(crate) async fn terms(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     c: &ConversionData,
 ) -> Result<Option<Terms>, StoreError> {
@@ -40,18 +40,17 @@ pub(crate) async fn terms(
     if c.test {
         return Ok(None);
     }
-    let Some(campaign) = crate::campaigns::get(state.store.as_ref(), handle, &campaign_id).await?
-    else {
+    let Some(campaign) = crate::campaigns::get(store, handle, &campaign_id).await? else {
         return Ok(None);
     };
     let Some(partner_id) = campaign.partner_id.clone() else {
         return Ok(None);
     };
     let received = crate::domain::time::rfc3339_millis(&c.received_at).unwrap_or(0);
-    let Some(plan) = plans::in_force_at(state, handle, &campaign_id, received).await? else {
+    let Some(plan) = plans::in_force_at(store, handle, &campaign_id, received).await? else {
         return Ok(None);
     };
-    let partner = partners::get(state.store.as_ref(), handle, &partner_id).await?;
+    let partner = partners::get(store, handle, &partner_id).await?;
     let partner_suspended = partner.is_some_and(|p| p.status == partners::PartnerStatus::Suspended);
     Ok(Some(Terms {
         campaign_id,
@@ -72,7 +71,7 @@ pub fn facts(c: &ConversionData, month: Standing) -> Facts<'_> {
 /// (recorded in `counted` when the plan counts its event type in the month).
 /// Round trips: the rate lookup when one is needed.
 pub(crate) async fn draft(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     c: &ConversionData,
     id: CommissionId,
@@ -81,7 +80,7 @@ pub(crate) async fn draft(
 ) -> Result<Commission, StoreError> {
     let f = facts(c, month);
     let rate = match earn::rate_needed(&t.plan, &f) {
-        Some(from) => fx::rate_at(state, handle, from, t.plan.currency, f.received_ms).await?,
+        Some(from) => fx::rate_at(store, handle, from, t.plan.currency, f.received_ms).await?,
         None => None,
     };
     let earned = earn::earn(&t.plan, &f, rate);
@@ -89,7 +88,7 @@ pub(crate) async fn draft(
     let mut holds = earn::hold_reasons(&t.plan, &f, t.partner_suspended);
     if let Some(above) = t.plan.hold_above_risk {
         // ONE read (the partner's risk snapshot), a reassessment when it is stale.
-        let risk = crate::risk::snapshot::current(state, handle, &t.partner_id).await?;
+        let risk = crate::risk::snapshot::current(store, handle, &t.partner_id).await?;
         holds.extend(crate::risk::snapshot::hold_reasons(&risk, above));
     }
     let status = if earned.minor.is_none() || !holds.is_empty() {
@@ -156,27 +155,26 @@ const TALLY_TRIES: u32 = 40;
 /// moved it first makes this one re-read and re-rate.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn accrue(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     c: &ConversionData,
 ) -> Result<Option<Commission>, StoreError> {
     let id = CommissionId::of_conversion(&c.conversion_id);
-    if let Some(existing) = crate::ledger::get(state.store.as_ref(), handle, &id).await? {
+    if let Some(existing) = crate::ledger::get(io.store.as_ref(), handle, &id).await? {
         return Ok(Some(existing));
     }
-    let Some(t) = terms(state, handle, c).await? else {
+    let Some(t) = terms(io.store.as_ref(), handle, c).await? else {
         return Ok(None);
     };
     let received_ms = facts(c, Standing::default()).received_ms;
     let confidence =
-        crate::ledger::confidence::at(state.store.as_ref(), handle, &t.campaign, received_ms)
-            .await?;
+        crate::ledger::confidence::at(io.store.as_ref(), handle, &t.campaign, received_ms).await?;
     let counts = t.plan.counts_month(&c.event_type);
     for attempt in 0..TALLY_TRIES {
         let month = match counts {
             true => Some(
                 ledger_tally::read(
-                    state.store.as_ref(),
+                    io.store.as_ref(),
                     handle,
                     &t.partner_id,
                     &tally::month_of(received_ms),
@@ -188,16 +186,16 @@ pub async fn accrue(
         let standing = month.as_ref().map_or_else(Standing::default, |m| {
             m.tally.standing(&c.event_type, t.plan.currency)
         });
-        let mut line = draft(state, handle, c, id.clone(), &t, standing).await?;
+        let mut line = draft(io.store.as_ref(), handle, c, id.clone(), &t, standing).await?;
         crate::ledger::confidence::hold_if_low(&mut line, confidence.clone());
         let extra = match &month {
             Some(m) => ledger_tally::extra(handle, m, &line, &t.plan, received_ms)?,
             None => ledger_tally::Extra::default(),
         };
-        match write_capped_with(state, handle, line, &t.plan, Write::Create, extra).await? {
+        match write_capped_with(io, handle, line, &t.plan, Write::Create, extra).await? {
             Outcome::Written(line) => return Ok(Some(*line)),
             Outcome::LineLost => {
-                return crate::ledger::get(state.store.as_ref(), handle, &id)
+                return crate::ledger::get(io.store.as_ref(), handle, &id)
                     .await?
                     .ok_or_else(|| StoreError::Unavailable("commission vanished".into()))
                     .map(Some);
@@ -277,14 +275,14 @@ pub(crate) enum Write {
 /// line's own write lost (created already, or changed meanwhile).
 /// Round trips: ONE transaction per attempt (a cap met costs one more, and a counter read).
 pub(crate) async fn write_capped(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     line: Commission,
     plan: &Plan,
     how: Write,
 ) -> Result<Option<Commission>, StoreError> {
     let extra = ledger_tally::Extra::default();
-    match write_capped_with(state, handle, line, plan, how, extra).await? {
+    match write_capped_with(io, handle, line, plan, how, extra).await? {
         Outcome::Written(line) => Ok(Some(*line)),
         Outcome::LineLost | Outcome::ExtraLost => Ok(None),
     }
@@ -302,7 +300,7 @@ pub(crate) enum Outcome {
 /// [`write_capped`] with `extra` in the same transaction: its conditional writes after the
 /// caps, its moves last, its events beside the line's.
 async fn write_capped_with(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     mut line: Commission,
     plan: &Plan,
@@ -330,7 +328,7 @@ async fn write_capped_with(
             Write::Update => Vec::new(),
         };
         emits.extend(extra.emits.iter().cloned());
-        match emit::commit(state, handle, ops, emits).await {
+        match emit::commit(io, handle, ops, emits).await {
             Ok(()) => {
                 match how {
                     Write::Create => line.created(),
@@ -343,7 +341,7 @@ async fn write_capped_with(
                 let cap = cap_names[index - 1];
                 let used = match current {
                     Some(item) => item.counter_wide("minor"),
-                    None => month_used(state, handle, &line).await?,
+                    None => month_used(io.store.as_ref(), handle, &line).await?,
                 };
                 apply_cap(&mut line, plan, cap, used);
             }
@@ -368,7 +366,7 @@ async fn write_capped_with(
 
 /// What the line's month has used of its amount cap. Round trips: ONE read.
 async fn month_used(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     line: &Commission,
 ) -> Result<i128, StoreError> {
@@ -377,7 +375,7 @@ async fn month_used(
     };
     let pk = keys::commission_caps_pk(handle, campaign);
     let month = line.created_at_day()[..7].to_owned();
-    let item = state.store.get(&pk, &format!("M#{month}")).await?;
+    let item = store.get(&pk, &format!("M#{month}")).await?;
     Ok(item.map_or(0, |i| i.counter_wide("minor")))
 }
 

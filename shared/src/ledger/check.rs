@@ -9,11 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 
 use crate::domain::{CampaignId, Currency, CustomerId, Handle, PartnerId};
-use crate::kernel::state::AppState;
 use crate::ledger::balances::{Sums, campaign_sums, partner_sums};
 use crate::ledger::model::Commission;
 use crate::ledger::running;
-use crate::platform::store::{Query, StoreError, for_each_item, keys};
+use crate::platform::store::{Query, Store, StoreError, for_each_item, keys};
 use crate::{ledger::index, ledger::index::Entry};
 
 /// What the check found.
@@ -63,16 +62,15 @@ impl Expected {
 /// Recomputes the handle's balances, campaign amounts and index entries from its lines and
 /// compares them with the stored ones.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
-pub async fn check(state: &AppState, handle: &Handle) -> Result<Report, StoreError> {
+pub async fn check(store: &dyn Store, handle: &Handle) -> Result<Report, StoreError> {
     let mut report = Report::default();
     let mut expected = Expected::default();
-    crate::ledger::for_each_line(state.store.as_ref(), handle, |c| {
+    crate::ledger::for_each_line(store, handle, |c| {
         report.lines += 1;
         report.outside += usize::from(!c.balanced);
         expected.add(&c);
     })
     .await?;
-    let store = state.store.as_ref();
     let found = partner_sums(store, handle, None).await?;
     compare(&mut report.drifts, "balance", &expected.partners, &found);
     let mut by_campaign: BTreeMap<CampaignId, BTreeMap<(String, Currency), Sums>> = BTreeMap::new();
@@ -85,7 +83,7 @@ pub async fn check(state: &AppState, handle: &Handle) -> Result<Report, StoreErr
     for (campaign, want) in by_campaign {
         let days: Vec<&String> = want.keys().map(|(d, _)| d).collect();
         let (first, last) = (days[0].clone(), days[days.len() - 1].clone());
-        let have = campaign_day_sums(state, handle, &campaign, &first, &last).await?;
+        let have = campaign_day_sums(store, handle, &campaign, &first, &last).await?;
         compare(
             &mut report.drifts,
             &format!("campaign {campaign}"),
@@ -96,7 +94,7 @@ pub async fn check(state: &AppState, handle: &Handle) -> Result<Report, StoreErr
     report
         .drifts
         .extend(customer_drifts(store, handle, &expected.customers).await?);
-    let stored = stored_entries(state, handle).await?;
+    let stored = stored_entries(store, handle).await?;
     for e in expected.entries.difference(&stored) {
         report
             .drifts
@@ -137,7 +135,7 @@ async fn customer_drifts(
 
 /// A campaign's amounts per day and currency, from its items.
 async fn campaign_day_sums(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     campaign: &CampaignId,
     from: &str,
@@ -147,9 +145,7 @@ async fn campaign_day_sums(
     let mut day = from.to_owned();
     // One query per day: the check is an operator's tool, and days are few next to lines.
     loop {
-        for (currency, sums) in
-            campaign_sums(state.store.as_ref(), handle, campaign, &day, &day).await?
-        {
+        for (currency, sums) in campaign_sums(store, handle, campaign, &day, &day).await? {
             out.insert((day.clone(), currency), sums);
         }
         if day.as_str() >= to {
@@ -185,11 +181,11 @@ fn compare<K: Ord + std::fmt::Debug>(
 }
 
 /// Every stored index entry of the handle.
-async fn stored_entries(state: &AppState, handle: &Handle) -> Result<BTreeSet<Entry>, StoreError> {
+async fn stored_entries(store: &dyn Store, handle: &Handle) -> Result<BTreeSet<Entry>, StoreError> {
     let mut out = BTreeSet::new();
     for by in index::ALL {
         let query = Query::all(keys::commission_index_pk(handle, by));
-        for_each_item(state.store.as_ref(), query, |item| {
+        for_each_item(store, query, |item| {
             out.insert((by, item.sk.clone()));
             Ok::<_, StoreError>(ControlFlow::Continue(()))
         })
@@ -205,16 +201,16 @@ async fn stored_entries(state: &AppState, handle: &Handle) -> Result<BTreeSet<En
 /// that never change, so a put is safe beside live traffic). Returns how many lines it
 /// brought in and entries it put.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
-pub async fn rebuild(state: &AppState, handle: &Handle) -> Result<usize, StoreError> {
-    let outside = crate::ledger::scan(state, handle, |c| !c.balanced).await?;
+pub async fn rebuild(store: &dyn Store, handle: &Handle) -> Result<usize, StoreError> {
+    let outside = crate::ledger::scan(store, handle, |c| !c.balanced).await?;
     let mut changes = 0;
     for line in outside {
-        changes += usize::from(bring_in(state, handle, line).await?);
+        changes += usize::from(bring_in(store, handle, line).await?);
     }
     for by in index::FIXED {
-        changes += fill_index(state, handle, by).await?;
+        changes += fill_index(store, handle, by).await?;
     }
-    changes += fill_moving(state, handle, index::BY_PARTNER_STATUS).await?;
+    changes += fill_moving(store, handle, index::BY_PARTNER_STATUS).await?;
     Ok(changes)
 }
 
@@ -223,8 +219,7 @@ pub async fn rebuild(state: &AppState, handle: &Handle) -> Result<usize, StoreEr
 /// never put for a status the line has already left (a line changed meanwhile is read again,
 /// and its own change has put its entry). Round trips: the index and the ledger in pages of
 /// 1,000; per missing entry ONE read and ONE transaction.
-async fn fill_moving(state: &AppState, handle: &Handle, by: &str) -> Result<usize, StoreError> {
-    let store = state.store.as_ref();
+async fn fill_moving(store: &dyn Store, handle: &Handle, by: &str) -> Result<usize, StoreError> {
     let pk = keys::commission_index_pk(handle, by);
     let mut stored = BTreeSet::new();
     for_each_item(store, Query::all(pk), |item| {
@@ -244,19 +239,18 @@ async fn fill_moving(state: &AppState, handle: &Handle, by: &str) -> Result<usiz
     .await?;
     let mut put = 0;
     for id in &missing {
-        put += usize::from(put_moving_entry(state, handle, by, id).await?);
+        put += usize::from(put_moving_entry(store, handle, by, id).await?);
     }
     Ok(put)
 }
 
 /// [`fill_moving`] for one line: its entry in `by` as it stands now, unless already there.
 async fn put_moving_entry(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     by: &str,
     id: &crate::domain::CommissionId,
 ) -> Result<bool, StoreError> {
-    let store = state.store.as_ref();
     for _ in 0..8 {
         let Some(mut line) = crate::ledger::get(store, handle, id).await? else {
             return Ok(false);
@@ -284,8 +278,7 @@ async fn put_moving_entry(
 
 /// Puts each line's entry in index `by` that is missing. Round trips: the index's partition
 /// and the ledger, in pages of 1,000; ONE put per missing entry.
-async fn fill_index(state: &AppState, handle: &Handle, by: &str) -> Result<usize, StoreError> {
-    let store = state.store.as_ref();
+async fn fill_index(store: &dyn Store, handle: &Handle, by: &str) -> Result<usize, StoreError> {
     let pk = keys::commission_index_pk(handle, by);
     let mut stored = BTreeSet::new();
     for_each_item(store, Query::all(pk.clone()), |item| {
@@ -315,7 +308,7 @@ async fn fill_index(state: &AppState, handle: &Handle, by: &str) -> Result<usize
 }
 
 async fn bring_in(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     mut line: Commission,
 ) -> Result<bool, StoreError> {
@@ -323,10 +316,10 @@ async fn bring_in(
         if line.balanced {
             return Ok(false);
         }
-        match state.store.transact(line.update(handle)?).await {
+        match store.transact(line.update(handle)?).await {
             Ok(()) => return Ok(true),
             Err(StoreError::TxConflict { index: 0, .. }) => {
-                match crate::ledger::get(state.store.as_ref(), handle, &line.commission_id).await? {
+                match crate::ledger::get(store, handle, &line.commission_id).await? {
                     Some(fresh) => line = fresh,
                     None => return Ok(false),
                 }

@@ -5,9 +5,9 @@
 //! line's balance moves, so a repeat finds it done.
 
 use crate::domain::{CommissionId, ConversionId, Handle};
-use crate::kernel::state::AppState;
 use crate::ledger::due;
 use crate::ledger::model::{Commission, Status};
+use crate::platform::store::Store;
 use crate::platform::store::StoreError;
 
 pub const DISPUTE: &str = "dispute";
@@ -23,11 +23,11 @@ pub enum Disputed {
 
 /// Holds the commission of `conversion` for a dispute.
 pub async fn hold(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     conversion: &ConversionId,
 ) -> Result<Disputed, StoreError> {
-    change(state, handle, conversion, |line| {
+    change(store, handle, conversion, |line| {
         if line.disputed_from.is_some() {
             return Err("held for this dispute already");
         }
@@ -45,11 +45,11 @@ pub async fn hold(
 
 /// Releases the commission of `conversion` after a won dispute.
 pub async fn release(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     conversion: &ConversionId,
 ) -> Result<Disputed, StoreError> {
-    change(state, handle, conversion, |line| {
+    change(store, handle, conversion, |line| {
         let Some(before) = line.disputed_from else {
             return Err("not held for a dispute");
         };
@@ -64,14 +64,14 @@ pub async fn release(
 
 /// Reads the conversion's line, applies `decide` and commits it at the version read.
 async fn change(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     conversion: &ConversionId,
     decide: impl Fn(&Commission) -> Result<(Commission, Disputed), &'static str>,
 ) -> Result<Disputed, StoreError> {
     let id = CommissionId::of_conversion(conversion);
     for _ in 0..8 {
-        let Some(line) = crate::ledger::get(state.store.as_ref(), handle, &id).await? else {
+        let Some(line) = crate::ledger::get(store, handle, &id).await? else {
             return Ok(Disputed::Unchanged("the sale earned no commission"));
         };
         let (next, done) = match decide(&line) {
@@ -85,11 +85,7 @@ async fn change(
             None if line.status == Status::Pending => ops.push(due::clear(handle, &line)),
             None => {}
         }
-        match state
-            .store
-            .transact(crate::ledger::running::merged(ops))
-            .await
-        {
+        match store.transact(crate::ledger::running::merged(ops)).await {
             Ok(()) => return Ok(done),
             Err(StoreError::TxConflict { .. }) => continue,
             Err(e) => return Err(e),

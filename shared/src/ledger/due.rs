@@ -4,7 +4,7 @@
 //! from the line): the scheduled sweep and a payout run may race, only one approval commits.
 
 use crate::domain::{CommissionId, Handle};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::ledger::model::{Commission, Status};
 use crate::ledger::{emit, view};
 use crate::platform::store::{Cond, Item, Query, SkRange, StoreError, WriteOp, keys};
@@ -42,7 +42,7 @@ pub fn clear(handle: &Handle, line: &Commission) -> WriteOp {
 /// Approves `line` if it is pending and due at `now_ms`; answers the line as it now stands.
 /// Round trips: ONE transaction (a lost race: a read, and another try while still due).
 pub async fn approve_if_due(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     mut line: Commission,
     now_ms: i64,
@@ -58,7 +58,7 @@ pub async fn approve_if_due(
         ops.push(clear(handle, &line));
         next.updated();
         match emit::commit(
-            state,
+            io,
             handle,
             ops,
             vec![view::event(view::CommissionEvent::Approved, &next)],
@@ -67,7 +67,7 @@ pub async fn approve_if_due(
         {
             Ok(()) => return Ok(next),
             Err(StoreError::TxConflict { index: 0, .. }) => {
-                line = crate::ledger::get(state.store.as_ref(), handle, &line.commission_id)
+                line = crate::ledger::get(io.store.as_ref(), handle, &line.commission_id)
                     .await?
                     .ok_or_else(|| StoreError::Unavailable("commission vanished".into()))?;
             }
@@ -82,11 +82,11 @@ pub async fn approve_if_due(
 /// The scheduled sweep: approves every line due by `now_ms`, across handles. Returns how many
 /// it approved. Round trips: one query per 100 due entries, then per entry a read and a commit.
 #[tracing::instrument(skip_all)]
-pub async fn sweep(state: &AppState, now_ms: i64) -> Result<usize, StoreError> {
+pub async fn sweep(io: Io<'_>, now_ms: i64) -> Result<usize, StoreError> {
     let mut approved = 0;
     // Bounded: what is left waits for the next sweep.
     for _ in 0..50 {
-        let page = state
+        let page = io
             .store
             .query(Query {
                 pk: keys::COMMISSIONS_DUE_PK.to_owned(),
@@ -98,7 +98,7 @@ pub async fn sweep(state: &AppState, now_ms: i64) -> Result<usize, StoreError> {
             .await?;
         let full = page.items.len() == 100;
         for item in page.items {
-            approved += usize::from(settle_entry(state, &item.sk, now_ms).await?);
+            approved += usize::from(settle_entry(io, &item.sk, now_ms).await?);
         }
         if !full {
             break;
@@ -108,7 +108,7 @@ pub async fn sweep(state: &AppState, now_ms: i64) -> Result<usize, StoreError> {
 }
 
 /// One due entry: approve its line (or drop an entry whose line moved on). True if approved.
-async fn settle_entry(state: &AppState, sk: &str, now_ms: i64) -> Result<bool, StoreError> {
+async fn settle_entry(io: Io<'_>, sk: &str, now_ms: i64) -> Result<bool, StoreError> {
     let mut parts = sk.splitn(3, '#');
     let (_, handle, id) = (parts.next(), parts.next(), parts.next());
     let parsed = handle
@@ -120,16 +120,16 @@ async fn settle_entry(state: &AppState, sk: &str, now_ms: i64) -> Result<bool, S
         cond: Cond::None,
     };
     let Some((handle, id)) = parsed else {
-        state.store.write(drop_entry).await?;
+        io.store.write(drop_entry).await?;
         return Ok(false);
     };
-    match crate::ledger::get(state.store.as_ref(), &handle, &id).await? {
+    match crate::ledger::get(io.store.as_ref(), &handle, &id).await? {
         Some(line) if line.status == Status::Pending => {
-            let after = approve_if_due(state, &handle, line, now_ms).await?;
+            let after = approve_if_due(io, &handle, line, now_ms).await?;
             Ok(after.status == Status::Approved)
         }
         _ => {
-            state.store.write(drop_entry).await?;
+            io.store.write(drop_entry).await?;
             Ok(false)
         }
     }

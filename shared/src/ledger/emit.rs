@@ -4,7 +4,7 @@
 
 use crate::domain::{EventId, Handle};
 use crate::kernel::events::{Event, Payload};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::platform::store::{StoreError, WriteOp};
 
 /// An event to emit with a write: its derived id and its typed payload.
@@ -18,7 +18,7 @@ pub struct Emit {
 /// moves of several lines on one item are summed first (a transaction names an item once).
 /// Round trips: ONE transaction, ONE send.
 pub async fn commit(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     mut ops: Vec<WriteOp>,
     emits: Vec<Emit>,
@@ -31,11 +31,6 @@ pub async fn commit(
         events.push(event);
     }
     let ops = crate::ledger::running::merged(ops);
-    crate::kernel::outbox::commit_and_publish(
-        state.store.clone(),
-        state.queue.clone(),
-        ops,
-        &events,
-    )
-    .await
+    crate::kernel::outbox::commit_and_publish(io.store.clone(), io.queue.clone(), ops, &events)
+        .await
 }

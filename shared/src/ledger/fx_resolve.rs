@@ -3,7 +3,7 @@
 //! normal flow, version-checked. Lines whose rate is still missing stay held.
 
 use crate::domain::{ConversionId, Handle};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::ledger::model::{Commission, Kind, Status};
 use crate::platform::store::StoreError;
 use crate::{ledger::accrue, ledger::accrue::Write};
@@ -12,10 +12,10 @@ use crate::{ledger::accrue, ledger::accrue::Write};
 /// Round trips: the held lines (their index), then per waiting line its conversion, terms and
 /// a commit.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
-pub async fn resolve(state: &AppState, handle: &Handle) -> Result<usize, StoreError> {
+pub async fn resolve(io: Io<'_>, handle: &Handle) -> Result<usize, StoreError> {
     let held = crate::ledger::index::status_key(Status::Held);
     let waiting = crate::ledger::scan_index(
-        state,
+        io.store.as_ref(),
         handle,
         crate::ledger::index::BY_STATUS,
         Some(held),
@@ -24,16 +24,12 @@ pub async fn resolve(state: &AppState, handle: &Handle) -> Result<usize, StoreEr
     .await?;
     let mut resolved = 0;
     for line in waiting {
-        resolved += usize::from(resolve_one(state, handle, line).await?);
+        resolved += usize::from(resolve_one(io, handle, line).await?);
     }
     Ok(resolved)
 }
 
-async fn resolve_one(
-    state: &AppState,
-    handle: &Handle,
-    line: Commission,
-) -> Result<bool, StoreError> {
+async fn resolve_one(io: Io<'_>, handle: &Handle, line: Commission) -> Result<bool, StoreError> {
     let Some(id) = line
         .conversion_id
         .as_deref()
@@ -42,15 +38,15 @@ async fn resolve_one(
         return Ok(false);
     };
     let Some((_, conversion)) =
-        crate::conversions::record::load(state.store.as_ref(), handle, &id).await?
+        crate::conversions::record::load(io.store.as_ref(), handle, &id).await?
     else {
         return Ok(false);
     };
-    let Some(terms) = accrue::terms(state, handle, &conversion).await? else {
+    let Some(terms) = accrue::terms(io.store.as_ref(), handle, &conversion).await? else {
         return Ok(false);
     };
     let mut next = accrue::draft(
-        state,
+        io.store.as_ref(),
         handle,
         &conversion,
         line.commission_id.clone(),
@@ -72,7 +68,7 @@ async fn resolve_one(
     keep_confidence_hold(&line, &mut next);
     // It takes its cap slots now that it has an amount; `None`: changed meanwhile (reviewed,
     // or resolved by a concurrent post), left as it is now.
-    let written = accrue::write_capped(state, handle, next, &terms.plan, Write::Update).await?;
+    let written = accrue::write_capped(io, handle, next, &terms.plan, Write::Update).await?;
     Ok(written.is_some())
 }
 

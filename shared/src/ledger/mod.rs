@@ -28,8 +28,7 @@ pub mod tally;
 pub mod view;
 
 use crate::domain::{CommissionId, Handle, PartnerId};
-use crate::kernel::state::AppState;
-use crate::platform::store::{MAX_PAGE, Query, StoreError, for_each_item, keys};
+use crate::platform::store::{MAX_PAGE, Query, Store, StoreError, for_each_item, keys};
 use model::{Commission, Kind, Status};
 use std::ops::ControlFlow;
 
@@ -110,29 +109,27 @@ impl Filter {
 /// `limit` (the rest of the filters); `next` says where to go on.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn list(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     filter: &Filter,
     limit: usize,
     after: Option<String>,
 ) -> Result<(Vec<Commission>, Option<String>), StoreError> {
     let Some((by, value)) = filter.index() else {
-        return list_ledger(state, handle, filter, limit, after).await;
+        return list_ledger(store, handle, filter, limit, after).await;
     };
     let (from, to) = index::range(&value, filter.from_ms, filter.to_ms);
     let mut q = Query::between(keys::commission_index_pk(handle, by), from, to);
     q.limit = limit;
     q.after = after;
     q.descending = true;
-    let page = state.store.query(q).await?;
+    let page = store.query(q).await?;
     let ids: Vec<CommissionId> = page
         .items
         .iter()
         .filter_map(|i| index::line_id(&i.sk))
         .collect();
-    let lines =
-        futures::future::try_join_all(ids.iter().map(|id| get(state.store.as_ref(), handle, id)))
-            .await?;
+    let lines = futures::future::try_join_all(ids.iter().map(|id| get(store, handle, id))).await?;
     let out = lines
         .into_iter()
         .flatten()
@@ -143,7 +140,7 @@ pub async fn list(
 
 /// [`list`] without an indexed filter: the ledger itself, newest first, between the time bounds.
 async fn list_ledger(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     filter: &Filter,
     limit: usize,
@@ -155,7 +152,7 @@ async fn list_ledger(
     q.limit = limit;
     q.after = after;
     q.descending = true;
-    let page = state.store.query(q).await?;
+    let page = store.query(q).await?;
     let mut out = Vec::new();
     for item in &page.items {
         let c = Commission::from_item(item)?;
@@ -169,7 +166,7 @@ async fn list_ledger(
 /// Every line of a handle in one index's `value` (a partner's live lines, the held lines …)
 /// that `keep` accepts. Round trips: one query per 1,000 entries, ONE read per entry.
 pub async fn scan_index(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     by: &'static str,
     value: Option<&str>,
@@ -181,14 +178,14 @@ pub async fn scan_index(
         None => Query::all(pk),
     };
     let mut ids = Vec::new();
-    for_each_item(state.store.as_ref(), query, |item| {
+    for_each_item(store, query, |item| {
         ids.extend(index::line_id(&item.sk));
         Ok::<_, StoreError>(ControlFlow::Continue(()))
     })
     .await?;
     let mut out = Vec::new();
     for chunk in ids.chunks(64) {
-        let reads = chunk.iter().map(|id| get(state.store.as_ref(), handle, id));
+        let reads = chunk.iter().map(|id| get(store, handle, id));
         for line in futures::future::try_join_all(reads)
             .await?
             .into_iter()
@@ -205,12 +202,12 @@ pub async fn scan_index(
 /// Every line of a handle that `keep` accepts (the drift check and the rebuild: they need the
 /// lines themselves). Round trips: one query per 1,000 lines.
 pub async fn scan(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     keep: impl Fn(&Commission) -> bool,
 ) -> Result<Vec<Commission>, StoreError> {
     let mut out = Vec::new();
-    for_each_line(state.store.as_ref(), handle, |c| {
+    for_each_line(store, handle, |c| {
         if keep(&c) {
             out.push(c);
         }

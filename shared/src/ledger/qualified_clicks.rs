@@ -9,9 +9,10 @@
 use crate::analytics::days::{DayRange, day_of_unix};
 use crate::analytics::report::{self, Scope};
 use crate::domain::{CampaignId, CommissionId, Handle};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::ledger::model::{Commission, Kind, Status};
 use crate::ledger::{emit, view};
+use crate::platform::store::Store;
 use crate::platform::store::StoreError;
 use crate::{ledger::due, partners, plans};
 
@@ -25,10 +26,10 @@ const LOOKBACK_DAYS: i64 = 7;
 /// The sweep: every listed campaign's closed days accrued, and late clicks adjusted. Returns
 /// how many lines it wrote.
 #[tracing::instrument(skip_all)]
-pub async fn sweep(state: &AppState, now_ms: i64) -> Result<usize, StoreError> {
+pub async fn sweep(io: Io<'_>, now_ms: i64) -> Result<usize, StoreError> {
     let mut written = 0;
-    for (handle, campaign) in plans::registered(state).await? {
-        written += accrue_campaign(state, &handle, &campaign, now_ms).await?;
+    for (handle, campaign) in plans::registered(io.store.as_ref()).await? {
+        written += accrue_campaign(io, &handle, &campaign, now_ms).await?;
     }
     Ok(written)
 }
@@ -38,7 +39,7 @@ fn day_end_ms(day_start_ms: i64) -> i64 {
 }
 
 async fn accrue_campaign(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     campaign: &CampaignId,
     now_ms: i64,
@@ -51,9 +52,9 @@ async fn accrue_campaign(
         if end + GRACE_MS > now_ms {
             continue;
         }
-        written += usize::from(accrue_day(state, handle, campaign, start, None).await?);
+        written += usize::from(accrue_day(io, handle, campaign, start, None).await?);
         if end + LATE_CHECK_MS <= now_ms {
-            written += usize::from(accrue_day(state, handle, campaign, start, Some(now_ms)).await?);
+            written += usize::from(accrue_day(io, handle, campaign, start, Some(now_ms)).await?);
         }
     }
     Ok(written)
@@ -61,19 +62,19 @@ async fn accrue_campaign(
 
 /// The day's qualified clicks. Round trips: the campaign, the day's counter items.
 async fn qualified_clicks(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     campaign: &CampaignId,
     day: &str,
 ) -> Result<i64, StoreError> {
-    let Some(c) = crate::campaigns::get(state.store.as_ref(), handle, campaign).await? else {
+    let Some(c) = crate::campaigns::get(store, handle, campaign).await? else {
         return Ok(0);
     };
     let today = crate::platform::time::now().date();
     let range = DayRange::parse(Some(day), Some(day), today)
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
     let funnel = report::funnel(
-        state.store.as_ref(),
+        store,
         handle,
         &Scope::One(c),
         &range,
@@ -85,7 +86,7 @@ async fn qualified_clicks(
 
 /// Writes the day's line (`late: None`) or its late-click adjustment; true when written now.
 async fn accrue_day(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     campaign: &CampaignId,
     start_ms: i64,
@@ -98,32 +99,32 @@ async fn accrue_day(
         None => base_id.clone(),
         Some(_) => CommissionId::derived(end, &format!("click_day_late:{handle}:{campaign}:{day}")),
     };
-    if crate::ledger::get(state.store.as_ref(), handle, &id)
+    if crate::ledger::get(io.store.as_ref(), handle, &id)
         .await?
         .is_some()
     {
         return Ok(false);
     }
-    let Some(plan) = plans::in_force_at(state, handle, campaign, end).await? else {
+    let Some(plan) = plans::in_force_at(io.store.as_ref(), handle, campaign, end).await? else {
         return Ok(false);
     };
     let Some(rule) = plan.click_rule() else {
         return Ok(false);
     };
-    let Some(campaign_rec) = crate::campaigns::get(state.store.as_ref(), handle, campaign).await?
+    let Some(campaign_rec) = crate::campaigns::get(io.store.as_ref(), handle, campaign).await?
     else {
         return Ok(false);
     };
     let Some(partner_id) = campaign_rec.partner_id.clone() else {
         return Ok(false);
     };
-    let clicks = qualified_clicks(state, handle, campaign, &day).await?;
+    let clicks = qualified_clicks(io.store.as_ref(), handle, campaign, &day).await?;
     let counted = match late {
         None => clicks,
         // No line for the day yet (it had no clicks when it closed): the base line's turn.
-        Some(_) => match crate::ledger::get(state.store.as_ref(), handle, &base_id).await? {
+        Some(_) => match crate::ledger::get(io.store.as_ref(), handle, &base_id).await? {
             Some(base) => clicks - base.click_count.unwrap_or(0),
-            None => return Box::pin(accrue_day(state, handle, campaign, start_ms, None)).await,
+            None => return Box::pin(accrue_day(io, handle, campaign, start_ms, None)).await,
         },
     };
     // A day without (new) qualified clicks owes nothing and writes no line.
@@ -133,7 +134,7 @@ async fn accrue_day(
     let flat = rule.flat.unwrap_or_default();
     let exact = flat * rust_decimal::Decimal::from(counted);
     let minor = plan.currency.round_to_minor(exact).unwrap_or(0);
-    let suspended = partners::get(state.store.as_ref(), handle, &partner_id)
+    let suspended = partners::get(io.store.as_ref(), handle, &partner_id)
         .await?
         .is_some_and(|p| p.status == partners::PartnerStatus::Suspended);
     let kind = [Kind::ClickDay, Kind::Adjustment][usize::from(late.is_some())];
@@ -148,19 +149,15 @@ async fn accrue_day(
     line.plan_version = Some(plan.version);
     line.available_at = crate::domain::time::unix_millis_to_rfc3339(end + 1);
     line.click_count = Some(counted);
-    write_line(state, handle, &line).await
+    write_line(io, handle, &line).await
 }
 
 /// Writes a new line once, with its due entry and `commission.created`. True when written now.
-async fn write_line(
-    state: &AppState,
-    handle: &Handle,
-    line: &Commission,
-) -> Result<bool, StoreError> {
+async fn write_line(io: Io<'_>, handle: &Handle, line: &Commission) -> Result<bool, StoreError> {
     let mut ops = line.create(handle)?;
     ops.extend(due::entry(handle, line));
     let created = view::event(view::CommissionEvent::Created, line);
-    match emit::commit(state, handle, ops, vec![created]).await {
+    match emit::commit(io, handle, ops, vec![created]).await {
         Ok(()) => Ok(true),
         Err(StoreError::TxConflict { index: 0, .. }) => Ok(false),
         Err(e) => Err(e),

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use crate::domain::{CommissionId, Handle};
 use crate::kernel::events::ReversalData;
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::ledger::accrue;
 use crate::ledger::model::{Commission, Kind, Status};
 use crate::ledger::{due, review};
@@ -90,25 +90,25 @@ fn linked_line(original: &Commission, r: &ReversalData, id: CommissionId) -> Com
 
 /// Applies a `conversion.reversed` event to the ledger, once.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
-pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Result<(), StoreError> {
+pub async fn apply(io: Io<'_>, handle: &Handle, r: &ReversalData) -> Result<(), StoreError> {
     let id = CommissionId::of_reversal(&r.reversal.reversal_id);
     for _ in 0..8 {
         // The original first (a reversal may overtake its conversion's event): idempotent.
-        let Some(original) = accrue::accrue(state, handle, &r.conversion).await? else {
+        let Some(original) = accrue::accrue(io, handle, &r.conversion).await? else {
             return Ok(());
         };
         // A first reversal once; a larger one replacing it (`previous_amount`) once more, by
         // its own id.
         let first = r.reversal.previous_amount.is_none();
         if (first && original.adjusted_by.is_some())
-            || crate::ledger::get(state.store.as_ref(), handle, &id)
+            || crate::ledger::get(io.store.as_ref(), handle, &id)
                 .await?
                 .is_some()
         {
             return Ok(());
         }
         if r.reversal.reason == review::SUPERSEDED && original.payout_id.is_none() {
-            return review::reject_superseded(state, handle, original).await;
+            return review::reject_superseded(io, handle, original).await;
         }
         let line = linked_line(&original, r, id.clone());
         let mut marked = original.clone();
@@ -117,7 +117,7 @@ pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Resul
         // conversions no longer count it; earlier lines keep their rates): at index 2.
         let take_back = if share(r) == Decimal::ONE && marked.counted.is_some() {
             marked.counted = None;
-            crate::ledger::tally::take_back(state.store.as_ref(), handle, &original).await?
+            crate::ledger::tally::take_back(io.store.as_ref(), handle, &original).await?
         } else {
             None
         };
@@ -132,7 +132,7 @@ pub async fn apply(state: &AppState, handle: &Handle, r: &ReversalData) -> Resul
         ops.extend(due::entry(handle, &line));
         ops.extend(moves);
         match emit::commit(
-            state,
+            io,
             handle,
             ops,
             vec![view::event(view::CommissionEvent::Reversed, &line)],

@@ -3,7 +3,7 @@
 //! linked adjustment follows its review. Every change is version-checked and carries its event.
 
 use crate::domain::{CampaignId, CommissionId, Currency, Handle, PartnerId};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::ledger::model::{Commission, Kind, Status};
 use crate::ledger::{CommissionError, due};
 use crate::ledger::{emit, view};
@@ -68,14 +68,14 @@ fn next_status(
 /// ONE transaction; a concurrent change is re-read and retried.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn decide(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     id: &CommissionId,
     d: Decision,
     review: &Review<'_>,
 ) -> Result<Commission, CommissionError> {
     for _ in 0..8 {
-        let line = crate::ledger::get(state.store.as_ref(), handle, id)
+        let line = crate::ledger::get(io.store.as_ref(), handle, id)
             .await?
             .ok_or_else(|| CommissionError::NotFound(id.clone()))?;
         let now = crate::platform::time::now_millis();
@@ -84,7 +84,7 @@ pub async fn decide(
         };
         let mut lines = vec![line];
         if let Some(adj) = &lines[0].adjusted_by
-            && let Some(a) = crate::ledger::get(state.store.as_ref(), handle, adj).await?
+            && let Some(a) = crate::ledger::get(io.store.as_ref(), handle, adj).await?
         {
             lines.extend(next_status(&a, d, now).ok().flatten().map(|_| a));
         }
@@ -100,7 +100,7 @@ pub async fn decide(
             if status == Status::Rejected && next.counted.is_some() {
                 // A rejected conversion no longer counts toward its partner's tiers (the
                 // month's later conversions); the lines already written keep their rates.
-                let store = state.store.as_ref();
+                let store = io.store.as_ref();
                 ops.extend(crate::ledger::tally::take_back(store, handle, l).await?);
                 next.counted = None;
             }
@@ -115,7 +115,7 @@ pub async fn decide(
             next.updated();
             decided.push(next);
         }
-        match emit::commit(state, handle, ops, emits).await {
+        match emit::commit(io, handle, ops, emits).await {
             Ok(()) => return Ok(decided.swap_remove(0)),
             Err(StoreError::TxConflict { .. }) => continue,
             Err(e) => return Err(e.into()),
@@ -139,7 +139,7 @@ fn next_write(
 /// A conversion superseded by a verified one: its unpaid commission is rejected.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn reject_superseded(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     line: Commission,
 ) -> Result<(), StoreError> {
@@ -147,15 +147,7 @@ pub async fn reject_superseded(
         by: "system",
         note: Some(SUPERSEDED),
     };
-    match decide(
-        state,
-        handle,
-        &line.commission_id,
-        Decision::Reject,
-        &review,
-    )
-    .await
-    {
+    match decide(io, handle, &line.commission_id, Decision::Reject, &review).await {
         Ok(_) | Err(CommissionError::InvalidState(_)) => Ok(()),
         Err(CommissionError::Store(e)) => Err(e),
         Err(e) => Err(StoreError::Unavailable(e.to_string())),
@@ -174,12 +166,12 @@ pub struct Manual {
 /// Writes a manual line. Round trips: the partner read, ONE transaction.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn manual(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     m: Manual,
     by: &str,
 ) -> Result<Commission, CommissionError> {
-    if crate::partners::get(state.store.as_ref(), handle, &m.partner_id)
+    if crate::partners::get(io.store.as_ref(), handle, &m.partner_id)
         .await?
         .is_none()
     {
@@ -202,6 +194,6 @@ pub async fn manual(
     line.reviewed_at = Some(now);
     let ops = line.create(handle)?;
     let emits = vec![view::event(view::CommissionEvent::Created, &line)];
-    emit::commit(state, handle, ops, emits).await?;
+    emit::commit(io, handle, ops, emits).await?;
     Ok(line)
 }

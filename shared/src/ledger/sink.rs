@@ -21,11 +21,11 @@ impl EventSink for CommissionsSink {
             match event.kind {
                 EventType::ConversionCreated => {
                     let data: ConversionData = event.payload()?;
-                    accrue::accrue(state, &event.handle, &data).await?;
+                    accrue::accrue(state.io(), &event.handle, &data).await?;
                 }
                 EventType::ConversionReversed => {
                     let data: ReversalData = event.payload()?;
-                    reversal::apply(state, &event.handle, &data).await?;
+                    reversal::apply(state.io(), &event.handle, &data).await?;
                 }
                 _ => {}
             }

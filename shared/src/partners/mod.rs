@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{DomainError, Handle, PartnerId};
 use crate::kernel::events::EventType;
-use crate::kernel::state::AppState;
-use crate::platform::store::{Cond, Item, Query, StoreError, WriteOp, keys};
+use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
 use crate::webhooks::postback::MACROS;
 
 const MAX_NAME_CHARS: usize = 200;
@@ -192,7 +191,7 @@ pub fn plan_create(
 /// Creates a partner: ONE conditional put (an existing id is `409`).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn create(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: PartnerId,
     name: String,
@@ -216,9 +215,8 @@ pub async fn create(
         item: item_of(handle, &partner)?,
         cond: Cond::Absent,
     };
-    let postback =
-        crate::partners::postbacks::sync_op(state.store.as_ref(), handle, partner.wanted()).await?;
-    match commit(state, op, postback).await {
+    let postback = crate::partners::postbacks::sync_op(store, handle, partner.wanted()).await?;
+    match commit(store, op, postback).await {
         Ok(()) => Ok(partner),
         Err(Conflict::Partner) => Err(PartnerError::AlreadyExists(id)),
         Err(Conflict::Postback) => Err(PartnerError::Busy),
@@ -235,13 +233,13 @@ enum Conflict {
 /// The partner's write, with its postback's in ONE transaction when there is one (else ONE
 /// conditional write).
 async fn commit(
-    state: &AppState,
+    store: &dyn Store,
     partner: WriteOp,
     postback: Option<WriteOp>,
 ) -> Result<(), Conflict> {
     let result = match postback {
-        None => state.store.write(partner).await.map(|_| ()),
-        Some(op) => state.store.transact(vec![partner, op]).await,
+        None => store.write(partner).await.map(|_| ()),
+        Some(op) => store.transact(vec![partner, op]).await,
     };
     match result {
         Ok(()) => Ok(()),
@@ -279,13 +277,13 @@ pub async fn list(
 /// Applies `fields` with a version-checked write, retried on a concurrent change.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn update(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &PartnerId,
     fields: PartnerFields,
 ) -> Result<Partner, PartnerError> {
     for _ in 0..8 {
-        let current = get(state.store.as_ref(), handle, id)
+        let current = get(store, handle, id)
             .await?
             .ok_or_else(|| PartnerError::NotFound(id.clone()))?;
         let mut next = current.clone();
@@ -310,10 +308,8 @@ pub async fn update(
             item: item_of(handle, &next)?,
             cond: Cond::Version(current.version),
         };
-        let postback =
-            crate::partners::postbacks::sync_op(state.store.as_ref(), handle, next.wanted())
-                .await?;
-        match commit(state, op, postback).await {
+        let postback = crate::partners::postbacks::sync_op(store, handle, next.wanted()).await?;
+        match commit(store, op, postback).await {
             Ok(()) => return Ok(next),
             Err(Conflict::Partner | Conflict::Postback) => continue,
             Err(Conflict::Store(e)) => return Err(e.into()),

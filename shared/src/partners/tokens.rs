@@ -11,8 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{AuthError, Credential, Principal, Role};
 use crate::domain::{Handle, PartnerId, TokenId};
-use crate::kernel::state::AppState;
-use crate::platform::store::{Cond, Item, Query, StoreError, WriteOp, keys, now_unix};
+use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys, now_unix};
 use crate::tokens::hash_token;
 use crate::{partners, partners::PartnerStatus};
 
@@ -73,7 +72,7 @@ fn well_formed(token: &str) -> bool {
 /// Mints a token for an active partner. Round trips: the partner read, ONE transaction.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn mint(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     partner_id: &PartnerId,
     name: &str,
@@ -92,7 +91,7 @@ pub async fn mint(
             "expiresInDays: must be 1 to {EXPIRES_IN_DAYS_MAX}."
         )));
     }
-    match partners::get(state.store.as_ref(), handle, partner_id).await? {
+    match partners::get(store, handle, partner_id).await? {
         None => return Err(PartnerTokenError::PartnerNotFound(partner_id.clone())),
         Some(p) if p.status == PartnerStatus::Suspended => {
             return Err(PartnerTokenError::Suspended(partner_id.clone()));
@@ -100,7 +99,7 @@ pub async fn mint(
         Some(_) => {}
     }
     let (record, token, ops) = plan_mint(handle, partner_id, name, days, by)?;
-    state.store.transact(ops).await?;
+    store.transact(ops).await?;
     Ok((record, token))
 }
 

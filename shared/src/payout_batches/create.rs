@@ -100,7 +100,7 @@ async fn make(
     by: &str,
 ) -> Result<(Batch, bool), BatchError> {
     if spec.method == MethodType::Sepa
-        && crate::payout_methods::settings::get(state, handle)
+        && crate::payout_methods::settings::get(state.store.as_ref(), handle)
             .await?
             .is_none()
     {

@@ -34,7 +34,12 @@ pub async fn render(
         .items
         .iter()
         .map(|i| {
-            let d = payout_methods::open(state, handle, &i.partner_id, i.sealed.as_deref())?;
+            let d = payout_methods::open(
+                state.payout_key(),
+                handle,
+                &i.partner_id,
+                i.sealed.as_deref(),
+            )?;
             Ok((i, d))
         })
         .collect::<Result<Vec<_>, BatchError>>()?;
@@ -71,7 +76,7 @@ async fn sepa_file(
     batch: &Batch,
     opened: &[(&BatchItem, Details)],
 ) -> Result<String, BatchError> {
-    let debtor = payout_methods::settings::debtor(state, handle)
+    let debtor = payout_methods::settings::debtor(state.store.as_ref(), state.payout_key(), handle)
         .await?
         .ok_or_else(|| {
             BatchError::InvalidState("payout-settings: set the debtor before a SEPA file.".into())

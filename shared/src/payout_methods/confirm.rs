@@ -2,22 +2,21 @@
 //! details, so the partner's payouts go into batches again before the 24 hours are up.
 
 use crate::domain::{Handle, PartnerId};
-use crate::kernel::state::AppState;
 use crate::payout_methods::model::{AuditEntry, MethodRecord};
 use crate::payout_methods::set::audit_op;
 use crate::payout_methods::{MethodError, get};
-use crate::platform::store::{Cond, StoreError, WriteOp};
+use crate::platform::store::{Cond, Store, StoreError, WriteOp};
 
 /// Clears the pending change (audited as `confirmed`). Confirming a method with no pending
 /// change is `409`. Round trips: ONE read, ONE transaction (method version-checked, audit).
 #[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner))]
 pub async fn confirm(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     partner: &PartnerId,
     by: &str,
 ) -> Result<MethodRecord, MethodError> {
-    let current = get(state.store.as_ref(), handle, partner)
+    let current = get(store, handle, partner)
         .await?
         .ok_or_else(|| MethodError::NotSet(partner.clone()))?;
     if current.pending.is_none() {
@@ -44,7 +43,7 @@ pub async fn confirm(
         },
         audit_op(handle, &entry)?,
     ];
-    match state.store.transact(ops).await {
+    match store.transact(ops).await {
         Ok(()) => Ok(next),
         Err(StoreError::TxConflict { .. }) => Err(MethodError::Busy),
         Err(e) => Err(e.into()),

@@ -15,8 +15,9 @@ pub mod model;
 pub mod set;
 pub mod settings;
 
+use crate::domain::sealed::Keyring;
 use crate::domain::{Handle, PartnerId};
-use crate::kernel::state::AppState;
+use crate::kernel::state::Unconfigured;
 use crate::platform::store::{Query, Store, StoreError, keys};
 pub use model::{AuditEntry, Details, Exclusion, MethodRecord, MethodType, MethodView};
 
@@ -58,7 +59,7 @@ pub async fn get(
 
 /// The details in clear, for a batch's file only.
 pub fn open(
-    state: &AppState,
+    keys: Result<&Keyring, Unconfigured>,
     handle: &Handle,
     partner: &PartnerId,
     sealed: Option<&str>,
@@ -66,7 +67,7 @@ pub fn open(
     let Some(sealed) = sealed else {
         return Ok(Details::Manual);
     };
-    let plain = state.payout_key()?.open(&aad(handle, partner), sealed)?;
+    let plain = keys?.open(&aad(handle, partner), sealed)?;
     serde_json::from_slice(&plain)
         .map_err(|e| MethodError::Store(StoreError::Corrupt(format!("payout details: {e}"))))
 }

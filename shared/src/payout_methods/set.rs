@@ -1,8 +1,10 @@
 //! `PUT …/partners/{partnerId}/payout-method`: sets or changes a partner's method.
 
+use crate::domain::sealed::Keyring;
 use crate::domain::{Handle, PartnerId};
 use crate::kernel::events::Event;
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
+use crate::kernel::state::Unconfigured;
 use crate::payout_methods::model::PartnerUpdatedData;
 use crate::payout_methods::model::{AuditEntry, Details, MethodRecord, Pending};
 use crate::payout_methods::{MethodError, aad, get, open};
@@ -21,13 +23,14 @@ pub struct Outcome {
 /// ONE transaction; a concurrent change is read again (at most 4 tries).
 #[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner))]
 pub async fn set(
-    state: &AppState,
+    io: Io<'_>,
+    keys: Result<&Keyring, Unconfigured>,
     handle: &Handle,
     partner: &PartnerId,
     details: Details,
     by: &str,
 ) -> Result<Outcome, MethodError> {
-    let store = state.store.as_ref();
+    let store = io.store.as_ref();
     if crate::partners::get(store, handle, partner)
         .await?
         .is_none()
@@ -38,7 +41,7 @@ pub async fn set(
         let current = get(store, handle, partner).await?;
         // Details that no longer open (a key rotated away) count as other details: a change.
         if let Some(c) = &current
-            && open(state, handle, partner, c.sealed.as_deref())
+            && open(keys, handle, partner, c.sealed.as_deref())
                 .ok()
                 .as_ref()
                 == Some(&details)
@@ -48,8 +51,8 @@ pub async fn set(
                 created: false,
             });
         }
-        let next = record_of(state, handle, partner, &details, by, current.as_ref())?;
-        match write(state, handle, current.as_ref(), &next).await {
+        let next = record_of(keys, handle, partner, &details, by, current.as_ref())?;
+        match write(io, handle, current.as_ref(), &next).await {
             Ok(()) => {
                 return Ok(Outcome {
                     created: current.is_none(),
@@ -66,7 +69,7 @@ pub async fn set(
 /// The record to write: sealed details (none for `manual`), and a pending change when there
 /// were details before.
 fn record_of(
-    state: &AppState,
+    keys: Result<&Keyring, Unconfigured>,
     handle: &Handle,
     partner: &PartnerId,
     details: &Details,
@@ -78,7 +81,7 @@ fn record_of(
         Details::Manual => None,
         d => {
             let plain = serde_json::to_vec(d).unwrap_or_default();
-            Some(state.payout_key()?.seal(&aad(handle, partner), &plain))
+            Some(keys?.seal(&aad(handle, partner), &plain))
         }
     };
     Ok(MethodRecord {
@@ -101,7 +104,7 @@ fn record_of(
 /// The first setting: ONE put-if-absent. A change: ONE transaction of the method
 /// (version-checked), its audit entry and its `partner.updated` event.
 async fn write(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     current: Option<&MethodRecord>,
     next: &MethodRecord,
@@ -111,7 +114,7 @@ async fn write(
             item: next.item(handle)?,
             cond: Cond::Absent,
         };
-        return state.store.write(op).await.map(drop);
+        return io.store.write(op).await.map(drop);
     };
     let method = WriteOp::Put {
         item: next.item(handle)?,
@@ -131,13 +134,8 @@ async fn write(
         audit_op(handle, &entry)?,
         crate::kernel::outbox::record(&mut event),
     ];
-    crate::kernel::outbox::commit_and_publish(
-        state.store.clone(),
-        state.queue.clone(),
-        ops,
-        &[event],
-    )
-    .await
+    crate::kernel::outbox::commit_and_publish(io.store.clone(), io.queue.clone(), ops, &[event])
+        .await
 }
 
 /// An audit entry's write (put-if-absent under a random suffix).

@@ -4,10 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::bank::{self, Bic, Iban};
+use crate::domain::sealed::Keyring;
 use crate::domain::{DomainError, Handle};
-use crate::kernel::state::AppState;
+use crate::kernel::state::Unconfigured;
 use crate::payout_methods::MethodError;
-use crate::platform::store::{Item, StoreError, keys};
+use crate::platform::store::{Item, Store, StoreError, keys};
 
 /// A settings request, before validation.
 #[derive(Clone, Debug, Deserialize)]
@@ -77,7 +78,8 @@ fn aad(handle: &Handle) -> String {
 /// Replaces the settings. Round trips: ONE write.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn put(
-    state: &AppState,
+    store: &dyn Store,
+    keys: Result<&Keyring, Unconfigured>,
     handle: &Handle,
     debtor: &Debtor,
     by: &str,
@@ -86,7 +88,7 @@ pub async fn put(
     let masked = Iban::parse("debtorIban", &debtor.iban)
         .map_or_else(|_| String::new(), |i| Iban::masked(&i));
     let stored = Stored {
-        sealed: state.payout_key()?.seal(&aad(handle), &plain),
+        sealed: keys?.seal(&aad(handle), &plain),
         view: SettingsView {
             debtor_name: debtor.name.clone(),
             debtor_iban: masked,
@@ -100,13 +102,12 @@ pub async fn put(
         keys::PAYOUT_SETTINGS_SK,
         crate::platform::store::to_doc(&stored)?,
     );
-    crate::platform::store::put(state.store.as_ref(), item).await?;
+    crate::platform::store::put(store, item).await?;
     Ok(stored.view)
 }
 
-async fn stored(state: &AppState, handle: &Handle) -> Result<Option<Stored>, StoreError> {
-    let item = state
-        .store
+async fn stored(store: &dyn Store, handle: &Handle) -> Result<Option<Stored>, StoreError> {
+    let item = store
         .get(&keys::handle_pk(handle), keys::PAYOUT_SETTINGS_SK)
         .await?;
     item.map(|i| i.parse::<Stored>()).transpose()
@@ -114,16 +115,20 @@ async fn stored(state: &AppState, handle: &Handle) -> Result<Option<Stored>, Sto
 
 /// The settings, masked. Round trips: ONE read.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
-pub async fn get(state: &AppState, handle: &Handle) -> Result<Option<SettingsView>, StoreError> {
-    Ok(stored(state, handle).await?.map(|s| s.view))
+pub async fn get(store: &dyn Store, handle: &Handle) -> Result<Option<SettingsView>, StoreError> {
+    Ok(stored(store, handle).await?.map(|s| s.view))
 }
 
 /// The debtor in clear, for a SEPA file. Round trips: ONE read.
-pub async fn debtor(state: &AppState, handle: &Handle) -> Result<Option<Debtor>, MethodError> {
-    let Some(s) = stored(state, handle).await? else {
+pub async fn debtor(
+    store: &dyn Store,
+    keys: Result<&Keyring, Unconfigured>,
+    handle: &Handle,
+) -> Result<Option<Debtor>, MethodError> {
+    let Some(s) = stored(store, handle).await? else {
         return Ok(None);
     };
-    let plain = state.payout_key()?.open(&aad(handle), &s.sealed)?;
+    let plain = keys?.open(&aad(handle), &s.sealed)?;
     let debtor = serde_json::from_slice(&plain)
         .map_err(|e| StoreError::Corrupt(format!("payout settings: {e}")))?;
     Ok(Some(debtor))

@@ -341,7 +341,7 @@ async fn create_with_sequence(
             cond: Cond::Absent,
         };
         let emits = vec![payout_event(&payout, PayoutEvent::Created)];
-        match emit::commit(state, handle, vec![head_op, pay_op], emits).await {
+        match emit::commit(state.io(), handle, vec![head_op, pay_op], emits).await {
             Ok(()) => return Ok(payout),
             Err(StoreError::TxConflict { index: 0, .. }) => continue,
             Err(StoreError::TxConflict { .. }) => {

@@ -123,7 +123,7 @@ pub async fn tally(
             let mine = line.payout_id.as_ref() == Some(&ours(line.currency));
             let line = match mine {
                 true => line,
-                false => due::approve_if_due(state, handle, line, now_ms).await?,
+                false => due::approve_if_due(state.io(), handle, line, now_ms).await?,
             };
             if mine || payable(&line, spec) {
                 *nets.entry(line.currency).or_default() += line.minor();

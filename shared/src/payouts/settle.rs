@@ -100,7 +100,7 @@ async fn commit_status(
         .then(|| payouts::payout_event(&next, payouts::PayoutEvent::Paid))
         .into_iter()
         .collect();
-    match emit::commit(state, handle, vec![op], emits).await {
+    match emit::commit(state.io(), handle, vec![op], emits).await {
         Ok(()) => {
             next.version += 1;
             Ok(next)

@@ -18,12 +18,11 @@ use serde::Serialize;
 use crate::campaigns::Campaign;
 use crate::domain::{CampaignId, CommissionId, Currency, DomainError, Handle, PartnerId};
 use crate::kernel::events::ConversionData;
-use crate::kernel::state::AppState;
 use crate::ledger::model::{Commission, Kind, Status};
 use crate::plans::earn;
 use crate::plans::model::Plan;
 use crate::plans::tally::{self, MonthTally};
-use crate::platform::store::{Query, StoreError, for_each_item};
+use crate::platform::store::{Query, Store, StoreError, for_each_item};
 
 /// The longest period a backtest replays.
 pub const MAX_DAYS: i64 = 366;
@@ -128,15 +127,15 @@ struct Accrued {
 /// period, and a rate query per conversion whose percentage needs one.
 #[tracing::instrument(skip_all, fields(handle = %handle, campaign = %campaign.campaign_id))]
 pub async fn run(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     campaign: &Campaign,
     draft: &Plan,
     period: Period,
 ) -> Result<Backtest, StoreError> {
-    let (accrued, bonuses) = accrued(state, handle, &campaign.campaign_id, period).await?;
+    let (accrued, bonuses) = accrued(store, handle, &campaign.campaign_id, period).await?;
     let mut replay = Replay {
-        state,
+        store,
         handle,
         campaign,
         draft,
@@ -154,7 +153,7 @@ pub async fn run(
         let day = crate::analytics::days::day_of_unix(day_ms / 1000);
         let mut query = crate::conversions::list::of_day(handle, &day);
         loop {
-            let page = state.store.query(query.clone()).await?;
+            let page = store.query(query.clone()).await?;
             for item in &page.items {
                 let c: ConversionData = item.parse()?;
                 let counted = !c.test && c.superseded_by.is_none();
@@ -177,7 +176,7 @@ pub async fn run(
 
 /// One replay under way.
 struct Replay<'a> {
-    state: &'a AppState,
+    store: &'a dyn Store,
     handle: &'a Handle,
     campaign: &'a Campaign,
     draft: &'a Plan,
@@ -203,7 +202,7 @@ impl Replay<'_> {
             self.tally.skipped.no_partner += 1;
             return Ok(());
         };
-        let rate = rate_for(self.state, self.handle, self.draft, c).await?;
+        let rate = rate_for(self.store, self.handle, self.draft, c).await?;
         let month = tally::month_of(c.conversion_id.unix_millis());
         let t = self.months.entry((partner.clone(), month)).or_default();
         if let Some(counted) = actual.and_then(|a| a.counted.as_ref()) {
@@ -244,7 +243,7 @@ fn stand_at(
 
 /// The rate the draft needs for `c`, if any (a line waiting for its rate pays 0 meanwhile).
 async fn rate_for(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     draft: &Plan,
     c: &ConversionData,
@@ -252,7 +251,7 @@ async fn rate_for(
     let facts = earn::Facts::of(c, tally::Standing::default());
     match earn::rate_needed(draft, &facts) {
         Some(from) => {
-            crate::fx::rate_at(state, handle, from, draft.currency, facts.received_ms).await
+            crate::fx::rate_at(store, handle, from, draft.currency, facts.received_ms).await
         }
         None => Ok(None),
     }
@@ -261,7 +260,7 @@ async fn rate_for(
 /// The campaign's conversion lines of the period, by id, and its bonus lines: ONE key range of
 /// the ledger.
 async fn accrued(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     campaign: &CampaignId,
     period: Period,
@@ -273,7 +272,7 @@ async fn accrued(
         bound(period.to_ms, ""),
     );
     let mut out = HashMap::new();
-    for_each_item(state.store.as_ref(), query, |item| {
+    for_each_item(store, query, |item| {
         let line = Commission::from_item(item)?;
         if line.campaign_id.as_ref() != Some(campaign) {
             return Ok(ControlFlow::Continue(()));
@@ -284,7 +283,7 @@ async fn accrued(
         Ok::<_, StoreError>(ControlFlow::Continue(()))
     })
     .await?;
-    let bonuses = bonus_lines(state, handle, campaign, period).await?;
+    let bonuses = bonus_lines(store, handle, campaign, period).await?;
     Ok((out, bonuses))
 }
 
@@ -292,7 +291,7 @@ async fn accrued(
 /// the kind index from the first month's start, then the lines (few: one per partner, rule and
 /// month). Round trips: ONE index query per 1,000 bonuses, ONE read each.
 async fn bonus_lines(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     campaign: &CampaignId,
     period: Period,
@@ -302,14 +301,14 @@ async fn bonus_lines(
     let (from, to) = index::range(Kind::Bonus.as_str(), Some(since), Some(period.to_ms));
     let mut ids = Vec::new();
     let query = index::between(handle, index::BY_KIND, from, to);
-    for_each_item(state.store.as_ref(), query, |item| {
+    for_each_item(store, query, |item| {
         ids.extend(index::line_id(&item.sk));
         Ok::<_, StoreError>(ControlFlow::Continue(()))
     })
     .await?;
     let mut out = Vec::new();
     for id in ids {
-        let Some(line) = crate::ledger::get(state.store.as_ref(), handle, &id).await? else {
+        let Some(line) = crate::ledger::get(store, handle, &id).await? else {
             continue;
         };
         let reached = crate::domain::time::rfc3339_millis(&line.created_at).unwrap_or(0);

@@ -14,10 +14,12 @@ pub mod words;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::proof::jws::ProofKeyring;
 use crate::domain::{CampaignId, Handle};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
+use crate::kernel::state::Unconfigured;
 use crate::plans::model::{Plan, ValidPlan};
-use crate::platform::store::{Cond, Item, Query, SkRange, StoreError, WriteOp, keys};
+use crate::platform::store::{Cond, Item, Query, SkRange, Store, StoreError, WriteOp, keys};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -39,15 +41,14 @@ pub enum PlanError {
 
 /// Versions newest first, `limit` of them.
 async fn newest(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     campaign: &CampaignId,
     limit: usize,
     after: Option<String>,
 ) -> Result<Vec<Plan>, StoreError> {
     let prefix = format!("{campaign}#");
-    let page = state
-        .store
+    let page = store
         .query(Query {
             pk: keys::plans_pk(handle),
             range: SkRange::Prefix(prefix),
@@ -65,11 +66,11 @@ async fn newest(
 /// The current version. Round trips: ONE query.
 #[tracing::instrument(skip_all, fields(handle = %handle, campaign = %campaign))]
 pub async fn current(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     campaign: &CampaignId,
 ) -> Result<Option<Plan>, StoreError> {
-    Ok(newest(state, handle, campaign, 1, None)
+    Ok(newest(store, handle, campaign, 1, None)
         .await?
         .into_iter()
         .next())
@@ -79,14 +80,14 @@ pub async fn current(
 /// `updatedAt`) is not after it.
 /// Round trips: one query per 20 versions walked back (almost always one).
 pub async fn in_force_at(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     campaign: &CampaignId,
     at_ms: i64,
 ) -> Result<Option<Plan>, StoreError> {
     let mut after = None;
     loop {
-        let page = newest(state, handle, campaign, 20, after.take()).await?;
+        let page = newest(store, handle, campaign, 20, after.take()).await?;
         let Some(last) = page.last() else {
             return Ok(None);
         };
@@ -110,7 +111,8 @@ pub async fn in_force_at(
 /// notice: the 30-day backtest's reads, then ONE transaction and ONE send).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn put(
-    state: &AppState,
+    io: Io<'_>,
+    signing: Result<&ProofKeyring, Unconfigured>,
     handle: &Handle,
     campaign_id: &CampaignId,
     valid: ValidPlan,
@@ -119,10 +121,10 @@ pub async fn put(
 ) -> Result<Plan, PlanError> {
     // A plan may be set before the campaign has a partner: commissions accrue only while it
     // has one (`accrue::terms`).
-    let campaign = crate::campaigns::get(state.store.as_ref(), handle, campaign_id)
+    let campaign = crate::campaigns::get(io.store.as_ref(), handle, campaign_id)
         .await?
         .ok_or_else(|| PlanError::CampaignNotFound(campaign_id.clone()))?;
-    let previous = current(state, handle, campaign_id).await?;
+    let previous = current(io.store.as_ref(), handle, campaign_id).await?;
     let plan = next_version(previous.as_ref(), valid, expected, campaign_id, by)?;
     let item = Item::new(
         keys::plans_pk(handle),
@@ -130,18 +132,27 @@ pub async fn put(
         crate::platform::store::to_doc(&plan)?,
     );
     let notice = match &campaign.partner_id {
-        Some(partner) if notice::changes_earnings(previous.as_ref(), &plan) => {
-            Some(notice_of(state, handle, &campaign, partner, previous.as_ref(), &plan).await?)
-        }
+        Some(partner) if notice::changes_earnings(previous.as_ref(), &plan) => Some(
+            notice_of(
+                io.store.as_ref(),
+                signing,
+                handle,
+                &campaign,
+                partner,
+                previous.as_ref(),
+                &plan,
+            )
+            .await?,
+        ),
         _ => None,
     };
-    if !save(state, handle, item, notice.as_ref()).await? {
+    if !save(io, handle, item, notice.as_ref()).await? {
         return Err(PlanError::PreconditionFailed(
             "The plan changed concurrently; re-read it and retry.".into(),
         ));
     }
     if plan.click_rule().is_some() {
-        register_clicks(state, handle, campaign_id).await?;
+        register_clicks(io.store.as_ref(), handle, campaign_id).await?;
     }
     Ok(plan)
 }
@@ -180,20 +191,20 @@ fn next_version(
 /// The version alone (ONE conditional put), or with its notice and event (ONE transaction).
 /// `false`: the version was taken meanwhile.
 async fn save(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     item: Item,
     notice: Option<&notice::Notice>,
 ) -> Result<bool, PlanError> {
     let Some(n) = notice else {
-        return Ok(crate::platform::store::put_new(state.store.as_ref(), item).await?);
+        return Ok(crate::platform::store::put_new(io.store.as_ref(), item).await?);
     };
     let (put_notice, emit) = n.writes()?;
     let put_plan = WriteOp::Put {
         item,
         cond: Cond::Absent,
     };
-    match crate::ledger::emit::commit(state, handle, vec![put_plan, put_notice], vec![emit]).await {
+    match crate::ledger::emit::commit(io, handle, vec![put_plan, put_notice], vec![emit]).await {
         Ok(()) => Ok(true),
         Err(StoreError::TxConflict { index: 0, .. }) => Ok(false),
         Err(e) => Err(e.into()),
@@ -202,20 +213,21 @@ async fn save(
 
 /// The signed notice of `plan` to `partner`, with the last 30 days replayed under it.
 async fn notice_of(
-    state: &AppState,
+    store: &dyn Store,
+    signing: Result<&ProofKeyring, Unconfigured>,
     handle: &Handle,
     campaign: &crate::campaigns::Campaign,
     partner: &crate::domain::PartnerId,
     previous: Option<&Plan>,
     plan: &Plan,
 ) -> Result<notice::Notice, PlanError> {
-    let keys = state.signing()?;
+    let keys = signing?;
     let now_ms = crate::platform::time::now_millis();
     let period = backtest::Period {
         from_ms: now_ms - notice::DIFFERENCE_DAYS * 86_400_000,
         to_ms: now_ms,
     };
-    let replay = backtest::run(state, handle, campaign, plan, period).await?;
+    let replay = backtest::run(store, handle, campaign, plan, period).await?;
     let mine = replay.partners.iter().find(|p| &p.partner_id == partner);
     let zero = plan.currency.format(0);
     let before = previous.map(words::terms).unwrap_or_default();
@@ -306,7 +318,7 @@ struct Entry {
 
 /// Lists the campaign for the sweep (its plan has a qualified-click rule). ONE write.
 async fn register_clicks(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     campaign: &CampaignId,
 ) -> Result<(), StoreError> {
@@ -319,8 +331,7 @@ async fn register_clicks(
         format!("{handle}#{campaign}"),
         crate::platform::store::to_doc(&entry)?,
     );
-    state
-        .store
+    store
         .write(WriteOp::Put {
             item,
             cond: Cond::None,
@@ -330,9 +341,8 @@ async fn register_clicks(
 }
 
 /// Every registered (handle, campaign). Round trips: ONE query.
-pub async fn registered(state: &AppState) -> Result<Vec<(Handle, CampaignId)>, StoreError> {
-    let page = state
-        .store
+pub async fn registered(store: &dyn Store) -> Result<Vec<(Handle, CampaignId)>, StoreError> {
+    let page = store
         .query(Query::prefix(CLICK_REGISTRY_PK, "", 1000))
         .await?;
     page.items

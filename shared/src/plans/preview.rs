@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 use crate::domain::risk::Risk;
 use crate::domain::{CampaignId, Currency, DomainError, Handle};
 use crate::fx;
-use crate::kernel::state::AppState;
 use crate::plans::model::{Plan, PlanSpec};
+use crate::platform::store::Store;
 use crate::{plans, plans::PlanError};
 use crate::{plans::earn, plans::earn::Facts};
+use std::time::Duration;
 
 /// The body of `POST …/commission-plan/preview`.
 #[derive(Debug, Deserialize)]
@@ -104,7 +105,8 @@ pub enum PreviewError {
 /// when a percentage of a value in another currency needs one.
 #[tracing::instrument(skip_all, fields(handle = %handle, campaign = %campaign))]
 pub async fn preview(
-    state: &AppState,
+    store: &dyn Store,
+    attribution_window: Duration,
     handle: &Handle,
     campaign: &CampaignId,
     sample: Sample,
@@ -112,13 +114,13 @@ pub async fn preview(
     let plan = match sample.plan {
         Some(spec) => {
             // A campaign's preview: an unknown campaign is 404 as for a PUT. ONE read.
-            crate::campaigns::get(state.store.as_ref(), handle, campaign)
+            crate::campaigns::get(store, handle, campaign)
                 .await
                 .map_err(PlanError::from)?
                 .ok_or_else(|| PlanError::CampaignNotFound(campaign.clone()))?;
-            draft(state, campaign, spec)?
+            draft(attribution_window, campaign, spec)?
         }
-        None => plans::current(state, handle, campaign)
+        None => plans::current(store, handle, campaign)
             .await
             .map_err(PlanError::from)?
             .ok_or_else(|| PlanError::NotFound(campaign.clone()))?,
@@ -143,7 +145,7 @@ pub async fn preview(
         month,
     };
     let rate = match earn::rate_needed(&plan, &facts) {
-        Some(from) => fx::rate_at(state, handle, from, plan.currency, now)
+        Some(from) => fx::rate_at(store, handle, from, plan.currency, now)
             .await
             .map_err(PlanError::from)?,
         None => None,
@@ -199,12 +201,12 @@ fn sample_month(
 
 /// A draft validated as a PUT would be, as version 0 (never stored).
 pub(crate) fn draft(
-    state: &AppState,
+    attribution_window: Duration,
     campaign: &CampaignId,
     spec: PlanSpec,
 ) -> Result<Plan, DomainError> {
-    let max_days = u32::try_from((state.config.attribution_window.as_secs() / 86_400).max(1))
-        .unwrap_or(u32::MAX);
+    let max_days =
+        u32::try_from((attribution_window.as_secs() / 86_400).max(1)).unwrap_or(u32::MAX);
     let valid = spec
         .validate(max_days)
         .map_err(|e| DomainError::new(format!("plan.{}", e.field), e.message))?;

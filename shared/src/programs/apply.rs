@@ -5,7 +5,9 @@ use super::model::{NewApplication, PartnerApplied};
 use super::{Application, ApplicationStatus, Applications, ProgramError};
 use crate::domain::{ApplicationId, Handle};
 use crate::kernel::events::Event;
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
+use crate::kernel::state::LinkCache;
+use crate::platform::config::Config;
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
 
 /// The answer to an application.
@@ -26,19 +28,22 @@ pub const AUTO_APPROVER: &str = "program:auto-approve";
 /// if it fails the application stays `pending` for a manager (logged).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn submit(
-    state: &AppState,
+    io: Io<'_>,
+    links: &LinkCache,
+    config: &Config,
     handle: &Handle,
     new: NewApplication,
 ) -> Result<Submitted, ProgramError> {
-    let program = super::settings::require(state.store.as_ref(), handle).await?;
+    let program = super::settings::require(io.store.as_ref(), handle).await?;
     if program.applications == Applications::Invite {
         return Err(ProgramError::InviteOnly(handle.clone()));
     }
     let application = record(handle, new)?;
-    let submitted = store_new(state, handle, &application).await?;
+    let submitted = store_new(io, handle, &application).await?;
     if program.auto_approve && !submitted.deduped {
         let id = &submitted.application_id;
-        if let Err(e) = super::approve::approve(state, handle, id, AUTO_APPROVER).await {
+        if let Err(e) = super::approve::approve(io, links, config, handle, id, AUTO_APPROVER).await
+        {
             tracing::warn!(error = %e, application = %id, "auto-approval failed; left pending");
         }
     }
@@ -77,7 +82,7 @@ fn record(handle: &Handle, new: NewApplication) -> Result<Application, ProgramEr
 /// The application, its index entry and its event, in one transaction; an email that applied
 /// before answers its first application's id.
 async fn store_new(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     a: &Application,
 ) -> Result<Submitted, ProgramError> {
@@ -102,7 +107,7 @@ async fn store_new(
         },
         crate::kernel::outbox::record(&mut event),
     ];
-    let (store, queue) = (state.store.clone(), state.queue.clone());
+    let (store, queue) = (io.store.clone(), io.queue.clone());
     let events = std::slice::from_ref(&event);
     match crate::kernel::outbox::commit_and_publish(store, queue, ops, events).await {
         Ok(()) => Ok(Submitted {
@@ -114,7 +119,7 @@ async fn store_new(
                 Some(item) => item,
                 None => {
                     let pk = keys::application_emails_pk(handle);
-                    let found = state.store.get(&pk, &a.email_hash).await?;
+                    let found = io.store.get(&pk, &a.email_hash).await?;
                     Box::new(found.ok_or(ProgramError::Busy)?)
                 }
             };

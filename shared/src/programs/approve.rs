@@ -12,11 +12,13 @@ use super::{Application, ApplicationStatus, ProgramError};
 use crate::campaigns::{Campaign, CampaignStatus};
 use crate::domain::{ApplicationId, CampaignId, Handle, Link, PartnerId, Slug, ValidLinkSpec};
 use crate::kernel::events::Event;
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
+use crate::kernel::state::LinkCache;
 use crate::links::{LinkError, Precondition};
 use crate::plans::model::Plan;
+use crate::platform::config::Config;
 use crate::platform::queue::QueueName;
-use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
+use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
 /// What an approval created.
 #[derive(Debug)]
@@ -38,18 +40,20 @@ struct Template {
 /// 9–10 items), ONE enqueue per event.
 #[tracing::instrument(skip_all, fields(handle = %handle, application = %id))]
 pub async fn approve(
-    state: &AppState,
+    io: Io<'_>,
+    links: &LinkCache,
+    config: &Config,
     handle: &Handle,
     id: &ApplicationId,
     by: &str,
 ) -> Result<Approved, ProgramError> {
-    let application = pending(state, handle, id).await?;
-    let template = template(state, handle).await?;
+    let application = pending(io.store.as_ref(), handle, id).await?;
+    let template = template(io.store.as_ref(), handle).await?;
     let partner_id = derived_id(&application.name, id)?;
     let campaign_id = CampaignId::parse(partner_id.as_str())?;
     let slug = Slug::parse(partner_id.as_str())?;
     let (mut extra, approved) = writes(
-        state,
+        config,
         handle,
         &application,
         &template,
@@ -59,28 +63,28 @@ pub async fn approve(
     let mut event = Event::new(handle, &approved.data);
     extra.push(crate::kernel::outbox::record(&mut event));
     let spec = link_spec(&template.link, &campaign_id, &application.name);
-    match crate::links::upsert(state, handle, &slug, spec, Precondition::Absent, extra).await {
+    match crate::links::upsert(io, links, handle, &slug, spec, Precondition::Absent, extra).await {
         Ok(_) => {}
         Err(LinkError::Extra { index, .. }) => {
-            return Err(refusal(state, handle, id, Some(index), &partner_id).await);
+            return Err(refusal(io.store.as_ref(), handle, id, Some(index), &partner_id).await);
         }
         // A concurrent approval of the same application wrote the same link first.
         Err(LinkError::SlugTaken(_)) => {
-            return Err(refusal(state, handle, id, None, &partner_id).await);
+            return Err(refusal(io.store.as_ref(), handle, id, None, &partner_id).await);
         }
         Err(e) => return Err(e.into()),
     }
-    publish(state, &event).await;
+    publish(io, &event).await;
     Ok(approved)
 }
 
 /// The application, which must be pending (`409` naming its state otherwise).
 async fn pending(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &ApplicationId,
 ) -> Result<Application, ProgramError> {
-    let application = super::list::get(state.store.as_ref(), handle, id)
+    let application = super::list::get(store, handle, id)
         .await?
         .ok_or_else(|| ProgramError::NotFound(id.clone()))?;
     match application.status {
@@ -107,8 +111,7 @@ pub fn state_error(a: &Application, status: ApplicationStatus) -> ProgramError {
 
 /// The program's template campaign with its plan and primary link (`409` naming `template`
 /// when any is missing: approval refuses rather than create a partner it cannot pay).
-async fn template(state: &AppState, handle: &Handle) -> Result<Template, ProgramError> {
-    let store = state.store.as_ref();
+async fn template(store: &dyn Store, handle: &Handle) -> Result<Template, ProgramError> {
     let program = super::settings::require(store, handle).await?;
     let id = program.template.map(|t| t.campaign_id).ok_or_else(|| {
         ProgramError::Template("the program has none; set template.campaignId first.".into())
@@ -116,7 +119,7 @@ async fn template(state: &AppState, handle: &Handle) -> Result<Template, Program
     let campaign = crate::campaigns::get(store, handle, &id)
         .await?
         .ok_or_else(|| ProgramError::Template(format!("campaign {id} no longer exists.")))?;
-    let plan = crate::plans::current(state, handle, &id)
+    let plan = crate::plans::current(store, handle, &id)
         .await?
         .ok_or_else(|| {
             ProgramError::Template(format!("campaign {id} has no commission plan to copy."))
@@ -172,7 +175,7 @@ fn link_spec(template: &Link, campaign: &CampaignId, name: &str) -> ValidLinkSpe
 /// Every write but the link's (ordered: application, campaign, partner, then the rest), and
 /// what the approval answers.
 fn writes(
-    state: &AppState,
+    config: &Config,
     handle: &Handle,
     a: &Application,
     template: &Template,
@@ -221,7 +224,7 @@ fn writes(
         partner_id: partner_id.clone(),
         campaign_id: campaign_id.clone(),
         slug: slug.clone(),
-        short_url: state.config.short_url(handle.as_str(), slug.as_str()),
+        short_url: config.short_url(handle.as_str(), slug.as_str()),
         name: a.name.clone(),
         email: a.email.clone(),
         partner_token: IssuedToken {
@@ -252,13 +255,13 @@ pub fn update_op(handle: &Handle, a: &Application, read: u64) -> Result<WriteOp,
 /// link's slug was taken). An application decided meanwhile (a concurrent approval) answers
 /// its state, whichever write lost the race.
 async fn refusal(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &ApplicationId,
     index: Option<usize>,
     partner: &PartnerId,
 ) -> ProgramError {
-    if let Err(decided) = pending(state, handle, id).await {
+    if let Err(decided) = pending(store, handle, id).await {
         return decided;
     }
     match index {
@@ -270,9 +273,9 @@ async fn refusal(
 }
 
 /// Enqueues the committed event; on failure the outbox sweeper sends it later.
-async fn publish(state: &AppState, event: &Event) {
+async fn publish(io: Io<'_>, event: &Event) {
     let message = crate::kernel::outbox::message(event);
-    if let Err(e) = state.queue.send(QueueName::Events, vec![message]).await {
+    if let Err(e) = io.queue.send(QueueName::Events, vec![message]).await {
         tracing::warn!(error = %e, "enqueue after commit failed; the outbox sweeper will retry");
     }
 }

@@ -2,21 +2,21 @@
 
 use super::{Application, ApplicationStatus, ProgramError};
 use crate::domain::{ApplicationId, Handle};
-use crate::kernel::state::AppState;
+use crate::platform::store::Store;
 use crate::platform::store::StoreError;
 
 /// Rejects a pending application (`409` naming its state otherwise). Round trips: ONE read,
 /// ONE conditional put (a concurrent decision makes it read again and answer that state).
 #[tracing::instrument(skip_all, fields(handle = %handle, application = %id))]
 pub async fn reject(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &ApplicationId,
     reason: String,
     by: &str,
 ) -> Result<Application, ProgramError> {
     for _ in 0..4 {
-        let current = super::list::get(state.store.as_ref(), handle, id)
+        let current = super::list::get(store, handle, id)
             .await?
             .ok_or_else(|| ProgramError::NotFound(id.clone()))?;
         if current.status != ApplicationStatus::Pending {
@@ -29,7 +29,7 @@ pub async fn reject(
         next.decided_by = Some(by.to_owned());
         next.version = current.version + 1;
         let op = super::approve::update_op(handle, &next, current.version)?;
-        match state.store.write(op).await {
+        match store.write(op).await {
             Ok(_) => return Ok(next.view()),
             Err(StoreError::ConditionFailed { .. }) => continue,
             Err(e) => return Err(e.into()),

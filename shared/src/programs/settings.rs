@@ -3,7 +3,6 @@
 
 use super::{Program, ProgramError, ProgramSpec};
 use crate::domain::{DomainError, Handle};
-use crate::kernel::state::AppState;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
 /// The program, if the handle has one. Round trips: ONE read.
@@ -27,26 +26,24 @@ pub async fn require(store: &dyn Store, handle: &Handle) -> Result<Program, Prog
 /// current read, ONE conditional put (a concurrent change is `409`, retry).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn put(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     spec: ProgramSpec,
     by: &str,
 ) -> Result<(Program, bool), ProgramError> {
     let mut program = spec.validate()?;
-    if let Some(t) = &program.template {
-        let store = state.store.as_ref();
-        if crate::campaigns::get(store, handle, &t.campaign_id)
+    if let Some(t) = &program.template
+        && crate::campaigns::get(store, handle, &t.campaign_id)
             .await?
             .is_none()
-        {
-            return Err(DomainError::new(
-                "template.campaignId",
-                format!("campaign {} does not exist on this handle.", t.campaign_id),
-            )
-            .into());
-        }
+    {
+        return Err(DomainError::new(
+            "template.campaignId",
+            format!("campaign {} does not exist on this handle.", t.campaign_id),
+        )
+        .into());
     }
-    let current = get(state.store.as_ref(), handle).await?;
+    let current = get(store, handle).await?;
     let (version, cond) = match &current {
         Some(c) => (c.version + 1, Cond::Version(c.version)),
         None => (1, Cond::Absent),
@@ -56,7 +53,7 @@ pub async fn put(
     program.updated_by = by.to_owned();
     let doc = crate::platform::store::to_doc(&program)?;
     let item = Item::new(keys::handle_pk(handle), keys::PROGRAM_SK, doc).with_version(version);
-    match state.store.write(WriteOp::Put { item, cond }).await {
+    match store.write(WriteOp::Put { item, cond }).await {
         Ok(_) => Ok((program, current.is_none())),
         Err(StoreError::ConditionFailed { .. }) => Err(ProgramError::Busy),
         Err(e) => Err(e.into()),

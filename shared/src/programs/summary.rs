@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::{Applications, ProgramError};
 use crate::domain::Handle;
-use crate::kernel::state::AppState;
 use crate::plans::model::{AppliesTo, CustomerDuration, Plan, Rule};
+use crate::platform::store::Store;
 
 /// `GET /v2/public/programs/{handle}`.
 #[derive(Debug, Serialize)]
@@ -49,10 +49,10 @@ pub struct RuleSummary {
 
 /// The page's data. Round trips: the program read, and with a template ONE plan query.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
-pub async fn public(state: &AppState, handle: &Handle) -> Result<PublicProgram, ProgramError> {
-    let program = super::settings::require(state.store.as_ref(), handle).await?;
+pub async fn public(store: &dyn Store, handle: &Handle) -> Result<PublicProgram, ProgramError> {
+    let program = super::settings::require(store, handle).await?;
     let plan = match &program.template {
-        Some(t) => crate::plans::current(state, handle, &t.campaign_id).await?,
+        Some(t) => crate::plans::current(store, handle, &t.campaign_id).await?,
         None => None,
     };
     Ok(PublicProgram {

@@ -13,9 +13,9 @@ use serde::Serialize;
 use crate::analytics::days::DayRange;
 use crate::analytics::report::{GroupBy, Scope};
 use crate::domain::{Handle, PartnerId};
-use crate::kernel::state::AppState;
 use crate::ledger::Filter;
 use crate::ledger::model::{Commission, Kind};
+use crate::platform::store::Store;
 use crate::platform::store::StoreError;
 pub use signals::{Signal, SignalCode};
 
@@ -62,11 +62,11 @@ impl PartnerRisk {
 /// snapshot (ONE write).
 #[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner))]
 pub async fn assess(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     partner: &PartnerId,
 ) -> Result<PartnerRisk, RiskError> {
-    if crate::partners::get(state.store.as_ref(), handle, partner)
+    if crate::partners::get(store, handle, partner)
         .await?
         .is_none()
     {
@@ -74,8 +74,8 @@ pub async fn assess(
     }
     let now_ms = crate::platform::time::now_millis();
     let since_ms = now_ms - WINDOW_DAYS * 86_400_000;
-    let lines = recent_lines(state, handle, partner, since_ms).await?;
-    let days = daily_clicks(state, handle, partner).await?;
+    let lines = recent_lines(store, handle, partner, since_ms).await?;
+    let days = daily_clicks(store, handle, partner).await?;
     let facts: Vec<signals::LineFacts> = lines.iter().map(line_facts).collect();
     let signals = signals::all(&facts, &days);
     let risk = PartnerRisk {
@@ -86,13 +86,13 @@ pub async fn assess(
         since: crate::domain::time::unix_millis_to_rfc3339(since_ms),
         assessed_at: crate::domain::time::unix_millis_to_rfc3339(now_ms),
     };
-    snapshot::keep(state.store.as_ref(), handle, &risk).await?;
+    snapshot::keep(store, handle, &risk).await?;
     Ok(risk)
 }
 
 /// The partner's newest conversion lines since `since_ms`.
 async fn recent_lines(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     partner: &PartnerId,
     since_ms: i64,
@@ -103,7 +103,7 @@ async fn recent_lines(
         from_ms: Some(since_ms),
         ..Filter::default()
     };
-    let (lines, _) = crate::ledger::list(state, handle, &filter, MAX_LINES, None).await?;
+    let (lines, _) = crate::ledger::list(store, handle, &filter, MAX_LINES, None).await?;
     Ok(lines)
 }
 
@@ -133,11 +133,10 @@ fn line_facts(c: &Commission) -> signals::LineFacts {
 /// The partner's qualified clicks per day over the last [`CLICK_DAYS`] days, oldest first,
 /// every day present (0 for a day without clicks).
 async fn daily_clicks(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     partner: &PartnerId,
 ) -> Result<Vec<(String, i64)>, StoreError> {
-    let store = state.store.as_ref();
     let campaigns: Vec<_> = crate::campaigns::list_all(store, handle)
         .await?
         .into_iter()

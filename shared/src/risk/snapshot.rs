@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{PartnerRisk, RiskError};
 use crate::domain::{Handle, PartnerId};
-use crate::kernel::state::AppState;
 use crate::platform::store::{Item, Store, StoreError, keys};
 
 /// How long a snapshot stands for the partner (the console's read refreshes it too).
@@ -41,22 +40,17 @@ pub(crate) async fn keep(
 /// The partner's standing snapshot: the kept one while fresh, else a new assessment.
 /// Round trips: ONE read; when stale or missing, an [`super::assess`].
 pub async fn current(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     partner: &PartnerId,
 ) -> Result<Snapshot, StoreError> {
     let (pk, sk) = keys::partner_risk(handle, partner);
-    let kept: Option<Snapshot> = state
-        .store
-        .get(&pk, &sk)
-        .await?
-        .map(|i| i.parse())
-        .transpose()?;
+    let kept: Option<Snapshot> = store.get(&pk, &sk).await?.map(|i| i.parse()).transpose()?;
     let now = crate::platform::time::now_millis();
     if let Some(s) = kept.filter(|s| now - s.assessed_ms < FRESH_FOR_MS) {
         return Ok(s);
     }
-    match super::assess(state, handle, partner).await {
+    match super::assess(store, handle, partner).await {
         Ok(risk) => Ok(Snapshot {
             score: risk.score,
             fired: risk.fired().iter().map(|c| c.as_str().to_owned()).collect(),

@@ -268,14 +268,17 @@ async fn outbox_sweeper(state: AppState) {
             Ok(n) => tracing::info!(resent = n, "outbox sweep re-enqueued events"),
             Err(e) => tracing::warn!(error = %e, "outbox sweep failed"),
         }
-        match crate::ledger::qualified_clicks::sweep(&state, crate::platform::time::now_millis())
-            .await
+        match crate::ledger::qualified_clicks::sweep(
+            state.io(),
+            crate::platform::time::now_millis(),
+        )
+        .await
         {
             Ok(0) => {}
             Ok(n) => tracing::info!(lines = n, "qualified-click commissions accrued"),
             Err(e) => tracing::warn!(error = %e, "qualified-click accrual failed"),
         }
-        match crate::ledger::due::sweep(&state, crate::platform::time::now_millis()).await {
+        match crate::ledger::due::sweep(state.io(), crate::platform::time::now_millis()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(
                 approved = n,

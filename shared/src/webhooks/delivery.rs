@@ -262,7 +262,13 @@ impl DeliveryWorker {
         let mut deleted = false;
         for round in 1..=FINALIZE_ROUNDS {
             let change = self.health_change(&loaded, &attempt, deleted, round);
-            let settled = Settled::new(&self.state, m, attempted_at_ms, &result, change.stop);
+            let settled = Settled::new(
+                self.state.config.webhook_retry_base,
+                m,
+                attempted_at_ms,
+                &result,
+                change.stop,
+            );
             let previous = store
                 .get(&m.log_pk(), &keys::webhook_delivery_sk(m.event_id.as_str()))
                 .await?;

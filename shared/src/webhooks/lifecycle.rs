@@ -11,7 +11,7 @@ use tracing::instrument;
 
 use crate::domain::{EventId, Handle, SubscriptionId};
 use crate::kernel::events::{Event, EventPayload, EventType};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::platform::queue::{QueueError, QueueName};
 use crate::platform::store::{Cond, CounterCap, Query, SkRange, Store, StoreError, WriteOp, keys};
 use crate::webhooks::delivery::DeliveryMessage;
@@ -80,18 +80,19 @@ pub async fn find(
 /// concurrent creates cannot pass the cap together, and the subscription).
 #[instrument(skip_all, fields(handle = %handle))]
 pub async fn create(
-    state: &AppState,
+    store: &dyn Store,
+    allow_private: bool,
     handle: &Handle,
     spec: ValidSpec,
 ) -> Result<Subscription, SubscriptionError> {
-    vet_endpoint(&spec.endpoint_url, state.config.webhooks_allow_private).await?;
+    vet_endpoint(&spec.endpoint_url, allow_private).await?;
     let h = handle;
     let existing = Query::prefix(
         keys::handle_pk(h),
         keys::WEBHOOK_SK_PREFIX,
         MAX_SUBSCRIPTIONS_PER_HANDLE,
     );
-    if state.store.query(existing).await?.items.len() >= MAX_SUBSCRIPTIONS_PER_HANDLE {
+    if store.query(existing).await?.items.len() >= MAX_SUBSCRIPTIONS_PER_HANDLE {
         return Err(SubscriptionError::TooMany);
     }
     let sub = Subscription::new(
@@ -105,8 +106,7 @@ pub async fn create(
         item: repo::item(&sub, 1)?,
         cond: Cond::Absent,
     };
-    match state
-        .store
+    match store
         .transact(vec![subscription_count(h, 1, Some(cap)), put])
         .await
     {
@@ -248,11 +248,11 @@ impl EventPayload for WebhookTestData {
 /// (the events queue, fan-out, the deliveries queue): ONE read, ONE enqueue. Its event id.
 #[instrument(skip_all, fields(handle = %handle, subscription_id = %id))]
 pub async fn dispatch_test(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     id: &SubscriptionId,
 ) -> Result<EventId, SubscriptionError> {
-    let loaded = find(state.store.as_ref(), handle, id).await?;
+    let loaded = find(io.store.as_ref(), handle, id).await?;
     ensure_active(&loaded.subscription)?;
     let mut event = Event::new(
         handle,
@@ -263,7 +263,7 @@ pub async fn dispatch_test(
     );
     event.target_subscription = Some(id.clone());
     let message = crate::kernel::outbox::message(&event);
-    state.queue.send(QueueName::Events, vec![message]).await?;
+    io.queue.send(QueueName::Events, vec![message]).await?;
     Ok(event.id)
 }
 
@@ -272,14 +272,14 @@ pub async fn dispatch_test(
 /// sends it once.
 #[instrument(skip_all, fields(handle = %handle, subscription_id = %id, event_id = %event_id))]
 pub async fn resend(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     id: &SubscriptionId,
     event_id: &EventId,
 ) -> Result<DeliveryMessage, SubscriptionError> {
-    let loaded = find(state.store.as_ref(), handle, id).await?;
+    let loaded = find(io.store.as_ref(), handle, id).await?;
     let pk = keys::webhook_log_pk(handle, id);
-    let delivery: DeliveryRecord = state
+    let delivery: DeliveryRecord = io
         .store
         .get(&pk, &keys::webhook_delivery_sk(event_id.as_str()))
         .await?
@@ -294,7 +294,7 @@ pub async fn resend(
     }
     let message = DeliveryMessage::resend(handle, &delivery, delivery.attempts + 1);
     let queued = vec![message.to_message(Duration::ZERO)];
-    state.queue.send(QueueName::Deliveries, queued).await?;
+    io.queue.send(QueueName::Deliveries, queued).await?;
     Ok(message)
 }
 

@@ -20,7 +20,7 @@ use super::log::{self, DeliveryRecord, DeliveryStatus, FailedDelivery};
 use super::message::DeliveryMessage;
 use super::{repo, retry};
 use crate::domain::{Handle, SubscriptionId};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::platform::queue::{QueueError, QueueName};
 use crate::platform::store::{Cond, Item, Query, SkRange, Store, StoreError, WriteOp, keys};
 
@@ -87,7 +87,7 @@ pub fn parse_since(raw: &str, now_ms: i64) -> Result<i64, RecoverError> {
 /// Re-sends the subscription's deliveries that failed since `since` (see the module docs).
 #[tracing::instrument(skip_all, fields(handle = %handle, subscription = %subscription_id))]
 pub async fn recover(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     subscription_id: &SubscriptionId,
     since: &str,
@@ -95,7 +95,7 @@ pub async fn recover(
     let now_ms = crate::platform::time::now_millis();
     let since_ms = parse_since(since, now_ms)?;
     let not_found = || RecoverError::NotFound(subscription_id.to_string());
-    let store = state.store.as_ref();
+    let store = io.store.as_ref();
     let loaded = repo::load(store, handle, subscription_id)
         .await?
         .ok_or_else(not_found)?;
@@ -108,7 +108,7 @@ pub async fn recover(
     let pk = keys::webhook_log_pk(handle, subscription_id);
     let (mut record, version, existed) = claim(store, &pk, since_ms, now_ms).await?;
     if !record.done {
-        record.queued = resend_window(state, handle, subscription_id, &record).await?;
+        record.queued = resend_window(io, handle, subscription_id, &record).await?;
         record.done = true;
         finish(store, &pk, &record, version).await;
     }
@@ -183,12 +183,12 @@ async fn finish(store: &dyn Store, pk: &str, record: &RecoverRecord, version: u6
 
 /// Enqueues a re-send of every delivery still failed in the record's window; returns how many.
 async fn resend_window(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     subscription_id: &SubscriptionId,
     record: &RecoverRecord,
 ) -> Result<usize, RecoverError> {
-    let store = state.store.as_ref();
+    let store = io.store.as_ref();
     let mut query = Query {
         pk: keys::webhook_notifications_pk(handle),
         range: SkRange::Between(
@@ -222,7 +222,7 @@ async fn resend_window(
                 .collect();
             if !messages.is_empty() {
                 queued += messages.len();
-                state.queue.send(QueueName::Deliveries, messages).await?;
+                io.queue.send(QueueName::Deliveries, messages).await?;
             }
         }
         match page.next {

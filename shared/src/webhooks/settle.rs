@@ -11,7 +11,6 @@ use super::repo;
 use super::retry;
 use super::send::SendOutcome;
 use super::subscription::Subscription;
-use crate::kernel::state::AppState;
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys, to_doc};
 
 /// What an attempt settled to, computed once and written in every round.
@@ -34,7 +33,7 @@ pub(super) struct SettleOps {
 impl Settled {
     /// `stop`: the attempt is final for this reason (see `health::HealthChange`).
     pub(super) fn new(
-        state: &AppState,
+        retry_base: std::time::Duration,
         m: &DeliveryMessage,
         attempted_at_ms: i64,
         outcome: &SendOutcome,
@@ -45,7 +44,7 @@ impl Settled {
         let retry_in = if succeeded || stop.is_some() {
             None
         } else {
-            retry::delay_after_failure(state.config.webhook_retry_base, m.attempt, m.manual)
+            retry::delay_after_failure(retry_base, m.attempt, m.manual)
         };
         let next_ms = retry_in.map(|d| finished_ms + crate::domain::time::millis(d));
         let error = stop.or_else(|| outcome.error.clone());

@@ -120,10 +120,26 @@ async fn attributed(
     let state = d.state;
     let bound = match referral(d).await? {
         Err(why) => return Ok(Err(why)),
-        Ok(Some(claims)) => bind::by_ctx_from(state, claims, id, None, BoundBy::Shopify).await,
+        Ok(Some(claims)) => {
+            bind::by_ctx_from(
+                bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
+                claims,
+                id,
+                None,
+                BoundBy::Shopify,
+            )
+            .await
+        }
         Ok(None) => match coupon(d) {
             Some(code) if is_coupon(d, &code).await? => {
-                bind::by_coupon(state, d.handle, id, &code, None).await
+                bind::by_coupon(
+                    bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
+                    d.handle,
+                    id,
+                    &code,
+                    None,
+                )
+                .await
             }
             _ => {
                 let known = repo::get(state.store.as_ref(), d.handle, id).await?;
@@ -245,7 +261,7 @@ async fn reverse_order(
         reason: reason.to_owned(),
         amount: Some(amount),
     };
-    match reverse::reverse_to(d.state, d.handle, &id, &request, "shopify").await {
+    match reverse::reverse_to(d.state.io(), d.handle, &id, &request, "shopify").await {
         Ok(_) => Ok(Outcome::processed(Some(sale.conversion_id))),
         Err(ReverseError::Store(e)) => Err(e.into()),
         Err(ReverseError::Busy) => {

@@ -115,7 +115,15 @@ async fn bound(
         let keys = state.ctx_keys.as_deref()?;
         Email::protect(keys, raw).ok()
     });
-    match bind::by_ctx_from(state, claims, id, email, BoundBy::Stripe).await {
+    match bind::by_ctx_from(
+        bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
+        claims,
+        id,
+        email,
+        BoundBy::Stripe,
+    )
+    .await
+    {
         Ok((customer, _)) => Ok(Ok(Some(customer))),
         Err(crate::customers::CustomerError::Store(e)) => Err(e.into()),
         Err(e) => Ok(Err(e.to_string())),

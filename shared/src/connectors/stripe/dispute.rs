@@ -34,8 +34,10 @@ pub async fn changed(ev: &Event<'_>, closed: bool) -> Result<Outcome, StripeErro
         ));
     };
     let done = match (closed, ev.str("status")) {
-        (false, _) => dispute::hold(ev.state, ev.handle, &conversion).await?,
-        (true, Some("won")) => dispute::release(ev.state, ev.handle, &conversion).await?,
+        (false, _) => dispute::hold(ev.state.store.as_ref(), ev.handle, &conversion).await?,
+        (true, Some("won")) => {
+            dispute::release(ev.state.store.as_ref(), ev.handle, &conversion).await?
+        }
         (true, Some("lost")) => return lost(ev, &conversion, &sale).await,
         (true, other) => {
             let why = format!("a closed dispute with status {}", other.unwrap_or("none"));
@@ -63,7 +65,7 @@ async fn lost(
         reason: "dispute_lost".to_owned(),
         amount: Some(sale.value),
     };
-    match reverse::reverse_to(ev.state, ev.handle, conversion, &request, "stripe").await {
+    match reverse::reverse_to(ev.state.io(), ev.handle, conversion, &request, "stripe").await {
         Ok(_) => Ok(Outcome::processed(Some(sale.conversion_id.clone()))),
         Err(ReverseError::Store(e)) => Err(e.into()),
         Err(ReverseError::Busy) => {

@@ -87,7 +87,7 @@ async fn reverse_sale(
         reason: "refund".to_owned(),
         amount: Some(amount),
     };
-    let done = match reverse::reverse_to(ev.state, ev.handle, &id, &request, "stripe").await {
+    let done = match reverse::reverse_to(ev.state.io(), ev.handle, &id, &request, "stripe").await {
         Ok((data, _)) => data,
         Err(ReverseError::Store(e)) => return Err(e.into()),
         Err(ReverseError::Busy) => {

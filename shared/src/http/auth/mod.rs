@@ -159,10 +159,22 @@ async fn authorize_parts(
     let charge = if rule.write {
         // A write is the owner using the handle: from now on it exists for the public chain
         // routes (cached; a store write only the first time per process).
-        crate::kernel::handle_settings::mark_seen(state, &handle)
-            .await
-            .map_err(ApiError::from)?;
-        Some(crate::kernel::ratelimit::charge_write(state, &handle, &principal).await?)
+        crate::kernel::handle_settings::mark_seen(
+            state.store.as_ref(),
+            &state.seen_handles,
+            &handle,
+        )
+        .await
+        .map_err(ApiError::from)?;
+        Some(
+            crate::kernel::ratelimit::charge_write(
+                state.store.as_ref(),
+                &state.config.rate_limits,
+                &handle,
+                &principal,
+            )
+            .await?,
+        )
     } else {
         None
     };

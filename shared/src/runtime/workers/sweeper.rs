@@ -44,8 +44,10 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
     )
     .await?;
     let accrued =
-        crate::ledger::qualified_clicks::sweep(state, crate::platform::time::now_millis()).await?;
-    let approved = crate::ledger::due::sweep(state, crate::platform::time::now_millis()).await?;
+        crate::ledger::qualified_clicks::sweep(state.io(), crate::platform::time::now_millis())
+            .await?;
+    let approved =
+        crate::ledger::due::sweep(state.io(), crate::platform::time::now_millis()).await?;
     let payout_jobs = crate::payouts::jobs::sweep(state).await?;
     let scheduled = trigger.get("time").and_then(Value::as_str).unwrap_or("-");
     if resent > 0 {
