@@ -140,11 +140,21 @@ pub(crate) async fn seed_lines(
     n: usize,
     minor: i64,
 ) -> Vec<tenx_shared::domain::CommissionId> {
+    seed_lines_in(app, partner, (n, minor), "EUR").await
+}
+
+/// [`seed_lines`] in `currency`.
+pub(crate) async fn seed_lines_in(
+    app: &TestApp,
+    partner: &str,
+    (n, minor): (usize, i64),
+    currency: &str,
+) -> Vec<tenx_shared::domain::CommissionId> {
     use tenx_shared::domain::{CommissionId, Currency, Handle, PartnerId};
     use tenx_shared::ledger::model::{Commission, Kind, Status};
     let handle = Handle::parse("acme").unwrap();
     let partner = PartnerId::parse(partner).unwrap();
-    let eur = Currency::parse("EUR").unwrap();
+    let eur = Currency::parse(currency).unwrap();
     let hour_ago = tenx_shared::domain::time::unix_millis_to_rfc3339(
         tenx_shared::platform::time::now_millis() - 3_600_000,
     );

@@ -9,6 +9,7 @@ use crate::kernel::state::AppState;
 use crate::payouts::budget::Budget;
 use crate::payouts::jobs::{self, Job, Work};
 use crate::payouts::model::{Payout, PayoutError};
+use crate::payouts::place::Place;
 use crate::payouts::settle::{self, Change};
 use crate::payouts::{self, RunId, RunSpec};
 use crate::platform::store::{Query, StoreError, keys};
@@ -44,21 +45,27 @@ pub async fn run(
         return Ok(Progress::Done(made_by(state, handle, &id).await?));
     }
     let store = state.store.as_ref();
-    let job = Job {
+    let mut job = Job {
         handle: handle.clone(),
         work: Work::Run {
             key_hash,
             spec: spec.clone(),
             by: by.to_owned(),
+            place: Place::default(),
         },
     };
     if jobs::find(store, &job).await?.is_some() {
         return Ok(Progress::Running(made_by(state, handle, &id).await?));
     }
     let budget = Budget::request(&state.config);
-    match payouts::run(state, handle, &id, (spec, &budget), by).await {
+    let mut place = Place::default();
+    match payouts::run(state, handle, &id, (spec, &budget), by, &mut place).await {
         Ok(made) => Ok(Progress::Done(made)),
         Err(PayoutError::Suspended) => {
+            // The sweeper goes on from where this request stopped.
+            if let Work::Run { place: left, .. } = &mut job.work {
+                *left = place;
+            }
             jobs::enqueue(store, &job).await?;
             Ok(Progress::Running(made_by(state, handle, &id).await?))
         }

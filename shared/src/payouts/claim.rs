@@ -2,7 +2,6 @@
 //! (issue 43): each line's write names the payout and is checked against the version read,
 //! so two runs never pay one line and a line changed meanwhile is read again and done alone.
 
-use crate::domain::proof::merkle;
 use crate::domain::{CommissionId, Currency, Handle, PartnerId, PayoutId};
 use crate::kernel::state::AppState;
 use crate::ledger::batch;
@@ -11,47 +10,25 @@ use crate::payouts::RunSpec;
 use crate::payouts::budget::Budget;
 use crate::payouts::model::PayoutError;
 use crate::payouts::select::{self, LivePages};
+use crate::payouts::stage;
 use crate::platform::store::StoreError;
 
-/// What a payout claimed, in its order (line ids): ids and leaf hashes, ~100 bytes a line
-/// (10 MB at 10^5 lines), never the lines themselves.
-pub struct Claimed {
-    pub ids: Vec<CommissionId>,
-    pub leaves: Vec<merkle::Hash>,
-    pub net: i128,
-    /// The earliest availability among them (unix ms).
-    pub first_available_ms: i64,
-}
-
-impl Claimed {
-    fn push(&mut self, line: &Commission) {
-        self.ids.push(line.commission_id.clone());
-        self.leaves
-            .push(crate::payouts::statement::leaf_hash_of(line));
-        self.net += line.minor();
-        self.first_available_ms = self.first_available_ms.min(line.available_at_ms());
-    }
-}
-
 /// Pass two of a partner's run: claims for payout `id` every payable line of `currency` (and
-/// keeps those it claimed on an earlier try), page by page in id order, so a retried run
-/// lists them in the same order. Round trips: per page of 500 live lines, ONE query and 500
-/// reads, then ONE transaction per ~99 lines claimed. Stops (`Suspended`) when `budget` is
-/// spent, its claims kept: a later run of the same key keeps them and claims the rest.
+/// keeps those it claimed on an earlier try), page by page in id order from `after` (its place
+/// in the live index), staging each page's claims (`payouts::stage`) before moving `after`
+/// past it. Round trips: per page of 500 live lines, ONE query and 500 reads, then ONE
+/// transaction per ~99 lines claimed and ONE staging put. Stops (`Suspended`) when `budget` is
+/// spent, its claims kept and staged: a later call from `after` claims the rest.
 pub async fn claim_all(
     state: &AppState,
     handle: &Handle,
     (partner, currency): (&PartnerId, Currency),
     id: &PayoutId,
     (spec, budget): (&RunSpec, &Budget),
-) -> Result<Claimed, PayoutError> {
-    let mut claimed = Claimed {
-        ids: Vec::new(),
-        leaves: Vec::new(),
-        net: 0,
-        first_available_ms: i64::MAX,
-    };
-    let mut pages = LivePages::of(state.store.as_ref(), handle, partner);
+    after: &mut Option<String>,
+) -> Result<(), PayoutError> {
+    let store = state.store.as_ref();
+    let mut pages = LivePages::after(store, handle, partner, after.clone());
     while let Some(lines) = pages.next_within(budget).await? {
         let (mut page, wanted): (Vec<Commission>, Vec<Commission>) = lines
             .into_iter()
@@ -59,10 +36,12 @@ pub async fn claim_all(
             .filter(|l| l.payout_id.as_ref() == Some(id) || select::payable(l, spec))
             .partition(|l| l.payout_id.as_ref() == Some(id));
         page.extend(claim_page(state, handle, id, wanted).await?);
-        page.sort_by(|a, b| a.commission_id.cmp(&b.commission_id));
-        page.iter().for_each(|line| claimed.push(line));
+        stage::put(store, handle, id, after.as_deref(), &page).await?;
+        if let Ok(next) = pages.place() {
+            *after = next;
+        }
     }
-    Ok(claimed)
+    Ok(())
 }
 
 /// Claims `lines` (as read) for `id` in batched transactions; a refused batch's lines one by

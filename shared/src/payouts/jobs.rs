@@ -17,6 +17,7 @@ use crate::domain::{Handle, PayoutId};
 use crate::kernel::state::AppState;
 use crate::payouts::budget::Budget;
 use crate::payouts::model::{PayoutError, PayoutStatus};
+use crate::payouts::place::Place;
 use crate::payouts::{self, RunSpec};
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys, to_doc};
 
@@ -33,6 +34,9 @@ pub enum Work {
         key_hash: String,
         spec: RunSpec,
         by: String,
+        /// Where the run stopped (its start for a job saved before places were kept).
+        #[serde(default)]
+        place: Place,
     },
     /// A status change's lines to settle, from this page of ids on.
     #[serde(rename_all = "camelCase")]
@@ -104,11 +108,27 @@ async fn finish(store: &dyn Store, job: &Job) -> Result<(), StoreError> {
 }
 
 /// One step of `job` within `budget`: answers whether it is done (and gone). A step of a job
-/// already done (a second sweep, a redelivery) finds nothing left and changes nothing.
+/// already done (a second sweep, a redelivery) finds nothing left and changes nothing. A run
+/// not done, cut by its budget or failed, saves its place in the job: the next step goes on
+/// from there.
 pub async fn advance(state: &AppState, job: &Job, budget: &Budget) -> Result<bool, PayoutError> {
     let done = match &job.work {
-        Work::Run { key_hash, spec, by } => {
-            run_step(state, &job.handle, key_hash, (spec, budget), by).await?
+        Work::Run {
+            key_hash,
+            spec,
+            by,
+            place,
+        } => {
+            let mut place = place.clone();
+            let done = run_step(state, &job.handle, key_hash, (spec, budget), by, &mut place).await;
+            if !matches!(done, Ok(true)) {
+                let mut next = job.clone();
+                if let Work::Run { place: saved, .. } = &mut next.work {
+                    *saved = place;
+                }
+                save(state.store.as_ref(), &next).await?;
+            }
+            done?
         }
         Work::Settle {
             payout_id,
@@ -132,20 +152,21 @@ pub async fn advance(state: &AppState, job: &Job, budget: &Budget) -> Result<boo
     Ok(done)
 }
 
-/// A run carried on: done once it makes its last payout (then recorded done, so its repeat
-/// answers what it made).
+/// A run carried on from `place` (moved to where it stops): done once it makes its last payout
+/// (then recorded done, so its repeat answers what it made).
 async fn run_step(
     state: &AppState,
     handle: &Handle,
     key_hash: &str,
     (spec, budget): (&RunSpec, &Budget),
     by: &str,
+    place: &mut Place,
 ) -> Result<bool, PayoutError> {
     let id = payouts::run_record(state, handle, key_hash, spec).await?;
     if id.done {
         return Ok(true);
     }
-    match payouts::run(state, handle, &id, (spec, budget), by).await {
+    match payouts::run(state, handle, &id, (spec, budget), by, place).await {
         Ok(_) => {
             payouts::run_done(state, handle, &id, spec).await?;
             Ok(true)

@@ -13,8 +13,10 @@ pub mod jobs;
 pub mod lines;
 pub mod model;
 pub mod page_proof;
+pub mod place;
 pub mod select;
 pub mod settle;
+pub mod stage;
 pub mod statement;
 pub mod verify;
 
@@ -126,10 +128,11 @@ pub async fn run_done(
     state.store.write(put).await.map(|_| ())
 }
 
-/// A run: every payout it created (or, on a retry, had created). Streamed (issue 43): per
-/// partner, two passes over its live lines ([`select::tally`], then [`claim::claim_all`]),
-/// holding sums, ids and leaf hashes, never the lines. Stops with `Suspended` when `budget` is
-/// spent (between pages, its claims and payouts kept): the same run again resumes.
+/// A run from `place` (its start, or where an earlier call of the same run stopped): every
+/// payout it created for the partners it reached. Streamed (issue 43): per partner, two passes
+/// over its live lines ([`select::tally`], then [`claim::claim_all`]), holding sums, never the
+/// lines. Stops with `Suspended` when `budget` is spent (between pages, its claims staged and
+/// its payouts kept), `place` saying where: the same run from there goes on.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn run(
     state: &AppState,
@@ -137,6 +140,7 @@ pub async fn run(
     id: &RunId,
     (spec, budget): (&RunSpec, &Budget),
     by: &str,
+    place: &mut place::Place,
 ) -> Result<Vec<Payout>, PayoutError> {
     let run = Run {
         state,
@@ -150,7 +154,11 @@ pub async fn run(
     };
     let mut out = Vec::new();
     for partner in run.partners().await? {
-        out.extend(run.pay_partner(&partner).await?);
+        if place.finished(&partner.partner_id) {
+            continue;
+        }
+        out.extend(run.pay_partner(&partner, place).await?);
+        place.finish(&partner.partner_id);
     }
     Ok(out)
 }
@@ -202,34 +210,87 @@ impl Run<'_> {
             out.extend(page);
             match next {
                 Some(n) => after = Some(n),
-                None => return Ok(out),
+                None => break,
             }
         }
+        // In id order: a place names the last partner finished.
+        out.sort_by(|a, b| a.partner_id.cmp(&b.partner_id));
+        Ok(out)
     }
 
-    /// A partner's payouts, one per currency whose net reaches its minimum.
-    async fn pay_partner(&self, partner: &partners::Partner) -> Result<Vec<Payout>, PayoutError> {
-        let id = &partner.partner_id;
-        let ours = |currency| self.id_of(id, currency);
-        let (state, handle, now) = (self.state, self.handle, self.now_ms);
-        let nets = select::tally(state, handle, id, (self.spec, self.budget), now, &ours).await?;
+    /// A partner's payouts, one per currency whose net reaches its minimum, from the pass
+    /// `place` holds for it.
+    async fn pay_partner(
+        &self,
+        partner: &partners::Partner,
+        place: &mut place::Place,
+    ) -> Result<Vec<Payout>, PayoutError> {
+        let p = &partner.partner_id;
+        let (nets, from) = match place.pass_of(p).cloned() {
+            Some(place::Pass::Claim {
+                nets,
+                currency,
+                after,
+            }) => (nets, Some((currency, after))),
+            tally => (self.tally(p, tally, place).await?, None),
+        };
         let mut out = Vec::new();
-        for (currency, net) in nets {
-            out.extend(self.pay_currency(partner, currency, net).await?);
+        for (&currency, &net) in &nets.0 {
+            let after = match &from {
+                Some((at, _)) if currency < *at => continue,
+                Some((at, after)) if currency == *at => after.clone(),
+                _ => None,
+            };
+            let mut claim = place::Pass::Claim {
+                nets: nets.clone(),
+                currency,
+                after,
+            };
+            let paid = self.pay_currency(partner, currency, net, &mut claim).await;
+            place.reach(p, claim);
+            out.extend(paid?);
         }
         Ok(out)
     }
 
-    /// Claims the partner's lines in `currency` and makes their payout, or carries them over
-    /// (net below the minimum, or a suspended partner). A payout already made by this run is
-    /// answered as it is.
+    /// Pass one for partner `p`, from where `at` left it; `place` follows each page.
+    async fn tally(
+        &self,
+        p: &PartnerId,
+        at: Option<place::Pass>,
+        place: &mut place::Place,
+    ) -> Result<place::Nets, PayoutError> {
+        let mut sums = match at {
+            Some(place::Pass::Tally { after, nets }) => (after, nets),
+            _ => (None, place::Nets::default()),
+        };
+        let ours = |currency| self.id_of(p, currency);
+        let within = (self.spec, self.budget);
+        let (state, handle) = (self.state, self.handle);
+        let done = select::tally(state, handle, p, within, self.now_ms, &ours, &mut sums).await;
+        let (after, nets) = sums;
+        place.reach(
+            p,
+            place::Pass::Tally {
+                after,
+                nets: nets.clone(),
+            },
+        );
+        done.map(|()| nets)
+    }
+
+    /// Claims the partner's lines in `currency` from where `claim` left them and makes their
+    /// payout, or carries them over (net below the minimum, or a suspended partner). A payout
+    /// already made by this run is answered as it is.
     async fn pay_currency(
         &self,
         partner: &partners::Partner,
         currency: Currency,
         net: i128,
+        claim: &mut place::Pass,
     ) -> Result<Option<Payout>, PayoutError> {
         let (state, handle) = (self.state, self.handle);
+        let store = state.store.as_ref();
         let id = self.id_of(&partner.partner_id, currency);
         if let Some(existing) = get(state, handle, &id).await? {
             return Ok(Some(existing));
@@ -246,14 +307,18 @@ impl Run<'_> {
         }
         let p = &partner.partner_id;
         let within = (self.spec, self.budget);
-        let claimed = claim::claim_all(state, handle, (p, currency), &id, within).await?;
+        if let place::Pass::Claim { after, .. } = claim {
+            claim::claim_all(state, handle, (p, currency), &id, within, after).await?;
+        }
+        let claimed = stage::gather(store, handle, &id).await?;
         let amount = i64::try_from(claimed.net).ok().filter(|a| *a >= minimum);
         let Some(amount) = amount else {
+            stage::clear(store, handle, &id).await?;
             claim::release(state, handle, &id, &claimed.ids).await?;
             return Ok(None);
         };
         let stored = (claimed.ids.as_slice(), claimed.leaves.as_slice());
-        let line_pages = lines::write(state.store.as_ref(), handle, &id, stored).await?;
+        let line_pages = lines::write(store, handle, &id, stored).await?;
         let payout = self.payout(id, partner, currency, amount, &claimed, line_pages);
         create_with_sequence(state, handle, payout).await.map(Some)
     }
@@ -265,7 +330,7 @@ impl Run<'_> {
         partner: &partners::Partner,
         currency: Currency,
         amount_minor: i64,
-        claimed: &claim::Claimed,
+        claimed: &stage::Claimed,
         line_pages: u32,
     ) -> Payout {
         let period_end_ms = self.spec.period_end_ms;

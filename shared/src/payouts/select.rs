@@ -3,8 +3,6 @@
 //! [`READS_IN_FLIGHT`] reads at a time, so a run holds one page of lines, never the partner's
 //! ledger, and reads nothing of the lines it paid before.
 
-use std::collections::BTreeMap;
-
 use futures::{StreamExt, TryStreamExt};
 
 use crate::domain::{CommissionId, Currency, Handle, PartnerId, PayoutId};
@@ -14,6 +12,7 @@ use crate::ledger::{due, index};
 use crate::payouts::RunSpec;
 use crate::payouts::budget::Budget;
 use crate::payouts::model::PayoutError;
+use crate::payouts::place::Nets;
 use crate::platform::store::{Query, Store, StoreError};
 
 /// Index entries per query.
@@ -30,12 +29,29 @@ pub struct LivePages<'a> {
 
 impl<'a> LivePages<'a> {
     pub fn of(store: &'a dyn Store, handle: &'a Handle, partner: &PartnerId) -> Self {
+        Self::after(store, handle, partner, None)
+    }
+
+    /// The pages after the index key `after` (a place saved by [`Self::place`]).
+    pub fn after(
+        store: &'a dyn Store,
+        handle: &'a Handle,
+        partner: &PartnerId,
+        after: Option<String>,
+    ) -> Self {
         let query = index::entries_of(handle, index::LIVE, partner.as_str(), PAGE);
         Self {
             store,
             handle,
-            query: Some(query),
+            query: Some(Query { after, ..query }),
         }
+    }
+
+    /// Where the next page begins: the index key it starts after (`None`: the first page).
+    /// Past the end, `Err(())`.
+    #[allow(clippy::result_unit_err)]
+    pub fn place(&self) -> Result<Option<String>, ()> {
+        self.query.as_ref().map(|q| q.after.clone()).ok_or(())
     }
 
     /// The next page of lines within `budget` (refused once it is spent: nothing read); `None`
@@ -104,10 +120,11 @@ pub fn payable(line: &Commission, spec: &RunSpec) -> bool {
         && (line.minor() < 0 || line.available_at_ms() <= spec.period_end_ms)
 }
 
-/// Pass one of a partner's run: per currency, the net it would be paid, counting the lines
-/// this run's payout (`ours`) already claimed on an earlier try. Due pending lines are
-/// approved on the way (ONE transaction each). Holds the sums only. Stops (`Suspended`) when
-/// `budget` is spent: a later run does the whole pass again.
+/// Pass one of a partner's run, from `at` (its place in the live index and the sums so far):
+/// per currency, the net it would be paid, counting the lines this run's payout (`ours`)
+/// already claimed on an earlier try. Due pending lines are approved on the way (ONE
+/// transaction each). Holds the sums only. `at` moves past each page read, so a call stopped
+/// (`Suspended`) when `budget` is spent is taken up where it stopped.
 pub async fn tally(
     state: &AppState,
     handle: &Handle,
@@ -115,9 +132,9 @@ pub async fn tally(
     (spec, budget): (&RunSpec, &Budget),
     now_ms: i64,
     ours: &(dyn Fn(Currency) -> PayoutId + Sync),
-) -> Result<BTreeMap<Currency, i128>, PayoutError> {
-    let mut nets: BTreeMap<Currency, i128> = BTreeMap::new();
-    let mut pages = LivePages::of(state.store.as_ref(), handle, partner);
+    at: &mut (Option<String>, Nets),
+) -> Result<(), PayoutError> {
+    let mut pages = LivePages::after(state.store.as_ref(), handle, partner, at.0.clone());
     while let Some(lines) = pages.next_within(budget).await? {
         for line in lines {
             let mine = line.payout_id.as_ref() == Some(&ours(line.currency));
@@ -126,9 +143,12 @@ pub async fn tally(
                 false => due::approve_if_due(state.io(), handle, line, now_ms).await?,
             };
             if mine || payable(&line, spec) {
-                *nets.entry(line.currency).or_default() += line.minor();
+                *at.1.0.entry(line.currency).or_default() += line.minor();
             }
         }
+        if let Ok(next) = pages.place() {
+            at.0 = next;
+        }
     }
-    Ok(nets)
+    Ok(())
 }

@@ -376,6 +376,12 @@ pub fn payout_lines_pk(handle: &Handle, payout_id: &crate::domain::PayoutId) -> 
     format!("H#{handle}#PAYL#{payout_id}")
 }
 
+/// A payout run's claims staged page by page before its payout is made (`payouts::stage`):
+/// sk `p#{where the page began in the live index}`, expiring.
+pub fn payout_stage_pk(handle: &Handle, payout_id: &crate::domain::PayoutId) -> String {
+    format!("H#{handle}#PAYSTG#{payout_id}")
+}
+
 /// Payout work left to the sweeper (issue 43: a large run or status change), across handles:
 /// sk `{handle}#run#{keyHash}` or `{handle}#settle#{payoutId}`, deleted when done.
 pub const PAYOUT_JOBS_PK: &str = "PAYJOB";
