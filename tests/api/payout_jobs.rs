@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
+use tenx_shared::payouts::Payer;
 use tenx_shared::payouts::budget::Budget;
 use tenx_shared::payouts::jobs::{self, Job, Work};
 use tenx_shared::platform::config::Config;
@@ -128,6 +129,11 @@ async fn a_run_and_a_mark_paid_over_the_budget_answer_202_and_the_sweeper_finish
     );
 }
 
+/// What a job advances with: the app's store, queue and signing keys.
+fn payer(state: &tenx_shared::kernel::state::AppState) -> Payer<'_> {
+    Payer::new(state.io(), state.signing())
+}
+
 /// The only job left, of the kind `kind`.
 async fn only_job(app: &TestApp, kind: &str) -> Job {
     let left = jobs::pending(app.store.as_ref()).await.unwrap();
@@ -149,19 +155,21 @@ async fn cut_twice_and_again(app: &TestApp, job: &Job) {
         *next_page = 0;
     }
     let cut = Budget::lines_within(500, Duration::from_secs(60));
-    let done = jobs::advance(&state, &from_start, &cut).await.unwrap();
+    let done = jobs::advance(payer(&state), &from_start, &cut)
+        .await
+        .unwrap();
     assert!(!done, "cut short");
     no_drift(app).await;
     let job = jobs::pending(app.store.as_ref()).await.unwrap().remove(0);
     let (one, other) = (Budget::unbounded(), Budget::unbounded());
     let (a, b) = tokio::join!(
-        jobs::advance(&state, &job, &one),
-        jobs::advance(&state, &job, &other)
+        jobs::advance(payer(&state), &job, &one),
+        jobs::advance(payer(&state), &job, &other)
     );
     assert!(a.unwrap() || b.unwrap(), "one of them finished it");
     assert!(jobs::pending(app.store.as_ref()).await.unwrap().is_empty());
     assert!(
-        jobs::advance(&state, &job, &Budget::unbounded())
+        jobs::advance(payer(&state), &job, &Budget::unbounded())
             .await
             .unwrap()
     );
@@ -245,7 +253,7 @@ async fn a_run_job_goes_on_from_where_each_step_stopped() {
         let job = only_job(&app, "run").await;
         steps += 1;
         let one_page = Budget::lines_within(500, Duration::from_secs(60));
-        if jobs::advance(&state, &job, &one_page).await.unwrap() {
+        if jobs::advance(payer(&state), &job, &one_page).await.unwrap() {
             break;
         }
         assert!(steps < pages, "{steps} steps and not done: {job:?}");

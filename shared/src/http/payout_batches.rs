@@ -110,7 +110,8 @@ async fn create_batch(
     let key = idempotency_key(&headers)?;
     let spec = body.spec()?;
     let by = &caller.principal.subject;
-    let (batch, created) = create::create(&state, &caller.handle, &key, &spec, by).await?;
+    let (batch, created) =
+        create::create(state.store.as_ref(), &caller.handle, &key, &spec, by).await?;
     let status = match created {
         true => StatusCode::CREATED,
         false => StatusCode::OK,
@@ -141,7 +142,7 @@ async fn get_one(
     caller: Caller,
     Path((_, id)): Path<(Handle, BatchId)>,
 ) -> ApiResult<axum::Json<BatchView>> {
-    let batch = payout_batches::get(&state, &caller.handle, &id).await?;
+    let batch = payout_batches::get(state.store.as_ref(), &caller.handle, &id).await?;
     Ok(axum::Json(BatchView::from(&batch)))
 }
 
@@ -162,8 +163,14 @@ async fn get_file(
         .as_deref()
         .map(Currency::parse)
         .transpose()?;
-    let batch = payout_batches::get(&state, &caller.handle, &id).await?;
-    let f = file::render(&state, &caller.handle, &batch, currency).await?;
+    let batch = payout_batches::get(state.store.as_ref(), &caller.handle, &id).await?;
+    let f = file::render(
+        (state.store.as_ref(), state.payout_key()),
+        &caller.handle,
+        &batch,
+        currency,
+    )
+    .await?;
     let mut response = f.body.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -206,7 +213,7 @@ async fn mark_paid(
     Json(body): Json<ReferenceBody>,
 ) -> ApiResult<axum::Json<BatchView>> {
     let reference = text("reference", &body.reference)?;
-    let batch = settle::mark_paid(&state, &caller.handle, &id, &reference).await?;
+    let batch = settle::mark_paid(state.io(), &caller.handle, &id, &reference).await?;
     Ok(axum::Json(BatchView::from(&batch)))
 }
 
@@ -217,7 +224,7 @@ async fn cancel(
     Json(body): Json<ReasonBody>,
 ) -> ApiResult<axum::Json<BatchView>> {
     let reason = text("reason", &body.reason)?;
-    let batch = settle::cancel(&state, &caller.handle, &id, &reason).await?;
+    let batch = settle::cancel(state.store.as_ref(), &caller.handle, &id, &reason).await?;
     Ok(axum::Json(BatchView::from(&batch)))
 }
 
@@ -228,10 +235,12 @@ pub(crate) async fn refuse_if_batched(
     handle: &Handle,
     payout: &PayoutId,
 ) -> ApiResult<()> {
-    let Some((batch, _)) = payout_batches::claim::holder(state, handle, payout).await? else {
+    let Some((batch, _)) =
+        payout_batches::claim::holder(state.store.as_ref(), handle, payout).await?
+    else {
         return Ok(());
     };
-    match payout_batches::get(state, handle, &batch).await {
+    match payout_batches::get(state.store.as_ref(), handle, &batch).await {
         Ok(b) if b.status == payout_batches::BatchStatus::Open => Err(ApiError::invalid_state(
             format!("Payout {payout} is in batch {batch}: mark the batch paid or cancel it."),
         )),

@@ -20,6 +20,7 @@ use crate::http::pagination::{Page, PageParams, encode_cursor};
 use crate::kernel::state::AppState;
 use crate::payouts::PayoutView;
 use crate::payouts::background::{self, Progress};
+use crate::payouts::budget::Budget;
 use crate::payouts::settle::Change;
 use crate::payouts::statement;
 use crate::{payouts, payouts::PayoutError, payouts::RunSpec};
@@ -122,7 +123,9 @@ async fn run(
     let key = idempotency_key(&headers)?;
     let spec = body.spec()?;
     let by = &caller.principal.subject;
-    let progress = background::run(&state, &caller.handle, &key, &spec, by).await?;
+    let payer = payouts::Payer::new(state.io(), state.signing());
+    let budget = Budget::request(&state.config);
+    let progress = background::run((payer, &budget), &caller.handle, &key, &spec, by).await?;
     let views = |made: Vec<payouts::Payout>| -> Vec<PayoutView> {
         made.iter().map(PayoutView::from).collect()
     };
@@ -175,7 +178,7 @@ pub(crate) async fn load(
     caller: &Caller,
     id: &PayoutId,
 ) -> ApiResult<payouts::Payout> {
-    payouts::get(state, &caller.handle, id)
+    payouts::get(state.store.as_ref(), &caller.handle, id)
         .await?
         .filter(|p| caller.sees_partner(&p.partner_id))
         .ok_or_else(|| ApiError::not_found(format!("Payout {id}")))
@@ -207,7 +210,7 @@ async fn get_proof(
         .commission_id
         .ok_or_else(|| ApiError::invalid_request("commissionId: is required."))?;
     let payout = load(&state, &caller, &id).await?;
-    statement::proof_of(&state, &caller.handle, &payout, &commission)
+    statement::proof_of(state.store.as_ref(), &caller.handle, &payout, &commission)
         .await?
         .map(axum::Json)
         .ok_or_else(|| ApiError::not_found(format!("Commission {commission} in payout {id}")))
@@ -261,7 +264,14 @@ async fn apply(
 ) -> ApiResult<Response> {
     crate::http::payout_batches::refuse_if_batched(state, &caller.handle, id).await?;
     Ok(
-        match background::change(state, &caller.handle, id, change).await? {
+        match background::change(
+            (state.io(), &Budget::request(&state.config)),
+            &caller.handle,
+            id,
+            change,
+        )
+        .await?
+        {
             Progress::Done(s) => axum::Json(PayoutView::from(&s.payout)).into_response(),
             Progress::Running(s) => accepted(serde_json::json!({
                 "status": "running",

@@ -110,7 +110,7 @@ pub(crate) async fn get_statement(
     }
     // As `http::payouts` loads a payout (that module names this handler in its routes, so it
     // is not imported back): a partner sees only its own.
-    let payout = crate::payouts::get(&state, &caller.handle, &id)
+    let payout = crate::payouts::get(state.store.as_ref(), &caller.handle, &id)
         .await?
         .filter(|p| caller.sees_partner(&p.partner_id))
         .ok_or_else(|| ApiError::not_found(format!("Payout {id}")))?;
@@ -119,7 +119,8 @@ pub(crate) async fn get_statement(
         Asked::Whole => (0, payout.commission_count),
         Asked::Page { offset, limit } => (offset, limit),
     };
-    let lines = statement::page(&state, &caller.handle, &payout, offset, limit).await?;
+    let lines =
+        statement::page(state.store.as_ref(), &caller.handle, &payout, offset, limit).await?;
     let next = match asked {
         Asked::Page { .. } if offset + lines.len() < payout.commission_count => {
             Some(cursor_at(offset + lines.len()))

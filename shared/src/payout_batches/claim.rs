@@ -5,9 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{BatchId, Handle, PayoutId};
-use crate::kernel::state::AppState;
 use crate::payout_batches::BatchError;
-use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
+use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
 /// DynamoDB's limit of items per transaction.
 const PER_TRANSACTION: usize = 100;
@@ -20,12 +19,12 @@ struct Claim {
 
 /// The batch holding `payout`, with its claim's version, if one does. Round trips: ONE read.
 pub async fn holder(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     payout: &PayoutId,
 ) -> Result<Option<(BatchId, u64)>, StoreError> {
     let (pk, sk) = keys::batch_claim(handle, payout);
-    let Some(item) = state.store.get(&pk, &sk).await? else {
+    let Some(item) = store.get(&pk, &sk).await? else {
         return Ok(None);
     };
     Ok(Some((item.parse::<Claim>()?.batch_id, item.version)))
@@ -35,17 +34,17 @@ pub async fn holder(
 /// another batch holds one, every claim of `batch` on `ids` is undone and the payout named.
 /// Round trips: ONE read per payout, ONE transaction per 100 claims.
 pub async fn claim_all(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     batch: &BatchId,
     ids: &[PayoutId],
 ) -> Result<(), BatchError> {
     let mut free = Vec::new();
     for id in ids {
-        match holder(state, handle, id).await? {
+        match holder(store, handle, id).await? {
             Some((b, _)) if &b == batch => {}
             Some((b, _)) => {
-                release(state, handle, batch, ids).await?;
+                release(store, handle, batch, ids).await?;
                 return Err(in_batch(id, b));
             }
             None => free.push(id.clone()),
@@ -56,12 +55,12 @@ pub async fn claim_all(
             .iter()
             .map(|id| claim_op(handle, batch, id))
             .collect::<Result<_, _>>()?;
-        match state.store.transact(ops).await {
+        match store.transact(ops).await {
             Ok(()) => {}
             Err(StoreError::TxConflict { index, .. }) => {
-                release(state, handle, batch, ids).await?;
+                release(store, handle, batch, ids).await?;
                 let id = &chunk[index.min(chunk.len() - 1)];
-                let other = holder(state, handle, id).await?.map(|(b, _)| b);
+                let other = holder(store, handle, id).await?.map(|(b, _)| b);
                 return Err(match other {
                     Some(b) => in_batch(id, b),
                     None => BatchError::Busy,
@@ -94,13 +93,13 @@ fn claim_op(handle: &Handle, batch: &BatchId, id: &PayoutId) -> Result<WriteOp, 
 /// Deletes `batch`'s claims on `ids` (another batch's are left alone), each version-checked.
 /// Round trips: ONE read and ONE delete per claim.
 pub async fn release(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     batch: &BatchId,
     ids: &[PayoutId],
 ) -> Result<(), StoreError> {
     for id in ids {
-        let Some((holder_id, version)) = holder(state, handle, id).await? else {
+        let Some((holder_id, version)) = holder(store, handle, id).await? else {
             continue;
         };
         if &holder_id != batch {
@@ -112,7 +111,7 @@ pub async fn release(
             sk,
             cond: Cond::Version(version),
         };
-        match state.store.write(op).await {
+        match store.write(op).await {
             Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
             Err(e) => return Err(e),
         }

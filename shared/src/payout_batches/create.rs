@@ -7,12 +7,11 @@
 use sha2::Digest;
 
 use crate::domain::{BatchId, Handle, PayoutRunKey};
-use crate::kernel::state::AppState;
 use crate::payout_batches::model::{Batch, BatchStatus};
 use crate::payout_batches::select::{BatchSpec, Selection, select};
 use crate::payout_batches::{BatchError, claim};
 use crate::payout_methods::{MethodError, MethodType};
-use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
+use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -24,36 +23,36 @@ struct KeyRecord {
 /// The batch for `key`: made now (`true`), or the one this key made before (`false`).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn create(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     key: &PayoutRunKey,
     spec: &BatchSpec,
     by: &str,
 ) -> Result<(Batch, bool), BatchError> {
     let key_hash = hex::encode(&sha2::Sha256::digest(key.as_str().as_bytes())[..16]);
-    let (batch_id, fresh) = key_record(state, handle, &key_hash, spec).await?;
+    let (batch_id, fresh) = key_record(store, handle, &key_hash, spec).await?;
     if !fresh {
-        match crate::payout_batches::get(state, handle, &batch_id).await {
+        match crate::payout_batches::get(store, handle, &batch_id).await {
             Ok(existing) => return Ok((existing, false)),
             Err(BatchError::NotFound(_)) => {} // cut before its last write: resume
             Err(e) => return Err(e),
         }
     }
-    let made = make(state, handle, &batch_id, spec, by).await;
+    let made = make(store, handle, &batch_id, spec, by).await;
     if let Err(e) = &made
         && !matches!(
             e,
             BatchError::Store(_) | BatchError::Busy | BatchError::Method(MethodError::Store(_))
         )
     {
-        forget_key(state, handle, &key_hash).await?;
+        forget_key(store, handle, &key_hash).await?;
     }
     made
 }
 
 /// The key's record: read, or written now with a new batch id (`true`).
 async fn key_record(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     key_hash: &str,
     spec: &BatchSpec,
@@ -61,7 +60,7 @@ async fn key_record(
     let fingerprint = serde_json::to_string(spec).unwrap_or_default();
     let (pk, sk) = keys::batch_key(handle, key_hash);
     for _ in 0..3 {
-        if let Some(item) = state.store.get(&pk, &sk).await? {
+        if let Some(item) = store.get(&pk, &sk).await? {
             let r: KeyRecord = item.parse()?;
             if r.fingerprint != fingerprint {
                 return Err(BatchError::KeyReused);
@@ -74,33 +73,33 @@ async fn key_record(
         };
         let item = Item::new(pk.clone(), sk.clone(), crate::platform::store::to_doc(&r)?)
             .expiring_at(Some(crate::platform::store::now_unix() + 365 * 86_400));
-        if crate::platform::store::put_new(state.store.as_ref(), item).await? {
+        if crate::platform::store::put_new(store, item).await? {
             return Ok((r.batch_id, true));
         }
     }
     Err(BatchError::Busy)
 }
 
-async fn forget_key(state: &AppState, handle: &Handle, key_hash: &str) -> Result<(), StoreError> {
+async fn forget_key(store: &dyn Store, handle: &Handle, key_hash: &str) -> Result<(), StoreError> {
     let (pk, sk) = keys::batch_key(handle, key_hash);
     let op = WriteOp::Delete {
         pk,
         sk,
         cond: Cond::None,
     };
-    state.store.write(op).await.map(drop)
+    store.write(op).await.map(drop)
 }
 
 /// Selects, claims, then writes the batch (put-if-absent: a concurrent retry's is answered).
 async fn make(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     batch_id: &BatchId,
     spec: &BatchSpec,
     by: &str,
 ) -> Result<(Batch, bool), BatchError> {
     if spec.method == MethodType::Sepa
-        && crate::payout_methods::settings::get(state.store.as_ref(), handle)
+        && crate::payout_methods::settings::get(store, handle)
             .await?
             .is_none()
     {
@@ -110,12 +109,12 @@ async fn make(
         ));
     }
     let now_ms = crate::platform::time::now_millis();
-    let Selection { items, excluded } = select(state, handle, spec, now_ms, batch_id).await?;
+    let Selection { items, excluded } = select(store, handle, spec, now_ms, batch_id).await?;
     if items.is_empty() {
         return Err(empty(spec, excluded));
     }
     let ids: Vec<_> = items.iter().map(|i| i.payout_id.clone()).collect();
-    claim::claim_all(state, handle, batch_id, &ids).await?;
+    claim::claim_all(store, handle, batch_id, &ids).await?;
     let batch = Batch {
         batch_id: batch_id.clone(),
         method: spec.method,
@@ -138,10 +137,10 @@ async fn make(
         item: batch.item(handle)?,
         cond: Cond::Absent,
     };
-    match state.store.write(op).await {
+    match store.write(op).await {
         Ok(_) => Ok((batch, true)),
         Err(StoreError::ConditionFailed { .. }) => {
-            crate::payout_batches::get(state, handle, batch_id)
+            crate::payout_batches::get(store, handle, batch_id)
                 .await
                 .map(|b| (b, false))
         }

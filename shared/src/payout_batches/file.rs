@@ -1,11 +1,13 @@
 //! `GET …/payout-batches/{batchId}/file`: the file the batch's rail takes, with the details
 //! opened from the batch's sealed snapshot (the only place they are ever opened).
 
+use crate::domain::sealed::Keyring;
 use crate::domain::{Currency, Handle};
-use crate::kernel::state::AppState;
+use crate::kernel::state::Unconfigured;
 use crate::payout_batches::model::{Batch, BatchItem, BatchStatus};
 use crate::payout_batches::{BatchError, csv, sepa};
 use crate::payout_methods::{self, Details, MethodType};
+use crate::platform::store::Store;
 
 /// A rendered file.
 pub struct File {
@@ -19,7 +21,7 @@ pub struct File {
 /// for SEPA).
 #[tracing::instrument(skip_all, fields(handle = %handle, batch = %batch.batch_id))]
 pub async fn render(
-    state: &AppState,
+    (store, payout_key): (&dyn Store, Result<&Keyring, Unconfigured>),
     handle: &Handle,
     batch: &Batch,
     currency: Option<Currency>,
@@ -34,12 +36,7 @@ pub async fn render(
         .items
         .iter()
         .map(|i| {
-            let d = payout_methods::open(
-                state.payout_key(),
-                handle,
-                &i.partner_id,
-                i.sealed.as_deref(),
-            )?;
+            let d = payout_methods::open(payout_key, handle, &i.partner_id, i.sealed.as_deref())?;
             Ok((i, d))
         })
         .collect::<Result<Vec<_>, BatchError>>()?;
@@ -48,7 +45,7 @@ pub async fn render(
         MethodType::Sepa => Ok(File {
             content_type: "application/xml; charset=utf-8",
             filename: format!("{id}.pain.001.001.03.xml"),
-            body: sepa_file(state, handle, batch, &opened).await?,
+            body: sepa_file((store, payout_key), handle, batch, &opened).await?,
         }),
         MethodType::Paypal => {
             let currency = paypal_currency(batch, currency)?;
@@ -71,12 +68,12 @@ fn remittance(i: &BatchItem) -> String {
 }
 
 async fn sepa_file(
-    state: &AppState,
+    (store, payout_key): (&dyn Store, Result<&Keyring, Unconfigured>),
     handle: &Handle,
     batch: &Batch,
     opened: &[(&BatchItem, Details)],
 ) -> Result<String, BatchError> {
-    let debtor = payout_methods::settings::debtor(state.store.as_ref(), state.payout_key(), handle)
+    let debtor = payout_methods::settings::debtor(store, payout_key, handle)
         .await?
         .ok_or_else(|| {
             BatchError::InvalidState("payout-settings: set the debtor before a SEPA file.".into())

@@ -21,7 +21,6 @@ pub mod sepa;
 pub mod settle;
 
 use crate::domain::{BatchId, Handle, PayoutId};
-use crate::kernel::state::AppState;
 use crate::payout_methods::MethodError;
 use crate::platform::store::{Query, Store, StoreError, keys};
 pub use model::{Batch, BatchStatus, BatchView, Excluded, MAX_PAYOUTS};
@@ -57,9 +56,8 @@ pub enum BatchError {
 
 /// A batch. Round trips: ONE read.
 #[tracing::instrument(skip_all, fields(handle = %handle, batch = %id))]
-pub async fn get(state: &AppState, handle: &Handle, id: &BatchId) -> Result<Batch, BatchError> {
-    let item = state
-        .store
+pub async fn get(store: &dyn Store, handle: &Handle, id: &BatchId) -> Result<Batch, BatchError> {
+    let item = store
         .get(&keys::batches_pk(handle), id.as_str())
         .await?
         .ok_or_else(|| BatchError::NotFound(id.clone()))?;

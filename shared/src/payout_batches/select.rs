@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 
 use crate::domain::{BatchId, Currency, Handle, PartnerId, PayoutId};
-use crate::kernel::state::AppState;
 use crate::payout_batches::model::{BatchItem, Excluded, MAX_PAYOUTS};
 use crate::payout_batches::{BatchError, claim};
 use crate::payout_methods::{self, Exclusion, MethodRecord, MethodType};
 use crate::payouts::{Payout, PayoutStatus};
+use crate::platform::store::Store;
 
 /// A batch request, validated (its fingerprint is what an idempotency key is bound to).
 #[derive(Clone, Debug, serde::Serialize)]
@@ -32,7 +32,7 @@ pub struct Selection {
 /// refused by name; one that only waits (no method, manual, unconfirmed change) is listed.
 /// Claims of batch `own` (a creation resumed under its key) do not count as another batch's.
 pub async fn select(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     spec: &BatchSpec,
     now_ms: i64,
@@ -40,8 +40,8 @@ pub async fn select(
 ) -> Result<Selection, BatchError> {
     let named = spec.payout_ids.is_some();
     let candidates = match &spec.payout_ids {
-        Some(ids) => named_payouts(state, handle, ids).await?,
-        None => pending_payouts(state, handle).await?,
+        Some(ids) => named_payouts(store, handle, ids).await?,
+        None => pending_payouts(store, handle).await?,
     };
     let mut methods: HashMap<PartnerId, Option<MethodRecord>> = HashMap::new();
     let mut out = Selection {
@@ -50,12 +50,12 @@ pub async fn select(
     };
     for (i, p) in candidates.into_iter().enumerate() {
         if !methods.contains_key(&p.partner_id) {
-            let m = payout_methods::get(state.store.as_ref(), handle, &p.partner_id).await?;
+            let m = payout_methods::get(store, handle, &p.partner_id).await?;
             methods.insert(p.partner_id.clone(), m);
         }
         let method = methods.get(&p.partner_id).and_then(Option::as_ref);
         let ctx = Ctx {
-            state,
+            store,
             handle,
             spec,
             now_ms,
@@ -88,7 +88,7 @@ pub async fn select(
 
 /// What a verdict is given in.
 struct Ctx<'a> {
-    state: &'a AppState,
+    store: &'a dyn Store,
     handle: &'a Handle,
     spec: &'a BatchSpec,
     now_ms: i64,
@@ -101,7 +101,7 @@ async fn verdict(
     p: &Payout,
     method: Option<&MethodRecord>,
 ) -> Result<Result<(), Exclusion>, BatchError> {
-    let (state, handle, spec, now_ms) = (ctx.state, ctx.handle, ctx.spec, ctx.now_ms);
+    let (store, handle, spec, now_ms) = (ctx.store, ctx.handle, ctx.spec, ctx.now_ms);
     let Some(method) = method else {
         return Ok(Err(Exclusion::NoPayoutMethod));
     };
@@ -115,7 +115,7 @@ async fn verdict(
         return Ok(Err(Exclusion::CurrencyNotSupported));
     }
     if spec.payout_ids.is_none()
-        && claim::holder(state, handle, &p.payout_id)
+        && claim::holder(store, handle, &p.payout_id)
             .await?
             .is_some_and(|(b, _)| &b != ctx.own)
     {
@@ -154,7 +154,7 @@ fn refuse_named(
 
 /// The payouts named, in their order: each must exist and be pending.
 async fn named_payouts(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     ids: &[PayoutId],
 ) -> Result<Vec<Payout>, BatchError> {
@@ -170,7 +170,7 @@ async fn named_payouts(
                 "payoutIds[{i}]: {id} is named twice."
             )));
         }
-        let p = crate::payouts::get(state, handle, id)
+        let p = crate::payouts::get(store, handle, id)
             .await?
             .ok_or_else(|| {
                 BatchError::Invalid(format!("payoutIds[{i}]: payout {id} was not found."))
@@ -190,12 +190,11 @@ async fn named_payouts(
 }
 
 /// Every pending payout of the handle, oldest first. Round trips: ONE query per 100 payouts.
-async fn pending_payouts(state: &AppState, handle: &Handle) -> Result<Vec<Payout>, BatchError> {
+async fn pending_payouts(store: &dyn Store, handle: &Handle) -> Result<Vec<Payout>, BatchError> {
     let mut out = Vec::new();
     let mut after = None;
     loop {
-        let (page, next) =
-            crate::payouts::list(state.store.as_ref(), handle, None, 100, after).await?;
+        let (page, next) = crate::payouts::list(store, handle, None, 100, after).await?;
         out.extend(
             page.into_iter()
                 .filter(|p| p.status == PayoutStatus::Pending),

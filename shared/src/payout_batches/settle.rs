@@ -3,30 +3,30 @@
 //! repeat, and a repeat of a finished call changes nothing.
 
 use crate::domain::{BatchId, Handle};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::payout_batches::model::{Batch, BatchStatus};
 use crate::payout_batches::{BatchError, claim, get};
 use crate::payouts::settle::{self, Change};
-use crate::platform::store::{Cond, StoreError, WriteOp};
+use crate::platform::store::{Cond, Store, StoreError, WriteOp};
 
 /// Marks the batch paid, then each of its payouts paid with the batch's `reference` through
 /// [`settle::change`]: the payout's lines become paid and the running balances move exactly as
 /// for a single payout. Round trips: ONE read and ONE write, then per payout its settlement.
 #[tracing::instrument(skip_all, fields(handle = %handle, batch = %id))]
 pub async fn mark_paid(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     id: &BatchId,
     reference: &str,
 ) -> Result<Batch, BatchError> {
-    let batch = get(state, handle, id).await?;
+    let batch = get(io.store.as_ref(), handle, id).await?;
     let batch = match batch.status {
         BatchStatus::Open => {
             let mut next = batch.clone();
             next.status = BatchStatus::Paid;
             next.reference = Some(reference.to_owned());
             next.paid_at = Some(crate::platform::time::now_rfc3339());
-            commit(state, handle, &batch, next).await?
+            commit(io.store.as_ref(), handle, &batch, next).await?
         }
         BatchStatus::Paid if batch.reference.as_deref() == Some(reference) => batch,
         BatchStatus::Paid => {
@@ -45,7 +45,7 @@ pub async fn mark_paid(
         let change = Change::Paid {
             reference: reference.to_owned(),
         };
-        settle::change(state, handle, &item.payout_id, change).await?;
+        settle::change(io, handle, &item.payout_id, change).await?;
     }
     Ok(batch)
 }
@@ -54,19 +54,19 @@ pub async fn mark_paid(
 /// Round trips: ONE read and ONE write, then ONE read and ONE delete per payout.
 #[tracing::instrument(skip_all, fields(handle = %handle, batch = %id))]
 pub async fn cancel(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &BatchId,
     reason: &str,
 ) -> Result<Batch, BatchError> {
-    let batch = get(state, handle, id).await?;
+    let batch = get(store, handle, id).await?;
     let batch = match batch.status {
         BatchStatus::Open => {
             let mut next = batch.clone();
             next.status = BatchStatus::Canceled;
             next.reason = Some(reason.to_owned());
             next.canceled_at = Some(crate::platform::time::now_rfc3339());
-            commit(state, handle, &batch, next).await?
+            commit(store, handle, &batch, next).await?
         }
         BatchStatus::Canceled => batch,
         BatchStatus::Paid => {
@@ -75,13 +75,13 @@ pub async fn cancel(
             )));
         }
     };
-    claim::release(state, handle, &batch.batch_id, &batch.payout_ids()).await?;
+    claim::release(store, handle, &batch.batch_id, &batch.payout_ids()).await?;
     Ok(batch)
 }
 
 /// The batch's new status, version-checked against the one read.
 async fn commit(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     current: &Batch,
     mut next: Batch,
@@ -91,7 +91,7 @@ async fn commit(
         item: next.item(handle)?,
         cond: Cond::Version(current.version),
     };
-    match state.store.write(op).await {
+    match store.write(op).await {
         Ok(_) => Ok(next),
         Err(StoreError::ConditionFailed { .. }) => Err(BatchError::Busy),
         Err(e) => Err(e.into()),

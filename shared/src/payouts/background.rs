@@ -5,14 +5,14 @@
 //! done (the same answer as a request that did it all) once it is gone.
 
 use crate::domain::{Handle, PayoutId, PayoutRunKey};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::payouts::budget::Budget;
 use crate::payouts::jobs::{self, Job, Work};
 use crate::payouts::model::{Payout, PayoutError};
 use crate::payouts::place::Place;
 use crate::payouts::settle::{self, Change};
-use crate::payouts::{self, RunId, RunSpec};
-use crate::platform::store::{Query, StoreError, keys};
+use crate::payouts::{self, Payer, RunId, RunSpec};
+use crate::platform::store::{Query, Store, StoreError, keys};
 
 /// Where a request left its work.
 #[derive(Clone, Debug)]
@@ -30,21 +30,21 @@ pub struct Settling {
     pub lines_settled: usize,
 }
 
-/// A run within the request's budget; the rest to the sweeper.
+/// A run within the request's `budget` (`Budget::request`); the rest to the sweeper.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn run(
-    state: &AppState,
+    (payer, budget): (Payer<'_>, &Budget),
     handle: &Handle,
     key: &PayoutRunKey,
     spec: &RunSpec,
     by: &str,
 ) -> Result<Progress<Vec<Payout>>, PayoutError> {
+    let store = payer.io.store.as_ref();
     let key_hash = payouts::key_hash(key);
-    let id = payouts::run_record(state, handle, &key_hash, spec).await?;
+    let id = payouts::run_record(store, handle, &key_hash, spec).await?;
     if id.done {
-        return Ok(Progress::Done(made_by(state, handle, &id).await?));
+        return Ok(Progress::Done(made_by(store, handle, &id).await?));
     }
-    let store = state.store.as_ref();
     let mut job = Job {
         handle: handle.clone(),
         work: Work::Run {
@@ -55,11 +55,10 @@ pub async fn run(
         },
     };
     if jobs::find(store, &job).await?.is_some() {
-        return Ok(Progress::Running(made_by(state, handle, &id).await?));
+        return Ok(Progress::Running(made_by(store, handle, &id).await?));
     }
-    let budget = Budget::request(&state.config);
     let mut place = Place::default();
-    match payouts::run(state, handle, &id, (spec, &budget), by, &mut place).await {
+    match payouts::run(payer, handle, &id, (spec, budget), by, &mut place).await {
         Ok(made) => Ok(Progress::Done(made)),
         Err(PayoutError::Suspended) => {
             // The sweeper goes on from where this request stopped.
@@ -67,7 +66,7 @@ pub async fn run(
                 *left = place;
             }
             jobs::enqueue(store, &job).await?;
-            Ok(Progress::Running(made_by(state, handle, &id).await?))
+            Ok(Progress::Running(made_by(store, handle, &id).await?))
         }
         Err(e) => Err(e),
     }
@@ -78,7 +77,7 @@ pub async fn run(
 /// partner and the currency, so ONE query per 1,000 payouts of that millisecond finds them,
 /// and a payout of another run of the same millisecond is told apart.
 pub async fn made_by(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &RunId,
 ) -> Result<Vec<Payout>, StoreError> {
@@ -87,7 +86,7 @@ pub async fn made_by(
     let mut query = Query::prefix(keys::payouts_pk(handle), prefix, 1000);
     let mut out = Vec::new();
     loop {
-        let page = state.store.query(query.clone()).await?;
+        let page = store.query(query.clone()).await?;
         for item in &page.items {
             let p = Payout::from_item(item)?;
             let ours =
@@ -111,13 +110,13 @@ pub async fn made_by(
 /// lines as far as the budget goes, the rest to the sweeper.
 #[tracing::instrument(skip_all, fields(handle = %handle, payout = %id))]
 pub async fn change(
-    state: &AppState,
+    (io, budget): (Io<'_>, &Budget),
     handle: &Handle,
     id: &PayoutId,
     change: Change,
 ) -> Result<Progress<Settling>, PayoutError> {
-    let payout = settle::status(state, handle, id, change).await?;
-    let store = state.store.as_ref();
+    let payout = settle::status(io, handle, id, change).await?;
+    let store = io.store.as_ref();
     let mut job = Job {
         handle: handle.clone(),
         work: Work::Settle {
@@ -142,8 +141,7 @@ pub async fn change(
     if jobs::is_settled(store, handle, id).await? {
         return Ok(Progress::Done(settling(u32::MAX, payout)));
     }
-    let budget = Budget::request(&state.config);
-    match settle::settle_from(state, handle, &payout, 0, &budget).await? {
+    match settle::settle_from(store, handle, &payout, 0, budget).await? {
         None => Ok(Progress::Done(settling(u32::MAX, payout))),
         Some(page) => {
             job.work = Work::Settle {

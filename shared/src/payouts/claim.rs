@@ -3,7 +3,6 @@
 //! so two runs never pay one line and a line changed meanwhile is read again and done alone.
 
 use crate::domain::{CommissionId, Currency, Handle, PartnerId, PayoutId};
-use crate::kernel::state::AppState;
 use crate::ledger::batch;
 use crate::ledger::model::{Commission, Status};
 use crate::payouts::RunSpec;
@@ -11,7 +10,7 @@ use crate::payouts::budget::Budget;
 use crate::payouts::model::PayoutError;
 use crate::payouts::select::{self, LivePages};
 use crate::payouts::stage;
-use crate::platform::store::StoreError;
+use crate::platform::store::{Store, StoreError};
 
 /// Pass two of a partner's run: claims for payout `id` every payable line of `currency` (and
 /// keeps those it claimed on an earlier try), page by page in id order from `after` (its place
@@ -20,14 +19,13 @@ use crate::platform::store::StoreError;
 /// transaction per ~99 lines claimed and ONE staging put. Stops (`Suspended`) when `budget` is
 /// spent, its claims kept and staged: a later call from `after` claims the rest.
 pub async fn claim_all(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     (partner, currency): (&PartnerId, Currency),
     id: &PayoutId,
     (spec, budget): (&RunSpec, &Budget),
     after: &mut Option<String>,
 ) -> Result<(), PayoutError> {
-    let store = state.store.as_ref();
     let mut pages = LivePages::after(store, handle, partner, after.clone());
     while let Some(lines) = pages.next_within(budget).await? {
         let (mut page, wanted): (Vec<Commission>, Vec<Commission>) = lines
@@ -35,7 +33,7 @@ pub async fn claim_all(
             .filter(|l| l.currency == currency)
             .filter(|l| l.payout_id.as_ref() == Some(id) || select::payable(l, spec))
             .partition(|l| l.payout_id.as_ref() == Some(id));
-        page.extend(claim_page(state, handle, id, wanted).await?);
+        page.extend(claim_page(store, handle, id, wanted).await?);
         stage::put(store, handle, id, after.as_deref(), &page).await?;
         if let Ok(next) = pages.place() {
             *after = next;
@@ -47,7 +45,7 @@ pub async fn claim_all(
 /// Claims `lines` (as read) for `id` in batched transactions; a refused batch's lines one by
 /// one. Answers the lines claimed, as stored.
 async fn claim_page(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &PayoutId,
     lines: Vec<Commission>,
@@ -56,10 +54,10 @@ async fn claim_page(
         l.payout_id = Some(id.clone());
         l
     });
-    let done = batch::update_many(state.store.as_ref(), handle, changed.collect()).await?;
+    let done = batch::update_many(store, handle, changed.collect()).await?;
     let mut out = done.committed;
     for line in done.refused {
-        out.extend(claim_one(state, handle, id, line).await?);
+        out.extend(claim_one(store, handle, id, line).await?);
     }
     Ok(out)
 }
@@ -68,7 +66,7 @@ async fn claim_page(
 /// it is no longer payable. A version that moved for another reason (the approval sweep, a
 /// review) is read again and the claim retried: dropping it would leave the line in no payout.
 async fn claim_one(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &PayoutId,
     mut line: Commission,
@@ -76,14 +74,13 @@ async fn claim_one(
     for _ in 0..8 {
         let mut next = line.clone();
         next.payout_id = Some(id.clone());
-        match state.store.transact(next.update(handle)?).await {
+        match store.transact(next.update(handle)?).await {
             Ok(()) => {
                 next.updated();
                 return Ok(Some(next));
             }
             Err(StoreError::TxConflict { index: 0, .. }) => {
-                let Some(fresh) =
-                    crate::ledger::get(state.store.as_ref(), handle, &line.commission_id).await?
+                let Some(fresh) = crate::ledger::get(store, handle, &line.commission_id).await?
                 else {
                     return Ok(None);
                 };
@@ -107,12 +104,12 @@ async fn claim_one(
 /// canceled).
 #[tracing::instrument(skip_all, fields(handle = %handle, payout = %id))]
 pub async fn release(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &PayoutId,
     ids: &[CommissionId],
 ) -> Result<(), StoreError> {
-    change_all(state, handle, ids, |c| {
+    change_all(store, handle, ids, |c| {
         (c.payout_id.as_ref() == Some(id)).then(|| {
             let mut n = c.clone();
             n.payout_id = None;
@@ -126,18 +123,17 @@ pub async fn release(
 /// Changes each line of `ids` by `change` (`None`: leave it), 500 at a time: read, then
 /// written in batched transactions; a line changed meanwhile is read again and done alone.
 pub async fn change_all(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     ids: &[CommissionId],
     change: impl Fn(&Commission) -> Option<Commission>,
 ) -> Result<(), StoreError> {
-    let store = state.store.as_ref();
     for chunk in ids.chunks(select::PAGE) {
         let lines = select::read_lines(store, handle, chunk).await?;
         let changed: Vec<Commission> = lines.iter().filter_map(&change).collect();
         let done = batch::update_many(store, handle, changed).await?;
         for line in done.refused {
-            set_line(state, handle, &line.commission_id, &change).await?;
+            set_line(store, handle, &line.commission_id, &change).await?;
         }
     }
     Ok(())
@@ -145,13 +141,13 @@ pub async fn change_all(
 
 /// Rewrites one line with `change` (None: leave it), version-checked and retried.
 pub(crate) async fn set_line(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &CommissionId,
     change: impl Fn(&Commission) -> Option<Commission>,
 ) -> Result<(), StoreError> {
     for _ in 0..8 {
-        let Some(line) = crate::ledger::get(state.store.as_ref(), handle, id).await? else {
+        let Some(line) = crate::ledger::get(store, handle, id).await? else {
             return Ok(());
         };
         let Some(mut next) = change(&line) else {
@@ -159,7 +155,7 @@ pub(crate) async fn set_line(
         };
         next.version = line.version;
         next.as_read = line.as_read.clone();
-        match state.store.transact(next.update(handle)?).await {
+        match store.transact(next.update(handle)?).await {
             Ok(()) => return Ok(()),
             Err(StoreError::TxConflict { index: 0, .. }) => continue,
             Err(e) => return Err(e),

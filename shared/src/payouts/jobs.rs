@@ -14,11 +14,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Handle, PayoutId};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::payouts::budget::Budget;
 use crate::payouts::model::{PayoutError, PayoutStatus};
 use crate::payouts::place::Place;
-use crate::payouts::{self, RunSpec};
+use crate::payouts::{self, Payer, RunSpec};
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys, to_doc};
 
 /// Jobs one sweep looks at.
@@ -111,7 +111,8 @@ async fn finish(store: &dyn Store, job: &Job) -> Result<(), StoreError> {
 /// already done (a second sweep, a redelivery) finds nothing left and changes nothing. A run
 /// not done, cut by its budget or failed, saves its place in the job: the next step goes on
 /// from there.
-pub async fn advance(state: &AppState, job: &Job, budget: &Budget) -> Result<bool, PayoutError> {
+pub async fn advance(payer: Payer<'_>, job: &Job, budget: &Budget) -> Result<bool, PayoutError> {
+    let store = payer.io.store.as_ref();
     let done = match &job.work {
         Work::Run {
             key_hash,
@@ -120,20 +121,20 @@ pub async fn advance(state: &AppState, job: &Job, budget: &Budget) -> Result<boo
             place,
         } => {
             let mut place = place.clone();
-            let done = run_step(state, &job.handle, key_hash, (spec, budget), by, &mut place).await;
+            let done = run_step(payer, &job.handle, key_hash, (spec, budget), by, &mut place).await;
             if !matches!(done, Ok(true)) {
                 let mut next = job.clone();
                 if let Work::Run { place: saved, .. } = &mut next.work {
                     *saved = place;
                 }
-                save(state.store.as_ref(), &next).await?;
+                save(store, &next).await?;
             }
             done?
         }
         Work::Settle {
             payout_id,
             next_page,
-        } => match settle_step(state, &job.handle, payout_id, *next_page, budget).await? {
+        } => match settle_step(payer.io, &job.handle, payout_id, *next_page, budget).await? {
             None => true,
             Some(page) => {
                 let mut next = job.clone();
@@ -141,13 +142,13 @@ pub async fn advance(state: &AppState, job: &Job, budget: &Budget) -> Result<boo
                     payout_id: payout_id.clone(),
                     next_page: page,
                 };
-                save(state.store.as_ref(), &next).await?;
+                save(store, &next).await?;
                 false
             }
         },
     };
     if done {
-        finish(state.store.as_ref(), job).await?;
+        finish(store, job).await?;
     }
     Ok(done)
 }
@@ -155,20 +156,21 @@ pub async fn advance(state: &AppState, job: &Job, budget: &Budget) -> Result<boo
 /// A run carried on from `place` (moved to where it stops): done once it makes its last payout
 /// (then recorded done, so its repeat answers what it made).
 async fn run_step(
-    state: &AppState,
+    payer: Payer<'_>,
     handle: &Handle,
     key_hash: &str,
     (spec, budget): (&RunSpec, &Budget),
     by: &str,
     place: &mut Place,
 ) -> Result<bool, PayoutError> {
-    let id = payouts::run_record(state, handle, key_hash, spec).await?;
+    let store = payer.io.store.as_ref();
+    let id = payouts::run_record(store, handle, key_hash, spec).await?;
     if id.done {
         return Ok(true);
     }
-    match payouts::run(state, handle, &id, (spec, budget), by, place).await {
+    match payouts::run(payer, handle, &id, (spec, budget), by, place).await {
         Ok(_) => {
-            payouts::run_done(state, handle, &id, spec).await?;
+            payouts::run_done(store, handle, &id, spec).await?;
             Ok(true)
         }
         Err(PayoutError::Suspended) => Ok(false),
@@ -179,21 +181,22 @@ async fn run_step(
 /// A settlement carried on from `page`: `None` once every line is settled (then the payout is
 /// marked settled), else the page to go on from.
 async fn settle_step(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     id: &PayoutId,
     page: u32,
     budget: &Budget,
 ) -> Result<Option<u32>, PayoutError> {
-    let Some(p) = payouts::get(state, handle, id).await? else {
+    let store = io.store.as_ref();
+    let Some(p) = payouts::get(store, handle, id).await? else {
         return Ok(None);
     };
     if p.status == PayoutStatus::Pending {
         return Ok(None);
     }
-    let left = payouts::settle::settle_from(state, handle, &p, page, budget).await?;
+    let left = payouts::settle::settle_from(store, handle, &p, page, budget).await?;
     if left.is_none() {
-        mark_settled(state.store.as_ref(), handle, id).await?;
+        mark_settled(store, handle, id).await?;
     }
     Ok(left)
 }
@@ -241,14 +244,14 @@ pub async fn pending(store: &dyn Store) -> Result<Vec<Job>, StoreError> {
 /// One sweep: every job left, one after another, within ONE [`Budget::sweep`] (so a sweep ends
 /// inside its function's timeout). A failing job is logged and left for the next sweep.
 /// Answers how many finished.
-pub async fn sweep(state: &AppState) -> Result<usize, StoreError> {
+pub async fn sweep(payer: Payer<'_>) -> Result<usize, StoreError> {
     let budget = Budget::sweep();
     let mut finished = 0;
-    for job in pending(state.store.as_ref()).await? {
+    for job in pending(payer.io.store.as_ref()).await? {
         if budget.check().is_err() {
             break;
         }
-        match advance(state, &job, &budget).await {
+        match advance(payer, &job, &budget).await {
             Ok(true) => finished += 1,
             Ok(false) => {}
             // Left for the next sweep.

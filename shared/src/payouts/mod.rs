@@ -25,16 +25,33 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
+use crate::domain::proof::jws::ProofKeyring;
 use crate::domain::proof::merkle;
 use crate::domain::{Currency, Handle, PartnerId, PayoutId, PayoutRunKey};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
+use crate::kernel::state::Unconfigured;
 use crate::ledger::emit;
 use crate::partners;
 use crate::payouts::budget::Budget;
 pub use crate::payouts::model::{
     Payout, PayoutError, PayoutEvent, PayoutStatus, PayoutView, get, list, payout_event,
 };
-use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
+use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
+
+/// What a payout run, its jobs and their statements' seals use of the process (issue 48): the
+/// store and the queue, and the statements' signing keys (a process built without them fails
+/// only where a statement is sealed).
+#[derive(Clone, Copy)]
+pub struct Payer<'a> {
+    pub io: Io<'a>,
+    pub signing: Result<&'a ProofKeyring, Unconfigured>,
+}
+
+impl<'a> Payer<'a> {
+    pub fn new(io: Io<'a>, signing: Result<&'a ProofKeyring, Unconfigured>) -> Self {
+        Self { io, signing }
+    }
+}
 
 /// A validated run request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,7 +89,7 @@ pub fn key_hash(key: &PayoutRunKey) -> String {
 /// The run's record: created once per key; a key reused with another request is refused.
 /// Round trips: ONE read (a new run: and ONE put-if-absent).
 pub async fn run_record(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     key_hash: &str,
     spec: &RunSpec,
@@ -85,7 +102,7 @@ pub async fn run_record(
         done: r.done,
     };
     for _ in 0..3 {
-        if let Some(item) = state.store.get(&pk, &sk).await? {
+        if let Some(item) = store.get(&pk, &sk).await? {
             let r: RunRecord = item.parse()?;
             if r.fingerprint != fingerprint {
                 return Err(PayoutError::KeyReused);
@@ -99,7 +116,7 @@ pub async fn run_record(
         };
         let item = Item::new(pk.clone(), sk.clone(), crate::platform::store::to_doc(&r)?)
             .expiring_at(Some(crate::platform::store::now_unix() + 365 * 86_400));
-        if crate::platform::store::put_new(state.store.as_ref(), item).await? {
+        if crate::platform::store::put_new(store, item).await? {
             return Ok(id(r));
         }
     }
@@ -108,7 +125,7 @@ pub async fn run_record(
 
 /// Records that the run finished in the background. Round trips: ONE put.
 pub async fn run_done(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     id: &RunId,
     spec: &RunSpec,
@@ -125,7 +142,7 @@ pub async fn run_done(
         item,
         cond: Cond::None,
     };
-    state.store.write(put).await.map(|_| ())
+    store.write(put).await.map(|_| ())
 }
 
 /// A run from `place` (its start, or where an earlier call of the same run stopped): every
@@ -135,7 +152,7 @@ pub async fn run_done(
 /// its payouts kept), `place` saying where: the same run from there goes on.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn run(
-    state: &AppState,
+    payer: Payer<'_>,
     handle: &Handle,
     id: &RunId,
     (spec, budget): (&RunSpec, &Budget),
@@ -143,7 +160,7 @@ pub async fn run(
     place: &mut place::Place,
 ) -> Result<Vec<Payout>, PayoutError> {
     let run = Run {
-        state,
+        payer,
         handle,
         spec,
         budget,
@@ -176,7 +193,7 @@ pub fn payout_id_of(
 
 /// One run's request and identity.
 struct Run<'a> {
-    state: &'a AppState,
+    payer: Payer<'a>,
     handle: &'a Handle,
     spec: &'a RunSpec,
     budget: &'a Budget,
@@ -196,7 +213,7 @@ impl Run<'_> {
     /// The partner named, else every partner of the handle. Round trips: ONE read, or ONE
     /// query per 100 partners.
     async fn partners(&self) -> Result<Vec<partners::Partner>, StoreError> {
-        let store = self.state.store.as_ref();
+        let store = self.payer.io.store.as_ref();
         if let Some(id) = &self.spec.partner_id {
             return Ok(partners::get(store, self.handle, id)
                 .await?
@@ -266,8 +283,8 @@ impl Run<'_> {
         };
         let ours = |currency| self.id_of(p, currency);
         let within = (self.spec, self.budget);
-        let (state, handle) = (self.state, self.handle);
-        let done = select::tally(state, handle, p, within, self.now_ms, &ours, &mut sums).await;
+        let (io, handle) = (self.payer.io, self.handle);
+        let done = select::tally(io, handle, p, within, self.now_ms, &ours, &mut sums).await;
         let (after, nets) = sums;
         place.reach(
             p,
@@ -289,10 +306,10 @@ impl Run<'_> {
         net: i128,
         claim: &mut place::Pass,
     ) -> Result<Option<Payout>, PayoutError> {
-        let (state, handle) = (self.state, self.handle);
-        let store = state.store.as_ref();
+        let handle = self.handle;
+        let store = self.payer.io.store.as_ref();
         let id = self.id_of(&partner.partner_id, currency);
-        if let Some(existing) = get(state, handle, &id).await? {
+        if let Some(existing) = get(store, handle, &id).await? {
             return Ok(Some(existing));
         }
         let minimum = self
@@ -308,19 +325,21 @@ impl Run<'_> {
         let p = &partner.partner_id;
         let within = (self.spec, self.budget);
         if let place::Pass::Claim { after, .. } = claim {
-            claim::claim_all(state, handle, (p, currency), &id, within, after).await?;
+            claim::claim_all(store, handle, (p, currency), &id, within, after).await?;
         }
         let claimed = stage::gather(store, handle, &id).await?;
         let amount = i64::try_from(claimed.net).ok().filter(|a| *a >= minimum);
         let Some(amount) = amount else {
             stage::clear(store, handle, &id).await?;
-            claim::release(state, handle, &id, &claimed.ids).await?;
+            claim::release(store, handle, &id, &claimed.ids).await?;
             return Ok(None);
         };
         let stored = (claimed.ids.as_slice(), claimed.leaves.as_slice());
         let line_pages = lines::write(store, handle, &id, stored).await?;
         let payout = self.payout(id, partner, currency, amount, &claimed, line_pages);
-        create_with_sequence(state, handle, payout).await.map(Some)
+        create_with_sequence(self.payer, handle, payout)
+            .await
+            .map(Some)
     }
 
     /// The new payout's record (sealed and sequenced by [`create_with_sequence`]).
@@ -373,20 +392,21 @@ struct Head {
 /// Writes the payout with the partner's next sequence: [chain head advanced at the version read,
 /// payout put-if-absent] in ONE transaction, with its `payout.created` event.
 async fn create_with_sequence(
-    state: &AppState,
+    payer: Payer<'_>,
     handle: &Handle,
     mut payout: Payout,
 ) -> Result<Payout, PayoutError> {
     let (pk, sk) = keys::payout_head(handle, &payout.partner_id);
+    let store = payer.io.store.as_ref();
     for _ in 0..16 {
-        let current = state.store.get(&pk, &sk).await?;
+        let current = store.get(&pk, &sk).await?;
         let (head, cond, version): (Head, Cond, u64) = match &current {
             Some(item) => (item.parse()?, Cond::Version(item.version), item.version),
             None => (Head::default(), Cond::Absent, 0),
         };
         payout.sequence = head.sequence + 1;
         payout.previous_statement_hash = head.last_statement_hash.clone();
-        crate::payouts::statement::seal(state.signing()?, handle, &mut payout);
+        crate::payouts::statement::seal(payer.signing?, handle, &mut payout);
         let next = Head {
             sequence: payout.sequence,
             last_payout_id: Some(payout.payout_id.clone()),
@@ -406,11 +426,11 @@ async fn create_with_sequence(
             cond: Cond::Absent,
         };
         let emits = vec![payout_event(&payout, PayoutEvent::Created)];
-        match emit::commit(state.io(), handle, vec![head_op, pay_op], emits).await {
+        match emit::commit(payer.io, handle, vec![head_op, pay_op], emits).await {
             Ok(()) => return Ok(payout),
             Err(StoreError::TxConflict { index: 0, .. }) => continue,
             Err(StoreError::TxConflict { .. }) => {
-                return get(state, handle, &payout.payout_id)
+                return get(store, handle, &payout.payout_id)
                     .await?
                     .ok_or(PayoutError::Busy);
             }

@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Currency, Handle, PartnerId, PayoutId};
 use crate::kernel::events::{EventPayload, EventType, Payload};
-use crate::kernel::state::AppState;
 use crate::ledger::emit::Emit;
 use crate::platform::store::{Item, Query, StoreError, keys};
 
@@ -95,14 +94,11 @@ impl Payout {
 
 #[tracing::instrument(skip_all, fields(handle = %handle, payout = %id))]
 pub async fn get(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     id: &PayoutId,
 ) -> Result<Option<Payout>, StoreError> {
-    let item = state
-        .store
-        .get(&keys::payouts_pk(handle), id.as_str())
-        .await?;
+    let item = store.get(&keys::payouts_pk(handle), id.as_str()).await?;
     item.as_ref().map(Payout::from_item).transpose()
 }
 

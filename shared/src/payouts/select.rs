@@ -6,7 +6,7 @@
 use futures::{StreamExt, TryStreamExt};
 
 use crate::domain::{CommissionId, Currency, Handle, PartnerId, PayoutId};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::ledger::model::{Commission, Status};
 use crate::ledger::{due, index};
 use crate::payouts::RunSpec;
@@ -126,7 +126,7 @@ pub fn payable(line: &Commission, spec: &RunSpec) -> bool {
 /// transaction each). Holds the sums only. `at` moves past each page read, so a call stopped
 /// (`Suspended`) when `budget` is spent is taken up where it stopped.
 pub async fn tally(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     partner: &PartnerId,
     (spec, budget): (&RunSpec, &Budget),
@@ -134,13 +134,13 @@ pub async fn tally(
     ours: &(dyn Fn(Currency) -> PayoutId + Sync),
     at: &mut (Option<String>, Nets),
 ) -> Result<(), PayoutError> {
-    let mut pages = LivePages::after(state.store.as_ref(), handle, partner, at.0.clone());
+    let mut pages = LivePages::after(io.store.as_ref(), handle, partner, at.0.clone());
     while let Some(lines) = pages.next_within(budget).await? {
         for line in lines {
             let mine = line.payout_id.as_ref() == Some(&ours(line.currency));
             let line = match mine {
                 true => line,
-                false => due::approve_if_due(state.io(), handle, line, now_ms).await?,
+                false => due::approve_if_due(io, handle, line, now_ms).await?,
             };
             if mine || payable(&line, spec) {
                 *at.1.0.entry(line.currency).or_default() += line.minor();

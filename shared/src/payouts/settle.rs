@@ -2,14 +2,14 @@
 //! lines (paid, or released to the next run).
 
 use crate::domain::{Handle, PayoutId};
-use crate::kernel::state::AppState;
+use crate::kernel::io::Io;
 use crate::ledger::emit;
 use crate::ledger::model::{Commission, Status};
 use crate::payouts;
 use crate::payouts::budget::Budget;
 use crate::payouts::lines::PAGE;
 use crate::payouts::model::{Payout, PayoutError, PayoutStatus};
-use crate::platform::store::StoreError;
+use crate::platform::store::{Store, StoreError};
 
 /// Where a status change leads.
 pub enum Change {
@@ -35,30 +35,30 @@ impl Change {
 /// `payouts::background::change`).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn change(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     id: &PayoutId,
     change: Change,
 ) -> Result<Payout, PayoutError> {
-    let payout = status(state, handle, id, change).await?;
-    settle_lines(state, handle, &payout).await?;
+    let payout = status(io, handle, id, change).await?;
+    settle_lines(io.store.as_ref(), handle, &payout).await?;
     Ok(payout)
 }
 
 /// The status part of [`change`]: the payout as changed (or as it already was, changed the
 /// same way). Round trips: ONE read, then ONE transaction when it was pending.
 pub async fn status(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     id: &PayoutId,
     change: Change,
 ) -> Result<Payout, PayoutError> {
     let target = change.target();
-    let payout = payouts::get(state, handle, id)
+    let payout = payouts::get(io.store.as_ref(), handle, id)
         .await?
         .ok_or_else(|| PayoutError::NotFound(id.clone()))?;
     if payout.status == PayoutStatus::Pending {
-        return commit_status(state, handle, payout, change).await;
+        return commit_status(io, handle, payout, change).await;
     }
     if payout.status != target {
         return Err(PayoutError::InvalidState(
@@ -73,7 +73,7 @@ pub async fn status(
 }
 
 async fn commit_status(
-    state: &AppState,
+    io: Io<'_>,
     handle: &Handle,
     current: Payout,
     change: Change,
@@ -100,7 +100,7 @@ async fn commit_status(
         .then(|| payouts::payout_event(&next, payouts::PayoutEvent::Paid))
         .into_iter()
         .collect();
-    match emit::commit(state.io(), handle, vec![op], emits).await {
+    match emit::commit(io, handle, vec![op], emits).await {
         Ok(()) => {
             next.version += 1;
             Ok(next)
@@ -130,9 +130,9 @@ fn settled(p: &Payout) -> impl Fn(&Commission) -> Option<Commission> + '_ {
 
 /// Settles every line of `p` in batched transactions (`payouts::claim::change_all`): a payout
 /// of 10^5 lines settles in ~10^3.
-async fn settle_lines(state: &AppState, handle: &Handle, p: &Payout) -> Result<(), StoreError> {
-    let ids = payouts::lines::ids(state.store.as_ref(), handle, p).await?;
-    payouts::claim::change_all(state, handle, &ids, settled(p)).await
+async fn settle_lines(store: &dyn Store, handle: &Handle, p: &Payout) -> Result<(), StoreError> {
+    let ids = payouts::lines::ids(store, handle, p).await?;
+    payouts::claim::change_all(store, handle, &ids, settled(p)).await
 }
 
 /// Settles `p`'s lines a page of 1,000 ids at a time from page `from`, within `budget`:
@@ -140,7 +140,7 @@ async fn settle_lines(state: &AppState, handle: &Handle, p: &Payout) -> Result<(
 /// a repeated request) changes nothing twice: each line's change checks what it is.
 /// Round trips: per page, ONE read of its ids, 1,000 reads, ~10 transactions.
 pub async fn settle_from(
-    state: &AppState,
+    store: &dyn Store,
     handle: &Handle,
     p: &Payout,
     from: u32,
@@ -154,8 +154,8 @@ pub async fn settle_from(
         let offset = usize::try_from(page)
             .unwrap_or(usize::MAX)
             .saturating_mul(PAGE);
-        let ids = payouts::lines::ids_range(state.store.as_ref(), handle, p, offset, PAGE).await?;
-        payouts::claim::change_all(state, handle, &ids, settled(p)).await?;
+        let ids = payouts::lines::ids_range(store, handle, p, offset, PAGE).await?;
+        payouts::claim::change_all(store, handle, &ids, settled(p)).await?;
         budget.spend(ids.len());
     }
     Ok(None)

@@ -8,7 +8,6 @@ use sha2::{Digest, Sha256};
 use crate::domain::proof::jws::{self, ProofKeyring};
 use crate::domain::proof::{jcs, merkle};
 use crate::domain::{Currency, Handle, PartnerId, PayoutId, SubIds};
-use crate::kernel::state::AppState;
 use crate::ledger::model::Commission;
 use crate::payouts::model::Payout;
 use crate::platform::store::StoreError;
@@ -68,13 +67,12 @@ pub const PAGE_MAX_LINES: usize = 5_000;
 /// touches, then ONE read per line, 64 at a time.
 #[tracing::instrument(skip_all, fields(handle = %handle, payout = %p.payout_id, offset, limit))]
 pub async fn page(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     p: &Payout,
     offset: usize,
     limit: usize,
 ) -> Result<Vec<Line>, StoreError> {
-    let store = state.store.as_ref();
     let ids = crate::payouts::lines::ids_range(store, handle, p, offset, limit).await?;
     let read = crate::payouts::select::read_lines(store, handle, &ids).await?;
     if read.len() != ids.len() {
@@ -253,15 +251,14 @@ pub struct Proof {
 /// in it. From the leaf hashes stored beside the ids (a payout made since they were): the ids'
 /// pages and the one line. Round trips: ONE query per 1,000 pages of ids, then ONE read.
 pub async fn proof_of(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     p: &Payout,
     commission: &str,
 ) -> Result<Option<Proof>, StoreError> {
-    let store = state.store.as_ref();
     let (ids, leaves) = crate::payouts::lines::ids_and_leaves(store, handle, p).await?;
     if leaves.is_empty() {
-        return proof_from_lines(state, handle, p, commission, &ids).await;
+        return proof_from_lines(store, handle, p, commission, &ids).await;
     }
     let Some(index) = ids.iter().position(|id| id.as_str() == commission) else {
         return Ok(None);
@@ -280,13 +277,12 @@ pub async fn proof_of(
 /// 500 at a time, and kept as leaf hashes (32 bytes a line: 3 MB at 10^5 lines, where the
 /// lines themselves took hundreds). Round trips: ONE read per line, 64 at a time.
 async fn proof_from_lines(
-    state: &AppState,
+    store: &dyn crate::platform::store::Store,
     handle: &Handle,
     p: &Payout,
     commission: &str,
     ids: &[crate::domain::CommissionId],
 ) -> Result<Option<Proof>, StoreError> {
-    let store = state.store.as_ref();
     let mut hashes = Vec::with_capacity(ids.len());
     let mut found = None;
     for chunk in ids.chunks(crate::payouts::select::PAGE) {

@@ -286,7 +286,8 @@ async fn outbox_sweeper(state: AppState) {
             ),
             Err(e) => tracing::warn!(error = %e, "commission approval sweep failed"),
         }
-        match crate::payouts::jobs::sweep(&state).await {
+        let payer = crate::payouts::Payer::new(state.io(), state.signing());
+        match crate::payouts::jobs::sweep(payer).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(finished = n, "payout jobs finished in the background"),
             Err(e) => tracing::warn!(error = %e, "payout job sweep failed"),

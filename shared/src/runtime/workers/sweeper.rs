@@ -48,7 +48,8 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
             .await?;
     let approved =
         crate::ledger::due::sweep(state.io(), crate::platform::time::now_millis()).await?;
-    let payout_jobs = crate::payouts::jobs::sweep(state).await?;
+    let payer = crate::payouts::Payer::new(state.io(), state.signing());
+    let payout_jobs = crate::payouts::jobs::sweep(payer).await?;
     let scheduled = trigger.get("time").and_then(Value::as_str).unwrap_or("-");
     if resent > 0 {
         tracing::warn!(resent, scheduled, "outbox sweep re-enqueued events");
