@@ -19,8 +19,24 @@ use crate::domain::{
     referrer_host, route, segment,
 };
 use crate::kernel::events::ClickData;
-use crate::kernel::state::{AppState, Unconfigured};
+use crate::kernel::io::Io;
+use crate::kernel::state::{LinkCache, RedirectSettingsCache, Unconfigured};
 use crate::platform::store::StoreError;
+use crate::platform::stream::ClickStream;
+
+/// What a visit uses of the process (issue 48): the store and queue, the click stream, the ctx
+/// keys, the link and redirect-settings caches and the attribution window. A few references,
+/// `Copy`: the router builds one per visit (`http::redirect::redirector`).
+#[derive(Clone, Copy)]
+pub struct Redirector<'a> {
+    pub io: Io<'a>,
+    /// Where the click is appended (`None`: sent as an events-queue message instead).
+    pub stream: Option<&'a dyn ClickStream>,
+    pub ctx_keys: Result<&'a crate::domain::CtxKeyring, Unconfigured>,
+    pub links: &'a LinkCache,
+    pub settings: &'a RedirectSettingsCache,
+    pub attribution_window: std::time::Duration,
+}
 
 /// One visit as the edge read it. Nothing here is trusted for more than routing and reporting:
 /// the country is the edge's (or the console's tried one), the rest the visitor's own.
@@ -72,34 +88,27 @@ pub enum VisitError {
 /// The visit of `slug` (as the visitor typed it) on `handle`.
 #[instrument(level = "debug", skip_all, fields(handle = %handle))]
 pub async fn visit(
-    state: &AppState,
+    r: Redirector<'_>,
     handle: &Handle,
     slug: &str,
     visitor: &Visitor<'_>,
 ) -> Result<Outcome, VisitError> {
-    let ctx_keys = state.ctx_keys()?;
+    let ctx_keys = r.ctx_keys?;
     let Ok(slug) = Slug::parse(slug) else {
-        return orphan(state, handle, OrphanKind::NotFound, visitor).await;
+        return orphan(r, handle, OrphanKind::NotFound, visitor).await;
     };
     // Round trip 1 (skipped on a cache hit): the link.
-    let Some(link) =
-        crate::links::load_cached(state.store.as_ref(), &state.link_cache, handle, &slug).await?
+    let Some(link) = crate::links::load_cached(r.io.store.as_ref(), r.links, handle, &slug).await?
     else {
-        return orphan(state, handle, OrphanKind::NotFound, visitor).await;
+        return orphan(r, handle, OrphanKind::NotFound, visitor).await;
     };
     let mut visit = Visit::read(visitor, &link);
     let now = crate::platform::store::now_unix();
     if let Some(expiry) = link.expiry.as_ref().filter(|e| now >= e.expires_at_unix) {
-        return expired(state, handle, &link, &mut visit, expiry, now).await;
+        return expired(r, handle, &link, &mut visit, expiry, now).await;
     }
     let decision = route(&link, &visit.input);
-    let mut claims = visit.claims(
-        ClickId::new(),
-        handle,
-        &link,
-        now,
-        state.config.attribution_window,
-    );
+    let mut claims = visit.claims(ClickId::new(), handle, &link, now, r.attribution_window);
     // A keyed digest of the address, humans only (~1 µs of HMAC, no I/O).
     claims.address_hash = visitor
         .address
@@ -116,7 +125,7 @@ pub async fn visit(
     );
     let click = visit.click_data(claims, decision.destination_url, now);
     // Round trip 2: the click, durable before the visitor leaves (crate::clicks::record).
-    if !crate::clicks::record(state.io(), state.clicks.as_deref(), handle, &click)
+    if !crate::clicks::record(r.io, r.stream, handle, &click)
         .await
         .kept()
     {
@@ -134,22 +143,17 @@ pub async fn visit(
 /// failure is logged, the visitor is still answered), and the handle's fallback URL for it
 /// (its settings: cached, else ONE read).
 pub async fn orphan(
-    state: &AppState,
+    r: Redirector<'_>,
     handle: &Handle,
     kind: OrphanKind,
     visitor: &Visitor<'_>,
 ) -> Result<Outcome, VisitError> {
     let ua = classify_user_agent_bytes(visitor.user_agent);
     let bot = ua.is_bot() || visitor.head;
-    if let Err(e) = super::orphans::record(state.store.as_ref(), handle, kind, bot).await {
+    if let Err(e) = super::orphans::record(r.io.store.as_ref(), handle, kind, bot).await {
         tracing::warn!(error = %e, kind = kind.as_str(), "orphan visit not counted");
     }
-    let settings = super::orphans::settings_cached(
-        state.store.as_ref(),
-        &state.redirect_settings_cache,
-        handle,
-    )
-    .await?;
+    let settings = super::orphans::settings_cached(r.io.store.as_ref(), r.settings, handle).await?;
     let fallback = match kind {
         OrphanKind::NotFound => settings.not_found_url.clone(),
         OrphanKind::Base => settings.base_url.clone(),
@@ -160,26 +164,20 @@ pub async fn orphan(
 /// An expired link: no ctx (nothing can convert on it), the click recorded as expired (counted,
 /// never qualified). The expiry is part of the cached link: no store read is added.
 async fn expired(
-    state: &AppState,
+    r: Redirector<'_>,
     handle: &Handle,
     link: &Link,
     visit: &mut Visit,
     expiry: &Expiry,
     now: i64,
 ) -> Result<Outcome, VisitError> {
-    let claims = visit.claims(
-        ClickId::new(),
-        handle,
-        link,
-        now,
-        state.config.attribution_window,
-    );
+    let claims = visit.claims(ClickId::new(), handle, link, now, r.attribution_window);
     let target = expiry.expired_url.as_deref().unwrap_or("");
     let click = ClickData {
         expired: true,
         ..visit.click_data(claims, target, now)
     };
-    if !crate::clicks::record(state.io(), state.clicks.as_deref(), handle, &click)
+    if !crate::clicks::record(r.io, r.stream, handle, &click)
         .await
         .kept()
     {

@@ -18,6 +18,32 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{DomainError, Handle};
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
+/// What a provider's delivery uses of the process (issue 48): a conversion's intake (its store
+/// and queue among it), the ctx keys that verify a ref's or a ctx's click and digest an email,
+/// and the largest value a sale may carry. A few references, `Copy`: the router builds one per
+/// delivery (`http::integrations`).
+#[derive(Clone, Copy)]
+pub struct Deps<'a> {
+    pub intake: crate::conversions::Intake<'a>,
+    pub ctx_keys: Result<&'a crate::domain::CtxKeyring, crate::kernel::state::Unconfigured>,
+    pub max_value: rust_decimal::Decimal,
+}
+
+impl<'a> Deps<'a> {
+    pub fn store(&self) -> &'a dyn crate::platform::store::Store {
+        self.intake.io.store.as_ref()
+    }
+
+    pub fn io(&self) -> crate::kernel::io::Io<'a> {
+        self.intake.io
+    }
+
+    /// What a binding uses: the store and queue, and the keys that digest an email.
+    pub fn binder(&self) -> crate::customers::bind::Binder<'a> {
+        crate::customers::bind::Binder::new(self.intake.io, self.ctx_keys.ok())
+    }
+}
+
 /// The providers a handle can connect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -8,13 +8,13 @@ use serde_json::{Map, Value};
 
 use super::Provider;
 use super::payments::{self, Payment};
+use crate::connectors::Deps;
 use crate::conversions::record::Channel;
 use crate::conversions::{ConversionError, Receipt};
 use crate::customers::Customer;
 use crate::customers::bind::{self, LeadError};
 use crate::domain::Handle;
 use crate::domain::conversion::ConversionInput;
-use crate::kernel::state::AppState;
 use crate::platform::store::StoreError;
 
 /// A sale as a provider reports it.
@@ -35,7 +35,7 @@ pub struct Sale<'a> {
 /// The sale's conversion (`Ok(Err(why))` when it cannot be one: a value past the maximum, a
 /// currency 10x does not take), linked from its payment ids. `Err`: transient, retry.
 pub async fn record(
-    state: &AppState,
+    deps: Deps<'_>,
     handle: &Handle,
     sale: Sale<'_>,
 ) -> Result<Result<Receipt, String>, StoreError> {
@@ -47,9 +47,7 @@ pub async fn record(
         test: Some(sale.test),
         metadata: Some(Value::Object(sale.metadata.clone())),
     };
-    let valid = input
-        .validate()
-        .and_then(|c| c.within_max(state.config.max_conversion_value));
+    let valid = input.validate().and_then(|c| c.within_max(deps.max_value));
     let conversion = match valid {
         Ok(c) => c,
         Err(e) => return Ok(Err(e.to_string())),
@@ -58,19 +56,26 @@ pub async fn record(
     let Some(currency) = conversion.currency else {
         return Ok(Err("the sale has no currency".to_owned()));
     };
-    let receipt =
-        match bind::convert(state, handle, sale.customer, conversion, Channel::Verified).await {
-            Ok(receipt) => receipt,
-            Err(e) if transient(&e) => return Err(StoreError::Unavailable(e.to_string())),
-            Err(e) => return Ok(Err(e.to_string())),
-        };
+    let receipt = match bind::convert(
+        deps.intake,
+        handle,
+        sale.customer,
+        conversion,
+        Channel::Verified,
+    )
+    .await
+    {
+        Ok(receipt) => receipt,
+        Err(e) if transient(&e) => return Err(StoreError::Unavailable(e.to_string())),
+        Err(e) => return Ok(Err(e.to_string())),
+    };
     let payment = Payment {
         conversion_id: receipt.conversion_id.to_string(),
         value: sale.value,
         currency,
     };
     payments::link(
-        state.store.as_ref(),
+        deps.store(),
         handle,
         sale.provider,
         &sale.payment_ids,

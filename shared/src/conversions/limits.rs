@@ -22,7 +22,6 @@ use futures::future::join_all;
 use super::record::Channel;
 use crate::domain::conversion::ValidConversion;
 use crate::domain::{CtxClaims, Handle};
-use crate::kernel::state::AppState;
 use crate::platform::store::{CounterCap, Store, StoreError, WriteOp, keys, now_unix};
 use crate::{
     kernel::ratelimit,
@@ -43,12 +42,12 @@ pub(super) struct Admissions(Vec<Admission>);
 /// per full shard of the handle's counter near its limit. `Err(limited)` names the first limit
 /// reached (handle, then click, then address); nothing stays counted then.
 pub(super) async fn admit(
-    state: &AppState,
+    intake: super::submit::Intake<'_>,
     handle: &Handle,
     ctx: &CtxClaims,
     channel: &Channel,
 ) -> Result<Result<Admissions, Limited>, StoreError> {
-    let limits = &state.config.rate_limits;
+    let limits = intake.limits;
     let now = now_unix();
     let window = Window::at(now, limits.window_secs);
     // The verified route has a bucket of its own: public submissions never spend it.
@@ -72,8 +71,8 @@ pub(super) async fn admit(
     }
     let counted = join_all(counters.iter().map(|(bucket, limit, _)| {
         ratelimit::admit(
-            state.store.as_ref(),
-            &state.full_counters,
+            intake.io.store.as_ref(),
+            intake.full,
             handle,
             bucket,
             *limit,
@@ -100,7 +99,7 @@ pub(super) async fn admit(
         (None, Some(limited)) => Ok(Err(limited)),
         (None, None) => return Ok(Ok(admitted)),
     };
-    refund(state.store.as_ref(), admitted).await;
+    refund(intake.io.store.as_ref(), admitted).await;
     outcome
 }
 

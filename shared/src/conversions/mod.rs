@@ -60,4 +60,4 @@ mod submit;
 mod supersede;
 
 pub use record::Channel;
-pub use submit::{ConversionError, CustomerSale, Receipt, submit, submit_as};
+pub use submit::{ConversionError, CustomerSale, Intake, Receipt, submit, submit_as};

@@ -14,8 +14,23 @@ use crate::domain::{
 use crate::kernel::events::{ConversionData, Event, Payload};
 use crate::kernel::io::Io;
 use crate::kernel::ratelimit::Limited;
-use crate::kernel::state::AppState;
+use crate::kernel::state::{FullCounters, PolicyCache};
+use crate::platform::config::RateLimits;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, now_unix};
+
+/// What a conversion's intake uses of the process (issue 48): the store and queue, the
+/// handles' cached policies, the rate limits and the cache of counters found full, the keys
+/// that sign a receipt (none: unsigned) and how long an idempotency key is kept. A few
+/// references, `Copy`: the router builds one per request (`http::conversions::intake`).
+#[derive(Clone, Copy)]
+pub struct Intake<'a> {
+    pub io: Io<'a>,
+    pub policies: &'a PolicyCache,
+    pub limits: &'a RateLimits,
+    pub full: &'a FullCounters,
+    pub signing: Option<&'a crate::domain::proof::jws::ProofKeyring>,
+    pub retention: std::time::Duration,
+}
 
 /// Positions in the transaction: the idempotency record first (a replay is recognised before
 /// any other condition is looked at), then the conversion record, its outbox entry, and under a
@@ -144,12 +159,12 @@ enum Attempt {
 /// key record, so a replay is still answered as one. Only a conversion beyond its click's cap
 /// costs a second transaction.
 pub async fn submit(
-    state: &AppState,
+    intake: Intake<'_>,
     ctx: &CtxClaims,
     conversion: ValidConversion,
     channel: Channel,
 ) -> Result<Receipt, ConversionError> {
-    submit_as(state, ctx, conversion, channel, None).await
+    submit_as(intake, ctx, conversion, channel, None).await
 }
 
 /// [`submit`] of a bound customer's conversion (issue 44): `ctx` is the binding's click, and
@@ -157,7 +172,7 @@ pub async fn submit(
 /// counts nothing twice.
 #[tracing::instrument(skip_all, fields(handle = %ctx.handle, click = %ctx.click_id))]
 pub async fn submit_as(
-    state: &AppState,
+    intake: Intake<'_>,
     ctx: &CtxClaims,
     conversion: ValidConversion,
     channel: Channel,
@@ -165,13 +180,13 @@ pub async fn submit_as(
 ) -> Result<Receipt, ConversionError> {
     let handle = ctx.handle.clone();
     let policy =
-        super::policy::load_cached(state.store.as_ref(), &state.policy_cache, &handle).await?;
+        super::policy::load_cached(intake.io.store.as_ref(), intake.policies, &handle).await?;
     let public = matches!(channel, Channel::Public { .. });
     if public && policy.public_conversions == PublicConversions::Deny {
         return Err(ConversionError::VerificationRequired(handle.to_string()));
     }
     let submission = Submission {
-        state,
+        intake,
         handle: &handle,
         ctx,
         conversion: &conversion,
@@ -180,9 +195,9 @@ pub async fn submit_as(
         customer,
     };
     let plan = Plan::new(&submission, false)?;
-    let admissions = match super::limits::admit(state, &handle, ctx, &channel).await? {
+    let admissions = match super::limits::admit(intake, &handle, ctx, &channel).await? {
         Ok(admitted) => admitted,
-        Err(limited) => return plan.refused(state.store.as_ref(), limited).await,
+        Err(limited) => return plan.refused(intake.io.store.as_ref(), limited).await,
     };
     let outcome = submission.commit(plan).await;
     let keep = match &outcome {
@@ -193,14 +208,14 @@ pub async fn submit_as(
         Err(_) => false,
     };
     if !keep {
-        super::limits::refund(state.store.as_ref(), admissions).await;
+        super::limits::refund(intake.io.store.as_ref(), admissions).await;
     }
     outcome
 }
 
 /// One submission's inputs.
 struct Submission<'a> {
-    state: &'a AppState,
+    intake: Intake<'a>,
     handle: &'a Handle,
     ctx: &'a CtxClaims,
     conversion: &'a ValidConversion,
@@ -215,13 +230,13 @@ impl<'a> Submission<'a> {
     async fn commit(&self, mut plan: Plan<'a>) -> Result<Receipt, ConversionError> {
         let mut key_cond = Cond::Absent;
         for _ in 0..MAX_ATTEMPTS {
-            match plan.attempt(self.state.io(), key_cond.clone()).await? {
+            match plan.attempt(self.intake.io, key_cond.clone()).await? {
                 Attempt::Done(receipt) => return Ok(*receipt),
                 Attempt::Retry(cond) => key_cond = cond,
                 Attempt::Supersede { version, held } => {
                     let (ops, event) = plan.created(Cond::Version(version))?;
                     let handle = self.handle;
-                    match super::supersede::commit(self.state.io(), handle, ops, event, &held)
+                    match super::supersede::commit(self.intake.io, handle, ops, event, &held)
                         .await?
                     {
                         true => return Ok(plan.receipt.clone()),
@@ -264,7 +279,7 @@ struct Plan<'a> {
 
 impl<'a> Plan<'a> {
     fn new(sub: &Submission<'a>, over_cap: bool) -> Result<Self, StoreError> {
-        let (state, ctx, conversion) = (sub.state, sub.ctx, sub.conversion);
+        let (intake, ctx, conversion) = (sub.intake, sub.ctx, sub.conversion);
         let conversion_id = ConversionId::new();
         let verified = *sub.channel == Channel::Verified;
         let now = now_unix();
@@ -285,13 +300,12 @@ impl<'a> Plan<'a> {
             data.customer_bound_at.clone_from(&c.bound_at);
             data.customer_self_referral = c.self_referral;
         }
-        data.receipt = state
+        data.receipt = intake
             .signing
-            .as_deref()
             .map(|keys| super::signed::sign(keys, sub.handle.as_str(), &data));
         let receipt = Receipt::of(&data);
         let payload_hash = conversion.payload_hash(ctx.click_id.as_str());
-        let retention = crate::domain::time::secs(state.config.idempotency_retention);
+        let retention = crate::domain::time::secs(intake.retention);
         let record = IdempotencyRecord::completed(
             payload_hash.clone(),
             receipt.clone(),

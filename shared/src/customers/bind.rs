@@ -8,7 +8,7 @@ use super::repo;
 use super::{Binding, Customer, CustomerError, Email, SELF_REFERRAL};
 use crate::campaigns::model::Campaign;
 use crate::conversions::idempotency::IdempotencyRecord;
-use crate::conversions::{Channel, ConversionError, CustomerSale, Receipt};
+use crate::conversions::{Channel, ConversionError, CustomerSale, Intake, Receipt};
 use crate::domain::CtxKeyring;
 use crate::domain::conversion::ValidConversion;
 use crate::domain::{
@@ -16,7 +16,6 @@ use crate::domain::{
     IdempotencyKey, PartnerId, Slug,
 };
 use crate::kernel::io::Io;
-use crate::kernel::state::AppState;
 use crate::platform::store::StoreError;
 
 /// What a lead did: the customer's binding (new or the one that won before), whether this
@@ -56,7 +55,7 @@ impl<'a> Binder<'a> {
 /// Round trips: the campaign read, the binding's transaction, then a conversion's.
 #[tracing::instrument(skip_all, fields(handle = %claims.handle, customer = %customer_id))]
 pub async fn lead(
-    state: &AppState,
+    (binder, intake): (Binder<'_>, Intake<'_>),
     claims: CtxClaims,
     customer_id: &CustomerId,
     email: Option<Email>,
@@ -64,7 +63,6 @@ pub async fn lead(
     channel: Channel,
 ) -> Result<Lead, LeadError> {
     let test = claims.test;
-    let binder = Binder::new(state.io(), state.ctx_keys.as_deref());
     let (customer, bound) = by_ctx(binder, claims, customer_id, email).await?;
     let conversion = ValidConversion {
         idempotency_key: idempotency_key.unwrap_or_else(|| lead_key(customer_id)),
@@ -75,7 +73,7 @@ pub async fn lead(
         metadata: None,
     };
     let handle = customer.claims.handle.clone();
-    let receipt = convert(state, &handle, &customer, conversion, channel).await?;
+    let receipt = convert(intake, &handle, &customer, conversion, channel).await?;
     Ok(Lead {
         customer,
         bound,
@@ -87,13 +85,13 @@ pub async fn lead(
 /// customer's first of its event type (a plan's `appliesTo`). Round trips: the first-sale claim,
 /// then a conversion's.
 pub async fn convert(
-    state: &AppState,
+    intake: Intake<'_>,
     handle: &Handle,
     customer: &Customer,
     conversion: ValidConversion,
     channel: Channel,
 ) -> Result<Receipt, LeadError> {
-    let store = state.store.as_ref();
+    let store = intake.io.store.as_ref();
     let (id, key) = (&customer.customer_id, &conversion.idempotency_key);
     let first = repo::claim_first(store, handle, id, &conversion.event_type, key)
         .await
@@ -108,7 +106,7 @@ pub async fn convert(
         counted: Some(counted),
     };
     let claims = &customer.claims;
-    Ok(crate::conversions::submit_as(state, claims, conversion, channel, Some(&sale)).await?)
+    Ok(crate::conversions::submit_as(intake, claims, conversion, channel, Some(&sale)).await?)
 }
 
 /// The lead's key when the caller gives none: one lead per customer and handle.
@@ -242,13 +240,13 @@ pub async fn coupon_claims(
 /// claim, then the conversion's.
 #[tracing::instrument(skip_all, fields(handle = %handle, customer = %customer_id))]
 pub async fn unattributed(
-    state: &AppState,
+    intake: Intake<'_>,
     handle: &Handle,
     customer_id: &CustomerId,
     conversion: ValidConversion,
     channel: Channel,
 ) -> Result<Receipt, LeadError> {
-    let store = state.store.as_ref();
+    let store = intake.io.store.as_ref();
     let key = &conversion.idempotency_key;
     let seed = format!("{handle}\nunattributed\n{customer_id}\n{key}");
     let click_id = replay_click(store, handle, key, &seed)
@@ -269,7 +267,7 @@ pub async fn unattributed(
         campaign_id: None,
         ..campaign_less_claims(handle, click_id)
     };
-    Ok(crate::conversions::submit_as(state, &claims, conversion, channel, Some(&sale)).await?)
+    Ok(crate::conversions::submit_as(intake, &claims, conversion, channel, Some(&sale)).await?)
 }
 
 /// The click a conversion without a visitor's click names: the one its first try recorded

@@ -722,7 +722,8 @@ async fn try_redirect(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Link {slug}")))?;
     let tried = Tried::read(&state, &caller.handle, &slug, &body, &headers)?;
-    let outcome = visit::visit(&state, &caller.handle, slug.as_str(), &tried.visitor()).await?;
+    let r = crate::http::redirect::redirector(&state);
+    let outcome = visit::visit(r, &caller.handle, slug.as_str(), &tried.visitor()).await?;
     Ok(axum::Json(TryResponse::new(tried.short_url, outcome)))
 }
 

@@ -126,6 +126,18 @@ async fn create_public(
     Ok(accepted(receipt))
 }
 
+/// What a conversion's intake uses of the router's state.
+pub(crate) fn intake(state: &AppState) -> conversions::Intake<'_> {
+    conversions::Intake {
+        io: state.io(),
+        policies: &state.policy_cache,
+        limits: &state.config.rate_limits,
+        full: &state.full_counters,
+        signing: state.signing.as_deref(),
+        retention: state.config.idempotency_retention,
+    }
+}
+
 /// What a conversion is attributed by (the contract's order: the customer's binding, else the
 /// ctx, else the coupon code).
 struct By {
@@ -158,7 +170,7 @@ async fn submit(
             }
             (None, None) => return Err(ApiError::invalid_ctx("ctx is required.")),
         };
-        return Ok(conversions::submit(state, &claims, conversion, channel).await?);
+        return Ok(conversions::submit(intake(state), &claims, conversion, channel).await?);
     };
     match bind::attributed(
         bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
@@ -169,9 +181,9 @@ async fn submit(
     )
     .await?
     {
-        Some(bound) => Ok(bind::convert(state, handle, &bound, conversion, channel).await?),
+        Some(bound) => Ok(bind::convert(intake(state), handle, &bound, conversion, channel).await?),
         // Bound to no one and nothing to bind it by: recorded, unattributed.
-        None => Ok(bind::unattributed(state, handle, &id, conversion, channel).await?),
+        None => Ok(bind::unattributed(intake(state), handle, &id, conversion, channel).await?),
     }
 }
 

@@ -181,7 +181,11 @@ async fn create_lead(
         .map(IdempotencyKey::parse)
         .transpose()?;
     let channel = Channel::Public { client };
-    let lead = bind::lead(&state, claims, &id, masked, key, channel).await?;
+    let deps = (
+        bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
+        crate::http::conversions::intake(&state),
+    );
+    let lead = bind::lead(deps, claims, &id, masked, key, channel).await?;
     let c = lead.customer;
     let status = if lead.receipt.deduped {
         StatusCode::OK

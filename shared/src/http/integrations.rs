@@ -156,7 +156,7 @@ async fn stripe_event(
     let header = headers
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
-    let received = stripe::receive(&state, &handle, header, &body).await?;
+    let received = stripe::receive(deps(&state), &handle, header, &body).await?;
     Ok(answered(received.deduped, &received.entry))
 }
 
@@ -177,8 +177,17 @@ async fn shopify_event(
         shop_domain: header("x-shopify-shop-domain"),
         body: &body,
     };
-    let (deduped, entry) = shopify::receive(&state, &handle, delivery).await?;
+    let (deduped, entry) = shopify::receive(deps(&state), &handle, delivery).await?;
     Ok(answered(deduped, &entry))
+}
+
+/// What a provider's delivery uses of the router's state.
+fn deps(state: &AppState) -> connectors::Deps<'_> {
+    connectors::Deps {
+        intake: crate::http::conversions::intake(state),
+        ctx_keys: state.ctx_keys(),
+        max_value: state.config.max_conversion_value,
+    }
 }
 
 impl From<ShopifyError> for ApiError {

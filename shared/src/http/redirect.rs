@@ -92,11 +92,24 @@ pub(crate) async fn bare_domain(State(state): State<AppState>, request: Request)
         return not_found().into_response();
     };
     let visitor = visitor(&state, &parts);
-    let answer = match visit::orphan(&state, &handle, OrphanKind::Base, &visitor).await {
+    let answer = match visit::orphan(redirector(&state), &handle, OrphanKind::Base, &visitor).await
+    {
         Ok(outcome) => respond(&state, outcome, &parts.headers),
         Err(e) => Err(e.into()),
     };
     answer.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// What a visit uses of the router's state.
+pub(crate) fn redirector(state: &AppState) -> visit::Redirector<'_> {
+    visit::Redirector {
+        io: state.io(),
+        stream: state.clicks.as_deref(),
+        ctx_keys: state.ctx_keys(),
+        links: &state.link_cache,
+        settings: &state.redirect_settings_cache,
+        attribution_window: state.config.attribution_window,
+    }
 }
 
 /// The redirect, start to end; `Err` is an early answer (404, 500).
@@ -107,7 +120,7 @@ async fn serve(state: &AppState, slug: &str, request: &Parts) -> Result<Response
         address: address.as_deref(),
         ..visitor(state, request)
     };
-    let outcome = visit::visit(state, &handle, slug, &visitor).await?;
+    let outcome = visit::visit(redirector(state), &handle, slug, &visitor).await?;
     respond(state, outcome, &request.headers)
 }
 

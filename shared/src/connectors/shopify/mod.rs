@@ -17,8 +17,8 @@ use sha2::Sha256;
 
 use super::log::{self, Claim, Outcome, Status};
 use super::{Integration, Provider};
+use crate::connectors::Deps;
 use crate::domain::Handle;
-use crate::kernel::state::AppState;
 use crate::platform::store::StoreError;
 
 const SHOPIFY: Provider = Provider::Shopify;
@@ -72,11 +72,11 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 /// Verifies, claims and applies one delivery (see the module).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn receive(
-    state: &AppState,
+    deps: Deps<'_>,
     handle: &Handle,
     delivery: Delivery<'_>,
 ) -> Result<(bool, log::Entry), ShopifyError> {
-    let store = state.store.as_ref();
+    let store = deps.store();
     let integration = super::get(store, handle, SHOPIFY)
         .await?
         .ok_or_else(|| ShopifyError::NotConnected(handle.clone()))?;
@@ -97,7 +97,7 @@ pub async fn receive(
             Status::Failed,
             "sent by another shop than the integration's shopDomain",
         ),
-        false => apply(state, handle, &integration, topic, &id, delivery.body).await?,
+        false => apply(deps, handle, &integration, topic, &id, delivery.body).await?,
     };
     let entry = log::finish(store, handle, SHOPIFY, entry, outcome).await?;
     Ok((false, entry))
@@ -120,7 +120,7 @@ fn delivery_id(webhook_id: Option<&str>, body: &[u8]) -> String {
 
 /// What the delivery does. Transient failures are `Err` (Shopify retries); the rest an outcome.
 pub async fn apply(
-    state: &AppState,
+    deps: Deps<'_>,
     handle: &Handle,
     integration: &Integration,
     topic: &str,
@@ -131,7 +131,7 @@ pub async fn apply(
         return Ok(Outcome::with(Status::Failed, "the body is not JSON"));
     };
     let ev = orders::Delivery {
-        state,
+        deps,
         handle,
         integration,
         object: &object,

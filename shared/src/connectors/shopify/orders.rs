@@ -10,17 +10,17 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use super::{SHOPIFY, ShopifyError};
+use crate::connectors::Deps;
 use crate::connectors::log::{self, Claim, Outcome, Status};
 use crate::connectors::sales::{self, Sale};
 use crate::connectors::{Integration, payments, refs};
 use crate::conversions::reverse::{self, ReverseError, ValidReverse};
 use crate::customers::{Customer, CustomerError, bind, repo};
 use crate::domain::{BoundBy, ConversionId, CouponCode, CtxClaims, CustomerId, Handle};
-use crate::kernel::state::AppState;
 
 /// One delivery being applied.
 pub struct Delivery<'a> {
-    pub state: &'a AppState,
+    pub deps: Deps<'a>,
     pub handle: &'a Handle,
     pub integration: &'a Integration,
     pub object: &'a Value,
@@ -94,7 +94,7 @@ pub async fn paid(d: &Delivery<'_>) -> Result<Outcome, ShopifyError> {
         metadata,
         payment_ids: vec![order.clone()],
     };
-    match sales::record(d.state, d.handle, sale).await? {
+    match sales::record(d.deps, d.handle, sale).await? {
         Ok(receipt) => {
             replay(d, &order).await?;
             Ok(Outcome::processed(Some(receipt.conversion_id.to_string())))
@@ -117,32 +117,18 @@ async fn attributed(
     d: &Delivery<'_>,
     id: &CustomerId,
 ) -> Result<Result<Option<Customer>, String>, ShopifyError> {
-    let state = d.state;
+    let deps = d.deps;
     let bound = match referral(d).await? {
         Err(why) => return Ok(Err(why)),
         Ok(Some(claims)) => {
-            bind::by_ctx_from(
-                bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
-                claims,
-                id,
-                None,
-                BoundBy::Shopify,
-            )
-            .await
+            bind::by_ctx_from(deps.binder(), claims, id, None, BoundBy::Shopify).await
         }
         Ok(None) => match coupon(d) {
             Some(code) if is_coupon(d, &code).await? => {
-                bind::by_coupon(
-                    bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
-                    d.handle,
-                    id,
-                    &code,
-                    None,
-                )
-                .await
+                bind::by_coupon(deps.binder(), d.handle, id, &code, None).await
             }
             _ => {
-                let known = repo::get(state.store.as_ref(), d.handle, id).await?;
+                let known = repo::get(deps.store(), d.handle, id).await?;
                 return Ok(Ok(known.map(|(c, _)| c)));
             }
         },
@@ -164,7 +150,7 @@ fn coupon(d: &Delivery<'_>) -> Option<CouponCode> {
 }
 
 async fn is_coupon(d: &Delivery<'_>, code: &CouponCode) -> Result<bool, ShopifyError> {
-    let store = d.state.store.as_ref();
+    let store = d.deps.store();
     Ok(crate::customers::coupons::lookup(store, d.handle, code)
         .await?
         .is_some())
@@ -186,7 +172,7 @@ async fn referral(d: &Delivery<'_>) -> Result<Result<Option<CtxClaims>, String>,
     };
     let reference = note("tenx_ref").or_else(|| landing("tenx_ref"));
     let token = match (reference, note("tenx_ctx").or_else(|| landing("ctx"))) {
-        (Some(r), _) => match refs::resolve(d.state.store.as_ref(), d.handle, &r).await? {
+        (Some(r), _) => match refs::resolve(d.deps.store(), d.handle, &r).await? {
             Some(ctx) => ctx,
             None => return Ok(Err(format!("ref {r} is unknown or expired"))),
         },
@@ -194,7 +180,7 @@ async fn referral(d: &Delivery<'_>) -> Result<Result<Option<CtxClaims>, String>,
         (None, None) => return Ok(Ok(None)),
     };
     let now = crate::platform::store::now_unix();
-    match d.state.ctx_keys()?.verify(&token, now) {
+    match d.deps.ctx_keys?.verify(&token, now) {
         Ok(claims) if &claims.handle == d.handle => Ok(Ok(Some(claims))),
         Ok(_) => Ok(Err("the ctx is another handle's click".into())),
         Err(e) => Ok(Err(format!("the ctx is not valid: {e:?}"))),
@@ -238,7 +224,7 @@ async fn reverse_order(
     total: impl Fn(Decimal) -> Decimal,
     reason: &str,
 ) -> Result<Outcome, ShopifyError> {
-    let store = d.state.store.as_ref();
+    let store = d.deps.store();
     let Some(sale) = payments::find(store, d.handle, SHOPIFY, &[order.to_owned()]).await? else {
         park(d, order).await?;
         return Ok(Outcome::with(
@@ -261,7 +247,7 @@ async fn reverse_order(
         reason: reason.to_owned(),
         amount: Some(amount),
     };
-    match reverse::reverse_to(d.state.io(), d.handle, &id, &request, "shopify").await {
+    match reverse::reverse_to(d.deps.io(), d.handle, &id, &request, "shopify").await {
         Ok(_) => Ok(Outcome::processed(Some(sale.conversion_id))),
         Err(ReverseError::Store(e)) => Err(e.into()),
         Err(ReverseError::Busy) => {
@@ -275,14 +261,14 @@ async fn reverse_order(
 async fn park(d: &Delivery<'_>, order: &str) -> Result<(), ShopifyError> {
     let parked =
         serde_json::json!({"topic": d.topic, "id": d.id, "body": String::from_utf8_lossy(d.body)});
-    let store = d.state.store.as_ref();
+    let store = d.deps.store();
     payments::park(store, d.handle, SHOPIFY, order, d.id, &parked.to_string()).await?;
     Ok(())
 }
 
 /// Applies the deliveries parked under `order` now that its sale is here.
 async fn replay(d: &Delivery<'_>, order: &str) -> Result<(), ShopifyError> {
-    let store = d.state.store.as_ref();
+    let store = d.deps.store();
     for (sk, raw) in payments::parked(store, d.handle, SHOPIFY, &[order.to_owned()]).await? {
         let parked: Value = serde_json::from_str(&raw).unwrap_or_default();
         let (topic, id) = (
@@ -291,7 +277,7 @@ async fn replay(d: &Delivery<'_>, order: &str) -> Result<(), ShopifyError> {
         );
         let body = parked["body"].as_str().unwrap_or_default().as_bytes();
         let outcome = Box::pin(super::apply(
-            d.state,
+            d.deps,
             d.handle,
             d.integration,
             topic,

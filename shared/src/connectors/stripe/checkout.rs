@@ -59,7 +59,7 @@ pub async fn completed(ev: &Event<'_>) -> Result<Outcome, StripeError> {
         payment_ids: vec![payment.to_owned(), session.to_owned()],
     };
     let ids = sale.payment_ids.clone();
-    match sales::record(ev.state, ev.handle, sale).await? {
+    match sales::record(ev.deps, ev.handle, sale).await? {
         Ok(receipt) => {
             super::parked::replay(ev, &ids).await?;
             Ok(Outcome::processed(Some(receipt.conversion_id.to_string())))
@@ -84,7 +84,7 @@ async fn referral(ev: &Event<'_>) -> Result<Result<Option<CtxClaims>, String>, S
         .str("client_reference_id")
         .or_else(|| ev.str("metadata.tenx_ref"));
     let token = match (reference, ev.str("metadata.tenx_ctx")) {
-        (Some(r), _) => match refs::resolve(ev.state.store.as_ref(), ev.handle, r).await? {
+        (Some(r), _) => match refs::resolve(ev.deps.store(), ev.handle, r).await? {
             Some(ctx) => ctx,
             None => return Ok(Err(format!("ref {r} is unknown or expired"))),
         },
@@ -92,7 +92,7 @@ async fn referral(ev: &Event<'_>) -> Result<Result<Option<CtxClaims>, String>, S
         (None, None) => return Ok(Ok(None)),
     };
     let now = crate::platform::store::now_unix();
-    match ev.state.ctx_keys()?.verify(&token, now) {
+    match ev.deps.ctx_keys?.verify(&token, now) {
         Ok(claims) if &claims.handle == ev.handle => Ok(Ok(Some(claims))),
         Ok(_) => Ok(Err("the ctx is another handle's click".into())),
         Err(e) => Ok(Err(format!("the ctx is not valid: {e:?}"))),
@@ -106,24 +106,16 @@ async fn bound(
     id: &CustomerId,
     claims: Option<CtxClaims>,
 ) -> Result<Result<Option<Customer>, String>, StripeError> {
-    let state = ev.state;
+    let deps = ev.deps;
     let Some(claims) = claims else {
-        let known = repo::get(state.store.as_ref(), ev.handle, id).await?;
+        let known = repo::get(deps.store(), ev.handle, id).await?;
         return Ok(Ok(known.map(|(c, _)| c)));
     };
     let email = ev.str("customer_details.email").and_then(|raw| {
-        let keys = state.ctx_keys.as_deref()?;
+        let keys = deps.ctx_keys.ok()?;
         Email::protect(keys, raw).ok()
     });
-    match bind::by_ctx_from(
-        bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
-        claims,
-        id,
-        email,
-        BoundBy::Stripe,
-    )
-    .await
-    {
+    match bind::by_ctx_from(deps.binder(), claims, id, email, BoundBy::Stripe).await {
         Ok((customer, _)) => Ok(Ok(Some(customer))),
         Err(crate::customers::CustomerError::Store(e)) => Err(e.into()),
         Err(e) => Ok(Err(e.to_string())),

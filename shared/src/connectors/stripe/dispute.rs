@@ -19,7 +19,7 @@ pub async fn changed(ev: &Event<'_>, closed: bool) -> Result<Outcome, StripeErro
     let Some(first) = ids.first() else {
         return Ok(Outcome::with(Status::Failed, "the dispute names no charge"));
     };
-    let store = ev.state.store.as_ref();
+    let store = ev.deps.store();
     let Some(sale) = payments::find(store, ev.handle, STRIPE, &ids).await? else {
         super::parked::park(ev, first).await?;
         return Ok(Outcome::with(
@@ -34,10 +34,8 @@ pub async fn changed(ev: &Event<'_>, closed: bool) -> Result<Outcome, StripeErro
         ));
     };
     let done = match (closed, ev.str("status")) {
-        (false, _) => dispute::hold(ev.state.store.as_ref(), ev.handle, &conversion).await?,
-        (true, Some("won")) => {
-            dispute::release(ev.state.store.as_ref(), ev.handle, &conversion).await?
-        }
+        (false, _) => dispute::hold(ev.deps.store(), ev.handle, &conversion).await?,
+        (true, Some("won")) => dispute::release(ev.deps.store(), ev.handle, &conversion).await?,
         (true, Some("lost")) => return lost(ev, &conversion, &sale).await,
         (true, other) => {
             let why = format!("a closed dispute with status {}", other.unwrap_or("none"));
@@ -65,7 +63,7 @@ async fn lost(
         reason: "dispute_lost".to_owned(),
         amount: Some(sale.value),
     };
-    match reverse::reverse_to(ev.state.io(), ev.handle, conversion, &request, "stripe").await {
+    match reverse::reverse_to(ev.deps.io(), ev.handle, conversion, &request, "stripe").await {
         Ok(_) => Ok(Outcome::processed(Some(sale.conversion_id.clone()))),
         Err(ReverseError::Store(e)) => Err(e.into()),
         Err(ReverseError::Busy) => {

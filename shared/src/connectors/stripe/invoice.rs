@@ -35,7 +35,7 @@ pub async fn paid(ev: &Event<'_>) -> Result<Outcome, StripeError> {
             "the invoice names no customer",
         ));
     };
-    let store = ev.state.store.as_ref();
+    let store = ev.deps.store();
     let Some((customer, _)) = repo::get(store, ev.handle, &customer_id).await? else {
         return unbound(ev, &customer_id).await;
     };
@@ -62,7 +62,7 @@ pub async fn paid(ev: &Event<'_>) -> Result<Outcome, StripeError> {
         metadata,
         payment_ids: payment_ids.clone(),
     };
-    match sales::record(ev.state, ev.handle, sale).await? {
+    match sales::record(ev.deps, ev.handle, sale).await? {
         Ok(receipt) => {
             super::parked::replay(ev, &payment_ids).await?;
             Ok(Outcome::processed(Some(receipt.conversion_id.to_string())))
@@ -103,7 +103,7 @@ pub async fn payment_paid(ev: &Event<'_>) -> Result<Outcome, StripeError> {
         .filter(|id| super::valid_id(id))
         .map(str::to_owned)
         .collect();
-    let store = ev.state.store.as_ref();
+    let store = ev.deps.store();
     let Some(sale) = payments::find(store, ev.handle, STRIPE, &[invoice.to_owned()]).await? else {
         // Its invoice.paid may come later (or never: an invoice of a customer no one referred).
         super::parked::park(ev, invoice).await?;

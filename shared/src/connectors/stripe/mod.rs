@@ -25,8 +25,8 @@ use serde_json::Value;
 
 use super::log::{self, Claim, Entry, Outcome, Status};
 use super::{Integration, Provider};
+use crate::connectors::Deps;
 use crate::domain::Handle;
-use crate::kernel::state::AppState;
 use crate::platform::store::StoreError;
 
 const STRIPE: Provider = Provider::Stripe;
@@ -54,12 +54,12 @@ pub struct Received {
 /// applied is logged `failed` and answered.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn receive(
-    state: &AppState,
+    deps: Deps<'_>,
     handle: &Handle,
     header: Option<&str>,
     body: &[u8],
 ) -> Result<Received, StripeError> {
-    let store = state.store.as_ref();
+    let store = deps.store();
     let integration = super::get(store, handle, STRIPE)
         .await?
         .ok_or_else(|| StripeError::NotConnected(handle.clone()))?;
@@ -76,7 +76,7 @@ pub async fn receive(
         }
         Claim::New(entry) | Claim::Unfinished(entry) => entry,
     };
-    let outcome = apply(state, handle, &integration, &event, body).await?;
+    let outcome = apply(deps, handle, &integration, &event, body).await?;
     tracing::info!(event = %id, kind = %kind, status = ?outcome.status, reason = ?outcome.reason, "stripe event");
     let entry = log::finish(store, handle, STRIPE, entry, outcome).await?;
     Ok(Received {
@@ -114,7 +114,7 @@ pub fn valid_id(id: &str) -> bool {
 
 /// What the event does. Transient failures are `Err` (Stripe retries); the rest an outcome.
 pub async fn apply(
-    state: &AppState,
+    deps: Deps<'_>,
     handle: &Handle,
     integration: &Integration,
     event: &Value,
@@ -126,7 +126,7 @@ pub async fn apply(
     }
     let test = event["livemode"].as_bool() == Some(false);
     let ctx = Event {
-        state,
+        deps,
         handle,
         integration,
         object,
@@ -150,7 +150,7 @@ pub async fn apply(
 
 /// One event being applied, and what it needs.
 pub struct Event<'a> {
-    pub state: &'a AppState,
+    pub deps: Deps<'a>,
     pub handle: &'a Handle,
     pub integration: &'a Integration,
     /// `data.object`.

@@ -19,7 +19,7 @@ pub async fn park(ev: &Event<'_>, key: &str) -> Result<(), StripeError> {
         .ok()
         .and_then(|e| e["id"].as_str().map(str::to_owned))
         .unwrap_or_default();
-    let store = ev.state.store.as_ref();
+    let store = ev.deps.store();
     payments::park(store, ev.handle, STRIPE, key, &event_id, &body).await?;
     Ok(())
 }
@@ -27,11 +27,11 @@ pub async fn park(ev: &Event<'_>, key: &str) -> Result<(), StripeError> {
 /// Applies again the deliveries parked under `keys` (their sale or binding has arrived), and
 /// records their outcome in the log; one still waiting stays parked.
 pub async fn replay(ev: &Event<'_>, keys: &[String]) -> Result<(), StripeError> {
-    let store = ev.state.store.as_ref();
+    let store = ev.deps.store();
     for (sk, body) in payments::parked(store, ev.handle, STRIPE, keys).await? {
         let event: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
         let outcome = Box::pin(super::apply(
-            ev.state,
+            ev.deps,
             ev.handle,
             ev.integration,
             &event,

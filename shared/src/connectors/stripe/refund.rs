@@ -53,7 +53,7 @@ async fn refund_to(ev: &Event<'_>, ids: &[String], refunded: i64) -> Result<Outc
     if refunded <= 0 {
         return Ok(Outcome::with(Status::Ignored, "nothing was refunded"));
     }
-    let store = ev.state.store.as_ref();
+    let store = ev.deps.store();
     let Some(sale) = payments::find(store, ev.handle, STRIPE, ids).await? else {
         super::parked::park(ev, first).await?;
         return Ok(Outcome::with(
@@ -87,7 +87,7 @@ async fn reverse_sale(
         reason: "refund".to_owned(),
         amount: Some(amount),
     };
-    let done = match reverse::reverse_to(ev.state.io(), ev.handle, &id, &request, "stripe").await {
+    let done = match reverse::reverse_to(ev.deps.io(), ev.handle, &id, &request, "stripe").await {
         Ok((data, _)) => data,
         Err(ReverseError::Store(e)) => return Err(e.into()),
         Err(ReverseError::Busy) => {
