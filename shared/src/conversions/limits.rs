@@ -42,7 +42,7 @@ pub(super) struct Admissions(Vec<Admission>);
 /// per full shard of the handle's counter near its limit. `Err(limited)` names the first limit
 /// reached (handle, then click, then address); nothing stays counted then.
 pub(super) async fn admit(
-    intake: super::submit::Intake<'_>,
+    intake: super::intake::Intake<'_>,
     handle: &Handle,
     ctx: &CtxClaims,
     channel: &Channel,

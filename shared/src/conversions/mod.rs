@@ -50,6 +50,7 @@
 //! **Exact money**: `value` is an exact decimal (see [`crate::domain::conversion`]).
 
 pub mod idempotency;
+pub mod intake;
 mod limits;
 pub mod list;
 pub mod policy;
@@ -59,5 +60,6 @@ pub mod signed;
 mod submit;
 mod supersede;
 
+pub use intake::Intake;
 pub use record::Channel;
-pub use submit::{ConversionError, CustomerSale, Intake, Receipt, submit, submit_as};
+pub use submit::{ConversionError, CustomerSale, Receipt, submit, submit_as};

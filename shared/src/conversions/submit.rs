@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::idempotency::{Existing, IdempotencyRecord, judge};
+use super::intake::Intake;
 use super::record::Channel;
 use crate::domain::conversion::ValidConversion;
 use crate::domain::risk::{ConversionPolicy, Facts, PublicConversions, Risk, assess};
@@ -14,23 +15,7 @@ use crate::domain::{
 use crate::kernel::events::{ConversionData, Event, Payload};
 use crate::kernel::io::Io;
 use crate::kernel::ratelimit::Limited;
-use crate::kernel::state::{FullCounters, PolicyCache};
-use crate::platform::config::RateLimits;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, now_unix};
-
-/// What a conversion's intake uses of the process (issue 48): the store and queue, the
-/// handles' cached policies, the rate limits and the cache of counters found full, the keys
-/// that sign a receipt (none: unsigned) and how long an idempotency key is kept. A few
-/// references, `Copy`: the router builds one per request (`http::conversions::intake`).
-#[derive(Clone, Copy)]
-pub struct Intake<'a> {
-    pub io: Io<'a>,
-    pub policies: &'a PolicyCache,
-    pub limits: &'a RateLimits,
-    pub full: &'a FullCounters,
-    pub signing: Option<&'a crate::domain::proof::jws::ProofKeyring>,
-    pub retention: std::time::Duration,
-}
 
 /// Positions in the transaction: the idempotency record first (a replay is recognised before
 /// any other condition is looked at), then the conversion record, its outbox entry, and under a
