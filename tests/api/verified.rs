@@ -33,6 +33,32 @@ fn purchase(ctx: &str, key: &str, value: f64) -> Value {
         "currency": "USD"})
 }
 
+/// On one click: a verified purchase of 30 (key `keys.0`) and a public one of 10 (`keys.1`);
+/// answers the verified one's conversion id.
+async fn verified_30_public_10(app: &TestApp, ctx: &str, keys: (&str, &str)) -> String {
+    let merchant = app.as_role("acme", Role::Creator);
+    let verified = merchant
+        .convert_verified(&purchase(ctx, keys.0, 30.0))
+        .await;
+    let verified = json_of(verified, 202).await;
+    json_of(app.convert(&purchase(ctx, keys.1, 10.0)).await, 202).await;
+    verified["conversionId"].as_str().unwrap().to_owned()
+}
+
+/// The funnel's totals once `counted` holds of the funnel (after 30 s, as they are then).
+async fn totals_once(app: &TestApp, counted: impl Fn(&Value) -> bool) -> (Value, Value) {
+    let viewer = app.as_role("acme", Role::Viewer);
+    let mut funnel = Value::Null;
+    for _ in 0..300 {
+        funnel = json_of(viewer.analytics("funnel=true").await, 200).await;
+        if counted(&funnel) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (funnel["totals"].clone(), funnel)
+}
+
 async fn set_policy(app: &TestApp, policy: Value) -> Value {
     let resp = app
         .as_role("acme", Role::Operator)
@@ -351,45 +377,25 @@ async fn reversals_are_idempotent_partial_or_full_and_emit_their_event() {
 async fn analytics_nets_reversals_and_splits_verified_and_flagged_revenue() {
     let app = spawn_app().await;
     let ctx = clicked(&app, "acme").await;
-    let merchant = app.as_role("acme", Role::Creator);
     // Verified and instant (too_fast under the default policy): flagged.
-    let v = json_of(
-        merchant
-            .convert_verified(&purchase(&ctx, "a-1", 30.0))
-            .await,
-        202,
-    )
-    .await;
-    json_of(app.convert(&purchase(&ctx, "a-2", 10.0)).await, 202).await;
+    let id = verified_30_public_10(&app, &ctx, ("a-1", "a-2")).await;
     let operator = app.as_role("acme", Role::Operator);
-    let id = v["conversionId"].as_str().unwrap();
-    json_of(
-        operator
-            .reverse(id, &json!({"reason": "refund", "amount": 12}))
-            .await,
-        201,
-    )
-    .await;
+    let reversal = json!({"reason": "refund", "amount": 12});
+    json_of(operator.reverse(&id, &reversal).await, 201).await;
     let viewer = app.as_role("acme", Role::Viewer);
-    let mut totals = Value::Null;
-    for _ in 0..300 {
-        let funnel = json_of(viewer.analytics("funnel=true").await, 200).await;
-        totals = funnel["totals"].clone();
-        // Clicks (the stream) and conversions (the events queue) are counted apart: wait for both.
-        let counted = totals["clicks"] == 1 && totals["conversions"] == 2;
-        if totals["reversedRevenue"]["USD"] == "12.00" && counted {
-            let row = &funnel["campaigns"][0];
-            let codes: Vec<&str> = row["confidenceReasons"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r["code"].as_str().unwrap())
-                .collect();
-            assert!(codes.contains(&"flagged_conversions_high"), "{codes:?}");
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Clicks (the stream) and conversions (the events queue) are counted apart: wait for both.
+    let (totals, funnel) = totals_once(&app, |f| {
+        let t = &f["totals"];
+        t["reversedRevenue"]["USD"] == "12.00" && t["clicks"] == 1 && t["conversions"] == 2
+    })
+    .await;
+    let codes: Vec<&str> = funnel["campaigns"][0]["confidenceReasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"flagged_conversions_high"), "{codes:?}");
     assert_eq!(totals["revenue"]["USD"], "28.00", "40 - 12: {totals}");
     assert_eq!(totals["verifiedRevenue"]["USD"], "18.00", "{totals}");
     assert_eq!(totals["flaggedRevenue"]["USD"], "28.00", "{totals}");
@@ -639,34 +645,23 @@ async fn a_full_reversal_nets_the_whole_value_out_of_revenue() {
     let app = spawn_app().await;
     let ctx = clicked(&app, "acme").await;
     set_policy(&app, json!({"minSecondsAfterClick": 0})).await;
-    let merchant = app.as_role("acme", Role::Creator);
-    let verified = json_of(
-        merchant
-            .convert_verified(&purchase(&ctx, "full-1", 30.0))
-            .await,
-        202,
-    )
-    .await;
-    json_of(app.convert(&purchase(&ctx, "full-2", 10.0)).await, 202).await;
+    let id = verified_30_public_10(&app, &ctx, ("full-1", "full-2")).await;
     let operator = app.as_role("acme", Role::Operator);
-    let id = verified["conversionId"].as_str().unwrap();
     // No amount: the whole value.
     let reversed = json_of(
-        operator.reverse(id, &json!({"reason": "chargeback"})).await,
+        operator
+            .reverse(&id, &json!({"reason": "chargeback"}))
+            .await,
         201,
     )
     .await;
     assert_eq!(reversed["reversal"]["amount"], 30);
     let viewer = app.as_role("acme", Role::Viewer);
-    let mut totals = Value::Null;
-    for _ in 0..300 {
-        let funnel = json_of(viewer.analytics("funnel=true").await, 200).await;
-        totals = funnel["totals"].clone();
-        if totals["reversedRevenue"]["USD"] == "30.00" && totals["conversions"] == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (totals, _) = totals_once(&app, |f| {
+        let t = &f["totals"];
+        t["reversedRevenue"]["USD"] == "30.00" && t["conversions"] == 2
+    })
+    .await;
     assert_eq!(totals["reversedRevenue"]["USD"], "30.00", "{totals}");
     assert_eq!(totals["revenue"]["USD"], "10.00", "40 - 30: {totals}");
     // Zero, shown as 0.00 or left out.
@@ -699,7 +694,7 @@ async fn a_full_reversal_nets_the_whole_value_out_of_revenue() {
     let listed = json_of(viewer.list_conversions("reversed=true").await, 200).await;
     let items = listed["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{listed}");
-    assert_eq!(items[0]["conversionId"], verified["conversionId"]);
+    assert_eq!(items[0]["conversionId"], id.as_str());
 }
 
 /// An app without queue consumers whose public route allows `per_address` conversions per
