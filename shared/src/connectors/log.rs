@@ -73,7 +73,7 @@ struct ClaimDoc {
 }
 
 /// Where a received event stands.
-pub enum Claim {
+pub enum Claimed {
     /// First seen now: apply it.
     New(Entry),
     /// Received before, its outcome recorded: a duplicate, nothing to do.
@@ -90,7 +90,7 @@ pub async fn claim(
     provider: Provider,
     event_id: &str,
     kind: &str,
-) -> Result<Claim, StoreError> {
+) -> Result<Claimed, StoreError> {
     let now_ms = crate::platform::time::now_millis();
     let entry = Entry {
         event_id: event_id.to_owned(),
@@ -118,7 +118,7 @@ pub async fn claim(
         },
     ];
     match store.transact(ops).await {
-        Ok(()) => Ok(Claim::New(entry)),
+        Ok(()) => Ok(Claimed::New(entry)),
         Err(StoreError::TxConflict { index: 0, .. }) => {
             earlier(store, handle, provider, &pk, &sk).await
         }
@@ -133,7 +133,7 @@ async fn earlier(
     provider: Provider,
     pk: &str,
     sk: &str,
-) -> Result<Claim, StoreError> {
+) -> Result<Claimed, StoreError> {
     let claim = store
         .get(pk, sk)
         .await?
@@ -147,8 +147,8 @@ async fn earlier(
     let mut entry: Entry = item.parse()?;
     entry.log_sk = log_sk;
     Ok(match entry.status {
-        Status::Received => Claim::Unfinished(entry),
-        _ => Claim::Done(entry),
+        Status::Received => Claimed::Unfinished(entry),
+        _ => Claimed::Done(entry),
     })
 }
 

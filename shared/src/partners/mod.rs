@@ -1,7 +1,7 @@
 //! Partners (the record): who a campaign's commissions are owed to. Stored under `H#{handle}` /
 //! `PA#{partnerId}`; changed with version-checked writes.
 
-pub mod postbacks;
+pub mod postback_sync;
 pub mod tokens;
 
 use serde::{Deserialize, Serialize};
@@ -143,8 +143,8 @@ pub enum PartnerError {
 
 impl Partner {
     /// What its postback subscription follows.
-    fn wanted(&self) -> crate::partners::postbacks::Wanted<'_> {
-        crate::partners::postbacks::Wanted {
+    fn wanted(&self) -> crate::partners::postback_sync::Wanted<'_> {
+        crate::partners::postback_sync::Wanted {
             partner_id: &self.partner_id,
             postback_url: &self.postback_url,
             postback_events: &self.postback_events,
@@ -215,7 +215,7 @@ pub async fn create(
         item: item_of(handle, &partner)?,
         cond: Cond::Absent,
     };
-    let postback = crate::partners::postbacks::sync_op(store, handle, partner.wanted()).await?;
+    let postback = crate::partners::postback_sync::sync_op(store, handle, partner.wanted()).await?;
     match commit(store, op, postback).await {
         Ok(()) => Ok(partner),
         Err(Conflict::Partner) => Err(PartnerError::AlreadyExists(id)),
@@ -308,7 +308,8 @@ pub async fn update(
             item: item_of(handle, &next)?,
             cond: Cond::Version(current.version),
         };
-        let postback = crate::partners::postbacks::sync_op(store, handle, next.wanted()).await?;
+        let postback =
+            crate::partners::postback_sync::sync_op(store, handle, next.wanted()).await?;
         match commit(store, op, postback).await {
             Ok(()) => return Ok(next),
             Err(Conflict::Partner | Conflict::Postback) => continue,

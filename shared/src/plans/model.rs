@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{CampaignId, Currency, DomainError};
-use crate::plans::rule::{self, Bonus, Conditions, Tier, TierBasis};
+use crate::plans::rule::{self, Bonus, RuleConditions, Tier, TierBasis};
 
 /// The most rules one plan may carry.
 pub const MAX_RULES: usize = 20;
@@ -44,7 +44,7 @@ pub struct Rule {
     pub priority: Option<u32>,
     /// What the conversion must be for this rule to pay it (issue 47).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conditions: Option<Conditions>,
+    pub conditions: Option<RuleConditions>,
     /// Rates replacing the rule's own from a standing in the partner's month (issue 47).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tiers: Option<Vec<Tier>>,

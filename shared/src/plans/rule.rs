@@ -26,7 +26,7 @@ fn err(field: impl Into<String>, message: impl Into<String>) -> DomainError {
 /// What a conversion must be for a rule to pay it: every condition named must hold.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Conditions {
+pub struct RuleConditions {
     /// The click's country (two letters), one of these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_in: Option<Vec<String>>,
@@ -71,10 +71,10 @@ pub struct Subject<'a> {
     pub first: bool,
 }
 
-impl Conditions {
+impl RuleConditions {
     pub(crate) fn validate(&self, at: &str, currency: Currency) -> Result<(), DomainError> {
         let f = |name: &str| format!("{at}.{name}");
-        if *self == Conditions::default() {
+        if *self == RuleConditions::default() {
             return Err(err(at, "names no condition; leave it out instead."));
         }
         if let Some(list) = &self.country_in {

@@ -2,7 +2,7 @@
 //! once per email address (case-insensitive) and handle.
 
 use super::model::{NewApplication, PartnerApplied};
-use super::{Application, ApplicationStatus, Applications, ProgramError};
+use super::{Application, ApplicationPolicy, ApplicationStatus, ProgramError};
 use crate::domain::{ApplicationId, Handle};
 use crate::kernel::events::Event;
 use crate::kernel::io::Io;
@@ -35,7 +35,7 @@ pub async fn submit(
     new: NewApplication,
 ) -> Result<Submitted, ProgramError> {
     let program = super::settings::require(io.store.as_ref(), handle).await?;
-    if program.applications == Applications::Invite {
+    if program.applications == ApplicationPolicy::Invite {
         return Err(ProgramError::InviteOnly(handle.clone()));
     }
     let application = record(handle, new)?;

@@ -19,7 +19,7 @@ pub mod settings;
 pub mod summary;
 
 pub use model::{
-    Application, ApplicationSpec, ApplicationStatus, Applications, Program, ProgramSpec,
+    Application, ApplicationPolicy, ApplicationSpec, ApplicationStatus, Program, ProgramSpec,
 };
 
 use crate::domain::{ApplicationId, DomainError, Handle};

@@ -15,7 +15,7 @@ const MAX_REASON_CHARS: usize = 1000;
 /// adds its partners itself).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Applications {
+pub enum ApplicationPolicy {
     Open,
     Invite,
 }
@@ -34,7 +34,7 @@ pub struct Program {
     pub name: String,
     pub description: Option<String>,
     pub terms_url: Option<String>,
-    pub applications: Applications,
+    pub applications: ApplicationPolicy,
     pub auto_approve: bool,
     pub template: Option<Template>,
     pub version: u64,
@@ -49,7 +49,7 @@ pub struct ProgramSpec {
     pub name: Option<String>,
     pub description: Option<String>,
     pub terms_url: Option<String>,
-    pub applications: Option<Applications>,
+    pub applications: Option<ApplicationPolicy>,
     pub auto_approve: Option<bool>,
     pub template: Option<Template>,
 }
@@ -122,7 +122,7 @@ impl ProgramSpec {
             name,
             description,
             terms_url: url("termsUrl", self.terms_url.as_deref())?,
-            applications: self.applications.unwrap_or(Applications::Open),
+            applications: self.applications.unwrap_or(ApplicationPolicy::Open),
             auto_approve,
             template: self.template,
             version: 0,

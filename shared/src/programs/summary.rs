@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::{Applications, ProgramError};
+use super::{ApplicationPolicy, ProgramError};
 use crate::domain::Handle;
 use crate::plans::model::{AppliesTo, CustomerDuration, Plan, Rule};
 use crate::platform::store::Store;
@@ -18,7 +18,7 @@ pub struct PublicProgram {
     pub name: String,
     pub description: Option<String>,
     pub terms_url: Option<String>,
-    pub applications: Applications,
+    pub applications: ApplicationPolicy,
     /// `null` while the program has no template, or its template no plan.
     pub commission: Option<CommissionSummary>,
 }

@@ -15,7 +15,7 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 
-use super::log::{self, Claim, Outcome, Status};
+use super::log::{self, Claimed, Outcome, Status};
 use super::{Integration, Provider};
 use crate::connectors::Deps;
 use crate::domain::Handle;
@@ -86,8 +86,8 @@ pub async fn receive(
     let topic = delivery.topic.unwrap_or("unknown");
     let id = delivery_id(delivery.webhook_id, delivery.body);
     let entry = match log::claim(store, handle, SHOPIFY, &id, topic).await? {
-        Claim::Done(entry) => return Ok((true, entry)),
-        Claim::New(entry) | Claim::Unfinished(entry) => entry,
+        Claimed::Done(entry) => return Ok((true, entry)),
+        Claimed::New(entry) | Claimed::Unfinished(entry) => entry,
     };
     let other_shop = delivery
         .shop_domain

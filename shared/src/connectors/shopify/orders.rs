@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::{SHOPIFY, ShopifyError};
 use crate::connectors::Deps;
-use crate::connectors::log::{self, Claim, Outcome, Status};
+use crate::connectors::log::{self, Claimed, Outcome, Status};
 use crate::connectors::sales::{self, Sale};
 use crate::connectors::{Integration, payments, refs};
 use crate::conversions::reverse::{self, ReverseError, ValidReverse};
@@ -288,7 +288,7 @@ async fn replay(d: &Delivery<'_>, order: &str) -> Result<(), ShopifyError> {
         if outcome.status == Status::Parked {
             continue;
         }
-        let (Claim::Done(entry) | Claim::Unfinished(entry) | Claim::New(entry)) =
+        let (Claimed::Done(entry) | Claimed::Unfinished(entry) | Claimed::New(entry)) =
             log::claim(store, d.handle, SHOPIFY, id, topic).await?;
         log::finish(store, d.handle, SHOPIFY, entry, outcome).await?;
         payments::unpark(store, d.handle, SHOPIFY, &sk).await?;

@@ -23,7 +23,7 @@ pub mod signature;
 
 use serde_json::Value;
 
-use super::log::{self, Claim, Entry, Outcome, Status};
+use super::log::{self, Claimed, Entry, Outcome, Status};
 use super::{Integration, Provider};
 use crate::connectors::Deps;
 use crate::domain::Handle;
@@ -68,13 +68,13 @@ pub async fn receive(
     let event: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let (id, kind) = identity(&event, body);
     let entry = match log::claim(store, handle, STRIPE, &id, &kind).await? {
-        Claim::Done(entry) => {
+        Claimed::Done(entry) => {
             return Ok(Received {
                 deduped: true,
                 entry,
             });
         }
-        Claim::New(entry) | Claim::Unfinished(entry) => entry,
+        Claimed::New(entry) | Claimed::Unfinished(entry) => entry,
     };
     let outcome = apply(deps, handle, &integration, &event, body).await?;
     tracing::info!(event = %id, kind = %kind, status = ?outcome.status, reason = ?outcome.reason, "stripe event");

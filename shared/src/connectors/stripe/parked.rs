@@ -3,7 +3,7 @@
 //! under the customer. Applied again, and their log entry rewritten, when it arrives.
 
 use super::{Event, STRIPE, StripeError};
-use crate::connectors::log::{self, Claim, Status};
+use crate::connectors::log::{self, Claimed, Status};
 use crate::connectors::payments;
 use crate::domain::CustomerId;
 
@@ -45,7 +45,7 @@ pub async fn replay(ev: &Event<'_>, keys: &[String]) -> Result<(), StripeError> 
             event["id"].as_str().unwrap_or_default(),
             event["type"].as_str().unwrap_or_default(),
         );
-        let (Claim::Done(entry) | Claim::Unfinished(entry) | Claim::New(entry)) =
+        let (Claimed::Done(entry) | Claimed::Unfinished(entry) | Claimed::New(entry)) =
             log::claim(store, ev.handle, STRIPE, id, kind).await?;
         log::finish(store, ev.handle, STRIPE, entry, outcome).await?;
         payments::unpark(store, ev.handle, STRIPE, &sk).await?;
