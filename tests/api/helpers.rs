@@ -293,6 +293,12 @@ pub(crate) async fn spawn_wrapping(
     }
 }
 
+/// Whether the tests run on the AWS backend (`TENX_TEST_BACKEND=aws`: DynamoDB, SQS and
+/// Kinesis on moto).
+pub(crate) fn on_aws() -> bool {
+    std::env::var("TENX_TEST_BACKEND").as_deref() == Ok("aws")
+}
+
 /// The store and queue of a test app: the embedded files in `data` (the default), or with
 /// `TENX_TEST_BACKEND=aws` a DynamoDB table and SQS queues of the app's own.
 async fn open_backends(data: &DataDir) -> Backends {
