@@ -233,7 +233,87 @@ const REDIRECT_BUDGET: Duration = Duration::from_secs(9);
 /// Each fault kind's share of the emulator calls inside the window (four kinds: 10 % of calls).
 const FAULT_RATE: f64 = 0.025;
 
+/// A port free now (bound, then let go) on loopback.
+fn free_addr() -> SocketAddr {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}").parse().unwrap()
+}
+
+/// The test's load and its server's first start. A port found free may be taken by another
+/// test's server before this one binds it (this one then exits, and the port answers for the
+/// other): so the server answering is checked to be this test's own (a ctx signed with its
+/// keys verifies there), and started again on another port if not.
+pub(crate) async fn first_start(
+    backend: &Backend,
+    dir: &Path,
+    ctx_keys: &str,
+    fast_sweeps: bool,
+) -> (Server, Load) {
+    for _ in 0..5 {
+        let load = Load {
+            client: tenx_shared::platform::http_client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            addr: free_addr(),
+            faults: std::sync::atomic::AtomicBool::new(false),
+        };
+        let server = Server::start_with(backend, dir, load.addr, ctx_keys, fast_sweeps);
+        load.wait_up().await;
+        if load.answers_for(ctx_keys).await {
+            return (server, load);
+        }
+        eprintln!(
+            "{} answered for another test's server: another port",
+            load.addr
+        );
+        server.kill_9();
+    }
+    panic!("no port of this test's own in five tries");
+}
+
 impl Load {
+    /// Whether the server on the port is the one holding `ctx_keys`: a ctx signed with them
+    /// verifies there (`GET /v2/public/context`, no store read).
+    pub(crate) async fn answers_for(&self, ctx_keys: &str) -> bool {
+        let claims = tenx_shared::domain::CtxClaims {
+            click_id: tenx_shared::domain::ClickId::new(),
+            handle: tenx_shared::domain::Handle::parse("acme").unwrap(),
+            slug: tenx_shared::domain::Slug::parse("launch").unwrap(),
+            campaign_id: None,
+            attribution: tenx_shared::domain::Attribution {
+                country: "US".into(),
+                device: tenx_shared::domain::Device::Mobile,
+                source: "direct".into(),
+                referrer: "direct".into(),
+                segment: "new-mobile".into(),
+            },
+            issued_at: now() - 1,
+            expires_at: now() + 600,
+            sub_ids: Default::default(),
+            test: false,
+            address_hash: None,
+        };
+        let ctx = CtxKeyring::parse(ctx_keys).unwrap().sign(&claims);
+        let url = self.url(&format!("/v2/public/context?ctx={ctx}"));
+        let resp = self.client.get(url).send().await;
+        resp.is_ok_and(|r| r.status() == 200)
+    }
+
+    /// Waits for the server restarted on the port, and checks it is this test's own.
+    pub(crate) async fn wait_up_as(&self, ctx_keys: &str) {
+        self.wait_up().await;
+        assert!(
+            self.answers_for(ctx_keys).await,
+            "{} answers for another test's server",
+            self.addr
+        );
+    }
+
     pub(crate) async fn wait_up(&self) {
         for _ in 0..600 {
             let health = self.client.get(self.url("/healthz")).send().await;
@@ -403,23 +483,9 @@ async fn parked(store: &dyn tenx_shared::platform::store::Store) -> Vec<Value> {
 async fn a_kill_9_under_load_loses_and_doubles_no_click_and_no_conversion() {
     let backend = Backend::from_env().await;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let ctx_keys = CtxKeyring::generate_spec();
-    let load = Load {
-        client: tenx_shared::platform::http_client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        addr,
-        faults: std::sync::atomic::AtomicBool::new(false),
-    };
-    let server = Server::start(&backend, dir.path(), addr, &ctx_keys);
-    load.wait_up().await;
+    let (server, load) = first_start(&backend, dir.path(), &ctx_keys, true).await;
+    let addr = load.addr;
     load.partner_campaign_and_plan().await;
     let receiver = crate::webhooks::Receiver::start().await;
     load.subscribe(&receiver.url("/hook")).await;
@@ -471,7 +537,7 @@ async fn a_kill_9_under_load_loses_and_doubles_no_click_and_no_conversion() {
     // Restarted on the same data: the cut conversions are retried with their keys, and more
     // clicks come in.
     let server = Server::start(&backend, dir.path(), addr, &ctx_keys);
-    load.wait_up().await;
+    load.wait_up_as(&ctx_keys).await;
     for (i, done) in converted.iter().enumerate() {
         if !done {
             assert!(
@@ -498,7 +564,7 @@ async fn a_kill_9_under_load_loses_and_doubles_no_click_and_no_conversion() {
     );
     let _server = Server::start(&backend, dir.path(), addr, &ctx_keys);
     let restarted = std::time::Instant::now();
-    load.wait_up().await;
+    load.wait_up_as(&ctx_keys).await;
     let expected = (recorded as i64, CONVERSIONS as i64);
     let mut totals = (0, 0);
     for _ in 0..600 {

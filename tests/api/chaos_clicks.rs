@@ -11,9 +11,8 @@
 //! Kinesis, with a seed per run. On the embedded backend the same load runs with the kills.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -21,7 +20,7 @@ use serde_json::{Value, json};
 use tenx_shared::domain::CtxKeyring;
 use tenx_shared::http::auth::Role;
 
-use crate::chaos::{Backend, Load, Server};
+use crate::chaos::{Backend, Load, Server, first_start};
 use crate::helpers::{now, token_with_exp};
 
 /// Clicks per run, and the answered click after which the server is killed.
@@ -139,24 +138,10 @@ fn settled(
 async fn run(rate: f64, seed: u64, fast_sweeps: bool) {
     let backend = Backend::from_env().await;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let ctx_keys = CtxKeyring::generate_spec();
-    let load = Load {
-        client: tenx_shared::platform::http_client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        addr,
-        faults: AtomicBool::new(false),
-    };
+    let (server, load) = first_start(&backend, dir.path(), &ctx_keys, fast_sweeps).await;
+    let addr = load.addr;
     let start = || Server::start_with(&backend, dir.path(), addr, &ctx_keys, fast_sweeps);
-    let server = start();
-    load.wait_up().await;
     load.partner_campaign_and_plan().await;
 
     if let Backend::Aws { proxy, .. } = &backend {
@@ -166,7 +151,7 @@ async fn run(rate: f64, seed: u64, fast_sweeps: bool) {
     let half = CLICKS / 2;
     let mut answers = burst(&load, 0..half, Some(server)).await;
     let server = start();
-    load.wait_up().await;
+    load.wait_up_as(&ctx_keys).await;
     answers.extend(burst(&load, half..CLICKS, None).await);
     if let Backend::Aws { proxy, .. } = &backend {
         let injected = proxy.close(&load.client).await;
@@ -182,7 +167,7 @@ async fn run(rate: f64, seed: u64, fast_sweeps: bool) {
     server.kill_9();
     let _server = start();
     let restarted = Instant::now();
-    load.wait_up().await;
+    load.wait_up_as(&ctx_keys).await;
 
     let redirected = answers.iter().filter(|a| **a == Answer::Redirected).count();
     let mut last = (BTreeMap::new(), -1, Value::Null);
