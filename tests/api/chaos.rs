@@ -280,24 +280,7 @@ impl Load {
     /// Whether the server on the port is the one holding `ctx_keys`: a ctx signed with them
     /// verifies there (`GET /v2/public/context`, no store read).
     pub(crate) async fn answers_for(&self, ctx_keys: &str) -> bool {
-        let claims = tenx_shared::domain::CtxClaims {
-            click_id: tenx_shared::domain::ClickId::new(),
-            handle: tenx_shared::domain::Handle::parse("acme").unwrap(),
-            slug: tenx_shared::domain::Slug::parse("launch").unwrap(),
-            campaign_id: None,
-            attribution: tenx_shared::domain::Attribution {
-                country: "US".into(),
-                device: tenx_shared::domain::Device::Mobile,
-                source: "direct".into(),
-                referrer: "direct".into(),
-                segment: "new-mobile".into(),
-            },
-            issued_at: now() - 1,
-            expires_at: now() + 600,
-            sub_ids: Default::default(),
-            test: false,
-            address_hash: None,
-        };
+        let claims = crate::helpers::launch_claims(now() - 1, now() + 600);
         let ctx = CtxKeyring::parse(ctx_keys).unwrap().sign(&claims);
         let url = self.url(&format!("/v2/public/context?ctx={ctx}"));
         let resp = self.client.get(url).send().await;

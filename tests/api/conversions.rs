@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use tenx_shared::conversions::idempotency::{IdempotencyRecord, Status};
-use tenx_shared::domain::{CtxClaims, CtxKeyring, IdempotencyKey};
+use tenx_shared::domain::{CtxKeyring, IdempotencyKey};
 use tenx_shared::kernel::events::{ConversionData, Event};
 use tenx_shared::kernel::state::AppState;
 use tenx_shared::platform::queue::QueueName;
@@ -264,24 +264,7 @@ async fn an_invalid_ctx_is_refused_and_nothing_is_recorded() {
         "A"
     };
     let tampered = format!("{}{flipped}{}", &ctx[..mac_at], &ctx[mac_at + 1..]);
-    let claims = |expires_at: i64| CtxClaims {
-        click_id: tenx_shared::domain::ClickId::new(),
-        handle: tenx_shared::domain::Handle::parse("acme").unwrap(),
-        slug: tenx_shared::domain::Slug::parse("launch").unwrap(),
-        campaign_id: None,
-        attribution: tenx_shared::domain::Attribution {
-            country: "US".into(),
-            device: tenx_shared::domain::Device::Mobile,
-            source: "direct".into(),
-            referrer: "direct".into(),
-            segment: "new-mobile".into(),
-        },
-        issued_at: now() - 100,
-        expires_at,
-        sub_ids: Default::default(),
-        test: false,
-        address_hash: None,
-    };
+    let claims = |expires_at: i64| launch_claims(now() - 100, expires_at);
     // Signed with the app's own keyring, so only the expiry is wrong.
     let expired = CtxKeyring::parse(&app.config.ctx_keys)
         .unwrap()

@@ -232,24 +232,7 @@ async fn at07_invalid_ctx_is_rejected() {
     let foreign =
         tenx_shared::domain::CtxKeyring::parse(&tenx_shared::domain::CtxKeyring::generate_spec())
             .unwrap()
-            .sign(&tenx_shared::domain::CtxClaims {
-                click_id: tenx_shared::domain::ClickId::new(),
-                handle: tenx_shared::domain::Handle::parse("acme").unwrap(),
-                slug: tenx_shared::domain::Slug::parse("launch").unwrap(),
-                campaign_id: None,
-                attribution: tenx_shared::domain::Attribution {
-                    country: "US".into(),
-                    device: tenx_shared::domain::Device::Mobile,
-                    source: "direct".into(),
-                    referrer: "direct".into(),
-                    segment: "new-mobile".into(),
-                },
-                issued_at: now(),
-                expires_at: now() + 600,
-                sub_ids: Default::default(),
-                test: false,
-                address_hash: None,
-            });
+            .sign(&launch_claims(now(), now() + 600));
     for bad in [
         tampered.as_str(),
         truncated,
