@@ -138,6 +138,12 @@ pub(crate) fn intake(state: &AppState) -> conversions::Intake<'_> {
     }
 }
 
+/// What a customer's binding uses of the router's state: its store and queue, and the ctx keys
+/// that digest an email.
+pub(crate) fn binder(state: &AppState) -> crate::customers::bind::Binder<'_> {
+    crate::customers::bind::Binder::new(state.io(), state.ctx_keys.as_deref())
+}
+
 /// What a conversion is attributed by (the contract's order: the customer's binding, else the
 /// ctx, else the coupon code).
 struct By {
@@ -172,15 +178,7 @@ async fn submit(
         };
         return Ok(conversions::submit(intake(state), &claims, conversion, channel).await?);
     };
-    match bind::attributed(
-        bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
-        handle,
-        &id,
-        by.ctx,
-        by.coupon.as_ref(),
-    )
-    .await?
-    {
+    match bind::attributed(binder(state), handle, &id, by.ctx, by.coupon.as_ref()).await? {
         Some(bound) => Ok(bind::convert(intake(state), handle, &bound, conversion, channel).await?),
         // Bound to no one and nothing to bind it by: recorded, unattributed.
         None => Ok(bind::unattributed(intake(state), handle, &id, conversion, channel).await?),

@@ -182,7 +182,7 @@ async fn create_lead(
         .transpose()?;
     let channel = Channel::Public { client };
     let deps = (
-        bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
+        crate::http::conversions::binder(&state),
         crate::http::conversions::intake(&state),
     );
     let lead = bind::lead(deps, claims, &id, masked, key, channel).await?;
@@ -247,7 +247,7 @@ async fn create(
                 )));
             }
             bind::by_ctx(
-                bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
+                crate::http::conversions::binder(&state),
                 claims,
                 &id,
                 masked,
@@ -257,7 +257,7 @@ async fn create(
         (None, Some(code), None, None) => {
             let code = CouponCode::parse(code)?;
             bind::by_coupon(
-                bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
+                crate::http::conversions::binder(&state),
                 handle,
                 &id,
                 &code,
@@ -267,7 +267,7 @@ async fn create(
         }
         (None, None, Some(p), Some(c)) => {
             bind::by_hand(
-                bind::Binder::new(state.io(), state.ctx_keys.as_deref()),
+                crate::http::conversions::binder(&state),
                 handle,
                 &id,
                 p,
