@@ -161,6 +161,7 @@ async fn cut_twice_and_again(app: &TestApp, job: &Job) {
         .await
         .unwrap();
     assert!(!done, "cut short");
+    no_drift(app).await;
     let job = jobs::pending(app.store.as_ref()).await.unwrap().remove(0);
     let (one, other) = (Budget::unbounded(), Budget::unbounded());
     let (a, b) = tokio::join!(
