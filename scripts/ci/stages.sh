@@ -1,10 +1,23 @@
 # Stage helpers for scripts/test.sh (sourced): each stage runs under a hang guard (a time limit far
 # above its expected time, never a pass/fail threshold), is timed, and its time is printed at the
-# end. Background stages log to target/ci/<name>.log; their log is printed when they fail.
+# end with how busy the two cores were meanwhile (what is left idle is where background work
+# fits). Background stages log to target/ci/<name>.log; their log is printed when they fail.
 declare -a STAGE_TIMES=()
 declare -A BG_PID=() BG_START=() BG_GUARD=()
 
-_record() { STAGE_TIMES+=("$(printf '%6d s  %s' "$2" "$1")"); }
+# The machine's busy and total CPU ticks since boot (/proc/stat; iowait counts as idle).
+_cpu() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
+
+# _record NAME SECONDS [CPU_AT_START]: the stage's line, with the machine's CPU use since then.
+_record() {
+  local busy=""
+  if [ -n "${3:-}" ]; then
+    read -r b1 t1 <<<"$3"
+    read -r b2 t2 <<<"$(_cpu)"
+    [ "$t2" -gt "$t1" ] && busy=$(printf '  (CPU %3d %%)' $((100 * (b2 - b1) / (t2 - t1))))
+  fi
+  STAGE_TIMES+=("$(printf '%6d s%s  %s' "$2" "$busy" "$1")")
+}
 
 _guard_note() { # name guard status
   if [ "$3" = 124 ] || [ "$3" = 137 ]; then
@@ -14,11 +27,12 @@ _guard_note() { # name guard status
 
 # stage NAME GUARD_SECONDS COMMAND...: runs in the foreground.
 stage() {
-  local name=$1 guard=$2 t0=$SECONDS status=0
+  local name=$1 guard=$2 t0=$SECONDS status=0 cpu0
+  cpu0=$(_cpu)
   shift 2
   echo "== $name"
   timeout --kill-after=30 "$guard" "$@" || status=$?
-  _record "$name" $((SECONDS - t0))
+  _record "$name" $((SECONDS - t0)) "$cpu0"
   if [ "$status" != 0 ]; then
     _guard_note "$name" "$guard" "$status"
     echo "!! stage '$name' failed (exit $status)" >&2
@@ -28,11 +42,23 @@ stage() {
 }
 
 # bg_stage NAME GUARD_SECONDS COMMAND...: starts in the background; wait_stage NAME joins it.
+# Its own time (start to finish, not to the join) is kept in target/ci/<name>.secs.
 bg_stage() {
   local name=$1 guard=$2
   shift 2
   echo "== $name (background, log in target/ci/$name.log)"
-  timeout --kill-after=30 "$guard" "$@" >"target/ci/$name.log" 2>&1 &
+  (
+    t0=$SECONDS
+    status=0
+    # In the background and waited for, so a TERM from bg_kill_all reaches the guarded command
+    # (timeout passes it on) instead of orphaning it.
+    timeout --kill-after=30 "$guard" "$@" >"target/ci/$name.log" 2>&1 &
+    guarded=$!
+    trap 'kill "$guarded" 2>/dev/null' TERM
+    wait "$guarded" || status=$?
+    echo $((SECONDS - t0)) >"target/ci/$name.secs"
+    exit "$status"
+  ) &
   BG_PID[$name]=$!
   BG_START[$name]=$SECONDS
   BG_GUARD[$name]=$guard
@@ -42,7 +68,9 @@ wait_stage() {
   local name=$1 status=0
   wait "${BG_PID[$name]}" || status=$?
   unset "BG_PID[$name]"
-  _record "$name (background, until joined)" $((SECONDS - BG_START[$name]))
+  local own
+  own=$(cat "target/ci/$name.secs" 2>/dev/null || echo "?")
+  _record "$name (background: $own s of its own; joined after)" $((SECONDS - BG_START[$name]))
   if [ "$status" != 0 ]; then
     echo "--- target/ci/$name.log (last 80 lines)" >&2
     tail -n 80 "target/ci/$name.log" >&2

@@ -20,6 +20,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::helpers::aws_endpoint;
 use crate::scenario::IPHONE;
 use futures::future::join_all;
 use serde_json::{Value, json};
@@ -129,7 +130,7 @@ impl Backend {
         tenx_shared::runtime::aws::provision(&clients, &settings)
             .await
             .expect("provisioning the child's table, queues and stream");
-        let upstream = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL (moto)");
+        let upstream = aws_endpoint();
         let proxy = Arc::new(FaultProxy::start(&upstream));
         Backend::Aws { prefix, proxy }
     }
@@ -141,7 +142,7 @@ async fn aws_env(
     tenx_shared::runtime::aws::AwsClients,
     tenx_shared::runtime::aws::AwsSettings,
 ) {
-    let clients = tenx_shared::runtime::aws::AwsClients::from_env()
+    let clients = tenx_shared::runtime::aws::AwsClients::at_endpoint(&aws_endpoint())
         .await
         .expect("AWS clients");
     let settings = tenx_shared::runtime::aws::AwsSettings::named(prefix, format!("{prefix}-"));
@@ -631,6 +632,7 @@ pub(crate) fn ledger_check(backend: &Backend, dir: &Path) {
     if let Backend::Aws { prefix, .. } = backend {
         // Straight to the emulator: the fault window is closed.
         cmd.args(["--backend", "aws"])
+            .env("AWS_ENDPOINT_URL", aws_endpoint())
             .env("TENX_TABLE", prefix)
             .env("TENX_QUEUE_PREFIX", format!("{prefix}-"));
     }

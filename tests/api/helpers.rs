@@ -351,6 +351,32 @@ async fn open_embedded(data: &DataDir) -> Backends {
     }
 }
 
+/// The emulator this test talks to. `scripts/moto.sh` may start several
+/// (`TENX_TEST_AWS_ENDPOINTS`, space-separated), since one answers a request at a time: a test
+/// takes the one of its nextest slot (its test group's slot, if it is in one), so the tests
+/// running at any moment are spread over them, two heavy tests of one group never share one,
+/// and a test (and every process it starts) keeps one emulator. Else `AWS_ENDPOINT_URL`.
+pub(crate) fn aws_endpoint() -> String {
+    let listed = std::env::var("TENX_TEST_AWS_ENDPOINTS").unwrap_or_default();
+    let endpoints: Vec<&str> = listed.split_whitespace().collect();
+    let grouped = std::env::var("NEXTEST_TEST_GROUP").is_ok_and(|g| g != "@global");
+    let slot_var = if grouped {
+        "NEXTEST_TEST_GROUP_SLOT"
+    } else {
+        "NEXTEST_TEST_GLOBAL_SLOT"
+    };
+    let slot = std::env::var(slot_var)
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok());
+    match slot {
+        Some(slot) if !endpoints.is_empty() => endpoints[slot % endpoints.len()].to_owned(),
+        _ => std::env::var("AWS_ENDPOINT_URL")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .expect("TENX_TEST_BACKEND=aws needs AWS_ENDPOINT_URL: run scripts/test.sh, which starts moto"),
+    }
+}
+
 /// A fresh table and queues (unique names, provisioned here) for a new data dir; the same ones
 /// again when an app restarts on its data dir, which records their names.
 async fn open_aws(data: &DataDir) -> Backends {
@@ -358,10 +384,6 @@ async fn open_aws(data: &DataDir) -> Backends {
         runtime::aws,
         runtime::aws::{AwsClients, AwsSettings},
     };
-    assert!(
-        std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| !v.is_empty()),
-        "TENX_TEST_BACKEND=aws needs AWS_ENDPOINT_URL: run scripts/test.sh, which starts moto"
-    );
     let marker = data.0.join("aws-environment");
     let prefix = match std::fs::read_to_string(&marker) {
         Ok(prefix) => prefix,
@@ -373,7 +395,9 @@ async fn open_aws(data: &DataDir) -> Backends {
         }
     };
     let settings = AwsSettings::named(prefix.clone(), format!("{prefix}-"));
-    let clients = AwsClients::from_env().await.expect("AWS clients");
+    let clients = AwsClients::at_endpoint(&aws_endpoint())
+        .await
+        .expect("AWS clients");
     aws::provision(&clients, &settings)
         .await
         .expect("provisioning the test's table and queues");

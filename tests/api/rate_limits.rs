@@ -392,6 +392,7 @@ async fn at08_two_processes_sharing_one_dynamodb_table_enforce_one_limit() {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
             .arg(child_dir.path())
+            .env("AWS_ENDPOINT_URL", crate::helpers::aws_endpoint())
             .env("TENX_TABLE", &prefix)
             .env("TENX_QUEUE_PREFIX", format!("{prefix}-"))
             .env("TENX_JWT_SECRET", JWT_SECRET)

@@ -131,8 +131,21 @@ impl AwsClients {
     /// Loads the standard configuration chain once, with standard-mode retries
     /// ([`MAX_ATTEMPTS`]) and timeouts so a hung connection becomes a retry, then a 503.
     pub async fn from_env() -> anyhow::Result<Self> {
+        Self::load(None).await
+    }
+
+    /// [`AwsClients::from_env`] with the endpoint given instead of `AWS_ENDPOINT_URL` (tests
+    /// spread over several emulators; the TLS roots still follow the process's settings).
+    pub async fn at_endpoint(url: &str) -> anyhow::Result<Self> {
+        Self::load(Some(url)).await
+    }
+
+    async fn load(endpoint: Option<&str>) -> anyhow::Result<Self> {
         let roots = tls::Roots::from_env()?;
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(url) = endpoint {
+            loader = loader.endpoint_url(url);
+        }
         if let Some(region) = lambda_region() {
             loader = loader
                 .region(region)
