@@ -6,10 +6,12 @@
 #
 # Shape (2 cores, nothing cached, measured in docs/ci.md): the tools (PyPI venvs, Chromium) install
 # in the background while cargo compiles; clippy checks in a target dir of its own beside the test
-# build, so neither waits for the other's lock; the Lambda functions build (one cargo invocation, a
-# CI profile) in a third target dir while the tests run. Every stage is bounded by counts (tests,
-# fuzz examples), and every time limit is a hang guard far above the stage's time: a stage that
-# hits one says so. Each stage's time is printed at the end.
+# build, so neither waits for the other's lock; the Lambda functions build in a third target dir
+# at idle priority from the start, in what the foreground leaves idle; the end-to-end tests spread
+# over two motos; the fuzzer and the console run beside the chaos stage, which mostly waits.
+# Every stage is bounded by counts (tests, fuzz examples), and every time limit is a hang guard
+# far above the stage's time: a stage that hits one says so. Each stage's time is printed at the
+# end, with the CPU the machine used meanwhile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ci/stages.sh
@@ -23,7 +25,14 @@ command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
 # ------------------------------------------------------------------ background: tools
 bg_stage tools-moto 2400 scripts/moto.sh --install
-bg_stage tools-lambda 2400 scripts/lambda_tools.sh
+# The Lambda functions build (their own target dir, one cargo invocation) from the start at the
+# lowest CPU and I/O priority: they take only what the foreground leaves idle (the test build's
+# single-threaded stretches, the chaos stage's waits), then finish on their own. A build beside
+# the tests at equal priority once slowed the emulator into timeouts (503s). The installer runs
+# first, here, so sam_check.sh (much later) finds the tools.
+idle=(nice -n 19)
+command -v ionice >/dev/null && idle+=(ionice -c 3)
+bg_stage lambda-build 2400 bash -c "scripts/lambda_tools.sh >/dev/null && exec ${idle[*]} scripts/lambda_build.sh"
 bg_stage tools-fuzz 2400 scripts/fuzz.sh --install
 bg_stage tools-browser 2400 scripts/browser_test.sh --install
 # xmllint and the pain.001.001.03 XSD (from PyPI's sepaxml) the SEPA batch test validates against.
@@ -56,13 +65,6 @@ eval "$(scripts/sepa_schema.sh)"
 eval "$(TENX_MOTO_SERVERS=2 scripts/moto.sh)"
 trap 'kill $(cat .venv/moto.pid) 2>/dev/null || true; bg_kill_all' EXIT
 echo "moto at $TENX_TEST_AWS_ENDPOINTS"
-# The Lambda functions build from here on in the background at the lowest CPU and I/O priority:
-# it takes only what the tests leave idle (a build beside them at equal priority once slowed
-# the emulator into timeouts, 503s), and on its own after them.
-wait_stage tools-lambda
-idle=(nice -n 19)
-command -v ionice >/dev/null && idle+=(ionice -c 3)
-bg_stage lambda-build 2400 "${idle[@]}" scripts/lambda_build.sh
 stage "tests: embedded backend + AWS seam suites (moto)" 2400 \
   cargo nextest run --workspace --all-features --cargo-quiet --profile ci
 stage "tests: end-to-end API on the AWS backend (moto)" 2400 \

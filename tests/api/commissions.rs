@@ -525,7 +525,9 @@ async fn walk(
 #[tokio::test]
 async fn a_partners_lines_in_one_status_are_one_key_range_and_the_rebuild_fills_it() {
     let app = spawn_app().await;
-    let plan = json!({"currency": "EUR", "holdDays": 0, "caps": {"conversionsPerDay": 3},
+    // A 30-day hold: the lines stay pending while the test reads them (with no hold, the
+    // approval sweep may approve them between two reads on a loaded machine).
+    let plan = json!({"currency": "EUR", "holdDays": 30, "caps": {"conversionsPerDay": 3},
         "rules": [{"eventType": "purchase", "flat": "2.00"}]});
     partner_with_plan(&app, plan).await;
     let mut ids = Vec::new();
@@ -544,7 +546,7 @@ async fn a_partners_lines_in_one_status_are_one_key_range_and_the_rebuild_fills_
         200,
     )
     .await;
-    // Newest first: capped, capped, pending, pending, rejected (due later, though 0 days).
+    // Newest first: capped, capped, pending, pending, rejected.
     let pending = walk(&op, "partnerId=pub-one&status=pending", 1).await;
     let want: Vec<String> = [&ids[2], &ids[1]]
         .iter()
