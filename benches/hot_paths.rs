@@ -104,8 +104,8 @@ fn link_with_rules(n: usize) -> Link {
         Slug::parse("launch").expect("slug"),
         spec.validate().expect("valid spec"),
         1,
-        "2026-01-01T00:00:00Z".into(),
-        "2026-01-01T00:00:00Z".into(),
+        tenx_shared::domain::time::Timestamp::literal("2026-01-01T00:00:00Z"),
+        tenx_shared::domain::time::Timestamp::literal("2026-01-01T00:00:00Z"),
     )
 }
 

@@ -5,6 +5,7 @@
 //! transaction as the signal puts with a capped `ADD`, enforces the per-session limit atomically.
 //! Layout: `docs/storage.md`.
 
+use crate::domain::time::Timestamp;
 use std::ops::ControlFlow;
 use std::time::Duration;
 
@@ -220,7 +221,7 @@ pub struct HandleRules {
     pub version: u64,
     pub rules: Vec<Rule>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
+    pub updated_at: Option<Timestamp>,
 }
 
 /// The stored document at `H#{handle}` / `R`.
@@ -228,7 +229,7 @@ pub struct HandleRules {
 #[serde(rename_all = "camelCase")]
 struct RulesDoc {
     rules: Vec<Rule>,
-    updated_at: String,
+    updated_at: Timestamp,
 }
 
 /// The handle's rules: its own set if it stored one, else the built-in defaults.
@@ -267,7 +268,7 @@ pub async fn replace_rules(
     rules: Vec<Rule>,
 ) -> Result<HandleRules, ChainError> {
     let pk = keys::handle_pk(handle);
-    let updated_at = crate::platform::time::now_rfc3339();
+    let updated_at = crate::platform::time::timestamp();
     let doc = crate::platform::store::to_doc(&RulesDoc {
         rules: rules.clone(),
         updated_at: updated_at.clone(),

@@ -174,7 +174,7 @@ pub fn plan_upsert(
             ));
         }
     }
-    let now = crate::platform::time::now_rfc3339();
+    let now = crate::platform::time::timestamp();
     let (version, created_at, cond) = match existing {
         Some(l) => (
             l.version + 1,

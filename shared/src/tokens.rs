@@ -5,6 +5,7 @@
 //! record). Both carry the token's expiry; revocation deletes both, so it takes effect on the
 //! very next request (nothing caches a token).
 
+use crate::domain::time::Timestamp;
 use base64::Engine;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -44,21 +45,15 @@ pub struct PatRecord {
     pub name: String,
     pub scopes: Vec<Scope>,
     pub created_by: String,
-    pub created_at: String,
-    pub expires_at: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
 }
 
 impl PatRecord {
-    /// Unix seconds of the expiry; `Err` when the stored value is unreadable (fail closed).
-    fn expires_unix(&self) -> Result<Option<i64>, ()> {
-        self.expires_at
-            .as_deref()
-            .map(|s| {
-                crate::domain::time::parse_rfc3339(s)
-                    .map(time::OffsetDateTime::unix_timestamp)
-                    .ok_or(())
-            })
-            .transpose()
+    /// Unix seconds of the expiry. A stored expiry that is not a time fails the record's read
+    /// (the token is refused: fail closed).
+    fn expires_unix(&self) -> Option<i64> {
+        self.expires_at.as_ref().map(Timestamp::unix)
     }
 }
 
@@ -193,8 +188,8 @@ pub async fn create(
         name: spec.name,
         scopes: spec.scopes,
         created_by: created_by.to_owned(),
-        created_at: crate::domain::time::unix_to_rfc3339(now),
-        expires_at: expires_unix.map(crate::domain::time::unix_to_rfc3339),
+        created_at: Timestamp::from_unix(now),
+        expires_at: expires_unix.map(Timestamp::from_unix),
     };
     let secret_item = secret_item(
         &token_hash,
@@ -289,15 +284,8 @@ pub async fn authenticate(
     // outlives its `expiresAt` even if an item were written without its TTL.
     let item = store.get(&pk, &sk).await?.ok_or_else(invalid)?;
     let record: PatRecord = item.parse()?;
-    match record.expires_unix() {
-        Ok(Some(at)) if at <= now_unix() => return Err(invalid()),
-        Ok(_) => {}
-        Err(()) => {
-            return Err(AuthError::Store(StoreError::Corrupt(format!(
-                "unreadable expiresAt on token {}",
-                record.token_id
-            ))));
-        }
+    if record.expires_unix().is_some_and(|at| at <= now_unix()) {
+        return Err(invalid());
     }
     Ok(Principal {
         subject: format!("pat:{}", record.token_id),
@@ -378,13 +366,15 @@ mod tests {
             name: "ci".into(),
             scopes: vec![Scope::LinksRead],
             created_by: "u".into(),
-            created_at: crate::platform::time::now_rfc3339(),
+            created_at: crate::platform::time::timestamp(),
             expires_at: None,
         };
-        assert_eq!(r.expires_unix(), Ok(None));
-        r.expires_at = Some("2030-01-01T00:00:00Z".into());
-        assert_eq!(r.expires_unix(), Ok(Some(1_893_456_000)));
-        r.expires_at = Some("tomorrow".into());
-        assert_eq!(r.expires_unix(), Err(()));
+        assert_eq!(r.expires_unix(), None);
+        r.expires_at = Some(Timestamp::literal("2030-01-01T00:00:00Z"));
+        assert_eq!(r.expires_unix(), Some(1_893_456_000));
+        // A stored expiry that is not a time: the record does not read, so the token is refused.
+        let mut stored = serde_json::to_value(&r).unwrap();
+        stored["expiresAt"] = "tomorrow".into();
+        assert!(serde_json::from_value::<PatRecord>(stored).is_err());
     }
 }

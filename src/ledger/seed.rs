@@ -198,7 +198,7 @@ fn line_ops(
     let raw = format!("{}.{:02}", minor_value / 100, minor_value % 100);
     let value =
         serde_json::from_value(serde_json::Value::String(raw)).context("a decimal value")?;
-    let received_at = tenx_shared::domain::time::unix_millis_to_rfc3339(at);
+    let received_at = tenx_shared::domain::time::Timestamp::from_millis(at);
     let risk = Risk::default();
     let facts = Facts {
         event_type: "purchase",
@@ -242,11 +242,11 @@ fn line_ops(
     line.reasons = earned.reasons;
     line.plan_version = Some(run.plan.version);
     line.fx_rate = earned.fx_rate;
-    line.available_at = tenx_shared::domain::time::unix_millis_to_rfc3339(
+    line.available_at = tenx_shared::domain::time::Timestamp::from_millis(
         at + i64::from(run.plan.hold_days) * DAY_MS,
     );
     // The sink writes the line a moment after the conversion; the sweep approves it later.
-    line.created_at = tenx_shared::domain::time::unix_millis_to_rfc3339(at + 150);
+    line.created_at = tenx_shared::domain::time::Timestamp::from_millis(at + 150);
     line.receipt = Some(receipt);
     if status == Status::Approved {
         line.version = 1;
@@ -276,7 +276,7 @@ fn conversion_op(run: &Run, line: &Commission, i: u64) -> anyhow::Result<WriteOp
         metadata: None,
         attribution: Attribution::unknown(),
         sub_ids: SubIds::default(),
-        received_at: tenx_shared::domain::time::unix_millis_to_rfc3339(id.unix_millis()),
+        received_at: tenx_shared::domain::time::Timestamp::from_millis(id.unix_millis()),
         verified: true,
         risk: Risk::default(),
         reversal: None,

@@ -744,7 +744,7 @@ async fn old_campaign(app: &TestApp, id: &str, status: &str, age_days: i64) {
     use tenx_shared::domain::{CampaignId, Slug};
     use tenx_shared::platform::store::{Cond, Item, WriteOp, keys};
     let status: CampaignStatus = serde_json::from_value(json!(status)).unwrap();
-    let created = tenx_shared::domain::time::unix_to_rfc3339(now() - age_days * 86_400);
+    let created = tenx_shared::domain::time::Timestamp::from_unix(now() - age_days * 86_400);
     let c = Campaign::new(
         CampaignId::parse(id).unwrap(),
         GoalType::AffiliateClickout,

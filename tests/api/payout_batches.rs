@@ -33,7 +33,7 @@ async fn seed(app: &TestApp, partner: &str, currency: &str, lines: &[i64]) {
     let handle = Handle::parse("acme").unwrap();
     let partner = PartnerId::parse(partner).unwrap();
     let currency = Currency::parse(currency).unwrap();
-    let hour_ago = tenx_shared::domain::time::unix_millis_to_rfc3339(
+    let hour_ago = tenx_shared::domain::time::Timestamp::from_millis(
         tenx_shared::platform::time::now_millis() - 3_600_000,
     );
     let mut ops = Vec::new();

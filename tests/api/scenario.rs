@@ -155,7 +155,7 @@ pub(crate) async fn seed_lines_in(
     let handle = Handle::parse("acme").unwrap();
     let partner = PartnerId::parse(partner).unwrap();
     let eur = Currency::parse(currency).unwrap();
-    let hour_ago = tenx_shared::domain::time::unix_millis_to_rfc3339(
+    let hour_ago = tenx_shared::domain::time::Timestamp::from_millis(
         tenx_shared::platform::time::now_millis() - 3_600_000,
     );
     let mut ids = Vec::with_capacity(n);

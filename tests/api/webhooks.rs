@@ -1167,7 +1167,7 @@ async fn the_guard_runs_again_at_delivery_time() {
         &tenx_shared::domain::Handle::parse(HANDLE).unwrap(),
         spec,
         tenx_shared::webhooks::signing::generate_secret(),
-        tenx_shared::platform::time::now_rfc3339(),
+        tenx_shared::platform::time::timestamp(),
     );
     app.store
         .write(tenx_shared::platform::store::WriteOp::Put {
@@ -1497,7 +1497,7 @@ async fn a_stale_claim_is_taken_over_and_a_live_one_is_left_alone() {
             attempt: 1,
             manual: false,
             status: AttemptStatus::Sending,
-            attempted_at: tenx_shared::platform::time::now_rfc3339(),
+            attempted_at: tenx_shared::platform::time::timestamp(),
             attempted_at_ms: tenx_shared::platform::time::now_millis(),
             lease_until_ms: Some(lease_until_ms),
             status_code: None,

@@ -147,8 +147,7 @@ async fn last_activity(
         .max();
     Ok(match last_click_day {
         Some(day) => days::end_of_day_unix(day),
-        None => crate::domain::time::parse_rfc3339(&campaign.created_at)
-            .map(time::OffsetDateTime::unix_timestamp),
+        None => Some(campaign.created_at.unix()),
     })
 }
 

@@ -95,7 +95,7 @@ pub async fn create(
         new.goal_type,
         new.status,
         new.primary_slug.clone(),
-        crate::platform::time::now_rfc3339(),
+        crate::platform::time::timestamp(),
     );
     campaign.partner_id = new.partner_id;
     let put = WriteOp::Put {
@@ -206,7 +206,7 @@ pub async fn update(
             next.partner_id = Some(p.clone());
         }
         next.version = current.version + 1;
-        next.updated_at = crate::platform::time::now_rfc3339();
+        next.updated_at = crate::platform::time::timestamp();
         let op = WriteOp::Put {
             item: item_of(handle, &next)?,
             cond: Cond::Version(current.version),

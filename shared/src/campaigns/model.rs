@@ -1,5 +1,6 @@
 //! Campaigns as stored: goal types with their tracking presets, statuses, and the record.
 
+use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{CampaignId, PartnerId, Slug};
@@ -75,8 +76,8 @@ pub struct Campaign {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_id: Option<PartnerId>,
     pub version: u64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Campaign {
@@ -85,7 +86,7 @@ impl Campaign {
         goal_type: GoalType,
         status: CampaignStatus,
         primary_slug: Slug,
-        now: String,
+        now: Timestamp,
     ) -> Self {
         let (preset, event) = goal_type.preset();
         Self {
@@ -149,7 +150,7 @@ mod tests {
             GoalType::AffiliateClickout,
             CampaignStatus::Active,
             Slug::parse("deal-alpha").unwrap(),
-            "2026-01-01T00:00:00Z".into(),
+            crate::domain::time::Timestamp::literal("2026-01-01T00:00:00Z"),
         );
         assert_eq!(c.tracking_preset, "custom_webhook");
         assert_eq!(c.conversion_event, "affiliate_click");

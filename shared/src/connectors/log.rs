@@ -5,6 +5,7 @@
 //! and what it applies is itself idempotent (conversion keys derived from the provider's ids,
 //! one reversal per conversion), so it lands once.
 
+use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::Provider;
@@ -57,7 +58,7 @@ pub struct Entry {
     pub event_id: String,
     #[serde(rename = "type")]
     pub kind: String,
-    pub received_at: String,
+    pub received_at: Timestamp,
     pub status: Status,
     pub reason: Option<String>,
     pub conversion_id: Option<String>,
@@ -95,7 +96,7 @@ pub async fn claim(
     let entry = Entry {
         event_id: event_id.to_owned(),
         kind: kind.to_owned(),
-        received_at: crate::domain::time::unix_millis_to_rfc3339(now_ms),
+        received_at: Timestamp::from_millis(now_ms),
         status: Status::Received,
         reason: None,
         conversion_id: None,

@@ -13,6 +13,7 @@ pub mod sales;
 pub mod shopify;
 pub mod stripe;
 
+use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{DomainError, Handle};
@@ -83,8 +84,8 @@ pub struct Integration {
     pub event_type: String,
     #[serde(default)]
     pub shop_domain: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// What an integration's settings answer: never a secret.
@@ -98,8 +99,8 @@ pub struct IntegrationView {
     pub shop_domain: Option<String>,
     /// The path the provider posts its events to (under the API's base URL).
     pub endpoint_path: String,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Integration {
@@ -213,7 +214,7 @@ pub async fn put(
     provider: Provider,
     input: IntegrationInput,
 ) -> Result<Integration, StoreError> {
-    let now = crate::platform::time::now_rfc3339();
+    let now = crate::platform::time::timestamp();
     let created_at = get(store, handle, provider)
         .await?
         .map_or_else(|| now.clone(), |i| i.created_at);

@@ -138,7 +138,7 @@ mod tests {
             value: Some(rust_decimal::Decimal::new(1999, 2)),
             currency: "USD".parse().ok(),
             test: false,
-            received_at: "2025-01-01T00:00:00Z".into(),
+            received_at: crate::domain::time::Timestamp::literal("2025-01-01T00:00:00Z"),
             verified: false,
             risk: Default::default(),
             receipt: None,

@@ -163,7 +163,7 @@ fn reversal_of(
         reason: request.reason.clone(),
         amount,
         currency: data.currency,
-        reversed_at: crate::platform::time::now_rfc3339(),
+        reversed_at: crate::platform::time::timestamp(),
         reversed_by: by.to_owned(),
         previous_amount: None,
     })

@@ -1,6 +1,7 @@
 //! The conversion write path: the rate-limit admissions, then one conditional transaction, then
 //! one enqueue.
 
+use crate::domain::time::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -44,7 +45,7 @@ pub struct Receipt {
     pub value: Option<Decimal>,
     pub currency: Option<crate::domain::Currency>,
     pub test: bool,
-    pub received_at: String,
+    pub received_at: Timestamp,
     /// Submitted by the merchant's server (authenticated route) rather than the public route.
     #[serde(default)]
     pub verified: bool,
@@ -64,7 +65,7 @@ pub struct CustomerSale {
     pub first: bool,
     /// When the customer was bound; `None` for an unbound customer's unattributed conversion
     /// (no customer record to count it on).
-    pub bound_at: Option<String>,
+    pub bound_at: Option<Timestamp>,
     /// The customer is flagged `self_referral`: its commissions are held for review.
     pub self_referral: bool,
     /// The write that counts this conversion on the customer's record, committed with it
@@ -454,7 +455,7 @@ fn conversion_data(
         metadata: conversion.metadata.clone().map(serde_json::Value::Object),
         attribution: ctx.attribution.clone(),
         sub_ids: ctx.sub_ids.clone(),
-        received_at: crate::platform::time::now_rfc3339(),
+        received_at: crate::platform::time::timestamp(),
         verified,
         risk,
         reversal: None,

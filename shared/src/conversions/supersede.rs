@@ -92,7 +92,7 @@ fn superseded(
         reason: REASON.to_owned(),
         amount: left,
         currency: data.currency,
-        reversed_at: crate::platform::time::now_rfc3339(),
+        reversed_at: crate::platform::time::timestamp(),
         reversed_by: verified_id.clone(),
         previous_amount: None,
     };

@@ -7,6 +7,7 @@
 //! partner's listing. Both are written, and deleted, in one transaction. A code is never
 //! changed: delete it and create another.
 
+use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{CampaignId, CouponCode, Handle, PartnerId};
@@ -19,7 +20,7 @@ pub struct Coupon {
     pub code: CouponCode,
     pub partner_id: PartnerId,
     pub campaign_id: CampaignId,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 /// Why a coupon request failed.
@@ -62,7 +63,7 @@ pub async fn create(
         code,
         partner_id: partner.clone(),
         campaign_id: campaign.clone(),
-        created_at: crate::platform::time::now_rfc3339(),
+        created_at: crate::platform::time::timestamp(),
     };
     let doc = crate::platform::store::to_doc(&coupon)?;
     let key = coupon.code.key();

@@ -16,6 +16,7 @@ pub mod bind;
 pub mod coupons;
 pub mod repo;
 
+use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{BoundBy, CampaignId, ClickId, CtxClaims, CustomerId, PartnerId};
@@ -28,7 +29,7 @@ pub struct Customer {
     pub click_id: ClickId,
     pub campaign_id: Option<CampaignId>,
     pub partner_id: Option<PartnerId>,
-    pub bound_at: String,
+    pub bound_at: Timestamp,
     pub bound_by: BoundBy,
     #[serde(default)]
     pub email_masked: Option<String>,
@@ -50,7 +51,7 @@ pub struct CustomerView {
     pub click_id: ClickId,
     pub campaign_id: Option<CampaignId>,
     pub partner_id: Option<PartnerId>,
-    pub bound_at: String,
+    pub bound_at: Timestamp,
     pub bound_by: BoundBy,
     pub email_masked: Option<String>,
     pub flags: Vec<String>,

@@ -5,6 +5,7 @@
 //! `rev_{CUR}` in micro-units), and pointers in `H#{handle}#CUSX#{P|C|T}` whose sort keys end
 //! with `{boundAtMs}#{customerId}`, so each filter and the `from`/`to` bounds are a key range.
 
+use crate::domain::time::Timestamp;
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
@@ -39,7 +40,7 @@ pub async fn bind(
         click_id: binding.claims.click_id.clone(),
         campaign_id: binding.claims.campaign_id.clone(),
         partner_id: binding.partner_id,
-        bound_at: crate::domain::time::unix_millis_to_rfc3339(now),
+        bound_at: Timestamp::from_millis(now),
         bound_by: binding.by,
         email_masked: binding.email.as_ref().map(|e| e.masked.clone()),
         email_hash: binding.email.map(|e| e.digest),

@@ -2,6 +2,7 @@
 //! [`Link`]. Validation normalizes routing conditions once here, so the redirect path can
 //! compare cheaply.
 
+use crate::domain::time::Timestamp;
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
@@ -120,7 +121,7 @@ pub struct ValidLinkSpec {
 #[serde(rename_all = "camelCase")]
 pub struct Expiry {
     /// RFC 3339, as given (normalized).
-    pub expires_at: String,
+    pub expires_at: Timestamp,
     /// Unix seconds of `expires_at`: the redirect compares numbers, never parses.
     pub expires_at_unix: i64,
     pub expired_url: Option<String>,
@@ -140,7 +141,7 @@ impl Expiry {
             .map(|u| validate_destination("expiredUrl", &u).map(String::from))
             .transpose()?;
         Ok(Some(Expiry {
-            expires_at: crate::domain::time::to_rfc3339(parsed),
+            expires_at: Timestamp::at(parsed),
             expires_at_unix: parsed.unix_timestamp(),
             expired_url,
         }))
@@ -337,8 +338,8 @@ pub struct Link {
     #[serde(default, flatten)]
     pub expiry: Option<Expiry>,
     pub version: u64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Link {
@@ -347,8 +348,8 @@ impl Link {
         slug: Slug,
         spec: ValidLinkSpec,
         version: u64,
-        created_at: String,
-        updated_at: String,
+        created_at: Timestamp,
+        updated_at: Timestamp,
     ) -> Link {
         Link {
             handle,
@@ -634,8 +635,8 @@ mod tests {
             Slug::parse("spring").unwrap(),
             v,
             3,
-            "2025-01-01T00:00:00Z".into(),
-            "2025-01-02T00:00:00Z".into(),
+            crate::domain::time::Timestamp::literal("2025-01-01T00:00:00Z"),
+            crate::domain::time::Timestamp::literal("2025-01-02T00:00:00Z"),
         );
         let j = serde_json::to_value(&link).unwrap();
         assert_eq!(j["handle"], "acme");

@@ -154,8 +154,8 @@ mod tests {
             forward_query: true,
             expiry: None,
             version: 1,
-            created_at: String::new(),
-            updated_at: String::new(),
+            created_at: crate::domain::time::Timestamp::literal("2026-01-01T00:00:00Z"),
+            updated_at: crate::domain::time::Timestamp::literal("2026-01-01T00:00:00Z"),
         }
     }
 

@@ -1,5 +1,6 @@
-//! Timestamps: RFC 3339 UTC everywhere in the API, unix seconds and milliseconds in stored
-//! keys and counters; pure arithmetic, no clock (the clock is `platform::time::now`).
+//! Timestamps: RFC 3339 UTC everywhere in the API and in stored records ([`Timestamp`]), unix
+//! seconds and milliseconds in stored keys and counters; pure arithmetic, no clock (the clock is
+//! `platform::time::now`).
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -50,9 +51,187 @@ pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 
+/// An instant as a stored record and the API hold it: RFC 3339 UTC text. The one time type of
+/// stored records; [`Timestamp::millis`] is its unix-millisecond view (sort keys, TTLs and
+/// counters keep plain numbers, which DynamoDB orders and expires by).
+///
+/// The text is kept byte for byte as it was written (`serde(transparent)` over it): a
+/// statement's leaf hash covers a line's stored times, so a record written years ago must
+/// serialize again exactly as it was, whatever this code's own formatting is today. It is
+/// checked once, when made or read: an unparsable time in a record is an error, not a default.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct Timestamp(String);
+
+impl Timestamp {
+    /// `t` at millisecond precision (the service's format: `2023-11-14T22:13:20.5Z`).
+    pub fn at(t: OffsetDateTime) -> Self {
+        Self(to_rfc3339(t))
+    }
+
+    /// Unix milliseconds, saturating at `time`'s range (±9999 years).
+    pub fn from_millis(ms: i64) -> Self {
+        let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+            .unwrap_or_else(|_| {
+                let edge = if ms < 0 {
+                    time::PrimitiveDateTime::MIN
+                } else {
+                    time::PrimitiveDateTime::MAX
+                };
+                edge.assume_utc()
+            });
+        Self::at(t)
+    }
+
+    /// Unix seconds, saturating like [`Timestamp::from_millis`].
+    pub fn from_unix(secs: i64) -> Self {
+        Self::from_millis(secs.saturating_mul(1000))
+    }
+
+    /// A fixed time written in code (tests, fixtures); panics on text that is not RFC 3339.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn literal(text: &str) -> Self {
+        Self::parse(text).unwrap_or_else(|| panic!("not an RFC 3339 time: {text:?}"))
+    }
+
+    /// Text that is RFC 3339, kept as it is; `None` otherwise.
+    pub fn parse(text: &str) -> Option<Self> {
+        parse_rfc3339(text).map(|_| Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn datetime(&self) -> OffsetDateTime {
+        // Checked when made or read (the only ways to get one).
+        parse_rfc3339(&self.0).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    pub fn millis(&self) -> i64 {
+        unix_millis(self.datetime())
+    }
+
+    pub fn unix(&self) -> i64 {
+        self.datetime().unix_timestamp()
+    }
+}
+
+/// Ordered by the instant (texts of different precision do not sort as time does), then by
+/// text, so two spellings of one instant are still told apart.
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.millis(), &self.0).cmp(&(other.millis(), &other.0))
+    }
+}
+
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Read as its text (what the API shows and a statement hashes); written only through the
+/// checked constructors.
+impl std::ops::Deref for Timestamp {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Timestamp {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Timestamp {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Timestamp {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl From<Timestamp> for String {
+    fn from(t: Timestamp) -> String {
+        t.0
+    }
+}
+
+impl From<OffsetDateTime> for Timestamp {
+    fn from(t: OffsetDateTime) -> Self {
+        Self::at(t)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        match parse_rfc3339(&text) {
+            Some(_) => Ok(Self(text)),
+            None => Err(serde::de::Error::custom(format!(
+                "not an RFC 3339 time: {text:?}"
+            ))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timestamp_keeps_the_text_it_was_read_with_byte_for_byte() {
+        // Three spellings this code would not write today; each reads and writes back as is.
+        for (text, ms) in [
+            ("2023-11-14T22:13:20Z", 1_700_000_000_000),
+            ("2023-11-14T22:13:20.500Z", 1_700_000_000_500),
+            ("2023-11-14T23:13:20.5+01:00", 1_700_000_000_500),
+        ] {
+            let json = serde_json::to_string(text).unwrap();
+            let t: Timestamp = serde_json::from_str(&json).unwrap();
+            assert_eq!(serde_json::to_string(&t).unwrap(), json);
+            assert_eq!(t.millis(), ms);
+        }
+        assert!(
+            Timestamp::from_millis(i64::MAX)
+                .as_str()
+                .starts_with("9999-")
+        );
+    }
+
+    #[test]
+    fn a_timestamp_that_is_not_rfc_3339_is_refused_when_read() {
+        for bad in ["", "yesterday", "2023-11-14", "1700000000"] {
+            let json = serde_json::to_string(bad).unwrap();
+            let err = serde_json::from_str::<Timestamp>(&json).unwrap_err();
+            assert!(err.to_string().contains("RFC 3339"), "{bad}: {err}");
+            assert!(Timestamp::parse(bad).is_none());
+        }
+    }
+
+    #[test]
+    fn timestamps_order_by_instant_not_by_text() {
+        let whole = Timestamp::parse("2023-11-14T22:13:20Z").unwrap();
+        let later = Timestamp::parse("2023-11-14T22:13:20.5Z").unwrap();
+        // As text, '.' sorts before 'Z': the later instant would come first.
+        assert!(later.as_str() < whole.as_str());
+        assert!(whole < later);
+        assert_eq!(Timestamp::from_millis(later.millis()), later);
+        assert_eq!(Timestamp::at(whole.datetime()), whole);
+    }
 
     #[test]
     fn formats_utc_with_millis_and_parses_back() {

@@ -2,6 +2,7 @@
 //! of `c`), all kept, under `H#{handle}#FX` / `{asOfMs:013}#{base}`. A commission takes the rate
 //! in force at its conversion's time, rounded once to [`RATE_DP`] places and recorded with it.
 
+use crate::domain::time::Timestamp;
 use std::collections::BTreeMap;
 
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -22,7 +23,7 @@ pub struct Snapshot {
     pub base: Currency,
     pub rates: BTreeMap<Currency, RateValue>,
     pub as_of: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub created_by: String,
 }
 
@@ -105,7 +106,7 @@ pub async fn post(
         base: valid.base,
         rates: valid.rates,
         as_of: crate::domain::time::unix_millis_to_rfc3339(valid.as_of_ms),
-        created_at: crate::platform::time::now_rfc3339(),
+        created_at: crate::platform::time::timestamp(),
         created_by: by.to_owned(),
     };
     let sk = format!("{:013}#{}", valid.as_of_ms.max(0), snapshot.base);
@@ -173,7 +174,7 @@ mod tests {
             .into_iter()
             .collect(),
             as_of: String::new(),
-            created_at: String::new(),
+            created_at: crate::domain::time::Timestamp::literal("2026-01-01T00:00:00Z"),
             created_by: String::new(),
         };
         assert_eq!(snap.rate(c("EUR"), c("USD")), Some(d("1.10")));

@@ -97,8 +97,8 @@ fn view<L: Serialize>(c: Campaign, primary_link: L) -> CampaignView<L> {
         conversion_event: c.conversion_event,
         partner_id: c.partner_id,
         version: c.version,
-        created_at: c.created_at,
-        updated_at: c.updated_at,
+        created_at: c.created_at.into(),
+        updated_at: c.updated_at.into(),
         primary_link,
     }
 }

@@ -56,8 +56,8 @@ impl From<PatRecord> for TokenView {
             name: r.name,
             scopes: r.scopes,
             created_by: r.created_by,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
+            created_at: r.created_at.into(),
+            expires_at: r.expires_at.map(String::from),
         }
     }
 }

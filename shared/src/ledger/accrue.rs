@@ -5,6 +5,7 @@
 //! any two steps can only find it already there. Runs in the events worker: a conversion's
 //! request path gains no round trip.
 
+use crate::domain::time::Timestamp;
 use crate::domain::{CampaignId, CommissionId, ConversionId, Handle};
 use crate::kernel::events::ConversionData;
 use crate::kernel::io::Io;
@@ -46,7 +47,7 @@ pub(crate) async fn terms(
     let Some(partner_id) = campaign.partner_id.clone() else {
         return Ok(None);
     };
-    let received = crate::domain::time::rfc3339_millis(&c.received_at).unwrap_or(0);
+    let received = c.received_at.millis();
     let Some(plan) = plans::in_force_at(store, handle, &campaign_id, received).await? else {
         return Ok(None);
     };
@@ -124,8 +125,8 @@ pub(crate) async fn draft(
         reasons,
         plan_version: Some(t.plan.version),
         fx_rate: earned.fx_rate,
-        available_at: crate::domain::time::unix_millis_to_rfc3339(available),
-        created_at: crate::platform::time::now_rfc3339(),
+        available_at: Timestamp::from_millis(available),
+        created_at: crate::platform::time::timestamp(),
         payout_id: None,
         reviewed_by: None,
         reviewed_at: None,

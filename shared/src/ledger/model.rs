@@ -2,6 +2,7 @@
 //! time-ordered, so a query reads the ledger in time order). Amounts are never edited: a change
 //! of money is a new, linked line. Only the status and review fields move.
 
+use crate::domain::time::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -63,14 +64,14 @@ pub struct Commission {
     /// Units of `currency` per one unit of `value_currency`.
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub fx_rate: Option<Decimal>,
-    pub available_at: String,
-    pub created_at: String,
+    pub available_at: Timestamp,
+    pub created_at: Timestamp,
     #[serde(default)]
     pub payout_id: Option<PayoutId>,
     #[serde(default)]
     pub reviewed_by: Option<String>,
     #[serde(default)]
-    pub reviewed_at: Option<String>,
+    pub reviewed_at: Option<Timestamp>,
     #[serde(default)]
     pub review_note: Option<String>,
     /// The adjustment or clawback a reversal wrote against this line.
@@ -162,7 +163,7 @@ impl Commission {
         currency: Currency,
         status: Status,
     ) -> Self {
-        let now = crate::platform::time::now_rfc3339();
+        let now = crate::platform::time::timestamp();
         Commission {
             commission_id,
             kind,
@@ -290,8 +291,7 @@ impl Commission {
     }
 
     pub fn available_at_ms(&self) -> i64 {
-        crate::domain::time::parse_rfc3339(&self.available_at)
-            .map_or(i64::MAX, crate::domain::time::unix_millis)
+        self.available_at.millis()
     }
 
     /// Payable in a payout: approved, not in one yet.

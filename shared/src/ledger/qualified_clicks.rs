@@ -8,6 +8,7 @@
 
 use crate::analytics::days::{DayRange, day_of_unix};
 use crate::analytics::report::{self, Scope};
+use crate::domain::time::Timestamp;
 use crate::domain::{CampaignId, CommissionId, Handle};
 use crate::kernel::io::Io;
 use crate::ledger::model::{Commission, Kind, Status};
@@ -147,7 +148,7 @@ async fn accrue_day(
         .map(|_| vec!["late_clicks".to_owned()])
         .unwrap_or_default();
     line.plan_version = Some(plan.version);
-    line.available_at = crate::domain::time::unix_millis_to_rfc3339(end + 1);
+    line.available_at = Timestamp::from_millis(end + 1);
     line.click_count = Some(counted);
     write_line(io, handle, &line).await
 }

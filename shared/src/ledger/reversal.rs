@@ -70,7 +70,7 @@ fn linked_line(original: &Commission, r: &ReversalData, id: CommissionId) -> Com
     line.reviewed_by = None;
     line.reviewed_at = None;
     line.review_note = None;
-    line.created_at = crate::platform::time::now_rfc3339();
+    line.created_at = crate::platform::time::timestamp();
     line.version = 0;
     if in_payout {
         line.kind = Kind::Clawback;

@@ -95,7 +95,7 @@ pub async fn decide(
             let mut next = l.clone();
             next.status = status;
             next.reviewed_by = Some(review.by.to_owned());
-            next.reviewed_at = Some(crate::platform::time::now_rfc3339());
+            next.reviewed_at = Some(crate::platform::time::timestamp());
             next.review_note = review.note.map(str::to_owned);
             if status == Status::Rejected && next.counted.is_some() {
                 // A rejected conversion no longer counts toward its partner's tiers (the
@@ -177,7 +177,7 @@ pub async fn manual(
     {
         return Err(CommissionError::UnknownPartner(m.partner_id));
     }
-    let now = crate::platform::time::now_rfc3339();
+    let now = crate::platform::time::timestamp();
     let mut line = Commission::blank(
         CommissionId::new(),
         Kind::Manual,

@@ -7,6 +7,7 @@
 //! crossing a threshold get the rates a serial order gives, and the tally cannot move without
 //! its line (a redelivered conversion meets its line's put-if-absent and moves nothing).
 
+use crate::domain::time::Timestamp;
 use crate::domain::{CommissionId, Handle, PartnerId};
 use crate::ledger::model::{Commission, Counted, Kind, Status};
 use crate::ledger::{due, emit, view};
@@ -145,7 +146,7 @@ fn bonus_line(
         b.reasons.push("partner_suspended".to_owned());
     }
     let available = received_ms + i64::from(plan.hold_days) * 86_400_000;
-    b.available_at = crate::domain::time::unix_millis_to_rfc3339(available);
+    b.available_at = Timestamp::from_millis(available);
     b
 }
 

@@ -1,5 +1,6 @@
 //! A commission as the API answers it and events carry it: money as decimal strings.
 
+use crate::domain::time::Timestamp;
 use serde::Serialize;
 
 use crate::domain::{CampaignId, CommissionId, Currency, PartnerId, PayoutId, SubIds};
@@ -28,11 +29,11 @@ pub struct CommissionView {
     pub reasons: Vec<String>,
     pub plan_version: Option<u64>,
     pub fx_rate: Option<String>,
-    pub available_at: String,
-    pub created_at: String,
+    pub available_at: Timestamp,
+    pub created_at: Timestamp,
     pub payout_id: Option<PayoutId>,
     pub reviewed_by: Option<String>,
-    pub reviewed_at: Option<String>,
+    pub reviewed_at: Option<Timestamp>,
     pub review_note: Option<String>,
     pub adjusted_by: Option<CommissionId>,
     pub confidence: Option<ConfidenceAtHold>,

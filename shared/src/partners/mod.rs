@@ -4,6 +4,7 @@
 pub mod postback_sync;
 pub mod tokens;
 
+use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{DomainError, Handle, PartnerId};
@@ -30,8 +31,8 @@ pub struct Partner {
     pub postback_events: Vec<EventType>,
     pub status: PartnerStatus,
     pub version: u64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// The fields a create or a patch may set (`None`: unchanged, or the default on create).
@@ -169,7 +170,7 @@ pub fn plan_create(
     name: String,
     email: Option<String>,
 ) -> Result<(Partner, WriteOp), StoreError> {
-    let now = crate::platform::time::now_rfc3339();
+    let now = crate::platform::time::timestamp();
     let partner = Partner {
         partner_id: id,
         name,
@@ -197,7 +198,7 @@ pub async fn create(
     name: String,
     fields: PartnerFields,
 ) -> Result<Partner, PartnerError> {
-    let now = crate::platform::time::now_rfc3339();
+    let now = crate::platform::time::timestamp();
     let partner = Partner {
         partner_id: id.clone(),
         name,
@@ -303,7 +304,7 @@ pub async fn update(
             next.status = status;
         }
         next.version = current.version + 1;
-        next.updated_at = crate::platform::time::now_rfc3339();
+        next.updated_at = crate::platform::time::timestamp();
         let op = WriteOp::Put {
             item: item_of(handle, &next)?,
             cond: Cond::Version(current.version),

@@ -2,6 +2,7 @@
 //! removes the partner's postback subscription (`webhooks::postback`), committed in the same
 //! transaction as the partner itself, so the two never disagree.
 
+use crate::domain::time::Timestamp;
 use crate::domain::{Handle, PartnerId, SubscriptionId};
 use crate::kernel::events::EventType;
 use crate::platform::store::{Cond, StoreError, WriteOp};
@@ -26,7 +27,7 @@ pub async fn sync_op(
 ) -> Result<Option<WriteOp>, StoreError> {
     let id = postback::subscription_id(handle.as_str(), partner.partner_id);
     let existing = repo::load(store, handle, &id).await?;
-    let now = crate::platform::time::now_rfc3339();
+    let now = crate::platform::time::timestamp();
     Ok(match (partner.postback_url, existing) {
         (None, None) => None,
         (None, Some(old)) => Some(repo::delete_op(handle, &id, old.version)),
@@ -60,7 +61,7 @@ fn new_postback(
     partner: &Wanted<'_>,
     id: SubscriptionId,
     url: String,
-    now: String,
+    now: Timestamp,
 ) -> Subscription {
     // The secret signs nothing (a GET postback); kept so the record is a whole subscription.
     let mut sub = Subscription::active(id, handle, url, generate_secret(), now);

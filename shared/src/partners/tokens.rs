@@ -5,6 +5,7 @@
 //! holds the hash so revocation finds the record). A partner token reads only its partner's
 //! data, on the routes `http::auth::access::PARTNER_ROUTES` lists.
 
+use crate::domain::time::Timestamp;
 use base64::Engine;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -43,8 +44,8 @@ pub struct PartnerTokenRecord {
     pub partner_id: PartnerId,
     pub name: String,
     pub created_by: String,
-    pub created_at: String,
-    pub expires_at: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
     /// The token's hash, on the listing entry only (revocation's way to the record).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
@@ -122,8 +123,8 @@ pub fn plan_mint(
         partner_id: partner_id.clone(),
         name: name.to_owned(),
         created_by: by.to_owned(),
-        created_at: crate::platform::time::now_rfc3339(),
-        expires_at: crate::domain::time::unix_to_rfc3339(expires),
+        created_at: crate::platform::time::timestamp(),
+        expires_at: Timestamp::from_unix(expires),
         hash: None,
     };
     let mut listed = record.clone();
@@ -208,8 +209,7 @@ pub async fn authenticate(
         .await?
         .ok_or_else(invalid)?;
     let record: PartnerTokenRecord = item.parse()?;
-    let live = crate::domain::time::parse_rfc3339(&record.expires_at)
-        .is_some_and(|t| t.unix_timestamp() > now_unix());
+    let live = record.expires_at.unix() > now_unix();
     if !live || record.hash.is_some() {
         return Err(invalid());
     }

@@ -125,7 +125,7 @@ async fn make(
             .execution_date
             .clone()
             .unwrap_or_else(|| crate::platform::time::now_rfc3339()[..10].to_owned()),
-        created_at: crate::platform::time::now_rfc3339(),
+        created_at: crate::platform::time::timestamp(),
         created_by: by.to_owned(),
         reference: None,
         paid_at: None,

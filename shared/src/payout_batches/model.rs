@@ -1,5 +1,6 @@
 //! A payout batch as stored (`H#{handle}#BAT` / `{batchId}`) and answered.
 
+use crate::domain::time::Timestamp;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -56,16 +57,16 @@ pub struct Batch {
     pub excluded: Vec<Excluded>,
     /// `YYYY-MM-DD`: the SEPA file's requested execution date.
     pub execution_date: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub created_by: String,
     #[serde(default)]
     pub reference: Option<String>,
     #[serde(default)]
-    pub paid_at: Option<String>,
+    pub paid_at: Option<Timestamp>,
     #[serde(default)]
     pub reason: Option<String>,
     #[serde(default)]
-    pub canceled_at: Option<String>,
+    pub canceled_at: Option<Timestamp>,
     #[serde(skip)]
     pub version: u64,
 }
@@ -113,12 +114,12 @@ pub struct BatchView {
     pub totals: BTreeMap<Currency, String>,
     pub excluded: Vec<Excluded>,
     pub execution_date: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub created_by: String,
     pub reference: Option<String>,
-    pub paid_at: Option<String>,
+    pub paid_at: Option<Timestamp>,
     pub reason: Option<String>,
-    pub canceled_at: Option<String>,
+    pub canceled_at: Option<Timestamp>,
 }
 
 impl From<&Batch> for BatchView {

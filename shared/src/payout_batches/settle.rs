@@ -25,7 +25,7 @@ pub async fn mark_paid(
             let mut next = batch.clone();
             next.status = BatchStatus::Paid;
             next.reference = Some(reference.to_owned());
-            next.paid_at = Some(crate::platform::time::now_rfc3339());
+            next.paid_at = Some(crate::platform::time::timestamp());
             commit(io.store.as_ref(), handle, &batch, next).await?
         }
         BatchStatus::Paid if batch.reference.as_deref() == Some(reference) => batch,
@@ -65,7 +65,7 @@ pub async fn cancel(
             let mut next = batch.clone();
             next.status = BatchStatus::Canceled;
             next.reason = Some(reason.to_owned());
-            next.canceled_at = Some(crate::platform::time::now_rfc3339());
+            next.canceled_at = Some(crate::platform::time::timestamp());
             commit(store, handle, &batch, next).await?
         }
         BatchStatus::Canceled => batch,

@@ -22,7 +22,7 @@ pub async fn confirm(
     if current.pending.is_none() {
         return Err(MethodError::NothingToConfirm(partner.clone()));
     }
-    let now = crate::platform::time::now_rfc3339();
+    let now = crate::platform::time::timestamp();
     let mut next = current.clone();
     next.pending = None;
     next.confirmed_at = Some(now.clone());

@@ -1,6 +1,7 @@
 //! A partner's payout method as stored (`H#{handle}` / `PM#{partnerId}`) and answered: the
 //! details sealed ([`crate::domain::sealed`]), beside their masked form and the change state.
 
+use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::bank::{self, Bic, Iban};
@@ -223,7 +224,7 @@ impl Details {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Pending {
-    pub changed_at: String,
+    pub changed_at: Timestamp,
     pub changed_by: String,
     pub previous: Masked,
 }
@@ -236,12 +237,12 @@ pub struct MethodRecord {
     pub masked: Masked,
     #[serde(default)]
     pub sealed: Option<String>,
-    pub set_at: String,
+    pub set_at: Timestamp,
     pub set_by: String,
     #[serde(default)]
     pub pending: Option<Pending>,
     #[serde(default)]
-    pub confirmed_at: Option<String>,
+    pub confirmed_at: Option<Timestamp>,
     #[serde(default)]
     pub confirmed_by: Option<String>,
     #[serde(skip)]
@@ -278,7 +279,7 @@ impl MethodRecord {
     /// When a pending change stops holding payouts (unix ms), if one does.
     pub fn held_until_ms(&self) -> Option<i64> {
         let p = self.pending.as_ref()?;
-        Some(crate::domain::time::rfc3339_millis(&p.changed_at)? + HOLD_MS)
+        Some(p.changed_at.millis().saturating_add(HOLD_MS))
     }
 
     /// The rail this partner's payouts go on at `now_ms`, or why they wait.
@@ -300,19 +301,19 @@ pub struct MethodView {
     pub partner_id: PartnerId,
     #[serde(flatten)]
     pub method: Masked,
-    pub updated_at: String,
+    pub updated_at: Timestamp,
     pub updated_by: String,
     /// A change of details waits for a manager's confirmation (or 24 hours).
     pub pending_confirmation: bool,
     pub change: Option<ChangeView>,
-    pub confirmed_at: Option<String>,
+    pub confirmed_at: Option<Timestamp>,
     pub confirmed_by: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeView {
-    pub changed_at: String,
+    pub changed_at: Timestamp,
     pub changed_by: String,
     pub previous: Masked,
     /// When payouts go into batches again without a confirmation.
@@ -347,7 +348,7 @@ pub struct AuditEntry {
     pub partner_id: PartnerId,
     /// `changed` or `confirmed`.
     pub action: String,
-    pub at: String,
+    pub at: Timestamp,
     pub by: String,
     pub previous: Option<Masked>,
     pub current: Masked,
@@ -365,7 +366,7 @@ pub struct PartnerUpdatedData {
     pub previous: serde_json::Value,
     pub current: serde_json::Value,
     pub changed_by: String,
-    pub changed_at: String,
+    pub changed_at: Timestamp,
     /// Until then (or a manager's confirmation) the partner's payouts stay out of batches.
     pub held_until: String,
 }

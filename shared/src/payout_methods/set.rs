@@ -76,7 +76,7 @@ fn record_of(
     by: &str,
     current: Option<&MethodRecord>,
 ) -> Result<MethodRecord, MethodError> {
-    let now = crate::platform::time::now_rfc3339();
+    let now = crate::platform::time::timestamp();
     let sealed = match details {
         Details::Manual => None,
         d => {
@@ -140,7 +140,7 @@ async fn write(
 
 /// An audit entry's write (put-if-absent under a random suffix).
 pub(crate) fn audit_op(handle: &Handle, entry: &AuditEntry) -> Result<WriteOp, StoreError> {
-    let ms = crate::domain::time::rfc3339_millis(&entry.at).unwrap_or_default();
+    let ms = entry.at.millis();
     let sk = format!(
         "{}#{ms:013}#{}",
         entry.partner_id,

@@ -1,6 +1,7 @@
 //! `PUT`/`GET …/payout-settings`: the handle's own account, the debtor of its SEPA files. Its
 //! IBAN is sealed like a partner's and answered masked.
 
+use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::bank::{self, Bic, Iban};
@@ -67,7 +68,7 @@ pub struct SettingsView {
     /// `DE89 **** **** 3000`.
     pub debtor_iban: String,
     pub debtor_bic: Option<String>,
-    pub updated_at: String,
+    pub updated_at: Timestamp,
     pub updated_by: String,
 }
 
@@ -93,7 +94,7 @@ pub async fn put(
             debtor_name: debtor.name.clone(),
             debtor_iban: masked,
             debtor_bic: debtor.bic.clone(),
-            updated_at: crate::platform::time::now_rfc3339(),
+            updated_at: crate::platform::time::timestamp(),
             updated_by: by.to_owned(),
         },
     };

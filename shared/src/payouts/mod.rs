@@ -366,7 +366,7 @@ impl Run<'_> {
             period_start: crate::domain::time::unix_millis_to_rfc3339(start_ms),
             period_end: crate::domain::time::unix_millis_to_rfc3339(period_end_ms),
             sequence: 0,
-            created_at: crate::platform::time::now_rfc3339(),
+            created_at: crate::platform::time::timestamp(),
             paid_at: None,
             reference: None,
             reason: None,

@@ -1,5 +1,6 @@
 //! A payout as stored (`H#{handle}#PAY` / `{payoutId}`) and answered, and its events.
 
+use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Currency, Handle, PartnerId, PayoutId};
@@ -34,8 +35,8 @@ pub struct Payout {
     pub period_start: String,
     pub period_end: String,
     pub sequence: u64,
-    pub created_at: String,
-    pub paid_at: Option<String>,
+    pub created_at: Timestamp,
+    pub paid_at: Option<Timestamp>,
     pub reference: Option<String>,
     pub reason: Option<String>,
     pub created_by: String,
@@ -137,8 +138,8 @@ pub struct PayoutView {
     pub period_start: String,
     pub period_end: String,
     pub sequence: u64,
-    pub created_at: String,
-    pub paid_at: Option<String>,
+    pub created_at: Timestamp,
+    pub paid_at: Option<Timestamp>,
     pub reference: Option<String>,
     pub reason: Option<String>,
     pub created_by: String,

@@ -83,7 +83,7 @@ async fn commit_status(
     match change {
         Change::Paid { reference } => {
             next.reference = Some(reference);
-            next.paid_at = Some(crate::platform::time::now_rfc3339());
+            next.paid_at = Some(crate::platform::time::timestamp());
         }
         Change::Failed { reason } | Change::Canceled { reason } => next.reason = Some(reason),
     }

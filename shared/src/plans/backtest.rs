@@ -10,6 +10,7 @@
 //! Caps are not replayed: a line a cap cut (`capped`) is left out of both sides and counted in
 //! `skipped`.
 
+use crate::domain::time::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::ControlFlow;
 
@@ -81,7 +82,7 @@ pub struct ConversionDifference {
     pub conversion_id: String,
     pub partner_id: PartnerId,
     pub event_type: String,
-    pub received_at: String,
+    pub received_at: Timestamp,
     pub currency: Currency,
     pub actual: String,
     pub draft: String,
@@ -311,7 +312,7 @@ async fn bonus_lines(
         let Some(line) = crate::ledger::get(store, handle, &id).await? else {
             continue;
         };
-        let reached = crate::domain::time::rfc3339_millis(&line.created_at).unwrap_or(0);
+        let reached = line.created_at.millis();
         if line.campaign_id.as_ref() == Some(campaign) && period.holds(reached) {
             out.push(accrued_of(&line));
         }

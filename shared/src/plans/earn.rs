@@ -340,7 +340,7 @@ impl<'a> Facts<'a> {
             event_type: &c.event_type,
             value: c.value,
             currency: c.currency,
-            received_ms: crate::domain::time::rfc3339_millis(&c.received_at).unwrap_or(0),
+            received_ms: c.received_at.millis(),
             click_ms,
             verified: c.verified,
             risk: &c.risk,
@@ -382,7 +382,7 @@ mod tests {
             hold_above_risk: v.hold_above_risk,
             effective_at: None,
             version: 1,
-            updated_at: "2026-11-01T00:00:00Z".into(),
+            updated_at: crate::domain::time::Timestamp::literal("2026-11-01T00:00:00Z"),
             updated_by: "t".into(),
         }
     }

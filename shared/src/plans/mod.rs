@@ -12,6 +12,7 @@ pub mod rule;
 pub mod tally;
 pub mod words;
 
+use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::proof::jws::ProofKeyring;
@@ -184,7 +185,7 @@ fn next_version(
             "effectiveAt: must not be in the past.".into(),
         ));
     }
-    let now = crate::domain::time::unix_millis_to_rfc3339(now_ms);
+    let now = Timestamp::from_millis(now_ms);
     Ok(valid.versioned(campaign_id.clone(), at + 1, now, by.to_owned()))
 }
 
@@ -278,7 +279,7 @@ pub fn copy_ops(
     let mut copy = plan.clone();
     copy.campaign_id = to.clone();
     copy.version = 1;
-    copy.updated_at = crate::platform::time::now_rfc3339();
+    copy.updated_at = crate::platform::time::timestamp();
     copy.updated_by = by.to_owned();
     // In force from the copy: a template version saved for later would leave it unpaid.
     copy.effective_at = None;

@@ -1,6 +1,7 @@
 //! A campaign's commission plan (pure): its rules, hold, verification rule, caps and attribution
 //! window, validated once; and what one conversion earns under it.
 
+use crate::domain::time::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -167,7 +168,7 @@ pub struct PlanSpec {
     pub hold_above_risk: Option<u32>,
     /// When the version takes effect (RFC 3339, not in the past); absent, when it is saved.
     #[serde(default)]
-    pub effective_at: Option<String>,
+    pub effective_at: Option<Timestamp>,
 }
 
 /// A plan version as stored and answered.
@@ -187,12 +188,12 @@ pub struct Plan {
     pub hold_above_risk: Option<u8>,
     pub version: u64,
     /// When it was saved.
-    pub updated_at: String,
+    pub updated_at: Timestamp,
     pub updated_by: String,
     /// From this time on, conversions are paid under this version (its `updatedAt` for a
     /// version saved to take effect at once, as every version before `effectiveAt` existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub effective_at: Option<String>,
+    pub effective_at: Option<Timestamp>,
 }
 
 fn err(field: impl Into<String>, message: impl Into<String>) -> DomainError {
@@ -429,7 +430,7 @@ impl ValidPlan {
         self,
         campaign_id: CampaignId,
         version: u64,
-        updated_at: String,
+        updated_at: Timestamp,
         updated_by: String,
     ) -> Plan {
         Plan {
@@ -443,9 +444,7 @@ impl ValidPlan {
             customer_duration: self.customer_duration,
             hold_above_risk: self.hold_above_risk,
             version,
-            effective_at: self
-                .effective_at_ms
-                .map(crate::domain::time::unix_millis_to_rfc3339),
+            effective_at: self.effective_at_ms.map(Timestamp::from_millis),
             updated_at,
             updated_by,
         }
@@ -455,8 +454,10 @@ impl ValidPlan {
 impl Plan {
     /// From when conversions are paid under this version (unix ms; `i64::MAX` if unreadable).
     pub fn effective_ms(&self) -> i64 {
-        let at = self.effective_at.as_deref().unwrap_or(&self.updated_at);
-        crate::domain::time::rfc3339_millis(at).unwrap_or(i64::MAX)
+        self.effective_at
+            .as_ref()
+            .unwrap_or(&self.updated_at)
+            .millis()
     }
 
     /// The rules that may pay a conversion of `event_type` that is (`first`) or is not its

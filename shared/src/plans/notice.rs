@@ -6,6 +6,7 @@
 //! version, the notice and its `plan.changed` event are ONE transaction, so there is never a
 //! changed plan without its notice, nor a notice of a version that was not saved.
 
+use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::proof::jcs;
@@ -42,12 +43,12 @@ pub struct Notice {
     pub campaign_id: CampaignId,
     pub plan_version: u64,
     pub previous_version: Option<u64>,
-    pub effective_at: String,
+    pub effective_at: Timestamp,
     pub summary: String,
     pub before: Vec<String>,
     pub after: Vec<String>,
     pub difference30d: Difference,
-    pub created_at: String,
+    pub created_at: Timestamp,
     #[serde(default)]
     pub jws: String,
 }

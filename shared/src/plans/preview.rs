@@ -210,7 +210,12 @@ pub(crate) fn draft(
     let valid = spec
         .validate(max_days)
         .map_err(|e| DomainError::new(format!("plan.{}", e.field), e.message))?;
-    Ok(valid.versioned(campaign.clone(), 0, String::new(), String::new()))
+    Ok(valid.versioned(
+        campaign.clone(),
+        0,
+        crate::platform::time::timestamp(),
+        String::new(),
+    ))
 }
 
 /// The sample's customer facts: bound `boundDaysAgo` days before now (0 when absent).

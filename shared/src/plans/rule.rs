@@ -322,7 +322,7 @@ mod tests {
         Ok(v.versioned(
             crate::domain::CampaignId::parse("alpha").unwrap(),
             1,
-            "2026-11-01T00:00:00Z".into(),
+            crate::domain::time::Timestamp::literal("2026-11-01T00:00:00Z"),
             "t".into(),
         ))
     }

@@ -1,4 +1,4 @@
-//! The service's one clock ([`now`]), which every "now" in the service reads (`now_unix`,
+//! The service's one clock ([`now`]), which every "now" in the service reads (`timestamp`,
 //! `now_millis`, `now_rfc3339` are views of it), so a test can move time (`advance`, feature
 //! `testing`) and see a year pass. The pure timestamp arithmetic is `domain::time`.
 
@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use time::OffsetDateTime;
 
-use crate::domain::time::{to_rfc3339, unix_millis};
+use crate::domain::time::{Timestamp, to_rfc3339, unix_millis};
 
 /// How far a test moved the clock (ms); 0 in every shipped binary.
 static SHIFT_MS: AtomicI64 = AtomicI64::new(0);
@@ -26,6 +26,11 @@ pub fn now() -> OffsetDateTime {
 pub fn advance(by: std::time::Duration) {
     let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
     SHIFT_MS.fetch_add(ms, Ordering::Relaxed);
+}
+
+/// Now, as stored records hold it.
+pub fn timestamp() -> Timestamp {
+    Timestamp::at(now())
 }
 
 pub fn now_rfc3339() -> String {

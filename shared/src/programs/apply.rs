@@ -72,7 +72,7 @@ fn record(handle: &Handle, new: NewApplication) -> Result<Application, ProgramEr
         reason: None,
         partner_id: None,
         campaign_id: None,
-        created_at: crate::platform::time::now_rfc3339(),
+        created_at: crate::platform::time::timestamp(),
         decided_at: None,
         decided_by: None,
         version: 1,

@@ -182,7 +182,7 @@ fn writes(
     (partner_id, campaign_id, slug): (&PartnerId, &CampaignId, &Slug),
     by: &str,
 ) -> Result<(Vec<WriteOp>, Approved), ProgramError> {
-    let now = crate::platform::time::now_rfc3339();
+    let now = crate::platform::time::timestamp();
     let mut campaign = Campaign::new(
         campaign_id.clone(),
         template.campaign.goal_type,

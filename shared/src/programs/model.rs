@@ -1,6 +1,7 @@
 //! A handle's partner program and the applications to it, as stored and answered, with the
 //! validation of what a merchant and an applicant send.
 
+use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{ApplicationId, CampaignId, DomainError, PartnerId, Slug, TokenId};
@@ -38,7 +39,7 @@ pub struct Program {
     pub auto_approve: bool,
     pub template: Option<Template>,
     pub version: u64,
-    pub updated_at: String,
+    pub updated_at: Timestamp,
     pub updated_by: String,
 }
 
@@ -126,7 +127,7 @@ impl ProgramSpec {
             auto_approve,
             template: self.template,
             version: 0,
-            updated_at: String::new(),
+            updated_at: crate::platform::time::timestamp(),
             updated_by: String::new(),
         })
     }
@@ -182,8 +183,8 @@ pub struct Application {
     pub reason: Option<String>,
     pub partner_id: Option<PartnerId>,
     pub campaign_id: Option<CampaignId>,
-    pub created_at: String,
-    pub decided_at: Option<String>,
+    pub created_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
     pub decided_by: Option<String>,
     pub version: u64,
 }
@@ -271,7 +272,7 @@ pub type PartnerAppliedData = Application;
 pub struct IssuedToken {
     pub token_id: TokenId,
     pub token: String,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
 }
 
 /// The data of `partner.approved` and the approval's answer: what was created, and the

@@ -25,7 +25,7 @@ pub async fn reject(
         let mut next = current.clone();
         next.status = ApplicationStatus::Rejected;
         next.reason = Some(reason.clone());
-        next.decided_at = Some(crate::platform::time::now_rfc3339());
+        next.decided_at = Some(crate::platform::time::timestamp());
         next.decided_by = Some(by.to_owned());
         next.version = current.version + 1;
         let op = super::approve::update_op(handle, &next, current.version)?;

@@ -49,7 +49,7 @@ pub async fn put(
         None => (1, Cond::Absent),
     };
     program.version = version;
-    program.updated_at = crate::platform::time::now_rfc3339();
+    program.updated_at = crate::platform::time::timestamp();
     program.updated_by = by.to_owned();
     let doc = crate::platform::store::to_doc(&program)?;
     let item = Item::new(keys::handle_pk(handle), keys::PROGRAM_SK, doc).with_version(version);

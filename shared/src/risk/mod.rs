@@ -8,6 +8,7 @@
 pub mod signals;
 pub mod snapshot;
 
+use crate::domain::time::Timestamp;
 use serde::Serialize;
 
 use crate::analytics::days::DayRange;
@@ -44,7 +45,7 @@ pub struct PartnerRisk {
     /// The conversion lines looked at (at most [`MAX_LINES`]) and since when.
     pub conversions_considered: usize,
     pub since: String,
-    pub assessed_at: String,
+    pub assessed_at: Timestamp,
 }
 
 impl PartnerRisk {
@@ -84,7 +85,7 @@ pub async fn assess(
         signals,
         conversions_considered: lines.len(),
         since: crate::domain::time::unix_millis_to_rfc3339(since_ms),
-        assessed_at: crate::domain::time::unix_millis_to_rfc3339(now_ms),
+        assessed_at: Timestamp::from_millis(now_ms),
     };
     snapshot::keep(store, handle, &risk).await?;
     Ok(risk)

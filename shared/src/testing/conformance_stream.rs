@@ -161,7 +161,7 @@ pub fn conversion_event(handle: &str, country: &str) -> String {
         metadata: None,
         attribution: human_mobile(country),
         sub_ids: Default::default(),
-        received_at: crate::platform::time::now_rfc3339(),
+        received_at: crate::platform::time::timestamp(),
         verified: true,
         risk: Default::default(),
         reversal: None,

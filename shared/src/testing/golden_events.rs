@@ -55,7 +55,7 @@ fn conversion(test: bool) -> ConversionData {
         metadata: Some(json!({"order": "A-1"})),
         attribution: attribution(),
         sub_ids: Default::default(),
-        received_at: "2026-11-21T09:05:00.000Z".into(),
+        received_at: crate::domain::time::Timestamp::literal("2026-11-21T09:05:00.000Z"),
         verified: true,
         risk: Default::default(),
         reversal: None,
@@ -63,7 +63,9 @@ fn conversion(test: bool) -> ConversionData {
         receipt: Some("eyJhbGciOiJFZERTQSJ9.e30.c2ln".into()),
         customer_id: Some(CustomerId::parse("cus-42").unwrap()),
         customer_first: true,
-        customer_bound_at: Some("2026-11-20T09:00:00.000Z".into()),
+        customer_bound_at: Some(crate::domain::time::Timestamp::literal(
+            "2026-11-20T09:00:00.000Z",
+        )),
         customer_self_referral: false,
         address_hash: Some("ab12cd34".into()),
     }
@@ -76,7 +78,7 @@ fn reversal() -> ReversalData {
             reason: "refund".into(),
             amount: Some("12.5".parse().unwrap()),
             currency: Some("EUR".parse().unwrap()),
-            reversed_at: "2026-11-22T09:00:00.000Z".into(),
+            reversed_at: crate::domain::time::Timestamp::literal("2026-11-22T09:00:00.000Z"),
             reversed_by: "stripe".into(),
             previous_amount: Some("10".parse().unwrap()),
         },
@@ -101,8 +103,8 @@ fn commission() -> crate::ledger::model::Commission {
     c.value_currency = Some("EUR".parse().unwrap());
     c.plan_version = Some(3);
     c.fx_rate = Some("1.0".parse().unwrap());
-    c.available_at = "2026-12-21T09:05:00.000Z".into();
-    c.created_at = "2026-11-21T09:05:00.000Z".into();
+    c.available_at = crate::domain::time::Timestamp::literal("2026-12-21T09:05:00.000Z");
+    c.created_at = crate::domain::time::Timestamp::literal("2026-11-21T09:05:00.000Z");
     c.rule_index = Some(0);
     c
 }
@@ -120,8 +122,10 @@ fn payout() -> crate::payouts::model::Payout {
         period_start: "2026-10-01T00:00:00.000Z".into(),
         period_end: "2026-11-01T00:00:00.000Z".into(),
         sequence: 7,
-        created_at: "2026-11-02T09:00:00.000Z".into(),
-        paid_at: Some("2026-11-03T09:00:00.000Z".into()),
+        created_at: crate::domain::time::Timestamp::literal("2026-11-02T09:00:00.000Z"),
+        paid_at: Some(crate::domain::time::Timestamp::literal(
+            "2026-11-03T09:00:00.000Z",
+        )),
         reference: Some("SEPA-1".into()),
         reason: None,
         created_by: "local-user".into(),
@@ -141,7 +145,7 @@ fn notice() -> crate::plans::notice::Notice {
         campaign_id: CampaignId::parse("spring-sale").unwrap(),
         plan_version: 2,
         previous_version: Some(1),
-        effective_at: "2026-12-01T00:00:00.000Z".into(),
+        effective_at: crate::domain::time::Timestamp::literal("2026-12-01T00:00:00.000Z"),
         summary: "10% of each purchase (was 8%)".into(),
         before: vec!["8% of each purchase".into()],
         after: vec!["10% of each purchase".into()],
@@ -154,7 +158,7 @@ fn notice() -> crate::plans::notice::Notice {
             draft: "10.00".into(),
             difference: "2.00".into(),
         },
-        created_at: "2026-11-21T09:00:00.000Z".into(),
+        created_at: crate::domain::time::Timestamp::literal("2026-11-21T09:00:00.000Z"),
         jws: "a.b.c".into(),
     }
 }
@@ -165,7 +169,7 @@ fn customer() -> crate::customers::CustomerView {
         click_id: ClickId::parse("clk_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
         campaign_id: Some(CampaignId::parse("spring-sale").unwrap()),
         partner_id: Some(PartnerId::parse("partner-alpha").unwrap()),
-        bound_at: "2026-11-20T09:00:00.000Z".into(),
+        bound_at: crate::domain::time::Timestamp::literal("2026-11-20T09:00:00.000Z"),
         bound_by: BoundBy::Ctx,
         email_masked: Some("a***@example.com".into()),
         flags: vec![],
@@ -188,7 +192,7 @@ fn application() -> crate::programs::model::Application {
         reason: None,
         partner_id: None,
         campaign_id: None,
-        created_at: "2026-11-21T09:00:00.000Z".into(),
+        created_at: crate::domain::time::Timestamp::literal("2026-11-21T09:00:00.000Z"),
         decided_at: None,
         decided_by: None,
         version: 1,
@@ -207,7 +211,7 @@ fn approved() -> crate::programs::model::PartnerApprovedData {
         partner_token: crate::programs::model::IssuedToken {
             token_id: TokenId::parse("tok_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
             token: "tenx_pat_secret".into(),
-            expires_at: "2027-11-21T09:00:00.000Z".into(),
+            expires_at: crate::domain::time::Timestamp::literal("2027-11-21T09:00:00.000Z"),
         },
     }
 }
@@ -219,7 +223,7 @@ fn partner_updated() -> PartnerUpdatedData {
         previous: json!({"type": "sepa", "iban": "DE89 **** **** 3000"}),
         current: json!({"type": "sepa", "iban": "DE44 **** **** 0000"}),
         changed_by: "partner-alpha".into(),
-        changed_at: "2026-11-21T09:00:00.000Z".into(),
+        changed_at: crate::domain::time::Timestamp::literal("2026-11-21T09:00:00.000Z"),
         held_until: "2026-11-22T09:00:00.000Z".into(),
     }
 }
@@ -236,8 +240,8 @@ fn link() -> crate::domain::link::Link {
         forward_query: true,
         expiry: None,
         version: 1,
-        created_at: "2026-11-21T09:00:00.000Z".into(),
-        updated_at: "2026-11-21T09:00:00.000Z".into(),
+        created_at: crate::domain::time::Timestamp::literal("2026-11-21T09:00:00.000Z"),
+        updated_at: crate::domain::time::Timestamp::literal("2026-11-21T09:00:00.000Z"),
     }
 }
 

@@ -4,6 +4,8 @@ pub mod conformance;
 pub mod conformance_stream;
 #[cfg(test)]
 mod golden_events;
+#[cfg(test)]
+mod stored_times;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

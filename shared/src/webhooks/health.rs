@@ -48,7 +48,7 @@ pub fn assess(sub: &Subscription, attempt: &Attempt<'_>, auto_disable: Duration)
         };
     };
     let active = sub.is_active();
-    let now = || millis_to_rfc3339(attempt.finished_ms);
+    let now = || crate::domain::time::Timestamp::from_millis(attempt.finished_ms);
     if outcome.succeeded() {
         let recovered = active && sub.failing_since_ms.is_some();
         return HealthChange {
@@ -125,7 +125,7 @@ mod tests {
             &crate::domain::Handle::parse("acme").unwrap(),
             spec.validate().unwrap(),
             "whsec_x".into(),
-            "t0".into(),
+            crate::domain::time::Timestamp::literal("2026-01-01T00:00:00Z"),
         )
     }
 
@@ -154,7 +154,10 @@ mod tests {
         assert_eq!(p.stop, None);
         let failing = p.subscription.expect("the run begins");
         assert_eq!(failing.failing_since_ms, Some(1000));
-        assert_eq!(failing.updated_at, "t0", "not an API change");
+        assert_eq!(
+            failing.updated_at, "2026-01-01T00:00:00Z",
+            "not an API change"
+        );
         // Continuing the run writes nothing.
         assert_eq!(
             assess(&failing, &at(Some(&failed), 4 * DAY_MS), FIVE_DAYS),
@@ -196,7 +199,10 @@ mod tests {
         let p = assess(&sub(), &at(Some(&outcome(410)), 0), FIVE_DAYS);
         assert_eq!(p.stop.as_deref(), Some(GONE));
         assert_eq!(p.subscription.unwrap().status, SubscriptionStatus::Disabled);
-        let paused = sub().disabled("paused".into(), "t1".into());
+        let paused = sub().disabled(
+            "paused".into(),
+            crate::domain::time::Timestamp::literal("2026-01-01T00:00:01Z"),
+        );
         let p = assess(&paused, &at(Some(&outcome(410)), 0), FIVE_DAYS);
         assert_eq!(p.subscription, None, "already disabled");
         let p = assess(&paused, &at(None, 0), FIVE_DAYS);

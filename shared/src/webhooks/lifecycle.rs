@@ -99,7 +99,7 @@ pub async fn create(
         h,
         spec,
         generate_secret(),
-        crate::platform::time::now_rfc3339(),
+        crate::platform::time::timestamp(),
     );
     let cap = i64::try_from(MAX_SUBSCRIPTIONS_PER_HANDLE).unwrap_or(i64::MAX);
     let put = WriteOp::Put {
@@ -152,7 +152,7 @@ pub async fn set_status(
     status: SubscriptionStatus,
 ) -> Result<Subscription, SubscriptionError> {
     let loaded = find(store, handle, id).await?;
-    let now = crate::platform::time::now_rfc3339();
+    let now = crate::platform::time::timestamp();
     let sub = match status {
         SubscriptionStatus::Active => loaded.subscription.reactivated(now),
         SubscriptionStatus::Disabled if !loaded.subscription.is_active() => loaded.subscription,

@@ -9,6 +9,7 @@
 //! Per handle: the failed deliveries (`H#{handle}#WN`, newest first) and the per-subscription
 //! counters (`H#{handle}#WS`, atomic `Add`). Log items expire after [`LOG_RETENTION`].
 
+use crate::domain::time::Timestamp;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -56,7 +57,7 @@ pub struct AttemptRecord {
     pub attempt: u32,
     pub manual: bool,
     pub status: AttemptStatus,
-    pub attempted_at: String,
+    pub attempted_at: Timestamp,
     pub attempted_at_ms: i64,
     /// While `sending`: another worker may take the attempt over after this.
     #[serde(default)]
@@ -88,7 +89,7 @@ impl AttemptRecord {
             duration_ms: self.duration_ms,
             error: self.error.clone(),
             attempted_at: self.attempted_at.clone(),
-            next_attempt_at: self.next_attempt_ms.map(millis_to_rfc3339),
+            next_attempt_at: self.next_attempt_ms.map(Timestamp::from_millis),
         }
     }
 }
@@ -106,8 +107,8 @@ pub struct AttemptView {
     pub status_code: Option<u16>,
     pub duration_ms: Option<u64>,
     pub error: Option<String>,
-    pub attempted_at: String,
-    pub next_attempt_at: Option<String>,
+    pub attempted_at: Timestamp,
+    pub next_attempt_at: Option<Timestamp>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,8 +133,8 @@ pub struct DeliveryRecord {
     pub status: DeliveryStatus,
     /// The highest attempt number finished.
     pub attempts: u32,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub last_status_code: Option<u16>,
     pub last_error: Option<String>,
     /// The sort key of this delivery's entry in the handle's failed deliveries, if listed.
@@ -152,7 +153,7 @@ pub struct FailedDelivery {
     pub attempts: u32,
     pub last_status_code: Option<u16>,
     pub last_error: Option<String>,
-    pub failed_at: String,
+    pub failed_at: Timestamp,
 }
 
 /// Success/failure counts of one subscription.

@@ -1,6 +1,7 @@
 //! A message on the deliveries queue: one attempt to deliver one event to one subscription, and
 //! the attempt record it claims.
 
+use crate::domain::time::Timestamp;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -104,7 +105,7 @@ impl DeliveryMessage {
             attempt: self.attempt,
             manual: self.manual,
             status: AttemptStatus::Sending,
-            attempted_at: log::millis_to_rfc3339(now_ms),
+            attempted_at: Timestamp::from_millis(now_ms),
             attempted_at_ms: now_ms,
             lease_until_ms: Some(now_ms + crate::domain::time::millis(LEASE)),
             status_code: None,

@@ -11,6 +11,7 @@ use super::repo;
 use super::retry;
 use super::send::SendOutcome;
 use super::subscription::Subscription;
+use crate::domain::time::Timestamp;
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys, to_doc};
 
 /// What an attempt settled to, computed once and written in every round.
@@ -20,7 +21,7 @@ pub(super) struct Settled {
     status: DeliveryStatus,
     error: Option<String>,
     finished_ms: i64,
-    now_iso: String,
+    now_iso: Timestamp,
     expiry: Option<i64>,
 }
 
@@ -70,7 +71,7 @@ impl Settled {
             status,
             error,
             finished_ms,
-            now_iso: log::millis_to_rfc3339(finished_ms),
+            now_iso: Timestamp::from_millis(finished_ms),
             expiry: Some(log::retention_expiry(finished_ms / 1000)),
         }
     }

@@ -2,6 +2,7 @@
 //! model and validation; the secret is stored (the worker must sign) but only the creation
 //! response ever shows it, so the API view is a separate type without it.
 
+use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -105,10 +106,10 @@ pub struct Subscription {
     /// `whsec_…`; never part of [`SubscriptionView`].
     pub secret: String,
     pub status: SubscriptionStatus,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disabled_at: Option<String>,
+    pub disabled_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
     /// When the endpoint's current run of failed attempts began (unix ms): set by the first
@@ -135,7 +136,7 @@ impl std::fmt::Debug for Subscription {
 }
 
 impl Subscription {
-    pub fn new(handle: &Handle, spec: ValidSpec, secret: String, now: String) -> Self {
+    pub fn new(handle: &Handle, spec: ValidSpec, secret: String, now: Timestamp) -> Self {
         let id = SubscriptionId::new();
         let mut sub = Self::active(id, handle, spec.endpoint_url.to_string(), secret, now);
         sub.event_types = spec.event_types;
@@ -149,7 +150,7 @@ impl Subscription {
         handle: &Handle,
         endpoint_url: String,
         secret: String,
-        now: String,
+        now: Timestamp,
     ) -> Self {
         Self {
             subscription_id: id,
@@ -184,7 +185,7 @@ impl Subscription {
         }
     }
 
-    pub fn disabled(mut self, reason: String, now: String) -> Self {
+    pub fn disabled(mut self, reason: String, now: Timestamp) -> Self {
         self.status = SubscriptionStatus::Disabled;
         self.disabled_at = Some(now.clone());
         self.disabled_reason = Some(reason);
@@ -194,7 +195,7 @@ impl Subscription {
 
     /// Resumed by an operator: active again, the reason it stopped cleared, and its run of
     /// failures forgotten (the endpoint gets a full auto-disable period again).
-    pub fn reactivated(mut self, now: String) -> Self {
+    pub fn reactivated(mut self, now: Timestamp) -> Self {
         self.status = SubscriptionStatus::Active;
         self.disabled_at = None;
         self.disabled_reason = None;
@@ -235,10 +236,10 @@ pub struct SubscriptionView {
     pub event_types: Vec<EventType>,
     pub description: Option<String>,
     pub status: SubscriptionStatus,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub disabled_at: Option<String>,
+    pub disabled_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
     /// Set on a partner's postback (managed through the partner, not deletable here).
@@ -306,14 +307,17 @@ mod tests {
             &Handle::parse("acme").unwrap(),
             v,
             "whsec_x".into(),
-            "now".into(),
+            crate::domain::time::Timestamp::literal("2026-01-01T00:00:00Z"),
         );
         assert!(sub.receives(EventType::LinkClicked, None));
         assert!(!sub.receives(EventType::LinkCreated, None));
         assert!(sub.receives(EventType::WebhookTest, Some(&sub.subscription_id)));
         let other = SubscriptionId::new();
         assert!(!sub.receives(EventType::LinkClicked, Some(&other)));
-        let disabled = sub.clone().disabled("410".into(), "now".into());
+        let disabled = sub.clone().disabled(
+            "410".into(),
+            crate::domain::time::Timestamp::literal("2026-01-01T00:00:00Z"),
+        );
         assert!(!disabled.receives(EventType::LinkClicked, None));
         assert!(!format!("{sub:?}").contains("whsec_x"));
         assert!(

@@ -1,6 +1,7 @@
 //! `conversion.created`, `conversion.tested` and `conversion.reversed`: a conversion as
 //! recorded, and its reversal.
 
+use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::{EventPayload, EventType};
@@ -33,7 +34,7 @@ pub struct ConversionData {
     /// The click's `sub1` … `sub5` (from the ctx token).
     #[serde(default)]
     pub sub_ids: SubIds,
-    pub received_at: String,
+    pub received_at: Timestamp,
     /// Submitted by the merchant's server (authenticated route); `false` for the public route.
     #[serde(default)]
     pub verified: bool,
@@ -58,7 +59,7 @@ pub struct ConversionData {
     pub customer_first: bool,
     /// When the customer was bound (a plan's `customerDuration` counts from it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_bound_at: Option<String>,
+    pub customer_bound_at: Option<Timestamp>,
     /// The customer's email is its partner's own (issue 44): its commissions are held.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub customer_self_referral: bool,
@@ -123,7 +124,7 @@ pub struct Reversal {
     #[serde(with = "money", default)]
     pub amount: Option<rust_decimal::Decimal>,
     pub currency: Option<Currency>,
-    pub reversed_at: String,
+    pub reversed_at: Timestamp,
     /// Who reversed it (the caller's subject or token id).
     pub reversed_by: String,
     /// A larger reversal replacing an earlier one (a connector's refunds add up): what the
@@ -182,7 +183,7 @@ mod tests {
                 segment: "new-desktop".into(),
             },
             sub_ids: Default::default(),
-            received_at: "2026-11-21T09:00:00.000Z".into(),
+            received_at: crate::domain::time::Timestamp::literal("2026-11-21T09:00:00.000Z"),
             verified: false,
             risk: Default::default(),
             reversal: None,
@@ -207,7 +208,9 @@ mod tests {
                     reason: "refund".into(),
                     amount: value.map(|v| v.parse().unwrap()),
                     currency: value.map(|_| Currency::parse("EUR").unwrap()),
-                    reversed_at: "2026-11-22T09:00:00.000Z".into(),
+                    reversed_at: crate::domain::time::Timestamp::literal(
+                        "2026-11-22T09:00:00.000Z",
+                    ),
                     reversed_by: "local-user".into(),
                     previous_amount: None,
                 },

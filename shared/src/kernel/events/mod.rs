@@ -17,6 +17,7 @@ pub use click::ClickData;
 pub(crate) use conversion::money;
 pub use conversion::{ConversionData, Reversal, ReversalData};
 
+use crate::domain::time::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -181,7 +182,7 @@ pub struct Event {
     pub id: EventId,
     #[serde(rename = "type")]
     pub kind: EventType,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub handle: Handle,
     /// The payload as JSON, exactly as sent and stored (typed reads: [`Event::payload`]).
     pub data: serde_json::Value,
@@ -215,7 +216,7 @@ impl Event {
         Self {
             id: EventId::new(),
             kind: payload.kind,
-            created_at: crate::platform::time::now_rfc3339(),
+            created_at: crate::platform::time::timestamp(),
             handle: handle.clone(),
             data: payload.data,
             target_subscription: None,
