@@ -2,11 +2,11 @@
 //!
 //! The product's nouns first, one folder (or file) per service: links, clicks, campaigns,
 //! conversions, customers, analytics, webhooks, chain, tokens, auth, and the money layer's
-//! partners, plans, fx, ledger and payouts. Beneath them `domain` (pure types and rules),
-//! `platform` (the store, queue and stream seams with their embedded and AWS engines, config,
-//! time, clients) and `kernel` (the application state, events, the outbox, rate limits); above
-//! them `http` (one router per endpoint group) and `runtime` (the local server, the Lambda
-//! wiring, the workers). `testing` is test support. `docs/architecture.md` maps it;
+//! partners, plans, fx, ledger, plan changes and payouts. Beneath them `domain` (pure types and
+//! rules), `platform` (the store, queue and stream seams with their embedded and AWS engines,
+//! config, time, clients) and `kernel` (the application state, events, the outbox, rate
+//! limits); above them `http` (one router per endpoint group) and `runtime` (the local server,
+//! the Lambda wiring, the workers). `testing` is test support. `docs/architecture.md` maps it;
 //! `scripts/check_layers.py` enforces the layers.
 
 pub mod analytics;
@@ -27,6 +27,7 @@ pub mod partners;
 pub mod payout_batches;
 pub mod payout_methods;
 pub mod payouts;
+pub mod plan_changes;
 pub mod plans;
 pub mod platform;
 pub mod programs;

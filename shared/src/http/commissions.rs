@@ -383,7 +383,7 @@ async fn put_plan(
         .unwrap_or(u32::MAX);
     let valid = spec.validate(max_days)?;
     let by = &caller.principal.subject;
-    let plan = plans::put(
+    let plan = crate::plan_changes::put(
         state.io(),
         state.signing(),
         &caller.handle,
@@ -428,13 +428,18 @@ async fn backtest_plan(
     caller: Caller,
     Path((_, campaign)): Path<(Handle, CampaignId)>,
     Json(body): Json<BacktestBody>,
-) -> ApiResult<axum::Json<crate::plans::backtest::Backtest>> {
-    let period = crate::plans::backtest::Period::parse(&body.from, &body.to)?;
+) -> ApiResult<axum::Json<crate::plan_changes::backtest::Backtest>> {
+    let period = crate::plan_changes::backtest::Period::parse(&body.from, &body.to)?;
     let found = crate::campaigns::get(state.store.as_ref(), &caller.handle, &campaign).await?;
     let found = found.ok_or_else(|| ApiError::not_found(format!("Campaign {campaign}")))?;
     let draft = preview::draft(state.config.attribution_window, &campaign, body.plan)?;
-    let replay =
-        crate::plans::backtest::run(state.store.as_ref(), &caller.handle, &found, &draft, period);
+    let replay = crate::plan_changes::backtest::run(
+        state.store.as_ref(),
+        &caller.handle,
+        &found,
+        &draft,
+        period,
+    );
     Ok(axum::Json(replay.await?))
 }
 

@@ -3,6 +3,7 @@
 //! settings documents.
 
 pub mod consume;
+pub mod emit;
 pub mod events;
 pub mod handle_settings;
 pub mod io;

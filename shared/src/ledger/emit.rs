@@ -1,36 +1,21 @@
-//! Ledger writes and their events in ONE transaction (the events' outbox entries ride along),
-//! then the events enqueued: every commission and payout event is delivered at least once, with
-//! an id derived from its line, so a retry of the same change emits the same event.
+//! Ledger writes and their events in ONE transaction (`kernel::emit`), with the balance moves
+//! of several lines on one item summed first (a transaction names an item once). Every
+//! commission and payout event has an id derived from its line, so a retry of the same change
+//! emits the same event.
 
-use crate::domain::{EventId, Handle};
-use crate::kernel::events::{Event, Payload};
+use crate::domain::Handle;
+use crate::kernel::emit::Emit;
 use crate::kernel::io::Io;
 use crate::platform::store::{StoreError, WriteOp};
 
-/// An event to emit with a write: its derived id and its typed payload.
-#[derive(Clone)]
-pub struct Emit {
-    pub id: EventId,
-    pub payload: Payload,
-}
-
-/// Commits `ops` and the events' outbox entries together, then enqueues the events. Balance
-/// moves of several lines on one item are summed first (a transaction names an item once).
+/// [`crate::kernel::emit::commit`] of `ops` with their balance moves merged.
 /// Round trips: ONE transaction, ONE send.
 pub async fn commit(
     io: Io<'_>,
     handle: &Handle,
-    mut ops: Vec<WriteOp>,
+    ops: Vec<WriteOp>,
     emits: Vec<Emit>,
 ) -> Result<(), StoreError> {
-    let mut events = Vec::with_capacity(emits.len());
-    for e in emits {
-        let mut event = Event::of(handle, e.payload);
-        event.id = e.id;
-        ops.push(crate::kernel::outbox::record(&mut event));
-        events.push(event);
-    }
     let ops = crate::ledger::running::merged(ops);
-    crate::kernel::outbox::commit_and_publish(io.store.clone(), io.queue.clone(), ops, &events)
-        .await
+    crate::kernel::emit::commit(io, handle, ops, emits).await
 }

@@ -10,7 +10,7 @@
 use crate::domain::time::Timestamp;
 use crate::domain::{CommissionId, Handle, PartnerId};
 use crate::ledger::model::{Commission, Counted, Kind, Status};
-use crate::ledger::{due, emit, view};
+use crate::ledger::{due, view};
 use crate::plans::model::Plan;
 use crate::plans::tally::{MonthTally, Standing};
 use crate::plans::{earn, tally};
@@ -75,7 +75,7 @@ impl Counted {
 pub(crate) struct Extra {
     pub conditional: Vec<WriteOp>,
     pub moves: Vec<WriteOp>,
-    pub emits: Vec<emit::Emit>,
+    pub emits: Vec<crate::kernel::emit::Emit>,
 }
 
 /// The tally moved by `line` (counted, [`Commission::counted`]), and the bonuses it reaches.

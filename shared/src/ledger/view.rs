@@ -4,8 +4,8 @@ use crate::domain::time::Timestamp;
 use serde::Serialize;
 
 use crate::domain::{CampaignId, CommissionId, Currency, PartnerId, PayoutId, SubIds};
+use crate::kernel::emit::Emit;
 use crate::kernel::events::{EventPayload, EventType, Payload};
-use crate::ledger::emit::Emit;
 use crate::ledger::model::{Commission, ConfidenceAtHold, Kind, Status};
 
 #[derive(Clone, Debug, Serialize)]

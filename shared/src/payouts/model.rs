@@ -4,8 +4,8 @@ use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Currency, Handle, PartnerId, PayoutId};
+use crate::kernel::emit::Emit;
 use crate::kernel::events::{EventPayload, EventType, Payload};
-use crate::ledger::emit::Emit;
 use crate::platform::store::{Item, Query, StoreError, keys};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

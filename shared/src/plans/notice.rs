@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::proof::jcs;
 use crate::domain::proof::jws::{NOTICE_TYP, ProofKeyring};
 use crate::domain::{CampaignId, Currency, Handle, NoticeId, PartnerId};
+use crate::kernel::emit::Emit;
 use crate::kernel::events::{EventPayload, EventType, Payload};
-use crate::ledger::emit::Emit;
 use crate::plans::model::Plan;
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
 

@@ -146,7 +146,7 @@ pub trait EventPayload: Serialize {
 }
 
 /// A typed payload serialized with its type, for code that carries events of several types
-/// before it knows their handle (`ledger::emit::Emit`). Built only from an [`EventPayload`].
+/// before it knows their handle (`kernel::emit::Emit`). Built only from an [`EventPayload`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Payload {
     kind: EventType,
