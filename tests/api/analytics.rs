@@ -127,12 +127,7 @@ fn metrics_of(v: &Value) -> (i64, i64, i64, i64, BTreeMap<String, i64>) {
 }
 
 fn row<'a>(report: &'a Value, key: &str) -> &'a Value {
-    report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["key"] == key)
-        .unwrap_or_else(|| panic!("no row {key} in {report}"))
+    crate::helpers::find_by(&report["rows"], "key", key)
 }
 
 /// The CSV as rows of cells (the test data holds no quoted cells), after checking RFC 4180's

@@ -149,12 +149,7 @@ async fn bot_reasons(app: &TestApp, clicks: i64) -> Value {
 }
 
 fn row<'a>(report: &'a Value, key: &str) -> &'a Value {
-    report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["key"] == key)
-        .unwrap_or_else(|| panic!("no {key} row in {report}"))
+    crate::helpers::find_by(&report["rows"], "key", key)
 }
 
 #[tokio::test]

@@ -320,15 +320,7 @@ async fn recover_refuses_bad_input_in_the_api_envelope() {
             "until",
         ),
     ];
-    for (body, needle) in cases {
-        let message = assert_error(
-            post(&app, HANDLE, &path, body.clone()).await,
-            400,
-            "invalid_request",
-        )
-        .await;
-        assert!(message.contains(needle), "{body}: {message}");
-    }
+    crate::helpers::assert_each_refused(&app, HANDLE, &path, cases).await;
     let not_json = app
         .client
         .post(app.url(&path))

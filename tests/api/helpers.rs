@@ -407,6 +407,38 @@ async fn open_aws(data: &DataDir) -> Backends {
     (store, queue, aws::click_stream(&clients, &settings))
 }
 
+/// The element of the JSON array `list` whose `field` is `value` (a report's row by key, a
+/// risk signal by code); panics naming what is missing and what there is.
+pub(crate) fn find_by<'a>(list: &'a Value, field: &str, value: &str) -> &'a Value {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"))
+        .iter()
+        .find(|item| item[field] == value)
+        .unwrap_or_else(|| panic!("no {field} {value} in {list:#}"))
+}
+
+/// Each `(body, needle)` POSTed to `path` by `handle`'s operator is a 400 `invalid_request`
+/// whose message names `needle` (the field at fault).
+pub(crate) async fn assert_each_refused(
+    app: &TestApp,
+    handle: &str,
+    path: &str,
+    cases: impl IntoIterator<Item = (Value, &str)>,
+) {
+    for (body, needle) in cases {
+        let sent = app
+            .client
+            .post(app.url(path))
+            .bearer_auth(app.token(&[handle], Role::Operator))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let message = assert_error(sent, 400, "invalid_request").await;
+        assert!(message.contains(needle), "{body}: {message}");
+    }
+}
+
 /// Asserts an error envelope with the given status and code; returns the message.
 pub(crate) async fn assert_error(resp: reqwest::Response, status: u16, code: &str) -> String {
     assert_eq!(resp.status().as_u16(), status, "unexpected status");

@@ -31,12 +31,7 @@ async fn sale(app: &TestApp, slug: &str, key: &str) -> String {
 }
 
 fn signal<'a>(risk: &'a Value, code: &str) -> &'a Value {
-    risk["signals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["code"] == code)
-        .unwrap_or_else(|| panic!("no {code} in {risk:#}"))
+    crate::helpers::find_by(&risk["signals"], "code", code)
 }
 
 /// The partner's risk once its lines (and their reversals) are in the ledger.

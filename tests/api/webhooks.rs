@@ -1302,15 +1302,7 @@ async fn bad_subscription_requests_are_refused_naming_the_field() {
             "eventTypes",
         ),
     ];
-    for (body, field) in cases {
-        let message = assert_error(
-            post(&app, HANDLE, &path, body.clone()).await,
-            400,
-            "invalid_request",
-        )
-        .await;
-        assert!(message.contains(field), "{body}: {message}");
-    }
+    crate::helpers::assert_each_refused(&app, HANDLE, &path, cases).await;
     let message = assert_error(
         post(
             &app,
