@@ -281,7 +281,7 @@ impl Load {
     /// Whether the server on the port is the one holding `ctx_keys`: a ctx signed with them
     /// verifies there (`GET /v2/public/context`, no store read).
     pub(crate) async fn answers_for(&self, ctx_keys: &str) -> bool {
-        let claims = crate::helpers::launch_claims(now() - 1, now() + 600);
+        let claims = tenx_shared::testing::launch_claims(now() - 1, now() + 600);
         let ctx = CtxKeyring::parse(ctx_keys).unwrap().sign(&claims);
         let url = self.url(&format!("/v2/public/context?ctx={ctx}"));
         let resp = self.client.get(url).send().await;

@@ -264,7 +264,7 @@ async fn an_invalid_ctx_is_refused_and_nothing_is_recorded() {
         "A"
     };
     let tampered = format!("{}{flipped}{}", &ctx[..mac_at], &ctx[mac_at + 1..]);
-    let claims = |expires_at: i64| launch_claims(now() - 100, expires_at);
+    let claims = |expires_at: i64| tenx_shared::testing::launch_claims(now() - 100, expires_at);
     // Signed with the app's own keyring, so only the expiry is wrong.
     let expired = CtxKeyring::parse(&app.config.ctx_keys)
         .unwrap()

@@ -232,7 +232,7 @@ async fn at07_invalid_ctx_is_rejected() {
     let foreign =
         tenx_shared::domain::CtxKeyring::parse(&tenx_shared::domain::CtxKeyring::generate_spec())
             .unwrap()
-            .sign(&launch_claims(now(), now() + 600));
+            .sign(&tenx_shared::testing::launch_claims(now(), now() + 600));
     for bad in [
         tampered.as_str(),
         truncated,

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use tenx_shared::domain::{Attribution, ClickId, CtxClaims, CtxKeyring, Device};
+use tenx_shared::domain::CtxKeyring;
 use tenx_shared::http::{Group, group_app};
 use tenx_shared::kernel::state::AppState;
 use tenx_shared::platform::config::{Config, Secrets};
@@ -43,24 +43,7 @@ fn public_function() -> (axum::Router, Config) {
 /// A ctx of a fresh click of `acme`, signed with the function's keys.
 fn fresh_ctx(config: &Config) -> String {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let claims = CtxClaims {
-        click_id: ClickId::new(),
-        handle: tenx_shared::domain::Handle::parse("acme").unwrap(),
-        slug: tenx_shared::domain::Slug::parse("launch").unwrap(),
-        campaign_id: None,
-        attribution: Attribution {
-            country: "US".into(),
-            device: Device::Mobile,
-            source: "direct".into(),
-            referrer: "direct".into(),
-            segment: "new-mobile".into(),
-        },
-        issued_at: now - 60,
-        expires_at: now + 3600,
-        sub_ids: Default::default(),
-        test: false,
-        address_hash: None,
-    };
+    let claims = tenx_shared::testing::launch_claims(now - 60, now + 3600);
     CtxKeyring::parse(&config.ctx_keys)
         .expect("keys")
         .sign(&claims)

@@ -80,10 +80,10 @@ fn created_ms(data: &str) -> Option<i64> {
     #[derive(serde::Deserialize)]
     struct Created {
         #[serde(rename = "createdAt")]
-        created_at: String,
+        created_at: crate::domain::time::Timestamp,
     }
     let created: Created = serde_json::from_str(data).ok()?;
-    crate::domain::time::rfc3339_millis(&created.created_at)
+    Some(created.created_at.millis())
 }
 
 #[cfg(test)]

@@ -14,16 +14,14 @@ pub fn to_rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
+/// Unix seconds as RFC 3339 (saturating at ±9999 years, as [`Timestamp::from_unix`]).
 pub fn unix_to_rfc3339(secs: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(secs)
-        .map(to_rfc3339)
-        .unwrap_or_default()
+    Timestamp::from_unix(secs).into()
 }
 
+/// Unix milliseconds as RFC 3339 (saturating, as [`Timestamp::from_millis`]).
 pub fn unix_millis_to_rfc3339(ms: i64) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .map(to_rfc3339)
-        .unwrap_or_default()
+    Timestamp::from_millis(ms).into()
 }
 
 /// An RFC 3339 time as unix milliseconds.
@@ -55,10 +53,11 @@ pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
 /// stored records; [`Timestamp::millis`] is its unix-millisecond view (sort keys, TTLs and
 /// counters keep plain numbers, which DynamoDB orders and expires by).
 ///
-/// The text is kept byte for byte as it was written (`serde(transparent)` over it): a
-/// statement's leaf hash covers a line's stored times, so a record written years ago must
-/// serialize again exactly as it was, whatever this code's own formatting is today. It is
-/// checked once, when made or read: an unparsable time in a record is an error, not a default.
+/// The text is kept byte for byte as it was written (`serde(transparent)` over it): what was
+/// signed over stored times (a plan-change notice's JWS, a conversion's receipt, an event's
+/// webhook signature) must verify against the record read back years later, whatever this
+/// code's own formatting is today. It is checked once, when made or read: an unparsable time
+/// in a record is an error, not a default.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(transparent)]
 pub struct Timestamp(String);
@@ -146,12 +145,6 @@ impl std::ops::Deref for Timestamp {
     }
 }
 
-impl AsRef<str> for Timestamp {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
 impl PartialEq<str> for Timestamp {
     fn eq(&self, other: &str) -> bool {
         self.0 == other
@@ -167,12 +160,6 @@ impl PartialEq<&str> for Timestamp {
 impl From<Timestamp> for String {
     fn from(t: Timestamp) -> String {
         t.0
-    }
-}
-
-impl From<OffsetDateTime> for Timestamp {
-    fn from(t: OffsetDateTime) -> Self {
-        Self::at(t)
     }
 }
 

@@ -157,6 +157,30 @@ impl Hook for FailSwitch {
     }
 }
 
+/// A human's click claims on acme's `launch`, issued at `issued_at` and expiring at
+/// `expires_at` (unix seconds): what a test signs itself, with the app's keys or foreign ones.
+pub fn launch_claims(issued_at: i64, expires_at: i64) -> crate::domain::CtxClaims {
+    use crate::domain::{Attribution, ClickId, CtxClaims, Device, Handle, Slug};
+    CtxClaims {
+        click_id: ClickId::new(),
+        handle: Handle::parse("acme").unwrap(),
+        slug: Slug::parse("launch").unwrap(),
+        campaign_id: None,
+        attribution: Attribution {
+            country: "US".into(),
+            device: Device::Mobile,
+            source: "direct".into(),
+            referrer: "direct".into(),
+            segment: "new-mobile".into(),
+        },
+        issued_at,
+        expires_at,
+        sub_ids: Default::default(),
+        test: false,
+        address_hash: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,9 +13,9 @@
 
 use std::time::Duration;
 
-use super::log::millis_to_rfc3339;
 use super::send::SendOutcome;
 use super::subscription::Subscription;
+use crate::domain::time::unix_millis_to_rfc3339;
 
 /// The error recorded on the attempt that found its subscription disabled.
 pub const NOT_SENT: &str = "not sent: the subscription is disabled";
@@ -80,7 +80,7 @@ pub fn assess(sub: &Subscription, attempt: &Attempt<'_>, auto_disable: Duration)
     }
     let reason = format!(
         "every attempt failed since {} (auto-disabled after {})",
-        millis_to_rfc3339(since),
+        unix_millis_to_rfc3339(since),
         describe(auto_disable)
     );
     HealthChange {

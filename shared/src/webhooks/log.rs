@@ -32,13 +32,6 @@ pub fn retention_expiry(now_unix: i64) -> i64 {
     now_unix + crate::domain::time::secs(LOG_RETENTION)
 }
 
-/// RFC 3339 of a unix-milliseconds instant.
-pub fn millis_to_rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .map(crate::domain::time::to_rfc3339)
-        .unwrap_or_default()
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AttemptStatus {

@@ -115,8 +115,8 @@ pub async fn recover(
     Ok(Recovery {
         recover_id: record.recover_id,
         subscription_id: subscription_id.to_string(),
-        since: log::millis_to_rfc3339(record.since_ms),
-        until: log::millis_to_rfc3339(record.until_ms),
+        since: crate::domain::time::unix_millis_to_rfc3339(record.since_ms),
+        until: crate::domain::time::unix_millis_to_rfc3339(record.until_ms),
         queued: record.queued,
         deduped: existed,
     })
