@@ -5,10 +5,11 @@
 # host's x86-64, which proves the same code builds and links for Lambda.
 #
 # Two modes:
-# - default (CI): the dev profile with cargo-lambda's `cargo` compiler (no zig), in a target dir of
-#   its own (target/lambda-ci, so it runs beside the test build without sharing its lock): every
-#   function compiled and linked for the Lambda target in one invocation, in a fraction of a
-#   release build's time (a release build of all of them, even without LTO, took 14 min on 2 cores).
+# - default (CI): the dev profile with cargo-lambda's `cargo` compiler (no zig), in
+#   $CARGO_TARGET_DIR (target/lambda-ci by default; scripts/test.sh passes the test build's, whose
+#   dependencies it then reuses: docs/ci.md): every function compiled and linked for the Lambda
+#   target in one invocation, in a fraction of a release build's time (a release build of all of
+#   them, even without LTO, took 14 min on 2 cores).
 # - `--deploy-profile`: the workspace release profile (fat LTO, one codegen unit) through zig, as
 #   `sam build` ships it (~35 min on 2 cores).
 set -euo pipefail
@@ -20,6 +21,9 @@ if [ "${1:-}" = "--deploy-profile" ]; then
   build_args=(--release)
 else
   export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/lambda-ci}
+  # A proof that every function compiles and links for Lambda, not a binary to debug: no line
+  # tables in our crates either (the dependencies have none in the dev profile).
+  export CARGO_PROFILE_DEV_DEBUG=0
   profile="dev profile, cargo compiler (CI; --deploy-profile: as sam build)"
   build_args=(--compiler cargo)
 fi

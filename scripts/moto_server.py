@@ -325,12 +325,56 @@ def cancelled(start_response, count, taken):
 
 
 class QuietRequestHandler(MotoRequestHandler):
-    """moto's request handler without its access log: a line per request, written under the
-    logging lock, was a fifth of the emulator's CPU under the test suite (py-spy); errors are
-    still logged."""
+    """moto's request handler without its access log, and with keep-alive.
+
+    The access log (a line per request, written under the logging lock) was a fifth of the
+    emulator's CPU under the test suite (py-spy); errors are still logged.
+
+    werkzeug answers every request with `Connection: close`, because http.server cannot skip a
+    body the application left unread before the next request line (after each answer it reads
+    the socket until it closes, to discard such a body). So every SDK call was a new connection
+    and a new thread. Here the body is read whole before the application runs (the SDKs send a
+    Content-Length), so the next request starts where this one ended; werkzeug's discard then
+    reads nothing, and the connection stays open, as DynamoDB's does. A chunked request body
+    still closes it."""
+
+    # Headers and body go out in two writes: on a kept connection, Nagle's algorithm would hold
+    # the body until the client's delayed ACK of the headers (40 ms a request).
+    disable_nagle_algorithm = True
 
     def log_request(self, code="-", size="-"):
         pass
+
+    def setup(self):
+        super().setup()
+        self.socket_rfile = self.rfile
+
+    def handle_one_request(self):
+        self.rfile = self.socket_rfile
+        super().handle_one_request()
+
+    def make_environ(self):
+        environ = super().make_environ()
+        self.keep_alive = False
+        if "wsgi.input_terminated" in environ:  # chunked: werkzeug decodes it as it is read
+            return environ
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return environ
+        body = self.rfile.read(length) if length > 0 else b""
+        if len(body) == length:
+            environ["wsgi.input"] = io.BytesIO(body)
+            self.keep_alive = True
+            # What werkzeug's discard reads after the answer: nothing of the next request.
+            self.rfile = io.BytesIO()
+        return environ
+
+    def send_header(self, keyword, value):
+        closing = keyword.lower() == "connection" and value.lower() == "close"
+        if closing and getattr(self, "keep_alive", False):
+            return
+        super().send_header(keyword, value)
 
 
 def cache_module_list():

@@ -6,9 +6,10 @@
 #
 # Shape (2 cores, nothing cached, measured in docs/ci.md): the tools (PyPI venvs, Chromium) install
 # in the background while cargo compiles; clippy checks in a target dir of its own beside the test
-# build, so neither waits for the other's lock; the Lambda functions build in a third target dir
-# at idle priority from the start, in what the foreground leaves idle; the end-to-end tests spread
-# over two motos; the fuzzer and the console run beside the chaos stage, which mostly waits.
+# build, so neither waits for the other's lock; the Lambda functions then build in the test
+# build's target dir, reusing every dependency it compiled, at idle priority while the tests run
+# from the build's list of binaries (no cargo, so no lock to wait for); the end-to-end tests
+# spread over two motos; the fuzzer and the console run beside the chaos stage, which mostly waits.
 # Every stage is bounded by counts (tests, fuzz examples), and every time limit is a hang guard
 # far above the stage's time: a stage that hits one says so. Each stage's time is printed at the
 # end, with the CPU the machine used meanwhile.
@@ -25,14 +26,8 @@ command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
 # ------------------------------------------------------------------ background: tools
 bg_stage tools-moto 2400 scripts/moto.sh --install
-# The Lambda functions build (their own target dir, one cargo invocation) from the start at the
-# lowest CPU and I/O priority: they take only what the foreground leaves idle (the test build's
-# single-threaded stretches, the chaos stage's waits), then finish on their own. A build beside
-# the tests at equal priority once slowed the emulator into timeouts (503s). The installer runs
-# first, here, so sam_check.sh (much later) finds the tools.
-idle=(nice -n 19)
-command -v ionice >/dev/null && idle+=(ionice -c 3)
-bg_stage lambda-build 2400 bash -c "scripts/lambda_tools.sh >/dev/null && exec ${idle[*]} scripts/lambda_build.sh"
+# cargo-lambda and SAM (.venv/deploy), for the Lambda build and sam_check.sh.
+bg_stage tools-lambda 2400 scripts/lambda_tools.sh
 bg_stage tools-fuzz 2400 scripts/fuzz.sh --install
 bg_stage tools-browser 2400 scripts/browser_test.sh --install
 # xmllint and the pain.001.001.03 XSD (from PyPI's sepaxml) the SEPA batch test validates against.
@@ -42,6 +37,8 @@ bg_stage tools-sepa 1200 scripts/sepa_schema.sh --install
 stage "module graph and typed edges (check_layers.py)" 120 python3 scripts/check_layers.py
 stage "MSRV: rust-version against every locked dependency (check_msrv.py)" 120 python3 scripts/check_msrv.py
 stage "cargo fmt --check" 120 cargo fmt --all -- --check
+stage "the Lambda build reuses the test build's dependencies (check_features.py)" 120 \
+  python3 scripts/check_features.py
 stage "console QR encoder against segno (qr_check.py)" 300 python3 scripts/qr_check.py
 
 # ------------------------------------------------------------------ compile: clippy beside the test build
@@ -49,10 +46,29 @@ stage "console QR encoder against segno (qr_check.py)" 300 python3 scripts/qr_ch
 # then done once, by the test build); the three lines it skips are the allocator's static.
 bg_stage clippy 2400 env CARGO_TARGET_DIR=target/clippy RUSTFLAGS="${RUSTFLAGS:-} --cfg tenx_system_alloc" \
   cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
+# For the host's triple, named (as cargo-lambda names it): the Lambda build below then finds the
+# dependencies compiled here, with the same features (check_features.py), and compiles only our
+# crates with the functions' shipped features.
+host=$(rustc -vV | sed -n 's/^host: //p')
 stage "test build (cargo nextest, --no-run)" 2400 \
-  cargo nextest run --workspace --all-features --cargo-quiet --no-run
-# Nothing compiles while the tests run: on a 2-core machine a build beside them slows the
-# emulator until its answers time out (503s) and rate-limit bursts straddle windows.
+  cargo nextest run --workspace --all-features --cargo-quiet --no-run --target "$host"
+# The test binaries and the workspace, listed once: the runs below take them from these files and
+# invoke no cargo, so the Lambda build can hold the target dir's lock meanwhile.
+stage "test binaries listed (nextest --binaries-metadata)" 300 bash -c "
+  cargo nextest list --workspace --all-features --cargo-quiet --target $host \
+    --list-type binaries-only --message-format json >target/ci/binaries.json &&
+  cargo metadata --format-version 1 --all-features >target/ci/cargo-metadata.json"
+reuse=(--binaries-metadata target/ci/binaries.json --cargo-metadata target/ci/cargo-metadata.json)
+# The Lambda functions, built at the lowest CPU and I/O priority: they take only what the tests
+# leave idle (the chaos stage's waits) and finish on their own. A build beside the tests at
+# equal priority once slowed the emulator into timeouts (503s).
+wait_stage tools-lambda
+idle=(nice -n 19)
+command -v ionice >/dev/null && idle+=(ionice -c 3)
+bg_stage lambda-build 2400 "${idle[@]}" env CARGO_TARGET_DIR=target scripts/lambda_build.sh
+# Nothing else compiles while the tests run: on a 2-core machine a build beside them at equal
+# priority slows the emulator until its answers time out (503s) and rate-limit bursts straddle
+# windows.
 wait_stage clippy
 
 # ------------------------------------------------------------------ tests on both backends
@@ -66,9 +82,9 @@ eval "$(TENX_MOTO_SERVERS=2 scripts/moto.sh)"
 trap 'kill $(cat .venv/moto.pid) 2>/dev/null || true; bg_kill_all' EXIT
 echo "moto at $TENX_TEST_AWS_ENDPOINTS"
 stage "tests: embedded backend + AWS seam suites (moto)" 2400 \
-  cargo nextest run --workspace --all-features --cargo-quiet --profile ci
+  cargo nextest run --profile ci "${reuse[@]}"
 stage "tests: end-to-end API on the AWS backend (moto)" 2400 \
-  env TENX_TEST_BACKEND=aws cargo nextest run --workspace --all-features --cargo-quiet --profile ci \
+  env TENX_TEST_BACKEND=aws cargo nextest run --profile ci "${reuse[@]}" \
   -E 'binary(api) & not test(/^chaos/)'
 
 # ------------------------------------------------------------------ the binary, driven from outside
@@ -76,7 +92,7 @@ stage "tests: end-to-end API on the AWS backend (moto)" 2400 \
 # They run beside the chaos stage, which leaves about two thirds of the CPU idle (it waits on
 # settles), at a lower priority than it (nice 10: the chaos runs' measured bounds keep ~90 % of
 # a contended core), above the Lambda build.
-export TENX_BIN=$PWD/target/debug/tenx
+export TENX_BIN=$PWD/target/$host/debug/tenx
 wait_stage tools-fuzz
 bg_stage fuzz 1200 nice -n 10 scripts/fuzz.sh
 wait_stage tools-browser
@@ -86,7 +102,7 @@ bg_stage browser 1200 nice -n 10 scripts/browser_test.sh
 # restart) through the fault proxy: one at a time, with no other test beside them, so the
 # bound they check is the system's and not the other tests' load.
 stage "tests: chaos runs on the AWS backend (moto), one at a time" 2400 \
-  env TENX_TEST_BACKEND=aws cargo nextest run --workspace --all-features --cargo-quiet --profile ci \
+  env TENX_TEST_BACKEND=aws cargo nextest run --profile ci "${reuse[@]}" \
   --test-threads 1 -E 'binary(api) & test(/^chaos/)'
 
 # ------------------------------------------------------------------ specs and template

@@ -565,7 +565,7 @@ mod tests {
     /// Issue 28 (4): a transaction cancelled by contention is retried with the same client
     /// request token and the same request, so a try that had committed makes the retry succeed
     /// (DynamoDB's idempotency) rather than fail on its own write.
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_retried_transaction_keeps_its_client_request_token() {
         use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
         let endpoint = Scripted::default();
