@@ -46,15 +46,18 @@ stage "console QR encoder against segno (qr_check.py)" 300 python3 scripts/qr_ch
 # then done once, by the test build); the three lines it skips are the allocator's static.
 bg_stage clippy 2400 env CARGO_TARGET_DIR=target/clippy RUSTFLAGS="${RUSTFLAGS:-} --cfg tenx_system_alloc" \
   cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
-# For the host's triple, named (as cargo-lambda names it): the Lambda build below then finds the
-# dependencies compiled here, with the same features (check_features.py), and compiles only our
-# crates with the functions' shipped features.
+# For the host's triple, named (as cargo-lambda names it), with cargo's intermediate artifacts in a
+# build dir the Lambda build below shares: it then finds the dependencies compiled here, with the
+# same features (check_features.py), and compiles only our crates with the functions' shipped
+# features. Its own target dir keeps its binaries apart: cargo-lambda moves every workspace
+# binary it finds in its target dir into target/lambda/ (tenx too, which the tests run).
 host=$(rustc -vV | sed -n 's/^host: //p')
-stage "test build (cargo nextest, --no-run)" 2400 \
+shared_build=(env CARGO_BUILD_BUILD_DIR="$PWD/target/build")
+stage "test build (cargo nextest, --no-run)" 2400 "${shared_build[@]}" \
   cargo nextest run --workspace --all-features --cargo-quiet --no-run --target "$host"
 # The test binaries and the workspace, listed once: the runs below take them from these files and
-# invoke no cargo, so the Lambda build can hold the target dir's lock meanwhile.
-stage "test binaries listed (nextest --binaries-metadata)" 300 bash -c "
+# invoke no cargo, so the Lambda build can hold the build dir's lock meanwhile.
+stage "test binaries listed (nextest --binaries-metadata)" 300 "${shared_build[@]}" bash -c "
   cargo nextest list --workspace --all-features --cargo-quiet --target $host \
     --list-type binaries-only --message-format json >target/ci/binaries.json &&
   cargo metadata --format-version 1 --all-features >target/ci/cargo-metadata.json"
@@ -65,7 +68,8 @@ reuse=(--binaries-metadata target/ci/binaries.json --cargo-metadata target/ci/ca
 wait_stage tools-lambda
 idle=(nice -n 19)
 command -v ionice >/dev/null && idle+=(ionice -c 3)
-bg_stage lambda-build 2400 "${idle[@]}" env CARGO_TARGET_DIR=target scripts/lambda_build.sh
+bg_stage lambda-build 2400 "${idle[@]}" "${shared_build[@]}" CARGO_TARGET_DIR=target/lambda-ci \
+  scripts/lambda_build.sh
 # Nothing else compiles while the tests run: on a 2-core machine a build beside them at equal
 # priority slows the emulator until its answers time out (503s) and rate-limit bursts straddle
 # windows.
