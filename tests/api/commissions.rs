@@ -670,7 +670,9 @@ async fn a_replayed_conversion_earns_one_commission_and_concurrent_runs_pay_it_o
         .await
         .unwrap()
         .unwrap();
-    let replays = (0..5).map(|_| tenx_shared::ledger::accrue::accrue(state.io(), &handle, &data));
+    let replays = (0..5).map(|_| {
+        tenx_shared::ledger::accrue::accrue(state.io(), &tenx_shared::risk::Holds, &handle, &data)
+    });
     for r in futures::future::join_all(replays).await {
         assert_eq!(r.unwrap().unwrap().amount_minor, Some(100));
     }

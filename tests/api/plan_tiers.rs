@@ -226,10 +226,9 @@ async fn twenty_concurrent_conversions_across_a_threshold_get_the_serial_rates_a
     let state = app.state();
     let handle = acme();
     // Every conversion accrued twice at once (a redelivery racing its first delivery).
-    let runs = conversions
-        .iter()
-        .chain(conversions.iter())
-        .map(|c| tenx_shared::ledger::accrue::accrue(state.io(), &handle, c));
+    let runs = conversions.iter().chain(conversions.iter()).map(|c| {
+        tenx_shared::ledger::accrue::accrue(state.io(), &tenx_shared::risk::Holds, &handle, c)
+    });
     for r in futures::future::join_all(runs).await {
         r.expect("accrued").expect("a line");
     }
@@ -250,7 +249,7 @@ async fn twenty_concurrent_conversions_across_a_threshold_get_the_serial_rates_a
     );
     // A later replay of them all changes nothing.
     for c in &conversions {
-        tenx_shared::ledger::accrue::accrue(state.io(), &handle, c)
+        tenx_shared::ledger::accrue::accrue(state.io(), &tenx_shared::risk::Holds, &handle, c)
             .await
             .unwrap();
     }

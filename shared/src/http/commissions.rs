@@ -474,7 +474,7 @@ async fn post_rates(
                 "A snapshot of this base at this asOf exists; snapshots are kept, not replaced.",
             )
         })?;
-    ledger::fx_resolve::resolve(state.io(), &caller.handle).await?;
+    ledger::fx_resolve::resolve(state.io(), &crate::risk::Holds, &caller.handle).await?;
     Ok((StatusCode::CREATED, axum::Json(snapshot)).into_response())
 }
 

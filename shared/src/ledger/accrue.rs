@@ -11,6 +11,7 @@ use crate::kernel::events::ConversionData;
 use crate::kernel::io::Io;
 use crate::ledger::emit;
 use crate::ledger::model::{Commission, Counted, Kind, Status};
+use crate::ledger::risk_holds::RiskHolds;
 use crate::ledger::tally as ledger_tally;
 use crate::plans::model::Plan;
 use crate::plans::tally::{self, Standing};
@@ -70,9 +71,10 @@ pub fn facts(c: &ConversionData, month: Standing) -> Facts<'_> {
 
 /// The line a conversion earns, before caps, rated at the partner's `month` standing before it
 /// (recorded in `counted` when the plan counts its event type in the month).
-/// Round trips: the rate lookup when one is needed.
+/// Round trips: the rate lookup when one is needed; `risk`'s when the plan holds above a risk.
 pub(crate) async fn draft(
     store: &dyn Store,
+    risk: &dyn RiskHolds,
     handle: &Handle,
     c: &ConversionData,
     id: CommissionId,
@@ -88,9 +90,7 @@ pub(crate) async fn draft(
     let mut reasons = earned.reasons;
     let mut holds = earn::hold_reasons(&t.plan, &f, t.partner_suspended);
     if let Some(above) = t.plan.hold_above_risk {
-        // ONE read (the partner's risk snapshot), a reassessment when it is stale.
-        let risk = crate::risk::snapshot::current(store, handle, &t.partner_id).await?;
-        holds.extend(crate::risk::snapshot::hold_reasons(&risk, above));
+        holds.extend(risk.reasons(store, handle, &t.partner_id, above).await?);
     }
     let status = if earned.minor.is_none() || !holds.is_empty() {
         Status::Held
@@ -157,6 +157,7 @@ const TALLY_TRIES: u32 = 40;
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn accrue(
     io: Io<'_>,
+    risk: &dyn RiskHolds,
     handle: &Handle,
     c: &ConversionData,
 ) -> Result<Option<Commission>, StoreError> {
@@ -187,7 +188,7 @@ pub async fn accrue(
         let standing = month.as_ref().map_or_else(Standing::default, |m| {
             m.tally.standing(&c.event_type, t.plan.currency)
         });
-        let mut line = draft(io.store.as_ref(), handle, c, id.clone(), &t, standing).await?;
+        let mut line = draft(io.store.as_ref(), risk, handle, c, id.clone(), &t, standing).await?;
         crate::ledger::confidence::hold_if_low(&mut line, confidence.clone());
         let extra = match &month {
             Some(m) => ledger_tally::extra(handle, m, &line, &t.plan, received_ms)?,

@@ -5,6 +5,7 @@
 use crate::domain::{ConversionId, Handle};
 use crate::kernel::io::Io;
 use crate::ledger::model::{Commission, Kind, Status};
+use crate::ledger::risk_holds::RiskHolds;
 use crate::platform::store::StoreError;
 use crate::{ledger::accrue, ledger::accrue::Write};
 
@@ -12,7 +13,11 @@ use crate::{ledger::accrue, ledger::accrue::Write};
 /// Round trips: the held lines (their index), then per waiting line its conversion, terms and
 /// a commit.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
-pub async fn resolve(io: Io<'_>, handle: &Handle) -> Result<usize, StoreError> {
+pub async fn resolve(
+    io: Io<'_>,
+    risk: &dyn RiskHolds,
+    handle: &Handle,
+) -> Result<usize, StoreError> {
     let held = crate::ledger::index::status_key(Status::Held);
     let waiting = crate::ledger::scan_index(
         io.store.as_ref(),
@@ -24,12 +29,17 @@ pub async fn resolve(io: Io<'_>, handle: &Handle) -> Result<usize, StoreError> {
     .await?;
     let mut resolved = 0;
     for line in waiting {
-        resolved += usize::from(resolve_one(io, handle, line).await?);
+        resolved += usize::from(resolve_one(io, risk, handle, line).await?);
     }
     Ok(resolved)
 }
 
-async fn resolve_one(io: Io<'_>, handle: &Handle, line: Commission) -> Result<bool, StoreError> {
+async fn resolve_one(
+    io: Io<'_>,
+    risk: &dyn RiskHolds,
+    handle: &Handle,
+    line: Commission,
+) -> Result<bool, StoreError> {
     let Some(id) = line
         .conversion_id
         .as_deref()
@@ -47,6 +57,7 @@ async fn resolve_one(io: Io<'_>, handle: &Handle, line: Commission) -> Result<bo
     };
     let mut next = accrue::draft(
         io.store.as_ref(),
+        risk,
         handle,
         &conversion,
         line.commission_id.clone(),

@@ -22,6 +22,7 @@ pub mod placed;
 pub mod qualified_clicks;
 pub mod reversal;
 pub mod review;
+pub mod risk_holds;
 pub mod running;
 pub mod sink;
 pub mod tally;

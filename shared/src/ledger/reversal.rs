@@ -12,6 +12,7 @@ use crate::kernel::events::ReversalData;
 use crate::kernel::io::Io;
 use crate::ledger::accrue;
 use crate::ledger::model::{Commission, Kind, Status};
+use crate::ledger::risk_holds::RiskHolds;
 use crate::ledger::{due, review};
 use crate::ledger::{emit, view};
 use crate::platform::store::StoreError;
@@ -90,11 +91,16 @@ fn linked_line(original: &Commission, r: &ReversalData, id: CommissionId) -> Com
 
 /// Applies a `conversion.reversed` event to the ledger, once.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
-pub async fn apply(io: Io<'_>, handle: &Handle, r: &ReversalData) -> Result<(), StoreError> {
+pub async fn apply(
+    io: Io<'_>,
+    risk: &dyn RiskHolds,
+    handle: &Handle,
+    r: &ReversalData,
+) -> Result<(), StoreError> {
     let id = CommissionId::of_reversal(&r.reversal.reversal_id);
     for _ in 0..8 {
         // The original first (a reversal may overtake its conversion's event): idempotent.
-        let Some(original) = accrue::accrue(io, handle, &r.conversion).await? else {
+        let Some(original) = accrue::accrue(io, risk, handle, &r.conversion).await? else {
             return Ok(());
         };
         // A first reversal once; a larger one replacing it (`previous_amount`) once more, by

@@ -1,14 +1,18 @@
 //! The ledger's sink in the events worker: `conversion.created` accrues a commission,
-//! `conversion.reversed` writes its linked line; every other event is not the ledger's.
+//! `conversion.reversed` writes its linked line; every other event is not the ledger's. `risk`
+//! answers the accrual's hold on partner risk (`runtime::assembly` passes `risk::Holds`).
 
 use async_trait::async_trait;
 
 use crate::kernel::consume::EventSink;
 use crate::kernel::events::{ConversionData, Event, EventType, ReversalData};
 use crate::kernel::state::AppState;
+use crate::ledger::risk_holds::RiskHolds;
 use crate::ledger::{accrue, reversal};
 
-pub struct CommissionsSink;
+pub struct CommissionsSink {
+    pub risk: &'static dyn RiskHolds,
+}
 
 #[async_trait]
 impl EventSink for CommissionsSink {
@@ -21,11 +25,11 @@ impl EventSink for CommissionsSink {
             match event.kind {
                 EventType::ConversionCreated => {
                     let data: ConversionData = event.payload()?;
-                    accrue::accrue(state.io(), &event.handle, &data).await?;
+                    accrue::accrue(state.io(), self.risk, &event.handle, &data).await?;
                 }
                 EventType::ConversionReversed => {
                     let data: ReversalData = event.payload()?;
-                    reversal::apply(state.io(), &event.handle, &data).await?;
+                    reversal::apply(state.io(), self.risk, &event.handle, &data).await?;
                 }
                 _ => {}
             }

@@ -19,6 +19,7 @@ use crate::ledger::model::{Commission, Kind};
 use crate::platform::store::Store;
 use crate::platform::store::StoreError;
 pub use signals::{Signal, SignalCode};
+pub use snapshot::Holds;
 
 /// The conversion lines an assessment looks back on.
 pub const WINDOW_DAYS: i64 = 90;

@@ -79,6 +79,27 @@ pub fn hold_reasons(snapshot: &Snapshot, hold_above: u8) -> Vec<String> {
         .collect()
 }
 
+/// The accrual's view of partner risk (`ledger::risk_holds`): the partner's standing snapshot
+/// and the reasons it gives to hold a new line. Round trips: ONE read ([`current`]); a
+/// reassessment when the snapshot is stale or missing.
+pub struct Holds;
+
+#[async_trait::async_trait]
+impl crate::ledger::risk_holds::RiskHolds for Holds {
+    async fn reasons(
+        &self,
+        store: &dyn Store,
+        handle: &Handle,
+        partner: &PartnerId,
+        hold_above: u8,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(hold_reasons(
+            &current(store, handle, partner).await?,
+            hold_above,
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,9 @@ use crate::runtime::workers::events::EventsWorker;
 pub fn sinks() -> Vec<Arc<dyn EventSink>> {
     vec![
         Arc::new(crate::analytics::aggregate::AnalyticsSink),
-        Arc::new(crate::ledger::sink::CommissionsSink),
+        Arc::new(crate::ledger::sink::CommissionsSink {
+            risk: &crate::risk::Holds,
+        }),
         Arc::new(crate::webhooks::fanout::WebhookFanout),
     ]
 }
