@@ -5,11 +5,12 @@
 # fail loudly when no endpoint is configured.
 #
 # Shape (2 cores, nothing cached, measured in docs/ci.md): the tools (PyPI venvs, Chromium) install
-# in the background while cargo compiles; clippy checks in a target dir of its own beside the test
-# build, so neither waits for the other's lock; the Lambda functions then build in the test
-# build's target dir, reusing every dependency it compiled, at idle priority while the tests run
-# from the build's list of binaries (no cargo, so no lock to wait for); the end-to-end tests
-# spread over two motos; the fuzzer and the console run beside the chaos stage, which mostly waits.
+# in the background while cargo compiles; clippy checks in a target dir of its own at idle
+# priority from the start, so the test build has the cores and clippy takes what the stages
+# leave; the Lambda functions then build at idle priority too, in a build dir shared with the
+# test build, reusing every dependency it compiled, while the tests run from the build's list of
+# binaries (no cargo, so no lock to wait for); the end-to-end tests spread over two motos; the
+# fuzzer and the console run beside the chaos stage, which mostly waits.
 # Every stage is bounded by counts (tests, fuzz examples), and every time limit is a hang guard
 # far above the stage's time: a stage that hits one says so. Each stage's time is printed at the
 # end, with the CPU the machine used meanwhile.
@@ -42,9 +43,15 @@ stage "the Lambda build reuses the test build's dependencies (check_features.py)
 stage "console QR encoder against segno (qr_check.py)" 300 python3 scripts/qr_check.py
 
 # ------------------------------------------------------------------ compile: clippy beside the test build
+# Background builds run at the lowest CPU and I/O priority: they take only what the foreground
+# leaves idle (the test build's single-threaded stretches, the chaos stage's waits) and finish on
+# their own. A build beside the tests at equal priority once slowed the emulator into timeouts
+# (503s); at this priority the emulator and the tests go first.
+idle=(nice -n 19)
+command -v ionice >/dev/null && idle+=(ionice -c 3)
 # --cfg tenx_system_alloc: clippy leaves jemalloc out (its C build, ~1 min of both cores, is
 # then done once, by the test build); the three lines it skips are the allocator's static.
-bg_stage clippy 2400 env CARGO_TARGET_DIR=target/clippy RUSTFLAGS="${RUSTFLAGS:-} --cfg tenx_system_alloc" \
+bg_stage clippy 2400 "${idle[@]}" env CARGO_TARGET_DIR=target/clippy RUSTFLAGS="${RUSTFLAGS:-} --cfg tenx_system_alloc" \
   cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 # For the host's triple, named (as cargo-lambda names it), with cargo's intermediate artifacts in a
 # build dir the Lambda build below shares: it then finds the dependencies compiled here, with the
@@ -62,18 +69,10 @@ stage "test binaries listed (nextest --binaries-metadata)" 300 "${shared_build[@
     --list-type binaries-only --message-format json >target/ci/binaries.json &&
   cargo metadata --format-version 1 --all-features >target/ci/cargo-metadata.json"
 reuse=(--binaries-metadata target/ci/binaries.json --cargo-metadata target/ci/cargo-metadata.json)
-# The Lambda functions, built at the lowest CPU and I/O priority: they take only what the tests
-# leave idle (the chaos stage's waits) and finish on their own. A build beside the tests at
-# equal priority once slowed the emulator into timeouts (503s).
+# The Lambda functions, at idle priority too.
 wait_stage tools-lambda
-idle=(nice -n 19)
-command -v ionice >/dev/null && idle+=(ionice -c 3)
 bg_stage lambda-build 2400 "${idle[@]}" "${shared_build[@]}" CARGO_TARGET_DIR=target/lambda-ci \
   scripts/lambda_build.sh
-# Nothing else compiles while the tests run: on a 2-core machine a build beside them at equal
-# priority slows the emulator until its answers time out (503s) and rate-limit bursts straddle
-# windows.
-wait_stage clippy
 
 # ------------------------------------------------------------------ tests on both backends
 wait_stage tools-moto
@@ -115,6 +114,7 @@ stage "template.yaml (sam validate --lint, SAM transform)" 300 scripts/sam_check
 
 wait_stage fuzz
 wait_stage browser
+wait_stage clippy
 wait_stage lambda-build
 
 print_stage_times
