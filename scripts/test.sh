@@ -40,7 +40,8 @@ stage "MSRV: rust-version against every locked dependency (check_msrv.py)" 120 p
 stage "cargo fmt --check" 120 cargo fmt --all -- --check
 stage "the Lambda build reuses the test build's dependencies (check_features.py)" 120 \
   python3 scripts/check_features.py
-stage "console QR encoder against segno (qr_check.py)" 300 python3 scripts/qr_check.py
+# A Python check of its own (segno in .venv/qr): beside the compile, joined at the end.
+bg_stage qr-check 300 python3 scripts/qr_check.py
 
 # ------------------------------------------------------------------ compile: clippy beside the test build
 # Background builds run at the lowest CPU and I/O priority: they take only what the foreground
@@ -71,6 +72,9 @@ stage "test binaries listed (nextest --binaries-metadata)" 300 "${shared_build[@
 reuse=(--binaries-metadata target/ci/binaries.json --cargo-metadata target/ci/cargo-metadata.json)
 # The Lambda functions, at idle priority too.
 wait_stage tools-lambda
+# The template (sam validate --lint, the SAM transform): a few seconds of Python, beside the
+# tests at nice 10, joined at the end.
+bg_stage sam-check 300 nice -n 10 scripts/sam_check.sh
 bg_stage lambda-build 2400 "${idle[@]}" "${shared_build[@]}" CARGO_TARGET_DIR=target/lambda-ci \
   scripts/lambda_build.sh
 
@@ -78,6 +82,7 @@ bg_stage lambda-build 2400 "${idle[@]}" "${shared_build[@]}" CARGO_TARGET_DIR=ta
 wait_stage tools-moto
 # The SEPA file test fails (never skips) without the schema and xmllint.
 wait_stage tools-sepa
+bg_stage openapi-check 120 nice -n 10 .venv/bin/openapi-spec-validator openapi.yaml
 eval "$(scripts/sepa_schema.sh)"
 # Two motos: one answers a DynamoDB request at a time on one core, so the end-to-end stage on a
 # single one waited on it with a core idle; the tests spread over both by their nextest slot.
@@ -108,10 +113,9 @@ stage "tests: chaos runs on the AWS backend (moto), one at a time" 2400 \
   env TENX_TEST_BACKEND=aws cargo nextest run --profile ci "${reuse[@]}" \
   --test-threads 1 -E 'binary(api) & test(/^chaos/)'
 
-# ------------------------------------------------------------------ specs and template
-stage "openapi.yaml (OpenAPI 3.1 validation)" 120 .venv/bin/openapi-spec-validator openapi.yaml
-stage "template.yaml (sam validate --lint, SAM transform)" 300 scripts/sam_check.sh
-
+wait_stage qr-check
+wait_stage openapi-check
+wait_stage sam-check
 wait_stage fuzz
 wait_stage browser
 wait_stage clippy
