@@ -2,7 +2,7 @@
 """Fails when the Lambda build would compile a dependency a second time.
 
 scripts/test.sh builds the tests (`--workspace --all-features`, dev-dependencies included) and
-then the Lambda functions (`cargo lambda build -p fn-…`, shipped features) in ONE target dir,
+then the Lambda functions (`cargo lambda build -p fn-…`, shipped features) with ONE build dir,
 so the functions' build reuses every dependency the tests' build compiled. That holds only while
 each third-party crate gets the same features in both builds: a dev-dependency that turns on
 one more feature of a shared crate (tokio, either, …) gives that crate, and every crate above
@@ -25,10 +25,10 @@ def host_triple():
     return re.search(r"^host: (\S+)$", out, re.M).group(1)
 
 
-def features(args):
-    """{crate@version: feature set} as `cargo tree` resolves them for a build of `args`."""
+def features(host, args):
+    """{crate@version: its feature sets} as `cargo tree` resolves them for a build of `args`."""
     out = subprocess.run(
-        ["cargo", "tree", "--prefix", "none", "-f", "{p}|{f}", "--target", host_triple(), *args],
+        ["cargo", "tree", "--prefix", "none", "-f", "{p}|{f}", "--target", host, *args],
         capture_output=True,
         text=True,
         check=True,
@@ -54,9 +54,10 @@ def function_packages():
 
 
 def main():
-    tests = features(["--workspace", "--all-features", "-e", "normal,build,dev"])
+    host = host_triple()
+    tests = features(host, ["--workspace", "--all-features", "-e", "normal,build,dev"])
     lambda_args = [a for name in function_packages() for a in ("-p", name)]
-    functions = features([*lambda_args, "-e", "normal,build"])
+    functions = features(host, [*lambda_args, "-e", "normal,build"])
     parted = {
         package: (functions[package], tests.get(package, set()))
         for package in functions

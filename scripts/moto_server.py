@@ -350,12 +350,14 @@ class QuietRequestHandler(MotoRequestHandler):
         self.socket_rfile = self.rfile
 
     def handle_one_request(self):
+        # Each request starts on the socket and closing, until its body is read whole (an
+        # error answered before that, such as a malformed request line, closes the connection).
         self.rfile = self.socket_rfile
+        self.keep_alive = False
         super().handle_one_request()
 
     def make_environ(self):
         environ = super().make_environ()
-        self.keep_alive = False
         if "wsgi.input_terminated" in environ:  # chunked: werkzeug decodes it as it is read
             return environ
         try:
@@ -372,7 +374,7 @@ class QuietRequestHandler(MotoRequestHandler):
 
     def send_header(self, keyword, value):
         closing = keyword.lower() == "connection" and value.lower() == "close"
-        if closing and getattr(self, "keep_alive", False):
+        if closing and self.keep_alive:
             return
         super().send_header(keyword, value)
 
