@@ -19,14 +19,16 @@ mod seed;
 #[derive(Subcommand)]
 pub(crate) enum LedgerCommand {
     /// Recompute every running balance, campaign amount and index entry of a handle from its
-    /// lines and name each difference; exits non-zero on any (or on lines not yet brought in).
+    /// lines and name each difference; exits non-zero on any (or on lines not yet brought in,
+    /// or payouts missing from their partner's list).
     Check {
         #[command(flatten)]
         target: Target,
     },
     /// Bring lines written before the running balances into them and into the indexes: one
     /// version-checked transaction per line, so it is safe beside live traffic, idempotent and
-    /// resumable. Prints how many lines it brought in.
+    /// resumable; and put payouts made before their partners' lists into them. Prints how many
+    /// lines and payouts it brought in.
     RebuildBalances {
         #[command(flatten)]
         target: Target,
@@ -78,19 +80,23 @@ pub(crate) async fn run(command: LedgerCommand) -> anyhow::Result<()> {
             let report = tenx_shared::ledger::check::check(state.store.as_ref(), &handle)
                 .await
                 .context("reading the ledger")?;
+            let unlisted =
+                tenx_shared::payouts::of_partner::unindexed(state.store.as_ref(), &handle)
+                    .await
+                    .context("reading the payouts")?;
             for drift in &report.drifts {
                 println!("drift: {drift}");
             }
             println!(
-                "{handle}: {} lines, {} outside the running balances, {} differences",
+                "{handle}: {} lines, {} outside the running balances, {} differences, {unlisted} payouts missing from their partner's list",
                 report.lines,
                 report.outside,
                 report.drifts.len()
             );
             anyhow::ensure!(
-                report.clean(),
+                report.clean() && unlisted == 0,
                 "the ledger of {handle} does not match its balances{}",
-                if report.outside > 0 {
+                if report.outside > 0 || unlisted > 0 {
                     " (run `tenx ledger rebuild-balances`)"
                 } else {
                     ""
@@ -103,7 +109,11 @@ pub(crate) async fn run(command: LedgerCommand) -> anyhow::Result<()> {
             let brought = tenx_shared::ledger::check::rebuild(state.store.as_ref(), &handle)
                 .await
                 .context("rebuilding the running balances")?;
+            let listed = tenx_shared::payouts::of_partner::reindex(state.store.as_ref(), &handle)
+                .await
+                .context("listing payouts under their partners")?;
             println!("{handle}: {brought} lines brought into the running balances and indexes");
+            println!("{handle}: {listed} payouts put in their partner's list");
             Ok(())
         }
     }

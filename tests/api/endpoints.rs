@@ -696,6 +696,12 @@ impl As<'_> {
             .await
     }
 
+    /// `GET …/payouts?{query}` (`partnerId`, `limit`, `cursor`)
+    pub(crate) async fn list_payouts(&self, query: &str) -> Response {
+        self.send(Method::GET, &format!("/payouts?{query}"), None)
+            .await
+    }
+
     /// `POST …/payouts` with its `idempotency-key`
     pub(crate) async fn run_payouts(&self, key: &str, body: &Value) -> Response {
         let headers = [("idempotency-key", key)];

@@ -158,15 +158,12 @@ async fn list(
         limit: params.limit,
         cursor: params.cursor,
     };
-    let partner = caller.partner().or(params.partner_id.as_ref());
-    let (items, next) = payouts::list(
-        state.store.as_ref(),
-        &caller.handle,
-        partner,
-        page.limit()?,
-        page.after()?,
-    )
-    .await?;
+    let (store, handle) = (state.store.as_ref(), &caller.handle);
+    let (limit, after) = (page.limit()?, page.after()?);
+    let (items, next) = match caller.partner().or(params.partner_id.as_ref()) {
+        Some(partner) => payouts::of_partner::list(store, handle, partner, limit, after).await?,
+        None => payouts::list(store, handle, limit, after).await?,
+    };
     Ok(axum::Json(Page {
         items: items.iter().map(PayoutView::from).collect(),
         next_cursor: next.as_deref().map(encode_cursor),

@@ -194,7 +194,7 @@ async fn pending_payouts(store: &dyn Store, handle: &Handle) -> Result<Vec<Payou
     let mut out = Vec::new();
     let mut after = None;
     loop {
-        let (page, next) = crate::payouts::list(store, handle, None, 100, after).await?;
+        let (page, next) = crate::payouts::list(store, handle, 100, after).await?;
         out.extend(
             page.into_iter()
                 .filter(|p| p.status == PayoutStatus::Pending),

@@ -12,6 +12,7 @@ pub mod claim;
 pub mod jobs;
 pub mod lines;
 pub mod model;
+pub mod of_partner;
 pub mod page_proof;
 pub mod place;
 pub mod select;
@@ -390,7 +391,8 @@ struct Head {
 }
 
 /// Writes the payout with the partner's next sequence: [chain head advanced at the version read,
-/// payout put-if-absent] in ONE transaction, with its `payout.created` event.
+/// payout put-if-absent, its pointer in the partner's list] in ONE transaction, with its
+/// `payout.created` event.
 async fn create_with_sequence(
     payer: Payer<'_>,
     handle: &Handle,
@@ -425,8 +427,10 @@ async fn create_with_sequence(
             item: payout.item(handle)?,
             cond: Cond::Absent,
         };
+        let listed_op = of_partner::entry_op(handle, &payout);
         let emits = vec![payout_event(&payout, PayoutEvent::Created)];
-        match emit::commit(payer.io, handle, vec![head_op, pay_op], emits).await {
+        let ops = vec![head_op, pay_op, listed_op];
+        match emit::commit(payer.io, handle, ops, emits).await {
             Ok(()) => return Ok(payout),
             Err(StoreError::TxConflict { index: 0, .. }) => continue,
             Err(StoreError::TxConflict { .. }) => {

@@ -103,12 +103,12 @@ pub async fn get(
     item.as_ref().map(Payout::from_item).transpose()
 }
 
-/// One page of payouts, newest first (one partner's, when given).
+/// One page of the handle's payouts, newest first: ONE query. (One partner's:
+/// `payouts::of_partner::list`.)
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn list(
     store: &dyn crate::platform::store::Store,
     handle: &Handle,
-    partner: Option<&PartnerId>,
     limit: usize,
     after: Option<String>,
 ) -> Result<(Vec<Payout>, Option<String>), StoreError> {
@@ -116,14 +116,8 @@ pub async fn list(
     q.after = after;
     q.descending = true;
     let page = store.query(q).await?;
-    let mut out = Vec::new();
-    for item in &page.items {
-        let p = Payout::from_item(item)?;
-        if partner.is_none_or(|x| &p.partner_id == x) {
-            out.push(p);
-        }
-    }
-    Ok((out, page.next))
+    let payouts = page.items.iter().map(Payout::from_item);
+    Ok((payouts.collect::<Result<_, _>>()?, page.next))
 }
 
 #[derive(Clone, Debug, Serialize)]

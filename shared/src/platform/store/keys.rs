@@ -365,6 +365,13 @@ pub fn payouts_pk(handle: &Handle) -> String {
     format!("H#{handle}#PAY")
 }
 
+/// One partner's payouts (pointers: sk = the payout id, no body), written in the payout's own
+/// transaction, so a partner's page is read from its own entries, not filtered out of the
+/// handle's.
+pub fn payouts_of_partner_pk(handle: &Handle, partner_id: &PartnerId) -> String {
+    format!("H#{handle}#PAYP#{partner_id}")
+}
+
 /// A payout run, addressed by its idempotency key (put-if-absent).
 pub fn payout_run(handle: &Handle, key_hash: &str) -> (String, String) {
     (format!("H#{handle}#PAYRUN"), key_hash.to_owned())
