@@ -80,15 +80,14 @@ pub(crate) async fn run(command: LedgerCommand) -> anyhow::Result<()> {
             let report = tenx_shared::ledger::check::check(state.store.as_ref(), &handle)
                 .await
                 .context("reading the ledger")?;
-            let unlisted =
-                tenx_shared::payouts::of_partner::unindexed(state.store.as_ref(), &handle)
-                    .await
-                    .context("reading the payouts")?;
+            let unlisted = payout_lists(state.store.as_ref(), &handle, Repair::Count)
+                .await
+                .context("reading the payouts")?;
             for drift in &report.drifts {
                 println!("drift: {drift}");
             }
             println!(
-                "{handle}: {} lines, {} outside the running balances, {} differences, {unlisted} payouts missing from their partner's list",
+                "{handle}: {} lines, {} outside the running balances, {} differences, {unlisted} payout pointers missing or stale",
                 report.lines,
                 report.outside,
                 report.drifts.len()
@@ -109,12 +108,38 @@ pub(crate) async fn run(command: LedgerCommand) -> anyhow::Result<()> {
             let brought = tenx_shared::ledger::check::rebuild(state.store.as_ref(), &handle)
                 .await
                 .context("rebuilding the running balances")?;
-            let listed = tenx_shared::payouts::of_partner::reindex(state.store.as_ref(), &handle)
+            let listed = payout_lists(state.store.as_ref(), &handle, Repair::Fix)
                 .await
-                .context("listing payouts under their partners")?;
+                .context("repairing the payout lists")?;
             println!("{handle}: {brought} lines brought into the running balances and indexes");
-            println!("{handle}: {listed} payouts put in their partner's list");
+            println!(
+                "{handle}: {listed} payout pointers put or dropped (partner and pending lists)"
+            );
             Ok(())
         }
     }
+}
+
+#[derive(Clone, Copy)]
+enum Repair {
+    Count,
+    Fix,
+}
+
+/// The payout lists (a partner's, the pending one) against the payouts: how many pointers are
+/// missing or stale, or how many the repair changed.
+async fn payout_lists(
+    store: &dyn tenx_shared::platform::store::Store,
+    handle: &Handle,
+    repair: Repair,
+) -> Result<usize, tenx_shared::platform::store::StoreError> {
+    use tenx_shared::payouts::{of_partner, pending};
+    Ok(match repair {
+        Repair::Count => {
+            of_partner::unindexed(store, handle).await? + pending::unindexed(store, handle).await?
+        }
+        Repair::Fix => {
+            of_partner::reindex(store, handle).await? + pending::reindex(store, handle).await?
+        }
+    })
 }

@@ -235,3 +235,77 @@ async fn a_partners_payout_page_is_its_own_and_full() {
     assert_eq!(reindex(app.store.as_ref(), &handle).await.unwrap(), 0);
     assert_eq!(payout_page(listed().await).await.0, solo_payouts);
 }
+
+/// The pending list holds what a batch of "every pending payout" pays: a new payout is put in
+/// it in its own transaction and leaves it in the one that settles it. Its repair puts the
+/// pointer of a payout made before the list and drops one left to a settled payout, once.
+#[tokio::test]
+async fn the_pending_list_follows_the_payouts_and_its_repair_mends_it() {
+    use tenx_shared::payouts::pending;
+    use tenx_shared::platform::store::{Cond, Item, WriteOp, keys};
+    let app = spawn_app().await;
+    partner(&app, "one").await;
+    partner(&app, "two").await;
+    seed_lines(&app, "one", 1, 100).await;
+    seed_lines(&app, "two", 1, 200).await;
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
+    let made = json_of(op.run_payouts("run", &body).await, 201).await;
+    let id_of = |who: &str| {
+        let payouts = made["payouts"].as_array().unwrap();
+        let p = payouts.iter().find(|p| p["partnerId"] == who).unwrap();
+        p["payoutId"].as_str().unwrap().to_owned()
+    };
+    let (one, two) = (id_of("one"), id_of("two"));
+    let handle = tenx_shared::domain::Handle::parse("acme").unwrap();
+    let store = app.store.as_ref();
+    let pending_ids = || async {
+        let all = pending::all(store, &handle).await.unwrap();
+        let mut ids: Vec<String> = all.iter().map(|p| p.payout_id.to_string()).collect();
+        ids.sort();
+        ids
+    };
+    let mut both = vec![one.clone(), two.clone()];
+    both.sort();
+    assert_eq!(pending_ids().await, both);
+
+    let paid = json!({"reference": "SEPA-1"});
+    json_of(op.settle_payout(&one, "mark-paid", &paid).await, 200).await;
+    assert_eq!(pending_ids().await, std::slice::from_ref(&two));
+    let pk = keys::payouts_pending_pk(&handle);
+    assert_eq!(
+        store.get(&pk, &one).await.unwrap(),
+        None,
+        "left with the change"
+    );
+    assert_eq!(pending::unindexed(store, &handle).await.unwrap(), 0);
+
+    // As if `two` were made before the list, and a pointer were left to the paid `one`.
+    let (sk, cond) = (two.clone(), Cond::None);
+    store
+        .write(WriteOp::Delete {
+            pk: pk.clone(),
+            sk,
+            cond,
+        })
+        .await
+        .unwrap();
+    let stale = Item::new(pk.clone(), one.clone(), json!({}));
+    store
+        .write(WriteOp::Put {
+            item: stale,
+            cond: Cond::None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        pending_ids().await,
+        Vec::<String>::new(),
+        "a settled payout is not pending"
+    );
+    assert_eq!(pending::unindexed(store, &handle).await.unwrap(), 2);
+    assert_eq!(pending::reindex(store, &handle).await.unwrap(), 2);
+    assert_eq!(pending::reindex(store, &handle).await.unwrap(), 0);
+    assert_eq!(pending_ids().await, [two]);
+    assert_eq!(store.get(&pk, &one).await.unwrap(), None);
+}

@@ -189,21 +189,8 @@ async fn named_payouts(
     Ok(out)
 }
 
-/// Every pending payout of the handle, oldest first. Round trips: ONE query per 100 payouts.
+/// Every pending payout of the handle, oldest first: from the pending list
+/// (`payouts::pending`), not every payout ever made.
 async fn pending_payouts(store: &dyn Store, handle: &Handle) -> Result<Vec<Payout>, BatchError> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let (page, next) = crate::payouts::list(store, handle, 100, after).await?;
-        out.extend(
-            page.into_iter()
-                .filter(|p| p.status == PayoutStatus::Pending),
-        );
-        match next {
-            Some(n) => after = Some(n),
-            None => break,
-        }
-    }
-    out.reverse();
-    Ok(out)
+    Ok(crate::payouts::pending::all(store, handle).await?)
 }

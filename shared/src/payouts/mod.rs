@@ -14,6 +14,7 @@ pub mod lines;
 pub mod model;
 pub mod of_partner;
 pub mod page_proof;
+pub mod pending;
 pub mod place;
 pub mod select;
 pub mod settle;
@@ -391,8 +392,8 @@ struct Head {
 }
 
 /// Writes the payout with the partner's next sequence: [chain head advanced at the version read,
-/// payout put-if-absent, its pointer in the partner's list] in ONE transaction, with its
-/// `payout.created` event.
+/// payout put-if-absent, its pointers in the partner's list and the pending one] in ONE
+/// transaction, with its `payout.created` event.
 async fn create_with_sequence(
     payer: Payer<'_>,
     handle: &Handle,
@@ -428,8 +429,9 @@ async fn create_with_sequence(
             cond: Cond::Absent,
         };
         let listed_op = of_partner::entry_op(handle, &payout);
+        let pending_op = pending::entry_op(handle, &payout.payout_id);
         let emits = vec![payout_event(&payout, PayoutEvent::Created)];
-        let ops = vec![head_op, pay_op, listed_op];
+        let ops = vec![head_op, pay_op, listed_op, pending_op];
         match emit::commit(payer.io, handle, ops, emits).await {
             Ok(()) => return Ok(payout),
             Err(StoreError::TxConflict { index: 0, .. }) => continue,

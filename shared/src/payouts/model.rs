@@ -103,6 +103,37 @@ pub async fn get(
     item.as_ref().map(Payout::from_item).transpose()
 }
 
+/// How many payouts [`get_many`] reads at once.
+const READS_IN_FLIGHT: usize = 16;
+
+/// The payouts `ids` point to, in their order (one gone is left out: a pointer is written with
+/// its payout, and the lists that hold them are filtered by what the payout says). Round trips:
+/// ONE read per id, [`READS_IN_FLIGHT`] at a time.
+pub(crate) async fn get_many(
+    store: &dyn crate::platform::store::Store,
+    handle: &Handle,
+    ids: Vec<PayoutId>,
+) -> Result<Vec<Payout>, StoreError> {
+    use futures::{StreamExt, TryStreamExt};
+    let reads = ids
+        .into_iter()
+        .map(|id| async move { get(store, handle, &id).await });
+    let payouts: Vec<Option<Payout>> = futures::stream::iter(reads)
+        .buffered(READS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    Ok(payouts.into_iter().flatten().collect())
+}
+
+/// The payout ids a page of pointers holds (their sort keys).
+pub(crate) fn pointed_ids(items: &[Item]) -> Result<Vec<PayoutId>, StoreError> {
+    items
+        .iter()
+        .map(|item| PayoutId::parse(&item.sk))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::Invalid(format!("payout pointer: {e}")))
+}
+
 /// One page of the handle's payouts, newest first: ONE query. (One partner's:
 /// `payouts::of_partner::list`.)
 #[tracing::instrument(skip_all, fields(handle = %handle))]

@@ -8,14 +8,9 @@
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
-use futures::{StreamExt, TryStreamExt};
-
-use crate::domain::{Handle, PartnerId, PayoutId};
-use crate::payouts::model::{Payout, get};
+use crate::domain::{Handle, PartnerId};
+use crate::payouts::model::{Payout, get_many, pointed_ids};
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, for_each_item, keys};
-
-/// How many of a page's payouts are read at once.
-const READS_IN_FLIGHT: usize = 16;
 
 /// The pointer to `payout` in its partner's list: an unconditional put (the payout's id is
 /// its key, so a repeat writes the same entry).
@@ -31,8 +26,7 @@ pub(crate) fn entry_op(handle: &Handle, payout: &Payout) -> WriteOp {
 }
 
 /// One page of a partner's payouts, newest first (the handle's: `model::list`). Round trips:
-/// ONE query of the partner's pointers, then ONE read per payout on the page,
-/// [`READS_IN_FLIGHT`] at a time.
+/// ONE query of the partner's pointers, then ONE read per payout on the page, 16 at a time.
 #[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner))]
 pub async fn list(
     store: &dyn Store,
@@ -45,26 +39,9 @@ pub async fn list(
     q.after = after;
     q.descending = true;
     let page = store.query(q).await?;
-    let ids = page
-        .items
-        .iter()
-        .map(|item| PayoutId::parse(&item.sk))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| StoreError::Invalid(format!("payout pointer: {e}")))?;
-    let reads = ids
-        .into_iter()
-        .map(|id| async move { get(store, handle, &id).await });
-    let payouts: Vec<Option<Payout>> = futures::stream::iter(reads)
-        .buffered(READS_IN_FLIGHT)
-        .try_collect()
-        .await?;
-    // A pointer is written with its payout, never alone; the filter keeps a page whole if
-    // one were ever found without it.
-    let mine = payouts.into_iter().flatten();
-    Ok((
-        mine.filter(|p| &p.partner_id == partner).collect(),
-        page.next,
-    ))
+    let payouts = get_many(store, handle, pointed_ids(&page.items)?).await?;
+    let mine = payouts.into_iter().filter(|p| &p.partner_id == partner);
+    Ok((mine.collect(), page.next))
 }
 
 /// The handle's payouts whose pointer is missing. Round trips: the payouts in pages of 1,000,

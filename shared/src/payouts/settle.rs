@@ -100,7 +100,8 @@ async fn commit_status(
         .then(|| payouts::payout_event(&next, payouts::PayoutEvent::Paid))
         .into_iter()
         .collect();
-    match emit::commit(io, handle, vec![op], emits).await {
+    let left = payouts::pending::leave_op(handle, &next.payout_id);
+    match emit::commit(io, handle, vec![op, left], emits).await {
         Ok(()) => {
             next.version += 1;
             Ok(next)

@@ -372,6 +372,13 @@ pub fn payouts_of_partner_pk(handle: &Handle, partner_id: &PartnerId) -> String 
     format!("H#{handle}#PAYP#{partner_id}")
 }
 
+/// The handle's pending payouts (pointers: sk = the payout id, no body), put with the payout
+/// and deleted in the transaction that settles it, so a batch finds what is pending without
+/// reading every payout ever made.
+pub fn payouts_pending_pk(handle: &Handle) -> String {
+    format!("H#{handle}#PAYPEND")
+}
+
 /// A payout run, addressed by its idempotency key (put-if-absent).
 pub fn payout_run(handle: &Handle, key_hash: &str) -> (String, String) {
     (format!("H#{handle}#PAYRUN"), key_hash.to_owned())
