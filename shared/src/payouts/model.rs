@@ -103,6 +103,22 @@ pub async fn get(
     item.as_ref().map(Payout::from_item).transpose()
 }
 
+/// Every payout of the handle, in id order: the repairs' scan (`tenx ledger`), never a
+/// request's. Round trips: ONE query per 1,000 payouts.
+pub(crate) async fn every(
+    store: &dyn crate::platform::store::Store,
+    handle: &Handle,
+) -> Result<Vec<Payout>, StoreError> {
+    let mut payouts = Vec::new();
+    let query = Query::all(keys::payouts_pk(handle));
+    crate::platform::store::for_each_item(store, query, |item| {
+        payouts.push(Payout::from_item(item)?);
+        Ok::<_, StoreError>(std::ops::ControlFlow::Continue(()))
+    })
+    .await?;
+    Ok(payouts)
+}
+
 /// How many payouts [`get_many`] reads at once.
 const READS_IN_FLIGHT: usize = 16;
 

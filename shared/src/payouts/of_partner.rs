@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
 use crate::domain::{Handle, PartnerId};
-use crate::payouts::model::{Payout, get_many, pointed_ids};
+use crate::payouts::model::{Payout, every, get_many, pointed_ids};
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, for_each_item, keys};
 
 /// The pointer to `payout` in its partner's list: an unconditional put (the payout's id is
@@ -47,12 +47,7 @@ pub async fn list(
 /// The handle's payouts whose pointer is missing. Round trips: the payouts in pages of 1,000,
 /// and per partner met its pointers in pages of 1,000.
 async fn missing(store: &dyn Store, handle: &Handle) -> Result<Vec<Payout>, StoreError> {
-    let mut payouts = Vec::new();
-    for_each_item(store, Query::all(keys::payouts_pk(handle)), |item| {
-        payouts.push(Payout::from_item(item)?);
-        Ok::<_, StoreError>(ControlFlow::Continue(()))
-    })
-    .await?;
+    let mut payouts = every(store, handle).await?;
     let partners: BTreeSet<PartnerId> = payouts.iter().map(|p| p.partner_id.clone()).collect();
     let mut pointed = BTreeSet::new();
     for partner in &partners {
