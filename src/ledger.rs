@@ -86,6 +86,19 @@ pub(crate) async fn run(command: LedgerCommand) -> anyhow::Result<()> {
             for drift in &report.drifts {
                 println!("drift: {drift}");
             }
+            // Listed for a person, not a drift: the binding may be right (issue 57).
+            let suspect =
+                tenx_shared::customers::repo::derivable_bound_by_ctx(state.store.as_ref(), &handle)
+                    .await
+                    .context("reading the customers")?;
+            for c in &suspect {
+                println!(
+                    "check: customer {} is bound to partner {} by a click alone (boundBy ctx, {}); an id made from an address or a shop's number may have been a public lead's pre-claim: look at it in the console",
+                    c.customer_id,
+                    c.partner_id.as_ref().map_or("(none)", |p| p.as_str()),
+                    c.bound_at
+                );
+            }
             println!(
                 "{handle}: {} lines, {} outside the running balances, {} differences, {unlisted} payout pointers missing or stale",
                 report.lines,

@@ -12,10 +12,10 @@ use crate::helpers::*;
 use crate::scenario::{Program, human_ctx};
 
 const OLD: &str = "whsec_rotated_out_0123456789abcdef";
-const NEW: &str = "whsec_current_fedcba9876543210abcd";
+pub(crate) const NEW: &str = "whsec_current_fedcba9876543210abcd";
 
 /// A Stripe event from the fixtures, as a live-mode event (its conversions count).
-fn fixture(name: &str) -> Value {
+pub(crate) fn fixture(name: &str) -> Value {
     let path = format!(
         "{}/tests/fixtures/providers/stripe/{name}.json",
         env!("CARGO_MANIFEST_DIR")
@@ -26,7 +26,12 @@ fn fixture(name: &str) -> Value {
 }
 
 /// Delivers `event` signed with `secret` at `t` (now when `None`).
-async fn deliver_at(app: &TestApp, event: &Value, secret: &str, t: Option<i64>) -> Response {
+pub(crate) async fn deliver_at(
+    app: &TestApp,
+    event: &Value,
+    secret: &str,
+    t: Option<i64>,
+) -> Response {
     let body = serde_json::to_vec(event).unwrap();
     let header = signature::sign(secret, t.unwrap_or_else(now), &body);
     app.stripe_event("acme", &body, &[("stripe-signature", header.as_str())])
@@ -34,12 +39,12 @@ async fn deliver_at(app: &TestApp, event: &Value, secret: &str, t: Option<i64>) 
 }
 
 /// Delivers `event` signed with the current secret: the answer's JSON (200 expected).
-async fn deliver(app: &TestApp, event: &Value) -> Value {
+pub(crate) async fn deliver(app: &TestApp, event: &Value) -> Value {
     json_of(deliver_at(app, event, NEW, None).await, 200).await
 }
 
 /// A program paying 10 % of purchases, a click's ctx, and Stripe connected.
-async fn program(app: &TestApp) -> String {
+pub(crate) async fn program(app: &TestApp) -> String {
     let plan = json!({"currency": "USD", "holdDays": 0, "rules": [{"eventType": "purchase", "percent": "10"}]});
     Program::on(app, "acme")
         .instant()
@@ -65,12 +70,12 @@ async fn program(app: &TestApp) -> String {
     human_ctx(app, "acme", "/alpha").await
 }
 
-async fn a_ref(app: &TestApp, ctx: &str) -> String {
+pub(crate) async fn a_ref(app: &TestApp, ctx: &str) -> String {
     let made = json_of(app.create_ref(&json!({"ctx": ctx})).await, 201).await;
     made["ref"].as_str().unwrap().to_owned()
 }
 
-async fn conversion(app: &TestApp, key: &str) -> Value {
+pub(crate) async fn conversion(app: &TestApp, key: &str) -> Value {
     let op = app.as_role("acme", Role::Operator);
     let all = json_of(op.list_conversions("limit=100").await, 200).await;
     let found = all["items"]
@@ -83,13 +88,13 @@ async fn conversion(app: &TestApp, key: &str) -> Value {
         .unwrap_or_else(|| panic!("no conversion {key}: {all}"))
 }
 
-async fn log(app: &TestApp) -> Vec<Value> {
+pub(crate) async fn log(app: &TestApp) -> Vec<Value> {
     let op = app.as_role("acme", Role::Operator);
     let page = json_of(op.integration_events("stripe", "limit=100").await, 200).await;
     page["items"].as_array().unwrap().clone()
 }
 
-fn status_of<'a>(log: &'a [Value], event_id: &str) -> &'a Value {
+pub(crate) fn status_of<'a>(log: &'a [Value], event_id: &str) -> &'a Value {
     let entry = log.iter().find(|e| e["eventId"] == event_id);
     &entry.unwrap_or_else(|| panic!("{event_id} not in the log: {log:?}"))["status"]
 }
@@ -385,10 +390,10 @@ async fn a_dispute_holds_the_commission_a_won_one_releases_it_and_a_lost_one_rev
     crate::commissions::no_drift(&app).await;
 }
 
-const SHOP_SECRET: &str = "shpss_0123456789abcdef0123456789ab";
+pub(crate) const SHOP_SECRET: &str = "shpss_0123456789abcdef0123456789ab";
 
 /// A Shopify fixture (the webhook body is the order or refund itself).
-fn shop_fixture(name: &str) -> Value {
+pub(crate) fn shop_fixture(name: &str) -> Value {
     let path = format!(
         "{}/tests/fixtures/providers/shopify/{name}.json",
         env!("CARGO_MANIFEST_DIR")
@@ -397,7 +402,7 @@ fn shop_fixture(name: &str) -> Value {
 }
 
 /// Delivers `body` as Shopify does for `topic`, with webhook id `id`: the answer's JSON.
-async fn shop_deliver(app: &TestApp, topic: &str, id: &str, body: &Value) -> Value {
+pub(crate) async fn shop_deliver(app: &TestApp, topic: &str, id: &str, body: &Value) -> Value {
     let raw = serde_json::to_vec(body).unwrap();
     let hmac = tenx_shared::connectors::shopify::sign(SHOP_SECRET, &raw);
     let headers = [

@@ -281,6 +281,7 @@ impl RecordingStore {
             WriteOp::Put { .. } => "dynamodb:PutItem",
             WriteOp::Delete { .. } => "dynamodb:DeleteItem",
             WriteOp::Add { .. } => "dynamodb:UpdateItem",
+            WriteOp::Check { .. } => "dynamodb:ConditionCheckItem",
         };
         self.recorder.record(action, TABLE);
         self.recorder.record_key(op.key().0);

@@ -618,8 +618,11 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
 }
 
 /// The actions any function may be granted, each scoped to one of the stack's resources.
-const ALLOWED_ACTIONS: [&str; 16] = [
+const ALLOWED_ACTIONS: [&str; 17] = [
     "dynamodb:GetItem",
+    // A transaction's condition on an item it does not write (issue 57: a payout's settlement
+    // and a batch's claim on it).
+    "dynamodb:ConditionCheckItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",

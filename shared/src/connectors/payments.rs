@@ -54,57 +54,132 @@ pub async fn find(
     Ok(None)
 }
 
-/// Parks the event (its raw body) under payment `id` until that payment's sale is linked.
-/// Round trips: ONE write.
+/// Records refund `refund` of the sale of `order` (`amount`, major units) and answers what
+/// every refund recorded for that order adds up to. A refund recorded twice (a redelivery, a
+/// replay, two at once) is one record with its one amount: the total counts it once, and the
+/// last of two different refunds to be recorded sees both. Round trips: ONE write, ONE query.
+pub async fn record_refund(
+    store: &dyn Store,
+    handle: &Handle,
+    provider: Provider,
+    (order, refund): (&str, &str),
+    amount: Decimal,
+) -> Result<Decimal, StoreError> {
+    let pk = keys::integration_refunds_pk(handle, provider.as_str());
+    let doc = serde_json::json!({"amount": amount.to_string()});
+    let item = Item::new(pk.clone(), format!("{order}#{refund}"), doc);
+    crate::platform::store::put(store, item).await?;
+    let mut total = Decimal::ZERO;
+    let query = Query::prefix(pk, format!("{order}#"), 1000);
+    crate::platform::store::for_each_item::<StoreError>(store, query, |item| {
+        let amount = item.doc["amount"]
+            .as_str()
+            .and_then(|a| a.parse::<Decimal>().ok());
+        total += amount.unwrap_or_default();
+        Ok(std::ops::ControlFlow::Continue(()))
+    })
+    .await?;
+    Ok(total)
+}
+
+/// Parks the event (its raw body) under EVERY payment id it names (a Stripe refund names its
+/// charge, payment intent and invoice; issue 57: parked under the charge alone, a checkout that
+/// links the payment intent and the session never found it), so the sale finds it by whichever
+/// id its own event carries, whichever arrives first. Each copy lists the others, and applying
+/// the event unparks them all. Round trips: ONE transaction.
 pub async fn park(
     store: &dyn Store,
     handle: &Handle,
     provider: Provider,
-    id: &str,
+    ids: &[String],
     event_id: &str,
     body: &str,
 ) -> Result<(), StoreError> {
     let pk = keys::integration_parked_pk(handle, provider.as_str());
-    let doc = serde_json::json!({"body": body});
-    let item = Item::new(pk, format!("{id}#{event_id}"), doc);
-    crate::platform::store::put(store, item).await?;
-    Ok(())
+    let mut ids: Vec<&String> = ids.iter().collect();
+    ids.sort();
+    ids.dedup();
+    let sks: Vec<String> = ids.iter().map(|id| format!("{id}#{event_id}")).collect();
+    let doc = serde_json::json!({"body": body, "eventId": event_id, "copies": sks});
+    let ops = sks
+        .iter()
+        .map(|sk| WriteOp::Put {
+            item: Item::new(pk.clone(), sk.clone(), doc.clone()),
+            cond: Cond::None,
+        })
+        .collect();
+    store.transact(ops).await
 }
 
-/// The events parked under any of `ids`, as `(sort key, raw body)`. Round trips: ONE query
-/// per id.
+/// An event waiting for its sale: its raw body and the sort keys of all its copies.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parked {
+    pub event_id: String,
+    pub copies: Vec<String>,
+    pub body: String,
+}
+
+/// The events parked under any of `ids`, each once however many of `ids` it was parked under.
+/// Round trips: ONE query per id.
 pub async fn parked(
     store: &dyn Store,
     handle: &Handle,
     provider: Provider,
     ids: &[String],
-) -> Result<Vec<(String, String)>, StoreError> {
+) -> Result<Vec<Parked>, StoreError> {
     let pk = keys::integration_parked_pk(handle, provider.as_str());
-    let mut out = Vec::new();
+    let mut out: Vec<Parked> = Vec::new();
     for id in ids {
         let page = store
             .query(Query::prefix(pk.clone(), format!("{id}#"), 100))
             .await?;
         for item in page.items {
-            let body = item.doc["body"].as_str().unwrap_or_default().to_owned();
-            out.push((item.sk, body));
+            let parked = parked_of(item);
+            if !out.iter().any(|p| p.event_id == parked.event_id) {
+                out.push(parked);
+            }
         }
     }
     Ok(out)
 }
 
-/// Removes a parked event once applied. Round trips: ONE delete.
+/// A parked copy as stored (one parked before its copies were listed is its only copy).
+fn parked_of(item: Item) -> Parked {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let copies: Vec<String> = item.doc["copies"]
+        .as_array()
+        .map(|a| a.iter().map(text).collect())
+        .unwrap_or_else(|| vec![item.sk.clone()]);
+    let event_id = match item.doc["eventId"].as_str() {
+        Some(id) => id.to_owned(),
+        None => item
+            .sk
+            .split_once('#')
+            .map_or(String::new(), |(_, e)| e.to_owned()),
+    };
+    Parked {
+        event_id,
+        copies,
+        body: text(&item.doc["body"]),
+    }
+}
+
+/// Removes every copy of a parked event once it is applied. Round trips: ONE transaction.
 pub async fn unpark(
     store: &dyn Store,
     handle: &Handle,
     provider: Provider,
-    sk: &str,
+    parked: &Parked,
 ) -> Result<(), StoreError> {
     let pk = keys::integration_parked_pk(handle, provider.as_str());
-    let del = WriteOp::Delete {
-        pk,
-        sk: sk.to_owned(),
-        cond: Cond::None,
-    };
-    store.write(del).await.map(|_| ())
+    let ops = parked
+        .copies
+        .iter()
+        .map(|sk| WriteOp::Delete {
+            pk: pk.clone(),
+            sk: sk.clone(),
+            cond: Cond::None,
+        })
+        .collect();
+    store.transact(ops).await
 }

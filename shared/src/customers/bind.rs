@@ -62,6 +62,7 @@ pub async fn lead(
     idempotency_key: Option<IdempotencyKey>,
     channel: Channel,
 ) -> Result<Lead, LeadError> {
+    refuse_derivable(customer_id)?;
     let test = claims.test;
     let (customer, bound) = by_ctx(binder, claims, customer_id, email).await?;
     let conversion = ValidConversion {
@@ -107,6 +108,22 @@ pub async fn convert(
     };
     let claims = &customer.claims;
     Ok(crate::conversions::submit_as(intake, claims, conversion, channel, Some(&sale)).await?)
+}
+
+/// A public lead carries only a click, which its partner can always make: it may not bind an
+/// id anyone can derive from a buyer (issue 57), or a partner would take another's buyer
+/// before the sale. Those ids are bound by verified provider events and the merchant's
+/// authenticated routes.
+fn refuse_derivable(customer_id: &CustomerId) -> Result<(), CustomerError> {
+    if !customer_id.is_derivable() {
+        return Ok(());
+    }
+    Err(CustomerError::Invalid(format!(
+        "customerId: {customer_id} is made from an email address or a shop's customer number, \
+         which anyone can know; a lead names the customer by an id your own checkout made \
+         (Stripe's cus_…, your user id). Bind such a customer with POST /v2/handles/{{handle}}/customers \
+         or let the Stripe or Shopify connector bind it from the verified purchase."
+    )))
 }
 
 /// The lead's key when the caller gives none: one lead per customer and handle.

@@ -117,6 +117,31 @@ pub async fn get(
     .transpose()
 }
 
+/// The customers whose id anyone can derive from a buyer (`CustomerId::is_derivable`) and
+/// whose binding came from a click's ctx alone: before issue 57 a public lead could make such a
+/// binding, so each may be a partner's pre-claim of another partner's buyer (`tenx ledger
+/// check` lists them for a person to look at). Round trips: the customer partition, in pages of
+/// 1,000: an operator's tool, never a request path.
+pub async fn derivable_bound_by_ctx(
+    store: &dyn Store,
+    handle: &Handle,
+) -> Result<Vec<Customer>, StoreError> {
+    let mut out = Vec::new();
+    let query = Query::all(keys::customers_pk(handle));
+    crate::platform::store::for_each_item::<StoreError>(store, query, |item| {
+        let derivable = CustomerId::parse(&item.sk).is_ok_and(|id| id.is_derivable());
+        if derivable
+            && let Ok(c) = item.parse::<Customer>()
+            && c.bound_by == crate::domain::BoundBy::Ctx
+        {
+            out.push(c);
+        }
+        Ok(std::ops::ControlFlow::Continue(()))
+    })
+    .await?;
+    Ok(out)
+}
+
 fn view(c: &Customer, item: &Item) -> CustomerView {
     let revenue: BTreeMap<String, String> = item
         .counters

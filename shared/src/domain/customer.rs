@@ -27,7 +27,24 @@ impl CustomerId {
         }
         Ok(Self(raw.to_owned()))
     }
+
+    /// Whether anyone can make this id from what they know of a buyer (issue 57): an address
+    /// (`email:…`, or any id holding an `@`), a shop's customer number (`shopify:…`), or another
+    /// namespace 10x's own connectors and importers write. Such an id is bound only by a
+    /// verified provider event or the merchant's authenticated routes, never by a public lead:
+    /// a partner could otherwise bind another partner's buyer before the sale. An id the
+    /// merchant's checkout made (Stripe's `cus_…`, its own user id) is unguessable and stays
+    /// open to the public lead route.
+    pub fn is_derivable(&self) -> bool {
+        let lower = self.0.to_ascii_lowercase();
+        self.0.contains('@') || RESERVED_PREFIXES.iter().any(|p| lower.starts_with(p))
+    }
 }
+
+/// The id namespaces 10x's connectors and importers write (`email:` from a guest checkout's
+/// address, `shopify:` from a shop's customer number, `import:` from an importer): reserved
+/// for them and the merchant's authenticated routes, whatever the case the id is written in.
+pub const RESERVED_PREFIXES: &[&str] = &["email:", "shopify:", "import:"];
 
 /// A partner's coupon code (issue 44): 1 to 64 of `[A-Za-z0-9_-]`, kept as written and unique
 /// per handle whatever its case (`SUMMER10` and `summer10` are one code).
@@ -109,6 +126,33 @@ mod tests {
         for bad in ["", "a b", "é", "a/b", &"x".repeat(256)] {
             let e = CustomerId::parse(bad).unwrap_err();
             assert_eq!(e.field, "customerId", "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids_made_from_what_anyone_knows_of_a_buyer_are_derivable() {
+        for derivable in [
+            "email:jane@example.com",
+            "EMAIL:jane@example.com",
+            "shopify:1234",
+            "Shopify:1234",
+            "import:rewardful:42",
+            "jane@example.com",
+            "crm:jane@example.com",
+        ] {
+            assert!(
+                CustomerId::parse(derivable).unwrap().is_derivable(),
+                "{derivable}"
+            );
+        }
+        for open in [
+            "cus_NffrFeUfNV2Hib",
+            "user-42",
+            "emailer-7",
+            "shop:1",
+            "acct.9",
+        ] {
+            assert!(!CustomerId::parse(open).unwrap().is_derivable(), "{open}");
         }
     }
 

@@ -228,27 +228,6 @@ async fn cancel(
     Ok(axum::Json(BatchView::from(&batch)))
 }
 
-/// Refuses a single payout's status change while a live batch holds it (the batch's own
-/// mark-paid or cancel decides it): `409` naming the batch. Round trips: ONE or TWO reads.
-pub(crate) async fn refuse_if_batched(
-    state: &AppState,
-    handle: &Handle,
-    payout: &PayoutId,
-) -> ApiResult<()> {
-    let Some((batch, _)) =
-        payout_batches::claim::holder(state.store.as_ref(), handle, payout).await?
-    else {
-        return Ok(());
-    };
-    match payout_batches::get(state.store.as_ref(), handle, &batch).await {
-        Ok(b) if b.status == payout_batches::BatchStatus::Open => Err(ApiError::invalid_state(
-            format!("Payout {payout} is in batch {batch}: mark the batch paid or cancel it."),
-        )),
-        Ok(_) | Err(BatchError::NotFound(_)) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
-}
-
 impl From<BatchError> for ApiError {
     fn from(e: BatchError) -> Self {
         let message = e.to_string();

@@ -259,7 +259,8 @@ async fn apply(
     id: &PayoutId,
     change: Change,
 ) -> ApiResult<Response> {
-    crate::http::payout_batches::refuse_if_batched(state, &caller.handle, id).await?;
+    crate::payout_batches::claim::forget_if_canceled(state.store.as_ref(), &caller.handle, id)
+        .await?;
     Ok(
         match background::change(
             (state.io(), &Budget::request(&state.config)),

@@ -8,8 +8,9 @@ use crate::domain::{BatchId, Handle, PayoutId};
 use crate::payout_batches::BatchError;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
-/// DynamoDB's limit of items per transaction.
-const PER_TRANSACTION: usize = 100;
+/// Payouts claimed per transaction: each is two items (the claim, the check on the payout),
+/// and DynamoDB takes 100 items in a transaction.
+const PER_TRANSACTION: usize = 50;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -30,46 +31,84 @@ pub async fn holder(
     Ok(Some((item.parse::<Claim>()?.batch_id, item.version)))
 }
 
-/// Claims every payout of `ids` for `batch` (those it already holds are kept: a retry). When
-/// another batch holds one, every claim of `batch` on `ids` is undone and the payout named.
-/// Round trips: ONE read per payout, ONE transaction per 100 claims.
+/// Claims every payout of `selected` (id, the version it was selected at, pending) for `batch`
+/// (those it already holds are kept: a retry). Each claim is put in the same transaction as a
+/// check that its payout is still at that version: a payout settled meanwhile is never claimed
+/// (and a payout claimed is never settled by its own request: `payouts::settle::Settler`).
+/// When another batch holds one, or one changed, every claim of `batch` on `selected` is undone
+/// and the payout named. Round trips: ONE read per payout, ONE transaction per 50 claims.
 pub async fn claim_all(
     store: &dyn Store,
     handle: &Handle,
     batch: &BatchId,
-    ids: &[PayoutId],
+    selected: &[(PayoutId, u64)],
 ) -> Result<(), BatchError> {
+    let ids: Vec<PayoutId> = selected.iter().map(|(id, _)| id.clone()).collect();
     let mut free = Vec::new();
-    for id in ids {
+    for (id, version) in selected {
         match holder(store, handle, id).await? {
             Some((b, _)) if &b == batch => {}
             Some((b, _)) => {
-                release(store, handle, batch, ids).await?;
+                release(store, handle, batch, &ids).await?;
                 return Err(in_batch(id, b));
             }
-            None => free.push(id.clone()),
+            None => free.push((id, *version)),
         }
     }
     for chunk in free.chunks(PER_TRANSACTION) {
-        let ops = chunk
-            .iter()
-            .map(|id| claim_op(handle, batch, id))
-            .collect::<Result<_, _>>()?;
+        let mut ops = Vec::with_capacity(chunk.len() * 2);
+        for (id, version) in chunk {
+            ops.push(claim_op(handle, batch, id)?);
+            ops.push(payout_check(handle, id, *version));
+        }
         match store.transact(ops).await {
             Ok(()) => {}
             Err(StoreError::TxConflict { index, .. }) => {
-                release(store, handle, batch, ids).await?;
-                let id = &chunk[index.min(chunk.len() - 1)];
-                let other = holder(store, handle, id).await?.map(|(b, _)| b);
-                return Err(match other {
-                    Some(b) => in_batch(id, b),
-                    None => BatchError::Busy,
-                });
+                release(store, handle, batch, &ids).await?;
+                let (id, _) = chunk[(index / 2).min(chunk.len() - 1)];
+                return Err(taken(store, handle, id, index % 2 == 1).await?);
             }
             Err(e) => return Err(e.into()),
         }
     }
     Ok(())
+}
+
+/// Why `id` could not be claimed: another batch's claim, or the payout changed since it was
+/// selected (settled by its own request, or another change: `Busy`, and a retry selects anew).
+async fn taken(
+    store: &dyn Store,
+    handle: &Handle,
+    id: &PayoutId,
+    payout_changed: bool,
+) -> Result<BatchError, StoreError> {
+    if payout_changed {
+        return Ok(match crate::payouts::get(store, handle, id).await? {
+            Some(p) if p.status != crate::payouts::PayoutStatus::Pending => {
+                BatchError::InvalidState(format!(
+                    "Payout {id} was {} meanwhile; only a pending payout is batched.",
+                    serde_json::to_value(p.status)
+                        .unwrap_or_default()
+                        .as_str()
+                        .unwrap_or("settled")
+                ))
+            }
+            _ => BatchError::Busy,
+        });
+    }
+    Ok(match holder(store, handle, id).await?.map(|(b, _)| b) {
+        Some(b) => in_batch(id, b),
+        None => BatchError::Busy,
+    })
+}
+
+/// The claim's condition on its payout: unchanged since it was selected pending.
+fn payout_check(handle: &Handle, id: &PayoutId, version: u64) -> WriteOp {
+    WriteOp::Check {
+        pk: keys::payouts_pk(handle),
+        sk: id.as_str().to_owned(),
+        cond: Cond::Version(version),
+    }
 }
 
 fn in_batch(payout: &PayoutId, batch: BatchId) -> BatchError {
@@ -88,6 +127,28 @@ fn claim_op(handle: &Handle, batch: &BatchId, id: &PayoutId) -> Result<WriteOp, 
         item: Item::new(pk, sk, doc).with_version(1),
         cond: Cond::Absent,
     })
+}
+
+/// Deletes a claim on `payout` left by a canceled batch (a cancel cut before its release):
+/// a payout's own status change requires no claim at all (`payouts::settle::Settler`), and a
+/// canceled batch is final, so its claim only blocks. An open or paid batch's claim, or one
+/// whose batch is not written yet (a creation under way), is kept. Round trips: ONE read, and
+/// when a claim exists ONE read of its batch (and ONE delete when canceled).
+pub async fn forget_if_canceled(
+    store: &dyn Store,
+    handle: &Handle,
+    payout: &PayoutId,
+) -> Result<(), BatchError> {
+    let Some((batch, _)) = holder(store, handle, payout).await? else {
+        return Ok(());
+    };
+    match crate::payout_batches::get(store, handle, &batch).await {
+        Ok(b) if b.status == crate::payout_batches::BatchStatus::Canceled => {
+            Ok(release(store, handle, &batch, std::slice::from_ref(payout)).await?)
+        }
+        Ok(_) | Err(BatchError::NotFound(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Deletes `batch`'s claims on `ids` (another batch's are left alone), each version-checked.

@@ -113,8 +113,11 @@ async fn make(
     if items.is_empty() {
         return Err(empty(spec, excluded));
     }
-    let ids: Vec<_> = items.iter().map(|i| i.payout_id.clone()).collect();
-    claim::claim_all(store, handle, batch_id, &ids).await?;
+    let selected: Vec<_> = items
+        .iter()
+        .map(|i| (i.payout_id.clone(), i.payout_version))
+        .collect();
+    claim::claim_all(store, handle, batch_id, &selected).await?;
     let batch = Batch {
         batch_id: batch_id.clone(),
         method: spec.method,

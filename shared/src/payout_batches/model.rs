@@ -36,6 +36,10 @@ pub struct BatchItem {
     /// The payout's statement number for its partner.
     pub sequence: u64,
     pub sealed: Option<String>,
+    /// The payout's version when it was selected (pending then): its claim requires it
+    /// unchanged (`claim::claim_all`). Not stored with the batch.
+    #[serde(skip)]
+    pub payout_version: u64,
 }
 
 /// A payout left out of a batch, and why.

@@ -73,6 +73,7 @@ pub async fn select(
                 currency: p.currency,
                 sequence: p.sequence,
                 sealed: method.and_then(|m| m.sealed.clone()),
+                payout_version: p.version,
             }),
             Ok(()) => {}
             Err(Exclusion::OtherMethod) if !named => {}

@@ -6,7 +6,7 @@ use crate::domain::{BatchId, Handle};
 use crate::kernel::io::Io;
 use crate::payout_batches::model::{Batch, BatchStatus};
 use crate::payout_batches::{BatchError, claim, get};
-use crate::payouts::settle::{self, Change};
+use crate::payouts::settle::{self, Change, Settler};
 use crate::platform::store::{Cond, Store, StoreError, WriteOp};
 
 /// Marks the batch paid, then each of its payouts paid with the batch's `reference` through
@@ -45,9 +45,31 @@ pub async fn mark_paid(
         let change = Change::Paid {
             reference: reference.to_owned(),
         };
-        settle::change(io, handle, &item.payout_id, change).await?;
+        let by = held(io.store.as_ref(), handle, &batch, &item.payout_id).await?;
+        settle::change(io, handle, (&item.payout_id, by), change).await?;
     }
     Ok(batch)
+}
+
+/// The batch's standing on one of its payouts: its claim's version, which the payout's
+/// settlement then requires unchanged. A payout whose claim is gone or another batch's is not
+/// this batch's to pay (it never is while the batch is open: a claim is deleted only when its
+/// batch is canceled). Round trips: ONE read.
+async fn held(
+    store: &dyn Store,
+    handle: &Handle,
+    batch: &Batch,
+    payout: &crate::domain::PayoutId,
+) -> Result<Settler, BatchError> {
+    match claim::holder(store, handle, payout).await? {
+        Some((b, version)) if b == batch.batch_id => Ok(Settler::Batch {
+            claim_version: version,
+        }),
+        _ => Err(BatchError::InvalidState(format!(
+            "Payout {payout} is no longer held by batch {}; it was not paid by it.",
+            batch.batch_id
+        ))),
+    }
 }
 
 /// Cancels an open batch, then frees its payouts (its claims deleted) for another batch.

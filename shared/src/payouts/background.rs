@@ -115,7 +115,7 @@ pub async fn change(
     id: &PayoutId,
     change: Change,
 ) -> Result<Progress<Settling>, PayoutError> {
-    let payout = settle::status(io, handle, id, change).await?;
+    let payout = settle::status(io, handle, (id, settle::Settler::Alone), change).await?;
     let store = io.store.as_ref();
     let mut job = Job {
         handle: handle.clone(),

@@ -9,7 +9,31 @@ use crate::payouts;
 use crate::payouts::budget::Budget;
 use crate::payouts::lines::PAGE;
 use crate::payouts::model::{Payout, PayoutError, PayoutStatus};
-use crate::platform::store::{Store, StoreError};
+use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp};
+
+/// Who changes a payout's status. A live batch's claim on a payout
+/// (`payout_batches::claim`, `H#{handle}#BATCLAIM` / `{payoutId}`) and the payout's own status
+/// change exclude each other by a condition in each one's transaction, never by a read made
+/// before it (issue 57: a mark-paid and a batch raced, and both paid).
+#[derive(Clone, Copy, Debug)]
+pub enum Settler {
+    /// The payout's own request: only while no batch claims it.
+    Alone,
+    /// The batch holding the payout: only while its claim is the one it read.
+    Batch { claim_version: u64 },
+}
+
+impl Settler {
+    /// The transaction's condition on the payout's claim.
+    fn claim_check(self, handle: &Handle, id: &PayoutId) -> WriteOp {
+        let (pk, sk) = crate::platform::store::keys::batch_claim(handle, id);
+        let cond = match self {
+            Settler::Alone => Cond::Absent,
+            Settler::Batch { claim_version } => Cond::Version(claim_version),
+        };
+        WriteOp::Check { pk, sk, cond }
+    }
+}
 
 /// Where a status change leads.
 pub enum Change {
@@ -37,10 +61,10 @@ impl Change {
 pub async fn change(
     io: Io<'_>,
     handle: &Handle,
-    id: &PayoutId,
+    (id, by): (&PayoutId, Settler),
     change: Change,
 ) -> Result<Payout, PayoutError> {
-    let payout = status(io, handle, id, change).await?;
+    let payout = status(io, handle, (id, by), change).await?;
     settle_lines(io.store.as_ref(), handle, &payout).await?;
     Ok(payout)
 }
@@ -50,7 +74,7 @@ pub async fn change(
 pub async fn status(
     io: Io<'_>,
     handle: &Handle,
-    id: &PayoutId,
+    (id, by): (&PayoutId, Settler),
     change: Change,
 ) -> Result<Payout, PayoutError> {
     let target = change.target();
@@ -58,7 +82,7 @@ pub async fn status(
         .await?
         .ok_or_else(|| PayoutError::NotFound(id.clone()))?;
     if payout.status == PayoutStatus::Pending {
-        return commit_status(io, handle, payout, change).await;
+        return commit_status(io, handle, (payout, by), change).await;
     }
     if payout.status != target {
         return Err(PayoutError::InvalidState(
@@ -75,7 +99,7 @@ pub async fn status(
 async fn commit_status(
     io: Io<'_>,
     handle: &Handle,
-    current: Payout,
+    (current, by): (Payout, Settler),
     change: Change,
 ) -> Result<Payout, PayoutError> {
     let mut next = current.clone();
@@ -101,13 +125,33 @@ async fn commit_status(
         .into_iter()
         .collect();
     let left = payouts::pending::leave_op(handle, &next.payout_id);
-    match emit::commit(io, handle, vec![op, left], emits).await {
+    let claim = by.claim_check(handle, &next.payout_id);
+    match emit::commit(io, handle, vec![op, left, claim], emits).await {
         Ok(()) => {
             next.version += 1;
             Ok(next)
         }
-        Err(StoreError::TxConflict { .. }) => Err(PayoutError::Busy),
+        Err(StoreError::TxConflict { current, .. }) => Err(conflict(handle, &next, current)),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Why a status change's transaction failed: a batch's claim on the payout (named), or another
+/// change of the payout meanwhile (`Busy`: the retry reads what it became).
+fn conflict(handle: &Handle, p: &Payout, current: Option<Box<Item>>) -> PayoutError {
+    let claim = crate::platform::store::keys::batch_claim(handle, &p.payout_id);
+    match current {
+        Some(item) if (item.pk.as_str(), item.sk.as_str()) == (claim.0.as_str(), &claim.1) => {
+            let batch = item.doc["batchId"]
+                .as_str()
+                .unwrap_or("(unnamed)")
+                .to_owned();
+            PayoutError::InvalidState(format!(
+                "Payout {} is in batch {batch}: mark the batch paid or cancel it.",
+                p.payout_id
+            ))
+        }
+        _ => PayoutError::Busy,
     }
 }
 

@@ -38,6 +38,7 @@ macro_rules! store_checks {
             store_add_counter_cap,
             store_transact_all_or_nothing,
             store_transact_rejects_invalid,
+            store_transact_check,
             store_contended_writes_all_land,
             store_query_ranges_and_pagination,
             store_query_rejects_bad_limits,
@@ -815,6 +816,63 @@ pub async fn store_transact_rejects_invalid(store: Arc<dyn Store>) {
         get(&store, &pk, "k000").await,
         None,
         "a rejected transaction must not write"
+    );
+}
+
+/// A `Check` writes nothing and holds a transaction to another item's state: the transaction
+/// commits when the checked item is as the condition says, and is a `TxConflict` naming the
+/// check (with the live item) otherwise; outside a transaction, or with no condition, it is
+/// refused as invalid.
+pub async fn store_transact_check(store: Arc<dyn Store>) {
+    let pk = unique("tx-check");
+    let watched = Item::new(&pk, "watched", json!({"v": 1})).with_version(3);
+    write(&store, "create watched", put(watched.clone(), Cond::None)).await;
+    let check = |sk: &str, cond: Cond| WriteOp::Check {
+        pk: pk.clone(),
+        sk: sk.into(),
+        cond,
+    };
+    for (what, op) in [
+        ("absent on a live item", check("watched", Cond::Absent)),
+        ("an old version", check("watched", Cond::Version(2))),
+        ("exists on a missing item", check("missing", Cond::Exists)),
+    ] {
+        let ops = vec![put(Item::new(&pk, "w", json!({})), Cond::None), op];
+        match store.transact(ops).await {
+            Err(StoreError::TxConflict { index: 1, .. }) => {}
+            other => panic!("a check of {what} must fail its transaction: {other:?}"),
+        }
+        assert_eq!(get(&store, &pk, "w").await, None, "{what}: nothing written");
+    }
+    store
+        .transact(vec![
+            put(Item::new(&pk, "w", json!({"ok": true})), Cond::Absent),
+            check("watched", Cond::Version(3)),
+            check("missing", Cond::Absent),
+        ])
+        .await
+        .expect("checks that hold let the transaction commit");
+    assert_eq!(
+        get(&store, &pk, "w").await.expect("w").doc,
+        json!({"ok": true})
+    );
+    assert_eq!(
+        get(&store, &pk, "watched").await,
+        Some(watched),
+        "a check writes nothing"
+    );
+    assert_eq!(
+        get(&store, &pk, "missing").await,
+        None,
+        "a check creates nothing"
+    );
+    expect_invalid(
+        "a check alone",
+        store.write(check("watched", Cond::Exists)).await,
+    );
+    expect_invalid(
+        "a check with no condition",
+        store.transact(vec![check("watched", Cond::None)]).await,
     );
 }
 

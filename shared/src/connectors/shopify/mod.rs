@@ -1,13 +1,17 @@
 //! The Shopify connector (issue 45): `POST /v2/public/integrations/shopify/{handle}`. The
 //! `x-shopify-hmac-sha256` header (base64 HMAC-SHA256 of the raw body with any of the
-//! integration's secrets) is checked before the body is parsed; each delivery is claimed once
-//! by its `x-shopify-webhook-id`; then by `x-shopify-topic`:
+//! integration's secrets) is checked before the body is parsed. A delivery 10x acts on is
+//! claimed once by what its signed body says ([`content`]: the refund's id, the order's id and
+//! state), never by the unsigned `x-shopify-webhook-id`, and its `x-shopify-topic` must agree
+//! with the body (one that contradicts it is refused and logged `failed`); other topics are
+//! claimed by their webhook id. Then by topic:
 //!
 //! - `orders/paid`: a sale of the order's customer ([`orders`]);
 //! - `refunds/create`: the money refunded reverses that much more of the order's sale;
 //! - `orders/cancelled`: what is left of the sale is reversed;
 //! - any other topic is answered and logged `ignored`.
 
+pub mod content;
 pub mod orders;
 
 use base64::Engine;
@@ -84,7 +88,10 @@ pub async fn receive(
         return Err(ShopifyError::Signature);
     }
     let topic = delivery.topic.unwrap_or("unknown");
-    let id = delivery_id(delivery.webhook_id, delivery.body);
+    let id = match claim_key(topic, &delivery) {
+        Ok(id) => id,
+        Err((id, why)) => return refuse(store, handle, (&id, topic), why).await,
+    };
     let entry = match log::claim(store, handle, SHOPIFY, &id, topic).await? {
         Claimed::Done(entry) => return Ok((true, entry)),
         Claimed::New(entry) | Claimed::Unfinished(entry) => entry,
@@ -100,6 +107,44 @@ pub async fn receive(
         false => apply(deps, handle, &integration, topic, &id, delivery.body).await?,
     };
     let entry = log::finish(store, handle, SHOPIFY, entry, outcome).await?;
+    Ok((false, entry))
+}
+
+/// The key a delivery is claimed by: for a topic 10x acts on, what its body is
+/// ([`content::Content::key`]); for any other, its webhook id. `Err` (a key of the delivery's
+/// own, and why) when the topic contradicts the body.
+fn claim_key(topic: &str, delivery: &Delivery<'_>) -> Result<String, (String, String)> {
+    if !content::ACTED_ON.contains(&topic) {
+        return Ok(delivery_id(delivery.webhook_id, delivery.body));
+    }
+    let body: Value = serde_json::from_slice(delivery.body).unwrap_or_default();
+    content::read(topic, &body).map(|c| c.key()).map_err(|why| {
+        use sha2::Digest;
+        let digest = Sha256::digest([topic.as_bytes(), b"\n", delivery.body].concat());
+        (format!("refused_{}", hex::encode(&digest[..12])), why)
+    })
+}
+
+/// Logs a delivery refused for what it says (`failed`, with why) and changes nothing else.
+async fn refuse(
+    store: &dyn crate::platform::store::Store,
+    handle: &Handle,
+    (id, topic): (&str, &str),
+    why: String,
+) -> Result<(bool, log::Entry), ShopifyError> {
+    tracing::warn!(%handle, topic, reason = %why, "a Shopify delivery was refused");
+    let entry = match log::claim(store, handle, SHOPIFY, id, topic).await? {
+        Claimed::Done(entry) => return Ok((true, entry)),
+        Claimed::New(entry) | Claimed::Unfinished(entry) => entry,
+    };
+    let entry = log::finish(
+        store,
+        handle,
+        SHOPIFY,
+        entry,
+        Outcome::with(Status::Failed, why),
+    )
+    .await?;
     Ok((false, entry))
 }
 
@@ -130,6 +175,11 @@ pub async fn apply(
     let Ok(object) = serde_json::from_slice::<Value>(body) else {
         return Ok(Outcome::with(Status::Failed, "the body is not JSON"));
     };
+    if content::ACTED_ON.contains(&topic)
+        && let Err(why) = content::read(topic, &object)
+    {
+        return Ok(Outcome::with(Status::Failed, why));
+    }
     let ev = orders::Delivery {
         deps,
         handle,

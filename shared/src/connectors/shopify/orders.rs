@@ -187,11 +187,19 @@ async fn referral(d: &Delivery<'_>) -> Result<Result<Option<CtxClaims>, String>,
     }
 }
 
-/// Applies `refunds/create`: the refund's successful refund transactions, reversed on top of
-/// what the sale's reversal holds.
+/// Applies `refunds/create`: the refund's successful refund transactions, recorded under the
+/// refund's own id; the sale is reversed to what all its order's recorded refunds add up to.
+/// A refund delivered twice (a retry, a replay under another webhook id, two at once) is one
+/// record, so the total counts it once (issue 57: it was added on top of the reversal each time).
 pub async fn refunded(d: &Delivery<'_>) -> Result<Outcome, ShopifyError> {
-    let Some(order) = d.id_of(&d.object["order_id"]) else {
-        return Ok(Outcome::with(Status::Failed, "the refund names no order"));
+    let (Some(order), Some(refund)) = (
+        d.id_of(&d.object["order_id"]),
+        super::content::id_of(&d.object["id"]),
+    ) else {
+        return Ok(Outcome::with(
+            Status::Failed,
+            "the refund names no order or no id",
+        ));
     };
     let money: Decimal = d.object["transactions"]
         .as_array()
@@ -205,7 +213,12 @@ pub async fn refunded(d: &Delivery<'_>) -> Result<Outcome, ShopifyError> {
     if money <= Decimal::ZERO {
         return Ok(Outcome::with(Status::Ignored, "no money was refunded"));
     }
-    reverse_order(d, &order, |held| held + money, "refund").await
+    let store = d.deps.store();
+    let Some(sale) = sale_or_park(d, &order).await? else {
+        return Ok(parked());
+    };
+    let total = payments::record_refund(store, d.handle, SHOPIFY, (&order, &refund), money).await?;
+    reverse_sale(d, sale, total, "refund").await
 }
 
 /// Applies `orders/cancelled`: what is left of the sale is reversed.
@@ -213,36 +226,47 @@ pub async fn cancelled(d: &Delivery<'_>) -> Result<Outcome, ShopifyError> {
     let Some(order) = d.id_of(&d.object["id"]) else {
         return Ok(Outcome::with(Status::Failed, "the order has no id"));
     };
-    reverse_order(d, &order, |_| Decimal::MAX, "order_cancelled").await
+    let Some(sale) = sale_or_park(d, &order).await? else {
+        return Ok(parked());
+    };
+    reverse_sale(d, sale, Decimal::MAX, "order_cancelled").await
 }
 
-/// Reverses the sale of `order` to `total(held)` in all (at most its value), or parks the
-/// delivery until the sale arrives.
-async fn reverse_order(
+/// The sale of `order`, or `None` with the delivery parked until the sale arrives.
+async fn sale_or_park(
     d: &Delivery<'_>,
     order: &str,
-    total: impl Fn(Decimal) -> Decimal,
+) -> Result<Option<payments::Payment>, ShopifyError> {
+    let store = d.deps.store();
+    let sale = payments::find(store, d.handle, SHOPIFY, &[order.to_owned()]).await?;
+    if sale.is_none() {
+        park(d, order).await?;
+    }
+    Ok(sale)
+}
+
+fn parked() -> Outcome {
+    Outcome::with(
+        Status::Parked,
+        "its order's sale has not arrived yet: applied when it does",
+    )
+}
+
+/// Reverses `sale` to `total` in all (at most its value; a smaller total than its reversal
+/// holds changes nothing: `reverse::reverse_to`).
+async fn reverse_sale(
+    d: &Delivery<'_>,
+    sale: payments::Payment,
+    total: Decimal,
     reason: &str,
 ) -> Result<Outcome, ShopifyError> {
-    let store = d.deps.store();
-    let Some(sale) = payments::find(store, d.handle, SHOPIFY, &[order.to_owned()]).await? else {
-        park(d, order).await?;
-        return Ok(Outcome::with(
-            Status::Parked,
-            "its order's sale has not arrived yet: applied when it does",
-        ));
-    };
     let Ok(id) = ConversionId::parse(&sale.conversion_id) else {
         return Ok(Outcome::with(
             Status::Failed,
             "the sale's conversion id is unreadable",
         ));
     };
-    let held = crate::conversions::record::load(store, d.handle, &id)
-        .await?
-        .and_then(|(_, c)| c.reversal.and_then(|r| r.amount))
-        .unwrap_or_default();
-    let amount = total(held).min(sale.value);
+    let amount = total.min(sale.value);
     let request = ValidReverse {
         reason: reason.to_owned(),
         amount: Some(amount),
@@ -262,15 +286,16 @@ async fn park(d: &Delivery<'_>, order: &str) -> Result<(), ShopifyError> {
     let parked =
         serde_json::json!({"topic": d.topic, "id": d.id, "body": String::from_utf8_lossy(d.body)});
     let store = d.deps.store();
-    payments::park(store, d.handle, SHOPIFY, order, d.id, &parked.to_string()).await?;
+    let orders = [order.to_owned()];
+    payments::park(store, d.handle, SHOPIFY, &orders, d.id, &parked.to_string()).await?;
     Ok(())
 }
 
 /// Applies the deliveries parked under `order` now that its sale is here.
 async fn replay(d: &Delivery<'_>, order: &str) -> Result<(), ShopifyError> {
     let store = d.deps.store();
-    for (sk, raw) in payments::parked(store, d.handle, SHOPIFY, &[order.to_owned()]).await? {
-        let parked: Value = serde_json::from_str(&raw).unwrap_or_default();
+    for waiting in payments::parked(store, d.handle, SHOPIFY, &[order.to_owned()]).await? {
+        let parked: Value = serde_json::from_str(&waiting.body).unwrap_or_default();
         let (topic, id) = (
             parked["topic"].as_str().unwrap_or_default(),
             parked["id"].as_str().unwrap_or_default(),
@@ -291,7 +316,7 @@ async fn replay(d: &Delivery<'_>, order: &str) -> Result<(), ShopifyError> {
         let (Claimed::Done(entry) | Claimed::Unfinished(entry) | Claimed::New(entry)) =
             log::claim(store, d.handle, SHOPIFY, id, topic).await?;
         log::finish(store, d.handle, SHOPIFY, entry, outcome).await?;
-        payments::unpark(store, d.handle, SHOPIFY, &sk).await?;
+        payments::unpark(store, d.handle, SHOPIFY, &waiting).await?;
     }
     Ok(())
 }

@@ -16,12 +16,12 @@ pub async fn changed(ev: &Event<'_>, closed: bool) -> Result<Outcome, StripeErro
         .filter_map(|f| ev.id_of(f))
         .map(str::to_owned)
         .collect();
-    let Some(first) = ids.first() else {
+    if ids.is_empty() {
         return Ok(Outcome::with(Status::Failed, "the dispute names no charge"));
-    };
+    }
     let store = ev.deps.store();
     let Some(sale) = payments::find(store, ev.handle, STRIPE, &ids).await? else {
-        super::parked::park(ev, first).await?;
+        super::parked::park(ev, &ids).await?;
         return Ok(Outcome::with(
             Status::Parked,
             "its sale has not arrived yet: applied when it does",

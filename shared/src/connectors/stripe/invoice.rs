@@ -80,7 +80,7 @@ async fn unbound(ev: &Event<'_>, customer: &CustomerId) -> Result<Outcome, Strip
         ));
     }
     let key = super::parked::customer_key(customer);
-    super::parked::park(ev, &key).await?;
+    super::parked::park(ev, std::slice::from_ref(&key)).await?;
     Ok(Outcome::with(
         Status::Parked,
         "the customer is not bound yet: applied when its checkout session binds it",
@@ -106,7 +106,7 @@ pub async fn payment_paid(ev: &Event<'_>) -> Result<Outcome, StripeError> {
     let store = ev.deps.store();
     let Some(sale) = payments::find(store, ev.handle, STRIPE, &[invoice.to_owned()]).await? else {
         // Its invoice.paid may come later (or never: an invoice of a customer no one referred).
-        super::parked::park(ev, invoice).await?;
+        super::parked::park(ev, &[invoice.to_owned()]).await?;
         return Ok(Outcome::with(
             Status::Parked,
             "its invoice's sale has not arrived yet: applied when it does",

@@ -12,15 +12,15 @@ pub fn customer_key(customer: &CustomerId) -> String {
     format!("customer:{customer}")
 }
 
-/// Parks the delivery under `key`.
-pub async fn park(ev: &Event<'_>, key: &str) -> Result<(), StripeError> {
+/// Parks the delivery under every id of `keys` (each id its sale may be linked by).
+pub async fn park(ev: &Event<'_>, keys: &[String]) -> Result<(), StripeError> {
     let body = String::from_utf8_lossy(ev.body);
     let event_id = serde_json::from_slice::<serde_json::Value>(ev.body)
         .ok()
         .and_then(|e| e["id"].as_str().map(str::to_owned))
         .unwrap_or_default();
     let store = ev.deps.store();
-    payments::park(store, ev.handle, STRIPE, key, &event_id, &body).await?;
+    payments::park(store, ev.handle, STRIPE, keys, &event_id, &body).await?;
     Ok(())
 }
 
@@ -28,8 +28,9 @@ pub async fn park(ev: &Event<'_>, key: &str) -> Result<(), StripeError> {
 /// records their outcome in the log; one still waiting stays parked.
 pub async fn replay(ev: &Event<'_>, keys: &[String]) -> Result<(), StripeError> {
     let store = ev.deps.store();
-    for (sk, body) in payments::parked(store, ev.handle, STRIPE, keys).await? {
-        let event: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    for parked in payments::parked(store, ev.handle, STRIPE, keys).await? {
+        let body = &parked.body;
+        let event: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
         let outcome = Box::pin(super::apply(
             ev.deps,
             ev.handle,
@@ -48,7 +49,7 @@ pub async fn replay(ev: &Event<'_>, keys: &[String]) -> Result<(), StripeError> 
         let (Claimed::Done(entry) | Claimed::Unfinished(entry) | Claimed::New(entry)) =
             log::claim(store, ev.handle, STRIPE, id, kind).await?;
         log::finish(store, ev.handle, STRIPE, entry, outcome).await?;
-        payments::unpark(store, ev.handle, STRIPE, &sk).await?;
+        payments::unpark(store, ev.handle, STRIPE, &parked).await?;
     }
     Ok(())
 }

@@ -44,7 +44,7 @@ pub async fn created(ev: &Event<'_>) -> Result<Outcome, StripeError> {
 
 /// Reverses the sale of `ids` to `refunded` of Stripe's minor units in all.
 async fn refund_to(ev: &Event<'_>, ids: &[String], refunded: i64) -> Result<Outcome, StripeError> {
-    let (Some(first), Some(currency)) = (ids.first(), ev.str("currency")) else {
+    let (Some(_), Some(currency)) = (ids.first(), ev.str("currency")) else {
         return Ok(Outcome::with(
             Status::Failed,
             "the refund names no charge or no currency",
@@ -55,7 +55,7 @@ async fn refund_to(ev: &Event<'_>, ids: &[String], refunded: i64) -> Result<Outc
     }
     let store = ev.deps.store();
     let Some(sale) = payments::find(store, ev.handle, STRIPE, ids).await? else {
-        super::parked::park(ev, first).await?;
+        super::parked::park(ev, ids).await?;
         return Ok(Outcome::with(
             Status::Parked,
             "its sale has not arrived yet: applied when it does",

@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    AttributeValue, ConditionCheck, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem, Update,
 };
 
@@ -275,6 +275,10 @@ impl Store for DynamoStore {
                     Attempt::Contended(reason) => Attempt::Contended(reason),
                 }),
                 add @ WriteOp::Add { .. } => self.add(add).await,
+                // validate_op refuses a Check outside a transaction.
+                WriteOp::Check { .. } => Err(StoreError::Invalid(
+                    "a Check is only a transaction's condition".into(),
+                )),
             }
         })
         .await
@@ -408,6 +412,18 @@ impl DynamoStore {
                     .return_values_on_condition_check_failure(on_failure)
                     .build()
                     .map(|update| TransactWriteItem::builder().update(update).build())
+            }
+            WriteOp::Check { pk, sk, cond } => {
+                let condition = expr.condition(cond, now);
+                ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(codec::key(pk, sk)))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(expr.names())
+                    .set_expression_attribute_values(expr.values())
+                    .return_values_on_condition_check_failure(on_failure)
+                    .build()
+                    .map(|check| TransactWriteItem::builder().condition_check(check).build())
             }
         };
         built.map_err(|e| StoreError::Invalid(format!("building a transaction item: {e}")))

@@ -549,8 +549,13 @@ impl Apply for StoreWriter {
 
 /// What an accepted write does to its key.
 enum Effect {
-    Put { item: Item, value: Vec<u8> },
+    Put {
+        item: Item,
+        value: Vec<u8>,
+    },
     Delete,
+    /// A `Check` that held: nothing written.
+    Keep,
 }
 
 fn load(table: &ItemTable<'_>, pk: &str, sk: &str, now: i64) -> Step<Option<Item>> {
@@ -565,6 +570,7 @@ fn store_effect(table: &mut ItemTable<'_>, key: &[u8], effect: &Effect) -> Resul
     match effect {
         Effect::Put { value, .. } => table.insert(key, value.as_slice()).map(drop),
         Effect::Delete => table.remove(key).map(drop),
+        Effect::Keep => Ok(()),
     }
     .map_err(db_err)
 }
@@ -584,7 +590,7 @@ fn write_one(table: &mut ItemTable<'_>, op: WriteOp, now: i64) -> Step<Option<It
             store_effect(table, &key, &effect)?;
             Ok(Ok(match effect {
                 Effect::Put { item, .. } => Some(item),
-                Effect::Delete => None,
+                Effect::Delete | Effect::Keep => None,
             }))
         }
     }
@@ -661,6 +667,10 @@ fn plan(op: WriteOp, current: Option<Item>) -> Result<Effect, StoreError> {
         WriteOp::Delete { cond, .. } => {
             check(&cond, &current)?;
             Ok(Effect::Delete)
+        }
+        WriteOp::Check { cond, .. } => {
+            check(&cond, &current)?;
+            Ok(Effect::Keep)
         }
         WriteOp::Add {
             pk,

@@ -445,6 +445,11 @@ pub fn integration_parked_pk(handle: &Handle, provider: &str) -> String {
     format!("H#{handle}#INTPARK#{provider}")
 }
 
+/// A provider's refunds by their own id (issue 57): sort key `{order}#{refund}`, the amount.
+pub fn integration_refunds_pk(handle: &Handle, provider: &str) -> String {
+    format!("H#{handle}#INTREF#{provider}")
+}
+
 /// A partner's risk snapshot (issue 46): the score the accrual holds lines above.
 pub fn partner_risk(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
     (format!("H#{handle}#RISK"), partner_sk(partner_id))

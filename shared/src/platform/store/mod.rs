@@ -123,13 +123,20 @@ pub enum WriteOp {
         cap: Option<CounterCap>,
         expires_at: Option<i64>,
     },
+    /// Writes nothing: the transaction commits only if `cond` holds for the item at this key
+    /// (DynamoDB's `ConditionCheck`). Only inside a transaction, never with `Cond::None`: it ties
+    /// a write to the state of an item it does not change (a payout's settlement to the absence
+    /// of a batch's claim on it, and a claim to the payout it read, issue 57).
+    Check { pk: String, sk: String, cond: Cond },
 }
 
 impl WriteOp {
     pub fn key(&self) -> (&str, &str) {
         match self {
             WriteOp::Put { item, .. } => (&item.pk, &item.sk),
-            WriteOp::Delete { pk, sk, .. } | WriteOp::Add { pk, sk, .. } => (pk, sk),
+            WriteOp::Delete { pk, sk, .. }
+            | WriteOp::Add { pk, sk, .. }
+            | WriteOp::Check { pk, sk, .. } => (pk, sk),
         }
     }
 }

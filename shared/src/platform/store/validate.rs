@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::{MAX_TRANSACT_OPS, Query, SkRange, StoreError, WriteOp};
+use super::{Cond, MAX_TRANSACT_OPS, Query, SkRange, StoreError, WriteOp};
 
 /// DynamoDB's key and item size limits.
 pub const MAX_PK_BYTES: usize = 2048;
@@ -23,7 +23,7 @@ pub fn validate_transact(ops: &[WriteOp]) -> Result<(), StoreError> {
     }
     let mut keys = HashSet::new();
     for op in ops {
-        validate_op(op)?;
+        validate_in_transaction(op)?;
         if !keys.insert(op.key()) {
             let (pk, sk) = op.key();
             return Err(StoreError::Invalid(format!(
@@ -67,12 +67,25 @@ fn validate_counter(name: &str) -> Result<(), StoreError> {
     }
 }
 
+/// A single write: any op but a `Check` (which writes nothing on its own).
 pub fn validate_op(op: &WriteOp) -> Result<(), StoreError> {
+    if matches!(op, WriteOp::Check { .. }) {
+        return Err(invalid("a Check is only a transaction's condition".into()));
+    }
+    validate_in_transaction(op)
+}
+
+/// One op of a transaction. A `Check` needs a condition (`Cond::None` checks nothing).
+fn validate_in_transaction(op: &WriteOp) -> Result<(), StoreError> {
     let (pk, sk) = op.key();
     validate_key(pk, sk)?;
     match op {
         WriteOp::Put { item, .. } => item.counters.keys().try_for_each(|c| validate_counter(c)),
         WriteOp::Delete { .. } => Ok(()),
+        WriteOp::Check { cond, .. } if *cond == Cond::None => {
+            Err(invalid("a Check with no condition checks nothing".into()))
+        }
+        WriteOp::Check { .. } => Ok(()),
         WriteOp::Add { deltas, cap, .. } => {
             let mut seen = HashSet::new();
             for (name, _) in deltas {

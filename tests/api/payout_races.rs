@@ -1,0 +1,210 @@
+//! Issue 57: a payout is paid once. A payout's own status change (mark-paid, mark-failed,
+//! cancel) and a batch's hold on it (create, mark-paid, cancel) raced: both succeeded in 3 to 8
+//! of 8 trials, and the payout ended `paid` inside an `open` batch whose SEPA file still paid
+//! it. Each side is now a transaction with a condition on the other (the claim absent; the
+//! payout unchanged since it was selected), so 100 trials of every pairing end with the payout
+//! settled by exactly one side, and the ledger's drift check clean.
+
+use serde_json::{Value, json};
+use tenx_shared::http::auth::Role;
+
+use crate::endpoints::As;
+use crate::helpers::*;
+use crate::scenario::seed_lines;
+
+const PARTNERS: usize = 25;
+const RUNS: usize = 4;
+const DE_IBAN: &str = "DE89 3704 0044 0532 0130 00";
+
+/// The batch side of a trial: what runs beside the payout's own change.
+#[derive(Clone, Copy, Debug)]
+enum BatchSide {
+    /// A batch naming the payout is created.
+    Create,
+    /// A batch already holding the payout is marked paid.
+    MarkPaid,
+    /// A batch already holding the payout is canceled.
+    Cancel,
+}
+
+/// The payout's own change in a trial.
+fn single_change(trial: usize) -> (&'static str, Value) {
+    match trial % 3 {
+        0 => ("mark-paid", json!({"reference": format!("single-{trial}")})),
+        1 => ("mark-failed", json!({"reason": format!("bounced-{trial}")})),
+        _ => ("cancel", json!({"reason": format!("withdrawn-{trial}")})),
+    }
+}
+
+/// 25 partners paid by SEPA, the handle's debtor, and 100 pending EUR payouts (4 runs of one
+/// line per partner), oldest first.
+async fn hundred_pending_payouts(app: &TestApp, op: &As<'_>) -> Vec<String> {
+    let admin = app.as_role("acme", Role::Admin);
+    let settings = json!({"debtorName": "ACME", "debtorIban": DE_IBAN, "debtorBic": "DEUTDEFF"});
+    json_of(admin.put_payout_settings(&settings).await, 200).await;
+    let partners: Vec<String> = (0..PARTNERS).map(|i| format!("p-{i:02}")).collect();
+    for p in &partners {
+        let body = json!({"partnerId": p, "name": format!("Partner {p}")});
+        json_of(op.create_partner(&body).await, 201).await;
+        let method =
+            json!({"type": "sepa", "accountName": format!("Partner {p}"), "iban": DE_IBAN});
+        json_of(op.put_payout_method(p, &method).await, 201).await;
+    }
+    let mut payouts = Vec::new();
+    for run in 0..RUNS {
+        for p in &partners {
+            seed_lines(app, p, 1, 1_000 + i64::try_from(run).unwrap()).await;
+        }
+        let body = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
+        let made = json_of(op.run_payouts(&format!("run-{run}"), &body).await, 201).await;
+        let ids = made["payouts"].as_array().unwrap().iter();
+        payouts.extend(ids.map(|p| p["payoutId"].as_str().unwrap().to_owned()));
+    }
+    assert_eq!(
+        payouts.len(),
+        PARTNERS * RUNS,
+        "one payout per partner and run"
+    );
+    payouts
+}
+
+/// A batch holding `payout` alone, created before the race.
+async fn batch_of(op: &As<'_>, payout: &str, key: &str) -> String {
+    let body = json!({"method": "sepa", "payoutIds": [payout]});
+    let made = json_of(op.create_batch(key, &body).await, 201).await;
+    made["batchId"].as_str().unwrap().to_owned()
+}
+
+/// The batch side's request: its status, and the batch it made or settled.
+async fn batch_side(
+    op: &As<'_>,
+    (side, payout): (BatchSide, &str),
+    batch: Option<&str>,
+    trial: usize,
+) -> (u16, Option<String>) {
+    let resp = match (side, batch) {
+        (BatchSide::Create, _) => {
+            let body = json!({"method": "sepa", "payoutIds": [payout]});
+            op.create_batch(&format!("race-{trial}"), &body).await
+        }
+        (BatchSide::MarkPaid, Some(b)) => {
+            let body = json!({"reference": format!("batch-{trial}")});
+            op.settle_batch(b, "mark-paid", &body).await
+        }
+        (BatchSide::Cancel, Some(b)) => {
+            op.settle_batch(b, "cancel", &json!({"reason": "redo"}))
+                .await
+        }
+        (_, None) => unreachable!("a batch to settle"),
+    };
+    let status = resp.status().as_u16();
+    let made = match status {
+        201 => resp.json::<Value>().await.unwrap()["batchId"]
+            .as_str()
+            .map(str::to_owned),
+        _ => batch.map(str::to_owned),
+    };
+    (status, made)
+}
+
+/// The batch, if any, among the live ones (open or paid) that lists `payout`.
+async fn live_batch(op: &As<'_>, batch: Option<&str>, payout: &str) -> Option<Value> {
+    let b = json_of(op.get_batch(batch?).await, 200).await;
+    let lists = b["payoutIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == payout);
+    (b["status"] != "canceled" && lists).then_some(b)
+}
+
+/// The invariant after a trial: the payout is settled by one side only. A payout a live batch
+/// lists is pending (an open batch) or paid with that batch's reference (a paid batch); a
+/// payout its own request settled is in no live batch.
+async fn settled_once(
+    op: &As<'_>,
+    (payout, batch): (&str, Option<&str>),
+    (trial, side): (usize, BatchSide),
+    answers: (u16, u16),
+) {
+    let p = json_of(op.get(&format!("/payouts/{payout}")).await, 200).await;
+    let live = live_batch(op, batch, payout).await;
+    let what = format!("trial {trial} ({side:?}, answers {answers:?}): payout {p}, batch {live:?}");
+    match (p["status"].as_str().unwrap(), live.as_ref()) {
+        ("pending", None) => {}
+        ("pending", Some(b)) => assert_eq!(b["status"], "open", "{what}"),
+        ("paid", Some(b)) => {
+            assert_eq!(b["status"], "paid", "{what}");
+            assert_eq!(p["reference"], b["reference"], "paid by its batch: {what}");
+        }
+        (_, Some(_)) => panic!("settled by its own request inside a live batch: {what}"),
+        (_, None) => {
+            let by_itself = p["reference"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("single-"))
+                || p["reason"].is_string();
+            assert!(by_itself, "{what}");
+        }
+    }
+    let (single, batch) = answers;
+    let single_ok = (200..300).contains(&single);
+    if single_ok {
+        assert_ne!(
+            p["status"], "pending",
+            "a change answered {single} happened: {what}"
+        );
+    }
+    if matches!(side, BatchSide::Create | BatchSide::MarkPaid) && (200..300).contains(&batch) {
+        assert!(!single_ok, "both sides answered success: {what}");
+    }
+}
+
+#[tokio::test]
+async fn a_payout_is_settled_by_its_own_request_or_by_its_batch_never_both_in_100_races() {
+    // Some 400 writes in a minute: more than a free plan's 60 (the limit is not under test).
+    let mut config = test_config();
+    config.rate_limits.free = 10_000;
+    let app = spawn_with(config, None).await;
+    let op = app.as_role("acme", Role::Operator);
+    let payouts = hundred_pending_payouts(&app, &op).await;
+    let sides = [BatchSide::Create, BatchSide::MarkPaid, BatchSide::Cancel];
+    let mut outcomes = std::collections::BTreeMap::<(String, String), usize>::new();
+    for (trial, payout) in payouts.iter().enumerate() {
+        let side = sides[trial % 3];
+        let batch = match side {
+            BatchSide::Create => None,
+            _ => Some(batch_of(&op, payout, &format!("held-{trial}")).await),
+        };
+        let (action, body) = single_change(trial / 3);
+        let (single, (batch_answer, made)) = tokio::join!(
+            async {
+                op.settle_payout(payout, action, &body)
+                    .await
+                    .status()
+                    .as_u16()
+            },
+            batch_side(&op, (side, payout), batch.as_deref(), trial),
+        );
+        for status in [single, batch_answer] {
+            assert!(
+                (200..300).contains(&status) || status == 409,
+                "trial {trial}: a race is answered success or 409, never {status}"
+            );
+        }
+        let answers = (single, batch_answer);
+        settled_once(&op, (payout, made.as_deref()), (trial, side), answers).await;
+        let key = (
+            format!("{side:?}"),
+            format!("{action} {single}, batch {batch_answer}"),
+        );
+        *outcomes.entry(key).or_default() += 1;
+    }
+    // Both orders happened in the races the payout's own request can win (each side lost some).
+    let create_wins: usize = outcomes
+        .iter()
+        .filter(|((side, o), _)| side == "Create" && o.contains("batch 2"))
+        .map(|(_, n)| n)
+        .sum();
+    assert!(create_wins > 0, "{outcomes:#?}");
+    crate::commissions::no_drift(&app).await;
+}
