@@ -181,11 +181,10 @@ async fn replay_indexed(replay: &mut Replay<'_>, period: Period) -> Result<(), S
         let reads = chunk
             .iter()
             .map(|id| crate::conversions::record::load(store, handle, id));
-        for found in futures::future::try_join_all(reads).await? {
-            // An entry whose record is gone names nothing to replay.
-            if let Some((_, c)) = found {
-                replay.consider(&c, period).await?;
-            }
+        // An entry whose record is gone names nothing to replay.
+        let found = futures::future::try_join_all(reads).await?;
+        for (_, c) in found.into_iter().flatten() {
+            replay.consider(&c, period).await?;
         }
     }
     Ok(())
