@@ -1,6 +1,6 @@
 // Connectors (issue 45): Stripe and Shopify send sales, renewals, refunds and disputes by
 // themselves. Per provider: whether it is connected, the endpoint URL to paste into the
-// provider (copyable), the signing secrets (their last 4 only), its health (last event, events
+// provider (copyable), the signing secrets (masked: the last 4 of one 24+ long), its health (last event, events
 // that failed or wait) and the event log; a form to connect it or rotate its secrets.
 
 import * as api from './api.js';

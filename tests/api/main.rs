@@ -39,6 +39,7 @@ mod payout_runs;
 mod plan_changes;
 mod plan_tiers;
 mod programs;
+mod public_surfaces;
 mod rate_limits;
 mod redirect;
 mod risk;

@@ -78,6 +78,12 @@ pub struct Campaign {
     pub version: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Every conversion of the campaign has its entry in the campaign's conversion index
+    /// ([`crate::conversions::record::campaign_entry`], issue 57): true for a campaign created
+    /// since the index exists, absent (false) on older ones, whose conversions before it have
+    /// none (readers of the index scan the days for those).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub conversion_index: bool,
 }
 
 impl Campaign {
@@ -100,6 +106,7 @@ impl Campaign {
             version: 1,
             created_at: now.clone(),
             updated_at: now,
+            conversion_index: true,
         }
     }
 }

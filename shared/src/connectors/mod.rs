@@ -73,8 +73,39 @@ impl Provider {
 /// The most signing secrets one integration holds (the current one and those being rotated).
 pub const MAX_SECRETS: usize = 4;
 
+/// The shortest secret whose last 4 characters may be shown: a secret can be 8 characters
+/// long, and its last 4 would be half of it (issue 57).
+pub const MIN_SHOWN_SECRET_CHARS: usize = 24;
+
+/// The signing secrets a delivery to a handle WITHOUT the provider's integration is checked
+/// against (issue 57): one random key of this process, which no provider signs with. The
+/// route then answers exactly as for a bad signature (same status and body, and an HMAC's
+/// time after the same one store read), so a delivery cannot tell which handles use Stripe or
+/// Shopify.
+pub fn unknown_secrets() -> &'static [String] {
+    use rand::RngCore;
+    static KEY: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        vec![format!("whsec_{}", hex::encode(key))]
+    })
+}
+
+/// How a secret is shown: `…` and its last 4 characters when it is at least
+/// [`MIN_SHOWN_SECRET_CHARS`] long, else `…` alone (a short secret's tail would give away too
+/// much of it).
+pub fn shown_secret(secret: &str) -> String {
+    let n = secret.chars().count();
+    if n < MIN_SHOWN_SECRET_CHARS {
+        return "…".to_owned();
+    }
+    let tail: String = secret.chars().skip(n - 4).collect();
+    format!("…{tail}")
+}
+
 /// A handle's settings for one provider, as stored. The secrets are kept as given (the
-/// provider's HMAC needs them) and answered only by their last 4 characters.
+/// provider's HMAC needs them) and answered only masked ([`shown_secret`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Integration {
@@ -93,7 +124,7 @@ pub struct Integration {
 #[serde(rename_all = "camelCase")]
 pub struct IntegrationView {
     pub provider: Provider,
-    /// `…` and the last 4 characters of each secret.
+    /// Each secret masked: `…` and its last 4 characters when it is 24 or more long, else `…`.
     pub signing_secrets: Vec<String>,
     pub event_type: String,
     pub shop_domain: Option<String>,
@@ -105,20 +136,13 @@ pub struct IntegrationView {
 
 impl Integration {
     pub fn view(&self, handle: &Handle) -> IntegrationView {
-        let last4 = |s: &String| {
-            let tail: String = s
-                .chars()
-                .rev()
-                .take(4)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            format!("…{tail}")
-        };
         IntegrationView {
             provider: self.provider,
-            signing_secrets: self.signing_secrets.iter().map(last4).collect(),
+            signing_secrets: self
+                .signing_secrets
+                .iter()
+                .map(|s| shown_secret(s))
+                .collect(),
             event_type: self.event_type.clone(),
             shop_domain: self.shop_domain.clone(),
             endpoint_path: format!(
@@ -249,4 +273,24 @@ pub async fn delete(
         })
         .await?;
     Ok(before.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_secrets_are_fully_masked_long_ones_show_their_last_4() {
+        assert_eq!(shown_secret("whsec_ab"), "…");
+        assert_eq!(shown_secret(&"x".repeat(23)), "…");
+        let long = format!("{}wxyz", "a".repeat(20));
+        assert_eq!(shown_secret(&long), "…wxyz");
+    }
+
+    #[test]
+    fn the_unknown_handles_key_is_one_per_process_and_no_real_secret() {
+        assert_eq!(unknown_secrets(), unknown_secrets());
+        assert_eq!(unknown_secrets().len(), 1);
+        assert!(unknown_secrets()[0].len() > 64);
+    }
 }

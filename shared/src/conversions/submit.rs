@@ -136,7 +136,8 @@ enum Attempt {
 /// Round trips of a first submission: the policy read (none when cached); ONE round of
 /// rate-limit admissions (concurrent capped `ADD`s on their own items: the handle's, plus the
 /// click's and the client address's on the public route); ONE store transaction (key record,
-/// conversion, outbox entry, and the click's counter under a per-click cap); ONE enqueue.
+/// conversion, outbox entry, the click's counter under a per-click cap, and the conversion's
+/// entry in its campaign's index); ONE enqueue.
 ///
 /// A replay: the admissions, the transaction, cancelled by the key record and returning it
 /// (plus one consistent read only if the backend did not), and ONE round of refunds; it
@@ -220,7 +221,8 @@ impl<'a> Submission<'a> {
                 Attempt::Done(receipt) => return Ok(*receipt),
                 Attempt::Retry(cond) => key_cond = cond,
                 Attempt::Supersede { version, held } => {
-                    let (ops, event) = plan.created(Cond::Version(version))?;
+                    let (mut ops, event) = plan.created(Cond::Version(version))?;
+                    ops.extend(plan.campaign_entry.clone());
                     let handle = self.handle;
                     match super::supersede::commit(self.intake.io, handle, ops, event, &held)
                         .await?
@@ -259,8 +261,10 @@ struct Plan<'a> {
     record: IdempotencyRecord,
     conversion_put: WriteOp,
     click_cap: Option<WriteOp>,
-    /// A bound customer's counters (unconditional: last in the transaction).
+    /// A bound customer's counters (unconditional: after the conditional writes).
     customer_add: Option<WriteOp>,
+    /// The conversion's entry in its campaign's index (unconditional, last).
+    campaign_entry: Option<WriteOp>,
 }
 
 impl<'a> Plan<'a> {
@@ -298,6 +302,7 @@ impl<'a> Plan<'a> {
             now.saturating_add(retention),
         );
         let data_doc = crate::platform::store::to_doc(&data)?;
+        let campaign_entry = super::record::campaign_entry(sub.handle, &data);
         let (conv_pk, conv_sk) = super::record::record_key(sub.handle, &conversion_id);
         // A bound customer's renewals all name the binding's click: the per-click cap is for
         // one visit's conversions, not a customer's lifetime.
@@ -324,6 +329,7 @@ impl<'a> Plan<'a> {
             record,
             click_cap,
             customer_add,
+            campaign_entry,
         })
     }
 
@@ -347,6 +353,7 @@ impl<'a> Plan<'a> {
         debug_assert_eq!(ops.len(), OP_CLICK_CAP);
         ops.extend(self.click_cap.clone());
         ops.extend(self.customer_add.clone());
+        ops.extend(self.campaign_entry.clone());
         let committed = crate::kernel::outbox::commit_and_publish(
             io.store.clone(),
             io.queue.clone(),

@@ -211,14 +211,16 @@ impl CtxKeyring {
         &self.keys[self.active].0
     }
 
-    /// A keyed digest of an email address (issue 44: kept only hashed, compared case-
-    /// insensitively): `{kid}:{hex HMAC-SHA256}` under the active key, over a label of its own
-    /// so it can never stand for a ctx signature.
+    /// A keyed digest of an email address (issue 44: kept only hashed): `{kid}:{hex
+    /// HMAC-SHA256}` under the active key, over a label of its own so it can never stand for a
+    /// ctx signature. Over the address's comparison form ([`super::email::key_of`]: NFC, lower
+    /// case, no `+tag`, issue 57), so the self-referral check compares a customer's email with
+    /// its partner's by the rule applications are deduplicated by.
     pub fn email_digest(&self, email: &str) -> String {
         let (kid, mac) = &self.keys[self.active];
         let mut mac = mac.clone();
         mac.update(b"tenx customer email\n");
-        mac.update(email.to_lowercase().as_bytes());
+        mac.update(super::email::key_of(email).as_bytes());
         format!("{kid}:{}", hex::encode(mac.finalize().into_bytes()))
     }
 

@@ -10,6 +10,7 @@ pub mod conversion;
 pub mod ctx;
 pub mod customer;
 pub mod destination;
+pub mod email;
 pub mod error;
 pub mod fallback;
 pub mod idempotency;

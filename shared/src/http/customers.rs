@@ -18,7 +18,7 @@ use crate::customers::{CustomerError, CustomerView, Email};
 use crate::domain::{CampaignId, CouponCode, CustomerId, Handle, IdempotencyKey, PartnerId};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ClientAddr, Json, Path, Query, verify_ctx};
+use crate::http::extract::{ClientAddr, Json, JsonOnly, Path, Query, verify_ctx};
 use crate::http::pagination::{PageParams, encode_cursor, time_range};
 use crate::http::routes::Routes;
 use crate::kernel::state::AppState;
@@ -166,11 +166,12 @@ fn email(state: &AppState, raw: Option<&str>) -> ApiResult<Option<Email>> {
 }
 
 /// `POST /v2/public/leads`: 202 with the binding (`bound: false` when the customer was bound
-/// before); a replay answers 200 with `deduped: true`.
+/// before); a replay answers 200 with `deduped: true`. `application/json` only ([`JsonOnly`]:
+/// it stores an email a person typed, so no simple cross-site POST).
 async fn create_lead(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    Json(body): Json<LeadBody>,
+    JsonOnly(body): JsonOnly<LeadBody>,
 ) -> ApiResult<Response> {
     let claims = verify_ctx(&state, body.ctx.as_deref())?;
     let id = customer_id(body.customer_id.as_deref())?;

@@ -87,14 +87,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
-            let ct = ct.to_str().unwrap_or("");
-            let essence = ct.split(';').next().unwrap_or("").trim();
-            if !essence.eq_ignore_ascii_case("application/json") {
-                return Err(ApiError::invalid_request(
-                    "content-type must be application/json.",
-                ));
-            }
+        if req.headers().contains_key(header::CONTENT_TYPE) && !says_json(req.headers()) {
+            return Err(not_json());
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -105,6 +99,40 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
         })?;
         parse_json(&bytes).map(Json)
     }
+}
+
+/// A JSON body that must say so (`content-type: application/json`), for the public routes
+/// that store what a person typed (an application, a lead). Without the header a body is a
+/// CORS "simple request": any page can make its visitors' browsers send it cross-site without
+/// a preflight (issue 57), so it is refused like a wrong type: `400 invalid_request`
+/// `content-type must be application/json.`, before anything is read.
+pub struct JsonOnly<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonOnly<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !says_json(req.headers()) {
+            return Err(not_json());
+        }
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(t)| JsonOnly(t))
+    }
+}
+
+/// Whether the request's content type is `application/json` (any parameters).
+fn says_json(headers: &HeaderMap) -> bool {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
+fn not_json() -> ApiError {
+    ApiError::invalid_request("content-type must be application/json.")
 }
 
 pub fn payload_too_large() -> ApiError {

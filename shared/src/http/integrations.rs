@@ -144,8 +144,9 @@ fn answered(deduped: bool, entry: &log::Entry) -> Response {
 }
 
 /// `POST /v2/public/integrations/stripe/{handle}`: 200 once verified and recorded (applied,
-/// ignored, parked or failed: the log says which), `400 invalid_signature`, `404` for a handle
-/// without the integration, `503` for Stripe to retry.
+/// ignored, parked or failed: the log says which), `400 invalid_signature` (also for a handle
+/// without the integration: the same answer, so nobody can list who uses Stripe), `503` for
+/// Stripe to retry.
 async fn stripe_event(
     State(state): State<AppState>,
     Path(handle): Path<Handle>,
@@ -193,9 +194,6 @@ fn deps(state: &AppState) -> connectors::Deps<'_> {
 impl From<ShopifyError> for ApiError {
     fn from(e: ShopifyError) -> Self {
         match e {
-            ShopifyError::NotConnected(h) => {
-                ApiError::not_found(format!("The Shopify integration of {h}"))
-            }
             ShopifyError::Signature => ApiError::new(ErrorCode::InvalidSignature, e.to_string()),
             ShopifyError::Unconfigured(e) => e.into(),
             ShopifyError::Store(e) => e.into(),
@@ -221,9 +219,6 @@ fn event_too_large() -> ApiError {
 impl From<StripeError> for ApiError {
     fn from(e: StripeError) -> Self {
         match e {
-            StripeError::NotConnected(h) => {
-                ApiError::not_found(format!("The Stripe integration of {h}"))
-            }
             StripeError::Signature(_) => ApiError::new(ErrorCode::InvalidSignature, e.to_string()),
             StripeError::Unconfigured(e) => e.into(),
             StripeError::Store(e) => e.into(),

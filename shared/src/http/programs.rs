@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{ApplicationId, Handle};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult, apply_quota};
-use crate::http::extract::{ClientAddr, Json, Path, Query};
+use crate::http::extract::{ClientAddr, Json, JsonOnly, Path, Query};
 use crate::http::pagination::{Page, PageParams, encode_cursor};
 use crate::http::routes::Routes;
 use crate::kernel::ratelimit;
@@ -78,12 +78,13 @@ struct Accepted {
 
 /// `POST /v2/public/programs/{handle}/applications`: 202 `{applicationId}`, the same id again
 /// for an email that applied before. Counted per client address and handle before anything
-/// else is read beyond the program.
+/// else is read beyond the program. `application/json` only ([`JsonOnly`]): a hostile page
+/// cannot make its visitors apply with a simple cross-site POST.
 async fn create_application(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     Path(handle): Path<Handle>,
-    Json(body): Json<ApplicationSpec>,
+    JsonOnly(body): JsonOnly<ApplicationSpec>,
 ) -> ApiResult<Response> {
     crate::programs::settings::require(state.store.as_ref(), &handle).await?;
     let bucket = ratelimit::address_bucket("apl_", &client);

@@ -60,19 +60,10 @@ pub fn validate_name(raw: &str) -> Result<String, DomainError> {
     Ok(trimmed.to_owned())
 }
 
+/// A partner's email: [`crate::domain::email`]'s rule (no markup, kept in NFC), the same as an
+/// application's, so the self-referral check compares like with like.
 pub fn validate_email(raw: &str) -> Result<String, DomainError> {
-    let ok = raw.len() <= 254
-        && raw
-            .split_once('@')
-            .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !b.contains('@'));
-    if ok {
-        Ok(raw.to_owned())
-    } else {
-        Err(DomainError::new(
-            "email",
-            format!("`{raw}` is not an email address."),
-        ))
-    }
+    crate::domain::email::Email::parse("email", raw).map(crate::domain::email::Email::into_string)
 }
 
 /// A postback template: every `{macro}` known, the URL otherwise a valid https destination

@@ -1,5 +1,5 @@
 //! An application through the public form: stored `pending` with its `partner.applied` event,
-//! once per email address (case-insensitive) and handle.
+//! once per email address and handle (compared by [`crate::domain::email::key_of`]).
 
 use super::model::{NewApplication, PartnerApplied};
 use super::{Application, ApplicationPolicy, ApplicationStatus, ProgramError};
@@ -50,12 +50,14 @@ pub async fn submit(
     Ok(submitted)
 }
 
-/// The deduplication key of an email on a handle: the SHA-256 of the handle and the address
-/// in lower case. Not keyed: the record beside it keeps the address readable (the manager
-/// contacts the applicant), so a key would hide nothing the table does not already hold.
+/// The deduplication key of an email on a handle: the SHA-256 of the handle and the address's
+/// comparison form ([`crate::domain::email::key_of`]: NFC, lower case, no `+tag`; issue 57,
+/// where it was the lower case only). Not keyed: the record beside it keeps the address
+/// readable (the manager contacts the applicant), so a key would hide nothing the table does
+/// not already hold.
 pub fn email_key(handle: &Handle, email: &str) -> String {
     use sha2::Digest;
-    let seed = format!("{handle}\n{}", email.to_lowercase());
+    let seed = format!("{handle}\n{}", crate::domain::email::key_of(email));
     hex::encode(sha2::Sha256::digest(seed.as_bytes()))
 }
 

@@ -240,7 +240,8 @@ pub struct NewApplication {
 }
 
 impl ApplicationSpec {
-    /// Name 1–200 characters, an email address, an http(s) website, a message up to 2000.
+    /// Name 1–200 characters, an email address ([`crate::domain::email`]'s rule: no markup,
+    /// kept in NFC), an http(s) website, a message up to 2000.
     pub fn validate(self) -> Result<NewApplication, DomainError> {
         let name = text("name", self.name.as_deref().unwrap_or(""), MAX_NAME_CHARS)?;
         // As sent: the contract's `Email` refuses spaces, and so does the server.
@@ -248,10 +249,10 @@ impl ApplicationSpec {
         if email.is_empty() {
             return Err(DomainError::new("email", "is required."));
         }
-        crate::domain::customer::mask_email(email)?;
+        let email = crate::domain::email::Email::parse("email", email)?;
         Ok(NewApplication {
             name,
-            email: email.to_owned(),
+            email: email.into_string(),
             website: url("website", self.website.as_deref())?,
             message: optional_text("message", self.message.as_deref(), MAX_MESSAGE_CHARS)?,
         })
@@ -317,6 +318,8 @@ mod tests {
         assert_eq!(e.field, "name");
         let e = spec("Ann", "nope").validate().unwrap_err();
         assert_eq!(e.field, "email");
+        let e = spec("Ann", "<svg/onload=alert(1)>@evil.example").validate();
+        assert_eq!(e.unwrap_err().field, "email");
         let mut s = spec("Ann", "a@b.co");
         s.website = Some("ftp://x.example".into());
         assert_eq!(s.validate().unwrap_err().field, "website");

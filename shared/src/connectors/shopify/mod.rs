@@ -29,8 +29,6 @@ const SHOPIFY: Provider = Provider::Shopify;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShopifyError {
-    #[error("{0} has no Shopify integration.")]
-    NotConnected(Handle),
     #[error("The x-shopify-hmac-sha256 signature is missing or does not match a signing secret.")]
     Signature,
     #[error(transparent)]
@@ -81,9 +79,11 @@ pub async fn receive(
     delivery: Delivery<'_>,
 ) -> Result<(bool, log::Entry), ShopifyError> {
     let store = deps.store();
-    let integration = super::get(store, handle, SHOPIFY)
-        .await?
-        .ok_or_else(|| ShopifyError::NotConnected(handle.clone()))?;
+    let Some(integration) = super::get(store, handle, SHOPIFY).await? else {
+        // Answered as a bad signature (issue 57): no telling which handles use Shopify.
+        let _ = verify(delivery.hmac, delivery.body, super::unknown_secrets());
+        return Err(ShopifyError::Signature);
+    };
     if !verify(delivery.hmac, delivery.body, &integration.signing_secrets) {
         return Err(ShopifyError::Signature);
     }

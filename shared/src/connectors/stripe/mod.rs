@@ -33,8 +33,6 @@ const STRIPE: Provider = Provider::Stripe;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StripeError {
-    #[error("{0} has no Stripe integration.")]
-    NotConnected(Handle),
     #[error("The Stripe signature is not valid: {0}.")]
     Signature(#[from] signature::SignatureError),
     #[error(transparent)]
@@ -50,8 +48,8 @@ pub struct Received {
 }
 
 /// Verifies, claims and applies one Stripe delivery. `Err` only for what Stripe should retry
-/// (the store) or what it must not (a bad signature, no integration); an event that cannot be
-/// applied is logged `failed` and answered.
+/// (the store) or what it must not (a bad signature, and no integration, which answers as
+/// one); an event that cannot be applied is logged `failed` and answered.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn receive(
     deps: Deps<'_>,
@@ -60,10 +58,15 @@ pub async fn receive(
     body: &[u8],
 ) -> Result<Received, StripeError> {
     let store = deps.store();
-    let integration = super::get(store, handle, STRIPE)
-        .await?
-        .ok_or_else(|| StripeError::NotConnected(handle.clone()))?;
     let now = crate::platform::store::now_unix();
+    let Some(integration) = super::get(store, handle, STRIPE).await? else {
+        // Answered as a bad signature (issue 57): no telling which handles use Stripe.
+        let checked = signature::verify(header, body, super::unknown_secrets(), now);
+        return Err(checked
+            .err()
+            .unwrap_or(signature::SignatureError::Mismatch)
+            .into());
+    };
     signature::verify(header, body, &integration.signing_secrets, now)?;
     let event: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let (id, kind) = identity(&event, body);

@@ -36,6 +36,13 @@ pub fn conversion_day_pk(handle: &Handle, day: &str) -> String {
     format!("H#{handle}#V#{day}")
 }
 
+/// A campaign's conversion index (issue 57): one entry per conversion of the campaign, sk the
+/// time-ordered conversion id, put in the conversion's own transaction. What the plan backtest
+/// reads instead of every day of its period.
+pub fn conversion_campaign_pk(handle: &Handle, campaign_id: &CampaignId) -> String {
+    format!("H#{handle}#VC#{campaign_id}")
+}
+
 /// A handle's redirect settings (fallback URLs), beside its links.
 pub const REDIRECT_SETTINGS_SK: &str = "P#redirect";
 
