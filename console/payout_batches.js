@@ -15,6 +15,7 @@ const REASONS = {
   no_payout_method: 'no payout method',
   manual: 'paid manually',
   payout_method_unconfirmed: 'details changed, awaiting confirmation',
+  payout_method_invalid: 'payout details no longer accepted (e.g. an IBAN outside SEPA): ask the partner to set them again',
   other_method: 'another payout method',
   currency_not_supported: 'currency not paid by this rail (SEPA: EUR only)',
   in_live_batch: 'already in an open batch',

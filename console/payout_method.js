@@ -30,6 +30,9 @@ function describe(m, body, partnerId, asPartner) {
   const parts = [m.type.toUpperCase()];
   for (const k of ['accountName', 'iban', 'bic', 'email']) if (m[k]) parts.push(m[k]);
   const out = [h('p', { class: 'payout-method' }, h('strong', {}, parts.join(' · ')), ` (set by ${m.updatedBy}, `, fmtTime(m.updatedAt), ')')];
+  if (m.problem) {
+    out.push(notice('warning', `These details are no longer accepted: ${m.problem}`));
+  }
   if (m.pendingConfirmation) {
     const was = m.change.previous;
     out.push(notice('warning', 'Changed, awaiting confirmation: payouts to these details stay out of batches until a manager confirms or until ',
@@ -55,7 +58,7 @@ function methodForm(body, partnerId, asPartner) {
   const type = select('type', TYPES, 'sepa');
   const inputs = {
     accountName: field('Account holder', input('accountName')),
-    iban: field('IBAN', input('iban', { placeholder: 'DE89 3704 0044 0532 0130 00' }), 'Checked by its country\'s length and check digits.'),
+    iban: field('IBAN', input('iban', { placeholder: 'DE89 3704 0044 0532 0130 00' }), 'Checked by its country\'s length, structure and check digits; SEPA: an IBAN of a SEPA country.'),
     bic: field('BIC (optional)', input('bic', { placeholder: 'DEUTDEFF' })),
     email: field('Email', input('email', { type: 'email' })),
   };

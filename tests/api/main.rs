@@ -45,6 +45,7 @@ mod redirect;
 mod risk;
 mod scenario;
 mod script;
+mod sepa_files;
 mod serve;
 mod statement_pages;
 mod tokens;

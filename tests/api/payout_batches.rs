@@ -15,21 +15,21 @@ use crate::commissions::no_drift;
 use crate::endpoints::As;
 use crate::helpers::*;
 
-const DE_IBAN: &str = "DE89 3704 0044 0532 0130 00";
+pub(crate) const DE_IBAN: &str = "DE89 3704 0044 0532 0130 00";
 const GB_IBAN: &str = "GB82 WEST 1234 5698 7654 32";
 const FR_IBAN: &str = "FR14 2004 1010 0505 0001 3M02 606";
 
-fn op(app: &TestApp) -> As<'_> {
+pub(crate) fn op(app: &TestApp) -> As<'_> {
     app.as_role("acme", Role::Operator)
 }
 
-fn sepa(name: &str, iban: &str) -> Value {
+pub(crate) fn sepa(name: &str, iban: &str) -> Value {
     json!({"type": "sepa", "accountName": name, "iban": iban})
 }
 
 /// `lines` approved lines (minor units) of `currency` for `partner`, written as the ledger
 /// writes them (balances and index entries with them).
-async fn seed(app: &TestApp, partner: &str, currency: &str, lines: &[i64]) {
+pub(crate) async fn seed(app: &TestApp, partner: &str, currency: &str, lines: &[i64]) {
     let handle = Handle::parse("acme").unwrap();
     let partner = PartnerId::parse(partner).unwrap();
     let currency = Currency::parse(currency).unwrap();
@@ -52,7 +52,7 @@ async fn seed(app: &TestApp, partner: &str, currency: &str, lines: &[i64]) {
     app.store.transact(ops).await.unwrap();
 }
 
-async fn partners(app: &TestApp, ids: &[&str]) {
+pub(crate) async fn partners(app: &TestApp, ids: &[&str]) {
     for id in ids {
         let body = json!({"partnerId": id, "name": format!("Partner {id}")});
         json_of(op(app).create_partner(&body).await, 201).await;
@@ -60,7 +60,7 @@ async fn partners(app: &TestApp, ids: &[&str]) {
 }
 
 /// A payout run over everything available: payout id by (partner, currency).
-async fn run(app: &TestApp, key: &str) -> BTreeMap<(String, String), String> {
+pub(crate) async fn run(app: &TestApp, key: &str) -> BTreeMap<(String, String), String> {
     let body = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
     let got = json_of(op(app).run_payouts(key, &body).await, 201).await;
     got["payouts"]
@@ -74,12 +74,12 @@ async fn run(app: &TestApp, key: &str) -> BTreeMap<(String, String), String> {
         .collect()
 }
 
-async fn error_message(resp: reqwest::Response, status: u16) -> String {
+pub(crate) async fn error_message(resp: reqwest::Response, status: u16) -> String {
     let body = json_of(resp, status).await;
     body["error"]["message"].as_str().unwrap().to_owned()
 }
 
-fn ids(batch: &Value) -> Vec<String> {
+pub(crate) fn ids(batch: &Value) -> Vec<String> {
     let mut v: Vec<String> = batch["payoutIds"]
         .as_array()
         .unwrap()
@@ -494,7 +494,7 @@ async fn check_sepa_file(app: &TestApp, batch: &str, amounts: &[f64]) {
     validate_against_xsd(&xml);
 }
 
-fn validate_against_xsd(xml: &str) {
+pub(crate) fn validate_against_xsd(xml: &str) {
     let xsd = std::env::var("TENX_SEPA_XSD").unwrap_or_else(|_| {
         format!(
             "{}/.venv/sepa/pain.001.001.03.xsd",

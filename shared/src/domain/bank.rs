@@ -1,6 +1,8 @@
 //! Payout details, validated and masked (issue 46): an IBAN (ISO 13616: its country's length
-//! from the SWIFT IBAN registry and the mod-97 check), a BIC (ISO 9362 shape), an email, an
-//! account holder's name. Pure: nothing here is stored or sent.
+//! and BBAN structure from the SWIFT IBAN registry, check digits 02 to 98 and the mod-97
+//! check), a BIC (ISO 9362 shape), an email, an account holder's name; for SEPA (issue 57) an
+//! IBAN of a SEPA country and a name SEPA's character set can write. Pure: nothing here is
+//! stored or sent.
 
 use super::DomainError;
 
@@ -36,8 +38,10 @@ const BIC_GROUPS: &[&[&str]] = &[
 pub struct Iban(String);
 
 impl Iban {
-    /// Spaces are allowed and dropped, letters upper-cased; then the country's length and the
-    /// mod-97 check (ISO 7064) must hold. Errors name `field`.
+    /// Spaces are allowed and dropped, letters upper-cased; then the country's length, the
+    /// check digits (02 to 98, mod-97 of ISO 7064) and the country's BBAN structure (the
+    /// registry's, by `iban_validate`: digits where digits belong) must hold. Errors name
+    /// `field`.
     pub fn parse(field: &str, raw: &str) -> Result<Self, DomainError> {
         let iban: String = raw
             .chars()
@@ -66,10 +70,15 @@ impl Iban {
                 ),
             ));
         }
-        if !iban[2..4].bytes().all(|b| b.is_ascii_digit()) || mod97(&iban) != 1 {
+        check_digits(field, &iban)?;
+        // A country our table knows and the crate's registry does not (PK) keeps the checks
+        // above; only a structure the registry states and the IBAN breaks is refused.
+        if let Err(iban::ParseIbanError::InvalidBban(_)) = iban.parse::<iban::Iban>() {
             return Err(DomainError::new(
                 field,
-                "the check digits do not match (ISO 13616 mod-97): a typo?",
+                format!(
+                    "the account number does not have the structure of a {country} IBAN (the SWIFT IBAN registry): a letter where a digit belongs?"
+                ),
             ));
         }
         Ok(Self(iban))
@@ -83,6 +92,11 @@ impl Iban {
         &self.0[..2]
     }
 
+    /// Whether a SEPA transfer reaches this account (its country is in SEPA).
+    pub fn is_sepa(&self) -> bool {
+        super::sepa::is_sepa_country(self.country())
+    }
+
     pub fn last4(&self) -> &str {
         &self.0[self.0.len() - 4..]
     }
@@ -91,6 +105,28 @@ impl Iban {
     pub fn masked(&self) -> String {
         format!("{} **** **** {}", &self.0[..4], self.last4())
     }
+}
+
+/// Check digits 02 to 98 (ISO 13616 computes them as 98 minus a remainder mod 97: 00, 01 and
+/// 99 are never issued, though 99 passes mod-97 where 02 belongs), and the mod-97 check.
+fn check_digits(field: &str, iban: &str) -> Result<(), DomainError> {
+    let digits = &iban[2..4];
+    let issued = digits
+        .parse::<u8>()
+        .is_ok_and(|d| (2..=98).contains(&d) && digits.bytes().all(|b| b.is_ascii_digit()));
+    if !issued {
+        return Err(DomainError::new(
+            field,
+            format!("the check digits `{digits}` are never issued (ISO 13616: 02 to 98): a typo?"),
+        ));
+    }
+    if mod97(iban) != 1 {
+        return Err(DomainError::new(
+            field,
+            "the check digits do not match (ISO 13616 mod-97): a typo?",
+        ));
+    }
+    Ok(())
 }
 
 /// The IBAN's remainder mod 97, its first four characters moved to the end and letters as
@@ -186,6 +222,52 @@ pub fn account_name(field: &str, raw: &str) -> Result<String, DomainError> {
     Ok(name.to_owned())
 }
 
+/// An IBAN a SEPA file may pay or be paid from: a valid IBAN of a SEPA country (a bank refuses
+/// a whole `pain.001` with one IBAN of another).
+pub fn sepa_iban(field: &str, raw: &str) -> Result<Iban, DomainError> {
+    let iban = Iban::parse(field, raw)?;
+    sepa_country(field, iban.country())?;
+    Ok(iban)
+}
+
+/// `country` (an IBAN's first two letters) is in SEPA, else the refusal naming `field`.
+pub fn sepa_country(field: &str, country: &str) -> Result<(), DomainError> {
+    if super::sepa::is_sepa_country(country) {
+        return Ok(());
+    }
+    Err(DomainError::new(
+        field,
+        format!(
+            "`{country}` is not a country of the SEPA scheme: a SEPA transfer pays an IBAN of the EU, the EEA, Switzerland, the United Kingdom, Gibraltar, Monaco, San Marino, the Vatican, Andorra, Albania, Montenegro, North Macedonia or Moldova."
+        ),
+    ))
+}
+
+/// An account holder's name a SEPA file can write: an [`account_name`] whose every letter is
+/// Latin, Greek or Cyrillic (converted to SEPA's basic Latin set, [`super::sepa::to_basic`]),
+/// and at most 70 characters once converted. Answers the name as given (the file converts).
+pub fn sepa_name(field: &str, raw: &str) -> Result<String, DomainError> {
+    let name = account_name(field, raw)?;
+    let basic = super::sepa::to_basic(&name).map_err(|c| {
+        DomainError::new(
+            field,
+            format!(
+                "`{c}` cannot be written in a SEPA transfer, which takes Latin letters (Greek and Cyrillic are converted): give the name in Latin script, as the bank holds it."
+            ),
+        )
+    })?;
+    let len = basic.chars().count();
+    if basic.is_empty() || len > 70 {
+        return Err(DomainError::new(
+            field,
+            format!(
+                "in SEPA's character set this name is `{basic}` ({len} characters): it must be 1 to 70."
+            ),
+        ));
+    }
+    Ok(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +306,108 @@ mod tests {
         assert!(e.message.contains("ZZ"), "{}", e.message);
         assert!(Iban::parse("iban", "DE89-3704").is_err());
         assert!(Iban::parse("iban", "").is_err());
+    }
+
+    #[test]
+    fn check_digits_00_01_99_and_a_bban_out_of_structure_are_refused() {
+        // 99 passes mod-97 where 02 belongs; 00 and 01 where 97 and 98 do.
+        assert!(Iban::parse("iban", "DE02370400440000000024").is_ok());
+        assert_eq!(mod97("DE99370400440000000024"), 1);
+        for (bad, digits) in [
+            ("DE99370400440000000024", "99"),
+            ("GB00WEST12345698765432", "00"),
+            ("GB01WEST12345698765432", "01"),
+        ] {
+            let e = Iban::parse("iban", bad).unwrap_err();
+            assert_eq!(e.field, "iban");
+            assert!(e.message.starts_with("the check digits"), "{}", e.message);
+            assert!(e.message.contains(digits), "{bad}: {}", e.message);
+        }
+        // Letters in a German account number: the length and mod-97 hold, the registry's
+        // structure (18 digits) does not.
+        let letters = with_check_digits("DE", "37040044053201ABCD");
+        assert_eq!(mod97(&letters), 1);
+        let e = Iban::parse("iban", &letters).unwrap_err();
+        assert!(
+            e.message.contains("structure of a DE IBAN"),
+            "{}",
+            e.message
+        );
+        let e = Iban::parse("debtorIban", &with_check_digits("NL", "12345678901234")).unwrap_err();
+        assert_eq!(e.field, "debtorIban");
+        assert!(
+            e.message.contains("structure of a NL IBAN"),
+            "{}",
+            e.message
+        );
+    }
+
+    /// `country` and `bban` with their proper check digits (ISO 13616's computation).
+    fn with_check_digits(country: &str, bban: &str) -> String {
+        let remainder = mod97(&format!("{country}00{bban}"));
+        format!("{country}{:02}{bban}", 98 - remainder)
+    }
+
+    #[test]
+    fn a_sepa_iban_is_of_a_sepa_country() {
+        for ok in [
+            DE,
+            "GB82WEST12345698765432",
+            "CH9300762011623852957",
+            "MC5811222000010123456789030",
+        ] {
+            assert!(sepa_iban("iban", ok).is_ok(), "{ok}");
+        }
+        for (bad, country) in [
+            ("SA0380000000608010167519", "SA"),
+            ("BR1800360305000010009795493C1", "BR"),
+            ("TR330006100519786457841326", "TR"),
+            ("PK36SCBL0000001123456702", "PK"),
+        ] {
+            assert!(Iban::parse("iban", bad).is_ok(), "{bad} is an IBAN");
+            let e = sepa_iban("iban", bad).unwrap_err();
+            assert_eq!(e.field, "iban");
+            assert!(
+                e.message.starts_with(&format!("`{country}` is not")),
+                "{}",
+                e.message
+            );
+        }
+        assert!(
+            !Iban::parse("iban", "SA0380000000608010167519")
+                .unwrap()
+                .is_sepa()
+        );
+    }
+
+    const DE: &str = "DE89370400440532013000";
+
+    #[test]
+    fn a_sepa_name_is_latin_greek_or_cyrillic_within_70() {
+        for ok in [
+            "Ștefan Țurcanu",
+            "Jānis Bērziņš",
+            "Þórður",
+            "Γιώργος",
+            "Жельо Щерев",
+            "Ann & Co",
+        ] {
+            assert_eq!(sepa_name("accountName", ok).unwrap(), ok);
+        }
+        let e = sepa_name("accountName", "王小明").unwrap_err();
+        assert_eq!(e.field, "accountName");
+        assert!(e.message.contains("Latin script"), "{}", e.message);
+        assert!(e.message.starts_with("`王`"), "{}", e.message);
+        assert!(sepa_name("accountName", "مريم").is_err());
+        assert!(sepa_name("accountName", "สมชาย").is_err());
+        // 70 letters that convert into more than 70.
+        let e = sepa_name("accountName", &"Щ".repeat(30)).unwrap_err();
+        assert!(e.message.contains("90 characters"), "{}", e.message);
+        assert!(
+            sepa_name("accountName", "***").is_err(),
+            "nothing left to write"
+        );
+        assert!(sepa_name("accountName", "").is_err());
     }
 
     #[test]

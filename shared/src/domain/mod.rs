@@ -22,6 +22,7 @@ pub mod proof;
 pub mod risk;
 pub mod routing;
 pub mod sealed;
+pub mod sepa;
 pub mod subids;
 pub mod time;
 pub mod url_check;

@@ -1,7 +1,9 @@
 //! Which payouts a batch takes: pending payouts whose partner is paid on the batch's rail, in
 //! the rail's currencies (EUR only for SEPA), not in another live batch. Payouts held back are
 //! listed with their reason: `no_payout_method`, `manual`, `payout_method_unconfirmed` (details
-//! changed in the last 24 hours, not confirmed), `currency_not_supported`, `in_live_batch`.
+//! changed in the last 24 hours, not confirmed), `payout_method_invalid` (details stored before
+//! a rule that now refuses them: [`MethodRecord::payable_by`]), `currency_not_supported`,
+//! `in_live_batch`.
 
 use std::collections::HashMap;
 

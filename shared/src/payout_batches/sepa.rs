@@ -2,8 +2,9 @@
 //! CreDtTm, NbOfTxs, CtrlSum), one payment information block (TRF, service level SEPA, the
 //! requested execution date, the debtor, charges SLEV) and one transaction per payout
 //! (EndToEndId, the EUR amount, the creditor's BIC when known, name, IBAN, remittance). Text
-//! is restricted to the SEPA character set (accents transliterated, others replaced by `.`)
-//! and XML-escaped.
+//! is converted to the SEPA character set by the EPC's conversion table
+//! ([`crate::domain::sepa`]: Latin, Greek and Cyrillic letters transliterated, `&` as `+`, `_`
+//! as `-`; names in other scripts are refused when they are set) and XML-escaped.
 
 use crate::domain::Currency;
 use crate::payout_methods::settings::Debtor;
@@ -89,60 +90,12 @@ fn agent(bic: Option<&str>) -> String {
 }
 
 /// Text in the SEPA character set (`a-z A-Z 0-9 / - ? : ( ) . , ' +` and space), at most
-/// `max` characters, XML-escaped.
+/// `max` characters, XML-escaped. A character without a conversion (never in a name, which is
+/// checked when set) is left out rather than written as a dot.
 pub fn text(raw: &str, max: usize) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        out.push_str(&transliterate(c));
-    }
-    let clipped: String = out.trim().chars().take(max).collect();
+    let basic = crate::domain::sepa::to_basic_lossy(raw);
+    let clipped: String = basic.chars().take(max).collect();
     xml_escape(clipped.trim_end())
-}
-
-fn transliterate(c: char) -> std::borrow::Cow<'static, str> {
-    const ALLOWED: &str = "/-?:().,'+ ";
-    if c.is_ascii_alphanumeric() || ALLOWED.contains(c) {
-        return c.to_string().into();
-    }
-    let s = match c {
-        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'Ą' => "A",
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ą' => "a",
-        'Ç' | 'Ć' | 'Č' => "C",
-        'ç' | 'ć' | 'č' => "c",
-        'Ď' => "D",
-        'ď' => "d",
-        'È' | 'É' | 'Ê' | 'Ë' | 'Ę' | 'Ě' => "E",
-        'è' | 'é' | 'ê' | 'ë' | 'ę' | 'ě' => "e",
-        'Ì' | 'Í' | 'Î' | 'Ï' => "I",
-        'ì' | 'í' | 'î' | 'ï' => "i",
-        'Ł' => "L",
-        'ł' => "l",
-        'Ñ' | 'Ń' | 'Ň' => "N",
-        'ñ' | 'ń' | 'ň' => "n",
-        'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'Ő' => "O",
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ő' => "o",
-        'Ř' => "R",
-        'ř' => "r",
-        'Ś' | 'Š' => "S",
-        'ś' | 'š' => "s",
-        'Ť' => "T",
-        'ť' => "t",
-        'Ù' | 'Ú' | 'Û' | 'Ü' | 'Ů' | 'Ű' => "U",
-        'ù' | 'ú' | 'û' | 'ü' | 'ů' | 'ű' => "u",
-        'Ý' | 'Ÿ' => "Y",
-        'ý' | 'ÿ' => "y",
-        'Ź' | 'Ż' | 'Ž' => "Z",
-        'ź' | 'ż' | 'ž' => "z",
-        'ß' => "ss",
-        'Æ' => "AE",
-        'æ' => "ae",
-        'Œ' => "OE",
-        'œ' => "oe",
-        '&' => "+",
-        c if c.is_whitespace() => " ",
-        _ => ".",
-    };
-    s.into()
 }
 
 /// `&`, `<`, `>`, `"` and `'` as XML entities.
@@ -168,11 +121,34 @@ mod tests {
     #[test]
     fn text_keeps_the_sepa_set_and_escapes_xml() {
         assert_eq!(xml_escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
-        assert_eq!(text("Müller & Söhne <GmbH>", 70), "Muller + Sohne .GmbH.");
+        assert_eq!(text("Müller & Söhne <GmbH>", 70), "Muller + Sohne (GmbH)");
         assert_eq!(text("O'Brien", 70), "O&apos;Brien");
         assert_eq!(text("Straße 1\n2", 70), "Strasse 1 2");
         assert_eq!(text("abcdef", 3), "abc");
-        assert_eq!(text("日本", 70), "..");
+        assert_eq!(text("ab cdef", 3), "ab");
+        assert_eq!(text("日本", 70), "", "never dots");
+    }
+
+    #[test]
+    fn names_of_the_sepa_countries_come_out_transliterated() {
+        for (name, want) in [
+            ("Ștefan Țurcanu", "Stefan Turcanu"),
+            ("Jānis Bērziņš", "Janis Berzins"),
+            ("Þórður Guðmundsson", "Thordur Gudmundsson"),
+            ("Γιώργος Θεοδωρίδης", "Giorgos Theodoridis"),
+            ("Жельо Желев", "Zhelyo Zhelev"),
+            ("Ann & Bob", "Ann + Bob"),
+        ] {
+            assert_eq!(text(name, 70), want);
+        }
+        // Conversion can lengthen a name; the file's limit still holds.
+        assert_eq!(text(&"Щ".repeat(30), 70).len(), 70);
+    }
+
+    #[test]
+    fn the_remittance_keeps_the_payout_id_readable() {
+        let got = text("Payout pay_01abcdef statement 3", 140);
+        assert_eq!(got, "Payout pay-01abcdef statement 3");
     }
 
     #[test]

@@ -83,9 +83,10 @@ fn required<'a>(field: &str, kind: &str, v: Option<&'a String>) -> Result<&'a st
 }
 
 impl MethodInput {
-    /// The details, each field checked and named on error: an IBAN by its country's length and
-    /// mod-97, a BIC by its shape and country, an email by its shape. Fields another type
-    /// takes are refused rather than dropped.
+    /// The details, each field checked and named on error: an IBAN by its country's length,
+    /// check digits and BBAN structure (and, for SEPA, its country in SEPA), a BIC by its shape
+    /// and country, an email by its shape, a SEPA name by SEPA's character set. Fields another
+    /// type takes are refused rather than dropped.
     pub fn validate(&self) -> Result<Details, DomainError> {
         let kind = MethodType::parse(&self.kind)
             .ok_or_else(|| DomainError::new("type", "expected sepa, paypal, wise or manual."))?;
@@ -129,7 +130,7 @@ impl MethodInput {
 
     fn sepa(&self) -> Result<Details, DomainError> {
         let name = required("accountName", "sepa", self.account_name.as_ref())?;
-        let iban = Iban::parse("iban", required("iban", "sepa", self.iban.as_ref())?)?;
+        let iban = bank::sepa_iban("iban", required("iban", "sepa", self.iban.as_ref())?)?;
         let bic = self
             .bic
             .as_deref()
@@ -147,7 +148,7 @@ impl MethodInput {
             ));
         }
         Ok(Details::Sepa {
-            account_name: bank::account_name("accountName", name)?,
+            account_name: bank::sepa_name("accountName", name)?,
             iban: iban.as_str().to_owned(),
             bic: bic.map(|b| b.as_str().to_owned()),
         })
@@ -220,6 +221,34 @@ impl Details {
     }
 }
 
+impl Masked {
+    /// What today's rules refuse in details stored before them (issue 57), from their masked
+    /// form (the sealed details open only in a batch's file, which checks them in full): a SEPA
+    /// IBAN's country and check digits, a SEPA name's script and length. `None` when they pass.
+    pub fn fault(&self) -> Option<DomainError> {
+        if self.kind != MethodType::Sepa {
+            return None;
+        }
+        let (Some(country), Some(iban)) = (self.country.as_deref(), self.iban.as_deref()) else {
+            return Some(DomainError::new(
+                "iban",
+                "is not a valid IBAN: set it again.",
+            ));
+        };
+        let digits = iban.get(2..4).unwrap_or_default();
+        if !matches!(digits.parse::<u8>(), Ok(2..=98)) {
+            return Some(DomainError::new(
+                "iban",
+                format!("the check digits `{digits}` are never issued (ISO 13616: 02 to 98)."),
+            ));
+        }
+        let name = self.account_name.as_deref().unwrap_or_default();
+        bank::sepa_country("iban", country)
+            .and_then(|()| bank::sepa_name("accountName", name).map(drop))
+            .err()
+    }
+}
+
 /// A change of details not confirmed yet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -262,6 +291,9 @@ pub enum Exclusion {
     CurrencyNotSupported,
     /// Already in a batch that is not canceled.
     InLiveBatch,
+    /// Details stored before a rule that now refuses them (issue 57: an IBAN outside SEPA, a
+    /// name SEPA cannot write): the partner must set them again.
+    PayoutMethodInvalid,
 }
 
 impl MethodRecord {
@@ -287,6 +319,9 @@ impl MethodRecord {
         if self.masked.kind == MethodType::Manual {
             return Err(Exclusion::Manual);
         }
+        if self.masked.fault().is_some() {
+            return Err(Exclusion::PayoutMethodInvalid);
+        }
         if self.held_until_ms().is_some_and(|until| now_ms < until) {
             return Err(Exclusion::PayoutMethodUnconfirmed);
         }
@@ -308,6 +343,11 @@ pub struct MethodView {
     pub change: Option<ChangeView>,
     pub confirmed_at: Option<Timestamp>,
     pub confirmed_by: Option<String>,
+    /// Details stored before a rule that now refuses them: the field and why, in words
+    /// (`iban: \`SA\` is not a country of the SEPA scheme…`); the partner's payouts stay out
+    /// of batches (`payout_method_invalid`) until the details are set again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -337,6 +377,11 @@ impl MethodRecord {
             }),
             confirmed_at: self.confirmed_at.clone(),
             confirmed_by: self.confirmed_by.clone(),
+            problem: self.masked.fault().map(|e| {
+                format!(
+                    "{e} Set the payout method again: until then its payouts stay out of batches."
+                )
+            }),
         }
     }
 }
@@ -375,5 +420,87 @@ impl EventPayload for PartnerUpdatedData {
     const TYPES: &'static [EventType] = &[EventType::PartnerUpdated];
     fn event_type(&self) -> EventType {
         EventType::PartnerUpdated
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sepa(name: &str, iban: &str) -> MethodInput {
+        MethodInput {
+            kind: "sepa".into(),
+            account_name: Some(name.into()),
+            iban: Some(iban.into()),
+            ..MethodInput::default()
+        }
+    }
+
+    /// A record as stored before issue 57's rules (no check of country nor script).
+    fn stored(name: &str, country: &str, iban: &str) -> MethodRecord {
+        MethodRecord {
+            partner_id: PartnerId::parse("pub-old").unwrap(),
+            masked: Masked {
+                kind: MethodType::Sepa,
+                account_name: Some(name.into()),
+                iban: Some(iban.into()),
+                bic: None,
+                email: None,
+                country: Some(country.into()),
+            },
+            sealed: Some("v1.x".into()),
+            set_at: Timestamp::from_millis(0),
+            set_by: "old".into(),
+            pending: None,
+            confirmed_at: None,
+            confirmed_by: None,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn a_sepa_method_takes_a_sepa_iban_and_a_latin_greek_or_cyrillic_name() {
+        let e = sepa("Ann", "SA03 8000 0000 6080 1016 7519")
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.field, "iban");
+        assert!(e.message.starts_with("`SA` is not"), "{}", e.message);
+        let e = sepa("Ann", "BR18 0036 0305 0000 1000 9795 493C 1")
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.field, "iban");
+        let e = sepa("王小明", "DE89 3704 0044 0532 0130 00")
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.field, "accountName");
+        assert!(e.message.contains("Latin script"), "{}", e.message);
+        let ok = sepa("Γιώργος", "GR16 0110 1250 0000 0001 2300 695")
+            .validate()
+            .unwrap();
+        assert!(matches!(ok, Details::Sepa { account_name, .. } if account_name == "Γιώργος"));
+    }
+
+    #[test]
+    fn a_method_stored_before_the_rules_is_invalid_and_says_why() {
+        let now = 1_000;
+        let fine = stored("Ann", "DE", "DE89 **** **** 3000");
+        assert_eq!(fine.payable_by(now), Ok(MethodType::Sepa));
+        assert!(fine.view(now).problem.is_none());
+        for (record, field) in [
+            (stored("Ann", "SA", "SA03 **** **** 7519"), "iban"),
+            (stored("Ann", "DE", "DE99 **** **** 0024"), "iban"),
+            (stored("王小明", "DE", "DE89 **** **** 3000"), "accountName"),
+        ] {
+            assert_eq!(record.payable_by(now), Err(Exclusion::PayoutMethodInvalid));
+            let problem = record.view(now).problem.unwrap();
+            assert!(problem.starts_with(&format!("{field}: ")), "{problem}");
+            assert!(problem.contains("Set the payout method again"), "{problem}");
+        }
+        // A manual method stays `manual`; another rail is not SEPA's business.
+        let mut manual = stored("王小明", "SA", "SA03 **** **** 7519");
+        manual.masked.kind = MethodType::Manual;
+        assert_eq!(manual.payable_by(now), Err(Exclusion::Manual));
+        let code = serde_json::to_value(Exclusion::PayoutMethodInvalid).unwrap();
+        assert_eq!(code, "payout_method_invalid");
     }
 }

@@ -31,8 +31,10 @@ pub struct Debtor {
 }
 
 impl SettingsInput {
+    /// The debtor, each field checked and named on error: the IBAN as a partner's SEPA IBAN
+    /// (a SEPA country's), the name as a SEPA name (the file's debtor and initiating party).
     pub fn validate(&self) -> Result<Debtor, DomainError> {
-        let iban = Iban::parse("debtorIban", &self.debtor_iban)?;
+        let iban = bank::sepa_iban("debtorIban", &self.debtor_iban)?;
         let bic = self
             .debtor_bic
             .as_deref()
@@ -45,10 +47,20 @@ impl SettingsInput {
             ));
         }
         Ok(Debtor {
-            name: bank::account_name("debtorName", &self.debtor_name)?,
+            name: bank::sepa_name("debtorName", &self.debtor_name)?,
             iban: iban.as_str().to_owned(),
             bic: bic.map(|b| b.as_str().to_owned()),
         })
+    }
+}
+
+impl Debtor {
+    /// What today's rules refuse in a debtor stored before them (issue 57): its IBAN (a SEPA
+    /// country's, the registry's structure) or its name. A SEPA file is not written from it.
+    pub fn fault(&self) -> Option<DomainError> {
+        bank::sepa_iban("debtorIban", &self.iban)
+            .and_then(|_| bank::sepa_name("debtorName", &self.name))
+            .err()
     }
 }
 
