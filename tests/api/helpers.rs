@@ -163,24 +163,26 @@ pub(crate) async fn spawn_full(
 /// An app without workers whose queue, click stream and store writes fail on demand: the switch
 /// makes the next sends fail, as when the process dies between a commit and its enqueue.
 pub(crate) async fn spawn_with_failing_queue() -> (TestApp, tenx_shared::testing::FailSwitch) {
+    spawn_with_failing_queue_config(test_config()).await
+}
+
+/// [`spawn_with_failing_queue`] with `config`.
+pub(crate) async fn spawn_with_failing_queue_config(
+    config: Config,
+) -> (TestApp, tenx_shared::testing::FailSwitch) {
     let mut switch = None;
-    let app = spawn_wrapping(
-        test_config(),
-        None,
-        Workers::Off,
-        |(store, queue, clicks)| {
-            let q = tenx_shared::testing::failing_queue(queue);
-            let hook = q.hook().clone();
-            let s = tenx_shared::testing::failing_stream(clicks, hook.clone());
-            let st = tenx_shared::testing::failing_store(store, hook.clone());
-            switch = Some(hook);
-            (
-                Arc::new(st) as Arc<dyn Store>,
-                Arc::new(q) as Arc<dyn Queue>,
-                Arc::new(s) as Arc<dyn ClickStream>,
-            )
-        },
-    )
+    let app = spawn_wrapping(config, None, Workers::Off, |(store, queue, clicks)| {
+        let q = tenx_shared::testing::failing_queue(queue);
+        let hook = q.hook().clone();
+        let s = tenx_shared::testing::failing_stream(clicks, hook.clone());
+        let st = tenx_shared::testing::failing_store(store, hook.clone());
+        switch = Some(hook);
+        (
+            Arc::new(st) as Arc<dyn Store>,
+            Arc::new(q) as Arc<dyn Queue>,
+            Arc::new(s) as Arc<dyn ClickStream>,
+        )
+    })
     .await;
     (app, switch.expect("the queue was wrapped"))
 }

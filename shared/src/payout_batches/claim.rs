@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{BatchId, Handle, PayoutId};
 use crate::payout_batches::BatchError;
-use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
+use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp};
 
 /// Payouts claimed per transaction: each is two items (the claim, the check on the payout),
 /// and DynamoDB takes 100 items in a transaction.
@@ -24,7 +24,7 @@ pub async fn holder(
     handle: &Handle,
     payout: &PayoutId,
 ) -> Result<Option<(BatchId, u64)>, StoreError> {
-    let (pk, sk) = keys::batch_claim(handle, payout);
+    let (pk, sk) = crate::payouts::hold::key(handle, payout);
     let Some(item) = store.get(&pk, &sk).await? else {
         return Ok(None);
     };
@@ -59,7 +59,7 @@ pub async fn claim_all(
         let mut ops = Vec::with_capacity(chunk.len() * 2);
         for (id, version) in chunk {
             ops.push(claim_op(handle, batch, id)?);
-            ops.push(payout_check(handle, id, *version));
+            ops.push(crate::payouts::hold::payout_unchanged(handle, id, *version));
         }
         match store.transact(ops).await {
             Ok(()) => {}
@@ -102,15 +102,6 @@ async fn taken(
     })
 }
 
-/// The claim's condition on its payout: unchanged since it was selected pending.
-fn payout_check(handle: &Handle, id: &PayoutId, version: u64) -> WriteOp {
-    WriteOp::Check {
-        pk: keys::payouts_pk(handle),
-        sk: id.as_str().to_owned(),
-        cond: Cond::Version(version),
-    }
-}
-
 fn in_batch(payout: &PayoutId, batch: BatchId) -> BatchError {
     BatchError::InLiveBatch {
         payout: payout.clone(),
@@ -119,7 +110,7 @@ fn in_batch(payout: &PayoutId, batch: BatchId) -> BatchError {
 }
 
 fn claim_op(handle: &Handle, batch: &BatchId, id: &PayoutId) -> Result<WriteOp, StoreError> {
-    let (pk, sk) = keys::batch_claim(handle, id);
+    let (pk, sk) = crate::payouts::hold::key(handle, id);
     let doc = crate::platform::store::to_doc(&Claim {
         batch_id: batch.clone(),
     })?;
@@ -166,7 +157,7 @@ pub async fn release(
         if &holder_id != batch {
             continue;
         }
-        let (pk, sk) = keys::batch_claim(handle, id);
+        let (pk, sk) = crate::payouts::hold::key(handle, id);
         let op = WriteOp::Delete {
             pk,
             sk,

@@ -9,6 +9,7 @@
 pub mod background;
 pub mod budget;
 pub mod claim;
+pub mod hold;
 pub mod jobs;
 pub mod lines;
 pub mod model;

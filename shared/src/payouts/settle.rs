@@ -26,7 +26,7 @@ pub enum Settler {
 impl Settler {
     /// The transaction's condition on the payout's claim.
     fn claim_check(self, handle: &Handle, id: &PayoutId) -> WriteOp {
-        let (pk, sk) = crate::platform::store::keys::batch_claim(handle, id);
+        let (pk, sk) = payouts::hold::key(handle, id);
         let cond = match self {
             Settler::Alone => Cond::Absent,
             Settler::Batch { claim_version } => Cond::Version(claim_version),
@@ -84,6 +84,15 @@ pub async fn status(
     if payout.status == PayoutStatus::Pending {
         return commit_status(io, handle, (payout, by), change).await;
     }
+    if let (Change::Paid { reference }, Some(paid_with)) = (&change, &payout.reference)
+        && reference != paid_with
+    {
+        // Paid once: a mark-paid naming another payment (a batch's, a second transfer) is
+        // not answered as if it were the one that paid (issue 57).
+        return Err(PayoutError::InvalidState(format!(
+            "Payout {id} was paid with reference {paid_with}; only that reference repeats it."
+        )));
+    }
     if payout.status != target {
         return Err(PayoutError::InvalidState(
             format!(
@@ -139,7 +148,7 @@ async fn commit_status(
 /// Why a status change's transaction failed: a batch's claim on the payout (named), or another
 /// change of the payout meanwhile (`Busy`: the retry reads what it became).
 fn conflict(handle: &Handle, p: &Payout, current: Option<Box<Item>>) -> PayoutError {
-    let claim = crate::platform::store::keys::batch_claim(handle, &p.payout_id);
+    let claim = payouts::hold::key(handle, &p.payout_id);
     match current {
         Some(item) if (item.pk.as_str(), item.sk.as_str()) == (claim.0.as_str(), &claim.1) => {
             let batch = item.doc["batchId"]
