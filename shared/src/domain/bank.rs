@@ -185,22 +185,11 @@ impl Bic {
     }
 }
 
-/// An email address: one `@`, a local part, a domain with a dot and no empty label, no spaces
-/// or control characters, at most 254 characters. The domain is lower-cased.
+/// An email address (a PayPal payout's), by `domain::email`'s rule; the domain lower-cased.
 pub fn email(field: &str, raw: &str) -> Result<String, DomainError> {
-    let raw = raw.trim();
-    let bad = || DomainError::new(field, format!("`{raw}` is not an email address."));
-    if raw.len() > 254 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad());
-    }
-    let (local, domain) = raw.split_once('@').ok_or_else(bad)?;
-    let labels_ok = domain.split('.').all(|l| {
-        !l.is_empty() && !l.starts_with('-') && !l.ends_with('-') && !l.contains(['@', '"'])
-    });
-    if local.is_empty() || local.len() > 64 || !domain.contains('.') || !labels_ok {
-        return Err(bad());
-    }
-    Ok(format!("{local}@{}", domain.to_ascii_lowercase()))
+    // The one address rule (issue 57: no markup, RFC 5321 local parts), as for applications
+    // and partners.
+    super::email::Email::parse(field, raw.trim()).map(super::email::Email::into_string)
 }
 
 /// `j***@example.com`: the first character of the local part, then the domain.
