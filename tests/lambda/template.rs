@@ -711,6 +711,12 @@ fn queues_have_dead_letter_queues_and_workers_report_partial_batch_failures() {
             .unwrap_or_else(|| panic!("{queue_id}: a redrive policy to a dead-letter queue"));
         assert_eq!(resources[dlq]["Type"], "AWS::SQS::Queue");
         assert!(q["Properties"]["RedrivePolicy"]["maxReceiveCount"].as_u64() > Some(1));
+        // The events consumer dead-letters an outbox entry on the queue's last delivery
+        // (issue 58): its count is the queue's.
+        assert_eq!(
+            q["Properties"]["RedrivePolicy"]["maxReceiveCount"].as_u64(),
+            Some(u64::from(tenx_shared::platform::queue::MAX_RECEIVES))
+        );
 
         let worker = function_by_binary(&functions, binary);
         let consumers: Vec<&&Value> = mappings

@@ -1,8 +1,14 @@
 //! The transactional outbox: an event that must never be lost (a conversion, a link change) is
 //! written in the same store transaction as the state change that causes it. After the commit the
-//! event is enqueued at once; if the process dies before that, the sweeper finds the entry and
-//! enqueues it later. The events consumer deletes the entry once the event is applied; consumers
-//! dedupe by event id, so a sweep that races a slow consumer costs a duplicate message, never a
+//! event is enqueued at once, and the enqueue, once the queue confirms it, is recorded on the
+//! entry (ONE conditional write): the queue holds the message until it is applied or
+//! dead-lettered, so the sweeper leaves a confirmed entry to it for [`QUEUE_HOLD`]. The sweeper
+//! re-sends only what the queue may not hold: entries whose enqueue failed or was never
+//! confirmed (the process died between the commit and the send), and confirmed ones older than
+//! the queue keeps a message (issue 58: every sweep re-sent the whole backlog the consumer had
+//! not reached yet, multiplying it). The events consumer deletes the entry once the event is
+//! applied (and, on the queue's last delivery of an event it cannot apply, moves it to the dead
+//! letters); consumers dedupe by event id, so a re-send costs a duplicate message, never a
 //! duplicate effect.
 
 use std::sync::Arc;
@@ -35,6 +41,7 @@ pub fn record(event: &mut Event) -> WriteOp {
         sk: sk.clone(),
         sweeps: 0,
         next_sweep_at: 0,
+        enqueued_at: 0,
     });
     WriteOp::Put {
         item: Item::new(pk, sk, event.to_doc()),
@@ -110,11 +117,10 @@ pub async fn commit_and_publish(
     events: &[Event],
 ) -> Result<(), StoreError> {
     let messages: Vec<OutMessage> = events.iter().map(message).collect();
+    let events = events.to_vec();
     let work = crate::platform::metrics::same_attribution(async move {
         store.transact(ops).await?;
-        if let Err(e) = queue.send(QueueName::Events, messages).await {
-            tracing::warn!(error = %e, "enqueue after commit failed; the outbox sweeper will retry");
-        }
+        send_confirmed(store.as_ref(), queue.as_ref(), messages, &events).await;
         Ok(())
     });
     match tokio::spawn(work).await {
@@ -122,6 +128,64 @@ pub async fn commit_and_publish(
         // The task panicked: whether it committed is unknown, as after a lost connection.
         Err(e) => Err(StoreError::Unavailable(format!("commit task failed: {e}"))),
     }
+}
+
+/// Enqueues committed `events` and records each enqueue the queue confirmed on its entry
+/// ([`confirm_all`]). A failed send is logged, not returned: the entries are durable and the
+/// sweeper sends them. Round trips: ONE send, then ONE write per event.
+pub async fn publish(store: &dyn Store, queue: &dyn Queue, events: &[Event]) {
+    let messages = events.iter().map(message).collect();
+    send_confirmed(store, queue, messages, events).await;
+}
+
+async fn send_confirmed(
+    store: &dyn Store,
+    queue: &dyn Queue,
+    messages: Vec<OutMessage>,
+    events: &[Event],
+) {
+    match queue.send(QueueName::Events, messages).await {
+        Ok(()) => confirm_all(store, events).await,
+        Err(e) => {
+            tracing::warn!(error = %e, "enqueue after commit failed; the outbox sweeper will retry");
+        }
+    }
+}
+
+/// How long the events queue may hold a message it confirmed taking: SQS's
+/// `MessageRetentionPeriod` of the events queue in `template.yaml` (14 days; the embedded queue
+/// keeps a message until it is acked or dead-lettered). A message is deleted only when its
+/// event is applied (the consumer clears the entry first) or dead-lettered after the queue's
+/// last delivery (the consumer moves the entry to the dead letters then), so an entry confirmed
+/// and still here after that long lost its message some other way, and is sent again.
+pub const QUEUE_HOLD: Duration = Duration::from_secs(14 * 86_400);
+
+/// Records on each event's entry that the queue confirmed taking it (ONE conditional write per
+/// event, concurrently: an entry the consumer cleared meanwhile stays cleared). Best effort: an
+/// entry left unconfirmed is re-sent once by the sweeper, a duplicate the consumers dedupe.
+async fn confirm_all(store: &dyn Store, events: &[Event]) {
+    let now = crate::platform::time::now_millis();
+    let writes = events.iter().filter_map(|e| confirmed(e, now)).map(|op| async move {
+        match store.write(op).await {
+            Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
+            Err(e) => tracing::debug!(error = %e, "confirming an enqueue failed; it will be re-sent once"),
+        }
+    });
+    futures::future::join_all(writes).await;
+}
+
+/// The write that records `event`'s enqueue as confirmed at `now`: left to the queue until
+/// [`QUEUE_HOLD`] has passed. `None` for an event without an entry.
+fn confirmed(event: &Event, now: i64) -> Option<WriteOp> {
+    let mut event = event.clone();
+    let key = event.outbox.as_mut()?;
+    key.enqueued_at = now;
+    key.next_sweep_at = now + crate::domain::time::millis(QUEUE_HOLD);
+    let item = Item::new(key.pk.clone(), key.sk.clone(), event.to_doc());
+    Some(WriteOp::Put {
+        item,
+        cond: Cond::Exists,
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -132,31 +196,20 @@ pub enum SweepError {
     Queue(#[from] QueueError),
 }
 
-/// Sweeps of one entry before it is dead-lettered: with [`backoff`], about 18 hours of outage.
-pub const MAX_SWEEPS: u32 = 31;
-
-/// The wait after the `n`th sweep of an entry: 15 s, 30 s, then a minute for the first eight
-/// (an entry swept through a short fault window is sent again within a minute of its end, so
-/// the numbers settle within two minutes: issue 42), then doubling from 2 minutes to an hour. A
-/// long consumer outage costs each pending event one message per backoff step, not one per
-/// sweep.
-pub fn backoff(n: u32) -> Duration {
-    match n {
-        0 => Duration::from_secs(15),
-        1 => Duration::from_secs(30),
-        2..=7 => Duration::from_secs(60),
-        _ => Duration::from_secs((120u64 << (n - 8).min(5)).min(3600)),
-    }
-}
+/// Confirmed sends of one entry before it is dead-lettered: an event whose message the queue
+/// lost this often (three [`QUEUE_HOLD`]s, six weeks) is given up on, visibly. A sweep whose send
+/// fails notes nothing: the next sweep tries again.
+pub const MAX_SWEEPS: u32 = 3;
 
 /// Events the sweeper gave up on (each also logged with `metric = "outbox_dead_letters"`); the
 /// entry moves to the `OUTBOXDEAD` partition, kept 30 days for inspection and replay.
 pub static DEAD_LETTERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// Re-enqueues every outbox entry older than `min_age` whose backoff has passed, and records
-/// the attempt on the entry (ONE conditional write each: an entry the consumer cleared
-/// meanwhile stays cleared). Entries swept [`MAX_SWEEPS`] times, and unreadable ones, are moved
-/// to the dead letters instead. Returns how many were sent.
+/// Re-enqueues every outbox entry older than `min_age` that the queue may not hold (never
+/// confirmed, or confirmed longer ago than [`QUEUE_HOLD`]) and whose backoff has passed, and
+/// records the confirmed send on the entry (ONE conditional write each: an entry the consumer
+/// cleared meanwhile stays cleared). Entries swept [`MAX_SWEEPS`] times, and unreadable ones,
+/// are moved to the dead letters instead. Returns how many were sent.
 pub async fn sweep(
     store: &dyn Store,
     queue: &dyn Queue,
@@ -226,12 +279,14 @@ fn next_sweep_at(event: &Event) -> i64 {
     event.outbox.as_ref().map_or(0, |k| k.next_sweep_at)
 }
 
-/// Counts the sweep on the entry, if the consumer has not cleared it meanwhile.
+/// Counts the sweep on the entry and records its send as confirmed (the queue took it: it is
+/// left to the queue for [`QUEUE_HOLD`]), if the consumer has not cleared it meanwhile.
 async fn note_sweep(store: &dyn Store, event: &mut Event, now: i64) -> Result<(), StoreError> {
     let Some(key) = event.outbox.as_mut() else {
         return Ok(());
     };
-    key.next_sweep_at = now + crate::domain::time::millis(backoff(key.sweeps));
+    key.next_sweep_at = now + crate::domain::time::millis(QUEUE_HOLD);
+    key.enqueued_at = now;
     key.sweeps += 1;
     let item = Item::new(key.pk.clone(), key.sk.clone(), event.to_doc());
     match store
@@ -244,6 +299,22 @@ async fn note_sweep(store: &dyn Store, event: &mut Event, now: i64) -> Result<()
         Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// Moves `event`'s entry to the dead letters, visibly (the events consumer, on the queue's last
+/// delivery of an event it cannot apply: the queue dead-letters the message next, and the entry
+/// must not stay pending forever, holding the funnel's `pendingSince`). Round trips: ONE
+/// transaction.
+pub async fn dead_letter_event(
+    store: &dyn Store,
+    event: &Event,
+    why: &str,
+) -> Result<(), StoreError> {
+    let Some(key) = event.outbox.as_ref() else {
+        return Ok(());
+    };
+    let item = Item::new(key.pk.clone(), key.sk.clone(), event.to_doc());
+    dead_letter(store, &item, why).await
 }
 
 /// Moves an entry to the dead letters (one transaction), visibly: an error log and a metric.
@@ -301,6 +372,7 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
+    use crate::domain::time::millis;
     use crate::kernel::events::EventType;
     use crate::platform::queue::embedded::EmbeddedQueue;
     use crate::testing::failing_queue;
@@ -367,36 +439,118 @@ mod tests {
         assert_eq!(inner.depth(QueueName::Events).await.unwrap(), 0);
     }
 
-    #[tokio::test]
-    async fn a_pending_event_is_resent_with_backoff_then_dead_lettered_visibly() {
-        let store = crate::platform::store::embedded::EmbeddedStore::in_memory();
-        let queue = EmbeddedQueue::in_memory();
-        let mut event = Event::untyped(
+    async fn entry(store: &dyn Store, event: &Event) -> Option<Event> {
+        let key = event.outbox.clone().unwrap();
+        let item = store.get(&key.pk, &key.sk).await.unwrap()?;
+        Some(serde_json::from_value(item.doc).unwrap())
+    }
+
+    fn link_event() -> Event {
+        Event::untyped(
             EventType::LinkCreated,
             &crate::domain::Handle::parse("acme").unwrap(),
             serde_json::json!({}),
-        );
-        store.transact(vec![record(&mut event)]).await.unwrap();
-        assert_eq!(sweep(&store, &queue, Duration::ZERO).await.unwrap(), 1);
-        // Within its backoff the entry is left alone, however often the sweeper runs.
-        assert_eq!(sweep(&store, &queue, Duration::ZERO).await.unwrap(), 0);
-        assert_eq!(queue.depth(QueueName::Events).await.unwrap(), 1);
-        let key = event.outbox.clone().unwrap();
-        let entry = store.get(&key.pk, &key.sk).await.unwrap().unwrap();
-        let swept: Event = serde_json::from_value(entry.doc).unwrap();
-        let swept_key = swept.outbox.unwrap();
-        assert_eq!(swept_key.sweeps, 1);
-        assert!(swept_key.next_sweep_at >= crate::platform::time::now_millis() + 10_000);
+        )
+    }
 
-        // An entry that has used every sweep goes to the dead letters, not to the queue.
-        let mut worn = event.clone();
-        worn.outbox.as_mut().unwrap().sweeps = MAX_SWEEPS;
-        let item = Item::new(key.pk.clone(), key.sk.clone(), worn.to_doc());
-        store
-            .write(WriteOp::Put {
-                item,
+    /// Issue 58: an event the queue confirmed taking is left to the queue (no sweep re-sends
+    /// it, however long the consumer takes to reach it); one whose send failed is re-sent once,
+    /// and its sweep is recorded as confirmed too.
+    #[tokio::test]
+    async fn the_sweeper_resends_only_what_the_queue_may_not_hold() {
+        let store: Arc<dyn Store> =
+            Arc::new(crate::platform::store::embedded::EmbeddedStore::in_memory());
+        let inner = Arc::new(EmbeddedQueue::in_memory());
+        let queue = failing_queue(inner.clone());
+        let switch = queue.hook().clone();
+        let queue: Arc<dyn Queue> = Arc::new(queue);
+        let (mut sent, mut lost) = (link_event(), link_event());
+        let ops = vec![record(&mut sent)];
+        commit_and_publish(
+            store.clone(),
+            queue.clone(),
+            ops,
+            std::slice::from_ref(&sent),
+        )
+        .await
+        .unwrap();
+        switch.fail_next(1);
+        let ops = vec![record(&mut lost)];
+        commit_and_publish(
+            store.clone(),
+            queue.clone(),
+            ops,
+            std::slice::from_ref(&lost),
+        )
+        .await
+        .unwrap();
+        let confirmed = entry(store.as_ref(), &sent).await.unwrap().outbox.unwrap();
+        assert!(
+            confirmed.enqueued_at > 0,
+            "the queue took it: {confirmed:?}"
+        );
+        assert_eq!(
+            entry(store.as_ref(), &lost)
+                .await
+                .unwrap()
+                .outbox
+                .unwrap()
+                .enqueued_at,
+            0
+        );
+        assert_eq!(inner.depth(QueueName::Events).await.unwrap(), 1);
+
+        // The consumer has not reached either: only the one the queue never took is re-sent.
+        assert_eq!(
+            sweep(store.as_ref(), queue.as_ref(), Duration::ZERO)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(inner.depth(QueueName::Events).await.unwrap(), 2);
+        let swept = entry(store.as_ref(), &lost).await.unwrap().outbox.unwrap();
+        assert_eq!(swept.sweeps, 1);
+        assert!(swept.next_sweep_at >= swept.enqueued_at + millis(QUEUE_HOLD));
+        for _ in 0..3 {
+            assert_eq!(
+                sweep(store.as_ref(), queue.as_ref(), Duration::ZERO)
+                    .await
+                    .unwrap(),
+                0
+            );
+        }
+        assert_eq!(
+            inner.depth(QueueName::Events).await.unwrap(),
+            2,
+            "no copy multiplied"
+        );
+    }
+
+    /// A confirmed entry still here after the queue could hold its message is sent again; one
+    /// whose message was lost [`MAX_SWEEPS`] times goes to the dead letters, visibly.
+    #[tokio::test]
+    async fn an_entry_older_than_the_queue_holds_is_resent_then_dead_lettered_visibly() {
+        let store = crate::platform::store::embedded::EmbeddedStore::in_memory();
+        let queue = EmbeddedQueue::in_memory();
+        let mut event = link_event();
+        store.transact(vec![record(&mut event)]).await.unwrap();
+        let key = event.outbox.clone().unwrap();
+        let put = |mut e: Event, enqueued_at: i64, sweeps: u32| {
+            let k = e.outbox.as_mut().unwrap();
+            (k.enqueued_at, k.next_sweep_at, k.sweeps) =
+                (enqueued_at, enqueued_at + millis(QUEUE_HOLD), sweeps);
+            WriteOp::Put {
+                item: Item::new(k.pk.clone(), k.sk.clone(), e.to_doc()),
                 cond: Cond::None,
-            })
+            }
+        };
+        let long_ago = crate::platform::time::now_millis() - millis(QUEUE_HOLD) - 1_000;
+        store.write(put(event.clone(), long_ago, 1)).await.unwrap();
+        assert_eq!(sweep(&store, &queue, Duration::ZERO).await.unwrap(), 1);
+        assert_eq!(queue.depth(QueueName::Events).await.unwrap(), 1);
+
+        store
+            .write(put(event.clone(), long_ago, MAX_SWEEPS))
             .await
             .unwrap();
         let dead_before = DEAD_LETTERS.load(std::sync::atomic::Ordering::Relaxed);
@@ -410,19 +564,5 @@ mod tests {
                 .is_some()
         );
         assert!(DEAD_LETTERS.load(std::sync::atomic::Ordering::Relaxed) > dead_before);
-    }
-
-    #[test]
-    fn backoff_stays_within_a_minute_through_a_fault_window_then_grows_to_an_hour() {
-        let secs: Vec<u64> = (0..15).map(|n| backoff(n).as_secs()).collect();
-        assert_eq!(
-            secs,
-            [
-                15, 30, 60, 60, 60, 60, 60, 60, 120, 240, 480, 960, 1920, 3600, 3600
-            ]
-        );
-        assert_eq!(backoff(u32::MAX), Duration::from_secs(3600));
-        let outage: u64 = (0..MAX_SWEEPS - 1).map(|n| backoff(n).as_secs()).sum();
-        assert!((17 * 3600..19 * 3600).contains(&outage), "{outage} s");
     }
 }

@@ -17,7 +17,6 @@ use crate::kernel::state::LinkCache;
 use crate::links::{LinkError, Precondition};
 use crate::plans::model::Plan;
 use crate::platform::config::Config;
-use crate::platform::queue::QueueName;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
 /// What an approval created.
@@ -272,10 +271,9 @@ async fn refusal(
     }
 }
 
-/// Enqueues the committed event; on failure the outbox sweeper sends it later.
+/// Enqueues the committed event (its enqueue confirmed on its entry); on failure the outbox
+/// sweeper sends it later.
 async fn publish(io: Io<'_>, event: &Event) {
-    let message = crate::kernel::outbox::message(event);
-    if let Err(e) = io.queue.send(QueueName::Events, vec![message]).await {
-        tracing::warn!(error = %e, "enqueue after commit failed; the outbox sweeper will retry");
-    }
+    let events = std::slice::from_ref(event);
+    crate::kernel::outbox::publish(io.store.as_ref(), io.queue.as_ref(), events).await;
 }

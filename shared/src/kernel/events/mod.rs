@@ -121,9 +121,14 @@ pub struct OutboxKey {
     /// How many times the sweeper has re-sent the event (not the first enqueue).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub sweeps: u32,
-    /// Epoch ms before which the sweeper leaves the entry alone (its backoff).
+    /// Epoch ms before which the sweeper leaves the entry alone: its backoff, or, once the
+    /// queue confirmed taking the event, [`crate::kernel::outbox::QUEUE_HOLD`] later.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub next_sweep_at: i64,
+    /// Epoch ms when the events queue last confirmed taking the event (0: never confirmed:
+    /// its send failed, or the process died between the commit and the send).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub enqueued_at: i64,
 }
 
 fn is_zero<T: Default + PartialEq>(n: &T) -> bool {

@@ -59,6 +59,10 @@ impl OutMessage {
     }
 }
 
+/// Deliveries of one message before the queue dead-letters it: the embedded queue's redrive
+/// threshold and the `maxReceiveCount` of every queue in `template.yaml`.
+pub const MAX_RECEIVES: u32 = embedded::DEFAULT_MAX_RECEIVES;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Received {
     pub message_id: String,

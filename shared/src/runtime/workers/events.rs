@@ -55,7 +55,7 @@ impl EventsWorker {
             match serde_json::from_str::<Event>(&msg.body) {
                 Ok(e) => {
                     events.push(e);
-                    ids.push(msg.message_id);
+                    ids.push((msg.message_id, msg.receive_count));
                 }
                 Err(e) => {
                     // Left to fail until the queue dead-letters it, where it stays visible.
@@ -75,29 +75,61 @@ impl EventsWorker {
             // still fail go back to the queue (after 10 receives: its dead-letter queue).
             tracing::warn!(error = %e, "event sinks failed on the batch; applying each event alone");
             let mut applied = Vec::with_capacity(events.len());
-            for (event, id) in events.into_iter().zip(ids) {
+            let mut applied_ids = Vec::with_capacity(events.len());
+            for (event, (id, receives)) in events.into_iter().zip(ids) {
                 match self.apply_sinks(std::slice::from_ref(&event)).await {
-                    Ok(()) => applied.push(event),
+                    Ok(()) => {
+                        applied.push(event);
+                        applied_ids.push((id, receives));
+                    }
                     Err(e) => {
-                        tracing::error!(event_id = %event.id, message_id = %id, error = %e, "event failed; left to the queue's retries and dead letters");
+                        tracing::error!(event_id = %event.id, message_id = %id, receives, error = %e, "event failed; left to the queue's retries and dead letters");
+                        self.last_delivery(&event, receives, &e).await;
                         failed.push(id);
                     }
                 }
             }
-            events = applied;
+            (events, ids) = (applied, applied_ids);
         }
-        // Concurrent, so the embedded store commits them together. Best effort: a leftover
-        // entry only makes the sweeper resend an already-applied event.
-        let clears = events
-            .iter()
-            .filter_map(crate::kernel::outbox::clear)
-            .map(|op| self.state.store.write(op));
-        for result in futures::future::join_all(clears).await {
+        failed.extend(self.clear(&events, ids).await);
+        failed
+    }
+
+    /// Clears the applied events' outbox entries, concurrently (the embedded store commits them
+    /// together). A clear that fails leaves its message to be delivered again (answered as
+    /// failed): the sinks dedupe it, and its entry is cleared then, so an applied event never
+    /// holds the outbox (and the funnel's `pendingSince`) until the queue forgets it.
+    async fn clear(&self, events: &[Event], ids: Vec<(String, u32)>) -> Vec<String> {
+        let clears = events.iter().map(|e| async move {
+            match crate::kernel::outbox::clear(e) {
+                Some(op) => self.state.store.write(op).await.map(drop),
+                None => Ok(()),
+            }
+        });
+        let mut failed = Vec::new();
+        for (result, (id, _)) in futures::future::join_all(clears).await.into_iter().zip(ids) {
             if let Err(e) = result {
-                tracing::warn!(error = %e, "clearing an outbox entry failed");
+                tracing::warn!(error = %e, message_id = %id, "clearing an outbox entry failed; the message is delivered again");
+                failed.push(id);
             }
         }
         failed
+    }
+
+    /// On the queue's last delivery of an event that still fails, its outbox entry moves to the
+    /// dead letters (the event named, an error log and a metric), as the queue's message does
+    /// next: the dead letter is visible in `tenx status` and the funnel is not left waiting on
+    /// it (issue 58).
+    async fn last_delivery(&self, event: &Event, receives: u32, error: &anyhow::Error) {
+        if receives < crate::platform::queue::MAX_RECEIVES {
+            return;
+        }
+        let why = format!("failed on the queue's last delivery: {error:#}");
+        if let Err(e) =
+            crate::kernel::outbox::dead_letter_event(self.state.store.as_ref(), event, &why).await
+        {
+            tracing::warn!(event_id = %event.id, error = %e, "dead-lettering the outbox entry failed");
+        }
     }
 }
 
