@@ -1,6 +1,7 @@
 //! `tenx`: the local server and CLI of 10x attribution.
 
 mod ledger;
+mod status;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -104,6 +105,10 @@ enum Command {
         #[command(subcommand)]
         command: ledger::LedgerCommand,
     },
+    /// The event pipeline's backlog: events waiting to be counted (and how many the queue has
+    /// not taken yet), events given up on, each queue's depth. Exits non-zero while anything
+    /// waits or was given up on.
+    Status(status::StatusArgs),
 }
 
 /// `tenx verify`: prints what verified, or fails naming what does not hold.
@@ -206,6 +211,7 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::Verify { file, keys } => verify(&file, &keys),
         Command::Ledger { command } => ledger::run(command).await,
+        Command::Status(args) => status::run(args).await,
         Command::Token {
             handle,
             role,

@@ -15,6 +15,7 @@ mod helpers;
 
 mod access_matrix;
 mod analytics;
+mod backlog;
 mod bots;
 mod buyer_binding;
 mod campaigns;

@@ -215,9 +215,45 @@ pub async fn sweep(
     queue: &dyn Queue,
     min_age: Duration,
 ) -> Result<usize, SweepError> {
+    Ok(sweep_counted(store, queue, min_age).await?.resent)
+}
+
+/// What one sweep found: the entries older than its `min_age` (events still waiting for the
+/// consumer: a drain's progress, logged by the sweepers) and those it re-sent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Swept {
+    pub waiting: usize,
+    pub resent: usize,
+}
+
+impl Swept {
+    /// A drain's progress, in the log at each sweep while a backlog lasts (issue 58): how many
+    /// events older than the sweep's minimum age still wait for the consumer, and how many of
+    /// them the sweep sent (those the queue never took).
+    pub fn log(&self, min_age: Duration) {
+        if self.waiting > 0 {
+            tracing::info!(
+                waiting = self.waiting,
+                resent = self.resent,
+                older_than_secs = min_age.as_secs(),
+                metric = "outbox_backlog",
+                "events wait to be counted; {} re-sent (never taken by the queue)",
+                self.resent
+            );
+        }
+    }
+}
+
+/// [`sweep`], counting what it saw. Round trips: ONE query per 100 entries older than
+/// `min_age`, then per page ONE send and ONE write per event re-sent.
+pub async fn sweep_counted(
+    store: &dyn Store,
+    queue: &dyn Queue,
+    min_age: Duration,
+) -> Result<Swept, SweepError> {
     let now = crate::platform::time::now_millis();
     let cutoff = now - crate::domain::time::millis(min_age);
-    let mut sent = 0;
+    let (mut sent, mut waiting) = (0, 0);
     for shard in 0..keys::OUTBOX_SHARDS {
         let (pk, _) = keys::outbox(shard, 0, "");
         let mut after = None;
@@ -231,6 +267,7 @@ pub async fn sweep(
                     descending: false,
                 })
                 .await?;
+            waiting += page.items.len();
             sent += sweep_page(store, queue, &page.items, now).await?;
             match page.next {
                 Some(next) => after = Some(next),
@@ -238,7 +275,10 @@ pub async fn sweep(
             }
         }
     }
-    Ok(sent)
+    Ok(Swept {
+        waiting,
+        resent: sent,
+    })
 }
 
 async fn sweep_page(

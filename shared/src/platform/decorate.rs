@@ -155,6 +155,14 @@ impl<H: Hook> Queue for Decorated<dyn Queue, H> {
         self.around(Call::Ack, QueueError::Unavailable, nothing, answer)
             .await
     }
+
+    /// Passed through: an operator's read, not a call the hooks count or fail.
+    async fn depth(
+        &self,
+        queue: QueueName,
+    ) -> Result<Option<crate::platform::queue::Depth>, QueueError> {
+        self.inner.depth(queue).await
+    }
 }
 
 #[async_trait]

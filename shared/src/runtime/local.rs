@@ -269,15 +269,14 @@ async fn outbox_sweeper(state: AppState) {
     let mut tick = tokio::time::interval(state.config.outbox_sweep_interval);
     loop {
         tick.tick().await;
-        match crate::kernel::outbox::sweep(
+        match crate::kernel::outbox::sweep_counted(
             state.store.as_ref(),
             state.queue.as_ref(),
             state.config.outbox_min_age,
         )
         .await
         {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(resent = n, "outbox sweep re-enqueued events"),
+            Ok(swept) => swept.log(state.config.outbox_min_age),
             Err(e) => tracing::warn!(error = %e, "outbox sweep failed"),
         }
         match crate::ledger::qualified_clicks::sweep(

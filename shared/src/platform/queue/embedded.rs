@@ -315,6 +315,32 @@ impl Queue for EmbeddedQueue {
         })
         .await
     }
+
+    /// Messages due now (waiting), due later (received and hidden, or delayed: in flight),
+    /// and dead letters. ONE read transaction.
+    async fn depth(&self, queue: QueueName) -> Result<Option<super::Depth>, QueueError> {
+        let now = now_ms();
+        self.read(move |db| {
+            let txn = db.begin_read().map_err(db_err)?;
+            let (live, dead) = tables(queue);
+            let live = txn.open_table(live).map_err(db_err)?;
+            let mut depth = super::Depth::default();
+            for entry in live.iter().map_err(db_err)? {
+                let (key, _) = entry.map_err(db_err)?;
+                match key.value().0 <= now {
+                    true => depth.waiting += 1,
+                    false => depth.in_flight += 1,
+                }
+            }
+            depth.dead = txn
+                .open_table(dead)
+                .map_err(db_err)?
+                .len()
+                .map_err(db_err)?;
+            Ok(Some(depth))
+        })
+        .await
+    }
 }
 
 #[async_trait]

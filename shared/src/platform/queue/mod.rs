@@ -96,6 +96,22 @@ pub trait Queue: Send + Sync + 'static {
 
     /// Deletes a received message (processing finished).
     async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError>;
+
+    /// How many messages `queue` holds, as far as the backend tells (an operator's view:
+    /// `tenx status`, issue 58). `None` from a backend that cannot tell.
+    async fn depth(&self, _queue: QueueName) -> Result<Option<Depth>, QueueError> {
+        Ok(None)
+    }
+}
+
+/// What a queue holds: messages waiting to be received, received and not yet acknowledged
+/// (in flight), and dead-lettered after their last delivery. SQS's counts are approximate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Depth {
+    pub waiting: u64,
+    pub in_flight: u64,
+    pub dead: u64,
 }
 
 /// SQS limits, enforced by every backend so code that works locally works on SQS.

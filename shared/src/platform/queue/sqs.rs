@@ -13,7 +13,9 @@ use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::SdkError;
 use aws_sdk_sqs::operation::delete_message::DeleteMessageError;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::{
+    MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
+};
 use tokio::sync::OnceCell;
 
 use super::{MAX_DELAY_SECS, OutMessage, Queue, QueueError, QueueName, Received};
@@ -78,6 +80,22 @@ impl SqsQueue {
             })
             .await?;
         Ok(url.as_str())
+    }
+
+    /// Every attribute of the queue at `url`. Round trips: ONE `GetQueueAttributes`.
+    async fn attributes(
+        &self,
+        url: &str,
+    ) -> Result<HashMap<QueueAttributeName, String>, QueueError> {
+        let out = self
+            .client
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::All)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetQueueAttributes", &e))?;
+        Ok(out.attributes.unwrap_or_default())
     }
 
     async fn lookup(&self, name: &str) -> Result<String, QueueError> {
@@ -251,6 +269,37 @@ impl Queue for SqsQueue {
             }
             Err(e) => Err(sdk_error("DeleteMessage", &e)),
         }
+    }
+
+    /// SQS's approximate counts: the queue's visible, not visible (and delayed), and its
+    /// dead-letter queue's (named by the redrive policy's ARN). Round trips: TWO
+    /// `GetQueueAttributes` and ONE `GetQueueUrl` of the dead-letter queue.
+    async fn depth(&self, queue: QueueName) -> Result<Option<super::Depth>, QueueError> {
+        let url = self.url(queue).await?;
+        let attrs = self.attributes(url).await?;
+        let count = |name: &QueueAttributeName| -> u64 {
+            attrs.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+        };
+        let mut depth = super::Depth {
+            waiting: count(&QueueAttributeName::ApproximateNumberOfMessages),
+            in_flight: count(&QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+                + count(&QueueAttributeName::ApproximateNumberOfMessagesDelayed),
+            dead: 0,
+        };
+        let dlq = attrs
+            .get(&QueueAttributeName::RedrivePolicy)
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+            .and_then(|p| p["deadLetterTargetArn"].as_str().map(str::to_owned))
+            .and_then(|arn| arn.rsplit(':').next().map(str::to_owned));
+        if let Some(name) = dlq {
+            let dlq_url = self.lookup(&name).await?;
+            let dead = self.attributes(&dlq_url).await?;
+            depth.dead = dead
+                .get(&QueueAttributeName::ApproximateNumberOfMessages)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+        }
+        Ok(Some(depth))
     }
 }
 

@@ -203,4 +203,76 @@ mod tests {
             [events[0].id.to_string(), events[2].id.to_string()]
         );
     }
+
+    /// Issue 58: on the queue's last delivery, an event that still fails leaves a visible dead
+    /// letter (its outbox entry moved, the event named), never an entry pending forever; one
+    /// delivered before its last is left to the queue's retries, its entry kept.
+    #[tokio::test]
+    async fn the_last_delivery_of_a_failing_event_dead_letters_its_outbox_entry() {
+        use crate::platform::store::{Store, keys};
+        let store = Arc::new(crate::platform::store::embedded::EmbeddedStore::in_memory());
+        let queue = Arc::new(crate::platform::queue::embedded::EmbeddedQueue::in_memory());
+        let config = crate::platform::config::Config::from_env().expect("config");
+        let state =
+            AppState::with_secrets(config, store.clone(), queue, Secrets::NONE).expect("state");
+        let handle = crate::domain::Handle::parse("acme").unwrap();
+        let mut events: Vec<Event> = (0..2)
+            .map(|_| Event::untyped(EventType::LinkCreated, &handle, serde_json::json!({})))
+            .collect();
+        let ops = events
+            .iter_mut()
+            .map(crate::kernel::outbox::record)
+            .collect();
+        store.transact(ops).await.unwrap();
+        let sink = Arc::new(Picky {
+            poison: events[0].id.to_string(),
+            applied: Mutex::default(),
+        });
+        let worker = EventsWorker {
+            state,
+            sinks: vec![sink],
+        };
+        let delivery = |e: &Event, receive_count: u32| Received {
+            message_id: format!("m{receive_count}"),
+            receipt: "r".into(),
+            body: e.to_json(),
+            receive_count,
+        };
+        let key = events[0].outbox.clone().unwrap();
+        let last = crate::platform::queue::MAX_RECEIVES;
+        assert_eq!(
+            worker
+                .handle(vec![delivery(&events[0], last - 1)])
+                .await
+                .len(),
+            1
+        );
+        assert!(
+            store.get(&key.pk, &key.sk).await.unwrap().is_some(),
+            "retried, kept"
+        );
+        assert_eq!(
+            worker.handle(vec![delivery(&events[0], last)]).await.len(),
+            1
+        );
+        assert!(
+            store.get(&key.pk, &key.sk).await.unwrap().is_none(),
+            "no longer pending"
+        );
+        let dead = store
+            .get(keys::OUTBOX_DEAD_PK, &key.sk)
+            .await
+            .unwrap()
+            .expect("a dead letter");
+        assert_eq!(dead.doc["id"], events[0].id.to_string(), "the event named");
+        // The applied one is cleared.
+        assert!(
+            worker
+                .handle(vec![delivery(&events[1], 1)])
+                .await
+                .is_empty()
+        );
+        let other = events[1].outbox.clone().unwrap();
+        assert!(store.get(&other.pk, &other.sk).await.unwrap().is_none());
+    }
 }

@@ -37,12 +37,14 @@ pub struct SweepReport {
 /// only labels the log line: every invocation sweeps the same way. A failure fails the
 /// invocation, so it shows in the function's error metrics and the next schedule retries it.
 pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, SweepError> {
-    let resent = outbox::sweep(
+    let swept = outbox::sweep_counted(
         state.store.as_ref(),
         state.queue.as_ref(),
         state.config.outbox_min_age,
     )
     .await?;
+    swept.log(state.config.outbox_min_age);
+    let resent = swept.resent;
     let accrued =
         crate::ledger::qualified_clicks::sweep(state.io(), crate::platform::time::now_millis())
             .await?;

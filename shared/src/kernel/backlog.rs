@@ -1,0 +1,112 @@
+//! What the event pipeline has not done yet (issue 58), in one operator's view (`tenx status`):
+//! the outbox's pending events (those the queue confirmed taking, waiting for the consumer, and
+//! those never enqueued, which the sweeper sends), the oldest one's time, the events given up on
+//! (the outbox's dead letters), and each queue's depth with its dead letters. A backlog after an
+//! incident reads as a number that falls to zero, never as numbers silently behind.
+
+use serde::Serialize;
+
+use crate::kernel::events::OutboxKey;
+use crate::platform::queue::{Depth, Queue, QueueError, QueueName};
+use crate::platform::store::{Query, SkRange, Store, StoreError, for_each_item, keys};
+
+/// The pipeline's backlog now.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Backlog {
+    /// Outbox entries: events committed whose consumer has not applied them yet.
+    pub pending: u64,
+    /// Of those, the ones the queue never confirmed taking (the sweeper sends them).
+    pub not_enqueued: u64,
+    /// The oldest pending event's time (RFC 3339), if any.
+    pub oldest: Option<String>,
+    /// Events given up on: the outbox's dead letters (kept 30 days, each named).
+    pub dead_letters: u64,
+    pub events_queue: Option<Depth>,
+    pub deliveries_queue: Option<Depth>,
+}
+
+impl Backlog {
+    /// Nothing waits and nothing was given up on.
+    pub fn is_clear(&self) -> bool {
+        let queue_empty =
+            |d: &Option<Depth>| d.is_none_or(|d| d.waiting + d.in_flight + d.dead == 0);
+        self.pending == 0
+            && self.dead_letters == 0
+            && queue_empty(&self.events_queue)
+            && queue_empty(&self.deliveries_queue)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BacklogError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// Reads the backlog: every outbox entry (ONE query per 1,000, per shard), the outbox's dead
+/// letters (ONE query per 1,000), and each queue's depth. An operator's read, never a request's.
+pub async fn read(store: &dyn Store, queue: &dyn Queue) -> Result<Backlog, BacklogError> {
+    let mut backlog = Backlog::default();
+    let mut oldest: Option<i64> = None;
+    for shard in 0..keys::OUTBOX_SHARDS {
+        let (pk, _) = keys::outbox(shard, 0, "");
+        for_each_item::<StoreError>(store, Query::all(pk), |item| {
+            backlog.pending += 1;
+            let key: Option<OutboxKey> = serde_json::from_value(item.doc["outbox"].clone()).ok();
+            if key.is_none_or(|k| k.enqueued_at == 0) {
+                backlog.not_enqueued += 1;
+            }
+            let at = item.sk.get(..13).and_then(|t| t.parse::<i64>().ok());
+            oldest = oldest.into_iter().chain(at).min();
+            Ok(std::ops::ControlFlow::Continue(()))
+        })
+        .await?;
+    }
+    backlog.oldest = oldest.map(crate::domain::time::unix_millis_to_rfc3339);
+    let dead = Query {
+        pk: keys::OUTBOX_DEAD_PK.to_owned(),
+        range: SkRange::All,
+        limit: 1000,
+        after: None,
+        descending: false,
+    };
+    for_each_item::<StoreError>(store, dead, |_| {
+        backlog.dead_letters += 1;
+        Ok(std::ops::ControlFlow::Continue(()))
+    })
+    .await?;
+    backlog.events_queue = queue.depth(QueueName::Events).await?;
+    backlog.deliveries_queue = queue.depth(QueueName::Deliveries).await?;
+    Ok(backlog)
+}
+
+/// The backlog in words, a line each (`tenx status`).
+pub fn describe(b: &Backlog) -> Vec<String> {
+    let mut lines = vec![match (b.pending, &b.oldest) {
+        (0, _) | (_, None) => "Every accepted event is counted: nothing waits.".to_owned(),
+        (n, Some(oldest)) => format!(
+            "{n} events wait to be counted, the oldest accepted at {oldest}; {} of them not in the queue yet (the sweeper sends those).",
+            b.not_enqueued
+        ),
+    }];
+    lines.push(match b.dead_letters {
+        0 => "No event was given up on.".to_owned(),
+        n => format!("{n} events were given up on after their last delivery (dead letters, kept 30 days): see the log for each one's id."),
+    });
+    for (name, depth) in [
+        ("events", &b.events_queue),
+        ("webhook deliveries", &b.deliveries_queue),
+    ] {
+        lines.push(match depth {
+            Some(d) => format!(
+                "The {name} queue holds {} waiting, {} being handled, {} dead-lettered.",
+                d.waiting, d.in_flight, d.dead
+            ),
+            None => format!("The {name} queue does not tell its depth."),
+        });
+    }
+    lines
+}
