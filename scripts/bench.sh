@@ -9,6 +9,9 @@
 #   scripts/bench.sh profile [SCENARIO]   # perf profile of tenx under one load (redirect)
 #   scripts/bench.sh deliveries   # webhook deliveries/s to a receiver on loopback answering 204
 #   scripts/bench.sh ledger   # the ledger's scaling: reads and payout runs at 10^3 … 10^6 lines
+#   scripts/bench.sh settle   # issue 58: the six kill -9 chaos runs (no faults, 5 %, 20 %; two
+#                             # seeds each) with the server's own outbox settings, on moto
+#                             # (BENCH_SETTLE_BACKEND=dynamodb-local: DynamoDB on DynamoDB Local)
 #
 # load: builds `tenx` with the workspace release profile, starts `tenx serve` on its durable
 # embedded default (a fresh data dir, fsync on every commit) with operation counting on, seeds
@@ -552,8 +555,31 @@ backtest() {
   python3 scripts/bench/backtest.py "$TENX_BIN" "$OUT" | tee "$OUT/backtest-embedded.md"
 }
 
+# settle: every chaos_clicks run, the ignored second seeds included, one at a time (as CI runs
+# its three), on moto or with DynamoDB on DynamoDB Local; each run prints how long after the
+# restart that ends its fault window the clicks, conversions and webhooks settled.
+settle() {
+  case "${BENCH_SETTLE_BACKEND:-aws}" in aws|dynamodb-local) ;;
+    *) echo "BENCH_SETTLE_BACKEND: aws (moto) or dynamodb-local" >&2; exit 2 ;; esac
+  mkdir -p "$OUT"
+  scripts/moto.sh --install
+  eval "$(scripts/moto.sh)"
+  trap 'kill $(cat .venv/moto.pid) 2>/dev/null || true' EXIT
+  if [ "${BENCH_SETTLE_BACKEND:-aws}" = dynamodb-local ]; then
+    # DynamoDB on DynamoDB Local; SQS and Kinesis on moto. The fault proxy fronts moto only, so
+    # the faults reach SQS and Kinesis, not DynamoDB, in this variant.
+    eval "$(scripts/dynamodb_local.sh)"
+    trap 'kill $(cat .venv/moto.pid) $(cat .venv/dynamodb-local.pid) 2>/dev/null || true' EXIT
+  fi
+  echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); backend ${BENCH_SETTLE_BACKEND:-aws}"
+  TENX_TEST_BACKEND=aws cargo nextest run --profile ci --all-features --run-ignored all \
+    --test-threads 1 --no-capture -E 'binary(api) & test(/^chaos_clicks::/)' 2>&1 |
+    tee "$OUT/settle-${BENCH_SETTLE_BACKEND:-aws}.log" | grep -E '^seed [0-9]+, rate|PASS|FAIL'
+}
+
 case "$MODE" in
   load) load ;;
+  settle) settle ;;
   coldstart) coldstart ;;
   sizes) sizes ;;
   criterion) criterion ;;
@@ -562,5 +588,5 @@ case "$MODE" in
   deliveries) deliveries ;;
   ledger) ledger ;;
   backtest) backtest ;;
-  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart|ledger|backtest]" >&2; exit 2 ;;
+  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart|ledger|backtest|settle]" >&2; exit 2 ;;
 esac

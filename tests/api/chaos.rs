@@ -352,7 +352,7 @@ impl Load {
     }
 
     /// One conversion: `true` once answered 202 or 200 (a replay), `false` when the kill cut it.
-    async fn convert(&self, ctx: &str, key: &str) -> bool {
+    pub(crate) async fn convert(&self, ctx: &str, key: &str) -> bool {
         let body = json!({"ctx": ctx, "idempotencyKey": key, "eventType": "purchase", "value": 10, "currency": "USD"});
         match self
             .client
@@ -678,7 +678,7 @@ impl Load {
     }
 
     /// A webhook subscription to every `conversion.created`, at `url`.
-    async fn subscribe(&self, url: &str) {
+    pub(crate) async fn subscribe(&self, url: &str) {
         let body = json!({"endpointUrl": url, "eventTypes": ["conversion.created"]});
         let post = self.client.post(self.url("/v2/handles/acme/webhooks"));
         let resp = self.as_operator(post.json(&body)).send().await.unwrap();

@@ -1,5 +1,10 @@
 //! Issue 42: every click answered 302 counts exactly once, whatever answers are lost, late or
-//! refused, across kill -9, and the numbers settle within two minutes of the restart.
+//! refused, across kill -9, and the numbers settle within two minutes of the restart. Issue 58:
+//! with the server's own outbox settings (a sweep every 15 s of entries 15 s old: never
+//! shortened here), every answered click is also a conversion (retried with its key when the
+//! kill or a 503 cut it, as a merchant's server would), and every conversion is counted once and
+//! its webhook delivered once to the test's receiver, within the same two minutes; the backlog
+//! the faults leave is drained, not multiplied by the sweeper.
 //!
 //! Each click carries its own `sub1` (`c0` … `c639`), so `groupBy=sub1` checks every click on
 //! its own: a click answered 302 counts exactly once, a click cut by the kill (or answered 503
@@ -23,8 +28,9 @@ use tenx_shared::http::auth::Role;
 use crate::chaos::{Backend, Load, Server, first_start};
 use crate::helpers::{now, token_with_exp};
 
-/// Clicks per run, and the answered click after which the server is killed.
-const CLICKS: usize = 640;
+/// Clicks per run (each answered one also a conversion: at least 600 at the runs' fault
+/// rates), and the answered click after which the server is killed.
+const CLICKS: usize = 680;
 const KILL_AFTER: usize = 280;
 /// Clicks in flight at once: under faults a click mostly waits on a slowed answer, not the CPU.
 const CONCURRENCY: usize = 16;
@@ -56,16 +62,22 @@ enum Answer {
     NotAnswered,
 }
 
-async fn click(load: &Load, i: usize) -> Answer {
-    match load.click_at(&format!("/launch?sub1=c{i}")).await {
-        Some(_) => Answer::Redirected,
-        None => Answer::NotAnswered,
-    }
+/// Click `i`, then, when it was answered, its conversion (key `order-c{i}`): how the click was
+/// answered, its ctx, and whether the conversion was answered (else it is retried later).
+async fn click(load: &Load, i: usize) -> (Answer, Option<String>, bool) {
+    let Some(ctx) = load.click_at(&format!("/launch?sub1=c{i}")).await else {
+        return (Answer::NotAnswered, None, false);
+    };
+    let converted = load.convert(&ctx, &format!("order-c{i}")).await;
+    (Answer::Redirected, Some(ctx), converted)
 }
+
+/// What one click of the burst led to.
+type Clicked = (Answer, Option<String>, bool);
 
 /// Clicks `range` with [`CONCURRENCY`] in flight; when `kill` is given, the server is killed
 /// (SIGKILL) once [`KILL_AFTER`] of them were answered, cutting those in flight.
-async fn burst(load: &Load, range: std::ops::Range<usize>, kill: Option<Server>) -> Vec<Answer> {
+async fn burst(load: &Load, range: std::ops::Range<usize>, kill: Option<Server>) -> Vec<Clicked> {
     let answered = Arc::new(AtomicUsize::new(0));
     let clicks = futures::stream::iter(range)
         .map(|i| {
@@ -89,8 +101,39 @@ async fn burst(load: &Load, range: std::ops::Range<usize>, kill: Option<Server>)
     answers.into_iter().map(|(_, a)| a).collect()
 }
 
-/// Clicks per `sub1` value, and the funnel's click total.
-async fn counted(load: &Load) -> (BTreeMap<String, i64>, i64, Value) {
+/// The conversions the kill or a 503 cut, retried with their keys (the window closed, the
+/// server up): every answered click ends converted once. Their count.
+async fn convert_the_rest(load: &Load, clicked: &[Clicked]) -> usize {
+    let mut converted = 0;
+    for (i, (_, ctx, done)) in clicked.iter().enumerate() {
+        let Some(ctx) = ctx else { continue };
+        if !done {
+            assert!(
+                load.convert(ctx, &format!("order-c{i}")).await,
+                "retry of order-c{i}"
+            );
+        }
+        converted += 1;
+    }
+    converted
+}
+
+/// Distinct webhook ids and distinct conversions the receiver got.
+fn delivered(receiver: &crate::webhooks::Receiver) -> (usize, usize) {
+    let captured = receiver.captured("/hook");
+    let ids: std::collections::BTreeSet<String> = captured
+        .iter()
+        .map(|c| c.header("webhook-id").to_owned())
+        .collect();
+    let conversions: std::collections::BTreeSet<String> = captured
+        .iter()
+        .filter_map(|c| c.json()["data"]["conversionId"].as_str().map(str::to_owned))
+        .collect();
+    (ids.len(), conversions.len())
+}
+
+/// Clicks per `sub1` value, the funnel's click total, its freshness and its conversion total.
+async fn counted(load: &Load) -> (BTreeMap<String, i64>, i64, Value, i64) {
     let token = token_with_exp(&["acme"], Role::Viewer, now() + 3600);
     let get = |q: &str| {
         load.client
@@ -111,7 +154,8 @@ async fn counted(load: &Load) -> (BTreeMap<String, i64>, i64, Value) {
         .collect();
     let funnel: Value = get("funnel=true").await.unwrap().json().await.unwrap();
     let total = funnel["totals"]["clicks"].as_i64().unwrap_or(-1);
-    (by_sub1, total, funnel["freshness"].clone())
+    let conversions = funnel["totals"]["conversions"].as_i64().unwrap_or(-1);
+    (by_sub1, total, funnel["freshness"].clone(), conversions)
 }
 
 /// Whether the counts are final for `answers`: each redirected click once, none twice, and the
@@ -132,28 +176,53 @@ fn settled(
     Ok(all_there && by_sub1.values().sum::<i64>() == total)
 }
 
-/// One run: the burst under faults with a kill -9 in its middle, a restart, the rest of the
-/// burst, the window closed, a second kill -9 and restart; then the time until every click
-/// counts as it should (at most [`SETTLE`]), and nothing more arriving after.
-async fn run(rate: f64, seed: u64, fast_sweeps: bool) {
+/// What a run waits for: the clicks (each answered one once, none twice), the conversions and
+/// their webhooks (each once), and the service saying nothing is pending.
+struct Settle<'a> {
+    answers: &'a [Answer],
+    conversions: usize,
+    receiver: &'a crate::webhooks::Receiver,
+}
+
+impl Settle<'_> {
+    /// `Ok(true)` once every count is final; `Err` names a click counted twice.
+    fn reached(&self, counts: &(BTreeMap<String, i64>, i64, Value, i64)) -> Result<bool, String> {
+        let (by_sub1, total, freshness, conversions) = counts;
+        let n = self.conversions;
+        Ok(settled(self.answers, by_sub1, *total)?
+            && *conversions == n as i64
+            && delivered(self.receiver) == (n, n)
+            && freshness["pendingSince"].is_null())
+    }
+}
+
+/// One run with the server's own outbox settings: the burst (clicks and their conversions)
+/// under faults at `rate` (none at 0) with a kill -9 in its middle, a restart, the rest of the
+/// burst, the window closed, a second kill -9 and restart, the cut conversions retried; then the
+/// time until every click, conversion and webhook counts as it should (at most [`SETTLE`] after
+/// that restart, the end of the fault window), and nothing more arriving after.
+async fn run(rate: f64, seed: u64) {
     let backend = Backend::from_env().await;
     let dir = tempfile::tempdir().unwrap();
     let ctx_keys = CtxKeyring::generate_spec();
-    let (server, load) = first_start(&backend, dir.path(), &ctx_keys, fast_sweeps).await;
+    let (server, load) = first_start(&backend, dir.path(), &ctx_keys, false).await;
     let addr = load.addr;
-    let start = || Server::start_with(&backend, dir.path(), addr, &ctx_keys, fast_sweeps);
+    let start = || Server::start_with(&backend, dir.path(), addr, &ctx_keys, false);
     load.partner_campaign_and_plan().await;
+    let receiver = crate::webhooks::Receiver::start().await;
+    load.subscribe(&receiver.url("/hook")).await;
 
-    if let Backend::Aws { proxy, .. } = &backend {
+    let window = rate > 0.0;
+    if let (Backend::Aws { proxy, .. }, true) = (&backend, window) {
         proxy.open_with(&load.client, &faults(rate, seed)).await;
         load.faults.store(true, Ordering::SeqCst);
     }
     let half = CLICKS / 2;
-    let mut answers = burst(&load, 0..half, Some(server)).await;
+    let mut clicked = burst(&load, 0..half, Some(server)).await;
     let server = start();
     load.wait_up_as(&ctx_keys).await;
-    answers.extend(burst(&load, half..CLICKS, None).await);
-    if let Backend::Aws { proxy, .. } = &backend {
+    clicked.extend(burst(&load, half..CLICKS, None).await);
+    if let (Backend::Aws { proxy, .. }, true) = (&backend, window) {
         let injected = proxy.close(&load.client).await;
         load.faults.store(false, Ordering::SeqCst);
         eprintln!("seed {seed}, rate {rate}: faults injected {injected}");
@@ -165,30 +234,36 @@ async fn run(rate: f64, seed: u64, fast_sweeps: bool) {
     }
     // A crash right after the window: whatever was in flight is cut again.
     server.kill_9();
-    let _server = start();
+    let server = start();
     let restarted = Instant::now();
     load.wait_up_as(&ctx_keys).await;
+    let conversions = convert_the_rest(&load, &clicked).await;
+    let answers: Vec<Answer> = clicked.iter().map(|(a, _, _)| *a).collect();
+    let goal = Settle {
+        answers: &answers,
+        conversions,
+        receiver: &receiver,
+    };
 
     let redirected = answers.iter().filter(|a| **a == Answer::Redirected).count();
-    let mut last = (BTreeMap::new(), -1, Value::Null);
+    let mut last = (BTreeMap::new(), -1, Value::Null, -1);
     let mut behind_seen = false;
     while restarted.elapsed() < SETTLE {
         last = counted(&load).await;
         behind_seen |= last.2["behindSeconds"].as_i64().unwrap_or(0) > 0;
-        match settled(&answers, &last.0, last.1) {
-            // Final only once the service says nothing is pending (a copy still on its way
-            // would count twice after this point).
-            Ok(true) if last.2["pendingSince"].is_null() => break,
-            Ok(true) => tokio::time::sleep(Duration::from_millis(500)).await,
+        match goal.reached(&last) {
+            Ok(true) => break,
             Ok(false) => tokio::time::sleep(Duration::from_millis(500)).await,
             Err(double) => panic!("seed {seed}, rate {rate}: {double}"),
         }
     }
     let took = restarted.elapsed();
-    let (by_sub1, total, freshness) = &last;
+    let (by_sub1, total, freshness, counted_conversions) = &last;
     eprintln!(
-        "seed {seed}, rate {rate}: {redirected} of {CLICKS} clicks answered 302, {total} counted, \
-         settled {took:?} after the restart (freshness then {freshness}; behind seen: {behind_seen})"
+        "seed {seed}, rate {rate}: {redirected} of {CLICKS} clicks answered 302, {total} counted; \
+         {conversions} conversions, {counted_conversions} counted, webhooks {:?}; \
+         settled {took:?} after the restart ending the window (freshness then {freshness}; behind seen: {behind_seen})",
+        delivered(&receiver)
     );
     let missing: Vec<String> = answers
         .iter()
@@ -196,51 +271,74 @@ async fn run(rate: f64, seed: u64, fast_sweeps: bool) {
         .filter(|(i, a)| **a == Answer::Redirected && by_sub1.get(&format!("c{i}")) != Some(&1))
         .map(|(i, _)| format!("c{i}"))
         .collect();
-    let summed: i64 = by_sub1.values().sum();
-    eprintln!(
-        "seed {seed}: answered but not counted {missing:?}; rows sum to {summed}, funnel {total}"
+    eprintln!("seed {seed}: answered but not counted {missing:?}");
+    assert!(
+        conversions >= 600 || rate > 0.1,
+        "at least 600 conversions: {conversions}"
     );
     assert_eq!(
-        (
-            settled(&answers, by_sub1, *total),
-            freshness["pendingSince"].is_null()
-        ),
-        (Ok(true), true),
-        "seed {seed}, rate {rate}: every click answered 302 counts once within {SETTLE:?}: \
-         {redirected} answered, {total} counted"
+        goal.reached(&last),
+        Ok(true),
+        "seed {seed}, rate {rate}: every click answered 302, every conversion and its webhook \
+         counted once within {SETTLE:?} of the end of the window: {redirected} answered, {total} \
+         counted; {conversions} conversions, {counted_conversions} counted, webhooks {:?}",
+        delivered(&receiver)
     );
     // Nothing more arrives later (a late copy would count twice).
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let (again, total_again, _) = counted(&load).await;
+    let again = counted(&load).await;
     assert_eq!(
-        (&again, total_again),
-        (by_sub1, *total),
+        (&again.0, again.1, again.3),
+        (by_sub1, *total, *counted_conversions),
         "nothing counted late"
     );
+    assert_eq!(
+        delivered(&receiver),
+        (conversions, conversions),
+        "no webhook late"
+    );
+    // The running balances and indexes match the lines (issue 43), the server stopped.
+    drop(server);
+    crate::chaos::ledger_check(&backend, dir.path());
 }
 
 // One run per test, so the runner takes them side by side (most of a run is waiting on
-// slowed answers, not CPU). Each seed draws its own mix of faults.
+// slowed answers, not CPU). Each seed draws its own mix of faults. CI runs one seed of each
+// rate; the second seed of each is the benchmark's (`scripts/bench.sh settle`, which runs them
+// with `--run-ignored`, on moto and on DynamoDB Local): six runs take some 12 minutes.
 
-/// 5 % of calls failing, aimed at the click path; the outbox swept every second.
+/// No faults: only the kills.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_click_counts_once_at_5_percent_faults_seed_4201() {
-    run(0.05, 4201, true).await;
+async fn every_click_and_conversion_settles_after_kills_seed_4205() {
+    run(0.0, 4205).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_click_counts_once_at_5_percent_faults_seed_4202() {
-    run(0.05, 4202, true).await;
+#[ignore = "the benchmark's second seed: scripts/bench.sh settle"]
+async fn every_click_and_conversion_settles_after_kills_seed_4206() {
+    run(0.0, 4206).await;
 }
 
-/// 20 %, the outbox swept every second.
+/// 5 % of calls failing, aimed at the click path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_click_counts_once_at_20_percent_faults_seed_4203() {
-    run(0.20, 4203, true).await;
+async fn every_click_and_conversion_settles_at_5_percent_faults_seed_4201() {
+    run(0.05, 4201).await;
 }
 
-/// 20 %, with the server's own sweep interval and entry age: the two-minute bound as shipped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_click_counts_once_at_20_percent_faults_seed_4204_default_sweeps() {
-    run(0.20, 4204, false).await;
+#[ignore = "the benchmark's second seed: scripts/bench.sh settle"]
+async fn every_click_and_conversion_settles_at_5_percent_faults_seed_4202() {
+    run(0.05, 4202).await;
+}
+
+/// 20 % of calls failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_click_and_conversion_settles_at_20_percent_faults_seed_4203() {
+    run(0.20, 4203).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "the benchmark's second seed: scripts/bench.sh settle"]
+async fn every_click_and_conversion_settles_at_20_percent_faults_seed_4204() {
+    run(0.20, 4204).await;
 }

@@ -711,6 +711,13 @@ fn queues_have_dead_letter_queues_and_workers_report_partial_batch_failures() {
             .unwrap_or_else(|| panic!("{queue_id}: a redrive policy to a dead-letter queue"));
         assert_eq!(resources[dlq]["Type"], "AWS::SQS::Queue");
         assert!(q["Properties"]["RedrivePolicy"]["maxReceiveCount"].as_u64() > Some(1));
+        // The outbox leaves a confirmed event to the queue as long as the queue keeps it.
+        if queue == QueueName::Events {
+            assert_eq!(
+                q["Properties"]["MessageRetentionPeriod"].as_u64(),
+                Some(tenx_shared::kernel::outbox::QUEUE_HOLD.as_secs())
+            );
+        }
         // The events consumer dead-letters an outbox entry on the queue's last delivery
         // (issue 58): its count is the queue's.
         assert_eq!(
