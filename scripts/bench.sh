@@ -556,8 +556,9 @@ backtest() {
 }
 
 # settle: every chaos_clicks run, the ignored second seeds included, one at a time (as CI runs
-# its three), on moto or with DynamoDB on DynamoDB Local; each run prints how long after the
-# restart that ends its fault window the clicks, conversions and webhooks settled.
+# its three), and the drain of a 1,000-event backlog, on moto or with DynamoDB on DynamoDB
+# Local; each run prints how long after the restart that ends its fault window the clicks,
+# conversions and webhooks settled, and the drain how long its events and webhooks took.
 settle() {
   case "${BENCH_SETTLE_BACKEND:-aws}" in aws|dynamodb-local) ;;
     *) echo "BENCH_SETTLE_BACKEND: aws (moto) or dynamodb-local" >&2; exit 2 ;; esac
@@ -572,9 +573,10 @@ settle() {
     trap 'kill $(cat .venv/moto.pid) $(cat .venv/dynamodb-local.pid) 2>/dev/null || true' EXIT
   fi
   echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); backend ${BENCH_SETTLE_BACKEND:-aws}"
-  TENX_TEST_BACKEND=aws cargo nextest run --profile ci --all-features --run-ignored all \
-    --test-threads 1 --no-capture -E 'binary(api) & test(/^chaos_clicks::/)' 2>&1 |
-    tee "$OUT/settle-${BENCH_SETTLE_BACKEND:-aws}.log" | grep -E '^seed [0-9]+, rate|PASS|FAIL'
+  TENX_TEST_BACKEND=aws TENX_CHAOS_CONVERT_EVERY=1 cargo nextest run --profile ci --all-features --run-ignored all \
+    --test-threads 1 --no-capture \
+    -E 'binary(api) & (test(/^chaos_clicks::/) | test(/^backlog::a_backlog_of_1000/))' 2>&1 |
+    tee "$OUT/settle-${BENCH_SETTLE_BACKEND:-aws}.log" | grep -E '^seed [0-9]+, rate|^drain of|PASS|FAIL'
 }
 
 case "$MODE" in

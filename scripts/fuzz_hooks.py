@@ -68,6 +68,13 @@ The rules (positive cases only):
               `PayoutSettingsRequest`): a positive case gets valid details of its type (and its
               partner is created first); a batch's `executionDate` is today or later
               (`PayoutBatchRequest`): a generated one becomes 2099-01-01.
+  emails      an application's and a partner's email pass RFC 5321's shape as the `email_address`
+              crate reads it (a local part of at most 64 characters, domain labels of at most 63)
+              and refuse markup characters (`Email`, `PartnerEmail`, issue 57): a generated one
+              outside that becomes partner@pub.example.
+  lead ids    a public lead may not name a customer id anyone can derive from a buyer (`email:`,
+              `shopify:`, `import:` in any case, or any id holding an `@`: `LeadRequest`,
+              issue 57): such a generated id becomes `cus_` and its digest.
   integers    JSON Schema's `integer` includes `3.0`; the API reads an integer only as written
               without a fraction or exponent (openapi.yaml's `info.description`): integral
               floats in a body, and `limit=3.0`, are written as integers.
@@ -162,6 +169,10 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
         for name in ("metadata", "data"):
             if isinstance(free.get(name), (dict, list)):
                 free[name] = within_doubles(free[name])
+    if method == "POST" and path == "/v2/public/leads" and isinstance(body.get("customerId"), str):
+        body["customerId"] = fit_lead_customer(body["customerId"])
+    if path in PERSON_EMAILS and isinstance(body.get("email"), str):
+        body["email"] = fit_email(body["email"])
     if method == "POST" and path in ("/v2/public/leads", "/v2/handles/{handle}/customers"):
         body["ctx"] = CTX
         for name in ("couponCode", "partnerId", "campaignId"):
@@ -240,6 +251,34 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
     elif method == "POST" and path == "/v2/handles/{handle}/webhooks":
         if isinstance(body.get("endpointUrl"), str):
             body["endpointUrl"] = public_endpoint(body["endpointUrl"])
+
+
+# The routes that store an email a person typed, under the one address rule (domain::email).
+PERSON_EMAILS = (
+    "/v2/handles/{handle}/partners",
+    "/v2/handles/{handle}/partners/{partnerId}",
+    "/v2/public/programs/{handle}/applications",
+)
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+
+
+def fit_email(raw: str) -> str:
+    """A generated address the rule takes, kept; any other becomes one it takes."""
+    ok = EMAIL.match(raw) and len(raw) <= 254 and ".." not in raw and not raw.startswith(".")
+    return raw if ok and not raw.split("@")[0].endswith(".") else "partner@pub.example"
+
+
+RESERVED_CUSTOMER = re.compile(r"^(email|shopify|import):", re.IGNORECASE)
+
+
+def fit_lead_customer(raw: str) -> str:
+    """An id a public lead may bind: a derivable one becomes `cus_` and its digest."""
+    if "@" in raw or RESERVED_CUSTOMER.match(raw):
+        return "cus_" + hashlib.sha256(raw.encode()).hexdigest()[:24]
+    return raw
 
 
 PAYOUT_DETAILS = {

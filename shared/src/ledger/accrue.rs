@@ -161,6 +161,18 @@ pub async fn accrue(
     handle: &Handle,
     c: &ConversionData,
 ) -> Result<Option<Commission>, StoreError> {
+    let mut memo = crate::ledger::confidence::Memo::default();
+    accrue_in(io, risk, (handle, &mut memo), c).await
+}
+
+/// [`accrue`] within a batch: the campaign's confidence read once per campaign and day of
+/// `memo` (the events consumer's batch).
+pub async fn accrue_in(
+    io: Io<'_>,
+    risk: &dyn RiskHolds,
+    (handle, memo): (&Handle, &mut crate::ledger::confidence::Memo),
+    c: &ConversionData,
+) -> Result<Option<Commission>, StoreError> {
     let id = CommissionId::of_conversion(&c.conversion_id);
     if let Some(existing) = crate::ledger::get(io.store.as_ref(), handle, &id).await? {
         return Ok(Some(existing));
@@ -169,8 +181,9 @@ pub async fn accrue(
         return Ok(None);
     };
     let received_ms = facts(c, Standing::default()).received_ms;
+    let store = io.store.as_ref();
     let confidence =
-        crate::ledger::confidence::at(io.store.as_ref(), handle, &t.campaign, received_ms).await?;
+        crate::ledger::confidence::at_memo(store, handle, &t.campaign, received_ms, memo).await?;
     let counts = t.plan.counts_month(&c.event_type);
     for attempt in 0..TALLY_TRIES {
         let month = match counts {

@@ -21,11 +21,14 @@ impl EventSink for CommissionsSink {
     }
 
     async fn apply(&self, state: &AppState, events: &[Event]) -> anyhow::Result<()> {
+        // One read of a campaign's confidence per day for the batch, not one per conversion.
+        let mut confidence = crate::ledger::confidence::Memo::default();
         for event in events {
             match event.kind {
                 EventType::ConversionCreated => {
                     let data: ConversionData = event.payload()?;
-                    accrue::accrue(state.io(), self.risk, &event.handle, &data).await?;
+                    let at = (&event.handle, &mut confidence);
+                    accrue::accrue_in(state.io(), self.risk, at, &data).await?;
                 }
                 EventType::ConversionReversed => {
                     let data: ReversalData = event.payload()?;

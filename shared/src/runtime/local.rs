@@ -219,15 +219,10 @@ impl LocalRuntime {
     }
 }
 
-/// Batches of events the local server applies at once. The sinks dedupe by event id and commit
-/// with conditions, so batches may run side by side (as Lambda invocations do); one at a time,
-/// a backlog of 1,000 conversion events on a DynamoDB emulator drained at one batch per round
-/// trip chain (issue 58). Four keep both cores busy on the embedded store (its group commit
-/// takes their transactions together) and hide the network's waits on DynamoDB.
-pub const EVENT_BATCHES_IN_FLIGHT: usize = 4;
-
 /// One consumer of the local server: the webhook deliveries run concurrently (bounded by
-/// `TENX_DELIVERY_CONCURRENCY`), the events [`EVENT_BATCHES_IN_FLIGHT`] batches at a time.
+/// `TENX_DELIVERY_CONCURRENCY`), the events a batch at a time. (Four batches at once were
+/// measured on a backlog of one partner's 1,000 conversions, issue 58: no faster, their
+/// ledger transactions meet on the partner's balances.)
 fn run_consumer(
     state: &AppState,
     handler: Arc<dyn crate::kernel::consume::BatchHandler>,
@@ -240,12 +235,7 @@ fn run_consumer(
                 crate::runtime::workers::local::run_concurrent(queue, handler, idle, in_flight)
                     .await;
             }
-            QueueName::Events => {
-                let pollers = (0..EVENT_BATCHES_IN_FLIGHT).map(|_| {
-                    crate::runtime::workers::local::run(queue.clone(), handler.clone(), idle)
-                });
-                futures::future::join_all(pollers).await;
-            }
+            QueueName::Events => crate::runtime::workers::local::run(queue, handler, idle).await,
         }
     }
 }
