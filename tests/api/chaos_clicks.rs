@@ -81,7 +81,7 @@ async fn click(load: &Load, i: usize) -> (Answer, Option<String>, bool) {
     let Some(ctx) = load.click_at(&format!("/launch?sub1=c{i}")).await else {
         return (Answer::NotAnswered, None, false);
     };
-    if i % convert_every() != 0 {
+    if !i.is_multiple_of(convert_every()) {
         return (Answer::Redirected, None, true);
     }
     let converted = load.convert(&ctx, &format!("order-c{i}")).await;

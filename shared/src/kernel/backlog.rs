@@ -6,9 +6,8 @@
 
 use serde::Serialize;
 
-use crate::kernel::events::OutboxKey;
 use crate::platform::queue::{Depth, Queue, QueueError, QueueName};
-use crate::platform::store::{Query, SkRange, Store, StoreError, for_each_item, keys};
+use crate::platform::store::{Store, StoreError};
 
 /// The pipeline's backlog now.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -46,38 +45,19 @@ pub enum BacklogError {
     Queue(#[from] QueueError),
 }
 
-/// Reads the backlog: every outbox entry (ONE query per 1,000, per shard), the outbox's dead
-/// letters (ONE query per 1,000), and each queue's depth. An operator's read, never a request's.
+/// Reads the backlog: the outbox's census ([`crate::kernel::outbox::census`]) and each queue's
+/// depth. An operator's read, never a request's.
 pub async fn read(store: &dyn Store, queue: &dyn Queue) -> Result<Backlog, BacklogError> {
-    let mut backlog = Backlog::default();
-    let mut oldest: Option<i64> = None;
-    for shard in 0..keys::OUTBOX_SHARDS {
-        let (pk, _) = keys::outbox(shard, 0, "");
-        for_each_item::<StoreError>(store, Query::all(pk), |item| {
-            backlog.pending += 1;
-            let key: Option<OutboxKey> = serde_json::from_value(item.doc["outbox"].clone()).ok();
-            if key.is_none_or(|k| k.enqueued_at == 0) {
-                backlog.not_enqueued += 1;
-            }
-            let at = item.sk.get(..13).and_then(|t| t.parse::<i64>().ok());
-            oldest = oldest.into_iter().chain(at).min();
-            Ok(std::ops::ControlFlow::Continue(()))
-        })
-        .await?;
-    }
-    backlog.oldest = oldest.map(crate::domain::time::unix_millis_to_rfc3339);
-    let dead = Query {
-        pk: keys::OUTBOX_DEAD_PK.to_owned(),
-        range: SkRange::All,
-        limit: 1000,
-        after: None,
-        descending: false,
+    let census = crate::kernel::outbox::census(store).await?;
+    let mut backlog = Backlog {
+        pending: census.pending,
+        not_enqueued: census.not_enqueued,
+        oldest: census
+            .oldest_ms
+            .map(crate::domain::time::unix_millis_to_rfc3339),
+        dead_letters: census.dead_letters,
+        ..Backlog::default()
     };
-    for_each_item::<StoreError>(store, dead, |_| {
-        backlog.dead_letters += 1;
-        Ok(std::ops::ControlFlow::Continue(()))
-    })
-    .await?;
     backlog.events_queue = queue.depth(QueueName::Events).await?;
     backlog.deliveries_queue = queue.depth(QueueName::Deliveries).await?;
     Ok(backlog)

@@ -385,6 +385,46 @@ async fn dead_letter(store: &dyn Store, item: &Item, why: &str) -> Result<(), St
     }
 }
 
+/// What the outbox holds, counted (`tenx status`, issue 58).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Census {
+    /// Entries: events committed whose consumer has not applied them yet.
+    pub pending: u64,
+    /// Of those, the ones the queue never confirmed taking.
+    pub not_enqueued: u64,
+    /// The oldest entry's time (unix ms).
+    pub oldest_ms: Option<i64>,
+    /// Entries given up on (the dead letters).
+    pub dead_letters: u64,
+}
+
+/// Counts every entry and dead letter: ONE query per 1,000 entries, per shard, and per 1,000
+/// dead letters. An operator's read, never a request's.
+pub async fn census(store: &dyn Store) -> Result<Census, StoreError> {
+    use crate::platform::store::for_each_item;
+    let mut census = Census::default();
+    for shard in 0..keys::OUTBOX_SHARDS {
+        let (pk, _) = keys::outbox(shard, 0, "");
+        for_each_item::<StoreError>(store, Query::all(pk), |item| {
+            census.pending += 1;
+            let key: Option<OutboxKey> = serde_json::from_value(item.doc["outbox"].clone()).ok();
+            if key.is_none_or(|k| k.enqueued_at == 0) {
+                census.not_enqueued += 1;
+            }
+            let at = item.sk.get(..13).and_then(|t| t.parse::<i64>().ok());
+            census.oldest_ms = census.oldest_ms.into_iter().chain(at).min();
+            Ok(std::ops::ControlFlow::Continue(()))
+        })
+        .await?;
+    }
+    for_each_item::<StoreError>(store, Query::all(keys::OUTBOX_DEAD_PK), |_| {
+        census.dead_letters += 1;
+        Ok(std::ops::ControlFlow::Continue(()))
+    })
+    .await?;
+    Ok(census)
+}
+
 /// The oldest outbox entry's time (unix ms): ONE query of one item per outbox shard.
 pub async fn oldest(store: &dyn Store) -> Result<Option<i64>, StoreError> {
     let mut oldest = None;
