@@ -14,6 +14,7 @@ mod endpoints;
 mod helpers;
 
 mod access_matrix;
+mod accrual_batches;
 mod analytics;
 mod backlog;
 mod bots;

@@ -234,7 +234,7 @@ async fn backoff(attempt: u32) {
 /// when it pays something or waits for its rate (it is that day's conversion whenever the rate
 /// comes); its amount counts on the month once it is known (a line computed again takes only
 /// that).
-fn cap_ops(
+pub(crate) fn cap_ops(
     handle: &Handle,
     line: &Commission,
     plan: &Plan,

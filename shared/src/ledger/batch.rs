@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 
 use crate::domain::Handle;
+use crate::kernel::emit::Emit;
+use crate::kernel::io::Io;
 use crate::ledger::model::Commission;
 use crate::ledger::running::merged;
 use crate::platform::store::{MAX_TRANSACT_OPS, Store, StoreError, WriteOp};
@@ -43,12 +45,53 @@ pub async fn update_many(
     Ok(out)
 }
 
-/// The lines of one transaction and their writes, merged; `at` finds an item's write.
+/// A new line to create with others ([`create_many`]): its writes (its put-if-absent first),
+/// its `commission.created` event, and what it came from (`source`, handed back when its
+/// transaction is refused).
+pub struct Draft<S> {
+    pub line: Commission,
+    pub ops: Vec<WriteOp>,
+    pub emit: Emit,
+    pub source: S,
+}
+
+/// Creates the drafted lines, as many to a transaction as fit (each line's event's outbox
+/// entry counted), their events sent together after each commit. Returns the sources of the
+/// lines whose transaction was refused (one of its lines there already, a cap met, a counter
+/// moved): none of those was written, and each is for the caller to create one by one.
+/// Round trips: ONE transaction and ONE send per transaction's worth, ONE confirmation per line.
+pub async fn create_many<S>(
+    io: Io<'_>,
+    handle: &Handle,
+    drafts: Vec<Draft<S>>,
+) -> Result<Vec<S>, StoreError> {
+    let mut refused = Vec::new();
+    let mut batch = Batch::default();
+    let mut sources = Vec::new();
+    for d in drafts {
+        if !batch.fits_with_emit(&d.ops) {
+            refused.extend(
+                batch
+                    .create(io, handle, std::mem::take(&mut sources))
+                    .await?,
+            );
+        }
+        batch.emits.push(d.emit);
+        batch.add(d.line, d.ops);
+        sources.push(d.source);
+    }
+    refused.extend(batch.create(io, handle, sources).await?);
+    Ok(refused)
+}
+
+/// The lines of one transaction and their writes, merged; `at` finds an item's write; `emits`:
+/// the events of lines it creates (an outbox entry each in the transaction).
 #[derive(Default)]
 struct Batch {
     lines: Vec<Commission>,
     ops: Vec<WriteOp>,
     at: HashMap<(String, String), usize>,
+    emits: Vec<Emit>,
 }
 
 /// An unconditional counter add: the one kind of write two lines may share (summed).
@@ -59,16 +102,33 @@ fn is_plain_add(op: &WriteOp) -> bool {
 impl Batch {
     /// Whether `ops` join the batch and still name each item once, within the limit.
     fn fits(&self, ops: &[WriteOp]) -> bool {
+        self.new_items(ops)
+            .is_some_and(|new| self.ops.len() + new <= MAX_TRANSACT_OPS)
+    }
+
+    /// [`Self::fits`] with one more outbox entry (a created line's event); an empty batch takes
+    /// any line.
+    fn fits_with_emit(&self, ops: &[WriteOp]) -> bool {
+        let items = self.ops.len() + self.emits.len() + 1;
+        self.lines.is_empty()
+            || self
+                .new_items(ops)
+                .is_some_and(|new| items + new <= MAX_TRANSACT_OPS)
+    }
+
+    /// How many items `ops` add to the batch; `None`: one names an item the batch writes
+    /// otherwise than by a plain add.
+    fn new_items(&self, ops: &[WriteOp]) -> Option<usize> {
         let mut new = 0;
         for op in ops {
             let (pk, sk) = op.key();
             match self.at.get(&(pk.to_owned(), sk.to_owned())) {
                 Some(&i) if is_plain_add(op) && is_plain_add(&self.ops[i]) => {}
-                Some(_) => return false,
+                Some(_) => return None,
                 None => new += 1,
             }
         }
-        self.ops.len() + new <= MAX_TRANSACT_OPS
+        Some(new)
     }
 
     fn add(&mut self, line: Commission, ops: Vec<WriteOp>) {
@@ -102,6 +162,33 @@ impl Batch {
             Err(e) => return Err(e),
         }
         Ok(())
+    }
+}
+
+impl Batch {
+    /// Creates what the batch holds (if anything) with its events and empties it; `sources`
+    /// are its lines' (in order). Returns them all when the transaction was refused.
+    async fn create<S>(
+        &mut self,
+        io: Io<'_>,
+        handle: &Handle,
+        sources: Vec<S>,
+    ) -> Result<Vec<S>, StoreError> {
+        if self.lines.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.lines.clear();
+        self.at.clear();
+        let (ops, emits) = (
+            std::mem::take(&mut self.ops),
+            std::mem::take(&mut self.emits),
+        );
+        match crate::ledger::emit::commit(io, handle, ops, emits).await {
+            Ok(()) => Ok(Vec::new()),
+            Err(StoreError::TxConflict { .. }) => Ok(sources),
+            Err(StoreError::Unavailable(why)) if why.contains("(contended:") => Ok(sources),
+            Err(e) => Err(e),
+        }
     }
 }
 

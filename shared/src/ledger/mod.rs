@@ -8,6 +8,7 @@
 //! path.
 
 pub mod accrue;
+pub mod accrue_many;
 pub mod balances;
 pub mod batch;
 pub mod check;

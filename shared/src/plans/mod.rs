@@ -101,6 +101,30 @@ pub async fn in_force_at(
     }
 }
 
+/// A campaign's newest versions, as [`in_force_among`] reads them: a batch of conversions of
+/// one campaign reads them once (issue 58). Round trips: ONE query.
+pub async fn recent(
+    store: &dyn Store,
+    handle: &Handle,
+    campaign: &CampaignId,
+) -> Result<Vec<Plan>, StoreError> {
+    newest(store, handle, campaign, RECENT, None).await
+}
+
+/// How many versions [`recent`] reads.
+pub const RECENT: usize = 20;
+
+/// The version of `recent` (newest first, from [`recent`]) in force at `at_ms`, as
+/// [`in_force_at`] finds it. `Err(())`: older than every version read while more exist (ask
+/// [`in_force_at`]).
+pub fn in_force_among(recent: &[Plan], at_ms: i64) -> Result<Option<&Plan>, ()> {
+    match recent.iter().find(|p| p.effective_ms() <= at_ms) {
+        Some(plan) => Ok(Some(plan)),
+        None if recent.len() == RECENT => Err(()),
+        None => Ok(None),
+    }
+}
+
 /// The item of `plan`'s version (its campaign's partition in the handle's plans).
 pub fn version_item(handle: &Handle, plan: &Plan) -> Result<Item, StoreError> {
     Ok(Item::new(
