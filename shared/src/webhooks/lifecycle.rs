@@ -189,20 +189,20 @@ pub async fn remove(
         });
     }
     let h = handle;
-    let (stats_pk, stats_sk) = keys::webhook_stats(h, id);
-    let ops = vec![
+    let mut ops = vec![WriteOp::Delete {
+        pk: keys::handle_pk(h),
+        sk: keys::webhook_sk(id),
+        cond: Cond::Exists,
+    }];
+    ops.extend((0..keys::WEBHOOK_STATS_SHARDS).map(|shard| {
+        let (pk, sk) = keys::webhook_stats(h, id, shard);
         WriteOp::Delete {
-            pk: keys::handle_pk(h),
-            sk: keys::webhook_sk(id),
-            cond: Cond::Exists,
-        },
-        WriteOp::Delete {
-            pk: stats_pk,
-            sk: stats_sk,
+            pk,
+            sk,
             cond: Cond::None,
-        },
-        subscription_count(h, -1, None),
-    ];
+        }
+    }));
+    ops.push(subscription_count(h, -1, None));
     match store.transact(ops).await {
         Ok(()) => Ok(()),
         Err(StoreError::TxConflict { index: 0, .. }) => {

@@ -180,15 +180,13 @@ pub async fn read_counts(
             })
             .await?;
         for item in &page.items {
-            if let Some(id) = item.sk.strip_prefix("S#") {
-                counts.insert(
-                    id.to_owned(),
-                    DeliveryCounts {
-                        success_count: item.counter(DELIVERED),
-                        failure_count: item.counter(FAILED),
-                        failed_attempts: item.counter(FAILED_ATTEMPTS),
-                    },
-                );
+            // A subscription's counters are spread over shards (`keys::webhook_stats`): summed.
+            if let Some(sharded) = item.sk.strip_prefix("S#") {
+                let id = sharded.split_once('#').map_or(sharded, |(id, _)| id);
+                let sum: &mut DeliveryCounts = counts.entry(id.to_owned()).or_default();
+                sum.success_count += item.counter(DELIVERED);
+                sum.failure_count += item.counter(FAILED);
+                sum.failed_attempts += item.counter(FAILED_ATTEMPTS);
             }
         }
         match page.next {

@@ -13,6 +13,7 @@ use super::send::SendOutcome;
 use super::subscription::Subscription;
 use crate::domain::time::Timestamp;
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys, to_doc};
+use sha2::Digest as _;
 
 /// What an attempt settled to, computed once and written in every round.
 pub(super) struct Settled {
@@ -170,7 +171,10 @@ impl Settled {
     }
 
     fn stats_add(&self, m: &DeliveryMessage) -> WriteOp {
-        let (pk, sk) = keys::webhook_stats(&m.handle, &m.subscription_id);
+        // The shard by the event (any would do: the claim makes the outcome count once).
+        let digest = sha2::Sha256::digest(m.event_id.as_str().as_bytes());
+        let shard = digest[0] % keys::WEBHOOK_STATS_SHARDS;
+        let (pk, sk) = keys::webhook_stats(&m.handle, &m.subscription_id, shard);
         let mut deltas = Vec::new();
         if self.succeeded {
             deltas.push((log::DELIVERED.to_owned(), 1));
