@@ -122,8 +122,10 @@ impl TermsMemo {
         };
         let received = c.received_at.millis();
         let plan = match plans::in_force_among(&known.plans, received) {
-            Ok(plan) => plan.cloned(),
-            Err(()) => plans::in_force_at(store, handle, &campaign_id, received).await?,
+            plans::Among::Found(plan) => plan.cloned(),
+            plans::Among::Older => {
+                plans::in_force_at(store, handle, &campaign_id, received).await?
+            }
         };
         Ok(plan.map(|plan| Terms {
             campaign_id,

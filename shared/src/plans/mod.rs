@@ -114,14 +114,21 @@ pub async fn recent(
 /// How many versions [`recent`] reads.
 pub const RECENT: usize = 20;
 
+/// What [`in_force_among`] found.
+pub enum Among<'a> {
+    /// The version in force (`None`: none was yet).
+    Found(Option<&'a Plan>),
+    /// Older than every version read while more exist: ask [`in_force_at`].
+    Older,
+}
+
 /// The version of `recent` (newest first, from [`recent`]) in force at `at_ms`, as
-/// [`in_force_at`] finds it. `Err(())`: older than every version read while more exist (ask
-/// [`in_force_at`]).
-pub fn in_force_among(recent: &[Plan], at_ms: i64) -> Result<Option<&Plan>, ()> {
+/// [`in_force_at`] finds it.
+pub fn in_force_among(recent: &[Plan], at_ms: i64) -> Among<'_> {
     match recent.iter().find(|p| p.effective_ms() <= at_ms) {
-        Some(plan) => Ok(Some(plan)),
-        None if recent.len() == RECENT => Err(()),
-        None => Ok(None),
+        Some(plan) => Among::Found(Some(plan)),
+        None if recent.len() == RECENT => Among::Older,
+        None => Among::Found(None),
     }
 }
 
