@@ -294,3 +294,204 @@ impl Mailer for Counting {
         self.outcome.clone()
     }
 }
+
+/// The admin's view: `GET …/mail` newest first with its status in words, the suppressions and
+/// their removal; the one-click unsubscribe: a GET shows a page and changes nothing, the POST
+/// turns the kind off (the next mail of it is `suppressed`), a forged token is refused.
+#[tokio::test]
+async fn admins_see_the_mail_and_a_recipient_unsubscribes_in_one_click() {
+    use tenx_shared::http::auth::Role;
+    let (app, _switch) = spawn_with_failing_queue().await;
+    let state = app.state();
+    let admin = app.token(&["acme"], Role::Admin);
+    let payout = |key: &str| Outgoing {
+        handle: Some(acme()),
+        to: Email::parse("to", "gil@example.org").unwrap(),
+        kind: MailKind::PayoutSent,
+        key: key.into(),
+        data: json!({"partnerName": "<script>Gil</script>", "amount": "1234.5", "currency": "EUR",
+            "statementUrl": "https://console.example/s/1"}),
+    };
+    tenx_shared::mail::enqueue(state.io(), payout("p1"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let mail = &app.sent_mail()[0];
+    assert_eq!(mail.subject, "Your payout of €1,234.50 was sent");
+    assert!(!mail.html.contains("<script>"), "escaped: {}", mail.html);
+    assert_eq!(
+        mail.list_unsubscribe_post.as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let link = mail.list_unsubscribe.clone().expect("List-Unsubscribe");
+    let link = link.trim_matches(['<', '>']).to_owned();
+    let path = link
+        .split_once("/v2/")
+        .map(|(_, p)| format!("/v2/{p}"))
+        .unwrap();
+
+    let listed: serde_json::Value = app
+        .client
+        .get(app.url("/v2/handles/acme/mail"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["status"], "sent", "{listed}");
+    assert_eq!(listed["items"][0]["kind"], "payout_sent");
+    assert_eq!(
+        listed["items"][0]["subject"],
+        "Your payout of €1,234.50 was sent"
+    );
+    let operator = app.token(&["acme"], Role::Operator);
+    let refused = app
+        .client
+        .get(app.url("/v2/handles/acme/mail"))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403, "admins only");
+
+    // A GET (a scanner following the link) changes nothing.
+    let page = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<form method=\"post\""));
+    tenx_shared::mail::enqueue(state.io(), payout("p2"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    assert_eq!(app.sent_mail().len(), 2, "still subscribed after the GET");
+    // A forged token is refused in the envelope.
+    let forged = path.replace("token=", "token=x");
+    let resp = app.client.post(app.url(&forged)).send().await.unwrap();
+    crate::helpers::assert_error(resp, 400, "invalid_request").await;
+    // The one-click POST turns payout mail off for this address with acme.
+    let done = app
+        .client
+        .post(app.url(&path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let id = tenx_shared::mail::enqueue(state.io(), payout("p3"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    assert_eq!(app.sent_mail().len(), 2, "no mail after unsubscribing");
+    assert_eq!(record(&app, &id).await.status, MailStatus::Suppressed);
+
+    // Suppressions: listed and lifted by an admin.
+    tenx_shared::mail::suppressions::suppress_op(
+        Some(&acme()),
+        "hal@example.org",
+        tenx_shared::mail::suppressions::Reason::Bounced,
+        None,
+    )
+    .map(|op| async { app.store.write(op).await.unwrap() })
+    .unwrap()
+    .await;
+    let url = app.url("/v2/handles/acme/mail/suppressions");
+    let listed: serde_json::Value = app
+        .client
+        .get(&url)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["email"], "hal@example.org", "{listed}");
+    assert_eq!(listed["items"][0]["reason"], "bounced");
+    let gone = app
+        .client
+        .delete(format!("{url}?email=hal@example.org"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 204);
+    let again = app
+        .client
+        .delete(format!("{url}?email=hal@example.org"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_error(again, 404, "not_found").await;
+    let bad = app
+        .client
+        .delete(format!("{url}?email=%3Cscript%3E"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_error(bad, 400, "invalid_request").await;
+}
+
+/// Branding: validated when set (an https logo, #rrggbb, an address), then used by the mail.
+#[tokio::test]
+async fn branding_is_validated_and_brands_the_mail() {
+    use tenx_shared::http::auth::Role;
+    let (app, _switch) = spawn_with_failing_queue().await;
+    let admin = app.token(&["acme"], Role::Admin);
+    let url = app.url("/v2/handles/acme/branding");
+    for (body, field) in [
+        (
+            json!({"name": "Acme", "logoUrl": "http://x.example/l.png"}),
+            "logoUrl",
+        ),
+        (json!({"name": "Acme", "color": "red"}), "color"),
+        (
+            json!({"name": "Acme", "replyTo": "not an address"}),
+            "replyTo",
+        ),
+        (json!({"name": ""}), "name"),
+    ] {
+        let resp = app
+            .client
+            .put(&url)
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let message = crate::helpers::assert_error(resp, 400, "invalid_request").await;
+        assert!(message.contains(field), "{body}: {message}");
+    }
+    let body = json!({"name": "Acme Shoes", "logoUrl": "https://acme.example/logo.png", "color": "#AA3300", "replyTo": "help@acme.example"});
+    let resp = app
+        .client
+        .put(&url)
+        .bearer_auth(&admin)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let got: serde_json::Value = app
+        .client
+        .get(&url)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["color"], "#aa3300");
+    tenx_shared::mail::enqueue(app.state().io(), sign_in("ivy@example.org", "b1"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let mail = &app.sent_mail()[0];
+    assert_eq!(mail.subject, "Sign in to Acme Shoes");
+    assert_eq!(mail.reply_to.as_deref(), Some("help@acme.example"));
+    assert!(mail.html.contains("#aa3300"));
+}
