@@ -495,3 +495,47 @@ async fn branding_is_validated_and_brands_the_mail() {
     assert_eq!(mail.reply_to.as_deref(), Some("help@acme.example"));
     assert!(mail.html.contains("#aa3300"));
 }
+
+/// `payout.paid` mails the partner's address (its record's) the amount, the reference and the
+/// statement's link; the same event applied twice (an at-least-once consumer) mails once.
+#[tokio::test]
+async fn a_paid_payout_mails_its_partner_once() {
+    use tenx_shared::http::auth::Role;
+    use tenx_shared::kernel::consume::EventSink;
+    use tenx_shared::kernel::events::{Event, EventType};
+    let (app, _switch) = spawn_with_failing_queue().await;
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"partnerId": "jo", "name": "Jo", "email": "jo@example.org"});
+    let created = op.create_partner(&body).await;
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+    let paid = Event::untyped(
+        EventType::PayoutPaid,
+        &acme(),
+        json!({"payoutId": "pay_0195570b8d3e7f1a2b4c6d8e0f1a2b3c", "partnerId": "jo",
+            "amount": "14.00", "currency": "USD", "paidAt": "2026-11-26T10:00:00Z",
+            "reference": "SEPA-1", "status": "paid"}),
+    );
+    let state = app.state();
+    let sink = tenx_shared::mail::sink::MailSink;
+    sink.apply(&state, std::slice::from_ref(&paid))
+        .await
+        .unwrap();
+    sink.apply(&state, std::slice::from_ref(&paid))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let sent = app.sent_mail();
+    assert_eq!(sent.len(), 1, "once per event");
+    let mail = &sent[0];
+    assert_eq!(
+        (mail.kind.as_str(), mail.to.as_str()),
+        ("payout_sent", "jo@example.org")
+    );
+    assert_eq!(mail.subject, "Your payout of $14.00 was sent");
+    assert!(mail.text.contains("Reference: SEPA-1"), "{}", mail.text);
+    assert!(mail.text.contains("26 November 2026"), "{}", mail.text);
+    assert!(
+        mail.text
+            .contains("/v2/handles/acme/payouts/pay_0195570b8d3e7f1a2b4c6d8e0f1a2b3c/statement")
+    );
+}

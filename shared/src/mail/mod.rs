@@ -21,6 +21,7 @@ pub mod limits;
 pub mod model;
 pub mod preferences;
 pub mod render;
+pub mod sink;
 pub mod suppressions;
 pub mod sweep;
 pub mod unsubscribe;

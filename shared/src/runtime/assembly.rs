@@ -15,6 +15,8 @@ pub fn sinks() -> Vec<Arc<dyn EventSink>> {
             risk: &crate::risk::Holds,
         }),
         Arc::new(crate::webhooks::fanout::WebhookFanout),
+        // Mail of the events that send it (issue 59), queued once per event.
+        Arc::new(crate::mail::sink::MailSink),
     ]
 }
 
