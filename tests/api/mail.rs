@@ -539,3 +539,83 @@ async fn a_paid_payout_mails_its_partner_once() {
             .contains("/v2/handles/acme/payouts/pay_0195570b8d3e7f1a2b4c6d8e0f1a2b3c/statement")
     );
 }
+
+/// SES v2 on the emulator (moto, the AWS backend's runs only: it is about one engine): the mail
+/// goes out as one raw message, read back through moto's own API (`/moto-api/data.json`, the
+/// `ses` backend's `RawMessage`s) with its Message-ID and kind; a sender SES has not verified
+/// is refused for good: the mail is `suppressed` with SES's words, nothing sent.
+#[tokio::test]
+async fn ses_sends_the_raw_message_and_a_refusal_suppresses() {
+    if !crate::helpers::on_aws() {
+        return;
+    }
+    let endpoint = crate::helpers::aws_endpoint();
+    let domain = format!(
+        "m{}.example.com",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    let client = tenx_shared::platform::http_client::builder()
+        .build()
+        .unwrap();
+    let made = client
+        .post(format!("{endpoint}/v2/email/identities"))
+        .header("authorization", "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ses/aws4_request, SignedHeaders=host, Signature=x")
+        .json(&json!({"EmailIdentity": domain}))
+        .send()
+        .await
+        .unwrap();
+    assert!(made.status().is_success(), "{}", made.text().await.unwrap());
+    let mut config = test_config();
+    config.mail.url = Some(tenx_shared::platform::mail::MailUrl::Ses {
+        endpoint: Some(endpoint.clone()),
+    });
+    config.mail.from = Some(format!("mail@{domain}"));
+    let (app, _switch) = spawn_with_failing_queue_config(config.clone()).await;
+    let state = app.state();
+    let to = format!("kim-{}@example.org", uuid::Uuid::new_v4().simple());
+    let id = tenx_shared::mail::enqueue(state.io(), sign_in(&to, "ses-1"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let rec = record(&app, &id).await;
+    assert_eq!(rec.status, MailStatus::Sent, "{rec:?}");
+    assert!(
+        rec.provider_id.is_some(),
+        "SES's message id kept (its bounces name it)"
+    );
+    let data: serde_json::Value = client
+        .get(format!("{endpoint}/moto-api/data.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let message_id = rec.message_id.clone().unwrap();
+    let sent: Vec<&serde_json::Value> = data["ses"]["RawMessage"]
+        .as_array()
+        .expect("moto's sent messages")
+        .iter()
+        .filter(|m| m["raw_data"].as_str().unwrap_or("").contains(&message_id))
+        .collect();
+    assert_eq!(sent.len(), 1, "one message for one event");
+    let raw = sent[0]["raw_data"].as_str().unwrap();
+    let read = tenx_shared::platform::mail::read_message(raw.as_bytes()).unwrap();
+    assert_eq!(
+        (read.kind.as_str(), read.to.as_str()),
+        ("sign_in", to.as_str())
+    );
+    assert_eq!(sent[0]["source"], format!("mail@{domain}"));
+
+    // Another sender, never verified: SES rejects the message for good.
+    let mut refused = config;
+    refused.mail.from = Some("mail@unverified.example.net".into());
+    let (other, _s) = spawn_with_failing_queue_config(refused).await;
+    let id = tenx_shared::mail::enqueue(other.state().io(), sign_in(&to, "ses-2"))
+        .await
+        .unwrap();
+    other.deliver_mail().await;
+    let rec = record(&other, &id).await;
+    assert_eq!(rec.status, MailStatus::Suppressed, "{rec:?}");
+    assert!(rec.error.unwrap().contains("SES refused it"));
+}
