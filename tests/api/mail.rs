@@ -619,3 +619,77 @@ async fn ses_sends_the_raw_message_and_a_refusal_suppresses() {
     assert_eq!(rec.status, MailStatus::Suppressed, "{rec:?}");
     assert!(rec.error.unwrap().contains("SES refused it"));
 }
+
+/// SES's bounce event, as SNS delivers it to the mail-events queue: the address is suppressed
+/// (listed with the server's words), the message becomes `bounced`, and the next mail to the
+/// address is not sent; the same event again changes nothing more.
+#[tokio::test]
+async fn an_ses_bounce_through_sns_suppresses_the_address_and_marks_the_mail_bounced() {
+    let (app, _switch) = spawn_with_failing_queue().await;
+    let state = app.state();
+    let mut mail = sign_in("lou@example.org", "bounce-1");
+    mail.kind = MailKind::Message;
+    mail.data = json!({"from": "Acme", "body": "hello"});
+    let id = tenx_shared::mail::enqueue(state.io(), mail.clone())
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let rec = record(&app, &id).await;
+    assert_eq!(rec.status, MailStatus::Sent);
+    let message_id = rec.message_id.unwrap();
+    assert!(
+        message_id.contains(".acme@"),
+        "the handle rides in the Message-ID: {message_id}"
+    );
+    let ses = json!({
+        "eventType": "Bounce",
+        "bounce": {"bounceType": "Permanent", "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": "lou@example.org", "action": "failed",
+                "status": "5.1.1", "diagnosticCode": "smtp; 550 5.1.1 user unknown"}],
+            "timestamp": "2026-11-26T10:00:00.000Z", "feedbackId": "0100-feedback"},
+        "mail": {"timestamp": "2026-11-26T09:59:58.000Z", "source": "mail@localhost.localdomain",
+            "messageId": "0100018c-ses-id", "destination": ["lou@example.org"],
+            "commonHeaders": {"messageId": format!("<{message_id}>"), "subject": "A message from Acme"}}
+    });
+    let sns = json!({
+        "Type": "Notification",
+        "MessageId": "6f1c9a0e-0000-4000-8000-000000000001",
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:tenx-MailEvents",
+        "Message": ses.to_string(),
+        "Timestamp": "2026-11-26T10:00:01.000Z",
+        "SignatureVersion": "1"
+    });
+    for _ in 0..2 {
+        state
+            .queue
+            .send(
+                tenx_shared::platform::queue::QueueName::MailEvents,
+                vec![tenx_shared::platform::queue::OutMessage::now(
+                    sns.to_string(),
+                )],
+            )
+            .await
+            .unwrap();
+        tenx_shared::testing::mail::deliver_mail_events(&state).await;
+    }
+    let rec = record(&app, &id).await;
+    assert_eq!(rec.status, MailStatus::Bounced, "{rec:?}");
+    assert_eq!(rec.error.as_deref(), Some("smtp; 550 5.1.1 user unknown"));
+    let listed = tenx_shared::mail::suppressions::list(app.store.as_ref(), &acme())
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        listed[0].reason,
+        tenx_shared::mail::suppressions::Reason::Bounced
+    );
+    mail.key = "bounce-2".into();
+    let next = tenx_shared::mail::enqueue(state.io(), mail).await.unwrap();
+    app.deliver_mail().await;
+    assert_eq!(record(&app, &next).await.status, MailStatus::Suppressed);
+    assert_eq!(
+        app.sent_mail().len(),
+        1,
+        "nothing more sent to a bounced address"
+    );
+}

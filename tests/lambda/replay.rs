@@ -37,6 +37,7 @@ enum Handler {
     ClicksWorker,
     DeliveriesWorker,
     MailWorker,
+    MailEventsWorker,
     OutboxSweeper,
 }
 
@@ -49,6 +50,7 @@ fn handler_of(binary: &str) -> Handler {
         "clicks" => Handler::ClicksWorker,
         "deliveries" => Handler::DeliveriesWorker,
         "mail" => Handler::MailWorker,
+        "mail-events" => Handler::MailEventsWorker,
         "outbox-sweeper" => Handler::OutboxSweeper,
         other => panic!("events/{other}/: no handler is mapped to this directory"),
     }
@@ -233,6 +235,10 @@ impl Bundle {
             }
             Handler::MailWorker => {
                 let worker = tenx_shared::mail::worker::MailWorker::new(f.state.clone());
+                lambda::handle_event(&worker, event).await
+            }
+            Handler::MailEventsWorker => {
+                let worker = tenx_shared::mail::feedback::FeedbackWorker::new(f.state.clone());
                 lambda::handle_event(&worker, event).await
             }
             other => panic!("{file}: {other:?} does not take SQS events"),
@@ -1172,6 +1178,9 @@ async fn every_event_file_replays_through_its_function() {
     // A mail message of no record (issue 59): read, found missing, acknowledged.
     let r = b.sqs("mail/send.json").await;
     assert_eq!(r["batchItemFailures"], json!([]), "{r}");
+    // SES's bounce through SNS: the address suppressed (its mail is unknown here: nothing more).
+    let r = b.sqs("mail-events/bounce.json").await;
+    assert_eq!(r["batchItemFailures"], json!([]), "{r}");
     {
         let got = received.lock().expect("receiver");
         assert_eq!(got.len(), 1, "one signed POST");
@@ -1425,6 +1434,32 @@ const UNEXERCISED: &[(&str, &str, &str, &str)] = &[
         "sqs:SendMessage",
         "MailQueue",
         "mail the queue never took",
+    ),
+    // The feedback worker's replay suppresses an address; a bounce of a mail it knows (marked
+    // `bounced`, its pending entry removed) is tested in tests/api/mail.rs.
+    (
+        "MailEventsWorkerFunction",
+        "dynamodb:DeleteItem",
+        "Table",
+        "a bounced mail's pending entry",
+    ),
+    (
+        "MailEventsWorkerFunction",
+        "sqs:DeleteMessage",
+        "MailEventsQueue",
+        "the poller (event source mapping)",
+    ),
+    (
+        "MailEventsWorkerFunction",
+        "sqs:GetQueueAttributes",
+        "MailEventsQueue",
+        "the poller (event source mapping)",
+    ),
+    (
+        "MailEventsWorkerFunction",
+        "sqs:ReceiveMessage",
+        "MailEventsQueue",
+        "the poller (event source mapping)",
     ),
     (
         "RedirectFunction",

@@ -679,7 +679,13 @@ fn iam_is_scoped_to_the_stack_and_the_redirect_gets_nothing_more_than_it_needs()
                 // The clicks worker's mapping sends a batch it gave up on to its on-failure
                 // queue, with the function's role.
                 "sqs" => {
-                    ["EventsQueue", "DeliveriesQueue", "MailQueue"].contains(&resource.as_str())
+                    [
+                        "EventsQueue",
+                        "DeliveriesQueue",
+                        "MailQueue",
+                        "MailEventsQueue",
+                    ]
+                    .contains(&resource.as_str())
                         || (resource == "ClicksFailedBatchesQueue"
                             && action == "sqs:SendMessage"
                             && f.logical_id == "ClicksWorkerFunction")
@@ -805,7 +811,7 @@ fn queues_have_dead_letter_queues_and_workers_report_partial_batch_failures() {
         );
     }
     for f in &functions {
-        if !["events", "deliveries", "mail"].contains(&f.binary.as_str()) {
+        if !["events", "deliveries", "mail", "mail-events"].contains(&f.binary.as_str()) {
             assert!(
                 !f.grants().iter().any(|(a, _)| a == "sqs:ReceiveMessage"),
                 "{} polls no queue",

@@ -37,5 +37,6 @@ pub fn handlers(state: &AppState) -> Vec<Arc<dyn BatchHandler>> {
             state.clone(),
         )),
         Arc::new(crate::mail::worker::MailWorker::new(state.clone())),
+        Arc::new(crate::mail::feedback::FeedbackWorker::new(state.clone())),
     ]
 }
