@@ -693,3 +693,142 @@ async fn an_ses_bounce_through_sns_suppresses_the_address_and_marks_the_mail_bou
         "nothing more sent to a bounced address"
     );
 }
+
+/// A real SMTP server (aiosmtpd, `scripts/smtp_server.py`) on a free loopback port, in `mode`,
+/// writing what it receives to a directory; stopped when dropped (its stdin closes).
+struct SmtpServer {
+    child: std::process::Child,
+    port: u16,
+    received: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    fn start(mode: &str) -> Self {
+        use std::io::BufRead;
+        let python = std::env::var("TENX_SMTP_PYTHON").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/smtp/bin/python").to_owned()
+        });
+        assert!(
+            std::path::Path::new(&python).exists(),
+            "{python} is missing: run scripts/smtp_server.sh (it installs aiosmtpd from PyPI)"
+        );
+        let received = tempfile::tempdir().unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/smtp_server.py");
+        let mut child = std::process::Command::new(python)
+            .args([script, mode, received.path().to_str().unwrap()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("starting the SMTP server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("READY ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the SMTP server did not start: {line:?}"));
+        Self {
+            child,
+            port,
+            received,
+        }
+    }
+
+    fn url(&self) -> tenx_shared::platform::mail::MailUrl {
+        tenx_shared::platform::mail::MailUrl::parse(&format!("smtp://127.0.0.1:{}", self.port))
+            .unwrap()
+    }
+
+    /// What the server received, each message's text.
+    fn messages(&self) -> Vec<String> {
+        let mut files: Vec<_> = std::fs::read_dir(self.received.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+async fn smtp_app(server: &SmtpServer) -> crate::helpers::TestApp {
+    let mut config = test_config();
+    config.mail.url = Some(server.url());
+    config.mail.retry_base = Duration::ZERO;
+    config.mail.attempts = 3;
+    spawn_with_failing_queue_config(config).await.0
+}
+
+/// SMTP against a real server: the message arrives once with its Message-ID, kind and both
+/// parts; a server that answers 550 suppresses the address; one that drops the connection is
+/// retried, then the mail is `failed` with the error in words, never lost.
+#[tokio::test]
+async fn smtp_sends_to_a_real_server_and_handles_refusals_and_drops() {
+    let server = SmtpServer::start("accept");
+    let app = smtp_app(&server).await;
+    let id = tenx_shared::mail::enqueue(app.state().io(), sign_in("max@example.org", "smtp-1"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let rec = record(&app, &id).await;
+    assert_eq!(rec.status, MailStatus::Sent, "{rec:?}");
+    let got = server.messages();
+    assert_eq!(got.len(), 1);
+    let read = tenx_shared::platform::mail::read_message(got[0].as_bytes()).unwrap();
+    assert_eq!(read.message_id, rec.message_id.unwrap());
+    assert_eq!(
+        (read.kind.as_str(), read.to.as_str()),
+        ("sign_in", "max@example.org")
+    );
+    assert!(read.text.contains("token=smtp-1") && read.html.contains("token=smtp-1"));
+
+    let refusing = SmtpServer::start("refuse");
+    let app = smtp_app(&refusing).await;
+    let id = tenx_shared::mail::enqueue(app.state().io(), sign_in("nia@example.org", "smtp-2"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let rec = record(&app, &id).await;
+    assert_eq!(rec.status, MailStatus::Suppressed, "{rec:?}");
+    assert!(
+        rec.error.as_deref().unwrap_or("").contains("550"),
+        "{rec:?}"
+    );
+    let listed = tenx_shared::mail::suppressions::list(app.store.as_ref(), &acme())
+        .await
+        .unwrap();
+    assert_eq!(listed[0].email, "nia@example.org");
+    assert_eq!(
+        listed[0].reason,
+        tenx_shared::mail::suppressions::Reason::Refused
+    );
+
+    let dropping = SmtpServer::start("drop");
+    let app = smtp_app(&dropping).await;
+    let id = tenx_shared::mail::enqueue(app.state().io(), sign_in("oz@example.org", "smtp-3"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let rec = record(&app, &id).await;
+    assert_eq!(
+        (rec.status, rec.attempts),
+        (MailStatus::Failed, 3),
+        "{rec:?}"
+    );
+    assert!(
+        rec.error.as_deref().unwrap_or("").starts_with("not sent"),
+        "{rec:?}"
+    );
+    assert!(dropping.messages().is_empty());
+}
