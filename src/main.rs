@@ -1,6 +1,7 @@
 //! `tenx`: the local server and CLI of 10x attribution.
 
 mod ledger;
+mod mail;
 mod status;
 
 use std::net::SocketAddr;
@@ -109,6 +110,11 @@ enum Command {
     /// not taken yet), events given up on, each queue's depth. Exits non-zero while anything
     /// waits or was given up on.
     Status(status::StatusArgs),
+    /// The mail `tenx serve` sent (its Maildir: `{data-dir}/mail/new`): `list`, `show ID`.
+    Mail {
+        #[command(subcommand)]
+        command: mail::MailCommand,
+    },
 }
 
 /// `tenx verify`: prints what verified, or fails naming what does not hold.
@@ -212,6 +218,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Verify { file, keys } => verify(&file, &keys),
         Command::Ledger { command } => ledger::run(command).await,
         Command::Status(args) => status::run(args).await,
+        Command::Mail { command } => mail::run(command),
         Command::Token {
             handle,
             role,
@@ -317,6 +324,7 @@ async fn serve(
         config.short_url_scheme = Scheme::Http;
     }
     let data = DataDir::prepare(&data_dir)?;
+    config.mail.data_dir = Some(data.0.clone());
     LocalSecrets::load_or_create(&data.0)?.apply(&mut config);
     let sign_in_code = sign_in.then(|| local_sign_in(&mut config)).transpose()?;
     // Secrets stay in the data dir on either backend unless the environment provides them.

@@ -32,6 +32,7 @@ mod customers;
 mod deliveries;
 mod hardening;
 mod links;
+mod mail;
 mod op_budgets;
 mod openapi;
 mod payout_batches;

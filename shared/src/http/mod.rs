@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod integrations;
 pub mod links;
+pub mod mail;
 pub mod objects_only;
 pub mod pagination;
 pub mod payout_batches;
@@ -123,7 +124,7 @@ impl Group {
             Group::Chain => chain::routes(),
             Group::Campaigns => campaigns::routes(),
             Group::Analytics => analytics::routes(),
-            Group::Webhooks => webhooks::routes(),
+            Group::Webhooks => webhooks::routes().merge(mail::routes()),
             Group::Conversions => conversions::routes()
                 .merge(customers::routes())
                 .merge(integrations::routes()),
@@ -147,6 +148,7 @@ impl Group {
                 .merge(customers::public_router())
                 .merge(integrations::public_router())
                 .merge(script::public_router())
+                .merge(mail::public_router())
                 .layer(axum::middleware::from_fn(script::cors)),
             Group::Chain => chain::public_router(),
             Group::Console => console::router(),

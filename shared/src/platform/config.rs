@@ -351,6 +351,8 @@ pub struct Config {
     /// Serve the console's files from this directory, read on every request, instead of the
     /// copies embedded in the binary (`TENX_CONSOLE_DIR`: console development only).
     pub console_dir: Option<std::path::PathBuf>,
+    /// Mail (issue 59): the engine (`TENX_MAIL_URL`), sender, retries and hourly limits.
+    pub mail: crate::platform::mail::MailSettings,
 }
 
 impl Default for Config {
@@ -397,6 +399,7 @@ impl Default for Config {
             trusted_proxy: false,
             local_sign_in: None,
             console_dir: None,
+            mail: crate::platform::mail::MailSettings::default(),
         }
     }
 }
@@ -432,7 +435,7 @@ impl Env {
             .filter(|v| !v.is_empty())
     }
 
-    fn parse<T: std::str::FromStr>(&self, name: &str) -> anyhow::Result<Option<T>>
+    pub(crate) fn parse<T: std::str::FromStr>(&self, name: &str) -> anyhow::Result<Option<T>>
     where
         T::Err: std::fmt::Display,
     {
@@ -444,7 +447,7 @@ impl Env {
             .transpose()
     }
 
-    fn flag(&self, name: &str) -> anyhow::Result<Option<bool>> {
+    pub(crate) fn flag(&self, name: &str) -> anyhow::Result<Option<bool>> {
         match self.var(name).map(|v| v.to_ascii_lowercase()).as_deref() {
             None => Ok(None),
             Some("1" | "true" | "yes") => Ok(Some(true)),
@@ -492,6 +495,7 @@ impl Config {
             c.link_cache_ttl = Duration::from_secs(secs);
         }
         c.rate_limits = rate_limits_from_env(env, c.rate_limits)?;
+        c.mail = crate::platform::mail::MailSettings::from_vars(env)?;
         c.country_trust = country_trust_from_env(env)?;
         c.trusted_proxy = env.flag("TENX_TRUSTED_PROXY")?.unwrap_or(false);
         if let Some(secs) = env.parse::<u64>("TENX_IDEMPOTENCY_RETENTION_SECS")? {

@@ -15,6 +15,8 @@ pub fn sinks() -> Vec<Arc<dyn EventSink>> {
             risk: &crate::risk::Holds,
         }),
         Arc::new(crate::webhooks::fanout::WebhookFanout),
+        // Mail of the events that send it (issue 59), queued once per event.
+        Arc::new(crate::mail::sink::MailSink),
     ]
 }
 
@@ -34,5 +36,7 @@ pub fn handlers(state: &AppState) -> Vec<Arc<dyn BatchHandler>> {
         Arc::new(crate::webhooks::delivery::DeliveryWorker::new(
             state.clone(),
         )),
+        Arc::new(crate::mail::worker::MailWorker::new(state.clone())),
+        Arc::new(crate::mail::feedback::FeedbackWorker::new(state.clone())),
     ]
 }

@@ -60,6 +60,14 @@ fn tables(queue: QueueName) -> (MessageTable, DeadTable) {
             TableDefinition::new("queue_deliveries"),
             TableDefinition::new("dead_deliveries"),
         ),
+        QueueName::Mail => (
+            TableDefinition::new("queue_mail"),
+            TableDefinition::new("dead_mail"),
+        ),
+        QueueName::MailEvents => (
+            TableDefinition::new("queue_mail_events"),
+            TableDefinition::new("dead_mail_events"),
+        ),
     }
 }
 
