@@ -37,6 +37,7 @@ mod payout_batches;
 mod payout_jobs;
 mod payout_races;
 mod payout_runs;
+mod people;
 mod plan_changes;
 mod plan_tiers;
 mod programs;

@@ -14,11 +14,13 @@ pub mod error;
 pub mod extract;
 pub mod integrations;
 pub mod links;
+pub mod members;
 pub mod objects_only;
 pub mod pagination;
 pub mod payout_batches;
 pub mod payout_methods;
 pub mod payouts;
+pub mod people;
 pub mod programs;
 pub mod public;
 pub mod redirect;
@@ -127,7 +129,7 @@ impl Group {
             Group::Conversions => conversions::routes()
                 .merge(customers::routes())
                 .merge(integrations::routes()),
-            Group::Console => console::routes(),
+            Group::Console => console::routes().merge(members::routes()),
             Group::Commissions => commissions::routes()
                 .merge(payouts::routes())
                 .merge(risk::routes())
@@ -149,7 +151,7 @@ impl Group {
                 .merge(script::public_router())
                 .layer(axum::middleware::from_fn(script::cors)),
             Group::Chain => chain::public_router(),
-            Group::Console => console::router(),
+            Group::Console => console::router().merge(people::router()),
             // The program's public routes: an autoApprove application creates a partner token.
             Group::Commissions => payouts::public_router().merge(programs::public_router()),
             Group::Links

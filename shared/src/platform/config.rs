@@ -351,6 +351,14 @@ pub struct Config {
     /// Serve the console's files from this directory, read on every request, instead of the
     /// copies embedded in the binary (`TENX_CONSOLE_DIR`: console development only).
     pub console_dir: Option<std::path::PathBuf>,
+    /// A session ends after this long without a request (`TENX_SESSION_IDLE_SECS`, 12 h).
+    pub session_idle: Duration,
+    /// … and this long after its sign-in, whatever the activity (`TENX_SESSION_MAX_SECS`,
+    /// 14 days).
+    pub session_max: Duration,
+    /// The origin mailed links point to (`TENX_PUBLIC_URL`, `https://api.example.com`). Unset,
+    /// only a request to a loopback host may ask for one, and the link names that host.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -397,6 +405,9 @@ impl Default for Config {
             trusted_proxy: false,
             local_sign_in: None,
             console_dir: None,
+            session_idle: Duration::from_secs(12 * 3600),
+            session_max: Duration::from_secs(14 * 86_400),
+            public_url: None,
         }
     }
 }
@@ -452,6 +463,27 @@ impl Env {
             Some(other) => bail!("{name}={other}: expected true or false"),
         }
     }
+}
+
+/// The sign-in settings (issue 60): session lifetimes and the origin mailed links point to.
+fn people_from_env(env: &Env, c: &mut Config) -> anyhow::Result<()> {
+    if let Some(secs) = env.parse::<u64>("TENX_SESSION_IDLE_SECS")? {
+        c.session_idle = Duration::from_secs(secs);
+    }
+    if let Some(secs) = env.parse::<u64>("TENX_SESSION_MAX_SECS")? {
+        c.session_max = Duration::from_secs(secs);
+    }
+    if let Some(url) = env.var("TENX_PUBLIC_URL") {
+        let parsed =
+            url::Url::parse(&url).map_err(|e| anyhow::anyhow!("TENX_PUBLIC_URL={url}: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            bail!(
+                "TENX_PUBLIC_URL={url}: expected an http(s) origin such as https://api.example.com"
+            );
+        }
+        c.public_url = Some(parsed.origin().ascii_serialization());
+    }
+    Ok(())
 }
 
 impl Config {
@@ -534,6 +566,7 @@ impl Config {
             c.chain_max_session_signals = n;
         }
         c.console_dir = env.var("TENX_CONSOLE_DIR").map(std::path::PathBuf::from);
+        people_from_env(env, &mut c)?;
         Ok(c)
     }
 

@@ -4,6 +4,7 @@
 //! the handler a [`Caller`].
 
 pub mod access;
+pub mod session;
 
 use crate::auth::AuthError;
 use crate::domain::Handle;
@@ -150,9 +151,19 @@ async fn authorize_parts(
         .map(|(_, v)| v.to_owned())
         .ok_or_else(|| ApiError::internal("authenticated route without {handle}"))?;
 
-    let token = bearer(&parts)?;
-    let principal = authenticate(state, token).await?;
-    // Validate the handle after authentication so anonymous callers learn nothing.
+    // A bearer token when one is sent (machines: JWT, PAT, partner token), else the session
+    // cookie of a signed-in person.
+    let by_cookie = !parts.headers.contains_key(header::AUTHORIZATION)
+        && session::cookie(&parts.headers).is_some();
+    let principal = if by_cookie {
+        let signed_in = session::require(state, &parts).await?;
+        // Validate the handle after authentication so anonymous callers learn nothing.
+        let handle = Handle::parse(&raw_handle)?;
+        session::principal(state, signed_in, &handle).await?
+    } else {
+        let token = bearer(&parts)?;
+        authenticate(state, token).await?
+    };
     let handle = Handle::parse(&raw_handle)?;
     check(&principal, rule, handle.as_str())?;
     tracing::Span::current().record("handle", handle.as_str());
