@@ -325,9 +325,15 @@ async fn setup_admin(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if added {
-        println!("{} is an admin of {handle}: sign in with the email link", email.as_str());
+        println!(
+            "{} is an admin of {handle}: sign in with the email link",
+            email.as_str()
+        );
     } else {
-        println!("{} is a member of {handle} already (role unchanged)", email.as_str());
+        println!(
+            "{} is a member of {handle} already (role unchanged)",
+            email.as_str()
+        );
     }
     Ok(())
 }

@@ -69,7 +69,10 @@ fn cookie_of(response: &reqwest::Response) -> String {
 
 /// Signs `email` in by the email link; returns the cookie and the CSRF token.
 async fn sign_in(app: &TestApp, email: &str) -> (String, String) {
-    assert_eq!(ask_link(app, email, None).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        ask_link(app, email, None).await.status(),
+        StatusCode::ACCEPTED
+    );
     let r = spend(app, &token_of(&last_link(email))).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let cookie = cookie_of(&r);
@@ -88,7 +91,10 @@ async fn get(app: &TestApp, cookie: &str, path: &str) -> reqwest::Response {
 
 async fn error_code(r: reqwest::Response) -> String {
     let body: Value = r.json().await.unwrap();
-    body["error"]["code"].as_str().unwrap_or_default().to_owned()
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -100,7 +106,10 @@ async fn the_email_link_signs_a_member_in_and_the_cookie_reaches_the_handle() {
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     assert_eq!(r.json::<Value>().await.unwrap(), json!({"sent": true}));
     let link = last_link("Ann@example.com");
-    assert!(link.starts_with(&format!("http://{}/v2/auth/email-link/verify?token=tenx_l_", app.addr)));
+    assert!(link.starts_with(&format!(
+        "http://{}/v2/auth/email-link/verify?token=tenx_l_",
+        app.addr
+    )));
 
     // Following the link shows a page with a button and changes nothing.
     let page = app.client.get(&link).send().await.unwrap();
@@ -116,18 +125,27 @@ async fn the_email_link_signs_a_member_in_and_the_cookie_reaches_the_handle() {
     assert_eq!(r.headers()["location"], "/links?x=1");
     let set = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(set.starts_with("tenx_session=tenx_s_"), "{set}");
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
     assert!(!set.contains("Secure"), "loopback speaks plain HTTP: {set}");
     let cookie = cookie_of(&r);
 
     let me: Value = get(&app, &cookie, "/v2/me").await.json().await.unwrap();
     assert_eq!(me["user"]["userId"], json!(ann.user_id));
     assert_eq!(me["user"]["email"], "ann@example.com");
-    assert_eq!(me["memberships"], json!([{"handle": "acme", "role": "creator"}]));
+    assert_eq!(
+        me["memberships"],
+        json!([{"handle": "acme", "role": "creator"}])
+    );
     let csrf = me["csrfToken"].as_str().unwrap().to_owned();
 
     // The session reaches acme with the membership's role.
-    assert_eq!(get(&app, &cookie, "/v2/handles/acme/links").await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&app, &cookie, "/v2/handles/acme/links").await.status(),
+        StatusCode::OK
+    );
     let put = |csrf: Option<&str>| {
         let mut req = app
             .client
@@ -145,7 +163,9 @@ async fn the_email_link_signs_a_member_in_and_the_cookie_reaches_the_handle() {
     let r = put(Some("csrf_wrong")).await.unwrap();
     assert_eq!(error_code(r).await, "csrf");
     assert_eq!(
-        get(&app, &cookie, "/v2/handles/acme/links/docs").await.status(),
+        get(&app, &cookie, "/v2/handles/acme/links/docs")
+            .await
+            .status(),
         StatusCode::NOT_FOUND,
         "a refused write stored nothing"
     );
@@ -163,8 +183,15 @@ async fn the_email_link_signs_a_member_in_and_the_cookie_reaches_the_handle() {
     assert!(r.headers().get("set-cookie").is_none());
     assert_eq!(error_code(r).await, "unauthorized");
     let page = app.client.get(&link).send().await.unwrap();
-    assert!(!page.text().await.unwrap().contains("<form"), "no button for a spent link");
-    let sessions: Value = get(&app, &cookie, "/v2/me/sessions").await.json().await.unwrap();
+    assert!(
+        !page.text().await.unwrap().contains("<form"),
+        "no button for a spent link"
+    );
+    let sessions: Value = get(&app, &cookie, "/v2/me/sessions")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(sessions["items"].as_array().unwrap().len(), 1);
 
     // Machines keep their bearer tokens: a JWT beside the cookie is judged as the JWT.
@@ -190,12 +217,21 @@ async fn an_unknown_address_gets_the_same_answer_and_no_link_and_bad_links_chang
         known.json::<Value>().await.unwrap(),
         unknown.json::<Value>().await.unwrap()
     );
-    assert!(links::delivered().iter().all(|d| d.to != "nobody@example.com"));
+    assert!(
+        links::delivered()
+            .iter()
+            .all(|d| d.to != "nobody@example.com")
+    );
 
     // Bad input: the envelope, never a 500.
     let r = ask_link(&app, "<svg>@x", None).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    for token in ["", "tenx_l_short", "garbage", &format!("tenx_l_{}", "A".repeat(43))] {
+    for token in [
+        "",
+        "tenx_l_short",
+        "garbage",
+        &format!("tenx_l_{}", "A".repeat(43)),
+    ] {
         let r = spend(&app, token).await;
         assert!(r.status().is_client_error(), "{token}: {}", r.status());
         assert!(r.headers().get("set-cookie").is_none());
@@ -208,9 +244,17 @@ async fn an_unknown_address_gets_the_same_answer_and_no_link_and_bad_links_chang
         .send()
         .await
         .unwrap();
-    assert_eq!(error_code(r).await, "csrf", "a sign-in posted from another site");
+    assert_eq!(
+        error_code(r).await,
+        "csrf",
+        "a sign-in posted from another site"
+    );
     // An open redirect is not followed: `next` off this origin lands on the console.
-    for next in ["https://evil.example/", "//evil.example/x", "/\\evil.example"] {
+    for next in [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+    ] {
         ask_link(&app, "ann@example.com", Some(next)).await;
         let r = spend(&app, &token_of(&last_link("ann@example.com"))).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -218,7 +262,12 @@ async fn an_unknown_address_gets_the_same_answer_and_no_link_and_bad_links_chang
     }
     // No cookie, a made-up one: 401.
     assert_eq!(
-        app.client.get(app.url("/v2/me")).send().await.unwrap().status(),
+        app.client
+            .get(app.url("/v2/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         StatusCode::UNAUTHORIZED
     );
     let r = get(&app, "tenx_session=tenx_s_forged", "/v2/handles/acme/links").await;
@@ -252,7 +301,11 @@ async fn sessions_are_listed_revoked_one_by_one_and_signed_out() {
     let (second, csrf) = sign_in(&app, "ann@example.com").await;
     assert_ne!(first, second, "every sign-in is a new session");
 
-    let list: Value = get(&app, &second, "/v2/me/sessions").await.json().await.unwrap();
+    let list: Value = get(&app, &second, "/v2/me/sessions")
+        .await
+        .json()
+        .await
+        .unwrap();
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     let other = items.iter().find(|s| s["current"] == false).unwrap();
@@ -274,9 +327,18 @@ async fn sessions_are_listed_revoked_one_by_one_and_signed_out() {
     };
     assert_eq!(error_code(del(None).await.unwrap()).await, "csrf");
     assert_eq!(get(&app, &first, "/v2/me").await.status(), StatusCode::OK);
-    assert_eq!(del(Some(&csrf)).await.unwrap().status(), StatusCode::NO_CONTENT);
-    assert_eq!(get(&app, &first, "/v2/me").await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(del(Some(&csrf)).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        del(Some(&csrf)).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        get(&app, &first, "/v2/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        del(Some(&csrf)).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
 
     // Signing out ends the session on the server, not only in the browser.
     let r = app
@@ -288,8 +350,16 @@ async fn sessions_are_listed_revoked_one_by_one_and_signed_out() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
-    assert_eq!(get(&app, &second, "/v2/me").await.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        get(&app, &second, "/v2/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -305,7 +375,10 @@ async fn an_idle_session_ends() {
     tenx_shared::platform::time::advance(std::time::Duration::from_secs(3000));
     assert_eq!(get(&app, &cookie, "/v2/me").await.status(), StatusCode::OK);
     tenx_shared::platform::time::advance(std::time::Duration::from_secs(3700));
-    assert_eq!(get(&app, &cookie, "/v2/me").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        get(&app, &cookie, "/v2/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 async fn as_admin(
@@ -356,7 +429,14 @@ async fn an_invitation_makes_a_member_once_roles_are_enforced_and_the_last_admin
         json!({"email": "bob@example.com", "role": "owner"}),
         json!({"email": "bob", "role": "viewer"}),
     ] {
-        let r = as_admin(&app, &admin, reqwest::Method::POST, "/v2/handles/acme/members/invitations", Some(body)).await;
+        let r = as_admin(
+            &app,
+            &admin,
+            reqwest::Method::POST,
+            "/v2/handles/acme/members/invitations",
+            Some(body),
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     }
 
@@ -366,11 +446,21 @@ async fn an_invitation_makes_a_member_once_roles_are_enforced_and_the_last_admin
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let bob = cookie_of(&r);
     let me: Value = get(&app, &bob, "/v2/me").await.json().await.unwrap();
-    assert_eq!(me["memberships"], json!([{"handle": "acme", "role": "viewer"}]));
+    assert_eq!(
+        me["memberships"],
+        json!([{"handle": "acme", "role": "viewer"}])
+    );
     let bob_csrf = me["csrfToken"].as_str().unwrap().to_owned();
     let bob_id = me["user"]["userId"].as_str().unwrap().to_owned();
-    assert_eq!(spend(&app, &token_of(&link)).await.status(), StatusCode::UNAUTHORIZED);
-    let members: Value = get(&app, &bob, "/v2/handles/acme/members").await.json().await.unwrap();
+    assert_eq!(
+        spend(&app, &token_of(&link)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let members: Value = get(&app, &bob, "/v2/handles/acme/members")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(members["items"].as_array().unwrap().len(), 2);
     let pending: Value = get(&app, &admin.0, "/v2/handles/acme/members/invitations")
         .await
@@ -380,14 +470,26 @@ async fn an_invitation_makes_a_member_once_roles_are_enforced_and_the_last_admin
     assert_eq!(pending["items"], json!([]));
 
     // A viewer cannot invite or change roles.
-    let r = as_admin(&app, &(bob.clone(), bob_csrf.clone()), reqwest::Method::POST,
+    let r = as_admin(
+        &app,
+        &(bob.clone(), bob_csrf.clone()),
+        reqwest::Method::POST,
         "/v2/handles/acme/members/invitations",
-        Some(json!({"email": "eve@example.com", "role": "admin"}))).await;
+        Some(json!({"email": "eve@example.com", "role": "admin"})),
+    )
+    .await;
     assert_eq!(error_code(r).await, "insufficient_role");
 
     // The last admin can be neither demoted nor removed.
     let me_path = format!("/v2/handles/acme/members/{}", ann.user_id);
-    let r = as_admin(&app, &admin, reqwest::Method::PATCH, &me_path, Some(json!({"role": "operator"}))).await;
+    let r = as_admin(
+        &app,
+        &admin,
+        reqwest::Method::PATCH,
+        &me_path,
+        Some(json!({"role": "operator"})),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(r).await, "invalid_state");
     let r = as_admin(&app, &admin, reqwest::Method::DELETE, &me_path, None).await;
@@ -395,28 +497,75 @@ async fn an_invitation_makes_a_member_once_roles_are_enforced_and_the_last_admin
 
     // Bob becomes operator, then is removed: refused on his next request.
     let bob_path = format!("/v2/handles/acme/members/{bob_id}");
-    let r = as_admin(&app, &admin, reqwest::Method::PATCH, &bob_path, Some(json!({"role": "operator"}))).await;
+    let r = as_admin(
+        &app,
+        &admin,
+        reqwest::Method::PATCH,
+        &bob_path,
+        Some(json!({"role": "operator"})),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(get(&app, &bob, "/v2/handles/acme/tokens").await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&app, &bob, "/v2/handles/acme/tokens").await.status(),
+        StatusCode::OK
+    );
     let r = as_admin(&app, &admin, reqwest::Method::DELETE, &bob_path, None).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let r = get(&app, &bob, "/v2/handles/acme/links").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let me: Value = get(&app, &bob, "/v2/me").await.json().await.unwrap();
-    assert_eq!(me["memberships"], json!([]), "signed in, a member of nothing");
+    assert_eq!(
+        me["memberships"],
+        json!([]),
+        "signed in, a member of nothing"
+    );
 
     // A revoked invitation's link no longer works; a resend is a new invitation.
-    let first: Value = as_admin(&app, &admin, reqwest::Method::POST, "/v2/handles/acme/members/invitations",
-        Some(json!({"email": "cy@example.com", "role": "creator"}))).await.json().await.unwrap();
+    let first: Value = as_admin(
+        &app,
+        &admin,
+        reqwest::Method::POST,
+        "/v2/handles/acme/members/invitations",
+        Some(json!({"email": "cy@example.com", "role": "creator"})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let first_link = last_link("cy@example.com");
     let id = first["invitationId"].as_str().unwrap();
-    let r = as_admin(&app, &admin, reqwest::Method::DELETE, &format!("/v2/handles/acme/members/invitations/{id}"), None).await;
+    let r = as_admin(
+        &app,
+        &admin,
+        reqwest::Method::DELETE,
+        &format!("/v2/handles/acme/members/invitations/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    assert_eq!(spend(&app, &token_of(&first_link)).await.status(), StatusCode::UNAUTHORIZED);
-    let second: Value = as_admin(&app, &admin, reqwest::Method::POST, "/v2/handles/acme/members/invitations",
-        Some(json!({"email": "cy@example.com", "role": "creator"}))).await.json().await.unwrap();
+    assert_eq!(
+        spend(&app, &token_of(&first_link)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let second: Value = as_admin(
+        &app,
+        &admin,
+        reqwest::Method::POST,
+        "/v2/handles/acme/members/invitations",
+        Some(json!({"email": "cy@example.com", "role": "creator"})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_ne!(first["invitationId"], second["invitationId"]);
-    assert_eq!(spend(&app, &token_of(&last_link("cy@example.com"))).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        spend(&app, &token_of(&last_link("cy@example.com")))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test]
@@ -432,8 +581,20 @@ async fn two_admins_demoting_each_other_at_once_leave_one() {
             format!("/v2/handles/acme/members/{}", b.user_id),
         );
         let (ra, rb) = tokio::join!(
-            as_admin(&app, &sa, reqwest::Method::PATCH, &path_b, Some(json!({"role": "viewer"}))),
-            as_admin(&app, &sb, reqwest::Method::PATCH, &path_a, Some(json!({"role": "viewer"}))),
+            as_admin(
+                &app,
+                &sa,
+                reqwest::Method::PATCH,
+                &path_b,
+                Some(json!({"role": "viewer"}))
+            ),
+            as_admin(
+                &app,
+                &sb,
+                reqwest::Method::PATCH,
+                &path_a,
+                Some(json!({"role": "viewer"}))
+            ),
         );
         let statuses = [ra.status(), rb.status()];
         let admins = memberships::list(app.store.as_ref(), &acme())
@@ -444,10 +605,25 @@ async fn two_admins_demoting_each_other_at_once_leave_one() {
             .count();
         assert_eq!(admins, 1, "{statuses:?}");
         // Exactly one won; the other was refused (or, demoted already, refused by its role).
-        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+        assert_eq!(
+            statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+            1,
+            "{statuses:?}"
+        );
         // Make both admins again for the next round (the remaining admin promotes).
-        let (winner, loser) = if statuses[0] == StatusCode::OK { (&sa, &b) } else { (&sb, &a) };
-        let r = as_admin(&app, winner, reqwest::Method::PATCH, &format!("/v2/handles/acme/members/{}", loser.user_id), Some(json!({"role": "admin"}))).await;
+        let (winner, loser) = if statuses[0] == StatusCode::OK {
+            (&sa, &b)
+        } else {
+            (&sb, &a)
+        };
+        let r = as_admin(
+            &app,
+            winner,
+            reqwest::Method::PATCH,
+            &format!("/v2/handles/acme/members/{}", loser.user_id),
+            Some(json!({"role": "admin"})),
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::OK);
     }
 }

@@ -33,13 +33,13 @@ pub const LINKS_PER_ADDRESS: u32 = 20;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v2/auth/email-link", post(email_link))
-        .route(
-            "/v2/auth/email-link/verify",
-            get(verify_page).post(verify),
-        )
+        .route("/v2/auth/email-link/verify", get(verify_page).post(verify))
         .route("/v2/auth/sign-out", post(sign_out))
         .route("/v2/me", get(me))
-        .route("/v2/me/sessions", get(list_sessions).delete(end_all_sessions))
+        .route(
+            "/v2/me/sessions",
+            get(list_sessions).delete(end_all_sessions),
+        )
         .route("/v2/me/sessions/{sessionId}", delete(end_session))
 }
 
@@ -134,13 +134,25 @@ async fn email_link(
         }
     };
     let address = ratelimit::address_bucket("sia_", &client);
-    ratelimit::consume(store, &state.config.rate_limits, &scope, &address, LINKS_PER_ADDRESS)
-        .await
-        .map_err(limited("this client address"))?;
+    ratelimit::consume(
+        store,
+        &state.config.rate_limits,
+        &scope,
+        &address,
+        LINKS_PER_ADDRESS,
+    )
+    .await
+    .map_err(limited("this client address"))?;
     let by_email = format!("sie_{}", &users::email_digest(&email)[..20]);
-    ratelimit::consume(store, &state.config.rate_limits, &scope, &by_email, LINKS_PER_EMAIL)
-        .await
-        .map_err(limited("this email address"))?;
+    ratelimit::consume(
+        store,
+        &state.config.rate_limits,
+        &scope,
+        &by_email,
+        LINKS_PER_EMAIL,
+    )
+    .await
+    .map_err(limited("this email address"))?;
     let base = base_url(&state, &headers)?;
     sign_in::request(store, &base, &email, body.next).await?;
     Ok((
@@ -169,7 +181,10 @@ fn page(status: StatusCode, body: &str) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(crate::http::console::CONTENT_SECURITY_POLICY),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }

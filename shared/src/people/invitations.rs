@@ -14,7 +14,9 @@ use crate::auth::Role;
 use crate::domain::email::Email;
 use crate::domain::time::Timestamp;
 use crate::domain::{Handle, InvitationId};
-use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys, now_unix, to_doc};
+use crate::platform::store::{
+    Cond, Item, Query, Store, StoreError, WriteOp, keys, now_unix, to_doc,
+};
 
 /// How long an invitation (and its link) is good for.
 pub const TTL: Duration = Duration::from_secs(7 * 86_400);
@@ -81,8 +83,15 @@ pub async fn create(
             put(Item::new(tpk, tsk, to_doc(&link_token)?)),
         ])
         .await?;
-    let data = serde_json::json!({"handle": handle, "role": role, "expiresAt": invitation.expires_at});
-    links::deliver(Kind::Invitation, email, sign_in::link(base_url, &token), data).await;
+    let data =
+        serde_json::json!({"handle": handle, "role": role, "expiresAt": invitation.expires_at});
+    links::deliver(
+        Kind::Invitation,
+        email,
+        sign_in::link(base_url, &token),
+        data,
+    )
+    .await;
     Ok(invitation)
 }
 
@@ -152,7 +161,11 @@ pub(crate) fn end_ops(invitation: &Invitation) -> Result<Vec<WriteOp>, StoreErro
 /// Revokes a pending invitation (its link stops working). Round trips: ONE read, ONE
 /// transaction.
 #[tracing::instrument(skip_all, fields(handle = %handle, invitation = %id))]
-pub async fn revoke(store: &dyn Store, handle: &Handle, id: &InvitationId) -> Result<(), PeopleError> {
+pub async fn revoke(
+    store: &dyn Store,
+    handle: &Handle,
+    id: &InvitationId,
+) -> Result<(), PeopleError> {
     let not_found = || PeopleError::NotFound(format!("Invitation {id}"));
     let invitation = get(store, handle, id).await?.ok_or_else(not_found)?;
     match store.transact(end_ops(&invitation)?).await {

@@ -37,7 +37,9 @@ static DELIVERED: Mutex<Vec<Delivered>> = Mutex::new(Vec::new());
 /// Hands `link` to the person at `to`.
 pub async fn deliver(kind: Kind, to: &Email, link: String, data: serde_json::Value) {
     tracing::info!(kind = kind.as_str(), "a one-time link was handed over");
-    let mut all = DELIVERED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut all = DELIVERED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     all.push(Delivered {
         kind,
         to: to.as_str().to_owned(),

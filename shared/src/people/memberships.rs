@@ -22,7 +22,10 @@ pub async fn role_of(
     let item = store
         .get(&keys::user_pk(user), &keys::user_membership_sk(handle))
         .await?;
-    Ok(item.map(|i| i.parse::<Membership>()).transpose()?.map(|m| m.role))
+    Ok(item
+        .map(|i| i.parse::<Membership>())
+        .transpose()?
+        .map(|m| m.role))
 }
 
 /// A user's memberships. Round trips: ONE query (a person is a member of a few handles).

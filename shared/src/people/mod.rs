@@ -27,17 +27,13 @@ use crate::platform::store::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum PeopleError {
     /// A link that is spent, expired, revoked or not ours (`401 unauthorized`).
-    #[error(
-        "This sign-in link was already used, has expired or was withdrawn; ask for a new one."
-    )]
+    #[error("This sign-in link was already used, has expired or was withdrawn; ask for a new one.")]
     LinkRefused,
     /// `404 not_found`.
     #[error("{0} was not found.")]
     NotFound(String),
     /// `409 invalid_state`.
-    #[error(
-        "The last admin of {0} cannot be removed or demoted; make another member admin first."
-    )]
+    #[error("The last admin of {0} cannot be removed or demoted; make another member admin first.")]
     LastAdmin(Handle),
     /// `409 invalid_state`.
     #[error("{0} is a member already.")]

@@ -10,7 +10,9 @@ use super::model::{Session, SessionEntry};
 use super::secret;
 use crate::domain::time::Timestamp;
 use crate::domain::{SessionId, UserId};
-use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys, now_unix, to_doc};
+use crate::platform::store::{
+    Cond, Item, Query, Store, StoreError, WriteOp, keys, now_unix, to_doc,
+};
 
 /// The cookie secret's prefix.
 pub const PREFIX: &str = "tenx_s_";

@@ -38,7 +38,9 @@ pub fn same_origin_path(next: &str) -> Option<String> {
         && !next.starts_with("//")
         && !next.starts_with("/\\")
         && next.len() <= 512
-        && !next.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+        && !next
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
     ok.then(|| next.to_owned())
 }
 
@@ -93,10 +95,7 @@ pub struct SignedIn {
 }
 
 /// The token's record, `None` when it is not (or no longer) a live token of ours.
-async fn token(
-    store: &dyn Store,
-    token: &str,
-) -> Result<Option<(LinkToken, String)>, StoreError> {
+async fn token(store: &dyn Store, token: &str) -> Result<Option<(LinkToken, String)>, StoreError> {
     if !secret::well_formed(token, PREFIX) {
         return Ok(None);
     }
@@ -155,9 +154,17 @@ pub async fn spend(
             // The token's delete is already the first op.
             end.retain(|op| op.key() != ops[0].key());
             ops.extend(end);
-            if memberships::role_of(store, &user.user_id, handle).await?.is_none() {
+            if memberships::role_of(store, &user.user_id, handle)
+                .await?
+                .is_none()
+            {
                 let count = memberships::AdminCount::read(store, handle).await?;
-                ops.extend(memberships::join_ops(handle, &user, invitation.role, count)?);
+                ops.extend(memberships::join_ops(
+                    handle,
+                    &user,
+                    invitation.role,
+                    count,
+                )?);
             }
         }
         let started = sessions::start(&user.user_id, life, origin)?;
