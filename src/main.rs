@@ -383,6 +383,7 @@ async fn serve(
         config.short_url_scheme = Scheme::Http;
     }
     let data = DataDir::prepare(&data_dir)?;
+    config.mail.data_dir = Some(data.0.clone());
     LocalSecrets::load_or_create(&data.0)?.apply(&mut config);
     let sign_in_code = sign_in.then(|| local_sign_in(&mut config)).transpose()?;
     // Secrets stay in the data dir on either backend unless the environment provides them.

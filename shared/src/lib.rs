@@ -23,6 +23,7 @@ pub mod http;
 pub mod kernel;
 pub mod ledger;
 pub mod links;
+pub mod mail;
 pub mod partners;
 pub mod payout_batches;
 pub mod payout_methods;

@@ -188,6 +188,36 @@ pub(crate) async fn spawn_with_failing_queue_config(
 }
 
 impl TestApp {
+    /// The mail the app sent so far (its Maildir), oldest first.
+    #[allow(dead_code)]
+    pub(crate) fn sent_mail(&self) -> Vec<tenx_shared::testing::mail::SentMail> {
+        tenx_shared::testing::mail::sent_mail(&self.state())
+    }
+
+    /// Waits (polling, up to 20 s) until the app sent at least `n` mails; returns them all.
+    #[allow(dead_code)]
+    pub(crate) async fn wait_for_mail(
+        &self,
+        n: usize,
+    ) -> Vec<tenx_shared::testing::mail::SentMail> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let sent = self.sent_mail();
+            if sent.len() >= n || std::time::Instant::now() > deadline {
+                assert!(sent.len() >= n, "{} mails sent, {n} expected", sent.len());
+                return sent;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Works the mail queue off once by hand (an app without workers); returns how many
+    /// messages the worker handled.
+    #[allow(dead_code)]
+    pub(crate) async fn deliver_mail(&self) -> usize {
+        tenx_shared::testing::mail::deliver_mail(&self.state()).await
+    }
+
     /// Every event on the events queue and the click stream right now, queue first (received
     /// and acknowledged, or read past, so they are gone; only for apps without workers).
     pub(crate) async fn drain_events(&self) -> Vec<tenx_shared::kernel::events::Event> {
@@ -261,6 +291,8 @@ pub(crate) async fn spawn_wrapping(
             (Some(t), p)
         }
     };
+    // Mail goes to the data dir's Maildir unless the test named an engine.
+    config.mail.data_dir = Some(dir.clone());
     let data = DataDir::prepare(&dir).unwrap();
     let (store, queue, clicks) = wrap(open_backends(&data).await);
     let runtime = LocalRuntime::start(

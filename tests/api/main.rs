@@ -31,6 +31,7 @@ mod customers;
 mod deliveries;
 mod hardening;
 mod links;
+mod mail;
 mod op_budgets;
 mod openapi;
 mod payout_batches;

@@ -1,12 +1,12 @@
 //! People, sessions, the email link and members (issue 60), through the API on either backend:
-//! the link read from what was handed over (`people::links::delivered`), the cookie carried by
+//! the link read out of its mail (the Maildir the mail worker writes), the cookie carried by
 //! hand, every refusal answered with the error envelope and nothing changed.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tenx_shared::auth::Role;
 use tenx_shared::domain::email::Email;
-use tenx_shared::people::{links, memberships, users};
+use tenx_shared::people::{memberships, users};
 
 use crate::helpers::{TestApp, acme, spawn_app, spawn_with, test_config};
 
@@ -20,14 +20,37 @@ async fn member(app: &TestApp, email: &str, role: Role) -> tenx_shared::people::
     user
 }
 
-/// The newest link handed to `to`.
-fn last_link(to: &str) -> String {
-    links::delivered()
-        .into_iter()
-        .rev()
-        .find(|d| d.to == to)
-        .map(|d| d.link)
-        .unwrap_or_else(|| panic!("no link for {to}"))
+/// The mails sent to `to` so far (the Maildir the tests' engine writes).
+fn mails_to(app: &TestApp, to: &str) -> Vec<tenx_shared::testing::mail::SentMail> {
+    app.sent_mail().into_iter().filter(|m| m.to == to).collect()
+}
+
+/// The link of the mail sent to `to` after the `before` it had: waits for the mail worker (a
+/// poll of the Maildir, up to 20 s), asserts the mail's kind and returns its link.
+async fn next_link(app: &TestApp, to: &str, before: usize, kind: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let mails = mails_to(app, to);
+        if mails.len() > before {
+            let mail = mails.last().unwrap();
+            assert_eq!(mail.kind, kind, "{}", mail.raw);
+            return mail
+                .link("http")
+                .unwrap_or_else(|| panic!("no link in {}", mail.text));
+        }
+        assert!(std::time::Instant::now() < deadline, "no mail to {to}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Asks for a sign-in link for `email` and reads it out of its mail.
+async fn mailed_link(app: &TestApp, email: &str, next: Option<&str>) -> String {
+    let before = mails_to(app, email).len();
+    assert_eq!(
+        ask_link(app, email, next).await.status(),
+        StatusCode::ACCEPTED
+    );
+    next_link(app, email, before, "sign_in").await
 }
 
 fn token_of(link: &str) -> String {
@@ -69,11 +92,7 @@ fn cookie_of(response: &reqwest::Response) -> String {
 
 /// Signs `email` in by the email link; returns the cookie and the CSRF token.
 async fn sign_in(app: &TestApp, email: &str) -> (String, String) {
-    assert_eq!(
-        ask_link(app, email, None).await.status(),
-        StatusCode::ACCEPTED
-    );
-    let r = spend(app, &token_of(&last_link(email))).await;
+    let r = spend(app, &token_of(&mailed_link(app, email, None).await)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let cookie = cookie_of(&r);
     let me: Value = get(app, &cookie, "/v2/me").await.json().await.unwrap();
@@ -105,7 +124,7 @@ async fn the_email_link_signs_a_member_in_and_the_cookie_reaches_the_handle() {
     let r = ask_link(&app, "Ann@Example.com", Some("/links?x=1")).await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     assert_eq!(r.json::<Value>().await.unwrap(), json!({"sent": true}));
-    let link = last_link("Ann@example.com");
+    let link = next_link(&app, "Ann@example.com", 0, "sign_in").await;
     assert!(link.starts_with(&format!(
         "http://{}/v2/auth/email-link/verify?token=tenx_l_",
         app.addr
@@ -210,18 +229,16 @@ async fn the_email_link_signs_a_member_in_and_the_cookie_reaches_the_handle() {
 async fn an_unknown_address_gets_the_same_answer_and_no_link_and_bad_links_change_nothing() {
     let app = spawn_app().await;
     member(&app, "ann@example.com", Role::Viewer).await;
-    let known = ask_link(&app, "ann@example.com", None).await;
     let unknown = ask_link(&app, "nobody@example.com", None).await;
+    let known = ask_link(&app, "ann@example.com", None).await;
     assert_eq!(known.status(), unknown.status());
     assert_eq!(
         known.json::<Value>().await.unwrap(),
         unknown.json::<Value>().await.unwrap()
     );
-    assert!(
-        links::delivered()
-            .iter()
-            .all(|d| d.to != "nobody@example.com")
-    );
+    let ann_link = next_link(&app, "ann@example.com", 0, "sign_in").await;
+    // The known address's mail went out after the unknown one was answered: none for that one.
+    assert!(mails_to(&app, "nobody@example.com").is_empty());
 
     // Bad input: the envelope, never a 500.
     let r = ask_link(&app, "<svg>@x", None).await;
@@ -239,7 +256,7 @@ async fn an_unknown_address_gets_the_same_answer_and_no_link_and_bad_links_chang
     let r = app
         .client
         .post(app.url("/v2/auth/email-link/verify"))
-        .json(&json!({"token": token_of(&last_link("ann@example.com"))}))
+        .json(&json!({"token": token_of(&ann_link)}))
         .header("origin", "https://evil.example")
         .send()
         .await
@@ -255,8 +272,8 @@ async fn an_unknown_address_gets_the_same_answer_and_no_link_and_bad_links_chang
         "//evil.example/x",
         "/\\evil.example",
     ] {
-        ask_link(&app, "ann@example.com", Some(next)).await;
-        let r = spend(&app, &token_of(&last_link("ann@example.com"))).await;
+        let link = mailed_link(&app, "ann@example.com", Some(next)).await;
+        let r = spend(&app, &token_of(&link)).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(r.headers()["location"], "/", "{next}");
     }
@@ -441,7 +458,13 @@ async fn an_invitation_makes_a_member_once_roles_are_enforced_and_the_last_admin
     }
 
     // The invitee follows the mailed link: signed in and a viewer, once.
-    let link = last_link("bob@example.com");
+    let link = next_link(&app, "bob@example.com", 0, "invitation").await;
+    let mail = mails_to(&app, "bob@example.com").pop().unwrap();
+    assert!(
+        mail.text.contains("ann@example.com invited you"),
+        "{}",
+        mail.text
+    );
     let r = spend(&app, &token_of(&link)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let bob = cookie_of(&r);
@@ -533,7 +556,7 @@ async fn an_invitation_makes_a_member_once_roles_are_enforced_and_the_last_admin
     .json()
     .await
     .unwrap();
-    let first_link = last_link("cy@example.com");
+    let first_link = next_link(&app, "cy@example.com", 0, "invitation").await;
     let id = first["invitationId"].as_str().unwrap();
     let r = as_admin(
         &app,
@@ -560,10 +583,10 @@ async fn an_invitation_makes_a_member_once_roles_are_enforced_and_the_last_admin
     .await
     .unwrap();
     assert_ne!(first["invitationId"], second["invitationId"]);
+    let second_link = next_link(&app, "cy@example.com", 1, "invitation").await;
+    assert_ne!(first_link, second_link);
     assert_eq!(
-        spend(&app, &token_of(&last_link("cy@example.com")))
-            .await
-            .status(),
+        spend(&app, &token_of(&second_link)).await.status(),
         StatusCode::SEE_OTHER
     );
 }

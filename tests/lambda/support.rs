@@ -232,6 +232,7 @@ pub(crate) fn queue_resource(queue: QueueName) -> &'static str {
     match queue {
         QueueName::Events => "EventsQueue",
         QueueName::Deliveries => "DeliveriesQueue",
+        QueueName::Mail => "MailQueue",
     }
 }
 

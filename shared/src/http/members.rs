@@ -129,15 +129,21 @@ async fn invite(
     let email = Email::parse("email", &body.email)?;
     let role = role(&body.role)?;
     let base = crate::http::people::base_url(&state, &headers)?;
-    let invitation = invitations::create(
-        state.store.as_ref(),
-        &base,
-        &caller.handle,
-        &email,
-        role,
-        &caller.principal.subject,
-    )
-    .await?;
+    // A person invites in their own name (their address in the mail); a machine by subject.
+    let inviter_email = match &caller.principal.credential {
+        crate::auth::Credential::Session { user_id, .. } => {
+            crate::people::users::get(state.store.as_ref(), user_id)
+                .await?
+                .map(|u| u.email)
+        }
+        _ => None,
+    };
+    let inviter = invitations::Inviter {
+        subject: &caller.principal.subject,
+        email: inviter_email,
+    };
+    let invitation =
+        invitations::create(state.io(), &base, &caller.handle, &email, role, inviter).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(InvitationView::from(invitation)),

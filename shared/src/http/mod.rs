@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod integrations;
 pub mod links;
+pub mod mail;
 pub mod members;
 pub mod objects_only;
 pub mod pagination;
@@ -125,7 +126,7 @@ impl Group {
             Group::Chain => chain::routes(),
             Group::Campaigns => campaigns::routes(),
             Group::Analytics => analytics::routes(),
-            Group::Webhooks => webhooks::routes(),
+            Group::Webhooks => webhooks::routes().merge(mail::routes()),
             Group::Conversions => conversions::routes()
                 .merge(customers::routes())
                 .merge(integrations::routes()),
@@ -149,6 +150,7 @@ impl Group {
                 .merge(customers::public_router())
                 .merge(integrations::public_router())
                 .merge(script::public_router())
+                .merge(mail::public_router())
                 .layer(axum::middleware::from_fn(script::cors)),
             Group::Chain => chain::public_router(),
             Group::Console => console::router().merge(people::router()),

@@ -54,6 +54,7 @@ impl From<PeopleError> for ApiError {
             }
             PeopleError::Contended => ApiError::new(ErrorCode::Unavailable, message),
             PeopleError::Store(e) => e.into(),
+            PeopleError::Mail(e) => e.into(),
         }
     }
 }
@@ -72,7 +73,7 @@ impl FromRequestParts<AppState> for SignedIn {
 /// The origin links are mailed with: `TENX_PUBLIC_URL`, else (a local server) the request's
 /// own loopback host. A `Host` a client chose never reaches a mail otherwise.
 pub fn base_url(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
-    if let Some(url) = &state.config.public_url {
+    if let Some(url) = &state.config.mail.public_url {
         return Ok(url.clone());
     }
     let host = headers
@@ -154,7 +155,7 @@ async fn email_link(
     .await
     .map_err(limited("this email address"))?;
     let base = base_url(&state, &headers)?;
-    sign_in::request(store, &base, &email, body.next).await?;
+    sign_in::request(state.io(), &base, &email, body.next).await?;
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(serde_json::json!({"sent": true})),

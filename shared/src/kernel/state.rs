@@ -59,6 +59,8 @@ pub struct AppState {
     /// The funnel's last look at the oldest event not counted yet (`analytics::freshness`,
     /// which reads through it), kept [`FRESHNESS_REUSE`].
     pub freshness: moka::sync::Cache<(), Option<i64>>,
+    /// The mail engine of `TENX_MAIL_URL` (issue 59): only the mail worker sends through it.
+    pub mailer: Arc<dyn crate::platform::mail::Mailer>,
 }
 
 impl AppState {
@@ -102,6 +104,7 @@ impl AppState {
         if !needed.payout_key {
             config.payout_keys.clear();
         }
+        let mailer = crate::platform::mail::engine(&config.mail)?;
         let ctx_keys = keys.ctx_keys.map(Arc::new);
         let signing = keys.signing.map(Arc::new);
         let payout_key = keys.payout_key.map(Arc::new);
@@ -145,7 +148,14 @@ impl AppState {
                 .max_capacity(1)
                 .time_to_live(FRESHNESS_REUSE)
                 .build(),
+            mailer,
         })
+    }
+
+    /// The same state sending mail through `mailer` (tests: an engine that counts or fails).
+    pub fn with_mailer(mut self, mailer: Arc<dyn crate::platform::mail::Mailer>) -> Self {
+        self.mailer = mailer;
+        self
     }
 
     /// The same state with clicks appended to `clicks`.

@@ -7,13 +7,14 @@
 use std::time::Duration;
 
 use super::PeopleError;
-use super::links::{self, Kind};
 use super::model::{Invitation, LinkToken, Purpose};
 use super::{memberships, secret, sign_in, users};
 use crate::auth::Role;
 use crate::domain::email::Email;
 use crate::domain::time::Timestamp;
 use crate::domain::{Handle, InvitationId};
+use crate::kernel::io::Io;
+use crate::mail::{MailKind, Outgoing};
 use crate::platform::store::{
     Cond, Item, Query, Store, StoreError, WriteOp, keys, now_unix, to_doc,
 };
@@ -21,17 +22,26 @@ use crate::platform::store::{
 /// How long an invitation (and its link) is good for.
 pub const TTL: Duration = Duration::from_secs(7 * 86_400);
 
-/// Invites `email` to `handle` with `role` and mails the link. `409 invalid_state` when the
-/// address is a member already. Round trips: TWO reads, ONE transaction.
+/// Who invites: their credential's subject (kept) and, for a person, their address (the mail's
+/// words: "ann@example.com invited you").
+pub struct Inviter<'a> {
+    pub subject: &'a str,
+    pub email: Option<String>,
+}
+
+/// Invites `email` to `handle` with `role` and mails the link (the mail staged in the same
+/// transaction). `409 invalid_state` when the address is a member already. Round trips: TWO
+/// reads, ONE transaction, the mail's enqueue.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn create(
-    store: &dyn Store,
+    io: Io<'_>,
     base_url: &str,
     handle: &Handle,
     email: &Email,
     role: Role,
-    invited_by: &str,
+    inviter: Inviter<'_>,
 ) -> Result<Invitation, PeopleError> {
+    let store = io.store.as_ref();
     if let Some(user) = users::by_email(store, email).await?
         && memberships::role_of(store, &user.user_id, handle)
             .await?
@@ -48,7 +58,7 @@ pub async fn create(
         handle: handle.clone(),
         email: email.as_str().to_owned(),
         role,
-        invited_by: invited_by.to_owned(),
+        invited_by: inviter.subject.to_owned(),
         created_at: Timestamp::from_unix(now),
         expires_at: Timestamp::from_unix(expires),
         token_hash: hash.clone(),
@@ -68,30 +78,35 @@ pub async fn create(
         item: item.expiring_at(Some(expires)),
         cond: Cond::Absent,
     };
-    store
-        .transact(vec![
-            put(Item::new(
-                keys::invitations_pk(handle),
-                invitation.invitation_id.as_str(),
-                doc.clone(),
-            )),
-            put(Item::new(
-                keys::email_invitations_pk(&users::email_digest(email)),
-                keys::email_invitation_sk(handle, &invitation.invitation_id),
-                doc,
-            )),
-            put(Item::new(tpk, tsk, to_doc(&link_token)?)),
-        ])
-        .await?;
-    let data =
-        serde_json::json!({"handle": handle, "role": role, "expiresAt": invitation.expires_at});
-    links::deliver(
-        Kind::Invitation,
-        email,
-        sign_in::link(base_url, &token),
-        data,
-    )
-    .await;
+    let staged = crate::mail::enqueue_ops(&Outgoing {
+        handle: Some(handle.clone()),
+        to: email.clone(),
+        kind: MailKind::Invitation,
+        // A resend is a new invitation, so a new mail.
+        key: invitation.invitation_id.to_string(),
+        data: serde_json::json!({
+            "link": sign_in::link(base_url, &token),
+            "role": role.as_str(),
+            "inviter": inviter.email,
+            "expiresAt": invitation.expires_at,
+        }),
+    })?;
+    let mut ops = vec![
+        put(Item::new(
+            keys::invitations_pk(handle),
+            invitation.invitation_id.as_str(),
+            doc.clone(),
+        )),
+        put(Item::new(
+            keys::email_invitations_pk(&users::email_digest(email)),
+            keys::email_invitation_sk(handle, &invitation.invitation_id),
+            doc,
+        )),
+        put(Item::new(tpk, tsk, to_doc(&link_token)?)),
+    ];
+    ops.extend(staged.ops.iter().cloned());
+    store.transact(ops).await?;
+    crate::mail::publish(io, &staged).await;
     Ok(invitation)
 }
 

@@ -1,7 +1,8 @@
 //! People (issue 60): a merchant's team signs in as themselves. A **user** is an email identity
 //! (`usr_…`); a **membership** gives them a role (admin, operator, creator, viewer: the access
 //! table's) on a handle; a **session** is what a sign-in ends in (the `tenx_session` cookie).
-//! Ways in: a one-time link by email (`sign_in`), an invitation's link (`invitations`). The
+//! Ways in: a one-time link by email (`sign_in`), an invitation's link (`invitations`), both
+//! mailed through the mail room (`mail::enqueue_ops`, in the transaction that stores the token). The
 //! authorization layer (`http::auth`) turns a session into a principal with its membership's
 //! role on the handle asked for, read on every request (a removed member is refused at once).
 //!
@@ -12,7 +13,6 @@
 //! (invitations).
 
 pub mod invitations;
-pub mod links;
 pub mod memberships;
 pub mod model;
 pub mod secret;
@@ -43,4 +43,6 @@ pub enum PeopleError {
     Contended,
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
 }

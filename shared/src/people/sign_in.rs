@@ -6,12 +6,13 @@
 
 use std::time::Duration;
 
-use super::links::{self, Kind};
 use super::model::{LinkToken, Purpose, Session, User};
 use super::sessions::{self, Lifetimes, Origin};
 use super::{PeopleError, invitations, memberships, secret, users};
 use crate::domain::email::Email;
 use crate::domain::time::Timestamp;
+use crate::kernel::io::Io;
+use crate::mail::{MailKind, Outgoing};
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, now_unix, to_doc};
 
 /// A link token's prefix.
@@ -46,10 +47,11 @@ pub fn same_origin_path(next: &str) -> Option<String> {
 
 /// Asks for a sign-in link for `email`: mailed only to a user or an address with a pending
 /// invitation; any other address gets the same answer and nothing (the caller cannot tell).
-/// Round trips: ONE or TWO reads, and ONE write when a link is sent.
+/// Round trips: ONE or TWO reads, and for a link ONE transaction (the token and its mail) and
+/// the mail's enqueue.
 #[tracing::instrument(skip_all)]
 pub async fn request(
-    store: &dyn Store,
+    io: Io<'_>,
     base_url: &str,
     email: &Email,
     next: Option<String>,
@@ -57,6 +59,7 @@ pub async fn request(
     // Made whatever the answer, so a known and an unknown address cost about the same.
     let token = secret::generate(PREFIX);
     let hash = secret::hash(&token);
+    let store = io.store.as_ref();
     let known = users::by_email(store, email).await?.is_some()
         || invitations::pending_for(store, email).await?;
     if !known {
@@ -70,19 +73,24 @@ pub async fn request(
         expires_at: Timestamp::from_unix(expires),
     };
     let (pk, sk) = keys::sign_in_token(&hash);
-    store
-        .write(WriteOp::Put {
-            item: Item::new(pk, sk, to_doc(&doc)?).expiring_at(Some(expires)),
-            cond: Cond::Absent,
-        })
-        .await?;
-    links::deliver(
-        Kind::SignIn,
-        email,
-        link(base_url, &token),
-        serde_json::json!({"expiresInMinutes": TTL.as_secs() / 60}),
-    )
-    .await;
+    // The mail is keyed by the token's hash: one mail per link, a new link a new mail.
+    let staged = crate::mail::enqueue_ops(&Outgoing {
+        handle: None,
+        to: email.clone(),
+        kind: MailKind::SignIn,
+        key: hash,
+        data: serde_json::json!({
+            "link": link(base_url, &token),
+            "expiresInMinutes": TTL.as_secs() / 60,
+        }),
+    })?;
+    let mut ops = vec![WriteOp::Put {
+        item: Item::new(pk, sk, to_doc(&doc)?).expiring_at(Some(expires)),
+        cond: Cond::Absent,
+    }];
+    ops.extend(staged.ops.iter().cloned());
+    store.transact(ops).await?;
+    crate::mail::publish(io, &staged).await;
     Ok(())
 }
 

@@ -356,9 +356,8 @@ pub struct Config {
     /// … and this long after its sign-in, whatever the activity (`TENX_SESSION_MAX_SECS`,
     /// 14 days).
     pub session_max: Duration,
-    /// The origin mailed links point to (`TENX_PUBLIC_URL`, `https://api.example.com`). Unset,
-    /// only a request to a loopback host may ask for one, and the link names that host.
-    pub public_url: Option<String>,
+    /// Mail (issue 59): the engine (`TENX_MAIL_URL`), sender, retries and hourly limits.
+    pub mail: crate::platform::mail::MailSettings,
 }
 
 impl Default for Config {
@@ -407,7 +406,7 @@ impl Default for Config {
             console_dir: None,
             session_idle: Duration::from_secs(12 * 3600),
             session_max: Duration::from_secs(14 * 86_400),
-            public_url: None,
+            mail: crate::platform::mail::MailSettings::default(),
         }
     }
 }
@@ -443,7 +442,7 @@ impl Env {
             .filter(|v| !v.is_empty())
     }
 
-    fn parse<T: std::str::FromStr>(&self, name: &str) -> anyhow::Result<Option<T>>
+    pub(crate) fn parse<T: std::str::FromStr>(&self, name: &str) -> anyhow::Result<Option<T>>
     where
         T::Err: std::fmt::Display,
     {
@@ -455,7 +454,7 @@ impl Env {
             .transpose()
     }
 
-    fn flag(&self, name: &str) -> anyhow::Result<Option<bool>> {
+    pub(crate) fn flag(&self, name: &str) -> anyhow::Result<Option<bool>> {
         match self.var(name).map(|v| v.to_ascii_lowercase()).as_deref() {
             None => Ok(None),
             Some("1" | "true" | "yes") => Ok(Some(true)),
@@ -465,23 +464,14 @@ impl Env {
     }
 }
 
-/// The sign-in settings (issue 60): session lifetimes and the origin mailed links point to.
+/// The sign-in settings (issue 60): session lifetimes (mailed links point to `TENX_PUBLIC_URL`,
+/// `MailSettings::public_url`).
 fn people_from_env(env: &Env, c: &mut Config) -> anyhow::Result<()> {
     if let Some(secs) = env.parse::<u64>("TENX_SESSION_IDLE_SECS")? {
         c.session_idle = Duration::from_secs(secs);
     }
     if let Some(secs) = env.parse::<u64>("TENX_SESSION_MAX_SECS")? {
         c.session_max = Duration::from_secs(secs);
-    }
-    if let Some(url) = env.var("TENX_PUBLIC_URL") {
-        let parsed =
-            url::Url::parse(&url).map_err(|e| anyhow::anyhow!("TENX_PUBLIC_URL={url}: {e}"))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            bail!(
-                "TENX_PUBLIC_URL={url}: expected an http(s) origin such as https://api.example.com"
-            );
-        }
-        c.public_url = Some(parsed.origin().ascii_serialization());
     }
     Ok(())
 }
@@ -524,6 +514,7 @@ impl Config {
             c.link_cache_ttl = Duration::from_secs(secs);
         }
         c.rate_limits = rate_limits_from_env(env, c.rate_limits)?;
+        c.mail = crate::platform::mail::MailSettings::from_vars(env)?;
         c.country_trust = country_trust_from_env(env)?;
         c.trusted_proxy = env.flag("TENX_TRUSTED_PROXY")?.unwrap_or(false);
         if let Some(secs) = env.parse::<u64>("TENX_IDEMPOTENCY_RETENTION_SECS")? {

@@ -7,6 +7,7 @@ pub mod aws_errors;
 pub mod config;
 pub mod decorate;
 pub mod http_client;
+pub mod mail;
 pub mod metrics;
 #[cfg(feature = "op-counts")]
 pub mod op_counts;

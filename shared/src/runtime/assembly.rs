@@ -34,5 +34,6 @@ pub fn handlers(state: &AppState) -> Vec<Arc<dyn BatchHandler>> {
         Arc::new(crate::webhooks::delivery::DeliveryWorker::new(
             state.clone(),
         )),
+        Arc::new(crate::mail::worker::MailWorker::new(state.clone())),
     ]
 }

@@ -143,12 +143,14 @@ impl DataDir {
 }
 
 const OUR_FILES: [&str; 3] = ["store.redb", "queue.redb", "secrets.json"];
+/// Directories of ours in the data dir: the Maildir of the embedded mail engine (issue 59).
+const OUR_DIRS: [&str; 1] = ["mail"];
 
 fn only_our_files(dir: &Path) -> anyhow::Result<bool> {
     let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
     for entry in entries {
         let name = entry?.file_name();
-        if !OUR_FILES.iter().any(|f| name == *f) {
+        if !OUR_FILES.iter().chain(OUR_DIRS.iter()).any(|f| name == *f) {
             return Ok(false);
         }
     }
@@ -235,7 +237,9 @@ fn run_consumer(
                 crate::runtime::workers::local::run_concurrent(queue, handler, idle, in_flight)
                     .await;
             }
-            QueueName::Events => crate::runtime::workers::local::run(queue, handler, idle).await,
+            QueueName::Events | QueueName::Mail => {
+                crate::runtime::workers::local::run(queue, handler, idle).await;
+            }
         }
     }
 }
@@ -286,6 +290,9 @@ async fn outbox_sweeper(state: AppState) {
                 "commissions approved at the end of their hold"
             ),
             Err(e) => tracing::warn!(error = %e, "commission approval sweep failed"),
+        }
+        if let Err(e) = crate::mail::sweep::sweep(state.io(), state.config.outbox_min_age).await {
+            tracing::warn!(error = %e, "mail sweep failed");
         }
         let payer = crate::payouts::Payer::new(state.io(), state.signing());
         match crate::payouts::jobs::sweep(payer).await {

@@ -4,6 +4,7 @@ pub mod conformance;
 pub mod conformance_stream;
 #[cfg(test)]
 mod golden_events;
+pub mod mail;
 #[cfg(test)]
 mod stored_times;
 

@@ -60,6 +60,10 @@ fn tables(queue: QueueName) -> (MessageTable, DeadTable) {
             TableDefinition::new("queue_deliveries"),
             TableDefinition::new("dead_deliveries"),
         ),
+        QueueName::Mail => (
+            TableDefinition::new("queue_mail"),
+            TableDefinition::new("dead_mail"),
+        ),
     }
 }
 

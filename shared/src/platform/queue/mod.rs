@@ -22,15 +22,18 @@ pub enum QueueName {
     Events,
     /// One message per webhook delivery attempt: consumed by the webhook worker.
     Deliveries,
+    /// One message per try of one mail (issue 59): consumed by the mail worker.
+    Mail,
 }
 
 impl QueueName {
-    pub const ALL: [QueueName; 2] = [QueueName::Events, QueueName::Deliveries];
+    pub const ALL: [QueueName; 3] = [QueueName::Events, QueueName::Deliveries, QueueName::Mail];
 
     pub fn as_str(self) -> &'static str {
         match self {
             QueueName::Events => "events",
             QueueName::Deliveries => "deliveries",
+            QueueName::Mail => "mail",
         }
     }
 }

@@ -67,6 +67,12 @@ impl SqsQueue {
         }
     }
 
+    /// The same queues and `queue` at `address` (the mail queue, issue 59).
+    pub fn with_queue(mut self, queue: QueueName, address: QueueAddress) -> Self {
+        self.addresses.insert(queue, address);
+        self
+    }
+
     /// The queue's URL: configured, or looked up once by name.
     pub async fn url(&self, queue: QueueName) -> Result<&str, QueueError> {
         let unknown = || QueueError::Other(format!("no address for queue {}", queue.as_str()));

@@ -565,3 +565,67 @@ pub fn batch_key(handle: &Handle, key_hash: &str) -> (String, String) {
 pub fn batch_claim(handle: &Handle, payout_id: &crate::domain::PayoutId) -> (String, String) {
     (format!("H#{handle}#BATCLAIM"), payout_id.to_string())
 }
+
+/// Mail (issue 59), owned by `mail`: a handle's mail partition (`H#{handle}#M`) holds each
+/// message (sk `M#{mailId}`: the id derives from the event, so a repeat finds it) and its log
+/// entry, newest first (sk `T#{createdMs:013}#{mailId}`). Mail of no handle (a sign-in link of
+/// no handle) has a partition of its own per message.
+pub fn mail(handle: Option<&Handle>, mail_id: &str) -> (String, String) {
+    match handle {
+        Some(h) => (mail_pk(h), format!("M#{mail_id}")),
+        None => (format!("MAIL#{mail_id}"), "M".into()),
+    }
+}
+
+pub fn mail_pk(handle: &Handle) -> String {
+    format!("H#{handle}#M")
+}
+
+pub fn mail_log_sk(created_ms: i64, mail_id: &str) -> String {
+    format!("T#{created_ms:013}#{mail_id}")
+}
+
+pub const MAIL_LOG_PREFIX: &str = "T#";
+
+/// Mail whose send is not finished (sk `{createdMs:013}#{mailId}`): what the sweeper re-sends to
+/// the mail queue when the queue never confirmed taking it.
+pub const MAIL_PENDING_PK: &str = "MAILPENDING";
+
+pub fn mail_pending_sk(created_ms: i64, mail_id: &str) -> String {
+    format!("{created_ms:013}#{mail_id}")
+}
+
+/// A suppressed address of a handle (sk: the address's comparison key), or of mail of no handle.
+pub fn mail_suppression(handle: Option<&Handle>, email_key: &str) -> (String, String) {
+    (mail_suppressions_pk(handle), email_key.to_owned())
+}
+
+pub fn mail_suppressions_pk(handle: Option<&Handle>) -> String {
+    match handle {
+        Some(h) => format!("H#{h}#MS"),
+        None => "MAILSUP".into(),
+    }
+}
+
+/// A recipient's mail preferences with a handle (sk: the address's comparison key).
+pub fn mail_preferences(handle: Option<&Handle>, email_key: &str) -> (String, String) {
+    let pk = match handle {
+        Some(h) => format!("H#{h}#MP"),
+        None => "MAILPREF".into(),
+    };
+    (pk, email_key.to_owned())
+}
+
+/// Mail counted per hour (`hour`: unix hours) for the limits: one item per handle (sk `h`) or
+/// recipient (sk `r#{emailKey}`) and hour.
+pub fn mail_rate(handle: Option<&Handle>, hour: i64, who: Option<&str>) -> (String, String) {
+    let h = handle.map_or("_", Handle::as_str);
+    let sk = match who {
+        Some(key) => format!("r#{key}"),
+        None => "h".into(),
+    };
+    (format!("MAILRATE#{h}#{hour}"), sk)
+}
+
+/// A handle's mail branding (name, logo, colour, reply-to), beside its other settings.
+pub const MAIL_BRANDING_SK: &str = "P#branding";

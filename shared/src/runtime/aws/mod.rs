@@ -45,6 +45,8 @@ pub struct AwsSettings {
     /// Queue URLs; when unset they are looked up by name (`GetQueueUrl`).
     pub events_queue_url: Option<String>,
     pub deliveries_queue_url: Option<String>,
+    /// `TENX_MAIL_QUEUE_URL` (issue 59).
+    pub mail_queue_url: Option<String>,
     /// The click stream, a Kinesis Data Stream (default `{prefix}clicks`).
     pub click_stream: String,
 }
@@ -56,6 +58,7 @@ impl Default for AwsSettings {
             queue_prefix: "tenx-".into(),
             events_queue_url: None,
             deliveries_queue_url: None,
+            mail_queue_url: None,
             click_stream: "tenx-clicks".into(),
         }
     }
@@ -87,6 +90,7 @@ impl AwsSettings {
             queue_prefix,
             events_queue_url: env.var("TENX_EVENTS_QUEUE_URL"),
             deliveries_queue_url: env.var("TENX_DELIVERIES_QUEUE_URL"),
+            mail_queue_url: env.var("TENX_MAIL_QUEUE_URL"),
         }
     }
 
@@ -113,6 +117,7 @@ impl AwsSettings {
         match queue {
             QueueName::Events => self.events_queue_url.as_deref(),
             QueueName::Deliveries => self.deliveries_queue_url.as_deref(),
+            QueueName::Mail => self.mail_queue_url.as_deref(),
         }
     }
 }
@@ -217,7 +222,8 @@ pub async fn connect_with(
         clients.sqs.clone(),
         address(QueueName::Events),
         address(QueueName::Deliveries),
-    );
+    )
+    .with_queue(QueueName::Mail, address(QueueName::Mail));
     Ok((Arc::new(store), Arc::new(queue)))
 }
 

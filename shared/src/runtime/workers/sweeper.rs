@@ -31,6 +31,8 @@ pub struct SweepReport {
     pub accrued: usize,
     /// Payout runs and status changes finished in the background (`payouts::jobs`).
     pub payout_jobs: usize,
+    /// Mail the mail queue never took, sent to it again (`mail::sweep`).
+    pub mail: usize,
 }
 
 /// One invocation. The trigger (an EventBridge scheduled event, or `{}` from a manual invoke)
@@ -50,6 +52,7 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
             .await?;
     let approved =
         crate::ledger::due::sweep(state.io(), crate::platform::time::now_millis()).await?;
+    let mail = crate::mail::sweep::sweep(state.io(), state.config.outbox_min_age).await?;
     let payer = crate::payouts::Payer::new(state.io(), state.signing());
     let payout_jobs = crate::payouts::jobs::sweep(payer).await?;
     let scheduled = trigger.get("time").and_then(Value::as_str).unwrap_or("-");
@@ -63,6 +66,7 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
         approved,
         accrued,
         payout_jobs,
+        mail,
     })
 }
 
