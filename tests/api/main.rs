@@ -15,6 +15,7 @@ mod helpers;
 
 mod access_matrix;
 mod analytics;
+mod audit;
 mod backlog;
 mod bots;
 mod buyer_binding;

@@ -537,6 +537,28 @@ async fn an_invitation_makes_a_member_once_roles_are_enforced_and_the_last_admin
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let r = get(&app, &bob, "/v2/handles/acme/links").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Each change is in the audit log, by the person who made it.
+    let log: Value = get(&app, &admin.0, "/v2/handles/acme/audit")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entries = log["items"].as_array().unwrap();
+    let by = |action: &str| {
+        entries
+            .iter()
+            .find(|e| e["action"] == action)
+            .unwrap_or_else(|| panic!("{action}: {log}"))["actor"]
+            .clone()
+    };
+    let ann_actor = json!({"type": "user", "id": ann.user_id});
+    assert_eq!(by("invitation.created"), ann_actor);
+    assert_eq!(by("member.role_changed"), ann_actor);
+    assert_eq!(by("member.removed"), ann_actor);
+    assert_eq!(
+        by("invitation.accepted"),
+        json!({"type": "user", "id": bob_id})
+    );
     let me: Value = get(&app, &bob, "/v2/me").await.json().await.unwrap();
     assert_eq!(
         me["memberships"],

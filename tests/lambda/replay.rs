@@ -635,6 +635,15 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("console/email-link.json").await;
     r.expect_status(202);
     assert_eq!(r.json(), json!({"sent": true}));
+    // The invitation is in the audit log, by the JWT's subject.
+    let r = b.http("console/audit.json").await;
+    r.expect_status(200);
+    assert_eq!(
+        r.json()["items"][0]["action"],
+        "invitation.created",
+        "{}",
+        r.body
+    );
 
     // ---------------------------------------------------------------- public
     b.replace("{{CTX}}", &ctx);

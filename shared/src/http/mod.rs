@@ -1,6 +1,7 @@
 //! HTTP: one router per endpoint group, common layers, and the assembled application.
 
 pub mod analytics;
+pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod chain;
@@ -130,7 +131,9 @@ impl Group {
             Group::Conversions => conversions::routes()
                 .merge(customers::routes())
                 .merge(integrations::routes()),
-            Group::Console => console::routes().merge(members::routes()),
+            Group::Console => console::routes()
+                .merge(members::routes())
+                .merge(audit::routes()),
             Group::Commissions => commissions::routes()
                 .merge(payouts::routes())
                 .merge(risk::routes())

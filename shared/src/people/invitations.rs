@@ -78,19 +78,12 @@ pub async fn create(
         item: item.expiring_at(Some(expires)),
         cond: Cond::Absent,
     };
-    let staged = crate::mail::enqueue_ops(&Outgoing {
-        handle: Some(handle.clone()),
-        to: email.clone(),
-        kind: MailKind::Invitation,
-        // A resend is a new invitation, so a new mail.
-        key: invitation.invitation_id.to_string(),
-        data: serde_json::json!({
-            "link": sign_in::link(base_url, &token),
-            "role": role.as_str(),
-            "inviter": inviter.email,
-            "expiresAt": invitation.expires_at,
-        }),
-    })?;
+    let staged = mail_of(
+        &invitation,
+        email,
+        sign_in::link(base_url, &token),
+        inviter.email,
+    )?;
     let mut ops = vec![
         put(Item::new(
             keys::invitations_pk(handle),
@@ -105,9 +98,41 @@ pub async fn create(
         put(Item::new(tpk, tsk, to_doc(&link_token)?)),
     ];
     ops.extend(staged.ops.iter().cloned());
+    ops.push(crate::kernel::audit::entry(
+        handle,
+        "invitation.created",
+        &format!(
+            "{} ({}, {})",
+            invitation.invitation_id,
+            email.as_str(),
+            role.as_str()
+        ),
+    )?);
     store.transact(ops).await?;
     crate::mail::publish(io, &staged).await;
     Ok(invitation)
+}
+
+/// The invitation's mail, staged for the invitation's transaction (keyed by its id: a resend is
+/// a new invitation, so a new mail).
+fn mail_of(
+    invitation: &Invitation,
+    email: &Email,
+    link: String,
+    inviter: Option<String>,
+) -> Result<crate::mail::Staged, crate::mail::MailError> {
+    crate::mail::enqueue_ops(&Outgoing {
+        handle: Some(invitation.handle.clone()),
+        to: email.clone(),
+        kind: MailKind::Invitation,
+        key: invitation.invitation_id.to_string(),
+        data: serde_json::json!({
+            "link": link,
+            "role": invitation.role.as_str(),
+            "inviter": inviter,
+            "expiresAt": invitation.expires_at,
+        }),
+    })
 }
 
 /// A handle's pending invitations, oldest first. Round trips: ONE query per 1,000.
@@ -183,7 +208,13 @@ pub async fn revoke(
 ) -> Result<(), PeopleError> {
     let not_found = || PeopleError::NotFound(format!("Invitation {id}"));
     let invitation = get(store, handle, id).await?.ok_or_else(not_found)?;
-    match store.transact(end_ops(&invitation)?).await {
+    let mut ops = end_ops(&invitation)?;
+    ops.push(crate::kernel::audit::entry(
+        handle,
+        "invitation.revoked",
+        &format!("{id} ({})", invitation.email),
+    )?);
+    match store.transact(ops).await {
         Ok(()) => Ok(()),
         Err(StoreError::TxConflict { .. }) => Err(not_found()),
         Err(e) => Err(e.into()),

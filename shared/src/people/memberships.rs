@@ -152,7 +152,13 @@ pub async fn add(
             return Ok(false);
         }
         let count = AdminCount::read(store, handle).await?;
-        match store.transact(join_ops(handle, user, role, count)?).await {
+        let mut ops = join_ops(handle, user, role, count)?;
+        ops.push(crate::kernel::audit::entry(
+            handle,
+            "member.added",
+            &format!("{} ({}, {})", user.user_id, user.email, role.as_str()),
+        )?);
+        match store.transact(ops).await {
             Ok(()) => return Ok(true),
             Err(StoreError::TxConflict { .. }) => continue,
             Err(e) => return Err(e.into()),
@@ -218,6 +224,16 @@ pub async fn change_role(
             ),
             cond: Cond::Exists,
         });
+        ops.push(crate::kernel::audit::entry(
+            handle,
+            "member.role_changed",
+            &format!(
+                "{user} ({}, {} to {})",
+                current.email,
+                current.role.as_str(),
+                role.as_str()
+            ),
+        )?);
         match store.transact(ops).await {
             Ok(()) => return Ok(changed),
             Err(StoreError::TxConflict { .. }) => continue,
@@ -252,6 +268,11 @@ pub async fn remove(store: &dyn Store, handle: &Handle, user: &UserId) -> Result
             }
             ops.push(count.moved(handle, -1));
         }
+        ops.push(crate::kernel::audit::entry(
+            handle,
+            "member.removed",
+            &format!("{user} ({})", current.email),
+        )?);
         match store.transact(ops).await {
             Ok(()) => return Ok(()),
             Err(StoreError::TxConflict { .. }) => continue,

@@ -102,6 +102,48 @@ pub struct SignedIn {
     pub next: Option<String>,
 }
 
+/// The writes that accept an invitation for `user`: the invitation ended (but its token, which
+/// the caller deletes as `token_key`), the audit entry, and the membership unless they are a
+/// member already. A withdrawn or expired invitation refuses the link.
+async fn accept_ops(
+    store: &dyn Store,
+    user: &User,
+    handle: &crate::domain::Handle,
+    invitation_id: &crate::domain::InvitationId,
+    token_key: (&str, &str),
+) -> Result<Vec<WriteOp>, PeopleError> {
+    use crate::kernel::audit::{self, Actor, ActorType};
+    let invitation = invitations::get(store, handle, invitation_id)
+        .await?
+        .ok_or(PeopleError::LinkRefused)?;
+    let mut ops = invitations::end_ops(&invitation)?;
+    ops.retain(|op| op.key() != token_key);
+    let actor = Actor {
+        kind: ActorType::User,
+        id: user.user_id.to_string(),
+    };
+    let target = format!(
+        "{invitation_id} ({}, {})",
+        user.email,
+        invitation.role.as_str()
+    );
+    ops.push(audit::entry_by(
+        handle,
+        actor,
+        audit::request_id(),
+        "invitation.accepted",
+        &target,
+    )?);
+    if memberships::role_of(store, &user.user_id, handle)
+        .await?
+        .is_none()
+    {
+        let count = memberships::AdminCount::read(store, handle).await?;
+        ops.extend(memberships::join_ops(handle, user, invitation.role, count)?);
+    }
+    Ok(ops)
+}
+
 /// The token's record, `None` when it is not (or no longer) a live token of ours.
 async fn token(store: &dyn Store, token: &str) -> Result<Option<(LinkToken, String)>, StoreError> {
     if !secret::well_formed(token, PREFIX) {
@@ -155,25 +197,7 @@ pub async fn spend(
             invitation_id,
         } = &record.purpose
         {
-            let invitation = invitations::get(store, handle, invitation_id)
-                .await?
-                .ok_or(PeopleError::LinkRefused)?;
-            let mut end = invitations::end_ops(&invitation)?;
-            // The token's delete is already the first op.
-            end.retain(|op| op.key() != ops[0].key());
-            ops.extend(end);
-            if memberships::role_of(store, &user.user_id, handle)
-                .await?
-                .is_none()
-            {
-                let count = memberships::AdminCount::read(store, handle).await?;
-                ops.extend(memberships::join_ops(
-                    handle,
-                    &user,
-                    invitation.role,
-                    count,
-                )?);
-            }
+            ops.extend(accept_ops(store, &user, handle, invitation_id, ops[0].key()).await?);
         }
         let started = sessions::start(&user.user_id, life, origin)?;
         ops.extend(started.ops);

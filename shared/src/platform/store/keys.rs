@@ -195,6 +195,11 @@ pub fn admin_count(handle: &Handle) -> (String, String) {
     (format!("H#{handle}#MBN"), "N".into())
 }
 
+/// A handle's audit log (issue 60): sk `{atMs:013}#{nonce}`.
+pub fn audit_pk(handle: &Handle) -> String {
+    format!("H#{handle}#AUD")
+}
+
 /// A handle's invitations: sk the invitation id.
 pub fn invitations_pk(handle: &Handle) -> String {
     format!("H#{handle}#INV")
