@@ -33,6 +33,8 @@ bg_stage tools-fuzz 2400 scripts/fuzz.sh --install
 bg_stage tools-browser 2400 scripts/browser_test.sh --install
 # xmllint and the pain.001.001.03 XSD (from PyPI's sepaxml) the SEPA batch test validates against.
 bg_stage tools-sepa 1200 scripts/sepa_schema.sh --install
+# aiosmtpd (PyPI, pinned; .venv/smtp): the real SMTP server the mail tests send to (issue 59).
+bg_stage tools-smtp 600 scripts/smtp_server.sh --install
 
 # ------------------------------------------------------------------ quick checks
 stage "module graph and typed edges (check_layers.py)" 120 python3 scripts/check_layers.py
@@ -82,6 +84,8 @@ bg_stage lambda-build 2400 "${idle[@]}" "${shared_build[@]}" CARGO_TARGET_DIR=ta
 wait_stage tools-moto
 # The SEPA file test fails (never skips) without the schema and xmllint.
 wait_stage tools-sepa
+wait_stage tools-smtp
+eval "$(scripts/smtp_server.sh)"
 bg_stage openapi-check 120 nice -n 10 .venv/bin/openapi-spec-validator openapi.yaml
 eval "$(scripts/sepa_schema.sh)"
 # Two motos: one answers a DynamoDB request at a time on one core, so the end-to-end stage on a

@@ -1,6 +1,7 @@
 //! `tenx`: the local server and CLI of 10x attribution.
 
 mod ledger;
+mod mail;
 mod status;
 
 use std::net::SocketAddr;
@@ -120,6 +121,11 @@ enum Command {
     /// not taken yet), events given up on, each queue's depth. Exits non-zero while anything
     /// waits or was given up on.
     Status(status::StatusArgs),
+    /// The mail `tenx serve` sent (its Maildir: `{data-dir}/mail/new`): `list`, `show ID`.
+    Mail {
+        #[command(subcommand)]
+        command: mail::MailCommand,
+    },
 }
 
 /// `tenx verify`: prints what verified, or fails naming what does not hold.
@@ -229,6 +235,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Verify { file, keys } => verify(&file, &keys),
         Command::Ledger { command } => ledger::run(command).await,
         Command::Status(args) => status::run(args).await,
+        Command::Mail { command } => mail::run(command),
         Command::Token {
             handle,
             role,

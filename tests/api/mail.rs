@@ -294,3 +294,541 @@ impl Mailer for Counting {
         self.outcome.clone()
     }
 }
+
+/// The admin's view: `GET …/mail` newest first with its status in words, the suppressions and
+/// their removal; the one-click unsubscribe: a GET shows a page and changes nothing, the POST
+/// turns the kind off (the next mail of it is `suppressed`), a forged token is refused.
+#[tokio::test]
+async fn admins_see_the_mail_and_a_recipient_unsubscribes_in_one_click() {
+    use tenx_shared::http::auth::Role;
+    let (app, _switch) = spawn_with_failing_queue().await;
+    let state = app.state();
+    let admin = app.token(&["acme"], Role::Admin);
+    let payout = |key: &str| Outgoing {
+        handle: Some(acme()),
+        to: Email::parse("to", "gil@example.org").unwrap(),
+        kind: MailKind::PayoutSent,
+        key: key.into(),
+        data: json!({"partnerName": "<script>Gil</script>", "amount": "1234.5", "currency": "EUR",
+            "statementUrl": "https://console.example/s/1"}),
+    };
+    tenx_shared::mail::enqueue(state.io(), payout("p1"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let mail = &app.sent_mail()[0];
+    assert_eq!(mail.subject, "Your payout of €1,234.50 was sent");
+    assert!(!mail.html.contains("<script>"), "escaped: {}", mail.html);
+    assert_eq!(
+        mail.list_unsubscribe_post.as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let link = mail.list_unsubscribe.clone().expect("List-Unsubscribe");
+    let link = link.trim_matches(['<', '>']).to_owned();
+    let path = link
+        .split_once("/v2/")
+        .map(|(_, p)| format!("/v2/{p}"))
+        .unwrap();
+
+    let listed: serde_json::Value = app
+        .client
+        .get(app.url("/v2/handles/acme/mail"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["status"], "sent", "{listed}");
+    assert_eq!(listed["items"][0]["kind"], "payout_sent");
+    assert_eq!(
+        listed["items"][0]["subject"],
+        "Your payout of €1,234.50 was sent"
+    );
+    let operator = app.token(&["acme"], Role::Operator);
+    let refused = app
+        .client
+        .get(app.url("/v2/handles/acme/mail"))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403, "admins only");
+
+    // A GET (a scanner following the link) changes nothing.
+    let page = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<form method=\"post\""));
+    tenx_shared::mail::enqueue(state.io(), payout("p2"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    assert_eq!(app.sent_mail().len(), 2, "still subscribed after the GET");
+    // A forged token is refused in the envelope.
+    let forged = path.replace("token=", "token=x");
+    let resp = app.client.post(app.url(&forged)).send().await.unwrap();
+    crate::helpers::assert_error(resp, 400, "invalid_request").await;
+    // The one-click POST turns payout mail off for this address with acme.
+    let done = app
+        .client
+        .post(app.url(&path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let id = tenx_shared::mail::enqueue(state.io(), payout("p3"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    assert_eq!(app.sent_mail().len(), 2, "no mail after unsubscribing");
+    assert_eq!(record(&app, &id).await.status, MailStatus::Suppressed);
+
+    // Suppressions: listed and lifted by an admin.
+    tenx_shared::mail::suppressions::suppress_op(
+        Some(&acme()),
+        "hal@example.org",
+        tenx_shared::mail::suppressions::Reason::Bounced,
+        None,
+    )
+    .map(|op| async { app.store.write(op).await.unwrap() })
+    .unwrap()
+    .await;
+    let url = app.url("/v2/handles/acme/mail/suppressions");
+    let listed: serde_json::Value = app
+        .client
+        .get(&url)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["email"], "hal@example.org", "{listed}");
+    assert_eq!(listed["items"][0]["reason"], "bounced");
+    let gone = app
+        .client
+        .delete(format!("{url}?email=hal@example.org"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 204);
+    let again = app
+        .client
+        .delete(format!("{url}?email=hal@example.org"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_error(again, 404, "not_found").await;
+    let bad = app
+        .client
+        .delete(format!("{url}?email=%3Cscript%3E"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_error(bad, 400, "invalid_request").await;
+}
+
+/// Branding: validated when set (an https logo, #rrggbb, an address), then used by the mail.
+#[tokio::test]
+async fn branding_is_validated_and_brands_the_mail() {
+    use tenx_shared::http::auth::Role;
+    let (app, _switch) = spawn_with_failing_queue().await;
+    let admin = app.token(&["acme"], Role::Admin);
+    let url = app.url("/v2/handles/acme/branding");
+    for (body, field) in [
+        (
+            json!({"name": "Acme", "logoUrl": "http://x.example/l.png"}),
+            "logoUrl",
+        ),
+        (json!({"name": "Acme", "color": "red"}), "color"),
+        (
+            json!({"name": "Acme", "replyTo": "not an address"}),
+            "replyTo",
+        ),
+        (json!({"name": ""}), "name"),
+    ] {
+        let resp = app
+            .client
+            .put(&url)
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let message = crate::helpers::assert_error(resp, 400, "invalid_request").await;
+        assert!(message.contains(field), "{body}: {message}");
+    }
+    let body = json!({"name": "Acme Shoes", "logoUrl": "https://acme.example/logo.png", "color": "#AA3300", "replyTo": "help@acme.example"});
+    let resp = app
+        .client
+        .put(&url)
+        .bearer_auth(&admin)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let got: serde_json::Value = app
+        .client
+        .get(&url)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["color"], "#aa3300");
+    tenx_shared::mail::enqueue(app.state().io(), sign_in("ivy@example.org", "b1"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let mail = &app.sent_mail()[0];
+    assert_eq!(mail.subject, "Sign in to Acme Shoes");
+    assert_eq!(mail.reply_to.as_deref(), Some("help@acme.example"));
+    assert!(mail.html.contains("#aa3300"));
+}
+
+/// `payout.paid` mails the partner's address (its record's) the amount, the reference and the
+/// statement's link; the same event applied twice (an at-least-once consumer) mails once.
+#[tokio::test]
+async fn a_paid_payout_mails_its_partner_once() {
+    use tenx_shared::http::auth::Role;
+    use tenx_shared::kernel::consume::EventSink;
+    use tenx_shared::kernel::events::{Event, EventType};
+    let (app, _switch) = spawn_with_failing_queue().await;
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"partnerId": "jo", "name": "Jo", "email": "jo@example.org"});
+    let created = op.create_partner(&body).await;
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+    let paid = Event::untyped(
+        EventType::PayoutPaid,
+        &acme(),
+        json!({"payoutId": "pay_0195570b8d3e7f1a2b4c6d8e0f1a2b3c", "partnerId": "jo",
+            "amount": "14.00", "currency": "USD", "paidAt": "2026-11-26T10:00:00Z",
+            "reference": "SEPA-1", "status": "paid"}),
+    );
+    let state = app.state();
+    let sink = tenx_shared::mail::sink::MailSink;
+    sink.apply(&state, std::slice::from_ref(&paid))
+        .await
+        .unwrap();
+    sink.apply(&state, std::slice::from_ref(&paid))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let sent = app.sent_mail();
+    assert_eq!(sent.len(), 1, "once per event");
+    let mail = &sent[0];
+    assert_eq!(
+        (mail.kind.as_str(), mail.to.as_str()),
+        ("payout_sent", "jo@example.org")
+    );
+    assert_eq!(mail.subject, "Your payout of $14.00 was sent");
+    assert!(mail.text.contains("Reference: SEPA-1"), "{}", mail.text);
+    assert!(mail.text.contains("26 November 2026"), "{}", mail.text);
+    assert!(
+        mail.text
+            .contains("/v2/handles/acme/payouts/pay_0195570b8d3e7f1a2b4c6d8e0f1a2b3c/statement")
+    );
+}
+
+/// SES v2 on the emulator (moto, the AWS backend's runs only: it is about one engine): the mail
+/// goes out as one raw message, read back through moto's own API (`/moto-api/data.json`, the
+/// `ses` backend's `RawMessage`s) with its Message-ID and kind; a sender SES has not verified
+/// is refused for good: the mail is `suppressed` with SES's words, nothing sent.
+#[tokio::test]
+async fn ses_sends_the_raw_message_and_a_refusal_suppresses() {
+    if !crate::helpers::on_aws() {
+        return;
+    }
+    let endpoint = crate::helpers::aws_endpoint();
+    let domain = format!(
+        "m{}.example.com",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    let client = tenx_shared::platform::http_client::builder()
+        .build()
+        .unwrap();
+    let made = client
+        .post(format!("{endpoint}/v2/email/identities"))
+        .header("authorization", "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ses/aws4_request, SignedHeaders=host, Signature=x")
+        .json(&json!({"EmailIdentity": domain}))
+        .send()
+        .await
+        .unwrap();
+    assert!(made.status().is_success(), "{}", made.text().await.unwrap());
+    let mut config = test_config();
+    config.mail.url = Some(tenx_shared::platform::mail::MailUrl::Ses {
+        endpoint: Some(endpoint.clone()),
+    });
+    config.mail.from = Some(format!("mail@{domain}"));
+    let (app, _switch) = spawn_with_failing_queue_config(config.clone()).await;
+    let state = app.state();
+    let to = format!("kim-{}@example.org", uuid::Uuid::new_v4().simple());
+    let id = tenx_shared::mail::enqueue(state.io(), sign_in(&to, "ses-1"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let rec = record(&app, &id).await;
+    assert_eq!(rec.status, MailStatus::Sent, "{rec:?}");
+    assert!(
+        rec.provider_id.is_some(),
+        "SES's message id kept (its bounces name it)"
+    );
+    let data: serde_json::Value = client
+        .get(format!("{endpoint}/moto-api/data.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let message_id = rec.message_id.clone().unwrap();
+    let sent: Vec<&serde_json::Value> = data["ses"]["RawMessage"]
+        .as_array()
+        .expect("moto's sent messages")
+        .iter()
+        .filter(|m| m["raw_data"].as_str().unwrap_or("").contains(&message_id))
+        .collect();
+    assert_eq!(sent.len(), 1, "one message for one event");
+    let raw = sent[0]["raw_data"].as_str().unwrap();
+    let read = tenx_shared::platform::mail::read_message(raw.as_bytes()).unwrap();
+    assert_eq!(
+        (read.kind.as_str(), read.to.as_str()),
+        ("sign_in", to.as_str())
+    );
+    assert_eq!(sent[0]["source"], format!("mail@{domain}"));
+
+    // Another sender, never verified: SES rejects the message for good.
+    let mut refused = config;
+    refused.mail.from = Some("mail@unverified.example.net".into());
+    let (other, _s) = spawn_with_failing_queue_config(refused).await;
+    let id = tenx_shared::mail::enqueue(other.state().io(), sign_in(&to, "ses-2"))
+        .await
+        .unwrap();
+    other.deliver_mail().await;
+    let rec = record(&other, &id).await;
+    assert_eq!(rec.status, MailStatus::Suppressed, "{rec:?}");
+    assert!(rec.error.unwrap().contains("SES refused it"));
+}
+
+/// SES's bounce event, as SNS delivers it to the mail-events queue: the address is suppressed
+/// (listed with the server's words), the message becomes `bounced`, and the next mail to the
+/// address is not sent; the same event again changes nothing more.
+#[tokio::test]
+async fn an_ses_bounce_through_sns_suppresses_the_address_and_marks_the_mail_bounced() {
+    let (app, _switch) = spawn_with_failing_queue().await;
+    let state = app.state();
+    let mut mail = sign_in("lou@example.org", "bounce-1");
+    mail.kind = MailKind::Message;
+    mail.data = json!({"from": "Acme", "body": "hello"});
+    let id = tenx_shared::mail::enqueue(state.io(), mail.clone())
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let rec = record(&app, &id).await;
+    assert_eq!(rec.status, MailStatus::Sent);
+    let message_id = rec.message_id.unwrap();
+    assert!(
+        message_id.contains(".acme@"),
+        "the handle rides in the Message-ID: {message_id}"
+    );
+    let ses = json!({
+        "eventType": "Bounce",
+        "bounce": {"bounceType": "Permanent", "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": "lou@example.org", "action": "failed",
+                "status": "5.1.1", "diagnosticCode": "smtp; 550 5.1.1 user unknown"}],
+            "timestamp": "2026-11-26T10:00:00.000Z", "feedbackId": "0100-feedback"},
+        "mail": {"timestamp": "2026-11-26T09:59:58.000Z", "source": "mail@localhost.localdomain",
+            "messageId": "0100018c-ses-id", "destination": ["lou@example.org"],
+            "commonHeaders": {"messageId": format!("<{message_id}>"), "subject": "A message from Acme"}}
+    });
+    let sns = json!({
+        "Type": "Notification",
+        "MessageId": "6f1c9a0e-0000-4000-8000-000000000001",
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:tenx-MailEvents",
+        "Message": ses.to_string(),
+        "Timestamp": "2026-11-26T10:00:01.000Z",
+        "SignatureVersion": "1"
+    });
+    for _ in 0..2 {
+        state
+            .queue
+            .send(
+                tenx_shared::platform::queue::QueueName::MailEvents,
+                vec![tenx_shared::platform::queue::OutMessage::now(
+                    sns.to_string(),
+                )],
+            )
+            .await
+            .unwrap();
+        tenx_shared::testing::mail::deliver_mail_events(&state).await;
+    }
+    let rec = record(&app, &id).await;
+    assert_eq!(rec.status, MailStatus::Bounced, "{rec:?}");
+    assert_eq!(rec.error.as_deref(), Some("smtp; 550 5.1.1 user unknown"));
+    let listed = tenx_shared::mail::suppressions::list(app.store.as_ref(), &acme())
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        listed[0].reason,
+        tenx_shared::mail::suppressions::Reason::Bounced
+    );
+    mail.key = "bounce-2".into();
+    let next = tenx_shared::mail::enqueue(state.io(), mail).await.unwrap();
+    app.deliver_mail().await;
+    assert_eq!(record(&app, &next).await.status, MailStatus::Suppressed);
+    assert_eq!(
+        app.sent_mail().len(),
+        1,
+        "nothing more sent to a bounced address"
+    );
+}
+
+/// A real SMTP server (aiosmtpd, `scripts/smtp_server.py`) on a free loopback port, in `mode`,
+/// writing what it receives to a directory; stopped when dropped (its stdin closes).
+struct SmtpServer {
+    child: std::process::Child,
+    port: u16,
+    received: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    fn start(mode: &str) -> Self {
+        use std::io::BufRead;
+        let python = std::env::var("TENX_SMTP_PYTHON").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/smtp/bin/python").to_owned()
+        });
+        assert!(
+            std::path::Path::new(&python).exists(),
+            "{python} is missing: run scripts/smtp_server.sh (it installs aiosmtpd from PyPI)"
+        );
+        let received = tempfile::tempdir().unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/smtp_server.py");
+        let mut child = std::process::Command::new(python)
+            .args([script, mode, received.path().to_str().unwrap()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("starting the SMTP server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("READY ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the SMTP server did not start: {line:?}"));
+        Self {
+            child,
+            port,
+            received,
+        }
+    }
+
+    fn url(&self) -> tenx_shared::platform::mail::MailUrl {
+        tenx_shared::platform::mail::MailUrl::parse(&format!("smtp://127.0.0.1:{}", self.port))
+            .unwrap()
+    }
+
+    /// What the server received, each message's text.
+    fn messages(&self) -> Vec<String> {
+        let mut files: Vec<_> = std::fs::read_dir(self.received.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+async fn smtp_app(server: &SmtpServer) -> crate::helpers::TestApp {
+    let mut config = test_config();
+    config.mail.url = Some(server.url());
+    config.mail.retry_base = Duration::ZERO;
+    config.mail.attempts = 3;
+    spawn_with_failing_queue_config(config).await.0
+}
+
+/// SMTP against a real server: the message arrives once with its Message-ID, kind and both
+/// parts; a server that answers 550 suppresses the address; one that drops the connection is
+/// retried, then the mail is `failed` with the error in words, never lost.
+#[tokio::test]
+async fn smtp_sends_to_a_real_server_and_handles_refusals_and_drops() {
+    let server = SmtpServer::start("accept");
+    let app = smtp_app(&server).await;
+    let id = tenx_shared::mail::enqueue(app.state().io(), sign_in("max@example.org", "smtp-1"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let rec = record(&app, &id).await;
+    assert_eq!(rec.status, MailStatus::Sent, "{rec:?}");
+    let got = server.messages();
+    assert_eq!(got.len(), 1);
+    let read = tenx_shared::platform::mail::read_message(got[0].as_bytes()).unwrap();
+    assert_eq!(read.message_id, rec.message_id.unwrap());
+    assert_eq!(
+        (read.kind.as_str(), read.to.as_str()),
+        ("sign_in", "max@example.org")
+    );
+    assert!(read.text.contains("token=smtp-1") && read.html.contains("token=smtp-1"));
+
+    let refusing = SmtpServer::start("refuse");
+    let app = smtp_app(&refusing).await;
+    let id = tenx_shared::mail::enqueue(app.state().io(), sign_in("nia@example.org", "smtp-2"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let rec = record(&app, &id).await;
+    assert_eq!(rec.status, MailStatus::Suppressed, "{rec:?}");
+    assert!(
+        rec.error.as_deref().unwrap_or("").contains("550"),
+        "{rec:?}"
+    );
+    let listed = tenx_shared::mail::suppressions::list(app.store.as_ref(), &acme())
+        .await
+        .unwrap();
+    assert_eq!(listed[0].email, "nia@example.org");
+    assert_eq!(
+        listed[0].reason,
+        tenx_shared::mail::suppressions::Reason::Refused
+    );
+
+    let dropping = SmtpServer::start("drop");
+    let app = smtp_app(&dropping).await;
+    let id = tenx_shared::mail::enqueue(app.state().io(), sign_in("oz@example.org", "smtp-3"))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let rec = record(&app, &id).await;
+    assert_eq!(
+        (rec.status, rec.attempts),
+        (MailStatus::Failed, 3),
+        "{rec:?}"
+    );
+    assert!(
+        rec.error.as_deref().unwrap_or("").starts_with("not sent"),
+        "{rec:?}"
+    );
+    assert!(dropping.messages().is_empty());
+}

@@ -27,6 +27,8 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/public/integrations/stripe/{handle}"),
     ("POST", "/v2/public/integrations/shopify/{handle}"),
     ("POST", "/v2/public/refs"),
+    ("GET", "/v2/public/unsubscribe"),
+    ("POST", "/v2/public/unsubscribe"),
     ("GET", "/t.js"),
     ("GET", "/v2/public/keys"),
     ("POST", "/v2/public/chain/signals"),

@@ -448,3 +448,58 @@ async fn concurrent_approvals_create_one_partner() {
         .collect();
     assert_eq!(ours.len(), 1, "{partners}");
 }
+
+/// Issue 59: an application mails the handle (the branding's reply-to, until the people issue
+/// names its admins); an approval mails the partner that it is approved, with the program's
+/// page and never its token; each once, though the events consumer may apply an event twice.
+#[tokio::test]
+async fn an_application_and_its_approval_are_mailed_once_without_a_token() {
+    let app = spawn_with(config(), None).await;
+    program(&app, "acme", json!({})).await;
+    let admin = app.token(&["acme"], Role::Admin);
+    let branding = json!({"name": "Acme", "replyTo": "partners@acme.example"});
+    let put = app
+        .client
+        .put(app.url("/v2/handles/acme/branding"))
+        .bearer_auth(&admin)
+        .json(&branding)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let id = apply_ok(&app, "acme", "jane@shoes.example", "203.0.113.1").await;
+    let sent = app.wait_for_mail(1).await;
+    assert_eq!(sent[0].kind, "application_received");
+    assert_eq!(sent[0].to, "partners@acme.example");
+    assert!(
+        sent[0].text.contains("jane@shoes.example"),
+        "{}",
+        sent[0].text
+    );
+    let op = app.as_role("acme", Role::Operator);
+    let approved = json_of(op.approve_application(&id).await, 200).await;
+    let token = approved["partnerToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sent = app.wait_for_mail(2).await;
+    let mail = sent
+        .iter()
+        .find(|m| m.kind == "partner_approved")
+        .expect("approval mail");
+    assert_eq!(mail.to, "jane@shoes.example");
+    assert_eq!(
+        mail.subject,
+        "You are approved for the Acme partner program"
+    );
+    assert!(!mail.raw.contains(&token), "never the token");
+    // Absolute to the public origin (locally the redirect domain's).
+    let page = format!("http://{}/programs/acme", app.config.redirect_domain);
+    assert_eq!(
+        mail.link(&page).as_deref(),
+        Some(page.as_str()),
+        "{}",
+        mail.text
+    );
+    assert_eq!(app.sent_mail().len(), 2, "each once");
+}

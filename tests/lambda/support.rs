@@ -233,6 +233,7 @@ pub(crate) fn queue_resource(queue: QueueName) -> &'static str {
         QueueName::Events => "EventsQueue",
         QueueName::Deliveries => "DeliveriesQueue",
         QueueName::Mail => "MailQueue",
+        QueueName::MailEvents => "MailEventsQueue",
     }
 }
 

@@ -182,6 +182,18 @@ fn resource_name(function: &str, resource: &Value) -> String {
         return name.as_str().expect("name").to_owned();
     }
     if let Some(sub) = resource["Fn::Sub"].as_str() {
+        // The SES identity and configuration set of the stack (issue 59).
+        let ses = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:";
+        if let Some(rest) = sub.strip_prefix(ses) {
+            let name = rest
+                .strip_prefix("identity/${")
+                .or_else(|| rest.strip_prefix("configuration-set/${"))
+                .and_then(|r| r.strip_suffix('}'))
+                .unwrap_or_else(|| {
+                    panic!("{function}: {sub}: an SES identity or configuration set of the stack")
+                });
+            return name.to_owned();
+        }
         let prefix = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${";
         let param = sub
             .strip_prefix(prefix)
@@ -541,6 +553,8 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         // Of the workers, only the sweeper holds a secret (it finishes large payout runs).
         let worker = match f.binary.as_str() {
             "outbox-sweeper" => tenx_shared::runtime::workers::sweeper::SECRETS,
+            // The mail worker tags unsubscribe links with the ctx keyring (issue 59).
+            "mail" => tenx_shared::mail::worker::SECRETS,
             _ => tenx_shared::platform::config::Secrets::NONE,
         };
         let (jwt, ctx, signing, payout) = group.map_or(
@@ -618,7 +632,7 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
 }
 
 /// The actions any function may be granted, each scoped to one of the stack's resources.
-const ALLOWED_ACTIONS: [&str; 17] = [
+const ALLOWED_ACTIONS: [&str; 18] = [
     "dynamodb:GetItem",
     // A transaction's condition on an item it does not write (issue 57: a payout's settlement
     // and a batch's claim on it).
@@ -632,6 +646,7 @@ const ALLOWED_ACTIONS: [&str; 17] = [
     "sqs:DeleteMessage",
     "sqs:GetQueueAttributes",
     "ssm:GetParameters",
+    "ses:SendEmail",
     "kinesis:PutRecord",
     "kinesis:DescribeStream",
     "kinesis:DescribeStreamSummary",
@@ -664,12 +679,23 @@ fn iam_is_scoped_to_the_stack_and_the_redirect_gets_nothing_more_than_it_needs()
                 // The clicks worker's mapping sends a batch it gave up on to its on-failure
                 // queue, with the function's role.
                 "sqs" => {
-                    ["EventsQueue", "DeliveriesQueue"].contains(&resource.as_str())
+                    [
+                        "EventsQueue",
+                        "DeliveriesQueue",
+                        "MailQueue",
+                        "MailEventsQueue",
+                    ]
+                    .contains(&resource.as_str())
                         || (resource == "ClicksFailedBatchesQueue"
                             && action == "sqs:SendMessage"
                             && f.logical_id == "ClicksWorkerFunction")
                 }
                 "kinesis" => resource == "ClickStream",
+                // The mail worker sends through the stack's SES identity and configuration set.
+                "ses" => {
+                    f.logical_id == "MailWorkerFunction"
+                        && ["MailDomain", "MailConfigurationSet"].contains(&resource.as_str())
+                }
                 _ => resource.ends_with("Parameter"),
             };
             assert!(ok, "{}: {action} on {resource}", f.logical_id);
@@ -785,7 +811,7 @@ fn queues_have_dead_letter_queues_and_workers_report_partial_batch_failures() {
         );
     }
     for f in &functions {
-        if !["events", "deliveries"].contains(&f.binary.as_str()) {
+        if !["events", "deliveries", "mail", "mail-events"].contains(&f.binary.as_str()) {
             assert!(
                 !f.grants().iter().any(|(a, _)| a == "sqs:ReceiveMessage"),
                 "{} polls no queue",

@@ -17,10 +17,12 @@
 //! plus the suppression and preference reads and the limits' counter writes.
 
 pub mod branding;
+pub mod feedback;
 pub mod limits;
 pub mod model;
 pub mod preferences;
 pub mod render;
+pub mod sink;
 pub mod suppressions;
 pub mod sweep;
 pub mod unsubscribe;

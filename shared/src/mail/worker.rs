@@ -23,7 +23,7 @@ use super::suppressions::{self, Reason};
 use super::{MailMessage, MailRecord, MailStatus, limits, preferences, sweep};
 use crate::kernel::consume::BatchHandler;
 use crate::kernel::state::AppState;
-use crate::platform::mail::{Composed, Outcome, compose};
+use crate::platform::mail::{Composed, Outcome, RawMail, compose};
 use crate::platform::queue::{MAX_DELAY_SECS, OutMessage, QueueName, Received};
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
 
@@ -154,56 +154,15 @@ impl MailWorker {
 
     /// Renders and sends the claimed record (`version`: the claim's), then records the outcome.
     async fn send(&self, mut rec: MailRecord, version: u64) -> anyhow::Result<Verdict> {
-        let config = &self.state.config;
-        let from = config.mail.from_address(&config.redirect_domain);
-        let domain = from
-            .rsplit_once('@')
-            .map_or("localhost", |(_, d)| d)
-            .to_owned();
-        let message_id = format!("{}@{domain}", rec.mail_id);
-        let branding = match &rec.handle {
-            Some(h) => super::branding::get(self.state.store.as_ref(), h).await?,
-            None => None,
-        }
-        .unwrap_or_else(|| Branding::default_for(rec.handle.as_ref()));
-        let unsubscribe = super::unsubscribe::url_for(&self.state, &rec);
-        let frame = Frame {
-            branding: &branding,
-            locale: "en",
-            unsubscribe_url: unsubscribe.as_deref(),
-        };
-        let rendered = match render(rec.kind, &rec.data, &frame) {
-            Ok(r) => r,
-            Err(e) => {
-                let why = format!("the message could not be written: {e}");
-                return self
-                    .finish(rec, version, MailStatus::Failed, Some(why), vec![])
-                    .await;
-            }
-        };
-        rec.subject = Some(rendered.subject.clone());
-        rec.message_id = Some(message_id.clone());
-        let raw = compose(Composed {
-            from_name: &branding.name,
-            from: &from,
-            reply_to: branding.reply_to.as_deref(),
-            to: &rec.to,
-            subject: &rendered.subject,
-            message_id: &message_id,
-            kind: rec.kind.as_str(),
-            unsubscribe: unsubscribe.as_deref(),
-            text: rendered.text,
-            html: rendered.html,
-        });
-        let raw = match raw {
+        let raw = match self.build(&mut rec).await? {
             Ok(raw) => raw,
-            Err(e) => {
-                let why = format!("the message could not be built: {e}");
+            Err(why) => {
                 return self
                     .finish(rec, version, MailStatus::Failed, Some(why), vec![])
                     .await;
             }
         };
+        let attempts = self.state.config.mail.attempts;
         match self.state.mailer.send(&raw).await {
             Outcome::Sent { provider_id } => {
                 rec.sent_at = Some(crate::platform::time::timestamp());
@@ -221,17 +180,61 @@ impl MailWorker {
                 self.finish(rec, version, MailStatus::Suppressed, Some(why), ops)
                     .await
             }
-            Outcome::Temporary(why) if rec.attempts >= config.mail.attempts => {
+            Outcome::Temporary(why) if rec.attempts >= attempts => {
                 self.finish(rec, version, MailStatus::Failed, Some(why), vec![])
                     .await
             }
             Outcome::Temporary(why) => {
                 let exp = rec.attempts.saturating_sub(1).min(16);
-                let delay = config.mail.retry_base.saturating_mul(1 << exp);
+                let delay = self.state.config.mail.retry_base.saturating_mul(1 << exp);
                 let delay_ms = crate::domain::time::millis(delay);
                 self.wait(rec, version, delay_ms, &why).await
             }
         }
+    }
+
+    /// The message of `rec` (its subject and Message-ID noted on it), or why it cannot be
+    /// written, in words (a template that fails on its data, an address lettre refuses).
+    async fn build(&self, rec: &mut MailRecord) -> anyhow::Result<Result<RawMail, String>> {
+        let config = &self.state.config;
+        let from = config.mail.from_address(&config.redirect_domain);
+        let domain = from.rsplit_once('@').map_or("localhost", |(_, d)| d);
+        // The handle rides in the Message-ID: SES's bounce events name the message by it
+        // (`mail::feedback`), and the record's key needs the handle.
+        let message_id = match &rec.handle {
+            Some(h) => format!("{}.{h}@{domain}", rec.mail_id),
+            None => format!("{}@{domain}", rec.mail_id),
+        };
+        let branding = match &rec.handle {
+            Some(h) => super::branding::get(self.state.store.as_ref(), h).await?,
+            None => None,
+        }
+        .unwrap_or_else(|| Branding::default_for(rec.handle.as_ref()));
+        let unsubscribe = super::unsubscribe::url_for(&self.state, rec);
+        let frame = Frame {
+            branding: &branding,
+            locale: "en",
+            unsubscribe_url: unsubscribe.as_deref(),
+        };
+        let rendered = match render(rec.kind, &rec.data, &frame) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(format!("the message could not be written: {e}"))),
+        };
+        rec.subject = Some(rendered.subject.clone());
+        rec.message_id = Some(message_id.clone());
+        let raw = compose(Composed {
+            from_name: &branding.name,
+            from: &from,
+            reply_to: branding.reply_to.as_deref(),
+            to: &rec.to,
+            subject: &rendered.subject,
+            message_id: &message_id,
+            kind: rec.kind.as_str(),
+            unsubscribe: unsubscribe.as_deref(),
+            text: rendered.text,
+            html: rendered.html,
+        });
+        Ok(raw.map_err(|e| format!("the message could not be built: {e}")))
     }
 
     /// Leaves the record `queued` with `why` and puts its message back on the queue for

@@ -15,6 +15,8 @@ pub fn sinks() -> Vec<Arc<dyn EventSink>> {
             risk: &crate::risk::Holds,
         }),
         Arc::new(crate::webhooks::fanout::WebhookFanout),
+        // Mail of the events that send it (issue 59), queued once per event.
+        Arc::new(crate::mail::sink::MailSink),
     ]
 }
 
@@ -35,5 +37,6 @@ pub fn handlers(state: &AppState) -> Vec<Arc<dyn BatchHandler>> {
             state.clone(),
         )),
         Arc::new(crate::mail::worker::MailWorker::new(state.clone())),
+        Arc::new(crate::mail::feedback::FeedbackWorker::new(state.clone())),
     ]
 }

@@ -7,7 +7,6 @@ use std::time::Duration;
 use crate::kernel::consume::BatchHandler;
 use crate::kernel::state::AppState;
 use crate::platform::mail::{MailUrl, Maildir, read_message};
-use crate::platform::queue::QueueName;
 
 /// One message as its recipient would get it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,12 +80,29 @@ pub fn sent_mail(state: &AppState) -> Vec<SentMail> {
 /// the worker, and a message it leaves for later comes back at once. Returns how many were
 /// handled.
 pub async fn deliver_mail(state: &AppState) -> usize {
-    let worker = Arc::new(crate::mail::worker::MailWorker::new(state.clone()));
+    work_off(
+        state,
+        Arc::new(crate::mail::worker::MailWorker::new(state.clone())),
+    )
+    .await
+}
+
+/// Works off the mail-events queue once (SES's events through SNS), as [`deliver_mail`].
+pub async fn deliver_mail_events(state: &AppState) -> usize {
+    work_off(
+        state,
+        Arc::new(crate::mail::feedback::FeedbackWorker::new(state.clone())),
+    )
+    .await
+}
+
+async fn work_off(state: &AppState, worker: Arc<dyn BatchHandler>) -> usize {
+    let name = worker.queue();
     let queue = state.queue.clone();
     let mut handled = 0;
     loop {
         let batch = queue
-            .receive(QueueName::Mail, 10, Duration::ZERO)
+            .receive(name, 10, Duration::ZERO)
             .await
             .expect("receiving mail messages");
         if batch.is_empty() {
@@ -100,7 +116,7 @@ pub async fn deliver_mail(state: &AppState) -> usize {
         let failed = worker.handle(batch).await;
         for (id, receipt) in receipts {
             if !failed.contains(&id) {
-                queue.ack(QueueName::Mail, &receipt).await.expect("ack");
+                queue.ack(name, &receipt).await.expect("ack");
             }
         }
         if !failed.is_empty() {

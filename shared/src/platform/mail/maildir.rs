@@ -125,11 +125,11 @@ pub fn read_message(bytes: &[u8]) -> Option<ReadMessage> {
         list_unsubscribe_post: header("List-Unsubscribe-Post"),
         text: parsed
             .body_text(0)
-            .map(|t| t.into_owned())
+            .map(std::borrow::Cow::into_owned)
             .unwrap_or_default(),
         html: parsed
             .body_html(0)
-            .map(|t| t.into_owned())
+            .map(std::borrow::Cow::into_owned)
             .unwrap_or_default(),
         raw: String::from_utf8_lossy(bytes).into_owned(),
     })

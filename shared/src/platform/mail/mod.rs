@@ -18,7 +18,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use compose::{ComposeError, Composed, compose};
-pub use maildir::{Maildir, read_message};
+pub use maildir::{Maildir, ReadMessage, read_message};
 pub use settings::{MailSettings, MailUrl};
 
 /// A message ready to send: its envelope and its RFC 5322 bytes.

@@ -108,11 +108,13 @@ impl Default for MailSettings {
 
 impl MailSettings {
     pub fn from_vars(env: &Env) -> anyhow::Result<Self> {
-        let mut s = Self::default();
-        s.url = env
-            .var("TENX_MAIL_URL")
-            .map(|v| MailUrl::parse(&v))
-            .transpose()?;
+        let mut s = Self {
+            url: env
+                .var("TENX_MAIL_URL")
+                .map(|v| MailUrl::parse(&v))
+                .transpose()?,
+            ..Self::default()
+        };
         if let Some(from) = env.var("TENX_MAIL_FROM") {
             crate::domain::email::Email::parse("TENX_MAIL_FROM", &from)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

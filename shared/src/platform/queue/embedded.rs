@@ -64,6 +64,10 @@ fn tables(queue: QueueName) -> (MessageTable, DeadTable) {
             TableDefinition::new("queue_mail"),
             TableDefinition::new("dead_mail"),
         ),
+        QueueName::MailEvents => (
+            TableDefinition::new("queue_mail_events"),
+            TableDefinition::new("dead_mail_events"),
+        ),
     }
 }
 

@@ -24,16 +24,24 @@ pub enum QueueName {
     Deliveries,
     /// One message per try of one mail (issue 59): consumed by the mail worker.
     Mail,
+    /// SES's events (bounce, complaint, delivery) through SNS: consumed by the feedback worker.
+    MailEvents,
 }
 
 impl QueueName {
-    pub const ALL: [QueueName; 3] = [QueueName::Events, QueueName::Deliveries, QueueName::Mail];
+    pub const ALL: [QueueName; 4] = [
+        QueueName::Events,
+        QueueName::Deliveries,
+        QueueName::Mail,
+        QueueName::MailEvents,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             QueueName::Events => "events",
             QueueName::Deliveries => "deliveries",
             QueueName::Mail => "mail",
+            QueueName::MailEvents => "mail-events",
         }
     }
 }

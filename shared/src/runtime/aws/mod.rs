@@ -45,8 +45,9 @@ pub struct AwsSettings {
     /// Queue URLs; when unset they are looked up by name (`GetQueueUrl`).
     pub events_queue_url: Option<String>,
     pub deliveries_queue_url: Option<String>,
-    /// `TENX_MAIL_QUEUE_URL` (issue 59).
+    /// `TENX_MAIL_QUEUE_URL` and `TENX_MAIL_EVENTS_QUEUE_URL` (issue 59).
     pub mail_queue_url: Option<String>,
+    pub mail_events_queue_url: Option<String>,
     /// The click stream, a Kinesis Data Stream (default `{prefix}clicks`).
     pub click_stream: String,
 }
@@ -59,6 +60,7 @@ impl Default for AwsSettings {
             events_queue_url: None,
             deliveries_queue_url: None,
             mail_queue_url: None,
+            mail_events_queue_url: None,
             click_stream: "tenx-clicks".into(),
         }
     }
@@ -91,6 +93,7 @@ impl AwsSettings {
             events_queue_url: env.var("TENX_EVENTS_QUEUE_URL"),
             deliveries_queue_url: env.var("TENX_DELIVERIES_QUEUE_URL"),
             mail_queue_url: env.var("TENX_MAIL_QUEUE_URL"),
+            mail_events_queue_url: env.var("TENX_MAIL_EVENTS_QUEUE_URL"),
         }
     }
 
@@ -118,6 +121,7 @@ impl AwsSettings {
             QueueName::Events => self.events_queue_url.as_deref(),
             QueueName::Deliveries => self.deliveries_queue_url.as_deref(),
             QueueName::Mail => self.mail_queue_url.as_deref(),
+            QueueName::MailEvents => self.mail_events_queue_url.as_deref(),
         }
     }
 }
@@ -223,7 +227,8 @@ pub async fn connect_with(
         address(QueueName::Events),
         address(QueueName::Deliveries),
     )
-    .with_queue(QueueName::Mail, address(QueueName::Mail));
+    .with_queue(QueueName::Mail, address(QueueName::Mail))
+    .with_queue(QueueName::MailEvents, address(QueueName::MailEvents));
     Ok((Arc::new(store), Arc::new(queue)))
 }
 

@@ -1,0 +1,136 @@
+//! What sends mail (issue 59): a sink of the events consumer, beside the webhook fan-out. Each
+//! event of a kind that mails enqueues one message keyed by the event's id, so a redelivered
+//! event (the consumer is at-least-once) finds its mail queued already and queues nothing more.
+//!
+//! - `partner.approved` → `partner_approved` to the partner: approved, a link to the program's
+//!   page. Seam: the partner-portal issue puts its sign-in link in `signInLink` (the template
+//!   shows it instead of the program page), never a token.
+//! - `partner.applied` → `application_received` to the handle's admins. Seam: until the people
+//!   issue gives a handle its admins' addresses, to the branding's `replyTo` when set.
+//! - `payout.paid` → `payout_sent` to the partner's address (its record's), with the statement.
+//!
+//! The event JSON is read by field (as the postback filter does): the sink reads events of
+//! several rooms and imports none of them but `partners` (the partner's address).
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::{MailKind, Outgoing};
+use crate::domain::email::Email;
+use crate::domain::{Handle, PartnerId};
+use crate::kernel::consume::EventSink;
+use crate::kernel::events::{Event, EventType};
+use crate::kernel::state::AppState;
+
+pub struct MailSink;
+
+#[async_trait]
+impl EventSink for MailSink {
+    fn name(&self) -> &'static str {
+        "mail"
+    }
+
+    async fn apply(&self, state: &AppState, events: &[Event]) -> anyhow::Result<()> {
+        for event in events {
+            let Some(mail) = outgoing(state, event).await? else {
+                continue;
+            };
+            super::enqueue(state.io(), mail).await?;
+        }
+        Ok(())
+    }
+}
+
+fn text<'a>(data: &'a Value, field: &str) -> &'a str {
+    data.get(field).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// An address from an event, `None` (logged) when it is not one we send to.
+fn address(event: &Event, raw: &str) -> Option<Email> {
+    match Email::parse("email", raw) {
+        Ok(e) => Some(e),
+        Err(_) => {
+            tracing::info!(event_id = %event.id, "no mail: the event names no usable address");
+            None
+        }
+    }
+}
+
+/// The mail an event sends, if any.
+async fn outgoing(state: &AppState, event: &Event) -> anyhow::Result<Option<Outgoing>> {
+    let base = super::unsubscribe::public_base(&state.config);
+    let handle = &event.handle;
+    let d = &event.data;
+    let (to, kind, data) = match event.kind {
+        EventType::PartnerApproved => {
+            let Some(to) = address(event, text(d, "email")) else {
+                return Ok(None);
+            };
+            let data = json!({
+                "partnerName": text(d, "name"),
+                "programUrl": format!("{base}/programs/{handle}"),
+                "shortUrl": text(d, "shortUrl"),
+            });
+            (to, MailKind::PartnerApproved, data)
+        }
+        EventType::PartnerApplied => {
+            let branding = super::branding::get(state.store.as_ref(), handle).await?;
+            let Some(to) = branding
+                .and_then(|b| b.reply_to)
+                .and_then(|r| address(event, &r))
+            else {
+                return Ok(None);
+            };
+            let email = match text(d, "email") {
+                "" => text(d, "emailMasked"),
+                e => e,
+            };
+            let data = json!({
+                "applicantName": text(d, "name"),
+                "applicantEmail": email,
+                "appliedAt": event.created_at.as_str(),
+                "message": text(d, "message"),
+                "reviewUrl": format!("{base}/?handle={handle}#applications"),
+            });
+            (to, MailKind::ApplicationReceived, data)
+        }
+        EventType::PayoutPaid => {
+            let Some(to) = partner_address(state, handle, text(d, "partnerId")).await? else {
+                return Ok(None);
+            };
+            let payout = text(d, "payoutId");
+            let data = json!({
+                "partnerName": text(d, "partnerId"),
+                "amount": text(d, "amount"),
+                "currency": text(d, "currency"),
+                "paidAt": text(d, "paidAt"),
+                "reference": text(d, "reference"),
+                "statementUrl": format!("{base}/v2/handles/{handle}/payouts/{payout}/statement"),
+            });
+            (to, MailKind::PayoutSent, data)
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(Outgoing {
+        handle: Some(handle.clone()),
+        to,
+        kind,
+        key: event.id.to_string(),
+        data,
+    }))
+}
+
+/// The partner's address, from its record (`None` when it has none).
+async fn partner_address(
+    state: &AppState,
+    handle: &Handle,
+    partner: &str,
+) -> anyhow::Result<Option<Email>> {
+    let Ok(id) = PartnerId::parse(partner) else {
+        return Ok(None);
+    };
+    let found = crate::partners::get(state.store.as_ref(), handle, &id).await?;
+    Ok(found
+        .and_then(|p| p.email)
+        .and_then(|e| Email::parse("email", &e).ok()))
+}

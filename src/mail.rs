@@ -1,0 +1,81 @@
+//! `tenx mail list|show`: the mail the local server sent, read from the Maildir of its data dir
+//! (`{data-dir}/mail/new/*.eml`, issue 59). Thin: the reading is `tenx_shared::platform::mail`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use tenx_shared::platform::mail::{Maildir, read_message};
+
+#[derive(clap::Subcommand)]
+pub(crate) enum MailCommand {
+    /// One line per message, oldest first: when, kind, recipient, subject, Message-ID.
+    List {
+        #[arg(long, env = "TENX_DATA_DIR", default_value = ".tenx")]
+        data_dir: PathBuf,
+    },
+    /// A message's headers of interest and its text part (`--html`: its HTML part; `--raw`: the
+    /// whole file), by its Message-ID (or the start of it).
+    Show {
+        message_id: String,
+        #[arg(long, env = "TENX_DATA_DIR", default_value = ".tenx")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        html: bool,
+        #[arg(long)]
+        raw: bool,
+    },
+}
+
+pub(crate) fn run(command: MailCommand) -> anyhow::Result<()> {
+    match command {
+        MailCommand::List { data_dir } => {
+            for (_, m) in messages(&data_dir)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    m.date, m.kind, m.to, m.subject, m.message_id
+                );
+            }
+            Ok(())
+        }
+        MailCommand::Show {
+            message_id,
+            data_dir,
+            html,
+            raw,
+        } => {
+            let (_, m) = messages(&data_dir)?
+                .into_iter()
+                .find(|(_, m)| m.message_id.starts_with(&message_id))
+                .with_context(|| format!("no message {message_id} in {}", data_dir.display()))?;
+            if raw {
+                print!("{}", m.raw);
+                return Ok(());
+            }
+            println!(
+                "Date: {}\nFrom: {}\nTo: {}\nSubject: {}\nMessage-ID: {}\nX-Tenx-Kind: {}",
+                m.date, m.from, m.to, m.subject, m.message_id, m.kind
+            );
+            if let Some(u) = &m.list_unsubscribe {
+                println!("List-Unsubscribe: {u}");
+            }
+            println!();
+            print!("{}", if html { &m.html } else { &m.text });
+            Ok(())
+        }
+    }
+}
+
+fn messages(
+    data_dir: &Path,
+) -> anyhow::Result<Vec<(PathBuf, tenx_shared::platform::mail::ReadMessage)>> {
+    let files = Maildir::new(data_dir.join("mail"))
+        .list()
+        .with_context(|| format!("reading {}/mail/new", data_dir.display()))?;
+    let mut out = Vec::new();
+    for f in files {
+        let bytes = std::fs::read(&f).with_context(|| format!("reading {}", f.display()))?;
+        let m = read_message(&bytes).with_context(|| format!("{}: not a message", f.display()))?;
+        out.push((f, m));
+    }
+    Ok(out)
+}
