@@ -107,7 +107,7 @@ function pasteForm() {
 function localForm() {
   const handle = input('handle', { value: 'acme' });
   return form({ id: 'local-sign-in', 'aria-label': 'Sign in on this machine' },
-    h('div', { class: 'grid' }, field('Handle', handle), field('Role', select('role', ROLES, 'operator'))),
+    h('div', { class: 'grid' }, field('Handle', handle), field('Role', select('role', ROLES, 'admin'))),
     'Sign in on this machine',
     async (el) => {
       const body = { handle: handle.value.trim(), role: el.querySelector('[name=role]').value, code: signInCode };

@@ -70,8 +70,19 @@ enum Command {
         local_sign_in: bool,
     },
     /// Create the DynamoDB table (with TTL), the SQS queues (with dead-letter queues) and the
-    /// Kinesis click stream of the configured AWS environment; safe to re-run.
-    Setup,
+    /// Kinesis click stream of the configured AWS environment; safe to re-run. With `--admin
+    /// EMAIL --handle H`, instead make that person the first admin of the handle (in the data
+    /// dir's store, or DynamoDB with `--backend aws`); they then sign in by the email link.
+    Setup {
+        #[arg(long, requires = "handle")]
+        admin: Option<String>,
+        #[arg(long)]
+        handle: Option<String>,
+        #[arg(long, env = "TENX_DATA_DIR", default_value = ".tenx")]
+        data_dir: PathBuf,
+        #[arg(long, env = "TENX_BACKEND", value_enum, default_value = "aws")]
+        backend: Backend,
+    },
     /// Print a JWT the local server accepts.
     Token {
         #[arg(long)]
@@ -210,7 +221,13 @@ async fn run() -> anyhow::Result<()> {
             count_ops,
             local_sign_in,
         } => serve(addr, data_dir, backend, count_ops, local_sign_in).await,
-        Command::Setup => setup().await,
+        Command::Setup {
+            admin: Some(email),
+            handle: Some(handle),
+            data_dir,
+            backend,
+        } => setup_admin(&email, &handle, &data_dir, backend).await,
+        Command::Setup { .. } => setup().await,
         Command::AccessTable => {
             print!("{}", tenx_shared::http::auth::access::markdown_table());
             Ok(())
@@ -234,8 +251,22 @@ async fn run() -> anyhow::Result<()> {
                 "give at least one --handle (or --handle '*')"
             );
             let mut config = Config::from_env()?;
-            let data = DataDir::prepare(&data_dir)?;
-            LocalSecrets::load_or_create(&data.0)?.apply(&mut config);
+            if config.jwt.is_none() {
+                // The secret the local server signs with lives in its data dir: making a new one
+                // here would print a token that server refuses (issue 60).
+                let abs = std::env::current_dir()
+                    .map(|d| d.join(&data_dir))
+                    .unwrap_or_else(|_| data_dir.clone());
+                anyhow::ensure!(
+                    data_dir.join("secrets.json").exists(),
+                    "no data dir at {} (no secrets.json there): run `tenx token` where `tenx \
+                     serve` keeps its data, or pass --data-dir (TENX_DATA_DIR), or set \
+                     TENX_JWT_SECRET",
+                    abs.display()
+                );
+                let data = DataDir::prepare(&data_dir)?;
+                LocalSecrets::load_or_create(&data.0)?.apply(&mut config);
+            }
             let verifier = JwtVerifier::new(
                 config
                     .jwt
@@ -276,6 +307,41 @@ async fn setup() -> anyhow::Result<()> {
         settings.dead_letter_queue_name(QueueName::Deliveries),
         settings.click_stream,
     );
+    Ok(())
+}
+
+/// `tenx setup --admin EMAIL --handle H`: the first admin of a handle (the user made when new).
+async fn setup_admin(
+    email: &str,
+    handle: &str,
+    data_dir: &std::path::Path,
+    backend: Backend,
+) -> anyhow::Result<()> {
+    use tenx_shared::people::{memberships, users};
+    let email = tenx_shared::domain::email::Email::parse("--admin", email)?;
+    let handle = tenx_shared::domain::Handle::parse(handle)?;
+    anyhow::ensure!(
+        backend == Backend::Aws || data_dir.exists(),
+        "no data dir at {}: run `tenx serve` once first, or pass --data-dir",
+        data_dir.display()
+    );
+    let data = DataDir::prepare(data_dir)?;
+    let (store, _, _) = open_backends(backend, &data).await?;
+    let user = users::find_or_create(store.as_ref(), &email).await?;
+    let added = memberships::add(store.as_ref(), &handle, &user, Role::Admin)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if added {
+        println!(
+            "{} is an admin of {handle}: sign in with the email link",
+            email.as_str()
+        );
+    } else {
+        println!(
+            "{} is a member of {handle} already (role unchanged)",
+            email.as_str()
+        );
+    }
     Ok(())
 }
 

@@ -28,6 +28,7 @@ pub mod partners;
 pub mod payout_batches;
 pub mod payout_methods;
 pub mod payouts;
+pub mod people;
 pub mod plan_changes;
 pub mod plans;
 pub mod platform;

@@ -308,11 +308,11 @@ async fn local_sign_in_mints_a_short_lived_token_only_for_the_printed_code() {
     )
     .await;
     // The code stays valid for the process (a token lives an hour; signing in again must not
-    // need a restart). The default role is operator; a bad role or handle is a 400 naming it.
+    // need a restart). The default role is admin (issue 60: the first start is its owner's); a bad role or handle is a 400 naming it.
     let resp = app
         .console_sign_in(&json!({"handle": "acme", "code": CODE}), &[])
         .await;
-    assert_eq!(resp.json::<Value>().await.unwrap()["role"], "operator");
+    assert_eq!(resp.json::<Value>().await.unwrap()["role"], "admin");
     let message = assert_error(
         app.console_sign_in(
             &json!({"handle": "acme", "role": "root", "code": CODE}),

@@ -43,6 +43,15 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v2/public/programs/{handle}"),
     ("POST", "/v2/public/programs/{handle}/applications"),
     ("GET", "/programs/{handle}"),
+    // A person's own routes (issue 60): the session cookie is their whole credential.
+    ("POST", "/v2/auth/email-link"),
+    ("GET", "/v2/auth/email-link/verify"),
+    ("POST", "/v2/auth/email-link/verify"),
+    ("POST", "/v2/auth/sign-out"),
+    ("GET", "/v2/me"),
+    ("GET", "/v2/me/sessions"),
+    ("DELETE", "/v2/me/sessions"),
+    ("DELETE", "/v2/me/sessions/{sessionId}"),
 ];
 
 /// The methods probed on every registered path (HEAD is served by GET routes).

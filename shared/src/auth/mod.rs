@@ -84,6 +84,12 @@ pub enum Credential {
         token_id: crate::domain::TokenId,
         scopes: Vec<Scope>,
     },
+    /// A person's session (the `tenx_session` cookie, issue 60): judged like a JWT, with the
+    /// role of their membership of the handle asked for.
+    Session {
+        session_id: crate::domain::SessionId,
+        user_id: crate::domain::UserId,
+    },
     /// A partner token: reads its partner's data only, on the partner routes.
     Partner {
         token_id: String,
@@ -193,8 +199,10 @@ pub fn check(
         return Err(AuthError::ForeignHandle(handle.to_owned()));
     }
     match &principal.credential {
-        Credential::Jwt if principal.role < role => Err(AuthError::InsufficientRole(role)),
-        Credential::Jwt => Ok(()),
+        Credential::Jwt | Credential::Session { .. } if principal.role < role => {
+            Err(AuthError::InsufficientRole(role))
+        }
+        Credential::Jwt | Credential::Session { .. } => Ok(()),
         Credential::Pat { scopes, .. } => match scope {
             Some(scope) if scopes.contains(&scope) => Ok(()),
             other => Err(AuthError::InsufficientScope(other)),

@@ -193,7 +193,12 @@ async fn commit(
             .with_version(item.version + 1),
         cond: Cond::Version(item.version),
     };
-    let ops = vec![put, crate::kernel::outbox::record(&mut event)];
+    let target = format!("{} (reversal {id})", data.conversion_id);
+    let ops = vec![
+        put,
+        crate::kernel::outbox::record(&mut event),
+        crate::kernel::audit::entry(handle, "conversion.reversed", &target)?,
+    ];
     crate::kernel::outbox::commit_and_publish(
         io.store.clone(),
         io.queue.clone(),

@@ -126,6 +126,21 @@ prefixed_id!(
     "app_"
 );
 prefixed_id!(
+    /// A person of a merchant's team (issue 60): an email identity.
+    UserId,
+    "usr_"
+);
+prefixed_id!(
+    /// An invitation to become a member of a handle (issue 60).
+    InvitationId,
+    "inv_"
+);
+prefixed_id!(
+    /// A signed-in session's public id (listed and revoked by it; never the cookie's secret).
+    SessionId,
+    "ses_"
+);
+prefixed_id!(
     /// A signed notice to a partner of a plan change (issue 47).
     NoticeId,
     "ntc_"

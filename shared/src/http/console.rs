@@ -453,7 +453,8 @@ async fn asset(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SignInRequest {
     handle: String,
-    /// `viewer`, `creator`, `operator` (the default) or `admin`.
+    /// `viewer`, `creator`, `operator` or `admin` (the default: the first start on a laptop is
+    /// its owner's, who must be able to save the program).
     role: Option<String>,
     /// The code in the URL `tenx serve --local-sign-in` printed (`/?code=…`).
     code: Option<String>,
@@ -485,7 +486,7 @@ fn sign_in_code_refused() -> ApiError {
 
 /// A loopback host name: `localhost`, `127.x.y.z`, `[::1]`, with any port. Anything else (a
 /// DNS name that resolves to 127.0.0.1, as in a DNS-rebinding attack) is refused.
-fn is_loopback_host(host: &str) -> bool {
+pub(crate) fn is_loopback_host(host: &str) -> bool {
     let name = match host.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or(""),
         None => host.split(':').next().unwrap_or(""),
@@ -538,7 +539,7 @@ async fn sign_in(
         return Err(sign_in_code_refused());
     }
     let handle = Handle::parse(body.handle.trim())?;
-    let role_name = body.role.as_deref().unwrap_or("operator");
+    let role_name = body.role.as_deref().unwrap_or("admin");
     let role = Role::parse(role_name).ok_or_else(|| {
         ApiError::invalid_request("role: expected viewer, creator, operator or admin.")
     })?;

@@ -23,6 +23,8 @@ pub enum ErrorCode {
     InvalidSignature,
     Unauthorized,
     Forbidden,
+    /// A cookie-authenticated write without its `x-csrf-token` (issue 60).
+    Csrf,
     InsufficientRole,
     InsufficientScope,
     VerificationRequired,
@@ -40,12 +42,13 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         Self::InvalidRequest,
         Self::InvalidCtx,
         Self::InvalidSignature,
         Self::Unauthorized,
         Self::Forbidden,
+        Self::Csrf,
         Self::InsufficientRole,
         Self::InsufficientScope,
         Self::VerificationRequired,
@@ -69,6 +72,7 @@ impl ErrorCode {
             Self::InvalidSignature => "invalid_signature",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
+            Self::Csrf => "csrf",
             Self::InsufficientRole => "insufficient_role",
             Self::InsufficientScope => "insufficient_scope",
             Self::VerificationRequired => "verification_required",
@@ -94,6 +98,7 @@ impl ErrorCode {
             }
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden
+            | Self::Csrf
             | Self::InsufficientRole
             | Self::InsufficientScope
             | Self::VerificationRequired => StatusCode::FORBIDDEN,

@@ -1,6 +1,7 @@
 //! HTTP: one router per endpoint group, common layers, and the assembled application.
 
 pub mod analytics;
+pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod chain;
@@ -15,11 +16,13 @@ pub mod extract;
 pub mod integrations;
 pub mod links;
 pub mod mail;
+pub mod members;
 pub mod objects_only;
 pub mod pagination;
 pub mod payout_batches;
 pub mod payout_methods;
 pub mod payouts;
+pub mod people;
 pub mod programs;
 pub mod public;
 pub mod redirect;
@@ -128,7 +131,9 @@ impl Group {
             Group::Conversions => conversions::routes()
                 .merge(customers::routes())
                 .merge(integrations::routes()),
-            Group::Console => console::routes(),
+            Group::Console => console::routes()
+                .merge(members::routes())
+                .merge(audit::routes()),
             Group::Commissions => commissions::routes()
                 .merge(payouts::routes())
                 .merge(risk::routes())
@@ -151,7 +156,7 @@ impl Group {
                 .merge(mail::public_router())
                 .layer(axum::middleware::from_fn(script::cors)),
             Group::Chain => chain::public_router(),
-            Group::Console => console::router(),
+            Group::Console => console::router().merge(people::router()),
             // The program's public routes: an autoApprove application creates a partner token.
             Group::Commissions => payouts::public_router().merge(programs::public_router()),
             Group::Links

@@ -2,6 +2,7 @@
 //! events and their consumers' seams, the transactional outbox, per-handle rate limits and
 //! settings documents.
 
+pub mod audit;
 pub mod backlog;
 pub mod consume;
 pub mod emit;

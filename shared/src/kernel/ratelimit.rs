@@ -365,6 +365,7 @@ fn credential_bucket(principal: &Principal) -> String {
     let id = match &principal.credential {
         Credential::Pat { token_id, .. } => format!("pat:{token_id}"),
         Credential::Jwt => format!("sub:{}", principal.subject),
+        Credential::Session { user_id, .. } => format!("usr:{user_id}"),
         Credential::Partner { token_id, .. } => format!("ptk:{token_id}"),
     };
     let digest = hex::encode(sha2::Sha256::digest(id.as_bytes()));

@@ -113,8 +113,25 @@ async fn commit(
         item: next.item(handle)?,
         cond: Cond::Version(current.version),
     };
-    match store.write(op).await {
-        Ok(_) => Ok(next),
+    // One audit entry naming the batch and how many payouts it settles, in the status write's
+    // transaction (the payouts follow it).
+    let (action, target) = match next.status {
+        BatchStatus::Paid => (
+            "payout_batch.marked_paid",
+            format!(
+                "{} ({} payouts, reference {})",
+                next.batch_id,
+                next.items.len(),
+                next.reference.as_deref().unwrap_or_default()
+            ),
+        ),
+        _ => (
+            "payout_batch.canceled",
+            format!("{} ({} payouts)", next.batch_id, next.items.len()),
+        ),
+    };
+    match crate::kernel::audit::write(store, op, handle, action, &target).await {
+        Ok(()) => Ok(next),
         Err(StoreError::ConditionFailed { .. }) => Err(BatchError::Busy),
         Err(e) => Err(e.into()),
     }

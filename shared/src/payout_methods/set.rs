@@ -114,7 +114,15 @@ async fn write(
             item: next.item(handle)?,
             cond: Cond::Absent,
         };
-        return io.store.write(op).await.map(drop);
+        let target = format!("partner {}", next.partner_id);
+        return crate::kernel::audit::write(
+            io.store.as_ref(),
+            op,
+            handle,
+            "payout_method.set",
+            &target,
+        )
+        .await;
     };
     let method = WriteOp::Put {
         item: next.item(handle)?,
@@ -129,9 +137,11 @@ async fn write(
         current: next.masked.clone(),
     };
     let mut event = updated_event(handle, current, next);
+    let target = format!("partner {}", next.partner_id);
     let ops = vec![
         method,
         audit_op(handle, &entry)?,
+        crate::kernel::audit::entry(handle, "payout_method.changed", &target)?,
         crate::kernel::outbox::record(&mut event),
     ];
     crate::kernel::outbox::commit_and_publish(io.store.clone(), io.queue.clone(), ops, &[event])

@@ -101,15 +101,34 @@ async fn save(
     item: Item,
     notice: Option<&notice::Notice>,
 ) -> Result<bool, PlanError> {
+    // "campaign c1, version 3": the plan's sort key is `{campaignId}#{version:010}`.
+    let target = match item.sk.split_once('#') {
+        Some((campaign, version)) => format!(
+            "campaign {campaign}, plan version {}",
+            version.trim_start_matches('0')
+        ),
+        None => item.sk.clone(),
+    };
+    let audit = crate::kernel::audit::entry(handle, "plan.changed", &target)?;
     let Some(n) = notice else {
-        return Ok(crate::platform::store::put_new(io.store.as_ref(), item).await?);
+        let put = WriteOp::Put {
+            item,
+            cond: Cond::Absent,
+        };
+        return match io.store.transact(vec![put, audit]).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::TxConflict { index: 0, .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        };
     };
     let (put_notice, emit) = n.writes()?;
     let put_plan = WriteOp::Put {
         item,
         cond: Cond::Absent,
     };
-    match crate::kernel::emit::commit(io, handle, vec![put_plan, put_notice], vec![emit]).await {
+    match crate::kernel::emit::commit(io, handle, vec![put_plan, put_notice, audit], vec![emit])
+        .await
+    {
         Ok(()) => Ok(true),
         Err(StoreError::TxConflict { index: 0, .. }) => Ok(false),
         Err(e) => Err(e.into()),

@@ -351,6 +351,11 @@ pub struct Config {
     /// Serve the console's files from this directory, read on every request, instead of the
     /// copies embedded in the binary (`TENX_CONSOLE_DIR`: console development only).
     pub console_dir: Option<std::path::PathBuf>,
+    /// A session ends after this long without a request (`TENX_SESSION_IDLE_SECS`, 12 h).
+    pub session_idle: Duration,
+    /// … and this long after its sign-in, whatever the activity (`TENX_SESSION_MAX_SECS`,
+    /// 14 days).
+    pub session_max: Duration,
     /// Mail (issue 59): the engine (`TENX_MAIL_URL`), sender, retries and hourly limits.
     pub mail: crate::platform::mail::MailSettings,
 }
@@ -399,6 +404,8 @@ impl Default for Config {
             trusted_proxy: false,
             local_sign_in: None,
             console_dir: None,
+            session_idle: Duration::from_secs(12 * 3600),
+            session_max: Duration::from_secs(14 * 86_400),
             mail: crate::platform::mail::MailSettings::default(),
         }
     }
@@ -455,6 +462,18 @@ impl Env {
             Some(other) => bail!("{name}={other}: expected true or false"),
         }
     }
+}
+
+/// The sign-in settings (issue 60): session lifetimes (mailed links point to `TENX_PUBLIC_URL`,
+/// `MailSettings::public_url`).
+fn people_from_env(env: &Env, c: &mut Config) -> anyhow::Result<()> {
+    if let Some(secs) = env.parse::<u64>("TENX_SESSION_IDLE_SECS")? {
+        c.session_idle = Duration::from_secs(secs);
+    }
+    if let Some(secs) = env.parse::<u64>("TENX_SESSION_MAX_SECS")? {
+        c.session_max = Duration::from_secs(secs);
+    }
+    Ok(())
 }
 
 impl Config {
@@ -538,6 +557,7 @@ impl Config {
             c.chain_max_session_signals = n;
         }
         c.console_dir = env.var("TENX_CONSOLE_DIR").map(std::path::PathBuf::from);
+        people_from_env(env, &mut c)?;
         Ok(c)
     }
 

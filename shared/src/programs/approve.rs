@@ -218,6 +218,11 @@ fn writes(
         by,
     )?);
     ops.extend(token_ops);
+    ops.push(crate::kernel::audit::entry(
+        handle,
+        "application.approved",
+        &format!("{} ({}, partner {partner_id})", a.application_id, a.email),
+    )?);
     let data = PartnerApprovedData {
         application_id: a.application_id.clone(),
         partner_id: partner_id.clone(),

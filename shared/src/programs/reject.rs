@@ -29,8 +29,10 @@ pub async fn reject(
         next.decided_by = Some(by.to_owned());
         next.version = current.version + 1;
         let op = super::approve::update_op(handle, &next, current.version)?;
-        match store.write(op).await {
-            Ok(_) => return Ok(next.view()),
+        let target = format!("{id} ({})", next.email);
+        match crate::kernel::audit::write(store, op, handle, "application.rejected", &target).await
+        {
+            Ok(()) => return Ok(next.view()),
             Err(StoreError::ConditionFailed { .. }) => continue,
             Err(e) => return Err(e.into()),
         }

@@ -53,8 +53,14 @@ pub async fn put(
     program.updated_by = by.to_owned();
     let doc = crate::platform::store::to_doc(&program)?;
     let item = Item::new(keys::handle_pk(handle), keys::PROGRAM_SK, doc).with_version(version);
-    match store.write(WriteOp::Put { item, cond }).await {
-        Ok(_) => Ok((program, current.is_none())),
+    let put = WriteOp::Put { item, cond };
+    let action = if current.is_none() {
+        "program.created"
+    } else {
+        "program.updated"
+    };
+    match crate::kernel::audit::write(store, put, handle, action, "the partner program").await {
+        Ok(()) => Ok((program, current.is_none())),
         Err(StoreError::ConditionFailed { .. }) => Err(ProgramError::Busy),
         Err(e) => Err(e.into()),
     }

@@ -4,6 +4,7 @@
 //! the handler a [`Caller`].
 
 pub mod access;
+pub mod session;
 
 use crate::auth::AuthError;
 use crate::domain::Handle;
@@ -90,6 +91,18 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Au
     }
 }
 
+/// The audit log's actor of a principal.
+pub fn actor_of(principal: &Principal) -> crate::kernel::audit::Actor {
+    use crate::kernel::audit::{Actor, ActorType};
+    let (kind, id) = match &principal.credential {
+        Credential::Jwt => (ActorType::Jwt, principal.subject.clone()),
+        Credential::Pat { token_id, .. } => (ActorType::Pat, token_id.to_string()),
+        Credential::Partner { token_id, .. } => (ActorType::PartnerToken, token_id.clone()),
+        Credential::Session { user_id, .. } => (ActorType::User, user_id.to_string()),
+    };
+    Actor { kind, id }
+}
+
 /// Decides whether `principal` may call a route with the given access rule on `handle`.
 pub fn check(principal: &Principal, rule: &Access, handle: &str) -> Result<(), AuthError> {
     if let Credential::Partner { .. } = principal.credential {
@@ -111,7 +124,16 @@ pub fn check(principal: &Principal, rule: &Access, handle: &str) -> Result<(), A
 pub async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match authorize_parts(&state, request).await {
         Ok((request, charge)) => {
-            let mut response = next.run(request).await;
+            // Every write the handler makes is audited as this caller's.
+            let actor = request
+                .extensions()
+                .get::<Caller>()
+                .map_or_else(crate::kernel::audit::Actor::system, |c| {
+                    actor_of(&c.principal)
+                });
+            let request_id = crate::http::current_request::id();
+            let mut response =
+                crate::kernel::audit::scope(actor, request_id, next.run(request)).await;
             let Some(charge) = charge else {
                 return response;
             };
@@ -150,9 +172,19 @@ async fn authorize_parts(
         .map(|(_, v)| v.to_owned())
         .ok_or_else(|| ApiError::internal("authenticated route without {handle}"))?;
 
-    let token = bearer(&parts)?;
-    let principal = authenticate(state, token).await?;
-    // Validate the handle after authentication so anonymous callers learn nothing.
+    // A bearer token when one is sent (machines: JWT, PAT, partner token), else the session
+    // cookie of a signed-in person.
+    let by_cookie = !parts.headers.contains_key(header::AUTHORIZATION)
+        && session::cookie(&parts.headers).is_some();
+    let principal = if by_cookie {
+        let signed_in = session::require(state, &parts).await?;
+        // Validate the handle after authentication so anonymous callers learn nothing.
+        let handle = Handle::parse(&raw_handle)?;
+        session::principal(state, signed_in, &handle).await?
+    } else {
+        let token = bearer(&parts)?;
+        authenticate(state, token).await?
+    };
     let handle = Handle::parse(&raw_handle)?;
     check(&principal, rule, handle.as_str())?;
     tracing::Span::current().record("handle", handle.as_str());

@@ -1,7 +1,10 @@
 //! Every item's key, in one place. Handles, slugs and ids are validated newtypes that cannot
 //! contain `#`, so one handle's keys can never collide with another's. Layout: `docs/storage.md`.
 
-use crate::domain::{CampaignId, Handle, IdempotencyKey, PartnerId, Slug, SubscriptionId};
+use crate::domain::{
+    CampaignId, Handle, IdempotencyKey, InvitationId, PartnerId, SessionId, Slug, SubscriptionId,
+    UserId,
+};
 
 pub fn handle_pk(handle: &Handle) -> String {
     format!("H#{handle}")
@@ -128,6 +131,79 @@ pub fn pat_index_sk(token_id: &str) -> String {
 }
 
 pub const PAT_INDEX_SK_PREFIX: &str = "T#";
+
+// People, memberships, sessions and sign-in tokens (issue 60, `people`): a user's own partition
+// holds their record, memberships and sessions; secrets (a session's cookie, a sign-in link's
+// token) are addressed by their SHA-256 only; an email by its keyed form's SHA-256.
+
+/// A user's partition (their record at [`USER_SK`], memberships, sessions).
+pub fn user_pk(user_id: &UserId) -> String {
+    format!("U#{user_id}")
+}
+
+pub const USER_SK: &str = "U";
+
+/// A user's membership of a handle, in the user's partition.
+pub fn user_membership_sk(handle: &Handle) -> String {
+    format!("M#{handle}")
+}
+
+pub const USER_MEMBERSHIP_SK_PREFIX: &str = "M#";
+
+/// A user's session listing entry, in the user's partition.
+pub fn user_session_sk(session_id: &SessionId) -> String {
+    format!("S#{session_id}")
+}
+
+pub const USER_SESSION_SK_PREFIX: &str = "S#";
+
+/// The user of an email address (put if absent: one user per address), by the digest of the
+/// address's compared form.
+pub fn user_email(email_digest: &str) -> (String, String) {
+    (format!("E#{email_digest}"), "U".into())
+}
+
+/// The pending invitations of an email address: sk `I#{handle}#{invitationId}`.
+pub fn email_invitations_pk(email_digest: &str) -> String {
+    format!("E#{email_digest}")
+}
+
+pub fn email_invitation_sk(handle: &Handle, invitation_id: &InvitationId) -> String {
+    format!("I#{handle}#{invitation_id}")
+}
+
+pub const EMAIL_INVITATION_SK_PREFIX: &str = "I#";
+
+/// A session, by the SHA-256 of its cookie's secret.
+pub fn session(secret_hash_hex: &str) -> (String, String) {
+    (format!("SES#{secret_hash_hex}"), "S".into())
+}
+
+/// A one-time sign-in link's token, by its SHA-256.
+pub fn sign_in_token(token_hash_hex: &str) -> (String, String) {
+    (format!("SIT#{token_hash_hex}"), "T".into())
+}
+
+/// A handle's members: sk the user id.
+pub fn members_pk(handle: &Handle) -> String {
+    format!("H#{handle}#MB")
+}
+
+/// A handle's admin count (`admins`, versioned): the item every change of an admin's
+/// membership is conditioned on, so the last admin cannot go.
+pub fn admin_count(handle: &Handle) -> (String, String) {
+    (format!("H#{handle}#MBN"), "N".into())
+}
+
+/// A handle's audit log (issue 60): sk `{atMs:013}#{nonce}`.
+pub fn audit_pk(handle: &Handle) -> String {
+    format!("H#{handle}#AUD")
+}
+
+/// A handle's invitations: sk the invitation id.
+pub fn invitations_pk(handle: &Handle) -> String {
+    format!("H#{handle}#INV")
+}
 
 pub fn webhook_sk(subscription_id: &SubscriptionId) -> String {
     format!("W#{subscription_id}")

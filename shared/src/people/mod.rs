@@ -1,0 +1,48 @@
+//! People (issue 60): a merchant's team signs in as themselves. A **user** is an email identity
+//! (`usr_…`); a **membership** gives them a role (admin, operator, creator, viewer: the access
+//! table's) on a handle; a **session** is what a sign-in ends in (the `tenx_session` cookie).
+//! Ways in: a one-time link by email (`sign_in`), an invitation's link (`invitations`), both
+//! mailed through the mail room (`mail::enqueue_ops`, in the transaction that stores the token). The
+//! authorization layer (`http::auth`) turns a session into a principal with its membership's
+//! role on the handle asked for, read on every request (a removed member is refused at once).
+//!
+//! Items (docs/storage.md): `U#{user}` (the user `U`, memberships `M#{handle}`, session entries
+//! `S#{sessionId}`), `E#{emailDigest}` (the user of an address `U`, its pending invitations
+//! `I#{handle}#{id}`), `SES#{hash}` (a session), `SIT#{hash}` (a link's token),
+//! `H#{handle}#MB` (members), `H#{handle}#MBN` (the admin count), `H#{handle}#INV`
+//! (invitations).
+
+pub mod invitations;
+pub mod memberships;
+pub mod model;
+pub mod secret;
+pub mod sessions;
+pub mod sign_in;
+pub mod users;
+
+use crate::domain::Handle;
+use crate::platform::store::StoreError;
+
+/// Why a people request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PeopleError {
+    /// A link that is spent, expired, revoked or not ours (`401 unauthorized`).
+    #[error("This sign-in link was already used, has expired or was withdrawn; ask for a new one.")]
+    LinkRefused,
+    /// `404 not_found`.
+    #[error("{0} was not found.")]
+    NotFound(String),
+    /// `409 invalid_state`.
+    #[error("The last admin of {0} cannot be removed or demoted; make another member admin first.")]
+    LastAdmin(Handle),
+    /// `409 invalid_state`.
+    #[error("{0} is a member already.")]
+    AlreadyMember(String),
+    /// Other writes of the same items kept winning (`503 unavailable`: try again).
+    #[error("Too many changes of the team at once; try again.")]
+    Contended,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
+}

@@ -1,0 +1,219 @@
+//! The one-time sign-in link (`tenx_l_…`, 15 minutes, single use, stored as its SHA-256) and
+//! spending it: following the link shows a page and changes nothing; its button spends the
+//! token in ONE transaction with the new session (and, for an invitation's link, the
+//! membership): the token's delete is conditioned on its presence, so two spends at once make
+//! one session, and a sign-in that fails half way changes nothing.
+
+use std::time::Duration;
+
+use super::model::{LinkToken, Purpose, Session, User};
+use super::sessions::{self, Lifetimes, Origin};
+use super::{PeopleError, invitations, memberships, secret, users};
+use crate::domain::email::Email;
+use crate::domain::time::Timestamp;
+use crate::kernel::io::Io;
+use crate::mail::{MailKind, Outgoing};
+use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, now_unix, to_doc};
+
+/// A link token's prefix.
+pub const PREFIX: &str = "tenx_l_";
+
+/// How long a sign-in link is good for.
+pub const TTL: Duration = Duration::from_secs(15 * 60);
+
+/// How often a spend is tried again when another write of the same items won the race.
+const RETRIES: usize = 4;
+
+/// The link a person follows: the verify page of this server.
+pub fn link(base_url: &str, token: &str) -> String {
+    format!(
+        "{}/v2/auth/email-link/verify?token={token}",
+        base_url.trim_end_matches('/')
+    )
+}
+
+/// `next` when it is a path of this origin (`/…`, not `//…` nor `/\…`, no control character,
+/// at most 512 characters); `None` otherwise, and the console is where a sign-in lands.
+pub fn same_origin_path(next: &str) -> Option<String> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 512
+        && !next
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    ok.then(|| next.to_owned())
+}
+
+/// Asks for a sign-in link for `email`: mailed only to a user or an address with a pending
+/// invitation; any other address gets the same answer and nothing (the caller cannot tell).
+/// Round trips: ONE or TWO reads, and for a link ONE transaction (the token and its mail) and
+/// the mail's enqueue.
+#[tracing::instrument(skip_all)]
+pub async fn request(
+    io: Io<'_>,
+    base_url: &str,
+    email: &Email,
+    next: Option<String>,
+) -> Result<(), PeopleError> {
+    // Made whatever the answer, so a known and an unknown address cost about the same.
+    let token = secret::generate(PREFIX);
+    let hash = secret::hash(&token);
+    let store = io.store.as_ref();
+    let known = users::by_email(store, email).await?.is_some()
+        || invitations::pending_for(store, email).await?;
+    if !known {
+        return Ok(());
+    }
+    let expires = now_unix() + crate::domain::time::secs(TTL);
+    let doc = LinkToken {
+        email: email.as_str().to_owned(),
+        purpose: Purpose::SignIn,
+        next: next.as_deref().and_then(same_origin_path),
+        expires_at: Timestamp::from_unix(expires),
+    };
+    let (pk, sk) = keys::sign_in_token(&hash);
+    // The mail is keyed by the token's hash: one mail per link, a new link a new mail.
+    let staged = crate::mail::enqueue_ops(&Outgoing {
+        handle: None,
+        to: email.clone(),
+        kind: MailKind::SignIn,
+        key: hash,
+        data: serde_json::json!({
+            "link": link(base_url, &token),
+            "expiresInMinutes": TTL.as_secs() / 60,
+        }),
+    })?;
+    let mut ops = vec![WriteOp::Put {
+        item: Item::new(pk, sk, to_doc(&doc)?).expiring_at(Some(expires)),
+        cond: Cond::Absent,
+    }];
+    ops.extend(staged.ops.iter().cloned());
+    store.transact(ops).await?;
+    crate::mail::publish(io, &staged).await;
+    Ok(())
+}
+
+/// A spent link: who signed in, their new session and its cookie's secret, where to go.
+pub struct SignedIn {
+    pub user: User,
+    pub session: Session,
+    pub secret: String,
+    pub next: Option<String>,
+}
+
+/// The writes that accept an invitation for `user`: the invitation ended (but its token, which
+/// the caller deletes as `token_key`), the audit entry, and the membership unless they are a
+/// member already. A withdrawn or expired invitation refuses the link.
+async fn accept_ops(
+    store: &dyn Store,
+    user: &User,
+    handle: &crate::domain::Handle,
+    invitation_id: &crate::domain::InvitationId,
+    token_key: (&str, &str),
+) -> Result<Vec<WriteOp>, PeopleError> {
+    use crate::kernel::audit::{self, Actor, ActorType};
+    let invitation = invitations::get(store, handle, invitation_id)
+        .await?
+        .ok_or(PeopleError::LinkRefused)?;
+    let mut ops = invitations::end_ops(&invitation)?;
+    ops.retain(|op| op.key() != token_key);
+    let actor = Actor {
+        kind: ActorType::User,
+        id: user.user_id.to_string(),
+    };
+    let target = format!(
+        "{invitation_id} ({}, {})",
+        user.email,
+        invitation.role.as_str()
+    );
+    ops.push(audit::entry_by(
+        handle,
+        actor,
+        audit::request_id(),
+        "invitation.accepted",
+        &target,
+    )?);
+    if memberships::role_of(store, &user.user_id, handle)
+        .await?
+        .is_none()
+    {
+        let count = memberships::AdminCount::read(store, handle).await?;
+        ops.extend(memberships::join_ops(handle, user, invitation.role, count)?);
+    }
+    Ok(ops)
+}
+
+/// The token's record, `None` when it is not (or no longer) a live token of ours.
+async fn token(store: &dyn Store, token: &str) -> Result<Option<(LinkToken, String)>, StoreError> {
+    if !secret::well_formed(token, PREFIX) {
+        return Ok(None);
+    }
+    let hash = secret::hash(token);
+    let (pk, sk) = keys::sign_in_token(&hash);
+    let Some(item) = store.get(&pk, &sk).await? else {
+        return Ok(None);
+    };
+    let record: LinkToken = item.parse()?;
+    Ok((record.expires_at.unix() > now_unix()).then_some((record, hash)))
+}
+
+/// Whether `value` is a live link token (the page shown by `GET` says so; nothing changes).
+pub async fn is_live(store: &dyn Store, value: &str) -> Result<bool, StoreError> {
+    Ok(token(store, value).await?.is_some())
+}
+
+/// Spends a link's token: a new session for its address (the user made now when the address
+/// has none yet: it proved it reads its mail), and for an invitation the membership. Reused,
+/// expired or foreign tokens are refused (`401`) and change nothing. Round trips: TWO to FOUR
+/// reads, ONE transaction (again when another write won the race).
+#[tracing::instrument(skip_all)]
+pub async fn spend(
+    store: &dyn Store,
+    value: &str,
+    life: Lifetimes,
+    origin: &Origin,
+) -> Result<SignedIn, PeopleError> {
+    for _ in 0..RETRIES {
+        let (record, hash) = token(store, value).await?.ok_or(PeopleError::LinkRefused)?;
+        let email = Email::parse("email", &record.email)
+            .map_err(|e| StoreError::Corrupt(format!("a link's email: {e}")))?;
+        let (tpk, tsk) = keys::sign_in_token(&hash);
+        let mut ops = vec![WriteOp::Delete {
+            pk: tpk,
+            sk: tsk,
+            cond: Cond::Exists,
+        }];
+        let user = match users::by_email(store, &email).await? {
+            Some(user) => user,
+            None => {
+                let (user, create) = users::create(&email)?;
+                ops.extend(create);
+                user
+            }
+        };
+        if let Purpose::Invitation {
+            handle,
+            invitation_id,
+        } = &record.purpose
+        {
+            ops.extend(accept_ops(store, &user, handle, invitation_id, ops[0].key()).await?);
+        }
+        let started = sessions::start(&user.user_id, life, origin)?;
+        ops.extend(started.ops);
+        match store.transact(ops).await {
+            Ok(()) => {
+                return Ok(SignedIn {
+                    user,
+                    session: started.session,
+                    secret: started.secret,
+                    next: record.next,
+                });
+            }
+            // Spent by another request, or a user or membership made meanwhile: read again.
+            Err(StoreError::TxConflict { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(PeopleError::Contended)
+}
