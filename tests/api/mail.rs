@@ -832,3 +832,57 @@ async fn smtp_sends_to_a_real_server_and_handles_refusals_and_drops() {
     );
     assert!(dropping.messages().is_empty());
 }
+
+/// A day of 500 new commissions is one digest mail to the partner, sent once the day is over:
+/// its count and total add up, a redelivered event is counted once, and sweeping again sends
+/// nothing more.
+#[tokio::test]
+async fn five_hundred_commissions_of_a_day_are_one_digest_mail() {
+    use tenx_shared::http::auth::Role;
+    use tenx_shared::kernel::consume::EventSink;
+    use tenx_shared::kernel::events::{Event, EventType};
+    let (app, _switch) = spawn_with_failing_queue().await;
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"partnerId": "pia", "name": "Pia", "email": "pia@example.org"});
+    assert_eq!(op.create_partner(&body).await.status(), 201);
+    let state = app.state();
+    let events: Vec<Event> = (0..500)
+        .map(|i| {
+            Event::untyped(
+                EventType::CommissionCreated,
+                &acme(),
+                json!({"commissionId": format!("com_{i}"), "partnerId": "pia",
+                    "amount": "1.25", "currency": "USD", "status": "pending"}),
+            )
+        })
+        .collect();
+    let sink = tenx_shared::mail::sink::MailSink;
+    for batch in events.chunks(100) {
+        sink.apply(&state, batch).await.unwrap();
+    }
+    sink.apply(&state, &events[..3]).await.unwrap();
+    let base = format!("http://{}", app.config.redirect_domain);
+    let today = tenx_shared::platform::time::now().date();
+    let swept = tenx_shared::mail::digest::sweep(state.io(), today, &base)
+        .await
+        .unwrap();
+    assert_eq!(swept, 0, "not before the day is over");
+    let tomorrow = today.next_day().unwrap();
+    let swept = tenx_shared::mail::digest::sweep(state.io(), tomorrow, &base)
+        .await
+        .unwrap();
+    assert_eq!(swept, 1);
+    assert_eq!(
+        tenx_shared::mail::digest::sweep(state.io(), tomorrow, &base)
+            .await
+            .unwrap(),
+        0
+    );
+    app.deliver_mail().await;
+    let sent = app.sent_mail();
+    assert_eq!(sent.len(), 1, "one mail for 500 commissions");
+    assert_eq!(sent[0].kind, "commission_digest");
+    assert_eq!(sent[0].to, "pia@example.org");
+    assert_eq!(sent[0].subject, "500 new commissions from acme");
+    assert!(sent[0].text.contains("$625.00"), "{}", sent[0].text);
+}

@@ -8,6 +8,8 @@
 //! - `partner.applied` → `application_received` to the handle's admins. Seam: until the people
 //!   issue gives a handle its admins' addresses, to the branding's `replyTo` when set.
 //! - `payout.paid` → `payout_sent` to the partner's address (its record's), with the statement.
+//! - `commission.created` → counted into the partner's digest of the day (`mail::digest`),
+//!   mailed by the sweeper once the day is over.
 //!
 //! The event JSON is read by field (as the postback filter does): the sink reads events of
 //! several rooms and imports none of them but `partners` (the partner's address).
@@ -32,6 +34,10 @@ impl EventSink for MailSink {
 
     async fn apply(&self, state: &AppState, events: &[Event]) -> anyhow::Result<()> {
         for event in events {
+            if event.kind == EventType::CommissionCreated {
+                super::digest::count(state.io(), event).await?;
+                continue;
+            }
             let Some(mail) = outgoing(state, event).await? else {
                 continue;
             };
