@@ -886,3 +886,49 @@ async fn five_hundred_commissions_of_a_day_are_one_digest_mail() {
     assert_eq!(sent[0].subject, "500 new commissions from acme");
     assert!(sent[0].text.contains("$625.00"), "{}", sent[0].text);
 }
+
+/// `plan.changed` mails the partner the signed notice's words, its 30-day difference and the
+/// link to its notices, once per notice.
+#[tokio::test]
+async fn a_plan_change_mails_its_notice_to_the_partner() {
+    use tenx_shared::http::auth::Role;
+    use tenx_shared::kernel::consume::EventSink;
+    use tenx_shared::kernel::events::{Event, EventType};
+    let (app, _switch) = spawn_with_failing_queue().await;
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"partnerId": "quin", "name": "Quin", "email": "quin@example.org"});
+    assert_eq!(op.create_partner(&body).await.status(), 201);
+    let notice = Event::untyped(
+        EventType::PlanChanged,
+        &acme(),
+        json!({"noticeId": "ntc_1", "partnerId": "quin", "planVersion": 3,
+            "effectiveAt": "2026-12-01T00:00:00Z",
+            "summary": "Was: 10 % of the value. Now: 15 % of the value.",
+            "difference30d": {"currency": "EUR", "difference": "10.00", "actual": "20.00",
+                "draft": "30.00", "conversions": 1, "from": "2026-10-27", "to": "2026-11-26"}}),
+    );
+    let sink = tenx_shared::mail::sink::MailSink;
+    let state = app.state();
+    sink.apply(&state, std::slice::from_ref(&notice))
+        .await
+        .unwrap();
+    sink.apply(&state, std::slice::from_ref(&notice))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let sent = app.sent_mail();
+    assert_eq!(sent.len(), 1);
+    let mail = &sent[0];
+    assert_eq!(mail.kind, "plan_notice");
+    assert_eq!(
+        mail.subject,
+        "Your commission plan with acme changes on 1 December 2026"
+    );
+    assert!(
+        mail.text.contains("Now: 15 % of the value."),
+        "{}",
+        mail.text
+    );
+    assert!(mail.text.contains("€10.00 more"), "{}", mail.text);
+    assert!(mail.text.contains("/v2/handles/acme/partners/quin/notices"));
+}

@@ -8,6 +8,8 @@
 //! - `partner.applied` → `application_received` to the handle's admins. Seam: until the people
 //!   issue gives a handle its admins' addresses, to the branding's `replyTo` when set.
 //! - `payout.paid` → `payout_sent` to the partner's address (its record's), with the statement.
+//! - `plan.changed` → `plan_notice` to the partner's address: the signed notice's summary, its
+//!   30-day difference and the link to the partner's notices.
 //! - `commission.created` → counted into the partner's digest of the day (`mail::digest`),
 //!   mailed by the sweeper once the day is over.
 //!
@@ -114,6 +116,22 @@ async fn outgoing(state: &AppState, event: &Event) -> anyhow::Result<Option<Outg
                 "statementUrl": format!("{base}/v2/handles/{handle}/payouts/{payout}/statement"),
             });
             (to, MailKind::PayoutSent, data)
+        }
+        EventType::PlanChanged => {
+            let Some(to) = partner_address(state, handle, text(d, "partnerId")).await? else {
+                return Ok(None);
+            };
+            let diff = d.get("difference30d").cloned().unwrap_or(Value::Null);
+            let partner = text(d, "partnerId");
+            let data = json!({
+                "partnerName": partner,
+                "summary": text(d, "summary"),
+                "effectiveAt": text(d, "effectiveAt"),
+                "difference30d": diff.get("difference").cloned().unwrap_or(Value::Null),
+                "currency": diff.get("currency").cloned().unwrap_or(Value::Null),
+                "noticeUrl": format!("{base}/v2/handles/{handle}/partners/{partner}/notices"),
+            });
+            (to, MailKind::PlanNotice, data)
         }
         _ => return Ok(None),
     };
