@@ -832,3 +832,103 @@ async fn smtp_sends_to_a_real_server_and_handles_refusals_and_drops() {
     );
     assert!(dropping.messages().is_empty());
 }
+
+/// A day of 500 new commissions is one digest mail to the partner, sent once the day is over:
+/// its count and total add up, a redelivered event is counted once, and sweeping again sends
+/// nothing more.
+#[tokio::test]
+async fn five_hundred_commissions_of_a_day_are_one_digest_mail() {
+    use tenx_shared::http::auth::Role;
+    use tenx_shared::kernel::consume::EventSink;
+    use tenx_shared::kernel::events::{Event, EventType};
+    let (app, _switch) = spawn_with_failing_queue().await;
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"partnerId": "pia", "name": "Pia", "email": "pia@example.org"});
+    assert_eq!(op.create_partner(&body).await.status(), 201);
+    let state = app.state();
+    let events: Vec<Event> = (0..500)
+        .map(|i| {
+            Event::untyped(
+                EventType::CommissionCreated,
+                &acme(),
+                json!({"commissionId": format!("com_{i}"), "partnerId": "pia",
+                    "amount": "1.25", "currency": "USD", "status": "pending"}),
+            )
+        })
+        .collect();
+    let sink = tenx_shared::mail::sink::MailSink;
+    for batch in events.chunks(100) {
+        sink.apply(&state, batch).await.unwrap();
+    }
+    sink.apply(&state, &events[..3]).await.unwrap();
+    let base = format!("http://{}", app.config.redirect_domain);
+    let today = tenx_shared::platform::time::now().date();
+    let swept = tenx_shared::mail::digest::sweep(state.io(), today, &base)
+        .await
+        .unwrap();
+    assert_eq!(swept, 0, "not before the day is over");
+    let tomorrow = today.next_day().unwrap();
+    let swept = tenx_shared::mail::digest::sweep(state.io(), tomorrow, &base)
+        .await
+        .unwrap();
+    assert_eq!(swept, 1);
+    assert_eq!(
+        tenx_shared::mail::digest::sweep(state.io(), tomorrow, &base)
+            .await
+            .unwrap(),
+        0
+    );
+    app.deliver_mail().await;
+    let sent = app.sent_mail();
+    assert_eq!(sent.len(), 1, "one mail for 500 commissions");
+    assert_eq!(sent[0].kind, "commission_digest");
+    assert_eq!(sent[0].to, "pia@example.org");
+    assert_eq!(sent[0].subject, "500 new commissions from acme");
+    assert!(sent[0].text.contains("$625.00"), "{}", sent[0].text);
+}
+
+/// `plan.changed` mails the partner the signed notice's words, its 30-day difference and the
+/// link to its notices, once per notice.
+#[tokio::test]
+async fn a_plan_change_mails_its_notice_to_the_partner() {
+    use tenx_shared::http::auth::Role;
+    use tenx_shared::kernel::consume::EventSink;
+    use tenx_shared::kernel::events::{Event, EventType};
+    let (app, _switch) = spawn_with_failing_queue().await;
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"partnerId": "quin", "name": "Quin", "email": "quin@example.org"});
+    assert_eq!(op.create_partner(&body).await.status(), 201);
+    let notice = Event::untyped(
+        EventType::PlanChanged,
+        &acme(),
+        json!({"noticeId": "ntc_1", "partnerId": "quin", "planVersion": 3,
+            "effectiveAt": "2026-12-01T00:00:00Z",
+            "summary": "Was: 10 % of the value. Now: 15 % of the value.",
+            "difference30d": {"currency": "EUR", "difference": "10.00", "actual": "20.00",
+                "draft": "30.00", "conversions": 1, "from": "2026-10-27", "to": "2026-11-26"}}),
+    );
+    let sink = tenx_shared::mail::sink::MailSink;
+    let state = app.state();
+    sink.apply(&state, std::slice::from_ref(&notice))
+        .await
+        .unwrap();
+    sink.apply(&state, std::slice::from_ref(&notice))
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let sent = app.sent_mail();
+    assert_eq!(sent.len(), 1);
+    let mail = &sent[0];
+    assert_eq!(mail.kind, "plan_notice");
+    assert_eq!(
+        mail.subject,
+        "Your commission plan with acme changes on 1 December 2026"
+    );
+    assert!(
+        mail.text.contains("Now: 15 % of the value."),
+        "{}",
+        mail.text
+    );
+    assert!(mail.text.contains("€10.00 more"), "{}", mail.text);
+    assert!(mail.text.contains("/v2/handles/acme/partners/quin/notices"));
+}

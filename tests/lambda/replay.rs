@@ -1270,7 +1270,7 @@ async fn every_event_file_replays_through_its_function() {
     // The sweep also approves commissions whose hold ended: none yet (the holds run 30 days).
     assert_eq!(
         r,
-        json!({"resent": 1, "approved": 0, "accrued": 0, "payoutJobs": 0, "mail": 0})
+        json!({"resent": 1, "approved": 0, "accrued": 0, "payoutJobs": 0, "mail": 0, "digests": 0})
     );
     assert_eq!(
         b.drain(QueueName::Events).await.len(),
@@ -1465,6 +1465,14 @@ const UNEXERCISED: &[(&str, &str, &str, &str)] = &[
         "sqs:SendMessage",
         "MailQueue",
         "mail the queue never took",
+    ),
+    // The events worker's mail sink queues a partner's or payout's mail (its replayed events
+    // mail nobody: tests/api/programs.rs and tests/api/mail.rs send them).
+    (
+        "EventsWorkerFunction",
+        "sqs:SendMessage",
+        "MailQueue",
+        "the mail sink's enqueue",
     ),
     // The feedback worker's replay suppresses an address; a bounce of a mail it knows (marked
     // `bounced`, its pending entry removed) is tested in tests/api/mail.rs.

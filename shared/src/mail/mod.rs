@@ -17,6 +17,7 @@
 //! plus the suppression and preference reads and the limits' counter writes.
 
 pub mod branding;
+pub mod digest;
 pub mod feedback;
 pub mod limits;
 pub mod model;

@@ -8,6 +8,10 @@
 //! - `partner.applied` → `application_received` to the handle's admins. Seam: until the people
 //!   issue gives a handle its admins' addresses, to the branding's `replyTo` when set.
 //! - `payout.paid` → `payout_sent` to the partner's address (its record's), with the statement.
+//! - `plan.changed` → `plan_notice` to the partner's address: the signed notice's summary, its
+//!   30-day difference and the link to the partner's notices.
+//! - `commission.created` → counted into the partner's digest of the day (`mail::digest`),
+//!   mailed by the sweeper once the day is over.
 //!
 //! The event JSON is read by field (as the postback filter does): the sink reads events of
 //! several rooms and imports none of them but `partners` (the partner's address).
@@ -32,6 +36,10 @@ impl EventSink for MailSink {
 
     async fn apply(&self, state: &AppState, events: &[Event]) -> anyhow::Result<()> {
         for event in events {
+            if event.kind == EventType::CommissionCreated {
+                super::digest::count(state.io(), event).await?;
+                continue;
+            }
             let Some(mail) = outgoing(state, event).await? else {
                 continue;
             };
@@ -108,6 +116,22 @@ async fn outgoing(state: &AppState, event: &Event) -> anyhow::Result<Option<Outg
                 "statementUrl": format!("{base}/v2/handles/{handle}/payouts/{payout}/statement"),
             });
             (to, MailKind::PayoutSent, data)
+        }
+        EventType::PlanChanged => {
+            let Some(to) = partner_address(state, handle, text(d, "partnerId")).await? else {
+                return Ok(None);
+            };
+            let diff = d.get("difference30d").cloned().unwrap_or(Value::Null);
+            let partner = text(d, "partnerId");
+            let data = json!({
+                "partnerName": partner,
+                "summary": text(d, "summary"),
+                "effectiveAt": text(d, "effectiveAt"),
+                "difference30d": diff.get("difference").cloned().unwrap_or(Value::Null),
+                "currency": diff.get("currency").cloned().unwrap_or(Value::Null),
+                "noticeUrl": format!("{base}/v2/handles/{handle}/partners/{partner}/notices"),
+            });
+            (to, MailKind::PlanNotice, data)
         }
         _ => return Ok(None),
     };

@@ -294,6 +294,11 @@ async fn outbox_sweeper(state: AppState) {
         if let Err(e) = crate::mail::sweep::sweep(state.io(), state.config.outbox_min_age).await {
             tracing::warn!(error = %e, "mail sweep failed");
         }
+        let base = crate::mail::unsubscribe::public_base(&state.config);
+        let today = crate::platform::time::now().date();
+        if let Err(e) = crate::mail::digest::sweep(state.io(), today, &base).await {
+            tracing::warn!(error = %e, "commission digest sweep failed");
+        }
         let payer = crate::payouts::Payer::new(state.io(), state.signing());
         match crate::payouts::jobs::sweep(payer).await {
             Ok(0) => {}

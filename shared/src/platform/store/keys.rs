@@ -649,3 +649,20 @@ pub fn mail_rate(handle: Option<&Handle>, hour: i64, who: Option<&str>) -> (Stri
 
 /// A handle's mail branding (name, logo, colour, reply-to), beside its other settings.
 pub const MAIL_BRANDING_SK: &str = "P#branding";
+
+/// A day's commission digests (owned by `mail::digest`): per partner one counter item (sk
+/// `D#{handle}#{partnerId}`: `n` and an amount per currency) and one marker per commission
+/// event counted (sk `S#{eventId}`), so a redelivered event is counted once.
+pub fn mail_digest_pk(day: &str) -> String {
+    format!("MAILDIGEST#{day}")
+}
+
+pub fn mail_digest_sk(handle: &Handle, partner: &PartnerId) -> String {
+    format!("D#{handle}#{partner}")
+}
+
+pub const MAIL_DIGEST_PREFIX: &str = "D#";
+
+pub fn mail_digest_seen_sk(event_id: &str) -> String {
+    format!("S#{event_id}")
+}

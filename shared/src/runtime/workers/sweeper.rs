@@ -33,6 +33,8 @@ pub struct SweepReport {
     pub payout_jobs: usize,
     /// Mail the mail queue never took, sent to it again (`mail::sweep`).
     pub mail: usize,
+    /// Commission digests of the days before queued, one per partner (`mail::digest`).
+    pub digests: usize,
 }
 
 /// One invocation. The trigger (an EventBridge scheduled event, or `{}` from a manual invoke)
@@ -53,6 +55,11 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
     let approved =
         crate::ledger::due::sweep(state.io(), crate::platform::time::now_millis()).await?;
     let mail = crate::mail::sweep::sweep(state.io(), state.config.outbox_min_age).await?;
+    let base = crate::mail::unsubscribe::public_base(&state.config);
+    let today = crate::platform::time::now().date();
+    let digests = crate::mail::digest::sweep(state.io(), today, &base)
+        .await
+        .map_err(|e| SweepError::Store(crate::platform::store::StoreError::Other(e.to_string())))?;
     let payer = crate::payouts::Payer::new(state.io(), state.signing());
     let payout_jobs = crate::payouts::jobs::sweep(payer).await?;
     let scheduled = trigger.get("time").and_then(Value::as_str).unwrap_or("-");
@@ -67,6 +74,7 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
         accrued,
         payout_jobs,
         mail,
+        digests,
     })
 }
 
