@@ -146,6 +146,22 @@ async fn a_stripe_subscription_binds_its_customer_pays_first_and_renewal_and_rev
     assert_eq!(deliver(&app, &refunded).await["status"], "processed");
     let reversed = conversion(&app, "stripe:in_1TenxInvCreate0001").await;
     assert_eq!(reversed["reversal"]["amount"], 10.0, "{reversed}");
+    // The reversal is in the audit log as Stripe's (issue 60).
+    let audit: serde_json::Value = app
+        .client
+        .get(app.url("/v2/handles/acme/audit?action=conversion.reversed"))
+        .bearer_auth(app.token(&["acme"], tenx_shared::auth::Role::Operator))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        audit["items"][0]["actor"],
+        serde_json::json!({"type": "provider", "id": "stripe"}),
+        "{audit}"
+    );
 
     // Then the rest of it: the refunds add up; the commission moves by the difference, so the
     // adjustments sum to the whole line. A smaller refund seen later changes nothing.

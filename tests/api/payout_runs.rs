@@ -84,6 +84,16 @@ async fn a_payout_of_1234_lines_is_paged_sealed_and_settled_in_batches() {
         op.settle_payout(&pid, "mark-paid", &paid).await.status(),
         200
     );
+    // One audit entry, by the operator's JWT, naming the payout and its reference (issue 60).
+    let audit = json_of(op.get("/audit?action=payout.marked_paid").await, 200).await;
+    let entries = audit["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{audit}");
+    assert_eq!(entries[0]["actor"]["type"], "jwt");
+    let target = entries[0]["target"].as_str().unwrap();
+    assert!(
+        target.contains(pid.as_str()) && target.contains("SEPA-2026-11"),
+        "{target}"
+    );
     let big = balance(&app, "big").await;
     assert_eq!(
         (big["approved"].as_str(), big["paid"].as_str()),

@@ -111,3 +111,58 @@ async fn tenx_serve_allocates_with_jemalloc_and_its_purging_thread() {
         "{names:?}"
     );
 }
+
+/// `tenx token` outside a data dir says where it looked and refuses (issue 60: it made a new
+/// `./.tenx` and printed a token the server refused); `tenx setup --admin` makes the first admin
+/// of a handle in the data dir's store, once.
+#[test]
+fn tenx_token_refuses_outside_a_data_dir_and_setup_makes_the_first_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenx = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tenx"));
+        cmd.current_dir(dir.path())
+            .env_remove("TENX_JWT_SECRET")
+            .env_remove("TENX_DATA_DIR")
+            .env_remove("TENX_BACKEND")
+            .env("RUST_BACKTRACE", "0");
+        cmd
+    };
+    let out = tenx().args(["token", "--handle", "acme"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no data dir at") && err.contains(".tenx"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join(".tenx").exists(),
+        "no new data dir was made"
+    );
+
+    std::fs::create_dir(dir.path().join(".tenx")).unwrap();
+    let setup = |email: &str| {
+        tenx()
+            .args([
+                "setup",
+                "--admin",
+                email,
+                "--handle",
+                "acme",
+                "--backend",
+                "embedded",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = setup("ann@example.com");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is an admin of acme"));
+    let again = setup("ann@example.com");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already"));
+    let bad = setup("<svg>");
+    assert!(!bad.status.success());
+}

@@ -157,7 +157,12 @@ async fn stripe_event(
     let header = headers
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
-    let received = stripe::receive(deps(&state), &handle, header, &body).await?;
+    // What the delivery writes (a reversal from a refund) is audited as the provider's.
+    let received = as_provider(
+        "stripe",
+        stripe::receive(deps(&state), &handle, header, &body),
+    )
+    .await?;
     Ok(answered(received.deduped, &received.entry))
 }
 
@@ -178,8 +183,18 @@ async fn shopify_event(
         shop_domain: header("x-shopify-shop-domain"),
         body: &body,
     };
-    let (deduped, entry) = shopify::receive(deps(&state), &handle, delivery).await?;
+    let (deduped, entry) =
+        as_provider("shopify", shopify::receive(deps(&state), &handle, delivery)).await?;
     Ok(answered(deduped, &entry))
+}
+
+/// Runs a provider's delivery as that provider's, for the audit log.
+async fn as_provider<F: Future>(provider: &str, work: F) -> F::Output {
+    let actor = crate::kernel::audit::Actor {
+        kind: crate::kernel::audit::ActorType::Provider,
+        id: provider.to_owned(),
+    };
+    crate::kernel::audit::scope(actor, crate::http::current_request::id(), work).await
 }
 
 /// What a provider's delivery uses of the router's state.

@@ -134,8 +134,20 @@ async fn commit_status(
         .into_iter()
         .collect();
     let left = payouts::pending::leave_op(handle, &next.payout_id);
+    // A payout changed on its own is audited here; a batch's payouts by the batch's one entry.
+    let alone = matches!(by, Settler::Alone);
     let claim = by.claim_check(handle, &next.payout_id);
-    match emit::commit(io, handle, vec![op, left, claim], emits).await {
+    let mut ops = vec![op, left, claim];
+    if alone {
+        let (action, detail) = match next.status {
+            PayoutStatus::Paid => ("payout.marked_paid", next.reference.clone()),
+            PayoutStatus::Failed => ("payout.marked_failed", next.reason.clone()),
+            _ => ("payout.canceled", next.reason.clone()),
+        };
+        let target = format!("{} ({})", next.payout_id, detail.unwrap_or_default());
+        ops.push(crate::kernel::audit::entry(handle, action, &target)?);
+    }
+    match emit::commit(io, handle, ops, emits).await {
         Ok(()) => {
             next.version += 1;
             Ok(next)
