@@ -988,7 +988,11 @@ async fn a_payout_change_mails_the_old_address_and_this_was_not_me_freezes_payou
         ("payout_method_changed", "ria@example.org")
     );
     assert_eq!(mail.subject, "Your payout method with acme was changed");
-    assert!(mail.text.contains("to a SEPA bank account"), "{}", mail.text);
+    assert!(
+        mail.text.contains("to a SEPA bank account"),
+        "{}",
+        mail.text
+    );
     let path = link_path(&mail.text, "/v2/public/payout-dispute?token=");
 
     // A GET (a scanner) shows the button and changes nothing.
@@ -999,16 +1003,19 @@ async fn a_payout_change_mails_the_old_address_and_this_was_not_me_freezes_payou
     // Forged, foreign and other-kind tokens are refused and change nothing.
     let token = path.split_once("token=").unwrap().1;
     let (payload, tag) = token.split_once('~').unwrap();
-    let foreign_keys = tenx_shared::domain::CtxKeyring::parse(
-        &tenx_shared::domain::CtxKeyring::generate_spec(),
-    )
-    .unwrap();
+    let foreign_keys =
+        tenx_shared::domain::CtxKeyring::parse(&tenx_shared::domain::CtxKeyring::generate_spec())
+            .unwrap();
     let foreign = tenx_shared::mail::dispute::token(
         &foreign_keys,
         &tenx_shared::mail::dispute::verify(app.state().ctx_keys().unwrap(), token).unwrap(),
     );
     let unsubscribe = mail.list_unsubscribe.clone().unwrap();
-    let unsubscribe = unsubscribe.split_once("token=").unwrap().1.trim_end_matches('>');
+    let unsubscribe = unsubscribe
+        .split_once("token=")
+        .unwrap()
+        .1
+        .trim_end_matches('>');
     let other_partner = base64::Engine::encode(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD,
         br#"{"h":"acme","p":"other"}"#,
@@ -1024,7 +1031,10 @@ async fn a_payout_change_mails_the_old_address_and_this_was_not_me_freezes_payou
         let resp = app.client.post(url).send().await.unwrap();
         crate::helpers::assert_error(resp, 400, "invalid_request").await;
     }
-    assert!(ria_method(&app).await.get("disputed").is_none(), "nothing frozen");
+    assert!(
+        ria_method(&app).await.get("disputed").is_none(),
+        "nothing frozen"
+    );
 
     // The POST freezes; a second changes nothing more.
     for _ in 0..2 {
@@ -1047,16 +1057,23 @@ async fn a_payout_change_mails_the_old_address_and_this_was_not_me_freezes_payou
     assert_eq!(operator.confirm_payout_method("ria").await.status(), 200);
     let sol = json!({"partnerId": "sol", "name": "Sol"});
     assert_eq!(operator.create_partner(&sol).await.status(), 201);
-    let sol_method = operator.put_payout_method("sol", &sepa("Sol", DE_IBAN)).await;
+    let sol_method = operator
+        .put_payout_method("sol", &sepa("Sol", DE_IBAN))
+        .await;
     assert_eq!(sol_method.status(), 201);
     seed(&app, "ria", "EUR", &[1500]).await;
     seed(&app, "sol", "EUR", &[700]).await;
     let payouts = run(&app, "run-1").await;
     let payout = payouts[&("ria".into(), "EUR".into())].clone();
-    let batch = operator.create_batch("b-1", &json!({"method": "sepa"})).await;
+    let batch = operator
+        .create_batch("b-1", &json!({"method": "sepa"}))
+        .await;
     assert_eq!(batch.status(), 201);
     let batch: serde_json::Value = batch.json().await.unwrap();
-    assert_eq!(ids(&batch), [payouts[&("sol".into(), "EUR".into())].clone()]);
+    assert_eq!(
+        ids(&batch),
+        [payouts[&("sol".into(), "EUR".into())].clone()]
+    );
     assert_eq!(batch["excluded"][0]["partnerId"], "ria", "{batch}");
     assert_eq!(batch["excluded"][0]["reason"], "payout_method_disputed");
     let words = batch["excluded"][0]["words"].as_str().unwrap();
@@ -1073,7 +1090,9 @@ async fn a_payout_change_mails_the_old_address_and_this_was_not_me_freezes_payou
     assert_eq!(admin.unfreeze_payout_method("ria").await.status(), 200);
     let again = admin.unfreeze_payout_method("ria").await;
     crate::helpers::assert_error(again, 409, "invalid_state").await;
-    let batch = operator.create_batch("b-3", &json!({"method": "sepa"})).await;
+    let batch = operator
+        .create_batch("b-3", &json!({"method": "sepa"}))
+        .await;
     let batch: serde_json::Value = batch.json().await.unwrap();
     assert_eq!(ids(&batch), [payout], "{batch}");
     app.deliver_mail().await;

@@ -81,7 +81,11 @@ mod tests {
             "{}~{tag}",
             URL_SAFE_NO_PAD.encode(serde_json::to_vec(&other).unwrap())
         );
-        assert_eq!(verify(&keys, &forged), None, "another partner, the same tag");
+        assert_eq!(
+            verify(&keys, &forged),
+            None,
+            "another partner, the same tag"
+        );
         let foreign = CtxKeyring::parse(&CtxKeyring::generate_spec()).unwrap();
         assert_eq!(verify(&foreign, &t), None, "another keyring");
     }
