@@ -72,6 +72,11 @@ The rules (positive cases only):
               crate reads it (a local part of at most 64 characters, domain labels of at most 63)
               and refuse markup characters (`Email`, `PartnerEmail`, issue 57): a generated one
               outside that becomes partner@pub.example.
+  mail        a branding's `replyTo` and a suppression's `email` take the same address rule (a
+              generated one outside it becomes partner@pub.example); a branding's `logoUrl` is an
+              https URL with a host (`Branding`): one that is not becomes
+              https://cdn.pub.example/logo.png; its `name` is trimmed and may hold no control
+              character: a generated one that breaks that becomes `Acme`.
   lead ids    a public lead may not name a customer id anyone can derive from a buyer (`email:`,
               `shopify:`, `import:` in any case, or any id holding an `@`: `LeadRequest`,
               issue 57): such a generated id becomes `cus_` and its digest.
@@ -89,6 +94,7 @@ import ipaddress
 import os
 import re
 import threading
+import unicodedata
 from decimal import ROUND_DOWN, Decimal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -162,6 +168,8 @@ def fit_query(path: str, query: dict) -> None:
         fit_day_range(query)
     if path == "/v2/public/context" and "ctx" in query:
         query["ctx"] = CTX
+    if path == "/v2/handles/{handle}/mail/suppressions" and isinstance(query.get("email"), str):
+        query["email"] = fit_email(query["email"])
 
 
 def fit_body(case, method: str, path: str, body: dict) -> None:
@@ -173,6 +181,8 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
         body["customerId"] = fit_lead_customer(body["customerId"])
     if path in PERSON_EMAILS and isinstance(body.get("email"), str):
         body["email"] = fit_email(body["email"])
+    if path == "/v2/handles/{handle}/branding":
+        fit_branding(body)
     if method == "POST" and path in ("/v2/public/leads", "/v2/handles/{handle}/customers"):
         body["ctx"] = CTX
         for name in ("couponCode", "partnerId", "campaignId"):
@@ -269,6 +279,24 @@ def fit_email(raw: str) -> str:
     """A generated address the rule takes, kept; any other becomes one it takes."""
     ok = EMAIL.match(raw) and len(raw) <= 254 and ".." not in raw and not raw.startswith(".")
     return raw if ok and not raw.split("@")[0].endswith(".") else "partner@pub.example"
+
+
+# A plain https URL the `url` crate parses with a host (a stricter subset, for the hook only).
+HTTPS_LOGO = re.compile(r"^https://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?:/[A-Za-z0-9._~/-]*)?$")
+
+
+def fit_branding(body: dict) -> None:
+    """A branding within `Branding`'s rules (mail::branding::Branding::validate)."""
+    if isinstance(body.get("replyTo"), str):
+        body["replyTo"] = fit_email(body["replyTo"])
+    logo = body.get("logoUrl")
+    if isinstance(logo, str) and not (HTTPS_LOGO.match(logo) and len(logo) <= 2048):
+        body["logoUrl"] = "https://cdn.pub.example/logo.png"
+    name = body.get("name")
+    if isinstance(name, str):
+        trimmed = name.strip()
+        if not trimmed or len(trimmed) > 80 or any(unicodedata.category(c) == "Cc" for c in trimmed):
+            body["name"] = "Acme"
 
 
 RESERVED_CUSTOMER = re.compile(r"^(email|shopify|import):", re.IGNORECASE)

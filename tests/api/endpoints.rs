@@ -745,6 +745,12 @@ impl As<'_> {
         self.send(Method::POST, &rest, None).await
     }
 
+    /// `POST …/partners/{partnerId}/payout-method/unfreeze`
+    pub(crate) async fn unfreeze_payout_method(&self, partner: &str) -> Response {
+        let rest = format!("/partners/{partner}/payout-method/unfreeze");
+        self.send(Method::POST, &rest, None).await
+    }
+
     /// `PUT …/payout-settings`
     pub(crate) async fn put_payout_settings(&self, body: &Value) -> Response {
         self.send(Method::PUT, "/payout-settings", Some(body)).await

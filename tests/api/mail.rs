@@ -932,3 +932,169 @@ async fn a_plan_change_mails_its_notice_to_the_partner() {
     assert!(mail.text.contains("€10.00 more"), "{}", mail.text);
     assert!(mail.text.contains("/v2/handles/acme/partners/quin/notices"));
 }
+
+/// The `path?query` of the first link in `text` that contains `route`.
+fn link_path(text: &str, route: &str) -> String {
+    let start = text.find(route).expect("the link");
+    let end = text[start..]
+        .find(|c: char| c.is_whitespace() || c == '>')
+        .map_or(text.len(), |n| start + n);
+    text[start..end].to_owned()
+}
+
+/// Ria's payout method as an admin reads it.
+async fn ria_method(app: &crate::helpers::TestApp) -> serde_json::Value {
+    let admin = app.as_role("acme", tenx_shared::http::auth::Role::Admin);
+    admin.payout_method("ria").await.json().await.unwrap()
+}
+
+/// `payout_method_changed` (issue 59): a change of payout details mails the partner's address
+/// as it was at the change (an address changed right after does not get it), once; its "this
+/// was not me" link shows a page on `GET` and changes nothing; a forged token, or one of
+/// another keyring or another kind, is refused and changes nothing; the `POST` freezes the
+/// partner's payouts: a batch leaves them out with `payout_method_disputed` in words, even once
+/// the change is confirmed, until an admin (not an operator) unfreezes; then they go in.
+#[tokio::test]
+async fn a_payout_change_mails_the_old_address_and_this_was_not_me_freezes_payouts() {
+    use crate::payout_batches::{DE_IBAN, ids, op, run, seed, sepa};
+    use tenx_shared::http::auth::Role;
+    let (app, _switch) = spawn_with_failing_queue().await;
+    let operator = op(&app);
+    let admin = app.as_role("acme", Role::Admin);
+    let body = json!({"partnerId": "ria", "name": "Ria", "email": "ria@example.org"});
+    assert_eq!(operator.create_partner(&body).await.status(), 201);
+    let settings = json!({"debtorName": "ACME GmbH", "debtorIban": DE_IBAN});
+    assert_eq!(admin.put_payout_settings(&settings).await.status(), 200);
+    let first = operator
+        .put_payout_method("ria", &sepa("Ria", DE_IBAN))
+        .await;
+    assert_eq!(first.status(), 201);
+    app.deliver_mail().await;
+    assert!(app.sent_mail().is_empty(), "a first setting is no change");
+
+    let changed = operator
+        .put_payout_method("ria", &sepa("Mallory", "FR14 2004 1010 0505 0001 3M02 606"))
+        .await;
+    assert_eq!(changed.status(), 200);
+    let moved = json!({"email": "mallory@example.org"});
+    assert_eq!(operator.update_partner("ria", &moved).await.status(), 200);
+    app.deliver_mail().await;
+    app.deliver_mail().await;
+    let sent = app.sent_mail();
+    assert_eq!(sent.len(), 1, "once: {sent:?}");
+    let mail = &sent[0];
+    assert_eq!(
+        (mail.kind.as_str(), mail.to.as_str()),
+        ("payout_method_changed", "ria@example.org")
+    );
+    assert_eq!(mail.subject, "Your payout method with acme was changed");
+    assert!(
+        mail.text.contains("to a SEPA bank account"),
+        "{}",
+        mail.text
+    );
+    let path = link_path(&mail.text, "/v2/public/payout-dispute?token=");
+
+    // A GET (a scanner) shows the button and changes nothing.
+    let page = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("This was not me"));
+    assert!(ria_method(&app).await.get("disputed").is_none());
+    // Forged, foreign and other-kind tokens are refused and change nothing.
+    let token = path.split_once("token=").unwrap().1;
+    let (payload, tag) = token.split_once('~').unwrap();
+    let foreign_keys =
+        tenx_shared::domain::CtxKeyring::parse(&tenx_shared::domain::CtxKeyring::generate_spec())
+            .unwrap();
+    let foreign = tenx_shared::mail::dispute::token(
+        &foreign_keys,
+        &tenx_shared::mail::dispute::verify(app.state().ctx_keys().unwrap(), token).unwrap(),
+    );
+    let unsubscribe = mail.list_unsubscribe.clone().unwrap();
+    let unsubscribe = unsubscribe
+        .split_once("token=")
+        .unwrap()
+        .1
+        .trim_end_matches('>');
+    let other_partner = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        br#"{"h":"acme","p":"other"}"#,
+    );
+    for bad in [
+        format!("{other_partner}~{tag}"),
+        format!("{payload}~{}", tag.replace(|c: char| c != 'A', "A")),
+        foreign,
+        unsubscribe.to_owned(),
+        "not-a-token".to_owned(),
+    ] {
+        let url = app.url(&format!("/v2/public/payout-dispute?token={bad}"));
+        let resp = app.client.post(url).send().await.unwrap();
+        crate::helpers::assert_error(resp, 400, "invalid_request").await;
+    }
+    assert!(
+        ria_method(&app).await.get("disputed").is_none(),
+        "nothing frozen"
+    );
+
+    // The POST freezes; a second changes nothing more.
+    for _ in 0..2 {
+        let done = app.client.post(app.url(&path)).send().await.unwrap();
+        assert_eq!(done.status(), 200);
+    }
+    assert!(ria_method(&app).await["disputed"]["at"].is_string());
+    let audit = tenx_shared::payout_methods::changes(
+        app.store.as_ref(),
+        &acme(),
+        &tenx_shared::domain::PartnerId::parse("ria").unwrap(),
+        10,
+    )
+    .await
+    .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions, ["disputed", "changed"], "audited once");
+
+    // Confirmed or not, the batch leaves Ria out, in words.
+    assert_eq!(operator.confirm_payout_method("ria").await.status(), 200);
+    let sol = json!({"partnerId": "sol", "name": "Sol"});
+    assert_eq!(operator.create_partner(&sol).await.status(), 201);
+    let sol_method = operator
+        .put_payout_method("sol", &sepa("Sol", DE_IBAN))
+        .await;
+    assert_eq!(sol_method.status(), 201);
+    seed(&app, "ria", "EUR", &[1500]).await;
+    seed(&app, "sol", "EUR", &[700]).await;
+    let payouts = run(&app, "run-1").await;
+    let payout = payouts[&("ria".into(), "EUR".into())].clone();
+    let batch = operator
+        .create_batch("b-1", &json!({"method": "sepa"}))
+        .await;
+    assert_eq!(batch.status(), 201);
+    let batch: serde_json::Value = batch.json().await.unwrap();
+    assert_eq!(
+        ids(&batch),
+        [payouts[&("sol".into(), "EUR".into())].clone()]
+    );
+    assert_eq!(batch["excluded"][0]["partnerId"], "ria", "{batch}");
+    assert_eq!(batch["excluded"][0]["reason"], "payout_method_disputed");
+    let words = batch["excluded"][0]["words"].as_str().unwrap();
+    assert!(words.contains("was not theirs"), "{words}");
+    assert!(words.contains("until an admin lifts the freeze"), "{words}");
+    let named = json!({"method": "sepa", "payoutIds": [payout]});
+    let named = operator.create_batch("b-2", &named).await;
+    let named = crate::payout_batches::error_message(named, 400).await;
+    assert!(named.contains("payout_method_disputed"), "{named}");
+
+    // Only an admin unfreezes, once; then the payout goes in.
+    let refused = operator.unfreeze_payout_method("ria").await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(admin.unfreeze_payout_method("ria").await.status(), 200);
+    let again = admin.unfreeze_payout_method("ria").await;
+    crate::helpers::assert_error(again, 409, "invalid_state").await;
+    let batch = operator
+        .create_batch("b-3", &json!({"method": "sepa"}))
+        .await;
+    let batch: serde_json::Value = batch.json().await.unwrap();
+    assert_eq!(ids(&batch), [payout], "{batch}");
+    app.deliver_mail().await;
+    assert_eq!(app.sent_mail().len(), 1, "still one mail");
+}

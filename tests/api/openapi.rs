@@ -29,6 +29,8 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/public/refs"),
     ("GET", "/v2/public/unsubscribe"),
     ("POST", "/v2/public/unsubscribe"),
+    ("GET", "/v2/public/payout-dispute"),
+    ("POST", "/v2/public/payout-dispute"),
     ("GET", "/t.js"),
     ("GET", "/v2/public/keys"),
     ("POST", "/v2/public/chain/signals"),

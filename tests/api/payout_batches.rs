@@ -248,7 +248,8 @@ async fn a_change_of_details_is_audited_sent_and_held_out_of_batches_until_confi
     );
     assert_eq!(
         batch["excluded"],
-        json!([{"payoutId": one, "partnerId": "pub-one", "reason": "payout_method_unconfirmed"}])
+        json!([{"payoutId": one, "partnerId": "pub-one", "reason": "payout_method_unconfirmed",
+            "words": "The partner's payout details changed in the last 24 hours and no manager confirmed the change."}])
     );
     let named = op
         .create_batch("b-2", &json!({"method": "sepa", "payoutIds": [one]}))

@@ -14,7 +14,7 @@ use crate::http::extract::{Json, Query};
 use crate::http::routes::Routes;
 use crate::kernel::state::AppState;
 use crate::mail::branding::{self, Branding};
-use crate::mail::{MailError, suppressions, unsubscribe};
+use crate::mail::{MailError, dispute, suppressions, unsubscribe};
 
 /// The most messages `GET …/mail` answers (the newest).
 const LIST_LIMIT: usize = 100;
@@ -34,12 +34,17 @@ pub(crate) fn routes() -> Routes {
         .put(Admin, None, Write, put_branding)
 }
 
-/// `GET`/`POST /v2/public/unsubscribe?token=…`.
+/// `GET`/`POST /v2/public/unsubscribe?token=…` and `/v2/public/payout-dispute?token=…`.
 pub fn public_router() -> Router<AppState> {
-    Router::new().route(
-        "/v2/public/unsubscribe",
-        get(unsubscribe_page).post(unsubscribe_now),
-    )
+    Router::new()
+        .route(
+            "/v2/public/unsubscribe",
+            get(unsubscribe_page).post(unsubscribe_now),
+        )
+        .route(
+            "/v2/public/payout-dispute",
+            get(dispute_page).post(dispute_now),
+        )
 }
 
 impl From<MailError> for ApiError {
@@ -145,6 +150,43 @@ async fn unsubscribe_now(
         html_escape(&scope.email)
     );
     Ok(page("Unsubscribed", &body))
+}
+
+/// The "this was not me" page: a button; following the link changes nothing.
+async fn dispute_page(
+    State(state): State<AppState>,
+    Query(p): Query<TokenParam>,
+) -> ApiResult<Response> {
+    let keys = state.ctx_keys()?;
+    let scope = dispute::verify(keys, &p.token).ok_or_else(invalid_dispute)?;
+    let action = format!("/v2/public/payout-dispute?token={}", url_escape(&p.token));
+    let body = format!(
+        "<p>Your payout method with {handle} was changed. If you did not make this change,          confirm below: your payouts stop until {handle} checks it with you.</p>\
+         <form method=\"post\" action=\"{action}\">\
+         <button type=\"submit\">This was not me: stop my payouts</button></form>",
+        handle = html_escape(scope.handle.as_str()),
+    );
+    Ok(page("Was this you?", &body))
+}
+
+/// The button: freezes the token's partner's payouts (once; a second press changes nothing).
+async fn dispute_now(
+    State(state): State<AppState>,
+    Query(p): Query<TokenParam>,
+) -> ApiResult<Response> {
+    let keys = state.ctx_keys()?;
+    let scope = dispute::verify(keys, &p.token).ok_or_else(invalid_dispute)?;
+    crate::payout_methods::dispute::freeze(state.store.as_ref(), &scope.handle, &scope.partner)
+        .await?;
+    let body = format!(
+        "<p>Done: your payouts are stopped. {} will check the change with you.</p>",
+        html_escape(scope.handle.as_str())
+    );
+    Ok(page("Payouts stopped", &body))
+}
+
+fn invalid_dispute() -> ApiError {
+    ApiError::invalid_request("This link is not valid.")
 }
 
 fn words(kind: crate::mail::MailKind) -> String {

@@ -30,6 +30,9 @@ pub(crate) fn routes() -> Routes {
         .put(Operator, W, Write, put_method)
         .at("/v2/handles/{handle}/partners/{partnerId}/payout-method/confirm")
         .post(Operator, W, Write, confirm_method)
+        // Lifting a partner's "this was not me" freeze: admins only, after checking with them.
+        .at("/v2/handles/{handle}/partners/{partnerId}/payout-method/unfreeze")
+        .post(Admin, None, Write, unfreeze_method)
         .at("/v2/handles/{handle}/payout-settings")
         .get(Viewer, R, Free, get_settings)
         .put(Admin, None, Write, put_settings)
@@ -92,6 +95,17 @@ async fn confirm_method(
     Ok(axum::Json(record.view(crate::platform::time::now_millis())))
 }
 
+async fn unfreeze_method(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(Handle, PartnerId)>,
+) -> ApiResult<axum::Json<MethodView>> {
+    let by = &caller.principal.subject;
+    let record =
+        payout_methods::dispute::unfreeze(state.store.as_ref(), &caller.handle, &id, by).await?;
+    Ok(axum::Json(record.view(crate::platform::time::now_millis())))
+}
+
 async fn get_settings(
     State(state): State<AppState>,
     caller: Caller,
@@ -129,7 +143,9 @@ impl From<MethodError> for ApiError {
             MethodError::NotSet(id) => {
                 ApiError::not_found(format!("The payout method of partner {id}"))
             }
-            MethodError::NothingToConfirm(_) => ApiError::invalid_state(message),
+            MethodError::NothingToConfirm(_) | MethodError::NotFrozen(_) => {
+                ApiError::invalid_state(message)
+            }
             MethodError::Busy => ApiError::conflict(message),
             MethodError::Sealed(_) => ApiError::internal_error(&e),
             MethodError::Unconfigured(e) => e.into(),

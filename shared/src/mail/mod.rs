@@ -18,6 +18,7 @@
 
 pub mod branding;
 pub mod digest;
+pub mod dispute;
 pub mod feedback;
 pub mod limits;
 pub mod model;

@@ -216,7 +216,8 @@ impl MailWorker {
             locale: "en",
             unsubscribe_url: unsubscribe.as_deref(),
         };
-        let rendered = match render(rec.kind, &rec.data, &frame) {
+        let data = with_links(&self.state, rec);
+        let rendered = match render(rec.kind, &data, &frame) {
             Ok(r) => r,
             Err(e) => return Ok(Err(format!("the message could not be written: {e}"))),
         };
@@ -311,4 +312,22 @@ impl MailWorker {
             .await
             .map(drop)
     }
+}
+
+/// The record's data with the links written at send time: the "this was not me" link of a
+/// payout change (signed with the keyring the sending process holds, never stored).
+fn with_links(state: &crate::kernel::state::AppState, rec: &MailRecord) -> serde_json::Value {
+    let mut data = rec.data.clone();
+    if rec.kind == super::MailKind::PayoutMethodChanged
+        && let (Some(handle), Some(obj)) = (&rec.handle, data.as_object_mut())
+    {
+        let partner = obj
+            .get("partnerId")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        if let Some(url) = super::dispute::url_for(state, handle, partner) {
+            obj.insert("disputeUrl".into(), url.into());
+        }
+    }
+    data
 }

@@ -49,6 +49,9 @@ pub struct Excluded {
     pub payout_id: PayoutId,
     pub partner_id: PartnerId,
     pub reason: Exclusion,
+    /// The reason in words (`Exclusion::words`; empty in batches stored before it).
+    #[serde(default)]
+    pub words: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,8 +2,9 @@
 //! the rail's currencies (EUR only for SEPA), not in another live batch. Payouts held back are
 //! listed with their reason: `no_payout_method`, `manual`, `payout_method_unconfirmed` (details
 //! changed in the last 24 hours, not confirmed), `payout_method_invalid` (details stored before
-//! a rule that now refuses them: [`MethodRecord::payable_by`]), `currency_not_supported`,
-//! `in_live_batch`.
+//! a rule that now refuses them: [`MethodRecord::payable_by`]), `payout_method_disputed` (the
+//! partner said a change was not theirs: frozen until an admin lifts it), `currency_not_supported`,
+//! `in_live_batch`, each with its words.
 
 use std::collections::HashMap;
 
@@ -83,6 +84,7 @@ pub async fn select(
                 payout_id: p.payout_id.clone(),
                 partner_id: p.partner_id.clone(),
                 reason,
+                words: reason.words().to_owned(),
             }),
         }
     }

@@ -8,9 +8,12 @@
 //!
 //! Round trips: `get` ONE read; `set` TWO reads (partner, method) and ONE write, or ONE
 //! transaction (method, audit entry, `partner.updated` outbox entry) for a change; `confirm`
-//! ONE read and ONE transaction.
+//! ONE read and ONE transaction. A change also mails the partner's address (as it was then) a
+//! "this was not me" link (`payout_method_changed`, staged in the change's transaction), whose
+//! confirmation freezes the partner's payouts until an admin lifts it ([`dispute`]).
 
 pub mod confirm;
+pub mod dispute;
 pub mod model;
 pub mod set;
 pub mod settings;
@@ -29,6 +32,8 @@ pub enum MethodError {
     NotSet(PartnerId),
     #[error("Partner {0}'s payout method has no change to confirm.")]
     NothingToConfirm(PartnerId),
+    #[error("Partner {0}'s payouts are not frozen.")]
+    NotFrozen(PartnerId),
     #[error("The payout method is being changed concurrently; retry.")]
     Busy,
     #[error("stored payout details do not open: {0}")]

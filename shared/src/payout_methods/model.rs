@@ -24,6 +24,16 @@ pub enum MethodType {
 }
 
 impl MethodType {
+    /// The method in words, for a person (a mail).
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Sepa => "a SEPA bank account",
+            Self::Paypal => "PayPal",
+            Self::Wise => "Wise",
+            Self::Manual => "payment by hand",
+        }
+    }
+
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "sepa" => Some(Self::Sepa),
@@ -274,8 +284,22 @@ pub struct MethodRecord {
     pub confirmed_at: Option<Timestamp>,
     #[serde(default)]
     pub confirmed_by: Option<String>,
+    /// The partner said a change was not theirs (the "this was not me" link of
+    /// `payout_method_changed`): its payouts stay out of batches (`payout_method_disputed`)
+    /// until an admin lifts it. Kept across later changes of details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disputed: Option<Dispute>,
     #[serde(skip)]
     pub version: u64,
+}
+
+/// A freeze of a partner's payouts: when the partner disputed a change, and the change's time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dispute {
+    pub at: Timestamp,
+    /// Who froze it: `partner` (the mailed link), in words.
+    pub by: String,
 }
 
 /// Why a payout stays out of a batch (`excluded[].reason`).
@@ -294,6 +318,30 @@ pub enum Exclusion {
     /// Details stored before a rule that now refuses them (issue 57: an IBAN outside SEPA, a
     /// name SEPA cannot write): the partner must set them again.
     PayoutMethodInvalid,
+    /// The partner said a change of details was not theirs: frozen until an admin lifts it.
+    PayoutMethodDisputed,
+}
+
+impl Exclusion {
+    /// The reason in words, for a manager reading a batch.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::NoPayoutMethod => "The partner has no payout method.",
+            Self::Manual => "The partner is paid by hand, outside batches.",
+            Self::PayoutMethodUnconfirmed => {
+                "The partner's payout details changed in the last 24 hours and no manager confirmed the change."
+            }
+            Self::OtherMethod => "The partner is paid by another method than this batch's.",
+            Self::CurrencyNotSupported => "This batch's method does not pay this currency.",
+            Self::InLiveBatch => "The payout is already in another batch.",
+            Self::PayoutMethodInvalid => {
+                "The partner's payout details break a rule made after they were set: the partner must set them again."
+            }
+            Self::PayoutMethodDisputed => {
+                "The partner said a change of their payout details was not theirs: payouts are frozen until an admin lifts the freeze."
+            }
+        }
+    }
 }
 
 impl MethodRecord {
@@ -316,6 +364,9 @@ impl MethodRecord {
 
     /// The rail this partner's payouts go on at `now_ms`, or why they wait.
     pub fn payable_by(&self, now_ms: i64) -> Result<MethodType, Exclusion> {
+        if self.disputed.is_some() {
+            return Err(Exclusion::PayoutMethodDisputed);
+        }
         if self.masked.kind == MethodType::Manual {
             return Err(Exclusion::Manual);
         }
@@ -348,6 +399,9 @@ pub struct MethodView {
     /// of batches (`payout_method_invalid`) until the details are set again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// The partner disputed a change ("this was not me"): payouts frozen until an admin lifts it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disputed: Option<Dispute>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -382,6 +436,7 @@ impl MethodRecord {
                     "{e} Set the payout method again: until then its payouts stay out of batches."
                 )
             }),
+            disputed: self.disputed.clone(),
         }
     }
 }
@@ -391,7 +446,7 @@ impl MethodRecord {
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
     pub partner_id: PartnerId,
-    /// `changed` or `confirmed`.
+    /// `changed`, `confirmed`, `disputed` (the partner's "this was not me") or `unfrozen`.
     pub action: String,
     pub at: Timestamp,
     pub by: String,
@@ -454,6 +509,7 @@ mod tests {
             pending: None,
             confirmed_at: None,
             confirmed_by: None,
+            disputed: None,
             version: 1,
         }
     }

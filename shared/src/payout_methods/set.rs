@@ -31,12 +31,9 @@ pub async fn set(
     by: &str,
 ) -> Result<Outcome, MethodError> {
     let store = io.store.as_ref();
-    if crate::partners::get(store, handle, partner)
-        .await?
-        .is_none()
-    {
+    let Some(record) = crate::partners::get(store, handle, partner).await? else {
         return Err(MethodError::PartnerNotFound(partner.clone()));
-    }
+    };
     for _ in 0..4 {
         let current = get(store, handle, partner).await?;
         // Details that no longer open (a key rotated away) count as other details: a change.
@@ -52,7 +49,7 @@ pub async fn set(
             });
         }
         let next = record_of(keys, handle, partner, &details, by, current.as_ref())?;
-        match write(io, handle, current.as_ref(), &next).await {
+        match write(io, handle, current.as_ref(), &next, &record).await {
             Ok(()) => {
                 return Ok(Outcome {
                     created: current.is_none(),
@@ -97,17 +94,21 @@ fn record_of(
         }),
         confirmed_at: None,
         confirmed_by: None,
+        // A freeze outlives new details: only an admin lifts it.
+        disputed: current.and_then(|c| c.disputed.clone()),
         version: current.map_or(1, |c| c.version + 1),
     })
 }
 
 /// The first setting: ONE put-if-absent. A change: ONE transaction of the method
-/// (version-checked), its audit entry and its `partner.updated` event.
+/// (version-checked), its audit entry, its `partner.updated` event and its mail to the
+/// partner's address as it is before the change (`payout_method_changed`, once per change).
 async fn write(
     io: Io<'_>,
     handle: &Handle,
     current: Option<&MethodRecord>,
     next: &MethodRecord,
+    partner: &crate::partners::Partner,
 ) -> Result<(), StoreError> {
     let Some(current) = current else {
         let op = WriteOp::Put {
@@ -138,14 +139,59 @@ async fn write(
     };
     let mut event = updated_event(handle, current, next);
     let target = format!("partner {}", next.partner_id);
-    let ops = vec![
+    let mut ops = vec![
         method,
         audit_op(handle, &entry)?,
         crate::kernel::audit::entry(handle, "payout_method.changed", &target)?,
         crate::kernel::outbox::record(&mut event),
     ];
+    let staged = changed_mail(handle, partner, next, &event);
+    if let Some(staged) = &staged {
+        ops.extend(staged.ops.iter().cloned());
+    }
     crate::kernel::outbox::commit_and_publish(io.store.clone(), io.queue.clone(), ops, &[event])
-        .await
+        .await?;
+    if let Some(staged) = &staged {
+        crate::mail::publish(io, staged).await;
+    }
+    Ok(())
+}
+
+/// The `payout_method_changed` mail of a change, keyed by its event; `None` when the partner
+/// has no address to write to (logged). Its "this was not me" link is written when it is sent.
+fn changed_mail(
+    handle: &Handle,
+    partner: &crate::partners::Partner,
+    next: &MethodRecord,
+    event: &Event,
+) -> Option<crate::mail::Staged> {
+    let to = partner
+        .email
+        .as_deref()
+        .and_then(|e| crate::domain::email::Email::parse("email", e).ok());
+    let Some(to) = to else {
+        tracing::info!(partner = %partner.partner_id, "no mail of the payout change: the partner has no address");
+        return None;
+    };
+    let mail = crate::mail::Outgoing {
+        handle: Some(handle.clone()),
+        to,
+        kind: crate::mail::MailKind::PayoutMethodChanged,
+        key: event.id.to_string(),
+        data: serde_json::json!({
+            "partnerId": partner.partner_id.as_str(),
+            "partnerName": partner.name,
+            "changedAt": next.set_at.as_str(),
+            "method": next.masked.kind.words(),
+        }),
+    };
+    match crate::mail::enqueue_ops(&mail) {
+        Ok(staged) => Some(staged),
+        Err(e) => {
+            tracing::warn!(error = %e, "the payout change's mail could not be staged");
+            None
+        }
+    }
 }
 
 /// An audit entry's write (put-if-absent under a random suffix).
