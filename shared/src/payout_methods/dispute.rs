@@ -76,6 +76,13 @@ async fn write(
             cond: Cond::Version(current.version),
         },
         audit_op(handle, &entry)?,
+        // The handle's audit log too (issue 60): the partner's "this was not me" runs outside a
+        // signed-in request and is recorded as the system's, an admin's unfreeze as theirs.
+        crate::kernel::audit::entry(
+            handle,
+            &format!("payout_method.{action}"),
+            &format!("partner {}", current.partner_id),
+        )?,
     ];
     match store.transact(ops).await {
         Ok(()) => Ok(next),
