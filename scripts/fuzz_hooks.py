@@ -68,7 +68,8 @@ The rules (positive cases only):
               `PayoutSettingsRequest`): a positive case gets valid details of its type (and its
               partner is created first); a batch's `executionDate` is today or later
               (`PayoutBatchRequest`): a generated one becomes 2099-01-01.
-  emails      an application's and a partner's email pass RFC 5321's shape as the `email_address`
+  emails      an application's, a partner's, a sign-in link's and an invitation's email pass RFC 5321's shape
+              (a sign-in link's `handle` the `Handle` rule, reserved words included) as the `email_address`
               crate reads it (a local part of at most 64 characters, domain labels of at most 63)
               and refuse markup characters (`Email`, `PartnerEmail`, issue 57): a generated one
               outside that becomes partner@pub.example.
@@ -181,6 +182,8 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
         body["customerId"] = fit_lead_customer(body["customerId"])
     if path in PERSON_EMAILS and isinstance(body.get("email"), str):
         body["email"] = fit_email(body["email"])
+    if path == "/v2/auth/email-link" and isinstance(body.get("handle"), str):
+        body["handle"] = fit_handle(body["handle"])
     if path == "/v2/handles/{handle}/branding":
         fit_branding(body)
     if method == "POST" and path in ("/v2/public/leads", "/v2/handles/{handle}/customers"):
@@ -265,6 +268,8 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
 
 # The routes that store an email a person typed, under the one address rule (domain::email).
 PERSON_EMAILS = (
+    "/v2/auth/email-link",
+    "/v2/handles/{handle}/members/invitations",
     "/v2/handles/{handle}/partners",
     "/v2/handles/{handle}/partners/{partnerId}",
     "/v2/public/programs/{handle}/applications",
@@ -273,6 +278,23 @@ EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
+
+
+HANDLE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,30})[a-z0-9]$")
+
+
+def fit_handle(raw: str) -> str:
+    """A generated handle the `Handle` rule takes (3-32 of [a-z0-9-], no `--`, not reserved:
+    the reserved words are too many for a pattern), kept; any other becomes `acme`."""
+    ok = HANDLE.match(raw) and "--" not in raw and raw not in RESERVED_HANDLES
+    return raw if ok else "acme"
+
+
+RESERVED_HANDLES = {
+    "api", "app", "www", "admin", "root", "static", "assets", "docs", "status", "mail",
+    "localhost", "v2", "public", "support", "help", "dashboard", "login", "auth", "billing",
+    "cdn", "ns1", "ns2",
+}
 
 
 def fit_email(raw: str) -> str:

@@ -140,12 +140,11 @@ impl From<MethodError> for ApiError {
         let message = e.to_string();
         match e {
             MethodError::PartnerNotFound(id) => ApiError::not_found(format!("Partner {id}")),
-            MethodError::NotSet(id) => {
-                ApiError::not_found(format!("The payout method of partner {id}"))
-            }
-            MethodError::NothingToConfirm(_) | MethodError::NotFrozen(_) => {
-                ApiError::invalid_state(message)
-            }
+            // The partner is there; what it lacks is a method to act on (confirm, freeze,
+            // unfreeze): the state, as with nothing to confirm, not a missing resource.
+            MethodError::NotSet(_)
+            | MethodError::NothingToConfirm(_)
+            | MethodError::NotFrozen(_) => ApiError::invalid_state(message),
             MethodError::Busy => ApiError::conflict(message),
             MethodError::Sealed(_) => ApiError::internal_error(&e),
             MethodError::Unconfigured(e) => e.into(),
