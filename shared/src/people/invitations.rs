@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::PeopleError;
 use super::model::{Invitation, LinkToken, Purpose};
-use super::{memberships, secret, sign_in, users};
+use super::{memberships, secret, users};
 use crate::auth::Role;
 use crate::domain::email::Email;
 use crate::domain::time::Timestamp;
@@ -51,7 +51,7 @@ pub async fn create(
     }
     let now = now_unix();
     let expires = now + crate::domain::time::secs(TTL);
-    let token = secret::generate(sign_in::PREFIX);
+    let token = secret::generate(secret::LINK_PREFIX);
     let hash = secret::hash(&token);
     let invitation = Invitation {
         invitation_id: InvitationId::new(),
@@ -81,7 +81,7 @@ pub async fn create(
     let staged = mail_of(
         &invitation,
         email,
-        sign_in::link(base_url, &token),
+        secret::link(base_url, &token),
         inviter.email,
     )?;
     let mut ops = vec![

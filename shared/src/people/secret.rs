@@ -6,6 +6,18 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+/// A link token's prefix (a sign-in link's and an invitation's: both are spent by the verify
+/// page).
+pub const LINK_PREFIX: &str = "tenx_l_";
+
+/// The link a person follows: the verify page of this server.
+pub fn link(base_url: &str, token: &str) -> String {
+    format!(
+        "{}/v2/auth/email-link/verify?token={token}",
+        base_url.trim_end_matches('/')
+    )
+}
+
 /// Random bytes in a secret (256 bits).
 const BYTES: usize = 32;
 /// Their unpadded base64url length.

@@ -15,22 +15,11 @@ use crate::kernel::io::Io;
 use crate::mail::{MailKind, Outgoing};
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, now_unix, to_doc};
 
-/// A link token's prefix.
-pub const PREFIX: &str = "tenx_l_";
-
 /// How long a sign-in link is good for.
 pub const TTL: Duration = Duration::from_secs(15 * 60);
 
 /// How often a spend is tried again when another write of the same items won the race.
 const RETRIES: usize = 4;
-
-/// The link a person follows: the verify page of this server.
-pub fn link(base_url: &str, token: &str) -> String {
-    format!(
-        "{}/v2/auth/email-link/verify?token={token}",
-        base_url.trim_end_matches('/')
-    )
-}
 
 /// `next` when it is a path of this origin (`/…`, not `//…` nor `/\…`, no control character,
 /// at most 512 characters); `None` otherwise, and the console is where a sign-in lands.
@@ -57,7 +46,7 @@ pub async fn request(
     next: Option<String>,
 ) -> Result<(), PeopleError> {
     // Made whatever the answer, so a known and an unknown address cost about the same.
-    let token = secret::generate(PREFIX);
+    let token = secret::generate(secret::LINK_PREFIX);
     let hash = secret::hash(&token);
     let store = io.store.as_ref();
     let known = users::by_email(store, email).await?.is_some()
@@ -80,7 +69,7 @@ pub async fn request(
         kind: MailKind::SignIn,
         key: hash,
         data: serde_json::json!({
-            "link": link(base_url, &token),
+            "link": secret::link(base_url, &token),
             "expiresInMinutes": TTL.as_secs() / 60,
         }),
     })?;
@@ -146,7 +135,7 @@ async fn accept_ops(
 
 /// The token's record, `None` when it is not (or no longer) a live token of ours.
 async fn token(store: &dyn Store, token: &str) -> Result<Option<(LinkToken, String)>, StoreError> {
-    if !secret::well_formed(token, PREFIX) {
+    if !secret::well_formed(token, secret::LINK_PREFIX) {
         return Ok(None);
     }
     let hash = secret::hash(token);
