@@ -514,7 +514,7 @@ impl Config {
             c.link_cache_ttl = Duration::from_secs(secs);
         }
         c.rate_limits = rate_limits_from_env(env, c.rate_limits)?;
-        c.mail = crate::platform::mail::MailSettings::from_vars(env)?;
+        c.mail = mail_settings(env)?;
         c.country_trust = country_trust_from_env(env)?;
         c.trusted_proxy = env.flag("TENX_TRUSTED_PROXY")?.unwrap_or(false);
         if let Some(secs) = env.parse::<u64>("TENX_IDEMPOTENCY_RETENTION_SECS")? {
@@ -765,6 +765,44 @@ fn parse_tiers(spec: &str) -> anyhow::Result<HashMap<String, Tier>> {
             Ok((handle.trim().to_owned(), plan))
         })
         .collect()
+}
+
+/// The mail settings (`TENX_MAIL_*`, `TENX_SES_CONFIGURATION_SET`, `TENX_PUBLIC_URL`; docs/mail.md):
+/// parsed here, where `Env` is, so the mail seam does not read back into the config.
+fn mail_settings(env: &Env) -> anyhow::Result<crate::platform::mail::MailSettings> {
+    let mut s = crate::platform::mail::MailSettings {
+        url: env
+            .var("TENX_MAIL_URL")
+            .map(|v| crate::platform::mail::MailUrl::parse(&v))
+            .transpose()?,
+        ..crate::platform::mail::MailSettings::default()
+    };
+    if let Some(from) = env.var("TENX_MAIL_FROM") {
+        crate::domain::email::Email::parse("TENX_MAIL_FROM", &from)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        s.from = Some(from);
+    }
+    s.ses_configuration_set = env.var("TENX_SES_CONFIGURATION_SET");
+    if let Some(ms) = env.parse::<u64>("TENX_MAIL_RETRY_BASE_MS")? {
+        s.retry_base = Duration::from_millis(ms);
+    }
+    if let Some(n) = env.parse::<u32>("TENX_MAIL_ATTEMPTS")? {
+        s.attempts = n.clamp(1, 20);
+    }
+    if let Some(n) = env.parse::<u32>("TENX_MAIL_PER_HANDLE_HOUR")? {
+        s.per_handle_hour = n.max(1);
+    }
+    if let Some(n) = env.parse::<u32>("TENX_MAIL_PER_RECIPIENT_HOUR")? {
+        s.per_recipient_hour = n.max(1);
+    }
+    if let Some(url) = env.var("TENX_PUBLIC_URL") {
+        let parsed = url::Url::parse(&url).context("TENX_PUBLIC_URL")?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            bail!("TENX_PUBLIC_URL={url}: expected an http(s) origin");
+        }
+        s.public_url = Some(url.trim_end_matches('/').to_owned());
+    }
+    Ok(s)
 }
 
 #[cfg(test)]

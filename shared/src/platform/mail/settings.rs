@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::platform::config::Env;
-
 /// Where mail goes (`TENX_MAIL_URL`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MailUrl {
@@ -107,42 +105,6 @@ impl Default for MailSettings {
 }
 
 impl MailSettings {
-    pub fn from_vars(env: &Env) -> anyhow::Result<Self> {
-        let mut s = Self {
-            url: env
-                .var("TENX_MAIL_URL")
-                .map(|v| MailUrl::parse(&v))
-                .transpose()?,
-            ..Self::default()
-        };
-        if let Some(from) = env.var("TENX_MAIL_FROM") {
-            crate::domain::email::Email::parse("TENX_MAIL_FROM", &from)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            s.from = Some(from);
-        }
-        s.ses_configuration_set = env.var("TENX_SES_CONFIGURATION_SET");
-        if let Some(ms) = env.parse::<u64>("TENX_MAIL_RETRY_BASE_MS")? {
-            s.retry_base = Duration::from_millis(ms);
-        }
-        if let Some(n) = env.parse::<u32>("TENX_MAIL_ATTEMPTS")? {
-            s.attempts = n.clamp(1, 20);
-        }
-        if let Some(n) = env.parse::<u32>("TENX_MAIL_PER_HANDLE_HOUR")? {
-            s.per_handle_hour = n.max(1);
-        }
-        if let Some(n) = env.parse::<u32>("TENX_MAIL_PER_RECIPIENT_HOUR")? {
-            s.per_recipient_hour = n.max(1);
-        }
-        if let Some(url) = env.var("TENX_PUBLIC_URL") {
-            let parsed = url::Url::parse(&url).context("TENX_PUBLIC_URL")?;
-            if !matches!(parsed.scheme(), "http" | "https") {
-                bail!("TENX_PUBLIC_URL={url}: expected an http(s) origin");
-            }
-            s.public_url = Some(url.trim_end_matches('/').to_owned());
-        }
-        Ok(s)
-    }
-
     /// The engine in force: the URL given, else a Maildir under the data dir, else SES.
     pub fn effective_url(&self) -> MailUrl {
         match (&self.url, &self.data_dir) {
