@@ -5,8 +5,6 @@
 //! (scanners follow links); the `POST` freezes the partner's payouts (`payout_methods::dispute`).
 //! The link is written when the mail is rendered, from the record's handle and `partnerId`.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{CtxKeyring, Handle, PartnerId};
@@ -24,19 +22,12 @@ pub struct Scope {
 }
 
 pub fn token(keys: &CtxKeyring, scope: &Scope) -> String {
-    let payload = serde_json::to_vec(scope).expect("a scope serializes");
-    let tag = keys.tag(LABEL, &payload);
-    format!("{}~{tag}", URL_SAFE_NO_PAD.encode(&payload))
+    super::signed::token(keys, LABEL, scope)
 }
 
 /// The token's scope when its tag holds (constant-time), else `None`.
 pub fn verify(keys: &CtxKeyring, token: &str) -> Option<Scope> {
-    let (payload, tag) = token.split_once('~')?;
-    let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    if !keys.verify_tag(LABEL, &payload, tag) {
-        return None;
-    }
-    serde_json::from_slice(&payload).ok()
+    super::signed::verify(keys, LABEL, token)
 }
 
 /// The link for a partner of a handle; `None` without the keyring (logged: the mail then has no
@@ -63,6 +54,9 @@ pub fn url_for(state: &AppState, handle: &Handle, partner: &str) -> Option<Strin
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
 
     #[test]

@@ -5,8 +5,6 @@
 //! with that one handle and nothing else. A `GET` of the link shows a page and changes nothing
 //! (mail scanners follow links); the `POST` turns the kind off in the recipient's preferences.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use super::{MailError, MailKind, MailRecord, preferences};
@@ -29,19 +27,13 @@ pub struct Scope {
 }
 
 pub fn token(keys: &CtxKeyring, scope: &Scope) -> String {
-    let payload = serde_json::to_vec(scope).expect("a scope serializes");
-    let tag = keys.tag(LABEL, &payload);
-    format!("{}~{tag}", URL_SAFE_NO_PAD.encode(&payload))
+    super::signed::token(keys, LABEL, scope)
 }
 
-/// The token's scope when its tag holds, else `None`.
+/// The token's scope when its tag holds (and its address and kind are ones a mail carries),
+/// else `None`.
 pub fn verify(keys: &CtxKeyring, token: &str) -> Option<Scope> {
-    let (payload, tag) = token.split_once('~')?;
-    let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    if !keys.verify_tag(LABEL, &payload, tag) {
-        return None;
-    }
-    let scope: Scope = serde_json::from_slice(&payload).ok()?;
+    let scope: Scope = super::signed::verify(keys, LABEL, token)?;
     Email::parse("email", &scope.email).ok()?;
     scope.kind.unsubscribable().then_some(scope)
 }
@@ -106,6 +98,9 @@ pub async fn unsubscribe(
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
 
     #[test]
