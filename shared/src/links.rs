@@ -302,3 +302,39 @@ pub fn listing(handle: &Handle) -> crate::platform::store::Listing {
         descending: false,
     }
 }
+
+/// The links of `campaigns` (a partner's), in slug order, at most `max`. Round trips: ONE query
+/// per 1,000 links of the handle, up to ten.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn of_campaigns(
+    store: &dyn Store,
+    handle: &Handle,
+    campaigns: &std::collections::BTreeSet<crate::domain::CampaignId>,
+    max: usize,
+) -> Result<Vec<Link>, StoreError> {
+    let mut found = Vec::new();
+    if campaigns.is_empty() {
+        return Ok(found);
+    }
+    let mut q =
+        crate::platform::store::Query::prefix(keys::handle_pk(handle), keys::LINK_SK_PREFIX, 1_000);
+    for _ in 0..10 {
+        let page = store.query(q.clone()).await?;
+        for item in &page.items {
+            let link: Link = item.parse()?;
+            if link
+                .campaign_id
+                .as_ref()
+                .is_some_and(|c| campaigns.contains(c))
+            {
+                found.push(link);
+            }
+        }
+        match page.next {
+            Some(next) if found.len() < max => q.after = Some(next),
+            _ => break,
+        }
+    }
+    found.truncate(max);
+    Ok(found)
+}

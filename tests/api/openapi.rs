@@ -32,6 +32,10 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v2/public/payout-dispute"),
     ("POST", "/v2/public/payout-dispute"),
     ("GET", "/t.js"),
+    // The embedded referral dashboard (issue 61): its script, and its one read by embed token.
+    ("GET", "/embed.js"),
+    ("GET", "/v2/embed/referrals"),
+    ("OPTIONS", "/v2/embed/referrals"),
     ("GET", "/v2/public/keys"),
     ("POST", "/v2/public/chain/signals"),
     ("POST", "/v2/public/chain/resolve"),

@@ -128,10 +128,12 @@ pub enum Scope {
     CommissionsRead,
     CommissionsWrite,
     PayoutsWrite,
+    /// Minting embed tokens for the referral dashboard (issue 61).
+    PartnersEmbed,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 12] = [
+    pub const ALL: [Scope; 13] = [
         Scope::LinksRead,
         Scope::LinksWrite,
         Scope::CampaignsRead,
@@ -144,6 +146,7 @@ impl Scope {
         Scope::CommissionsRead,
         Scope::CommissionsWrite,
         Scope::PayoutsWrite,
+        Scope::PartnersEmbed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -160,6 +163,7 @@ impl Scope {
             Scope::CommissionsRead => "commissions.read",
             Scope::CommissionsWrite => "commissions.write",
             Scope::PayoutsWrite => "payouts.write",
+            Scope::PartnersEmbed => "partners.embed",
         }
     }
 

@@ -93,12 +93,17 @@ pub struct CampaignId(String);
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PartnerId(String);
 
+/// A partner group's id (issue 61), chosen by the merchant: the same shape as a partner id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupId(String);
+
 pub(crate) use string_id;
 
 string_id!(Handle);
 string_id!(Slug);
 string_id!(CampaignId);
 string_id!(PartnerId);
+string_id!(GroupId);
 
 impl Handle {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
@@ -141,6 +146,13 @@ impl CampaignId {
 impl PartnerId {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         check_shape("partnerId", raw, 1, 64, true)?;
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+impl GroupId {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        check_shape("groupId", raw, 1, 64, true)?;
         Ok(Self(raw.to_owned()))
     }
 }

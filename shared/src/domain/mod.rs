@@ -34,7 +34,7 @@ pub use customer::{BoundBy, CouponCode, CustomerId};
 pub use destination::{CTX_PARAM, build_destination, build_destination_with};
 pub use error::DomainError;
 pub use idempotency::{IdempotencyKey, PayoutRunKey};
-pub use ids::{CampaignId, Handle, PartnerId, Slug};
+pub use ids::{CampaignId, GroupId, Handle, PartnerId, Slug};
 pub use link::{
     DEVICE_NAMES, Expiry, Link, LinkSpec, MAX_CONDITION_VALUE_CHARS, MAX_CONDITION_VALUES,
     MAX_ROUTING_RULES, MAX_TITLE_CHARS, MAX_TRACKING_VALUE_CHARS, RouteConditions, RoutingRule,
@@ -42,8 +42,9 @@ pub use link::{
 };
 pub use money::Currency;
 pub use prefixed::{
-    ApplicationId, BatchId, ClickId, CommissionId, ConversionId, EventId, InvitationId, NoticeId,
-    PayoutId, ReversalId, SessionId, SubscriptionId, TokenId, UserId,
+    ApplicationId, BatchId, BroadcastId, ClickId, CommissionId, ConversionId, EventId,
+    InvitationId, MessageId, NoticeId, PayoutId, ReversalId, SessionId, SubscriptionId, TokenId,
+    UserId,
 };
 pub use routing::{RouteDecision, RouteInput, route};
 pub use subids::SubIds;

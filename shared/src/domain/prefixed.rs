@@ -145,6 +145,29 @@ prefixed_id!(
     NoticeId,
     "ntc_"
 );
+prefixed_id!(
+    /// A message in a partner's thread (issue 61).
+    MessageId,
+    "msg_"
+);
+prefixed_id!(
+    /// A broadcast to the partners of a handle or of one group (issue 61).
+    BroadcastId,
+    "brd_"
+);
+
+impl MessageId {
+    /// A broadcast's message to one partner: derived from both (time-ordered by the
+    /// broadcast), so a broadcast carried on after a crash finds the messages it wrote.
+    pub fn of_broadcast(broadcast: &BroadcastId, partner: &str) -> Self {
+        let seed = format!("{}/{partner}", broadcast.as_str());
+        Self(format!(
+            "{}{}",
+            Self::PREFIX,
+            derived_hex(broadcast.unix_millis(), &seed)
+        ))
+    }
+}
 
 impl NoticeId {
     /// The notice of plan `version` of a campaign to a partner: derived (time-ordered by the

@@ -11,12 +11,14 @@ pub mod conversions;
 pub mod current_request;
 pub mod customers;
 pub mod edge;
+pub mod embed;
 pub mod error;
 pub mod extract;
 pub mod integrations;
 pub mod links;
 pub mod mail;
 pub mod members;
+pub mod messages;
 pub mod objects_only;
 pub mod pagination;
 pub mod payout_batches;
@@ -133,14 +135,16 @@ impl Group {
                 .merge(integrations::routes()),
             Group::Console => console::routes()
                 .merge(members::routes())
-                .merge(audit::routes()),
+                .merge(audit::routes())
+                .merge(embed::routes()),
             Group::Commissions => commissions::routes()
                 .merge(payouts::routes())
                 .merge(risk::routes())
                 .merge(payout_methods::routes())
                 .merge(payout_batches::routes())
                 .merge(customers::coupon_routes())
-                .merge(programs::routes()),
+                .merge(programs::routes())
+                .merge(messages::routes()),
         }
     }
 
@@ -154,6 +158,7 @@ impl Group {
                 .merge(integrations::public_router())
                 .merge(script::public_router())
                 .merge(mail::public_router())
+                .merge(embed::public_router())
                 .layer(axum::middleware::from_fn(script::cors)),
             Group::Chain => chain::public_router(),
             Group::Console => console::router().merge(people::router()),

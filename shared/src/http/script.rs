@@ -28,6 +28,8 @@ use crate::kernel::state::AppState;
 
 /// The script, as embedded in the binary.
 pub const SCRIPT: &[u8] = include_bytes!("../../../console/t.js");
+/// The referral dashboard's element (`<tenx-referrals>`, issue 61), served the same way.
+pub const EMBED_SCRIPT: &[u8] = include_bytes!("../../../console/embed.js");
 
 /// A day: a new release reaches every page within one.
 pub const CACHE_CONTROL: &str = "public, max-age=86400";
@@ -77,9 +79,8 @@ impl Served {
     }
 
     /// The embedded copy, compressed once per process.
-    fn embedded() -> &'static Served {
-        static EMBEDDED: OnceLock<Served> = OnceLock::new();
-        EMBEDDED.get_or_init(|| Served::new(SCRIPT.to_vec()))
+    fn embedded(cell: &'static OnceLock<Served>, body: &'static [u8]) -> &'static Served {
+        cell.get_or_init(|| Served::new(body.to_vec()))
     }
 }
 
@@ -95,32 +96,55 @@ fn matches(headers: &HeaderMap, etag: &str) -> bool {
 }
 
 pub fn public_router() -> Router<AppState> {
-    Router::new().route("/t.js", get(script))
+    Router::new()
+        .route("/t.js", get(t_script))
+        .route("/embed.js", get(embed_script))
 }
 
-/// `GET /t.js`: the embedded script, or `console/t.js` from `TENX_CONSOLE_DIR` when set (console
-/// development, read on every request like the console's files).
-async fn script(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn t_script(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    static SERVED: OnceLock<Served> = OnceLock::new();
+    script(&state, &headers, "t.js", Served::embedded(&SERVED, SCRIPT))
+}
+
+async fn embed_script(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    static SERVED: OnceLock<Served> = OnceLock::new();
+    script(
+        &state,
+        &headers,
+        "embed.js",
+        Served::embedded(&SERVED, EMBED_SCRIPT),
+    )
+}
+
+/// `GET /t.js` (or `/embed.js`): the embedded script, or the file of that name from
+/// `TENX_CONSOLE_DIR` when set (console development, read on every request like the console's
+/// files).
+fn script(
+    state: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+    embedded: &'static Served,
+) -> Response {
     let read;
     let served = match &state.config.console_dir {
-        None => Served::embedded(),
-        Some(dir) => match std::fs::read(dir.join("t.js")) {
+        None => embedded,
+        Some(dir) => match std::fs::read(dir.join(name)) {
             Ok(body) => {
                 read = Served::new(body);
                 &read
             }
             Err(e) => {
-                let message = format!("reading t.js from {}: {e}", dir.display());
+                let message = format!("reading {name} from {}: {e}", dir.display());
                 return ApiError::internal(message).into_response();
             }
         },
     };
-    let (variant, encoding) = if accepts_gzip(&headers) {
+    let (variant, encoding) = if accepts_gzip(headers) {
         (&served.gzip, Some("gzip"))
     } else {
         (&served.plain, None)
     };
-    let mut response = if matches(&headers, &variant.etag) {
+    let mut response = if matches(headers, &variant.etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mut r = variant.body.clone().into_response();

@@ -11,4 +11,5 @@ pub mod handle_settings;
 pub mod io;
 pub mod outbox;
 pub mod ratelimit;
+pub mod signed;
 pub mod state;

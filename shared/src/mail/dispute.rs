@@ -22,12 +22,12 @@ pub struct Scope {
 }
 
 pub fn token(keys: &CtxKeyring, scope: &Scope) -> String {
-    super::signed::token(keys, LABEL, scope)
+    crate::kernel::signed::token(keys, LABEL, scope)
 }
 
 /// The token's scope when its tag holds (constant-time), else `None`.
 pub fn verify(keys: &CtxKeyring, token: &str) -> Option<Scope> {
-    super::signed::verify(keys, LABEL, token)
+    crate::kernel::signed::verify(keys, LABEL, token)
 }
 
 /// The link for a partner of a handle; `None` without the keyring (logged: the mail then has no

@@ -24,7 +24,7 @@ pub mod limits;
 pub mod model;
 pub mod preferences;
 pub mod render;
-pub mod signed;
+
 pub mod sink;
 pub mod suppressions;
 pub mod sweep;

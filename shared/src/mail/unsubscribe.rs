@@ -27,13 +27,13 @@ pub struct Scope {
 }
 
 pub fn token(keys: &CtxKeyring, scope: &Scope) -> String {
-    super::signed::token(keys, LABEL, scope)
+    crate::kernel::signed::token(keys, LABEL, scope)
 }
 
 /// The token's scope when its tag holds (and its address and kind are ones a mail carries),
 /// else `None`.
 pub fn verify(keys: &CtxKeyring, token: &str) -> Option<Scope> {
-    let scope: Scope = super::signed::verify(keys, LABEL, token)?;
+    let scope: Scope = crate::kernel::signed::verify(keys, LABEL, token)?;
     Email::parse("email", &scope.email).ok()?;
     scope.kind.unsubscribable().then_some(scope)
 }

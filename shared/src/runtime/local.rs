@@ -299,6 +299,18 @@ async fn outbox_sweeper(state: AppState) {
         if let Err(e) = crate::mail::digest::sweep(state.io(), today, &base).await {
             tracing::warn!(error = %e, "commission digest sweep failed");
         }
+        let links = crate::messages::post::Links { base: base.clone() };
+        match crate::messages::broadcasts::sweep(
+            state.io(),
+            &links,
+            crate::platform::time::now_millis(),
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(finished = n, "broadcasts finished in the background"),
+            Err(e) => tracing::warn!(error = %e, "broadcast sweep failed"),
+        }
         let payer = crate::payouts::Payer::new(state.io(), state.signing());
         match crate::payouts::jobs::sweep(payer).await {
             Ok(0) => {}

@@ -82,6 +82,15 @@ pub static PARTNER_ROUTES: &[(Method, &str)] = &[
         Method::GET,
         "/v2/handles/{handle}/partners/{partnerId}/notices",
     ),
+    // Its own message thread (issue 61): read, and written to the program.
+    (
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/messages",
+    ),
+    (
+        Method::POST,
+        "/v2/handles/{handle}/partners/{partnerId}/messages",
+    ),
 ];
 
 /// Whether a partner token may use the route of `rule`.

@@ -666,3 +666,45 @@ pub const MAIL_DIGEST_PREFIX: &str = "D#";
 pub fn mail_digest_seen_sk(event_id: &str) -> String {
     format!("S#{event_id}")
 }
+
+/// A partner's message thread (owned by `messages`): sk `{at ms:013}#{messageId}`, oldest first.
+pub fn messages_pk(handle: &Handle, partner: &PartnerId) -> String {
+    format!("H#{handle}#MSG#{partner}")
+}
+
+pub fn message_sk(at_ms: i64, message_id: &str) -> String {
+    format!("{at_ms:013}#{message_id}")
+}
+
+/// A handle's threads (owned by `messages`): per partner its last message (sk `L#{partnerId}`),
+/// its counters of messages sent to each side (sk `U#{partnerId}`) and each side's read marker
+/// (sk `R#{partnerId}#{side}`).
+pub fn threads_pk(handle: &Handle) -> String {
+    format!("H#{handle}#MTH")
+}
+
+pub fn thread_last_sk(partner: &PartnerId) -> String {
+    format!("L#{partner}")
+}
+
+pub fn thread_counts_sk(partner: &PartnerId) -> String {
+    format!("U#{partner}")
+}
+
+pub fn thread_read_sk(partner: &PartnerId, side: &str) -> String {
+    format!("R#{partner}#{side}")
+}
+
+/// A handle's partner groups (owned by `messages::groups`): sk the group id.
+pub fn partner_groups_pk(handle: &Handle) -> String {
+    format!("H#{handle}#PGRP")
+}
+
+/// A handle's broadcasts (owned by `messages::broadcasts`): sk the broadcast id.
+pub fn broadcasts_pk(handle: &Handle) -> String {
+    format!("H#{handle}#BRD")
+}
+
+/// Broadcasts not yet sent to every recipient, across handles (sk `{handle}#{broadcastId}`): the
+/// sweeper carries them on.
+pub const BROADCASTS_PENDING_PK: &str = "BRDPENDING";

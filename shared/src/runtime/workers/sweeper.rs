@@ -35,6 +35,8 @@ pub struct SweepReport {
     pub mail: usize,
     /// Commission digests of the days before queued, one per partner (`mail::digest`).
     pub digests: usize,
+    /// Broadcasts carried on to every recipient after their request ended (`messages`).
+    pub broadcasts: usize,
 }
 
 /// One invocation. The trigger (an EventBridge scheduled event, or `{}` from a manual invoke)
@@ -60,6 +62,13 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
     let digests = crate::mail::digest::sweep(state.io(), today, &base)
         .await
         .map_err(|e| SweepError::Store(crate::platform::store::StoreError::Other(e.to_string())))?;
+    let links = crate::messages::post::Links { base };
+    let broadcasts =
+        crate::messages::broadcasts::sweep(state.io(), &links, crate::platform::time::now_millis())
+            .await
+            .map_err(|e| {
+                SweepError::Store(crate::platform::store::StoreError::Other(e.to_string()))
+            })?;
     let payer = crate::payouts::Payer::new(state.io(), state.signing());
     let payout_jobs = crate::payouts::jobs::sweep(payer).await?;
     let scheduled = trigger.get("time").and_then(Value::as_str).unwrap_or("-");
@@ -75,6 +84,7 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
         payout_jobs,
         mail,
         digests,
+        broadcasts,
     })
 }
 

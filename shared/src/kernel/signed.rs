@@ -1,7 +1,7 @@
-//! A mail link's token: a scope (what the link may do) as JSON, base64url, `~`, and its tag by
-//! the ctx keyring under the link's own label (`CtxKeyring::tag`), so a token of one kind of
-//! link, or of another scope, is never taken for another. Used by the unsubscribe and the
-//! "this was not me" links.
+//! A signed-scope token: a scope (what the token may do) as JSON, base64url, `~`, and its tag by
+//! the ctx keyring under the token's own label (`CtxKeyring::tag`), so a token of one kind, or
+//! of another scope, is never taken for another. Used by the mail's unsubscribe and "this was
+//! not me" links and the embed's tokens (`embed`).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

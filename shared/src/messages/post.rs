@@ -1,0 +1,190 @@
+//! Writing a message: the message, its thread's counters and last message, the audit entry and
+//! the mail to the other side, in ONE transaction, then the mail handed to its queue.
+
+use serde_json::json;
+
+use super::MessageError;
+use super::model::{self, Message, Side};
+use crate::domain::email::Email;
+use crate::domain::time::Timestamp;
+use crate::domain::{Handle, MessageId, PartnerId};
+use crate::kernel::io::Io;
+use crate::kernel::ratelimit;
+use crate::mail::{self, MailKind, Outgoing, Staged};
+use crate::partners::{Partner, PartnerStatus};
+use crate::platform::config::RateLimits;
+use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, to_doc};
+
+/// Messages one side of one thread may write per rate-limit window.
+pub const MESSAGES_PER_WINDOW: u32 = 10;
+
+/// Where the mail's links point: the public base URL of the console and portal.
+#[derive(Clone, Debug)]
+pub struct Links {
+    pub base: String,
+}
+
+impl Links {
+    fn reply(&self, handle: &Handle, to: Side) -> String {
+        match to {
+            Side::Partner => format!("{}/portal/{handle}#messages", self.base),
+            Side::Merchant => format!("{}/?handle={handle}#messages", self.base),
+        }
+    }
+}
+
+/// One side writes `body` to `partner`'s thread (rate-limited per thread and side). Round
+/// trips: ONE read of the partner, ONE of the branding, the rate-limit write, ONE transaction.
+#[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner, from = from.as_str()))]
+pub async fn post(
+    io: Io<'_>,
+    limits: &RateLimits,
+    links: &Links,
+    handle: &Handle,
+    partner: &PartnerId,
+    from: Side,
+    body: &str,
+) -> Result<Message, MessageError> {
+    let body = model::validate_body(body)?;
+    let found = crate::partners::get(io.store.as_ref(), handle, partner)
+        .await?
+        .ok_or_else(|| MessageError::PartnerNotFound(partner.clone()))?;
+    let bucket = bucket(partner, from);
+    ratelimit::consume(
+        io.store.as_ref(),
+        limits,
+        handle,
+        &bucket,
+        MESSAGES_PER_WINDOW,
+    )
+    .await
+    .map_err(|e| match MessageError::from(e) {
+        MessageError::Limited(l) => MessageError::Limited(l.of("this conversation")),
+        other => other,
+    })?;
+    let message = Message {
+        message_id: MessageId::new(),
+        partner_id: partner.clone(),
+        from,
+        at: Timestamp::from_millis(crate::platform::time::now_millis()),
+        body,
+        subject: None,
+        broadcast_id: None,
+    };
+    let written = write(io, links, handle, &found, message).await?;
+    Ok(written.expect("a fresh message id is absent"))
+}
+
+/// One side of one thread's rate-limit bucket (`[a-z0-9_]`: the partner id hashed).
+fn bucket(partner: &PartnerId, side: Side) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(partner.as_str().as_bytes());
+    format!("msg_{}_{}", &hex::encode(digest)[..16], side.as_str())
+}
+
+/// Writes `message` to its partner's thread, mailed to the other side: `None` when a message of
+/// that id is there already (a broadcast carried on twice), which writes nothing.
+pub async fn write(
+    io: Io<'_>,
+    links: &Links,
+    handle: &Handle,
+    partner: &Partner,
+    message: Message,
+) -> Result<Option<Message>, MessageError> {
+    let mut ops = thread_ops(handle, &message)?;
+    let staged = staged_mail(io.store.as_ref(), links, handle, partner, &message).await?;
+    if let Some(staged) = &staged {
+        ops.extend(staged.ops.iter().cloned());
+    }
+    let target = format!("{}/{}", message.partner_id, message.message_id);
+    ops.push(crate::kernel::audit::entry(
+        handle,
+        "message.sent",
+        &target,
+    )?);
+    match io.store.transact(ops).await {
+        Ok(()) => {}
+        Err(StoreError::TxConflict { index: 0, .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    if let Some(staged) = &staged {
+        mail::publish(io, staged).await;
+    }
+    Ok(Some(message))
+}
+
+/// The message (absent before), the counter of the side it goes to, the thread's last message.
+fn thread_ops(handle: &Handle, m: &Message) -> Result<Vec<WriteOp>, StoreError> {
+    let at_ms = m.at.millis();
+    let partner = &m.partner_id;
+    let last = json!({
+        "partnerId": partner,
+        "lastAt": m.at,
+        "lastFrom": m.from,
+        "preview": model::preview(&m.body),
+    });
+    Ok(vec![
+        WriteOp::Put {
+            item: Item::new(
+                keys::messages_pk(handle, partner),
+                keys::message_sk(at_ms, m.message_id.as_str()),
+                to_doc(m)?,
+            ),
+            cond: Cond::Absent,
+        },
+        WriteOp::Add {
+            pk: keys::threads_pk(handle),
+            sk: keys::thread_counts_sk(partner),
+            deltas: vec![(m.from.other().as_str().to_owned(), 1.into())],
+            cap: None,
+            expires_at: None,
+        },
+        WriteOp::Put {
+            item: Item::new(
+                keys::threads_pk(handle),
+                keys::thread_last_sk(partner),
+                last,
+            ),
+            cond: Cond::None,
+        },
+    ])
+}
+
+/// The mail to the other side, staged for the message's transaction: to the partner's address,
+/// or the program's reply-to address; none when that side has no address (the message is in
+/// the thread either way) or the partner is suspended.
+async fn staged_mail(
+    store: &dyn Store,
+    links: &Links,
+    handle: &Handle,
+    partner: &Partner,
+    m: &Message,
+) -> Result<Option<Staged>, MessageError> {
+    let branding = mail::branding::get(store, handle).await?;
+    let program = branding
+        .as_ref()
+        .map_or_else(|| handle.to_string(), |b| b.name.clone());
+    let (to, from_name) = match m.from {
+        Side::Merchant if partner.status == PartnerStatus::Active => {
+            (partner.email.clone(), program)
+        }
+        Side::Merchant => (None, program),
+        Side::Partner => (branding.and_then(|b| b.reply_to), partner.name.clone()),
+    };
+    let Some(to) = to.and_then(|t| Email::parse("email", &t).ok()) else {
+        return Ok(None);
+    };
+    let out = Outgoing {
+        handle: Some(handle.clone()),
+        to,
+        kind: MailKind::Message,
+        key: m.message_id.to_string(),
+        data: json!({
+            "from": from_name,
+            "subject": m.subject,
+            "body": m.body,
+            "replyUrl": links.reply(handle, m.from.other()),
+        }),
+    };
+    Ok(Some(mail::enqueue_ops(&out)?))
+}
