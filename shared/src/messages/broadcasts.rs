@@ -25,6 +25,8 @@ use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys
 pub const REQUEST_BUDGET: Duration = Duration::from_secs(5);
 /// A pending broadcast the sweeper carries on: older than this (its request is over).
 const SWEEP_MIN_AGE_MS: i64 = 30_000;
+/// Recipients sent to side by side.
+const SENDS_AT_ONCE: usize = 8;
 /// Partners read per page when a broadcast goes to all of them.
 const PARTNER_PAGE: usize = 1_000;
 /// Recipients one broadcast has at most (its record is one item).
@@ -132,8 +134,8 @@ async fn recipients(
     Ok(out)
 }
 
-/// Sends `broadcast`'s messages not written yet, until `deadline`; marks it sent when every
-/// recipient has its message.
+/// Sends `broadcast`'s messages not written yet, [`SENDS_AT_ONCE`] at a time, until `deadline`;
+/// marks it sent when every recipient has its message.
 async fn carry_on(
     io: Io<'_>,
     links: &Links,
@@ -142,23 +144,17 @@ async fn carry_on(
     deadline: Option<Instant>,
 ) -> Result<Broadcast, MessageError> {
     let store = io.store.as_ref();
-    for partner_id in &broadcast.recipients {
+    let branding = crate::mail::branding::get(store, handle).await?;
+    for chunk in broadcast.recipients.chunks(SENDS_AT_ONCE) {
         if deadline.is_some_and(|d| Instant::now() > d) {
             return Ok(broadcast);
         }
-        let Some(partner) = crate::partners::get(store, handle, partner_id).await? else {
-            continue;
-        };
-        let message = Message {
-            message_id: MessageId::of_broadcast(&broadcast.broadcast_id, partner_id.as_str()),
-            partner_id: partner_id.clone(),
-            from: Side::Merchant,
-            at: broadcast.created_at.clone(),
-            body: broadcast.body.clone(),
-            subject: Some(broadcast.subject.clone()),
-            broadcast_id: Some(broadcast.broadcast_id.clone()),
-        };
-        post::write(io, links, handle, &partner, message).await?;
+        let sends = chunk
+            .iter()
+            .map(|p| send_one(io, links, handle, &broadcast, branding.as_ref(), p));
+        for sent in futures::future::join_all(sends).await {
+            sent?;
+        }
     }
     broadcast.status = BroadcastStatus::Sent;
     let id = broadcast.broadcast_id.to_string();
@@ -176,6 +172,32 @@ async fn carry_on(
         ])
         .await?;
     Ok(broadcast)
+}
+
+/// One recipient's message (its id derived, so a second send writes nothing). Round trips: ONE
+/// read of the partner and those of [`post::write`].
+async fn send_one(
+    io: Io<'_>,
+    links: &Links,
+    handle: &Handle,
+    broadcast: &Broadcast,
+    branding: Option<&crate::mail::branding::Branding>,
+    partner_id: &PartnerId,
+) -> Result<(), MessageError> {
+    let Some(partner) = crate::partners::get(io.store.as_ref(), handle, partner_id).await? else {
+        return Ok(());
+    };
+    let message = Message {
+        message_id: MessageId::of_broadcast(&broadcast.broadcast_id, partner_id.as_str()),
+        partner_id: partner_id.clone(),
+        from: Side::Merchant,
+        at: broadcast.created_at.clone(),
+        body: broadcast.body.clone(),
+        subject: Some(broadcast.subject.clone()),
+        broadcast_id: Some(broadcast.broadcast_id.clone()),
+    };
+    post::write(io, links, handle, &partner, branding, message).await?;
+    Ok(())
 }
 
 /// One broadcast. Round trips: ONE read.

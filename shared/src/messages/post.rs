@@ -10,10 +10,11 @@ use crate::domain::time::Timestamp;
 use crate::domain::{Handle, MessageId, PartnerId};
 use crate::kernel::io::Io;
 use crate::kernel::ratelimit;
+use crate::mail::branding::Branding;
 use crate::mail::{self, MailKind, Outgoing, Staged};
 use crate::partners::{Partner, PartnerStatus};
 use crate::platform::config::RateLimits;
-use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, to_doc};
+use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys, to_doc};
 
 /// Messages one side of one thread may write per rate-limit window.
 pub const MESSAGES_PER_WINDOW: u32 = 10;
@@ -34,7 +35,8 @@ impl Links {
 }
 
 /// One side writes `body` to `partner`'s thread (rate-limited per thread and side). Round
-/// trips: ONE read of the partner, ONE of the branding, the rate-limit write, ONE transaction.
+/// trips: ONE read of the partner, the rate-limit write, ONE read of the branding, ONE
+/// transaction, the mail's send.
 #[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner, from = from.as_str()))]
 pub async fn post(
     io: Io<'_>,
@@ -71,7 +73,8 @@ pub async fn post(
         subject: None,
         broadcast_id: None,
     };
-    let written = write(io, links, handle, &found, message).await?;
+    let branding = mail::branding::get(io.store.as_ref(), handle).await?;
+    let written = write(io, links, handle, &found, branding.as_ref(), message).await?;
     Ok(written.expect("a fresh message id is absent"))
 }
 
@@ -82,17 +85,19 @@ fn bucket(partner: &PartnerId, side: Side) -> String {
     format!("msg_{}_{}", &hex::encode(digest)[..16], side.as_str())
 }
 
-/// Writes `message` to its partner's thread, mailed to the other side: `None` when a message of
-/// that id is there already (a broadcast carried on twice), which writes nothing.
+/// Writes `message` to its partner's thread, mailed to the other side (named and addressed by
+/// the handle's `branding`): `None` when a message of that id is there already (a broadcast
+/// carried on twice), which writes nothing. Round trips: ONE transaction, then the mail's send.
 pub async fn write(
     io: Io<'_>,
     links: &Links,
     handle: &Handle,
     partner: &Partner,
+    branding: Option<&Branding>,
     message: Message,
 ) -> Result<Option<Message>, MessageError> {
     let mut ops = thread_ops(handle, &message)?;
-    let staged = staged_mail(io.store.as_ref(), links, handle, partner, &message).await?;
+    let staged = staged_mail(links, handle, partner, branding, &message)?;
     if let Some(staged) = &staged {
         ops.extend(staged.ops.iter().cloned());
     }
@@ -153,23 +158,23 @@ fn thread_ops(handle: &Handle, m: &Message) -> Result<Vec<WriteOp>, StoreError> 
 /// The mail to the other side, staged for the message's transaction: to the partner's address,
 /// or the program's reply-to address; none when that side has no address (the message is in
 /// the thread either way) or the partner is suspended.
-async fn staged_mail(
-    store: &dyn Store,
+fn staged_mail(
     links: &Links,
     handle: &Handle,
     partner: &Partner,
+    branding: Option<&Branding>,
     m: &Message,
 ) -> Result<Option<Staged>, MessageError> {
-    let branding = mail::branding::get(store, handle).await?;
-    let program = branding
-        .as_ref()
-        .map_or_else(|| handle.to_string(), |b| b.name.clone());
+    let program = branding.map_or_else(|| handle.to_string(), |b| b.name.clone());
     let (to, from_name) = match m.from {
         Side::Merchant if partner.status == PartnerStatus::Active => {
             (partner.email.clone(), program)
         }
         Side::Merchant => (None, program),
-        Side::Partner => (branding.and_then(|b| b.reply_to), partner.name.clone()),
+        Side::Partner => (
+            branding.and_then(|b| b.reply_to.clone()),
+            partner.name.clone(),
+        ),
     };
     let Some(to) = to.and_then(|t| Email::parse("email", &t).ok()) else {
         return Ok(None);
