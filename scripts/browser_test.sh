@@ -5,7 +5,8 @@
 # scripts/browser_test.py (Python selenium, pinned, in .venv/browser; axe-core, pinned, in
 # .venv/axe) against it, then scripts/browser_test_program.py (the public partner program page
 # and its application form, at 1440×900 and 390×844), then scripts/browser_test_tjs.py (GET /t.js on a merchant's pages, a
-# small shop it serves on another loopback port); the console test starts
+# small shop it serves on another loopback port), then scripts/browser_test_embed.py (the
+# <tenx-referrals> element in a merchant's app on another origin); the console test starts
 # its own webhook receiver on loopback. Screenshots of every screen land in
 # target/console-screenshots/. Needs Debian's `chromium` and `chromium-driver`: installed here
 # with apt-get when missing (as root), as .ci/run does.
@@ -14,6 +15,7 @@
 #   scripts/browser_test.sh --install   # only installs Chromium, selenium and axe-core (CI does it in the background)
 #   scripts/browser_test.sh --tjs       # only GET /t.js on a merchant's pages (scripts/browser_test_tjs.py)
 #   scripts/browser_test.sh --program   # only the public program page (scripts/browser_test_program.py)
+#   scripts/browser_test.sh --embed     # only <tenx-referrals> in a merchant's app (scripts/browser_test_embed.py)
 #   TENX_BIN=… BROWSER_TEST_CONSOLE_DIR=console scripts/browser_test.sh
 #                                       # console/ edits against a binary built before them (the
 #                                       # binary's FILES list still decides which files exist)
@@ -91,19 +93,25 @@ sign_in_url=$(grep -o "http://127.0.0.1:$port/?code=[A-Za-z0-9]*" "$work/server.
 [ -n "$sign_in_url" ] || { echo "tenx serve printed no sign-in URL" >&2; cat "$work/server.log" >&2; exit 1; }
 
 status=0
-if [ "${1:-}" != "--tjs" ] && [ "${1:-}" != "--program" ]; then
+only=${1:-}
+if [ -z "$only" ]; then
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
     "$venv/bin/python" scripts/browser_test.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
 fi
 # The public partner program page and its application form (its own handle), same server.
-if [ "$status" = 0 ] && [ "${1:-}" != "--tjs" ]; then
+if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --program ]; }; then
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
     "$venv/bin/python" scripts/browser_test_program.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
 fi
 # t.js on a merchant's pages (a shop on another loopback port, its own handle), same server.
-if [ "$status" = 0 ] && [ "${1:-}" != "--program" ]; then
+if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --tjs ]; }; then
   SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
     "$venv/bin/python" scripts/browser_test_tjs.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+fi
+# <tenx-referrals> (/embed.js) in a merchant's app on another origin under a strict CSP.
+if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --embed ]; }; then
+  SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
+    "$venv/bin/python" scripts/browser_test_embed.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
 fi
 if [ "$status" != 0 ]; then
   echo "--- tenx serve log" >&2
