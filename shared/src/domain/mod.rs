@@ -42,8 +42,8 @@ pub use link::{
 };
 pub use money::Currency;
 pub use prefixed::{
-    ApplicationId, BatchId, ClickId, CommissionId, ConversionId, EventId, InvitationId, NoticeId,
-    PayoutId, ReversalId, SessionId, SubscriptionId, TokenId, UserId,
+    ApplicationId, BatchId, ClaimId, ClickId, CommissionId, ConversionId, EventId, InvitationId,
+    NoticeId, PayoutId, ReversalId, SessionId, SubscriptionId, TokenId, UserId,
 };
 pub use routing::{RouteDecision, RouteInput, route};
 pub use subids::SubIds;
