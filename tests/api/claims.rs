@@ -296,13 +296,15 @@ async fn an_approval_writes_one_claim_line_and_reassigns_the_sale() {
     coupon_sale(&app, "order-1", Some(&reference)).await;
     coupon_sale(&app, "order-2", None).await;
     crate::commissions::ledger(&app, 2).await;
+    let op = app.as_role("acme", Role::Operator);
+    let email = json!({"email": "one@partner.example"});
+    json_of(op.update_partner("pub-one", &email).await, 200).await;
     let one = as_partner(&app, "acme", "pub-one").await;
     let at = now_rfc3339();
     let body = json!({"orderId": "order-1", "occurredAt": at, "evidence": {"ctx": buyer_ctx}});
     let claim = json_of(open_claim(&one, "pub-one", &body).await, 201).await;
     let id = claim["claimId"].as_str().unwrap().to_owned();
 
-    let op = app.as_role("acme", Role::Operator);
     let approve =
         json!({"decision": "approve", "reason": "The checkout carried the partner's ref."});
     let (a, b) = tokio::join!(decide(&op, &id, &approve), decide(&op, &id, &approve));
@@ -353,6 +355,21 @@ async fn an_approval_writes_one_claim_line_and_reassigns_the_sale() {
     .await;
     assert_eq!(seen["decision"]["decision"], "deny", "{seen}");
     assert_eq!(crate::commissions::ledger(&app, 4).await.len(), 4);
+    // The partner is mailed each decision, once.
+    let sent = app.wait_for_mail(2).await;
+    let mut decided: Vec<(&str, &str)> = sent
+        .iter()
+        .filter(|m| m.kind == "claim_decided")
+        .map(|m| (m.to.as_str(), m.subject.as_str()))
+        .collect();
+    decided.sort_unstable();
+    assert_eq!(
+        decided,
+        [
+            ("one@partner.example", "Your commission claim was approved"),
+            ("one@partner.example", "Your commission claim was declined"),
+        ]
+    );
     // A partner does not decide.
     assert_eq!(decide(&one, &id, &approve).await.status().as_u16(), 403);
     // Opened and decided claims are in the audit log.
@@ -423,14 +440,15 @@ async fn overdue_claims_are_decided_by_the_programs_rule() {
     let state = app.state();
     let keys = state.signing().unwrap();
     let now_ms = tenx_shared::platform::time::now_millis();
-    let early = tenx_shared::claims::overdue::sweep(state.io(), keys, now_ms)
+    let early = tenx_shared::claims::overdue::sweep((state.io(), keys), "http://localhost", now_ms)
         .await
         .unwrap();
     assert_eq!(early, 0, "nothing is overdue yet");
     let later = now_ms + 2 * 86_400_000;
-    let decided = tenx_shared::claims::overdue::sweep(state.io(), keys, later)
-        .await
-        .unwrap();
+    let decided =
+        tenx_shared::claims::overdue::sweep((state.io(), keys), "http://localhost", later)
+            .await
+            .unwrap();
     assert_eq!(decided, 2);
     let path = |id: &Value| format!("/claims/{}", id.as_str().unwrap());
     let a = json_of(op.get(&path(&approved["claimId"])).await, 200).await;
@@ -452,7 +470,7 @@ async fn overdue_claims_are_decided_by_the_programs_rule() {
             .contains("program's rule"),
         "{u}"
     );
-    let again = tenx_shared::claims::overdue::sweep(state.io(), keys, later)
+    let again = tenx_shared::claims::overdue::sweep((state.io(), keys), "http://localhost", later)
         .await
         .unwrap();
     assert_eq!(again, 0);

@@ -24,6 +24,9 @@ pub struct Deciding {
     /// Who decided (the program's rule: `system`).
     pub by: String,
     pub overdue: bool,
+    /// Where the service's public pages are (`mail::unsubscribe::public_base`): the partner's
+    /// mail links its portal.
+    pub base: String,
 }
 
 /// Decides `id`. `Decided` (409) when it is not open any more, whoever decided it.
@@ -73,9 +76,18 @@ pub async fn decide(
     };
     next.decision = Some(decision);
     next.version = claim.version + 1;
-    let (ops, emits) = writes(handle, &claim, &next, line.as_ref(), taken_back.as_ref())?;
+    let (mut ops, emits) = writes(handle, &claim, &next, line.as_ref(), taken_back.as_ref())?;
+    let staged = decided_mail(store, handle, &next, &d.base).await?;
+    if let Some(staged) = &staged {
+        ops.extend(staged.ops.iter().cloned());
+    }
     match crate::ledger::emit::commit(io, handle, ops, emits).await {
-        Ok(()) => Ok(next),
+        Ok(()) => {
+            if let Some(staged) = &staged {
+                crate::mail::publish(io, staged).await;
+            }
+            Ok(next)
+        }
         Err(StoreError::TxConflict { .. }) => match get(store, handle, id).await? {
             Some(c) if c.status != Status::Open => Err(ClaimError::Decided(id.clone())),
             _ => Err(ClaimError::Busy),
@@ -271,4 +283,53 @@ async fn take_back(
     let mut marked = original;
     marked.adjusted_by = Some(back_id);
     Ok(Some((back, marked)))
+}
+
+/// The partner's `claim_decided` mail, staged into the decision's transaction (keyed by the
+/// claim: one mail per decision); `None` when the partner has no address (logged).
+async fn decided_mail(
+    store: &dyn Store,
+    handle: &Handle,
+    claim: &Claim,
+    base: &str,
+) -> Result<Option<crate::mail::Staged>, ClaimError> {
+    let Some(partner) = crate::partners::get(store, handle, &claim.partner_id).await? else {
+        return Ok(None);
+    };
+    let to = partner
+        .email
+        .as_deref()
+        .and_then(|e| crate::domain::email::Email::parse("email", e).ok());
+    let Some(to) = to else {
+        tracing::info!(partner = %claim.partner_id, "no mail of the claim's decision: the partner has no address");
+        return Ok(None);
+    };
+    let Some(decision) = &claim.decision else {
+        return Ok(None);
+    };
+    // The template says "was {{ decision }}d": approved, declined.
+    let word = match decision.decision {
+        Verdict::Approve => "approve",
+        _ => "decline",
+    };
+    let mail = crate::mail::Outgoing {
+        handle: Some(handle.clone()),
+        to,
+        kind: crate::mail::MailKind::ClaimDecided,
+        key: format!("claim-decided:{}", claim.claim_id),
+        data: serde_json::json!({
+            "partnerName": partner.name,
+            "orderId": claim.target.order_id,
+            "decision": word,
+            "reason": decision.reason,
+            "claimUrl": format!("{base}/portal/{handle}"),
+        }),
+    };
+    match crate::mail::enqueue_ops(&mail) {
+        Ok(staged) => Ok(Some(staged)),
+        Err(e) => {
+            tracing::warn!(error = %e, "the claim decision's mail could not be staged");
+            Ok(None)
+        }
+    }
 }

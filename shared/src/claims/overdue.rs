@@ -15,7 +15,11 @@ use crate::programs::claim_rules::OnOverdue;
 /// Decides the claims due by `now_ms`, across handles: how many it decided. Round trips: one
 /// query per 100 entries, then per claim its decision's.
 #[tracing::instrument(skip_all)]
-pub async fn sweep(io: Io<'_>, keys_: &ProofKeyring, now_ms: i64) -> Result<usize, StoreError> {
+pub async fn sweep(
+    (io, keys_): (Io<'_>, &ProofKeyring),
+    base: &str,
+    now_ms: i64,
+) -> Result<usize, StoreError> {
     let mut decided = 0;
     // Bounded: what is left waits for the next sweep.
     for _ in 0..20 {
@@ -31,7 +35,7 @@ pub async fn sweep(io: Io<'_>, keys_: &ProofKeyring, now_ms: i64) -> Result<usiz
             .await?;
         let full = page.items.len() == 100;
         for item in page.items {
-            decided += usize::from(one(io, keys_, &item.sk).await?);
+            decided += usize::from(one((io, keys_), base, &item.sk).await?);
         }
         if !full {
             break;
@@ -42,7 +46,11 @@ pub async fn sweep(io: Io<'_>, keys_: &ProofKeyring, now_ms: i64) -> Result<usiz
 
 /// One due entry: its claim decided by the rule (an entry whose claim is gone or decided is
 /// dropped). True if it decided.
-async fn one(io: Io<'_>, keys_: &ProofKeyring, sk: &str) -> Result<bool, StoreError> {
+async fn one(
+    (io, keys_): (Io<'_>, &ProofKeyring),
+    base: &str,
+    sk: &str,
+) -> Result<bool, StoreError> {
     let mut parts = sk.splitn(3, '#');
     let (_, handle, id) = (parts.next(), parts.next(), parts.next());
     let parsed = handle
@@ -82,6 +90,7 @@ async fn one(io: Io<'_>, keys_: &ProofKeyring, sk: &str) -> Result<bool, StoreEr
         amount: None,
         by: "system".into(),
         overdue: true,
+        base: base.to_owned(),
     };
     let first = if approve {
         Verdict::Approve

@@ -337,6 +337,7 @@ impl DecideBody {
             amount,
             by: by.to_owned(),
             overdue: false,
+            base: String::new(),
         })
     }
 }
@@ -349,7 +350,8 @@ async fn decide(
     Path((_, id)): Path<(Handle, ClaimId)>,
     Json(body): Json<DecideBody>,
 ) -> ApiResult<axum::Json<Claim>> {
-    let deciding = body.deciding(&caller.principal.subject)?;
+    let mut deciding = body.deciding(&caller.principal.subject)?;
+    deciding.base = crate::mail::unsubscribe::public_base(&state.config);
     let keys = state.signing()?;
     let claim = claims::decide::decide((state.io(), keys), &caller.handle, &id, deciding).await?;
     Ok(axum::Json(claim.view()))

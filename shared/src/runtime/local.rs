@@ -293,7 +293,8 @@ async fn outbox_sweeper(state: AppState) {
         }
         if let Ok(keys) = state.signing() {
             let now = crate::platform::time::now_millis();
-            match crate::claims::overdue::sweep(state.io(), keys, now).await {
+            let base = crate::mail::unsubscribe::public_base(&state.config);
+            match crate::claims::overdue::sweep((state.io(), keys), &base, now).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(decided = n, "overdue claims decided by their rule"),
                 Err(e) => tracing::warn!(error = %e, "overdue claim sweep failed"),

@@ -61,7 +61,8 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
     let claims = match state.signing() {
         Ok(keys) => {
             let now = crate::platform::time::now_millis();
-            crate::claims::overdue::sweep(state.io(), keys, now).await?
+            let base = crate::mail::unsubscribe::public_base(&state.config);
+            crate::claims::overdue::sweep((state.io(), keys), &base, now).await?
         }
         Err(_) => 0,
     };
