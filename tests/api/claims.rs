@@ -475,3 +475,65 @@ async fn overdue_claims_are_decided_by_the_programs_rule() {
         .unwrap();
     assert_eq!(again, 0);
 }
+
+/// A merchant's reassignment moves a conversion's commission: the old line taken back, one
+/// `claim` line by the new partner's plan, as a signed, decided claim; a second is refused.
+#[tokio::test]
+async fn a_reassignment_moves_a_conversions_commission() {
+    let app = spawn_app().await;
+    program(&app).await;
+    let receipt = coupon_sale(&app, "order-1", None).await;
+    crate::commissions::ledger(&app, 1).await;
+    let op = app.as_role("acme", Role::Operator);
+    let path = format!(
+        "/conversions/{}/reassign",
+        receipt["conversionId"].as_str().unwrap()
+    );
+    let body =
+        json!({"partnerId": "pub-one", "reason": "The coupon leaked from pub-one's newsletter."});
+    let moved = json_of(op.send_json(Method::POST, &path, &body).await, 200).await;
+    assert_eq!(
+        (&moved["status"], &moved["decision"]["amount"]),
+        (&json!("approved"), &json!("10.00")),
+        "{moved}"
+    );
+    let jwks = app.state().signing().unwrap().jwks();
+    assert!(tenx_shared::payouts::verify::any(&moved, &jwks).is_ok());
+    let lines = crate::commissions::ledger(&app, 3).await;
+    let mut kinds: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {} {}",
+                l["kind"].as_str().unwrap(),
+                l["partnerId"].as_str().unwrap(),
+                l["amount"].as_str().unwrap()
+            )
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "adjustment pub-two -10.00",
+            "claim pub-one 10.00",
+            "conversion pub-two 10.00"
+        ]
+    );
+    // Moving it to the partner that has it now is refused; a bad body names its field.
+    let again = json!({"partnerId": "pub-one", "reason": "Again."});
+    assert_error(
+        op.send_json(Method::POST, &path, &again).await,
+        409,
+        "invalid_state",
+    )
+    .await;
+    let back = json!({"partnerId": "pub-two", "campaignId": "alpha", "reason": "x"});
+    let message = assert_error(
+        op.send_json(Method::POST, &path, &back).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(message.starts_with("campaignId"), "{message}");
+}

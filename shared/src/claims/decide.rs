@@ -27,6 +27,9 @@ pub struct Deciding {
     /// Where the service's public pages are (`mail::unsubscribe::public_base`): the partner's
     /// mail links its portal.
     pub base: String,
+    /// The campaign whose plan rates the line, instead of the claimed click's (a merchant's
+    /// reassignment).
+    pub campaign: Option<crate::domain::CampaignId>,
 }
 
 /// Decides `id`. `Decided` (409) when it is not open any more, whoever decided it.
@@ -44,6 +47,10 @@ pub async fn decide(
         .ok_or_else(|| ClaimError::NotFound(format!("Claim {id}")))?;
     if claim.status != Status::Open {
         return Err(ClaimError::Decided(id.clone()));
+    }
+    let mut claim = claim;
+    if let Some(c) = d.campaign.clone() {
+        claim.found.campaign_id = Some(c);
     }
     let line = match d.decision {
         Verdict::Approve => Some(line_of(store, handle, &claim, d.amount).await?),
@@ -88,8 +95,11 @@ pub async fn decide(
             }
             Ok(next)
         }
-        Err(StoreError::TxConflict { .. }) => match get(store, handle, id).await? {
+        Err(StoreError::TxConflict { index, .. }) => match get(store, handle, id).await? {
             Some(c) if c.status != Status::Open => Err(ClaimError::Decided(id.clone())),
+            _ if index == 1 && next.status == Status::Approved => {
+                Err(ClaimError::AlreadyCredited(next.partner_id.clone()))
+            }
             _ => Err(ClaimError::Busy),
         },
         Err(e) => Err(e.into()),
@@ -112,6 +122,18 @@ fn writes(
         item: Item::new(keys::claims_pk(handle), id, doc.clone()).with_version(next.version),
         cond: Cond::Version(claim.version),
     }];
+    // A sale is won by a partner once (index 1): a later claim or reassignment of the same
+    // sale to it is refused, never paid twice.
+    if next.status == Status::Approved {
+        ops.push(WriteOp::Put {
+            item: Item::new(
+                keys::open_claims_pk(handle),
+                won_sk(claim),
+                serde_json::json!({"claimId": id}),
+            ),
+            cond: Cond::Absent,
+        });
+    }
     let mut moves = Vec::new();
     let mut emits = vec![event(ClaimEvent::Decided(next.view()), next)];
     if let Some(line) = line {
@@ -261,17 +283,19 @@ async fn take_back(
     handle: &Handle,
     claim: &Claim,
 ) -> Result<Option<(Commission, Commission)>, ClaimError> {
-    let (Some(conversion), Some(other)) =
-        (&claim.found.conversion_id, &claim.found.credited_partner_id)
-    else {
+    let Some(conversion) = &claim.found.conversion_id else {
         return Ok(None);
     };
     let id = CommissionId::of_conversion(conversion);
     let Some(original) = crate::ledger::get(store, handle, &id).await? else {
         return Ok(None);
     };
-    if &original.partner_id != other || original.adjusted_by.is_some() {
+    if original.adjusted_by.is_some() {
         return Ok(None);
+    }
+    // Paying the partner a second time for a sale it already earned: never.
+    if original.partner_id == claim.partner_id {
+        return Err(ClaimError::AlreadyCredited(claim.partner_id.clone()));
     }
     let seed = format!("claim-reassigned:{}", claim.claim_id);
     let back_id = CommissionId::derived(claim.claim_id.unix_millis(), &seed);
@@ -332,4 +356,21 @@ async fn decided_mail(
             Ok(None)
         }
     }
+}
+
+/// The marker of a sale won by a partner through a claim (in the open-claims partition).
+pub(crate) fn won_sk(claim: &Claim) -> String {
+    format!("won#{}", lock_sk(claim))
+}
+
+/// Whether `partner` won the sale `claim` names through an earlier claim. Round trips: ONE read.
+pub(crate) async fn won(
+    store: &dyn Store,
+    handle: &Handle,
+    claim: &Claim,
+) -> Result<bool, StoreError> {
+    Ok(store
+        .get(&keys::open_claims_pk(handle), &won_sk(claim))
+        .await?
+        .is_some())
 }

@@ -22,6 +22,7 @@ pub mod evidence;
 pub mod model;
 pub mod open;
 pub mod overdue;
+pub mod reassign;
 pub mod signed;
 
 use crate::domain::{ClaimId, Handle, PartnerId};
@@ -43,6 +44,8 @@ pub enum ClaimError {
     Decided(ClaimId),
     #[error("Partner {0} opened as many claims today as a partner may ({1}); try tomorrow.")]
     TooMany(PartnerId, i64),
+    #[error("The sale is already credited to partner {0}.")]
+    AlreadyCredited(PartnerId),
     #[error("The claim is being decided concurrently; retry.")]
     Busy,
     #[error("claims need the ctx and statement keys")]

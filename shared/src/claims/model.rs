@@ -152,6 +152,31 @@ pub struct Claim {
 }
 
 impl Claim {
+    /// A claim of `partner` on `conversion` that exists nowhere: what its sale's keys are.
+    pub(crate) fn probe(partner: &PartnerId, conversion: &ConversionId) -> Claim {
+        let at = Timestamp::from_millis(0);
+        Claim {
+            claim_id: ClaimId::new(),
+            partner_id: partner.clone(),
+            status: Status::Open,
+            target: Target::default(),
+            occurred_at: at.clone(),
+            evidence: Evidence::default(),
+            opened_at: at.clone(),
+            deadline_at: at,
+            proposal: Proposal {
+                verdict: Verdict::Unsure,
+                reasons: Vec::new(),
+            },
+            found: Found {
+                conversion_id: Some(conversion.clone()),
+                ..Found::default()
+            },
+            decision: None,
+            version: 0,
+        }
+    }
+
     /// The sale's key among the partner's open claims, however it was named: its conversion
     /// when 10x saw it.
     pub fn sale_key(&self) -> String {

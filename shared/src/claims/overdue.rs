@@ -91,6 +91,7 @@ async fn one(
         by: "system".into(),
         overdue: true,
         base: base.to_owned(),
+        campaign: None,
     };
     let first = if approve {
         Verdict::Approve

@@ -40,6 +40,10 @@ pub(crate) fn routes() -> Routes {
         .get(Viewer, R, Free, get_one)
         .at("/v2/handles/{handle}/claims/{claimId}/decide")
         .post(Operator, W, Write, decide)
+        // A merchant's reassignment is a decision of the same kind (the commissions function:
+        // it signs and writes the ledger).
+        .at("/v2/handles/{handle}/conversions/{conversionId}/reassign")
+        .post(Operator, W, Write, reassign)
 }
 
 /// A partner's session or token asking about another partner: the same `404` as an unknown one.
@@ -338,6 +342,7 @@ impl DecideBody {
             by: by.to_owned(),
             overdue: false,
             base: String::new(),
+            campaign: None,
         })
     }
 }
@@ -357,13 +362,57 @@ async fn decide(
     Ok(axum::Json(claim.view()))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ReassignBody {
+    partner_id: Option<PartnerId>,
+    #[serde(default)]
+    campaign_id: Option<crate::domain::CampaignId>,
+    reason: Option<String>,
+}
+
+/// `POST …/conversions/{conversionId}/reassign` → 200: the decided claim that moved it.
+async fn reassign(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, conversion)): Path<(Handle, ConversionId)>,
+    Json(body): Json<ReassignBody>,
+) -> ApiResult<axum::Json<Claim>> {
+    let partner = body
+        .partner_id
+        .ok_or_else(|| ApiError::invalid_request("partnerId: required."))?;
+    let reason = match body.reason.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() && r.chars().count() <= 500 => r.to_owned(),
+        _ => {
+            return Err(ApiError::invalid_request(
+                "reason: required, 1 to 500 characters long.",
+            ));
+        }
+    };
+    let (mut src, jwks) = sources(&state)?;
+    src.receipt_keys = Some(&jwks);
+    let keys = state.signing()?;
+    let r = claims::reassign::Reassigning {
+        conversion,
+        partner,
+        campaign: body.campaign_id,
+        reason,
+        by: caller.principal.subject.clone(),
+        base: crate::mail::unsubscribe::public_base(&state.config),
+    };
+    let claim = claims::reassign::reassign((state.io(), src, keys), &caller.handle, r).await?;
+    Ok(axum::Json(claim.view()))
+}
+
 impl From<ClaimError> for ApiError {
     fn from(e: ClaimError) -> Self {
         let message = e.to_string();
         match e {
             ClaimError::Invalid(_) => ApiError::invalid_request(message),
             ClaimError::NotFound(what) => ApiError::not_found(what),
-            ClaimError::Decided(_) => ApiError::invalid_state(message),
+            ClaimError::Decided(_) | ClaimError::AlreadyCredited(_) => {
+                ApiError::invalid_state(message)
+            }
             ClaimError::TooMany(..) => {
                 ApiError::new(crate::http::error::ErrorCode::RateLimited, message).with_header(
                     axum::http::header::RETRY_AFTER,
