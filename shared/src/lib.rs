@@ -13,6 +13,7 @@ pub mod analytics;
 pub mod auth;
 pub mod campaigns;
 pub mod chain;
+pub mod claims;
 pub mod clicks;
 pub mod connectors;
 pub mod conversions;

@@ -24,6 +24,7 @@ mod campaigns;
 mod chain;
 mod chaos;
 mod chaos_clicks;
+mod claims;
 mod commissions;
 mod connector_replays;
 mod connectors;

@@ -810,6 +810,13 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("commissions/partner-postbacks.json").await;
     r.expect_status(200);
     assert_eq!(r.json()["items"], json!([]));
+    // Claims (issue 63): a partner's open ones and the handle's, none yet.
+    let r = b.http("commissions/partner-claims-list.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["items"], json!([]));
+    let r = b.http("commissions/claims-list.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["items"], json!([]));
     // The first plan of a campaign with a partner: one signed notice to it.
     let r = b.http("commissions/partner-notices.json").await;
     r.expect_status(200);
@@ -1270,7 +1277,7 @@ async fn every_event_file_replays_through_its_function() {
     // The sweep also approves commissions whose hold ended: none yet (the holds run 30 days).
     assert_eq!(
         r,
-        json!({"resent": 1, "approved": 0, "accrued": 0, "payoutJobs": 0, "mail": 0, "digests": 0})
+        json!({"resent": 1, "approved": 0, "accrued": 0, "payoutJobs": 0, "mail": 0, "digests": 0, "claims": 0})
     );
     assert_eq!(
         b.drain(QueueName::Events).await.len(),

@@ -42,7 +42,7 @@ pub use link::{
 };
 pub use money::Currency;
 pub use prefixed::{
-    ApplicationId, BatchId, BroadcastId, ClickId, CommissionId, ConversionId, EventId,
+    ApplicationId, BatchId, BroadcastId, ClaimId, ClickId, CommissionId, ConversionId, EventId,
     InvitationId, MessageId, NoticeId, PayoutId, ReversalId, SessionId, SubscriptionId, TokenId,
     UserId,
 };

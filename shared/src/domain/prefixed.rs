@@ -169,6 +169,25 @@ impl MessageId {
     }
 }
 
+prefixed_id!(
+    /// A partner's claim of a sale 10x did not credit to it (issue 63).
+    ClaimId,
+    "clm_"
+);
+
+impl ClaimId {
+    /// The id of this claim's `kind` event (`claim.opened`, `claim.decided`): derived, so a
+    /// retried write emits the same event.
+    pub fn event_id(&self, kind: &str) -> EventId {
+        let seed = format!("{kind}:{}", self.0);
+        EventId(format!(
+            "{}{}",
+            EventId::PREFIX,
+            derived_hex(self.unix_millis(), &seed)
+        ))
+    }
+}
+
 impl NoticeId {
     /// The notice of plan `version` of a campaign to a partner: derived (time-ordered by the
     /// save), so a retried save can only find it there.
@@ -233,6 +252,12 @@ impl CommissionId {
     /// The adjustment or clawback a reversal writes (one reversal per conversion).
     pub fn of_reversal(reversal: &ReversalId) -> Self {
         Self(format!("{}{}", Self::PREFIX, reversal.hex()))
+    }
+
+    /// The one line an approved claim writes (issue 63): its claim's UUID, so an approval
+    /// repeated, raced or retried can only find it already there.
+    pub fn of_claim(claim: &ClaimId) -> Self {
+        Self(format!("{}{}", Self::PREFIX, claim.hex()))
     }
 
     /// Any other derived line (a day's click accrual, a late-click adjustment): `seed` names it.

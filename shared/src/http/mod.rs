@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod chain;
+pub mod claims;
 pub mod commissions;
 pub mod console;
 pub mod conversions;
@@ -144,7 +145,8 @@ impl Group {
                 .merge(payout_batches::routes())
                 .merge(customers::coupon_routes())
                 .merge(programs::routes())
-                .merge(messages::routes()),
+                .merge(messages::routes())
+                .merge(claims::routes()),
         }
     }
 

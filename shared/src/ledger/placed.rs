@@ -16,6 +16,8 @@ pub enum Kind {
     Manual,
     /// A milestone bonus (issue 47): once per partner, campaign, rule and month.
     Bonus,
+    /// A partner's claim approved (issue 63): one line per claim.
+    Claim,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -39,6 +41,7 @@ impl Kind {
             Kind::Clawback => "clawback",
             Kind::Manual => "manual",
             Kind::Bonus => "bonus",
+            Kind::Claim => "claim",
         }
     }
 

@@ -58,12 +58,27 @@ fn reversed_minor(original: &Commission, share: Decimal) -> Option<i64> {
 
 /// The linked line for a reversal of `original`.
 fn linked_line(original: &Commission, r: &ReversalData, id: CommissionId) -> Commission {
+    linked_line_of(original, reversed_part(original, r), &r.reversal.reason, id)
+}
+
+/// The linked line that takes all of `original` back for `reason` (a sale reassigned to another
+/// partner, issue 63): an adjustment before it is in a payout, a clawback after.
+pub(crate) fn whole_reversal(original: &Commission, reason: &str, id: CommissionId) -> Commission {
+    linked_line_of(original, original.amount_minor.map(|m| -m), reason, id)
+}
+
+fn linked_line_of(
+    original: &Commission,
+    minor: Option<i64>,
+    reason: &str,
+    id: CommissionId,
+) -> Commission {
     let in_payout = original.payout_id.is_some() || original.status == Status::Paid;
     let mut line = original.clone();
     line.commission_id = id;
     line.adjusts_commission_id = Some(original.commission_id.clone());
-    line.amount_minor = reversed_part(original, r);
-    line.reasons = vec![r.reversal.reason.clone()];
+    line.amount_minor = minor;
+    line.reasons = vec![reason.to_owned()];
     line.payout_id = None;
     line.adjusted_by = None;
     line.counted = None;

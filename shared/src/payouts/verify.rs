@@ -240,6 +240,11 @@ pub fn any(doc: &Value, keys: &Jwks) -> Result<&'static str, Failed> {
         Value::Object(o) if o.contains_key("rangeProof") => {
             page(doc, keys).map(|()| "statement page")
         }
+        Value::Object(_) if crate::claims::signed::is_decision(doc) => {
+            crate::claims::signed::verify(doc, keys)
+                .map(|()| "claim decision")
+                .map_err(Failed)
+        }
         Value::Object(o) if o.contains_key("noticeId") => crate::plans::notice::verify(doc, keys)
             .map(|()| "plan change notice")
             .map_err(Failed),

@@ -38,6 +38,9 @@ pub struct Program {
     pub applications: ApplicationPolicy,
     pub auto_approve: bool,
     pub template: Option<Template>,
+    /// How claims are decided (issue 63); `None`: the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<super::claim_rules::ClaimRules>,
     pub version: u64,
     pub updated_at: Timestamp,
     pub updated_by: String,
@@ -53,6 +56,7 @@ pub struct ProgramSpec {
     pub applications: Option<ApplicationPolicy>,
     pub auto_approve: Option<bool>,
     pub template: Option<Template>,
+    pub claims: Option<super::claim_rules::ClaimRules>,
 }
 
 /// 1 to `max` characters as sent, not only spaces; kept trimmed.
@@ -126,6 +130,10 @@ impl ProgramSpec {
             applications: self.applications.unwrap_or(ApplicationPolicy::Open),
             auto_approve,
             template: self.template,
+            claims: self
+                .claims
+                .map(super::claim_rules::ClaimRules::validate)
+                .transpose()?,
             version: 0,
             updated_at: crate::platform::time::timestamp(),
             updated_by: String::new(),
@@ -341,6 +349,7 @@ mod tests {
             applications: None,
             auto_approve: Some(true),
             template: None,
+            claims: None,
         };
         assert_eq!(s.validate().unwrap_err().field, "template");
     }

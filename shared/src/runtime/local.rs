@@ -291,6 +291,15 @@ async fn outbox_sweeper(state: AppState) {
             ),
             Err(e) => tracing::warn!(error = %e, "commission approval sweep failed"),
         }
+        if let Ok(keys) = state.signing() {
+            let now = crate::platform::time::now_millis();
+            let base = crate::mail::unsubscribe::public_base(&state.config);
+            match crate::claims::overdue::sweep((state.io(), keys), &base, now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(decided = n, "overdue claims decided by their rule"),
+                Err(e) => tracing::warn!(error = %e, "overdue claim sweep failed"),
+            }
+        }
         if let Err(e) = crate::mail::sweep::sweep(state.io(), state.config.outbox_min_age).await {
             tracing::warn!(error = %e, "mail sweep failed");
         }

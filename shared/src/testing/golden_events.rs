@@ -228,6 +228,59 @@ fn partner_updated() -> PartnerUpdatedData {
     }
 }
 
+fn claim(decided: bool) -> crate::claims::Claim {
+    use crate::claims::model::{
+        Claim, Decision, Evidence, Found, Proposal, Status, Target, Verdict,
+    };
+    let at = crate::domain::time::Timestamp::literal;
+    let id = crate::domain::ClaimId::parse("clm_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap();
+    let partner = PartnerId::parse("partner-alpha").unwrap();
+    Claim {
+        claim_id: id.clone(),
+        partner_id: partner.clone(),
+        status: if decided {
+            Status::Approved
+        } else {
+            Status::Open
+        },
+        target: Target {
+            order_id: Some("order-1".into()),
+            ..Target::default()
+        },
+        occurred_at: at("2026-11-20T09:00:00.000Z"),
+        evidence: Evidence {
+            ctx: Some("(kept)".into()),
+            note: Some("My reader bought it.".into()),
+            ..Evidence::default()
+        },
+        opened_at: at("2026-11-21T09:00:00.000Z"),
+        deadline_at: at("2026-12-21T09:00:00.000Z"),
+        proposal: Proposal {
+            verdict: Verdict::Approve,
+            reasons: vec!["The click is tied to this buyer.".into()],
+        },
+        found: Found::default(),
+        decision: decided.then(|| Decision {
+            claim_id: id,
+            handle: "acme".into(),
+            partner_id: partner,
+            decision: Verdict::Approve,
+            reason: "The evidence holds.".into(),
+            decided_at: at("2026-11-22T09:00:00.000Z"),
+            decided_by: "operator".into(),
+            overdue: false,
+            amount: Some("5.00".into()),
+            currency: Some(eur()),
+            commission_id: Some(
+                CommissionId::parse("com_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+            ),
+            reversed_commission_id: None,
+            jws: "a.b.c".into(),
+        }),
+        version: 1,
+    }
+}
+
 fn link() -> crate::domain::link::Link {
     crate::domain::link::Link {
         handle: Handle::parse("acme").unwrap(),
@@ -280,6 +333,8 @@ fn built() -> Vec<Event> {
         ),
         Event::new(&h, &approved()),
         Event::new(&h, &partner_updated()),
+        Event::new(&h, &crate::claims::model::ClaimEvent::Opened(claim(false))),
+        Event::new(&h, &crate::claims::model::ClaimEvent::Decided(claim(true))),
     ]
 }
 

@@ -91,6 +91,21 @@ pub static PARTNER_ROUTES: &[(Method, &str)] = &[
         Method::POST,
         "/v2/handles/{handle}/partners/{partnerId}/messages",
     ),
+    // Its own claims (issue 63): opened and read by the partner itself.
+    (
+        Method::POST,
+        "/v2/handles/{handle}/partners/{partnerId}/claims",
+    ),
+    (
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/claims",
+    ),
+    (
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/claims/{claimId}",
+    ),
+    (Method::GET, "/v2/handles/{handle}/claims"),
+    (Method::GET, "/v2/handles/{handle}/claims/{claimId}"),
 ];
 
 /// Whether a partner token may use the route of `rule`.

@@ -61,10 +61,14 @@ pub enum EventType {
     PartnerApproved,
     #[serde(rename = "partner.updated")]
     PartnerUpdated,
+    #[serde(rename = "claim.opened")]
+    ClaimOpened,
+    #[serde(rename = "claim.decided")]
+    ClaimDecided,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 18] = [
+    pub const ALL: [EventType; 20] = [
         EventType::LinkClicked,
         EventType::LinkCreated,
         EventType::LinkUpdated,
@@ -83,6 +87,8 @@ impl EventType {
         EventType::PartnerApplied,
         EventType::PartnerApproved,
         EventType::PartnerUpdated,
+        EventType::ClaimOpened,
+        EventType::ClaimDecided,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,6 +111,8 @@ impl EventType {
             EventType::PartnerApplied => "partner.applied",
             EventType::PartnerApproved => "partner.approved",
             EventType::PartnerUpdated => "partner.updated",
+            EventType::ClaimOpened => "claim.opened",
+            EventType::ClaimDecided => "claim.decided",
         }
     }
 

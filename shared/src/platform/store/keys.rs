@@ -708,3 +708,27 @@ pub fn broadcasts_pk(handle: &Handle) -> String {
 /// Broadcasts not yet sent to every recipient, across handles (sk `{handle}#{broadcastId}`): the
 /// sweeper carries them on.
 pub const BROADCASTS_PENDING_PK: &str = "BRDPENDING";
+/// A handle's claims (issue 63, `claims`): sort key the claim id (time-ordered).
+pub fn claims_pk(handle: &Handle) -> String {
+    format!("H#{handle}#CLM")
+}
+
+/// A partner's claims (a copy of each record, by claim id).
+pub fn partner_claims_pk(handle: &Handle, partner: &PartnerId) -> String {
+    format!("H#{handle}#CLMP#{partner}")
+}
+
+/// The one open claim a partner may hold on a sale: sk `{partner}#{sale}`, put-if-absent with
+/// the claim, deleted with its decision.
+pub fn open_claims_pk(handle: &Handle) -> String {
+    format!("H#{handle}#CLMO")
+}
+
+/// How many claims a partner opened on a day: sk `{yyyy-mm-dd}` (a capped counter).
+pub fn claim_days_pk(handle: &Handle, partner: &PartnerId) -> String {
+    format!("H#{handle}#CLMN#{partner}")
+}
+
+/// Open claims by deadline, across handles (the overdue sweep's index): sk
+/// `{deadlineMs:013}#{handle}#{claimId}`, deleted with the decision.
+pub const CLAIMS_DUE_PK: &str = "CLMDUE";

@@ -37,6 +37,8 @@ pub struct SweepReport {
     pub digests: usize,
     /// Broadcasts carried on to every recipient after their request ended (`messages`).
     pub broadcasts: usize,
+    /// Overdue claims decided by their program's rule (`claims::overdue`).
+    pub claims: usize,
 }
 
 /// One invocation. The trigger (an EventBridge scheduled event, or `{}` from a manual invoke)
@@ -56,6 +58,16 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
             .await?;
     let approved =
         crate::ledger::due::sweep(state.io(), crate::platform::time::now_millis()).await?;
+    // Overdue claims (issue 63), decided by their program's rule and signed: only where the
+    // statement keys are loaded (they are, in the template).
+    let claims = match state.signing() {
+        Ok(keys) => {
+            let now = crate::platform::time::now_millis();
+            let base = crate::mail::unsubscribe::public_base(&state.config);
+            crate::claims::overdue::sweep((state.io(), keys), &base, now).await?
+        }
+        Err(_) => 0,
+    };
     let mail = crate::mail::sweep::sweep(state.io(), state.config.outbox_min_age).await?;
     let base = crate::mail::unsubscribe::public_base(&state.config);
     let today = crate::platform::time::now().date();
@@ -85,6 +97,7 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
         mail,
         digests,
         broadcasts,
+        claims,
     })
 }
 

@@ -1,0 +1,539 @@
+//! Claims (issue 63): a partner's "my sale was not tracked", proposed from the evidence 10x
+//! holds, decided once with a signed decision, one `claim` line however often it is approved.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tenx_shared::http::auth::Role;
+
+use crate::endpoints::As;
+use crate::helpers::*;
+use crate::scenario::{as_partner, human_ctx};
+
+/// `pub-one` on `/deal` (`alpha`), `pub-two` on `/offer` (`beta`), both paying 10% of a
+/// purchase; `pub-two` hands out coupon `SAVE20` (a coupon site's favourite).
+async fn program(app: &TestApp) {
+    let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [
+        {"eventType": "purchase", "percent": "10"}]});
+    crate::scenario::two_partners(app, &plan, Some(&plan)).await;
+    let op = app.as_role("acme", Role::Operator);
+    let code = json!({"code": "SAVE20", "campaignId": "beta"});
+    json_of(op.create_coupon("pub-two", &code).await, 201).await;
+}
+
+/// A purchase of 100.00 EUR by coupon `SAVE20` (so `pub-two`'s), as order `order`, whose
+/// checkout carried `reference` when given.
+async fn coupon_sale(app: &TestApp, order: &str, reference: Option<&str>) -> Value {
+    let mut sale = json!({"couponCode": "SAVE20", "idempotencyKey": order,
+        "eventType": "purchase", "value": "100.00", "currency": "EUR"});
+    if let Some(r) = reference {
+        sale["metadata"] = json!({"ref": r});
+    }
+    let op = app.as_role("acme", Role::Operator);
+    let receipt = json_of(op.convert_verified(&sale).await, 202).await;
+    assert_eq!(receipt["campaignId"], "beta", "{receipt}");
+    receipt
+}
+
+/// The buyer's own visit through `pub-one`'s link: its ctx (as `t.js` keeps it) and the
+/// checkout ref made from it.
+async fn buyer_visit(app: &TestApp) -> (String, String) {
+    let ctx = human_ctx(app, "acme", "/deal").await;
+    let made = json_of(app.create_ref(&json!({"ctx": ctx})).await, 201).await;
+    let reference = made["ref"].as_str().expect("a ref").to_owned();
+    (ctx, reference)
+}
+
+fn now_rfc3339() -> String {
+    tenx_shared::domain::time::unix_to_rfc3339(now())
+}
+
+async fn open_claim(who: &As<'_>, partner: &str, body: &Value) -> reqwest::Response {
+    who.send_json(Method::POST, &format!("/partners/{partner}/claims"), body)
+        .await
+}
+
+async fn decide(who: &As<'_>, claim: &str, body: &Value) -> reqwest::Response {
+    who.send_json(Method::POST, &format!("/claims/{claim}/decide"), body)
+        .await
+}
+
+fn reasons(claim: &Value) -> String {
+    claim["proposal"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+async fn claim_count(app: &TestApp) -> usize {
+    let op = app.as_role("acme", Role::Operator);
+    let listed = json_of(op.get("/claims").await, 200).await;
+    listed["items"].as_array().unwrap().len()
+}
+
+/// The proposals: the buyer's own visit through the partner's link, carried by the checkout's
+/// ref, approves a sale a coupon took; the partner's own click alone never does; a foreign or
+/// forged ctx denies; bad input names its field and writes nothing; a partner opens and reads
+/// only its own claims.
+#[tokio::test]
+async fn claims_are_proposed_from_the_evidence_10x_holds() {
+    let app = spawn_app().await;
+    program(&app).await;
+    let (buyer_ctx, reference) = buyer_visit(&app).await;
+    // pub-one clicking its own link, and a visitor of pub-two's, before the sales.
+    let own_click = human_ctx(&app, "acme", "/deal").await;
+    let foreign = human_ctx(&app, "acme", "/offer").await;
+    coupon_sale(&app, "order-1", Some(&reference)).await;
+    coupon_sale(&app, "order-2", None).await;
+    coupon_sale(&app, "order-3", None).await;
+    coupon_sale(&app, "order-4", None).await;
+    crate::commissions::ledger(&app, 4).await;
+    let one = as_partner(&app, "acme", "pub-one").await;
+    let at = now_rfc3339();
+
+    // The buyer's own visit carried pub-one's ctx, and the checkout its ref: approve.
+    let body = json!({"orderId": "order-1", "occurredAt": at,
+        "evidence": {"ctx": buyer_ctx, "note": "My reader bought it with a coupon."}});
+    let claim = json_of(open_claim(&one, "pub-one", &body).await, 201).await;
+    assert!(
+        claim["claimId"].as_str().unwrap().starts_with("clm_"),
+        "{claim}"
+    );
+    assert_eq!(claim["status"], "open");
+    assert!(claim["deadlineAt"].is_string());
+    assert_eq!(claim["proposal"]["verdict"], "approve", "{claim}");
+    let words = reasons(&claim);
+    assert!(words.contains("checkout carried its ref"), "{words}");
+    assert!(words.contains("credited to partner pub-two"), "{words}");
+    assert!(words.contains("coupon code"), "{words}");
+
+    // pub-one's own click on its own link, nothing tying it to the buyer: never approve.
+    let body = json!({"orderId": "order-2", "occurredAt": at, "evidence": {"ctx": own_click}});
+    let claim = json_of(open_claim(&one, "pub-one", &body).await, 201).await;
+    assert_eq!(claim["proposal"]["verdict"], "unsure", "{claim}");
+    assert!(reasons(&claim).contains("Only your own click"), "{claim}");
+
+    // A click on pub-two's link, and a forged ctx: deny.
+    let body = json!({"orderId": "order-3", "occurredAt": at, "evidence": {"ctx": foreign}});
+    let claim = json_of(open_claim(&one, "pub-one", &body).await, 201).await;
+    assert_eq!(claim["proposal"]["verdict"], "deny", "{claim}");
+    assert!(
+        reasons(&claim).contains("partner pub-two's link"),
+        "{claim}"
+    );
+    let mut forged = buyer_ctx.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let body = json!({"orderId": "order-4", "occurredAt": at, "evidence": {"ctx": forged}});
+    let claim = json_of(open_claim(&one, "pub-one", &body).await, 201).await;
+    assert_eq!(claim["proposal"]["verdict"], "deny", "{claim}");
+    assert!(reasons(&claim).contains("does not verify"), "{claim}");
+
+    // An order 10x never saw: accepted, unsure, the amount the merchant's to set.
+    let body = json!({"orderId": "order-unseen", "occurredAt": at});
+    let claim = json_of(open_claim(&one, "pub-one", &body).await, 201).await;
+    assert_eq!(claim["proposal"]["verdict"], "unsure", "{claim}");
+    assert!(
+        reasons(&claim).contains("has not seen this order"),
+        "{claim}"
+    );
+    assert_eq!(claim_count(&app).await, 5);
+
+    // Bad input: named, nothing written.
+    let future = tenx_shared::domain::time::unix_to_rfc3339(now() + 86_400);
+    let cases = [
+        (
+            json!({"orderId": "order-9", "occurredAt": future}),
+            "occurredAt",
+        ),
+        (json!({"orderId": "order-1", "occurredAt": at}), "orderId"),
+        (json!({"orderId": "order-9"}), "occurredAt"),
+        (
+            json!({"orderId": "a", "customerId": "b", "occurredAt": at}),
+            "orderId",
+        ),
+        (
+            json!({"conversionId": "nope", "occurredAt": at}),
+            "conversionId",
+        ),
+        (
+            json!({"orderId": "order-9", "occurredAt": at, "evidence": {"clickId": "x"}}),
+            "evidence.clickId",
+        ),
+    ];
+    for (body, field) in cases {
+        let message = assert_error(
+            open_claim(&one, "pub-one", &body).await,
+            400,
+            "invalid_request",
+        )
+        .await;
+        assert!(message.starts_with(field), "{field}: {message}");
+    }
+    // The same sale by its conversion id is the same open claim.
+    let order_1 = json_of(
+        app.as_role("acme", Role::Viewer)
+            .list_conversions("limit=100")
+            .await,
+        200,
+    )
+    .await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["idempotencyKey"] == "order-1")
+        .map(|c| c["conversionId"].clone())
+        .expect("order-1's conversion");
+    let again = json!({"conversionId": order_1, "occurredAt": at});
+    let message = assert_error(
+        open_claim(&one, "pub-one", &again).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(message.starts_with("conversionId"), "{message}");
+    // A ctx of another handle.
+    let creator = app.as_role("globex", Role::Creator);
+    let link = json!({"destinationUrl": "https://globex.example.com/"});
+    assert_eq!(creator.put_link("x", &link).await.status().as_u16(), 201);
+    let elsewhere = human_ctx(&app, "globex", "/x").await;
+    let body = json!({"orderId": "order-9", "occurredAt": at, "evidence": {"ctx": elsewhere}});
+    let message = assert_error(
+        open_claim(&one, "pub-one", &body).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(message.starts_with("evidence.ctx"), "{message}");
+    assert_eq!(claim_count(&app).await, 5, "nothing written");
+
+    // A partner claims and reads only for itself.
+    let body = json!({"orderId": "order-2", "occurredAt": at});
+    assert_eq!(open_claim(&one, "pub-two", &body).await.status(), 404);
+    let two = as_partner(&app, "acme", "pub-two").await;
+    let theirs = json_of(
+        open_claim(
+            &two,
+            "pub-two",
+            &json!({"orderId": "order-1", "occurredAt": at}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let id = theirs["claimId"].as_str().unwrap();
+    assert_eq!(one.get(&format!("/claims/{id}")).await.status(), 404);
+    assert_eq!(
+        one.get(&format!("/partners/pub-two/claims/{id}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(one.get("/partners/pub-two/claims").await.status(), 404);
+    let mine = json_of(one.get("/claims").await, 200).await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 5, "{mine}");
+    assert!(
+        mine["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["partnerId"] == "pub-one")
+    );
+    assert_eq!(one.get("/claims?partnerId=pub-two").await.status(), 404);
+    let op = app.as_role("acme", Role::Viewer);
+    let open_two = json_of(op.get("/claims?status=open&partnerId=pub-two").await, 200).await;
+    assert_eq!(open_two["items"].as_array().unwrap().len(), 1, "{open_two}");
+    // The ctx itself is not answered back.
+    assert_eq!(theirs["evidence"].get("ctx"), None);
+    let first = &mine["items"].as_array().unwrap()[4];
+    assert_eq!(first["evidence"]["ctx"], "(kept)", "{first}");
+    assert_error(
+        app.as_role("acme", Role::Viewer)
+            .get("/claims?status=maybe")
+            .await,
+        400,
+        "invalid_request",
+    )
+    .await;
+}
+
+/// A partner opens at most `MAX_PER_DAY` claims a day.
+#[tokio::test]
+async fn claims_are_limited_per_partner_per_day() {
+    let app = spawn_app().await;
+    program(&app).await;
+    let one = as_partner(&app, "acme", "pub-one").await;
+    let at = now_rfc3339();
+    for i in 0..tenx_shared::claims::MAX_PER_DAY {
+        let body = json!({"orderId": format!("o-{i}"), "occurredAt": at});
+        json_of(open_claim(&one, "pub-one", &body).await, 201).await;
+    }
+    let body = json!({"orderId": "o-last", "occurredAt": at});
+    assert_error(
+        open_claim(&one, "pub-one", &body).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    let op = app.as_role("acme", Role::Operator);
+    let listed = json_of(op.get("/claims?limit=100").await, 200).await;
+    assert_eq!(
+        listed["items"].as_array().unwrap().len() as i64,
+        tenx_shared::claims::MAX_PER_DAY
+    );
+}
+
+/// Approving the buyer's claim writes ONE `claim` line by the plan at the sale, even when two
+/// approvals race, and takes pub-two's line back; a second decision is `409 invalid_state`;
+/// the decision is signed and a changed one does not verify; a denial writes no line.
+#[tokio::test]
+async fn an_approval_writes_one_claim_line_and_reassigns_the_sale() {
+    let app = spawn_app().await;
+    program(&app).await;
+    let (buyer_ctx, reference) = buyer_visit(&app).await;
+    coupon_sale(&app, "order-1", Some(&reference)).await;
+    coupon_sale(&app, "order-2", None).await;
+    crate::commissions::ledger(&app, 2).await;
+    let op = app.as_role("acme", Role::Operator);
+    let email = json!({"email": "one@partner.example"});
+    json_of(op.update_partner("pub-one", &email).await, 200).await;
+    let one = as_partner(&app, "acme", "pub-one").await;
+    let at = now_rfc3339();
+    let body = json!({"orderId": "order-1", "occurredAt": at, "evidence": {"ctx": buyer_ctx}});
+    let claim = json_of(open_claim(&one, "pub-one", &body).await, 201).await;
+    let id = claim["claimId"].as_str().unwrap().to_owned();
+
+    let approve =
+        json!({"decision": "approve", "reason": "The checkout carried the partner's ref."});
+    let (a, b) = tokio::join!(decide(&op, &id, &approve), decide(&op, &id, &approve));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409]);
+    let decided = json_of(op.get(&format!("/claims/{id}")).await, 200).await;
+    assert_eq!(decided["status"], "approved", "{decided}");
+    assert_eq!(decided["decision"]["decision"], "approve");
+    assert_eq!(decided["decision"]["amount"], "10.00");
+    assert_error(decide(&op, &id, &approve).await, 409, "invalid_state").await;
+
+    let lines = crate::commissions::ledger(&app, 4).await;
+    let claims: Vec<&Value> = lines.iter().filter(|l| l["kind"] == "claim").collect();
+    assert_eq!(claims.len(), 1, "{lines:#?}");
+    assert_eq!(
+        (&claims[0]["partnerId"], &claims[0]["amount"]),
+        (&json!("pub-one"), &json!("10.00"))
+    );
+    let back: Vec<&Value> = lines.iter().filter(|l| l["kind"] == "adjustment").collect();
+    assert_eq!(back.len(), 1, "{lines:#?}");
+    assert_eq!(
+        (&back[0]["partnerId"], &back[0]["amount"]),
+        (&json!("pub-two"), &json!("-10.00"))
+    );
+
+    // The decision verifies offline; a changed one does not.
+    let jwks = app.state().signing().unwrap().jwks();
+    let what = tenx_shared::payouts::verify::any(&decided, &jwks).expect("verifies");
+    assert_eq!(what, "claim decision");
+    let mut changed = decided["decision"].clone();
+    changed["amount"] = json!("100.00");
+    assert!(tenx_shared::payouts::verify::any(&changed, &jwks).is_err());
+
+    // A denial: no line; the partner reads its decided claim.
+    let body = json!({"orderId": "order-2", "occurredAt": at});
+    let claim = json_of(open_claim(&one, "pub-one", &body).await, 201).await;
+    let denied_id = claim["claimId"].as_str().unwrap();
+    let deny =
+        json!({"decision": "deny", "reason": "No click of the partner's reached this buyer."});
+    let denied = json_of(decide(&op, denied_id, &deny).await, 200).await;
+    assert_eq!(denied["status"], "denied");
+    let seen = json_of(
+        one.get(&format!("/partners/pub-one/claims/{denied_id}"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(seen["decision"]["decision"], "deny", "{seen}");
+    assert_eq!(crate::commissions::ledger(&app, 4).await.len(), 4);
+    // The partner is mailed each decision, once.
+    let sent = app.wait_for_mail(2).await;
+    let mut decided: Vec<(&str, &str)> = sent
+        .iter()
+        .filter(|m| m.kind == "claim_decided")
+        .map(|m| (m.to.as_str(), m.subject.as_str()))
+        .collect();
+    decided.sort_unstable();
+    assert_eq!(
+        decided,
+        [
+            ("one@partner.example", "Your commission claim was approved"),
+            ("one@partner.example", "Your commission claim was declined"),
+        ]
+    );
+    // A partner does not decide.
+    assert_eq!(decide(&one, &id, &approve).await.status().as_u16(), 403);
+    // Opened and decided claims are in the audit log.
+    let audit = json_of(op.get("/audit?action=claim.approved").await, 200).await;
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+}
+
+/// A decision whose transaction fails is not half made: the claim stays open with no line, and
+/// the retry decides it, once.
+#[tokio::test]
+async fn a_decision_cut_by_a_failure_is_finished_by_its_retry() {
+    let (app, switch) = spawn_with_failing_queue().await;
+    crate::scenario::partner(&app, "pub-one").await;
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"orderId": "order-x", "occurredAt": now_rfc3339()});
+    let claim = json_of(open_claim(&op, "pub-one", &body).await, 201).await;
+    let id = claim["claimId"].as_str().unwrap().to_owned();
+    let approve = json!({"decision": "approve", "reason": "Shown the order.", "amount": "7.50",
+        "currency": "EUR"});
+    switch.fail_transacts_after(0, 1);
+    assert_eq!(decide(&op, &id, &approve).await.status().as_u16(), 503);
+    let still = json_of(op.get(&format!("/claims/{id}")).await, 200).await;
+    assert_eq!(still["status"], "open", "{still}");
+    let line_id = tenx_shared::domain::CommissionId::of_claim(
+        &tenx_shared::domain::ClaimId::parse(&id).unwrap(),
+    );
+    let store = app.state().store.clone();
+    assert!(
+        tenx_shared::ledger::get(store.as_ref(), &acme(), &line_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let decided = json_of(decide(&op, &id, &approve).await, 200).await;
+    assert_eq!(decided["decision"]["amount"], "7.50");
+    assert_error(decide(&op, &id, &approve).await, 409, "invalid_state").await;
+    let line = tenx_shared::ledger::get(store.as_ref(), &acme(), &line_id)
+        .await
+        .unwrap()
+        .expect("the line");
+    assert_eq!(
+        (line.amount_minor, line.kind.as_str()),
+        (Some(750), "claim")
+    );
+}
+
+/// Past the deadline the program's rule decides: `approve` only what was proposed `approve`,
+/// the rest denied; each decision says it was overdue.
+#[tokio::test]
+async fn overdue_claims_are_decided_by_the_programs_rule() {
+    let app = spawn_app().await;
+    program(&app).await;
+    let op = app.as_role("acme", Role::Operator);
+    let settings =
+        json!({"name": "Acme partners", "claims": {"deadlineDays": 1, "onOverdue": "approve"}});
+    let admin = app.as_role("acme", Role::Admin);
+    json_of(admin.put_program(&settings).await, 201).await;
+    let (buyer_ctx, reference) = buyer_visit(&app).await;
+    coupon_sale(&app, "order-1", Some(&reference)).await;
+    crate::commissions::ledger(&app, 1).await;
+    let at = now_rfc3339();
+    let tied = json!({"orderId": "order-1", "occurredAt": at, "evidence": {"ctx": buyer_ctx}});
+    let approved = json_of(open_claim(&op, "pub-one", &tied).await, 201).await;
+    assert_eq!(approved["proposal"]["verdict"], "approve", "{approved}");
+    let unseen = json!({"orderId": "order-unseen", "occurredAt": at});
+    let unsure = json_of(open_claim(&op, "pub-one", &unseen).await, 201).await;
+
+    let state = app.state();
+    let keys = state.signing().unwrap();
+    let now_ms = tenx_shared::platform::time::now_millis();
+    let early = tenx_shared::claims::overdue::sweep((state.io(), keys), "http://localhost", now_ms)
+        .await
+        .unwrap();
+    assert_eq!(early, 0, "nothing is overdue yet");
+    let later = now_ms + 2 * 86_400_000;
+    let decided =
+        tenx_shared::claims::overdue::sweep((state.io(), keys), "http://localhost", later)
+            .await
+            .unwrap();
+    assert_eq!(decided, 2);
+    let path = |id: &Value| format!("/claims/{}", id.as_str().unwrap());
+    let a = json_of(op.get(&path(&approved["claimId"])).await, 200).await;
+    assert_eq!(
+        (&a["status"], &a["decision"]["overdue"]),
+        (&json!("approved"), &json!(true)),
+        "{a}"
+    );
+    let u = json_of(op.get(&path(&unsure["claimId"])).await, 200).await;
+    assert_eq!(
+        (&u["status"], &u["decision"]["overdue"]),
+        (&json!("denied"), &json!(true)),
+        "{u}"
+    );
+    assert!(
+        u["decision"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("program's rule"),
+        "{u}"
+    );
+    let again = tenx_shared::claims::overdue::sweep((state.io(), keys), "http://localhost", later)
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+}
+
+/// A merchant's reassignment moves a conversion's commission: the old line taken back, one
+/// `claim` line by the new partner's plan, as a signed, decided claim; a second is refused.
+#[tokio::test]
+async fn a_reassignment_moves_a_conversions_commission() {
+    let app = spawn_app().await;
+    program(&app).await;
+    let receipt = coupon_sale(&app, "order-1", None).await;
+    crate::commissions::ledger(&app, 1).await;
+    let op = app.as_role("acme", Role::Operator);
+    let path = format!(
+        "/conversions/{}/reassign",
+        receipt["conversionId"].as_str().unwrap()
+    );
+    let body =
+        json!({"partnerId": "pub-one", "reason": "The coupon leaked from pub-one's newsletter."});
+    let moved = json_of(op.send_json(Method::POST, &path, &body).await, 200).await;
+    assert_eq!(
+        (&moved["status"], &moved["decision"]["amount"]),
+        (&json!("approved"), &json!("10.00")),
+        "{moved}"
+    );
+    let jwks = app.state().signing().unwrap().jwks();
+    assert!(tenx_shared::payouts::verify::any(&moved, &jwks).is_ok());
+    let lines = crate::commissions::ledger(&app, 3).await;
+    let mut kinds: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {} {}",
+                l["kind"].as_str().unwrap(),
+                l["partnerId"].as_str().unwrap(),
+                l["amount"].as_str().unwrap()
+            )
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "adjustment pub-two -10.00",
+            "claim pub-one 10.00",
+            "conversion pub-two 10.00"
+        ]
+    );
+    // Moving it to the partner that has it now is refused; a bad body names its field.
+    let again = json!({"partnerId": "pub-one", "reason": "Again."});
+    assert_error(
+        op.send_json(Method::POST, &path, &again).await,
+        409,
+        "invalid_state",
+    )
+    .await;
+    let back = json!({"partnerId": "pub-two", "campaignId": "alpha", "reason": "x"});
+    let message = assert_error(
+        op.send_json(Method::POST, &path, &back).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(message.starts_with("campaignId"), "{message}");
+}
