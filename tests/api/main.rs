@@ -34,6 +34,7 @@ mod deliveries;
 mod hardening;
 mod links;
 mod mail;
+mod oidc;
 mod op_budgets;
 mod openapi;
 mod payout_batches;

@@ -18,6 +18,7 @@ pub mod links;
 pub mod mail;
 pub mod members;
 pub mod objects_only;
+pub mod oidc;
 pub mod pagination;
 pub mod payout_batches;
 pub mod payout_methods;
@@ -156,7 +157,9 @@ impl Group {
                 .merge(mail::public_router())
                 .layer(axum::middleware::from_fn(script::cors)),
             Group::Chain => chain::public_router(),
-            Group::Console => console::router().merge(people::router()),
+            Group::Console => console::router()
+                .merge(people::router())
+                .merge(oidc::router()),
             // The program's public routes: an autoApprove application creates a partner token.
             Group::Commissions => payouts::public_router().merge(programs::public_router()),
             Group::Links

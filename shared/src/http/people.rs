@@ -88,7 +88,7 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
     ))
 }
 
-fn loopback(headers: &HeaderMap) -> bool {
+pub fn loopback(headers: &HeaderMap) -> bool {
     headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -97,7 +97,7 @@ fn loopback(headers: &HeaderMap) -> bool {
 
 /// The cookie that carries a session (`Secure` except on a loopback host, where a local
 /// server speaks plain HTTP).
-fn session_cookie(value: &str, max_age: i64, headers: &HeaderMap) -> HeaderValue {
+pub fn session_cookie(value: &str, max_age: i64, headers: &HeaderMap) -> HeaderValue {
     let secure = if loopback(headers) { "" } else { "; Secure" };
     HeaderValue::from_str(&format!(
         "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
