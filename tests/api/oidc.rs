@@ -168,7 +168,7 @@ impl Browser {
     }
 
     /// From the start to the provider's redirect back to the callback (not followed).
-    async fn to_callback(&mut self, app: &TestApp) -> Url {
+    async fn through_to_callback(&mut self, app: &TestApp) -> Url {
         let start = Url::parse(&app.url("/v2/auth/oidc/test/start?next=/%23team")).unwrap();
         self.follow_until(app, start, |u| u.path() == "/v2/auth/oidc/test/callback")
             .await
@@ -273,7 +273,7 @@ async fn oidc_signs_a_verified_known_user_in_and_refuses_replays_and_foreign_sta
     assert!(param(&to, "state").starts_with("tenx_o_"));
     assert!(!param(&to, "nonce").is_empty());
 
-    let callback = browser.to_callback(&app).await;
+    let callback = browser.through_to_callback(&app).await;
     // A callback without this browser's state cookie (another browser) is refused, and spends
     // nothing: this browser's own callback then works.
     let foreign = app.client.get(callback.clone()).send().await.unwrap();
@@ -296,6 +296,27 @@ async fn oidc_signs_a_verified_known_user_in_and_refuses_replays_and_foreign_sta
     let who = me(&app, &cookie).await;
     assert_eq!(who["user"]["userId"], ana.user_id.as_str(), "{who}");
     assert_eq!(who["memberships"][0]["role"], "admin", "{who}");
+    // The sign-in is in the audit log of each handle Ana is a member of, by Ana.
+    let log: Value = app
+        .client
+        .get(app.url("/v2/handles/acme/audit?action=user.signed_in"))
+        .bearer_auth(app.token(&["acme"], Role::Operator))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
+    assert_eq!(
+        log["items"][0]["actor"]["id"],
+        ana.user_id.as_str(),
+        "{log}"
+    );
+    assert_eq!(
+        log["items"][0]["target"], "ana@example.com (with Test)",
+        "{log}"
+    );
 
     // The same callback again (the code replayed with its state): the state is spent.
     let (status, code, _) = envelope(browser.get(&app, &callback).await).await;
@@ -304,7 +325,7 @@ async fn oidc_signs_a_verified_known_user_in_and_refuses_replays_and_foreign_sta
         (StatusCode::UNAUTHORIZED, "unauthorized")
     );
     // The spent code under a new sign-in's state: the provider refuses the code.
-    let second = browser.to_callback(&app).await;
+    let second = browser.through_to_callback(&app).await;
     let replayed = with_param(&second, "code", &param(&callback, "code"));
     let (status, _, message) = envelope(browser.get(&app, &replayed).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{message}");
@@ -318,7 +339,7 @@ async fn oidc_signs_a_verified_known_user_in_and_refuses_replays_and_foreign_sta
     let (status, _, _) = envelope(browser.get(&app, &forged).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // The provider's own error (the person declined) ends the sign-in with the envelope.
-    let third = browser.to_callback(&app).await;
+    let third = browser.through_to_callback(&app).await;
     let mut declined = third.clone();
     declined
         .query_pairs_mut()
@@ -382,7 +403,7 @@ async fn oidc_links_an_unverified_email_only_through_a_signed_in_session() {
         .unwrap();
     // The address is a user's, but the provider does not vouch for it: no account.
     let mut browser = Browser::default();
-    let callback = browser.to_callback(&app).await;
+    let callback = browser.through_to_callback(&app).await;
     let (status, code, message) = envelope(browser.get(&app, &callback).await).await;
     assert_eq!(
         (status, code.as_str()),
@@ -399,7 +420,7 @@ async fn oidc_links_an_unverified_email_only_through_a_signed_in_session() {
         .entry(app.addr.to_string())
         .or_default()
         .insert("tenx_session".into(), started.secret.clone());
-    let callback = linked.to_callback(&app).await;
+    let callback = linked.through_to_callback(&app).await;
     assert_eq!(
         linked.get(&app, &callback).await.status(),
         StatusCode::SEE_OTHER
@@ -412,7 +433,7 @@ async fn oidc_links_an_unverified_email_only_through_a_signed_in_session() {
 
     // From now on the provider's person (iss + sub) signs in as Bo, from any browser.
     let mut fresh = Browser::default();
-    let callback = fresh.to_callback(&app).await;
+    let callback = fresh.through_to_callback(&app).await;
     assert_eq!(
         fresh.get(&app, &callback).await.status(),
         StatusCode::SEE_OTHER

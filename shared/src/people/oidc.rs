@@ -396,6 +396,7 @@ pub async fn finish(
     let (user, mut ops) = user_of(store, provider, &vouched, pending.link_user.as_ref()).await?;
     let started = sessions::start(&user.user_id, life, origin)?;
     ops.extend(started.ops);
+    ops.extend(super::sign_in::audit_ops(store, &user, &provider.name).await?);
     store.transact(ops).await.map_err(|e| match e {
         // The same person linked by a sign-in at the same time: theirs stands; start again.
         StoreError::TxConflict { .. } => OidcError::StateRefused,
