@@ -24,7 +24,11 @@ export function handlePath(rest) {
 export async function request(method, path, opts = {}) {
   const headers = { accept: 'application/json', ...(opts.headers || {}) };
   const s = session.get();
-  if (opts.auth !== false && s) headers.authorization = `Bearer ${s.token}`;
+  // A person's session is the server's cookie (issue 60): no bearer token, and every write
+  // carries the session's CSRF token.
+  const person = opts.auth !== false && s && s.kind === 'person';
+  if (opts.auth !== false && s && !person) headers.authorization = `Bearer ${s.token}`;
+  if (person && method !== 'GET' && method !== 'HEAD') headers['x-csrf-token'] = s.csrf;
   let body;
   if (opts.body !== undefined) {
     headers['content-type'] = 'application/json';
@@ -32,7 +36,8 @@ export async function request(method, path, opts = {}) {
   }
   let response;
   try {
-    response = await fetch(path, { method, headers, body, credentials: 'omit', cache: 'no-store' });
+    const credentials = person || opts.cookie ? 'same-origin' : 'omit';
+    response = await fetch(path, { method, headers, body, credentials, cache: 'no-store' });
   } catch (e) {
     throw new ApiError(0, 'network', `The server could not be reached (${e.message}).`, null);
   }
@@ -52,7 +57,7 @@ export async function request(method, path, opts = {}) {
     result.error = new ApiError(response.status, e.code || 'error', e.message || `HTTP ${response.status}`, e.requestId || requestId);
     // The session's credential no longer works (expired, revoked, re-keyed): the console asks
     // to sign in again (main.js) instead of showing the 401 on every panel.
-    if (response.status === 401 && headers.authorization && opts.expire !== false) {
+    if (response.status === 401 && (headers.authorization || person) && opts.expire !== false) {
       window.dispatchEvent(new CustomEvent('tenx:session-expired', { detail: result.error }));
     }
     if (e.code === 'insufficient_scope') {

@@ -13,6 +13,7 @@ import * as lifecycle from './lifecycle.js';
 import * as webhooks from './webhooks.js';
 import * as tokens from './tokens.js';
 import * as partnerView from './partner_view.js';
+import * as peopleSignIn from './people_sign_in.js';
 import { clear, errorBox, field, form, h, input, loading, notice, section, select } from './ui.js';
 
 const SCREENS = [
@@ -187,10 +188,36 @@ function renderSignIn() {
       ? section('On this machine',
         h('p', {}, 'Start ', h('code', {}, 'tenx serve --local-sign-in'), ' and open the URL it prints (', h('code', {}, 'http://127.0.0.1:8080/?code=…'), ') to sign in with one click.'))
       : null,
+    section('By email',
+      h('p', {}, 'Members of a team sign in as themselves: no password, a link in your mail.'),
+      peopleSignIn.emailForm()),
+    h('div', { id: 'provider-sign-in' }),
     section('With a token',
       h('p', {}, 'Paste a JWT (', h('code', {}, 'tenx token --handle acme --role operator'), ') or a personal access token.'),
       pasteForm()));
   main.querySelector('h1').focus();
+  peopleSignIn.providerButtons().then((buttons) => {
+    const slot = document.getElementById('provider-sign-in');
+    if (buttons && slot) slot.replaceWith(section('With your company account', buttons));
+  }).catch(() => {});
+}
+
+// The person the server's cookie signs in (issue 60), looked for once per page load: a sign-in
+// by email link or provider lands on `/` with the cookie and nothing in this tab yet.
+let cookieLooked = false;
+
+async function resumePerson() {
+  if (cookieLooked) return false;
+  cookieLooked = true;
+  const me = await peopleSignIn.signedInPerson().catch(() => null);
+  if (!me) return false;
+  try {
+    session.save(session.fromMe(me, sessionStorage.getItem('tenx.console.handle')));
+    return true;
+  } catch (e) {
+    endedWhy = e.message;
+    return false;
+  }
 }
 
 // ------------------------------------------------------------------------------- navigation
@@ -210,16 +237,19 @@ function renderChrome(current) {
   clear(nav, h('ul', {}, screensFor(s).map(([hash, label]) => h('li', {},
     h('a', { href: hash, 'aria-current': current === hash ? 'page' : null }, label)))));
   const signOut = h('button', { type: 'button', class: 'secondary', id: 'sign-out' }, 'Sign out');
-  signOut.addEventListener('click', () => {
+  signOut.addEventListener('click', async () => {
+    if (s.kind === 'person') await peopleSignIn.signOut(s.csrf).catch(() => {});
     session.clear();
     go('#/signin');
   });
-  const what = { jwt: `${s.role} (JWT)`, partner: `partner ${s.partnerId}` }[s.kind] || 'personal access token';
+  const what = {
+    jwt: `${s.role} (JWT)`, partner: `partner ${s.partnerId}`, person: `${s.role} · ${s.email}`,
+  }[s.kind] || 'personal access token';
   clear(who, h('span', { id: 'who-am-i' }, h('strong', {}, s.handle), ` · ${what}`), ' ', signOut);
 }
 
 async function route() {
-  const s = session.get();
+  const s = session.get() || (await resumePerson() ? session.get() : null);
   if (!s) {
     renderSignIn();
     return;

@@ -107,7 +107,7 @@ export function allows(need) {
   const s = get();
   if (!s) return false;
   if (s.kind === 'partner') return PARTNER_READS.includes(need.scope);
-  if (s.kind === 'jwt') return ROLES.indexOf(s.role) >= ROLES.indexOf(need.role);
+  if (s.kind === 'jwt' || s.kind === 'person') return ROLES.indexOf(s.role) >= ROLES.indexOf(need.role);
   if (!need.scope) return false;
   return !(s.denied || []).includes(need.scope);
 }
@@ -120,7 +120,7 @@ export function reason(need) {
   const s = get();
   if (!s) return 'Sign in first.';
   if (s.kind === 'partner') return `${need.what} is the network's: a partner token reads its own data only.`;
-  if (s.kind === 'jwt') return `${need.what} needs the ${need.role} role or higher; you are ${s.role}.`;
+  if (s.kind === 'jwt' || s.kind === 'person') return `${need.what} needs the ${need.role} role or higher; you are ${s.role}.`;
   if (!need.scope) return `${need.what} needs a JWT; personal access tokens cannot.`;
   return `${need.what} needs a token with the ${need.scope} scope.`;
 }
@@ -147,4 +147,18 @@ export function markDone(step) {
 export function isDone(step) {
   const s = get();
   return Boolean(s && (s.done || []).includes(step));
+}
+
+// A person signed in by the server's session cookie (issue 60), from GET /v2/me: the role of
+// their membership of the handle (the first one, or `handleHint`), and the CSRF token every
+// write carries. Throws an Error with a sentence for a person who is a member of no team.
+export function fromMe(me, handleHint) {
+  const memberships = me.memberships || [];
+  const hint = (handleHint || '').trim().toLowerCase();
+  const m = memberships.find((x) => x.handle === hint) || memberships[0];
+  if (!m) throw new Error(`You are signed in as ${me.user.email}, but not a member of any team yet: ask an admin for an invitation.`);
+  return {
+    kind: 'person', handle: m.handle, role: m.role, handles: memberships.map((x) => x.handle),
+    exp: null, email: me.user.email, csrf: me.csrfToken, denied: [],
+  };
 }

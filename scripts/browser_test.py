@@ -1341,6 +1341,62 @@ def viewer(c):
     sign_out(c)
 
 
+def mailed_link(to, kind, timeout=20):
+    """The link of the newest mail of `kind` to `to` in the server's Maildir (issue 60)."""
+    import email
+    import email.policy
+    box = os.path.join(os.environ["BROWSER_TEST_TMP"], "data", "mail", "new")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = []
+        for name in os.listdir(box) if os.path.isdir(box) else []:
+            with open(os.path.join(box, name), "rb") as f:
+                m = email.message_from_binary_file(f, policy=email.policy.default)
+            if m["X-Tenx-Kind"] == kind and to in str(m["To"]):
+                text = m.get_body(preferencelist=("plain",)).get_content()
+                link = re.search(r"http://\S+/v2/auth/email-link/verify\?token=tenx_l_[A-Za-z0-9_-]+", text)
+                if link:
+                    found.append((os.path.getmtime(os.path.join(box, name)), link.group(0)))
+        if found:
+            return max(found)[1]
+        time.sleep(0.2)
+    raise AssertionError("no %s mail to %s in %s" % (kind, to, box))
+
+
+def person_sign_in(c):
+    """A teammate signs in as themselves (issue 60): invited by an admin, the mailed link's page
+    and its button, then the console signed in by the session cookie with the membership's role;
+    the sign-in page's email form answers the same for any address; signing out ends the
+    session on the server."""
+    admin = local_token("admin")
+    status, _ = api("POST", "/v2/handles/%s/members/invitations" % HANDLE, admin,
+                    {"email": "ana@example.com", "role": "operator"})
+    assert status == 201, status
+    c.go("#/signin")
+    f = c.form("#email-sign-in")
+    c.fill(f, "email", "nobody@example.com")
+    c.submit(f)
+    c.wait_text("#email-sign-in .form-out", "If nobody@example.com has an account here")
+    c.shot("sign-in-by-email")
+    step("the sign-in page's email form: the same answer for any address")
+    c.d.get(mailed_link("ana@example.com", "invitation"))
+    c.css("main form button[type=submit]").click()
+    c.wait_text("#who-am-i", "operator · ana@example.com")
+    c.wait(lambda: c.h1() == "Welcome, %s" % HANDLE, "the start page")
+    assert c.d.get_cookie("tenx_session"), "the session is the server's cookie"
+    assert "tenx_s_" not in (c.d.execute_script("return sessionStorage.getItem('tenx.console.session')") or ""), \
+        "the cookie's secret never reaches the page"
+    c.shot("signed-in-as-a-person")
+    step("an invitation's mailed link signs the teammate in; the console reads the cookie's session")
+    c.go("#/links")
+    c.wait(lambda: c.h1() == "Links", "the links screen (a read with the cookie)")
+    sign_out(c)
+    c.d.refresh()
+    c.wait_css("#email-sign-in")
+    assert c.text_of("#who-am-i") == "", "signed out on the server: the reload is signed out too"
+    step("signing out ends the person's session on the server")
+
+
 def mobile(c):
     c.viewport(*PHONE, mobile=True)
     sign_in_locally(c, "operator")
@@ -1430,6 +1486,7 @@ def main():
         sign_in_locally(c)
         revoke_pat(c, pat)
         viewer(c)
+        person_sign_in(c)
         mobile(c)
         docs_screenshots(c)
         c.check_logs("the end")

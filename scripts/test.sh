@@ -35,6 +35,8 @@ bg_stage tools-browser 2400 scripts/browser_test.sh --install
 bg_stage tools-sepa 1200 scripts/sepa_schema.sh --install
 # aiosmtpd (PyPI, pinned; .venv/smtp): the real SMTP server the mail tests send to (issue 59).
 bg_stage tools-smtp 600 scripts/smtp_server.sh --install
+# oidc-provider (npm, pinned; .venv/oidc): the real OpenID Connect provider the sign-in tests use (issue 60).
+bg_stage tools-oidc 600 scripts/oidc_provider.sh --install
 
 # ------------------------------------------------------------------ quick checks
 stage "module graph and typed edges (check_layers.py)" 120 python3 scripts/check_layers.py
@@ -85,6 +87,7 @@ wait_stage tools-moto
 # The SEPA file test fails (never skips) without the schema and xmllint.
 wait_stage tools-sepa
 wait_stage tools-smtp
+wait_stage tools-oidc
 eval "$(scripts/smtp_server.sh)"
 bg_stage openapi-check 120 nice -n 10 .venv/bin/openapi-spec-validator openapi.yaml
 eval "$(scripts/sepa_schema.sh)"

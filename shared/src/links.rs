@@ -220,6 +220,13 @@ pub async fn upsert(
         let existing = load(io.store.as_ref(), handle, slug).await?;
         let (link, mut ops, event) =
             plan_upsert(handle, slug, spec.clone(), existing.as_ref(), precondition)?;
+        // The audit entry (issue 60) commits with the link; never a conflict (a fresh key).
+        let action = if existing.is_some() {
+            "link.updated"
+        } else {
+            "link.created"
+        };
+        ops.push(crate::kernel::audit::entry(handle, action, slug.as_str())?);
         let link_ops = ops.len();
         ops.extend(extra.iter().cloned());
         let committed = crate::kernel::outbox::commit_and_publish(
@@ -284,8 +291,8 @@ pub async fn delete(
         sk: keys::link_sk(slug),
         cond,
     };
-    match store.write(op).await {
-        Ok(_) => {
+    match crate::kernel::audit::write(store, op, handle, "link.deleted", slug.as_str()).await {
+        Ok(()) => {
             cache.invalidate(&(handle.as_str().to_owned(), slug.as_str().to_owned()));
             Ok(())
         }

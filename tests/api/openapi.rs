@@ -58,6 +58,10 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v2/me/sessions"),
     ("DELETE", "/v2/me/sessions"),
     ("DELETE", "/v2/me/sessions/{sessionId}"),
+    // OpenID Connect (issue 60): the providers, the start and the callback make a session.
+    ("GET", "/v2/auth/oidc"),
+    ("GET", "/v2/auth/oidc/{provider}/start"),
+    ("GET", "/v2/auth/oidc/{provider}/callback"),
 ];
 
 /// The methods probed on every registered path (HEAD is served by GET routes).

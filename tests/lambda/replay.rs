@@ -648,6 +648,10 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("console/email-link.json").await;
     r.expect_status(202);
     assert_eq!(r.json(), json!({"sent": true}));
+    // The sign-in page's providers (none configured in this replay's environment).
+    let r = b.http("console/oidc-providers.json").await;
+    r.expect_status(200);
+    assert!(r.json()["items"].is_array(), "{}", r.body);
     // The invitation is in the audit log, by the JWT's subject.
     let r = b.http("console/audit.json").await;
     r.expect_status(200);

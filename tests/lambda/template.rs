@@ -1188,3 +1188,89 @@ async fn every_authenticated_route_has_an_access_rule() {
         "only {checked} routes probed"
     );
 }
+
+#[test]
+fn cognito_is_the_default_sign_in_provider_with_self_sign_up_off() {
+    let doc = template();
+    let res = resources(&doc);
+    let pool = &res["UserPool"];
+    assert_eq!(pool["Type"], "AWS::Cognito::UserPool");
+    assert_eq!(
+        pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"], true,
+        "self sign-up is off: an admin adds people"
+    );
+    let domain = &res["UserPoolDomain"];
+    assert_eq!(domain["Type"], "AWS::Cognito::UserPoolDomain");
+    assert_eq!(
+        domain["Properties"]["UserPoolId"],
+        json!({"Ref": "UserPool"})
+    );
+    let client = &res["UserPoolClient"]["Properties"];
+    assert_eq!(
+        res["UserPoolClient"]["Type"],
+        "AWS::Cognito::UserPoolClient"
+    );
+    assert_eq!(client["UserPoolId"], json!({"Ref": "UserPool"}));
+    // The authorization code (with PKCE, the server's side), no implicit flow, no secret.
+    assert_eq!(client["AllowedOAuthFlows"], json!(["code"]));
+    assert_eq!(client["GenerateSecret"], false);
+    assert_eq!(client["AllowedOAuthFlowsUserPoolClient"], true);
+    let scopes = client["AllowedOAuthScopes"].as_array().unwrap();
+    assert!(scopes.contains(&json!("openid")) && scopes.contains(&json!("email")));
+    // Its one redirect is the console's callback for the provider `cognito`.
+    let callbacks = client["CallbackURLs"].as_array().unwrap();
+    assert_eq!(callbacks.len(), 1);
+    let callback = callbacks[0]["Fn::Sub"].as_str().unwrap();
+    assert!(
+        callback.starts_with("https://${Api}.")
+            && callback.ends_with("/v2/auth/oidc/cognito/callback"),
+        "{callback}"
+    );
+    // The console (which serves /v2/auth/oidc/…) is configured with it as `cognito`.
+    let functions = functions(&doc);
+    let console = function_by_binary(&functions, "console");
+    let env = console.env();
+    let issuer = env["TENX_OIDC_COGNITO_ISSUER"]["Fn::Sub"].as_str().unwrap();
+    assert!(
+        issuer.starts_with("https://cognito-idp.${AWS::Region}.")
+            && issuer.ends_with("/${UserPool}"),
+        "{issuer}"
+    );
+    assert_eq!(
+        env["TENX_OIDC_COGNITO_CLIENT_ID"],
+        json!({"Ref": "UserPoolClient"})
+    );
+    assert!(!env.contains_key("TENX_OIDC_COGNITO_CLIENT_SECRET"));
+    let routes = console.http_routes();
+    for path in [
+        "/v2/auth/oidc",
+        "/v2/auth/oidc/{provider}/start",
+        "/v2/auth/oidc/{provider}/callback",
+    ] {
+        assert!(
+            routes.iter().any(|(_, _, p)| p == path),
+            "{path}: {routes:?}"
+        );
+    }
+    // And the configuration reads that environment as the provider `cognito`.
+    let vars = tenx_shared::platform::config::Env::default()
+        .with(
+            "TENX_OIDC_COGNITO_ISSUER",
+            Some("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"),
+        )
+        .with("TENX_OIDC_COGNITO_CLIENT_ID", Some("client"))
+        .with(
+            "TENX_OIDC_COGNITO_NAME",
+            env["TENX_OIDC_COGNITO_NAME"].as_str(),
+        );
+    let config = tenx_shared::platform::config::Config::from_vars(&vars).unwrap();
+    assert_eq!(config.oidc.len(), 1);
+    assert_eq!(config.oidc[0].id, "cognito");
+    assert_eq!(config.oidc[0].client_secret, None);
+    assert!(
+        doc["Outputs"]
+            .as_object()
+            .unwrap()
+            .contains_key("UserPoolId")
+    );
+}

@@ -111,7 +111,10 @@ pub async fn create(
         &new.primary_slug,
         spec,
         Precondition::Absent,
-        vec![put],
+        vec![
+            put,
+            crate::kernel::audit::entry(handle, "campaign.created", new.campaign_id.as_str())?,
+        ],
     )
     .await
     {
@@ -211,8 +214,10 @@ pub async fn update(
             item: item_of(handle, &next)?,
             cond: Cond::Version(current.version),
         };
-        match store.write(op).await {
-            Ok(_) => return Ok(next),
+        let audited =
+            crate::kernel::audit::write(store, op, handle, "campaign.updated", id.as_str());
+        match audited.await {
+            Ok(()) => return Ok(next),
             Err(StoreError::ConditionFailed { .. }) if expected.is_none() => continue,
             Err(StoreError::ConditionFailed { .. }) => {
                 return Err(CampaignError::PreconditionFailed(

@@ -66,6 +66,10 @@ const FILES: &[(&str, &[u8])] = &[
     ("ui.js", include_bytes!("../../../console/ui.js")),
     ("api.js", include_bytes!("../../../console/api.js")),
     ("start.js", include_bytes!("../../../console/start.js")),
+    (
+        "people_sign_in.js",
+        include_bytes!("../../../console/people_sign_in.js"),
+    ),
     ("qr.js", include_bytes!("../../../console/qr.js")),
     (
         "link_stats.js",

@@ -21,6 +21,7 @@ pub mod mail;
 pub mod members;
 pub mod messages;
 pub mod objects_only;
+pub mod oidc;
 pub mod pagination;
 pub mod payout_batches;
 pub mod payout_methods;
@@ -163,7 +164,9 @@ impl Group {
                 .merge(embed::public_router())
                 .layer(axum::middleware::from_fn(script::cors)),
             Group::Chain => chain::public_router(),
-            Group::Console => console::router().merge(people::router()),
+            Group::Console => console::router()
+                .merge(people::router())
+                .merge(oidc::router()),
             // The program's public routes: an autoApprove application creates a partner token.
             Group::Commissions => payouts::public_router().merge(programs::public_router()),
             Group::Links

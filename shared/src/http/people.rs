@@ -88,7 +88,7 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
     ))
 }
 
-fn loopback(headers: &HeaderMap) -> bool {
+pub fn loopback(headers: &HeaderMap) -> bool {
     headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -97,7 +97,7 @@ fn loopback(headers: &HeaderMap) -> bool {
 
 /// The cookie that carries a session (`Secure` except on a loopback host, where a local
 /// server speaks plain HTTP).
-fn session_cookie(value: &str, max_age: i64, headers: &HeaderMap) -> HeaderValue {
+pub fn session_cookie(value: &str, max_age: i64, headers: &HeaderMap) -> HeaderValue {
     let secure = if loopback(headers) { "" } else { "; Secure" };
     HeaderValue::from_str(&format!(
         "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
@@ -172,9 +172,12 @@ fn page(status: StatusCode, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width\"><title>Sign in</title>\
+         <link rel=\"icon\" href=\"/console/icon.svg\" type=\"image/svg+xml\">\
          <link rel=\"stylesheet\" href=\"/console/console.css\"></head>\
          <body><main class=\"sign-in\">{body}</main></body></html>"
     );
+    // The stylesheet under its hashed name (the console serves no other).
+    let html = crate::http::console::Bundle::embedded().page(&html);
     let mut response = (status, Html(html)).into_response();
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -182,9 +185,12 @@ fn page(status: StatusCode, body: &str) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(crate::http::console::CONTENT_SECURITY_POLICY),
     );
+    // `same-origin`, not `no-referrer`: under `no-referrer` a browser posts the page's form
+    // with `Origin: null`, which the sign-in's login-CSRF check refuses; the link's token still
+    // never leaves this origin in a referrer.
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response

@@ -115,6 +115,15 @@ pub async fn decide(
             next.updated();
             decided.push(next);
         }
+        let action = match d {
+            Decision::Approve => "commission.approved",
+            Decision::Reject => "commission.rejected",
+        };
+        ops.push(crate::kernel::audit::entry(
+            handle,
+            action,
+            &audit_target(&lines[0]),
+        )?);
         match emit::commit(io, handle, ops, emits).await {
             Ok(()) => return Ok(decided.swap_remove(0)),
             Err(StoreError::TxConflict { .. }) => continue,
@@ -122,6 +131,11 @@ pub async fn decide(
         }
     }
     Err(CommissionError::Busy)
+}
+
+/// How the audit log names a line: its id and partner.
+fn audit_target(line: &Commission) -> String {
+    format!("{} (partner {})", line.commission_id, line.partner_id)
 }
 
 /// The version-checked write of `next` over `current`, with its balance moves.
@@ -192,7 +206,12 @@ pub async fn manual(
     line.created_at = now.clone();
     line.reviewed_by = Some(by.to_owned());
     line.reviewed_at = Some(now);
-    let ops = line.create(handle)?;
+    let mut ops = line.create(handle)?;
+    ops.push(crate::kernel::audit::entry(
+        handle,
+        "commission.manual_created",
+        &audit_target(&line),
+    )?);
     let emits = vec![view::event(view::CommissionEvent::Created, &line)];
     emit::commit(io, handle, ops, emits).await?;
     Ok(line)

@@ -84,11 +84,9 @@ pub async fn put(
 ) -> Result<(), StoreError> {
     let doc = crate::platform::store::to_doc(branding)?;
     let item = Item::new(keys::handle_pk(handle), keys::MAIL_BRANDING_SK, doc);
-    store
-        .write(WriteOp::Put {
-            item,
-            cond: Cond::None,
-        })
-        .await
-        .map(drop)
+    let op = WriteOp::Put {
+        item,
+        cond: Cond::None,
+    };
+    crate::kernel::audit::write(store, op, handle, "branding.updated", &branding.name).await
 }

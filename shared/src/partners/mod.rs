@@ -208,7 +208,7 @@ pub async fn create(
         cond: Cond::Absent,
     };
     let postback = crate::partners::postback_sync::sync_op(store, handle, partner.wanted()).await?;
-    match commit(store, op, postback).await {
+    match commit(store, handle, op, postback, ("partner.created", &partner)).await {
         Ok(()) => Ok(partner),
         Err(Conflict::Partner) => Err(PartnerError::AlreadyExists(id)),
         Err(Conflict::Postback) => Err(PartnerError::Busy),
@@ -222,22 +222,24 @@ enum Conflict {
     Store(StoreError),
 }
 
-/// The partner's write, with its postback's in ONE transaction when there is one (else ONE
-/// conditional write).
+/// The partner's write, with its postback's when there is one and its audit entry (`audit`:
+/// the action, and the partner named), in ONE transaction.
 async fn commit(
     store: &dyn Store,
+    handle: &Handle,
     partner: WriteOp,
     postback: Option<WriteOp>,
+    audit: (&str, &Partner),
 ) -> Result<(), Conflict> {
-    let result = match postback {
-        None => store.write(partner).await.map(|_| ()),
-        Some(op) => store.transact(vec![partner, op]).await,
-    };
-    match result {
+    let (action, named) = audit;
+    let target = format!("{} ({})", named.partner_id, named.name);
+    let entry = crate::kernel::audit::entry(handle, action, &target).map_err(Conflict::Store)?;
+    let mut ops = vec![partner];
+    ops.extend(postback);
+    ops.push(entry);
+    match store.transact(ops).await {
         Ok(()) => Ok(()),
-        Err(StoreError::ConditionFailed { .. } | StoreError::TxConflict { index: 0, .. }) => {
-            Err(Conflict::Partner)
-        }
+        Err(StoreError::TxConflict { index: 0, .. }) => Err(Conflict::Partner),
         Err(StoreError::TxConflict { .. }) => Err(Conflict::Postback),
         Err(e) => Err(Conflict::Store(e)),
     }
@@ -302,7 +304,7 @@ pub async fn update(
         };
         let postback =
             crate::partners::postback_sync::sync_op(store, handle, next.wanted()).await?;
-        match commit(store, op, postback).await {
+        match commit(store, handle, op, postback, ("partner.updated", &next)).await {
             Ok(()) => return Ok(next),
             Err(Conflict::Partner | Conflict::Postback) => continue,
             Err(Conflict::Store(e)) => return Err(e.into()),

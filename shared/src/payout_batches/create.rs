@@ -140,8 +140,9 @@ async fn make(
         item: batch.item(handle)?,
         cond: Cond::Absent,
     };
-    match store.write(op).await {
-        Ok(_) => Ok((batch, true)),
+    let target = format!("{batch_id} ({} payouts)", batch.items.len());
+    match crate::kernel::audit::write(store, op, handle, "payout_batch.created", &target).await {
+        Ok(()) => Ok((batch, true)),
         Err(StoreError::ConditionFailed { .. }) => {
             crate::payout_batches::get(store, handle, batch_id)
                 .await

@@ -119,11 +119,31 @@ pub async fn run_record(
         };
         let item = Item::new(pk.clone(), sk.clone(), crate::platform::store::to_doc(&r)?)
             .expiring_at(Some(crate::platform::store::now_unix() + 365 * 86_400));
-        if crate::platform::store::put_new(store, item).await? {
-            return Ok(id(r));
+        // The run's one audit entry (issue 60), with its first write: the payouts it makes are
+        // many, the action one.
+        let ops = vec![
+            WriteOp::Put {
+                item,
+                cond: Cond::Absent,
+            },
+            crate::kernel::audit::entry(handle, "payout_run.started", &run_target(spec))?,
+        ];
+        match store.transact(ops).await {
+            Ok(()) => return Ok(id(r)),
+            Err(StoreError::TxConflict { index: 0, .. }) => continue,
+            Err(e) => return Err(e.into()),
         }
     }
     Err(PayoutError::Busy)
+}
+
+/// How the audit log names a run: its period's end and whom it pays.
+fn run_target(spec: &RunSpec) -> String {
+    let end = crate::domain::time::Timestamp::from_millis(spec.period_end_ms);
+    match &spec.partner_id {
+        Some(p) => format!("payouts up to {end} for partner {p}"),
+        None => format!("payouts up to {end} for every partner"),
+    }
 }
 
 /// Records that the run finished in the background. Round trips: ONE put.

@@ -15,6 +15,7 @@
 pub mod invitations;
 pub mod memberships;
 pub mod model;
+pub mod oidc;
 pub mod secret;
 pub mod sessions;
 pub mod sign_in;

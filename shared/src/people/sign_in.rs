@@ -133,6 +133,39 @@ async fn accept_ops(
     Ok(ops)
 }
 
+/// Handles whose audit log a sign-in is written to: a person's first this many memberships (a
+/// transaction holds 100 writes).
+const SIGN_IN_AUDITED_HANDLES: usize = 25;
+
+/// The audit entries of `user`'s sign-in (`how`: "email link", a provider's name), one in each
+/// handle they are a member of, for the sign-in's own transaction. Round trips: ONE query.
+pub async fn audit_ops(
+    store: &dyn Store,
+    user: &User,
+    how: &str,
+) -> Result<Vec<WriteOp>, StoreError> {
+    use crate::kernel::audit::{self, Actor, ActorType};
+    let target = format!("{} (with {how})", user.email);
+    memberships::of_user(store, &user.user_id)
+        .await?
+        .iter()
+        .take(SIGN_IN_AUDITED_HANDLES)
+        .map(|m| {
+            let actor = Actor {
+                kind: ActorType::User,
+                id: user.user_id.to_string(),
+            };
+            audit::entry_by(
+                &m.handle,
+                actor,
+                audit::request_id(),
+                "user.signed_in",
+                &target,
+            )
+        })
+        .collect()
+}
+
 /// The token's record, `None` when it is not (or no longer) a live token of ours.
 async fn token(store: &dyn Store, token: &str) -> Result<Option<(LinkToken, String)>, StoreError> {
     if !secret::well_formed(token, secret::LINK_PREFIX) {
@@ -190,6 +223,7 @@ pub async fn spend(
         }
         let started = sessions::start(&user.user_id, life, origin)?;
         ops.extend(started.ops);
+        ops.extend(audit_ops(store, &user, "email link").await?);
         match store.transact(ops).await {
             Ok(()) => {
                 return Ok(SignedIn {

@@ -358,6 +358,9 @@ pub struct Config {
     pub session_max: Duration,
     /// Mail (issue 59): the engine (`TENX_MAIL_URL`), sender, retries and hourly limits.
     pub mail: crate::platform::mail::MailSettings,
+    /// OpenID Connect providers people sign in with (issue 60), one per
+    /// `TENX_OIDC_{PROVIDER}_ISSUER`, sorted by id.
+    pub oidc: Vec<OidcProvider>,
 }
 
 impl Default for Config {
@@ -407,6 +410,7 @@ impl Default for Config {
             session_idle: Duration::from_secs(12 * 3600),
             session_max: Duration::from_secs(14 * 86_400),
             mail: crate::platform::mail::MailSettings::default(),
+            oidc: Vec::new(),
         }
     }
 }
@@ -474,6 +478,75 @@ fn people_from_env(env: &Env, c: &mut Config) -> anyhow::Result<()> {
         c.session_max = Duration::from_secs(secs);
     }
     Ok(())
+}
+
+/// An OpenID Connect provider (issue 60): `TENX_OIDC_{PROVIDER}_ISSUER` (discovery at
+/// `{issuer}/.well-known/openid-configuration`), `…_CLIENT_ID`, `…_CLIENT_SECRET` (absent: a public
+/// client, PKCE alone) and `…_NAME` (what "Sign in with …" says; default the id capitalized).
+#[derive(Clone, PartialEq, Eq)]
+pub struct OidcProvider {
+    /// `{PROVIDER}` in lower case: the path segment of `/v2/auth/oidc/{provider}/…`.
+    pub id: String,
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for OidcProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The client secret never reaches a log.
+        f.debug_struct("OidcProvider")
+            .field("id", &self.id)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every `TENX_OIDC_{PROVIDER}_ISSUER` of `env` with its client: a provider without a client id,
+/// or with an issuer that is not an http(s) URL, stops the start with the variable named.
+fn oidc_providers(env: &Env) -> anyhow::Result<Vec<OidcProvider>> {
+    let mut ids: Vec<String> = env
+        .0
+        .keys()
+        .filter_map(|k| k.strip_prefix("TENX_OIDC_")?.strip_suffix("_ISSUER"))
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    ids.sort();
+    let mut out = Vec::new();
+    for upper in ids {
+        let var = |what: &str| env.var(&format!("TENX_OIDC_{upper}_{what}"));
+        let Some(issuer) = var("ISSUER") else {
+            continue;
+        };
+        let id = upper.to_ascii_lowercase();
+        if !id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            bail!("TENX_OIDC_{upper}_ISSUER: a provider's name is letters and digits");
+        }
+        if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+            bail!("TENX_OIDC_{upper}_ISSUER={issuer}: expected the issuer's https:// URL");
+        }
+        let client_id = var("CLIENT_ID")
+            .ok_or_else(|| anyhow::anyhow!("set TENX_OIDC_{upper}_CLIENT_ID for {issuer}"))?;
+        let name = var("NAME").unwrap_or_else(|| {
+            let mut n = id.clone();
+            n[..1].make_ascii_uppercase();
+            n
+        });
+        out.push(OidcProvider {
+            id,
+            name,
+            issuer,
+            client_id,
+            client_secret: var("CLIENT_SECRET"),
+        });
+    }
+    Ok(out)
 }
 
 impl Config {
@@ -558,6 +631,7 @@ impl Config {
         }
         c.console_dir = env.var("TENX_CONSOLE_DIR").map(std::path::PathBuf::from);
         people_from_env(env, &mut c)?;
+        c.oidc = oidc_providers(env)?;
         Ok(c)
     }
 

@@ -106,14 +106,26 @@ pub async fn create(
         item: repo::item(&sub, 1)?,
         cond: Cond::Absent,
     };
+    let target = audit_target(&sub);
+    let audit = crate::kernel::audit::entry(h, "webhook.created", &target)?;
     match store
-        .transact(vec![subscription_count(h, 1, Some(cap)), put])
+        .transact(vec![subscription_count(h, 1, Some(cap)), put, audit])
         .await
     {
         Ok(()) => Ok(sub),
         Err(StoreError::TxConflict { index: 0, .. }) => Err(SubscriptionError::TooMany),
         Err(e) => Err(e.into()),
     }
+}
+
+/// How the audit log names a subscription: its id and endpoint's host (never the URL's path or
+/// query, which may carry the receiver's own secret).
+fn audit_target(sub: &Subscription) -> String {
+    let host = url::Url::parse(&sub.endpoint_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    format!("{} ({host})", sub.subscription_id)
 }
 
 /// The creation-time SSRF check. A name that does not resolve yet is accepted (every delivery
@@ -162,8 +174,14 @@ pub async fn set_status(
     };
     let item = repo::item(&sub, loaded.version + 1)?;
     let cond = Cond::Version(loaded.version);
-    match store.write(WriteOp::Put { item, cond }).await {
-        Ok(_) => Ok(sub),
+    let action = if sub.is_active() {
+        "webhook.resumed"
+    } else {
+        "webhook.paused"
+    };
+    let op = WriteOp::Put { item, cond };
+    match crate::kernel::audit::write(store, op, handle, action, id.as_str()).await {
+        Ok(()) => Ok(sub),
         Err(StoreError::ConditionFailed { .. }) => {
             Err(SubscriptionError::ChangedMeanwhile(id.clone()))
         }
@@ -203,6 +221,8 @@ pub async fn remove(
         }
     }));
     ops.push(subscription_count(h, -1, None));
+    let target = audit_target(&loaded.subscription);
+    ops.push(crate::kernel::audit::entry(h, "webhook.deleted", &target)?);
     match store.transact(ops).await {
         Ok(()) => Ok(()),
         Err(StoreError::TxConflict { index: 0, .. }) => {

@@ -732,3 +732,23 @@ pub fn claim_days_pk(handle: &Handle, partner: &PartnerId) -> String {
 /// Open claims by deadline, across handles (the overdue sweep's index): sk
 /// `{deadlineMs:013}#{handle}#{claimId}`, deleted with the decision.
 pub const CLAIMS_DUE_PK: &str = "CLMDUE";
+// OpenID Connect (issue 60, `people::oidc`): a sign-in under way, by the SHA-256 of its `state`
+// (10 minutes, spent once), and a provider's person (`iss` + `sub`, digested) → their user; the
+// user's partition lists their identities (sk `O#{digest}`) for the account screen.
+
+/// A sign-in with a provider under way, by its state's SHA-256.
+pub fn oidc_state(state_hash_hex: &str) -> (String, String) {
+    (format!("OIS#{state_hash_hex}"), "S".into())
+}
+
+/// A provider's person (`iss` and `sub`, digested): the user they sign in as.
+pub fn oidc_identity(identity_digest: &str) -> (String, String) {
+    (format!("OID#{identity_digest}"), "I".into())
+}
+
+/// The listing entry of an identity in its user's partition.
+pub fn user_identity_sk(identity_digest: &str) -> String {
+    format!("O#{identity_digest}")
+}
+
+pub const USER_IDENTITY_SK_PREFIX: &str = "O#";
