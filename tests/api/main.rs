@@ -36,6 +36,7 @@ mod links;
 mod mail;
 mod op_budgets;
 mod openapi;
+mod partner_users;
 mod payout_batches;
 mod payout_jobs;
 mod payout_races;

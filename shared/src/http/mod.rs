@@ -19,6 +19,7 @@ pub mod mail;
 pub mod members;
 pub mod objects_only;
 pub mod pagination;
+pub mod partner_portal;
 pub mod payout_batches;
 pub mod payout_methods;
 pub mod payouts;
@@ -140,7 +141,8 @@ impl Group {
                 .merge(payout_methods::routes())
                 .merge(payout_batches::routes())
                 .merge(customers::coupon_routes())
-                .merge(programs::routes()),
+                .merge(programs::routes())
+                .merge(partner_portal::routes()),
         }
     }
 
