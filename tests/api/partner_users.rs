@@ -393,3 +393,105 @@ async fn post_keyed(b: &Browser<'_>, path: &str, body: Value, key: &str) -> reqw
     }
     r.send().await.unwrap()
 }
+
+/// Lines of `partner` written as the ledger writes them: (kind, minor, status, availableAt).
+async fn seed(app: &TestApp, partner: &str, lines: &[(&str, i64, &str, i64)]) {
+    use tenx_shared::domain::{CommissionId, Currency, Handle, PartnerId};
+    use tenx_shared::ledger::model::Commission;
+    let handle = Handle::parse("acme").unwrap();
+    let mut ops = Vec::new();
+    for (kind, minor, status, available_ms) in lines {
+        let mut line = Commission::blank(
+            CommissionId::new(),
+            serde_json::from_value(json!(kind)).unwrap(),
+            PartnerId::parse(partner).unwrap(),
+            Some(*minor),
+            Currency::parse("EUR").unwrap(),
+            serde_json::from_value(json!(status)).unwrap(),
+        );
+        line.available_at = tenx_shared::domain::time::Timestamp::from_millis(*available_ms);
+        ops = tenx_shared::ledger::running::merged([ops, line.create(&handle).unwrap()].concat());
+    }
+    app.store.transact(ops).await.unwrap();
+}
+
+/// The case through the API: the balance's €44.80 approved with €5.00 owed back (the
+/// funnel's €39.80 net), and a next payout of €24.90, each reason in words; the operator and
+/// the partner read the same figures, which match `GET …/balances`; another partner reads 404.
+#[tokio::test]
+async fn the_summary_reconciles_the_balance_and_the_next_payout_in_words() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "rules": [{"eventType": "purchase", "percent": "10"}]});
+    crate::scenario::two_partners(&app, &plan, None).await;
+    let now = tenx_shared::platform::time::now_millis();
+    let (cut, day) = tenx_shared::portal::summary::cutoff(now);
+    seed(
+        &app,
+        "pub-one",
+        &[
+            ("conversion", 1990, "approved", cut - 5 * 86_400_000),
+            ("conversion", 1000, "approved", cut - 86_400_000),
+            ("conversion", 1490, "approved", cut + 1),
+            ("adjustment", -500, "approved", cut - 86_400_000),
+            ("conversion", 700, "pending", now + 86_400_000),
+        ],
+    )
+    .await;
+    let op = app.as_role("acme", Role::Operator);
+    let got = json_of(op.get("/partners/pub-one/summary").await, 200).await;
+    assert_eq!(got["currency"], "EUR");
+    assert_eq!(
+        got["balance"],
+        json!({"pending": "7.00", "approved": "44.80", "owedBack": "5.00"})
+    );
+    assert_eq!(got["nextPayout"]["amount"], "24.90");
+    assert_eq!(
+        got["nextPayout"]["reasons"],
+        json!([
+            format!("€29.90 approved by {day}"),
+            "€5.00 owed back from a refund",
+            format!("€14.90 approved after {day} comes in the payout after"),
+            "€7.00 still pending, approved when its hold ends",
+        ])
+    );
+    assert_eq!(got["unreadMessages"], 0);
+    // The same figures as the balances (approved, and the open negative owed back).
+    let balances = json_of(op.balances("partnerId=pub-one").await, 200).await;
+    assert_eq!(balances["items"][0]["approved"], "44.80");
+    assert_eq!(balances["items"][0]["openNegative"], "-5.00");
+    // The series: 30 days, today's lines by status (approved net of the refund: €39.80).
+    let days = got["earnings"].as_array().unwrap();
+    assert_eq!(days.len(), 30);
+    let today = days.last().unwrap();
+    assert_eq!(
+        (&today["pending"], &today["approved"], &today["paid"]),
+        (&json!("7.00"), &json!("39.80"), &json!("0.00"))
+    );
+    // The partner reads the same; another partner's summary is 404; bad windows are 400.
+    let partner = crate::scenario::as_partner(&app, "acme", "pub-one").await;
+    let own = json_of(partner.get("/partners/pub-one/summary").await, 200).await;
+    assert_eq!(own["nextPayout"], got["nextPayout"]);
+    assert_error(
+        partner.get("/partners/pub-two/summary").await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(op.get("/partners/nobody/summary").await, 404, "not_found").await;
+    for bad in [
+        "from=yesterday",
+        "from=2026-01-01&to=2025-01-01",
+        "from=2020-01-01&to=2026-01-01",
+    ] {
+        let r = op.get(&format!("/partners/pub-one/summary?{bad}")).await;
+        assert_error(r, 400, "invalid_request").await;
+    }
+    let window = json_of(
+        op.get("/partners/pub-one/summary?from=2026-01-01&to=2026-01-07")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(window["earnings"].as_array().unwrap().len(), 7);
+    assert_eq!(window["earnings"][0]["day"], "2026-01-01");
+}

@@ -1025,6 +1025,9 @@ async fn every_event_file_replays_through_its_function() {
     r.expect_status(201);
     assert_eq!(r.json()["partnerId"], "alpha-media");
     assert_eq!(r.json()["role"], "member");
+    let r = b.http("commissions/partner-summary.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["earnings"].as_array().map(Vec::len), Some(30));
 
     // ---------------------------------------------------------------- tokens
     let sample_token_id = support::event_json("tokens/revoke.json")["pathParameters"]["tokenId"]

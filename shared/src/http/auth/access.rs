@@ -88,6 +88,10 @@ pub static PARTNER_ROUTES: &[(Method, &str)] = &[
         Method::POST,
         "/v2/handles/{handle}/partners/{partnerId}/members/invitations",
     ),
+    (
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/summary",
+    ),
 ];
 
 /// Whether a partner token may use the route of `rule`.
