@@ -495,3 +495,48 @@ async fn the_summary_reconciles_the_balance_and_the_next_payout_in_words() {
     assert_eq!(window["earnings"].as_array().unwrap().len(), 7);
     assert_eq!(window["earnings"][0]["day"], "2026-01-01");
 }
+
+/// The portal's page, `/portal/{handle}`: served as the program page is (the console's policy,
+/// no inline script, every module by its hashed name and served), the partner's modules in it.
+#[tokio::test]
+async fn the_portal_page_is_served_under_the_consoles_policy() {
+    let app = spawn_app().await;
+    let resp = app
+        .client
+        .get(app.url("/portal/acme"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    crate::console::assert_console_headers(&resp, "/portal/acme");
+    let html = resp.text().await.unwrap();
+    assert!(!html.contains("<script>"), "no inline script");
+    let refs = crate::console::references(&html);
+    assert!(
+        refs.iter()
+            .any(|r| r.starts_with("portal.") && r.ends_with(".js")),
+        "{refs:?}"
+    );
+    for r in &refs {
+        assert_eq!(app.console_asset(r).await.status(), 200, "{r}");
+    }
+    // The modules it imports are served under their hashed names too.
+    let portal = refs.iter().find(|r| r.starts_with("portal.")).unwrap();
+    let js = app.console_asset(portal).await.text().await.unwrap();
+    for module in [
+        "portal_api.",
+        "portal_overview.",
+        "portal_words.",
+        "qr.",
+        "ui.",
+    ] {
+        assert!(js.contains(&format!("./{module}")), "{module} in {js}");
+    }
+    let r = app
+        .client
+        .get(app.url("/portal/Not_A_Handle"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, 400, "invalid_request").await;
+}
