@@ -167,8 +167,9 @@ def long_functions(path, text):
 # only serve a path that needs no authentication.
 AUTH_GROUP_MODULES = ["links", "tokens", "chain", "campaigns", "analytics", "webhooks",
                       "conversions", "customers", "console", "commissions", "payouts", "programs"]
-# `/programs/{handle}`: a program's public page (the console's, no sign-in).
-PUBLIC_PREFIXES = ("/v2/public/", "/console/", "/programs/")
+# `/programs/{handle}`: a program's public page (the console's, no sign-in); `/portal/{handle}`:
+# the partner portal's page (issue 61), which signs in through the API itself.
+PUBLIC_PREFIXES = ("/v2/public/", "/console/", "/programs/", "/portal/")
 ROUTE_CALL = re.compile(r"\.(route|route_service|nest|nest_service)\(\s*(\"[^\"]*\")?")
 AUTHORIZE_USE = re.compile(r"\bauthorize\b(?!\s*\()")
 ROUTES_FILE = os.path.join("http", "routes.rs")
