@@ -33,7 +33,7 @@ LAYERS = [
     ["links", "clicks", "campaigns", "conversions", "customers", "analytics", "webhooks", "chain",
      "tokens", "partners", "plans", "plan_changes", "fx", "ledger", "payouts", "connectors",
      "risk", "programs", "payout_methods", "payout_batches", "people", "mail", "messages", "embed",
-     "claims"],
+     "claims", "portal"],
     ["http"],
     # The local server, the AWS wiring, the workers.
     ["runtime"],
@@ -168,8 +168,9 @@ def long_functions(path, text):
 # only serve a path that needs no authentication.
 AUTH_GROUP_MODULES = ["links", "tokens", "chain", "campaigns", "analytics", "webhooks",
                       "conversions", "customers", "console", "commissions", "payouts", "programs"]
-# `/programs/{handle}`: a program's public page (the console's, no sign-in).
-PUBLIC_PREFIXES = ("/v2/public/", "/console/", "/programs/")
+# `/programs/{handle}`: a program's public page (the console's, no sign-in); `/portal/{handle}`:
+# the partner portal's page (issue 61), which signs in through the API itself.
+PUBLIC_PREFIXES = ("/v2/public/", "/console/", "/programs/", "/portal/")
 ROUTE_CALL = re.compile(r"\.(route|route_service|nest|nest_service)\(\s*(\"[^\"]*\")?")
 AUTHORIZE_USE = re.compile(r"\bauthorize\b(?!\s*\()")
 ROUTES_FILE = os.path.join("http", "routes.rs")

@@ -35,6 +35,7 @@ pub mod people;
 pub mod plan_changes;
 pub mod plans;
 pub mod platform;
+pub mod portal;
 pub mod programs;
 pub mod risk;
 pub mod runtime;

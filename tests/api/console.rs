@@ -112,6 +112,14 @@ async fn assets_have_hashed_names_resolve_as_a_module_graph_and_are_immutable() 
         "{program}"
     );
     pending.extend(references(&program));
+    // And the partner portal (issue 61) a third.
+    let portal = app
+        .client
+        .get(app.url("/portal/acme"))
+        .send()
+        .await
+        .unwrap();
+    pending.extend(references(&portal.text().await.unwrap()));
     assert!(pending.iter().any(|n| n.starts_with("console.")), "{page}");
     let mut seen = BTreeSet::new();
     while let Some(name) = pending.pop() {

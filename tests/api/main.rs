@@ -40,6 +40,7 @@ mod messages;
 mod oidc;
 mod op_budgets;
 mod openapi;
+mod partner_users;
 mod payout_batches;
 mod payout_jobs;
 mod payout_races;

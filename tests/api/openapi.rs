@@ -49,6 +49,7 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v2/public/programs/{handle}"),
     ("POST", "/v2/public/programs/{handle}/applications"),
     ("GET", "/programs/{handle}"),
+    ("GET", "/portal/{handle}"),
     // A person's own routes (issue 60): the session cookie is their whole credential.
     ("POST", "/v2/auth/email-link"),
     ("GET", "/v2/auth/email-link/verify"),

@@ -11,7 +11,11 @@ use tenx_shared::people::{memberships, users};
 use crate::helpers::{TestApp, acme, spawn_app, spawn_with, test_config};
 
 /// A person made a member of acme directly (as `tenx setup --admin` does).
-async fn member(app: &TestApp, email: &str, role: Role) -> tenx_shared::people::model::User {
+pub(crate) async fn member(
+    app: &TestApp,
+    email: &str,
+    role: Role,
+) -> tenx_shared::people::model::User {
     let store = app.store.as_ref();
     let user = users::find_or_create(store, &Email::parse("email", email).unwrap())
         .await
@@ -21,13 +25,13 @@ async fn member(app: &TestApp, email: &str, role: Role) -> tenx_shared::people::
 }
 
 /// The mails sent to `to` so far (the Maildir the tests' engine writes).
-fn mails_to(app: &TestApp, to: &str) -> Vec<tenx_shared::testing::mail::SentMail> {
+pub(crate) fn mails_to(app: &TestApp, to: &str) -> Vec<tenx_shared::testing::mail::SentMail> {
     app.sent_mail().into_iter().filter(|m| m.to == to).collect()
 }
 
 /// The link of the mail sent to `to` after the `before` it had: waits for the mail worker (a
 /// poll of the Maildir, up to 20 s), asserts the mail's kind and returns its link.
-async fn next_link(app: &TestApp, to: &str, before: usize, kind: &str) -> String {
+pub(crate) async fn next_link(app: &TestApp, to: &str, before: usize, kind: &str) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let mails = mails_to(app, to);
@@ -44,7 +48,7 @@ async fn next_link(app: &TestApp, to: &str, before: usize, kind: &str) -> String
 }
 
 /// Asks for a sign-in link for `email` and reads it out of its mail.
-async fn mailed_link(app: &TestApp, email: &str, next: Option<&str>) -> String {
+pub(crate) async fn mailed_link(app: &TestApp, email: &str, next: Option<&str>) -> String {
     let before = mails_to(app, email).len();
     assert_eq!(
         ask_link(app, email, next).await.status(),
@@ -53,11 +57,11 @@ async fn mailed_link(app: &TestApp, email: &str, next: Option<&str>) -> String {
     next_link(app, email, before, "sign_in").await
 }
 
-fn token_of(link: &str) -> String {
+pub(crate) fn token_of(link: &str) -> String {
     link.split("token=").nth(1).unwrap().to_owned()
 }
 
-async fn ask_link(app: &TestApp, email: &str, next: Option<&str>) -> reqwest::Response {
+pub(crate) async fn ask_link(app: &TestApp, email: &str, next: Option<&str>) -> reqwest::Response {
     let mut body = json!({ "email": email });
     if let Some(n) = next {
         body["next"] = json!(n);
@@ -70,7 +74,7 @@ async fn ask_link(app: &TestApp, email: &str, next: Option<&str>) -> reqwest::Re
         .unwrap()
 }
 
-async fn spend(app: &TestApp, token: &str) -> reqwest::Response {
+pub(crate) async fn spend(app: &TestApp, token: &str) -> reqwest::Response {
     app.client
         .post(app.url("/v2/auth/email-link/verify"))
         .form(&[("token", token)])
@@ -80,7 +84,7 @@ async fn spend(app: &TestApp, token: &str) -> reqwest::Response {
 }
 
 /// The `tenx_session=…` pair of a sign-in's answer.
-fn cookie_of(response: &reqwest::Response) -> String {
+pub(crate) fn cookie_of(response: &reqwest::Response) -> String {
     let set = response
         .headers()
         .get("set-cookie")
@@ -91,7 +95,7 @@ fn cookie_of(response: &reqwest::Response) -> String {
 }
 
 /// Signs `email` in by the email link; returns the cookie and the CSRF token.
-async fn sign_in(app: &TestApp, email: &str) -> (String, String) {
+pub(crate) async fn sign_in(app: &TestApp, email: &str) -> (String, String) {
     let r = spend(app, &token_of(&mailed_link(app, email, None).await)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let cookie = cookie_of(&r);
@@ -99,7 +103,7 @@ async fn sign_in(app: &TestApp, email: &str) -> (String, String) {
     (cookie, me["csrfToken"].as_str().unwrap().to_owned())
 }
 
-async fn get(app: &TestApp, cookie: &str, path: &str) -> reqwest::Response {
+pub(crate) async fn get(app: &TestApp, cookie: &str, path: &str) -> reqwest::Response {
     app.client
         .get(app.url(path))
         .header("cookie", cookie)
@@ -108,7 +112,7 @@ async fn get(app: &TestApp, cookie: &str, path: &str) -> reqwest::Response {
         .unwrap()
 }
 
-async fn error_code(r: reqwest::Response) -> String {
+pub(crate) async fn error_code(r: reqwest::Response) -> String {
     let body: Value = r.json().await.unwrap();
     body["error"]["code"]
         .as_str()

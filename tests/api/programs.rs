@@ -14,14 +14,14 @@ const PLAN: &str = r#"{"currency": "EUR", "rules": [
     {"eventType": "purchase", "percent": "10"},
     {"eventType": "lead", "flat": "2"}]}"#;
 
-fn config() -> tenx_shared::platform::config::Config {
+pub(crate) fn config() -> tenx_shared::platform::config::Config {
     let mut c = webhook_config(100);
     c.trusted_proxy = true;
     c
 }
 
 /// A handle with the template campaign `tpl` (link `join`, a plan) and an open program.
-async fn program(app: &TestApp, handle: &str, extra: Value) -> Value {
+pub(crate) async fn program(app: &TestApp, handle: &str, extra: Value) -> Value {
     let plan: Value = serde_json::from_str(PLAN).unwrap();
     Program::on(app, handle)
         .campaign("tpl", None, "join")
@@ -38,12 +38,12 @@ async fn program(app: &TestApp, handle: &str, extra: Value) -> Value {
     json_of(admin.put_program(&body).await, 201).await
 }
 
-fn applicant(email: &str) -> Value {
+pub(crate) fn applicant(email: &str) -> Value {
     json!({"name": "Jane Doe", "email": email, "website": "https://jane.example",
         "message": "I review shoes."})
 }
 
-async fn apply_ok(app: &TestApp, handle: &str, email: &str, hop: &str) -> String {
+pub(crate) async fn apply_ok(app: &TestApp, handle: &str, email: &str, hop: &str) -> String {
     let got = json_of(app.apply(handle, &applicant(email), hop).await, 202).await;
     got["applicationId"].as_str().unwrap().to_owned()
 }
@@ -493,13 +493,12 @@ async fn an_application_and_its_approval_are_mailed_once_without_a_token() {
         "You are approved for the Acme partner program"
     );
     assert!(!mail.raw.contains(&token), "never the token");
-    // Absolute to the public origin (locally the redirect domain's).
-    let page = format!("http://{}/programs/acme", app.config.redirect_domain);
-    assert_eq!(
-        mail.link(&page).as_deref(),
-        Some(page.as_str()),
-        "{}",
-        mail.text
+    // Absolute to the public origin (locally the redirect domain's): the link that signs the
+    // partner's contact in as its owner (issue 61).
+    let verify = format!(
+        "http://{}/v2/auth/email-link/verify?token=tenx_l_",
+        app.config.redirect_domain
     );
+    assert!(mail.link(&verify).is_some(), "{}", mail.text);
     assert_eq!(app.sent_mail().len(), 2, "each once");
 }

@@ -95,6 +95,15 @@ pub enum Credential {
         token_id: String,
         partner_id: crate::domain::PartnerId,
     },
+    /// A person's session acting as one of a handle's partners (issue 61): judged exactly as
+    /// that partner's token (the partner routes, its own data only); `owner` may invite the
+    /// partner's other users.
+    PartnerUser {
+        session_id: crate::domain::SessionId,
+        user_id: crate::domain::UserId,
+        partner_id: crate::domain::PartnerId,
+        owner: bool,
+    },
 }
 
 /// An authenticated principal, before route-specific checks.
@@ -212,6 +221,8 @@ pub fn check(
             other => Err(AuthError::InsufficientScope(other)),
         },
         // Judged by the route (`http::auth::check`), never by a role or scope.
-        Credential::Partner { .. } => Err(AuthError::InsufficientScope(scope)),
+        Credential::Partner { .. } | Credential::PartnerUser { .. } => {
+            Err(AuthError::InsufficientScope(scope))
+        }
     }
 }

@@ -599,6 +599,7 @@ async fn create_manual(
     let currency = Currency::parse(&body.currency)?;
     let minor = currency.parse_amount("amount", &body.amount)?;
     let reason = review_text("reason", Some(&body.reason))?.unwrap_or_default();
+    caller.refuse_own(Some(&body.partner_id))?;
     let m = Manual {
         partner_id: body.partner_id,
         campaign_id: body.campaign_id,
@@ -655,6 +656,11 @@ async fn decide_one(
     body: &ReviewBody,
 ) -> ApiResult<CommissionView> {
     let text = body.text(d)?;
+    if caller.own_partner.is_some()
+        && let Some(line) = ledger::get(state.store.as_ref(), &caller.handle, id).await?
+    {
+        caller.refuse_own(Some(&line.partner_id))?;
+    }
     let review = Review {
         by: &caller.principal.subject,
         note: text.as_deref(),

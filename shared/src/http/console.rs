@@ -54,6 +54,9 @@ const INDEX: &str = include_str!("../../../console/index.html");
 /// assets.
 const PROGRAM_PAGE: &str = include_str!("../../../console/program.html");
 
+/// The partner portal (`/portal/{handle}`, issue 61), a page of its own over the same assets.
+const PORTAL_PAGE: &str = include_str!("../../../console/portal.html");
+
 /// The console's files, leaves first: a file may refer (`"./x.js"`, `"/console/x.css"`) only to
 /// files listed before it, whose hashed names are known when it is hashed.
 const FILES: &[(&str, &[u8])] = &[
@@ -153,6 +156,20 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../console/programs.js"),
     ),
     ("program.js", include_bytes!("../../../console/program.js")),
+    // The partner portal (issue 61).
+    (
+        "portal_api.js",
+        include_bytes!("../../../console/portal_api.js"),
+    ),
+    (
+        "portal_words.js",
+        include_bytes!("../../../console/portal_words.js"),
+    ),
+    (
+        "portal_overview.js",
+        include_bytes!("../../../console/portal_overview.js"),
+    ),
+    ("portal.js", include_bytes!("../../../console/portal.js")),
     ("main.js", include_bytes!("../../../console/main.js")),
 ];
 
@@ -344,6 +361,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/{file}", get(asset))
         .route("/console/sign-in", post(sign_in))
         .route("/programs/{handle}", get(program_page))
+        .route("/portal/{handle}", get(portal_page))
         .layer(axum::middleware::map_response(secure))
 }
 
@@ -397,15 +415,23 @@ pub async fn index(State(state): State<AppState>) -> Response {
 /// reads the program from the public API itself, so any well-formed handle gets the page; it
 /// says when the handle has none. No store read here.
 async fn program_page(State(state): State<AppState>, Path(_): Path<Handle>) -> ApiResult<Response> {
-    let bundle = bundle(&state)?;
+    page_of(&state, PROGRAM_PAGE, "program.html")
+}
+
+/// `GET /portal/{handle}`: the partner portal. The page signs its person in (or asks for an
+/// email link) and reads everything through the API as the partner; no store read here.
+async fn portal_page(State(state): State<AppState>, Path(_): Path<Handle>) -> ApiResult<Response> {
+    page_of(&state, PORTAL_PAGE, "portal.html")
+}
+
+/// A page of its own over the console's assets (read from `console_dir` when set).
+fn page_of(state: &AppState, embedded: &str, file: &str) -> ApiResult<Response> {
+    let bundle = bundle(state)?;
     let html = match &state.config.console_dir {
-        None => bundle.page(PROGRAM_PAGE),
+        None => bundle.page(embedded),
         Some(dir) => {
-            let raw = std::fs::read_to_string(dir.join("program.html")).map_err(|e| {
-                ApiError::internal(format!(
-                    "reading the program page from {}: {e}",
-                    dir.display()
-                ))
+            let raw = std::fs::read_to_string(dir.join(file)).map_err(|e| {
+                ApiError::internal(format!("reading {file} from {}: {e}", dir.display()))
             })?;
             bundle.page(&raw)
         }

@@ -23,6 +23,7 @@ pub mod messages;
 pub mod objects_only;
 pub mod oidc;
 pub mod pagination;
+pub mod partner_portal;
 pub mod payout_batches;
 pub mod payout_methods;
 pub mod payouts;
@@ -147,7 +148,8 @@ impl Group {
                 .merge(customers::coupon_routes())
                 .merge(programs::routes())
                 .merge(messages::routes())
-                .merge(claims::routes()),
+                .merge(claims::routes())
+                .merge(partner_portal::routes()),
         }
     }
 

@@ -109,6 +109,8 @@ async fn create_batch(
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
     let spec = body.spec()?;
+    // A batch pays every partner due: a member who is also one never makes or settles one.
+    caller.refuse_own(None)?;
     let by = &caller.principal.subject;
     let (batch, created) =
         create::create(state.store.as_ref(), &caller.handle, &key, &spec, by).await?;
@@ -213,6 +215,7 @@ async fn mark_paid(
     Json(body): Json<ReferenceBody>,
 ) -> ApiResult<axum::Json<BatchView>> {
     let reference = text("reference", &body.reference)?;
+    caller.refuse_own(None)?;
     let batch = settle::mark_paid(state.io(), &caller.handle, &id, &reference).await?;
     Ok(axum::Json(BatchView::from(&batch)))
 }

@@ -122,6 +122,7 @@ async fn run(
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
     let spec = body.spec()?;
+    caller.refuse_own(spec.partner_id.as_ref())?;
     let by = &caller.principal.subject;
     let payer = payouts::Payer::new(state.io(), state.signing());
     let budget = Budget::request(&state.config);
@@ -259,6 +260,9 @@ async fn apply(
     id: &PayoutId,
     change: Change,
 ) -> ApiResult<Response> {
+    if caller.own_partner.is_some() {
+        caller.refuse_own(Some(&load(state, caller, id).await?.partner_id))?;
+    }
     crate::payout_batches::claim::forget_if_canceled(state.store.as_ref(), &caller.handle, id)
         .await?;
     Ok(

@@ -49,9 +49,9 @@ impl From<PeopleError> for ApiError {
         match e {
             PeopleError::LinkRefused => ApiError::unauthorized(message),
             PeopleError::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
-            PeopleError::LastAdmin(_) | PeopleError::AlreadyMember(_) => {
-                ApiError::new(ErrorCode::InvalidState, message)
-            }
+            PeopleError::LastAdmin(_)
+            | PeopleError::AlreadyMember(_)
+            | PeopleError::OtherPartner(_) => ApiError::new(ErrorCode::InvalidState, message),
             PeopleError::Contended => ApiError::new(ErrorCode::Unavailable, message),
             PeopleError::Store(e) => e.into(),
             PeopleError::Mail(e) => e.into(),
@@ -333,11 +333,19 @@ struct MembershipView {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+struct PartnershipView {
+    handle: Handle,
+    partner_id: crate::domain::PartnerId,
+    role: crate::people::model::PartnerRole,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct MeView {
     user: UserView,
     memberships: Vec<MembershipView>,
-    /// A partner's people come with the partner portal (the next issue): none yet.
-    partnerships: Vec<serde_json::Value>,
+    /// The partners the person acts for (issue 61), one per handle.
+    partnerships: Vec<PartnershipView>,
     csrf_token: String,
 }
 
@@ -355,6 +363,15 @@ async fn me(State(state): State<AppState>, SignedIn(s): SignedIn) -> ApiResult<R
             role: m.role,
         })
         .collect();
+    let partnerships = crate::people::partnerships::of_user(store, &s.user_id)
+        .await?
+        .into_iter()
+        .map(|p| PartnershipView {
+            handle: p.handle,
+            partner_id: p.partner_id,
+            role: p.role,
+        })
+        .collect();
     let view = MeView {
         user: UserView {
             user_id: user.user_id,
@@ -362,7 +379,7 @@ async fn me(State(state): State<AppState>, SignedIn(s): SignedIn) -> ApiResult<R
             name: user.name,
         },
         memberships,
-        partnerships: Vec::new(),
+        partnerships,
         csrf_token: s.csrf_token,
     };
     let mut response = axum::Json(view).into_response();

@@ -367,6 +367,7 @@ fn credential_bucket(principal: &Principal) -> String {
         Credential::Jwt => format!("sub:{}", principal.subject),
         Credential::Session { user_id, .. } => format!("usr:{user_id}"),
         Credential::Partner { token_id, .. } => format!("ptk:{token_id}"),
+        Credential::PartnerUser { user_id, .. } => format!("pus:{user_id}"),
     };
     let digest = hex::encode(sha2::Sha256::digest(id.as_bytes()));
     format!("wc_{}", &digest[..20])

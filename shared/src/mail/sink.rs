@@ -3,8 +3,10 @@
 //! event (the consumer is at-least-once) finds its mail queued already and queues nothing more.
 //!
 //! - `partner.approved` → `partner_approved` to the partner: approved, a link to the program's
-//!   page. Seam: the partner-portal issue puts its sign-in link in `signInLink` (the template
-//!   shows it instead of the program page), never a token.
+//!   page. The approval itself stages this mail, keyed by the same event, with `signInLink`
+//!   (issue 61: a link that signs the contact in as the partner's owner, never a token), so this
+//!   copy finds it queued already and sends nothing more; it mails only an event replayed
+//!   without its approval's mail.
 //! - `partner.applied` → `application_received` to the handle's admins. Seam: until the people
 //!   issue gives a handle its admins' addresses, to the branding's `replyTo` when set.
 //! - `payout.paid` → `payout_sent` to the partner's address (its record's), with the statement.

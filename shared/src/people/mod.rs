@@ -6,8 +6,8 @@
 //! authorization layer (`http::auth`) turns a session into a principal with its membership's
 //! role on the handle asked for, read on every request (a removed member is refused at once).
 //!
-//! Items (docs/storage.md): `U#{user}` (the user `U`, memberships `M#{handle}`, session entries
-//! `S#{sessionId}`), `E#{emailDigest}` (the user of an address `U`, its pending invitations
+//! Items (docs/storage.md): `U#{user}` (the user `U`, memberships `M#{handle}`, partnerships
+//! `PU#{handle}` (issue 61), session entries `S#{sessionId}`), `E#{emailDigest}` (the user of an address `U`, its pending invitations
 //! `I#{handle}#{id}`), `SES#{hash}` (a session), `SIT#{hash}` (a link's token),
 //! `H#{handle}#MB` (members), `H#{handle}#MBN` (the admin count), `H#{handle}#INV`
 //! (invitations).
@@ -16,6 +16,7 @@ pub mod invitations;
 pub mod memberships;
 pub mod model;
 pub mod oidc;
+pub mod partnerships;
 pub mod secret;
 pub mod sessions;
 pub mod sign_in;
@@ -39,6 +40,9 @@ pub enum PeopleError {
     /// `409 invalid_state`.
     #[error("{0} is a member already.")]
     AlreadyMember(String),
+    /// `409 invalid_state`: one partner per person and program.
+    #[error("{0} acts for another partner of this program already.")]
+    OtherPartner(String),
     /// Other writes of the same items kept winning (`503 unavailable`: try again).
     #[error("Too many changes of the team at once; try again.")]
     Contended,

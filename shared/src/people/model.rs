@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Role;
 use crate::domain::time::Timestamp;
-use crate::domain::{Handle, InvitationId, SessionId, UserId};
+use crate::domain::{Handle, InvitationId, PartnerId, SessionId, UserId};
 
 /// A person: an email identity. Stored at the user's record and, whole, at their email's index
 /// item (so finding a user by address is ONE read).
@@ -96,6 +96,41 @@ pub enum Purpose {
         handle: Handle,
         invitation_id: InvitationId,
     },
+    /// A partner's link (issue 61: the approval's, or a partner invitation's): makes the person
+    /// a user of the partner once.
+    Partner {
+        handle: Handle,
+        partner_id: PartnerId,
+        role: PartnerRole,
+    },
+}
+
+/// A person's role with a partner: the owner (the approved contact) may invite others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PartnerRole {
+    Owner,
+    Member,
+}
+
+impl PartnerRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartnerRole::Owner => "owner",
+            PartnerRole::Member => "member",
+        }
+    }
+}
+
+/// A person's partnership: they act for `partner_id` on `handle` (in the user's partition; at
+/// most one per handle, so a session's partner on a handle is never ambiguous).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Partnership {
+    pub handle: Handle,
+    pub partner_id: PartnerId,
+    pub role: PartnerRole,
+    pub since: Timestamp,
 }
 
 /// A one-time link's token, stored under its hash until spent or expired.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::model::{LinkToken, Purpose, Session, User};
 use super::sessions::{self, Lifetimes, Origin};
-use super::{PeopleError, invitations, memberships, secret, users};
+use super::{PeopleError, invitations, memberships, partnerships, secret, users};
 use crate::domain::email::Email;
 use crate::domain::time::Timestamp;
 use crate::kernel::io::Io;
@@ -214,12 +214,22 @@ pub async fn spend(
                 user
             }
         };
-        if let Purpose::Invitation {
-            handle,
-            invitation_id,
-        } = &record.purpose
-        {
-            ops.extend(accept_ops(store, &user, handle, invitation_id, ops[0].key()).await?);
+        match &record.purpose {
+            Purpose::SignIn => {}
+            Purpose::Invitation {
+                handle,
+                invitation_id,
+            } => {
+                ops.extend(accept_ops(store, &user, handle, invitation_id, ops[0].key()).await?);
+            }
+            Purpose::Partner {
+                handle,
+                partner_id,
+                role,
+            } => {
+                let join = partnerships::accept_ops(store, &user, handle, partner_id, *role);
+                ops.extend(join.await?);
+            }
         }
         let started = sessions::start(&user.user_id, life, origin)?;
         ops.extend(started.ops);

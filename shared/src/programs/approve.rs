@@ -61,6 +61,8 @@ pub async fn approve(
     )?;
     let mut event = Event::new(handle, &approved.data);
     extra.push(crate::kernel::outbox::record(&mut event));
+    let mail = owner_mail(config, handle, &approved.data, &event)?;
+    extra.extend(mail.iter().flat_map(|m| m.ops.iter().cloned()));
     let spec = link_spec(&template.link, &campaign_id, &application.name);
     match crate::links::upsert(io, links, handle, &slug, spec, Precondition::Absent, extra).await {
         Ok(_) => {}
@@ -74,7 +76,47 @@ pub async fn approve(
         Err(e) => return Err(e.into()),
     }
     publish(io, &event).await;
+    if let Some(mail) = &mail {
+        crate::mail::publish(io, mail).await;
+    }
     Ok(approved)
+}
+
+/// The approval's mail to the partner's contact, with a link that signs them in as the
+/// partner's owner once (issue 61; never the token), staged in the approval's transaction and
+/// keyed by the event, so the mail sink's copy of it (`mail::sink`) finds it queued already.
+/// `None` when the address is not one we mail (the approval still stands).
+fn owner_mail(
+    config: &Config,
+    handle: &Handle,
+    data: &PartnerApprovedData,
+    event: &Event,
+) -> Result<Option<crate::mail::Staged>, ProgramError> {
+    use crate::people::{model::PartnerRole, partnerships, secret};
+    let Ok(email) = crate::domain::email::Email::parse("email", &data.email) else {
+        return Ok(None);
+    };
+    let (token, _, op) =
+        partnerships::link_op(handle, &data.partner_id, &email, PartnerRole::Owner)?;
+    let base = crate::mail::unsubscribe::public_base(config);
+    let mut staged = crate::mail::enqueue_ops(&crate::mail::Outgoing {
+        handle: Some(handle.clone()),
+        to: email,
+        kind: crate::mail::MailKind::PartnerApproved,
+        key: event.id.to_string(),
+        data: serde_json::json!({
+            "partnerName": data.name,
+            "programUrl": format!("{base}/programs/{handle}"),
+            "shortUrl": data.short_url,
+            "signInLink": secret::link(&base, &token),
+        }),
+    })
+    .map_err(|e| match e {
+        crate::mail::MailError::Store(e) => ProgramError::Store(e),
+        other => ProgramError::Store(StoreError::Other(other.to_string())),
+    })?;
+    staged.ops.insert(0, op);
+    Ok(Some(staged))
 }
 
 /// The application, which must be pending (`409` naming its state otherwise).

@@ -32,8 +32,8 @@ pub static ACCESS_TABLE: LazyLock<Vec<Access>> = LazyLock::new(|| {
         .collect()
 });
 
-/// The routes a partner token may use (all reads; each handler narrows its answer to the
-/// token's partner). Any other route answers it `403 insufficient_scope`.
+/// The routes a partner token, or a person acting as the partner (issue 61), may use (reads,
+/// and a few writes of its own; each handler narrows its answer to the partner). Any other route answers it `403 insufficient_scope`.
 pub static PARTNER_ROUTES: &[(Method, &str)] = &[
     (Method::GET, "/v2/handles/{handle}/partners"),
     (Method::GET, "/v2/handles/{handle}/partners/{partnerId}"),
@@ -106,6 +106,16 @@ pub static PARTNER_ROUTES: &[(Method, &str)] = &[
     ),
     (Method::GET, "/v2/handles/{handle}/claims"),
     (Method::GET, "/v2/handles/{handle}/claims/{claimId}"),
+    // The partner portal (issue 61): its owner invites its users (the handler refuses tokens
+    // and members).
+    (
+        Method::POST,
+        "/v2/handles/{handle}/partners/{partnerId}/members/invitations",
+    ),
+    (
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/summary",
+    ),
 ];
 
 /// Whether a partner token may use the route of `rule`.

@@ -26,6 +26,9 @@ pub use access::{ACCESS_TABLE, Access};
 pub struct Caller {
     pub principal: Principal,
     pub handle: Handle,
+    /// A member's own partner on this handle (a person who is both, acting as a member): the
+    /// routes that approve, review or pay commissions refuse it hers ([`Caller::refuse_own`]).
+    pub own_partner: Option<crate::domain::PartnerId>,
 }
 
 impl Caller {
@@ -33,9 +36,32 @@ impl Caller {
     /// handlers narrow every answer to it, and another partner's ids answer 404.
     pub fn partner(&self) -> Option<&crate::domain::PartnerId> {
         match &self.principal.credential {
-            Credential::Partner { partner_id, .. } => Some(partner_id),
+            Credential::Partner { partner_id, .. } | Credential::PartnerUser { partner_id, .. } => {
+                Some(partner_id)
+            }
             _ => None,
         }
+    }
+
+    /// `403 forbidden` when `partner` is the caller's own (a member who is also that partner
+    /// never approves, reviews or pays its own commissions); `None` refuses any caller with a
+    /// partner of its own (a run or batch over every partner would include hers).
+    pub fn refuse_own(&self, partner: Option<&crate::domain::PartnerId>) -> Result<(), ApiError> {
+        let Some(own) = &self.own_partner else {
+            return Ok(());
+        };
+        if partner.is_none_or(|p| p == own) {
+            return Err(ApiError::forbidden(format!(
+                "You are also partner {own} of this program: another member approves, reviews \
+                 and pays its commissions{}.",
+                if partner.is_none() {
+                    "; name another partner (partnerId) to act on theirs"
+                } else {
+                    ""
+                }
+            )));
+        }
+        Ok(())
     }
 
     /// False when a partner token asks for another partner's record.
@@ -98,6 +124,7 @@ pub fn actor_of(principal: &Principal) -> crate::kernel::audit::Actor {
         Credential::Jwt => (ActorType::Jwt, principal.subject.clone()),
         Credential::Pat { token_id, .. } => (ActorType::Pat, token_id.to_string()),
         Credential::Partner { token_id, .. } => (ActorType::PartnerToken, token_id.clone()),
+        Credential::PartnerUser { user_id, .. } => (ActorType::PartnerUser, user_id.to_string()),
         Credential::Session { user_id, .. } => (ActorType::User, user_id.to_string()),
     };
     Actor { kind, id }
@@ -105,7 +132,7 @@ pub fn actor_of(principal: &Principal) -> crate::kernel::audit::Actor {
 
 /// Decides whether `principal` may call a route with the given access rule on `handle`.
 pub fn check(principal: &Principal, rule: &Access, handle: &str) -> Result<(), AuthError> {
-    if let Credential::Partner { .. } = principal.credential {
+    if let Credential::Partner { .. } | Credential::PartnerUser { .. } = principal.credential {
         // A partner token: its handle, and only the routes a partner may read.
         if !principal.may_act_on(handle) {
             return Err(AuthError::ForeignHandle(handle.to_owned()));
@@ -176,14 +203,16 @@ async fn authorize_parts(
     // cookie of a signed-in person.
     let by_cookie = !parts.headers.contains_key(header::AUTHORIZATION)
         && session::cookie(&parts.headers).is_some();
-    let principal = if by_cookie {
+    let (principal, own_partner) = if by_cookie {
         let signed_in = session::require(state, &parts).await?;
         // Validate the handle after authentication so anonymous callers learn nothing.
         let handle = Handle::parse(&raw_handle)?;
-        session::principal(state, signed_in, &handle).await?
+        let act = session::act_as(&parts.headers)?;
+        let resolved = session::principal(state, signed_in, &handle, act).await?;
+        (resolved.principal, resolved.own_partner)
     } else {
         let token = bearer(&parts)?;
-        authenticate(state, token).await?
+        (authenticate(state, token).await?, None)
     };
     let handle = Handle::parse(&raw_handle)?;
     check(&principal, rule, handle.as_str())?;
@@ -210,6 +239,10 @@ async fn authorize_parts(
     } else {
         None
     };
-    parts.extensions.insert(Caller { principal, handle });
+    parts.extensions.insert(Caller {
+        principal,
+        handle,
+        own_partner,
+    });
     Ok((Request::from_parts(parts, body), charge))
 }

@@ -1,7 +1,7 @@
 //! The `tenx_session` cookie as a credential (issue 60): read from the request, resolved to a
 //! live session, its CSRF token checked on every write, and turned into a principal with the
 //! role of the person's membership of the handle asked for (read on each request, so a removed
-//! member is refused at once).
+//! member is refused at once), or into the partner they act for (issue 61).
 
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
@@ -74,23 +74,90 @@ pub fn writes(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// The principal of a session on `handle`: the membership's role, that handle only; a person
-/// who is not a member is refused as a foreign handle (`403 forbidden`).
+/// The header a person who is both a member of the handle and one of its partners names the
+/// side they act on with: `member` or `partner` (issue 61). Without it a session acts as a
+/// member when it is one (the console never sends it), else as its partner (the portal always
+/// sends `partner`).
+pub const ACT_AS_HEADER: &str = "x-tenx-act-as";
+
+/// The side a session asked to act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActAs {
+    Either,
+    Member,
+    Partner,
+}
+
+/// The request's [`ACT_AS_HEADER`] (`400` for any other value).
+pub fn act_as(headers: &HeaderMap) -> Result<ActAs, ApiError> {
+    match headers.get(ACT_AS_HEADER).map(|v| v.to_str().unwrap_or("")) {
+        None => Ok(ActAs::Either),
+        Some("member") => Ok(ActAs::Member),
+        Some("partner") => Ok(ActAs::Partner),
+        Some(_) => Err(ApiError::invalid_request(format!(
+            "{ACT_AS_HEADER}: must be `member` or `partner`."
+        ))),
+    }
+}
+
+/// A session's principal on a handle, and, for a member who also acts for one of the handle's
+/// partners, that partner (the routes that approve, review or pay commissions refuse it hers).
+pub struct Resolved {
+    pub principal: Principal,
+    pub own_partner: Option<crate::domain::PartnerId>,
+}
+
+/// The principal of a session on `handle`: the membership's role, that handle only, or as the
+/// person's partner when they act as one (`act`); a person who is neither is refused as a
+/// foreign handle (`403 forbidden`). Round trips: TWO reads, at once.
 pub async fn principal(
     state: &AppState,
     session: Session,
     handle: &Handle,
-) -> Result<Principal, ApiError> {
-    let role = crate::people::memberships::role_of(state.store.as_ref(), &session.user_id, handle)
-        .await?
-        .ok_or_else(|| ApiError::from(crate::auth::AuthError::ForeignHandle(handle.to_string())))?;
-    Ok(Principal {
-        subject: session.user_id.to_string(),
-        role,
-        handles: vec![handle.as_str().to_owned()],
-        credential: Credential::Session {
-            session_id: session.session_id,
-            user_id: session.user_id,
+    act: ActAs,
+) -> Result<Resolved, ApiError> {
+    let store = state.store.as_ref();
+    let (role, partnership) = futures::join!(
+        crate::people::memberships::role_of(store, &session.user_id, handle),
+        crate::people::partnerships::on_handle(store, &session.user_id, handle),
+    );
+    let (role, partnership) = (role?, partnership?);
+    let foreign = || ApiError::from(crate::auth::AuthError::ForeignHandle(handle.to_string()));
+    let as_partner = match act {
+        ActAs::Member => false,
+        ActAs::Partner => true,
+        ActAs::Either => role.is_none(),
+    };
+    let handles = vec![handle.as_str().to_owned()];
+    if as_partner {
+        let p = partnership.ok_or_else(foreign)?;
+        return Ok(Resolved {
+            principal: Principal {
+                subject: session.user_id.to_string(),
+                // Never consulted: a partner's routes are judged by the partner table.
+                role: crate::auth::Role::Viewer,
+                handles,
+                credential: Credential::PartnerUser {
+                    session_id: session.session_id,
+                    user_id: session.user_id,
+                    partner_id: p.partner_id,
+                    owner: p.role == crate::people::model::PartnerRole::Owner,
+                },
+            },
+            own_partner: None,
+        });
+    }
+    let role = role.ok_or_else(foreign)?;
+    Ok(Resolved {
+        principal: Principal {
+            subject: session.user_id.to_string(),
+            role,
+            handles,
+            credential: Credential::Session {
+                session_id: session.session_id,
+                user_id: session.user_id,
+            },
         },
+        own_partner: partnership.map(|p| p.partner_id),
     })
 }

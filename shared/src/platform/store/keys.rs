@@ -150,6 +150,14 @@ pub fn user_membership_sk(handle: &Handle) -> String {
 
 pub const USER_MEMBERSHIP_SK_PREFIX: &str = "M#";
 
+/// A user's partnership on a handle (issue 61: one partner per person and handle), in the
+/// user's partition.
+pub fn user_partnership_sk(handle: &Handle) -> String {
+    format!("PU#{handle}")
+}
+
+pub const USER_PARTNERSHIP_SK_PREFIX: &str = "PU#";
+
 /// A user's session listing entry, in the user's partition.
 pub fn user_session_sk(session_id: &SessionId) -> String {
     format!("S#{session_id}")

@@ -1,0 +1,120 @@
+// The partner portal, /portal/{handle}: a partner's people sign in by email link (the session
+// cookie; no token in the page) and see their program as the partner: the overview (balance,
+// next payout explained, earnings per day), their links with QR codes, their commissions with
+// the reasons in words and their payouts with their statements. A person partner of several
+// programs switches between them. Every request acts as the partner (`x-tenx-act-as`).
+
+import * as api from './portal_api.js';
+import { overview } from './portal_overview.js';
+import { words } from './portal_words.js';
+import { qrSvg } from './qr.js';
+import { clear, errorBox, field, fmtMoney, h, input, loading, section, table } from './ui.js';
+
+const main = document.getElementById('main');
+const nav = document.getElementById('portal-nav');
+const handle = decodeURIComponent(location.pathname.split('/')[2] || '');
+const base = `/v2/handles/${encodeURIComponent(handle)}`;
+
+function signInForm() {
+  const email = input('email', { type: 'email', autocomplete: 'email', required: true, 'aria-required': 'true', spellcheck: 'false' });
+  const out = h('div', { 'aria-live': 'polite' });
+  const form = h('form', {
+    onsubmit: async (e) => {
+      e.preventDefault();
+      clear(out, loading('Sending…'));
+      try {
+        await api.post('/v2/auth/email-link', { email: email.value.trim(), next: location.pathname });
+        clear(out, h('p', { role: 'status' }, 'Check your mail: the link there signs you in (it works once, for 15 minutes).'));
+      } catch (err) {
+        clear(out, errorBox(err));
+      }
+    },
+  }, field('Your email', email, 'The address the program approved or invited.'), h('button', { class: 'primary', type: 'submit' }, 'Email me a sign-in link'), out);
+  return section('Sign in to your partner portal', form);
+}
+
+function switcher(me) {
+  if (me.partnerships.length < 2) return null;
+  const select = h('select', { id: 'program-switch' }, me.partnerships.map((p) => h('option', { value: p.handle, selected: p.handle === handle }, p.handle)));
+  select.addEventListener('change', () => {
+    location.assign(`/portal/${encodeURIComponent(select.value)}`);
+  });
+  return h('div', { class: 'field inline' }, h('label', { for: 'program-switch' }, 'Program'), select);
+}
+
+async function links() {
+  const got = await api.get(`${base}/links`);
+  if (!got.items.length) return [section('Your links', h('p', {}, 'No links yet.'))];
+  return [section('Your links', got.items.map((l) => h('div', { class: 'link-card' },
+    h('p', {}, h('a', { href: l.shortUrl, rel: 'noopener noreferrer' }, l.shortUrl), ' → ', l.destinationUrl),
+    qrSvg(l.shortUrl, { label: `QR code of ${l.shortUrl}` }))))];
+}
+
+async function commissions() {
+  const got = await api.get(`${base}/commissions?limit=100`);
+  if (!got.items.length) return [section('Your commissions', h('p', {}, 'No commissions yet.'))];
+  return [section('Your commissions', table([
+    { label: 'Earned', value: (c) => c.createdAt.slice(0, 10) },
+    { label: 'Amount', value: (c) => (c.amount === null ? '–' : fmtMoney(c.amount, c.currency)), class: 'num' },
+    { label: 'What', value: (c) => words(c.kind) },
+    { label: 'Status', value: (c) => words(c.status) },
+    { label: 'Why', value: (c) => (c.reasons.length ? c.reasons.map(words).join('; ') : '–') },
+  ], got.items, 'Commissions'))];
+}
+
+async function payouts() {
+  const got = await api.get(`${base}/payouts`);
+  if (!got.items.length) return [section('Your payouts', h('p', {}, 'No payouts yet.'))];
+  return [section('Your payouts', table([
+    { label: 'Period', value: (p) => `${p.periodStart.slice(0, 10)} to ${p.periodEnd.slice(0, 10)}` },
+    { label: 'Amount', value: (p) => fmtMoney(p.amount, p.currency), class: 'num' },
+    { label: 'Status', value: (p) => words(p.status) },
+    { label: 'Statement', value: (p) => h('a', { href: `${base}/payouts/${encodeURIComponent(p.payoutId)}/statement` }, 'Signed statement') },
+  ], got.items, 'Payouts'))];
+}
+
+async function show(view, partnerId) {
+  for (const b of nav.querySelectorAll('button[data-view]')) {
+    if (b.dataset.view === view) b.setAttribute('aria-current', 'page');
+    else b.removeAttribute('aria-current');
+  }
+  clear(main, loading());
+  try {
+    const parts = view === 'overview'
+      ? overview(await api.get(`${base}/partners/${encodeURIComponent(partnerId)}/summary`))
+      : await { links, commissions, payouts }[view]();
+    clear(main, ...parts);
+  } catch (err) {
+    clear(main, errorBox(err));
+  }
+  main.focus();
+}
+
+async function start() {
+  let me;
+  try {
+    me = await api.get('/v2/me');
+  } catch (err) {
+    clear(main, err.status === 401 ? signInForm() : errorBox(err));
+    return;
+  }
+  api.setCsrf(me.csrfToken);
+  const mine = me.partnerships.find((p) => p.handle === handle);
+  const signOut = h('button', {
+    type: 'button',
+    onclick: async () => {
+      await api.post('/v2/auth/sign-out').catch(() => null);
+      location.reload();
+    },
+  }, 'Sign out');
+  if (!mine) {
+    clear(nav, signOut);
+    clear(main, section('Not a partner of this program', h('p', {}, `You (${me.user.email}) are not a partner of ${handle}.`), switcher(me)));
+    return;
+  }
+  const views = [['overview', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts']];
+  clear(nav, switcher(me), views.map(([v, label]) => h('button', { type: 'button', 'data-view': v, onclick: () => show(v, mine.partnerId) }, label)), signOut);
+  await show('overview', mine.partnerId);
+}
+
+start();

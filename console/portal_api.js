@@ -1,0 +1,51 @@
+// The API as the partner portal calls it: same origin, the session cookie (never a token in the
+// page), the session's CSRF token on writes, and `x-tenx-act-as: partner`, so a person who is
+// also a member of the handle acts here as its partner only.
+
+let csrf = '';
+
+export class ApiError extends Error {
+  constructor(status, code, message, requestId) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.requestId = requestId;
+  }
+}
+
+export function setCsrf(token) {
+  csrf = token || '';
+}
+
+// One request: the parsed JSON, or an ApiError with the API's message and request id.
+export async function request(method, path, body) {
+  const headers = { accept: 'application/json', 'x-tenx-act-as': 'partner' };
+  if (method !== 'GET') headers['x-csrf-token'] = csrf;
+  let payload;
+  if (body !== undefined) {
+    headers['content-type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: payload, credentials: 'same-origin', cache: 'no-store' });
+  } catch (e) {
+    throw new ApiError(0, 'network', `The server could not be reached (${e.message}).`, null);
+  }
+  const requestId = response.headers.get('x-request-id');
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const e = (data && data.error) || {};
+    throw new ApiError(response.status, e.code || 'error', e.message || `The server answered ${response.status}.`, requestId);
+  }
+  return data;
+}
+
+export const get = (path) => request('GET', path);
+export const post = (path, body) => request('POST', path, body);

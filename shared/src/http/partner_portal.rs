@@ -1,0 +1,139 @@
+//! The partner portal's routes (issue 61): a partner's users invited by the merchant or the
+//! partner's owner, and the partner's summary. A partner (its token or one of its users) reaches
+//! its own partner only: another partner's id answers 404, as an unknown one.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::auth::Credential;
+use crate::domain::email::Email;
+use crate::domain::{Handle, PartnerId};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path, Query};
+use crate::http::routes::Routes;
+use crate::kernel::state::AppState;
+use crate::people::partnerships;
+
+/// Invitations: operators, or the partner's owner (the partner table lets a partner in; the
+/// handler keeps its members and tokens out).
+pub(crate) fn routes() -> Routes {
+    use crate::http::auth::Role::{Operator, Viewer};
+    use crate::http::auth::Scope::{CommissionsRead, CommissionsWrite};
+    use crate::http::routes::Charge::{Free, Write};
+    const R: Option<crate::http::auth::Scope> = Some(CommissionsRead);
+    const W: Option<crate::http::auth::Scope> = Some(CommissionsWrite);
+    Routes::new()
+        .at("/v2/handles/{handle}/partners/{partnerId}/members/invitations")
+        .post(Operator, W, Write, invite)
+        .at("/v2/handles/{handle}/partners/{partnerId}/summary")
+        .get(Viewer, R, Free, summary)
+}
+
+/// A partner (token or user) asking for another partner: the same `404` as an unknown one.
+pub(crate) fn own(caller: &Caller, id: &PartnerId) -> ApiResult<()> {
+    if caller.sees_partner(id) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("Partner {id}")))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InviteBody {
+    email: String,
+}
+
+/// `POST …/partners/{partnerId}/members/invitations {email}` → 201 `{invitationId, partnerId,
+/// email, role, expiresAt}`, the link mailed (it signs the invitee in as the partner's member).
+async fn invite(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((_, id)): Path<(Handle, PartnerId)>,
+    Json(body): Json<InviteBody>,
+) -> ApiResult<Response> {
+    own(&caller, &id)?;
+    let inviter = match &caller.principal.credential {
+        Credential::PartnerUser { owner: false, .. } | Credential::Partner { .. } => {
+            return Err(ApiError::forbidden(
+                "Only the partner's owner (or the program's operators) invites its users.",
+            ));
+        }
+        Credential::PartnerUser { user_id, .. } | Credential::Session { user_id, .. } => {
+            crate::people::users::get(state.store.as_ref(), user_id)
+                .await?
+                .map(|u| u.email)
+        }
+        _ => None,
+    };
+    crate::partners::get(state.store.as_ref(), &caller.handle, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
+    let email = Email::parse("email", &body.email)?;
+    let base = crate::http::people::base_url(&state, &headers)?;
+    let invitation =
+        partnerships::invite(state.io(), &base, &caller.handle, &id, &email, inviter).await?;
+    Ok((StatusCode::CREATED, axum::Json(invitation)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SummaryParams {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// A bound of the window: a day (`2026-11-01`) or an RFC 3339 time.
+fn bound(field: &str, raw: &str, end_of_day: bool) -> ApiResult<i64> {
+    let day = format!("{raw}T00:00:00Z");
+    let ms = crate::domain::time::rfc3339_millis(raw)
+        .or_else(|| {
+            (raw.len() == 10)
+                .then(|| crate::domain::time::rfc3339_millis(&day))
+                .flatten()
+                .map(|ms| if end_of_day { ms + 86_399_999 } else { ms })
+        })
+        .ok_or_else(|| {
+            ApiError::invalid_request(format!("{field}: a day (2026-11-01) or an RFC 3339 time."))
+        })?;
+    Ok(ms)
+}
+
+/// `GET …/partners/{partnerId}/summary?from=&to=`: the partner's earnings per day (the last 30
+/// days by default, at most a year), its balance and its next payout with the reasons in
+/// words (`portal::summary`).
+async fn summary(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(Handle, PartnerId)>,
+    Query(params): Query<SummaryParams>,
+) -> ApiResult<axum::Json<crate::portal::summary::Summary>> {
+    use crate::portal::summary::{self, MAX_DAYS, Window};
+    own(&caller, &id)?;
+    let now = crate::platform::time::now_millis();
+    let to_ms = match &params.to {
+        Some(raw) => bound("to", raw, true)?,
+        None => now,
+    };
+    let from_ms = match &params.from {
+        Some(raw) => bound("from", raw, false)?,
+        None => to_ms - 29 * 86_400_000,
+    };
+    if from_ms > to_ms || to_ms - from_ms >= MAX_DAYS * 86_400_000 {
+        return Err(ApiError::invalid_request(format!(
+            "from: must be before to, at most {MAX_DAYS} days apart."
+        )));
+    }
+    let store = state.store.as_ref();
+    crate::partners::get(store, &caller.handle, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
+    let window = Window { from_ms, to_ms };
+    Ok(axum::Json(
+        summary::summary(store, &caller.handle, &id, window, now).await?,
+    ))
+}
