@@ -32,7 +32,7 @@ LAYERS = [
     # The services: the product's nouns.
     ["links", "clicks", "campaigns", "conversions", "customers", "analytics", "webhooks", "chain",
      "tokens", "partners", "plans", "plan_changes", "fx", "ledger", "payouts", "connectors",
-     "risk", "programs", "payout_methods", "payout_batches", "people", "mail"],
+     "risk", "programs", "payout_methods", "payout_batches", "people", "mail", "domains"],
     ["http"],
     # The local server, the AWS wiring, the workers.
     ["runtime"],

@@ -35,6 +35,9 @@ bg_stage tools-browser 2400 scripts/browser_test.sh --install
 bg_stage tools-sepa 1200 scripts/sepa_schema.sh --install
 # aiosmtpd (PyPI, pinned; .venv/smtp): the real SMTP server the mail tests send to (issue 59).
 bg_stage tools-smtp 600 scripts/smtp_server.sh --install
+# dnslib (PyPI, pinned; .venv/dns): the authoritative DNS server the custom-domain tests verify
+# against (issue 64).
+bg_stage tools-dns 600 scripts/dns_server.sh --install
 
 # ------------------------------------------------------------------ quick checks
 stage "module graph and typed edges (check_layers.py)" 120 python3 scripts/check_layers.py
@@ -86,6 +89,8 @@ wait_stage tools-moto
 wait_stage tools-sepa
 wait_stage tools-smtp
 eval "$(scripts/smtp_server.sh)"
+wait_stage tools-dns
+eval "$(scripts/dns_server.sh)"
 bg_stage openapi-check 120 nice -n 10 .venv/bin/openapi-spec-validator openapi.yaml
 eval "$(scripts/sepa_schema.sh)"
 # Two motos: one answers a DynamoDB request at a time on one core, so the end-to-end stage on a

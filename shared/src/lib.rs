@@ -18,6 +18,7 @@ pub mod connectors;
 pub mod conversions;
 pub mod customers;
 pub mod domain;
+pub mod domains;
 pub mod fx;
 pub mod http;
 pub mod kernel;

@@ -358,6 +358,9 @@ pub struct Config {
     pub session_max: Duration,
     /// Mail (issue 59): the engine (`TENX_MAIL_URL`), sender, retries and hourly limits.
     pub mail: crate::platform::mail::MailSettings,
+    /// The DNS server custom domains are verified against (`TENX_DNS_RESOLVER`, `ip:port`);
+    /// `None`: the system's resolver (issue 64).
+    pub dns_resolver: Option<std::net::SocketAddr>,
 }
 
 impl Default for Config {
@@ -407,6 +410,7 @@ impl Default for Config {
             session_idle: Duration::from_secs(12 * 3600),
             session_max: Duration::from_secs(14 * 86_400),
             mail: crate::platform::mail::MailSettings::default(),
+            dns_resolver: None,
         }
     }
 }
@@ -558,6 +562,7 @@ impl Config {
         }
         c.console_dir = env.var("TENX_CONSOLE_DIR").map(std::path::PathBuf::from);
         people_from_env(env, &mut c)?;
+        c.dns_resolver = env.parse::<std::net::SocketAddr>("TENX_DNS_RESOLVER")?;
         Ok(c)
     }
 

@@ -35,6 +35,8 @@ pub struct SweepReport {
     pub mail: usize,
     /// Commission digests of the days before queued, one per partner (`mail::digest`).
     pub digests: usize,
+    /// Custom domains re-checked (their TXT record looked up again after a day, `domains::recheck`).
+    pub domains: usize,
 }
 
 /// One invocation. The trigger (an EventBridge scheduled event, or `{}` from a manual invoke)
@@ -62,6 +64,13 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
         .map_err(|e| SweepError::Store(crate::platform::store::StoreError::Other(e.to_string())))?;
     let payer = crate::payouts::Payer::new(state.io(), state.signing());
     let payout_jobs = crate::payouts::jobs::sweep(payer).await?;
+    let domains = crate::domains::recheck::sweep(
+        state.io(),
+        state.config.dns_resolver,
+        &base,
+        crate::platform::time::now_millis(),
+    )
+    .await?;
     let scheduled = trigger.get("time").and_then(Value::as_str).unwrap_or("-");
     if resent > 0 {
         tracing::warn!(resent, scheduled, "outbox sweep re-enqueued events");
@@ -75,6 +84,7 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
         payout_jobs,
         mail,
         digests,
+        domains,
     })
 }
 
