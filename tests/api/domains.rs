@@ -464,3 +464,89 @@ async fn the_daily_recheck_marks_a_lost_record_failing_mails_and_serves_through_
     let res = app.on_host("go.brand.test", "/spring").await;
     assert_eq!(res.status(), StatusCode::FOUND);
 }
+
+#[tokio::test]
+async fn os_in_routes_ios_and_android_to_their_stores_in_the_redirect_and_the_preview() {
+    let app = crate::helpers::spawn_app().await;
+    let rules = json!([
+        {"priority": 1, "destinationUrl": "https://apps.apple.com/app/id1",
+         "conditions": {"osIn": ["iOS"]}},
+        {"priority": 2, "destinationUrl": "https://play.google.com/store/apps/details?id=x",
+         "conditions": {"osIn": ["android"]}},
+    ]);
+    let res = app
+        .put_link(
+            "acme",
+            "app",
+            json!({"destinationUrl": "https://web.example/", "routingRules": rules}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let link: Value = res.json().await.unwrap();
+    assert_eq!(link["routingRules"][0]["conditions"]["osIn"][0], "ios");
+
+    let visits = [
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1",
+            "https://apps.apple.com/app/id1",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/120 Mobile",
+            "https://play.google.com/store/apps/details?id=x",
+        ),
+        // An iPad asking for the desktop site: a Mac to the server, so the web.
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Safari/605.1.15",
+            "https://web.example/",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120",
+            "https://web.example/",
+        ),
+    ];
+    for (ua, want) in visits {
+        let res = app.click("acme", "/app", &[("user-agent", ua)]).await;
+        assert_eq!(res.status(), StatusCode::FOUND, "{ua}");
+        assert!(location(&res).starts_with(want), "{ua}: {}", location(&res));
+    }
+
+    for (os, want, decision) in [
+        ("ios", "https://apps.apple.com/app/id1", "rule"),
+        (
+            "Android",
+            "https://play.google.com/store/apps/details?id=x",
+            "rule",
+        ),
+        ("beos", "https://web.example/", "default"),
+    ] {
+        let res = app
+            .client
+            .post(app.url("/v2/handles/acme/links/app/route-preview"))
+            .bearer_auth(app.token(&["acme"], Role::Creator))
+            .json(&json!({"os": os}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["destinationUrl"], want, "{os}");
+        assert_eq!(body["decision"], decision, "{os}");
+    }
+
+    let res = app
+        .put_link(
+            "acme",
+            "bad",
+            json!({"destinationUrl": "https://web.example/", "routingRules": [
+                {"priority": 1, "destinationUrl": "https://x.example/", "conditions": {"osIn": ["ipados"]}}
+            ]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("routingRules[0].conditions.osIn[0]"),
+        "{message}"
+    );
+}

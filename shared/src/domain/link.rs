@@ -68,6 +68,10 @@ pub struct RouteConditions {
     pub source_in: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_in: Option<Vec<String>>,
+    /// The visitor's operating system (issue 64): `ios`, `android`, `windows`, `macos`,
+    /// `linux`, `other`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_in: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -218,6 +222,7 @@ fn validate_rules(rules: Vec<RoutingRule>) -> Result<Vec<RoutingRule>, DomainErr
 enum ListKind {
     Country,
     Device,
+    Os,
     Free,
 }
 
@@ -226,12 +231,13 @@ fn validate_conditions(rule: usize, c: RouteConditions) -> Result<RouteCondition
         && c.device_in.is_none()
         && c.source_in.is_none()
         && c.campaign_in.is_none()
+        && c.os_in.is_none()
     {
         // A rule without conditions would match everyone and shadow every later rule and the
         // default destination; that is what `destinationUrl` is for.
         return Err(DomainError::new(
             format!("routingRules[{rule}].conditions"),
-            "must contain at least one of countryIn, deviceIn, sourceIn or campaignIn",
+            "must contain at least one of countryIn, deviceIn, sourceIn, campaignIn or osIn",
         ));
     }
     let list = |name: &str, values: Option<Vec<String>>, kind: ListKind| {
@@ -244,6 +250,7 @@ fn validate_conditions(rule: usize, c: RouteConditions) -> Result<RouteCondition
         device_in: list("deviceIn", c.device_in, ListKind::Device)?,
         source_in: list("sourceIn", c.source_in, ListKind::Free)?,
         campaign_in: list("campaignIn", c.campaign_in, ListKind::Free)?,
+        os_in: list("osIn", c.os_in, ListKind::Os)?,
     })
 }
 
@@ -285,6 +292,14 @@ fn validate_list(
                         ))
                     }
                 }
+                ListKind::Os => crate::domain::visitor::Os::parse(v)
+                    .map(|os| os.as_str().to_owned())
+                    .ok_or_else(|| {
+                        DomainError::new(
+                            field,
+                            "must be one of ios, android, windows, macos, linux, other",
+                        )
+                    }),
                 ListKind::Free => Ok(v.to_lowercase()),
             }
         })
@@ -512,12 +527,12 @@ mod tests {
             (
                 json!({"destinationUrl": "https://e.com", "routingRules": [rule(1, json!({}))]}),
                 "routingRules[0].conditions",
-                "must contain at least one of countryIn, deviceIn, sourceIn or campaignIn",
+                "must contain at least one of countryIn, deviceIn, sourceIn, campaignIn or osIn",
             ),
             (
                 json!({"destinationUrl": "https://e.com", "routingRules": [{"priority": 1, "destinationUrl": "https://e.com"}]}),
                 "routingRules[0].conditions",
-                "must contain at least one of countryIn, deviceIn, sourceIn or campaignIn",
+                "must contain at least one of countryIn, deviceIn, sourceIn, campaignIn or osIn",
             ),
             (
                 json!({"destinationUrl": "https://e.com", "routingRules": [rule(1, json!({"countryIn": []}))]}),
