@@ -19,6 +19,10 @@ pub const MAX_CONDITION_VALUE_CHARS: usize = 100;
 /// The device names a `deviceIn` condition may use (what the redirect classifier produces).
 pub const DEVICE_NAMES: [&str; 4] = ["mobile", "tablet", "desktop", "other"];
 
+/// The operating systems an `osIn` condition may name (`visitor::Os`, whose names these are:
+/// a test keeps the two in step).
+pub const OS_NAMES: [&str; 6] = ["ios", "android", "windows", "macos", "linux", "other"];
+
 /// UTM parameters appended to the destination on redirect.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -292,14 +296,17 @@ fn validate_list(
                         ))
                     }
                 }
-                ListKind::Os => crate::domain::visitor::Os::parse(v)
-                    .map(|os| os.as_str().to_owned())
-                    .ok_or_else(|| {
-                        DomainError::new(
+                ListKind::Os => {
+                    let lower = v.to_ascii_lowercase();
+                    if OS_NAMES.contains(&lower.as_str()) {
+                        Ok(lower)
+                    } else {
+                        Err(DomainError::new(
                             field,
                             "must be one of ios, android, windows, macos, linux, other",
-                        )
-                    }),
+                        ))
+                    }
+                }
                 ListKind::Free => Ok(v.to_lowercase()),
             }
         })

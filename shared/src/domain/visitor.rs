@@ -631,5 +631,7 @@ mod tests {
         assert_eq!(os_of_user_agent_bytes(None), Os::Other);
         assert_eq!(Os::parse(" iOS "), Some(Os::Ios));
         assert_eq!(Os::parse("ipados"), None);
+        let names: Vec<&str> = Os::ALL.iter().map(|o| o.as_str()).collect();
+        assert_eq!(names, crate::domain::link::OS_NAMES);
     }
 }
