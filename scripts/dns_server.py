@@ -5,7 +5,8 @@
 
 Serves, on a free loopback port (UDP and TCP), the records the file RECORDS_JSON holds, read
 again on every query so a test publishes a record by rewriting the file: a JSON list of
-{"name": "_tenx.go.example.test", "type": "TXT" | "CNAME", "value": "..."}. A CNAME is answered
+{"name": "_tenx.go.example.test", "type": "TXT" | "CNAME" | "SERVFAIL", "value": "..."}
+(SERVFAIL: the server fails every query of that name, a resolver that cannot answer). A CNAME is answered
 with its target's records when the file has them (as an authoritative server of both zones
 would). A name without records is NXDOMAIN. Prints `READY {port}` once listening; exits when
 its stdin closes (the test that started it ended).
@@ -38,6 +39,9 @@ class RecordsFile(BaseResolver):
         for r in records:
             if r["name"].lower() != name:
                 continue
+            if r["type"] == "SERVFAIL":
+                reply.header.rcode = RCODE.SERVFAIL
+                return reply
             if r["type"] == "CNAME":
                 target = r["value"].rstrip(".")
                 reply.add_answer(RR(request.q.qname, QTYPE.CNAME, rdata=CNAME(target + "."), ttl=1))

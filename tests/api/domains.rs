@@ -550,3 +550,26 @@ async fn os_in_routes_ios_and_android_to_their_stores_in_the_redirect_and_the_pr
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_resolver_that_cannot_answer_leaves_the_domain_pending_and_says_so() {
+    let dns = DnsServer::start();
+    let app = spawn_with_dns(&dns).await;
+    let (status, _) = app.put_domain("acme", "go.brand.test", json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    dns.publish(&[("_tenx.go.brand.test", "SERVFAIL", "")]);
+    let (status, body) = app.verify_domain("acme", "go.brand.test").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "not_verified");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("DNS lookup"),
+        "{body}"
+    );
+    let (_, body) = app
+        .domain_call(reqwest::Method::GET, "acme", "/go.brand.test", None)
+        .await;
+    assert_eq!(body["status"], "pending");
+}

@@ -180,11 +180,12 @@ impl From<CustomDomainError> for ApiError {
             }
             CustomDomainError::TooMany(_) => ApiError::invalid_state(message),
             CustomDomainError::NotVerified(m) => ApiError::new(ErrorCode::NotVerified, m),
-            CustomDomainError::Dns(e) => {
-                let mut error = ApiError::unavailable(&e);
-                error.message = "DNS did not answer the lookup; try again in a minute.".into();
-                error
-            }
+            // Not a fault of ours the client could wait out by our `retry-after`: the domain is
+            // simply not verified yet, and the message says why.
+            CustomDomainError::Dns(e) => ApiError::new(
+                ErrorCode::NotVerified,
+                format!("{e}. Nothing changed; try again in a minute."),
+            ),
             CustomDomainError::Store(e) => e.into(),
         }
     }

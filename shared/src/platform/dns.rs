@@ -14,8 +14,24 @@ use hickory_resolver::proto::xfer::Protocol;
 #[derive(Debug, thiserror::Error)]
 pub enum DnsError {
     /// No answer could be had (the resolver is down or timed out): try again later.
-    #[error("the DNS lookup of {name} failed: {reason}")]
+    #[error("The DNS lookup of {name} failed: {reason}")]
     Unavailable { name: String, reason: String },
+}
+
+/// An answer that says the record does not exist (NXDOMAIN, or NODATA: no error, no record);
+/// a SERVFAIL or REFUSED is no answer at all.
+fn no_such_record(e: &hickory_resolver::ResolveError) -> bool {
+    use hickory_resolver::proto::ProtoErrorKind;
+    use hickory_resolver::proto::op::ResponseCode;
+    match e.proto().map(hickory_resolver::proto::ProtoError::kind) {
+        Some(ProtoErrorKind::NoRecordsFound { response_code, .. }) => {
+            matches!(
+                *response_code,
+                ResponseCode::NoError | ResponseCode::NXDomain
+            )
+        }
+        _ => false,
+    }
 }
 
 /// The TXT strings published at exactly `name` (each record's strings joined). Only records
@@ -45,7 +61,7 @@ pub async fn txt_at(server: Option<SocketAddr>, name: &str) -> Result<Vec<String
     let fqdn = format!("{}.", name.trim_end_matches('.'));
     let lookup = match resolver.lookup(fqdn.as_str(), RecordType::TXT).await {
         Ok(lookup) => lookup,
-        Err(e) if e.is_no_records_found() || e.is_nx_domain() => return Ok(Vec::new()),
+        Err(e) if no_such_record(&e) => return Ok(Vec::new()),
         Err(e) => return Err(unavailable(e.to_string())),
     };
     let wanted = name.trim_end_matches('.').to_ascii_lowercase();
