@@ -112,7 +112,7 @@ fn link_with_rules(n: usize) -> Link {
 fn bench_routing(c: &mut Criterion) {
     let mut group = c.benchmark_group("routing");
     // Matches no rule's country, so every rule is evaluated.
-    let input = RouteInput::normalized(Some("us"), Some("mobile"), Some("newsletter"), None);
+    let input = RouteInput::normalized(Some("us"), Some("mobile"), Some("newsletter"), None, None);
     for n in [1, 10, 50] {
         let link = link_with_rules(n);
         assert!(route(&link, &input).matched_rule.is_none());
@@ -131,6 +131,7 @@ fn bench_routing(c: &mut Criterion) {
                 black_box(Some("mobile")),
                 black_box(Some("Newsletter")),
                 black_box(Some("Spring")),
+                black_box(Some("ios")),
             )
         });
     });

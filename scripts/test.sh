@@ -37,6 +37,9 @@ bg_stage tools-sepa 1200 scripts/sepa_schema.sh --install
 bg_stage tools-smtp 600 scripts/smtp_server.sh --install
 # oidc-provider (npm, pinned; .venv/oidc): the real OpenID Connect provider the sign-in tests use (issue 60).
 bg_stage tools-oidc 600 scripts/oidc_provider.sh --install
+# dnslib (PyPI, pinned; .venv/dns): the authoritative DNS server the custom-domain tests verify
+# against (issue 64).
+bg_stage tools-dns 600 scripts/dns_server.sh --install
 
 # ------------------------------------------------------------------ quick checks
 stage "module graph and typed edges (check_layers.py)" 120 python3 scripts/check_layers.py
@@ -89,6 +92,8 @@ wait_stage tools-sepa
 wait_stage tools-smtp
 wait_stage tools-oidc
 eval "$(scripts/smtp_server.sh)"
+wait_stage tools-dns
+eval "$(scripts/dns_server.sh)"
 bg_stage openapi-check 120 nice -n 10 .venv/bin/openapi-spec-validator openapi.yaml
 eval "$(scripts/sepa_schema.sh)"
 # Two motos: one answers a DynamoDB request at a time on one core, so the end-to-end stage on a

@@ -19,6 +19,7 @@ pub mod connectors;
 pub mod conversions;
 pub mod customers;
 pub mod domain;
+pub mod domains;
 pub mod embed;
 pub mod fx;
 pub mod http;

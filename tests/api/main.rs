@@ -33,6 +33,7 @@ mod console;
 mod conversions;
 mod customers;
 mod deliveries;
+mod domains;
 mod hardening;
 mod links;
 mod mail;

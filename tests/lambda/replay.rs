@@ -528,6 +528,15 @@ async fn every_event_file_replays_through_its_function() {
         json!({"notFoundUrl": null, "baseUrl": "https://example.com/"})
     );
 
+    // A custom domain claimed (issue 64): pending until its TXT record is verified.
+    let r = b.http("links/domain-put.json").await;
+    r.expect_status(201);
+    assert_eq!(r.json()["status"], "pending");
+    assert_eq!(r.json()["verification"]["name"], "_tenx.go.example.com");
+    let r = b.http("links/domains-list.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["items"][0]["domain"], "go.example.com");
+
     // ---------------------------------------------------------------- redirect
     let r = b.http("redirect/get.json").await;
     r.expect_status(302);
@@ -1289,7 +1298,7 @@ async fn every_event_file_replays_through_its_function() {
     // The sweep also approves commissions whose hold ended: none yet (the holds run 30 days).
     assert_eq!(
         r,
-        json!({"resent": 1, "approved": 0, "accrued": 0, "payoutJobs": 0, "mail": 0, "digests": 0, "claims": 0})
+        json!({"resent": 1, "approved": 0, "accrued": 0, "payoutJobs": 0, "mail": 0, "digests": 0, "broadcasts": 0, "claims": 0, "domains": 0})
     );
     assert_eq!(
         b.drain(QueueName::Events).await.len(),

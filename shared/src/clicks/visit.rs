@@ -256,7 +256,14 @@ impl Visit {
             .or(tracked_campaign)
             .or(link.campaign_id.as_ref().map(CampaignId::as_str));
         let device = Some(ua.device.as_str());
-        let input = RouteInput::normalized(visitor.country, device, Some(&source), campaign);
+        let os = crate::domain::visitor::os_of_user_agent_bytes(visitor.user_agent);
+        let input = RouteInput::normalized(
+            visitor.country,
+            device,
+            Some(&source),
+            campaign,
+            Some(os.as_str()),
+        );
         let returning = visitor.returning.is_some();
         Self {
             bot,

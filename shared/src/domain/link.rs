@@ -19,6 +19,10 @@ pub const MAX_CONDITION_VALUE_CHARS: usize = 100;
 /// The device names a `deviceIn` condition may use (what the redirect classifier produces).
 pub const DEVICE_NAMES: [&str; 4] = ["mobile", "tablet", "desktop", "other"];
 
+/// The operating systems an `osIn` condition may name (`visitor::Os`, whose names these are:
+/// a test keeps the two in step).
+pub const OS_NAMES: [&str; 6] = ["ios", "android", "windows", "macos", "linux", "other"];
+
 /// UTM parameters appended to the destination on redirect.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -68,6 +72,10 @@ pub struct RouteConditions {
     pub source_in: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_in: Option<Vec<String>>,
+    /// The visitor's operating system (issue 64): `ios`, `android`, `windows`, `macos`,
+    /// `linux`, `other`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_in: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -218,6 +226,7 @@ fn validate_rules(rules: Vec<RoutingRule>) -> Result<Vec<RoutingRule>, DomainErr
 enum ListKind {
     Country,
     Device,
+    Os,
     Free,
 }
 
@@ -226,12 +235,13 @@ fn validate_conditions(rule: usize, c: RouteConditions) -> Result<RouteCondition
         && c.device_in.is_none()
         && c.source_in.is_none()
         && c.campaign_in.is_none()
+        && c.os_in.is_none()
     {
         // A rule without conditions would match everyone and shadow every later rule and the
         // default destination; that is what `destinationUrl` is for.
         return Err(DomainError::new(
             format!("routingRules[{rule}].conditions"),
-            "must contain at least one of countryIn, deviceIn, sourceIn or campaignIn",
+            "must contain at least one of countryIn, deviceIn, sourceIn, campaignIn or osIn",
         ));
     }
     let list = |name: &str, values: Option<Vec<String>>, kind: ListKind| {
@@ -244,6 +254,7 @@ fn validate_conditions(rule: usize, c: RouteConditions) -> Result<RouteCondition
         device_in: list("deviceIn", c.device_in, ListKind::Device)?,
         source_in: list("sourceIn", c.source_in, ListKind::Free)?,
         campaign_in: list("campaignIn", c.campaign_in, ListKind::Free)?,
+        os_in: list("osIn", c.os_in, ListKind::Os)?,
     })
 }
 
@@ -282,6 +293,17 @@ fn validate_list(
                         Err(DomainError::new(
                             field,
                             "must be one of mobile, tablet, desktop, other",
+                        ))
+                    }
+                }
+                ListKind::Os => {
+                    let lower = v.to_ascii_lowercase();
+                    if OS_NAMES.contains(&lower.as_str()) {
+                        Ok(lower)
+                    } else {
+                        Err(DomainError::new(
+                            field,
+                            "must be one of ios, android, windows, macos, linux, other",
                         ))
                     }
                 }
@@ -512,12 +534,12 @@ mod tests {
             (
                 json!({"destinationUrl": "https://e.com", "routingRules": [rule(1, json!({}))]}),
                 "routingRules[0].conditions",
-                "must contain at least one of countryIn, deviceIn, sourceIn or campaignIn",
+                "must contain at least one of countryIn, deviceIn, sourceIn, campaignIn or osIn",
             ),
             (
                 json!({"destinationUrl": "https://e.com", "routingRules": [{"priority": 1, "destinationUrl": "https://e.com"}]}),
                 "routingRules[0].conditions",
-                "must contain at least one of countryIn, deviceIn, sourceIn or campaignIn",
+                "must contain at least one of countryIn, deviceIn, sourceIn, campaignIn or osIn",
             ),
             (
                 json!({"destinationUrl": "https://e.com", "routingRules": [rule(1, json!({"countryIn": []}))]}),

@@ -8,6 +8,7 @@ pub mod chain;
 pub mod confidence;
 pub mod conversion;
 pub mod ctx;
+pub mod custom_domain;
 pub mod customer;
 pub mod destination;
 pub mod email;

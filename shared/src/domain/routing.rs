@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::link::{Link, RoutingRule};
-use super::visitor::{Device, clean_source};
+use super::visitor::{Device, Os, clean_source};
 
 /// The normalized facts a routing decision is made on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -15,6 +15,8 @@ pub struct RouteInput {
     pub device: String,
     pub source: String,
     pub campaign: Option<String>,
+    /// `ios`, `android`, `windows`, `macos`, `linux` or `other` (issue 64).
+    pub os: String,
 }
 
 impl RouteInput {
@@ -25,6 +27,7 @@ impl RouteInput {
         device: Option<&str>,
         source: Option<&str>,
         campaign: Option<&str>,
+        os: Option<&str>,
     ) -> RouteInput {
         let country = country
             .map(str::trim)
@@ -42,11 +45,17 @@ impl RouteInput {
         let campaign = campaign
             .map(|c| c.trim().to_lowercase())
             .filter(|c| !c.is_empty());
+        let os = os
+            .and_then(Os::parse)
+            .unwrap_or(Os::Other)
+            .as_str()
+            .to_owned();
         RouteInput {
             country,
             device,
             source,
             campaign,
+            os,
         }
     }
 }
@@ -102,6 +111,7 @@ fn matches(rule: &RoutingRule, input: &RouteInput) -> bool {
         && list_ok(&c.device_in, Some(&input.device))
         && list_ok(&c.source_in, Some(&input.source))
         && list_ok(&c.campaign_in, input.campaign.as_deref())
+        && list_ok(&c.os_in, Some(&input.os))
 }
 
 fn list_ok(list: &Option<Vec<String>>, value: Option<&str>) -> bool {
@@ -160,7 +170,7 @@ mod tests {
     }
 
     fn input(country: &str, device: &str, source: &str, campaign: Option<&str>) -> RouteInput {
-        RouteInput::normalized(Some(country), Some(device), Some(source), campaign)
+        RouteInput::normalized(Some(country), Some(device), Some(source), campaign, None)
     }
 
     #[test]
@@ -198,14 +208,15 @@ mod tests {
             ),
         ];
         for ((c, d, s, k), (wc, wd, ws, wk)) in cases {
-            let got = RouteInput::normalized(c, d, s, k);
+            let got = RouteInput::normalized(c, d, s, k, None);
             assert_eq!(
                 got,
                 RouteInput {
                     country: wc.into(),
                     device: wd.into(),
                     source: ws.into(),
-                    campaign: wk.map(Into::into)
+                    campaign: wk.map(Into::into),
+                    os: "other".into(),
                 },
                 "{c:?} {d:?} {s:?} {k:?}"
             );
@@ -217,7 +228,7 @@ mod tests {
         let v = serde_json::to_value(input("fr", "mobile", "x", None)).unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"country": "FR", "device": "mobile", "source": "x", "campaign": null})
+            serde_json::json!({"country": "FR", "device": "mobile", "source": "x", "campaign": null, "os": "other"})
         );
     }
 
@@ -409,5 +420,45 @@ mod tests {
                 .map(|r| r.priority),
             Some(1)
         );
+    }
+
+    #[test]
+    fn os_in_sends_each_system_to_its_store_and_the_rest_to_the_web() {
+        let mut l = link(vec![
+            rule(
+                1,
+                "https://apps.apple.com/app/id1",
+                RouteConditions {
+                    os_in: list(&["ios"]),
+                    ..Default::default()
+                },
+            ),
+            rule(
+                2,
+                "https://play.google.com/store/apps/details?id=x",
+                RouteConditions {
+                    os_in: list(&["android"]),
+                    ..Default::default()
+                },
+            ),
+        ]);
+        l.destination_url = "https://web.example/".into();
+        let with_os =
+            |os: Option<&str>| RouteInput::normalized(Some("US"), Some("mobile"), None, None, os);
+        assert_eq!(
+            route(&l, &with_os(Some("iOS"))).destination_url,
+            "https://apps.apple.com/app/id1"
+        );
+        assert_eq!(
+            route(&l, &with_os(Some("android"))).destination_url,
+            "https://play.google.com/store/apps/details?id=x"
+        );
+        for other in [Some("macos"), Some("windows"), Some("beos"), None] {
+            assert_eq!(
+                route(&l, &with_os(other)).destination_url,
+                "https://web.example/"
+            );
+        }
+        assert_eq!(with_os(Some("beos")).os, "other");
     }
 }

@@ -103,6 +103,83 @@ pub fn classify_user_agent_bytes(ua: Option<&[u8]>) -> UaClass {
     }
 }
 
+/// A visitor's operating system, for `osIn` routing rules (issue 64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Os {
+    Ios,
+    Android,
+    Windows,
+    Macos,
+    Linux,
+    Other,
+}
+
+impl Os {
+    pub const ALL: [Os; 6] = [
+        Os::Ios,
+        Os::Android,
+        Os::Windows,
+        Os::Macos,
+        Os::Linux,
+        Os::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Os::Ios => "ios",
+            Os::Android => "android",
+            Os::Windows => "windows",
+            Os::Macos => "macos",
+            Os::Linux => "linux",
+            Os::Other => "other",
+        }
+    }
+
+    /// The system named `name` (case-insensitive, surrounding spaces ignored), if any.
+    pub fn parse(name: &str) -> Option<Os> {
+        let name = name.trim();
+        Os::ALL
+            .into_iter()
+            .find(|o| o.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+/// The operating system a User-Agent names. An iPad on iPadOS 13 or later asks for desktop
+/// sites by default and then sends a Mac's User-Agent (`Macintosh; Intel Mac OS X 10_15_7`):
+/// no header tells the two apart, so it is `macos` here (docs/redirects.md says how to route
+/// it). Order matters: iOS and Windows Phone UAs also say "like Mac OS X" or "Android"; Android
+/// UAs say "Linux".
+pub fn os_of_user_agent_bytes(ua: Option<&[u8]>) -> Os {
+    let ua = ua.map(<[u8]>::trim_ascii).unwrap_or_default();
+    let mut stack = [0u8; UA_STACK_BYTES];
+    let heap: Vec<u8>;
+    let lower: &[u8] = if ua.len() <= UA_STACK_BYTES {
+        let buf = &mut stack[..ua.len()];
+        buf.copy_from_slice(ua);
+        buf.make_ascii_lowercase();
+        buf
+    } else {
+        heap = ua.to_ascii_lowercase();
+        &heap
+    };
+    let has = |needle: &[u8]| contains(lower, needle);
+    if has(b"windows phone") {
+        Os::Other
+    } else if has(b"iphone") || has(b"ipad") || has(b"ipod") {
+        Os::Ios
+    } else if has(b"android") {
+        Os::Android
+    } else if has(b"windows") {
+        Os::Windows
+    } else if has(b"macintosh") || has(b"mac os x") {
+        Os::Macos
+    } else if has(b"linux") || has(b"x11") {
+        Os::Linux
+    } else {
+        Os::Other
+    }
+}
+
 /// Order matters: Windows Phone UAs also claim Android and iPhone; iPads claim "Mobile".
 fn device_of(ua: &[u8]) -> Device {
     let has = |needle: &[u8]| contains(ua, needle);
@@ -519,5 +596,42 @@ mod tests {
         for (returning, bot, device, want) in cases {
             assert_eq!(segment(returning, bot, device), want);
         }
+    }
+
+    #[test]
+    fn the_operating_system_comes_from_the_user_agent() {
+        let os = |ua: &str| os_of_user_agent_bytes(Some(ua.as_bytes())).as_str();
+        assert_eq!(
+            os("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1"),
+            "ios"
+        );
+        assert_eq!(
+            os("Mozilla/5.0 (iPad; CPU OS 12_0 like Mac OS X) Mobile/15E148"),
+            "ios"
+        );
+        assert_eq!(
+            os("Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/120 Mobile"),
+            "android"
+        );
+        assert_eq!(
+            os("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120"),
+            "windows"
+        );
+        // An iPad asking for the desktop site: a Mac's User-Agent, so macOS.
+        assert_eq!(
+            os("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Safari/605.1.15"),
+            "macos"
+        );
+        assert_eq!(os("Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"), "linux");
+        assert_eq!(
+            os("Mozilla/5.0 (Windows Phone 10.0; Android 6.0.1) Edge/15"),
+            "other"
+        );
+        assert_eq!(os("curl/8.0"), "other");
+        assert_eq!(os_of_user_agent_bytes(None), Os::Other);
+        assert_eq!(Os::parse(" iOS "), Some(Os::Ios));
+        assert_eq!(Os::parse("ipados"), None);
+        let names: Vec<&str> = Os::ALL.iter().map(|o| o.as_str()).collect();
+        assert_eq!(names, crate::domain::link::OS_NAMES);
     }
 }

@@ -39,10 +39,12 @@ pub enum ErrorCode {
     RateLimited,
     Internal,
     Unavailable,
+    /// A custom domain's TXT record was not found (issue 64).
+    NotVerified,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         Self::InvalidRequest,
         Self::InvalidCtx,
         Self::InvalidSignature,
@@ -63,6 +65,7 @@ impl ErrorCode {
         Self::RateLimited,
         Self::Internal,
         Self::Unavailable,
+        Self::NotVerified,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -87,6 +90,7 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
+            Self::NotVerified => "not_verified",
         }
     }
 
@@ -104,9 +108,10 @@ impl ErrorCode {
             | Self::VerificationRequired => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict | Self::InvalidState | Self::IdempotencyKeyReused => {
-                StatusCode::CONFLICT
-            }
+            Self::Conflict
+            | Self::InvalidState
+            | Self::IdempotencyKeyReused
+            | Self::NotVerified => StatusCode::CONFLICT,
             Self::LinkExpired => StatusCode::GONE,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

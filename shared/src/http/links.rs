@@ -196,6 +196,8 @@ struct PreviewRequest {
     device: Option<String>,
     source: Option<String>,
     campaign: Option<String>,
+    /// The visitor's operating system (`ios`, `android`, …; issue 64).
+    os: Option<String>,
     /// The short URL's query, as a visitor would send it (forwarded when the link says so).
     query: Option<String>,
 }
@@ -227,6 +229,7 @@ async fn preview(
         body.device.as_deref(),
         body.source.as_deref(),
         body.campaign.as_deref(),
+        body.os.as_deref(),
     );
     let decision = route(&link, &input);
     let response = PreviewResponse {

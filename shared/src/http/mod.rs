@@ -11,6 +11,7 @@ pub mod console;
 pub mod conversions;
 pub mod current_request;
 pub mod customers;
+pub mod domains;
 pub mod edge;
 pub mod embed;
 pub mod error;
@@ -126,7 +127,7 @@ impl Group {
     /// its router's and the access table's one source.
     pub(crate) fn routes(self) -> Routes {
         match self {
-            Group::Links => links::routes(),
+            Group::Links => links::routes().merge(domains::routes()),
             Group::Redirect | Group::Public => Routes::new(),
             Group::Tokens => tokens::routes(),
             Group::Chain => chain::routes(),
@@ -220,7 +221,16 @@ pub fn group_app(group: Group, state: AppState) -> Router {
         // On AWS the API host never serves a short link: `/` is the console.
         router = router.route("/", axum::routing::get(console::index));
     }
-    finish(router, state)
+    let gate = (group == Group::Redirect).then(|| state.clone());
+    let app = finish(router, state);
+    match gate {
+        // The redirect answers custom domains too (issue 64): their paths, fallback included.
+        Some(state) => app.layer(axum::middleware::from_fn_with_state(
+            state,
+            redirect::custom_domains,
+        )),
+        None => app,
+    }
 }
 
 /// Every group in one router (the local server): API routes live under `/v2/`, the console
@@ -235,7 +245,12 @@ pub fn local_app(state: AppState) -> Router {
     router = router
         .route("/", axum::routing::get(console::local_root))
         .merge(redirect::slug_router());
-    finish(router, state)
+    // A custom domain's host never reaches the API, the console or the portal (issue 64): the
+    // gate wraps every path, the fallback's too.
+    finish(router, state.clone()).layer(axum::middleware::from_fn_with_state(
+        state,
+        redirect::custom_domains,
+    ))
 }
 
 async fn health() -> impl IntoResponse {

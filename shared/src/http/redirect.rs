@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::clicks::visit::{self, Outcome, VisitError, Visitor};
+use crate::domain::custom_domain::CustomDomain;
 use crate::domain::fallback::OrphanKind;
 use crate::domain::{Expiry, Handle};
 use crate::http::edge::{self, viewer_country};
@@ -115,13 +116,140 @@ pub(crate) fn redirector(state: &AppState) -> visit::Redirector<'_> {
 /// The redirect, start to end; `Err` is an early answer (404, 500).
 async fn serve(state: &AppState, slug: &str, request: &Parts) -> Result<Response, ApiError> {
     let handle = handle_of(state, request).ok_or_else(not_found)?;
+    serve_slug(state, &handle, slug, request).await
+}
+
+/// A slug of `handle`, on whichever host named it.
+async fn serve_slug(
+    state: &AppState,
+    handle: &Handle,
+    slug: &str,
+    request: &Parts,
+) -> Result<Response, ApiError> {
     let address = crate::http::extract::client_address(request, state);
     let visitor = Visitor {
         address: address.as_deref(),
         ..visitor(state, request)
     };
-    let outcome = visit::visit(redirector(state), &handle, slug, &visitor).await?;
+    let outcome = visit::visit(redirector(state), handle, slug, &visitor).await?;
     respond(state, outcome, &request.headers)
+}
+
+/// Whether `host` may be a custom domain: a name that is neither the redirect domain nor under
+/// it, nor `localhost`, nor an address (the API's hosts in `tenx serve`).
+fn maybe_custom(host: &str, redirect_host: &str) -> bool {
+    let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    let name = name.to_ascii_lowercase();
+    !(name.is_empty()
+        || name == "localhost"
+        || name.ends_with(".localhost")
+        || name.starts_with('[')
+        || name.parse::<std::net::IpAddr>().is_ok()
+        || name == redirect_host
+        || name.ends_with(&format!(".{redirect_host}")))
+}
+
+/// The gate of custom domains (issue 64), around the redirect function and the local app: a
+/// request whose host is a claimed domain is answered here, whatever its path (its links, its
+/// root, its well-known files; never `/v2`, the console or the portal); any other host goes on.
+pub async fn custom_domains(
+    State(state): State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = edge::viewer_host(request.headers(), &state.config.country_trust);
+    if !maybe_custom(host, state.config.redirect_host()) {
+        return next.run(request).await;
+    }
+    let site = crate::domains::site(state.store.as_ref(), &state.domain_cache, host).await;
+    match site {
+        Ok(None) => next.run(request).await,
+        Ok(Some(site)) => {
+            let (parts, _body) = request.into_parts();
+            serve_site(&state, &site, &parts)
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// A request on a custom domain: `GET|HEAD` of `/`, `/{slug}` or a well-known file; anything
+/// else is not found. A domain not (or no longer) serving answers not found too.
+async fn serve_site(
+    state: &AppState,
+    site: &CustomDomain,
+    request: &Parts,
+) -> Result<Response, ApiError> {
+    let now = crate::platform::time::now_millis();
+    if !site.serving(now) {
+        return Err(not_found());
+    }
+    if request.method != Method::GET && request.method != Method::HEAD {
+        return Err(ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            "This method is not allowed on this route.",
+        ));
+    }
+    tracing::Span::current().record("handle", site.handle.as_str());
+    let path = request.uri.path();
+    let links = site.app_links.clone().unwrap_or_default();
+    match path {
+        "/.well-known/apple-app-site-association" => well_known(links.apple_app_site_association()),
+        "/.well-known/assetlinks.json" => well_known(links.asset_links()),
+        "/" => {
+            if let Some(url) = &site.root_url {
+                return fallback(url);
+            }
+            let visitor = visitor(state, request);
+            let outcome =
+                visit::orphan(redirector(state), &site.handle, OrphanKind::Base, &visitor).await?;
+            respond(state, outcome, &request.headers)
+        }
+        _ => {
+            let slug = path.strip_prefix('/').unwrap_or(path);
+            if slug.contains('/') {
+                return Err(not_found());
+            }
+            let slug = percent_decoded(slug).ok_or_else(not_found)?;
+            match serve_slug(state, &site.handle, &slug, request).await {
+                Ok(response) if response.status() == StatusCode::NOT_FOUND => {
+                    domain_not_found(site, response)
+                }
+                Err(e) if e.status == StatusCode::NOT_FOUND => {
+                    domain_not_found(site, e.into_response())
+                }
+                other => other,
+            }
+        }
+    }
+}
+
+/// A slug the handle does not have, on its domain: the domain's own not-found URL when set,
+/// else what the handle's settings answered.
+fn domain_not_found(site: &CustomDomain, answered: Response) -> Result<Response, ApiError> {
+    match &site.not_found_url {
+        Some(url) => fallback(url),
+        None => Ok(answered),
+    }
+}
+
+/// A path segment as a slug (`%41` is `A`); `None` when it does not decode to UTF-8.
+fn percent_decoded(segment: &str) -> Option<String> {
+    url::form_urlencoded::parse(format!("s={}", segment.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A well-known file: JSON with its content type, or not found when the domain has none.
+fn well_known(body: Option<serde_json::Value>) -> Result<Response, ApiError> {
+    let body = body.ok_or_else(|| ApiError::not_found("This file"))?;
+    let mut response = axum::Json(body).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
 }
 
 /// The handle the short-link host names (read from the request in place: the `HeaderMap`

@@ -30,6 +30,12 @@ pub type RedirectSettingsCache = moka::sync::Cache<String, Arc<RedirectSettings>
 /// Whether a handle exists (`handle_settings::exists`), on the link cache's TTL.
 pub type SeenHandles = moka::sync::Cache<String, bool>;
 
+/// Custom domains by host (issue 64): `None` caches a host that is no custom domain, so the
+/// API's own hosts cost one read per TTL; on the link cache's TTL, emptied for a domain its
+/// own process verifies or deletes.
+pub type DomainCache =
+    moka::sync::Cache<String, Option<Arc<crate::domain::custom_domain::CustomDomain>>>;
+
 /// How long one look at the pipeline's lag serves every funnel read of a process.
 pub const FRESHNESS_REUSE: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -56,6 +62,8 @@ pub struct AppState {
     pub full_counters: FullCounters,
     /// Whether a handle exists (`handle_settings::exists`), on the link cache's TTL.
     pub seen_handles: SeenHandles,
+    /// Custom domains by host, for the redirect (`domains::site`).
+    pub domain_cache: DomainCache,
     /// The funnel's last look at the oldest event not counted yet (`analytics::freshness`,
     /// which reads through it), kept [`FRESHNESS_REUSE`].
     pub freshness: moka::sync::Cache<(), Option<i64>>,
@@ -124,6 +132,10 @@ impl AppState {
             .max_capacity(100_000)
             .time_to_live(config.link_cache_ttl)
             .build();
+        let domain_cache = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(config.link_cache_ttl)
+            .build();
         let full_counters = moka::sync::Cache::builder()
             .max_capacity(100_000)
             .time_to_live(std::time::Duration::from_secs(u64::from(
@@ -144,6 +156,7 @@ impl AppState {
             redirect_settings_cache,
             full_counters,
             seen_handles,
+            domain_cache,
             freshness: moka::sync::Cache::builder()
                 .max_capacity(1)
                 .time_to_live(FRESHNESS_REUSE)

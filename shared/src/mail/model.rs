@@ -22,10 +22,12 @@ pub enum MailKind {
     Message,
     ClaimOpened,
     ClaimDecided,
+    /// A custom domain's daily re-check failed (issue 64).
+    DomainFailing,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 12] = [
+    pub const ALL: [MailKind; 13] = [
         MailKind::SignIn,
         MailKind::Invitation,
         MailKind::PartnerApproved,
@@ -38,6 +40,7 @@ impl MailKind {
         MailKind::Message,
         MailKind::ClaimOpened,
         MailKind::ClaimDecided,
+        MailKind::DomainFailing,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +57,7 @@ impl MailKind {
             MailKind::Message => "message",
             MailKind::ClaimOpened => "claim_opened",
             MailKind::ClaimDecided => "claim_decided",
+            MailKind::DomainFailing => "domain_failing",
         }
     }
 

@@ -51,6 +51,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "message.txt",
         "claim_opened.txt",
         "claim_decided.txt",
+        "domain_failing.txt",
     );
     for (name, source) in sources {
         env.add_template(name, source)

@@ -361,6 +361,9 @@ pub struct Config {
     /// OpenID Connect providers people sign in with (issue 60), one per
     /// `TENX_OIDC_{PROVIDER}_ISSUER`, sorted by id.
     pub oidc: Vec<OidcProvider>,
+    /// The DNS server custom domains are verified against (`TENX_DNS_RESOLVER`, `ip:port`);
+    /// `None`: the system's resolver (issue 64).
+    pub dns_resolver: Option<std::net::SocketAddr>,
 }
 
 impl Default for Config {
@@ -411,6 +414,7 @@ impl Default for Config {
             session_max: Duration::from_secs(14 * 86_400),
             mail: crate::platform::mail::MailSettings::default(),
             oidc: Vec::new(),
+            dns_resolver: None,
         }
     }
 }
@@ -632,6 +636,7 @@ impl Config {
         c.console_dir = env.var("TENX_CONSOLE_DIR").map(std::path::PathBuf::from);
         people_from_env(env, &mut c)?;
         c.oidc = oidc_providers(env)?;
+        c.dns_resolver = env.parse::<std::net::SocketAddr>("TENX_DNS_RESOLVER")?;
         Ok(c)
     }
 

@@ -326,6 +326,13 @@ async fn outbox_sweeper(state: AppState) {
             Ok(n) => tracing::info!(finished = n, "payout jobs finished in the background"),
             Err(e) => tracing::warn!(error = %e, "payout job sweep failed"),
         }
+        let now = crate::platform::time::now_millis();
+        let resolver = state.config.dns_resolver;
+        match crate::domains::recheck::sweep(state.io(), resolver, &base, now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(checked = n, "custom domains re-checked"),
+            Err(e) => tracing::warn!(error = %e, "custom domain re-check failed"),
+        }
     }
 }
 

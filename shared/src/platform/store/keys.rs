@@ -655,6 +655,24 @@ pub fn mail_rate(handle: Option<&Handle>, hour: i64, who: Option<&str>) -> (Stri
     (format!("MAILRATE#{h}#{hour}"), sk)
 }
 
+/// Custom domains (issue 64), owned by `domains`: the claim of a domain by one handle
+/// (`DOMAINS` / the domain, put-if-absent: the one place a domain's owner is decided, and the
+/// redirect's lookup by `Host`), and the same record in its handle's partition (`DOM#{domain}`).
+pub const CUSTOM_DOMAINS_PK: &str = "DOMAINS";
+
+pub fn custom_domain_claim(domain: &str) -> (String, String) {
+    (CUSTOM_DOMAINS_PK.to_owned(), domain.to_owned())
+}
+
+pub fn custom_domain(handle: &Handle, domain: &str) -> (String, String) {
+    (
+        handle_pk(handle),
+        format!("{CUSTOM_DOMAIN_SK_PREFIX}{domain}"),
+    )
+}
+
+pub const CUSTOM_DOMAIN_SK_PREFIX: &str = "DOM#";
+
 /// A handle's mail branding (name, logo, colour, reply-to), beside its other settings.
 pub const MAIL_BRANDING_SK: &str = "P#branding";
 

@@ -39,6 +39,8 @@ pub struct SweepReport {
     pub broadcasts: usize,
     /// Overdue claims decided by their program's rule (`claims::overdue`).
     pub claims: usize,
+    /// Custom domains re-checked (their TXT record looked up again after a day, `domains::recheck`).
+    pub domains: usize,
 }
 
 /// One invocation. The trigger (an EventBridge scheduled event, or `{}` from a manual invoke)
@@ -74,7 +76,7 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
     let digests = crate::mail::digest::sweep(state.io(), today, &base)
         .await
         .map_err(|e| SweepError::Store(crate::platform::store::StoreError::Other(e.to_string())))?;
-    let links = crate::messages::post::Links { base };
+    let links = crate::messages::post::Links { base: base.clone() };
     let broadcasts =
         crate::messages::broadcasts::sweep(state.io(), &links, crate::platform::time::now_millis())
             .await
@@ -83,6 +85,13 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
             })?;
     let payer = crate::payouts::Payer::new(state.io(), state.signing());
     let payout_jobs = crate::payouts::jobs::sweep(payer).await?;
+    let domains = crate::domains::recheck::sweep(
+        state.io(),
+        state.config.dns_resolver,
+        &base,
+        crate::platform::time::now_millis(),
+    )
+    .await?;
     let scheduled = trigger.get("time").and_then(Value::as_str).unwrap_or("-");
     if resent > 0 {
         tracing::warn!(resent, scheduled, "outbox sweep re-enqueued events");
@@ -98,6 +107,7 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
         digests,
         broadcasts,
         claims,
+        domains,
     })
 }
 

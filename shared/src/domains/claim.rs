@@ -1,0 +1,126 @@
+//! `PUT …/domains/{domain}`: a handle claims a domain (put-if-absent on the claim: of two
+//! handles racing, one wins and the other is told it is taken), or changes its settings (its
+//! not-found and root URLs, its app links) when it already holds it.
+
+use rand::RngCore;
+use serde::Deserialize;
+
+use super::{CustomDomainError, MAX_PER_HANDLE, commit, list, read_claim, write_ops};
+use crate::domain::custom_domain::{AppLinks, CustomDomain, DomainName, DomainStatus};
+use crate::domain::time::Timestamp;
+use crate::domain::{DomainError, Handle, validate_destination};
+use crate::kernel::state::DomainCache;
+use crate::platform::store::{Cond, Store, StoreError};
+
+/// The body of the PUT (every field optional).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DomainInput {
+    #[serde(default)]
+    pub not_found_url: Option<String>,
+    #[serde(default)]
+    pub root_url: Option<String>,
+    #[serde(default)]
+    pub app_links: Option<AppLinks>,
+}
+
+impl DomainInput {
+    /// Each URL checked as a link's destination is, the app links field by field.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if let Some(url) = &self.not_found_url {
+            validate_destination("notFoundUrl", url)?;
+        }
+        if let Some(url) = &self.root_url {
+            validate_destination("rootUrl", url)?;
+        }
+        if let Some(links) = &self.app_links {
+            links.validate()?;
+        }
+        Ok(())
+    }
+}
+
+/// What a claim did.
+pub struct Claimed {
+    pub record: CustomDomain,
+    /// `true`: claimed now (201); `false`: the handle's domain, its settings changed (200).
+    pub created: bool,
+}
+
+/// A new verification value: 128 random bits, so no one can publish it before being told it.
+fn new_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("tenx-verification={}", hex::encode(bytes))
+}
+
+/// Claims `domain` for `handle`, or updates its settings. Refuses the service's own redirect
+/// domain (and any host under it), a domain another handle holds, and a claim over
+/// [`MAX_PER_HANDLE`]. Round trips: ONE read (+ ONE query for a new claim) and ONE transaction.
+#[tracing::instrument(skip_all, fields(handle = %handle, domain = %domain))]
+pub async fn claim(
+    store: &dyn Store,
+    cache: &DomainCache,
+    redirect_host: &str,
+    handle: &Handle,
+    domain: &DomainName,
+    input: DomainInput,
+) -> Result<Claimed, CustomDomainError> {
+    input.validate()?;
+    let own = redirect_host.split(':').next().unwrap_or(redirect_host);
+    let name = domain.as_str();
+    if name == own || name.ends_with(&format!(".{own}")) {
+        return Err(DomainError::new(
+            "domain",
+            "is the service's own short-link domain: links there need no custom domain",
+        )
+        .into());
+    }
+    if let Some(current) = read_claim(store, domain).await? {
+        if &current.record.handle != handle {
+            return Err(CustomDomainError::ClaimedElsewhere(domain.clone()));
+        }
+        let record = CustomDomain {
+            not_found_url: input.not_found_url,
+            root_url: input.root_url,
+            app_links: input.app_links,
+            ..current.record
+        };
+        commit(store, &record, current.version, "domain.updated").await?;
+        cache.invalidate(name);
+        return Ok(Claimed {
+            record,
+            created: false,
+        });
+    }
+    if list(store, handle).await?.len() >= MAX_PER_HANDLE {
+        return Err(CustomDomainError::TooMany(MAX_PER_HANDLE));
+    }
+    let record = CustomDomain {
+        domain: domain.clone(),
+        handle: handle.clone(),
+        status: DomainStatus::Pending,
+        token: new_token(),
+        not_found_url: input.not_found_url,
+        root_url: input.root_url,
+        app_links: input.app_links,
+        created_at: Timestamp::from_millis(crate::platform::time::now_millis()),
+        verified_at: None,
+        last_checked_at: None,
+        failing_since: None,
+    };
+    let ops = write_ops(&record, Cond::Absent, 0, "domain.claimed")?;
+    match store.transact(ops).await {
+        Ok(()) => {}
+        // Another claim committed first: whoever it was, this one did not make it.
+        Err(StoreError::TxConflict { index: 0, .. }) => {
+            return Err(CustomDomainError::ClaimedElsewhere(domain.clone()));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    cache.invalidate(name);
+    Ok(Claimed {
+        record,
+        created: true,
+    })
+}
