@@ -17,21 +17,22 @@ use crate::http::extract::Path;
 use crate::http::routes::Routes;
 use crate::kernel::state::AppState;
 
-/// Read with `links.read`, changed with `links.write` (operators and admins): a domain serves
-/// the handle's links, so it is managed like them, one role up.
+/// Read like the links (`links.read`, viewers up); claimed, changed and verified by operators
+/// and admins signed in, never by a token: a domain serves the handle's links, and a
+/// `links.write` token (which creators mint) must not move them to another host.
 pub(crate) fn routes() -> Routes {
-    use crate::http::auth::Role::Operator;
-    use crate::http::auth::Scope::{LinksRead, LinksWrite};
+    use crate::http::auth::Role::{Operator, Viewer};
+    use crate::http::auth::Scope::LinksRead;
     use crate::http::routes::Charge::{Free, Write};
     Routes::new()
         .at("/v2/handles/{handle}/domains")
-        .get(Operator, Some(LinksRead), Free, list)
+        .get(Viewer, Some(LinksRead), Free, list)
         .at("/v2/handles/{handle}/domains/{domain}")
-        .get(Operator, Some(LinksRead), Free, read)
-        .put(Operator, Some(LinksWrite), Write, put)
-        .delete(Operator, Some(LinksWrite), Write, remove)
+        .get(Viewer, Some(LinksRead), Free, read)
+        .put(Operator, None, Write, put)
+        .delete(Operator, None, Write, remove)
         .at("/v2/handles/{handle}/domains/{domain}/verify")
-        .post(Operator, Some(LinksWrite), Write, verify)
+        .post(Operator, None, Write, verify)
 }
 
 /// The TXT record to publish.

@@ -248,7 +248,7 @@ pub async fn sweep(io: Io<'_>, links: &Links, now_ms: i64) -> Result<usize, Mess
         match carry_on(io, links, &handle, b, None).await {
             Ok(_) => finished += 1,
             Err(e) => {
-                tracing::warn!(error = %e, broadcast = %id, "a broadcast waits for the next sweep")
+                tracing::warn!(error = %e, broadcast = %id, "a broadcast waits for the next sweep");
             }
         }
     }

@@ -116,10 +116,12 @@ pub async fn inbox(store: &dyn Store, handle: &Handle) -> Result<Vec<ThreadView>
                 lasts.push(item.parse::<Last>()?);
             } else if let Some(p) = item.sk.strip_prefix("U#") {
                 sent.insert(p.to_owned(), item.counter(Side::Merchant.as_str()));
-            } else if let Some(p) = item.sk.strip_prefix("R#") {
-                if let Some(partner) = p.strip_suffix(&format!("#{}", Side::Merchant.as_str())) {
-                    markers.insert(partner.to_owned(), item);
-                }
+            } else if let Some(partner) = item
+                .sk
+                .strip_prefix("R#")
+                .and_then(|p| p.strip_suffix(&format!("#{}", Side::Merchant.as_str())))
+            {
+                markers.insert(partner.to_owned(), item.clone());
             }
         }
         match page.next {
@@ -141,7 +143,7 @@ pub async fn inbox(store: &dyn Store, handle: &Handle) -> Result<Vec<ThreadView>
             }
         })
         .collect();
-    threads.sort_by(|a, b| b.last_at.millis().cmp(&a.last_at.millis()));
+    threads.sort_by_key(|t| std::cmp::Reverse(t.last_at.millis()));
     threads.truncate(MAX_THREADS);
     Ok(threads)
 }

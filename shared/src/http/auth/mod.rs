@@ -145,6 +145,26 @@ pub fn check(principal: &Principal, rule: &Access, handle: &str) -> Result<(), A
     crate::auth::check(principal, rule.role, rule.scope, handle)
 }
 
+/// A partner's credential (its token, one of its people) on a route of another partner's id:
+/// `404`, as an unknown partner, before the handler reads anything (its body included).
+fn own_partner_only(principal: &Principal, params: &RawPathParams) -> Result<(), ApiError> {
+    let (Credential::Partner {
+        partner_id: own, ..
+    }
+    | Credential::PartnerUser {
+        partner_id: own, ..
+    }) = &principal.credential
+    else {
+        return Ok(());
+    };
+    match params.iter().find(|(name, _)| *name == "partnerId") {
+        Some((_, asked)) if asked != own.as_str() => {
+            Err(ApiError::not_found(format!("Partner {asked}")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The layer every authenticated router carries (`route_layer`, so it sees the matched path).
 /// A write is charged before its handler runs (so concurrent writes never exceed the budget)
 /// and refunded when answered 4xx: a request that changed nothing costs nobody any budget.
@@ -216,6 +236,7 @@ async fn authorize_parts(
     };
     let handle = Handle::parse(&raw_handle)?;
     check(&principal, rule, handle.as_str())?;
+    own_partner_only(&principal, &params)?;
     tracing::Span::current().record("handle", handle.as_str());
     let charge = if rule.write {
         // A write is the owner using the handle: from now on it exists for the public chain
