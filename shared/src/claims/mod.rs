@@ -48,6 +48,9 @@ pub enum ClaimError {
     AlreadyCredited(PartnerId),
     #[error("The claim is being decided concurrently; retry.")]
     Busy,
+    /// The request is well formed but the program cannot do it now (`409 invalid_state`).
+    #[error("{0}")]
+    NotPossible(String),
     #[error("claims need the ctx and statement keys")]
     Unconfigured,
     #[error(transparent)]

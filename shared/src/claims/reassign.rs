@@ -98,8 +98,9 @@ async fn campaign_of(
         .find(|c| c.partner_id.as_ref() == Some(partner))
         .map(|c| c.campaign_id)
         .ok_or_else(|| {
-            ClaimError::Invalid(format!(
-                "campaignId: partner {partner} has no campaign whose plan could rate the sale."
+            ClaimError::NotPossible(format!(
+                "Partner {partner} has no campaign whose plan could rate the sale: give it a \
+                 campaign first, or name one in campaignId."
             ))
         })
 }

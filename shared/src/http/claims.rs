@@ -410,9 +410,9 @@ impl From<ClaimError> for ApiError {
         match e {
             ClaimError::Invalid(_) => ApiError::invalid_request(message),
             ClaimError::NotFound(what) => ApiError::not_found(what),
-            ClaimError::Decided(_) | ClaimError::AlreadyCredited(_) => {
-                ApiError::invalid_state(message)
-            }
+            ClaimError::Decided(_)
+            | ClaimError::AlreadyCredited(_)
+            | ClaimError::NotPossible(_) => ApiError::invalid_state(message),
             ClaimError::TooMany(..) => {
                 ApiError::new(crate::http::error::ErrorCode::RateLimited, message).with_header(
                     axum::http::header::RETRY_AFTER,
