@@ -869,7 +869,9 @@ def commissions(c):
         statement = fh.read()
     assert "2.50" in statement and "deal-web" in statement, statement
     payout_batch(c)
-    c.fill(c.css("#payout-list .settle"), "note", "SEPA-2026-11")
+    # The batch's cancel re-renders the payouts: wait for the row's controls (a busy machine,
+    # CI's chaos stage beside it, renders them later than the next line reads).
+    c.fill(c.wait_css("#payout-list .settle"), "note", "SEPA-2026-11")
     c.css("#payout-list [data-settle=mark-paid]").click()
     c.wait(lambda: "paid" in c.text_of("#payout-list tbody tr") and "SEPA-2026-11" in c.text_of("#payout-list"), "the payout marked paid")
     c.shot("commissions-payouts", at="#payout-list")
