@@ -691,3 +691,13 @@ def fit_wave5(method: str, path: str, body: dict) -> None:
         body.pop("evidence", None)
     if method == "PUT" and path == "/v2/handles/{handle}/partner-groups/{groupId}":
         body["partnerIds"] = []
+    # Coupon policies (issue 63): a percent goes with "reduce", and only with it (openapi.yaml's
+    # couponReducePercent: "with couponWithoutClick reduce only (and then required)").
+    coupon = path in ("/v2/handles/{handle}/program",
+                      "/v2/handles/{handle}/campaigns/{campaignId}/commission-plan/backtest")
+    if coupon and method in ("PUT", "POST"):
+        if body.get("couponWithoutClick") == "reduce":
+            if body.get("couponReducePercent") is None:
+                body["couponReducePercent"] = 25
+        else:
+            body.pop("couponReducePercent", None)

@@ -72,6 +72,12 @@ wait_stage() {
   own=$(cat "target/ci/$name.secs" 2>/dev/null || echo "?")
   _record "$name (background: $own s of its own; joined after)" $((SECONDS - BG_START[$name]))
   if [ "$status" != 0 ]; then
+    # A failure's own lines first (schemathesis prints each under "FAILURES", pytest-style
+    # tools under "___"): the tail alone is a summary that names no request.
+    if grep -q "^=* FAILURES =*$\|^___" "target/ci/$name.log"; then
+      echo "--- target/ci/$name.log (its failures, at most 150 lines)" >&2
+      sed -n '/^=* FAILURES =*$/,/^=* SUMMARY =*$/p' "target/ci/$name.log" | head -n 150 >&2
+    fi
     echo "--- target/ci/$name.log (last 80 lines)" >&2
     tail -n 80 "target/ci/$name.log" >&2
     _guard_note "$name" "${BG_GUARD[$name]}" "$status"

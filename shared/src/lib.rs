@@ -17,6 +17,7 @@ pub mod claims;
 pub mod clicks;
 pub mod connectors;
 pub mod conversions;
+pub mod coupon_leaks;
 pub mod customers;
 pub mod domain;
 pub mod domains;

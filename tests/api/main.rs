@@ -31,6 +31,7 @@ mod connector_replays;
 mod connectors;
 mod console;
 mod conversions;
+mod coupon_leaks;
 mod customers;
 mod deliveries;
 mod domains;

@@ -830,6 +830,10 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("commissions/claims-list.json").await;
     r.expect_status(200);
     assert_eq!(r.json()["items"], json!([]));
+    // Coupon leaks (issue 63): a code the handle does not have is named in the envelope.
+    let r = b.http("commissions/coupon-leak.json").await;
+    r.expect_status(404);
+    assert_eq!(r.json()["error"]["code"], "not_found");
     // The first plan of a campaign with a partner: one signed notice to it.
     let r = b.http("commissions/partner-notices.json").await;
     r.expect_status(200);

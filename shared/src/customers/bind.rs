@@ -72,6 +72,7 @@ pub async fn lead(
         currency: None,
         test,
         metadata: None,
+        coupon: None,
     };
     let handle = customer.claims.handle.clone();
     let receipt = convert(intake, &handle, &customer, conversion, channel).await?;
@@ -316,6 +317,13 @@ async fn coupon_of(
                 "couponCode: {code} is not a coupon code of {handle}."
             ))
         })?;
+    if !coupon.attributes_at(crate::platform::time::now_millis()) {
+        let by = coupon.replaced_by.as_ref().map(ToString::to_string);
+        return Err(CustomerError::Invalid(format!(
+            "couponCode: {code} was replaced by {} and no longer attributes sales.",
+            by.unwrap_or_default()
+        )));
+    }
     let campaign = campaign_of(store, handle, &coupon.campaign_id, "couponCode").await?;
     Ok((coupon, campaign))
 }

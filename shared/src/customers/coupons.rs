@@ -21,6 +21,19 @@ pub struct Coupon {
     pub partner_id: PartnerId,
     pub campaign_id: CampaignId,
     pub created_at: Timestamp,
+    /// A rotated code (issue 63): the code that replaced it, and when it stops attributing
+    /// (after the rotation's grace period).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<CouponCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retires_at: Option<Timestamp>,
+}
+
+impl Coupon {
+    /// The code still attributes sales at `now_ms` (a rotated one until its grace ends).
+    pub fn attributes_at(&self, now_ms: i64) -> bool {
+        self.retires_at.as_ref().is_none_or(|t| t.millis() > now_ms)
+    }
 }
 
 /// Why a coupon request failed.
@@ -32,6 +45,8 @@ pub enum CouponError {
     Taken(CouponCode),
     #[error("{0} was not found.")]
     NotFound(String),
+    #[error("Coupon code {0} was already replaced by {1}; rotate {1} instead.")]
+    Rotated(CouponCode, CouponCode),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -64,6 +79,8 @@ pub async fn create(
         partner_id: partner.clone(),
         campaign_id: campaign.clone(),
         created_at: crate::platform::time::timestamp(),
+        replaced_by: None,
+        retires_at: None,
     };
     let doc = crate::platform::store::to_doc(&coupon)?;
     let key = coupon.code.key();
@@ -144,4 +161,111 @@ pub async fn delete(
         Err(StoreError::TxConflict { index: 0, .. }) => Err(not_found()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// At most this many days of grace for a rotated code.
+pub const MAX_GRACE_DAYS: u32 = 365;
+
+/// A rotation's outcome: the new code, and the old one with when it stops attributing.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rotated {
+    pub coupon: Coupon,
+    pub replaced: Coupon,
+}
+
+/// Replaces `partner`'s `old` code with `new` (issue 63: a leaked code): `new` attributes from
+/// now, on the same campaign; `old` keeps attributing for `grace_days`, then stops. A code is
+/// rotated once (its lock is put-if-absent), so two rotations at once make one new code.
+/// Round trips: ONE read, ONE transaction.
+#[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner))]
+pub async fn rotate(
+    store: &dyn Store,
+    handle: &Handle,
+    partner: &PartnerId,
+    (old, new): (&CouponCode, CouponCode),
+    grace_days: u32,
+) -> Result<Rotated, CouponError> {
+    if grace_days > MAX_GRACE_DAYS {
+        return Err(CouponError::Invalid(format!(
+            "graceDays: must be 0 to {MAX_GRACE_DAYS} days."
+        )));
+    }
+    let not_found = || CouponError::NotFound(format!("Coupon code {old} of partner {partner}"));
+    let mut replaced = lookup(store, handle, old).await?.ok_or_else(not_found)?;
+    if replaced.partner_id != *partner {
+        return Err(not_found());
+    }
+    if let Some(by) = replaced.replaced_by.clone() {
+        return Err(CouponError::Rotated(replaced.code, by));
+    }
+    if new.key() == old.key() {
+        return Err(CouponError::Invalid(
+            "newCode: must differ from the code it replaces (whatever the case).".into(),
+        ));
+    }
+    let now = crate::platform::time::now_millis();
+    let coupon = Coupon {
+        code: new,
+        partner_id: partner.clone(),
+        campaign_id: replaced.campaign_id.clone(),
+        created_at: Timestamp::from_millis(now),
+        replaced_by: None,
+        retires_at: None,
+    };
+    replaced.replaced_by = Some(coupon.code.clone());
+    replaced.retires_at = Some(Timestamp::from_millis(
+        now + i64::from(grace_days) * 86_400_000,
+    ));
+    let ops = rotation_ops(handle, &coupon, &replaced)?;
+    match store.transact(ops).await {
+        Ok(()) => Ok(Rotated { coupon, replaced }),
+        Err(StoreError::TxConflict { index: 0, .. }) => {
+            let by = lookup(store, handle, old)
+                .await?
+                .and_then(|c| c.replaced_by);
+            Err(CouponError::Rotated(
+                replaced.code,
+                by.unwrap_or(coupon.code),
+            ))
+        }
+        Err(StoreError::TxConflict { index: 1, .. }) => Err(CouponError::Taken(coupon.code)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The rotation's lock first, then the new code (index 1: taken), its listing copy, and the
+/// old code's two items marked.
+fn rotation_ops(
+    handle: &Handle,
+    coupon: &Coupon,
+    replaced: &Coupon,
+) -> Result<Vec<WriteOp>, StoreError> {
+    let new_doc = crate::platform::store::to_doc(coupon)?;
+    let old_doc = crate::platform::store::to_doc(replaced)?;
+    let lock = serde_json::json!({"replacedBy": coupon.code.to_string()});
+    let index = keys::partner_coupons_pk(handle, &coupon.partner_id);
+    let (new_key, old_key) = (coupon.code.key(), replaced.code.key());
+    Ok(vec![
+        WriteOp::Put {
+            item: Item::new(keys::coupon_rotations_pk(handle), old_key.clone(), lock),
+            cond: Cond::Absent,
+        },
+        WriteOp::Put {
+            item: Item::new(keys::coupons_pk(handle), new_key.clone(), new_doc.clone()),
+            cond: Cond::Absent,
+        },
+        WriteOp::Put {
+            item: Item::new(index.clone(), new_key, new_doc),
+            cond: Cond::None,
+        },
+        WriteOp::Put {
+            item: Item::new(keys::coupons_pk(handle), old_key.clone(), old_doc.clone()),
+            cond: Cond::Exists,
+        },
+        WriteOp::Put {
+            item: Item::new(index, old_key, old_doc),
+            cond: Cond::None,
+        },
+    ])
 }

@@ -13,6 +13,7 @@
 //! and the customer, so its conversions name the binding they came by.
 
 pub mod bind;
+pub mod coupon_use;
 pub mod coupons;
 pub mod repo;
 

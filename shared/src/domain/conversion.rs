@@ -47,6 +47,9 @@ pub struct ValidConversion {
     pub currency: Option<Currency>,
     pub test: bool,
     pub metadata: Option<Map<String, Value>>,
+    /// How the sale used a coupon code, set by the attribution (issue 63); not part of the
+    /// payload (a replay derives the same).
+    pub coupon: Option<super::CouponUse>,
 }
 
 fn token(field: &str, raw: Option<String>, max: usize) -> Result<String, DomainError> {
@@ -170,6 +173,7 @@ impl ConversionInput {
             currency,
             test: self.test.unwrap_or(false),
             metadata,
+            coupon: None,
         })
     }
 }

@@ -187,3 +187,45 @@ mod tests {
         }
     }
 }
+
+/// How a sale used a coupon code (issue 63): the code, its partner, whether the sale came with
+/// a click of that partner (its ctx), and the landing referrer's host the merchant's page saw
+/// (`t.js`, a Shopify order's `referring_site`): where a code used without a click came from.
+/// Recorded on the conversion; the coupon-leak report and the program's `couponWithoutClick`
+/// policy read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CouponUse {
+    pub code: String,
+    pub partner_id: super::PartnerId,
+    pub with_click: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landing_referrer: Option<String>,
+    /// The program's `couponWithoutClick` policy when the sale arrived, for a sale without a
+    /// click (`None`: pay).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<super::coupon_rules::CouponRules>,
+}
+
+impl CouponUse {
+    /// The sale's commission goes to the code's partner with no click of it behind the sale:
+    /// the case the program's `couponWithoutClick` policy governs.
+    pub fn without_click_of(&self, partner: &super::PartnerId) -> bool {
+        !self.with_click && self.partner_id == *partner
+    }
+}
+
+/// The host of a landing referrer as sent (`landingReferrer`: an http(s) URL), `None` when
+/// absent; anything else is the caller's error.
+pub fn landing_referrer(raw: Option<&str>) -> Result<Option<String>, DomainError> {
+    const F: &str = "landingReferrer";
+    let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
+        return Ok(None);
+    };
+    if raw.len() > 2048 {
+        return Err(DomainError::new(F, "must be at most 2048 characters long"));
+    }
+    super::referrer_host(Some(raw))
+        .map(Some)
+        .ok_or_else(|| DomainError::new(F, "must be an http:// or https:// URL"))
+}

@@ -31,7 +31,8 @@ pub mod visitor;
 
 pub use attribution::Attribution;
 pub use ctx::{CtxClaims, CtxError, CtxKeyring, MAX_CTX_TOKEN_LEN, MIN_CTX_KEY_BYTES};
-pub use customer::{BoundBy, CouponCode, CustomerId};
+pub mod coupon_rules;
+pub use customer::{BoundBy, CouponCode, CouponUse, CustomerId, landing_referrer};
 pub use destination::{CTX_PARAM, build_destination, build_destination_with};
 pub use error::DomainError;
 pub use idempotency::{IdempotencyKey, PayoutRunKey};

@@ -356,3 +356,15 @@ mod tests {
         assert!(a < b || a.as_str()[..16] == b.as_str()[..16]);
     }
 }
+
+impl EventId {
+    /// An event whose id follows from `seed` and its time (an alert raised once per window:
+    /// every copy of its raise is the same event).
+    pub fn derived(unix_millis: i64, seed: &str) -> EventId {
+        EventId(format!(
+            "{}{}",
+            EventId::PREFIX,
+            derived_hex(unix_millis, seed)
+        ))
+    }
+}

@@ -419,6 +419,9 @@ struct BacktestBody {
     plan: PlanSpec,
     from: String,
     to: String,
+    /// The coupon policy replayed beside the plan (issue 63); absent: the program's own.
+    coupon_without_click: Option<crate::programs::coupon_rules::CouponWithoutClick>,
+    coupon_reduce_percent: Option<u32>,
 }
 
 /// A draft replayed on the period's conversions: what it would have paid beside what the
@@ -433,11 +436,27 @@ async fn backtest_plan(
     let found = crate::campaigns::get(state.store.as_ref(), &caller.handle, &campaign).await?;
     let found = found.ok_or_else(|| ApiError::not_found(format!("Campaign {campaign}")))?;
     let draft = preview::draft(state.config.attribution_window, &campaign, body.plan)?;
+    let coupons = match body.coupon_without_click {
+        Some(policy) => crate::programs::coupon_rules::CouponRules::validate(
+            Some(policy),
+            body.coupon_reduce_percent,
+            None,
+        )?,
+        None if body.coupon_reduce_percent.is_some() => {
+            return Err(ApiError::invalid_request(
+                "couponReducePercent: is only for couponWithoutClick reduce.",
+            ));
+        }
+        None => crate::programs::settings::get(state.store.as_ref(), &caller.handle)
+            .await?
+            .map(|p| p.coupon_rules())
+            .unwrap_or_default(),
+    };
     let replay = crate::plan_changes::backtest::run(
         state.store.as_ref(),
         &caller.handle,
         &found,
-        &draft,
+        (&draft, coupons),
         period,
     );
     Ok(axum::Json(replay.await?))

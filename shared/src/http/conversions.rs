@@ -63,6 +63,9 @@ struct ConversionBody {
     /// customer is bound to that click first (first binding wins).
     customer_id: Option<String>,
     coupon_code: Option<String>,
+    /// The page the buyer landed on came from here (`t.js` sends `document.referrer`): where a
+    /// coupon code used without a click came from (issue 63).
+    landing_referrer: Option<String>,
     idempotency_key: Option<String>,
     event_type: Option<String>,
     /// A JSON number or a decimal string; parsed exactly by the domain layer.
@@ -79,6 +82,12 @@ impl ConversionBody {
         let customer = self.customer_id.as_deref().map(CustomerId::parse);
         let coupon = self.coupon_code.as_deref().map(CouponCode::parse);
         Ok((customer.transpose()?, coupon.transpose()?))
+    }
+
+    fn landing(&self) -> ApiResult<Option<String>> {
+        Ok(crate::domain::landing_referrer(
+            self.landing_referrer.as_deref(),
+        )?)
     }
 
     fn conversion(self, state: &AppState) -> ApiResult<ValidConversion> {
@@ -114,6 +123,7 @@ async fn create_public(
 ) -> ApiResult<Response> {
     let claims = verify_ctx(&state, body.ctx.as_deref())?;
     let (customer, coupon) = body.attribution()?;
+    let landing = body.landing()?;
     let conversion = body.conversion(&state)?;
     let channel = Channel::Public { client };
     let handle = claims.handle.clone();
@@ -121,6 +131,7 @@ async fn create_public(
         ctx: Some(claims),
         customer,
         coupon,
+        landing,
     };
     let receipt = submit(&state, &handle, by, conversion, channel).await?;
     Ok(accepted(receipt))
@@ -150,6 +161,7 @@ struct By {
     ctx: Option<CtxClaims>,
     customer: Option<CustomerId>,
     coupon: Option<CouponCode>,
+    landing: Option<String>,
 }
 
 /// A conversion by its ctx, by its customer's binding (binding the customer to the ctx's click
@@ -158,10 +170,17 @@ async fn submit(
     state: &AppState,
     handle: &crate::domain::Handle,
     by: By,
-    conversion: ValidConversion,
+    mut conversion: ValidConversion,
     channel: Channel,
 ) -> ApiResult<Receipt> {
-    use crate::customers::bind;
+    use crate::customers::{bind, coupon_use};
+    let sale = coupon_use::Sale {
+        ctx: by.ctx.as_ref(),
+        customer: by.customer.as_ref(),
+        code: by.coupon.as_ref(),
+        landing_referrer: by.landing.clone(),
+    };
+    conversion.coupon = coupon_use::of(state.store.as_ref(), handle, sale).await?;
     let Some(id) = by.customer else {
         let claims = match (by.ctx, &by.coupon) {
             (Some(claims), _) => claims,
@@ -206,11 +225,13 @@ async fn create_verified(
             caller.handle
         )));
     }
+    let landing = body.landing()?;
     let conversion = body.conversion(&state)?;
     let by = By {
         ctx: claims,
         customer,
         coupon,
+        landing,
     };
     let receipt = submit(&state, &caller.handle, by, conversion, Channel::Verified).await?;
     Ok(accepted(receipt))

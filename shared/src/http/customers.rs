@@ -52,6 +52,56 @@ pub(crate) fn coupon_routes() -> Routes {
         .get(Viewer, Some(CommissionsRead), Free, list_coupons)
         .at("/v2/handles/{handle}/partners/{partnerId}/coupon-codes/{code}")
         .delete(Operator, Some(CommissionsWrite), Write, delete_coupon)
+        .at("/v2/handles/{handle}/partners/{partnerId}/coupon-codes/{code}/rotate")
+        .post(Operator, Some(CommissionsWrite), Write, rotate_coupon)
+        .at("/v2/handles/{handle}/coupon-codes/{code}/leak")
+        .get(Viewer, Some(CommissionsRead), Free, coupon_leak)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RotateBody {
+    new_code: Option<String>,
+    grace_days: Option<u32>,
+}
+
+/// `POST …/coupon-codes/{code}/rotate`: 201 `{coupon, replaced}`; the old code attributes for
+/// `graceDays` (default 14) more, then stops; a code already rotated is 409.
+async fn rotate_coupon(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, partner, code)): Path<(Handle, PartnerId, CouponCode)>,
+    Json(body): Json<RotateBody>,
+) -> ApiResult<(StatusCode, axum::Json<coupons::Rotated>)> {
+    let new = body
+        .new_code
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid_request("newCode: is required."))?;
+    let new = CouponCode::parse(new)
+        .map_err(|e| ApiError::invalid_request(format!("newCode: {}", e.message)))?;
+    let grace = body.grace_days.unwrap_or(DEFAULT_GRACE_DAYS);
+    let store = state.store.as_ref();
+    let rotated = coupons::rotate(store, &caller.handle, &partner, (&code, new), grace).await?;
+    Ok((StatusCode::CREATED, axum::Json(rotated)))
+}
+
+/// Two weeks: long enough for a partner to replace the code where it published it.
+const DEFAULT_GRACE_DAYS: u32 = 14;
+
+/// `GET …/coupon-codes/{code}/leak`: the code's leak report.
+async fn coupon_leak(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, code)): Path<(Handle, CouponCode)>,
+) -> ApiResult<axum::Json<crate::coupon_leaks::Leak>> {
+    let store = state.store.as_ref();
+    match crate::coupon_leaks::report::of_code(store, &caller.handle, &code).await {
+        Ok(leak) => Ok(axum::Json(leak)),
+        Err(crate::coupon_leaks::LeakError::NotFound(c)) => {
+            Err(ApiError::not_found(format!("Coupon code {c}")))
+        }
+        Err(crate::coupon_leaks::LeakError::Store(e)) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -124,6 +174,7 @@ impl From<CouponError> for ApiError {
             CouponError::Invalid(_) => ApiError::invalid_request(message),
             CouponError::Taken(_) => ApiError::conflict(message),
             CouponError::NotFound(what) => ApiError::not_found(what),
+            CouponError::Rotated(..) => ApiError::invalid_state(message),
             CouponError::Store(e) => e.into(),
         }
     }

@@ -92,12 +92,8 @@ pub(crate) async fn draft(
     if let Some(above) = t.plan.hold_above_risk {
         holds.extend(risk.reasons(store, handle, &t.partner_id, above).await?);
     }
-    let status = if earned.minor.is_none() || !holds.is_empty() {
-        Status::Held
-    } else {
-        Status::Pending
-    };
-    reasons.extend(holds);
+    let governed = coupon_policy(c, t, earned.minor);
+    let status = status_of(&governed, &mut reasons, holds);
     let available = f.received_ms + i64::from(t.plan.hold_days) * 86_400_000;
     let counted = t.plan.counts_month(&c.event_type).then(|| Counted {
         month: tally::month_of(f.received_ms),
@@ -117,7 +113,7 @@ pub(crate) async fn draft(
         campaign_id: Some(t.campaign_id.clone()),
         partner_id: t.partner_id.clone(),
         customer_id: c.customer_id.clone(),
-        amount_minor: earned.minor,
+        amount_minor: governed.amount_minor,
         currency: t.plan.currency,
         value: c.value,
         value_currency: c.currency,
@@ -144,6 +140,44 @@ pub(crate) async fn draft(
         version: 0,
         as_read: None,
     })
+}
+
+/// The line's status, its reasons gaining the holds and the coupon policy's reason: rejected by
+/// the policy, held (no amount yet, a hold, or the policy's review), else pending.
+fn status_of(
+    governed: &crate::programs::coupon_rules::Governed,
+    reasons: &mut Vec<String>,
+    mut holds: Vec<String>,
+) -> Status {
+    if governed.held {
+        holds.extend(governed.reason.map(str::to_owned));
+    } else if let Some(reason) = governed.reason {
+        reasons.push(reason.to_owned());
+    }
+    let status = if governed.rejected {
+        Status::Rejected
+    } else if governed.amount_minor.is_none() || !holds.is_empty() {
+        Status::Held
+    } else {
+        Status::Pending
+    };
+    reasons.extend(holds);
+    status
+}
+
+/// The `couponWithoutClick` policy the sale carries (the program's when it arrived) on a sale
+/// that used the partner's coupon code with no click of the partner behind it (issue 63); any
+/// other line is unchanged. No round trip: the policy travels with the sale.
+fn coupon_policy(
+    c: &ConversionData,
+    t: &Terms,
+    minor: Option<i64>,
+) -> crate::programs::coupon_rules::Governed {
+    let rules = match &c.coupon {
+        Some(used) if used.without_click_of(&t.partner_id) => used.rules.unwrap_or_default(),
+        _ => Default::default(),
+    };
+    rules.govern(minor)
 }
 
 /// How often an accrual re-reads its partner's month tally after a concurrent line moved it

@@ -26,6 +26,7 @@ use crate::plans::earn;
 use crate::plans::model::Plan;
 use crate::plans::tally::{self, MonthTally};
 use crate::platform::store::{Query, Store, StoreError, for_each_item};
+use crate::programs::coupon_rules::CouponRules;
 
 /// The longest period a backtest replays.
 pub const MAX_DAYS: i64 = 366;
@@ -111,6 +112,18 @@ pub struct Backtest {
     pub partners: Vec<PartnerDifference>,
     pub largest: Vec<ConversionDifference>,
     pub skipped: Skipped,
+    /// Conversions on a partner's coupon code with no click of that partner, and how many of
+    /// them the coupon policy replayed (`couponWithoutClick`) changed (issue 63).
+    pub coupon_without_click: CouponReplay,
+}
+
+/// What the coupon policy did in the replay.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CouponReplay {
+    pub policy: String,
+    pub conversions: u64,
+    pub changed: u64,
 }
 
 /// A conversion line's partner, currency, amount (0 while unknown), whether a cap cut it, and
@@ -135,18 +148,21 @@ pub async fn run(
     store: &dyn Store,
     handle: &Handle,
     campaign: &Campaign,
-    draft: &Plan,
+    (draft, coupons): (&Plan, CouponRules),
     period: Period,
 ) -> Result<Backtest, StoreError> {
     let (accrued, bonuses) = accrued(store, handle, &campaign.campaign_id, period).await?;
+    let mut tally = Tally::default();
+    tally.coupon.policy = policy_name(coupons);
     let mut replay = Replay {
         store,
         handle,
         campaign,
         draft,
+        coupons,
         accrued: &accrued,
         months: HashMap::new(),
-        tally: Tally::default(),
+        tally,
     };
     for b in &bonuses {
         replay
@@ -159,6 +175,17 @@ pub async fn run(
         replay_days(&mut replay, period).await?;
     }
     Ok(replay.tally.answer(campaign.campaign_id.clone(), period))
+}
+
+/// The policy as the program names it (`reduce_35` for a reduction by 35 %).
+fn policy_name(rules: CouponRules) -> String {
+    use crate::programs::coupon_rules::CouponWithoutClick as W;
+    match rules.without_click {
+        W::Pay => "pay".into(),
+        W::Hold => "hold".into(),
+        W::Reduce => format!("reduce_{}", rules.reduce_percent.unwrap_or(0)),
+        W::None => "none".into(),
+    }
 }
 
 /// How many conversion records are read at once from the campaign index's ids.
@@ -225,6 +252,8 @@ struct Replay<'a> {
     /// Each partner's months as the draft's tiers and bonuses see them.
     months: HashMap<(PartnerId, String), MonthTally>,
     tally: Tally,
+    /// The coupon policy replayed beside the draft.
+    coupons: CouponRules,
 }
 
 impl Replay<'_> {
@@ -266,7 +295,16 @@ impl Replay<'_> {
         let facts = earn::Facts::of(c, tally::Standing::default());
         let campaign = self.campaign.campaign_id.as_str();
         let (earned, due) = earn::earn_in_month(self.draft, t, facts, rate, campaign);
-        let drafted = earned.minor.unwrap_or(0);
+        let mut drafted = earned.minor.unwrap_or(0);
+        if c.coupon
+            .as_ref()
+            .is_some_and(|u| u.without_click_of(&partner))
+        {
+            let governed = self.coupons.govern(Some(drafted)).amount_minor.unwrap_or(0);
+            self.tally.coupon.conversions += 1;
+            self.tally.coupon.changed += u64::from(governed != drafted);
+            drafted = governed;
+        }
         let actual_minor = actual.map_or(0, |a| a.minor);
         let currency = actual.map_or(self.draft.currency, |a| a.currency);
         self.tally
@@ -390,6 +428,7 @@ struct Tally {
     largest: Vec<ConversionDifference>,
     largest_by: Vec<i128>,
     skipped: Skipped,
+    coupon: CouponReplay,
 }
 
 impl Tally {
@@ -462,6 +501,7 @@ impl Tally {
             partners,
             largest: self.largest,
             skipped: self.skipped,
+            coupon_without_click: self.coupon,
         }
     }
 }

@@ -151,7 +151,12 @@ async fn notice_of(
         from_ms: now_ms - notice::DIFFERENCE_DAYS * 86_400_000,
         to_ms: now_ms,
     };
-    let replay = backtest::run(store, handle, campaign, plan, period).await?;
+    // The program's coupon policy stays as it is: the notice is about the plan.
+    let coupons = crate::programs::settings::get(store, handle)
+        .await?
+        .map(|p| p.coupon_rules())
+        .unwrap_or_default();
+    let replay = backtest::run(store, handle, campaign, (plan, coupons), period).await?;
     let mine = replay.partners.iter().find(|p| &p.partner_id == partner);
     let zero = plan.currency.format(0);
     let before = previous.map(words::terms).unwrap_or_default();

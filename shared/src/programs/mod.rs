@@ -13,6 +13,7 @@
 pub mod apply;
 pub mod approve;
 pub mod claim_rules;
+pub mod coupon_rules;
 pub mod list;
 pub mod model;
 pub mod reject;

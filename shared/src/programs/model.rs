@@ -41,9 +41,30 @@ pub struct Program {
     /// How claims are decided (issue 63); `None`: the defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims: Option<super::claim_rules::ClaimRules>,
+    /// What a sale on a coupon code with no click of its partner earns (issue 63).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_without_click: Option<super::coupon_rules::CouponWithoutClick>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_reduce_percent: Option<u8>,
+    /// The leak score that raises `coupon.leak_suspected`; `None`: the default, 60.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_leak_threshold: Option<u8>,
     pub version: u64,
     pub updated_at: Timestamp,
     pub updated_by: String,
+}
+
+impl Program {
+    /// The program's coupon rules, defaults filled in.
+    pub fn coupon_rules(&self) -> super::coupon_rules::CouponRules {
+        super::coupon_rules::CouponRules {
+            without_click: self.coupon_without_click.unwrap_or_default(),
+            reduce_percent: self.coupon_reduce_percent,
+            leak_threshold: self
+                .coupon_leak_threshold
+                .unwrap_or(super::coupon_rules::DEFAULT_LEAK_THRESHOLD),
+        }
+    }
 }
 
 /// What a `PUT …/program` sends, validated by [`ProgramSpec::validate`].
@@ -57,6 +78,9 @@ pub struct ProgramSpec {
     pub auto_approve: Option<bool>,
     pub template: Option<Template>,
     pub claims: Option<super::claim_rules::ClaimRules>,
+    pub coupon_without_click: Option<super::coupon_rules::CouponWithoutClick>,
+    pub coupon_reduce_percent: Option<u32>,
+    pub coupon_leak_threshold: Option<u32>,
 }
 
 /// 1 to `max` characters as sent, not only spaces; kept trimmed.
@@ -123,6 +147,11 @@ impl ProgramSpec {
                 "is required with autoApprove: approval copies the template campaign.",
             ));
         }
+        let coupons = super::coupon_rules::CouponRules::validate(
+            self.coupon_without_click,
+            self.coupon_reduce_percent,
+            self.coupon_leak_threshold,
+        )?;
         Ok(Program {
             name,
             description,
@@ -134,6 +163,9 @@ impl ProgramSpec {
                 .claims
                 .map(super::claim_rules::ClaimRules::validate)
                 .transpose()?,
+            coupon_without_click: self.coupon_without_click,
+            coupon_reduce_percent: coupons.reduce_percent,
+            coupon_leak_threshold: self.coupon_leak_threshold.map(|_| coupons.leak_threshold),
             version: 0,
             updated_at: crate::platform::time::timestamp(),
             updated_by: String::new(),
@@ -350,6 +382,9 @@ mod tests {
             auto_approve: Some(true),
             template: None,
             claims: None,
+            coupon_without_click: None,
+            coupon_reduce_percent: None,
+            coupon_leak_threshold: None,
         };
         assert_eq!(s.validate().unwrap_err().field, "template");
     }

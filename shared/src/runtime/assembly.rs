@@ -14,6 +14,8 @@ pub fn sinks() -> Vec<Arc<dyn EventSink>> {
         Arc::new(crate::ledger::sink::CommissionsSink {
             risk: &crate::risk::Holds,
         }),
+        // Coupon codes' sales and leak alerts (issue 63), before the fan-out delivers them.
+        Arc::new(crate::coupon_leaks::sink::CouponLeakSink),
         Arc::new(crate::webhooks::fanout::WebhookFanout),
         // Mail of the events that send it (issue 59), queued once per event.
         Arc::new(crate::mail::sink::MailSink),

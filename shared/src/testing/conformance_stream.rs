@@ -171,6 +171,7 @@ pub fn conversion_event(handle: &str, country: &str) -> String {
         customer_first: false,
         customer_bound_at: None,
         customer_self_referral: false,
+        coupon: None,
         address_hash: None,
     };
     let id = crate::domain::EventId::new();

@@ -67,6 +67,7 @@ fn conversion(test: bool) -> ConversionData {
             "2026-11-20T09:00:00.000Z",
         )),
         customer_self_referral: false,
+        coupon: None,
         address_hash: Some("ab12cd34".into()),
     }
 }
@@ -335,7 +336,29 @@ fn built() -> Vec<Event> {
         Event::new(&h, &partner_updated()),
         Event::new(&h, &crate::claims::model::ClaimEvent::Opened(claim(false))),
         Event::new(&h, &crate::claims::model::ClaimEvent::Decided(claim(true))),
+        Event::new(&h, &leak()),
     ]
+}
+
+/// A leaked code's alert (issue 63).
+fn leak() -> crate::coupon_leaks::Leak {
+    crate::coupon_leaks::Leak {
+        code: "SPRING10".into(),
+        partner_id: PartnerId::parse("pub-one").unwrap(),
+        conversions: 10,
+        without_click: 8,
+        share: 0.8,
+        sources: vec![crate::coupon_leaks::score::Source {
+            referrer_domain: "retailmenot.com".into(),
+            count: 8,
+        }],
+        score: 86,
+        reasons: vec![
+            "coupon_sales_without_partner_click".into(),
+            "coupon_site_referrer".into(),
+        ],
+        threshold: 60,
+    }
 }
 
 /// The golden file was written from the code as it stood before the payloads were typed (the

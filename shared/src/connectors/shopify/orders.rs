@@ -151,9 +151,10 @@ fn coupon(d: &Delivery<'_>) -> Option<CouponCode> {
 
 async fn is_coupon(d: &Delivery<'_>, code: &CouponCode) -> Result<bool, ShopifyError> {
     let store = d.deps.store();
+    let now = crate::platform::time::now_millis();
     Ok(crate::customers::coupons::lookup(store, d.handle, code)
         .await?
-        .is_some())
+        .is_some_and(|c| c.attributes_at(now)))
 }
 
 /// The click the order names: a note attribute, else the landing page's query.

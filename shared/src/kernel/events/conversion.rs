@@ -67,6 +67,9 @@ pub struct ConversionData {
     /// partner's conversions by it); absent without a visitor's click.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_hash: Option<String>,
+    /// The coupon code the sale named and whether its partner's click came with it (issue 63).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<crate::domain::CouponUse>,
 }
 
 /// A test conversion goes out as `conversion.tested`, every other as `conversion.created`: the
@@ -193,6 +196,7 @@ mod tests {
             customer_first: false,
             customer_bound_at: None,
             customer_self_referral: false,
+            coupon: None,
             address_hash: None,
         }
     }

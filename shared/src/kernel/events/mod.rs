@@ -65,10 +65,12 @@ pub enum EventType {
     ClaimOpened,
     #[serde(rename = "claim.decided")]
     ClaimDecided,
+    #[serde(rename = "coupon.leak_suspected")]
+    CouponLeakSuspected,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 20] = [
+    pub const ALL: [EventType; 21] = [
         EventType::LinkClicked,
         EventType::LinkCreated,
         EventType::LinkUpdated,
@@ -89,6 +91,7 @@ impl EventType {
         EventType::PartnerUpdated,
         EventType::ClaimOpened,
         EventType::ClaimDecided,
+        EventType::CouponLeakSuspected,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -113,6 +116,7 @@ impl EventType {
             EventType::PartnerUpdated => "partner.updated",
             EventType::ClaimOpened => "claim.opened",
             EventType::ClaimDecided => "claim.decided",
+            EventType::CouponLeakSuspected => "coupon.leak_suspected",
         }
     }
 

@@ -438,6 +438,23 @@ pub fn partner_coupons_pk(handle: &Handle, partner: &PartnerId) -> String {
     format!("H#{handle}#CPNP#{partner}")
 }
 
+/// A rotated code's lock (`{code in lower case}`): a code is rotated once (issue 63).
+pub fn coupon_rotations_pk(handle: &Handle) -> String {
+    format!("H#{handle}#CPNR")
+}
+
+/// A coupon code's sales (issue 63): `{received ms, 13 digits}#{conversionId}` → how the sale
+/// used the code; the leak report reads the newest. Owned by `coupon_leaks`.
+pub fn coupon_uses_pk(handle: &Handle, code_key: &str) -> String {
+    format!("H#{handle}#CPNU#{code_key}")
+}
+
+/// The leak alerts raised (`{code}#{30-day window}`): one `coupon.leak_suspected` per code per
+/// window. Owned by `coupon_leaks`.
+pub fn coupon_leak_alerts_pk(handle: &Handle) -> String {
+    format!("H#{handle}#CPNL")
+}
+
 pub fn commissions_pk(handle: &Handle) -> String {
     format!("H#{handle}#COM")
 }
