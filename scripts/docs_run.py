@@ -4,6 +4,7 @@
     TENX_BIN=target/x86_64-unknown-linux-gnu/debug/tenx scripts/docs_run.py   # every doc
     scripts/docs_run.py docs/payouts.md                                      # some docs
     scripts/docs_run.py --self-test      # the runner's own test: a failing fixture must fail
+    scripts/docs_run.py --show docs/payouts.md   # and print every block's output
 
 Which blocks run: fenced blocks whose info string is `sh` or `bash`, in the order of the file.
 A block that only illustrates (an AWS deploy, a command that needs an outside account, a server
@@ -49,6 +50,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_LANGS = {"sh", "bash"}
+SHOW = False  # --show: print every block's output (to write a doc's sample output)
 BLOCK_TIMEOUT_S = 120  # a hang guard: a block takes well under a second
 FENCE = re.compile(r"^(```+|~~~+)\s*([^\s`]*)\s*(.*)$")
 SERVE_ENV = re.compile(r"<!--\s*docs_run:\s*env\s+(.*?)\s*-->")
@@ -328,6 +330,9 @@ def run_file(path: Path, tenx_bin: str, shim_source: str) -> list[str]:
         session = Session(work, session_env)
         for block in runnable:
             failure = session.run(block)
+            if SHOW:
+                out = work / ".docs_run" / f"block{session.n}.out"
+                print(f"---- {display(path)}:{block.line}\n" + (out.read_text(errors="replace") if out.exists() else ""))
             if failure:
                 log_tail = (meta / "tenx.log").read_text(errors="replace").splitlines()[-15:]
                 failures.append(failure + "\n  server log (last lines):\n"
@@ -479,6 +484,9 @@ def main(argv: list[str]) -> int:
     outer = in_private_network(argv)
     if outer is not None:
         return outer
+    global SHOW
+    if argv[:1] == ["--show"]:
+        SHOW, argv = True, argv[1:]
     try:
         if argv[:1] == ["--self-test"]:
             return self_test()
