@@ -212,11 +212,11 @@ class Session:
         # ERR: the failing command and its line; DEBUG: the line the curl shim records.
         self.bash.stdin.write(
             f"export DOCS_RUN_ALLOW='{allow}'\n"
-            "set -euE -o pipefail\n"
+            "set -euET -o pipefail\n"
             f"trap 'printf \"%s\\n%s\\n\" \"$LINENO\" \"$BASH_COMMAND\" > {self.err}' ERR\n"
             "trap 'export DOCS_RUN_LINE=$LINENO' DEBUG\n"
             f"source {script} < /dev/null > {out} 2>&1\n"
-            "trap - DEBUG ERR\nset +euE +o pipefail\n"
+            "trap - DEBUG ERR\nset +euET +o pipefail\n"
             "echo __docs_run_done__\n"
         )
         self.bash.stdin.flush()
