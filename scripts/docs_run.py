@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_LANGS = {"sh", "bash"}
 SHOW = False  # --show: print every block's output (to write a doc's sample output)
 BLOCK_TIMEOUT_S = 120  # a hang guard: a block takes well under a second
-FENCE = re.compile(r"^(```+|~~~+)\s*([^\s`]*)\s*(.*)$")
+FENCE = re.compile(r"^(\s*)(```+|~~~+)\s*([^\s`]*)\s*(.*)$")  # in a list item too
 SERVE_ENV = re.compile(r"<!--\s*docs_run:\s*env\s+(.*?)\s*-->")
 COMMENT_STATUS = re.compile(r"\b([45]\d\d)\b")
 
@@ -97,14 +97,16 @@ def parse(path: Path) -> tuple[list[Block], dict[str, str]]:
         if not fence:
             i += 1
             continue
-        marker, lang, info = fence.group(1), fence.group(2), fence.group(3).strip()
+        indent, marker = len(fence.group(1)), fence.group(2)
+        lang, info = fence.group(3), fence.group(4).strip()
         start = i + 1
         i += 1
-        while i < len(lines) and not lines[i].startswith(marker[:3]):
+        while i < len(lines) and not lines[i].strip().startswith(marker):
             i += 1
         if i >= len(lines):
             raise DocError(f"{path}:{start}: a fenced block that never closes")
-        block = Block(path, start + 1, lang, info, "\n".join(lines[start:i]) + "\n")
+        body = [line[indent:] if line[:indent].isspace() else line for line in lines[start:i]]
+        block = Block(path, start + 1, lang, info, "\n".join(body) + "\n")
         if lang in RUN_LANGS and info.startswith("no-run") and len(info[6:].strip(" :—-")) < 8:
             raise DocError(
                 f"{path}:{start}: `no-run` needs its reason beside it (```sh no-run: why)"
