@@ -310,11 +310,17 @@ mod tests {
         // "Mostly" only for a majority of the bot clicks: 4 of 5 is, 2 of 5 and 1 of 2 are not.
         i.top_bot_reason = Some(("link_preview", 2));
         let message = &score(&i).reasons[0].message;
-        assert!(message.contains("(most often link_preview: 2)"), "{message}");
+        assert!(
+            message.contains("(most often link_preview: 2)"),
+            "{message}"
+        );
         let mut tie = input(3, 2, 0);
         tie.top_bot_reason = Some(("head_request", 1));
         let message = &score(&tie).reasons[0].message;
-        assert!(message.contains("(most often head_request: 1)"), "{message}");
+        assert!(
+            message.contains("(most often head_request: 1)"),
+            "{message}"
+        );
     }
 
     #[test]
