@@ -341,8 +341,8 @@ def run_file(path: Path, tenx_bin: str, shim_source: str) -> list[str]:
                                 + textwrap.indent("\n".join(log_tail) or "(empty)", "    "))
                 break
         else:
-            print(f"ok   {display(path)}: {len(runnable)} blocks "
-                  f"({len(blocks) - len(runnable)} not run)")
+            print(f"ok   {display(path)}: {len(runnable)} shell blocks ran "
+                  f"({len(blocks) - len(runnable)} others: no-run, transcripts, other languages)")
     finally:
         if session:
             session.close()
