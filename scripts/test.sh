@@ -117,6 +117,10 @@ wait_stage tools-fuzz
 bg_stage fuzz 1200 nice -n 10 scripts/fuzz.sh
 wait_stage tools-browser
 bg_stage browser 1200 nice -n 10 scripts/browser_test.sh
+# The docs as a reader copies them (issue 62): every shell block of README.md and docs/*.md
+# against a fresh `tenx serve` per file, in a network namespace with loopback only. The
+# runner's own test first: a fixture with a failing block must fail, naming its line.
+bg_stage docs 600 nice -n 10 sh -c 'python3 scripts/docs_run.py --self-test && python3 scripts/docs_run.py'
 
 # The chaos runs on moto measure a settle (issue 42: every click counted within 120 s of the
 # restart) through the fault proxy: one at a time, with no other test beside them, so the
@@ -130,6 +134,7 @@ wait_stage openapi-check
 wait_stage sam-check
 wait_stage fuzz
 wait_stage browser
+wait_stage docs
 wait_stage clippy
 wait_stage lambda-build
 

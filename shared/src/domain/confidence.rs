@@ -109,7 +109,7 @@ fn bot_reasons(input: &ConfidenceInput<'_>, reasons: &mut Vec<Reason>) {
                 input.bot_clicks,
                 input.clicks,
                 percent(input.bot_clicks, input.clicks),
-                mostly(input.top_bot_reason),
+                mostly(input.top_bot_reason, input.bot_clicks),
             ),
             penalty: BOT_PENALTY_ELEVATED,
         }),
@@ -120,7 +120,7 @@ fn bot_reasons(input: &ConfidenceInput<'_>, reasons: &mut Vec<Reason>) {
                 input.bot_clicks,
                 input.clicks,
                 percent(input.bot_clicks, input.clicks),
-                mostly(input.top_bot_reason),
+                mostly(input.top_bot_reason, input.bot_clicks),
             ),
             penalty: BOT_PENALTY_HIGH,
         }),
@@ -183,10 +183,17 @@ fn stale_reason(input: &ConfidenceInput<'_>, reasons: &mut Vec<Reason>) {
     }
 }
 
-/// ` (mostly user_agent: 12)`, or nothing when the reasons are unknown.
-fn mostly(top: Option<(&str, u64)>) -> String {
-    top.map(|(reason, n)| format!(" (mostly {reason}: {n})"))
-        .unwrap_or_default()
+/// ` (mostly user_agent: 12)` when one reason covers more than half of the bot clicks,
+/// ` (most often head_request: 1)` when it leads without a majority (1 of 2 is not "mostly"),
+/// or nothing when the reasons are unknown.
+fn mostly(top: Option<(&str, u64)>, bot_clicks: u64) -> String {
+    match top {
+        Some((reason, n)) if u128::from(n) * 2 > u128::from(bot_clicks) => {
+            format!(" (mostly {reason}: {n})")
+        }
+        Some((reason, n)) => format!(" (most often {reason}: {n})"),
+        None => String::new(),
+    }
 }
 
 fn percent(part: u64, whole: u64) -> String {
@@ -300,6 +307,20 @@ mod tests {
         i.top_bot_reason = Some(("link_preview", 4));
         let message = &score(&i).reasons[0].message;
         assert!(message.contains("(mostly link_preview: 4)"), "{message}");
+        // "Mostly" only for a majority of the bot clicks: 4 of 5 is, 2 of 5 and 1 of 2 are not.
+        i.top_bot_reason = Some(("link_preview", 2));
+        let message = &score(&i).reasons[0].message;
+        assert!(
+            message.contains("(most often link_preview: 2)"),
+            "{message}"
+        );
+        let mut tie = input(3, 2, 0);
+        tie.top_bot_reason = Some(("head_request", 1));
+        let message = &score(&tie).reasons[0].message;
+        assert!(
+            message.contains("(most often head_request: 1)"),
+            "{message}"
+        );
     }
 
     #[test]
