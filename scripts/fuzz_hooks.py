@@ -669,9 +669,16 @@ def fit_wave5(method: str, path: str, body: dict) -> None:
     """Rules across fields that a schema cannot say: a denial has no amount; a claim names its
     sale by exactly one id; a group's partners must exist (none here)."""
     decide = path == "/v2/handles/{handle}/claims/{claimId}/decide"
-    if decide and (body.get("decision") == "deny" or "currency" not in body):
+    # An amount and its currency go together (one without the other is 400 naming it).
+    if decide and (body.get("decision") == "deny" or "currency" not in body
+                   or "amount" not in body):
         body.pop("amount", None)
         body.pop("currency", None)
+    elif decide:
+        # A whole amount is one every currency takes (JPY has no minor unit, BHD three),
+        # within what one claim may be worth (the schema's pattern says digits, not places).
+        whole = str(body["amount"]).split(".")[0].lstrip("0") or "0"
+        body["amount"] = str(min(int(whole), 10_000))
     if path == "/v2/handles/{handle}/conversions/{conversionId}/reassign":
         body.pop("campaignId", None)
     # Text the schema states in words (no control characters, not blank); no group here.

@@ -113,8 +113,17 @@ async fn a_thread_is_written_from_both_sides_and_mailed_to_the_other() {
         mail[0].text
     );
 
-    // The partner has one unread message until it opens its thread.
+    // The partner has one unread message until it opens its thread (its summary says so).
+    let summary = "/partners/ana/summary";
+    assert_eq!(
+        json_of(ana.get(summary).await, 200).await["unreadMessages"],
+        1
+    );
     let seen = thread(&ana, "ana").await;
+    assert_eq!(
+        json_of(ana.get(summary).await, 200).await["unreadMessages"],
+        0
+    );
     assert_eq!(seen["items"].as_array().unwrap().len(), 1);
     assert_eq!(seen["items"][0]["body"], "Welcome <b>Ana</b>!");
 

@@ -290,7 +290,10 @@ pub async fn summary(
         |_| true,
     )
     .await?;
-    let created = created_in(store, handle, partner, window).await?;
+    let (created, unread) = tokio::try_join!(
+        created_in(store, handle, partner, window),
+        crate::messages::thread::unread(store, handle, partner, crate::messages::Side::Partner),
+    )?;
     let all: Vec<&Commission> = live.iter().chain(created.iter()).collect();
     let currency = currency_of(store, handle, &all).await?;
     let (cutoff_ms, cutoff_day) = cutoff(now_ms);
@@ -307,7 +310,7 @@ pub async fn summary(
             amount: currency.format(t.next_payout()),
             reasons: t.reasons(currency, &cutoff_day),
         },
-        unread_messages: 0,
+        unread_messages: unread,
     })
 }
 
