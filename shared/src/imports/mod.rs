@@ -124,14 +124,7 @@ pub async fn start(io: Io<'_>, handle: &Handle, req: Request<'_>) -> Result<Job,
         job.fail_row(e);
     }
     let store = io.store.as_ref();
-    let expires = crate::platform::store::now_unix() + CHUNK_TTL_SECS;
-    // The chunks first (a transaction could not hold a large file): a job that fails to start
-    // leaves them to expire, unread.
-    for (i, chunk) in chunks.iter().enumerate() {
-        let (pk, sk) = keys::import_chunk(handle, import_id.as_str(), i as u32);
-        let item = Item::new(pk, sk, to_doc(chunk)?).expiring_at(Some(expires));
-        crate::platform::store::put(store, item).await?;
-    }
+    stage(store, handle, &import_id, &chunks).await?;
     let target = format!(
         "{import_id} ({}{}, {} rows read, {} refused)",
         req.source.as_str(),
@@ -139,35 +132,7 @@ pub async fn start(io: Io<'_>, handle: &Handle, req: Request<'_>) -> Result<Job,
         chunks.iter().map(|c| c.rows.len()).sum::<usize>() + job.counts.failed as usize,
         job.counts.failed,
     );
-    let now = crate::platform::store::now_unix();
-    let (run_pk, run_sk) = keys::import_running(handle);
-    let day = crate::platform::time::timestamp().as_str()[..10].to_owned();
-    let (day_pk, day_sk) = keys::import_day(handle, &day);
-    let ops = vec![
-        job_put(handle, &job, Cond::Absent, 1)?,
-        WriteOp::Put {
-            item: Item::new(run_pk, run_sk, serde_json::json!({ "importId": import_id }))
-                .expiring_at(Some(now + RUNNING_TTL_SECS)),
-            cond: Cond::Absent,
-        },
-        WriteOp::Add {
-            pk: day_pk,
-            sk: day_sk,
-            deltas: vec![("n".into(), 1)],
-            cap: Some(CounterCap {
-                counter: "n".into(),
-                max: MAX_PER_DAY,
-            }),
-            expires_at: Some(now + 2 * 86_400),
-        },
-        crate::kernel::audit::entry(handle, "import.started", &target)?,
-    ];
-    match store.transact(ops).await {
-        Ok(()) => {}
-        Err(StoreError::TxConflict { index: 1, .. }) => return Err(ImportError::AlreadyRunning),
-        Err(StoreError::TxConflict { index: 2, .. }) => return Err(ImportError::DailyLimit),
-        Err(e) => return Err(e.into()),
-    }
+    begin(store, handle, &job, &target).await?;
     let message = serde_json::to_string(&Message {
         handle: handle.clone(),
         import_id: import_id.clone(),
@@ -184,6 +149,66 @@ pub async fn start(io: Io<'_>, handle: &Handle, req: Request<'_>) -> Result<Job,
         return Err(e.into());
     }
     Ok(job)
+}
+
+/// Puts the chunks (before the job: a transaction could not hold a large file); a job that
+/// fails to start leaves them to expire, unread. ONE put per chunk.
+async fn stage(
+    store: &dyn Store,
+    handle: &Handle,
+    import_id: &ImportId,
+    chunks: &[Chunk],
+) -> Result<(), StoreError> {
+    let expires = crate::platform::store::now_unix() + CHUNK_TTL_SECS;
+    for (i, chunk) in chunks.iter().enumerate() {
+        let (pk, sk) = keys::import_chunk(handle, import_id.as_str(), i as u32);
+        let item = Item::new(pk, sk, to_doc(chunk)?).expiring_at(Some(expires));
+        crate::platform::store::put(store, item).await?;
+    }
+    Ok(())
+}
+
+/// The job, the handle's running mark (one at a time), its daily count and the audit entry:
+/// ONE transaction.
+async fn begin(
+    store: &dyn Store,
+    handle: &Handle,
+    job: &Job,
+    target: &str,
+) -> Result<(), ImportError> {
+    let now = crate::platform::store::now_unix();
+    let (run_pk, run_sk) = keys::import_running(handle);
+    let day = crate::platform::time::timestamp().as_str()[..10].to_owned();
+    let (day_pk, day_sk) = keys::import_day(handle, &day);
+    let ops = vec![
+        job_put(handle, job, Cond::Absent, 1)?,
+        WriteOp::Put {
+            item: Item::new(
+                run_pk,
+                run_sk,
+                serde_json::json!({ "importId": job.import_id }),
+            )
+            .expiring_at(Some(now + RUNNING_TTL_SECS)),
+            cond: Cond::Absent,
+        },
+        WriteOp::Add {
+            pk: day_pk,
+            sk: day_sk,
+            deltas: vec![("n".into(), 1)],
+            cap: Some(CounterCap {
+                counter: "n".into(),
+                max: MAX_PER_DAY,
+            }),
+            expires_at: Some(now + 2 * 86_400),
+        },
+        crate::kernel::audit::entry(handle, "import.started", target)?,
+    ];
+    match store.transact(ops).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::TxConflict { index: 1, .. }) => Err(ImportError::AlreadyRunning),
+        Err(StoreError::TxConflict { index: 2, .. }) => Err(ImportError::DailyLimit),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The import, as stored. ONE read.

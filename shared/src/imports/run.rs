@@ -168,27 +168,13 @@ async fn write_row(
         ));
     };
     let slug = imported.native();
-    let spec = LinkSpec {
-        destination_url: row.destination_url.clone(),
-        title: row.title.clone(),
-        tracking: row.tracking.clone(),
-        routing_rules: vec![],
-        campaign_id: None,
-        forward_query: None,
-        expires_at: None,
-        expired_url: None,
-    };
-    let spec = match spec.validate() {
+    let spec = match spec_of(row).validate() {
         Ok(spec) => spec,
         Err(e) => return Ok(row_error(row, &e.field, e.message)),
     };
     let existing = crate::links::load(store, handle, &slug).await?;
     if job.dry_run {
-        return Ok(match (existing, job.on_conflict) {
-            (None, _) => Outcome::Created,
-            (Some(_), OnConflict::Skip) => Outcome::Skipped,
-            (Some(_), OnConflict::Overwrite) => Outcome::Updated,
-        });
+        return Ok(would(existing.is_some(), job.on_conflict));
     }
     let (marker_pk, marker_sk) = keys::import_row(handle, job.import_id.as_str(), row.row as u32);
     if let Some(marker) = store.get(&marker_pk, &marker_sk).await? {
@@ -201,21 +187,14 @@ async fn write_row(
             (true, OnConflict::Overwrite) => (Precondition::Exists, RowOutcome::Updated),
             (false, _) => (Precondition::Absent, RowOutcome::Created),
         };
-        let mut extra = vec![
-            WriteOp::Put {
-                item: Item::new(
-                    marker_pk.clone(),
-                    marker_sk.clone(),
-                    to_doc(&serde_json::json!({ "outcome": outcome }))?,
-                )
-                .expiring_at(Some(crate::platform::store::now_unix() + 30 * 86_400)),
-                cond: Cond::Absent,
-            },
-            history(handle, job, row, &imported)?,
-        ];
-        if imported.needs_alias() {
-            extra.push(crate::links::alias_op(handle, &imported)?);
-        }
+        let extra = extra_ops(
+            handle,
+            job,
+            row,
+            &imported,
+            outcome,
+            (&marker_pk, &marker_sk),
+        )?;
         match crate::links::upsert(io, cache, handle, &slug, spec.clone(), precondition, extra)
             .await
         {
@@ -235,14 +214,11 @@ async fn write_row(
             }
             Err(LinkError::PreconditionFailed(_)) => exists = false,
             // The marker is there: an earlier run of this chunk wrote the row.
-            Err(LinkError::Extra { index: 0, current }) => {
-                return match current {
-                    Some(item) => Ok(outcome_of(&item)?),
-                    None => match store.get(&marker_pk, &marker_sk).await? {
-                        Some(item) => Ok(outcome_of(&item)?),
-                        None => Err(StoreError::Other("row marker vanished".into()).into()),
-                    },
-                };
+            Err(LinkError::Extra { index: 0, .. }) => {
+                let marker = store.get(&marker_pk, &marker_sk).await?;
+                let marker =
+                    marker.ok_or_else(|| StoreError::Other("row marker vanished".into()))?;
+                return Ok(outcome_of(&marker)?);
             }
             Err(LinkError::Store(e)) => return Err(e.into()),
             Err(other) => return Ok(row_error(row, "slug", other.to_string())),
@@ -253,6 +229,58 @@ async fn write_row(
         "slug",
         "The link kept changing while it was imported; import it again.",
     ))
+}
+
+/// The row as a link's spec (checked by `LinkSpec::validate`, as the API's links are).
+fn spec_of(row: &LinkRow) -> LinkSpec {
+    LinkSpec {
+        destination_url: row.destination_url.clone(),
+        title: row.title.clone(),
+        tracking: row.tracking.clone(),
+        routing_rules: vec![],
+        campaign_id: None,
+        forward_query: None,
+        expires_at: None,
+        expired_url: None,
+    }
+}
+
+/// What a dry run reports for a row.
+fn would(exists: bool, on_conflict: OnConflict) -> Outcome {
+    match (exists, on_conflict) {
+        (false, _) => Outcome::Created,
+        (true, OnConflict::Skip) => Outcome::Skipped,
+        (true, OnConflict::Overwrite) => Outcome::Updated,
+    }
+}
+
+/// The row's writes beside its link, in the link's transaction: its marker (first: a resumed
+/// chunk finds it), its history and, for a slug the native rule refuses, its alias.
+fn extra_ops(
+    handle: &Handle,
+    job: &Job,
+    row: &LinkRow,
+    imported: &ImportedSlug,
+    outcome: RowOutcome,
+    (marker_pk, marker_sk): (&str, &str),
+) -> Result<Vec<WriteOp>, StoreError> {
+    let marker = Item::new(
+        marker_pk,
+        marker_sk,
+        to_doc(&serde_json::json!({ "outcome": outcome }))?,
+    )
+    .expiring_at(Some(crate::platform::store::now_unix() + 30 * 86_400));
+    let mut ops = vec![
+        WriteOp::Put {
+            item: marker,
+            cond: Cond::Absent,
+        },
+        history(handle, job, row, imported)?,
+    ];
+    if imported.needs_alias() {
+        ops.push(crate::links::alias_op(handle, imported)?);
+    }
+    Ok(ops)
 }
 
 fn outcome_of(marker: &Item) -> Result<Outcome, StoreError> {
