@@ -687,3 +687,64 @@ async fn another_handles_data_is_untouched_and_the_import_is_audited_with_who_ra
             .contains("2 created")
     );
 }
+
+/// `tenx import` writes a file through the same service, to the end, with no body limit (the
+/// embedded backend: its data dir, the server stopped).
+#[tokio::test]
+async fn tenx_import_writes_a_file_to_the_end_and_prints_its_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let file = dir.path().join("links.csv");
+    std::fs::write(&file, big_csv()).unwrap();
+    let cli = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tenx"))
+            .args(["import", "--source", "csv", "--handle", "acme"])
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--backend", "embedded"])
+            .args(extra)
+            .env("TENX_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let dry = cli(&["--dry-run"]);
+    assert_eq!(dry["status"], "done");
+    assert_eq!(counts(&dry), [250, 0, 0, 0], "{dry}");
+    let report = cli(&[]);
+    assert_eq!(report["status"], "done");
+    assert_eq!(counts(&report), [250, 0, 0, 0], "{report}");
+    let again = cli(&[]);
+    assert_eq!(counts(&again), [0, 0, 250, 0], "{again}");
+    // The links are in the data dir's store, under their aliases.
+    let store = tenx_shared::runtime::local::DataDir::prepare(&data)
+        .unwrap()
+        .open_store()
+        .unwrap();
+    let alias = tenx_shared::links::resolve_alias(store.as_ref(), &acme(), "Row_7")
+        .await
+        .unwrap()
+        .expect("an alias");
+    let link = tenx_shared::links::load(store.as_ref(), &acme(), &alias)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(link.destination_url, "https://shop.example/7");
+    // A source it does not know: refused, naming it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tenx"))
+        .args(["import", "--source", "nope", "--handle", "acme"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}

@@ -277,3 +277,21 @@ fn chunked(rows: Vec<model::LinkRow>) -> Vec<Chunk> {
     }
     chunks
 }
+
+/// `tenx import`: [`start`] as `actor`, then the whole import written here, chunk by chunk as
+/// the worker does (its queued message, when a worker takes it, finds the job done). No body
+/// limit: a file over the API's is read from disk.
+#[tracing::instrument(skip_all, fields(handle = %handle, source = req.source.as_str()))]
+pub async fn import_here(
+    io: Io<'_>,
+    handle: &Handle,
+    req: Request<'_>,
+    actor: crate::kernel::audit::Actor,
+) -> Result<Job, ImportError> {
+    let request_id = format!("cli_{}", ImportId::new().hex());
+    let job = crate::kernel::audit::scope(actor, request_id, start(io, handle, req)).await?;
+    // This process's own link cache: a server's cache forgets within its TTL.
+    let cache: crate::kernel::state::LinkCache = moka::sync::Cache::new(1_000);
+    run::run(io, &cache, handle, &job.import_id, usize::MAX).await?;
+    get(io.store.as_ref(), handle, &job.import_id).await
+}
