@@ -21,6 +21,8 @@
 pub mod decode;
 pub mod links_sources;
 pub mod model;
+pub mod program_rows;
+pub mod program_sources;
 pub mod run;
 pub mod worker;
 
@@ -54,7 +56,7 @@ pub enum ImportError {
     #[error("{0}")]
     Unreadable(String),
     #[error(
-        "The {0} importer (partners, customers and commissions) is not available yet; links import from bitly, rebrandly, shortio, shlink, dub and csv."
+        "The {0} importer is not available yet; programs import from rewardful, links from bitly, rebrandly, shortio, shlink, dub and csv."
     )]
     NotAvailable(&'static str),
     #[error("An import is already running for this handle; wait for it to finish.")]
@@ -98,13 +100,9 @@ pub struct Message {
 /// running import and the daily count are taken in the job's own transaction.
 #[tracing::instrument(skip_all, fields(handle = %handle, source = req.source.as_str()))]
 pub async fn start(io: Io<'_>, handle: &Handle, req: Request<'_>) -> Result<Job, ImportError> {
-    if req.source.is_program() {
-        return Err(ImportError::NotAvailable(req.source.as_str()));
-    }
     let (text, _encoding) = decode::text(req.body);
-    let parsed = links_sources::parse(req.source, req.format, &text)?;
+    let (chunks, errors) = read_file(req.source, req.format, &text)?;
     let import_id = ImportId::new();
-    let chunks = chunked(parsed.rows);
     let mut job = Job {
         import_id: import_id.clone(),
         source: req.source,
@@ -120,7 +118,7 @@ pub async fn start(io: Io<'_>, handle: &Handle, req: Request<'_>) -> Result<Job,
         created_at: crate::platform::time::timestamp(),
         finished_at: None,
     };
-    for e in parsed.errors {
+    for e in errors {
         job.fail_row(e);
     }
     let store = io.store.as_ref();
@@ -129,7 +127,7 @@ pub async fn start(io: Io<'_>, handle: &Handle, req: Request<'_>) -> Result<Job,
         "{import_id} ({}{}, {} rows read, {} refused)",
         req.source.as_str(),
         if req.dry_run { ", dry run" } else { "" },
-        chunks.iter().map(|c| c.rows.len()).sum::<usize>() + job.counts.failed as usize,
+        chunks.iter().map(Chunk::len).sum::<usize>() + job.counts.failed as usize,
         job.counts.failed,
     );
     begin(store, handle, &job, &target).await?;
@@ -256,17 +254,52 @@ pub(crate) fn release(handle: &Handle) -> WriteOp {
     }
 }
 
+/// The file's rows, staged in chunks, and the rows refused.
+fn read_file(
+    source: Source,
+    format: Format,
+    text: &str,
+) -> Result<(Vec<Chunk>, Vec<model::RowError>), ImportError> {
+    match source {
+        Source::Rewardful if format == Format::Json => {
+            let p = program_sources::rewardful(text)?;
+            // Partners first: a commission's partner is written before it.
+            let mut chunks: Vec<Chunk> = p
+                .partners
+                .chunks(CHUNK_ROWS)
+                .map(|c| Chunk {
+                    partners: c.to_vec(),
+                    ..Chunk::default()
+                })
+                .collect();
+            chunks.extend(p.commissions.chunks(CHUNK_ROWS).map(|c| Chunk {
+                commissions: c.to_vec(),
+                ..Chunk::default()
+            }));
+            Ok((chunks, p.errors))
+        }
+        Source::Rewardful => Err(ImportError::Unreadable(
+            "The rewardful importer reads its JSON export (application/json).".into(),
+        )),
+        s if s.is_program() => Err(ImportError::NotAvailable(s.as_str())),
+        _ => {
+            let p = links_sources::parse(source, format, text)?;
+            Ok((chunked(p.rows), p.errors))
+        }
+    }
+}
+
 /// Rows in chunks of at most [`CHUNK_ROWS`] rows and about [`CHUNK_BYTES`].
 fn chunked(rows: Vec<model::LinkRow>) -> Vec<Chunk> {
     let mut chunks = Vec::new();
-    let mut current = Chunk { rows: Vec::new() };
+    let mut current = Chunk::default();
     let mut bytes = 0;
     for row in rows {
         let size = serde_json::to_vec(&row).map_or(0, |v| v.len());
         if !current.rows.is_empty()
             && (current.rows.len() == CHUNK_ROWS || bytes + size > CHUNK_BYTES)
         {
-            chunks.push(std::mem::replace(&mut current, Chunk { rows: Vec::new() }));
+            chunks.push(std::mem::take(&mut current));
             bytes = 0;
         }
         bytes += size;

@@ -174,10 +174,66 @@ pub struct LinkRow {
     pub clicks: Option<u64>,
 }
 
-/// One staged chunk of rows.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// One staged chunk of rows: links, or a program's partners, or its commissions.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Chunk {
+    #[serde(default)]
     pub rows: Vec<LinkRow>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partners: Vec<PartnerRow>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commissions: Vec<CommissionRow>,
+}
+
+impl Chunk {
+    pub fn len(&self) -> usize {
+        self.rows.len() + self.partners.len() + self.commissions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A partner of a program's export.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartnerRow {
+    pub row: u64,
+    pub partner_id: crate::domain::PartnerId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// A past commission's status in the tool it comes from, as a ledger status here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PastStatus {
+    /// Paid by the old tool: `paid` here, never paid again.
+    Paid,
+    /// Owed and payable: `approved`, paid by the next payout run.
+    Due,
+    /// Not yet payable there: `pending` here.
+    Pending,
+    /// Voided there: `rejected` here.
+    Voided,
+}
+
+/// A past commission of a program's export.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommissionRow {
+    pub row: u64,
+    /// The old tool's id of it (one line per id, whatever the imports).
+    pub external_id: String,
+    pub partner_id: crate::domain::PartnerId,
+    pub amount_minor: i64,
+    pub currency: crate::domain::Currency,
+    pub status: PastStatus,
+    /// When a pending one becomes payable (Rewardful's `due_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<Timestamp>,
 }
 
 /// An imported link's history (its own item, beside the link).

@@ -25,7 +25,7 @@ pub enum Progress {
 
 /// What one row came to.
 #[derive(Debug)]
-enum Outcome {
+pub(crate) enum Outcome {
     Created,
     Updated,
     Skipped,
@@ -108,9 +108,15 @@ async fn write_chunk(
     job: &Job,
     chunk: &Chunk,
 ) -> Result<Vec<Outcome>, ImportError> {
-    let mut out = Vec::with_capacity(chunk.rows.len());
+    let mut out = Vec::with_capacity(chunk.len());
     for row in &chunk.rows {
         out.push(write_row(io, cache, handle, job, row).await?);
+    }
+    for p in &chunk.partners {
+        out.push(super::program_rows::partner(io.store.as_ref(), handle, job, p).await?);
+    }
+    for c in &chunk.commissions {
+        out.push(super::program_rows::commission(io.store.as_ref(), handle, job, c).await?);
     }
     Ok(out)
 }
@@ -283,7 +289,7 @@ fn extra_ops(
     Ok(ops)
 }
 
-fn outcome_of(marker: &Item) -> Result<Outcome, StoreError> {
+pub(crate) fn outcome_of(marker: &Item) -> Result<Outcome, StoreError> {
     #[derive(serde::Deserialize)]
     struct Marker {
         outcome: RowOutcome,

@@ -821,3 +821,12 @@ pub fn imported_link(handle: &Handle, slug: &Slug) -> (String, String) {
 pub fn link_alias(handle: &Handle, alias: &str) -> (String, String) {
     (format!("H#{handle}#LA"), alias.to_owned())
 }
+
+/// A source's own id of an imported record (a Rewardful commission): put if absent with the
+/// record, so a re-run of another import of the same export writes it once.
+pub fn import_external(handle: &Handle, source: &str, external_id: &str) -> (String, String) {
+    (
+        format!("H#{handle}#IMPX"),
+        format!("{source}#{external_id}"),
+    )
+}
