@@ -122,11 +122,20 @@ async fn link_version(app: &TestApp, slug: &str) -> Option<u64> {
     link.map(|l| l.version)
 }
 
+/// (source, file, content type, [(old slug, destination)], click totals by old slug)
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    Vec<(&'static str, u64)>,
+);
+
 #[tokio::test]
 async fn each_link_importer_reads_its_fixture_and_the_old_slugs_redirect() {
     let app = spawn_app().await;
     // (source, file, content type, [(old slug, destination)], click totals by old slug)
-    let cases: [(&str, &str, &str, Vec<(&str, &str)>, Vec<(&str, u64)>); 7] = [
+    let cases: [Case; 7] = [
         (
             "bitly",
             "bitly.json",

@@ -28,7 +28,7 @@ pub fn text(bytes: &[u8]) -> (String, &'static str) {
 /// UTF-16 without a mark: text exports are mostly ASCII, so one byte of each pair is zero; which
 /// one tells the byte order. (No UTF-8 or Latin-1 text holds NUL bytes.)
 fn bomless_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
-    if bytes.len() < 2 || bytes.len() % 2 != 0 {
+    if bytes.len() < 2 || !bytes.len().is_multiple_of(2) {
         return None;
     }
     let sample = &bytes[..bytes.len().min(4096)];
@@ -66,7 +66,7 @@ mod tests {
         assert_eq!(text(b"\xEF\xBB\xBFslug").0, "slug");
         assert_eq!(text(&utf16le("slug,é", true)).0, "slug,é");
         assert_eq!(text(&utf16le("slug,é", false)).0, "slug,é");
-        let be: Vec<u8> = "ab".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let be: Vec<u8> = "ab".encode_utf16().flat_map(u16::to_be_bytes).collect();
         assert_eq!(text(&be).0, "ab");
         assert_eq!(text(b"caf\xE9").0, "café");
         assert_eq!(text(b"caf\xE9").1, "windows-1252");

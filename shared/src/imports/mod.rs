@@ -21,6 +21,7 @@
 pub mod decode;
 pub mod links_sources;
 pub mod model;
+pub mod outcome;
 pub mod program_rows;
 pub mod program_sources;
 pub mod run;
@@ -111,7 +112,7 @@ pub async fn start(io: Io<'_>, handle: &Handle, req: Request<'_>) -> Result<Job,
         on_conflict: req.on_conflict,
         counts: Counts::default(),
         errors: Vec::new(),
-        chunks: chunks.len() as u32,
+        chunks: chunks.len() as u64,
         cursor: 0,
         actor: crate::kernel::audit::actor(),
         request_id: crate::kernel::audit::request_id(),
@@ -127,7 +128,7 @@ pub async fn start(io: Io<'_>, handle: &Handle, req: Request<'_>) -> Result<Job,
         "{import_id} ({}{}, {} rows read, {} refused)",
         req.source.as_str(),
         if req.dry_run { ", dry run" } else { "" },
-        chunks.iter().map(Chunk::len).sum::<usize>() + job.counts.failed as usize,
+        chunks.iter().map(|c| c.len() as u64).sum::<u64>() + job.counts.failed,
         job.counts.failed,
     );
     begin(store, handle, &job, &target).await?;
@@ -159,7 +160,7 @@ async fn stage(
 ) -> Result<(), StoreError> {
     let expires = crate::platform::store::now_unix() + CHUNK_TTL_SECS;
     for (i, chunk) in chunks.iter().enumerate() {
-        let (pk, sk) = keys::import_chunk(handle, import_id.as_str(), i as u32);
+        let (pk, sk) = keys::import_chunk(handle, import_id.as_str(), i as u64);
         let item = Item::new(pk, sk, to_doc(chunk)?).expiring_at(Some(expires));
         crate::platform::store::put(store, item).await?;
     }

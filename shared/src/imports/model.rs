@@ -134,8 +134,8 @@ pub struct Job {
     pub counts: Counts,
     pub errors: Vec<RowError>,
     /// Staged chunks, and the first not yet written (the worker's cursor).
-    pub chunks: u32,
-    pub cursor: u32,
+    pub chunks: u64,
+    pub cursor: u64,
     /// Who started it: the worker writes as them (the audit log's actor).
     pub actor: Actor,
     #[serde(default)]

@@ -11,11 +11,11 @@ use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, to_do
 
 use super::ImportError;
 use super::model::{CommissionRow, Job, PartnerRow, PastStatus, RowError, RowOutcome};
-use super::run::{Outcome, outcome_of};
+use super::outcome::{Outcome, outcome_of};
 
 /// The row's marker put (first after the record it guards) for a created row.
 fn marker(handle: &Handle, job: &Job, row: u64) -> Result<((String, String), WriteOp), StoreError> {
-    let (pk, sk) = keys::import_row(handle, job.import_id.as_str(), row as u32);
+    let (pk, sk) = keys::import_row(handle, job.import_id.as_str(), row);
     let item = Item::new(
         pk.clone(),
         sk.clone(),
@@ -89,6 +89,33 @@ pub(crate) async fn partner(
     }
 }
 
+/// The line of a past commission: kind `imported`, its status there as a status here.
+fn line_of(job: &Job, c: &CommissionRow) -> Commission {
+    let status = match c.status {
+        PastStatus::Paid => Status::Paid,
+        PastStatus::Due => Status::Approved,
+        PastStatus::Pending => Status::Pending,
+        PastStatus::Voided => Status::Rejected,
+    };
+    let mut line = Commission::blank(
+        CommissionId::new(),
+        Kind::Imported,
+        c.partner_id.clone(),
+        Some(c.amount_minor),
+        c.currency,
+        status,
+    );
+    line.reasons = vec![format!(
+        "imported from {} ({})",
+        job.source.as_str(),
+        c.external_id
+    )];
+    if let (Status::Pending, Some(due)) = (status, &c.due_at) {
+        line.available_at = due.clone();
+    }
+    line
+}
+
 /// A past commission: a line of kind `imported`, once per old-tool id.
 pub(crate) async fn commission(
     store: &dyn Store,
@@ -122,28 +149,7 @@ pub(crate) async fn commission(
             message: format!("its partner {} was not imported", c.partner_id),
         }));
     }
-    let status = match c.status {
-        PastStatus::Paid => Status::Paid,
-        PastStatus::Due => Status::Approved,
-        PastStatus::Pending => Status::Pending,
-        PastStatus::Voided => Status::Rejected,
-    };
-    let mut line = Commission::blank(
-        CommissionId::new(),
-        Kind::Imported,
-        c.partner_id.clone(),
-        Some(c.amount_minor),
-        c.currency,
-        status,
-    );
-    line.reasons = vec![format!(
-        "imported from {} ({})",
-        job.source.as_str(),
-        c.external_id
-    )];
-    if let (Status::Pending, Some(due)) = (status, &c.due_at) {
-        line.available_at = due.clone();
-    }
+    let line = line_of(job, c);
     let mut ops = vec![
         WriteOp::Put {
             item: Item::new(

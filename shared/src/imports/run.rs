@@ -12,6 +12,7 @@ use crate::links::{LinkError, Precondition};
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, to_doc};
 
 use super::model::{Chunk, ImportedLink, Job, LinkRow, OnConflict, RowError, RowOutcome, Status};
+use super::outcome::{Outcome, outcome_of};
 use super::{ImportError, job_put, read, release};
 
 /// Where a run stopped.
@@ -21,15 +22,6 @@ pub enum Progress {
     Finished,
     /// Chunks remain (the caller's limit was reached): queue it again.
     Paused,
-}
-
-/// What one row came to.
-#[derive(Debug)]
-pub(crate) enum Outcome {
-    Created,
-    Updated,
-    Skipped,
-    Failed(RowError),
 }
 
 /// Writes up to `max_chunks` chunks of the import from its cursor (finishing it when none is
@@ -182,7 +174,7 @@ async fn write_row(
     if job.dry_run {
         return Ok(would(existing.is_some(), job.on_conflict));
     }
-    let (marker_pk, marker_sk) = keys::import_row(handle, job.import_id.as_str(), row.row as u32);
+    let (marker_pk, marker_sk) = keys::import_row(handle, job.import_id.as_str(), row.row);
     if let Some(marker) = store.get(&marker_pk, &marker_sk).await? {
         return Ok(outcome_of(&marker)?);
     }
@@ -287,17 +279,6 @@ fn extra_ops(
         ops.push(crate::links::alias_op(handle, imported)?);
     }
     Ok(ops)
-}
-
-pub(crate) fn outcome_of(marker: &Item) -> Result<Outcome, StoreError> {
-    #[derive(serde::Deserialize)]
-    struct Marker {
-        outcome: RowOutcome,
-    }
-    Ok(match marker.parse::<Marker>()?.outcome {
-        RowOutcome::Created => Outcome::Created,
-        RowOutcome::Updated => Outcome::Updated,
-    })
 }
 
 /// The imported link's history: its source, old slug, tags and click total.

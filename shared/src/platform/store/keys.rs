@@ -789,7 +789,7 @@ pub fn import_job(handle: &Handle, import_id: &str) -> (String, String) {
 }
 
 /// A staged chunk of an import's rows: `H#{handle}#IMPC#{importId}` / `{chunk:06}`.
-pub fn import_chunk(handle: &Handle, import_id: &str, chunk: u32) -> (String, String) {
+pub fn import_chunk(handle: &Handle, import_id: &str, chunk: u64) -> (String, String) {
     (
         format!("H#{handle}#IMPC#{import_id}"),
         format!("{chunk:06}"),
@@ -807,7 +807,7 @@ pub fn import_day(handle: &Handle, day: &str) -> (String, String) {
 }
 
 /// The outcome of one written row, in the row's own transaction: a resumed chunk reads it.
-pub fn import_row(handle: &Handle, import_id: &str, row: u32) -> (String, String) {
+pub fn import_row(handle: &Handle, import_id: &str, row: u64) -> (String, String) {
     (format!("H#{handle}#IMPR#{import_id}"), format!("{row:07}"))
 }
 
