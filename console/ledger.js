@@ -11,7 +11,7 @@ import {
 } from './ui.js';
 
 const STATUSES = ['', 'pending', 'held', 'approved', 'rejected', 'capped', 'paid'];
-const KINDS = ['', 'conversion', 'click_day', 'adjustment', 'clawback', 'manual', 'bonus'];
+const KINDS = ['', 'conversion', 'click_day', 'adjustment', 'clawback', 'manual', 'bonus', 'imported'];
 const label = (v) => [v, v || 'any'];
 
 export async function render(body, onChange) {

@@ -16,6 +16,7 @@ const WORDS = {
   clawback: 'Taken back after a refund, from your next payout',
   manual: 'Set by the program',
   bonus: 'A milestone bonus',
+  imported: 'Earned in the program\'s previous tool',
   // reasons
   fx_rate_missing: 'waiting for an exchange rate',
   partner_suspended: 'your partnership is paused',

@@ -81,6 +81,10 @@ The rules (positive cases only):
   lead ids    a public lead may not name a customer id anyone can derive from a buyer (`email:`,
               `shopify:`, `import:` in any case, or any id holding an `@`: `LeadRequest`,
               issue 57): such a generated id becomes `cus_` and its digest.
+  imports     an import's body is its source's own export, read beyond any schema (`startImport`:
+              a file that is not its source's format is 400): a positive case imports a one-row
+              CSV of 10x's columns (`source=csv`) or an empty Dub list (`source=dub`), by its
+              media type.
   integers    JSON Schema's `integer` includes `3.0`; the API reads an integer only as written
               without a fraction or exponent (openapi.yaml's `info.description`): integral
               floats in a body, and `limit=3.0`, are written as integers.
@@ -153,6 +157,9 @@ def before_call(context, case, kwargs) -> None:
     if not is_positive(case):
         return
     method, path = case.operation.method.upper(), case.operation.path
+    if method == "POST" and path == "/v2/handles/{handle}/imports":
+        fit_import(case)
+        return
     if isinstance(case.query, dict):
         fit_query(path, case.query)
     if isinstance(case.body, dict):
@@ -708,3 +715,16 @@ def fit_wave5(method: str, path: str, body: dict) -> None:
                 body["couponReducePercent"] = 25
         else:
             body.pop("couponReducePercent", None)
+
+
+def fit_import(case) -> None:
+    """A file its source reads: a one-row CSV of 10x's columns, or an empty Dub list."""
+    query = case.query if isinstance(case.query, dict) else {}
+    if (case.media_type or "").startswith("text/csv"):
+        query["source"] = "csv"
+        case.body = "slug,destination_url\nfuzz,https://shop.example/f\n"
+    else:
+        query["source"] = "dub"
+        case.body = []
+    case.query = query
+

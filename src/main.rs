@@ -1,5 +1,6 @@
 //! `tenx`: the local server and CLI of 10x attribution.
 
+mod import;
 mod ledger;
 mod mail;
 mod status;
@@ -126,6 +127,9 @@ enum Command {
         #[command(subcommand)]
         command: mail::MailCommand,
     },
+    /// Import another tool's export (issue 64) into a handle, through the service the API's
+    /// imports use, written here to the end; for files over the API's 4 MiB. Prints the report.
+    Import(import::ImportArgs),
 }
 
 /// `tenx verify`: prints what verified, or fails naming what does not hold.
@@ -236,6 +240,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Ledger { command } => ledger::run(command).await,
         Command::Status(args) => status::run(args).await,
         Command::Mail { command } => mail::run(command),
+        Command::Import(args) => import::run(args).await,
         Command::Token {
             handle,
             role,

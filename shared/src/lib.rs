@@ -24,6 +24,7 @@ pub mod domains;
 pub mod embed;
 pub mod fx;
 pub mod http;
+pub mod imports;
 pub mod kernel;
 pub mod ledger;
 pub mod links;

@@ -345,3 +345,40 @@ pub async fn of_campaigns(
     found.truncate(max);
     Ok(found)
 }
+
+/// The put that makes `alias` (an imported slug the native rule refuses, issue 64) serve the
+/// link at `slug`: written in the link's own transaction (`upsert`'s `extra`). Unconditional: an
+/// alias always names the slug derived from it (`ImportedSlug::native`), so a re-import rewrites
+/// the same value.
+pub fn alias_op(
+    handle: &Handle,
+    alias: &crate::domain::imported_slug::ImportedSlug,
+) -> Result<WriteOp, StoreError> {
+    let (pk, sk) = keys::link_alias(handle, alias.as_str());
+    let doc = crate::platform::store::to_doc(&serde_json::json!({ "slug": alias.native() }))?;
+    Ok(WriteOp::Put {
+        item: Item::new(pk, sk, doc),
+        cond: Cond::None,
+    })
+}
+
+/// The native slug an imported alias serves (exact, case-sensitive), if `raw` is one. ONE read;
+/// the redirect asks only for paths that are not native slugs.
+pub async fn resolve_alias(
+    store: &dyn Store,
+    handle: &Handle,
+    raw: &str,
+) -> Result<Option<Slug>, StoreError> {
+    if crate::domain::imported_slug::ImportedSlug::parse(raw).is_err() {
+        return Ok(None);
+    }
+    let (pk, sk) = keys::link_alias(handle, raw);
+    let Some(item) = store.get(&pk, &sk).await? else {
+        return Ok(None);
+    };
+    #[derive(serde::Deserialize)]
+    struct Alias {
+        slug: Slug,
+    }
+    Ok(Some(item.parse::<Alias>()?.slug))
+}

@@ -36,6 +36,7 @@ mod customers;
 mod deliveries;
 mod domains;
 mod hardening;
+mod imports;
 mod links;
 mod mail;
 mod messages;

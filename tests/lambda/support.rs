@@ -234,6 +234,7 @@ pub(crate) fn queue_resource(queue: QueueName) -> &'static str {
         QueueName::Deliveries => "DeliveriesQueue",
         QueueName::Mail => "MailQueue",
         QueueName::MailEvents => "MailEventsQueue",
+        QueueName::Imports => "ImportsQueue",
     }
 }
 

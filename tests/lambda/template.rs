@@ -684,6 +684,7 @@ fn iam_is_scoped_to_the_stack_and_the_redirect_gets_nothing_more_than_it_needs()
                         "DeliveriesQueue",
                         "MailQueue",
                         "MailEventsQueue",
+                        "ImportsQueue",
                     ]
                     .contains(&resource.as_str())
                         || (resource == "ClicksFailedBatchesQueue"
@@ -811,7 +812,8 @@ fn queues_have_dead_letter_queues_and_workers_report_partial_batch_failures() {
         );
     }
     for f in &functions {
-        if !["events", "deliveries", "mail", "mail-events"].contains(&f.binary.as_str()) {
+        if !["events", "deliveries", "mail", "mail-events", "imports"].contains(&f.binary.as_str())
+        {
             assert!(
                 !f.grants().iter().any(|(a, _)| a == "sqs:ReceiveMessage"),
                 "{} polls no queue",

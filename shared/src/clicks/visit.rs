@@ -94,8 +94,14 @@ pub async fn visit(
     visitor: &Visitor<'_>,
 ) -> Result<Outcome, VisitError> {
     let ctx_keys = r.ctx_keys?;
-    let Ok(slug) = Slug::parse(slug) else {
-        return orphan(r, handle, OrphanKind::NotFound, visitor).await;
+    let slug = match Slug::parse(slug) {
+        Ok(slug) => slug,
+        // An imported slug the native rule refuses (`Spring_Sale`, issue 64) is an alias of a
+        // link: ONE read, only for paths that are not native slugs.
+        Err(_) => match crate::links::resolve_alias(r.io.store.as_ref(), handle, slug).await? {
+            Some(slug) => slug,
+            None => return orphan(r, handle, OrphanKind::NotFound, visitor).await,
+        },
     };
     // Round trip 1 (skipped on a cache hit): the link.
     let Some(link) = crate::links::load_cached(r.io.store.as_ref(), r.links, handle, &slug).await?

@@ -16,6 +16,7 @@ pub mod error;
 pub mod fallback;
 pub mod idempotency;
 pub mod ids;
+pub mod imported_slug;
 pub mod link;
 pub mod money;
 pub mod prefixed;
@@ -45,8 +46,8 @@ pub use link::{
 pub use money::Currency;
 pub use prefixed::{
     ApplicationId, BatchId, BroadcastId, ClaimId, ClickId, CommissionId, ConversionId, EventId,
-    InvitationId, MessageId, NoticeId, PayoutId, ReversalId, SessionId, SubscriptionId, TokenId,
-    UserId,
+    ImportId, InvitationId, MessageId, NoticeId, PayoutId, ReversalId, SessionId, SubscriptionId,
+    TokenId, UserId,
 };
 pub use routing::{RouteDecision, RouteInput, route};
 pub use subids::SubIds;

@@ -126,6 +126,11 @@ prefixed_id!(
     "app_"
 );
 prefixed_id!(
+    /// One import of another tool's export (issue 64).
+    ImportId,
+    "imp_"
+);
+prefixed_id!(
     /// A person of a merchant's team (issue 60): an email identity.
     UserId,
     "usr_"

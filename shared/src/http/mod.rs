@@ -16,6 +16,7 @@ pub mod edge;
 pub mod embed;
 pub mod error;
 pub mod extract;
+pub mod imports;
 pub mod integrations;
 pub mod links;
 pub mod mail;
@@ -127,7 +128,9 @@ impl Group {
     /// its router's and the access table's one source.
     pub(crate) fn routes(self) -> Routes {
         match self {
-            Group::Links => links::routes().merge(domains::routes()),
+            Group::Links => links::routes()
+                .merge(domains::routes())
+                .merge(imports::routes()),
             Group::Redirect | Group::Public => Routes::new(),
             Group::Tokens => tokens::routes(),
             Group::Chain => chain::routes(),

@@ -18,6 +18,9 @@ pub enum Kind {
     Bonus,
     /// A partner's claim approved (issue 63): one line per claim.
     Claim,
+    /// A past commission imported from the tool a merchant left (issue 64), with its status
+    /// there: a paid one is `paid` here, never paid again by a payout run.
+    Imported,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -42,6 +45,7 @@ impl Kind {
             Kind::Manual => "manual",
             Kind::Bonus => "bonus",
             Kind::Claim => "claim",
+            Kind::Imported => "imported",
         }
     }
 

@@ -40,5 +40,6 @@ pub fn handlers(state: &AppState) -> Vec<Arc<dyn BatchHandler>> {
         )),
         Arc::new(crate::mail::worker::MailWorker::new(state.clone())),
         Arc::new(crate::mail::feedback::FeedbackWorker::new(state.clone())),
+        Arc::new(crate::imports::worker::ImportWorker::new(state.clone())),
     ]
 }

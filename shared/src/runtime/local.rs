@@ -237,7 +237,7 @@ fn run_consumer(
                 crate::runtime::workers::local::run_concurrent(queue, handler, idle, in_flight)
                     .await;
             }
-            QueueName::Events | QueueName::Mail | QueueName::MailEvents => {
+            QueueName::Events | QueueName::Mail | QueueName::MailEvents | QueueName::Imports => {
                 crate::runtime::workers::local::run(queue, handler, idle).await;
             }
         }

@@ -68,6 +68,10 @@ fn tables(queue: QueueName) -> (MessageTable, DeadTable) {
             TableDefinition::new("queue_mail_events"),
             TableDefinition::new("dead_mail_events"),
         ),
+        QueueName::Imports => (
+            TableDefinition::new("queue_imports"),
+            TableDefinition::new("dead_imports"),
+        ),
     }
 }
 

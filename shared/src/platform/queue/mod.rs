@@ -26,14 +26,17 @@ pub enum QueueName {
     Mail,
     /// SES's events (bounce, complaint, delivery) through SNS: consumed by the feedback worker.
     MailEvents,
+    /// One message per import under way (issue 64): consumed by the imports worker.
+    Imports,
 }
 
 impl QueueName {
-    pub const ALL: [QueueName; 4] = [
+    pub const ALL: [QueueName; 5] = [
         QueueName::Events,
         QueueName::Deliveries,
         QueueName::Mail,
         QueueName::MailEvents,
+        QueueName::Imports,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +45,7 @@ impl QueueName {
             QueueName::Deliveries => "deliveries",
             QueueName::Mail => "mail",
             QueueName::MailEvents => "mail-events",
+            QueueName::Imports => "imports",
         }
     }
 }

@@ -795,3 +795,55 @@ pub fn user_identity_sk(identity_digest: &str) -> String {
 }
 
 pub const USER_IDENTITY_SK_PREFIX: &str = "O#";
+
+// Imports (issue 64, `imports`): the job (status, counts, cursor), its staged rows in chunks,
+// the handle's one running import, its daily count, each written row's marker, and an
+// imported link's history (tags, the old tool's click total: never a live counter).
+
+/// An import job: `H#{handle}#IMP` / `{importId}`.
+pub fn import_job(handle: &Handle, import_id: &str) -> (String, String) {
+    (format!("H#{handle}#IMP"), import_id.to_owned())
+}
+
+/// A staged chunk of an import's rows: `H#{handle}#IMPC#{importId}` / `{chunk:06}`.
+pub fn import_chunk(handle: &Handle, import_id: &str, chunk: u64) -> (String, String) {
+    (
+        format!("H#{handle}#IMPC#{import_id}"),
+        format!("{chunk:06}"),
+    )
+}
+
+/// The handle's running import (one at a time): put if absent when one starts.
+pub fn import_running(handle: &Handle) -> (String, String) {
+    (format!("H#{handle}#IMPRUN"), "R".into())
+}
+
+/// How many imports a handle started on a UTC day (a capped counter).
+pub fn import_day(handle: &Handle, day: &str) -> (String, String) {
+    (format!("H#{handle}#IMPDAY"), day.to_owned())
+}
+
+/// The outcome of one written row, in the row's own transaction: a resumed chunk reads it.
+pub fn import_row(handle: &Handle, import_id: &str, row: u64) -> (String, String) {
+    (format!("H#{handle}#IMPR#{import_id}"), format!("{row:07}"))
+}
+
+/// An imported link's history (source, tags, the old tool's click total).
+pub fn imported_link(handle: &Handle, slug: &Slug) -> (String, String) {
+    (format!("H#{handle}#IMPL"), slug.as_str().to_owned())
+}
+
+/// An imported slug the native rule refuses (`Spring_Sale`) → the link's native slug: the
+/// links service owns it; the redirect reads it when a path is not a native slug.
+pub fn link_alias(handle: &Handle, alias: &str) -> (String, String) {
+    (format!("H#{handle}#LA"), alias.to_owned())
+}
+
+/// A source's own id of an imported record (a Rewardful commission): put if absent with the
+/// record, so a re-run of another import of the same export writes it once.
+pub fn import_external(handle: &Handle, source: &str, external_id: &str) -> (String, String) {
+    (
+        format!("H#{handle}#IMPX"),
+        format!("{source}#{external_id}"),
+    )
+}

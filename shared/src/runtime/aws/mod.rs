@@ -48,6 +48,8 @@ pub struct AwsSettings {
     /// `TENX_MAIL_QUEUE_URL` and `TENX_MAIL_EVENTS_QUEUE_URL` (issue 59).
     pub mail_queue_url: Option<String>,
     pub mail_events_queue_url: Option<String>,
+    /// `TENX_IMPORTS_QUEUE_URL` (issue 64).
+    pub imports_queue_url: Option<String>,
     /// The click stream, a Kinesis Data Stream (default `{prefix}clicks`).
     pub click_stream: String,
 }
@@ -61,6 +63,7 @@ impl Default for AwsSettings {
             deliveries_queue_url: None,
             mail_queue_url: None,
             mail_events_queue_url: None,
+            imports_queue_url: None,
             click_stream: "tenx-clicks".into(),
         }
     }
@@ -94,6 +97,7 @@ impl AwsSettings {
             deliveries_queue_url: env.var("TENX_DELIVERIES_QUEUE_URL"),
             mail_queue_url: env.var("TENX_MAIL_QUEUE_URL"),
             mail_events_queue_url: env.var("TENX_MAIL_EVENTS_QUEUE_URL"),
+            imports_queue_url: env.var("TENX_IMPORTS_QUEUE_URL"),
         }
     }
 
@@ -122,6 +126,7 @@ impl AwsSettings {
             QueueName::Deliveries => self.deliveries_queue_url.as_deref(),
             QueueName::Mail => self.mail_queue_url.as_deref(),
             QueueName::MailEvents => self.mail_events_queue_url.as_deref(),
+            QueueName::Imports => self.imports_queue_url.as_deref(),
         }
     }
 }
@@ -228,7 +233,8 @@ pub async fn connect_with(
         address(QueueName::Deliveries),
     )
     .with_queue(QueueName::Mail, address(QueueName::Mail))
-    .with_queue(QueueName::MailEvents, address(QueueName::MailEvents));
+    .with_queue(QueueName::MailEvents, address(QueueName::MailEvents))
+    .with_queue(QueueName::Imports, address(QueueName::Imports));
     Ok((Arc::new(store), Arc::new(queue)))
 }
 

@@ -1,0 +1,16 @@
+//! The imports worker as an SQS-triggered Lambda function (issue 64): each message is one import,
+//! written a few chunks at a time from its stored cursor; an import with more left is queued
+//! again, and a message whose work failed comes back and resumes at the cursor.
+
+use std::sync::Arc;
+
+use tenx_shared::imports::worker::ImportWorker;
+use tenx_shared::platform::config::Secrets;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    tenx_shared::runtime::aws::init_lambda_tracing();
+    // Once per cold start: settings and the AWS clients; this worker holds no secret.
+    let state = tenx_shared::runtime::aws::app_state_from_env(Secrets::NONE).await?;
+    tenx_shared::runtime::workers::lambda::run(Arc::new(ImportWorker::new(state))).await
+}

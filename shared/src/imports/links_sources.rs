@@ -1,0 +1,514 @@
+//! Reading link exports: each shortener's own list answer or export file, as its documentation
+//! shows it (the fixtures in `tests/fixtures/imports/` name the document each follows), into
+//! checked [`LinkRow`]s and the rows that could not be read, each with its field.
+//!
+//! - `bitly`: the API's `GET /v4/groups/{group}/bitlinks` answer (`links[]`: `id`, `link`,
+//!   `long_url`, `title`, `tags`, `custom_bitlinks`); a custom back-half is kept over the
+//!   generated one.
+//! - `rebrandly`: `GET /v1/links` (a list: `slashtag`, `destination`, `title`, `clicks`, `tags`).
+//! - `shortio`: `GET /api/links` (`links[]`: `path`, `originalURL`, `title`, `tags`, `clicks`).
+//! - `shlink`: `GET /rest/v3/short-urls` (`shortUrls.data[]`: `shortCode`, `longUrl`, `title`,
+//!   `tags`, `visitsSummary.total`), or the web client's CSV export (`shortCode`, `longUrl`,
+//!   `title`, `tags` separated by `|`, `visits`).
+//! - `dub`: `GET /links` (a list: `key`, `url`, `title`, `tags[].name`, `clicks`, `utm_*`).
+//! - `csv`: 10x's own columns (`docs/imports.md`): `slug`, `destination_url`, `title`, `tags`
+//!   (`|`-separated), `utm_source` … `utm_content`, `clicks`.
+//!
+//! Cells are data: a formula (`=HYPERLINK(…)`) is text, kept as text or refused by the field's
+//! rule (a destination must be an http(s) URL), never evaluated.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::model::{LinkRow, RowError, Source};
+use crate::domain::imported_slug::ImportedSlug;
+use crate::domain::{LinkSpec, Tracking};
+
+/// What a file came to: the rows to write and the rows refused.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub rows: Vec<LinkRow>,
+    pub errors: Vec<RowError>,
+}
+
+/// The file as a whole cannot be read (not the format its source writes).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unreadable(pub String);
+
+/// The export's format, as the request's `content-type` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+/// The field names of one source (reported in errors as the export names them).
+struct Names {
+    slug: &'static str,
+    destination: &'static str,
+    title: &'static str,
+}
+
+const MAX_TAGS: usize = 20;
+const MAX_TAG_LEN: usize = 64;
+
+pub fn parse(source: Source, format: Format, text: &str) -> Result<Parsed, Unreadable> {
+    let raw = match (source, format) {
+        (Source::Csv, Format::Csv) => csv_rows(text, &CSV_NAMES, csv_own)?,
+        (Source::Shlink, Format::Csv) => csv_rows(text, &SHLINK_CSV, csv_shlink)?,
+        (Source::Csv, Format::Json) => {
+            return Err(Unreadable(
+                "The csv importer reads a CSV file (text/csv).".into(),
+            ));
+        }
+        (_, Format::Csv) => {
+            return Err(Unreadable(format!(
+                "The {} importer reads the tool's JSON list answer (application/json).",
+                source.as_str()
+            )));
+        }
+        (_, Format::Json) => json_rows(source, text)?,
+    };
+    Ok(check(raw))
+}
+
+/// A row as read, before its checks.
+struct RawRow {
+    row: u64,
+    names: &'static Names,
+    slug: Option<String>,
+    destination: Option<String>,
+    title: Option<String>,
+    tags: Vec<String>,
+    tracking: Tracking,
+    clicks: Result<Option<u64>, String>,
+    /// The CSV reader could not take the record (broken quoting, a wrong number of fields).
+    unreadable: Option<String>,
+}
+
+fn check(raw: Vec<RawRow>) -> Parsed {
+    let mut out = Parsed::default();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for r in raw {
+        match check_row(r, &mut seen) {
+            Ok(row) => out.rows.push(row),
+            Err(e) => out.errors.push(e),
+        }
+    }
+    out
+}
+
+fn check_row(r: RawRow, seen: &mut HashMap<String, u64>) -> Result<LinkRow, RowError> {
+    let err = |field: &str, message: String| RowError {
+        row: r.row,
+        field: field.to_owned(),
+        message,
+    };
+    if let Some(why) = &r.unreadable {
+        return Err(err("row", why.clone()));
+    }
+    let slug = r
+        .slug
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| err(r.names.slug, "is missing".into()))?;
+    let imported = ImportedSlug::parse(slug)
+        .map_err(|e| err(r.names.slug, format!("'{slug}' {}", e.message)))?;
+    let destination = r
+        .destination
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| err(r.names.destination, "is missing".into()))?;
+    let clicks = r.clicks.map_err(|m| err("clicks", m))?;
+    if r.tags.len() > MAX_TAGS {
+        return Err(err("tags", format!("holds more than {MAX_TAGS} tags")));
+    }
+    if let Some(t) = r.tags.iter().find(|t| t.chars().count() > MAX_TAG_LEN) {
+        return Err(err(
+            "tags",
+            format!("'{t}' is longer than {MAX_TAG_LEN} characters"),
+        ));
+    }
+    let tracking = (r.tracking != Tracking::default()).then_some(r.tracking);
+    let title = r.title.filter(|t| !t.trim().is_empty());
+    // The same checks as a link written by the API (destination, title, UTM values).
+    let spec = LinkSpec {
+        destination_url: destination.to_owned(),
+        title: title.clone(),
+        tracking: tracking.clone(),
+        routing_rules: vec![],
+        campaign_id: None,
+        forward_query: None,
+        expires_at: None,
+        expired_url: None,
+    };
+    if let Err(e) = spec.validate() {
+        let field = match e.field.as_str() {
+            "destinationUrl" => r.names.destination,
+            "title" => r.names.title,
+            other => other,
+        };
+        return Err(err(field, e.message));
+    }
+    if let Some(first) = seen.get(imported.native().as_str()) {
+        return Err(err(
+            r.names.slug,
+            format!("'{slug}' appears again: row {first} already has it"),
+        ));
+    }
+    seen.insert(imported.native().as_str().to_owned(), r.row);
+    Ok(LinkRow {
+        row: r.row,
+        slug: slug.to_owned(),
+        destination_url: destination.to_owned(),
+        title,
+        tags: r.tags,
+        tracking,
+        clicks,
+    })
+}
+
+// --- CSV -------------------------------------------------------------------------------------
+
+const CSV_NAMES: Names = Names {
+    slug: "slug",
+    destination: "destination_url",
+    title: "title",
+};
+
+const SHLINK_CSV: Names = Names {
+    slug: "shortCode",
+    destination: "longUrl",
+    title: "title",
+};
+
+/// Reads CSV records by header name; a record the CSV reader cannot take (broken quoting, a
+/// wrong number of fields) is that row's error, and reading goes on with the next.
+fn csv_rows(
+    text: &str,
+    names: &'static Names,
+    each: fn(&HashMap<String, usize>, &csv::StringRecord, u64, &'static Names) -> RawRow,
+) -> Result<Vec<RawRow>, Unreadable> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| Unreadable(format!("The header row cannot be read: {e}.")))?
+        .clone();
+    let columns: HashMap<String, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.trim().to_owned(), i))
+        .collect();
+    for required in [names.slug, names.destination] {
+        if !columns.contains_key(required) {
+            return Err(Unreadable(format!(
+                "The header row has no `{required}` column."
+            )));
+        }
+    }
+    let mut out = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut row = 1u64;
+    loop {
+        row += 1;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => out.push(each(&columns, &record, row, names)),
+            Err(e) => {
+                // The row is reported, with what the reader says; it is not guessed at.
+                out.push(RawRow {
+                    row,
+                    names,
+                    slug: None,
+                    destination: None,
+                    title: None,
+                    tags: vec![],
+                    tracking: Tracking::default(),
+                    clicks: Ok(None),
+                    unreadable: Some(csv_error(&e)),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn csv_error(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "the row has {len} fields where the header has {expected_len} (broken quoting?)"
+        ),
+        _ => format!("the row cannot be read: {e}"),
+    }
+}
+
+fn cell(
+    columns: &HashMap<String, usize>,
+    record: &csv::StringRecord,
+    name: &str,
+) -> Option<String> {
+    columns
+        .get(name)
+        .and_then(|i| record.get(*i))
+        .map(str::to_owned)
+        .filter(|v| !v.is_empty())
+}
+
+fn split_tags(raw: Option<String>) -> Vec<String> {
+    raw.map(|t| {
+        t.split('|')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn count(raw: Option<String>) -> Result<Option<u64>, String> {
+    match raw {
+        None => Ok(None),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| format!("'{v}' is not a whole number of clicks")),
+    }
+}
+
+fn csv_own(
+    columns: &HashMap<String, usize>,
+    record: &csv::StringRecord,
+    row: u64,
+    names: &'static Names,
+) -> RawRow {
+    let get = |n: &str| cell(columns, record, n);
+    RawRow {
+        row,
+        names,
+        slug: get("slug"),
+        destination: get("destination_url"),
+        title: get("title"),
+        tags: split_tags(get("tags")),
+        tracking: Tracking {
+            utm_source: get("utm_source"),
+            utm_medium: get("utm_medium"),
+            utm_campaign: get("utm_campaign"),
+            utm_term: get("utm_term"),
+            utm_content: get("utm_content"),
+        },
+        clicks: count(get("clicks")),
+        unreadable: None,
+    }
+}
+
+fn csv_shlink(
+    columns: &HashMap<String, usize>,
+    record: &csv::StringRecord,
+    row: u64,
+    names: &'static Names,
+) -> RawRow {
+    let get = |n: &str| cell(columns, record, n);
+    RawRow {
+        row,
+        names,
+        slug: get("shortCode"),
+        destination: get("longUrl"),
+        title: get("title"),
+        tags: split_tags(get("tags")),
+        tracking: Tracking::default(),
+        clicks: count(get("visits")),
+        unreadable: None,
+    }
+}
+
+// --- JSON ------------------------------------------------------------------------------------
+
+const BITLY: Names = Names {
+    slug: "custom_bitlinks",
+    destination: "long_url",
+    title: "title",
+};
+const REBRANDLY: Names = Names {
+    slug: "slashtag",
+    destination: "destination",
+    title: "title",
+};
+const SHORTIO: Names = Names {
+    slug: "path",
+    destination: "originalURL",
+    title: "title",
+};
+const SHLINK: Names = Names {
+    slug: "shortCode",
+    destination: "longUrl",
+    title: "title",
+};
+const DUB: Names = Names {
+    slug: "key",
+    destination: "url",
+    title: "title",
+};
+
+fn json_rows(source: Source, text: &str) -> Result<Vec<RawRow>, Unreadable> {
+    let doc: Value = serde_json::from_str(text)
+        .map_err(|e| Unreadable(format!("The file is not JSON: {e}.")))?;
+    let (list, names) = match source {
+        Source::Bitly => (doc.get("links").or(Some(&doc)), &BITLY),
+        Source::Rebrandly => (Some(&doc), &REBRANDLY),
+        Source::ShortIo => (doc.get("links").or(Some(&doc)), &SHORTIO),
+        Source::Shlink => (doc.pointer("/shortUrls/data").or(Some(&doc)), &SHLINK),
+        Source::Dub => (Some(&doc), &DUB),
+        other => {
+            return Err(Unreadable(format!(
+                "The {} importer does not read links.",
+                other.as_str()
+            )));
+        }
+    };
+    let Some(items) = list.and_then(Value::as_array) else {
+        return Err(Unreadable(format!(
+            "The file is not a {} list answer (no list of links in it).",
+            source.as_str()
+        )));
+    };
+    Ok(items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| json_row(source, names, i as u64 + 1, item))
+        .collect())
+}
+
+fn text_of(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// The last path segment of a short URL (`https://bit.ly/Spring_Sale` → `Spring_Sale`).
+fn back_half(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let (_, path) = rest.split_once('/')?;
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    (!path.is_empty()).then(|| path.to_owned())
+}
+
+fn string_list(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(str::to_owned).or_else(|| text_of(t, "name")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn json_count(v: Option<&Value>) -> Result<Option<u64>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(n) => n
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| format!("{n} is not a whole number of clicks")),
+    }
+}
+
+fn json_row(source: Source, names: &'static Names, row: u64, v: &Value) -> RawRow {
+    let mut r = RawRow {
+        row,
+        names,
+        slug: None,
+        destination: text_of(v, names.destination),
+        title: text_of(v, names.title),
+        tags: string_list(v.get("tags")),
+        tracking: Tracking::default(),
+        clicks: Ok(None),
+        unreadable: None,
+    };
+    match source {
+        Source::Bitly => {
+            // A custom back-half (`go.brand.com/Spring_Sale`) is the link people have.
+            r.slug = v
+                .get("custom_bitlinks")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .and_then(Value::as_str)
+                .and_then(back_half)
+                .or_else(|| text_of(v, "id").as_deref().and_then(back_half));
+        }
+        Source::Rebrandly => {
+            r.slug = text_of(v, "slashtag");
+            r.clicks = json_count(v.get("clicks"));
+        }
+        Source::ShortIo => {
+            r.slug = text_of(v, "path");
+            r.clicks = json_count(v.get("clicks"));
+        }
+        Source::Shlink => {
+            r.slug = text_of(v, "shortCode");
+            r.clicks = json_count(
+                v.pointer("/visitsSummary/total")
+                    .or_else(|| v.get("visitsCount")),
+            );
+        }
+        Source::Dub => {
+            r.slug = text_of(v, "key");
+            r.clicks = json_count(v.get("clicks"));
+            r.tracking = Tracking {
+                utm_source: text_of(v, "utm_source"),
+                utm_medium: text_of(v, "utm_medium"),
+                utm_campaign: text_of(v, "utm_campaign"),
+                utm_term: text_of(v, "utm_term"),
+                utm_content: text_of(v, "utm_content"),
+            };
+        }
+        _ => {}
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_bad_rows_are_reported_and_the_rest_read() {
+        let text = "slug,destination_url,title,tags,clicks\n\
+            spring,https://a.example/s,Spring,a|b,12\n\
+            Spring_Sale,https://a.example/S,,,\n\
+            bad slug,https://a.example/x,,,\n\
+            formula,=HYPERLINK(\"https://evil.example\"),,,\n\
+            title-formula,https://a.example/t,=1+1,,\n\
+            spring,https://a.example/again,,,\n\
+            broken,\"https://a.example/q,,\n";
+        let p = parse(Source::Csv, Format::Csv, text).unwrap();
+        let slugs: Vec<_> = p.rows.iter().map(|r| r.slug.as_str()).collect();
+        assert_eq!(slugs, ["spring", "Spring_Sale", "title-formula"]);
+        assert_eq!(p.rows[0].tags, ["a", "b"]);
+        assert_eq!(p.rows[0].clicks, Some(12));
+        assert_eq!(p.rows[2].title.as_deref(), Some("=1+1"));
+        let at: Vec<_> = p.errors.iter().map(|e| (e.row, e.field.as_str())).collect();
+        assert_eq!(
+            at,
+            [(4, "slug"), (5, "destination_url"), (7, "slug"), (8, "row")]
+        );
+    }
+
+    #[test]
+    fn json_list_answers() {
+        let bitly = r#"{"links":[{"id":"bit.ly/3xYz","long_url":"https://a.example/","custom_bitlinks":["https://go.brand.com/Spring_Sale"],"tags":["t"]}]}"#;
+        let p = parse(Source::Bitly, Format::Json, bitly).unwrap();
+        assert_eq!(p.rows[0].slug, "Spring_Sale");
+        let dub = r#"[{"key":"x","url":"https://a.example/","clicks":-1}]"#;
+        let p = parse(Source::Dub, Format::Json, dub).unwrap();
+        assert_eq!((p.errors[0].row, p.errors[0].field.as_str()), (1, "clicks"));
+        assert!(parse(Source::Dub, Format::Json, "{").is_err());
+        assert!(parse(Source::Bitly, Format::Csv, "a,b").is_err());
+    }
+}

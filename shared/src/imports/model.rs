@@ -1,0 +1,259 @@
+//! What an import stores and answers: the job (its status, counts, the rows it could not take and
+//! where the worker stands) and the staged rows the worker writes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::ImportId;
+use crate::domain::time::Timestamp;
+use crate::kernel::audit::Actor;
+
+/// The tool an export comes from (the contract's names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Source {
+    #[serde(rename = "bitly")]
+    Bitly,
+    #[serde(rename = "rebrandly")]
+    Rebrandly,
+    #[serde(rename = "shortio")]
+    ShortIo,
+    #[serde(rename = "shlink")]
+    Shlink,
+    #[serde(rename = "dub")]
+    Dub,
+    #[serde(rename = "csv")]
+    Csv,
+    #[serde(rename = "dub-partners")]
+    DubPartners,
+    #[serde(rename = "rewardful")]
+    Rewardful,
+    #[serde(rename = "firstpromoter")]
+    FirstPromoter,
+    #[serde(rename = "partnerstack")]
+    PartnerStack,
+    #[serde(rename = "tolt")]
+    Tolt,
+}
+
+impl Source {
+    pub const ALL: [Source; 11] = [
+        Source::Bitly,
+        Source::Rebrandly,
+        Source::ShortIo,
+        Source::Shlink,
+        Source::Dub,
+        Source::Csv,
+        Source::DubPartners,
+        Source::Rewardful,
+        Source::FirstPromoter,
+        Source::PartnerStack,
+        Source::Tolt,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Bitly => "bitly",
+            Source::Rebrandly => "rebrandly",
+            Source::ShortIo => "shortio",
+            Source::Shlink => "shlink",
+            Source::Dub => "dub",
+            Source::Csv => "csv",
+            Source::DubPartners => "dub-partners",
+            Source::Rewardful => "rewardful",
+            Source::FirstPromoter => "firstpromoter",
+            Source::PartnerStack => "partnerstack",
+            Source::Tolt => "tolt",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// A partner program's export (partners, their customers and commissions): admins only.
+    pub fn is_program(self) -> bool {
+        matches!(
+            self,
+            Source::DubPartners
+                | Source::Rewardful
+                | Source::FirstPromoter
+                | Source::PartnerStack
+                | Source::Tolt
+        )
+    }
+}
+
+/// What an existing slug does to a row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnConflict {
+    /// Left as it is; the row is counted `skipped`.
+    #[default]
+    Skip,
+    /// Replaced by the row; counted `updated`.
+    Overwrite,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Running,
+    Done,
+    Failed,
+}
+
+/// What the rows came to (a dry run: what they would come to).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub created: u64,
+    pub updated: u64,
+    pub skipped: u64,
+    pub failed: u64,
+}
+
+/// A row that could not be imported: its number (a CSV's record, the header being row 1; a JSON
+/// list's item, from 1), the field at fault and why, in words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    pub row: u64,
+    pub field: String,
+    pub message: String,
+}
+
+/// The most row errors a job keeps (the count of failed rows goes on).
+pub const MAX_ERRORS: usize = 1_000;
+
+/// An import, as stored and (less the worker's fields) answered.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    pub import_id: ImportId,
+    pub source: Source,
+    pub status: Status,
+    pub dry_run: bool,
+    pub on_conflict: OnConflict,
+    pub counts: Counts,
+    pub errors: Vec<RowError>,
+    /// Staged chunks, and the first not yet written (the worker's cursor).
+    pub chunks: u64,
+    pub cursor: u64,
+    /// Who started it: the worker writes as them (the audit log's actor).
+    pub actor: Actor,
+    #[serde(default)]
+    pub request_id: String,
+    pub created_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<Timestamp>,
+}
+
+impl Job {
+    /// Adds a row's error (kept up to [`MAX_ERRORS`]) and counts it failed.
+    pub fn fail_row(&mut self, e: RowError) {
+        self.counts.failed += 1;
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(e);
+        }
+    }
+}
+
+/// A link row, read from an export and checked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkRow {
+    pub row: u64,
+    /// As the old tool had it (case and characters kept).
+    pub slug: String,
+    pub destination_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<crate::domain::Tracking>,
+    /// The old tool's click total: history, never a live counter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clicks: Option<u64>,
+}
+
+/// One staged chunk of rows: links, or a program's partners, or its commissions.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Chunk {
+    #[serde(default)]
+    pub rows: Vec<LinkRow>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partners: Vec<PartnerRow>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commissions: Vec<CommissionRow>,
+}
+
+impl Chunk {
+    pub fn len(&self) -> usize {
+        self.rows.len() + self.partners.len() + self.commissions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A partner of a program's export.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartnerRow {
+    pub row: u64,
+    pub partner_id: crate::domain::PartnerId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// A past commission's status in the tool it comes from, as a ledger status here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PastStatus {
+    /// Paid by the old tool: `paid` here, never paid again.
+    Paid,
+    /// Owed and payable: `approved`, paid by the next payout run.
+    Due,
+    /// Not yet payable there: `pending` here.
+    Pending,
+    /// Voided there: `rejected` here.
+    Voided,
+}
+
+/// A past commission of a program's export.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommissionRow {
+    pub row: u64,
+    /// The old tool's id of it (one line per id, whatever the imports).
+    pub external_id: String,
+    pub partner_id: crate::domain::PartnerId,
+    pub amount_minor: i64,
+    pub currency: crate::domain::Currency,
+    pub status: PastStatus,
+    /// When a pending one becomes payable (Rewardful's `due_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<Timestamp>,
+}
+
+/// An imported link's history (its own item, beside the link).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportedLink {
+    pub import_id: ImportId,
+    pub source: Source,
+    pub original_slug: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clicks: Option<u64>,
+    pub imported_at: Timestamp,
+}
+
+/// A written row's outcome (its marker).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowOutcome {
+    Created,
+    Updated,
+}

@@ -1,0 +1,190 @@
+//! Writing a program's rows (issue 64): partners, and past commissions as ledger lines of kind
+//! `imported` with the status they had in the old tool (a paid one is `paid`: no payout run pays
+//! it again). Each row is ONE transaction with its marker (a resumed chunk reads it) and its
+//! audit entry; a commission also with the old tool's id (`IMPX`), so a second import of the
+//! same export writes it once. Partners are never overwritten by an import; no mail is sent
+//! and no event emitted (a partner would be mailed for commissions of another tool's past).
+
+use crate::domain::{CommissionId, Handle};
+use crate::ledger::model::{Commission, Kind, Status};
+use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, to_doc};
+
+use super::ImportError;
+use super::model::{CommissionRow, Job, PartnerRow, PastStatus, RowError, RowOutcome};
+use super::outcome::{Outcome, outcome_of};
+
+/// The row's marker put (first after the record it guards) for a created row.
+fn marker(handle: &Handle, job: &Job, row: u64) -> Result<((String, String), WriteOp), StoreError> {
+    let (pk, sk) = keys::import_row(handle, job.import_id.as_str(), row);
+    let item = Item::new(
+        pk.clone(),
+        sk.clone(),
+        to_doc(&serde_json::json!({ "outcome": RowOutcome::Created }))?,
+    )
+    .expiring_at(Some(crate::platform::store::now_unix() + 30 * 86_400));
+    Ok((
+        (pk, sk),
+        WriteOp::Put {
+            item,
+            cond: Cond::Absent,
+        },
+    ))
+}
+
+/// The row's outcome when its marker is there (an earlier run of the chunk wrote it).
+async fn marked(store: &dyn Store, key: &(String, String)) -> Result<Option<Outcome>, StoreError> {
+    match store.get(&key.0, &key.1).await? {
+        Some(item) => Ok(Some(outcome_of(&item)?)),
+        None => Ok(None),
+    }
+}
+
+/// A partner: created when its id is free, else skipped.
+pub(crate) async fn partner(
+    store: &dyn Store,
+    handle: &Handle,
+    job: &Job,
+    p: &PartnerRow,
+) -> Result<Outcome, ImportError> {
+    let exists = crate::partners::get(store, handle, &p.partner_id)
+        .await?
+        .is_some();
+    if job.dry_run {
+        return Ok(if exists {
+            Outcome::Skipped
+        } else {
+            Outcome::Created
+        });
+    }
+    let (key, marker) = marker(handle, job, p.row)?;
+    if let Some(done) = marked(store, &key).await? {
+        return Ok(done);
+    }
+    if exists {
+        return Ok(Outcome::Skipped);
+    }
+    let (_, create) = crate::partners::plan_create(
+        handle,
+        p.partner_id.clone(),
+        p.name.clone(),
+        p.email.clone(),
+    )?;
+    let target = format!(
+        "{} ({}, imported from {})",
+        p.partner_id,
+        p.name,
+        job.source.as_str()
+    );
+    let ops = vec![
+        create,
+        marker,
+        crate::kernel::audit::entry(handle, "partner.created", &target)?,
+    ];
+    match store.transact(ops).await {
+        Ok(()) => Ok(Outcome::Created),
+        Err(StoreError::TxConflict { .. }) => {
+            Ok(marked(store, &key).await?.unwrap_or(Outcome::Skipped))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The line of a past commission: kind `imported`, its status there as a status here.
+fn line_of(job: &Job, c: &CommissionRow) -> Commission {
+    let status = match c.status {
+        PastStatus::Paid => Status::Paid,
+        PastStatus::Due => Status::Approved,
+        PastStatus::Pending => Status::Pending,
+        PastStatus::Voided => Status::Rejected,
+    };
+    let mut line = Commission::blank(
+        CommissionId::new(),
+        Kind::Imported,
+        c.partner_id.clone(),
+        Some(c.amount_minor),
+        c.currency,
+        status,
+    );
+    line.reasons = vec![format!(
+        "imported from {} ({})",
+        job.source.as_str(),
+        c.external_id
+    )];
+    if let (Status::Pending, Some(due)) = (status, &c.due_at) {
+        line.available_at = due.clone();
+    }
+    line
+}
+
+/// A past commission: a line of kind `imported`, once per old-tool id.
+pub(crate) async fn commission(
+    store: &dyn Store,
+    handle: &Handle,
+    job: &Job,
+    c: &CommissionRow,
+) -> Result<Outcome, ImportError> {
+    let (xpk, xsk) = keys::import_external(handle, job.source.as_str(), &c.external_id);
+    let seen = store.get(&xpk, &xsk).await?.is_some();
+    if job.dry_run {
+        return Ok(if seen {
+            Outcome::Skipped
+        } else {
+            Outcome::Created
+        });
+    }
+    let (key, marker) = marker(handle, job, c.row)?;
+    if let Some(done) = marked(store, &key).await? {
+        return Ok(done);
+    }
+    if seen {
+        return Ok(Outcome::Skipped);
+    }
+    if crate::partners::get(store, handle, &c.partner_id)
+        .await?
+        .is_none()
+    {
+        return Ok(Outcome::Failed(RowError {
+            row: c.row,
+            field: "affiliate.id".into(),
+            message: format!("its partner {} was not imported", c.partner_id),
+        }));
+    }
+    let line = line_of(job, c);
+    let mut ops = vec![
+        WriteOp::Put {
+            item: Item::new(
+                xpk,
+                xsk,
+                to_doc(&serde_json::json!({ "commissionId": line.commission_id }))?,
+            ),
+            cond: Cond::Absent,
+        },
+        marker,
+    ];
+    ops.extend(line.create(handle)?);
+    // A pending line is approved at its due time by the hold's sweep (none: left for review).
+    if c.due_at.is_some() {
+        ops.extend(crate::ledger::due::entry(handle, &line));
+    }
+    let target = format!(
+        "{} ({} {} {}, imported from {} {})",
+        line.commission_id,
+        c.partner_id,
+        c.amount_minor,
+        c.currency,
+        job.source.as_str(),
+        c.external_id
+    );
+    ops.push(crate::kernel::audit::entry(
+        handle,
+        "commission.imported",
+        &target,
+    )?);
+    match store.transact(ops).await {
+        Ok(()) => Ok(Outcome::Created),
+        Err(StoreError::TxConflict { index: 0 | 1, .. }) => {
+            Ok(marked(store, &key).await?.unwrap_or(Outcome::Skipped))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

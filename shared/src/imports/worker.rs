@@ -1,0 +1,79 @@
+//! The imports worker: one message per import, worked off a few chunks at a time ([`run::run`]);
+//! an import with more chunks than one invocation writes is queued again, so a Lambda never runs
+//! into its timeout, and a worker that dies leaves the message to come back (SQS's visibility
+//! timeout) and resume at the stored cursor.
+
+use async_trait::async_trait;
+
+use super::Message;
+use super::run::{self, Progress};
+use crate::kernel::consume::BatchHandler;
+use crate::kernel::state::AppState;
+use crate::platform::queue::{OutMessage, QueueName, Received};
+
+/// Chunks one message writes before the import is queued again (100 rows each).
+pub const CHUNKS_PER_MESSAGE: usize = 20;
+
+/// The consumer of [`QueueName::Imports`].
+pub struct ImportWorker {
+    state: AppState,
+}
+
+impl ImportWorker {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+
+    /// `true`: done with the message (acknowledged).
+    async fn process(&self, received: &Received) -> bool {
+        let Ok(message) = serde_json::from_str::<Message>(&received.body) else {
+            // Left to fail until the queue dead-letters it, where it stays visible.
+            tracing::error!(message_id = %received.message_id, "unreadable import message");
+            return false;
+        };
+        let state = &self.state;
+        let progress = run::run(
+            state.io(),
+            &state.link_cache,
+            &message.handle,
+            &message.import_id,
+            CHUNKS_PER_MESSAGE,
+        )
+        .await;
+        match progress {
+            Ok(Progress::Finished) => true,
+            Ok(Progress::Paused) => {
+                // The next part, as a message of its own; if it cannot be sent, this one comes
+                // back and resumes at the cursor.
+                let again = OutMessage::now(received.body.clone());
+                state
+                    .queue
+                    .send(QueueName::Imports, vec![again])
+                    .await
+                    .is_ok()
+            }
+            Err(e) => {
+                tracing::warn!(import_id = %message.import_id, error = %e, "import not finished; it will resume");
+                false
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl BatchHandler for ImportWorker {
+    fn queue(&self) -> QueueName {
+        QueueName::Imports
+    }
+
+    async fn handle(&self, batch: Vec<Received>) -> Vec<String> {
+        let mut retry = Vec::new();
+        // One import at a time per message, in order: an import's chunks are sequential anyway.
+        for m in batch {
+            if !self.process(&m).await {
+                retry.push(m.message_id);
+            }
+        }
+        retry
+    }
+}

@@ -1,0 +1,89 @@
+//! `tenx import --source S --handle H FILE [--dry-run] [--on-conflict overwrite]` (issue 64): the
+//! service the API's imports use (`tenx_shared::imports`), for files over the API's body limit,
+//! written here to the end; prints the report (the API's `GET …/imports/{importId}` fields).
+//! With the embedded backend the server must be stopped (its files are its own).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use tenx_shared::domain::Handle;
+use tenx_shared::imports::links_sources::Format;
+use tenx_shared::imports::model::{OnConflict, Source};
+use tenx_shared::kernel::audit::{Actor, ActorType};
+use tenx_shared::runtime::local::DataDir;
+
+use crate::{Backend, open_backends};
+
+#[derive(clap::Args)]
+pub(crate) struct ImportArgs {
+    /// The tool the export comes from: bitly, rebrandly, shortio, shlink, dub or csv.
+    #[arg(long)]
+    source: String,
+    #[arg(long)]
+    handle: String,
+    /// The export: CSV when its name ends in `.csv`, else the tool's JSON list answer.
+    file: PathBuf,
+    /// Read, check and count; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Replace links whose slug exists (default: skip them).
+    #[arg(long)]
+    overwrite: bool,
+    #[arg(long, env = "TENX_DATA_DIR", default_value = ".tenx")]
+    data_dir: PathBuf,
+    #[arg(long, env = "TENX_BACKEND", value_enum, default_value = "embedded")]
+    backend: Backend,
+}
+
+pub(crate) async fn run(args: ImportArgs) -> anyhow::Result<()> {
+    let source = Source::parse(&args.source).with_context(|| {
+        format!(
+            "--source {}: not a source this service imports",
+            args.source
+        )
+    })?;
+    let handle = Handle::parse(&args.handle).map_err(|e| anyhow::anyhow!("--handle: {e}"))?;
+    let body =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let format = match args.file.extension().and_then(|e| e.to_str()) {
+        Some(ext) if ext.eq_ignore_ascii_case("csv") => Format::Csv,
+        _ => Format::Json,
+    };
+    anyhow::ensure!(
+        args.backend == Backend::Aws || args.data_dir.exists(),
+        "no data dir at {}: run `tenx serve` first, or pass --data-dir",
+        args.data_dir.display()
+    );
+    let data = DataDir::prepare(&args.data_dir)?;
+    let (store, queue, _) = open_backends(args.backend, &data).await?;
+    let io = tenx_shared::kernel::io::Io::new(&store, &queue);
+    // The audit log names who ran it: the shell's user, through the CLI.
+    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let actor = Actor {
+        kind: ActorType::System,
+        id: format!("tenx import ({who})"),
+    };
+    let request = tenx_shared::imports::Request {
+        source,
+        format,
+        body: &body,
+        dry_run: args.dry_run,
+        on_conflict: if args.overwrite {
+            OnConflict::Overwrite
+        } else {
+            OnConflict::Skip
+        },
+    };
+    let job = tenx_shared::imports::import_here(io, &handle, request, actor)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = serde_json::json!({
+        "importId": job.import_id,
+        "status": job.status,
+        "dryRun": job.dry_run,
+        "counts": job.counts,
+        "errors": job.errors,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
