@@ -15,6 +15,7 @@ import {
   checkbox, clear, empty, errorBox, field, fmtMoney, fmtTime, form, gate, h, input, loading,
   notice, section, select, table,
 } from './ui.js';
+import { words } from './words.js';
 
 export async function render(main) {
   const bodies = {
@@ -325,8 +326,8 @@ function backtestView(got) {
 
 function previewText(got) {
   if (got.reasons.includes('outside_customer_duration')) return notice('warning', 'Earns nothing: the renewal is past the customer duration.');
-  if (got.amount === null) return notice('warning', `No amount yet: ${got.reasons.join(', ')} (post a rate to ${got.currency}).`);
-  const why = got.reasons.length ? ` (${got.reasons.join(', ')})` : '';
+  if (got.amount === null) return notice('warning', `No amount yet: ${got.reasons.map(words).join('; ')}.`);
+  const why = got.reasons.length ? ` (${got.reasons.map(words).join('; ')})` : '';
   const rate = got.fxRate ? ` at ${got.fxRate} ${got.currency} per unit` : '';
   return notice('ok', `Earns ${fmtMoney(got.amount, got.currency)}${rate}${why}.`);
 }
