@@ -15,6 +15,7 @@ import {
   checkbox, clear, empty, errorBox, field, fmtMoney, fmtTime, form, gate, h, input, loading,
   notice, section, select, table,
 } from './ui.js';
+import { words } from './words.js';
 
 export async function render(main) {
   const bodies = {
@@ -146,7 +147,7 @@ async function loadPlan(editor, campaignId) {
   const about = plan
     ? h('p', { id: 'plan-version' }, `Version ${plan.version}, by ${plan.updatedBy}, `, fmtTime(plan.updatedAt), `. Paid in ${plan.currency}.`)
     : notice('info', 'No plan yet: conversions of this campaign earn nothing until one is saved.');
-  clear(editor, about, planForm(editor, campaignId, plan), previewForm(editor, campaignId), backtestForm(editor, campaignId));
+  clear(editor, about, planForm(editor, campaignId, plan), previewForm(editor, campaignId, plan), backtestForm(editor, campaignId));
 }
 
 const RULE_KINDS = [['event', 'Per conversion of an event type'], ['click', 'Per qualified click']];
@@ -253,13 +254,13 @@ const SAMPLE_AS = [['none', 'A sale without a customer'], ['first', "A customer'
 
 // What a sample conversion would earn under the plan in the form (saved or not), computed by the
 // server with the ledger's arithmetic and today's exchange rate.
-function previewForm(editor, campaignId) {
+function previewForm(editor, campaignId, plan) {
   const out = h('div', { id: 'plan-preview', 'aria-live': 'polite' });
   const f = form({ id: 'preview-form', 'aria-label': 'Preview a conversion' },
     h('div', { class: 'grid' },
       field('Event type', input('eventType', { value: 'purchase' })),
       field('Value', input('value', { value: '24.99', inputmode: 'decimal' })),
-      field('Currency', input('currency', { value: 'USD' })),
+      field('Currency', input('currency', { value: plan ? plan.currency : 'EUR' }), 'The sale\'s currency: the plan\'s by default (another needs an exchange rate).'),
       field('As', select('sampleAs', SAMPLE_AS, 'none')),
       field('Days after the binding', input('boundDaysAgo', { value: '30', inputmode: 'numeric' }), 'For a renewal: e.g. 400 is past a 12-month duration.')),
     'Preview what it earns',
@@ -325,8 +326,8 @@ function backtestView(got) {
 
 function previewText(got) {
   if (got.reasons.includes('outside_customer_duration')) return notice('warning', 'Earns nothing: the renewal is past the customer duration.');
-  if (got.amount === null) return notice('warning', `No amount yet: ${got.reasons.join(', ')} (post a rate to ${got.currency}).`);
-  const why = got.reasons.length ? ` (${got.reasons.join(', ')})` : '';
+  if (got.amount === null) return notice('warning', `No amount yet: ${got.reasons.map(words).join('; ')}.`);
+  const why = got.reasons.length ? ` (${got.reasons.map(words).join('; ')})` : '';
   const rate = got.fxRate ? ` at ${got.fxRate} ${got.currency} per unit` : '';
   return notice('ok', `Earns ${fmtMoney(got.amount, got.currency)}${rate}${why}.`);
 }

@@ -9,6 +9,7 @@ import { NEEDS } from './session.js';
 import {
   clear, copyButton, empty, errorBox, field, fmtTime, form, h, input, loading, notice, table,
 } from './ui.js';
+import { term } from './words.js';
 
 const PROVIDERS = [
   {
@@ -70,13 +71,13 @@ async function health(p) {
   const failed = items.filter((e) => e.status === 'failed').length;
   const parked = items.filter((e) => e.status === 'parked').length;
   clear(out,
-    h('p', {}, `Last event ${fmtTime(items[0].receivedAt)}. Of the last ${items.length}: `,
+    h('p', {}, 'Last event ', fmtTime(items[0].receivedAt), `. Of the last ${items.length}: `,
       h('span', { class: `status ${failed ? 'rejected' : 'approved'}` }, `${failed} failed`), ', ',
       h('span', { class: 'status pending' }, `${parked} waiting for their sale`), '.'),
     table([
       { label: 'Received', value: (e) => fmtTime(e.receivedAt) },
       { label: 'Event', value: (e) => h('span', {}, h('code', {}, e.type), ' ', h('small', {}, e.eventId)) },
-      { label: 'Status', value: (e) => h('span', { class: `status ${statusClass(e.status)}` }, e.status) },
+      { label: 'Status', value: (e) => term(e.status, `status ${statusClass(e.status)}`) },
       { label: 'Why', value: (e) => e.reason || '–' },
       { label: 'Conversion', value: (e) => (e.conversionId ? h('code', {}, e.conversionId) : '–') },
     ], items, `${p.name} events, newest first`));

@@ -9,13 +9,9 @@ import {
   busy, clear, empty, errorBox, field, fmtCount, fmtMoney, fmtTime, form, h, input, live, loading,
   notice, section, select, table,
 } from './ui.js';
+import { words } from './words.js';
+import { picker } from './picker.js';
 
-const RISK_WORDS = {
-  unverified: 'not signed by the merchant',
-  too_fast: 'too soon after the click',
-  per_click_cap: 'over the per-click cap',
-  value_above_limit: 'value above the limit',
-};
 
 export async function render(main) {
   main.append(h('h1', { tabindex: '-1' }, 'Conversions'));
@@ -38,7 +34,7 @@ function filters(listBody) {
   const yesNo = (name, label) => field(label, select(name, [['', 'Any'], ['true', 'Yes'], ['false', 'No']], ''));
   const f = form({ id: 'conversion-filters', 'aria-label': 'Filter conversions' },
     h('div', { class: 'grid' },
-      field('Campaign', input('campaignId', { placeholder: 'all' })),
+      field('Campaign', picker('campaignId', 'campaigns', { placeholder: 'all' })),
       yesNo('verified', 'Verified'), yesNo('flagged', 'Flagged'), yesNo('reversed', 'Reversed'),
       field('From', input('from', { type: 'date' })), field('To', input('to', { type: 'date' }))),
     'Show', async (el) => { await listBody.load(el); });
@@ -79,7 +75,7 @@ function drawList(body, state) {
 function trust(c) {
   const reasons = (c.risk && c.risk.reasons) || [];
   return h('span', {}, c.verified ? 'Verified (signed by the merchant)' : 'Unverified',
-    reasons.length ? h('span', { class: 'stale' }, ` · flagged: ${reasons.map((r) => RISK_WORDS[r] || r).join(', ')} (risk ${c.risk.score})`) : '');
+    reasons.length ? h('span', { class: 'stale' }, ` · flagged: ${reasons.map((r) => words(r).toLowerCase()).join(', ')} (risk ${c.risk.score})`) : '');
 }
 
 function stateOf(c) {

@@ -7,6 +7,7 @@ import * as api from './api.js';
 import {
   clear, empty, errorBox, field, fmtAmounts, fmtTime, form, h, input, loading, table,
 } from './ui.js';
+import { picker } from './picker.js';
 
 // The customers list into `body`; `filters` shows the partner and campaign filters (managers).
 export async function render(body, { filters = true } = {}) {
@@ -18,8 +19,8 @@ export async function render(body, { filters = true } = {}) {
   }
   const f = form({ id: 'customer-filter', 'aria-label': 'Filter customers' },
     h('div', { class: 'grid' },
-      field('Partner', input('partnerId', { placeholder: 'any partner' })),
-      field('Campaign', input('campaignId', { placeholder: 'any campaign' }))),
+      field('Partner', picker('partnerId', 'partners', { placeholder: 'any partner' })),
+      field('Campaign', picker('campaignId', 'campaigns', { placeholder: 'any campaign' }))),
     'Show customers',
     async (el) => {
       const v = (n) => el.querySelector(`[name=${n}]`).value.trim();

@@ -9,6 +9,8 @@ import {
   checkbox, clear, empty, errorBox, field, fmtMoney, fmtTime, form, h, input, loading, notice,
   select, table,
 } from './ui.js';
+import { term, terms } from './words.js';
+import { picker } from './picker.js';
 
 const STATUSES = ['', 'pending', 'held', 'approved', 'rejected', 'capped', 'paid'];
 const KINDS = ['', 'conversion', 'click_day', 'adjustment', 'clawback', 'manual', 'bonus', 'imported'];
@@ -22,8 +24,8 @@ export async function render(body, onChange) {
     h('div', { class: 'grid' },
       field('Status', select('status', STATUSES.map(label), '')),
       field('Kind', select('kind', KINDS.map(label), '')),
-      field('Partner id', input('partnerId')),
-      field('Campaign id', input('campaignId'))),
+      field('Partner', picker('partnerId', 'partners')),
+      field('Campaign', picker('campaignId', 'campaigns'))),
     'Show',
     async (el) => {
       const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
@@ -107,14 +109,14 @@ function lineTable(lines) {
   return table([
     { label: 'Select', value: (c) => (reviewable(c) ? checkbox('pick', false, { value: c.commissionId, 'aria-label': `Select ${c.commissionId}` }) : '') },
     { label: 'Commission', value: (c) => h('code', {}, c.commissionId) },
-    { label: 'Kind', value: (c) => c.kind },
+    { label: 'Kind', value: (c) => term(c.kind) },
     { label: 'Partner', value: (c) => c.partnerId },
     { label: 'Campaign', value: (c) => c.campaignId || '–' },
     { label: 'Event', value: (c) => c.eventType || (c.clickCount !== null ? `${c.clickCount} clicks` : '–') },
     { label: 'Value', value: (c) => (c.value ? fmtMoney(c.value, c.valueCurrency) : '–') },
     { label: 'Amount', value: (c) => fmtMoney(c.amount, c.currency), class: 'num' },
-    { label: 'Status', value: (c) => h('span', { class: `status ${c.status}` }, c.status) },
-    { label: 'Why', value: (c) => c.reasons.join(', ') || '–' },
+    { label: 'Status', value: (c) => term(c.status, `status ${c.status}`) },
+    { label: 'Why', value: (c) => terms(c.reasons) },
     { label: 'Rule', value: (c) => ruleCell(c, plans) },
     { label: 'Partner risk', value: (c) => (c.status === 'held' ? riskCell(c.partnerId, risks) : '–') },
     { label: 'Available', value: (c) => fmtTime(c.availableAt) },

@@ -14,6 +14,7 @@ import {
 } from './ui.js';
 import { LINK_STATS, linkStats, statText } from './link_stats.js';
 import { conversionTester, previewPanel, tryPanel } from './link_try.js';
+import { picker } from './picker.js';
 
 const PAGE = 20;
 // The server's rule (domain::ids::Slug): 1 to 64 lowercase letters, digits and hyphens, starting
@@ -136,7 +137,7 @@ function editorFields(isNew) {
       rules,
       h('button', { type: 'button', class: 'secondary', id: 'add-rule', onclick: () => rules.append(ruleRow()) }, 'Add a rule')),
     h('details', {}, h('summary', {}, 'More: campaign, query forwarding, expiry'),
-      field('Campaign id', input('campaignId'), 'An existing campaign of this handle, or empty.'),
+      field('Campaign', picker('campaignId', 'campaigns'), 'An existing campaign of this handle, or empty.'),
       field('Forward the short URL\'s query to the destination', checkbox('forwardQuery', true)),
       field('Expires at', input('expiresAt', { placeholder: '2026-12-31T23:59:59Z' }), 'RFC 3339; empty: never.'),
       field('Expired URL', input('expiredUrl', { type: 'url' }), 'Where an expired link sends visitors; empty: 410.')));

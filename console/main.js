@@ -2,6 +2,7 @@
 
 import * as api from './api.js';
 import * as session from './session.js';
+import { load as loadWords } from './words.js';
 import { ROLES } from './session.js';
 import * as start from './start.js';
 import * as links from './links.js';
@@ -294,4 +295,6 @@ async function renderScreen(current, render) {
 }
 
 window.addEventListener('hashchange', route);
-route();
+// The words for the API's codes (GET /v2/reasons) before the first screen: a failure to load
+// them leaves the codes shown as they are.
+loadWords().finally(route);

@@ -13,6 +13,7 @@ import * as payoutMethod from './payout_method.js';
 import {
   clear, copyButton, empty, errorBox, field, fmtMoney, fmtTime, h, input, loading, section, table,
 } from './ui.js';
+import { term, terms } from './words.js';
 
 export async function render(main) {
   const s = session.get();
@@ -101,10 +102,10 @@ async function commissions(body) {
     Object.entries(byStatus).map(([k, n]) => `${n} ${k}`).join(' · ') || 'No commissions yet.');
   clear(body, summary, lines.length ? table([
     { label: 'Commission', value: (c) => h('code', {}, c.commissionId) },
-    { label: 'Kind', value: (c) => c.kind },
+    { label: 'Kind', value: (c) => term(c.kind) },
     { label: 'Amount', value: (c) => fmtMoney(c.amount, c.currency), class: 'num' },
-    { label: 'Status', value: (c) => h('span', { class: `status ${c.status}` }, c.status) },
-    { label: 'Why', value: (c) => c.reasons.join(', ') || '–' },
+    { label: 'Status', value: (c) => term(c.status, `status ${c.status}`) },
+    { label: 'Why', value: (c) => terms(c.reasons) },
     { label: 'Sub1', value: (c) => (c.subIds && c.subIds.sub1) || '–' },
     { label: 'Receipt', value: (c) => (c.receipt ? copyButton(() => c.receipt, 'Copy receipt') : '–') },
   ], lines, 'Your commissions') : null);
@@ -116,7 +117,7 @@ async function payouts(body) {
   clear(body, r.data.items.length ? table([
     { label: 'Payout', value: (p) => `#${p.sequence}` },
     { label: 'Amount', value: (p) => fmtMoney(p.amount, p.currency), class: 'num' },
-    { label: 'Status', value: (p) => h('span', { class: `status ${p.status}` }, p.status) },
+    { label: 'Status', value: (p) => term(p.status, `status ${p.status}`) },
     { label: 'Period end', value: (p) => fmtTime(p.periodEnd) },
     { label: 'Statement', value: (p) => statementButtons(p) },
   ], r.data.items, 'Your payouts') : empty('No payouts yet.'),

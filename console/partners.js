@@ -10,6 +10,7 @@ import {
   busy, clear, download, empty, errorBox, field, fmtAmounts, fmtCount, fmtTime, form, gate, h,
   input, live, loading, notice, section, select, svg, table,
 } from './ui.js';
+import { picker } from './picker.js';
 
 const GOALS = ['AFFILIATE_CLICKOUT', 'LEAD_CAPTURE', 'PURCHASE', 'APP_INSTALL'];
 const STATUSES = ['ACTIVE', 'PAUSED', 'ARCHIVED'];
@@ -115,7 +116,7 @@ function createForm(canWrite, refreshAll) {
       field('Primary link slug', input('slug', { placeholder: 'deal-alpha' })),
       field('Destination URL', input('destinationUrl', { type: 'url', placeholder: 'https://merchant.example.com/product?ref=alpha' })),
       field('Link title', input('title')),
-      field('Partner id (optional)', input('partnerId', { placeholder: 'pub-one' }), 'The partner its commissions are paid to (Commissions screen).')),
+      field('Partner (optional)', picker('partnerId', 'partners'), 'The partner its commissions are paid to (Commissions screen).')),
     'Create campaign',
     async (el, out) => {
       const v = (n) => el.querySelector(`[name=${n}]`).value.trim();

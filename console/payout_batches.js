@@ -10,16 +10,8 @@ import {
   clear, download, empty, errorBox, field, fmtAmounts, fmtTime, form, h, input, loading, notice,
   randomId, select, splitList, table,
 } from './ui.js';
+import { term, words } from './words.js';
 
-const REASONS = {
-  no_payout_method: 'no payout method',
-  manual: 'paid manually',
-  payout_method_unconfirmed: 'details changed, awaiting confirmation',
-  payout_method_invalid: 'payout details no longer accepted (e.g. an IBAN outside SEPA): ask the partner to set them again',
-  other_method: 'another payout method',
-  currency_not_supported: 'currency not paid by this rail (SEPA: EUR only)',
-  in_live_batch: 'already in an open batch',
-};
 
 export async function render(body, partnerIds, onChange) {
   const parts = {
@@ -98,7 +90,7 @@ function excluded(items) {
   if (!items || !items.length) return null;
   return h('div', { class: 'excluded' },
     h('p', {}, `Left out (${items.length}):`),
-    h('ul', {}, items.map((e) => h('li', {}, h('code', {}, e.payoutId), ` (${e.partnerId}): ${REASONS[e.reason] || e.reason}`))));
+    h('ul', {}, items.map((e) => h('li', {}, h('code', {}, e.payoutId), ` (${e.partnerId}): ${e.words || words(e.reason)}`))));
 }
 
 async function renderBatches(list, onChange) {
@@ -113,10 +105,10 @@ async function renderBatches(list, onChange) {
   }
   clear(list, table([
     { label: 'Batch', value: (b) => h('code', {}, b.batchId) },
-    { label: 'Method', value: (b) => b.method },
+    { label: 'Method', value: (b) => term(b.method) },
     { label: 'Payouts', value: (b) => String(b.payoutCount) },
     { label: 'Totals', value: (b) => fmtAmounts(b.totals), class: 'num' },
-    { label: 'Status', value: (b) => h('span', { class: `status ${b.status}` }, b.status) },
+    { label: 'Status', value: (b) => term(b.status, `status ${b.status}`) },
     { label: 'Created', value: (b) => fmtTime(b.createdAt) },
     { label: 'Left out', value: (b) => (b.excluded.length ? excluded(b.excluded) : '–') },
     { label: 'File', value: (b) => (b.status === 'canceled' ? '–' : fileButton(b)) },

@@ -9,6 +9,8 @@ import {
   clear, download, empty, errorBox, field, fmtMoney, fmtTime, form, h, input, loading, notice,
   randomId, table,
 } from './ui.js';
+import { term } from './words.js';
+import { picker } from './picker.js';
 
 export async function render(body, onChange) {
   const list = h('div', { id: 'payout-list' }, loading('Loading payouts…'));
@@ -21,7 +23,7 @@ function runForm(onChange) {
   const f = form({ id: 'payout-run-form', 'aria-label': 'Run payouts' },
     h('div', { class: 'grid' },
       field('Period end', input('periodEnd', { value: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }), 'Approved lines available by then are paid.'),
-      field('Partner id (optional)', input('partnerId')),
+      field('Partner (optional)', picker('partnerId', 'partners')),
       field('Minimums (optional)', input('minimums', { placeholder: 'EUR=50.00, JPY=5000' }), 'A net below its minimum carries over.')),
     'Run payouts',
     async (el) => {
@@ -58,7 +60,7 @@ async function renderList(list, onChange) {
     { label: 'Partner', value: (p) => `${p.partnerId} #${p.sequence}` },
     { label: 'Amount', value: (p) => fmtMoney(p.amount, p.currency), class: 'num' },
     { label: 'Lines', value: (p) => String(p.commissionCount) },
-    { label: 'Status', value: (p) => h('span', { class: `status ${p.status}` }, p.status) },
+    { label: 'Status', value: (p) => term(p.status, `status ${p.status}`) },
     { label: 'Period end', value: (p) => fmtTime(p.periodEnd) },
     { label: 'Settled', value: (p) => p.reference || p.reason || '–' },
     { label: 'Statement', value: (p) => statementButtons(p) },

@@ -6,7 +6,7 @@
 
 import * as api from './portal_api.js';
 import { overview } from './portal_overview.js';
-import { words } from './portal_words.js';
+import { load as loadWords, words } from './portal_words.js';
 import { qrSvg } from './qr.js';
 import { clear, errorBox, field, fmtMoney, h, input, loading, section, table } from './ui.js';
 
@@ -91,6 +91,8 @@ async function show(view, partnerId) {
 }
 
 async function start() {
+  // The words for the codes the portal shows (one dictionary, the console's too).
+  await loadWords();
   let me;
   try {
     me = await api.get('/v2/me');

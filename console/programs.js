@@ -9,6 +9,7 @@ import {
   busy, checkbox, clear, copyButton, empty, errorBox, field, fmtTime, form, gate, h, input, loading,
   notice, section, select, table,
 } from './ui.js';
+import { picker } from './picker.js';
 
 export async function render(main) {
   main.append(h('h1', { tabindex: '-1' }, 'Partner program'),
@@ -40,7 +41,7 @@ function settingsForm(p, box) {
       field('Name', input('name', { value: p ? p.name : '' })),
       field('Terms URL', input('termsUrl', { type: 'url', value: p && p.termsUrl ? p.termsUrl : '' }), 'Optional, https://…'),
       field('Applications', select('applications', [['open', 'Open: anyone may apply'], ['invite', 'By invitation only']], p ? p.applications : 'open')),
-      field('Template campaign', input('template', { value: p && p.template ? p.template.campaignId : '' }), 'Copied for every approved partner (goal, plan, link).')),
+      field('Template campaign', picker('template', 'campaigns', { value: p && p.template ? p.template.campaignId : '' }), 'Copied for every approved partner (goal, plan, link).')),
     field('Description', h('textarea', { name: 'description', rows: '4' }, p && p.description ? p.description : '')),
     field('Approve every application at once', checkbox('autoApprove', p && p.autoApprove))],
     'Save the program',

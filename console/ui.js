@@ -1,6 +1,8 @@
 // Small DOM helpers: every screen is built from these, with labelled fields, live regions for
 // loading and errors, and nothing injected as HTML (text only).
 
+import { has as hasWords, words } from './words.js';
+
 let ids = 0;
 
 export function uid(prefix = 'f') {
@@ -86,6 +88,15 @@ export function form(attrs, fields, buttonLabel, onsubmit) {
   el.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearFieldErrors(el);
+    // A picker's value must be one of the handle's ids (./picker.js): refused on its field,
+    // before anything is sent.
+    for (const c of el.querySelectorAll('[data-picker]')) {
+      const problem = c.verify ? await c.verify() : null;
+      if (problem) {
+        showOnField(el, { status: 400, message: `${c.name}: ${problem}` });
+        return;
+      }
+    }
     let onField = false;
     await busy(button, out, () => onsubmit(el, out), (err) => {
       onField = showOnField(el, err);
@@ -170,14 +181,19 @@ export function empty(text, ...more) {
   return h('div', { class: 'empty' }, h('p', {}, text), more);
 }
 
-// The API's error: status and code, its message, and the request id to quote.
+// The API's error in words: what happened and what to do (the dictionary's words for its code),
+// the server's message, then the status and code and the request id to quote, for engineers.
+// A network failure says so.
 export function errorBox(err) {
-  const status = err && err.status ? `${err.status} ${err.code || ''}`.trim() : 'Error';
+  const coded = err && err.status ? `${err.status} ${err.code || ''}`.trim() : 'Error';
+  const headline = err && err.status === 0 ? 'The server could not be reached: nothing was changed by this page; try again.'
+    : err && err.code && hasWords(err.code) ? words(err.code) : coded;
   return h('div', { class: 'error', role: 'alert' },
-    h('strong', { class: 'error-status' }, status),
+    h('strong', { class: 'error-status', title: coded }, headline),
     ' ',
     h('span', { class: 'error-message' }, plainMessage((err && err.message) || String(err))),
-    err && err.requestId ? h('div', { class: 'request-id' }, 'Request id: ', h('code', {}, err.requestId)) : null);
+    h('div', { class: 'request-id' }, h('code', { class: 'error-code' }, coded),
+      err && err.requestId ? [' · Request id: ', h('code', {}, err.requestId)] : null));
 }
 
 export function notice(kind, ...children) {

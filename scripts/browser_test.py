@@ -815,7 +815,8 @@ def commissions(c):
     c.fill(plan, "percent", "10")
     preview = c.form("#preview-form")
     c.fill(preview, "value", "24.99")
-    c.fill(preview, "currency", "EUR")
+    # The sample's currency is the plan's by default (issue 62: it was USD on a EUR plan).
+    assert c.css("[name=currency]", preview).get_attribute("value") == "EUR"
     c.submit(preview)
     # 10 % of 24.99 = 2.499, rounded once, half away from zero: what the ledger will write.
     c.wait_text("#plan-preview", "Earns €2.50")
@@ -844,7 +845,10 @@ def commissions(c):
         time.sleep(0.3)
         return "€2.50" in c.text_of("#ledger-results")
     c.wait(held_line, "the conversion's commission in the review queue", timeout=30)
-    assert "unverified" in c.text_of("#ledger-results"), c.text_of("#ledger-results")
+    # The reasons in words (GET /v2/reasons), each code in its tooltip.
+    results = c.text_of("#ledger-results")
+    assert "Not verified" in results and "risk_too_fast" not in results, results
+    assert c.css("#ledger-results .term[data-code=unverified]").get_attribute("title") == "unverified"
     c.shot("commissions-review-queue", at="#ledger-results")
     c.css("#ledger-results [name=pick]").click()
     c.fill(c.css("#ledger-results .review"), "reason", "checked the order")
@@ -857,11 +861,23 @@ def commissions(c):
 
     c.go("#/commissions")
     f = c.form("#payout-run-form")
+    # The partner is picked, not typed: a typo is refused beside the field (issue 62), never
+    # "Nothing to pay"; the picker suggests the real one.
+    c.fill(f, "partnerId", "pub-webb")
+    c.submit(f)
+    refused = c.wait_text("#payout-run-form .field-error", "no partner")
+    assert "did you mean pub-web?" in refused, refused
+    assert c.css("#payout-run-form [name=partnerId]").get_attribute("aria-invalid") == "true"
+    assert not c.all("#payout-list tbody tr"), "nothing was sent"
+    c.fill(f, "partnerId", "pub")
+    c.wait(lambda: c.d.execute_script(
+        "return [...document.querySelectorAll('#payout-run-form datalist option')].map(o => o.value).includes('pub-web')"),
+        "the picker's suggestion")
     c.fill(f, "partnerId", "pub-web")
     c.submit(f)
     c.wait_text("#payout-run-form .form-out", "Created 1 payout: €2.50.")
     row = c.wait_css("#payout-list tbody tr")
-    assert "pending" in row.text and "pub-web #1" in row.text, row.text
+    assert "Pending" in row.text and "pub-web #1" in row.text, row.text
     c.css("#payout-list [data-statement]").click()
     c.wait(lambda: [n for n in os.listdir(c.downloads) if n.startswith("statement-")], "the statement CSV")
     name = [n for n in os.listdir(c.downloads) if n.startswith("statement-")][0]
@@ -873,7 +889,7 @@ def commissions(c):
     # CI's chaos stage beside it, renders them later than the next line reads).
     c.fill(c.wait_css("#payout-list .settle"), "note", "SEPA-2026-11")
     c.css("#payout-list [data-settle=mark-paid]").click()
-    c.wait(lambda: "paid" in c.text_of("#payout-list tbody tr") and "SEPA-2026-11" in c.text_of("#payout-list"), "the payout marked paid")
+    c.wait(lambda: "paid" in c.text_of("#payout-list tbody tr").lower() and "SEPA-2026-11" in c.text_of("#payout-list"), "the payout marked paid")
     c.shot("commissions-payouts", at="#payout-list")
     step("a payout run (€2.50), its statement downloaded (%s), marked paid" % name)
 
@@ -894,6 +910,8 @@ def payout_batch(c):
     c.fill(c.css("#payout-batches-section"), "partnerId", "pub-web")
     c.wait_text("#payout-method", "No payout method yet")
     f = c.form("#payout-method .payout-method-form")
+    # A SEPA method asks no email (issue 62: the field showed, hidden in name only).
+    assert not c.css("[name=email]", f).is_displayed() and c.css("[name=iban]", f).is_displayed()
     c.fill(f, "type", "paypal")
     c.fill(f, "email", "web@publisher.example")
     c.submit(f)
@@ -904,7 +922,9 @@ def payout_batch(c):
     c.submit(f)
     c.wait_text("#payout-batch-form .form-out", "1 payout(s)")
     row = c.wait_css("#payout-batches tbody tr")
-    assert "open" in row.text and "paypal" in row.text, row.text
+    # Codes in words (GET /v2/reasons), the code in each one's tooltip.
+    assert "Open" in row.text and "PayPal" in row.text, row.text
+    assert row.find_element(By.CSS_SELECTOR, ".term[data-code=open]").get_attribute("title") == "open"
     c.css("#payout-batches [data-batch-file]").click()
     c.wait(lambda: [n for n in os.listdir(c.downloads) if n.endswith("-paypal.csv")], "the PayPal file")
     name = [n for n in os.listdir(c.downloads) if n.endswith("-paypal.csv")][0]
@@ -914,7 +934,7 @@ def payout_batch(c):
     c.shot("commissions-payout-batches", at="#payout-batches")
     c.fill(c.css("#payout-batches .settle"), "note", "paid by hand")
     c.css("#payout-batches [data-batch-settle=cancel]").click()
-    c.wait(lambda: "canceled" in c.text_of("#payout-batches tbody tr"), "the batch canceled")
+    c.wait(lambda: "Canceled" in c.text_of("#payout-batches tbody tr"), "the batch canceled")
     assert section is not None
     step("pub-web's payout method set (masked), a PayPal batch of its payout, its file (%s), canceled" % name)
 

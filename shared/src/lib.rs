@@ -42,6 +42,7 @@ pub mod portal;
 pub mod programs;
 pub mod risk;
 pub mod runtime;
+pub mod search;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tokens;

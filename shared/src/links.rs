@@ -382,3 +382,18 @@ pub async fn resolve_alias(
     }
     Ok(Some(item.parse::<Alias>()?.slug))
 }
+
+/// One page of a handle's links, in slug order; `next` is the sort key to resume after (the
+/// console's search, issue 62). Round trips: ONE query.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn page(
+    store: &dyn Store,
+    handle: &Handle,
+    limit: usize,
+    after: Option<String>,
+) -> Result<(Vec<Link>, Option<String>), StoreError> {
+    let mut q =
+        crate::platform::store::Query::prefix(keys::handle_pk(handle), keys::LINK_SK_PREFIX, limit);
+    q.after = after;
+    store.query(q).await?.parsed()
+}

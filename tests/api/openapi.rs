@@ -37,6 +37,8 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v2/embed/referrals"),
     ("OPTIONS", "/v2/embed/referrals"),
     ("GET", "/v2/public/keys"),
+    // The words for every code (issue 62).
+    ("GET", "/v2/reasons"),
     ("POST", "/v2/public/chain/signals"),
     ("POST", "/v2/public/chain/resolve"),
     ("POST", "/v2/public/chain/prefetch"),

@@ -380,3 +380,77 @@ async fn revenue_tiers_sum_the_months_value_and_a_rejected_conversion_leaves_it(
     assert_eq!(line_of(&lines, &ids[3])["tierIndex"], 0);
     crate::commissions::no_drift(&app).await;
 }
+
+/// Issue 62: a ladder as managers write it ("0 to 9 sales: 5 %, from the 10th: 8 %") starts at
+/// 0, and the rule then needs no rate of its own; the preview, the line and the partner's
+/// notice follow it.
+#[tokio::test]
+async fn a_tier_ladder_may_start_at_0_and_the_rule_then_needs_no_rate_of_its_own() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [
+        {"eventType": "purchase", "percent": "10"}]});
+    program(&app, &plan).await;
+    let op = app.as_role("acme", Role::Operator);
+    // Refused: a ladder that does not start at 0 without the rule's own rate, and a second
+    // tier at 0.
+    let cases = [
+        (
+            json!([{"eventType": "purchase", "tiers": [{"from": 5, "percent": "8"}]}]),
+            "rules[0]: needs flat, percent or both (or tiers whose first starts at 0)",
+        ),
+        (
+            json!([{"eventType": "purchase", "tiers": [{"from": 0, "percent": "5"}, {"from": 0, "percent": "8"}]}]),
+            "rules[0].tiers[1].from",
+        ),
+    ];
+    for (rules, start) in cases {
+        let body = json!({"currency": "EUR", "holdDays": 0, "rules": rules});
+        let message = assert_error(op.put_plan("alpha", &body).await, 400, "invalid_request").await;
+        assert!(message.starts_with(start), "{start}: {message}");
+    }
+    let ladder = json!({"currency": "EUR", "holdDays": 0, "rules": [
+        {"eventType": "purchase", "tiers": [{"from": 0, "percent": "5"}, {"from": 10, "percent": "8"}]}]});
+    json_of(op.put_plan("alpha", &ladder).await, 200).await;
+
+    let viewer = app.as_role("acme", Role::Viewer);
+    let first = json!({"eventType": "purchase", "value": "100", "currency": "EUR"});
+    let got = json_of(viewer.preview_plan("alpha", &first).await, 200).await;
+    assert_eq!(
+        (&got["amount"], &got["tierIndex"]),
+        (&json!("5.00"), &json!(0)),
+        "{got}"
+    );
+    let tenth = json!({"eventType": "purchase", "value": "100", "currency": "EUR", "month": {"conversions": 9}});
+    let got = json_of(viewer.preview_plan("alpha", &tenth).await, 200).await;
+    assert_eq!(
+        (&got["amount"], &got["tierIndex"]),
+        (&json!("8.00"), &json!(1)),
+        "{got}"
+    );
+
+    // A real sale is paid at the first tier.
+    let ctx = ctx_from(&app, "/deal", "DE", DESKTOP).await;
+    let id = purchase(&app, &ctx, "ladder-1", "40", Value::Null).await;
+    let lines = after(&app, 1).await;
+    let line = line_of(&lines, &id);
+    assert_eq!(
+        (&line["amount"], &line["tierIndex"]),
+        (&json!("2.00"), &json!(0)),
+        "{line}"
+    );
+
+    // The partner's notice says the ladder in words, not "nothing".
+    let notices = json_of(op.get("/partners/pub-one/notices").await, 200).await;
+    let latest = notices["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["planVersion"] == 2)
+        .expect("the ladder's notice");
+    let after_terms = latest["after"][0].as_str().unwrap();
+    assert_eq!(
+        after_terms,
+        "purchase: from the month's conversion 0, 5 % of the value; from the month's conversion 10, 8 % of the value",
+        "{latest}"
+    );
+}

@@ -680,6 +680,10 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("console/oidc-providers.json").await;
     r.expect_status(200);
     assert!(r.json()["items"].is_array(), "{}", r.body);
+    // The console's search (issue 62) finds the link by part of its slug.
+    let r = b.http("console/search.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["links"][0]["slug"], "launch", "{}", r.body);
     // The invitation is in the audit log, by the JWT's subject.
     let r = b.http("console/audit.json").await;
     r.expect_status(200);
@@ -691,6 +695,17 @@ async fn every_event_file_replays_through_its_function() {
     );
 
     // ---------------------------------------------------------------- public
+    // The words for every code (issue 62), cacheable.
+    let r = b.http("public/reasons.json").await;
+    r.expect_status(200);
+    assert_eq!(
+        r.json()["no_payout_method"]
+            .as_str()
+            .map(|w| w.contains("payout method")),
+        Some(true),
+        "{}",
+        r.body
+    );
     b.replace("{{CTX}}", &ctx);
     let r = b.http("public/context.json").await;
     r.expect_status(200);

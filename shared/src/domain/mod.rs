@@ -29,6 +29,7 @@ pub mod subids;
 pub mod time;
 pub mod url_check;
 pub mod visitor;
+pub mod words;
 
 pub use attribution::Attribution;
 pub use ctx::{CtxClaims, CtxError, CtxKeyring, MAX_CTX_TOKEN_LEN, MIN_CTX_KEY_BYTES};

@@ -66,8 +66,12 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../console/console.css"),
     ),
     ("session.js", include_bytes!("../../../console/session.js")),
+    // The words for the API's codes (issue 62), read from `GET /v2/reasons`.
+    ("words.js", include_bytes!("../../../console/words.js")),
     ("ui.js", include_bytes!("../../../console/ui.js")),
     ("api.js", include_bytes!("../../../console/api.js")),
+    // The id pickers (issue 62): partners, campaigns and links found by `GET …/search`.
+    ("picker.js", include_bytes!("../../../console/picker.js")),
     ("start.js", include_bytes!("../../../console/start.js")),
     (
         "people_sign_in.js",

@@ -32,11 +32,13 @@ pub mod payouts;
 pub mod people;
 pub mod programs;
 pub mod public;
+pub mod reasons;
 pub mod redirect;
 pub mod request_id;
 pub mod risk;
 pub(crate) mod routes;
 pub mod script;
+pub mod search;
 pub mod statement;
 pub mod tokens;
 pub mod webhooks;
@@ -141,6 +143,7 @@ impl Group {
                 .merge(customers::routes())
                 .merge(integrations::routes()),
             Group::Console => console::routes()
+                .merge(search::routes())
                 .merge(members::routes())
                 .merge(audit::routes())
                 .merge(embed::routes()),
@@ -162,6 +165,7 @@ impl Group {
         match self {
             Group::Redirect => redirect::router(),
             Group::Public => public::router()
+                .merge(reasons::public_router())
                 .merge(conversions::public_router())
                 .merge(customers::public_router())
                 .merge(integrations::public_router())

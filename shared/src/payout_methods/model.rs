@@ -323,24 +323,13 @@ pub enum Exclusion {
 }
 
 impl Exclusion {
-    /// The reason in words, for a manager reading a batch.
+    /// The reason in words, for a manager reading a batch: from the one dictionary
+    /// (`domain::words`), under the code this reason is answered as.
     pub fn words(self) -> &'static str {
-        match self {
-            Self::NoPayoutMethod => "The partner has no payout method.",
-            Self::Manual => "The partner is paid by hand, outside batches.",
-            Self::PayoutMethodUnconfirmed => {
-                "The partner's payout details changed in the last 24 hours and no manager confirmed the change."
-            }
-            Self::OtherMethod => "The partner is paid by another method than this batch's.",
-            Self::CurrencyNotSupported => "This batch's method does not pay this currency.",
-            Self::InLiveBatch => "The payout is already in another batch.",
-            Self::PayoutMethodInvalid => {
-                "The partner's payout details break a rule made after they were set: the partner must set them again."
-            }
-            Self::PayoutMethodDisputed => {
-                "The partner said a change of their payout details was not theirs: payouts are frozen until an admin lifts the freeze."
-            }
-        }
+        let Ok(serde_json::Value::String(code)) = serde_json::to_value(self) else {
+            return "";
+        };
+        crate::domain::words::of(&code).unwrap_or("")
     }
 }
 

@@ -218,8 +218,16 @@ impl Rule {
             }
             _ => {}
         }
-        if self.flat.is_none() && self.percent.is_none() {
-            return Err(err(format!("rules[{i}]"), "needs flat, percent or both."));
+        let from_zero = rule::ladder_from_zero(
+            self.tiers.as_deref(),
+            self.tier_basis.unwrap_or_default(),
+            currency,
+        );
+        if self.flat.is_none() && self.percent.is_none() && !from_zero {
+            return Err(err(
+                format!("rules[{i}]"),
+                "needs flat, percent or both (or tiers whose first starts at 0).",
+            ));
         }
         if self.qualified_click && self.percent.is_some() {
             return Err(err(f("percent"), "a click has no value; use flat."));

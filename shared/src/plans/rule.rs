@@ -191,6 +191,11 @@ pub enum Threshold {
 }
 
 impl Threshold {
+    /// As written, for a sentence.
+    pub fn words(&self) -> String {
+        self.text()
+    }
+
     fn text(&self) -> String {
         match self {
             Threshold::Number(n) => n.to_string(),
@@ -230,8 +235,8 @@ pub struct Tier {
     pub percent: Option<Decimal>,
 }
 
-/// Validates a rule's tiers: each with a rate, `from` positive in the basis' unit and strictly
-/// above the tier before it (tiers never overlap).
+/// Validates a rule's tiers: each with a rate, `from` in the basis' unit (positive, or 0 for the
+/// first) and strictly above the tier before it (tiers never overlap).
 pub(crate) fn validate_tiers(
     at: &str,
     tiers: &[Tier],
@@ -244,15 +249,24 @@ pub(crate) fn validate_tiers(
     let mut last = 0;
     for (k, tier) in tiers.iter().enumerate() {
         let f = |name: &str| format!("{at}[{k}].{name}");
-        let from = tier.from.units(basis, currency).filter(|n| *n > 0);
+        // The first tier may start at 0 (a ladder as managers write it: "0-9: 5 %, 10+: 8 %"),
+        // and then the rule's own rate is never used (issue 62).
+        let from = tier
+            .from
+            .units(basis, currency)
+            .filter(|n| *n > 0 || (k == 0 && *n == 0));
         let Some(from) = from else {
             let unit = match basis {
-                TierBasis::Conversions => "a whole number of conversions, at least 1",
-                TierBasis::Revenue => "a positive amount in the plan's currency",
+                TierBasis::Conversions => {
+                    "a whole number of conversions (0 for the first tier only)"
+                }
+                TierBasis::Revenue => {
+                    "an amount in the plan's currency (0 for the first tier only)"
+                }
             };
             return Err(err(f("from"), format!("must be {unit}.")));
         };
-        if from <= last {
+        if k > 0 && from <= last {
             return Err(err(
                 f("from"),
                 "must be above the previous tier's (tiers may not overlap).",
@@ -304,6 +318,18 @@ pub struct Bonus {
 /// The most a milestone may count.
 pub const MAX_MILESTONE: u64 = 10_000_000;
 
+/// Whether a rule's tiers start at 0: its first tier then pays from the month's first
+/// conversion and the rule's own rate is never used (so it may have none).
+pub(crate) fn ladder_from_zero(
+    tiers: Option<&[Tier]>,
+    basis: TierBasis,
+    currency: Currency,
+) -> bool {
+    tiers
+        .and_then(<[Tier]>::first)
+        .is_some_and(|t| t.from.units(basis, currency) == Some(0))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::domain::Attribution;
@@ -345,8 +371,9 @@ mod tests {
                 "rules[0].tiers[1]",
             ),
             (
-                json!([{"eventType": "p", "percent": "5", "tiers": [{"from": 0, "percent": "6"}]}]),
-                "rules[0].tiers[0].from",
+                // Only the first tier may start at 0 (issue 62).
+                json!([{"eventType": "p", "percent": "5", "tiers": [{"from": 10, "percent": "6"}, {"from": 0, "percent": "7"}]}]),
+                "rules[0].tiers[1].from",
             ),
             (
                 json!([{"eventType": "p", "percent": "5", "tierBasis": "revenue", "tiers": [{"from": "10.001", "percent": "6"}]}]),

@@ -47,13 +47,36 @@ pub fn rule(plan: &Plan, r: &Rule) -> String {
         Some(AppliesTo::Recurring) => " (a customer's later ones)",
         _ => "",
     };
-    let pays = match (r.percent, r.flat) {
+    let rate = |percent: Option<rust_decimal::Decimal>, flat: Option<rust_decimal::Decimal>| match (
+        percent, flat,
+    ) {
         (Some(p), Some(f)) => format!("{p} % of the value + {f} {}", plan.currency),
         (Some(p), None) => format!("{p} % of the value"),
         (None, Some(f)) => format!("{f} {}", plan.currency),
         (None, None) => "nothing".to_owned(),
     };
-    format!("{what}{which}: {pays}")
+    let mut pays = Vec::new();
+    // A ladder that starts at 0 replaces the rule's own rate (issue 62): it is not said.
+    let basis = r.tier_basis.unwrap_or_default();
+    if !crate::plans::rule::ladder_from_zero(r.tiers.as_deref(), basis, plan.currency) {
+        pays.push(rate(r.percent, r.flat));
+    }
+    for t in r.tiers.iter().flatten() {
+        let from = match basis {
+            crate::plans::rule::TierBasis::Conversions => {
+                format!("from the month's conversion {}", t.from.words())
+            }
+            crate::plans::rule::TierBasis::Revenue => {
+                format!(
+                    "from {} {} of the month's sales",
+                    t.from.words(),
+                    plan.currency
+                )
+            }
+        };
+        pays.push(format!("{from}, {}", rate(t.percent, t.flat)));
+    }
+    format!("{what}{which}: {}", pays.join("; "))
 }
 
 /// What changed, in one paragraph: the rules that went and came.

@@ -1,0 +1,307 @@
+//! The words for every code the API answers in a `status`, `reasons`, `kind`, `type` or error
+//! `code` field: the one dictionary (issue 62) that `GET /v2/reasons` serves and that the
+//! console, the partner portal, the mails and the batch exclusions read. Codes stay in the API
+//! (engineers and integrations match on them); people read these words.
+//!
+//! One flat map, as the contract says (`{CODE: "words"}`): a code that means one thing in two
+//! places (`paid` for a line and for a payout) has one sentence that fits both. Words are
+//! written for a manager or a partner: what happened and, for an error, what to do.
+//! `tests/api/reasons.rs` enumerates the domain's enums and the reason codes the services write
+//! and fails on any without words here.
+
+use std::collections::BTreeMap;
+
+/// Every code with its words, grouped by where it is answered.
+pub const WORDS: &[(&str, &str)] = &[
+    // Commission line statuses (`commission.status`), payout, batch, claim, application and
+    // domain statuses.
+    ("pending", "Pending: not final yet"),
+    ("held", "Held for a review"),
+    ("approved", "Approved"),
+    ("rejected", "Rejected: not paid"),
+    ("capped", "Over the plan's cap: not paid"),
+    ("paid", "Paid"),
+    ("failed", "The payment failed"),
+    ("canceled", "Canceled"),
+    ("open", "Open"),
+    ("denied", "Denied"),
+    ("verified", "Verified"),
+    ("failing", "Failing its daily check: fix the DNS record"),
+    ("open_negative", "Owed back: taken from the next payout"),
+    // A store's (Stripe, Shopify) event as the integration handled it.
+    ("received", "Received, not handled yet"),
+    ("processed", "Handled"),
+    ("ignored", "Not about a sale: nothing to do"),
+    ("parked", "Waiting for its sale to be reported"),
+    // Partner and campaign statuses, and a campaign's goal.
+    ("active", "Active"),
+    ("suspended", "Paused: earns nothing new"),
+    ("ACTIVE", "Active"),
+    ("PAUSED", "Paused"),
+    ("ARCHIVED", "Archived"),
+    ("AFFILIATE_CLICKOUT", "Click-outs to a merchant"),
+    ("LEAD_CAPTURE", "Leads (a form filled)"),
+    ("PURCHASE", "Sales in a shop"),
+    ("APP_INSTALL", "App installs"),
+    // Claim verdicts.
+    ("approve", "Approve"),
+    ("deny", "Deny"),
+    ("unsure", "Needs a person to decide"),
+    // Commission line kinds.
+    ("conversion", "A sale or sign-up the partner brought"),
+    ("click_day", "A day's qualified clicks"),
+    ("adjustment", "Taken back after a refund"),
+    (
+        "clawback",
+        "Taken back after a refund, from the next payout",
+    ),
+    ("manual", "By hand, outside the plan and the payout batches"),
+    ("bonus", "A milestone bonus"),
+    ("claim", "A partner's claim, approved"),
+    // Commission line reasons (`commission.reasons`).
+    (
+        "fx_rate_missing",
+        "Waiting for an exchange rate: add one under Commissions, exchange rates",
+    ),
+    ("partner_suspended", "The partnership is paused"),
+    (
+        "low_confidence",
+        "The sale could not yet be tied to the partner's click with confidence",
+    ),
+    ("dispute", "A payment dispute is open"),
+    (
+        "superseded_by_verified",
+        "The merchant reported the same sale, verified",
+    ),
+    (
+        "outside_customer_duration",
+        "The customer came longer ago than the plan pays for",
+    ),
+    (
+        "outside_window",
+        "The sale came after the plan's attribution window",
+    ),
+    ("no_rule", "No rule of the plan pays this sale"),
+    (
+        "no_value",
+        "The sale has no amount, so a percentage cannot be taken",
+    ),
+    (
+        "out_of_range",
+        "The sale's amount is outside what the plan's rule pays for",
+    ),
+    (
+        "unverified",
+        "Not verified: reported from the browser, not by the merchant's server",
+    ),
+    ("self_referral", "The partner bought through their own link"),
+    (
+        "cap_conversions_per_day",
+        "Over the plan's daily cap on sales",
+    ),
+    (
+        "cap_amount_per_month",
+        "Over the plan's monthly cap on earnings",
+    ),
+    (
+        "cap_amount_per_month_partial",
+        "Cut to what was left of the plan's monthly cap",
+    ),
+    (
+        "payout_tax_profile_missing",
+        "The partner's tax details are missing",
+    ),
+    // Conversion risk reasons (`conversion.risk.reasons`).
+    ("too_fast", "The sale came very soon after the click"),
+    (
+        "per_click_cap",
+        "More sales from one click than the policy allows",
+    ),
+    (
+        "value_above_limit",
+        "The sale's amount is above the policy's limit",
+    ),
+    // A line held for its conversion's risk (`risk_{reason}`).
+    (
+        "risk_unverified",
+        "Held: the sale was not verified by the merchant's server",
+    ),
+    (
+        "risk_too_fast",
+        "Held: the sale came very soon after the click",
+    ),
+    (
+        "risk_per_click_cap",
+        "Held: more sales from one click than the policy allows",
+    ),
+    (
+        "risk_value_above_limit",
+        "Held: the sale's amount is above the policy's limit",
+    ),
+    // A line held for its partner's risk (`partner_risk_{signal}`).
+    (
+        "partner_risk_self_referral",
+        "Held: the partner buys through their own links",
+    ),
+    (
+        "partner_risk_click_spike",
+        "Held: the partner's clicks jumped far above their usual days",
+    ),
+    (
+        "partner_risk_conversion_ip_reuse",
+        "Held: several of the partner's sales came from one address",
+    ),
+    (
+        "partner_risk_fast_conversions",
+        "Held: many of the partner's sales came seconds after their clicks",
+    ),
+    (
+        "partner_risk_high_reversal_rate",
+        "Held: many of the partner's sales were refunded",
+    ),
+    // Partner risk signals (`risk.signals[].code`).
+    (
+        "click_spike",
+        "Clicks jumped far above the partner's usual days",
+    ),
+    ("conversion_ip_reuse", "Several sales came from one address"),
+    (
+        "fast_conversions",
+        "Many sales came seconds after their clicks",
+    ),
+    (
+        "high_reversal_rate",
+        "Many of the partner's sales were refunded",
+    ),
+    // Campaign confidence reasons (`confidence.reasons[].code`).
+    ("bot_ratio_elevated", "More bot clicks than usual"),
+    ("bot_ratio_high", "Many of the clicks are bots"),
+    (
+        "conversions_exceed_qualified_clicks",
+        "More sales than real clicks",
+    ),
+    (
+        "flagged_conversions_high",
+        "Many sales were flagged as risky",
+    ),
+    (
+        "unverified_conversions_high",
+        "Many sales were not verified by the merchant's server",
+    ),
+    (
+        "stale_data",
+        "The numbers are behind: events are still being counted",
+    ),
+    // Bot reasons (`botReasons`).
+    ("user_agent", "A crawler or a script, by its browser name"),
+    ("link_preview", "A chat or social app previewing the link"),
+    ("head_request", "A request no browser sends (HEAD)"),
+    ("missing_user_agent", "No browser name"),
+    ("malformed_user_agent", "A malformed browser name"),
+    // Payout methods (`method.type`).
+    ("sepa", "SEPA bank transfer"),
+    ("paypal", "PayPal"),
+    ("wise", "Wise"),
+    // Batch exclusions (`excluded[].reason`).
+    (
+        "no_payout_method",
+        "The partner has no payout method: give the partner a payout method first.",
+    ),
+    (
+        "payout_method_unconfirmed",
+        "The partner's payout details changed in the last 24 hours and no manager confirmed the change.",
+    ),
+    (
+        "other_method",
+        "The partner is paid by another method than this batch's.",
+    ),
+    (
+        "currency_not_supported",
+        "This batch's method does not pay this currency.",
+    ),
+    ("in_live_batch", "The payout is already in another batch."),
+    (
+        "payout_method_invalid",
+        "The partner's payout details break a rule made after they were set: the partner must set them again.",
+    ),
+    (
+        "payout_method_disputed",
+        "The partner said a change of their payout details was not theirs: payouts are frozen until an admin lifts the freeze.",
+    ),
+    // Error codes (the envelope's `code`): what happened and what to do.
+    (
+        "invalid_request",
+        "Something in the form is not right: see the field named",
+    ),
+    (
+        "invalid_ctx",
+        "The click's token is not valid: follow the link again",
+    ),
+    (
+        "invalid_signature",
+        "The signature does not match: check the signing secret",
+    ),
+    ("unauthorized", "Not signed in: sign in again"),
+    ("forbidden", "Not allowed for this account"),
+    ("csrf", "The page is out of date: reload it and try again"),
+    (
+        "insufficient_role",
+        "Your role cannot do this: ask an admin",
+    ),
+    (
+        "insufficient_scope",
+        "This token cannot do this: make a token with the right access",
+    ),
+    ("verification_required", "Verify your email address first"),
+    ("not_found", "Not found: it may have been deleted"),
+    ("method_not_allowed", "This cannot be done here"),
+    ("conflict", "It already exists: choose another name"),
+    ("invalid_state", "Not possible in its current state"),
+    (
+        "idempotency_key_reused",
+        "This request was already sent with other details",
+    ),
+    ("link_expired", "The link has expired: ask for a new one"),
+    (
+        "precondition_failed",
+        "Someone changed it meanwhile: reload and try again",
+    ),
+    ("payload_too_large", "Too large: send less at once"),
+    (
+        "rate_limited",
+        "Too many requests: wait a moment and try again",
+    ),
+    ("internal", "Something went wrong on our side: try again"),
+    ("unavailable", "The service is busy: try again in a moment"),
+    (
+        "not_verified",
+        "The DNS record was not found yet: add it and check again",
+    ),
+];
+
+/// The words for `code`, if it has any.
+pub fn of(code: &str) -> Option<&'static str> {
+    WORDS.iter().find(|(c, _)| *c == code).map(|(_, w)| *w)
+}
+
+/// The words for `code`, or the code itself (an unknown code is shown, never hidden).
+pub fn or_code(code: &str) -> &str {
+    of(code).unwrap_or(code)
+}
+
+/// The whole dictionary, as `GET /v2/reasons` answers it.
+pub fn all() -> BTreeMap<&'static str, &'static str> {
+    WORDS.iter().copied().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_appears_once() {
+        let all = all();
+        assert_eq!(all.len(), WORDS.len(), "a code is listed twice");
+        assert!(all.values().all(|w| !w.trim().is_empty()));
+    }
+}
