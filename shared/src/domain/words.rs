@@ -58,6 +58,7 @@ pub const WORDS: &[(&str, &str)] = &[
     ("manual", "By hand, outside the plan and the payout batches"),
     ("bonus", "A milestone bonus"),
     ("claim", "A partner's claim, approved"),
+    ("imported", "Earned in the program's previous tool"),
     // Commission line reasons (`commission.reasons`).
     (
         "fx_rate_missing",
@@ -95,6 +96,23 @@ pub const WORDS: &[(&str, &str)] = &[
         "Not verified: reported from the browser, not by the merchant's server",
     ),
     ("self_referral", "The partner bought through their own link"),
+    (
+        "coupon_without_click",
+        "The partner's coupon code was used with no click of the partner: the program's coupon policy applies",
+    ),
+    // A coupon code's leak reasons (`GET …/coupon-codes/{code}/leak`).
+    (
+        "coupon_sales_without_partner_click",
+        "Half or more of the code's sales came with no click of its partner",
+    ),
+    (
+        "coupon_site_referrer",
+        "Sales on the code landed from coupon sites or browser extensions",
+    ),
+    (
+        "coupon_few_sales",
+        "Too few sales yet to judge the code",
+    ),
     (
         "cap_conversions_per_day",
         "Over the plan's daily cap on sales",
