@@ -176,13 +176,16 @@ checks = { ensure_resource_availability = { enabled = false } }
 # the handle's payout settings are stored state (400 naming method or payoutIds, issue 46).
 # A custom domain (issue 64): a string is not a host name (400 naming domain), and a claimed
 # one is verified only by DNS, which the fuzzer's network namespace has none of (409).
+# A coupon code's rotation (issue 63) to the code it replaces, whatever the case (400 naming
+# newCode): the path and the body are two fields.
 [[operations]]
 include-path = ["/v2/public/refs", "/v2/handles/{handle}/partners/{partnerId}/coupon-codes",
                 "/v2/handles/{handle}/payout-batches",
                 "/v2/public/integrations/stripe/{handle}", "/v2/public/integrations/shopify/{handle}",
                 "/v2/handles/{handle}/program", "/v2/public/programs/{handle}/applications",
                 "/v2/public/unsubscribe", "/v2/public/payout-dispute",
-                "/v2/handles/{handle}/domains/{domain}", "/v2/handles/{handle}/domains/{domain}/verify"]
+                "/v2/handles/{handle}/domains/{domain}", "/v2/handles/{handle}/domains/{domain}/verify",
+                "/v2/handles/{handle}/partners/{partnerId}/coupon-codes/{code}/rotate"]
 checks = { positive_data_acceptance = { expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "412", "429", "5xx"] } }
 TOML
 

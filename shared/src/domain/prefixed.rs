@@ -238,6 +238,18 @@ impl ConversionId {
     }
 }
 
+impl EventId {
+    /// An event whose id follows from `seed` and its time (an alert raised once per window:
+    /// every copy of its raise is the same event).
+    pub fn derived(unix_millis: i64, seed: &str) -> EventId {
+        EventId(format!(
+            "{}{}",
+            EventId::PREFIX,
+            derived_hex(unix_millis, seed)
+        ))
+    }
+}
+
 /// A time-ordered id hex derived from what it identifies: the time (unix ms) in the first 48
 /// bits, as in a UUID v7, then the SHA-256 of `seed`. Every copy of the same thing gets the same id.
 fn derived_hex(unix_millis: i64, seed: &str) -> String {
@@ -359,17 +371,5 @@ mod tests {
         let a = EventId::new();
         let b = EventId::new();
         assert!(a < b || a.as_str()[..16] == b.as_str()[..16]);
-    }
-}
-
-impl EventId {
-    /// An event whose id follows from `seed` and its time (an alert raised once per window:
-    /// every copy of its raise is the same event).
-    pub fn derived(unix_millis: i64, seed: &str) -> EventId {
-        EventId(format!(
-            "{}{}",
-            EventId::PREFIX,
-            derived_hex(unix_millis, seed)
-        ))
     }
 }

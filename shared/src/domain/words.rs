@@ -109,10 +109,7 @@ pub const WORDS: &[(&str, &str)] = &[
         "coupon_site_referrer",
         "Sales on the code landed from coupon sites or browser extensions",
     ),
-    (
-        "coupon_few_sales",
-        "Too few sales yet to judge the code",
-    ),
+    ("coupon_few_sales", "Too few sales yet to judge the code"),
     (
         "cap_conversions_per_day",
         "Over the plan's daily cap on sales",
