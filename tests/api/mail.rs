@@ -583,14 +583,7 @@ async fn ses_sends_the_raw_message_and_a_refusal_suppresses() {
         rec.provider_id.is_some(),
         "SES's message id kept (its bounces name it)"
     );
-    let data: serde_json::Value = client
-        .get(format!("{endpoint}/moto-api/data.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let data = moto_data(&client, &endpoint).await;
     let message_id = rec.message_id.clone().unwrap();
     let sent: Vec<&serde_json::Value> = data["ses"]["RawMessage"]
         .as_array()
@@ -1097,4 +1090,26 @@ async fn a_payout_change_mails_the_old_address_and_this_was_not_me_freezes_payou
     assert_eq!(ids(&batch), [payout], "{batch}");
     app.deliver_mail().await;
     assert_eq!(app.sent_mail().len(), 1, "still one mail");
+}
+
+/// moto's dump of every backend (`/moto-api/data.json`). It serializes all of moto's state at
+/// once, so while other tests create tables and queues on the same server it can answer an
+/// error instead of JSON: read it again (a read, never the thing under test).
+async fn moto_data(client: &reqwest::Client, endpoint: &str) -> serde_json::Value {
+    let mut last = String::new();
+    for _ in 0..20 {
+        let resp = client
+            .get(format!("{endpoint}/moto-api/data.json"))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let body = resp.text().await.unwrap();
+        match serde_json::from_str(&body) {
+            Ok(data) if status.is_success() => return data,
+            _ => last = format!("{status}: {}", body.chars().take(300).collect::<String>()),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("moto's data.json never answered JSON; last answer {last}");
 }
