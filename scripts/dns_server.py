@@ -55,13 +55,26 @@ class RecordsFile(BaseResolver):
         return reply
 
 
+def listen(resolver, quiet):
+    """UDP and TCP on one free port: the kernel picks UDP's, and TCP's may be taken by another
+    process at that moment (tests run side by side), so pick again then."""
+    for _ in range(50):
+        udp = DNSServer(resolver, port=0, address="127.0.0.1", logger=quiet)
+        port = udp.server.server_address[1]
+        try:
+            tcp = DNSServer(resolver, port=port, address="127.0.0.1", tcp=True, logger=quiet)
+        except OSError:
+            udp.server.server_close()
+            continue
+        return udp, tcp, port
+    raise SystemExit("no port free for both UDP and TCP")
+
+
 def main():
     resolver = RecordsFile(sys.argv[1])
     # Quiet: stdout carries only the READY line (the test stops reading it after that).
     quiet = DNSLogger("-recv,-send,-request,-reply,-truncated,-error,-data")
-    udp = DNSServer(resolver, port=0, address="127.0.0.1", logger=quiet)
-    port = udp.server.server_address[1]
-    tcp = DNSServer(resolver, port=port, address="127.0.0.1", tcp=True, logger=quiet)
+    udp, tcp, port = listen(resolver, quiet)
     udp.start_thread()
     tcp.start_thread()
     print(f"READY {port}", flush=True)
