@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::score::{self, Source};
+use super::score;
 use crate::domain::{CouponCode, EventId, Handle, PartnerId};
 use crate::kernel::emit::Emit;
 use crate::kernel::events::{EventPayload, EventType, Payload};
@@ -15,12 +15,9 @@ use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
 pub struct Leak {
     pub code: String,
     pub partner_id: PartnerId,
-    pub conversions: u64,
-    pub without_click: u64,
-    pub share: f64,
-    pub sources: Vec<Source>,
-    pub score: u8,
-    pub reasons: Vec<String>,
+    /// The score of the code's recent sales and what it is made of.
+    #[serde(flatten)]
+    pub scored: score::Scored,
     /// The program's threshold the score is judged against.
     pub threshold: u8,
 }
@@ -65,16 +62,10 @@ pub async fn of_code(
 }
 
 fn leak(code: String, partner_id: PartnerId, uses: &[score::Use], threshold: u8) -> Leak {
-    let s = score::score(uses);
     Leak {
         code,
         partner_id,
-        conversions: s.conversions,
-        without_click: s.without_click,
-        share: s.share,
-        sources: s.sources,
-        score: s.score,
-        reasons: s.reasons,
+        scored: score::score(uses),
         threshold,
     }
 }
@@ -88,7 +79,7 @@ const ALERT_WINDOW_MS: i64 = 30 * 86_400_000;
 /// Round trips: the report's reads; ONE transaction and ONE send when it raises.
 pub async fn alert(io: Io<'_>, handle: &Handle, code: &CouponCode) -> Result<bool, LeakError> {
     let found = of_code(io.store.as_ref(), handle, code).await?;
-    if found.score < found.threshold || found.conversions < score::FEW_SALES {
+    if found.scored.score < found.threshold || found.scored.conversions < score::FEW_SALES {
         return Ok(false);
     }
     let now = crate::platform::time::now_millis();
@@ -98,7 +89,7 @@ pub async fn alert(io: Io<'_>, handle: &Handle, code: &CouponCode) -> Result<boo
         item: Item::new(
             keys::coupon_leak_alerts_pk(handle),
             sk.clone(),
-            serde_json::json!({"score": found.score}),
+            serde_json::json!({"score": found.scored.score}),
         )
         .expiring_at(Some((window + 2) * ALERT_WINDOW_MS / 1000)),
         cond: Cond::Absent,

@@ -345,18 +345,20 @@ fn leak() -> crate::coupon_leaks::Leak {
     crate::coupon_leaks::Leak {
         code: "SPRING10".into(),
         partner_id: PartnerId::parse("pub-one").unwrap(),
-        conversions: 10,
-        without_click: 8,
-        share: 0.8,
-        sources: vec![crate::coupon_leaks::score::Source {
-            referrer_domain: "retailmenot.com".into(),
-            count: 8,
-        }],
-        score: 86,
-        reasons: vec![
-            "coupon_sales_without_partner_click".into(),
-            "coupon_site_referrer".into(),
-        ],
+        scored: crate::coupon_leaks::score::Scored {
+            conversions: 10,
+            without_click: 8,
+            share: 0.8,
+            sources: vec![crate::coupon_leaks::score::Source {
+                referrer_domain: "retailmenot.com".into(),
+                count: 8,
+            }],
+            score: 86,
+            reasons: vec![
+                "coupon_sales_without_partner_click".into(),
+                "coupon_site_referrer".into(),
+            ],
+        },
         threshold: 60,
     }
 }
