@@ -54,6 +54,7 @@ fn minor(amount: &Value) -> i64 {
 fn sink() -> CommissionsSink {
     CommissionsSink {
         risk: &tenx_shared::risk::Holds,
+        confidence: Default::default(),
     }
 }
 

@@ -113,6 +113,13 @@ async fn a_backlog_is_shown_waiting_then_falls_to_zero_without_being_multiplied(
 async fn a_backlog_of_1000_conversion_events_drains_within_two_minutes() {
     use futures::StreamExt;
     const BACKLOG: usize = 1000;
+    if std::env::var("DRAIN_TRACE").is_ok() {
+        let _ = tracing_subscriber::fmt()
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_env_filter(std::env::var("DRAIN_TRACE").unwrap())
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let mut config = test_config();
     config.rate_limits.conversions = 100_000;
     config.rate_limits.conversions_per_address = 100_000;
@@ -165,13 +172,12 @@ async fn a_backlog_of_1000_conversion_events_drains_within_two_minutes() {
             .collect();
         ids.len()
     };
-    // Progress every 10 s (the census reads every pending entry: not often on an emulator);
-    // in between, whether anything is pending at all is one item's read per outbox shard.
+    // Progress every 60 s (the census reads every pending entry: not often on an emulator).
     let (mut counted_at, mut pending) = (None, true);
     let mut progress_at = Duration::ZERO;
     while started.elapsed() < Duration::from_secs(180) {
         if started.elapsed() >= progress_at {
-            progress_at += Duration::from_secs(10);
+            progress_at += Duration::from_secs(60);
             let now = backlog_of(&app).await;
             eprintln!(
                 "{:>4} s: {} pending, events queue {:?}, deliveries queue {:?}, {} delivered",
@@ -182,7 +188,10 @@ async fn a_backlog_of_1000_conversion_events_drains_within_two_minutes() {
                 delivered()
             );
         }
-        if counted_at.is_none() {
+        // Whether anything is pending is four queries of the outbox's shards, which an
+        // emulator answers by reading the whole shard: asked once every webhook is delivered
+        // (which comes after the counting), so the watch does not slow the drain it measures.
+        if counted_at.is_none() && delivered() >= BACKLOG {
             let oldest = tenx_shared::kernel::outbox::oldest(app.store.as_ref()).await;
             pending = oldest.expect("the outbox reads").is_some();
             if !pending {

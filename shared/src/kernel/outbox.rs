@@ -224,6 +224,8 @@ pub async fn sweep(
 pub struct Swept {
     pub waiting: usize,
     pub resent: usize,
+    /// Whether every entry was read (else only those after the sweeper's [`Floor`]).
+    pub whole: bool,
 }
 
 impl Swept {
@@ -231,7 +233,10 @@ impl Swept {
     /// events older than the sweep's minimum age still wait for the consumer, and how many of
     /// them the sweep sent (those the queue never took).
     pub fn log(&self, min_age: Duration) {
-        if self.waiting > 0 {
+        if self.resent > 0 && !self.whole {
+            tracing::info!(resent = self.resent, "events the queue never took re-sent");
+        }
+        if self.waiting > 0 && self.whole {
             tracing::info!(
                 waiting = self.waiting,
                 resent = self.resent,
@@ -253,6 +258,77 @@ pub async fn sweep_counted(
 ) -> Result<Swept, SweepError> {
     let now = crate::platform::time::now_millis();
     let cutoff = now - crate::domain::time::millis(min_age);
+    sweep_between(store, queue, (0, cutoff), now).await
+}
+
+/// Where the next sweep of a running sweeper starts reading (issue 58). After a sweep that
+/// succeeded, every entry older than its cutoff is confirmed (the queue holds it until
+/// [`QUEUE_HOLD`]), dead-lettered or cleared: the next sweep need not read them again. It reads
+/// from that cutoff less [`LATE_COMMIT`], and a whole pass runs every [`WHOLE_PASS_EVERY`]
+/// (and at start) for the entries whose hold ran out. A backlog of n confirmed events then
+/// costs a sweep one query page of what is new instead of n / 100 pages, each of which an
+/// emulator answers by reading the whole shard (a 1,000-event drain spent most of moto's time
+/// there).
+#[derive(Debug, Default)]
+pub struct Floor(std::sync::Mutex<Option<Mark>>);
+
+#[derive(Clone, Copy, Debug)]
+struct Mark {
+    /// Entries at or before this (their key's time) were all confirmed by a sweep.
+    confirmed_to: i64,
+    /// When the last whole pass ran.
+    whole_at: i64,
+}
+
+/// How late an entry may become visible after the time in its key (a commit's time is taken
+/// before its transaction lands; clocks of two functions differ by far less).
+pub const LATE_COMMIT: Duration = Duration::from_secs(60);
+/// How often a running sweeper reads every entry again. Far below [`QUEUE_HOLD`].
+pub const WHOLE_PASS_EVERY: Duration = Duration::from_secs(300);
+
+impl Floor {
+    fn start(&self, now: i64) -> Option<i64> {
+        let mark = (*self.0.lock().ok()?)?;
+        let whole_due = now - mark.whole_at >= crate::domain::time::millis(WHOLE_PASS_EVERY);
+        (!whole_due).then(|| mark.confirmed_to - crate::domain::time::millis(LATE_COMMIT))
+    }
+
+    fn confirmed(&self, to: i64, whole_at: Option<i64>) {
+        if let Ok(mut mark) = self.0.lock() {
+            let whole_at = whole_at.or(mark.map(|m| m.whole_at)).unwrap_or(to);
+            *mark = Some(Mark {
+                confirmed_to: to,
+                whole_at,
+            });
+        }
+    }
+}
+
+/// [`sweep_counted`] for a sweeper that runs again and again: it reads only the entries after
+/// `floor`'s mark, unless a whole pass is due. `Swept::whole` says which it did (its `waiting`
+/// counts the whole backlog only then).
+pub async fn sweep_from(
+    store: &dyn Store,
+    queue: &dyn Queue,
+    min_age: Duration,
+    floor: &Floor,
+) -> Result<Swept, SweepError> {
+    let now = crate::platform::time::now_millis();
+    let cutoff = now - crate::domain::time::millis(min_age);
+    let start = floor.start(now);
+    let mut swept = sweep_between(store, queue, (start.unwrap_or(0).max(0), cutoff), now).await?;
+    swept.whole = start.is_none();
+    floor.confirmed(cutoff, swept.whole.then_some(now));
+    Ok(swept)
+}
+
+/// Sweeps the entries whose key's time is in `from..=to`.
+async fn sweep_between(
+    store: &dyn Store,
+    queue: &dyn Queue,
+    (from, to): (i64, i64),
+    now: i64,
+) -> Result<Swept, SweepError> {
     let (mut sent, mut waiting) = (0, 0);
     for shard in 0..keys::OUTBOX_SHARDS {
         let (pk, _) = keys::outbox(shard, 0, "");
@@ -261,7 +337,7 @@ pub async fn sweep_counted(
             let page = store
                 .query(Query {
                     pk: pk.clone(),
-                    range: SkRange::Between("0".into(), format!("{cutoff:013}~")),
+                    range: SkRange::Between(format!("{from:013}"), format!("{to:013}~")),
                     limit: 100,
                     after: after.take(),
                     descending: false,
@@ -278,6 +354,7 @@ pub async fn sweep_counted(
     Ok(Swept {
         waiting,
         resent: sent,
+        whole: true,
     })
 }
 
@@ -517,6 +594,106 @@ mod tests {
             "{err:?}"
         );
         assert_eq!(inner.depth(QueueName::Events).await.unwrap(), 0);
+    }
+
+    /// An entry never enqueued (a crash between commit and send) whose key says `at`.
+    async fn unsent_at(store: &dyn Store, at: i64) -> Event {
+        let mut event = Event::untyped(
+            EventType::LinkCreated,
+            &crate::domain::Handle::parse("acme").unwrap(),
+            serde_json::json!({}),
+        );
+        let (pk, sk) = keys::outbox(shard_of(event.id.as_str()), at, event.id.as_str());
+        record(&mut event);
+        let key = event.outbox.as_mut().unwrap();
+        (key.pk, key.sk) = (pk.clone(), sk.clone());
+        store
+            .write(WriteOp::Put {
+                item: Item::new(pk, sk, event.to_doc()),
+                cond: Cond::Absent,
+            })
+            .await
+            .unwrap();
+        event
+    }
+
+    /// Issue 58: a running sweeper reads what is new since its last sweep, not the whole
+    /// backlog again; an entry older than its floor waits for the next whole pass; a sweep whose
+    /// send failed leaves the floor where it was, so nothing it missed is skipped.
+    #[tokio::test]
+    async fn a_running_sweeper_reads_from_its_floor_and_a_failed_sweep_keeps_it() {
+        let inner = Arc::new(EmbeddedQueue::in_memory());
+        let failing = Arc::new(failing_queue(inner.clone()));
+        let store = crate::platform::store::embedded::EmbeddedStore::in_memory();
+        let (floor, now) = (Floor::default(), crate::platform::time::now_millis());
+        unsent_at(&store, now - 10_000).await;
+        let first = sweep_from(&store, failing.as_ref(), Duration::ZERO, &floor).await;
+        assert!(
+            matches!(
+                first,
+                Ok(Swept {
+                    resent: 1,
+                    whole: true,
+                    ..
+                })
+            ),
+            "{first:?}"
+        );
+
+        // Too old for the floor (a commit visible much later than its key says): left to the
+        // whole pass. Within the margin: re-sent by the next sweep, which reads only those.
+        let late = unsent_at(&store, now - millis(LATE_COMMIT) - 60_000).await;
+        unsent_at(&store, now - 1_000).await;
+        let next = sweep_from(&store, failing.as_ref(), Duration::ZERO, &floor).await;
+        assert!(
+            matches!(
+                next,
+                Ok(Swept {
+                    resent: 1,
+                    waiting: 2,
+                    whole: false
+                })
+            ),
+            "{next:?}"
+        );
+        assert_eq!(
+            entry(&store, &late).await.unwrap().outbox.unwrap().sweeps,
+            0
+        );
+
+        // The queue refuses: the sweep fails and the floor stays, so the entry is sent later.
+        failing.hook().fail_next(1);
+        let fresh = unsent_at(&store, crate::platform::time::now_millis()).await;
+        assert!(
+            sweep_from(&store, failing.as_ref(), Duration::ZERO, &floor)
+                .await
+                .is_err()
+        );
+        let again = sweep_from(&store, failing.as_ref(), Duration::ZERO, &floor).await;
+        assert!(matches!(again, Ok(Swept { resent: 1, .. })), "{again:?}");
+        assert_eq!(
+            entry(&store, &fresh).await.unwrap().outbox.unwrap().sweeps,
+            1
+        );
+
+        // The whole pass (due again after WHOLE_PASS_EVERY) finds the late one.
+        floor.0.lock().unwrap().as_mut().unwrap().whole_at -= millis(WHOLE_PASS_EVERY);
+        let whole = sweep_from(&store, failing.as_ref(), Duration::ZERO, &floor).await;
+        assert!(
+            matches!(
+                whole,
+                Ok(Swept {
+                    resent: 1,
+                    whole: true,
+                    ..
+                })
+            ),
+            "{whole:?}"
+        );
+        assert_eq!(
+            entry(&store, &late).await.unwrap().outbox.unwrap().sweeps,
+            1
+        );
     }
 
     async fn entry(store: &dyn Store, event: &Event) -> Option<Event> {

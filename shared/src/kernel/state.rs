@@ -69,6 +69,8 @@ pub struct AppState {
     pub freshness: moka::sync::Cache<(), Option<i64>>,
     /// The mail engine of `TENX_MAIL_URL` (issue 59): only the mail worker sends through it.
     pub mailer: Arc<dyn crate::platform::mail::Mailer>,
+    /// Where this process's next outbox sweep starts reading (`outbox::sweep_from`).
+    pub sweep_floor: Arc<crate::kernel::outbox::Floor>,
 }
 
 impl AppState {
@@ -157,10 +159,8 @@ impl AppState {
             full_counters,
             seen_handles,
             domain_cache,
-            freshness: moka::sync::Cache::builder()
-                .max_capacity(1)
-                .time_to_live(FRESHNESS_REUSE)
-                .build(),
+            freshness: freshness_cache(),
+            sweep_floor: Arc::default(),
             mailer,
         })
     }
@@ -216,3 +216,11 @@ impl AppState {
 #[derive(Debug, Clone, Copy, thiserror::Error)]
 #[error("this process has no {0}")]
 pub struct Unconfigured(&'static str);
+
+/// The funnel's last look at the oldest event not counted yet, kept [`FRESHNESS_REUSE`].
+fn freshness_cache() -> moka::sync::Cache<(), Option<i64>> {
+    moka::sync::Cache::builder()
+        .max_capacity(1)
+        .time_to_live(FRESHNESS_REUSE)
+        .build()
+}

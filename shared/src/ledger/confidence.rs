@@ -24,6 +24,34 @@ const WINDOW_DAYS: i64 = 30;
 #[derive(Default)]
 pub struct Memo(std::collections::HashMap<(String, String, String), ConfidenceAtHold>);
 
+/// How long the events consumer keeps a [`Memo`] from one batch to the next: a backlog's
+/// batches of one campaign share one funnel read every 30 s instead of one each (issue 58). A
+/// campaign whose confidence falls has its new lines held at most this much later; the score
+/// is over 30 days, so 30 s of it is not what holds a line.
+pub const KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A [`Memo`] kept between batches, with the moment its first read was made.
+#[derive(Default)]
+pub struct Kept(std::sync::Mutex<Option<(std::time::Instant, Memo)>>);
+
+impl Kept {
+    /// The kept memo while it is younger than [`KEPT_FOR`], else a new one.
+    pub fn take(&self) -> (std::time::Instant, Memo) {
+        let kept = self.0.lock().map(|mut k| k.take()).unwrap_or(None);
+        match kept {
+            Some((since, memo)) if since.elapsed() < KEPT_FOR => (since, memo),
+            _ => (std::time::Instant::now(), Memo::default()),
+        }
+    }
+
+    /// Keeps `memo` for the next batch (a batch that failed keeps nothing: it is retried).
+    pub fn keep(&self, kept: (std::time::Instant, Memo)) {
+        if let Ok(mut k) = self.0.lock() {
+            *k = Some(kept);
+        }
+    }
+}
+
 /// [`at`], once per campaign and day of `memo`.
 pub async fn at_memo(
     store: &dyn crate::platform::store::Store,

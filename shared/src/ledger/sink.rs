@@ -14,6 +14,8 @@ use crate::ledger::{accrue_many, reversal};
 
 pub struct CommissionsSink {
     pub risk: &'static dyn RiskHolds,
+    /// Campaigns' confidences, read once per campaign and day for 30 s of batches.
+    pub confidence: crate::ledger::confidence::Kept,
 }
 
 #[async_trait]
@@ -23,8 +25,9 @@ impl EventSink for CommissionsSink {
     }
 
     async fn apply(&self, state: &AppState, events: &[Event]) -> anyhow::Result<()> {
-        // One read of a campaign's confidence per day for the batch, not one per conversion.
-        let mut confidence = crate::ledger::confidence::Memo::default();
+        // One read of a campaign's confidence per day for 30 s of batches, not one per
+        // conversion.
+        let (since, mut confidence) = self.confidence.take();
         // The batch's conversions first, accrued together per handle (a reversal accrues its
         // conversion first if it overtook it, so the order between the two does not matter).
         let mut created: Vec<(&Handle, ConversionData)> = Vec::new();
@@ -48,6 +51,7 @@ impl EventSink for CommissionsSink {
                 reversal::apply(state.io(), self.risk, &event.handle, &data).await?;
             }
         }
+        self.confidence.keep((since, confidence));
         Ok(())
     }
 }

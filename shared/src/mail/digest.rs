@@ -56,14 +56,70 @@ pub fn count_ops(event: &Event) -> Option<Vec<WriteOp>> {
     ])
 }
 
-/// Counts the event (ONE transaction); a second count of it changes nothing.
-pub async fn count(io: Io<'_>, event: &Event) -> Result<(), StoreError> {
-    let Some(ops) = count_ops(event) else {
-        return Ok(());
-    };
-    match io.store.transact(ops).await {
-        Ok(()) | Err(StoreError::TxConflict { index: 0, .. }) => Ok(()),
-        Err(e) => Err(e),
+/// Events counted in one transaction: a marker each and at most one `Add` each (fewer when
+/// they share a partner), within DynamoDB's 100 items.
+const PER_TRANSACTION: usize = 40;
+
+/// Counts a batch's `commission.created` events: ONE transaction per [`PER_TRANSACTION`], their
+/// markers and their partners' counters summed (issue 58: one transaction per event, in a row,
+/// on one partner's counter item, was most of a 1,000-commission drain). An event counted
+/// before (a redelivery) cancels its transaction at its marker: it is dropped and the rest
+/// committed, so no event counts twice.
+pub async fn count_many(io: Io<'_>, events: &[&Event]) -> Result<(), StoreError> {
+    let counted: Vec<Vec<WriteOp>> = events.iter().filter_map(|e| count_ops(e)).collect();
+    for chunk in counted.chunks(PER_TRANSACTION) {
+        let mut pending = chunk.to_vec();
+        // Each round either commits or drops one event counted before: bounded.
+        while !pending.is_empty() {
+            match io.store.transact(summed(&pending)).await {
+                Ok(()) => break,
+                Err(StoreError::TxConflict { index, .. }) if index < pending.len() => {
+                    pending.remove(index);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The markers of `counted` first (so a refused one's index is its event's), then one `Add`
+/// per counter item with the deltas summed.
+fn summed(counted: &[Vec<WriteOp>]) -> Vec<WriteOp> {
+    let mut markers = Vec::with_capacity(counted.len());
+    let mut adds: Vec<WriteOp> = Vec::new();
+    for ops in counted {
+        for op in ops {
+            match op {
+                WriteOp::Add { pk, sk, deltas, .. } => {
+                    let same = adds.iter_mut().find_map(|a| match a {
+                        WriteOp::Add {
+                            pk: p,
+                            sk: s,
+                            deltas: d,
+                            ..
+                        } if p == pk && s == sk => Some(d),
+                        _ => None,
+                    });
+                    match same {
+                        Some(sum) => add_into(sum, deltas),
+                        None => adds.push(op.clone()),
+                    }
+                }
+                _ => markers.push(op.clone()),
+            }
+        }
+    }
+    markers.extend(adds);
+    markers
+}
+
+fn add_into(sum: &mut Vec<(String, i128)>, deltas: &[(String, i128)]) {
+    for (name, delta) in deltas {
+        match sum.iter_mut().find(|(n, _)| n == name) {
+            Some((_, total)) => *total += delta,
+            None => sum.push((name.clone(), *delta)),
+        }
     }
 }
 
@@ -142,4 +198,51 @@ async fn digest_mail(
             "commissionsUrl": format!("{base}/v2/handles/{handle}/commissions?partnerId={partner}"),
         }),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::kernel::events::EventType;
+    use crate::platform::queue::Queue;
+    use crate::platform::store::Store;
+
+    fn commission(partner: &str, amount: &str) -> Event {
+        let handle = Handle::parse("acme").unwrap();
+        let data = json!({"partnerId": partner, "amount": amount, "currency": "USD"});
+        Event::untyped(EventType::CommissionCreated, &handle, data)
+    }
+
+    /// A batch's commissions are counted together, summed per partner; a redelivered batch
+    /// (some of it counted, some not) counts only what was not.
+    #[tokio::test]
+    async fn a_batch_counts_each_commission_once_summed_per_partner() {
+        let store: Arc<dyn Store> =
+            Arc::new(crate::platform::store::embedded::EmbeddedStore::in_memory());
+        let queue: Arc<dyn Queue> =
+            Arc::new(crate::platform::queue::embedded::EmbeddedQueue::in_memory());
+        let io = Io::new(&store, &queue);
+        let events: Vec<Event> = (0..90)
+            .map(|i| commission(if i % 3 == 0 { "pub-two" } else { "pub-one" }, "1.25"))
+            .collect();
+        let first: Vec<&Event> = events.iter().take(50).collect();
+        count_many(io, &first).await.unwrap();
+        // Again, with the 40 not yet counted among 50 counted ones, in chunks that mix both.
+        let all: Vec<&Event> = events.iter().collect();
+        count_many(io, &all).await.unwrap();
+        let day = events[0].created_at.as_str()[..10].to_owned();
+        let handle = Handle::parse("acme").unwrap();
+        for (partner, n) in [("pub-one", 60), ("pub-two", 30)] {
+            let sk = keys::mail_digest_sk(&handle, &PartnerId::parse(partner).unwrap());
+            let item = store
+                .get(&keys::mail_digest_pk(&day), &sk)
+                .await
+                .unwrap()
+                .expect("the partner's digest");
+            let counted = (item.counters.get("n"), item.counters.get("c_usd"));
+            assert_eq!(counted, (Some(&n), Some(&(n * 12_500))), "{partner}");
+        }
+    }
 }

@@ -37,11 +37,11 @@ impl EventSink for MailSink {
     }
 
     async fn apply(&self, state: &AppState, events: &[Event]) -> anyhow::Result<()> {
-        for event in events {
-            if event.kind == EventType::CommissionCreated {
-                super::digest::count(state.io(), event).await?;
-                continue;
-            }
+        let (commissions, others): (Vec<&Event>, Vec<&Event>) = events
+            .iter()
+            .partition(|e| e.kind == EventType::CommissionCreated);
+        super::digest::count_many(state.io(), &commissions).await?;
+        for event in others {
             let Some(mail) = outgoing(state, event).await? else {
                 continue;
             };

@@ -13,6 +13,7 @@ pub fn sinks() -> Vec<Arc<dyn EventSink>> {
         Arc::new(crate::analytics::aggregate::AnalyticsSink),
         Arc::new(crate::ledger::sink::CommissionsSink {
             risk: &crate::risk::Holds,
+            confidence: Default::default(),
         }),
         // Coupon codes' sales and leak alerts (issue 63), before the fan-out delivers them.
         Arc::new(crate::coupon_leaks::sink::CouponLeakSink),

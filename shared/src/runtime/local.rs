@@ -237,8 +237,13 @@ fn run_consumer(
                 crate::runtime::workers::local::run_concurrent(queue, handler, idle, in_flight)
                     .await;
             }
-            QueueName::Events | QueueName::Mail | QueueName::MailEvents | QueueName::Imports => {
-                crate::runtime::workers::local::run(queue, handler, idle).await;
+            QueueName::Events => {
+                let most = crate::runtime::workers::local::GATHER;
+                crate::runtime::workers::local::run(queue, handler, idle, most).await;
+            }
+            QueueName::Mail | QueueName::MailEvents | QueueName::Imports => {
+                let most = crate::runtime::workers::local::BATCH_SIZE;
+                crate::runtime::workers::local::run(queue, handler, idle, most).await;
             }
         }
     }
@@ -263,10 +268,11 @@ async fn outbox_sweeper(state: AppState) {
     let mut tick = tokio::time::interval(state.config.outbox_sweep_interval);
     loop {
         tick.tick().await;
-        match crate::kernel::outbox::sweep_counted(
+        match crate::kernel::outbox::sweep_from(
             state.store.as_ref(),
             state.queue.as_ref(),
             state.config.outbox_min_age,
+            &state.sweep_floor,
         )
         .await
         {

@@ -39,6 +39,7 @@ impl EventsWorker {
     async fn apply_sinks(&self, events: &[Event]) -> anyhow::Result<()> {
         for sink in &self.sinks {
             sink.apply(&self.state, events)
+                .instrument(tracing::info_span!("event_sink", sink = sink.name()))
                 .await
                 .map_err(|e| e.context(format!("event sink {}", sink.name())))?;
         }

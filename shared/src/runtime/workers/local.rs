@@ -13,16 +13,27 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::kernel::consume::BatchHandler;
-use crate::platform::queue::{Queue, Received};
+use crate::platform::queue::{Queue, QueueError, QueueName, Received};
 
 pub const BATCH_SIZE: usize = 10;
 pub const VISIBILITY: Duration = Duration::from_secs(30);
+/// A batch handed to [`run`]'s handler gathers up to this many messages when the queue holds
+/// a backlog (receives of [`BATCH_SIZE`] while each comes back full): a batch's fixed reads
+/// (a campaign's terms, its confidence, the subscriptions) are then shared by 30 events, as
+/// the events function's `BatchSize` shares them on AWS (issue 58's drain).
+pub const GATHER: usize = 30;
 
-/// Polls until aborted. `idle` is the pause when the queue is empty.
-pub async fn run(queue: Arc<dyn Queue>, handler: Arc<dyn BatchHandler>, idle: Duration) {
+/// Polls until aborted. `idle` is the pause when the queue is empty; a batch holds up to
+/// `most` messages.
+pub async fn run(
+    queue: Arc<dyn Queue>,
+    handler: Arc<dyn BatchHandler>,
+    idle: Duration,
+    most: usize,
+) {
     let name = handler.queue();
     loop {
-        match queue.receive(name, BATCH_SIZE, VISIBILITY).await {
+        match gather(queue.as_ref(), name, most).await {
             Ok(batch) if batch.is_empty() => tokio::time::sleep(idle).await,
             Ok(batch) => {
                 let receipts: Vec<(String, String)> = batch
@@ -48,6 +59,25 @@ pub async fn run(queue: Arc<dyn Queue>, handler: Arc<dyn BatchHandler>, idle: Du
             }
         }
     }
+}
+
+/// One receive, then more while each comes back full, up to `most` messages. A receive that
+/// fails after the first keeps what was gathered (its messages come back when their
+/// visibility ends).
+async fn gather(
+    queue: &dyn Queue,
+    name: QueueName,
+    most: usize,
+) -> Result<Vec<Received>, QueueError> {
+    let mut batch = queue.receive(name, BATCH_SIZE, VISIBILITY).await?;
+    while batch.len() % BATCH_SIZE == 0 && !batch.is_empty() && batch.len() < most {
+        match queue.receive(name, BATCH_SIZE, VISIBILITY).await {
+            Ok(more) if more.is_empty() => break,
+            Ok(more) => batch.extend(more),
+            Err(_) => break,
+        }
+    }
+    Ok(batch)
 }
 
 /// Polls until aborted, keeping up to `max_in_flight` messages in flight, each in a task of its

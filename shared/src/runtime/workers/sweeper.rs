@@ -47,10 +47,11 @@ pub struct SweepReport {
 /// only labels the log line: every invocation sweeps the same way. A failure fails the
 /// invocation, so it shows in the function's error metrics and the next schedule retries it.
 pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, SweepError> {
-    let swept = outbox::sweep_counted(
+    let swept = outbox::sweep_from(
         state.store.as_ref(),
         state.queue.as_ref(),
         state.config.outbox_min_age,
+        &state.sweep_floor,
     )
     .await?;
     swept.log(state.config.outbox_min_age);
