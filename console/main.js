@@ -15,6 +15,8 @@ import * as webhooks from './webhooks.js';
 import * as tokens from './tokens.js';
 import * as partnerView from './partner_view.js';
 import * as peopleSignIn from './people_sign_in.js';
+import * as passkeys from './passkeys.js';
+import * as account from './account.js';
 import { clear, errorBox, field, form, h, input, loading, notice, section, select } from './ui.js';
 
 const SCREENS = [
@@ -27,6 +29,7 @@ const SCREENS = [
   ['#/lifecycle', 'Lifecycle', (main) => lifecycle.render(main)],
   ['#/webhooks', 'Webhooks', (main) => webhooks.render(main)],
   ['#/tokens', 'Tokens', (main) => tokens.render(main)],
+  ['#/account', 'Account', (main) => account.render(main)],
 ];
 
 // A partner token sees one screen: its own.
@@ -192,6 +195,13 @@ function renderSignIn() {
     section('By email',
       h('p', {}, 'Members of a team sign in as themselves: no password, a link in your mail.'),
       peopleSignIn.emailForm()),
+    section('With a passkey',
+      h('p', {}, 'Added a passkey on your account screen? Sign in with this device\'s lock.'),
+      passkeys.signInForm(async () => {
+        // The server set the session cookie: read who it signs in.
+        cookieLooked = false;
+        go(takeReturn());
+      })),
     h('div', { id: 'provider-sign-in' }),
     section('With a token',
       h('p', {}, 'Paste a JWT (', h('code', {}, 'tenx token --handle acme --role operator'), ') or a personal access token.'),
@@ -287,6 +297,12 @@ async function renderScreen(current, render) {
     clear(main, body);
   } catch (err) {
     if (!session.get()) return;
+    // An admin of a team that requires passkeys, without one: the account screen first.
+    if (err && err.code === 'passkey_required' && current !== '#/account') {
+      sessionStorage.setItem('tenx.console.passkeyRequired', '1');
+      go('#/account');
+      return;
+    }
     clear(main, h('h1', { tabindex: '-1' }, 'Something went wrong'), errorBox(err),
       notice('info', 'Reload the page, or sign in again if your token expired.'));
   }

@@ -44,6 +44,7 @@ mod oidc;
 mod op_budgets;
 mod openapi;
 mod partner_users;
+mod passkeys;
 mod payout_batches;
 mod payout_jobs;
 mod payout_races;

@@ -77,6 +77,12 @@ const FILES: &[(&str, &[u8])] = &[
         "people_sign_in.js",
         include_bytes!("../../../console/people_sign_in.js"),
     ),
+    // Passkeys (issue 60): the sign-in page's button and the account screen.
+    (
+        "passkeys.js",
+        include_bytes!("../../../console/passkeys.js"),
+    ),
+    ("account.js", include_bytes!("../../../console/account.js")),
     ("qr.js", include_bytes!("../../../console/qr.js")),
     (
         "link_stats.js",
