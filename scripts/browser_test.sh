@@ -16,6 +16,7 @@
 #   scripts/browser_test.sh --tjs       # only GET /t.js on a merchant's pages (scripts/browser_test_tjs.py)
 #   scripts/browser_test.sh --program   # only the public program page (scripts/browser_test_program.py)
 #   scripts/browser_test.sh --embed     # only <tenx-referrals> in a merchant's app (scripts/browser_test_embed.py)
+#   scripts/browser_test.sh --passkeys  # only passkeys with the virtual authenticator (scripts/browser_test_passkeys.py)
 #   TENX_BIN=… BROWSER_TEST_CONSOLE_DIR=console scripts/browser_test.sh
 #                                       # console/ edits against a binary built before them (the
 #                                       # binary's FILES list still decides which files exist)
@@ -112,6 +113,11 @@ fi
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --embed ]; }; then
   SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
     "$venv/bin/python" scripts/browser_test_embed.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+fi
+# Passkeys with Chromium's virtual authenticator (issue 60), the same server under localhost.
+if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --passkeys ]; }; then
+  SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
+    "$venv/bin/python" scripts/browser_test_passkeys.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
 fi
 if [ "$status" != 0 ]; then
   echo "--- tenx serve log" >&2

@@ -25,11 +25,11 @@ use sha2::{Digest, Sha256};
 use webauthn_rp::bin::{Decode, Encode};
 use webauthn_rp::request::auth::AuthenticationVerificationOptions;
 use webauthn_rp::request::register::{
-    Nickname, PublicKeyCredentialUserEntity, RegistrationVerificationOptions, UserHandle64,
-    Username,
+    CredProtect, Nickname, PublicKeyCredentialUserEntity, RegistrationVerificationOptions,
+    UserHandle64, Username,
 };
 use webauthn_rp::request::{
-    AsciiDomain, DomainOrigin, PublicKeyCredentialDescriptor, RpId, TimedCeremony,
+    AsciiDomain, DomainOrigin, ExtensionInfo, PublicKeyCredentialDescriptor, RpId, TimedCeremony,
 };
 use webauthn_rp::response::register::{CompressedPubKey, DynamicState, StaticState};
 use webauthn_rp::response::{AuthTransports, CredentialId};
@@ -279,7 +279,13 @@ pub async fn register_begin(
         id: &handle,
         display_name: display,
     };
-    let (server, client) = PublicKeyCredentialCreationOptions::passkey(&rp_id, entity, exclude)
+    let mut creation = PublicKeyCredentialCreationOptions::passkey(&rp_id, entity, exclude);
+    // credProtect asked for, not enforced by the browser: an authenticator without the
+    // extension (many security keys, Chromium's virtual one) still registers. User
+    // verification is required all the same (`userVerification: required`, checked here).
+    creation.extensions.cred_protect =
+        CredProtect::UserVerificationRequired(ExtensionInfo::AllowDontEnforceValue);
+    let (server, client) = creation
         .start_ceremony()
         .map_err(|e| PasskeyError::Misconfigured(format!("passkey options: {e}")))?;
     let options = serde_json::to_value(&client).map_err(|e| StoreError::Other(e.to_string()))?;
@@ -409,6 +415,24 @@ pub async fn sign_in_begin(
 
 type StoredKey = CompressedPubKey<[u8; 32], [u8; 32], [u8; 48], Vec<u8>>;
 
+/// A stored passkey's parts, decoded: its credential id, user handle, key and state.
+fn stored_parts(
+    passkey: &Passkey,
+) -> Result<(Vec<u8>, UserHandle64, StaticState<StoredKey>, DynamicState), StoreError> {
+    let id = unb64("id", &passkey.credential_id)?;
+    let handle: [u8; 64] = unb64("user handle", &passkey.user_handle)?
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("a user handle of another length".into()))?;
+    let handle = UserHandle64::decode(handle).map_err(corrupt("user handle"))?;
+    let key = StaticState::<StoredKey>::decode(&unb64("key", &passkey.static_state)?)
+        .map_err(corrupt("key"))?;
+    let dynamic: [u8; 7] = unb64("state", &passkey.dynamic_state)?
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("a passkey's state of another length".into()))?;
+    let dynamic = DynamicState::decode(dynamic).map_err(corrupt("state"))?;
+    Ok((id, handle, key, dynamic))
+}
+
 /// Finishes a sign-in: the assertion verified against the credential it names (the signature,
 /// the sign counter), a new session. Round trips: THREE reads and a query, ONE conditional
 /// delete, ONE transaction.
@@ -438,18 +462,8 @@ pub async fn sign_in_finish(
     let bytes = unb64("sign-in state", &encoded)?;
     let server = DiscoverableAuthenticationServerState::decode(bytes.as_slice())
         .map_err(corrupt("sign-in state"))?;
-    let id_bytes = unb64("id", &passkey.credential_id)?;
+    let (id_bytes, handle, static_state, dynamic_state) = stored_parts(&passkey)?;
     let id = CredentialId::<&[u8]>::decode(id_bytes.as_slice()).map_err(corrupt("id"))?;
-    let handle_bytes: [u8; 64] = unb64("user handle", &passkey.user_handle)?
-        .try_into()
-        .map_err(|_| StoreError::Corrupt("a user handle of another length".into()))?;
-    let handle = UserHandle64::decode(handle_bytes).map_err(corrupt("user handle"))?;
-    let static_state = StaticState::<StoredKey>::decode(&unb64("key", &passkey.static_state)?)
-        .map_err(corrupt("key"))?;
-    let dynamic: [u8; 7] = unb64("state", &passkey.dynamic_state)?
-        .try_into()
-        .map_err(|_| StoreError::Corrupt("a passkey's state of another length".into()))?;
-    let dynamic_state = DynamicState::decode(dynamic).map_err(corrupt("state"))?;
     let mut cred = AuthenticatedCredential::new(id, &handle, static_state, dynamic_state)
         .map_err(|e| PasskeyError::Refused(e.to_string()))?;
     let rp_id = rp_id(rp)?;

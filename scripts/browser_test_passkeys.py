@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Passkeys end to end in headless Chromium with its virtual authenticator (issue 60).
+
+Run by scripts/browser_test.sh (`--passkeys` alone) against the same `tenx serve`, at
+http://localhost:PORT (WebAuthn takes a domain as RP id, never an address; localhost is a
+secure context over plain HTTP). The virtual authenticator (CDP `WebAuthn.enable`,
+`WebAuthn.addVirtualAuthenticator`: CTAP2, internal, resident keys, user verification) plays
+the device's lock. The walk:
+
+- an admin invited by email signs in with the mailed link, opens the account screen, adds a
+  passkey (named): the server lists it, the authenticator holds one resident credential;
+- signs out, and signs in again with "Sign in with a passkey": the console is theirs, and the
+  account screen shows the passkey used;
+- the API refuses what is not a fresh assertion of that passkey: the same assertion again (its
+  challenge is spent), an assertion whose signature was changed, and an older assertion sent
+  after a newer one (the sign counter did not grow: a cloned key);
+- the passkey removed from the account screen signs in no more.
+
+Screenshots land in target/console-screenshots/ (passkeys-*.png). Exit status 1 on a failure.
+
+Usage: browser_test_passkeys.py BASE_URL SIGN_IN_URL (as scripts/browser_test.py)
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import browser_test as bt  # noqa: E402
+
+HANDLE = "keys"
+EMAIL = "kim@example.com"
+# The same server under its name: passkeys are bound to a domain.
+bt.BASE = bt.BASE.replace("127.0.0.1", "localhost")
+
+
+def admin_token():
+    status, body = bt.api("POST", "/console/sign-in", body={"handle": HANDLE, "role": "admin", "code": bt.CODE})
+    assert status == 200, (status, body)
+    return body["token"]
+
+
+def authenticator(c):
+    c.d.execute_cdp_cmd("WebAuthn.enable", {"enableUI": False})
+    r = c.d.execute_cdp_cmd("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}})
+    return r["authenticatorId"]
+
+
+def credentials(c, auth_id):
+    return c.d.execute_cdp_cmd("WebAuthn.getCredentials", {"authenticatorId": auth_id})["credentials"]
+
+
+def invited_sign_in(c):
+    status, _ = bt.api("POST", "/v2/handles/%s/members/invitations" % HANDLE, admin_token(),
+                       {"email": EMAIL, "role": "admin"})
+    assert status == 201, status
+    link = bt.mailed_link(EMAIL, "invitation").replace("127.0.0.1", "localhost")
+    c.d.get(link)
+    c.css("main form button[type=submit]").click()
+    c.wait_text("#who-am-i", "admin · " + EMAIL)
+
+
+def add_passkey(c, auth_id):
+    c.go("#/account")
+    c.wait_text("main h1", "Your account")
+    c.wait_text("#session-list", "This browser")
+    f = c.form("#passkey-add")
+    c.fill(f, "name", "Test laptop")
+    c.submit(f)
+    c.wait_text("#passkey-add .form-out", "Test laptop is added")
+    c.wait_text("#passkey-list", "Test laptop")
+    assert "not yet" in c.text_of("#passkey-list"), c.text_of("#passkey-list")
+    held = credentials(c, auth_id)
+    assert len(held) == 1 and held[0]["isResidentCredential"], held
+    c.shot("passkeys-account")
+    bt.step("the account screen adds a passkey: listed by the server, one resident credential on the device")
+
+
+def sign_in_with_passkey(c):
+    c.css("#sign-out").click()
+    c.wait_css("#passkey-sign-in")
+    assert c.text_of("#who-am-i") == "", "signed out"
+    c.shot("passkeys-sign-in")
+    c.submit(c.css("#passkey-sign-in"))
+    c.wait_text("#who-am-i", "admin · " + EMAIL)
+    c.wait(lambda: c.h1() == "Welcome, %s" % HANDLE, "the start page")
+    assert c.d.get_cookie("tenx_session"), "the session is the server's cookie"
+    c.go("#/account")
+    c.wait_text("#passkey-list", "Test laptop")
+    assert "not yet" not in c.text_of("#passkey-list"), "the passkey's last use is shown"
+    c.shot("passkeys-signed-in")
+    bt.step("signed out, then signed in with the passkey alone: the console is the admin's")
+
+
+# Runs in the page: a fresh assertion (begin, then the authenticator), as the console makes one.
+ASSERT_JS = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  const b = await (await fetch('/v2/auth/passkeys/authenticate/begin', {method: 'POST',
+    headers: {'content-type': 'application/json'}, body: '{}'})).json();
+  const cred = await navigator.credentials.get({publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(b.publicKey)});
+  return cred.toJSON();
+})().then(done, (e) => done({error: String(e)}));
+"""
+
+FINISH_JS = """
+const done = arguments[arguments.length - 1];
+fetch('/v2/auth/passkeys/authenticate/finish', {method: 'POST', credentials: 'same-origin',
+  headers: {'content-type': 'application/json'}, body: JSON.stringify({credential: arguments[0]})})
+  .then(async (r) => done({status: r.status, body: await r.json()}), (e) => done({error: String(e)}));
+"""
+
+
+def fresh_assertion(c):
+    a = c.d.execute_async_script(ASSERT_JS)
+    assert "error" not in a, a
+    return a
+
+
+def finish(c, assertion):
+    r = c.d.execute_async_script(FINISH_JS, assertion)
+    assert "error" not in r, r
+    return r
+
+
+def tampered(assertion):
+    """The same assertion with one byte of its signature changed."""
+    import base64
+    sig = assertion["response"]["signature"]
+    raw = bytearray(base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4)))
+    raw[-1] ^= 0x01
+    bad = dict(assertion, response=dict(assertion["response"]))
+    bad["response"]["signature"] = base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
+    return bad
+
+
+def refusals(c):
+    a = fresh_assertion(c)
+    bad = finish(c, tampered(a))
+    assert bad["status"] == 401 and bad["body"]["error"]["code"] == "unauthorized", bad
+    # Its challenge was spent by the refused try: the genuine assertion is refused too.
+    again = finish(c, a)
+    assert again["status"] == 401, again
+    bt.step("an assertion whose signature was changed is refused (401), and spends its challenge")
+
+    a = fresh_assertion(c)
+    ok = finish(c, a)
+    assert ok["status"] == 200 and ok["body"]["next"] == "/", ok
+    replay = finish(c, a)
+    assert replay["status"] == 401 and "already used" in replay["body"]["error"]["message"], replay
+    bt.step("a fresh assertion signs in; the same assertion replayed is refused (401)")
+
+    older = fresh_assertion(c)
+    newer = fresh_assertion(c)
+    ok = finish(c, newer)
+    assert ok["status"] == 200, ok
+    late = finish(c, older)
+    assert late["status"] == 401, late
+    bt.step("an older assertion sent after a newer one is refused: the sign counter did not grow (%s)"
+            % late["body"]["error"]["message"])
+
+
+def remove_passkey(c):
+    # The page's own sign-ins above replaced the cookie: the console reads its session afresh.
+    c.d.execute_script("sessionStorage.removeItem('tenx.console.session')")
+    c.go("#/account")
+    c.wait_text("#passkey-list", "Test laptop")
+    c.css("button[aria-label='Remove Test laptop']").click()
+    c.wait_text("#passkey-list", "No passkey yet")
+    a = fresh_assertion(c)
+    r = finish(c, a)
+    assert r["status"] == 401 and "not registered" in r["body"]["error"]["message"], r
+    c.shot("passkeys-removed")
+    bt.step("a removed passkey signs in no more (401, not registered here)")
+
+
+def main():
+    work = os.environ.get("BROWSER_TEST_TMP") or os.path.join(bt.ROOT, "target", "browser-test")
+    downloads = os.path.join(work, "downloads-passkeys")
+    os.makedirs(downloads, exist_ok=True)
+    os.makedirs(bt.SHOTS, exist_ok=True)
+    c = bt.Console(downloads)
+    try:
+        auth_id = authenticator(c)
+        invited_sign_in(c)
+        add_passkey(c, auth_id)
+        sign_in_with_passkey(c)
+        refusals(c)
+        remove_passkey(c)
+        print("passkeys in headless Chromium with a virtual authenticator: every flow passed")
+    except BaseException:
+        try:
+            c.d.save_screenshot(os.path.join(bt.SHOTS, "FAILED-passkeys.png"))
+            print("--- page at the failure (%s):\n%s" % (c.d.current_url, c.text_of("main")[:3000]), file=sys.stderr)
+        except Exception:
+            pass
+        raise
+    finally:
+        c.d.quit()
+
+
+if __name__ == "__main__":
+    main()
