@@ -17,6 +17,8 @@ import * as partnerView from './partner_view.js';
 import * as peopleSignIn from './people_sign_in.js';
 import * as passkeys from './passkeys.js';
 import * as account from './account.js';
+import * as team from './team.js';
+import * as auditLog from './audit_log.js';
 import { clear, errorBox, field, form, h, input, loading, notice, section, select } from './ui.js';
 
 const SCREENS = [
@@ -29,6 +31,8 @@ const SCREENS = [
   ['#/lifecycle', 'Lifecycle', (main) => lifecycle.render(main)],
   ['#/webhooks', 'Webhooks', (main) => webhooks.render(main)],
   ['#/tokens', 'Tokens', (main) => tokens.render(main)],
+  ['#/team', 'Team', (main) => team.render(main)],
+  ['#/audit', 'Audit log', (main) => auditLog.render(main)],
   ['#/account', 'Account', (main) => account.render(main)],
 ];
 

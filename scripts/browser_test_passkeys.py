@@ -14,7 +14,12 @@ the device's lock. The walk:
 - the API refuses what is not a fresh assertion of that passkey: the same assertion again (its
   challenge is spent), an assertion whose signature was changed, and an older assertion sent
   after a newer one (the sign counter did not grow: a cloned key);
-- the passkey removed from the account screen signs in no more.
+- the passkey removed from the account screen signs in no more;
+- the team screen (issue 60): an invitation sent with a role, its expiry shown, resent (a new
+  one) and revoked; a teammate's role changed; the last admin kept (the refusal in words); a
+  teammate removed, and the personal access token they made listed and revoked;
+- the audit log screen: those changes by the admin (named by email), filtered by person, and
+  exported as CSV.
 
 Screenshots land in target/console-screenshots/ (passkeys-*.png). Exit status 1 on a failure.
 
@@ -30,6 +35,11 @@ HANDLE = "keys"
 EMAIL = "kim@example.com"
 # The same server under its name: passkeys are bound to a domain.
 bt.BASE = bt.BASE.replace("127.0.0.1", "localhost")
+# The refusals this walk provokes on purpose (401s are listed already).
+bt.EXPECTED_FAILURES += [
+    (409, r"/members/usr_[0-9a-f]+$", "the last admin, kept"),
+    (400, r"/v2/auth/passkeys/authenticate/finish$", "a tampered assertion"),
+]
 
 
 def admin_token():
@@ -174,6 +184,99 @@ def remove_passkey(c):
     bt.step("a removed passkey signs in no more (401, not registered here)")
 
 
+def person_cookie(email, token):
+    """Spends a mailed link's token outside the browser (a teammate on their own machine): the
+    session cookie and its CSRF token."""
+    import json
+    import urllib.request
+    req = urllib.request.Request(bt.BASE + "/v2/auth/email-link/verify", data=json.dumps({"token": token}).encode(),
+                                 method="POST", headers={"content-type": "application/json"})
+    try:
+        urllib.request.build_opener(bt.NoRedirect).open(req, timeout=10)
+        raise AssertionError("not a 303")
+    except urllib.error.HTTPError as e:
+        assert e.code == 303, e.code
+        cookie = e.headers["set-cookie"].split(";")[0]
+    status, me = bt.api("GET", "/v2/me", headers={"cookie": cookie})
+    assert status == 200 and me["user"]["email"] == email, (status, me)
+    return cookie, me["csrfToken"]
+
+
+def team(c):
+    c.d.execute_script("sessionStorage.removeItem('tenx.console.session')")
+    c.go("#/team")
+    c.wait_text("#member-list", EMAIL)
+    f = c.form("#invite-form")
+    c.fill(f, "email", "lee@example.com")
+    c.fill(f, "role", "viewer")
+    c.submit(f)
+    c.wait_text("#invite-form .form-out", "Invitation mailed to lee@example.com as viewer")
+    c.wait_text("#invitation-list", "lee@example.com")
+    listed = c.text_of("#invitation-list")
+    assert "viewer" in listed and "usr_" not in listed and "in 7 days" in listed, listed
+    first = bt.mailed_link("lee@example.com", "invitation")
+    c.css("button[aria-label='Resend the invitation to lee@example.com']").click()
+    c.wait_text("#invitation-out", "A new invitation is mailed to lee@example.com")
+    second = bt.mailed_link("lee@example.com", "invitation")
+    assert first != second, "a resend is a new invitation (a new link)"
+    status, _ = bt.api("POST", "/v2/auth/email-link/verify", body={"token": first.split("token=")[1]})
+    assert status == 401, ("the resent invitation's old link is withdrawn", status)
+    c.css("button[aria-label='Revoke the invitation to lee@example.com']").click()
+    c.wait_text("#invitation-list", "No invitation waiting")
+    bt.step("team: an invitation sent with a role (expiry shown), resent as a new one (the old link withdrawn), revoked")
+
+    # A teammate joins on their own machine and makes a personal access token.
+    c.fill(c.form("#invite-form"), "email", "max@example.com")
+    c.fill(c.form("#invite-form"), "role", "operator")
+    c.submit(c.form("#invite-form"))
+    c.wait_text("#invitation-list", "max@example.com")
+    link = bt.mailed_link("max@example.com", "invitation")
+    cookie, csrf = person_cookie("max@example.com", link.split("token=")[1])
+    status, pat = bt.api("POST", "/v2/handles/%s/tokens" % HANDLE, body={"name": "max-ci", "scopes": ["links.read"]},
+                         headers={"cookie": cookie, "x-csrf-token": csrf})
+    assert status == 201, (status, pat)
+    c.go("#/team")
+    c.wait_text("#member-list", "max@example.com")
+    bt.Select(c.css("select[aria-label='Role of max@example.com']")).select_by_value("creator")
+    c.wait_text("#member-list", "max@example.com is creator now")
+    c.css("button[aria-label='Remove %s']" % EMAIL).click()
+    c.wait_text("#member-list", "The last admin of %s cannot be removed" % HANDLE)
+    c.shot("team-last-admin")
+    c.css("button[aria-label='Remove max@example.com']").click()
+    c.wait_text("#removed-member", "max@example.com made 1 personal access token")
+    status, _ = bt.api("GET", "/v2/handles/%s/links" % HANDLE, headers={"cookie": cookie})
+    assert status == 403, ("a removed member is refused at once", status)
+    status, _ = bt.api("GET", "/v2/handles/%s/links" % HANDLE, pat["token"])
+    assert status == 200, ("their token works until revoked", status)
+    c.shot("team-removed")
+    c.css("button[aria-label='Revoke max-ci']").click()
+    c.wait_text("#removed-member", "Every token max@example.com made is revoked")
+    status, _ = bt.api("GET", "/v2/handles/%s/links" % HANDLE, pat["token"])
+    assert status == 401, ("the revoked token is refused", status)
+    bt.step("team: a role changed, the last admin kept, a member removed (refused at once) and the token they made revoked")
+
+
+def audit(c):
+    c.go("#/audit")
+    c.wait_text("#audit-list", "member removed")
+    text = c.text_of("#audit-list")
+    assert EMAIL in text and "invitation created" in text and "max@example.com, operator to creator" in text, text[:800]
+    assert "usr_" not in text, "people are named, not numbered: " + text[:800]
+    f = c.form("#audit-filter")
+    c.fill(f, "action", "member.role_changed")
+    c.submit(f)
+    c.wait(lambda: "member removed" not in c.text_of("#audit-list"), "the filtered log")
+    c.shot("audit-log")
+    c.fill(f, "action", "")
+    c.css("#audit-export").click()
+    c.wait(lambda: [n for n in os.listdir(c.downloads) if n.startswith("audit-") and n.endswith(".csv")], "the CSV download")
+    name = [n for n in os.listdir(c.downloads) if n.startswith("audit-")][0]
+    with open(os.path.join(c.downloads, name)) as fh:
+        csv_text = fh.read()
+    assert "member.removed" in csv_text, csv_text[:500]
+    bt.step("the audit log screen: the team's changes by the admin's email, filtered, exported as CSV")
+
+
 def main():
     work = os.environ.get("BROWSER_TEST_TMP") or os.path.join(bt.ROOT, "target", "browser-test")
     downloads = os.path.join(work, "downloads-passkeys")
@@ -187,6 +290,8 @@ def main():
         sign_in_with_passkey(c)
         refusals(c)
         remove_passkey(c)
+        team(c)
+        audit(c)
         print("passkeys in headless Chromium with a virtual authenticator: every flow passed")
     except BaseException:
         try:

@@ -83,6 +83,12 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../console/passkeys.js"),
     ),
     ("account.js", include_bytes!("../../../console/account.js")),
+    // The team and the audit log (issue 60).
+    ("team.js", include_bytes!("../../../console/team.js")),
+    (
+        "audit_log.js",
+        include_bytes!("../../../console/audit_log.js"),
+    ),
     ("qr.js", include_bytes!("../../../console/qr.js")),
     (
         "link_stats.js",
