@@ -7,7 +7,7 @@ import * as api from './api.js';
 import * as session from './session.js';
 import { ROLES } from './session.js';
 import {
-  clear, empty, errorBox, field, fmtTime, form, h, input, loading, notice, section, select, table,
+  checkbox, clear, empty, errorBox, field, fmtTime, form, h, input, loading, notice, section, select, table,
 } from './ui.js';
 
 const ADMIN = { role: 'admin', scope: null, what: 'Managing the team' };
@@ -31,11 +31,27 @@ export async function render(main) {
   if (admin) {
     main.append(section('Invitations',
       h('p', {}, 'An invitation is a link mailed to the person; it signs them in and makes them a member once, within 7 days.'),
-      inviteForm(reload), invitesBody, invitesOut));
+      inviteForm(reload), invitesBody, invitesOut),
+    section('Signing in', await policyForm()));
   } else {
     main.append(notice('info', 'Inviting people and changing roles needs the admin role.'));
   }
   await reload();
+}
+
+// The handle's sign-in policy: admins may be required to sign in with a passkey.
+async function policyForm() {
+  const r = await api.request('GET', api.handlePath('/sign-in-policy'));
+  if (!r.ok) return errorBox(r.error);
+  const box = checkbox('requirePasskeyForAdmins', r.data.requirePasskeyForAdmins);
+  return form({ id: 'sign-in-policy', 'aria-label': 'Sign-in policy' },
+    field('Admins sign in with a passkey', box, 'An admin without a passkey is asked to add one on their account screen before anything else. Add yours first.'),
+    'Save',
+    async (el, out) => {
+      const saved = await api.put(api.handlePath('/sign-in-policy'), { requirePasskeyForAdmins: box.checked });
+      out.replaceChildren(notice('success', saved.requirePasskeyForAdmins
+        ? 'Admins of this team now need a passkey.' : 'Admins may sign in without a passkey.'));
+    });
 }
 
 function inviteForm(reload) {

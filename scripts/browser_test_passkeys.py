@@ -39,6 +39,7 @@ bt.BASE = bt.BASE.replace("127.0.0.1", "localhost")
 bt.EXPECTED_FAILURES += [
     (409, r"/members/usr_[0-9a-f]+$", "the last admin, kept"),
     (400, r"/v2/auth/passkeys/authenticate/finish$", "a tampered assertion"),
+    (403, r"/sign-in-policy$", "passkeys required of admins by an admin without one"),
 ]
 
 
@@ -254,6 +255,15 @@ def team(c):
     status, _ = bt.api("GET", "/v2/handles/%s/links" % HANDLE, pat["token"])
     assert status == 401, ("the revoked token is refused", status)
     bt.step("team: a role changed, the last admin kept, a member removed (refused at once) and the token they made revoked")
+
+    # The admin has a passkey no more (removed above): requiring them is refused, in words.
+    f = c.form("#sign-in-policy")
+    c.fill(f, "requirePasskeyForAdmins", True)
+    c.submit(f)
+    c.wait_text("#sign-in-policy .form-out", "Add a passkey to your own account first")
+    status, policy = bt.api("GET", "/v2/handles/%s/sign-in-policy" % HANDLE, admin_token())
+    assert policy == {"requirePasskeyForAdmins": False}, policy
+    bt.step("team: requiring passkeys of admins is refused to an admin who has none (nothing saved)")
 
 
 def audit(c):
