@@ -149,6 +149,14 @@ function endSession(why) {
   renderSignIn();
 }
 
+// An admin of a team that requires passkeys of its admins, without one (403 passkey_required on
+// any of the handle's routes): the account screen, saying why, before anything else.
+window.addEventListener('tenx:passkey-required', () => {
+  if (location.hash === '#/account') return;
+  sessionStorage.setItem('tenx.console.passkeyRequired', '1');
+  go('#/account');
+});
+
 window.addEventListener('tenx:session-expired', (event) => {
   endSession(`Your session ended: the server no longer accepts its token (${event.detail.message}).`);
 });
@@ -228,6 +236,15 @@ async function resumePerson() {
   if (!me) return false;
   try {
     session.save(session.fromMe(me, sessionStorage.getItem('tenx.console.handle')));
+    // An admin of a team that requires passkeys, without one: the account screen before
+    // anything else (any of the handle's routes answers 403 passkey_required).
+    if (session.get().role === 'admin') {
+      const r = await api.request('GET', api.handlePath('/sign-in-policy'), { expire: false, passkeyRedirect: false });
+      if (!r.ok && r.error.code === 'passkey_required') {
+        sessionStorage.setItem('tenx.console.passkeyRequired', '1');
+        history.replaceState(null, '', '#/account');
+      }
+    }
     return true;
   } catch (e) {
     endedWhy = e.message;
@@ -301,12 +318,6 @@ async function renderScreen(current, render) {
     clear(main, body);
   } catch (err) {
     if (!session.get()) return;
-    // An admin of a team that requires passkeys, without one: the account screen first.
-    if (err && err.code === 'passkey_required' && current !== '#/account') {
-      sessionStorage.setItem('tenx.console.passkeyRequired', '1');
-      go('#/account');
-      return;
-    }
     clear(main, h('h1', { tabindex: '-1' }, 'Something went wrong'), errorBox(err),
       notice('info', 'Reload the page, or sign in again if your token expired.'));
   }

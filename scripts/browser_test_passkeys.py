@@ -40,6 +40,7 @@ bt.EXPECTED_FAILURES += [
     (409, r"/members/usr_[0-9a-f]+$", "the last admin, kept"),
     (400, r"/v2/auth/passkeys/authenticate/finish$", "a tampered assertion"),
     (403, r"/sign-in-policy$", "passkeys required of admins by an admin without one"),
+    (403, r"/v2/handles/", "an admin without a passkey, on a team that requires one"),
 ]
 
 
@@ -266,6 +267,37 @@ def team(c):
     bt.step("team: requiring passkeys of admins is refused to an admin who has none (nothing saved)")
 
 
+def passkeys_required(c):
+    """An admin with a passkey requires them of the team's admins; a new admin without one is
+    taken to the account screen before anything else, and adds one there."""
+    c.d.execute_script("sessionStorage.removeItem('tenx.console.session')")
+    c.go("#/account")
+    f = c.form("#passkey-add")
+    c.fill(f, "name", "Desk key")
+    c.submit(f)
+    c.wait_text("#passkey-list", "Desk key")
+    c.go("#/team")
+    f = c.form("#sign-in-policy")
+    c.fill(f, "requirePasskeyForAdmins", True)
+    c.submit(f)
+    c.wait_text("#sign-in-policy .form-out", "Admins of this team now need a passkey")
+    status, _ = bt.api("POST", "/v2/handles/%s/members/invitations" % HANDLE, admin_token(),
+                       {"email": "nia@example.com", "role": "admin"})
+    assert status == 201, status
+    c.d.execute_script("sessionStorage.clear()")
+    c.d.get(bt.mailed_link("nia@example.com", "invitation").replace("127.0.0.1", "localhost"))
+    c.css("main form button[type=submit]").click()
+    c.wait_text("main", "Admins of this team sign in with a passkey: add one here before anything else")
+    assert c.d.current_url.endswith("#/account"), c.d.current_url
+    c.shot("passkeys-required")
+    f = c.form("#passkey-add")
+    c.submit(f)
+    c.wait_text("#passkey-list", "Passkey added")
+    c.go("#/links")
+    c.wait(lambda: c.h1() == "Links", "the links screen, open now")
+    bt.step("passkeys required of admins: a new admin without one lands on the account screen, adds one, and is in")
+
+
 def audit(c):
     c.go("#/audit")
     c.wait_text("#audit-list", "member removed")
@@ -302,6 +334,7 @@ def main():
         remove_passkey(c)
         team(c)
         audit(c)
+        passkeys_required(c)
         print("passkeys in headless Chromium with a virtual authenticator: every flow passed")
     except BaseException:
         try:
