@@ -267,6 +267,32 @@ def team(c):
     bt.step("team: requiring passkeys of admins is refused to an admin who has none (nothing saved)")
 
 
+PERSON_WRITES_JS = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  const me = await (await fetch('/v2/me', {credentials: 'same-origin'})).json();
+  const post = (path, body) => fetch(path, {method: 'POST', credentials: 'same-origin',
+    headers: {'content-type': 'application/json', 'x-csrf-token': me.csrfToken}, body: JSON.stringify(body)});
+  const p = await post('/v2/handles/keys/partners', {partnerId: 'june', name: 'June Media', email: 'june@example.com'});
+  const m = await post('/v2/handles/keys/commissions', {partnerId: 'june', amount: '25.00', currency: 'EUR', reason: 'Launch bonus'});
+  return [p.status, m.status];
+})().then(done, (e) => done({error: String(e)}));
+"""
+
+
+def reviewed_by(c):
+    """The ledger says who approved a line, by their email and the day: a manual line made by
+    the signed-in admin is approved by her."""
+    statuses = c.d.execute_async_script(PERSON_WRITES_JS)
+    assert statuses == [201, 201], statuses
+    c.go("#/commissions")
+    c.wait_text("main", "Launch bonus")
+    c.wait_text("main", "by " + EMAIL + ", ")
+    assert "usr_" not in c.text_of("main"), "people are named, not numbered"
+    c.shot("ledger-approved-by")
+    bt.step("the ledger shows who approved a line and when: by %s, the day" % EMAIL)
+
+
 def passkeys_required(c):
     """An admin with a passkey requires them of the team's admins; a new admin without one is
     taken to the account screen before anything else, and adds one there."""
@@ -334,6 +360,7 @@ def main():
         remove_passkey(c)
         team(c)
         audit(c)
+        reviewed_by(c)
         passkeys_required(c)
         print("passkeys in headless Chromium with a virtual authenticator: every flow passed")
     except BaseException:

@@ -72,6 +72,8 @@ const FILES: &[(&str, &[u8])] = &[
     ("api.js", include_bytes!("../../../console/api.js")),
     // The id pickers (issue 62): partners, campaigns and links found by `GET …/search`.
     ("picker.js", include_bytes!("../../../console/picker.js")),
+    // Who did something, in words (issue 60): a person's id as their email.
+    ("people.js", include_bytes!("../../../console/people.js")),
     ("start.js", include_bytes!("../../../console/start.js")),
     (
         "people_sign_in.js",
