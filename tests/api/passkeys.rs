@@ -320,3 +320,17 @@ async fn a_handle_may_require_a_passkey_of_its_admins() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn passkey_sign_in_starts_are_limited_per_client_address() {
+    let app = app().await;
+    let begin = "/v2/auth/passkeys/authenticate/begin";
+    for _ in 0..tenx_shared::http::passkeys::SIGN_INS_PER_ADDRESS {
+        let r = post(&app, begin, None, None, json!({})).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = post(&app, begin, None, None, json!({})).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().get("retry-after").is_some());
+    assert_eq!(error_code(r).await, "rate_limited");
+}

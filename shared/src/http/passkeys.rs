@@ -167,13 +167,40 @@ struct SignInBegin {
     next: Option<String>,
 }
 
+/// Passkey sign-ins started by one client address per rate-limit window: each stores a
+/// ceremony for 5 minutes, and no credential is needed to start one.
+pub const SIGN_INS_PER_ADDRESS: u32 = 60;
+
+/// Counts a passkey sign-in start against its client address (`429` past the limit).
+async fn limit_address(state: &AppState, client: &str) -> ApiResult<()> {
+    use crate::kernel::ratelimit;
+    // The service's limits, not a handle's: the sign-in's own partition, as the email link's.
+    let scope = crate::domain::Handle::parse("tenx-sign-in").map_err(ApiError::from)?;
+    let bucket = ratelimit::address_bucket("pka_", client);
+    ratelimit::consume(
+        state.store.as_ref(),
+        &state.config.rate_limits,
+        &scope,
+        &bucket,
+        SIGN_INS_PER_ADDRESS,
+    )
+    .await
+    .map_err(|e| match e {
+        ratelimit::RateLimitError::Limited(l) => ApiError::from(l.of("this client address")),
+        other => ApiError::from(other),
+    })?;
+    Ok(())
+}
+
 /// `POST /v2/auth/passkeys/authenticate/begin` `{next?}`: `{publicKey}` for
 /// `navigator.credentials.get`.
 async fn sign_in_begin(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
+    limit_address(&state, &client).await?;
     let begin: SignInBegin = if body.iter().all(u8::is_ascii_whitespace) {
         SignInBegin::default()
     } else {
