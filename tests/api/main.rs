@@ -17,6 +17,7 @@ mod access_matrix;
 mod accrual_batches;
 mod analytics;
 mod audit;
+mod audit_actors;
 mod audit_coverage;
 mod backlog;
 mod bots;
