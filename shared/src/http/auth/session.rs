@@ -109,7 +109,8 @@ pub struct Resolved {
 
 /// The principal of a session on `handle`: the membership's role, that handle only, or as the
 /// person's partner when they act as one (`act`); a person who is neither is refused as a
-/// foreign handle (`403 forbidden`). Round trips: TWO reads, at once.
+/// foreign handle (`403 forbidden`). Round trips: TWO reads, at once (and for an admin the
+/// handle's sign-in policy, `require_passkey`).
 pub async fn principal(
     state: &AppState,
     session: Session,
