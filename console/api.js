@@ -60,6 +60,11 @@ export async function request(method, path, opts = {}) {
     if (response.status === 401 && (headers.authorization || person) && opts.expire !== false) {
       window.dispatchEvent(new CustomEvent('tenx:session-expired', { detail: result.error }));
     }
+    // An admin of a team that requires passkeys, without one, opening a screen: the account
+    // screen first (main.js). A write refused so (turning the policy on) says why in place.
+    if (e.code === 'passkey_required' && person && method === 'GET' && opts.passkeyRedirect !== false) {
+      window.dispatchEvent(new CustomEvent('tenx:passkey-required', { detail: result.error }));
+    }
     if (e.code === 'insufficient_scope') {
       const m = /lacks the ([a-z]+\.[a-z]+) scope/.exec(e.message || '');
       if (m) session.noteDenied(m[1]);

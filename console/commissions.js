@@ -3,6 +3,7 @@
 // balances (ledger.js), payouts with their statements (payouts.js), payout methods and batches
 // (payout_batches.js) and customers (customers.js).
 
+import { byWhom } from './people.js';
 import * as api from './api.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
@@ -145,7 +146,7 @@ async function loadPlan(editor, campaignId) {
   }
   const plan = r.ok ? r.data : null;
   const about = plan
-    ? h('p', { id: 'plan-version' }, `Version ${plan.version}, by ${plan.updatedBy}, `, fmtTime(plan.updatedAt), `. Paid in ${plan.currency}.`)
+    ? h('p', { id: 'plan-version' }, `Version ${plan.version}, `, byWhom(plan.updatedBy), ', ', fmtTime(plan.updatedAt), `. Paid in ${plan.currency}.`)
     : notice('info', 'No plan yet: conversions of this campaign earn nothing until one is saved.');
   clear(editor, about, planForm(editor, campaignId, plan), previewForm(editor, campaignId, plan), backtestForm(editor, campaignId));
 }

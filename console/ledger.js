@@ -1,6 +1,7 @@
 // The commission ledger with its filters, the review queue (held lines, approved or rejected in
 // bulk, ≤ 100 at a time, each outcome shown), and the balances per partner and currency.
 
+import { byWhom, day } from './people.js';
 import * as api from './api.js';
 import * as session from './session.js';
 import { ruleInWords } from './rules.js';
@@ -115,7 +116,9 @@ function lineTable(lines) {
     { label: 'Event', value: (c) => c.eventType || (c.clickCount !== null ? `${c.clickCount} clicks` : '–') },
     { label: 'Value', value: (c) => (c.value ? fmtMoney(c.value, c.valueCurrency) : '–') },
     { label: 'Amount', value: (c) => fmtMoney(c.amount, c.currency), class: 'num' },
-    { label: 'Status', value: (c) => term(c.status, `status ${c.status}`) },
+    { label: 'Status', value: (c) => (c.reviewedBy && c.reviewedAt
+      ? [term(c.status, `status ${c.status}`), ' ', byWhom(c.reviewedBy), `, ${day(c.reviewedAt)}`]
+      : term(c.status, `status ${c.status}`)) },
     { label: 'Why', value: (c) => terms(c.reasons) },
     { label: 'Rule', value: (c) => ruleCell(c, plans) },
     { label: 'Partner risk', value: (c) => (c.status === 'held' ? riskCell(c.partnerId, risks) : '–') },

@@ -15,6 +15,10 @@ import * as webhooks from './webhooks.js';
 import * as tokens from './tokens.js';
 import * as partnerView from './partner_view.js';
 import * as peopleSignIn from './people_sign_in.js';
+import * as passkeys from './passkeys.js';
+import * as account from './account.js';
+import * as team from './team.js';
+import * as auditLog from './audit_log.js';
 import { clear, errorBox, field, form, h, input, loading, notice, section, select } from './ui.js';
 
 const SCREENS = [
@@ -27,6 +31,9 @@ const SCREENS = [
   ['#/lifecycle', 'Lifecycle', (main) => lifecycle.render(main)],
   ['#/webhooks', 'Webhooks', (main) => webhooks.render(main)],
   ['#/tokens', 'Tokens', (main) => tokens.render(main)],
+  ['#/team', 'Team', (main) => team.render(main)],
+  ['#/audit', 'Audit log', (main) => auditLog.render(main)],
+  ['#/account', 'Account', (main) => account.render(main)],
 ];
 
 // A partner token sees one screen: its own.
@@ -142,6 +149,14 @@ function endSession(why) {
   renderSignIn();
 }
 
+// An admin of a team that requires passkeys of its admins, without one (403 passkey_required on
+// any of the handle's routes): the account screen, saying why, before anything else.
+window.addEventListener('tenx:passkey-required', () => {
+  if (location.hash === '#/account') return;
+  sessionStorage.setItem('tenx.console.passkeyRequired', '1');
+  go('#/account');
+});
+
 window.addEventListener('tenx:session-expired', (event) => {
   endSession(`Your session ended: the server no longer accepts its token (${event.detail.message}).`);
 });
@@ -192,6 +207,13 @@ function renderSignIn() {
     section('By email',
       h('p', {}, 'Members of a team sign in as themselves: no password, a link in your mail.'),
       peopleSignIn.emailForm()),
+    section('With a passkey',
+      h('p', {}, 'Added a passkey on your account screen? Sign in with this device\'s lock.'),
+      passkeys.signInForm(async () => {
+        // The server set the session cookie: read who it signs in.
+        cookieLooked = false;
+        go(takeReturn());
+      })),
     h('div', { id: 'provider-sign-in' }),
     section('With a token',
       h('p', {}, 'Paste a JWT (', h('code', {}, 'tenx token --handle acme --role operator'), ') or a personal access token.'),
@@ -214,6 +236,15 @@ async function resumePerson() {
   if (!me) return false;
   try {
     session.save(session.fromMe(me, sessionStorage.getItem('tenx.console.handle')));
+    // An admin of a team that requires passkeys, without one: the account screen before
+    // anything else (any of the handle's routes answers 403 passkey_required).
+    if (session.get().role === 'admin') {
+      const r = await api.request('GET', api.handlePath('/sign-in-policy'), { expire: false, passkeyRedirect: false });
+      if (!r.ok && r.error.code === 'passkey_required') {
+        sessionStorage.setItem('tenx.console.passkeyRequired', '1');
+        history.replaceState(null, '', '#/account');
+      }
+    }
     return true;
   } catch (e) {
     endedWhy = e.message;

@@ -2,6 +2,7 @@
 // a Confirm button for managers while a change of details is held; a form to set it (the
 // partner's own token may set its own). The details never come back from the server unmasked.
 
+import { byWhom } from './people.js';
 import * as api from './api.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
@@ -29,7 +30,7 @@ export async function render(body, partnerId, asPartner = false) {
 function describe(m, body, partnerId, asPartner) {
   const parts = [m.type.toUpperCase()];
   for (const k of ['accountName', 'iban', 'bic', 'email']) if (m[k]) parts.push(m[k]);
-  const out = [h('p', { class: 'payout-method' }, h('strong', {}, parts.join(' · ')), ` (set by ${m.updatedBy}, `, fmtTime(m.updatedAt), ')')];
+  const out = [h('p', { class: 'payout-method' }, h('strong', {}, parts.join(' · ')), ' (set ', byWhom(m.updatedBy), ', ', fmtTime(m.updatedAt), ')')];
   if (m.problem) {
     out.push(notice('warning', `These details are no longer accepted: ${m.problem}`));
   }

@@ -16,6 +16,8 @@
 #   scripts/browser_test.sh --tjs       # only GET /t.js on a merchant's pages (scripts/browser_test_tjs.py)
 #   scripts/browser_test.sh --program   # only the public program page (scripts/browser_test_program.py)
 #   scripts/browser_test.sh --embed     # only <tenx-referrals> in a merchant's app (scripts/browser_test_embed.py)
+#   scripts/browser_test.sh --passkeys  # only passkeys with the virtual authenticator (scripts/browser_test_passkeys.py),
+#                                       # (BROWSER_TEST_AWS=1: again on the AWS backend, the moto AWS_ENDPOINT_URL names)
 #   TENX_BIN=… BROWSER_TEST_CONSOLE_DIR=console scripts/browser_test.sh
 #                                       # console/ edits against a binary built before them (the
 #                                       # binary's FILES list still decides which files exist)
@@ -112,6 +114,43 @@ fi
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --embed ]; }; then
   SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
     "$venv/bin/python" scripts/browser_test_embed.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+fi
+# Passkeys with Chromium's virtual authenticator (issue 60), the same server under localhost.
+if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --passkeys ]; }; then
+  SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
+    "$venv/bin/python" scripts/browser_test_passkeys.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+fi
+# The same passkey walk on the AWS backend (DynamoDB, SQS, Kinesis on moto) with
+# BROWSER_TEST_AWS=1 and a moto running (`eval "$(scripts/moto.sh)"`): a second `tenx serve` on
+# tables of its own. Off by default: scripts/test.sh runs this stage beside the chaos runs, which
+# measure their settle on moto with nothing else on it.
+if [ "$status" = 0 ] && [ "${BROWSER_TEST_AWS:-}" = 1 ] && [ -n "${AWS_ENDPOINT_URL:-}" ] \
+  && { [ -z "$only" ] || [ "$only" = --passkeys ]; }; then
+  aws_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  suffix="bt$$"
+  aws_env=(env -u TENX_JWT_SECRET -u TENX_JWT_PUBLIC_KEY -u TENX_CONSOLE_DIR -u TENX_REDIRECT_DOMAIN
+    -u TENX_TRUSTED_PROXY TENX_BACKEND=aws TENX_TABLE="$suffix" TENX_QUEUE_PREFIX="$suffix-"
+    TENX_CLICK_STREAM="$suffix-clicks" TENX_RATE_LIMIT_FREE=100000 TENX_LOG=warn)
+  mkdir -p "$work/aws"
+  if "${aws_env[@]}" "$TENX_BIN" setup --data-dir "$work/aws/data" >"$work/aws/setup.log" 2>&1; then
+    "${aws_env[@]}" "$TENX_BIN" serve --local-sign-in --addr "127.0.0.1:$aws_port" --data-dir "$work/aws/data" \
+      >"$work/aws/server.log" 2>&1 &
+    aws_pid=$!
+    for _ in $(seq 300); do
+      curl -fsS "http://127.0.0.1:$aws_port/healthz" >/dev/null 2>&1 && break
+      kill -0 "$aws_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    aws_url=$(grep -o "http://127.0.0.1:$aws_port/?code=[A-Za-z0-9]*" "$work/aws/server.log" | head -n 1)
+    SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work/aws" \
+      "$venv/bin/python" scripts/browser_test_passkeys.py "http://127.0.0.1:$aws_port" "$aws_url" || status=$?
+    kill "$aws_pid" 2>/dev/null || true
+    wait "$aws_pid" 2>/dev/null || true
+    [ "$status" = 0 ] || tail -n 30 "$work/aws/server.log" >&2
+  else
+    cat "$work/aws/setup.log" >&2
+    status=1
+  fi
 fi
 if [ "$status" != 0 ]; then
   echo "--- tenx serve log" >&2

@@ -65,6 +65,13 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v2/auth/oidc"),
     ("GET", "/v2/auth/oidc/{provider}/start"),
     ("GET", "/v2/auth/oidc/{provider}/callback"),
+    // Passkeys (issue 60): registering (the session), signing in (the assertion), the list.
+    ("POST", "/v2/auth/passkeys/register/begin"),
+    ("POST", "/v2/auth/passkeys/register/finish"),
+    ("POST", "/v2/auth/passkeys/authenticate/begin"),
+    ("POST", "/v2/auth/passkeys/authenticate/finish"),
+    ("GET", "/v2/me/passkeys"),
+    ("DELETE", "/v2/me/passkeys/{passkeyId}"),
 ];
 
 /// The methods probed on every registered path (HEAD is served by GET routes).

@@ -680,6 +680,24 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("console/oidc-providers.json").await;
     r.expect_status(200);
     assert!(r.json()["items"].is_array(), "{}", r.body);
+    // Passkeys (issue 60): a sign-in's options for the stack's own origin (its RP id is
+    // TENX_PUBLIC_URL's host), and the handle's sign-in policy (none required by default).
+    let r = b.http("console/passkey-sign-in-begin.json").await;
+    r.expect_status(200);
+    let options = r.json();
+    assert_eq!(
+        options["publicKey"]["rpId"], "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+        "{}",
+        r.body
+    );
+    let r = b.http("console/sign-in-policy.json").await;
+    r.expect_status(200);
+    assert_eq!(
+        r.json(),
+        json!({"requirePasskeyForAdmins": false}),
+        "{}",
+        r.body
+    );
     // The console's search (issue 62) finds the link by part of its slug.
     let r = b.http("console/search.json").await;
     r.expect_status(200);

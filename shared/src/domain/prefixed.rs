@@ -141,6 +141,11 @@ prefixed_id!(
     "inv_"
 );
 prefixed_id!(
+    /// A person's passkey (issue 60): listed and removed by it.
+    PasskeyId,
+    "pk_"
+);
+prefixed_id!(
     /// A signed-in session's public id (listed and revoked by it; never the cookie's secret).
     SessionId,
     "ses_"

@@ -292,6 +292,10 @@ pub const WORDS: &[(&str, &str)] = &[
         "not_verified",
         "The DNS record was not found yet: add it and check again",
     ),
+    (
+        "passkey_required",
+        "Admins of this team sign in with a passkey: add one on your account screen",
+    ),
 ];
 
 /// The words for `code`, if it has any.

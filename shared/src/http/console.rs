@@ -72,10 +72,24 @@ const FILES: &[(&str, &[u8])] = &[
     ("api.js", include_bytes!("../../../console/api.js")),
     // The id pickers (issue 62): partners, campaigns and links found by `GET …/search`.
     ("picker.js", include_bytes!("../../../console/picker.js")),
+    // Who did something, in words (issue 60): a person's id as their email.
+    ("people.js", include_bytes!("../../../console/people.js")),
     ("start.js", include_bytes!("../../../console/start.js")),
     (
         "people_sign_in.js",
         include_bytes!("../../../console/people_sign_in.js"),
+    ),
+    // Passkeys (issue 60): the sign-in page's button and the account screen.
+    (
+        "passkeys.js",
+        include_bytes!("../../../console/passkeys.js"),
+    ),
+    ("account.js", include_bytes!("../../../console/account.js")),
+    // The team and the audit log (issue 60).
+    ("team.js", include_bytes!("../../../console/team.js")),
+    (
+        "audit_log.js",
+        include_bytes!("../../../console/audit_log.js"),
     ),
     ("qr.js", include_bytes!("../../../console/qr.js")),
     (

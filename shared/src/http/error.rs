@@ -41,10 +41,12 @@ pub enum ErrorCode {
     Unavailable,
     /// A custom domain's TXT record was not found (issue 64).
     NotVerified,
+    /// An admin of a handle that requires passkeys of its admins has none yet (issue 60).
+    PasskeyRequired,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         Self::InvalidRequest,
         Self::InvalidCtx,
         Self::InvalidSignature,
@@ -66,6 +68,7 @@ impl ErrorCode {
         Self::Internal,
         Self::Unavailable,
         Self::NotVerified,
+        Self::PasskeyRequired,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -91,6 +94,7 @@ impl ErrorCode {
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
             Self::NotVerified => "not_verified",
+            Self::PasskeyRequired => "passkey_required",
         }
     }
 
@@ -105,7 +109,8 @@ impl ErrorCode {
             | Self::Csrf
             | Self::InsufficientRole
             | Self::InsufficientScope
-            | Self::VerificationRequired => StatusCode::FORBIDDEN,
+            | Self::VerificationRequired
+            | Self::PasskeyRequired => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict

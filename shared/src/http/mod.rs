@@ -26,6 +26,7 @@ pub mod objects_only;
 pub mod oidc;
 pub mod pagination;
 pub mod partner_portal;
+pub mod passkeys;
 pub mod payout_batches;
 pub mod payout_methods;
 pub mod payouts;
@@ -146,7 +147,8 @@ impl Group {
                 .merge(search::routes())
                 .merge(members::routes())
                 .merge(audit::routes())
-                .merge(embed::routes()),
+                .merge(embed::routes())
+                .merge(passkeys::routes()),
             Group::Commissions => commissions::routes()
                 .merge(payouts::routes())
                 .merge(risk::routes())
@@ -176,7 +178,8 @@ impl Group {
             Group::Chain => chain::public_router(),
             Group::Console => console::router()
                 .merge(people::router())
-                .merge(oidc::router()),
+                .merge(oidc::router())
+                .merge(passkeys::router()),
             // The program's public routes: an autoApprove application creates a partner token.
             Group::Commissions => payouts::public_router().merge(programs::public_router()),
             Group::Links

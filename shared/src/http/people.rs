@@ -244,7 +244,7 @@ fn posted_token(headers: &HeaderMap, body: &Bytes) -> ApiResult<String> {
 
 /// A sign-in posted from another site is refused (login CSRF): a browser names the page's
 /// origin, which must be this host.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };

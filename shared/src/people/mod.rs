@@ -17,6 +17,8 @@ pub mod memberships;
 pub mod model;
 pub mod oidc;
 pub mod partnerships;
+pub mod passkey_policy;
+pub mod passkeys;
 pub mod secret;
 pub mod sessions;
 pub mod sign_in;

@@ -364,6 +364,11 @@ pub struct Config {
     /// The DNS server custom domains are verified against (`TENX_DNS_RESOLVER`, `ip:port`);
     /// `None`: the system's resolver (issue 64).
     pub dns_resolver: Option<std::net::SocketAddr>,
+    /// Passkeys' relying party (issue 60): `TENX_PASSKEY_RP_ID` (a domain) and
+    /// `TENX_PASSKEY_ORIGIN` (the origin the console is served from); each unset: from
+    /// `TENX_PUBLIC_URL`, else a local server's own loopback host.
+    pub passkey_rp_id: Option<String>,
+    pub passkey_origin: Option<String>,
 }
 
 impl Default for Config {
@@ -415,6 +420,8 @@ impl Default for Config {
             mail: crate::platform::mail::MailSettings::default(),
             oidc: Vec::new(),
             dns_resolver: None,
+            passkey_rp_id: None,
+            passkey_origin: None,
         }
     }
 }
@@ -480,6 +487,13 @@ fn people_from_env(env: &Env, c: &mut Config) -> anyhow::Result<()> {
     }
     if let Some(secs) = env.parse::<u64>("TENX_SESSION_MAX_SECS")? {
         c.session_max = Duration::from_secs(secs);
+    }
+    c.passkey_rp_id = env.var("TENX_PASSKEY_RP_ID");
+    if let Some(origin) = env.var("TENX_PASSKEY_ORIGIN") {
+        if !(origin.starts_with("https://") || origin.starts_with("http://")) {
+            bail!("TENX_PASSKEY_ORIGIN={origin}: expected an http(s) origin");
+        }
+        c.passkey_origin = Some(origin.trim_end_matches('/').to_owned());
     }
     Ok(())
 }

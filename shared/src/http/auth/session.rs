@@ -109,7 +109,8 @@ pub struct Resolved {
 
 /// The principal of a session on `handle`: the membership's role, that handle only, or as the
 /// person's partner when they act as one (`act`); a person who is neither is refused as a
-/// foreign handle (`403 forbidden`). Round trips: TWO reads, at once.
+/// foreign handle (`403 forbidden`). Round trips: TWO reads, at once (and for an admin the
+/// handle's sign-in policy, `require_passkey`).
 pub async fn principal(
     state: &AppState,
     session: Session,
@@ -148,6 +149,9 @@ pub async fn principal(
         });
     }
     let role = role.ok_or_else(foreign)?;
+    if role == crate::auth::Role::Admin {
+        require_passkey(store, &session.user_id, handle).await?;
+    }
     Ok(Resolved {
         principal: Principal {
             subject: session.user_id.to_string(),
@@ -160,4 +164,24 @@ pub async fn principal(
         },
         own_partner: partnership.map(|p| p.partner_id),
     })
+}
+
+/// An admin of a handle whose policy requires passkeys of its admins must have one: until they
+/// register one (from their account screen, outside any handle) the handle's routes answer
+/// `403 passkey_required`. Round trips: ONE read, and ONE query when the policy is on.
+async fn require_passkey(
+    store: &dyn crate::platform::store::Store,
+    user: &crate::domain::UserId,
+    handle: &Handle,
+) -> Result<(), ApiError> {
+    let policy = crate::people::passkey_policy::get(store, handle).await?;
+    if policy.require_passkey_for_admins && !crate::people::passkeys::has_any(store, user).await? {
+        return Err(ApiError::new(
+            ErrorCode::PasskeyRequired,
+            format!(
+                "Admins of {handle} sign in with a passkey: add one on your account screen first."
+            ),
+        ));
+    }
+    Ok(())
 }

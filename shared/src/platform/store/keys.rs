@@ -847,3 +847,31 @@ pub fn import_external(handle: &Handle, source: &str, external_id: &str) -> (Str
         format!("{source}#{external_id}"),
     )
 }
+
+// Passkeys (issue 60, `people::passkeys`): a credential by the SHA-256 of its id (the
+// authentication's one read), its copy in its user's partition (the account screen's list), the
+// user's WebAuthn user handle, a ceremony under way by its challenge (5 minutes, spent once), and
+// a handle's sign-in policy.
+
+/// A passkey, by the SHA-256 (hex) of its credential id.
+pub fn passkey(credential_digest: &str) -> (String, String) {
+    (format!("PKC#{credential_digest}"), "C".into())
+}
+
+/// A passkey's copy in its user's partition.
+pub fn user_passkey_sk(passkey_id: &str) -> String {
+    format!("PK#{passkey_id}")
+}
+
+pub const USER_PASSKEY_SK_PREFIX: &str = "PK#";
+
+/// The user's WebAuthn user handle (64 random bytes, made at their first passkey).
+pub const USER_WEBAUTHN_HANDLE_SK: &str = "WAH";
+
+/// A registration or authentication ceremony under way, by its challenge (hex).
+pub fn passkey_ceremony(challenge_hex: &str) -> (String, String) {
+    (format!("PKX#{challenge_hex}"), "X".into())
+}
+
+/// A handle's sign-in policy (`requirePasskeyForAdmins`), in the handle's partition.
+pub const SIGN_IN_POLICY_SK: &str = "P#sign-in";

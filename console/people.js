@@ -1,0 +1,42 @@
+// Who did something, in words (issue 60): a person's id (`usr_…`, a session's subject) as their
+// name or email from the team's list, read once per handle and page; a machine (a JWT's
+// subject, a token) as it names itself. Used beside the objects the console shows ("approved
+// by ana@example.com, 2 Nov").
+
+import * as api from './api.js';
+import * as session from './session.js';
+
+const loaded = new Map();
+
+function team() {
+  const handle = session.get()?.handle || '';
+  if (!loaded.has(handle)) {
+    loaded.set(handle, api.request('GET', api.handlePath('/members')).then((r) => {
+      const names = new Map();
+      if (r.ok) for (const m of r.data.items) names.set(m.userId, m.name || m.email);
+      return names;
+    }).catch(() => new Map()));
+  }
+  return loaded.get(handle);
+}
+
+// `subject` in words: a member's name or email, "a former member", or the machine's own name.
+export async function nameOf(subject) {
+  if (!subject) return 'someone';
+  if (!subject.startsWith('usr_')) return subject;
+  return (await team()).get(subject) || 'a former member';
+}
+
+// A text node filled in once the team is read: `by …` beside an object.
+export function byWhom(subject, prefix = 'by ') {
+  const el = document.createElement('span');
+  el.className = 'by-whom';
+  el.textContent = subject && subject.startsWith('usr_') ? `${prefix}…` : `${prefix}${subject || 'someone'}`;
+  nameOf(subject).then((n) => { el.textContent = `${prefix}${n}`; });
+  return el;
+}
+
+// A short day ("2 Nov") in the browser's locale.
+export function day(iso) {
+  return new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+}
