@@ -13,6 +13,7 @@ import * as conversions from './conversions.js';
 import * as lifecycle from './lifecycle.js';
 import * as webhooks from './webhooks.js';
 import * as tokens from './tokens.js';
+import * as mail from './mail.js';
 import * as partnerView from './partner_view.js';
 import * as peopleSignIn from './people_sign_in.js';
 import { clear, errorBox, field, form, h, input, loading, notice, section, select } from './ui.js';
@@ -27,6 +28,7 @@ const SCREENS = [
   ['#/lifecycle', 'Lifecycle', (main) => lifecycle.render(main)],
   ['#/webhooks', 'Webhooks', (main) => webhooks.render(main)],
   ['#/tokens', 'Tokens', (main) => tokens.render(main)],
+  ['#/mail', 'Sent mail', (main) => mail.render(main)],
 ];
 
 // A partner token sees one screen: its own.
