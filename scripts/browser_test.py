@@ -1432,6 +1432,7 @@ def sent_mail(c):
     assert c.css("main [data-code=invitation]").get_attribute("title") == "invitation"
     c.wait_text("main", "No suppressed address")
     c.shot("sent-mail")
+    sign_out(c)
     sign_in_locally(c, "operator")
     c.go("#/mail")
     c.wait_text("main", "The sent mail needs the admin role")

@@ -46,17 +46,40 @@ async fn claims_and_coupon_leaks_mail_each_admin_once_and_an_admin_may_turn_them
     app.deliver_mail().await;
     let sent = app.sent_mail();
     assert_eq!(sent.len(), 4, "two kinds to two admins, once each");
-    assert!(sent.iter().all(|m| m.to != "oli@acme.example"), "admins only");
+    assert!(
+        sent.iter().all(|m| m.to != "oli@acme.example"),
+        "admins only"
+    );
     for to in ["ada@acme.example", "bea@acme.example"] {
         let mine: Vec<_> = sent.iter().filter(|m| m.to == to).collect();
-        let claim = mine.iter().find(|m| m.kind == "claim_opened").expect("claim mail");
+        let claim = mine
+            .iter()
+            .find(|m| m.kind == "claim_opened")
+            .expect("claim mail");
         assert_eq!(claim.subject, "A commission claim was opened");
-        assert!(claim.text.contains("ana claimed a commission for order A-1001"), "{}", claim.text);
+        assert!(
+            claim
+                .text
+                .contains("ana claimed a commission for order A-1001"),
+            "{}",
+            claim.text
+        );
         assert!(claim.text.contains("10 December 2026"), "{}", claim.text);
-        let leak = mine.iter().find(|m| m.kind == "coupon_leak").expect("leak mail");
+        let leak = mine
+            .iter()
+            .find(|m| m.kind == "coupon_leak")
+            .expect("leak mail");
         assert_eq!(leak.subject, "Coupon code ANA20 may have leaked");
-        assert!(leak.text.contains("31 of its last 40 sales"), "{}", leak.text);
-        assert!(leak.text.contains("a score of 82 out of 100"), "{}", leak.text);
+        assert!(
+            leak.text.contains("31 of its last 40 sales"),
+            "{}",
+            leak.text
+        );
+        assert!(
+            leak.text.contains("a score of 82 out of 100"),
+            "{}",
+            leak.text
+        );
         assert!(leak.list_unsubscribe.is_some(), "an admin may turn it off");
     }
 
@@ -79,7 +102,11 @@ async fn claims_and_coupon_leaks_mail_each_admin_once_and_an_admin_may_turn_them
     let count = |to: &str, kind: &str| sent.iter().filter(|m| m.to == to && m.kind == kind).count();
     assert_eq!(count("ada@acme.example", "coupon_leak"), 1, "turned off");
     assert_eq!(count("bea@acme.example", "coupon_leak"), 2);
-    assert_eq!(count("ada@acme.example", "claim_opened"), 2, "other kinds still on");
+    assert_eq!(
+        count("ada@acme.example", "claim_opened"),
+        2,
+        "other kinds still on"
+    );
     let admin = app.token(&["acme"], Role::Admin);
     let listed: serde_json::Value = app
         .client

@@ -55,7 +55,11 @@ async fn over_an_hourly_limit_mail_waits_queued_and_goes_out_when_the_hour_allow
         ("bo@example.org", "b1"),
         ("cy@example.org", "c1"),
     ] {
-        ids.push(tenx_shared::mail::enqueue(state.io(), note(to, key)).await.unwrap());
+        ids.push(
+            tenx_shared::mail::enqueue(state.io(), note(to, key))
+                .await
+                .unwrap(),
+        );
         app.deliver_mail().await;
     }
     let waits = Some("waits for the hourly mail limit".to_owned());
@@ -66,7 +70,11 @@ async fn over_an_hourly_limit_mail_waits_queued_and_goes_out_when_the_hour_allow
         (MailStatus::Queued, waits.clone()),
         "the recipient's third"
     );
-    assert_eq!(status(&app, &ids[3]).await.0, MailStatus::Sent, "another address");
+    assert_eq!(
+        status(&app, &ids[3]).await.0,
+        MailStatus::Sent,
+        "another address"
+    );
     assert_eq!(
         status(&app, &ids[4]).await,
         (MailStatus::Queued, waits.clone()),
@@ -115,10 +123,7 @@ async fn over_an_hourly_limit_mail_waits_queued_and_goes_out_when_the_hour_allow
     }
     let sent = app.sent_mail();
     assert_eq!(sent.len(), 5);
-    assert_eq!(
-        sent.iter().filter(|m| m.to == "ann@example.org").count(),
-        3
-    );
+    assert_eq!(sent.iter().filter(|m| m.to == "ann@example.org").count(), 3);
 }
 
 /// The defaults (documented in docs/mail.md and docs/configuration.md): a broadcast to 200
@@ -129,7 +134,10 @@ async fn over_an_hourly_limit_mail_waits_queued_and_goes_out_when_the_hour_allow
 async fn the_default_limits_let_a_broadcast_to_200_partners_out_and_stop_a_loop() {
     let config = test_config();
     let settings = config.mail.clone();
-    assert_eq!((settings.per_handle_hour, settings.per_recipient_hour), (1000, 20));
+    assert_eq!(
+        (settings.per_handle_hour, settings.per_recipient_hour),
+        (1000, 20)
+    );
     let (app, _switch) = spawn_with_failing_queue_config(config).await;
     start_of_an_hour();
     let now = tenx_shared::platform::time::now_millis();
@@ -143,14 +151,22 @@ async fn the_default_limits_let_a_broadcast_to_200_partners_out_and_stop_a_loop(
         }
     };
     for i in 0..200 {
-        assert_eq!(admit(format!("p{i}@partners.example")).await, Ok(()), "partner {i}");
+        assert_eq!(
+            admit(format!("p{i}@partners.example")).await,
+            Ok(()),
+            "partner {i}"
+        );
     }
     for i in 1..20 {
         assert_eq!(admit("loop@example.org".into()).await, Ok(()), "mail {i}");
     }
     let next_hour = (now.div_euclid(3_600_000) + 1) * 3_600_000;
     assert_eq!(admit("loop@example.org".into()).await, Ok(()), "the 20th");
-    assert_eq!(admit("loop@example.org".into()).await, Err(next_hour), "the 21st waits");
+    assert_eq!(
+        admit("loop@example.org".into()).await,
+        Err(next_hour),
+        "the 21st waits"
+    );
 }
 
 /// `tenx status`'s mail lines: mail not finished is counted `queued`, mail that ended `failed`
@@ -171,7 +187,9 @@ async fn tenx_status_counts_queued_and_failed_mail() {
     assert_eq!(lines[1], "No mail failed in the last 30 days.");
 
     for key in ["f1", "f2"] {
-        tenx_shared::mail::enqueue(state.io(), note("dee@example.org", key)).await.unwrap();
+        tenx_shared::mail::enqueue(state.io(), note("dee@example.org", key))
+            .await
+            .unwrap();
     }
     let c = census().await.unwrap();
     assert_eq!((c.queued, c.failed), (2, 0));
@@ -179,11 +197,16 @@ async fn tenx_status_counts_queued_and_failed_mail() {
     let down = crate::mail::Counting::new(Outcome::Temporary("connection dropped".into()));
     tenx_shared::testing::mail::deliver_mail(&state.clone().with_mailer(down.clone())).await;
     assert_eq!(down.sends(), 2);
-    tenx_shared::mail::enqueue(state.io(), note("dee@example.org", "q1")).await.unwrap();
+    tenx_shared::mail::enqueue(state.io(), note("dee@example.org", "q1"))
+        .await
+        .unwrap();
     let c = census().await.unwrap();
     assert_eq!((c.queued, c.failed), (1, 2), "{c:?}");
     let lines = tenx_shared::mail::census::describe(&c);
     assert!(lines[0].starts_with("1 mail waits to be sent"), "{lines:?}");
-    assert!(lines[1].starts_with("2 mails failed in the last 30 days"), "{lines:?}");
+    assert!(
+        lines[1].starts_with("2 mails failed in the last 30 days"),
+        "{lines:?}"
+    );
     assert!(lines[2].starts_with("The mail queue holds"), "{lines:?}");
 }

@@ -37,16 +37,12 @@ async fn the_handle_locale_writes_amounts_and_dates_and_an_unknown_one_is_refuse
     let (app, _switch) = spawn_with_failing_queue().await;
     let admin = app.token(&["acme"], Role::Admin);
     let url = app.url("/v2/handles/acme/branding");
-    let put = |body: serde_json::Value| {
-        app.client
-            .put(&url)
-            .bearer_auth(&admin)
-            .json(&body)
-            .send()
-    };
+    let put = |body: serde_json::Value| app.client.put(&url).bearer_auth(&admin).json(&body).send();
     let io = app.state();
 
-    let id = tenx_shared::mail::enqueue(io.io(), payout("en")).await.unwrap();
+    let id = tenx_shared::mail::enqueue(io.io(), payout("en"))
+        .await
+        .unwrap();
     app.deliver_mail().await;
     let mail = sent(&app, &id);
     assert_eq!(mail.subject, "Your payout of €1,234.50 was sent");
@@ -63,7 +59,9 @@ async fn the_handle_locale_writes_amounts_and_dates_and_an_unknown_one_is_refuse
     assert_eq!(resp.status(), 200);
     let got: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(got["locale"], "de");
-    let id = tenx_shared::mail::enqueue(io.io(), payout("de")).await.unwrap();
+    let id = tenx_shared::mail::enqueue(io.io(), payout("de"))
+        .await
+        .unwrap();
     app.deliver_mail().await;
     let mail = sent(&app, &id);
     assert_eq!(mail.subject, "Your payout of 1.234,50\u{a0}€ was sent");
@@ -72,16 +70,23 @@ async fn the_handle_locale_writes_amounts_and_dates_and_an_unknown_one_is_refuse
 
     let resp = put(json!({"name": "Acme", "locale": "fr"})).await.unwrap();
     assert_eq!(resp.status(), 200);
-    let id = tenx_shared::mail::enqueue(io.io(), payout("fr")).await.unwrap();
+    let id = tenx_shared::mail::enqueue(io.io(), payout("fr"))
+        .await
+        .unwrap();
     app.deliver_mail().await;
     let mail = sent(&app, &id);
-    assert_eq!(mail.subject, "Your payout of 1\u{202f}234,50\u{a0}€ was sent");
+    assert_eq!(
+        mail.subject,
+        "Your payout of 1\u{202f}234,50\u{a0}€ was sent"
+    );
     assert!(mail.text.contains("on 5 mars 2026"), "{}", mail.text);
 
     // Absent again: English.
     let resp = put(json!({"name": "Acme"})).await.unwrap();
     assert_eq!(resp.status(), 200);
-    let id = tenx_shared::mail::enqueue(io.io(), payout("back")).await.unwrap();
+    let id = tenx_shared::mail::enqueue(io.io(), payout("back"))
+        .await
+        .unwrap();
     app.deliver_mail().await;
     let mail = sent(&app, &id);
     assert_eq!(mail.subject, "Your payout of €1,234.50 was sent");

@@ -40,6 +40,7 @@ mod imports;
 mod links;
 mod mail;
 mod mail_admins;
+mod mail_kinds;
 mod mail_limits;
 mod mail_locale;
 mod messages;

@@ -78,14 +78,22 @@ pub fn describe(c: &MailCensus) -> Vec<String> {
         (0, _) | (_, None) => "No mail waits to be sent.".to_owned(),
         (n, Some(oldest)) => format!(
             "{} to be sent (new, retried, or held by an hourly limit), the oldest queued at {oldest}.",
-            if n == 1 { "1 mail waits".to_owned() } else { format!("{n} mails wait") }
+            if n == 1 {
+                "1 mail waits".to_owned()
+            } else {
+                format!("{n} mails wait")
+            }
         ),
     }];
     lines.push(match c.failed {
         0 => "No mail failed in the last 30 days.".to_owned(),
         n => format!(
             "{} in the last 30 days (each handle's admins see why in the console's Sent mail).",
-            if n == 1 { "1 mail failed".to_owned() } else { format!("{n} mails failed") }
+            if n == 1 {
+                "1 mail failed".to_owned()
+            } else {
+                format!("{n} mails failed")
+            }
         ),
     });
     lines.push(match &c.queue {

@@ -193,7 +193,11 @@ mod tests {
         assert_eq!(en.money(d("1234.5"), "EUR"), "€1,234.50");
         assert_eq!(en.money(d("999"), "GBP"), "£999.00");
         assert_eq!(en.money(d("-3"), "CHF"), "-3.00\u{a0}CHF");
-        assert_eq!(en.money(d("0.005"), "USD"), "$0.00", "to the cent, banker's rounding");
+        assert_eq!(
+            en.money(d("0.005"), "USD"),
+            "$0.00",
+            "to the cent, banker's rounding"
+        );
         assert_eq!(en.count(1_234_567), "1,234,567");
         assert_eq!(en.count(-12), "-12");
         assert_eq!(en.date(day()), "5 March 2026");

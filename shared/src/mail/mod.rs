@@ -25,6 +25,7 @@ pub mod limits;
 pub mod locale;
 pub mod model;
 pub mod preferences;
+pub mod preview;
 pub mod render;
 
 pub mod sink;

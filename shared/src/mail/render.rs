@@ -262,7 +262,11 @@ mod tests {
             };
             let r = render(MailKind::PayoutSent, &data, &f).unwrap();
             assert_eq!(r.subject, format!("Your payout of {amount} was sent"));
-            assert!(r.text.contains(&format!("on {day}")), "{locale}: {}", r.text);
+            assert!(
+                r.text.contains(&format!("on {day}")),
+                "{locale}: {}",
+                r.text
+            );
             assert!(r.html.contains(day), "{locale}: {}", r.html);
             assert!(r.html.contains(&format!("lang=\"{locale}\"")), "{locale}");
         }
@@ -273,6 +277,10 @@ mod tests {
             ..frame(&b)
         };
         let r = render(MailKind::WeeklySummary, &week, &f).unwrap();
-        assert!(r.text.contains("12.345 clicks, 1.200 conversions"), "{}", r.text);
+        assert!(
+            r.text.contains("12.345 clicks, 1.200 conversions"),
+            "{}",
+            r.text
+        );
     }
 }

@@ -130,7 +130,11 @@ async fn work_off(state: &AppState, worker: Arc<dyn BatchHandler>) -> usize {
 /// due (a mail held by an hourly limit waits on the queue until the next hour: a test moves the
 /// service's clock instead of waiting, and the queue's own delay runs on the wall clock).
 /// Returns whether the worker finished with it (acknowledged).
-pub async fn deliver_due(state: &AppState, handle: Option<&crate::domain::Handle>, mail_id: &str) -> bool {
+pub async fn deliver_due(
+    state: &AppState,
+    handle: Option<&crate::domain::Handle>,
+    mail_id: &str,
+) -> bool {
     let body = serde_json::to_string(&crate::mail::MailMessage {
         handle: handle.cloned(),
         mail_id: mail_id.to_owned(),
