@@ -43,6 +43,7 @@ mod mail_admins;
 mod mail_kinds;
 mod mail_limits;
 mod mail_locale;
+mod mail_preferences;
 mod messages;
 mod oidc;
 mod op_budgets;
