@@ -1436,6 +1436,7 @@ def sent_mail(c):
     sign_in_locally(c, "operator")
     c.go("#/mail")
     c.wait_text("main", "The sent mail needs the admin role")
+    sign_out(c)
     step("Sent mail: the handle's mail in words for admins, suppressions, refused to an operator")
 
 

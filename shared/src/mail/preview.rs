@@ -36,7 +36,7 @@ fn sample(kind: MailKind, base: &str, h: &Handle) -> Value {
         MailKind::ApplicationReceived => json!({
             "applicantName": "Ana Lima", "applicantEmail": "ana@example.org",
             "appliedAt": "2026-11-26T09:12:00Z", "message": "I review running shoes on my blog.",
-            "reviewUrl": format!("{base}/?handle={h}#applications"),
+            "reviewUrl": format!("{base}/?handle={h}#/program"),
         }),
         MailKind::CommissionDigest => json!({
             "partnerName": "Ana Lima", "count": 12, "day": "2026-11-25",

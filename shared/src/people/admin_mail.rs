@@ -98,7 +98,7 @@ fn mail_of(state: &AppState, event: &Event) -> Option<(MailKind, Value)> {
                     "applicantEmail": email,
                     "appliedAt": event.created_at.as_str(),
                     "message": text(d, "message"),
-                    "reviewUrl": format!("{base}/?handle={handle}#applications"),
+                    "reviewUrl": format!("{base}/?handle={handle}#/program"),
                 }),
             ))
         }
