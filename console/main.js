@@ -13,6 +13,7 @@ import * as conversions from './conversions.js';
 import * as lifecycle from './lifecycle.js';
 import * as webhooks from './webhooks.js';
 import * as tokens from './tokens.js';
+import * as mail from './mail.js';
 import * as partnerView from './partner_view.js';
 import * as peopleSignIn from './people_sign_in.js';
 import * as passkeys from './passkeys.js';
@@ -34,6 +35,7 @@ const SCREENS = [
   ['#/team', 'Team', (main) => team.render(main)],
   ['#/audit', 'Audit log', (main) => auditLog.render(main)],
   ['#/account', 'Account', (main) => account.render(main)],
+  ['#/mail', 'Sent mail', (main) => mail.render(main)],
 ];
 
 // A partner token sees one screen: its own.

@@ -1419,6 +1419,27 @@ def person_sign_in(c):
     step("signing out ends the person's session on the server")
 
 
+def sent_mail(c):
+    """Sent mail (issue 59, admins): the invitation mailed above listed in words (its kind and
+    status, the code in the tooltip), the suppressed addresses' section; an operator is told the
+    screen is the admins'."""
+    sign_in_locally(c, "admin")
+    c.go("#/mail")
+    assert c.h1() == "Sent mail", c.h1()
+    cells = c.wait(lambda: table_row(c, "main table tr", lambda cells: "ana@example.com" in cells),
+                   "the invitation's row")
+    assert "Invitation" in cells and "Sent" in cells, cells
+    assert c.css("main [data-code=invitation]").get_attribute("title") == "invitation"
+    c.wait_text("main", "No suppressed address")
+    c.shot("sent-mail")
+    sign_out(c)
+    sign_in_locally(c, "operator")
+    c.go("#/mail")
+    c.wait_text("main", "The sent mail needs the admin role")
+    sign_out(c)
+    step("Sent mail: the handle's mail in words for admins, suppressions, refused to an operator")
+
+
 def mobile(c):
     c.viewport(*PHONE, mobile=True)
     sign_in_locally(c, "operator")
@@ -1426,7 +1447,7 @@ def mobile(c):
                         ("#/links/edit/launch", "mobile-link-editor"), ("#/partners", "mobile-partners"),
                         ("#/lifecycle", "mobile-lifecycle"), ("#/webhooks", "mobile-webhooks"),
                         ("#/commissions", "mobile-commissions"), ("#/conversions", "mobile-conversions"),
-                        ("#/tokens", "mobile-tokens")]:
+                        ("#/tokens", "mobile-tokens"), ("#/mail", "mobile-mail")]:
         c.go(hash_)
         if hash_ == "#/partners":
             c.wait_css("#daily-chart")
@@ -1509,6 +1530,7 @@ def main():
         revoke_pat(c, pat)
         viewer(c)
         person_sign_in(c)
+        sent_mail(c)
         mobile(c)
         docs_screenshots(c)
         c.check_logs("the end")

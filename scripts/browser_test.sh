@@ -6,7 +6,8 @@
 # .venv/axe) against it, then scripts/browser_test_program.py (the public partner program page
 # and its application form, at 1440×900 and 390×844), then scripts/browser_test_tjs.py (GET /t.js on a merchant's pages, a
 # small shop it serves on another loopback port), then scripts/browser_test_embed.py (the
-# <tenx-referrals> element in a merchant's app on another origin); the console test starts
+# <tenx-referrals> element in a merchant's app on another origin), then
+# scripts/browser_test_mail.py (every kind of mail at 390 px, its links); the console test starts
 # its own webhook receiver on loopback. Screenshots of every screen land in
 # target/console-screenshots/. Needs Debian's `chromium` and `chromium-driver`: installed here
 # with apt-get when missing (as root), as .ci/run does.
@@ -18,6 +19,8 @@
 #   scripts/browser_test.sh --embed     # only <tenx-referrals> in a merchant's app (scripts/browser_test_embed.py)
 #   scripts/browser_test.sh --passkeys  # only passkeys with the virtual authenticator (scripts/browser_test_passkeys.py),
 #                                       # (BROWSER_TEST_AWS=1: again on the AWS backend, the moto AWS_ENDPOINT_URL names)
+#   scripts/browser_test.sh --mail      # only every kind of mail at 390 px (scripts/browser_test_mail.py;
+#                                       # MAIL_SHOTS_DIR=docs/mail writes the committed screenshots)
 #   TENX_BIN=… BROWSER_TEST_CONSOLE_DIR=console scripts/browser_test.sh
 #                                       # console/ edits against a binary built before them (the
 #                                       # binary's FILES list still decides which files exist)
@@ -151,6 +154,11 @@ if [ "$status" = 0 ] && [ "${BROWSER_TEST_AWS:-}" = 1 ] && [ -n "${AWS_ENDPOINT_
     cat "$work/aws/setup.log" >&2
     status=1
   fi
+fi
+# Every kind of mail at 390 px (`tenx mail preview`'s files), its links against the same server.
+if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --mail ]; }; then
+  SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" TENX_BIN="$TENX_BIN" \
+    "$venv/bin/python" scripts/browser_test_mail.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
 fi
 if [ "$status" != 0 ]; then
   echo "--- tenx serve log" >&2

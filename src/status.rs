@@ -1,6 +1,7 @@
 //! `tenx status` (issue 58): the event pipeline's backlog in words, on either backend: events
 //! waiting to be counted (and how many the queue has not taken yet), events given up on, and
-//! each queue's depth. Exits non-zero while anything waits or was given up on, so a script can
+//! each queue's depth, then the mail queue (mail waiting, failed in the last 30 days, the queue's
+//! depth). Exits non-zero while anything waits or was given up on, so a script can
 //! wait for a drain (`until tenx status; do sleep 5; done`). With the embedded backend the
 //! server must be stopped (its files are its own).
 
@@ -34,10 +35,20 @@ pub(crate) async fn run(args: StatusArgs) -> anyhow::Result<()> {
     let backlog = tenx_shared::kernel::backlog::read(store.as_ref(), queue.as_ref())
         .await
         .context("reading the backlog")?;
+    // The mail queue beside the others (issue 59): shown, not waited for (a mail may wait an
+    // hour for its limit, and a failed one stays counted for 30 days).
+    let mail = tenx_shared::mail::census::read(store.as_ref(), queue.as_ref())
+        .await
+        .context("reading the mail queue")?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&backlog)?);
+        let mut json = serde_json::to_value(&backlog)?;
+        json["mail"] = serde_json::to_value(&mail)?;
+        println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         for line in tenx_shared::kernel::backlog::describe(&backlog) {
+            println!("{line}");
+        }
+        for line in tenx_shared::mail::census::describe(&mail) {
             println!("{line}");
         }
     }

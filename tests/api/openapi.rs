@@ -61,6 +61,9 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v2/me/sessions"),
     ("DELETE", "/v2/me/sessions"),
     ("DELETE", "/v2/me/sessions/{sessionId}"),
+    // A person's mail preferences per kind (issue 59).
+    ("GET", "/v2/me/notifications"),
+    ("PUT", "/v2/me/notifications"),
     // OpenID Connect (issue 60): the providers, the start and the callback make a session.
     ("GET", "/v2/auth/oidc"),
     ("GET", "/v2/auth/oidc/{provider}/start"),

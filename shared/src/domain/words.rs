@@ -21,7 +21,7 @@ pub const WORDS: &[(&str, &str)] = &[
     ("rejected", "Rejected: not paid"),
     ("capped", "Over the plan's cap: not paid"),
     ("paid", "Paid"),
-    ("failed", "The payment failed"),
+    ("failed", "Failed: see why beside it"),
     ("canceled", "Canceled"),
     ("open", "Open"),
     ("denied", "Denied"),
@@ -296,6 +296,31 @@ pub const WORDS: &[(&str, &str)] = &[
         "passkey_required",
         "Admins of this team sign in with a passkey: add one on your account screen",
     ),
+    // Mail (issue 59): a message's status (`failed` is above), a suppression's reason and the
+    // kinds (`X-Tenx-Kind`).
+    ("queued", "Waiting to be sent"),
+    ("sent", "Sent"),
+    (
+        "suppressed",
+        "Not sent: the address is suppressed or turned these mails off",
+    ),
+    ("bounced", "Bounced: the address does not take mail"),
+    ("complained", "Marked as spam by its recipient"),
+    ("refused", "Refused for good by the receiving server"),
+    ("sign_in", "Sign-in link"),
+    ("invitation", "Invitation"),
+    ("partner_approved", "Partner approved"),
+    ("application_received", "New partner application"),
+    ("commission_digest", "New commissions of the day"),
+    ("payout_sent", "Payout sent"),
+    ("plan_notice", "Commission plan change"),
+    ("payout_method_changed", "Payout method changed"),
+    ("weekly_summary", "Weekly summary"),
+    ("message", "A message from the program or a partner"),
+    ("claim_opened", "Commission claim opened"),
+    ("claim_decided", "Commission claim decided"),
+    ("domain_failing", "Domain failing its DNS check"),
+    ("coupon_leak", "Coupon code may have leaked"),
 ];
 
 /// The words for `code`, if it has any.

@@ -165,6 +165,8 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../console/commissions.js"),
     ),
     ("tokens.js", include_bytes!("../../../console/tokens.js")),
+    // Sent mail (issue 59).
+    ("mail.js", include_bytes!("../../../console/mail.js")),
     (
         "conversions.js",
         include_bytes!("../../../console/conversions.js"),

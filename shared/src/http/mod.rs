@@ -22,6 +22,7 @@ pub mod links;
 pub mod mail;
 pub mod members;
 pub mod messages;
+pub mod notifications;
 pub mod objects_only;
 pub mod oidc;
 pub mod pagination;
@@ -179,7 +180,9 @@ impl Group {
             Group::Console => console::router()
                 .merge(people::router())
                 .merge(oidc::router())
-                .merge(passkeys::router()),
+                .merge(passkeys::router())
+                // A person's mail preferences (issue 59).
+                .merge(notifications::router()),
             // The program's public routes: an autoApprove application creates a partner token.
             Group::Commissions => payouts::public_router().merge(programs::public_router()),
             Group::Links

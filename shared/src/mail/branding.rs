@@ -1,9 +1,10 @@
 //! A handle's mail branding (`PUT`/`GET /v2/handles/{handle}/branding`): the name mail is sent
-//! as, a logo, an accent colour and a reply-to address. Validated when set: the logo an https
-//! URL, the colour `#rrggbb`, the reply-to an address.
+//! as, a logo, an accent colour, a reply-to address and the locale. Validated when set: the logo
+//! an https URL, the colour `#rrggbb`, the reply-to an address, the locale one mail is written in.
 
 use serde::{Deserialize, Serialize};
 
+use super::locale::Locale;
 use crate::domain::Handle;
 use crate::domain::email::Email;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
@@ -18,6 +19,9 @@ pub struct Branding {
     pub color: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
+    /// The locale amounts, counts and dates are written in (`en`, `de`, `fr`); `en` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }
 
 /// The accent colour when none is set.
@@ -63,7 +67,28 @@ impl Branding {
         if let Some(reply_to) = &self.reply_to {
             self.reply_to = Some(Email::parse("replyTo", reply_to)?.into_string());
         }
+        if let Some(code) = &self.locale {
+            let Some(locale) = Locale::parse(code) else {
+                let known: Vec<&str> = Locale::ALL.iter().map(|l| l.as_str()).collect();
+                return Err(DomainError::new(
+                    "locale",
+                    format!(
+                        "must be one of {} (the language mail writes amounts and dates in)",
+                        known.join(", ")
+                    ),
+                ));
+            };
+            self.locale = Some(locale.as_str().to_owned());
+        }
         Ok(self)
+    }
+
+    /// The locale its mail is written in (`en` unless set).
+    pub fn locale(&self) -> Locale {
+        self.locale
+            .as_deref()
+            .and_then(Locale::parse)
+            .unwrap_or_default()
     }
 }
 

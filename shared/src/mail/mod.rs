@@ -17,12 +17,15 @@
 //! plus the suppression and preference reads and the limits' counter writes.
 
 pub mod branding;
+pub mod census;
 pub mod digest;
 pub mod dispute;
 pub mod feedback;
 pub mod limits;
+pub mod locale;
 pub mod model;
 pub mod preferences;
+pub mod preview;
 pub mod render;
 
 pub mod sink;

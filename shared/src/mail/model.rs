@@ -24,10 +24,12 @@ pub enum MailKind {
     ClaimDecided,
     /// A custom domain's daily re-check failed (issue 64).
     DomainFailing,
+    /// A coupon code's sales look leaked (issue 63's `coupon.leak_suspected`), to the admins.
+    CouponLeak,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 13] = [
+    pub const ALL: [MailKind; 14] = [
         MailKind::SignIn,
         MailKind::Invitation,
         MailKind::PartnerApproved,
@@ -41,6 +43,7 @@ impl MailKind {
         MailKind::ClaimOpened,
         MailKind::ClaimDecided,
         MailKind::DomainFailing,
+        MailKind::CouponLeak,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +61,7 @@ impl MailKind {
             MailKind::ClaimOpened => "claim_opened",
             MailKind::ClaimDecided => "claim_decided",
             MailKind::DomainFailing => "domain_failing",
+            MailKind::CouponLeak => "coupon_leak",
         }
     }
 

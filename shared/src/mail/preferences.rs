@@ -1,6 +1,6 @@
 //! A recipient's choices per kind, stored by (handle, address): what `List-Unsubscribe` and the
-//! unsubscribe page turn off, and what `GET`/`PUT /v2/me/notifications` (the people issue) will
-//! read and write through [`get`] and [`set`]. A kind not mentioned is on.
+//! unsubscribe page turn off, and what `GET`/`PUT /v2/me/notifications` (`http::notifications`)
+//! reads and writes through [`get`] and [`set`]. A kind not mentioned is on.
 
 use std::collections::BTreeMap;
 

@@ -11,6 +11,7 @@ use minijinja::{Environment, Error, ErrorKind, State, context};
 
 use super::MailKind;
 use super::branding::{Branding, DEFAULT_COLOR};
+use super::locale::Locale;
 
 /// What a message says, in both forms.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,8 +24,8 @@ pub struct Rendered {
 /// Everything a message is rendered with besides its own data.
 pub struct Frame<'a> {
     pub branding: &'a Branding,
-    /// `en` unless the handle set another (`de`, `fr`, …: amounts and dates).
-    pub locale: &'a str,
+    /// `en` unless the handle set another (`de`, `fr`: amounts, counts and dates).
+    pub locale: Locale,
     pub unsubscribe_url: Option<&'a str>,
 }
 
@@ -52,6 +53,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "claim_opened.txt",
         "claim_decided.txt",
         "domain_failing.txt",
+        "coupon_leak.txt",
     );
     for (name, source) in sources {
         env.add_template(name, source)
@@ -59,6 +61,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     }
     env.add_filter("money", money);
     env.add_filter("date", date);
+    env.add_filter("number", number);
     env
 });
 
@@ -80,7 +83,7 @@ pub fn render(
         source,
     };
     let b = frame.branding;
-    let own = context! { brand => &b.name, locale => frame.locale };
+    let own = context! { brand => &b.name, locale => frame.locale.as_str() };
     let ctx = context! { ..Value::from_serialize(data), ..own };
     let template = ENV
         .get_template(&format!("{}.txt", kind.as_str()))
@@ -109,7 +112,7 @@ pub fn render(
         brand => &b.name,
         color => b.color.as_deref().unwrap_or(DEFAULT_COLOR),
         logo_url => &b.logo_url,
-        locale => frame.locale,
+        locale => frame.locale.as_str(),
         footer => format!("Sent by {} with 10x.", b.name),
         unsubscribe_url => frame.unsubscribe_url,
         unsubscribe_label => "Unsubscribe from these mails",
@@ -127,24 +130,28 @@ pub fn render(
     })
 }
 
-/// A subject is one line (a template's line breaks become spaces).
+/// A subject is one line (a template's line breaks and runs of spaces become one space; the
+/// locale's no-break spaces, inside an amount, stay).
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    s.split(|c: char| c.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn absolute(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "https" | "http"))
 }
 
-fn locale(state: &State<'_, '_>) -> String {
+fn locale(state: &State<'_, '_>) -> Locale {
     state
         .lookup("locale")
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "en".into())
+        .and_then(|v| v.as_str().and_then(Locale::parse))
+        .unwrap_or_default()
 }
 
 /// `{{ amount | money(currency) }}`: a decimal (string or number) in the locale's way:
-/// `$1,234.50`, `1.234,50 €`.
+/// `$1,234.50`, `1.234,50 €`, `1 234,50 €`.
 fn money(state: &State<'_, '_>, amount: Value, currency: Option<String>) -> Result<String, Error> {
     if amount.is_undefined() || amount.is_none() {
         return Err(Error::new(
@@ -156,51 +163,28 @@ fn money(state: &State<'_, '_>, amount: Value, currency: Option<String>) -> Resu
     let Ok(value) = raw.parse::<rust_decimal::Decimal>() else {
         return Ok(raw);
     };
-    let currency = currency.unwrap_or_default();
-    Ok(format_money(value, &currency, &locale(state)))
+    Ok(locale(state).money(value, &currency.unwrap_or_default()))
 }
 
-pub fn format_money(value: rust_decimal::Decimal, currency: &str, locale: &str) -> String {
-    let negative = value.is_sign_negative() && !value.is_zero();
-    let fixed = format!("{:.2}", value.abs().round_dp(2));
-    let (int, frac) = fixed.split_once('.').unwrap_or((&fixed, "00"));
-    let european = matches!(locale, "de" | "fr" | "es" | "it" | "nl" | "pt");
-    let (group, point) = if european { ('.', ',') } else { (',', '.') };
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(group);
-        }
-        grouped.push(c);
-    }
-    let number = format!("{grouped}{point}{frac}");
-    let symbol = match currency {
-        "USD" => Some("$"),
-        "EUR" => Some("€"),
-        "GBP" => Some("£"),
-        _ => None,
-    };
-    let sign = if negative { "-" } else { "" };
-    match (symbol, european) {
-        (Some(s), false) => format!("{sign}{s}{number}"),
-        (Some(s), true) => format!("{sign}{number} {s}"),
-        (None, _) => format!("{sign}{number} {currency}").trim_end().to_owned(),
+/// `{{ clicks | number }}`: a whole number with the locale's groups (`1,234`, `1.234`); anything
+/// else as given.
+fn number(state: &State<'_, '_>, value: Value) -> String {
+    let raw = value.to_string();
+    match raw.parse::<i128>() {
+        Ok(n) => locale(state).count(n),
+        Err(_) => raw,
     }
 }
 
 /// `{{ at | date }}`: an RFC 3339 time or a `yyyy-mm-dd` day as `26 November 2026`
-/// (`26. November 2026` in German); anything else as given.
+/// (`26. November 2026`, `26 novembre 2026`); anything else as given.
 fn date(state: &State<'_, '_>, value: Value) -> String {
     let raw = value.to_string();
     let day = raw.get(..10).unwrap_or(&raw);
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    let Ok(d) = time::Date::parse(day, &format) else {
-        return raw;
-    };
-    let month = d.month().to_string();
-    match locale(state).as_str() {
-        "de" => format!("{}. {} {}", d.day(), month, d.year()),
-        _ => format!("{} {} {}", d.day(), month, d.year()),
+    match time::Date::parse(day, &format) {
+        Ok(d) => locale(state).date(d),
+        Err(_) => raw,
     }
 }
 
@@ -212,7 +196,7 @@ mod tests {
     fn frame(b: &Branding) -> Frame<'_> {
         Frame {
             branding: b,
-            locale: "en",
+            locale: Locale::En,
             unsubscribe_url: Some("https://x.example/v2/public/unsubscribe?token=t"),
         }
     }
@@ -262,11 +246,41 @@ mod tests {
     }
 
     #[test]
-    fn amounts_follow_the_locale() {
-        let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
-        assert_eq!(format_money(d("1234567.5"), "USD", "en"), "$1,234,567.50");
-        assert_eq!(format_money(d("1234.5"), "EUR", "de"), "1.234,50 €");
-        assert_eq!(format_money(d("-3"), "CHF", "en"), "-3.00 CHF");
-        assert_eq!(format_money(d("999"), "GBP", "en"), "£999.00");
+    fn amounts_dates_and_counts_follow_the_locale_in_every_part() {
+        let b = Branding::default_for(None);
+        let data = json!({"amount": "1234.5", "currency": "EUR", "paidAt": "2026-03-05T10:00:00Z",
+            "partnerName": "Ann", "statementUrl": "https://x.example/s"});
+        let cases = [
+            (Locale::En, "€1,234.50", "5 March 2026"),
+            (Locale::De, "1.234,50\u{a0}€", "5. März 2026"),
+            (Locale::Fr, "1\u{202f}234,50\u{a0}€", "5 mars 2026"),
+        ];
+        for (locale, amount, day) in cases {
+            let f = Frame {
+                locale,
+                ..frame(&b)
+            };
+            let r = render(MailKind::PayoutSent, &data, &f).unwrap();
+            assert_eq!(r.subject, format!("Your payout of {amount} was sent"));
+            assert!(
+                r.text.contains(&format!("on {day}")),
+                "{locale}: {}",
+                r.text
+            );
+            assert!(r.html.contains(day), "{locale}: {}", r.html);
+            assert!(r.html.contains(&format!("lang=\"{locale}\"")), "{locale}");
+        }
+        let week = json!({"from": "2026-11-16", "to": "2026-11-22", "clicks": 12345,
+            "conversions": 1200, "commissions": [], "payouts": [], "consoleUrl": "https://x.example/"});
+        let f = Frame {
+            locale: Locale::De,
+            ..frame(&b)
+        };
+        let r = render(MailKind::WeeklySummary, &week, &f).unwrap();
+        assert!(
+            r.text.contains("12.345 clicks, 1.200 conversions"),
+            "{}",
+            r.text
+        );
     }
 }

@@ -7,8 +7,8 @@
 //!   (issue 61: a link that signs the contact in as the partner's owner, never a token), so this
 //!   copy finds it queued already and sends nothing more; it mails only an event replayed
 //!   without its approval's mail.
-//! - `partner.applied` → `application_received` to the handle's admins. Seam: until the people
-//!   issue gives a handle its admins' addresses, to the branding's `replyTo` when set.
+//! - `partner.applied`, `claim.opened`, `coupon.leak_suspected`: mail to the handle's admins,
+//!   sent by the people room's sink (`people::admin_mail`), which knows who they are.
 //! - `payout.paid` → `payout_sent` to the partner's address (its record's), with the statement.
 //! - `plan.changed` → `plan_notice` to the partner's address: the signed notice's summary, its
 //!   30-day difference and the link to the partner's notices.
@@ -82,27 +82,6 @@ async fn outgoing(state: &AppState, event: &Event) -> anyhow::Result<Option<Outg
                 "shortUrl": text(d, "shortUrl"),
             });
             (to, MailKind::PartnerApproved, data)
-        }
-        EventType::PartnerApplied => {
-            let branding = super::branding::get(state.store.as_ref(), handle).await?;
-            let Some(to) = branding
-                .and_then(|b| b.reply_to)
-                .and_then(|r| address(event, &r))
-            else {
-                return Ok(None);
-            };
-            let email = match text(d, "email") {
-                "" => text(d, "emailMasked"),
-                e => e,
-            };
-            let data = json!({
-                "applicantName": text(d, "name"),
-                "applicantEmail": email,
-                "appliedAt": event.created_at.as_str(),
-                "message": text(d, "message"),
-                "reviewUrl": format!("{base}/?handle={handle}#applications"),
-            });
-            (to, MailKind::ApplicationReceived, data)
         }
         EventType::PayoutPaid => {
             let Some(to) = partner_address(state, handle, text(d, "partnerId")).await? else {

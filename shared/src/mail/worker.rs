@@ -213,7 +213,7 @@ impl MailWorker {
         let unsubscribe = super::unsubscribe::url_for(&self.state, rec);
         let frame = Frame {
             branding: &branding,
-            locale: "en",
+            locale: branding.locale(),
             unsubscribe_url: unsubscribe.as_deref(),
         };
         let data = with_links(&self.state, rec);
@@ -285,6 +285,9 @@ impl MailWorker {
             sweep::clear(rec.created_ms, &rec.mail_id),
         ];
         ops.extend(more);
+        if status == MailStatus::Failed {
+            ops.push(super::census::failed_op(rec.handle.as_ref(), &rec.mail_id));
+        }
         match self.state.store.transact(ops).await {
             Ok(()) => {
                 tracing::info!(mail_id = %rec.mail_id, status = ?status, kind = rec.kind.as_str(), "mail finished");

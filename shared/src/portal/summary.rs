@@ -187,7 +187,7 @@ impl Tally {
 /// An amount in words for a person: `€24.90`, `$5.00`, `12.00 CHF`.
 pub fn words(currency: Currency, minor: i128) -> String {
     let value = Decimal::from_i128_with_scale(minor, currency.minor_units());
-    crate::mail::render::format_money(value, currency.as_str(), "en")
+    crate::mail::locale::Locale::En.money(value, currency.as_str())
 }
 
 /// The currency a partner's summary is in: the one most of its lines are in (ties: the code

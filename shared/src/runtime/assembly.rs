@@ -20,6 +20,8 @@ pub fn sinks() -> Vec<Arc<dyn EventSink>> {
         Arc::new(crate::webhooks::fanout::WebhookFanout),
         // Mail of the events that send it (issue 59), queued once per event.
         Arc::new(crate::mail::sink::MailSink),
+        // Mail to the handle's admins (applications, claims, coupon leaks), once per event.
+        Arc::new(crate::people::admin_mail::AdminMailSink),
     ]
 }
 

@@ -125,3 +125,27 @@ async fn work_off(state: &AppState, worker: Arc<dyn BatchHandler>) -> usize {
         }
     }
 }
+
+/// Hands the worker the message of one mail, as the queue does once a delayed message comes
+/// due (a mail held by an hourly limit waits on the queue until the next hour: a test moves the
+/// service's clock instead of waiting, and the queue's own delay runs on the wall clock).
+/// Returns whether the worker finished with it (acknowledged).
+pub async fn deliver_due(
+    state: &AppState,
+    handle: Option<&crate::domain::Handle>,
+    mail_id: &str,
+) -> bool {
+    let body = serde_json::to_string(&crate::mail::MailMessage {
+        handle: handle.cloned(),
+        mail_id: mail_id.to_owned(),
+    })
+    .expect("a mail message serializes");
+    let received = crate::platform::queue::Received {
+        message_id: format!("due-{mail_id}"),
+        receipt: String::new(),
+        body,
+        receive_count: 1,
+    };
+    let worker = crate::mail::worker::MailWorker::new(state.clone());
+    worker.handle(vec![received]).await.is_empty()
+}

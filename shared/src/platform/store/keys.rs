@@ -640,6 +640,10 @@ pub fn mail_pending_sk(created_ms: i64, mail_id: &str) -> String {
     format!("{created_ms:013}#{mail_id}")
 }
 
+/// Mail that ended `failed` (sk `{finishedMs:013}#{mailId}`, kept 30 days): what `tenx status`
+/// counts beside the queues, across handles.
+pub const MAIL_FAILED_PK: &str = "MAILFAILED";
+
 /// A suppressed address of a handle (sk: the address's comparison key), or of mail of no handle.
 pub fn mail_suppression(handle: Option<&Handle>, email_key: &str) -> (String, String) {
     (mail_suppressions_pk(handle), email_key.to_owned())
