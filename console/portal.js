@@ -1,11 +1,16 @@
 // The partner portal, /portal/{handle}: a partner's people sign in by email link (the session
 // cookie; no token in the page) and see their program as the partner: the overview (balance,
 // next payout explained, earnings per day), their links with QR codes, their commissions with
-// the reasons in words and their payouts with their statements. A person partner of several
-// programs switches between them. Every request acts as the partner (`x-tenx-act-as`).
+// the reasons in words, their payouts with their statements (each checked in the page:
+// ./portal_verify.js), their messages with the program (the unread count on the tab) and their
+// claims for sales that were not credited to them. A person partner of several programs
+// switches between them. Every request acts as the partner (`x-tenx-act-as`).
 
 import * as api from './portal_api.js';
+import { claims } from './portal_claims.js';
+import { messages } from './portal_messages.js';
 import { overview } from './portal_overview.js';
+import { verifyStatement } from './portal_verify.js';
 import { load as loadWords, words } from './portal_words.js';
 import { qrSvg } from './qr.js';
 import { clear, errorBox, field, fmtMoney, h, input, loading, section, table } from './ui.js';
@@ -62,6 +67,31 @@ async function commissions() {
   ], got.items, 'Commissions'))];
 }
 
+// A payout's statement, fetched and checked in the page; the verdict in words beside it, and
+// the file to keep (the same JSON `tenx verify` checks).
+function statementCell(p) {
+  const path = `${base}/payouts/${encodeURIComponent(p.payoutId)}/statement`;
+  const out = h('span', { class: 'proof-verdict', 'aria-live': 'polite' });
+  const check = h('button', {
+    type: 'button',
+    class: 'secondary',
+    'aria-label': `Check the statement of the payout of ${p.periodEnd.slice(0, 10)}`,
+    onclick: async () => {
+      check.disabled = true;
+      clear(out, 'Checking…');
+      try {
+        const doc = await api.get(path);
+        clear(out, await verifyStatement(doc), ' ', h('a', { href: path, download: `statement-${p.payoutId}.json` }, 'Download it'));
+      } catch (err) {
+        clear(out, errorBox(err));
+      } finally {
+        check.disabled = false;
+      }
+    },
+  }, 'Check the statement');
+  return h('span', {}, check, ' ', out);
+}
+
 async function payouts() {
   const got = await api.get(`${base}/payouts`);
   if (!got.items.length) return [section('Your payouts', h('p', {}, 'No payouts yet.'))];
@@ -69,8 +99,18 @@ async function payouts() {
     { label: 'Period', value: (p) => `${p.periodStart.slice(0, 10)} to ${p.periodEnd.slice(0, 10)}` },
     { label: 'Amount', value: (p) => fmtMoney(p.amount, p.currency), class: 'num' },
     { label: 'Status', value: (p) => words(p.status) },
-    { label: 'Statement', value: (p) => h('a', { href: `${base}/payouts/${encodeURIComponent(p.payoutId)}/statement` }, 'Signed statement') },
+    { label: 'Signed statement', value: statementCell },
   ], got.items, 'Payouts'))];
+}
+
+// The Messages tab's label: its unread count in words while there is one.
+function unreadLabel(n) {
+  return n > 0 ? `Messages (${n} new)` : 'Messages';
+}
+
+function setUnread(n) {
+  const b = nav.querySelector('button[data-view="messages"]');
+  if (b) b.textContent = unreadLabel(n);
 }
 
 async function show(view, partnerId) {
@@ -80,9 +120,19 @@ async function show(view, partnerId) {
   }
   clear(main, loading());
   try {
-    const parts = view === 'overview'
-      ? overview(await api.get(`${base}/partners/${encodeURIComponent(partnerId)}/summary`))
-      : await { links, commissions, payouts }[view]();
+    const tabs = {
+      overview: async () => {
+        const summary = await api.get(`${base}/partners/${encodeURIComponent(partnerId)}/summary`);
+        setUnread(summary.unreadMessages);
+        return overview(summary);
+      },
+      links,
+      commissions,
+      payouts,
+      messages: () => messages(base, partnerId, () => setUnread(0)),
+      claims: () => claims(base, partnerId),
+    };
+    const parts = await tabs[view]();
     clear(main, ...parts);
   } catch (err) {
     clear(main, errorBox(err));
@@ -114,7 +164,7 @@ async function start() {
     clear(main, section('Not a partner of this program', h('p', {}, `You (${me.user.email}) are not a partner of ${handle}.`), switcher(me)));
     return;
   }
-  const views = [['overview', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts']];
+  const views = [['overview', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['messages', 'Messages'], ['claims', 'Claims']];
   clear(nav, switcher(me), views.map(([v, label]) => h('button', { type: 'button', 'data-view': v, onclick: () => show(v, mine.partnerId) }, label)), signOut);
   await show('overview', mine.partnerId);
 }

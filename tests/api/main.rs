@@ -43,6 +43,7 @@ mod messages;
 mod oidc;
 mod op_budgets;
 mod openapi;
+mod partner_links;
 mod partner_users;
 mod payout_batches;
 mod payout_jobs;

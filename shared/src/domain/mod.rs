@@ -1,6 +1,7 @@
 //! The pure domain: validating newtypes, links, routing, destinations, ctx tokens and visitor
 //! classification. No AWS or HTTP types live here.
 
+pub mod allowed_destinations;
 pub mod attribution;
 pub mod bank;
 pub mod bots;

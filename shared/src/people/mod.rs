@@ -16,6 +16,7 @@ pub mod invitations;
 pub mod memberships;
 pub mod model;
 pub mod oidc;
+pub mod partner_users;
 pub mod partnerships;
 pub mod secret;
 pub mod sessions;
