@@ -10,6 +10,8 @@ import * as api from './portal_api.js';
 import { claims } from './portal_claims.js';
 import { messages } from './portal_messages.js';
 import { overview } from './portal_overview.js';
+import { people } from './portal_people.js';
+import { tax } from './portal_tax.js';
 import { verifyStatement } from './portal_verify.js';
 import { load as loadWords, words } from './portal_words.js';
 import { qrSvg } from './qr.js';
@@ -47,12 +49,49 @@ function switcher(me) {
   return h('div', { class: 'field inline' }, h('label', { for: 'program-switch' }, 'Program'), select);
 }
 
-async function links() {
-  const got = await api.get(`${base}/links`);
-  if (!got.items.length) return [section('Your links', h('p', {}, 'No links yet.'))];
-  return [section('Your links', got.items.map((l) => h('div', { class: 'link-card' },
-    h('p', {}, h('a', { href: l.shortUrl, rel: 'noopener noreferrer' }, l.shortUrl), ' → ', l.destinationUrl),
-    qrSvg(l.shortUrl, { label: `QR code of ${l.shortUrl}` }))))];
+// A link of the partner's own, to a page the program allows (`allowedDestinations`): the API
+// says which when the address is elsewhere, and the link's name always starts with the
+// partner's id (it can never take the program's own).
+function newLinkForm(partnerId, reload) {
+  const dest = input('destinationUrl', { type: 'url', required: true, 'aria-required': 'true', inputmode: 'url' });
+  const slug = input('slug', { maxlength: '40', pattern: '[a-z0-9-]*' });
+  const out = h('div', { 'aria-live': 'polite' });
+  const make = h('button', { class: 'primary', type: 'submit' }, 'Make the link');
+  return h('form', {
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const body = { destinationUrl: dest.value.trim() };
+      if (slug.value.trim()) body.slug = slug.value.trim();
+      make.disabled = true;
+      clear(out, loading('Making it…'));
+      try {
+        const made = await api.post(`${base}/partners/${encodeURIComponent(partnerId)}/links`, body);
+        clear(out, h('p', { role: 'status' }, `Made: ${made.shortUrl}`));
+        dest.value = '';
+        slug.value = '';
+        await reload();
+      } catch (err) {
+        clear(out, errorBox(err));
+      } finally {
+        make.disabled = false;
+      }
+    },
+  },
+  field('Where it goes', dest, 'A page of the program\'s site that it lets partners link to.'),
+  field('Its name (optional)', slug, `Lowercase letters, digits and hyphens; it becomes ${partnerId}-… (random when empty).`),
+  make, out);
+}
+
+async function links(partnerId) {
+  const list = h('div', { 'aria-live': 'polite' });
+  const reload = async () => {
+    const got = await api.get(`${base}/links`);
+    clear(list, got.items.length ? got.items.map((l) => h('div', { class: 'link-card' },
+      h('p', {}, h('a', { href: l.shortUrl, rel: 'noopener noreferrer' }, l.shortUrl), ' → ', l.destinationUrl),
+      qrSvg(l.shortUrl, { label: `QR code of ${l.shortUrl}` }))) : h('p', {}, 'No links yet.'));
+  };
+  await reload();
+  return [section('Your links', list), section('Make a link of your own', newLinkForm(partnerId, reload))];
 }
 
 async function commissions() {
@@ -113,6 +152,9 @@ function setUnread(n) {
   if (b) b.textContent = unreadLabel(n);
 }
 
+// The signed-in person: its user id and whether it is its partner's owner (the People tab).
+let who = { userId: '', owner: false };
+
 async function show(view, partnerId) {
   for (const b of nav.querySelectorAll('button[data-view]')) {
     if (b.dataset.view === view) b.setAttribute('aria-current', 'page');
@@ -126,11 +168,13 @@ async function show(view, partnerId) {
         setUnread(summary.unreadMessages);
         return overview(summary);
       },
-      links,
+      links: () => links(partnerId),
       commissions,
       payouts,
       messages: () => messages(base, partnerId, () => setUnread(0)),
       claims: () => claims(base, partnerId),
+      people: () => people(base, partnerId, who),
+      tax: () => tax(base, partnerId),
     };
     const parts = await tabs[view]();
     clear(main, ...parts);
@@ -164,7 +208,8 @@ async function start() {
     clear(main, section('Not a partner of this program', h('p', {}, `You (${me.user.email}) are not a partner of ${handle}.`), switcher(me)));
     return;
   }
-  const views = [['overview', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['messages', 'Messages'], ['claims', 'Claims']];
+  who = { userId: me.user.userId, owner: mine.role === 'owner' };
+  const views = [['overview', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['messages', 'Messages'], ['claims', 'Claims'], ['people', 'People'], ['tax', 'Tax details']];
   clear(nav, switcher(me), views.map(([v, label]) => h('button', { type: 'button', 'data-view': v, onclick: () => show(v, mine.partnerId) }, label)), signOut);
   await show('overview', mine.partnerId);
 }

@@ -64,6 +64,7 @@ mod search;
 mod sepa_files;
 mod serve;
 mod statement_pages;
+mod tax_profiles;
 mod tokens;
 mod trust;
 mod verified;

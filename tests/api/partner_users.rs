@@ -530,6 +530,8 @@ async fn the_portal_page_is_served_under_the_consoles_policy() {
         "portal_messages.",
         "portal_claims.",
         "portal_verify.",
+        "portal_people.",
+        "portal_tax.",
         "qr.",
         "ui.",
     ] {

@@ -1092,6 +1092,18 @@ async fn every_event_file_replays_through_its_function() {
     assert_eq!(r.json()["items"], serde_json::json!([]));
     let r = b.http("commissions/partner-member-remove.json").await;
     r.expect_status(404);
+    // Its tax profile: set (sealed), read masked, listed, and exported opened by an admin.
+    let r = b.http("commissions/tax-profile-put.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["vatId"], "DE•••••5976");
+    let r = b.http("commissions/tax-profile-get.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["form"], "eu_vat");
+    let r = b.http("commissions/tax-profiles-list.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["items"][0]["partnerId"], "alpha-media");
+    let r = b.http("commissions/tax-profiles-export.json").await;
+    r.expect_status(200);
 
     // ---------------------------------------------------------------- tokens
     let sample_token_id = support::event_json("tokens/revoke.json")["pathParameters"]["tokenId"]

@@ -27,6 +27,7 @@ pub mod routing;
 pub mod sealed;
 pub mod sepa;
 pub mod subids;
+pub mod tax_id;
 pub mod time;
 pub mod url_check;
 pub mod visitor;

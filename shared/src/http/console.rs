@@ -186,6 +186,14 @@ const FILES: &[(&str, &[u8])] = &[
         "portal_claims.js",
         include_bytes!("../../../console/portal_claims.js"),
     ),
+    (
+        "portal_people.js",
+        include_bytes!("../../../console/portal_people.js"),
+    ),
+    (
+        "portal_tax.js",
+        include_bytes!("../../../console/portal_tax.js"),
+    ),
     ("portal.js", include_bytes!("../../../console/portal.js")),
     ("main.js", include_bytes!("../../../console/main.js")),
 ];

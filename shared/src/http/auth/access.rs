@@ -131,6 +131,16 @@ pub static PARTNER_ROUTES: &[(Method, &str)] = &[
         Method::POST,
         "/v2/handles/{handle}/partners/{partnerId}/links",
     ),
+    // Its tax profile, masked; the list narrowed to its own.
+    (
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/tax-profile",
+    ),
+    (
+        Method::PUT,
+        "/v2/handles/{handle}/partners/{partnerId}/tax-profile",
+    ),
+    (Method::GET, "/v2/handles/{handle}/tax-profiles"),
 ];
 
 /// Whether a partner token may use the route of `rule`.

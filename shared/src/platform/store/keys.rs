@@ -600,6 +600,16 @@ pub fn payout_method(handle: &Handle, partner_id: &PartnerId) -> (String, String
     (handle_pk(handle), format!("PM#{partner_id}"))
 }
 
+/// A partner's tax profile (issue 61, `payout_methods::tax`), sealed: sk the partner id, so the
+/// year-end export reads the handle's in one query.
+pub fn tax_profile(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
+    (tax_profiles_pk(handle), partner_id.as_str().to_owned())
+}
+
+pub fn tax_profiles_pk(handle: &Handle) -> String {
+    format!("H#{handle}#TAX")
+}
+
 /// The changes of payout methods, audited: sk `{partnerId}#{changed ms:013}#{suffix}`.
 pub fn payout_method_audit_pk(handle: &Handle) -> String {
     format!("H#{handle}#PMAUDIT")
