@@ -54,7 +54,7 @@ function switcher(me) {
 // partner's id (it can never take the program's own).
 function newLinkForm(partnerId, reload) {
   const dest = input('destinationUrl', { type: 'url', required: true, 'aria-required': 'true', inputmode: 'url' });
-  const slug = input('slug', { maxlength: '40', pattern: '[a-z0-9-]*' });
+  const slug = input('slug', { maxlength: '40', pattern: '[a-z0-9\\-]*' });
   const out = h('div', { 'aria-live': 'polite' });
   const make = h('button', { class: 'primary', type: 'submit' }, 'Make the link');
   return h('form', {

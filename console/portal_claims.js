@@ -105,7 +105,7 @@ export async function claims(base, partnerId) {
   };
   await reload();
   return [
-    section('A sale you brought is missing?', h('p', {}, 'Tell the program which order it was. 10x checks its records for your click and says what it found; the program decides, and its decision is signed.'), openForm(path, reload)),
     section('Your claims', list),
+    section('A sale you brought is missing?', h('p', {}, 'Tell the program which order it was. 10x checks its records for your click and says what it found; the program decides, and its decision is signed.'), openForm(path, reload)),
   ];
 }

@@ -29,12 +29,10 @@ function current(p) {
 export async function tax(base, partnerId) {
   const path = `${base}/partners/${encodeURIComponent(partnerId)}/tax-profile`;
   const shown = h('div', { 'aria-live': 'polite' });
-  let profile = null;
-  try {
-    profile = await api.get(path);
-  } catch (err) {
-    if (err.status !== 404) throw err;
-  }
+  // The list (narrowed to the partner's own) rather than the profile itself: none given yet is
+  // an empty list, not a 404 in the browser's console.
+  const mine = await api.get(`${base}/tax-profiles`);
+  const profile = mine.items.find((p) => p.partnerId === partnerId) || null;
   clear(shown, current(profile));
   const form = select('form', FORMS, profile ? profile.form : 'w8ben');
   const name = input('legalName', { autocomplete: 'name', required: true, 'aria-required': 'true', maxlength: '200' });
