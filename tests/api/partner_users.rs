@@ -673,3 +673,84 @@ async fn a_partners_owner_and_the_program_list_and_remove_its_users() {
         "{audit}"
     );
 }
+
+/// A person who is a partner of two programs (issue 61): `GET /v2/me` lists both, and on each
+/// handle the session acts for that handle's partner only; the other program's partner and
+/// thread are not there.
+#[tokio::test]
+async fn a_person_partner_of_two_programs_sees_each_apart() {
+    let app = spawn_app().await;
+    crate::scenario::partner(&app, "pub-one").await;
+    let shoes = app.as_role("shoes", Role::Operator);
+    let body = json!({"partnerId": "pub-shoes", "name": "Shoes partner"});
+    json_of(shoes.create_partner(&body).await, 201).await;
+    let email = "sam@both.example";
+    let first = invite_by_operator(&app, "pub-one", email).await;
+    let before = mails_to(&app, email).len();
+    let path = "/partners/pub-shoes/members/invitations";
+    let made = shoes
+        .send_json(Method::POST, path, &json!({"email": email}))
+        .await;
+    json_of(made, 201).await;
+    let (sam, _) = Browser::from_link(&app, &first).await;
+    let second = next_link(&app, email, before, "invitation").await;
+    let (sam_again, _) = Browser::from_link(&app, &second).await;
+    let sam = sam.acting_as("partner");
+    let mut both: Vec<(String, String)> = sam_again.me().await["partnerships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let s = |k: &str| p[k].as_str().unwrap().to_owned();
+            (s("handle"), s("partnerId"))
+        })
+        .collect();
+    both.sort();
+    assert_eq!(
+        both,
+        [
+            ("acme".to_owned(), "pub-one".to_owned()),
+            ("shoes".to_owned(), "pub-shoes".to_owned())
+        ]
+    );
+
+    // Each handle: its own partner only, the other program's id unknown there.
+    for (handle, own, other) in [
+        ("acme", "pub-one", "pub-shoes"),
+        ("shoes", "pub-shoes", "pub-one"),
+    ] {
+        let listed = json_of(
+            sam.get(&format!("/v2/handles/{handle}/partners")).await,
+            200,
+        )
+        .await;
+        assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{handle}");
+        assert_eq!(listed["items"][0]["partnerId"], own, "{handle}");
+        let r = sam
+            .get(&format!("/v2/handles/{handle}/partners/{other}"))
+            .await;
+        assert_error(r, 404, "not_found").await;
+    }
+    // A message from one program is in that program's thread only.
+    let acme = app.as_role("acme", Role::Operator);
+    let note = json!({"body": "Hello from acme"});
+    json_of(
+        acme.send_json(Method::POST, "/partners/pub-one/messages", &note)
+            .await,
+        201,
+    )
+    .await;
+    let here = json_of(
+        sam.get("/v2/handles/acme/partners/pub-one/messages").await,
+        200,
+    )
+    .await;
+    assert_eq!(here["items"][0]["body"], "Hello from acme");
+    let there = json_of(
+        sam.get("/v2/handles/shoes/partners/pub-shoes/messages")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(there["items"], json!([]));
+}

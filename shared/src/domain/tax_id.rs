@@ -162,7 +162,7 @@ pub fn vat_id(field: &str, raw: &str) -> Result<(String, &'static str), DomainEr
         return bad("has check digits that do not match: a digit is mistyped.");
     }
     let country = if *state == "EL" { "GR" } else { state };
-    Ok((v.clone(), country))
+    Ok((v, country))
 }
 
 /// A US taxpayer id: a SSN (`123-45-6789`) or an EIN (`12-3456789`), nine digits; the blocks

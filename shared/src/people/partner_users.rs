@@ -84,10 +84,7 @@ pub async fn list(
         },
     )
     .await?;
-    out.sort_by(|a, b| {
-        (a.role != PartnerRole::Owner, a.since.millis())
-            .cmp(&(b.role != PartnerRole::Owner, b.since.millis()))
-    });
+    out.sort_by_key(|u| (u.role != PartnerRole::Owner, u.since.millis()));
     Ok(out)
 }
 
