@@ -15,7 +15,7 @@ import { tax } from './portal_tax.js';
 import { verifyStatement } from './portal_verify.js';
 import { load as loadWords, words } from './portal_words.js';
 import { qrSvg } from './qr.js';
-import { clear, errorBox, field, fmtMoney, h, input, loading, section, table } from './ui.js';
+import { clear, errorBox, field, fmtAmounts, fmtMoney, h, input, loading, section, table } from './ui.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('portal-nav');
@@ -106,6 +106,22 @@ async function commissions() {
   ], got.items, 'Commissions'))];
 }
 
+// How a customer came to be the partner's, in words.
+const BOUND_BY = { ctx: 'Through your link', coupon: 'With your coupon code', manual: 'Added by the program', import: 'Imported' };
+
+// The customers it brought: masked (the API keeps emails only masked), with what each earned it.
+async function customers() {
+  const got = await api.get(`${base}/customers?limit=100`);
+  if (!got.items.length) return [section('Customers you brought', h('p', {}, 'No customers yet.'))];
+  return [section('Customers you brought', table([
+    { label: 'Customer', value: (c) => c.emailMasked || 'No email given' },
+    { label: 'Since', value: (c) => c.boundAt.slice(0, 10) },
+    { label: 'How', value: (c) => BOUND_BY[c.boundBy] || c.boundBy },
+    { label: 'Sales', value: (c) => String(c.conversionCount), class: 'num' },
+    { label: 'You earned', value: (c) => fmtAmounts(c.commissions), class: 'num' },
+  ], got.items, 'Customers'))];
+}
+
 // A payout's statement, fetched and checked in the page; the verdict in words beside it, and
 // the file to keep (the same JSON `tenx verify` checks).
 function statementCell(p) {
@@ -170,6 +186,7 @@ async function show(view, partnerId) {
       },
       links: () => links(partnerId),
       commissions,
+      customers,
       payouts,
       messages: () => messages(base, partnerId, () => setUnread(0)),
       claims: () => claims(base, partnerId),
@@ -209,7 +226,7 @@ async function start() {
     return;
   }
   who = { userId: me.user.userId, owner: mine.role === 'owner' };
-  const views = [['overview', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['messages', 'Messages'], ['claims', 'Claims'], ['people', 'People'], ['tax', 'Tax details']];
+  const views = [['overview', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['customers', 'Customers'], ['payouts', 'Payouts'], ['messages', 'Messages'], ['claims', 'Claims'], ['people', 'People'], ['tax', 'Tax details']];
   clear(nav, switcher(me), views.map(([v, label]) => h('button', { type: 'button', 'data-view': v, onclick: () => show(v, mine.partnerId) }, label)), signOut);
   await show('overview', mine.partnerId);
 }

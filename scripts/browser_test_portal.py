@@ -304,7 +304,7 @@ def main():
         own_links(c, "portal-desktop")
         tax(c, "portal-desktop")
         c.viewport(*bt.PHONE, mobile=True)
-        for view in ["overview", "links", "commissions", "payouts", "messages", "claims", "people", "tax"]:
+        for view in ["overview", "links", "commissions", "customers", "payouts", "messages", "claims", "people", "tax"]:
             tab(c, view)
             c.shot("portal-phone-" + view)
         bt.step("portal-phone (390x844): every tab labelled, axe-clean, no sideways scrolling")
