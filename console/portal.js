@@ -1,14 +1,21 @@
 // The partner portal, /portal/{handle}: a partner's people sign in by email link (the session
 // cookie; no token in the page) and see their program as the partner: the overview (balance,
 // next payout explained, earnings per day), their links with QR codes, their commissions with
-// the reasons in words and their payouts with their statements. A person partner of several
-// programs switches between them. Every request acts as the partner (`x-tenx-act-as`).
+// the reasons in words, their payouts with their statements (each checked in the page:
+// ./portal_verify.js), their messages with the program (the unread count on the tab) and their
+// claims for sales that were not credited to them. A person partner of several programs
+// switches between them. Every request acts as the partner (`x-tenx-act-as`).
 
 import * as api from './portal_api.js';
+import { claims } from './portal_claims.js';
+import { messages } from './portal_messages.js';
 import { overview } from './portal_overview.js';
+import { people } from './portal_people.js';
+import { tax } from './portal_tax.js';
+import { verifyStatement } from './portal_verify.js';
 import { load as loadWords, words } from './portal_words.js';
 import { qrSvg } from './qr.js';
-import { clear, errorBox, field, fmtMoney, h, input, loading, section, table } from './ui.js';
+import { clear, errorBox, field, fmtAmounts, fmtMoney, h, input, loading, section, table } from './ui.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('portal-nav');
@@ -42,12 +49,49 @@ function switcher(me) {
   return h('div', { class: 'field inline' }, h('label', { for: 'program-switch' }, 'Program'), select);
 }
 
-async function links() {
-  const got = await api.get(`${base}/links`);
-  if (!got.items.length) return [section('Your links', h('p', {}, 'No links yet.'))];
-  return [section('Your links', got.items.map((l) => h('div', { class: 'link-card' },
-    h('p', {}, h('a', { href: l.shortUrl, rel: 'noopener noreferrer' }, l.shortUrl), ' → ', l.destinationUrl),
-    qrSvg(l.shortUrl, { label: `QR code of ${l.shortUrl}` }))))];
+// A link of the partner's own, to a page the program allows (`allowedDestinations`): the API
+// says which when the address is elsewhere, and the link's name always starts with the
+// partner's id (it can never take the program's own).
+function newLinkForm(partnerId, reload) {
+  const dest = input('destinationUrl', { type: 'url', required: true, 'aria-required': 'true', inputmode: 'url' });
+  const slug = input('slug', { maxlength: '40', pattern: '[a-z0-9\\-]*' });
+  const out = h('div', { 'aria-live': 'polite' });
+  const make = h('button', { class: 'primary', type: 'submit' }, 'Make the link');
+  return h('form', {
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const body = { destinationUrl: dest.value.trim() };
+      if (slug.value.trim()) body.slug = slug.value.trim();
+      make.disabled = true;
+      clear(out, loading('Making it…'));
+      try {
+        const made = await api.post(`${base}/partners/${encodeURIComponent(partnerId)}/links`, body);
+        clear(out, h('p', { role: 'status' }, `Made: ${made.shortUrl}`));
+        dest.value = '';
+        slug.value = '';
+        await reload();
+      } catch (err) {
+        clear(out, errorBox(err));
+      } finally {
+        make.disabled = false;
+      }
+    },
+  },
+  field('Where it goes', dest, 'A page of the program\'s site that it lets partners link to.'),
+  field('Its name (optional)', slug, `Lowercase letters, digits and hyphens; it becomes ${partnerId}-… (random when empty).`),
+  make, out);
+}
+
+async function links(partnerId) {
+  const list = h('div', { 'aria-live': 'polite' });
+  const reload = async () => {
+    const got = await api.get(`${base}/links`);
+    clear(list, got.items.length ? got.items.map((l) => h('div', { class: 'link-card' },
+      h('p', {}, h('a', { href: l.shortUrl, rel: 'noopener noreferrer' }, l.shortUrl), ' → ', l.destinationUrl),
+      qrSvg(l.shortUrl, { label: `QR code of ${l.shortUrl}` }))) : h('p', {}, 'No links yet.'));
+  };
+  await reload();
+  return [section('Your links', list), section('Make a link of your own', newLinkForm(partnerId, reload))];
 }
 
 async function commissions() {
@@ -62,6 +106,47 @@ async function commissions() {
   ], got.items, 'Commissions'))];
 }
 
+// How a customer came to be the partner's, in words.
+const BOUND_BY = { ctx: 'Through your link', coupon: 'With your coupon code', manual: 'Added by the program', import: 'Imported' };
+
+// The customers it brought: masked (the API keeps emails only masked), with what each earned it.
+async function customers() {
+  const got = await api.get(`${base}/customers?limit=100`);
+  if (!got.items.length) return [section('Customers you brought', h('p', {}, 'No customers yet.'))];
+  return [section('Customers you brought', table([
+    { label: 'Customer', value: (c) => c.emailMasked || 'No email given' },
+    { label: 'Since', value: (c) => c.boundAt.slice(0, 10) },
+    { label: 'How', value: (c) => BOUND_BY[c.boundBy] || c.boundBy },
+    { label: 'Sales', value: (c) => String(c.conversionCount), class: 'num' },
+    { label: 'You earned', value: (c) => fmtAmounts(c.commissions), class: 'num' },
+  ], got.items, 'Customers'))];
+}
+
+// A payout's statement, fetched and checked in the page; the verdict in words beside it, and
+// the file to keep (the same JSON `tenx verify` checks).
+function statementCell(p) {
+  const path = `${base}/payouts/${encodeURIComponent(p.payoutId)}/statement`;
+  const out = h('span', { class: 'proof-verdict', 'aria-live': 'polite' });
+  const check = h('button', {
+    type: 'button',
+    class: 'secondary',
+    'aria-label': `Check the statement of the payout of ${p.periodEnd.slice(0, 10)}`,
+    onclick: async () => {
+      check.disabled = true;
+      clear(out, 'Checking…');
+      try {
+        const doc = await api.get(path);
+        clear(out, await verifyStatement(doc), ' ', h('a', { href: path, download: `statement-${p.payoutId}.json` }, 'Download it'));
+      } catch (err) {
+        clear(out, errorBox(err));
+      } finally {
+        check.disabled = false;
+      }
+    },
+  }, 'Check the statement');
+  return h('span', {}, check, ' ', out);
+}
+
 async function payouts() {
   const got = await api.get(`${base}/payouts`);
   if (!got.items.length) return [section('Your payouts', h('p', {}, 'No payouts yet.'))];
@@ -69,9 +154,22 @@ async function payouts() {
     { label: 'Period', value: (p) => `${p.periodStart.slice(0, 10)} to ${p.periodEnd.slice(0, 10)}` },
     { label: 'Amount', value: (p) => fmtMoney(p.amount, p.currency), class: 'num' },
     { label: 'Status', value: (p) => words(p.status) },
-    { label: 'Statement', value: (p) => h('a', { href: `${base}/payouts/${encodeURIComponent(p.payoutId)}/statement` }, 'Signed statement') },
+    { label: 'Signed statement', value: statementCell },
   ], got.items, 'Payouts'))];
 }
+
+// The Messages tab's label: its unread count in words while there is one.
+function unreadLabel(n) {
+  return n > 0 ? `Messages (${n} new)` : 'Messages';
+}
+
+function setUnread(n) {
+  const b = nav.querySelector('button[data-view="messages"]');
+  if (b) b.textContent = unreadLabel(n);
+}
+
+// The signed-in person: its user id and whether it is its partner's owner (the People tab).
+let who = { userId: '', owner: false };
 
 async function show(view, partnerId) {
   for (const b of nav.querySelectorAll('button[data-view]')) {
@@ -80,9 +178,22 @@ async function show(view, partnerId) {
   }
   clear(main, loading());
   try {
-    const parts = view === 'overview'
-      ? overview(await api.get(`${base}/partners/${encodeURIComponent(partnerId)}/summary`))
-      : await { links, commissions, payouts }[view]();
+    const tabs = {
+      overview: async () => {
+        const summary = await api.get(`${base}/partners/${encodeURIComponent(partnerId)}/summary`);
+        setUnread(summary.unreadMessages);
+        return overview(summary);
+      },
+      links: () => links(partnerId),
+      commissions,
+      customers,
+      payouts,
+      messages: () => messages(base, partnerId, () => setUnread(0)),
+      claims: () => claims(base, partnerId),
+      people: () => people(base, partnerId, who),
+      tax: () => tax(base, partnerId),
+    };
+    const parts = await tabs[view]();
     clear(main, ...parts);
   } catch (err) {
     clear(main, errorBox(err));
@@ -114,7 +225,8 @@ async function start() {
     clear(main, section('Not a partner of this program', h('p', {}, `You (${me.user.email}) are not a partner of ${handle}.`), switcher(me)));
     return;
   }
-  const views = [['overview', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts']];
+  who = { userId: me.user.userId, owner: mine.role === 'owner' };
+  const views = [['overview', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['customers', 'Customers'], ['payouts', 'Payouts'], ['messages', 'Messages'], ['claims', 'Claims'], ['people', 'People'], ['tax', 'Tax details']];
   clear(nav, switcher(me), views.map(([v, label]) => h('button', { type: 'button', 'data-view': v, onclick: () => show(v, mine.partnerId) }, label)), signOut);
   await show('overview', mine.partnerId);
 }

@@ -21,6 +21,7 @@
 #                                       # (BROWSER_TEST_AWS=1: again on the AWS backend, the moto AWS_ENDPOINT_URL names)
 #   scripts/browser_test.sh --mail      # only every kind of mail at 390 px (scripts/browser_test_mail.py;
 #                                       # MAIL_SHOTS_DIR=docs/mail writes the committed screenshots)
+#   scripts/browser_test.sh --portal    # only the partner portal (scripts/browser_test_portal.py)
 #   TENX_BIN=… BROWSER_TEST_CONSOLE_DIR=console scripts/browser_test.sh
 #                                       # console/ edits against a binary built before them (the
 #                                       # binary's FILES list still decides which files exist)
@@ -83,7 +84,7 @@ if [ -n "${BROWSER_TEST_CONSOLE_DIR:-}" ]; then
   console_dir=("TENX_CONSOLE_DIR=$(cd "$BROWSER_TEST_CONSOLE_DIR" && pwd)")
 fi
 env -u TENX_JWT_SECRET -u TENX_JWT_PUBLIC_KEY -u TENX_CONSOLE_DIR -u TENX_BACKEND \
-  -u TENX_REDIRECT_DOMAIN -u TENX_TRUSTED_PROXY "${console_dir[@]}" \
+  -u TENX_REDIRECT_DOMAIN -u TENX_TRUSTED_PROXY -u TENX_MAIL_URL -u TENX_PUBLIC_URL "${console_dir[@]}" \
   TENX_WEBHOOKS_ALLOW_PRIVATE=true TENX_WEBHOOK_RETRY_BASE_MS=100 TENX_RATE_LIMIT_FREE=100000 \
   TENX_LOG=warn \
   "$TENX_BIN" serve --local-sign-in --addr "127.0.0.1:$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
@@ -159,6 +160,12 @@ fi
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --mail ]; }; then
   SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" TENX_BIN="$TENX_BIN" \
     "$venv/bin/python" scripts/browser_test_mail.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+fi
+# The partner portal (issue 61): a partner signed in by the link the approval mailed (read from
+# the Maildir under the server's data dir), its statement checked in the page and by `tenx verify`.
+if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --portal ]; }; then
+  SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" TENX_BIN="$TENX_BIN" \
+    "$venv/bin/python" scripts/browser_test_portal.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
 fi
 if [ "$status" != 0 ]; then
   echo "--- tenx serve log" >&2

@@ -57,6 +57,8 @@ The rules (positive cases only):
   endpoint    a webhook endpoint on a loopback, private or otherwise non-public address is 400
               (`createWebhook`): such a host is replaced by a public name (which cannot resolve
               inside the fuzzer's network namespace, so nothing is ever delivered).
+  portal      allowed destinations, a partner's own link and a tax profile (issue 61): see
+              `fit_portal`.
   doubles     the API reads JSON numbers as IEEE 754 doubles (openapi.yaml's `info.description`):
               one too large for a double in free-form `metadata` or signal `data` is 400 (and
               serde_json already refuses long integer literals a little below the bound): one of
@@ -195,6 +197,7 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
     if path == "/v2/handles/{handle}/branding":
         fit_branding(body)
     fit_wave5(method, path, body)
+    fit_portal(case, method, path, body)
     if method == "POST" and path in ("/v2/public/leads", "/v2/handles/{handle}/customers"):
         body["ctx"] = CTX
         for name in ("couponCode", "partnerId", "campaignId"):
@@ -715,6 +718,35 @@ def fit_wave5(method: str, path: str, body: dict) -> None:
                 body["couponReducePercent"] = 25
         else:
             body.pop("couponReducePercent", None)
+
+
+def fit_portal(case, method: str, path: str, body: dict) -> None:
+    """The partner portal's rules a schema cannot say (issue 61, docs/api.md): allowed
+    destinations are prefixes a browser cannot misread (`ProgramRequest.allowedDestinations`);
+    a partner's own link needs the program to allow its destination, a campaign of the
+    partner's, and a slug not taken (`createPartnerLink`); a tax profile asks for each form's own
+    fields, its ids with their check digits (`putTaxProfile`)."""
+    if method == "PUT" and path == "/v2/handles/{handle}/program" and body.get("allowedDestinations"):
+        body["allowedDestinations"] = ["https://shop.example/"]
+    if method == "POST" and path == "/v2/handles/{handle}/partners/{partnerId}/links":
+        # The link's slug is `{partnerId}-{slug}`, at most 64 characters.
+        partner = case.path_parameters.get("partnerId")
+        if isinstance(partner, str) and len(partner) > 40:
+            case.path_parameters["partnerId"] = partner[:40]
+        ensure_partner_campaign(case)
+        handle = case.path_parameters.get("handle")
+        requests.put(
+            f"{BASE}/v2/handles/{handle}/program",
+            json={"name": "Fuzz partners", "allowedDestinations": ["https://shop.example/"]},
+            headers={"authorization": f"Bearer {JWT}"},
+            timeout=10,
+        )
+        body["slug"] = "l" + uuid.uuid4().hex[:10]
+        body["destinationUrl"] = "https://shop.example/p"
+    if method == "PUT" and path == "/v2/handles/{handle}/partners/{partnerId}/tax-profile":
+        ensure_partner(case, case.path_parameters.get("partnerId"))
+        body.clear()
+        body.update(form="w8ben", legalName="Fuzz Ltd", country="GB")
 
 
 def fit_import(case) -> None:

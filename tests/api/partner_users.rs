@@ -527,6 +527,11 @@ async fn the_portal_page_is_served_under_the_consoles_policy() {
         "portal_api.",
         "portal_overview.",
         "portal_words.",
+        "portal_messages.",
+        "portal_claims.",
+        "portal_verify.",
+        "portal_people.",
+        "portal_tax.",
         "qr.",
         "ui.",
     ] {
@@ -539,4 +544,213 @@ async fn the_portal_page_is_served_under_the_consoles_policy() {
         .await
         .unwrap();
     assert_error(r, 400, "invalid_request").await;
+}
+
+/// The user ids of a partner's users list, with their roles.
+fn users_of(list: &Value) -> Vec<(String, String)> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["email"].as_str().unwrap().to_owned(),
+                u["role"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Partner users listed and removed (issue 61): the owner lists its people and removes a
+/// member (not itself), a member and a token remove nobody, the program's operator removes
+/// anyone; a removed person's next request as the partner is refused, and the removal is
+/// audited. Another partner's id is 404 on both routes.
+#[tokio::test]
+async fn a_partners_owner_and_the_program_list_and_remove_its_users() {
+    let app = spawn_with(crate::programs::config(), None).await;
+    crate::programs::program(&app, "acme", json!({})).await;
+    let id = crate::programs::apply_ok(&app, "acme", "jane@shoes.example", "203.0.113.1").await;
+    let op = app.as_role("acme", Role::Operator);
+    let approved = json_of(op.approve_application(&id).await, 200).await;
+    let partner = approved["partnerId"].as_str().unwrap().to_owned();
+    let token = approved["partnerToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let link = next_link(&app, "jane@shoes.example", 0, "partner_approved").await;
+    let (jane, _) = Browser::from_link(&app, &link).await;
+    let jane = jane.acting_as("partner");
+    let bob_link = invite_by_operator(&app, &partner, "bob@shoes.example").await;
+    let (bob, _) = Browser::from_link(&app, &bob_link).await;
+    let bob = bob.acting_as("partner");
+    let bob_id = bob.me().await["user"]["userId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let jane_id = jane.me().await["user"]["userId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Listed, the owner first, to the owner, the member, the token and the program alike.
+    let members = format!("/v2/handles/acme/partners/{partner}/members");
+    let expected = vec![
+        ("jane@shoes.example".to_owned(), "owner".to_owned()),
+        ("bob@shoes.example".to_owned(), "member".to_owned()),
+    ];
+    assert_eq!(
+        users_of(&json_of(jane.get(&members).await, 200).await),
+        expected
+    );
+    assert_eq!(
+        users_of(&json_of(bob.get(&members).await, 200).await),
+        expected
+    );
+    let by_token = app.with_token("acme", &token);
+    let rest = format!("/partners/{partner}/members");
+    assert_eq!(
+        users_of(&json_of(by_token.get(&rest).await, 200).await),
+        expected
+    );
+    assert_eq!(users_of(&json_of(op.get(&rest).await, 200).await), expected);
+    assert_error(op.get("/partners/nobody/members").await, 404, "not_found").await;
+
+    // A member and a token remove nobody; the owner does not remove itself.
+    let remove = |who: &str| format!("/v2/handles/acme/partners/{partner}/members/{who}");
+    let r = bob.send(Method::DELETE, &remove(&jane_id), None).await;
+    assert_error(r, 403, "forbidden").await;
+    let r = by_token
+        .send_empty(Method::DELETE, &format!("{rest}/{bob_id}"))
+        .await;
+    assert_error(r, 403, "forbidden").await;
+    let r = jane.send(Method::DELETE, &remove(&jane_id), None).await;
+    assert_error(r, 409, "invalid_state").await;
+
+    // The owner removes its member: bob's very next request as the partner is refused.
+    assert_eq!(bob.get(&members).await.status(), 200);
+    let r = jane.send(Method::DELETE, &remove(&bob_id), None).await;
+    assert_eq!(r.status(), 204);
+    assert_error(bob.get(&members).await, 403, "forbidden").await;
+    assert_eq!(bob.me().await["partnerships"], json!([]));
+    let r = jane.send(Method::DELETE, &remove(&bob_id), None).await;
+    assert_error(r, 404, "not_found").await;
+    let left = json_of(jane.get(&members).await, 200).await;
+    assert_eq!(users_of(&left), expected[..1]);
+
+    // The program removes the owner too.
+    let r = op
+        .send_empty(Method::DELETE, &format!("{rest}/{jane_id}"))
+        .await;
+    assert_eq!(r.status(), 204);
+    let r = jane
+        .get(&format!("/v2/handles/acme/partners/{partner}"))
+        .await;
+    assert_error(r, 403, "forbidden").await;
+    assert_eq!(
+        by_token.get_partner(&partner).await.status(),
+        200,
+        "tokens stay"
+    );
+    let r = op
+        .send_empty(
+            Method::DELETE,
+            &format!("/partners/nobody/members/{jane_id}"),
+        )
+        .await;
+    assert_error(r, 404, "not_found").await;
+
+    let admin = app.as_role("acme", Role::Admin);
+    let audit = json_of(admin.get("/audit?action=partner_user.removed").await, 200).await;
+    let actors: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"]["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(actors.len(), 2, "{audit}");
+    assert!(
+        actors.contains(&"partner_user") && actors.contains(&"jwt"),
+        "{audit}"
+    );
+}
+
+/// A person who is a partner of two programs (issue 61): `GET /v2/me` lists both, and on each
+/// handle the session acts for that handle's partner only; the other program's partner and
+/// thread are not there.
+#[tokio::test]
+async fn a_person_partner_of_two_programs_sees_each_apart() {
+    let app = spawn_app().await;
+    crate::scenario::partner(&app, "pub-one").await;
+    let shoes = app.as_role("shoes", Role::Operator);
+    let body = json!({"partnerId": "pub-shoes", "name": "Shoes partner"});
+    json_of(shoes.create_partner(&body).await, 201).await;
+    let email = "sam@both.example";
+    let first = invite_by_operator(&app, "pub-one", email).await;
+    let before = mails_to(&app, email).len();
+    let path = "/partners/pub-shoes/members/invitations";
+    let made = shoes
+        .send_json(Method::POST, path, &json!({"email": email}))
+        .await;
+    json_of(made, 201).await;
+    let (sam, _) = Browser::from_link(&app, &first).await;
+    let second = next_link(&app, email, before, "invitation").await;
+    let (sam_again, _) = Browser::from_link(&app, &second).await;
+    let sam = sam.acting_as("partner");
+    let mut both: Vec<(String, String)> = sam_again.me().await["partnerships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let s = |k: &str| p[k].as_str().unwrap().to_owned();
+            (s("handle"), s("partnerId"))
+        })
+        .collect();
+    both.sort();
+    assert_eq!(
+        both,
+        [
+            ("acme".to_owned(), "pub-one".to_owned()),
+            ("shoes".to_owned(), "pub-shoes".to_owned())
+        ]
+    );
+
+    // Each handle: its own partner only, the other program's id unknown there.
+    for (handle, own, other) in [
+        ("acme", "pub-one", "pub-shoes"),
+        ("shoes", "pub-shoes", "pub-one"),
+    ] {
+        let listed = json_of(
+            sam.get(&format!("/v2/handles/{handle}/partners")).await,
+            200,
+        )
+        .await;
+        assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{handle}");
+        assert_eq!(listed["items"][0]["partnerId"], own, "{handle}");
+        let r = sam
+            .get(&format!("/v2/handles/{handle}/partners/{other}"))
+            .await;
+        assert_error(r, 404, "not_found").await;
+    }
+    // A message from one program is in that program's thread only.
+    let acme = app.as_role("acme", Role::Operator);
+    let note = json!({"body": "Hello from acme"});
+    json_of(
+        acme.send_json(Method::POST, "/partners/pub-one/messages", &note)
+            .await,
+        201,
+    )
+    .await;
+    let here = json_of(
+        sam.get("/v2/handles/acme/partners/pub-one/messages").await,
+        200,
+    )
+    .await;
+    assert_eq!(here["items"][0]["body"], "Hello from acme");
+    let there = json_of(
+        sam.get("/v2/handles/shoes/partners/pub-shoes/messages")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(there["items"], json!([]));
 }

@@ -1104,6 +1104,24 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("commissions/partner-summary.json").await;
     r.expect_status(200);
     assert_eq!(r.json()["earnings"].as_array().map(Vec::len), Some(30));
+    // Its users listed (none has signed in yet); removing a user it does not have is 404.
+    let r = b.http("commissions/partner-members-list.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["items"], serde_json::json!([]));
+    let r = b.http("commissions/partner-member-remove.json").await;
+    r.expect_status(404);
+    // Its tax profile: set (sealed), read masked, listed, and exported opened by an admin.
+    let r = b.http("commissions/tax-profile-put.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["vatId"], "DE•••••5976");
+    let r = b.http("commissions/tax-profile-get.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["form"], "eu_vat");
+    let r = b.http("commissions/tax-profiles-list.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["items"][0]["partnerId"], "alpha-media");
+    let r = b.http("commissions/tax-profiles-export.json").await;
+    r.expect_status(200);
 
     // ---------------------------------------------------------------- tokens
     let sample_token_id = support::event_json("tokens/revoke.json")["pathParameters"]["tokenId"]
@@ -1428,6 +1446,10 @@ async fn programs(b: &mut Bundle) {
     let r = b.http("commissions/program-get.json").await;
     r.expect_status(200);
     assert_eq!(r.json()["name"], "Acme partners");
+    // A partner's own link under the program's allowedDestinations (issue 61).
+    let r = b.http("commissions/partner-own-link.json").await;
+    r.expect_status(201);
+    assert_eq!(r.json()["slug"], "alpha-media-spring");
     let r = b.http("commissions/public-program.json").await;
     r.expect_status(200);
     assert_eq!(r.json()["commission"]["rules"][0]["percent"], "10");

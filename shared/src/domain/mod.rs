@@ -1,6 +1,7 @@
 //! The pure domain: validating newtypes, links, routing, destinations, ctx tokens and visitor
 //! classification. No AWS or HTTP types live here.
 
+pub mod allowed_destinations;
 pub mod attribution;
 pub mod bank;
 pub mod bots;
@@ -26,6 +27,7 @@ pub mod routing;
 pub mod sealed;
 pub mod sepa;
 pub mod subids;
+pub mod tax_id;
 pub mod time;
 pub mod url_check;
 pub mod visitor;

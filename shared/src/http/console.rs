@@ -189,6 +189,27 @@ const FILES: &[(&str, &[u8])] = &[
         "portal_overview.js",
         include_bytes!("../../../console/portal_overview.js"),
     ),
+    // Messages, claims and what the program signs, checked in the page (issue 61).
+    (
+        "portal_verify.js",
+        include_bytes!("../../../console/portal_verify.js"),
+    ),
+    (
+        "portal_messages.js",
+        include_bytes!("../../../console/portal_messages.js"),
+    ),
+    (
+        "portal_claims.js",
+        include_bytes!("../../../console/portal_claims.js"),
+    ),
+    (
+        "portal_people.js",
+        include_bytes!("../../../console/portal_people.js"),
+    ),
+    (
+        "portal_tax.js",
+        include_bytes!("../../../console/portal_tax.js"),
+    ),
     ("portal.js", include_bytes!("../../../console/portal.js")),
     ("main.js", include_bytes!("../../../console/main.js")),
 ];

@@ -42,6 +42,7 @@ pub(crate) mod routes;
 pub mod script;
 pub mod search;
 pub mod statement;
+pub mod tax_profiles;
 pub mod tokens;
 pub mod webhooks;
 
@@ -159,7 +160,8 @@ impl Group {
                 .merge(programs::routes())
                 .merge(messages::routes())
                 .merge(claims::routes())
-                .merge(partner_portal::routes()),
+                .merge(partner_portal::routes())
+                .merge(tax_profiles::routes()),
         }
     }
 

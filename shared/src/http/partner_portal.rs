@@ -9,27 +9,34 @@ use serde::Deserialize;
 
 use crate::auth::Credential;
 use crate::domain::email::Email;
-use crate::domain::{Handle, PartnerId};
+use crate::domain::{Handle, PartnerId, UserId};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::routes::Routes;
 use crate::kernel::state::AppState;
+use crate::people::partner_users::{self, PartnerUserError, Remover};
 use crate::people::partnerships;
 
 /// Invitations: operators, or the partner's owner (the partner table lets a partner in; the
 /// handler keeps its members and tokens out).
 pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Operator, Viewer};
-    use crate::http::auth::Scope::{CommissionsRead, CommissionsWrite};
+    use crate::http::auth::Scope::{CommissionsRead, CommissionsWrite, LinksWrite};
     use crate::http::routes::Charge::{Free, Write};
     const R: Option<crate::http::auth::Scope> = Some(CommissionsRead);
     const W: Option<crate::http::auth::Scope> = Some(CommissionsWrite);
     Routes::new()
         .at("/v2/handles/{handle}/partners/{partnerId}/members/invitations")
         .post(Operator, W, Write, invite)
+        .at("/v2/handles/{handle}/partners/{partnerId}/members")
+        .get(Viewer, R, Free, list_users)
+        .at("/v2/handles/{handle}/partners/{partnerId}/members/{userId}")
+        .delete(Operator, W, Write, remove_user)
         .at("/v2/handles/{handle}/partners/{partnerId}/summary")
         .get(Viewer, R, Free, summary)
+        .at("/v2/handles/{handle}/partners/{partnerId}/links")
+        .post(Operator, Some(LinksWrite), Write, own_link)
 }
 
 /// A partner (token or user) asking for another partner: the same `404` as an unknown one.
@@ -136,4 +143,113 @@ async fn summary(
     Ok(axum::Json(
         summary::summary(store, &caller.handle, &id, window, now).await?,
     ))
+}
+
+/// `GET …/partners/{partnerId}/members` → `{items: [{userId, email, role, since}]}`: the
+/// partner's people, the owner first (the program, and the partner's own people).
+async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(Handle, PartnerId)>,
+) -> ApiResult<Response> {
+    own(&caller, &id)?;
+    let store = state.store.as_ref();
+    crate::partners::get(store, &caller.handle, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
+    let items = partner_users::list(store, &caller.handle, &id).await?;
+    Ok(axum::Json(serde_json::json!({ "items": items })).into_response())
+}
+
+/// `DELETE …/partners/{partnerId}/members/{userId}` → 204: the program's operators remove any
+/// of the partner's people, its owner its members; a partner token or member is `403`. The
+/// person's next request as the partner is refused.
+async fn remove_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id, raw)): Path<(Handle, PartnerId, String)>,
+) -> ApiResult<StatusCode> {
+    use crate::http::extract::PathId;
+    own(&caller, &id)?;
+    let user =
+        <UserId as PathId>::parse(&raw).ok_or_else(|| <UserId as PathId>::not_found(&raw))?;
+    let by = match &caller.principal.credential {
+        Credential::PartnerUser { owner: true, .. } => Remover::Owner,
+        Credential::PartnerUser { .. } | Credential::Partner { .. } => {
+            return Err(ApiError::forbidden(
+                "Only the partner's owner (or the program's operators) removes its users.",
+            ));
+        }
+        _ => Remover::Program,
+    };
+    partner_users::remove(state.store.as_ref(), &caller.handle, &id, &user, by).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+impl From<PartnerUserError> for ApiError {
+    fn from(e: PartnerUserError) -> Self {
+        use crate::http::error::ErrorCode;
+        let message = e.to_string();
+        match e {
+            PartnerUserError::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
+            PartnerUserError::OwnerStays => ApiError::new(ErrorCode::InvalidState, message),
+            PartnerUserError::Store(e) => e.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct OwnLinkBody {
+    #[serde(default)]
+    slug: Option<String>,
+    destination_url: String,
+}
+
+/// `POST …/partners/{partnerId}/links {slug?, destinationUrl}` → 201 the link: the partner's
+/// own link, on its campaign, to a destination under the program's `allowedDestinations`
+/// (`portal::links`).
+async fn own_link(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(Handle, PartnerId)>,
+    Json(body): Json<OwnLinkBody>,
+) -> ApiResult<Response> {
+    own(&caller, &id)?;
+    let store = state.store.as_ref();
+    crate::partners::get(store, &caller.handle, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
+    let allowed = crate::programs::settings::get(store, &caller.handle)
+        .await?
+        .map(|p| p.allowed_destinations)
+        .unwrap_or_default();
+    let link = crate::portal::links::create(
+        state.io(),
+        &state.link_cache,
+        &caller.handle,
+        &id,
+        &allowed,
+        body.slug.as_deref(),
+        &body.destination_url,
+    )
+    .await?;
+    let view = crate::links::LinkView::new(&state.config, link);
+    Ok((StatusCode::CREATED, axum::Json(view)).into_response())
+}
+
+impl From<crate::portal::links::OwnLinkError> for ApiError {
+    fn from(e: crate::portal::links::OwnLinkError) -> Self {
+        use crate::http::error::ErrorCode;
+        use crate::portal::links::OwnLinkError;
+        let message = e.to_string();
+        match e {
+            OwnLinkError::Invalid(e) => e.into(),
+            OwnLinkError::NoCampaign | OwnLinkError::Quota => {
+                ApiError::new(ErrorCode::InvalidState, message)
+            }
+            OwnLinkError::Link(e) => e.into(),
+            OwnLinkError::Store(e) => e.into(),
+        }
+    }
 }

@@ -3,8 +3,9 @@
 //! listed with their reason: `no_payout_method`, `manual`, `payout_method_unconfirmed` (details
 //! changed in the last 24 hours, not confirmed), `payout_method_invalid` (details stored before
 //! a rule that now refuses them: [`MethodRecord::payable_by`]), `payout_method_disputed` (the
-//! partner said a change was not theirs: frozen until an admin lifts it), `currency_not_supported`,
-//! `in_live_batch`, each with its words.
+//! partner said a change was not theirs: frozen until an admin lifts it),
+//! `payout_tax_profile_missing` (the program's `requireTaxProfile`, and no tax profile given),
+//! `currency_not_supported`, `in_live_batch`, each with its words.
 
 use std::collections::HashMap;
 
@@ -47,6 +48,11 @@ pub async fn select(
         None => pending_payouts(store, handle).await?,
     };
     let mut methods: HashMap<PartnerId, Option<MethodRecord>> = HashMap::new();
+    // A program that asks for tax details holds the payouts of partners who gave none.
+    let require_tax = crate::programs::settings::get(store, handle)
+        .await?
+        .is_some_and(|p| p.require_tax_profile);
+    let mut taxed: HashMap<PartnerId, bool> = HashMap::new();
     let mut out = Selection {
         items: Vec::new(),
         excluded: Vec::new(),
@@ -64,7 +70,18 @@ pub async fn select(
             now_ms,
             own,
         };
-        let verdict = verdict(&ctx, &p, method).await?;
+        let mut verdict = verdict(&ctx, &p, method).await?;
+        if require_tax && verdict.is_ok() {
+            if !taxed.contains_key(&p.partner_id) {
+                let given = payout_methods::tax::get(store, handle, &p.partner_id)
+                    .await?
+                    .is_some();
+                taxed.insert(p.partner_id.clone(), given);
+            }
+            if taxed.get(&p.partner_id) == Some(&false) {
+                verdict = Err(Exclusion::PayoutTaxProfileMissing);
+            }
+        }
         if let (true, Err(reason)) = (named, verdict) {
             refuse_named(i, &p, reason, spec)?;
         }

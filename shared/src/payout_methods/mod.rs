@@ -17,6 +17,7 @@ pub mod dispute;
 pub mod model;
 pub mod set;
 pub mod settings;
+pub mod tax;
 
 use crate::domain::sealed::Keyring;
 use crate::domain::{Handle, PartnerId};

@@ -320,6 +320,8 @@ pub enum Exclusion {
     PayoutMethodInvalid,
     /// The partner said a change of details was not theirs: frozen until an admin lifts it.
     PayoutMethodDisputed,
+    /// The program asks for tax details before paying and the partner gave none (issue 61).
+    PayoutTaxProfileMissing,
 }
 
 impl Exclusion {

@@ -17,6 +17,7 @@ pub mod invitations;
 pub mod memberships;
 pub mod model;
 pub mod oidc;
+pub mod partner_users;
 pub mod partnerships;
 pub mod passkey_policy;
 pub mod passkeys;

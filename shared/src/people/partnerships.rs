@@ -165,7 +165,10 @@ pub(crate) async fn accept_ops(
         id: user.user_id.to_string(),
     };
     let target = format!("partner {partner_id} ({}, {})", user.email, role.as_str());
+    let listed =
+        super::partner_users::entry_op(user, handle, partner_id, role, &partnership.since)?;
     Ok(vec![
+        listed,
         WriteOp::Put {
             item: Item::new(
                 keys::user_pk(&user.user_id),

@@ -3,7 +3,10 @@
 //!
 //! - [`summary`]: the partner's earnings over time, its balance and its next payout explained,
 //!   by ONE reconciliation rule over its live lines.
+//! - [`links`]: the partner's own links, to the destinations its program allows, under a
+//!   quota (the one key it owns: `H#{handle}#PLQ` / `{partner}`, the quota's counter).
 //!
-//! It owns no store key: it reads through the ledger, payouts and programs.
+//! Otherwise it reads through the ledger, payouts and programs.
 
+pub mod links;
 pub mod summary;

@@ -49,6 +49,12 @@ pub struct Program {
     /// The leak score that raises `coupon.leak_suspected`; `None`: the default, 60.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon_leak_threshold: Option<u8>,
+    /// The URL prefixes a partner's own links may point to (issue 61); empty: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_destinations: Vec<String>,
+    /// Payouts wait for the partner's tax profile (issue 61, `payout_tax_profile_missing`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_tax_profile: bool,
     pub version: u64,
     pub updated_at: Timestamp,
     pub updated_by: String,
@@ -81,6 +87,8 @@ pub struct ProgramSpec {
     pub coupon_without_click: Option<super::coupon_rules::CouponWithoutClick>,
     pub coupon_reduce_percent: Option<u32>,
     pub coupon_leak_threshold: Option<u32>,
+    pub allowed_destinations: Option<Vec<String>>,
+    pub require_tax_profile: Option<bool>,
 }
 
 /// 1 to `max` characters as sent, not only spaces; kept trimmed.
@@ -166,6 +174,10 @@ impl ProgramSpec {
             coupon_without_click: self.coupon_without_click,
             coupon_reduce_percent: coupons.reduce_percent,
             coupon_leak_threshold: self.coupon_leak_threshold.map(|_| coupons.leak_threshold),
+            allowed_destinations: crate::domain::allowed_destinations::validate(
+                self.allowed_destinations.unwrap_or_default(),
+            )?,
+            require_tax_profile: self.require_tax_profile.unwrap_or(false),
             version: 0,
             updated_at: crate::platform::time::timestamp(),
             updated_by: String::new(),
@@ -385,6 +397,8 @@ mod tests {
             coupon_without_click: None,
             coupon_reduce_percent: None,
             coupon_leak_threshold: None,
+            allowed_destinations: None,
+            require_tax_profile: None,
         };
         assert_eq!(s.validate().unwrap_err().field, "template");
     }

@@ -116,6 +116,31 @@ pub static PARTNER_ROUTES: &[(Method, &str)] = &[
         Method::GET,
         "/v2/handles/{handle}/partners/{partnerId}/summary",
     ),
+    // Its people, listed; its owner removes its members (the handler refuses tokens and
+    // members).
+    (
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/members",
+    ),
+    (
+        Method::DELETE,
+        "/v2/handles/{handle}/partners/{partnerId}/members/{userId}",
+    ),
+    // Its own links, to the destinations its program allows.
+    (
+        Method::POST,
+        "/v2/handles/{handle}/partners/{partnerId}/links",
+    ),
+    // Its tax profile, masked; the list narrowed to its own.
+    (
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/tax-profile",
+    ),
+    (
+        Method::PUT,
+        "/v2/handles/{handle}/partners/{partnerId}/tax-profile",
+    ),
+    (Method::GET, "/v2/handles/{handle}/tax-profiles"),
 ];
 
 /// Whether a partner token may use the route of `rule`.

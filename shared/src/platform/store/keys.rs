@@ -158,6 +158,18 @@ pub fn user_partnership_sk(handle: &Handle) -> String {
 
 pub const USER_PARTNERSHIP_SK_PREFIX: &str = "PU#";
 
+/// How many links a partner made itself (issue 61, `portal::links`): the counter `links`,
+/// capped, added in the transaction that creates each.
+pub fn partner_link_quota(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
+    (format!("H#{handle}#PLQ"), partner_id.as_str().to_owned())
+}
+
+/// A partner's users (issue 61), the list its owner and the program read: sk the user id,
+/// written with the person's own partnership item and removed with it.
+pub fn partner_users_pk(handle: &Handle, partner_id: &PartnerId) -> String {
+    format!("H#{handle}#PUS#{partner_id}")
+}
+
 /// A user's session listing entry, in the user's partition.
 pub fn user_session_sk(session_id: &SessionId) -> String {
     format!("S#{session_id}")
@@ -586,6 +598,16 @@ pub fn plan_notices_pk(handle: &Handle, partner_id: &PartnerId) -> String {
 /// A partner's payout method (issue 46): `H#{handle}` / `PM#{partnerId}`; its details sealed.
 pub fn payout_method(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
     (handle_pk(handle), format!("PM#{partner_id}"))
+}
+
+/// A partner's tax profile (issue 61, `payout_methods::tax`), sealed: sk the partner id, so the
+/// year-end export reads the handle's in one query.
+pub fn tax_profile(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
+    (tax_profiles_pk(handle), partner_id.as_str().to_owned())
+}
+
+pub fn tax_profiles_pk(handle: &Handle) -> String {
+    format!("H#{handle}#TAX")
 }
 
 /// The changes of payout methods, audited: sk `{partnerId}#{changed ms:013}#{suffix}`.

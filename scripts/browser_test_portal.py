@@ -1,0 +1,327 @@
+#!/usr/bin/env python3
+"""The partner portal, /portal/{handle}, in headless Chromium (issue 61).
+
+Run by scripts/browser_test.sh after the other walks, against the same `tenx serve`. Sets up
+(through the API, signed in locally as an admin of its own handle `portalshop`) a template
+campaign with a plan payable at once, an open program with `allowedDestinations`, an
+application approved; a sale through the partner's link, paid by a payout run (a signed
+statement); a message from the program. Then, as the partner, at 1440×900 and 390×844:
+
+- signs in with the link the approval mailed (read from the mail outbox, the Maildir under the
+  server's data dir), lands on its portal;
+- the overview (its next payout, balance, earnings); every screen labelled, axe-clean, no
+  sideways scrolling, no console error (`Console.shot` of scripts/browser_test.py);
+- its payouts: the statement checked in the page says "Verified", as `tenx verify` says of the
+  same file; a tampered copy is refused by both (the page's own check, run on it);
+- messages: the tab shows the unread count, the program's message is there, and a reply typed
+  and sent by keyboard shows in the thread;
+- claims: a missing sale asked for by its order number and date; the program's decision, once
+  made, shows with its signature verified in the page;
+- a link of its own under the allowed destinations, and one elsewhere refused with words;
+- its tax details, a mistyped VAT number named.
+
+Screenshots land in target/console-screenshots/ (portal-*.png); the small ones docs/portal/
+shows are written to target/console-screenshots/docs/portal-*.png. Exit status 1 on a failure.
+
+Usage: browser_test_portal.py BASE_URL SIGN_IN_URL (as scripts/browser_test.py); TENX_BIN names
+the `tenx` binary the server runs (for `tenx verify`), BROWSER_TEST_TMP its work dir (the data
+dir is BROWSER_TEST_TMP/data).
+"""
+import email
+import email.policy
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+from selenium.webdriver.common.keys import Keys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import browser_test as bt  # noqa: E402
+
+HANDLE = "portalshop"
+# The refusals this walk provokes on purpose (Chromium logs each 4xx as a failed load).
+bt.EXPECTED_FAILURES += [
+    (400, r"/partners/[a-z0-9_-]+/links$", "a partner's link to a look-alike host, refused in words"),
+    (400, r"/partners/[a-z0-9_-]+/tax-profile$", "a mistyped VAT number, named"),
+]
+BASE_API = "/v2/handles/" + HANDLE
+PARTNER_EMAIL = "kim@kimreviews.example"
+WORK = os.environ.get("BROWSER_TEST_TMP") or os.path.join(bt.ROOT, "target", "browser-test")
+MAILDIR = os.path.join(WORK, "data", "mail", "new")
+TENX_BIN = os.environ.get("TENX_BIN") or os.path.join(bt.ROOT, "target", "debug", "tenx")
+
+
+def ok(status, body, *want):
+    assert status in want, (status, body)
+    return body
+
+
+def admin_token():
+    status, body = bt.api("POST", "/console/sign-in", body={"handle": HANDLE, "role": "admin", "code": bt.CODE})
+    return ok(status, body, 200)["token"]
+
+
+def set_up(token):
+    """The program, an approved partner, a paid sale with its statement, a message to it."""
+    ok(*bt.api("POST", BASE_API + "/campaigns", token, {
+        "campaignId": "tpl", "goalType": "PURCHASE",
+        "primaryLink": {"slug": "join", "destinationUrl": "https://portalshop.example/"}}), 201)
+    plan = {"currency": "EUR", "holdDays": 0, "rules": [{"eventType": "purchase", "percent": "10"}]}
+    ok(*bt.api("PUT", BASE_API + "/campaigns/tpl/commission-plan", token, plan), 200, 201)
+    ok(*bt.api("PUT", BASE_API + "/program", token, {
+        "name": "Portal Shop partners", "applications": "open", "template": {"campaignId": "tpl"},
+        "allowedDestinations": ["https://portalshop.example/shop"]}), 201)
+    ok(*bt.api("PUT", BASE_API + "/conversion-policy", token, {"minSecondsAfterClick": 0}), 200, 201)
+    applied = ok(*bt.api("POST", "/v2/public/programs/%s/applications" % HANDLE, None,
+                         {"name": "Kim Reviews", "email": PARTNER_EMAIL}), 202)
+    approved = ok(*bt.api("POST", BASE_API + "/partner-applications/%s/approve" % applied["applicationId"], token), 200)
+    partner = approved["partnerId"]
+    # A sale through the partner's link (its slug is its id), then a payout of its commission.
+    saved, bt.HANDLE = bt.HANDLE, HANDLE
+    try:
+        ctx = bt.visit(partner, bt.UA["desktop"])
+    finally:
+        bt.HANDLE = saved
+    assert ctx, "a human's click on the partner's link carries a ctx"
+    ok(*bt.api("POST", BASE_API + "/conversions", token, {
+        "ctx": ctx, "idempotencyKey": "order-5001", "eventType": "purchase", "value": "80.00",
+        "currency": "EUR"}), 202)
+    lines = lambda: bt.api("GET", BASE_API + "/commissions?partnerId=" + partner, token)[1]["items"]  # noqa: E731
+    def approved():
+        got = lines()
+        return any(l["status"] == "approved" for l in got)
+    try:
+        wait_api(approved, "the sale's approved commission", 60)
+    except AssertionError:
+        print("--- the partner's lines: %s" % json.dumps(lines()), file=sys.stderr)
+        raise
+    time.sleep(1.1)  # the run pays what is available before its periodEnd, a time to the second
+    period_end = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    ran = ok(*bt.api("POST", BASE_API + "/payouts", token, {"periodEnd": period_end, "partnerId": partner},
+                     {"idempotency-key": "portal-run-1"}), 201)
+    assert ran["payouts"] and ran["payouts"][0]["amount"] == "8.00", ran
+    ok(*bt.api("POST", BASE_API + "/partners/%s/messages" % partner, token,
+               {"body": "Welcome, Kim!\nYour first payout is on its way."}), 201)
+    return partner
+
+
+def wait_api(predicate, what, timeout=20):
+    # The monotonic clock: this machine's wall clock may be set while the test runs.
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def mailed_link(to, kind):
+    """The sign-in link of the newest mail of `kind` to `to` in the outbox (the Maildir)."""
+    found = []
+
+    def look():
+        for path in glob.glob(os.path.join(MAILDIR, "*")):
+            with open(path, "rb") as fh:
+                msg = email.message_from_binary_file(fh, policy=email.policy.default)
+            if msg["X-Tenx-Kind"] == kind and to in str(msg["To"]):
+                text = msg.get_body(preferencelist=("plain",)).get_content()
+                m = re.search(r"https?://\S+/v2/auth/email-link/verify\?token=[A-Za-z0-9_-]+", text)
+                if m:
+                    found.append(m.group(0))
+        return bool(found)
+
+    wait_api(look, "the %s mail to %s in %s" % (kind, to, MAILDIR))
+    return found[-1]
+
+
+def sign_in_from_mail(c):
+    link = mailed_link(PARTNER_EMAIL, "partner_approved")
+    assert "token=tenx_" in link and "tenx_ptk_" not in link, link
+    c.d.get(link)
+    c.css("form button[type=submit]").click()
+    c.wait(lambda: c.d.current_url.endswith("/portal/" + HANDLE), "the portal after the sign-in")
+    c.wait_text("main", "Your next payout")
+    bt.step("signed in with the link the approval mailed: on the portal, no token anywhere")
+
+
+def tab(c, label):
+    c.css("#portal-nav button[data-view='%s']" % label).click()
+    c.wait(lambda: c.d.execute_script("return document.querySelector('main .loading') === null"), "the %s tab" % label)
+
+
+def verify_cli(doc, keys):
+    """`tenx verify` of a statement file: (exit code, what it printed)."""
+    path = os.path.join(WORK, "portal-statement.json")
+    keys_path = os.path.join(WORK, "portal-keys.json")
+    with open(path, "w") as fh:
+        json.dump(doc, fh)
+    with open(keys_path, "w") as fh:
+        json.dump(keys, fh)
+    r = subprocess.run([TENX_BIN, "verify", path, "--keys", keys_path], capture_output=True, text=True, timeout=60)
+    return r.returncode, (r.stdout + r.stderr).strip()
+
+
+def statements(c, name, token, partner):
+    tab(c, "payouts")
+    c.css("main button[aria-label^='Check the statement']").click()
+    verdict = c.wait_text("main .proof-verdict", "erified")
+    assert verdict.startswith("Verified"), verdict
+    c.shot(name + "-statement")
+    payout = bt.api("GET", BASE_API + "/payouts?partnerId=" + partner, token)[1]["items"][0]
+    doc = ok(*bt.api("GET", BASE_API + "/payouts/%s/statement" % payout["payoutId"], token), 200)
+    keys = ok(*bt.api("GET", "/v2/public/keys"), 200)
+    code, said = verify_cli(doc, keys)
+    assert code == 0 and "verified" in said, (code, said)
+    tampered = json.loads(json.dumps(doc))
+    tampered["lines"][0]["amount"] = "80.00"
+    code, said_cli = verify_cli(tampered, keys)
+    assert code != 0, said_cli
+    # The page's own check, on the same tampered file (the module as the page loaded it).
+    src = c.d.execute_script("return [...performance.getEntriesByType('resource')].map((e) => e.name)"
+                             ".find((n) => /portal_verify\\.[0-9a-f]+\\.js$/.test(n))")
+    assert src, "the page loaded portal_verify.js"
+    said_page = c.d.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "import(arguments[0]).then((m) => m.checkStatement(arguments[1])).then(done, (e) => done('error ' + e));",
+        src, tampered)
+    assert said_page and said_page.startswith("lines:"), said_page
+    assert said_cli.split(": ", 1)[-1].startswith(said_page.split(":")[0]) or "lines" in said_cli, (said_cli, said_page)
+    bt.step("%s: the statement verified in the page and by tenx verify; a tampered one refused by both (%s)" % (name, said_page))
+
+
+def messages(c, name):
+    label = c.text_of("#portal-nav button[data-view='messages']")
+    assert label == "Messages (1 new)", label
+    tab(c, "messages")
+    c.wait_text("main .thread", "Your first payout is on its way.")
+    assert c.text_of("#portal-nav button[data-view='messages']") == "Messages"
+    box = c.css("main textarea[name=body]")
+    box.click()
+    box.send_keys("Thanks! Could I get a banner for the spring sale?")
+    box.send_keys(Keys.TAB)
+    button = c.d.switch_to.active_element
+    assert button.text == "Send to the program", button.text
+    button.send_keys(Keys.ENTER)
+    c.wait_text("main .thread", "banner for the spring sale")
+    c.shot(name + "-messages")
+    bt.step("%s: messages: the unread count on the tab, the program's message, a reply sent by keyboard" % name)
+
+
+def claims(c, name, token, partner):
+    tab(c, "claims")
+    f = c.form("main form")
+    c.fill(f, "orderId", "order-5002")
+    when = c.css("main input[name=occurredAt]")
+    c.d.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))",
+                       when, time.strftime("%Y-%m-%dT%H:%M", time.localtime(time.time() - 3600)))
+    c.fill(f, "note", "My reader bought after my video; the coupon field was empty.")
+    c.submit(f)
+    c.wait_text("main [role=status]", "What 10x found")
+    c.wait_text("main .claim-card", "Order order-5002")
+    claim = bt.api("GET", BASE_API + "/claims?partnerId=" + partner, token)[1]["items"][0]
+    ok(*bt.api("POST", BASE_API + "/claims/%s/decide" % claim["claimId"], token,
+               {"decision": "deny", "reason": "We found no sale with this order number."}), 200)
+    tab(c, "claims")
+    verdict = c.wait_text("main .proof-verdict", "erified")
+    assert verdict.startswith("Verified"), verdict
+    assert "We found no sale with this order number." in c.text_of("main .claim-card")
+    c.shot(name + "-claims")
+    bt.step("%s: a claim asked by order number and date; the decision shown, its signature verified" % name)
+
+
+def own_links(c, name):
+    tab(c, "links")
+    f = c.form("main form")
+    c.fill(f, "destinationUrl", "https://portalshop.example.evil.example/shop")
+    c.submit(f)
+    refused = c.wait_text("main form .error", "allows links to https://portalshop.example/shop only")
+    assert "destinationUrl" in refused or "Where it goes" in refused or "allows" in refused, refused
+    c.fill(f, "destinationUrl", "https://portalshop.example/shop/spring")
+    c.fill(f, "slug", "spring")
+    c.submit(f)
+    c.wait_text("main [role=status]", "-spring")
+    c.wait_text("main", "https://portalshop.example/shop/spring")
+    c.shot(name + "-links")
+    bt.step("%s: a link of its own to an allowed page; a look-alike host refused in words" % name)
+
+
+def tax(c, name):
+    tab(c, "tax")
+    f = c.form("main form")
+    c.fill(f, "form", "eu_vat")
+    c.fill(f, "legalName", "Kim Reviews GmbH")
+    c.fill(f, "country", "DE")
+    c.fill(f, "vatId", "DE136695977")
+    c.submit(f)
+    c.wait_text("main form .error", "check digits")
+    c.fill(f, "vatId", "DE136695976")
+    c.submit(f)
+    c.wait_text("main", "DE•••••5976")
+    c.shot(name + "-tax")
+    bt.step("%s: tax details: a mistyped VAT number named, then saved and shown masked" % name)
+
+
+def docs_screenshots(c):
+    """The small screenshots docs/portal/ shows: the overview, a verified statement, messages."""
+    out = os.path.join(bt.ROOT, "target", "console-screenshots", "docs")
+    os.makedirs(out, exist_ok=True)
+    c.viewport(1100, 900, scale=0.65)
+    for view, file in [("overview", "portal-overview.png"), ("messages", "portal-messages.png"),
+                       ("claims", "portal-claims.png")]:
+        tab(c, view)
+        if view == "claims":
+            c.wait_text("main .proof-verdict", "erified")
+        c.d.execute_script("window.scrollTo(0, 0)")
+        c.d.save_screenshot(os.path.join(out, file))
+    tab(c, "payouts")
+    c.css("main button[aria-label^='Check the statement']").click()
+    c.wait_text("main .proof-verdict", "erified")
+    c.d.save_screenshot(os.path.join(out, "portal-statement.png"))
+    c.viewport(*bt.DESKTOP)
+
+
+def main():
+    downloads = os.path.join(WORK, "downloads-portal")
+    os.makedirs(downloads, exist_ok=True)
+    os.makedirs(bt.SHOTS, exist_ok=True)
+    for old in os.listdir(bt.SHOTS):
+        if old.startswith(("portal-", "FAILED-portal")) or "-portal-" in old:
+            os.remove(os.path.join(bt.SHOTS, old))
+    token = admin_token()
+    partner = set_up(token)
+    c = bt.Console(downloads)
+    try:
+        sign_in_from_mail(c)
+        c.shot("portal-desktop-overview")
+        bt.step("portal-desktop (1440x900): the overview, labelled, axe-clean, no console error")
+        messages(c, "portal-desktop")
+        statements(c, "portal-desktop", token, partner)
+        claims(c, "portal-desktop", token, partner)
+        own_links(c, "portal-desktop")
+        tax(c, "portal-desktop")
+        c.viewport(*bt.PHONE, mobile=True)
+        for view in ["overview", "links", "commissions", "customers", "payouts", "messages", "claims", "people", "tax"]:
+            tab(c, view)
+            c.shot("portal-phone-" + view)
+        bt.step("portal-phone (390x844): every tab labelled, axe-clean, no sideways scrolling")
+        c.viewport(*bt.DESKTOP)
+        docs_screenshots(c)
+        c.check_logs("the end")
+        print("partner portal in headless Chromium: every flow passed; screenshots in %s" % bt.SHOTS)
+    except BaseException:
+        try:
+            c.d.save_screenshot(os.path.join(bt.SHOTS, "FAILED-portal.png"))
+            print("--- page at the failure (%s):\n%s" % (c.d.current_url, c.text_of("main")[:3000]), file=sys.stderr)
+        except Exception:
+            pass
+        raise
+    finally:
+        c.d.quit()
+
+
+if __name__ == "__main__":
+    main()

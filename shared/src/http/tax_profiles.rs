@@ -1,0 +1,138 @@
+//! Tax profiles (issue 61): a partner (its token or one of its people) reads and sets its own,
+//! masked; the program's people read every partner's, masked; an admin exports them opened, as
+//! CSV, for year-end filings (each export audited). The work is in `payout_methods::tax`.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::domain::{Handle, PartnerId};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
+use crate::http::routes::Routes;
+use crate::kernel::state::AppState;
+use crate::payout_methods::tax::{self, TaxError, TaxProfile};
+
+/// Read with `commissions.read`, set with `payouts.write` (as payout methods); the export opens
+/// every profile, so it is an admin's, with no token scope.
+pub(crate) fn routes() -> Routes {
+    use crate::http::auth::Role::{Admin, Operator, Viewer};
+    use crate::http::auth::Scope::{CommissionsRead, PayoutsWrite};
+    use crate::http::routes::Charge::{Free, Write};
+    Routes::new()
+        .at("/v2/handles/{handle}/partners/{partnerId}/tax-profile")
+        .get(Viewer, Some(CommissionsRead), Free, get_profile)
+        .put(Operator, Some(PayoutsWrite), Write, put_profile)
+        .at("/v2/handles/{handle}/tax-profiles")
+        .get(Viewer, Some(CommissionsRead), Free, list)
+        .at("/v2/handles/{handle}/tax-profiles/export")
+        .get(Admin, None, Free, export)
+}
+
+async fn get_profile(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(Handle, PartnerId)>,
+) -> ApiResult<Response> {
+    crate::http::partner_portal::own(&caller, &id)?;
+    let record = tax::get(state.store.as_ref(), &caller.handle, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("The tax profile of partner {id}")))?;
+    Ok(axum::Json(record.answer()).into_response())
+}
+
+async fn put_profile(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(Handle, PartnerId)>,
+    Json(body): Json<TaxProfile>,
+) -> ApiResult<Response> {
+    crate::http::partner_portal::own(&caller, &id)?;
+    let store = state.store.as_ref();
+    crate::partners::get(store, &caller.handle, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
+    let by = &caller.principal.subject;
+    let record = tax::set(store, state.payout_key(), &caller.handle, &id, body, by).await?;
+    Ok((StatusCode::OK, axum::Json(record.answer())).into_response())
+}
+
+/// `GET …/tax-profiles` → `{items}`: every partner's profile, masked (a partner, its own).
+async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
+    let mut items = tax::list(state.store.as_ref(), &caller.handle).await?;
+    items.retain(|r| caller.sees_partner(&r.partner_id));
+    let answers: Vec<_> = items.iter().map(tax::TaxRecord::answer).collect();
+    Ok(axum::Json(serde_json::json!({ "items": answers })).into_response())
+}
+
+/// A cell a spreadsheet would run as a formula is prefixed with `'`.
+fn neutralize(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_owned(),
+    }
+}
+
+/// `GET …/tax-profiles/export`: every profile opened, as RFC 4180 CSV, `no-store`.
+async fn export(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
+    let rows = tax::export(state.store.as_ref(), state.payout_key(), &caller.handle).await?;
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let csv_error = |e: csv::Error| ApiError::internal(format!("writing the tax CSV: {e}"));
+    w.write_record([
+        "partnerId",
+        "form",
+        "legalName",
+        "country",
+        "taxId",
+        "vatId",
+        "address",
+        "updatedAt",
+    ])
+    .map_err(csv_error)?;
+    for (record, p) in &rows {
+        let form = serde_json::to_value(p.form)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        w.write_record([
+            record.partner_id.to_string(),
+            form,
+            neutralize(&p.legal_name),
+            p.country.clone(),
+            p.tax_id.clone().unwrap_or_default(),
+            p.vat_id.clone().unwrap_or_default(),
+            neutralize(p.address.as_deref().unwrap_or("")),
+            record.updated_at.as_str().to_owned(),
+        ])
+        .map_err(csv_error)?;
+    }
+    let body = w
+        .into_inner()
+        .map_err(|e| ApiError::internal(format!("writing the tax CSV: {e}")))?;
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"tax-profiles.csv\""),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+impl From<TaxError> for ApiError {
+    fn from(e: TaxError) -> Self {
+        match e {
+            TaxError::Invalid(e) => e.into(),
+            TaxError::Unconfigured(e) => e.into(),
+            TaxError::Sealed(e) => ApiError::internal(format!("tax profile: {e}")),
+            TaxError::Store(e) => e.into(),
+        }
+    }
+}
