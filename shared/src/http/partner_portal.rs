@@ -22,7 +22,7 @@ use crate::people::partnerships;
 /// handler keeps its members and tokens out).
 pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Operator, Viewer};
-    use crate::http::auth::Scope::{CommissionsRead, CommissionsWrite, LinksWrite};
+    use crate::http::auth::Scope::{CommissionsRead, CommissionsWrite};
     use crate::http::routes::Charge::{Free, Write};
     const R: Option<crate::http::auth::Scope> = Some(CommissionsRead);
     const W: Option<crate::http::auth::Scope> = Some(CommissionsWrite);
@@ -36,7 +36,7 @@ pub(crate) fn routes() -> Routes {
         .at("/v2/handles/{handle}/partners/{partnerId}/summary")
         .get(Viewer, R, Free, summary)
         .at("/v2/handles/{handle}/partners/{partnerId}/links")
-        .post(Operator, Some(LinksWrite), Write, own_link)
+        .post(Operator, W, Write, own_link)
 }
 
 /// A partner (token or user) asking for another partner: the same `404` as an unknown one.
