@@ -3,6 +3,7 @@
 // (CSV and signed JSON), and mark-paid, mark-failed and cancel.
 
 import * as api from './api.js';
+import * as people from './people.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
 import {
@@ -55,6 +56,8 @@ async function renderList(list, onChange) {
     clear(list, empty('No payouts yet.'));
     return;
   }
+  // A payout settled on its own names who did it (a batch's payouts: the batch's own entry).
+  const done = people.lastDone(['payout.marked_paid', 'payout.marked_failed', 'payout.canceled']);
   clear(list, table([
     { label: 'Payout', value: (p) => h('code', {}, p.payoutId) },
     { label: 'Partner', value: (p) => `${p.partnerId} #${p.sequence}` },
@@ -62,7 +65,7 @@ async function renderList(list, onChange) {
     { label: 'Lines', value: (p) => String(p.commissionCount) },
     { label: 'Status', value: (p) => term(p.status, `status ${p.status}`) },
     { label: 'Period end', value: (p) => fmtTime(p.periodEnd) },
-    { label: 'Settled', value: (p) => p.reference || p.reason || '–' },
+    { label: 'Settled', value: (p) => (p.status === 'pending' ? '–' : people.withWho(p.reference || p.reason || term(p.status, p.status), p.payoutId, done)) },
     { label: 'Statement', value: (p) => statementButtons(p) },
     { label: 'Settle', value: (p) => (p.status === 'pending' ? settleControls(p, onChange) : '–') },
   ], r.data.items, 'Payouts'));

@@ -5,6 +5,7 @@
 
 import * as api from './api.js';
 import * as session from './session.js';
+import { h } from './ui.js';
 
 const loaded = new Map();
 
@@ -39,4 +40,34 @@ export function byWhom(subject, prefix = 'by ') {
 // A short day ("2 Nov") in the browser's locale.
 export function day(iso) {
   return new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+}
+
+// Who last did one of `actions` to each object, from the audit log (one read per action, the
+// newest 100; admins and operators read it, anyone else sees no names): a promise of a Map from
+// the object's id (its entry's target begins with it) to the entry.
+export function lastDone(actions) {
+  return Promise.all(actions.map((action) => api.request('GET', api.handlePath('/audit') + api.query({ action, limit: 100 }))))
+    .then((answers) => {
+      const done = new Map();
+      for (const r of answers) {
+        if (!r.ok) continue;
+        for (const e of r.data.items) {
+          const id = String(e.target || '').split(' ')[0];
+          const known = done.get(id);
+          if (id && (!known || known.at < e.at)) done.set(id, e);
+        }
+      }
+      return done;
+    })
+    .catch(() => new Map());
+}
+
+// `text`, then "by Ana, 2 Nov" once `done` (from `lastDone`) names who did it to `id`.
+export function withWho(text, id, done) {
+  const el = h('span', {}, text);
+  done.then((m) => {
+    const e = m.get(id);
+    if (e) el.append(', ', byWhom(e.actor.id), `, ${day(e.at)}`);
+  });
+  return el;
 }

@@ -3,6 +3,7 @@
 // reason.
 
 import * as api from './api.js';
+import * as people from './people.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
 import {
@@ -68,18 +69,19 @@ async function loadQueue(box, status, shown) {
   const head = h('div', { class: 'grid' }, field('Show', filter));
   if (!r.ok) return clear(box, head, errorBox(r.error));
   if (r.data.items.length === 0) return clear(box, head, empty(`No ${status} application.`));
+  const done = people.lastDone(['application.approved', 'application.rejected']);
   clear(box, head, table([
     { label: 'Applicant', value: (a) => [h('strong', {}, a.name), h('br', {}), a.email] },
     { label: 'Website', value: (a) => (a.website ? h('a', { href: a.website, rel: 'noopener noreferrer' }, a.website) : '—') },
     { label: 'Message', value: (a) => a.message || '—' },
     { label: 'Applied', value: (a) => fmtTime(a.createdAt) },
-    { label: 'Decision', value: (a) => decision(a, box, shown) },
+    { label: 'Decision', value: (a) => decision(a, box, shown, done) },
   ], r.data.items, 'Applications'));
 }
 
-function decision(a, box, shown) {
-  if (a.status === 'approved') return `Approved as ${a.partnerId}`;
-  if (a.status === 'rejected') return `Rejected: ${a.reason}`;
+function decision(a, box, shown, done) {
+  if (a.status === 'approved') return people.withWho(`Approved as ${a.partnerId}`, a.applicationId, done);
+  if (a.status === 'rejected') return people.withWho(`Rejected: ${a.reason}`, a.applicationId, done);
   const out = h('div', { 'aria-live': 'polite' });
   const approve = h('button', { type: 'button', class: 'primary' }, 'Approve');
   approve.setAttribute('aria-label', `Approve ${a.name}`);

@@ -18,6 +18,7 @@ export const NEEDS = {
   chainRulesRead: { role: 'viewer', scope: null, what: 'Reading chain rules' },
   chainRulesWrite: { role: 'creator', scope: null, what: 'Editing chain rules' },
   tokens: { role: 'operator', scope: null, what: 'Managing personal access tokens' },
+  backlog: { role: 'operator', scope: null, what: 'Whether every click and sale is counted' },
   commissionsRead: { role: 'viewer', scope: 'commissions.read', what: 'Reading commissions' },
   commissionsWrite: { role: 'operator', scope: 'commissions.write', what: 'Partners, plans, rates and review' },
   payoutsWrite: { role: 'operator', scope: 'payouts.write', what: 'Running and settling payouts' },

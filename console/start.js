@@ -2,6 +2,7 @@
 // the console saw it happen in this tab.
 
 import { h, section } from './ui.js';
+import * as backlog from './backlog.js';
 import * as session from './session.js';
 
 export const STEPS = [
@@ -42,5 +43,6 @@ export function render(main) {
         h('li', {}, h('a', { href: '#/commissions' }, 'Commissions'), ': partners, plans, review, balances and payouts with statements.'),
         h('li', {}, h('a', { href: '#/lifecycle' }, 'Lifecycle'), ': chain signals, resolve and prefetch decisions, the rules (LM-01 → LM-03).'),
         h('li', {}, h('a', { href: '#/webhooks' }, 'Webhooks'), ': subscriptions, test deliveries, the delivery log and the notifications panel (LM-04 → LM-06).'),
-        h('li', {}, h('a', { href: '#/tokens' }, 'Tokens'), ': personal access tokens for scripts and partners.'))));
+        h('li', {}, h('a', { href: '#/tokens' }, 'Tokens'), ': personal access tokens for scripts and partners.'))),
+    backlog.panel());
 }

@@ -149,6 +149,8 @@ def queue(c):
     Select = bt.Select
     Select(c.css("main select[name=status]")).select_by_value("rejected")
     c.wait_text("main", "Rejected: No running audience.")
+    # Who decided, from the audit log (issue 60), beside the decision.
+    c.wait_text("main", "Rejected: No running audience., by ")
     c.shot("program-rejected")
     bt.step("the Program screen: the queue, approval with its token shown once, rejection with its reason")
 

@@ -48,6 +48,34 @@ async fn a_backlog_is_shown_waiting_then_falls_to_zero_without_being_multiplied(
     assert!(waiting.oldest.is_some() && !waiting.is_clear());
     let lines = backlog::describe(&waiting);
     assert!(lines[0].contains("events wait to be counted"), "{lines:?}");
+    // The console's view: this handle's events only, in words; another handle's is empty, and a
+    // viewer is not shown it.
+    let op = app.as_role("acme", Role::Operator);
+    let mine = json_of(op.get("/backlog").await, 200).await;
+    assert!(
+        mine["pending"].as_u64().unwrap() >= CONVERSIONS as u64,
+        "{mine}"
+    );
+    assert!(mine["oldest"].is_string(), "{mine}");
+    assert!(
+        mine["words"][0]
+            .as_str()
+            .unwrap()
+            .contains("accepted events wait to be counted"),
+        "{mine}"
+    );
+    let other = json_of(
+        app.as_role("globex", Role::Operator).get("/backlog").await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (&other["pending"], &other["oldest"]),
+        (&json!(0), &json!(null)),
+        "{other}"
+    );
+    let viewer = app.as_role("acme", Role::Viewer).get("/backlog").await;
+    assert_eq!(viewer.status(), 403);
 
     // The sweeper leaves what the queue holds: nothing re-sent, the queue not multiplied.
     let swept = tenx_shared::kernel::outbox::sweep_counted(
@@ -85,6 +113,12 @@ async fn a_backlog_is_shown_waiting_then_falls_to_zero_without_being_multiplied(
     assert_eq!(
         backlog::describe(&now)[0],
         "Every accepted event is counted: nothing waits."
+    );
+    let drained = json_of(op.get("/backlog").await, 200).await;
+    assert_eq!(
+        drained["words"],
+        json!(["Every click and sale accepted is counted: nothing waits."]),
+        "{drained}"
     );
     // The funnel's freshness (its look kept 5 s) clears once the clicks are counted too.
     let viewer = app.as_role("acme", Role::Viewer);

@@ -474,6 +474,24 @@ async fn overdue_claims_are_decided_by_the_programs_rule() {
         .await
         .unwrap();
     assert_eq!(again, 0);
+    // The rule's decisions are the system's, and the audit log says so (issue 60: every actor
+    // type named in its entry), once per claim.
+    let audit = json_of(op.get("/audit?actorType=system").await, 200).await;
+    let actions: Vec<(&Value, &Value)> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (&e["action"], &e["actor"]))
+        .collect();
+    let system = json!({"type": "system", "id": "system"});
+    assert_eq!(
+        actions,
+        [
+            (&json!("claim.denied"), &system),
+            (&json!("claim.approved"), &system)
+        ],
+        "{audit}"
+    );
 }
 
 /// A merchant's reassignment moves a conversion's commission: the old line taken back, one

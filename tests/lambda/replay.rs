@@ -712,6 +712,16 @@ async fn every_event_file_replays_through_its_function() {
         r.body
     );
 
+    // The handle's backlog (issue 58): whatever this replay left waiting is named in words.
+    let r = b.http("console/backlog.json").await;
+    r.expect_status(200);
+    let words = r.json()["words"].clone();
+    assert!(
+        words[0].as_str().is_some_and(|w| w.contains("counted")),
+        "{}",
+        r.body
+    );
+
     // ---------------------------------------------------------------- public
     // The words for every code (issue 62), cacheable.
     let r = b.http("public/reasons.json").await;

@@ -74,6 +74,8 @@ const FILES: &[(&str, &[u8])] = &[
     ("picker.js", include_bytes!("../../../console/picker.js")),
     // Who did something, in words (issue 60): a person's id as their email.
     ("people.js", include_bytes!("../../../console/people.js")),
+    // Whether everything accepted is counted (issue 58), on the Start screen.
+    ("backlog.js", include_bytes!("../../../console/backlog.js")),
     ("start.js", include_bytes!("../../../console/start.js")),
     (
         "people_sign_in.js",

@@ -3,6 +3,7 @@
 pub mod analytics;
 pub mod audit;
 pub mod auth;
+pub mod backlog;
 pub mod campaigns;
 pub mod chain;
 pub mod claims;
@@ -149,6 +150,7 @@ impl Group {
                 .merge(search::routes())
                 .merge(members::routes())
                 .merge(audit::routes())
+                .merge(backlog::routes())
                 .merge(embed::routes())
                 .merge(passkeys::routes()),
             Group::Commissions => commissions::routes()

@@ -90,3 +90,44 @@ pub fn describe(b: &Backlog) -> Vec<String> {
     }
     lines
 }
+
+/// One handle's backlog, for its managers (issue 58: the console's Settings): its own events
+/// only (the queues' depths are every handle's, so they stay with `tenx status`), and words.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HandleBacklog {
+    pub pending: u64,
+    pub not_enqueued: u64,
+    pub oldest: Option<String>,
+    pub dead_letters: u64,
+    /// What it means, a sentence each, for a manager.
+    pub words: Vec<String>,
+}
+
+/// `handle`'s backlog. Round trips: the census's (every pending entry read: a manager's look,
+/// never on a request's path).
+pub async fn of_handle(store: &dyn Store, handle: &str) -> Result<HandleBacklog, StoreError> {
+    let census = crate::kernel::outbox::census_of(store, Some(handle)).await?;
+    let oldest = census
+        .oldest_ms
+        .map(crate::domain::time::unix_millis_to_rfc3339);
+    let mut words = vec![match (census.pending, &oldest) {
+        (0, _) | (_, None) => "Every click and sale accepted is counted: nothing waits.".to_owned(),
+        (n, Some(at)) => format!(
+            "{n} accepted events wait to be counted, the oldest since {at}. They are counted once each, by themselves; until then your reports say they are behind."
+        ),
+    }];
+    if census.dead_letters > 0 {
+        words.push(format!(
+            "{} events could not be counted after every retry and were set aside (kept 30 days). Your operator can see each one in the server's log and replay it.",
+            census.dead_letters
+        ));
+    }
+    Ok(HandleBacklog {
+        pending: census.pending,
+        not_enqueued: census.not_enqueued,
+        oldest,
+        dead_letters: census.dead_letters,
+        words,
+    })
+}

@@ -478,11 +478,21 @@ pub struct Census {
 /// Counts every entry and dead letter: ONE query per 1,000 entries, per shard, and per 1,000
 /// dead letters. An operator's read, never a request's.
 pub async fn census(store: &dyn Store) -> Result<Census, StoreError> {
+    census_of(store, None).await
+}
+
+/// [`census`] of one handle's events only (`None`: every handle's). The same reads: the outbox
+/// is keyed by time, not by handle.
+pub async fn census_of(store: &dyn Store, handle: Option<&str>) -> Result<Census, StoreError> {
     use crate::platform::store::for_each_item;
+    let mine = |item: &Item| handle.is_none_or(|h| item.doc["handle"].as_str() == Some(h));
     let mut census = Census::default();
     for shard in 0..keys::OUTBOX_SHARDS {
         let (pk, _) = keys::outbox(shard, 0, "");
         for_each_item::<StoreError>(store, Query::all(pk), |item| {
+            if !mine(item) {
+                return Ok(std::ops::ControlFlow::Continue(()));
+            }
             census.pending += 1;
             let key: Option<OutboxKey> = serde_json::from_value(item.doc["outbox"].clone()).ok();
             if key.is_none_or(|k| k.enqueued_at == 0) {
@@ -494,8 +504,8 @@ pub async fn census(store: &dyn Store) -> Result<Census, StoreError> {
         })
         .await?;
     }
-    for_each_item::<StoreError>(store, Query::all(keys::OUTBOX_DEAD_PK), |_| {
-        census.dead_letters += 1;
+    for_each_item::<StoreError>(store, Query::all(keys::OUTBOX_DEAD_PK), |item| {
+        census.dead_letters += u64::from(mine(item));
         Ok(std::ops::ControlFlow::Continue(()))
     })
     .await?;
