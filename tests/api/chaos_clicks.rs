@@ -296,11 +296,14 @@ async fn run(rate: f64, seed: u64) {
         .map(|(i, _)| format!("c{i}"))
         .collect();
     eprintln!("seed {seed}: answered but not counted {missing:?}");
-    let expected = answers.iter().filter(|a| **a == Answer::Redirected).count();
+    // The run is not vacuous: most of the clicks chosen to convert (every `convert_every`-th by
+    // index) were answered and converted. Which of them were answered depends on the faults, so
+    // the bound is on the share (at 20 % faults about nine in ten clicks are answered), not an
+    // estimate from the answered total (answered / 8 failed a run: 76 chosen among 621).
+    let chosen = CLICKS.div_ceil(convert_every());
     assert!(
-        conversions >= expected / convert_every(),
-        "one conversion per {} answered clicks: {conversions} of {expected}",
-        convert_every()
+        conversions * 10 >= chosen * 8,
+        "at least 80 % of the {chosen} clicks chosen to convert converted: {conversions}"
     );
     assert_eq!(
         goal.reached(&last),
