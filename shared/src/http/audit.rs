@@ -3,8 +3,7 @@
 //! filters, up to 10,000 entries). Admins and operators; not viewers or creators; no PAT.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use crate::http::auth::Caller;
@@ -103,14 +102,6 @@ async fn list(
     })))
 }
 
-/// A cell a spreadsheet would run as a formula is prefixed with `'`.
-fn neutralize(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_owned(),
-    }
-}
-
 async fn export(
     State(state): State<AppState>,
     caller: Caller,
@@ -139,9 +130,9 @@ async fn export(
             w.write_record([
                 e.at.as_str().to_owned(),
                 e.actor.kind.as_str().to_owned(),
-                neutralize(&e.actor.id),
-                neutralize(&e.action),
-                neutralize(&e.target),
+                crate::http::csv_download::cell(&e.actor.id),
+                crate::http::csv_download::cell(&e.action),
+                crate::http::csv_download::cell(&e.target),
                 e.request_id.clone(),
             ])
             .map_err(csv_error)?;
@@ -155,15 +146,9 @@ async fn export(
     let body = w
         .into_inner()
         .map_err(|e| ApiError::internal(format!("writing the audit CSV: {e}")))?;
-    let mut response = body.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"audit.csv\""),
-    );
-    Ok(response)
+    Ok(crate::http::csv_download::attachment(
+        body,
+        "audit.csv",
+        false,
+    ))
 }

@@ -10,6 +10,7 @@ pub mod claims;
 pub mod commissions;
 pub mod console;
 pub mod conversions;
+pub(crate) mod csv_download;
 pub mod current_request;
 pub mod customers;
 pub mod domains;

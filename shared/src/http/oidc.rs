@@ -15,7 +15,6 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ClientAddr, IdPath, PathId};
 use crate::kernel::state::AppState;
 use crate::people::oidc::{self, OidcError};
-use crate::people::sessions::Origin;
 use crate::platform::config::OidcProvider;
 
 /// The cookie that binds a sign-in under way to the browser that started it.
@@ -179,13 +178,7 @@ async fn callback(
             (None, None) => Err("no code".to_owned()),
         },
     };
-    let origin = Origin {
-        address: Some(client),
-        browser: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-    };
+    let origin = crate::http::people::origin_of(&headers, client);
     let signed_in = oidc::finish(
         state.store.as_ref(),
         p,

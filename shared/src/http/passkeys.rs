@@ -19,7 +19,6 @@ use crate::http::routes::Routes;
 use crate::kernel::state::AppState;
 use crate::people::passkey_policy::{self, SignInPolicy};
 use crate::people::passkeys::{self, Passkey, PasskeyError, RelyingParty};
-use crate::people::sessions::Origin;
 use crate::people::users;
 
 /// A person's own passkey routes (no handle: the session cookie, or for signing in the
@@ -228,20 +227,9 @@ async fn sign_in_finish(
     headers: HeaderMap,
     Json(body): Json<SignInFinish>,
 ) -> ApiResult<Response> {
-    if !crate::http::people::same_origin(&headers) {
-        return Err(ApiError::new(
-            ErrorCode::Csrf,
-            "A sign-in must be posted from this site's own page.",
-        ));
-    }
+    crate::http::people::posted_here(&headers)?;
     let rp = relying_party(&state, &headers)?;
-    let origin = Origin {
-        address: Some(client),
-        browser: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-    };
+    let origin = crate::http::people::origin_of(&headers, client);
     let signed_in = passkeys::sign_in_finish(
         state.store.as_ref(),
         &rp,

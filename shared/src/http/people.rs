@@ -242,6 +242,29 @@ fn posted_token(headers: &HeaderMap, body: &Bytes) -> ApiResult<String> {
     token.ok_or_else(|| ApiError::invalid_request("token: send the link's token."))
 }
 
+/// A sign-in posted from another site's page is refused (login CSRF): `403 csrf`.
+pub(crate) fn posted_here(headers: &HeaderMap) -> ApiResult<()> {
+    if same_origin(headers) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::Csrf,
+        "A sign-in must be posted from this site's own page.",
+    ))
+}
+
+/// Where a sign-in came from, for the person's list of sessions: the client's address and
+/// its browser (every way in records the same).
+pub(crate) fn origin_of(headers: &HeaderMap, client: String) -> Origin {
+    Origin {
+        address: Some(client),
+        browser: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
 /// A sign-in posted from another site is refused (login CSRF): a browser names the page's
 /// origin, which must be this host.
 pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
@@ -265,20 +288,9 @@ async fn verify(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    if !same_origin(&headers) {
-        return Err(ApiError::new(
-            ErrorCode::Csrf,
-            "A sign-in must be posted from this site's own page.",
-        ));
-    }
+    posted_here(&headers)?;
     let token = posted_token(&headers, &body)?;
-    let origin = Origin {
-        address: Some(client),
-        browser: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-    };
+    let origin = origin_of(&headers, client);
     let signed_in = sign_in::spend(
         state.store.as_ref(),
         &token,

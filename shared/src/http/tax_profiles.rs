@@ -3,7 +3,7 @@
 //! CSV, for year-end filings (each export audited). The work is in `payout_methods::tax`.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::domain::{Handle, PartnerId};
@@ -66,14 +66,6 @@ async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Respon
     Ok(axum::Json(serde_json::json!({ "items": answers })).into_response())
 }
 
-/// A cell a spreadsheet would run as a formula is prefixed with `'`.
-fn neutralize(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_owned(),
-    }
-}
-
 /// `GET …/tax-profiles/export`: every profile opened, as RFC 4180 CSV, `no-store`.
 async fn export(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     let rows = tax::export(state.store.as_ref(), state.payout_key(), &caller.handle).await?;
@@ -100,11 +92,11 @@ async fn export(State(state): State<AppState>, caller: Caller) -> ApiResult<Resp
         w.write_record([
             record.partner_id.to_string(),
             form,
-            neutralize(&p.legal_name),
+            crate::http::csv_download::cell(&p.legal_name),
             p.country.clone(),
             p.tax_id.clone().unwrap_or_default(),
             p.vat_id.clone().unwrap_or_default(),
-            neutralize(p.address.as_deref().unwrap_or("")),
+            crate::http::csv_download::cell(p.address.as_deref().unwrap_or("")),
             record.updated_at.as_str().to_owned(),
         ])
         .map_err(csv_error)?;
@@ -112,18 +104,11 @@ async fn export(State(state): State<AppState>, caller: Caller) -> ApiResult<Resp
     let body = w
         .into_inner()
         .map_err(|e| ApiError::internal(format!("writing the tax CSV: {e}")))?;
-    let mut response = body.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"tax-profiles.csv\""),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok(crate::http::csv_download::attachment(
+        body,
+        "tax-profiles.csv",
+        true,
+    ))
 }
 
 impl From<TaxError> for ApiError {
