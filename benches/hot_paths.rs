@@ -240,6 +240,9 @@ async fn app_with_link(queue: Arc<dyn Queue>) -> (Router, String) {
             JWT_SECRET.as_bytes().to_vec(),
         )),
         ctx_keys: CtxKeyring::generate_spec(),
+        // The state refuses to start without its statement and payout keys.
+        signing_keys: tenx_shared::domain::proof::jws::ProofKeyring::generate_spec(),
+        payout_keys: tenx_shared::domain::sealed::Keyring::generate_spec(),
         ..Config::default()
     };
     // Every conversion of the benchmark is on one handle.

@@ -564,11 +564,13 @@ settle() {
     *) echo "BENCH_SETTLE_BACKEND: aws (moto) or dynamodb-local" >&2; exit 2 ;; esac
   mkdir -p "$OUT"
   scripts/moto.sh --install
-  eval "$(scripts/moto.sh)"
+  # Two motos, as CI's chaos stage has them: the chaos runs put DynamoDB on the first and SQS
+  # and Kinesis on the second (tests/api/chaos.rs, chaos_upstreams).
+  eval "$(TENX_MOTO_SERVERS=2 scripts/moto.sh)"
   trap 'kill $(cat .venv/moto.pid) 2>/dev/null || true' EXIT
   if [ "${BENCH_SETTLE_BACKEND:-aws}" = dynamodb-local ]; then
-    # DynamoDB on DynamoDB Local; SQS and Kinesis on moto. The fault proxy fronts moto only, so
-    # the faults reach SQS and Kinesis, not DynamoDB, in this variant.
+    # DynamoDB on DynamoDB Local; SQS and Kinesis on moto. The fault proxy sends DynamoDB's
+    # calls to DynamoDB Local, so the faults reach all three services in this variant too.
     eval "$(scripts/dynamodb_local.sh)"
     trap 'kill $(cat .venv/moto.pid) $(cat .venv/dynamodb-local.pid) 2>/dev/null || true' EXIT
   fi

@@ -2,8 +2,12 @@
 """A fault-injecting HTTP proxy in front of the AWS emulator (moto), for the project's own tests.
 
     fault_proxy.py UPSTREAM_URL        # prints "FAULT_PROXY_URL=http://127.0.0.1:PORT", then serves
+    fault_proxy.py UPSTREAM_URL --dynamodb DYNAMODB_URL
 
-Every request is forwarded to UPSTREAM_URL unless a fault is drawn for it. Faults are off until a
+Every request is forwarded to UPSTREAM_URL (DynamoDB's to DYNAMODB_URL when given: a second
+emulator, or DynamoDB Local, so the faults reach DynamoDB there too) unless a fault is drawn for
+it. Each of the proxy's threads keeps its connection to an upstream open, as an SDK's pool does
+(a connection per request cost the emulator a thread and a handshake each). Faults are off until a
 test turns them on, per service (dynamodb, sqs, kinesis, read from the request's X-Amz-Target or
 its SigV4 credential scope), each a probability:
 
@@ -38,6 +42,10 @@ import time
 import urllib.parse
 
 UPSTREAM = urllib.parse.urlsplit(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:5000")
+UPSTREAMS = {}
+if "--dynamodb" in sys.argv:
+    UPSTREAMS["dynamodb"] = urllib.parse.urlsplit(sys.argv[sys.argv.index("--dynamodb") + 1])
+CONNECTIONS = threading.local()
 LOCK = threading.Lock()
 FAULTS = {}
 INJECTED = {}
@@ -128,14 +136,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
             snapshot = {"faults": FAULTS, "injected": dict(INJECTED)}
         self.answer(200, snapshot, "application/json")
 
-    def forward(self, method, body):
-        conn = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=60)
+    def forward(self, method, body, service):
+        upstream = UPSTREAMS.get(service, UPSTREAM)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
-        conn.request(method, self.path, body=body, headers=headers)
-        resp = conn.getresponse()
-        data = resp.read()
-        conn.close()
-        return resp, data
+        for attempt in (0, 1):
+            conn, reused = upstream_connection(upstream)
+            try:
+                conn.request(method, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                drop_connection(upstream)
+                # A kept connection the upstream had closed while idle: the request never
+                # reached it, so it is sent once more on a new one. A new one failing is news.
+                if reused and attempt == 0:
+                    continue
+                raise
+            if resp.will_close:
+                drop_connection(upstream)
+            return resp, data
 
     def relay(self, resp, data):
         self.send_response(resp.status)
@@ -161,7 +180,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.answer(500, {"__type": "InternalFailure", "message": "injected"})
         if kind == "slow":
             time.sleep(slow_ms / 1000.0)
-        resp, data = self.forward(method, body)
+        resp, data = self.forward(method, body, service)
         if kind == "drop":
             # Applied upstream; the caller never hears of it.
             self.close_connection = True
@@ -173,6 +192,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.relay(resp, data)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = handle_any
+
+
+def upstream_connection(upstream):
+    """This thread's kept connection to `upstream`, and whether it served a request before."""
+    pool = CONNECTIONS.__dict__.setdefault("pool", {})
+    conn = pool.get(upstream.netloc)
+    if conn is not None:
+        return conn, True
+    conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
+    pool[upstream.netloc] = conn
+    return conn, False
+
+
+def drop_connection(upstream):
+    pool = CONNECTIONS.__dict__.setdefault("pool", {})
+    conn = pool.pop(upstream.netloc, None)
+    if conn is not None:
+        conn.close()
 
 
 class Server(http.server.ThreadingHTTPServer):

@@ -5,9 +5,9 @@
 # fail loudly when no endpoint is configured.
 #
 # Shape (2 cores, nothing cached, measured in docs/ci.md): the tools (PyPI venvs, Chromium) install
-# in the background while cargo compiles; clippy checks in a target dir of its own at idle
-# priority from the start, so the test build has the cores and clippy takes what the stages
-# leave; the Lambda functions then build at idle priority too, in a build dir shared with the
+# in the background while cargo compiles; the test build is clippy's check too (clippy's driver
+# compiles the workspace's crates, so nothing is compiled twice); the Lambda functions then
+# build at idle priority, in a build dir shared with the
 # test build, reusing every dependency it compiled, while the tests run from the build's list of
 # binaries (no cargo, so no lock to wait for); the end-to-end tests spread over two motos; the
 # fuzzer and the console run beside the chaos stage, which mostly waits.
@@ -50,17 +50,24 @@ stage "the Lambda build reuses the test build's dependencies (check_features.py)
 # A Python check of its own (segno in .venv/qr): beside the compile, joined at the end.
 bg_stage qr-check 300 python3 scripts/qr_check.py
 
-# ------------------------------------------------------------------ compile: clippy beside the test build
+# ------------------------------------------------------------------ compile: the test build, linted
 # Background builds run at the lowest CPU and I/O priority: they take only what the foreground
 # leaves idle (the test build's single-threaded stretches, the chaos stage's waits) and finish on
 # their own. A build beside the tests at equal priority once slowed the emulator into timeouts
 # (503s); at this priority the emulator and the tests go first.
 idle=(nice -n 19)
 command -v ionice >/dev/null && idle+=(ionice -c 3)
-# --cfg tenx_system_alloc: clippy leaves jemalloc out (its C build, ~1 min of both cores, is
-# then done once, by the test build); the three lines it skips are the allocator's static.
-bg_stage clippy 2400 "${idle[@]}" env CARGO_TARGET_DIR=target/clippy RUSTFLAGS="${RUSTFLAGS:-} --cfg tenx_system_alloc" \
-  cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
+# Clippy's lints run inside the test build: `cargo clippy` is `cargo check` with clippy's driver
+# as the workspace's rustc wrapper and its arguments in CLIPPY_ARGS, and the same driver given to
+# the build compiles and lints our crates in one pass (dependencies are compiled by plain rustc,
+# as under cargo clippy). A separate `cargo clippy` checked every dependency and our crates a
+# second time in a target dir of its own (~500 CPU-s of a 2-core run). Clippy's `--all-targets`
+# is covered by the two builds that compile them anyway: the test build takes the libraries,
+# `tenx`, the tests and the benchmarks (built in the test profile and run once each as tests:
+# criterion's test mode); the Lambda build below, the functions (`--exclude 'fn-*'` here,
+# as `--tests` would give each function a test harness of its own).
+clippy_lint=(env RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
+  CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__")
 # For the host's triple, named (as cargo-lambda names it), with cargo's intermediate artifacts in a
 # build dir the Lambda build below shares: it then finds the dependencies compiled here, with the
 # same features (check_features.py), and compiles only our crates with the functions' shipped
@@ -68,12 +75,13 @@ bg_stage clippy 2400 "${idle[@]}" env CARGO_TARGET_DIR=target/clippy RUSTFLAGS="
 # binary it finds in its target dir into target/lambda/ (tenx too, which the tests run).
 host=$(rustc -vV | sed -n 's/^host: //p')
 shared_build=(env CARGO_BUILD_BUILD_DIR="$PWD/target/build")
-stage "test build (cargo nextest, --no-run)" 2400 "${shared_build[@]}" \
-  cargo nextest run --workspace --all-features --cargo-quiet --no-run --target "$host"
+stage "test build, linted by clippy (cargo nextest --all-targets, --no-run; -D warnings)" 2400 \
+  "${shared_build[@]}" "${clippy_lint[@]}" \
+  cargo nextest run --workspace --exclude 'fn-*' --tests --benches --all-features --cargo-quiet --no-run --target "$host"
 # The test binaries and the workspace, listed once: the runs below take them from these files and
 # invoke no cargo, so the Lambda build can hold the build dir's lock meanwhile.
 stage "test binaries listed (nextest --binaries-metadata)" 300 "${shared_build[@]}" bash -c "
-  cargo nextest list --workspace --all-features --cargo-quiet --target $host \
+  ${clippy_lint[*]} cargo nextest list --workspace --exclude 'fn-*' --tests --benches --all-features --cargo-quiet --target $host \
     --list-type binaries-only --message-format json >target/ci/binaries.json &&
   cargo metadata --format-version 1 --all-features >target/ci/cargo-metadata.json"
 reuse=(--binaries-metadata target/ci/binaries.json --cargo-metadata target/ci/cargo-metadata.json)
@@ -82,8 +90,8 @@ wait_stage tools-lambda
 # The template (sam validate --lint, the SAM transform): a few seconds of Python, beside the
 # tests at nice 10, joined at the end.
 bg_stage sam-check 300 nice -n 10 scripts/sam_check.sh
-bg_stage lambda-build 2400 "${idle[@]}" "${shared_build[@]}" CARGO_TARGET_DIR=target/lambda-ci \
-  scripts/lambda_build.sh
+bg_stage lambda-build 2400 "${idle[@]}" "${shared_build[@]}" "${clippy_lint[@]}" \
+  CARGO_TARGET_DIR=target/lambda-ci scripts/lambda_build.sh
 
 # ------------------------------------------------------------------ tests on both backends
 wait_stage tools-moto
@@ -103,9 +111,12 @@ trap 'kill $(cat .venv/moto.pid) 2>/dev/null || true; bg_kill_all' EXIT
 echo "moto at $TENX_TEST_AWS_ENDPOINTS"
 stage "tests: embedded backend + AWS seam suites (moto)" 2400 \
   cargo nextest run --profile ci "${reuse[@]}"
+# Not run a second time there: the suites about the HTTP layer's own tables and assets, which
+# read the store only to set a scene (the access matrix, the OpenAPI document, the words of
+# `GET /v2/reasons`, `t.js`'s headers, the `tenx serve` process): the embedded stage runs them.
 stage "tests: end-to-end API on the AWS backend (moto)" 2400 \
   env TENX_TEST_BACKEND=aws cargo nextest run --profile ci "${reuse[@]}" \
-  -E 'binary(api) & not test(/^chaos/)'
+  -E 'binary(api) & not test(/^chaos/) & not test(/^(access_matrix|openapi|reasons|script|serve)::/)'
 
 # ------------------------------------------------------------------ the binary, driven from outside
 # Both use the tenx that the test build linked (same features: no second compile of the library).
@@ -135,7 +146,6 @@ wait_stage sam-check
 wait_stage fuzz
 wait_stage browser
 wait_stage docs
-wait_stage clippy
 wait_stage lambda-build
 
 print_stage_times

@@ -194,7 +194,16 @@ async fn open_backends(
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("TENX_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // TENX_LOG_SPANS: a line as each span closes, with its time (where a slow drain goes:
+    // each events batch and each of its sinks is a span).
+    let spans = if std::env::var_os("TENX_LOG_SPANS").is_some() {
+        tracing_subscriber::fmt::format::FmtSpan::CLOSE
+    } else {
+        tracing_subscriber::fmt::format::FmtSpan::NONE
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(spans);
     if std::env::var("TENX_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
     } else {

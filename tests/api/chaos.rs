@@ -51,7 +51,8 @@ pub(crate) struct FaultProxy {
 }
 
 impl FaultProxy {
-    fn start(upstream: &str) -> FaultProxy {
+    /// In front of `upstream`, with DynamoDB's calls sent to `dynamodb` when given.
+    fn start(upstream: &str, dynamodb: Option<&str>) -> FaultProxy {
         use std::io::BufRead;
         let root = env!("CARGO_MANIFEST_DIR");
         let venv = format!("{root}/.venv/bin/python");
@@ -63,6 +64,7 @@ impl FaultProxy {
         let mut child = std::process::Command::new(python)
             .arg(format!("{root}/scripts/fault_proxy.py"))
             .arg(upstream)
+            .args(dynamodb.map(|d| ["--dynamodb", d]).into_iter().flatten())
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("starting scripts/fault_proxy.py");
@@ -126,23 +128,45 @@ impl Backend {
         }
         let id = uuid::Uuid::new_v4().simple().to_string();
         let prefix = format!("chaos-{}", &id[..12]);
-        let (clients, settings) = aws_env(&prefix).await;
+        let (upstream, dynamodb) = chaos_upstreams();
+        let proxy = Arc::new(FaultProxy::start(&upstream, dynamodb.as_deref()));
+        // Through the proxy (no window open yet), which sends each service to its emulator.
+        let (clients, settings) = aws_env(&prefix, &proxy.url).await;
         tenx_shared::runtime::aws::provision(&clients, &settings)
             .await
             .expect("provisioning the child's table, queues and stream");
-        let upstream = aws_endpoint();
-        let proxy = Arc::new(FaultProxy::start(&upstream));
         Backend::Aws { prefix, proxy }
+    }
+}
+
+/// Where the chaos runs' calls go: DynamoDB Local when `AWS_ENDPOINT_URL_DYNAMODB` names it;
+/// else, when the runner started two emulators (`TENX_TEST_AWS_ENDPOINTS`, as CI's chaos stage
+/// has them idle beside it), DynamoDB on the first and SQS and Kinesis on the second. One
+/// emulator answers one request at a time on one core: DynamoDB, SQS and Kinesis are separate
+/// services on AWS, and one Python process serving all three was the drain's bottleneck.
+/// Answers (the upstream for SQS and Kinesis, DynamoDB's own when apart).
+fn chaos_upstreams() -> (String, Option<String>) {
+    let local = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
+        .ok()
+        .filter(|v| !v.is_empty());
+    if local.is_some() {
+        return (aws_endpoint(), local);
+    }
+    let listed = std::env::var("TENX_TEST_AWS_ENDPOINTS").unwrap_or_default();
+    match listed.split_whitespace().collect::<Vec<_>>()[..] {
+        [dynamodb, others, ..] => (others.to_owned(), Some(dynamodb.to_owned())),
+        _ => (aws_endpoint(), None),
     }
 }
 
 async fn aws_env(
     prefix: &str,
+    endpoint: &str,
 ) -> (
     tenx_shared::runtime::aws::AwsClients,
     tenx_shared::runtime::aws::AwsSettings,
 ) {
-    let clients = tenx_shared::runtime::aws::AwsClients::at_endpoint(&aws_endpoint())
+    let clients = tenx_shared::runtime::aws::AwsClients::at_endpoint(endpoint)
         .await
         .expect("AWS clients");
     let settings = tenx_shared::runtime::aws::AwsSettings::named(prefix, format!("{prefix}-"));
@@ -198,6 +222,7 @@ impl Server {
         if let Backend::Aws { prefix, proxy } = backend {
             cmd.args(["--backend", "aws"])
                 .env("AWS_ENDPOINT_URL", &proxy.url)
+                .env("AWS_ENDPOINT_URL_DYNAMODB", &proxy.url)
                 .env("TENX_TABLE", prefix)
                 .env("TENX_QUEUE_PREFIX", format!("{prefix}-"));
         }
@@ -410,8 +435,8 @@ async fn recorded_clicks(backend: &Backend, dir: &Path) -> usize {
                 .expect("opening the store"),
             ),
         ),
-        Backend::Aws { prefix, .. } => {
-            let (clients, settings) = aws_env(prefix).await;
+        Backend::Aws { prefix, proxy } => {
+            let (clients, settings) = aws_env(prefix, &proxy.url).await;
             let (store, _) = tenx_shared::runtime::aws::connect_with(&clients, &settings)
                 .await
                 .expect("the table");
@@ -629,10 +654,11 @@ pub(crate) fn ledger_check(backend: &Backend, dir: &Path) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tenx"));
     cmd.args(["ledger", "check", "--handle", "acme", "--data-dir"])
         .arg(dir);
-    if let Backend::Aws { prefix, .. } = backend {
-        // Straight to the emulator: the fault window is closed.
+    if let Backend::Aws { prefix, proxy } = backend {
+        // Through the proxy, which knows each service's emulator: the fault window is closed.
         cmd.args(["--backend", "aws"])
-            .env("AWS_ENDPOINT_URL", aws_endpoint())
+            .env("AWS_ENDPOINT_URL", &proxy.url)
+            .env("AWS_ENDPOINT_URL_DYNAMODB", &proxy.url)
             .env("TENX_TABLE", prefix)
             .env("TENX_QUEUE_PREFIX", format!("{prefix}-"));
     }

@@ -272,9 +272,23 @@ async fn run(rate: f64, seed: u64) {
     let redirected = answers.iter().filter(|a| **a == Answer::Redirected).count();
     let mut last = (BTreeMap::new(), -1, Value::Null, -1);
     let mut behind_seen = false;
+    let trace = std::env::var_os("TENX_CHAOS_TRACE").is_some();
+    let mut traced = Duration::ZERO;
     while restarted.elapsed() < SETTLE {
         last = counted(&load).await;
         behind_seen |= last.2["behindSeconds"].as_i64().unwrap_or(0) > 0;
+        if trace && restarted.elapsed() >= traced {
+            // The drain's shape (TENX_CHAOS_TRACE): where a slow settle spends its time.
+            eprintln!(
+                "seed {seed}, {:>5.1} s: clicks {} of {redirected}, conversions {} of {conversions}, webhooks {:?}, freshness {}",
+                restarted.elapsed().as_secs_f64(),
+                last.1,
+                last.3,
+                delivered(&receiver),
+                last.2
+            );
+            traced += Duration::from_secs(5);
+        }
         match goal.reached(&last) {
             Ok(true) => break,
             Ok(false) => tokio::time::sleep(Duration::from_millis(500)).await,

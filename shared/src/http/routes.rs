@@ -82,7 +82,7 @@ impl Routes {
             .find(|(p, _)| *p == path)
             .expect("Routes::at(path) comes before its methods");
         let filter = MethodFilter::try_from(method.clone()).expect("a routable method");
-        *router = std::mem::replace(router, MethodRouter::new()).on(filter, handler);
+        *router = std::mem::take(router).on(filter, handler);
         let (role, scope, charge) = rule;
         self.rules.push(Access {
             method,
@@ -99,7 +99,7 @@ impl Routes {
         for (path, router) in other.paths {
             match self.paths.iter_mut().find(|(p, _)| *p == path) {
                 Some((_, mine)) => {
-                    *mine = std::mem::replace(mine, MethodRouter::new()).merge(router);
+                    *mine = std::mem::take(mine).merge(router);
                 }
                 None => self.paths.push((path, router)),
             }
