@@ -112,7 +112,8 @@ async function showPayouts(out, from, to, currency) {
 
 // A figure as a button that opens the lines behind it.
 function figure(text, label, open) {
-  const b = h('button', { type: 'button', class: 'link-button', 'aria-label': label }, text);
+  // The accessible name starts with the figure people see (axe: label-content-name-mismatch).
+  const b = h('button', { type: 'button', class: 'link-button', 'aria-label': `${text}: ${label}` }, text);
   b.addEventListener('click', open);
   return b;
 }
