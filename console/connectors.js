@@ -10,6 +10,7 @@ import {
   clear, copyButton, empty, errorBox, field, fmtTime, form, h, input, loading, notice, table,
 } from './ui.js';
 import { term } from './words.js';
+import * as integrationsTest from './integrations_test.js';
 
 const PROVIDERS = [
   {
@@ -53,6 +54,7 @@ async function renderOne(card, p) {
     connected ? h('p', {}, `Signing secrets: ${connected.signingSecrets.join(', ')} · conversions of type ${connected.eventType}`) : '',
     connectForm(p, connected, () => renderOne(card, p)));
   if (connected) card.append(await health(p));
+  if (connected) integrationsTest.render(card.appendChild(h('div', { class: 'connector-test' })), p.id);
 }
 
 // The provider's health and its last events.

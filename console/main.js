@@ -20,6 +20,7 @@ import * as passkeys from './passkeys.js';
 import * as account from './account.js';
 import * as team from './team.js';
 import * as auditLog from './audit_log.js';
+import * as dashboard from './dashboard.js';
 import { clear, errorBox, field, form, h, input, loading, notice, section, select } from './ui.js';
 
 const SCREENS = [
@@ -36,6 +37,7 @@ const SCREENS = [
   ['#/audit', 'Audit log', (main) => auditLog.render(main)],
   ['#/account', 'Account', (main) => account.render(main)],
   ['#/mail', 'Sent mail', (main) => mail.render(main)],
+  ['#/dashboard', 'Money', (main) => dashboard.render(main)],
 ];
 
 // A partner token sees one screen: its own.

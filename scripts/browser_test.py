@@ -1447,10 +1447,14 @@ def mobile(c):
                         ("#/links/edit/launch", "mobile-link-editor"), ("#/partners", "mobile-partners"),
                         ("#/lifecycle", "mobile-lifecycle"), ("#/webhooks", "mobile-webhooks"),
                         ("#/commissions", "mobile-commissions"), ("#/conversions", "mobile-conversions"),
-                        ("#/tokens", "mobile-tokens"), ("#/mail", "mobile-mail")]:
+                        ("#/tokens", "mobile-tokens"), ("#/mail", "mobile-mail"),
+                        ("#/dashboard", "mobile-money")]:
         c.go(hash_)
         if hash_ == "#/partners":
             c.wait_css("#daily-chart")
+        if hash_ == "#/dashboard":  # issue 62: the money charts drawn, the figures as buttons
+            c.wait_css(".money-chart")
+            c.wait_text("#main", "Top partners by earnings")
         wide = c.d.execute_script("""
             return [...document.querySelectorAll('body *')]
               .filter((e) => !e.closest('thead') && e.getBoundingClientRect().right > arguments[0] + 1)

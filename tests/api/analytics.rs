@@ -505,7 +505,7 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
         "campaignId,status,clicks,qualifiedClicks,botClicks,conversions,verifiedConversions,\
          flaggedConversions,revenue_EUR,revenue_USD,verifiedRevenue_EUR,verifiedRevenue_USD,\
          flaggedRevenue_EUR,flaggedRevenue_USD,reversedRevenue_EUR,reversedRevenue_USD,\
-         conversionRate,botRatio,expiredClicks,confidence,confidenceReasons"
+         conversionRate,botRatio,expiredClicks,confidence,confidenceReasons,confidenceReasonsWords"
     );
     assert_eq!(csv.len(), 1 + 3);
     for line in &csv[1..] {
@@ -537,6 +537,19 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
         assert_eq!(
             cell(header, line, "confidenceReasons"),
             codes(json_row).join(";")
+        );
+        // The same reasons in words, after the documented columns (issue 62).
+        let words: Vec<&str> = codes(json_row)
+            .iter()
+            .map(|c| tenx_shared::domain::words::or_code(c))
+            .collect();
+        assert_eq!(
+            cell(header, line, "confidenceReasonsWords"),
+            words.join("; ")
+        );
+        assert_eq!(
+            header.last().map(String::as_str),
+            Some("confidenceReasonsWords")
         );
     }
 

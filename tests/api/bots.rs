@@ -214,6 +214,13 @@ async fn analytics_groups_clicks_by_bot_reason_and_names_the_dominant_one() {
         "{body}"
     );
     assert!(lines[1].starts_with("link_preview,2,0,2"), "{body}");
+    // The reason in words, last (issue 62); the documented columns before it unchanged.
+    assert!(
+        lines[0].ends_with(",expiredClicks,botReasonWords"),
+        "{body}"
+    );
+    let words = tenx_shared::domain::words::of("link_preview").expect("words for link_preview");
+    assert!(lines[1].ends_with(words), "{body}");
 }
 
 async fn country_of(app: &TestApp, headers: &[(&str, &str)]) -> (String, String) {

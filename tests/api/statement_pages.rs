@@ -150,8 +150,23 @@ async fn csv_pages_each_have_their_header_row_and_together_list_every_line() {
             .map(|v| v.to_str().unwrap().to_owned());
         let body = resp.text().await.unwrap();
         let mut lines = body.split("\r\n").filter(|l| !l.is_empty());
-        assert!(lines.next().unwrap().starts_with("commissionId,kind,"));
-        rows.extend(lines.map(|l| l.split(',').next().unwrap().to_owned()));
+        let header = lines.next().unwrap();
+        assert!(header.starts_with("commissionId,kind,"));
+        // The kind in words after the documented columns (issue 62).
+        assert!(header.ends_with(",amount,currency,kindWords"), "{header}");
+        let lines: Vec<&str> = lines.collect();
+        // Every line of this payout is a manual one: its kind, then its words, last (quoted:
+        // they hold a comma).
+        assert!(
+            lines.iter().all(|l| l.contains(",manual,")
+                && l.ends_with(r#","By hand, outside the plan and the payout batches""#)),
+            "{lines:?}"
+        );
+        rows.extend(
+            lines
+                .iter()
+                .map(|l| l.split(',').next().unwrap().to_owned()),
+        );
         pages += 1;
         match next {
             Some(c) => query = format!("format=csv&limit=500&cursor={c}"),

@@ -806,6 +806,10 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("conversions/customers-list.json").await;
     r.expect_status(200);
     assert_eq!(r.json()["items"][0]["customerId"], "cus_NffrFeUfNV2Hib");
+    // "Send a test event" (issue 62) before Stripe is connected: a clear error, nothing sent.
+    let r = b.http("conversions/integration-test.json").await;
+    r.expect_status(409);
+    assert_eq!(r.json()["error"]["code"], "invalid_state");
     let r = b.http("public/lead.json").await;
     r.expect_status(202);
     assert_eq!(r.json()["bound"], false);
@@ -1114,6 +1118,10 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("commissions/partner-summary.json").await;
     r.expect_status(200);
     assert_eq!(r.json()["earnings"].as_array().map(Vec::len), Some(30));
+    // The program's money dashboard (issue 62): every day of the window, in one currency.
+    let r = b.http("commissions/dashboard.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["series"].as_array().map(Vec::len), Some(30));
     // Its users listed (none has signed in yet); removing a user it does not have is 404.
     let r = b.http("commissions/partner-members-list.json").await;
     r.expect_status(200);

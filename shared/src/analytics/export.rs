@@ -116,6 +116,8 @@ pub fn funnel_csv(report: &FunnelReport) -> Result<Vec<u8>, csv::Error> {
     for kind in COMMISSIONS {
         header.extend(paid_in.iter().map(|c| format!("{kind}_{c}")));
     }
+    // Issue 62: the reasons in words, after every documented column.
+    header.push("confidenceReasonsWords".into());
     let mut rows = vec![header];
     for r in &report.campaigns {
         let mut row = vec![
@@ -127,6 +129,11 @@ pub fn funnel_csv(report: &FunnelReport) -> Result<Vec<u8>, csv::Error> {
         let codes: Vec<&str> = r.confidence_reasons.iter().map(|x| x.code).collect();
         row.push(codes.join(";"));
         row.extend(commission_cells(&r.commissions, &paid_in));
+        let words: Vec<&str> = codes
+            .iter()
+            .map(|c| crate::domain::words::or_code(c))
+            .collect();
+        row.push(words.join("; "));
         rows.push(row);
     }
     write(rows)
@@ -169,10 +176,18 @@ pub fn groups_csv(report: &GroupReport) -> Result<Vec<u8>, csv::Error> {
     let ccys = currencies(report.rows.iter().map(|r| &r.metrics));
     let mut header = vec![report.group_by.to_owned()];
     header.extend(metric_header(&ccys));
+    // Issue 62: a group of codes (`botReason`) gets their words, after the documented columns.
+    let coded = report.group_by == "botReason";
+    if coded {
+        header.push("botReasonWords".into());
+    }
     let mut rows = vec![header];
     for r in &report.rows {
         let mut row = vec![neutralize(&r.key)];
         row.extend(metric_cells(&r.metrics, &ccys));
+        if coded {
+            row.push(crate::domain::words::or_code(&r.key).to_owned());
+        }
         rows.push(row);
     }
     write(rows)
@@ -286,17 +301,18 @@ mod tests {
         assert!(
             lines[0].ends_with(
                 "confidence,confidenceReasons,commissionsPending_EUR,commissionsPending_JPY,\
-                 commissionsApproved_EUR,commissionsApproved_JPY,commissionsPaid_EUR,commissionsPaid_JPY"
+                 commissionsApproved_EUR,commissionsApproved_JPY,commissionsPaid_EUR,commissionsPaid_JPY,\
+                 confidenceReasonsWords"
             ),
             "{}",
             lines[0]
         );
         assert!(
-            lines[1].ends_with(",100,,1.50,0,10.00,0,-2.25,0"),
+            lines[1].ends_with(",100,,1.50,0,10.00,0,-2.25,0,"),
             "{}",
             lines[1]
         );
-        assert!(lines[2].ends_with(",100,,0,0,0,1200,0,0"), "{}", lines[2]);
-        assert!(lines[3].ends_with(",100,,0,0,0,0,0,0"), "{}", lines[3]);
+        assert!(lines[2].ends_with(",100,,0,0,0,1200,0,0,"), "{}", lines[2]);
+        assert!(lines[3].ends_with(",100,,0,0,0,0,0,0,"), "{}", lines[3]);
     }
 }

@@ -12,6 +12,7 @@ pub mod refs;
 pub mod sales;
 pub mod shopify;
 pub mod stripe;
+pub mod test_event;
 
 use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};

@@ -321,6 +321,14 @@ pub const WORDS: &[(&str, &str)] = &[
     ("claim_decided", "Commission claim decided"),
     ("domain_failing", "Domain failing its DNS check"),
     ("coupon_leak", "Coupon code may have leaked"),
+    // Who did something, in the audit log (`actor.type`, issue 62).
+    ("user", "A person of the team"),
+    ("pat", "A personal access token"),
+    ("partner_user", "A person of a partner"),
+    ("partner_token", "A partner's token"),
+    ("provider", "A payment provider (Stripe, Shopify)"),
+    ("system", "10x itself, by a rule"),
+    ("jwt", "A signed token (JWT)"),
 ];
 
 /// The words for `code`, if it has any.

@@ -119,6 +119,8 @@ async fn export(
         "action",
         "target",
         "requestId",
+        // Issue 62: who, in words (`GET /v2/reasons`' dictionary), after the documented columns.
+        "actorTypeWords",
     ])
     .map_err(csv_error)?;
     let mut after = None;
@@ -134,6 +136,7 @@ async fn export(
                 crate::http::csv_download::cell(&e.action),
                 crate::http::csv_download::cell(&e.target),
                 e.request_id.clone(),
+                crate::domain::words::or_code(e.actor.kind.as_str()).to_owned(),
             ])
             .map_err(csv_error)?;
         }

@@ -141,6 +141,11 @@ const FILES: &[(&str, &[u8])] = &[
     ),
     ("rules.js", include_bytes!("../../../console/rules.js")),
     ("ledger.js", include_bytes!("../../../console/ledger.js")),
+    // The plan editor without JSON (issue 62).
+    (
+        "plan_editor.js",
+        include_bytes!("../../../console/plan_editor.js"),
+    ),
     ("payouts.js", include_bytes!("../../../console/payouts.js")),
     (
         "payout_method.js",
@@ -153,6 +158,11 @@ const FILES: &[(&str, &[u8])] = &[
     (
         "customers.js",
         include_bytes!("../../../console/customers.js"),
+    ),
+    // "Send a test event" and the last events in words (issue 62).
+    (
+        "integrations_test.js",
+        include_bytes!("../../../console/integrations_test.js"),
     ),
     (
         "connectors.js",
@@ -213,6 +223,11 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../console/portal_tax.js"),
     ),
     ("portal.js", include_bytes!("../../../console/portal.js")),
+    // The money dashboard (issue 62).
+    (
+        "dashboard.js",
+        include_bytes!("../../../console/dashboard.js"),
+    ),
     ("main.js", include_bytes!("../../../console/main.js")),
 ];
 

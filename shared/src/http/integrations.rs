@@ -1,5 +1,6 @@
 //! Connector routes (issue 45). Authenticated: `…/integrations/{provider}` (settings; secrets
-//! never answered) and `…/integrations/{provider}/events` (the event log). Public: the
+//! never answered), `…/integrations/{provider}/events` (the event log) and
+//! `…/integrations/{provider}/test` (a signed sample event, issue 62). Public: the
 //! providers' webhooks (`POST /v2/public/integrations/stripe/{handle}`: the signature is the
 //! credential) and checkout refs (`POST /v2/public/refs`: the ctx is). The work is in
 //! `crate::connectors`.
@@ -53,6 +54,47 @@ pub(crate) fn routes() -> Routes {
         .delete(Operator, Some(ConversionsWrite), Write, delete_integration)
         .at("/v2/handles/{handle}/integrations/{provider}/events")
         .get(Viewer, Some(ConversionsRead), Free, list_events)
+        .at("/v2/handles/{handle}/integrations/{provider}/test")
+        .post(Operator, Some(ConversionsWrite), Write, send_test)
+}
+
+/// What a test event came to: its log entry, marked test.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TestSent {
+    #[serde(flatten)]
+    entry: log::Entry,
+    provider: &'static str,
+    /// Always true: the sample never earns a commission (`connectors::test_event`).
+    test: bool,
+}
+
+/// `POST …/integrations/{provider}/test` → 202 `{eventId, type, receivedAt, status, reason,
+/// conversionId, provider, test: true}`: a signed sample event through the provider's webhook
+/// code (`connectors::test_event`); `409 invalid_state` when the provider is not connected.
+async fn send_test(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, p)): Path<(Handle, Provider)>,
+) -> ApiResult<Response> {
+    use crate::connectors::test_event::{self, TestEventError};
+    // Audited as the caller who sent it (the authorize layer's scope), not as the provider.
+    let sent = test_event::send(deps(&state), &caller.handle, p).await;
+    let entry = match sent {
+        Ok(entry) => entry,
+        Err(e @ TestEventError::NotConnected(_)) => {
+            return Err(ApiError::invalid_state(e.to_string()));
+        }
+        Err(TestEventError::Stripe(e)) => return Err(e.into()),
+        Err(TestEventError::Shopify(e)) => return Err(e.into()),
+        Err(TestEventError::Store(e)) => return Err(e.into()),
+    };
+    let answer = TestSent {
+        entry,
+        provider: p.as_str(),
+        test: true,
+    };
+    Ok((StatusCode::ACCEPTED, axum::Json(answer)).into_response())
 }
 
 #[derive(Deserialize)]

@@ -13,6 +13,7 @@ pub mod conversions;
 pub(crate) mod csv_download;
 pub mod current_request;
 pub mod customers;
+pub mod dashboard;
 pub mod domains;
 pub mod edge;
 pub mod embed;
@@ -164,7 +165,8 @@ impl Group {
                 .merge(messages::routes())
                 .merge(claims::routes())
                 .merge(partner_portal::routes())
-                .merge(tax_profiles::routes()),
+                .merge(tax_profiles::routes())
+                .merge(dashboard::routes()),
         }
     }
 

@@ -94,6 +94,30 @@ struct SummaryParams {
     to: Option<String>,
 }
 
+/// The window of `from` and `to` (days or RFC 3339 times): by default the 30 days to `now`,
+/// at most [`MAX_DAYS`] days; the partner's summary's and the program's dashboard's.
+pub(crate) fn window(
+    from: Option<&str>,
+    to: Option<&str>,
+    now: i64,
+) -> ApiResult<crate::portal::summary::Window> {
+    use crate::portal::summary::MAX_DAYS;
+    let to_ms = match to {
+        Some(raw) => bound("to", raw, true)?,
+        None => now,
+    };
+    let from_ms = match from {
+        Some(raw) => bound("from", raw, false)?,
+        None => to_ms - 29 * 86_400_000,
+    };
+    if from_ms > to_ms || to_ms - from_ms >= MAX_DAYS * 86_400_000 {
+        return Err(ApiError::invalid_request(format!(
+            "from: must be before to, at most {MAX_DAYS} days apart."
+        )));
+    }
+    Ok(crate::portal::summary::Window { from_ms, to_ms })
+}
+
 /// A bound of the window: a day (`2026-11-01`) or an RFC 3339 time.
 fn bound(field: &str, raw: &str, end_of_day: bool) -> ApiResult<i64> {
     let day = format!("{raw}T00:00:00Z");
@@ -119,27 +143,14 @@ async fn summary(
     Path((_, id)): Path<(Handle, PartnerId)>,
     Query(params): Query<SummaryParams>,
 ) -> ApiResult<axum::Json<crate::portal::summary::Summary>> {
-    use crate::portal::summary::{self, MAX_DAYS, Window};
+    use crate::portal::summary;
     own(&caller, &id)?;
     let now = crate::platform::time::now_millis();
-    let to_ms = match &params.to {
-        Some(raw) => bound("to", raw, true)?,
-        None => now,
-    };
-    let from_ms = match &params.from {
-        Some(raw) => bound("from", raw, false)?,
-        None => to_ms - 29 * 86_400_000,
-    };
-    if from_ms > to_ms || to_ms - from_ms >= MAX_DAYS * 86_400_000 {
-        return Err(ApiError::invalid_request(format!(
-            "from: must be before to, at most {MAX_DAYS} days apart."
-        )));
-    }
+    let window = window(params.from.as_deref(), params.to.as_deref(), now)?;
     let store = state.store.as_ref();
     crate::partners::get(store, &caller.handle, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
-    let window = Window { from_ms, to_ms };
     Ok(axum::Json(
         summary::summary(store, &caller.handle, &id, window, now).await?,
     ))

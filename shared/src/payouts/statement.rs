@@ -117,9 +117,10 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// The statement as RFC 4180 CSV (CRLF line ends, quoted where needed).
+/// The statement as RFC 4180 CSV (CRLF line ends, quoted where needed); the last column,
+/// `kindWords`, says the kind in words.
 pub fn csv(lines: &[Line]) -> String {
-    const HEADER: &str = "commissionId,kind,adjustsCommissionId,conversionId,clickId,clickDay,eventType,sub1,sub2,sub3,sub4,sub5,campaignId,value,valueCurrency,fxRate,planVersion,amount,currency";
+    const HEADER: &str = "commissionId,kind,adjustsCommissionId,conversionId,clickId,clickDay,eventType,sub1,sub2,sub3,sub4,sub5,campaignId,value,valueCurrency,fxRate,planVersion,amount,currency,kindWords";
     let mut out = format!("{HEADER}\r\n");
     for l in lines {
         let kind = serde_json::to_value(l.kind).ok();
@@ -154,6 +155,12 @@ pub fn csv(lines: &[Line]) -> String {
             l.plan_version.map(|v| v.to_string()).unwrap_or_default(),
             l.amount.clone(),
             l.currency.to_string(),
+            // Issue 62: the kind in words (`GET /v2/reasons`' dictionary), after every
+            // documented column.
+            crate::domain::words::or_code(
+                kind.as_ref().and_then(|v| v.as_str()).unwrap_or_default(),
+            )
+            .to_owned(),
         ];
         let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&row.join(","));

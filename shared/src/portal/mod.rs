@@ -8,5 +8,6 @@
 //!
 //! Otherwise it reads through the ledger, payouts and programs.
 
+pub mod dashboard;
 pub mod links;
 pub mod summary;
