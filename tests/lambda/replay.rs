@@ -1678,12 +1678,6 @@ const UNEXERCISED: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "EventsWorkerFunction",
-        "dynamodb:PutItem",
-        "Table",
-        "the stream is down: relayed conversions are counted here under their markers",
-    ),
-    (
-        "EventsWorkerFunction",
         "dynamodb:UpdateItem",
         "Table",
         "the stream is down: relayed conversions are counted here under their markers",
