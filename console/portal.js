@@ -64,6 +64,7 @@ function newLinkForm(partnerId, reload) {
   const out = h('div', { 'aria-live': 'polite' });
   const make = h('button', { class: 'primary', type: 'submit' }, 'Make the link');
   return h('form', {
+    class: 'own-link-form',
     onsubmit: async (e) => {
       e.preventDefault();
       const body = { destinationUrl: dest.value.trim() };

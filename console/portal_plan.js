@@ -23,7 +23,7 @@ function notice(n) {
   const check = h('button', {
     type: 'button',
     class: 'secondary',
-    'aria-label': `Check the notice of ${day(n.createdAt)}`,
+    'aria-label': `Check the signature of the notice of ${day(n.createdAt)}`,
     onclick: async () => {
       check.disabled = true;
       clear(out, 'Checking…');
@@ -43,7 +43,7 @@ function notice(n) {
     h('div', { class: 'two-columns' },
       h('div', {}, h('h4', {}, 'Before'), h('ul', {}, n.before.map((t) => h('li', {}, t)))),
       h('div', {}, h('h4', {}, 'After'), h('ul', {}, n.after.map((t) => h('li', {}, t))))),
-    d ? h('p', {}, `Over ${d.from} to ${d.to} (${d.conversions} sales), the new terms would have paid ${fmtMoney(d.draft, d.currency)} instead of ${fmtMoney(d.actual, d.currency)}.`) : null,
+    d ? h('p', {}, `Over ${day(d.from)} to ${day(d.to)} (${d.conversions} sales), the new terms would have paid ${fmtMoney(d.draft, d.currency)} instead of ${fmtMoney(d.actual, d.currency)}.`) : null,
     h('p', {}, check, ' ', out));
 }
 

@@ -265,7 +265,7 @@ def claims(c, name, token, partner):
 
 def own_links(c, name):
     tab(c, "links")
-    f = c.form("main form")
+    f = c.form("main form.own-link-form")
     c.fill(f, "destinationUrl", "https://portalshop.example.evil.example/shop")
     c.submit(f)
     refused = c.wait_text("main form .error", "allows links to https://portalshop.example/shop only")
@@ -333,7 +333,7 @@ def plan_terms(c, name, token, partner):
         plan_terms.changed = True
     tab(c, "plan")
     c.wait_text("main", "purchase: 12 % of the value")
-    c.css("main button[aria-label^='Check the notice']").click()
+    c.css("main button[aria-label^='Check the signature of the notice']").click()
     verdict = c.wait_text("main .proof-verdict", "erified")
     assert verdict.startswith("Verified"), verdict
     c.shot(name + "-plan")
