@@ -1,18 +1,24 @@
 // The partner portal, /portal/{handle}: a partner's people sign in by email link (the session
 // cookie; no token in the page) and see their program as the partner: the overview (balance,
 // next payout explained, earnings per day), their links with QR codes, their commissions with
-// the reasons in words, their payouts with their statements (each checked in the page:
-// ./portal_verify.js), their messages with the program (the unread count on the tab) and their
+// the reasons in words and each one's proof ("why this amount"), their payouts with their
+// statements (each checked in the page, read a page at a time: ./portal_verify.js), their plan
+// in words with its signed change notices, how they are paid, which mail they get and their
+// postback's log, their messages with the program (the unread count on the tab) and their
 // claims for sales that were not credited to them. A person partner of several programs
 // switches between them. Every request acts as the partner (`x-tenx-act-as`).
 
 import * as api from './portal_api.js';
 import { claims } from './portal_claims.js';
 import { messages } from './portal_messages.js';
+import { method } from './portal_method.js';
+import { notifications } from './portal_notifications.js';
 import { overview } from './portal_overview.js';
 import { people } from './portal_people.js';
+import { plan } from './portal_plan.js';
+import { subIds } from './portal_subids.js';
 import { tax } from './portal_tax.js';
-import { verifyStatement } from './portal_verify.js';
+import { readStatement, verifyStatement } from './portal_verify.js';
 import { load as loadWords, words } from './portal_words.js';
 import { qrSvg } from './qr.js';
 import { clear, errorBox, field, fmtAmounts, fmtMoney, h, input, loading, section, table } from './ui.js';
@@ -58,6 +64,7 @@ function newLinkForm(partnerId, reload) {
   const out = h('div', { 'aria-live': 'polite' });
   const make = h('button', { class: 'primary', type: 'submit' }, 'Make the link');
   return h('form', {
+    class: 'own-link-form',
     onsubmit: async (e) => {
       e.preventDefault();
       const body = { destinationUrl: dest.value.trim() };
@@ -84,14 +91,38 @@ function newLinkForm(partnerId, reload) {
 
 async function links(partnerId) {
   const list = h('div', { 'aria-live': 'polite' });
+  let items = [];
   const reload = async () => {
     const got = await api.get(`${base}/links`);
+    items = got.items;
     clear(list, got.items.length ? got.items.map((l) => h('div', { class: 'link-card' },
       h('p', {}, h('a', { href: l.shortUrl, rel: 'noopener noreferrer' }, l.shortUrl), ' → ', l.destinationUrl),
       qrSvg(l.shortUrl, { label: `QR code of ${l.shortUrl}` }))) : h('p', {}, 'No links yet.'));
   };
   await reload();
-  return [section('Your links', list), section('Make a link of your own', newLinkForm(partnerId, reload))];
+  return [section('Your links', list), ...(await subIds(base, items)), section('Make a link of your own', newLinkForm(partnerId, reload))];
+}
+
+// Why a commission is what it is, in words (`GET …/commissions/{id}/explanation`), read when
+// the person opens it.
+function why(c) {
+  const out = h('div', { 'aria-live': 'polite' });
+  let loaded = false;
+  return h('details', {
+    class: 'why',
+    ontoggle: async (e) => {
+      if (!e.target.open || loaded) return;
+      loaded = true;
+      clear(out, loading());
+      try {
+        const got = await api.get(`${base}/commissions/${encodeURIComponent(c.commissionId)}/explanation`);
+        clear(out, h('ul', { class: 'reasons' }, got.sentences.map((t) => h('li', {}, t))));
+      } catch (err) {
+        loaded = false;
+        clear(out, errorBox(err));
+      }
+    },
+  }, h('summary', {}, 'Why this amount'), out);
 }
 
 async function commissions() {
@@ -103,6 +134,7 @@ async function commissions() {
     { label: 'What', value: (c) => words(c.kind) },
     { label: 'Status', value: (c) => words(c.status) },
     { label: 'Why', value: (c) => (c.reasons.length ? c.reasons.map(words).join('; ') : '–') },
+    { label: 'How it was worked out', value: why },
   ], got.items, 'Commissions'))];
 }
 
@@ -135,8 +167,9 @@ function statementCell(p) {
       check.disabled = true;
       clear(out, 'Checking…');
       try {
-        const doc = await api.get(path);
-        clear(out, await verifyStatement(doc), ' ', h('a', { href: path, download: `statement-${p.payoutId}.json` }, 'Download it'));
+        const doc = await readStatement(api.get, path);
+        const file = URL.createObjectURL(new Blob([JSON.stringify(doc)], { type: 'application/json' }));
+        clear(out, await verifyStatement(doc), ' ', h('a', { href: file, download: `statement-${p.payoutId}.json` }, 'Download it'));
       } catch (err) {
         clear(out, errorBox(err));
       } finally {
@@ -192,6 +225,9 @@ async function show(view, partnerId) {
       claims: () => claims(base, partnerId),
       people: () => people(base, partnerId, who),
       tax: () => tax(base, partnerId),
+      plan: () => plan(base, partnerId),
+      method: () => method(base, partnerId),
+      notifications: () => notifications(base, handle, partnerId),
     };
     const parts = await tabs[view]();
     clear(main, ...parts);
@@ -226,7 +262,7 @@ async function start() {
     return;
   }
   who = { userId: me.user.userId, owner: mine.role === 'owner' };
-  const views = [['overview', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['customers', 'Customers'], ['payouts', 'Payouts'], ['messages', 'Messages'], ['claims', 'Claims'], ['people', 'People'], ['tax', 'Tax details']];
+  const views = [['overview', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['customers', 'Customers'], ['payouts', 'Payouts'], ['messages', 'Messages'], ['claims', 'Claims'], ['people', 'People'], ['tax', 'Tax details'], ['plan', 'Your plan'], ['method', 'Getting paid'], ['notifications', 'Notifications']];
   clear(nav, switcher(me), views.map(([v, label]) => h('button', { type: 'button', 'data-view': v, onclick: () => show(v, mine.partnerId) }, label)), signOut);
   await show('overview', mine.partnerId);
 }

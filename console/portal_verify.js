@@ -8,6 +8,7 @@
 
 const STATEMENT_TYP = 'tenx-statement+jws';
 const DECISION_TYP = 'tenx-claim-decision+jws';
+const NOTICE_TYP = 'tenx-plan-notice+jws';
 
 const enc = new TextEncoder();
 
@@ -153,6 +154,46 @@ export async function checkDecision(d) {
   } catch (e) {
     return e instanceof Failed ? e.message : `it could not be checked (${e.message})`;
   }
+}
+
+// A plan change notice (`GET …/partners/{id}/notices`): null when verified, else what fails.
+export async function checkNotice(n) {
+  try {
+    const rest = { ...n };
+    delete rest.jws;
+    const payload = await jwsPayload(n.jws, NOTICE_TYP);
+    if (!sameBytes(payload, enc.encode(canonical(rest)))) throw new Failed('notice: it is not the notice that was signed');
+    return null;
+  } catch (e) {
+    return e instanceof Failed ? e.message : `it could not be checked (${e.message})`;
+  }
+}
+
+export async function verifyNotice(n) {
+  const failed = await checkNotice(n);
+  return failed ? `Not verified: ${failed}.` : 'Verified: the program signed this notice, and nothing in it changed since.';
+}
+
+// A statement of any size (`GET …/payouts/{id}/statement`, through `get`): read a page at a
+// time (`pageSize` lines, 1,000 by default: the API's largest page; one page for most), the
+// pages' lines joined under the signed header, so the whole is checked at once as `tenx
+// verify` checks the file (the same root over every line). A statement over 5,000 lines is
+// answered only this way.
+export async function readStatement(get, path, pageSize = 1000) {
+  let doc = null;
+  let cursor = null;
+  do {
+    const page = await get(`${path}?limit=${pageSize}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    if (!doc) doc = { header: page.header, lines: [], jws: page.jws, planVersions: [] };
+    else if (page.jws !== doc.jws) throw new Error('the statement changed while it was read');
+    doc.lines.push(...page.lines);
+    // The plan versions the lines were paid under (each page names its own): each once.
+    for (const v of page.planVersions || []) {
+      if (!doc.planVersions.some((w) => canonical(w) === canonical(v))) doc.planVersions.push(v);
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  return doc;
 }
 
 // The verdicts in words, for the page.

@@ -18,7 +18,13 @@ statement); a message from the program. Then, as the partner, at 1440×900 and 3
 - claims: a missing sale asked for by its order number and date; the program's decision, once
   made, shows with its signature verified in the page;
 - a link of its own under the allowed destinations, and one elsewhere refused with words;
-- its tax details, a mistyped VAT number named.
+- its tax details, a mistyped VAT number named;
+- a link tagged with sub1 (the tagged address and its QR code), clicks and sales per sub1;
+- a commission's proof in words; the plan in words and a change's signed notice verified;
+- its payout method given by keyboard only (a mistyped IBAN named); its mail preferences;
+- the keyboard walk: every tab opened from the navigation by Tab and Enter, every control on
+  it reached by Tab;
+- a statement read a line a page, its pages joined verified in the page.
 
 Screenshots land in target/console-screenshots/ (portal-*.png); the small ones docs/portal/
 shows are written to target/console-screenshots/docs/portal-*.png. Exit status 1 on a failure.
@@ -37,16 +43,21 @@ import subprocess
 import sys
 import time
 
+from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import browser_test as bt  # noqa: E402
 
 HANDLE = "portalshop"
+VIEWS = ["overview", "links", "commissions", "customers", "payouts", "messages", "claims", "people", "tax",
+         "plan", "method", "notifications"]
 # The refusals this walk provokes on purpose (Chromium logs each 4xx as a failed load).
 bt.EXPECTED_FAILURES += [
     (400, r"/partners/[a-z0-9_-]+/links$", "a partner's link to a look-alike host, refused in words"),
     (400, r"/partners/[a-z0-9_-]+/tax-profile$", "a mistyped VAT number, named"),
+    (404, r"/partners/[a-z0-9_-]+/payout-method$", "no payout method yet: the form says to give one"),
+    (400, r"/partners/[a-z0-9_-]+/payout-method$", "a mistyped IBAN, named"),
 ]
 BASE_API = "/v2/handles/" + HANDLE
 PARTNER_EMAIL = "kim@kimreviews.example"
@@ -90,10 +101,20 @@ def set_up(token):
     ok(*bt.api("POST", BASE_API + "/conversions", token, {
         "ctx": ctx, "idempotencyKey": "order-5001", "eventType": "purchase", "value": "80.00",
         "currency": "EUR"}), 202)
+    # A second sale through the link tagged for a placement (sub1): two statement lines, so
+    # the page reads the statement in pages (1 line each) and checks them together.
+    saved, bt.HANDLE = bt.HANDLE, HANDLE
+    try:
+        tagged = bt.visit(partner + "?sub1=video", bt.UA["desktop"])
+    finally:
+        bt.HANDLE = saved
+    ok(*bt.api("POST", BASE_API + "/conversions", token, {
+        "ctx": tagged, "idempotencyKey": "order-5003", "eventType": "purchase", "value": "40.00",
+        "currency": "EUR"}), 202)
     lines = lambda: bt.api("GET", BASE_API + "/commissions?partnerId=" + partner, token)[1]["items"]  # noqa: E731
     def approved():
         got = lines()
-        return any(l["status"] == "approved" for l in got)
+        return sum(1 for l in got if l["status"] == "approved") == 2
     try:
         wait_api(approved, "the sale's approved commission", 60)
     except AssertionError:
@@ -103,7 +124,7 @@ def set_up(token):
     period_end = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     ran = ok(*bt.api("POST", BASE_API + "/payouts", token, {"periodEnd": period_end, "partnerId": partner},
                      {"idempotency-key": "portal-run-1"}), 201)
-    assert ran["payouts"] and ran["payouts"][0]["amount"] == "8.00", ran
+    assert ran["payouts"] and ran["payouts"][0]["amount"] == "12.00", ran
     ok(*bt.api("POST", BASE_API + "/partners/%s/messages" % partner, token,
                {"body": "Welcome, Kim!\nYour first payout is on its way."}), 201)
     return partner
@@ -190,6 +211,15 @@ def statements(c, name, token, partner):
         src, tampered)
     assert said_page and said_page.startswith("lines:"), said_page
     assert said_cli.split(": ", 1)[-1].startswith(said_page.split(":")[0]) or "lines" in said_cli, (said_cli, said_page)
+    # Read a line a page (as a statement over 5,000 lines is read, 1,000 a page): the pages
+    # joined verify, the same document as the whole.
+    paged = c.d.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "const get = (p) => fetch(p, {headers: {'x-tenx-act-as': 'partner'}}).then((r) => r.json());"
+        "import(arguments[0]).then(async (m) => { const d = await m.readStatement(get, arguments[1], 1);"
+        " done({lines: d.lines.length, failed: await m.checkStatement(d)}); }).catch((e) => done({error: String(e)}));",
+        src, BASE_API + "/payouts/%s/statement" % payout["payoutId"])
+    assert paged == {"lines": 2, "failed": None}, paged
     bt.step("%s: the statement verified in the page and by tenx verify; a tampered one refused by both (%s)" % (name, said_page))
 
 
@@ -235,7 +265,7 @@ def claims(c, name, token, partner):
 
 def own_links(c, name):
     tab(c, "links")
-    f = c.form("main form")
+    f = c.form("main form.own-link-form")
     c.fill(f, "destinationUrl", "https://portalshop.example.evil.example/shop")
     c.submit(f)
     refused = c.wait_text("main form .error", "allows links to https://portalshop.example/shop only")
@@ -263,6 +293,126 @@ def tax(c, name):
     c.wait_text("main", "DE•••••5976")
     c.shot(name + "-tax")
     bt.step("%s: tax details: a mistyped VAT number named, then saved and shown masked" % name)
+
+
+def sub_ids(c, name, token):
+    """Links: a link tagged for a placement (sub1) with its QR code; clicks and sales per sub1."""
+    def counted():
+        got = bt.api("GET", BASE_API + "/analytics?groupBy=sub1", token)[1]
+        return any(r["key"] == "video" and r["conversions"] >= 1 for r in got.get("rows", []))
+    wait_api(counted, "the tagged sale counted under sub1 video", 60)
+    tab(c, "links")
+    f = c.form("main form.subid-form")
+    c.fill(f, "sub1", "newsletter-12")
+    url = c.wait_text("main .tagged-url", "sub1=newsletter-12")
+    qr = c.css("main form.subid-form svg[role=img]").get_attribute("aria-label")
+    assert qr == "QR code of " + url, (qr, url)
+    c.wait_text("main", "video")
+    c.shot(name + "-subids")
+    bt.step("%s: a link tagged with sub1 and its QR code; clicks and sales per sub1" % name)
+
+
+def commission_proof(c, name):
+    tab(c, "commissions")
+    c.css("main details.why summary").click()
+    said = c.wait_text("main details.why", "So it is")
+    assert "The rule that paid it: purchase: 10 % of the value." in said, said
+    c.shot(name + "-proof")
+    bt.step("%s: a commission's proof in words: the sale, the plan version, the rule, the amount" % name)
+
+
+def plan_terms(c, name, token, partner):
+    """The plan in words, and a change's signed notice checked in the page."""
+    campaigns = bt.api("GET", BASE_API + "/campaigns", token)[1]["items"]
+    own = [x for x in campaigns if x.get("partnerId") == partner]
+    assert own, campaigns
+    cid = own[0]["campaignId"]
+    if not getattr(plan_terms, "changed", False):
+        plan = {"currency": "EUR", "holdDays": 0, "rules": [{"eventType": "purchase", "percent": "12"}]}
+        ok(*bt.api("PUT", BASE_API + "/campaigns/%s/commission-plan" % cid, token, plan), 200, 201)
+        plan_terms.changed = True
+    tab(c, "plan")
+    c.wait_text("main", "purchase: 12 % of the value")
+    c.css("main button[aria-label^='Check the signature of the notice']").click()
+    verdict = c.wait_text("main .proof-verdict", "erified")
+    assert verdict.startswith("Verified"), verdict
+    c.shot(name + "-plan")
+    bt.step("%s: the plan in words; the change's signed notice verified in the page" % name)
+
+
+def tab_to(c, predicate_js, what, limit=80):
+    """Presses Tab until the focused element satisfies `predicate_js` (a JS expression on `a`)."""
+    for _ in range(limit):
+        if c.d.execute_script("const a = document.activeElement; return Boolean(%s);" % predicate_js):
+            return c.d.switch_to.active_element
+        c.d.switch_to.active_element.send_keys(Keys.TAB)
+    raise AssertionError("%s is not reachable with Tab" % what)
+
+
+def payout_method(c, name):
+    """Getting paid, by keyboard only: Tab to each field, type, Enter; a mistyped IBAN named."""
+    tab(c, "method")
+    c.wait_text("main", "You have not said how to pay you yet")
+    c.d.execute_script("document.querySelector('main').focus()")
+    tab_to(c, "a.name === 'accountName'", "the account holder field").send_keys("Kim Reviews")
+    tab_to(c, "a.name === 'iban'", "the IBAN field").send_keys("DE89370400440532013001", Keys.ENTER)
+    c.wait_text("main form .error", "iban")
+    iban = c.css("main input[name=iban]")
+    iban.send_keys(Keys.CONTROL, "a")
+    iban.send_keys("DE89370400440532013000", Keys.ENTER)
+    c.wait_text("main [role=status]", "Saved")
+    c.wait_text("main", "3000")
+    c.shot(name + "-method")
+    bt.step("%s: a payout method given by keyboard only; a mistyped IBAN named" % name)
+
+
+def notification_prefs(c, name):
+    tab(c, "notifications")
+    box = c.css("main input[name=commission_digest]")
+    assert box.is_selected()
+    box.click()
+    c.submit(c.form("main form"))
+    c.wait_text("main [role=status]", "Saved")
+    tab(c, "notifications")
+    assert not c.css("main input[name=commission_digest]").is_selected()
+    c.wait_text("main", "has not set a postback")
+    c.shot(name + "-notifications")
+    bt.step("%s: mail preferences saved per kind; the postback shown read-only" % name)
+
+
+# The focusable controls of the page, each marked with its index (visible and enabled only).
+FOCUSABLE_JS = """
+  const sel = 'a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]),'
+    + ' textarea:not([disabled]), summary, [tabindex="0"]';
+  const all = [...document.querySelectorAll(sel)].filter((e) => e.getClientRects().length && !e.closest('[hidden]'));
+  all.forEach((e, i) => { e.dataset.kbd = String(i); });
+  return all.length;"""
+
+
+def keyboard_walk(c, views):
+    """Every tab reached from the navigation by Tab and opened by Enter, the screen focused, and
+    every control on it reached by Tab in turn (nothing needs the mouse)."""
+    for view in views:
+        c.d.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+        c.d.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        tab_to(c, "a.dataset && a.dataset.view === '%s'" % view, "the %s tab" % view).send_keys(Keys.ENTER)
+        c.wait(lambda: c.d.execute_script("return document.activeElement.id === 'main' && !document.querySelector('main .loading')"),
+               "the %s tab opened and focused" % view)
+        n = c.d.execute_script(FOCUSABLE_JS)
+        seen = set()
+        for _ in range(n + 10):
+            c.d.switch_to.active_element.send_keys(Keys.TAB)
+            k = c.d.execute_script("return document.activeElement.dataset ? document.activeElement.dataset.kbd : null")
+            if k is not None:
+                seen.add(int(k))
+            if len(seen) == n:
+                break
+        missed = c.d.execute_script(
+            "return [...document.querySelectorAll('[data-kbd]')].filter((e) => !arguments[0].includes(Number(e.dataset.kbd)))"
+            ".map((e) => e.outerHTML.slice(0, 100));", sorted(seen))
+        # The sign-in's skip link and the nav sit before main: Tab from main wraps to them.
+        assert not missed, "%s: not reachable with Tab: %s" % (view, missed)
+    bt.step("keyboard only: every tab opened from the navigation, every control on it reached by Tab")
 
 
 def docs_screenshots(c):
@@ -303,8 +453,14 @@ def main():
         claims(c, "portal-desktop", token, partner)
         own_links(c, "portal-desktop")
         tax(c, "portal-desktop")
+        sub_ids(c, "portal-desktop", token)
+        commission_proof(c, "portal-desktop")
+        plan_terms(c, "portal-desktop", token, partner)
+        payout_method(c, "portal-desktop")
+        notification_prefs(c, "portal-desktop")
+        keyboard_walk(c, VIEWS)
         c.viewport(*bt.PHONE, mobile=True)
-        for view in ["overview", "links", "commissions", "customers", "payouts", "messages", "claims", "people", "tax"]:
+        for view in VIEWS:
             tab(c, view)
             c.shot("portal-phone-" + view)
         bt.step("portal-phone (390x844): every tab labelled, axe-clean, no sideways scrolling")

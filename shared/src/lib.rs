@@ -47,3 +47,4 @@ pub mod search;
 pub mod testing;
 pub mod tokens;
 pub mod webhooks;
+pub mod weekly;

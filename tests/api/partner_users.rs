@@ -88,9 +88,65 @@ async fn invite_by_operator(app: &TestApp, partner: &str, email: &str) -> String
         201,
     )
     .await;
-    assert_eq!(made["role"], "member");
+    // The first user of a partner without one is its owner (`a_partner_made_before_…`).
+    assert!(
+        made["role"] == "member" || made["role"] == "owner",
+        "{made}"
+    );
     assert_eq!(made["partnerId"], partner);
     next_link(app, email, before, "invitation").await
+}
+
+#[tokio::test]
+async fn a_partner_made_before_partner_users_gets_its_owner_by_an_invitation_to_its_address() {
+    let app = spawn_app().await;
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"partnerId": "pub-old", "name": "Old Publisher", "email": "old@pub.example"});
+    json_of(op.create_partner(&body).await, 201).await;
+    let token = crate::scenario::partner_token(&app, "acme", "pub-old").await;
+    // No address given: the partner's own, and it becomes the partner's owner.
+    let path = "/partners/pub-old/members/invitations";
+    let made = json_of(op.send_json(Method::POST, path, &json!({})).await, 201).await;
+    assert_eq!(made["role"], "owner", "{made}");
+    assert_eq!(made["email"], "old@pub.example");
+    let link = next_link(&app, "old@pub.example", 0, "invitation").await;
+    let (old, landed) = Browser::from_link(&app, &link).await;
+    assert_eq!(landed, "/portal/acme");
+    assert_eq!(
+        old.me().await["partnerships"],
+        json!([{"handle": "acme", "partnerId": "pub-old", "role": "owner"}])
+    );
+    // The owner invites its own people now; they are members.
+    let full = "/v2/handles/acme/partners/pub-old/members/invitations";
+    let made = json_of(
+        old.post(full, &json!({"email": "ann@pub.example"})).await,
+        201,
+    )
+    .await;
+    assert_eq!(made["role"], "member");
+    // The program's next invitation is a member too: the partner has its owner.
+    let made = json_of(
+        op.send_json(Method::POST, path, &json!({"email": "cy@pub.example"}))
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(made["role"], "member");
+    // The machine's token keeps working.
+    let by_token = app.with_token("acme", &token);
+    assert_eq!(by_token.get_partner("pub-old").await.status(), 200);
+
+    // A partner without an address: the invitation names who to invite.
+    let body = json!({"partnerId": "pub-bare", "name": "No address"});
+    json_of(op.create_partner(&body).await, 201).await;
+    let r = op
+        .send_json(
+            Method::POST,
+            "/partners/pub-bare/members/invitations",
+            &json!({}),
+        )
+        .await;
+    assert_error(r, 400, "invalid_request").await;
 }
 
 #[tokio::test]
@@ -532,6 +588,10 @@ async fn the_portal_page_is_served_under_the_consoles_policy() {
         "portal_verify.",
         "portal_people.",
         "portal_tax.",
+        "portal_subids.",
+        "portal_plan.",
+        "portal_method.",
+        "portal_notifications.",
         "qr.",
         "ui.",
     ] {

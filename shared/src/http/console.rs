@@ -222,6 +222,23 @@ const FILES: &[(&str, &[u8])] = &[
         "portal_tax.js",
         include_bytes!("../../../console/portal_tax.js"),
     ),
+    // Sub-ids, the plan in words, the payout method, notifications (issue 61).
+    (
+        "portal_subids.js",
+        include_bytes!("../../../console/portal_subids.js"),
+    ),
+    (
+        "portal_plan.js",
+        include_bytes!("../../../console/portal_plan.js"),
+    ),
+    (
+        "portal_method.js",
+        include_bytes!("../../../console/portal_method.js"),
+    ),
+    (
+        "portal_notifications.js",
+        include_bytes!("../../../console/portal_notifications.js"),
+    ),
     ("portal.js", include_bytes!("../../../console/portal.js")),
     // The money dashboard (issue 62).
     (

@@ -37,6 +37,10 @@ pub(crate) fn routes() -> Routes {
         .get(Viewer, R, Free, summary)
         .at("/v2/handles/{handle}/partners/{partnerId}/links")
         .post(Operator, W, Write, own_link)
+        .at("/v2/handles/{handle}/partners/{partnerId}/terms")
+        .get(Viewer, R, Free, terms)
+        .at("/v2/handles/{handle}/commissions/{commissionId}/explanation")
+        .get(Viewer, R, Free, explanation)
 }
 
 /// A partner (token or user) asking for another partner: the same `404` as an unknown one.
@@ -51,11 +55,15 @@ pub(crate) fn own(caller: &Caller, id: &PartnerId) -> ApiResult<()> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct InviteBody {
-    email: String,
+    /// Absent: the partner's own address (a partner made before partner users existed gets
+    /// its owner this way).
+    #[serde(default)]
+    email: Option<String>,
 }
 
-/// `POST …/partners/{partnerId}/members/invitations {email}` → 201 `{invitationId, partnerId,
-/// email, role, expiresAt}`, the link mailed (it signs the invitee in as the partner's member).
+/// `POST …/partners/{partnerId}/members/invitations {email?}` → 201 `{invitationId, partnerId,
+/// email, role, expiresAt}`, the link mailed (it signs the invitee in as the partner's member,
+/// or its owner while it has none); without `email`, the partner's own address.
 async fn invite(
     State(state): State<AppState>,
     caller: Caller,
@@ -77,10 +85,13 @@ async fn invite(
         }
         _ => None,
     };
-    crate::partners::get(state.store.as_ref(), &caller.handle, &id)
+    let partner = crate::partners::get(state.store.as_ref(), &caller.handle, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
-    let email = Email::parse("email", &body.email)?;
+    let raw = body.email.or(partner.email).ok_or_else(|| {
+        ApiError::invalid_request("email: the partner has no address; give the one to invite.")
+    })?;
+    let email = Email::parse("email", &raw)?;
     let base = crate::http::people::base_url(&state, &headers)?;
     let invitation =
         partnerships::invite(state.io(), &base, &caller.handle, &id, &email, inviter).await?;
@@ -263,4 +274,39 @@ impl From<crate::portal::links::OwnLinkError> for ApiError {
             OwnLinkError::Store(e) => e.into(),
         }
     }
+}
+
+/// `GET …/partners/{partnerId}/terms` → `{items: [{campaignId, currency, current?, upcoming?}]}`:
+/// the plan of each of the partner's campaigns in words (`portal::terms`).
+async fn terms(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(Handle, PartnerId)>,
+) -> ApiResult<Response> {
+    own(&caller, &id)?;
+    let store = state.store.as_ref();
+    crate::partners::get(store, &caller.handle, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
+    let now = crate::platform::time::now_millis();
+    let items = crate::portal::terms::of_partner(store, &caller.handle, &id, now).await?;
+    Ok(axum::Json(serde_json::json!({ "items": items })).into_response())
+}
+
+/// `GET …/commissions/{commissionId}/explanation` → `{commissionId, amount, currency,
+/// sentences}`: why this amount, in words (`portal::explain`); a partner reads its own lines
+/// only (another's answers 404, as an unknown one).
+async fn explanation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(Handle, crate::domain::CommissionId)>,
+) -> ApiResult<axum::Json<crate::portal::explain::Explanation>> {
+    let store = state.store.as_ref();
+    let line = crate::ledger::get(store, &caller.handle, &id)
+        .await?
+        .filter(|l| caller.sees_partner(&l.partner_id))
+        .ok_or_else(|| ApiError::not_found(format!("Commission {id}")))?;
+    Ok(axum::Json(
+        crate::portal::explain::explain(store, &caller.handle, &line).await?,
+    ))
 }

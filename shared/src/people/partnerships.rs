@@ -81,9 +81,12 @@ pub struct PartnerInvitation {
     pub expires_at: Timestamp,
 }
 
-/// Invites `email` to act for `partner_id` as a member and mails the link (staged in the same
-/// transaction as the link's token). `409 invalid_state` when the address acts for a partner
-/// of the handle already. Round trips: TWO reads, ONE transaction, the mail's enqueue.
+/// Invites `email` to act for `partner_id` and mails the link (staged in the same transaction
+/// as the link's token): as a member, or as its owner while the partner has none (a partner
+/// made before partner users existed, or approved without an address: the program's
+/// invitation is how it gets its first user; docs/partners.md). `409 invalid_state` when the
+/// address acts for a partner of the handle already. Round trips: THREE reads, ONE
+/// transaction, the mail's enqueue.
 #[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner_id))]
 pub async fn invite(
     io: Io<'_>,
@@ -103,7 +106,15 @@ pub async fn invite(
             PeopleError::OtherPartner(email.as_str().to_owned())
         });
     }
-    let role = PartnerRole::Member;
+    let owned = super::partner_users::list(store, handle, partner_id)
+        .await?
+        .iter()
+        .any(|u| u.role == PartnerRole::Owner);
+    let role = if owned {
+        PartnerRole::Member
+    } else {
+        PartnerRole::Owner
+    };
     let (token, expires_at, op) = link_op(handle, partner_id, email, role)?;
     let invitation = PartnerInvitation {
         invitation_id: InvitationId::new(),

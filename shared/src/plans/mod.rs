@@ -72,6 +72,20 @@ pub async fn current(
         .next())
 }
 
+/// Version `version` of the campaign's plan (what a ledger line names). Round trips: ONE read.
+pub async fn version(
+    store: &dyn Store,
+    handle: &Handle,
+    campaign: &CampaignId,
+    version: u64,
+) -> Result<Option<Plan>, StoreError> {
+    store
+        .get(&keys::plans_pk(handle), &keys::plan_sk(campaign, version))
+        .await?
+        .map(|i| i.parse::<Plan>())
+        .transpose()
+}
+
 /// The version in force at `at_ms`: the newest whose effective time (`effectiveAt`, else
 /// `updatedAt`) is not after it.
 /// Round trips: one query per 20 versions walked back (almost always one).

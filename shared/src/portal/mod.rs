@@ -5,9 +5,13 @@
 //!   by ONE reconciliation rule over its live lines.
 //! - [`links`]: the partner's own links, to the destinations its program allows, under a
 //!   quota (the one key it owns: `H#{handle}#PLQ` / `{partner}`, the quota's counter).
+//! - [`terms`]: the plan's terms in words, per campaign of the partner's, now and to come.
+//! - [`explain`]: one commission's proof in words: the sale, the plan version, the rule.
 //!
 //! Otherwise it reads through the ledger, payouts and programs.
 
 pub mod dashboard;
+pub mod explain;
 pub mod links;
 pub mod summary;
+pub mod terms;

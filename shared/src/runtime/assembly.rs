@@ -22,6 +22,8 @@ pub fn sinks() -> Vec<Arc<dyn EventSink>> {
         Arc::new(crate::mail::sink::MailSink),
         // Mail to the handle's admins (applications, claims, coupon leaks), once per event.
         Arc::new(crate::people::admin_mail::AdminMailSink),
+        // The handles with events in a week, summed up to their admins the next (issue 59).
+        Arc::new(crate::weekly::sink::WeeklySink),
     ]
 }
 

@@ -261,6 +261,17 @@ async fn click_consumer(state: AppState, clicks: Arc<dyn ClickStream>) {
     crate::runtime::workers::click_stream::run(consumer, clicks, idle).await;
 }
 
+/// The mails summed up over a day (commission digests) and a week (`weekly_summary`).
+async fn digests(state: &AppState, base: &str) {
+    let today = crate::platform::time::now().date();
+    if let Err(e) = crate::mail::digest::sweep(state.io(), today, base).await {
+        tracing::warn!(error = %e, "commission digest sweep failed");
+    }
+    if let Err(e) = crate::weekly::sweep(state.io(), today, base).await {
+        tracing::warn!(error = %e, "weekly summary sweep failed");
+    }
+}
+
 /// Finds outbox entries whose enqueue never happened (a crash between commit and send), and
 /// carries on the payout work left to the background.
 async fn outbox_sweeper(state: AppState) {
@@ -310,10 +321,7 @@ async fn outbox_sweeper(state: AppState) {
             tracing::warn!(error = %e, "mail sweep failed");
         }
         let base = crate::mail::unsubscribe::public_base(&state.config);
-        let today = crate::platform::time::now().date();
-        if let Err(e) = crate::mail::digest::sweep(state.io(), today, &base).await {
-            tracing::warn!(error = %e, "commission digest sweep failed");
-        }
+        digests(&state, &base).await;
         let links = crate::messages::post::Links { base: base.clone() };
         match crate::messages::broadcasts::sweep(
             state.io(),

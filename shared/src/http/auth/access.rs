@@ -141,6 +141,15 @@ pub static PARTNER_ROUTES: &[(Method, &str)] = &[
         "/v2/handles/{handle}/partners/{partnerId}/tax-profile",
     ),
     (Method::GET, "/v2/handles/{handle}/tax-profiles"),
+    // Its plan's terms in words, and why one of its commissions is what it is.
+    (
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/terms",
+    ),
+    (
+        Method::GET,
+        "/v2/handles/{handle}/commissions/{commissionId}/explanation",
+    ),
 ];
 
 /// Whether a partner token may use the route of `rule`.

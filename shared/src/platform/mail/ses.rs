@@ -23,6 +23,8 @@ pub(super) struct Ses {
     endpoint: Option<String>,
     configuration_set: Option<String>,
     client: OnceCell<Client>,
+    /// The first wait after a throttled send (then four times longer each time).
+    backoff: Duration,
 }
 
 impl Ses {
@@ -31,6 +33,7 @@ impl Ses {
             endpoint,
             configuration_set,
             client: OnceCell::new(),
+            backoff: THROTTLED_BACKOFF,
         }
     }
 
@@ -96,7 +99,7 @@ impl Mailer for Ses {
     }
 
     async fn send(&self, mail: &RawMail) -> Outcome {
-        let mut delay = THROTTLED_BACKOFF;
+        let mut delay = self.backoff;
         for attempt in 1..=THROTTLED_TRIES {
             match self.send_once(mail).await {
                 Ok(outcome) => return outcome,
@@ -112,5 +115,103 @@ impl Mailer for Ses {
             }
         }
         Outcome::Temporary("SES kept throttling the send".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! SES throttling against a loopback server that answers as SES v2 does (`429`,
+    //! `x-amzn-ErrorType: TooManyRequestsException`), the SDK's own retries off and no backoff,
+    //! so the test counts the engine's tries and never waits.
+
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+
+    use super::*;
+
+    /// A loopback SES answering `throttled` throttles, then success; and its request count.
+    async fn fake_ses(throttled: usize) -> (String, Arc<AtomicUsize>) {
+        let seen = Arc::new(AtomicUsize::new(0));
+        let count = seen.clone();
+        let app = axum::Router::new().route(
+            "/v2/email/outbound-emails",
+            axum::routing::post(move || {
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n < throttled {
+                        (
+                            StatusCode::TOO_MANY_REQUESTS,
+                            [("x-amzn-ErrorType", "TooManyRequestsException")],
+                            r#"{"message":"Maximum sending rate exceeded."}"#,
+                        )
+                            .into_response()
+                    } else {
+                        (
+                            StatusCode::OK,
+                            [("content-type", "application/json")],
+                            r#"{"MessageId":"ses-id-1"}"#,
+                        )
+                            .into_response()
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, seen)
+    }
+
+    fn engine(url: &str) -> Ses {
+        use aws_sdk_sesv2::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
+        let conf = aws_sdk_sesv2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .endpoint_url(url)
+            .retry_config(RetryConfig::disabled())
+            .build();
+        Ses {
+            endpoint: None,
+            configuration_set: None,
+            client: OnceCell::new_with(Some(Client::from_conf(conf))),
+            backoff: Duration::ZERO,
+        }
+    }
+
+    fn mail() -> RawMail {
+        RawMail {
+            from: "program@shop.example".into(),
+            to: "kim@reviews.example".into(),
+            message_id: "evt-1@shop.example".into(),
+            bytes: b"Subject: hi\r\n\r\nhello\r\n".to_vec(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_throttled_send_is_retried_until_ses_takes_it() {
+        let (url, seen) = fake_ses(THROTTLED_TRIES as usize - 1).await;
+        let outcome = engine(&url).send(&mail()).await;
+        assert_eq!(
+            outcome,
+            Outcome::Sent {
+                provider_id: Some("ses-id-1".into())
+            }
+        );
+        assert_eq!(seen.load(Ordering::SeqCst), THROTTLED_TRIES as usize);
+    }
+
+    #[tokio::test]
+    async fn throttling_that_lasts_leaves_the_mail_waiting_never_lost() {
+        let (url, seen) = fake_ses(usize::MAX).await;
+        let outcome = engine(&url).send(&mail()).await;
+        assert_eq!(
+            outcome,
+            Outcome::Temporary("SES kept throttling the send".into())
+        );
+        assert_eq!(seen.load(Ordering::SeqCst), THROTTLED_TRIES as usize);
     }
 }

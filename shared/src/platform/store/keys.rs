@@ -722,6 +722,12 @@ pub const MAIL_BRANDING_SK: &str = "P#branding";
 /// A day's commission digests (owned by `mail::digest`): per partner one counter item (sk
 /// `D#{handle}#{partnerId}`: `n` and an amount per currency) and one marker per commission
 /// event counted (sk `S#{eventId}`), so a redelivered event is counted once.
+/// The handles with events in the week starting `monday` (owned by `weekly`): sk the handle,
+/// `done` once its `weekly_summary` went out (or had nothing to say).
+pub fn weekly_pk(monday: &str) -> String {
+    format!("WEEKLY#{monday}")
+}
+
 pub fn mail_digest_pk(day: &str) -> String {
     format!("MAILDIGEST#{day}")
 }

@@ -41,6 +41,8 @@ pub struct SweepReport {
     pub claims: usize,
     /// Custom domains re-checked (their TXT record looked up again after a day, `domains::recheck`).
     pub domains: usize,
+    /// Last week's summaries queued to the handles' admins, once per week (`weekly`).
+    pub weekly: usize,
 }
 
 /// One invocation. The trigger (an EventBridge scheduled event, or `{}` from a manual invoke)
@@ -77,6 +79,9 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
     let digests = crate::mail::digest::sweep(state.io(), today, &base)
         .await
         .map_err(|e| SweepError::Store(crate::platform::store::StoreError::Other(e.to_string())))?;
+    let weekly = crate::weekly::sweep(state.io(), today, &base)
+        .await
+        .map_err(|e| SweepError::Store(crate::platform::store::StoreError::Other(e.to_string())))?;
     let links = crate::messages::post::Links { base: base.clone() };
     let broadcasts =
         crate::messages::broadcasts::sweep(state.io(), &links, crate::platform::time::now_millis())
@@ -109,6 +114,7 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
         broadcasts,
         claims,
         domains,
+        weekly,
     })
 }
 

@@ -1,0 +1,63 @@
+// The portal's Notifications tab: which mails the signed-in person gets from this program
+// (`GET`/`PUT /v2/me/notifications?handle=`, one switch per kind, the same choices the mails'
+// one-click unsubscribe turns off; sign-in links and invitations are always sent), and the
+// partner's postback (the address the program set for it, read-only, and its delivery log).
+
+import * as api from './portal_api.js';
+import { words } from './portal_words.js';
+import { checkbox, clear, errorBox, field, fmtTime, h, loading, section, table } from './ui.js';
+
+// The kinds a partner receives; the rest (weekly summaries, applications) are the program's.
+const PARTNER_KINDS = ['commission_digest', 'payout_sent', 'plan_notice', 'payout_method_changed', 'message', 'claim_decided'];
+
+async function preferences(handle) {
+  const path = `/v2/me/notifications?handle=${encodeURIComponent(handle)}`;
+  const got = await api.get(path);
+  const kinds = PARTNER_KINDS.filter((k) => k in got.kinds);
+  const boxes = kinds.map((k) => checkbox(k, got.kinds[k]));
+  const out = h('div', { 'aria-live': 'polite' });
+  const save = h('button', { class: 'primary', type: 'submit' }, 'Save my choices');
+  return h('form', {
+    onsubmit: async (e) => {
+      e.preventDefault();
+      save.disabled = true;
+      clear(out, loading('Saving…'));
+      try {
+        const body = { kinds: Object.fromEntries(boxes.map((b) => [b.name, b.checked])) };
+        await api.request('PUT', path, body);
+        clear(out, h('p', { role: 'status' }, `Saved: mail to ${got.email} follows these choices.`));
+      } catch (err) {
+        clear(out, errorBox(err));
+      } finally {
+        save.disabled = false;
+      }
+    },
+  },
+  h('fieldset', {}, h('legend', {}, `Mail to ${got.email} about`), kinds.map((k, i) => field(words(k), boxes[i]))),
+  save, out);
+}
+
+async function postback(base, partnerId) {
+  const p = `${base}/partners/${encodeURIComponent(partnerId)}`;
+  const [partner, log] = await Promise.all([api.get(p), api.get(`${p}/postbacks?limit=20`)]);
+  if (!partner.postbackUrl) return h('p', {}, 'The program has not set a postback for you. Ask it if your tracker needs one.');
+  return [
+    h('p', {}, 'The program sends each of your events to ', h('code', {}, partner.postbackUrl), '. Only the program changes it.'),
+    log.items.length
+      ? table([
+        { label: 'When', value: (a) => fmtTime(a.attemptedAt) },
+        { label: 'Event', value: (a) => words(a.eventType) },
+        { label: 'Answer', value: (a) => (a.statusCode ? String(a.statusCode) : '–'), class: 'num' },
+        { label: 'Result', value: (a) => (a.error ? `${words(a.status)}: ${a.error}` : words(a.status)) },
+      ], log.items, 'Postback deliveries')
+      : h('p', {}, 'Nothing sent yet.'),
+  ];
+}
+
+// The Notifications tab for `partnerId` of `handle` under `base`.
+export async function notifications(base, handle, partnerId) {
+  return [
+    section('Mail you get', await preferences(handle)),
+    section('Your postback', await postback(base, partnerId)),
+  ];
+}
