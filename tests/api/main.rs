@@ -38,6 +38,7 @@ mod deliveries;
 mod domains;
 mod hardening;
 mod imports;
+mod imports_programs;
 mod links;
 mod mail;
 mod mail_admins;
