@@ -303,3 +303,57 @@ async fn a_dub_partners_program_comes_in_and_its_paid_commissions_are_never_paid
     })
     .await;
 }
+
+/// A program import whose worker dies inside each chunk (partners with their links and codes,
+/// customers, commissions) resumes with exact counts: no partner, link, binding or line is
+/// written twice, none counted skipped for having been written before the crash.
+#[tokio::test]
+async fn a_program_import_killed_inside_each_chunk_resumes_with_exact_counts() {
+    use tenx_shared::domain::ImportId;
+    use tenx_shared::imports::run::{Progress, run, write_chunk_then_crash};
+    let app = crate::helpers::spawn_app_without_workers().await;
+    let r = post_import(
+        &app,
+        "acme",
+        "source=tolt",
+        "application/json",
+        fixture("tolt.json"),
+        Role::Admin,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let raw = r.json::<Value>().await.unwrap()["importId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (state, handle) = (app.state(), crate::helpers::acme());
+    let id = ImportId::parse(&raw).unwrap();
+    // Three chunks: partners, customers, commissions; each written, then the worker dies
+    // before its cursor moves, and the message comes back.
+    for (size, then) in [
+        (2, Progress::Paused),
+        (2, Progress::Paused),
+        (3, Progress::Finished),
+    ] {
+        let written = write_chunk_then_crash(state.io(), &state.link_cache, &handle, &id)
+            .await
+            .unwrap();
+        assert_eq!(written, size);
+        let p = run(state.io(), &state.link_cache, &handle, &id, 1)
+            .await
+            .unwrap();
+        assert_eq!(p, then);
+    }
+    let v = finished(&app, &raw).await;
+    assert_eq!(counts(&v), [7, 0, 0, 1], "{v}");
+    let op = app.as_role("acme", Role::Operator);
+    let lines = json_of(op.get("/commissions?partnerId=sam").await, 200).await;
+    assert_eq!(lines["items"].as_array().unwrap().len(), 2, "{lines}");
+    let c = json_of(op.get("/customers/cus_Stripe900").await, 200).await;
+    assert_eq!(c["boundBy"], "import");
+    assert_eq!(
+        target(&app, "acme", "/sam").await.as_deref(),
+        Some("https://shop.example/?ref=sam")
+    );
+    crate::commissions::no_drift(&app).await;
+}
