@@ -199,9 +199,8 @@ fn partner(row: u64, p: RawPartner) -> Result<(String, PartnerRow), RowError> {
     let external = p
         .external
         .ok_or_else(|| err(row, p.id_field, "is missing"))?;
-    let name = match p.name.or_else(|| p.email.clone()) {
-        Some(n) => n,
-        None => return Err(err(row, p.name_field, "is missing (and no email)")),
+    let Some(name) = p.name.or_else(|| p.email.clone()) else {
+        return Err(err(row, p.name_field, "is missing (and no email)"));
     };
     let name =
         crate::partners::validate_name(&name).map_err(|e| err(row, p.name_field, e.message))?;
