@@ -16,7 +16,8 @@ use crate::{Backend, open_backends};
 
 #[derive(clap::Args)]
 pub(crate) struct ImportArgs {
-    /// The tool the export comes from: bitly, rebrandly, shortio, shlink, dub or csv.
+    /// The tool the export comes from: bitly, rebrandly, shortio, shlink, dub or csv (links);
+    /// rewardful, firstpromoter, partnerstack, tolt or dub-partners (a partner program).
     #[arg(long)]
     source: String,
     #[arg(long)]

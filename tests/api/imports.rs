@@ -12,9 +12,9 @@ use serde_json::Value;
 use tenx_shared::domain::{Handle, ImportId, Slug};
 use tenx_shared::http::auth::Role;
 
-use crate::helpers::{TestApp, acme, assert_error, json_of, spawn_app, spawn_app_without_workers};
+use crate::helpers::{TestApp, acme, assert_error, spawn_app, spawn_app_without_workers};
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
         "{}/tests/fixtures/imports/{name}",
         env!("CARGO_MANIFEST_DIR")
@@ -22,7 +22,7 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-async fn post_import(
+pub(crate) async fn post_import(
     app: &TestApp,
     handle: &str,
     query: &str,
@@ -68,7 +68,7 @@ async fn report(app: &TestApp, id: &str) -> Value {
 }
 
 /// The report once the worker is done with it.
-async fn finished(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn finished(app: &TestApp, id: &str) -> Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let v = report(app, id).await;
@@ -86,13 +86,13 @@ async fn import(app: &TestApp, query: &str, content_type: &str, body: Vec<u8>) -
     finished(app, &id).await
 }
 
-fn counts(v: &Value) -> [u64; 4] {
+pub(crate) fn counts(v: &Value) -> [u64; 4] {
     let c = &v["counts"];
     ["created", "updated", "skipped", "failed"].map(|k| c[k].as_u64().unwrap())
 }
 
 /// Where `path` on `handle`'s short host sends a visitor (None: not found).
-async fn target(app: &TestApp, handle: &str, path: &str) -> Option<String> {
+pub(crate) async fn target(app: &TestApp, handle: &str, path: &str) -> Option<String> {
     let r = app.click(handle, path, &[]).await;
     match r.status() {
         StatusCode::FOUND => {
@@ -756,99 +756,4 @@ async fn tenx_import_writes_a_file_to_the_end_and_prints_its_report() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
-}
-
-/// A Rewardful program: partners, and past commissions as `imported` lines with their status;
-/// a payout run afterwards pays the due one and never the one Rewardful paid; a re-run changes
-/// nothing; no mail; the ledger's balances agree with its lines.
-#[tokio::test]
-async fn a_rewardful_program_comes_in_and_its_paid_commissions_are_never_paid_again() {
-    let app = spawn_app().await;
-    let body = fixture("rewardful.json");
-    // Program imports are an admin's.
-    let r = post_import(
-        &app,
-        "acme",
-        "source=rewardful",
-        "application/json",
-        body.clone(),
-        Role::Operator,
-    )
-    .await;
-    assert_error(r, 403, "insufficient_role").await;
-    let admin = |query: &'static str| {
-        let body = body.clone();
-        let app = &app;
-        async move {
-            let r = post_import(app, "acme", query, "application/json", body, Role::Admin).await;
-            assert_eq!(r.status(), StatusCode::ACCEPTED);
-            let id = r.json::<Value>().await.unwrap()["importId"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            finished(app, &id).await
-        }
-    };
-    let dry = admin("source=rewardful&dryRun=true").await;
-    assert_eq!(counts(&dry), [5, 0, 0, 1], "{dry}");
-    let op = app.as_role("acme", Role::Operator);
-    assert_eq!(
-        op.get("/partners/jane").await.status(),
-        StatusCode::NOT_FOUND
-    );
-
-    let v = admin("source=rewardful").await;
-    assert_eq!(v["status"], "done");
-    // 2 partners and 3 commissions; the commission of an affiliate not in the file, reported.
-    assert_eq!(counts(&v), [5, 0, 0, 1], "{v}");
-    assert_eq!(v["errors"][0]["row"], 6);
-    assert_eq!(v["errors"][0]["field"], "affiliate.id");
-    let jane = json_of(op.get("/partners/jane").await, 200).await;
-    assert_eq!(jane["name"], "Jane Doe");
-    assert_eq!(jane["email"], "jane@partner.example");
-    // A token that is not an id here: Rewardful's own id is the partner's.
-    let omar = json_of(
-        op.get("/partners/5a8c3e21-7b4d-4c6e-9f1a-3b2c4d5e6f70")
-            .await,
-        200,
-    )
-    .await;
-    assert_eq!(omar["name"], "Omar Haddad");
-    let lines = json_of(op.get("/commissions?partnerId=jane").await, 200).await;
-    let mut kinds: Vec<(String, String)> = lines["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            (
-                l["kind"].as_str().unwrap().to_owned(),
-                l["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    kinds.sort();
-    assert_eq!(
-        kinds,
-        [
-            ("imported".to_owned(), "approved".to_owned()),
-            ("imported".to_owned(), "paid".to_owned())
-        ]
-    );
-    crate::commissions::no_drift(&app).await;
-
-    // Re-run: nothing changes.
-    let again = admin("source=rewardful").await;
-    assert_eq!(counts(&again), [0, 0, 5, 1], "{again}");
-    let lines_again = json_of(op.get("/commissions?partnerId=jane").await, 200).await;
-    assert_eq!(lines_again["items"].as_array().unwrap().len(), 2);
-
-    // A payout run pays the due commission only: the paid one was Rewardful's to pay.
-    let period = serde_json::json!({"partnerId": "jane", "periodEnd": tenx_shared::platform::time::now_rfc3339()});
-    let run = json_of(op.run_payouts("after-import", &period).await, 201).await;
-    let payout = &run["payouts"][0];
-    assert_eq!(payout["amount"], "20.00", "{run}");
-    assert_eq!(payout["commissionCount"], 1);
-    crate::commissions::no_drift(&app).await;
-    // Imports send no mail.
-    assert!(app.sent_mail().is_empty());
 }

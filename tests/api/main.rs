@@ -40,6 +40,7 @@ mod domains;
 mod hardening;
 mod imports;
 mod integration_tests;
+mod imports_programs;
 mod links;
 mod mail;
 mod mail_admins;

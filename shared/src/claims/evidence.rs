@@ -427,6 +427,7 @@ fn bound_by_words(b: &Customer) -> &'static str {
         BoundBy::Manual => "hand",
         BoundBy::Stripe => "a Stripe payment",
         BoundBy::Shopify => "a Shopify order",
+        BoundBy::Import => "the tool the merchant imported from",
     }
 }
 

@@ -86,7 +86,8 @@ pub async fn send(
         }
         Provider::Shopify => {
             // An order id as Shopify writes them: a number (53 bits, so JSON keeps it exact).
-            let order = uuid::Uuid::now_v7().as_u128() as u64 & ((1 << 53) - 1);
+            let order = u64::try_from(uuid::Uuid::now_v7().as_u128() & ((1 << 53) - 1))
+                .expect("53 bits fit");
             let body = json!({
                 "id": order,
                 "test": true,

@@ -219,6 +219,28 @@ pub async fn by_coupon(
     .await
 }
 
+/// Binds `customer_id` to `partner` on `campaign` as the tool a merchant imported from had it
+/// (`boundBy: import`, issue 64; the first binding wins, so a customer bound here before the
+/// import keeps its binding). No email is kept. Round trips: ONE transaction.
+pub async fn by_import(
+    binder: Binder<'_>,
+    handle: &Handle,
+    customer_id: &CustomerId,
+    campaign: &Campaign,
+    partner: PartnerId,
+) -> Result<(Customer, bool), CustomerError> {
+    on_campaign(
+        binder,
+        handle,
+        customer_id,
+        campaign,
+        partner,
+        BoundBy::Import,
+        None,
+    )
+    .await
+}
+
 /// Binds `customer_id` to `partner` on `campaign` without a visitor's click: its conversions
 /// name a click id derived from the handle and customer, on the campaign's primary link.
 async fn on_campaign(

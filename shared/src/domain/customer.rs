@@ -88,6 +88,9 @@ pub enum BoundBy {
     Manual,
     Stripe,
     Shopify,
+    /// An importer's (issue 64): the customer the old tool had bound to the partner. The first
+    /// binding wins, as any other: an import never rebinds a customer bound here before it.
+    Import,
 }
 
 /// `jane.doe@example.com` → `j***@example.com`: enough for a partner or manager to recognise a

@@ -167,9 +167,7 @@ impl From<ImportError> for ApiError {
     fn from(e: ImportError) -> Self {
         let message = e.to_string();
         match e {
-            ImportError::Unreadable(_) | ImportError::NotAvailable(_) => {
-                ApiError::invalid_request(message)
-            }
+            ImportError::Unreadable(_) => ApiError::invalid_request(message),
             ImportError::AlreadyRunning => ApiError::conflict(message),
             ImportError::DailyLimit => ApiError::new(ErrorCode::RateLimited, message),
             ImportError::NotFound(id) => ApiError::not_found(format!("The import {id}")),

@@ -22,8 +22,9 @@ pub mod decode;
 pub mod links_sources;
 pub mod model;
 pub mod outcome;
+pub mod program_links;
 pub mod program_rows;
-pub mod program_sources;
+pub mod programs;
 pub mod run;
 pub mod worker;
 
@@ -44,6 +45,8 @@ pub const MAX_PER_DAY: i64 = 20;
 /// A chunk holds at most this many rows, and about this many bytes of them (a store item's
 /// limit is 400 KB).
 pub const CHUNK_ROWS: usize = 100;
+/// A program's partners come fewer to a chunk: each may write its links' campaigns and coupons.
+const PROGRAM_CHUNK_ROWS: usize = 25;
 const CHUNK_BYTES: usize = 200 * 1024;
 
 /// Staged rows are kept this long (a job never finished is given up with them).
@@ -56,10 +59,6 @@ const RUNNING_TTL_SECS: i64 = 86_400;
 pub enum ImportError {
     #[error("{0}")]
     Unreadable(String),
-    #[error(
-        "The {0} importer is not available yet; programs import from rewardful, links from bitly, rebrandly, shortio, shlink, dub and csv."
-    )]
-    NotAvailable(&'static str),
     #[error("An import is already running for this handle; wait for it to finish.")]
     AlreadyRunning,
     #[error(
@@ -262,27 +261,31 @@ fn read_file(
     text: &str,
 ) -> Result<(Vec<Chunk>, Vec<model::RowError>), ImportError> {
     match source {
-        Source::Rewardful if format == Format::Json => {
-            let p = program_sources::rewardful(text)?;
-            // Partners first: a commission's partner is written before it.
+        s if s.is_program() && format == Format::Json => {
+            let p = programs::parse(s, text)?;
+            // Partners first: a customer's or commission's partner is written before it.
             let mut chunks: Vec<Chunk> = p
                 .partners
-                .chunks(CHUNK_ROWS)
+                .chunks(PROGRAM_CHUNK_ROWS)
                 .map(|c| Chunk {
                     partners: c.to_vec(),
                     ..Chunk::default()
                 })
                 .collect();
+            chunks.extend(p.customers.chunks(CHUNK_ROWS).map(|c| Chunk {
+                customers: c.to_vec(),
+                ..Chunk::default()
+            }));
             chunks.extend(p.commissions.chunks(CHUNK_ROWS).map(|c| Chunk {
                 commissions: c.to_vec(),
                 ..Chunk::default()
             }));
             Ok((chunks, p.errors))
         }
-        Source::Rewardful => Err(ImportError::Unreadable(
-            "The rewardful importer reads its JSON export (application/json).".into(),
-        )),
-        s if s.is_program() => Err(ImportError::NotAvailable(s.as_str())),
+        s if s.is_program() => Err(ImportError::Unreadable(format!(
+            "The {} importer reads the tool's JSON lists (application/json).",
+            s.as_str()
+        ))),
         _ => {
             let p = links_sources::parse(source, format, text)?;
             Ok((chunked(p.rows), p.errors))

@@ -149,6 +149,12 @@ impl Job {
     /// Adds a row's error (kept up to [`MAX_ERRORS`]) and counts it failed.
     pub fn fail_row(&mut self, e: RowError) {
         self.counts.failed += 1;
+        self.note(e);
+    }
+
+    /// Adds what could not come in of a row that came in (a partner's link or coupon code),
+    /// without counting the row failed.
+    pub fn note(&mut self, e: RowError) {
         if self.errors.len() < MAX_ERRORS {
             self.errors.push(e);
         }
@@ -182,12 +188,14 @@ pub struct Chunk {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partners: Vec<PartnerRow>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub customers: Vec<CustomerRow>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commissions: Vec<CommissionRow>,
 }
 
 impl Chunk {
     pub fn len(&self) -> usize {
-        self.rows.len() + self.partners.len() + self.commissions.len()
+        self.rows.len() + self.partners.len() + self.customers.len() + self.commissions.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -204,6 +212,41 @@ pub struct PartnerRow {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Its referral links in the old tool (each a 10x link of a campaign of its own).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<ReferralLink>,
+    /// Its coupon codes (each on the partner's first imported campaign).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coupons: Vec<String>,
+}
+
+/// A partner's referral link in the old tool: its token (the slug here, case and characters
+/// kept as an imported slug) and the URL it sent visitors to (the destination here), each
+/// with the field the export names it by (reported when it cannot come in).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferralLink {
+    pub token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub field: String,
+}
+
+/// A customer the old tool had bound to a partner (`boundBy: import`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerRow {
+    pub row: u64,
+    /// The merchant's own id of it when the export has one (a Stripe customer, the merchant's
+    /// user id), else `import:{source}:{the tool's id}`: a reserved id nobody else can bind.
+    pub customer_id: crate::domain::CustomerId,
+    pub partner_id: crate::domain::PartnerId,
+    /// The field that named its partner (reported when that partner was not imported).
+    pub partner_field: String,
+    /// The campaign of the partner's first referral link, which the customer is bound on
+    /// (`None`: the partner has no link here to bind it to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<crate::domain::CampaignId>,
 }
 
 /// A past commission's status in the tool it comes from, as a ledger status here.
@@ -228,6 +271,9 @@ pub struct CommissionRow {
     /// The old tool's id of it (one line per id, whatever the imports).
     pub external_id: String,
     pub partner_id: crate::domain::PartnerId,
+    /// The field that named its partner, as the export names it.
+    #[serde(default)]
+    pub partner_field: String,
     pub amount_minor: i64,
     pub currency: crate::domain::Currency,
     pub status: PastStatus,

@@ -1,4 +1,5 @@
-//! Writing a program's rows (issue 64): partners, and past commissions as ledger lines of kind
+//! Writing a program's rows (issue 64): partners (their links and codes in `program_links`),
+//! customers bound to them (`boundBy: import`), and past commissions as ledger lines of kind
 //! `imported` with the status they had in the old tool (a paid one is `paid`: no payout run pays
 //! it again). Each row is ONE transaction with its marker (a resumed chunk reads it) and its
 //! audit entry; a commission also with the old tool's id (`IMPX`), so a second import of the
@@ -6,11 +7,13 @@
 //! and no event emitted (a partner would be mailed for commissions of another tool's past).
 
 use crate::domain::{CommissionId, Handle};
+use crate::kernel::io::Io;
+use crate::kernel::state::LinkCache;
 use crate::ledger::model::{Commission, Kind, Status};
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, to_doc};
 
 use super::ImportError;
-use super::model::{CommissionRow, Job, PartnerRow, PastStatus, RowError, RowOutcome};
+use super::model::{CommissionRow, CustomerRow, Job, PartnerRow, PastStatus, RowError, RowOutcome};
 use super::outcome::{Outcome, outcome_of};
 
 /// The row's marker put (first after the record it guards) for a created row.
@@ -39,30 +42,49 @@ async fn marked(store: &dyn Store, key: &(String, String)) -> Result<Option<Outc
     }
 }
 
-/// A partner: created when its id is free, else skipped.
+/// A partner: created when its id is free, else skipped (never overwritten); a partner this
+/// import created gets its referral links and coupon codes ([`super::program_links`]), and
+/// what of those could not come in is noted.
 pub(crate) async fn partner(
-    store: &dyn Store,
+    io: Io<'_>,
+    cache: &LinkCache,
     handle: &Handle,
     job: &Job,
     p: &PartnerRow,
-) -> Result<Outcome, ImportError> {
+) -> Result<(Outcome, Vec<RowError>), ImportError> {
+    let store = io.store.as_ref();
     let exists = crate::partners::get(store, handle, &p.partner_id)
         .await?
         .is_some();
     if job.dry_run {
         return Ok(if exists {
-            Outcome::Skipped
+            (Outcome::Skipped, Vec::new())
         } else {
-            Outcome::Created
+            (Outcome::Created, super::program_links::would_note(p))
         });
     }
     let (key, marker) = marker(handle, job, p.row)?;
-    if let Some(done) = marked(store, &key).await? {
-        return Ok(done);
-    }
-    if exists {
-        return Ok(Outcome::Skipped);
-    }
+    let outcome = match marked(store, &key).await? {
+        Some(done) => done,
+        None if exists => Outcome::Skipped,
+        None => create_partner(store, handle, job, p, &key, marker).await?,
+    };
+    let notes = match outcome {
+        // This import's partner (a chunk done again finds its marker): its links, once.
+        Outcome::Created => super::program_links::write(io, cache, handle, job, p).await?,
+        _ => Vec::new(),
+    };
+    Ok((outcome, notes))
+}
+
+async fn create_partner(
+    store: &dyn Store,
+    handle: &Handle,
+    job: &Job,
+    p: &PartnerRow,
+    key: &(String, String),
+    marker: WriteOp,
+) -> Result<Outcome, ImportError> {
     let (_, create) = crate::partners::plan_create(
         handle,
         p.partner_id.clone(),
@@ -83,9 +105,86 @@ pub(crate) async fn partner(
     match store.transact(ops).await {
         Ok(()) => Ok(Outcome::Created),
         Err(StoreError::TxConflict { .. }) => {
-            Ok(marked(store, &key).await?.unwrap_or(Outcome::Skipped))
+            Ok(marked(store, key).await?.unwrap_or(Outcome::Skipped))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A customer the old tool had bound to a partner: bound here on the partner's imported
+/// campaign (`boundBy: import`) unless bound already (the first binding wins: skipped).
+pub(crate) async fn customer(
+    io: Io<'_>,
+    handle: &Handle,
+    job: &Job,
+    c: &CustomerRow,
+) -> Result<Outcome, ImportError> {
+    let store = io.store.as_ref();
+    let bound = crate::customers::repo::get(store, handle, &c.customer_id)
+        .await?
+        .is_some();
+    let failed = |message: String| {
+        Outcome::Failed(RowError {
+            row: c.row,
+            field: c.partner_field.clone(),
+            message,
+        })
+    };
+    if c.campaign_id.is_none() {
+        return Ok(failed(format!(
+            "its partner {} has no referral link here to bind it to",
+            c.partner_id
+        )));
+    }
+    if job.dry_run {
+        return Ok(if bound {
+            Outcome::Skipped
+        } else {
+            Outcome::Created
+        });
+    }
+    let (key, marker) = marker(handle, job, c.row)?;
+    if let Some(done) = marked(store, &key).await? {
+        return Ok(done);
+    }
+    if bound {
+        return Ok(Outcome::Skipped);
+    }
+    let campaign = match &c.campaign_id {
+        Some(id) => crate::campaigns::get(store, handle, id).await?,
+        None => None,
+    };
+    let Some(campaign) = campaign.filter(|k| k.partner_id.as_ref() == Some(&c.partner_id)) else {
+        return Ok(failed(format!(
+            "its partner {} or its referral link was not imported",
+            c.partner_id
+        )));
+    };
+    let binder = crate::customers::bind::Binder::new(io, None);
+    let bound = crate::customers::bind::by_import(
+        binder,
+        handle,
+        &c.customer_id,
+        &campaign,
+        c.partner_id.clone(),
+    )
+    .await;
+    match bound {
+        Ok((_, true)) => {
+            // The marker after the binding (its own transaction): a crash between the two
+            // counts the row skipped when the chunk is done again, never binds it twice.
+            match store.write(marker).await {
+                Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(Outcome::Created),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Ok((_, false)) => Ok(Outcome::Skipped),
+        Err(crate::customers::CustomerError::Store(e)) => Err(e.into()),
+        Err(e) => Ok(Outcome::Failed(RowError {
+            row: c.row,
+            field: "customerId".into(),
+            message: e.to_string(),
+        })),
     }
 }
 
@@ -145,7 +244,11 @@ pub(crate) async fn commission(
     {
         return Ok(Outcome::Failed(RowError {
             row: c.row,
-            field: "affiliate.id".into(),
+            field: if c.partner_field.is_empty() {
+                "affiliate.id".into()
+            } else {
+                c.partner_field.clone()
+            },
             message: format!("its partner {} was not imported", c.partner_id),
         }));
     }

@@ -64,7 +64,7 @@ pub async fn run(
         };
         let chunk: Chunk = item.parse()?;
         let actor = (job.actor.clone(), job.request_id.clone());
-        let outcomes = crate::kernel::audit::scope(
+        let (outcomes, notes) = crate::kernel::audit::scope(
             actor.0,
             actor.1,
             write_chunk(io, cache, handle, &job, &chunk),
@@ -77,6 +77,9 @@ pub async fn run(
                 Outcome::Skipped => job.counts.skipped += 1,
                 Outcome::Failed(e) => job.fail_row(e),
             }
+        }
+        for n in notes {
+            job.note(n);
         }
         job.cursor += 1;
         match store
@@ -92,25 +95,32 @@ pub async fn run(
 }
 
 /// The rows of one chunk, in order (a chunk's rows are each one transaction; the cursor only
-/// moves once all are written).
+/// moves once all are written), and what of the rows that came in could not (notes).
 async fn write_chunk(
     io: Io<'_>,
     cache: &LinkCache,
     handle: &Handle,
     job: &Job,
     chunk: &Chunk,
-) -> Result<Vec<Outcome>, ImportError> {
+) -> Result<(Vec<Outcome>, Vec<RowError>), ImportError> {
+    use super::program_rows as program;
     let mut out = Vec::with_capacity(chunk.len());
+    let mut notes = Vec::new();
     for row in &chunk.rows {
         out.push(write_row(io, cache, handle, job, row).await?);
     }
     for p in &chunk.partners {
-        out.push(super::program_rows::partner(io.store.as_ref(), handle, job, p).await?);
+        let (outcome, more) = program::partner(io, cache, handle, job, p).await?;
+        out.push(outcome);
+        notes.extend(more);
+    }
+    for c in &chunk.customers {
+        out.push(program::customer(io, handle, job, c).await?);
     }
     for c in &chunk.commissions {
-        out.push(super::program_rows::commission(io.store.as_ref(), handle, job, c).await?);
+        out.push(program::commission(io.store.as_ref(), handle, job, c).await?);
     }
-    Ok(out)
+    Ok((out, notes))
 }
 
 /// Writes a chunk's rows without moving the cursor, as a worker killed just before its cursor
@@ -138,6 +148,7 @@ pub async fn write_chunk_then_crash(
         write_chunk(io, cache, handle, &job, &chunk),
     )
     .await?
+    .0
     .len();
     Ok(n)
 }
