@@ -88,6 +88,8 @@ pub enum BoundBy {
     Manual,
     Stripe,
     Shopify,
+    /// Moved to the partner by an approved claim or a reassignment (issue 63).
+    Claim,
 }
 
 /// `jane.doe@example.com` → `j***@example.com`: enough for a partner or manager to recognise a
