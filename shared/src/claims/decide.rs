@@ -55,18 +55,11 @@ pub async fn decide(
     if let Some(c) = d.campaign.clone() {
         claim.found.campaign_id = Some(c);
     }
-    let line = match d.decision {
-        Verdict::Approve => Some(line_of(store, handle, &claim, d.amount).await?),
-        _ => None,
-    };
-    let taken_back = match &line {
-        Some(_) => take_back(store, handle, &claim).await?,
-        None => None,
-    };
-    let moved = match &line {
-        Some(l) => move_binding(store, handle, &claim, l, &d).await?,
-        None => None,
-    };
+    let Moves {
+        line,
+        taken_back,
+        moved,
+    } = moves(store, handle, &claim, &d).await?;
     let mut decision = Decision {
         claim_id: claim.claim_id.clone(),
         handle: handle.to_string(),
@@ -122,6 +115,35 @@ pub async fn decide(
         },
         Err(e) => Err(e.into()),
     }
+}
+
+/// What an approval moves: its line, the other partner's line taken back, the buyer's binding.
+#[derive(Default)]
+struct Moves {
+    line: Option<Commission>,
+    taken_back: Option<(Commission, Commission)>,
+    moved: Option<(crate::customers::Customer, Vec<WriteOp>)>,
+}
+
+/// [`Moves`] of the decision (none for a denial). Round trips: the sale, its lines, the plan,
+/// the buyer's record (a few reads).
+async fn moves(
+    store: &dyn Store,
+    handle: &Handle,
+    claim: &Claim,
+    d: &Deciding,
+) -> Result<Moves, ClaimError> {
+    if d.decision != Verdict::Approve {
+        return Ok(Moves::default());
+    }
+    let line = line_of(store, handle, claim, d.amount).await?;
+    let taken_back = take_back(store, handle, claim).await?;
+    let moved = move_binding(store, handle, claim, &line, d).await?;
+    Ok(Moves {
+        line: Some(line),
+        taken_back,
+        moved,
+    })
 }
 
 /// The approved claim's buyer, moved to the claiming partner when the decision says so (by
