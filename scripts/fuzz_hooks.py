@@ -689,6 +689,9 @@ def fit_wave5(method: str, path: str, body: dict) -> None:
         # within what one claim may be worth (the schema's pattern says digits, not places).
         whole = str(body["amount"]).split(".")[0].lstrip("0") or "0"
         body["amount"] = str(min(int(whole), 10_000))
+    # Only an approval moves or keeps the buyer's binding (with a denial: 400 naming binding).
+    if decide and body.get("decision") == "deny":
+        body.pop("binding", None)
     if path == "/v2/handles/{handle}/conversions/{conversionId}/reassign":
         body.pop("campaignId", None)
     # Text the schema states in words (no control characters, not blank); no group here.

@@ -11,7 +11,7 @@ use crate::scenario::{as_partner, human_ctx};
 
 /// `pub-one` on `/deal` (`alpha`), `pub-two` on `/offer` (`beta`), both paying 10% of a
 /// purchase; `pub-two` hands out coupon `SAVE20` (a coupon site's favourite).
-async fn program(app: &TestApp) {
+pub(crate) async fn program(app: &TestApp) {
     let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [
         {"eventType": "purchase", "percent": "10"}]});
     crate::scenario::two_partners(app, &plan, Some(&plan)).await;
@@ -22,7 +22,7 @@ async fn program(app: &TestApp) {
 
 /// A purchase of 100.00 EUR by coupon `SAVE20` (so `pub-two`'s), as order `order`, whose
 /// checkout carried `reference` when given.
-async fn coupon_sale(app: &TestApp, order: &str, reference: Option<&str>) -> Value {
+pub(crate) async fn coupon_sale(app: &TestApp, order: &str, reference: Option<&str>) -> Value {
     let mut sale = json!({"couponCode": "SAVE20", "idempotencyKey": order,
         "eventType": "purchase", "value": "100.00", "currency": "EUR"});
     if let Some(r) = reference {
@@ -36,28 +36,28 @@ async fn coupon_sale(app: &TestApp, order: &str, reference: Option<&str>) -> Val
 
 /// The buyer's own visit through `pub-one`'s link: its ctx (as `t.js` keeps it) and the
 /// checkout ref made from it.
-async fn buyer_visit(app: &TestApp) -> (String, String) {
+pub(crate) async fn buyer_visit(app: &TestApp) -> (String, String) {
     let ctx = human_ctx(app, "acme", "/deal").await;
     let made = json_of(app.create_ref(&json!({"ctx": ctx})).await, 201).await;
     let reference = made["ref"].as_str().expect("a ref").to_owned();
     (ctx, reference)
 }
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     tenx_shared::domain::time::unix_to_rfc3339(now())
 }
 
-async fn open_claim(who: &As<'_>, partner: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn open_claim(who: &As<'_>, partner: &str, body: &Value) -> reqwest::Response {
     who.send_json(Method::POST, &format!("/partners/{partner}/claims"), body)
         .await
 }
 
-async fn decide(who: &As<'_>, claim: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn decide(who: &As<'_>, claim: &str, body: &Value) -> reqwest::Response {
     who.send_json(Method::POST, &format!("/claims/{claim}/decide"), body)
         .await
 }
 
-fn reasons(claim: &Value) -> String {
+pub(crate) fn reasons(claim: &Value) -> String {
     claim["proposal"]["reasons"]
         .as_array()
         .unwrap()
@@ -67,7 +67,7 @@ fn reasons(claim: &Value) -> String {
         .join(" | ")
 }
 
-async fn claim_count(app: &TestApp) -> usize {
+pub(crate) async fn claim_count(app: &TestApp) -> usize {
     let op = app.as_role("acme", Role::Operator);
     let listed = json_of(op.get("/claims").await, 200).await;
     listed["items"].as_array().unwrap().len()

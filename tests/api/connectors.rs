@@ -493,6 +493,8 @@ async fn a_shopify_order_is_a_sale_its_refund_and_cancellation_reverse_it_and_a_
     second["customer"]["id"] = json!(7u64);
     second["note_attributes"] = json!([]);
     second["landing_site"] = Value::Null;
+    // Where the buyer came from (a coupon site): its host alone feeds the leak report.
+    second["referring_site"] = json!("https://www.retailmenot.com/view/acme-shop.com?utm=x");
     let mut early = shop_fixture("refunds_create");
     early["order_id"] = json!(820982911946154999u64);
     assert_eq!(
@@ -506,6 +508,12 @@ async fn a_shopify_order_is_a_sale_its_refund_and_cancellation_reverse_it_and_a_
     let by_coupon = json_of(op.get_customer("shopify:7").await, 200).await;
     assert_eq!(by_coupon["boundBy"], "coupon");
     let second_sale = conversion(&app, "shopify:820982911946154999").await;
+    assert_eq!(
+        second_sale["coupon"],
+        json!({"code": "TENX10", "partnerId": "pub-one", "withClick": false,
+            "landingReferrer": "retailmenot.com"}),
+        "{second_sale}"
+    );
     assert_eq!(
         second_sale["reversal"]["amount"], 69.99,
         "the parked refund applied"

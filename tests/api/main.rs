@@ -27,6 +27,7 @@ mod chain;
 mod chaos;
 mod chaos_clicks;
 mod claims;
+mod claims_proof;
 mod commissions;
 mod connector_replays;
 mod connectors;

@@ -283,7 +283,7 @@ impl RecordingStore {
         let action = match op {
             WriteOp::Put { .. } => "dynamodb:PutItem",
             WriteOp::Delete { .. } => "dynamodb:DeleteItem",
-            WriteOp::Add { .. } => "dynamodb:UpdateItem",
+            WriteOp::Add { .. } | WriteOp::SetDoc { .. } => "dynamodb:UpdateItem",
             WriteOp::Check { .. } => "dynamodb:ConditionCheckItem",
         };
         self.recorder.record(action, TABLE);

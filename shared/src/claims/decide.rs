@@ -30,6 +30,9 @@ pub struct Deciding {
     /// The campaign whose plan rates the line, instead of the claimed click's (a merchant's
     /// reassignment).
     pub campaign: Option<crate::domain::CampaignId>,
+    /// Whether an approval moves the buyer's binding to the claiming partner (`None`: only a
+    /// claim on a customer does: a claim on one sale leaves the buyer's later sales alone).
+    pub move_binding: Option<bool>,
 }
 
 /// Decides `id`. `Decided` (409) when it is not open any more, whoever decided it.
@@ -52,14 +55,11 @@ pub async fn decide(
     if let Some(c) = d.campaign.clone() {
         claim.found.campaign_id = Some(c);
     }
-    let line = match d.decision {
-        Verdict::Approve => Some(line_of(store, handle, &claim, d.amount).await?),
-        _ => None,
-    };
-    let taken_back = match &line {
-        Some(_) => take_back(store, handle, &claim).await?,
-        None => None,
-    };
+    let Moves {
+        line,
+        taken_back,
+        moved,
+    } = moves(store, handle, &claim, &d).await?;
     let mut decision = Decision {
         claim_id: claim.claim_id.clone(),
         handle: handle.to_string(),
@@ -73,9 +73,16 @@ pub async fn decide(
         currency: line.as_ref().map(|l| l.currency),
         commission_id: line.as_ref().map(|l| l.commission_id.clone()),
         reversed_commission_id: taken_back.as_ref().map(|(r, _)| r.commission_id.clone()),
+        binding: moved.as_ref().map(|(c, _)| binding_words(c)),
         jws: String::new(),
     };
     crate::claims::signed::sign(keys, &mut decision);
+    // The line carries its claim and the signed decision to the partner's statement.
+    let line = line.map(|mut l| {
+        l.claim_id = Some(claim.claim_id.clone());
+        l.claim_decision = Some(decision.jws.clone());
+        l
+    });
     let mut next = claim.clone();
     next.status = match d.decision {
         Verdict::Approve => Status::Approved,
@@ -84,6 +91,10 @@ pub async fn decide(
     next.decision = Some(decision);
     next.version = claim.version + 1;
     let (mut ops, emits) = writes(handle, &claim, &next, line.as_ref(), taken_back.as_ref())?;
+    if let Some((_, moving)) = moved {
+        ops.extend(moving);
+        ops = fold_into_set_doc(ops);
+    }
     let staged = decided_mail(store, handle, &next, &d.base).await?;
     if let Some(staged) = &staged {
         ops.extend(staged.ops.iter().cloned());
@@ -104,6 +115,125 @@ pub async fn decide(
         },
         Err(e) => Err(e.into()),
     }
+}
+
+/// What an approval moves: its line, the other partner's line taken back, the buyer's binding.
+#[derive(Default)]
+struct Moves {
+    line: Option<Commission>,
+    taken_back: Option<(Commission, Commission)>,
+    moved: Option<(crate::customers::Customer, Vec<WriteOp>)>,
+}
+
+/// [`Moves`] of the decision (none for a denial). Round trips: the sale, its lines, the plan,
+/// the buyer's record (a few reads).
+async fn moves(
+    store: &dyn Store,
+    handle: &Handle,
+    claim: &Claim,
+    d: &Deciding,
+) -> Result<Moves, ClaimError> {
+    if d.decision != Verdict::Approve {
+        return Ok(Moves::default());
+    }
+    let line = line_of(store, handle, claim, d.amount).await?;
+    let taken_back = take_back(store, handle, claim).await?;
+    let moved = move_binding(store, handle, claim, &line, d).await?;
+    Ok(Moves {
+        line: Some(line),
+        taken_back,
+        moved,
+    })
+}
+
+/// The approved claim's buyer, moved to the claiming partner when the decision says so (by
+/// default when the claim named the customer): the binding and its writes (`customers::moved`),
+/// `None` when there is no bound buyer or it is the partner's already.
+async fn move_binding(
+    store: &dyn Store,
+    handle: &Handle,
+    claim: &Claim,
+    line: &Commission,
+    d: &Deciding,
+) -> Result<Option<(crate::customers::Customer, Vec<WriteOp>)>, ClaimError> {
+    let asked = d.move_binding.unwrap_or(claim.target.customer_id.is_some());
+    let Some(customer) = line.customer_id.as_ref().filter(|_| asked) else {
+        return Ok(None);
+    };
+    let campaign = claim.found.campaign_id.as_ref().ok_or_else(|| {
+        ClaimError::Invalid(
+            "binding: no campaign of the partner's is known for this claim (no click of \
+             theirs in the evidence) to bind the buyer to; keep the binding."
+                .into(),
+        )
+    })?;
+    let to = crate::customers::moved::MoveTo {
+        partner: &claim.partner_id,
+        campaign,
+        claim: &claim.claim_id,
+        by: &d.by,
+        at_ms: crate::platform::time::now_millis(),
+    };
+    crate::customers::moved::ops(store, handle, customer, &to)
+        .await
+        .map_err(|e| match e {
+            crate::customers::CustomerError::Store(e) => ClaimError::Store(e),
+            other => ClaimError::Invalid(format!("binding: {other}")),
+        })
+}
+
+/// `ops` with every uncapped add on a `SetDoc`'s item carried by that `SetDoc` (the lines'
+/// adds to the moved customer's counters): a transaction names an item once.
+fn fold_into_set_doc(ops: Vec<WriteOp>) -> Vec<WriteOp> {
+    let Some(key) = ops.iter().find_map(|o| match o {
+        WriteOp::SetDoc { item, .. } => Some((item.pk.clone(), item.sk.clone())),
+        _ => None,
+    }) else {
+        return ops;
+    };
+    let mut deltas: Vec<(String, crate::platform::store::Count)> = Vec::new();
+    let mut out: Vec<WriteOp> = Vec::with_capacity(ops.len());
+    for op in ops {
+        match op {
+            WriteOp::Add {
+                pk,
+                sk,
+                deltas: more,
+                cap: None,
+                ..
+            } if (pk.as_str(), sk.as_str()) == (key.0.as_str(), key.1.as_str()) => {
+                deltas.extend(more);
+            }
+            other => out.push(other),
+        }
+    }
+    for op in &mut out {
+        if let WriteOp::SetDoc { item, .. } = op {
+            for (name, d) in &deltas {
+                let slot = item.counters.entry(name.clone()).or_insert(0);
+                *slot = slot.saturating_add(*d);
+            }
+        }
+    }
+    out
+}
+
+/// The moved binding, in words, for the signed decision.
+fn binding_words(c: &crate::customers::Customer) -> String {
+    let from = c
+        .moved
+        .as_ref()
+        .and_then(|m| m.from_partner_id.as_ref())
+        .map_or_else(|| "no partner".to_owned(), |p| format!("partner {p}"));
+    format!(
+        "Customer {} moved from {from} to partner {} on {}.",
+        c.customer_id,
+        c.partner_id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        c.bound_at.as_str()
+    )
 }
 
 /// The claim at the version read first (index 0), then the line put-if-absent, the reversal

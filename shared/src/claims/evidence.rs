@@ -94,16 +94,77 @@ pub async fn propose(src: Sources<'_>, asked: &Asked<'_>) -> Result<(Proposal, F
     } else if r.deny.is_none() {
         r.unsure("No click of yours is in the evidence: nothing ties you to this buyer.");
     }
-    if let Some(s) = &sale
-        && s.risk.flagged()
-    {
-        r.unsure_with(format!(
-            "The sale carries risk signals ({}, score {}).",
-            risk_words(s),
-            s.risk.score
-        ));
+    if let Some(s) = &sale {
+        coupon_words(asked.partner, s, &mut r);
+        match s.risk.flagged() {
+            true => r.unsure_with(format!(
+                "The sale carries risk signals ({}, score {}).",
+                risk_words(s),
+                s.risk.score
+            )),
+            false => r.say("The sale carries no risk signal."),
+        }
     }
+    partner_risk(src.store, asked, &mut r).await?;
     Ok((r.proposal(), found))
+}
+
+/// A partner's risk score at or above this makes a proposal `unsure`: its claims are a person's
+/// to look at, whatever the evidence.
+pub const PARTNER_RISK_DOUBT: u8 = 50;
+
+/// The claiming partner's own risk (`GET …/partners/{partnerId}/risk`, its standing snapshot),
+/// in words: each fired signal, and doubt at or above [`PARTNER_RISK_DOUBT`].
+async fn partner_risk(
+    store: &dyn Store,
+    asked: &Asked<'_>,
+    r: &mut Reasons,
+) -> Result<(), ClaimError> {
+    let risk = crate::risk::snapshot::current(store, asked.handle, asked.partner).await?;
+    if risk.fired.is_empty() {
+        r.say("Your partner risk shows no signal (score 0).");
+        return Ok(());
+    }
+    let signals: Vec<&str> = risk
+        .fired
+        .iter()
+        .map(|code| crate::domain::words::or_code(code))
+        .collect();
+    let words = format!(
+        "Your partner risk score is {} ({}).",
+        risk.score,
+        signals.join("; ").to_lowercase()
+    );
+    match risk.score >= PARTNER_RISK_DOUBT {
+        true => r.unsure_with(words),
+        false => r.say(words),
+    }
+    Ok(())
+}
+
+/// The coupon code the sale used: whose, and whether a click of that partner came with it.
+fn coupon_words(partner: &PartnerId, s: &ConversionData, r: &mut Reasons) {
+    let Some(used) = &s.coupon else {
+        r.say("The sale used no coupon code.");
+        return;
+    };
+    let whose = match &used.partner_id {
+        p if p == partner => "your own".to_owned(),
+        p => format!("partner {p}'s"),
+    };
+    let click = match used.with_click {
+        true => "with a click of that partner",
+        false => "with no click of that partner",
+    };
+    let from = used
+        .landing_referrer
+        .as_deref()
+        .map(|host| format!(", the buyer landing from {host}"))
+        .unwrap_or_default();
+    r.say(format!(
+        "The sale used coupon code {} ({whose} code), {click}{from}.",
+        used.code
+    ));
 }
 
 /// The reasons and the verdict they add up to: any `deny` wins, then any doubt, and only a
@@ -428,6 +489,7 @@ fn bound_by_words(b: &Customer) -> &'static str {
         BoundBy::Stripe => "a Stripe payment",
         BoundBy::Shopify => "a Shopify order",
         BoundBy::Import => "the tool the merchant imported from",
+        BoundBy::Claim => "an approved claim",
     }
 }
 

@@ -122,6 +122,9 @@ pub struct Decision {
     /// The other partner's line an approval reversed (a reassignment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reversed_commission_id: Option<CommissionId>,
+    /// The buyer's binding moved by the approval, in words (absent: kept as it was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<String>,
     /// Compact JWS (the statement keys, `typ` `tenx-claim-decision+jws`) of the rest of this
     /// object in JCS form: `tenx verify` checks it.
     pub jws: String,

@@ -92,6 +92,7 @@ async fn one(
         overdue: true,
         base: base.to_owned(),
         campaign: None,
+        move_binding: None,
     };
     let first = if approve {
         Verdict::Approve

@@ -21,6 +21,8 @@ pub struct Reassigning {
     pub reason: String,
     pub by: String,
     pub base: String,
+    /// Whether the buyer's binding moves with the sale (`None`: it is kept).
+    pub move_binding: Option<bool>,
 }
 
 /// The reassignment, as its decided claim. Round trips: the conversion and campaign reads, then
@@ -73,6 +75,7 @@ pub async fn reassign(
         overdue: false,
         base: r.base,
         campaign: Some(campaign),
+        move_binding: Some(r.move_binding.unwrap_or(false)),
     };
     decide::decide((io, keys), handle, &claim.claim_id, deciding).await
 }

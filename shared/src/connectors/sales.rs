@@ -30,6 +30,8 @@ pub struct Sale<'a> {
     pub metadata: Map<String, Value>,
     /// Every id the provider may name this payment by later.
     pub payment_ids: Vec<String>,
+    /// How the sale used a coupon code, when it named one (issue 63: the leak report's source).
+    pub coupon: Option<crate::domain::CouponUse>,
 }
 
 /// The sale's conversion (`Ok(Err(why))` when it cannot be one: a value past the maximum, a
@@ -48,10 +50,11 @@ pub async fn record(
         metadata: Some(Value::Object(sale.metadata.clone())),
     };
     let valid = input.validate().and_then(|c| c.within_max(deps.max_value));
-    let conversion = match valid {
+    let mut conversion = match valid {
         Ok(c) => c,
         Err(e) => return Ok(Err(e.to_string())),
     };
+    conversion.coupon = sale.coupon.clone();
     // Validated above with the sale's currency: the payment keeps the typed code.
     let Some(currency) = conversion.currency else {
         return Ok(Err("the sale has no currency".to_owned()));

@@ -365,7 +365,11 @@ async fn campaign_of(
 
 /// Claims for a binding or sale without a visitor's click: the campaign, its primary link, and
 /// an attribution the click would have had were it unknown.
-fn campaign_claims(handle: &Handle, campaign: &Campaign, click_id: ClickId) -> CtxClaims {
+pub(super) fn campaign_claims(
+    handle: &Handle,
+    campaign: &Campaign,
+    click_id: ClickId,
+) -> CtxClaims {
     CtxClaims {
         slug: campaign.primary_slug.clone(),
         campaign_id: Some(campaign.campaign_id.clone()),
@@ -396,7 +400,7 @@ fn binding_click(handle: &Handle, customer_id: &CustomerId) -> ClickId {
 }
 
 /// A click id time-ordered from now, its rest a digest of `seed`.
-fn derived_click(seed: &str) -> ClickId {
+pub(super) fn derived_click(seed: &str) -> ClickId {
     let ms = u64::try_from(crate::platform::time::now_millis()).unwrap_or(0);
     let digest = Sha256::digest(seed.as_bytes());
     let rest = hex::encode(&digest[..10]);

@@ -15,6 +15,7 @@
 pub mod bind;
 pub mod coupon_use;
 pub mod coupons;
+pub mod moved;
 pub mod repo;
 
 use crate::domain::time::Timestamp;
@@ -42,6 +43,9 @@ pub struct Customer {
     pub flags: Vec<String>,
     /// The click's claims conversions of this customer are submitted with.
     pub claims: CtxClaims,
+    /// The binding this one replaced, and the decision that moved it ([`moved`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved: Option<moved::Moved>,
 }
 
 /// A customer as the API answers it: the binding, and what its conversions added up to.
@@ -56,6 +60,9 @@ pub struct CustomerView {
     pub bound_by: BoundBy,
     pub email_masked: Option<String>,
     pub flags: Vec<String>,
+    /// Who the customer was bound to before a decision moved it, by what and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved: Option<moved::Moved>,
     pub conversion_count: i64,
     /// Currency → decimal amount, of the customer's conversions (test ones left out).
     pub revenue: std::collections::BTreeMap<String, String>,

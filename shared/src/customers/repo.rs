@@ -46,6 +46,7 @@ pub async fn bind(
         email_hash: binding.email.map(|e| e.digest),
         flags: binding.flags,
         claims: binding.claims,
+        moved: None,
     };
     let (pk, sk) = (keys::customers_pk(handle), customer_id.to_string());
     let fresh = view(
@@ -87,7 +88,7 @@ pub async fn bind(
 }
 
 /// The index entries of a binding made at `ms`.
-fn entries(handle: &Handle, c: &Customer, ms: i64) -> Vec<(String, String)> {
+pub(super) fn entries(handle: &Handle, c: &Customer, ms: i64) -> Vec<(String, String)> {
     let at = format!("{ms:013}#{}", c.customer_id);
     let pk = |by: &str| keys::customer_index_pk(handle, by);
     let mut out = vec![(pk("T"), at.clone())];
@@ -163,6 +164,7 @@ fn view(c: &Customer, item: &Item) -> CustomerView {
         bound_by: c.bound_by,
         email_masked: c.email_masked.clone(),
         flags: c.flags.clone(),
+        moved: c.moved.clone(),
         conversion_count: item.counter(CONVERSIONS),
         revenue,
         commissions: commissions(item),

@@ -91,6 +91,8 @@ pub enum BoundBy {
     /// An importer's (issue 64): the customer the old tool had bound to the partner. The first
     /// binding wins, as any other: an import never rebinds a customer bound here before it.
     Import,
+    /// Moved to the partner by an approved claim or a reassignment (issue 63).
+    Claim,
 }
 
 /// `jane.doe@example.com` → `j***@example.com`: enough for a partner or manager to recognise a

@@ -300,6 +300,19 @@ struct DecideBody {
     amount: Option<String>,
     #[serde(default)]
     currency: Option<String>,
+    /// `move` | `keep` the buyer's binding on an approval.
+    #[serde(default)]
+    binding: Option<String>,
+}
+
+/// `binding`: `move` | `keep` (absent: `None`, the default of the route).
+fn binding_choice(raw: Option<&str>) -> ApiResult<Option<bool>> {
+    match raw {
+        None => Ok(None),
+        Some("move") => Ok(Some(true)),
+        Some("keep") => Ok(Some(false)),
+        Some(_) => Err(ApiError::invalid_request("binding: move or keep.")),
+    }
 }
 
 impl DecideBody {
@@ -330,6 +343,12 @@ impl DecideBody {
                 return Err(ApiError::invalid_request("amount: required with currency."));
             }
         };
+        let move_binding = binding_choice(self.binding.as_deref())?;
+        if move_binding.is_some() && decision == Verdict::Deny {
+            return Err(ApiError::invalid_request(
+                "binding: only an approval moves or keeps it.",
+            ));
+        }
         if amount.is_some() && decision == Verdict::Deny {
             return Err(ApiError::invalid_request(
                 "amount: only an approval has one.",
@@ -343,6 +362,7 @@ impl DecideBody {
             overdue: false,
             base: String::new(),
             campaign: None,
+            move_binding,
         })
     }
 }
@@ -369,6 +389,8 @@ struct ReassignBody {
     #[serde(default)]
     campaign_id: Option<crate::domain::CampaignId>,
     reason: Option<String>,
+    #[serde(default)]
+    binding: Option<String>,
 }
 
 /// `POST …/conversions/{conversionId}/reassign` → 200: the decided claim that moved it.
@@ -399,6 +421,7 @@ async fn reassign(
         reason,
         by: caller.principal.subject.clone(),
         base: crate::mail::unsubscribe::public_base(&state.config),
+        move_binding: binding_choice(body.binding.as_deref())?,
     };
     let claim = claims::reassign::reassign((state.io(), src, keys), &caller.handle, r).await?;
     Ok(axum::Json(claim.view()))

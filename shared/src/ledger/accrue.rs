@@ -135,6 +135,8 @@ pub(crate) async fn draft(
         address_hash: c.address_hash.clone(),
         rule_index: earned.rule_index.and_then(|i| u32::try_from(i).ok()),
         tier_index: earned.tier_index.and_then(|i| u32::try_from(i).ok()),
+        claim_id: None,
+        claim_decision: None,
         counted,
         balanced: false,
         version: 0,

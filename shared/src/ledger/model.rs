@@ -98,6 +98,12 @@ pub struct Commission {
     pub rule_index: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier_index: Option<u32>,
+    /// A `claim` line's claim and the signed decision that wrote it (issue 63): shown on the
+    /// partner's statement, checked by `tenx verify`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_id: Option<crate::domain::ClaimId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_decision: Option<String>,
     /// The line's conversion is counted in its partner's month tally (`ledger::tally`): a
     /// reversal or rejection takes it back out, once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -198,6 +204,8 @@ impl Commission {
             address_hash: None,
             rule_index: None,
             tier_index: None,
+            claim_id: None,
+            claim_decision: None,
             counted: None,
             balanced: false,
             version: 0,

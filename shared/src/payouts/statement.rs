@@ -31,6 +31,12 @@ pub struct Line {
     pub plan_version: Option<u64>,
     pub amount: String,
     pub currency: Currency,
+    /// A `claim` line's claim and its signed decision (`tenx verify` checks that it names this
+    /// line); not in the line's leaf, so statements made before them verify unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim_decision: Option<String>,
 }
 
 impl From<&Commission> for Line {
@@ -51,6 +57,8 @@ impl From<&Commission> for Line {
             plan_version: c.plan_version,
             amount: c.currency.format(c.minor()),
             currency: c.currency,
+            claim_id: c.claim_id.as_ref().map(ToString::to_string),
+            claim_decision: c.claim_decision.clone(),
         }
     }
 }

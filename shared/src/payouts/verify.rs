@@ -69,6 +69,9 @@ pub fn statement(doc: &Value, keys: &Jwks) -> Result<String, Failed> {
             "lines: they are not the signed lines (one changed, was added, removed or moved)",
         );
     }
+    for (i, l) in lines.iter().enumerate() {
+        claim_line(l, keys).map_err(|e| Failed(format!("line {i}: {e}")))?;
+    }
     let mut sum = Decimal::ZERO;
     for l in lines {
         sum += text(l, "amount")?
@@ -86,6 +89,36 @@ pub fn statement(doc: &Value, keys: &Jwks) -> Result<String, Failed> {
     Ok(hex::encode(Sha256::digest(
         jcs::canonical(header).as_bytes(),
     )))
+}
+
+/// A line that names a claim: its `claimDecision` is 10x's signed approval of that claim,
+/// writing this very line for this amount. Lines without one (every line of a statement made
+/// before claims were shown on them) have nothing to check.
+fn claim_line(line: &Value, keys: &Jwks) -> Result<(), Failed> {
+    let (Some(_), Some(token)) = (line.get("claimId"), line.get("claimDecision")) else {
+        if line.get("claimId").is_some() || line.get("claimDecision").is_some() {
+            return fail("a claim line needs both its claimId and its claimDecision");
+        }
+        return Ok(());
+    };
+    let token = token
+        .as_str()
+        .ok_or_else(|| Failed("claimDecision is not a JWS".into()))?;
+    let payload = jws::verify(token, crate::claims::signed::DECISION_TYP, keys)
+        .map_err(|e| Failed(format!("claim decision: {e}")))?;
+    let d: Value =
+        serde_json::from_slice(&payload).map_err(|_| Failed("claim decision: not JSON".into()))?;
+    let same = |a: &str, b: &str| d.get(a).is_some() && d.get(a) == line.get(b);
+    if !same("claimId", "claimId") || d["decision"] != "approve" {
+        return fail("claim decision: it is not the approval of this line's claim");
+    }
+    if !same("commissionId", "commissionId")
+        || !same("amount", "amount")
+        || !same("currency", "currency")
+    {
+        return fail("claim decision: it approved another line or another amount");
+    }
+    Ok(())
 }
 
 /// One partner's statements in order: each verifies, and each names the one before it.

@@ -39,6 +39,7 @@ macro_rules! store_checks {
             store_transact_all_or_nothing,
             store_transact_rejects_invalid,
             store_transact_check,
+            store_set_doc_keeps_counters,
             store_contended_writes_all_land,
             store_query_ranges_and_pagination,
             store_query_rejects_bad_limits,
@@ -873,6 +874,70 @@ pub async fn store_transact_check(store: Arc<dyn Store>) {
     expect_invalid(
         "a check with no condition",
         store.transact(vec![check("watched", Cond::None)]).await,
+    );
+}
+
+/// A `SetDoc` replaces an existing item's document, version and expiry and keeps the counters
+/// added since the caller read it; on a missing item or an old version it fails its
+/// transaction, writing nothing; alone, or with a condition that does not name an existing
+/// item, it is refused as invalid.
+pub async fn store_set_doc_keeps_counters(store: Arc<dyn Store>) {
+    let pk = unique("set-doc");
+    write(
+        &store,
+        "create",
+        put(
+            Item::new(&pk, "c", json!({"to": "a"})).with_version(1),
+            Cond::None,
+        ),
+    )
+    .await;
+    write(&store, "count", add(&pk, "c", &[("n", 2)])).await;
+    let read = get(&store, &pk, "c").await.expect("c");
+    // A writer adds after the read.
+    write(&store, "count again", add(&pk, "c", &[("n", 5)])).await;
+    let set = |sk: &str, cond: Cond| WriteOp::SetDoc {
+        item: Item::new(&pk, sk, json!({"to": "b"})).with_version(read.version + 1),
+        cond,
+    };
+    for (what, op) in [
+        ("an old version", set("c", Cond::Version(0))),
+        ("a missing item", set("missing", Cond::Exists)),
+    ] {
+        let ops = vec![put(Item::new(&pk, "w", json!({})), Cond::None), op];
+        match store.transact(ops).await {
+            Err(StoreError::TxConflict { index: 1, .. }) => {}
+            other => panic!("a SetDoc on {what} must fail its transaction: {other:?}"),
+        }
+        assert_eq!(get(&store, &pk, "w").await, None, "{what}: nothing written");
+    }
+    assert_eq!(
+        get(&store, &pk, "missing").await,
+        None,
+        "a SetDoc creates nothing"
+    );
+    let mut with_delta = set("c", Cond::Version(read.version));
+    if let WriteOp::SetDoc { item, .. } = &mut with_delta {
+        item.counters.insert("n".into(), 10);
+        item.counters.insert("m".into(), -1);
+    }
+    store
+        .transact(vec![with_delta])
+        .await
+        .expect("a SetDoc at the version read");
+    let now = get(&store, &pk, "c").await.expect("c");
+    assert_eq!(now.doc, json!({"to": "b"}));
+    assert_eq!(now.version, read.version + 1);
+    assert_eq!(
+        now.counter("n"),
+        17,
+        "the add made after the read is kept, its delta added"
+    );
+    assert_eq!(now.counter("m"), -1, "a delta on a new counter");
+    expect_invalid("a SetDoc alone", store.write(set("c", Cond::Exists)).await);
+    expect_invalid(
+        "a SetDoc with no condition",
+        store.transact(vec![set("c", Cond::None)]).await,
     );
 }
 

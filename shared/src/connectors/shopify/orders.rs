@@ -93,6 +93,7 @@ pub async fn paid(d: &Delivery<'_>) -> Result<Outcome, ShopifyError> {
         test: d.object["test"].as_bool() == Some(true),
         metadata,
         payment_ids: vec![order.clone()],
+        coupon: coupon_used(d, &customer).await?,
     };
     match sales::record(d.deps, d.handle, sale).await? {
         Ok(receipt) => {
@@ -138,6 +139,35 @@ async fn attributed(
         Err(CustomerError::Store(e)) => Err(e.into()),
         Err(e) => Ok(Err(e.to_string())),
     }
+}
+
+/// How the order used its coupon code (with or without a click of the code's partner), and
+/// where its buyer came from: the host of the order's `referring_site` (the page before the
+/// shop, which a coupon site or extension is), never its path or query.
+async fn coupon_used(
+    d: &Delivery<'_>,
+    customer: &Customer,
+) -> Result<Option<crate::domain::CouponUse>, ShopifyError> {
+    let Some(code) = coupon(d) else {
+        return Ok(None);
+    };
+    // Shopify sends what the browser had; anything but an http(s) URL is no referrer.
+    let referrer = crate::domain::landing_referrer(d.str("referring_site"))
+        .ok()
+        .flatten();
+    // A binding made by a visitor's click (the order's ref or ctx, now or before) is that click;
+    // one made by a coupon or by hand has none.
+    let clicked = matches!(
+        customer.bound_by,
+        BoundBy::Ctx | BoundBy::Shopify | BoundBy::Stripe
+    );
+    let sale = crate::customers::coupon_use::Sale {
+        ctx: clicked.then_some(&customer.claims),
+        customer: Some(&customer.customer_id),
+        code: Some(&code),
+        landing_referrer: referrer,
+    };
+    Ok(crate::customers::coupon_use::of(d.deps.store(), d.handle, sale).await?)
 }
 
 /// The order's first discount code that parses as a coupon code.

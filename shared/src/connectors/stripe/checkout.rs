@@ -57,6 +57,7 @@ pub async fn completed(ev: &Event<'_>) -> Result<Outcome, StripeError> {
         test: ev.test,
         metadata,
         payment_ids: vec![payment.to_owned(), session.to_owned()],
+        coupon: None,
     };
     let ids = sale.payment_ids.clone();
     match sales::record(ev.deps, ev.handle, sale).await? {

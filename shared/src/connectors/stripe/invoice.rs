@@ -61,6 +61,7 @@ pub async fn paid(ev: &Event<'_>) -> Result<Outcome, StripeError> {
         test: ev.test,
         metadata,
         payment_ids: payment_ids.clone(),
+        coupon: None,
     };
     match sales::record(ev.deps, ev.handle, sale).await? {
         Ok(receipt) => {

@@ -276,8 +276,8 @@ impl Store for DynamoStore {
                 }),
                 add @ WriteOp::Add { .. } => self.add(add).await,
                 // validate_op refuses a Check outside a transaction.
-                WriteOp::Check { .. } => Err(StoreError::Invalid(
-                    "a Check is only a transaction's condition".into(),
+                WriteOp::Check { .. } | WriteOp::SetDoc { .. } => Err(StoreError::Invalid(
+                    "a Check or a SetDoc is only written in a transaction".into(),
                 )),
             }
         })
@@ -405,6 +405,20 @@ impl DynamoStore {
                 Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(codec::key(pk, sk)))
+                    .update_expression(update)
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(expr.names())
+                    .set_expression_attribute_values(expr.values())
+                    .return_values_on_condition_check_failure(on_failure)
+                    .build()
+                    .map(|update| TransactWriteItem::builder().update(update).build())
+            }
+            WriteOp::SetDoc { item, cond } => {
+                let condition = expr.condition(cond, now);
+                let update = expr.set_doc(item)?;
+                Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(codec::key(&item.pk, &item.sk)))
                     .update_expression(update)
                     .set_condition_expression(condition)
                     .set_expression_attribute_names(expr.names())

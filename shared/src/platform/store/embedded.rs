@@ -672,6 +672,20 @@ fn plan(op: WriteOp, current: Option<Item>) -> Result<Effect, StoreError> {
             check(&cond, &current)?;
             Ok(Effect::Keep)
         }
+        WriteOp::SetDoc { mut item, cond } => {
+            check(&cond, &current)?;
+            // The counters stay as they are now, whatever the caller read, plus its deltas.
+            let mut counters = current.map(|c| c.counters).unwrap_or_default();
+            for (name, delta) in std::mem::take(&mut item.counters) {
+                let slot = counters.entry(name).or_insert(0);
+                *slot = slot.checked_add(delta).ok_or_else(|| {
+                    StoreError::Invalid(format!("counter overflow on {}/{}", item.pk, item.sk))
+                })?;
+            }
+            item.counters = counters;
+            let value = encode_value(&item)?;
+            Ok(Effect::Put { item, value })
+        }
         WriteOp::Add {
             pk,
             sk,

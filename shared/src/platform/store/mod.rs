@@ -128,12 +128,19 @@ pub enum WriteOp {
     /// a write to the state of an item it does not change (a payout's settlement to the absence
     /// of a batch's claim on it, and a claim to the payout it read, issue 57).
     Check { pk: String, sk: String, cond: Cond },
+    /// Replace an existing item's document, version and expiry, keeping its counters and adding
+    /// `item.counters` to them as deltas (DynamoDB `UpdateItem SET … ADD …`): a record whose
+    /// counters other writers add to unconditionally (a customer's) changes its document without
+    /// losing an add that commits meanwhile, and a transaction that also adds to it carries the
+    /// add here (an item is named once per transaction). Only inside a transaction, and only
+    /// with `Cond::Version` or `Cond::Exists`.
+    SetDoc { item: Item, cond: Cond },
 }
 
 impl WriteOp {
     pub fn key(&self) -> (&str, &str) {
         match self {
-            WriteOp::Put { item, .. } => (&item.pk, &item.sk),
+            WriteOp::Put { item, .. } | WriteOp::SetDoc { item, .. } => (&item.pk, &item.sk),
             WriteOp::Delete { pk, sk, .. }
             | WriteOp::Add { pk, sk, .. }
             | WriteOp::Check { pk, sk, .. } => (pk, sk),

@@ -72,6 +72,9 @@ pub fn validate_op(op: &WriteOp) -> Result<(), StoreError> {
     if matches!(op, WriteOp::Check { .. }) {
         return Err(invalid("a Check is only a transaction's condition".into()));
     }
+    if matches!(op, WriteOp::SetDoc { .. }) {
+        return Err(invalid("a SetDoc is only written in a transaction".into()));
+    }
     validate_in_transaction(op)
 }
 
@@ -86,6 +89,10 @@ fn validate_in_transaction(op: &WriteOp) -> Result<(), StoreError> {
             Err(invalid("a Check with no condition checks nothing".into()))
         }
         WriteOp::Check { .. } => Ok(()),
+        WriteOp::SetDoc { cond, .. } if !matches!(cond, Cond::Version(_) | Cond::Exists) => Err(
+            invalid("a SetDoc changes an existing item: Cond::Version or Cond::Exists".into()),
+        ),
+        WriteOp::SetDoc { item, .. } => item.counters.keys().try_for_each(|c| validate_counter(c)),
         WriteOp::Add { deltas, cap, .. } => {
             let mut seen = HashSet::new();
             for (name, _) in deltas {

@@ -184,6 +184,37 @@ impl Expr {
         format!("attribute_exists({pk}) AND (attribute_not_exists({ttl}) OR {ttl} > {now})")
     }
 
+    /// `SET` of the document, version and expiry for a `SetDoc` (no expiry: `REMOVE ttl`); the
+    /// counters' attributes are left as they are.
+    pub(super) fn set_doc(&mut self, item: &Item) -> Result<String, StoreError> {
+        let doc = serde_json::to_string(&item.doc)
+            .map_err(|e| StoreError::Invalid(format!("{}/{}: {e}", item.pk, item.sk)))?;
+        let (d, doc) = (self.name(DOC), self.value("doc", s(doc)));
+        let (v, version) = (self.name(VERSION), self.value("newv", n(item.version)));
+        let ttl = self.name(TTL);
+        let mut update = match item.expires_at {
+            Some(at) => {
+                let at = self.value("newttl", n(at));
+                format!("SET {d} = {doc}, {v} = {version}, {ttl} = {at}")
+            }
+            None => format!("SET {d} = {doc}, {v} = {version} REMOVE {ttl}"),
+        };
+        let adds: Vec<String> = item
+            .counters
+            .iter()
+            .enumerate()
+            .map(|(i, (counter, delta))| {
+                let name = self.name(&format!("{COUNTER_PREFIX}{counter}"));
+                let value = self.value(&format!("sd{i}"), n(delta));
+                format!("{name} {value}")
+            })
+            .collect();
+        if !adds.is_empty() {
+            update.push_str(&format!(" ADD {}", adds.join(", ")));
+        }
+        Ok(update)
+    }
+
     /// `ADD` of every delta (and `SET ttl` when given) for an `Add`, and its cap condition.
     pub(super) fn add(
         &mut self,
