@@ -3,66 +3,48 @@
 // the addresses of the screens they replaced kept as aliases so a bookmark still lands.
 // Every place is an address (`#/partners/pub-one`): the back button and a reload keep it.
 
-import * as home from './home.js';
-import * as partnerList from './partner_list.js';
-import * as partnerPage from './partner_page.js';
-import * as programs from './programs.js';
-import * as campaigns from './partners.js';
-import * as broadcasts from './broadcasts.js';
-import * as commissions from './commissions.js';
-import * as claims from './claims.js';
-import * as plans from './plans.js';
-import * as customers from './customers_page.js';
-import * as conversions from './conversions.js';
-import * as payouts from './payouts_page.js';
-import * as links from './links.js';
-import * as playbook from './start.js';
-import * as lifecycle from './lifecycle.js';
-import * as integrations from './integrations.js';
-import * as webhooks from './webhooks.js';
-import * as team from './team.js';
-import * as mail from './mail.js';
-import * as branding from './branding.js';
-import * as tokens from './tokens.js';
-import * as auditLog from './audit_log.js';
-import * as account from './account.js';
+// Each page's module is read when the page is first opened (the first load stays small: the
+// page weighs what Home needs, not every screen).
+function lazy(importer, fn) {
+  return async (main) => (await importer())[fn](main);
+}
 
 // [place, label, [[hash, tab label, render]]]: the first page is the place's own address.
 export const PLACES = [
-  ['home', 'Home', [['#/home', 'Home', home.render]]],
-  ['partners', 'Partners', [['#/partners', 'All partners', partnerList.render]]],
+  ['home', 'Home', [['#/home', 'Home', lazy(() => import('./home.js'), 'render')]]],
+  ['partners', 'Partners', [['#/partners', 'All partners', lazy(() => import('./partner_list.js'), 'render')]]],
   ['program', 'Program', [
-    ['#/program', 'Settings and applications', programs.render],
-    ['#/program/campaigns', 'Campaigns and funnels', campaigns.render],
-    ['#/program/broadcasts', 'Broadcasts', broadcasts.render],
+    ['#/program', 'Settings and applications', lazy(() => import('./programs.js'), 'render')],
+    ['#/program/campaigns', 'Campaigns and funnels', lazy(() => import('./partners.js'), 'render')],
+    ['#/program/broadcasts', 'Broadcasts', lazy(() => import('./broadcasts.js'), 'render')],
   ]],
   ['commissions', 'Commissions', [
-    ['#/commissions', 'Review and ledger', commissions.render],
-    ['#/commissions/claims', 'Claims', claims.render],
-    ['#/commissions/plans', 'Plans and rates', plans.render],
-    ['#/commissions/customers', 'Customers', customers.render],
-    ['#/commissions/conversions', 'Conversions', conversions.render],
+    ['#/commissions', 'Review and ledger', lazy(() => import('./commissions.js'), 'render')],
+    ['#/commissions/claims', 'Claims', lazy(() => import('./claims.js'), 'render')],
+    ['#/commissions/plans', 'Plans and rates', lazy(() => import('./plans.js'), 'render')],
+    ['#/commissions/customers', 'Customers', lazy(() => import('./customers_page.js'), 'render')],
+    ['#/commissions/conversions', 'Conversions', lazy(() => import('./conversions.js'), 'render')],
   ]],
   ['payouts', 'Payouts', [
-    ['#/payouts', 'Balances and runs', payouts.render],
-    ['#/payouts/batches', 'Methods and batches', payouts.renderBatches],
+    ['#/payouts', 'Balances and runs', lazy(() => import('./payouts_page.js'), 'render')],
+    ['#/payouts/batches', 'Methods and batches', lazy(() => import('./payouts_page.js'), 'renderBatches')],
   ]],
   ['links', 'Links', [
-    ['#/links', 'All links', links.renderList],
-    ['#/links/playbook', "The developer's playbook", playbook.render],
-    ['#/links/lifecycle', 'Lifecycle', lifecycle.render],
+    ['#/links', 'All links', lazy(() => import('./links.js'), 'renderList')],
+    ['#/links/playbook', "The developer's playbook", lazy(() => import('./start.js'), 'render')],
+    ['#/links/lifecycle', 'Lifecycle', lazy(() => import('./lifecycle.js'), 'render')],
   ]],
   ['integrations', 'Integrations', [
-    ['#/integrations', 'Stripe and Shopify', integrations.render],
-    ['#/integrations/webhooks', 'Webhooks', webhooks.render],
+    ['#/integrations', 'Stripe and Shopify', lazy(() => import('./integrations.js'), 'render')],
+    ['#/integrations/webhooks', 'Webhooks', lazy(() => import('./webhooks.js'), 'render')],
   ]],
   ['settings', 'Settings', [
-    ['#/settings', 'Team', team.render],
-    ['#/settings/branding', 'Branding', branding.render],
-    ['#/settings/mail', 'Sent mail', mail.render],
-    ['#/settings/tokens', 'Tokens', tokens.render],
-    ['#/settings/audit', 'Audit log', auditLog.render],
-    ['#/settings/account', 'Your account', account.render],
+    ['#/settings', 'Team', lazy(() => import('./team.js'), 'render')],
+    ['#/settings/branding', 'Branding', lazy(() => import('./branding.js'), 'render')],
+    ['#/settings/mail', 'Sent mail', lazy(() => import('./mail.js'), 'render')],
+    ['#/settings/tokens', 'Tokens', lazy(() => import('./tokens.js'), 'render')],
+    ['#/settings/audit', 'Audit log', lazy(() => import('./audit_log.js'), 'render')],
+    ['#/settings/account', 'Your account', lazy(() => import('./account.js'), 'render')],
   ]],
 ];
 
@@ -85,11 +67,11 @@ export function resolve(hash) {
   const partner = /^#\/partners\/([^/]+)$/.exec(hash);
   if (partner) {
     const id = decodeURIComponent(partner[1]);
-    return { place: 'partners', hash, page: [hash, id, (main) => partnerPage.render(main, id)] };
+    return { place: 'partners', hash, page: [hash, id, (main) => import('./partner_page.js').then((m) => m.render(main, id))] };
   }
   const edit = /^#\/links\/edit\/(.+)$/.exec(hash);
-  if (edit) return { place: 'links', hash, page: [hash, 'Link', (main) => links.renderEditor(main, decodeURIComponent(edit[1]))] };
-  if (hash === '#/links/new') return { place: 'links', hash, page: [hash, 'New link', (main) => links.renderEditor(main, null)] };
+  if (edit) return { place: 'links', hash, page: [hash, 'Link', (main) => import('./links.js').then((m) => m.renderEditor(main, decodeURIComponent(edit[1])))] };
+  if (hash === '#/links/new') return { place: 'links', hash, page: [hash, 'New link', (main) => import('./links.js').then((m) => m.renderEditor(main, null))] };
   for (const [place, , pages] of PLACES) {
     const page = pages.find(([h]) => h === hash);
     if (page) return { place, hash, page };

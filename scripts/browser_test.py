@@ -539,8 +539,7 @@ def attribution_playbook(c):
     step("AT-06 replay: 200 deduped, then 409 on a changed payload")
     c.shot("conversion-tester", at="#conversion-log")
 
-    c.css("#nav a[href='#/links']").click()
-    c.css("main .tabs a[href='#/links/playbook']").click()
+    c.go("#/links/playbook")
     c.wait(lambda: len(c.all("ol.steps li.done")) == 6, "all six onboarding steps ticked")
     c.shot("start-all-done")
     step("the first-run walk-through ticks AT-01 … AT-06")
@@ -704,7 +703,7 @@ def partners(c):
         row, beta = funnel_row(c, "partner-alpha"), funnel_row(c, "partner-beta")
         counted = row and row[2] == "3" and row[5] == "1" and beta and beta[2] == "1"
         return row if counted else None
-    c.go("#/partners")
+    c.go("#/program/campaigns")
     c.wait_text("#funnel .updated", "Updated")
     alpha = c.wait(both_ready, "the live funnel to count alpha's and beta's clicks and the conversion", timeout=45)
     # Campaign, Status, Clicks, Qualified, Bot, Conversions, Revenue, Conv. rate, Bot ratio, Confidence, Why

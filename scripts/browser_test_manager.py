@@ -64,14 +64,23 @@ def set_up(token):
 
 def nav(c, label):
     """Clicks a place in the top navigation, as a person would."""
-    link = [a for a in c.all("#nav a") if a.text.split("\n")[0].strip().startswith(label)][0]
-    link.click()
-    c.wait(lambda: c.d.execute_script("return document.querySelector('main .loading') === null"), "the %s page" % label)
+    href = [a for a in c.all("#nav a") if a.text.split("\n")[0].strip().startswith(label)][0].get_attribute("href")
+    c.css("#nav a[href='#%s']" % href.split("#", 1)[1]).click()
+    # The place is marked current once its page is drawn (the old page stays until then).
+    c.wait(lambda: c.d.execute_script(
+        "const a = document.querySelector('#nav a[aria-current=page]');"
+        "return a && a.href === arguments[0] && document.querySelector('main .loading') === null", href),
+        "the %s page" % label)
 
 
 def tab(c, label):
-    [a for a in c.all("main .tabs a") if a.text.strip() == label][0].click()
-    c.wait(lambda: c.d.execute_script("return document.querySelector('main .loading') === null"), "the %s tab" % label)
+    c.wait(lambda: [a for a in c.all("main .tabs a") if a.text.strip() == label], "the %s tab's link" % label)
+    href = [a for a in c.all("main .tabs a") if a.text.strip() == label][0].get_attribute("href")
+    c.css("main .tabs a[href='#%s']" % href.split("#", 1)[1]).click()
+    c.wait(lambda: c.d.execute_script(
+        "const a = document.querySelector('main .tabs a[aria-current=page]');"
+        "return a && a.href === arguments[0] && document.querySelector('main .loading') === null", href),
+        "the %s tab" % label)
 
 
 def doc_shot(c, name, at=None):

@@ -240,7 +240,10 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../console/partner_page.js"),
     ),
     ("plans.js", include_bytes!("../../../console/plans.js")),
-    ("branding.js", include_bytes!("../../../console/branding.js")),
+    (
+        "branding.js",
+        include_bytes!("../../../console/branding.js"),
+    ),
     (
         "customers_page.js",
         include_bytes!("../../../console/customers_page.js"),
