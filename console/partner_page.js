@@ -196,7 +196,7 @@ async function audit(box, partnerId) {
   if (!mine.length) return clear(box, empty('Nothing recorded about this partner among the latest 100 entries.'));
   return clear(box, table([
     { label: 'When', value: (e) => fmtTime(e.at) },
-    { label: 'What', value: (e) => term(e.action) },
+    { label: 'What', value: (e) => h('span', { title: e.action }, e.action.replace(/[._]/g, ' ')) },
     { label: 'On', value: (e) => e.target },
   ], mine, 'What was done about this partner'));
 }

@@ -1140,6 +1140,8 @@ def webhooks(c, receiver):
     c.css(card + " [data-action=resume]").click()
     c.wait_text(card + " h3 .status", "active")
     c.wait_text(card + " [data-for=toggle]", "Resumed")
+    # The 409 that described the paused state goes with it (issue 62: it stayed after the fix).
+    assert "409" not in c.text_of(card + " [data-for=test]"), c.text_of(card + " [data-for=test]")
     status, body = api("GET", "/v2/handles/%s/webhooks/%s" % (HANDLE, sub), token)
     assert status == 200 and body["status"] == "active", (status, body)
     again = send_test(c, sub)

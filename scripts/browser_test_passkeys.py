@@ -314,7 +314,7 @@ def passkeys_required(c):
     c.d.get(bt.mailed_link("nia@example.com", "invitation").replace("127.0.0.1", "localhost"))
     c.css("main form button[type=submit]").click()
     c.wait_text("main", "Admins of this team sign in with a passkey: add one here before anything else")
-    assert c.d.current_url.endswith("#/account"), c.d.current_url
+    assert c.d.current_url.endswith("#/settings/account"), c.d.current_url
     c.shot("passkeys-required")
     f = c.form("#passkey-add")
     c.submit(f)
