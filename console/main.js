@@ -289,16 +289,21 @@ function tabs(pages, current) {
 }
 
 // The chrome with `current` marked, then the screen `render` draws (an error in its place).
+// Only the latest navigation draws: a slow page left before it finished (Home's checks) must
+// not replace the page opened after it.
+let drawing = 0;
+
 async function renderScreen(current, render) {
+  const mine = ++drawing;
   renderChrome(current);
   clear(main, loading());
   const body = h('div', {});
   try {
     await render(body);
-    if (!session.get()) return; // the session ended meanwhile: the sign-in is on screen
+    if (!session.get() || mine !== drawing) return; // the session ended, or another page opened
     clear(main, body);
   } catch (err) {
-    if (!session.get()) return;
+    if (!session.get() || mine !== drawing) return;
     clear(main, h('h1', { tabindex: '-1' }, 'Something went wrong'), errorBox(err),
       notice('info', 'Reload the page, or sign in again if your token expired.'));
   }
