@@ -1,58 +1,33 @@
-// Commissions: partners, a campaign's commission plan (with a preview the server computes with
-// the ledger's own arithmetic, a renewal's included), exchange rates; the ledger, review and
-// balances (ledger.js), payouts with their statements (payouts.js), payout methods and batches
-// (payout_batches.js) and customers (customers.js).
+// Commissions: the review queue and the ledger (ledger.js); a campaign's commission plan (with
+// a preview the server computes with the ledger's own arithmetic, a renewal's included) and the
+// exchange rates, shown on the Plans and rates page (plans.js).
 
+import { byWhom } from './people.js';
 import * as api from './api.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
 import * as ledger from './ledger.js';
 import * as planEditor from './plan_editor.js';
-import * as payouts from './payouts.js';
-import * as batches from './payout_batches.js';
-import * as customers from './customers.js';
+import { ruleInWords } from './rules.js';
 import {
-  clear, empty, errorBox, field, fmtTime, form, gate, h, input, loading, notice, section, table,
+  checkbox, clear, empty, errorBox, field, fmtMoney, fmtTime, form, h, input, loading,
+  notice, section, select, table,
 } from './ui.js';
+import { words } from './words.js';
 
+// The Commissions page (issue 62): the review queue and the ledger. Plans and rates are on
+// their own page (./plans.js), balances and payouts on Payouts (./payouts_page.js).
 export async function render(main) {
-  const bodies = {
-    partners: h('div', {}, loading('Loading partners…')),
-    plan: h('div', {}),
-    customers: h('div', {}),
-    rates: h('div', {}),
-    ledger: h('div', {}),
-    balances: h('div', {}),
-    payouts: h('div', {}),
-    batches: h('div', { id: 'payout-batches-section' }),
-  };
+  const ledgerBody = h('div', {});
   main.append(
     h('h1', { tabindex: '-1' }, 'Commissions'),
-    section('Partners', bodies.partners),
-    section('Commission plan', bodies.plan),
-    section('Exchange rates', bodies.rates),
-    section('Ledger and review', bodies.ledger),
-    section('Balances', bodies.balances),
-    section('Payouts', bodies.payouts),
-    section('Payout methods and batches', bodies.batches),
-    section('Customers', bodies.customers));
+    h('p', {}, 'What each partner earned, line by line. Held lines wait for your review: approve or reject them here.'),
+    section('Review queue and ledger', ledgerBody));
   if (!session.allows(NEEDS.commissionsRead)) {
-    clear(bodies.partners, notice('info', session.reason(NEEDS.commissionsRead)));
+    clear(ledgerBody, notice('info', session.reason(NEEDS.commissionsRead)));
     return;
   }
-  const refreshMoney = async () => {
-    await ledger.renderBalances(bodies.balances);
-    await payouts.render(bodies.payouts, refreshMoney);
-  };
-  await renderPartners(bodies.partners);
-  await renderPlan(bodies.plan);
-  await renderRates(bodies.rates);
-  await customers.render(bodies.customers);
-  await ledger.render(bodies.ledger, refreshMoney);
-  await refreshMoney();
-  const partners = await api.request('GET', api.handlePath('/partners') + api.query({ limit: 100 }));
-  const ids = partners.ok ? partners.data.items.map((p) => p.partnerId) : [];
-  await batches.render(bodies.batches, ids, refreshMoney);
+  await ledger.render(ledgerBody, async () => {});
 }
 
 // A form the caller may not submit: its button disabled, with the reason under it.
@@ -63,65 +38,15 @@ export function gateForm(f, need) {
   return f;
 }
 
-// ---------------------------------------------------------------------------------- partners
-
-async function renderPartners(body) {
-  const r = await api.request('GET', api.handlePath('/partners') + api.query({ limit: 100 }));
-  const list = r.ok ? r.data.items : [];
-  const risks = new Map();
-  const rows = list.length
-    ? table([
-      { label: 'Partner', value: (p) => h('code', {}, p.partnerId) },
-      { label: 'Name', value: (p) => p.name },
-      { label: 'Status', value: (p) => p.status },
-      { label: 'Postback', value: (p) => p.postbackUrl || '–' },
-      { label: 'Risk', value: (p) => ledger.riskCell(p.partnerId, risks) },
-      { label: 'Action', value: (p) => statusButton(p, body) },
-    ], list, 'Partners')
-    : empty('No partners yet. Create one, then give a campaign its partnerId.');
-  clear(body, r.ok ? rows : errorBox(r.error), partnerForm(body));
-}
-
-function statusButton(p, body) {
-  const next = p.status === 'active' ? 'suspended' : 'active';
-  const b = h('button', { type: 'button', class: 'secondary', 'data-partner': p.partnerId },
-    next === 'suspended' ? 'Suspend' : 'Reactivate');
-  b.addEventListener('click', async () => {
-    b.disabled = true;
-    const r = await api.request('PATCH', api.handlePath(`/partners/${encodeURIComponent(p.partnerId)}`), { body: { status: next } });
-    if (!r.ok) b.replaceWith(errorBox(r.error));
-    else await renderPartners(body);
-  });
-  return gate(b, session.allows(NEEDS.commissionsWrite), session.reason(NEEDS.commissionsWrite));
-}
-
-function partnerForm(body) {
-  const f = form({ id: 'partner-form', 'aria-label': 'New partner' },
-    h('div', { class: 'grid' },
-      field('Partner id', input('partnerId', { placeholder: 'pub-one' }), 'Lowercase letters, digits, hyphens and underscores.'),
-      field('Name', input('name', { placeholder: 'Publisher One' })),
-      field('Email (optional)', input('email', { type: 'email' }))),
-    'Create partner',
-    async (el) => {
-      const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
-      const partner = { partnerId: v('partnerId'), name: v('name') };
-      if (v('email')) partner.email = v('email');
-      const created = await api.post(api.handlePath('/partners'), partner);
-      await renderPartners(body);
-      clear(body.querySelector('#partner-form .form-out'), notice('ok', `Created ${created.partnerId}.`));
-    });
-  return gateForm(f, NEEDS.commissionsWrite);
-}
-
 // ------------------------------------------------------------------------------------- plan
 
-// The plan editor is a module of its own (issue 62: rules, conditions, tiers and bonuses as
-// form rows, no JSON).
-const renderPlan = (body) => planEditor.render(body);
+// A campaign's plan: form rows with the rule in words, the preview in the plan's currency and
+// the backtest (./plan_editor.js).
+export async function renderPlan(body) {
+  await planEditor.render(body);
+}
 
-// ------------------------------------------------------------------------------------ rates
-
-async function renderRates(body) {
+export async function renderRates(body) {
   const r = await api.request('GET', api.handlePath('/fx-rates'));
   const shown = r.ok
     ? table([

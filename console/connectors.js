@@ -49,7 +49,7 @@ async function renderOne(card, p) {
   const url = `${window.location.origin}/v2/public/integrations/${p.id}/${session.get().handle}`;
   clear(card,
     h('h3', {}, p.name, ' ', h('span', { class: `status ${connected ? 'approved' : 'held'}` }, connected ? 'connected' : 'not connected')),
-    h('p', {}, 'Endpoint URL: ', h('code', { id: `endpoint-${p.id}` }, url), ' ', copyButton(() => url, 'Copy', `Copy the ${p.name} endpoint URL`)),
+    h('p', {}, 'Endpoint URL: ', h('code', { id: `endpoint-${p.id}`, class: 'url' }, url), ' ', copyButton(() => url, 'Copy', `Copy the ${p.name} endpoint URL`)),
     h('p', { class: 'hint' }, `Events to send: ${p.events}.`),
     connected ? h('p', {}, `Signing secrets: ${connected.signingSecrets.join(', ')} · conversions of type ${connected.eventType}`) : '',
     connectForm(p, connected, () => renderOne(card, p)));
@@ -78,12 +78,30 @@ async function health(p) {
       h('span', { class: 'status pending' }, `${parked} waiting for their sale`), '.'),
     table([
       { label: 'Received', value: (e) => fmtTime(e.receivedAt) },
-      { label: 'Event', value: (e) => h('span', {}, h('code', {}, e.type), ' ', h('small', {}, e.eventId)) },
+      { label: 'Event', value: (e) => h('span', {}, eventWords(e.type), ' ', h('small', { class: 'hint', title: 'The provider\'s id for this event' }, e.eventId)) },
       { label: 'Status', value: (e) => term(e.status, `status ${statusClass(e.status)}`) },
-      { label: 'Why', value: (e) => e.reason || '–' },
+      { label: 'Why', value: (e) => (e.reason ? term(e.reason) : '–') },
       { label: 'Conversion', value: (e) => (e.conversionId ? h('code', {}, e.conversionId) : '–') },
     ], items, `${p.name} events, newest first`));
   return out;
+}
+
+// The providers' event types in words (the type itself in the tooltip).
+const EVENT_WORDS = {
+  'checkout.session.completed': 'A checkout was paid',
+  'invoice.paid': 'An invoice was paid (a subscription or its renewal)',
+  'invoice_payment.paid': 'An invoice payment went through',
+  'charge.refunded': 'A charge was refunded',
+  'refund.created': 'A refund was made',
+  'charge.dispute.created': 'A customer disputed a charge',
+  'charge.dispute.closed': 'A dispute was closed',
+  'orders/paid': 'An order was paid',
+  'refunds/create': 'An order was refunded',
+  'orders/cancelled': 'An order was cancelled',
+};
+
+function eventWords(type) {
+  return h('span', { title: type }, EVENT_WORDS[type] || type);
 }
 
 function statusClass(status) {

@@ -1,8 +1,8 @@
 // Conversions: the audit trail with its filters and the reverse action, the conversion policy,
-// and the redirect's settings with the orphan visits they catch.
+// and the redirect's settings with the orphan visits they catch. (Stripe and Shopify are on
+// Integrations since issue 62.)
 
 import * as api from './api.js';
-import * as connectors from './connectors.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
 import {
@@ -21,11 +21,8 @@ export async function render(main) {
   }
   const listBody = h('div', { id: 'conversion-list' }, loading('Loading conversions…'));
   main.append(section('Every conversion, newest first', filters(listBody), listBody));
-  const connectorsBody = h('div', { id: 'connectors' });
-  main.append(section('Connectors: Stripe and Shopify', connectorsBody));
   main.append(policySection(), settingsSection(), orphansSection());
   await listBody.load();
-  await connectors.render(connectorsBody);
 }
 
 // ---------------------------------------------------------------------------------- the list

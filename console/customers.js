@@ -3,6 +3,7 @@
 // by partner and campaign; a partner (its own token) sees its own customers, masked, as the
 // server narrows the answer.
 
+import { partnerLink } from './partner_link.js';
 import * as api from './api.js';
 import {
   clear, empty, errorBox, field, fmtAmounts, fmtTime, form, h, input, loading, table,
@@ -10,11 +11,12 @@ import {
 import { picker } from './picker.js';
 
 // The customers list into `body`; `filters` shows the partner and campaign filters (managers).
-export async function render(body, { filters = true } = {}) {
+// `partnerId` (without filters): that partner's customers only (its page).
+export async function render(body, { filters = true, partnerId } = {}) {
   const results = h('div', { id: 'customer-results', 'aria-live': 'polite' });
   if (!filters) {
     clear(body, results);
-    await load(results, {});
+    await load(results, partnerId ? { partnerId } : {});
     return;
   }
   const f = form({ id: 'customer-filter', 'aria-label': 'Filter customers' },
@@ -44,7 +46,7 @@ async function load(results, query) {
   }
   clear(results, table([
     { label: 'Customer', value: (c) => h('code', {}, c.customerId) },
-    { label: 'Partner', value: (c) => c.partnerId || '–' },
+    { label: 'Partner', value: (c) => partnerLink(c.partnerId) },
     { label: 'Campaign', value: (c) => c.campaignId || '–' },
     { label: 'Bound', value: (c) => h('span', {}, `by ${c.boundBy}, `, fmtTime(c.boundAt)) },
     { label: 'Email', value: (c) => c.emailMasked || '–' },

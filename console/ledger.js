@@ -12,6 +12,7 @@ import {
 } from './ui.js';
 import { term, terms } from './words.js';
 import { picker } from './picker.js';
+import { partnerLink } from './partner_link.js';
 
 const STATUSES = ['', 'pending', 'held', 'approved', 'rejected', 'capped', 'paid'];
 const KINDS = ['', 'conversion', 'click_day', 'adjustment', 'clawback', 'manual', 'bonus', 'imported'];
@@ -111,7 +112,7 @@ function lineTable(lines) {
     { label: 'Select', value: (c) => (reviewable(c) ? checkbox('pick', false, { value: c.commissionId, 'aria-label': `Select ${c.commissionId}` }) : '') },
     { label: 'Commission', value: (c) => h('code', {}, c.commissionId) },
     { label: 'Kind', value: (c) => term(c.kind) },
-    { label: 'Partner', value: (c) => c.partnerId },
+    { label: 'Partner', value: (c) => partnerLink(c.partnerId) },
     { label: 'Campaign', value: (c) => c.campaignId || '–' },
     { label: 'Event', value: (c) => c.eventType || (c.clickCount !== null ? `${c.clickCount} clicks` : '–') },
     { label: 'Value', value: (c) => (c.value ? fmtMoney(c.value, c.valueCurrency) : '–') },
@@ -184,7 +185,7 @@ export async function renderBalances(body) {
   }
   const money = (key) => (b) => fmtMoney(b[key], b.currency);
   clear(body, table([
-    { label: 'Partner', value: (b) => b.partnerId },
+    { label: 'Partner', value: (b) => partnerLink(b.partnerId) },
     { label: 'Currency', value: (b) => b.currency },
     { label: 'Pending', value: money('pending'), class: 'num' },
     { label: 'Held', value: money('held'), class: 'num' },

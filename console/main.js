@@ -4,47 +4,17 @@ import * as api from './api.js';
 import * as session from './session.js';
 import { load as loadWords } from './words.js';
 import { ROLES } from './session.js';
-import * as start from './start.js';
-import * as links from './links.js';
-import * as partners from './partners.js';
-import * as programs from './programs.js';
-import * as commissions from './commissions.js';
-import * as conversions from './conversions.js';
-import * as lifecycle from './lifecycle.js';
-import * as webhooks from './webhooks.js';
-import * as tokens from './tokens.js';
-import * as mail from './mail.js';
-import * as partnerView from './partner_view.js';
 import * as peopleSignIn from './people_sign_in.js';
 import * as passkeys from './passkeys.js';
-import * as account from './account.js';
-import * as team from './team.js';
-import * as auditLog from './audit_log.js';
-import * as dashboard from './dashboard.js';
+import * as nav from './nav.js';
+import * as unread from './unread.js';
 import { clear, errorBox, field, form, h, input, loading, notice, section, select } from './ui.js';
 
-const SCREENS = [
-  ['#/start', 'Start', (main) => start.render(main)],
-  ['#/links', 'Links', (main) => links.renderList(main)],
-  ['#/partners', 'Partners', (main) => partners.render(main)],
-  ['#/program', 'Program', (main) => programs.render(main)],
-  ['#/conversions', 'Conversions', (main) => conversions.render(main)],
-  ['#/commissions', 'Commissions', (main) => commissions.render(main)],
-  ['#/lifecycle', 'Lifecycle', (main) => lifecycle.render(main)],
-  ['#/webhooks', 'Webhooks', (main) => webhooks.render(main)],
-  ['#/tokens', 'Tokens', (main) => tokens.render(main)],
-  ['#/team', 'Team', (main) => team.render(main)],
-  ['#/audit', 'Audit log', (main) => auditLog.render(main)],
-  ['#/account', 'Account', (main) => account.render(main)],
-  ['#/mail', 'Sent mail', (main) => mail.render(main)],
-  ['#/dashboard', 'Money', (main) => dashboard.render(main)],
-];
-
 // A partner token sees one screen: its own.
-const PARTNER_SCREENS = [['#/partner', 'Your partner view', (main) => partnerView.render(main)]];
+const PARTNER_SCREENS = [['#/partner', 'Your partner view', async (main) => (await import('./partner_view.js')).render(main)]];
 
 const main = document.getElementById('main');
-const nav = document.getElementById('nav');
+const navEl = document.getElementById('nav');
 const who = document.getElementById('who');
 
 // Navigates (a hash change renders) or, on the same hash, renders again.
@@ -139,12 +109,12 @@ let endedWhy = null;
 function takeReturn() {
   const to = sessionStorage.getItem(RETURN_KEY);
   sessionStorage.removeItem(RETURN_KEY);
-  return to && to !== '#/signin' ? to : '#/start';
+  return to && to !== '#/signin' ? to : '#/home';
 }
 
 function endSession(why) {
   if (!session.get()) return;
-  const here = location.hash || '#/start';
+  const here = location.hash || '#/home';
   if (here !== '#/signin') sessionStorage.setItem(RETURN_KEY, here);
   session.clear();
   endedWhy = why;
@@ -156,9 +126,9 @@ function endSession(why) {
 // An admin of a team that requires passkeys of its admins, without one (403 passkey_required on
 // any of the handle's routes): the account screen, saying why, before anything else.
 window.addEventListener('tenx:passkey-required', () => {
-  if (location.hash === '#/account') return;
+  if (location.hash === '#/settings/account') return;
   sessionStorage.setItem('tenx.console.passkeyRequired', '1');
-  go('#/account');
+  go('#/settings/account');
 });
 
 window.addEventListener('tenx:session-expired', (event) => {
@@ -190,7 +160,7 @@ function warnEnd(s) {
 }
 
 function renderSignIn() {
-  clear(nav);
+  clear(navEl);
   clear(who);
   document.getElementById('session-warning')?.remove();
   const why = endedWhy;
@@ -246,7 +216,7 @@ async function resumePerson() {
       const r = await api.request('GET', api.handlePath('/sign-in-policy'), { expire: false, passkeyRedirect: false });
       if (!r.ok && r.error.code === 'passkey_required') {
         sessionStorage.setItem('tenx.console.passkeyRequired', '1');
-        history.replaceState(null, '', '#/account');
+        history.replaceState(null, '', '#/settings/account');
       }
     }
     return true;
@@ -259,19 +229,20 @@ async function resumePerson() {
 // ------------------------------------------------------------------------------- navigation
 
 function screenName(hash) {
-  if (/^#\/links\/(edit|new)/.test(hash)) return 'the link editor';
-  const screen = [...SCREENS, ...PARTNER_SCREENS].find(([hsh]) => hsh === hash);
-  return screen ? `the ${screen[1]} screen` : 'where you were';
+  if (hash === '#/partner') return 'your partner view';
+  return nav.pageName(hash);
 }
 
-function screensFor(s) {
-  return s.kind === 'partner' ? PARTNER_SCREENS : SCREENS;
-}
-
+// The top navigation: the eight places (a partner token: its one screen); `current` is the
+// place's first address. Partners says how many partners' messages wait unread.
 function renderChrome(current) {
   const s = session.get();
-  clear(nav, h('ul', {}, screensFor(s).map(([hash, label]) => h('li', {},
-    h('a', { href: hash, 'aria-current': current === hash ? 'page' : null }, label)))));
+  const places = s.kind === 'partner'
+    ? PARTNER_SCREENS.map(([hash, label]) => [hash, label])
+    : nav.PLACES.map(([place, label, pages]) => [pages[0][0], label, place]);
+  clear(navEl, h('ul', {}, places.map(([hash, label, place]) => h('li', {},
+    h('a', { href: hash, 'aria-current': current === hash ? 'page' : null },
+      label, place === 'partners' ? unread.badge() : null)))));
   const signOut = h('button', { type: 'button', class: 'secondary', id: 'sign-out' }, 'Sign out');
   signOut.addEventListener('click', async () => {
     if (s.kind === 'person') await peopleSignIn.signOut(s.csrf).catch(() => {});
@@ -299,29 +270,40 @@ async function route() {
     await renderScreen('#/partner', PARTNER_SCREENS[0][2]);
     return;
   }
-  const hash = location.hash || '#/start';
-  const edit = /^#\/links\/edit\/(.+)$/.exec(hash);
-  const screen = SCREENS.find(([hsh]) => hsh === hash);
-  const current = edit || hash === '#/links/new' ? '#/links' : (screen ? screen[0] : '#/start');
-  await renderScreen(current, (body) => {
-    if (edit) return links.renderEditor(body, decodeURIComponent(edit[1]));
-    if (hash === '#/links/new') return links.renderEditor(body, null);
-    if (screen) return screen[2](body);
-    return start.render(body);
+  // An old address (before issue 62) is replaced by its new one, so the back button skips it.
+  const asked = location.hash || '#/home';
+  if (nav.ALIASES[asked]) history.replaceState(null, '', nav.ALIASES[asked]);
+  const found = nav.resolve(nav.ALIASES[asked] || asked) || nav.resolve('#/home');
+  const pages = nav.pagesOf(found.place);
+  await renderScreen(pages[0][0], (body) => {
+    if (pages.length > 1) body.append(tabs(pages, found.hash));
+    return found.page[2](body);
   });
 }
 
+// A place's pages as tabs (links: each an address of its own).
+function tabs(pages, current) {
+  return h('nav', { class: 'tabs', 'aria-label': 'Pages of this section' }, h('ul', {},
+    pages.map(([hash, label]) => h('li', {},
+      h('a', { href: hash, 'aria-current': hash === current ? 'page' : null }, label)))));
+}
+
 // The chrome with `current` marked, then the screen `render` draws (an error in its place).
+// Only the latest navigation draws: a slow page left before it finished (Home's checks) must
+// not replace the page opened after it.
+let drawing = 0;
+
 async function renderScreen(current, render) {
+  const mine = ++drawing;
   renderChrome(current);
   clear(main, loading());
   const body = h('div', {});
   try {
     await render(body);
-    if (!session.get()) return; // the session ended meanwhile: the sign-in is on screen
+    if (!session.get() || mine !== drawing) return; // the session ended, or another page opened
     clear(main, body);
   } catch (err) {
-    if (!session.get()) return;
+    if (!session.get() || mine !== drawing) return;
     clear(main, h('h1', { tabindex: '-1' }, 'Something went wrong'), errorBox(err),
       notice('info', 'Reload the page, or sign in again if your token expired.'));
   }
@@ -330,6 +312,13 @@ async function renderScreen(current, render) {
 }
 
 window.addEventListener('hashchange', route);
+// A place or tab link to the page already shown reads it again (no hashchange would).
+document.addEventListener('click', (event) => {
+  const a = event.target.closest && event.target.closest('#nav a, main .tabs a');
+  if (!a || a.getAttribute('href') !== location.hash || event.ctrlKey || event.metaKey) return;
+  event.preventDefault();
+  route();
+});
 // The words for the API's codes (GET /v2/reasons) before the first screen: a failure to load
 // them leaves the codes shown as they are.
 loadWords().finally(route);

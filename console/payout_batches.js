@@ -28,10 +28,12 @@ export async function render(body, partnerIds, onChange) {
 
 function methodPicker(out, partnerIds) {
   if (!partnerIds.length) return empty('No partners yet.');
-  const pick = select('partnerId', partnerIds, partnerIds[0]);
+  // [id, name] pairs (the name shown) or bare ids.
+  const first = Array.isArray(partnerIds[0]) ? partnerIds[0][0] : partnerIds[0];
+  const pick = select('partnerId', partnerIds, first);
   pick.id = 'payout-method-partner';
   pick.addEventListener('change', () => method.render(out, pick.value));
-  method.render(out, partnerIds[0]);
+  method.render(out, first);
   return h('div', {}, field('Partner', pick), out);
 }
 

@@ -2,6 +2,7 @@
 // lost answer resumes the same run instead of paying twice), the payouts with their statements
 // (CSV and signed JSON), and mark-paid, mark-failed and cancel.
 
+import { partnerLink } from './partner_link.js';
 import * as api from './api.js';
 import * as people from './people.js';
 import * as session from './session.js';
@@ -60,7 +61,7 @@ async function renderList(list, onChange) {
   const done = people.lastDone(['payout.marked_paid', 'payout.marked_failed', 'payout.canceled']);
   clear(list, table([
     { label: 'Payout', value: (p) => h('code', {}, p.payoutId) },
-    { label: 'Partner', value: (p) => `${p.partnerId} #${p.sequence}` },
+    { label: 'Partner', value: (p) => [partnerLink(p.partnerId), ` #${p.sequence}`] },
     { label: 'Amount', value: (p) => fmtMoney(p.amount, p.currency), class: 'num' },
     { label: 'Lines', value: (p) => String(p.commissionCount) },
     { label: 'Status', value: (p) => term(p.status, `status ${p.status}`) },

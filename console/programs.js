@@ -90,7 +90,8 @@ function decision(a, box, shown, done) {
     showToken(shown, got);
     await loadQueue(box, 'pending', shown);
   }));
-  const reason = input('reason', { 'aria-label': `Reason to reject ${a.name}` });
+  // The reject box has a visible label of its own (issue 62), naming whom it rejects.
+  const reason = input('reason', { maxlength: '500' });
   const reject = h('button', { type: 'button', class: 'danger' }, 'Reject');
   reject.setAttribute('aria-label', `Reject ${a.name}`);
   reject.addEventListener('click', () => busy(reject, out, async () => {
@@ -99,7 +100,8 @@ function decision(a, box, shown, done) {
   }));
   const can = session.allows(NEEDS.commissionsWrite);
   const why = session.reason(NEEDS.commissionsWrite);
-  return h('div', {}, h('div', { class: 'actions' }, gate(approve, can, why)), reason,
+  return h('div', {}, h('div', { class: 'actions' }, gate(approve, can, why)),
+    field(`Why reject ${a.name}?`, reason, 'Told to the applicant.'),
     h('div', { class: 'actions' }, gate(reject, can, why)), out);
 }
 

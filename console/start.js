@@ -1,8 +1,8 @@
-// The first-run walk-through: the attribution playbook AT-01 → AT-06, each step ticked when
-// the console saw it happen in this tab.
+// The developer's playbook (under Links since issue 62): the attribution walk-through AT-01 →
+// AT-06, each step ticked when the console saw it happen in this tab. The manager's start is
+// Home (./home.js).
 
 import { h, section } from './ui.js';
-import * as backlog from './backlog.js';
 import * as session from './session.js';
 
 export const STEPS = [
@@ -30,19 +30,15 @@ export function walkthrough(firstLink) {
 }
 
 export function render(main) {
-  const s = session.get();
   main.append(
-    h('h1', { tabindex: '-1' }, `Welcome, ${s.handle}`),
+    h('h1', { tabindex: '-1' }, "The developer's playbook"),
     section('The attribution playbook (AT-01 → AT-06)',
       h('p', {}, 'Six steps from a new link to an exactly-once conversion. Each is done on the link\'s page, in order.'),
       walkthrough(true)),
     section('Then',
       h('ul', {},
-        h('li', {}, h('a', { href: '#/partners' }, 'Partners'), ': campaigns, the live funnel side by side, charts, breakdowns, CSV export.'),
-        h('li', {}, h('a', { href: '#/conversions' }, 'Conversions'), ': the audit trail with filters and reversals, the conversion policy, redirect settings and orphan visits.'),
-        h('li', {}, h('a', { href: '#/commissions' }, 'Commissions'), ': partners, plans, review, balances and payouts with statements.'),
-        h('li', {}, h('a', { href: '#/lifecycle' }, 'Lifecycle'), ': chain signals, resolve and prefetch decisions, the rules (LM-01 → LM-03).'),
-        h('li', {}, h('a', { href: '#/webhooks' }, 'Webhooks'), ': subscriptions, test deliveries, the delivery log and the notifications panel (LM-04 → LM-06).'),
-        h('li', {}, h('a', { href: '#/tokens' }, 'Tokens'), ': personal access tokens for scripts and partners.'))),
-    backlog.panel());
+        h('li', {}, h('a', { href: '#/links/lifecycle' }, 'Lifecycle'), ': chain signals, resolve and prefetch decisions, the rules (LM-01 → LM-03).'),
+        h('li', {}, h('a', { href: '#/integrations/webhooks' }, 'Webhooks'), ': subscriptions, test deliveries, the delivery log and the notifications panel (LM-04 → LM-06).'),
+        h('li', {}, h('a', { href: '#/commissions/conversions' }, 'Conversions'), ': the audit trail with filters and reversals, the conversion policy, redirect settings and orphan visits.'),
+        h('li', {}, h('a', { href: '#/settings/tokens' }, 'Tokens'), ': personal access tokens for scripts and partners.'))));
 }

@@ -58,6 +58,9 @@ function toggleControl(view, card) {
       throw r.error;
     }
     card.update(r.data);
+    // A refusal that described the paused state is stale once it changed (issue 62).
+    const stale = out.closest('.subscription')?.querySelector('.outcome[data-for=test]');
+    if (stale) clear(stale);
     clear(out, notice('ok', next === 'active'
       ? `Resumed: new events are delivered to “${card.name()}” again. Deliveries that were due while it was stopped were recorded as failed, not sent: recover them below.`
       : `Paused: nothing is sent to “${card.name()}” until you resume it. Events meanwhile are not delivered to it; deliveries already queued or being retried are recorded as failed (not sent), to recover after resuming.`));

@@ -22,6 +22,7 @@
 #   scripts/browser_test.sh --mail      # only every kind of mail at 390 px (scripts/browser_test_mail.py;
 #                                       # MAIL_SHOTS_DIR=docs/mail writes the committed screenshots)
 #   scripts/browser_test.sh --portal    # only the partner portal (scripts/browser_test_portal.py)
+#   scripts/browser_test.sh --manager   # only a manager's first hour (scripts/browser_test_manager.py)
 #   TENX_BIN=… BROWSER_TEST_CONSOLE_DIR=console scripts/browser_test.sh
 #                                       # console/ edits against a binary built before them (the
 #                                       # binary's FILES list still decides which files exist)
@@ -166,6 +167,11 @@ fi
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --portal ]; }; then
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" TENX_BIN="$TENX_BIN" \
     "$venv/bin/python" scripts/browser_test_portal.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+fi
+# A manager's first hour (issue 62): from the invitation mail to a decided claim, its own handle.
+if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --manager ]; }; then
+  SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
+    "$venv/bin/python" scripts/browser_test_manager.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
 fi
 if [ "$status" != 0 ]; then
   echo "--- tenx serve log" >&2

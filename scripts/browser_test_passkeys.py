@@ -73,7 +73,7 @@ def invited_sign_in(c):
 
 
 def add_passkey(c, auth_id):
-    c.go("#/account")
+    c.go("#/settings/account")
     c.wait_text("main h1", "Your account")
     c.wait_text("#session-list", "This browser")
     f = c.form("#passkey-add")
@@ -97,7 +97,7 @@ def sign_in_with_passkey(c):
     c.wait_text("#who-am-i", "admin · " + EMAIL)
     c.wait(lambda: c.h1() == "Welcome, %s" % HANDLE, "the start page")
     assert c.d.get_cookie("tenx_session"), "the session is the server's cookie"
-    c.go("#/account")
+    c.go("#/settings/account")
     c.wait_text("#passkey-list", "Test laptop")
     assert "not yet" not in c.text_of("#passkey-list"), "the passkey's last use is shown"
     c.shot("passkeys-signed-in")
@@ -175,7 +175,7 @@ def refusals(c):
 def remove_passkey(c):
     # The page's own sign-ins above replaced the cookie: the console reads its session afresh.
     c.d.execute_script("sessionStorage.removeItem('tenx.console.session')")
-    c.go("#/account")
+    c.go("#/settings/account")
     c.wait_text("#passkey-list", "Test laptop")
     c.css("button[aria-label='Remove Test laptop']").click()
     c.wait_text("#passkey-list", "No passkey yet")
@@ -206,7 +206,7 @@ def person_cookie(email, token):
 
 def team(c):
     c.d.execute_script("sessionStorage.removeItem('tenx.console.session')")
-    c.go("#/team")
+    c.go("#/settings")
     c.wait_text("#member-list", EMAIL)
     f = c.form("#invite-form")
     c.fill(f, "email", "lee@example.com")
@@ -237,7 +237,7 @@ def team(c):
     status, pat = bt.api("POST", "/v2/handles/%s/tokens" % HANDLE, body={"name": "max-ci", "scopes": ["links.read"]},
                          headers={"cookie": cookie, "x-csrf-token": csrf})
     assert status == 201, (status, pat)
-    c.go("#/team")
+    c.go("#/settings")
     c.wait_text("#member-list", "max@example.com")
     bt.Select(c.css("select[aria-label='Role of max@example.com']")).select_by_value("creator")
     c.wait_text("#member-list", "max@example.com is creator now")
@@ -297,12 +297,12 @@ def passkeys_required(c):
     """An admin with a passkey requires them of the team's admins; a new admin without one is
     taken to the account screen before anything else, and adds one there."""
     c.d.execute_script("sessionStorage.removeItem('tenx.console.session')")
-    c.go("#/account")
+    c.go("#/settings/account")
     f = c.form("#passkey-add")
     c.fill(f, "name", "Desk key")
     c.submit(f)
     c.wait_text("#passkey-list", "Desk key")
-    c.go("#/team")
+    c.go("#/settings")
     f = c.form("#sign-in-policy")
     c.fill(f, "requirePasskeyForAdmins", True)
     c.submit(f)
@@ -314,7 +314,7 @@ def passkeys_required(c):
     c.d.get(bt.mailed_link("nia@example.com", "invitation").replace("127.0.0.1", "localhost"))
     c.css("main form button[type=submit]").click()
     c.wait_text("main", "Admins of this team sign in with a passkey: add one here before anything else")
-    assert c.d.current_url.endswith("#/account"), c.d.current_url
+    assert c.d.current_url.endswith("#/settings/account"), c.d.current_url
     c.shot("passkeys-required")
     f = c.form("#passkey-add")
     c.submit(f)
@@ -325,7 +325,7 @@ def passkeys_required(c):
 
 
 def audit(c):
-    c.go("#/audit")
+    c.go("#/settings/audit")
     c.wait_text("#audit-list", "member removed")
     text = c.text_of("#audit-list")
     assert EMAIL in text and "invitation created" in text and "max@example.com, operator to creator" in text, text[:800]

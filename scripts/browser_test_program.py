@@ -142,7 +142,9 @@ def queue(c):
     assert token.startswith("tenx_ptk_"), token
     c.shot("program-approved")
     c.wait(lambda: not c.all("button[aria-label='Approve Jane Runner']"), "the approved row to leave the queue")
-    reason = c.css("input[aria-label='Reason to reject June Runner']")
+    # The reject box has a visible label naming the applicant (issue 62), not an aria-label only.
+    label = [l for l in c.all("main label") if l.text == "Why reject June Runner?"][0]
+    reason = c.css("#" + label.get_attribute("for"))
     reason.send_keys("No running audience.")
     c.css("button[aria-label='Reject June Runner']").click()
     c.wait_text("main", "No pending application.")

@@ -711,3 +711,31 @@ async fn try_routes_on_the_visitors_country() {
         assert_eq!(context["country"], json!(want), "{context}");
     }
 }
+
+/// Issue 62: a module another change adds (the money dashboard, `places.js`'s optional names)
+/// is served under its hashed name when it is one of the files, and as `''` while it is not,
+/// so the page never asks for a file that is not there.
+#[test]
+fn an_optional_module_absent_from_the_files_is_an_empty_place() {
+    use tenx_shared::http::console::{Bundle, OPTIONAL_MODULES};
+    let places = b"const FILES = { dashboard: './dashboard.js' };".to_vec();
+    let without = Bundle::build("", vec![("places.js", places.clone())]);
+    let body = String::from_utf8(without.assets[0].body.clone()).unwrap();
+    assert_eq!(body, "const FILES = { dashboard: '' };");
+    let with = Bundle::build(
+        "",
+        vec![
+            ("dashboard.js", b"export function render() {}".to_vec()),
+            ("places.js", places),
+        ],
+    );
+    let body = String::from_utf8(with.assets[1].body.clone()).unwrap();
+    assert_eq!(
+        body,
+        format!(
+            "const FILES = {{ dashboard: './{}' }};",
+            with.assets[0].hashed
+        )
+    );
+    assert!(OPTIONAL_MODULES.contains(&"dashboard.js"));
+}
