@@ -3,7 +3,6 @@
 // test event" (./integrations_test.js, when it is there).
 
 import * as connectors from './connectors.js';
-import * as places from './places.js';
 import { h, section } from './ui.js';
 
 const STEPS = {
