@@ -75,7 +75,7 @@ clippy_lint=(env RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/nu
 # binary it finds in its target dir into target/lambda/ (tenx too, which the tests run).
 host=$(rustc -vV | sed -n 's/^host: //p')
 shared_build=(env CARGO_BUILD_BUILD_DIR="$PWD/target/build")
-stage "test build, linted by clippy (cargo nextest --all-targets, --no-run; -D warnings)" 2400 \
+stage "test build, linted by clippy (cargo nextest --tests --benches, --no-run; -D warnings)" 2400 \
   "${shared_build[@]}" "${clippy_lint[@]}" \
   cargo nextest run --workspace --exclude 'fn-*' --tests --benches --all-features --cargo-quiet --no-run --target "$host"
 # The test binaries and the workspace, listed once: the runs below take them from these files and

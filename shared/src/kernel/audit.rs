@@ -211,8 +211,18 @@ pub async fn list(
     limit: usize,
     after: Option<String>,
 ) -> Result<(Vec<Entry>, Option<String>), StoreError> {
-    let from = format!("{:013}", filter.from_ms.unwrap_or(0).max(0));
-    let to = format!("{:013}$", filter.to_ms.unwrap_or(9_999_999_999_999));
+    // Times before 1970 (a year such as 0396 parses) or a `to` before `from` select nothing: an
+    // inverted key range is refused by the stores, and would answer 500 for a caller's typo.
+    let from_ms = filter.from_ms.unwrap_or(0).max(0);
+    let to_ms = filter
+        .to_ms
+        .unwrap_or(9_999_999_999_999)
+        .min(9_999_999_999_999);
+    if to_ms < from_ms {
+        return Ok((Vec::new(), None));
+    }
+    let from = format!("{from_ms:013}");
+    let to = format!("{to_ms:013}$");
     let mut query = Query::between(partition(handle), from, to);
     query.descending = true;
     query.limit = limit.clamp(1, 1000);
