@@ -7,7 +7,7 @@ use crate::kernel::consume::{BatchHandler, EventSink};
 use crate::kernel::state::AppState;
 use crate::runtime::workers::events::EventsWorker;
 
-/// The sinks every events consumer applies, in order.
+/// The sinks every events consumer applies (side by side: none reads what another writes).
 pub fn sinks() -> Vec<Arc<dyn EventSink>> {
     vec![
         Arc::new(crate::analytics::aggregate::AnalyticsSink),
@@ -15,7 +15,7 @@ pub fn sinks() -> Vec<Arc<dyn EventSink>> {
             risk: &crate::risk::Holds,
             confidence: Default::default(),
         }),
-        // Coupon codes' sales and leak alerts (issue 63), before the fan-out delivers them.
+        // Coupon codes' sales and leak alerts (issue 63): an alert is an event of its own.
         Arc::new(crate::coupon_leaks::sink::CouponLeakSink),
         Arc::new(crate::webhooks::fanout::WebhookFanout),
         // Mail of the events that send it (issue 59), queued once per event.

@@ -35,13 +35,20 @@ impl BatchHandler for EventsWorker {
 }
 
 impl EventsWorker {
-    /// Every sink, in order, on `events`: one store transaction or so per sink.
+    /// Every sink on `events`, side by side: each writes only its own items and dedupes by
+    /// event id, and what one adds to the outbox (a commission's event, a leak alert) comes back
+    /// as a later batch, so none waits on another's writes. A batch then costs its slowest
+    /// sink's round trips, not their sum (issue 58: 4.4 s for 25 events under faults, 1.9 s of
+    /// it the ledger's). Every sink runs to its end even when one fails (the batch is then
+    /// retried event by event, and the sinks that did apply skip what they applied).
     async fn apply_sinks(&self, events: &[Event]) -> anyhow::Result<()> {
-        for sink in &self.sinks {
+        let runs = self.sinks.iter().map(|sink| {
             sink.apply(&self.state, events)
                 .instrument(tracing::info_span!("event_sink", sink = sink.name()))
-                .await
-                .map_err(|e| e.context(format!("event sink {}", sink.name())))?;
+        });
+        let results = futures::future::join_all(runs).await;
+        for (sink, result) in self.sinks.iter().zip(results) {
+            result.map_err(|e| e.context(format!("event sink {}", sink.name())))?;
         }
         Ok(())
     }
