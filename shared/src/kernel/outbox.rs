@@ -258,7 +258,31 @@ pub async fn sweep_counted(
 ) -> Result<Swept, SweepError> {
     let now = crate::platform::time::now_millis();
     let cutoff = now - crate::domain::time::millis(min_age);
-    sweep_between(store, queue, (0, cutoff), now).await
+    let lost_before = idle_since(queue, now).await;
+    sweep_between(store, queue, (0, cutoff), (now, lost_before)).await
+}
+
+/// How long an idle events queue must have confirmed taking an event before the entry counts
+/// as lost: longer than SQS's approximate counts lag (about a minute) and than a message's
+/// visibility timeout, so a message in flight or not yet counted is never taken for lost.
+pub const LOST_AFTER: Duration = Duration::from_secs(90);
+
+/// When the events queue holds nothing (none waiting, none in flight), the time before which
+/// a confirmed enqueue cannot still be in it ([`LOST_AFTER`] ago); `None` while it holds
+/// something or cannot tell. ONE `GetQueueAttributes` on SQS.
+///
+/// A message can leave the queue without its event being applied: a queue purged by an
+/// operator, a message deleted by mistake, an emulator's fault (issue 58: one conversion in a
+/// chaos run stayed pending with its enqueue confirmed and the queue empty). Its entry would
+/// otherwise wait out [`QUEUE_HOLD`] with the funnel's `pendingSince` stuck; re-sent, it is
+/// applied once (the consumers dedupe), and after [`MAX_SWEEPS`] it is dead-lettered, visibly.
+async fn idle_since(queue: &dyn Queue, now: i64) -> Option<i64> {
+    match queue.depth(QueueName::Events).await {
+        Ok(Some(d)) if d.waiting == 0 && d.in_flight == 0 => {
+            Some(now - crate::domain::time::millis(LOST_AFTER))
+        }
+        _ => None,
+    }
 }
 
 /// Where the next sweep of a running sweeper starts reading (issue 58). After a sweep that
@@ -315,19 +339,24 @@ pub async fn sweep_from(
 ) -> Result<Swept, SweepError> {
     let now = crate::platform::time::now_millis();
     let cutoff = now - crate::domain::time::millis(min_age);
-    let start = floor.start(now);
-    let mut swept = sweep_between(store, queue, (start.unwrap_or(0).max(0), cutoff), now).await?;
+    // An idle queue holds nothing: an entry it confirmed taking a while ago is lost, wherever
+    // the floor stands (a whole pass, as cheap as a floor's when nothing waits).
+    let lost_before = idle_since(queue, now).await;
+    let start = floor.start(now).filter(|_| lost_before.is_none());
+    let range = (start.unwrap_or(0).max(0), cutoff);
+    let mut swept = sweep_between(store, queue, range, (now, lost_before)).await?;
     swept.whole = start.is_none();
     floor.confirmed(cutoff, swept.whole.then_some(now));
     Ok(swept)
 }
 
-/// Sweeps the entries whose key's time is in `from..=to`.
+/// Sweeps the entries whose key's time is in `from..=to`; with `lost_before`, also those the
+/// queue confirmed taking before then ([`idle_since`]).
 async fn sweep_between(
     store: &dyn Store,
     queue: &dyn Queue,
     (from, to): (i64, i64),
-    now: i64,
+    at: (i64, Option<i64>),
 ) -> Result<Swept, SweepError> {
     let (mut sent, mut waiting) = (0, 0);
     for shard in 0..keys::OUTBOX_SHARDS {
@@ -344,7 +373,7 @@ async fn sweep_between(
                 })
                 .await?;
             waiting += page.items.len();
-            sent += sweep_page(store, queue, &page.items, now).await?;
+            sent += sweep_page(store, queue, &page.items, at).await?;
             match page.next {
                 Some(next) => after = Some(next),
                 None => break,
@@ -362,13 +391,17 @@ async fn sweep_page(
     store: &dyn Store,
     queue: &dyn Queue,
     items: &[Item],
-    now: i64,
+    (now, lost_before): (i64, Option<i64>),
 ) -> Result<usize, SweepError> {
     let mut due = Vec::new();
     for item in items {
         match serde_json::from_value::<Event>(item.doc.clone()) {
             Ok(event) if swept_out(&event) => dead_letter(store, item, "swept too often").await?,
             Ok(event) if next_sweep_at(&event) <= now => due.push(event),
+            Ok(event) if lost(&event, lost_before) => {
+                tracing::warn!(event_id = %event.id, "the idle events queue no longer holds a confirmed event; re-sent");
+                due.push(event);
+            }
             Ok(_) => {}
             Err(e) => dead_letter(store, item, &format!("unreadable: {e}")).await?,
         }
@@ -390,6 +423,12 @@ fn swept_out(event: &Event) -> bool {
         .outbox
         .as_ref()
         .is_some_and(|k| k.sweeps >= MAX_SWEEPS)
+}
+
+/// Whether `event`'s enqueue was confirmed before `lost_before` (an idle queue's horizon).
+fn lost(event: &Event, lost_before: Option<i64>) -> bool {
+    let enqueued = event.outbox.as_ref().map_or(0, |k| k.enqueued_at);
+    lost_before.is_some_and(|t| enqueued > 0 && enqueued <= t)
 }
 
 fn next_sweep_at(event: &Event) -> i64 {
@@ -791,6 +830,66 @@ mod tests {
             2,
             "no copy multiplied"
         );
+    }
+
+    /// Issue 58: a message that left the queue without its event being applied (a purge, an
+    /// emulator's fault) is sent again once the queue is idle and the enqueue was confirmed
+    /// [`LOST_AFTER`] ago; never while the queue still holds something, nor sooner.
+    #[tokio::test]
+    async fn an_idle_queue_that_lost_a_confirmed_event_gets_it_again() {
+        let store: Arc<dyn Store> =
+            Arc::new(crate::platform::store::embedded::EmbeddedStore::in_memory());
+        let queue = Arc::new(EmbeddedQueue::in_memory());
+        let mut event = link_event();
+        let ops = vec![record(&mut event)];
+        let sent = std::slice::from_ref(&event);
+        commit_and_publish(store.clone(), queue.clone(), ops, sent)
+            .await
+            .unwrap();
+        let take_all = || async {
+            let got = queue
+                .receive(QueueName::Events, 10, Duration::from_secs(30))
+                .await
+                .unwrap();
+            for m in &got {
+                queue.ack(QueueName::Events, &m.receipt).await.unwrap();
+            }
+            got.len()
+        };
+        assert_eq!(take_all().await, 1, "lost: taken without being applied");
+        let sweep_now = || sweep(store.as_ref(), queue.as_ref(), Duration::ZERO);
+        assert_eq!(sweep_now().await.unwrap(), 0, "confirmed just now");
+
+        // Confirmed long ago, but the queue holds another message: it may still hold this one.
+        let mut old = entry(store.as_ref(), &event).await.unwrap();
+        let key = old.outbox.as_mut().unwrap();
+        key.enqueued_at -= millis(LOST_AFTER) + 1_000;
+        let item = Item::new(key.pk.clone(), key.sk.clone(), old.to_doc());
+        store
+            .write(WriteOp::Put {
+                item,
+                cond: Cond::Exists,
+            })
+            .await
+            .unwrap();
+        queue
+            .send(QueueName::Events, vec![OutMessage::now("{}")])
+            .await
+            .unwrap();
+        assert_eq!(sweep_now().await.unwrap(), 0, "the queue is not idle");
+
+        // Idle: the entry is sent again, counted as a sweep (toward the dead letters).
+        assert_eq!(take_all().await, 1);
+        assert_eq!(sweep_now().await.unwrap(), 1);
+        let got = queue
+            .receive(QueueName::Events, 10, Duration::from_secs(30))
+            .await
+            .unwrap();
+        let again: Event = serde_json::from_str(&got[0].body).unwrap();
+        assert_eq!(again.id, event.id);
+        let swept = entry(store.as_ref(), &event).await.unwrap().outbox.unwrap();
+        assert_eq!(swept.sweeps, 1);
+        assert_eq!(sweep_now().await.unwrap(), 0, "in flight: not idle");
     }
 
     /// A confirmed entry still here after the queue could hold its message is sent again; one

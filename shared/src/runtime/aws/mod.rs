@@ -16,8 +16,8 @@ use anyhow::Context;
 use aws_config::BehaviorVersion;
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
-use aws_smithy_types::retry::RetrySpec;
 use aws_config::timeout::TimeoutConfig;
+use aws_smithy_types::retry::RetrySpec;
 
 use crate::kernel::state::AppState;
 use crate::platform::config::{Config, Env, JwtKey, Secrets};
@@ -423,5 +423,17 @@ mod tests {
             (defaults.table.as_str(), defaults.queue_prefix.as_str()),
             ("tenx", "tenx-")
         );
+    }
+
+    /// Issue 58: a transient failure is retried after 50 ms (not the SDK's legacy 1 s), a
+    /// throttle still after 1 s, within [`MAX_ATTEMPTS`].
+    #[test]
+    fn transient_failures_back_off_briefly_and_throttling_as_before() {
+        let config = retry_config();
+        assert_eq!(config.max_attempts(), MAX_ATTEMPTS);
+        assert_eq!(config.initial_backoff(), Duration::from_secs(1));
+        let spec = config.retry_spec().expect("a retry spec");
+        assert_eq!(spec.non_throttling_initial_backoff(), TRANSIENT_BACKOFF);
+        assert!(!spec.is_at_least(RetrySpec::V2_1), "the legacy retry quota");
     }
 }
