@@ -33,6 +33,8 @@ as slow as its table is large and, under one lock, every request behind it too. 
 transaction copies only the items it names and puts those back instead
 (`install_item_rollback`). Likewise SQS: moto counts a queue's messages for every message it
 sends or receives; here only GetQueueAttributes counts them (`install_cheap_queue_attributes`).
+And one SQS race is closed: a DeleteMessage could drop a message sent at the same moment
+(`install_locked_queue_deletes`).
 
 Usage: python moto_server.py HOST PORT
 """
@@ -451,6 +453,25 @@ def install_cheap_queue_attributes():
     )
 
 
+def install_locked_queue_deletes():
+    """moto's `Queue.delete_message` rebuilds the queue's message list without the lock its
+    `add_message` appends under (moto 5.2.5, sqs/models.py): a DeleteMessage concurrent with a
+    SendMessage on one queue can assign back a list made before the append, and the sent message
+    is gone, though SQS answered the send. `tenx serve` acks a batch's messages while requests
+    send new events, so a chaos run now and then lost one confirmed event (issue 58: the funnel's
+    `pendingSince` held by an entry whose message nobody received; the queue empty, its dead
+    letters too). Here the rebuild holds the same lock: a send lands before it or after it."""
+    from moto.sqs import models as sqs_models
+
+    unlocked = sqs_models.Queue.delete_message
+
+    def delete_message(queue, receipt_handle):
+        with queue._messages_lock:
+            return unlocked(queue, receipt_handle)
+
+    sqs_models.Queue.delete_message = delete_message
+
+
 def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
     hold_ms = float(os.environ.get(HOLD_ENV) or DEFAULT_HOLD_MS)
@@ -458,6 +479,7 @@ def main() -> None:
         raise SystemExit(f"{HOLD_ENV} must be >= 0")
     install_item_rollback()
     install_cheap_queue_attributes()
+    install_locked_queue_deletes()
     cache_module_list()
     # werkzeug listens with a backlog of 128: a burst of concurrent connections beyond it (the
     # write-path tests open hundreds at once, as a busy function does against DynamoDB) would be
