@@ -34,6 +34,12 @@ const DID = {
   'partner_group.saved': 'put the partner in a group',
   'partner_group.deleted': "deleted one of the partner's groups",
   'broadcast.created': 'sent a broadcast',
+  'link.created': 'made a link for the partner',
+  'link.updated': "changed the partner's link",
+  'link.deleted': "deleted the partner's link",
+  'partner_invitation.created': "invited a person to the partner's account",
+  'partner_user.removed': "removed a person from the partner's account",
+  'commission.imported': 'imported a commission',
 };
 
 // Who did it, as people read it: a teammate's name, the partner's (`partner`: the page's own,
