@@ -14,7 +14,8 @@ verified in the page), a broadcast, and the checklist ticked by what was done. E
 screen again at 390×844. Each screen is checked (labels, axe, no sideways scrolling, no console
 error); then Stripe connected on Integrations and a test event sent from its card (the event in
 words, the checklist's last step ticked), and the plan editor's rows (a condition, tiers from 0,
-a refused tier shown beside its field, the preview in the plan's currency). The small screenshots docs/console.md shows are written to
+a refused tier shown beside its field, the preview in the plan's currency), a partner added by
+its name alone, its audit trail in sentences, and a coupon code's leak row on Commissions. The small screenshots docs/console.md shows are written to
 target/console-screenshots/docs/console-*.png (copied into docs/console/ by hand).
 
 Usage: browser_test_manager.py BASE_URL SIGN_IN_URL (as scripts/browser_test.py);
@@ -382,6 +383,28 @@ def by_name_and_sentences(c, partner):
     bt.step("a partner added by its name alone (id jo-s-deals made from it); the audit trail in sentences")
 
 
+def coupon_leaks(c, token, partner):
+    """Commissions: the handle's coupon codes by leak score, in words. The shop gives the
+    partner a code and sells with it once from a coupon site, with no click of the partner."""
+    campaigns = bt.api("GET", BASE_API + "/campaigns?limit=100", token)[1]["items"]
+    campaign = [k for k in campaigns if k.get("partnerId") == partner][0]["campaignId"]
+    ok(*bt.api("POST", BASE_API + "/partners/%s/coupon-codes" % partner, token,
+               {"code": "ROSA10", "campaignId": campaign}), 201)
+    ok(*bt.api("POST", BASE_API + "/conversions", token, {
+        "couponCode": "ROSA10", "landingReferrer": "https://www.retailmenot.com/view/firsthour",
+        "idempotencyKey": "fh-coupon-1", "eventType": "purchase", "value": "30.00", "currency": "EUR"}), 202)
+
+    def listed():
+        c.go("#/commissions")
+        return "ROSA10" in c.text_of("#coupon-leaks")
+    c.wait(listed, "the code in the leak table", timeout=60)
+    row = c.text_of("#coupon-leaks tbody tr")
+    assert APPLICANT in row and "retailmenot.com (1)" in row and "1 (100 %)" in row, row
+    assert "coupon_site_referrer" not in row and "coupon_few_sales" not in row, row
+    c.shot("manager-coupon-leaks", at="#coupon-leaks")
+    bt.step("Commissions lists the partner's code by leak score in words: %s" % " · ".join(row.split("\n")))
+
+
 def phone(c, partner):
     c.viewport(*bt.PHONE, mobile=True)
     for hash_ in ["#/home", "#/partners", "#/partners/" + partner, "#/program", "#/commissions",
@@ -411,6 +434,7 @@ def main():
         stripe_test_event(c)
         plan_rows(c)
         by_name_and_sentences(c, partner)
+        coupon_leaks(c, token, partner)
         phone(c, partner)
         c.check_logs("the end")
         print("a manager's first hour in headless Chromium: every step passed; screenshots in %s" % bt.SHOTS)
