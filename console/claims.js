@@ -57,20 +57,46 @@ function what(c) {
   return "A customer's sale";
 }
 
+// What the partner gave and what 10x found, in words and links (issue 62): the sale as its
+// day and amount, the click as the link it came through, a partner by its name; ids stay in
+// the tooltips for engineers.
 function evidence(c) {
   const e = c.evidence || {};
   const f = c.found || {};
   const items = [
     e.note ? ['The partner says', e.note] : null,
-    e.receipt ? ['Receipt', e.receipt] : null,
+    e.receipt ? ['Receipt', h('span', { title: e.receipt }, 'a signed receipt, given (kept with the claim)')] : null,
     e.ctx ? ['Click token', 'given (kept with the claim)'] : null,
-    e.clickId ? ['Click', e.clickId] : null,
-    f.conversionId ? ['The sale 10x found', f.conversionId] : null,
+    e.clickId ? ['Click', h('span', { title: e.clickId }, 'a click the partner named (kept with the claim)')] : null,
+    f.conversionId ? ['The sale 10x found', saleWords(f.conversionId)] : null,
     f.creditedPartnerId ? ['Credited now to', partnerLink(f.creditedPartnerId)] : null,
-    f.campaignId ? ['Campaign of the click', f.campaignId] : null,
+    f.campaignId ? ['The click came through', campaignWords(f.campaignId)] : null,
   ].filter(Boolean);
   if (!items.length) return h('p', { class: 'hint' }, 'No evidence given beyond the order and its time.');
   return h('dl', { class: 'evidence' }, items.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+// "the sale of 12 Nov 2026, €49.00", linking to the conversions (the id in the tooltip).
+function saleWords(id) {
+  const a = h('a', { href: '#/commissions/conversions', title: id, class: 'sale-link' }, 'a recorded sale');
+  api.request('GET', api.handlePath(`/conversions/${encodeURIComponent(id)}`)).then((r) => {
+    if (!r.ok) return;
+    const day = new Date(r.data.receivedAt).toLocaleDateString(undefined, { dateStyle: 'medium' });
+    a.textContent = r.data.value !== null && r.data.value !== undefined
+      ? `the sale of ${day}, ${fmtMoney(r.data.value, r.data.currency)}` : `the sale of ${day}`;
+  }).catch(() => {});
+  return a;
+}
+
+// The campaign's link as people see it (its short URL), linking to the link's page.
+function campaignWords(id) {
+  const a = h('a', { href: '#/program/campaigns', title: id, class: 'campaign-link' }, "the partner's link");
+  api.request('GET', api.handlePath(`/campaigns/${encodeURIComponent(id)}`)).then((r) => {
+    if (!r.ok) return;
+    a.href = `#/links/edit/${encodeURIComponent(r.data.primarySlug)}`;
+    a.textContent = `the link ${r.data.shortUrl || r.data.primarySlug}`;
+  }).catch(() => {});
+  return a;
 }
 
 function claimCard(c, reload, withPartner) {

@@ -7,6 +7,7 @@ import * as api from './api.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
 import * as ledger from './ledger.js';
+import * as couponLeaks from './coupon_leaks.js';
 import * as planEditor from './plan_editor.js';
 import { ruleInWords } from './rules.js';
 import {
@@ -28,6 +29,10 @@ export async function render(main) {
     return;
   }
   await ledger.render(ledgerBody, async () => {});
+  // Coupon codes by leak score (issue 63), under the ledger.
+  const leaksBody = h('div', { id: 'coupon-leaks' });
+  main.append(section('Coupon codes that leak', leaksBody));
+  await couponLeaks.render(leaksBody);
 }
 
 // A form the caller may not submit: its button disabled, with the reason under it.

@@ -96,15 +96,20 @@ function sortable(rows, state, draw, risks) {
 }
 
 function partnerForm(done) {
-  const f = form({ id: 'partner-form', 'aria-label': 'New partner' },
+  const f = form({ id: 'partner-form', 'aria-label': 'New partner' }, [
     h('div', { class: 'grid' },
       field('Name', input('name', { placeholder: 'Publisher One' })),
-      field('Partner id', input('partnerId', { placeholder: 'pub-one' }), 'How the API names it: lowercase letters, digits, hyphens and underscores.'),
       field('Email (optional)', input('email', { type: 'email' }), 'Where its mail and your messages go.')),
+    // The id is made from the name (issue 62); an engineer matching another system may set it.
+    h('details', { class: 'partner-id' },
+      h('summary', {}, 'Choose its id yourself (optional)'),
+      field('Partner id', input('partnerId', { placeholder: 'made from the name' }),
+        'Only to match an id of another system: lowercase letters, digits, hyphens and underscores.'))],
     'Add the partner',
     async (el) => {
       const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
-      const partner = { partnerId: v('partnerId'), name: v('name') };
+      const partner = { name: v('name') };
+      if (v('partnerId')) partner.partnerId = v('partnerId');
       if (v('email')) partner.email = v('email');
       const created = await api.post(api.handlePath('/partners'), partner);
       await done();

@@ -14,6 +14,7 @@ import * as payoutMethod from './payout_method.js';
 import { forget } from './partner_link.js';
 import { riskCell } from './ledger.js';
 import { ruleInWords } from './rules.js';
+import { sentence } from './audit_words.js';
 import {
   clear, empty, errorBox, fmtAmounts, fmtCount, fmtMoney, fmtTime, h, loading, notice, section,
   table,
@@ -63,7 +64,7 @@ export async function render(main, partnerId) {
     customers.render(parts.customers, { filters: false, partnerId }),
     payouts(parts.payouts, partnerId),
     payoutMethod.render(parts.method, partnerId),
-    audit(parts.audit, partnerId),
+    audit(parts.audit, p),
   ].map((x) => Promise.resolve(x).catch(() => {})));
 }
 
@@ -188,15 +189,14 @@ async function payouts(box, partnerId) {
 }
 
 // The audit log's newest entries that name this partner (as their target or their actor).
-async function audit(box, partnerId) {
+async function audit(box, partner) {
+  const { partnerId } = partner;
   if (!session.allows(NEEDS.backlog)) return clear(box, h('p', { class: 'hint why' }, 'The audit trail is for admins and operators.'));
   const r = await api.request('GET', api.handlePath('/audit') + api.query({ limit: 100 }));
   if (!r.ok) return clear(box, errorBox(r.error));
   const mine = r.data.items.filter((e) => e.actor.id === partnerId || String(e.target || '').split(/[ /]/).includes(partnerId));
   if (!mine.length) return clear(box, empty('Nothing recorded about this partner among the latest 100 entries.'));
-  return clear(box, table([
-    { label: 'When', value: (e) => fmtTime(e.at) },
-    { label: 'What', value: (e) => h('span', { title: e.action }, e.action.replace(/[._]/g, ' ')) },
-    { label: 'On', value: (e) => e.target },
-  ], mine, 'What was done about this partner'));
+  // Sentences, newest first ("Ana approved the claim on 12 Nov"): issue 62.
+  return clear(box, h('ul', { class: 'audit-sentences', 'aria-label': 'What was done about this partner' },
+    mine.map((e) => sentence(e, partner))));
 }

@@ -1,5 +1,6 @@
-/* 10x attribution t.js (docs/connectors-script.md): keeps the landing page's ctx in a
-   first-party cookie, fills client_reference_id on Stripe links, buttons and pricing tables. */
+/* 10x attribution t.js (docs/connectors-script.md): keeps the landing page's ctx and the site the
+   visit came from in first-party cookies, fills client_reference_id on Stripe links, buttons and
+   pricing tables. */
 (() => {
   'use strict';
   const w = window, d = document, loc = location;
@@ -10,13 +11,26 @@
   const CAP = 2592000; // 30 days, when the ctx's expiry is unknown
   const RK = 'tenx_ref';
   const valid = (v) => (v && v.length < 2049 && /^[\w-]+\.[\w-]+\.[\w-]+$/.test(v) ? v : null);
-  const write = (v, age) => {
-    d.cookie = 'tenx_ctx=' + v + '; Max-Age=' + age + '; Path=/; SameSite=Lax' + (loc.protocol == 'https:' ? '; Secure' : '');
+  const write = (v, age, name = 'tenx_ctx') => {
+    d.cookie = name + '=' + v + '; Max-Age=' + age + '; Path=/; SameSite=Lax' + (loc.protocol == 'https:' ? '; Secure' : '');
   };
   // Our API, without cookies either way; a POST without content-type needs no CORS preflight.
   const call = (path, body) => fetch(api + path, body
     ? { method: 'POST', body: new Blob([JSON.stringify(body)]), credentials: 'omit' }
     : { credentials: 'omit' });
+
+  // The site the visit landed from (another site's referrer, its origin only): a sale's
+  // landingReferrer, where a coupon code used without a partner's click came from (issue 63).
+  // Kept 30 days; only another site's referrer replaces it (the shop's own pages never do).
+  const lm = d.cookie.match(/(?:^|;\s*)tenx_landing=([^;]*)/);
+  let landing = lm ? decodeURIComponent(lm[1]) : null;
+  try {
+    const r = d.referrer ? new URL(d.referrer) : null;
+    if (r && /^https?:$/.test(r.protocol) && r.host != loc.host) {
+      landing = r.origin;
+      write(encodeURIComponent(landing), CAP, 'tenx_landing');
+    }
+  } catch (e) { /* not a URL */ }
 
   const stored = d.cookie.match(/(?:^|;\s*)tenx_ctx=([^;]*)/);
   const old = valid(stored && stored[1]);
@@ -93,6 +107,6 @@
   new MutationObserver(scan).observe(d.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ['href'] });
   scan();
 
-  w.tenx = { ctx: () => ctx, ref };
+  w.tenx = { ctx: () => ctx, ref, landingReferrer: () => landing };
   w.dispatchEvent(new Event('tenx:ready'));
 })();

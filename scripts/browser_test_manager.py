@@ -12,7 +12,10 @@ never "open"), a partner's message answered by keyboard (the unread count in the
 goes), a claim decided (the amount asked for when nothing rates the sale; the signed decision
 verified in the page), a broadcast, and the checklist ticked by what was done. Every main
 screen again at 390×844. Each screen is checked (labels, axe, no sideways scrolling, no console
-error); the small screenshots docs/console.md shows are written to
+error); then Stripe connected on Integrations and a test event sent from its card (the event in
+words, the checklist's last step ticked), and the plan editor's rows (a condition, tiers from 0,
+a refused tier shown beside its field, the preview in the plan's currency), a partner added by
+its name alone, its audit trail in sentences, and a coupon code's leak row on Commissions. The small screenshots docs/console.md shows are written to
 target/console-screenshots/docs/console-*.png (copied into docs/console/ by hand).
 
 Usage: browser_test_manager.py BASE_URL SIGN_IN_URL (as scripts/browser_test.py);
@@ -37,6 +40,7 @@ DOCS = os.path.join(bt.ROOT, "target", "console-screenshots", "docs")
 # The refusals this walk provokes on purpose (Chromium logs each 4xx as a failed load).
 bt.EXPECTED_FAILURES += [
     (400, r"/claims/clm_[0-9a-z]+/decide$", "a claim approved with nothing to rate it by: the amount is asked"),
+    (400, r"/campaigns/[a-z0-9-]+/commission-plan$", "the plan's tier refused on purpose: shown beside its field"),
 ]
 
 
@@ -300,6 +304,107 @@ def ticked(c):
     bt.step("Home's checklist ticked by what was done (program, partner, payout); Stripe still to connect")
 
 
+def stripe_test_event(c):
+    """Integrations: Stripe connected with its secret, "Send a test event" on its card, and the
+    event shown in words under the button; Home's checklist then ticks "connect"."""
+    nav(c, "Integrations")
+    f = c.form("#connector-stripe form[aria-label='Connect Stripe']")
+    c.fill(f, "secret", "whsec_firsthour_0123456789abcdef")
+    c.submit(f)
+    c.wait(lambda: c.text_of("#connector-stripe h3").endswith("connected")
+           and "not connected" not in c.text_of("#connector-stripe h3"), "Stripe connected")
+    c.wait_css("#test-event-stripe").click()
+    c.wait_text("#connector-stripe .test-event-out", "Stripe test event received")
+    said = c.wait_text("#connector-stripe .event-sentences li", "(a test event)")
+    assert "a checkout was completed" in said and "evt_" not in said, said
+    c.shot("manager-stripe-test")
+    nav(c, "Home")
+    c.wait_css("#setup li")
+    c.wait(lambda: checklist(c).get("connect"), "the checklist's connect step ticked")
+    bt.step("Stripe connected on Integrations; its test event sent from the card and shown in words (%s)" % said.strip())
+
+
+def plan_rows(c):
+    """The plan editor's rows: a condition, a tier ladder starting at 0 (the rule's own rate then
+    optional), the preview in the plan's currency, and a server refusal beside its field."""
+    nav(c, "Commissions")
+    tab(c, "Plans and rates")
+    f = c.form("#plan-form")
+    rule = c.css("#plan-form .rule")
+    # A condition the preview's sample (24.99) meets, so the preview shows what it earns.
+    c.fill(rule, "valueAtLeast", "20")
+    c.wait(lambda: "value at least 20" in c.text_of("#plan-form .rule-words"), "the condition in the rule's words")
+    c.fill(rule, "percent", "")
+    add = [b for b in rule.find_elements(By.CSS_SELECTOR, "button") if b.text == "Add a tier"][0]
+    add.click()
+    add.click()
+    c.fill(rule, "tierFrom", "0", index=0)
+    c.fill(rule, "tierPercent", "8", index=0)
+    c.fill(rule, "tierFrom", "ten", index=1)
+    c.fill(rule, "tierPercent", "12", index=1)
+    c.submit(f)
+    # The server names rules[0].tiers[1].from: its words beside that tier's "From", kept typed.
+    err = c.wait_css("#plan-form .tier .field-error")
+    near = c.d.execute_script("return arguments[0].previousElementSibling.name", err)
+    assert near == "tierFrom" and "Rule 1" in err.text, (near, err.text)
+    assert c.all("#plan-form .tier [name=tierFrom]")[1].get_attribute("value") == "ten"
+    c.fill(rule, "tierFrom", "10", index=1)
+    c.submit(f)
+    c.wait_text("#plan-form .form-out", "Saved version")
+    words = c.wait_text("#plan-form .rule-words", "from 0")
+    assert "value at least 20" in words and "from 10" in words, words
+    p = c.form("#preview-form")
+    assert c.css("[name=currency]", p).get_attribute("value") == "EUR"
+    c.submit(p)
+    shown = c.wait_text("#plan-preview", "€")
+    assert "fx_rate_missing" not in shown, shown
+    c.shot("manager-plan-rows")
+    doc_shot(c, "plan", at="#plan-form")
+    bt.step("the plan's rows: a condition (value at least 20), tiers from 0 (no rule rate), a refused tier shown beside "
+            "its field and kept, then saved; the preview in EUR (%s)" % shown.strip().splitlines()[0])
+
+
+def by_name_and_sentences(c, partner):
+    """A partner added by its name only (its id made from it), and the first partner's audit
+    trail read as sentences ("… approved the claim on 27 Nov"), never raw actions."""
+    nav(c, "Partners")
+    f = c.form("#partner-form")
+    assert not c.css("[name=partnerId]", f).is_displayed(), "the id is not asked for"
+    c.fill(f, "name", "Jo's Deals")
+    c.submit(f)
+    c.wait_text("#partner-form .form-out", "Added Jo's Deals.")
+    href = c.css("#partner-form .form-out a").get_attribute("href")
+    assert href.endswith("#/partners/jo-s-deals"), href
+    c.go("#/partners/" + partner)
+    trail = c.wait_text("#partner-audit", "approved the claim on")
+    assert MANAGER + " approved the claim on" in trail and "claim.approved" not in trail, trail
+    assert APPLICANT + " opened a claim on" in trail, trail
+    c.shot("manager-partner-audit", at="#partner-audit")
+    bt.step("a partner added by its name alone (id jo-s-deals made from it); the audit trail in sentences")
+
+
+def coupon_leaks(c, token, partner):
+    """Commissions: the handle's coupon codes by leak score, in words. The shop gives the
+    partner a code and sells with it once from a coupon site, with no click of the partner."""
+    campaigns = bt.api("GET", BASE_API + "/campaigns?limit=100", token)[1]["items"]
+    campaign = [k for k in campaigns if k.get("partnerId") == partner][0]["campaignId"]
+    ok(*bt.api("POST", BASE_API + "/partners/%s/coupon-codes" % partner, token,
+               {"code": "ROSA10", "campaignId": campaign}), 201)
+    ok(*bt.api("POST", BASE_API + "/conversions", token, {
+        "couponCode": "ROSA10", "landingReferrer": "https://www.retailmenot.com/view/firsthour",
+        "idempotencyKey": "fh-coupon-1", "eventType": "purchase", "value": "30.00", "currency": "EUR"}), 202)
+
+    def listed():
+        c.go("#/commissions")
+        return "ROSA10" in c.text_of("#coupon-leaks")
+    c.wait(listed, "the code in the leak table", timeout=60)
+    row = c.text_of("#coupon-leaks tbody tr")
+    assert APPLICANT in row and "retailmenot.com (1)" in row and "1 (100 %)" in row, row
+    assert "coupon_site_referrer" not in row and "coupon_few_sales" not in row, row
+    c.shot("manager-coupon-leaks", at="#coupon-leaks")
+    bt.step("Commissions lists the partner's code by leak score in words: %s" % " · ".join(row.split("\n")))
+
+
 def phone(c, partner):
     c.viewport(*bt.PHONE, mobile=True)
     for hash_ in ["#/home", "#/partners", "#/partners/" + partner, "#/program", "#/commissions",
@@ -326,6 +431,10 @@ def main():
         claim(c, partner_token, partner)
         broadcast(c)
         ticked(c)
+        stripe_test_event(c)
+        plan_rows(c)
+        by_name_and_sentences(c, partner)
+        coupon_leaks(c, token, partner)
         phone(c, partner)
         c.check_logs("the end")
         print("a manager's first hour in headless Chromium: every step passed; screenshots in %s" % bt.SHOTS)

@@ -19,7 +19,11 @@ promises:
 - a page with nothing to fill: no call to the API (no ref per page view);
 - a page whose URL carries a dead ctx (an old bookmark): the stored ctx is kept;
 - no cookie anywhere but `tenx_ctx` on the shop, and no error in the browser's console but the
-  dead ctx's 400.
+  dead ctx's 400;
+- a visit from a coupon site (`www.retailmenot.com`, on loopback) with no partner click: t.js
+  keeps the site in `tenx_landing` (no API call), `tenx.landingReferrer()` answers it, and the
+  shop's checkout, sending it as `landingReferrer` with a partner's coupon code, records a sale
+  whose coupon use carries that host and counts in the code's leak report.
 
 Usage: browser_test_tjs.py BASE_URL SIGN_IN_URL (as scripts/browser_test.py)
 """
@@ -71,7 +75,11 @@ a.href = 'https://buy.stripe.com/test_late'; a.textContent = 'Later'; document.b
 </body></html>""",
     "/plain.html": """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>About</title>
 {script}</head><body><p>Nothing to fill here.</p></body></html>""",
+    # A coupon site's page (browsed as www.retailmenot.com), linking to the shop without a click.
+    "/coupons.html": """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Codes</title>
+</head><body><a id="deal" href="{store}/plain.html">TJS10: 10 % off</a></body></html>""",
 }
+COUPON_SITE = "www.retailmenot.com"
 
 
 class Shop(http.server.BaseHTTPRequestHandler):
@@ -89,7 +97,8 @@ class Shop(http.server.BaseHTTPRequestHandler):
             return
         # The landing page takes ctx out of its URL; the checkout pins the documented hash (SRI).
         extra = {"/landing.html": " data-clean-url", "/next.html": ' integrity="%s" crossorigin="anonymous"' % SRI}
-        body = page.format(script=SCRIPT_TAG % (BASE, extra.get(path, "")), pay=PAY).encode()
+        store = "http://store.localhost:%d" % self.server.server_address[1]
+        body = page.format(script=SCRIPT_TAG % (BASE, extra.get(path, "")), pay=PAY, store=store).encode()
         self.send_response(200)
         self.send_header("content-type", "text/html; charset=utf-8")
         self.send_header("content-length", str(len(body)))
@@ -127,7 +136,7 @@ def browser(work):
         "--disable-dev-shm-usage", "--user-data-dir=" + os.path.join(work, "profile-tjs"),
         "--user-agent=" + DESKTOP_UA,
         # The short-link host and the shop's host, both on loopback.
-        "--host-resolver-rules=MAP *.localhost 127.0.0.1",
+        "--host-resolver-rules=MAP *.localhost 127.0.0.1, MAP %s 127.0.0.1" % COUPON_SITE,
     ]:
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -278,10 +287,60 @@ def main():
         check_logs(d, [r"/v2/public/context\?ctx=k1\.ZGVhZA\.c2ln - Failed to load resource: the server responded "
                        r"with a status of 400"])
         step("no cookie on the API or the shop but tenx_ctx; no error in the browser's console")
+
+        coupon_visit(d, token, store, shop.server_address[1])
         print("t.js in headless Chromium: every check passed")
     finally:
         d.quit()
         shop.shutdown()
+
+
+def coupon_visit(d, token, store, port):
+    """A buyer lands on the shop from a coupon site, no partner click: the sale carries the site."""
+    for path, body in [("/partners", {"partnerId": "tjs-pub", "name": "Jo's deals"}),
+                       ("/campaigns", {"campaignId": "tjs-deals", "goalType": "PURCHASE", "partnerId": "tjs-pub",
+                                       "primaryLink": {"slug": "tjs-deals", "destinationUrl": store + "/landing.html"}}),
+                       ("/partners/tjs-pub/coupon-codes", {"code": "TJS10", "campaignId": "tjs-deals"})]:
+        status, made = api("POST", "/v2/handles/%s%s" % (HANDLE, path), token, body)
+        assert status == 201, (path, status, made)
+    site = "http://%s:%d" % (COUPON_SITE, port)
+    d.get(site + "/coupons.html")
+    d.find_element("id", "deal").click()
+    wait(d, lambda: d.current_url.startswith(store + "/plain.html"), "the shop from the coupon site")
+    loaded(d)
+    assert d.execute_script("return tenx.landingReferrer()") == site
+    kept = [c for c in cookies(d) if c["name"] == "tenx_landing"]
+    assert len(kept) == 1 and kept[0]["domain"] == "store.localhost" and kept[0]["sameSite"] == "Lax", kept
+    assert not [p for p in paths_of(d) if p.startswith("/v2/")], api_calls(d)
+    # The shop's own next page keeps where the visit came from.
+    d.get(store + "/plain.html")
+    loaded(d)
+    assert d.execute_script("return tenx.landingReferrer()") == site
+    step("a visit from %s without a click: tenx_landing kept on the shop (no API call), "
+         "tenx.landingReferrer() answers it on the shop's next page" % COUPON_SITE)
+
+    # The shop's checkout reads the cookie (its server sees it, first-party) and reports the sale.
+    sent = urllib.parse.unquote(kept[0]["value"])
+    status, sale = api("POST", "/v2/handles/%s/conversions" % HANDLE, token, {
+        "couponCode": "TJS10", "landingReferrer": sent, "idempotencyKey": "tjs-coupon-1",
+        "eventType": "purchase", "value": "20.00", "currency": "EUR"})
+    assert status == 202, (status, sale)
+    status, got = api("GET", "/v2/handles/%s/conversions/%s" % (HANDLE, sale["conversionId"]), token)
+    assert status == 200, (status, got)
+    used = got.get("coupon") or {}
+    assert used.get("landingReferrer") == "retailmenot.com" and used.get("withClick") is False, got
+    # The events worker records the use; the code's report then names the site.
+    leak = {}
+
+    def reported():
+        nonlocal leak
+        status, leak = api("GET", "/v2/handles/%s/coupon-codes/TJS10/leak" % HANDLE, token)
+        return status == 200 and leak["conversions"] == 1
+    wait(d, reported, "the sale in TJS10's leak report")
+    assert leak["sources"] == [{"referrerDomain": "retailmenot.com", "count": 1}], leak
+    assert "coupon_site_referrer" in leak["reasons"], leak
+    step("the sale with TJS10 records coupon.landingReferrer retailmenot.com (no click of its partner); "
+         "the code's leak report names the site")
 
 
 def paths_of(d):

@@ -217,7 +217,8 @@ async fn coupon_policies_are_refused_naming_the_field() {
 }
 
 /// A code used from coupon sites with no click of its partner scores above the partner's own
-/// code, names where its sales came from, and raises one alert however many sales follow.
+/// code, names where its sales came from, raises one alert however many sales follow, and leads
+/// the handle's ranking by score.
 #[tokio::test]
 async fn the_leak_report_ranks_a_leaked_code_first_and_alerts_once() {
     let app = spawn_app().await;
@@ -276,6 +277,27 @@ async fn the_leak_report_ranks_a_leaked_code_first_and_alerts_once() {
         "not_found",
     )
     .await;
+
+    // The ranking: the leaked code first, each as its own report answers it.
+    let ranked = ranked_when(&viewer, &[("leaky", 13), ("own", 10)]).await;
+    let leaky = json_of(viewer.get("/coupon-codes/LEAKY/leak").await, 200).await;
+    let own = json_of(viewer.get("/coupon-codes/OWN/leak").await, 200).await;
+    let mut first = ranked[0].clone();
+    assert!(first["ratedAt"].as_str().is_some(), "{first}");
+    first.as_object_mut().unwrap().remove("ratedAt");
+    assert_eq!(first, leaky);
+    assert_eq!(ranked[1]["code"], own["code"]);
+    assert_eq!(ranked[1]["score"], own["score"]);
+    let one = json_of(viewer.get("/coupon-codes/leaks?limit=1").await, 200).await;
+    assert_eq!(one["items"].as_array().unwrap().len(), 1);
+    assert_eq!(one["items"][0]["code"], "LEAKY");
+    for bad in ["0", "101", "ten"] {
+        let resp = viewer
+            .get(&format!("/coupon-codes/leaks?limit={bad}"))
+            .await;
+        let body = assert_error(resp, 400, "invalid_request").await;
+        assert!(body.contains("limit"), "{body}");
+    }
     let partner = crate::scenario::as_partner(&app, "acme", "pub-one").await;
     assert!(
         partner
@@ -284,6 +306,32 @@ async fn the_leak_report_ranks_a_leaked_code_first_and_alerts_once() {
             .status()
             .is_client_error()
     );
+    assert!(
+        partner
+            .get("/coupon-codes/leaks")
+            .await
+            .status()
+            .is_client_error()
+    );
+}
+
+/// The ranking once the events worker has rated each `(code, sales)`: its items.
+async fn ranked_when(viewer: &crate::endpoints::As<'_>, want: &[(&str, u64)]) -> Vec<Value> {
+    for _ in 0..300 {
+        let page = json_of(viewer.get("/coupon-codes/leaks").await, 200).await;
+        let items = page["items"].as_array().unwrap().clone();
+        let rated = |code: &str, n: u64| {
+            items.iter().any(|i| {
+                i["code"].as_str().unwrap().eq_ignore_ascii_case(code)
+                    && i["conversions"] == json!(n)
+            })
+        };
+        if items.len() == want.len() && want.iter().all(|(c, n)| rated(c, *n)) {
+            return items;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the ranking never showed {want:?}");
 }
 
 /// The report once the events worker has recorded `n` sales of `code`.

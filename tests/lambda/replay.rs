@@ -900,6 +900,10 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("commissions/coupon-leak.json").await;
     r.expect_status(404);
     assert_eq!(r.json()["error"]["code"], "not_found");
+    // The handle's codes ranked by leak score: none has sold yet.
+    let r = b.http("commissions/coupon-leaks.json").await;
+    r.expect_status(200);
+    assert_eq!(r.json()["items"], json!([]));
     // The first plan of a campaign with a partner: one signed notice to it.
     let r = b.http("commissions/partner-notices.json").await;
     r.expect_status(200);

@@ -304,7 +304,7 @@ fn writes(
     ops.push(crate::kernel::audit::entry(
         handle,
         verb,
-        &format!("claim {id}"),
+        &format!("claim {id} of partner {}", claim.partner_id),
     )?);
     ops.extend(moves);
     Ok((ops, emits))

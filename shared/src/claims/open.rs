@@ -143,7 +143,12 @@ fn ops(handle: &Handle, claim: &Claim) -> Result<Vec<WriteOp>, StoreError> {
             ),
             cond: Cond::None,
         },
-        crate::kernel::audit::entry(handle, "claim.opened", &format!("claim {id}"))?,
+        // The partner in the target: its page's audit trail finds the claim (issue 62).
+        crate::kernel::audit::entry(
+            handle,
+            "claim.opened",
+            &format!("claim {id} of partner {}", claim.partner_id),
+        )?,
     ])
 }
 

@@ -4,8 +4,10 @@
 //! share of its sales with no click of its partner, where those came from (the landing
 //! referrer), and a score with its reasons; crossing the program's `couponLeakThreshold` raises
 //! `coupon.leak_suspected` once per code per 30 days. What such a sale earns is the program's
-//! `couponWithoutClick` policy, applied by the ledger's accrual.
+//! `couponWithoutClick` policy, applied by the ledger's accrual. Each rating is kept, so the
+//! handle's codes are ranked by score without reading their sales (`ranked`).
 
+pub mod ranked;
 pub mod report;
 pub mod score;
 pub mod sink;

@@ -1,6 +1,6 @@
 //! A code's leak report (`GET …/coupon-codes/{code}/leak`) and the alert it raises.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::score;
 use crate::domain::{CouponCode, EventId, Handle, PartnerId};
@@ -10,7 +10,7 @@ use crate::kernel::io::Io;
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
 
 /// The report as answered, and the `coupon.leak_suspected` payload.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Leak {
     pub code: String,
@@ -77,8 +77,10 @@ const ALERT_WINDOW_MS: i64 = 30 * 86_400_000;
 /// threshold and it has not been raised in this window: the alert's marker is put-if-absent in
 /// the event's own transaction, so a redelivered batch or two workers raise it once.
 /// Round trips: the report's reads; ONE transaction and ONE send when it raises.
+/// Also keeps the report for the ranking (`super::ranked`): ONE more write.
 pub async fn alert(io: Io<'_>, handle: &Handle, code: &CouponCode) -> Result<bool, LeakError> {
     let found = of_code(io.store.as_ref(), handle, code).await?;
+    keep(io.store.as_ref(), handle, &code.key(), &found).await?;
     if found.scored.score < found.threshold || found.scored.conversions < score::FEW_SALES {
         return Ok(false);
     }
@@ -103,4 +105,30 @@ pub async fn alert(io: Io<'_>, handle: &Handle, code: &CouponCode) -> Result<boo
         Err(StoreError::TxConflict { .. }) => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+/// A code's report as kept, and as listed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ranked {
+    #[serde(flatten)]
+    pub leak: Leak,
+    /// When the report was made (RFC 3339): the code's last rated sale.
+    pub rated_at: String,
+}
+
+/// Keeps `leak` as the code's report. Round trips: ONE write (a redelivery writes it again).
+pub async fn keep(
+    store: &dyn crate::platform::store::Store,
+    handle: &Handle,
+    code_key: &str,
+    leak: &Leak,
+) -> Result<(), StoreError> {
+    let kept = Ranked {
+        leak: leak.clone(),
+        rated_at: crate::platform::time::now_rfc3339(),
+    };
+    let doc = crate::platform::store::to_doc(&kept)?;
+    let item = Item::new(keys::coupon_leak_scores_pk(handle), code_key, doc);
+    crate::platform::store::put(store, item).await
 }

@@ -1,7 +1,7 @@
 //! The leak score of a code's recent sales: pure, so the report, the alert and the tests rate
 //! the same history the same way.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One sale of the code as the score sees it.
 #[derive(Clone, Debug)]
@@ -12,7 +12,7 @@ pub struct Use {
 }
 
 /// Where a code's sales without a click came from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Source {
     pub referrer_domain: String,
@@ -20,7 +20,7 @@ pub struct Source {
 }
 
 /// The score and what it is made of.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Scored {
     pub conversions: u64,

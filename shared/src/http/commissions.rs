@@ -151,14 +151,19 @@ async fn create_partner(
     caller: Caller,
     Json(mut body): Json<PartnerBody>,
 ) -> ApiResult<Response> {
-    let raw_id = body
+    // Without an id, one is made from the name (issue 62: a manager never types one).
+    let id = body
         .partner_id
         .take()
-        .ok_or_else(|| ApiError::invalid_request("partnerId: is required."))?;
-    let id = PartnerId::parse(&raw_id)?;
+        .map(|raw| PartnerId::parse(&raw))
+        .transpose()?;
     let name = partners::validate_name(body.name.as_deref().unwrap_or(""))?;
     let fields = body.fields(&state)?;
-    let partner = partners::create(state.store.as_ref(), &caller.handle, id, name, fields).await?;
+    let store = state.store.as_ref();
+    let partner = match id {
+        Some(id) => partners::create(store, &caller.handle, id, name, fields).await?,
+        None => partners::named::create(store, &caller.handle, name, fields).await?,
+    };
     Ok((StatusCode::CREATED, axum::Json(partner)).into_response())
 }
 

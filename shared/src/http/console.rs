@@ -146,6 +146,10 @@ const FILES: &[(&str, &[u8])] = &[
     ),
     ("rules.js", include_bytes!("../../../console/rules.js")),
     ("ledger.js", include_bytes!("../../../console/ledger.js")),
+    (
+        "coupon_leaks.js",
+        include_bytes!("../../../console/coupon_leaks.js"),
+    ),
     // The plan editor without JSON (issue 62).
     (
         "plan_editor.js",
@@ -266,6 +270,10 @@ const FILES: &[(&str, &[u8])] = &[
     (
         "broadcasts.js",
         include_bytes!("../../../console/broadcasts.js"),
+    ),
+    (
+        "audit_words.js",
+        include_bytes!("../../../console/audit_words.js"),
     ),
     (
         "partner_page.js",

@@ -63,7 +63,7 @@ struct ConversionBody {
     /// customer is bound to that click first (first binding wins).
     customer_id: Option<String>,
     coupon_code: Option<String>,
-    /// The page the buyer landed on came from here (`t.js` sends `document.referrer`): where a
+    /// The page the buyer landed on came from here (`t.js` keeps it: `tenx.landingReferrer()`): where a
     /// coupon code used without a click came from (issue 63).
     landing_referrer: Option<String>,
     idempotency_key: Option<String>,

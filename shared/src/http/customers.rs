@@ -56,6 +56,41 @@ pub(crate) fn coupon_routes() -> Routes {
         .post(Operator, Some(CommissionsWrite), Write, rotate_coupon)
         .at("/v2/handles/{handle}/coupon-codes/{code}/leak")
         .get(Viewer, Some(CommissionsRead), Free, coupon_leak)
+        .at("/v2/handles/{handle}/coupon-codes/leaks")
+        .get(Viewer, Some(CommissionsRead), Free, coupon_leaks)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeaksParams {
+    limit: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LeaksPage {
+    items: Vec<crate::coupon_leaks::ranked::Ranked>,
+}
+
+/// `GET …/coupon-codes/leaks?limit=`: the handle's codes with the highest leak score first
+/// (default 20, 1 to 100), each as `…/{code}/leak` answers it plus `ratedAt`.
+async fn coupon_leaks(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<LeaksParams>,
+) -> ApiResult<axum::Json<LeaksPage>> {
+    let limit = match params.limit.as_deref() {
+        None => 20,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| {
+                ApiError::invalid_request("limit: expected an integer from 1 to 100.")
+            })?,
+    };
+    let store = state.store.as_ref();
+    let items = crate::coupon_leaks::ranked::top(store, &caller.handle, limit).await?;
+    Ok(axum::Json(LeaksPage { items }))
 }
 
 #[derive(Deserialize)]

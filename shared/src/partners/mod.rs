@@ -1,6 +1,7 @@
 //! Partners (the record): who a campaign's commissions are owed to. Stored under `H#{handle}` /
 //! `PA#{partnerId}`; changed with version-checked writes.
 
+pub mod named;
 pub mod postback_sync;
 pub mod tokens;
 

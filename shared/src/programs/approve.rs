@@ -180,19 +180,7 @@ async fn template(store: &dyn Store, handle: &Handle) -> Result<Template, Progra
 /// The partner's id: its name as a slug (at most 40 characters) and the last 8 hex digits of
 /// the application id, so a retried approval derives the same ids and finds them taken.
 pub fn derived_id(name: &str, id: &ApplicationId) -> Result<PartnerId, ProgramError> {
-    let mut base = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        if base.len() >= 40 {
-            break;
-        }
-        if c.is_ascii_alphanumeric() {
-            base.push(c);
-        } else if !base.is_empty() && !base.ends_with('-') {
-            base.push('-');
-        }
-    }
-    let base = base.trim_end_matches('-');
-    let base = if base.is_empty() { "partner" } else { base };
+    let base = crate::partners::named::stem(name);
     let hex = id.hex();
     Ok(PartnerId::parse(&format!(
         "{base}-{}",

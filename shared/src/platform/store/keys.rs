@@ -467,6 +467,13 @@ pub fn coupon_leak_alerts_pk(handle: &Handle) -> String {
     format!("H#{handle}#CPNL")
 }
 
+/// Each code's last leak report (`{code in lower case}` → the report and when it was rated),
+/// kept by the events worker whenever it rates the code; the ranking of the handle's codes
+/// reads these, never the sales. Owned by `coupon_leaks`.
+pub fn coupon_leak_scores_pk(handle: &Handle) -> String {
+    format!("H#{handle}#CPNS")
+}
+
 pub fn commissions_pk(handle: &Handle) -> String {
     format!("H#{handle}#COM")
 }
