@@ -54,6 +54,7 @@ mod oidc;
 mod op_budgets;
 mod openapi;
 mod partner_links;
+mod partner_traffic;
 mod partner_users;
 mod passkeys;
 mod payout_batches;
