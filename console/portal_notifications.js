@@ -52,14 +52,23 @@ export function deliveries(attempts) {
     .map((a) => ({ ...a, tries: tries.get(a.eventId) }));
 }
 
+// The events a postback follows, in words (the API's `postbackEvents`).
+const EVENTS = {
+  'commission.created': 'A commission earned',
+  'commission.approved': 'A commission approved',
+  'commission.rejected': 'A commission rejected',
+  'commission.reversed': 'A commission taken back',
+  'plan.changed': 'Your plan changed',
+};
+
 // What happened to one delivery, in words.
 export function outcome(d) {
-  const answer = d.error || (d.statusCode ? `answered ${d.statusCode}` : 'no answer');
   const times = d.tries === 1 ? 'once' : `${d.tries} times`;
+  const last = d.statusCode ? `your server answered ${d.statusCode}` : `no answer (${d.error || 'it could not be reached'})`;
   if (d.status === 'succeeded') return `Delivered: your server answered ${d.statusCode || 'in time'}${d.tries > 1 ? ` (tried ${times})` : ''}.`;
   if (d.status === 'sending') return 'Being sent now.';
-  if (d.nextAttemptAt) return `Not delivered yet (tried ${times}: ${answer}); tried again ${new Date(d.nextAttemptAt).toLocaleString(undefined, { timeStyle: 'short' })}.`;
-  return `Not delivered: tried ${times}, the last time ${answer}. Ask the program to send it again.`;
+  if (d.nextAttemptAt) return `Not delivered yet: tried ${times}, ${last}; trying again at ${new Date(d.nextAttemptAt).toLocaleTimeString(undefined, { timeStyle: 'short' })}.`;
+  return `Not delivered: tried ${times}, ${last} the last time. Ask the program to send it again.`;
 }
 
 async function postback(base, partnerId) {
@@ -72,7 +81,7 @@ async function postback(base, partnerId) {
     sent.length
       ? table([
         { label: 'When', value: (d) => fmtTime(d.attemptedAt) },
-        { label: 'Event', value: (d) => words(d.eventType) },
+        { label: 'Event', value: (d) => EVENTS[d.eventType] || words(d.eventType) },
         { label: 'What happened', value: (d) => h('span', { class: `postback-${d.status}` }, outcome(d)) },
       ], sent, 'Postback deliveries')
       : h('p', {}, 'Nothing sent yet.'),

@@ -10,11 +10,11 @@ export const PAGE = 50;
 
 const count = (n) => n.toLocaleString();
 
-// The words for a line's sale: "A purchase of €80.00", or its kind when it paid no sale.
+// The words for a line: its sale ("A purchase of €80.00"), else its kind in words.
 function what(l) {
-  const kind = words(l.kind);
-  if (l.value === null || l.value === undefined || !l.valueCurrency) return kind;
-  return `${kind}: ${l.eventType || 'a sale'} of ${fmtMoney(l.value, l.valueCurrency)}`;
+  if (l.value === null || l.value === undefined || !l.valueCurrency) return words(l.kind);
+  const sale = l.eventType ? `${/^[aeiou]/i.test(l.eventType) ? 'An' : 'A'} ${l.eventType}` : 'A sale';
+  return `${sale} of ${fmtMoney(l.value, l.valueCurrency)}${l.kind === 'conversion' ? '' : ` (${words(l.kind)})`}`;
 }
 
 // The statement `doc` (checked: `verdict` its words), titled by its payout's `period`.
