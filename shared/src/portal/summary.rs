@@ -301,7 +301,8 @@ pub async fn summary(
     let currency = currency_of(store, handle, &all).await?;
     let (cutoff_ms, cutoff_day) = cutoff(now_ms);
     let t = Tally::of(&live, currency, cutoff_ms);
-    let traffic = super::traffic::traffic(store, handle, partner, window, currency).await?;
+    let span = (window.from_ms, window.to_ms);
+    let traffic = super::traffic::traffic(store, handle, partner, span, currency).await?;
     Ok(Summary {
         currency,
         earnings: series(&created, currency, window),

@@ -19,8 +19,6 @@ use crate::analytics::report::{self, GroupBy, Scope};
 use crate::domain::{Currency, Handle, PartnerId};
 use crate::platform::store::{Store, StoreError};
 
-use super::summary::Window;
-
 /// Links listed in each ranking.
 pub const TOP_LINKS: usize = 5;
 
@@ -57,16 +55,16 @@ pub struct TopLink {
     pub earned: String,
 }
 
-/// The UTC days the window covers, as the analytics counters are kept.
-fn days(window: Window) -> DayRange {
+/// The UTC days the window covers (unix ms, inclusive), as the analytics counters are kept.
+fn days(from_ms: i64, to_ms: i64) -> DayRange {
     let date = |ms: i64| {
         time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
             .date()
     };
     DayRange {
-        from: date(window.from_ms),
-        to: date(window.to_ms),
+        from: date(from_ms),
+        to: date(to_ms),
     }
 }
 
@@ -100,7 +98,8 @@ fn rank(
     }
 }
 
-/// The partner's traffic over `window`, its earnings in `currency` (the summary's). Round
+/// The partner's traffic over the window `from_ms..=to_ms` (the summary's, unix ms), its
+/// earnings in `currency` (the summary's). Round
 /// trips: the handle's campaigns (ONE listing), then at once: ONE query per campaign of the
 /// partner for the funnel's totals and ONE for its `link` counters (plus the funnel's staleness
 /// read per active campaign), and ONE query of its earnings per link.
@@ -109,7 +108,7 @@ pub async fn traffic(
     store: &dyn Store,
     handle: &Handle,
     partner: &PartnerId,
-    window: Window,
+    (from_ms, to_ms): (i64, i64),
     currency: Currency,
 ) -> Result<Traffic, StoreError> {
     let campaigns: Vec<_> = crate::campaigns::list_all(store, handle)
@@ -118,8 +117,8 @@ pub async fn traffic(
         .filter(|c| c.partner_id.as_ref() == Some(partner))
         .collect();
     let scope = Scope::Campaigns(campaigns);
-    let range = days(window);
-    let now = window.to_ms.div_euclid(1000);
+    let range = days(from_ms, to_ms);
+    let now = to_ms.div_euclid(1000);
     let (from, to) = (range.from_day(), range.to_day());
     let (funnel, per_link, sums) = tokio::try_join!(
         report::funnel(store, handle, &scope, &range, now),
@@ -190,10 +189,7 @@ mod tests {
 
     #[test]
     fn the_window_covers_its_utc_days() {
-        let r = days(Window {
-            from_ms: 1_796_256_000_000 - 1,
-            to_ms: 1_796_256_000_000,
-        });
+        let r = days(1_796_256_000_000 - 1, 1_796_256_000_000);
         assert_eq!(
             (r.from_day(), r.to_day()),
             ("2026-12-02".into(), "2026-12-03".into())
