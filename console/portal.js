@@ -16,6 +16,7 @@ import { notifications } from './portal_notifications.js';
 import { overview } from './portal_overview.js';
 import { people } from './portal_people.js';
 import { plan } from './portal_plan.js';
+import { statementView } from './portal_statement.js';
 import { subIds } from './portal_subids.js';
 import { tax } from './portal_tax.js';
 import { readStatement, verifyStatement } from './portal_verify.js';
@@ -155,10 +156,13 @@ async function customers() {
 }
 
 // A payout's statement, fetched and checked in the page; the verdict in words beside it, and
-// the file to keep (the same JSON `tenx verify` checks).
-function statementCell(p) {
+// the file to keep (the same JSON `tenx verify` checks); its lines, a page at a time, shown in
+// `view` below the payouts. A statement is read 1,000 lines a request, and the page says how
+// far it got while it reads a large one.
+function statementCell(p, view) {
   const path = `${base}/payouts/${encodeURIComponent(p.payoutId)}/statement`;
   const out = h('span', { class: 'proof-verdict', 'aria-live': 'polite' });
+  const period = `${p.periodStart.slice(0, 10)} to ${p.periodEnd.slice(0, 10)}`;
   const check = h('button', {
     type: 'button',
     class: 'secondary',
@@ -167,9 +171,13 @@ function statementCell(p) {
       check.disabled = true;
       clear(out, 'Checking…');
       try {
-        const doc = await readStatement(api.get, path);
+        const progress = (read, total) => clear(out, `Read ${read.toLocaleString()} of ${Number(total).toLocaleString()} lines…`);
+        const doc = await readStatement(api.get, path, 1000, progress);
+        clear(out, `Checking ${doc.lines.length.toLocaleString()} lines…`);
+        const verdict = await verifyStatement(doc);
         const file = URL.createObjectURL(new Blob([JSON.stringify(doc)], { type: 'application/json' }));
-        clear(out, await verifyStatement(doc), ' ', h('a', { href: file, download: `statement-${p.payoutId}.json` }, 'Download it'));
+        clear(out, verdict, ' ', h('a', { href: file, download: `statement-${p.payoutId}.json` }, 'Download it'));
+        clear(view, statementView(doc, period, verdict));
       } catch (err) {
         clear(out, errorBox(err));
       } finally {
@@ -183,12 +191,13 @@ function statementCell(p) {
 async function payouts() {
   const got = await api.get(`${base}/payouts`);
   if (!got.items.length) return [section('Your payouts', h('p', {}, 'No payouts yet.'))];
+  const view = h('div', { class: 'statement-view' });
   return [section('Your payouts', table([
     { label: 'Period', value: (p) => `${p.periodStart.slice(0, 10)} to ${p.periodEnd.slice(0, 10)}` },
     { label: 'Amount', value: (p) => fmtMoney(p.amount, p.currency), class: 'num' },
     { label: 'Status', value: (p) => words(p.status) },
-    { label: 'Signed statement', value: statementCell },
-  ], got.items, 'Payouts'))];
+    { label: 'Signed statement', value: (p) => statementCell(p, view) },
+  ], got.items, 'Payouts')), view];
 }
 
 // The Messages tab's label: its unread count in words while there is one.
@@ -213,9 +222,12 @@ async function show(view, partnerId) {
   try {
     const tabs = {
       overview: async () => {
-        const summary = await api.get(`${base}/partners/${encodeURIComponent(partnerId)}/summary`);
+        const [summary, own] = await Promise.all([
+          api.get(`${base}/partners/${encodeURIComponent(partnerId)}/summary`),
+          api.get(`${base}/links`),
+        ]);
         setUnread(summary.unreadMessages);
-        return overview(summary);
+        return overview(summary, own.items);
       },
       links: () => links(partnerId),
       commissions,

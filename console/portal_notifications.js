@@ -37,19 +37,53 @@ async function preferences(handle) {
   save, out);
 }
 
+// Each event's delivery, from its attempts (the log lists every attempt): its last attempt's
+// time and outcome, in words.
+export function deliveries(attempts) {
+  const last = new Map();
+  const tries = new Map();
+  for (const a of attempts) {
+    tries.set(a.eventId, (tries.get(a.eventId) || 0) + 1);
+    const seen = last.get(a.eventId);
+    if (!seen || a.attempt > seen.attempt) last.set(a.eventId, a);
+  }
+  return [...last.values()]
+    .sort((x, y) => (x.attemptedAt < y.attemptedAt ? 1 : -1))
+    .map((a) => ({ ...a, tries: tries.get(a.eventId) }));
+}
+
+// The events a postback follows, in words (the API's `postbackEvents`).
+const EVENTS = {
+  'commission.created': 'A commission earned',
+  'commission.approved': 'A commission approved',
+  'commission.rejected': 'A commission rejected',
+  'commission.reversed': 'A commission taken back',
+  'plan.changed': 'Your plan changed',
+};
+
+// What happened to one delivery, in words.
+export function outcome(d) {
+  const times = d.tries === 1 ? 'once' : `${d.tries} times`;
+  const last = d.statusCode ? `your server answered ${d.statusCode}` : `no answer (${d.error || 'it could not be reached'})`;
+  if (d.status === 'succeeded') return `Delivered: your server answered ${d.statusCode || 'in time'}${d.tries > 1 ? ` (tried ${times})` : ''}.`;
+  if (d.status === 'sending') return 'Being sent now.';
+  if (d.nextAttemptAt) return `Not delivered yet: tried ${times}, ${last}; trying again at ${new Date(d.nextAttemptAt).toLocaleTimeString(undefined, { timeStyle: 'short' })}.`;
+  return `Not delivered: tried ${times}, ${last} the last time. Ask the program to send it again.`;
+}
+
 async function postback(base, partnerId) {
   const p = `${base}/partners/${encodeURIComponent(partnerId)}`;
-  const [partner, log] = await Promise.all([api.get(p), api.get(`${p}/postbacks?limit=20`)]);
+  const [partner, log] = await Promise.all([api.get(p), api.get(`${p}/postbacks?limit=100`)]);
   if (!partner.postbackUrl) return h('p', {}, 'The program has not set a postback for you. Ask it if your tracker needs one.');
+  const sent = deliveries(log.items);
   return [
     h('p', {}, 'The program sends each of your events to ', h('code', {}, partner.postbackUrl), '. Only the program changes it.'),
-    log.items.length
+    sent.length
       ? table([
-        { label: 'When', value: (a) => fmtTime(a.attemptedAt) },
-        { label: 'Event', value: (a) => words(a.eventType) },
-        { label: 'Answer', value: (a) => (a.statusCode ? String(a.statusCode) : '–'), class: 'num' },
-        { label: 'Result', value: (a) => (a.error ? `${words(a.status)}: ${a.error}` : words(a.status)) },
-      ], log.items, 'Postback deliveries')
+        { label: 'When', value: (d) => fmtTime(d.attemptedAt) },
+        { label: 'Event', value: (d) => EVENTS[d.eventType] || words(d.eventType) },
+        { label: 'What happened', value: (d) => h('span', { class: `postback-${d.status}` }, outcome(d)) },
+      ], sent, 'Postback deliveries')
       : h('p', {}, 'Nothing sent yet.'),
   ];
 }

@@ -1,6 +1,8 @@
 // The overview: the partner's balance, its next payout with the reasons in words (from
-// GET …/partners/{partnerId}/summary: the same figures every screen shows) and its earnings
-// per day as a chart, with the same numbers as a table for screen readers and keyboards.
+// GET …/partners/{partnerId}/summary: the same figures every screen shows), its earnings
+// per day as a chart, with the same numbers as a table for screen readers and keyboards, and
+// over the same days its clicks and sales and its top links by clicks and by earnings (the
+// summary's `traffic`: the funnel's counts, the ledger's earnings per link).
 
 import { fmtMoney, h, section, svg, table } from './ui.js';
 
@@ -28,7 +30,44 @@ function chart(days, currency) {
   return svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, class: 'earnings-chart', width: '100%' }, ...bars);
 }
 
-export function overview(summary) {
+const count = (n, one, many) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
+
+// Clicks → sales in words: "12 clicks (10 by people) brought 3 sales: 30 in 100 clicks by people."
+function traffic(t, days) {
+  const period = `in these ${days} days`;
+  if (!t.clicks && !t.conversions) return h('p', {}, `No clicks on your links ${period} yet.`);
+  const people = t.qualifiedClicks === t.clicks ? '' : ` (${t.qualifiedClicks.toLocaleString()} by people)`;
+  const rate = t.conversionRate === null ? '' : `: ${Math.round(t.conversionRate * 1000) / 10} sales in 100 clicks by people`;
+  return [
+    h('dl', { class: 'figures traffic' },
+      h('dt', {}, 'Clicks'), h('dd', {}, t.clicks.toLocaleString()),
+      h('dt', {}, 'Sales'), h('dd', {}, t.conversions.toLocaleString())),
+    h('p', { class: 'traffic-words' }, `${count(t.clicks, 'click', 'clicks')}${people} brought ${count(t.conversions, 'sale', 'sales')} ${period}${rate}.`),
+  ];
+}
+
+// One ranking of the partner's links: its short address (the slug when it is not one of the
+// links listed), clicks, sales and what it earned.
+function ranking(rows, caption, currency, shortUrls) {
+  return table([
+    { label: 'Link', value: (l) => shortUrls.get(l.slug) || l.slug },
+    { label: 'Clicks', value: (l) => l.clicks.toLocaleString(), class: 'num' },
+    { label: 'Sales', value: (l) => l.conversions.toLocaleString(), class: 'num' },
+    { label: 'You earned', value: (l) => fmtMoney(l.earned, currency), class: 'num' },
+  ], rows, caption);
+}
+
+function topLinks(top, currency, shortUrls) {
+  if (!top.byClicks.length && !top.byEarnings.length) return h('p', {}, 'Your links have no clicks or earnings in these days yet.');
+  return [
+    top.byClicks.length ? ranking(top.byClicks, 'Most clicked', currency, shortUrls) : h('p', {}, 'No clicks in these days yet.'),
+    top.byEarnings.length ? ranking(top.byEarnings, 'Most earned', currency, shortUrls) : h('p', {}, 'Nothing earned through a link in these days yet.'),
+  ];
+}
+
+// `links`: the partner's links (`{slug, shortUrl}`), to name each by its address.
+export function overview(summary, links = []) {
+  const shortUrls = new Map(links.map((l) => [l.slug, l.shortUrl]));
   const c = summary.currency;
   const b = summary.balance;
   const n = summary.nextPayout;
@@ -52,5 +91,7 @@ export function overview(summary) {
           { label: 'Paid', value: (d) => fmtMoney(d.paid, c), class: 'num' },
         ], earned, 'Days with earnings')
         : h('p', {}, 'Nothing earned in these days yet.')),
+    section('Clicks and sales', traffic(summary.traffic, summary.earnings.length)),
+    section('Your top links', topLinks(summary.traffic.topLinks, c, shortUrls)),
   ];
 }

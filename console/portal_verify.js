@@ -179,7 +179,8 @@ export async function verifyNotice(n) {
 // pages' lines joined under the signed header, so the whole is checked at once as `tenx
 // verify` checks the file (the same root over every line). A statement over 5,000 lines is
 // answered only this way.
-export async function readStatement(get, path, pageSize = 1000) {
+// `onPage(linesRead, treeSize)` hears of each page read (the page says how far it got).
+export async function readStatement(get, path, pageSize = 1000, onPage = null) {
   let doc = null;
   let cursor = null;
   do {
@@ -192,6 +193,7 @@ export async function readStatement(get, path, pageSize = 1000) {
       if (!doc.planVersions.some((w) => canonical(w) === canonical(v))) doc.planVersions.push(v);
     }
     cursor = page.nextCursor;
+    if (onPage) onPage(doc.lines.length, doc.header.treeSize);
   } while (cursor);
   return doc;
 }

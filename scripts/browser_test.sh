@@ -21,7 +21,9 @@
 #                                       # (BROWSER_TEST_AWS=1: again on the AWS backend, the moto AWS_ENDPOINT_URL names)
 #   scripts/browser_test.sh --mail      # only every kind of mail at 390 px (scripts/browser_test_mail.py;
 #                                       # MAIL_SHOTS_DIR=docs/mail writes the committed screenshots)
-#   scripts/browser_test.sh --portal    # only the partner portal (scripts/browser_test_portal.py)
+#   scripts/browser_test.sh --portal    # only the partner portal (scripts/browser_test_portal.py, then
+#                                       # scripts/browser_test_statement.py: a statement of 5,200 lines)
+#   scripts/browser_test.sh --statement # only the statement of 5,200 lines (its own server)
 #   scripts/browser_test.sh --manager   # only a manager's first hour (scripts/browser_test_manager.py)
 #   TENX_BIN=… BROWSER_TEST_CONSOLE_DIR=console scripts/browser_test.sh
 #                                       # console/ edits against a binary built before them (the
@@ -167,6 +169,12 @@ fi
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --portal ]; }; then
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" TENX_BIN="$TENX_BIN" \
     "$venv/bin/python" scripts/browser_test_portal.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+fi
+# A statement of over 5,000 lines in the portal (issue 61): its own `tenx serve` on a data dir
+# of its own (`tenx ledger seed` writes the store while that server is stopped).
+if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --portal ] || [ "$only" = --statement ]; }; then
+  SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" TENX_BIN="$TENX_BIN" \
+    "$venv/bin/python" scripts/browser_test_statement.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
 fi
 # A manager's first hour (issue 62): from the invitation mail to a decided claim, its own handle.
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --manager ]; }; then

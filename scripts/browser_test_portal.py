@@ -27,7 +27,8 @@ statement); a message from the program. Then, as the partner, at 1440×900 and 3
 - a statement read a line a page, its pages joined verified in the page.
 
 Screenshots land in target/console-screenshots/ (portal-*.png); the small ones docs/portal/
-shows are written to target/console-screenshots/docs/portal-*.png. Exit status 1 on a failure.
+shows are written to target/console-screenshots/docs/portal-*.png, or with
+PORTAL_SHOTS_DIR=docs/portal as the committed files. Exit status 1 on a failure.
 
 Usage: browser_test_portal.py BASE_URL SIGN_IN_URL (as scripts/browser_test.py); TENX_BIN names
 the `tenx` binary the server runs (for `tenx verify`), BROWSER_TEST_TMP its work dir (the data
@@ -36,12 +37,16 @@ dir is BROWSER_TEST_TMP/data).
 import email
 import email.policy
 import glob
+import http.server
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -64,6 +69,31 @@ PARTNER_EMAIL = "kim@kimreviews.example"
 WORK = os.environ.get("BROWSER_TEST_TMP") or os.path.join(bt.ROOT, "target", "browser-test")
 MAILDIR = os.path.join(WORK, "data", "mail", "new")
 TENX_BIN = os.environ.get("TENX_BIN") or os.path.join(bt.ROOT, "target", "debug", "tenx")
+
+
+class Postbacks(http.server.BaseHTTPRequestHandler):
+    """The partner's tracker on loopback: a postback (a GET) answers 200, except those of the
+    sale tagged sub1=video, which answer 500 (so the log shows one delivered, one failed)."""
+
+    received = []
+    lock = threading.Lock()
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        with self.lock:
+            Postbacks.received.append(self.path)
+        self.send_response(500 if "sub=video" in self.path else 200)
+        self.send_header("content-length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+def start_postbacks():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Postbacks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return "http://127.0.0.1:%d" % server.server_address[1]
 
 
 def ok(status, body, *want):
@@ -91,6 +121,10 @@ def set_up(token):
                          {"name": "Kim Reviews", "email": PARTNER_EMAIL}), 202)
     approved = ok(*bt.api("POST", BASE_API + "/partner-applications/%s/approve" % applied["applicationId"], token), 200)
     partner = approved["partnerId"]
+    # Its tracker's postback, fired when a commission is approved (the program sets it).
+    tracker = start_postbacks() + "/pb?sub={sub1}&payout={commission}&tx={commission_id}"
+    ok(*bt.api("PATCH", BASE_API + "/partners/" + partner, token,
+               {"postbackUrl": tracker, "postbackEvents": ["commission.approved"]}), 200)
     # A sale through the partner's link (its slug is its id), then a payout of its commission.
     saved, bt.HANDLE = bt.HANDLE, HANDLE
     try:
@@ -120,6 +154,10 @@ def set_up(token):
     except AssertionError:
         print("--- the partner's lines: %s" % json.dumps(lines()), file=sys.stderr)
         raise
+    def counted():
+        got = bt.api("GET", BASE_API + "/analytics?funnel=true&partnerId=" + partner, token)[1]
+        return got["totals"]["conversions"] == 2
+    wait_api(counted, "the two sales counted in the funnel", 60)
     time.sleep(1.1)  # the run pays what is available before its periodEnd, a time to the second
     period_end = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     ran = ok(*bt.api("POST", BASE_API + "/payouts", token, {"periodEnd": period_end, "partnerId": partner},
@@ -167,6 +205,34 @@ def sign_in_from_mail(c):
     c.wait(lambda: c.d.current_url.endswith("/portal/" + HANDLE), "the portal after the sign-in")
     c.wait_text("main", "Your next payout")
     bt.step("signed in with the link the approval mailed: on the portal, no token anywhere")
+
+
+def overview_traffic(c, token, partner):
+    """The overview's clicks and sales and its top links: the funnel's counts over the same
+    days, the link's earnings the chart's (every line here came through the partner's link)."""
+    summary = ok(*bt.api("GET", BASE_API + "/partners/%s/summary" % partner, token), 200)
+    days = summary["earnings"]
+    funnel = ok(*bt.api("GET", BASE_API + "/analytics?funnel=true&partnerId=%s&from=%s&to=%s"
+                        % (partner, days[0]["day"], days[-1]["day"]), token), 200)["totals"]
+    t = summary["traffic"]
+    assert (t["clicks"], t["conversions"]) == (funnel["clicks"], funnel["conversions"]) == (2, 2), (t, funnel)
+    shown = [e.text for e in c.all("main dl.traffic dd")]
+    assert shown == ["2", "2"], shown
+    words = c.text_of("main .traffic-words")
+    assert words.startswith("2 clicks brought 2 sales in these 30 days"), words
+    charted = sum(int(round(float(d[k]) * 100)) for d in days for k in ("pending", "approved", "paid"))
+    earned = sum(int(round(float(l["earned"]) * 100)) for l in t["topLinks"]["byEarnings"])
+    assert earned == charted == 1200, (earned, charted)
+    tables = c.d.execute_script(
+        "return [...document.querySelectorAll('main .table-wrap')].map((w) => [w.getAttribute('aria-label'),"
+        " [...w.querySelectorAll('tbody tr')].map((r) => [...r.cells].map((td) => td.innerText))])")
+    ranked = {label: rows for label, rows in tables if label in ("Most clicked (table)", "Most earned (table)")}
+    assert set(ranked) == {"Most clicked (table)", "Most earned (table)"}, tables
+    for rows in ranked.values():
+        assert len(rows) == 1 and rows[0][0].endswith("/" + partner), rows
+        assert rows[0][1:] == ["2", "2", "€12.00"], rows
+    c.shot("portal-desktop-overview-links", at="main dl.traffic")
+    bt.step("the overview: 2 clicks → 2 sales (the funnel's), its top link by clicks and by earnings (€12.00, the chart's)")
 
 
 def tab(c, label):
@@ -375,9 +441,37 @@ def notification_prefs(c, name):
     c.wait_text("main [role=status]", "Saved")
     tab(c, "notifications")
     assert not c.css("main input[name=commission_digest]").is_selected()
-    c.wait_text("main", "has not set a postback")
     c.shot(name + "-notifications")
-    bt.step("%s: mail preferences saved per kind; the postback shown read-only" % name)
+    bt.step("%s: mail preferences saved per kind" % name)
+
+
+def postback_log(c, name, token, partner):
+    """The postback's log: the sale's postback delivered, the tagged sale's failed after its six
+    tries (the loopback tracker answers it 500), each with its time and outcome in words."""
+    log = lambda: bt.api("GET", BASE_API + "/partners/%s/postbacks?limit=100" % partner, token)[1]["items"]  # noqa: E731
+
+    def settled():
+        got = log()
+        done = [a for a in got if a["status"] == "succeeded"]
+        gave_up = [a for a in got if a["status"] == "failed" and not a.get("nextAttemptAt")]
+        return done and gave_up
+    wait_api(settled, "a postback delivered and one given up after its tries", 60)
+    assert any("sub=video" in p for p in Postbacks.received) and any("sub=&" in p for p in Postbacks.received), Postbacks.received
+    tab(c, "notifications")
+    c.wait_text("main", "Only the program changes it.")
+    rows = c.d.execute_script(
+        "return [...document.querySelectorAll('main table[aria-label], main .table-wrap table')].flatMap((t) =>"
+        " [...t.querySelectorAll('tbody tr')].map((r) => [...r.cells].map((td) => td.innerText)))")
+    said = [r[2] for r in rows]
+    assert any(w.startswith("Delivered: your server answered 200") for w in said), rows
+    assert [r for r in rows if r[2] == "Not delivered: tried 6 times, your server answered 500 the last time. "
+            "Ask the program to send it again."], rows
+    assert all(r[1] == "A commission approved" for r in rows), rows
+    # The time in words (the locale's date and time, and how long ago), never a raw stamp.
+    # ("Nov 27, 2026, 1:32 AM (2 minutes ago)" in en-US), never a raw timestamp.
+    assert all(re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M \((now|.+ ago)\)", r[0]) for r in rows), rows
+    c.shot(name + "-postbacks", at="main .table-wrap")
+    bt.step("%s: the postback log: one delivered (200), one not delivered after 6 tries (500), in words" % name)
 
 
 # The focusable controls of the page, each marked with its index (visible and enabled only).
@@ -416,21 +510,28 @@ def keyboard_walk(c, views):
 
 
 def docs_screenshots(c):
-    """The small screenshots docs/portal/ shows: the overview, a verified statement, messages."""
-    out = os.path.join(bt.ROOT, "target", "console-screenshots", "docs")
+    """The small screenshots docs/portal/ shows: the overview and its clicks, sales and top
+    links, a verified statement, messages, claims, the postback log. Written to
+    target/console-screenshots/docs/portal-*.png, or with PORTAL_SHOTS_DIR=docs/portal as the
+    committed files themselves (overview.png, …)."""
+    out = os.environ.get("PORTAL_SHOTS_DIR") or os.path.join(bt.ROOT, "target", "console-screenshots", "docs")
+    named = (lambda n: n + ".png") if os.environ.get("PORTAL_SHOTS_DIR") else (lambda n: "portal-%s.png" % n)
     os.makedirs(out, exist_ok=True)
     c.viewport(1100, 900, scale=0.65)
-    for view, file in [("overview", "portal-overview.png"), ("messages", "portal-messages.png"),
-                       ("claims", "portal-claims.png")]:
+    for view, name, at in [("overview", "overview", None), ("overview", "traffic", "main dl.traffic"),
+                           ("messages", "messages", None), ("claims", "claims", None),
+                           ("notifications", "postbacks", "main .table-wrap")]:
         tab(c, view)
         if view == "claims":
             c.wait_text("main .proof-verdict", "erified")
         c.d.execute_script("window.scrollTo(0, 0)")
-        c.d.save_screenshot(os.path.join(out, file))
+        if at:
+            c.d.execute_script("document.querySelector(arguments[0]).closest('section').scrollIntoView()", at)
+        c.d.save_screenshot(os.path.join(out, named(name)))
     tab(c, "payouts")
     c.css("main button[aria-label^='Check the statement']").click()
     c.wait_text("main .proof-verdict", "erified")
-    c.d.save_screenshot(os.path.join(out, "portal-statement.png"))
+    c.d.save_screenshot(os.path.join(out, named("statement")))
     c.viewport(*bt.DESKTOP)
 
 
@@ -448,6 +549,7 @@ def main():
         sign_in_from_mail(c)
         c.shot("portal-desktop-overview")
         bt.step("portal-desktop (1440x900): the overview, labelled, axe-clean, no console error")
+        overview_traffic(c, token, partner)
         messages(c, "portal-desktop")
         statements(c, "portal-desktop", token, partner)
         claims(c, "portal-desktop", token, partner)
@@ -458,6 +560,7 @@ def main():
         plan_terms(c, "portal-desktop", token, partner)
         payout_method(c, "portal-desktop")
         notification_prefs(c, "portal-desktop")
+        postback_log(c, "portal-desktop", token, partner)
         keyboard_walk(c, VIEWS)
         c.viewport(*bt.PHONE, mobile=True)
         for view in VIEWS:

@@ -369,6 +369,9 @@ async fn lines_from_before_the_running_balances_are_brought_in_once() {
     let campaign = tenx_shared::domain::CampaignId::parse("alpha").unwrap();
     let cbal = tenx_shared::platform::store::keys::campaign_balances_pk(&acme(), &campaign);
     delete_partition(store.as_ref(), cbal).await;
+    let partner = tenx_shared::domain::PartnerId::parse("pub-one").unwrap();
+    let lbal = tenx_shared::platform::store::keys::link_earnings_pk(&acme(), &partner);
+    delete_partition(store.as_ref(), lbal).await;
     let lines = tenx_shared::ledger::scan(state.store.as_ref(), &handle, |_| true)
         .await
         .unwrap();

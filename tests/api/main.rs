@@ -55,6 +55,7 @@ mod op_budgets;
 mod openapi;
 mod partner_links;
 mod partner_names;
+mod partner_traffic;
 mod partner_users;
 mod passkeys;
 mod payout_batches;

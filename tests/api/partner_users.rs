@@ -588,6 +588,7 @@ async fn the_portal_page_is_served_under_the_consoles_policy() {
         "portal_verify.",
         "portal_people.",
         "portal_tax.",
+        "portal_statement.",
         "portal_subids.",
         "portal_plan.",
         "portal_method.",

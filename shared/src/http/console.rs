@@ -231,6 +231,11 @@ const FILES: &[(&str, &[u8])] = &[
         "portal_tax.js",
         include_bytes!("../../../console/portal_tax.js"),
     ),
+    // A checked statement's lines, a page at a time (issue 61).
+    (
+        "portal_statement.js",
+        include_bytes!("../../../console/portal_statement.js"),
+    ),
     // Sub-ids, the plan in words, the payout method, notifications (issue 61).
     (
         "portal_subids.js",

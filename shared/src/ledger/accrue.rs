@@ -137,6 +137,7 @@ pub(crate) async fn draft(
         tier_index: earned.tier_index.and_then(|i| u32::try_from(i).ok()),
         claim_id: None,
         claim_decision: None,
+        link: (!c.slug.is_empty()).then(|| c.slug.clone()),
         counted,
         balanced: false,
         version: 0,

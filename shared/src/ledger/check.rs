@@ -36,6 +36,8 @@ impl Report {
 struct Expected {
     partners: BTreeMap<(PartnerId, Currency), Sums>,
     campaigns: BTreeMap<(CampaignId, String, Currency), Sums>,
+    /// Per partner, what its lines through each link add up to (all days).
+    links: BTreeMap<PartnerId, BTreeMap<(String, Currency), Sums>>,
     entries: BTreeSet<Entry>,
     /// What each customer's lines add up to (minor units, every line in a sum).
     customers: BTreeMap<(CustomerId, Currency), i128>,
@@ -49,6 +51,11 @@ impl Expected {
             let day = running::day_of(c.commission_id.unix_millis());
             let key = (campaign.clone(), day, c.currency);
             self.campaigns.entry(key).or_default().add(c);
+        }
+        if let Some(slug) = &c.link {
+            let per_link = self.links.entry(c.partner_id.clone()).or_default();
+            let key = (slug.clone(), c.currency);
+            per_link.entry(key).or_default().add(c);
         }
         self.entries.extend(index::entries(&c.placed()));
         let standing = running::Standing::of(&c.placed());
@@ -127,6 +134,16 @@ async fn check_once(store: &dyn Store, handle: &Handle) -> Result<Report, StoreE
             &mut report.drifts,
             &format!("campaign {campaign}"),
             &want,
+            &have,
+        );
+    }
+    for (partner, want) in &expected.links {
+        let have =
+            crate::ledger::balances::link_sums(store, handle, partner, "0000", "9999").await?;
+        compare(
+            &mut report.drifts,
+            &format!("links of {partner}"),
+            want,
             &have,
         );
     }

@@ -168,6 +168,7 @@ mod tests {
                 in_payout: false,
                 currency: Currency::parse("EUR").unwrap(),
                 customer: None,
+                link: None,
             }
         }
     }

@@ -104,6 +104,10 @@ pub struct Commission {
     pub claim_id: Option<crate::domain::ClaimId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim_decision: Option<String>,
+    /// The slug of the link whose click the line's conversion came through (its reversal's
+    /// line keeps it): what the partner's earnings per link count it under (`running`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
     /// The line's conversion is counted in its partner's month tally (`ledger::tally`): a
     /// reversal or rejection takes it back out, once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -206,6 +210,7 @@ impl Commission {
             tier_index: None,
             claim_id: None,
             claim_decision: None,
+            link: None,
             counted: None,
             balanced: false,
             version: 0,
@@ -277,6 +282,7 @@ impl Commission {
             in_payout: self.payout_id.is_some(),
             currency: self.currency,
             customer: self.customer_id.as_ref(),
+            link: self.link.as_deref(),
         }
     }
 

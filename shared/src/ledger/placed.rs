@@ -74,4 +74,6 @@ pub struct Placed<'a> {
     pub currency: Currency,
     /// The customer whose conversion the line pays (its commissions are totalled per customer).
     pub customer: Option<&'a CustomerId>,
+    /// The slug of the link the line's sale came through (its earnings per link).
+    pub link: Option<&'a str>,
 }

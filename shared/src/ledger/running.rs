@@ -11,8 +11,10 @@
 //! twice. Lines written before running balances carry `balanced: false` and count in no item
 //! until a change or `tenx ledger rebuild-balances` brings them in ([`rebuild`]).
 //!
-//! Items: `H#{handle}#BAL` / `{partnerId}#{CUR}#{shard}` and `H#{handle}#CBAL#{campaignId}` /
-//! `{yyyy-mm-dd}#{CUR}#{shard}`, counters [`PENDING`] … [`OPEN_NEGATIVE`] in minor units and
+//! Items: `H#{handle}#BAL` / `{partnerId}#{CUR}#{shard}`, `H#{handle}#CBAL#{campaignId}` /
+//! `{yyyy-mm-dd}#{CUR}#{shard}` and, for a line that came through a link (issue 61: the
+//! portal's top links by earnings), `H#{handle}#LBAL#{partnerId}` /
+//! `{yyyy-mm-dd}#{slug}#{CUR}#{shard}`, counters [`PENDING`] … [`OPEN_NEGATIVE`] in minor units and
 //! [`LINES`]. A line writes to one of [`SHARDS`] parts (by its id), so concurrent changes of one
 //! partner's lines rarely meet on one item (DynamoDB cancels a transaction that meets another).
 
@@ -80,8 +82,8 @@ fn deltas(before: Option<Standing>, after: Standing) -> Vec<(String, Count)> {
 }
 
 /// The adds that move `line`'s amount from `before` to where it stands now: on its partner's
-/// item and, for a line of a campaign, on the campaign's item of the line's day. Empty when
-/// nothing moves.
+/// item, for a line of a campaign on the campaign's item of the line's day, and for a line that
+/// came through a link on its partner's item of that link and day. Empty when nothing moves.
 pub fn moves(handle: &Handle, line: &Placed<'_>, before: Option<Standing>) -> Vec<WriteOp> {
     let deltas = deltas(before, Standing::of(line));
     if deltas.is_empty() {
@@ -100,6 +102,16 @@ pub fn moves(handle: &Handle, line: &Placed<'_>, before: Option<Standing>) -> Ve
             handle,
             campaign,
             &day,
+            line.currency,
+            shard,
+        ));
+    }
+    if let Some(slug) = line.link {
+        items.push(keys::link_earnings(
+            handle,
+            line.partner,
+            &day,
+            slug,
             line.currency,
             shard,
         ));

@@ -38,6 +38,8 @@ pub struct Summary {
     pub next_payout: NextPayout,
     /// Messages land with the messages issue: none until then.
     pub unread_messages: u64,
+    /// Its clicks and conversions over the window, and its top links (`super::traffic`).
+    pub traffic: super::traffic::Traffic,
 }
 
 /// One day of earnings: the lines created that day, by their status now.
@@ -273,7 +275,8 @@ fn series(lines: &[Commission], currency: Currency, window: Window) -> Vec<Day> 
 
 /// The summary of `partner` over `window`, its next payout against the cutoff before `now_ms`.
 /// Round trips: the partner's live lines (ONE query, ONE read per line), the window's lines
-/// (ONE query per 1,000, ONE read per line), and TWO reads when it has no line at all.
+/// (ONE query per 1,000, ONE read per line), TWO reads when it has no line at all, then its
+/// traffic's counters (`super::traffic::traffic`).
 #[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner))]
 pub async fn summary(
     store: &dyn Store,
@@ -298,6 +301,8 @@ pub async fn summary(
     let currency = currency_of(store, handle, &all).await?;
     let (cutoff_ms, cutoff_day) = cutoff(now_ms);
     let t = Tally::of(&live, currency, cutoff_ms);
+    let span = (window.from_ms, window.to_ms);
+    let traffic = super::traffic::traffic(store, handle, partner, span, currency).await?;
     Ok(Summary {
         currency,
         earnings: series(&created, currency, window),
@@ -311,6 +316,7 @@ pub async fn summary(
             reasons: t.reasons(currency, &cutoff_day),
         },
         unread_messages: unread,
+        traffic,
     })
 }
 

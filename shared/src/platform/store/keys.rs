@@ -422,6 +422,27 @@ pub fn campaign_balances_pk(handle: &Handle, campaign: &crate::domain::CampaignI
     format!("H#{handle}#CBAL#{campaign}")
 }
 
+/// A partner's earnings through one of its links on one day, in one currency, one of its parts
+/// (issue 61: the portal's top links by earnings).
+pub fn link_earnings(
+    handle: &Handle,
+    partner: &crate::domain::PartnerId,
+    day: &str,
+    slug: &str,
+    currency: crate::domain::Currency,
+    shard: u32,
+) -> (String, String) {
+    (
+        link_earnings_pk(handle, partner),
+        format!("{day}#{slug}#{}#{shard}", currency.as_str()),
+    )
+}
+
+/// A partner's earnings per link by day: one partition per partner.
+pub fn link_earnings_pk(handle: &Handle, partner: &crate::domain::PartnerId) -> String {
+    format!("H#{handle}#LBAL#{partner}")
+}
+
 /// An index of a handle's ledger (`commissions::index`): `by` is `P` (partner), `C`
 /// (campaign), `S` (status) or `L` (live lines: pending or approved, not yet paid). Each entry
 /// is a pointer whose sort key ends with the line's id.
