@@ -98,14 +98,21 @@ class Server:
         return found[-1]
 
     def stop(self):
+        """SIGTERM, and how it ended in words (a kill leaves the store to be repaired on its
+        next open, which the seed then pays for)."""
+        said = "not running"
         if self.proc and self.proc.poll() is None:
+            started = time.monotonic()
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=30)
+                said = "stopped in %.1f s" % (time.monotonic() - started)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                said = "killed after 30 s"
         self.proc = None
+        return said
 
     def tail(self):
         try:
@@ -152,7 +159,7 @@ def seed(partner, campaign):
     started = time.monotonic()
     r = subprocess.run([TENX_BIN, "ledger", "seed", "--handle", HANDLE, "--data-dir", DATA, "--partner", partner,
                         "--campaign", campaign, "--lines", str(LINES), "--status", "approved", "--days", "20"],
-                       capture_output=True, text=True, timeout=120, env=SERVER_ENV)
+                       capture_output=True, text=True, timeout=300, env=SERVER_ENV)
     assert r.returncode == 0, r.stdout + r.stderr
     return time.monotonic() - started
 
@@ -275,7 +282,7 @@ def main():
     try:
         SERVER.start()
         token, partner, campaign = set_up()
-        SERVER.stop()
+        bt.step("the server %s for the seed" % SERVER.stop())
         seeded = seed(partner, campaign)
         SERVER.start()
         payout, ran = pay(token, partner)
