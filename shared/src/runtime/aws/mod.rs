@@ -16,8 +16,8 @@ use anyhow::Context;
 use aws_config::BehaviorVersion;
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
-use aws_smithy_types::retry::RetrySpec;
 use aws_config::timeout::TimeoutConfig;
+use aws_smithy_types::retry::RetrySpec;
 
 use crate::kernel::state::AppState;
 use crate::platform::config::{Config, Env, JwtKey, Secrets};
