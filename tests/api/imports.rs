@@ -610,7 +610,13 @@ async fn one_import_runs_at_a_time_and_the_roles_hold() {
         Role::Operator,
     )
     .await;
-    assert_error(r, 413, "payload_too_large").await;
+    // The envelope names the limit and the ways around it.
+    let msg = assert_error(r, 413, "payload_too_large").await;
+    assert!(msg.contains("4 MiB"), "{msg}");
+    assert!(
+        msg.contains("tenx import") && msg.contains("imports/uploads"),
+        "{msg}"
+    );
     // An unknown import, and another handle's: not found.
     let r = app
         .client
@@ -756,4 +762,97 @@ async fn tenx_import_writes_a_file_to_the_end_and_prints_its_report() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}
+
+/// Writes a CSV of `rows` links (each with an 8 KiB column the importer ignores, as exports
+/// carry) and, after them, a row the slug rule refuses; it is written as it is generated, never
+/// held whole. Its size.
+fn write_large_csv(path: &std::path::Path, rows: usize) -> u64 {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let pad = "n".repeat(8192);
+    writeln!(f, "slug,destination_url,notes").unwrap();
+    for i in 0..rows {
+        writeln!(f, "Big_{i},https://shop.example/{i},{pad}").unwrap();
+    }
+    writeln!(f, "bad slug,https://shop.example/bad,").unwrap();
+    f.flush().unwrap();
+    drop(f);
+    std::fs::metadata(path).unwrap().len()
+}
+
+/// `tenx import` reads a file over the API's limit as a stream: every row in, the refused one
+/// reported at its row, a re-run changing nothing, and its peak memory not growing with the
+/// file (a file four times as large takes less than 8 MiB more: the file held whole would
+/// take at least twice its size).
+#[tokio::test]
+async fn tenx_import_streams_a_file_over_the_api_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let cli = |file: &std::path::Path, extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tenx"))
+            .args(["import", "--source", "csv", "--handle", "acme"])
+            .arg(file)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--backend", "embedded"])
+            .args(extra)
+            .env("TENX_LOG", "warn")
+            .env("TENX_REPORT_PEAK_MEMORY", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        let peak_kib: u64 = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("peak memory: "))
+            .and_then(|v| v.trim_end_matches(" kB").parse().ok())
+            .unwrap_or_else(|| panic!("no peak memory in {stderr}"));
+        (
+            serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+            peak_kib,
+        )
+    };
+    let rows = 560;
+    let file = dir.path().join("large.csv");
+    let size = write_large_csv(&file, rows);
+    assert!(size > tenx_shared::imports::MAX_BODY_BYTES as u64, "{size}");
+    let n = rows as u64;
+    let (dry, small_peak) = cli(&file, &["--dry-run"]);
+    assert_eq!(counts(&dry), [n, 0, 0, 1], "{dry}");
+    let (report, _) = cli(&file, &[]);
+    assert_eq!(report["status"], "done");
+    assert_eq!(counts(&report), [n, 0, 0, 1], "{report}");
+    // The refused row is named by its row in the file (the header is row 1).
+    assert_eq!(report["errors"][0]["row"], n + 2, "{report}");
+    assert_eq!(report["errors"][0]["field"], "slug", "{report}");
+    let (again, _) = cli(&file, &[]);
+    assert_eq!(counts(&again), [0, 0, n, 1], "{again}");
+    let store = tenx_shared::runtime::local::DataDir::prepare(&data)
+        .unwrap()
+        .open_store()
+        .unwrap();
+    for i in [0, rows / 2, rows - 1] {
+        let alias = tenx_shared::links::resolve_alias(store.as_ref(), &acme(), &format!("Big_{i}"))
+            .await
+            .unwrap()
+            .expect("an alias");
+        let link = tenx_shared::links::load(store.as_ref(), &acme(), &alias)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(link.destination_url, format!("https://shop.example/{i}"));
+    }
+    drop(store);
+    // Four times the file (a dry run: the same reading and staging): memory stays where it was.
+    let larger = dir.path().join("larger.csv");
+    let larger_size = write_large_csv(&larger, 4 * rows);
+    let (dry, large_peak) = cli(&larger, &["--dry-run"]);
+    assert_eq!(counts(&dry), [3 * n, 0, n, 1], "{dry}");
+    let grew_kib = large_peak.saturating_sub(small_peak);
+    assert!(
+        grew_kib < 8 * 1024,
+        "{larger_size} bytes took {grew_kib} KiB more than {size} ({small_peak} → {large_peak} KiB)"
+    );
 }

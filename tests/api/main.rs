@@ -41,6 +41,7 @@ mod domains;
 mod hardening;
 mod imports;
 mod imports_programs;
+mod imports_uploads;
 mod integration_tests;
 mod links;
 mod mail;

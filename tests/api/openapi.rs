@@ -27,6 +27,8 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/public/integrations/stripe/{handle}"),
     ("POST", "/v2/public/integrations/shopify/{handle}"),
     ("POST", "/v2/public/refs"),
+    // A local server's upload URL (issue 64), allowed by its signature.
+    ("PUT", "/v2/uploads/imports/{handle}/{uploadId}"),
     ("GET", "/v2/public/unsubscribe"),
     ("POST", "/v2/public/unsubscribe"),
     ("GET", "/v2/public/payout-dispute"),

@@ -100,6 +100,9 @@ struct Bundle {
     replayed: BTreeSet<String>,
     /// Placeholders and the shipped files' sample ids → values of this run.
     replacements: Vec<(String, String)>,
+    /// The uploads bucket, as a directory (issue 64).
+    uploads: Arc<tenx_shared::platform::uploads::local::LocalUploads>,
+    _uploads_dir: tempfile::TempDir,
 }
 
 impl Bundle {
@@ -110,6 +113,10 @@ impl Bundle {
         let clicks: Arc<dyn ClickStream> = embedded;
         // One configuration for the whole stack: the redirect and public share the ctx keys.
         let base = support::config();
+        let uploads_dir = tempfile::tempdir().expect("an uploads dir");
+        let uploads = Arc::new(tenx_shared::platform::uploads::local::LocalUploads::new(
+            uploads_dir.path().to_owned(),
+        ));
         let mut functions = BTreeMap::new();
         for f in template {
             let handler = handler_of(&f.binary);
@@ -160,6 +167,13 @@ impl Bundle {
                 secrets,
             )
             .unwrap_or_else(|e| panic!("{}: cold start: {e:#}", f.logical_id));
+            // Uploads (issue 64): the stack's bucket, played by one directory every function
+            // shares (as they share the bucket), with S3's actions recorded.
+            let mut state = state;
+            state.uploads = Some(Arc::new(support::RecordingUploads {
+                inner: uploads.clone(),
+                recorder: recorder.clone(),
+            }));
             // Only the functions given TENX_CLICK_STREAM record clicks on the stream.
             let state = match f.env().contains_key("TENX_CLICK_STREAM") {
                 true => state.with_click_stream(Arc::new(RecordingStream {
@@ -186,6 +200,8 @@ impl Bundle {
             functions,
             replayed: BTreeSet::new(),
             replacements: vec![("{{JWT}}".into(), support::jwt("acme"))],
+            uploads,
+            _uploads_dir: uploads_dir,
         }
     }
 
@@ -555,6 +571,33 @@ async fn every_event_file_replays_through_its_function() {
     r.expect_status(200);
     assert_eq!(r.json()["status"], "done");
     assert_eq!(r.json()["counts"]["created"], 2);
+
+    // An import of an uploaded file (issue 64): the upload's URL from the links function, the
+    // file put under it (as S3 takes the PUT), the import started from it, and the imports
+    // worker reading the file as a stream.
+    let r = b.http("links/import-upload.json").await;
+    r.expect_status(201);
+    let upload_id = r.json()["uploadId"].as_str().expect("uploadId").to_owned();
+    let key = format!("imports/acme/{upload_id}");
+    let (mut file, tmp) = b.uploads.create(&key).await.expect("the upload's file");
+    tokio::io::AsyncWriteExt::write_all(
+        &mut file,
+        b"slug,destination_url\nUploaded_1,https://example.com/uploaded\n",
+    )
+    .await
+    .expect("writing the upload");
+    drop(file);
+    b.uploads
+        .commit(&tmp, &key)
+        .await
+        .expect("the upload in place");
+    b.replace("upl_0190f3a2b4c57d8e9f0a1b2c3d4e5f60", &upload_id);
+    let r = b.http("links/import-from-upload.json").await;
+    r.expect_status(202);
+    let import_id = r.json()["importId"].as_str().expect("importId").to_owned();
+    b.replace("imp_0290f3a2b4c57d8e9f0a1b2c3d4e5f61", &import_id);
+    let r = b.sqs("imports/import-upload.json").await;
+    assert_eq!(r, json!({"batchItemFailures": []}));
 
     // ---------------------------------------------------------------- redirect
     let r = b.http("redirect/get.json").await;

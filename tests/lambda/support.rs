@@ -361,3 +361,50 @@ impl Queue for RecordingQueue {
         self.inner.ack(queue, receipt).await
     }
 }
+
+/// The uploads engine (issue 64) recording S3's actions as a deployed function performs them:
+/// a presigned PUT is signed with the function's role (`s3:PutObject`), `HeadObject` and
+/// `GetObject` need `s3:GetObject`.
+pub(crate) struct RecordingUploads {
+    pub inner: Arc<dyn tenx_shared::platform::uploads::Uploads>,
+    pub recorder: Recorder,
+}
+
+#[async_trait]
+impl tenx_shared::platform::uploads::Uploads for RecordingUploads {
+    async fn presign_put(
+        &self,
+        key: &str,
+        origin: &str,
+    ) -> Result<
+        tenx_shared::platform::uploads::PresignedPut,
+        tenx_shared::platform::uploads::UploadError,
+    > {
+        self.recorder.record("s3:PutObject", "UploadsBucket");
+        self.inner.presign_put(key, origin).await
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, tenx_shared::platform::uploads::UploadError> {
+        self.recorder.record("s3:GetObject", "UploadsBucket");
+        self.inner.exists(key).await
+    }
+
+    async fn open(
+        &self,
+        key: &str,
+    ) -> Result<
+        Option<tenx_shared::platform::uploads::Reader>,
+        tenx_shared::platform::uploads::UploadError,
+    > {
+        self.recorder.record("s3:GetObject", "UploadsBucket");
+        self.inner.open(key).await
+    }
+
+    fn kind(&self) -> &'static str {
+        self.inner.kind()
+    }
+
+    fn local(&self) -> Option<&tenx_shared::platform::uploads::local::LocalUploads> {
+        self.inner.local()
+    }
+}

@@ -182,6 +182,14 @@ fn resource_name(function: &str, resource: &Value) -> String {
         return name.as_str().expect("name").to_owned();
     }
     if let Some(sub) = resource["Fn::Sub"].as_str() {
+        // Objects of one of the stack's buckets: `${Bucket.Arn}/prefix/*` (issue 64).
+        if let Some((name, rest)) = sub.strip_prefix("${").and_then(|r| r.split_once(".Arn}/")) {
+            assert!(
+                rest.ends_with("/*"),
+                "{function}: {sub}: a key prefix of the bucket"
+            );
+            return name.to_owned();
+        }
         // The SES identity and configuration set of the stack (issue 59).
         let ses = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:";
         if let Some(rest) = sub.strip_prefix(ses) {
@@ -632,7 +640,7 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
 }
 
 /// The actions any function may be granted, each scoped to one of the stack's resources.
-const ALLOWED_ACTIONS: [&str; 18] = [
+const ALLOWED_ACTIONS: [&str; 20] = [
     "dynamodb:GetItem",
     // A transaction's condition on an item it does not write (issue 57: a payout's settlement
     // and a batch's claim on it).
@@ -653,6 +661,10 @@ const ALLOWED_ACTIONS: [&str; 18] = [
     "kinesis:GetRecords",
     "kinesis:GetShardIterator",
     "kinesis:ListShards",
+    // Large imports' uploads (issue 64): a presigned PUT is signed with the links function's
+    // role; HeadObject and the worker's streamed read are GetObject.
+    "s3:PutObject",
+    "s3:GetObject",
 ];
 
 #[test]
@@ -696,6 +708,11 @@ fn iam_is_scoped_to_the_stack_and_the_redirect_gets_nothing_more_than_it_needs()
                 "ses" => {
                     f.logical_id == "MailWorkerFunction"
                         && ["MailDomain", "MailConfigurationSet"].contains(&resource.as_str())
+                }
+                "s3" => {
+                    resource == "UploadsBucket"
+                        && ["LinksFunction", "ImportsWorkerFunction"]
+                            .contains(&f.logical_id.as_str())
                 }
                 _ => resource.ends_with("Parameter"),
             };

@@ -26,8 +26,20 @@ pub(crate) fn routes() -> Routes {
     Routes::new()
         .at("/v2/handles/{handle}/imports")
         .post(Operator, None, Write, start)
+        .at("/v2/handles/{handle}/imports/uploads")
+        .post(Operator, None, Write, create_upload)
         .at("/v2/handles/{handle}/imports/{importId}")
         .get(Operator, None, Free, read)
+}
+
+/// The local server's upload URL (issue 64): the PUT of a file to the data dir's `uploads/`,
+/// allowed by the URL's signature alone (as S3's presigned URL is on AWS). A process whose
+/// uploads go to S3 answers 404 here.
+pub fn public_router() -> axum::Router<AppState> {
+    axum::Router::new().route(
+        "/v2/uploads/imports/{handle}/{uploadId}",
+        axum::routing::put(put_upload),
+    )
 }
 
 #[derive(Deserialize)]
@@ -38,6 +50,12 @@ struct StartParams {
     dry_run: Option<String>,
     #[serde(default)]
     on_conflict: Option<String>,
+    /// The import of an uploaded file (`POST …/imports/uploads`) instead of the body.
+    #[serde(default)]
+    upload_id: Option<String>,
+    /// An upload's format: `csv` or `json` (default: the source's own, JSON but for `csv`).
+    #[serde(default)]
+    format: Option<String>,
 }
 
 /// An import as the API answers it.
@@ -129,6 +147,35 @@ async fn start(
             ));
         }
     };
+    if let Some(upload_id) = params.upload_id.as_deref() {
+        let format = match params.format.as_deref() {
+            None if source == Source::Csv => Format::Csv,
+            None | Some("json") => Format::Json,
+            Some("csv") => Format::Csv,
+            Some(_) => return Err(ApiError::invalid_request("format: must be csv or json.")),
+        };
+        let options = imports::Options {
+            source,
+            format,
+            dry_run,
+            on_conflict,
+        };
+        let job = imports::uploads::start(
+            state.io(),
+            state.uploads.as_deref(),
+            &caller.handle,
+            upload_id,
+            options,
+        )
+        .await?;
+        let body = serde_json::json!({ "importId": job.import_id });
+        return Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response());
+    }
+    if params.format.is_some() {
+        return Err(ApiError::invalid_request(
+            "format: only with uploadId (a body's format is its content-type).",
+        ));
+    }
     let format = format_of(&headers)?;
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
@@ -136,7 +183,7 @@ async fn start(
             ApiError::new(
                 ErrorCode::PayloadTooLarge,
                 format!(
-                    "The export exceeds {} MiB; import it with `tenx import`.",
+                    "The export exceeds {} MiB, the most a request takes; import it with `tenx import`, or upload it first (POST /v2/handles/{{handle}}/imports/uploads).",
                     MAX_BODY_BYTES / (1024 * 1024)
                 ),
             )
@@ -151,6 +198,117 @@ async fn start(
     let job = imports::start(state.io(), &caller.handle, request).await?;
     let body = serde_json::json!({ "importId": job.import_id });
     Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
+}
+
+/// `http(s)://host` of the request: where a local server's upload URL points (its own).
+fn origin_of(headers: &HeaderMap) -> String {
+    let value = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let proto = match value("x-forwarded-proto") {
+        Some("https") => "https",
+        _ => "http",
+    };
+    let host = value("x-forwarded-host")
+        .or_else(|| value("host"))
+        .unwrap_or("localhost");
+    format!("{proto}://{host}")
+}
+
+async fn create_upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let created = imports::uploads::create(
+        state.uploads.as_deref(),
+        &caller.handle,
+        &origin_of(&headers),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(created)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PutParams {
+    expires: String,
+    signature: String,
+}
+
+/// The local upload URL's PUT: the signature and expiry checked first, then the body streamed
+/// to a temporary file (at most [`crate::platform::uploads::MAX_UPLOAD_BYTES`]) and put in
+/// place.
+async fn put_upload(
+    State(state): State<AppState>,
+    Path((handle, upload_id)): Path<(Handle, String)>,
+    Query(params): Query<PutParams>,
+    body: axum::body::Body,
+) -> ApiResult<StatusCode> {
+    use crate::platform::uploads::MAX_UPLOAD_BYTES;
+    use futures::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let local = state
+        .uploads
+        .as_deref()
+        .and_then(|u| u.local())
+        .ok_or_else(|| ApiError::not_found("This route"))?;
+    let upload_id = imports::uploads::parse_id(&upload_id)
+        .ok_or_else(|| ApiError::not_found(format!("The upload {upload_id}")))?;
+    let key = imports::uploads::key(&handle, upload_id);
+    let forbidden = |e: crate::platform::uploads::local::PutRefused| {
+        ApiError::new(ErrorCode::Forbidden, e.to_string())
+    };
+    let expires = params
+        .expires
+        .parse::<i64>()
+        .map_err(|_| forbidden(crate::platform::uploads::local::PutRefused::BadSignature))?;
+    local
+        .check(
+            &key,
+            expires,
+            &params.signature,
+            crate::platform::store::now_unix(),
+        )
+        .map_err(forbidden)?;
+    let io_error = |e: std::io::Error| {
+        ApiError::from(crate::platform::store::StoreError::Other(e.to_string()))
+    };
+    let (mut file, tmp) = local.create(&key).await.map_err(io_error)?;
+    let mut stream = body.into_data_stream();
+    let mut written = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::invalid_request(format!("The upload broke off: {e}.")));
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(e);
+            }
+        };
+        written += chunk.len() as u64;
+        if written > MAX_UPLOAD_BYTES {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "The file exceeds {} MiB, the most an upload takes.",
+                    MAX_UPLOAD_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
+        file.write_all(&chunk).await.map_err(io_error)?;
+    }
+    file.flush().await.map_err(io_error)?;
+    file.sync_all().await.map_err(io_error)?;
+    drop(file);
+    local.commit(&tmp, &key).await.map_err(io_error)?;
+    Ok(StatusCode::OK)
 }
 
 async fn read(
@@ -171,6 +329,12 @@ impl From<ImportError> for ApiError {
             ImportError::AlreadyRunning => ApiError::conflict(message),
             ImportError::DailyLimit => ApiError::new(ErrorCode::RateLimited, message),
             ImportError::NotFound(id) => ApiError::not_found(format!("The import {id}")),
+            ImportError::UploadNotFound(id) => ApiError::not_found(format!("The upload {id}")),
+            ImportError::NotUploaded(_) => ApiError::conflict(message),
+            ImportError::UploadsOff => ApiError::invalid_request(message),
+            ImportError::Uploads(e) => {
+                ApiError::from(crate::platform::store::StoreError::Other(e.to_string()))
+            }
             ImportError::Store(e) => e.into(),
             ImportError::Queue(e) => e.into(),
         }

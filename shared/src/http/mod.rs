@@ -192,8 +192,9 @@ impl Group {
                 .merge(notifications::router()),
             // The program's public routes: an autoApprove application creates a partner token.
             Group::Commissions => payouts::public_router().merge(programs::public_router()),
-            Group::Links
-            | Group::Tokens
+            // A local server's upload URL (issue 64; on AWS the file goes to S3).
+            Group::Links => imports::public_router(),
+            Group::Tokens
             | Group::Campaigns
             | Group::Analytics
             | Group::Webhooks

@@ -37,12 +37,7 @@ pub struct Parsed {
 #[error("{0}")]
 pub struct Unreadable(pub String);
 
-/// The export's format, as the request's `content-type` says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Csv,
-    Json,
-}
+pub use super::model::Format;
 
 /// The field names of one source (reported in errors as the export names them).
 struct Names {
@@ -55,23 +50,40 @@ const MAX_TAGS: usize = 20;
 const MAX_TAG_LEN: usize = 64;
 
 pub fn parse(source: Source, format: Format, text: &str) -> Result<Parsed, Unreadable> {
-    let raw = match (source, format) {
-        (Source::Csv, Format::Csv) => csv_rows(text, &CSV_NAMES, csv_own)?,
-        (Source::Shlink, Format::Csv) => csv_rows(text, &SHLINK_CSV, csv_shlink)?,
-        (Source::Csv, Format::Json) => {
-            return Err(Unreadable(
-                "The csv importer reads a CSV file (text/csv).".into(),
-            ));
+    let mut out = Parsed::default();
+    each_row(source, format, text.as_bytes(), &mut |row| {
+        match row {
+            Ok(row) => out.rows.push(row),
+            Err(e) => out.errors.push(e),
         }
-        (_, Format::Csv) => {
-            return Err(Unreadable(format!(
-                "The {} importer reads the tool's JSON list answer (application/json).",
-                source.as_str()
-            )));
-        }
-        (_, Format::Json) => json_rows(source, text)?,
-    };
-    Ok(check(raw))
+        true
+    })?;
+    Ok(out)
+}
+
+/// Reads `reader`'s rows one at a time (UTF-8: [`super::decode::Utf8Reader`]), each given to
+/// `each` checked, in the file's order; `each` answers `false` to stop reading. Nothing of the
+/// file is kept but the checked slugs' digests (the duplicate check: 16 bytes a row).
+pub fn each_row(
+    source: Source,
+    format: Format,
+    reader: impl std::io::Read,
+    each: &mut dyn FnMut(Result<LinkRow, RowError>) -> bool,
+) -> Result<(), Unreadable> {
+    let mut seen: HashMap<u128, u64> = HashMap::new();
+    let mut checked = |r: RawRow| each(check_row(r, &mut seen));
+    match (source, format) {
+        (Source::Csv, Format::Csv) => csv_rows(reader, &CSV_NAMES, csv_own, &mut checked),
+        (Source::Shlink, Format::Csv) => csv_rows(reader, &SHLINK_CSV, csv_shlink, &mut checked),
+        (Source::Csv, Format::Json) => Err(Unreadable(
+            "The csv importer reads a CSV file (text/csv).".into(),
+        )),
+        (_, Format::Csv) => Err(Unreadable(format!(
+            "The {} importer reads the tool's JSON list answer (application/json).",
+            source.as_str()
+        ))),
+        (_, Format::Json) => json_rows(source, reader, &mut checked),
+    }
 }
 
 /// A row as read, before its checks.
@@ -88,19 +100,16 @@ struct RawRow {
     unreadable: Option<String>,
 }
 
-fn check(raw: Vec<RawRow>) -> Parsed {
-    let mut out = Parsed::default();
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    for r in raw {
-        match check_row(r, &mut seen) {
-            Ok(row) => out.rows.push(row),
-            Err(e) => out.errors.push(e),
-        }
-    }
-    out
+/// A slug's digest for the duplicate check (a large file's slugs are not kept whole).
+fn digest(native: &str) -> u128 {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(native.as_bytes());
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&d[..16]);
+    u128::from_be_bytes(first)
 }
 
-fn check_row(r: RawRow, seen: &mut HashMap<String, u64>) -> Result<LinkRow, RowError> {
+fn check_row(r: RawRow, seen: &mut HashMap<u128, u64>) -> Result<LinkRow, RowError> {
     let err = |field: &str, message: String| RowError {
         row: r.row,
         field: field.to_owned(),
@@ -154,13 +163,14 @@ fn check_row(r: RawRow, seen: &mut HashMap<String, u64>) -> Result<LinkRow, RowE
         };
         return Err(err(field, e.message));
     }
-    if let Some(first) = seen.get(imported.native().as_str()) {
+    let key = digest(imported.native().as_str());
+    if let Some(first) = seen.get(&key) {
         return Err(err(
             r.names.slug,
             format!("'{slug}' appears again: row {first} already has it"),
         ));
     }
-    seen.insert(imported.native().as_str().to_owned(), r.row);
+    seen.insert(key, r.row);
     Ok(LinkRow {
         row: r.row,
         slug: slug.to_owned(),
@@ -189,14 +199,15 @@ const SHLINK_CSV: Names = Names {
 /// Reads CSV records by header name; a record the CSV reader cannot take (broken quoting, a
 /// wrong number of fields) is that row's error, and reading goes on with the next.
 fn csv_rows(
-    text: &str,
+    input: impl std::io::Read,
     names: &'static Names,
-    each: fn(&HashMap<String, usize>, &csv::StringRecord, u64, &'static Names) -> RawRow,
-) -> Result<Vec<RawRow>, Unreadable> {
+    read: fn(&HashMap<String, usize>, &csv::StringRecord, u64, &'static Names) -> RawRow,
+    each: &mut dyn FnMut(RawRow) -> bool,
+) -> Result<(), Unreadable> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(text.as_bytes());
+        .from_reader(input);
     let headers = reader
         .headers()
         .map_err(|e| Unreadable(format!("The header row cannot be read: {e}.")))?
@@ -213,17 +224,19 @@ fn csv_rows(
             )));
         }
     }
-    let mut out = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut row = 1u64;
     loop {
         row += 1;
-        match reader.read_record(&mut record) {
+        let more = match reader.read_record(&mut record) {
             Ok(false) => break,
-            Ok(true) => out.push(each(&columns, &record, row, names)),
+            Ok(true) => each(read(&columns, &record, row, names)),
+            Err(e) if e.is_io_error() => {
+                return Err(Unreadable(format!("The file could not be read: {e}.")));
+            }
             Err(e) => {
                 // The row is reported, with what the reader says; it is not guessed at.
-                out.push(RawRow {
+                each(RawRow {
                     row,
                     names,
                     slug: None,
@@ -233,11 +246,14 @@ fn csv_rows(
                     tracking: Tracking::default(),
                     clicks: Ok(None),
                     unreadable: Some(csv_error(&e)),
-                });
+                })
             }
+        };
+        if !more {
+            break;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn csv_error(e: &csv::Error) -> String {
@@ -358,15 +374,18 @@ const DUB: Names = Names {
     title: "title",
 };
 
-fn json_rows(source: Source, text: &str) -> Result<Vec<RawRow>, Unreadable> {
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| Unreadable(format!("The file is not JSON: {e}.")))?;
-    let (list, names) = match source {
-        Source::Bitly => (doc.get("links").or(Some(&doc)), &BITLY),
-        Source::Rebrandly => (Some(&doc), &REBRANDLY),
-        Source::ShortIo => (doc.get("links").or(Some(&doc)), &SHORTIO),
-        Source::Shlink => (doc.pointer("/shortUrls/data").or(Some(&doc)), &SHLINK),
-        Source::Dub => (Some(&doc), &DUB),
+fn json_rows(
+    source: Source,
+    input: impl std::io::Read,
+    each: &mut dyn FnMut(RawRow) -> bool,
+) -> Result<(), Unreadable> {
+    // Where each tool's answer holds its list (a list at the top is read too).
+    let (path, names): (&[&str], _) = match source {
+        Source::Bitly => (&["links"], &BITLY),
+        Source::Rebrandly => (&[], &REBRANDLY),
+        Source::ShortIo => (&["links"], &SHORTIO),
+        Source::Shlink => (&["shortUrls", "data"], &SHLINK),
+        Source::Dub => (&[], &DUB),
         other => {
             return Err(Unreadable(format!(
                 "The {} importer does not read links.",
@@ -374,17 +393,31 @@ fn json_rows(source: Source, text: &str) -> Result<Vec<RawRow>, Unreadable> {
             )));
         }
     };
-    let Some(items) = list.and_then(Value::as_array) else {
-        return Err(Unreadable(format!(
+    let mut rows = 0u64;
+    let mut stopped = false;
+    let mut list = super::json_list::List {
+        path,
+        found: false,
+        each: &mut |item: Value| {
+            rows += 1;
+            let go_on = each(json_row(source, names, rows, &item));
+            stopped = !go_on;
+            go_on
+        },
+    };
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(input));
+    let read = serde::de::DeserializeSeed::deserialize(&mut list, &mut de).and_then(|()| de.end());
+    let found = list.found;
+    match read {
+        Err(_) if stopped => Ok(()),
+        Err(e) if e.is_io() => Err(Unreadable(format!("The file could not be read: {e}."))),
+        Err(e) => Err(Unreadable(format!("The file is not JSON: {e}."))),
+        Ok(()) if !found => Err(Unreadable(format!(
             "The file is not a {} list answer (no list of links in it).",
             source.as_str()
-        )));
-    };
-    Ok(items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| json_row(source, names, i as u64 + 1, item))
-        .collect())
+        ))),
+        Ok(()) => Ok(()),
+    }
 }
 
 fn text_of(v: &Value, key: &str) -> Option<String> {

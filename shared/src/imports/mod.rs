@@ -19,6 +19,7 @@
 //! ONE version-checked put of the job (its cursor and counts).
 
 pub mod decode;
+mod json_list;
 pub mod links_sources;
 pub mod model;
 pub mod outcome;
@@ -26,6 +27,7 @@ pub mod program_links;
 pub mod program_rows;
 pub mod programs;
 pub mod run;
+pub mod uploads;
 pub mod worker;
 
 use crate::domain::{Handle, ImportId};
@@ -34,9 +36,10 @@ use crate::platform::queue::{OutMessage, QueueError, QueueName};
 use crate::platform::store::{Cond, CounterCap, Item, Store, StoreError, WriteOp, keys, to_doc};
 use links_sources::{Format, Unreadable};
 use model::{Chunk, Counts, Job, OnConflict, Source, Status};
+use std::io::Read;
 
 /// The largest export a request takes: under API Gateway's and Lambda's 6 MB once a text body
-/// is base64-encoded. Larger files go through `tenx import`.
+/// is base64-encoded. Larger files go through `tenx import` or an upload ([`uploads`]).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Imports a handle may start in one UTC day (dry runs included).
@@ -67,6 +70,14 @@ pub enum ImportError {
     DailyLimit,
     #[error("The import {0} was not found.")]
     NotFound(ImportId),
+    #[error("The upload {0} was not found.")]
+    UploadNotFound(String),
+    #[error("The file of upload {0} has not been uploaded yet: PUT it to the upload's URL first.")]
+    NotUploaded(String),
+    #[error("This server takes no uploads: import the file with `tenx import`.")]
+    UploadsOff,
+    #[error(transparent)]
+    Uploads(#[from] crate::platform::uploads::UploadError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -88,6 +99,31 @@ pub struct Request<'a> {
     pub on_conflict: OnConflict,
 }
 
+/// How to import a file read as a stream ([`start_reading`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub source: Source,
+    pub format: Format,
+    pub dry_run: bool,
+    pub on_conflict: OnConflict,
+}
+
+impl Request<'_> {
+    fn split(&self) -> (Options, Reader) {
+        let options = Options {
+            source: self.source,
+            format: self.format,
+            dry_run: self.dry_run,
+            on_conflict: self.on_conflict,
+        };
+        (options, Box::new(std::io::Cursor::new(self.body.to_vec())))
+    }
+}
+
+/// A file being read (a request's body, a file on disk, an uploaded object), read on a
+/// blocking thread.
+pub type Reader = Box<dyn std::io::Read + Send>;
+
 /// The message the imports worker takes: one import, worked off chunk by chunk.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -100,37 +136,66 @@ pub struct Message {
 /// running import and the daily count are taken in the job's own transaction.
 #[tracing::instrument(skip_all, fields(handle = %handle, source = req.source.as_str()))]
 pub async fn start(io: Io<'_>, handle: &Handle, req: Request<'_>) -> Result<Job, ImportError> {
-    let (text, _encoding) = decode::text(req.body);
-    let (chunks, errors) = read_file(req.source, req.format, &text)?;
+    let (options, reader) = req.split();
+    start_reading(io, handle, options, reader).await
+}
+
+/// [`start`] of a file read as a stream, row by row: staged a chunk at a time as its rows come
+/// ([`stage_file`]), so the memory it takes does not grow with the file.
+#[tracing::instrument(skip_all, fields(handle = %handle, source = options.source.as_str()))]
+pub async fn start_reading(
+    io: Io<'_>,
+    handle: &Handle,
+    options: Options,
+    reader: Reader,
+) -> Result<Job, ImportError> {
+    let store = io.store.as_ref();
     let import_id = ImportId::new();
-    let mut job = Job {
-        import_id: import_id.clone(),
-        source: req.source,
+    let staged = stage_file(store, handle, &import_id, options, reader).await?;
+    let mut job = new_job(import_id.clone(), options);
+    job.chunks = staged.chunks;
+    staged.report(&mut job);
+    let target = format!(
+        "{import_id} ({}{}, {} rows read, {} refused)",
+        options.source.as_str(),
+        if options.dry_run { ", dry run" } else { "" },
+        staged.rows + staged.failed,
+        staged.failed,
+    );
+    launch(io, handle, job, &target).await
+}
+
+/// A running job of nothing staged yet, started by the request's caller.
+pub(crate) fn new_job(import_id: ImportId, options: Options) -> Job {
+    Job {
+        import_id,
+        source: options.source,
         status: Status::Running,
-        dry_run: req.dry_run,
-        on_conflict: req.on_conflict,
+        dry_run: options.dry_run,
+        on_conflict: options.on_conflict,
         counts: Counts::default(),
         errors: Vec::new(),
-        chunks: chunks.len() as u64,
+        chunks: 0,
         cursor: 0,
         actor: crate::kernel::audit::actor(),
         request_id: crate::kernel::audit::request_id(),
         created_at: crate::platform::time::timestamp(),
         finished_at: None,
-    };
-    for e in errors {
-        job.fail_row(e);
+        pending_upload: None,
     }
+}
+
+/// Begins `job` ([`begin`]: one at a time, the daily count, audited as `target`) and queues
+/// it for the worker.
+pub(crate) async fn launch(
+    io: Io<'_>,
+    handle: &Handle,
+    job: Job,
+    target: &str,
+) -> Result<Job, ImportError> {
     let store = io.store.as_ref();
-    stage(store, handle, &import_id, &chunks).await?;
-    let target = format!(
-        "{import_id} ({}{}, {} rows read, {} refused)",
-        req.source.as_str(),
-        if req.dry_run { ", dry run" } else { "" },
-        chunks.iter().map(|c| c.len() as u64).sum::<u64>() + job.counts.failed,
-        job.counts.failed,
-    );
-    begin(store, handle, &job, &target).await?;
+    let import_id = job.import_id.clone();
+    begin(store, handle, &job, target).await?;
     let message = serde_json::to_string(&Message {
         handle: handle.clone(),
         import_id: import_id.clone(),
@@ -149,6 +214,119 @@ pub async fn start(io: Io<'_>, handle: &Handle, req: Request<'_>) -> Result<Job,
     Ok(job)
 }
 
+/// What a file's staging came to: its chunks, the rows in them, and the rows refused (the
+/// first [`model::MAX_ERRORS`] of them kept).
+#[derive(Debug, Default)]
+pub struct Staged {
+    pub chunks: u64,
+    pub rows: u64,
+    pub failed: u64,
+    pub errors: Vec<model::RowError>,
+}
+
+impl Staged {
+    fn refuse(&mut self, e: model::RowError) {
+        self.failed += 1;
+        if self.errors.len() < model::MAX_ERRORS {
+            self.errors.push(e);
+        }
+    }
+
+    /// The refused rows, on the job.
+    pub fn report(&self, job: &mut Job) {
+        job.counts.failed += self.failed;
+        for e in &self.errors {
+            job.note(e.clone());
+        }
+    }
+}
+
+/// Rows in flight between the reading thread and the stager: the reader waits when the
+/// stager is behind (the store), so memory stays bounded.
+const ROWS_IN_FLIGHT: usize = 2 * CHUNK_ROWS;
+
+/// Reads `reader` on a blocking thread, row by row, and puts its rows a chunk at a time as
+/// they come (ONE put per chunk). A link export is never held whole: the reader decodes a
+/// block at a time ([`decode::Utf8Reader`]) and parses a row at a time
+/// ([`links_sources::each_row`]). A program's export is one JSON document whose lists refer
+/// to one another (a customer's partner), read whole: those files are small (one row per
+/// partner, customer and commission).
+pub async fn stage_file(
+    store: &dyn Store,
+    handle: &Handle,
+    import_id: &ImportId,
+    options: Options,
+    mut reader: Reader,
+) -> Result<Staged, ImportError> {
+    let Options { source, format, .. } = options;
+    if source.is_program() {
+        let read = tokio::task::spawn_blocking(move || {
+            let mut bytes = Vec::new();
+            reader.read_to_end(&mut bytes).map_err(|e| {
+                ImportError::Unreadable(format!("The file could not be read: {e}."))
+            })?;
+            let (text, _encoding) = decode::text(&bytes);
+            read_program(source, format, &text)
+        });
+        let (chunks, errors) = read
+            .await
+            .map_err(|e| StoreError::Other(format!("the import reader stopped: {e}")))??;
+        stage(store, handle, import_id, &chunks).await?;
+        let mut staged = Staged {
+            chunks: chunks.len() as u64,
+            rows: chunks.iter().map(|c| c.len() as u64).sum(),
+            ..Staged::default()
+        };
+        errors.into_iter().for_each(|e| staged.refuse(e));
+        return Ok(staged);
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel(ROWS_IN_FLIGHT);
+    let parser = tokio::task::spawn_blocking(move || {
+        let reader = decode::Utf8Reader::new(reader)
+            .map_err(|e| Unreadable(format!("The file could not be read: {e}.")))?;
+        // A closed channel (the stager failed) stops the reading.
+        links_sources::each_row(source, format, reader, &mut |row| {
+            tx.blocking_send(row).is_ok()
+        })
+    });
+    let mut staged = Staged::default();
+    let mut chunker = Chunker::default();
+    while let Some(row) = rx.recv().await {
+        match row {
+            Err(e) => staged.refuse(e),
+            Ok(row) => {
+                staged.rows += 1;
+                if let Some(full) = chunker.push(row) {
+                    put_chunk(store, handle, import_id, staged.chunks, &full).await?;
+                    staged.chunks += 1;
+                }
+            }
+        }
+    }
+    parser
+        .await
+        .map_err(|e| StoreError::Other(format!("the import reader stopped: {e}")))??;
+    if let Some(last) = chunker.finish() {
+        put_chunk(store, handle, import_id, staged.chunks, &last).await?;
+        staged.chunks += 1;
+    }
+    Ok(staged)
+}
+
+/// ONE put: chunk `index` of the import (kept [`CHUNK_TTL_SECS`]).
+async fn put_chunk(
+    store: &dyn Store,
+    handle: &Handle,
+    import_id: &ImportId,
+    index: u64,
+    chunk: &Chunk,
+) -> Result<(), StoreError> {
+    let expires = crate::platform::store::now_unix() + CHUNK_TTL_SECS;
+    let (pk, sk) = keys::import_chunk(handle, import_id.as_str(), index);
+    let item = Item::new(pk, sk, to_doc(chunk)?).expiring_at(Some(expires));
+    crate::platform::store::put(store, item).await
+}
+
 /// Puts the chunks (before the job: a transaction could not hold a large file); a job that
 /// fails to start leaves them to expire, unread. ONE put per chunk.
 async fn stage(
@@ -157,11 +335,8 @@ async fn stage(
     import_id: &ImportId,
     chunks: &[Chunk],
 ) -> Result<(), StoreError> {
-    let expires = crate::platform::store::now_unix() + CHUNK_TTL_SECS;
     for (i, chunk) in chunks.iter().enumerate() {
-        let (pk, sk) = keys::import_chunk(handle, import_id.as_str(), i as u64);
-        let item = Item::new(pk, sk, to_doc(chunk)?).expiring_at(Some(expires));
-        crate::platform::store::put(store, item).await?;
+        put_chunk(store, handle, import_id, i as u64, chunk).await?;
     }
     Ok(())
 }
@@ -254,79 +429,85 @@ pub(crate) fn release(handle: &Handle) -> WriteOp {
     }
 }
 
-/// The file's rows, staged in chunks, and the rows refused.
-fn read_file(
+/// A program's file, in chunks, and the rows refused.
+fn read_program(
     source: Source,
     format: Format,
     text: &str,
 ) -> Result<(Vec<Chunk>, Vec<model::RowError>), ImportError> {
-    match source {
-        s if s.is_program() && format == Format::Json => {
-            let p = programs::parse(s, text)?;
-            // Partners first: a customer's or commission's partner is written before it.
-            let mut chunks: Vec<Chunk> = p
-                .partners
-                .chunks(PROGRAM_CHUNK_ROWS)
-                .map(|c| Chunk {
-                    partners: c.to_vec(),
-                    ..Chunk::default()
-                })
-                .collect();
-            chunks.extend(p.customers.chunks(CHUNK_ROWS).map(|c| Chunk {
-                customers: c.to_vec(),
-                ..Chunk::default()
-            }));
-            chunks.extend(p.commissions.chunks(CHUNK_ROWS).map(|c| Chunk {
-                commissions: c.to_vec(),
-                ..Chunk::default()
-            }));
-            Ok((chunks, p.errors))
-        }
-        s if s.is_program() => Err(ImportError::Unreadable(format!(
+    if format != Format::Json {
+        return Err(ImportError::Unreadable(format!(
             "The {} importer reads the tool's JSON lists (application/json).",
-            s.as_str()
-        ))),
-        _ => {
-            let p = links_sources::parse(source, format, text)?;
-            Ok((chunked(p.rows), p.errors))
-        }
+            source.as_str()
+        )));
     }
+    let p = programs::parse(source, text)?;
+    // Partners first: a customer's or commission's partner is written before it.
+    let mut chunks: Vec<Chunk> = p
+        .partners
+        .chunks(PROGRAM_CHUNK_ROWS)
+        .map(|c| Chunk {
+            partners: c.to_vec(),
+            ..Chunk::default()
+        })
+        .collect();
+    chunks.extend(p.customers.chunks(CHUNK_ROWS).map(|c| Chunk {
+        customers: c.to_vec(),
+        ..Chunk::default()
+    }));
+    chunks.extend(p.commissions.chunks(CHUNK_ROWS).map(|c| Chunk {
+        commissions: c.to_vec(),
+        ..Chunk::default()
+    }));
+    Ok((chunks, p.errors))
 }
 
-/// Rows in chunks of at most [`CHUNK_ROWS`] rows and about [`CHUNK_BYTES`].
-fn chunked(rows: Vec<model::LinkRow>) -> Vec<Chunk> {
-    let mut chunks = Vec::new();
-    let mut current = Chunk::default();
-    let mut bytes = 0;
-    for row in rows {
+/// Link rows gathered in chunks of at most [`CHUNK_ROWS`] rows and about [`CHUNK_BYTES`].
+#[derive(Default)]
+struct Chunker {
+    current: Chunk,
+    bytes: usize,
+}
+
+impl Chunker {
+    /// Adds `row`; the chunk before it when it did not fit.
+    fn push(&mut self, row: model::LinkRow) -> Option<Chunk> {
         let size = serde_json::to_vec(&row).map_or(0, |v| v.len());
-        if !current.rows.is_empty()
-            && (current.rows.len() == CHUNK_ROWS || bytes + size > CHUNK_BYTES)
+        let mut full = None;
+        if !self.current.rows.is_empty()
+            && (self.current.rows.len() == CHUNK_ROWS || self.bytes + size > CHUNK_BYTES)
         {
-            chunks.push(std::mem::take(&mut current));
-            bytes = 0;
+            full = Some(std::mem::take(&mut self.current));
+            self.bytes = 0;
         }
-        bytes += size;
-        current.rows.push(row);
+        self.bytes += size;
+        self.current.rows.push(row);
+        full
     }
-    if !current.rows.is_empty() {
-        chunks.push(current);
+
+    fn finish(self) -> Option<Chunk> {
+        (!self.current.rows.is_empty()).then_some(self.current)
     }
-    chunks
 }
 
-/// `tenx import`: [`start`] as `actor`, then the whole import written here, chunk by chunk as
-/// the worker does (its queued message, when a worker takes it, finds the job done). No body
-/// limit: a file over the API's is read from disk.
-#[tracing::instrument(skip_all, fields(handle = %handle, source = req.source.as_str()))]
+/// `tenx import`: [`start_reading`] as `actor`, then the whole import written here, chunk by
+/// chunk as the worker does (its queued message, when a worker takes it, finds the job done).
+/// No body limit: the file is read from disk as a stream.
+#[tracing::instrument(skip_all, fields(handle = %handle, source = options.source.as_str()))]
 pub async fn import_here(
     io: Io<'_>,
     handle: &Handle,
-    req: Request<'_>,
+    options: Options,
+    reader: Reader,
     actor: crate::kernel::audit::Actor,
 ) -> Result<Job, ImportError> {
     let request_id = format!("cli_{}", ImportId::new().hex());
-    let job = crate::kernel::audit::scope(actor, request_id, start(io, handle, req)).await?;
+    let job = crate::kernel::audit::scope(
+        actor,
+        request_id,
+        start_reading(io, handle, options, reader),
+    )
+    .await?;
     // This process's own link cache: a server's cache forgets within its TTL.
     let cache: crate::kernel::state::LinkCache = moka::sync::Cache::new(1_000);
     run::run(io, &cache, handle, &job.import_id, usize::MAX).await?;

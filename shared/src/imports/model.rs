@@ -82,6 +82,14 @@ impl Source {
     }
 }
 
+/// The export's format, as the request's `content-type` (or an upload's `format`) says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Csv,
+    Json,
+}
+
 /// What an existing slug does to a row.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -143,6 +151,17 @@ pub struct Job {
     pub created_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<Timestamp>,
+    /// An import of an uploaded file: its key, until the worker has read and staged it
+    /// (`imports::uploads::stage_pending`); `None` once staged (or never an upload).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_upload: Option<PendingUpload>,
+}
+
+/// An uploaded file not yet read: its key in the uploads storage and its format.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingUpload {
+    pub key: String,
+    pub format: Format,
 }
 
 impl Job {

@@ -1,7 +1,8 @@
 //! The imports worker: one message per import, worked off a few chunks at a time ([`run::run`]);
 //! an import with more chunks than one invocation writes is queued again, so a Lambda never runs
 //! into its timeout, and a worker that dies leaves the message to come back (SQS's visibility
-//! timeout) and resume at the stored cursor.
+//! timeout) and resume at the stored cursor. An import of an uploaded file is read and staged
+//! first (`uploads::stage_pending`: ONE read of the job more per message).
 
 use async_trait::async_trait;
 
@@ -32,6 +33,19 @@ impl ImportWorker {
             return false;
         };
         let state = &self.state;
+        // An import of an upload: the file read and staged first (nothing when it is not one,
+        // or was staged already).
+        if let Err(e) = super::uploads::stage_pending(
+            state.io(),
+            state.uploads.as_deref(),
+            &message.handle,
+            &message.import_id,
+        )
+        .await
+        {
+            tracing::warn!(import_id = %message.import_id, error = %e, "upload not staged; it will be again");
+            return false;
+        }
         let progress = run::run(
             state.io(),
             &state.link_cache,

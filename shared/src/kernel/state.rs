@@ -10,6 +10,7 @@ use crate::platform::config::{Config, Secrets};
 use crate::platform::queue::Queue;
 use crate::platform::store::Store;
 use crate::platform::stream::ClickStream;
+use crate::platform::uploads;
 
 /// The redirect path's in-process link cache: `None` caches a miss (unknown slug) too, so a
 /// burst on a dead link costs one read per TTL, not one per request.
@@ -71,6 +72,9 @@ pub struct AppState {
     pub mailer: Arc<dyn crate::platform::mail::Mailer>,
     /// Where this process's next outbox sweep starts reading (`outbox::sweep_from`).
     pub sweep_floor: Arc<crate::kernel::outbox::Floor>,
+    /// Where large import files are uploaded (issue 64): the stack's bucket, or the data dir's
+    /// `uploads/`; `None` in a process with neither.
+    pub uploads: Option<Arc<dyn crate::platform::uploads::Uploads>>,
 }
 
 impl AppState {
@@ -115,6 +119,7 @@ impl AppState {
             config.payout_keys.clear();
         }
         let mailer = crate::platform::mail::engine(&config.mail)?;
+        let uploads = uploads::engine(&config.uploads, config.mail.data_dir.as_deref());
         let ctx_keys = keys.ctx_keys.map(Arc::new);
         let signing = keys.signing.map(Arc::new);
         let payout_key = keys.payout_key.map(Arc::new);
@@ -162,6 +167,7 @@ impl AppState {
             freshness: freshness_cache(),
             sweep_floor: Arc::default(),
             mailer,
+            uploads,
         })
     }
 

@@ -364,6 +364,9 @@ pub struct Config {
     /// The DNS server custom domains are verified against (`TENX_DNS_RESOLVER`, `ip:port`);
     /// `None`: the system's resolver (issue 64).
     pub dns_resolver: Option<std::net::SocketAddr>,
+    /// Where large import files are uploaded (issue 64): `TENX_UPLOADS_BUCKET` (the stack's
+    /// bucket; unset: the data dir's `uploads/`) and `TENX_UPLOADS_ENDPOINT` (an emulator's S3).
+    pub uploads: crate::platform::uploads::UploadSettings,
     /// Passkeys' relying party (issue 60): `TENX_PASSKEY_RP_ID` (a domain) and
     /// `TENX_PASSKEY_ORIGIN` (the origin the console is served from); each unset: from
     /// `TENX_PUBLIC_URL`, else a local server's own loopback host.
@@ -420,6 +423,7 @@ impl Default for Config {
             mail: crate::platform::mail::MailSettings::default(),
             oidc: Vec::new(),
             dns_resolver: None,
+            uploads: crate::platform::uploads::UploadSettings::default(),
             passkey_rp_id: None,
             passkey_origin: None,
         }
@@ -651,6 +655,8 @@ impl Config {
         people_from_env(env, &mut c)?;
         c.oidc = oidc_providers(env)?;
         c.dns_resolver = env.parse::<std::net::SocketAddr>("TENX_DNS_RESOLVER")?;
+        c.uploads.bucket = env.var("TENX_UPLOADS_BUCKET");
+        c.uploads.endpoint = env.var("TENX_UPLOADS_ENDPOINT");
         Ok(c)
     }
 

@@ -16,3 +16,4 @@ pub mod queue;
 pub mod store;
 pub mod stream;
 pub mod time;
+pub mod uploads;

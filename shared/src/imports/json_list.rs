@@ -1,0 +1,81 @@
+//! A tool's JSON list answer read one item at a time (a large export is never held whole):
+//! serde walks the document, skipping what is not on the path to the list
+//! (`{"links": [...]}`, `{"shortUrls": {"data": [...]}}`, or a list at the top), and hands each
+//! item of the list, as a small `Value`, to the reader's callback.
+
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+pub(crate) struct List<'p, 'f> {
+    /// The keys leading to the list from here.
+    pub path: &'p [&'p str],
+    /// Whether the list was met.
+    pub found: bool,
+    /// Each item; `false` stops the reading (an error the caller knows it asked for).
+    pub each: &'f mut dyn FnMut(Value) -> bool,
+}
+
+impl<'de> DeserializeSeed<'de> for &mut List<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for &mut List<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of links, or an object holding one")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.found = true;
+        while let Some(item) = seq.next_element::<Value>()? {
+            if !(self.each)(item) {
+                return Err(A::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            if !self.found && self.path.first() == Some(&key.as_str()) {
+                let mut inner = List {
+                    path: &self.path[1..],
+                    found: false,
+                    each: &mut *self.each,
+                };
+                map.next_value_seed(&mut inner)?;
+                self.found = inner.found;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+
+    // Anything else where the list should be: no list (reported as such by the caller).
+    fn visit_unit<E: Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E: Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+}

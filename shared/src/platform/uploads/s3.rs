@@ -1,0 +1,148 @@
+//! The stack's uploads bucket: a presigned `PutObject` URL (the SDK's presigning, SigV4 in the
+//! query string) and a streamed `GetObject`, read on the import worker's blocking thread
+//! through tokio-util's `SyncIoBridge`.
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::presigning::PresigningConfig;
+use tokio::sync::OnceCell;
+
+use super::{PresignedPut, Reader, URL_TTL, UploadError, Uploads};
+
+pub struct S3Uploads {
+    bucket: String,
+    endpoint: Option<String>,
+    client: OnceCell<Client>,
+}
+
+impl S3Uploads {
+    pub fn new(bucket: String, endpoint: Option<String>) -> Self {
+        Self {
+            bucket,
+            endpoint,
+            client: OnceCell::new(),
+        }
+    }
+
+    /// Built on first use (a function that takes no upload never loads it). An emulator's
+    /// endpoint (moto) is addressed by path: its host names no bucket.
+    pub async fn client(&self) -> &Client {
+        self.client
+            .get_or_init(|| async {
+                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+                if let Some(url) = &self.endpoint {
+                    loader = loader.endpoint_url(url);
+                }
+                let shared = loader.load().await;
+                let path_style = shared.endpoint_url().is_some();
+                let config = aws_sdk_s3::config::Builder::from(&shared)
+                    .force_path_style(path_style)
+                    .build();
+                Client::from_conf(config)
+            })
+            .await
+    }
+}
+
+impl S3Uploads {
+    /// Creates the bucket when it does not exist (the tests' emulator; the stack's is
+    /// `template.yaml`'s `UploadsBucket`).
+    pub async fn ensure_bucket(&self) -> Result<(), UploadError> {
+        let created = self
+            .client()
+            .await
+            .create_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await;
+        match created {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()
+                }) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(unavailable(aws_sdk_s3::error::DisplayErrorContext(e))),
+        }
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> UploadError {
+    UploadError::Unavailable(e.to_string())
+}
+
+#[async_trait]
+impl Uploads for S3Uploads {
+    async fn presign_put(&self, key: &str, _origin: &str) -> Result<PresignedPut, UploadError> {
+        let presigning = PresigningConfig::expires_in(URL_TTL).map_err(unavailable)?;
+        let request = self
+            .client()
+            .await
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(presigning)
+            .await
+            .map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(e)))?;
+        Ok(PresignedPut {
+            url: request.uri().to_owned(),
+            headers: request
+                .headers()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        })
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, UploadError> {
+        let head = self
+            .client()
+            .await
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
+        match head {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error().is_some_and(
+                    aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found,
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable(aws_sdk_s3::error::DisplayErrorContext(e))),
+        }
+    }
+
+    async fn open(&self, key: &str) -> Result<Option<Reader>, UploadError> {
+        let got = self
+            .client()
+            .await
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
+        let object = match got {
+            Ok(object) => object,
+            Err(e)
+                if e.as_service_error().is_some_and(
+                    aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(unavailable(aws_sdk_s3::error::DisplayErrorContext(e))),
+        };
+        // The body as it arrives; the bridge blocks the reading thread on this runtime.
+        let body = Box::pin(object.body.into_async_read());
+        Ok(Some(Box::new(tokio_util::io::SyncIoBridge::new(body))))
+    }
+
+    fn kind(&self) -> &'static str {
+        "s3"
+    }
+}
