@@ -265,3 +265,82 @@ async fn a_backlog_of_1000_conversion_events_drains_within_two_minutes() {
     assert!(took <= Duration::from_secs(120), "drained in {took:?}");
     runtime.shutdown();
 }
+
+/// Issue 58: the events queue unreachable while sales come in (every send refused: each
+/// conversion is accepted, its event waits in the outbox unconfirmed), then back. With the
+/// product's own sweep settings (every 15 s, entries 15 s old) every conversion is counted once
+/// and its webhook delivered within two minutes of the queue's return, nothing doubled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_queue_down_while_sales_come_in_settles_within_two_minutes_of_its_return() {
+    const SALES: usize = 30;
+    let mut config = test_config();
+    let product = tenx_shared::platform::config::Config::default();
+    config.outbox_sweep_interval = product.outbox_sweep_interval;
+    config.outbox_min_age = product.outbox_min_age;
+    config.webhooks_allow_private = true;
+    let (app, switch) = spawn_with_failing_queue_config(config).await;
+    one_partner(
+        &app,
+        &json!({"currency": "USD", "holdDays": 0, "rules": [{"eventType": "purchase", "percent": "10"}]}),
+    )
+    .await;
+    let receiver = crate::webhooks::Receiver::start().await;
+    let hook = json!({"endpointUrl": receiver.url("/hook"), "eventTypes": ["conversion.created"]});
+    let op = app.as_role("acme", Role::Operator);
+    json_of(op.create_webhook(&hook).await, 201).await;
+    let ctx = human_ctx(&app, "acme", "/deal").await;
+
+    // The queue is down: every sale is accepted and waits, never enqueued.
+    switch.fail_next(usize::MAX);
+    for i in 0..SALES {
+        let body = json!({"ctx": ctx, "idempotencyKey": format!("order-{i}"), "eventType": "purchase", "value": 10, "currency": "USD"});
+        json_of(app.convert(&body).await, 202).await;
+    }
+    let down = backlog_of(&app).await;
+    assert!(down.not_enqueued >= SALES as u64, "{down:?}");
+
+    // Back: the consumers and the sweeper run with the product's settings.
+    switch.fail_next(0);
+    let returned = std::time::Instant::now();
+    let runtime = LocalRuntime::start(
+        app.config.clone(),
+        app.store.clone(),
+        app.queue.clone(),
+        Some(app.clicks.clone()),
+        Workers::On,
+    )
+    .unwrap();
+    let delivered = || {
+        let ids: std::collections::BTreeSet<String> = receiver
+            .captured("/hook")
+            .iter()
+            .map(|c| c.header("webhook-id").to_owned())
+            .collect();
+        ids.len()
+    };
+    let viewer = app.as_role("acme", Role::Viewer);
+    let mut funnel = serde_json::Value::Null;
+    while returned.elapsed() < Duration::from_secs(120) {
+        funnel = json_of(viewer.analytics("funnel=true").await, 200).await;
+        let counted = funnel["totals"]["conversions"].as_u64();
+        if counted == Some(SALES as u64)
+            && delivered() == SALES
+            && backlog_of(&app).await.pending == 0
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let took = returned.elapsed();
+    eprintln!("{SALES} sales accepted while the queue was down settled {took:?} after its return");
+    assert_eq!(funnel["totals"]["conversions"], json!(SALES), "{funnel}");
+    assert_eq!(delivered(), SALES, "one webhook per sale");
+    assert_eq!(backlog_of(&app).await.pending, 0, "nothing left waiting");
+    assert!(took <= Duration::from_secs(120), "settled in {took:?}");
+    // Nothing more arrives later (a copy re-sent by the sweeper counts once).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let again = json_of(viewer.analytics("funnel=true").await, 200).await;
+    assert_eq!(again["totals"]["conversions"], json!(SALES), "{again}");
+    assert_eq!(delivered(), SALES);
+    runtime.shutdown();
+}
