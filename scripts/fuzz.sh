@@ -184,6 +184,10 @@ checks = { ensure_resource_availability = { enabled = false } }
 # rates the sale: the amount is asked for (400 naming amount), which depends on stored plans.
 # A partner invitation without an email invites the partner's own address (issue 61): a partner
 # stored without one is asked for it (400 naming email), which depends on the stored partner.
+# A claim's approval without an amount when no plan rated the claimed sale (issue 63), as the
+# reassignment: the amount is asked for (400 naming amount).
+# An import's `format` names an uploaded file's format (issue 64): with a body, whose format is
+# its content-type, it is refused (400 naming format); two parameters, one rule.
 [[operations]]
 include-path = ["/v2/public/refs", "/v2/handles/{handle}/partners/{partnerId}/coupon-codes",
                 "/v2/handles/{handle}/payout-batches",
@@ -194,7 +198,8 @@ include-path = ["/v2/public/refs", "/v2/handles/{handle}/partners/{partnerId}/co
                 "/v2/handles/{handle}/partners/{partnerId}/coupon-codes/{code}/rotate",
                 "/v2/auth/passkeys/register/finish", "/v2/auth/passkeys/authenticate/finish",
                 "/v2/handles/{handle}/conversions/{conversionId}/reassign",
-                "/v2/handles/{handle}/partners/{partnerId}/members/invitations"]
+                "/v2/handles/{handle}/partners/{partnerId}/members/invitations",
+                "/v2/handles/{handle}/claims/{claimId}/decide", "/v2/handles/{handle}/imports"]
 checks = { positive_data_acceptance = { expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "412", "429", "5xx"] } }
 TOML
 
