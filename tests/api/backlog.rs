@@ -15,6 +15,23 @@ use crate::scenario::{human_ctx, one_partner};
 
 const CONVERSIONS: usize = 12;
 
+/// The local runtime's consumers and sweeper over `store` and `queue` (the app's, or the app's
+/// wrapped), with the app's settings.
+fn consumers(
+    app: &TestApp,
+    store: std::sync::Arc<dyn tenx_shared::platform::store::Store>,
+    queue: std::sync::Arc<dyn tenx_shared::platform::queue::Queue>,
+) -> LocalRuntime {
+    LocalRuntime::start(
+        app.config.clone(),
+        store,
+        queue,
+        Some(app.clicks.clone()),
+        Workers::On,
+    )
+    .expect("the consumers start")
+}
+
 async fn backlog_of(app: &TestApp) -> Backlog {
     backlog::read(app.store.as_ref(), app.queue.as_ref())
         .await
@@ -93,14 +110,7 @@ async fn a_backlog_is_shown_waiting_then_falls_to_zero_without_being_multiplied(
     );
 
     // The consumers start: the backlog drains to zero, and the funnel is no longer behind.
-    let runtime = LocalRuntime::start(
-        app.config.clone(),
-        app.store.clone(),
-        app.queue.clone(),
-        Some(app.clicks.clone()),
-        Workers::On,
-    )
-    .unwrap();
+    let runtime = consumers(&app, app.store.clone(), app.queue.clone());
     let mut now = backlog_of(&app).await;
     for _ in 0..600 {
         if now.pending == 0 {
@@ -194,22 +204,8 @@ async fn a_backlog_of_1000_conversion_events_drains_within_two_minutes() {
     // them per conversion).
     let (store, queue, ops) =
         tenx_shared::platform::op_counts::counting(app.store.clone(), app.queue.clone());
-    let runtime = LocalRuntime::start(
-        app.config.clone(),
-        store,
-        queue,
-        Some(app.clicks.clone()),
-        Workers::On,
-    )
-    .unwrap();
-    let delivered = || {
-        let ids: std::collections::BTreeSet<String> = receiver
-            .captured("/hook")
-            .iter()
-            .map(|c| c.header("webhook-id").to_owned())
-            .collect();
-        ids.len()
-    };
+    let runtime = consumers(&app, store, queue);
+    let delivered = || receiver.distinct_ids("/hook");
     // Progress every 60 s (the census reads every pending entry: not often on an emulator).
     let (mut counted_at, mut pending) = (None, true);
     let mut progress_at = Duration::ZERO;
@@ -302,22 +298,8 @@ async fn a_queue_down_while_sales_come_in_settles_within_two_minutes_of_its_retu
     // Back: the consumers and the sweeper run with the product's settings.
     switch.fail_next(0);
     let returned = std::time::Instant::now();
-    let runtime = LocalRuntime::start(
-        app.config.clone(),
-        app.store.clone(),
-        app.queue.clone(),
-        Some(app.clicks.clone()),
-        Workers::On,
-    )
-    .unwrap();
-    let delivered = || {
-        let ids: std::collections::BTreeSet<String> = receiver
-            .captured("/hook")
-            .iter()
-            .map(|c| c.header("webhook-id").to_owned())
-            .collect();
-        ids.len()
-    };
+    let runtime = consumers(&app, app.store.clone(), app.queue.clone());
+    let delivered = || receiver.distinct_ids("/hook");
     let viewer = app.as_role("acme", Role::Viewer);
     let mut funnel = serde_json::Value::Null;
     while returned.elapsed() < Duration::from_secs(120) {

@@ -227,6 +227,16 @@ impl Receiver {
             .insert(path.to_owned(), delay);
     }
 
+    /// How many distinct `webhook-id`s reached `path` (a retried delivery counts once).
+    pub(crate) fn distinct_ids(&self, path: &str) -> usize {
+        let ids: std::collections::BTreeSet<String> = self
+            .captured(path)
+            .iter()
+            .map(|c| c.header("webhook-id").to_owned())
+            .collect();
+        ids.len()
+    }
+
     pub(crate) fn captured(&self, path: &str) -> Vec<Captured> {
         self.state
             .captured
