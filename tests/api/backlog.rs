@@ -301,7 +301,7 @@ async fn a_queue_down_while_sales_come_in_settles_within_two_minutes_of_its_retu
     let runtime = consumers(&app, app.store.clone(), app.queue.clone());
     let delivered = || receiver.distinct_ids("/hook");
     let viewer = app.as_role("acme", Role::Viewer);
-    let mut funnel = serde_json::Value::Null;
+    let (mut funnel, mut drained) = (serde_json::Value::Null, false);
     while returned.elapsed() < Duration::from_secs(120) {
         funnel = json_of(viewer.analytics("funnel=true").await, 200).await;
         let counted = funnel["totals"]["conversions"].as_u64();
@@ -309,6 +309,7 @@ async fn a_queue_down_while_sales_come_in_settles_within_two_minutes_of_its_retu
             && delivered() == SALES
             && backlog_of(&app).await.pending == 0
         {
+            drained = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -317,7 +318,9 @@ async fn a_queue_down_while_sales_come_in_settles_within_two_minutes_of_its_retu
     eprintln!("{SALES} sales accepted while the queue was down settled {took:?} after its return");
     assert_eq!(funnel["totals"]["conversions"], json!(SALES), "{funnel}");
     assert_eq!(delivered(), SALES, "one webhook per sale");
-    assert_eq!(backlog_of(&app).await.pending, 0, "nothing left waiting");
+    // Read at the settle: the approvals of these sales (no hold) may queue events of their own
+    // right after, which are not the backlog the outage left.
+    assert!(drained, "nothing left waiting");
     assert!(took <= Duration::from_secs(120), "settled in {took:?}");
     // Nothing more arrives later (a copy re-sent by the sweeper counts once).
     tokio::time::sleep(Duration::from_secs(2)).await;
