@@ -39,6 +39,7 @@ And one SQS race is closed: a DeleteMessage could drop a message sent at the sam
 Usage: python moto_server.py HOST PORT
 """
 
+import base64
 import collections
 import copy
 import io
@@ -82,15 +83,18 @@ class FairLock:
             if not self._held and not self._waiters:
                 self._held = True
                 return self
-            turn = threading.Event()
+            # A plain lock taken here and released by the holder: one C call to hand over,
+            # where an Event's set() went through a Condition and its own lock.
+            turn = threading.Lock()
+            turn.acquire()
             self._waiters.append(turn)
-        turn.wait()  # the holder hands the lock over
+        turn.acquire()  # the holder hands the lock over
         return self
 
     def __exit__(self, *_):
         with self._mutex:
             if self._waiters:
-                self._waiters.popleft().set()
+                self._waiters.popleft().release()
             else:
                 self._held = False
 
@@ -390,6 +394,15 @@ def cache_module_list():
 
     modules = frozenset(moto_backends.list_of_moto_modules())
     moto_backends.list_of_moto_modules = lambda: modules
+    # Likewise every request lists its handler class's methods (`inspect.getmembers`) to find
+    # the action's; a class's methods do not change either.
+    import functools
+
+    import moto.core.responses as moto_responses
+
+    moto_responses.method_names_from_class = functools.lru_cache(maxsize=None)(
+        moto_responses.method_names_from_class
+    )
 
 
 SQS_COUNTS = frozenset(
@@ -472,6 +485,116 @@ def install_locked_queue_deletes():
     sqs_models.Queue.delete_message = delete_message
 
 
+def install_partition_queries():
+    """moto's `Table.query` (5.2.5, dynamodb/models/table.py) starts from `all_items()`: every
+    item of the table, sorted, for each query, and then keeps the partition asked for. A test's
+    table holds everything of its handle in one partition per key prefix, so each page of a
+    ledger read cost a sort of the whole table: a third of the emulator's CPU in the end-to-end
+    stage (py-spy). Here a query on the table's own key starts from its partition alone, and a
+    query on an index from the items unsorted (the query sorts what it keeps, in both paths);
+    the answers are the same, since `query` filters by the hash key and sorts by the range key
+    after this point. The lock every DynamoDB request holds (ConflictModel.moto) keeps the
+    instance attribute set below to the one query running."""
+
+    original = Table.query
+
+    def query(table, hash_key, *args, **kwargs):
+        # The backend passes the index's name as the eighth positional argument.
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        if index_name:
+            table.all_items = lambda: unsorted_items(table)
+        else:
+            table.all_items = lambda: partition_items(table, hash_key)
+        try:
+            return original(table, hash_key, *args, **kwargs)
+        finally:
+            del table.all_items
+
+    Table.query = query
+
+
+def unsorted_items(table):
+    if table.range_key_attr:
+        return [item for partition in table.items.values() for item in partition.values()]
+    return list(table.items.values())
+
+
+def partition_items(table, hash_key):
+    partition = table.items.get(hash_key)
+    if partition is None:
+        return []
+    return list(partition.values()) if table.range_key_attr else [partition]
+
+
+# DynamoDB's data-plane actions: their answers are plain JSON (no timestamps).
+PLAIN_ANSWERS = {
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "TransactWriteItems",
+    "BatchGetItem",
+    "BatchWriteItem",
+}
+CHECK_PLAIN_ENV = "TENX_MOTO_CHECK_PLAIN"
+
+
+class NotPlain(Exception):
+    """A value the plain encoder leaves to moto's serializer (a timestamp, an unknown type)."""
+
+
+def plain(value):
+    """The JSON of a DynamoDB answer as moto's serializer writes it: members that are None left
+    out, bytes in base64 (the `B` and `BS` types)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise NotPlain(type(value).__name__)
+
+
+def install_plain_dynamodb_answers():
+    """moto 5.2.5 writes every DynamoDB answer through its generic serializer, which walks the
+    operation's botocore shape member by member and looks each value up under several names: a
+    fifth of the emulator's CPU in the end-to-end stage (py-spy), for answers that are already
+    JSON in DynamoDB's own field names (`DynamoResult` holds them as plain dicts, binary values
+    as bytes). Here the data-plane actions' answers are written with `json.dumps` instead; any
+    other action, an error, or a value that is not plain JSON (a timestamp) still goes through
+    the serializer. With TENX_MOTO_CHECK_PLAIN=1 both are computed and any difference is
+    printed to stderr, which is how this was checked against the end-to-end suite."""
+    from moto.dynamodb.responses import DynamoResult
+
+    serialize = DynamoResult.execute_result
+    check = os.environ.get(CHECK_PLAIN_ENV) == "1"
+
+    def execute_result(result, context):
+        name = context.operation_model.name
+        if name not in PLAIN_ANSWERS or isinstance(result.result, Exception):
+            return serialize(result, context)
+        # Members the operation does not answer (DeleteItem's ConsumedCapacityUnits of the 2011
+        # API) are left out, as the serializer leaves them.
+        members = context.operation_model.output_shape.members
+        try:
+            answer = {k: v for k, v in result.result.items() if k in members}
+            body = json.dumps(plain(answer), separators=(",", ":"))
+        except (NotPlain, AttributeError):
+            return serialize(result, context)
+        answer = (200, {"Content-Type": "application/x-amz-json-1.0"}, body)
+        if check:
+            reference = serialize(result, context)
+            if (reference[0], json.loads(reference[2] or "{}")) != (200, json.loads(body)):
+                print(f"plain answer differs for {name}: {reference} != {answer}", file=sys.stderr)
+        return answer
+
+    DynamoResult.execute_result = execute_result
+
+
 def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
     hold_ms = float(os.environ.get(HOLD_ENV) or DEFAULT_HOLD_MS)
@@ -480,6 +603,8 @@ def main() -> None:
     install_item_rollback()
     install_cheap_queue_attributes()
     install_locked_queue_deletes()
+    install_partition_queries()
+    install_plain_dynamodb_answers()
     cache_module_list()
     # werkzeug listens with a backlog of 128: a burst of concurrent connections beyond it (the
     # write-path tests open hundreds at once, as a busy function does against DynamoDB) would be

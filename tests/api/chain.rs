@@ -424,13 +424,18 @@ async fn decisions_are_deterministic_and_prefetch_equals_resolve() {
 #[tokio::test]
 async fn fifty_concurrent_appends_to_one_session_are_all_recorded() {
     let app = with_links(spawn_app().await).await;
+    // Each append retried on a 503 as a client would (`retrying_overload`): a 503 wrote
+    // nothing, so every one of the 50 is still recorded exactly once.
     let responses = futures::future::join_all((0..50).map(|i| {
-        signals(
-            &app,
-            "acme",
-            "busy",
-            json!([{"type": "view", "data": {"i": i}}]),
-        )
+        let app = &app;
+        crate::helpers::retrying_overload(move || {
+            signals(
+                app,
+                "acme",
+                "busy",
+                json!([{"type": "view", "data": {"i": i}}]),
+            )
+        })
     }))
     .await;
     let mut totals = Vec::new();

@@ -536,3 +536,31 @@ pub(crate) async fn json_of(resp: reqwest::Response, status: u16) -> Value {
     assert_eq!(got, status, "{body}");
     body
 }
+
+/// Sends a request again while the service answers 503, waiting what its `retry-after` says
+/// (at most 2 s), as a well-behaved client does; at most five more times. A burst of requests
+/// on one item can outlast the store's own retries of contended writes on a loaded emulator,
+/// and its 503 means "nothing was written, try again" (platform/store/dynamo/retry.rs): the
+/// tests of such bursts then check what every request, retried as a client would, leaves.
+pub(crate) async fn retrying_overload<F, Fut>(mut request: F) -> reqwest::Response
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = reqwest::Response>,
+{
+    let mut resp = request().await;
+    for _ in 0..5 {
+        if resp.status() != 503 {
+            break;
+        }
+        let wait = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(1)
+            .min(2);
+        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+        resp = request().await;
+    }
+    resp
+}
