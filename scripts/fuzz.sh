@@ -186,7 +186,7 @@ checks = { ensure_resource_availability = { enabled = false } }
 # stored without one is asked for it (400 naming email), which depends on the stored partner.
 # A claim's approval without an amount when no plan rated the claimed sale (issue 63), as the
 # reassignment: the amount is asked for (400 naming amount).
-# An import's `format` names an uploaded file's format (issue 64): with a body, whose format is
+# An import's format parameter names an uploaded file's format (issue 64): with a body, whose format is
 # its content-type, it is refused (400 naming format); two parameters, one rule.
 [[operations]]
 include-path = ["/v2/public/refs", "/v2/handles/{handle}/partners/{partnerId}/coupon-codes",
