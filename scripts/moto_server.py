@@ -34,7 +34,10 @@ transaction copies only the items it names and puts those back instead
 (`install_item_rollback`). Likewise SQS: moto counts a queue's messages for every message it
 sends or receives; here only GetQueueAttributes counts them (`install_cheap_queue_attributes`).
 And one SQS race is closed: a DeleteMessage could drop a message sent at the same moment
-(`install_locked_queue_deletes`).
+(`install_locked_queue_deletes`). Two more costs, measured by the emulator's CPU over a fixed
+set of end-to-end tests (87 s before, 60 s after): a query no longer sorts the whole table
+(`install_partition_queries`), and the data-plane answers are written as plain JSON instead of
+through moto's shape-driven serializer (`install_plain_dynamodb_answers`).
 
 Usage: python moto_server.py HOST PORT
 """
