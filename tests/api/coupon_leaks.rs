@@ -364,6 +364,28 @@ async fn a_codes_leak_share_ages_out_of_the_window_without_a_new_sale() {
     assert!(first["score"].as_u64().unwrap() < before, "{first}");
     first.as_object_mut().unwrap().remove("ratedAt");
     assert_eq!(first, leak);
+
+    // A report kept before reports held their days (stale figures, no days) is rated from its
+    // sales by the ranking that reads it, and kept again with its days.
+    let store = app.store.clone();
+    let kept = store
+        .get("H#acme#CPNS", "leaky")
+        .await
+        .unwrap()
+        .expect("kept");
+    let mut older = kept.doc.clone();
+    older.as_object_mut().unwrap().remove("days");
+    older["conversions"] = json!(99);
+    let item = tenx_shared::platform::store::Item::new("H#acme#CPNS", "leaky", older);
+    tenx_shared::platform::store::put(store.as_ref(), item)
+        .await
+        .unwrap();
+    let page = json_of(viewer.get("/coupon-codes/leaks").await, 200).await;
+    let mut first = page["items"][0].clone();
+    first.as_object_mut().unwrap().remove("ratedAt");
+    assert_eq!(first, leak);
+    let again = store.get("H#acme#CPNS", "leaky").await.unwrap().unwrap();
+    assert!(again.doc["days"].is_array(), "{}", again.doc);
 }
 
 /// The ranking once the events worker has rated each `(code, sales)`: its items.
