@@ -291,12 +291,19 @@ async fn claims_are_limited_per_partner_per_day() {
         json_of(open_claim(&one, "pub-one", &body).await, 201).await;
     }
     let body = json!({"orderId": "o-last", "occurredAt": at});
-    assert_error(
+    let message = assert_error(
         open_claim(&one, "pub-one", &body).await,
         429,
         "rate_limited",
     )
     .await;
+    assert_eq!(
+        message,
+        format!(
+            "{ONE_NAME} opened as many claims today as a partner may ({}); try tomorrow.",
+            tenx_shared::claims::MAX_PER_DAY
+        )
+    );
     let op = app.as_role("acme", Role::Operator);
     let listed = json_of(op.get("/claims?limit=100").await, 200).await;
     assert_eq!(
