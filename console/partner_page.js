@@ -1,6 +1,7 @@
 // One partner's page (issue 62), at `#/partners/{partnerId}`: who it is and its status (suspend
 // or reactivate), its money (the portal's own summary: balance and next payout with reasons),
-// its campaigns with their links and plans in words, its funnel, commission lines, customers,
+// its traffic (the same summary's clicks → sales and top links, in the portal's words), its
+// campaigns with their links and plans in words, its funnel, commission lines, customers,
 // risk, payouts and payout method, the conversation, its claims and its audit trail. Each
 // section reads its own part, so one refusal (a viewer and the audit log) leaves the rest.
 
@@ -12,6 +13,7 @@ import * as customers from './customers.js';
 import * as messages from './partner_messages.js';
 import * as payoutMethod from './payout_method.js';
 import { forget } from './partner_link.js';
+import { topLinks, traffic as trafficWords } from './portal_overview.js';
 import { riskCell } from './ledger.js';
 import { ruleInWords } from './rules.js';
 import { sentence } from './audit_words.js';
@@ -43,6 +45,7 @@ export async function render(main, partnerId) {
     h('h1', { tabindex: '-1' }, p.name),
     head,
     add('money', 'Money'),
+    add('traffic', 'Clicks, sales and top links'),
     add('campaigns', 'Campaigns, links and plans'),
     add('funnel', 'Funnel, last 30 days'),
     add('messages', 'Messages'),
@@ -54,8 +57,10 @@ export async function render(main, partnerId) {
     add('audit', 'Audit trail'));
   drawHead(head, p, () => render(clear(main), partnerId));
   const campaigns = await ownCampaigns(partnerId);
+  const summary = api.request('GET', api.handlePath(`/partners/${enc(partnerId)}/summary`));
   await Promise.all([
-    money(parts.money, partnerId),
+    money(parts.money, summary),
+    traffic(parts.traffic, summary, p, campaigns),
     campaignsPart(parts.campaigns, campaigns),
     funnel(parts.funnel, campaigns),
     messages.render(parts.messages, p),
@@ -97,8 +102,8 @@ function drawHead(head, p, reload) {
     b, out);
 }
 
-async function money(box, partnerId) {
-  const r = await api.request('GET', api.handlePath(`/partners/${enc(partnerId)}/summary`));
+async function money(box, summary) {
+  const r = await summary;
   if (!r.ok) return clear(box, errorBox(r.error));
   const s = r.data;
   const c = s.currency;
@@ -109,6 +114,20 @@ async function money(box, partnerId) {
       h('dt', {}, 'Owed back'), h('dd', {}, fmtMoney(s.balance.owedBack, c)),
       h('dt', {}, 'Next payout'), h('dd', {}, fmtMoney(s.nextPayout.amount, c))),
     s.nextPayout.reasons.length ? h('ul', { class: 'reasons' }, s.nextPayout.reasons.map((x) => h('li', {}, x))) : null);
+}
+
+// The summary's traffic over its days (clicks → sales, top links by clicks and by earnings), in
+// the portal's words with the partner's name for "your"; each link by its short address when
+// it is a campaign's.
+async function traffic(box, summary, p, campaigns) {
+  const r = await summary;
+  if (!r.ok) return clear(box, errorBox(r.error));
+  const s = r.data;
+  const shortUrls = new Map((campaigns || []).filter((c) => c.primaryLink).map((c) => [c.primaryLink.slug, c.primaryLink.shortUrl]));
+  const whose = 'this partner\'s';
+  return clear(box,
+    h('div', { class: 'partner-traffic' }, trafficWords(s.traffic, s.earnings.length, whose)),
+    topLinks(s.traffic.topLinks, s.currency, shortUrls, { whose, earned: 'Earned' }));
 }
 
 async function ownCampaigns(partnerId) {

@@ -44,7 +44,13 @@ function signInForm() {
       }
     },
   }, field('Your email', email, 'The address the program approved or invited.'), h('button', { class: 'primary', type: 'submit' }, 'Email me a sign-in link'), out);
-  return section('Sign in to your partner portal', form);
+  return [heading('Your partner portal'), section('Sign in to your partner portal', form)];
+}
+
+// Each screen's one level-one heading, named as its tab; the page's title says it too.
+function heading(title) {
+  document.title = `${title} · Partner portal`;
+  return h('h1', {}, title);
 }
 
 function switcher(me) {
@@ -213,12 +219,16 @@ function setUnread(n) {
 // The signed-in person: its user id and whether it is its partner's owner (the People tab).
 let who = { userId: '', owner: false };
 
+// The tabs: [view, its label (the screen's heading)].
+const VIEWS = [['overview', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['customers', 'Customers'], ['payouts', 'Payouts'], ['messages', 'Messages'], ['claims', 'Claims'], ['people', 'People'], ['tax', 'Tax details'], ['plan', 'Your plan'], ['method', 'Getting paid'], ['notifications', 'Notifications']];
+
 async function show(view, partnerId) {
+  const title = heading(VIEWS.find(([v]) => v === view)[1]);
   for (const b of nav.querySelectorAll('button[data-view]')) {
     if (b.dataset.view === view) b.setAttribute('aria-current', 'page');
     else b.removeAttribute('aria-current');
   }
-  clear(main, loading());
+  clear(main, title, loading());
   try {
     const tabs = {
       overview: async () => {
@@ -242,9 +252,9 @@ async function show(view, partnerId) {
       notifications: () => notifications(base, handle, partnerId),
     };
     const parts = await tabs[view]();
-    clear(main, ...parts);
+    clear(main, title, ...parts);
   } catch (err) {
-    clear(main, errorBox(err));
+    clear(main, title, errorBox(err));
   }
   main.focus();
 }
@@ -256,7 +266,7 @@ async function start() {
   try {
     me = await api.get('/v2/me');
   } catch (err) {
-    clear(main, err.status === 401 ? signInForm() : errorBox(err));
+    clear(main, ...(err.status === 401 ? signInForm() : [heading('Your partner portal'), errorBox(err)]));
     return;
   }
   api.setCsrf(me.csrfToken);
@@ -270,12 +280,11 @@ async function start() {
   }, 'Sign out');
   if (!mine) {
     clear(nav, signOut);
-    clear(main, section('Not a partner of this program', h('p', {}, `You (${me.user.email}) are not a partner of ${handle}.`), switcher(me)));
+    clear(main, heading('Not a partner of this program'), h('p', {}, `You (${me.user.email}) are not a partner of ${handle}.`), switcher(me));
     return;
   }
   who = { userId: me.user.userId, owner: mine.role === 'owner' };
-  const views = [['overview', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['customers', 'Customers'], ['payouts', 'Payouts'], ['messages', 'Messages'], ['claims', 'Claims'], ['people', 'People'], ['tax', 'Tax details'], ['plan', 'Your plan'], ['method', 'Getting paid'], ['notifications', 'Notifications']];
-  clear(nav, switcher(me), views.map(([v, label]) => h('button', { type: 'button', 'data-view': v, onclick: () => show(v, mine.partnerId) }, label)), signOut);
+  clear(nav, switcher(me), VIEWS.map(([v, label]) => h('button', { type: 'button', 'data-view': v, onclick: () => show(v, mine.partnerId) }, label)), signOut);
   await show('overview', mine.partnerId);
 }
 

@@ -33,9 +33,10 @@ function chart(days, currency) {
 const count = (n, one, many) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
 
 // Clicks → sales in words: "12 clicks (10 by people) brought 3 sales: 30 in 100 clicks by people."
-function traffic(t, days) {
+// `whose`: whose links they are ("your" here; the console names the partner).
+export function traffic(t, days, whose = 'your') {
   const period = `in these ${days} days`;
-  if (!t.clicks && !t.conversions) return h('p', {}, `No clicks on your links ${period} yet.`);
+  if (!t.clicks && !t.conversions) return h('p', {}, `No clicks on ${whose} links ${period} yet.`);
   const people = t.qualifiedClicks === t.clicks ? '' : ` (${t.qualifiedClicks.toLocaleString()} by people)`;
   const rate = t.conversionRate === null ? '' : `: ${Math.round(t.conversionRate * 1000) / 10} sales in 100 clicks by people`;
   return [
@@ -46,22 +47,31 @@ function traffic(t, days) {
   ];
 }
 
+// The row of what sales earned through lines recorded before lines carried their link: in no
+// link's figures, so without it the links would not add up to what the sales earned.
+export const BEFORE_LINKS = 'Sales before links were recorded';
+
 // One ranking of the partner's links: its short address (the slug when it is not one of the
-// links listed), clicks, sales and what it earned.
-function ranking(rows, caption, currency, shortUrls) {
+// links listed), clicks, sales and what it earned (`earnedLabel`: "You earned" here).
+function ranking(rows, caption, currency, shortUrls, earnedLabel) {
+  const n = (v) => (v === null ? '–' : v.toLocaleString());
   return table([
-    { label: 'Link', value: (l) => shortUrls.get(l.slug) || l.slug },
-    { label: 'Clicks', value: (l) => l.clicks.toLocaleString(), class: 'num' },
-    { label: 'Sales', value: (l) => l.conversions.toLocaleString(), class: 'num' },
-    { label: 'You earned', value: (l) => fmtMoney(l.earned, currency), class: 'num' },
+    { label: 'Link', value: (l) => (l.slug === null ? BEFORE_LINKS : shortUrls.get(l.slug) || l.slug) },
+    { label: 'Clicks', value: (l) => n(l.clicks), class: 'num' },
+    { label: 'Sales', value: (l) => n(l.conversions), class: 'num' },
+    { label: earnedLabel, value: (l) => fmtMoney(l.earned, currency), class: 'num' },
   ], rows, caption);
 }
 
-function topLinks(top, currency, shortUrls) {
-  if (!top.byClicks.length && !top.byEarnings.length) return h('p', {}, 'Your links have no clicks or earnings in these days yet.');
+// `words`: how the screen says it ({whose: 'your', earned: 'You earned'} in the portal).
+export function topLinks(top, currency, shortUrls, words = { whose: 'your', earned: 'You earned' }) {
+  const before = top.earnedBeforeLinks ? [{ slug: null, clicks: null, conversions: null, earned: top.earnedBeforeLinks }] : [];
+  const Whose = words.whose[0].toUpperCase() + words.whose.slice(1);
+  if (!top.byClicks.length && !top.byEarnings.length && !before.length) return h('p', {}, `${Whose} links have no clicks or earnings in these days yet.`);
+  const earned = [...top.byEarnings, ...before];
   return [
-    top.byClicks.length ? ranking(top.byClicks, 'Most clicked', currency, shortUrls) : h('p', {}, 'No clicks in these days yet.'),
-    top.byEarnings.length ? ranking(top.byEarnings, 'Most earned', currency, shortUrls) : h('p', {}, 'Nothing earned through a link in these days yet.'),
+    top.byClicks.length ? ranking(top.byClicks, 'Most clicked', currency, shortUrls, words.earned) : h('p', {}, 'No clicks in these days yet.'),
+    earned.length ? ranking(earned, 'Most earned', currency, shortUrls, words.earned) : h('p', {}, 'Nothing earned through a link in these days yet.'),
   ];
 }
 

@@ -7,7 +7,7 @@ arrives: a template campaign with its plan, and an invitation for the manager. T
 browser, as the manager, from the invitation mail on: Home's set-up checklist (nothing ticked),
 the program opened on the Program page, an applicant approved, the partner found in the
 searchable list and its page opened (its plan in words), a sale through its link seen as a
-commission on its page, a payout run on Payouts, a batch made and marked paid (it says paid,
+commission on its page and in its traffic (clicks → sales and top links, the portal's words), a payout run on Payouts, a batch made and marked paid (it says paid,
 never "open"), a partner's message answered by keyboard (the unread count in the navigation
 goes), a claim decided (the amount asked for when nothing rates the sale; the signed decision
 verified in the page), a broadcast, and the checklist ticked by what was done. Every main
@@ -169,9 +169,42 @@ def partner_page(c, token):
         return "€8.00" in c.text_of("#partner-commissions")
     c.wait(seen, "the sale's commission on the partner's page", timeout=60)
     c.shot("manager-partner-page")
-    doc_shot(c, "partner")
     bt.step("a sale through the partner's link: its €8.00 commission on the partner's page")
     return partner
+
+
+def partner_traffic(c, token, partner):
+    """The partner's page shows its traffic as the portal does (the summary's `traffic`): clicks
+    → sales in words, and its top links by clicks and by earnings, the API's own figures."""
+    def counted():
+        got = bt.api("GET", BASE_API + "/partners/%s/summary" % partner, token)[1]["traffic"]
+        return got if got["conversions"] >= 1 and got["topLinks"]["byEarnings"] else None
+    deadline = time.time() + 60
+    while not counted():
+        assert time.time() < deadline, "the partner's sale never counted in its summary"
+        time.sleep(0.5)
+    t = counted()
+    c.go("#/partners/" + partner)
+    words = c.wait_text("#partner-traffic .traffic-words", "brought")
+    assert words.startswith("%d click%s brought %d sale%s in these 30 days" % (
+        t["clicks"], "" if t["clicks"] == 1 else "s", t["conversions"], "" if t["conversions"] == 1 else "s")), (words, t)
+    shown = [e.text for e in c.all("#partner-traffic dl.traffic dd")]
+    assert shown == [str(t["clicks"]), str(t["conversions"])], (shown, t)
+    tables = c.d.execute_script(
+        "return [...document.querySelectorAll('#partner-traffic .table-wrap')].map((w) => [w.getAttribute('aria-label'),"
+        " [...w.querySelectorAll('tbody tr')].map((r) => [...r.cells].map((td) => td.innerText))])")
+    ranked = dict((label, rows) for label, rows in tables)
+    assert set(ranked) == {"Most clicked (table)", "Most earned (table)"}, tables
+    top = t["topLinks"]["byEarnings"][0]
+    earned = ranked["Most earned (table)"][0]
+    assert earned[0].endswith("/" + top["slug"]) and earned[1:] == [str(top["clicks"]), str(top["conversions"]), "€8.00"], (earned, top)
+    assert ranked["Most clicked (table)"][0][0].endswith("/" + t["topLinks"]["byClicks"][0]["slug"]), ranked
+    heads = [e.text for e in c.all("#partner-traffic th")]
+    assert "Earned" in heads and "You earned" not in heads, heads
+    c.shot("manager-partner-traffic", at="#partner-traffic")
+    # The docs' shot of the page once its counters have the sale too (its figures agree).
+    doc_shot(c, "partner")
+    bt.step("the partner's page shows its traffic in the portal's words: %s; its top link by earnings €8.00" % words)
 
 
 def pay(c, token, partner):
@@ -426,6 +459,7 @@ def main():
         from_the_invitation(c)
         open_the_program(c)
         partner = partner_page(c, token)
+        partner_traffic(c, token, partner)
         pay(c, token, partner)
         partner_token = reply(c, token, partner)
         claim(c, partner_token, partner)

@@ -240,6 +240,16 @@ def tab(c, label):
     c.wait(lambda: c.d.execute_script("return document.querySelector('main .loading') === null"), "the %s tab" % label)
 
 
+def one_heading(c, view):
+    """The screen's one level-one heading, named as its tab (the page's title says it too)."""
+    named = c.d.execute_script(
+        "return [[...document.querySelectorAll('h1')].map((e) => e.textContent), document.title,"
+        " document.querySelector('#portal-nav button[data-view=\"' + arguments[0] + '\"]').textContent]", view)
+    headings, title, label = named
+    assert len(headings) == 1 and label.startswith(headings[0]), (view, headings, label)
+    assert title == headings[0] + " · Partner portal", (view, title)
+
+
 def verify_cli(doc, keys):
     """`tenx verify` of a statement file: (exit code, what it printed)."""
     path = os.path.join(WORK, "portal-statement.json")
@@ -565,8 +575,9 @@ def main():
         c.viewport(*bt.PHONE, mobile=True)
         for view in VIEWS:
             tab(c, view)
+            one_heading(c, view)
             c.shot("portal-phone-" + view)
-        bt.step("portal-phone (390x844): every tab labelled, axe-clean, no sideways scrolling")
+        bt.step("portal-phone (390x844): every tab labelled, one level-one heading each, axe-clean, no sideways scrolling")
         c.viewport(*bt.DESKTOP)
         docs_screenshots(c)
         c.check_logs("the end")

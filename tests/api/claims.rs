@@ -9,12 +9,32 @@ use crate::endpoints::As;
 use crate::helpers::*;
 use crate::scenario::{as_partner, human_ctx};
 
-/// `pub-one` on `/deal` (`alpha`), `pub-two` on `/offer` (`beta`), both paying 10% of a
-/// purchase; `pub-two` hands out coupon `SAVE20` (a coupon site's favourite).
+/// `pub-one`'s name, as the claims' words say it.
+pub(crate) const ONE_NAME: &str = "Bo's blog";
+/// `pub-two`'s name.
+pub(crate) const TWO_NAME: &str = "Ana's shop";
+
+/// `pub-one` ([`ONE_NAME`]) on `/deal` (`alpha`), `pub-two` ([`TWO_NAME`]) on `/offer`
+/// (`beta`), both paying 10% of a purchase; `pub-two` hands out coupon `SAVE20` (a coupon
+/// site's favourite).
 pub(crate) async fn program(app: &TestApp) {
     let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [
         {"eventType": "purchase", "percent": "10"}]});
-    crate::scenario::two_partners(app, &plan, Some(&plan)).await;
+    crate::scenario::Program::on(app, "acme")
+        .instant()
+        .await
+        .named_partner("pub-one", ONE_NAME)
+        .await
+        .campaign("alpha", Some("pub-one"), "deal")
+        .await
+        .named_partner("pub-two", TWO_NAME)
+        .await
+        .campaign("beta", Some("pub-two"), "offer")
+        .await
+        .plan("alpha", &plan)
+        .await
+        .plan("beta", &plan)
+        .await;
     let op = app.as_role("acme", Role::Operator);
     let code = json!({"code": "SAVE20", "campaignId": "beta"});
     json_of(op.create_coupon("pub-two", &code).await, 201).await;
@@ -106,7 +126,7 @@ async fn claims_are_proposed_from_the_evidence_10x_holds() {
     assert_eq!(claim["proposal"]["verdict"], "approve", "{claim}");
     let words = reasons(&claim);
     assert!(words.contains("checkout carried its ref"), "{words}");
-    assert!(words.contains("credited to partner pub-two"), "{words}");
+    assert!(words.contains("credited to Ana's shop"), "{words}");
     assert!(words.contains("coupon code"), "{words}");
 
     // pub-one's own click on its own link, nothing tying it to the buyer: never approve.
@@ -120,7 +140,7 @@ async fn claims_are_proposed_from_the_evidence_10x_holds() {
     let claim = json_of(open_claim(&one, "pub-one", &body).await, 201).await;
     assert_eq!(claim["proposal"]["verdict"], "deny", "{claim}");
     assert!(
-        reasons(&claim).contains("partner pub-two's link"),
+        reasons(&claim).contains("on a link of Ana's shop, not yours"),
         "{claim}"
     );
     let mut forged = buyer_ctx.clone();
@@ -271,12 +291,19 @@ async fn claims_are_limited_per_partner_per_day() {
         json_of(open_claim(&one, "pub-one", &body).await, 201).await;
     }
     let body = json!({"orderId": "o-last", "occurredAt": at});
-    assert_error(
+    let message = assert_error(
         open_claim(&one, "pub-one", &body).await,
         429,
         "rate_limited",
     )
     .await;
+    assert_eq!(
+        message,
+        format!(
+            "{ONE_NAME} opened as many claims today as a partner may ({}); try tomorrow.",
+            tenx_shared::claims::MAX_PER_DAY
+        )
+    );
     let op = app.as_role("acme", Role::Operator);
     let listed = json_of(op.get("/claims?limit=100").await, 200).await;
     assert_eq!(

@@ -57,8 +57,8 @@ async fn a_proposal_weighs_the_coupon_the_sales_risk_and_the_partners() {
         "A signed click on your link deal",
         "before the sale",
         "The click is tied to this buyer",
-        "credited to partner pub-two",
-        "The sale used coupon code SAVE20 (partner pub-two's code), with no click of that partner.",
+        "credited to Ana's shop",
+        "The sale used coupon code SAVE20 (a code of Ana's shop), with no click of that partner.",
         "The sale carries no risk signal.",
         "Your partner risk shows no signal (score 0).",
     ] {
@@ -158,7 +158,7 @@ async fn an_approval_can_move_the_buyers_binding_raced_by_a_sale() {
     assert_eq!(claim["proposal"]["verdict"], "approve", "{claim}");
     let words = reasons(&claim);
     assert!(
-        words.contains("The buyer was bound to partner pub-two by a coupon code on"),
+        words.contains("The buyer was bound to Ana's shop by a coupon code on"),
         "{words}"
     );
     let id = claim["claimId"].as_str().unwrap().to_owned();
@@ -196,8 +196,7 @@ async fn an_approval_can_move_the_buyers_binding_raced_by_a_sale() {
     json_of(racing, 202).await;
     let moved_words = decided["decision"]["binding"].as_str().unwrap_or_default();
     assert!(
-        moved_words
-            .starts_with("Customer buyer-7 moved from partner pub-two to partner pub-one on"),
+        moved_words.starts_with("Customer buyer-7 moved from Ana's shop to Bo's blog on"),
         "{decided}"
     );
     crate::commissions::ledger(&app, 4).await;

@@ -315,6 +315,79 @@ async fn the_leak_report_ranks_a_leaked_code_first_and_alerts_once() {
     );
 }
 
+/// A code's leak share changes on the day its sales leave the 90-day window, with no sale after
+/// them: the ranking (the kept report, re-scored as of the day read) and the one-code report
+/// agree that day.
+#[tokio::test]
+async fn a_codes_leak_share_ages_out_of_the_window_without_a_new_sale() {
+    let day = std::time::Duration::from_secs(86_400);
+    let app = spawn_app().await;
+    two_partners(&app).await;
+    code(&app, "pub-one", "LEAKY", "alpha").await;
+    let site = "https://www.retailmenot.com/view/acme.example";
+    for i in 0..6 {
+        sale(&app, &format!("l{i}"), "LEAKY", None, Some(site)).await;
+    }
+    crate::commissions::ledger(&app, 6).await;
+    let viewer = app.as_role("acme", Role::Viewer);
+    settled(&viewer, "LEAKY", 6).await;
+    let ranked = ranked_when(&viewer, &[("leaky", 6)]).await;
+    assert_eq!(ranked[0]["share"], json!(1.0), "{ranked:?}");
+
+    // Sixty days on, six sales with the partner's click: half the code's sales leaked.
+    tenx_shared::platform::time::advance(day * 60);
+    let one = ctx_of(&app, "deal").await;
+    for i in 6..12 {
+        sale(&app, &format!("l{i}"), "LEAKY", Some(&one), None).await;
+    }
+    crate::commissions::ledger(&app, 12).await;
+    settled(&viewer, "LEAKY", 12).await;
+    let ranked = ranked_when(&viewer, &[("leaky", 12)]).await;
+    assert_eq!(
+        (&ranked[0]["withoutClick"], &ranked[0]["share"]),
+        (&json!(6), &json!(0.5)),
+        "{ranked:?}"
+    );
+    let before = ranked[0]["score"].as_u64().unwrap();
+
+    // Thirty-one days later, no sale since: the leaked sales are 91 days old, out of the
+    // window, and both answers say so that day.
+    tenx_shared::platform::time::advance(day * 31);
+    let leak = json_of(viewer.get("/coupon-codes/LEAKY/leak").await, 200).await;
+    assert_eq!(
+        (&leak["conversions"], &leak["withoutClick"], &leak["share"]),
+        (&json!(6), &json!(0), &json!(0.0)),
+        "{leak}"
+    );
+    let page = json_of(viewer.get("/coupon-codes/leaks").await, 200).await;
+    let mut first = page["items"][0].clone();
+    assert!(first["score"].as_u64().unwrap() < before, "{first}");
+    first.as_object_mut().unwrap().remove("ratedAt");
+    assert_eq!(first, leak);
+
+    // A report kept before reports held their days (stale figures, no days) is rated from its
+    // sales by the ranking that reads it, and kept again with its days.
+    let store = app.store.clone();
+    let kept = store
+        .get("H#acme#CPNS", "leaky")
+        .await
+        .unwrap()
+        .expect("kept");
+    let mut older = kept.doc.clone();
+    older.as_object_mut().unwrap().remove("days");
+    older["conversions"] = json!(99);
+    let item = tenx_shared::platform::store::Item::new("H#acme#CPNS", "leaky", older);
+    tenx_shared::platform::store::put(store.as_ref(), item)
+        .await
+        .unwrap();
+    let page = json_of(viewer.get("/coupon-codes/leaks").await, 200).await;
+    let mut first = page["items"][0].clone();
+    first.as_object_mut().unwrap().remove("ratedAt");
+    assert_eq!(first, leak);
+    let again = store.get("H#acme#CPNS", "leaky").await.unwrap().unwrap();
+    assert!(again.doc["days"].is_array(), "{}", again.doc);
+}
+
 /// The ranking once the events worker has rated each `(code, sales)`: its items.
 async fn ranked_when(viewer: &crate::endpoints::As<'_>, want: &[(&str, u64)]) -> Vec<Value> {
     for _ in 0..300 {

@@ -28,6 +28,7 @@ mod chaos;
 mod chaos_clicks;
 mod claims;
 mod claims_proof;
+mod claims_words;
 mod commissions;
 mod connector_replays;
 mod connectors;

@@ -191,3 +191,81 @@ async fn the_overviews_clicks_conversions_and_top_links_add_up_with_the_funnel_a
             "topLinks": {"byClicks": [], "byEarnings": []}})
     );
 }
+
+/// Lines recorded before lines carried their link (older sales) are in no link's earnings:
+/// the summary sums them apart (`earnedBeforeLinks`), so the links and that sum add up to the
+/// earnings chart and the balance, and the overview shows them as one row in words.
+#[tokio::test]
+async fn sales_before_links_were_recorded_are_summed_apart_so_the_links_add_up() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "holdDays": 0,
+        "rules": [{"eventType": "purchase", "percent": "10"}]});
+    two_partners(&app, &plan, None).await;
+    let conversion = sale(&app, "/deal", "o-1", "100.00").await;
+    settled(&app, 1, 1, 1).await;
+    // An older sale's line, as the ledger wrote them before they carried their link: €4.00.
+    let handle = tenx_shared::domain::Handle::parse("acme").unwrap();
+    let store = app.store.clone();
+    let id = tenx_shared::domain::ConversionId::parse(&conversion).unwrap();
+    let line = tenx_shared::ledger::get(
+        store.as_ref(),
+        &handle,
+        &tenx_shared::domain::CommissionId::of_conversion(&id),
+    )
+    .await
+    .unwrap()
+    .expect("the sale's line");
+    assert_eq!(line.link.as_deref(), Some("deal"));
+    let older_sale = tenx_shared::domain::ConversionId::new();
+    let mut older = line.clone();
+    older.commission_id = tenx_shared::domain::CommissionId::of_conversion(&older_sale);
+    older.conversion_id = Some(older_sale.to_string());
+    older.amount_minor = Some(400);
+    older.link = None;
+    older.balanced = false;
+    older.as_read = None;
+    older.version = 0;
+    store
+        .transact(older.create(&handle).unwrap())
+        .await
+        .unwrap();
+
+    let got = settled(&app, 1, 1, 2).await;
+    let top = &got["traffic"]["topLinks"];
+    assert_eq!(top["earnedBeforeLinks"], "4.00", "{top}");
+    assert_eq!(
+        top["byEarnings"],
+        json!([{"slug": "deal", "clicks": 1, "conversions": 1, "earned": "10.00"}])
+    );
+    let linked: i64 = top["byEarnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| cents(&l["earned"]))
+        .sum::<i64>()
+        + cents(&top["earnedBeforeLinks"]);
+    let charted: i64 = got["earnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| cents(&d["pending"]) + cents(&d["approved"]) + cents(&d["paid"]))
+        .sum();
+    assert_eq!((linked, charted), (1400, 1400));
+    let b = &got["balance"];
+    assert_eq!(
+        linked,
+        cents(&b["pending"]) + cents(&b["approved"]) - cents(&b["owedBack"])
+    );
+    // The partner reads the same; a window without such lines has no such sum.
+    let partner = as_partner(&app, "acme", "pub-one").await;
+    let own = json_of(partner.get("/partners/pub-one/summary").await, 200).await;
+    assert_eq!(own["traffic"], got["traffic"]);
+    let empty = json_of(
+        app.as_role("acme", Role::Operator)
+            .get("/partners/pub-one/summary?from=2026-01-01&to=2026-01-07")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(empty["traffic"]["topLinks"].get("earnedBeforeLinks"), None);
+}

@@ -5,6 +5,7 @@
 //! adjustment, or a clawback once paid). The buyer's binding is kept as it is.
 
 use crate::claims::model::{Claim, ClaimEvent, Decision, Status, Verdict};
+use crate::claims::names::{self, Names};
 use crate::claims::open::{due_sk, event, lock_sk};
 use crate::claims::{ClaimError, get};
 use crate::domain::proof::jws::ProofKeyring;
@@ -59,6 +60,7 @@ pub async fn decide(
         line,
         taken_back,
         moved,
+        binding,
     } = moves(store, handle, &claim, &d).await?;
     let mut decision = Decision {
         claim_id: claim.claim_id.clone(),
@@ -73,7 +75,7 @@ pub async fn decide(
         currency: line.as_ref().map(|l| l.currency),
         commission_id: line.as_ref().map(|l| l.commission_id.clone()),
         reversed_commission_id: taken_back.as_ref().map(|(r, _)| r.commission_id.clone()),
-        binding: moved.as_ref().map(|(c, _)| binding_words(c)),
+        binding,
         jws: String::new(),
     };
     crate::claims::signed::sign(keys, &mut decision);
@@ -108,25 +110,27 @@ pub async fn decide(
         }
         Err(StoreError::TxConflict { index, .. }) => match get(store, handle, id).await? {
             Some(c) if c.status != Status::Open => Err(ClaimError::Decided(id.clone())),
-            _ if index == 1 && next.status == Status::Approved => {
-                Err(ClaimError::AlreadyCredited(next.partner_id.clone()))
-            }
+            _ if index == 1 && next.status == Status::Approved => Err(ClaimError::AlreadyCredited(
+                names::name_of(store, handle, &next.partner_id).await?,
+            )),
             _ => Err(ClaimError::Busy),
         },
         Err(e) => Err(e.into()),
     }
 }
 
-/// What an approval moves: its line, the other partner's line taken back, the buyer's binding.
+/// What an approval moves: its line, the other partner's line taken back, the buyer's binding
+/// (and that move in words, for the signed decision).
 #[derive(Default)]
 struct Moves {
     line: Option<Commission>,
     taken_back: Option<(Commission, Commission)>,
     moved: Option<(crate::customers::Customer, Vec<WriteOp>)>,
+    binding: Option<String>,
 }
 
 /// [`Moves`] of the decision (none for a denial). Round trips: the sale, its lines, the plan,
-/// the buyer's record (a few reads).
+/// the buyer's record and the names of the partners it moves between (a few reads).
 async fn moves(
     store: &dyn Store,
     handle: &Handle,
@@ -139,10 +143,15 @@ async fn moves(
     let line = line_of(store, handle, claim, d.amount).await?;
     let taken_back = take_back(store, handle, claim).await?;
     let moved = move_binding(store, handle, claim, &line, d).await?;
+    let binding = match &moved {
+        Some((c, _)) => Some(binding_words(store, handle, c).await?),
+        None => None,
+    };
     Ok(Moves {
         line: Some(line),
         taken_back,
         moved,
+        binding,
     })
 }
 
@@ -218,22 +227,26 @@ fn fold_into_set_doc(ops: Vec<WriteOp>) -> Vec<WriteOp> {
     out
 }
 
-/// The moved binding, in words, for the signed decision.
-fn binding_words(c: &crate::customers::Customer) -> String {
-    let from = c
-        .moved
+/// The moved binding, in words (the partners by their names), for the signed decision.
+/// Round trips: ONE read per partner named.
+async fn binding_words(
+    store: &dyn Store,
+    handle: &Handle,
+    c: &crate::customers::Customer,
+) -> Result<String, StoreError> {
+    let from_id = c.moved.as_ref().and_then(|m| m.from_partner_id.as_ref());
+    let ids = from_id.into_iter().chain(&c.partner_id).cloned().collect();
+    let names = Names::of(store, handle, ids).await?;
+    let from = from_id.map_or("no partner", |p| names.get(p));
+    let to = c
+        .partner_id
         .as_ref()
-        .and_then(|m| m.from_partner_id.as_ref())
-        .map_or_else(|| "no partner".to_owned(), |p| format!("partner {p}"));
-    format!(
-        "Customer {} moved from {from} to partner {} on {}.",
+        .map_or(names::UNKNOWN, |p| names.get(p));
+    Ok(format!(
+        "Customer {} moved from {from} to {to} on {}.",
         c.customer_id,
-        c.partner_id
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
         c.bound_at.as_str()
-    )
+    ))
 }
 
 /// The claim at the version read first (index 0), then the line put-if-absent, the reversal
@@ -424,15 +437,13 @@ async fn take_back(
         return Ok(None);
     }
     // Paying the partner a second time for a sale it already earned: never.
+    let name = names::name_of(store, handle, &claim.partner_id).await?;
     if original.partner_id == claim.partner_id {
-        return Err(ClaimError::AlreadyCredited(claim.partner_id.clone()));
+        return Err(ClaimError::AlreadyCredited(name));
     }
     let seed = format!("claim-reassigned:{}", claim.claim_id);
     let back_id = CommissionId::derived(claim.claim_id.unix_millis(), &seed);
-    let reason = format!(
-        "reassigned to partner {} by claim {}",
-        claim.partner_id, claim.claim_id
-    );
+    let reason = format!("reassigned to {name} by claim {}", claim.claim_id);
     let back = reversal::whole_reversal(&original, &reason, back_id.clone());
     let mut marked = original;
     marked.adjusted_by = Some(back_id);

@@ -11,6 +11,7 @@
 use crate::campaigns;
 use crate::claims::ClaimError;
 use crate::claims::model::{Evidence, Found, Proposal, Target, Verdict};
+use crate::claims::names::{self, Names};
 use crate::conversions::idempotency::IdempotencyRecord;
 use crate::customers::Customer;
 use crate::domain::proof::jws::{self, Jwks};
@@ -68,8 +69,18 @@ pub async fn propose(src: Sources<'_>, asked: &Asked<'_>) -> Result<(Proposal, F
     }
     check_receipt(src, asked, sale.as_ref(), &mut r)?;
     let credited = credited(src.store, asked.handle, sale.as_ref()).await?;
+    let names = others(
+        src,
+        asked,
+        (sale.as_ref(), binding.as_ref(), credited.as_ref()),
+    )
+    .await?;
+    let whom = Whom {
+        asker: asked.partner,
+        names: &names,
+    };
     competing(
-        asked.partner,
+        whom,
         sale.as_ref(),
         binding.as_ref(),
         credited.as_ref(),
@@ -95,7 +106,7 @@ pub async fn propose(src: Sources<'_>, asked: &Asked<'_>) -> Result<(Proposal, F
         r.unsure("No click of yours is in the evidence: nothing ties you to this buyer.");
     }
     if let Some(s) = &sale {
-        coupon_words(asked.partner, s, &mut r);
+        coupon_words(whom, s, &mut r);
         match s.risk.flagged() {
             true => r.unsure_with(format!(
                 "The sale carries risk signals ({}, score {}).",
@@ -107,6 +118,28 @@ pub async fn propose(src: Sources<'_>, asked: &Asked<'_>) -> Result<(Proposal, F
     }
     partner_risk(src.store, asked, &mut r).await?;
     Ok((r.proposal(), found))
+}
+
+/// The other partners the reasons name (the buyer's binding, the line credited, the coupon's),
+/// by their names, never their ids. Round trips: ONE read per partner.
+async fn others(
+    src: Sources<'_>,
+    asked: &Asked<'_>,
+    (sale, binding, credited): (
+        Option<&ConversionData>,
+        Option<&Customer>,
+        Option<&Commission>,
+    ),
+) -> Result<Names, ClaimError> {
+    let ids = binding
+        .and_then(|b| b.partner_id.as_ref())
+        .into_iter()
+        .chain(credited.map(|l| &l.partner_id))
+        .chain(sale.and_then(|s| s.coupon.as_ref()).map(|c| &c.partner_id))
+        .filter(|p| *p != asked.partner)
+        .cloned()
+        .collect();
+    Ok(Names::of(src.store, asked.handle, ids).await?)
 }
 
 /// A partner's risk score at or above this makes a proposal `unsure`: its claims are a person's
@@ -142,15 +175,31 @@ async fn partner_risk(
     Ok(())
 }
 
+/// Who a reason names: the asking partner is "you", any other partner its name.
+#[derive(Clone, Copy)]
+struct Whom<'a> {
+    asker: &'a PartnerId,
+    names: &'a Names,
+}
+
+impl Whom<'_> {
+    fn of(&self, p: &PartnerId) -> String {
+        match p == self.asker {
+            true => "you".to_owned(),
+            false => self.names.get(p).to_owned(),
+        }
+    }
+}
+
 /// The coupon code the sale used: whose, and whether a click of that partner came with it.
-fn coupon_words(partner: &PartnerId, s: &ConversionData, r: &mut Reasons) {
+fn coupon_words(whom: Whom<'_>, s: &ConversionData, r: &mut Reasons) {
     let Some(used) = &s.coupon else {
         r.say("The sale used no coupon code.");
         return;
     };
     let whose = match &used.partner_id {
-        p if p == partner => "your own".to_owned(),
-        p => format!("partner {p}'s"),
+        p if p == whom.asker => "your own code".to_owned(),
+        p => format!("a code of {}", whom.names.get(p)),
     };
     let click = match used.with_click {
         true => "with a click of that partner",
@@ -162,7 +211,7 @@ fn coupon_words(partner: &PartnerId, s: &ConversionData, r: &mut Reasons) {
         .map(|host| format!(", the buyer landing from {host}"))
         .unwrap_or_default();
     r.say(format!(
-        "The sale used coupon code {} ({whose} code), {click}{from}.",
+        "The sale used coupon code {} ({whose}), {click}{from}.",
         used.code
     ));
 }
@@ -272,7 +321,7 @@ async fn credited(
 
 /// Who the sale went to, and why that attribution won.
 fn competing(
-    partner: &PartnerId,
+    whom: Whom<'_>,
     sale: Option<&ConversionData>,
     binding: Option<&Customer>,
     line: Option<&Commission>,
@@ -283,7 +332,7 @@ fn competing(
         let to = b
             .partner_id
             .as_ref()
-            .map_or_else(|| "no partner".to_owned(), |p| format!("partner {p}"));
+            .map_or_else(|| "no partner".to_owned(), |p| whom.of(p));
         r.say(format!(
             "The buyer was bound to {to} by {} on {}; a bound buyer's sales follow the binding.",
             bound_by_words(b),
@@ -296,7 +345,7 @@ fn competing(
         }
         return;
     };
-    if &line.partner_id == partner {
+    if &line.partner_id == whom.asker {
         r.deny(format!(
             "The sale is already credited to you (commission {}, {} {}).",
             line.commission_id,
@@ -316,9 +365,9 @@ fn competing(
         _ => "a coupon code or a binding made without a click".to_owned(),
     };
     r.say(format!(
-        "The sale is credited to partner {} (commission {}, {} {}), won by {how}: approving \
-         this claim moves it to you.",
-        line.partner_id,
+        "The sale is credited to {} (commission {}, {} {}), won by {how}: approving this \
+         claim moves it to you.",
+        whom.names.get(&line.partner_id),
         line.commission_id,
         line.currency.format(line.minor()),
         line.currency
@@ -354,9 +403,15 @@ async fn click_of(
         None => None,
     };
     if owner.as_ref() != Some(asked.partner) {
-        let whose = owner.map_or_else(|| "no partner's".to_owned(), |p| format!("partner {p}'s"));
+        let whose = match owner {
+            Some(p) => format!(
+                "a link of {}",
+                names::name_of(src.store, asked.handle, &p).await?
+            ),
+            None => "a link of no partner".to_owned(),
+        };
         r.deny(format!(
-            "The click in the evidence was on {whose} link, not yours."
+            "The click in the evidence was on {whose}, not yours."
         ));
         return Ok(None);
     }

@@ -20,6 +20,7 @@
 pub mod decide;
 pub mod evidence;
 pub mod model;
+pub mod names;
 pub mod open;
 pub mod overdue;
 pub mod reassign;
@@ -42,10 +43,12 @@ pub enum ClaimError {
     NotFound(String),
     #[error("Claim {0} is decided already.")]
     Decided(ClaimId),
-    #[error("Partner {0} opened as many claims today as a partner may ({1}); try tomorrow.")]
-    TooMany(PartnerId, i64),
-    #[error("The sale is already credited to partner {0}.")]
-    AlreadyCredited(PartnerId),
+    /// The partner, by its name ([`names`]).
+    #[error("{0} opened as many claims today as a partner may ({1}); try tomorrow.")]
+    TooMany(String, i64),
+    /// The partner the sale is credited to, by its name ([`names`]).
+    #[error("The sale is already credited to {0}.")]
+    AlreadyCredited(String),
     #[error("The claim is being decided concurrently; retry.")]
     Busy,
     /// The request is well formed but the program cannot do it now (`409 invalid_state`).

@@ -29,12 +29,10 @@ pub async fn open(
     o: Opening,
 ) -> Result<Claim, ClaimError> {
     let store = io.store.as_ref();
-    if crate::partners::get(store, handle, &o.partner)
-        .await?
-        .is_none()
-    {
-        return Err(ClaimError::NotFound(format!("Partner {}", o.partner)));
-    }
+    let Some(partner) = crate::partners::get(store, handle, &o.partner).await? else {
+        // Words only: the id is what was asked, and an unknown partner has no name.
+        return Err(ClaimError::NotFound("The partner".to_owned()));
+    };
     let asked = Asked {
         handle,
         partner: &o.partner,
@@ -64,23 +62,13 @@ pub async fn open(
     let emits = vec![event(ClaimEvent::Opened(claim.view()), &claim)];
     match crate::kernel::emit::commit(io, handle, ops, emits).await {
         Ok(()) => Ok(claim),
-        Err(StoreError::TxConflict { index: 1, current }) => {
-            let other = current
-                .and_then(|i| {
-                    i.doc
-                        .get("claimId")
-                        .and_then(|v| v.as_str())
-                        .map(str::to_owned)
-                })
-                .unwrap_or_default();
-            Err(ClaimError::Invalid(format!(
-                "{}: partner {} has an open claim on this sale already ({other}).",
-                field_of(&claim.target),
-                claim.partner_id
-            )))
-        }
+        Err(StoreError::TxConflict { index: 1, .. }) => Err(ClaimError::Invalid(format!(
+            "{}: {} already has an open claim on this sale.",
+            field_of(&claim.target),
+            partner.name
+        ))),
         Err(StoreError::TxConflict { index: 2, .. }) => {
-            Err(ClaimError::TooMany(claim.partner_id, MAX_PER_DAY))
+            Err(ClaimError::TooMany(partner.name, MAX_PER_DAY))
         }
         Err(e) => Err(e.into()),
     }

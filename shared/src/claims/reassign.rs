@@ -45,10 +45,15 @@ pub async fn reassign(
         &crate::domain::CommissionId::of_conversion(&r.conversion),
     )
     .await?;
+    // The partner by its name in every message (an unknown one: `404`, in words).
+    let name = crate::partners::get(store, handle, &r.partner)
+        .await?
+        .map(|p| p.name)
+        .ok_or_else(|| ClaimError::NotFound("The partner".to_owned()))?;
     if line.is_some_and(|l| l.partner_id == r.partner && l.adjusted_by.is_none()) {
-        return Err(ClaimError::AlreadyCredited(r.partner));
+        return Err(ClaimError::AlreadyCredited(name));
     }
-    let campaign = campaign_of(store, handle, &r.partner, r.campaign).await?;
+    let campaign = campaign_of(store, handle, (&r.partner, &name), r.campaign).await?;
     let opening = Opening {
         partner: r.partner,
         target: Target {
@@ -64,7 +69,7 @@ pub async fn reassign(
     // Refused before anything is written when the partner has it already.
     let probe = Claim::probe(&opening.partner, &r.conversion);
     if decide::won(store, handle, &probe).await? {
-        return Err(ClaimError::AlreadyCredited(opening.partner));
+        return Err(ClaimError::AlreadyCredited(name));
     }
     let claim = open::open((io, src), handle, opening).await?;
     let deciding = Deciding {
@@ -84,7 +89,7 @@ pub async fn reassign(
 async fn campaign_of(
     store: &dyn crate::platform::store::Store,
     handle: &Handle,
-    partner: &PartnerId,
+    (partner, name): (&PartnerId, &str),
     named: Option<CampaignId>,
 ) -> Result<CampaignId, ClaimError> {
     if let Some(id) = named {
@@ -92,7 +97,7 @@ async fn campaign_of(
         return match found {
             Some(c) if c.partner_id.as_ref() == Some(partner) => Ok(id),
             _ => Err(ClaimError::Invalid(format!(
-                "campaignId: campaign {id} is not partner {partner}'s."
+                "campaignId: campaign {id} is not one of {name}'s."
             ))),
         };
     }
@@ -102,7 +107,7 @@ async fn campaign_of(
         .map(|c| c.campaign_id)
         .ok_or_else(|| {
             ClaimError::NotPossible(format!(
-                "Partner {partner} has no campaign whose plan could rate the sale: give it a \
+                "{name} has no campaign whose plan could rate the sale: give it a \
                  campaign first, or name one in campaignId."
             ))
         })

@@ -47,3 +47,43 @@ pub fn is_decision(doc: &serde_json::Value) -> bool {
     let d = doc.get("decision").filter(|d| d.is_object()).unwrap_or(doc);
     d.get("claimId").is_some() && d.get("jws").is_some()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::model::Verdict;
+    use crate::domain::time::Timestamp;
+    use crate::domain::{ClaimId, PartnerId};
+
+    /// Decisions signed before partners were named by their names (issue 62) carry ids in their
+    /// words: they are kept as signed, and still verify as stored; changed, they do not.
+    #[test]
+    fn a_decision_in_its_older_words_still_verifies() {
+        let keys = ProofKeyring::parse(&ProofKeyring::generate_spec()).unwrap();
+        let mut older = Decision {
+            claim_id: ClaimId::new(),
+            handle: "acme".into(),
+            partner_id: PartnerId::parse("pub-one").unwrap(),
+            decision: Verdict::Approve,
+            reason: "The sale is credited to partner pub-two.".into(),
+            decided_at: Timestamp::from_millis(1_790_000_000_000),
+            decided_by: "system".into(),
+            overdue: false,
+            amount: Some("10.00".into()),
+            currency: None,
+            commission_id: None,
+            reversed_commission_id: None,
+            binding: Some("Customer buyer-7 moved from partner pub-two to partner pub-one.".into()),
+            jws: String::new(),
+        };
+        sign(&keys, &mut older);
+        // As stored and answered: a claim holding it, read back.
+        let stored = serde_json::json!({"claimId": older.claim_id, "decision": older});
+        let jwks = keys.jwks();
+        assert_eq!(verify(&stored, &jwks), Ok(()));
+        let mut changed = stored.clone();
+        changed["decision"]["binding"] =
+            serde_json::json!("Customer buyer-7 moved from Ana's shop to Bo's blog.");
+        assert!(verify(&changed, &jwks).is_err());
+    }
+}

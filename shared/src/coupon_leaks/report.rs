@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::days::{self, Day};
 use super::score;
 use crate::domain::{CouponCode, EventId, Handle, PartnerId};
 use crate::kernel::emit::Emit;
@@ -37,7 +38,7 @@ pub enum LeakError {
     Store(#[from] StoreError),
 }
 
-/// The report of `code` over its newest sales (at most 1,000, the last 90 days).
+/// The report of `code` over its newest sales (at most 1,000, today and the 90 days before).
 /// Round trips: the coupon's read and the program's, side by side; ONE query.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn of_code(
@@ -45,6 +46,15 @@ pub async fn of_code(
     handle: &Handle,
     code: &CouponCode,
 ) -> Result<Leak, LeakError> {
+    Ok(rated(store, handle, code).await?.0)
+}
+
+/// [`of_code`], and the same sales counted by day (what [`keep`] keeps).
+async fn rated(
+    store: &dyn crate::platform::store::Store,
+    handle: &Handle,
+    code: &CouponCode,
+) -> Result<(Leak, Vec<Day>), LeakError> {
     let (coupon, program) = tokio::try_join!(
         crate::customers::coupons::lookup(store, handle, code),
         crate::programs::settings::get(store, handle),
@@ -52,13 +62,15 @@ pub async fn of_code(
     let coupon = coupon.ok_or_else(|| LeakError::NotFound(code.clone()))?;
     let threshold = program.map(|p| p.coupon_rules()).unwrap_or_default();
     let now = crate::platform::time::now_millis();
-    let uses = super::uses::recent(store, handle, &code.key(), now).await?;
-    Ok(leak(
+    let dated = super::uses::recent(store, handle, &code.key(), now).await?;
+    let uses: Vec<score::Use> = dated.iter().map(|(_, u)| u.clone()).collect();
+    let found = leak(
         coupon.code.to_string(),
         coupon.partner_id,
         &uses,
         threshold.leak_threshold,
-    ))
+    );
+    Ok((found, days::of(&dated)))
 }
 
 fn leak(code: String, partner_id: PartnerId, uses: &[score::Use], threshold: u8) -> Leak {
@@ -79,8 +91,8 @@ const ALERT_WINDOW_MS: i64 = 30 * 86_400_000;
 /// Round trips: the report's reads; ONE transaction and ONE send when it raises.
 /// Also keeps the report for the ranking (`super::ranked`): ONE more write.
 pub async fn alert(io: Io<'_>, handle: &Handle, code: &CouponCode) -> Result<bool, LeakError> {
-    let found = of_code(io.store.as_ref(), handle, code).await?;
-    keep(io.store.as_ref(), handle, &code.key(), &found).await?;
+    let (found, by_day) = rated(io.store.as_ref(), handle, code).await?;
+    keep(io.store.as_ref(), handle, &code.key(), &found, by_day).await?;
     if found.scored.score < found.threshold || found.scored.conversions < score::FEW_SALES {
         return Ok(false);
     }
@@ -117,16 +129,33 @@ pub struct Ranked {
     pub rated_at: String,
 }
 
-/// Keeps `leak` as the code's report. Round trips: ONE write (a redelivery writes it again).
+/// A code's report as kept: as listed, and its sales by day, which the ranking re-scores as of
+/// the day it reads them (`days`). A report kept before the days were (`None`) is rated again
+/// from its sales by the first ranking that reads it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Kept {
+    #[serde(flatten)]
+    pub ranked: Ranked,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<Vec<Day>>,
+}
+
+/// Keeps `leak` as the code's report, with its sales by day. Round trips: ONE write (a
+/// redelivery writes it again).
 pub async fn keep(
     store: &dyn crate::platform::store::Store,
     handle: &Handle,
     code_key: &str,
     leak: &Leak,
+    by_day: Vec<Day>,
 ) -> Result<(), StoreError> {
-    let kept = Ranked {
-        leak: leak.clone(),
-        rated_at: crate::platform::time::now_rfc3339(),
+    let kept = Kept {
+        ranked: Ranked {
+            leak: leak.clone(),
+            rated_at: crate::platform::time::now_rfc3339(),
+        },
+        days: Some(by_day),
     };
     let doc = crate::platform::store::to_doc(&kept)?;
     let item = Item::new(keys::coupon_leak_scores_pk(handle), code_key, doc);

@@ -9,10 +9,11 @@ use crate::domain::{CouponUse, Handle, PartnerId};
 use crate::kernel::events::ConversionData;
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
 
-/// The report reads at most this many of a code's newest sales ...
+use super::days::WINDOW_DAYS;
+
+/// The report reads at most this many of a code's newest sales, in its window
+/// (`days::window_start_ms`).
 pub const MAX_READ: usize = 1000;
-/// ... within this many days.
-pub const WINDOW_DAYS: i64 = 90;
 /// How long a sale stays in the report's index.
 const KEEP_DAYS: i64 = WINDOW_DAYS + 1;
 
@@ -54,24 +55,33 @@ pub fn code_key(used: &CouponUse) -> String {
     used.code.to_ascii_lowercase()
 }
 
-/// The code's newest sales within the window, as the score reads them. Round trips: ONE query.
+/// The code's newest sales within the window, as the score reads them, each with its time
+/// (ms, from its sort key). Round trips: ONE query.
 pub async fn recent(
     store: &dyn Store,
     handle: &Handle,
     code_key: &str,
     now_ms: i64,
-) -> Result<Vec<Use>, StoreError> {
-    let from = format!("{:013}", now_ms - WINDOW_DAYS * 86_400_000);
+) -> Result<Vec<(i64, Use)>, StoreError> {
+    let from = format!("{:013}", super::days::window_start_ms(now_ms).max(0));
     let mut q = Query::between(keys::coupon_uses_pk(handle, code_key), from, "9");
     q.limit = MAX_READ;
     q.descending = true;
     let page = store.query(q).await?;
-    let (stored, _): (Vec<Stored>, _) = page.parsed()?;
-    Ok(stored
-        .into_iter()
-        .map(|s| Use {
-            with_click: s.with_click,
-            referrer: s.landing_referrer,
+    page.items
+        .iter()
+        .map(|item| {
+            let s: Stored = item.parse()?;
+            let ms = item
+                .sk
+                .get(..13)
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(now_ms);
+            let used = Use {
+                with_click: s.with_click,
+                referrer: s.landing_referrer,
+            };
+            Ok((ms, used))
         })
-        .collect())
+        .collect()
 }

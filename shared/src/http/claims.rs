@@ -50,7 +50,7 @@ pub(crate) fn routes() -> Routes {
 fn own(caller: &Caller, id: &PartnerId) -> ApiResult<()> {
     match caller.sees_partner(id) {
         true => Ok(()),
-        false => Err(ApiError::not_found(format!("Partner {id}"))),
+        false => Err(ApiError::not_found("The partner")),
     }
 }
 
@@ -245,7 +245,7 @@ async fn list(
 ) -> ApiResult<axum::Json<Page<Claim>>> {
     let partner = match (caller.partner(), &params.partner_id) {
         (Some(own), Some(asked)) if own != asked => {
-            return Err(ApiError::not_found(format!("Partner {asked}")));
+            return Err(ApiError::not_found("The partner"));
         }
         (Some(own), _) => Some(own.clone()),
         (None, asked) => asked.clone(),

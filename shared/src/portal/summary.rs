@@ -302,7 +302,8 @@ pub async fn summary(
     let (cutoff_ms, cutoff_day) = cutoff(now_ms);
     let t = Tally::of(&live, currency, cutoff_ms);
     let span = (window.from_ms, window.to_ms);
-    let traffic = super::traffic::traffic(store, handle, partner, span, currency).await?;
+    let mut traffic = super::traffic::traffic(store, handle, partner, span, currency).await?;
+    traffic.top_links.earned_before_links = super::traffic::before_links(&created, currency);
     Ok(Summary {
         currency,
         earnings: series(&created, currency, window),

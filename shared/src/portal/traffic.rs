@@ -8,7 +8,11 @@
 //!   counted by the summary's rule (a line counts on its day, pending, approved or paid as it
 //!   stands now; rejected and capped lines nowhere), so a link's earnings add up with the
 //!   earnings chart's days. Lines that came through no link (bonuses, claims, manual lines)
-//!   are in the chart and in no link.
+//!   are in the chart and in no link;
+//! - the sales' lines recorded before a line carried its link (the ledger's earnings per link
+//!   start with them): summed from the summary's own lines of the window, already read, as
+//!   `earnedBeforeLinks`, so the links and that sum add up to what the sales earned
+//!   ([`before_links`]).
 
 use std::collections::BTreeMap;
 
@@ -17,6 +21,7 @@ use serde::Serialize;
 use crate::analytics::days::DayRange;
 use crate::analytics::report::{self, GroupBy, Scope};
 use crate::domain::{Currency, Handle, PartnerId};
+use crate::ledger::model::Commission;
 use crate::platform::store::{Store, StoreError};
 
 /// Links listed in each ranking.
@@ -42,6 +47,34 @@ pub struct TopLinks {
     pub by_clicks: Vec<TopLink>,
     /// Most earned first (ties: the slug's order); only links that earned something.
     pub by_earnings: Vec<TopLink>,
+    /// What the window's sales earned through lines recorded before lines carried their link
+    /// (in no link's figures), by the same rule; absent when nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earned_before_links: Option<String>,
+}
+
+/// What the sales' lines in `lines` without a link earned in `currency` (pending, held,
+/// approved or paid as they stand, as the earnings per link count them): conversion lines, and
+/// the reversals that keep their sale, written before lines carried their link (a sale of a
+/// campaign always carries one since: its click's, or the campaign's primary link). `None`
+/// when there are none.
+pub fn before_links(lines: &[Commission], currency: Currency) -> Option<String> {
+    use crate::ledger::model::{Kind, Status};
+    let mut minor: i128 = 0;
+    let mut any = false;
+    for c in lines {
+        let sale = matches!(c.kind, Kind::Conversion | Kind::Adjustment | Kind::Clawback)
+            && c.conversion_id.is_some();
+        let counted = matches!(
+            c.status,
+            Status::Pending | Status::Held | Status::Approved | Status::Paid
+        );
+        if sale && counted && c.link.is_none() && c.currency == currency {
+            minor += c.minor();
+            any = true;
+        }
+    }
+    any.then(|| currency.format(minor))
 }
 
 /// One link's figures over the window.
@@ -95,6 +128,7 @@ fn rank(
     TopLinks {
         by_clicks: by_clicks.into_iter().take(TOP_LINKS).map(link).collect(),
         by_earnings: by_earnings.into_iter().take(TOP_LINKS).map(link).collect(),
+        earned_before_links: None,
     }
 }
 

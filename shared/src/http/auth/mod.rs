@@ -158,9 +158,8 @@ fn own_partner_only(principal: &Principal, params: &RawPathParams) -> Result<(),
         return Ok(());
     };
     match params.iter().find(|(name, _)| *name == "partnerId") {
-        Some((_, asked)) if asked != own.as_str() => {
-            Err(ApiError::not_found(format!("Partner {asked}")))
-        }
+        // In words: the same answer whatever was asked, naming no partner (issue 62).
+        Some((_, asked)) if asked != own.as_str() => Err(ApiError::not_found("The partner")),
         _ => Ok(()),
     }
 }
