@@ -38,6 +38,7 @@ mod customers;
 mod dashboard;
 mod deliveries;
 mod domains;
+mod domains_aws;
 mod hardening;
 mod imports;
 mod imports_programs;
