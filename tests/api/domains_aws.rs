@@ -149,6 +149,8 @@ async fn spawn_with_edge(dns: &DnsServer, distribution: &str, endpoint: String) 
     config.dns_resolver = Some(format!("127.0.0.1:{}", dns.port).parse().unwrap());
     config.edge.distribution_id = Some(distribution.to_owned());
     config.edge.endpoint = Some(endpoint);
+    // The server's own sweeper loop runs once, at the start: the test's passes are the only ones.
+    config.outbox_sweep_interval = std::time::Duration::from_secs(3_600);
     spawn_with(config, None).await
 }
 
@@ -263,6 +265,27 @@ async fn a_verified_domain_gets_its_certificate_and_distribution_and_a_delete_re
         app.on_host(&domain, "/spring").await.status(),
         StatusCode::FOUND
     );
+
+    // The daily re-check: a lost TXT record makes it failing (the edge leaves it alone); the
+    // record back, it is active again, its edge's stage kept.
+    let value = verified["verification"]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sweeper = || async {
+        tenx_shared::runtime::workers::sweeper::handle(&app.state(), &json!({}))
+            .await
+            .unwrap()
+    };
+    dns.publish(&[]);
+    tenx_shared::platform::time::advance(std::time::Duration::from_secs(86_400 + 60));
+    let report = sweeper().await;
+    assert_eq!((report.domains, report.edge), (1, EdgeSweep::default()));
+    assert_eq!(read_domain(&app, &domain).await["status"], "failing");
+    dns.publish(&[(&format!("_tenx.{domain}"), "TXT", &value)]);
+    tenx_shared::platform::time::advance(std::time::Duration::from_secs(86_400 + 60));
+    assert_eq!(sweeper().await.domains, 1);
+    assert_eq!(read_domain(&app, &domain).await["status"], "active");
 
     // Given up: the distribution disabled, then deleted, then the certificate.
     let (status, _) = app

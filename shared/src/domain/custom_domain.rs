@@ -411,6 +411,58 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_edge_stage_makes_the_status_and_its_reference_is_one_per_attempt() {
+        let record = CustomDomain {
+            domain: DomainName::parse("go.example.com").unwrap(),
+            handle: Handle::parse("acme").unwrap(),
+            status: DomainStatus::Failing,
+            token: "tenx-verification=00".into(),
+            not_found_url: None,
+            root_url: None,
+            app_links: None,
+            created_at: Timestamp::from_millis(0),
+            verified_at: None,
+            last_checked_at: None,
+            failing_since: None,
+            tls: None,
+        };
+        // No edge (locally): a found record is `verified`.
+        assert_eq!(record.settled(), DomainStatus::Verified);
+        let mut tls = Tls::default();
+        assert_eq!(tls.status(), DomainStatus::PendingDns);
+        tls.certificate_arn = Some("arn:aws:acm:us-east-1:1:certificate/x".into());
+        assert_eq!(tls.status(), DomainStatus::PendingDns);
+        tls.distribution_id = Some("E1".into());
+        assert_eq!(tls.status(), DomainStatus::PendingTls);
+        tls.live = true;
+        assert_eq!(tls.status(), DomainStatus::Active);
+        // A failing domain's re-check that finds its record restores the stage.
+        let on_aws = CustomDomain {
+            tls: Some(tls.clone()),
+            ..record.clone()
+        };
+        assert_eq!(on_aws.settled(), DomainStatus::Active);
+        tls.reason = Some("refused".into());
+        assert_eq!(tls.status(), DomainStatus::Failed);
+
+        // ACM's idempotency token: 32 word characters, the same for the same attempt.
+        let first = Tls::default().reference(&record);
+        assert_eq!(first.len(), 32);
+        assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(first, Tls::default().reference(&record));
+        let next = Tls {
+            attempt: 1,
+            ..Tls::default()
+        };
+        assert_ne!(first, next.reference(&record));
+        let reclaimed = CustomDomain {
+            token: "tenx-verification=01".into(),
+            ..record
+        };
+        assert_ne!(first, Tls::default().reference(&reclaimed));
+    }
+
+    #[test]
     fn names_are_one_host_in_ascii_form() {
         let ok = |s: &str| DomainName::parse(s).map(|d| d.to_string());
         assert_eq!(ok("Go.Example.COM.").unwrap(), "go.example.com");

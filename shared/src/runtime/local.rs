@@ -272,17 +272,6 @@ async fn digests(state: &AppState, base: &str) {
     }
 }
 
-/// Custom domains' certificates and distributions: only with `TENX_EDGE_DISTRIBUTION_ID` set (a
-/// local server driving an AWS edge; none by default, where `Host` is enough).
-async fn edge_pass(state: &AppState) {
-    let Some(edge) = &state.edge else { return };
-    match crate::domains::edge::sweep(state.store.as_ref(), edge.as_ref()).await {
-        Ok(done) if done == crate::domains::edge::EdgeSweep::default() => {}
-        Ok(done) => tracing::info!(?done, "custom domains' edge moved"),
-        Err(e) => tracing::warn!(error = %e, "custom domains' edge pass failed"),
-    }
-}
-
 /// Finds outbox entries whose enqueue never happened (a crash between commit and send), and
 /// carries on the payout work left to the background.
 async fn outbox_sweeper(state: AppState) {
@@ -358,7 +347,6 @@ async fn outbox_sweeper(state: AppState) {
             Ok(n) => tracing::info!(checked = n, "custom domains re-checked"),
             Err(e) => tracing::warn!(error = %e, "custom domain re-check failed"),
         }
-        edge_pass(&state).await;
     }
 }
 
