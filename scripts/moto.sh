@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs moto's server (DynamoDB + SQS emulator) and openapi-spec-validator from PyPI into .venv
-# and starts moto on free loopback ports. Prints `export AWS_...` lines for `eval`; the servers'
-# pids are in .venv/moto.pid. `scripts/moto.sh --install` only installs.
+# Installs moto's server (DynamoDB, SQS, Kinesis, S3, ACM and CloudFront emulator) and
+# openapi-spec-validator from PyPI into .venv and starts moto on free loopback ports. Prints
+# `export AWS_...` lines for `eval`; the servers' pids are in .venv/moto.pid.
+# `scripts/moto.sh --install` only installs.
 #
 # TENX_MOTO_SERVERS=N (default 1) starts N independent servers. moto answers one DynamoDB request
 # at a time in one Python process (one core at most), so a test run with several test processes
@@ -26,7 +27,10 @@ for n in $(seq 1 "$servers"); do
   [ "$n" -gt 1 ] && log="$venv/moto-$n.log"
   # Our wrapper around moto's server makes DynamoDB requests atomic and models DynamoDB's
   # transaction conflicts (TENX_MOTO_TXN_HOLD_MS; see scripts/moto_server.py and docs/storage.md).
-  "$venv/bin/python" "$root/scripts/moto_server.py" 127.0.0.1 "$port" >"$log" 2>&1 &
+  # MOTO_ACM_VALIDATION_WAIT=0: moto issues an ACM certificate on its first read after the
+  # request (its default waits 60 s), so the custom-domain edge tests (tests/api/domains_aws.rs)
+  # move one step per pass without sleeping.
+  MOTO_ACM_VALIDATION_WAIT=0 "$venv/bin/python" "$root/scripts/moto_server.py" 127.0.0.1 "$port" >"$log" 2>&1 &
   echo $! >>"$venv/moto.pid"
   for _ in $(seq 1 100); do
     if curl -s -o /dev/null "http://127.0.0.1:$port/moto-api/"; then break; fi

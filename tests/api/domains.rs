@@ -15,14 +15,14 @@ use crate::helpers::{TestApp, spawn_with, test_config};
 
 /// The DNS server: serves the records of its JSON file, re-read on every query; stopped when
 /// dropped (its stdin closes).
-struct DnsServer {
+pub(crate) struct DnsServer {
     child: std::process::Child,
-    port: u16,
+    pub(crate) port: u16,
     records: tempfile::NamedTempFile,
 }
 
 impl DnsServer {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let python = std::env::var("TENX_DNS_PYTHON").unwrap_or_else(|_| {
             concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/dns/bin/python").to_owned()
         });
@@ -56,7 +56,7 @@ impl DnsServer {
     }
 
     /// Replaces the served records: `(name, type, value)`.
-    fn publish(&self, records: &[(&str, &str, &str)]) {
+    pub(crate) fn publish(&self, records: &[(&str, &str, &str)]) {
         let list: Vec<Value> = records
             .iter()
             .map(|(name, kind, value)| json!({"name": name, "type": kind, "value": value}))
@@ -72,14 +72,14 @@ impl Drop for DnsServer {
     }
 }
 
-async fn spawn_with_dns(dns: &DnsServer) -> TestApp {
+pub(crate) async fn spawn_with_dns(dns: &DnsServer) -> TestApp {
     let mut config = test_config();
     config.dns_resolver = Some(format!("127.0.0.1:{}", dns.port).parse().unwrap());
     spawn_with(config, None).await
 }
 
 impl TestApp {
-    async fn domain_call(
+    pub(crate) async fn domain_call(
         &self,
         method: reqwest::Method,
         handle: &str,
@@ -101,20 +101,25 @@ impl TestApp {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
-    async fn put_domain(&self, handle: &str, domain: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn put_domain(
+        &self,
+        handle: &str,
+        domain: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
         let path = format!("/{domain}");
         self.domain_call(reqwest::Method::PUT, handle, &path, Some(body))
             .await
     }
 
-    async fn verify_domain(&self, handle: &str, domain: &str) -> (StatusCode, Value) {
+    pub(crate) async fn verify_domain(&self, handle: &str, domain: &str) -> (StatusCode, Value) {
         let path = format!("/{domain}/verify");
         self.domain_call(reqwest::Method::POST, handle, &path, None)
             .await
     }
 
     /// A GET on `host` (a custom domain), following nothing.
-    async fn on_host(&self, host: &str, path: &str) -> reqwest::Response {
+    pub(crate) async fn on_host(&self, host: &str, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
             .header("host", host)

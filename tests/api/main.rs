@@ -39,6 +39,7 @@ mod customers;
 mod dashboard;
 mod deliveries;
 mod domains;
+mod domains_aws;
 mod hardening;
 mod imports;
 mod imports_programs;

@@ -121,7 +121,7 @@ impl Function {
                     self.logical_id
                 )
             });
-            for statement in statements {
+            for statement in statements.iter().filter_map(conditional) {
                 assert_eq!(statement["Effect"], "Allow", "{}", self.logical_id);
                 let actions: Vec<String> = match &statement["Action"] {
                     Value::String(a) => vec![a.clone()],
@@ -154,7 +154,12 @@ impl Function {
     pub(crate) fn leading_keys(&self) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         for policy in self.props["Policies"].as_array().into_iter().flatten() {
-            for statement in policy["Statement"].as_array().into_iter().flatten() {
+            for statement in policy["Statement"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(conditional)
+            {
                 if !statement["Action"].to_string().contains("dynamodb:") {
                     continue;
                 }
@@ -174,6 +179,20 @@ impl Function {
     }
 }
 
+/// A statement, or the one a stack with its condition true grants (`!If [Cond, statement,
+/// !Ref AWS::NoValue]`: the custom domains' edge exists only with a `RedirectDomain`).
+fn conditional(statement: &Value) -> Option<&Value> {
+    match statement["Fn::If"].as_array() {
+        Some(branches) => branches.get(1).filter(|s| s.is_object()),
+        None => Some(statement),
+    }
+}
+
+/// The account's own ACM certificates (in us-east-1) and CloudFront distributions: what the
+/// custom domains' edge creates and deletes (issue 64), named so by these ARNs.
+const ACCOUNT_CERTIFICATES: &str = "AccountCertificates";
+const ACCOUNT_DISTRIBUTIONS: &str = "AccountDistributions";
+
 /// `!GetAtt X.Arn` → `X`; the SSM parameter ARN `…:parameter${P}` → `P`. Anything else (a
 /// wildcard, a hand-written ARN) fails the test: every resource is one of the stack's own.
 fn resource_name(function: &str, resource: &Value) -> String {
@@ -181,7 +200,24 @@ fn resource_name(function: &str, resource: &Value) -> String {
         assert_eq!(attr, "Arn", "{function}: {resource}");
         return name.as_str().expect("name").to_owned();
     }
+    // Actions that take no resource (acm:RequestCertificate, cloudfront:ListDistributions).
+    if resource == "*" {
+        return "*".to_owned();
+    }
     if let Some(sub) = resource["Fn::Sub"].as_str() {
+        match sub {
+            "arn:${AWS::Partition}:acm:us-east-1:${AWS::AccountId}:certificate/*" => {
+                return ACCOUNT_CERTIFICATES.to_owned();
+            }
+            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*" => {
+                return ACCOUNT_DISTRIBUTIONS.to_owned();
+            }
+            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${RedirectDistribution}" =>
+            {
+                return "RedirectDistribution".to_owned();
+            }
+            _ => {}
+        }
         // Objects of one of the stack's buckets: `${Bucket.Arn}/prefix/*` (issue 64).
         if let Some((name, rest)) = sub.strip_prefix("${").and_then(|r| r.split_once(".Arn}/")) {
             assert!(
@@ -640,7 +676,7 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
 }
 
 /// The actions any function may be granted, each scoped to one of the stack's resources.
-const ALLOWED_ACTIONS: [&str; 20] = [
+const ALLOWED_ACTIONS: [&str; 29] = [
     "dynamodb:GetItem",
     // A transaction's condition on an item it does not write (issue 57: a payout's settlement
     // and a batch's claim on it).
@@ -665,6 +701,16 @@ const ALLOWED_ACTIONS: [&str; 20] = [
     // role; HeadObject and the worker's streamed read are GetObject.
     "s3:PutObject",
     "s3:GetObject",
+    // Custom domains' TLS (issue 64): the sweeper's alone (`domains::edge`).
+    "acm:RequestCertificate",
+    "acm:DescribeCertificate",
+    "acm:DeleteCertificate",
+    "cloudfront:ListDistributions",
+    "cloudfront:GetDistributionConfig",
+    "cloudfront:CreateDistribution",
+    "cloudfront:GetDistribution",
+    "cloudfront:UpdateDistribution",
+    "cloudfront:DeleteDistribution",
 ];
 
 #[test]
@@ -713,6 +759,22 @@ fn iam_is_scoped_to_the_stack_and_the_redirect_gets_nothing_more_than_it_needs()
                     resource == "UploadsBucket"
                         && ["LinksFunction", "ImportsWorkerFunction"]
                             .contains(&f.logical_id.as_str())
+                }
+                // The custom domains' edge (issue 64): the sweeper alone; only the two actions
+                // that take no resource on `*`, the redirect's distribution only read.
+                "acm" | "cloudfront" => {
+                    f.logical_id == "OutboxSweeperFunction"
+                        && match resource.as_str() {
+                            "*" => ["acm:RequestCertificate", "cloudfront:ListDistributions"]
+                                .contains(&action.as_str()),
+                            "RedirectDistribution" => action == "cloudfront:GetDistributionConfig",
+                            ACCOUNT_CERTIFICATES => action.starts_with("acm:"),
+                            ACCOUNT_DISTRIBUTIONS => {
+                                action.starts_with("cloudfront:")
+                                    && action != "cloudfront:GetDistributionConfig"
+                            }
+                            _ => false,
+                        }
                 }
                 _ => resource.ends_with("Parameter"),
             };
@@ -950,12 +1012,14 @@ fn cloudfront_is_the_redirects_only_caller_with_the_country_and_the_host_and_cac
     assert_eq!(oac["OriginAccessControlOriginType"], "lambda");
     assert_eq!(oac["SigningBehavior"], "always");
     assert_eq!(oac["SigningProtocol"], "sigv4");
-    // The URL takes signed calls only, and only this distribution may make them (both actions:
-    // URLs created since October 2025 need both).
+    // The URL takes signed calls only, and only the account's distributions may make them:
+    // this one and each custom domain's copy of it, signing with the same origin access
+    // control (issue 64; both actions: URLs created since October 2025 need both).
     let all = functions(&doc);
     let redirect = function_by_binary(&all, "redirect");
     assert_eq!(redirect.props["FunctionUrlConfig"]["AuthType"], "AWS_IAM");
-    let distribution_arn = json!({"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${RedirectDistribution}"});
+    let distribution_arn =
+        json!({"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*"});
     let permissions: Vec<&Value> = resources
         .values()
         .filter(|r| r["Type"] == "AWS::Lambda::Permission")

@@ -95,14 +95,88 @@ impl std::fmt::Display for DomainName {
     }
 }
 
-/// Where a domain stands. Locally and in tests: `pending` → `verified`; a failed daily re-check
-/// makes it `failing` (still serving for [`GRACE_SECS`]), a passing one `verified` again.
+/// Where a domain stands. Locally (no TLS edge: `Host` is enough): `pending` → `verified`. On
+/// AWS, where the stack's edge terminates TLS for it: `pending` → `pending_dns` (verified; its
+/// certificate waits for the validation record) → `pending_tls` (certificate issued; its
+/// CloudFront distribution deploying) → `active`, or `failed` when ACM or CloudFront refused
+/// (the reason in [`Tls::reason`]). A failed daily re-check makes any verified state `failing`
+/// (still serving for [`GRACE_SECS`]), a passing one restores it ([`CustomDomain::settled`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DomainStatus {
     Pending,
     Verified,
     Failing,
+    PendingDns,
+    PendingTls,
+    Active,
+    Failed,
+}
+
+/// A DNS record the merchant publishes (the certificate's validation CNAME, or the domain's
+/// CNAME to the edge).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cname {
+    pub name: String,
+    pub value: String,
+}
+
+/// What the stack's edge holds for a domain on AWS (`domains::edge`): each step's result is
+/// recorded before the next step runs, so a pass that dies between an AWS call and its record
+/// is finished by the next one (the calls are idempotent by [`Tls::reference`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tls {
+    /// Which attempt this is (a verify after `failed` starts the next, with new resources).
+    pub attempt: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    /// The certificate's DNS validation record, once ACM has made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Cname>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution_id: Option<String>,
+    /// The distribution's host (`d123.cloudfront.net`), which the domain points at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The distribution is deployed: the domain is live over HTTPS.
+    #[serde(default)]
+    pub live: bool,
+    /// Why ACM or CloudFront refused, in words (status `failed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Tls {
+    /// The status these resources make.
+    pub fn status(&self) -> DomainStatus {
+        match self {
+            Tls {
+                reason: Some(_), ..
+            } => DomainStatus::Failed,
+            Tls { live: true, .. } => DomainStatus::Active,
+            Tls {
+                distribution_id: Some(_),
+                ..
+            } => DomainStatus::PendingTls,
+            _ => DomainStatus::PendingDns,
+        }
+    }
+
+    /// The idempotency key of this attempt's AWS calls (ACM's `IdempotencyToken`, at most 32
+    /// word characters; CloudFront's `CallerReference`): the same domain, claim and attempt
+    /// always make the same key, so a replayed call finds what the first one made.
+    pub fn reference(&self, record: &CustomDomain) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!(
+            "{}|{}|{}",
+            record.domain.as_str(),
+            record.token,
+            self.attempt
+        ));
+        hex::encode(&digest[..16])
+    }
 }
 
 /// iOS universal links: the apps (`{teamId}.{bundleId}`) and the paths they open.
@@ -290,13 +364,30 @@ pub struct CustomDomain {
     pub last_checked_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<Timestamp>,
+    /// The certificate and distribution on AWS (`None` locally, and before verification).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Tls>,
 }
 
 impl CustomDomain {
-    /// Whether its links are served at `now_ms`: verified, or failing within the grace period.
+    /// The status of a verified domain whose record is found: its edge's stage on AWS, else
+    /// `verified`.
+    pub fn settled(&self) -> DomainStatus {
+        self.tls
+            .as_ref()
+            .map_or(DomainStatus::Verified, Tls::status)
+    }
+
+    /// Whether its links are served at `now_ms`: verified (whatever its edge's stage: an edge
+    /// that failed leaves HTTPS off, not the ownership proven), or failing within the grace
+    /// period.
     pub fn serving(&self, now_ms: i64) -> bool {
         match self.status {
-            DomainStatus::Verified => true,
+            DomainStatus::Verified
+            | DomainStatus::PendingDns
+            | DomainStatus::PendingTls
+            | DomainStatus::Active
+            | DomainStatus::Failed => true,
             DomainStatus::Failing => self
                 .failing_since
                 .as_ref()
@@ -318,6 +409,58 @@ impl CustomDomain {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_edge_stage_makes_the_status_and_its_reference_is_one_per_attempt() {
+        let record = CustomDomain {
+            domain: DomainName::parse("go.example.com").unwrap(),
+            handle: Handle::parse("acme").unwrap(),
+            status: DomainStatus::Failing,
+            token: "tenx-verification=00".into(),
+            not_found_url: None,
+            root_url: None,
+            app_links: None,
+            created_at: Timestamp::from_millis(0),
+            verified_at: None,
+            last_checked_at: None,
+            failing_since: None,
+            tls: None,
+        };
+        // No edge (locally): a found record is `verified`.
+        assert_eq!(record.settled(), DomainStatus::Verified);
+        let mut tls = Tls::default();
+        assert_eq!(tls.status(), DomainStatus::PendingDns);
+        tls.certificate_arn = Some("arn:aws:acm:us-east-1:1:certificate/x".into());
+        assert_eq!(tls.status(), DomainStatus::PendingDns);
+        tls.distribution_id = Some("E1".into());
+        assert_eq!(tls.status(), DomainStatus::PendingTls);
+        tls.live = true;
+        assert_eq!(tls.status(), DomainStatus::Active);
+        // A failing domain's re-check that finds its record restores the stage.
+        let on_aws = CustomDomain {
+            tls: Some(tls.clone()),
+            ..record.clone()
+        };
+        assert_eq!(on_aws.settled(), DomainStatus::Active);
+        tls.reason = Some("refused".into());
+        assert_eq!(tls.status(), DomainStatus::Failed);
+
+        // ACM's idempotency token: 32 word characters, the same for the same attempt.
+        let first = Tls::default().reference(&record);
+        assert_eq!(first.len(), 32);
+        assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(first, Tls::default().reference(&record));
+        let next = Tls {
+            attempt: 1,
+            ..Tls::default()
+        };
+        assert_ne!(first, next.reference(&record));
+        let reclaimed = CustomDomain {
+            token: "tenx-verification=01".into(),
+            ..record
+        };
+        assert_ne!(first, Tls::default().reference(&reclaimed));
+    }
 
     #[test]
     fn names_are_one_host_in_ascii_form() {

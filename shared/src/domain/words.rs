@@ -27,6 +27,9 @@ pub const WORDS: &[(&str, &str)] = &[
     ("denied", "Denied"),
     ("verified", "Verified"),
     ("failing", "Failing its daily check: fix the DNS record"),
+    // A custom domain's TLS on AWS (issue 64); `active` (live) and `failed` are above.
+    ("pending_dns", "Waiting for your DNS record"),
+    ("pending_tls", "Setting up HTTPS: live within minutes"),
     ("open_negative", "Owed back: taken from the next payout"),
     // A store's (Stripe, Shopify) event as the integration handled it.
     ("received", "Received, not handled yet"),

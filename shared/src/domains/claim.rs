@@ -108,6 +108,7 @@ pub async fn claim(
         verified_at: None,
         last_checked_at: None,
         failing_since: None,
+        tls: None,
     };
     let ops = write_ops(&record, Cond::Absent, 0, "domain.claimed")?;
     match store.transact(ops).await {

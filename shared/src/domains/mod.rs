@@ -14,6 +14,7 @@
 //! redirect's `site` ONE read per host per cache TTL.
 
 pub mod claim;
+pub mod edge;
 pub mod recheck;
 pub mod verify;
 
@@ -99,7 +100,20 @@ pub(crate) async fn commit(
     version: u64,
     action: &str,
 ) -> Result<(), CustomDomainError> {
-    let ops = write_ops(record, Cond::Version(version), version, action)?;
+    commit_with(store, record, version, action, None).await
+}
+
+/// [`commit`] with one more write in the same transaction (a teardown of the edge's old
+/// resources).
+pub(crate) async fn commit_with(
+    store: &dyn Store,
+    record: &CustomDomain,
+    version: u64,
+    action: &str,
+    extra: Option<WriteOp>,
+) -> Result<(), CustomDomainError> {
+    let mut ops = write_ops(record, Cond::Version(version), version, action)?;
+    ops.extend(extra);
     match store.transact(ops).await {
         Err(StoreError::TxConflict { index: 0, .. }) => {
             Err(CustomDomainError::Busy(record.domain.clone()))
@@ -136,8 +150,9 @@ pub async fn list(store: &dyn Store, handle: &Handle) -> Result<Vec<CustomDomain
     Ok(page.parsed()?.0)
 }
 
-/// Gives the domain up: its claim, its copy and an audit entry in ONE transaction (after ONE
-/// read); another handle may claim it then.
+/// Gives the domain up: its claim, its copy, an audit entry and, on AWS, the teardown of its
+/// certificate and distribution (`edge`, worked off by the sweeper) in ONE transaction (after
+/// ONE read); another handle may claim it then.
 #[tracing::instrument(skip_all, fields(handle = %handle, domain = %domain))]
 pub async fn remove(
     store: &dyn Store,
@@ -164,6 +179,10 @@ pub async fn remove(
         },
         crate::kernel::audit::entry(handle, "domain.removed", domain.as_str())?,
     ];
+    let mut ops = ops;
+    if let Some(tls) = &current.record.tls {
+        ops.extend(edge::teardown_op(&current.record, tls)?);
+    }
     match store.transact(ops).await {
         Err(StoreError::TxConflict { index: 0, .. }) => {
             return Err(CustomDomainError::Busy(domain.clone()));

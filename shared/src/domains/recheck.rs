@@ -68,9 +68,10 @@ async fn apply(
 ) -> Result<(), StoreError> {
     let now = Timestamp::from_millis(now_ms);
     let starts_failing = *found != Check::Found && record.status != DomainStatus::Failing;
+    let settled = record.settled();
     let record = match found {
         Check::Found => CustomDomain {
-            status: DomainStatus::Verified,
+            status: settled,
             last_checked_at: Some(now),
             failing_since: None,
             ..record

@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 use hmac::digest::CtOutput;
 use sha2::{Digest, Sha256};
 
-use super::{CustomDomainError, commit, read_claim};
+use super::{CustomDomainError, commit_with, read_claim};
 use crate::domain::Handle;
-use crate::domain::custom_domain::{CustomDomain, DomainName, DomainStatus};
+use crate::domain::custom_domain::{CustomDomain, DomainName, DomainStatus, Tls};
 use crate::domain::time::Timestamp;
 use crate::kernel::state::DomainCache;
 use crate::platform::store::Store;
@@ -41,13 +41,17 @@ pub async fn check(
 }
 
 /// Verifies the handle's domain: ONE read, ONE DNS lookup and, when found, ONE transaction
-/// (the record and its audit entry). Not found: `NotVerified` saying what DNS answered; the
-/// domain keeps its status.
+/// (the record, its audit entry and, for a new attempt at the edge, the teardown of the last
+/// one's resources). Not found: `NotVerified` saying what DNS answered; the domain keeps its
+/// status. With the TLS edge on (`edge`: AWS), a verified domain is `pending_dns` until the
+/// sweeper has its certificate and distribution (`domains::edge`); a domain already on its way
+/// keeps its stage, and one whose edge `failed` starts a new attempt.
 #[tracing::instrument(skip_all, fields(handle = %handle, domain = %domain))]
 pub async fn verify(
     store: &dyn Store,
     cache: &DomainCache,
     resolver: Option<SocketAddr>,
+    edge: bool,
     handle: &Handle,
     domain: &DomainName,
 ) -> Result<CustomDomain, CustomDomainError> {
@@ -72,8 +76,28 @@ pub async fn verify(
         }
     }
     let now = Timestamp::from_millis(crate::platform::time::now_millis());
+    let (tls, teardown) = match (edge, &current.record.tls) {
+        (false, tls) => (tls.clone(), None),
+        (true, Some(tls)) if tls.status() != DomainStatus::Failed => (Some(tls.clone()), None),
+        (true, old) => {
+            let teardown = match old {
+                Some(old) => super::edge::teardown_op(&current.record, old)?,
+                None => None,
+            };
+            let attempt = old.as_ref().map_or(0, |t| t.attempt + 1);
+            (
+                Some(Tls {
+                    attempt,
+                    ..Tls::default()
+                }),
+                teardown,
+            )
+        }
+    };
+    let status = tls.as_ref().map_or(DomainStatus::Verified, Tls::status);
     let record = CustomDomain {
-        status: DomainStatus::Verified,
+        status,
+        tls,
         verified_at: Some(
             current
                 .record
@@ -85,7 +109,7 @@ pub async fn verify(
         failing_since: None,
         ..current.record
     };
-    commit(store, &record, current.version, "domain.verified").await?;
+    commit_with(store, &record, current.version, "domain.verified", teardown).await?;
     cache.invalidate(domain.as_str());
     Ok(record)
 }

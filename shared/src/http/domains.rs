@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::Handle;
-use crate::domain::custom_domain::{AppLinks, CustomDomain, DomainName, DomainStatus};
+use crate::domain::custom_domain::{AppLinks, Cname, CustomDomain, DomainName, DomainStatus};
 use crate::domain::time::Timestamp;
 use crate::domains::claim::DomainInput;
 use crate::domains::{self, CustomDomainError};
@@ -35,12 +35,32 @@ pub(crate) fn routes() -> Routes {
         .post(Operator, None, Write, verify)
 }
 
-/// The TXT record to publish.
+/// The TXT record to publish and, on AWS, the certificate's validation record beside it.
 #[derive(Serialize)]
 struct Verification {
     r#type: &'static str,
     name: String,
     value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate: Option<Record>,
+}
+
+/// A CNAME the merchant publishes.
+#[derive(Serialize)]
+struct Record {
+    r#type: &'static str,
+    name: String,
+    value: String,
+}
+
+impl From<Cname> for Record {
+    fn from(c: Cname) -> Self {
+        Self {
+            r#type: "CNAME",
+            name: c.name,
+            value: c.value,
+        }
+    }
 }
 
 /// A domain as the API answers it.
@@ -50,6 +70,12 @@ struct DomainView {
     domain: DomainName,
     status: DomainStatus,
     verification: Verification,
+    /// On AWS, once its distribution exists: the CNAME that points the domain at it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<Record>,
+    /// Why the edge failed (status `failed`), in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     not_found_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,12 +93,20 @@ struct DomainView {
 
 impl From<CustomDomain> for DomainView {
     fn from(d: CustomDomain) -> Self {
+        let tls = d.tls.unwrap_or_default();
         Self {
             verification: Verification {
                 r#type: "TXT",
                 name: d.domain.verification_name(),
                 value: d.token,
+                certificate: tls.validation.map(Record::from),
             },
+            target: tls.target.map(|value| Record {
+                r#type: "CNAME",
+                name: d.domain.to_string(),
+                value,
+            }),
+            reason: tls.reason,
             domain: d.domain,
             status: d.status,
             not_found_url: d.not_found_url,
@@ -148,6 +182,7 @@ async fn verify(
         state.store.as_ref(),
         &state.domain_cache,
         state.config.dns_resolver,
+        state.edge.is_some(),
         &caller.handle,
         &domain(&raw)?,
     )

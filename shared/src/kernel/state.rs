@@ -75,6 +75,9 @@ pub struct AppState {
     /// Where large import files are uploaded (issue 64): the stack's bucket, or the data dir's
     /// `uploads/`; `None` in a process with neither.
     pub uploads: Option<Arc<dyn crate::platform::uploads::Uploads>>,
+    /// The TLS edge of custom domains (issue 64): ACM and CloudFront on AWS when
+    /// `TENX_EDGE_DISTRIBUTION_ID` is set; `None` locally, where `Host` is enough.
+    pub edge: Option<Arc<dyn crate::platform::edge::Edge>>,
 }
 
 impl AppState {
@@ -119,7 +122,6 @@ impl AppState {
             config.payout_keys.clear();
         }
         let mailer = crate::platform::mail::engine(&config.mail)?;
-        let uploads = uploads::engine(&config.uploads, config.mail.data_dir.as_deref());
         let ctx_keys = keys.ctx_keys.map(Arc::new);
         let signing = keys.signing.map(Arc::new);
         let payout_key = keys.payout_key.map(Arc::new);
@@ -150,6 +152,8 @@ impl AppState {
             )))
             .build();
         Ok(Self {
+            uploads: uploads::engine(&config.uploads, config.mail.data_dir.as_deref()),
+            edge: crate::platform::edge::engine(&config.edge),
             config: Arc::new(config),
             store,
             queue,
@@ -167,7 +171,6 @@ impl AppState {
             freshness: freshness_cache(),
             sweep_floor: Arc::default(),
             mailer,
-            uploads,
         })
     }
 

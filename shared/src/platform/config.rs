@@ -367,6 +367,10 @@ pub struct Config {
     /// Where large import files are uploaded (issue 64): `TENX_UPLOADS_BUCKET` (the stack's
     /// bucket; unset: the data dir's `uploads/`) and `TENX_UPLOADS_ENDPOINT` (an emulator's S3).
     pub uploads: crate::platform::uploads::UploadSettings,
+    /// The TLS edge of custom domains on AWS (issue 64): `TENX_EDGE_DISTRIBUTION_ID` (the
+    /// redirect's distribution, copied per domain; unset: no edge, a verified domain is
+    /// `verified` at once) and `TENX_EDGE_ENDPOINT` (an emulator's ACM and CloudFront).
+    pub edge: crate::platform::edge::EdgeSettings,
     /// Passkeys' relying party (issue 60): `TENX_PASSKEY_RP_ID` (a domain) and
     /// `TENX_PASSKEY_ORIGIN` (the origin the console is served from); each unset: from
     /// `TENX_PUBLIC_URL`, else a local server's own loopback host.
@@ -424,6 +428,7 @@ impl Default for Config {
             oidc: Vec::new(),
             dns_resolver: None,
             uploads: crate::platform::uploads::UploadSettings::default(),
+            edge: crate::platform::edge::EdgeSettings::default(),
             passkey_rp_id: None,
             passkey_origin: None,
         }
@@ -485,6 +490,15 @@ impl Env {
 
 /// The sign-in settings (issue 60): session lifetimes (mailed links point to `TENX_PUBLIC_URL`,
 /// `MailSettings::public_url`).
+/// The AWS services beside the store and the queues (issue 64): the uploads bucket and the
+/// custom domains' TLS edge, each with an emulator's endpoint for the tests.
+fn aws_services_from_env(env: &Env, c: &mut Config) {
+    c.uploads.bucket = env.var("TENX_UPLOADS_BUCKET");
+    c.uploads.endpoint = env.var("TENX_UPLOADS_ENDPOINT");
+    c.edge.distribution_id = env.var("TENX_EDGE_DISTRIBUTION_ID");
+    c.edge.endpoint = env.var("TENX_EDGE_ENDPOINT");
+}
+
 fn people_from_env(env: &Env, c: &mut Config) -> anyhow::Result<()> {
     if let Some(secs) = env.parse::<u64>("TENX_SESSION_IDLE_SECS")? {
         c.session_idle = Duration::from_secs(secs);
@@ -655,8 +669,7 @@ impl Config {
         people_from_env(env, &mut c)?;
         c.oidc = oidc_providers(env)?;
         c.dns_resolver = env.parse::<std::net::SocketAddr>("TENX_DNS_RESOLVER")?;
-        c.uploads.bucket = env.var("TENX_UPLOADS_BUCKET");
-        c.uploads.endpoint = env.var("TENX_UPLOADS_ENDPOINT");
+        aws_services_from_env(env, &mut c);
         Ok(c)
     }
 

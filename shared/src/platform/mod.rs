@@ -7,6 +7,7 @@ pub mod aws_errors;
 pub mod config;
 pub mod decorate;
 pub mod dns;
+pub mod edge;
 pub mod http_client;
 pub mod mail;
 pub mod metrics;

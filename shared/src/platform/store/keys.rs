@@ -744,6 +744,19 @@ pub fn custom_domain(handle: &Handle, domain: &str) -> (String, String) {
 
 pub const CUSTOM_DOMAIN_SK_PREFIX: &str = "DOM#";
 
+/// A given-up domain's certificate and distribution still to delete on AWS (owned by
+/// `domains`: written with the removal, deleted by `domains::edge` once both are gone):
+/// `DOMAINGONE` / `{domain}#{reference}` (one per claim attempt, so a domain claimed and given
+/// up again never overwrites the last one's).
+pub const DOMAIN_TEARDOWN_PK: &str = "DOMAINGONE";
+
+pub fn domain_teardown(domain: &str, reference: &str) -> (String, String) {
+    (
+        DOMAIN_TEARDOWN_PK.to_owned(),
+        format!("{domain}#{reference}"),
+    )
+}
+
 /// A handle's mail branding (name, logo, colour, reply-to), beside its other settings.
 pub const MAIL_BRANDING_SK: &str = "P#branding";
 

@@ -43,6 +43,9 @@ pub struct SweepReport {
     pub domains: usize,
     /// Last week's summaries queued to the handles' admins, once per week (`weekly`).
     pub weekly: usize,
+    /// Custom domains' certificates and distributions on AWS moved a step, and given-up
+    /// domains' deleted (`domains::edge`; zero where the edge is off).
+    pub edge: crate::domains::edge::EdgeSweep,
 }
 
 /// One invocation. The trigger (an EventBridge scheduled event, or `{}` from a manual invoke)
@@ -98,6 +101,10 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
         crate::platform::time::now_millis(),
     )
     .await?;
+    let edge = match &state.edge {
+        Some(edge) => crate::domains::edge::sweep(state.store.as_ref(), edge.as_ref()).await?,
+        None => crate::domains::edge::EdgeSweep::default(),
+    };
     let scheduled = trigger.get("time").and_then(Value::as_str).unwrap_or("-");
     if resent > 0 {
         tracing::warn!(resent, scheduled, "outbox sweep re-enqueued events");
@@ -115,6 +122,7 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
         claims,
         domains,
         weekly,
+        edge,
     })
 }
 
