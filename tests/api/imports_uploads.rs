@@ -204,3 +204,52 @@ async fn a_local_upload_url_takes_only_its_own_signed_put() {
     let r = start(&app, "acme", &format!("source=csv&uploadId={id}")).await;
     assert_error(r, 409, "conflict").await;
 }
+
+/// The console's import screen PUTs the file from the browser: the page's
+/// Content-Security-Policy allows the upload URL's origin in `connect-src` (moto's S3 on the
+/// AWS backend; the server's own on the embedded one, where the policy is the usual one), and
+/// nothing else of it changes.
+#[tokio::test]
+async fn the_consoles_policy_allows_the_upload_urls_origin() {
+    use tenx_shared::http::console::CONTENT_SECURITY_POLICY;
+    let app = app().await;
+    let r = create_upload(&app, "acme", Role::Operator).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let upload: Value = r.json().await.unwrap();
+    let url = url::Url::parse(upload["url"].as_str().unwrap()).unwrap();
+    let origin = url.origin().ascii_serialization();
+    let page = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let app_origin = url::Url::parse(&app.url("/"))
+        .unwrap()
+        .origin()
+        .ascii_serialization();
+    if origin == app_origin {
+        assert!(!on_aws());
+        assert_eq!(policy, CONTENT_SECURITY_POLICY);
+    } else {
+        assert!(on_aws(), "{origin} vs {app_origin}");
+        assert_eq!(
+            policy,
+            CONTENT_SECURITY_POLICY.replace(
+                "connect-src 'self'",
+                &format!("connect-src 'self' {origin}")
+            ),
+        );
+    }
+    // The assets keep the usual policy (a document's policy is the page's).
+    let script = app
+        .client
+        .get(app.url("/console/missing.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        script.headers()["content-security-policy"],
+        CONTENT_SECURITY_POLICY
+    );
+}

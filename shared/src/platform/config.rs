@@ -657,6 +657,9 @@ impl Config {
         c.dns_resolver = env.parse::<std::net::SocketAddr>("TENX_DNS_RESOLVER")?;
         c.uploads.bucket = env.var("TENX_UPLOADS_BUCKET");
         c.uploads.endpoint = env.var("TENX_UPLOADS_ENDPOINT");
+        c.uploads.region = env
+            .var("AWS_REGION")
+            .or_else(|| env.var("AWS_DEFAULT_REGION"));
         Ok(c)
     }
 
