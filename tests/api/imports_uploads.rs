@@ -253,3 +253,59 @@ async fn the_consoles_policy_allows_the_upload_urls_origin() {
         CONTENT_SECURITY_POLICY
     );
 }
+
+/// A program's export over the API's limit, uploaded: the worker reads it in passes (the file
+/// opened anew for each: moto's S3 object on the AWS backend), item by item, with its lists in
+/// an order that needs every pass; every row in, a re-run changing nothing.
+#[tokio::test]
+async fn an_uploaded_program_export_is_read_in_passes_by_the_worker() {
+    let app = app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rewardful.json");
+    let (partners, customers, commissions) = (8, 20, 280);
+    let size =
+        crate::imports_programs::write_large_rewardful(&file, partners, customers, commissions);
+    assert!(size > tenx_shared::imports::MAX_BODY_BYTES as u64, "{size}");
+    let r = create_upload(&app, "acme", Role::Admin).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let upload: Value = r.json().await.unwrap();
+    let id = upload["uploadId"].as_str().unwrap().to_owned();
+    let r = put(&app, &upload, std::fs::read(&file).unwrap()).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let admin_import = |query: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .post(app.url(&format!("/v2/handles/acme/imports?{query}")))
+                .bearer_auth(app.token(&["acme"], Role::Admin))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                StatusCode::ACCEPTED,
+                "{}",
+                r.text().await.unwrap()
+            );
+            let v: Value = r.json().await.unwrap();
+            finished(app, v["importId"].as_str().unwrap()).await
+        }
+    };
+    let all = (partners + customers + commissions) as u64;
+    let dry = admin_import(format!("source=rewardful&uploadId={id}&dryRun=true")).await;
+    assert_eq!(counts(&dry), [all, 0, 0, 0], "{dry}");
+    let done = admin_import(format!("source=rewardful&uploadId={id}")).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(counts(&done), [all, 0, 0, 0], "{done}");
+    // A partner's link from its item, its coupon code from the list after it.
+    assert_eq!(
+        target(&app, "acme", "/big3").await.as_deref(),
+        Some("https://shop.example/?via=big3")
+    );
+    let op = app.as_role("acme", Role::Operator);
+    let codes = crate::helpers::json_of(op.get("/partners/big3/coupon-codes").await, 200).await;
+    assert!(codes.to_string().contains("BIG3"), "{codes}");
+    let again = admin_import(format!("source=rewardful&uploadId={id}")).await;
+    assert_eq!(counts(&again), [0, 0, all, 0], "{again}");
+}

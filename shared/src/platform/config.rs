@@ -483,6 +483,18 @@ impl Env {
     }
 }
 
+/// Where large import files go (issue 64): the bucket, an emulator's endpoint, and the region
+/// that names the bucket's host (the console's CSP allows it).
+fn uploads_from_env(env: &Env) -> crate::platform::uploads::UploadSettings {
+    crate::platform::uploads::UploadSettings {
+        bucket: env.var("TENX_UPLOADS_BUCKET"),
+        endpoint: env.var("TENX_UPLOADS_ENDPOINT"),
+        region: env
+            .var("AWS_REGION")
+            .or_else(|| env.var("AWS_DEFAULT_REGION")),
+    }
+}
+
 /// The sign-in settings (issue 60): session lifetimes (mailed links point to `TENX_PUBLIC_URL`,
 /// `MailSettings::public_url`).
 fn people_from_env(env: &Env, c: &mut Config) -> anyhow::Result<()> {
@@ -655,11 +667,7 @@ impl Config {
         people_from_env(env, &mut c)?;
         c.oidc = oidc_providers(env)?;
         c.dns_resolver = env.parse::<std::net::SocketAddr>("TENX_DNS_RESOLVER")?;
-        c.uploads.bucket = env.var("TENX_UPLOADS_BUCKET");
-        c.uploads.endpoint = env.var("TENX_UPLOADS_ENDPOINT");
-        c.uploads.region = env
-            .var("AWS_REGION")
-            .or_else(|| env.var("AWS_DEFAULT_REGION"));
+        c.uploads = uploads_from_env(env);
         Ok(c)
     }
 
