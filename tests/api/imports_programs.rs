@@ -359,7 +359,7 @@ async fn a_program_import_killed_inside_each_chunk_resumes_with_exact_counts() {
 }
 
 /// Writes a Rewardful export of `partners` affiliates (each with a referral link and a coupon
-/// code), a converted referral per customer and `commissions` commissions (each with a 16 KiB
+/// code), a converted referral per customer and `commissions` commissions (each with a 64 KiB
 /// field the importer ignores, as exports carry), its lists in the order that needs every pass:
 /// the commissions and customers before the affiliates they name, the coupon codes after them.
 /// Written as it is generated, never held whole. Its size.
@@ -371,7 +371,7 @@ pub(crate) fn write_large_rewardful(
 ) -> u64 {
     use std::io::Write;
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let pad = "n".repeat(16 * 1024);
+    let pad = "n".repeat(64 * 1024);
     let list = |f: &mut std::io::BufWriter<std::fs::File>,
                 key: &str,
                 n: usize,
@@ -457,7 +457,7 @@ async fn tenx_import_streams_a_program_file_over_the_api_limit() {
             peak_kib,
         )
     };
-    let (partners, customers, commissions) = (10, 40, 300);
+    let (partners, customers, commissions) = (6, 20, 70);
     let file = dir.path().join("rewardful.json");
     let size = write_large_rewardful(&file, partners, customers, commissions);
     assert!(size > tenx_shared::imports::MAX_BODY_BYTES as u64, "{size}");
