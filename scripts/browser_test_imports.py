@@ -258,7 +258,9 @@ def dry_run_then_import_phone(c, token):
 
 
 def main():
-    downloads = os.path.join(WORK, "downloads-imports")
+    # A browser profile of its own (Console keeps it beside the downloads): the walks before
+    # this one leave a person's session cookie in theirs.
+    downloads = os.path.join(WORK, "imports", "downloads")
     os.makedirs(downloads, exist_ok=True)
     os.makedirs(bt.SHOTS, exist_ok=True)
     token = admin_token()
