@@ -33,6 +33,7 @@ export const PLACES = [
     ['#/links', 'All links', lazy(() => import('./links.js'), 'renderList')],
     ['#/links/playbook', "The developer's playbook", lazy(() => import('./start.js'), 'render')],
     ['#/links/lifecycle', 'Lifecycle', lazy(() => import('./lifecycle.js'), 'render')],
+    ['#/links/import', 'Import from another tool', lazy(() => import('./imports.js'), 'render')],
   ]],
   ['integrations', 'Integrations', [
     ['#/integrations', 'Stripe and Shopify', lazy(() => import('./integrations.js'), 'render')],

@@ -25,6 +25,7 @@
 #                                       # scripts/browser_test_statement.py: a statement of 5,200 lines)
 #   scripts/browser_test.sh --statement # only the statement of 5,200 lines (its own server)
 #   scripts/browser_test.sh --manager   # only a manager's first hour (scripts/browser_test_manager.py)
+#   scripts/browser_test.sh --imports   # only the import screen (scripts/browser_test_imports.py)
 #   TENX_BIN=… BROWSER_TEST_CONSOLE_DIR=console scripts/browser_test.sh
 #                                       # console/ edits against a binary built before them (the
 #                                       # binary's FILES list still decides which files exist)
@@ -180,6 +181,11 @@ fi
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --manager ]; }; then
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
     "$venv/bin/python" scripts/browser_test_manager.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+fi
+# The import screen (issue 64): a dry run's report in words, the import by keyboard, its own handle.
+if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --imports ]; }; then
+  SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
+    "$venv/bin/python" scripts/browser_test_imports.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
 fi
 if [ "$status" != 0 ]; then
   echo "--- tenx serve log" >&2

@@ -46,8 +46,9 @@ pub(crate) async fn run(args: ImportArgs) -> anyhow::Result<()> {
     })?;
     let handle = Handle::parse(&args.handle).map_err(|e| anyhow::anyhow!("--handle: {e}"))?;
     // Read as a stream (row by row, staged a chunk at a time): a file of any size.
-    let file = std::fs::File::open(&args.file)
-        .with_context(|| format!("reading {}", args.file.display()))?;
+    // (A program's export is read in passes: opened anew for each.)
+    std::fs::File::open(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let opener = tenx_shared::imports::file_opener(args.file.clone());
     let format = match args.file.extension().and_then(|e| e.to_str()) {
         Some(ext) if ext.eq_ignore_ascii_case("csv") => Format::Csv,
         _ => Format::Json,
@@ -76,7 +77,7 @@ pub(crate) async fn run(args: ImportArgs) -> anyhow::Result<()> {
             OnConflict::Skip
         },
     };
-    let job = tenx_shared::imports::import_here(io, &handle, options, Box::new(file), actor)
+    let job = tenx_shared::imports::import_here(io, &handle, options, opener, actor)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let report = serde_json::json!({

@@ -357,3 +357,150 @@ async fn a_program_import_killed_inside_each_chunk_resumes_with_exact_counts() {
     );
     crate::commissions::no_drift(&app).await;
 }
+
+/// Writes a Rewardful export of `partners` affiliates (each with a referral link and a coupon
+/// code), a converted referral per customer and `commissions` commissions (each with a 64 KiB
+/// field the importer ignores, as exports carry), its lists in the order that needs every pass:
+/// the commissions and customers before the affiliates they name, the coupon codes after them.
+/// Written as it is generated, never held whole. Its size.
+pub(crate) fn write_large_rewardful(
+    path: &std::path::Path,
+    partners: usize,
+    customers: usize,
+    commissions: usize,
+) -> u64 {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let pad = "n".repeat(64 * 1024);
+    let list = |f: &mut std::io::BufWriter<std::fs::File>,
+                key: &str,
+                n: usize,
+                item: &dyn Fn(usize) -> Value| {
+        write!(f, "\"{key}\": {{\"data\": [").unwrap();
+        for i in 0..n {
+            if i > 0 {
+                f.write_all(b",").unwrap();
+            }
+            serde_json::to_writer(&mut *f, &item(i)).unwrap();
+        }
+        f.write_all(b"]}").unwrap();
+    };
+    f.write_all(b"{").unwrap();
+    list(&mut f, "commissions", commissions, &|i| {
+        serde_json::json!({
+            "id": format!("com_{i}"), "amount": 1000, "currency": "USD",
+            "state": if i % 2 == 0 { "paid" } else { "due" },
+            "sale": {"affiliate": {"id": format!("aff_{}", i % partners)}}, "notes": pad,
+        })
+    });
+    f.write_all(b",").unwrap();
+    list(&mut f, "referrals", customers, &|i| {
+        serde_json::json!({
+            "id": format!("ref_{i}"), "conversion_state": "conversion",
+            "stripe_customer_id": format!("cus_Big{i}"),
+            "affiliate": {"id": format!("aff_{}", i % partners)},
+        })
+    });
+    f.write_all(b",").unwrap();
+    list(&mut f, "affiliates", partners, &|i| {
+        serde_json::json!({
+            "id": format!("aff_{i}"), "first_name": "Big", "last_name": format!("Partner {i}"),
+            "email": format!("big{i}@example.com"),
+            "links": [{"token": format!("big{i}"), "url": format!("https://shop.example/?via=big{i}")}],
+        })
+    });
+    f.write_all(b",").unwrap();
+    list(
+        &mut f,
+        "affiliate_coupons",
+        partners,
+        &|i| serde_json::json!({"token": format!("BIG{i}"), "affiliate_id": format!("aff_{i}"), "archived": false}),
+    );
+    f.write_all(b"}").unwrap();
+    f.flush().unwrap();
+    drop(f);
+    std::fs::metadata(path).unwrap().len()
+}
+
+/// A program's export over the API's limit goes through `tenx import`, read as a stream (item
+/// by item, a pass per kind of row, whatever the order of its lists): every partner, customer
+/// and commission in, a re-run changing nothing, the partners with their links and coupon codes
+/// joined from the lists after them, and its peak memory not growing with the file (a file four
+/// times as large takes less than 8 MiB more: the file held whole would take at least twice its
+/// size).
+#[tokio::test]
+async fn tenx_import_streams_a_program_file_over_the_api_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let cli = |file: &std::path::Path, extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tenx"))
+            .args(["import", "--source", "rewardful", "--handle", "acme"])
+            .arg(file)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--backend", "embedded"])
+            .args(extra)
+            .env("TENX_LOG", "warn")
+            .env("TENX_REPORT_PEAK_MEMORY", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        let peak_kib: u64 = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("peak memory: "))
+            .and_then(|v| v.trim_end_matches(" kB").parse().ok())
+            .unwrap_or_else(|| panic!("no peak memory in {stderr}"));
+        (
+            serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+            peak_kib,
+        )
+    };
+    let (partners, customers, commissions) = (6, 20, 70);
+    let file = dir.path().join("rewardful.json");
+    let size = write_large_rewardful(&file, partners, customers, commissions);
+    assert!(size > tenx_shared::imports::MAX_BODY_BYTES as u64, "{size}");
+    let all = (partners + customers + commissions) as u64;
+    let (dry, small_peak) = cli(&file, &["--dry-run"]);
+    assert_eq!(counts(&dry), [all, 0, 0, 0], "{dry}");
+    let (report, _) = cli(&file, &[]);
+    assert_eq!(report["status"], "done", "{report}");
+    assert_eq!(counts(&report), [all, 0, 0, 0], "{report}");
+    let (again, _) = cli(&file, &[]);
+    assert_eq!(counts(&again), [0, 0, all, 0], "{again}");
+    let store = tenx_shared::runtime::local::DataDir::prepare(&data)
+        .unwrap()
+        .open_store()
+        .unwrap();
+    let acme = crate::helpers::acme();
+    for i in [0, partners - 1] {
+        let id = tenx_shared::domain::PartnerId::parse(&format!("big{i}")).unwrap();
+        let p = tenx_shared::partners::get(store.as_ref(), &acme, &id)
+            .await
+            .unwrap()
+            .expect("the partner");
+        assert_eq!(p.name, format!("Big Partner {i}"));
+    }
+    for i in [0, customers - 1] {
+        let id = tenx_shared::domain::CustomerId::parse(&format!("cus_Big{i}")).unwrap();
+        let (customer, _) = tenx_shared::customers::repo::get(store.as_ref(), &acme, &id)
+            .await
+            .unwrap()
+            .expect("the customer");
+        let partner = format!("big{}", i % partners);
+        assert_eq!(customer.partner_id.map(|p| p.to_string()), Some(partner));
+    }
+    drop(store);
+    // Four times the commissions (a dry run: the same reading and staging): memory stays.
+    let larger = dir.path().join("larger.json");
+    let larger_size = write_large_rewardful(&larger, partners, customers, 4 * commissions);
+    let (dry, large_peak) = cli(&larger, &["--dry-run"]);
+    let more = (3 * commissions) as u64;
+    assert_eq!(counts(&dry), [more, 0, all, 0], "{dry}");
+    let grew_kib = large_peak.saturating_sub(small_peak);
+    assert!(
+        grew_kib < 8 * 1024,
+        "{larger_size} bytes took {grew_kib} KiB more than {size} ({small_peak} → {large_peak} KiB)"
+    );
+}

@@ -204,3 +204,108 @@ async fn a_local_upload_url_takes_only_its_own_signed_put() {
     let r = start(&app, "acme", &format!("source=csv&uploadId={id}")).await;
     assert_error(r, 409, "conflict").await;
 }
+
+/// The console's import screen PUTs the file from the browser: the page's
+/// Content-Security-Policy allows the upload URL's origin in `connect-src` (moto's S3 on the
+/// AWS backend; the server's own on the embedded one, where the policy is the usual one), and
+/// nothing else of it changes.
+#[tokio::test]
+async fn the_consoles_policy_allows_the_upload_urls_origin() {
+    use tenx_shared::http::console::CONTENT_SECURITY_POLICY;
+    let app = app().await;
+    let r = create_upload(&app, "acme", Role::Operator).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let upload: Value = r.json().await.unwrap();
+    let url = url::Url::parse(upload["url"].as_str().unwrap()).unwrap();
+    let origin = url.origin().ascii_serialization();
+    let page = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let app_origin = url::Url::parse(&app.url("/"))
+        .unwrap()
+        .origin()
+        .ascii_serialization();
+    if origin == app_origin {
+        assert!(!on_aws());
+        assert_eq!(policy, CONTENT_SECURITY_POLICY);
+    } else {
+        assert!(on_aws(), "{origin} vs {app_origin}");
+        assert_eq!(
+            policy,
+            CONTENT_SECURITY_POLICY.replace(
+                "connect-src 'self'",
+                &format!("connect-src 'self' {origin}")
+            ),
+        );
+    }
+    // The assets keep the usual policy (a document's policy is the page's).
+    let script = app
+        .client
+        .get(app.url("/console/missing.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        script.headers()["content-security-policy"],
+        CONTENT_SECURITY_POLICY
+    );
+}
+
+/// A program's export, uploaded: the worker reads it in passes (the file opened anew for each:
+/// moto's S3 object on the AWS backend), item by item, with its lists in an order that needs
+/// every pass; every row in, a re-run changing nothing. (A file over the API's limit is
+/// `imports_programs::tenx_import_streams_a_program_file_over_the_api_limit`'s: its hundreds of
+/// rows take moto longer to write than a report is waited for.)
+#[tokio::test]
+async fn an_uploaded_program_export_is_read_in_passes_by_the_worker() {
+    let app = app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rewardful.json");
+    let (partners, customers, commissions) = (3, 4, 5);
+    crate::imports_programs::write_large_rewardful(&file, partners, customers, commissions);
+    let r = create_upload(&app, "acme", Role::Admin).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let upload: Value = r.json().await.unwrap();
+    let id = upload["uploadId"].as_str().unwrap().to_owned();
+    let r = put(&app, &upload, std::fs::read(&file).unwrap()).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let admin_import = |query: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .post(app.url(&format!("/v2/handles/acme/imports?{query}")))
+                .bearer_auth(app.token(&["acme"], Role::Admin))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                StatusCode::ACCEPTED,
+                "{}",
+                r.text().await.unwrap()
+            );
+            let v: Value = r.json().await.unwrap();
+            finished(app, v["importId"].as_str().unwrap()).await
+        }
+    };
+    let all = (partners + customers + commissions) as u64;
+    let dry = admin_import(format!("source=rewardful&uploadId={id}&dryRun=true")).await;
+    assert_eq!(counts(&dry), [all, 0, 0, 0], "{dry}");
+    let done = admin_import(format!("source=rewardful&uploadId={id}")).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(counts(&done), [all, 0, 0, 0], "{done}");
+    // A partner's link from its item, its coupon code from the list after it.
+    assert_eq!(
+        target(&app, "acme", "/big1").await.as_deref(),
+        Some("https://shop.example/?via=big1")
+    );
+    let op = app.as_role("acme", Role::Operator);
+    let codes = crate::helpers::json_of(op.get("/partners/big1/coupon-codes").await, 200).await;
+    assert!(codes.to_string().contains("BIG1"), "{codes}");
+    let again = admin_import(format!("source=rewardful&uploadId={id}")).await;
+    assert_eq!(counts(&again), [0, 0, all, 0], "{again}");
+}

@@ -42,6 +42,21 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
     style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
     base-uri 'none'; frame-ancestors 'none'";
 
+/// The console page's policy: [`CONTENT_SECURITY_POLICY`] with `connect-src` widened to
+/// `uploads_origin`, where the import screen PUTs a file on AWS (the uploads bucket's origin,
+/// [`crate::platform::uploads::UploadSettings::browser_origin`]); a local server's upload URL
+/// is its own, so nothing is added.
+pub fn content_security_policy(uploads_origin: Option<&str>) -> String {
+    match uploads_origin {
+        Some(origin) => CONTENT_SECURITY_POLICY.replacen(
+            "connect-src 'self'",
+            &format!("connect-src 'self' {origin}"),
+            1,
+        ),
+        None => CONTENT_SECURITY_POLICY.to_owned(),
+    }
+}
+
 /// Hashed assets never change under their name.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
@@ -301,6 +316,8 @@ const FILES: &[(&str, &[u8])] = &[
         "integrations.js",
         include_bytes!("../../../console/integrations.js"),
     ),
+    // Import from another tool (issue 64), a Links page.
+    ("imports.js", include_bytes!("../../../console/imports.js")),
     ("nav.js", include_bytes!("../../../console/nav.js")),
     ("main.js", include_bytes!("../../../console/main.js")),
 ];
@@ -557,7 +574,16 @@ pub async fn index(State(state): State<AppState>) -> Response {
             .into_response(),
         Err(e) => e.into_response(),
     };
-    secure(response).await
+    let mut response = secure(response).await;
+    // The page is the document whose policy governs its `fetch`es: the import screen's PUT
+    // to the uploads bucket is allowed here (issue 64).
+    let origin = state.config.uploads.browser_origin();
+    if let Ok(policy) = HeaderValue::from_str(&content_security_policy(origin.as_deref())) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
 }
 
 /// `GET /programs/{handle}`: the handle's public partner program page (no sign-in). The page

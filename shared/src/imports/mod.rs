@@ -36,7 +36,6 @@ use crate::platform::queue::{OutMessage, QueueError, QueueName};
 use crate::platform::store::{Cond, CounterCap, Item, Store, StoreError, WriteOp, keys, to_doc};
 use links_sources::{Format, Unreadable};
 use model::{Chunk, Counts, Job, OnConflict, Source, Status};
-use std::io::Read;
 
 /// The largest export a request takes: under API Gateway's and Lambda's 6 MB once a text body
 /// is base64-encoded. Larger files go through `tenx import` or an upload ([`uploads`]).
@@ -109,20 +108,35 @@ pub struct Options {
 }
 
 impl Request<'_> {
-    fn split(&self) -> (Options, Reader) {
+    fn split(&self) -> (Options, Opener) {
         let options = Options {
             source: self.source,
             format: self.format,
             dry_run: self.dry_run,
             on_conflict: self.on_conflict,
         };
-        (options, Box::new(std::io::Cursor::new(self.body.to_vec())))
+        (options, bytes_opener(self.body.to_vec()))
     }
 }
 
 /// A file being read (a request's body, a file on disk, an uploaded object), read on a
 /// blocking thread.
 pub type Reader = Box<dyn std::io::Read + Send>;
+
+/// A file to import, opened on the reading thread, once for a link export and once per pass
+/// for a program's (`programs::each_row`).
+pub type Opener = Box<dyn FnMut() -> std::io::Result<Reader> + Send>;
+
+/// A file held in memory (a request's body, at most [`MAX_BODY_BYTES`]).
+pub fn bytes_opener(bytes: Vec<u8>) -> Opener {
+    let bytes: std::sync::Arc<[u8]> = bytes.into();
+    Box::new(move || Ok(Box::new(std::io::Cursor::new(bytes.clone())) as Reader))
+}
+
+/// A file on disk (`tenx import`), opened anew for each reading.
+pub fn file_opener(path: std::path::PathBuf) -> Opener {
+    Box::new(move || Ok(Box::new(std::fs::File::open(&path)?) as Reader))
+}
 
 /// The message the imports worker takes: one import, worked off chunk by chunk.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -136,8 +150,8 @@ pub struct Message {
 /// running import and the daily count are taken in the job's own transaction.
 #[tracing::instrument(skip_all, fields(handle = %handle, source = req.source.as_str()))]
 pub async fn start(io: Io<'_>, handle: &Handle, req: Request<'_>) -> Result<Job, ImportError> {
-    let (options, reader) = req.split();
-    start_reading(io, handle, options, reader).await
+    let (options, open) = req.split();
+    start_reading(io, handle, options, open).await
 }
 
 /// [`start`] of a file read as a stream, row by row: staged a chunk at a time as its rows come
@@ -147,11 +161,11 @@ pub async fn start_reading(
     io: Io<'_>,
     handle: &Handle,
     options: Options,
-    reader: Reader,
+    open: Opener,
 ) -> Result<Job, ImportError> {
     let store = io.store.as_ref();
     let import_id = ImportId::new();
-    let staged = stage_file(store, handle, &import_id, options, reader).await?;
+    let staged = stage_file(store, handle, &import_id, options, open).await?;
     let mut job = new_job(import_id.clone(), options);
     job.chunks = staged.chunks;
     staged.report(&mut job);
@@ -245,47 +259,43 @@ impl Staged {
 /// stager is behind (the store), so memory stays bounded.
 const ROWS_IN_FLIGHT: usize = 2 * CHUNK_ROWS;
 
-/// Reads `reader` on a blocking thread, row by row, and puts its rows a chunk at a time as
-/// they come (ONE put per chunk). A link export is never held whole: the reader decodes a
-/// block at a time ([`decode::Utf8Reader`]) and parses a row at a time
-/// ([`links_sources::each_row`]). A program's export is one JSON document whose lists refer
-/// to one another (a customer's partner), read whole: those files are small (one row per
-/// partner, customer and commission).
+/// Reads the file on a blocking thread, row by row, and puts its rows a chunk at a time as
+/// they come (ONE put per chunk). An export is never held whole: the reader decodes a block at
+/// a time ([`decode::Utf8Reader`]) and parses a row (a CSV record, a JSON list's item) at a
+/// time ([`links_sources::each_row`], [`programs::each_row`]: a program's file in passes, one
+/// per kind of row, so its partners are staged before the customers and commissions naming
+/// them).
 pub async fn stage_file(
     store: &dyn Store,
     handle: &Handle,
     import_id: &ImportId,
     options: Options,
-    mut reader: Reader,
+    mut open: Opener,
 ) -> Result<Staged, ImportError> {
     let Options { source, format, .. } = options;
-    if source.is_program() {
-        let read = tokio::task::spawn_blocking(move || {
-            let mut bytes = Vec::new();
-            reader.read_to_end(&mut bytes).map_err(|e| {
-                ImportError::Unreadable(format!("The file could not be read: {e}."))
-            })?;
-            let (text, _encoding) = decode::text(&bytes);
-            read_program(source, format, &text)
-        });
-        let (chunks, errors) = read
-            .await
-            .map_err(|e| StoreError::Other(format!("the import reader stopped: {e}")))??;
-        stage(store, handle, import_id, &chunks).await?;
-        let mut staged = Staged {
-            chunks: chunks.len() as u64,
-            rows: chunks.iter().map(|c| c.len() as u64).sum(),
-            ..Staged::default()
-        };
-        errors.into_iter().for_each(|e| staged.refuse(e));
-        return Ok(staged);
+    if source.is_program() && format != Format::Json {
+        return Err(ImportError::Unreadable(format!(
+            "The {} importer reads the tool's JSON lists (application/json).",
+            source.as_str()
+        )));
     }
     let (tx, mut rx) = tokio::sync::mpsc::channel(ROWS_IN_FLIGHT);
     let parser = tokio::task::spawn_blocking(move || {
-        let reader = decode::Utf8Reader::new(reader)
-            .map_err(|e| Unreadable(format!("The file could not be read: {e}.")))?;
         // A closed channel (the stager failed) stops the reading.
+        if source.is_program() {
+            return programs::each_row(source, &mut open, &mut |row| {
+                tx.blocking_send(Staging::from(row)).is_ok()
+            });
+        }
+        let reader = decode::Utf8Reader::new(
+            open().map_err(|e| Unreadable(format!("The file could not be read: {e}.")))?,
+        )
+        .map_err(|e| Unreadable(format!("The file could not be read: {e}.")))?;
         links_sources::each_row(source, format, reader, &mut |row| {
+            let row = match row {
+                Ok(row) => Staging::Link(row),
+                Err(e) => Staging::Refused(e),
+            };
             tx.blocking_send(row).is_ok()
         })
     });
@@ -293,8 +303,8 @@ pub async fn stage_file(
     let mut chunker = Chunker::default();
     while let Some(row) = rx.recv().await {
         match row {
-            Err(e) => staged.refuse(e),
-            Ok(row) => {
+            Staging::Refused(e) => staged.refuse(e),
+            row => {
                 staged.rows += 1;
                 if let Some(full) = chunker.push(row) {
                     put_chunk(store, handle, import_id, staged.chunks, &full).await?;
@@ -313,6 +323,27 @@ pub async fn stage_file(
     Ok(staged)
 }
 
+/// A row on its way to a chunk, or refused.
+enum Staging {
+    Link(model::LinkRow),
+    Partner(model::PartnerRow),
+    Customer(model::CustomerRow),
+    Commission(model::CommissionRow),
+    Refused(model::RowError),
+}
+
+impl From<programs::ProgramRow> for Staging {
+    fn from(row: programs::ProgramRow) -> Self {
+        use programs::ProgramRow as P;
+        match row {
+            P::Partner(p) => Staging::Partner(p),
+            P::Customer(c) => Staging::Customer(c),
+            P::Commission(c) => Staging::Commission(c),
+            P::Refused(e) => Staging::Refused(e),
+        }
+    }
+}
+
 /// ONE put: chunk `index` of the import (kept [`CHUNK_TTL_SECS`]).
 async fn put_chunk(
     store: &dyn Store,
@@ -325,20 +356,6 @@ async fn put_chunk(
     let (pk, sk) = keys::import_chunk(handle, import_id.as_str(), index);
     let item = Item::new(pk, sk, to_doc(chunk)?).expiring_at(Some(expires));
     crate::platform::store::put(store, item).await
-}
-
-/// Puts the chunks (before the job: a transaction could not hold a large file); a job that
-/// fails to start leaves them to expire, unread. ONE put per chunk.
-async fn stage(
-    store: &dyn Store,
-    handle: &Handle,
-    import_id: &ImportId,
-    chunks: &[Chunk],
-) -> Result<(), StoreError> {
-    for (i, chunk) in chunks.iter().enumerate() {
-        put_chunk(store, handle, import_id, i as u64, chunk).await?;
-    }
-    Ok(())
 }
 
 /// The job, the handle's running mark (one at a time), its daily count and the audit entry:
@@ -429,65 +446,52 @@ pub(crate) fn release(handle: &Handle) -> WriteOp {
     }
 }
 
-/// A program's file, in chunks, and the rows refused.
-fn read_program(
-    source: Source,
-    format: Format,
-    text: &str,
-) -> Result<(Vec<Chunk>, Vec<model::RowError>), ImportError> {
-    if format != Format::Json {
-        return Err(ImportError::Unreadable(format!(
-            "The {} importer reads the tool's JSON lists (application/json).",
-            source.as_str()
-        )));
-    }
-    let p = programs::parse(source, text)?;
-    // Partners first: a customer's or commission's partner is written before it.
-    let mut chunks: Vec<Chunk> = p
-        .partners
-        .chunks(PROGRAM_CHUNK_ROWS)
-        .map(|c| Chunk {
-            partners: c.to_vec(),
-            ..Chunk::default()
-        })
-        .collect();
-    chunks.extend(p.customers.chunks(CHUNK_ROWS).map(|c| Chunk {
-        customers: c.to_vec(),
-        ..Chunk::default()
-    }));
-    chunks.extend(p.commissions.chunks(CHUNK_ROWS).map(|c| Chunk {
-        commissions: c.to_vec(),
-        ..Chunk::default()
-    }));
-    Ok((chunks, p.errors))
-}
-
-/// Link rows gathered in chunks of at most [`CHUNK_ROWS`] rows and about [`CHUNK_BYTES`].
+/// Rows gathered in chunks of one kind each (links; or a program's partners, customers or
+/// commissions, in that order), of at most [`CHUNK_ROWS`] rows ([`PROGRAM_CHUNK_ROWS`]
+/// partners) and about [`CHUNK_BYTES`].
 #[derive(Default)]
 struct Chunker {
     current: Chunk,
+    kind: u8,
     bytes: usize,
 }
 
 impl Chunker {
-    /// Adds `row`; the chunk before it when it did not fit.
-    fn push(&mut self, row: model::LinkRow) -> Option<Chunk> {
-        let size = serde_json::to_vec(&row).map_or(0, |v| v.len());
+    /// Adds `row`; the chunk before it when it did not fit (or held another kind).
+    fn push(&mut self, row: Staging) -> Option<Chunk> {
+        let (kind, limit, size) = match &row {
+            Staging::Link(r) => (0, CHUNK_ROWS, size_of(r)),
+            Staging::Partner(r) => (1, PROGRAM_CHUNK_ROWS, size_of(r)),
+            Staging::Customer(r) => (2, CHUNK_ROWS, size_of(r)),
+            Staging::Commission(r) => (3, CHUNK_ROWS, size_of(r)),
+            Staging::Refused(_) => return None,
+        };
         let mut full = None;
-        if !self.current.rows.is_empty()
-            && (self.current.rows.len() == CHUNK_ROWS || self.bytes + size > CHUNK_BYTES)
+        if !self.current.is_empty()
+            && (self.kind != kind || self.current.len() == limit || self.bytes + size > CHUNK_BYTES)
         {
             full = Some(std::mem::take(&mut self.current));
             self.bytes = 0;
         }
+        self.kind = kind;
         self.bytes += size;
-        self.current.rows.push(row);
+        match row {
+            Staging::Link(r) => self.current.rows.push(r),
+            Staging::Partner(r) => self.current.partners.push(r),
+            Staging::Customer(r) => self.current.customers.push(r),
+            Staging::Commission(r) => self.current.commissions.push(r),
+            Staging::Refused(_) => {}
+        }
         full
     }
 
     fn finish(self) -> Option<Chunk> {
-        (!self.current.rows.is_empty()).then_some(self.current)
+        (!self.current.is_empty()).then_some(self.current)
     }
+}
+
+fn size_of(row: &impl serde::Serialize) -> usize {
+    serde_json::to_vec(row).map_or(0, |v| v.len())
 }
 
 /// `tenx import`: [`start_reading`] as `actor`, then the whole import written here, chunk by
@@ -498,16 +502,13 @@ pub async fn import_here(
     io: Io<'_>,
     handle: &Handle,
     options: Options,
-    reader: Reader,
+    open: Opener,
     actor: crate::kernel::audit::Actor,
 ) -> Result<Job, ImportError> {
     let request_id = format!("cli_{}", ImportId::new().hex());
-    let job = crate::kernel::audit::scope(
-        actor,
-        request_id,
-        start_reading(io, handle, options, reader),
-    )
-    .await?;
+    let job =
+        crate::kernel::audit::scope(actor, request_id, start_reading(io, handle, options, open))
+            .await?;
     // This process's own link cache: a server's cache forgets within its TTL.
     let cache: crate::kernel::state::LinkCache = moka::sync::Cache::new(1_000);
     run::run(io, &cache, handle, &job.import_id, usize::MAX).await?;

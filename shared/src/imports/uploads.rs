@@ -108,7 +108,7 @@ pub async fn start(
 /// message comes back and staging starts again: the chunks are put under the same keys).
 pub async fn stage_pending(
     io: Io<'_>,
-    uploads: Option<&dyn Uploads>,
+    uploads: Option<std::sync::Arc<dyn Uploads>>,
     handle: &Handle,
     id: &ImportId,
 ) -> Result<(), ImportError> {
@@ -137,11 +137,15 @@ pub async fn stage_pending(
         dry_run: job.dry_run,
         on_conflict: job.on_conflict,
     };
-    let reader = Box::new(crate::platform::uploads::Limited::new(
-        reader,
-        crate::platform::uploads::MAX_UPLOAD_BYTES,
-    ));
-    let staged = match super::stage_file(store, handle, id, options, reader).await {
+    let staged = match super::stage_file(
+        store,
+        handle,
+        id,
+        options,
+        opener(uploads, pending.key, reader),
+    )
+    .await
+    {
         Ok(staged) => staged,
         Err(ImportError::Unreadable(why)) => {
             run::fail(store, handle, id, &why).await?;
@@ -165,4 +169,28 @@ pub async fn stage_pending(
         Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The uploaded file for the reading thread: `first` (opened already, to tell a missing file
+/// from a readable one), then opened anew for each further pass (a program's export), each
+/// limited to [`crate::platform::uploads::MAX_UPLOAD_BYTES`].
+fn opener(
+    uploads: std::sync::Arc<dyn Uploads>,
+    key: String,
+    first: super::Reader,
+) -> super::Opener {
+    use crate::platform::uploads::{Limited, MAX_UPLOAD_BYTES};
+    let runtime = tokio::runtime::Handle::current();
+    let mut first = Some(first);
+    Box::new(move || {
+        let reader = match first.take() {
+            Some(reader) => reader,
+            // On the reading thread (a blocking one): the open waits on the runtime.
+            None => runtime
+                .block_on(uploads.open(&key))
+                .map_err(std::io::Error::other)?
+                .ok_or_else(|| std::io::Error::other("the uploaded file is gone"))?,
+        };
+        Ok(Box::new(Limited::new(reader, MAX_UPLOAD_BYTES)) as super::Reader)
+    })
 }

@@ -37,7 +37,7 @@ impl ImportWorker {
         // or was staged already).
         if let Err(e) = super::uploads::stage_pending(
             state.io(),
-            state.uploads.as_deref(),
+            state.uploads.clone(),
             &message.handle,
             &message.import_id,
         )

@@ -488,17 +488,28 @@ impl Env {
     }
 }
 
-/// The sign-in settings (issue 60): session lifetimes (mailed links point to `TENX_PUBLIC_URL`,
-/// `MailSettings::public_url`).
+/// Where large import files go (issue 64): the bucket, an emulator's endpoint, and the region
+/// that names the bucket's host (the console's CSP allows it).
+fn uploads_from_env(env: &Env) -> crate::platform::uploads::UploadSettings {
+    crate::platform::uploads::UploadSettings {
+        bucket: env.var("TENX_UPLOADS_BUCKET"),
+        endpoint: env.var("TENX_UPLOADS_ENDPOINT"),
+        region: env
+            .var("AWS_REGION")
+            .or_else(|| env.var("AWS_DEFAULT_REGION")),
+    }
+}
+
 /// The AWS services beside the store and the queues (issue 64): the uploads bucket and the
 /// custom domains' TLS edge, each with an emulator's endpoint for the tests.
 fn aws_services_from_env(env: &Env, c: &mut Config) {
-    c.uploads.bucket = env.var("TENX_UPLOADS_BUCKET");
-    c.uploads.endpoint = env.var("TENX_UPLOADS_ENDPOINT");
+    c.uploads = uploads_from_env(env);
     c.edge.distribution_id = env.var("TENX_EDGE_DISTRIBUTION_ID");
     c.edge.endpoint = env.var("TENX_EDGE_ENDPOINT");
 }
 
+/// The sign-in settings (issue 60): session lifetimes (mailed links point to `TENX_PUBLIC_URL`,
+/// `MailSettings::public_url`).
 fn people_from_env(env: &Env, c: &mut Config) -> anyhow::Result<()> {
     if let Some(secs) = env.parse::<u64>("TENX_SESSION_IDLE_SECS")? {
         c.session_idle = Duration::from_secs(secs);

@@ -7,75 +7,80 @@
 
 use serde_json::Value;
 
-use super::{Lists, RawCommission, RawCustomer, RawPartner, cents, list, none_of, status_of, text};
-use crate::imports::links_sources::Unreadable;
+use super::{Joins, RawCommission, RawCustomer, RawPartner, Shape, cents, status_of, text};
 use crate::imports::model::{PastStatus, ReferralLink};
 
-pub(crate) fn read(doc: &Value) -> Result<Lists, Unreadable> {
-    let mut lists = Lists::default();
-    for p in list(doc, "partners")? {
-        let links = p
-            .get("links")
-            .and_then(Value::as_array)
-            .map(|links| {
-                links
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, l)| {
-                        Some(ReferralLink {
-                            token: text(l, "/key")?,
-                            url: text(l, "/url"),
-                            field: format!("links[{i}].key"),
-                        })
+pub(crate) const SHAPE: Shape = Shape {
+    partners: "partners",
+    joins: &[],
+    customers: "customers",
+    commissions: "commissions",
+    names: "`partners`, `customers` or `commissions` (Dub's lists)",
+    partner,
+    customer,
+    commission,
+};
+
+fn partner(p: &Value, _: &mut Joins) -> RawPartner {
+    let links = p
+        .get("links")
+        .and_then(Value::as_array)
+        .map(|links| {
+            links
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| {
+                    Some(ReferralLink {
+                        token: text(l, "/key")?,
+                        url: text(l, "/url"),
+                        field: format!("links[{i}].key"),
                     })
-                    .collect()
-            })
-            .unwrap_or_default();
-        lists.partners.push(RawPartner {
-            external: text(&p, "/id"),
-            id_field: "id",
-            name: text(&p, "/name"),
-            name_field: "name",
-            email: text(&p, "/email"),
-            links,
-            coupons: Vec::new(),
-        });
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    RawPartner {
+        external: text(p, "/id"),
+        id_field: "id",
+        name: text(p, "/name"),
+        name_field: "name",
+        email: text(p, "/email"),
+        links,
+        coupons: Vec::new(),
     }
-    for c in list(doc, "customers")? {
-        lists.customers.push(RawCustomer {
-            own_id: text(&c, "/externalId"),
-            tool_id: text(&c, "/id"),
-            id_field: "externalId",
-            partner: text(&c, "/partner/id"),
-            partner_field: "partner.id",
-            is_customer: true,
-        });
+}
+
+fn customer(c: &Value) -> RawCustomer {
+    RawCustomer {
+        own_id: text(c, "/externalId"),
+        tool_id: text(c, "/id"),
+        id_field: "externalId",
+        partner: text(c, "/partner/id"),
+        partner_field: "partner.id",
+        is_customer: true,
     }
-    const STATUSES: [(&str, PastStatus); 7] = [
-        ("paid", PastStatus::Paid),
-        ("processed", PastStatus::Due),
-        ("pending", PastStatus::Pending),
-        ("refunded", PastStatus::Voided),
-        ("duplicate", PastStatus::Voided),
-        ("fraud", PastStatus::Voided),
-        ("canceled", PastStatus::Voided),
-    ];
-    for c in list(doc, "commissions")? {
-        lists.commissions.push(RawCommission {
-            id: text(&c, "/id"),
-            partner: text(&c, "/partner/id"),
-            partner_field: "partner.id",
-            amount: cents(&c, "/earnings"),
-            amount_field: "earnings",
-            currency: text(&c, "/currency"),
-            status: status_of(text(&c, "/status"), &STATUSES),
-            status_field: "status",
-            due_at: None,
-        });
+}
+
+const STATUSES: [(&str, PastStatus); 7] = [
+    ("paid", PastStatus::Paid),
+    ("processed", PastStatus::Due),
+    ("pending", PastStatus::Pending),
+    ("refunded", PastStatus::Voided),
+    ("duplicate", PastStatus::Voided),
+    ("fraud", PastStatus::Voided),
+    ("canceled", PastStatus::Voided),
+];
+
+fn commission(c: &Value) -> RawCommission {
+    RawCommission {
+        id: text(c, "/id"),
+        partner: text(c, "/partner/id"),
+        partner_field: "partner.id",
+        amount: cents(c, "/earnings"),
+        amount_field: "earnings",
+        currency: text(c, "/currency"),
+        status: status_of(text(c, "/status"), &STATUSES),
+        status_field: "status",
+        due_at: None,
     }
-    none_of(
-        &lists,
-        "`partners`, `customers` or `commissions` (Dub's lists)",
-    )?;
-    Ok(lists)
 }

@@ -10,87 +10,90 @@
 
 use serde_json::Value;
 
-use super::{
-    Lists, RawCommission, RawCustomer, RawPartner, decimal, full_name, list, none_of, text,
-};
-use crate::imports::links_sources::Unreadable;
+use super::{Joins, RawCommission, RawCustomer, RawPartner, Shape, decimal, full_name, text};
 use crate::imports::model::{PastStatus, ReferralLink};
 
-pub(crate) fn read(doc: &Value) -> Result<Lists, Unreadable> {
-    let mut lists = Lists::default();
-    let codes = list(doc, "promo_codes")?;
-    for p in list(doc, "promoters")? {
-        let external = text(&p, "/id");
-        let links = p
-            .get("promoter_campaigns")
-            .and_then(Value::as_array)
-            .map(|pcs| {
-                pcs.iter()
-                    .enumerate()
-                    .filter_map(|(i, pc)| {
-                        Some(ReferralLink {
-                            token: text(pc, "/ref_token")?,
-                            url: text(pc, "/direct_url").or_else(|| text(pc, "/referral_link")),
-                            field: format!("promoter_campaigns[{i}].ref_token"),
-                        })
+pub(crate) const SHAPE: Shape = Shape {
+    partners: "promoters",
+    joins: &[("promo_codes", code)],
+    customers: "referrals",
+    commissions: "commissions",
+    names: "`promoters`, `referrals` or `commissions` (FirstPromoter's lists)",
+    partner,
+    customer,
+    commission,
+};
+
+fn code(c: &Value, joins: &mut Joins) {
+    if let (Some(promoter), Some(code)) = (text(c, "/promoter/id"), text(c, "/code")) {
+        joins.coupons.entry(promoter).or_default().push(code);
+    }
+}
+
+fn partner(p: &Value, joins: &mut Joins) -> RawPartner {
+    let external = text(p, "/id");
+    let links = p
+        .get("promoter_campaigns")
+        .and_then(Value::as_array)
+        .map(|pcs| {
+            pcs.iter()
+                .enumerate()
+                .filter_map(|(i, pc)| {
+                    Some(ReferralLink {
+                        token: text(pc, "/ref_token")?,
+                        url: text(pc, "/direct_url").or_else(|| text(pc, "/referral_link")),
+                        field: format!("promoter_campaigns[{i}].ref_token"),
                     })
-                    .collect()
-            })
-            .unwrap_or_default();
-        lists.partners.push(RawPartner {
-            id_field: "id",
-            name: full_name(
-                text(&p, "/profile/first_name"),
-                text(&p, "/profile/last_name"),
-            )
-            .or_else(|| text(&p, "/name")),
-            name_field: "profile.first_name",
-            email: text(&p, "/email"),
-            links,
-            coupons: codes
-                .iter()
-                .filter(|c| external.is_some() && text(c, "/promoter/id") == external)
-                .filter_map(|c| text(c, "/code"))
-                .collect(),
-            external,
-        });
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    RawPartner {
+        id_field: "id",
+        name: full_name(
+            text(p, "/profile/first_name"),
+            text(p, "/profile/last_name"),
+        )
+        .or_else(|| text(p, "/name")),
+        name_field: "profile.first_name",
+        email: text(p, "/email"),
+        links,
+        coupons: joins.take_coupons(&external),
+        external,
     }
-    for r in list(doc, "referrals")? {
-        lists.customers.push(RawCustomer {
-            own_id: text(&r, "/uid"),
-            tool_id: text(&r, "/id"),
-            id_field: "uid",
-            partner: text(&r, "/promoter/id"),
-            partner_field: "promoter.id",
-            is_customer: text(&r, "/state").as_deref() == Some("customer"),
-        });
+}
+
+fn customer(r: &Value) -> RawCustomer {
+    RawCustomer {
+        own_id: text(r, "/uid"),
+        tool_id: text(r, "/id"),
+        id_field: "uid",
+        partner: text(r, "/promoter/id"),
+        partner_field: "promoter.id",
+        is_customer: text(r, "/state").as_deref() == Some("customer"),
     }
-    for c in list(doc, "commissions")? {
-        let currency = text(&c, "/currency");
-        let paid = c.get("is_paid").and_then(Value::as_bool) == Some(true);
-        let status = match text(&c, "/status").as_deref() {
-            Some("approved") if paid => Ok(PastStatus::Paid),
-            Some("approved") => Ok(PastStatus::Due),
-            Some("pending") => Ok(PastStatus::Pending),
-            Some("denied") => Ok(PastStatus::Voided),
-            Some(other) => Err(format!("'{other}' is not one of pending, approved, denied")),
-            None => Err("is missing (one of pending, approved, denied)".into()),
-        };
-        lists.commissions.push(RawCommission {
-            id: text(&c, "/id"),
-            partner: text(&c, "/promoter/id"),
-            partner_field: "promoter.id",
-            amount: decimal(&c, "/amount", currency.as_deref()),
-            amount_field: "amount",
-            currency,
-            status,
-            status_field: "status",
-            due_at: None,
-        });
+}
+
+fn commission(c: &Value) -> RawCommission {
+    let currency = text(c, "/currency");
+    let paid = c.get("is_paid").and_then(Value::as_bool) == Some(true);
+    let status = match text(c, "/status").as_deref() {
+        Some("approved") if paid => Ok(PastStatus::Paid),
+        Some("approved") => Ok(PastStatus::Due),
+        Some("pending") => Ok(PastStatus::Pending),
+        Some("denied") => Ok(PastStatus::Voided),
+        Some(other) => Err(format!("'{other}' is not one of pending, approved, denied")),
+        None => Err("is missing (one of pending, approved, denied)".into()),
+    };
+    RawCommission {
+        id: text(c, "/id"),
+        partner: text(c, "/promoter/id"),
+        partner_field: "promoter.id",
+        amount: decimal(c, "/amount", currency.as_deref()),
+        amount_field: "amount",
+        currency,
+        status,
+        status_field: "status",
+        due_at: None,
     }
-    none_of(
-        &lists,
-        "`promoters`, `referrals` or `commissions` (FirstPromoter's lists)",
-    )?;
-    Ok(lists)
 }

@@ -15,7 +15,7 @@ pub mod partnerstack;
 pub mod rewardful;
 pub mod tolt;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -25,55 +25,229 @@ use super::model::{
 };
 use crate::domain::{CampaignId, Currency, CustomerId, PartnerId};
 
-/// What a program file came to.
-#[derive(Debug, Default)]
-pub struct Parsed {
-    pub partners: Vec<PartnerRow>,
-    pub customers: Vec<CustomerRow>,
-    pub commissions: Vec<CommissionRow>,
-    pub errors: Vec<RowError>,
+/// A row of a program's export, read and checked, in the order it is staged: partners, then
+/// customers, then commissions; or a row refused.
+#[derive(Debug)]
+pub enum ProgramRow {
+    Partner(PartnerRow),
+    Customer(CustomerRow),
+    Commission(CommissionRow),
+    Refused(RowError),
 }
 
-/// The program importer of `source`.
-pub fn parse(source: Source, text: &str) -> Result<Parsed, Unreadable> {
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| Unreadable(format!("The file is not JSON: {e}.")))?;
-    if !doc.is_object() {
-        return Err(Unreadable(
-            "The file is not one JSON object of the tool's lists.".into(),
-        ));
+/// A file opened anew for each pass (a request's body, a file on disk, an uploaded object).
+pub type Open<'a> = &'a mut dyn FnMut() -> std::io::Result<super::Reader>;
+
+/// Reads an item of a join list into what its partner takes.
+pub(crate) type Join = fn(&Value, &mut Joins);
+
+/// Where a tool's export keeps each kind of row, and how an item of each list is read.
+pub(crate) struct Shape {
+    pub partners: &'static str,
+    /// Lists joined onto the partners they name (coupon codes, referral links), read first.
+    pub joins: &'static [(&'static str, Join)],
+    pub customers: &'static str,
+    pub commissions: &'static str,
+    /// The lists, in words, for a file that has none of them.
+    pub names: &'static str,
+    pub partner: fn(&Value, &mut Joins) -> RawPartner,
+    pub customer: fn(&Value) -> RawCustomer,
+    pub commission: fn(&Value) -> RawCommission,
+}
+
+/// What the join lists hold per partner (the tool's id of it): taken by its partner's item.
+#[derive(Default)]
+pub(crate) struct Joins {
+    pub links: HashMap<String, Vec<ReferralLink>>,
+    pub coupons: HashMap<String, Vec<String>>,
+}
+
+impl Joins {
+    pub(crate) fn take_links(&mut self, external: &Option<String>) -> Vec<ReferralLink> {
+        external
+            .as_ref()
+            .and_then(|e| self.links.remove(e))
+            .unwrap_or_default()
     }
-    let lists = match source {
-        Source::Rewardful => rewardful::read(&doc)?,
-        Source::FirstPromoter => firstpromoter::read(&doc)?,
-        Source::PartnerStack => partnerstack::read(&doc)?,
-        Source::Tolt => tolt::read(&doc)?,
-        Source::DubPartners => dub::read(&doc)?,
+
+    pub(crate) fn take_coupons(&mut self, external: &Option<String>) -> Vec<String> {
+        external
+            .as_ref()
+            .and_then(|e| self.coupons.remove(e))
+            .unwrap_or_default()
+    }
+}
+
+fn shape(source: Source) -> Result<&'static Shape, Unreadable> {
+    Ok(match source {
+        Source::Rewardful => &rewardful::SHAPE,
+        Source::FirstPromoter => &firstpromoter::SHAPE,
+        Source::PartnerStack => &partnerstack::SHAPE,
+        Source::Tolt => &tolt::SHAPE,
+        Source::DubPartners => &dub::SHAPE,
         other => {
             return Err(Unreadable(format!(
                 "{} is not a partner program's tool.",
                 other.as_str()
             )));
         }
-    };
-    Ok(lists.check(source))
+    })
 }
 
-/// The list at `key` of `doc` (absent: empty). A list answer kept whole (`{"data": [...]}`, or
-/// PartnerStack's `{"data": {"items": [...]}}`) is read too.
-pub(crate) fn list(doc: &Value, key: &str) -> Result<Vec<Value>, Unreadable> {
-    let v = match doc.get(key) {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(v) => v,
+/// Reads a program's export as a stream, item by item, and hands each checked row to `emit`
+/// (`false` stops the reading). The file is read in passes, each decoded a block at a time and
+/// parsed an item at a time, the other lists skipped unread: the join lists (coupon codes,
+/// referral links), then the partners, the customers and the commissions, so rows come in that
+/// order whatever the file's key order. What stays in memory is per partner (its ids, its
+/// campaign, its joined codes until its item comes), never the customers or commissions.
+pub fn each_row(
+    source: Source,
+    open: Open<'_>,
+    emit: &mut dyn FnMut(ProgramRow) -> bool,
+) -> Result<(), Unreadable> {
+    let shape = shape(source)?;
+    let mut joins = Joins::default();
+    if !shape.joins.is_empty() {
+        let names: Vec<&str> = shape.joins.iter().map(|(n, _)| *n).collect();
+        pass(open, &names, &mut |list, item| {
+            if let Some((_, join)) = shape.joins.iter().find(|(n, _)| *n == list) {
+                join(&item, &mut joins);
+            }
+            true
+        })?;
+    }
+    let mut checker = Checker::new(source);
+    let mut items = 0u64;
+    let done = pass(open, &[shape.partners], &mut |_, item| {
+        items += 1;
+        emit(checker.partner((shape.partner)(&item, &mut joins)))
+    })?;
+    drop(joins);
+    if !done {
+        return Ok(());
+    }
+    let done = pass(open, &[shape.customers], &mut |_, item| {
+        items += 1;
+        checker
+            .customer((shape.customer)(&item))
+            .is_none_or(&mut *emit)
+    })?;
+    if !done {
+        return Ok(());
+    }
+    pass(open, &[shape.commissions], &mut |_, item| {
+        items += 1;
+        emit(checker.commission((shape.commission)(&item)))
+    })?;
+    if items == 0 {
+        return Err(Unreadable(format!("The file has none of {}.", shape.names)));
+    }
+    Ok(())
+}
+
+/// One reading of the file: each item of the lists `names`. `false`: stopped by `each`.
+fn pass(
+    open: Open<'_>,
+    names: &[&str],
+    each: &mut dyn FnMut(&str, Value) -> bool,
+) -> Result<bool, Unreadable> {
+    let could_not = |e: std::io::Error| Unreadable(format!("The file could not be read: {e}."));
+    let reader = super::decode::Utf8Reader::new(open().map_err(could_not)?).map_err(could_not)?;
+    let mut stopped = false;
+    let mut each = |list: &str, item: Value| {
+        let go_on = each(list, item);
+        stopped = !go_on;
+        go_on
     };
-    let items = v
-        .as_array()
-        .or_else(|| v.pointer("/data").and_then(Value::as_array))
-        .or_else(|| v.pointer("/data/items").and_then(Value::as_array))
-        .or_else(|| v.pointer("/items").and_then(Value::as_array));
-    items
-        .cloned()
-        .ok_or_else(|| Unreadable(format!("`{key}` is not a list.")))
+    let mut named = super::json_list::Named {
+        names,
+        each: &mut each,
+        object: false,
+        not_a_list: None,
+    };
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(reader));
+    let read = serde::de::DeserializeSeed::deserialize(&mut named, &mut de).and_then(|()| de.end());
+    let (object, not_a_list) = (named.object, named.not_a_list.take());
+    match read {
+        Err(_) if stopped => return Ok(false),
+        Err(e) if e.is_io() => return Err(Unreadable(format!("The file could not be read: {e}."))),
+        Err(e) => return Err(Unreadable(format!("The file is not JSON: {e}."))),
+        Ok(()) => {}
+    }
+    if !object {
+        return Err(Unreadable(
+            "The file is not one JSON object of the tool's lists.".into(),
+        ));
+    }
+    if let Some(key) = not_a_list {
+        return Err(Unreadable(format!("`{key}` is not a list.")));
+    }
+    Ok(true)
+}
+
+/// The checks across rows: row numbers, partners' ids (one partner each), the partner a
+/// customer or commission names, and the campaign its customers are bound on.
+struct Checker {
+    source: Source,
+    row: u64,
+    ids: HashMap<String, PartnerId>,
+    taken: HashSet<PartnerId>,
+    campaigns: HashMap<PartnerId, Option<CampaignId>>,
+}
+
+impl Checker {
+    fn new(source: Source) -> Self {
+        Self {
+            source,
+            row: 0,
+            ids: HashMap::new(),
+            taken: HashSet::new(),
+            campaigns: HashMap::new(),
+        }
+    }
+
+    fn partner(&mut self, p: RawPartner) -> ProgramRow {
+        self.row += 1;
+        let row = self.row;
+        match partner(row, p) {
+            Ok((external, partner)) => {
+                if !self.taken.insert(partner.partner_id.clone()) {
+                    return ProgramRow::Refused(RowError {
+                        row,
+                        field: "id".into(),
+                        message: format!("'{}' is another partner's too", partner.partner_id),
+                    });
+                }
+                self.ids.insert(external, partner.partner_id.clone());
+                self.campaigns
+                    .insert(partner.partner_id.clone(), first_campaign(&partner));
+                ProgramRow::Partner(partner)
+            }
+            Err(e) => ProgramRow::Refused(e),
+        }
+    }
+
+    /// `None`: a lead of the tool, not a customer (its row counted, left out).
+    fn customer(&mut self, c: RawCustomer) -> Option<ProgramRow> {
+        self.row += 1;
+        if !c.is_customer {
+            return None;
+        }
+        Some(
+            match customer(self.row, self.source, c, &self.ids, &self.campaigns) {
+                Ok(c) => ProgramRow::Customer(c),
+                Err(e) => ProgramRow::Refused(e),
+            },
+        )
+    }
+
+    fn commission(&mut self, c: RawCommission) -> ProgramRow {
+        self.row += 1;
+        match commission(self.row, c, &self.ids) {
+            Ok(c) => ProgramRow::Commission(c),
+            Err(e) => ProgramRow::Refused(e),
+        }
+    }
 }
 
 /// A trimmed, non-empty string at `pointer` (a number is read as its digits: tools' ids).
@@ -124,66 +298,8 @@ pub(crate) struct RawCommission {
     pub due_at: Option<String>,
 }
 
-/// A source's lists, as read.
-#[derive(Default)]
-pub(crate) struct Lists {
-    pub partners: Vec<RawPartner>,
-    pub customers: Vec<RawCustomer>,
-    pub commissions: Vec<RawCommission>,
-}
-
 /// The longest source id kept (it is part of a store key).
 const MAX_EXTERNAL_ID: usize = 128;
-
-impl Lists {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.partners.is_empty() && self.customers.is_empty() && self.commissions.is_empty()
-    }
-
-    fn check(self, source: Source) -> Parsed {
-        let mut out = Parsed::default();
-        let mut ids: HashMap<String, PartnerId> = HashMap::new();
-        let mut campaigns: HashMap<PartnerId, Option<CampaignId>> = HashMap::new();
-        let mut row = 0u64;
-        for p in self.partners {
-            row += 1;
-            match partner(row, p) {
-                Ok((external, partner)) => {
-                    if ids.values().any(|id| *id == partner.partner_id) {
-                        out.errors.push(RowError {
-                            row,
-                            field: "id".into(),
-                            message: format!("'{}' is another partner's too", partner.partner_id),
-                        });
-                        continue;
-                    }
-                    ids.insert(external, partner.partner_id.clone());
-                    campaigns.insert(partner.partner_id.clone(), first_campaign(&partner));
-                    out.partners.push(partner);
-                }
-                Err(e) => out.errors.push(e),
-            }
-        }
-        for c in self.customers {
-            row += 1;
-            if !c.is_customer {
-                continue;
-            }
-            match customer(row, source, c, &ids, &campaigns) {
-                Ok(c) => out.customers.push(c),
-                Err(e) => out.errors.push(e),
-            }
-        }
-        for c in self.commissions {
-            row += 1;
-            match commission(row, c, &ids) {
-                Ok(c) => out.commissions.push(c),
-                Err(e) => out.errors.push(e),
-            }
-        }
-        out
-    }
-}
 
 fn err(row: u64, field: &str, message: impl Into<String>) -> RowError {
     RowError {
@@ -365,12 +481,4 @@ pub(crate) fn full_name(first: Option<String>, last: Option<String>) -> Option<S
         .collect::<Vec<_>>()
         .join(" ");
     Some(name).filter(|n| !n.is_empty())
-}
-
-/// A file with none of the source's lists.
-pub(crate) fn none_of(lists: &Lists, names: &str) -> Result<(), Unreadable> {
-    if lists.is_empty() {
-        return Err(Unreadable(format!("The file has none of {names}.")));
-    }
-    Ok(())
 }

@@ -10,72 +10,76 @@
 
 use serde_json::Value;
 
-use super::{Lists, RawCommission, RawCustomer, RawPartner, cents, full_name, list, none_of, text};
-use crate::imports::links_sources::Unreadable;
+use super::{Joins, RawCommission, RawCustomer, RawPartner, Shape, cents, full_name, text};
 use crate::imports::model::{PastStatus, ReferralLink};
 
-pub(crate) fn read(doc: &Value) -> Result<Lists, Unreadable> {
-    let mut lists = Lists::default();
-    for p in list(doc, "partnerships")? {
-        let links = text(&p, "/partner_key")
-            .map(|token| ReferralLink {
-                token,
-                url: text(&p, "/link/url").or_else(|| text(&p, "/link")),
-                field: "partner_key".into(),
-            })
-            .into_iter()
-            .collect();
-        lists.partners.push(RawPartner {
-            external: text(&p, "/key"),
-            id_field: "key",
-            name: full_name(text(&p, "/first_name"), text(&p, "/last_name")),
-            name_field: "first_name",
-            email: text(&p, "/email"),
-            links,
-            coupons: Vec::new(),
-        });
+pub(crate) const SHAPE: Shape = Shape {
+    partners: "partnerships",
+    joins: &[],
+    customers: "customers",
+    commissions: "rewards",
+    names: "`partnerships`, `customers` or `rewards` (PartnerStack's lists)",
+    partner,
+    customer,
+    commission,
+};
+
+fn partner(p: &Value, _: &mut Joins) -> RawPartner {
+    let links = text(p, "/partner_key")
+        .map(|token| ReferralLink {
+            token,
+            url: text(p, "/link/url").or_else(|| text(p, "/link")),
+            field: "partner_key".into(),
+        })
+        .into_iter()
+        .collect();
+    RawPartner {
+        external: text(p, "/key"),
+        id_field: "key",
+        name: full_name(text(p, "/first_name"), text(p, "/last_name")),
+        name_field: "first_name",
+        email: text(p, "/email"),
+        links,
+        coupons: Vec::new(),
     }
-    for c in list(doc, "customers")? {
-        lists.customers.push(RawCustomer {
-            own_id: text(&c, "/customer_key"),
-            tool_id: text(&c, "/key"),
-            id_field: "customer_key",
-            partner: text(&c, "/partnership_key"),
-            partner_field: "partnership_key",
-            is_customer: true,
-        });
+}
+
+fn customer(c: &Value) -> RawCustomer {
+    RawCustomer {
+        own_id: text(c, "/customer_key"),
+        tool_id: text(c, "/key"),
+        id_field: "customer_key",
+        partner: text(c, "/partnership_key"),
+        partner_field: "partnership_key",
+        is_customer: true,
     }
-    for r in list(doc, "rewards")? {
-        let status = match (
-            text(&r, "/reward_status").as_deref(),
-            text(&r, "/payment_status").as_deref(),
-        ) {
-            (Some("declined"), _) | (_, Some("expired")) => Ok(PastStatus::Voided),
-            (Some("pending"), _) => Ok(PastStatus::Pending),
-            (_, Some("withdrawn" | "paid_externally" | "in_transit" | "merging")) => {
-                Ok(PastStatus::Paid)
-            }
-            (_, Some("available" | "failed")) => Ok(PastStatus::Due),
-            (_, Some(other)) => Err(format!(
-                "'{other}' is not one of available, in_transit, withdrawn, paid_externally, merging, expired, failed"
-            )),
-            (_, None) => Err("is missing".into()),
-        };
-        lists.commissions.push(RawCommission {
-            id: text(&r, "/key"),
-            partner: text(&r, "/partnership_key"),
-            partner_field: "partnership_key",
-            amount: cents(&r, "/amount"),
-            amount_field: "amount",
-            currency: text(&r, "/currency"),
-            status,
-            status_field: "payment_status",
-            due_at: None,
-        });
+}
+
+fn commission(r: &Value) -> RawCommission {
+    let status = match (
+        text(r, "/reward_status").as_deref(),
+        text(r, "/payment_status").as_deref(),
+    ) {
+        (Some("declined"), _) | (_, Some("expired")) => Ok(PastStatus::Voided),
+        (Some("pending"), _) => Ok(PastStatus::Pending),
+        (_, Some("withdrawn" | "paid_externally" | "in_transit" | "merging")) => {
+            Ok(PastStatus::Paid)
+        }
+        (_, Some("available" | "failed")) => Ok(PastStatus::Due),
+        (_, Some(other)) => Err(format!(
+            "'{other}' is not one of available, in_transit, withdrawn, paid_externally, merging, expired, failed"
+        )),
+        (_, None) => Err("is missing".into()),
+    };
+    RawCommission {
+        id: text(r, "/key"),
+        partner: text(r, "/partnership_key"),
+        partner_field: "partnership_key",
+        amount: cents(r, "/amount"),
+        amount_field: "amount",
+        currency: text(r, "/currency"),
+        status,
+        status_field: "payment_status",
+        due_at: None,
     }
-    none_of(
-        &lists,
-        "`partnerships`, `customers` or `rewards` (PartnerStack's lists)",
-    )?;
-    Ok(lists)
 }

@@ -11,84 +11,89 @@
 use serde_json::Value;
 
 use super::{
-    Lists, RawCommission, RawCustomer, RawPartner, cents, full_name, list, none_of, status_of, text,
+    Joins, RawCommission, RawCustomer, RawPartner, Shape, cents, full_name, status_of, text,
 };
-use crate::imports::links_sources::Unreadable;
 use crate::imports::model::{PastStatus, ReferralLink};
 
-pub(crate) fn read(doc: &Value) -> Result<Lists, Unreadable> {
-    let mut lists = Lists::default();
-    let coupons = list(doc, "affiliate_coupons")?;
-    for a in list(doc, "affiliates")? {
-        let external = text(&a, "/id");
-        let links = a
-            .get("links")
-            .and_then(Value::as_array)
-            .map(|links| {
-                links
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, l)| {
-                        Some(ReferralLink {
-                            token: text(l, "/token")?,
-                            url: text(l, "/url"),
-                            field: format!("links[{i}].token"),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let own = |c: &&Value| {
-            external.is_some()
-                && text(c, "/affiliate_id") == external
-                && c.get("archived").and_then(Value::as_bool) != Some(true)
-        };
-        lists.partners.push(RawPartner {
-            id_field: "id",
-            name: full_name(text(&a, "/first_name"), text(&a, "/last_name")),
-            name_field: "first_name",
-            email: text(&a, "/email"),
-            links,
-            coupons: coupons
+pub(crate) const SHAPE: Shape = Shape {
+    partners: "affiliates",
+    joins: &[("affiliate_coupons", coupon)],
+    customers: "referrals",
+    commissions: "commissions",
+    names: "`affiliates`, `referrals` or `commissions` (Rewardful's lists)",
+    partner,
+    customer,
+    commission,
+};
+
+/// An affiliate's coupon (an archived one is left out).
+fn coupon(c: &Value, joins: &mut Joins) {
+    if c.get("archived").and_then(Value::as_bool) == Some(true) {
+        return;
+    }
+    if let (Some(affiliate), Some(token)) = (text(c, "/affiliate_id"), text(c, "/token")) {
+        joins.coupons.entry(affiliate).or_default().push(token);
+    }
+}
+
+fn partner(a: &Value, joins: &mut Joins) -> RawPartner {
+    let external = text(a, "/id");
+    let links = a
+        .get("links")
+        .and_then(Value::as_array)
+        .map(|links| {
+            links
                 .iter()
-                .filter(own)
-                .filter_map(|c| text(c, "/token"))
-                .collect(),
-            external,
-        });
+                .enumerate()
+                .filter_map(|(i, l)| {
+                    Some(ReferralLink {
+                        token: text(l, "/token")?,
+                        url: text(l, "/url"),
+                        field: format!("links[{i}].token"),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    RawPartner {
+        id_field: "id",
+        name: full_name(text(a, "/first_name"), text(a, "/last_name")),
+        name_field: "first_name",
+        email: text(a, "/email"),
+        links,
+        coupons: joins.take_coupons(&external),
+        external,
     }
-    for r in list(doc, "referrals")? {
-        lists.customers.push(RawCustomer {
-            own_id: text(&r, "/stripe_customer_id").or_else(|| text(&r, "/customer/platform_id")),
-            tool_id: text(&r, "/customer/id").or_else(|| text(&r, "/id")),
-            id_field: "customer.id",
-            partner: text(&r, "/affiliate/id"),
-            partner_field: "affiliate.id",
-            is_customer: text(&r, "/conversion_state").as_deref() == Some("conversion"),
-        });
+}
+
+fn customer(r: &Value) -> RawCustomer {
+    RawCustomer {
+        own_id: text(r, "/stripe_customer_id").or_else(|| text(r, "/customer/platform_id")),
+        tool_id: text(r, "/customer/id").or_else(|| text(r, "/id")),
+        id_field: "customer.id",
+        partner: text(r, "/affiliate/id"),
+        partner_field: "affiliate.id",
+        is_customer: text(r, "/conversion_state").as_deref() == Some("conversion"),
     }
-    const STATES: [(&str, PastStatus); 4] = [
-        ("paid", PastStatus::Paid),
-        ("due", PastStatus::Due),
-        ("pending", PastStatus::Pending),
-        ("voided", PastStatus::Voided),
-    ];
-    for c in list(doc, "commissions")? {
-        lists.commissions.push(RawCommission {
-            id: text(&c, "/id"),
-            partner: text(&c, "/affiliate/id").or_else(|| text(&c, "/sale/affiliate/id")),
-            partner_field: "affiliate.id",
-            amount: cents(&c, "/amount"),
-            amount_field: "amount",
-            currency: text(&c, "/currency"),
-            status: status_of(text(&c, "/state"), &STATES),
-            status_field: "state",
-            due_at: text(&c, "/due_at"),
-        });
+}
+
+const STATES: [(&str, PastStatus); 4] = [
+    ("paid", PastStatus::Paid),
+    ("due", PastStatus::Due),
+    ("pending", PastStatus::Pending),
+    ("voided", PastStatus::Voided),
+];
+
+fn commission(c: &Value) -> RawCommission {
+    RawCommission {
+        id: text(c, "/id"),
+        partner: text(c, "/affiliate/id").or_else(|| text(c, "/sale/affiliate/id")),
+        partner_field: "affiliate.id",
+        amount: cents(c, "/amount"),
+        amount_field: "amount",
+        currency: text(c, "/currency"),
+        status: status_of(text(c, "/state"), &STATES),
+        status_field: "state",
+        due_at: text(c, "/due_at"),
     }
-    none_of(
-        &lists,
-        "`affiliates`, `referrals` or `commissions` (Rewardful's lists)",
-    )?;
-    Ok(lists)
 }

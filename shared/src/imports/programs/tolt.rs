@@ -10,75 +10,79 @@
 use serde_json::Value;
 
 use super::{
-    Lists, RawCommission, RawCustomer, RawPartner, cents, full_name, list, none_of, status_of, text,
+    Joins, RawCommission, RawCustomer, RawPartner, Shape, cents, full_name, status_of, text,
 };
-use crate::imports::links_sources::Unreadable;
 use crate::imports::model::{PastStatus, ReferralLink};
 
-pub(crate) fn read(doc: &Value) -> Result<Lists, Unreadable> {
-    let mut lists = Lists::default();
-    let links = list(doc, "links")?;
-    let codes = list(doc, "promotion_codes")?;
-    for p in list(doc, "partners")? {
-        let external = text(&p, "/id");
-        let mine = |v: &&Value| external.is_some() && text(v, "/partner_id") == external;
-        lists.partners.push(RawPartner {
-            id_field: "id",
-            name: full_name(text(&p, "/first_name"), text(&p, "/last_name")),
-            name_field: "first_name",
-            email: text(&p, "/email"),
-            links: links
-                .iter()
-                .filter(mine)
-                .filter_map(|l| {
-                    Some(ReferralLink {
-                        token: text(l, "/value")?,
-                        url: text(l, "/url"),
-                        field: "links.value".into(),
-                    })
-                })
-                .collect(),
-            coupons: codes
-                .iter()
-                .filter(mine)
-                .filter_map(|c| text(c, "/code"))
-                .collect(),
-            external,
+pub(crate) const SHAPE: Shape = Shape {
+    partners: "partners",
+    joins: &[("links", link), ("promotion_codes", code)],
+    customers: "customers",
+    commissions: "commissions",
+    names: "`partners`, `customers` or `commissions` (Tolt's lists)",
+    partner,
+    customer,
+    commission,
+};
+
+fn link(l: &Value, joins: &mut Joins) {
+    if let (Some(partner), Some(token)) = (text(l, "/partner_id"), text(l, "/value")) {
+        joins.links.entry(partner).or_default().push(ReferralLink {
+            token,
+            url: text(l, "/url"),
+            field: "links.value".into(),
         });
     }
-    for c in list(doc, "customers")? {
-        lists.customers.push(RawCustomer {
-            own_id: text(&c, "/customer_id"),
-            tool_id: text(&c, "/id"),
-            id_field: "customer_id",
-            partner: text(&c, "/partner_id"),
-            partner_field: "partner_id",
-            is_customer: true,
-        });
+}
+
+fn code(c: &Value, joins: &mut Joins) {
+    if let (Some(partner), Some(code)) = (text(c, "/partner_id"), text(c, "/code")) {
+        joins.coupons.entry(partner).or_default().push(code);
     }
-    const STATUSES: [(&str, PastStatus); 5] = [
-        ("paid", PastStatus::Paid),
-        ("approved", PastStatus::Due),
-        ("pending", PastStatus::Pending),
-        ("rejected", PastStatus::Voided),
-        ("refunded", PastStatus::Voided),
-    ];
-    for c in list(doc, "commissions")? {
-        lists.commissions.push(RawCommission {
-            id: text(&c, "/id"),
-            partner: text(&c, "/partner_id"),
-            partner_field: "partner_id",
-            amount: cents(&c, "/amount"),
-            amount_field: "amount",
-            currency: text(&c, "/currency"),
-            status: status_of(text(&c, "/status"), &STATUSES),
-            status_field: "status",
-            due_at: None,
-        });
+}
+
+fn partner(p: &Value, joins: &mut Joins) -> RawPartner {
+    let external = text(p, "/id");
+    RawPartner {
+        id_field: "id",
+        name: full_name(text(p, "/first_name"), text(p, "/last_name")),
+        name_field: "first_name",
+        email: text(p, "/email"),
+        links: joins.take_links(&external),
+        coupons: joins.take_coupons(&external),
+        external,
     }
-    none_of(
-        &lists,
-        "`partners`, `customers` or `commissions` (Tolt's lists)",
-    )?;
-    Ok(lists)
+}
+
+fn customer(c: &Value) -> RawCustomer {
+    RawCustomer {
+        own_id: text(c, "/customer_id"),
+        tool_id: text(c, "/id"),
+        id_field: "customer_id",
+        partner: text(c, "/partner_id"),
+        partner_field: "partner_id",
+        is_customer: true,
+    }
+}
+
+const STATUSES: [(&str, PastStatus); 5] = [
+    ("paid", PastStatus::Paid),
+    ("approved", PastStatus::Due),
+    ("pending", PastStatus::Pending),
+    ("rejected", PastStatus::Voided),
+    ("refunded", PastStatus::Voided),
+];
+
+fn commission(c: &Value) -> RawCommission {
+    RawCommission {
+        id: text(c, "/id"),
+        partner: text(c, "/partner_id"),
+        partner_field: "partner_id",
+        amount: cents(c, "/amount"),
+        amount_field: "amount",
+        currency: text(c, "/currency"),
+        status: status_of(text(c, "/status"), &STATUSES),
+        status_field: "status",
+        due_at: None,
+    }
 }

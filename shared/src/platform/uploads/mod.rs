@@ -54,11 +54,37 @@ pub trait Uploads: Send + Sync {
     }
 }
 
-/// `TENX_UPLOADS_BUCKET` (the stack's bucket) and, for an emulator, `TENX_UPLOADS_ENDPOINT`.
+/// `TENX_UPLOADS_BUCKET` (the stack's bucket) and, for an emulator, `TENX_UPLOADS_ENDPOINT`;
+/// `region` is the process's `AWS_REGION` (Lambda sets it), which names the bucket's host.
 #[derive(Clone, Debug, Default)]
 pub struct UploadSettings {
     pub bucket: Option<String>,
     pub endpoint: Option<String>,
+    pub region: Option<String>,
+}
+
+impl UploadSettings {
+    /// The origin a browser PUTs an upload to when it is not the server's own (the console's
+    /// Content-Security-Policy allows it in `connect-src`): an emulator's endpoint (its URLs are
+    /// path-style, so the host names no bucket), else the bucket's regional host, as the SDK
+    /// presigns it (`https://{bucket}.s3.{region}.amazonaws.com`). `None` with no bucket (a
+    /// local server's upload URL is its own) or no region (nothing can be presigned).
+    pub fn browser_origin(&self) -> Option<String> {
+        let bucket = self.bucket.as_deref()?;
+        if let Some(endpoint) = &self.endpoint {
+            let url = url::Url::parse(endpoint).ok()?;
+            return Some(url.origin().ascii_serialization()).filter(|o| o != "null");
+        }
+        let region = self.region.as_deref()?;
+        // Only names a header may carry: a bucket's and a region's are DNS labels.
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        };
+        (plain(bucket) && plain(region))
+            .then(|| format!("https://{bucket}.s3.{region}.amazonaws.com"))
+    }
 }
 
 /// The engine: the bucket when one is set, else the data dir's `uploads/` (the local server's

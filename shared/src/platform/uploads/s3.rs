@@ -146,3 +146,72 @@ impl Uploads for S3Uploads {
         "s3"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::uploads::UploadSettings;
+
+    /// A client built offline (presigning needs no network): a region and made-up keys.
+    fn offline(region: &str) -> S3Uploads {
+        let config = aws_sdk_s3::config::Builder::new()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new(region.to_owned()))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                None,
+                None,
+                "test",
+            ))
+            .build();
+        S3Uploads {
+            bucket: "acme-uploads-1a2b".into(),
+            endpoint: None,
+            client: OnceCell::new_with(Some(Client::from_conf(config))),
+        }
+    }
+
+    /// The console's Content-Security-Policy allows the origin the browser PUTs to: the one
+    /// [`UploadSettings::browser_origin`] names must be the presigned URL's own.
+    #[tokio::test]
+    async fn the_browser_origin_is_the_presigned_urls() {
+        for region in ["eu-west-1", "us-east-1"] {
+            let s3 = offline(region);
+            let put = s3.presign_put("imports/acme/upl_x", "").await.unwrap();
+            let url = url::Url::parse(&put.url).unwrap();
+            let settings = UploadSettings {
+                bucket: Some(s3.bucket.clone()),
+                endpoint: None,
+                region: Some(region.into()),
+            };
+            assert_eq!(
+                settings.browser_origin().as_deref(),
+                Some(url.origin().ascii_serialization().as_str()),
+                "{}",
+                put.url
+            );
+        }
+    }
+
+    #[test]
+    fn an_emulators_origin_is_its_endpoints_and_nothing_without_a_bucket() {
+        let mut settings = UploadSettings {
+            bucket: Some("b".into()),
+            endpoint: Some("http://127.0.0.1:5000/".into()),
+            region: Some("eu-west-1".into()),
+        };
+        assert_eq!(
+            settings.browser_origin().as_deref(),
+            Some("http://127.0.0.1:5000")
+        );
+        settings.endpoint = None;
+        settings.region = Some("eu west; script-src *".into());
+        assert_eq!(settings.browser_origin(), None, "no header injection");
+        settings.region = None;
+        assert_eq!(settings.browser_origin(), None);
+        settings.bucket = None;
+        settings.region = Some("eu-west-1".into());
+        assert_eq!(settings.browser_origin(), None);
+    }
+}

@@ -1,0 +1,307 @@
+// Import from another tool (issue 64, a Links page): pick the tool you are leaving, choose its
+// export, and 10x checks it first (a dry run: what would come in, what exists already, each row
+// it cannot take, by row and field, in words); then import it and watch it go in. The file goes
+// by an upload (`POST …/imports/uploads`, then a PUT to the URL it answers: the server's own
+// locally, the stack's bucket on AWS, which the page's Content-Security-Policy allows), so a
+// file of any size the upload takes comes in the same way.
+
+import * as api from './api.js';
+import * as session from './session.js';
+import { checkbox, clear, errorBox, field, fmtCount, h, notice, plainPath, section, select, table, uid } from './ui.js';
+
+const NEED = { role: 'operator', scope: null, what: 'Importing from another tool' };
+const PROGRAM_NEED = { role: 'admin', scope: null, what: 'Importing a partner program (partners, customers, commissions)' };
+
+// [source, name, what the file is (how to get it from the tool), formats it may be in].
+const LINK_TOOLS = [
+  ['bitly', 'Bitly', 'The answer of Bitly\'s list of bitlinks (GET /v4/groups/{group}/bitlinks), saved as a JSON file.', ['json']],
+  ['rebrandly', 'Rebrandly', 'The answer of Rebrandly\'s list of links (GET /v1/links), saved as a JSON file.', ['json']],
+  ['shortio', 'Short.io', 'The answer of Short.io\'s list of links (GET /api/links), saved as a JSON file.', ['json']],
+  ['shlink', 'Shlink', 'The web client\'s CSV export, or the answer of GET /rest/v3/short-urls as a JSON file.', ['csv', 'json']],
+  ['dub', 'Dub', 'The answer of Dub\'s list of links (GET /links), saved as a JSON file.', ['json']],
+  ['csv', 'A spreadsheet (CSV)', 'A CSV table with the columns slug and destination_url, and optionally title, tags (separated by |), utm_source … utm_content and clicks.', ['csv']],
+];
+const PROGRAM_TOOLS = [
+  ['rewardful', 'Rewardful', 'One JSON file of Rewardful\'s lists: affiliates, affiliate_coupons, referrals and commissions.', ['json']],
+  ['firstpromoter', 'FirstPromoter', 'One JSON file of FirstPromoter\'s lists: promoters, promo_codes, referrals and commissions.', ['json']],
+  ['partnerstack', 'PartnerStack', 'One JSON file of PartnerStack\'s lists: partnerships, customers and rewards.', ['json']],
+  ['tolt', 'Tolt', 'One JSON file of Tolt\'s lists: partners, links, promotion_codes, customers and commissions.', ['json']],
+  ['dub-partners', 'Dub Partners', 'One JSON file of Dub\'s lists: partners (with their links), customers and commissions.', ['json']],
+];
+const TOOLS = [...LINK_TOOLS, ...PROGRAM_TOOLS];
+const tool = (source) => TOOLS.find(([s]) => s === source);
+const isProgram = (source) => PROGRAM_TOOLS.some(([s]) => s === source);
+
+// The fields a refused row names (each tool's own names), in words; the export's own name is
+// shown beside them so the row can be found in the file.
+const FIELD_WORDS = [
+  [/^(slug|key|slashtag|path|shortCode|custom_bitlinks|link)$/, 'the short link\'s name (slug)'],
+  [/^(destination_url|destinationUrl|url|long_url|longUrl|originalURL|destination)$/, 'the destination'],
+  [/^title$/, 'the title'],
+  [/^tags$/, 'the tags'],
+  [/^(clicks|visits)$/, 'the click total'],
+  [/^utm_(source|medium|campaign|term|content)$/, 'the UTM parameters'],
+  [/^row$/, 'the whole row (its quoting or its number of columns)'],
+  [/^file$/, 'the file'],
+  [/email$/, 'the email'],
+  [/(^|\.)(name|first_name|last_name)$/, 'the name'],
+  [/^(amount|earnings|amount_cents)$/, 'the amount'],
+  [/currency$/, 'the currency'],
+  [/^(status|state|payment_status|reward_status)$/, 'the status'],
+  [/(^|\.)(affiliate|promoter|partner)\.id$|^(partner_id|partnerId|partnership_key|partner_key)$/, 'the partner it belongs to'],
+  [/^(customer\.id|customer_id|customerId|customer_key|uid|externalId|stripe_customer_id)$/, 'the customer'],
+  [/^coupons?$/, 'the coupon codes'],
+  [/^links\[(\d+)\]\.(token|url|value)$/, (m) => `referral link ${Number(m[1]) + 1}${m[2] === 'url' ? '\'s address' : ''}`],
+  [/^id$/, 'the tool\'s id of it'],
+];
+
+// "originalURL" → "the destination"; an unknown name in plain words.
+export function fieldWords(name) {
+  for (const [re, words] of FIELD_WORDS) {
+    const m = re.exec(name);
+    if (m) return typeof words === 'function' ? words(m) : words;
+  }
+  return plainPath(name);
+}
+
+export async function render(main) {
+  main.append(h('h1', { tabindex: '-1' }, 'Import from another tool'),
+    h('p', {}, 'Bring your links, or your whole partner program, from the tool you are leaving. ',
+      'Your links keep their names exactly as people share them. 10x checks the file first and tells you what it would do; nothing is written until you import it.'));
+  if (!session.allows(NEED)) {
+    main.append(notice('info', session.reason(NEED)));
+    return;
+  }
+  const report = h('div', { id: 'import-report' });
+  main.append(section('Your export', chooser(report)), report);
+}
+
+function chooser(report) {
+  const source = h('select', { name: 'source', id: uid('source') },
+    h('option', { value: '' }, 'Choose the tool…'),
+    h('optgroup', { label: 'Links' }, LINK_TOOLS.map(([v, name]) => h('option', { value: v }, name))),
+    h('optgroup', { label: session.allows(PROGRAM_NEED) ? 'Partner programs' : 'Partner programs (admins)' },
+      PROGRAM_TOOLS.map(([v, name]) => h('option', { value: v }, name))));
+  const what = h('small', { class: 'hint', id: `${source.id}-hint` }, 'Which file to export is said here once you choose.');
+  source.setAttribute('aria-describedby', what.id);
+  source.addEventListener('change', () => {
+    const t = tool(source.value);
+    what.textContent = t ? t[2] : 'Which file to export is said here once you choose.';
+  });
+  const file = h('input', { type: 'file', name: 'file', accept: '.csv,.json,.txt,text/csv,application/json' });
+  const overwrite = checkbox('overwrite', false);
+  const out = h('div', { class: 'form-out', 'aria-live': 'polite' });
+  const button = h('button', { type: 'submit', class: 'primary' }, 'Check the file');
+  const el = h('form', { id: 'import-form', 'aria-label': 'Import an export', novalidate: true },
+    h('div', { class: 'grid' },
+      h('div', { class: 'field' }, h('label', { for: source.id }, 'The tool you are leaving'), source, what),
+      field('Its export file', file, 'Nothing is written by the check.'),
+      field('Replace what exists already (otherwise it is left as it is and counted as skipped)', overwrite)),
+    h('div', { class: 'actions' }, button), out);
+  el.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors(el);
+    clear(report);
+    const chosen = {
+      source: source.value,
+      file: file.files && file.files[0],
+      onConflict: overwrite.checked ? 'overwrite' : 'skip',
+    };
+    if (!chosen.source) return fieldError(source, 'Choose the tool the export comes from.');
+    if (!chosen.file) return fieldError(file, 'Choose the export file.');
+    if (isProgram(chosen.source) && !session.allows(PROGRAM_NEED)) return fieldError(source, `${session.reason(PROGRAM_NEED)}`);
+    button.disabled = true;
+    clear(out, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Sending the file…'));
+    try {
+      const wrong = await wrongFormat(chosen.file, chosen.source);
+      if (wrong) return fieldError(file, wrong);
+      chosen.format = await formatOf(chosen.file, chosen.source);
+      chosen.uploadId = await upload(chosen.file, file);
+      clear(out, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Checking the file…'));
+      const job = await run(chosen, true, () => {});
+      clear(out);
+      if (job.status === 'failed') return fileFailed(file, job);
+      showDryRun(report, chosen, job, file);
+    } catch (err) {
+      if (err.field === 'file') fieldError(file, err.message);
+      else if (err.status === 403 && err.code === 'insufficient_role') fieldError(source, err.message);
+      else clear(out, errorBox(err));
+    } finally {
+      button.disabled = false;
+      if (out.querySelector('.loading')) clear(out);
+    }
+  });
+  return el;
+}
+
+// The file field's error when the import could not read the file (a wrong tool for it).
+function fileFailed(file, job) {
+  const why = (job.errors || []).find((e) => e.field === 'file') || { message: 'The file could not be read.' };
+  const t = tool(job.source);
+  fieldError(file, `${t ? t[1] : job.source} cannot read this file: ${why.message} Is it the export of another tool?`);
+}
+
+// A file that is plainly JSON for a CSV tool, or a table for a JSON-only tool, is refused
+// before it is sent (its first characters are enough).
+async function wrongFormat(file, source) {
+  const [, name, , formats] = tool(source);
+  const kind = await sniff(file);
+  if (kind && !formats.includes(kind)) {
+    const is = kind === 'json' ? 'a JSON file' : 'a table (CSV)';
+    const wants = formats.includes('json') ? 'a JSON file' : 'a table (CSV)';
+    return `This file is ${is}, but ${name}'s export is ${wants}: is it the export of another tool?`;
+  }
+  if (file.size === 0) return 'This file is empty.';
+  return null;
+}
+
+// 'json', 'csv' or null (undecided: a UTF-16 file, say; the server decides).
+async function sniff(file) {
+  const head = (await file.slice(0, 512).text()).replace(/^\uFEFF/, '').trimStart();
+  if (!head || head.includes('\uFFFD') || head.includes('\u0000')) return null;
+  return head.startsWith('{') || head.startsWith('[') ? 'json' : 'csv';
+}
+
+async function formatOf(file, source) {
+  const formats = tool(source)[3];
+  if (formats.length === 1) return formats[0];
+  return (await sniff(file)) || (/\.csv$/i.test(file.name) ? 'csv' : 'json');
+}
+
+// `POST …/imports/uploads`, then the file PUT to the URL it answers (no credentials: its
+// signature is the credential). A file larger than the upload takes is refused on its field.
+async function upload(file) {
+  const created = await api.post(api.handlePath('/imports/uploads'));
+  if (file.size > created.maxBytes) throw tooLarge(file.size, created.maxBytes);
+  let r;
+  try {
+    r = await fetch(created.url, { method: created.method || 'PUT', headers: created.headers || {}, body: file.slice(0, file.size), credentials: 'omit' });
+  } catch (e) {
+    throw new api.ApiError(0, 'network', `The file could not be sent (${e.message}).`, null);
+  }
+  if (r.status === 413) throw tooLarge(file.size, created.maxBytes);
+  if (!r.ok) throw new api.ApiError(r.status, 'upload_failed', `The file could not be sent: the storage answered ${r.status}.`, r.headers.get('x-request-id'));
+  return created.uploadId;
+}
+
+function tooLarge(size, max) {
+  const mib = (n) => fmtCount(Math.ceil(n / (1024 * 1024)));
+  const e = new Error(`This file is ${mib(size)} MB; an import takes at most ${mib(max)} MB. Split it in two and import each.`);
+  e.field = 'file';
+  return e;
+}
+
+// Starts the import of the upload and waits for its end, calling `onProgress(job)` as it goes.
+async function run(chosen, dryRun, onProgress) {
+  const q = api.query({ source: chosen.source, uploadId: chosen.uploadId, format: chosen.format, dryRun: dryRun ? 'true' : null, onConflict: chosen.onConflict === 'overwrite' ? 'overwrite' : null });
+  const { importId } = await api.post(api.handlePath(`/imports${q}`));
+  for (;;) {
+    const job = await api.get(api.handlePath(`/imports/${encodeURIComponent(importId)}`));
+    onProgress(job);
+    if (job.status !== 'running') return job;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+  }
+}
+
+const rows = (c) => c.created + c.updated + c.skipped + c.failed;
+
+// What a dry run found, in sentences, then the refused rows, and the button to import.
+function showDryRun(report, chosen, job, file) {
+  const program = isProgram(chosen.source);
+  const c = job.counts;
+  const things = program ? 'rows (partners, customers and past commissions)' : 'links';
+  const sentences = [
+    `${fmtCount(c.created)} ${things} would be created.`,
+    c.updated ? `${fmtCount(c.updated)} that exist already would be replaced by the file's.` : null,
+    c.skipped ? `${fmtCount(c.skipped)} exist already and would be left as they are (skipped).` : null,
+    c.failed ? `${fmtCount(c.failed)} ${c.failed === 1 ? 'row cannot' : 'rows cannot'} come in: below, each with why.` : 'Every row can come in.',
+  ].filter(Boolean);
+  const go = h('button', { type: 'button', class: 'primary', id: 'import-go' }, c.created + c.updated ? 'Import it' : 'Import it anyway');
+  const progress = h('div', { id: 'import-progress', 'aria-live': 'polite' });
+  go.addEventListener('click', async () => {
+    go.disabled = true;
+    const total = rows(c);
+    const bar = h('progress', { max: String(Math.max(total, 1)), value: '0', 'aria-label': 'Import progress' });
+    const said = h('p', { role: 'status' }, 'Starting…');
+    clear(progress, bar, said);
+    try {
+      const done = await run(chosen, false, (j) => {
+        const n = Math.min(rows(j.counts), total);
+        bar.value = n;
+        said.textContent = j.status === 'running' ? `Importing: ${fmtCount(n)} of ${fmtCount(total)} rows done.` : 'Finished.';
+      });
+      if (done.status === 'failed') {
+        clear(progress);
+        return fileFailed(file, done);
+      }
+      showFinished(report, chosen, done);
+    } catch (err) {
+      go.disabled = false;
+      clear(progress, errorBox(err));
+    }
+  });
+  clear(report, section('What the check found',
+    h('div', { id: 'import-dry-run' },
+      h('p', { class: 'lead' }, `${tool(chosen.source)[1]}: ${chosen.file.name}. Nothing was written.`),
+      h('ul', { class: 'sentences' }, sentences.map((s) => h('li', {}, s))),
+      refused(job, 'Rows that cannot come in')),
+    h('div', { class: 'actions' }, go),
+    progress));
+  go.focus();
+}
+
+function showFinished(report, chosen, job) {
+  const c = job.counts;
+  const program = isProgram(chosen.source);
+  const things = program ? 'rows (partners, customers and past commissions)' : 'links';
+  const sentences = [
+    `${fmtCount(c.created)} ${things} created.`,
+    c.updated ? `${fmtCount(c.updated)} replaced by the file's.` : null,
+    c.skipped ? `${fmtCount(c.skipped)} left as they were: they existed already (skipped).` : null,
+    c.failed ? `${fmtCount(c.failed)} ${c.failed === 1 ? 'row' : 'rows'} not imported: below, each with why.` : null,
+    'Importing the same file again changes nothing.',
+  ].filter(Boolean);
+  const heading = section('Imported',
+    h('div', { id: 'import-finished' },
+      h('p', { class: 'lead' }, `${tool(chosen.source)[1]}: ${chosen.file.name}.`),
+      h('ul', { class: 'sentences' }, sentences.map((s) => h('li', {}, s))),
+      program ? h('p', {}, h('a', { href: '#/partners' }, 'See your partners')) : h('p', {}, h('a', { href: '#/links' }, 'See your links')),
+      refused(job, 'Rows not imported')));
+  clear(report, heading);
+  const title = heading.querySelector('h2');
+  title.setAttribute('tabindex', '-1');
+  title.focus();
+}
+
+// The refused rows (and the notes on rows that came in), in words: row, what, why.
+function refused(job, caption) {
+  const errors = job.errors || [];
+  if (!errors.length) return null;
+  const more = job.counts.failed > errors.length ? h('p', {}, `The first ${fmtCount(errors.length)} are listed.`) : null;
+  return h('div', { id: 'import-errors' },
+    table([
+      { label: 'Row', value: (e) => (e.row ? `Row ${fmtCount(e.row)}` : 'The file') },
+      { label: 'What', value: (e) => h('span', {}, fieldWords(e.field), ' ', h('code', { title: 'As the export names it' }, e.field)) },
+      { label: 'Why', value: (e) => e.message },
+    ], errors, caption), more);
+}
+
+// An error beside its field: aria-invalid, described by the message, focused.
+function fieldError(control, message) {
+  const msg = h('small', { class: 'field-error', id: `${control.id || (control.id = uid('c'))}-error` }, message);
+  control.setAttribute('aria-invalid', 'true');
+  const described = (control.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+  control.setAttribute('aria-describedby', [...described, msg.id].join(' '));
+  control.insertAdjacentElement('afterend', msg);
+  control.focus();
+}
+
+function clearErrors(el) {
+  for (const e of el.querySelectorAll('.field-error')) e.remove();
+  for (const c of el.querySelectorAll('[aria-invalid]')) {
+    c.removeAttribute('aria-invalid');
+    const ids = (c.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && !x.endsWith('-error'));
+    if (ids.length) c.setAttribute('aria-describedby', ids.join(' '));
+    else c.removeAttribute('aria-describedby');
+  }
+}
