@@ -7,7 +7,7 @@
 
 import * as api from './api.js';
 import * as session from './session.js';
-import { checkbox, clear, errorBox, field, fmtCount, h, notice, plainPath, section, select, table, uid } from './ui.js';
+import { checkbox, clear, clearFieldErrors, errorBox, field, fmtCount, h, notice, plainPath, section, select, table, uid } from './ui.js';
 
 const NEED = { role: 'operator', scope: null, what: 'Importing from another tool' };
 const PROGRAM_NEED = { role: 'admin', scope: null, what: 'Importing a partner program (partners, customers, commissions)' };
@@ -100,7 +100,7 @@ function chooser(report) {
     h('div', { class: 'actions' }, button), out);
   el.addEventListener('submit', async (event) => {
     event.preventDefault();
-    clearErrors(el);
+    clearFieldErrors(el);
     clear(report);
     const chosen = {
       source: source.value,
@@ -296,12 +296,3 @@ function fieldError(control, message) {
   control.focus();
 }
 
-function clearErrors(el) {
-  for (const e of el.querySelectorAll('.field-error')) e.remove();
-  for (const c of el.querySelectorAll('[aria-invalid]')) {
-    c.removeAttribute('aria-invalid');
-    const ids = (c.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && !x.endsWith('-error'));
-    if (ids.length) c.setAttribute('aria-describedby', ids.join(' '));
-    else c.removeAttribute('aria-describedby');
-  }
-}

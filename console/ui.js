@@ -109,7 +109,8 @@ export function form(attrs, fields, buttonLabel, onsubmit) {
   return el;
 }
 
-function clearFieldErrors(el) {
+// Every field error under `el` gone, and the fields no longer marked invalid.
+export function clearFieldErrors(el) {
   for (const e of el.querySelectorAll('.field-error')) e.remove();
   for (const c of el.querySelectorAll('[aria-invalid]')) {
     c.removeAttribute('aria-invalid');
