@@ -500,6 +500,7 @@ fn size_of(row: &impl serde::Serialize) -> usize {
 #[tracing::instrument(skip_all, fields(handle = %handle, source = options.source.as_str()))]
 pub async fn import_here(
     io: Io<'_>,
+    keys: run::Keys<'_>,
     handle: &Handle,
     options: Options,
     open: Opener,
@@ -511,6 +512,6 @@ pub async fn import_here(
             .await?;
     // This process's own link cache: a server's cache forgets within its TTL.
     let cache: crate::kernel::state::LinkCache = moka::sync::Cache::new(1_000);
-    run::run(io, &cache, handle, &job.import_id, usize::MAX).await?;
+    run::run(io, &cache, keys, handle, &job.import_id, usize::MAX).await?;
     get(io.store.as_ref(), handle, &job.import_id).await
 }

@@ -15,6 +15,33 @@ use super::model::{Chunk, ImportedLink, Job, LinkRow, OnConflict, RowError, RowO
 use super::outcome::{Outcome, outcome_of};
 use super::{ImportError, job_put, read, release};
 
+/// The secrets a program's rows are written with: its partners' PayPal emails sealed as
+/// payout methods, its customers' emails digested. A process without one still writes the
+/// rows, without what it would have kept (noted on each row). Links need neither.
+#[derive(Clone, Copy, Default)]
+pub struct Keys<'a> {
+    pub payout: Option<&'a crate::domain::sealed::Keyring>,
+    pub email: Option<&'a crate::domain::CtxKeyring>,
+}
+
+impl<'a> Keys<'a> {
+    /// Those `state` holds.
+    pub fn of(state: &'a crate::kernel::state::AppState) -> Self {
+        Self {
+            payout: state.payout_key().ok(),
+            email: state.ctx_keys().ok(),
+        }
+    }
+}
+
+/// What a process that writes imports holds (the imports worker): the payout keyring and the
+/// ctx keyring, for [`Keys`].
+pub const SECRETS: crate::platform::config::Secrets = crate::platform::config::Secrets {
+    ctx_keys: true,
+    payout_key: true,
+    ..crate::platform::config::Secrets::NONE
+};
+
 /// Where a run stopped.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Progress {
@@ -30,6 +57,7 @@ pub enum Progress {
 pub async fn run(
     io: Io<'_>,
     cache: &LinkCache,
+    keys: Keys<'_>,
     handle: &Handle,
     id: &ImportId,
     max_chunks: usize,
@@ -67,7 +95,7 @@ pub async fn run(
         let (outcomes, notes) = crate::kernel::audit::scope(
             actor.0,
             actor.1,
-            write_chunk(io, cache, handle, &job, &chunk),
+            write_chunk(io, cache, keys, handle, &job, &chunk),
         )
         .await?;
         for outcome in outcomes {
@@ -99,6 +127,7 @@ pub async fn run(
 async fn write_chunk(
     io: Io<'_>,
     cache: &LinkCache,
+    keys: Keys<'_>,
     handle: &Handle,
     job: &Job,
     chunk: &Chunk,
@@ -110,12 +139,14 @@ async fn write_chunk(
         out.push(write_row(io, cache, handle, job, row).await?);
     }
     for p in &chunk.partners {
-        let (outcome, more) = program::partner(io, cache, handle, job, p).await?;
+        let (outcome, more) = program::partner(io, cache, keys, handle, job, p).await?;
         out.push(outcome);
         notes.extend(more);
     }
     for c in &chunk.customers {
-        out.push(program::customer(io, handle, job, c).await?);
+        let (outcome, more) = program::customer(io, keys, handle, job, c).await?;
+        out.push(outcome);
+        notes.extend(more);
     }
     for c in &chunk.commissions {
         out.push(program::commission(io.store.as_ref(), handle, job, c).await?);
@@ -129,6 +160,7 @@ async fn write_chunk(
 pub async fn write_chunk_then_crash(
     io: Io<'_>,
     cache: &LinkCache,
+    keys: Keys<'_>,
     handle: &Handle,
     id: &ImportId,
 ) -> Result<usize, ImportError> {
@@ -145,7 +177,7 @@ pub async fn write_chunk_then_crash(
     let n = crate::kernel::audit::scope(
         scope.0,
         scope.1,
-        write_chunk(io, cache, handle, &job, &chunk),
+        write_chunk(io, cache, keys, handle, &job, &chunk),
     )
     .await?
     .0
