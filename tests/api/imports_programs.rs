@@ -540,12 +540,16 @@ async fn a_bad_payout_email_is_noted_and_an_imported_customers_email_finds_a_sel
         "the dry run notes what the run will: {dry}"
     );
 
-    let v = finished(
-        &app,
-        &start_rewardful(&app, payout_and_emails_export(), false).await,
-    )
-    .await;
+    let id = start_rewardful(&app, payout_and_emails_export(), false).await;
+    let v = finished(&app, &id).await;
     assert_eq!(v["status"], "done", "{v}");
+    // Its staged rows, which held the export's addresses, are gone once written.
+    let (pk, _) = tenx_shared::platform::store::keys::import_chunk(&crate::helpers::acme(), &id, 0);
+    let q = tenx_shared::platform::store::Query::prefix(pk, "", 10);
+    assert!(
+        app.store.query(q).await.unwrap().items.is_empty(),
+        "chunks left"
+    );
     assert_eq!(counts(&v), [5, 0, 0, 0], "{v}");
     assert_eq!(errors_of(&v), want, "{v}");
     let mia = message_at(&v, 1, "paypal_email");
@@ -722,6 +726,7 @@ pub(crate) fn write_large_rewardful(
             "id": format!("ref_{i}"), "conversion_state": "conversion",
             "stripe_customer_id": format!("cus_Big{i}"),
             "affiliate": {"id": format!("aff_{}", i % partners)},
+            "customer": {"email": format!("buyer{i}@example.com")},
         })
     });
     f.write_all(b",").unwrap();
@@ -729,6 +734,7 @@ pub(crate) fn write_large_rewardful(
         serde_json::json!({
             "id": format!("aff_{i}"), "first_name": "Big", "last_name": format!("Partner {i}"),
             "email": format!("big{i}@example.com"),
+            "paypal_email": format!("big{i}.pay@example.com"),
             "links": [{"token": format!("big{i}"), "url": format!("https://shop.example/?via=big{i}")}],
         })
     });
@@ -797,6 +803,11 @@ async fn tenx_import_streams_a_program_file_over_the_api_limit() {
         .open_store()
         .unwrap();
     let acme = crate::helpers::acme();
+    // The keys `tenx serve` uses on this data dir: what the CLI sealed and digested opens and
+    // compares there.
+    let secrets = tenx_shared::runtime::local::LocalSecrets::load_or_create(&data).unwrap();
+    let payout_key = tenx_shared::domain::sealed::Keyring::parse(&secrets.payout_key).unwrap();
+    let ctx_keys = tenx_shared::domain::CtxKeyring::parse(&secrets.ctx_keys).unwrap();
     for i in [0, partners - 1] {
         let id = tenx_shared::domain::PartnerId::parse(&format!("big{i}")).unwrap();
         let p = tenx_shared::partners::get(store.as_ref(), &acme, &id)
@@ -804,6 +815,23 @@ async fn tenx_import_streams_a_program_file_over_the_api_limit() {
             .unwrap()
             .expect("the partner");
         assert_eq!(p.name, format!("Big Partner {i}"));
+        let method = tenx_shared::payout_methods::get(store.as_ref(), &acme, &id)
+            .await
+            .unwrap()
+            .expect("the imported payout method");
+        assert!(method.pending.is_none(), "a first setting");
+        let details = tenx_shared::payout_methods::open(
+            Ok(&payout_key),
+            &acme,
+            &id,
+            method.sealed.as_deref(),
+        )
+        .unwrap();
+        let email = format!("big{i}.pay@example.com");
+        assert_eq!(
+            details,
+            tenx_shared::payout_methods::Details::Paypal { email }
+        );
     }
     for i in [0, customers - 1] {
         let id = tenx_shared::domain::CustomerId::parse(&format!("cus_Big{i}")).unwrap();
@@ -813,6 +841,13 @@ async fn tenx_import_streams_a_program_file_over_the_api_limit() {
             .expect("the customer");
         let partner = format!("big{}", i % partners);
         assert_eq!(customer.partner_id.map(|p| p.to_string()), Some(partner));
+        let digest = ctx_keys.email_digest(&format!("buyer{i}@example.com"));
+        assert_eq!(
+            customer.email_hash,
+            Some(digest),
+            "the server's key digested it"
+        );
+        assert_eq!(customer.email_masked.as_deref(), Some("b***@example.com"));
     }
     drop(store);
     // Four times the commissions (a dry run: the same reading and staging): memory stays.

@@ -8,15 +8,15 @@
 //! writes nothing but its job. Imports send no mail.
 //!
 //! What it owns (`platform/store/keys.rs`): the job (`H#{handle}#IMP`), its chunks
-//! (`…#IMPC#{importId}`, 7 days), the handle's running import (`…#IMPRUN`: one at a time), its
+//! (`…#IMPC#{importId}`, 7 days; each deleted once written, as its rows may hold addresses), the handle's running import (`…#IMPRUN`: one at a time), its
 //! daily count (`…#IMPDAY`), each written row's marker (`…#IMPR#{importId}`) and an imported
 //! link's history (`…#IMPL`: the source, tags and the old tool's click total, never a live
 //! counter). Links and their aliases are written through `links`.
 //!
 //! Round trips: `start` ONE put per chunk, ONE transaction (job, running mark, daily count,
 //! audit entry) and ONE enqueue; `get` ONE read; the worker per chunk ONE read of the job, ONE
-//! of the chunk, per row ONE read of its marker and the link's write (`links::upsert`), and
-//! ONE version-checked put of the job (its cursor and counts).
+//! of the chunk, per row ONE read of its marker and the link's write (`links::upsert`), ONE
+//! version-checked put of the job (its cursor and counts) and ONE delete of the chunk.
 
 pub mod decode;
 mod json_list;

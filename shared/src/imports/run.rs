@@ -114,11 +114,26 @@ pub async fn run(
             .write(job_put(handle, &job, Cond::Version(version), version + 1)?)
             .await
         {
+            Ok(_) => drop_chunk(store, (pk, sk)).await,
             // Another worker moved the cursor first (a redelivered message): read it again.
-            Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
+            Err(StoreError::ConditionFailed { .. }) => {}
             Err(e) => return Err(e.into()),
         }
         done += 1;
+    }
+}
+
+/// Deletes a chunk the cursor moved past: its rows hold the export's addresses as they came (a
+/// partner's PayPal email, a customer's email) until written, and are never read again. One
+/// that stays (a failed delete, a worker killed before it) goes with its TTL.
+async fn drop_chunk(store: &dyn Store, (pk, sk): (String, String)) {
+    let delete = WriteOp::Delete {
+        pk,
+        sk,
+        cond: Cond::None,
+    };
+    if let Err(e) = store.write(delete).await {
+        tracing::warn!(error = %e, "a written chunk was not deleted; it expires with its TTL");
     }
 }
 
