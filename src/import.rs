@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use tenx_shared::domain::Handle;
+use tenx_shared::imports::keyrings::Keys;
 use tenx_shared::imports::links_sources::Format;
 use tenx_shared::imports::model::{OnConflict, Source};
-use tenx_shared::imports::run::Keys;
 use tenx_shared::kernel::audit::{Actor, ActorType};
 use tenx_shared::platform::config::{Config, ParsedKeys, Secrets};
 use tenx_shared::runtime::local::{DataDir, LocalSecrets};

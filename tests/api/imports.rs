@@ -466,7 +466,8 @@ async fn a_worker_killed_between_or_inside_chunks_resumes_with_exact_counts() {
     let id = start(&app, "source=csv", "text/csv", big_csv()).await;
     let state = app.state();
     let (handle, id) = (acme(), ImportId::parse(&id).unwrap());
-    use tenx_shared::imports::run::{Keys, Progress, run, write_chunk_then_crash};
+    use tenx_shared::imports::keyrings::Keys;
+    use tenx_shared::imports::run::{Progress, run, write_chunk_then_crash};
     // One chunk, then the worker dies: its cursor is stored.
     let p = run(
         state.io(),
@@ -560,7 +561,7 @@ async fn one_import_runs_at_a_time_and_the_roles_hold() {
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let state = app.state();
     let id = ImportId::parse(&first).unwrap();
-    let keys = tenx_shared::imports::run::Keys::of(&state);
+    let keys = tenx_shared::imports::keyrings::Keys::of(&state);
     tenx_shared::imports::run::run(
         state.io(),
         &state.link_cache,

@@ -400,7 +400,8 @@ async fn a_dub_partners_program_comes_in_and_its_paid_commissions_are_never_paid
 #[tokio::test]
 async fn a_program_import_killed_inside_each_chunk_resumes_with_exact_counts() {
     use tenx_shared::domain::ImportId;
-    use tenx_shared::imports::run::{Keys, Progress, run, write_chunk_then_crash};
+    use tenx_shared::imports::keyrings::Keys;
+    use tenx_shared::imports::run::{Progress, run, write_chunk_then_crash};
     let app = crate::helpers::spawn_app_without_workers().await;
     let r = post_import(
         &app,
@@ -632,7 +633,8 @@ async fn a_bad_payout_email_is_noted_and_an_imported_customers_email_finds_a_sel
 #[tokio::test]
 async fn without_the_keys_partners_and_customers_come_in_and_their_rows_say_what_was_not_kept() {
     use tenx_shared::domain::ImportId;
-    use tenx_shared::imports::run::{Keys, Progress, run};
+    use tenx_shared::imports::keyrings::Keys;
+    use tenx_shared::imports::run::{Progress, run};
     let app = crate::helpers::spawn_app_without_workers().await;
     let raw = start_rewardful(&app, fixture("rewardful.json"), false).await;
     let (state, id) = (app.state(), ImportId::parse(&raw).unwrap());

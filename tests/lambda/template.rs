@@ -602,7 +602,7 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
             "mail" => tenx_shared::mail::worker::SECRETS,
             // The imports worker seals imported partners' PayPal emails and digests imported
             // customers' emails (issue 64).
-            "imports" => tenx_shared::imports::run::SECRETS,
+            "imports" => tenx_shared::imports::keyrings::SECRETS,
             _ => tenx_shared::platform::config::Secrets::NONE,
         };
         let (jwt, ctx, signing, payout) = group.map_or(

@@ -20,6 +20,7 @@
 
 pub mod decode;
 mod json_list;
+pub mod keyrings;
 pub mod links_sources;
 pub mod model;
 pub mod outcome;
@@ -500,7 +501,7 @@ fn size_of(row: &impl serde::Serialize) -> usize {
 #[tracing::instrument(skip_all, fields(handle = %handle, source = options.source.as_str()))]
 pub async fn import_here(
     io: Io<'_>,
-    keys: run::Keys<'_>,
+    keys: keyrings::Keys<'_>,
     handle: &Handle,
     options: Options,
     open: Opener,

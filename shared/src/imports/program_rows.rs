@@ -22,9 +22,9 @@ use crate::payout_methods::Details;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, to_doc};
 
 use super::ImportError;
+use super::keyrings::Keys;
 use super::model::{CommissionRow, CustomerRow, Job, PartnerRow, PastStatus, RowError, RowOutcome};
 use super::outcome::{Outcome, outcome_of};
-use super::run::Keys;
 
 /// The row's marker put (first after the record it guards) for a created row.
 fn marker(handle: &Handle, job: &Job, row: u64) -> Result<((String, String), WriteOp), StoreError> {

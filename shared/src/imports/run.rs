@@ -11,36 +11,10 @@ use crate::kernel::state::LinkCache;
 use crate::links::{LinkError, Precondition};
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, to_doc};
 
+use super::keyrings::Keys;
 use super::model::{Chunk, ImportedLink, Job, LinkRow, OnConflict, RowError, RowOutcome, Status};
 use super::outcome::{Outcome, outcome_of};
 use super::{ImportError, job_put, read, release};
-
-/// The secrets a program's rows are written with: its partners' PayPal emails sealed as
-/// payout methods, its customers' emails digested. A process without one still writes the
-/// rows, without what it would have kept (noted on each row). Links need neither.
-#[derive(Clone, Copy, Default)]
-pub struct Keys<'a> {
-    pub payout: Option<&'a crate::domain::sealed::Keyring>,
-    pub email: Option<&'a crate::domain::CtxKeyring>,
-}
-
-impl<'a> Keys<'a> {
-    /// Those `state` holds.
-    pub fn of(state: &'a crate::kernel::state::AppState) -> Self {
-        Self {
-            payout: state.payout_key().ok(),
-            email: state.ctx_keys().ok(),
-        }
-    }
-}
-
-/// What a process that writes imports holds (the imports worker): the payout keyring and the
-/// ctx keyring, for [`Keys`].
-pub const SECRETS: crate::platform::config::Secrets = crate::platform::config::Secrets {
-    ctx_keys: true,
-    payout_key: true,
-    ..crate::platform::config::Secrets::NONE
-};
 
 /// Where a run stopped.
 #[derive(Debug, PartialEq, Eq)]

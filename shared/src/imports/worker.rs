@@ -49,7 +49,7 @@ impl ImportWorker {
         let progress = run::run(
             state.io(),
             &state.link_cache,
-            run::Keys::of(state),
+            super::keyrings::Keys::of(state),
             &message.handle,
             &message.import_id,
             CHUNKS_PER_MESSAGE,
