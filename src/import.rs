@@ -8,10 +8,12 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use tenx_shared::domain::Handle;
+use tenx_shared::imports::keyrings::Keys;
 use tenx_shared::imports::links_sources::Format;
 use tenx_shared::imports::model::{OnConflict, Source};
 use tenx_shared::kernel::audit::{Actor, ActorType};
-use tenx_shared::runtime::local::DataDir;
+use tenx_shared::platform::config::{Config, ParsedKeys, Secrets};
+use tenx_shared::runtime::local::{DataDir, LocalSecrets};
 
 use crate::{Backend, open_backends};
 
@@ -59,6 +61,7 @@ pub(crate) async fn run(args: ImportArgs) -> anyhow::Result<()> {
         args.data_dir.display()
     );
     let data = DataDir::prepare(&args.data_dir)?;
+    let keys = keyrings(args.backend, &data)?;
     let (store, queue, _) = open_backends(args.backend, &data).await?;
     let io = tenx_shared::kernel::io::Io::new(&store, &queue);
     // The audit log names who ran it: the shell's user, through the CLI.
@@ -77,7 +80,11 @@ pub(crate) async fn run(args: ImportArgs) -> anyhow::Result<()> {
             OnConflict::Skip
         },
     };
-    let job = tenx_shared::imports::import_here(io, &handle, options, opener, actor)
+    let keys = Keys {
+        payout: keys.payout_key.as_ref(),
+        email: keys.ctx_keys.as_ref(),
+    };
+    let job = tenx_shared::imports::import_here(io, keys, &handle, options, opener, actor)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let report = serde_json::json!({
@@ -96,4 +103,21 @@ pub(crate) async fn run(args: ImportArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The keyrings a program's rows are written with (its partners' PayPal emails sealed, its
+/// customers' emails digested): the environment's, else, with the embedded backend, the data
+/// dir's, as `tenx serve` has them (the server must open what this seals). One not set is
+/// left out: the rows still come in, each noting what it could not keep.
+fn keyrings(backend: Backend, data: &DataDir) -> anyhow::Result<ParsedKeys> {
+    let mut config = Config::from_env()?;
+    if backend == Backend::Embedded {
+        LocalSecrets::load_or_create(&data.0)?.apply(&mut config);
+    }
+    let held = Secrets {
+        ctx_keys: !config.ctx_keys.is_empty(),
+        payout_key: !config.payout_keys.is_empty(),
+        ..Secrets::NONE
+    };
+    config.keys_for(held)
 }

@@ -466,28 +466,49 @@ async fn a_worker_killed_between_or_inside_chunks_resumes_with_exact_counts() {
     let id = start(&app, "source=csv", "text/csv", big_csv()).await;
     let state = app.state();
     let (handle, id) = (acme(), ImportId::parse(&id).unwrap());
+    use tenx_shared::imports::keyrings::Keys;
     use tenx_shared::imports::run::{Progress, run, write_chunk_then_crash};
     // One chunk, then the worker dies: its cursor is stored.
-    let p = run(state.io(), &state.link_cache, &handle, &id, 1)
-        .await
-        .unwrap();
+    let p = run(
+        state.io(),
+        &state.link_cache,
+        Keys::of(&state),
+        &handle,
+        &id,
+        1,
+    )
+    .await
+    .unwrap();
     assert_eq!(p, Progress::Paused);
     let v = report(&app, id.as_str()).await;
     assert_eq!(v["status"], "running");
     assert_eq!(counts(&v), [100, 0, 0, 0]);
     // The next chunk's rows are written, and the worker dies before its cursor write.
     assert_eq!(
-        write_chunk_then_crash(state.io(), &state.link_cache, &handle, &id)
-            .await
-            .unwrap(),
+        write_chunk_then_crash(
+            state.io(),
+            &state.link_cache,
+            Keys::of(&state),
+            &handle,
+            &id
+        )
+        .await
+        .unwrap(),
         100
     );
     assert_eq!(counts(&report(&app, id.as_str()).await), [100, 0, 0, 0]);
     // The message comes back: the run resumes at the stored cursor; the rows written before
     // the crash count as created (their markers), not skipped.
-    let p = run(state.io(), &state.link_cache, &handle, &id, usize::MAX)
-        .await
-        .unwrap();
+    let p = run(
+        state.io(),
+        &state.link_cache,
+        Keys::of(&state),
+        &handle,
+        &id,
+        usize::MAX,
+    )
+    .await
+    .unwrap();
     assert_eq!(p, Progress::Finished);
     let v = report(&app, id.as_str()).await;
     assert_eq!(v["status"], "done");
@@ -499,9 +520,16 @@ async fn a_worker_killed_between_or_inside_chunks_resumes_with_exact_counts() {
         );
     }
     // A late redelivery of the finished import changes nothing.
-    let p = run(state.io(), &state.link_cache, &handle, &id, usize::MAX)
-        .await
-        .unwrap();
+    let p = run(
+        state.io(),
+        &state.link_cache,
+        Keys::of(&state),
+        &handle,
+        &id,
+        usize::MAX,
+    )
+    .await
+    .unwrap();
     assert_eq!(p, Progress::Finished);
     assert_eq!(counts(&report(&app, id.as_str()).await), [250, 0, 0, 0]);
 }
@@ -533,9 +561,17 @@ async fn one_import_runs_at_a_time_and_the_roles_hold() {
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let state = app.state();
     let id = ImportId::parse(&first).unwrap();
-    tenx_shared::imports::run::run(state.io(), &state.link_cache, &acme(), &id, usize::MAX)
-        .await
-        .unwrap();
+    let keys = tenx_shared::imports::keyrings::Keys::of(&state);
+    tenx_shared::imports::run::run(
+        state.io(),
+        &state.link_cache,
+        keys,
+        &acme(),
+        &id,
+        usize::MAX,
+    )
+    .await
+    .unwrap();
     // Done: the handle is free again.
     let r = post_import(
         &app,

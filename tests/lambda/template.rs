@@ -594,11 +594,15 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
     for f in &functions {
         let env = f.env();
         let group = all_groups().into_iter().find(|g| binary_of(*g) == f.binary);
-        // Of the workers, only the sweeper holds a secret (it finishes large payout runs).
+        // Of the workers, only the sweeper (it finishes large payout runs), the mail worker and
+        // the imports worker hold secrets.
         let worker = match f.binary.as_str() {
             "outbox-sweeper" => tenx_shared::runtime::workers::sweeper::SECRETS,
             // The mail worker tags unsubscribe links with the ctx keyring (issue 59).
             "mail" => tenx_shared::mail::worker::SECRETS,
+            // The imports worker seals imported partners' PayPal emails and digests imported
+            // customers' emails (issue 64).
+            "imports" => tenx_shared::imports::keyrings::SECRETS,
             _ => tenx_shared::platform::config::Secrets::NONE,
         };
         let (jwt, ctx, signing, payout) = group.map_or(

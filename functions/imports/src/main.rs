@@ -5,12 +5,13 @@
 use std::sync::Arc;
 
 use tenx_shared::imports::worker::ImportWorker;
-use tenx_shared::platform::config::Secrets;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     tenx_shared::runtime::aws::init_lambda_tracing();
-    // Once per cold start: settings and the AWS clients; this worker holds no secret.
-    let state = tenx_shared::runtime::aws::app_state_from_env(Secrets::NONE).await?;
+    // Once per cold start: settings, the AWS clients and the keyrings a program's rows are
+    // written with (its partners' PayPal emails sealed, its customers' emails digested).
+    let secrets = tenx_shared::imports::keyrings::SECRETS;
+    let state = tenx_shared::runtime::aws::app_state_from_env(secrets).await?;
     tenx_shared::runtime::workers::lambda::run(Arc::new(ImportWorker::new(state))).await
 }

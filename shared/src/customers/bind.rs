@@ -221,13 +221,17 @@ pub async fn by_coupon(
 
 /// Binds `customer_id` to `partner` on `campaign` as the tool a merchant imported from had it
 /// (`boundBy: import`, issue 64; the first binding wins, so a customer bound here before the
-/// import keeps its binding). No email is kept. Round trips: ONE transaction.
+/// import keeps its binding). Its email in the old tool is kept as a lead's is (masked, and
+/// as the keyed digest the self-referral check compares: the customer of a partner's own
+/// address is flagged `self_referral`). Round trips: ONE transaction, plus ONE partner read
+/// with an email.
 pub async fn by_import(
     binder: Binder<'_>,
     handle: &Handle,
     customer_id: &CustomerId,
     campaign: &Campaign,
     partner: PartnerId,
+    email: Option<Email>,
 ) -> Result<(Customer, bool), CustomerError> {
     on_campaign(
         binder,
@@ -236,7 +240,7 @@ pub async fn by_import(
         campaign,
         partner,
         BoundBy::Import,
-        None,
+        email,
     )
     .await
 }

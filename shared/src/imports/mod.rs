@@ -8,18 +8,19 @@
 //! writes nothing but its job. Imports send no mail.
 //!
 //! What it owns (`platform/store/keys.rs`): the job (`H#{handle}#IMP`), its chunks
-//! (`…#IMPC#{importId}`, 7 days), the handle's running import (`…#IMPRUN`: one at a time), its
+//! (`…#IMPC#{importId}`, 7 days; each deleted once written, as its rows may hold addresses), the handle's running import (`…#IMPRUN`: one at a time), its
 //! daily count (`…#IMPDAY`), each written row's marker (`…#IMPR#{importId}`) and an imported
 //! link's history (`…#IMPL`: the source, tags and the old tool's click total, never a live
 //! counter). Links and their aliases are written through `links`.
 //!
 //! Round trips: `start` ONE put per chunk, ONE transaction (job, running mark, daily count,
 //! audit entry) and ONE enqueue; `get` ONE read; the worker per chunk ONE read of the job, ONE
-//! of the chunk, per row ONE read of its marker and the link's write (`links::upsert`), and
-//! ONE version-checked put of the job (its cursor and counts).
+//! of the chunk, per row ONE read of its marker and the link's write (`links::upsert`), ONE
+//! version-checked put of the job (its cursor and counts) and ONE delete of the chunk.
 
 pub mod decode;
 mod json_list;
+pub mod keyrings;
 pub mod links_sources;
 pub mod model;
 pub mod outcome;
@@ -500,6 +501,7 @@ fn size_of(row: &impl serde::Serialize) -> usize {
 #[tracing::instrument(skip_all, fields(handle = %handle, source = options.source.as_str()))]
 pub async fn import_here(
     io: Io<'_>,
+    keys: keyrings::Keys<'_>,
     handle: &Handle,
     options: Options,
     open: Opener,
@@ -511,6 +513,6 @@ pub async fn import_here(
             .await?;
     // This process's own link cache: a server's cache forgets within its TTL.
     let cache: crate::kernel::state::LinkCache = moka::sync::Cache::new(1_000);
-    run::run(io, &cache, handle, &job.import_id, usize::MAX).await?;
+    run::run(io, &cache, keys, handle, &job.import_id, usize::MAX).await?;
     get(io.store.as_ref(), handle, &job.import_id).await
 }

@@ -237,6 +237,19 @@ pub struct PartnerRow {
     /// Its coupon codes (each on the partner's first imported campaign).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub coupons: Vec<String>,
+    /// The address the old tool paid it at by PayPal: its payout method here, set with the
+    /// partner (checked and sealed when written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout_email: Option<RowEmail>,
+}
+
+/// An address of a row as the export has it, with the field that holds it (named when it
+/// cannot come in). Checked when the row is written, which keeps only what the address
+/// becomes there: a payout method's sealed details, a customer's mask and keyed digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowEmail {
+    pub address: String,
+    pub field: String,
 }
 
 /// A partner's referral link in the old tool: its token (the slug here, case and characters
@@ -266,6 +279,9 @@ pub struct CustomerRow {
     /// (`None`: the partner has no link here to bind it to).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<crate::domain::CampaignId>,
+    /// Its email in the old tool: kept masked and as a keyed digest, as a lead's is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<RowEmail>,
 }
 
 /// A past commission's status in the tool it comes from, as a ledger status here.

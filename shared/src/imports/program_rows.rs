@@ -5,14 +5,24 @@
 //! audit entry; a commission also with the old tool's id (`IMPX`), so a second import of the
 //! same export writes it once. Partners are never overwritten by an import; no mail is sent
 //! and no event emitted (a partner would be mailed for commissions of another tool's past).
+//!
+//! A partner the import creates gets its PayPal email in the old tool as its payout method, in
+//! its creating transaction: a first setting (sealed as `payout_methods::set` seals, no hold,
+//! no mail, no `partner.updated`). A customer keeps its email as a lead's is kept: masked and
+//! as a keyed digest, never the address. What of either cannot be kept is noted on the row,
+//! which still comes in.
 
+use crate::customers::Email;
+use crate::domain::sealed::Keyring;
 use crate::domain::{CommissionId, Handle};
 use crate::kernel::io::Io;
 use crate::kernel::state::LinkCache;
 use crate::ledger::model::{Commission, Kind, Status};
+use crate::payout_methods::Details;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, to_doc};
 
 use super::ImportError;
+use super::keyrings::Keys;
 use super::model::{CommissionRow, CustomerRow, Job, PartnerRow, PastStatus, RowError, RowOutcome};
 use super::outcome::{Outcome, outcome_of};
 
@@ -43,11 +53,13 @@ async fn marked(store: &dyn Store, key: &(String, String)) -> Result<Option<Outc
 }
 
 /// A partner: created when its id is free, else skipped (never overwritten); a partner this
-/// import created gets its referral links and coupon codes ([`super::program_links`]), and
-/// what of those could not come in is noted.
+/// import created gets its payout method (its PayPal email in the old tool, in its creating
+/// transaction), its referral links and coupon codes ([`super::program_links`]), and what of
+/// those could not come in is noted.
 pub(crate) async fn partner(
     io: Io<'_>,
     cache: &LinkCache,
+    keys: Keys<'_>,
     handle: &Handle,
     job: &Job,
     p: &PartnerRow,
@@ -56,25 +68,74 @@ pub(crate) async fn partner(
     let exists = crate::partners::get(store, handle, &p.partner_id)
         .await?
         .is_some();
+    let (payout, payout_note) = payout_of(keys, p);
     if job.dry_run {
         return Ok(if exists {
             (Outcome::Skipped, Vec::new())
         } else {
-            (Outcome::Created, super::program_links::would_note(p))
+            let mut notes = super::program_links::would_note(p);
+            notes.extend(payout_note);
+            (Outcome::Created, notes)
         });
     }
     let (key, marker) = marker(handle, job, p.row)?;
     let outcome = match marked(store, &key).await? {
         Some(done) => done,
         None if exists => Outcome::Skipped,
-        None => create_partner(store, handle, job, p, &key, marker).await?,
+        None => create_partner(store, handle, job, p, payout, &key, marker).await?,
     };
     let notes = match outcome {
-        // This import's partner (a chunk done again finds its marker): its links, once.
-        Outcome::Created => super::program_links::write(io, cache, handle, job, p).await?,
+        // This import's partner (a chunk done again finds its marker): its links, once; the
+        // note of its payout email again (the first run's notes went with its crash).
+        Outcome::Created => {
+            let mut notes = super::program_links::write(io, cache, handle, job, p).await?;
+            notes.extend(payout_note);
+            notes
+        }
         _ => Vec::new(),
     };
     Ok((outcome, notes))
+}
+
+/// The payout method a partner comes in with: its PayPal email's details and the keyring that
+/// seals them; or why it comes in without one (a note on its row, naming the export's field).
+fn payout_of<'k>(
+    keys: Keys<'k>,
+    p: &PartnerRow,
+) -> (Option<(Details, &'k Keyring)>, Option<RowError>) {
+    let Some(email) = &p.payout_email else {
+        return (None, None);
+    };
+    let note = |message: String| RowError {
+        row: p.row,
+        field: email.field.clone(),
+        message,
+    };
+    // The address itself is never put in a note: the report is kept with the job.
+    let details = match Details::paypal(&email.field, &email.address) {
+        Ok(details) => details,
+        Err(e) => {
+            return (
+                None,
+                Some(note(format!(
+                    "{} came in without a payout method: the PayPal email {}",
+                    p.name, e.message
+                ))),
+            );
+        }
+    };
+    match keys.payout {
+        Some(keyring) => (Some((details, keyring)), None),
+        None => (
+            None,
+            Some(note(format!(
+                "{name}'s PayPal email could not be stored: this server has no payout key to \
+                 seal it with (TENX_PAYOUT_KEY). {name} came in without a payout method; set it \
+                 by hand.",
+                name = p.name
+            ))),
+        ),
+    }
 }
 
 async fn create_partner(
@@ -82,6 +143,7 @@ async fn create_partner(
     handle: &Handle,
     job: &Job,
     p: &PartnerRow,
+    payout: Option<(Details, &Keyring)>,
     key: &(String, String),
     marker: WriteOp,
 ) -> Result<Outcome, ImportError> {
@@ -97,11 +159,23 @@ async fn create_partner(
         p.name,
         job.source.as_str()
     );
-    let ops = vec![
+    let mut ops = vec![
         create,
         marker,
         crate::kernel::audit::entry(handle, "partner.created", &target)?,
     ];
+    if let Some((details, keyring)) = &payout {
+        // A first setting by the import's starter, as a manager's `PUT …/payout-method` of a
+        // partner without one would be.
+        let by = &job.actor.id;
+        ops.extend(crate::payout_methods::set::first_setting(
+            keyring,
+            handle,
+            &p.partner_id,
+            details,
+            by,
+        )?);
+    }
     match store.transact(ops).await {
         Ok(()) => Ok(Outcome::Created),
         Err(StoreError::TxConflict { .. }) => {
@@ -112,12 +186,59 @@ async fn create_partner(
 }
 
 /// A customer the old tool had bound to a partner: bound here on the partner's imported
-/// campaign (`boundBy: import`) unless bound already (the first binding wins: skipped).
+/// campaign (`boundBy: import`) with its email as a lead's is kept, unless bound already (the
+/// first binding wins: skipped). An email that cannot be kept is noted on a row that came in.
 pub(crate) async fn customer(
     io: Io<'_>,
+    keys: Keys<'_>,
     handle: &Handle,
     job: &Job,
     c: &CustomerRow,
+) -> Result<(Outcome, Vec<RowError>), ImportError> {
+    let (email, note) = email_of(keys, c);
+    let outcome = bind_customer(io, keys, handle, job, c, email).await?;
+    let notes = match outcome {
+        Outcome::Created => note.into_iter().collect(),
+        _ => Vec::new(),
+    };
+    Ok((outcome, notes))
+}
+
+/// A customer's email as it is kept (masked, and its keyed digest), or why it is not (a note
+/// on its row naming the export's field; the address itself is never in it).
+fn email_of(keys: Keys<'_>, c: &CustomerRow) -> (Option<Email>, Option<RowError>) {
+    let Some(email) = &c.email else {
+        return (None, None);
+    };
+    let note = |why: String| RowError {
+        row: c.row,
+        field: email.field.clone(),
+        message: format!(
+            "Customer {} came in without its email: {why}",
+            c.customer_id
+        ),
+    };
+    let Some(keyring) = keys.email else {
+        return (
+            None,
+            Some(note(
+                "this server has no ctx keys to keep it with (TENX_CTX_KEYS).".into(),
+            )),
+        );
+    };
+    match Email::protect(keyring, &email.address) {
+        Ok(kept) => (Some(kept), None),
+        Err(e) => (None, Some(note(format!("the email {}.", e.message)))),
+    }
+}
+
+async fn bind_customer(
+    io: Io<'_>,
+    keys: Keys<'_>,
+    handle: &Handle,
+    job: &Job,
+    c: &CustomerRow,
+    email: Option<Email>,
 ) -> Result<Outcome, ImportError> {
     let store = io.store.as_ref();
     let bound = crate::customers::repo::get(store, handle, &c.customer_id)
@@ -160,13 +281,15 @@ pub(crate) async fn customer(
             c.partner_id
         )));
     };
-    let binder = crate::customers::bind::Binder::new(io, None);
+    // The ctx keyring digests the partner's own address for the self-referral check.
+    let binder = crate::customers::bind::Binder::new(io, keys.email);
     let bound = crate::customers::bind::by_import(
         binder,
         handle,
         &c.customer_id,
         &campaign,
         c.partner_id.clone(),
+        email,
     )
     .await;
     match bound {

@@ -11,6 +11,7 @@ use crate::kernel::state::LinkCache;
 use crate::links::{LinkError, Precondition};
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, to_doc};
 
+use super::keyrings::Keys;
 use super::model::{Chunk, ImportedLink, Job, LinkRow, OnConflict, RowError, RowOutcome, Status};
 use super::outcome::{Outcome, outcome_of};
 use super::{ImportError, job_put, read, release};
@@ -30,6 +31,7 @@ pub enum Progress {
 pub async fn run(
     io: Io<'_>,
     cache: &LinkCache,
+    keys: Keys<'_>,
     handle: &Handle,
     id: &ImportId,
     max_chunks: usize,
@@ -67,7 +69,7 @@ pub async fn run(
         let (outcomes, notes) = crate::kernel::audit::scope(
             actor.0,
             actor.1,
-            write_chunk(io, cache, handle, &job, &chunk),
+            write_chunk(io, cache, keys, handle, &job, &chunk),
         )
         .await?;
         for outcome in outcomes {
@@ -86,11 +88,26 @@ pub async fn run(
             .write(job_put(handle, &job, Cond::Version(version), version + 1)?)
             .await
         {
+            Ok(_) => drop_chunk(store, (pk, sk)).await,
             // Another worker moved the cursor first (a redelivered message): read it again.
-            Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
+            Err(StoreError::ConditionFailed { .. }) => {}
             Err(e) => return Err(e.into()),
         }
         done += 1;
+    }
+}
+
+/// Deletes a chunk the cursor moved past: its rows hold the export's addresses as they came (a
+/// partner's PayPal email, a customer's email) until written, and are never read again. One
+/// that stays (a failed delete, a worker killed before it) goes with its TTL.
+async fn drop_chunk(store: &dyn Store, (pk, sk): (String, String)) {
+    let delete = WriteOp::Delete {
+        pk,
+        sk,
+        cond: Cond::None,
+    };
+    if let Err(e) = store.write(delete).await {
+        tracing::warn!(error = %e, "a written chunk was not deleted; it expires with its TTL");
     }
 }
 
@@ -99,6 +116,7 @@ pub async fn run(
 async fn write_chunk(
     io: Io<'_>,
     cache: &LinkCache,
+    keys: Keys<'_>,
     handle: &Handle,
     job: &Job,
     chunk: &Chunk,
@@ -110,12 +128,14 @@ async fn write_chunk(
         out.push(write_row(io, cache, handle, job, row).await?);
     }
     for p in &chunk.partners {
-        let (outcome, more) = program::partner(io, cache, handle, job, p).await?;
+        let (outcome, more) = program::partner(io, cache, keys, handle, job, p).await?;
         out.push(outcome);
         notes.extend(more);
     }
     for c in &chunk.customers {
-        out.push(program::customer(io, handle, job, c).await?);
+        let (outcome, more) = program::customer(io, keys, handle, job, c).await?;
+        out.push(outcome);
+        notes.extend(more);
     }
     for c in &chunk.commissions {
         out.push(program::commission(io.store.as_ref(), handle, job, c).await?);
@@ -129,6 +149,7 @@ async fn write_chunk(
 pub async fn write_chunk_then_crash(
     io: Io<'_>,
     cache: &LinkCache,
+    keys: Keys<'_>,
     handle: &Handle,
     id: &ImportId,
 ) -> Result<usize, ImportError> {
@@ -145,7 +166,7 @@ pub async fn write_chunk_then_crash(
     let n = crate::kernel::audit::scope(
         scope.0,
         scope.1,
-        write_chunk(io, cache, handle, &job, &chunk),
+        write_chunk(io, cache, keys, handle, &job, &chunk),
     )
     .await?
     .0

@@ -49,6 +49,7 @@ impl ImportWorker {
         let progress = run::run(
             state.io(),
             &state.link_cache,
+            super::keyrings::Keys::of(state),
             &message.handle,
             &message.import_id,
             CHUNKS_PER_MESSAGE,

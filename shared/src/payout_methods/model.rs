@@ -187,6 +187,13 @@ pub struct Masked {
 }
 
 impl Details {
+    /// PayPal details of `raw`, checked by the rule a request's are (`field` named on error).
+    pub fn paypal(field: &str, raw: &str) -> Result<Self, DomainError> {
+        Ok(Details::Paypal {
+            email: bank::email(field, raw)?,
+        })
+    }
+
     pub fn kind(&self) -> MethodType {
         match self {
             Details::Sepa { .. } => MethodType::Sepa,

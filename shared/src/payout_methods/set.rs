@@ -63,6 +63,32 @@ pub async fn set(
     Err(MethodError::Busy)
 }
 
+/// The first setting of a partner's method as writes for a transaction of the caller's (an
+/// imported partner's creating one, issue 64): the method, sealed as [`set`] seals it, put only
+/// if absent, and its audit entry. No pending change (there were no details before), so no
+/// hold, no `partner.updated` and no mail.
+pub fn first_setting(
+    keys: &Keyring,
+    handle: &Handle,
+    partner: &PartnerId,
+    details: &Details,
+    by: &str,
+) -> Result<Vec<WriteOp>, StoreError> {
+    // With the keyring given, only the record's encoding can fail.
+    let record = record_of(Ok(keys), handle, partner, details, by, None).map_err(|e| match e {
+        MethodError::Store(e) => e,
+        other => StoreError::Other(other.to_string()),
+    })?;
+    let target = format!("partner {partner}");
+    Ok(vec![
+        WriteOp::Put {
+            item: record.item(handle)?,
+            cond: Cond::Absent,
+        },
+        crate::kernel::audit::entry(handle, "payout_method.set", &target)?,
+    ])
+}
+
 /// The record to write: sealed details (none for `manual`), and a pending change when there
 /// were details before.
 fn record_of(

@@ -1,6 +1,6 @@
 //! Dub Partners (Dub API, `dub.co/docs/api-reference`): `{"partners": [...], "customers":
 //! [...], "commissions": [...]}`, the answers of `GET /partners` (`id`, `name`, `email`,
-//! `links[]` with `key` and `url`), `GET /customers` (`id`, `externalId`: the merchant's own
+//! `paypalEmail`: its payout method here, `links[]` with `key` and `url`), `GET /customers` (`id`, `externalId`: the merchant's own
 //! id, `email`, `partner.id`) and `GET /commissions` (`id`, `earnings`: the partner's commission
 //! in cents, `currency`, `status`: `pending`, `processed`, `paid`, `refunded`, `duplicate`,
 //! `fraud`, `canceled`, `partner.id`). `processed` (in a payout Dub has not paid) is owed here.
@@ -47,6 +47,8 @@ fn partner(p: &Value, _: &mut Joins) -> RawPartner {
         email: text(p, "/email"),
         links,
         coupons: Vec::new(),
+        payout_email: text(p, "/paypalEmail"),
+        payout_email_field: "paypalEmail",
     }
 }
 
@@ -58,6 +60,8 @@ fn customer(c: &Value) -> RawCustomer {
         partner: text(c, "/partner/id"),
         partner_field: "partner.id",
         is_customer: true,
+        email: text(c, "/email"),
+        email_field: "email",
     }
 }
 

@@ -1,7 +1,7 @@
 //! FirstPromoter (API v2, `docs.firstpromoter.com/api-reference-v2`): `{"promoters": [...],
 //! "promo_codes": [...], "referrals": [...], "commissions": [...]}`, the lists of `GET
 //! /api/v2/company/promoters` (`id`, `email`, `profile.first_name`, `profile.last_name`,
-//! `promoter_campaigns[]` with `ref_token` and `direct_url`), `GET …/promo_codes` (`code`,
+//! `profile.paypal_email`: its payout method here, `promoter_campaigns[]` with `ref_token` and `direct_url`), `GET …/promo_codes` (`code`,
 //! `promoter.id`), `GET …/referrals` (`id`, `email`, `uid`: the merchant's own id of the
 //! customer, `state`, `promoter.id`) and `GET …/commissions` (`id`, `status`: `pending`,
 //! `approved`, `denied`, `is_paid`, `amount` in the account's currency units as a decimal,
@@ -59,6 +59,8 @@ fn partner(p: &Value, joins: &mut Joins) -> RawPartner {
         email: text(p, "/email"),
         links,
         coupons: joins.take_coupons(&external),
+        payout_email: text(p, "/profile/paypal_email"),
+        payout_email_field: "profile.paypal_email",
         external,
     }
 }
@@ -71,6 +73,8 @@ fn customer(r: &Value) -> RawCustomer {
         partner: text(r, "/promoter/id"),
         partner_field: "promoter.id",
         is_customer: text(r, "/state").as_deref() == Some("customer"),
+        email: text(r, "/email"),
+        email_field: "email",
     }
 }
 

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use super::links_sources::Unreadable;
 use super::model::{
-    CommissionRow, CustomerRow, PartnerRow, PastStatus, ReferralLink, RowError, Source,
+    CommissionRow, CustomerRow, PartnerRow, PastStatus, ReferralLink, RowEmail, RowError, Source,
 };
 use crate::domain::{CampaignId, Currency, CustomerId, PartnerId};
 
@@ -269,6 +269,10 @@ pub(crate) struct RawPartner {
     pub email: Option<String>,
     pub links: Vec<ReferralLink>,
     pub coupons: Vec<String>,
+    /// Where the tool paid it by PayPal, and the field that holds it (`None`: the tool's
+    /// export has no such field, or it is empty).
+    pub payout_email: Option<String>,
+    pub payout_email_field: &'static str,
 }
 
 /// A customer as the source names it.
@@ -282,6 +286,8 @@ pub(crate) struct RawCustomer {
     pub partner_field: &'static str,
     /// `false`: a lead or visitor of the tool, not a customer (its row is counted, left out).
     pub is_customer: bool,
+    pub email: Option<String>,
+    pub email_field: &'static str,
 }
 
 /// A commission as the source names it.
@@ -340,6 +346,7 @@ fn partner(row: u64, p: RawPartner) -> Result<(String, PartnerRow), RowError> {
             email,
             links: p.links,
             coupons: p.coupons,
+            payout_email: row_email(p.payout_email, p.payout_email_field),
         },
     ))
 }
@@ -385,6 +392,16 @@ fn customer(
         partner_id: partner_id.clone(),
         partner_field: c.partner_field.into(),
         campaign_id: campaigns.get(&partner_id).cloned().flatten(),
+        email: row_email(c.email, c.email_field),
+    })
+}
+
+/// An address as staged: checked when its row is written, where a bad one is noted and the
+/// row still comes in without it.
+fn row_email(address: Option<String>, field: &str) -> Option<RowEmail> {
+    address.map(|address| RowEmail {
+        address,
+        field: field.into(),
     })
 }
 

@@ -41,6 +41,9 @@ fn partner(p: &Value, _: &mut Joins) -> RawPartner {
         email: text(p, "/email"),
         links,
         coupons: Vec::new(),
+        // PartnerStack pays its partners itself: its partnerships carry no payout address.
+        payout_email: None,
+        payout_email_field: "",
     }
 }
 
@@ -52,6 +55,8 @@ fn customer(c: &Value) -> RawCustomer {
         partner: text(c, "/partnership_key"),
         partner_field: "partnership_key",
         is_customer: true,
+        email: text(c, "/email"),
+        email_field: "email",
     }
 }
 

@@ -1,6 +1,7 @@
 //! Rewardful (API v1, `developers.rewardful.com`): `{"affiliates": [...], "affiliate_coupons":
 //! [...], "referrals": [...], "commissions": [...]}`, the `data` lists of `GET /v1/affiliates`
-//! (`id`, `first_name`, `last_name`, `email`, `links[]` with `token` and `url`), `GET
+//! (`id`, `first_name`, `last_name`, `email`, `paypal_email`: its payout method here, `links[]`
+//! with `token` and `url`), `GET
 //! /v1/affiliate_coupons` (`token`, `affiliate_id`, `archived`), `GET /v1/referrals`
 //! (`id`, `conversion_state`, `stripe_customer_id`, `affiliate.id`, `customer.id`,
 //! `customer.email`, `customer.platform_id`) and `GET /v1/commissions` (`id`, `amount` in cents,
@@ -62,6 +63,8 @@ fn partner(a: &Value, joins: &mut Joins) -> RawPartner {
         email: text(a, "/email"),
         links,
         coupons: joins.take_coupons(&external),
+        payout_email: text(a, "/paypal_email"),
+        payout_email_field: "paypal_email",
         external,
     }
 }
@@ -74,6 +77,8 @@ fn customer(r: &Value) -> RawCustomer {
         partner: text(r, "/affiliate/id"),
         partner_field: "affiliate.id",
         is_customer: text(r, "/conversion_state").as_deref() == Some("conversion"),
+        email: text(r, "/customer/email"),
+        email_field: "customer.email",
     }
 }
 

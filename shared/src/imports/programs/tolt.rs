@@ -50,6 +50,9 @@ fn partner(p: &Value, joins: &mut Joins) -> RawPartner {
         email: text(p, "/email"),
         links: joins.take_links(&external),
         coupons: joins.take_coupons(&external),
+        // Tolt's partners connect their payout method in Tolt: its list has no address of it.
+        payout_email: None,
+        payout_email_field: "",
         external,
     }
 }
@@ -62,6 +65,8 @@ fn customer(c: &Value) -> RawCustomer {
         partner: text(c, "/partner_id"),
         partner_field: "partner_id",
         is_customer: true,
+        email: text(c, "/email"),
+        email_field: "email",
     }
 }
 
