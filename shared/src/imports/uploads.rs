@@ -3,7 +3,9 @@
 //! bucket, locally a signed URL of the server itself); `POST …/imports?uploadId=…` starts the
 //! import from it ([`start`]: the job is queued with the upload's key, nothing read yet); the
 //! import worker then reads the file as a stream and stages it ([`stage_pending`], the same
-//! reading as a request's body: [`super::stage_file`]) before writing its chunks as usual.
+//! reading as a request's body: [`super::stage_file`]) before writing its chunks as usual. A
+//! large file is staged over several invocations of the worker, each within its [`Budget`],
+//! each resuming at the chunk the one before recorded on the job.
 //!
 //! An upload is `imports/{handle}/{uploadId}` in the uploads storage: the key is the handle's,
 //! so another handle's upload id names no file of this handle. Uploads are deleted after a day

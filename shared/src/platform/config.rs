@@ -1070,6 +1070,34 @@ mod tests {
     }
 
     #[test]
+    fn the_import_staging_budget_is_60_s_and_a_chunk_count_when_set() {
+        let env = Env::default();
+        let c = Config::from_vars(&env).unwrap();
+        assert_eq!(c.import_staging_time, Duration::from_secs(60));
+        assert_eq!(c.import_staging_chunks, None);
+        let set = env
+            .clone()
+            .with("TENX_IMPORT_STAGING_SECS", Some("20"))
+            .with("TENX_IMPORT_STAGING_CHUNKS", Some("3"));
+        let mut c = Config {
+            jwt: Some(JwtKey::Hs256(vec![1; 32])),
+            ctx_keys: CtxKeyring::generate_spec(),
+            signing_keys: crate::domain::proof::jws::ProofKeyring::generate_spec(),
+            payout_keys: crate::domain::sealed::Keyring::generate_spec(),
+            ..Config::from_vars(&set).unwrap()
+        };
+        assert_eq!(c.import_staging_time, Duration::from_secs(20));
+        assert_eq!(c.import_staging_chunks, Some(3));
+        c.validate().unwrap();
+        c.import_staging_chunks = Some(0);
+        assert!(c.validate().is_err(), "at least one chunk");
+        c.import_staging_chunks = None;
+        c.import_staging_time = Duration::ZERO;
+        assert!(c.validate().is_err());
+        assert!(Config::from_vars(&env.with("TENX_IMPORT_STAGING_CHUNKS", Some("x"))).is_err());
+    }
+
+    #[test]
     fn delivery_bounds_default_to_64_and_8_and_must_be_sane() {
         let mut c = Config {
             jwt: Some(JwtKey::Hs256(vec![1; 32])),
