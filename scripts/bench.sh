@@ -9,6 +9,7 @@
 #   scripts/bench.sh profile [SCENARIO]   # perf profile of tenx under one load (redirect)
 #   scripts/bench.sh deliveries   # webhook deliveries/s to a receiver on loopback answering 204
 #   scripts/bench.sh ledger   # the ledger's scaling: reads and payout runs at 10^3 … 10^6 lines
+#   scripts/bench.sh uploads  # issue 64: a 50 MB link export's upload staged on moto
 #   scripts/bench.sh settle   # issue 58: the six kill -9 chaos runs (no faults, 5 %, 20 %; two
 #                             # seeds each) with the server's own outbox settings, on moto
 #                             # (BENCH_SETTLE_BACKEND=dynamodb-local: DynamoDB on DynamoDB Local)
@@ -57,6 +58,12 @@
 # 10^4 with few samples: the operation counts, not the latency); BENCH_LEDGER_BACKEND=dynamodb-local
 # puts DynamoDB on Amazon's DynamoDB Local (scripts/dynamodb_local.sh, Java 17) and the rest on moto. scripts/bench/ledger.py has the
 # rest; results in bench-out/ledger-*.json.
+#
+# uploads (issue 64): an uploaded link export of BENCH_UPLOAD_MB (50) MB staged by the imports
+# worker of `tenx serve --backend aws` on moto (started here, with a pid and log of its own):
+# the wall time, the invocations it takes at the product's staging budget (60 s;
+# BENCH_UPLOAD_STAGING_SECS), and the server's peak RSS. scripts/bench/uploads.py has the rest;
+# results in bench-out/uploads.json. Not a CI run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -545,6 +552,26 @@ ledger() {
   python3 scripts/bench/ledger.py "$TENX_BIN" "$OUT" | tee "$OUT/ledger-${BENCH_LEDGER_BACKEND:-embedded}.md"
 }
 
+uploads() {
+  if [ -z "${BENCH_TENX_BIN:-}" ]; then
+    echo "== building tenx (release profile${CARGO_PROFILE_RELEASE_LTO:+, lto=$CARGO_PROFILE_RELEASE_LTO})"
+    cargo build --release -p tenx --bin tenx
+  fi
+  mkdir -p "$OUT"
+  scripts/moto.sh --install
+  local port
+  port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  # moto as scripts/moto.sh starts it, with a pid and log of its own (.venv/moto.pid is the tests').
+  .venv/bin/python scripts/moto_server.py 127.0.0.1 "$port" >"$OUT/uploads-moto.log" 2>&1 &
+  UPLOADS_MOTO_PID=$!
+  trap 'kill "$UPLOADS_MOTO_PID" 2>/dev/null || true' EXIT
+  wait_http "http://127.0.0.1:$port/moto-api/"
+  echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); tenx: $TENX_BIN; moto at 127.0.0.1:$port"
+  AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+    AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
+    python3 scripts/bench/uploads.py "$TENX_BIN" "$OUT" | tee "$OUT/uploads.md"
+}
+
 # The backtest at 10^3 and 10^5 conversions (issue 47): scripts/bench/backtest.py.
 backtest() {
   if [ -z "${BENCH_TENX_BIN:-}" ]; then
@@ -592,5 +619,6 @@ case "$MODE" in
   deliveries) deliveries ;;
   ledger) ledger ;;
   backtest) backtest ;;
-  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart|ledger|backtest|settle]" >&2; exit 2 ;;
+  uploads) uploads ;;
+  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart|ledger|backtest|settle|uploads]" >&2; exit 2 ;;
 esac

@@ -166,7 +166,7 @@ pub async fn start_reading(
 ) -> Result<Job, ImportError> {
     let store = io.store.as_ref();
     let import_id = ImportId::new();
-    let staged = stage_file(store, handle, &import_id, options, open).await?;
+    let staged = stage_whole(store, handle, &import_id, options, open).await?;
     let mut job = new_job(import_id.clone(), options);
     job.chunks = staged.chunks;
     staged.report(&mut job);
@@ -260,19 +260,103 @@ impl Staged {
 /// stager is behind (the store), so memory stays bounded.
 const ROWS_IN_FLIGHT: usize = 2 * CHUNK_ROWS;
 
+/// Where a staging starts and when it stops. A request's file and `tenx import`'s are staged
+/// whole ([`Whole`]); an upload's over as many invocations of the worker as it takes
+/// (`uploads::stage_pending`), each reading the file again from its start: the chunking is
+/// the same on every reading of the same file, so the chunks staged already are read again,
+/// not put again.
+#[async_trait::async_trait]
+pub trait Checkpoint: Send {
+    /// The file's first chunks, staged by an earlier reading.
+    fn staged(&self) -> model::Mark;
+    /// Called after each chunk put: `staged` are the chunks staged from the file's start,
+    /// `put` of them by this reading. `false`: stop reading here (the checkpoint recorded how
+    /// far it got).
+    async fn after_put(&mut self, staged: model::Mark, put: u64) -> Result<bool, ImportError>;
+}
+
+/// A staging in one go: from the file's start, never stopped, nothing recorded.
+pub struct Whole;
+
+#[async_trait::async_trait]
+impl Checkpoint for Whole {
+    fn staged(&self) -> model::Mark {
+        model::Mark::default()
+    }
+
+    async fn after_put(&mut self, _: model::Mark, _: u64) -> Result<bool, ImportError> {
+        Ok(true)
+    }
+}
+
+/// The digest of a file's chunks as they are staged: a later reading that comes to another
+/// digest at the same chunk read another file (the upload was replaced meanwhile).
+#[derive(Clone, Default)]
+struct Digest(sha2::Sha256);
+
+impl Digest {
+    fn add(&mut self, chunk: &Chunk) -> Result<(), StoreError> {
+        use sha2::Digest as _;
+        self.0
+            .update(serde_json::to_vec(chunk).map_err(|e| StoreError::Invalid(e.to_string()))?);
+        Ok(())
+    }
+
+    fn mark(&self, chunks: u64) -> model::Mark {
+        use sha2::Digest as _;
+        model::Mark {
+            chunks,
+            digest: hex::encode(self.0.clone().finalize()),
+        }
+    }
+}
+
+fn file_changed() -> ImportError {
+    ImportError::Unreadable(
+        "The uploaded file changed while it was being imported: upload it again and start a new import."
+            .into(),
+    )
+}
+
+/// Where a reading of the file stopped.
+#[derive(Debug)]
+pub enum Reading {
+    /// The whole file: every chunk staged, every refused row counted (once: only the reading
+    /// that reaches the end reports them).
+    Done(Staged),
+    /// Stopped by its checkpoint before the end.
+    Stopped,
+}
+
+/// [`stage_file`] of a file in one go.
+async fn stage_whole(
+    store: &dyn Store,
+    handle: &Handle,
+    import_id: &ImportId,
+    options: Options,
+    open: Opener,
+) -> Result<Staged, ImportError> {
+    match stage_file(store, handle, import_id, options, open, &mut Whole).await? {
+        Reading::Done(staged) => Ok(staged),
+        Reading::Stopped => Err(StoreError::Other("a whole staging stopped".into()).into()),
+    }
+}
+
 /// Reads the file on a blocking thread, row by row, and puts its rows a chunk at a time as
-/// they come (ONE put per chunk). An export is never held whole: the reader decodes a block at
-/// a time ([`decode::Utf8Reader`]) and parses a row (a CSV record, a JSON list's item) at a
-/// time ([`links_sources::each_row`], [`programs::each_row`]: a program's file in passes, one
-/// per kind of row, so its partners are staged before the customers and commissions naming
-/// them).
+/// they come (ONE put per chunk), from the chunk `checkpoint` says is not staged yet, until the
+/// file ends or `checkpoint` stops it (its own writes: `uploads::stage_pending`'s). An export
+/// is never held whole: the reader decodes a block at a time ([`decode::Utf8Reader`]) and
+/// parses a row (a CSV record, a JSON list's item) at a time ([`links_sources::each_row`],
+/// [`programs::each_row`]: a program's file in passes, one per kind of row, so its partners
+/// are staged before the customers and commissions naming them).
 pub async fn stage_file(
     store: &dyn Store,
     handle: &Handle,
     import_id: &ImportId,
     options: Options,
     mut open: Opener,
-) -> Result<Staged, ImportError> {
+    checkpoint: &mut dyn Checkpoint,
+) -> Result<Reading, ImportError> {
     let Options { source, format, .. } = options;
     if source.is_program() && format != Format::Json {
         return Err(ImportError::Unreadable(format!(
@@ -282,7 +366,7 @@ pub async fn stage_file(
     }
     let (tx, mut rx) = tokio::sync::mpsc::channel(ROWS_IN_FLIGHT);
     let parser = tokio::task::spawn_blocking(move || {
-        // A closed channel (the stager failed) stops the reading.
+        // A closed channel (the stager failed or stopped) stops the reading.
         if source.is_program() {
             return programs::each_row(source, &mut open, &mut |row| {
                 tx.blocking_send(Staging::from(row)).is_ok()
@@ -300,16 +384,38 @@ pub async fn stage_file(
             tx.blocking_send(row).is_ok()
         })
     });
+    let from = checkpoint.staged();
     let mut staged = Staged::default();
     let mut chunker = Chunker::default();
+    let mut digest = Digest::default();
+    let mut put = 0;
     while let Some(row) = rx.recv().await {
         match row {
             Staging::Refused(e) => staged.refuse(e),
             row => {
                 staged.rows += 1;
-                if let Some(full) = chunker.push(row) {
-                    put_chunk(store, handle, import_id, staged.chunks, &full).await?;
-                    staged.chunks += 1;
+                let Some(full) = chunker.push(row) else {
+                    continue;
+                };
+                let index = staged.chunks;
+                staged.chunks += 1;
+                digest.add(&full)?;
+                if index < from.chunks {
+                    if staged.chunks == from.chunks && digest.mark(from.chunks) != from {
+                        return Err(file_changed());
+                    }
+                    continue; // staged by an earlier reading
+                }
+                put_chunk(store, handle, import_id, index, &full).await?;
+                put += 1;
+                if !checkpoint
+                    .after_put(digest.mark(staged.chunks), put)
+                    .await?
+                {
+                    // The reading thread stops at its next row (the channel is closed).
+                    drop(rx);
+                    let _ = parser.await;
+                    return Ok(Reading::Stopped);
                 }
             }
         }
@@ -317,11 +423,14 @@ pub async fn stage_file(
     parser
         .await
         .map_err(|e| StoreError::Other(format!("the import reader stopped: {e}")))??;
+    if staged.chunks < from.chunks {
+        return Err(file_changed());
+    }
     if let Some(last) = chunker.finish() {
         put_chunk(store, handle, import_id, staged.chunks, &last).await?;
         staged.chunks += 1;
     }
-    Ok(staged)
+    Ok(Reading::Done(staged))
 }
 
 /// A row on its way to a chunk, or refused.

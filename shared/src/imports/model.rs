@@ -157,11 +157,23 @@ pub struct Job {
     pub pending_upload: Option<PendingUpload>,
 }
 
-/// An uploaded file not yet read: its key in the uploads storage and its format.
+/// An uploaded file not yet read whole: its key in the uploads storage, its format, and how
+/// far the worker's earlier invocations staged it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingUpload {
     pub key: String,
     pub format: Format,
+    #[serde(default)]
+    pub staged: Mark,
+}
+
+/// The file's first `chunks` chunks, staged, and the digest of their rows (a later reading of
+/// another file at the same key does not come to it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    pub chunks: u64,
+    #[serde(default)]
+    pub digest: String,
 }
 
 impl Job {

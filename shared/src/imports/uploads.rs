@@ -3,7 +3,9 @@
 //! bucket, locally a signed URL of the server itself); `POST …/imports?uploadId=…` starts the
 //! import from it ([`start`]: the job is queued with the upload's key, nothing read yet); the
 //! import worker then reads the file as a stream and stages it ([`stage_pending`], the same
-//! reading as a request's body: [`super::stage_file`]) before writing its chunks as usual.
+//! reading as a request's body: [`super::stage_file`]) before writing its chunks as usual. A
+//! large file is staged over several invocations of the worker, each within its [`Budget`],
+//! each resuming at the chunk the one before recorded on the job.
 //!
 //! An upload is `imports/{handle}/{uploadId}` in the uploads storage: the key is the handle's,
 //! so another handle's upload id names no file of this handle. Uploads are deleted after a day
@@ -11,10 +13,11 @@
 
 use rand::RngCore;
 
-use super::{ImportError, Options, launch, new_job, read, run};
+use super::model::{Job, Mark};
+use super::{ImportError, Options, Reading, Staged, job_put, launch, new_job, read, run};
 use crate::domain::{Handle, ImportId};
 use crate::kernel::io::Io;
-use crate::platform::store::{Cond, StoreError};
+use crate::platform::store::{Cond, Store, StoreError};
 use crate::platform::uploads::{PresignedPut, Uploads};
 
 /// What `POST …/imports/uploads` answers.
@@ -93,6 +96,7 @@ pub async fn start(
     job.pending_upload = Some(super::model::PendingUpload {
         key,
         format: options.format,
+        staged: Mark::default(),
     });
     let target = format!(
         "{import_id} ({}{}, from upload {upload_id})",
@@ -102,34 +106,73 @@ pub async fn start(
     launch(io, handle, job, &target).await
 }
 
+/// How much of an upload one invocation of the worker stages before it records how far it got
+/// and the import is queued again (`TENX_IMPORT_STAGING_SECS`, `TENX_IMPORT_STAGING_CHUNKS`):
+/// well under the worker's timeout (120 s on Lambda), so a file of any size is staged over as
+/// many invocations as it takes.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    pub time: std::time::Duration,
+    /// At most this many chunks put per invocation (`None`: the time alone).
+    pub chunks: Option<u64>,
+}
+
+impl Budget {
+    pub fn of(config: &crate::platform::config::Config) -> Self {
+        Self {
+            time: config.import_staging_time,
+            chunks: config.import_staging_chunks,
+        }
+    }
+}
+
+/// Where the worker's staging step left an import.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Nothing (left) to stage: its chunks are the worker's to write.
+    Ready,
+    /// The budget was spent before the file's end, its progress recorded: queue it again.
+    Paused,
+}
+
+/// How often a staging records its progress between its stops: a worker killed mid-way
+/// stages again at most this much.
+const SAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The worker's first step with an import of an upload: reads the file as a stream and stages
-/// its chunks, then records them on the job (ONE version-checked put). A file that cannot be
-/// read as its source's export fails the import, saying why; a storage failure is an error (the
-/// message comes back and staging starts again: the chunks are put under the same keys).
+/// its chunks from the first one not staged yet, for at most `budget` (at least one chunk, so
+/// every invocation gets on), recording how far it got on the job (ONE version-checked put
+/// every [`SAVE_EVERY`] and at the stop); the invocation that reaches the file's end records
+/// the chunks and the refused rows of the whole file (ONE version-checked put). A file that
+/// cannot be read as its source's export fails the import, saying why; a storage failure is an
+/// error (the message comes back and staging resumes from the last progress recorded: the
+/// chunks are put under the same keys, the same on every reading). ONE read of the job.
+#[tracing::instrument(skip_all, fields(handle = %handle, import_id = %id))]
 pub async fn stage_pending(
     io: Io<'_>,
     uploads: Option<std::sync::Arc<dyn Uploads>>,
     handle: &Handle,
     id: &ImportId,
-) -> Result<(), ImportError> {
+    budget: Budget,
+) -> Result<Step, ImportError> {
     let store = io.store.as_ref();
-    let Some((mut job, version)) = read(store, handle, id).await? else {
-        return Ok(());
+    let Some((job, version)) = read(store, handle, id).await? else {
+        return Ok(Step::Ready);
     };
     let Some(pending) = job.pending_upload.clone() else {
-        return Ok(());
+        return Ok(Step::Ready);
     };
     if job.status != super::model::Status::Running {
-        return Ok(());
+        return Ok(Step::Ready);
     }
     let Some(uploads) = uploads else {
         run::fail(store, handle, id, "This worker cannot read uploads.").await?;
-        return Ok(());
+        return Ok(Step::Ready);
     };
     let Some(reader) = uploads.open(&pending.key).await? else {
         let why = "The uploaded file is gone (uploads are kept a day): upload it again.";
         run::fail(store, handle, id, why).await?;
-        return Ok(());
+        return Ok(Step::Ready);
     };
     let options = Options {
         source: job.source,
@@ -137,37 +180,163 @@ pub async fn stage_pending(
         dry_run: job.dry_run,
         on_conflict: job.on_conflict,
     };
-    let staged = match super::stage_file(
-        store,
-        handle,
-        id,
-        options,
-        opener(uploads, pending.key, reader),
-    )
-    .await
-    {
-        Ok(staged) => staged,
+    let mut progress = Progress::new(store, handle, job, version, budget);
+    let open = opener(uploads, pending.key, reader);
+    match super::stage_file(store, handle, id, options, open, &mut progress).await {
+        Ok(Reading::Done(staged)) => {
+            progress.finish(&staged).await?;
+            Ok(Step::Ready)
+        }
+        // Stopped by its budget (paused) or because another worker took it further.
+        Ok(Reading::Stopped) if progress.paused => Ok(Step::Paused),
+        Ok(Reading::Stopped) => Ok(Step::Ready),
         Err(ImportError::Unreadable(why)) => {
             run::fail(store, handle, id, &why).await?;
-            return Ok(());
+            Ok(Step::Ready)
         }
-        Err(e) => return Err(e),
-    };
-    job.chunks = staged.chunks;
-    staged.report(&mut job);
-    job.pending_upload = None;
-    match store
-        .write(super::job_put(
+        Err(e) => Err(e),
+    }
+}
+
+/// An upload's staging, recorded on its job as it goes.
+struct Progress<'a> {
+    store: &'a dyn Store,
+    handle: &'a Handle,
+    job: Job,
+    version: u64,
+    budget: Budget,
+    started: std::time::Instant,
+    saved: std::time::Instant,
+    /// Stopped by the budget (rather than by another worker's progress).
+    paused: bool,
+}
+
+impl<'a> Progress<'a> {
+    fn new(
+        store: &'a dyn Store,
+        handle: &'a Handle,
+        job: Job,
+        version: u64,
+        budget: Budget,
+    ) -> Self {
+        let now = std::time::Instant::now();
+        Self {
+            store,
             handle,
-            &job,
-            Cond::Version(version),
-            version + 1,
-        )?)
-        .await
-    {
-        // Another worker staged it first (a redelivered message): the same chunks.
-        Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
-        Err(e) => Err(e.into()),
+            job,
+            version,
+            budget,
+            started: now,
+            saved: now,
+            paused: false,
+        }
+    }
+
+    fn spent(&self, put: u64) -> bool {
+        self.started.elapsed() >= self.budget.time
+            || self.budget.chunks.is_some_and(|max| put >= max)
+    }
+
+    /// Records `mark` on the job unless it records as much already. `false`: the job is no
+    /// longer this staging's (staged by another worker, finished or failed).
+    async fn save(&mut self, mark: Mark) -> Result<bool, ImportError> {
+        loop {
+            let Some(pending) = self.job.pending_upload.as_mut() else {
+                return Ok(false);
+            };
+            if pending.staged.chunks >= mark.chunks {
+                return Ok(true);
+            }
+            pending.staged = mark.clone();
+            let put = job_put(
+                self.handle,
+                &self.job,
+                Cond::Version(self.version),
+                self.version + 1,
+            )?;
+            match self.store.write(put).await {
+                Ok(_) => {
+                    self.version += 1;
+                    self.saved = std::time::Instant::now();
+                    return Ok(true);
+                }
+                // Another worker wrote the job (a redelivered message): the chunks it put are
+                // the same; go on from what stands now.
+                Err(StoreError::ConditionFailed { .. }) => {
+                    if !self.reload().await? {
+                        return Ok(false);
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// The job as it stands now. `false`: nothing left to stage.
+    async fn reload(&mut self) -> Result<bool, ImportError> {
+        let Some((job, version)) = read(self.store, self.handle, &self.job.import_id).await? else {
+            return Ok(false);
+        };
+        let staging = job.status == super::model::Status::Running && job.pending_upload.is_some();
+        (self.job, self.version) = (job, version);
+        Ok(staging)
+    }
+
+    /// The whole file staged: its chunks and refused rows on the job, which leaves staging.
+    async fn finish(mut self, staged: &Staged) -> Result<(), ImportError> {
+        loop {
+            let mut job = self.job.clone();
+            job.chunks = staged.chunks;
+            staged.report(&mut job);
+            job.pending_upload = None;
+            let put = job_put(
+                self.handle,
+                &job,
+                Cond::Version(self.version),
+                self.version + 1,
+            )?;
+            match self.store.write(put).await {
+                Ok(_) => return Ok(()),
+                // Another worker recorded progress, or staged it all first (the same chunks).
+                Err(StoreError::ConditionFailed { .. }) => {
+                    if !self.reload().await? {
+                        return Ok(());
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl super::Checkpoint for Progress<'_> {
+    fn staged(&self) -> Mark {
+        self.job
+            .pending_upload
+            .as_ref()
+            .map(|p| p.staged.clone())
+            .unwrap_or_default()
+    }
+
+    async fn after_put(&mut self, mark: Mark, put: u64) -> Result<bool, ImportError> {
+        let spent = self.spent(put);
+        if !spent && self.saved.elapsed() < SAVE_EVERY {
+            return Ok(true);
+        }
+        let chunks = mark.chunks;
+        if !self.save(mark).await? {
+            return Ok(false);
+        }
+        if spent {
+            tracing::info!(
+                chunks,
+                put,
+                "upload staging paused; it resumes in the next invocation"
+            );
+            self.paused = true;
+        }
+        Ok(!spent)
     }
 }
 

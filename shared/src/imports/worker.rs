@@ -2,7 +2,9 @@
 //! an import with more chunks than one invocation writes is queued again, so a Lambda never runs
 //! into its timeout, and a worker that dies leaves the message to come back (SQS's visibility
 //! timeout) and resume at the stored cursor. An import of an uploaded file is read and staged
-//! first (`uploads::stage_pending`: ONE read of the job more per message).
+//! first (`uploads::stage_pending`: ONE read of the job more per message), a budget's worth
+//! per invocation (`uploads::Budget`): a file staged over several invocations is queued again
+//! the same way, and resumes at the chunk its last invocation recorded.
 
 use async_trait::async_trait;
 
@@ -25,6 +27,17 @@ impl ImportWorker {
         Self { state }
     }
 
+    /// The next part, as a message of its own; if it cannot be sent, this one comes back and
+    /// resumes where the job says (its staging's progress, its cursor).
+    async fn again(&self, received: &Received) -> bool {
+        let again = OutMessage::now(received.body.clone());
+        self.state
+            .queue
+            .send(QueueName::Imports, vec![again])
+            .await
+            .is_ok()
+    }
+
     /// `true`: done with the message (acknowledged).
     async fn process(&self, received: &Received) -> bool {
         let Ok(message) = serde_json::from_str::<Message>(&received.body) else {
@@ -34,17 +47,23 @@ impl ImportWorker {
         };
         let state = &self.state;
         // An import of an upload: the file read and staged first (nothing when it is not one,
-        // or was staged already).
-        if let Err(e) = super::uploads::stage_pending(
+        // or was staged already), a budget's worth per invocation.
+        let budget = super::uploads::Budget::of(&state.config);
+        match super::uploads::stage_pending(
             state.io(),
             state.uploads.clone(),
             &message.handle,
             &message.import_id,
+            budget,
         )
         .await
         {
-            tracing::warn!(import_id = %message.import_id, error = %e, "upload not staged; it will be again");
-            return false;
+            Ok(super::uploads::Step::Ready) => {}
+            Ok(super::uploads::Step::Paused) => return self.again(received).await,
+            Err(e) => {
+                tracing::warn!(import_id = %message.import_id, error = %e, "upload not staged; it resumes where it was recorded");
+                return false;
+            }
         }
         let progress = run::run(
             state.io(),
@@ -57,16 +76,7 @@ impl ImportWorker {
         .await;
         match progress {
             Ok(Progress::Finished) => true,
-            Ok(Progress::Paused) => {
-                // The next part, as a message of its own; if it cannot be sent, this one comes
-                // back and resumes at the cursor.
-                let again = OutMessage::now(received.body.clone());
-                state
-                    .queue
-                    .send(QueueName::Imports, vec![again])
-                    .await
-                    .is_ok()
-            }
+            Ok(Progress::Paused) => self.again(received).await,
             Err(e) => {
                 tracing::warn!(import_id = %message.import_id, error = %e, "import not finished; it will resume");
                 false

@@ -364,6 +364,12 @@ pub struct Config {
     /// The DNS server custom domains are verified against (`TENX_DNS_RESOLVER`, `ip:port`);
     /// `None`: the system's resolver (issue 64).
     pub dns_resolver: Option<std::net::SocketAddr>,
+    /// How long one invocation of the imports worker stages an uploaded file before it
+    /// records its progress and the import is queued again (`TENX_IMPORT_STAGING_SECS`, 60 s:
+    /// half the worker's 120 s Lambda timeout, which its chunk writes share).
+    pub import_staging_time: Duration,
+    /// … and at most this many chunks (`TENX_IMPORT_STAGING_CHUNKS`; unset: the time alone).
+    pub import_staging_chunks: Option<u64>,
     /// Where large import files are uploaded (issue 64): `TENX_UPLOADS_BUCKET` (the stack's
     /// bucket; unset: the data dir's `uploads/`) and `TENX_UPLOADS_ENDPOINT` (an emulator's S3).
     pub uploads: crate::platform::uploads::UploadSettings,
@@ -427,6 +433,8 @@ impl Default for Config {
             mail: crate::platform::mail::MailSettings::default(),
             oidc: Vec::new(),
             dns_resolver: None,
+            import_staging_time: Duration::from_secs(60),
+            import_staging_chunks: None,
             uploads: crate::platform::uploads::UploadSettings::default(),
             edge: crate::platform::edge::EdgeSettings::default(),
             passkey_rp_id: None,
@@ -502,6 +510,15 @@ fn uploads_from_env(env: &Env) -> crate::platform::uploads::UploadSettings {
 
 /// The AWS services beside the store and the queues (issue 64): the uploads bucket and the
 /// custom domains' TLS edge, each with an emulator's endpoint for the tests.
+/// The imports worker's staging budget per invocation (issue 64).
+fn import_staging_from_env(env: &Env, c: &mut Config) -> anyhow::Result<()> {
+    if let Some(secs) = env.parse::<u64>("TENX_IMPORT_STAGING_SECS")? {
+        c.import_staging_time = Duration::from_secs(secs);
+    }
+    c.import_staging_chunks = env.parse::<u64>("TENX_IMPORT_STAGING_CHUNKS")?;
+    Ok(())
+}
+
 fn aws_services_from_env(env: &Env, c: &mut Config) {
     c.uploads = uploads_from_env(env);
     c.edge.distribution_id = env.var("TENX_EDGE_DISTRIBUTION_ID");
@@ -681,6 +698,7 @@ impl Config {
         c.oidc = oidc_providers(env)?;
         c.dns_resolver = env.parse::<std::net::SocketAddr>("TENX_DNS_RESOLVER")?;
         aws_services_from_env(env, &mut c);
+        import_staging_from_env(env, &mut c)?;
         Ok(c)
     }
 
@@ -772,6 +790,9 @@ impl Config {
         }
         if self.outbox_sweep_interval.is_zero() {
             bail!("TENX_OUTBOX_SWEEP_SECS must be at least 1");
+        }
+        if self.import_staging_time.is_zero() || self.import_staging_chunks == Some(0) {
+            bail!("TENX_IMPORT_STAGING_SECS and TENX_IMPORT_STAGING_CHUNKS must be at least 1");
         }
         if self.payout_sync_lines == 0 || self.payout_sync_time.is_zero() {
             bail!("TENX_PAYOUT_SYNC_LINES and TENX_PAYOUT_SYNC_SECS must be at least 1");
@@ -1046,6 +1067,34 @@ mod tests {
         c.outbox_sweep_interval = Duration::from_secs(1);
         c.idempotency_retention = Duration::ZERO;
         assert!(c.validate().is_err(), "a zero retention is refused");
+    }
+
+    #[test]
+    fn the_import_staging_budget_is_60_s_and_a_chunk_count_when_set() {
+        let env = Env::default();
+        let c = Config::from_vars(&env).unwrap();
+        assert_eq!(c.import_staging_time, Duration::from_secs(60));
+        assert_eq!(c.import_staging_chunks, None);
+        let set = env
+            .clone()
+            .with("TENX_IMPORT_STAGING_SECS", Some("20"))
+            .with("TENX_IMPORT_STAGING_CHUNKS", Some("3"));
+        let mut c = Config {
+            jwt: Some(JwtKey::Hs256(vec![1; 32])),
+            ctx_keys: CtxKeyring::generate_spec(),
+            signing_keys: crate::domain::proof::jws::ProofKeyring::generate_spec(),
+            payout_keys: crate::domain::sealed::Keyring::generate_spec(),
+            ..Config::from_vars(&set).unwrap()
+        };
+        assert_eq!(c.import_staging_time, Duration::from_secs(20));
+        assert_eq!(c.import_staging_chunks, Some(3));
+        c.validate().unwrap();
+        c.import_staging_chunks = Some(0);
+        assert!(c.validate().is_err(), "at least one chunk");
+        c.import_staging_chunks = None;
+        c.import_staging_time = Duration::ZERO;
+        assert!(c.validate().is_err());
+        assert!(Config::from_vars(&env.with("TENX_IMPORT_STAGING_CHUNKS", Some("x"))).is_err());
     }
 
     #[test]
