@@ -354,7 +354,7 @@ pub async fn stage_file(
     handle: &Handle,
     import_id: &ImportId,
     options: Options,
-    mut open: Opener,
+    open: Opener,
     checkpoint: &mut dyn Checkpoint,
 ) -> Result<Reading, ImportError> {
     let Options { source, format, .. } = options;
@@ -365,25 +365,7 @@ pub async fn stage_file(
         )));
     }
     let (tx, mut rx) = tokio::sync::mpsc::channel(ROWS_IN_FLIGHT);
-    let parser = tokio::task::spawn_blocking(move || {
-        // A closed channel (the stager failed or stopped) stops the reading.
-        if source.is_program() {
-            return programs::each_row(source, &mut open, &mut |row| {
-                tx.blocking_send(Staging::from(row)).is_ok()
-            });
-        }
-        let reader = decode::Utf8Reader::new(
-            open().map_err(|e| Unreadable(format!("The file could not be read: {e}.")))?,
-        )
-        .map_err(|e| Unreadable(format!("The file could not be read: {e}.")))?;
-        links_sources::each_row(source, format, reader, &mut |row| {
-            let row = match row {
-                Ok(row) => Staging::Link(row),
-                Err(e) => Staging::Refused(e),
-            };
-            tx.blocking_send(row).is_ok()
-        })
-    });
+    let parser = spawn_reader(source, format, open, tx);
     let from = checkpoint.staged();
     let mut staged = Staged::default();
     let mut chunker = Chunker::default();
@@ -431,6 +413,34 @@ pub async fn stage_file(
         staged.chunks += 1;
     }
     Ok(Reading::Done(staged))
+}
+
+/// The reading thread: the file's rows, in order, sent to the stager; a closed channel (the
+/// stager failed or stopped) stops the reading at its next row.
+fn spawn_reader(
+    source: Source,
+    format: Format,
+    mut open: Opener,
+    tx: tokio::sync::mpsc::Sender<Staging>,
+) -> tokio::task::JoinHandle<Result<(), Unreadable>> {
+    tokio::task::spawn_blocking(move || {
+        if source.is_program() {
+            return programs::each_row(source, &mut open, &mut |row| {
+                tx.blocking_send(Staging::from(row)).is_ok()
+            });
+        }
+        let reader = decode::Utf8Reader::new(
+            open().map_err(|e| Unreadable(format!("The file could not be read: {e}.")))?,
+        )
+        .map_err(|e| Unreadable(format!("The file could not be read: {e}.")))?;
+        links_sources::each_row(source, format, reader, &mut |row| {
+            let row = match row {
+                Ok(row) => Staging::Link(row),
+                Err(e) => Staging::Refused(e),
+            };
+            tx.blocking_send(row).is_ok()
+        })
+    })
 }
 
 /// A row on its way to a chunk, or refused.
