@@ -124,6 +124,7 @@ impl Bundle {
                 Handler::Http(group) => group.secrets(),
                 Handler::OutboxSweeper => tenx_shared::runtime::workers::sweeper::SECRETS,
                 Handler::MailWorker => tenx_shared::mail::worker::SECRETS,
+                Handler::ImportsWorker => tenx_shared::imports::keyrings::SECRETS,
                 _ => Secrets::NONE,
             };
             let mut config = base.clone();
