@@ -11,6 +11,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tenx_shared::domain::{Handle, ImportId, Slug};
 use tenx_shared::http::auth::Role;
+use tenx_shared::imports::keyrings::Keys;
+use tenx_shared::imports::run::{Progress, run, write_chunk_then_crash};
 
 use crate::helpers::{TestApp, acme, assert_error, spawn_app, spawn_app_without_workers};
 
@@ -451,6 +453,25 @@ async fn bad_rows_are_reported_by_row_and_field_and_the_rest_goes_in() {
     assert_error(r, 400, "invalid_request").await;
 }
 
+/// The imports worker's chunk writes of `id` (acme's), at most `max` chunks, with the app's
+/// keys: what one message of the worker does after any staging.
+pub(crate) async fn write_chunks(app: &TestApp, id: &ImportId, max: usize) -> Progress {
+    let state = app.state();
+    let keys = Keys::of(&state);
+    run(state.io(), &state.link_cache, keys, &acme(), id, max)
+        .await
+        .unwrap()
+}
+
+/// The next chunk's rows written, then the worker dies before its cursor write: how many rows.
+pub(crate) async fn crash_in_chunk(app: &TestApp, id: &ImportId) -> usize {
+    let state = app.state();
+    let keys = Keys::of(&state);
+    write_chunk_then_crash(state.io(), &state.link_cache, keys, &acme(), id)
+        .await
+        .unwrap()
+}
+
 /// 250 rows: three chunks of 100, 100 and 50.
 fn big_csv() -> Vec<u8> {
     let mut s = String::from("slug,destination_url\n");
@@ -464,52 +485,21 @@ fn big_csv() -> Vec<u8> {
 async fn a_worker_killed_between_or_inside_chunks_resumes_with_exact_counts() {
     let app = spawn_app_without_workers().await;
     let id = start(&app, "source=csv", "text/csv", big_csv()).await;
-    let state = app.state();
-    let (handle, id) = (acme(), ImportId::parse(&id).unwrap());
-    use tenx_shared::imports::keyrings::Keys;
-    use tenx_shared::imports::run::{Progress, run, write_chunk_then_crash};
+    let id = ImportId::parse(&id).unwrap();
     // One chunk, then the worker dies: its cursor is stored.
-    let p = run(
-        state.io(),
-        &state.link_cache,
-        Keys::of(&state),
-        &handle,
-        &id,
-        1,
-    )
-    .await
-    .unwrap();
-    assert_eq!(p, Progress::Paused);
+    assert_eq!(write_chunks(&app, &id, 1).await, Progress::Paused);
     let v = report(&app, id.as_str()).await;
     assert_eq!(v["status"], "running");
     assert_eq!(counts(&v), [100, 0, 0, 0]);
     // The next chunk's rows are written, and the worker dies before its cursor write.
-    assert_eq!(
-        write_chunk_then_crash(
-            state.io(),
-            &state.link_cache,
-            Keys::of(&state),
-            &handle,
-            &id
-        )
-        .await
-        .unwrap(),
-        100
-    );
+    assert_eq!(crash_in_chunk(&app, &id).await, 100);
     assert_eq!(counts(&report(&app, id.as_str()).await), [100, 0, 0, 0]);
     // The message comes back: the run resumes at the stored cursor; the rows written before
     // the crash count as created (their markers), not skipped.
-    let p = run(
-        state.io(),
-        &state.link_cache,
-        Keys::of(&state),
-        &handle,
-        &id,
-        usize::MAX,
-    )
-    .await
-    .unwrap();
-    assert_eq!(p, Progress::Finished);
+    assert_eq!(
+        write_chunks(&app, &id, usize::MAX).await,
+        Progress::Finished
+    );
     let v = report(&app, id.as_str()).await;
     assert_eq!(v["status"], "done");
     assert_eq!(counts(&v), [250, 0, 0, 0], "{v}");
@@ -520,17 +510,10 @@ async fn a_worker_killed_between_or_inside_chunks_resumes_with_exact_counts() {
         );
     }
     // A late redelivery of the finished import changes nothing.
-    let p = run(
-        state.io(),
-        &state.link_cache,
-        Keys::of(&state),
-        &handle,
-        &id,
-        usize::MAX,
-    )
-    .await
-    .unwrap();
-    assert_eq!(p, Progress::Finished);
+    assert_eq!(
+        write_chunks(&app, &id, usize::MAX).await,
+        Progress::Finished
+    );
     assert_eq!(counts(&report(&app, id.as_str()).await), [250, 0, 0, 0]);
 }
 
@@ -559,19 +542,8 @@ async fn one_import_runs_at_a_time_and_the_roles_hold() {
     )
     .await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
-    let state = app.state();
     let id = ImportId::parse(&first).unwrap();
-    let keys = tenx_shared::imports::keyrings::Keys::of(&state);
-    tenx_shared::imports::run::run(
-        state.io(),
-        &state.link_cache,
-        keys,
-        &acme(),
-        &id,
-        usize::MAX,
-    )
-    .await
-    .unwrap();
+    write_chunks(&app, &id, usize::MAX).await;
     // Done: the handle is free again.
     let r = post_import(
         &app,

@@ -399,9 +399,9 @@ async fn a_dub_partners_program_comes_in_and_its_paid_commissions_are_never_paid
 /// written twice, none counted skipped for having been written before the crash.
 #[tokio::test]
 async fn a_program_import_killed_inside_each_chunk_resumes_with_exact_counts() {
+    use crate::imports::{crash_in_chunk, write_chunks};
     use tenx_shared::domain::ImportId;
-    use tenx_shared::imports::keyrings::Keys;
-    use tenx_shared::imports::run::{Progress, run, write_chunk_then_crash};
+    use tenx_shared::imports::run::Progress;
     let app = crate::helpers::spawn_app_without_workers().await;
     let r = post_import(
         &app,
@@ -417,7 +417,6 @@ async fn a_program_import_killed_inside_each_chunk_resumes_with_exact_counts() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (state, handle) = (app.state(), crate::helpers::acme());
     let id = ImportId::parse(&raw).unwrap();
     // Three chunks: partners, customers, commissions; each written, then the worker dies
     // before its cursor moves, and the message comes back.
@@ -426,27 +425,8 @@ async fn a_program_import_killed_inside_each_chunk_resumes_with_exact_counts() {
         (2, Progress::Paused),
         (3, Progress::Finished),
     ] {
-        let written = write_chunk_then_crash(
-            state.io(),
-            &state.link_cache,
-            Keys::of(&state),
-            &handle,
-            &id,
-        )
-        .await
-        .unwrap();
-        assert_eq!(written, size);
-        let p = run(
-            state.io(),
-            &state.link_cache,
-            Keys::of(&state),
-            &handle,
-            &id,
-            1,
-        )
-        .await
-        .unwrap();
-        assert_eq!(p, then);
+        assert_eq!(crash_in_chunk(&app, &id).await, size);
+        assert_eq!(write_chunks(&app, &id, 1).await, then);
     }
     let v = finished(&app, &raw).await;
     assert_eq!(counts(&v), [7, 0, 0, 1], "{v}");

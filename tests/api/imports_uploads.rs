@@ -462,18 +462,7 @@ async fn stage_to_the_end(app: &TestApp, id: &ImportId) -> usize {
 
 /// The worker's chunk writes, to the end; the report.
 async fn write_all(app: &TestApp, id: &ImportId) -> Value {
-    let state = app.state();
-    let keys = tenx_shared::imports::keyrings::Keys::of(&state);
-    let progress = tenx_shared::imports::run::run(
-        state.io(),
-        &state.link_cache,
-        keys,
-        &acme(),
-        id,
-        usize::MAX,
-    )
-    .await
-    .unwrap();
+    let progress = crate::imports::write_chunks(app, id, usize::MAX).await;
     assert_eq!(progress, tenx_shared::imports::run::Progress::Finished);
     finished(app, id.as_str()).await
 }
