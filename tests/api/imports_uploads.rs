@@ -287,21 +287,8 @@ async fn an_uploaded_program_export_is_read_in_passes_by_the_worker() {
     let admin_import = |query: String| {
         let app = &app;
         async move {
-            let r = app
-                .client
-                .post(app.url(&format!("/v2/handles/acme/imports?{query}")))
-                .bearer_auth(app.token(&["acme"], Role::Admin))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(
-                r.status(),
-                StatusCode::ACCEPTED,
-                "{}",
-                r.text().await.unwrap()
-            );
-            let v: Value = r.json().await.unwrap();
-            finished(app, v["importId"].as_str().unwrap()).await
+            let id = started(app, &query, Role::Admin).await;
+            finished(app, id.as_str()).await
         }
     };
     let all = (partners + customers + commissions) as u64;
