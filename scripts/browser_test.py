@@ -2,7 +2,7 @@
 """The web console, end to end in headless Chromium (WebDriver: Python selenium).
 
 Run by scripts/browser_test.sh, which starts `tenx serve --local-sign-in` (fresh data dir) and
-passes its address and the sign-in URL it printed (`http://127.0.0.1:PORT/?code=…`). The walk
+passes its address and the sign-in URL it printed (`http://localhost:PORT/?code=…`). The walk
 starts at that URL, as a person would, and also checks that the console takes the code out of the
 address bar and that the sign-in refuses a caller without the code. The walk: the attribution playbook
 AT-01 → AT-06 (and an if-match conflict resolved), link paging and search, a partner funnel after
@@ -13,8 +13,8 @@ shown), a viewer who cannot create a link, keyboard-only sign-in. The walk runs 
 every screen again at 390×844 (a phone: nothing may scroll sideways). Each screen is saved under
 target/console-screenshots/. Exit status 1 on the first failure.
 
-Usage: browser_test.py BASE_URL SIGN_IN_URL (e.g. http://127.0.0.1:18080
-http://127.0.0.1:18080/?code=…)
+Usage: browser_test.py BASE_URL SIGN_IN_URL (e.g. http://localhost:18080
+http://localhost:18080/?code=…)
 """
 import base64
 import hashlib

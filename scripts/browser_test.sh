@@ -99,34 +99,34 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 # The sign-in URL `tenx serve --local-sign-in` printed (its code is made anew at every start).
-sign_in_url=$(grep -o "http://127.0.0.1:$port/?code=[A-Za-z0-9]*" "$work/server.log" | head -n 1)
+sign_in_url=$(grep -o "http://localhost:$port/?code=[A-Za-z0-9]*" "$work/server.log" | head -n 1)
 [ -n "$sign_in_url" ] || { echo "tenx serve printed no sign-in URL" >&2; cat "$work/server.log" >&2; exit 1; }
 
 status=0
 only=${1:-}
 if [ -z "$only" ]; then
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
-    "$venv/bin/python" scripts/browser_test.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+    "$venv/bin/python" scripts/browser_test.py "http://localhost:$port" "$sign_in_url" || status=$?
 fi
 # The public partner program page and its application form (its own handle), same server.
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --program ]; }; then
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
-    "$venv/bin/python" scripts/browser_test_program.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+    "$venv/bin/python" scripts/browser_test_program.py "http://localhost:$port" "$sign_in_url" || status=$?
 fi
 # t.js on a merchant's pages (a shop on another loopback port, its own handle), same server.
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --tjs ]; }; then
   SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
-    "$venv/bin/python" scripts/browser_test_tjs.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+    "$venv/bin/python" scripts/browser_test_tjs.py "http://localhost:$port" "$sign_in_url" || status=$?
 fi
 # <tenx-referrals> (/embed.js) in a merchant's app on another origin under a strict CSP.
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --embed ]; }; then
   SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
-    "$venv/bin/python" scripts/browser_test_embed.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+    "$venv/bin/python" scripts/browser_test_embed.py "http://localhost:$port" "$sign_in_url" || status=$?
 fi
 # Passkeys with Chromium's virtual authenticator (issue 60), the same server under localhost.
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --passkeys ]; }; then
   SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
-    "$venv/bin/python" scripts/browser_test_passkeys.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+    "$venv/bin/python" scripts/browser_test_passkeys.py "http://localhost:$port" "$sign_in_url" || status=$?
 fi
 # The same passkey walk on the AWS backend (DynamoDB, SQS, Kinesis on moto) with
 # BROWSER_TEST_AWS=1 and a moto running (`eval "$(scripts/moto.sh)"`): a second `tenx serve` on
@@ -149,9 +149,9 @@ if [ "$status" = 0 ] && [ "${BROWSER_TEST_AWS:-}" = 1 ] && [ -n "${AWS_ENDPOINT_
       kill -0 "$aws_pid" 2>/dev/null || break
       sleep 0.1
     done
-    aws_url=$(grep -o "http://127.0.0.1:$aws_port/?code=[A-Za-z0-9]*" "$work/aws/server.log" | head -n 1)
+    aws_url=$(grep -o "http://localhost:$aws_port/?code=[A-Za-z0-9]*" "$work/aws/server.log" | head -n 1)
     SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work/aws" \
-      "$venv/bin/python" scripts/browser_test_passkeys.py "http://127.0.0.1:$aws_port" "$aws_url" || status=$?
+      "$venv/bin/python" scripts/browser_test_passkeys.py "http://localhost:$aws_port" "$aws_url" || status=$?
     kill "$aws_pid" 2>/dev/null || true
     wait "$aws_pid" 2>/dev/null || true
     [ "$status" = 0 ] || tail -n 30 "$work/aws/server.log" >&2
@@ -163,29 +163,29 @@ fi
 # Every kind of mail at 390 px (`tenx mail preview`'s files), its links against the same server.
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --mail ]; }; then
   SE_OFFLINE=true CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" TENX_BIN="$TENX_BIN" \
-    "$venv/bin/python" scripts/browser_test_mail.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+    "$venv/bin/python" scripts/browser_test_mail.py "http://localhost:$port" "$sign_in_url" || status=$?
 fi
 # The partner portal (issue 61): a partner signed in by the link the approval mailed (read from
 # the Maildir under the server's data dir), its statement checked in the page and by `tenx verify`.
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --portal ]; }; then
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" TENX_BIN="$TENX_BIN" \
-    "$venv/bin/python" scripts/browser_test_portal.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+    "$venv/bin/python" scripts/browser_test_portal.py "http://localhost:$port" "$sign_in_url" || status=$?
 fi
 # A statement of over 5,000 lines in the portal (issue 61): its own `tenx serve` on a data dir
 # of its own (`tenx ledger seed` writes the store while that server is stopped).
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --portal ] || [ "$only" = --statement ]; }; then
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" TENX_BIN="$TENX_BIN" \
-    "$venv/bin/python" scripts/browser_test_statement.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+    "$venv/bin/python" scripts/browser_test_statement.py "http://localhost:$port" "$sign_in_url" || status=$?
 fi
 # A manager's first hour (issue 62): from the invitation mail to a decided claim, its own handle.
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --manager ]; }; then
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
-    "$venv/bin/python" scripts/browser_test_manager.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+    "$venv/bin/python" scripts/browser_test_manager.py "http://localhost:$port" "$sign_in_url" || status=$?
 fi
 # The import screen (issue 64): a dry run's report in words, the import by keyboard, its own handle.
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --imports ]; }; then
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
-    "$venv/bin/python" scripts/browser_test_imports.py "http://127.0.0.1:$port" "$sign_in_url" || status=$?
+    "$venv/bin/python" scripts/browser_test_imports.py "http://localhost:$port" "$sign_in_url" || status=$?
 fi
 if [ "$status" != 0 ]; then
   echo "--- tenx serve log" >&2

@@ -3,7 +3,7 @@
 
 Run by scripts/browser_test.sh after the other walks, against the same `tenx serve`. The test
 serves the merchant's app on another loopback port under its own site (`app.localhost:PORT`, so
-the API at 127.0.0.1 is another origin, as in production) with a strict Content-Security-Policy
+the API at localhost is another origin, as in production) with a strict Content-Security-Policy
 (nothing inline, scripts and connections to the API's origin only, styles only from the app's
 own origin), mints an embed token for a partner whose name is markup, and checks what
 docs/api.md promises:

@@ -67,7 +67,7 @@ class Server:
 
     def __init__(self):
         self.port = free_port()
-        self.base = "http://127.0.0.1:%d" % self.port
+        self.base = "http://localhost:%d" % self.port
         self.proc = None
         self.log = os.path.join(WORK, "server.log")
 

@@ -65,7 +65,7 @@ enum Command {
         #[arg(long, env = "TENX_COUNT_OPS", value_parser = clap::builder::BoolishValueParser::new())]
         count_ops: bool,
         /// Offer the console's sign-in on this machine: prints a URL with a code, made anew at
-        /// every start (`http://127.0.0.1:PORT/?code=…`); only a browser that opens it may sign in.
+        /// every start (`http://localhost:PORT/?code=…`); only a browser that opens it may sign in.
         /// Off by default.
         #[arg(long, env = "TENX_LOCAL_SIGN_IN", value_parser = clap::builder::BoolishValueParser::new())]
         local_sign_in: bool,
@@ -372,18 +372,22 @@ fn local_sign_in(config: &mut Config) -> anyhow::Result<String> {
     Ok(code)
 }
 
-/// Prints the sign-in URL on the terminal only (stdout, not the log, which may be shipped).
-fn print_sign_in_url(bound: SocketAddr, code: &str) {
+/// Prints the sign-in URL on the terminal only (stdout, not the log, which may be shipped): on
+/// the server's origin when it listens on loopback (`http://localhost:PORT`, where mailed
+/// links, cookies and passkeys live too), else on the loopback address of the bound family.
+fn print_sign_in_url(config: &Config, bound: SocketAddr, code: &str) {
     use std::io::Write;
-    let host = match bound.ip() {
-        std::net::IpAddr::V6(_) => "[::1]",
-        std::net::IpAddr::V4(_) => "127.0.0.1",
-    };
+    let base = config.local_origin.clone().unwrap_or_else(|| {
+        let host = match bound.ip() {
+            std::net::IpAddr::V6(_) => "[::1]",
+            std::net::IpAddr::V4(_) => "127.0.0.1",
+        };
+        format!("http://{host}:{}", bound.port())
+    });
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "Sign in to the console on this machine: http://{host}:{}/?code={code}",
-        bound.port()
+        "Sign in to the console on this machine: {base}/?code={code}"
     );
     let _ = out.flush();
 }
@@ -403,6 +407,15 @@ async fn serve(
     if std::env::var("TENX_SHORT_URL_SCHEME").is_err() {
         config.short_url_scheme = Scheme::Http;
     }
+    if !config.listening_on(addr) && config.mail.public_url.is_none() {
+        // Said on stdout at any log level: sign-in links, invitations and passkeys need it.
+        println!(
+            "TENX_PUBLIC_URL is not set and {addr} is not a loopback address: links this server \
+             mails or hands to a browser (sign-in, invitations, passkeys, the portal) cannot be \
+             made until it names the origin people reach it at, e.g. \
+             TENX_PUBLIC_URL=https://tenx.example.com"
+        );
+    }
     let data = DataDir::prepare(&data_dir)?;
     config.mail.data_dir = Some(data.0.clone());
     LocalSecrets::load_or_create(&data.0)?.apply(&mut config);
@@ -419,13 +432,14 @@ async fn serve(
             ),
             None => (store, queue, clicks),
         };
+    let origin_config = config.clone();
     let runtime = LocalRuntime::start(config, store, queue, Some(clicks), Workers::On)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!(%addr, data_dir = %data_dir.display(), "tenx serving; short links at http://{{handle}}.localhost:{}/{{slug}}", addr.port());
     if let Some(code) = &sign_in_code {
-        print_sign_in_url(listener.local_addr()?, code);
+        print_sign_in_url(&origin_config, listener.local_addr()?, code);
     }
     let mut app = tenx_shared::http::local_app(runtime.state.clone());
     if let Some(c) = &counters {

@@ -259,6 +259,97 @@ fn the_security_doc_renders_the_access_table() {
     );
 }
 
+/// Every scope docs/api.md names for a route (in the parenthesis of roles after it: "operator+,
+/// PAT `commissions.write`") is the route's scope in ACCESS_TABLE, so the reference cannot tell
+/// an engineer to mint a token that the server then refuses.
+#[test]
+fn the_api_doc_names_each_route_s_own_scope() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md"))
+        .expect("docs/api.md");
+    let mismatches = doc_scope_mismatches(&doc);
+    assert!(
+        mismatches.is_empty(),
+        "docs/api.md names scopes the routes do not take:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn a_wrong_scope_in_the_api_doc_is_found() {
+    let doc = "- `POST …/partners/{partnerId}/links` `{slug?}` (the partner itself; or operator+, \
+               PAT `links.write`) → `201`.\n- `GET /v2/handles/{handle}/links` (viewer+, PAT \
+               `links.read`) → 200.\n- `PUT …/domains/{domain}` (operator+, signed in: no PAT, \
+               since a `links.write` token could) → 200.\n";
+    let found = doc_scope_mismatches(doc);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("/partners/{partnerId}/links"),
+        "{found:?}"
+    );
+    assert!(found[0].contains("commissions.write"), "{found:?}");
+}
+
+/// The routes whose doc names scopes other than the table's, each in words.
+fn doc_scope_mismatches(doc: &str) -> Vec<String> {
+    let route =
+        regex::Regex::new(r"`(GET|POST|PUT|PATCH|DELETE) ((?:/v2/handles/\{handle\}|…)[^` ]*)`")
+            .unwrap();
+    let scope = regex::Regex::new(r"`([a-z]+\.(?:read|write))`").unwrap();
+    let role = regex::Regex::new(r"viewer|creator|operator|admin|PAT").unwrap();
+    let paren = regex::Regex::new(r"\(([^()]*)\)").unwrap();
+    let block_end = regex::Regex::new(r"\n\s*\n|\n- |\n\|").unwrap();
+    let shape = |p: &str| {
+        let p = p.trim_end_matches(['.', ',', ';', ':']);
+        regex::Regex::new(r"\{[^}]+\}")
+            .unwrap()
+            .replace_all(p, "{}")
+            .into_owned()
+    };
+    let mentions: Vec<_> = route.captures_iter(doc).collect();
+    let mut out = Vec::new();
+    for (i, m) in mentions.iter().enumerate() {
+        let whole = m.get(0).unwrap();
+        let next = mentions
+            .get(i + 1)
+            .map_or(doc.len(), |n| n.get(0).unwrap().start());
+        let mut after = &doc[whole.end()..next.max(whole.end())];
+        if let Some(cut) = block_end.find(after) {
+            after = &after[..cut.start()];
+        }
+        let Some(roles) = paren
+            .captures_iter(after)
+            .map(|c| c.get(1).unwrap().as_str())
+            .find(|c| role.is_match(c))
+        else {
+            continue;
+        };
+        let named: Vec<&str> = scope
+            .captures_iter(roles)
+            .map(|c| c.get(1).unwrap().as_str())
+            .collect();
+        if named.is_empty() || roles.contains("no PAT") {
+            continue;
+        }
+        let path = m[2].replacen('…', "/v2/handles/{handle}", 1);
+        let Some(row) = ACCESS_TABLE
+            .iter()
+            .find(|r| r.method.as_str() == &m[1] && shape(r.path) == shape(&path))
+        else {
+            continue;
+        };
+        let own = row.scope.map(|s| s.as_str());
+        if !own.is_some_and(|s| named.contains(&s)) {
+            out.push(format!(
+                "{} {}: the doc names {named:?}, the route takes {}",
+                &m[1],
+                m[2].trim_end_matches(['.', ',', ';', ':']),
+                own.map_or("no PAT (JWT only)".to_owned(), |s| format!("`{s}`"))
+            ));
+        }
+    }
+    out
+}
+
 #[test]
 fn path_parameters_are_substituted_by_name() {
     assert_eq!(

@@ -582,3 +582,50 @@ async fn a_reassignment_moves_a_conversions_commission() {
     .await;
     assert!(message.starts_with("campaignId"), "{message}");
 }
+
+/// A visitor address shared by the partner's click and the buyer's sale is one signal among
+/// others: an office or a mobile carrier puts many people behind one address. Alone it never
+/// proposes approve, in words, and the program's "approve when overdue" rule leaves such a claim
+/// to a person instead of paying it.
+#[tokio::test]
+async fn a_shared_visitor_address_alone_never_proposes_approve_or_pays_when_overdue() {
+    let app = spawn_app().await;
+    program(&app).await;
+    let admin = app.as_role("acme", Role::Admin);
+    let settings =
+        json!({"name": "Acme partners", "claims": {"deadlineDays": 1, "onOverdue": "approve"}});
+    json_of(admin.put_program(&settings).await, 201).await;
+    // The buyer came through pub-two's link and bought on that click; pub-one clicked its own
+    // link from the same address (every visit of the tests comes from loopback).
+    let buyer = human_ctx(&app, "acme", "/offer").await;
+    let sale = json!({"ctx": buyer, "idempotencyKey": "order-nat", "eventType": "purchase",
+        "value": "100.00", "currency": "EUR"});
+    assert_eq!(app.convert(&sale).await.status(), 202);
+    crate::commissions::ledger(&app, 1).await;
+    let own_click = human_ctx(&app, "acme", "/deal").await;
+    let one = as_partner(&app, "acme", "pub-one").await;
+    let body = json!({"orderId": "order-nat", "occurredAt": now_rfc3339(),
+        "evidence": {"ctx": own_click}});
+    let claim = json_of(open_claim(&one, "pub-one", &body).await, 201).await;
+    assert_eq!(claim["proposal"]["verdict"], "unsure", "{claim}");
+    let words = reasons(&claim);
+    assert!(
+        words.contains("same address as your click")
+            && words.contains("many people behind one address"),
+        "{words}"
+    );
+
+    let state = app.state();
+    let keys = state.signing().unwrap();
+    let later = tenx_shared::platform::time::now_millis() + 2 * 86_400_000;
+    let decided =
+        tenx_shared::claims::overdue::sweep((state.io(), keys), &app.origin(), later)
+            .await
+            .unwrap();
+    assert_eq!(decided, 0, "the rule pays only what the evidence alone proves");
+    let op = app.as_role("acme", Role::Operator);
+    let id = claim["claimId"].as_str().unwrap();
+    let still = json_of(op.get(&format!("/claims/{id}")).await, 200).await;
+    assert_eq!(still["status"], "open", "{still}");
+    assert_eq!(crate::commissions::ledger(&app, 1).await.len(), 1);
+}

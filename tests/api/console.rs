@@ -439,7 +439,7 @@ async fn tenx_serve_offers_the_local_sign_in_only_when_asked_and_only_with_its_p
     ] {
         let mut server = Serve::start(args, env);
         let line = server.sign_in_line();
-        let prefix = format!("http://127.0.0.1:{}/?code=", server.addr.port());
+        let prefix = format!("http://localhost:{}/?code=", server.addr.port());
         let code = line
             .split_once(&prefix)
             .map(|(_, code)| code.trim().to_owned())

@@ -2,7 +2,8 @@
 //! `scripts/dns_server.py`, started per test on a free loopback port) and then served by
 //! `Host`: refused before the record exists, verified after, never spoofed by a CNAME into
 //! another zone; the domain's links, not-found and root URLs and well-known files; never `/v2`;
-//! one handle per domain; the daily re-check.
+//! one handle per verified domain (pending claims side by side, the first to verify takes it);
+//! the daily re-check.
 
 use std::io::BufRead;
 use std::time::Duration;
@@ -316,21 +317,98 @@ async fn wildcards_addresses_and_the_services_own_domain_are_refused_idn_taken_i
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+/// A claim is no squat: two handles each hold a pending claim with a TXT value of its own
+/// (the one that never proves it blocks nobody), and of those that prove it, verifying at the
+/// same moment, exactly one takes the name; a pending claim says when it lapses.
 #[tokio::test]
-async fn two_handles_racing_for_one_domain_get_one_winner() {
+async fn pending_claims_sit_side_by_side_and_the_first_to_verify_takes_the_name() {
     let dns = DnsServer::start();
     let app = spawn_with_dns(&dns).await;
     let (a, b) = tokio::join!(
         app.put_domain("acme", "race.brand.test", json!({})),
         app.put_domain("beta", "race.brand.test", json!({})),
     );
+    assert_eq!(
+        (a.0, b.0),
+        (StatusCode::CREATED, StatusCode::CREATED),
+        "{a:?} {b:?}"
+    );
+    let value = |v: &Value| v["verification"]["value"].as_str().unwrap().to_owned();
+    assert_ne!(value(&a.1), value(&b.1), "each claim has its own TXT value");
+    for claim in [&a.1, &b.1] {
+        let created = claim["createdAt"].as_str().unwrap();
+        let lapses = claim["pendingExpiresAt"]
+            .as_str()
+            .expect("pendingExpiresAt");
+        let days = (tenx_shared::domain::time::Timestamp::parse(lapses)
+            .unwrap()
+            .millis()
+            - tenx_shared::domain::time::Timestamp::parse(created)
+                .unwrap()
+                .millis())
+            / 86_400_000;
+        assert_eq!(days, 7, "{claim}");
+    }
+    // A squatter's claim that is never proven: the owner publishes its own value and takes it.
+    let (status, _) = app.put_domain("gamma", "owned.brand.test", json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, owner) = app.put_domain("acme", "owned.brand.test", json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{owner}");
+    dns.publish(&[
+        ("_tenx.owned.brand.test", "TXT", &value(&owner)),
+        ("_tenx.race.brand.test", "TXT", &value(&a.1)),
+        ("_tenx.race.brand.test", "TXT", &value(&b.1)),
+    ]);
+    let (status, verified) = app.verify_domain("acme", "owned.brand.test").await;
+    assert_eq!(status, StatusCode::OK, "{verified}");
+    assert_eq!(verified["status"], "verified");
+    assert!(verified.get("pendingExpiresAt").is_none(), "{verified}");
+    let (status, body) = app.verify_domain("gamma", "owned.brand.test").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "conflict");
+    let (status, _) = app.put_domain("gamma", "owned.brand.test", json!({})).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a verified name is no longer claimable"
+    );
+
+    // Both proven at once: one winner, the other told the name is taken.
+    let (a, b) = tokio::join!(
+        app.verify_domain("acme", "race.brand.test"),
+        app.verify_domain("beta", "race.brand.test"),
+    );
     let mut statuses = [a.0, b.0];
     statuses.sort();
     assert_eq!(
         statuses,
-        [StatusCode::CREATED, StatusCode::CONFLICT],
+        [StatusCode::OK, StatusCode::CONFLICT],
         "{a:?} {b:?}"
     );
+    let winner = if a.0 == StatusCode::OK {
+        "acme"
+    } else {
+        "beta"
+    };
+    let served = app.on_host("race.brand.test", "/nothing").await;
+    assert_eq!(served.status(), StatusCode::NOT_FOUND);
+    let (status, held) = app
+        .domain_call(reqwest::Method::GET, winner, "/race.brand.test", None)
+        .await;
+    assert_eq!(
+        (status, &held["status"]),
+        (StatusCode::OK, &json!("verified"))
+    );
+    // The loser may give its pending claim up.
+    let loser = if winner == "acme" { "beta" } else { "acme" };
+    let (status, _) = app
+        .domain_call(reqwest::Method::DELETE, loser, "/race.brand.test", None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .domain_call(reqwest::Method::GET, loser, "/race.brand.test", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

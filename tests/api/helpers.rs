@@ -54,6 +54,12 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The server's origin, which every link it mails or hands out is absolute to: a loopback
+    /// listener's `http://localhost:{port}` (never the `Host` a request named).
+    pub(crate) fn origin(&self) -> String {
+        format!("http://localhost:{}", self.addr.port())
+    }
+
     /// The `Host` a short link is served on.
     pub(crate) fn short_host(&self, handle: &str) -> String {
         format!("{handle}.localhost:{}", self.addr.port())
@@ -283,6 +289,7 @@ pub(crate) async fn spawn_wrapping(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     config.redirect_domain = format!("localhost:{}", addr.port());
+    config.listening_on(addr);
     let (tmp, dir) = match data_dir {
         Some(d) => (None, d),
         None => {

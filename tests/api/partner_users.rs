@@ -78,7 +78,7 @@ impl<'a> Browser<'a> {
 }
 
 /// Invites `email` to act for `partner` (as `by`, a bearer credential) and returns the link.
-async fn invite_by_operator(app: &TestApp, partner: &str, email: &str) -> String {
+pub(crate) async fn invite_by_operator(app: &TestApp, partner: &str, email: &str) -> String {
     let before = mails_to(app, email).len();
     let op = app.as_role("acme", Role::Operator);
     let path = format!("/partners/{partner}/members/invitations");

@@ -130,8 +130,8 @@ async fn the_email_link_signs_a_member_in_and_the_cookie_reaches_the_handle() {
     assert_eq!(r.json::<Value>().await.unwrap(), json!({"sent": true}));
     let link = next_link(&app, "Ann@example.com", 0, "sign_in").await;
     assert!(link.starts_with(&format!(
-        "http://{}/v2/auth/email-link/verify?token=tenx_l_",
-        app.addr
+        "{}/v2/auth/email-link/verify?token=tenx_l_",
+        app.origin()
     )));
 
     // Following the link shows a page with a button and changes nothing.

@@ -34,6 +34,8 @@ pub struct Deciding {
     /// Whether an approval moves the buyer's binding to the claiming partner (`None`: only a
     /// claim on a customer does: a claim on one sale leaves the buyer's later sales alone).
     pub move_binding: Option<bool>,
+    /// Who decides: never for the partner they act for ([`crate::people::acting`]).
+    pub decider: crate::people::acting::Decider,
 }
 
 /// Decides `id`. `Decided` (409) when it is not open any more, whoever decided it.
@@ -52,6 +54,8 @@ pub async fn decide(
     if claim.status != Status::Open {
         return Err(ClaimError::Decided(id.clone()));
     }
+    let decider = d.decider.clone();
+    decider.refuse(Some(&claim.partner_id))?;
     let mut claim = claim;
     if let Some(c) = d.campaign.clone() {
         claim.found.campaign_id = Some(c);
@@ -62,6 +66,9 @@ pub async fn decide(
         moved,
         binding,
     } = moves(store, handle, &claim, &d).await?;
+    // An approval that takes a sale back from another partner moves that partner's money too.
+    let from = taken_back.as_ref().map(|(r, _)| r.partner_id.clone());
+    decider.refuse_each(from.iter())?;
     let mut decision = Decision {
         claim_id: claim.claim_id.clone(),
         handle: handle.to_string(),
@@ -101,6 +108,7 @@ pub async fn decide(
     if let Some(staged) = &staged {
         ops.extend(staged.ops.iter().cloned());
     }
+    ops.extend(decider.guard(handle));
     match crate::ledger::emit::commit(io, handle, ops, emits).await {
         Ok(()) => {
             if let Some(staged) = &staged {
@@ -108,14 +116,32 @@ pub async fn decide(
             }
             Ok(next)
         }
-        Err(StoreError::TxConflict { index, .. }) => match get(store, handle, id).await? {
-            Some(c) if c.status != Status::Open => Err(ClaimError::Decided(id.clone())),
-            _ if index == 1 && next.status == Status::Approved => Err(ClaimError::AlreadyCredited(
-                names::name_of(store, handle, &next.partner_id).await?,
-            )),
-            _ => Err(ClaimError::Busy),
-        },
+        Err(StoreError::TxConflict { index, .. }) => {
+            let touched: Vec<&crate::domain::PartnerId> = std::iter::once(&next.partner_id)
+                .chain(from.as_ref())
+                .collect();
+            decider.judge_again(store, handle, &touched).await??;
+            conflict(store, handle, id, &next, index).await
+        }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Why a decision's transaction failed, once the money rule held: decided meanwhile, the sale
+/// credited meanwhile, or a concurrent write (retry).
+async fn conflict(
+    store: &dyn Store,
+    handle: &Handle,
+    id: &ClaimId,
+    next: &Claim,
+    index: usize,
+) -> Result<Claim, ClaimError> {
+    match get(store, handle, id).await? {
+        Some(c) if c.status != Status::Open => Err(ClaimError::Decided(id.clone())),
+        _ if index == 1 && next.status == Status::Approved => Err(ClaimError::AlreadyCredited(
+            names::name_of(store, handle, &next.partner_id).await?,
+        )),
+        _ => Err(ClaimError::Busy),
     }
 }
 

@@ -4,9 +4,10 @@
 //! A click is only worth what ties it to the buyer: a partner can always click its own link,
 //! so its own ctx proves that it clicked, not that this buyer did. A click is tied to the buyer
 //! when the sale or the buyer's binding already names it, when the sale's checkout carried its
-//! ref (`POST /v2/public/refs`, kept by `t.js` on the merchant's pages), or when the sale came
-//! from the same visitor address as the click. Only a tied click, before the sale and inside
-//! the attribution window, is proposed `approve`.
+//! ref (`POST /v2/public/refs`, kept by `t.js` on the merchant's pages). Only a tied click,
+//! before the sale and inside the attribution window, is proposed `approve`. A visitor address
+//! shared by the click and the sale is one signal among others, never a tie alone: an office
+//! or a mobile carrier puts many people behind one address.
 
 use crate::campaigns;
 use crate::claims::ClaimError;
@@ -94,7 +95,12 @@ pub async fn propose(src: Sources<'_>, asked: &Asked<'_>) -> Result<(Proposal, F
         judge_click(src, c, sale_ms, &mut r);
         let tie = tie(src, c, sale.as_ref(), binding.as_ref());
         match tie {
-            Some(how) => r.tied(format!("The click is tied to this buyer: {how}.")),
+            Some(Tie::Strong(how)) => r.tied(format!("The click is tied to this buyer: {how}.")),
+            Some(Tie::AddressOnly) => r.unsure(
+                "The sale's visitor came from the same address as your click, but an office or \
+                 a mobile carrier puts many people behind one address: that alone does not tie \
+                 your click to this buyer, so a person decides.",
+            ),
             None => r.unsure(
                 "Only your own click backs this claim: a partner can always click its own \
                  link, so nothing ties that click to this buyer.",
@@ -444,30 +450,38 @@ fn judge_click(src: Sources<'_>, c: &CtxClaims, sale_ms: i64, r: &mut Reasons) {
     }
 }
 
-/// What ties the click to this buyer, in words; `None`: nothing does.
+/// What ties a click to the buyer.
+#[derive(Debug, PartialEq, Eq)]
+enum Tie {
+    /// Something only this buyer's visit could carry, in words.
+    Strong(&'static str),
+    /// Only the visitor address, which many people may share.
+    AddressOnly,
+}
+
+/// What ties the click to this buyer; `None`: nothing does.
 fn tie(
     src: Sources<'_>,
     c: &CtxClaims,
     sale: Option<&ConversionData>,
     binding: Option<&Customer>,
-) -> Option<&'static str> {
+) -> Option<Tie> {
     if sale.is_some_and(|s| s.click_id == c.click_id) {
-        return Some("the sale itself came with it");
+        return Some(Tie::Strong("the sale itself came with it"));
     }
     if binding.is_some_and(|b| b.click_id == c.click_id) {
-        return Some("the buyer's lead or binding was made by it");
+        return Some(Tie::Strong("the buyer's lead or binding was made by it"));
     }
     let reference = src.ctx_keys.map(|k| k.ref_of(c.click_id.as_str()));
     if let (Some(s), Some(reference)) = (sale, reference)
         && checkout_refs(s).any(|r| r == reference)
     {
-        return Some("the buyer's checkout carried its ref (the visitor's own first-party ctx)");
+        return Some(Tie::Strong(
+            "the buyer's checkout carried its ref (the visitor's own first-party ctx)",
+        ));
     }
     let same = |s: &ConversionData| s.address_hash.is_some() && s.address_hash == c.address_hash;
-    if sale.is_some_and(same) {
-        return Some("the sale's visitor came from the same address as the click");
-    }
-    None
+    sale.is_some_and(same).then_some(Tie::AddressOnly)
 }
 
 /// The checkout refs a sale's metadata carries (`ref`, `tenxRef`, `clientReferenceId`).

@@ -51,6 +51,9 @@ pub enum ClaimError {
     AlreadyCredited(String),
     #[error("The claim is being decided concurrently; retry.")]
     Busy,
+    /// The decider acts for a partner the decision concerns (`403 forbidden`).
+    #[error(transparent)]
+    OwnPartner(#[from] crate::people::acting::OwnPartner),
     /// The request is well formed but the program cannot do it now (`409 invalid_state`).
     #[error("{0}")]
     NotPossible(String),

@@ -75,8 +75,14 @@ async fn one(
         return Ok(false);
     }
     let rules = crate::claims::open::rules(store, &handle).await?;
-    let approve =
-        rules.on_overdue == OnOverdue::Approve && claim.proposal.verdict == Verdict::Approve;
+    let approvable = approvable_alone(&claim.proposal);
+    if rules.on_overdue == OnOverdue::Approve && !approvable {
+        // The rule pays only what the evidence alone proves: the rest waits for a person, in
+        // the claims queue, past its deadline.
+        io.store.write(drop_entry).await?;
+        return Ok(false);
+    }
+    let approve = rules.on_overdue == OnOverdue::Approve && approvable;
     let rule = match rules.on_overdue {
         OnOverdue::Approve => "approve the claims 10x proposed to approve",
         OnOverdue::Deny => "deny",
@@ -93,6 +99,7 @@ async fn one(
         base: base.to_owned(),
         campaign: None,
         move_binding: None,
+        decider: crate::people::acting::Decider::system(),
     };
     let first = if approve {
         Verdict::Approve
@@ -111,5 +118,37 @@ async fn one(
         Err(ClaimError::Decided(_) | ClaimError::Busy) => Ok(false),
         Err(ClaimError::Store(e)) => Err(e),
         Err(e) => Err(StoreError::Other(e.to_string())),
+    }
+}
+
+/// Whether the claim's evidence alone proposes approve: a click tied to the buyer by something
+/// only the buyer's visit carries. A proposal made when a shared visitor address counted as a
+/// tie (its words say so) is not.
+fn approvable_alone(proposal: &crate::claims::model::Proposal) -> bool {
+    const ADDRESS_ONLY: &str = "tied to this buyer: the sale's visitor came from the same address";
+    proposal.verdict == Verdict::Approve
+        && !proposal.reasons.iter().any(|r| r.contains(ADDRESS_ONLY))
+}
+
+#[cfg(test)]
+mod approvable_tests {
+    use super::*;
+    use crate::claims::model::Proposal;
+
+    fn proposal(verdict: Verdict, reason: &str) -> Proposal {
+        Proposal {
+            verdict,
+            reasons: vec![reason.to_owned()],
+        }
+    }
+
+    #[test]
+    fn only_a_strong_tie_is_approved_by_the_rule() {
+        let strong = "The click is tied to this buyer: the sale itself came with it.";
+        assert!(approvable_alone(&proposal(Verdict::Approve, strong)));
+        assert!(!approvable_alone(&proposal(Verdict::Unsure, strong)));
+        let address = "The click is tied to this buyer: the sale's visitor came from the same \
+                       address as the click.";
+        assert!(!approvable_alone(&proposal(Verdict::Approve, address)));
     }
 }

@@ -23,6 +23,8 @@ pub struct Reassigning {
     pub base: String,
     /// Whether the buyer's binding moves with the sale (`None`: it is kept).
     pub move_binding: Option<bool>,
+    /// Who decides: never to or from the partner they act for ([`crate::people::acting`]).
+    pub decider: crate::people::acting::Decider,
 }
 
 /// The reassignment, as its decided claim. Round trips: the conversion and campaign reads, then
@@ -45,6 +47,10 @@ pub async fn reassign(
         &crate::domain::CommissionId::of_conversion(&r.conversion),
     )
     .await?;
+    // Refused before anything is written: the money moves from the sale's partner to another.
+    let holder = line.as_ref().map(|l| l.partner_id.clone());
+    r.decider
+        .refuse_each(std::iter::once(&r.partner).chain(holder.as_ref()))?;
     // The partner by its name in every message (an unknown one: `404`, in words).
     let name = crate::partners::get(store, handle, &r.partner)
         .await?
@@ -81,6 +87,7 @@ pub async fn reassign(
         base: r.base,
         campaign: Some(campaign),
         move_binding: Some(r.move_binding.unwrap_or(false)),
+        decider: r.decider,
     };
     decide::decide((io, keys), handle, &claim.claim_id, deciding).await
 }

@@ -1,11 +1,14 @@
-//! `PUT …/domains/{domain}`: a handle claims a domain (put-if-absent on the claim: of two
-//! handles racing, one wins and the other is told it is taken), or changes its settings (its
-//! not-found and root URLs, its app links) when it already holds it.
+//! `PUT …/domains/{domain}`: a handle claims a domain (a pending claim of its own, with its own
+//! TXT value, beside any other handle's: the first to verify takes the name), or changes its
+//! settings (its not-found and root URLs, its app links) when it already claimed or holds it.
+//! A name another handle has verified is refused.
 
 use rand::RngCore;
 use serde::Deserialize;
 
-use super::{CustomDomainError, MAX_PER_HANDLE, commit, list, read_claim, write_ops};
+use super::{
+    CustomDomainError, MAX_PER_HANDLE, commit, list, pending_ops, read_claim, read_pending,
+};
 use crate::domain::custom_domain::{AppLinks, CustomDomain, DomainName, DomainStatus};
 use crate::domain::time::Timestamp;
 use crate::domain::{DomainError, Handle, validate_destination};
@@ -55,8 +58,8 @@ fn new_token() -> String {
 }
 
 /// Claims `domain` for `handle`, or updates its settings. Refuses the service's own redirect
-/// domain (and any host under it), a domain another handle holds, and a claim over
-/// [`MAX_PER_HANDLE`]. Round trips: ONE read (+ ONE query for a new claim) and ONE transaction.
+/// domain (and any host under it), a domain another handle has verified, and a claim over
+/// [`MAX_PER_HANDLE`]. Round trips: TWO reads (+ ONE query for a new claim) and ONE transaction.
 #[tracing::instrument(skip_all, fields(handle = %handle, domain = %domain))]
 pub async fn claim(
     store: &dyn Store,
@@ -77,21 +80,48 @@ pub async fn claim(
         .into());
     }
     if let Some(current) = read_claim(store, domain).await? {
-        if &current.record.handle != handle {
+        if &current.record.handle == handle {
+            let record = CustomDomain {
+                not_found_url: input.not_found_url,
+                root_url: input.root_url,
+                app_links: input.app_links,
+                ..current.record
+            };
+            commit(store, &record, current.version, "domain.updated").await?;
+            cache.invalidate(name);
+            return Ok(Claimed {
+                record,
+                created: false,
+            });
+        }
+        if current.record.status != DomainStatus::Pending {
             return Err(CustomDomainError::ClaimedElsewhere(domain.clone()));
         }
+    }
+    // Pending: the handle's own claim, beside any other handle's.
+    if let Some(pending) = read_pending(store, handle, domain).await? {
         let record = CustomDomain {
             not_found_url: input.not_found_url,
             root_url: input.root_url,
             app_links: input.app_links,
-            ..current.record
+            ..pending.record
         };
-        commit(store, &record, current.version, "domain.updated").await?;
-        cache.invalidate(name);
-        return Ok(Claimed {
-            record,
-            created: false,
-        });
+        let ops = pending_ops(
+            &record,
+            Cond::Version(pending.version),
+            pending.version,
+            "domain.updated",
+        )?;
+        return match store.transact(ops).await {
+            Ok(()) => Ok(Claimed {
+                record,
+                created: false,
+            }),
+            Err(StoreError::TxConflict { index: 0, .. }) => {
+                Err(CustomDomainError::Busy(domain.clone()))
+            }
+            Err(e) => Err(e.into()),
+        };
     }
     if list(store, handle).await?.len() >= MAX_PER_HANDLE {
         return Err(CustomDomainError::TooMany(MAX_PER_HANDLE));
@@ -110,12 +140,12 @@ pub async fn claim(
         failing_since: None,
         tls: None,
     };
-    let ops = write_ops(&record, Cond::Absent, 0, "domain.claimed")?;
+    let ops = pending_ops(&record, Cond::Absent, 0, "domain.claimed")?;
     match store.transact(ops).await {
         Ok(()) => {}
-        // Another claim committed first: whoever it was, this one did not make it.
+        // The same handle's other request made its claim first.
         Err(StoreError::TxConflict { index: 0, .. }) => {
-            return Err(CustomDomainError::ClaimedElsewhere(domain.clone()));
+            return Err(CustomDomainError::Busy(domain.clone()));
         }
         Err(e) => return Err(e.into()),
     }

@@ -5,9 +5,12 @@
 //! gone `failing` and mails the handle; its links keep serving for
 //! [`GRACE_SECS`](crate::domain::custom_domain::GRACE_SECS).
 //!
-//! What it owns (`platform/store/keys.rs`): the claim (`DOMAINS` / domain: put-if-absent, so two
-//! handles racing for one domain get one winner) and the same record in the handle's partition
-//! (`DOM#{domain}`), always written together in one transaction with the audit entry.
+//! What it owns (`platform/store/keys.rs`): a handle's pending claim, in its own partition only
+//! (`DOM#{domain}`, with its own TXT value, lapsing after [`PENDING_SECS`]), so several handles
+//! may wait on one name and a claim nobody proves never blocks its real owner; the verified
+//! domain (`DOMAINS` / domain: put-if-absent at verification, so of the handles that prove it
+//! the first takes it) and its copy in the handle's partition, always written together in one
+//! transaction with the audit entry.
 //!
 //! Round trips: `claim` ONE read and ONE transaction; `verify` ONE read, ONE DNS lookup, ONE
 //! transaction; `get` ONE read; `list` ONE query; `remove` ONE read and ONE transaction; the
@@ -47,6 +50,59 @@ pub enum CustomDomainError {
 
 /// The most domains one handle may claim.
 pub const MAX_PER_HANDLE: usize = 20;
+
+/// How long a pending claim waits for its TXT record before it lapses (7 days).
+pub const PENDING_SECS: i64 = 7 * 86_400;
+
+/// When a pending claim made at `created` lapses.
+pub fn pending_expires_at(
+    created: &crate::domain::time::Timestamp,
+) -> crate::domain::time::Timestamp {
+    crate::domain::time::Timestamp::from_millis(created.millis() + PENDING_SECS * 1000)
+}
+
+/// The handle's own pending claim of `domain` (a live one: a lapsed claim is gone), with its
+/// version. ONE read.
+pub(crate) async fn read_pending(
+    store: &dyn Store,
+    handle: &Handle,
+    domain: &DomainName,
+) -> Result<Option<Versioned>, StoreError> {
+    let (pk, sk) = keys::custom_domain(handle, domain.as_str());
+    let Some(item) = store.get(&pk, &sk).await? else {
+        return Ok(None);
+    };
+    let record: CustomDomain = item.parse()?;
+    Ok(
+        (record.status == crate::domain::custom_domain::DomainStatus::Pending).then_some(
+            Versioned {
+                record,
+                version: item.version,
+            },
+        ),
+    )
+}
+
+/// The put of a pending claim in the handle's partition (expiring with it) under `cond`, at
+/// `version + 1`, and the audit entry of `action`.
+pub(crate) fn pending_ops(
+    record: &CustomDomain,
+    cond: Cond,
+    version: u64,
+    action: &str,
+) -> Result<Vec<WriteOp>, StoreError> {
+    let (pk, sk) = keys::custom_domain(&record.handle, record.domain.as_str());
+    let lapses = pending_expires_at(&record.created_at).millis() / 1000;
+    Ok(vec![
+        WriteOp::Put {
+            item: Item::new(pk, sk, to_doc(record)?)
+                .with_version(version + 1)
+                .expiring_at(Some(lapses)),
+            cond,
+        },
+        crate::kernel::audit::entry(&record.handle, action, record.domain.as_str())?,
+    ])
+}
 
 /// A domain with its claim's version (the one compared on every change).
 pub(crate) struct Versioned {
@@ -160,10 +216,30 @@ pub async fn remove(
     handle: &Handle,
     domain: &DomainName,
 ) -> Result<(), CustomDomainError> {
-    let current = read_claim(store, domain)
+    let held = read_claim(store, domain)
         .await?
-        .filter(|c| &c.record.handle == handle)
-        .ok_or_else(|| CustomDomainError::NotFound(domain.clone()))?;
+        .filter(|c| &c.record.handle == handle);
+    let Some(current) = held else {
+        // A pending claim lives in the handle's partition only.
+        let pending = read_pending(store, handle, domain)
+            .await?
+            .ok_or_else(|| CustomDomainError::NotFound(domain.clone()))?;
+        let (pk, sk) = keys::custom_domain(handle, domain.as_str());
+        let ops = vec![
+            WriteOp::Delete {
+                pk,
+                sk,
+                cond: Cond::Version(pending.version),
+            },
+            crate::kernel::audit::entry(handle, "domain.removed", domain.as_str())?,
+        ];
+        return match store.transact(ops).await {
+            Err(StoreError::TxConflict { index: 0, .. }) => {
+                Err(CustomDomainError::Busy(domain.clone()))
+            }
+            other => Ok(other?),
+        };
+    };
     let (pk, sk) = keys::custom_domain_claim(domain.as_str());
     let (hpk, hsk) = keys::custom_domain(handle, domain.as_str());
     let ops = vec![

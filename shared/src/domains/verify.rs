@@ -6,12 +6,12 @@ use std::net::SocketAddr;
 use hmac::digest::CtOutput;
 use sha2::{Digest, Sha256};
 
-use super::{CustomDomainError, commit_with, read_claim};
+use super::{CustomDomainError, commit_with, read_claim, read_pending, write_ops};
 use crate::domain::Handle;
 use crate::domain::custom_domain::{CustomDomain, DomainName, DomainStatus, Tls};
 use crate::domain::time::Timestamp;
 use crate::kernel::state::DomainCache;
-use crate::platform::store::Store;
+use crate::platform::store::{Cond, Store, StoreError};
 
 /// What DNS says of a domain's record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,33 +55,78 @@ pub async fn verify(
     handle: &Handle,
     domain: &DomainName,
 ) -> Result<CustomDomain, CustomDomainError> {
-    let current = read_claim(store, domain)
-        .await?
-        .filter(|c| &c.record.handle == handle)
-        .ok_or_else(|| CustomDomainError::NotFound(domain.clone()))?;
-    let name = domain.verification_name();
-    match check(resolver, &current.record).await? {
-        Check::Found => {}
-        Check::Missing { other_values: 0 } => {
-            return Err(CustomDomainError::NotVerified(format!(
-                "No TXT record was found at {name} yet. Publish the value you were given there; \
-                 a DNS change can take a while to reach everyone, so try again in a few minutes."
-            )));
-        }
-        Check::Missing { other_values } => {
-            return Err(CustomDomainError::NotVerified(format!(
-                "The TXT record at {name} does not hold the value you were given \
-                 ({other_values} other value(s) found). Copy the value exactly and try again."
-            )));
-        }
+    let held = read_claim(store, domain).await?;
+    if let Some(current) = held.as_ref().filter(|c| &c.record.handle == handle) {
+        proven(resolver, &current.record).await?;
+        let (record, teardown) = verified(&current.record, edge)?;
+        commit_with(store, &record, current.version, "domain.verified", teardown).await?;
+        cache.invalidate(domain.as_str());
+        return Ok(record);
     }
+    let pending = read_pending(store, handle, domain)
+        .await?
+        .ok_or_else(|| CustomDomainError::NotFound(domain.clone()))?;
+    // Another handle proved it first.
+    let stale = match held {
+        Some(c) if c.record.status != DomainStatus::Pending => {
+            return Err(CustomDomainError::ClaimedElsewhere(domain.clone()));
+        }
+        other => other,
+    };
+    proven(resolver, &pending.record).await?;
+    let (record, _) = verified(&pending.record, edge)?;
+    // The first to verify takes the name: put-if-absent (or over a pending record written
+    // before pending claims moved to each handle's partition).
+    let (cond, version) = match &stale {
+        Some(c) => (Cond::Version(c.version), c.version),
+        None => (Cond::Absent, 0),
+    };
+    match store
+        .transact(write_ops(&record, cond, version, "domain.verified")?)
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::TxConflict { index: 0, .. }) => {
+            return Err(CustomDomainError::ClaimedElsewhere(domain.clone()));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    cache.invalidate(domain.as_str());
+    Ok(record)
+}
+
+/// The record's TXT value is published, or `NotVerified` saying what DNS answered.
+async fn proven(
+    resolver: Option<SocketAddr>,
+    record: &CustomDomain,
+) -> Result<(), CustomDomainError> {
+    let name = record.domain.verification_name();
+    match check(resolver, record).await? {
+        Check::Found => Ok(()),
+        Check::Missing { other_values: 0 } => Err(CustomDomainError::NotVerified(format!(
+            "No TXT record was found at {name} yet. Publish the value you were given there; a \
+             DNS change can take a while to reach everyone, so try again in a few minutes."
+        ))),
+        Check::Missing { other_values } => Err(CustomDomainError::NotVerified(format!(
+            "The TXT record at {name} does not hold the value you were given ({other_values} \
+             other value(s) found). Copy the value exactly and try again."
+        ))),
+    }
+}
+
+/// The record once verified now, and, for a new attempt at the edge, the teardown of the last
+/// attempt's resources.
+fn verified(
+    current: &CustomDomain,
+    edge: bool,
+) -> Result<(CustomDomain, Option<crate::platform::store::WriteOp>), StoreError> {
     let now = Timestamp::from_millis(crate::platform::time::now_millis());
-    let (tls, teardown) = match (edge, &current.record.tls) {
+    let (tls, teardown) = match (edge, &current.tls) {
         (false, tls) => (tls.clone(), None),
         (true, Some(tls)) if tls.status() != DomainStatus::Failed => (Some(tls.clone()), None),
         (true, old) => {
             let teardown = match old {
-                Some(old) => super::edge::teardown_op(&current.record, old)?,
+                Some(old) => super::edge::teardown_op(current, old)?,
                 None => None,
             };
             let attempt = old.as_ref().map_or(0, |t| t.attempt + 1);
@@ -98,18 +143,10 @@ pub async fn verify(
     let record = CustomDomain {
         status,
         tls,
-        verified_at: Some(
-            current
-                .record
-                .verified_at
-                .clone()
-                .unwrap_or_else(|| now.clone()),
-        ),
+        verified_at: Some(current.verified_at.clone().unwrap_or_else(|| now.clone())),
         last_checked_at: Some(now),
         failing_since: None,
-        ..current.record
+        ..current.clone()
     };
-    commit_with(store, &record, current.version, "domain.verified", teardown).await?;
-    cache.invalidate(domain.as_str());
-    Ok(record)
+    Ok((record, teardown))
 }

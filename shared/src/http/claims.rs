@@ -363,6 +363,7 @@ impl DecideBody {
             base: String::new(),
             campaign: None,
             move_binding,
+            decider: crate::people::acting::Decider::system(),
         })
     }
 }
@@ -377,6 +378,7 @@ async fn decide(
 ) -> ApiResult<axum::Json<Claim>> {
     let mut deciding = body.deciding(&caller.principal.subject)?;
     deciding.base = crate::mail::unsubscribe::public_base(&state.config);
+    deciding.decider = caller.decider();
     let keys = state.signing()?;
     let claim = claims::decide::decide((state.io(), keys), &caller.handle, &id, deciding).await?;
     Ok(axum::Json(claim.view()))
@@ -422,6 +424,7 @@ async fn reassign(
         by: caller.principal.subject.clone(),
         base: crate::mail::unsubscribe::public_base(&state.config),
         move_binding: binding_choice(body.binding.as_deref())?,
+        decider: caller.decider(),
     };
     let claim = claims::reassign::reassign((state.io(), src, keys), &caller.handle, r).await?;
     Ok(axum::Json(claim.view()))
@@ -443,6 +446,7 @@ impl From<ClaimError> for ApiError {
                 )
             }
             ClaimError::Busy => ApiError::retry_later(message, 1),
+            ClaimError::OwnPartner(own) => own.into(),
             ClaimError::Unconfigured => ApiError::internal(message),
             ClaimError::Store(e) => e.into(),
         }

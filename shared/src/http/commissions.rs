@@ -268,6 +268,10 @@ async fn update_partner(
             "body: give at least one field to change.",
         ));
     }
+    // A member never lifts or sets the standing of the partner they act for.
+    if body.status.is_some() {
+        caller.refuse_own(Some(&id))?;
+    }
     let fields = body.fields(&state)?;
     Ok(axum::Json(
         partners::update(state.store.as_ref(), &caller.handle, &id, fields).await?,
@@ -387,6 +391,15 @@ async fn put_plan(
     let max_days = u32::try_from((state.config.attribution_window.as_secs() / 86_400).max(1))
         .unwrap_or(u32::MAX);
     let valid = spec.validate(max_days)?;
+    // A plan raises or lowers the money of the campaign's partner: never set by its own people.
+    if caller.own_partner.is_some() {
+        let owner = crate::campaigns::get(state.store.as_ref(), &caller.handle, &campaign)
+            .await?
+            .and_then(|c| c.partner_id);
+        if let Some(owner) = owner {
+            caller.refuse_own(Some(&owner))?;
+        }
+    }
     let by = &caller.principal.subject;
     let plan = crate::plan_changes::put(
         state.io(),

@@ -689,17 +689,11 @@ fn sign_in_code_refused() -> ApiError {
     )
 }
 
-/// A loopback host name: `localhost`, `127.x.y.z`, `[::1]`, with any port. Anything else (a
-/// DNS name that resolves to 127.0.0.1, as in a DNS-rebinding attack) is refused.
+/// A loopback `Host`: `localhost`, `127.x.y.z`, `[::1]`, with any port, parsed as a URI
+/// authority ([`crate::http::origin::parse_host`]: `localhost:1@evil.example` is not one). A
+/// DNS name that resolves to 127.0.0.1, as in a DNS-rebinding attack, is refused.
 pub(crate) fn is_loopback_host(host: &str) -> bool {
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host.split(':').next().unwrap_or(""),
-    };
-    name.eq_ignore_ascii_case("localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    crate::http::origin::parse_host(host).is_some_and(|a| crate::http::origin::is_loopback(&a))
 }
 
 /// Whether the local sign-in is on and this request may present a code: no proxy we know of
@@ -1007,6 +1001,9 @@ mod tests {
             "10.0.0.1",
             "",
             "[::2]:80",
+            "localhost:1@evil.example",
+            "[::1]@evil.example",
+            "127.0.0.1:80@evil.example",
         ] {
             assert!(!is_loopback_host(bad), "{bad}");
         }

@@ -83,6 +83,9 @@ struct DomainView {
     #[serde(skip_serializing_if = "Option::is_none")]
     app_links: Option<AppLinks>,
     created_at: Timestamp,
+    /// A pending claim lapses then unless verified (another handle may verify the name first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pending_expires_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     verified_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,6 +115,8 @@ impl From<CustomDomain> for DomainView {
             not_found_url: d.not_found_url,
             root_url: d.root_url,
             app_links: d.app_links,
+            pending_expires_at: (d.status == DomainStatus::Pending)
+                .then(|| crate::domains::pending_expires_at(&d.created_at)),
             created_at: d.created_at,
             verified_at: d.verified_at,
             last_checked_at: d.last_checked_at,

@@ -334,6 +334,12 @@ impl From<Unconfigured> for ApiError {
     }
 }
 
+impl From<crate::people::acting::OwnPartner> for ApiError {
+    fn from(e: crate::people::acting::OwnPartner) -> Self {
+        ApiError::forbidden(e.to_string())
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         let message = e.to_string();

@@ -200,34 +200,13 @@ async fn start(
     Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
 }
 
-/// `http(s)://host` of the request: where a local server's upload URL points (its own).
-fn origin_of(headers: &HeaderMap) -> String {
-    let value = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    };
-    let proto = match value("x-forwarded-proto") {
-        Some("https") => "https",
-        _ => "http",
-    };
-    let host = value("x-forwarded-host")
-        .or_else(|| value("host"))
-        .unwrap_or("localhost");
-    format!("{proto}://{host}")
-}
-
-async fn create_upload(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
+/// A local server's upload URL is absolute to this server's origin (a path alone when a server
+/// off loopback has no `TENX_PUBLIC_URL`); S3's presigned URL names its own.
+async fn create_upload(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     let created = imports::uploads::create(
         state.uploads.as_deref(),
         &caller.handle,
-        &origin_of(&headers),
+        state.config.public_origin().unwrap_or(""),
     )
     .await?;
     Ok((StatusCode::CREATED, axum::Json(created)).into_response())

@@ -123,12 +123,11 @@ struct InviteRequest {
 async fn invite(
     State(state): State<AppState>,
     caller: Caller,
-    headers: axum::http::HeaderMap,
     Json(body): Json<InviteRequest>,
 ) -> ApiResult<Response> {
     let email = Email::parse("email", &body.email)?;
     let role = role(&body.role)?;
-    let base = crate::http::people::base_url(&state, &headers)?;
+    let base = crate::http::people::base_url(&state)?;
     // A person invites in their own name (their address in the mail); a machine by subject.
     let inviter_email = match &caller.principal.credential {
         crate::auth::Credential::Session { user_id, .. } => {

@@ -28,6 +28,7 @@ pub mod messages;
 pub mod notifications;
 pub mod objects_only;
 pub mod oidc;
+pub mod origin;
 pub mod pagination;
 pub mod partner_portal;
 pub mod passkeys;
@@ -244,14 +245,15 @@ pub fn group_app(group: Group, state: AppState) -> Router {
     }
     let gate = (group == Group::Redirect).then(|| state.clone());
     let app = finish(router, state);
-    match gate {
+    let app = match gate {
         // The redirect answers custom domains too (issue 64): their paths, fallback included.
         Some(state) => app.layer(axum::middleware::from_fn_with_state(
             state,
             redirect::custom_domains,
         )),
         None => app,
-    }
+    };
+    app.layer(axum::middleware::from_fn(origin::host_gate))
 }
 
 /// Every group in one router (the local server): API routes live under `/v2/`, the console
@@ -268,10 +270,12 @@ pub fn local_app(state: AppState) -> Router {
         .merge(redirect::slug_router());
     // A custom domain's host never reaches the API, the console or the portal (issue 64): the
     // gate wraps every path, the fallback's too.
-    finish(router, state.clone()).layer(axum::middleware::from_fn_with_state(
-        state,
-        redirect::custom_domains,
-    ))
+    finish(router, state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            redirect::custom_domains,
+        ))
+        .layer(axum::middleware::from_fn(origin::host_gate))
 }
 
 async fn health() -> impl IntoResponse {

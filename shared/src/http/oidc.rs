@@ -93,11 +93,16 @@ struct StartQuery {
     next: Option<String>,
 }
 
-fn state_cookie(provider: &str, value: &str, max_age: i64, headers: &HeaderMap) -> HeaderValue {
-    let secure = if crate::http::people::loopback(headers) {
-        ""
-    } else {
+fn state_cookie(
+    provider: &str,
+    value: &str,
+    max_age: i64,
+    config: &crate::platform::config::Config,
+) -> HeaderValue {
+    let secure = if crate::http::origin::secure_cookies(config) {
         "; Secure"
+    } else {
+        ""
     };
     HeaderValue::from_str(&format!(
         "{STATE_COOKIE}={value}; Path=/v2/auth/oidc/{provider}; HttpOnly; SameSite=Lax; \
@@ -126,7 +131,7 @@ async fn start(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let p = provider(&state, &id)?;
-    let base = crate::http::people::base_url(&state, &headers)?;
+    let base = crate::http::people::base_url(&state)?;
     let store = state.store.as_ref();
     let link_user = match session::cookie(&headers) {
         Some(c) => crate::people::sessions::authenticate(store, c, session::lifetimes(&state))
@@ -144,7 +149,7 @@ async fn start(
     );
     h.insert(
         header::SET_COOKIE,
-        state_cookie(&p.id, &started.state, max_age, &headers),
+        state_cookie(&p.id, &started.state, max_age, &state.config),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
@@ -167,7 +172,7 @@ async fn callback(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let p = provider(&state, &id)?;
-    let base = crate::http::people::base_url(&state, &headers)?;
+    let base = crate::http::people::base_url(&state)?;
     let value = q.state.unwrap_or_default();
     let callback = oidc::Callback {
         state: &value,
@@ -198,10 +203,13 @@ async fn callback(
     );
     h.append(
         header::SET_COOKIE,
-        crate::http::people::session_cookie(&signed_in.secret, max_age, &headers),
+        crate::http::people::session_cookie(&signed_in.secret, max_age, &state.config),
     );
     // The sign-in is spent: its binding goes too.
-    h.append(header::SET_COOKIE, state_cookie(&p.id, "", 0, &headers));
+    h.append(
+        header::SET_COOKIE,
+        state_cookie(&p.id, "", 0, &state.config),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

@@ -3,7 +3,7 @@
 //! its own partner only: another partner's id answers 404, as an unknown one.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -67,7 +67,6 @@ struct InviteBody {
 async fn invite(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     Path((_, id)): Path<(Handle, PartnerId)>,
     Json(body): Json<InviteBody>,
 ) -> ApiResult<Response> {
@@ -92,7 +91,7 @@ async fn invite(
         ApiError::invalid_request("email: the partner has no address; give the one to invite.")
     })?;
     let email = Email::parse("email", &raw)?;
-    let base = crate::http::people::base_url(&state, &headers)?;
+    let base = crate::http::people::base_url(&state)?;
     let invitation =
         partnerships::invite(state.io(), &base, &caller.handle, &id, &email, inviter).await?;
     Ok((StatusCode::CREATED, axum::Json(invitation)).into_response())

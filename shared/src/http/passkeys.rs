@@ -64,26 +64,13 @@ impl From<PasskeyError> for ApiError {
     }
 }
 
-/// The relying party: `TENX_PASSKEY_RP_ID` / `TENX_PASSKEY_ORIGIN`, else `TENX_PUBLIC_URL`'s
-/// host and origin, else (a local server) the request's own loopback host. A `Host` a client
-/// chose is never trusted otherwise.
-pub fn relying_party(state: &AppState, headers: &HeaderMap) -> ApiResult<RelyingParty> {
+/// The relying party: `TENX_PASSKEY_RP_ID` / `TENX_PASSKEY_ORIGIN`, else this server's origin
+/// ([`crate::http::origin::base`]): a `Host` a client chose never names it.
+pub fn relying_party(state: &AppState) -> ApiResult<RelyingParty> {
     let config = &state.config;
-    let origin = match (&config.passkey_origin, &config.mail.public_url) {
-        (Some(o), _) | (None, Some(o)) => o.clone(),
-        (None, None) => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("");
-            if !crate::http::console::is_loopback_host(host) {
-                return Err(ApiError::internal(
-                    "TENX_PUBLIC_URL (or TENX_PASSKEY_ORIGIN) is not set: passkeys need this \
-                     server's public origin.",
-                ));
-            }
-            format!("http://{host}")
-        }
+    let origin = match &config.passkey_origin {
+        Some(o) => o.clone(),
+        None => crate::http::origin::base(config)?,
     };
     let rp_id = match &config.passkey_rp_id {
         Some(id) => id.clone(),
@@ -120,9 +107,8 @@ impl From<Passkey> for PasskeyView {
 async fn register_begin(
     State(state): State<AppState>,
     SignedIn(s): SignedIn,
-    headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let rp = relying_party(&state, &headers)?;
+    let rp = relying_party(&state)?;
     let store = state.store.as_ref();
     let user = users::get(store, &s.user_id)
         .await?
@@ -145,10 +131,9 @@ struct RegisterFinish {
 async fn register_finish(
     State(state): State<AppState>,
     SignedIn(s): SignedIn,
-    headers: HeaderMap,
     Json(body): Json<RegisterFinish>,
 ) -> ApiResult<Response> {
-    let rp = relying_party(&state, &headers)?;
+    let rp = relying_party(&state)?;
     let passkey = passkeys::register_finish(
         state.store.as_ref(),
         &rp,
@@ -196,7 +181,6 @@ async fn limit_address(state: &AppState, client: &str) -> ApiResult<()> {
 async fn sign_in_begin(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
     limit_address(&state, &client).await?;
@@ -206,7 +190,7 @@ async fn sign_in_begin(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::invalid_request(format!("body: {e}")))?
     };
-    let rp = relying_party(&state, &headers)?;
+    let rp = relying_party(&state)?;
     let options = passkeys::sign_in_begin(state.store.as_ref(), &rp, begin.next.as_deref()).await?;
     Ok(no_store(axum::Json(
         serde_json::json!({ "publicKey": options }),
@@ -228,7 +212,7 @@ async fn sign_in_finish(
     Json(body): Json<SignInFinish>,
 ) -> ApiResult<Response> {
     crate::http::people::posted_here(&headers)?;
-    let rp = relying_party(&state, &headers)?;
+    let rp = relying_party(&state)?;
     let origin = crate::http::people::origin_of(&headers, client);
     let signed_in = passkeys::sign_in_finish(
         state.store.as_ref(),
@@ -243,7 +227,7 @@ async fn sign_in_finish(
     let mut response = no_store(axum::Json(serde_json::json!({ "next": next })));
     response.headers_mut().insert(
         header::SET_COOKIE,
-        session_cookie(&signed_in.secret, max_age, &headers),
+        session_cookie(&signed_in.secret, max_age, &state.config),
     );
     Ok(response)
 }

@@ -90,6 +90,7 @@ async fn confirm_method(
     caller: Caller,
     Path((_, id)): Path<(Handle, PartnerId)>,
 ) -> ApiResult<axum::Json<MethodView>> {
+    caller.refuse_own(Some(&id))?;
     let by = &caller.principal.subject;
     let record = confirm::confirm(state.store.as_ref(), &caller.handle, &id, by).await?;
     Ok(axum::Json(record.view(crate::platform::time::now_millis())))
@@ -100,6 +101,7 @@ async fn unfreeze_method(
     caller: Caller,
     Path((_, id)): Path<(Handle, PartnerId)>,
 ) -> ApiResult<axum::Json<MethodView>> {
+    caller.refuse_own(Some(&id))?;
     let by = &caller.principal.subject;
     let record =
         payout_methods::dispute::unfreeze(state.store.as_ref(), &caller.handle, &id, by).await?;

@@ -22,6 +22,7 @@ use crate::kernel::state::AppState;
 use crate::people::model::Session;
 use crate::people::sessions::Origin;
 use crate::people::{PeopleError, memberships, sessions, sign_in, users};
+use crate::platform::config::Config;
 
 /// Sign-in links asked for one address per rate-limit window.
 pub const LINKS_PER_EMAIL: u32 = 5;
@@ -70,35 +71,19 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-/// The origin links are mailed with: `TENX_PUBLIC_URL`, else (a local server) the request's
-/// own loopback host. A `Host` a client chose never reaches a mail otherwise.
-pub fn base_url(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
-    if let Some(url) = &state.config.mail.public_url {
-        return Ok(url.clone());
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    if crate::http::console::is_loopback_host(host) {
-        return Ok(format!("http://{host}"));
-    }
-    Err(ApiError::internal(
-        "TENX_PUBLIC_URL is not set: mailed links need this server's public origin.",
-    ))
+/// The origin links are mailed with ([`crate::http::origin::base`]): never a request's `Host`.
+pub fn base_url(state: &AppState) -> ApiResult<String> {
+    crate::http::origin::base(&state.config)
 }
 
-pub fn loopback(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .is_some_and(crate::http::console::is_loopback_host)
-}
-
-/// The cookie that carries a session (`Secure` except on a loopback host, where a local
-/// server speaks plain HTTP).
-pub fn session_cookie(value: &str, max_age: i64, headers: &HeaderMap) -> HeaderValue {
-    let secure = if loopback(headers) { "" } else { "; Secure" };
+/// The cookie that carries a session (`Secure` unless this server's origin is plain HTTP: a
+/// local server).
+pub fn session_cookie(value: &str, max_age: i64, config: &Config) -> HeaderValue {
+    let secure = if crate::http::origin::secure_cookies(config) {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
         "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
     ))
@@ -118,7 +103,6 @@ struct LinkRequest {
 async fn email_link(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
     Json(body): Json<LinkRequest>,
 ) -> ApiResult<Response> {
     let email = Email::parse("email", &body.email)?;
@@ -154,7 +138,7 @@ async fn email_link(
     )
     .await
     .map_err(limited("this email address"))?;
-    let base = base_url(&state, &headers)?;
+    let base = base_url(&state)?;
     sign_in::request(state.io(), &base, &email, body.next).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -308,23 +292,19 @@ async fn verify(
     );
     h.insert(
         header::SET_COOKIE,
-        session_cookie(&signed_in.secret, max_age, &headers),
+        session_cookie(&signed_in.secret, max_age, &state.config),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 
 /// `POST /v2/auth/sign-out`: ends this session on the server and clears the cookie.
-async fn sign_out(
-    State(state): State<AppState>,
-    SignedIn(s): SignedIn,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
+async fn sign_out(State(state): State<AppState>, SignedIn(s): SignedIn) -> ApiResult<Response> {
     sessions::revoke(state.store.as_ref(), &s.user_id, &s.session_id).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
         .headers_mut()
-        .insert(header::SET_COOKIE, session_cookie("", 0, &headers));
+        .insert(header::SET_COOKIE, session_cookie("", 0, &state.config));
     Ok(response)
 }
 

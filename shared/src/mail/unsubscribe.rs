@@ -38,11 +38,12 @@ pub fn verify(keys: &CtxKeyring, token: &str) -> Option<Scope> {
     scope.kind.unsubscribable().then_some(scope)
 }
 
-/// The origin every link in a mail is absolute to: `TENX_PUBLIC_URL`, else the redirect
-/// domain with the short links' scheme (the local server answers both on one port).
+/// The origin every link in a mail is absolute to: this server's origin
+/// ([`crate::platform::config::Config::public_origin`]), else the redirect domain with the short
+/// links' scheme (a worker's process, which listens nowhere).
 pub fn public_base(config: &crate::platform::config::Config) -> String {
-    match &config.mail.public_url {
-        Some(url) => url.clone(),
+    match config.public_origin() {
+        Some(url) => url.to_owned(),
         None => format!(
             "{}://{}",
             config.short_url_scheme.as_str(),

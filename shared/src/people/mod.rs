@@ -12,6 +12,7 @@
 //! `H#{handle}#MB` (members), `H#{handle}#MBN` (the admin count), `H#{handle}#INV`
 //! (invitations).
 
+pub mod acting;
 pub mod admin_mail;
 pub mod invitations;
 pub mod memberships;

@@ -382,6 +382,10 @@ pub struct Config {
     /// `TENX_PUBLIC_URL`, else a local server's own loopback host.
     pub passkey_rp_id: Option<String>,
     pub passkey_origin: Option<String>,
+    /// The origin of a server listening on loopback, `http://localhost:{port}`, set by whoever
+    /// binds such a listener (`tenx serve`, the tests): the public origin when
+    /// `TENX_PUBLIC_URL` is unset ([`Config::public_origin`]).
+    pub local_origin: Option<String>,
 }
 
 impl Default for Config {
@@ -439,6 +443,7 @@ impl Default for Config {
             edge: crate::platform::edge::EdgeSettings::default(),
             passkey_rp_id: None,
             passkey_origin: None,
+            local_origin: None,
         }
     }
 }
@@ -614,6 +619,27 @@ fn oidc_providers(env: &Env) -> anyhow::Result<Vec<OidcProvider>> {
 }
 
 impl Config {
+    /// The origin of every link the product mails or hands to a browser (sign-in, invitations,
+    /// OpenID Connect's `redirect_uri`, the passkey relying party, unsubscribe, the portal and
+    /// program pages): `TENX_PUBLIC_URL`, else a loopback listener's `http://localhost:{port}`.
+    /// Never a request's `Host`, which a client chooses. `None`: neither is known.
+    pub fn public_origin(&self) -> Option<&str> {
+        self.mail
+            .public_url
+            .as_deref()
+            .or(self.local_origin.as_deref())
+    }
+
+    /// Sets the loopback listener's origin when `addr` is a loopback address (see
+    /// [`Config::local_origin`]); whether it was.
+    pub fn listening_on(&mut self, addr: std::net::SocketAddr) -> bool {
+        let loopback = addr.ip().is_loopback();
+        if loopback {
+            self.local_origin = Some(format!("http://localhost:{}", addr.port()));
+        }
+        loopback
+    }
+
     /// Reads every `TENX_*` setting over the defaults. Secrets may be absent here when the local
     /// server supplies generated ones; [`Config::validate`] checks the final result.
     pub fn from_env() -> anyhow::Result<Self> {

@@ -43,25 +43,24 @@ impl Caller {
         }
     }
 
-    /// `403 forbidden` when `partner` is the caller's own (a member who is also that partner
-    /// never approves, reviews or pays its own commissions); `None` refuses any caller with a
-    /// partner of its own (a run or batch over every partner would include hers).
-    pub fn refuse_own(&self, partner: Option<&crate::domain::PartnerId>) -> Result<(), ApiError> {
-        let Some(own) = &self.own_partner else {
-            return Ok(());
+    /// Who decides, for the money rule ([`crate::people::acting`]): the signed-in person and
+    /// the partner they act for on this handle.
+    pub fn decider(&self) -> crate::people::acting::Decider {
+        let user = match &self.principal.credential {
+            Credential::Session { user_id, .. } => Some(user_id.clone()),
+            _ => None,
         };
-        if partner.is_none_or(|p| p == own) {
-            return Err(ApiError::forbidden(format!(
-                "You are also partner {own} of this program: another member approves, reviews \
-                 and pays its commissions{}.",
-                if partner.is_none() {
-                    "; name another partner (partnerId) to act on theirs"
-                } else {
-                    ""
-                }
-            )));
+        crate::people::acting::Decider {
+            user,
+            own_partner: self.own_partner.clone(),
         }
-        Ok(())
+    }
+
+    /// `403 forbidden` when `partner` is the caller's own ([`crate::people::acting`]); `None`
+    /// refuses any caller with a partner of its own (a run or batch over every partner would
+    /// include hers).
+    pub fn refuse_own(&self, partner: Option<&crate::domain::PartnerId>) -> Result<(), ApiError> {
+        Ok(self.decider().refuse(partner)?)
     }
 
     /// False when a partner token asks for another partner's record.
