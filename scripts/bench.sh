@@ -465,8 +465,8 @@ criterion() {
 sizes() {
   local functions=() bin
   for dir in functions/*/; do functions+=(-p "fn-$(basename "$dir")"); done
-  echo "== building $((${#functions[@]} / 2)) functions (workspace release profile; long on 2 cores)"
-  cargo build --release "${functions[@]}"
+  echo "== building $((${#functions[@]} / 2)) functions (the lambda-release profile they ship with; long on 2 cores)"
+  cargo build --profile lambda-release "${functions[@]}"
   echo "== building the lambda_http hello world (same profile)"
   cargo build --release --manifest-path benches/hello-lambda/Cargo.toml --target-dir target/hello-lambda
   mkdir -p "$OUT"
@@ -475,7 +475,7 @@ sizes() {
     echo "|---|---:|"
     for dir in functions/*/; do
       bin=$(sed -n 's/^name = "\(.*\)"/\1/p' "$dir/Cargo.toml" | tail -1)
-      size_row "$bin" "target/release/$bin"
+      size_row "$bin" "target/lambda-release/$bin"
     done
     size_row "hello-lambda (lambda_http hello world)" target/hello-lambda/release/hello-lambda
   } | tee "$OUT/sizes.md"
