@@ -120,7 +120,7 @@ stage "tests: embedded backend + AWS seam suites (moto)" 2400 \
 # (tests/api/engines.toml's [both] modules and [both_tests]: races on conditional writes, crashes
 # and redeliveries, expiry, queries at scale, S3, AWS-only suites). A use case's HTTP behaviour ran
 # once, in the stage above; the store, queue and stream conformance suites ran on both engines
-# there too. The chaos modules have the stage after this one.
+# there too. The chaos modules have a stage of their own below.
 aws_tests=$(python3 scripts/check_engines.py --aws-filter)
 stage "tests: end-to-end API on the AWS backend (moto), the engine-specific ones" 2400 \
   env TENX_TEST_BACKEND=aws cargo nextest run --profile ci "${reuse[@]}" \
