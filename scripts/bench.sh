@@ -13,6 +13,10 @@
 #   scripts/bench.sh settle   # issue 58: the six kill -9 chaos runs (no faults, 5 %, 20 %; two
 #                             # seeds each) with the server's own outbox settings, on moto
 #                             # (BENCH_SETTLE_BACKEND=dynamodb-local: DynamoDB on DynamoDB Local)
+#   scripts/bench.sh fuzz     # issue 75: the schema fuzzer's deeper run, 100 examples per operation
+#                             # and phase (CI runs 20; FUZZ_MAX_EXAMPLES sets it)
+#   scripts/bench.sh aws-all  # issue 75: every api test on the AWS backend (moto), the ones CI runs
+#                             # on the embedded engine only included (tests/api/engines.toml)
 #
 # load: builds `tenx` with the workspace release profile, starts `tenx serve` on its durable
 # embedded default (a fresh data dir, fsync on every commit) with operation counting on, seeds
@@ -461,8 +465,8 @@ criterion() {
 sizes() {
   local functions=() bin
   for dir in functions/*/; do functions+=(-p "fn-$(basename "$dir")"); done
-  echo "== building $((${#functions[@]} / 2)) functions (workspace release profile; long on 2 cores)"
-  cargo build --release "${functions[@]}"
+  echo "== building $((${#functions[@]} / 2)) functions (the lambda-release profile they ship with; long on 2 cores)"
+  cargo build --profile lambda-release "${functions[@]}"
   echo "== building the lambda_http hello world (same profile)"
   cargo build --release --manifest-path benches/hello-lambda/Cargo.toml --target-dir target/hello-lambda
   mkdir -p "$OUT"
@@ -471,7 +475,7 @@ sizes() {
     echo "|---|---:|"
     for dir in functions/*/; do
       bin=$(sed -n 's/^name = "\(.*\)"/\1/p' "$dir/Cargo.toml" | tail -1)
-      size_row "$bin" "target/release/$bin"
+      size_row "$bin" "target/lambda-release/$bin"
     done
     size_row "hello-lambda (lambda_http hello world)" target/hello-lambda/release/hello-lambda
   } | tee "$OUT/sizes.md"
@@ -608,6 +612,30 @@ settle() {
     tee "$OUT/settle-${BENCH_SETTLE_BACKEND:-aws}.log" | grep -E '^seed [0-9]+, rate|^drain of|PASS|FAIL'
 }
 
+# The schema fuzzer at the size CI ran before issue 75 and beyond: 100 examples per operation and
+# phase (about 7,000 requests; CI runs 20). The debug build of tenx unless TENX_BIN names one.
+fuzz() {
+  mkdir -p "$OUT"
+  scripts/fuzz.sh --install
+  FUZZ_MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-100} scripts/fuzz.sh 2>&1 | tee "$OUT/fuzz.log"
+}
+
+# Every api test on the AWS backend (two motos, as CI), the ones tests/api/engines.toml runs on
+# the embedded engine only included: what CI's end-to-end stage on moto ran before issue 75
+# (the chaos runs are `settle`'s). The tests' own tools (SMTP, DNS, OIDC, the SEPA schema) as CI.
+aws_all() {
+  mkdir -p "$OUT"
+  scripts/moto.sh --install
+  scripts/smtp_server.sh --install && eval "$(scripts/smtp_server.sh)"
+  scripts/dns_server.sh --install && eval "$(scripts/dns_server.sh)"
+  scripts/oidc_provider.sh --install
+  scripts/sepa_schema.sh --install && eval "$(scripts/sepa_schema.sh)"
+  eval "$(TENX_MOTO_SERVERS=2 scripts/moto.sh)"
+  trap 'kill $(cat .venv/moto.pid) 2>/dev/null || true' EXIT
+  TENX_TEST_BACKEND=aws cargo nextest run --profile ci --all-features \
+    -E 'binary(api) & not test(/^chaos/)' 2>&1 | tee "$OUT/aws-all.log"
+}
+
 case "$MODE" in
   load) load ;;
   settle) settle ;;
@@ -620,5 +648,7 @@ case "$MODE" in
   ledger) ledger ;;
   backtest) backtest ;;
   uploads) uploads ;;
+  fuzz) fuzz ;;
+  aws-all) aws_all ;;
   *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart|ledger|backtest|settle|uploads]" >&2; exit 2 ;;
 esac

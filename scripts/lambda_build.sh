@@ -10,15 +10,15 @@
 #   dependencies it then reuses: docs/ci.md): every function compiled and linked for the Lambda
 #   target in one invocation, in a fraction of a release build's time (a release build of all of
 #   them, even without LTO, took 14 min on 2 cores).
-# - `--deploy-profile`: the workspace release profile (fat LTO, one codegen unit) through zig, as
-#   `sam build` ships it (~35 min on 2 cores).
+# - `--deploy-profile`: the functions' own profile, `lambda-release` in the root Cargo.toml (fat
+#   LTO, one codegen unit), through zig, as `scripts/sam_build.sh` ships it (~35 min on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATH="$(scripts/lambda_tools.sh):$PATH"
 
 if [ "${1:-}" = "--deploy-profile" ]; then
-  profile="the workspace release profile (as sam build)"
-  build_args=(--release)
+  profile="the lambda-release profile (as scripts/sam_build.sh)"
+  build_args=(--profile lambda-release)
 else
   export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/lambda-ci}
   # A proof that every function compiles and links for Lambda, not a binary to debug: no line

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The project's test command: formatting, lints, and every test on BOTH backends (the embedded
-# store/queue/stream and DynamoDB/SQS/Kinesis on moto, started here on loopback), the schema fuzzer,
-# the console in headless Chromium and the Lambda builds. Nothing is skipped: the AWS-backend tests
-# fail loudly when no endpoint is configured.
+# The project's test command: formatting, lints, every test on the embedded backend (store, queue
+# and stream in the data dir), and on DynamoDB/SQS/Kinesis (moto, started here on loopback) the
+# seam conformance suites and every api test whose outcome depends on the engine (the rule in
+# docs/ci.md; the list in tests/api/engines.toml, checked by scripts/check_engines.py), the schema
+# fuzzer, the console in headless Chromium and the Lambda builds. Nothing is skipped: the
+# AWS-backend tests fail loudly when no endpoint is configured.
 #
 # Shape (2 cores, nothing cached, measured in docs/ci.md): the tools (PyPI venvs, Chromium) install
 # in the background while cargo compiles; the test build is clippy's check too (clippy's driver
@@ -45,6 +47,9 @@ bg_stage tools-dns 600 scripts/dns_server.sh --install
 stage "module graph and typed edges (check_layers.py)" 120 python3 scripts/check_layers.py
 stage "MSRV: rust-version against every locked dependency (check_msrv.py)" 120 python3 scripts/check_msrv.py
 stage "cargo fmt --check" 120 cargo fmt --all -- --check
+# Which api tests run on which engine (tests/api/engines.toml, the rule in docs/ci.md): every
+# module in one table, every listed module and test existing. The AWS stage below filters from it.
+stage "tests/api modules by engine (check_engines.py)" 120 python3 scripts/check_engines.py --counts
 stage "the Lambda build reuses the test build's dependencies (check_features.py)" 120 \
   python3 scripts/check_features.py
 # A Python check of its own (segno in .venv/qr): beside the compile, joined at the end.
@@ -111,12 +116,15 @@ trap 'kill $(cat .venv/moto.pid) 2>/dev/null || true; bg_kill_all' EXIT
 echo "moto at $TENX_TEST_AWS_ENDPOINTS"
 stage "tests: embedded backend + AWS seam suites (moto)" 2400 \
   cargo nextest run --profile ci "${reuse[@]}"
-# Not run a second time there: the suites about the HTTP layer's own tables and assets, which
-# read the store only to set a scene (the access matrix, the OpenAPI document, the words of
-# `GET /v2/reasons`, `t.js`'s headers, the `tenx serve` process): the embedded stage runs them.
-stage "tests: end-to-end API on the AWS backend (moto)" 2400 \
+# On the AWS backend a second time: only the api tests whose outcome depends on the engine
+# (tests/api/engines.toml's [both] modules and [both_tests]: races on conditional writes, crashes
+# and redeliveries, expiry, queries at scale, S3, AWS-only suites). A use case's HTTP behaviour ran
+# once, in the stage above; the store, queue and stream conformance suites ran on both engines
+# there too. The chaos modules have a stage of their own below.
+aws_tests=$(python3 scripts/check_engines.py --aws-filter)
+stage "tests: end-to-end API on the AWS backend (moto), the engine-specific ones" 2400 \
   env TENX_TEST_BACKEND=aws cargo nextest run --profile ci "${reuse[@]}" \
-  -E 'binary(api) & not test(/^chaos/) & not test(/^(access_matrix|openapi|reasons|script|serve)::/)'
+  -E "binary(api) & ($aws_tests) & not test(/^chaos/)"
 
 # ------------------------------------------------------------------ the binary, driven from outside
 # Both use the tenx that the test build linked (same features: no second compile of the library).
