@@ -337,7 +337,7 @@ fn doc_scope_mismatches(doc: &str) -> Vec<String> {
         else {
             continue;
         };
-        let own = row.scope.map(|s| s.as_str());
+        let own = row.scope.map(tenx_shared::auth::Scope::as_str);
         if !own.is_some_and(|s| named.contains(&s)) {
             out.push(format!(
                 "{} {}: the doc names {named:?}, the route takes {}",

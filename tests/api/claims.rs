@@ -476,7 +476,10 @@ async fn overdue_claims_are_decided_by_the_programs_rule() {
         tenx_shared::claims::overdue::sweep((state.io(), keys), "http://localhost", later)
             .await
             .unwrap();
-    assert_eq!(decided, 2);
+    assert_eq!(
+        decided, 1,
+        "the approvable one; the unsure one waits for a person"
+    );
     let path = |id: &Value| format!("/claims/{}", id.as_str().unwrap());
     let a = json_of(op.get(&path(&approved["claimId"])).await, 200).await;
     assert_eq!(
@@ -485,6 +488,17 @@ async fn overdue_claims_are_decided_by_the_programs_rule() {
         "{a}"
     );
     let u = json_of(op.get(&path(&unsure["claimId"])).await, 200).await;
+    assert_eq!(u["status"], "open", "{u}");
+    // A program whose rule is to deny: the overdue one is denied by it, in its words.
+    let deny = json!({"name": "Acme partners", "claims": {"deadlineDays": 1, "onOverdue": "deny"}});
+    json_of(admin.put_program(&deny).await, 200).await;
+    let fresh = json!({"orderId": "order-unseen-2", "occurredAt": now_rfc3339()});
+    let unsure_2 = json_of(open_claim(&op, "pub-one", &fresh).await, 201).await;
+    let denied = tenx_shared::claims::overdue::sweep((state.io(), keys), "http://localhost", later)
+        .await
+        .unwrap();
+    assert_eq!(denied, 1);
+    let u = json_of(op.get(&path(&unsure_2["claimId"])).await, 200).await;
     assert_eq!(
         (&u["status"], &u["decision"]["overdue"]),
         (&json!("denied"), &json!(true)),
@@ -618,11 +632,13 @@ async fn a_shared_visitor_address_alone_never_proposes_approve_or_pays_when_over
     let state = app.state();
     let keys = state.signing().unwrap();
     let later = tenx_shared::platform::time::now_millis() + 2 * 86_400_000;
-    let decided =
-        tenx_shared::claims::overdue::sweep((state.io(), keys), &app.origin(), later)
-            .await
-            .unwrap();
-    assert_eq!(decided, 0, "the rule pays only what the evidence alone proves");
+    let decided = tenx_shared::claims::overdue::sweep((state.io(), keys), &app.origin(), later)
+        .await
+        .unwrap();
+    assert_eq!(
+        decided, 0,
+        "the rule pays only what the evidence alone proves"
+    );
     let op = app.as_role("acme", Role::Operator);
     let id = claim["claimId"].as_str().unwrap();
     let still = json_of(op.get(&format!("/claims/{id}")).await, 200).await;

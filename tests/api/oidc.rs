@@ -71,7 +71,7 @@ impl Provider {
 
     /// Registers the test client with the app's callback and waits until it serves.
     fn ready(&mut self, app: &TestApp) {
-        let uri = app.url("/v2/auth/oidc/test/callback");
+        let uri = format!("{}/v2/auth/oidc/test/callback", app.origin());
         writeln!(self.stdin.as_mut().unwrap(), "{uri}").unwrap();
         assert_eq!(Self::line(&mut self.stdout), "ready");
     }

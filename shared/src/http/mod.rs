@@ -226,14 +226,21 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// Layers every router shares: request ids, the body limit, envelope-shaped fallbacks.
+/// Layers every router shares: the body limit, envelope-shaped fallbacks.
 fn finish(router: Router<AppState>, state: AppState) -> Router {
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(request_id::middleware))
         .with_state(state)
+}
+
+/// The outermost layers of every app: the request's id and span around everything, then the
+/// `Host` check and `nosniff` ([`origin::host_gate`]), so even a refused `Host` is answered
+/// with its request id.
+fn outermost(app: Router) -> Router {
+    app.layer(axum::middleware::from_fn(origin::host_gate))
+        .layer(axum::middleware::from_fn(request_id::middleware))
 }
 
 /// The router of one Lambda function.
@@ -253,7 +260,7 @@ pub fn group_app(group: Group, state: AppState) -> Router {
         )),
         None => app,
     };
-    app.layer(axum::middleware::from_fn(origin::host_gate))
+    outermost(app)
 }
 
 /// Every group in one router (the local server): API routes live under `/v2/`, the console
@@ -270,12 +277,12 @@ pub fn local_app(state: AppState) -> Router {
         .merge(redirect::slug_router());
     // A custom domain's host never reaches the API, the console or the portal (issue 64): the
     // gate wraps every path, the fallback's too.
-    finish(router, state.clone())
-        .layer(axum::middleware::from_fn_with_state(
+    outermost(
+        finish(router, state.clone()).layer(axum::middleware::from_fn_with_state(
             state,
             redirect::custom_domains,
-        ))
-        .layer(axum::middleware::from_fn(origin::host_gate))
+        )),
+    )
 }
 
 async fn health() -> impl IntoResponse {

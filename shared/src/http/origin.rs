@@ -5,7 +5,8 @@
 //! custom domains, the local sign-in's loopback check), and then only as a URI authority parsed
 //! by `http`'s parser: `host[:port]`, no user info. A request whose `Host` is not one is `400`.
 //! Every answer carries `x-content-type-options: nosniff`, so a browser never runs what a
-//! partner typed as another type than the one declared.
+//! partner typed as another type than the one declared, and `x-tenx-api-version`
+//! ([`API_VERSION`]), so a client library can refuse a server of another major version.
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::platform::config::Config;
@@ -14,6 +15,12 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::uri::Authority;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+
+/// The API's version: `openapi.yaml`'s `info.version` (a test keeps the two equal).
+pub const API_VERSION: &str = "0.1.0";
+
+/// The header every answer names [`API_VERSION`] in.
+pub const API_VERSION_HEADER: &str = "x-tenx-api-version";
 
 /// The origin links are made absolute to (no trailing slash).
 pub fn base(config: &Config) -> ApiResult<String> {
@@ -87,8 +94,8 @@ pub fn loopback_request(headers: &HeaderMap) -> bool {
     host_of(headers).is_some_and(|a| is_loopback(&a))
 }
 
-/// The outermost layer: a `Host` that is not a URI authority is refused in the API's envelope,
-/// and every answer carries `nosniff`.
+/// A `Host` that is not a URI authority is refused in the API's envelope, and every answer
+/// carries `nosniff` and the API's version.
 pub async fn host_gate(request: Request, next: Next) -> Response {
     let refused = request
         .headers()
@@ -103,16 +110,29 @@ pub async fn host_gate(request: Request, next: Next) -> Response {
     } else {
         next.run(request).await
     };
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    headers.insert(API_VERSION_HEADER, HeaderValue::from_static(API_VERSION));
     response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_api_version_is_the_openapi_documents() {
+        let doc = include_str!("../../../openapi.yaml");
+        let version = doc
+            .lines()
+            .skip_while(|l| !l.starts_with("info:"))
+            .find_map(|l| l.trim().strip_prefix("version:"))
+            .map(str::trim);
+        assert_eq!(version, Some(API_VERSION), "openapi.yaml info.version");
+    }
 
     #[test]
     fn hosts_are_authorities_without_user_info() {
