@@ -38,8 +38,9 @@ async fn a_member_never_decides_the_money_of_the_partner_she_acts_for() {
     program(&app).await;
     let one_sale = coupon_sale(&app, "order-1", None).await; // pub-two's (its coupon)
     crate::commissions::ledger(&app, 1).await;
-    let claim = claim_of_pub_two(&app, "order-unseen").await;
+    // Mia first: as an admin she is mailed of claims, and her invitation is read as the next mail.
     let mia = mia(&app).await;
+    let claim = claim_of_pub_two(&app, "order-unseen").await;
     let before = crate::commissions::ledger(&app, 1).await;
 
     // Her partner's claim, for any amount: refused, the claim still open.

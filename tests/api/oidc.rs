@@ -169,14 +169,18 @@ impl Browser {
 
     /// From the start to the provider's redirect back to the callback (not followed).
     async fn through_to_callback(&mut self, app: &TestApp) -> Url {
-        let start = Url::parse(&app.url("/v2/auth/oidc/test/start?next=/%23team")).unwrap();
+        let start = Url::parse(&format!(
+            "{}/v2/auth/oidc/test/start?next=/%23team",
+            app.origin()
+        ))
+        .unwrap();
         self.follow_until(app, start, |u| u.path() == "/v2/auth/oidc/test/callback")
             .await
     }
 
     fn cookie(&self, app: &TestApp, name: &str) -> Option<String> {
         self.jar
-            .get(&app.addr.to_string())
+            .get(&format!("localhost:{}", app.addr.port()))
             .and_then(|c| c.get(name))
             .map(|v| format!("{name}={v}"))
     }
@@ -374,7 +378,7 @@ async fn oidc_refuses_an_id_token_whose_nonce_is_not_the_sign_ins() {
     .await
     .unwrap();
     let mut browser = Browser::default();
-    let start = Url::parse(&app.url("/v2/auth/oidc/test/start")).unwrap();
+    let start = Url::parse(&format!("{}/v2/auth/oidc/test/start", app.origin())).unwrap();
     let port = provider.port;
     let authorize = browser
         .follow_until(&app, start, |u| u.port() == Some(port))
@@ -417,7 +421,7 @@ async fn oidc_links_an_unverified_email_only_through_a_signed_in_session() {
     let mut linked = Browser::default();
     linked
         .jar
-        .entry(app.addr.to_string())
+        .entry(format!("localhost:{}", app.addr.port()))
         .or_default()
         .insert("tenx_session".into(), started.secret.clone());
     let callback = linked.through_to_callback(&app).await;
