@@ -404,7 +404,15 @@ async fn lines_from_before_the_running_balances_are_brought_in_once() {
     );
     no_drift(&app).await;
     let balances = json_of(op.balances("partnerId=pub-one").await, 200).await;
-    assert_eq!(balances["items"][0]["pending"], "10.00", "{balances}");
+    // Once, as pending, or as approved when the worker approved it meanwhile (its hold is 0 days:
+    // on a busy machine the approval can land between the rebuild and this read).
+    let row = &balances["items"][0];
+    let once = [("10.00", "0.00"), ("0.00", "10.00")];
+    assert!(
+        once.iter()
+            .any(|(p, a)| row["pending"] == *p && row["approved"] == *a),
+        "{balances}"
+    );
     let listed = json_of(op.list_commissions("partnerId=pub-one").await, 200).await;
     assert_eq!(
         listed["items"].as_array().unwrap().len(),

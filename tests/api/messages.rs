@@ -50,7 +50,7 @@ async fn wait_for_kind(
     kind: &str,
     n: usize,
 ) -> Vec<tenx_shared::testing::mail::SentMail> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
         let sent = mails_of(app, kind);
         if sent.len() >= n || std::time::Instant::now() > deadline {
