@@ -6,7 +6,8 @@
 # 1. the versions agree: package.json, pyproject.toml and the libraries' API_VERSION equal
 #    openapi.yaml's info.version;
 # 2. scripts/sdk_gen.sh --check: the checked-in generated code is what openapi.yaml produces;
-# 3. docs/sdks.md's quick starts are, byte for byte, the example files the tests run;
+# 3. the quick starts of docs/sdks.md and README.md are, byte for byte, the example files the
+#    tests run;
 # 4. TypeScript: npm ci (sdks/typescript/package-lock.json), build, node --test against a fresh
 #    server; Python: pip install into .venv/sdk, pytest against another fresh server.
 # Needs node >= 20.19, npm, python3 >= 3.10 and the registries (npm, PyPI) for the installs.
@@ -42,19 +43,21 @@ scripts/sdk_gen.sh --check
 python3 - <<'PY'
 import re, sys
 from pathlib import Path
-doc = Path("docs/sdks.md").read_text()
+quick = ["sdks/typescript/examples/quickstart.ts", "sdks/python/examples/quickstart.py"]
+hooks = ["sdks/typescript/examples/webhook.ts", "sdks/python/examples/webhook.py"]
 bad = 0
-for path in ["sdks/typescript/examples/quickstart.ts", "sdks/typescript/examples/webhook.ts",
-             "sdks/python/examples/quickstart.py", "sdks/python/examples/webhook.py"]:
-    marker = f"<!-- sdk_test: {path} -->"
-    m = re.search(re.escape(marker) + r"\s*```[a-z]+\n(.*?)```", doc, re.S)
-    if not m:
-        print(f"sdk_test: docs/sdks.md has no block after {marker}", file=sys.stderr); bad = 1
-    elif m.group(1) != Path(path).read_text():
-        print(f"sdk_test: docs/sdks.md's block differs from {path}", file=sys.stderr); bad = 1
+for doc_path, paths in [("docs/sdks.md", quick + hooks), ("README.md", quick)]:
+    doc = Path(doc_path).read_text()
+    for path in paths:
+        marker = f"<!-- sdk_test: {path} -->"
+        m = re.search(re.escape(marker) + r"\s*```[a-z]+\n(.*?)```", doc, re.S)
+        if not m:
+            print(f"sdk_test: {doc_path} has no block after {marker}", file=sys.stderr); bad = 1
+        elif m.group(1) != Path(path).read_text():
+            print(f"sdk_test: {doc_path}'s block differs from {path}", file=sys.stderr); bad = 1
 if bad:
     sys.exit(1)
-print("sdk_test: docs/sdks.md's quick starts are the example files the tests run")
+print("sdk_test: the quick starts in docs/sdks.md and README.md are the example files the tests run")
 PY
 
 # --- a fresh server ---------------------------------------------------------------------------
