@@ -98,9 +98,8 @@ ts_status=0
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q -e "sdks/python[test]"
 start_server
-echo "sdk_test: Python against $TENX_URL"
+echo "sdk_test: TypeScript exit $ts_status; Python against $TENX_URL ($(( $(date +%s) - START )) s so far)"
 py_status=0
+# The last lines are pytest's summary (the runner's own), so nothing is printed after it.
 (cd sdks/python && "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests) || py_status=$?
-
-echo "sdk_test: $(( $(date +%s) - START )) s; TypeScript exit $ts_status, Python exit $py_status"
 [ "$ts_status" = 0 ] && [ "$py_status" = 0 ]
