@@ -1,0 +1,200 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...models.commission import Commission
+from ...models.error_envelope import ErrorEnvelope
+from ...types import Response
+
+
+def _get_kwargs(
+    handle: str,
+    commission_id: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v2/handles/{handle}/commissions/{commission_id}".format(
+            handle=quote(str(handle), safe=""),
+            commission_id=quote(str(commission_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Commission | ErrorEnvelope:
+    if response.status_code == 200:
+        response_200 = Commission.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorEnvelope.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorEnvelope.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorEnvelope.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorEnvelope.from_dict(response.json())
+
+        return response_404
+
+    response_default = ErrorEnvelope.from_dict(response.json())
+
+    return response_default
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Commission | ErrorEnvelope]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    handle: str,
+    commission_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Commission | ErrorEnvelope]:
+    """Read a commission.
+
+    Args:
+        handle (str): A tenant's handle, the DNS label of its short links: 3–32 of `[a-z0-9-]`,
+            starting and ending with a letter or digit, no `--`; reserved: `api`, `app`, `www`,
+            `admin`, `root`, `static`, `assets`, `docs`, `status`, `mail`, `localhost`, `v2`,
+            `public`, `support`, `help`, `dashboard`, `login`, `auth`, `billing`, `cdn`, `ns1`, `ns2`.
+        commission_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Commission | ErrorEnvelope]
+    """
+
+    kwargs = _get_kwargs(
+        handle=handle,
+        commission_id=commission_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    handle: str,
+    commission_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Commission | ErrorEnvelope | None:
+    """Read a commission.
+
+    Args:
+        handle (str): A tenant's handle, the DNS label of its short links: 3–32 of `[a-z0-9-]`,
+            starting and ending with a letter or digit, no `--`; reserved: `api`, `app`, `www`,
+            `admin`, `root`, `static`, `assets`, `docs`, `status`, `mail`, `localhost`, `v2`,
+            `public`, `support`, `help`, `dashboard`, `login`, `auth`, `billing`, `cdn`, `ns1`, `ns2`.
+        commission_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Commission | ErrorEnvelope
+    """
+
+    return sync_detailed(
+        handle=handle,
+        commission_id=commission_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    handle: str,
+    commission_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Commission | ErrorEnvelope]:
+    """Read a commission.
+
+    Args:
+        handle (str): A tenant's handle, the DNS label of its short links: 3–32 of `[a-z0-9-]`,
+            starting and ending with a letter or digit, no `--`; reserved: `api`, `app`, `www`,
+            `admin`, `root`, `static`, `assets`, `docs`, `status`, `mail`, `localhost`, `v2`,
+            `public`, `support`, `help`, `dashboard`, `login`, `auth`, `billing`, `cdn`, `ns1`, `ns2`.
+        commission_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Commission | ErrorEnvelope]
+    """
+
+    kwargs = _get_kwargs(
+        handle=handle,
+        commission_id=commission_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    handle: str,
+    commission_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Commission | ErrorEnvelope | None:
+    """Read a commission.
+
+    Args:
+        handle (str): A tenant's handle, the DNS label of its short links: 3–32 of `[a-z0-9-]`,
+            starting and ending with a letter or digit, no `--`; reserved: `api`, `app`, `www`,
+            `admin`, `root`, `static`, `assets`, `docs`, `status`, `mail`, `localhost`, `v2`,
+            `public`, `support`, `help`, `dashboard`, `login`, `auth`, `billing`, `cdn`, `ns1`, `ns2`.
+        commission_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Commission | ErrorEnvelope
+    """
+
+    return (
+        await asyncio_detailed(
+            handle=handle,
+            commission_id=commission_id,
+            client=client,
+        )
+    ).parsed

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="CouponLeakSourcesItem")
+
+
+@_attrs_define
+class CouponLeakSourcesItem:
+    """
+    Attributes:
+        count (int):
+        referrer_domain (str): The landing referrer's host of sales without a click (`direct` for none).
+    """
+
+    count: int
+    referrer_domain: str
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        count = self.count
+
+        referrer_domain = self.referrer_domain
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "count": count,
+                "referrerDomain": referrer_domain,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        count = d.pop("count")
+
+        referrer_domain = d.pop("referrerDomain")
+
+        coupon_leak_sources_item = cls(
+            count=count,
+            referrer_domain=referrer_domain,
+        )
+
+        coupon_leak_sources_item.additional_properties = d
+        return coupon_leak_sources_item
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

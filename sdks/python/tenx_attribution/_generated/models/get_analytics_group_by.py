@@ -1,0 +1,20 @@
+from enum import StrEnum
+
+
+class GetAnalyticsGroupBy(StrEnum):
+    BOTREASON = "botReason"
+    COUNTRY = "country"
+    DAY = "day"
+    DEVICE = "device"
+    LINK = "link"
+    REFERRER = "referrer"
+    SEGMENT = "segment"
+    SOURCE = "source"
+    SUB1 = "sub1"
+    SUB2 = "sub2"
+    SUB3 = "sub3"
+    SUB4 = "sub4"
+    SUB5 = "sub5"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.currency import Currency
+from ..models.payout_status import PayoutStatus
+
+T = TypeVar("T", bound="Payout")
+
+
+@_attrs_define
+class Payout:
+    """
+    Attributes:
+        amount (str): A decimal string in the currency (`"24.99"`, `"-3.50"`): an optional `-`, digits and at most one
+            point, no exponent; at most the currency's minor-unit decimals (2 for USD, 0 for JPY), at most 1000000000 in
+            absolute value. Answers carry exactly the minor-unit decimals.
+        commission_count (int):
+        created_at (datetime.datetime): RFC 3339, UTC.
+        created_by (str):
+        currency (Currency): An active ISO 4217 currency or fund code (withdrawn codes, precious metals, bond market
+            units, `XTS` and `XXX` are refused).
+        paid_at (datetime.datetime | None):
+        partner_id (str): Chosen by the merchant; the shape of a campaign id, 1–64 of `[a-z0-9_-]`, starting with a
+            letter or digit.
+        payout_id (str):
+        period_end (datetime.datetime): RFC 3339, UTC.
+        period_start (datetime.datetime): RFC 3339, UTC.
+        reason (None | str): Why it failed or was canceled.
+        reference (None | str): The payment's reference (`mark-paid`).
+        sequence (int): The partner's payout number (1, 2, …).
+        status (PayoutStatus):
+    """
+
+    amount: str
+    commission_count: int
+    created_at: datetime.datetime
+    created_by: str
+    currency: Currency
+    paid_at: datetime.datetime | None
+    partner_id: str
+    payout_id: str
+    period_end: datetime.datetime
+    period_start: datetime.datetime
+    reason: None | str
+    reference: None | str
+    sequence: int
+    status: PayoutStatus
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        amount = self.amount
+
+        commission_count = self.commission_count
+
+        created_at = self.created_at.isoformat()
+
+        created_by = self.created_by
+
+        currency = self.currency.value
+
+        paid_at: None | str
+        if isinstance(self.paid_at, datetime.datetime):
+            paid_at = self.paid_at.isoformat()
+        else:
+            paid_at = self.paid_at
+
+        partner_id = self.partner_id
+
+        payout_id = self.payout_id
+
+        period_end = self.period_end.isoformat()
+
+        period_start = self.period_start.isoformat()
+
+        reason: None | str
+        reason = self.reason
+
+        reference: None | str
+        reference = self.reference
+
+        sequence = self.sequence
+
+        status = self.status.value
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "amount": amount,
+                "commissionCount": commission_count,
+                "createdAt": created_at,
+                "createdBy": created_by,
+                "currency": currency,
+                "paidAt": paid_at,
+                "partnerId": partner_id,
+                "payoutId": payout_id,
+                "periodEnd": period_end,
+                "periodStart": period_start,
+                "reason": reason,
+                "reference": reference,
+                "sequence": sequence,
+                "status": status,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        amount = d.pop("amount")
+
+        commission_count = d.pop("commissionCount")
+
+        created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
+
+        created_by = d.pop("createdBy")
+
+        currency = Currency(d.pop("currency"))
+
+        def _parse_paid_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                paid_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return paid_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        paid_at = _parse_paid_at(d.pop("paidAt"))
+
+        partner_id = d.pop("partnerId")
+
+        payout_id = d.pop("payoutId")
+
+        period_end = datetime.datetime.fromisoformat(d.pop("periodEnd"))
+
+        period_start = datetime.datetime.fromisoformat(d.pop("periodStart"))
+
+        def _parse_reason(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        reason = _parse_reason(d.pop("reason"))
+
+        def _parse_reference(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        reference = _parse_reference(d.pop("reference"))
+
+        sequence = d.pop("sequence")
+
+        status = PayoutStatus(d.pop("status"))
+
+        payout = cls(
+            amount=amount,
+            commission_count=commission_count,
+            created_at=created_at,
+            created_by=created_by,
+            currency=currency,
+            paid_at=paid_at,
+            partner_id=partner_id,
+            payout_id=payout_id,
+            period_end=period_end,
+            period_start=period_start,
+            reason=reason,
+            reference=reference,
+            sequence=sequence,
+            status=status,
+        )
+
+        payout.additional_properties = d
+        return payout
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
