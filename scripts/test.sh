@@ -140,6 +140,10 @@ bg_stage browser 1200 nice -n 10 scripts/browser_test.sh
 # against a fresh `tenx serve` per file, in a network namespace with loopback only. The
 # runner's own test first: a fixture with a failing block must fail, naming its line.
 bg_stage docs 600 nice -n 10 sh -c 'python3 scripts/docs_run.py --self-test && python3 scripts/docs_run.py'
+# The client libraries (sdks/): their generated code checked against openapi.yaml, the quick
+# starts against the docs, each library's tests against a fresh `tenx serve` (~80-95 s, most of
+# it npm and pip installing and the servers' waits).
+bg_stage sdks 900 nice -n 10 scripts/sdk_test.sh
 
 # The chaos runs on moto measure a settle (issue 42: every click counted within 120 s of the
 # restart) through the fault proxy: one at a time, with no other test beside them, so the
@@ -154,6 +158,7 @@ wait_stage sam-check
 wait_stage fuzz
 wait_stage browser
 wait_stage docs
+wait_stage sdks
 wait_stage lambda-build
 
 print_stage_times
