@@ -30,6 +30,7 @@ pub mod subids;
 pub mod tax_id;
 pub mod time;
 pub mod url_check;
+pub mod variants;
 pub mod visitor;
 pub mod words;
 
@@ -46,6 +47,7 @@ pub use link::{
     MAX_ROUTING_RULES, MAX_TITLE_CHARS, MAX_TRACKING_VALUE_CHARS, RouteConditions, RoutingRule,
     Tracking, ValidLinkSpec,
 };
+pub use variants::{Variant, VariantPeriod};
 pub use money::Currency;
 pub use prefixed::{
     ApplicationId, BatchId, BroadcastId, ClaimId, ClickId, CommissionId, ConversionId, EventId,
