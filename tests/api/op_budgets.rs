@@ -228,9 +228,13 @@ async fn a_redirect_through_an_ab_split_costs_what_any_redirect_costs() {
     );
     let location = header_str(resp.headers(), "location");
     assert!(
-        ["https://a.example/", "https://b.example/", "https://c.example/"]
-            .iter()
-            .any(|v| location.starts_with(v)),
+        [
+            "https://a.example/",
+            "https://b.example/",
+            "https://c.example/"
+        ]
+        .iter()
+        .any(|v| location.starts_with(v)),
         "{location}"
     );
     for method in [reqwest::Method::GET, reqwest::Method::HEAD] {

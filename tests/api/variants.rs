@@ -90,24 +90,53 @@ async fn bad_variants_are_refused_naming_the_entry_and_nothing_changes() {
     json_of(creator.put_link("test", &split(50, 50)).await, 201).await;
     let v = |url: &str, weight: Value| json!({"destinationUrl": url, "weight": weight});
     let cases = [
-        (json!([v(A, json!(50)), v(B, json!(40))]), "variants:", "add up to 100"),
         (
-            json!([v(A, json!(20)), v(B, json!(20)), v("https://c.example/", json!(20)),
-                   v("https://d.example/", json!(20)), v("https://e.example/", json!(20))]),
+            json!([v(A, json!(50)), v(B, json!(40))]),
+            "variants:",
+            "add up to 100",
+        ),
+        (
+            json!([
+                v(A, json!(20)),
+                v(B, json!(20)),
+                v("https://c.example/", json!(20)),
+                v("https://d.example/", json!(20)),
+                v("https://e.example/", json!(20))
+            ]),
             "variants:",
             "between 2 and 4",
         ),
         (json!([v(A, json!(100))]), "variants:", "between 2 and 4"),
-        (json!([v(A, json!(100)), v(B, json!(0))]), "variants[0].weight:", "1 to 99"),
-        (json!([v(A, json!(50)), v(B, json!(50.5))]), "variants[1].weight:", ""),
-        (json!([v(A, json!(50)), v(B, json!(-50))]), "variants[1].weight:", ""),
-        (json!([v(A, json!(50)), v("ftp://b.example/", json!(50))]), "variants[1].destinationUrl:", ""),
+        (
+            json!([v(A, json!(100)), v(B, json!(0))]),
+            "variants[0].weight:",
+            "1 to 99",
+        ),
+        (
+            json!([v(A, json!(50)), v(B, json!(50.5))]),
+            "variants[1].weight:",
+            "",
+        ),
+        (
+            json!([v(A, json!(50)), v(B, json!(-50))]),
+            "variants[1].weight:",
+            "",
+        ),
+        (
+            json!([v(A, json!(50)), v("ftp://b.example/", json!(50))]),
+            "variants[1].destinationUrl:",
+            "",
+        ),
         (
             json!([v(A, json!(50)), v("https://A.example/landing", json!(50))]),
             "variants[1].destinationUrl:",
             "same destination as variants[0]",
         ),
-        (json!([{"destinationUrl": A}, v(B, json!(50))]), "variants[0]", "weight"),
+        (
+            json!([{"destinationUrl": A}, v(B, json!(50))]),
+            "variants[0]",
+            "weight",
+        ),
     ];
     for (variants, starts, contains) in cases {
         let body = json!({"destinationUrl": "https://example.com/", "variants": variants});
@@ -128,7 +157,10 @@ async fn a_weight_change_starts_a_new_period_and_null_ends_the_test() {
     let app = spawn_app().await;
     let creator = app.as_role("acme", Role::Creator);
     let first = json_of(creator.put_link("test", &split(70, 30)).await, 201).await;
-    assert_eq!(first["variants"], json!([{"destinationUrl": A, "weight": 70}, {"destinationUrl": B, "weight": 30}]));
+    assert_eq!(
+        first["variants"],
+        json!([{"destinationUrl": A, "weight": 70}, {"destinationUrl": B, "weight": 30}])
+    );
     let since = first["variantsSince"].as_str().unwrap().to_owned();
     assert!(first.get("variantsNotice").is_none(), "{first}");
 
@@ -156,18 +188,26 @@ async fn a_weight_change_starts_a_new_period_and_null_ends_the_test() {
     }
     // The first period stays in analytics, under its own key.
     let groups = json_of(
-        app.as_role("acme", Role::Viewer).analytics("groupBy=variant").await,
+        app.as_role("acme", Role::Viewer)
+            .analytics("groupBy=variant")
+            .await,
         200,
     )
     .await;
     let rows = groups["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "{groups}");
-    assert!(rows[0]["key"].as_str().unwrap().starts_with("test/"), "{groups}");
+    assert!(
+        rows[0]["key"].as_str().unwrap().starts_with("test/"),
+        "{groups}"
+    );
     assert_eq!(rows[0]["clicks"], 1);
 
     let ended = json_of(
         creator
-            .put_link("test", &json!({"destinationUrl": "https://example.com/", "variants": null}))
+            .put_link(
+                "test",
+                &json!({"destinationUrl": "https://example.com/", "variants": null}),
+            )
             .await,
         200,
     )
@@ -190,7 +230,9 @@ async fn a_weight_change_starts_a_new_period_and_null_ends_the_test() {
 async fn a_visitor_keeps_its_variant_and_visitors_spread_by_weight() {
     let app = spawn_app().await;
     json_of(
-        app.as_role("acme", Role::Creator).put_link("test", &split(70, 30)).await,
+        app.as_role("acme", Role::Creator)
+            .put_link("test", &split(70, 30))
+            .await,
         201,
     )
     .await;
@@ -212,7 +254,9 @@ async fn a_visitor_keeps_its_variant_and_visitors_spread_by_weight() {
     }
 
     // The route preview makes the same choice for that visitor.
-    let id = cookie.strip_prefix("tenx_vid=").expect("the visitor cookie");
+    let id = cookie
+        .strip_prefix("tenx_vid=")
+        .expect("the visitor cookie");
     let preview = app
         .as_role("acme", Role::Creator)
         .route_preview("test", &json!({"visitor": id}))
@@ -226,7 +270,10 @@ async fn a_visitor_keeps_its_variant_and_visitors_spread_by_weight() {
         let (target, _, _) = visit(&app, "test", &[("user-agent", &desktop(n))], Method::GET).await;
         *seen.entry(target).or_default() += 1;
     }
-    let (a, b) = (seen.get(A).copied().unwrap_or(0), seen.get(B).copied().unwrap_or(0));
+    let (a, b) = (
+        seen.get(A).copied().unwrap_or(0),
+        seen.get(B).copied().unwrap_or(0),
+    );
     assert_eq!(a + b, 400, "{seen:?}");
     // 280 expected; the standard deviation is ~9, so this bound is ~6 of them wide.
     assert!((220..=340).contains(&a), "70/30 split gave {seen:?}");
@@ -238,7 +285,13 @@ async fn rules_come_first_and_bots_go_to_the_first_variant_counted_in_none() {
     let mut body = split(1, 99);
     body["routingRules"] = json!([{"priority": 1, "destinationUrl": "https://m.example/",
                                    "conditions": {"deviceIn": ["mobile"]}}]);
-    json_of(app.as_role("acme", Role::Creator).put_link("test", &body).await, 201).await;
+    json_of(
+        app.as_role("acme", Role::Creator)
+            .put_link("test", &body)
+            .await,
+        201,
+    )
+    .await;
     for _ in 0..5 {
         let (target, _, _) = visit(&app, "test", &[("user-agent", IPHONE)], Method::GET).await;
         assert_eq!(target, "https://m.example/");
@@ -248,7 +301,7 @@ async fn rules_come_first_and_bots_go_to_the_first_variant_counted_in_none() {
         let (target, ctx, _) = visit(&app, "test", &[("user-agent", GOOGLEBOT)], method).await;
         assert_eq!((target.as_str(), ctx), (A, None));
     }
-    let (target, _, _) = visit(&app, "test", &[("user-agent", &desktop(3)), ], Method::HEAD).await;
+    let (target, _, _) = visit(&app, "test", &[("user-agent", &desktop(3))], Method::HEAD).await;
     assert_eq!(target, A);
     // One human the split takes: the only click any variant counts.
     let (human, _, _) = visit(&app, "test", &[("user-agent", &desktop(4))], Method::GET).await;
@@ -258,7 +311,13 @@ async fn rules_come_first_and_bots_go_to_the_first_variant_counted_in_none() {
     // Everything else reached the funnel: 5 rule clicks, 3 bots, 1 split human.
     let mut funnel = Value::Null;
     for _ in 0..300 {
-        funnel = json_of(app.as_role("acme", Role::Viewer).analytics("funnel=true").await, 200).await;
+        funnel = json_of(
+            app.as_role("acme", Role::Viewer)
+                .analytics("funnel=true")
+                .await,
+            200,
+        )
+        .await;
         if funnel["totals"]["clicks"] == 9 {
             break;
         }
@@ -267,7 +326,12 @@ async fn rules_come_first_and_bots_go_to_the_first_variant_counted_in_none() {
     assert_eq!(funnel["totals"]["clicks"], 9, "{funnel}");
     assert_eq!(funnel["totals"]["botClicks"], 3, "{funnel}");
     let report = variants_of(&app, "test").await;
-    let total: i64 = report["variants"].as_array().unwrap().iter().map(|v| v["clicks"].as_i64().unwrap()).sum();
+    let total: i64 = report["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["clicks"].as_i64().unwrap())
+        .sum();
     assert_eq!(total, 1, "{report}");
 }
 
@@ -275,7 +339,9 @@ async fn rules_come_first_and_bots_go_to_the_first_variant_counted_in_none() {
 async fn each_variants_numbers_follow_its_clicks_and_conversions() {
     let app = spawn_app().await;
     json_of(
-        app.as_role("acme", Role::Creator).put_link("test", &split(50, 50)).await,
+        app.as_role("acme", Role::Creator)
+            .put_link("test", &split(50, 50))
+            .await,
         201,
     )
     .await;
@@ -315,22 +381,71 @@ async fn each_variants_numbers_follow_its_clicks_and_conversions() {
     }
     // Twelve visitors say nothing yet.
     assert!(report.get("winner").is_none(), "{report}");
-    assert!(report["verdict"].as_str().unwrap().starts_with("not yet"), "{report}");
+    assert!(
+        report["verdict"].as_str().unwrap().starts_with("not yet"),
+        "{report}"
+    );
 
     // Analytics breaks the same numbers down by variant.
     let groups = json_of(
-        app.as_role("acme", Role::Viewer).analytics("groupBy=variant").await,
+        app.as_role("acme", Role::Viewer)
+            .analytics("groupBy=variant")
+            .await,
         200,
     )
     .await;
-    let clicks: i64 = groups["rows"].as_array().unwrap().iter().map(|r| r["clicks"].as_i64().unwrap()).sum();
-    let conversions: i64 = groups["rows"].as_array().unwrap().iter().map(|r| r["conversions"].as_i64().unwrap()).sum();
+    let clicks: i64 = groups["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["clicks"].as_i64().unwrap())
+        .sum();
+    let conversions: i64 = groups["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["conversions"].as_i64().unwrap())
+        .sum();
     assert_eq!((clicks, conversions), (12, converted), "{groups}");
+    let csv = app
+        .as_role("acme", Role::Viewer)
+        .export("groupBy=variant&format=csv")
+        .await;
+    assert_eq!(csv.status(), 200);
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with("variant,"), "{csv}");
+    let rows = csv.lines().filter(|l| l.starts_with("test/")).count();
+    assert_eq!(rows, expected.len(), "{csv}");
 
     // A link without a test, and a missing one.
-    app.put_link("acme", "plain", json!({"destinationUrl": "https://example.com/"})).await;
+    app.put_link(
+        "acme",
+        "plain",
+        json!({"destinationUrl": "https://example.com/"}),
+    )
+    .await;
     let plain = variants_of(&app, "plain").await;
     assert_eq!(plain["variants"], json!([]));
-    let missing = app.as_role("acme", Role::Viewer).get("/links/nope/variants").await;
+    let missing = app
+        .as_role("acme", Role::Viewer)
+        .get("/links/nope/variants")
+        .await;
     assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn a_partner_reads_its_own_links_tests_only() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "rules": [{"eventType": "purchase", "percent": "10"}]});
+    crate::scenario::two_partners(&app, &plan, None).await;
+    let creator = app.as_role("acme", Role::Creator);
+    for (slug, campaign) in [("deal", "alpha"), ("offer", "beta")] {
+        let mut body = split(50, 50);
+        body["campaignId"] = json!(campaign);
+        json_of(creator.put_link(slug, &body).await, 200).await;
+    }
+    let one = crate::scenario::as_partner(&app, "acme", "pub-one").await;
+    let own = json_of(one.get("/links/deal/variants").await, 200).await;
+    assert_eq!(own["variants"].as_array().unwrap().len(), 2, "{own}");
+    assert_eq!(one.get("/links/offer/variants").await.status(), 404);
 }

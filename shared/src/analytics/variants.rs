@@ -76,7 +76,11 @@ pub async fn report(
     let link = crate::links::load(store, handle, slug)
         .await?
         .ok_or_else(|| VariantsError::NotFound(slug.clone()))?;
-    let Some(period) = link.variant_period.clone().filter(|_| !link.variants.is_empty()) else {
+    let Some(period) = link
+        .variant_period
+        .clone()
+        .filter(|_| !link.variants.is_empty())
+    else {
         return Ok(VariantsReport {
             slug: slug.to_string(),
             variants_since: None,

@@ -127,8 +127,9 @@ pub async fn visit(
     };
     let (destination, variant) = match decision.matched_rule {
         Some(_) => (decision.destination_url, None),
-        None => split(ctx_keys, &link, &visit, &visitor_id)
-            .unwrap_or((decision.destination_url, None)),
+        None => {
+            split(ctx_keys, &link, &visit, &visitor_id).unwrap_or((decision.destination_url, None))
+        }
     };
     let mut claims = visit.claims(ClickId::new(), handle, &link, now, r.attribution_window);
     claims.attribution.variant = variant;

@@ -47,7 +47,6 @@ pub use link::{
     MAX_ROUTING_RULES, MAX_TITLE_CHARS, MAX_TRACKING_VALUE_CHARS, RouteConditions, RoutingRule,
     Tracking, ValidLinkSpec,
 };
-pub use variants::{Variant, VariantPeriod};
 pub use money::Currency;
 pub use prefixed::{
     ApplicationId, BatchId, BroadcastId, ClaimId, ClickId, CommissionId, ConversionId, EventId,
@@ -57,6 +56,7 @@ pub use prefixed::{
 pub use routing::{RouteDecision, RouteInput, route};
 pub use subids::SubIds;
 pub use url_check::{MAX_DESTINATION_LEN, validate_destination};
+pub use variants::{Variant, VariantPeriod};
 pub use visitor::{
     BotReason, Device, MAX_SOURCE_BYTES, UaClass, classify_user_agent, classify_user_agent_bytes,
     click_source, referrer_host, segment,

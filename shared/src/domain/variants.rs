@@ -64,18 +64,27 @@ pub fn validate(variants: Option<Vec<Variant>>) -> Result<Vec<Variant>, DomainEr
     }
     let mut out: Vec<Variant> = Vec::with_capacity(variants.len());
     for (i, v) in variants.into_iter().enumerate() {
-        let url = validate_destination(&format!("variants[{i}].destinationUrl"), &v.destination_url)?;
+        let url =
+            validate_destination(&format!("variants[{i}].destinationUrl"), &v.destination_url)?;
         let destination_url = String::from(url);
-        if let Some(j) = out.iter().position(|o| o.destination_url == destination_url) {
+        if let Some(j) = out
+            .iter()
+            .position(|o| o.destination_url == destination_url)
+        {
             return Err(DomainError::new(
                 format!("variants[{i}].destinationUrl"),
-                format!("is the same destination as variants[{j}]; each variant must go somewhere else."),
+                format!(
+                    "is the same destination as variants[{j}]; each variant must go somewhere else."
+                ),
             ));
         }
         if v.weight == 0 || v.weight >= TOTAL_WEIGHT {
             return Err(DomainError::new(
                 format!("variants[{i}].weight"),
-                format!("must be a whole number from 1 to 99 (the percent of visitors it gets); {} was given.", v.weight),
+                format!(
+                    "must be a whole number from 1 to 99 (the percent of visitors it gets); {} was given.",
+                    v.weight
+                ),
             ));
         }
         out.push(Variant {
@@ -87,7 +96,9 @@ pub fn validate(variants: Option<Vec<Variant>>) -> Result<Vec<Variant>, DomainEr
     if total != TOTAL_WEIGHT {
         return Err(DomainError::new(
             "variants",
-            format!("the weights must add up to 100 (percent of visitors); they add up to {total}."),
+            format!(
+                "the weights must add up to 100 (percent of visitors); they add up to {total}."
+            ),
         ));
     }
     Ok(out)
@@ -137,7 +148,11 @@ pub struct Sample {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Judgement {
     /// `best` converts better than `runner_up`, significantly at 95%; `z` is the statistic.
-    Winner { best: usize, runner_up: usize, z: f64 },
+    Winner {
+        best: usize,
+        runner_up: usize,
+        z: f64,
+    },
     /// No winner yet, and why, in words.
     NotYet(String),
 }
@@ -221,33 +236,50 @@ mod tests {
     fn validation_names_the_entry() {
         assert_eq!(validate(None).unwrap(), vec![]);
         assert_eq!(validate(Some(vec![])).unwrap(), vec![]);
-        let ok = validate(Some(vec![v("https://A.example/x", 70), v("https://b.example", 30)]))
-            .unwrap();
+        let ok = validate(Some(vec![
+            v("https://A.example/x", 70),
+            v("https://b.example", 30),
+        ]))
+        .unwrap();
         assert_eq!(ok[0].destination_url, "https://a.example/x");
         assert_eq!(ok[1].destination_url, "https://b.example/");
         assert_eq!(err(vec![v("https://a.example", 100)]).0, "variants");
-        let five = (0..5).map(|i| v(&format!("https://{i}.example"), 20)).collect();
+        let five = (0..5)
+            .map(|i| v(&format!("https://{i}.example"), 20))
+            .collect();
         assert_eq!(err(five).0, "variants");
         assert_eq!(
             err(vec![v("https://a.example", 50), v("https://b.example", 40)]).0,
             "variants"
         );
         assert_eq!(
-            err(vec![v("https://a.example", 50), v("https://b.example", 0), v("https://c.example", 50)]).0,
+            err(vec![
+                v("https://a.example", 50),
+                v("https://b.example", 0),
+                v("https://c.example", 50)
+            ])
+            .0,
             "variants[1].weight"
         );
         assert_eq!(
             err(vec![v("https://a.example", 50), v("ftp://b.example", 50)]).0,
             "variants[1].destinationUrl"
         );
-        let (field, message) = err(vec![v("https://a.example/", 50), v("https://A.example", 50)]);
+        let (field, message) = err(vec![
+            v("https://a.example/", 50),
+            v("https://A.example", 50),
+        ]);
         assert_eq!(field, "variants[1].destinationUrl");
         assert!(message.contains("variants[0]"), "{message}");
     }
 
     #[test]
     fn buckets_fall_on_the_cumulative_weights() {
-        let vs = [v("https://a.example", 70), v("https://b.example", 20), v("https://c.example", 10)];
+        let vs = [
+            v("https://a.example", 70),
+            v("https://b.example", 20),
+            v("https://c.example", 10),
+        ];
         assert_eq!(choose(&vs, 0), Some(0));
         assert_eq!(choose(&vs, 69), Some(0));
         assert_eq!(choose(&vs, 70), Some(1));
@@ -271,17 +303,28 @@ mod tests {
     }
 
     fn s(clicks: i64, conversions: i64) -> Sample {
-        Sample { clicks, conversions }
+        Sample {
+            clicks,
+            conversions,
+        }
     }
 
     #[test]
     fn no_winner_with_few_data() {
-        assert!(matches!(judge(&[s(0, 0), s(0, 0)]), Judgement::NotYet(m) if m.starts_with("not yet")));
+        assert!(
+            matches!(judge(&[s(0, 0), s(0, 0)]), Judgement::NotYet(m) if m.starts_with("not yet"))
+        );
         assert!(matches!(judge(&[s(12, 3), s(0, 0)]), Judgement::NotYet(_)));
         // 10 of 10 against 0 of 10 looks clear, but ten visitors each are too few to tell.
-        assert!(matches!(judge(&[s(10, 10), s(10, 0)]), Judgement::NotYet(_)));
+        assert!(matches!(
+            judge(&[s(10, 10), s(10, 0)]),
+            Judgement::NotYet(_)
+        ));
         // Enough visitors, too few conversions for the approximation.
-        assert!(matches!(judge(&[s(500, 3), s(500, 0)]), Judgement::NotYet(_)));
+        assert!(matches!(
+            judge(&[s(500, 3), s(500, 0)]),
+            Judgement::NotYet(_)
+        ));
         // 5.0% against 4.0% on 1,000 each: z ≈ 1.08, could be chance.
         match judge(&[s(1000, 50), s(1000, 40)]) {
             Judgement::NotYet(m) => assert!(m.contains("1.08"), "{m}"),
@@ -301,7 +344,9 @@ mod tests {
         }
         // Four variants: the best against the runner-up only.
         match judge(&[s(400, 8), s(400, 40), s(400, 12), s(400, 10)]) {
-            Judgement::Winner { best, runner_up, .. } => assert_eq!((best, runner_up), (1, 2)),
+            Judgement::Winner {
+                best, runner_up, ..
+            } => assert_eq!((best, runner_up), (1, 2)),
             other => panic!("{other:?}"),
         }
     }

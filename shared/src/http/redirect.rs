@@ -409,8 +409,7 @@ fn found(
 /// A new visitor's first-party id cookie: `id` when it is one the cookie reader accepts (the
 /// visit's digest), else a fresh random one.
 fn visitor_cookie(state: &AppState, id: &str) -> String {
-    let visitor = if (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
-    {
+    let visitor = if (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         id.to_owned()
     } else {
         uuid::Uuid::new_v4().simple().to_string()
