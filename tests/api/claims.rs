@@ -618,13 +618,11 @@ async fn a_shared_visitor_address_alone_never_proposes_approve_or_pays_when_over
     let state = app.state();
     let keys = state.signing().unwrap();
     let later = tenx_shared::platform::time::now_millis() + 2 * 86_400_000;
-    let decided = tenx_shared::claims::overdue::sweep((state.io(), keys), &app.origin(), later)
-        .await
-        .unwrap();
-    assert_eq!(
-        decided, 0,
-        "the rule pays only what the evidence alone proves"
-    );
+    let decided =
+        tenx_shared::claims::overdue::sweep((state.io(), keys), &app.origin(), later)
+            .await
+            .unwrap();
+    assert_eq!(decided, 0, "the rule pays only what the evidence alone proves");
     let op = app.as_role("acme", Role::Operator);
     let id = claim["claimId"].as_str().unwrap();
     let still = json_of(op.get(&format!("/claims/{id}")).await, 200).await;

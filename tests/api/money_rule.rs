@@ -43,8 +43,7 @@ async fn a_member_never_decides_the_money_of_the_partner_she_acts_for() {
     let before = crate::commissions::ledger(&app, 1).await;
 
     // Her partner's claim, for any amount: refused, the claim still open.
-    let approve =
-        json!({"decision": "approve", "reason": "ok", "amount": "250.00", "currency": "EUR"});
+    let approve = json!({"decision": "approve", "reason": "ok", "amount": "250.00", "currency": "EUR"});
     let r = mia
         .post(&format!("/v2/handles/acme/claims/{claim}/decide"), &approve)
         .await;
@@ -93,11 +92,7 @@ async fn a_member_never_decides_the_money_of_the_partner_she_acts_for() {
     // The same person on another partner's money, and another member on hers: allowed.
     let name = json!({"name": "Bo's blog, renamed"});
     let renamed = mia
-        .send(
-            Method::PATCH,
-            "/v2/handles/acme/partners/pub-one",
-            Some(&name),
-        )
+        .send(Method::PATCH, "/v2/handles/acme/partners/pub-one", Some(&name))
         .await;
     assert_eq!(renamed.status(), StatusCode::OK);
     let plan_one = mia
@@ -129,8 +124,7 @@ async fn a_decision_that_races_the_person_joining_the_partner_is_refused() {
     coupon_sale(&app, "order-1", Some(&reference)).await;
     crate::commissions::ledger(&app, 1).await;
     let one = as_partner(&app, "acme", "pub-one").await;
-    let body =
-        json!({"orderId": "order-1", "occurredAt": now_rfc3339(), "evidence": {"ctx": buyer_ctx}});
+    let body = json!({"orderId": "order-1", "occurredAt": now_rfc3339(), "evidence": {"ctx": buyer_ctx}});
     let claim = json_of(open_claim(&one, "pub-one", &body).await, 201).await;
     let id = ClaimId::parse(claim["claimId"].as_str().unwrap()).unwrap();
     let mia = member(&app, "mia@acme.example", Role::Operator).await;

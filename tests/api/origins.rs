@@ -33,17 +33,15 @@ async fn a_host_with_user_info_is_refused_and_nothing_is_mailed() {
         "localhost:http",
     ] {
         let r = ask_link_on(&app, host, "ann@example.com").await;
-        assert_eq!(header_str(r.headers(), "x-content-type-options"), "nosniff");
+        assert_eq!(
+            header_str(r.headers(), "x-content-type-options"),
+            "nosniff"
+        );
         let message = assert_error(r, 400, "invalid_request").await;
         assert!(message.starts_with("Host:"), "{host}: {message}");
     }
     // A well-formed sign-in afterwards is the first mail: none of the refused ones left one.
-    let r = ask_link_on(
-        &app,
-        &format!("localhost:{}", app.addr.port()),
-        "ann@example.com",
-    )
-    .await;
+    let r = ask_link_on(&app, &format!("localhost:{}", app.addr.port()), "ann@example.com").await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     next_link(&app, "ann@example.com", 0, "sign_in").await;
     assert_eq!(mails_to(&app, "ann@example.com").len(), 1);
@@ -55,10 +53,7 @@ async fn mailed_links_take_the_servers_origin_whatever_host_was_asked() {
     member(&app, "ann@example.com", Role::Admin).await;
     // A well-formed Host that is not this server's is still served (redirect hosts and custom
     // domains need that), and the link it mails is absolute to the server's own origin.
-    for (i, host) in ["evil.example", "127.0.0.1:9", "[::1]:1"]
-        .iter()
-        .enumerate()
-    {
+    for (i, host) in ["evil.example", "127.0.0.1:9", "[::1]:1"].iter().enumerate() {
         let r = ask_link_on(&app, host, "ann@example.com").await;
         assert_eq!(r.status(), StatusCode::ACCEPTED, "{host}");
         let link = next_link(&app, "ann@example.com", i, "sign_in").await;
