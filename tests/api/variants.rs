@@ -115,12 +115,17 @@ async fn bad_variants_are_refused_naming_the_entry_and_nothing_changes() {
         (
             json!([v(A, json!(50)), v(B, json!(50.5))]),
             "variants[1].weight:",
-            "",
+            "whole number",
         ),
         (
             json!([v(A, json!(50)), v(B, json!(-50))]),
             "variants[1].weight:",
-            "",
+            "whole number",
+        ),
+        (
+            json!([v(A, json!(50)), v(B, json!("50"))]),
+            "variants[1].weight:",
+            "whole number",
         ),
         (
             json!([v(A, json!(50)), v("ftp://b.example/", json!(50))]),

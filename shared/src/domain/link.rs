@@ -112,7 +112,7 @@ pub struct LinkSpec {
     /// An A/B test: 2 to 4 destinations splitting what no routing rule takes (`[]` or `null`:
     /// none).
     #[serde(default)]
-    pub variants: Option<Vec<super::Variant>>,
+    pub variants: Option<Vec<super::variants::VariantSpec>>,
 }
 
 /// A [`LinkSpec`] that passed validation: URLs normalized, conditions normalized, rules sorted

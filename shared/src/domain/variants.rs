@@ -24,6 +24,15 @@ pub struct Variant {
     pub weight: u32,
 }
 
+/// A variant as sent: the weight taken as any JSON value, so `50.5`, `-1` or `"50"` are
+/// refused in words by [`validate`] rather than in the parser's jargon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VariantSpec {
+    pub destination_url: String,
+    pub weight: serde_json::Value,
+}
+
 /// When the current weights took effect: a test's numbers count from here, so changing the
 /// variants or their weights starts a new period (older clicks stay in analytics, apart).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,10 +56,10 @@ impl VariantPeriod {
 /// Checks `variants` as sent (`None` and `[]` both mean no test): 2 to 4 entries, each
 /// destination checked like `destinationUrl` and normalized, no two the same, whole weights
 /// from 1 to 99 summing to 100. Messages name the entry (`variants[2].weight: …`).
-pub fn validate(variants: Option<Vec<Variant>>) -> Result<Vec<Variant>, DomainError> {
+pub fn validate(variants: Option<Vec<VariantSpec>>) -> Result<Vec<Variant>, DomainError> {
     let variants = variants.unwrap_or_default();
     if variants.is_empty() {
-        return Ok(variants);
+        return Ok(Vec::new());
     }
     if !(MIN_VARIANTS..=MAX_VARIANTS).contains(&variants.len()) {
         return Err(DomainError::new(
@@ -78,18 +87,24 @@ pub fn validate(variants: Option<Vec<Variant>>) -> Result<Vec<Variant>, DomainEr
                 ),
             ));
         }
-        if v.weight == 0 || v.weight >= TOTAL_WEIGHT {
-            return Err(DomainError::new(
-                format!("variants[{i}].weight"),
-                format!(
-                    "must be a whole number from 1 to 99 (the percent of visitors it gets); {} was given.",
-                    v.weight
-                ),
-            ));
-        }
+        let weight = v
+            .weight
+            .as_u64()
+            .and_then(|w| u32::try_from(w).ok())
+            .filter(|w| (1..TOTAL_WEIGHT).contains(w))
+            .ok_or_else(|| {
+                DomainError::new(
+                    format!("variants[{i}].weight"),
+                    format!(
+                        "must be a whole number from 1 to 99 (the percent of visitors it gets); \
+                         {} was given.",
+                        v.weight
+                    ),
+                )
+            })?;
         out.push(Variant {
             destination_url,
-            weight: v.weight,
+            weight,
         });
     }
     let total: u32 = out.iter().map(|v| v.weight).sum();
@@ -220,14 +235,21 @@ pub fn z_statistic(a: Sample, b: Sample) -> f64 {
 mod tests {
     use super::*;
 
-    fn v(url: &str, weight: u32) -> Variant {
+    fn v(url: &str, weight: u32) -> VariantSpec {
+        VariantSpec {
+            destination_url: url.into(),
+            weight: weight.into(),
+        }
+    }
+
+    fn stored(url: &str, weight: u32) -> Variant {
         Variant {
             destination_url: url.into(),
             weight,
         }
     }
 
-    fn err(variants: Vec<Variant>) -> (String, String) {
+    fn err(variants: Vec<VariantSpec>) -> (String, String) {
         let e = validate(Some(variants)).unwrap_err();
         (e.field, e.message)
     }
@@ -265,6 +287,19 @@ mod tests {
             err(vec![v("https://a.example", 50), v("ftp://b.example", 50)]).0,
             "variants[1].destinationUrl"
         );
+        for odd in [
+            serde_json::json!(50.5),
+            serde_json::json!(-50),
+            serde_json::json!("50"),
+        ] {
+            let spec = VariantSpec {
+                destination_url: "https://b.example".into(),
+                weight: odd.clone(),
+            };
+            let (field, message) = err(vec![v("https://a.example", 50), spec]);
+            assert_eq!(field, "variants[1].weight", "{odd}");
+            assert!(message.contains("whole number"), "{message}");
+        }
         let (field, message) = err(vec![
             v("https://a.example/", 50),
             v("https://A.example", 50),
@@ -276,9 +311,9 @@ mod tests {
     #[test]
     fn buckets_fall_on_the_cumulative_weights() {
         let vs = [
-            v("https://a.example", 70),
-            v("https://b.example", 20),
-            v("https://c.example", 10),
+            stored("https://a.example", 70),
+            stored("https://b.example", 20),
+            stored("https://c.example", 10),
         ];
         assert_eq!(choose(&vs, 0), Some(0));
         assert_eq!(choose(&vs, 69), Some(0));
@@ -355,6 +390,6 @@ mod tests {
     fn the_statistic_is_symmetric_and_zero_without_variance() {
         let (a, b) = (s(1000, 60), s(1000, 35));
         assert!((z_statistic(a, b) + z_statistic(b, a)).abs() < 1e-12);
-        assert_eq!(z_statistic(s(100, 0), s(100, 0)), 0.0);
+        assert!(z_statistic(s(100, 0), s(100, 0)).abs() < 1e-12);
     }
 }
