@@ -68,6 +68,7 @@ fn claims() -> CtxClaims {
             source: "newsletter".into(),
             referrer: "news.example.com".into(),
             segment: "new-mobile".into(),
+            variant: None,
         },
         issued_at: 1_767_225_600,
         expires_at: 1_767_225_600 + 90 * 86_400,

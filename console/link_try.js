@@ -30,12 +30,13 @@ export function previewPanel(path) {
       field('Device', select('device', [['', '(any)'], 'mobile', 'tablet', 'desktop', 'other'], '')),
       field('Source', input('source', { placeholder: 'newsletter' })),
       field('Campaign', input('campaign')),
-      field('Short URL query', input('query', { placeholder: 'gclid=abc&coupon=X' }))),
+      field('Short URL query', input('query', { placeholder: 'gclid=abc&coupon=X' })),
+      field('Visitor (A/B test)', input('visitor', { placeholder: 'a tenx_vid cookie value' }), 'Empty: a new visitor at random.')),
     'Preview the route',
     async (el) => {
       checkCountry(el);
       const body = {};
-      for (const n of ['country', 'device', 'source', 'campaign', 'query']) {
+      for (const n of ['country', 'device', 'source', 'campaign', 'query', 'visitor']) {
         const v = el.querySelector(`[name=${n}]`).value.trim();
         if (v) body[n] = v;
       }
@@ -43,13 +44,19 @@ export function previewPanel(path) {
       session.markDone('AT-02');
       clear(out,
         h('dl', { class: 'facts', id: 'preview-result' },
-          h('dt', {}, 'Decision'), h('dd', { class: 'decision' }, r.decision === 'rule' ? `rule (priority ${r.matchedRule.priority})` : 'default destination'),
+          h('dt', {}, 'Decision'), h('dd', { class: 'decision' }, decisionInWords(r)),
           h('dt', {}, 'Destination'), h('dd', {}, h('code', { class: 'url' }, r.destinationUrl)),
           h('dt', {}, 'As the redirect sends it'), h('dd', {}, h('code', { class: 'url' }, r.trackedUrl)),
           h('dt', {}, 'Normalized input'), h('dd', {}, Object.entries(r.input).map(([k, v]) => `${k}: ${v ?? '–'}`).join(' · '))),
         h('details', {}, h('summary', {}, 'The decision envelope'), json(r)));
     });
   return section('AT-02 · Route preview', h('p', {}, 'The same engine as the redirect: the same input gives the same answer.'), f, out);
+}
+
+function decisionInWords(r) {
+  if (r.decision === 'rule') return `rule (priority ${r.matchedRule.priority})`;
+  if (r.decision === 'variant') return `A/B test: variant ${r.variant + 1}`;
+  return 'default destination';
 }
 
 // A country is two letters ("US", not "USA"): said on the field before the request, rather than

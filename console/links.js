@@ -1,7 +1,8 @@
 // Attribution: the links list (search, cursor paging, each link's last 30 days), and a link's
 // page: its last 30 days (live), sharing, the editor (destination, a slug checked against the
 // server's rule and its availability as it is typed, UTM tracking, routing rules; if-match
-// conflicts shown and resolvable), and the testers of link_try.js.
+// conflicts shown and resolvable; an A/B test's variants, link_variants.js), and the testers of
+// link_try.js.
 
 import * as api from './api.js';
 import * as session from './session.js';
@@ -14,6 +15,7 @@ import {
 } from './ui.js';
 import { LINK_STATS, linkStats, statText } from './link_stats.js';
 import { conversionTester, previewPanel, tryPanel } from './link_try.js';
+import { readVariants, variantsFieldset, variantsPanel } from './link_variants.js';
 import { picker } from './picker.js';
 
 const PAGE = 20;
@@ -136,6 +138,7 @@ function editorFields(isNew) {
     h('fieldset', {}, h('legend', {}, 'Routing rules (tried by ascending priority; first match wins)'),
       rules,
       h('button', { type: 'button', class: 'secondary', id: 'add-rule', onclick: () => rules.append(ruleRow()) }, 'Add a rule')),
+    Object.assign(variantsFieldset(), { id: 'variants-fieldset' }),
     h('details', {}, h('summary', {}, 'More: campaign, query forwarding, expiry'),
       field('Campaign', picker('campaignId', 'campaigns'), 'An existing campaign of this handle, or empty.'),
       field('Forward the short URL\'s query to the destination', checkbox('forwardQuery', true)),
@@ -226,6 +229,7 @@ function fill(formEl, link) {
   formEl.querySelector('[name=forwardQuery]').checked = link.forwardQuery !== false;
   const rules = formEl.querySelector('.rules');
   clear(rules, (link.routingRules || []).map(ruleRow));
+  formEl.querySelector('#variants-fieldset').fill(link.variants);
 }
 
 function readSpec(formEl) {
@@ -236,6 +240,8 @@ function readSpec(formEl) {
   for (const [name] of TRACKING) if (v(name)) tracking[name] = v(name);
   if (Object.keys(tracking).length) spec.tracking = tracking;
   spec.routingRules = [...formEl.querySelectorAll('.rule')].map(readRule);
+  // null ends a test the link had; the server refuses a bad split in words.
+  spec.variants = readVariants(formEl);
   if (v('campaignId')) spec.campaignId = v('campaignId');
   if (v('expiresAt')) spec.expiresAt = v('expiresAt');
   if (v('expiredUrl')) spec.expiredUrl = v('expiredUrl');
@@ -273,6 +279,7 @@ function summary(link) {
       h('dt', {}, 'Version'), h('dd', { id: 'link-version' }, String(link.version)),
       h('dt', {}, 'Updated'), h('dd', {}, fmtTime(link.updatedAt))),
     statsPanel(link.slug),
+    link.variants && link.variants.length ? variantsPanel(linkPath(link.slug)) : null,
     sharePanel(link));
 }
 
@@ -356,7 +363,8 @@ async function save(ctx, f, out, isNew, overwriteVersion) {
   }
   const v = document.getElementById('link-version');
   if (v) v.textContent = String(r.data.version);
-  clear(out, notice('ok', `Saved: version ${r.data.version} (${r.status === 201 ? 'created' : 'updated'}).`));
+  clear(out, notice('ok', `Saved: version ${r.data.version} (${r.status === 201 ? 'created' : 'updated'}).`),
+    r.data.variantsNotice ? notice('info', r.data.variantsNotice) : null);
 }
 
 // A 412: the link changed since it was loaded. Show the server's version; let the user take it,
@@ -381,7 +389,7 @@ async function showConflict(ctx, f, out, isNew, error) {
     h('p', {}, error.message),
     h('details', { open: true }, h('summary', {}, `The server's version ${latest.version}`),
       h('p', {}, 'Destination: ', h('code', {}, latest.destinationUrl)),
-      json({ title: latest.title, tracking: latest.tracking, routingRules: latest.routingRules })),
+      json({ title: latest.title, tracking: latest.tracking, routingRules: latest.routingRules, variants: latest.variants })),
     h('div', { class: 'actions' }, useTheirs, useMine)));
 }
 

@@ -38,12 +38,39 @@ pub struct LinkView {
     #[serde(flatten)]
     pub link: Link,
     pub short_url: String,
+    /// Said once, by the write that started a new A/B test period or ended a test.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variants_notice: Option<String>,
 }
 
 impl LinkView {
     pub fn new(config: &Config, link: Link) -> Self {
         let short_url = config.short_url(link.handle.as_str(), link.slug.as_str());
-        Self { link, short_url }
+        Self {
+            link,
+            short_url,
+            variants_notice: None,
+        }
+    }
+
+    /// The answer to a write: with a notice when it restarted or ended the link's A/B test.
+    pub fn written(config: &Config, upserted: Upserted) -> Self {
+        let notice = upserted.variants_restarted.then(|| {
+            match &upserted.link.variant_period {
+                Some(p) => format!(
+                    "The variants or their weights changed, so the test starts again: its numbers \
+                     count from {} on. Earlier clicks and sales stay in analytics (groupBy=variant).",
+                    p.variants_since
+                ),
+                None => "The test ended: this link now sends everyone no rule takes to \
+                         destinationUrl. Its numbers stay in analytics (groupBy=variant)."
+                    .to_owned(),
+            }
+        });
+        Self {
+            variants_notice: notice,
+            ..Self::new(config, upserted.link)
+        }
     }
 }
 
@@ -144,6 +171,28 @@ fn concurrently_changed() -> LinkError {
 pub struct Upserted {
     pub link: Link,
     pub created: bool,
+    /// The link had an A/B test whose variants or weights this write changed (or removed): its
+    /// numbers start again ([`variant_period`]).
+    pub variants_restarted: bool,
+}
+
+/// When a link's variants took effect: kept while the variants and weights stay exactly as
+/// they were, else `now` (a test judged on a mix of two splits would mislead); `None` without
+/// variants.
+fn variant_period(
+    existing: Option<&Link>,
+    variants: &[crate::domain::Variant],
+    now: crate::domain::time::Timestamp,
+) -> Option<crate::domain::VariantPeriod> {
+    if variants.is_empty() {
+        return None;
+    }
+    match existing {
+        Some(old) if old.variants == variants && old.variant_period.is_some() => {
+            old.variant_period.clone()
+        }
+        _ => Some(crate::domain::VariantPeriod::starting(now)),
+    }
 }
 
 /// Plans the writes that create or replace a link given the currently stored one: the link
@@ -183,7 +232,15 @@ pub fn plan_upsert(
         ),
         None => (1, now.clone(), Cond::Absent),
     };
-    let link = Link::from_spec(handle.clone(), slug.clone(), spec, version, created_at, now);
+    let mut link = Link::from_spec(
+        handle.clone(),
+        slug.clone(),
+        spec,
+        version,
+        created_at,
+        now.clone(),
+    );
+    link.variant_period = variant_period(existing, &link.variants, now);
     let doc = crate::platform::store::to_doc(&link)?;
     let item =
         Item::new(keys::handle_pk(handle), keys::link_sk(slug), doc.clone()).with_version(version);
@@ -239,9 +296,13 @@ pub async fn upsert(
         match committed {
             Ok(()) => {
                 cache.invalidate(&(handle.as_str().to_owned(), slug.as_str().to_owned()));
+                let variants_restarted = existing.as_ref().is_some_and(|old| {
+                    old.variant_period.is_some() && old.variant_period != link.variant_period
+                });
                 return Ok(Upserted {
                     link,
                     created: existing.is_none(),
+                    variants_restarted,
                 });
             }
             Err(StoreError::TxConflict { index: 0, .. })

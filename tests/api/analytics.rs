@@ -631,6 +631,7 @@ fn click_event(id: &str, country: &str) -> String {
             source: "direct".into(),
             referrer: "direct".into(),
             segment: "new-desktop".into(),
+            variant: None,
         },
         bot: false,
         bot_reason: None,

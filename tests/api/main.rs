@@ -86,6 +86,7 @@ mod statement_pages;
 mod tax_profiles;
 mod tokens;
 mod trust;
+mod variants;
 mod verified;
 mod webhooks;
 mod weekly_summary;

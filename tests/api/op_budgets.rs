@@ -86,16 +86,24 @@ impl CountedApp {
     }
 
     async fn put_link(&self, slug: &str) {
-        let resp = self
-            .client
-            .put(self.url(&format!("/v2/handles/acme/links/{slug}")))
-            .bearer_auth(token_with_exp(&["acme"], Role::Creator, now() + 3600))
-            .json(&json!({
+        self.put_link_with(
+            slug,
+            json!({
                 "destinationUrl": "https://example.com/product",
                 "tracking": {"utmSource": "suite"},
                 "routingRules": [{"priority": 1, "destinationUrl": "https://example.com/m",
                                   "conditions": {"deviceIn": ["mobile"]}}]
-            }))
+            }),
+        )
+        .await;
+    }
+
+    async fn put_link_with(&self, slug: &str, body: Value) {
+        let resp = self
+            .client
+            .put(self.url(&format!("/v2/handles/acme/links/{slug}")))
+            .bearer_auth(token_with_exp(&["acme"], Role::Creator, now() + 3600))
+            .json(&body)
             .send()
             .await
             .unwrap();
@@ -190,6 +198,52 @@ async fn a_redirect_reads_the_link_once_then_serves_it_from_the_cache_with_one_a
             ..OpCounts::default()
         }
     );
+}
+
+/// An A/B test's choice is a keyed digest of the visitor and the link: the same round trips as
+/// any redirect, for a visitor with or without the cookie and for a bot.
+#[tokio::test]
+async fn a_redirect_through_an_ab_split_costs_what_any_redirect_costs() {
+    let app = spawn_counted().await;
+    app.put_link_with(
+        "split",
+        json!({
+            "destinationUrl": "https://example.com/product",
+            "routingRules": [{"priority": 1, "destinationUrl": "https://example.com/m",
+                              "conditions": {"deviceIn": ["mobile"]}}],
+            "variants": [{"destinationUrl": "https://a.example/", "weight": 50},
+                         {"destinationUrl": "https://b.example/", "weight": 30},
+                         {"destinationUrl": "https://c.example/", "weight": 20}]
+        }),
+    )
+    .await;
+    let (resp, ops) = app.ops_of(app.click(reqwest::Method::GET, "split")).await;
+    assert_eq!(resp.status(), 302);
+    assert_eq!(
+        ops,
+        OpCounts {
+            get: 1,
+            ..one_append()
+        }
+    );
+    let location = header_str(resp.headers(), "location");
+    assert!(
+        [
+            "https://a.example/",
+            "https://b.example/",
+            "https://c.example/"
+        ]
+        .iter()
+        .any(|v| location.starts_with(v)),
+        "{location}"
+    );
+    for method in [reqwest::Method::GET, reqwest::Method::HEAD] {
+        for _ in 0..3 {
+            let (resp, ops) = app.ops_of(app.click(method.clone(), "split")).await;
+            assert_eq!(resp.status(), 302);
+            assert_eq!(ops, one_append(), "{method} on a cached split link");
+        }
+    }
 }
 
 #[tokio::test]

@@ -278,6 +278,7 @@ async fn expired_ctx_is_rejected() {
             source: "direct".into(),
             referrer: "direct".into(),
             segment: "new-mobile".into(),
+            variant: None,
         },
         issued_at: now() - 100,
         expires_at: now() - 10,

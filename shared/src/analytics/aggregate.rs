@@ -143,9 +143,16 @@ impl Coordinates<'_> {
         let subs = Dimension::SUBS
             .into_iter()
             .filter(|dim| self.sub_ids.get(dim.as_str()).is_some());
+        let variant = self
+            .attribution
+            .variant
+            .as_ref()
+            .map(|tag| format!("{}/{tag}", self.slug));
+        let variant_dim = variant.is_some().then_some(Dimension::Variant);
         Dimension::ALL
             .into_iter()
             .chain(subs)
+            .chain(variant_dim)
             .map(|dim| {
                 let value = match dim {
                     Dimension::Total => TOTAL_VALUE,
@@ -156,6 +163,7 @@ impl Coordinates<'_> {
                     Dimension::Source => &self.attribution.source,
                     Dimension::Link => self.slug,
                     Dimension::Sub(_) => self.sub_ids.get(dim.as_str()).unwrap_or_default(),
+                    Dimension::Variant => variant.as_deref().unwrap_or_default(),
                 };
                 (
                     keys::analytics_pk(self.handle, &campaign, dim.as_str()),
@@ -526,6 +534,7 @@ mod tests {
                 } else {
                     "new-mobile".into()
                 },
+                variant: None,
             },
             bot,
             bot_reason: bot.then_some(BotReason::UserAgent),

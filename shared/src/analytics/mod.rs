@@ -16,6 +16,7 @@ pub mod poison;
 pub mod report;
 pub mod seen;
 pub mod stream;
+pub mod variants;
 
 use std::collections::BTreeMap;
 
@@ -74,6 +75,9 @@ pub enum Dimension {
     /// A partner sub-id (`sub1` … `sub5`): written only for events that carry it, so its rows
     /// cover those events alone.
     Sub(u8),
+    /// An A/B test's variant, `{slug}/{index}@{periodStartMillis}`: written only for events that
+    /// carry one (humans sent by a link's split), so its rows cover those alone.
+    Variant,
 }
 
 impl Dimension {
@@ -105,6 +109,7 @@ impl Dimension {
             Dimension::Device => "device",
             Dimension::Source => "source",
             Dimension::Link => "link",
+            Dimension::Variant => "variant",
             Dimension::Sub(n) => crate::domain::subids::SUB_ID_NAMES
                 .get(usize::from(n).wrapping_sub(1))
                 .copied()

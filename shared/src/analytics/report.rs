@@ -32,10 +32,13 @@ pub enum GroupBy {
     BotReason,
     /// A partner sub-id, `sub1` … `sub5` (only the clicks and conversions that carried it).
     Sub(u8),
+    /// An A/B test's variant, `{slug}/{index}@{periodStartMillis}` (only the humans a link's
+    /// split sent, and their conversions).
+    Variant,
 }
 
 impl GroupBy {
-    pub const ALL: [GroupBy; 13] = [
+    pub const ALL: [GroupBy; 14] = [
         GroupBy::Country,
         GroupBy::Segment,
         GroupBy::Referrer,
@@ -49,6 +52,7 @@ impl GroupBy {
         GroupBy::Sub(3),
         GroupBy::Sub(4),
         GroupBy::Sub(5),
+        GroupBy::Variant,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,19 +77,20 @@ impl GroupBy {
             GroupBy::Link => Dimension::Link,
             GroupBy::Day | GroupBy::BotReason => Dimension::Total,
             GroupBy::Sub(n) => Dimension::Sub(n),
+            GroupBy::Variant => Dimension::Variant,
         }
     }
 }
 
 /// One counter item: its day, its dimension value and its counters.
-struct Cell {
-    day: String,
-    value: String,
-    counters: Counters,
+pub(super) struct Cell {
+    pub(super) day: String,
+    pub(super) value: String,
+    pub(super) counters: Counters,
 }
 
 /// Every counter item of one campaign's dimension within the range (one paginated query).
-async fn read_cells(
+pub(super) async fn read_cells(
     store: &dyn Store,
     handle: &Handle,
     campaign: &str,

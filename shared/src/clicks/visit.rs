@@ -61,11 +61,12 @@ pub struct Visitor<'r> {
 /// What the visit comes to.
 #[derive(Debug)]
 pub enum Outcome {
-    /// A redirect to `location`, which carries `ctx` (none for a bot).
+    /// A redirect to `location`, which carries `ctx` (none for a bot). `new_visitor`: the id of
+    /// the visitor cookie to mint (a human seen for the first time), else `None`.
     Found {
         location: String,
         ctx: Option<String>,
-        new_visitor: bool,
+        new_visitor: Option<String>,
     },
     /// An expired link: its click recorded as expired, no ctx.
     Expired { expiry: Expiry, new_visitor: bool },
@@ -114,7 +115,24 @@ pub async fn visit(
         return expired(r, handle, &link, &mut visit, expiry, now).await;
     }
     let decision = route(&link, &visit.input);
+    // The visitor as the A/B split and the cookie know it: the cookie's id, else a keyed digest
+    // of address and User-Agent, which also becomes the cookie of a new visitor (~1 µs of
+    // HMAC, no I/O), so the first visit and the next ones fall on the same variant.
+    let visitor_id: Cow<'_, str> = match visitor.returning {
+        Some(id) => Cow::Borrowed(id),
+        None => Cow::Owned(ctx_keys.visitor_digest(
+            visitor.address.unwrap_or_default(),
+            visitor.user_agent.unwrap_or_default(),
+        )),
+    };
+    let (destination, variant) = match decision.matched_rule {
+        Some(_) => (decision.destination_url, None),
+        None => {
+            split(ctx_keys, &link, &visit, &visitor_id).unwrap_or((decision.destination_url, None))
+        }
+    };
     let mut claims = visit.claims(ClickId::new(), handle, &link, now, r.attribution_window);
+    claims.attribution.variant = variant;
     // A keyed digest of the address, humans only (~1 µs of HMAC, no I/O).
     claims.address_hash = visitor
         .address
@@ -124,12 +142,12 @@ pub async fn visit(
     let ctx = visit.bot.is_none().then(|| ctx_keys.sign(&claims));
     let forwarded = visitor.query.filter(|_| link.forward_query);
     let location = build_destination_with(
-        decision.destination_url,
+        destination,
         link.tracking.as_ref(),
         forwarded,
         ctx.as_deref(),
     );
-    let click = visit.click_data(claims, decision.destination_url, now);
+    let click = visit.click_data(claims, destination, now);
     // Round trip 2: the click, durable before the visitor leaves (crate::clicks::record).
     if !crate::clicks::record(r.io, r.stream, handle, &click)
         .await
@@ -137,12 +155,37 @@ pub async fn visit(
     {
         return Err(VisitError::ClickLost);
     }
-    let new_visitor = visit.new_visitor();
+    let new_visitor = visit.new_visitor().then(|| visitor_id.into_owned());
     Ok(Outcome::Found {
         location,
         ctx,
         new_visitor,
     })
+}
+
+/// The A/B test's share of a visit no rule took: the destination and the variant's tag
+/// (`None` for a bot, which goes to the first variant and counts in none). `None` without a
+/// test.
+fn split<'l>(
+    keys: &crate::domain::CtxKeyring,
+    link: &'l Link,
+    visit: &Visit,
+    visitor_id: &str,
+) -> Option<(&'l str, Option<String>)> {
+    use crate::domain::variants;
+    let period = link.variant_period.as_ref()?;
+    let first = link.variants.first()?;
+    if visit.bot.is_some() {
+        // Crawlers and link previews see one stable page, and never tilt a variant's numbers.
+        return Some((&first.destination_url, None));
+    }
+    let bucket = keys.variant_bucket(visitor_id, link.handle.as_str(), link.slug.as_str());
+    let index = variants::choose(&link.variants, bucket)?;
+    let chosen = &link.variants[index];
+    Some((
+        &chosen.destination_url,
+        Some(variants::tag(index, period.variants_since_millis)),
+    ))
 }
 
 /// A visit that reaches no link (an unknown slug, the bare domain): counted (ONE atomic add; a
@@ -309,6 +352,7 @@ impl Visit {
                 source: std::mem::take(&mut self.input.source),
                 referrer: std::mem::take(&mut self.referrer),
                 segment: std::mem::take(&mut self.segment),
+                variant: None,
             },
             issued_at: now,
             expires_at: now + crate::domain::time::secs(attribution_window),

@@ -19,6 +19,11 @@ pub struct Attribution {
     /// `new-mobile`, `returning-desktop`, … or `bot`.
     #[serde(default = "unknown")]
     pub segment: String,
+    /// The A/B test variant the visit was sent to (`{index}@{periodStartMillis}`,
+    /// `domain::variants::tag`); absent when the link has no test, a rule took the visit, or the
+    /// visitor is a bot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
 }
 
 fn unknown() -> String {
@@ -34,6 +39,7 @@ impl Attribution {
             source: unknown(),
             referrer: unknown(),
             segment: unknown(),
+            variant: None,
         }
     }
 }

@@ -60,9 +60,10 @@ fn unknown() -> String {
 }
 
 /// The wire payload: `[version, clickId, handle, slug, campaignId, country, device, source,
-/// issuedAt, expiresAt, referrer, segment, [sub1 … sub5], test?, addressHash?]`: the test flag
-/// (`1`) only on a test click's token or before an address hash (then `0`), so a token without
-/// either pays nothing for them. Fields are only ever appended, so
+/// issuedAt, expiresAt, referrer, segment, [sub1 … sub5], test?, addressHash?, variant?]`: the
+/// test flag (`1`) only on a test click's token or before an address hash (then `0`), the
+/// address hash (or `null`) only before a variant, so a token without them pays nothing for
+/// them. Fields are only ever appended, so
 /// tokens minted before a field existed stay valid (see [`PayloadIn`]).
 /// Borrowed from the claims: signing (on every human click) copies no string.
 type Payload<'a> = (
@@ -99,6 +100,7 @@ struct PayloadIn(
     #[serde(default = "unknown")] String,
     #[serde(default)] Vec<Option<String>>,
     #[serde(default)] u8,
+    #[serde(default)] Option<String>,
     #[serde(default)] Option<String>,
 );
 
@@ -235,6 +237,38 @@ impl CtxKeyring {
         hex::encode(&mac.finalize().into_bytes()[..8])
     }
 
+    /// A visitor without the visitor cookie, as the A/B split knows it: 32 hex digits of
+    /// HMAC-SHA256 of its address and User-Agent under the active key with a label of its own.
+    /// Also the value of the cookie minted for it, so its first visit and the next ones (with
+    /// the cookie) land on the same variant.
+    pub fn visitor_digest(&self, address: &str, user_agent: &[u8]) -> String {
+        let (_, mac) = &self.keys[self.active];
+        let mut mac = mac.clone();
+        mac.update(b"tenx visitor\n");
+        mac.update(address.as_bytes());
+        mac.update(b"\n");
+        mac.update(user_agent);
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// A visitor's place in a link's A/B split, `0..100`: a keyed digest of the visitor's id and
+    /// the link, so it is the same on every visit, differs from link to link, and cannot be
+    /// steered by a visitor who does not know the key. No store read.
+    pub fn variant_bucket(&self, visitor: &str, handle: &str, slug: &str) -> u8 {
+        let (_, mac) = &self.keys[self.active];
+        let mut mac = mac.clone();
+        mac.update(b"tenx ab variant\n");
+        mac.update(handle.as_bytes());
+        mac.update(b"/");
+        mac.update(slug.as_bytes());
+        mac.update(b"\n");
+        mac.update(visitor.as_bytes());
+        let bytes = mac.finalize().into_bytes();
+        let head = u64::from_be_bytes(bytes[..8].try_into().expect("a SHA-256 MAC has 32 bytes"));
+        // 2^64 mod 100 = 16: the bias toward low buckets is ~1e-18, nothing to correct.
+        u8::try_from(head % 100).expect("below 100")
+    }
+
     /// A checkout's short reference for a click (issue 45): 22 characters of `[A-Za-z0-9_-]`,
     /// a keyed digest of the click id under the active key with a label of its own, so the
     /// same click always answers the same ref and no ref can be guessed from a click id.
@@ -300,18 +334,32 @@ impl CtxKeyring {
         );
         let mut json = serde_json::to_vec(&payload).expect("strings and integers always serialize");
         // The array's closing bracket becomes `,1]` (the trailing test flag), or `,{0|1},"…"]`
-        // with the address hash (hex digits: nothing to escape).
-        match (&claims.address_hash, claims.test) {
-            (None, false) => {}
-            (None, true) => {
+        // with the address hash (hex digits: nothing to escape), then `,"…"]` with a variant
+        // (`{index}@{unix}`: digits and `@`, nothing to escape either).
+        let variant = claims.attribution.variant.as_deref();
+        match (&claims.address_hash, claims.test, variant) {
+            (None, false, None) => {}
+            (None, true, None) => {
                 json.pop();
                 json.extend_from_slice(b",1]");
             }
-            (Some(hash), test) => {
+            (hash, test, variant) => {
                 json.pop();
-                json.extend_from_slice(if test { b",1,\"" } else { b",0,\"" });
-                json.extend(hash.bytes().filter(u8::is_ascii_hexdigit));
-                json.extend_from_slice(b"\"]");
+                json.extend_from_slice(if test { b",1," } else { b",0," });
+                match hash {
+                    Some(hash) => {
+                        json.push(b'"');
+                        json.extend(hash.bytes().filter(u8::is_ascii_hexdigit));
+                        json.push(b'"');
+                    }
+                    None => json.extend_from_slice(b"null"),
+                }
+                if let Some(v) = variant {
+                    json.extend_from_slice(b",\"");
+                    json.extend(v.bytes().filter(|b| b.is_ascii_digit() || *b == b'@'));
+                    json.push(b'"');
+                }
+                json.push(b']');
             }
         }
         let mut token = String::with_capacity(kid.len() + json.len() * 4 / 3 + 48);
@@ -372,6 +420,7 @@ impl CtxKeyring {
                 source: p.7,
                 referrer: p.10,
                 segment: p.11,
+                variant: p.15,
             },
             issued_at: p.8,
             expires_at: p.9,
@@ -420,6 +469,7 @@ mod tests {
                 source: "news \"letter\" ✉".into(),
                 referrer: "news.example.com".into(),
                 segment: "returning-mobile".into(),
+                variant: None,
             },
             issued_at: NOW,
             expires_at: NOW + 90 * 86_400,
@@ -466,6 +516,22 @@ mod tests {
                 address_hash: Some(r.address_digest("2001:db8::1")),
                 ..claims()
             },
+            CtxClaims {
+                attribution: Attribution {
+                    variant: Some("2@1764000000".into()),
+                    ..claims().attribution
+                },
+                ..claims()
+            },
+            CtxClaims {
+                test: true,
+                address_hash: Some(r.address_digest("203.0.113.7")),
+                attribution: Attribution {
+                    variant: Some("0@1764000000".into()),
+                    ..claims().attribution
+                },
+                ..claims()
+            },
         ] {
             let token = r.sign(&c);
             assert!(token.starts_with("k1."));
@@ -509,6 +575,7 @@ mod tests {
                     referrer: crate::domain::referrer_host(Some(&format!("https://{host}/")))
                         .unwrap(),
                     segment: "returning-desktop".into(),
+                    variant: None,
                 },
                 issued_at: i64::MAX / 2,
                 expires_at: i64::MAX / 2 + 1,

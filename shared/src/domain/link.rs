@@ -109,6 +109,10 @@ pub struct LinkSpec {
     /// Where an expired link sends visitors (else `410 link_expired`).
     #[serde(default)]
     pub expired_url: Option<String>,
+    /// An A/B test: 2 to 4 destinations splitting what no routing rule takes (`[]` or `null`:
+    /// none).
+    #[serde(default)]
+    pub variants: Option<Vec<super::variants::VariantSpec>>,
 }
 
 /// A [`LinkSpec`] that passed validation: URLs normalized, conditions normalized, rules sorted
@@ -122,6 +126,8 @@ pub struct ValidLinkSpec {
     pub campaign_id: Option<CampaignId>,
     pub forward_query: bool,
     pub expiry: Option<Expiry>,
+    /// Empty: no test.
+    pub variants: Vec<super::Variant>,
 }
 
 /// When a link expires and where it then sends visitors.
@@ -185,6 +191,7 @@ impl LinkSpec {
             campaign_id,
             forward_query: self.forward_query.unwrap_or(true),
             expiry: Expiry::validate(self.expires_at, self.expired_url)?,
+            variants: super::variants::validate(self.variants)?,
         })
     }
 }
@@ -359,6 +366,13 @@ pub struct Link {
     /// `expiresAt`, `expiresAtUnix` and `expiredUrl`, when the link expires.
     #[serde(default, flatten)]
     pub expiry: Option<Expiry>,
+    /// The A/B test's destinations and weights (none: no test).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<super::Variant>,
+    /// `variantsSince` and `variantsSinceMillis`: when the current variants and weights took
+    /// effect (set with the variants, reset whenever they change).
+    #[serde(default, flatten)]
+    pub variant_period: Option<super::VariantPeriod>,
     pub version: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -383,6 +397,8 @@ impl Link {
             campaign_id: spec.campaign_id,
             forward_query: spec.forward_query,
             expiry: spec.expiry,
+            variants: spec.variants,
+            variant_period: None,
             version,
             created_at,
             updated_at,

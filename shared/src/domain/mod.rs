@@ -30,6 +30,7 @@ pub mod subids;
 pub mod tax_id;
 pub mod time;
 pub mod url_check;
+pub mod variants;
 pub mod visitor;
 pub mod words;
 
@@ -55,6 +56,7 @@ pub use prefixed::{
 pub use routing::{RouteDecision, RouteInput, route};
 pub use subids::SubIds;
 pub use url_check::{MAX_DESTINATION_LEN, validate_destination};
+pub use variants::{Variant, VariantPeriod};
 pub use visitor::{
     BotReason, Device, MAX_SOURCE_BYTES, UaClass, classify_user_agent, classify_user_agent_bytes,
     click_source, referrer_host, segment,

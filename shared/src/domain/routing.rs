@@ -163,6 +163,8 @@ mod tests {
             campaign_id: None,
             forward_query: true,
             expiry: None,
+            variants: Vec::new(),
+            variant_period: None,
             version: 1,
             created_at: crate::domain::time::Timestamp::literal("2026-01-01T00:00:00Z"),
             updated_at: crate::domain::time::Timestamp::literal("2026-01-01T00:00:00Z"),

@@ -144,6 +144,7 @@ async fn create(
         forward_query: None,
         expires_at: None,
         expired_url: None,
+        variants: None,
     }
     .validate()
     .map_err(in_primary_link)?;

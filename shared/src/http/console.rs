@@ -122,6 +122,10 @@ const FILES: &[(&str, &[u8])] = &[
         "link_try.js",
         include_bytes!("../../../console/link_try.js"),
     ),
+    (
+        "link_variants.js",
+        include_bytes!("../../../console/link_variants.js"),
+    ),
     ("links.js", include_bytes!("../../../console/links.js")),
     (
         "partners.js",

@@ -18,8 +18,8 @@ use crate::links::{self, LinkError, LinkView, Precondition};
 
 /// The links routes, each with its access rule.
 pub(crate) fn routes() -> Routes {
-    use crate::http::auth::Role::{Creator, Operator};
-    use crate::http::auth::Scope::{LinksRead, LinksWrite};
+    use crate::http::auth::Role::{Creator, Operator, Viewer};
+    use crate::http::auth::Scope::{AnalyticsRead, LinksRead, LinksWrite};
     use crate::http::routes::Charge::{Free, Write};
     Routes::new()
         .at("/v2/handles/{handle}/links")
@@ -30,6 +30,8 @@ pub(crate) fn routes() -> Routes {
         .delete(Creator, Some(LinksWrite), Write, remove)
         .at("/v2/handles/{handle}/links/{slug}/route-preview")
         .post(Creator, Some(LinksRead), Free, preview)
+        .at("/v2/handles/{handle}/links/{slug}/variants")
+        .get(Viewer, Some(AnalyticsRead), Free, variants)
         .at("/v2/handles/{handle}/links/{slug}/availability")
         .get(Creator, Some(LinksRead), Free, availability)
         .at("/v2/handles/{handle}/redirect-settings")
@@ -90,8 +92,38 @@ async fn upsert(
     };
     Ok(with_etag(
         status,
-        LinkView::new(&state.config, upserted.link),
+        LinkView::written(&state.config, upserted),
     ))
+}
+
+/// `GET …/links/{slug}/variants`: the link's A/B test, each variant's numbers since
+/// `variantsSince` and the winner when there is one. A partner sees its own links' only.
+async fn variants(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, slug)): Path<(Handle, Slug)>,
+) -> ApiResult<axum::Json<crate::analytics::variants::VariantsReport>> {
+    if let Some(own) = partner_campaigns(&state, &caller).await? {
+        let link = links::load(state.store.as_ref(), &caller.handle, &slug).await?;
+        if !link.is_some_and(|l| l.campaign_id.as_ref().is_some_and(|c| own.contains(c))) {
+            return Err(ApiError::not_found(format!("Link {slug}")));
+        }
+    }
+    let today = crate::platform::time::now().date();
+    let report =
+        crate::analytics::variants::report(state.store.as_ref(), &caller.handle, &slug, today)
+            .await?;
+    Ok(axum::Json(report))
+}
+
+impl From<crate::analytics::variants::VariantsError> for ApiError {
+    fn from(e: crate::analytics::variants::VariantsError) -> Self {
+        use crate::analytics::variants::VariantsError;
+        match e {
+            VariantsError::NotFound(slug) => ApiError::not_found(format!("Link {slug}")),
+            VariantsError::Store(e) => e.into(),
+        }
+    }
 }
 
 async fn read(
@@ -200,6 +232,9 @@ struct PreviewRequest {
     os: Option<String>,
     /// The short URL's query, as a visitor would send it (forwarded when the link says so).
     query: Option<String>,
+    /// The visitor an A/B split is previewed for: a visitor cookie's value (`tenx_vid`), or any
+    /// text standing for one; without it, a new visitor drawn at random.
+    visitor: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -212,6 +247,9 @@ struct PreviewResponse<'a> {
     tracked_url: String,
     decision: &'static str,
     matched_rule: Option<&'a RoutingRule>,
+    /// The A/B test variant the split chose (`decision: "variant"`), else absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    variant: Option<usize>,
     input: RouteInput,
 }
 
@@ -232,21 +270,42 @@ async fn preview(
         body.os.as_deref(),
     );
     let decision = route(&link, &input);
+    // The split as the redirect makes it, for a human (a bot always gets the first variant).
+    let variant = match decision.matched_rule {
+        Some(_) => None,
+        None if link.variants.is_empty() => None,
+        None => {
+            let visitor = body
+                .visitor
+                .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+            let bucket = state.ctx_keys()?.variant_bucket(
+                &visitor,
+                link.handle.as_str(),
+                link.slug.as_str(),
+            );
+            crate::domain::variants::choose(&link.variants, bucket)
+        }
+    };
+    let destination_url = match variant {
+        Some(i) => link.variants[i].destination_url.as_str(),
+        None => decision.destination_url,
+    };
     let response = PreviewResponse {
         slug: link.slug.as_str(),
-        destination_url: decision.destination_url,
+        destination_url,
         tracked_url: crate::domain::build_destination_with(
-            decision.destination_url,
+            destination_url,
             link.tracking.as_ref(),
             body.query.as_deref().filter(|_| link.forward_query),
             None,
         ),
-        decision: if decision.matched_rule.is_some() {
-            "rule"
-        } else {
-            "default"
+        decision: match (decision.matched_rule, variant) {
+            (Some(_), _) => "rule",
+            (None, Some(_)) => "variant",
+            (None, None) => "default",
         },
         matched_rule: decision.matched_rule,
+        variant,
         input: input.clone(),
     };
     Ok(axum::Json(response).into_response())

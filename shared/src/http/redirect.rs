@@ -284,12 +284,12 @@ fn respond(state: &AppState, outcome: Outcome, headers: &HeaderMap) -> Result<Re
             location,
             new_visitor,
             ..
-        } => found(state, &location, new_visitor),
+        } => found(state, &location, new_visitor.as_deref()),
         Outcome::Expired {
             expiry,
             new_visitor,
         } => match &expiry.expired_url {
-            Some(url) => found(state, url, new_visitor),
+            Some(url) => found(state, url, new_visitor.then_some("")),
             None if wants_html(headers) => Ok(expired_page(&expiry)),
             None => Err(expired_error(&expiry)),
         },
@@ -371,8 +371,13 @@ fn status_page(status: StatusCode, title: &str, heading: &str, text: &str) -> Re
     response
 }
 
-/// The 302 with its caching, robots and visitor-cookie headers.
-fn found(state: &AppState, location: &str, new_visitor: bool) -> Result<Response, ApiError> {
+/// The 302 with its caching, robots and visitor-cookie headers; `new_visitor`: the id of the
+/// cookie to mint (empty: a fresh random one).
+fn found(
+    state: &AppState,
+    location: &str,
+    new_visitor: Option<&str>,
+) -> Result<Response, ApiError> {
     let mut response = StatusCode::FOUND.into_response();
     let h = response.headers_mut();
     // Room for the headers below and the request id: no rehashing on the hot path.
@@ -393,15 +398,22 @@ fn found(state: &AppState, location: &str, new_visitor: bool) -> Result<Response
         header::HeaderName::from_static("x-robots-tag"),
         HeaderValue::from_static("noindex"),
     );
-    if new_visitor && let Ok(v) = HeaderValue::from_str(&visitor_cookie(state)) {
+    if let Some(id) = new_visitor
+        && let Ok(v) = HeaderValue::from_str(&visitor_cookie(state, id))
+    {
         h.insert(header::SET_COOKIE, v);
     }
     Ok(response)
 }
 
-/// A new visitor's first-party id cookie.
-fn visitor_cookie(state: &AppState) -> String {
-    let visitor = uuid::Uuid::new_v4().simple();
+/// A new visitor's first-party id cookie: `id` when it is one the cookie reader accepts (the
+/// visit's digest), else a fresh random one.
+fn visitor_cookie(state: &AppState, id: &str) -> String {
+    let visitor = if (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        id.to_owned()
+    } else {
+        uuid::Uuid::new_v4().simple().to_string()
+    };
     let secure = if state.config.short_url_scheme == Scheme::Https {
         "; Secure"
     } else {

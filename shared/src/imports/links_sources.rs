@@ -154,6 +154,7 @@ fn check_row(r: RawRow, seen: &mut HashMap<u128, u64>) -> Result<LinkRow, RowErr
         forward_query: None,
         expires_at: None,
         expired_url: None,
+        variants: None,
     };
     if let Err(e) = spec.validate() {
         let field = match e.field.as_str() {

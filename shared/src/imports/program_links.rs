@@ -56,6 +56,7 @@ fn checked(p: &PartnerRow, l: &ReferralLink) -> Result<(ImportedSlug, LinkSpec),
         forward_query: None,
         expires_at: None,
         expired_url: None,
+        variants: None,
     };
     Ok((slug, spec))
 }

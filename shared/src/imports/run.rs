@@ -272,6 +272,7 @@ fn spec_of(row: &LinkRow) -> LinkSpec {
         forward_query: None,
         expires_at: None,
         expired_url: None,
+        variants: None,
     }
 }
 

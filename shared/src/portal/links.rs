@@ -91,6 +91,7 @@ pub async fn create(
         forward_query: None,
         expires_at: None,
         expired_url: None,
+        variants: None,
     }
     .validate()?;
     let (pk, sk) = keys::partner_link_quota(handle, partner);

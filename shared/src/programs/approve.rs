@@ -198,6 +198,7 @@ fn link_spec(template: &Link, campaign: &CampaignId, name: &str) -> ValidLinkSpe
         campaign_id: Some(campaign.clone()),
         forward_query: template.forward_query,
         expiry: None,
+        variants: template.variants.clone(),
     }
 }
 

@@ -123,6 +123,7 @@ fn human_mobile(country: &str) -> Attribution {
         source: "newsletter".into(),
         referrer: "direct".into(),
         segment: "new-mobile".into(),
+        variant: None,
     }
 }
 

@@ -22,6 +22,7 @@ fn attribution() -> Attribution {
         source: "instagram".into(),
         referrer: "direct".into(),
         segment: "new-mobile".into(),
+        variant: None,
     }
 }
 
@@ -295,6 +296,8 @@ fn link() -> crate::domain::link::Link {
         campaign_id: Some(CampaignId::parse("spring-sale").unwrap()),
         forward_query: true,
         expiry: None,
+        variants: Vec::new(),
+        variant_period: None,
         version: 1,
         created_at: crate::domain::time::Timestamp::literal("2026-11-21T09:00:00.000Z"),
         updated_at: crate::domain::time::Timestamp::literal("2026-11-21T09:00:00.000Z"),

@@ -173,6 +173,7 @@ pub fn launch_claims(issued_at: i64, expires_at: i64) -> crate::domain::CtxClaim
             source: "direct".into(),
             referrer: "direct".into(),
             segment: "new-mobile".into(),
+            variant: None,
         },
         issued_at,
         expires_at,

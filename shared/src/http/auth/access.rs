@@ -53,6 +53,8 @@ pub static PARTNER_ROUTES: &[(Method, &str)] = &[
     (Method::GET, "/v2/handles/{handle}/campaigns"),
     (Method::GET, "/v2/handles/{handle}/links"),
     (Method::GET, "/v2/handles/{handle}/links/{slug}"),
+    // Its own links' A/B tests: a test that sends its visitors to a worse page costs it.
+    (Method::GET, "/v2/handles/{handle}/links/{slug}/variants"),
     (Method::GET, "/v2/handles/{handle}/analytics"),
     (Method::GET, "/v2/handles/{handle}/campaigns/{campaignId}"),
     (

@@ -184,6 +184,7 @@ mod tests {
                 source: "direct".into(),
                 referrer: "direct".into(),
                 segment: "new-desktop".into(),
+                variant: None,
             },
             sub_ids: Default::default(),
             received_at: crate::domain::time::Timestamp::literal("2026-11-21T09:00:00.000Z"),

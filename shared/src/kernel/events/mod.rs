@@ -338,6 +338,7 @@ mod tests {
                 source: "instagram".into(),
                 referrer: "direct".into(),
                 segment: "new-mobile".into(),
+                variant: None,
             },
             bot: false,
             bot_reason: None,
