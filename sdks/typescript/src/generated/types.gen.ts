@@ -166,6 +166,10 @@ export type ClickData = {
      * A console "try the redirect" click (counted in `testClicks` only); absent for a visitor's click.
      */
     test?: boolean;
+    /**
+     * The A/B test variant the click was sent to, `{index}@{periodStartMillis}`; absent for a bot, or when no split took it.
+     */
+    variant?: string;
 };
 
 export type Commission = {
@@ -304,6 +308,10 @@ export type Context = {
      * `true` for the ctx of a console "try the redirect" click, whose conversions are test ones (never counted or paid); absent otherwise.
      */
     test?: boolean;
+    /**
+     * The A/B test variant the click was sent to, `{index}@{periodStartMillis}`; absent when no split took it.
+     */
+    variant?: string;
 };
 
 export type ConversionCreatedEvent = WebhookEvent & {
@@ -358,6 +366,10 @@ export type ConversionData = {
     supersededBy?: string;
     test: boolean;
     value: number | null;
+    /**
+     * The A/B test variant of the click converted, `{index}@{periodStartMillis}`; absent when none.
+     */
+    variant?: string;
     verified?: boolean;
 };
 
@@ -684,7 +696,7 @@ export type FunnelRow = Metrics & {
 export type GroupReport = {
     campaignId: string | null;
     from: string;
-    groupBy: 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5';
+    groupBy: 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5' | 'variant';
     handle: string;
     /**
      * Most clicks first (by date for `day`).
@@ -717,6 +729,10 @@ export type Link = LinkRecord & {
      * `{scheme}://{handle}.{redirectDomain}/{slug}`.
      */
     shortUrl: string;
+    /**
+     * On the write that changed (or removed) the A/B test's variants or weights only, in words. The test's numbers start again at `variantsSince`.
+     */
+    variantsNotice?: string;
 };
 
 export type LinkClickedEvent = WebhookEvent & {
@@ -754,6 +770,15 @@ export type LinkRecord = {
     title: string | null;
     tracking: Tracking | null;
     updatedAt: Timestamp;
+    /**
+     * The A/B test's destinations and weights; absent without a test.
+     */
+    variants?: Array<Variant>;
+    variantsSince?: Timestamp;
+    /**
+     * `variantsSince` in Unix milliseconds: the period in each click's variant tag.
+     */
+    variantsSinceMillis?: number;
     version: number;
 };
 
@@ -778,6 +803,10 @@ export type LinkSpec = {
     routingRules?: Array<RoutingRule>;
     title?: string | null;
     tracking?: Tracking | null;
+    /**
+     * An A/B test: 2 to 4 destinations splitting the visits no routing rule takes, with whole weights (percent of visitors) summing to 100; no two the same destination. `[]` or `null` removes the test. Bad input is `400 invalid_request` naming `variants` or the entry (`variants[2].weight: …`). Changing the variants or their weights starts a new period (`variantsSince`).
+     */
+    variants?: Array<Variant> | null;
 };
 
 export type LinkUpdatedEvent = WebhookEvent & {
@@ -1369,6 +1398,14 @@ export type TrackingValue = string | null;
  */
 export type Url = string;
 
+export type Variant = {
+    destinationUrl: Url;
+    /**
+     * The percent of the split's visitors sent here.
+     */
+    weight: number;
+};
+
 /**
  * The body of every delivery (verify the signature over these raw bytes).
  */
@@ -1423,10 +1460,12 @@ export type Funnel = 'true' | 'false';
  * bots (`user_agent`, `link_preview`, `head_request`, `missing_user_agent`,
  * `malformed_user_agent`), with humans' clicks, conversions and revenue under `human`.
  * `sub1` … `sub5` group by the partner's sub-ids; their rows cover only the clicks and
- * conversions that carried that sub-id.
+ * conversions that carried that sub-id. `variant` groups by A/B test variant
+ * (`{slug}/{index}@{periodStartMillis}`): only the humans a link's split sent, and their
+ * conversions.
  *
  */
-export type GroupBy = 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5';
+export type GroupBy = 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5' | 'variant';
 
 /**
  * The tenant (see the `Handle` schema); an invalid handle is `400 invalid_request`.
@@ -1528,10 +1567,12 @@ export type GetAnalyticsData = {
          * bots (`user_agent`, `link_preview`, `head_request`, `missing_user_agent`,
          * `malformed_user_agent`), with humans' clicks, conversions and revenue under `human`.
          * `sub1` … `sub5` group by the partner's sub-ids; their rows cover only the clicks and
-         * conversions that carried that sub-id.
+         * conversions that carried that sub-id. `variant` groups by A/B test variant
+         * (`{slug}/{index}@{periodStartMillis}`): only the humans a link's split sent, and their
+         * conversions.
          *
          */
-        groupBy?: 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5';
+        groupBy?: 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5' | 'variant';
         /**
          * One campaign only (`404` when unknown).
          */
@@ -1610,10 +1651,12 @@ export type ExportAnalyticsData = {
          * bots (`user_agent`, `link_preview`, `head_request`, `missing_user_agent`,
          * `malformed_user_agent`), with humans' clicks, conversions and revenue under `human`.
          * `sub1` … `sub5` group by the partner's sub-ids; their rows cover only the clicks and
-         * conversions that carried that sub-id.
+         * conversions that carried that sub-id. `variant` groups by A/B test variant
+         * (`{slug}/{index}@{periodStartMillis}`): only the humans a link's split sent, and their
+         * conversions.
          *
          */
-        groupBy?: 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5';
+        groupBy?: 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5' | 'variant';
         /**
          * One campaign only (`404` when unknown).
          */

@@ -171,6 +171,7 @@ from .test_dispatch import TestDispatch
 from .tracking import Tracking
 from .update_webhook_body import UpdateWebhookBody
 from .update_webhook_body_status import UpdateWebhookBodyStatus
+from .variant import Variant
 from .webhook_event import WebhookEvent
 from .webhook_event_data import WebhookEventData
 from .webhook_test_event import WebhookTestEvent
@@ -347,6 +348,7 @@ __all__ = (
     "Tracking",
     "UpdateWebhookBody",
     "UpdateWebhookBodyStatus",
+    "Variant",
     "WebhookEvent",
     "WebhookEventData",
     "WebhookTestEvent",

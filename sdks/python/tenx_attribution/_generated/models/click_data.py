@@ -41,6 +41,8 @@ class ClickData:
             the ctx token's 2,048-byte bound always holds), cut on a character boundary; the first of a repeated name wins.
         test (bool | Unset): A console "try the redirect" click (counted in `testClicks` only); absent for a visitor's
             click.
+        variant (str | Unset): The A/B test variant the click was sent to, `{index}@{periodStartMillis}`; absent for a
+            bot, or when no split took it.
     """
 
     at: datetime.datetime
@@ -58,6 +60,7 @@ class ClickData:
     expired: bool | Unset = UNSET
     sub_ids: SubIds | Unset = UNSET
     test: bool | Unset = UNSET
+    variant: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,6 +101,8 @@ class ClickData:
 
         test = self.test
 
+        variant = self.variant
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -122,6 +127,8 @@ class ClickData:
             field_dict["subIds"] = sub_ids
         if test is not UNSET:
             field_dict["test"] = test
+        if variant is not UNSET:
+            field_dict["variant"] = variant
 
         return field_dict
 
@@ -183,6 +190,8 @@ class ClickData:
 
         test = d.pop("test", UNSET)
 
+        variant = d.pop("variant", UNSET)
+
         click_data = cls(
             at=at,
             bot=bot,
@@ -199,6 +208,7 @@ class ClickData:
             expired=expired,
             sub_ids=sub_ids,
             test=test,
+            variant=variant,
         )
 
         click_data.additional_properties = d

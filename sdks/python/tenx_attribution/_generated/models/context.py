@@ -37,6 +37,8 @@ class Context:
             token's 2,048-byte bound always holds), cut on a character boundary; the first of a repeated name wins.
         test (bool | Unset): `true` for the ctx of a console "try the redirect" click, whose conversions are test ones
             (never counted or paid); absent otherwise.
+        variant (str | Unset): The A/B test variant the click was sent to, `{index}@{periodStartMillis}`; absent when no
+            split took it.
     """
 
     campaign_id: None | str
@@ -52,6 +54,7 @@ class Context:
     source: str
     sub_ids: SubIds
     test: bool | Unset = UNSET
+    variant: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,6 +85,8 @@ class Context:
 
         test = self.test
 
+        variant = self.variant
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -102,6 +107,8 @@ class Context:
         )
         if test is not UNSET:
             field_dict["test"] = test
+        if variant is not UNSET:
+            field_dict["variant"] = variant
 
         return field_dict
 
@@ -142,6 +149,8 @@ class Context:
 
         test = d.pop("test", UNSET)
 
+        variant = d.pop("variant", UNSET)
+
         context = cls(
             campaign_id=campaign_id,
             click_id=click_id,
@@ -156,6 +165,7 @@ class Context:
             source=source,
             sub_ids=sub_ids,
             test=test,
+            variant=variant,
         )
 
         context.additional_properties = d

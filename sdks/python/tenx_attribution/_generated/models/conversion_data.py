@@ -52,6 +52,8 @@ class ConversionData:
             the ctx token's 2,048-byte bound always holds), cut on a character boundary; the first of a repeated name wins.
         superseded_by (str | Unset): The verified conversion that took this unverified one's idempotency key; a
             superseded conversion is no longer counted (its reversal's reason is `superseded_by_verified`).
+        variant (str | Unset): The A/B test variant of the click converted, `{index}@{periodStartMillis}`; absent when
+            none.
         verified (bool | Unset):
     """
 
@@ -78,6 +80,7 @@ class ConversionData:
     risk: Risk | Unset = UNSET
     sub_ids: SubIds | Unset = UNSET
     superseded_by: str | Unset = UNSET
+    variant: str | Unset = UNSET
     verified: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -141,6 +144,8 @@ class ConversionData:
 
         superseded_by = self.superseded_by
 
+        variant = self.variant
+
         verified = self.verified
 
         field_dict: dict[str, Any] = {}
@@ -180,6 +185,8 @@ class ConversionData:
             field_dict["subIds"] = sub_ids
         if superseded_by is not UNSET:
             field_dict["supersededBy"] = superseded_by
+        if variant is not UNSET:
+            field_dict["variant"] = variant
         if verified is not UNSET:
             field_dict["verified"] = verified
 
@@ -281,6 +288,8 @@ class ConversionData:
 
         superseded_by = d.pop("supersededBy", UNSET)
 
+        variant = d.pop("variant", UNSET)
+
         verified = d.pop("verified", UNSET)
 
         conversion_data = cls(
@@ -307,6 +316,7 @@ class ConversionData:
             risk=risk,
             sub_ids=sub_ids,
             superseded_by=superseded_by,
+            variant=variant,
             verified=verified,
         )
 

@@ -15,6 +15,7 @@ class GetAnalyticsGroupBy(StrEnum):
     SUB3 = "sub3"
     SUB4 = "sub4"
     SUB5 = "sub5"
+    VARIANT = "variant"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -12,6 +12,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.stored_routing_rule import StoredRoutingRule
     from ..models.tracking import Tracking
+    from ..models.variant import Variant
 
 
 T = TypeVar("T", bound="Link")
@@ -36,6 +37,12 @@ class Link:
         expired_url (None | str | Unset):
         expires_at (datetime.datetime | Unset): RFC 3339, UTC.
         expires_at_unix (int | Unset):
+        variants (list[Variant] | Unset): The A/B test's destinations and weights; absent without a test.
+        variants_since (datetime.datetime | Unset): RFC 3339, UTC.
+        variants_since_millis (int | Unset): `variantsSince` in Unix milliseconds: the period in each click's variant
+            tag.
+        variants_notice (str | Unset): On the write that changed (or removed) the A/B test's variants or weights only,
+            in words. The test's numbers start again at `variantsSince`.
     """
 
     campaign_id: None | str
@@ -53,6 +60,10 @@ class Link:
     expired_url: None | str | Unset = UNSET
     expires_at: datetime.datetime | Unset = UNSET
     expires_at_unix: int | Unset = UNSET
+    variants: list[Variant] | Unset = UNSET
+    variants_since: datetime.datetime | Unset = UNSET
+    variants_since_millis: int | Unset = UNSET
+    variants_notice: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,6 +114,21 @@ class Link:
 
         expires_at_unix = self.expires_at_unix
 
+        variants: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.variants, Unset):
+            variants = []
+            for variants_item_data in self.variants:
+                variants_item = variants_item_data.to_dict()
+                variants.append(variants_item)
+
+        variants_since: str | Unset = UNSET
+        if not isinstance(self.variants_since, Unset):
+            variants_since = self.variants_since.isoformat()
+
+        variants_since_millis = self.variants_since_millis
+
+        variants_notice = self.variants_notice
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -127,6 +153,14 @@ class Link:
             field_dict["expiresAt"] = expires_at
         if expires_at_unix is not UNSET:
             field_dict["expiresAtUnix"] = expires_at_unix
+        if variants is not UNSET:
+            field_dict["variants"] = variants
+        if variants_since is not UNSET:
+            field_dict["variantsSince"] = variants_since
+        if variants_since_millis is not UNSET:
+            field_dict["variantsSinceMillis"] = variants_since_millis
+        if variants_notice is not UNSET:
+            field_dict["variantsNotice"] = variants_notice
 
         return field_dict
 
@@ -134,6 +168,7 @@ class Link:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.stored_routing_rule import StoredRoutingRule
         from ..models.tracking import Tracking
+        from ..models.variant import Variant
 
         d = dict(src_dict)
 
@@ -207,6 +242,26 @@ class Link:
 
         expires_at_unix = d.pop("expiresAtUnix", UNSET)
 
+        _variants = d.pop("variants", UNSET)
+        variants: list[Variant] | Unset = UNSET
+        if _variants is not UNSET:
+            variants = []
+            for variants_item_data in _variants:
+                variants_item = Variant.from_dict(variants_item_data)
+
+                variants.append(variants_item)
+
+        _variants_since = d.pop("variantsSince", UNSET)
+        variants_since: datetime.datetime | Unset
+        if isinstance(_variants_since, Unset):
+            variants_since = UNSET
+        else:
+            variants_since = datetime.datetime.fromisoformat(_variants_since)
+
+        variants_since_millis = d.pop("variantsSinceMillis", UNSET)
+
+        variants_notice = d.pop("variantsNotice", UNSET)
+
         link = cls(
             campaign_id=campaign_id,
             created_at=created_at,
@@ -223,6 +278,10 @@ class Link:
             expired_url=expired_url,
             expires_at=expires_at,
             expires_at_unix=expires_at_unix,
+            variants=variants,
+            variants_since=variants_since,
+            variants_since_millis=variants_since_millis,
+            variants_notice=variants_notice,
         )
 
         link.additional_properties = d

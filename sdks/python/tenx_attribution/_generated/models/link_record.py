@@ -12,6 +12,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.stored_routing_rule import StoredRoutingRule
     from ..models.tracking import Tracking
+    from ..models.variant import Variant
 
 
 T = TypeVar("T", bound="LinkRecord")
@@ -36,6 +37,10 @@ class LinkRecord:
         expired_url (None | str | Unset):
         expires_at (datetime.datetime | Unset): RFC 3339, UTC.
         expires_at_unix (int | Unset):
+        variants (list[Variant] | Unset): The A/B test's destinations and weights; absent without a test.
+        variants_since (datetime.datetime | Unset): RFC 3339, UTC.
+        variants_since_millis (int | Unset): `variantsSince` in Unix milliseconds: the period in each click's variant
+            tag.
     """
 
     campaign_id: None | str
@@ -52,6 +57,9 @@ class LinkRecord:
     expired_url: None | str | Unset = UNSET
     expires_at: datetime.datetime | Unset = UNSET
     expires_at_unix: int | Unset = UNSET
+    variants: list[Variant] | Unset = UNSET
+    variants_since: datetime.datetime | Unset = UNSET
+    variants_since_millis: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,6 +108,19 @@ class LinkRecord:
 
         expires_at_unix = self.expires_at_unix
 
+        variants: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.variants, Unset):
+            variants = []
+            for variants_item_data in self.variants:
+                variants_item = variants_item_data.to_dict()
+                variants.append(variants_item)
+
+        variants_since: str | Unset = UNSET
+        if not isinstance(self.variants_since, Unset):
+            variants_since = self.variants_since.isoformat()
+
+        variants_since_millis = self.variants_since_millis
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -123,6 +144,12 @@ class LinkRecord:
             field_dict["expiresAt"] = expires_at
         if expires_at_unix is not UNSET:
             field_dict["expiresAtUnix"] = expires_at_unix
+        if variants is not UNSET:
+            field_dict["variants"] = variants
+        if variants_since is not UNSET:
+            field_dict["variantsSince"] = variants_since
+        if variants_since_millis is not UNSET:
+            field_dict["variantsSinceMillis"] = variants_since_millis
 
         return field_dict
 
@@ -130,6 +157,7 @@ class LinkRecord:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.stored_routing_rule import StoredRoutingRule
         from ..models.tracking import Tracking
+        from ..models.variant import Variant
 
         d = dict(src_dict)
 
@@ -201,6 +229,24 @@ class LinkRecord:
 
         expires_at_unix = d.pop("expiresAtUnix", UNSET)
 
+        _variants = d.pop("variants", UNSET)
+        variants: list[Variant] | Unset = UNSET
+        if _variants is not UNSET:
+            variants = []
+            for variants_item_data in _variants:
+                variants_item = Variant.from_dict(variants_item_data)
+
+                variants.append(variants_item)
+
+        _variants_since = d.pop("variantsSince", UNSET)
+        variants_since: datetime.datetime | Unset
+        if isinstance(_variants_since, Unset):
+            variants_since = UNSET
+        else:
+            variants_since = datetime.datetime.fromisoformat(_variants_since)
+
+        variants_since_millis = d.pop("variantsSinceMillis", UNSET)
+
         link_record = cls(
             campaign_id=campaign_id,
             created_at=created_at,
@@ -216,6 +262,9 @@ class LinkRecord:
             expired_url=expired_url,
             expires_at=expires_at,
             expires_at_unix=expires_at_unix,
+            variants=variants,
+            variants_since=variants_since,
+            variants_since_millis=variants_since_millis,
         )
 
         link_record.additional_properties = d

@@ -11,6 +11,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.routing_rule import RoutingRule
     from ..models.tracking import Tracking
+    from ..models.variant import Variant
 
 
 T = TypeVar("T", bound="LinkSpec")
@@ -34,6 +35,10 @@ class LinkSpec:
         routing_rules (list[RoutingRule] | Unset):
         title (None | str | Unset):
         tracking (None | Tracking | Unset):
+        variants (list[Variant] | None | Unset): An A/B test: 2 to 4 destinations splitting the visits no routing rule
+            takes, with whole weights (percent of visitors) summing to 100; no two the same destination. `[]` or `null`
+            removes the test. Bad input is `400 invalid_request` naming `variants` or the entry (`variants[2].weight: …`).
+            Changing the variants or their weights starts a new period (`variantsSince`).
     """
 
     destination_url: str
@@ -44,6 +49,7 @@ class LinkSpec:
     routing_rules: list[RoutingRule] | Unset = UNSET
     title: None | str | Unset = UNSET
     tracking: None | Tracking | Unset = UNSET
+    variants: list[Variant] | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.tracking import Tracking
@@ -97,6 +103,18 @@ class LinkSpec:
         else:
             tracking = self.tracking
 
+        variants: list[dict[str, Any]] | None | Unset
+        if isinstance(self.variants, Unset):
+            variants = UNSET
+        elif isinstance(self.variants, list):
+            variants = []
+            for variants_type_0_item_data in self.variants:
+                variants_type_0_item = variants_type_0_item_data.to_dict()
+                variants.append(variants_type_0_item)
+
+        else:
+            variants = self.variants
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -118,6 +136,8 @@ class LinkSpec:
             field_dict["title"] = title
         if tracking is not UNSET:
             field_dict["tracking"] = tracking
+        if variants is not UNSET:
+            field_dict["variants"] = variants
 
         return field_dict
 
@@ -125,6 +145,7 @@ class LinkSpec:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.routing_rule import RoutingRule
         from ..models.tracking import Tracking
+        from ..models.variant import Variant
 
         d = dict(src_dict)
         destination_url = d.pop("destinationUrl")
@@ -208,6 +229,28 @@ class LinkSpec:
 
         tracking = _parse_tracking(d.pop("tracking", UNSET))
 
+        def _parse_variants(data: object) -> list[Variant] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                variants_type_0 = []
+                _variants_type_0 = data
+                for variants_type_0_item_data in _variants_type_0:
+                    variants_type_0_item = Variant.from_dict(variants_type_0_item_data)
+
+                    variants_type_0.append(variants_type_0_item)
+
+                return variants_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[Variant] | None | Unset, data)
+
+        variants = _parse_variants(d.pop("variants", UNSET))
+
         link_spec = cls(
             destination_url=destination_url,
             campaign_id=campaign_id,
@@ -217,6 +260,7 @@ class LinkSpec:
             routing_rules=routing_rules,
             title=title,
             tracking=tracking,
+            variants=variants,
         )
 
         return link_spec
