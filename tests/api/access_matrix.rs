@@ -298,12 +298,10 @@ fn doc_scope_mismatches(doc: &str) -> Vec<String> {
     let role = regex::Regex::new(r"viewer|creator|operator|admin|PAT").unwrap();
     let paren = regex::Regex::new(r"\(([^()]*)\)").unwrap();
     let block_end = regex::Regex::new(r"\n\s*\n|\n- |\n\|").unwrap();
+    let param = regex::Regex::new(r"\{[^}]+\}").unwrap();
     let shape = |p: &str| {
         let p = p.trim_end_matches(['.', ',', ';', ':']);
-        regex::Regex::new(r"\{[^}]+\}")
-            .unwrap()
-            .replace_all(p, "{}")
-            .into_owned()
+        param.replace_all(p, "{}").into_owned()
     };
     let mentions: Vec<_> = route.captures_iter(doc).collect();
     let mut out = Vec::new();

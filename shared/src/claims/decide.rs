@@ -48,18 +48,8 @@ pub async fn decide(
     d: Deciding,
 ) -> Result<Claim, ClaimError> {
     let store = io.store.as_ref();
-    let claim = get(store, handle, id)
-        .await?
-        .ok_or_else(|| ClaimError::NotFound(format!("Claim {id}")))?;
-    if claim.status != Status::Open {
-        return Err(ClaimError::Decided(id.clone()));
-    }
+    let claim = still_open(store, handle, id, &d).await?;
     let decider = d.decider.clone();
-    decider.refuse(Some(&claim.partner_id))?;
-    let mut claim = claim;
-    if let Some(c) = d.campaign.clone() {
-        claim.found.campaign_id = Some(c);
-    }
     let Moves {
         line,
         taken_back,
@@ -125,6 +115,27 @@ pub async fn decide(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The claim, still open, that `d` may decide (never the decider's own partner's), with the
+/// campaign a reassignment names. ONE read.
+async fn still_open(
+    store: &dyn Store,
+    handle: &Handle,
+    id: &ClaimId,
+    d: &Deciding,
+) -> Result<Claim, ClaimError> {
+    let mut claim = get(store, handle, id)
+        .await?
+        .ok_or_else(|| ClaimError::NotFound(format!("Claim {id}")))?;
+    if claim.status != Status::Open {
+        return Err(ClaimError::Decided(id.clone()));
+    }
+    d.decider.refuse(Some(&claim.partner_id))?;
+    if let Some(c) = d.campaign.clone() {
+        claim.found.campaign_id = Some(c);
+    }
+    Ok(claim)
 }
 
 /// Why a decision's transaction failed, once the money rule held: decided meanwhile, the sale

@@ -28,6 +28,16 @@ pub struct DomainInput {
 }
 
 impl DomainInput {
+    /// `record` with these settings.
+    fn applied_to(self, record: CustomDomain) -> CustomDomain {
+        CustomDomain {
+            not_found_url: self.not_found_url,
+            root_url: self.root_url,
+            app_links: self.app_links,
+            ..record
+        }
+    }
+
     /// Each URL checked as a link's destination is, the app links field by field.
     pub fn validate(&self) -> Result<(), DomainError> {
         if let Some(url) = &self.not_found_url {
@@ -81,12 +91,7 @@ pub async fn claim(
     }
     if let Some(current) = read_claim(store, domain).await? {
         if &current.record.handle == handle {
-            let record = CustomDomain {
-                not_found_url: input.not_found_url,
-                root_url: input.root_url,
-                app_links: input.app_links,
-                ..current.record
-            };
+            let record = input.applied_to(current.record);
             commit(store, &record, current.version, "domain.updated").await?;
             cache.invalidate(name);
             return Ok(Claimed {
@@ -99,59 +104,55 @@ pub async fn claim(
         }
     }
     // Pending: the handle's own claim, beside any other handle's.
-    if let Some(pending) = read_pending(store, handle, domain).await? {
-        let record = CustomDomain {
-            not_found_url: input.not_found_url,
-            root_url: input.root_url,
-            app_links: input.app_links,
-            ..pending.record
-        };
-        let ops = pending_ops(
-            &record,
+    let (record, cond, version, action) = match read_pending(store, handle, domain).await? {
+        Some(pending) => (
+            input.applied_to(pending.record),
             Cond::Version(pending.version),
             pending.version,
             "domain.updated",
-        )?;
-        return match store.transact(ops).await {
-            Ok(()) => Ok(Claimed {
-                record,
-                created: false,
-            }),
-            Err(StoreError::TxConflict { index: 0, .. }) => {
-                Err(CustomDomainError::Busy(domain.clone()))
+        ),
+        None => {
+            if list(store, handle).await?.len() >= MAX_PER_HANDLE {
+                return Err(CustomDomainError::TooMany(MAX_PER_HANDLE));
             }
-            Err(e) => Err(e.into()),
-        };
+            (
+                input.applied_to(new_claim(handle, domain)),
+                Cond::Absent,
+                0,
+                "domain.claimed",
+            )
+        }
+    };
+    match store
+        .transact(pending_ops(&record, cond, version, action)?)
+        .await
+    {
+        Ok(()) => Ok(Claimed {
+            created: version == 0,
+            record,
+        }),
+        // The same handle's other request wrote its claim first.
+        Err(StoreError::TxConflict { index: 0, .. }) => {
+            Err(CustomDomainError::Busy(domain.clone()))
+        }
+        Err(e) => Err(e.into()),
     }
-    if list(store, handle).await?.len() >= MAX_PER_HANDLE {
-        return Err(CustomDomainError::TooMany(MAX_PER_HANDLE));
-    }
-    let record = CustomDomain {
+}
+
+/// A new pending claim of `domain` by `handle`, with a TXT value of its own.
+fn new_claim(handle: &Handle, domain: &DomainName) -> CustomDomain {
+    CustomDomain {
         domain: domain.clone(),
         handle: handle.clone(),
         status: DomainStatus::Pending,
         token: new_token(),
-        not_found_url: input.not_found_url,
-        root_url: input.root_url,
-        app_links: input.app_links,
+        not_found_url: None,
+        root_url: None,
+        app_links: None,
         created_at: Timestamp::from_millis(crate::platform::time::now_millis()),
         verified_at: None,
         last_checked_at: None,
         failing_since: None,
         tls: None,
-    };
-    let ops = pending_ops(&record, Cond::Absent, 0, "domain.claimed")?;
-    match store.transact(ops).await {
-        Ok(()) => {}
-        // The same handle's other request made its claim first.
-        Err(StoreError::TxConflict { index: 0, .. }) => {
-            return Err(CustomDomainError::Busy(domain.clone()));
-        }
-        Err(e) => return Err(e.into()),
     }
-    cache.invalidate(name);
-    Ok(Claimed {
-        record,
-        created: true,
-    })
 }
