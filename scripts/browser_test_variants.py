@@ -25,6 +25,10 @@ import browser_test as bt  # noqa: E402
 HANDLE = "splits"
 BASE_API = "/v2/handles/" + HANDLE
 WORK = os.environ.get("BROWSER_TEST_TMP") or os.path.join(bt.ROOT, "target", "browser-test")
+bt.EXPECTED_FAILURES += [
+    (400, r"/links/spring-test$", "the walk's weights adding up to 90, refused in words"),
+    (404, r"", "the new link's slug looked up before it exists, and the handle's unset settings"),
+]
 A = "https://shop.example/landing-a"
 B = "https://shop.example/landing-b"
 
@@ -87,7 +91,7 @@ def editor(c):
     c.submit(f)
     # Refused in words, beside the form; nothing stored.
     c.wait(lambda: "100" in c.text_of("main"), "the weights' refusal in words")
-    status, _ = bt.api("GET", BASE_API + "/links/spring-test", token=token("viewer"))
+    status, _ = bt.api("GET", BASE_API + "/links/spring-test", token=token())
     assert status == 404, ("a refused link was stored", status)
     c.shot("variants-refused")
     fill_variants(c, [(A, 70), (B, 30)])
@@ -95,7 +99,7 @@ def editor(c):
     c.submit(f)
     c.wait(lambda: "#/links/edit/spring-test" in c.d.current_url or c.all("#link-variants"),
            "the saved link's page")
-    status, link = bt.api("GET", BASE_API + "/links/spring-test", token=token("viewer"))
+    status, link = bt.api("GET", BASE_API + "/links/spring-test", token=token())
     assert status == 200, (status, link)
     assert [(v["destinationUrl"], v["weight"]) for v in link["variants"]] == [(A, 70), (B, 30)], link
     bt.step("variants: refused at 90 in words, saved at 70/30")
@@ -119,7 +123,7 @@ def numbers(c):
         sold[where] += 1
     want = None
     for _ in range(200):
-        status, report = bt.api("GET", BASE_API + "/links/spring-test/variants", token=token("viewer"))
+        status, report = bt.api("GET", BASE_API + "/links/spring-test/variants", token=token())
         assert status == 200, (status, report)
         got = {v["destinationUrl"]: (v["clicks"], v["conversions"]) for v in report["variants"]}
         want = {A: (seen[A], sold[A]), B: (seen[B], sold[B])}
