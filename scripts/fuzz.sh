@@ -159,10 +159,11 @@ include-path = ["/v2/handles/{handle}/campaigns/{campaignId}/commission-plan",
                 "/v2/handles/{handle}/campaigns/{campaignId}/commission-plan/backtest"]
 checks = { ensure_resource_availability = { enabled = false }, positive_data_acceptance = { expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "412", "429", "5xx"] } }
 
-# A partner's payout method does not exist until it is PUT: a 404 right after the partner's
-# creation is the documented answer (the stateful phase links the two by partnerId).
+# A partner's payout method and tax profile do not exist until they are PUT: a 404 right after
+# the partner's creation is the documented answer (the stateful phase links them by partnerId).
 [[operations]]
-include-path = ["/v2/handles/{handle}/partners/{partnerId}/payout-method"]
+include-path = ["/v2/handles/{handle}/partners/{partnerId}/payout-method",
+                "/v2/handles/{handle}/partners/{partnerId}/tax-profile"]
 checks = { ensure_resource_availability = { enabled = false } }
 
 # Schema-valid yet refused by what no schema can say: a ctx whose signature does not verify
