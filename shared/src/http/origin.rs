@@ -11,7 +11,7 @@
 use crate::http::error::{ApiError, ApiResult};
 use crate::platform::config::Config;
 use axum::extract::Request;
-use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::header::{self, HeaderValue};
 use axum::http::uri::Authority;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -66,15 +66,6 @@ pub fn parse_host(value: &str) -> Option<Authority> {
     (host_ok && port_ok).then_some(authority)
 }
 
-/// The request's `Host`, parsed ([`parse_host`]); `None` when absent or not one (the
-/// [`host_gate`] answered `400` for the latter before any handler ran).
-pub fn host_of(headers: &HeaderMap) -> Option<Authority> {
-    headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .and_then(parse_host)
-}
-
 /// A loopback host, any port: `localhost`, `127.x.y.z`, `[::1]`. A DNS name that resolves to
 /// 127.0.0.1 (DNS rebinding) is not one.
 pub fn is_loopback(authority: &Authority) -> bool {
@@ -87,11 +78,6 @@ pub fn is_loopback(authority: &Authority) -> bool {
         || name
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Whether the request's `Host` is a loopback host ([`is_loopback`]).
-pub fn loopback_request(headers: &HeaderMap) -> bool {
-    host_of(headers).is_some_and(|a| is_loopback(&a))
 }
 
 /// A `Host` that is not a URI authority is refused in the API's envelope, and every answer
