@@ -14,6 +14,7 @@
 #
 #   scripts/browser_test.sh             # builds target/debug/tenx (or takes TENX_BIN) and runs the test
 #   scripts/browser_test.sh --install   # only installs Chromium, selenium and axe-core (CI does it in the background)
+#   scripts/browser_test.sh --console   # only the console's walk (scripts/browser_test.py)
 #   scripts/browser_test.sh --tjs       # only GET /t.js on a merchant's pages (scripts/browser_test_tjs.py)
 #   scripts/browser_test.sh --program   # only the public program page (scripts/browser_test_program.py)
 #   scripts/browser_test.sh --embed     # only <tenx-referrals> in a merchant's app (scripts/browser_test_embed.py)
@@ -105,7 +106,7 @@ sign_in_url=$(grep -o "http://localhost:$port/?code=[A-Za-z0-9]*" "$work/server.
 
 status=0
 only=${1:-}
-if [ -z "$only" ]; then
+if [ -z "$only" ] || [ "$only" = --console ]; then
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
     "$venv/bin/python" scripts/browser_test.py "http://localhost:$port" "$sign_in_url" || status=$?
 fi
