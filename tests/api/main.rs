@@ -42,6 +42,7 @@ mod domains;
 mod domains_aws;
 mod hardening;
 mod imports;
+mod imports_exports;
 mod imports_programs;
 mod imports_uploads;
 mod integration_tests;
