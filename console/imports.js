@@ -266,7 +266,7 @@ function showDryRun(report, chosen, job, file) {
       h('ul', { class: 'sentences' }, sentences.map((s) => h('li', {}, s))),
       refused(job, 'Rows that cannot come in'),
       noted(job),
-      c.failed ? h('p', {}, 'To bring those rows too, fix them in the file (its row and line are above) and check it again; what is in already is skipped.') : null),
+      c.failed ? h('p', {}, 'To bring those rows too, fix them in the file (where each is in it is said above) and check it again: what is in already is skipped.') : null),
     h('div', { class: 'actions' }, go),
     progress));
   go.focus();

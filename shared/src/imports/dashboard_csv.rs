@@ -228,11 +228,11 @@ pub fn words(field: Field) -> &'static str {
         Field::Clicks => "the click total",
         Field::Revenue => "the revenue",
         Field::CreatedAt => "the date it was created",
-        Field::UtmSource => "utm_source",
-        Field::UtmMedium => "utm_medium",
-        Field::UtmCampaign => "utm_campaign",
-        Field::UtmTerm => "utm_term",
-        Field::UtmContent => "utm_content",
+        Field::UtmSource => "the UTM source (utm_source)",
+        Field::UtmMedium => "the UTM medium (utm_medium)",
+        Field::UtmCampaign => "the UTM campaign (utm_campaign)",
+        Field::UtmTerm => "the UTM term (utm_term)",
+        Field::UtmContent => "the UTM content (utm_content)",
     }
 }
 
