@@ -13,6 +13,8 @@ import { checkbox, clear, clearFieldErrors, errorBox, field, fmtCount, h, notice
 const NEED = { role: 'operator', scope: null, what: 'Importing from another tool' };
 // The choice of a tool 10x does not know: its CSV, read by a column map the manager makes.
 const OTHER = 'other';
+// The programs 10x can read from the tool's API by the manager's key.
+const BY_KEY = ['rewardful'];
 const PROGRAM_NEED = { role: 'admin', scope: null, what: 'Importing a partner program (partners, customers, commissions)' };
 
 // [source, name, where to find the file in that tool, formats it may be in].
@@ -26,7 +28,7 @@ const LINK_TOOLS = [
   [OTHER, 'Another tool (any CSV file)', 'Export its links as a CSV file (a spreadsheet works too). You will say which of its columns holds what, and 10x remembers it for this tool\'s next file.', ['csv']],
 ];
 const PROGRAM_TOOLS = [
-  ['rewardful', 'Rewardful', 'One JSON file of Rewardful\'s lists: affiliates, affiliate_coupons, referrals and commissions.', ['json']],
+  ['rewardful', 'Rewardful', 'Its API key is enough (below): 10x reads the affiliates, their coupons, referrals and commissions from Rewardful. Or one JSON file of those four lists.', ['json']],
   ['firstpromoter', 'FirstPromoter', 'One JSON file of FirstPromoter\'s lists: promoters, promo_codes, referrals and commissions.', ['json']],
   ['partnerstack', 'PartnerStack', 'One JSON file of PartnerStack\'s lists: partnerships, customers and rewards.', ['json']],
   ['tolt', 'Tolt', 'One JSON file of Tolt\'s lists: partners, links, promotion_codes, customers and commissions.', ['json']],
@@ -91,10 +93,15 @@ function chooser(report) {
   const toolName = h('input', { type: 'text', name: 'tool', maxlength: '60', autocomplete: 'off', placeholder: 'e.g. Linktree' });
   const named = field('Its name', toolName, 'So 10x remembers which column holds what for this tool\'s next file.');
   named.hidden = true;
+  // The tools whose program 10x reads from their API by the manager's key, instead of a file.
+  const apiKey = h('input', { type: 'password', name: 'apiKey', autocomplete: 'off', spellcheck: 'false' });
+  const keyed = field('Or its API key, instead of a file', apiKey, 'In Rewardful: Company settings → API, the API secret. It is used for this import only and never kept.');
+  keyed.hidden = true;
   source.addEventListener('change', () => {
     const t = tool(source.value);
     what.textContent = t ? t[2] : 'Where to find the file in that tool is said here once you choose.';
     named.hidden = source.value !== OTHER;
+    keyed.hidden = !BY_KEY.includes(source.value);
   });
   const file = h('input', { type: 'file', name: 'file', accept: '.csv,.json,.txt,text/csv,application/json' });
   const overwrite = checkbox('overwrite', false);
@@ -105,6 +112,7 @@ function chooser(report) {
       h('div', { class: 'field' }, h('label', { for: source.id }, 'The tool you are leaving'), source, what),
       named,
       field('Its export file', file, 'Nothing is written by the check.'),
+      keyed,
       field('Replace what exists already (otherwise it is left as it is and counted as skipped)', overwrite)),
     h('div', { class: 'actions' }, button), out);
   el.addEventListener('submit', async (event) => {
@@ -114,12 +122,14 @@ function chooser(report) {
     const chosen = {
       source: source.value,
       file: file.files && file.files[0],
+      apiKey: BY_KEY.includes(source.value) ? apiKey.value.trim() : '',
       onConflict: overwrite.checked ? 'overwrite' : 'skip',
     };
     if (!chosen.source) return fieldError(source, 'Choose the tool the export comes from.');
     if (chosen.source === OTHER && !toolName.value.trim()) return fieldError(toolName, 'Say the tool\'s name, so its columns are remembered for its next file.');
-    if (!chosen.file) return fieldError(file, 'Choose the export file.');
+    if (!chosen.file && !chosen.apiKey) return fieldError(file, BY_KEY.includes(chosen.source) ? 'Choose the export file, or give its API key.' : 'Choose the export file.');
     if (isProgram(chosen.source) && !session.allows(PROGRAM_NEED)) return fieldError(source, `${session.reason(PROGRAM_NEED)}`);
+    if (chosen.apiKey) return checkByKey(chosen, report, out, button, apiKey);
     button.disabled = true;
     clear(out, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Sending the file…'));
     try {
@@ -152,6 +162,23 @@ function chooser(report) {
     }
   });
   return el;
+}
+
+// A program checked by its API key: the dry run pulls it from the tool, nothing is uploaded.
+async function checkByKey(chosen, report, out, button, keyField) {
+  button.disabled = true;
+  clear(out, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), `Reading the program from ${tool(chosen.source)[1]}…`));
+  try {
+    const job = await run(chosen, true, () => {});
+    clear(out);
+    showDryRun(report, chosen, job, keyField);
+  } catch (err) {
+    clear(out);
+    if (err.status === 400 && /^apiKey:/.test(err.message)) fieldError(keyField, err.message.replace(/^apiKey: /, ''));
+    else clear(out, errorBox(err));
+  } finally {
+    button.disabled = false;
+  }
 }
 
 // The file field's error when the import could not read the file (a wrong tool for it).
@@ -213,14 +240,21 @@ function tooLarge(size, max) {
 
 // Starts the import of the upload and waits for its end, calling `onProgress(job)` as it goes.
 async function run(chosen, dryRun, onProgress) {
-  const q = api.query({ source: chosen.source, uploadId: chosen.uploadId, format: chosen.format, columnMap: chosen.columnMap, dryRun: dryRun ? 'true' : null, onConflict: chosen.onConflict === 'overwrite' ? 'overwrite' : null });
-  const { importId } = await api.post(api.handlePath(`/imports${q}`));
+  const { importId } = chosen.apiKey
+    ? await api.post(api.handlePath('/imports/pull'), { source: chosen.source, apiKey: chosen.apiKey, dryRun, onConflict: chosen.onConflict })
+    : await start(chosen, dryRun);
   for (;;) {
     const job = await api.get(api.handlePath(`/imports/${encodeURIComponent(importId)}`));
     onProgress(job);
     if (job.status !== 'running') return job;
     await new Promise((resolve) => setTimeout(resolve, 400));
   }
+}
+
+// Starts the import of the upload.
+async function start(chosen, dryRun) {
+  const q = api.query({ source: chosen.source, uploadId: chosen.uploadId, format: chosen.format, columnMap: chosen.columnMap, dryRun: dryRun ? 'true' : null, onConflict: chosen.onConflict === 'overwrite' ? 'overwrite' : null });
+  return api.post(api.handlePath(`/imports${q}`));
 }
 
 const rows = (c) => c.created + c.updated + c.skipped + c.failed;
@@ -262,7 +296,7 @@ function showDryRun(report, chosen, job, file) {
   });
   clear(report, section('What the check found',
     h('div', { id: 'import-dry-run' },
-      h('p', { class: 'lead' }, `${toolLabel(chosen)}: ${chosen.file.name}. Nothing was written.`),
+      h('p', { class: 'lead' }, `${toolLabel(chosen)}: ${fromWhat(chosen)}. Nothing was written.`),
       h('ul', { class: 'sentences' }, sentences.map((s) => h('li', {}, s))),
       refused(job, 'Rows that cannot come in'),
       noted(job),
@@ -285,7 +319,7 @@ function showFinished(report, chosen, job) {
   ].filter(Boolean);
   const heading = section('Imported',
     h('div', { id: 'import-finished' },
-      h('p', { class: 'lead' }, `${toolLabel(chosen)}: ${chosen.file.name}.`),
+      h('p', { class: 'lead' }, `${toolLabel(chosen)}: ${fromWhat(chosen)}.`),
       h('ul', { class: 'sentences' }, sentences.map((s) => h('li', {}, s))),
       program ? h('p', {}, h('a', { href: '#/partners' }, 'See your partners')) : h('p', {}, h('a', { href: '#/links' }, 'See your links')),
       refused(job, 'Rows not imported'),
@@ -297,6 +331,7 @@ function showFinished(report, chosen, job) {
 }
 
 const toolLabel = (chosen) => chosen.toolLabel || tool(chosen.source)[1];
+const fromWhat = (chosen) => (chosen.apiKey ? 'read with its API key' : chosen.file.name);
 
 // Where a row is in the file, in words: its row, and its line when a cell spans lines.
 function at(e) {

@@ -44,6 +44,7 @@ mod hardening;
 mod imports;
 mod imports_exports;
 mod imports_programs;
+mod imports_pull;
 mod imports_uploads;
 mod integration_tests;
 mod links;

@@ -29,6 +29,8 @@ pub(crate) fn routes() -> Routes {
         .post(Operator, None, Write, start)
         .at("/v2/handles/{handle}/imports/uploads")
         .post(Operator, None, Write, create_upload)
+        .at("/v2/handles/{handle}/imports/pull")
+        .post(Operator, None, Write, pull)
         .at("/v2/handles/{handle}/imports/preview")
         .post(Operator, None, Free, preview)
         .at("/v2/handles/{handle}/imports/column-maps/{tool}")
@@ -210,6 +212,55 @@ async fn start(
     let job = imports::start(state.io(), &caller.handle, request).await?;
     let body = serde_json::json!({ "importId": job.import_id });
     Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct PullBody {
+    source: String,
+    api_key: String,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    on_conflict: Option<OnConflict>,
+}
+
+/// A program pulled from the tool by the manager's API key, then imported as its file would
+/// be. The key serves this request's calls to the tool and is dropped with it: never stored.
+async fn pull(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<PullBody>,
+) -> ApiResult<Response> {
+    let source = Source::parse(&body.source)
+        .ok_or_else(|| ApiError::invalid_request("source: the tool to pull from: rewardful."))?;
+    if source != Source::Rewardful {
+        return Err(ApiError::invalid_request(format!(
+            "source: pulling from {} by API key is not available yet; export its lists and import the file instead.",
+            source.as_str()
+        )));
+    }
+    if caller.principal.role < Role::Admin {
+        return Err(ApiError::new(
+            ErrorCode::InsufficientRole,
+            "Importing a partner program (partners, customers, commissions) takes an admin.",
+        ));
+    }
+    let file = imports::pull::rewardful(&state.config.rewardful_api_base, &body.api_key)
+        .await
+        .map_err(ImportError::from)?;
+    drop(body.api_key);
+    let request = imports::Request {
+        source,
+        format: Format::Json,
+        body: &file,
+        dry_run: body.dry_run,
+        on_conflict: body.on_conflict.unwrap_or_default(),
+        column_map: None,
+    };
+    let job = imports::start(state.io(), &caller.handle, request).await?;
+    let answer = serde_json::json!({ "importId": job.import_id });
+    Ok((StatusCode::ACCEPTED, axum::Json(answer)).into_response())
 }
 
 /// `onConflict` and `format` (`None`: the body's content-type, or the source's own).
@@ -461,6 +512,15 @@ impl From<ImportError> for ApiError {
             ImportError::UploadsOff => ApiError::invalid_request(message),
             ImportError::Uploads(e) => {
                 ApiError::from(crate::platform::store::StoreError::Other(e.to_string()))
+            }
+            ImportError::Pull(imports::pull::PullError::Key(_)) => {
+                ApiError::invalid_request(message)
+            }
+            ImportError::Pull(imports::pull::PullError::Limited(_)) => {
+                ApiError::new(ErrorCode::RateLimited, message)
+            }
+            ImportError::Pull(imports::pull::PullError::Tool(_)) => {
+                ApiError::new(ErrorCode::Unavailable, message)
             }
             ImportError::Store(e) => e.into(),
             ImportError::Queue(e) => e.into(),

@@ -30,6 +30,7 @@ pub mod outcome;
 pub mod program_links;
 pub mod program_rows;
 pub mod programs;
+pub mod pull;
 pub mod raw_row;
 pub mod run;
 pub mod uploads;
@@ -82,6 +83,8 @@ pub enum ImportError {
     UploadsOff,
     #[error(transparent)]
     Uploads(#[from] crate::platform::uploads::UploadError),
+    #[error(transparent)]
+    Pull(pull::PullError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
