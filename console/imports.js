@@ -28,7 +28,7 @@ const LINK_TOOLS = [
   [OTHER, 'Another tool (any CSV file)', 'Export its links as a CSV file (a spreadsheet works too). You will say which of its columns holds what, and 10x remembers it for this tool\'s next file.', ['csv']],
 ];
 const PROGRAM_TOOLS = [
-  ['rewardful', 'Rewardful', 'Its API key is enough (below): 10x reads the affiliates, their coupons, referrals and commissions from Rewardful. Or one JSON file of those four lists.', ['json']],
+  ['rewardful', 'Rewardful', 'Its API key is enough: 10x reads the affiliates, their coupons, referrals and commissions from Rewardful with it. Or one JSON file of those four lists.', ['json']],
   ['firstpromoter', 'FirstPromoter', 'One JSON file of FirstPromoter\'s lists: promoters, promo_codes, referrals and commissions.', ['json']],
   ['partnerstack', 'PartnerStack', 'One JSON file of PartnerStack\'s lists: partnerships, customers and rewards.', ['json']],
   ['tolt', 'Tolt', 'One JSON file of Tolt\'s lists: partners, links, promotion_codes, customers and commissions.', ['json']],

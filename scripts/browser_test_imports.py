@@ -11,7 +11,9 @@ the page: no such file is written); then 10x's CSV with a refused row: the dry r
 (2 links would be created, row 4's slug refused in words), "Import it" pressed by keyboard, its
 progress, the finished report, the links there (a mixed-case slug answering as it was); the same file again:
 nothing would be created, 2 skipped; and Rewardful's program export checked and imported (its
-partners there). Every screen checked (labels, axe-core, no sideways scrolling, no console
+partners there); Bitly's links CSV given as Dub's, refused by the server in words (whose file
+it looks like); another tool's CSV (semicolons) with its name, the mapping step (its first rows,
+10x's guess, a column chosen by hand), checked and imported, its map remembered. Every screen checked (labels, axe-core, no sideways scrolling, no console
 error) at 1440×900, and the whole import again by keyboard at 390×844.
 
 Usage: browser_test_imports.py BASE_URL SIGN_IN_URL (as scripts/browser_test.py).
