@@ -4,7 +4,7 @@
 Run by scripts/browser_test.sh after the manager's walk, against the same `tenx serve`, on a
 handle of its own (`switching`); `scripts/browser_test.sh --imports` runs it alone. As an admin
 signed in on this machine, on Links → "Import from another tool": the empty form refused beside
-its fields (by keyboard alone); a CSV chosen for Bitly refused beside the file before anything is
+its fields (by keyboard alone); a CSV chosen for Rebrandly refused beside the file before anything is
 sent ("a wrong tool for the file"); Rebrandly given Bitly's JSON, refused by the server and said
 beside the file; a file over the upload's limit refused beside the file (its size made 2 GiB in
 the page: no such file is written); then 10x's CSV with a refused row: the dry run in sentences
