@@ -901,6 +901,11 @@ pub fn import_row(handle: &Handle, import_id: &str, row: u64) -> (String, String
     (format!("H#{handle}#IMPR#{import_id}"), format!("{row:07}"))
 }
 
+/// A manager's column map of a tool's CSV, by the tool's name as compared loosely.
+pub fn import_column_map(handle: &Handle, tool_key: &str) -> (String, String) {
+    (format!("H#{handle}#IMPMAP"), tool_key.to_owned())
+}
+
 /// An imported link's history (source, tags, the old tool's click total).
 pub fn imported_link(handle: &Handle, slug: &Slug) -> (String, String) {
     (format!("H#{handle}#IMPL"), slug.as_str().to_owned())
