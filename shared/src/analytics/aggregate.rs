@@ -786,6 +786,41 @@ mod tests {
         assert!(marker.expires_at.unwrap() > now_unix() + 13 * 86_400);
     }
 
+    /// A click from an ad is kept once, with its counters, whatever is delivered again; a bot's
+    /// click carrying an ad's id is not kept.
+    #[tokio::test]
+    async fn a_paid_click_is_kept_with_its_counters_and_a_replay_keeps_the_same() {
+        let (_dir, store) = store();
+        let paid = |id: &str, bot: bool| {
+            let mut e = click(id, Some("c"), "US", bot);
+            let mut data: ClickData = e.payload().unwrap();
+            data.ad_click = Some("gclid".into());
+            let id = e.id.clone();
+            e = Event::new(&Handle::parse("acme").unwrap(), &data);
+            e.id = id;
+            e
+        };
+        let batch = vec![
+            paid("a", false),
+            paid("b", true),
+            click("c", Some("c"), "US", false),
+        ];
+        apply(&store, &batch).await.unwrap();
+        apply(&store, &batch).await.unwrap();
+        let campaign = CampaignId::parse("c").unwrap();
+        let handle = Handle::parse("acme").unwrap();
+        let kept = super::super::paid::of_campaign(&store, &handle, &campaign)
+            .await
+            .unwrap();
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert_eq!(
+            (kept[0].ad_click.as_str(), kept[0].slug.as_str()),
+            ("gclid", "deal")
+        );
+        assert_eq!(kept[0].click_id, format!("clk_{:0>32}", "a"));
+        assert_eq!(total(&store, "c").await["clicks"], 3);
+    }
+
     #[tokio::test]
     async fn a_batch_larger_than_one_transaction_is_counted_once() {
         let (_dir, store) = store();

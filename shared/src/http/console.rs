@@ -303,6 +303,10 @@ const FILES: &[(&str, &[u8])] = &[
         "partner_page.js",
         include_bytes!("../../../console/partner_page.js"),
     ),
+    (
+        "partner_risk.js",
+        include_bytes!("../../../console/partner_risk.js"),
+    ),
     ("plans.js", include_bytes!("../../../console/plans.js")),
     (
         "branding.js",
