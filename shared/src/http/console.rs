@@ -300,12 +300,12 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../console/audit_words.js"),
     ),
     (
-        "partner_page.js",
-        include_bytes!("../../../console/partner_page.js"),
-    ),
-    (
         "partner_risk.js",
         include_bytes!("../../../console/partner_risk.js"),
+    ),
+    (
+        "partner_page.js",
+        include_bytes!("../../../console/partner_page.js"),
     ),
     ("plans.js", include_bytes!("../../../console/plans.js")),
     (
