@@ -40,6 +40,7 @@ mod dashboard;
 mod deliveries;
 mod domains;
 mod domains_aws;
+mod fraud;
 mod hardening;
 mod imports;
 mod imports_exports;

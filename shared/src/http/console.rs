@@ -300,6 +300,10 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../console/audit_words.js"),
     ),
     (
+        "partner_risk.js",
+        include_bytes!("../../../console/partner_risk.js"),
+    ),
+    (
         "partner_page.js",
         include_bytes!("../../../console/partner_page.js"),
     ),

@@ -64,6 +64,10 @@ pub struct TaxRecord {
     pub sealed: String,
     pub updated_at: Timestamp,
     pub updated_by: String,
+    /// The keyed digests of its tax id and VAT number ([`super::digests::tax_ids`]); empty on
+    /// profiles set before digests were kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub digests: Vec<String>,
 }
 
 /// The answer: the record without its sealed profile.
@@ -225,6 +229,33 @@ pub async fn list(store: &dyn Store, handle: &Handle) -> Result<Vec<TaxRecord>, 
     Ok(out)
 }
 
+/// The other partners of the handle whose tax profile has a tax id or VAT number of
+/// `partner`'s now. Round trips: ONE read (its profile), ONE query per id, ONE read per partner
+/// listed.
+#[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner))]
+pub async fn sharing_tax_id(
+    store: &dyn Store,
+    handle: &Handle,
+    partner: &PartnerId,
+) -> Result<Vec<PartnerId>, StoreError> {
+    let Some(own) = get(store, handle, partner).await? else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<PartnerId> = Vec::new();
+    for digest in &own.digests {
+        for other in super::digests::listed(store, handle, digest, partner).await? {
+            if out.contains(&other) {
+                continue;
+            }
+            let current = get(store, handle, &other).await?;
+            if current.is_some_and(|t| t.digests.contains(digest)) {
+                out.push(other);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Why a profile was not set or opened.
 #[derive(Debug, thiserror::Error)]
 pub enum TaxError {
@@ -251,12 +282,20 @@ pub async fn set(
 ) -> Result<TaxRecord, TaxError> {
     let profile = profile.validate()?;
     let plain = serde_json::to_vec(&profile).unwrap_or_default();
+    let ring = keys?;
     let record = TaxRecord {
         partner_id: partner.clone(),
         view: profile.view(),
-        sealed: keys?.seal(&aad(handle, partner), &plain),
+        sealed: ring.seal(&aad(handle, partner), &plain),
         updated_at: crate::platform::time::timestamp(),
         updated_by: by.to_owned(),
+        digests: super::digests::tax_ids(
+            ring,
+            handle,
+            &profile.country,
+            profile.tax_id.as_deref(),
+            profile.vat_id.as_deref(),
+        ),
     };
     let (pk, sk) = keys::tax_profile(handle, partner);
     let put = WriteOp::Put {
@@ -264,7 +303,12 @@ pub async fn set(
         cond: Cond::None,
     };
     let target = format!("partner {partner} ({:?} form)", record.view.form);
-    crate::kernel::audit::write(store, put, handle, "tax_profile.set", &target).await?;
+    let mut ops = vec![
+        put,
+        crate::kernel::audit::entry(handle, "tax_profile.set", &target)?,
+    ];
+    ops.extend(super::digests::index_ops(handle, partner, &record.digests)?);
+    store.transact(ops).await?;
     Ok(record)
 }
 

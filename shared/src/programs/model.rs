@@ -4,6 +4,9 @@
 use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
+use crate::domain::fraud_rules::FraudAction;
 use crate::domain::{ApplicationId, CampaignId, DomainError, PartnerId, Slug, TokenId};
 use crate::kernel::events::{EventPayload, EventType};
 
@@ -55,6 +58,19 @@ pub struct Program {
     /// Payouts wait for the partner's tax profile (issue 61, `payout_tax_profile_missing`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_tax_profile: bool,
+    /// Per partner signal, what its firing does to the money (issue 83, `domain::fraud_rules`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fraud_rules: BTreeMap<String, FraudAction>,
+    /// Partners may buy ads (`paid_traffic` does not fire).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_paid_traffic: bool,
+    /// Distinct paying customers a partner brings before its first payout is batched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_customers_before_payout: Option<u32>,
+    /// The share (percent) of a partner's paid lines refunded afterwards above which
+    /// `refunds_after_payout` fires; `None`: the default, 25.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_after_payout_threshold: Option<u8>,
     pub version: u64,
     pub updated_at: Timestamp,
     pub updated_by: String,
@@ -89,6 +105,11 @@ pub struct ProgramSpec {
     pub coupon_leak_threshold: Option<u32>,
     pub allowed_destinations: Option<Vec<String>>,
     pub require_tax_profile: Option<bool>,
+    /// Validated by hand, so any shape is refused naming `fraudRules`.
+    pub fraud_rules: Option<serde_json::Value>,
+    pub allow_paid_traffic: Option<bool>,
+    pub min_customers_before_payout: Option<u32>,
+    pub refund_after_payout_threshold: Option<u32>,
 }
 
 /// 1 to `max` characters as sent, not only spaces; kept trimmed.
@@ -138,6 +159,17 @@ fn url(field: &str, raw: Option<&str>) -> Result<Option<String>, DomainError> {
     ))
 }
 
+/// A whole number from `min` to `max`, when given.
+fn bounded(field: &str, raw: Option<u32>, min: u32, max: u32) -> Result<Option<u32>, DomainError> {
+    match raw {
+        Some(n) if !(min..=max).contains(&n) => Err(DomainError::new(
+            field,
+            format!("must be a whole number from {min} to {max}."),
+        )),
+        other => Ok(other),
+    }
+}
+
 impl ProgramSpec {
     /// The program it describes (version and author set by the caller). An `autoApprove`
     /// program needs its template: approval copies it.
@@ -178,6 +210,21 @@ impl ProgramSpec {
                 self.allowed_destinations.unwrap_or_default(),
             )?,
             require_tax_profile: self.require_tax_profile.unwrap_or(false),
+            fraud_rules: crate::domain::fraud_rules::validate(self.fraud_rules)?,
+            allow_paid_traffic: self.allow_paid_traffic.unwrap_or(false),
+            min_customers_before_payout: bounded(
+                "minCustomersBeforePayout",
+                self.min_customers_before_payout,
+                1,
+                crate::domain::fraud_rules::MAX_MIN_CUSTOMERS,
+            )?,
+            refund_after_payout_threshold: bounded(
+                "refundAfterPayoutThreshold",
+                self.refund_after_payout_threshold,
+                0,
+                100,
+            )?
+            .map(|n| u8::try_from(n).unwrap_or(100)),
             version: 0,
             updated_at: crate::platform::time::timestamp(),
             updated_by: String::new(),
@@ -399,6 +446,10 @@ mod tests {
             coupon_leak_threshold: None,
             allowed_destinations: None,
             require_tax_profile: None,
+            fraud_rules: None,
+            allow_paid_traffic: None,
+            min_customers_before_payout: None,
+            refund_after_payout_threshold: None,
         };
         assert_eq!(s.validate().unwrap_err().field, "template");
     }

@@ -618,6 +618,12 @@ pub fn partner_risk(handle: &Handle, partner_id: &PartnerId) -> (String, String)
     (format!("H#{handle}#RISK"), partner_sk(partner_id))
 }
 
+/// Managers' dismissals of partner signals (issue 83, `risk::dismissals`): sk
+/// `{partnerId}#{signal}`.
+pub fn risk_dismissals_pk(handle: &Handle) -> String {
+    format!("H#{handle}#RISKDIS")
+}
+
 /// A partner's plan change notices, newest last (issue 47).
 pub fn plan_notices_pk(handle: &Handle, partner_id: &PartnerId) -> String {
     format!("H#{handle}#NT#{partner_id}")
@@ -636,6 +642,17 @@ pub fn tax_profile(handle: &Handle, partner_id: &PartnerId) -> (String, String) 
 
 pub fn tax_profiles_pk(handle: &Handle) -> String {
     format!("H#{handle}#TAX")
+}
+
+/// A campaign's clicks from paid ads (issue 83, `analytics::paid`): sk the click id.
+pub fn paid_clicks_pk(handle: &Handle, campaign: &CampaignId) -> String {
+    format!("H#{handle}#PAIDCLK#{campaign}")
+}
+
+/// Keyed digests of payout accounts and tax ids (issue 83, `payout_methods::digests`): sk
+/// `{digest}#{partnerId}`, so the partners behind one account are ONE query.
+pub fn payout_digests_pk(handle: &Handle) -> String {
+    format!("H#{handle}#PAYDG")
 }
 
 /// The changes of payout methods, audited: sk `{partnerId}#{changed ms:013}#{suffix}`.
