@@ -976,7 +976,7 @@ async fn every_event_file_replays_through_its_function() {
     let r = b.http("commissions/partner-risk.json").await;
     r.expect_status(200);
     assert_eq!(r.json()["score"], 0);
-    assert_eq!(r.json()["signals"].as_array().map(Vec::len), Some(5));
+    assert_eq!(r.json()["signals"].as_array().map(Vec::len), Some(11));
     let r = b.http("commissions/fx-rates-post.json").await;
     r.expect_status(201);
     let r = b.http("commissions/fx-rates-get.json").await;
