@@ -1,6 +1,8 @@
 //! Tax profiles (issue 61): a partner (its token or one of its people) reads and sets its own,
 //! masked; the program's people read every partner's, masked; an admin exports them opened, as
-//! CSV, for year-end filings (each export audited). The work is in `payout_methods::tax`.
+//! CSV, for year-end filings (each export audited). Only the partner signs its form; the program's
+//! people accept it or send it back with a reason. The work is in `payout_methods::tax` and
+//! `payout_methods::tax_review`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,7 +14,8 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
 use crate::http::routes::Routes;
 use crate::kernel::state::AppState;
-use crate::payout_methods::tax::{self, TaxError, TaxProfile};
+use crate::payout_methods::tax::{self, TaxError, TaxSubmission};
+use crate::payout_methods::tax_review::{self, Sender};
 
 /// Read with `commissions.read`, set with `payouts.write` (as payout methods); the export opens
 /// every profile, so it is an admin's, with no token scope.
@@ -24,6 +27,10 @@ pub(crate) fn routes() -> Routes {
         .at("/v2/handles/{handle}/partners/{partnerId}/tax-profile")
         .get(Viewer, Some(CommissionsRead), Free, get_profile)
         .put(Operator, Some(PayoutsWrite), Write, put_profile)
+        .at("/v2/handles/{handle}/partners/{partnerId}/tax-profile/accept")
+        .post(Operator, Some(PayoutsWrite), Write, accept)
+        .at("/v2/handles/{handle}/partners/{partnerId}/tax-profile/request-fix")
+        .post(Operator, Some(PayoutsWrite), Write, request_fix)
         .at("/v2/handles/{handle}/tax-profiles")
         .get(Viewer, Some(CommissionsRead), Free, list)
         .at("/v2/handles/{handle}/tax-profiles/export")
@@ -46,7 +53,7 @@ async fn put_profile(
     State(state): State<AppState>,
     caller: Caller,
     Path((_, id)): Path<(Handle, PartnerId)>,
-    Json(body): Json<TaxProfile>,
+    Json(body): Json<TaxSubmission>,
 ) -> ApiResult<Response> {
     crate::http::partner_portal::own(&caller, &id)?;
     let store = state.store.as_ref();
@@ -54,8 +61,45 @@ async fn put_profile(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
     let by = &caller.principal.subject;
-    let record = tax::set(store, state.payout_key(), &caller.handle, &id, body, by).await?;
+    let sender = match caller.partner() {
+        Some(_) => Sender::Partner,
+        None => Sender::Program,
+    };
+    let (handle, keys) = (&caller.handle, state.payout_key());
+    let record = tax_review::set(store, keys, handle, &id, body.into_parts(), sender, by).await?;
     Ok((StatusCode::OK, axum::Json(record.answer())).into_response())
+}
+
+/// `POST …/tax-profile/accept` → the profile, `accepted` (a signed one only).
+async fn accept(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(Handle, PartnerId)>,
+) -> ApiResult<Response> {
+    // Accepting unlocks the partner's payouts: never by a person who is that partner's.
+    caller.refuse_own(Some(&id))?;
+    let by = &caller.principal.subject;
+    let record = tax_review::accept(state.store.as_ref(), &caller.handle, &id, by).await?;
+    Ok(axum::Json(record.answer()).into_response())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixBody {
+    reason: String,
+}
+
+/// `POST …/tax-profile/request-fix {reason}` → the profile, `needs_fix`; the partner is mailed.
+async fn request_fix(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(Handle, PartnerId)>,
+    Json(body): Json<FixBody>,
+) -> ApiResult<Response> {
+    let base = crate::mail::unsubscribe::public_base(&state.config);
+    let by = (caller.principal.subject.as_str(), base.as_str());
+    let record = tax_review::request_fix(state.io(), &caller.handle, &id, &body.reason, by).await?;
+    Ok(axum::Json(record.answer()).into_response())
 }
 
 /// `GET …/tax-profiles` → `{items}`: every partner's profile, masked (a partner, its own).
@@ -118,6 +162,14 @@ impl From<TaxError> for ApiError {
             TaxError::Unconfigured(e) => e.into(),
             TaxError::Sealed(e) => ApiError::internal(format!("tax profile: {e}")),
             TaxError::Store(e) => e.into(),
+            TaxError::NotThePartner(m) => ApiError::forbidden(m),
+            TaxError::NotFound(id) => {
+                ApiError::not_found(format!("The tax profile of partner {id}"))
+            }
+            TaxError::InvalidState(m) => ApiError::invalid_state(m),
+            TaxError::Busy => {
+                ApiError::conflict("The tax profile is being changed at the same time; try again.")
+            }
         }
     }
 }

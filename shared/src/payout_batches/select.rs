@@ -5,6 +5,7 @@
 //! a rule that now refuses them: [`MethodRecord::payable_by`]), `payout_method_disputed` (the
 //! partner said a change was not theirs: frozen until an admin lifts it),
 //! `payout_tax_profile_missing` (the program's `requireTaxProfile`, and no tax profile given),
+//! `payout_tax_profile_not_accepted` (`requireTaxProfile: "accepted"`, and the profile is not),
 //! `currency_not_supported`, `in_live_batch`, each with its words.
 
 use std::collections::HashMap;
@@ -51,8 +52,8 @@ pub async fn select(
     // A program that asks for tax details holds the payouts of partners who gave none.
     let require_tax = crate::programs::settings::get(store, handle)
         .await?
-        .is_some_and(|p| p.require_tax_profile);
-    let mut taxed: HashMap<PartnerId, bool> = HashMap::new();
+        .and_then(|p| p.require_tax_profile);
+    let mut taxed: HashMap<PartnerId, Option<Exclusion>> = HashMap::new();
     let mut out = Selection {
         items: Vec::new(),
         excluded: Vec::new(),
@@ -71,15 +72,13 @@ pub async fn select(
             own,
         };
         let mut verdict = verdict(&ctx, &p, method).await?;
-        if require_tax && verdict.is_ok() {
+        if let (Some(required), true) = (require_tax, verdict.is_ok()) {
             if !taxed.contains_key(&p.partner_id) {
-                let given = payout_methods::tax::get(store, handle, &p.partner_id)
-                    .await?
-                    .is_some();
-                taxed.insert(p.partner_id.clone(), given);
+                let profile = payout_methods::tax::get(store, handle, &p.partner_id).await?;
+                taxed.insert(p.partner_id.clone(), tax_hold(required, profile.as_ref()));
             }
-            if taxed.get(&p.partner_id) == Some(&false) {
-                verdict = Err(Exclusion::PayoutTaxProfileMissing);
+            if let Some(Some(hold)) = taxed.get(&p.partner_id) {
+                verdict = Err(*hold);
             }
         }
         if let (true, Err(reason)) = (named, verdict) {
@@ -106,6 +105,23 @@ pub async fn select(
         }
     }
     Ok(out)
+}
+
+/// Why the program's tax requirement holds a partner's payouts, if it does.
+fn tax_hold(
+    required: crate::programs::model::TaxRequirement,
+    profile: Option<&payout_methods::tax::TaxRecord>,
+) -> Option<Exclusion> {
+    use crate::programs::model::TaxRequirement;
+    match (required, profile) {
+        (_, None) => Some(Exclusion::PayoutTaxProfileMissing),
+        (TaxRequirement::Accepted, Some(p))
+            if p.status != payout_methods::tax::TaxStatus::Accepted =>
+        {
+            Some(Exclusion::PayoutTaxProfileNotAccepted)
+        }
+        _ => None,
+    }
 }
 
 /// What a verdict is given in.

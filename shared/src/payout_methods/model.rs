@@ -329,6 +329,9 @@ pub enum Exclusion {
     PayoutMethodDisputed,
     /// The program asks for tax details before paying and the partner gave none (issue 61).
     PayoutTaxProfileMissing,
+    /// The program accepts tax details before paying (`requireTaxProfile: "accepted"`) and the
+    /// partner's are not accepted yet.
+    PayoutTaxProfileNotAccepted,
 }
 
 impl Exclusion {

@@ -10,6 +10,8 @@ pub mod background;
 pub mod budget;
 pub mod claim;
 pub mod hold;
+pub mod invoice;
+pub mod invoice_pdf;
 pub mod jobs;
 pub mod lines;
 pub mod model;

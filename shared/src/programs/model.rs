@@ -52,9 +52,17 @@ pub struct Program {
     /// The URL prefixes a partner's own links may point to (issue 61); empty: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_destinations: Vec<String>,
-    /// Payouts wait for the partner's tax profile (issue 61, `payout_tax_profile_missing`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub require_tax_profile: bool,
+    /// Payouts wait for the partner's tax profile: given (`payout_tax_profile_missing`) or
+    /// accepted (`payout_tax_profile_not_accepted`). A program stored with `true` reads as given.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "tax_requirement"
+    )]
+    pub require_tax_profile: Option<TaxRequirement>,
+    /// Self-billing invoices (`programs::self_billing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_billing: Option<super::self_billing::SelfBilling>,
     pub version: u64,
     pub updated_at: Timestamp,
     pub updated_by: String,
@@ -88,7 +96,34 @@ pub struct ProgramSpec {
     pub coupon_reduce_percent: Option<u32>,
     pub coupon_leak_threshold: Option<u32>,
     pub allowed_destinations: Option<Vec<String>>,
-    pub require_tax_profile: Option<bool>,
+    #[serde(default, deserialize_with = "tax_requirement")]
+    pub require_tax_profile: Option<TaxRequirement>,
+    pub self_billing: Option<super::self_billing::SelfBillingSpec>,
+}
+
+/// What `requireTaxProfile` asks for before a payout is batched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaxRequirement {
+    /// A profile given, whatever its review.
+    Given,
+    /// A profile the program accepted.
+    Accepted,
+}
+
+/// `"given"`, `"accepted"`, `true` (given: what `true` always meant), `false` or `null` (none).
+fn tax_requirement<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<TaxRequirement>, D::Error> {
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Bool(false)) => Ok(None),
+        Some(serde_json::Value::Bool(true)) => Ok(Some(TaxRequirement::Given)),
+        Some(serde_json::Value::String(s)) if s == "given" => Ok(Some(TaxRequirement::Given)),
+        Some(serde_json::Value::String(s)) if s == "accepted" => Ok(Some(TaxRequirement::Accepted)),
+        Some(_) => Err(serde::de::Error::custom(
+            "requireTaxProfile: must be \"given\", \"accepted\" or false",
+        )),
+    }
 }
 
 /// 1 to `max` characters as sent, not only spaces; kept trimmed.
@@ -177,7 +212,11 @@ impl ProgramSpec {
             allowed_destinations: crate::domain::allowed_destinations::validate(
                 self.allowed_destinations.unwrap_or_default(),
             )?,
-            require_tax_profile: self.require_tax_profile.unwrap_or(false),
+            require_tax_profile: self.require_tax_profile,
+            self_billing: self
+                .self_billing
+                .map(super::self_billing::SelfBillingSpec::validate)
+                .transpose()?,
             version: 0,
             updated_at: crate::platform::time::timestamp(),
             updated_by: String::new(),
@@ -399,6 +438,7 @@ mod tests {
             coupon_leak_threshold: None,
             allowed_destinations: None,
             require_tax_profile: None,
+            self_billing: None,
         };
         assert_eq!(s.validate().unwrap_err().field, "template");
     }
