@@ -83,6 +83,7 @@ mod search;
 mod sepa_files;
 mod serve;
 mod statement_pages;
+mod tax_forms;
 mod tax_profiles;
 mod tokens;
 mod trust;

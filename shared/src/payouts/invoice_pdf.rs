@@ -8,6 +8,10 @@ use crate::payouts::statement::{self, Line};
 use crate::platform::pdf::{Cell, Sheet, rgb};
 use crate::platform::store::{Store, StoreError};
 
+/// The table's columns after `#` (points from the margin): a line's id (36 characters, about 160
+/// points at 8), what it is, the sale, the amount, the currency.
+const COLUMNS: [f32; 5] = [22.0, 190.0, 275.0, 370.0, 440.0];
+
 /// How many statement lines are read at once.
 const READ: usize = 1_000;
 
@@ -74,8 +78,8 @@ pub async fn render(
         11.0,
         &[
             Cell(0.0, "Total", true),
-            Cell(380.0, &total, true),
-            Cell(450.0, &currency, true),
+            Cell(COLUMNS[3], &total, true),
+            Cell(COLUMNS[4], &currency, true),
         ],
     );
     sheet.gap(10.0);
@@ -110,13 +114,13 @@ async fn lines(
     let p = &invoice.payout;
     let head = [
         Cell(0.0, "#", true),
-        Cell(30.0, "Line", true),
-        Cell(200.0, "What", true),
-        Cell(290.0, "Sale", true),
-        Cell(380.0, "Amount", true),
-        Cell(450.0, "Currency", true),
+        Cell(COLUMNS[0], "Line", true),
+        Cell(COLUMNS[1], "What", true),
+        Cell(COLUMNS[2], "Sale", true),
+        Cell(COLUMNS[3], "Amount", true),
+        Cell(COLUMNS[4], "Currency", true),
     ];
-    sheet.row(9.0, &head);
+    sheet.row(8.0, &head);
     let size = p.commission_count;
     let mut offset = 0;
     while offset < size {
@@ -145,14 +149,14 @@ fn row(sheet: &mut Sheet, n: usize, l: &Line) {
     };
     let currency = l.currency.to_string();
     sheet.row(
-        9.0,
+        8.0,
         &[
             Cell(0.0, &n, false),
-            Cell(30.0, &l.commission_id, false),
-            Cell(200.0, &what, false),
-            Cell(290.0, &sale, false),
-            Cell(380.0, &l.amount, false),
-            Cell(450.0, &currency, false),
+            Cell(COLUMNS[0], &l.commission_id, false),
+            Cell(COLUMNS[1], &what, false),
+            Cell(COLUMNS[2], &sale, false),
+            Cell(COLUMNS[3], &l.amount, false),
+            Cell(COLUMNS[4], &currency, false),
         ],
     );
 }
