@@ -9,34 +9,16 @@ use sha2::{Digest, Sha256};
 use super::tax::TaxForm;
 
 /// Form W-9, Part II (Certification).
-pub const W9: &str = "Under penalties of perjury, I certify that:\n\
-1. The number shown on this form is my correct taxpayer identification number (or I am waiting for a number to be issued to me); and\n\
-2. I am not subject to backup withholding because (a) I am exempt from backup withholding, or (b) I have not been notified by the Internal Revenue Service (IRS) that I am subject to backup withholding as a result of a failure to report all interest or dividends, or (c) the IRS has notified me that I am no longer subject to backup withholding; and\n\
-3. I am a U.S. citizen or other U.S. person (defined below); and\n\
-4. The FATCA code(s) entered on this form (if any) indicating that I am exempt from FATCA reporting is correct.\n\
-Certification instructions. You must cross out item 2 above if you have been notified by the IRS that you are currently subject to backup withholding because you have failed to report all interest and dividends on your tax return.";
+pub const W9: &str = include_str!("tax_words/w9.txt");
 
 /// Form W-8BEN, Part III (Certification).
-pub const W8BEN: &str = "Under penalties of perjury, I declare that I have examined the information on this form and to the best of my knowledge and belief it is true, correct, and complete. I further certify under penalties of perjury that:\n\
-- I am the individual that is the beneficial owner (or am authorized to sign for the individual that is the beneficial owner) of all the income or proceeds to which this form relates or am using this form to document myself for chapter 4 purposes;\n\
-- The person named on line 1 of this form is not a U.S. person;\n\
-- This form relates to: (a) income not effectively connected with the conduct of a trade or business in the United States; (b) income effectively connected with the conduct of a trade or business in the United States but is not subject to tax under an applicable income tax treaty; (c) the partner's share of a partnership's effectively connected taxable income; or (d) the partner's amount realized from the transfer of a partnership interest subject to withholding under section 1446(f);\n\
-- The person named on line 1 of this form is a resident of the treaty country listed on line 9 of the form (if any) within the meaning of the income tax treaty between the United States and that country; and\n\
-- For broker transactions or barter exchanges, the beneficial owner is an exempt foreign person as defined in the instructions.\n\
-Furthermore, I authorize this form to be provided to any withholding agent that has control, receipt, or custody of the income of which I am the beneficial owner or any withholding agent that can disburse or make payments of the income of which I am the beneficial owner. I agree that I will submit a new form within 30 days if any certification made on this form becomes incorrect.";
+pub const W8BEN: &str = include_str!("tax_words/w8ben.txt");
 
 /// Form W-8BEN-E, Part XXX (Certification).
-pub const W8BENE: &str = "Under penalties of perjury, I declare that I have examined the information on this form and to the best of my knowledge and belief it is true, correct, and complete. I further certify under penalties of perjury that:\n\
-- The entity identified on line 1 of this form is the beneficial owner of all the income or proceeds to which this form relates, is using this form to certify its status for chapter 4 purposes, or is submitting this form for purposes of section 6050W or 6050Y;\n\
-- The entity identified on line 1 of this form is not a U.S. person;\n\
-- This form relates to: (a) income not effectively connected with the conduct of a trade or business in the United States, (b) income effectively connected with the conduct of a trade or business in the United States but is not subject to tax under an income tax treaty, (c) the partner's share of a partnership's effectively connected taxable income, or (d) the partner's amount realized from the transfer of a partnership interest subject to withholding under section 1446(f); and\n\
-- For broker transactions or barter exchanges, the beneficial owner is an exempt foreign person as defined in the instructions.\n\
-Furthermore, I authorize this form to be provided to any withholding agent that has control, receipt, or custody of the income of which the entity on line 1 is the beneficial owner or any withholding agent that can disburse or make payments of the income of which the entity on line 1 is the beneficial owner.\n\
-I agree that I will submit a new form within 30 days if any certification on this form becomes incorrect.\n\
-I certify that I have the capacity to sign for the entity identified on line 1 of this form.";
+pub const W8BENE: &str = include_str!("tax_words/w8bene.txt");
 
 /// An EU VAT profile, or none: no IRS form; the program's own declaration.
-pub const DECLARATION: &str = "I declare that the tax details I have given are true, correct and complete, that I am entitled to give them for the person or business named, and that I will correct them within 30 days if any of them becomes incorrect.";
+pub const DECLARATION: &str = include_str!("tax_words/declaration.txt");
 
 /// The words a partner signs under `form`.
 pub fn certification(form: TaxForm) -> &'static str {
