@@ -417,3 +417,93 @@ async fn racing_invoices_get_numbers_in_sequence_never_one_twice() {
     // The next one follows, without a gap.
     assert_eq!(number(invoice(&op, &c).await), "pub-one-00003");
 }
+
+#[tokio::test]
+async fn the_year_end_1099_nec_lists_us_payees_over_the_threshold_for_admins_only() {
+    let app = spawn_app().await;
+    partners(&app, &["pub-us", "pub-low", "pub-de"]).await;
+    let op = app.as_role("acme", Role::Operator);
+    let us = |name: &str, tin: &str| {
+        json!({"form": "w9", "legalName": name, "country": "US", "taxId": tin,
+            "address": "1 Main St, Springfield, IL 62701"})
+    };
+    json_of(
+        put_tax(&op, "pub-us", &us("Jane Doe", "123-45-6789")).await,
+        200,
+    )
+    .await;
+    json_of(
+        put_tax(&op, "pub-low", &us("Low Earner", "12-3456789")).await,
+        200,
+    )
+    .await;
+    let foreign = json!({"form": "w8ben", "legalName": "Hans Weg", "country": "DE"});
+    json_of(put_tax(&op, "pub-de", &foreign).await, 200).await;
+    // $2,100.00 in two lines (over $600 and $2,000 alike), $500.00, and a foreign payee's $3,000.
+    seed(&app, "pub-us", "USD", &[150_000, 60_000]).await;
+    seed(&app, "pub-low", "USD", &[50_000]).await;
+    seed(&app, "pub-de", "USD", &[300_000]).await;
+    for (_, pid) in run(&app, "run-1").await {
+        let paid = op
+            .settle_payout(&pid, "mark-paid", &json!({"reference": "ACH-1"}))
+            .await;
+        json_of(paid, 200).await;
+    }
+    let year = tenx_shared::platform::time::now().year();
+    let path = format!("/tax-reports/1099-nec?year={year}");
+
+    // An operator does not read tax ids; an admin does, as CSV, never cached, audited.
+    assert_eq!(op.get(&path).await.status(), 403);
+    let admin = app.as_role("acme", Role::Admin);
+    let resp = admin.get(&path).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(header_str(resp.headers(), "cache-control"), "no-store");
+    let csv = resp.text().await.unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(
+        rows[0].starts_with("Tax Year,Recipient Name,Recipient TIN"),
+        "{csv}"
+    );
+    assert_eq!(
+        rows[1],
+        format!(
+            "{year},Jane Doe,123456789,\"1 Main St, Springfield, IL 62701\",US,pub-us,2100.00,1"
+        )
+    );
+    let audit = json_of(admin.get("/audit?action=tax_reports.exported").await, 200).await;
+    assert_eq!(
+        audit["items"][0]["target"],
+        format!("1099-NEC {year}: 1 payee")
+    );
+
+    // Each payee's Copy B, as PDF: box 1 as the CSV says, the TIN cut to its last four.
+    let resp = admin
+        .get(&format!("{path}&format=pdf&partnerId=pub-us"))
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        header_str(resp.headers(), "content-type"),
+        "application/pdf"
+    );
+    let text = pdf_text(&resp.bytes().await.unwrap());
+    for words in [
+        "Form 1099-NEC",
+        "Copy B",
+        "Jane Doe",
+        "***-**-6789",
+        "$2100.00",
+        "pub-us",
+    ] {
+        assert!(text.contains(words), "{words}: {text}");
+    }
+    assert!(!text.contains("123456789"), "{text}");
+    // Bad asks, in words.
+    for bad in [
+        "/tax-reports/1099-nec".to_owned(),
+        "/tax-reports/1099-nec?year=1999".to_owned(),
+        format!("{path}&format=xlsx"),
+    ] {
+        assert_error(admin.get(&bad).await, 400, "invalid_request").await;
+    }
+}

@@ -5,7 +5,7 @@
 //! `payout_methods::tax_review`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::domain::{Handle, PartnerId};
@@ -35,6 +35,8 @@ pub(crate) fn routes() -> Routes {
         .get(Viewer, Some(CommissionsRead), Free, list)
         .at("/v2/handles/{handle}/tax-profiles/export")
         .get(Admin, None, Free, export)
+        .at("/v2/handles/{handle}/tax-reports/1099-nec")
+        .get(Admin, None, Free, form_1099_nec)
 }
 
 async fn get_profile(
@@ -153,6 +155,107 @@ async fn export(State(state): State<AppState>, caller: Caller) -> ApiResult<Resp
         "tax-profiles.csv",
         true,
     ))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct NecParams {
+    year: Option<String>,
+    format: Option<String>,
+    partner_id: Option<PartnerId>,
+}
+
+/// The calendar year asked for: 2000 up to this one.
+fn report_year(raw: Option<&str>) -> ApiResult<i32> {
+    let this = crate::platform::time::now().year();
+    raw.and_then(|y| y.parse::<i32>().ok())
+        .filter(|y| (2000..=this).contains(y))
+        .ok_or_else(|| {
+            ApiError::invalid_request(format!(
+                "year: the calendar year of the payments, from 2000 to {this}."
+            ))
+        })
+}
+
+/// `GET …/tax-reports/1099-nec?year=&format=csv|pdf[&partnerId=]`: the year's US payees over
+/// its threshold, as CSV for a filing service or as each payee's Copy B; `no-store`, audited.
+async fn form_1099_nec(
+    State(state): State<AppState>,
+    caller: Caller,
+    crate::http::extract::Query(q): crate::http::extract::Query<NecParams>,
+) -> ApiResult<Response> {
+    let year = report_year(q.year.as_deref())?;
+    let pdf = match q.format.as_deref() {
+        None | Some("csv") => false,
+        Some("pdf") => true,
+        Some(_) => return Err(ApiError::invalid_request("format: csv or pdf.")),
+    };
+    let store = state.store.as_ref();
+    let report = crate::payouts::tax_report::report(
+        store,
+        state.payout_key(),
+        &caller.handle,
+        year,
+        q.partner_id.as_ref(),
+    )
+    .await?;
+    if pdf {
+        let body = crate::payouts::tax_report_pdf::copies_b(store, &caller.handle, &report).await?;
+        let mut res = body.into_response();
+        let h = res.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/pdf"),
+        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        let name = format!("attachment; filename=\"1099-nec-{year}-copy-b.pdf\"");
+        if let Ok(v) = HeaderValue::from_str(&name) {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+        return Ok(res);
+    }
+    Ok(crate::http::csv_download::attachment(
+        nec_csv(&report)?,
+        "1099-nec.csv",
+        true,
+    ))
+}
+
+/// The columns filing services import a 1099-NEC batch by (payer details are the account's
+/// own there): the recipient, its TIN, its address, box 1, and the partner id as the account
+/// number.
+fn nec_csv(report: &crate::payouts::tax_report::Report) -> ApiResult<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let csv_error = |e: csv::Error| ApiError::internal(format!("writing the 1099-NEC CSV: {e}"));
+    w.write_record([
+        "Tax Year",
+        "Recipient Name",
+        "Recipient TIN",
+        "Recipient Address",
+        "Recipient Country",
+        "Account Number",
+        "Box 1 Nonemployee Compensation",
+        "Payouts",
+    ])
+    .map_err(csv_error)?;
+    for p in &report.payees {
+        let cents = p.paid_cents;
+        w.write_record([
+            report.year.to_string(),
+            crate::http::csv_download::cell(&p.profile.legal_name),
+            p.profile.tax_id.clone().unwrap_or_default(),
+            crate::http::csv_download::cell(p.profile.address.as_deref().unwrap_or("")),
+            p.profile.country.clone(),
+            p.partner_id.to_string(),
+            format!("{}.{:02}", cents / 100, cents % 100),
+            p.payouts.to_string(),
+        ])
+        .map_err(csv_error)?;
+    }
+    w.into_inner()
+        .map_err(|e| ApiError::internal(format!("writing the 1099-NEC CSV: {e}")))
 }
 
 impl From<TaxError> for ApiError {

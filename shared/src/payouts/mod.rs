@@ -23,6 +23,8 @@ pub mod select;
 pub mod settle;
 pub mod stage;
 pub mod statement;
+pub mod tax_report;
+pub mod tax_report_pdf;
 pub mod verify;
 
 use std::collections::BTreeMap;

@@ -63,9 +63,7 @@ impl Sheet {
     /// Room for `h` points more, else a new page.
     fn room(&mut self, h: f32) {
         if self.y - h < MARGIN {
-            let full = std::mem::replace(&mut self.page, Content::new());
-            self.pages.push(full.finish().into_vec());
-            self.start_page();
+            self.new_page();
         }
     }
 
@@ -98,6 +96,13 @@ impl Sheet {
                 self.row(size, &[Cell(0.0, &line, bold)]);
             }
         }
+    }
+
+    /// The rest of this page left blank: what follows starts a new one.
+    pub fn new_page(&mut self) {
+        let full = std::mem::replace(&mut self.page, Content::new());
+        self.pages.push(full.finish().into_vec());
+        self.start_page();
     }
 
     /// Blank space of `h` points.
