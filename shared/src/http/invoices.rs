@@ -40,6 +40,9 @@ async fn get_self_billing(
 ) -> ApiResult<Response> {
     crate::http::partner_portal::own(&caller, &id)?;
     let store = state.store.as_ref();
+    crate::partners::get(store, &caller.handle, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
     let billing = crate::programs::settings::get(store, &caller.handle)
         .await?
         .and_then(|p| p.self_billing)
@@ -63,13 +66,16 @@ async fn accept(
     Path((_, id)): Path<(Handle, PartnerId)>,
 ) -> ApiResult<Response> {
     crate::http::partner_portal::own(&caller, &id)?;
+    let store = state.store.as_ref();
+    crate::partners::get(store, &caller.handle, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Partner {id}")))?;
     if caller.partner().is_none() {
         return Err(ApiError::forbidden(
             "Only the partner accepts self-billing, in its portal: the program cannot accept it \
              on the partner's behalf.",
         ));
     }
-    let store = state.store.as_ref();
     let enabled = crate::programs::settings::get(store, &caller.handle)
         .await?
         .and_then(|p| p.self_billing)
