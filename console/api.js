@@ -33,6 +33,10 @@ export async function request(method, path, opts = {}) {
   if (opts.body !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(opts.body);
+  } else if (opts.raw !== undefined) {
+    // A file, or its first part, sent as it is (an import's preview).
+    headers['content-type'] = opts.contentType || 'application/octet-stream';
+    body = opts.raw;
   }
   let response;
   try {

@@ -60,7 +60,7 @@ export async function renderRates(body) {
       { label: 'Rates', value: (s) => Object.entries(s.rates).map(([c, x]) => `${c} ${x}`).join(', ') },
       { label: 'Posted by', value: (s) => s.createdBy },
     ], [r.data], 'The snapshot in force now')
-    : empty('No rates yet: a percentage of a value in another currency waits (fx_rate_missing) until one arrives.');
+    : empty('No rates yet: a percentage of a sale in another currency waits until a rate for that currency arrives.');
   const f = form({ id: 'fx-form', 'aria-label': 'Post exchange rates' },
     h('div', { class: 'grid' },
       field('Base', input('base', { value: 'EUR' })),

@@ -6,23 +6,29 @@
 // file of any size the upload takes comes in the same way.
 
 import * as api from './api.js';
+import { mappingStep } from './imports_map.js';
 import * as session from './session.js';
 import { checkbox, clear, clearFieldErrors, errorBox, field, fmtCount, h, notice, plainPath, section, select, table, uid } from './ui.js';
 
 const NEED = { role: 'operator', scope: null, what: 'Importing from another tool' };
+// The choice of a tool 10x does not know: its CSV, read by a column map the manager makes.
+const OTHER = 'other';
+// The programs 10x can read from the tool's API by the manager's key.
+const BY_KEY = ['rewardful'];
 const PROGRAM_NEED = { role: 'admin', scope: null, what: 'Importing a partner program (partners, customers, commissions)' };
 
-// [source, name, what the file is (how to get it from the tool), formats it may be in].
+// [source, name, where to find the file in that tool, formats it may be in].
 const LINK_TOOLS = [
-  ['bitly', 'Bitly', 'The answer of Bitly\'s list of bitlinks (GET /v4/groups/{group}/bitlinks), saved as a JSON file.', ['json']],
-  ['rebrandly', 'Rebrandly', 'The answer of Rebrandly\'s list of links (GET /v1/links), saved as a JSON file.', ['json']],
-  ['shortio', 'Short.io', 'The answer of Short.io\'s list of links (GET /api/links), saved as a JSON file.', ['json']],
-  ['shlink', 'Shlink', 'The web client\'s CSV export, or the answer of GET /rest/v3/short-urls as a JSON file.', ['csv', 'json']],
-  ['dub', 'Dub', 'The answer of Dub\'s list of links (GET /links), saved as a JSON file.', ['json']],
-  ['csv', 'A spreadsheet (CSV)', 'A CSV table with the columns slug and destination_url, and optionally title, tags (separated by |), utm_source … utm_content and clicks.', ['csv']],
+  ['dub', 'Dub', 'In Dub, open Links, then the ⋯ menu beside the search, and choose Export as CSV: it downloads the file to choose here.', ['csv', 'json']],
+  ['bitly', 'Bitly', 'In Bitly, open Links, select the links (or all of them) and choose Export: it downloads a CSV file to choose here.', ['csv', 'json']],
+  ['shortio', 'Short.io', 'In Short.io, open your domain\'s Links, then Export links: it downloads a CSV file to choose here.', ['csv', 'json']],
+  ['shlink', 'Shlink', 'In Shlink\'s web client, open the short URLs list and choose Export: it downloads a CSV file to choose here.', ['csv', 'json']],
+  ['rebrandly', 'Rebrandly', 'Rebrandly\'s dashboard has no export: ask whoever has its API key for the answer of its list of links (GET /v1/links), saved as a JSON file.', ['json']],
+  ['csv', 'A spreadsheet in 10x\'s columns', 'A CSV table with the columns slug and destination_url, and optionally title, tags (separated by |), utm_source … utm_content and clicks.', ['csv']],
+  [OTHER, 'Another tool (any CSV file)', 'Export its links as a CSV file (a spreadsheet works too). You will say which of its columns holds what, and 10x remembers it for this tool\'s next file.', ['csv']],
 ];
 const PROGRAM_TOOLS = [
-  ['rewardful', 'Rewardful', 'One JSON file of Rewardful\'s lists: affiliates, affiliate_coupons, referrals and commissions.', ['json']],
+  ['rewardful', 'Rewardful', 'Its API key is enough: 10x reads the affiliates, their coupons, referrals and commissions from Rewardful with it. Or one JSON file of those four lists.', ['json']],
   ['firstpromoter', 'FirstPromoter', 'One JSON file of FirstPromoter\'s lists: promoters, promo_codes, referrals and commissions.', ['json']],
   ['partnerstack', 'PartnerStack', 'One JSON file of PartnerStack\'s lists: partnerships, customers and rewards.', ['json']],
   ['tolt', 'Tolt', 'One JSON file of Tolt\'s lists: partners, links, promotion_codes, customers and commissions.', ['json']],
@@ -82,11 +88,20 @@ function chooser(report) {
     h('optgroup', { label: 'Links' }, LINK_TOOLS.map(([v, name]) => h('option', { value: v }, name))),
     h('optgroup', { label: session.allows(PROGRAM_NEED) ? 'Partner programs' : 'Partner programs (admins)' },
       PROGRAM_TOOLS.map(([v, name]) => h('option', { value: v }, name))));
-  const what = h('small', { class: 'hint', id: `${source.id}-hint` }, 'Which file to export is said here once you choose.');
+  const what = h('small', { class: 'hint', id: `${source.id}-hint` }, 'Where to find the file in that tool is said here once you choose.');
   source.setAttribute('aria-describedby', what.id);
+  const toolName = h('input', { type: 'text', name: 'tool', maxlength: '60', autocomplete: 'off', placeholder: 'e.g. Linktree' });
+  const named = field('Its name', toolName, 'So 10x remembers which column holds what for this tool\'s next file.');
+  named.hidden = true;
+  // The tools whose program 10x reads from their API by the manager's key, instead of a file.
+  const apiKey = h('input', { type: 'password', name: 'apiKey', autocomplete: 'off', spellcheck: 'false' });
+  const keyed = field('Or its API key, instead of a file', apiKey, 'In Rewardful: Company settings → API, the API secret. It is used for this import only and never kept.');
+  keyed.hidden = true;
   source.addEventListener('change', () => {
     const t = tool(source.value);
-    what.textContent = t ? t[2] : 'Which file to export is said here once you choose.';
+    what.textContent = t ? t[2] : 'Where to find the file in that tool is said here once you choose.';
+    named.hidden = source.value !== OTHER;
+    keyed.hidden = !BY_KEY.includes(source.value);
   });
   const file = h('input', { type: 'file', name: 'file', accept: '.csv,.json,.txt,text/csv,application/json' });
   const overwrite = checkbox('overwrite', false);
@@ -95,7 +110,9 @@ function chooser(report) {
   const el = h('form', { id: 'import-form', 'aria-label': 'Import an export', novalidate: true },
     h('div', { class: 'grid' },
       h('div', { class: 'field' }, h('label', { for: source.id }, 'The tool you are leaving'), source, what),
+      named,
       field('Its export file', file, 'Nothing is written by the check.'),
+      keyed,
       field('Replace what exists already (otherwise it is left as it is and counted as skipped)', overwrite)),
     h('div', { class: 'actions' }, button), out);
   el.addEventListener('submit', async (event) => {
@@ -105,17 +122,30 @@ function chooser(report) {
     const chosen = {
       source: source.value,
       file: file.files && file.files[0],
+      apiKey: BY_KEY.includes(source.value) ? apiKey.value.trim() : '',
       onConflict: overwrite.checked ? 'overwrite' : 'skip',
     };
     if (!chosen.source) return fieldError(source, 'Choose the tool the export comes from.');
-    if (!chosen.file) return fieldError(file, 'Choose the export file.');
+    if (chosen.source === OTHER && !toolName.value.trim()) return fieldError(toolName, 'Say the tool\'s name, so its columns are remembered for its next file.');
+    if (!chosen.file && !chosen.apiKey) return fieldError(file, BY_KEY.includes(chosen.source) ? 'Choose the export file, or give its API key.' : 'Choose the export file.');
     if (isProgram(chosen.source) && !session.allows(PROGRAM_NEED)) return fieldError(source, `${session.reason(PROGRAM_NEED)}`);
+    if (chosen.apiKey) return checkByKey(chosen, report, out, button, apiKey);
     button.disabled = true;
     clear(out, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Sending the file…'));
     try {
       const wrong = await wrongFormat(chosen.file, chosen.source);
       if (wrong) return fieldError(file, wrong);
       chosen.format = await formatOf(chosen.file, chosen.source);
+      if (chosen.source === OTHER) {
+        // The mapping step: the file's columns beside 10x's fields, with its first rows; the
+        // check goes on once the manager has said which column holds what.
+        clear(out);
+        const mapped = await mappingStep(report, chosen.file, toolName.value.trim());
+        if (!mapped) return null;
+        clear(report);
+        Object.assign(chosen, { source: 'csv', columnMap: toolName.value.trim(), toolLabel: toolName.value.trim() });
+        clear(out, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Sending the file…'));
+      }
       chosen.uploadId = await upload(chosen.file, file);
       clear(out, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Checking the file…'));
       const job = await run(chosen, true, () => {});
@@ -132,6 +162,23 @@ function chooser(report) {
     }
   });
   return el;
+}
+
+// A program checked by its API key: the dry run pulls it from the tool, nothing is uploaded.
+async function checkByKey(chosen, report, out, button, keyField) {
+  button.disabled = true;
+  clear(out, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), `Reading the program from ${tool(chosen.source)[1]}…`));
+  try {
+    const job = await run(chosen, true, () => {});
+    clear(out);
+    showDryRun(report, chosen, job, keyField);
+  } catch (err) {
+    clear(out);
+    if (err.status === 400 && /^apiKey:/.test(err.message)) fieldError(keyField, err.message.replace(/^apiKey: /, ''));
+    else clear(out, errorBox(err));
+  } finally {
+    button.disabled = false;
+  }
 }
 
 // The file field's error when the import could not read the file (a wrong tool for it).
@@ -193,14 +240,21 @@ function tooLarge(size, max) {
 
 // Starts the import of the upload and waits for its end, calling `onProgress(job)` as it goes.
 async function run(chosen, dryRun, onProgress) {
-  const q = api.query({ source: chosen.source, uploadId: chosen.uploadId, format: chosen.format, dryRun: dryRun ? 'true' : null, onConflict: chosen.onConflict === 'overwrite' ? 'overwrite' : null });
-  const { importId } = await api.post(api.handlePath(`/imports${q}`));
+  const { importId } = chosen.apiKey
+    ? await api.post(api.handlePath('/imports/pull'), { source: chosen.source, apiKey: chosen.apiKey, dryRun, onConflict: chosen.onConflict })
+    : await start(chosen, dryRun);
   for (;;) {
     const job = await api.get(api.handlePath(`/imports/${encodeURIComponent(importId)}`));
     onProgress(job);
     if (job.status !== 'running') return job;
     await new Promise((resolve) => setTimeout(resolve, 400));
   }
+}
+
+// Starts the import of the upload.
+async function start(chosen, dryRun) {
+  const q = api.query({ source: chosen.source, uploadId: chosen.uploadId, format: chosen.format, columnMap: chosen.columnMap, dryRun: dryRun ? 'true' : null, onConflict: chosen.onConflict === 'overwrite' ? 'overwrite' : null });
+  return api.post(api.handlePath(`/imports${q}`));
 }
 
 const rows = (c) => c.created + c.updated + c.skipped + c.failed;
@@ -242,9 +296,11 @@ function showDryRun(report, chosen, job, file) {
   });
   clear(report, section('What the check found',
     h('div', { id: 'import-dry-run' },
-      h('p', { class: 'lead' }, `${tool(chosen.source)[1]}: ${chosen.file.name}. Nothing was written.`),
+      h('p', { class: 'lead' }, `${toolLabel(chosen)}: ${fromWhat(chosen)}. Nothing was written.`),
       h('ul', { class: 'sentences' }, sentences.map((s) => h('li', {}, s))),
-      refused(job, 'Rows that cannot come in')),
+      refused(job, 'Rows that cannot come in'),
+      noted(job),
+      c.failed ? h('p', {}, 'To bring those rows too, fix them in the file (where each is in it is said above) and check it again: what is in already is skipped.') : null),
     h('div', { class: 'actions' }, go),
     progress));
   go.focus();
@@ -263,27 +319,46 @@ function showFinished(report, chosen, job) {
   ].filter(Boolean);
   const heading = section('Imported',
     h('div', { id: 'import-finished' },
-      h('p', { class: 'lead' }, `${tool(chosen.source)[1]}: ${chosen.file.name}.`),
+      h('p', { class: 'lead' }, `${toolLabel(chosen)}: ${fromWhat(chosen)}.`),
       h('ul', { class: 'sentences' }, sentences.map((s) => h('li', {}, s))),
       program ? h('p', {}, h('a', { href: '#/partners' }, 'See your partners')) : h('p', {}, h('a', { href: '#/links' }, 'See your links')),
-      refused(job, 'Rows not imported')));
+      refused(job, 'Rows not imported'),
+      noted(job)));
   clear(report, heading);
   const title = heading.querySelector('h2');
   title.setAttribute('tabindex', '-1');
   title.focus();
 }
 
-// The refused rows (and the notes on rows that came in), in words: row, what, why.
+const toolLabel = (chosen) => chosen.toolLabel || tool(chosen.source)[1];
+const fromWhat = (chosen) => (chosen.apiKey ? 'read with its API key' : chosen.file.name);
+
+// Where a row is in the file, in words: its row, and its line when a cell spans lines.
+function at(e) {
+  if (!e.row) return 'The file';
+  const where = [e.file, `row ${fmtCount(e.row)}`, e.line && e.line !== e.row ? `line ${fmtCount(e.line)}` : null].filter(Boolean).join(', ');
+  return where.charAt(0).toUpperCase() + where.slice(1);
+}
+
+const ROW_COLUMNS = [
+  { label: 'Where', value: at },
+  { label: 'What', value: (e) => h('span', {}, fieldWords(e.field), ' ', h('code', { title: 'As the export names it' }, e.field)) },
+  { label: 'Why', value: (e) => e.message },
+];
+
+// The refused rows, in the file's order, in words: where, what, why. As many as the count says.
 function refused(job, caption) {
   const errors = job.errors || [];
   if (!errors.length) return null;
   const more = job.counts.failed > errors.length ? h('p', {}, `The first ${fmtCount(errors.length)} are listed.`) : null;
-  return h('div', { id: 'import-errors' },
-    table([
-      { label: 'Row', value: (e) => (e.row ? `Row ${fmtCount(e.row)}` : 'The file') },
-      { label: 'What', value: (e) => h('span', {}, fieldWords(e.field), ' ', h('code', { title: 'As the export names it' }, e.field)) },
-      { label: 'Why', value: (e) => e.message },
-    ], errors, caption), more);
+  return h('div', { id: 'import-errors' }, table(ROW_COLUMNS, errors, caption), more);
+}
+
+// What could not come in of rows that came in (a partner's link, a customer's email).
+function noted(job) {
+  const notes = job.notes || [];
+  if (!notes.length) return null;
+  return h('div', { id: 'import-notes' }, table(ROW_COLUMNS, notes, 'Rows that come in without something'));
 }
 
 // An error beside its field: aria-invalid, described by the message, focused.

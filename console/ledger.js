@@ -109,8 +109,8 @@ function lineTable(lines) {
   const risks = new Map();
   const plans = new Map();
   return table([
-    { label: 'Select', value: (c) => (reviewable(c) ? checkbox('pick', false, { value: c.commissionId, 'aria-label': `Select ${c.commissionId}` }) : '') },
-    { label: 'Commission', value: (c) => h('code', {}, c.commissionId) },
+    { label: 'Select', value: (c) => (reviewable(c) ? checkbox('pick', false, { value: c.commissionId, 'aria-label': `Select the line of ${c.partnerId}, ${fmtMoney(c.amount, c.currency)}` }) : '') },
+    { label: 'Earned', value: (c) => (c.createdAt ? fmtTime(c.createdAt) : '–') },
     { label: 'Kind', value: (c) => term(c.kind) },
     { label: 'Partner', value: (c) => partnerLink(c.partnerId) },
     { label: 'Campaign', value: (c) => c.campaignId || '–' },
@@ -166,7 +166,7 @@ function bulkOutcome(decision, items) {
   const failed = items.filter((i) => i.error);
   return notice(failed.length ? 'warning' : 'ok',
     `${decision === 'approve' ? 'Approved' : 'Rejected'} ${done} of ${items.length}.`,
-    failed.map((i) => h('div', {}, `${i.commissionId}: ${i.error.code}: ${i.error.message}`)));
+    failed.map((i) => h('div', {}, i.error.message)));
 }
 
 // ---------------------------------------------------------------------------------- balances

@@ -50,7 +50,7 @@ export function previewPanel(path) {
           h('dt', {}, 'Normalized input'), h('dd', {}, Object.entries(r.input).map(([k, v]) => `${k}: ${v ?? '–'}`).join(' · '))),
         h('details', {}, h('summary', {}, 'The decision envelope'), json(r)));
     });
-  return section('AT-02 · Route preview', h('p', {}, 'The same engine as the redirect: the same input gives the same answer.'), f, out);
+  return section('Route preview', h('p', {}, 'The same engine as the redirect: the same input gives the same answer.'), f, out);
 }
 
 function decisionInWords(r) {
@@ -104,8 +104,8 @@ export function tryPanel(path, convert) {
   if (!session.allows(NEEDS.linksWrite)) {
     f.querySelector('.actions').replaceChildren(gate(f.button, false, session.reason(NEEDS.linksWrite)));
   }
-  return section('AT-03 · Try the redirect',
-    h('p', {}, 'The server follows the short URL once, as this visitor: a test click, counted apart (testClicks, never in clicks or qualified clicks) and sent to link.clicked webhooks with test: true. Its ctx converts only as a test conversion, never counted or paid.'),
+  return section('Try the redirect',
+    h('p', {}, 'The server follows the short URL once, as this visitor: a test click, counted apart as a test (never in clicks or qualified clicks) and sent to link.clicked webhooks with test: true. Its ctx converts only as a test conversion, never counted or paid.'),
     f, out);
 }
 
@@ -125,7 +125,7 @@ async function decodeCtx(ctx, out) {
     ['country', c.country], ['device', c.device], ['source', c.source], ['referrer', c.referrer],
     ['segment', c.segment], ['subIds', subIds], ['issuedAt', c.issuedAt], ['expiresAt', c.expiresAt],
   ];
-  clear(out, h('h3', {}, 'AT-04 · The decoded ctx (GET /v2/public/context)'),
+  clear(out, h('h3', {}, 'What the click carries (its decoded ctx)'),
     h('dl', { class: 'facts pairs', id: 'ctx-table' },
       fields.map(([k, v]) => [h('dt', {}, k), h('dd', {}, h('code', {}, v ?? '–'))])));
 }
@@ -164,7 +164,7 @@ export function conversionTester() {
       if (r.status === 200 && r.data && r.data.deduped) session.markDone('AT-06');
       log.append(attempt(r));
     });
-  const panel = section('AT-05 / AT-06 · Conversion tester',
+  const panel = section('Conversion tester',
     h('p', {}, 'Submit once (202), submit again unchanged (200, deduped: true, the same conversion), then change the value and submit again (409).'),
     f, log);
   return { panel, setCtx: (ctx) => { ctxField.value = ctx; } };

@@ -142,7 +142,7 @@ function editorFields(isNew) {
     h('details', {}, h('summary', {}, 'More: campaign, query forwarding, expiry'),
       field('Campaign', picker('campaignId', 'campaigns'), 'An existing campaign of this handle, or empty.'),
       field('Forward the short URL\'s query to the destination', checkbox('forwardQuery', true)),
-      field('Expires at', input('expiresAt', { placeholder: '2026-12-31T23:59:59Z' }), 'RFC 3339; empty: never.'),
+      field('Expires at', input('expiresAt', { type: 'datetime-local' }), `In your time zone (${Intl.DateTimeFormat().resolvedOptions().timeZone}); empty: never.`),
       field('Expired URL', input('expiredUrl', { type: 'url' }), 'Where an expired link sends visitors; empty: 410.')));
   fields.rules = rules;
   return fields;
@@ -218,13 +218,23 @@ export function suggestSlug(url) {
   return last.toLowerCase().replace(/\.[a-z0-9]+$/, '').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
 }
 
+// An instant as a datetime-local picker's value: the same moment on this computer's clock.
+function toLocalInput(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 function fill(formEl, link) {
   const set = (n, v) => { const el = formEl.querySelector(`[name=${n}]`); if (el) el.value = v ?? ''; };
   set('destinationUrl', link.destinationUrl);
   set('title', link.title);
   for (const [name] of TRACKING) set(name, link.tracking && link.tracking[name]);
   set('campaignId', link.campaignId);
-  set('expiresAt', link.expiresAt);
+  set('expiresAt', toLocalInput(link.expiresAt));
+  // The picker shows minutes: an expiry left as it was is sent back as stored, to the second.
+  Object.assign(formEl.querySelector('[name=expiresAt]').dataset, { stored: link.expiresAt || '', shown: toLocalInput(link.expiresAt) });
   set('expiredUrl', link.expiredUrl);
   formEl.querySelector('[name=forwardQuery]').checked = link.forwardQuery !== false;
   const rules = formEl.querySelector('.rules');
@@ -243,7 +253,9 @@ function readSpec(formEl) {
   // null ends a test the link had; the server refuses a bad split in words.
   spec.variants = readVariants(formEl);
   if (v('campaignId')) spec.campaignId = v('campaignId');
-  if (v('expiresAt')) spec.expiresAt = v('expiresAt');
+  // The picker's local time, sent as the instant it names.
+  const expiry = formEl.querySelector('[name=expiresAt]');
+  if (v('expiresAt')) spec.expiresAt = v('expiresAt') === expiry.dataset.shown ? expiry.dataset.stored : new Date(v('expiresAt')).toISOString();
   if (v('expiredUrl')) spec.expiredUrl = v('expiredUrl');
   return spec;
 }

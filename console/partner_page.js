@@ -2,7 +2,8 @@
 // or reactivate), its money (the portal's own summary: balance and next payout with reasons),
 // its traffic (the same summary's clicks → sales and top links, in the portal's words), its
 // campaigns with their links and plans in words, its funnel, commission lines, customers,
-// risk, payouts and payout method, the conversation, its claims and its audit trail. Each
+// risk (its fraud signals with their evidence, each dismissable with a reason), payouts and
+// payout method, the conversation, its claims and its audit trail. Each
 // section reads its own part, so one refusal (a viewer and the audit log) leaves the rest.
 
 import * as api from './api.js';
@@ -12,6 +13,7 @@ import * as claims from './claims.js';
 import * as customers from './customers.js';
 import * as messages from './partner_messages.js';
 import * as payoutMethod from './payout_method.js';
+import * as partnerRisk from './partner_risk.js';
 import * as taxReview from './tax_review.js';
 import { invoiceButton } from './invoice_button.js';
 import { forget } from './partner_link.js';
@@ -52,6 +54,7 @@ export async function render(main, partnerId) {
     add('funnel', 'Funnel, last 30 days'),
     add('messages', 'Messages'),
     add('claims', 'Claims'),
+    add('risk', 'Fraud signals'),
     add('commissions', 'Commissions'),
     add('customers', 'Customers'),
     add('payouts', 'Payouts'),
@@ -68,6 +71,7 @@ export async function render(main, partnerId) {
     funnel(parts.funnel, campaigns),
     messages.render(parts.messages, p),
     claims.queue(parts.claims, { partnerId }),
+    partnerRisk.render(parts.risk, partnerId),
     commissions(parts.commissions, partnerId),
     customers.render(parts.customers, { filters: false, partnerId }),
     payouts(parts.payouts, partnerId),

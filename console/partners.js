@@ -12,8 +12,12 @@ import {
 } from './ui.js';
 import { picker } from './picker.js';
 
-const GOALS = ['AFFILIATE_CLICKOUT', 'LEAD_CAPTURE', 'PURCHASE', 'APP_INSTALL'];
-const STATUSES = ['ACTIVE', 'PAUSED', 'ARCHIVED'];
+// The API's values with the words a manager reads for them.
+const GOALS = [['AFFILIATE_CLICKOUT', 'Clicks out to the merchant'], ['LEAD_CAPTURE', 'Leads (sign-ups)'],
+  ['PURCHASE', 'Purchases'], ['APP_INSTALL', 'App installs']];
+const STATUSES = [['ACTIVE', 'Active'], ['PAUSED', 'Paused'], ['ARCHIVED', 'Archived']];
+const inWords = (pairs, value) => (pairs.find(([v]) => v === value) || [value, value])[1];
+export const statusInWords = (status) => (status ? inWords(STATUSES, status) : '–');
 
 // The breakdowns the server offers, rendered into the page from the code (GroupBy::ALL).
 function groupByDimensions() {
@@ -81,7 +85,7 @@ async function loadCampaigns(body, state, refreshAll) {
     state.campaigns.length
       ? table([
         { label: 'Campaign', value: (c) => h('strong', {}, c.campaignId) },
-        { label: 'Goal', value: (c) => `${c.goalType} → ${c.conversionEvent}` },
+        { label: 'Goal', value: (c) => `${inWords(GOALS, c.goalType)}, counted as “${c.conversionEvent}”` },
         { label: 'Short URL', value: (c) => h('a', { href: `#/links/edit/${encodeURIComponent(c.primaryLink.slug)}` }, c.primaryLink.shortUrl) },
         { label: 'Status', value: (c) => statusControl(c, canWrite) },
         { label: 'Created', value: (c) => fmtTime(c.createdAt) },
@@ -101,9 +105,9 @@ function statusControl(c, canWrite) {
     const path = api.handlePath(`/campaigns/${encodeURIComponent(c.campaignId)}`);
     const updated = await api.patch(path, { status: sel.value }, { headers: { 'if-match': `"${c.version}"` } });
     Object.assign(c, updated);
-    clear(out, ` Saved: ${updated.status} (version ${updated.version})`);
+    clear(out, ` Saved: ${statusInWords(updated.status)}.`);
   }));
-  if (!canWrite) return h('span', {}, c.status);
+  if (!canWrite) return h('span', {}, statusInWords(c.status));
   return h('span', { class: 'inline' }, sel, button, out);
 }
 
@@ -201,7 +205,7 @@ function funnelView(r) {
   const count = (key) => (c) => fmtCount(c[key]);
   const t = table([
     { label: 'Campaign', value: (c) => (c.total ? h('strong', {}, 'Totals') : campaignLabel(c.campaignId)), class: 'key' },
-    { label: 'Status', value: (c) => c.status || '–' },
+    { label: 'Status', value: (c) => statusInWords(c.status) },
     { label: 'Clicks', value: count('clicks'), class: 'num' },
     { label: 'Qualified clicks', value: count('qualifiedClicks'), class: 'num' },
     { label: 'Bot clicks', value: count('botClicks'), class: 'num' },
@@ -386,5 +390,5 @@ function exporter(body, state) {
       clear(preview, h('p', {}, 'Downloaded ', h('code', { id: 'export-name' }, name), '. Its first lines:'),
         h('pre', { class: 'json', id: 'export-preview' }, r.text.split('\r\n').slice(0, 6).join('\n')));
     });
-  clear(body, h('p', {}, `RFC 4180 CSV of ${range.from} to ${range.to}, one revenue column per currency, for review or a commission run.`), f, preview);
+  clear(body, h('p', {}, `A spreadsheet file (CSV) of ${range.from} to ${range.to}, one revenue column per currency, for review or a commission run.`), f, preview);
 }

@@ -7,8 +7,8 @@ import * as session from './session.js';
 import { NEEDS } from './session.js';
 import * as method from './payout_method.js';
 import {
-  clear, download, empty, errorBox, field, fmtAmounts, fmtTime, form, h, input, loading, notice,
-  randomId, select, splitList, table,
+  clear, download, empty, errorBox, field, fmtAmounts, fmtMoney, fmtTime, form, h, input, loading, notice,
+  randomId, select, table,
 } from './ui.js';
 import { term, words } from './words.js';
 
@@ -65,15 +65,15 @@ async function renderSettings(body) {
 function batchForm(list, onChange) {
   let key = randomId('batch');
   const f = form({ id: 'payout-batch-form', 'aria-label': 'New payout batch' },
-    h('div', { class: 'grid' },
+    [h('div', { class: 'grid' },
       field('Method', select('method', [['sepa', 'SEPA (EUR)'], ['paypal', 'PayPal'], ['wise', 'Wise']], 'sepa')),
-      field('Payout ids (optional)', input('payoutIds', { placeholder: 'pay_…, pay_…' }), 'Empty: every pending payout of this method.'),
-      field('Execution date (SEPA, optional)', input('executionDate', { type: 'date' }))),
+      field('Execution date (SEPA, optional)', input('executionDate', { type: 'date' }))), pendingPicker()],
     'Create batch',
     async (el, out) => {
       const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
       const batch = { method: v('method') };
-      if (v('payoutIds')) batch.payoutIds = splitList(v('payoutIds'));
+      const chosen = [...el.querySelectorAll('[name=payoutId]:checked')].map((c) => c.value);
+      if (chosen.length) batch.payoutIds = chosen;
       if (v('executionDate')) batch.executionDate = v('executionDate');
       const got = await api.post(api.handlePath('/payout-batches'), batch, { headers: { 'idempotency-key': key } });
       key = randomId('batch');
@@ -85,6 +85,21 @@ function batchForm(list, onChange) {
     f.append(h('small', { class: 'hint why' }, session.reason(NEEDS.payoutsWrite)));
   }
   return f;
+}
+
+// The pending payouts, to tick the ones a batch takes (none ticked: every pending payout of the
+// method), each by its partner and amount rather than an id to type.
+function pendingPicker() {
+  const box = h('fieldset', { class: 'pending-payouts' }, h('legend', {}, 'Which payouts (none ticked: every pending payout of this method)'), loading());
+  api.request('GET', api.handlePath('/payouts') + api.query({ limit: 100 })).then((r) => {
+    const items = r.ok ? r.data.items.filter((p) => p.status === 'pending') : [];
+    box.replaceChildren(box.firstChild, ...(items.length
+      ? items.map((p) => h('label', { class: 'check' },
+        h('input', { type: 'checkbox', name: 'payoutId', value: p.payoutId }),
+        ` ${p.partnerName || p.partnerId}: ${fmtMoney(p.amount, p.currency)}, made `, fmtTime(p.createdAt)))
+      : [h('p', { class: 'hint' }, r.ok ? 'No payout is pending: run payouts first.' : 'The pending payouts could not be listed; every pending payout of the method goes in.')]));
+  });
+  return box;
 }
 
 // What a batch left out, each with its reason in words.

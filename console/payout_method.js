@@ -23,7 +23,7 @@ export async function render(body, partnerId, asPartner = false) {
     clear(body, errorBox(r.error));
     return;
   }
-  const shown = r.ok ? describe(r.data, body, partnerId, asPartner) : notice('info', 'No payout method yet: its payouts stay out of batches (no_payout_method).');
+  const shown = r.ok ? describe(r.data, body, partnerId, asPartner) : notice('info', 'No payout method yet: its payouts wait, left out of every payment file, until it has one.');
   clear(body, shown, methodForm(body, partnerId, asPartner));
 }
 

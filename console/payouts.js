@@ -20,17 +20,25 @@ export async function render(body, onChange) {
   await renderList(list, onChange);
 }
 
+// Now on this computer's clock, as a datetime-local picker's value (to the second).
+function localNow() {
+  const d = new Date();
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
 function runForm(onChange) {
   let key = randomId('run');
   const f = form({ id: 'payout-run-form', 'aria-label': 'Run payouts' },
     h('div', { class: 'grid' },
-      field('Period end', input('periodEnd', { value: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }), 'Approved lines available by then are paid.'),
+      field('Pay what was approved by', input('periodEnd', { type: 'datetime-local', step: '1', value: localNow() }), `In your time zone (${Intl.DateTimeFormat().resolvedOptions().timeZone}): approved lines available by then are paid.`),
       field('Partner (optional)', picker('partnerId', 'partners')),
       field('Minimums (optional)', input('minimums', { placeholder: 'EUR=50.00, JPY=5000' }), 'A net below its minimum carries over.')),
     'Run payouts',
     async (el) => {
       const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
-      const run = { periodEnd: v('periodEnd') };
+      // The picker's local time as the instant it names, to the second (the API's precision).
+      const run = { periodEnd: new Date(v('periodEnd')).toISOString().replace(/\.\d+Z$/, 'Z') };
       if (v('partnerId')) run.partnerId = v('partnerId');
       if (v('minimums')) run.minimums = Object.fromEntries(v('minimums').split(',').map((x) => x.split('=').map((y) => y.trim())));
       const got = await api.post(api.handlePath('/payouts'), run, { headers: { 'idempotency-key': key } });

@@ -1,5 +1,5 @@
 // The partner program, signed in: its settings (admin), a link to its public page, and the
-// applications queue (operator): approve (the new partner's token shown once) or reject with a
+// applications queue (operator): approve (the partner mailed a sign-in link) or reject with a
 // reason.
 
 import * as api from './api.js';
@@ -7,14 +7,14 @@ import * as people from './people.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
 import {
-  busy, checkbox, clear, copyButton, empty, errorBox, field, fmtTime, form, gate, h, input, loading,
+  busy, checkbox, clear, empty, errorBox, field, fmtTime, form, gate, h, input, loading,
   notice, section, select, table,
 } from './ui.js';
 import { picker } from './picker.js';
 
 export async function render(main) {
   main.append(h('h1', { tabindex: '-1' }, 'Partner program'),
-    h('p', {}, 'Your public program page and the applications it brings. Approval creates the partner, its campaign and link from the template campaign, and a partner token.'));
+    h('p', {}, 'Your public program page and the applications it brings. Approval creates the partner, its campaign and link from the template campaign, and mails the partner a link that signs them in to their portal.'));
   const settings = h('div', {}, loading('Loading the program…'));
   const queue = h('div', {}, loading('Loading applications…'));
   // The approved partner's token: above the queue, so reloading the queue keeps it shown.
@@ -87,7 +87,7 @@ function decision(a, box, shown, done) {
   approve.setAttribute('aria-label', `Approve ${a.name}`);
   approve.addEventListener('click', () => busy(approve, out, async () => {
     const got = await api.post(api.handlePath(`/partner-applications/${a.applicationId}/approve`));
-    showToken(shown, got);
+    showApproved(shown, got, a);
     await loadQueue(box, 'pending', shown);
   }));
   // The reject box has a visible label of its own (issue 62), naming whom it rejects.
@@ -101,16 +101,18 @@ function decision(a, box, shown, done) {
   const can = session.allows(NEEDS.commissionsWrite);
   const why = session.reason(NEEDS.commissionsWrite);
   return h('div', {}, h('div', { class: 'actions' }, gate(approve, can, why)),
-    field(`Why reject ${a.name}?`, reason, 'Told to the applicant.'),
+    field(`Why reject ${a.name}?`, reason, 'Kept with the application for your team; the applicant is not mailed.'),
     h('div', { class: 'actions' }, gate(reject, can, why)), out);
 }
 
-function showToken(shown, got) {
-  clear(shown, h('div', { class: 'secret', role: 'alert' },
-    h('h3', {}, `Partner ${got.partnerId}: its token, shown once`),
-    h('p', {}, `Its link: ${got.shortUrl}. Send the token to the partner now (it is also in the partner.approved event for your mailer); it is not shown again.`),
-    h('div', { class: 'field' }, h('label', { for: 'approved-token' }, 'Partner token'),
-      h('input', { id: 'approved-token', type: 'text', readonly: true, value: got.partnerToken.token, class: 'code' })),
-    h('div', { class: 'actions' }, copyButton(() => got.partnerToken.token, 'Copy the token'),
-      h('button', { type: 'button', class: 'secondary', onclick: () => clear(shown) }, 'I have sent it: hide'))));
+// The approval in words: the partner was mailed a sign-in link to its portal, so nothing is
+// handed over here (a token for a machine is made on the partner's page, on request).
+function showApproved(shown, got, a) {
+  clear(shown, h('div', { class: 'notice ok', role: 'status' },
+    h('h3', {}, `${a.name} is now a partner`),
+    h('p', {}, `We mailed ${a.email || 'them'} a link that signs them in to their partner portal. Their link: `,
+      h('code', { class: 'url' }, got.shortUrl), '.'),
+    h('div', { class: 'actions' },
+      h('a', { href: `#/partners/${encodeURIComponent(got.partnerId)}` }, `Open ${a.name}'s page`),
+      h('button', { type: 'button', class: 'secondary', onclick: () => clear(shown) }, 'Done'))));
 }

@@ -282,14 +282,18 @@ export function fmtAmounts(byCurrency) {
 }
 
 // A decimal string amount as people read money, in the browser's locale: "13760.17", "EUR" →
-// "€13,760.17" (en-US). The string is
+// "€13,760.17" (en-US), "49.9" → "€49.90". The string is
 // formatted as a string (never through a float), so no digit changes on the way.
 export function fmtMoney(amount, currency) {
   if (amount === null || amount === undefined) return '–';
+  // At least the currency's own minor digits ("49.9" EUR is €49.90, "5" JPY ¥5), more when the
+  // amount has them (a rate's fourth decimal is kept, never rounded away).
   const digits = (String(amount).split('.')[1] || '').length;
   try {
+    const minor = new Intl.NumberFormat(undefined, { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
+    const shown = Math.max(digits, minor);
     return new Intl.NumberFormat(undefined, {
-      style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits,
+      style: 'currency', currency, minimumFractionDigits: shown, maximumFractionDigits: shown,
     }).format(String(amount));
   } catch {
     return `${amount} ${currency}`;

@@ -17,6 +17,12 @@
 #                             # and phase (CI runs 20; FUZZ_MAX_EXAMPLES sets it)
 #   scripts/bench.sh aws-all  # issue 75: every api test on the AWS backend (moto), the ones CI runs
 #                             # on the embedded engine only included (tests/api/engines.toml)
+#   scripts/bench.sh compare A B  # two builds of tenx side by side in one run (the release and the
+#                             # lambda-release profiles, or this commit against the one before):
+#                             # the redirect, context and conversion runs of `load`, alternating
+#                             # A, B, A, B (BENCH_ROUNDS, 3), each server pinned to core 0 and wrk to
+#                             # core 1 (taskset), a fresh data dir each; the median of each side and
+#                             # B/A (scripts/bench/compare.py; labels BENCH_A_LABEL, BENCH_B_LABEL)
 #
 # load: builds `tenx` with the workspace release profile, starts `tenx serve` on its durable
 # embedded default (a fresh data dir, fsync on every commit) with operation counting on, seeds
@@ -636,6 +642,56 @@ aws_all() {
     -E 'binary(api) & not test(/^chaos/)' 2>&1 | tee "$OUT/aws-all.log"
 }
 
+# Two builds, one run: each scenario alternates between them round by round, so a drift of the
+# machine (another process, the CPU's clock) falls on both. Both servers live for the whole run,
+# one at a time under load; after each run its server drains (the consumers' backlog) before the
+# other's run starts.
+compare() {
+  local a=$1 b=$2 round scenario side
+  [ -x "$a" ] && [ -x "$b" ] || { echo "usage: $0 compare BIN_A BIN_B (two tenx binaries)" >&2; exit 2; }
+  ensure_tools
+  OUT=${BENCH_OUT:-bench-out}/compare
+  rm -rf "$OUT" && mkdir -p "$OUT"
+  machine
+  local pin_server=() pin_wrk=()
+  if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin_server=(taskset -c 0); pin_wrk=(taskset -c 1); fi
+  declare -A bin=([a]=$a [b]=$b) port=([a]=$PORT [b]=$((PORT + 2))) work ctx jwt
+  COMPARE_PIDS=""
+  for side in a b; do
+    work[$side]=$(mktemp -d /tmp/tenx-compare.XXXXXX)
+    TENX_COUNT_OPS=1 TENX_LOG=warn TENX_RATE_LIMIT_CONVERSIONS=4000000000 \
+      TENX_RATE_LIMIT_CONVERSIONS_PER_CLICK=4000000000 TENX_RATE_LIMIT_CONVERSIONS_PER_ADDRESS=4000000000 \
+      "${pin_server[@]}" "${bin[$side]}" serve --addr "127.0.0.1:${port[$side]}" --data-dir "${work[$side]}/data" &
+    COMPARE_PIDS+=" $!"
+  done
+  COMPARE_WORK="${work[a]} ${work[b]}"
+  # Globals: the trap runs after this function's locals are gone.
+  trap 'kill $COMPARE_PIDS 2>/dev/null; wait $COMPARE_PIDS 2>/dev/null; rm -rf $COMPARE_WORK' EXIT
+  for side in a b; do
+    TENX_BIN=${bin[$side]} PORT=${port[$side]} WORK=${work[$side]}
+    wait_http "http://127.0.0.1:$PORT/healthz"
+    seed
+    ctx[$side]=$CTX jwt[$side]=$VIEWER_JWT
+  done
+  echo "== compare: A ${BENCH_A_LABEL:-$a}, B ${BENCH_B_LABEL:-$b}; wrk $THREADS threads, $DURATION per run, ${BENCH_ROUNDS:-3} rounds"
+  for scenario in redirect context conversion "conversion-c$LATENCY_CONNECTIONS"; do
+    local script=${scenario%%-*}.lua conns=$CONNECTIONS
+    [ "$scenario" = "conversion-c$LATENCY_CONNECTIONS" ] && conns=$LATENCY_CONNECTIONS
+    for round in $(seq 1 "${BENCH_ROUNDS:-3}"); do
+      for side in a b; do
+        PORT=${port[$side]} VIEWER_JWT=${jwt[$side]} WORK=${work[$side]}
+        BENCH_LUA_DIR=$LUA_DIR BENCH_HOST="$HANDLE.localhost:$PORT" BENCH_SLUGS=$SLUGS \
+          BENCH_CTX=${ctx[$side]} BENCH_RUN="r$(date +%s%N)" \
+          "${pin_wrk[@]}" wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 5s -s "$LUA_DIR/$script" \
+          "http://127.0.0.1:$PORT/" | grep '^BENCH' | sed 's/^BENCH //' >"$OUT/$side-$scenario-$round.json"
+        drain "$scenario" >/dev/null
+      done
+    done
+  done
+  python3 scripts/bench/compare.py "$OUT" "${BENCH_A_LABEL:-A}" "${BENCH_B_LABEL:-B}" | tee "$OUT/report.md"
+  kill $COMPARE_PIDS 2>/dev/null; wait $COMPARE_PIDS 2>/dev/null || true
+}
+
 case "$MODE" in
   load) load ;;
   settle) settle ;;
@@ -650,5 +706,6 @@ case "$MODE" in
   uploads) uploads ;;
   fuzz) fuzz ;;
   aws-all) aws_all ;;
-  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart|ledger|backtest|settle|uploads]" >&2; exit 2 ;;
+  compare) compare "${2:-}" "${3:-}" ;;
+  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart|ledger|backtest|settle|uploads|fuzz|aws-all|compare A B]" >&2; exit 2 ;;
 esac

@@ -379,7 +379,7 @@ def conversions_screen(c):
     c.fill(f, "reason", "refund")
     c.fill(f, "amount", "10")
     c.submit(f)
-    c.wait_text("#conversion-list .reversed", "Reversed $10: refund")
+    c.wait_text("#conversion-list .reversed", "Reversed $10.00: refund")
     step("a conversion reversed in part from the list (reason and amount)")
     f = c.form("#conversion-filters")
     c.fill(f, "reversed", "true")
@@ -681,7 +681,7 @@ def partners(c):
     row = [r for r in c.all("main section:first-of-type tbody tr") if "partner-beta" in r.text][0]
     Select(c.css("select", row)).select_by_value("PAUSED")
     c.css("button", row).click()
-    c.wait(lambda: "version 2" in row.text, "the status change")
+    c.wait(lambda: "Saved: Paused" in row.text, "the status change, in words")
     step("campaign status changed (PATCH with if-match)")
 
     # Visitors' clicks on the short links (a console try is a test click, counted apart), and
@@ -707,13 +707,13 @@ def partners(c):
     c.wait_text("#funnel .updated", "Updated")
     alpha = c.wait(both_ready, "the live funnel to count alpha's and beta's clicks and the conversion", timeout=45)
     # Campaign, Status, Clicks, Qualified, Bot, Conversions, Revenue, Conv. rate, Bot ratio, Confidence, Why
-    assert alpha[1:9] == ["ACTIVE", "3", "2", "1", "1", "$24.99", "50.0 %", "33.3 %"], alpha
+    assert alpha[1:9] == ["Active", "3", "2", "1", "1", "$24.99", "50.0 %", "33.3 %"], alpha
     # Confidence with its reasons in words: 100 minus the points listed (a bot among 3 clicks).
     assert "came from bots" in alpha[10], alpha
     penalties = [int(p) for p in re.findall(r"\(−(\d+) points\)", alpha[10])]
     assert int(alpha[9]) == max(0, 100 - sum(penalties)), alpha
     beta = funnel_row(c, "partner-beta")
-    assert beta[1:4] == ["PAUSED", "1", "1"], beta
+    assert beta[1:4] == ["Paused", "1", "1"], beta
     step("funnel side by side: alpha 3 clicks / 2 qualified / 1 conversion / 24.99 USD / confidence %s" % alpha[9])
 
     bars = c.text_of("#compare-chart")

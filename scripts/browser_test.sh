@@ -14,6 +14,7 @@
 #
 #   scripts/browser_test.sh             # builds target/debug/tenx (or takes TENX_BIN) and runs the test
 #   scripts/browser_test.sh --install   # only installs Chromium, selenium and axe-core (CI does it in the background)
+#   scripts/browser_test.sh --console   # only the console's walk (scripts/browser_test.py)
 #   scripts/browser_test.sh --tjs       # only GET /t.js on a merchant's pages (scripts/browser_test_tjs.py)
 #   scripts/browser_test.sh --program   # only the public program page (scripts/browser_test_program.py)
 #   scripts/browser_test.sh --embed     # only <tenx-referrals> in a merchant's app (scripts/browser_test_embed.py)
@@ -26,6 +27,7 @@
 #   scripts/browser_test.sh --statement # only the statement of 5,200 lines (its own server)
 #   scripts/browser_test.sh --manager   # only a manager's first hour (scripts/browser_test_manager.py)
 #   scripts/browser_test.sh --imports   # only the import screen (scripts/browser_test_imports.py)
+#   scripts/browser_test.sh --variants  # only a link's A/B test (scripts/browser_test_variants.py)
 #   TENX_BIN=… BROWSER_TEST_CONSOLE_DIR=console scripts/browser_test.sh
 #                                       # console/ edits against a binary built before them (the
 #                                       # binary's FILES list still decides which files exist)
@@ -104,7 +106,7 @@ sign_in_url=$(grep -o "http://localhost:$port/?code=[A-Za-z0-9]*" "$work/server.
 
 status=0
 only=${1:-}
-if [ -z "$only" ]; then
+if [ -z "$only" ] || [ "$only" = --console ]; then
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
     "$venv/bin/python" scripts/browser_test.py "http://localhost:$port" "$sign_in_url" || status=$?
 fi
@@ -186,6 +188,12 @@ fi
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --imports ]; }; then
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
     "$venv/bin/python" scripts/browser_test_imports.py "http://localhost:$port" "$sign_in_url" || status=$?
+fi
+# A link's A/B test: the variants refused and saved in the editor, the link page's numbers as
+# visitors split and buy, on its own handle.
+if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --variants ]; }; then
+  SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
+    "$venv/bin/python" scripts/browser_test_variants.py "http://localhost:$port" "$sign_in_url" || status=$?
 fi
 if [ "$status" != 0 ]; then
   echo "--- tenx serve log" >&2

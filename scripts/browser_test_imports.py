@@ -4,14 +4,16 @@
 Run by scripts/browser_test.sh after the manager's walk, against the same `tenx serve`, on a
 handle of its own (`switching`); `scripts/browser_test.sh --imports` runs it alone. As an admin
 signed in on this machine, on Links → "Import from another tool": the empty form refused beside
-its fields (by keyboard alone); a CSV chosen for Bitly refused beside the file before anything is
+its fields (by keyboard alone); a CSV chosen for Rebrandly refused beside the file before anything is
 sent ("a wrong tool for the file"); Rebrandly given Bitly's JSON, refused by the server and said
 beside the file; a file over the upload's limit refused beside the file (its size made 2 GiB in
 the page: no such file is written); then 10x's CSV with a refused row: the dry run in sentences
 (2 links would be created, row 4's slug refused in words), "Import it" pressed by keyboard, its
 progress, the finished report, the links there (a mixed-case slug answering as it was); the same file again:
 nothing would be created, 2 skipped; and Rewardful's program export checked and imported (its
-partners there). Every screen checked (labels, axe-core, no sideways scrolling, no console
+partners there); Bitly's links CSV given as Dub's, refused by the server in words (whose file
+it looks like); another tool's CSV (semicolons) with its name, the mapping step (its first rows,
+10x's guess, a column chosen by hand), checked and imported, its map remembered. Every screen checked (labels, axe-core, no sideways scrolling, no console
 error) at 1440×900, and the whole import again by keyboard at 390×844.
 
 Usage: browser_test_imports.py BASE_URL SIGN_IN_URL (as scripts/browser_test.py).
@@ -141,12 +143,19 @@ def refusals(c, token):
     assert said == "Choose the export file.", said
     bt.step("the empty form refused by keyboard, each error beside its field, focus there")
 
-    choose(c, "bitly", write("links.csv", LINKS_CSV))
+    choose(c, "rebrandly", write("links.csv", LINKS_CSV))
     submit_by_keyboard(c)
     said = field_error(c, "file")
-    assert "This file is a table (CSV), but Bitly's export is a JSON file" in said, said
+    assert "This file is a table (CSV), but Rebrandly's export is a JSON file" in said, said
     c.shot("imports-wrong-format")
-    bt.step("a CSV chosen for Bitly, refused beside the file before anything is sent: " + said)
+    bt.step("a CSV chosen for Rebrandly, refused beside the file before anything is sent: " + said)
+
+    choose(c, "dub", os.path.join(FIXTURES, "bitly-links.csv"))
+    submit_by_keyboard(c)
+    said = field_error(c, "file")
+    assert said.startswith("Dub cannot read this file:") and "It looks like Bitly's links export (choose Bitly)" in said, said
+    c.shot("imports-another-tools-csv")
+    bt.step("Bitly's links CSV given as Dub's, refused by the server in words, beside the file: " + said)
 
     choose(c, "rebrandly", os.path.join(FIXTURES, "bitly.json"))
     submit_by_keyboard(c)
@@ -210,6 +219,37 @@ def dry_run_then_import(c, token, name):
     bt.step("%s: the same file again: nothing would change (%s)" % (name, " · ".join(said.split("\n"))))
 
 
+def another_tool(c, token):
+    """A CSV of a tool 10x does not know: its name, its file, the mapping step with its first
+    rows (10x's guess checked, one column chosen by hand), then the dry run and the import."""
+    c.go("#/links/import")
+    c.wait_css("#import-form")
+    f = c.css("#import-form")
+    Select(c.css("[name=source]", f)).select_by_value("other")
+    c.fill(f, "tool", "Link Tree")
+    c.css("[name=file]", f).send_keys(write("linktree.csv", "Alias;Target;Hits;Label\n"
+                                            "tree-spring;https://shop.example/spring;1.204;Spring\n"
+                                            "tree bad;https://shop.example/x;3;X\n"))
+    submit_by_keyboard(c)
+    c.wait_css("#import-mapping")
+    m = c.css("#import-mapping")
+    assert Select(c.css("[name=slug]", m)).first_selected_option.text == "Alias"
+    assert Select(c.css("[name=destinationUrl]", m)).first_selected_option.text == "Target"
+    assert "tree-spring" in c.text_of("#import-report table"), c.text_of("#import-report")
+    Select(c.css("[name=title]", m)).select_by_visible_text("Label")
+    c.shot("imports-mapping", at="#import-report")
+    c.css("#import-mapping button[type=submit]").click()
+    c.wait_css("#import-dry-run", timeout=60)
+    said = c.text_of("#import-dry-run")
+    assert "1 links would be created." in said or "1 link" in said, said
+    assert "Row 3" in c.text_of("#import-errors"), c.text_of("#import-errors")
+    c.css("#import-go").click()
+    c.wait_css("#import-finished", timeout=60)
+    status, body = bt.api("GET", BASE_API + "/imports/column-maps/linktree", token)
+    assert status == 200 and body["columns"]["title"] == "Label", body
+    bt.step("another tool's CSV mapped by hand (its first rows shown), checked and imported; the map remembered")
+
+
 def program(c, token):
     """Rewardful's export: partners, customers and commissions, checked then imported."""
     c.go("#/links/import")
@@ -271,6 +311,7 @@ def main():
         refusals(c, token)
         dry_run_then_import(c, token, "imports")
         program(c, token)
+        another_tool(c, token)
         phone(c, token)
         c.check_logs("the end")
         print("the import screen in headless Chromium: every step passed; screenshots in %s" % bt.SHOTS)

@@ -8,27 +8,38 @@
 #
 # SAM's rust-cargolambda builder always runs `cargo lambda build --release [--arm64] --bin NAME`
 # (its BuildProperties take only `Binary`), so a profile cannot be named from template.yaml. This
-# sets the release profile to the lambda-release profile's values instead, through cargo's
-# CARGO_PROFILE_RELEASE_<KEY> variables, read from Cargo.toml here (one place to change them);
-# cargo-lambda inherits them from sam. A plain `sam build` still works and ships thin-LTO
-# functions: larger, and slower to start than the profile BENCHMARKS.md measured.
+# gives the release profile the lambda-release profile's values instead, package overrides
+# included (the release profile builds most dependencies at a lower opt-level, for a quick
+# install; the functions want every crate at full speed). Cargo takes a profile's package
+# overrides from config files only (CARGO_PROFILE_<NAME>_* variables reach the profile's own
+# keys), and a config file's profile wins over Cargo.toml's: so the values go into the
+# config.toml of a CARGO_HOME of the script's own, which shares the real one's registry, git
+# checkouts and binaries (nothing is downloaded again), read from Cargo.toml here (one place to
+# change them); cargo-lambda inherits CARGO_HOME from sam. A plain `sam build` still works and
+# ships the install profile's functions: larger, and slower to start than BENCHMARKS.md measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-settings=$(python3 - <<'PY'
+real_home=${CARGO_HOME:-$HOME/.cargo}
+home=$(mktemp -d)
+trap 'rm -rf "$home"' EXIT
+for d in registry git bin; do
+  if [ -e "$real_home/$d" ]; then ln -s "$real_home/$d" "$home/$d"; fi
+done
+if [ -f "$real_home/config.toml" ]; then cp "$real_home/config.toml" "$home/config.toml"; fi
+python3 - >>"$home/config.toml" <<'PY'
 import tomllib
 profile = tomllib.load(open("Cargo.toml", "rb"))["profile"]["lambda-release"]
-for key, value in profile.items():
-    if key == "inherits":
-        continue
-    if isinstance(value, bool):
-        value = "true" if value else "false"
-    print(f"CARGO_PROFILE_RELEASE_{key.upper().replace('-', '_')}={value}")
+def value(v):
+    return ("true" if v else "false") if isinstance(v, bool) else (f'"{v}"' if isinstance(v, str) else str(v))
+print("\n[profile.release]")
+for key, v in profile.items():
+    if key not in ("inherits", "package"):
+        print(f"{key} = {value(v)}")
+for package, table in profile.get("package", {}).items():
+    print(f'\n[profile.release.package."{package}"]')
+    for key, v in table.items():
+        print(f"{key} = {value(v)}")
 PY
-)
-env_args=()
-while IFS= read -r line; do
-  [ -n "$line" ] && env_args+=("$line")
-done <<<"$settings"
-echo "sam build with the lambda-release profile: ${env_args[*]}"
-exec env "${env_args[@]}" sam build "$@"
+echo "sam build with the lambda-release profile, through $home/config.toml:"
+sed -n '/^\[profile.release/,$p' "$home/config.toml"
+CARGO_HOME=$home sam build "$@"

@@ -8,7 +8,7 @@
 #   ISBOT_VERSION=5.2.3 CRAWLER_USER_AGENTS_VERSION=1.60.0 scripts/update_bot_patterns.sh
 #
 # Needs npm and node. Run `cargo test -p tenx-shared --lib domain::bots` and
-# `cargo test -p tenx-shared --test bot_corpus` afterwards: a new isbot pattern with look-around
+# `cargo test -p tenx-shared --all-features --test integration bot_corpus` afterwards: a new isbot pattern with look-around
 # fails the first until it gets a hand-written rewrite in bots.rs.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -73,6 +73,7 @@ pub(crate) async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let options = tenx_shared::imports::Options {
         source,
         format,
+        column_map: None,
         dry_run: args.dry_run,
         on_conflict: if args.overwrite {
             OnConflict::Overwrite

@@ -638,6 +638,7 @@ fn click_event(id: &str, country: &str) -> String {
         expired: false,
         sub_ids: Default::default(),
         test: false,
+        ad_click: None,
         destination_url: "https://merchant.example.com/".into(),
         at: tenx_shared::platform::time::now_rfc3339(),
     };

@@ -1,5 +1,7 @@
 //! Claims (issue 63), the proposal's reasons complete: the coupon the sale used, the sale's risk
 //! and the claiming partner's own, each in words; a risky partner's claim is a person's to judge.
+//! The reasons about risk are the program's people's (`proposal.forManagers`): the partner who
+//! opened the claim never reads them.
 
 use std::time::Duration;
 
@@ -59,10 +61,16 @@ async fn a_proposal_weighs_the_coupon_the_sales_risk_and_the_partners() {
         "The click is tied to this buyer",
         "credited to Ana's shop",
         "The sale used coupon code SAVE20 (a code of Ana's shop), with no click of that partner.",
-        "The sale carries no risk signal.",
-        "Your partner risk shows no signal (score 0).",
     ] {
         assert!(words.contains(part), "{part}: {words}");
+    }
+    assert!(claim["proposal"].get("forManagers").is_none(), "{claim}");
+    let managers = for_managers(&app, &claim).await;
+    for part in [
+        "The sale carries no risk signal.",
+        "The partner's risk shows no signal (score 0).",
+    ] {
+        assert!(managers.contains(part), "{part}: {managers}");
     }
 
     // pub-one's own sales, each seconds after its click, all from one address: score 60.
@@ -81,15 +89,40 @@ async fn a_proposal_weighs_the_coupon_the_sales_risk_and_the_partners() {
         "the evidence is as good: {words}"
     );
     assert!(
-        words.contains("Your partner risk score is 60 (")
-            && words.contains("many sales came seconds after their clicks")
-            && words.contains("several sales came from one address"),
-        "{words}"
+        !words.to_lowercase().contains("risk"),
+        "never to the partner: {words}"
+    );
+    let again = json_of(
+        one.get(&format!("/claims/{}", claim["claimId"].as_str().unwrap()))
+            .await,
+        200,
+    );
+    assert!(again.await["proposal"].get("forManagers").is_none());
+    let managers = for_managers(&app, &claim).await;
+    assert!(
+        managers.contains("The partner's risk score is 60 (")
+            && managers.contains("many sales came seconds after their clicks")
+            && managers.contains("several sales came from one address"),
+        "{managers}"
     );
     assert!(
-        !words.contains("fast_conversions"),
-        "words, not codes: {words}"
+        !managers.contains("fast_conversions"),
+        "words, not codes: {managers}"
     );
+}
+
+/// The claim's reasons about risk, as the program's operator reads them.
+async fn for_managers(app: &TestApp, claim: &Value) -> String {
+    let op = app.as_role("acme", Role::Operator);
+    let path = format!("/claims/{}", claim["claimId"].as_str().unwrap());
+    let read = json_of(op.get(&path).await, 200).await;
+    read["proposal"]["forManagers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no forManagers: {read}"))
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 /// The conversion whose idempotency key is `key`: its id, and the partner its line credits.

@@ -66,12 +66,23 @@ async fn run(app: &TestApp, case: &Case, dry: bool) -> Value {
     v
 }
 
-/// The report's (row, field)s, in row order (those found reading the file come first in it).
+/// The report's (row, field)s of refused rows and notes, in row order. Its refused rows are as
+/// many as the failed count, and each list is in the file's order as the report gives it.
 fn errors_of(v: &Value) -> Vec<(u64, String)> {
-    let mut errors: Vec<(u64, String)> = v["errors"]
-        .as_array()
-        .unwrap()
+    let refused = v["errors"].as_array().unwrap();
+    let notes = v["notes"].as_array().unwrap();
+    assert_eq!(
+        refused.len() as u64,
+        v["counts"]["failed"].as_u64().unwrap(),
+        "{v}"
+    );
+    for list in [refused, notes] {
+        let rows: Vec<u64> = list.iter().map(|e| e["row"].as_u64().unwrap()).collect();
+        assert!(rows.is_sorted(), "not in the file's order: {v}");
+    }
+    let mut errors: Vec<(u64, String)> = refused
         .iter()
+        .chain(notes)
         .map(|e| {
             assert!(!e["message"].as_str().unwrap().is_empty(), "{e}");
             (
@@ -482,12 +493,13 @@ async fn start_rewardful(app: &TestApp, body: Vec<u8>, dry: bool) -> String {
         .to_owned()
 }
 
-/// The message of the report's error at (`row`, `field`).
+/// The message of the report's refused row or note at (`row`, `field`).
 fn message_at(v: &Value, row: u64, field: &str) -> String {
     v["errors"]
         .as_array()
         .unwrap()
         .iter()
+        .chain(v["notes"].as_array().unwrap())
         .find(|e| e["row"] == row && e["field"] == field)
         .unwrap_or_else(|| panic!("no error at {row} {field}: {v}"))["message"]
         .as_str()

@@ -90,7 +90,7 @@ async fn a_partners_fast_conversions_from_one_address_are_signalled_and_a_clean_
         (&clean["score"], &clean["conversionsConsidered"]),
         (&json!(0), &json!(0))
     );
-    assert_eq!(clean["signals"].as_array().unwrap().len(), 5);
+    assert_eq!(clean["signals"].as_array().unwrap().len(), 11);
     // A reversal of one in five is the threshold's 20 %.
     let op = app.as_role("acme", Role::Operator);
     let reason = json!({"reason": "refund"});

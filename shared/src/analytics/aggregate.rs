@@ -119,6 +119,19 @@ pub(super) struct Contribution {
     /// are deduped by their fingerprints instead (`analytics::seen`): a marker per click
     /// would cost a write per click.
     pub(super) marked: bool,
+    /// Items put beside the counters, in the same transaction (`paid`: a click from an ad):
+    /// `(pk, sk, document)`, put whatever is there, so a replay puts the same again.
+    pub(super) records: Vec<(String, String, serde_json::Value)>,
+}
+
+impl Contribution {
+    /// Its [`Contribution::records`] as writes.
+    pub(super) fn record_ops(&self) -> impl Iterator<Item = WriteOp> + '_ {
+        self.records.iter().map(|(pk, sk, doc)| WriteOp::Put {
+            item: Item::new(pk.clone(), sk.clone(), doc.clone()),
+            cond: Cond::None,
+        })
+    }
 }
 
 /// The dimension values shared by clicks and conversions.
@@ -184,8 +197,13 @@ fn day_of(primary: &str, event: &Event) -> String {
 pub(super) fn contribution(event: &Event) -> Option<Contribution> {
     // Keys embed the handle: an `Event`'s is well formed (checked when it was read).
     let handle = &event.handle;
+    let mut records = Vec::new();
     let (keys, deltas) = match event.kind {
-        EventType::LinkClicked => click_contribution(handle, parse(event)?, event),
+        EventType::LinkClicked => {
+            let click: ClickData = parse(event)?;
+            records.extend(super::paid::record_of(handle, &click));
+            click_contribution(handle, click, event)
+        }
         EventType::ConversionCreated => conversion_contribution(handle, parse(event)?, event)?,
         EventType::ConversionReversed => reversal_contribution(handle, parse(event)?, event)?,
         _ => return None,
@@ -195,6 +213,7 @@ pub(super) fn contribution(event: &Event) -> Option<Contribution> {
         keys,
         deltas,
         marked: event.kind != EventType::LinkClicked,
+        records,
     })
 }
 
@@ -369,7 +388,8 @@ fn chunk(contributions: Vec<Contribution>) -> Vec<Vec<Contribution>> {
     let mut current: Vec<Contribution> = Vec::new();
     let mut current_keys: HashSet<(String, String)> = HashSet::new();
     for c in contributions {
-        let new_keys = c.keys.iter().filter(|k| !current_keys.contains(*k)).count();
+        let new_keys =
+            c.keys.iter().filter(|k| !current_keys.contains(*k)).count() + c.records.len();
         if !current.is_empty()
             && current.len() + 1 + current_keys.len() + new_keys > MAX_TRANSACT_OPS
         {
@@ -409,6 +429,7 @@ fn plan(chunk: &[Contribution], now: i64) -> Vec<WriteOp> {
         cap: None,
         expires_at: None,
     }));
+    ops.extend(chunk.iter().flat_map(Contribution::record_ops));
     ops
 }
 
@@ -541,6 +562,7 @@ mod tests {
             expired: false,
             sub_ids: Default::default(),
             test: false,
+            ad_click: None,
             destination_url: "https://example.com/".into(),
             at: "2026-02-25T10:00:00Z".into(),
         };
@@ -762,6 +784,41 @@ mod tests {
         let (pk, sk) = keys::processed_event(CONSUMER, &format!("evt_{:0>32}", "a"));
         let marker = store.get(&pk, &sk).await.unwrap().unwrap();
         assert!(marker.expires_at.unwrap() > now_unix() + 13 * 86_400);
+    }
+
+    /// A click from an ad is kept once, with its counters, whatever is delivered again; a bot's
+    /// click carrying an ad's id is not kept.
+    #[tokio::test]
+    async fn a_paid_click_is_kept_with_its_counters_and_a_replay_keeps_the_same() {
+        let (_dir, store) = store();
+        let paid = |id: &str, bot: bool| {
+            let mut e = click(id, Some("c"), "US", bot);
+            let mut data: ClickData = e.payload().unwrap();
+            data.ad_click = Some("gclid".into());
+            let id = e.id.clone();
+            e = Event::new(&Handle::parse("acme").unwrap(), &data);
+            e.id = id;
+            e
+        };
+        let batch = vec![
+            paid("a", false),
+            paid("b", true),
+            click("c", Some("c"), "US", false),
+        ];
+        apply(&store, &batch).await.unwrap();
+        apply(&store, &batch).await.unwrap();
+        let campaign = CampaignId::parse("c").unwrap();
+        let handle = Handle::parse("acme").unwrap();
+        let kept = super::super::paid::of_campaign(&store, &handle, &campaign)
+            .await
+            .unwrap();
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert_eq!(
+            (kept[0].ad_click.as_str(), kept[0].slug.as_str()),
+            ("gclid", "deal")
+        );
+        assert_eq!(kept[0].click_id, format!("clk_{:0>32}", "a"));
+        assert_eq!(total(&store, "c").await["clicks"], 3);
     }
 
     #[tokio::test]

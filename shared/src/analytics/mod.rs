@@ -12,6 +12,7 @@ pub mod checkpoint;
 pub mod days;
 pub mod export;
 pub mod freshness;
+pub mod paid;
 pub mod poison;
 pub mod report;
 pub mod seen;

@@ -148,6 +148,7 @@ async fn apply_fresh(
                 .filter(|c| c.marked)
                 .map(|c| marker(&c.event_id, now)),
         );
+        ops.extend(counted().flat_map(Contribution::record_ops));
         ops.push(advance(shard, last, at, next));
         // The fingerprints first (they count once the checkpoint passes them), then the chunk.
         let fingerprints = seen::items(shard, last, &marks, now).into_iter();
@@ -239,7 +240,8 @@ fn chunks(planned: Vec<Planned>) -> Vec<Vec<Planned>> {
     for p in planned {
         let (new, marks) = p.counted.as_ref().map_or((0, 0), |c| {
             let new = c.keys.iter().filter(|k| !items.contains(*k)).count();
-            (new, usize::from(c.marked))
+            // A record is its own write, counted with the markers.
+            (new, usize::from(c.marked) + c.records.len())
         });
         if !current.is_empty() && items.len() + markers + new + marks + 1 > MAX_TRANSACT_OPS {
             chunks.push(std::mem::take(&mut current));

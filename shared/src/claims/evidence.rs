@@ -113,17 +113,25 @@ pub async fn propose(src: Sources<'_>, asked: &Asked<'_>) -> Result<(Proposal, F
     }
     if let Some(s) = &sale {
         coupon_words(whom, s, &mut r);
-        match s.risk.flagged() {
-            true => r.unsure_with(format!(
-                "The sale carries risk signals ({}, score {}).",
-                risk_words(s),
-                s.risk.score
-            )),
-            false => r.say("The sale carries no risk signal."),
-        }
+        sale_risk(s, &mut r);
     }
     partner_risk(src.store, asked, &mut r).await?;
     Ok((r.proposal(), found))
+}
+
+/// The sale's own risk signals, in words for the program's people.
+fn sale_risk(s: &ConversionData, r: &mut Reasons) {
+    match s.risk.flagged() {
+        true => r.for_managers(
+            format!(
+                "The sale carries risk signals ({}, score {}).",
+                risk_words(s),
+                s.risk.score
+            ),
+            true,
+        ),
+        false => r.for_managers("The sale carries no risk signal.".into(), false),
+    }
 }
 
 /// The other partners the reasons name (the buyer's binding, the line credited, the coupon's),
@@ -161,7 +169,10 @@ async fn partner_risk(
 ) -> Result<(), ClaimError> {
     let risk = crate::risk::snapshot::current(store, asked.handle, asked.partner).await?;
     if risk.fired.is_empty() {
-        r.say("Your partner risk shows no signal (score 0).");
+        r.for_managers(
+            "The partner's risk shows no signal (score 0).".into(),
+            false,
+        );
         return Ok(());
     }
     let signals: Vec<&str> = risk
@@ -170,14 +181,11 @@ async fn partner_risk(
         .map(|code| crate::domain::words::or_code(code))
         .collect();
     let words = format!(
-        "Your partner risk score is {} ({}).",
+        "The partner's risk score is {} ({}).",
         risk.score,
         signals.join("; ").to_lowercase()
     );
-    match risk.score >= PARTNER_RISK_DOUBT {
-        true => r.unsure_with(words),
-        false => r.say(words),
-    }
+    r.for_managers(words, risk.score >= PARTNER_RISK_DOUBT);
     Ok(())
 }
 
@@ -227,6 +235,7 @@ fn coupon_words(whom: Whom<'_>, s: &ConversionData, r: &mut Reasons) {
 #[derive(Default)]
 struct Reasons {
     words: Vec<String>,
+    for_managers: Vec<String>,
     deny: Option<()>,
     doubt: bool,
     tied: bool,
@@ -244,9 +253,10 @@ impl Reasons {
         self.doubt = true;
         self.say(s);
     }
-    fn unsure_with(&mut self, s: String) {
-        self.doubt = true;
-        self.say(s);
+    /// A reason about risk, for the program's people only; `doubt` makes the verdict unsure.
+    fn for_managers(&mut self, s: String, doubt: bool) {
+        self.doubt |= doubt;
+        self.for_managers.push(s);
     }
     fn tied(&mut self, s: String) {
         self.tied = true;
@@ -263,6 +273,7 @@ impl Reasons {
         Proposal {
             verdict,
             reasons: self.words,
+            for_managers: self.for_managers,
         }
     }
 }

@@ -79,6 +79,10 @@ pub struct Evidence {
 pub struct Proposal {
     pub verdict: Verdict,
     pub reasons: Vec<String>,
+    /// The reasons about risk (the sale's risk signals, the partner's own risk): the program's
+    /// people read them, the partner never does ([`Claim::view_for_partner`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub for_managers: Vec<String>,
 }
 
 /// What the evidence found that a decision acts on.
@@ -170,6 +174,7 @@ impl Claim {
             proposal: Proposal {
                 verdict: Verdict::Unsure,
                 reasons: Vec::new(),
+                for_managers: Vec::new(),
             },
             found: Found {
                 conversion_id: Some(conversion.clone()),
@@ -195,6 +200,14 @@ impl Claim {
         if v.evidence.ctx.is_some() {
             v.evidence.ctx = Some("(kept)".into());
         }
+        v
+    }
+
+    /// As a partner reads it: [`Claim::view`] without the reasons about risk (a partner never
+    /// reads its risk).
+    pub fn view_for_partner(&self) -> Claim {
+        let mut v = self.view();
+        v.proposal.for_managers.clear();
         v
     }
 }

@@ -139,6 +139,7 @@ mod approvable_tests {
         Proposal {
             verdict,
             reasons: vec![reason.to_owned()],
+            for_managers: Vec::new(),
         }
     }
 

@@ -247,6 +247,8 @@ struct ShortUrlParams<'q> {
     src: Option<Cow<'q, str>>,
     utm_campaign: Option<Cow<'q, str>>,
     sub_ids: SubIds,
+    /// The first ad network's click-id parameter among them (`gclid`, …).
+    ad_click: Option<&'static str>,
 }
 
 impl<'q> ShortUrlParams<'q> {
@@ -258,6 +260,9 @@ impl<'q> ShortUrlParams<'q> {
                 "src" => &mut p.src,
                 "utm_campaign" => &mut p.utm_campaign,
                 name => {
+                    if p.ad_click.is_none() {
+                        p.ad_click = crate::domain::ad_clicks::click_id(name);
+                    }
                     p.sub_ids.capture(name, &v);
                     continue;
                 }
@@ -281,6 +286,8 @@ struct Visit {
     sub_ids: SubIds,
     returning: bool,
     test: bool,
+    /// The ad it came from: a click id in its query, else an ad server's referrer.
+    ad_click: Option<&'static str>,
 }
 
 impl Visit {
@@ -314,6 +321,11 @@ impl Visit {
             Some(os.as_str()),
         );
         let returning = visitor.returning.is_some();
+        let ad_click = params.ad_click.or_else(|| {
+            referrer
+                .as_deref()
+                .and_then(crate::domain::ad_clicks::referrer)
+        });
         Self {
             bot,
             device: ua.device,
@@ -323,6 +335,7 @@ impl Visit {
             sub_ids: params.sub_ids,
             returning,
             test: visitor.test,
+            ad_click,
         }
     }
 
@@ -373,6 +386,7 @@ impl Visit {
             expired: false,
             sub_ids: claims.sub_ids,
             test: claims.test,
+            ad_click: self.ad_click.map(str::to_owned),
             destination_url: destination_url.to_owned(),
             at: crate::domain::time::unix_to_rfc3339(now),
         }

@@ -1,6 +1,7 @@
 //! The pure domain: validating newtypes, links, routing, destinations, ctx tokens and visitor
 //! classification. No AWS or HTTP types live here.
 
+pub mod ad_clicks;
 pub mod allowed_destinations;
 pub mod attribution;
 pub mod bank;
@@ -12,9 +13,11 @@ pub mod ctx;
 pub mod custom_domain;
 pub mod customer;
 pub mod destination;
+pub mod disposable;
 pub mod email;
 pub mod error;
 pub mod fallback;
+pub mod fraud_rules;
 pub mod idempotency;
 pub mod ids;
 pub mod imported_slug;

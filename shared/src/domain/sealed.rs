@@ -29,6 +29,8 @@ struct Key {
 /// The deployment's payout keys, the first one sealing. `Debug` never shows a key.
 pub struct Keyring {
     keys: Vec<Key>,
+    /// HMAC-SHA256 under the first key: [`Keyring::digest`].
+    digest: hmac::Hmac<sha2::Sha256>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -42,6 +44,7 @@ impl Keyring {
     /// `spec`: comma-separated base64url keys of 32 bytes, the first one sealing.
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut keys = Vec::new();
+        let mut digest = None;
         for (i, raw) in spec.split(',').map(str::trim).enumerate() {
             let bytes = URL_SAFE_NO_PAD
                 .decode(raw.trim_end_matches('='))
@@ -49,6 +52,12 @@ impl Keyring {
                 .filter(|b| b.len() == 32)
                 .ok_or_else(|| format!("payout key {i}: expected 32 bytes in base64url"))?;
             let id = hex::encode(&sha2::Sha256::digest(&bytes)[..4]);
+            if digest.is_none() {
+                digest = Some(
+                    <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&bytes)
+                        .map_err(|_| format!("payout key {i}: not an HMAC key"))?,
+                );
+            }
             let unbound = UnboundKey::new(&AES_256_GCM, &bytes)
                 .map_err(|_| format!("payout key {i}: not an AES-256 key"))?;
             keys.push(Key {
@@ -56,10 +65,10 @@ impl Keyring {
                 key: LessSafeKey::new(unbound),
             });
         }
-        if keys.is_empty() {
+        let Some(digest) = digest else {
             return Err("no payout key".into());
-        }
-        Ok(Self { keys })
+        };
+        Ok(Self { keys, digest })
     }
 
     /// A fresh key spec (`tenx serve` writes one into its data dir).
@@ -86,6 +95,22 @@ impl Keyring {
         let mut out = nonce.to_vec();
         out.extend_from_slice(&data);
         format!("{VERSION}.{}.{}", key.id, URL_SAFE_NO_PAD.encode(out))
+    }
+
+    /// A keyed digest of `value` in the place `scope` names (a handle), under a `label` of its
+    /// own (`payout account`, `tax id`): `{kid}:{32 hex digits}` of HMAC-SHA256 under the first
+    /// key. Equal values give equal digests within one scope and label, so two partners' payout
+    /// details can be compared without opening either; nothing can be read back from it. A new
+    /// first key gives new digests (its id says which key made one).
+    pub fn digest(&self, label: &str, scope: &str, value: &str) -> String {
+        use hmac::Mac;
+        let mut mac = self.digest.clone();
+        for part in [label, scope, value] {
+            mac.update(part.as_bytes());
+            mac.update(b"\n");
+        }
+        let bytes = mac.finalize().into_bytes();
+        format!("{}:{}", self.keys[0].id, hex::encode(&bytes[..16]))
     }
 
     /// Opens a value sealed for `aad` by any key of the ring.
@@ -148,5 +173,33 @@ mod tests {
         assert_eq!(both.open("p", &before).unwrap(), b"x");
         assert!(format!("{both:?}").starts_with("Keyring("));
         assert!(Keyring::parse("short").is_err());
+    }
+
+    #[test]
+    fn a_digest_is_the_same_for_the_same_value_and_place_only() {
+        let spec = Keyring::generate_spec();
+        let ring = Keyring::parse(&spec).unwrap();
+        let d = ring.digest("payout account", "acme", "DE89370400440532013000");
+        assert_eq!(
+            d,
+            ring.digest("payout account", "acme", "DE89370400440532013000")
+        );
+        assert!(!d.contains("DE89") && d.len() == 8 + 1 + 32, "{d}");
+        assert_ne!(
+            d,
+            ring.digest("payout account", "globex", "DE89370400440532013000")
+        );
+        assert_ne!(d, ring.digest("tax id", "acme", "DE89370400440532013000"));
+        let other = Keyring::parse(&Keyring::generate_spec()).unwrap();
+        assert_ne!(
+            d,
+            other.digest("payout account", "acme", "DE89370400440532013000")
+        );
+        // A second key that only opens does not change the digests.
+        let both = Keyring::parse(&format!("{spec},{}", Keyring::generate_spec())).unwrap();
+        assert_eq!(
+            d,
+            both.digest("payout account", "acme", "DE89370400440532013000")
+        );
     }
 }

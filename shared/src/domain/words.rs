@@ -181,7 +181,49 @@ pub const WORDS: &[(&str, &str)] = &[
         "partner_risk_high_reversal_rate",
         "Held: many of the partner's sales were refunded",
     ),
+    (
+        "partner_risk_shared_payout_account",
+        "Held: another partner is paid into the same account",
+    ),
+    (
+        "partner_risk_shared_tax_id",
+        "Held: another partner gave the same tax id",
+    ),
+    (
+        "partner_risk_customer_matches_partner",
+        "Held: the partner's sales came from where the partner signs in",
+    ),
+    (
+        "partner_risk_disposable_email",
+        "Held: the partner signed up with a throwaway email address",
+    ),
+    (
+        "partner_risk_paid_traffic",
+        "Held: the partner's clicks came from paid ads",
+    ),
+    (
+        "partner_risk_refunds_after_payout",
+        "Held: many of the partner's paid sales were refunded afterwards",
+    ),
     // Partner risk signals (`risk.signals[].code`).
+    (
+        "shared_payout_account",
+        "Another partner is paid into the same account",
+    ),
+    ("shared_tax_id", "Another partner gave the same tax id"),
+    (
+        "customer_matches_partner",
+        "Sales came from where the partner signs in",
+    ),
+    (
+        "disposable_email",
+        "An address of the partner is at a throwaway-mail domain",
+    ),
+    (
+        "refunds_after_payout",
+        "Many of the partner's paid sales were refunded afterwards",
+    ),
+    ("paid_traffic", "The partner's clicks came from paid ads"),
     (
         "click_spike",
         "Clicks jumped far above the partner's usual days",
@@ -245,6 +287,14 @@ pub const WORDS: &[(&str, &str)] = &[
     (
         "payout_method_invalid",
         "The partner's payout details break a rule made after they were set: the partner must set them again.",
+    ),
+    (
+        "payout_fraud_hold",
+        "Held for a fraud review: a signal the program's fraud rules hold payouts on fired. See the partner's risk.",
+    ),
+    (
+        "payout_min_customers",
+        "The partner's first payout waits until they have brought the program's minimum of paying customers.",
     ),
     (
         "payout_method_disputed",
@@ -338,6 +388,13 @@ pub const WORDS: &[(&str, &str)] = &[
     ("system", "10x itself, by a rule"),
     ("jwt", "A signed token (JWT)"),
 ];
+
+/// Whether `code` is a reason about risk (a conversion's `risk_{reason}`, a partner's
+/// `partner_risk_{signal}`, the partner's own email on its customer): the program's people read
+/// it on a line, the partner never does.
+pub fn about_risk(code: &str) -> bool {
+    code.starts_with("risk_") || code.starts_with("partner_risk_") || code == "self_referral"
+}
 
 /// The words for `code`, if it has any.
 pub fn of(code: &str) -> Option<&'static str> {

@@ -137,6 +137,13 @@ async fn build(state: &AppState, caller: &Caller, p: &ReportParams) -> ApiResult
                 report::funnel(store, &caller.handle, &scope, &range, now.unix_timestamp()).await?;
             with_commissions(state, caller, &range, &mut funnel).await?;
             funnel.freshness = freshness(state).await;
+            if caller.partner().is_some() {
+                // A partner reads its numbers, never the judgment of them (bots "likely
+                // fraudulent", sales "carrying fraud signals"): its risk is the program's.
+                for row in &mut funnel.campaigns {
+                    row.confidence_reasons.clear();
+                }
+            }
             Report::Funnel(funnel)
         }
         Some(g) => {

@@ -46,6 +46,14 @@ pub(crate) fn routes() -> Routes {
         .post(Operator, W, Write, reassign)
 }
 
+/// A claim as the caller reads it: a partner never reads the reasons about risk.
+fn answer(caller: &Caller, claim: &Claim) -> Claim {
+    match caller.partner() {
+        Some(_) => claim.view_for_partner(),
+        None => claim.view(),
+    }
+}
+
 /// A partner's session or token asking about another partner: the same `404` as an unknown one.
 fn own(caller: &Caller, id: &PartnerId) -> ApiResult<()> {
     match caller.sees_partner(id) {
@@ -179,7 +187,7 @@ async fn open(
     let (mut src, jwks) = sources(&state)?;
     src.receipt_keys = Some(&jwks);
     let claim = claims::open::open((state.io(), src), &caller.handle, opening).await?;
-    Ok((StatusCode::CREATED, axum::Json(claim.view())))
+    Ok((StatusCode::CREATED, axum::Json(answer(&caller, &claim))))
 }
 
 #[derive(Deserialize, Default)]
@@ -232,7 +240,7 @@ async fn listed(
     )
     .await?;
     Ok(axum::Json(Page {
-        items: items.iter().map(Claim::view).collect(),
+        items: items.iter().map(|c| answer(caller, c)).collect(),
         next_cursor: next.as_deref().map(encode_cursor),
     }))
 }
@@ -275,7 +283,10 @@ async fn get_one(
     caller: Caller,
     Path((_, id)): Path<(Handle, ClaimId)>,
 ) -> ApiResult<axum::Json<Claim>> {
-    Ok(axum::Json(found(&state, &caller, &id).await?.view()))
+    Ok(axum::Json(answer(
+        &caller,
+        &found(&state, &caller, &id).await?,
+    )))
 }
 
 async fn get_partner(
@@ -288,7 +299,7 @@ async fn get_partner(
     if claim.partner_id != partner {
         return Err(ApiError::not_found(format!("Claim {id}")));
     }
-    Ok(axum::Json(claim.view()))
+    Ok(axum::Json(answer(&caller, &claim)))
 }
 
 #[derive(Deserialize)]

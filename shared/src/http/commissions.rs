@@ -600,9 +600,18 @@ async fn list(
     )
     .await?;
     Ok(axum::Json(Page {
-        items: lines.iter().map(CommissionView::from).collect(),
+        items: lines.iter().map(|l| view_for(&caller, l)).collect(),
         next_cursor: next.as_deref().map(encode_cursor),
     }))
+}
+
+/// A line as the caller reads it: its partner never reads the reasons about risk.
+fn view_for(caller: &Caller, line: &crate::ledger::model::Commission) -> CommissionView {
+    let view = CommissionView::from(line);
+    match caller.partner() {
+        Some(_) => view.for_partner(),
+        None => view,
+    }
 }
 
 async fn get_one(
@@ -614,7 +623,7 @@ async fn get_one(
         .await?
         .filter(|l| caller.sees_partner(&l.partner_id))
         .ok_or_else(|| ApiError::not_found(format!("Commission {id}")))?;
-    Ok(axum::Json(CommissionView::from(&line)))
+    Ok(axum::Json(view_for(&caller, &line)))
 }
 
 #[derive(Deserialize)]

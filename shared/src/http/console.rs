@@ -313,6 +313,10 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../console/audit_words.js"),
     ),
     (
+        "partner_risk.js",
+        include_bytes!("../../../console/partner_risk.js"),
+    ),
+    (
         "partner_page.js",
         include_bytes!("../../../console/partner_page.js"),
     ),
@@ -334,6 +338,11 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../console/integrations.js"),
     ),
     // Import from another tool (issue 64), a Links page.
+    // Its mapping step for a tool 10x does not know (issue 85).
+    (
+        "imports_map.js",
+        include_bytes!("../../../console/imports_map.js"),
+    ),
     ("imports.js", include_bytes!("../../../console/imports.js")),
     ("nav.js", include_bytes!("../../../console/nav.js")),
     ("main.js", include_bytes!("../../../console/main.js")),

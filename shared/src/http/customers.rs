@@ -426,8 +426,11 @@ async fn list(
         cursor: p.cursor,
     };
     let store = state.store.as_ref();
-    let (items, next) =
+    let (mut items, next) =
         repo::list(store, &caller.handle, &filter, page.limit()?, page.after()?).await?;
+    for view in &mut items {
+        as_caller_reads(&caller, view);
+    }
     Ok(axum::Json(CustomerPage {
         items,
         next_cursor: next.as_deref().map(encode_cursor),
@@ -441,7 +444,7 @@ async fn get_one(
     caller: Caller,
     Path((_, id)): Path<(Handle, CustomerId)>,
 ) -> ApiResult<axum::Json<CustomerView>> {
-    let (customer, view) = repo::get(state.store.as_ref(), &caller.handle, &id)
+    let (customer, mut view) = repo::get(state.store.as_ref(), &caller.handle, &id)
         .await?
         .filter(|(c, _)| {
             caller
@@ -450,7 +453,16 @@ async fn get_one(
         })
         .ok_or_else(|| ApiError::not_found(format!("Customer {id}")))?;
     let _ = customer;
+    as_caller_reads(&caller, &mut view);
     Ok(axum::Json(view))
+}
+
+/// A customer as the caller reads it: its partner never reads the flags about risk
+/// (`self_referral`, `domain::words::about_risk`).
+fn as_caller_reads(caller: &Caller, view: &mut CustomerView) {
+    if caller.partner().is_some() {
+        view.flags.retain(|f| !crate::domain::words::about_risk(f));
+    }
 }
 
 impl From<CustomerError> for ApiError {

@@ -183,7 +183,7 @@ async fn callback(
             (None, None) => Err("no code".to_owned()),
         },
     };
-    let origin = crate::http::people::origin_of(&headers, client);
+    let origin = crate::http::people::origin_of(&state, &headers, client);
     let signed_in = oidc::finish(
         state.store.as_ref(),
         p,

@@ -301,10 +301,15 @@ async fn explanation(
     Path((_, id)): Path<(Handle, crate::domain::CommissionId)>,
 ) -> ApiResult<axum::Json<crate::portal::explain::Explanation>> {
     let store = state.store.as_ref();
-    let line = crate::ledger::get(store, &caller.handle, &id)
+    let mut line = crate::ledger::get(store, &caller.handle, &id)
         .await?
         .filter(|l| caller.sees_partner(&l.partner_id))
         .ok_or_else(|| ApiError::not_found(format!("Commission {id}")))?;
+    if caller.partner().is_some() {
+        // A partner never reads the reasons about risk: a line held on them is held for a review.
+        line.reasons
+            .retain(|r| !crate::domain::words::about_risk(r));
+    }
     Ok(axum::Json(
         crate::portal::explain::explain(store, &caller.handle, &line).await?,
     ))

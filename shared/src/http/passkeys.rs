@@ -213,7 +213,7 @@ async fn sign_in_finish(
 ) -> ApiResult<Response> {
     crate::http::people::posted_here(&headers)?;
     let rp = relying_party(&state)?;
-    let origin = crate::http::people::origin_of(&headers, client);
+    let origin = crate::http::people::origin_of(&state, &headers, client);
     let signed_in = passkeys::sign_in_finish(
         state.store.as_ref(),
         &rp,

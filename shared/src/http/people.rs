@@ -238,9 +238,11 @@ pub(crate) fn posted_here(headers: &HeaderMap) -> ApiResult<()> {
 }
 
 /// Where a sign-in came from, for the person's list of sessions: the client's address and
-/// its browser (every way in records the same).
-pub(crate) fn origin_of(headers: &HeaderMap, client: String) -> Origin {
+/// its browser (every way in records the same), and the address's keyed digest when this
+/// process holds the ctx keys.
+pub(crate) fn origin_of(state: &AppState, headers: &HeaderMap, client: String) -> Origin {
     Origin {
+        address_hash: state.ctx_keys().ok().map(|k| k.address_digest(&client)),
         address: Some(client),
         browser: headers
             .get(header::USER_AGENT)
@@ -274,7 +276,7 @@ async fn verify(
 ) -> ApiResult<Response> {
     posted_here(&headers)?;
     let token = posted_token(&headers, &body)?;
-    let origin = origin_of(&headers, client);
+    let origin = origin_of(&state, &headers, client);
     let signed_in = sign_in::spend(
         state.store.as_ref(),
         &token,

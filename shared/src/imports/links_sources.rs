@@ -18,6 +18,7 @@
 //! rule (a destination must be an http(s) URL), never evaluated.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -32,26 +33,16 @@ pub struct Parsed {
     pub errors: Vec<RowError>,
 }
 
-/// The file as a whole cannot be read (not the format its source writes).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Unreadable(pub String);
-
 pub use super::model::Format;
-
-/// The field names of one source (reported in errors as the export names them).
-struct Names {
-    slug: &'static str,
-    destination: &'static str,
-    title: &'static str,
-}
+pub use super::raw_row::Unreadable;
+use super::raw_row::{Names, RawRow, back_half, line_of};
 
 const MAX_TAGS: usize = 20;
 const MAX_TAG_LEN: usize = 64;
 
 pub fn parse(source: Source, format: Format, text: &str) -> Result<Parsed, Unreadable> {
     let mut out = Parsed::default();
-    each_row(source, format, text.as_bytes(), &mut |row| {
+    each_row(source, format, None, text.as_bytes(), &mut |row| {
         match row {
             Ok(row) => out.rows.push(row),
             Err(e) => out.errors.push(e),
@@ -67,14 +58,24 @@ pub fn parse(source: Source, format: Format, text: &str) -> Result<Parsed, Unrea
 pub fn each_row(
     source: Source,
     format: Format,
+    column_map: Option<&super::dashboard_csv::ColumnMap>,
     reader: impl std::io::Read,
     each: &mut dyn FnMut(Result<LinkRow, RowError>) -> bool,
 ) -> Result<(), Unreadable> {
     let mut seen: HashMap<u128, u64> = HashMap::new();
     let mut checked = |r: RawRow| each(check_row(r, &mut seen));
+    if let Some(map) = column_map {
+        return match format {
+            Format::Csv => super::dashboard_csv::rows(source, Some(map), reader, &mut checked),
+            Format::Json => Err(Unreadable("A column map reads a CSV file.".into())),
+        };
+    }
     match (source, format) {
         (Source::Csv, Format::Csv) => csv_rows(reader, &CSV_NAMES, csv_own, &mut checked),
         (Source::Shlink, Format::Csv) => csv_rows(reader, &SHLINK_CSV, csv_shlink, &mut checked),
+        (Source::Dub | Source::Bitly | Source::ShortIo, Format::Csv) => {
+            super::dashboard_csv::rows(source, None, reader, &mut checked)
+        }
         (Source::Csv, Format::Json) => Err(Unreadable(
             "The csv importer reads a CSV file (text/csv).".into(),
         )),
@@ -86,20 +87,6 @@ pub fn each_row(
     }
 }
 
-/// A row as read, before its checks.
-struct RawRow {
-    row: u64,
-    names: &'static Names,
-    slug: Option<String>,
-    destination: Option<String>,
-    title: Option<String>,
-    tags: Vec<String>,
-    tracking: Tracking,
-    clicks: Result<Option<u64>, String>,
-    /// The CSV reader could not take the record (broken quoting, a wrong number of fields).
-    unreadable: Option<String>,
-}
-
 /// A slug's digest for the duplicate check (a large file's slugs are not kept whole).
 fn digest(native: &str) -> u128 {
     use sha2::Digest;
@@ -109,11 +96,22 @@ fn digest(native: &str) -> u128 {
     u128::from_be_bytes(first)
 }
 
+/// Why a row's tags cannot be kept, in words.
+fn tags_fault(tags: &[String]) -> Option<String> {
+    if tags.len() > MAX_TAGS {
+        return Some(format!("holds more than {MAX_TAGS} tags"));
+    }
+    let long = tags.iter().find(|t| t.chars().count() > MAX_TAG_LEN)?;
+    Some(format!("'{long}' is longer than {MAX_TAG_LEN} characters"))
+}
+
 fn check_row(r: RawRow, seen: &mut HashMap<u128, u64>) -> Result<LinkRow, RowError> {
     let err = |field: &str, message: String| RowError {
         row: r.row,
         field: field.to_owned(),
         message,
+        line: r.line,
+        ..Default::default()
     };
     if let Some(why) = &r.unreadable {
         return Err(err("row", why.clone()));
@@ -123,24 +121,20 @@ fn check_row(r: RawRow, seen: &mut HashMap<u128, u64>) -> Result<LinkRow, RowErr
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| err(r.names.slug, "is missing".into()))?;
+        .ok_or_else(|| err(&r.names.slug, "is missing".into()))?;
     let imported = ImportedSlug::parse(slug)
-        .map_err(|e| err(r.names.slug, format!("'{slug}' {}", e.message)))?;
+        .map_err(|e| err(&r.names.slug, format!("'{slug}' {}", e.message)))?;
     let destination = r
         .destination
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| err(r.names.destination, "is missing".into()))?;
-    let clicks = r.clicks.map_err(|m| err("clicks", m))?;
-    if r.tags.len() > MAX_TAGS {
-        return Err(err("tags", format!("holds more than {MAX_TAGS} tags")));
-    }
-    if let Some(t) = r.tags.iter().find(|t| t.chars().count() > MAX_TAG_LEN) {
-        return Err(err(
-            "tags",
-            format!("'{t}' is longer than {MAX_TAG_LEN} characters"),
-        ));
+        .ok_or_else(|| err(&r.names.destination, "is missing".into()))?;
+    let clicks = r.clicks.clone().map_err(|m| err(&r.names.clicks, m))?;
+    let revenue = r.revenue.clone().map_err(|m| err(&r.names.revenue, m))?;
+    let created = r.created.clone().map_err(|m| err(&r.names.created, m))?;
+    if let Some(why) = tags_fault(&r.tags) {
+        return Err(err(&r.names.tags, why));
     }
     let tracking = (r.tracking != Tracking::default()).then_some(r.tracking);
     let title = r.title.filter(|t| !t.trim().is_empty());
@@ -158,8 +152,8 @@ fn check_row(r: RawRow, seen: &mut HashMap<u128, u64>) -> Result<LinkRow, RowErr
     };
     if let Err(e) = spec.validate() {
         let field = match e.field.as_str() {
-            "destinationUrl" => r.names.destination,
-            "title" => r.names.title,
+            "destinationUrl" => &r.names.destination,
+            "title" => &r.names.title,
             other => other,
         };
         return Err(err(field, e.message));
@@ -167,7 +161,7 @@ fn check_row(r: RawRow, seen: &mut HashMap<u128, u64>) -> Result<LinkRow, RowErr
     let key = digest(imported.native().as_str());
     if let Some(first) = seen.get(&key) {
         return Err(err(
-            r.names.slug,
+            &r.names.slug,
             format!("'{slug}' appears again: row {first} already has it"),
         ));
     }
@@ -180,34 +174,30 @@ fn check_row(r: RawRow, seen: &mut HashMap<u128, u64>) -> Result<LinkRow, RowErr
         tags: r.tags,
         tracking,
         clicks,
+        revenue_minor: revenue,
+        created_at: created,
     })
 }
 
 // --- CSV -------------------------------------------------------------------------------------
 
-const CSV_NAMES: Names = Names {
-    slug: "slug",
-    destination: "destination_url",
-    title: "title",
-};
+static CSV_NAMES: Names = Names::of("slug", "destination_url", "title");
 
-const SHLINK_CSV: Names = Names {
-    slug: "shortCode",
-    destination: "longUrl",
-    title: "title",
-};
+static SHLINK_CSV: Names = Names::of("shortCode", "longUrl", "title");
 
 /// Reads CSV records by header name; a record the CSV reader cannot take (broken quoting, a
 /// wrong number of fields) is that row's error, and reading goes on with the next.
 fn csv_rows(
     input: impl std::io::Read,
-    names: &'static Names,
-    read: fn(&HashMap<String, usize>, &csv::StringRecord, u64, &'static Names) -> RawRow,
+    names: &Names,
+    read: fn(&HashMap<String, usize>, &csv::StringRecord, u64, &Names) -> RawRow,
     each: &mut dyn FnMut(RawRow) -> bool,
 ) -> Result<(), Unreadable> {
+    let (delimiter, input) = super::dashboard_csv::sniff_delimiter(input)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
+        .delimiter(delimiter)
         .from_reader(input);
     let headers = reader
         .headers()
@@ -218,8 +208,8 @@ fn csv_rows(
         .enumerate()
         .map(|(i, h)| (h.trim().to_owned(), i))
         .collect();
-    for required in [names.slug, names.destination] {
-        if !columns.contains_key(required) {
+    for required in [&names.slug, &names.destination] {
+        if !columns.contains_key(required.as_ref()) {
             return Err(Unreadable(format!(
                 "The header row has no `{required}` column."
             )));
@@ -237,17 +227,10 @@ fn csv_rows(
             }
             Err(e) => {
                 // The row is reported, with what the reader says; it is not guessed at.
-                each(RawRow {
-                    row,
-                    names,
-                    slug: None,
-                    destination: None,
-                    title: None,
-                    tags: vec![],
-                    tracking: Tracking::default(),
-                    clicks: Ok(None),
-                    unreadable: Some(csv_error(&e)),
-                })
+                let line = e.position().map(csv::Position::line);
+                let mut raw = RawRow::at(row, line, Arc::new(names.clone()));
+                raw.unreadable = Some(csv_error(&e));
+                each(raw)
             }
         };
         if !more {
@@ -305,12 +288,10 @@ fn csv_own(
     columns: &HashMap<String, usize>,
     record: &csv::StringRecord,
     row: u64,
-    names: &'static Names,
+    names: &Names,
 ) -> RawRow {
     let get = |n: &str| cell(columns, record, n);
     RawRow {
-        row,
-        names,
         slug: get("slug"),
         destination: get("destination_url"),
         title: get("title"),
@@ -323,7 +304,7 @@ fn csv_own(
             utm_content: get("utm_content"),
         },
         clicks: count(get("clicks")),
-        unreadable: None,
+        ..RawRow::at(row, line_of(record), Arc::new(names.clone()))
     }
 }
 
@@ -331,49 +312,27 @@ fn csv_shlink(
     columns: &HashMap<String, usize>,
     record: &csv::StringRecord,
     row: u64,
-    names: &'static Names,
+    names: &Names,
 ) -> RawRow {
     let get = |n: &str| cell(columns, record, n);
     RawRow {
-        row,
-        names,
         slug: get("shortCode"),
         destination: get("longUrl"),
         title: get("title"),
         tags: split_tags(get("tags")),
         tracking: Tracking::default(),
         clicks: count(get("visits")),
-        unreadable: None,
+        ..RawRow::at(row, line_of(record), Arc::new(names.clone()))
     }
 }
 
 // --- JSON ------------------------------------------------------------------------------------
 
-const BITLY: Names = Names {
-    slug: "custom_bitlinks",
-    destination: "long_url",
-    title: "title",
-};
-const REBRANDLY: Names = Names {
-    slug: "slashtag",
-    destination: "destination",
-    title: "title",
-};
-const SHORTIO: Names = Names {
-    slug: "path",
-    destination: "originalURL",
-    title: "title",
-};
-const SHLINK: Names = Names {
-    slug: "shortCode",
-    destination: "longUrl",
-    title: "title",
-};
-const DUB: Names = Names {
-    slug: "key",
-    destination: "url",
-    title: "title",
-};
+static BITLY: Names = Names::of("custom_bitlinks", "long_url", "title");
+static REBRANDLY: Names = Names::of("slashtag", "destination", "title");
+static SHORTIO: Names = Names::of("path", "originalURL", "title");
+static SHLINK: Names = Names::of("shortCode", "longUrl", "title");
+static DUB: Names = Names::of("key", "url", "title");
 
 fn json_rows(
     source: Source,
@@ -425,14 +384,6 @@ fn text_of(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
-/// The last path segment of a short URL (`https://bit.ly/Spring_Sale` → `Spring_Sale`).
-fn back_half(url: &str) -> Option<String> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let (_, path) = rest.split_once('/')?;
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    (!path.is_empty()).then(|| path.to_owned())
-}
-
 fn string_list(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
         .map(|a| {
@@ -453,17 +404,12 @@ fn json_count(v: Option<&Value>) -> Result<Option<u64>, String> {
     }
 }
 
-fn json_row(source: Source, names: &'static Names, row: u64, v: &Value) -> RawRow {
+fn json_row(source: Source, names: &Names, row: u64, v: &Value) -> RawRow {
     let mut r = RawRow {
-        row,
-        names,
-        slug: None,
-        destination: text_of(v, names.destination),
-        title: text_of(v, names.title),
+        destination: text_of(v, &names.destination),
+        title: text_of(v, &names.title),
         tags: string_list(v.get("tags")),
-        tracking: Tracking::default(),
-        clicks: Ok(None),
-        unreadable: None,
+        ..RawRow::at(row, None, Arc::new(names.clone()))
     };
     match source {
         Source::Bitly => {

@@ -18,6 +18,9 @@
 //! of the chunk, per row ONE read of its marker and the link's write (`links::upsert`), ONE
 //! version-checked put of the job (its cursor and counts) and ONE delete of the chunk.
 
+pub mod cells;
+pub mod column_maps;
+pub mod dashboard_csv;
 pub mod decode;
 mod json_list;
 pub mod keyrings;
@@ -27,6 +30,8 @@ pub mod outcome;
 pub mod program_links;
 pub mod program_rows;
 pub mod programs;
+pub mod pull;
+pub mod raw_row;
 pub mod run;
 pub mod uploads;
 pub mod worker;
@@ -79,6 +84,8 @@ pub enum ImportError {
     #[error(transparent)]
     Uploads(#[from] crate::platform::uploads::UploadError),
     #[error(transparent)]
+    Pull(pull::PullError),
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Queue(#[from] QueueError),
@@ -97,15 +104,18 @@ pub struct Request<'a> {
     pub body: &'a [u8],
     pub dry_run: bool,
     pub on_conflict: OnConflict,
+    /// A manager's map of the CSV's columns (`source: csv`, a file of a tool 10x does not know).
+    pub column_map: Option<dashboard_csv::ColumnMap>,
 }
 
 /// How to import a file read as a stream ([`start_reading`]).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Options {
     pub source: Source,
     pub format: Format,
     pub dry_run: bool,
     pub on_conflict: OnConflict,
+    pub column_map: Option<dashboard_csv::ColumnMap>,
 }
 
 impl Request<'_> {
@@ -115,6 +125,7 @@ impl Request<'_> {
             format: self.format,
             dry_run: self.dry_run,
             on_conflict: self.on_conflict,
+            column_map: self.column_map.clone(),
         };
         (options, bytes_opener(self.body.to_vec()))
     }
@@ -166,14 +177,15 @@ pub async fn start_reading(
 ) -> Result<Job, ImportError> {
     let store = io.store.as_ref();
     let import_id = ImportId::new();
+    let mut job = new_job(import_id.clone(), &options);
+    let (source, dry_run) = (options.source, options.dry_run);
     let staged = stage_whole(store, handle, &import_id, options, open).await?;
-    let mut job = new_job(import_id.clone(), options);
     job.chunks = staged.chunks;
     staged.report(&mut job);
     let target = format!(
         "{import_id} ({}{}, {} rows read, {} refused)",
-        options.source.as_str(),
-        if options.dry_run { ", dry run" } else { "" },
+        source.as_str(),
+        if dry_run { ", dry run" } else { "" },
         staged.rows + staged.failed,
         staged.failed,
     );
@@ -181,7 +193,7 @@ pub async fn start_reading(
 }
 
 /// A running job of nothing staged yet, started by the request's caller.
-pub(crate) fn new_job(import_id: ImportId, options: Options) -> Job {
+pub(crate) fn new_job(import_id: ImportId, options: &Options) -> Job {
     Job {
         import_id,
         source: options.source,
@@ -190,6 +202,7 @@ pub(crate) fn new_job(import_id: ImportId, options: Options) -> Job {
         on_conflict: options.on_conflict,
         counts: Counts::default(),
         errors: Vec::new(),
+        notes: Vec::new(),
         chunks: 0,
         cursor: 0,
         actor: crate::kernel::audit::actor(),
@@ -251,7 +264,7 @@ impl Staged {
     pub fn report(&self, job: &mut Job) {
         job.counts.failed += self.failed;
         for e in &self.errors {
-            job.note(e.clone());
+            job.refused(e.clone());
         }
     }
 }
@@ -357,7 +370,12 @@ pub async fn stage_file(
     open: Opener,
     checkpoint: &mut dyn Checkpoint,
 ) -> Result<Reading, ImportError> {
-    let Options { source, format, .. } = options;
+    let Options {
+        source,
+        format,
+        column_map,
+        ..
+    } = options;
     if source.is_program() && format != Format::Json {
         return Err(ImportError::Unreadable(format!(
             "The {} importer reads the tool's JSON lists (application/json).",
@@ -365,7 +383,7 @@ pub async fn stage_file(
         )));
     }
     let (tx, mut rx) = tokio::sync::mpsc::channel(ROWS_IN_FLIGHT);
-    let parser = spawn_reader(source, format, open, tx);
+    let parser = spawn_reader(source, format, column_map, open, tx);
     let from = checkpoint.staged();
     let mut staged = Staged::default();
     let mut chunker = Chunker::default();
@@ -420,6 +438,7 @@ pub async fn stage_file(
 fn spawn_reader(
     source: Source,
     format: Format,
+    column_map: Option<dashboard_csv::ColumnMap>,
     mut open: Opener,
     tx: tokio::sync::mpsc::Sender<Staging>,
 ) -> tokio::task::JoinHandle<Result<(), Unreadable>> {
@@ -433,7 +452,7 @@ fn spawn_reader(
             open().map_err(|e| Unreadable(format!("The file could not be read: {e}.")))?,
         )
         .map_err(|e| Unreadable(format!("The file could not be read: {e}.")))?;
-        links_sources::each_row(source, format, reader, &mut |row| {
+        links_sources::each_row(source, format, column_map.as_ref(), reader, &mut |row| {
             let row = match row {
                 Ok(row) => Staging::Link(row),
                 Err(e) => Staging::Refused(e),

@@ -119,12 +119,24 @@ pub struct Counts {
 }
 
 /// A row that could not be imported: its number (a CSV's record, the header being row 1; a JSON
-/// list's item, from 1), the field at fault and why, in words.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// list's item, from 1), the field at fault and why, in words; a CSV's row also by the line it
+/// starts on (a quoted cell may hold line breaks), and a zip's by the file in it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowError {
     pub row: u64,
     pub field: String,
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+impl RowError {
+    /// The order a person reads a report in: the file's, then its rows'.
+    pub fn file_order(a: &RowError, b: &RowError) -> std::cmp::Ordering {
+        (&a.file, a.row).cmp(&(&b.file, b.row))
+    }
 }
 
 /// The most row errors a job keeps (the count of failed rows goes on).
@@ -141,6 +153,10 @@ pub struct Job {
     pub on_conflict: OnConflict,
     pub counts: Counts,
     pub errors: Vec<RowError>,
+    /// What could not come in of rows that came in (a partner's link, a customer's email):
+    /// apart from `errors`, whose number is the failed count's.
+    #[serde(default)]
+    pub notes: Vec<RowError>,
     /// Staged chunks, and the first not yet written (the worker's cursor).
     pub chunks: u64,
     pub cursor: u64,
@@ -165,6 +181,9 @@ pub struct PendingUpload {
     pub format: Format,
     #[serde(default)]
     pub staged: Mark,
+    /// The manager's map of its columns (a CSV of a tool 10x does not know).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column_map: Option<ColumnMap>,
 }
 
 /// The file's first `chunks` chunks, staged, and the digest of their rows (a later reading of
@@ -180,14 +199,21 @@ impl Job {
     /// Adds a row's error (kept up to [`MAX_ERRORS`]) and counts it failed.
     pub fn fail_row(&mut self, e: RowError) {
         self.counts.failed += 1;
-        self.note(e);
+        self.refused(e);
+    }
+
+    /// Adds the error of a row counted failed already (a staging's refused rows).
+    pub fn refused(&mut self, e: RowError) {
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(e);
+        }
     }
 
     /// Adds what could not come in of a row that came in (a partner's link or coupon code),
     /// without counting the row failed.
     pub fn note(&mut self, e: RowError) {
-        if self.errors.len() < MAX_ERRORS {
-            self.errors.push(e);
+        if self.notes.len() < MAX_ERRORS {
+            self.notes.push(e);
         }
     }
 }
@@ -209,6 +235,12 @@ pub struct LinkRow {
     /// The old tool's click total: history, never a live counter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clicks: Option<u64>,
+    /// The old tool's revenue of the link, in US cents (Dub's export): history too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revenue_minor: Option<i64>,
+    /// When the old tool created it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
 }
 
 /// One staged chunk of rows: links, or a program's partners, or its commissions.
@@ -340,6 +372,12 @@ pub struct ImportedLink {
     pub tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clicks: Option<u64>,
+    /// The old tool's revenue of it, in US cents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revenue_minor: Option<i64>,
+    /// When the old tool created it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
     pub imported_at: Timestamp,
 }
 
@@ -350,3 +388,50 @@ pub enum RowOutcome {
     Created,
     Updated,
 }
+
+/// 10x's fields a CSV's columns are read into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Field {
+    /// The whole short link (`https://go.brand.com/Spring_Sale`): its path is the slug.
+    ShortLink,
+    /// The slug alone (`Spring_Sale`).
+    Slug,
+    /// A custom short link kept over the generated one (Bitly's custom back-halves).
+    CustomLink,
+    DestinationUrl,
+    Title,
+    Tags,
+    Clicks,
+    Revenue,
+    CreatedAt,
+    UtmSource,
+    UtmMedium,
+    UtmCampaign,
+    UtmTerm,
+    UtmContent,
+}
+
+impl Field {
+    pub const ALL: [Field; 14] = [
+        Field::ShortLink,
+        Field::Slug,
+        Field::CustomLink,
+        Field::DestinationUrl,
+        Field::Title,
+        Field::Tags,
+        Field::Clicks,
+        Field::Revenue,
+        Field::CreatedAt,
+        Field::UtmSource,
+        Field::UtmMedium,
+        Field::UtmCampaign,
+        Field::UtmTerm,
+        Field::UtmContent,
+    ];
+}
+
+/// A manager's map of a file's columns to 10x's fields (each field to the header of the column
+/// that holds it, as the file writes it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnMap(pub std::collections::BTreeMap<Field, String>);

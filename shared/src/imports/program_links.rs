@@ -36,6 +36,7 @@ fn note(p: &PartnerRow, field: &str, message: impl Into<String>) -> RowError {
         row: p.row,
         field: field.to_owned(),
         message: message.into(),
+        ..Default::default()
     }
 }
 

@@ -110,6 +110,7 @@ fn payout_of<'k>(
         row: p.row,
         field: email.field.clone(),
         message,
+        ..Default::default()
     };
     // The address itself is never put in a note: the report is kept with the job.
     let details = match Details::paypal(&email.field, &email.address) {
@@ -217,6 +218,7 @@ fn email_of(keys: Keys<'_>, c: &CustomerRow) -> (Option<Email>, Option<RowError>
             "Customer {} came in without its email: {why}",
             c.customer_id
         ),
+        ..Default::default()
     };
     let Some(keyring) = keys.email else {
         return (
@@ -249,6 +251,7 @@ async fn bind_customer(
             row: c.row,
             field: c.partner_field.clone(),
             message,
+            ..Default::default()
         })
     };
     if c.campaign_id.is_none() {
@@ -307,6 +310,7 @@ async fn bind_customer(
             row: c.row,
             field: "customerId".into(),
             message: e.to_string(),
+            ..Default::default()
         })),
     }
 }
@@ -373,6 +377,7 @@ pub(crate) async fn commission(
                 c.partner_field.clone()
             },
             message: format!("its partner {} was not imported", c.partner_id),
+            ..Default::default()
         }));
     }
     let line = line_of(job, c);

@@ -179,6 +179,7 @@ fn row_error(row: &LinkRow, field: &str, message: impl Into<String>) -> Outcome 
         row: row.row,
         field: field.to_owned(),
         message: message.into(),
+        ..Default::default()
     })
 }
 
@@ -328,6 +329,8 @@ fn history(
         original_slug: row.slug.clone(),
         tags: row.tags.clone(),
         clicks: row.clicks,
+        revenue_minor: row.revenue_minor,
+        created_at: row.created_at.clone(),
         imported_at: crate::platform::time::timestamp(),
     };
     Ok(WriteOp::Put {
@@ -399,6 +402,7 @@ pub(crate) async fn fail(
         row: 0,
         field: "file".into(),
         message: why.to_owned(),
+        ..Default::default()
     });
     let ops = vec![
         job_put(handle, &job, Cond::Version(version), version + 1)?,

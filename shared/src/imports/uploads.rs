@@ -92,11 +92,12 @@ pub async fn start(
         return Err(ImportError::NotUploaded(upload_id.to_owned()));
     }
     let import_id = ImportId::new();
-    let mut job = new_job(import_id.clone(), options);
+    let mut job = new_job(import_id.clone(), &options);
     job.pending_upload = Some(super::model::PendingUpload {
         key,
         format: options.format,
         staged: Mark::default(),
+        column_map: options.column_map.clone(),
     });
     let target = format!(
         "{import_id} ({}{}, from upload {upload_id})",
@@ -179,6 +180,7 @@ pub async fn stage_pending(
         format: pending.format,
         dry_run: job.dry_run,
         on_conflict: job.on_conflict,
+        column_map: pending.column_map.clone(),
     };
     let mut progress = Progress::new(store, handle, job, version, budget);
     let open = opener(uploads, pending.key, reader);

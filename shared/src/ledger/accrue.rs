@@ -71,7 +71,8 @@ pub fn facts(c: &ConversionData, month: Standing) -> Facts<'_> {
 
 /// The line a conversion earns, before caps, rated at the partner's `month` standing before it
 /// (recorded in `counted` when the plan counts its event type in the month).
-/// Round trips: the rate lookup when one is needed; `risk`'s when the plan holds above a risk.
+/// Round trips: the rate lookup when one is needed; `risk`'s (the program, and the partner's
+/// risk snapshot when the plan or the program holds on risk).
 pub(crate) async fn draft(
     store: &dyn Store,
     risk: &dyn RiskHolds,
@@ -89,9 +90,8 @@ pub(crate) async fn draft(
     let earned = earn::earn(&t.plan, &f, rate);
     let mut reasons = earned.reasons;
     let mut holds = earn::hold_reasons(&t.plan, &f, t.partner_suspended);
-    if let Some(above) = t.plan.hold_above_risk {
-        holds.extend(risk.reasons(store, handle, &t.partner_id, above).await?);
-    }
+    let above = t.plan.hold_above_risk;
+    holds.extend(risk.reasons(store, handle, &t.partner_id, above).await?);
     let governed = coupon_policy(c, t, earned.minor);
     let status = status_of(&governed, &mut reasons, holds);
     let available = f.received_ms + i64::from(t.plan.hold_days) * 86_400_000;

@@ -10,13 +10,14 @@ use crate::platform::store::{Store, StoreError};
 
 #[async_trait]
 pub trait RiskHolds: Send + Sync {
-    /// The reasons to hold `partner`'s new line under a plan that holds above `hold_above`;
-    /// none when its risk is at or below it. Round trips: the implementation's.
+    /// The reasons to hold `partner`'s new line: under a plan that holds above `hold_above`,
+    /// when its risk is above it; under the program's fraud rules, when a signal they hold on
+    /// fired. None otherwise. Round trips: the implementation's.
     async fn reasons(
         &self,
         store: &dyn Store,
         handle: &Handle,
         partner: &PartnerId,
-        hold_above: u8,
+        hold_above: Option<u8>,
     ) -> Result<Vec<String>, StoreError>;
 }

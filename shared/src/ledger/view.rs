@@ -46,6 +46,16 @@ pub struct CommissionView {
     pub tier_index: Option<u32>,
 }
 
+impl CommissionView {
+    /// As its partner reads it: without the reasons about risk (`domain::words::about_risk`);
+    /// a line held on them reads as held for a review.
+    pub fn for_partner(mut self) -> Self {
+        self.reasons
+            .retain(|r| !crate::domain::words::about_risk(r));
+        self
+    }
+}
+
 impl From<&Commission> for CommissionView {
     fn from(c: &Commission) -> Self {
         CommissionView {

@@ -6,7 +6,10 @@
 //! partner said a change was not theirs: frozen until an admin lifts it),
 //! `payout_tax_profile_missing` (the program's `requireTaxProfile`, and no tax profile given),
 //! `payout_tax_profile_not_accepted` (`requireTaxProfile: "accepted"`, and the profile is not),
-//! `currency_not_supported`, `in_live_batch`, each with its words.
+//! `payout_fraud_hold` (a partner signal the program's `fraudRules` hold payouts on fired:
+//! the words name the signals), `payout_min_customers` (a first payout before the program's
+//! `minCustomersBeforePayout`: the words say how many so far), `currency_not_supported`,
+//! `in_live_batch`, each with its words.
 
 use std::collections::HashMap;
 
@@ -50,10 +53,10 @@ pub async fn select(
     };
     let mut methods: HashMap<PartnerId, Option<MethodRecord>> = HashMap::new();
     // A program that asks for tax details holds the payouts of partners who gave none.
-    let require_tax = crate::programs::settings::get(store, handle)
-        .await?
-        .and_then(|p| p.require_tax_profile);
+    let program = crate::programs::settings::get(store, handle).await?;
+    let require_tax = program.as_ref().and_then(|p| p.require_tax_profile);
     let mut taxed: HashMap<PartnerId, Option<Exclusion>> = HashMap::new();
+    let mut gate = crate::payout_batches::risk_gate::Gate::new(program.as_ref());
     let mut out = Selection {
         items: Vec::new(),
         excluded: Vec::new(),
@@ -81,6 +84,13 @@ pub async fn select(
                 verdict = Err(*hold);
             }
         }
+        let mut words = None;
+        if verdict.is_ok()
+            && let Some((reason, why)) = gate.holds(store, handle, &p.partner_id).await?
+        {
+            verdict = Err(reason);
+            words = Some(why);
+        }
         if let (true, Err(reason)) = (named, verdict) {
             refuse_named(i, &p, reason, spec)?;
         }
@@ -100,7 +110,7 @@ pub async fn select(
                 payout_id: p.payout_id.clone(),
                 partner_id: p.partner_id.clone(),
                 reason,
-                words: reason.words().to_owned(),
+                words: words.unwrap_or_else(|| reason.words().to_owned()),
             }),
         }
     }

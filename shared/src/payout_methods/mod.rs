@@ -13,6 +13,7 @@
 //! confirmation freezes the partner's payouts until an admin lifts it ([`dispute`]).
 
 pub mod confirm;
+pub mod digests;
 pub mod dispute;
 pub mod model;
 pub mod set;

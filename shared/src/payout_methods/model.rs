@@ -296,6 +296,10 @@ pub struct MethodRecord {
     /// until an admin lifts it. Kept across later changes of details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disputed: Option<Dispute>,
+    /// The keyed digest of the account paid into ([`super::digests::account`]); absent for
+    /// payment by hand and on details set before digests were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_digest: Option<String>,
     #[serde(skip)]
     pub version: u64,
 }
@@ -329,6 +333,10 @@ pub enum Exclusion {
     PayoutMethodDisputed,
     /// The program asks for tax details before paying and the partner gave none (issue 61).
     PayoutTaxProfileMissing,
+    /// A partner signal the program's `fraudRules` hold payouts on fired (issue 83).
+    PayoutFraudHold,
+    /// The partner's first payout waits for the program's `minCustomersBeforePayout`.
+    PayoutMinCustomers,
     /// The program accepts tax details before paying (`requireTaxProfile: "accepted"`) and the
     /// partner's are not accepted yet.
     PayoutTaxProfileNotAccepted,
@@ -511,6 +519,7 @@ mod tests {
             confirmed_at: None,
             confirmed_by: None,
             disputed: None,
+            account_digest: None,
             version: 1,
         }
     }

@@ -80,13 +80,15 @@ pub fn first_setting(
         other => StoreError::Other(other.to_string()),
     })?;
     let target = format!("partner {partner}");
-    Ok(vec![
+    let mut ops = vec![
         WriteOp::Put {
             item: record.item(handle)?,
             cond: Cond::Absent,
         },
         crate::kernel::audit::entry(handle, "payout_method.set", &target)?,
-    ])
+    ];
+    ops.extend(digest_ops(handle, &record)?);
+    Ok(ops)
 }
 
 /// The record to write: sealed details (none for `manual`), and a pending change when there
@@ -100,11 +102,13 @@ fn record_of(
     current: Option<&MethodRecord>,
 ) -> Result<MethodRecord, MethodError> {
     let now = crate::platform::time::timestamp();
-    let sealed = match details {
-        Details::Manual => None,
+    let (sealed, account_digest) = match details {
+        Details::Manual => (None, None),
         d => {
             let plain = serde_json::to_vec(d).unwrap_or_default();
-            Some(keys?.seal(&aad(handle, partner), &plain))
+            let keys = keys?;
+            let digest = crate::payout_methods::digests::account(keys, handle, d);
+            (Some(keys.seal(&aad(handle, partner), &plain)), digest)
         }
     };
     Ok(MethodRecord {
@@ -122,6 +126,7 @@ fn record_of(
         confirmed_by: None,
         // A freeze outlives new details: only an admin lifts it.
         disputed: current.and_then(|c| c.disputed.clone()),
+        account_digest,
         version: current.map_or(1, |c| c.version + 1),
     })
 }
@@ -142,14 +147,17 @@ async fn write(
             cond: Cond::Absent,
         };
         let target = format!("partner {}", next.partner_id);
-        return crate::kernel::audit::write(
-            io.store.as_ref(),
+        let mut ops = vec![
             op,
-            handle,
-            "payout_method.set",
-            &target,
-        )
-        .await;
+            crate::kernel::audit::entry(handle, "payout_method.set", &target)?,
+        ];
+        ops.extend(digest_ops(handle, next)?);
+        return match io.store.transact(ops).await {
+            Err(StoreError::TxConflict { index: 0, current }) => {
+                Err(StoreError::ConditionFailed { current })
+            }
+            other => other,
+        };
     };
     let method = WriteOp::Put {
         item: next.item(handle)?,
@@ -171,6 +179,7 @@ async fn write(
         crate::kernel::audit::entry(handle, "payout_method.changed", &target)?,
         crate::kernel::outbox::record(&mut event),
     ];
+    ops.extend(digest_ops(handle, next)?);
     let staged = changed_mail(handle, partner, next, &event);
     if let Some(staged) = &staged {
         ops.extend(staged.ops.iter().cloned());
@@ -218,6 +227,12 @@ fn changed_mail(
             None
         }
     }
+}
+
+/// The listing of the record's account digest, when it has one (`digests`).
+fn digest_ops(handle: &Handle, record: &MethodRecord) -> Result<Vec<WriteOp>, StoreError> {
+    let digests: Vec<String> = record.account_digest.iter().cloned().collect();
+    crate::payout_methods::digests::index_ops(handle, &record.partner_id, &digests)
 }
 
 /// An audit entry's write (put-if-absent under a random suffix).

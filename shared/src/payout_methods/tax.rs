@@ -132,6 +132,10 @@ pub struct TaxRecord {
     pub sealed: String,
     pub updated_at: Timestamp,
     pub updated_by: String,
+    /// The keyed digests of its tax id and VAT number ([`super::digests::tax_ids`]); empty on
+    /// profiles set before digests were kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub digests: Vec<String>,
     #[serde(default)]
     pub status: TaxStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -351,6 +355,33 @@ pub async fn list(store: &dyn Store, handle: &Handle) -> Result<Vec<TaxRecord>, 
         },
     )
     .await?;
+    Ok(out)
+}
+
+/// The other partners of the handle whose tax profile has a tax id or VAT number of
+/// `partner`'s now. Round trips: ONE read (its profile), ONE query per id, ONE read per partner
+/// listed.
+#[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner))]
+pub async fn sharing_tax_id(
+    store: &dyn Store,
+    handle: &Handle,
+    partner: &PartnerId,
+) -> Result<Vec<PartnerId>, StoreError> {
+    let Some(own) = get(store, handle, partner).await? else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<PartnerId> = Vec::new();
+    for digest in &own.digests {
+        for other in super::digests::listed(store, handle, digest, partner).await? {
+            if out.contains(&other) {
+                continue;
+            }
+            let current = get(store, handle, &other).await?;
+            if current.is_some_and(|t| t.digests.contains(digest)) {
+                out.push(other);
+            }
+        }
+    }
     Ok(out)
 }
 

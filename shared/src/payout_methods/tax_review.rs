@@ -69,9 +69,17 @@ pub async fn set(
         certification,
     };
     let plain = serde_json::to_vec(&sealed).unwrap_or_default();
+    let digests = super::digests::tax_ids(
+        keys,
+        handle,
+        &sealed.profile.country,
+        sealed.profile.tax_id.as_deref(),
+        sealed.profile.vat_id.as_deref(),
+    );
     let record = TaxRecord {
         partner_id: partner.clone(),
         view: sealed.profile.view(),
+        digests,
         sealed: keys.seal(&tax::aad(handle, partner), &plain),
         updated_at: now,
         updated_by: by.to_owned(),
@@ -92,12 +100,14 @@ pub async fn set(
         None => "tax_profile.set",
     };
     let target = format!("partner {partner} ({:?} form)", record.view.form);
+    // Its ids' digests listed in the same transaction (the shared tax id signal reads them).
+    let index = super::digests::index_ops(handle, partner, &record.digests)?;
     write(
         store,
         handle,
         current.as_ref(),
         &record,
-        vec![],
+        index,
         (action, &target),
     )
     .await?;

@@ -58,6 +58,11 @@ pub struct Session {
     /// The browser's User-Agent at sign-in (at most 200 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub browser: Option<String>,
+    /// The sign-in address's keyed digest, as a click's (`CtxKeyring::address_digest`): partner
+    /// risk finds a partner's sales made from where its people sign in
+    /// (`customer_matches_partner`). Absent where the signing-in process holds no ctx keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_hash: Option<String>,
 }
 
 /// A session's listing entry in its user's partition: the hash finds the session.

@@ -32,6 +32,8 @@ pub struct Lifetimes {
 pub struct Origin {
     pub address: Option<String>,
     pub browser: Option<String>,
+    /// The address's keyed digest, as a click's.
+    pub address_hash: Option<String>,
 }
 
 /// A session about to start: its cookie secret, its record and the two writes that store it
@@ -56,6 +58,7 @@ pub fn start(user: &UserId, life: Lifetimes, origin: &Origin) -> Result<Started,
         last_seen_at: Timestamp::from_unix(now),
         expires_at: Timestamp::from_unix(expires),
         address: origin.address.clone(),
+        address_hash: origin.address_hash.clone(),
         browser: origin
             .browser
             .as_ref()
@@ -151,6 +154,21 @@ pub async fn list(
             if s.last_seen_at.unix() + idle > now {
                 out.push(s);
             }
+        }
+    }
+    Ok(out)
+}
+
+/// The keyed digests of the addresses `user` signed in from, over its stored sessions (live or
+/// idle, until their items expire). Round trips: ONE query, ONE read per session.
+#[tracing::instrument(skip_all, fields(user = %user))]
+pub async fn address_hashes(store: &dyn Store, user: &UserId) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    for entry in entries(store, user).await? {
+        let (pk, sk) = keys::session(&entry.secret_hash);
+        if let Some(item) = store.get(&pk, &sk).await? {
+            let s: Session = item.parse()?;
+            out.extend(s.address_hash.filter(|h| !out.contains(h)));
         }
     }
     Ok(out)

@@ -386,6 +386,9 @@ pub struct Config {
     /// binds such a listener (`tenx serve`, the tests): the public origin when
     /// `TENX_PUBLIC_URL` is unset ([`Config::public_origin`]).
     pub local_origin: Option<String>,
+    /// Rewardful's API, which a program is pulled from by the manager's key
+    /// (`TENX_REWARDFUL_API_BASE`, its own by default; a test's local server).
+    pub rewardful_api_base: String,
 }
 
 impl Default for Config {
@@ -444,6 +447,7 @@ impl Default for Config {
             passkey_rp_id: None,
             passkey_origin: None,
             local_origin: None,
+            rewardful_api_base: "https://api.getrewardful.com".into(),
         }
     }
 }
@@ -515,8 +519,12 @@ fn uploads_from_env(env: &Env) -> crate::platform::uploads::UploadSettings {
 
 /// The AWS services beside the store and the queues (issue 64): the uploads bucket and the
 /// custom domains' TLS edge, each with an emulator's endpoint for the tests.
-/// The imports worker's staging budget per invocation (issue 64).
+/// The imports' settings: the worker's staging budget per invocation (issue 64), and the API a
+/// program is pulled from by key (issue 85).
 fn import_staging_from_env(env: &Env, c: &mut Config) -> anyhow::Result<()> {
+    if let Some(v) = env.var("TENX_REWARDFUL_API_BASE") {
+        c.rewardful_api_base = v.trim().trim_end_matches('/').to_owned();
+    }
     if let Some(secs) = env.parse::<u64>("TENX_IMPORT_STAGING_SECS")? {
         c.import_staging_time = Duration::from_secs(secs);
     }

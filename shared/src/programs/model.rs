@@ -4,6 +4,9 @@
 use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
+use crate::domain::fraud_rules::FraudAction;
 use crate::domain::{ApplicationId, CampaignId, DomainError, PartnerId, Slug, TokenId};
 use crate::kernel::events::{EventPayload, EventType};
 
@@ -63,6 +66,19 @@ pub struct Program {
     /// Self-billing invoices (`programs::self_billing`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub self_billing: Option<super::self_billing::SelfBilling>,
+    /// Per partner signal, what its firing does to the money (issue 83, `domain::fraud_rules`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fraud_rules: BTreeMap<String, FraudAction>,
+    /// Partners may buy ads (`paid_traffic` does not fire).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_paid_traffic: bool,
+    /// Distinct paying customers a partner brings before its first payout is batched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_customers_before_payout: Option<u32>,
+    /// The share (percent) of a partner's paid lines refunded afterwards above which
+    /// `refunds_after_payout` fires; `None`: the default, 25.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_after_payout_threshold: Option<u8>,
     pub version: u64,
     pub updated_at: Timestamp,
     pub updated_by: String,
@@ -99,6 +115,11 @@ pub struct ProgramSpec {
     #[serde(default, deserialize_with = "tax_requirement")]
     pub require_tax_profile: Option<TaxRequirement>,
     pub self_billing: Option<super::self_billing::SelfBillingSpec>,
+    /// Validated by hand, so any shape is refused naming `fraudRules`.
+    pub fraud_rules: Option<serde_json::Value>,
+    pub allow_paid_traffic: Option<bool>,
+    pub min_customers_before_payout: Option<u32>,
+    pub refund_after_payout_threshold: Option<u32>,
 }
 
 /// What `requireTaxProfile` asks for before a payout is batched.
@@ -173,6 +194,17 @@ fn url(field: &str, raw: Option<&str>) -> Result<Option<String>, DomainError> {
     ))
 }
 
+/// A whole number from `min` to `max`, when given.
+fn bounded(field: &str, raw: Option<u32>, min: u32, max: u32) -> Result<Option<u32>, DomainError> {
+    match raw {
+        Some(n) if !(min..=max).contains(&n) => Err(DomainError::new(
+            field,
+            format!("must be a whole number from {min} to {max}."),
+        )),
+        other => Ok(other),
+    }
+}
+
 impl ProgramSpec {
     /// The program it describes (version and author set by the caller). An `autoApprove`
     /// program needs its template: approval copies it.
@@ -217,6 +249,21 @@ impl ProgramSpec {
                 .self_billing
                 .map(super::self_billing::SelfBillingSpec::validate)
                 .transpose()?,
+            fraud_rules: crate::domain::fraud_rules::validate(self.fraud_rules)?,
+            allow_paid_traffic: self.allow_paid_traffic.unwrap_or(false),
+            min_customers_before_payout: bounded(
+                "minCustomersBeforePayout",
+                self.min_customers_before_payout,
+                1,
+                crate::domain::fraud_rules::MAX_MIN_CUSTOMERS,
+            )?,
+            refund_after_payout_threshold: bounded(
+                "refundAfterPayoutThreshold",
+                self.refund_after_payout_threshold,
+                0,
+                100,
+            )?
+            .map(|n| u8::try_from(n).unwrap_or(100)),
             version: 0,
             updated_at: crate::platform::time::timestamp(),
             updated_by: String::new(),
@@ -439,6 +486,10 @@ mod tests {
             allowed_destinations: None,
             require_tax_profile: None,
             self_billing: None,
+            fraud_rules: None,
+            allow_paid_traffic: None,
+            min_customers_before_payout: None,
+            refund_after_payout_threshold: None,
         };
         assert_eq!(s.validate().unwrap_err().field, "template");
     }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How many examples a signal names at most.
 pub const MAX_EXAMPLES: usize = 5;
@@ -19,7 +19,7 @@ pub const MIN_SPIKE_CLICKS: i64 = 50;
 /// The days looked at for spikes (the latest ones); the days before them are the baseline.
 pub const SPIKE_DAYS: usize = 7;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalCode {
     SelfReferral,
@@ -27,15 +27,27 @@ pub enum SignalCode {
     ConversionIpReuse,
     FastConversions,
     HighReversalRate,
+    SharedPayoutAccount,
+    SharedTaxId,
+    CustomerMatchesPartner,
+    DisposableEmail,
+    PaidTraffic,
+    RefundsAfterPayout,
 }
 
 impl SignalCode {
-    pub const ALL: [SignalCode; 5] = [
+    pub const ALL: [SignalCode; 11] = [
         SignalCode::SelfReferral,
         SignalCode::ClickSpike,
         SignalCode::ConversionIpReuse,
         SignalCode::FastConversions,
         SignalCode::HighReversalRate,
+        SignalCode::SharedPayoutAccount,
+        SignalCode::SharedTaxId,
+        SignalCode::CustomerMatchesPartner,
+        SignalCode::DisposableEmail,
+        SignalCode::PaidTraffic,
+        SignalCode::RefundsAfterPayout,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,7 +57,17 @@ impl SignalCode {
             SignalCode::ConversionIpReuse => "conversion_ip_reuse",
             SignalCode::FastConversions => "fast_conversions",
             SignalCode::HighReversalRate => "high_reversal_rate",
+            SignalCode::SharedPayoutAccount => "shared_payout_account",
+            SignalCode::SharedTaxId => "shared_tax_id",
+            SignalCode::CustomerMatchesPartner => "customer_matches_partner",
+            SignalCode::DisposableEmail => "disposable_email",
+            SignalCode::PaidTraffic => "paid_traffic",
+            SignalCode::RefundsAfterPayout => "refunds_after_payout",
         }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == raw)
     }
 
     /// Its part of the 0–100 score when it fires.
@@ -55,6 +77,10 @@ impl SignalCode {
             SignalCode::ConversionIpReuse | SignalCode::FastConversions => 30,
             SignalCode::HighReversalRate => 30,
             SignalCode::ClickSpike => 25,
+            SignalCode::SharedPayoutAccount | SignalCode::SharedTaxId => 50,
+            SignalCode::RefundsAfterPayout | SignalCode::CustomerMatchesPartner => 40,
+            SignalCode::PaidTraffic => 30,
+            SignalCode::DisposableEmail => 20,
         }
     }
 }
@@ -70,10 +96,13 @@ pub struct Signal {
     pub weight: u8,
     pub detail: String,
     pub examples: Vec<String>,
+    /// A manager dismissed it on this evidence (`risk::dismissals`): it does not count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dismissed: Option<Dismissed>,
 }
 
 impl Signal {
-    fn new(
+    pub(crate) fn new(
         code: SignalCode,
         count: u64,
         fired: bool,
@@ -87,8 +116,18 @@ impl Signal {
             weight: code.weight(),
             detail,
             examples: examples.into_iter().take(MAX_EXAMPLES).collect(),
+            dismissed: None,
         }
     }
+}
+
+/// A dismissal as answered beside its signal (`signals[].dismissed`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dismissed {
+    pub reason: String,
+    pub by: String,
+    pub at: crate::domain::time::Timestamp,
 }
 
 /// What a signal needs of one conversion line.
@@ -102,6 +141,10 @@ pub struct LineFacts {
     pub customer_id: Option<String>,
     pub self_referral: bool,
     pub reversed: bool,
+    /// The line was in a payout when it was reversed (its reversal is a clawback).
+    pub reversed_after_payout: bool,
+    /// The line is or was in a payout.
+    pub in_payout: bool,
 }
 
 /// Every signal, in [`SignalCode::ALL`]'s order; `days` are (day, qualified clicks), oldest first.
@@ -234,6 +277,18 @@ mod tests {
     }
 
     #[test]
+    fn every_signal_is_one_a_program_rule_may_name() {
+        let codes: Vec<&str> = SignalCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(codes, crate::domain::fraud_rules::SIGNALS);
+        for c in SignalCode::ALL {
+            assert_eq!(SignalCode::parse(c.as_str()), Some(c));
+            assert!(crate::domain::words::of(c.as_str()).is_some());
+            let held = format!("partner_risk_{}", c.as_str());
+            assert!(crate::domain::words::of(&held).is_some(), "{held}");
+        }
+    }
+
+    #[test]
     fn a_clean_partner_fires_nothing() {
         let lines: Vec<_> = (0..10)
             .map(|i| {
@@ -247,7 +302,7 @@ mod tests {
             .collect();
         let days: Vec<_> = (0..30).map(|d| (format!("d{d:02}"), 40)).collect();
         let s = all(&lines, &days);
-        assert_eq!(s.len(), 5);
+        assert_eq!(s.len(), 5, "the line and click signals");
         assert!(fired(&s).is_empty(), "{s:?}");
         assert_eq!(score(&s), 0);
     }

@@ -2,9 +2,12 @@
 //! line above its plan's `holdAboveRisk` (ONE read per line), reassessed when older than
 //! [`FRESH_FOR_MS`] so a burst of conversions does not reassess the partner once per line.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::{PartnerRisk, RiskError};
+use crate::domain::fraud_rules::FraudAction;
 use crate::domain::{Handle, PartnerId};
 use crate::platform::store::{Item, Store, StoreError, keys};
 
@@ -57,7 +60,7 @@ pub async fn current(
             assessed_ms: now,
         }),
         // A partner deleted since its line was earned: no risk to hold on.
-        Err(RiskError::UnknownPartner(_)) => Ok(Snapshot {
+        Err(RiskError::UnknownPartner(_) | RiskError::NotFiring(_)) => Ok(Snapshot {
             score: 0,
             fired: Vec::new(),
             assessed_ms: now,
@@ -66,22 +69,64 @@ pub async fn current(
     }
 }
 
-/// The reasons a line is held for under `hold_above` (`partner_risk_{signal}` per fired
-/// signal), empty when the score is not above it.
-pub fn hold_reasons(snapshot: &Snapshot, hold_above: u8) -> Vec<String> {
-    if snapshot.score <= hold_above {
-        return Vec::new();
-    }
+/// The reasons a line is held for (`partner_risk_{signal}`): every fired signal when the score
+/// is above the plan's `hold_above`, and each fired signal the program's `rules` hold on
+/// (`hold_commissions`, or the stricter `hold_payouts`). A rule of `flag` never loosens the
+/// plan's hold: the strictest of the two wins.
+pub fn hold_reasons(
+    snapshot: &Snapshot,
+    hold_above: Option<u8>,
+    rules: &BTreeMap<String, FraudAction>,
+) -> Vec<String> {
+    let above = hold_above.is_some_and(|a| snapshot.score > a);
     snapshot
         .fired
         .iter()
+        .filter(|code| above || rules.get(*code) >= Some(&FraudAction::HoldCommissions))
         .map(|code| format!("partner_risk_{code}"))
         .collect()
 }
 
-/// The accrual's view of partner risk (`ledger::risk_holds`): the partner's standing snapshot
-/// and the reasons it gives to hold a new line. Round trips: ONE read ([`current`]); a
-/// reassessment when the snapshot is stale or missing.
+/// The signals of `snapshot` whose rule holds the partner's payouts (`hold_payouts`).
+pub fn payout_holds(snapshot: &Snapshot, rules: &BTreeMap<String, FraudAction>) -> Vec<String> {
+    snapshot
+        .fired
+        .iter()
+        .filter(|code| rules.get(*code) == Some(&FraudAction::HoldPayouts))
+        .cloned()
+        .collect()
+}
+
+/// The program's fraud rules (none without a program). Round trips: ONE read.
+pub async fn rules(
+    store: &dyn Store,
+    handle: &Handle,
+) -> Result<BTreeMap<String, FraudAction>, StoreError> {
+    Ok(crate::programs::settings::get(store, handle)
+        .await?
+        .map(|p| p.fraud_rules)
+        .unwrap_or_default())
+}
+
+/// Why `partner`'s payouts wait on its risk, if they do: the fired signals the program's rules
+/// hold payouts on. Round trips: ONE read (the program); when a rule holds payouts, ONE read
+/// ([`current`]), and a reassessment when the snapshot is stale or missing.
+pub async fn payouts_held(
+    store: &dyn Store,
+    handle: &Handle,
+    partner: &PartnerId,
+    rules: &BTreeMap<String, FraudAction>,
+) -> Result<Vec<String>, StoreError> {
+    if !rules.values().any(|a| *a == FraudAction::HoldPayouts) {
+        return Ok(Vec::new());
+    }
+    Ok(payout_holds(&current(store, handle, partner).await?, rules))
+}
+
+/// The accrual's view of partner risk (`ledger::risk_holds`): the program's rules and the
+/// partner's standing snapshot, and the reasons they give to hold a new line. Round trips: ONE
+/// read (the program); when the plan or the program holds on risk, ONE read ([`current`]) and
+/// a reassessment when the snapshot is stale or missing.
 pub struct Holds;
 
 #[async_trait::async_trait]
@@ -91,12 +136,15 @@ impl crate::ledger::risk_holds::RiskHolds for Holds {
         store: &dyn Store,
         handle: &Handle,
         partner: &PartnerId,
-        hold_above: u8,
+        hold_above: Option<u8>,
     ) -> Result<Vec<String>, StoreError> {
-        Ok(hold_reasons(
-            &current(store, handle, partner).await?,
-            hold_above,
-        ))
+        let rules = rules(store, handle).await?;
+        let by_rule = rules.values().any(|a| *a >= FraudAction::HoldCommissions);
+        if hold_above.is_none() && !by_rule {
+            return Ok(Vec::new());
+        }
+        let snapshot = current(store, handle, partner).await?;
+        Ok(hold_reasons(&snapshot, hold_above, &rules))
     }
 }
 
@@ -111,10 +159,43 @@ mod tests {
             fired: vec!["fast_conversions".into(), "click_spike".into()],
             assessed_ms: 0,
         };
-        assert!(hold_reasons(&s, 60).is_empty());
+        let none = BTreeMap::new();
+        assert!(hold_reasons(&s, Some(60), &none).is_empty());
+        assert!(hold_reasons(&s, None, &none).is_empty());
         assert_eq!(
-            hold_reasons(&s, 59),
+            hold_reasons(&s, Some(59), &none),
             ["partner_risk_fast_conversions", "partner_risk_click_spike"]
         );
+    }
+
+    #[test]
+    fn a_rule_holds_on_its_signal_alone_and_the_strictest_wins() {
+        let s = Snapshot {
+            score: 55,
+            fired: vec!["paid_traffic".into(), "click_spike".into()],
+            assessed_ms: 0,
+        };
+        let rule = |code: &str, a: FraudAction| BTreeMap::from([(code.to_owned(), a)]);
+        let holds = rule("paid_traffic", FraudAction::HoldCommissions);
+        assert_eq!(
+            hold_reasons(&s, None, &holds),
+            ["partner_risk_paid_traffic"]
+        );
+        assert!(payout_holds(&s, &holds).is_empty());
+        // A flag does not loosen the plan's hold above a score.
+        let flag = rule("paid_traffic", FraudAction::Flag);
+        assert!(hold_reasons(&s, None, &flag).is_empty());
+        assert_eq!(hold_reasons(&s, Some(50), &flag).len(), 2);
+        // Holding payouts holds the new lines too.
+        let payouts = rule("click_spike", FraudAction::HoldPayouts);
+        assert_eq!(
+            hold_reasons(&s, None, &payouts),
+            ["partner_risk_click_spike"]
+        );
+        assert_eq!(payout_holds(&s, &payouts), ["click_spike"]);
+        // A rule on a signal that did not fire holds nothing.
+        let quiet = rule("shared_tax_id", FraudAction::HoldPayouts);
+        assert!(hold_reasons(&s, None, &quiet).is_empty());
+        assert!(payout_holds(&s, &quiet).is_empty());
     }
 }

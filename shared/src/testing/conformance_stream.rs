@@ -140,6 +140,7 @@ pub fn click_event(handle: &str, country: &str) -> String {
         expired: false,
         sub_ids: Default::default(),
         test: false,
+        ad_click: None,
         destination_url: "https://example.com/".into(),
         at: crate::platform::time::now_rfc3339(),
     };

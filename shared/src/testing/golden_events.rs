@@ -37,6 +37,7 @@ fn click() -> ClickData {
         expired: false,
         sub_ids: Default::default(),
         test: false,
+        ad_click: None,
         destination_url: "https://example.com/?a=\"b\"".into(),
         at: "2026-11-21T09:00:00.000Z".into(),
     }
@@ -261,6 +262,7 @@ fn claim(decided: bool) -> crate::claims::Claim {
         proposal: Proposal {
             verdict: Verdict::Approve,
             reasons: vec!["The click is tied to this buyer.".into()],
+            for_managers: Vec::new(),
         },
         found: Found::default(),
         decision: decided.then(|| Decision {

@@ -84,6 +84,10 @@ export type Claim = {
     orderId?: string;
     partnerId: string;
     proposal: {
+        /**
+         * The reasons about risk (the sale's risk signals, the partner's own risk): answered to the program's people only, never to the partner.
+         */
+        forManagers?: Array<string>;
         reasons: Array<string>;
         verdict: 'approve' | 'deny' | 'unsure';
     };
@@ -136,6 +140,10 @@ export type ClaimOpenedEvent = WebhookEvent & {
 };
 
 export type ClickData = {
+    /**
+     * The click came from a paid ad: the ad network's click-id parameter (`gclid`, `msclkid`, `ttclid`, …; never its value) or its ad server (`doubleclick.net`). Absent on every other click.
+     */
+    adClick?: string;
     at: Timestamp;
     bot: boolean;
     /**

@@ -216,6 +216,7 @@ impl Checker {
                         row,
                         field: "id".into(),
                         message: format!("'{}' is another partner's too", partner.partner_id),
+                        ..Default::default()
                     });
                 }
                 self.ids.insert(external, partner.partner_id.clone());
@@ -312,6 +313,7 @@ fn err(row: u64, field: &str, message: impl Into<String>) -> RowError {
         row,
         field: field.into(),
         message: message.into(),
+        ..Default::default()
     }
 }
 

@@ -28,6 +28,11 @@ pub struct ClickData {
     /// `clicks` or `qualifiedClicks`. Absent (false) on every visitor's click.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub test: bool,
+    /// The ad the click came from, when it says so (issue 83, `domain::ad_clicks`): the ad
+    /// network's click-id parameter (`gclid`, never its value) or the ad server it was referred
+    /// by. Absent on every other click.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_click: Option<String>,
     pub destination_url: String,
     pub at: String,
 }

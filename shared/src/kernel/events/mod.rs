@@ -345,6 +345,7 @@ mod tests {
             expired: false,
             sub_ids: Default::default(),
             test: false,
+            ad_click: None,
             destination_url: "https://example.com/?a=\"b\"".into(),
             at: "2026-11-21T09:00:00.000Z".into(),
         };

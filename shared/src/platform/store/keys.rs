@@ -618,6 +618,12 @@ pub fn partner_risk(handle: &Handle, partner_id: &PartnerId) -> (String, String)
     (format!("H#{handle}#RISK"), partner_sk(partner_id))
 }
 
+/// Managers' dismissals of partner signals (issue 83, `risk::dismissals`): sk
+/// `{partnerId}#{signal}`.
+pub fn risk_dismissals_pk(handle: &Handle) -> String {
+    format!("H#{handle}#RISKDIS")
+}
+
 /// A partner's plan change notices, newest last (issue 47).
 pub fn plan_notices_pk(handle: &Handle, partner_id: &PartnerId) -> String {
     format!("H#{handle}#NT#{partner_id}")
@@ -653,6 +659,17 @@ pub fn invoice(handle: &Handle, payout_id: &crate::domain::PayoutId) -> (String,
 /// transaction that writes the invoice holding the next one, so numbers never skip or repeat.
 pub fn invoice_counter(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
     (format!("H#{handle}#INVN"), partner_id.as_str().to_owned())
+}
+
+/// A campaign's clicks from paid ads (issue 83, `analytics::paid`): sk the click id.
+pub fn paid_clicks_pk(handle: &Handle, campaign: &CampaignId) -> String {
+    format!("H#{handle}#PAIDCLK#{campaign}")
+}
+
+/// Keyed digests of payout accounts and tax ids (issue 83, `payout_methods::digests`): sk
+/// `{digest}#{partnerId}`, so the partners behind one account are ONE query.
+pub fn payout_digests_pk(handle: &Handle) -> String {
+    format!("H#{handle}#PAYDG")
 }
 
 /// The changes of payout methods, audited: sk `{partnerId}#{changed ms:013}#{suffix}`.
@@ -916,6 +933,11 @@ pub fn import_day(handle: &Handle, day: &str) -> (String, String) {
 /// The outcome of one written row, in the row's own transaction: a resumed chunk reads it.
 pub fn import_row(handle: &Handle, import_id: &str, row: u64) -> (String, String) {
     (format!("H#{handle}#IMPR#{import_id}"), format!("{row:07}"))
+}
+
+/// A manager's column map of a tool's CSV, by the tool's name as compared loosely.
+pub fn import_column_map(handle: &Handle, tool_key: &str) -> (String, String) {
+    (format!("H#{handle}#IMPMAP"), tool_key.to_owned())
 }
 
 /// An imported link's history (source, tags, the old tool's click total).

@@ -7,6 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.claim_proposal_verdict import ClaimProposalVerdict
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ClaimProposal")
 
@@ -17,16 +18,23 @@ class ClaimProposal:
     Attributes:
         reasons (list[str]):
         verdict (ClaimProposalVerdict):
+        for_managers (list[str] | Unset): The reasons about risk (the sale's risk signals, the partner's own risk):
+            answered to the program's people only, never to the partner.
     """
 
     reasons: list[str]
     verdict: ClaimProposalVerdict
+    for_managers: list[str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         reasons = self.reasons
 
         verdict = self.verdict.value
+
+        for_managers: list[str] | Unset = UNSET
+        if not isinstance(self.for_managers, Unset):
+            for_managers = self.for_managers
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -36,6 +44,8 @@ class ClaimProposal:
                 "verdict": verdict,
             }
         )
+        if for_managers is not UNSET:
+            field_dict["forManagers"] = for_managers
 
         return field_dict
 
@@ -46,9 +56,12 @@ class ClaimProposal:
 
         verdict = ClaimProposalVerdict(d.pop("verdict"))
 
+        for_managers = cast(list[str], d.pop("forManagers", UNSET))
+
         claim_proposal = cls(
             reasons=reasons,
             verdict=verdict,
+            for_managers=for_managers,
         )
 
         claim_proposal.additional_properties = d

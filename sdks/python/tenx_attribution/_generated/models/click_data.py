@@ -34,6 +34,8 @@ class ClickData:
         segment (str): `new-…`, `returning-…` or `bot`.
         slug (str):
         source (str):
+        ad_click (str | Unset): The click came from a paid ad: the ad network's click-id parameter (`gclid`, `msclkid`,
+            `ttclid`, …; never its value) or its ad server (`doubleclick.net`). Absent on every other click.
         expired (bool | Unset): The link had expired (the click counts in `clicks` and `expiredClicks`, never as
             qualified).
         sub_ids (SubIds | Unset): The partner's `sub1` … `sub5` from the short URL (only those given): control
@@ -57,6 +59,7 @@ class ClickData:
     segment: str
     slug: str
     source: str
+    ad_click: str | Unset = UNSET
     expired: bool | Unset = UNSET
     sub_ids: SubIds | Unset = UNSET
     test: bool | Unset = UNSET
@@ -93,6 +96,8 @@ class ClickData:
 
         source = self.source
 
+        ad_click = self.ad_click
+
         expired = self.expired
 
         sub_ids: dict[str, Any] | Unset = UNSET
@@ -121,6 +126,8 @@ class ClickData:
                 "source": source,
             }
         )
+        if ad_click is not UNSET:
+            field_dict["adClick"] = ad_click
         if expired is not UNSET:
             field_dict["expired"] = expired
         if sub_ids is not UNSET:
@@ -179,6 +186,8 @@ class ClickData:
 
         source = d.pop("source")
 
+        ad_click = d.pop("adClick", UNSET)
+
         expired = d.pop("expired", UNSET)
 
         _sub_ids = d.pop("subIds", UNSET)
@@ -205,6 +214,7 @@ class ClickData:
             segment=segment,
             slug=slug,
             source=source,
+            ad_click=ad_click,
             expired=expired,
             sub_ids=sub_ids,
             test=test,

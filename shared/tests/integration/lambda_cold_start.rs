@@ -1,7 +1,7 @@
 //! A Lambda function's cold start (`aws::app_state_from_env`) against moto: secrets from SSM
 //! SecureString parameters (only those the function needs), the table and queues from `TENX_*`,
-//! and a request through the function's router landing in DynamoDB. Its own test binary with one
-//! test, because it sets environment variables (nothing else runs in this process meanwhile).
+//! and a request through the function's router landing in DynamoDB. The function's settings come
+//! from an `Env` snapshot, so nothing here changes the process's environment.
 #![cfg(feature = "testing")]
 
 use aws_sdk_dynamodb::types::AttributeValue;

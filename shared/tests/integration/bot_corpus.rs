@@ -1,4 +1,4 @@
-//! The bot classifier on labelled public corpora (`tests/fixtures/user_agents/`, sources and
+//! The bot classifier on labelled public corpora (`shared/tests/fixtures/user_agents/`, sources and
 //! licences in its README): per corpus, at least 99 % of the labelled bots are flagged and at
 //! most 0.3 % of the labelled browsers are. The README's `exclusions` block lists the few entries
 //! left out, each with its reason (mostly labels that contradict another corpus); nothing else is
@@ -10,7 +10,7 @@ use tenx_shared::domain::classify_user_agent;
 const MIN_BOTS_FLAGGED: f64 = 0.99;
 const MAX_BROWSERS_FLAGGED: f64 = 0.003;
 
-const README: &str = include_str!("fixtures/user_agents/README.md");
+const README: &str = include_str!("../fixtures/user_agents/README.md");
 
 /// `(group, user agent)` pairs of an isbot fixture: top-level keys, each with a list of strings
 /// (plain or double-quoted; the only shapes these files use).
@@ -116,25 +116,25 @@ fn check(file: &str, entries: Vec<(&str, String)>, bots: bool) {
 
 #[test]
 fn isbot_crawlers_are_flagged() {
-    let text = include_str!("fixtures/user_agents/crawlers.yml");
+    let text = include_str!("../fixtures/user_agents/crawlers.yml");
     check("crawlers.yml", yaml_lists(text), true);
 }
 
 #[test]
 fn isbot_browsers_are_not_flagged() {
-    let text = include_str!("fixtures/user_agents/browsers.yml");
+    let text = include_str!("../fixtures/user_agents/browsers.yml");
     check("browsers.yml", yaml_lists(text), false);
 }
 
 #[test]
 fn crawler_user_agents_instances_are_flagged() {
-    let text = include_str!("fixtures/user_agents/crawler-user-agents-instances.txt");
+    let text = include_str!("../fixtures/user_agents/crawler-user-agents-instances.txt");
     check("crawler-user-agents-instances.txt", lines(text), true);
 }
 
 /// `category<TAB>user agent` lines of the Intoli sample of real browser traffic.
 fn intoli() -> Vec<(&'static str, &'static str)> {
-    include_str!("fixtures/user_agents/intoli-devices.tsv")
+    include_str!("../fixtures/user_agents/intoli-devices.tsv")
         .lines()
         .map(|l| l.split_once('\t').expect("category<TAB>user agent"))
         .collect()
@@ -177,24 +177,24 @@ fn grouped(text: &str) -> Vec<(&str, String)> {
 
 #[test]
 fn device_detector_bots_are_flagged() {
-    let text = include_str!("fixtures/user_agents/device-detector-bots.txt");
+    let text = include_str!("../fixtures/user_agents/device-detector-bots.txt");
     check("device-detector-bots.txt", lines(text), true);
 }
 
 #[test]
 fn device_detector_browsers_are_not_flagged() {
-    let text = include_str!("fixtures/user_agents/device-detector-browsers.tsv");
+    let text = include_str!("../fixtures/user_agents/device-detector-browsers.tsv");
     check("device-detector-browsers.tsv", grouped(text), false);
 }
 
 #[test]
 fn crawler_detect_crawlers_are_flagged() {
-    let text = include_str!("fixtures/user_agents/crawler-detect-crawlers.txt");
+    let text = include_str!("../fixtures/user_agents/crawler-detect-crawlers.txt");
     check("crawler-detect-crawlers.txt", lines(text), true);
 }
 
 #[test]
 fn uap_core_spiders_are_flagged() {
-    let text = include_str!("fixtures/user_agents/uap-core-spiders.txt");
+    let text = include_str!("../fixtures/user_agents/uap-core-spiders.txt");
     check("uap-core-spiders.txt", lines(text), true);
 }
