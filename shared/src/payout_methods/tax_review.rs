@@ -56,8 +56,45 @@ pub async fn set(
     if let (Some(current), true, None) = (&current, unchanged, &signed_name) {
         return Ok(current.clone());
     }
+    let record = sealed_record(
+        keys,
+        (handle, partner),
+        profile,
+        signed_name,
+        current.as_ref(),
+        by,
+    );
+    let action = match record.certification {
+        Some(_) => "tax_profile.certified",
+        None => "tax_profile.set",
+    };
+    let target = format!("partner {partner} ({:?} form)", record.view.form);
+    // Its ids' digests listed in the same transaction (the shared tax id signal reads them).
+    let index = super::digests::index_ops(handle, partner, &record.digests)?;
+    write(
+        store,
+        handle,
+        current.as_ref(),
+        &record,
+        index,
+        (action, &target),
+    )
+    .await?;
+    Ok(record)
+}
+
+/// The record of `profile` (signed by `signed_name`, when given) over `current`: sealed, its
+/// digests, its status and versions.
+fn sealed_record(
+    keys: &Keyring,
+    (handle, partner): (&Handle, &PartnerId),
+    profile: TaxProfile,
+    signed_name: Option<String>,
+    current: Option<&TaxRecord>,
+    by: &str,
+) -> TaxRecord {
     let now = crate::platform::time::timestamp();
-    let profile_version = current.as_ref().map_or(0, |r| r.profile_version) + 1;
+    let profile_version = current.map_or(0, |r| r.profile_version) + 1;
     let certification = signed_name.map(|signed_name| SealedCertification {
         signed_name,
         signed_at: now.clone(),
@@ -76,7 +113,7 @@ pub async fn set(
         sealed.profile.tax_id.as_deref(),
         sealed.profile.vat_id.as_deref(),
     );
-    let record = TaxRecord {
+    TaxRecord {
         partner_id: partner.clone(),
         view: sealed.profile.view(),
         digests,
@@ -93,25 +130,8 @@ pub async fn set(
             signed_at: c.signed_at.clone(),
         }),
         profile_version,
-        version: current.as_ref().map_or(0, |r| r.version) + 1,
-    };
-    let action = match record.certification {
-        Some(_) => "tax_profile.certified",
-        None => "tax_profile.set",
-    };
-    let target = format!("partner {partner} ({:?} form)", record.view.form);
-    // Its ids' digests listed in the same transaction (the shared tax id signal reads them).
-    let index = super::digests::index_ops(handle, partner, &record.digests)?;
-    write(
-        store,
-        handle,
-        current.as_ref(),
-        &record,
-        index,
-        (action, &target),
-    )
-    .await?;
-    Ok(record)
+        version: current.map_or(0, |r| r.version) + 1,
+    }
 }
 
 /// Accepts the partner's signed profile. `invalid_state` when it is not signed; accepting an
