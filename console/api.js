@@ -98,3 +98,20 @@ export function query(params) {
   const s = q.toString();
   return s ? `?${s}` : '';
 }
+
+// A file the API answers (a PDF): its Blob, or the API's error thrown as an ApiError.
+export async function file(path) {
+  const headers = {};
+  const s = session.get();
+  const person = s && s.kind === 'person';
+  if (s && !person) headers.authorization = `Bearer ${s.token}`;
+  const response = await fetch(path, { headers, credentials: person ? 'same-origin' : 'omit', cache: 'no-store' });
+  if (response.ok) return response.blob();
+  let e = {};
+  try {
+    e = (await response.json()).error || {};
+  } catch {
+    e = {};
+  }
+  throw new ApiError(response.status, e.code || 'error', e.message || `HTTP ${response.status}`, e.requestId || response.headers.get('x-request-id'));
+}

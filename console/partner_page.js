@@ -14,6 +14,8 @@ import * as customers from './customers.js';
 import * as messages from './partner_messages.js';
 import * as payoutMethod from './payout_method.js';
 import * as partnerRisk from './partner_risk.js';
+import * as taxReview from './tax_review.js';
+import { invoiceButton } from './invoice_button.js';
 import { forget } from './partner_link.js';
 import { topLinks, traffic as trafficWords } from './portal_overview.js';
 import { riskCell } from './ledger.js';
@@ -57,6 +59,7 @@ export async function render(main, partnerId) {
     add('customers', 'Customers'),
     add('payouts', 'Payouts'),
     add('method', 'Payout method'),
+    add('tax', 'Tax details'),
     add('audit', 'Audit trail'));
   drawHead(head, p, () => render(clear(main), partnerId));
   const campaigns = await ownCampaigns(partnerId);
@@ -73,6 +76,7 @@ export async function render(main, partnerId) {
     customers.render(parts.customers, { filters: false, partnerId }),
     payouts(parts.payouts, partnerId),
     payoutMethod.render(parts.method, partnerId),
+    taxReview.render(parts.tax, partnerId),
     audit(parts.audit, p),
   ].map((x) => Promise.resolve(x).catch(() => {})));
 }
@@ -207,6 +211,7 @@ async function payouts(box, partnerId) {
     { label: 'Amount', value: (p) => fmtMoney(p.amount, p.currency), class: 'num' },
     { label: 'Status', value: (p) => term(p.status, `status ${p.status}`) },
     { label: 'Made', value: (p) => fmtTime(p.createdAt) },
+    { label: 'Invoice', value: (p) => (p.status === 'paid' ? invoiceButton(api.file, api.handlePath(''), p) : '') },
   ], r.data.items, 'Payouts of this partner'),
   h('p', {}, h('a', { href: '#/payouts' }, 'Run and settle payouts')));
 }

@@ -19,6 +19,7 @@ import { plan } from './portal_plan.js';
 import { statementView } from './portal_statement.js';
 import { subIds } from './portal_subids.js';
 import { tax } from './portal_tax.js';
+import { invoiceButton } from './invoice_button.js';
 import { readStatement, verifyStatement } from './portal_verify.js';
 import { load as loadWords, words } from './portal_words.js';
 import { qrSvg } from './qr.js';
@@ -194,15 +195,19 @@ function statementCell(p, view) {
   return h('span', {}, check, ' ', out);
 }
 
-async function payouts() {
+async function payouts(partnerId) {
   const got = await api.get(`${base}/payouts`);
   if (!got.items.length) return [section('Your payouts', h('p', {}, 'No payouts yet.'))];
   const view = h('div', { class: 'statement-view' });
+  // The invoice column only once self-billing is on and accepted (else there is none to make).
+  const billing = await api.get(`${base}/partners/${encodeURIComponent(partnerId)}/self-billing`).catch(() => null);
+  const invoices = Boolean(billing && billing.enabled && billing.accepted);
   return [section('Your payouts', table([
     { label: 'Period', value: (p) => `${p.periodStart.slice(0, 10)} to ${p.periodEnd.slice(0, 10)}` },
     { label: 'Amount', value: (p) => fmtMoney(p.amount, p.currency), class: 'num' },
     { label: 'Status', value: (p) => words(p.status) },
     { label: 'Signed statement', value: (p) => statementCell(p, view) },
+    ...(invoices ? [{ label: 'Invoice', value: (p) => (p.status === 'paid' ? invoiceButton(api.file, base, p) : '') }] : []),
   ], got.items, 'Payouts')), view];
 }
 
@@ -242,7 +247,7 @@ async function show(view, partnerId) {
       links: () => links(partnerId),
       commissions,
       customers,
-      payouts,
+      payouts: () => payouts(partnerId),
       messages: () => messages(base, partnerId, () => setUnread(0)),
       claims: () => claims(base, partnerId),
       people: () => people(base, partnerId, who),

@@ -49,3 +49,16 @@ export async function request(method, path, body) {
 
 export const get = (path) => request('GET', path);
 export const post = (path, body) => request('POST', path, body);
+
+// A file the API answers (a PDF): its Blob, or the API's error thrown as an ApiError.
+export async function file(path) {
+  const response = await fetch(path, { headers: { 'x-tenx-act-as': 'partner' }, credentials: 'same-origin', cache: 'no-store' });
+  if (response.ok) return response.blob();
+  let e = {};
+  try {
+    e = (await response.json()).error || {};
+  } catch {
+    e = {};
+  }
+  throw new ApiError(response.status, e.code || 'error', e.message || `The server answered ${response.status}.`, response.headers.get('x-request-id'));
+}

@@ -1,9 +1,20 @@
-// The portal's Tax details tab: the partner's tax profile as the program keeps it (masked), and
-// a form that asks only for what the chosen form needs. The API checks each id by its format
-// and check digits and names the field that does not hold; nothing typed is shown back in full.
+// The portal's Tax details tab: the partner's tax profile as the program keeps it (masked),
+// where the program's review of it stands (in words, with its reason when sent back), and a form
+// that asks only for what the chosen form needs, with the form's certification shown in the
+// IRS's words and signed by typing one's name. The API checks each id by its format and check
+// digits and names the field that does not hold; nothing typed is shown back in full. Below it,
+// self-billing: the agreement's words and the one button that accepts it.
 
 import * as api from './portal_api.js';
+import { CERTIFICATION } from './portal_tax_words.js';
 import { clear, errorBox, field, h, input, loading, section, select } from './ui.js';
+
+const STATUS = {
+  draft: 'Saved, not signed yet: sign it below so the program can accept it.',
+  submitted: 'Signed and sent: the program has not reviewed it yet.',
+  accepted: 'Accepted by the program.',
+  needs_fix: 'Sent back by the program for a fix.',
+};
 
 const FORMS = [
   ['w9', 'W-9: a US person or company'],
@@ -22,7 +33,41 @@ function current(p) {
     h('dt', {}, 'Country'), h('dd', {}, p.country),
     p.taxId ? [h('dt', {}, 'Tax id'), h('dd', {}, p.taxId)] : null,
     p.vatId ? [h('dt', {}, 'VAT number'), h('dd', {}, p.vatId)] : null,
-    h('dt', {}, 'Address'), h('dd', {}, p.addressGiven ? 'Given' : 'Not given'));
+    h('dt', {}, 'Address'), h('dd', {}, p.addressGiven ? 'Given' : 'Not given'),
+    h('dt', {}, 'Where it stands'), h('dd', {}, STATUS[p.status] || p.status),
+    p.fixReason ? [h('dt', {}, 'What to fix'), h('dd', {}, p.fixReason)] : null,
+    p.certification ? [h('dt', {}, 'Signed'), h('dd', {}, `by ${p.certification.signedName} on ${p.certification.signedAt.slice(0, 10)}`)] : null);
+}
+
+// Self-billing: where it stands, the agreement and its button.
+async function selfBilling(base, partnerId) {
+  const path = `${base}/partners/${encodeURIComponent(partnerId)}/self-billing`;
+  const state = await api.get(path);
+  if (!state.enabled) return null;
+  const out = h('div', { 'aria-live': 'polite' });
+  if (state.accepted) {
+    clear(out, h('p', {}, `You accepted on ${state.acceptedAt.slice(0, 10)}: ${state.customer} makes the invoice of each payout for you. Download them from Payouts.`));
+    return section('Invoices made for you (self-billing)', out);
+  }
+  const accept = h('button', {
+    class: 'primary',
+    type: 'button',
+    onclick: async () => {
+      accept.disabled = true;
+      try {
+        const done = await api.post(`${path}/accept`, {});
+        clear(out, h('p', { role: 'status' }, `Accepted on ${done.acceptedAt.slice(0, 10)}. Your invoices are in Payouts.`));
+      } catch (err) {
+        accept.disabled = false;
+        out.append(errorBox(err));
+      }
+    },
+  }, 'I accept self-billing');
+  clear(out,
+    h('p', {}, `${state.customer} offers to make the invoice of each payout in your name, so you need not write one.`),
+    h('blockquote', { class: 'agreement' }, state.agreement),
+    accept);
+  return section('Invoices made for you (self-billing)', out);
 }
 
 // The Tax details tab for `partnerId` under `base`.
@@ -40,11 +85,15 @@ export async function tax(base, partnerId) {
   const taxId = input('taxId', { maxlength: '30' });
   const vatId = input('vatId', { maxlength: '20' });
   const address = h('textarea', { name: 'address', rows: '3', maxlength: '500', autocomplete: 'street-address' });
+  const words = h('blockquote', { class: 'certification', style: 'white-space: pre-line' });
+  const signer = input('signedName', { autocomplete: 'name', maxlength: '200' });
+  const sign = h('input', { type: 'checkbox', name: 'sign', checked: true });
   const taxField = field('Tax id', taxId, 'A W-9 asks for your SSN (123-45-6789) or EIN (12-3456789); a W-8, your tax id at home if you have one.');
   const vatField = field('VAT number', vatId, 'With its country letters, e.g. DE136695976 (EL for Greece).');
   const fit = () => {
     taxField.hidden = !['w9', 'w8ben', 'w8bene'].includes(form.value);
     vatField.hidden = form.value !== 'eu_vat';
+    clear(words, CERTIFICATION[form.value] || '');
   };
   form.addEventListener('change', fit);
   fit();
@@ -57,12 +106,15 @@ export async function tax(base, partnerId) {
       if (!taxField.hidden && taxId.value.trim()) body.taxId = taxId.value.trim();
       if (!vatField.hidden && vatId.value.trim()) body.vatId = vatId.value.trim();
       if (address.value.trim()) body.address = address.value.trim();
+      if (sign.checked) body.certification = { signedName: signer.value.trim() };
       save.disabled = true;
       clear(out, loading('Saving…'));
       try {
         const saved = await api.request('PUT', path, body);
         clear(shown, current(saved));
-        clear(out, h('p', { role: 'status' }, 'Saved. The program sees them masked; they are kept encrypted.'));
+        clear(out, h('p', { role: 'status' }, saved.certification
+          ? 'Saved and signed. The program sees them masked; they are kept encrypted.'
+          : 'Saved, not signed. The program sees them masked; they are kept encrypted.'));
         taxId.value = '';
         vatId.value = '';
         address.value = '';
@@ -78,6 +130,11 @@ export async function tax(base, partnerId) {
   field('Country', country, 'Two letters: US, DE, GB, …'),
   taxField, vatField,
   field('Address (optional)', address, 'Your address for tax forms.'),
+  h('h3', {}, 'Certification'),
+  words,
+  h('label', {}, sign, ' Sign these details with the words above'),
+  field('Your full name, as your signature', signer, 'You may sign for a business you are allowed to sign for. The date is added when you save.'),
   save, out);
-  return [section('Your tax details', shown), section(profile ? 'Change your tax details' : 'Give your tax details', el)];
+  const billing = await selfBilling(base, partnerId).catch((err) => section('Invoices made for you (self-billing)', errorBox(err)));
+  return [section('Your tax details', shown), section(profile ? 'Change your tax details' : 'Give your tax details', el), billing].filter(Boolean);
 }

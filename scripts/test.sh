@@ -35,6 +35,8 @@ bg_stage tools-fuzz 2400 scripts/fuzz.sh --install
 bg_stage tools-browser 2400 scripts/browser_test.sh --install
 # xmllint and the pain.001.001.03 XSD (from PyPI's sepaxml) the SEPA batch test validates against.
 bg_stage tools-sepa 1200 scripts/sepa_schema.sh --install
+# pdftotext (Debian's poppler-utils): the tax form and invoice tests read their PDFs back as text.
+bg_stage tools-pdf 1200 scripts/pdf_tools.sh --install
 # aiosmtpd (PyPI, pinned; .venv/smtp): the real SMTP server the mail tests send to (issue 59).
 bg_stage tools-smtp 600 scripts/smtp_server.sh --install
 # oidc-provider (npm, pinned; .venv/oidc): the real OpenID Connect provider the sign-in tests use (issue 60).
@@ -102,6 +104,8 @@ bg_stage lambda-build 2400 "${idle[@]}" "${shared_build[@]}" "${clippy_lint[@]}"
 wait_stage tools-moto
 # The SEPA file test fails (never skips) without the schema and xmllint.
 wait_stage tools-sepa
+# The invoice and 1099-NEC tests fail (never skip) without pdftotext.
+wait_stage tools-pdf
 wait_stage tools-smtp
 wait_stage tools-oidc
 eval "$(scripts/smtp_server.sh)"

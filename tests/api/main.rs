@@ -86,6 +86,7 @@ mod search;
 mod sepa_files;
 mod serve;
 mod statement_pages;
+mod tax_forms;
 mod tax_profiles;
 mod tokens;
 mod trust;

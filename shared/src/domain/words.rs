@@ -129,6 +129,10 @@ pub const WORDS: &[(&str, &str)] = &[
         "payout_tax_profile_missing",
         "The partner's tax details are missing",
     ),
+    (
+        "payout_tax_profile_not_accepted",
+        "The partner's tax details are not accepted yet",
+    ),
     // Conversion risk reasons (`conversion.risk.reasons`).
     ("too_fast", "The sale came very soon after the click"),
     (
@@ -374,6 +378,7 @@ pub const WORDS: &[(&str, &str)] = &[
     ("claim_decided", "Commission claim decided"),
     ("domain_failing", "Domain failing its DNS check"),
     ("coupon_leak", "Coupon code may have leaked"),
+    ("tax_profile_needs_fix", "Tax details sent back for a fix"),
     // Who did something, in the audit log (`actor.type`, issue 62).
     ("user", "A person of the team"),
     ("pat", "A personal access token"),

@@ -246,6 +246,19 @@ const FILES: &[(&str, &[u8])] = &[
         "portal_people.js",
         include_bytes!("../../../console/portal_people.js"),
     ),
+    // The certifications' words a partner signs, and the tax review and invoice buttons.
+    (
+        "portal_tax_words.js",
+        include_bytes!("../../../console/portal_tax_words.js"),
+    ),
+    (
+        "tax_review.js",
+        include_bytes!("../../../console/tax_review.js"),
+    ),
+    (
+        "invoice_button.js",
+        include_bytes!("../../../console/invoice_button.js"),
+    ),
     (
         "portal_tax.js",
         include_bytes!("../../../console/portal_tax.js"),

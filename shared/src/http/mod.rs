@@ -21,6 +21,7 @@ pub mod error;
 pub mod extract;
 pub mod imports;
 pub mod integrations;
+pub mod invoices;
 pub mod links;
 pub mod mail;
 pub mod members;
@@ -167,6 +168,7 @@ impl Group {
                 .merge(claims::routes())
                 .merge(partner_portal::routes())
                 .merge(tax_profiles::routes())
+                .merge(invoices::routes())
                 .merge(dashboard::routes()),
         }
     }

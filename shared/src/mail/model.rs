@@ -26,10 +26,12 @@ pub enum MailKind {
     DomainFailing,
     /// A coupon code's sales look leaked (issue 63's `coupon.leak_suspected`), to the admins.
     CouponLeak,
+    /// The program sent the partner's tax profile back with its reason.
+    TaxProfileNeedsFix,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 14] = [
+    pub const ALL: [MailKind; 15] = [
         MailKind::SignIn,
         MailKind::Invitation,
         MailKind::PartnerApproved,
@@ -44,6 +46,7 @@ impl MailKind {
         MailKind::ClaimDecided,
         MailKind::DomainFailing,
         MailKind::CouponLeak,
+        MailKind::TaxProfileNeedsFix,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +65,7 @@ impl MailKind {
             MailKind::ClaimDecided => "claim_decided",
             MailKind::DomainFailing => "domain_failing",
             MailKind::CouponLeak => "coupon_leak",
+            MailKind::TaxProfileNeedsFix => "tax_profile_needs_fix",
         }
     }
 

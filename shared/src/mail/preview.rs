@@ -83,6 +83,11 @@ fn sample(kind: MailKind, base: &str, h: &Handle) -> Value {
             "recordValue": "tenx-verify=3f9a1c", "graceEnds": "2026-12-03T00:00:00Z",
             "domainsUrl": format!("{base}/?handle={h}#domains"),
         }),
+        MailKind::TaxProfileNeedsFix => json!({
+            "partnerName": "Ana Lima",
+            "reason": "The legal name must be the one on your tax registration.",
+            "portalUrl": format!("{base}/portal/{h}#tax"),
+        }),
         MailKind::CouponLeak => json!({
             "code": "ANA20", "partnerName": p, "score": 82, "threshold": 60,
             "conversions": 40, "withoutClick": 31,

@@ -54,6 +54,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "claim_decided.txt",
         "domain_failing.txt",
         "coupon_leak.txt",
+        "tax_profile_needs_fix.txt",
     );
     for (name, source) in sources {
         env.add_template(name, source)

@@ -5,6 +5,7 @@
 //! a rule that now refuses them: [`MethodRecord::payable_by`]), `payout_method_disputed` (the
 //! partner said a change was not theirs: frozen until an admin lifts it),
 //! `payout_tax_profile_missing` (the program's `requireTaxProfile`, and no tax profile given),
+//! `payout_tax_profile_not_accepted` (`requireTaxProfile: "accepted"`, and the profile is not),
 //! `payout_fraud_hold` (a partner signal the program's `fraudRules` hold payouts on fired:
 //! the words name the signals), `payout_min_customers` (a first payout before the program's
 //! `minCustomersBeforePayout`: the words say how many so far), `currency_not_supported`,
@@ -53,8 +54,8 @@ pub async fn select(
     let mut methods: HashMap<PartnerId, Option<MethodRecord>> = HashMap::new();
     // A program that asks for tax details holds the payouts of partners who gave none.
     let program = crate::programs::settings::get(store, handle).await?;
-    let require_tax = program.as_ref().is_some_and(|p| p.require_tax_profile);
-    let mut taxed: HashMap<PartnerId, bool> = HashMap::new();
+    let require_tax = program.as_ref().and_then(|p| p.require_tax_profile);
+    let mut taxed: HashMap<PartnerId, Option<Exclusion>> = HashMap::new();
     let mut gate = crate::payout_batches::risk_gate::Gate::new(program.as_ref());
     let mut out = Selection {
         items: Vec::new(),
@@ -74,15 +75,13 @@ pub async fn select(
             own,
         };
         let mut verdict = verdict(&ctx, &p, method).await?;
-        if require_tax && verdict.is_ok() {
+        if let (Some(required), true) = (require_tax, verdict.is_ok()) {
             if !taxed.contains_key(&p.partner_id) {
-                let given = payout_methods::tax::get(store, handle, &p.partner_id)
-                    .await?
-                    .is_some();
-                taxed.insert(p.partner_id.clone(), given);
+                let profile = payout_methods::tax::get(store, handle, &p.partner_id).await?;
+                taxed.insert(p.partner_id.clone(), tax_hold(required, profile.as_ref()));
             }
-            if taxed.get(&p.partner_id) == Some(&false) {
-                verdict = Err(Exclusion::PayoutTaxProfileMissing);
+            if let Some(Some(hold)) = taxed.get(&p.partner_id) {
+                verdict = Err(*hold);
             }
         }
         let mut words = None;
@@ -116,6 +115,23 @@ pub async fn select(
         }
     }
     Ok(out)
+}
+
+/// Why the program's tax requirement holds a partner's payouts, if it does.
+fn tax_hold(
+    required: crate::programs::model::TaxRequirement,
+    profile: Option<&payout_methods::tax::TaxRecord>,
+) -> Option<Exclusion> {
+    use crate::programs::model::TaxRequirement;
+    match (required, profile) {
+        (_, None) => Some(Exclusion::PayoutTaxProfileMissing),
+        (TaxRequirement::Accepted, Some(p))
+            if p.status != payout_methods::tax::TaxStatus::Accepted =>
+        {
+            Some(Exclusion::PayoutTaxProfileNotAccepted)
+        }
+        _ => None,
+    }
 }
 
 /// What a verdict is given in.

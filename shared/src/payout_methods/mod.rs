@@ -19,6 +19,8 @@ pub mod model;
 pub mod set;
 pub mod settings;
 pub mod tax;
+pub mod tax_review;
+pub mod tax_words;
 
 use crate::domain::sealed::Keyring;
 use crate::domain::{Handle, PartnerId};

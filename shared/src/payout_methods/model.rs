@@ -337,6 +337,9 @@ pub enum Exclusion {
     PayoutFraudHold,
     /// The partner's first payout waits for the program's `minCustomersBeforePayout`.
     PayoutMinCustomers,
+    /// The program accepts tax details before paying (`requireTaxProfile: "accepted"`) and the
+    /// partner's are not accepted yet.
+    PayoutTaxProfileNotAccepted,
 }
 
 impl Exclusion {

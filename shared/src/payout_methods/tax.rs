@@ -4,8 +4,14 @@
 //! (`domain::tax_id`: formats and check digits). Kept like payout details: the profile sealed at
 //! rest under the payout keys (bound to the handle and partner), answered masked; its masked
 //! form beside it for the screens. Only an admin's export for year-end filings (1099, DAC7)
-//! opens it, and each export is audited. A program with `requireTaxProfile` holds a partner's
-//! payouts out of batches until it is given (`payout_tax_profile_missing`).
+//! opens it, and each export is audited.
+//!
+//! The partner signs its form (`certification`: its typed name, the time the server's), sealed
+//! with the profile it certifies and that profile's version; a change of the profile unsigns it.
+//! Its `status` (`draft`, `submitted`, `accepted`, `needs_fix`) is the program's review
+//! (`tax_review`). A program with `requireTaxProfile` holds a partner's payouts out of batches
+//! until the profile is given (`payout_tax_profile_missing`) or, with `"accepted"`, accepted
+//! (`payout_tax_profile_not_accepted`).
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +19,7 @@ use crate::domain::sealed::Keyring;
 use crate::domain::time::Timestamp;
 use crate::domain::{DomainError, Handle, PartnerId, tax_id};
 use crate::kernel::state::Unconfigured;
-use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys, to_doc};
+use crate::platform::store::{Item, Query, Store, StoreError, keys, to_doc};
 
 /// The form a partner files under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,7 +32,45 @@ pub enum TaxForm {
     None,
 }
 
-/// What a partner sends (`PUT …/tax-profile`), and what is sealed once validated.
+/// What `PUT …/tax-profile` sends: the profile and, from the partner only, its signature.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TaxSubmission {
+    pub form: TaxForm,
+    pub legal_name: String,
+    pub country: String,
+    #[serde(default)]
+    pub tax_id: Option<String>,
+    #[serde(default)]
+    pub vat_id: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub certification: Option<Signature>,
+}
+
+/// A signature as sent: the signer's typed name (a person may sign for an entity).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Signature {
+    pub signed_name: String,
+}
+
+impl TaxSubmission {
+    pub fn into_parts(self) -> (TaxProfile, Option<Signature>) {
+        let profile = TaxProfile {
+            form: self.form,
+            legal_name: self.legal_name,
+            country: self.country,
+            tax_id: self.tax_id,
+            vat_id: self.vat_id,
+            address: self.address,
+        };
+        (profile, self.certification)
+    }
+}
+
+/// The profile a partner gives, as sealed once validated.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaxProfile {
@@ -54,7 +98,31 @@ pub struct TaxView {
     pub address_given: bool,
 }
 
-/// The stored item: the masked view, the sealed profile, who set it and when.
+/// Where a profile stands in the program's review. A profile stored before reviews existed
+/// reads as `draft` (given, never signed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaxStatus {
+    /// Given, not signed (or changed since it was signed).
+    #[default]
+    Draft,
+    /// Signed by the partner, waiting for the program.
+    Submitted,
+    Accepted,
+    /// Sent back by the program with its reason (`fixReason`).
+    NeedsFix,
+}
+
+/// The partner's signature under its form: the name it typed, the time the server stamped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Certification {
+    pub signed_name: String,
+    pub signed_at: Timestamp,
+}
+
+/// The stored item: the masked view, the sealed profile (with its signature), who set it and
+/// when, and the review.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaxRecord {
@@ -68,6 +136,18 @@ pub struct TaxRecord {
     /// profiles set before digests were kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub digests: Vec<String>,
+    #[serde(default)]
+    pub status: TaxStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certification: Option<Certification>,
+    /// The profile's version: one more at each change or signature (what a signature names).
+    #[serde(default)]
+    pub profile_version: u64,
+    /// The stored item's version (conditional writes).
+    #[serde(skip)]
+    pub version: u64,
 }
 
 /// The answer: the record without its sealed profile.
@@ -77,6 +157,11 @@ pub struct TaxAnswer<'a> {
     pub partner_id: &'a PartnerId,
     #[serde(flatten)]
     pub view: &'a TaxView,
+    pub status: TaxStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_reason: Option<&'a str>,
+    pub certification: Option<&'a Certification>,
+    pub version: u64,
     pub updated_at: &'a Timestamp,
 }
 
@@ -85,9 +170,49 @@ impl TaxRecord {
         TaxAnswer {
             partner_id: &self.partner_id,
             view: &self.view,
+            status: self.status,
+            fix_reason: match self.status {
+                TaxStatus::NeedsFix => self.fix_reason.as_deref(),
+                _ => None,
+            },
+            certification: self.certification.as_ref(),
+            version: self.profile_version,
             updated_at: &self.updated_at,
         }
     }
+
+    pub(crate) fn item(&self, handle: &Handle) -> Result<Item, StoreError> {
+        let (pk, sk) = keys::tax_profile(handle, &self.partner_id);
+        Ok(Item::new(pk, sk, to_doc(self)?).with_version(self.version))
+    }
+
+    fn from_item(item: &Item) -> Result<Self, StoreError> {
+        let mut r: TaxRecord = item.parse()?;
+        r.version = item.version;
+        Ok(r)
+    }
+}
+
+/// What is sealed: the profile and, once signed, the signature and the version it certifies
+/// (a profile sealed before signatures existed is the bare profile).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Sealed {
+    pub profile: TaxProfile,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certification: Option<SealedCertification>,
+}
+
+/// A signature as sealed: who, when, which version of the profile, under which words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SealedCertification {
+    pub signed_name: String,
+    pub signed_at: Timestamp,
+    pub profile_version: u64,
+    /// SHA-256 (hex) of the certification's words the partner was shown
+    /// (`tax_words::certification`).
+    pub words_sha256: String,
 }
 
 fn mask(id: &str, keep_prefix: usize) -> String {
@@ -103,7 +228,7 @@ fn mask(id: &str, keep_prefix: usize) -> String {
     )
 }
 
-fn text(field: &str, raw: &str, max: usize) -> Result<String, DomainError> {
+pub(crate) fn text(field: &str, raw: &str, max: usize) -> Result<String, DomainError> {
     let t = raw.trim();
     if t.is_empty() || t.chars().count() > max || t.chars().any(|c| c.is_control() && c != '\n') {
         return Err(DomainError::new(
@@ -199,7 +324,7 @@ impl TaxProfile {
 }
 
 /// What seals a partner's profile: its handle and id (copied elsewhere, it does not open).
-fn aad(handle: &Handle, partner: &PartnerId) -> String {
+pub(crate) fn aad(handle: &Handle, partner: &PartnerId) -> String {
     format!("tenx/tax-profile/v1/{handle}/{partner}")
 }
 
@@ -211,7 +336,11 @@ pub async fn get(
     partner: &PartnerId,
 ) -> Result<Option<TaxRecord>, StoreError> {
     let (pk, sk) = keys::tax_profile(handle, partner);
-    store.get(&pk, &sk).await?.map(|i| i.parse()).transpose()
+    store
+        .get(&pk, &sk)
+        .await?
+        .map(|i| TaxRecord::from_item(&i))
+        .transpose()
 }
 
 /// Every profile of the handle, masked (the manager's list). Round trips: ONE query per 1,000.
@@ -221,7 +350,7 @@ pub async fn list(store: &dyn Store, handle: &Handle) -> Result<Vec<TaxRecord>, 
         store,
         Query::all(keys::tax_profiles_pk(handle)),
         |item| {
-            out.push(item.parse()?);
+            out.push(TaxRecord::from_item(item)?);
             Ok(std::ops::ControlFlow::Continue(()))
         },
     )
@@ -267,49 +396,29 @@ pub enum TaxError {
     Sealed(#[from] crate::domain::sealed::SealError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Someone other than the partner tried to sign its form.
+    #[error("{0}")]
+    NotThePartner(String),
+    #[error("The tax profile of partner {0} was not found.")]
+    NotFound(PartnerId),
+    /// The review's step does not fit the profile's state (accepting an unsigned one).
+    #[error("{0}")]
+    InvalidState(String),
+    #[error("The tax profile is being changed at the same time; try again.")]
+    Busy,
 }
 
-/// Sets the partner's profile (validated, sealed) and audits it, in ONE transaction; a profile
-/// set again replaces the one before. Round trips: ONE transaction.
-#[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner))]
-pub async fn set(
-    store: &dyn Store,
-    keys: Result<&Keyring, Unconfigured>,
-    handle: &Handle,
-    partner: &PartnerId,
-    profile: TaxProfile,
-    by: &str,
-) -> Result<TaxRecord, TaxError> {
-    let profile = profile.validate()?;
-    let plain = serde_json::to_vec(&profile).unwrap_or_default();
-    let ring = keys?;
-    let record = TaxRecord {
-        partner_id: partner.clone(),
-        view: profile.view(),
-        sealed: ring.seal(&aad(handle, partner), &plain),
-        updated_at: crate::platform::time::timestamp(),
-        updated_by: by.to_owned(),
-        digests: super::digests::tax_ids(
-            ring,
-            handle,
-            &profile.country,
-            profile.tax_id.as_deref(),
-            profile.vat_id.as_deref(),
-        ),
-    };
-    let (pk, sk) = keys::tax_profile(handle, partner);
-    let put = WriteOp::Put {
-        item: Item::new(pk, sk, to_doc(&record)?),
-        cond: Cond::None,
-    };
-    let target = format!("partner {partner} ({:?} form)", record.view.form);
-    let mut ops = vec![
-        put,
-        crate::kernel::audit::entry(handle, "tax_profile.set", &target)?,
-    ];
-    ops.extend(super::digests::index_ops(handle, partner, &record.digests)?);
-    store.transact(ops).await?;
-    Ok(record)
+/// Opens a record's sealed profile (and signature, when signed).
+pub fn open(keys: &Keyring, handle: &Handle, record: &TaxRecord) -> Result<Sealed, TaxError> {
+    let plain = keys.open(&aad(handle, &record.partner_id), &record.sealed)?;
+    serde_json::from_slice::<Sealed>(&plain)
+        .or_else(|_| {
+            serde_json::from_slice::<TaxProfile>(&plain).map(|profile| Sealed {
+                profile,
+                certification: None,
+            })
+        })
+        .map_err(|e| StoreError::Corrupt(format!("tax profile: {e}")).into())
 }
 
 /// Every profile of the handle, opened: the year-end export's rows, by partner. Audited as
@@ -325,9 +434,7 @@ pub async fn export(
     let records = list(store, handle).await?;
     let mut rows = Vec::with_capacity(records.len());
     for r in records {
-        let plain = keys.open(&aad(handle, &r.partner_id), &r.sealed)?;
-        let profile: TaxProfile = serde_json::from_slice(&plain)
-            .map_err(|e| StoreError::Corrupt(format!("tax profile: {e}")))?;
+        let profile = open(keys, handle, &r)?.profile;
         rows.push((r, profile));
     }
     let entry = crate::kernel::audit::entry(

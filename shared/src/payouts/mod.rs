@@ -10,6 +10,8 @@ pub mod background;
 pub mod budget;
 pub mod claim;
 pub mod hold;
+pub mod invoice;
+pub mod invoice_pdf;
 pub mod jobs;
 pub mod lines;
 pub mod model;
@@ -21,6 +23,8 @@ pub mod select;
 pub mod settle;
 pub mod stage;
 pub mod statement;
+pub mod tax_report;
+pub mod tax_report_pdf;
 pub mod verify;
 
 use std::collections::BTreeMap;

@@ -13,6 +13,7 @@ pub mod mail;
 pub mod metrics;
 #[cfg(feature = "op-counts")]
 pub mod op_counts;
+pub mod pdf;
 pub mod queue;
 pub mod store;
 pub mod stream;

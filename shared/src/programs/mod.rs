@@ -17,6 +17,7 @@ pub mod coupon_rules;
 pub mod list;
 pub mod model;
 pub mod reject;
+pub mod self_billing;
 pub mod settings;
 pub mod summary;
 

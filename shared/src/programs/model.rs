@@ -55,9 +55,17 @@ pub struct Program {
     /// The URL prefixes a partner's own links may point to (issue 61); empty: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_destinations: Vec<String>,
-    /// Payouts wait for the partner's tax profile (issue 61, `payout_tax_profile_missing`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub require_tax_profile: bool,
+    /// Payouts wait for the partner's tax profile: given (`payout_tax_profile_missing`) or
+    /// accepted (`payout_tax_profile_not_accepted`). A program stored with `true` reads as given.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "tax_requirement"
+    )]
+    pub require_tax_profile: Option<TaxRequirement>,
+    /// Self-billing invoices (`programs::self_billing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_billing: Option<super::self_billing::SelfBilling>,
     /// Per partner signal, what its firing does to the money (issue 83, `domain::fraud_rules`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fraud_rules: BTreeMap<String, FraudAction>,
@@ -104,12 +112,39 @@ pub struct ProgramSpec {
     pub coupon_reduce_percent: Option<u32>,
     pub coupon_leak_threshold: Option<u32>,
     pub allowed_destinations: Option<Vec<String>>,
-    pub require_tax_profile: Option<bool>,
+    #[serde(default, deserialize_with = "tax_requirement")]
+    pub require_tax_profile: Option<TaxRequirement>,
+    pub self_billing: Option<super::self_billing::SelfBillingSpec>,
     /// Validated by hand, so any shape is refused naming `fraudRules`.
     pub fraud_rules: Option<serde_json::Value>,
     pub allow_paid_traffic: Option<bool>,
     pub min_customers_before_payout: Option<u32>,
     pub refund_after_payout_threshold: Option<u32>,
+}
+
+/// What `requireTaxProfile` asks for before a payout is batched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaxRequirement {
+    /// A profile given, whatever its review.
+    Given,
+    /// A profile the program accepted.
+    Accepted,
+}
+
+/// `"given"`, `"accepted"`, `true` (given: what `true` always meant), `false` or `null` (none).
+fn tax_requirement<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<TaxRequirement>, D::Error> {
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Bool(false)) => Ok(None),
+        Some(serde_json::Value::Bool(true)) => Ok(Some(TaxRequirement::Given)),
+        Some(serde_json::Value::String(s)) if s == "given" => Ok(Some(TaxRequirement::Given)),
+        Some(serde_json::Value::String(s)) if s == "accepted" => Ok(Some(TaxRequirement::Accepted)),
+        Some(_) => Err(serde::de::Error::custom(
+            "requireTaxProfile: must be \"given\", \"accepted\" or false",
+        )),
+    }
 }
 
 /// 1 to `max` characters as sent, not only spaces; kept trimmed.
@@ -209,7 +244,11 @@ impl ProgramSpec {
             allowed_destinations: crate::domain::allowed_destinations::validate(
                 self.allowed_destinations.unwrap_or_default(),
             )?,
-            require_tax_profile: self.require_tax_profile.unwrap_or(false),
+            require_tax_profile: self.require_tax_profile,
+            self_billing: self
+                .self_billing
+                .map(super::self_billing::SelfBillingSpec::validate)
+                .transpose()?,
             fraud_rules: crate::domain::fraud_rules::validate(self.fraud_rules)?,
             allow_paid_traffic: self.allow_paid_traffic.unwrap_or(false),
             min_customers_before_payout: bounded(
@@ -446,6 +485,7 @@ mod tests {
             coupon_leak_threshold: None,
             allowed_destinations: None,
             require_tax_profile: None,
+            self_billing: None,
             fraud_rules: None,
             allow_paid_traffic: None,
             min_customers_before_payout: None,

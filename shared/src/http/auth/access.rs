@@ -143,6 +143,19 @@ pub static PARTNER_ROUTES: &[(Method, &str)] = &[
         "/v2/handles/{handle}/partners/{partnerId}/tax-profile",
     ),
     (Method::GET, "/v2/handles/{handle}/tax-profiles"),
+    // Self-billing: its acceptance (its own act) and its paid payouts' invoices.
+    (
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/self-billing",
+    ),
+    (
+        Method::POST,
+        "/v2/handles/{handle}/partners/{partnerId}/self-billing/accept",
+    ),
+    (
+        Method::GET,
+        "/v2/handles/{handle}/payouts/{payoutId}/invoice",
+    ),
     // Its plan's terms in words, and why one of its commissions is what it is.
     (
         Method::GET,

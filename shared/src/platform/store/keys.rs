@@ -644,6 +644,23 @@ pub fn tax_profiles_pk(handle: &Handle) -> String {
     format!("H#{handle}#TAX")
 }
 
+/// A partner's acceptance of self-billing (`programs::self_billing`): sk the partner id.
+pub fn self_billing_acceptance(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
+    (format!("H#{handle}#SBA"), partner_id.as_str().to_owned())
+}
+
+/// A paid payout's self-billing invoice (`payouts::invoice`), and its credit note: sk the
+/// payout id (`#credit` after it for the note).
+pub fn invoice(handle: &Handle, payout_id: &crate::domain::PayoutId) -> (String, String) {
+    (format!("H#{handle}#INV"), payout_id.as_str().to_owned())
+}
+
+/// A partner's invoice counter (`payouts::invoice`): the last number given, moved only in the
+/// transaction that writes the invoice holding the next one, so numbers never skip or repeat.
+pub fn invoice_counter(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
+    (format!("H#{handle}#INVN"), partner_id.as_str().to_owned())
+}
+
 /// A campaign's clicks from paid ads (issue 83, `analytics::paid`): sk the click id.
 pub fn paid_clicks_pk(handle: &Handle, campaign: &CampaignId) -> String {
     format!("H#{handle}#PAIDCLK#{campaign}")

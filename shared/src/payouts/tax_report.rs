@@ -1,0 +1,133 @@
+//! The year-end 1099-NEC figures: for each US payee (a partner whose tax profile is a W-9), what
+//! the program paid it in the calendar year, in US dollars, by bank transfer or file (the only
+//! ways a payout is paid here: a payment through PayPal or Stripe is reported by them, on a
+//! 1099-K), when the year's sum reaches the year's threshold ([`threshold_cents`]). Opened for an
+//! admin only, each report audited (`tax_reports.exported`) before anything is answered.
+
+use serde::Serialize;
+
+use crate::domain::sealed::Keyring;
+use crate::domain::{Handle, PartnerId};
+use crate::kernel::state::Unconfigured;
+use crate::payout_methods::tax::{self, TaxError, TaxForm, TaxProfile};
+use crate::payouts::model::PayoutStatus;
+use crate::platform::store::{Store, StoreError};
+
+/// The reporting threshold of a calendar year's nonemployee compensation, in US cents: $600
+/// through payments made in 2025 (26 U.S.C. 6041A(a)); $2,000 for payments made after
+/// December 31, 2025 (Public Law 119-21, section 70433, amending 6041(a) and 6041A(a)), indexed
+/// for inflation from 2027: a year after 2026 keeps $2,000 here until the IRS publishes its
+/// figure and this table gains it.
+pub fn threshold_cents(year: i32) -> i64 {
+    if year <= 2025 { 60_000 } else { 200_000 }
+}
+
+/// One payee's line.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payee {
+    pub partner_id: PartnerId,
+    pub profile: TaxProfile,
+    /// Box 1, in US cents.
+    pub paid_cents: i64,
+    pub payouts: usize,
+}
+
+/// The report: its year, threshold and payees (by partner id).
+pub struct Report {
+    pub year: i32,
+    pub threshold_cents: i64,
+    pub payees: Vec<Payee>,
+}
+
+/// How many payouts one page of the scan reads.
+const PAGE: usize = 1_000;
+
+/// The year's payees over the threshold (only `partner` when given). Round trips: ONE query
+/// per 1,000 payouts of the handle, ONE query per 1,000 tax profiles, ONE audited write.
+#[tracing::instrument(skip_all, fields(handle = %handle, year))]
+pub async fn report(
+    store: &dyn Store,
+    keys: Result<&Keyring, Unconfigured>,
+    handle: &Handle,
+    year: i32,
+    partner: Option<&PartnerId>,
+) -> Result<Report, TaxError> {
+    let keys = keys?;
+    let paid = paid_in(store, handle, year).await?;
+    let mut payees = Vec::new();
+    for record in tax::list(store, handle).await? {
+        if record.view.form != TaxForm::W9 || partner.is_some_and(|p| *p != record.partner_id) {
+            continue;
+        }
+        let Some(&(cents, count)) = paid.get(&record.partner_id) else {
+            continue;
+        };
+        if cents < threshold_cents(year) {
+            continue;
+        }
+        payees.push(Payee {
+            partner_id: record.partner_id.clone(),
+            profile: tax::open(keys, handle, &record)?.profile,
+            paid_cents: cents,
+            payouts: count,
+        });
+    }
+    let what = match payees.len() {
+        1 => format!("1099-NEC {year}: 1 payee"),
+        n => format!("1099-NEC {year}: {n} payees"),
+    };
+    store
+        .write(crate::kernel::audit::entry(
+            handle,
+            "tax_reports.exported",
+            &what,
+        )?)
+        .await?;
+    Ok(Report {
+        year,
+        threshold_cents: threshold_cents(year),
+        payees,
+    })
+}
+
+/// Per partner, the US dollars paid in `year` (cents) and by how many payouts.
+async fn paid_in(
+    store: &dyn Store,
+    handle: &Handle,
+    year: i32,
+) -> Result<std::collections::HashMap<PartnerId, (i64, usize)>, StoreError> {
+    let mut sums = std::collections::HashMap::new();
+    let prefix = format!("{year:04}-");
+    let mut after = None;
+    loop {
+        let (page, next) = crate::payouts::model::list(store, handle, PAGE, after).await?;
+        for p in page {
+            let in_year = p
+                .paid_at
+                .as_ref()
+                .is_some_and(|t| t.as_str().starts_with(&prefix));
+            if p.status == PayoutStatus::Paid && in_year && p.currency.as_str() == "USD" {
+                let e: &mut (i64, usize) = sums.entry(p.partner_id).or_default();
+                e.0 = e.0.saturating_add(p.amount_minor);
+                e.1 += 1;
+            }
+        }
+        match next {
+            Some(n) => after = Some(n),
+            None => return Ok(sums),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::threshold_cents;
+
+    #[test]
+    fn the_threshold_follows_the_law_of_the_payments_year() {
+        assert_eq!(threshold_cents(2024), 60_000);
+        assert_eq!(threshold_cents(2025), 60_000);
+        assert_eq!(threshold_cents(2026), 200_000);
+    }
+}
