@@ -190,6 +190,7 @@ checks = { ensure_resource_availability = { enabled = false } }
 # reassignment: the amount is asked for (400 naming amount).
 # An import's format parameter names an uploaded file's format (issue 64): with a body, whose format is
 # its content-type, it is refused (400 naming format); two parameters, one rule.
+# The year-end 1099-NEC figures of a year after the current one (400 naming year): the clock.
 [[operations]]
 include-path = ["/v2/public/refs", "/v2/handles/{handle}/partners/{partnerId}/coupon-codes",
                 "/v2/handles/{handle}/payout-batches",
@@ -201,8 +202,22 @@ include-path = ["/v2/public/refs", "/v2/handles/{handle}/partners/{partnerId}/co
                 "/v2/auth/passkeys/register/finish", "/v2/auth/passkeys/authenticate/finish",
                 "/v2/handles/{handle}/conversions/{conversionId}/reassign",
                 "/v2/handles/{handle}/partners/{partnerId}/members/invitations",
-                "/v2/handles/{handle}/claims/{claimId}/decide", "/v2/handles/{handle}/imports"]
+                "/v2/handles/{handle}/claims/{claimId}/decide", "/v2/handles/{handle}/imports",
+                "/v2/handles/{handle}/tax-reports/1099-nec"]
 checks = { positive_data_acceptance = { expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "412", "429", "5xx"] } }
+
+# A preview of a CSV file: its body is any text, so the "wrong type" the fuzzer sends as a
+# negative case (an object, written as `{}`) is a CSV of one column, rightly read; and a file whose
+# first row names no column is refused in words (400), which no schema of a text body can say.
+[[operations]]
+include-path = ["/v2/handles/{handle}/imports/preview"]
+checks = { negative_data_rejection = { enabled = false }, positive_data_acceptance = { expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "412", "429", "5xx"] } }
+
+# A program pulled by its API key calls the tool's API, which the fuzzer's network namespace
+# cannot reach: the documented answer is 503 unavailable, in words (a 5xx that is not a fault).
+[[operations]]
+include-path = ["/v2/handles/{handle}/imports/pull"]
+checks = { not_a_server_error = { enabled = false } }
 TOML
 
 status=0
