@@ -17,7 +17,7 @@ export async function render(box, partnerId) {
   const shown = risk.signals.filter((s) => s.fired || s.dismissed);
   if (!shown.length) return clear(box, empty(`No fraud signal (score ${risk.score} of 100).`));
   return clear(box,
-    h('p', {}, `Risk score ${risk.score} of 100, from what the partner brought since ${fmtTime(risk.since)}.`),
+    h('p', {}, `Risk score ${risk.score} of 100, from what the partner brought since `, fmtTime(risk.since), '.'),
     h('ul', { class: 'risk-signals' }, ...shown.map((s) => item(box, partnerId, s))));
 }
 
