@@ -365,6 +365,8 @@ def tax(c, name):
     c.submit(f)
     c.wait_text("main form .error", "check digits")
     c.fill(f, "vatId", "DE136695976")
+    # The details are signed with the certification's words, by typing one's name.
+    c.fill(f, "signedName", "Kim Reiter")
     c.submit(f)
     c.wait_text("main", "DE•••••5976")
     c.shot(name + "-tax")
