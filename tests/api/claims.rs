@@ -609,14 +609,15 @@ async fn a_shared_visitor_address_alone_never_proposes_approve_or_pays_when_over
     let settings =
         json!({"name": "Acme partners", "claims": {"deadlineDays": 1, "onOverdue": "approve"}});
     json_of(admin.put_program(&settings).await, 201).await;
-    // The buyer came through pub-two's link and bought on that click; pub-one clicked its own
-    // link from the same address (every visit of the tests comes from loopback).
+    // pub-one clicked its own link; then the buyer came through pub-two's link, from the same
+    // address (every visit of the tests comes from loopback), and bought on that click. The
+    // click comes first so that "the click came after the sale" never joins the reasons.
+    let own_click = human_ctx(&app, "acme", "/deal").await;
     let buyer = human_ctx(&app, "acme", "/offer").await;
     let sale = json!({"ctx": buyer, "idempotencyKey": "order-nat", "eventType": "purchase",
         "value": "100.00", "currency": "EUR"});
     assert_eq!(app.convert(&sale).await.status(), 202);
     crate::commissions::ledger(&app, 1).await;
-    let own_click = human_ctx(&app, "acme", "/deal").await;
     let one = as_partner(&app, "acme", "pub-one").await;
     let body = json!({"orderId": "order-nat", "occurredAt": now_rfc3339(),
         "evidence": {"ctx": own_click}});
