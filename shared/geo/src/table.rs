@@ -75,16 +75,39 @@ pub enum GeoError {
     Malformed(&'static str),
 }
 
+/// Every `BLOCK`-th start is copied into a small index searched first, so that a lookup touches
+/// a few cache lines of the large arrays instead of one per halving (README.md, "Measured").
+const BLOCK: usize = 64;
+
 /// One address family's runs: `starts[i]..starts[i + 1]` is `codes[i]`.
 struct Family<T> {
     starts: Box<[T]>,
     codes: Box<[[u8; 2]]>,
+    /// `starts[0]`, `starts[BLOCK]`, `starts[2 * BLOCK]`, …
+    index: Box<[T]>,
 }
 
 impl<T: Copy + Ord> Family<T> {
+    fn new(starts: Vec<T>, codes: Vec<[u8; 2]>) -> Self {
+        Self {
+            index: starts.iter().step_by(BLOCK).copied().collect(),
+            starts: starts.into_boxed_slice(),
+            codes: codes.into_boxed_slice(),
+        }
+    }
+
     fn find(&self, address: T) -> Option<Country> {
-        let after = self.starts.partition_point(|&start| start <= address);
-        let code = *self.codes.get(after.checked_sub(1)?)?;
+        // The last run starting at or before the address is in the last block whose first
+        // start is at or before it.
+        let block = self
+            .index
+            .partition_point(|&start| start <= address)
+            .checked_sub(1)?;
+        let from = block * BLOCK;
+        let to = self.starts.len().min(from + BLOCK);
+        let within = self.starts.get(from..to)?;
+        let run = from + within.partition_point(|&start| start <= address) - 1;
+        let code = *self.codes.get(run)?;
         (code != NO_COUNTRY).then_some(Country(code))
     }
 }
@@ -246,10 +269,7 @@ impl<'a> Reader<'a> {
                 )),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Family {
-            starts: starts.into_boxed_slice(),
-            codes: codes.into_boxed_slice(),
-        })
+        Ok(Family::new(starts, codes))
     }
 }
 
@@ -458,6 +478,29 @@ mod tests {
         assert_eq!(countries.lookup(ip("11.0.0.1")), country("DE"));
         assert_eq!(countries.lookup_unfiltered(ip("ff02::1")), country("FR"));
         assert_eq!(countries.lookup(ip("ff02::1")), None);
+    }
+
+    #[test]
+    fn the_block_index_finds_the_same_run_as_a_search_of_every_run() {
+        // Runs of 1 to 7 addresses from 8.0.0.0, enough for several blocks; every third
+        // without a country.
+        let codes: [&[u8; 2]; 4] = [b"US", b"\0\0", b"DE", b"FR"];
+        let mut runs = Vec::new();
+        let mut start = 0x0800_0000_u32;
+        for n in 0..(BLOCK * 5 + 3) {
+            runs.push((start, codes[n % 4]));
+            start += u32::try_from(n % 7 + 1).unwrap();
+        }
+        let countries = Countries::parse(&table(&runs, &[])).unwrap();
+        for address in 0x07ff_fff0..start + 16 {
+            let expected = runs
+                .iter()
+                .rev()
+                .find(|(first, _)| *first <= address)
+                .and_then(|(_, code)| Country::from_code(std::str::from_utf8(*code).ok()?));
+            let found = countries.lookup(IpAddr::V4(Ipv4Addr::from(address)));
+            assert_eq!(found, expected, "{}", Ipv4Addr::from(address));
+        }
     }
 
     fn error_of(gzipped: &[u8]) -> String {
