@@ -97,7 +97,12 @@ fn browser_of(found: &WootheeResult<'_>) -> Option<String> {
     let named = match (name, known(found.version)) {
         // An HTTP library's version field holds its name.
         ("HTTP Library", Some(library)) => library.to_owned(),
+        // An app's own web view (Facebook, Instagram, …): the app is not named.
         ("Webview", _) => "In-app browser".to_owned(),
+        ("SamsungBrowser", version) => match version.and_then(major) {
+            Some(v) => format!("Samsung Internet {v}"),
+            None => "Samsung Internet".to_owned(),
+        },
         (name, Some(version)) if found.category != "crawler" => match major(version) {
             Some(v) => format!("{name} {v}"),
             None => name.to_owned(),
@@ -157,6 +162,28 @@ mod tests {
     }
 
     #[test]
+    fn samsung_internet_and_in_app_browsers_are_named_as_people_know_them() {
+        check(
+            "Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36",
+            Some("Android 14"),
+            Some("Samsung Internet 26"),
+            DeviceKind::Mobile,
+        );
+        check(
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/22B83 [FBAN/FBIOS;FBAV/489.0.0.41.109;FBBV/664226452;FBDV/iPhone15,2;FBMD/iPhone;FBSN/iOS;FBSV/18.1;FBSS/3;FBCR/;FBID/phone;FBLC/en_US;FBOP/80]",
+            Some("iOS 18"),
+            Some("In-app browser"),
+            DeviceKind::Mobile,
+        );
+        check(
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP2A.240805.005; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/128.0.6613.127 Mobile Safari/537.36 Instagram 350.0.0.0.0 Android",
+            Some("Android 14"),
+            Some("In-app browser"),
+            DeviceKind::Mobile,
+        );
+    }
+
+    #[test]
     fn tablets_are_told_from_phones() {
         check(
             "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
@@ -205,6 +232,18 @@ mod tests {
             DeviceKind::Desktop,
         );
         check(
+            "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+            Some("ChromeOS"),
+            Some("Chrome 131"),
+            DeviceKind::Desktop,
+        );
+        check(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 OPR/115.0.0.0",
+            Some("Windows 10/11"),
+            Some("Opera 115"),
+            DeviceKind::Desktop,
+        );
+        check(
             "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
             Some("Linux"),
             Some("Firefox 132"),
@@ -221,6 +260,15 @@ mod tests {
             DeviceKind::Bot,
         );
         check("curl/8.5.0", None, Some("curl"), DeviceKind::Bot);
+        check(
+            "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+            None,
+            Some("facebook"),
+            DeviceKind::Bot,
+        );
+        // Libraries woothee does not know are unknown, not bots: the product's own bot check
+        // (isbot's patterns) is the one that decides what a click counts as.
+        check("python-requests/2.32.3", None, None, DeviceKind::Unknown);
     }
 
     #[test]
