@@ -485,25 +485,32 @@ mod tests {
     }
 
     #[test]
-    fn the_block_index_finds_the_same_run_as_a_search_of_every_run() {
-        // Runs of 1 to 7 addresses from 8.0.0.0, enough for several blocks; every third
-        // without a country.
+    fn the_block_index_finds_the_same_run_as_a_plain_binary_search() {
+        // Runs of 1 to 7 addresses, enough for many blocks; every fourth without a country.
+        // The same runs in IPv4 from 8.0.0.0 and in IPv6 from 2a00::.
         let codes: [&[u8; 2]; 4] = [b"US", b"\0\0", b"DE", b"FR"];
-        let mut runs = Vec::new();
+        let mut v4 = Vec::new();
         let mut start = 0x0800_0000_u32;
-        for n in 0..(BLOCK * 5 + 3) {
-            runs.push((start, codes[n % 4]));
+        for n in 0..(BLOCK * BLOCK * 2 + 3) {
+            v4.push((start, codes[n % 4]));
             start += u32::try_from(n % 7 + 1).unwrap();
         }
-        let countries = Countries::parse(&table(&runs, &[])).unwrap();
+        let v6_base = 0x2a00_u128 << 112;
+        let to_v6 = |a: u32| v6_base + u128::from(a - 0x0800_0000);
+        let v6: Vec<(u128, &[u8; 2])> = v4.iter().map(|(a, code)| (to_v6(*a), *code)).collect();
+        let countries = Countries::parse(&table(&v4, &v6)).unwrap();
+        assert_eq!(countries.v4.index.len(), BLOCK * 2 + 1);
         for address in 0x07ff_fff0..start + 16 {
-            let expected = runs
-                .iter()
-                .rev()
-                .find(|(first, _)| *first <= address)
-                .and_then(|(_, code)| Country::from_code(std::str::from_utf8(*code).ok()?));
+            let expected = v4
+                .partition_point(|(first, _)| *first <= address)
+                .checked_sub(1)
+                .and_then(|run| Country::from_code(std::str::from_utf8(v4[run].1).ok()?));
             let found = countries.lookup(IpAddr::V4(Ipv4Addr::from(address)));
             assert_eq!(found, expected, "{}", Ipv4Addr::from(address));
+            if address >= 0x0800_0000 {
+                let found = countries.lookup(IpAddr::V6(Ipv6Addr::from(to_v6(address))));
+                assert_eq!(found, expected, "{}", Ipv6Addr::from(to_v6(address)));
+            }
         }
     }
 
