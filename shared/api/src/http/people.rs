@@ -1,0 +1,453 @@
+//! A person's own routes (issue 60), outside any handle: the email link, sign-out, `GET
+//! /v2/me` and their sessions. Authenticated by the `tenx_session` cookie alone
+//! ([`crate::http::auth::session`]); a write needs the session's `x-csrf-token`.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Role;
+use crate::domain::email::Email;
+use crate::domain::{Handle, SessionId, UserId};
+use crate::http::auth::session::{self, COOKIE};
+use crate::http::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::extract::{ClientAddr, IdPath, Json, PathId};
+use crate::kernel::ratelimit;
+use crate::kernel::state::AppState;
+use crate::people::model::Session;
+use crate::people::sessions::Origin;
+use crate::people::{PeopleError, memberships, sessions, sign_in, users};
+use crate::platform::config::Config;
+
+/// Sign-in links asked for one address per rate-limit window.
+pub const LINKS_PER_EMAIL: u32 = 5;
+/// … and by one client address.
+pub const LINKS_PER_ADDRESS: u32 = 20;
+
+/// The routes of a person's own account (no handle, so no access-table rule: the cookie is the
+/// whole credential).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v2/auth/email-link", post(email_link))
+        .route("/v2/auth/email-link/verify", get(verify_page).post(verify))
+        .route("/v2/auth/sign-out", post(sign_out))
+        .route("/v2/me", get(me))
+        .route(
+            "/v2/me/sessions",
+            get(list_sessions).delete(end_all_sessions),
+        )
+        .route("/v2/me/sessions/{sessionId}", delete(end_session))
+}
+
+impl From<PeopleError> for ApiError {
+    fn from(e: PeopleError) -> Self {
+        let message = e.to_string();
+        match e {
+            PeopleError::LinkRefused => ApiError::unauthorized(message),
+            PeopleError::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
+            PeopleError::LastAdmin(_)
+            | PeopleError::AlreadyMember(_)
+            | PeopleError::OtherPartner(_) => ApiError::new(ErrorCode::InvalidState, message),
+            PeopleError::Contended => ApiError::new(ErrorCode::Unavailable, message),
+            PeopleError::Store(e) => e.into(),
+            PeopleError::Mail(e) => e.into(),
+        }
+    }
+}
+
+/// A signed-in person: the session of the request's cookie (CSRF checked on writes).
+pub struct SignedIn(pub Session);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        session::require(state, parts).await.map(SignedIn)
+    }
+}
+
+/// The origin links are mailed with ([`crate::http::origin::base`]): never a request's `Host`.
+pub fn base_url(state: &AppState) -> ApiResult<String> {
+    crate::http::origin::base(&state.config)
+}
+
+/// The cookie that carries a session (`Secure` unless this server's origin is plain HTTP: a
+/// local server).
+pub fn session_cookie(value: &str, max_age: i64, config: &Config) -> HeaderValue {
+    let secure = if crate::http::origin::secure_cookies(config) {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("tenx_session=; Path=/; Max-Age=0"))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LinkRequest {
+    email: String,
+    /// The handle the person means to work on (kept for the console; not a grant).
+    handle: Option<String>,
+    next: Option<String>,
+}
+
+/// `POST /v2/auth/email-link`: `202 {sent: true}` whether or not the address is known.
+async fn email_link(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Json(body): Json<LinkRequest>,
+) -> ApiResult<Response> {
+    let email = Email::parse("email", &body.email)?;
+    if let Some(h) = &body.handle {
+        Handle::parse(h)?;
+    }
+    let store = state.store.as_ref();
+    // The limits are the service's, not a handle's: one partition of their own.
+    let scope = Handle::parse("tenx-sign-in").map_err(ApiError::from)?;
+    let limited = |what: &'static str| {
+        move |e: ratelimit::RateLimitError| match e {
+            ratelimit::RateLimitError::Limited(l) => ApiError::from(l.of(what)),
+            other => ApiError::from(other),
+        }
+    };
+    let address = ratelimit::address_bucket("sia_", &client);
+    ratelimit::consume(
+        store,
+        &state.config.rate_limits,
+        &scope,
+        &address,
+        LINKS_PER_ADDRESS,
+    )
+    .await
+    .map_err(limited("this client address"))?;
+    let by_email = format!("sie_{}", &users::email_digest(&email)[..20]);
+    ratelimit::consume(
+        store,
+        &state.config.rate_limits,
+        &scope,
+        &by_email,
+        LINKS_PER_EMAIL,
+    )
+    .await
+    .map_err(limited("this email address"))?;
+    let base = base_url(&state)?;
+    sign_in::request(state.io(), &base, &email, body.next).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(serde_json::json!({"sent": true})),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+fn page(status: StatusCode, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>Sign in</title>\
+         <link rel=\"icon\" href=\"/console/icon.svg\" type=\"image/svg+xml\">\
+         <link rel=\"stylesheet\" href=\"/console/console.css\"></head>\
+         <body><main class=\"sign-in\">{body}</main></body></html>"
+    );
+    // The stylesheet under its hashed name (the console serves no other).
+    let html = crate::http::console::Bundle::embedded().page(&html);
+    let mut response = (status, Html(html)).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(crate::http::console::CONTENT_SECURITY_POLICY),
+    );
+    // `same-origin`, not `no-referrer`: under `no-referrer` a browser posts the page's form
+    // with `Origin: null`, which the sign-in's login-CSRF check refuses; the link's token still
+    // never leaves this origin in a referrer.
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+/// `GET /v2/auth/email-link/verify?token=…`: a page whose button signs in. Changes nothing
+/// (mail scanners follow links).
+async fn verify_page(
+    State(state): State<AppState>,
+    Query(q): Query<TokenQuery>,
+) -> ApiResult<Response> {
+    let token = q.token.unwrap_or_default();
+    if !sign_in::is_live(state.store.as_ref(), &token).await? {
+        // A page still (a person reads it), saying so; the button's post answers the envelope.
+        return Ok(page(
+            StatusCode::OK,
+            "<h1>This link no longer works</h1><p>It was already used, has expired or was \
+             withdrawn. Ask for a new one from the sign-in page.</p><p><a href=\"/\">Sign in</a></p>",
+        ));
+    }
+    // The token is base64url (checked by `is_live`): nothing in it needs escaping.
+    Ok(page(
+        StatusCode::OK,
+        &format!(
+            "<h1>Sign in to 10x</h1><form method=\"post\" action=\"/v2/auth/email-link/verify\">\
+             <input type=\"hidden\" name=\"token\" value=\"{token}\">\
+             <button type=\"submit\">Sign in</button></form>"
+        ),
+    ))
+}
+
+/// The token of `POST …/verify`: JSON `{token}` or the page's form (`token=…`).
+fn posted_token(headers: &HeaderMap, body: &Bytes) -> ApiResult<String> {
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let token = if form {
+        url::form_urlencoded::parse(body)
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v.into_owned())
+    } else {
+        #[derive(Deserialize)]
+        struct Body {
+            token: String,
+        }
+        serde_json::from_slice::<Body>(body).ok().map(|b| b.token)
+    };
+    token.ok_or_else(|| ApiError::invalid_request("token: send the link's token."))
+}
+
+/// A sign-in posted from another site's page is refused (login CSRF): `403 csrf`.
+pub fn posted_here(headers: &HeaderMap) -> ApiResult<()> {
+    if same_origin(headers) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::Csrf,
+        "A sign-in must be posted from this site's own page.",
+    ))
+}
+
+/// Where a sign-in came from, for the person's list of sessions: the client's address and
+/// its browser (every way in records the same), and the address's keyed digest when this
+/// process holds the ctx keys.
+pub fn origin_of(state: &AppState, headers: &HeaderMap, client: String) -> Origin {
+    Origin {
+        address_hash: state.ctx_keys().ok().map(|k| k.address_digest(&client)),
+        address: Some(client),
+        browser: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
+/// A sign-in posted from another site is refused (login CSRF): a browser names the page's
+/// origin, which must be this host.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest == host)
+}
+
+/// `POST /v2/auth/email-link/verify`: spends the token, sets the session cookie (a new id) and
+/// answers `303` to `next` or the console.
+async fn verify(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    posted_here(&headers)?;
+    let token = posted_token(&headers, &body)?;
+    let origin = origin_of(&state, &headers, client);
+    let signed_in = sign_in::spend(
+        state.store.as_ref(),
+        &token,
+        session::lifetimes(&state),
+        &origin,
+    )
+    .await?;
+    let to = signed_in.next.unwrap_or_else(|| "/".to_owned());
+    let max_age = crate::domain::time::secs(state.config.session_max);
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::LOCATION,
+        HeaderValue::from_str(&to).unwrap_or_else(|_| HeaderValue::from_static("/")),
+    );
+    h.insert(
+        header::SET_COOKIE,
+        session_cookie(&signed_in.secret, max_age, &state.config),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// `POST /v2/auth/sign-out`: ends this session on the server and clears the cookie.
+async fn sign_out(State(state): State<AppState>, SignedIn(s): SignedIn) -> ApiResult<Response> {
+    sessions::revoke(state.store.as_ref(), &s.user_id, &s.session_id).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session_cookie("", 0, &state.config));
+    Ok(response)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserView {
+    user_id: UserId,
+    email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+}
+
+#[derive(Serialize)]
+struct MembershipView {
+    handle: Handle,
+    role: Role,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PartnershipView {
+    handle: Handle,
+    partner_id: crate::domain::PartnerId,
+    role: crate::people::model::PartnerRole,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MeView {
+    user: UserView,
+    memberships: Vec<MembershipView>,
+    /// The partners the person acts for (issue 61), one per handle.
+    partnerships: Vec<PartnershipView>,
+    csrf_token: String,
+}
+
+/// `GET /v2/me`: who is signed in, where they are a member, and the CSRF token for writes.
+async fn me(State(state): State<AppState>, SignedIn(s): SignedIn) -> ApiResult<Response> {
+    let store = state.store.as_ref();
+    let user = users::get(store, &s.user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("This account no longer exists."))?;
+    let memberships = memberships::of_user(store, &s.user_id)
+        .await?
+        .into_iter()
+        .map(|m| MembershipView {
+            handle: m.handle,
+            role: m.role,
+        })
+        .collect();
+    let partnerships = crate::people::partnerships::of_user(store, &s.user_id)
+        .await?
+        .into_iter()
+        .map(|p| PartnershipView {
+            handle: p.handle,
+            partner_id: p.partner_id,
+            role: p.role,
+        })
+        .collect();
+    let view = MeView {
+        user: UserView {
+            user_id: user.user_id,
+            email: user.email,
+            name: user.name,
+        },
+        memberships,
+        partnerships,
+        csrf_token: s.csrf_token,
+    };
+    let mut response = axum::Json(view).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionView {
+    session_id: SessionId,
+    /// This browser's own session.
+    current: bool,
+    since: String,
+    last_seen: String,
+    expires_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    browser: Option<String>,
+}
+
+/// `GET /v2/me/sessions`: the person's live sessions.
+async fn list_sessions(
+    State(state): State<AppState>,
+    SignedIn(s): SignedIn,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let all = sessions::list(state.store.as_ref(), &s.user_id, session::lifetimes(&state)).await?;
+    let items: Vec<SessionView> = all
+        .into_iter()
+        .map(|x| SessionView {
+            current: x.session_id == s.session_id,
+            session_id: x.session_id,
+            since: x.created_at.into(),
+            last_seen: x.last_seen_at.into(),
+            expires_at: x.expires_at.into(),
+            address: x.address,
+            browser: x.browser,
+        })
+        .collect();
+    Ok(axum::Json(serde_json::json!({ "items": items })))
+}
+
+/// `DELETE /v2/me/sessions/{sessionId}`: signs one of the person's sessions out.
+async fn end_session(
+    State(state): State<AppState>,
+    SignedIn(s): SignedIn,
+    IdPath(id): IdPath<SessionId>,
+) -> ApiResult<StatusCode> {
+    if !sessions::revoke(state.store.as_ref(), &s.user_id, &id).await? {
+        return Err(SessionId::not_found(id.as_str()));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /v2/me/sessions`: signs every session of the person out, this one included.
+async fn end_all_sessions(
+    State(state): State<AppState>,
+    SignedIn(s): SignedIn,
+) -> ApiResult<StatusCode> {
+    sessions::revoke_all(state.store.as_ref(), &s.user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+impl PathId for SessionId {
+    const SEGMENT: &'static str = "sessionId";
+
+    fn parse(raw: &str) -> Option<Self> {
+        SessionId::parse(raw).ok()
+    }
+
+    fn not_found(raw: &str) -> ApiError {
+        ApiError::not_found(format!("Session {raw}"))
+    }
+}
