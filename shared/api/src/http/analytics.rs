@@ -19,7 +19,7 @@ use crate::http::extract::Query;
 use crate::kernel::state::AppState;
 
 /// The analytics routes, each with its access rule.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Viewer;
     use crate::http::auth::Scope::AnalyticsRead;
     use crate::http::routes::Charge::Free;

@@ -17,7 +17,7 @@ use crate::kernel::state::AppState;
 /// The most entries one export holds.
 const EXPORT_MAX: usize = 10_000;
 
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Operator;
     use crate::http::routes::Charge::Free;
     Routes::new()

@@ -11,7 +11,7 @@ use crate::http::routes::Routes;
 use crate::kernel::backlog::{self, HandleBacklog};
 use crate::kernel::state::AppState;
 
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Operator;
     use crate::http::routes::Charge::Free;
     Routes::new()

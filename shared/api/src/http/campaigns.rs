@@ -21,7 +21,7 @@ use crate::links::LinkView;
 use crate::platform::config::Config;
 
 /// The campaigns routes, each with its access rule.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Creator;
     use crate::http::auth::Scope::{CampaignsRead, CampaignsWrite};
     use crate::http::routes::Charge::{Free, Write};

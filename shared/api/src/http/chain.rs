@@ -34,7 +34,7 @@ pub fn public_router() -> Router<AppState> {
 }
 
 /// The handle's chain rules: JWT only (no PAT scope covers lifecycle messaging).
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Creator, Viewer};
     use crate::http::routes::Charge::{Free, Write};
     Routes::new()

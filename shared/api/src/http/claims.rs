@@ -22,7 +22,7 @@ use crate::kernel::state::AppState;
 
 /// Opened with `commissions.write` (a partner's token: its own), read with
 /// `commissions.read`, decided by an operator.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Operator, Viewer};
     use crate::http::auth::Scope::{CommissionsRead, CommissionsWrite};
     use crate::http::routes::Charge::{Free, Write};

@@ -32,7 +32,7 @@ use crate::{partners::tokens, partners::tokens::PartnerTokenError};
 use crate::{plans, plans::PlanError};
 
 /// Partners, plans, rates, the ledger and balances (payouts: [`crate::http::payouts`]).
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Operator, Viewer};
     use crate::http::auth::Scope::{CommissionsRead, CommissionsWrite};
     use crate::http::routes::Charge::{Free, Write};

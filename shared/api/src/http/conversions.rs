@@ -35,7 +35,7 @@ pub fn public_router() -> Router<AppState> {
 
 /// The authenticated routes (the conversions function): the merchant's server, and the audit
 /// trail. A verified conversion is not a rate-limited write.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Creator, Operator, Viewer};
     use crate::http::auth::Scope::{ConversionsRead, ConversionsWrite};
     use crate::http::routes::Charge::{Free, Write};
@@ -138,7 +138,7 @@ async fn create_public(
 }
 
 /// What a conversion's intake uses of the router's state.
-pub fn intake(state: &AppState) -> conversions::Intake<'_> {
+pub(crate) fn intake(state: &AppState) -> conversions::Intake<'_> {
     conversions::Intake {
         io: state.io(),
         policies: &state.policy_cache,
@@ -151,7 +151,7 @@ pub fn intake(state: &AppState) -> conversions::Intake<'_> {
 
 /// What a customer's binding uses of the router's state: its store and queue, and the ctx keys
 /// that digest an email.
-pub fn binder(state: &AppState) -> crate::customers::bind::Binder<'_> {
+pub(crate) fn binder(state: &AppState) -> crate::customers::bind::Binder<'_> {
     crate::customers::bind::Binder::new(state.io(), state.ctx_keys.as_deref())
 }
 

@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 /// A cell a spreadsheet would run as a formula is prefixed with `'`.
-pub fn cell(value: &str) -> String {
+pub(crate) fn cell(value: &str) -> String {
     match value.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
         _ => value.to_owned(),
@@ -13,7 +13,7 @@ pub fn cell(value: &str) -> String {
 }
 
 /// `body` as `filename`, UTF-8 CSV; `no-store` when it holds what no cache may keep.
-pub fn attachment(body: Vec<u8>, filename: &'static str, no_store: bool) -> Response {
+pub(crate) fn attachment(body: Vec<u8>, filename: &'static str, no_store: bool) -> Response {
     let mut response = body.into_response();
     let h = response.headers_mut();
     h.insert(

@@ -29,7 +29,7 @@ pub fn public_router() -> Router<AppState> {
 }
 
 /// The authenticated routes (the conversions function).
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Creator, Viewer};
     use crate::http::auth::Scope::{ConversionsRead, ConversionsWrite};
     use crate::http::routes::Charge::{Free, Write};
@@ -42,7 +42,7 @@ pub fn routes() -> Routes {
 }
 
 /// A partner's coupon codes (the commissions function, beside the partner's other routes).
-pub fn coupon_routes() -> Routes {
+pub(crate) fn coupon_routes() -> Routes {
     use crate::http::auth::Role::{Operator, Viewer};
     use crate::http::auth::Scope::{CommissionsRead, CommissionsWrite};
     use crate::http::routes::Charge::{Free, Write};

@@ -13,7 +13,7 @@ use crate::http::routes::Routes;
 use crate::kernel::state::AppState;
 use crate::portal::dashboard::{self, Dashboard, DashboardError};
 
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Viewer;
     use crate::http::auth::Scope::CommissionsRead;
     use crate::http::routes::Charge::Free;

@@ -20,7 +20,7 @@ use crate::kernel::state::AppState;
 /// Read like the links (`links.read`, viewers up); claimed, changed and verified by operators
 /// and admins signed in, never by a token: a domain serves the handle's links, and a
 /// `links.write` token (which creators mint) must not move them to another host.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Operator, Viewer};
     use crate::http::auth::Scope::LinksRead;
     use crate::http::routes::Charge::{Free, Write};

@@ -23,7 +23,7 @@ use crate::kernel::state::AppState;
 
 pub const TOKEN_HEADER: &str = "x-embed-token";
 
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Operator;
     use crate::http::auth::Scope::PartnersEmbed;
     use crate::http::routes::Charge::Write;
@@ -35,7 +35,7 @@ pub fn routes() -> Routes {
     )
 }
 
-pub fn public_router() -> Router<AppState> {
+pub(crate) fn public_router() -> Router<AppState> {
     Router::new().route("/v2/embed/referrals", get(referrals).options(preflight))
 }
 

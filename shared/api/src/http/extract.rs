@@ -283,7 +283,7 @@ impl FromRequestParts<AppState> for ClientAddr {
 /// distribution (`TENX_EDGE=cloudfront-oac`) the function URL's source is the edge, so the
 /// viewer's address is the `cloudfront-viewer-address` the distribution sets (`ip:port`,
 /// replacing any a viewer sent).
-pub fn client_address(parts: &Parts, state: &AppState) -> Option<String> {
+pub(crate) fn client_address(parts: &Parts, state: &AppState) -> Option<String> {
     if state.config.country_trust == crate::platform::config::CountryTrust::CloudFrontOac {
         return parts
             .headers

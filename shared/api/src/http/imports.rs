@@ -21,7 +21,7 @@ use crate::kernel::state::AppState;
 /// Operators and admins signed in (no token scope: an import writes many links at once);
 /// a program's export (partners, customers, commissions) is an admin's
 /// ([`Source::is_program`], checked in [`start`]).
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Operator;
     use crate::http::routes::Charge::{Free, Write};
     Routes::new()

@@ -43,7 +43,7 @@ pub fn public_router() -> Router<AppState> {
 }
 
 /// The settings and the event log (the conversions function).
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Operator, Viewer};
     use crate::http::auth::Scope::{ConversionsRead, ConversionsWrite};
     use crate::http::routes::Charge::{Free, Write};

@@ -19,7 +19,7 @@ use crate::programs::self_billing;
 
 /// Accepting is the partner's own act (no role of the program's does it); the invoice is read
 /// like a payout's statement, by operators and the partner.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Operator, Viewer};
     use crate::http::auth::Scope::{CommissionsRead, PayoutsWrite};
     use crate::http::routes::Charge::{Free, Write};

@@ -17,7 +17,7 @@ use crate::kernel::state::AppState;
 use crate::links::{self, LinkError, LinkView, Precondition};
 
 /// The links routes, each with its access rule.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Creator, Operator, Viewer};
     use crate::http::auth::Scope::{AnalyticsRead, LinksRead, LinksWrite};
     use crate::http::routes::Charge::{Free, Write};

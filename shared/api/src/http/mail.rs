@@ -20,7 +20,7 @@ use crate::mail::{MailError, dispute, suppressions, unsubscribe};
 const LIST_LIMIT: usize = 100;
 
 /// Admins only (JWT: no token scope reaches who was mailed what).
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Admin;
     use crate::http::routes::Charge::{Free, Write};
     Routes::new()

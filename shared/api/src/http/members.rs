@@ -18,7 +18,7 @@ use crate::kernel::state::AppState;
 use crate::people::model::{Invitation, Member};
 use crate::people::{invitations, memberships};
 
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Admin, Viewer};
     use crate::http::routes::Charge::{Free, Write};
     Routes::new()

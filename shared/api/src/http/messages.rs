@@ -23,7 +23,7 @@ use crate::messages::{MessageError, Side, thread};
 
 /// Threads are read with `commissions.read` and written with `commissions.write`, like the
 /// partner records they belong to.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Operator, Viewer};
     use crate::http::auth::Scope::{CommissionsRead, CommissionsWrite};
     use crate::http::routes::Charge::{Free, Write};

@@ -10,7 +10,7 @@ pub mod claims;
 pub mod commissions;
 pub mod console;
 pub mod conversions;
-pub mod csv_download;
+pub(crate) mod csv_download;
 pub mod current_request;
 pub mod customers;
 pub mod dashboard;
@@ -43,7 +43,7 @@ pub mod reasons;
 pub mod redirect;
 pub mod request_id;
 pub mod risk;
-pub mod routes;
+pub(crate) mod routes;
 pub mod script;
 pub mod search;
 pub mod statement;
@@ -136,7 +136,7 @@ impl Group {
 
     /// The group's authenticated routes, each with its access rule (none for the public ones):
     /// its router's and the access table's one source.
-    pub fn routes(self) -> Routes {
+    pub(crate) fn routes(self) -> Routes {
         match self {
             Group::Links => links::routes()
                 .merge(domains::routes())

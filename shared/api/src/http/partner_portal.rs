@@ -20,7 +20,7 @@ use crate::people::partnerships;
 
 /// Invitations: operators, or the partner's owner (the partner table lets a partner in; the
 /// handler keeps its members and tokens out).
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Operator, Viewer};
     use crate::http::auth::Scope::{CommissionsRead, CommissionsWrite};
     use crate::http::routes::Charge::{Free, Write};
@@ -44,7 +44,7 @@ pub fn routes() -> Routes {
 }
 
 /// A partner (token or user) asking for another partner: the same `404` as an unknown one.
-pub fn own(caller: &Caller, id: &PartnerId) -> ApiResult<()> {
+pub(crate) fn own(caller: &Caller, id: &PartnerId) -> ApiResult<()> {
     if caller.sees_partner(id) {
         Ok(())
     } else {
@@ -106,7 +106,7 @@ struct SummaryParams {
 
 /// The window of `from` and `to` (days or RFC 3339 times): by default the 30 days to `now`,
 /// at most [`MAX_DAYS`] days; the partner's summary's and the program's dashboard's.
-pub fn window(
+pub(crate) fn window(
     from: Option<&str>,
     to: Option<&str>,
     now: i64,

@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The handle's sign-in policy: admins only.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Admin;
     use crate::http::routes::Charge::{Free, Write};
     Routes::new()

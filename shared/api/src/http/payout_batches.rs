@@ -19,7 +19,7 @@ use crate::payout_methods::MethodType;
 
 /// Read with `commissions.read`; create, download (the file holds the full details), mark
 /// paid and cancel with `payouts.write`.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Operator, Viewer};
     use crate::http::auth::Scope::{CommissionsRead, PayoutsWrite};
     use crate::http::routes::Charge::{Free, Write};

@@ -18,7 +18,7 @@ use crate::payout_methods::{self, MethodError, MethodView, confirm, set};
 
 /// Read with `commissions.read` (masked), set with `payouts.write`; the payout settings are set
 /// by an admin only (JWT only: no token scope reaches the handle's own account).
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Admin, Operator, Viewer};
     use crate::http::auth::Scope::{CommissionsRead, PayoutsWrite};
     use crate::http::routes::Charge::{Free, Write};

@@ -227,7 +227,7 @@ fn posted_token(headers: &HeaderMap, body: &Bytes) -> ApiResult<String> {
 }
 
 /// A sign-in posted from another site's page is refused (login CSRF): `403 csrf`.
-pub fn posted_here(headers: &HeaderMap) -> ApiResult<()> {
+pub(crate) fn posted_here(headers: &HeaderMap) -> ApiResult<()> {
     if same_origin(headers) {
         return Ok(());
     }
@@ -240,7 +240,7 @@ pub fn posted_here(headers: &HeaderMap) -> ApiResult<()> {
 /// Where a sign-in came from, for the person's list of sessions: the client's address and
 /// its browser (every way in records the same), and the address's keyed digest when this
 /// process holds the ctx keys.
-pub fn origin_of(state: &AppState, headers: &HeaderMap, client: String) -> Origin {
+pub(crate) fn origin_of(state: &AppState, headers: &HeaderMap, client: String) -> Origin {
     Origin {
         address_hash: state.ctx_keys().ok().map(|k| k.address_digest(&client)),
         address: Some(client),
@@ -253,7 +253,7 @@ pub fn origin_of(state: &AppState, headers: &HeaderMap, client: String) -> Origi
 
 /// A sign-in posted from another site is refused (login CSRF): a browser names the page's
 /// origin, which must be this host.
-pub fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };

@@ -39,7 +39,7 @@ pub fn public_router() -> Router<AppState> {
 }
 
 /// The authenticated routes (the commissions function).
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Admin, Operator, Viewer};
     use crate::http::auth::Scope::{CommissionsRead, CommissionsWrite};
     use crate::http::routes::Charge::{Free, Write};

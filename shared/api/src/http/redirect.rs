@@ -87,7 +87,7 @@ async fn redirect(
 }
 
 /// `GET|HEAD {handle}.{domain}/`: the bare domain, an orphan visit.
-pub async fn bare_domain(State(state): State<AppState>, request: Request) -> Response {
+pub(crate) async fn bare_domain(State(state): State<AppState>, request: Request) -> Response {
     let (parts, _body) = request.into_parts();
     let Some(handle) = handle_of(&state, &parts) else {
         return not_found().into_response();
@@ -102,7 +102,7 @@ pub async fn bare_domain(State(state): State<AppState>, request: Request) -> Res
 }
 
 /// What a visit uses of the router's state.
-pub fn redirector(state: &AppState) -> visit::Redirector<'_> {
+pub(crate) fn redirector(state: &AppState) -> visit::Redirector<'_> {
     visit::Redirector {
         io: state.io(),
         stream: state.clicks.as_deref(),

@@ -12,7 +12,7 @@ use crate::http::routes::Routes;
 use crate::kernel::state::AppState;
 use crate::risk::{self, PartnerRisk, RiskError};
 
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Operator;
     use crate::http::auth::Role::Viewer;
     use crate::http::auth::Scope::CommissionsRead;

@@ -13,7 +13,7 @@ use crate::kernel::state::AppState;
 
 /// Whether a route counts against the handle's write rate limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Charge {
+pub(crate) enum Charge {
     /// A rate-limited write.
     Write,
     /// Not counted: reads, and the writes that must never be refused for budget.
@@ -25,7 +25,7 @@ pub enum Charge {
 macro_rules! method_adders {
     ($($name:ident => $method:ident),* $(,)?) => {
         $(
-            pub fn $name<H, T>(self, role: Role, scope: Option<Scope>, charge: Charge, h: H) -> Self
+            pub(crate) fn $name<H, T>(self, role: Role, scope: Option<Scope>, charge: Charge, h: H) -> Self
             where
                 H: Handler<T, AppState>,
                 T: 'static,
@@ -38,7 +38,7 @@ macro_rules! method_adders {
 
 /// One group's authenticated routes: `at(path)`, then that path's methods, each with its rule.
 #[derive(Default)]
-pub struct Routes {
+pub(crate) struct Routes {
     /// The path the next method is added to.
     at: &'static str,
     rules: Vec<Access>,
@@ -46,12 +46,12 @@ pub struct Routes {
 }
 
 impl Routes {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Makes `path` (exactly as axum matches it) the route the following methods are added to.
-    pub fn at(mut self, path: &'static str) -> Self {
+    pub(crate) fn at(mut self, path: &'static str) -> Self {
         if !self.paths.iter().any(|(p, _)| *p == path) {
             self.paths.push((path, MethodRouter::new()));
         }
@@ -95,7 +95,7 @@ impl Routes {
     }
 
     /// Both tables in one (a function serving two modules' routes).
-    pub fn merge(mut self, other: Routes) -> Self {
+    pub(crate) fn merge(mut self, other: Routes) -> Self {
         for (path, router) in other.paths {
             match self.paths.iter_mut().find(|(p, _)| *p == path) {
                 Some((_, mine)) => {
@@ -109,13 +109,13 @@ impl Routes {
     }
 
     /// The access rules, in declaration order.
-    pub fn into_rules(self) -> Vec<Access> {
+    pub(crate) fn into_rules(self) -> Vec<Access> {
         self.rules
     }
 
     /// The router: every path once, all behind `authorize` (which finds each route's rule in
     /// the table these same routes built).
-    pub fn into_router(self, state: AppState) -> Router<AppState> {
+    pub(crate) fn into_router(self, state: AppState) -> Router<AppState> {
         if self.paths.is_empty() {
             // axum refuses a route layer on a router without routes.
             return Router::new();

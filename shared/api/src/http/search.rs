@@ -12,7 +12,7 @@ use crate::http::routes::Routes;
 use crate::kernel::state::AppState;
 use crate::search::{self, Found, MAX_QUERY_CHARS};
 
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Viewer;
     use crate::http::routes::Charge::Free;
     Routes::new()

@@ -27,7 +27,7 @@ use crate::payouts::statement::{self, PAGE_MAX_LINES, WHOLE_MAX_LINES};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StatementParams {
+pub(crate) struct StatementParams {
     format: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
@@ -98,7 +98,7 @@ impl StatementParams {
     }
 }
 
-pub async fn get_statement(
+pub(crate) async fn get_statement(
     State(state): State<AppState>,
     caller: Caller,
     Path((_, id)): Path<(Handle, PayoutId)>,

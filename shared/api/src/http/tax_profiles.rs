@@ -19,7 +19,7 @@ use crate::payout_methods::tax_review::{self, Sender};
 
 /// Read with `commissions.read`, set with `payouts.write` (as payout methods); the export opens
 /// every profile, so it is an admin's, with no token scope.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Admin, Operator, Viewer};
     use crate::http::auth::Scope::{CommissionsRead, PayoutsWrite};
     use crate::http::routes::Charge::{Free, Write};

@@ -16,7 +16,7 @@ use crate::kernel::state::AppState;
 use crate::tokens::{self, PatRecord, PatSpec, TokenError};
 
 /// Personal access tokens: JWT only, so a token can never mint or see tokens.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Operator;
     use crate::http::routes::Charge::{Free, Write};
     Routes::new()

@@ -24,7 +24,7 @@ use crate::webhooks::subscription::{
 };
 
 /// Webhooks: operator, or a PAT with webhooks.write (mutations) / webhooks.read.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Operator;
     use crate::http::auth::Scope::{WebhooksRead, WebhooksWrite};
     use crate::http::routes::Charge::{Free, Write};

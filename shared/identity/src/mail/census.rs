@@ -31,7 +31,7 @@ pub enum CensusError {
 }
 
 /// The marker of a mail that ended `failed`, written with its outcome.
-pub fn failed_op(handle: Option<&crate::domain::Handle>, mail_id: &str) -> WriteOp {
+pub(crate) fn failed_op(handle: Option<&crate::domain::Handle>, mail_id: &str) -> WriteOp {
     let now = crate::platform::time::now_millis();
     let doc = serde_json::json!({ "handle": handle, "mailId": mail_id });
     WriteOp::Put {

@@ -14,7 +14,7 @@ use super::MailMessage;
 
 /// Notes on a pending entry that the mail queue took its message (best effort: a note lost
 /// costs one duplicate message from the sweeper).
-pub async fn confirm(store: &dyn Store, pending: &(String, String), message: &MailMessage) {
+pub(crate) async fn confirm(store: &dyn Store, pending: &(String, String), message: &MailMessage) {
     let doc = serde_json::json!({
         "message": message,
         "confirmed": crate::platform::time::now_millis(),
@@ -30,7 +30,7 @@ pub async fn confirm(store: &dyn Store, pending: &(String, String), message: &Ma
 }
 
 /// The write that removes a message's pending entry (its record is final).
-pub fn clear(created_ms: i64, mail_id: &str) -> WriteOp {
+pub(crate) fn clear(created_ms: i64, mail_id: &str) -> WriteOp {
     WriteOp::Delete {
         pk: keys::MAIL_PENDING_PK.to_owned(),
         sk: keys::mail_pending_sk(created_ms, mail_id),

@@ -151,7 +151,7 @@ pub async fn list(store: &dyn Store, handle: &Handle) -> Result<Vec<Invitation>,
 }
 
 /// One pending invitation of a handle. Round trips: ONE read.
-pub async fn get(
+pub(crate) async fn get(
     store: &dyn Store,
     handle: &Handle,
     id: &InvitationId,
@@ -175,7 +175,7 @@ pub async fn pending_for(store: &dyn Store, email: &Email) -> Result<bool, Store
 
 /// The deletes that end an invitation (accepted or revoked); the first fails when it is gone
 /// already, so it is accepted or revoked once.
-pub fn end_ops(invitation: &Invitation) -> Result<Vec<WriteOp>, StoreError> {
+pub(crate) fn end_ops(invitation: &Invitation) -> Result<Vec<WriteOp>, StoreError> {
     let email = Email::parse("email", &invitation.email)
         .map_err(|e| StoreError::Corrupt(format!("an invitation's email: {e}")))?;
     let (tpk, tsk) = keys::sign_in_token(&invitation.token_hash);

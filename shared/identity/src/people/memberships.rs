@@ -52,13 +52,13 @@ pub async fn list(store: &dyn Store, handle: &Handle) -> Result<Vec<Member>, Sto
 
 /// The admin count as read: its number and the version a change must find.
 #[derive(Clone, Copy, Debug)]
-pub struct AdminCount {
+pub(crate) struct AdminCount {
     admins: i64,
     version: Option<u64>,
 }
 
 impl AdminCount {
-    pub async fn read(store: &dyn Store, handle: &Handle) -> Result<Self, StoreError> {
+    pub(crate) async fn read(store: &dyn Store, handle: &Handle) -> Result<Self, StoreError> {
         let (pk, sk) = keys::admin_count(handle);
         Ok(match store.get(&pk, &sk).await? {
             Some(item) => AdminCount {
@@ -73,7 +73,7 @@ impl AdminCount {
     }
 
     /// The count moved by `delta`, put only if it is still the one read.
-    pub fn moved(self, handle: &Handle, delta: i64) -> WriteOp {
+    pub(crate) fn moved(self, handle: &Handle, delta: i64) -> WriteOp {
         let (pk, sk) = keys::admin_count(handle);
         let version = self.version.map_or(1, |v| v + 1);
         WriteOp::Put {
@@ -115,7 +115,7 @@ fn items(handle: &Handle, user: &User, role: Role) -> Result<(Item, Item), Store
 /// The writes that make `user` a member of `handle` with `role` (both items put if absent; an
 /// admin moves the admin count read in `count`). Part of a caller's transaction (an
 /// invitation's acceptance, `tenx setup --admin`).
-pub fn join_ops(
+pub(crate) fn join_ops(
     handle: &Handle,
     user: &User,
     role: Role,

@@ -68,7 +68,7 @@ pub struct Session {
 /// A session's listing entry in its user's partition: the hash finds the session.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SessionEntry {
+pub(crate) struct SessionEntry {
     pub session_id: SessionId,
     pub secret_hash: String,
 }
@@ -87,7 +87,7 @@ pub struct Invitation {
     pub expires_at: Timestamp,
     /// The hash of its link's token, so revoking it ends the link too.
     #[serde(skip_serializing_if = "String::is_empty", default)]
-    pub token_hash: String,
+    pub(crate) token_hash: String,
 }
 
 /// What a one-time link's token signs in as.

@@ -44,7 +44,7 @@ pub enum PartnerUserError {
 }
 
 /// The write that lists `user` among the partner's users (beside the person's partnership).
-pub fn entry_op(
+pub(crate) fn entry_op(
     user: &User,
     handle: &Handle,
     partner_id: &PartnerId,

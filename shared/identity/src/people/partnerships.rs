@@ -154,7 +154,7 @@ pub async fn invite(
 /// The writes that make `user` act for the partner of a spent link: the partnership (put if
 /// absent) and its audit entry; nothing when the person acts for a partner of the handle
 /// already (the link still signs them in: one partner per person and handle).
-pub async fn accept_ops(
+pub(crate) async fn accept_ops(
     store: &dyn Store,
     user: &User,
     handle: &Handle,

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-pub struct List<'p, 'f> {
+pub(crate) struct List<'p, 'f> {
     /// The keys leading to the list from here.
     pub path: &'p [&'p str],
     /// Whether the list was met.
@@ -84,7 +84,7 @@ impl<'de> Visitor<'de> for &mut List<'_, '_> {
 /// item)` (a program's export: `{"affiliates": [...], "commissions": {"data": [...]}}`); the
 /// other keys are skipped unread. A list may be the tool's answer kept whole: `{"data": [...]}`,
 /// `{"data": {"items": [...]}}` or `{"items": [...]}`.
-pub struct Named<'n, 'f> {
+pub(crate) struct Named<'n, 'f> {
     pub names: &'n [&'n str],
     pub each: &'f mut dyn FnMut(&str, Value) -> bool,
     /// Whether the document was an object.

@@ -193,7 +193,7 @@ pub async fn start_reading(
 }
 
 /// A running job of nothing staged yet, started by the request's caller.
-pub fn new_job(import_id: ImportId, options: &Options) -> Job {
+pub(crate) fn new_job(import_id: ImportId, options: &Options) -> Job {
     Job {
         import_id,
         source: options.source,
@@ -215,7 +215,7 @@ pub fn new_job(import_id: ImportId, options: &Options) -> Job {
 
 /// Begins `job` ([`begin`]: one at a time, the daily count, audited as `target`) and queues
 /// it for the worker.
-pub async fn launch(
+pub(crate) async fn launch(
     io: Io<'_>,
     handle: &Handle,
     job: Job,
@@ -549,7 +549,7 @@ pub async fn get(store: &dyn Store, handle: &Handle, id: &ImportId) -> Result<Jo
 }
 
 /// The job and its version.
-pub async fn read(
+pub(crate) async fn read(
     store: &dyn Store,
     handle: &Handle,
     id: &ImportId,
@@ -562,7 +562,7 @@ pub async fn read(
 }
 
 /// The put of `job` at `version` under `cond`.
-pub fn job_put(
+pub(crate) fn job_put(
     handle: &Handle,
     job: &Job,
     cond: Cond,
@@ -576,7 +576,7 @@ pub fn job_put(
 }
 
 /// The release of the handle's running import (with the job's last write).
-pub fn release(handle: &Handle) -> WriteOp {
+pub(crate) fn release(handle: &Handle) -> WriteOp {
     let (pk, sk) = keys::import_running(handle);
     WriteOp::Delete {
         pk,

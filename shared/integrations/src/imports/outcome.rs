@@ -6,14 +6,14 @@ use super::model::{RowError, RowOutcome};
 
 /// What one row came to.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Created,
     Updated,
     Skipped,
     Failed(RowError),
 }
 
-pub fn outcome_of(marker: &Item) -> Result<Outcome, StoreError> {
+pub(crate) fn outcome_of(marker: &Item) -> Result<Outcome, StoreError> {
     #[derive(serde::Deserialize)]
     struct Marker {
         outcome: RowOutcome,

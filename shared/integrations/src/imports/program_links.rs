@@ -63,7 +63,7 @@ fn checked(p: &PartnerRow, l: &ReferralLink) -> Result<(ImportedSlug, LinkSpec),
 }
 
 /// What a dry run would report of the partner's links and codes.
-pub fn would_note(p: &PartnerRow) -> Vec<RowError> {
+pub(crate) fn would_note(p: &PartnerRow) -> Vec<RowError> {
     let mut notes = Vec::new();
     let mut any = false;
     for l in &p.links {
@@ -92,7 +92,7 @@ pub fn would_note(p: &PartnerRow) -> Vec<RowError> {
 
 /// Writes the partner's links (each with its campaign) and coupon codes; what could not come
 /// in, as notes.
-pub async fn write(
+pub(crate) async fn write(
     io: Io<'_>,
     cache: &LinkCache,
     handle: &Handle,

@@ -56,7 +56,7 @@ async fn marked(store: &dyn Store, key: &(String, String)) -> Result<Option<Outc
 /// import created gets its payout method (its PayPal email in the old tool, in its creating
 /// transaction), its referral links and coupon codes ([`super::program_links`]), and what of
 /// those could not come in is noted.
-pub async fn partner(
+pub(crate) async fn partner(
     io: Io<'_>,
     cache: &LinkCache,
     keys: Keys<'_>,
@@ -189,7 +189,7 @@ async fn create_partner(
 /// A customer the old tool had bound to a partner: bound here on the partner's imported
 /// campaign (`boundBy: import`) with its email as a lead's is kept, unless bound already (the
 /// first binding wins: skipped). An email that cannot be kept is noted on a row that came in.
-pub async fn customer(
+pub(crate) async fn customer(
     io: Io<'_>,
     keys: Keys<'_>,
     handle: &Handle,
@@ -343,7 +343,7 @@ fn line_of(job: &Job, c: &CommissionRow) -> Commission {
 }
 
 /// A past commission: a line of kind `imported`, once per old-tool id.
-pub async fn commission(
+pub(crate) async fn commission(
     store: &dyn Store,
     handle: &Handle,
     job: &Job,

@@ -387,7 +387,7 @@ async fn finish(
 }
 
 /// Marks the job failed (with why, as a row-0 error) and frees the handle.
-pub async fn fail(
+pub(crate) async fn fail(
     store: &dyn Store,
     handle: &Handle,
     id: &ImportId,

@@ -76,7 +76,7 @@ impl std::fmt::Display for BotReason {
 
 /// Why `ua` (trimmed, non-empty; `lower` is its ASCII-lower-cased bytes) is a bot, or `None`
 /// for a human.
-pub fn bot_reason(ua: &[u8], lower: &[u8]) -> Option<BotReason> {
+pub(crate) fn bot_reason(ua: &[u8], lower: &[u8]) -> Option<BotReason> {
     if has_control(lower) {
         return Some(BotReason::MalformedUserAgent);
     }

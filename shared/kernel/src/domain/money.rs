@@ -65,7 +65,7 @@ pub fn is_active_currency(code: &str) -> bool {
     CURRENCIES.binary_search(&code).is_ok()
 }
 
-pub fn parse_currency(raw: String) -> Result<String, DomainError> {
+pub(crate) fn parse_currency(raw: String) -> Result<String, DomainError> {
     if raw.len() != 3 || !raw.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(DomainError::new(
             "currency",

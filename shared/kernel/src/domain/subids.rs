@@ -87,12 +87,12 @@ fn clean(raw: &str) -> Option<String> {
 
 /// The bytes `s` takes inside a JSON string once control characters are gone: its UTF-8
 /// length, plus one for each `"` and `\` (escaped as two bytes).
-pub fn json_bytes(s: &str) -> usize {
+pub(crate) fn json_bytes(s: &str) -> usize {
     s.len() + s.bytes().filter(|b| matches!(b, b'"' | b'\\')).count()
 }
 
 /// The longest prefix of `s` (on a character boundary) whose [`json_bytes`] is at most `max`.
-pub fn within_json_bytes(s: &str, max: usize) -> &str {
+pub(crate) fn within_json_bytes(s: &str, max: usize) -> &str {
     let mut used = 0;
     for (at, c) in s.char_indices() {
         used += c.len_utf8() + usize::from(matches!(c, '"' | '\\'));

@@ -260,7 +260,7 @@ pub fn click_source(
 /// Control characters removed, trimmed, lower-cased, at most [`MAX_SOURCE_BYTES`] in the ctx
 /// (`"` and `\` counted as their escapes). May return an empty string; callers decide the
 /// fallback.
-pub fn clean_source(raw: &str) -> String {
+pub(crate) fn clean_source(raw: &str) -> String {
     let no_controls: String = raw.chars().filter(|c| !c.is_control()).collect();
     let lower = no_controls.trim().to_lowercase();
     let cut = super::subids::within_json_bytes(&lower, MAX_SOURCE_BYTES);

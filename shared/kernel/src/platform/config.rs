@@ -483,7 +483,7 @@ impl Env {
             .filter(|v| !v.is_empty())
     }
 
-    pub fn parse<T: std::str::FromStr>(&self, name: &str) -> anyhow::Result<Option<T>>
+    pub(crate) fn parse<T: std::str::FromStr>(&self, name: &str) -> anyhow::Result<Option<T>>
     where
         T::Err: std::fmt::Display,
     {
@@ -495,7 +495,7 @@ impl Env {
             .transpose()
     }
 
-    pub fn flag(&self, name: &str) -> anyhow::Result<Option<bool>> {
+    pub(crate) fn flag(&self, name: &str) -> anyhow::Result<Option<bool>> {
         match self.var(name).map(|v| v.to_ascii_lowercase()).as_deref() {
             None => Ok(None),
             Some("1" | "true" | "yes") => Ok(Some(true)),

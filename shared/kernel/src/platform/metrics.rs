@@ -36,6 +36,6 @@ pub fn same_attribution<F: Future>(f: F) -> impl Future<Output = F::Output> {
     }
 }
 
-pub fn serving_a_request() -> bool {
+pub(crate) fn serving_a_request() -> bool {
     IN_REQUEST.try_with(|_| ()).is_ok()
 }

@@ -160,7 +160,7 @@ pub struct Claim {
 
 impl Claim {
     /// A claim of `partner` on `conversion` that exists nowhere: what its sale's keys are.
-    pub fn probe(partner: &PartnerId, conversion: &ConversionId) -> Claim {
+    pub(crate) fn probe(partner: &PartnerId, conversion: &ConversionId) -> Claim {
         let at = Timestamp::from_millis(0);
         Claim {
             claim_id: ClaimId::new(),

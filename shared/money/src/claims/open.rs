@@ -141,12 +141,12 @@ fn ops(handle: &Handle, claim: &Claim) -> Result<Vec<WriteOp>, StoreError> {
 }
 
 /// The open-sale lock's sort key.
-pub fn lock_sk(claim: &Claim) -> String {
+pub(crate) fn lock_sk(claim: &Claim) -> String {
     format!("{}#{}", claim.partner_id, claim.sale_key())
 }
 
 /// The overdue index's sort key.
-pub fn due_sk(handle: &Handle, claim: &Claim) -> String {
+pub(crate) fn due_sk(handle: &Handle, claim: &Claim) -> String {
     format!(
         "{:013}#{handle}#{}",
         claim.deadline_at.millis().max(0),
@@ -155,7 +155,7 @@ pub fn due_sk(handle: &Handle, claim: &Claim) -> String {
 }
 
 /// The claim's event, with an id derived from the claim and the type.
-pub fn event(payload: ClaimEvent, claim: &Claim) -> Emit {
+pub(crate) fn event(payload: ClaimEvent, claim: &Claim) -> Emit {
     use crate::kernel::events::EventPayload;
     Emit {
         id: claim.claim_id.event_id(payload.event_type().as_str()),

@@ -20,7 +20,7 @@ use crate::{fx, ledger::due, ledger::view, partners, plans};
 use crate::{plans::earn, plans::earn::Facts};
 
 /// What a conversion's commission is computed under: its campaign's plan then, and partner.
-pub struct Terms {
+pub(crate) struct Terms {
     pub campaign_id: CampaignId,
     pub campaign: crate::campaigns::Campaign,
     pub plan: Plan,
@@ -31,7 +31,7 @@ pub struct Terms {
 /// The plan in force at the conversion's time and the campaign's partner; `None`: nothing is
 /// owed for it (no campaign, no partner, no plan then, or a test conversion).
 /// Round trips: the campaign, the plan (one query), the partner.
-pub async fn terms(
+pub(crate) async fn terms(
     store: &dyn Store,
     handle: &Handle,
     c: &ConversionData,
@@ -73,7 +73,7 @@ pub fn facts(c: &ConversionData, month: Standing) -> Facts<'_> {
 /// (recorded in `counted` when the plan counts its event type in the month).
 /// Round trips: the rate lookup when one is needed; `risk`'s (the program, and the partner's
 /// risk snapshot when the plan or the program holds on risk).
-pub async fn draft(
+pub(crate) async fn draft(
     store: &dyn Store,
     risk: &dyn RiskHolds,
     handle: &Handle,
@@ -271,7 +271,7 @@ async fn backoff(attempt: u32) {
 /// when it pays something or waits for its rate (it is that day's conversion whenever the rate
 /// comes); its amount counts on the month once it is known (a line computed again takes only
 /// that).
-pub fn cap_ops(
+pub(crate) fn cap_ops(
     handle: &Handle,
     line: &Commission,
     plan: &Plan,
@@ -317,7 +317,7 @@ fn cap_add(pk: &str, sk: String, counter: &str, delta: i64, max: i64) -> WriteOp
 /// How a line is written with its caps: created (put-if-absent, with its `commission.created`
 /// event), or computed again (a rate arrived) and updated at the version it was read at.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Write {
+pub(crate) enum Write {
     Create,
     Update,
 }
@@ -326,7 +326,7 @@ pub enum Write {
 /// (amount 0), except the monthly amount cap, which first grants the headroom left. `None`: the
 /// line's own write lost (created already, or changed meanwhile).
 /// Round trips: ONE transaction per attempt (a cap met costs one more, and a counter read).
-pub async fn write_capped(
+pub(crate) async fn write_capped(
     io: Io<'_>,
     handle: &Handle,
     line: Commission,
@@ -341,7 +341,7 @@ pub async fn write_capped(
 }
 
 /// What [`write_capped_with`] did.
-pub enum Outcome {
+pub(crate) enum Outcome {
     Written(Box<Commission>),
     /// The line's own write lost (created already, or changed meanwhile).
     LineLost,

@@ -63,7 +63,7 @@ fn linked_line(original: &Commission, r: &ReversalData, id: CommissionId) -> Com
 
 /// The linked line that takes all of `original` back for `reason` (a sale reassigned to another
 /// partner, issue 63): an adjustment before it is in a payout, a clawback after.
-pub fn whole_reversal(original: &Commission, reason: &str, id: CommissionId) -> Commission {
+pub(crate) fn whole_reversal(original: &Commission, reason: &str, id: CommissionId) -> Commission {
     linked_line_of(original, original.amount_minor.map(|m| -m), reason, id)
 }
 

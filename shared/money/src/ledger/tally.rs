@@ -17,7 +17,7 @@ use crate::plans::{earn, tally};
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
 /// The tally as read: its content and the version to write it back at (`None`: absent).
-pub struct Read {
+pub(crate) struct Read {
     pub tally: MonthTally,
     version: Option<u64>,
     pk: String,
@@ -25,7 +25,7 @@ pub struct Read {
 }
 
 /// The partner's tally of `month`. Round trips: ONE read.
-pub async fn read(
+pub(crate) async fn read(
     store: &dyn Store,
     handle: &Handle,
     partner: &PartnerId,
@@ -47,7 +47,7 @@ pub async fn read(
 
 impl Read {
     /// The write of `next` in its place, at the version read (absent when it was).
-    pub fn put(&self, next: &MonthTally) -> Result<WriteOp, StoreError> {
+    pub(crate) fn put(&self, next: &MonthTally) -> Result<WriteOp, StoreError> {
         let item = Item::new(
             self.pk.clone(),
             self.sk.clone(),
@@ -72,14 +72,14 @@ impl Counted {
 /// What a counting line adds to its transaction: the tally's put and any bonus lines (their
 /// puts, conditional, come right after the caps), their unconditional moves, and their events.
 #[derive(Default)]
-pub struct Extra {
+pub(crate) struct Extra {
     pub conditional: Vec<WriteOp>,
     pub moves: Vec<WriteOp>,
     pub emits: Vec<crate::kernel::emit::Emit>,
 }
 
 /// The tally moved by `line` (counted, [`Commission::counted`]), and the bonuses it reaches.
-pub fn extra(
+pub(crate) fn extra(
     handle: &Handle,
     read: &Read,
     line: &Commission,
@@ -151,7 +151,7 @@ fn bonus_line(
 }
 
 /// The first millisecond of `ms`'s calendar month (UTC).
-pub fn month_start_ms(ms: i64) -> i64 {
+pub(crate) fn month_start_ms(ms: i64) -> i64 {
     let Ok(at) = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)) else {
         return ms;
     };
@@ -163,7 +163,7 @@ pub fn month_start_ms(ms: i64) -> i64 {
 
 /// The write that takes a counted line's conversion back out of its month (a reversal or a
 /// rejection), at the version read; `None` when it was never counted. Round trips: ONE read.
-pub async fn take_back(
+pub(crate) async fn take_back(
     store: &dyn Store,
     handle: &Handle,
     line: &Commission,

@@ -79,7 +79,7 @@ pub struct Batch {
 }
 
 impl Batch {
-    pub fn item(&self, handle: &Handle) -> Result<Item, StoreError> {
+    pub(crate) fn item(&self, handle: &Handle) -> Result<Item, StoreError> {
         Ok(Item::new(
             keys::batches_pk(handle),
             self.batch_id.as_str(),
@@ -88,7 +88,7 @@ impl Batch {
         .with_version(self.version))
     }
 
-    pub fn from_item(item: &Item) -> Result<Self, StoreError> {
+    pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
         let mut b: Batch = item.parse()?;
         b.version = item.version;
         Ok(b)

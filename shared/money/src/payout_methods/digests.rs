@@ -60,7 +60,7 @@ struct Entry {
 }
 
 /// The writes that list `partner` under each of `digests` (part of its record's transaction).
-pub fn index_ops(
+pub(crate) fn index_ops(
     handle: &Handle,
     partner: &PartnerId,
     digests: &[String],
@@ -83,7 +83,7 @@ pub fn index_ops(
 
 /// The other partners listed under `digest` (at most [`MAX_SHARING`]), before their current
 /// records are checked. Round trips: ONE query.
-pub async fn listed(
+pub(crate) async fn listed(
     store: &dyn Store,
     handle: &Handle,
     digest: &str,

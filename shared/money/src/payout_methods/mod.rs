@@ -50,7 +50,7 @@ pub enum MethodError {
 
 /// What seals a partner's details: its handle and id, so a ciphertext copied to another
 /// partner (or handle) does not open.
-pub fn aad(handle: &Handle, partner: &PartnerId) -> String {
+pub(crate) fn aad(handle: &Handle, partner: &PartnerId) -> String {
     format!("tenx/payout-method/v1/{handle}/{partner}")
 }
 

@@ -354,12 +354,12 @@ impl Exclusion {
 }
 
 impl MethodRecord {
-    pub fn item(&self, handle: &Handle) -> Result<Item, StoreError> {
+    pub(crate) fn item(&self, handle: &Handle) -> Result<Item, StoreError> {
         let (pk, sk) = crate::platform::store::keys::payout_method(handle, &self.partner_id);
         Ok(Item::new(pk, sk, crate::platform::store::to_doc(self)?).with_version(self.version))
     }
 
-    pub fn from_item(item: &Item) -> Result<Self, StoreError> {
+    pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
         let mut r: MethodRecord = item.parse()?;
         r.version = item.version;
         Ok(r)

@@ -236,7 +236,7 @@ fn digest_ops(handle: &Handle, record: &MethodRecord) -> Result<Vec<WriteOp>, St
 }
 
 /// An audit entry's write (put-if-absent under a random suffix).
-pub fn audit_op(handle: &Handle, entry: &AuditEntry) -> Result<WriteOp, StoreError> {
+pub(crate) fn audit_op(handle: &Handle, entry: &AuditEntry) -> Result<WriteOp, StoreError> {
     let ms = entry.at.millis();
     let sk = format!(
         "{}#{ms:013}#{}",

@@ -181,7 +181,7 @@ impl TaxRecord {
         }
     }
 
-    pub fn item(&self, handle: &Handle) -> Result<Item, StoreError> {
+    pub(crate) fn item(&self, handle: &Handle) -> Result<Item, StoreError> {
         let (pk, sk) = keys::tax_profile(handle, &self.partner_id);
         Ok(Item::new(pk, sk, to_doc(self)?).with_version(self.version))
     }
@@ -228,7 +228,7 @@ fn mask(id: &str, keep_prefix: usize) -> String {
     )
 }
 
-pub fn text(field: &str, raw: &str, max: usize) -> Result<String, DomainError> {
+pub(crate) fn text(field: &str, raw: &str, max: usize) -> Result<String, DomainError> {
     let t = raw.trim();
     if t.is_empty() || t.chars().count() > max || t.chars().any(|c| c.is_control() && c != '\n') {
         return Err(DomainError::new(
@@ -324,7 +324,7 @@ impl TaxProfile {
 }
 
 /// What seals a partner's profile: its handle and id (copied elsewhere, it does not open).
-pub fn aad(handle: &Handle, partner: &PartnerId) -> String {
+pub(crate) fn aad(handle: &Handle, partner: &PartnerId) -> String {
     format!("tenx/tax-profile/v1/{handle}/{partner}")
 }
 

@@ -140,7 +140,7 @@ pub async fn change_all(
 }
 
 /// Rewrites one line with `change` (None: leave it), version-checked and retried.
-pub async fn set_line(
+pub(crate) async fn set_line(
     store: &dyn Store,
     handle: &Handle,
     id: &CommissionId,

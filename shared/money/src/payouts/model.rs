@@ -77,7 +77,7 @@ pub enum PayoutError {
 }
 
 impl Payout {
-    pub fn item(&self, handle: &Handle) -> Result<Item, StoreError> {
+    pub(crate) fn item(&self, handle: &Handle) -> Result<Item, StoreError> {
         Ok(Item::new(
             keys::payouts_pk(handle),
             self.payout_id.as_str(),
@@ -86,7 +86,7 @@ impl Payout {
         .with_version(self.version))
     }
 
-    pub fn from_item(item: &Item) -> Result<Self, StoreError> {
+    pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
         let mut p: Payout = item.parse()?;
         p.version = item.version;
         Ok(p)
@@ -105,7 +105,7 @@ pub async fn get(
 
 /// Every payout of the handle, in id order: the repairs' scan (`tenx ledger`), never a
 /// request's. Round trips: ONE query per 1,000 payouts.
-pub async fn every(
+pub(crate) async fn every(
     store: &dyn crate::platform::store::Store,
     handle: &Handle,
 ) -> Result<Vec<Payout>, StoreError> {
@@ -125,7 +125,7 @@ const READS_IN_FLIGHT: usize = 16;
 /// The payouts `ids` point to, in their order (one gone is left out: a pointer is written with
 /// its payout, and the lists that hold them are filtered by what the payout says). Round trips:
 /// ONE read per id, [`READS_IN_FLIGHT`] at a time.
-pub async fn get_many(
+pub(crate) async fn get_many(
     store: &dyn crate::platform::store::Store,
     handle: &Handle,
     ids: Vec<PayoutId>,
@@ -142,7 +142,7 @@ pub async fn get_many(
 }
 
 /// The payout ids a page of pointers holds (their sort keys).
-pub fn pointed_ids(items: &[Item]) -> Result<Vec<PayoutId>, StoreError> {
+pub(crate) fn pointed_ids(items: &[Item]) -> Result<Vec<PayoutId>, StoreError> {
     items
         .iter()
         .map(|item| PayoutId::parse(&item.sk))

@@ -14,7 +14,7 @@ use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, for_
 
 /// The pointer to `payout` in its partner's list: an unconditional put (the payout's id is
 /// its key, so a repeat writes the same entry).
-pub fn entry_op(handle: &Handle, payout: &Payout) -> WriteOp {
+pub(crate) fn entry_op(handle: &Handle, payout: &Payout) -> WriteOp {
     WriteOp::Put {
         item: Item::new(
             keys::payouts_of_partner_pk(handle, &payout.partner_id),

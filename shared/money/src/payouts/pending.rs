@@ -14,7 +14,7 @@ use crate::payouts::model::{Payout, PayoutStatus, every, get_many, pointed_ids};
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, for_each_item, keys};
 
 /// The pointer to a new (pending) payout: an unconditional put.
-pub fn entry_op(handle: &Handle, id: &PayoutId) -> WriteOp {
+pub(crate) fn entry_op(handle: &Handle, id: &PayoutId) -> WriteOp {
     WriteOp::Put {
         item: Item::new(
             keys::payouts_pending_pk(handle),
@@ -26,7 +26,7 @@ pub fn entry_op(handle: &Handle, id: &PayoutId) -> WriteOp {
 }
 
 /// The pointer's removal, in the transaction that moves the payout out of pending.
-pub fn leave_op(handle: &Handle, id: &PayoutId) -> WriteOp {
+pub(crate) fn leave_op(handle: &Handle, id: &PayoutId) -> WriteOp {
     WriteOp::Delete {
         pk: keys::payouts_pending_pk(handle),
         sk: id.to_string(),

@@ -70,7 +70,7 @@ pub fn reason(raw: Option<&str>) -> Option<String> {
 
 /// Keeps the dismissal of `signal` (replacing an earlier one of it) with its audit entry.
 /// Round trips: ONE transaction.
-pub async fn keep(
+pub(crate) async fn keep(
     store: &dyn Store,
     handle: &Handle,
     partner: &PartnerId,

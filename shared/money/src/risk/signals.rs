@@ -102,7 +102,7 @@ pub struct Signal {
 }
 
 impl Signal {
-    pub fn new(
+    pub(crate) fn new(
         code: SignalCode,
         count: u64,
         fired: bool,

@@ -24,7 +24,7 @@ pub struct Snapshot {
 }
 
 /// Keeps `risk` as its partner's snapshot. Round trips: ONE write.
-pub async fn keep(
+pub(crate) async fn keep(
     store: &dyn Store,
     handle: &Handle,
     risk: &PartnerRisk,

@@ -194,7 +194,7 @@ pub fn words(currency: Currency, minor: i128) -> String {
 
 /// The currency a partner's summary is in: the one most of its lines are in (ties: the code
 /// first in order), else the program template's plan's, else euros.
-pub async fn currency_of(
+pub(crate) async fn currency_of(
     store: &dyn Store,
     handle: &Handle,
     lines: &[&Commission],

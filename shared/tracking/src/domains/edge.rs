@@ -49,7 +49,7 @@ pub struct Teardown {
 }
 
 /// The put of a teardown item for what `tls` holds (none when it holds nothing).
-pub fn teardown_op(record: &CustomDomain, tls: &Tls) -> Result<Option<WriteOp>, StoreError> {
+pub(crate) fn teardown_op(record: &CustomDomain, tls: &Tls) -> Result<Option<WriteOp>, StoreError> {
     if tls.certificate_arn.is_none() && tls.distribution_id.is_none() {
         return Ok(None);
     }

@@ -63,7 +63,7 @@ pub fn pending_expires_at(
 
 /// The handle's own pending claim of `domain` (a live one: a lapsed claim is gone), with its
 /// version. ONE read.
-pub async fn read_pending(
+pub(crate) async fn read_pending(
     store: &dyn Store,
     handle: &Handle,
     domain: &DomainName,
@@ -85,7 +85,7 @@ pub async fn read_pending(
 
 /// The put of a pending claim in the handle's partition (expiring with it) under `cond`, at
 /// `version + 1`, and the audit entry of `action`.
-pub fn pending_ops(
+pub(crate) fn pending_ops(
     record: &CustomDomain,
     cond: Cond,
     version: u64,
@@ -105,13 +105,13 @@ pub fn pending_ops(
 }
 
 /// A domain with its claim's version (the one compared on every change).
-pub struct Versioned {
+pub(crate) struct Versioned {
     pub record: CustomDomain,
     pub version: u64,
 }
 
 /// The claim's record, read by the domain alone (whatever handle holds it). ONE read.
-pub async fn read_claim(
+pub(crate) async fn read_claim(
     store: &dyn Store,
     domain: &DomainName,
 ) -> Result<Option<Versioned>, StoreError> {
@@ -127,7 +127,7 @@ pub async fn read_claim(
 
 /// The two puts of `record` (claim at `version + 1` under `cond`, the handle's copy) and the
 /// audit entry of `action`: the transaction every change commits.
-pub fn write_ops(
+pub(crate) fn write_ops(
     record: &CustomDomain,
     cond: Cond,
     version: u64,
@@ -150,7 +150,7 @@ pub fn write_ops(
 }
 
 /// Commits [`write_ops`]; a lost race on the claim is [`CustomDomainError::Busy`].
-pub async fn commit(
+pub(crate) async fn commit(
     store: &dyn Store,
     record: &CustomDomain,
     version: u64,
@@ -161,7 +161,7 @@ pub async fn commit(
 
 /// [`commit`] with one more write in the same transaction (a teardown of the edge's old
 /// resources).
-pub async fn commit_with(
+pub(crate) async fn commit_with(
     store: &dyn Store,
     record: &CustomDomain,
     version: u64,

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{Joins, RawCommission, RawCustomer, RawPartner, Shape, cents, status_of, text};
 use crate::imports::model::{PastStatus, ReferralLink};
 
-pub const SHAPE: Shape = Shape {
+pub(crate) const SHAPE: Shape = Shape {
     partners: "partners",
     joins: &[],
     customers: "customers",

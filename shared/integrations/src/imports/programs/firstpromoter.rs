@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::{Joins, RawCommission, RawCustomer, RawPartner, Shape, decimal, full_name, text};
 use crate::imports::model::{PastStatus, ReferralLink};
 
-pub const SHAPE: Shape = Shape {
+pub(crate) const SHAPE: Shape = Shape {
     partners: "promoters",
     joins: &[("promo_codes", code)],
     customers: "referrals",

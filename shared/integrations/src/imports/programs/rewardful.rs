@@ -16,7 +16,7 @@ use super::{
 };
 use crate::imports::model::{PastStatus, ReferralLink};
 
-pub const SHAPE: Shape = Shape {
+pub(crate) const SHAPE: Shape = Shape {
     partners: "affiliates",
     joins: &[("affiliate_coupons", coupon)],
     customers: "referrals",

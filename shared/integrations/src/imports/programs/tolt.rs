@@ -14,7 +14,7 @@ use super::{
 };
 use crate::imports::model::{PastStatus, ReferralLink};
 
-pub const SHAPE: Shape = Shape {
+pub(crate) const SHAPE: Shape = Shape {
     partners: "partners",
     joins: &[("links", link), ("promotion_codes", code)],
     customers: "customers",

@@ -267,7 +267,7 @@ fn decode_live(pk: &str, sk: &str, value: &[u8], now: i64) -> Result<Option<Item
 }
 
 /// Creates the directory a database file goes in (e.g. `.tenx/`), if missing.
-pub fn create_parent(path: &Path) -> std::io::Result<()> {
+pub(crate) fn create_parent(path: &Path) -> std::io::Result<()> {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
         _ => Ok(()),

@@ -13,10 +13,10 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Outer `Err`: the transaction itself failed (the whole batch fails); inner: the request's own
 /// outcome.
-pub type Step<T, E> = Result<Result<T, E>, E>;
+pub(crate) type Step<T, E> = Result<Result<T, E>, E>;
 
 /// A request's outcome, held until the batch's fate is known.
-pub trait Answer<E>: Send + Sized {
+pub(crate) trait Answer<E>: Send + Sized {
     /// Replaces the outcome with `err` (the batch was not committed).
     fn fail(self, err: &E) -> Self;
     /// Hands the outcome to the caller (one that gave up no longer needs it).
@@ -24,7 +24,7 @@ pub trait Answer<E>: Send + Sized {
 }
 
 /// What an owner (the store, the queue) does with its requests inside the shared loop.
-pub trait Apply: Send + 'static {
+pub(crate) trait Apply: Send + 'static {
     type Request: Send + 'static;
     type Error: Send + 'static;
     type Answer: Answer<Self::Error>;
@@ -52,7 +52,7 @@ pub trait Apply: Send + 'static {
 }
 
 /// The outcome of a step as the request's answer, and the batch's fatal error if it broke.
-pub fn split<T, E, A: Answer<E>>(
+pub(crate) fn split<T, E, A: Answer<E>>(
     result: Step<T, E>,
     answer: impl FnOnce(Result<T, E>) -> A,
     placeholder: impl FnOnce() -> E,
@@ -64,13 +64,13 @@ pub fn split<T, E, A: Answer<E>>(
 }
 
 /// The handle of a running writer: send requests; dropping it drains the queue and joins.
-pub struct Writer<R> {
+pub(crate) struct Writer<R> {
     tx: mpsc::Sender<R>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl<R: Send + 'static> Writer<R> {
-    pub fn spawn<A: Apply<Request = R>>(
+    pub(crate) fn spawn<A: Apply<Request = R>>(
         name: &str,
         owner: A,
         capacity: usize,
@@ -87,7 +87,7 @@ impl<R: Send + 'static> Writer<R> {
     }
 
     /// Sends a request and waits for its answer; `stopped()` when the writer has stopped.
-    pub async fn submit<T, E>(
+    pub(crate) async fn submit<T, E>(
         &self,
         make: impl FnOnce(oneshot::Sender<Result<T, E>>) -> R,
         stopped: impl FnOnce() -> E,
@@ -102,7 +102,7 @@ impl<R: Send + 'static> Writer<R> {
 
 /// Runs a read on the blocking pool (redb reads block the thread); `lost` turns a read task
 /// that panicked into the owner's error.
-pub async fn read<T: Send + 'static, E: Send + 'static>(
+pub(crate) async fn read<T: Send + 'static, E: Send + 'static>(
     db: &Arc<Database>,
     f: impl FnOnce(&Database) -> Result<T, E> + Send + 'static,
     lost: impl FnOnce(String) -> E,

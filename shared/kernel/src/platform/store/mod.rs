@@ -13,7 +13,7 @@ use async_trait::async_trait;
 
 pub mod dynamo;
 pub mod embedded;
-pub mod group_commit;
+pub(crate) mod group_commit;
 pub mod keys;
 pub mod validate;
 
