@@ -1063,8 +1063,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         fault = w.take_fault(ROUTE_NAMES[name])
         if fault and fault["fault"] in ("429", "500"):
             raise self.fault_answer(paypal, fault)
-        if fault and fault["fault"] == "hang":
-            time.sleep(float(fault.get("seconds") or 5))
+        # A hang holds the request while it runs (its idempotency key in use), then answers late.
+        self.pause = (lambda: time.sleep(float(fault.get("seconds") or 5))) \
+            if fault and fault["fault"] == "hang" else (lambda: None)
         _request.events = []
         try:
             if paypal:
@@ -1118,6 +1119,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.answer_extra["Stripe-Version"] = STRIPE_API_VERSION
         idem = self.headers.get("Idempotency-Key") if mutating else None
         if not idem:
+            self.pause()
             with w.lock:
                 return getattr(api, name)(params, ctx, *args)
         return self.idempotent(api, name, args, params, ctx, (key, account or "", idem))
@@ -1155,6 +1157,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     None, {"Stripe-Should-Retry": "true"})
             w.in_flight.add(scope)
         try:
+            self.pause()
             with w.lock:
                 try:
                     status, out = getattr(api, name)(params, ctx, *args)
@@ -1187,6 +1190,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def paypal_call(self, name, args, body):
         w, api = self.world, PaypalApi(self.world)
         self.answer_extra["Paypal-Debug-Id"] = secrets.token_hex(7)[:13]
+        self.pause()
         with w.lock:
             if name == "token":
                 return api.token(self.headers, body)
@@ -1360,7 +1364,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up waiting (a test's timeout)
 
 
 def method_has_body(name: str) -> bool:
