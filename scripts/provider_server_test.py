@@ -329,12 +329,16 @@ class ProviderServerTest(unittest.TestCase):
 
     def test_same_key_while_the_first_runs_is_409_and_one_transfer(self):
         acct = self.ready_account()
-        self.control("POST", "faults", {"route": "POST /v1/transfers", "fault": "hang", "seconds": 0.5})
+        self.control("POST", "faults", {"route": "POST /v1/transfers", "fault": "hang", "seconds": 1.0})
         params = {"amount": 300, "currency": "usd", "destination": acct}
         results = []
         first = threading.Thread(target=lambda: results.append(self.stripe("POST", "/v1/transfers", params, idem="k")))
         first.start()
-        time.sleep(0.15)
+        deadline = time.time() + 3  # the first request arrived (and then holds its key for 1 s)
+        while not [r for r in self.control("GET", "requests") if r["route"] == "POST /v1/transfers"]:
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.02)
+        time.sleep(0.1)
         status, headers, out = self.stripe("POST", "/v1/transfers", params, idem="k")
         first.join()
         self.assertEqual((status, out["error"]["code"]), (409, "idempotency_key_in_use"))
