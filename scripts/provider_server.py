@@ -733,7 +733,7 @@ class PaypalApi:
         ttl = int(self.w.config["paypal_token_ttl_s"])
         self.w.tokens[token] = now() + ttl
         self.w.counters["paypal"]["tokens_issued"] += 1
-        return 200, {"scope": "https://uri.paypal.com/services/payments/payouts",
+        return 200, {"scope": "https://uri.paypal.com/payments/payouts",
                      "access_token": token, "token_type": "Bearer",
                      "app_id": "APP-80W284485P519543T", "expires_in": ttl,
                      "nonce": iso(now()) + secrets.token_hex(8)}
