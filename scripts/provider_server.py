@@ -304,7 +304,8 @@ class Deliveries:
         if capture is not None:
             capture.append((provider, event))
             return
-        self.schedule(self.plan([(provider, event)])[1])
+        before, after = self.plan([(provider, event)])
+        self.schedule(before + after)  # no answer to precede: a control call's events
 
     def plan(self, events: list) -> tuple[list, list]:
         """Applies the faults drawn for these events: (to deliver before the answer, after it)."""

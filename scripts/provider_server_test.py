@@ -277,6 +277,8 @@ class ProviderServerTest(unittest.TestCase):
         _, _, listed = self.stripe("GET", "/v1/transfers", {"transfer_group": "po_1"})
         self.assertEqual((listed["object"], [t["id"] for t in listed["data"]]), ("list", [tr["id"]]))
         self.assertEqual(self.stripe("GET", f"/v1/transfers/{tr['id']}")[2], tr)
+        status, _, out = self.stripe("GET", "/v1/accounts/acct_missing")
+        self.assertEqual((status, out["error"]["code"]), (404, "resource_missing"))
         status, _, out = self.stripe("GET", "/v1/transfers/tr_missing")
         self.assertEqual((status, out["error"]["code"], out["error"]["type"]),
                          (404, "resource_missing", "invalid_request_error"))
@@ -428,6 +430,10 @@ class ProviderServerTest(unittest.TestCase):
         self.assertEqual(hooks[6]["json"]["data"]["object"]["id"], t6["id"])  # after one 500
         counts = self.counters()["webhooks"]
         self.assertEqual((counts["dropped"], counts["failed_attempts"]), (1, 1))
+        self.control("POST", "webhooks/faults", {"provider": "stripe", "delay_s": 0.4})
+        sent = time.time()
+        self.stripe("POST", "/v1/transfers", dict(params, amount=7))
+        self.assertGreaterEqual(self.receiver.wait(8)[7]["at"] - sent, 0.4)
         log = self.control("GET", "webhooks/deliveries")
         self.assertEqual([d["status"] for d in log if d["event_id"] == hooks[6]["json"]["id"]], [500, 200])
 
