@@ -18,7 +18,8 @@ version: docs/providers.md):
   POST /v1/transfers/{id}/reversals; events signed as Stripe signs them (`Stripe-Signature`).
 - PayPal (JSON): POST /v1/oauth2/token, POST /v1/payments/payouts (sender_batch_id deduped),
   GET /v1/payments/payouts/{id}, GET /v1/payments/payouts-item/{id},
-  POST /v1/notifications/verify-webhook-signature; events with PayPal's transmission headers,
+  POST /v1/payments/payouts-item/{id}/cancel, POST /v1/notifications/verify-webhook-signature;
+  events with PayPal's transmission headers,
   signed SHA256withRSA by a certificate served here (made with the openssl command at start).
 - A control API under /_control/ for tests (no auth: loopback only), described at CONTROL below.
 
@@ -904,6 +905,21 @@ class PaypalApi:
             raise paypal_error(404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.", [])
         return 200, self.item_view(item)
 
+    def cancel_item(self, item_id: str):
+        """Only an UNCLAIMED item can be cancelled; it becomes RETURNED (the spec's
+        transaction_enum note) and the money is back with the sender."""
+        item = self.w.items.get(item_id)
+        if item is None:
+            raise paypal_error(404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.", [])
+        if item["status"] == "RETURNED" and item.get("cancelled"):
+            raise paypal_error(400, "ITEM_ALREADY_CANCELLED", "The requested item is already cancelled.", [])
+        if item["status"] != "UNCLAIMED":
+            raise paypal_error(400, "ITEM_INCORRECT_STATUS",
+                               "You can only cancel items that have an Unclaimed state.", [])
+        item["cancelled"] = True
+        self.settle(item, "RETURNED", None)
+        return 200, self.item_view(item)
+
     def settle(self, item: dict, status: str, error: str | None):
         """An item reaches `status` (its webhook follows); the batch completes with its last item."""
         item["status"] = status
@@ -996,6 +1012,7 @@ ROUTE_NAMES = {
     "create_reversal": "POST /v1/transfers/{id}/reversals",
     "token": "POST /v1/oauth2/token", "create_batch": "POST /v1/payments/payouts",
     "get_batch": "GET /v1/payments/payouts/{id}", "get_item": "GET /v1/payments/payouts-item/{id}",
+    "cancel_item": "POST /v1/payments/payouts-item/{id}/cancel",
     "verify": "POST /v1/notifications/verify-webhook-signature",
 }
 
@@ -1184,6 +1201,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return "get_batch", [tail[2]], False
         if method == "GET" and len(tail) == 3 and tail[:2] == ["payments", "payouts-item"]:
             return "get_item", [tail[2]], False
+        if method == "POST" and len(tail) == 4 and tail[:2] == ["payments", "payouts-item"] \
+                and tail[3] == "cancel":
+            return "cancel_item", [tail[2]], True
         if method == "POST" and tail == ["notifications", "verify-webhook-signature"]:
             return "verify", [], False
         return None
@@ -1200,6 +1220,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return api.get_batch(*args)
             if name == "get_item":
                 return api.get_item(*args)
+            if name == "cancel_item":
+                return api.cancel_item(*args)
         try:
             doc = json.loads(body or b"null")
         except ValueError:

@@ -497,6 +497,17 @@ class ProviderServerTest(unittest.TestCase):
                                  "PAYMENT.PAYOUTS-ITEM.UNCLAIMED", "PAYMENT.PAYOUTSBATCH.SUCCESS",
                                  "PAYMENT.PAYOUTS-ITEM.RETURNED"])
         self.assertEqual(self.receiver.got[0]["json"]["resource"]["payout_item_id"], items[0])
+        # Only an unclaimed item can be cancelled (it is then RETURNED): the others are refused.
+        _, _, out = self.paypal("POST", "/v1/payments/payouts", self.batch("po_51", "d@example.test", "e@example.test"))
+        _, _, batch = self.paypal("GET", f"/v1/payments/payouts/{out['batch_header']['payout_batch_id']}")
+        unclaimed, pending = [i["payout_item_id"] for i in batch["items"]]
+        self.control("POST", f"paypal/items/{unclaimed}/settle", {"status": "UNCLAIMED"})
+        status, _, item = self.paypal("POST", f"/v1/payments/payouts-item/{unclaimed}/cancel")
+        self.assertEqual((status, item["transaction_status"]), (200, "RETURNED"))
+        status, _, out = self.paypal("POST", f"/v1/payments/payouts-item/{unclaimed}/cancel")
+        self.assertEqual((status, out["name"]), (400, "ITEM_ALREADY_CANCELLED"))
+        status, _, out = self.paypal("POST", f"/v1/payments/payouts-item/{pending}/cancel")
+        self.assertEqual((status, out["name"]), (400, "ITEM_INCORRECT_STATUS"))
         status, _, out = self.paypal("GET", "/v1/payments/payouts-item/NOPE")
         self.assertEqual((status, out["name"]), (404, "RESOURCE_NOT_FOUND"))
 
