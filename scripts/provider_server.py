@@ -97,7 +97,10 @@ PAYPAL_ITEM_ERRORS = {
     # transaction_status -> the error name PayPal reports on the item (docs/providers.md)
     "FAILED": ("RECEIVER_ACCOUNT_LOCKED", "Receiver's account is locked or inactive."),
     "UNCLAIMED": ("RECEIVER_UNREGISTERED", "Receiver is unregistered."),
-    "RETURNED": ("RECEIVER_UNREGISTERED", "The payment was not claimed within 30 days and was returned."),
+    "RETURNED": (
+        "RECEIVER_UNREGISTERED",
+        "The payment was not claimed within 30 days and was returned.",
+    ),
     "BLOCKED": ("RECEIVER_COUNTRY_NOT_ALLOWED", "The payment was blocked."),
     "ONHOLD": ("PENDING_RECIPIENT_NON_HOLD_REVIEW", "The payment is on hold for review."),
     "REFUNDED": ("REFUNDED", "The payment was refunded."),
@@ -113,8 +116,17 @@ PAYPAL_ITEM_EVENTS = {
     "REFUNDED": "PAYMENT.PAYOUTS-ITEM.REFUNDED",
     "REVERSED": "PAYMENT.PAYOUTS-ITEM.REFUNDED",
 }
-PAYPAL_ITEM_STATES = {"SUCCESS", "FAILED", "PENDING", "UNCLAIMED", "RETURNED", "ONHOLD", "BLOCKED",
-                      "REFUNDED", "REVERSED"}
+PAYPAL_ITEM_STATES = {
+    "SUCCESS",
+    "FAILED",
+    "PENDING",
+    "UNCLAIMED",
+    "RETURNED",
+    "ONHOLD",
+    "BLOCKED",
+    "REFUNDED",
+    "REVERSED",
+}
 PAYPAL_INFO_LINK = "https://developer.paypal.com/docs/api/payments.payouts-batch/#errors"
 
 
@@ -161,8 +173,14 @@ class Fail(Exception):
         self.status, self.body, self.headers = status, body, headers or {}
 
 
-def stripe_error(status: int, etype: str, message: str, code: str | None = None,
-                 param: str | None = None, headers: dict | None = None) -> Fail:
+def stripe_error(
+    status: int,
+    etype: str,
+    message: str,
+    code: str | None = None,
+    param: str | None = None,
+    headers: dict | None = None,
+) -> Fail:
     err = {"type": etype, "message": message}
     if code:
         err["code"] = code
@@ -172,10 +190,20 @@ def stripe_error(status: int, etype: str, message: str, code: str | None = None,
     return Fail(status, {"error": err}, headers)
 
 
-def paypal_error(status: int, name: str, message: str, details: list | None = None,
-                 links: list | None = None, headers: dict | None = None) -> Fail:
-    body = {"name": name, "message": message, "debug_id": secrets.token_hex(7)[:13],
-            "information_link": PAYPAL_INFO_LINK}
+def paypal_error(
+    status: int,
+    name: str,
+    message: str,
+    details: list | None = None,
+    links: list | None = None,
+    headers: dict | None = None,
+) -> Fail:
+    body = {
+        "name": name,
+        "message": message,
+        "debug_id": secrets.token_hex(7)[:13],
+        "information_link": PAYPAL_INFO_LINK,
+    }
     if details is not None:
         body["details"] = details
     body["links"] = links or []
@@ -191,15 +219,36 @@ class Signer:
         self.cert = os.path.join(self.dir, "cert.pem")
         self.cert_id = "CERT-360caa42-fca2a594-" + secrets.token_hex(4)
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", self.key,
-             "-out", self.cert, "-days", "2", "-subj", "/CN=messageverificationcerts.local"],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                self.key,
+                "-out",
+                self.cert,
+                "-days",
+                "2",
+                "-subj",
+                "/CN=messageverificationcerts.local",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         with open(self.cert, "rb") as f:
             self.cert_pem = f.read()
 
     def sign(self, message: bytes) -> str:
-        out = subprocess.run(["openssl", "dgst", "-sha256", "-sign", self.key], input=message,
-                             check=True, capture_output=True).stdout
+        out = subprocess.run(
+            ["openssl", "dgst", "-sha256", "-sign", self.key],
+            input=message,
+            check=True,
+            capture_output=True,
+        ).stdout
         return base64.b64encode(out).decode()
 
 
@@ -254,11 +303,23 @@ class World:
             self.requests: list = []
             self.transmissions: dict = {}  # PayPal transmission id -> what was sent
             self.counters = {
-                "stripe": {"accounts_created": 0, "account_links_created": 0, "transfers_created": 0,
-                           "reversals_created": 0, "idempotent_replays": 0,
-                           "idempotency_errors": 0, "idempotency_in_use": 0, "payouts_failed": 0},
-                "paypal": {"tokens_issued": 0, "batches_created": 0, "items_created": 0,
-                           "duplicate_batches_refused": 0, "verifications": 0},
+                "stripe": {
+                    "accounts_created": 0,
+                    "account_links_created": 0,
+                    "transfers_created": 0,
+                    "reversals_created": 0,
+                    "idempotent_replays": 0,
+                    "idempotency_errors": 0,
+                    "idempotency_in_use": 0,
+                    "payouts_failed": 0,
+                },
+                "paypal": {
+                    "tokens_issued": 0,
+                    "batches_created": 0,
+                    "items_created": 0,
+                    "duplicate_batches_refused": 0,
+                    "verifications": 0,
+                },
                 "faults_injected": 0,
             }
         self.deliveries.reset()
@@ -384,23 +445,39 @@ class Deliveries:
             tid = str(uuid.uuid1())
             ttime = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             sig = self.world.signer.sign(paypal_message(tid, ttime, hook["webhook_id"], body))
-            headers.update({
-                "PAYPAL-TRANSMISSION-ID": tid, "PAYPAL-TRANSMISSION-TIME": ttime,
-                "PAYPAL-TRANSMISSION-SIG": sig, "PAYPAL-AUTH-ALGO": "SHA256withRSA",
-                "PAYPAL-CERT-URL": f"{self.world.base_url}/_paypal/certs/{self.world.signer.cert_id}",
-            })
+            headers.update(
+                {
+                    "PAYPAL-TRANSMISSION-ID": tid,
+                    "PAYPAL-TRANSMISSION-TIME": ttime,
+                    "PAYPAL-TRANSMISSION-SIG": sig,
+                    "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+                    "PAYPAL-CERT-URL": f"{self.world.base_url}/_paypal/certs/{self.world.signer.cert_id}",
+                }
+            )
             with self.world.lock:
-                self.world.transmissions[tid] = {"time": ttime, "sig": sig, "body": body,
-                                                 "webhook_id": hook["webhook_id"]}
+                self.world.transmissions[tid] = {
+                    "time": ttime,
+                    "sig": sig,
+                    "body": body,
+                    "webhook_id": hook["webhook_id"],
+                }
         status, error = self._post(hook["url"], body, headers)
         with self.cv:
             self.counts["attempts"] += 1
             ok = status is not None and 200 <= status < 300
             self.counts["delivered" if ok else "failed_attempts"] += 1
-            self.log.append({"provider": provider, "event_id": event.get("id"),
-                             "type": event.get("type") or event.get("event_type"),
-                             "status": status, "error": error, "at": now(),
-                             "headers": headers, "body": body.decode()})
+            self.log.append(
+                {
+                    "provider": provider,
+                    "event_id": event.get("id"),
+                    "type": event.get("type") or event.get("event_type"),
+                    "status": status,
+                    "error": error,
+                    "at": now(),
+                    "headers": headers,
+                    "body": body.decode(),
+                }
+            )
         return ok
 
     @staticmethod
@@ -408,7 +485,9 @@ class Deliveries:
         u = urllib.parse.urlsplit(url)
         conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=10)
         try:
-            conn.request("POST", (u.path or "/") + (f"?{u.query}" if u.query else ""), body, headers)
+            conn.request(
+                "POST", (u.path or "/") + (f"?{u.query}" if u.query else ""), body, headers
+            )
             resp = conn.getresponse()
             resp.read()
             return resp.status, None
@@ -420,26 +499,44 @@ class Deliveries:
 
 # ---------------------------------------------------------------------------------------- Stripe
 
+
 def account_view(acct: dict) -> dict:
     return json.loads(json.dumps(acct))
 
 
 def new_account(params: dict) -> dict:
     if params.get("type", "express") not in ("express", "standard", "custom"):
-        raise stripe_error(400, "invalid_request_error",
-                           f"Invalid type: must be one of custom, express, or standard", "parameter_invalid_string", "type")
+        raise stripe_error(
+            400,
+            "invalid_request_error",
+            f"Invalid type: must be one of custom, express, or standard",
+            "parameter_invalid_string",
+            "type",
+        )
     return {
-        "id": rand_id("acct_", 16), "object": "account", "type": params.get("type", "express"),
-        "country": params.get("country", "US"), "email": params.get("email"),
-        "default_currency": "usd", "created": int(now()), "livemode": False,
+        "id": rand_id("acct_", 16),
+        "object": "account",
+        "type": params.get("type", "express"),
+        "country": params.get("country", "US"),
+        "email": params.get("email"),
+        "default_currency": "usd",
+        "created": int(now()),
+        "livemode": False,
         "business_type": params.get("business_type"),
-        "charges_enabled": False, "payouts_enabled": False, "details_submitted": False,
+        "charges_enabled": False,
+        "payouts_enabled": False,
+        "details_submitted": False,
         "capabilities": {"transfers": "inactive"},
-        "requirements": {"currently_due": list(STRIPE_REQUIREMENTS_DUE),
-                         "eventually_due": list(STRIPE_REQUIREMENTS_DUE),
-                         "past_due": list(STRIPE_REQUIREMENTS_DUE), "pending_verification": [],
-                         "disabled_reason": "requirements.past_due", "current_deadline": None,
-                         "errors": [], "alternatives": []},
+        "requirements": {
+            "currently_due": list(STRIPE_REQUIREMENTS_DUE),
+            "eventually_due": list(STRIPE_REQUIREMENTS_DUE),
+            "past_due": list(STRIPE_REQUIREMENTS_DUE),
+            "pending_verification": [],
+            "disabled_reason": "requirements.past_due",
+            "current_deadline": None,
+            "errors": [],
+            "alternatives": [],
+        },
         "metadata": dict(params.get("metadata") or {}),
     }
 
@@ -463,47 +560,78 @@ class StripeApi:
             except (ValueError, UnicodeDecodeError):
                 key = ""
         if not key:
-            raise stripe_error(401, "invalid_request_error",
-                               "You did not provide an API key. You need to provide your API key in "
-                               "the Authorization header, using Bearer auth.")
+            raise stripe_error(
+                401,
+                "invalid_request_error",
+                "You did not provide an API key. You need to provide your API key in "
+                "the Authorization header, using Bearer auth.",
+            )
         wanted = self.w.config["stripe_api_key"]
-        ok = hmac.compare_digest(key, wanted) if wanted else key.startswith(("sk_test_", "rk_test_"))
+        ok = (
+            hmac.compare_digest(key, wanted) if wanted else key.startswith(("sk_test_", "rk_test_"))
+        )
         if not ok:
-            raise stripe_error(401, "invalid_request_error",
-                               f"Invalid API Key provided: {key[:8]}****{key[-4:]}", "api_key_invalid")
+            raise stripe_error(
+                401,
+                "invalid_request_error",
+                f"Invalid API Key provided: {key[:8]}****{key[-4:]}",
+                "api_key_invalid",
+            )
         return key
 
     def connected(self, headers):
         acct = headers.get("Stripe-Account")
         if acct and acct not in self.w.accounts:
-            raise stripe_error(403, "invalid_request_error",
-                               f"The provided key does not have access to account '{acct}' (or that "
-                               "account does not exist). Application access may have been revoked.",
-                               "account_invalid")
+            raise stripe_error(
+                403,
+                "invalid_request_error",
+                f"The provided key does not have access to account '{acct}' (or that "
+                "account does not exist). Application access may have been revoked.",
+                "account_invalid",
+            )
         return acct
 
     def account(self, acct_id: str) -> dict:
         acct = self.w.accounts.get(acct_id)
         if acct is None:
-            raise stripe_error(404, "invalid_request_error", f"No such account: '{acct_id}'",
-                               "resource_missing", "account")
+            raise stripe_error(
+                404,
+                "invalid_request_error",
+                f"No such account: '{acct_id}'",
+                "resource_missing",
+                "account",
+            )
         return acct
 
     def transfer(self, tr_id: str) -> dict:
         tr = self.w.transfers.get(tr_id)
         if tr is None:
-            raise stripe_error(404, "invalid_request_error", f"No such transfer: '{tr_id}'",
-                               "resource_missing", "id")
+            raise stripe_error(
+                404,
+                "invalid_request_error",
+                f"No such transfer: '{tr_id}'",
+                "resource_missing",
+                "id",
+            )
         return tr
 
     # Events -----------------------------------------------------------------------------------
 
     def event(self, etype: str, obj: dict, ctx, account: str | None = None, previous=None) -> None:
-        ev = {"id": rand_id("evt_", 24), "object": "event", "api_version": STRIPE_API_VERSION,
-              "created": int(now()), "livemode": False, "pending_webhooks": 1, "type": etype,
-              "data": {"object": obj},
-              "request": {"id": ctx.get("request_id") if ctx else None,
-                          "idempotency_key": ctx.get("idempotency_key") if ctx else None}}
+        ev = {
+            "id": rand_id("evt_", 24),
+            "object": "event",
+            "api_version": STRIPE_API_VERSION,
+            "created": int(now()),
+            "livemode": False,
+            "pending_webhooks": 1,
+            "type": etype,
+            "data": {"object": obj},
+            "request": {
+                "id": ctx.get("request_id") if ctx else None,
+                "idempotency_key": ctx.get("idempotency_key") if ctx else None,
+            },
+        }
         if previous is not None:
             ev["data"]["previous_attributes"] = previous
         if account:
@@ -524,28 +652,51 @@ class StripeApi:
     def create_account_link(self, params, ctx):
         for name in ("account", "type"):
             if not params.get(name):
-                raise stripe_error(400, "invalid_request_error", f"Missing required param: {name}.",
-                                   "parameter_missing", name)
+                raise stripe_error(
+                    400,
+                    "invalid_request_error",
+                    f"Missing required param: {name}.",
+                    "parameter_missing",
+                    name,
+                )
         if params["type"] not in ("account_onboarding", "account_update"):
-            raise stripe_error(400, "invalid_request_error",
-                               "Invalid type: must be one of account_onboarding or account_update",
-                               "parameter_invalid_string", "type")
+            raise stripe_error(
+                400,
+                "invalid_request_error",
+                "Invalid type: must be one of account_onboarding or account_update",
+                "parameter_invalid_string",
+                "type",
+            )
         acct = self.w.accounts.get(params["account"])
         if acct is None:
-            raise stripe_error(400, "invalid_request_error",
-                               f"No such account: '{params['account']}'", "resource_missing", "account")
+            raise stripe_error(
+                400,
+                "invalid_request_error",
+                f"No such account: '{params['account']}'",
+                "resource_missing",
+                "account",
+            )
         for name in ("return_url", "refresh_url"):
             url = params.get(name)
             if url is not None and urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-                raise stripe_error(400, "invalid_request_error", f"Not a valid URL", "url_invalid", name)
+                raise stripe_error(
+                    400, "invalid_request_error", f"Not a valid URL", "url_invalid", name
+                )
         token = secrets.token_urlsafe(18)
         created = int(now())
-        link = {"object": "account_link", "created": created,
-                "expires_at": created + int(self.w.config["account_link_ttl_s"]),
-                "url": f"{self.w.base_url}/_connect/onboarding/{token}"}
-        self.w.links[token] = {"account": acct["id"], "return_url": params.get("return_url"),
-                               "refresh_url": params.get("refresh_url"), "used": False,
-                               "expires_at": link["expires_at"]}
+        link = {
+            "object": "account_link",
+            "created": created,
+            "expires_at": created + int(self.w.config["account_link_ttl_s"]),
+            "url": f"{self.w.base_url}/_connect/onboarding/{token}",
+        }
+        self.w.links[token] = {
+            "account": acct["id"],
+            "return_url": params.get("return_url"),
+            "refresh_url": params.get("refresh_url"),
+            "used": False,
+            "expires_at": link["expires_at"],
+        }
         self.w.counters["stripe"]["account_links_created"] += 1
         return 200, link
 
@@ -553,48 +704,95 @@ class StripeApi:
         amount = self._amount(params.get("amount"), "amount", required=True)
         currency = (params.get("currency") or "").lower()
         if not currency:
-            raise stripe_error(400, "invalid_request_error", "Missing required param: currency.",
-                               "parameter_missing", "currency")
+            raise stripe_error(
+                400,
+                "invalid_request_error",
+                "Missing required param: currency.",
+                "parameter_missing",
+                "currency",
+            )
         if len(currency) != 3 or not currency.isalpha():
-            raise stripe_error(400, "invalid_request_error", f"Invalid currency: {currency}.",
-                               "parameter_invalid_string", "currency")
+            raise stripe_error(
+                400,
+                "invalid_request_error",
+                f"Invalid currency: {currency}.",
+                "parameter_invalid_string",
+                "currency",
+            )
         dest = params.get("destination")
         if not dest:
-            raise stripe_error(400, "invalid_request_error", "Missing required param: destination.",
-                               "parameter_missing", "destination")
+            raise stripe_error(
+                400,
+                "invalid_request_error",
+                "Missing required param: destination.",
+                "parameter_missing",
+                "destination",
+            )
         acct = self.w.accounts.get(dest)
         if acct is None:
-            raise stripe_error(400, "invalid_request_error", f"No such destination: '{dest}'",
-                               "resource_missing", "destination")
+            raise stripe_error(
+                400,
+                "invalid_request_error",
+                f"No such destination: '{dest}'",
+                "resource_missing",
+                "destination",
+            )
         if acct["capabilities"].get("transfers") != "active":
-            raise stripe_error(400, "invalid_request_error",
-                               "Your destination account needs to have at least one of the following "
-                               "capabilities enabled: transfers, crypto_transfers, legacy_payments",
-                               "insufficient_capabilities_for_transfer", "destination")
+            raise stripe_error(
+                400,
+                "invalid_request_error",
+                "Your destination account needs to have at least one of the following "
+                "capabilities enabled: transfers, crypto_transfers, legacy_payments",
+                "insufficient_capabilities_for_transfer",
+                "destination",
+            )
         metadata = params.get("metadata") or {}
         if not isinstance(metadata, dict):
-            raise stripe_error(400, "invalid_request_error", "Invalid metadata: must be an object",
-                               "parameter_invalid_string", "metadata")
+            raise stripe_error(
+                400,
+                "invalid_request_error",
+                "Invalid metadata: must be an object",
+                "parameter_invalid_string",
+                "metadata",
+            )
         balance = self.w.config["stripe_balance"]
         if balance is not None:
             available = int(balance.get(currency, 0))
             if available < amount:
-                raise stripe_error(400, "invalid_request_error",
-                                   "You have insufficient available funds in your Stripe account. Try "
-                                   "adding funds directly to your available balance by creating Top-ups.",
-                                   "balance_insufficient")
+                raise stripe_error(
+                    400,
+                    "invalid_request_error",
+                    "You have insufficient available funds in your Stripe account. Try "
+                    "adding funds directly to your available balance by creating Top-ups.",
+                    "balance_insufficient",
+                )
             balance[currency] = available - amount
         tr_id = rand_id("tr_", 24)
-        tr = {"id": tr_id, "object": "transfer", "amount": amount, "amount_reversed": 0,
-              "balance_transaction": rand_id("txn_", 24), "created": int(now()), "currency": currency,
-              "description": params.get("description"), "destination": dest,
-              "destination_payment": rand_id("py_", 14), "livemode": False,
-              "metadata": {k: str(v) for k, v in metadata.items()},
-              "reversals": {"object": "list", "data": [], "has_more": False, "total_count": 0,
-                            "url": f"/v1/transfers/{tr_id}/reversals"},
-              "reversed": False, "source_transaction": params.get("source_transaction"),
-              "source_type": params.get("source_type", "card"),
-              "transfer_group": params.get("transfer_group")}
+        tr = {
+            "id": tr_id,
+            "object": "transfer",
+            "amount": amount,
+            "amount_reversed": 0,
+            "balance_transaction": rand_id("txn_", 24),
+            "created": int(now()),
+            "currency": currency,
+            "description": params.get("description"),
+            "destination": dest,
+            "destination_payment": rand_id("py_", 14),
+            "livemode": False,
+            "metadata": {k: str(v) for k, v in metadata.items()},
+            "reversals": {
+                "object": "list",
+                "data": [],
+                "has_more": False,
+                "total_count": 0,
+                "url": f"/v1/transfers/{tr_id}/reversals",
+            },
+            "reversed": False,
+            "source_transaction": params.get("source_transaction"),
+            "source_type": params.get("source_type", "card"),
+            "transfer_group": params.get("transfer_group"),
+        }
         self.w.transfers[tr_id] = tr
         self.w.transfer_order.append(tr_id)
         self.w.counters["stripe"]["transfers_created"] += 1
@@ -605,35 +803,61 @@ class StripeApi:
     def _amount(raw, name, required):
         if raw is None or raw == "":
             if required:
-                raise stripe_error(400, "invalid_request_error", f"Missing required param: {name}.",
-                                   "parameter_missing", name)
+                raise stripe_error(
+                    400,
+                    "invalid_request_error",
+                    f"Missing required param: {name}.",
+                    "parameter_missing",
+                    name,
+                )
             return None
         if not (isinstance(raw, str) and raw.isdigit()):
-            raise stripe_error(400, "invalid_request_error",
-                               f"Invalid integer: {raw}", "parameter_invalid_integer", name)
+            raise stripe_error(
+                400,
+                "invalid_request_error",
+                f"Invalid integer: {raw}",
+                "parameter_invalid_integer",
+                name,
+            )
         value = int(raw)
         if value < 1:
-            raise stripe_error(400, "invalid_request_error",
-                               "This value must be greater than or equal to 1.",
-                               "parameter_invalid_integer", name)
+            raise stripe_error(
+                400,
+                "invalid_request_error",
+                "This value must be greater than or equal to 1.",
+                "parameter_invalid_integer",
+                name,
+            )
         return value
 
     def list_transfers(self, params, ctx):
         group, dest = params.get("transfer_group"), params.get("destination")
         limit = params.get("limit") or "10"
         if not limit.isdigit() or not 1 <= int(limit) <= 100:
-            raise stripe_error(400, "invalid_request_error",
-                               "Invalid limit: must be between 1 and 100", "parameter_invalid_integer", "limit")
-        found = [self.w.transfers[t] for t in reversed(self.w.transfer_order)
-                 if (group is None or self.w.transfers[t]["transfer_group"] == group)
-                 and (dest is None or self.w.transfers[t]["destination"] == dest)]
+            raise stripe_error(
+                400,
+                "invalid_request_error",
+                "Invalid limit: must be between 1 and 100",
+                "parameter_invalid_integer",
+                "limit",
+            )
+        found = [
+            self.w.transfers[t]
+            for t in reversed(self.w.transfer_order)
+            if (group is None or self.w.transfers[t]["transfer_group"] == group)
+            and (dest is None or self.w.transfers[t]["destination"] == dest)
+        ]
         after = params.get("starting_after")
         if after:
             ids = [t["id"] for t in found]
-            found = found[ids.index(after) + 1:] if after in ids else []
-        page = found[:int(limit)]
-        return 200, {"object": "list", "url": "/v1/transfers", "has_more": len(found) > len(page),
-                     "data": [transfer_view(t) for t in page]}
+            found = found[ids.index(after) + 1 :] if after in ids else []
+        page = found[: int(limit)]
+        return 200, {
+            "object": "list",
+            "url": "/v1/transfers",
+            "has_more": len(found) > len(page),
+            "data": [transfer_view(t) for t in page],
+        }
 
     def get_transfer(self, params, ctx, tr_id):
         return 200, transfer_view(self.transfer(tr_id))
@@ -644,20 +868,32 @@ class StripeApi:
         amount = self._amount(params.get("amount"), "amount", required=False)
         amount = remaining if amount is None else amount
         if remaining == 0:
-            raise stripe_error(400, "invalid_request_error",
-                               f"Transfer {tr_id} has already been fully reversed.")
+            raise stripe_error(
+                400, "invalid_request_error", f"Transfer {tr_id} has already been fully reversed."
+            )
         if amount > remaining:
-            raise stripe_error(400, "invalid_request_error",
-                               f"Attempted to reverse {amount} on a transfer with {remaining} remaining.",
-                               None, "amount")
+            raise stripe_error(
+                400,
+                "invalid_request_error",
+                f"Attempted to reverse {amount} on a transfer with {remaining} remaining.",
+                None,
+                "amount",
+            )
         return 200, self.reverse(tr, amount, params.get("metadata") or {}, ctx)
 
     def reverse(self, tr: dict, amount: int, metadata: dict, ctx) -> dict:
-        rev = {"id": rand_id("trr_", 24), "object": "transfer_reversal", "amount": amount,
-               "balance_transaction": rand_id("txn_", 24), "created": int(now()),
-               "currency": tr["currency"], "destination_payment_refund": rand_id("pyr_", 24),
-               "metadata": {k: str(v) for k, v in metadata.items()}, "source_refund": None,
-               "transfer": tr["id"]}
+        rev = {
+            "id": rand_id("trr_", 24),
+            "object": "transfer_reversal",
+            "amount": amount,
+            "balance_transaction": rand_id("txn_", 24),
+            "created": int(now()),
+            "currency": tr["currency"],
+            "destination_payment_refund": rand_id("pyr_", 24),
+            "metadata": {k: str(v) for k, v in metadata.items()},
+            "source_refund": None,
+            "transfer": tr["id"],
+        }
         previous = {"amount_reversed": tr["amount_reversed"], "reversed": tr["reversed"]}
         tr["amount_reversed"] += amount
         tr["reversed"] = tr["amount_reversed"] == tr["amount"]
@@ -670,44 +906,66 @@ class StripeApi:
     # Control ----------------------------------------------------------------------------------
 
     def complete(self, acct: dict, ctx=None):
-        previous = {"details_submitted": acct["details_submitted"],
-                    "payouts_enabled": acct["payouts_enabled"],
-                    "charges_enabled": acct["charges_enabled"]}
+        previous = {
+            "details_submitted": acct["details_submitted"],
+            "payouts_enabled": acct["payouts_enabled"],
+            "charges_enabled": acct["charges_enabled"],
+        }
         acct.update({"details_submitted": True, "payouts_enabled": True, "charges_enabled": True})
         acct["capabilities"]["transfers"] = "active"
-        acct["requirements"].update({"currently_due": [], "eventually_due": [], "past_due": [],
-                                     "disabled_reason": None})
-        self.event("account.updated", account_view(acct), ctx, account=acct["id"], previous=previous)
+        acct["requirements"].update(
+            {"currently_due": [], "eventually_due": [], "past_due": [], "disabled_reason": None}
+        )
+        self.event(
+            "account.updated", account_view(acct), ctx, account=acct["id"], previous=previous
+        )
 
     def restrict(self, acct: dict, reason: str, due: list):
-        previous = {"payouts_enabled": acct["payouts_enabled"],
-                    "charges_enabled": acct["charges_enabled"]}
+        previous = {
+            "payouts_enabled": acct["payouts_enabled"],
+            "charges_enabled": acct["charges_enabled"],
+        }
         acct.update({"payouts_enabled": False, "charges_enabled": False})
         acct["capabilities"]["transfers"] = "inactive"
-        acct["requirements"].update({"currently_due": list(due), "past_due": list(due),
-                                     "disabled_reason": reason})
-        self.event("account.updated", account_view(acct), None, account=acct["id"], previous=previous)
+        acct["requirements"].update(
+            {"currently_due": list(due), "past_due": list(due), "disabled_reason": reason}
+        )
+        self.event(
+            "account.updated", account_view(acct), None, account=acct["id"], previous=previous
+        )
 
     def payout_failed(self, acct: dict, amount: int, currency: str, code: str):
         messages = {
             "account_closed": "The bank account has been closed.",
             "no_account": "The bank account details on file are probably incorrect. No bank account "
-                          "could be located with those details.",
+            "could be located with those details.",
             "account_frozen": "The bank account has been frozen.",
             "could_not_process": "The bank could not process this payout.",
         }
-        payout = {"id": rand_id("po_", 24), "object": "payout", "amount": amount,
-                  "currency": currency, "arrival_date": int(now()), "automatic": True,
-                  "created": int(now()), "livemode": False, "metadata": {}, "method": "standard",
-                  "status": "failed", "type": "bank_account", "failure_code": code,
-                  "failure_message": messages.get(code, "The payout failed."),
-                  "destination": rand_id("ba_", 24)}
+        payout = {
+            "id": rand_id("po_", 24),
+            "object": "payout",
+            "amount": amount,
+            "currency": currency,
+            "arrival_date": int(now()),
+            "automatic": True,
+            "created": int(now()),
+            "livemode": False,
+            "metadata": {},
+            "method": "standard",
+            "status": "failed",
+            "type": "bank_account",
+            "failure_code": code,
+            "failure_message": messages.get(code, "The payout failed."),
+            "destination": rand_id("ba_", 24),
+        }
         self.w.counters["stripe"]["payouts_failed"] += 1
         self.event("payout.failed", payout, None, account=acct["id"])
         return payout
 
 
 # ---------------------------------------------------------------------------------------- PayPal
+
 
 class PaypalApi:
     def __init__(self, world: World):
@@ -716,62 +974,115 @@ class PaypalApi:
     def token(self, headers, body: bytes):
         auth = headers.get("Authorization", "")
         try:
-            client, _, secret = base64.b64decode(auth[6:]).decode().partition(":") \
-                if auth.startswith("Basic ") else ("", "", "")
+            client, _, secret = (
+                base64.b64decode(auth[6:]).decode().partition(":")
+                if auth.startswith("Basic ")
+                else ("", "", "")
+            )
         except (ValueError, UnicodeDecodeError):
             client, secret = "", ""
-        want_id, want_secret = self.w.config["paypal_client_id"], self.w.config["paypal_client_secret"]
+        want_id, want_secret = (
+            self.w.config["paypal_client_id"],
+            self.w.config["paypal_client_secret"],
+        )
         ok = bool(client and secret)
         if want_id is not None:
-            ok = ok and hmac.compare_digest(client, want_id) and hmac.compare_digest(secret, want_secret or "")
+            ok = (
+                ok
+                and hmac.compare_digest(client, want_id)
+                and hmac.compare_digest(secret, want_secret or "")
+            )
         if not ok:
-            raise Fail(401, {"error": "invalid_client", "error_description": "Client Authentication failed"})
+            raise Fail(
+                401,
+                {"error": "invalid_client", "error_description": "Client Authentication failed"},
+            )
         form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace")))
         if form.get("grant_type") != "client_credentials":
-            raise Fail(400, {"error": "unsupported_grant_type",
-                             "error_description": "Grant Type is NULL" if not form.get("grant_type")
-                             else f"{form['grant_type']} is not supported"})
+            raise Fail(
+                400,
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": (
+                        "Grant Type is NULL"
+                        if not form.get("grant_type")
+                        else f"{form['grant_type']} is not supported"
+                    ),
+                },
+            )
         token = "A21AA" + secrets.token_urlsafe(40)
         ttl = int(self.w.config["paypal_token_ttl_s"])
         self.w.tokens[token] = now() + ttl
         self.w.counters["paypal"]["tokens_issued"] += 1
-        return 200, {"scope": "https://uri.paypal.com/payments/payouts",
-                     "access_token": token, "token_type": "Bearer",
-                     "app_id": "APP-80W284485P519543T", "expires_in": ttl,
-                     "nonce": iso(now()) + secrets.token_hex(8)}
+        return 200, {
+            "scope": "https://uri.paypal.com/payments/payouts",
+            "access_token": token,
+            "token_type": "Bearer",
+            "app_id": "APP-80W284485P519543T",
+            "expires_in": ttl,
+            "nonce": iso(now()) + secrets.token_hex(8),
+        }
 
     def authenticate(self, headers):
         auth = headers.get("Authorization", "")
         token = auth[7:].strip() if auth.startswith("Bearer ") else ""
         expiry = self.w.tokens.get(token)
         if expiry is None or expiry < now():
-            raise paypal_error(401, "AUTHENTICATION_FAILURE",
-                               "Authentication failed due to invalid authentication credentials or a "
-                               "missing Authorization header.")
+            raise paypal_error(
+                401,
+                "AUTHENTICATION_FAILURE",
+                "Authentication failed due to invalid authentication credentials or a "
+                "missing Authorization header.",
+            )
 
     def batch_view(self, batch: dict) -> dict:
         items = [self.item_view(self.w.items[i], with_sender_batch=False) for i in batch["items"]]
-        header = {"payout_batch_id": batch["id"], "batch_status": batch["status"],
-                  "time_created": iso(batch["created"]),
-                  "sender_batch_header": dict(batch["sender_batch_header"]),
-                  "amount": {"currency": batch["currency"], "value": batch["total"]},
-                  "fees": {"currency": batch["currency"], "value": "0.00"}}
+        header = {
+            "payout_batch_id": batch["id"],
+            "batch_status": batch["status"],
+            "time_created": iso(batch["created"]),
+            "sender_batch_header": dict(batch["sender_batch_header"]),
+            "amount": {"currency": batch["currency"], "value": batch["total"]},
+            "fees": {"currency": batch["currency"], "value": "0.00"},
+        }
         if batch.get("completed"):
             header["time_completed"] = iso(batch["completed"])
             header["time_closed"] = iso(batch["completed"])
-        return {"batch_header": header, "items": items,
-                "links": [{"href": f"{self.w.base_url}/v1/payments/payouts/{batch['id']}",
-                           "rel": "self", "method": "GET", "encType": "application/json"}]}
+        return {
+            "batch_header": header,
+            "items": items,
+            "links": [
+                {
+                    "href": f"{self.w.base_url}/v1/payments/payouts/{batch['id']}",
+                    "rel": "self",
+                    "method": "GET",
+                    "encType": "application/json",
+                }
+            ],
+        }
 
     def item_view(self, item: dict, with_sender_batch=True) -> dict:
-        out = {"payout_item_id": item["id"], "transaction_id": item.get("transaction_id"),
-               "activity_id": item["activity_id"], "transaction_status": item["status"],
-               "payout_item_fee": {"currency": item["amount"]["currency"], "value": "0.00"},
-               "payout_batch_id": item["batch"], "payout_item": dict(item["payout_item"]),
-               "links": [{"href": f"{self.w.base_url}/v1/payments/payouts-item/{item['id']}",
-                          "rel": "item", "method": "GET", "encType": "application/json"}]}
+        out = {
+            "payout_item_id": item["id"],
+            "transaction_id": item.get("transaction_id"),
+            "activity_id": item["activity_id"],
+            "transaction_status": item["status"],
+            "payout_item_fee": {"currency": item["amount"]["currency"], "value": "0.00"},
+            "payout_batch_id": item["batch"],
+            "payout_item": dict(item["payout_item"]),
+            "links": [
+                {
+                    "href": f"{self.w.base_url}/v1/payments/payouts-item/{item['id']}",
+                    "rel": "item",
+                    "method": "GET",
+                    "encType": "application/json",
+                }
+            ],
+        }
         if with_sender_batch:
-            out["sender_batch_id"] = self.w.batches[item["batch"]]["sender_batch_header"].get("sender_batch_id")
+            out["sender_batch_id"] = self.w.batches[item["batch"]]["sender_batch_header"].get(
+                "sender_batch_id"
+            )
         if item.get("processed"):
             out["time_processed"] = iso(item["processed"])
         if item.get("errors"):
@@ -785,36 +1096,70 @@ class PaypalApi:
         items = body.get("items") if isinstance(body, dict) else None
         details = []
         if not isinstance(header, dict):
-            details.append({"field": "sender_batch_header", "location": "body",
-                            "issue": "Required field is missing"})
+            details.append(
+                {
+                    "field": "sender_batch_header",
+                    "location": "body",
+                    "issue": "Required field is missing",
+                }
+            )
             header = {}
         if not isinstance(items, list) or not items:
-            details.append({"field": "items", "location": "body", "issue": "Required field is missing"})
+            details.append(
+                {"field": "items", "location": "body", "issue": "Required field is missing"}
+            )
             items = []
         sbid = header.get("sender_batch_id")
         if sbid is not None and (not isinstance(sbid, str) or len(sbid) > 256):
-            details.append({"field": "sender_batch_header.sender_batch_id", "location": "body",
-                            "issue": "Value is invalid"})
+            details.append(
+                {
+                    "field": "sender_batch_header.sender_batch_id",
+                    "location": "body",
+                    "issue": "Value is invalid",
+                }
+            )
         currencies = set()
         for i, it in enumerate(items):
             details.extend(self._check_item(i, it, header, currencies))
         if len(currencies) > 1:
-            details.append({"field": "items", "location": "body",
-                            "issue": "All items of a batch must have the same currency"})
+            details.append(
+                {
+                    "field": "items",
+                    "location": "body",
+                    "issue": "All items of a batch must have the same currency",
+                }
+            )
         if details:
-            raise paypal_error(400, "INVALID_REQUEST",
-                               "Request is not well-formed, syntactically incorrect, or violates schema.",
-                               details)
+            raise paypal_error(
+                400,
+                "INVALID_REQUEST",
+                "Request is not well-formed, syntactically incorrect, or violates schema.",
+                details,
+            )
         if sbid:
             seen = self.w.sender_batch_ids.get(sbid)
             if seen and now() - seen[1] < float(self.w.config["paypal_batch_id_ttl_s"]):
                 self.w.counters["paypal"]["duplicate_batches_refused"] += 1
                 raise paypal_error(
-                    400, "USER_BUSINESS_ERROR", "User business error.",
-                    [{"field": "SENDER_BATCH_ID", "location": "body",
-                      "issue": f"Batch with given sender_batch_id already exists: {sbid}"}],
-                    [{"href": f"{self.w.base_url}/v1/payments/payouts/{seen[0]}", "rel": "self",
-                      "method": "GET", "encType": "application/json"}])
+                    400,
+                    "USER_BUSINESS_ERROR",
+                    "User business error.",
+                    [
+                        {
+                            "field": "SENDER_BATCH_ID",
+                            "location": "body",
+                            "issue": f"Batch with given sender_batch_id already exists: {sbid}",
+                        }
+                    ],
+                    [
+                        {
+                            "href": f"{self.w.base_url}/v1/payments/payouts/{seen[0]}",
+                            "rel": "self",
+                            "method": "GET",
+                            "encType": "application/json",
+                        }
+                    ],
+                )
         return 201, self._store_batch(header, items, currencies, ctx)
 
     @staticmethod
@@ -824,22 +1169,46 @@ class PaypalApi:
             return [{"field": f"items[{i}]", "location": "body", "issue": "Value is invalid"}]
         rtype = it.get("recipient_type") or header.get("recipient_type") or "EMAIL"
         if rtype not in ("EMAIL", "PHONE", "PAYPAL_ID"):
-            bad.append({"field": f"items[{i}].recipient_type", "location": "body",
-                        "issue": "Value is invalid"})
+            bad.append(
+                {
+                    "field": f"items[{i}].recipient_type",
+                    "location": "body",
+                    "issue": "Value is invalid",
+                }
+            )
         receiver = it.get("receiver")
-        if not isinstance(receiver, str) or not receiver or len(receiver) > 127 or (
-                rtype == "EMAIL" and "@" not in receiver):
-            bad.append({"field": f"items[{i}].receiver", "location": "body",
-                        "issue": "Receiver is invalid or does not match with type"})
+        if (
+            not isinstance(receiver, str)
+            or not receiver
+            or len(receiver) > 127
+            or (rtype == "EMAIL" and "@" not in receiver)
+        ):
+            bad.append(
+                {
+                    "field": f"items[{i}].receiver",
+                    "location": "body",
+                    "issue": "Receiver is invalid or does not match with type",
+                }
+            )
         amount = it.get("amount")
         value = amount.get("value") if isinstance(amount, dict) else None
         currency = amount.get("currency") if isinstance(amount, dict) else None
         if not (isinstance(value, str) and _decimal_ok(value)):
-            bad.append({"field": f"items[{i}].amount.value", "location": "body",
-                        "issue": "Value is invalid"})
+            bad.append(
+                {
+                    "field": f"items[{i}].amount.value",
+                    "location": "body",
+                    "issue": "Value is invalid",
+                }
+            )
         if not (isinstance(currency, str) and len(currency) == 3 and currency.isupper()):
-            bad.append({"field": f"items[{i}].amount.currency", "location": "body",
-                        "issue": "Value is invalid"})
+            bad.append(
+                {
+                    "field": f"items[{i}].amount.currency",
+                    "location": "body",
+                    "issue": "Value is invalid",
+                }
+            )
         else:
             currencies.add(currency)
         return bad
@@ -848,26 +1217,47 @@ class PaypalApi:
         batch_id = paypal_id()
         currency = next(iter(currencies))
         cents = sum(_cents(it["amount"]["value"]) for it in items)
-        sender_header = {k: header[k] for k in ("sender_batch_id", "email_subject", "email_message",
-                                                "recipient_type") if k in header}
-        batch = {"id": batch_id, "status": "PENDING", "created": now(), "completed": None,
-                 "sender_batch_header": sender_header, "currency": currency,
-                 "total": f"{cents // 100}.{cents % 100:02d}", "items": []}
+        sender_header = {
+            k: header[k]
+            for k in ("sender_batch_id", "email_subject", "email_message", "recipient_type")
+            if k in header
+        }
+        batch = {
+            "id": batch_id,
+            "status": "PENDING",
+            "created": now(),
+            "completed": None,
+            "sender_batch_header": sender_header,
+            "currency": currency,
+            "total": f"{cents // 100}.{cents % 100:02d}",
+            "items": [],
+        }
         self.w.batches[batch_id] = batch
         if header.get("sender_batch_id"):
             self.w.sender_batch_ids[header["sender_batch_id"]] = (batch_id, now())
         for it in items:
             item_id = paypal_id()
-            payout_item = {"recipient_type": it.get("recipient_type") or header.get("recipient_type") or "EMAIL",
-                           "amount": {"currency": it["amount"]["currency"], "value": it["amount"]["value"]},
-                           "receiver": it["receiver"],
-                           "recipient_wallet": it.get("recipient_wallet", "PAYPAL")}
+            payout_item = {
+                "recipient_type": it.get("recipient_type")
+                or header.get("recipient_type")
+                or "EMAIL",
+                "amount": {"currency": it["amount"]["currency"], "value": it["amount"]["value"]},
+                "receiver": it["receiver"],
+                "recipient_wallet": it.get("recipient_wallet", "PAYPAL"),
+            }
             for k in ("note", "sender_item_id", "purpose"):
                 if k in it:
                     payout_item[k] = it[k]
-            self.w.items[item_id] = {"id": item_id, "batch": batch_id, "status": "PENDING",
-                                     "activity_id": paypal_id(17), "payout_item": payout_item,
-                                     "amount": payout_item["amount"], "processed": None, "errors": None}
+            self.w.items[item_id] = {
+                "id": item_id,
+                "batch": batch_id,
+                "status": "PENDING",
+                "activity_id": paypal_id(17),
+                "payout_item": payout_item,
+                "amount": payout_item["amount"],
+                "processed": None,
+                "errors": None,
+            }
             batch["items"].append(item_id)
         self.w.counters["paypal"]["batches_created"] += 1
         self.w.counters["paypal"]["items_created"] += len(items)
@@ -876,14 +1266,19 @@ class PaypalApi:
             for item_id in batch["items"]:
                 self.settle(self.w.items[item_id], auto, None)  # within the request: see plan()
         elif auto:
-            t = threading.Timer(float(self.w.config["paypal_auto_settle_s"]), self._auto_settle,
-                                (batch_id, auto))
+            t = threading.Timer(
+                float(self.w.config["paypal_auto_settle_s"]), self._auto_settle, (batch_id, auto)
+            )
             t.daemon = True
             t.start()
         view = self.batch_view(batch)
-        return {"batch_header": {k: view["batch_header"][k] for k in
-                                 ("payout_batch_id", "batch_status", "sender_batch_header")},
-                "links": view["links"]}
+        return {
+            "batch_header": {
+                k: view["batch_header"][k]
+                for k in ("payout_batch_id", "batch_status", "sender_batch_header")
+            },
+            "links": view["links"],
+        }
 
     def _auto_settle(self, batch_id: str, status: str):
         with self.w.lock:
@@ -896,13 +1291,17 @@ class PaypalApi:
     def get_batch(self, batch_id: str):
         batch = self.w.batches.get(batch_id)
         if batch is None:
-            raise paypal_error(404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.", [])
+            raise paypal_error(
+                404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.", []
+            )
         return 200, self.batch_view(batch)
 
     def get_item(self, item_id: str):
         item = self.w.items.get(item_id)
         if item is None:
-            raise paypal_error(404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.", [])
+            raise paypal_error(
+                404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.", []
+            )
         return 200, self.item_view(item)
 
     def cancel_item(self, item_id: str):
@@ -910,12 +1309,20 @@ class PaypalApi:
         transaction_enum note) and the money is back with the sender."""
         item = self.w.items.get(item_id)
         if item is None:
-            raise paypal_error(404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.", [])
+            raise paypal_error(
+                404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.", []
+            )
         if item["status"] == "RETURNED" and item.get("cancelled"):
-            raise paypal_error(400, "ITEM_ALREADY_CANCELLED", "The requested item is already cancelled.", [])
+            raise paypal_error(
+                400, "ITEM_ALREADY_CANCELLED", "The requested item is already cancelled.", []
+            )
         if item["status"] != "UNCLAIMED":
-            raise paypal_error(400, "ITEM_INCORRECT_STATUS",
-                               "You can only cancel items that have an Unclaimed state.", [])
+            raise paypal_error(
+                400,
+                "ITEM_INCORRECT_STATUS",
+                "You can only cancel items that have an Unclaimed state.",
+                [],
+            )
         item["cancelled"] = True
         self.settle(item, "RETURNED", None)
         return 200, self.item_view(item)
@@ -930,9 +1337,12 @@ class PaypalApi:
         elif status in PAYPAL_ITEM_ERRORS:
             name, message = PAYPAL_ITEM_ERRORS[status]
             name = error or name
-            item["errors"] = {"name": name, "message": message if not error else f"{error}.",
-                              "debug_id": secrets.token_hex(7)[:13],
-                              "information_link": PAYPAL_INFO_LINK}
+            item["errors"] = {
+                "name": name,
+                "message": message if not error else f"{error}.",
+                "debug_id": secrets.token_hex(7)[:13],
+                "information_link": PAYPAL_INFO_LINK,
+            }
         if status in PAYPAL_ITEM_EVENTS:
             self.event(PAYPAL_ITEM_EVENTS[status], "payouts_item", self.item_view(item))
         batch = self.w.batches[item["batch"]]
@@ -944,39 +1354,69 @@ class PaypalApi:
             self.event("PAYMENT.PAYOUTSBATCH.SUCCESS", "payouts", view)
 
     def event(self, etype: str, resource_type: str, resource: dict):
-        ev = {"id": "WH-" + paypal_id(17) + "-" + paypal_id(17), "event_version": PAYPAL_EVENT_VERSION,
-              "create_time": iso(now()), "resource_type": resource_type, "event_type": etype,
-              "summary": _summary(etype), "resource": resource,
-              "links": []}
-        ev["links"].append({"href": f"{self.w.base_url}/v1/notifications/webhooks-events/{ev['id']}",
-                            "rel": "self", "method": "GET"})
+        ev = {
+            "id": "WH-" + paypal_id(17) + "-" + paypal_id(17),
+            "event_version": PAYPAL_EVENT_VERSION,
+            "create_time": iso(now()),
+            "resource_type": resource_type,
+            "event_type": etype,
+            "summary": _summary(etype),
+            "resource": resource,
+            "links": [],
+        }
+        ev["links"].append(
+            {
+                "href": f"{self.w.base_url}/v1/notifications/webhooks-events/{ev['id']}",
+                "rel": "self",
+                "method": "GET",
+            }
+        )
         self.w.deliveries.emit("paypal", ev)
 
     def verify(self, body: dict):
         """PayPal's verify-webhook-signature: SUCCESS only for a transmission sent from here whose
         headers, webhook id and event all match what was sent (a tampered event: FAILURE)."""
-        required = ("auth_algo", "cert_url", "transmission_id", "transmission_sig",
-                    "transmission_time", "webhook_id", "webhook_event")
+        required = (
+            "auth_algo",
+            "cert_url",
+            "transmission_id",
+            "transmission_sig",
+            "transmission_time",
+            "webhook_id",
+            "webhook_event",
+        )
         missing = [k for k in required if not isinstance(body, dict) or k not in body]
         if missing:
-            raise paypal_error(400, "INVALID_REQUEST",
-                               "Request is not well-formed, syntactically incorrect, or violates schema.",
-                               [{"field": k, "location": "body", "issue": "MISSING_REQUIRED_PARAMETER"}
-                                for k in missing])
+            raise paypal_error(
+                400,
+                "INVALID_REQUEST",
+                "Request is not well-formed, syntactically incorrect, or violates schema.",
+                [
+                    {"field": k, "location": "body", "issue": "MISSING_REQUIRED_PARAMETER"}
+                    for k in missing
+                ],
+            )
         self.w.counters["paypal"]["verifications"] += 1
         sent = self.w.transmissions.get(body["transmission_id"])
-        ok = (sent is not None and body["auth_algo"] == "SHA256withRSA"
-              and body["cert_url"].endswith(f"/_paypal/certs/{self.w.signer.cert_id}")
-              and hmac.compare_digest(str(body["transmission_sig"]), sent["sig"])
-              and body["transmission_time"] == sent["time"]
-              and body["webhook_id"] == sent["webhook_id"]
-              and body["webhook_event"] == json.loads(sent["body"]))
+        ok = (
+            sent is not None
+            and body["auth_algo"] == "SHA256withRSA"
+            and body["cert_url"].endswith(f"/_paypal/certs/{self.w.signer.cert_id}")
+            and hmac.compare_digest(str(body["transmission_sig"]), sent["sig"])
+            and body["transmission_time"] == sent["time"]
+            and body["webhook_id"] == sent["webhook_id"]
+            and body["webhook_event"] == json.loads(sent["body"])
+        )
         return 200, {"verification_status": "SUCCESS" if ok else "FAILURE"}
 
 
 def _decimal_ok(value: str) -> bool:
     whole, _, frac = value.partition(".")
-    return whole.isdigit() and (frac == "" or (frac.isdigit() and len(frac) <= 2)) and _cents(value) > 0
+    return (
+        whole.isdigit()
+        and (frac == "" or (frac.isdigit() and len(frac) <= 2))
+        and _cents(value) > 0
+    )
 
 
 def _cents(value: str) -> int:
@@ -1006,12 +1446,17 @@ STRIPE_ROUTES = [
     ("POST", ["v1", "transfers", "*", "reversals"], "create_reversal", True),
 ]
 ROUTE_NAMES = {
-    "create_account": "POST /v1/accounts", "get_account": "GET /v1/accounts/{id}",
-    "create_account_link": "POST /v1/account_links", "create_transfer": "POST /v1/transfers",
-    "list_transfers": "GET /v1/transfers", "get_transfer": "GET /v1/transfers/{id}",
+    "create_account": "POST /v1/accounts",
+    "get_account": "GET /v1/accounts/{id}",
+    "create_account_link": "POST /v1/account_links",
+    "create_transfer": "POST /v1/transfers",
+    "list_transfers": "GET /v1/transfers",
+    "get_transfer": "GET /v1/transfers/{id}",
     "create_reversal": "POST /v1/transfers/{id}/reversals",
-    "token": "POST /v1/oauth2/token", "create_batch": "POST /v1/payments/payouts",
-    "get_batch": "GET /v1/payments/payouts/{id}", "get_item": "GET /v1/payments/payouts-item/{id}",
+    "token": "POST /v1/oauth2/token",
+    "create_batch": "POST /v1/payments/payouts",
+    "get_batch": "GET /v1/payments/payouts/{id}",
+    "get_item": "GET /v1/payments/payouts-item/{id}",
     "cancel_item": "POST /v1/payments/payouts-item/{id}/cancel",
     "verify": "POST /v1/notifications/verify-webhook-signature",
 }
@@ -1019,8 +1464,11 @@ ROUTE_NAMES = {
 
 def match(routes, method: str, parts: list):
     for m, pattern, name, mutating in routes:
-        if m == method and len(pattern) == len(parts) and all(
-                p == "*" or p == q for p, q in zip(pattern, parts)):
+        if (
+            m == method
+            and len(pattern) == len(parts)
+            and all(p == "*" or p == q for p, q in zip(pattern, parts))
+        ):
             return name, [q for p, q in zip(pattern, parts) if p == "*"], mutating
     return None
 
@@ -1053,8 +1501,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.send(200, self.world.signer.cert_pem, "application/x-pem-file")
             if parts[:1] == ["v1"]:
                 return self.api(method, parts, body, url.query)
-            self.send_json(404, {"error": {"type": "invalid_request_error",
-                                           "message": f"Unrecognized request URL ({method}: {url.path})."}})
+            self.send_json(
+                404,
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "message": f"Unrecognized request URL ({method}: {url.path}).",
+                    }
+                },
+            )
         except Fail as f:
             self.send_json(f.status, f.body, f.headers)
         except Exception as e:  # a bug here must read as one, not as a provider's answer
@@ -1068,22 +1523,39 @@ class Handler(http.server.BaseHTTPRequestHandler):
         paypal = parts[1:2] in (["oauth2"], ["payments"], ["notifications"])
         route = self.paypal_route(method, parts) if paypal else match(STRIPE_ROUTES, method, parts)
         if route is None:
-            raise (paypal_error(404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.", [])
-                   if paypal else stripe_error(404, "invalid_request_error",
-                                               f"Unrecognized request URL ({method}: /{'/'.join(parts)})."))
+            raise (
+                paypal_error(
+                    404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.", []
+                )
+                if paypal
+                else stripe_error(
+                    404,
+                    "invalid_request_error",
+                    f"Unrecognized request URL ({method}: /{'/'.join(parts)}).",
+                )
+            )
         name, args, mutating = route
         with w.lock:
-            w.requests.append({"route": ROUTE_NAMES[name], "path": self.path, "at": now(),
-                               "idempotency_key": self.headers.get("Idempotency-Key"),
-                               "stripe_account": self.headers.get("Stripe-Account"),
-                               "paypal_request_id": self.headers.get("PayPal-Request-Id"),
-                               "body": body.decode("utf-8", "replace")})
+            w.requests.append(
+                {
+                    "route": ROUTE_NAMES[name],
+                    "path": self.path,
+                    "at": now(),
+                    "idempotency_key": self.headers.get("Idempotency-Key"),
+                    "stripe_account": self.headers.get("Stripe-Account"),
+                    "paypal_request_id": self.headers.get("PayPal-Request-Id"),
+                    "body": body.decode("utf-8", "replace"),
+                }
+            )
         fault = w.take_fault(ROUTE_NAMES[name])
         if fault and fault["fault"] in ("429", "500"):
             raise self.fault_answer(paypal, fault)
         # A hang holds the request while it runs (its idempotency key in use), then answers late.
-        self.pause = (lambda: time.sleep(float(fault.get("seconds") or 5))) \
-            if fault and fault["fault"] == "hang" else (lambda: None)
+        self.pause = (
+            (lambda: time.sleep(float(fault.get("seconds") or 5)))
+            if fault and fault["fault"] == "hang"
+            else (lambda: None)
+        )
         _request.events = []
         try:
             if paypal:
@@ -1111,16 +1583,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault["fault"] == "429":
             headers = {"Retry-After": str(fault.get("retry_after", 1))}
             if paypal:
-                return paypal_error(429, "RATE_LIMIT_REACHED",
-                                    "Too many requests. Blocked due to rate limiting.", None, None, headers)
+                return paypal_error(
+                    429,
+                    "RATE_LIMIT_REACHED",
+                    "Too many requests. Blocked due to rate limiting.",
+                    None,
+                    None,
+                    headers,
+                )
             headers["Stripe-Should-Retry"] = "true"
-            return stripe_error(429, "invalid_request_error",
-                                "Request rate limit exceeded. Learn more about rate limits here "
-                                "https://stripe.com/docs/rate-limits.", "rate_limit", None, headers)
+            return stripe_error(
+                429,
+                "invalid_request_error",
+                "Request rate limit exceeded. Learn more about rate limits here "
+                "https://stripe.com/docs/rate-limits.",
+                "rate_limit",
+                None,
+                headers,
+            )
         if paypal:
             return paypal_error(500, "INTERNAL_SERVER_ERROR", "An internal server error occurred.")
-        return stripe_error(500, "api_error", "An unknown error occurred", None, None,
-                            {"Stripe-Should-Retry": "true"})
+        return stripe_error(
+            500,
+            "api_error",
+            "An unknown error occurred",
+            None,
+            None,
+            {"Stripe-Should-Retry": "true"},
+        )
 
     def stripe_call(self, name, args, body, query, mutating):
         w, api = self.world, StripeApi(self.world)
@@ -1131,8 +1621,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             params = parse_form(body if method_has_body(name) else query.encode())
         except (ValueError, UnicodeDecodeError):
             raise stripe_error(400, "invalid_request_error", "Invalid request body.")
-        ctx = {"request_id": rand_id("req_", 14),
-               "idempotency_key": self.headers.get("Idempotency-Key")}
+        ctx = {
+            "request_id": rand_id("req_", 14),
+            "idempotency_key": self.headers.get("Idempotency-Key"),
+        }
         self.answer_extra["Request-Id"] = ctx["request_id"]
         self.answer_extra["Stripe-Version"] = STRIPE_API_VERSION
         idem = self.headers.get("Idempotency-Key") if mutating else None
@@ -1157,10 +1649,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if saved["fingerprint"] != fingerprint:
                     w.counters["stripe"]["idempotency_errors"] += 1
                     raise stripe_error(
-                        400, "idempotency_error",
+                        400,
+                        "idempotency_error",
                         "Keys for idempotent requests can only be used with the same parameters they "
                         f"were first used with. Try using a key other than '{scope[2]}' if you meant "
-                        "to execute a different request.")
+                        "to execute a different request.",
+                    )
                 w.counters["stripe"]["idempotent_replays"] += 1
                 self.answer_extra["Idempotent-Replayed"] = "true"
                 self.answer_extra["Original-Request"] = saved["request_id"]
@@ -1168,11 +1662,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if scope in w.in_flight:
                 w.counters["stripe"]["idempotency_in_use"] += 1
                 raise stripe_error(
-                    409, "idempotency_error",
+                    409,
+                    "idempotency_error",
                     "There is currently another in-progress request using this Idempotent Key (that "
                     "probably means you submitted twice, and the other request is still going "
-                    "through): " + scope[2] + ". Please try again later.", "idempotency_key_in_use",
-                    None, {"Stripe-Should-Retry": "true"})
+                    "through): " + scope[2] + ". Please try again later.",
+                    "idempotency_key_in_use",
+                    None,
+                    {"Stripe-Should-Retry": "true"},
+                )
             w.in_flight.add(scope)
         try:
             self.pause()
@@ -1181,11 +1679,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     status, out = getattr(api, name)(params, ctx, *args)
                 except Fail as f:
                     code = f.body["error"].get("code") or ""
-                    if f.status >= 500 or code.startswith("parameter_") or code == "resource_missing":
+                    if (
+                        f.status >= 500
+                        or code.startswith("parameter_")
+                        or code == "resource_missing"
+                    ):
                         raise  # validation failed: the endpoint never ran, nothing is saved
                     status, out = f.status, f.body  # a refusal after the endpoint ran is saved
-                w.idempotency[scope] = {"fingerprint": fingerprint, "status": status, "at": now(),
-                                        "body": json.dumps(out), "request_id": ctx["request_id"]}
+                w.idempotency[scope] = {
+                    "fingerprint": fingerprint,
+                    "status": status,
+                    "at": now(),
+                    "body": json.dumps(out),
+                    "request_id": ctx["request_id"],
+                }
         finally:
             with w.lock:
                 w.in_flight.discard(scope)
@@ -1201,8 +1708,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return "get_batch", [tail[2]], False
         if method == "GET" and len(tail) == 3 and tail[:2] == ["payments", "payouts-item"]:
             return "get_item", [tail[2]], False
-        if method == "POST" and len(tail) == 4 and tail[:2] == ["payments", "payouts-item"] \
-                and tail[3] == "cancel":
+        if (
+            method == "POST"
+            and len(tail) == 4
+            and tail[:2] == ["payments", "payouts-item"]
+            and tail[3] == "cancel"
+        ):
             return "cancel_item", [tail[2]], True
         if method == "POST" and tail == ["notifications", "verify-webhook-signature"]:
             return "verify", [], False
@@ -1225,7 +1736,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             doc = json.loads(body or b"null")
         except ValueError:
-            raise paypal_error(400, "MALFORMED_REQUEST_JSON", "The request JSON is not well formed.", [])
+            raise paypal_error(
+                400, "MALFORMED_REQUEST_JSON", "The request JSON is not well formed.", []
+            )
         with w.lock:
             if name == "verify":
                 return api.verify(doc)
@@ -1261,8 +1774,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with w.lock:
             out = self.control_call(method, path, parts, doc)
         if out is None:
-            return self.send_json(404, {"error": f"no control route {method} /_control/{path}",
-                                        "routes": CONTROL})
+            return self.send_json(
+                404, {"error": f"no control route {method} /_control/{path}", "routes": CONTROL}
+            )
         status, payload = out
         self.send_json(status, payload)
 
@@ -1273,8 +1787,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "counters": lambda: dict(w.counters, webhooks=dict(d.counts)),
                 "requests": lambda: w.requests,
                 "webhooks/deliveries": lambda: d.log,
-                "state": lambda: {"accounts": w.accounts, "transfers": w.transfers,
-                                  "batches": w.batches, "items": w.items},
+                "state": lambda: {
+                    "accounts": w.accounts,
+                    "transfers": w.transfers,
+                    "batches": w.batches,
+                    "items": w.items,
+                },
             }
             if path not in views:
                 return None
@@ -1292,8 +1810,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "webhooks":
             if doc.get("provider") not in ("stripe", "paypal") or not doc.get("url"):
                 return 400, {"error": "provider (stripe|paypal) and url are required"}
-            hook = {"url": doc["url"], "secret": doc.get("secret") or "whsec_" + secrets.token_hex(16),
-                    "webhook_id": doc.get("webhook_id") or paypal_id(17)}
+            hook = {
+                "url": doc["url"],
+                "secret": doc.get("secret") or "whsec_" + secrets.token_hex(16),
+                "webhook_id": doc.get("webhook_id") or paypal_id(17),
+            }
             with d.cv:
                 d.hooks[doc["provider"]] = hook
             return 200, hook
@@ -1302,18 +1823,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return 400, {"error": "provider (stripe|paypal) is required"}
             with d.cv:
                 d.faults.setdefault(doc["provider"], {}).update(
-                    {k: v for k, v in doc.items() if k != "provider"})
+                    {k: v for k, v in doc.items() if k != "provider"}
+                )
             return 200, d.faults[doc["provider"]]
         if path == "webhooks/flush":
             d.flush()
             return 200, {"flushed": True}
         if path == "faults":
             if doc.get("route") not in ROUTE_NAMES.values() or doc.get("fault") not in (
-                    "429", "500", "hang", "lost_answer"):
-                return 400, {"error": "route (one of the API's) and fault (429|500|hang|lost_answer)",
-                             "routes": sorted(ROUTE_NAMES.values())}
-            fault = {"fault": doc["fault"], "count": int(doc.get("count", 1)),
-                     "seconds": doc.get("seconds", 5), "retry_after": doc.get("retry_after", 1)}
+                "429",
+                "500",
+                "hang",
+                "lost_answer",
+            ):
+                return 400, {
+                    "error": "route (one of the API's) and fault (429|500|hang|lost_answer)",
+                    "routes": sorted(ROUTE_NAMES.values()),
+                }
+            fault = {
+                "fault": doc["fault"],
+                "count": int(doc.get("count", 1)),
+                "seconds": doc.get("seconds", 5),
+                "retry_after": doc.get("retry_after", 1),
+            }
             w.faults.setdefault(doc["route"], []).append(fault)
             return 200, {"route": doc["route"], "queued": w.faults[doc["route"]]}
         if parts[:1] == ["stripe"]:
@@ -1335,12 +1867,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if parts[2] == "complete":
                 api.complete(acct)
             elif parts[2] == "restrict":
-                api.restrict(acct, doc.get("disabled_reason", "requirements.past_due"),
-                             doc.get("currently_due", ["external_account"]))
+                api.restrict(
+                    acct,
+                    doc.get("disabled_reason", "requirements.past_due"),
+                    doc.get("currently_due", ["external_account"]),
+                )
             elif parts[2] == "payout_failed":
-                return 200, api.payout_failed(acct, int(doc.get("amount", 1000)),
-                                              doc.get("currency", "usd"),
-                                              doc.get("failure_code", "account_closed"))
+                return 200, api.payout_failed(
+                    acct,
+                    int(doc.get("amount", 1000)),
+                    doc.get("currency", "usd"),
+                    doc.get("failure_code", "account_closed"),
+                )
             else:
                 return None
             return 200, account_view(acct)

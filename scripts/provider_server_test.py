@@ -68,8 +68,14 @@ class ReceiverHandler(http.server.BaseHTTPRequestHandler):
             fail = srv.fail_next > 0
             srv.fail_next -= 1 if fail else 0
             if not fail:
-                srv.got.append({"headers": dict(self.headers), "raw": raw, "json": json.loads(raw),
-                                "at": time.time()})
+                srv.got.append(
+                    {
+                        "headers": dict(self.headers),
+                        "raw": raw,
+                        "json": json.loads(raw),
+                        "at": time.time(),
+                    }
+                )
                 srv.cv.notify_all()
         self.send_response(500 if fail else 200)
         self.send_header("Content-Length", "0")
@@ -101,8 +107,14 @@ def paypal_signature_ok(headers: dict, raw: bytes, webhook_id: str) -> bool:
         cert = conn.getresponse().read()
     finally:
         conn.close()
-    message = "|".join([h["paypal-transmission-id"], h["paypal-transmission-time"], webhook_id,
-                        str(binascii.crc32(raw) & 0xFFFFFFFF)]).encode()
+    message = "|".join(
+        [
+            h["paypal-transmission-id"],
+            h["paypal-transmission-time"],
+            webhook_id,
+            str(binascii.crc32(raw) & 0xFFFFFFFF),
+        ]
+    ).encode()
     with tempfile.TemporaryDirectory() as d:
         paths = {n: os.path.join(d, n) for n in ("cert.pem", "pub.pem", "sig", "msg")}
         with open(paths["cert.pem"], "wb") as f:
@@ -111,18 +123,44 @@ def paypal_signature_ok(headers: dict, raw: bytes, webhook_id: str) -> bool:
             f.write(base64.b64decode(h["paypal-transmission-sig"]))
         with open(paths["msg"], "wb") as f:
             f.write(message)
-        subprocess.run(["openssl", "x509", "-in", paths["cert.pem"], "-pubkey", "-noout", "-out",
-                        paths["pub.pem"]], check=True)
-        done = subprocess.run(["openssl", "dgst", "-sha256", "-verify", paths["pub.pem"],
-                               "-signature", paths["sig"], paths["msg"]], capture_output=True)
+        subprocess.run(
+            [
+                "openssl",
+                "x509",
+                "-in",
+                paths["cert.pem"],
+                "-pubkey",
+                "-noout",
+                "-out",
+                paths["pub.pem"],
+            ],
+            check=True,
+        )
+        done = subprocess.run(
+            [
+                "openssl",
+                "dgst",
+                "-sha256",
+                "-verify",
+                paths["pub.pem"],
+                "-signature",
+                paths["sig"],
+                paths["msg"],
+            ],
+            capture_output=True,
+        )
         return done.returncode == 0
 
 
 class ProviderServerTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "provider_server.py"), "--stdin"],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        cls.proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "provider_server.py"), "--stdin"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         line = cls.proc.stdout.readline()
         assert line.startswith("READY "), line
         cls.port = int(line.split()[1])
@@ -141,10 +179,16 @@ class ProviderServerTest(unittest.TestCase):
         self.control("POST", "reset")
         self.control("POST", "config", {"webhook_retry_delays_s": [0.05, 0.05]})
         self.receiver.clear()
-        self.secret = self.control("POST", "webhooks", {"provider": "stripe", "url": self.receiver.url,
-                                                        "secret": "whsec_test"})["secret"]
-        self.webhook_id = self.control("POST", "webhooks", {"provider": "paypal", "url": self.receiver.url,
-                                                            "webhook_id": "4JH86294D6297924G"})["webhook_id"]
+        self.secret = self.control(
+            "POST",
+            "webhooks",
+            {"provider": "stripe", "url": self.receiver.url, "secret": "whsec_test"},
+        )["secret"]
+        self.webhook_id = self.control(
+            "POST",
+            "webhooks",
+            {"provider": "paypal", "url": self.receiver.url, "webhook_id": "4JH86294D6297924G"},
+        )["webhook_id"]
 
     # Clients ----------------------------------------------------------------------------------
 
@@ -160,8 +204,9 @@ class ProviderServerTest(unittest.TestCase):
             conn.close()
 
     def control(self, method, path, doc=None):
-        status, _, out = self.request(method, "/_control/" + path,
-                                      json.dumps(doc).encode() if doc is not None else None)
+        status, _, out = self.request(
+            method, "/_control/" + path, json.dumps(doc).encode() if doc is not None else None
+        )
         self.assertEqual(status, 200, out)
         return out
 
@@ -186,23 +231,44 @@ class ProviderServerTest(unittest.TestCase):
 
     def paypal_token(self):
         basic = base64.b64encode(b"client-id:client-secret").decode()
-        status, _, out = self.request("POST", "/v1/oauth2/token", b"grant_type=client_credentials",
-                                      {"Authorization": f"Basic {basic}",
-                                       "Content-Type": "application/x-www-form-urlencoded"})
+        status, _, out = self.request(
+            "POST",
+            "/v1/oauth2/token",
+            b"grant_type=client_credentials",
+            {
+                "Authorization": f"Basic {basic}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
         self.assertEqual(status, 200, out)
         return out["access_token"]
 
     def paypal(self, method, path, doc=None, token=None):
-        headers = {"Authorization": f"Bearer {token or self.paypal_token()}",
-                   "Content-Type": "application/json"}
-        return self.request(method, path, json.dumps(doc).encode() if doc is not None else None, headers)
+        headers = {
+            "Authorization": f"Bearer {token or self.paypal_token()}",
+            "Content-Type": "application/json",
+        }
+        return self.request(
+            method, path, json.dumps(doc).encode() if doc is not None else None, headers
+        )
 
     @staticmethod
     def batch(sender_batch_id, *receivers):
-        return {"sender_batch_header": {"sender_batch_id": sender_batch_id, "recipient_type": "EMAIL",
-                                        "email_subject": "You have a payout"},
-                "items": [{"amount": {"value": "12.34", "currency": "EUR"}, "receiver": r,
-                           "sender_item_id": f"{sender_batch_id}-{i}"} for i, r in enumerate(receivers)]}
+        return {
+            "sender_batch_header": {
+                "sender_batch_id": sender_batch_id,
+                "recipient_type": "EMAIL",
+                "email_subject": "You have a payout",
+            },
+            "items": [
+                {
+                    "amount": {"value": "12.34", "currency": "EUR"},
+                    "receiver": r,
+                    "sender_item_id": f"{sender_batch_id}-{i}",
+                }
+                for i, r in enumerate(receivers)
+            ],
+        }
 
     def counters(self):
         return self.control("GET", "counters")
@@ -221,86 +287,161 @@ class ProviderServerTest(unittest.TestCase):
         self.assertEqual((status, out["error"]["code"]), (403, "account_invalid"))
 
     def test_express_onboarding_through_the_link_then_redirects_to_return_url(self):
-        status, _, acct = self.stripe("POST", "/v1/accounts", {"type": "express", "country": "FR",
-                                                               "email": "p@example.test"})
+        status, _, acct = self.stripe(
+            "POST", "/v1/accounts", {"type": "express", "country": "FR", "email": "p@example.test"}
+        )
         self.assertEqual(status, 200)
         self.assertEqual((acct["object"], acct["type"]), ("account", "express"))
-        self.assertFalse(acct["payouts_enabled"] or acct["charges_enabled"] or acct["details_submitted"])
+        self.assertFalse(
+            acct["payouts_enabled"] or acct["charges_enabled"] or acct["details_submitted"]
+        )
         self.assertIn("external_account", acct["requirements"]["currently_due"])
         self.assertEqual(acct["requirements"]["disabled_reason"], "requirements.past_due")
-        status, _, link = self.stripe("POST", "/v1/account_links", {
-            "account": acct["id"], "type": "account_onboarding",
-            "return_url": "https://tenx.example/portal/getting-paid?done=1",
-            "refresh_url": "https://tenx.example/portal/getting-paid?again=1"})
+        status, _, link = self.stripe(
+            "POST",
+            "/v1/account_links",
+            {
+                "account": acct["id"],
+                "type": "account_onboarding",
+                "return_url": "https://tenx.example/portal/getting-paid?done=1",
+                "refresh_url": "https://tenx.example/portal/getting-paid?again=1",
+            },
+        )
         self.assertEqual(status, 200, link)
         self.assertEqual(link["object"], "account_link")
         self.assertGreater(link["expires_at"], link["created"])
         path = urllib.parse.urlsplit(link["url"]).path
         status, headers, _ = self.request("GET", path)
-        self.assertEqual((status, headers["Location"]), (302, "https://tenx.example/portal/getting-paid?done=1"))
+        self.assertEqual(
+            (status, headers["Location"]), (302, "https://tenx.example/portal/getting-paid?done=1")
+        )
         _, _, after = self.stripe("GET", f"/v1/accounts/{acct['id']}")
-        self.assertTrue(after["payouts_enabled"] and after["details_submitted"] and after["charges_enabled"])
-        self.assertEqual((after["requirements"]["currently_due"], after["requirements"]["disabled_reason"]), ([], None))
+        self.assertTrue(
+            after["payouts_enabled"] and after["details_submitted"] and after["charges_enabled"]
+        )
+        self.assertEqual(
+            (after["requirements"]["currently_due"], after["requirements"]["disabled_reason"]),
+            ([], None),
+        )
         # A link is single-use: a second visit goes to refresh_url, as Stripe's spec says.
         status, headers, _ = self.request("GET", path)
         self.assertEqual(headers["Location"], "https://tenx.example/portal/getting-paid?again=1")
         hook = self.receiver.wait(1)[0]
-        self.assertEqual((hook["json"]["type"], hook["json"]["account"]), ("account.updated", acct["id"]))
-        self.assertTrue(stripe_signature_ok(self.secret, hook["headers"]["Stripe-Signature"], hook["raw"]))
-        self.assertFalse(stripe_signature_ok(self.secret, hook["headers"]["Stripe-Signature"], hook["raw"] + b" "))
-        self.assertFalse(stripe_signature_ok("whsec_other", hook["headers"]["Stripe-Signature"], hook["raw"]))
+        self.assertEqual(
+            (hook["json"]["type"], hook["json"]["account"]), ("account.updated", acct["id"])
+        )
+        self.assertTrue(
+            stripe_signature_ok(self.secret, hook["headers"]["Stripe-Signature"], hook["raw"])
+        )
+        self.assertFalse(
+            stripe_signature_ok(
+                self.secret, hook["headers"]["Stripe-Signature"], hook["raw"] + b" "
+            )
+        )
+        self.assertFalse(
+            stripe_signature_ok("whsec_other", hook["headers"]["Stripe-Signature"], hook["raw"])
+        )
 
     def test_restricted_account_says_why_and_refuses_transfers(self):
         acct = self.ready_account()
-        self.control("POST", f"stripe/accounts/{acct}/restrict",
-                     {"disabled_reason": "rejected.fraud", "currently_due": []})
+        self.control(
+            "POST",
+            f"stripe/accounts/{acct}/restrict",
+            {"disabled_reason": "rejected.fraud", "currently_due": []},
+        )
         _, _, view = self.stripe("GET", f"/v1/accounts/{acct}")
         self.assertFalse(view["payouts_enabled"])
         self.assertEqual(view["requirements"]["disabled_reason"], "rejected.fraud")
-        status, _, out = self.stripe("POST", "/v1/transfers", {"amount": 500, "currency": "eur", "destination": acct})
-        self.assertEqual((status, out["error"]["code"]), (400, "insufficient_capabilities_for_transfer"))
+        status, _, out = self.stripe(
+            "POST", "/v1/transfers", {"amount": 500, "currency": "eur", "destination": acct}
+        )
+        self.assertEqual(
+            (status, out["error"]["code"]), (400, "insufficient_capabilities_for_transfer")
+        )
         self.assertEqual(self.counters()["stripe"]["transfers_created"], 0)
 
     def test_transfer_created_found_by_group_and_by_id(self):
         acct = self.ready_account()
         self.receiver.wait(1)
-        status, _, tr = self.stripe("POST", "/v1/transfers", {
-            "amount": 12345, "currency": "eur", "destination": acct, "transfer_group": "po_1",
-            "metadata[payout]": "po_1", "metadata[program]": "pg_9"})
+        status, _, tr = self.stripe(
+            "POST",
+            "/v1/transfers",
+            {
+                "amount": 12345,
+                "currency": "eur",
+                "destination": acct,
+                "transfer_group": "po_1",
+                "metadata[payout]": "po_1",
+                "metadata[program]": "pg_9",
+            },
+        )
         self.assertEqual(status, 200, tr)
-        self.assertEqual((tr["object"], tr["amount"], tr["currency"], tr["destination"]),
-                         ("transfer", 12345, "eur", acct))
+        self.assertEqual(
+            (tr["object"], tr["amount"], tr["currency"], tr["destination"]),
+            ("transfer", 12345, "eur", acct),
+        )
         self.assertEqual(tr["metadata"], {"payout": "po_1", "program": "pg_9"})
-        self.assertEqual((tr["reversed"], tr["amount_reversed"], tr["reversals"]["data"]), (False, 0, []))
-        self.stripe("POST", "/v1/transfers", {"amount": 1, "currency": "eur", "destination": acct,
-                                              "transfer_group": "po_2"})
+        self.assertEqual(
+            (tr["reversed"], tr["amount_reversed"], tr["reversals"]["data"]), (False, 0, [])
+        )
+        self.stripe(
+            "POST",
+            "/v1/transfers",
+            {"amount": 1, "currency": "eur", "destination": acct, "transfer_group": "po_2"},
+        )
         _, _, listed = self.stripe("GET", "/v1/transfers", {"transfer_group": "po_1"})
-        self.assertEqual((listed["object"], [t["id"] for t in listed["data"]]), ("list", [tr["id"]]))
+        self.assertEqual(
+            (listed["object"], [t["id"] for t in listed["data"]]), ("list", [tr["id"]])
+        )
         self.assertEqual(self.stripe("GET", f"/v1/transfers/{tr['id']}")[2], tr)
         status, _, out = self.stripe("GET", "/v1/accounts/acct_missing")
         self.assertEqual((status, out["error"]["code"]), (404, "resource_missing"))
         status, _, out = self.stripe("GET", "/v1/transfers/tr_missing")
-        self.assertEqual((status, out["error"]["code"], out["error"]["type"]),
-                         (404, "resource_missing", "invalid_request_error"))
+        self.assertEqual(
+            (status, out["error"]["code"], out["error"]["type"]),
+            (404, "resource_missing", "invalid_request_error"),
+        )
         hooks = self.receiver.wait(3)[1:]
         self.assertEqual([h["json"]["type"] for h in hooks], ["transfer.created"] * 2)
         self.assertEqual(hooks[0]["json"]["data"]["object"]["id"], tr["id"])
-        self.assertTrue(all(stripe_signature_ok(self.secret, h["headers"]["Stripe-Signature"], h["raw"])
-                            for h in hooks))
+        self.assertTrue(
+            all(
+                stripe_signature_ok(self.secret, h["headers"]["Stripe-Signature"], h["raw"])
+                for h in hooks
+            )
+        )
 
     def test_transfer_bad_input_named_by_param(self):
         acct = self.ready_account()
-        cases = [({"currency": "eur", "destination": acct}, "amount", "parameter_missing"),
-                 ({"amount": "12.5", "currency": "eur", "destination": acct}, "amount", "parameter_invalid_integer"),
-                 ({"amount": "0", "currency": "eur", "destination": acct}, "amount", "parameter_invalid_integer"),
-                 ({"amount": 5, "destination": acct}, "currency", "parameter_missing"),
-                 ({"amount": 5, "currency": "eur"}, "destination", "parameter_missing"),
-                 ({"amount": 5, "currency": "eur", "destination": "acct_nope"}, "destination", "resource_missing")]
+        cases = [
+            ({"currency": "eur", "destination": acct}, "amount", "parameter_missing"),
+            (
+                {"amount": "12.5", "currency": "eur", "destination": acct},
+                "amount",
+                "parameter_invalid_integer",
+            ),
+            (
+                {"amount": "0", "currency": "eur", "destination": acct},
+                "amount",
+                "parameter_invalid_integer",
+            ),
+            ({"amount": 5, "destination": acct}, "currency", "parameter_missing"),
+            ({"amount": 5, "currency": "eur"}, "destination", "parameter_missing"),
+            (
+                {"amount": 5, "currency": "eur", "destination": "acct_nope"},
+                "destination",
+                "resource_missing",
+            ),
+        ]
         for params, param, code in cases:
             status, _, out = self.stripe("POST", "/v1/transfers", params)
-            self.assertEqual((status, out["error"]["param"], out["error"]["code"]), (400, param, code), params)
+            self.assertEqual(
+                (status, out["error"]["param"], out["error"]["code"]), (400, param, code), params
+            )
         self.control("POST", "config", {"stripe_balance": {"eur": 100}})
-        status, _, out = self.stripe("POST", "/v1/transfers", {"amount": 101, "currency": "eur", "destination": acct})
+        status, _, out = self.stripe(
+            "POST", "/v1/transfers", {"amount": 101, "currency": "eur", "destination": acct}
+        )
         self.assertEqual(out["error"]["code"], "balance_insufficient")
         self.assertEqual(self.counters()["stripe"]["transfers_created"], 0)
 
@@ -324,20 +465,28 @@ class ProviderServerTest(unittest.TestCase):
         self.assertNotEqual(third["id"], first["id"])
         self.control("POST", "config", {"idempotency_ttl_s": 86400})
         self.control("POST", "stripe/idempotency/expire")
-        self.assertNotEqual(self.stripe("POST", "/v1/transfers", params, idem="po_7")[2]["id"], third["id"])
+        self.assertNotEqual(
+            self.stripe("POST", "/v1/transfers", params, idem="po_7")[2]["id"], third["id"]
+        )
         self.assertEqual(self.counters()["stripe"]["transfers_created"], 3)
         _, _, listed = self.stripe("GET", "/v1/transfers", {"transfer_group": "po_7"})
         self.assertEqual(len(listed["data"]), 3)
 
     def test_same_key_while_the_first_runs_is_409_and_one_transfer(self):
         acct = self.ready_account()
-        self.control("POST", "faults", {"route": "POST /v1/transfers", "fault": "hang", "seconds": 1.0})
+        self.control(
+            "POST", "faults", {"route": "POST /v1/transfers", "fault": "hang", "seconds": 1.0}
+        )
         params = {"amount": 300, "currency": "usd", "destination": acct}
         results = []
-        first = threading.Thread(target=lambda: results.append(self.stripe("POST", "/v1/transfers", params, idem="k")))
+        first = threading.Thread(
+            target=lambda: results.append(self.stripe("POST", "/v1/transfers", params, idem="k"))
+        )
         first.start()
         deadline = time.time() + 3  # the first request arrived (and then holds its key for 1 s)
-        while not [r for r in self.control("GET", "requests") if r["route"] == "POST /v1/transfers"]:
+        while not [
+            r for r in self.control("GET", "requests") if r["route"] == "POST /v1/transfers"
+        ]:
             self.assertLess(time.time(), deadline)
             time.sleep(0.02)
         time.sleep(0.1)
@@ -350,39 +499,71 @@ class ProviderServerTest(unittest.TestCase):
 
     def test_reversals_partial_then_full_and_one_made_on_stripes_side(self):
         acct = self.ready_account()
-        _, _, tr = self.stripe("POST", "/v1/transfers", {"amount": 1000, "currency": "eur", "destination": acct})
+        _, _, tr = self.stripe(
+            "POST", "/v1/transfers", {"amount": 1000, "currency": "eur", "destination": acct}
+        )
         status, _, rev = self.stripe("POST", f"/v1/transfers/{tr['id']}/reversals", {"amount": 400})
         self.assertEqual(status, 200, rev)
-        self.assertEqual((rev["object"], rev["amount"], rev["transfer"], rev["currency"]),
-                         ("transfer_reversal", 400, tr["id"], "eur"))
+        self.assertEqual(
+            (rev["object"], rev["amount"], rev["transfer"], rev["currency"]),
+            ("transfer_reversal", 400, tr["id"], "eur"),
+        )
         status, _, out = self.stripe("POST", f"/v1/transfers/{tr['id']}/reversals", {"amount": 601})
         self.assertEqual((status, out["error"]["param"]), (400, "amount"))
         self.stripe("POST", f"/v1/transfers/{tr['id']}/reversals")
         _, _, after = self.stripe("GET", f"/v1/transfers/{tr['id']}")
-        self.assertEqual((after["amount_reversed"], after["reversed"], len(after["reversals"]["data"])), (1000, True, 2))
-        _, _, tr2 = self.stripe("POST", "/v1/transfers", {"amount": 50, "currency": "eur", "destination": acct})
+        self.assertEqual(
+            (after["amount_reversed"], after["reversed"], len(after["reversals"]["data"])),
+            (1000, True, 2),
+        )
+        _, _, tr2 = self.stripe(
+            "POST", "/v1/transfers", {"amount": 50, "currency": "eur", "destination": acct}
+        )
         self.control("POST", f"stripe/transfers/{tr2['id']}/reverse", {})
         types = [h["json"]["type"] for h in self.receiver.wait(6)]
-        self.assertEqual(types, ["account.updated", "transfer.created", "transfer.reversed",
-                                 "transfer.reversed", "transfer.created", "transfer.reversed"])
+        self.assertEqual(
+            types,
+            [
+                "account.updated",
+                "transfer.created",
+                "transfer.reversed",
+                "transfer.reversed",
+                "transfer.created",
+                "transfer.reversed",
+            ],
+        )
         last = self.receiver.got[5]["json"]
-        self.assertEqual((last["data"]["object"]["id"], last["data"]["object"]["reversed"]), (tr2["id"], True))
-        self.assertEqual(last["data"]["previous_attributes"], {"amount_reversed": 0, "reversed": False})
+        self.assertEqual(
+            (last["data"]["object"]["id"], last["data"]["object"]["reversed"]), (tr2["id"], True)
+        )
+        self.assertEqual(
+            last["data"]["previous_attributes"], {"amount_reversed": 0, "reversed": False}
+        )
 
     def test_payout_failed_on_the_connected_account(self):
         acct = self.ready_account()
-        self.control("POST", f"stripe/accounts/{acct}/payout_failed",
-                     {"amount": 2500, "currency": "eur", "failure_code": "account_closed"})
+        self.control(
+            "POST",
+            f"stripe/accounts/{acct}/payout_failed",
+            {"amount": 2500, "currency": "eur", "failure_code": "account_closed"},
+        )
         ev = self.receiver.wait(2)[1]["json"]
         self.assertEqual((ev["type"], ev["account"]), ("payout.failed", acct))
-        self.assertEqual((ev["data"]["object"]["status"], ev["data"]["object"]["failure_code"]), ("failed", "account_closed"))
+        self.assertEqual(
+            (ev["data"]["object"]["status"], ev["data"]["object"]["failure_code"]),
+            ("failed", "account_closed"),
+        )
 
     def test_faults_429_500_hang_and_a_lost_answer_that_still_transferred(self):
         acct = self.ready_account()
         params = {"amount": 900, "currency": "usd", "destination": acct, "transfer_group": "po_9"}
-        self.control("POST", "faults", {"route": "POST /v1/transfers", "fault": "429", "retry_after": 2})
+        self.control(
+            "POST", "faults", {"route": "POST /v1/transfers", "fault": "429", "retry_after": 2}
+        )
         status, headers, out = self.stripe("POST", "/v1/transfers", params, idem="po_9")
-        self.assertEqual((status, headers["Retry-After"], out["error"]["code"]), (429, "2", "rate_limit"))
+        self.assertEqual(
+            (status, headers["Retry-After"], out["error"]["code"]), (429, "2", "rate_limit")
+        )
         self.control("POST", "faults", {"route": "POST /v1/transfers", "fault": "500"})
         status, _, out = self.stripe("POST", "/v1/transfers", params, idem="po_9")
         self.assertEqual((status, out["error"]["type"]), (500, "api_error"))
@@ -395,14 +576,22 @@ class ProviderServerTest(unittest.TestCase):
         self.assertEqual((status, headers["Idempotent-Replayed"]), (200, "true"))
         _, _, listed = self.stripe("GET", "/v1/transfers", {"transfer_group": "po_9"})
         self.assertEqual([t["id"] for t in listed["data"]], [replay["id"]])
-        self.control("POST", "faults", {"route": "GET /v1/transfers/{id}", "fault": "hang", "seconds": 0.6})
+        self.control(
+            "POST", "faults", {"route": "GET /v1/transfers/{id}", "fault": "hang", "seconds": 0.6}
+        )
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=0.2)
-        conn.request("GET", f"/v1/transfers/{replay['id']}", headers={"Authorization": f"Bearer {KEY}"})
+        conn.request(
+            "GET", f"/v1/transfers/{replay['id']}", headers={"Authorization": f"Bearer {KEY}"}
+        )
         with self.assertRaises(socket.timeout):
             conn.getresponse()
         conn.close()
         self.assertEqual(self.counters()["faults_injected"], 4)
-        status, _, out = self.request("POST", "/_control/faults", json.dumps({"route": "POST /v1/nope", "fault": "500"}).encode())
+        status, _, out = self.request(
+            "POST",
+            "/_control/faults",
+            json.dumps({"route": "POST /v1/nope", "fault": "500"}).encode(),
+        )
         self.assertEqual(status, 400)
 
     def test_webhook_faults_duplicate_out_of_order_before_answer_drop_and_retry(self):
@@ -435,16 +624,29 @@ class ProviderServerTest(unittest.TestCase):
         self.stripe("POST", "/v1/transfers", dict(params, amount=7))
         self.assertGreaterEqual(self.receiver.wait(8)[7]["at"] - sent, 0.4)
         log = self.control("GET", "webhooks/deliveries")
-        self.assertEqual([d["status"] for d in log if d["event_id"] == hooks[6]["json"]["id"]], [500, 200])
+        self.assertEqual(
+            [d["status"] for d in log if d["event_id"] == hooks[6]["json"]["id"]], [500, 200]
+        )
 
     # PayPal -----------------------------------------------------------------------------------
 
     def test_paypal_token_by_client_credentials_and_refusals(self):
-        self.control("POST", "config", {"paypal_client_id": "client-id", "paypal_client_secret": "client-secret",
-                                        "paypal_token_ttl_s": 1})
+        self.control(
+            "POST",
+            "config",
+            {
+                "paypal_client_id": "client-id",
+                "paypal_client_secret": "client-secret",
+                "paypal_token_ttl_s": 1,
+            },
+        )
         bad = base64.b64encode(b"client-id:wrong").decode()
-        status, _, out = self.request("POST", "/v1/oauth2/token", b"grant_type=client_credentials",
-                                      {"Authorization": f"Basic {bad}"})
+        status, _, out = self.request(
+            "POST",
+            "/v1/oauth2/token",
+            b"grant_type=client_credentials",
+            {"Authorization": f"Basic {bad}"},
+        )
         self.assertEqual((status, out["error"]), (401, "invalid_client"))
         token = self.paypal_token()
         self.assertEqual(self.paypal("GET", "/v1/payments/payouts/NOPE", token=token)[0], 404)
@@ -455,22 +657,49 @@ class ProviderServerTest(unittest.TestCase):
         self.assertEqual((status, out["name"]), (401, "AUTHENTICATION_FAILURE"))
 
     def test_paypal_batch_created_once_per_sender_batch_id(self):
-        status, _, out = self.paypal("POST", "/v1/payments/payouts", self.batch("po_42", "p@example.test"))
+        status, _, out = self.paypal(
+            "POST", "/v1/payments/payouts", self.batch("po_42", "p@example.test")
+        )
         self.assertEqual(status, 201, out)
         header = out["batch_header"]
-        self.assertEqual((header["batch_status"], header["sender_batch_header"]["sender_batch_id"]), ("PENDING", "po_42"))
-        status, _, dup = self.paypal("POST", "/v1/payments/payouts", self.batch("po_42", "p@example.test"))
-        self.assertEqual((status, dup["name"], dup["details"][0]["field"]), (400, "USER_BUSINESS_ERROR", "SENDER_BATCH_ID"))
-        self.assertTrue(dup["links"][0]["href"].endswith(f"/v1/payments/payouts/{header['payout_batch_id']}"))
+        self.assertEqual(
+            (header["batch_status"], header["sender_batch_header"]["sender_batch_id"]),
+            ("PENDING", "po_42"),
+        )
+        status, _, dup = self.paypal(
+            "POST", "/v1/payments/payouts", self.batch("po_42", "p@example.test")
+        )
+        self.assertEqual(
+            (status, dup["name"], dup["details"][0]["field"]),
+            (400, "USER_BUSINESS_ERROR", "SENDER_BATCH_ID"),
+        )
+        self.assertTrue(
+            dup["links"][0]["href"].endswith(f"/v1/payments/payouts/{header['payout_batch_id']}")
+        )
         counters = self.counters()["paypal"]
-        self.assertEqual((counters["batches_created"], counters["duplicate_batches_refused"]), (1, 1))
-        status, _, bad = self.paypal("POST", "/v1/payments/payouts", {
-            "sender_batch_header": {"sender_batch_id": "po_43"},
-            "items": [{"amount": {"value": "1.234", "currency": "EUR"}, "receiver": "not-an-email"}]})
+        self.assertEqual(
+            (counters["batches_created"], counters["duplicate_batches_refused"]), (1, 1)
+        )
+        status, _, bad = self.paypal(
+            "POST",
+            "/v1/payments/payouts",
+            {
+                "sender_batch_header": {"sender_batch_id": "po_43"},
+                "items": [
+                    {"amount": {"value": "1.234", "currency": "EUR"}, "receiver": "not-an-email"}
+                ],
+            },
+        )
         self.assertEqual((status, bad["name"]), (400, "INVALID_REQUEST"))
-        self.assertEqual({d["field"] for d in bad["details"]}, {"items[0].receiver", "items[0].amount.value"})
-        status, _, bad = self.request("POST", "/v1/payments/payouts", b"{not json",
-                                      {"Authorization": f"Bearer {self.paypal_token()}"})
+        self.assertEqual(
+            {d["field"] for d in bad["details"]}, {"items[0].receiver", "items[0].amount.value"}
+        )
+        status, _, bad = self.request(
+            "POST",
+            "/v1/payments/payouts",
+            b"{not json",
+            {"Authorization": f"Bearer {self.paypal_token()}"},
+        )
         self.assertEqual((status, bad["name"]), (400, "MALFORMED_REQUEST_JSON"))
 
     def test_paypal_items_settle_into_each_state_with_their_webhooks(self):
@@ -486,20 +715,36 @@ class ProviderServerTest(unittest.TestCase):
         self.control("POST", f"paypal/items/{items[2]}/settle", {"status": "UNCLAIMED"})
         self.control("POST", f"paypal/items/{items[2]}/settle", {"status": "RETURNED"})
         _, _, item = self.paypal("GET", f"/v1/payments/payouts-item/{items[1]}")
-        self.assertEqual((item["transaction_status"], item["errors"]["name"], item["sender_batch_id"]),
-                         ("FAILED", "RECEIVER_ACCOUNT_LOCKED", "po_50"))
+        self.assertEqual(
+            (item["transaction_status"], item["errors"]["name"], item["sender_batch_id"]),
+            ("FAILED", "RECEIVER_ACCOUNT_LOCKED", "po_50"),
+        )
         _, _, item = self.paypal("GET", f"/v1/payments/payouts-item/{items[2]}")
-        self.assertEqual((item["transaction_status"], item["errors"]["name"]), ("RETURNED", "RECEIVER_UNREGISTERED"))
+        self.assertEqual(
+            (item["transaction_status"], item["errors"]["name"]),
+            ("RETURNED", "RECEIVER_UNREGISTERED"),
+        )
         _, _, batch = self.paypal("GET", f"/v1/payments/payouts/{batch_id}")
         self.assertEqual(batch["batch_header"]["batch_status"], "SUCCESS")
         types = [h["json"]["event_type"] for h in self.receiver.wait(5)]
-        self.assertEqual(types, ["PAYMENT.PAYOUTS-ITEM.SUCCEEDED", "PAYMENT.PAYOUTS-ITEM.FAILED",
-                                 "PAYMENT.PAYOUTS-ITEM.UNCLAIMED", "PAYMENT.PAYOUTSBATCH.SUCCESS",
-                                 "PAYMENT.PAYOUTS-ITEM.RETURNED"])
+        self.assertEqual(
+            types,
+            [
+                "PAYMENT.PAYOUTS-ITEM.SUCCEEDED",
+                "PAYMENT.PAYOUTS-ITEM.FAILED",
+                "PAYMENT.PAYOUTS-ITEM.UNCLAIMED",
+                "PAYMENT.PAYOUTSBATCH.SUCCESS",
+                "PAYMENT.PAYOUTS-ITEM.RETURNED",
+            ],
+        )
         self.assertEqual(self.receiver.got[0]["json"]["resource"]["payout_item_id"], items[0])
         # Only an unclaimed item can be cancelled (it is then RETURNED): the others are refused.
-        _, _, out = self.paypal("POST", "/v1/payments/payouts", self.batch("po_51", "d@example.test", "e@example.test"))
-        _, _, batch = self.paypal("GET", f"/v1/payments/payouts/{out['batch_header']['payout_batch_id']}")
+        _, _, out = self.paypal(
+            "POST", "/v1/payments/payouts", self.batch("po_51", "d@example.test", "e@example.test")
+        )
+        _, _, batch = self.paypal(
+            "GET", f"/v1/payments/payouts/{out['batch_header']['payout_batch_id']}"
+        )
         unclaimed, pending = [i["payout_item_id"] for i in batch["items"]]
         self.control("POST", f"paypal/items/{unclaimed}/settle", {"status": "UNCLAIMED"})
         status, _, item = self.paypal("POST", f"/v1/payments/payouts-item/{unclaimed}/cancel")
@@ -512,53 +757,100 @@ class ProviderServerTest(unittest.TestCase):
         self.assertEqual((status, out["name"]), (404, "RESOURCE_NOT_FOUND"))
 
     def test_paypal_webhook_signature_checks_out_and_verify_endpoint_agrees(self):
-        _, _, out = self.paypal("POST", "/v1/payments/payouts", self.batch("po_60", "a@example.test"))
-        self.control("POST", f"paypal/batches/{out['batch_header']['payout_batch_id']}/settle", {"status": "SUCCESS"})
+        _, _, out = self.paypal(
+            "POST", "/v1/payments/payouts", self.batch("po_60", "a@example.test")
+        )
+        self.control(
+            "POST",
+            f"paypal/batches/{out['batch_header']['payout_batch_id']}/settle",
+            {"status": "SUCCESS"},
+        )
         hook = self.receiver.wait(1)[0]
         self.assertTrue(paypal_signature_ok(hook["headers"], hook["raw"], self.webhook_id))
-        self.assertFalse(paypal_signature_ok(hook["headers"], hook["raw"].replace(b"SUCCESS", b"FAILED"), self.webhook_id))
+        self.assertFalse(
+            paypal_signature_ok(
+                hook["headers"], hook["raw"].replace(b"SUCCESS", b"FAILED"), self.webhook_id
+            )
+        )
         h = {k.lower(): v for k, v in hook["headers"].items()}
-        request = {"auth_algo": h["paypal-auth-algo"], "cert_url": h["paypal-cert-url"],
-                   "transmission_id": h["paypal-transmission-id"], "transmission_sig": h["paypal-transmission-sig"],
-                   "transmission_time": h["paypal-transmission-time"], "webhook_id": self.webhook_id,
-                   "webhook_event": hook["json"]}
-        status, _, answer = self.paypal("POST", "/v1/notifications/verify-webhook-signature", request)
+        request = {
+            "auth_algo": h["paypal-auth-algo"],
+            "cert_url": h["paypal-cert-url"],
+            "transmission_id": h["paypal-transmission-id"],
+            "transmission_sig": h["paypal-transmission-sig"],
+            "transmission_time": h["paypal-transmission-time"],
+            "webhook_id": self.webhook_id,
+            "webhook_event": hook["json"],
+        }
+        status, _, answer = self.paypal(
+            "POST", "/v1/notifications/verify-webhook-signature", request
+        )
         self.assertEqual((status, answer), (200, {"verification_status": "SUCCESS"}))
         tampered = json.loads(json.dumps(hook["json"]))
         tampered["resource"]["payout_item"]["amount"]["value"] = "9999.00"
-        for changed in ({"webhook_event": tampered}, {"webhook_id": "OTHERWEBHOOKID"},
-                        {"transmission_sig": base64.b64encode(b"forged").decode()}):
-            status, _, answer = self.paypal("POST", "/v1/notifications/verify-webhook-signature", dict(request, **changed))
+        for changed in (
+            {"webhook_event": tampered},
+            {"webhook_id": "OTHERWEBHOOKID"},
+            {"transmission_sig": base64.b64encode(b"forged").decode()},
+        ):
+            status, _, answer = self.paypal(
+                "POST", "/v1/notifications/verify-webhook-signature", dict(request, **changed)
+            )
             self.assertEqual(answer, {"verification_status": "FAILURE"}, changed)
-        status, _, answer = self.paypal("POST", "/v1/notifications/verify-webhook-signature", {"webhook_id": "X"})
+        status, _, answer = self.paypal(
+            "POST", "/v1/notifications/verify-webhook-signature", {"webhook_id": "X"}
+        )
         self.assertEqual((status, answer["name"]), (400, "INVALID_REQUEST"))
 
     def test_paypal_faults_and_a_lost_answer_found_again_by_its_sender_batch_id(self):
-        self.control("POST", "faults", {"route": "POST /v1/payments/payouts", "fault": "429", "retry_after": 3})
-        status, headers, out = self.paypal("POST", "/v1/payments/payouts", self.batch("po_70", "a@example.test"))
-        self.assertEqual((status, out["name"], headers["Retry-After"]), (429, "RATE_LIMIT_REACHED", "3"))
+        self.control(
+            "POST",
+            "faults",
+            {"route": "POST /v1/payments/payouts", "fault": "429", "retry_after": 3},
+        )
+        status, headers, out = self.paypal(
+            "POST", "/v1/payments/payouts", self.batch("po_70", "a@example.test")
+        )
+        self.assertEqual(
+            (status, out["name"], headers["Retry-After"]), (429, "RATE_LIMIT_REACHED", "3")
+        )
         self.control("POST", "faults", {"route": "POST /v1/payments/payouts", "fault": "500"})
-        status, _, out = self.paypal("POST", "/v1/payments/payouts", self.batch("po_70", "a@example.test"))
+        status, _, out = self.paypal(
+            "POST", "/v1/payments/payouts", self.batch("po_70", "a@example.test")
+        )
         self.assertEqual((status, out["name"]), (500, "INTERNAL_SERVER_ERROR"))
-        self.control("POST", "faults", {"route": "POST /v1/payments/payouts", "fault": "lost_answer"})
+        self.control(
+            "POST", "faults", {"route": "POST /v1/payments/payouts", "fault": "lost_answer"}
+        )
         token = self.paypal_token()
         with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
-            self.paypal("POST", "/v1/payments/payouts", self.batch("po_70", "a@example.test"), token=token)
-        status, _, dup = self.paypal("POST", "/v1/payments/payouts", self.batch("po_70", "a@example.test"), token=token)
+            self.paypal(
+                "POST", "/v1/payments/payouts", self.batch("po_70", "a@example.test"), token=token
+            )
+        status, _, dup = self.paypal(
+            "POST", "/v1/payments/payouts", self.batch("po_70", "a@example.test"), token=token
+        )
         self.assertEqual((status, dup["name"]), (400, "USER_BUSINESS_ERROR"))
         batch_path = urllib.parse.urlsplit(dup["links"][0]["href"]).path
         status, _, batch = self.paypal("GET", batch_path, token=token)
-        self.assertEqual((status, batch["batch_header"]["sender_batch_header"]["sender_batch_id"]), (200, "po_70"))
+        self.assertEqual(
+            (status, batch["batch_header"]["sender_batch_header"]["sender_batch_id"]),
+            (200, "po_70"),
+        )
         self.assertEqual(self.counters()["paypal"]["batches_created"], 1)
 
     def test_paypal_auto_settle_with_the_webhook_before_the_answer(self):
         self.control("POST", "config", {"paypal_auto_settle": "SUCCESS", "paypal_auto_settle_s": 0})
         self.control("POST", "webhooks/faults", {"provider": "paypal", "before_answer": 2})
-        status, _, out = self.paypal("POST", "/v1/payments/payouts", self.batch("po_80", "a@example.test"))
+        status, _, out = self.paypal(
+            "POST", "/v1/payments/payouts", self.batch("po_80", "a@example.test")
+        )
         self.assertEqual(status, 201)
         with self.receiver.cv:
-            self.assertEqual([h["json"]["event_type"] for h in self.receiver.got],
-                             ["PAYMENT.PAYOUTS-ITEM.SUCCEEDED", "PAYMENT.PAYOUTSBATCH.SUCCESS"])
+            self.assertEqual(
+                [h["json"]["event_type"] for h in self.receiver.got],
+                ["PAYMENT.PAYOUTS-ITEM.SUCCEEDED", "PAYMENT.PAYOUTSBATCH.SUCCESS"],
+            )
 
 
 if __name__ == "__main__":
