@@ -3,7 +3,7 @@
 // on Integrations (`./integrations_test.js`). Each exports `render(body, context)`.
 //
 // The server serves a quoted `./name.js` under its hashed name when the file is one of the
-// console's files (shared/src/http/console.rs: FILES, listed before this one), and as '' when
+// console's files (shared/api/src/http/console.rs: FILES, listed before this one), and as '' when
 // it is not (OPTIONAL_MODULES): an empty name is an empty place, never a request or an error.
 
 const FILES = {

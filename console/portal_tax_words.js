@@ -1,7 +1,7 @@
 // The words a partner signs under its tax form, as the IRS forms word them (Form W-9, Rev.
 // March 2024, Part II; Form W-8BEN, Rev. October 2021, Part III; Form W-8BEN-E, Rev. October
 // 2021, Part XXX), and the program's own declaration for an EU VAT profile or none. The server
-// seals a digest of the same words with the signature (shared/src/payout_methods/tax_words.rs;
+// seals a digest of the same words with the signature (shared/money/src/payout_methods/tax_words.rs;
 // a test keeps the two equal, character for character).
 
 export const CERTIFICATION = {

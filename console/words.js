@@ -1,5 +1,5 @@
 // The words for the API's codes, from the one dictionary the server keeps (`GET /v2/reasons`,
-// shared/src/domain/words.rs): the console and the partner portal load it once and show words
+// shared/kernel/src/domain/words.rs): the console and the partner portal load it once and show words
 // where the API answers codes, the code itself in a tooltip for engineers. Until it has loaded
 // (or if it cannot be), a code is shown as itself rather than hidden.
 

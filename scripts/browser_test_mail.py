@@ -1,5 +1,5 @@
 """Every kind of mail (issue 59) opened in headless Chromium at 390 px, as a phone's mail reader
-shows it: `tenx mail preview` renders each kind's sample (shared/src/mail/preview.rs, the fields
+shows it: `tenx mail preview` renders each kind's sample (shared/identity/src/mail/preview.rs, the fields
 its sender writes) to an HTML file with its links absolute to the running `tenx serve`; each is
 opened at 390x844, must not scroll sideways, load nothing, or log an error, and is saved whole
 as target/mail-screenshots/{kind}.png (MAIL_SHOTS_DIR=docs/mail writes the committed ones).

@@ -56,6 +56,9 @@ stage "the Lambda build reuses the test build's dependencies (check_features.py)
   python3 scripts/check_features.py
 # A Python check of its own (segno in .venv/qr): beside the compile, joined at the end.
 bg_stage qr-check 300 python3 scripts/qr_check.py
+# The local Stripe Connect and PayPal Payouts the payout tests send to (issue 78): its own tests
+# (every route, fault and webhook signature; ~4 s), beside the compile, joined at the end.
+bg_stage provider-server 300 sh -c 'scripts/provider_server.sh --install && python3 scripts/provider_server_test.py'
 
 # ------------------------------------------------------------------ compile: the test build, linted
 # Background builds run at the lowest CPU and I/O priority: they take only what the foreground
@@ -157,6 +160,7 @@ stage "tests: chaos runs on the AWS backend (moto), one at a time" 2400 \
   --test-threads 1 -E 'binary(api) & test(/^chaos/)'
 
 wait_stage qr-check
+wait_stage provider-server
 wait_stage openapi-check
 wait_stage sam-check
 wait_stage fuzz

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Refreshes the bot-pattern data that shared/src/domain/bots.rs embeds (shared/data/bots/) from
+# Refreshes the bot-pattern data that shared/kernel/src/domain/bots.rs embeds (shared/data/bots/) from
 # the npm packages `isbot` (Unlicense) and `crawler-user-agents` (MIT), and prints what changed.
 # With --fixtures it also rewrites the npm-derived labelled corpora in
 # shared/tests/fixtures/user_agents/ (crawler-user-agents' instances; intoli `user-agents`).
@@ -49,7 +49,7 @@ cp "$tmp/cua/LICENSE" "$tmp/new/crawler-user-agents.LICENSE"
 cat >"$tmp/new/SOURCES.md" <<MD
 # Bot-pattern data
 
-Embedded at compile time by \`shared/src/domain/bots.rs\` (\`include_str!\`); nothing is read at
+Embedded at compile time by \`shared/kernel/src/domain/bots.rs\` (\`include_str!\`); nothing is read at
 run time. Regenerate with \`scripts/update_bot_patterns.sh\` (never edit these files by hand:
 local additions and exclusions live in bots.rs, with their reasons).
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Refreshes the disposable email domains that shared/src/domain/disposable.rs embeds
+# Refreshes the disposable email domains that shared/kernel/src/domain/disposable.rs embeds
 # (shared/data/disposable_email/) from the npm package `disposable-email-domains-js` (CC0-1.0;
 # its list is disposable-email-domains/disposable-email-domains' blocklist, the community list
 # that also feeds PyPI's and crates' packages of the same name), and prints what changed.
@@ -31,7 +31,7 @@ cp "$tmp/pkg/LICENSE" "$tmp/new/LICENSE"
 cat >"$tmp/new/SOURCES.md" <<MD
 # Disposable email domains
 
-Embedded at compile time by \`shared/src/domain/disposable.rs\` (\`include_str!\`); nothing is
+Embedded at compile time by \`shared/kernel/src/domain/disposable.rs\` (\`include_str!\`); nothing is
 read at run time. Regenerate with \`scripts/update_disposable_domains.sh\` (never edit these
 files by hand).
 

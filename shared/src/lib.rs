@@ -9,42 +9,20 @@
 //! the Lambda wiring, the workers). `testing` is test support. `docs/architecture.md` maps it;
 //! `scripts/check_layers.py` enforces the layers.
 
-pub mod analytics;
-pub mod auth;
-pub mod campaigns;
-pub mod chain;
-pub mod claims;
-pub mod clicks;
-pub mod connectors;
-pub mod conversions;
-pub mod coupon_leaks;
-pub mod customers;
-pub mod domain;
-pub mod domains;
-pub mod embed;
-pub mod fx;
-pub mod http;
-pub mod imports;
-pub mod kernel;
-pub mod ledger;
-pub mod links;
-pub mod mail;
-pub mod messages;
-pub mod partners;
-pub mod payout_batches;
-pub mod payout_methods;
-pub mod payouts;
-pub mod people;
-pub mod plan_changes;
-pub mod plans;
-pub mod platform;
-pub mod portal;
-pub mod programs;
-pub mod risk;
+pub use tenx_api::http;
+pub use tenx_attribution::{conversions, coupon_leaks, customers};
+pub use tenx_identity::{chain, mail, messages, partners, people, tokens, webhooks};
+pub use tenx_integrations::{connectors, imports};
+pub use tenx_kernel::{auth, domain, kernel, platform};
+pub use tenx_money::{claims, ledger, payout_batches, payout_methods, payouts, plan_changes, risk};
+pub use tenx_portal::{embed, portal, weekly};
+pub use tenx_programs::{fx, plans, programs};
+pub use tenx_tracking::{analytics, campaigns, clicks, domains, links, search};
 pub mod runtime;
-pub mod search;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
-pub mod tokens;
-pub mod webhooks;
-pub mod weekly;
+// The conformance suites' macros, under the names the engines' tests call them by.
+#[cfg(any(test, feature = "testing"))]
+pub use tenx_kernel::{queue_checks, store_checks};
+#[cfg(any(test, feature = "testing"))]
+pub use tenx_tracking::stream_checks;

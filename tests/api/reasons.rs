@@ -69,9 +69,9 @@ fn variants<T: DeserializeOwned>() -> Vec<&'static str> {
 
 /// The reason codes a service writes as string literals: `reasons.push("…")`,
 /// `reasons: vec!["…"]`, `Earned::zero("…")`, a confidence reason's `code: "…"`, a cap's
-/// name and the ledger's reason constants, read from `shared/src`.
+/// name and the ledger's reason constants, read from every crate's `src` under `shared/`.
 fn reason_literals() -> BTreeSet<String> {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/shared/src");
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/shared");
     let mut found = BTreeSet::new();
     let mut stack = vec![std::path::PathBuf::from(root)];
     while let Some(dir) = stack.pop() {
@@ -82,7 +82,10 @@ fn reason_literals() -> BTreeSet<String> {
                 continue;
             }
             let name = path.to_string_lossy().replace('\\', "/");
-            if !name.ends_with(".rs") || name.ends_with("/domain/words.rs") {
+            if !name.ends_with(".rs")
+                || !name.contains("/src/")
+                || name.ends_with("/domain/words.rs")
+            {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();

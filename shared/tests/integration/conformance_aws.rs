@@ -118,7 +118,7 @@ async fn stream_aggregation_counts_each_click_once() {
 /// fails this test instead of silently not running on DynamoDB/SQS.
 #[test]
 fn every_conformance_check_is_listed() {
-    let source = include_str!("../../src/testing/conformance.rs");
+    let source = include_str!("../../kernel/src/testing/conformance.rs");
     let defined: BTreeSet<&str> = source
         .lines()
         .filter_map(|line| line.strip_prefix("pub async fn "))

@@ -1,0 +1,15 @@
+//! 10x attribution, the HTTP API: axum routers, one module per resource, each route declared once with its access rule.
+//!
+//! docs/architecture.md maps the crates; Cargo's dependency graph states their layers.
+
+pub mod http;
+
+// The lower crates' modules under the paths the code names them by (`crate::partners::…`).
+use tenx_attribution::{conversions, coupon_leaks, customers};
+use tenx_identity::{chain, mail, messages, partners, people, tokens, webhooks};
+use tenx_integrations::{connectors, imports};
+use tenx_kernel::{auth, domain, kernel, platform};
+use tenx_money::{claims, ledger, payout_batches, payout_methods, payouts, plan_changes, risk};
+use tenx_portal::{embed, portal};
+use tenx_programs::{fx, plans, programs};
+use tenx_tracking::{analytics, campaigns, clicks, domains, links, search};
