@@ -9,4 +9,4 @@ mod device;
 mod table;
 
 pub use device::{Device, DeviceKind, device};
-pub use table::{Countries, Country, GeoError};
+pub use table::{Countries, Country, GeoError, is_public};

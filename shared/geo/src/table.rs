@@ -44,11 +44,39 @@ impl Country {
         }
     }
 
+    /// The upper-case code as a `&'static str` (one of the 676 two-letter codes, built at
+    /// compile time): a visit carries it beside the strings it borrows from the request.
+    pub fn code(self) -> &'static str {
+        let [a, b] = self.0;
+        let index = usize::from(a - b'A') * 26 + usize::from(b - b'A');
+        CODES
+            .get(index)
+            .and_then(|code| std::str::from_utf8(code).ok())
+            .unwrap_or("??")
+    }
+
     /// The upper-case code, `"DE"`.
     pub fn as_str(&self) -> &str {
         // Both bytes are ASCII upper-case letters: `from_code` and the table's parser check it.
         std::str::from_utf8(&self.0).unwrap_or("??")
     }
+}
+
+/// Every two-letter code, `AA` to `ZZ`, in order.
+static CODES: [[u8; 2]; 676] = all_codes();
+
+const fn all_codes() -> [[u8; 2]; 676] {
+    let mut codes = [[0u8; 2]; 676];
+    let mut i = 0;
+    while i < 676 {
+        // Both below 26: the casts cannot truncate.
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            codes[i] = [b'A' + (i / 26) as u8, b'A' + (i % 26) as u8];
+        }
+        i += 1;
+    }
+    codes
 }
 
 impl fmt::Display for Country {
@@ -197,6 +225,16 @@ impl Countries {
     }
 }
 
+/// Whether `address` is on the public internet, so that a country may be known for it (a
+/// private, loopback, link-local, shared, documentation or reserved address never has one): a
+/// caller asks this before loading the table at all.
+pub fn is_public(address: IpAddr) -> bool {
+    match address.to_canonical() {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
 fn is_public_v4(ip: Ipv4Addr) -> bool {
     let [a, b, ..] = ip.octets();
     let shared = a == 100 && (b & 0xc0) == 64;
@@ -317,6 +355,34 @@ mod tests {
                 (ip(first), ip(last), country(code).expect("a code"))
             })
             .collect()
+    }
+
+    #[test]
+    fn codes_are_static_and_every_pair_of_letters_has_its_own() {
+        for code in ["AA", "DE", "US", "ZZ"] {
+            let c = country(code).unwrap();
+            assert_eq!(c.code(), code);
+            assert_eq!(c.code(), c.as_str());
+        }
+        assert_eq!(CODES.len(), 676);
+        assert!(CODES.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn only_addresses_on_the_public_internet_are_public() {
+        for text in ["8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"] {
+            assert!(is_public(ip(text)), "{text}");
+        }
+        for text in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(ip(text)), "{text}");
+        }
     }
 
     #[test]

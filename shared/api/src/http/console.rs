@@ -577,7 +577,7 @@ pub fn router() -> Router<AppState> {
 
 /// "Try the redirect": a test click (counted apart, never paid) that writes a click record, so
 /// it takes `links.write` and counts against the write limit.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Creator;
     use crate::http::auth::Scope::LinksWrite;
     use crate::http::routes::Charge::Write;
@@ -736,7 +736,7 @@ fn sign_in_code_refused() -> ApiError {
 /// A loopback `Host`: `localhost`, `127.x.y.z`, `[::1]`, with any port, parsed as a URI
 /// authority ([`crate::http::origin::parse_host`]: `localhost:1@evil.example` is not one). A
 /// DNS name that resolves to 127.0.0.1, as in a DNS-rebinding attack, is refused.
-pub fn is_loopback_host(host: &str) -> bool {
+pub(crate) fn is_loopback_host(host: &str) -> bool {
     crate::http::origin::parse_host(host).is_some_and(|a| crate::http::origin::is_loopback(&a))
 }
 

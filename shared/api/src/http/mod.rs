@@ -252,6 +252,10 @@ pub fn group_app(group: Group, state: AppState) -> Router {
         // On AWS the API host never serves a short link: `/` is the console.
         router = router.route("/", axum::routing::get(console::index));
     }
+    if group == Group::Redirect {
+        // Once per cold start, before the first visit waits on it.
+        edge::load_countries();
+    }
     let gate = (group == Group::Redirect).then(|| state.clone());
     let app = finish(router, state);
     let app = match gate {
