@@ -534,7 +534,7 @@ async fn a_staging_cut_off_mid_way_resumes_from_its_recorded_chunk_with_exact_co
     let (pk4, sk4) = tenx_shared::platform::store::keys::import_chunk(&acme(), id.as_str(), 4);
     // Polled a step at a time and dropped (the process killed) once chunk 4 is stored: each
     // step is checked, so a fast staging cannot finish between two looks.
-    let mut staging = std::pin::pin!(stage(&app, &id, unbounded));
+    let mut staging = Box::pin(stage(&app, &id, unbounded));
     loop {
         if let std::task::Poll::Ready(step) = futures::poll!(staging.as_mut()) {
             panic!("not cut off: {step:?}");

@@ -29,6 +29,7 @@ pub mod risk;
 pub mod routing;
 pub mod sealed;
 pub mod sepa;
+pub mod spreadsheet;
 pub mod subids;
 pub mod tax_id;
 pub mod time;
