@@ -225,7 +225,7 @@ def program_brand(c):
     strip = c.d.execute_script("return getComputedStyle(document.querySelector('header.top')).borderBottomColor")
     assert strip == "rgb(15, 118, 110)", strip
     hidden = c.d.execute_script(
-        "return [...document.querySelectorAll('#portal-nav button[data-view]')].filter((b) => b.offsetParent !== null)"
+        "return [...document.querySelectorAll('#portal-nav button[data-view]')].filter((b) => b.checkVisibility())"
         ".map((b) => b.dataset.view)")
     assert hidden == PRIMARY, hidden
     bt.step("the program's name (%s) in the header and the title, its colour, four places in a row" % PROGRAM_NAME)
@@ -325,9 +325,11 @@ def overview_traffic(c, token, partner):
 
 def tab(c, label):
     button = c.css("#portal-nav button[data-view='%s']" % label)
-    if not button.is_displayed():
+    c.d.execute_script("window.scrollTo(0, 0)")
+    if not c.d.execute_script("return arguments[0].checkVisibility()", button):
         c.css("#portal-nav details.more > summary").click()
     button.click()
+    c.wait(lambda: button.get_attribute("aria-current") == "page", "the %s tab chosen" % label)
     c.wait(lambda: c.d.execute_script("return document.querySelector('main .loading') === null"), "the %s tab" % label)
 
 
