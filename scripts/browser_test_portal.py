@@ -228,6 +228,9 @@ def program_brand(c):
         "return [...document.querySelectorAll('#portal-nav button[data-view]')].filter((b) => b.checkVisibility())"
         ".map((b) => b.dataset.view)")
     assert hidden == PRIMARY, hidden
+    # Nothing wider than the phone: a wider page would be shown zoomed out (its layout viewport
+    # widened past the device's), which the sideways-scroll check cannot see.
+    assert c.d.execute_script("return innerWidth") == bt.PHONE[0], c.d.execute_script("return innerWidth")
     bt.step("the program's name (%s) in the header and the title, its colour, four places in a row" % PROGRAM_NAME)
 
 
@@ -329,7 +332,16 @@ def tab(c, label):
     if not c.d.execute_script("return arguments[0].checkVisibility()", button):
         c.css("#portal-nav details.more > summary").click()
     button.click()
-    c.wait(lambda: button.get_attribute("aria-current") == "page", "the %s tab chosen" % label)
+    try:
+        c.wait(lambda: button.get_attribute("aria-current") == "page", "the %s tab chosen" % label)
+    except AssertionError:
+        print("DEBUG", c.d.execute_script(
+            "const b = arguments[0]; const r = b.getBoundingClientRect();"
+            " const e = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);"
+            " const wide = [...document.querySelectorAll('body *')].filter((x) => x.getBoundingClientRect().right > 391)"
+            ".slice(0, 12).map((x) => x.tagName + '.' + x.className + ' ' + Math.round(x.getBoundingClientRect().right) + ' ' + Math.round(x.getBoundingClientRect().width));"
+            " return [JSON.stringify(r), e && e.outerHTML.slice(0, 200), window.scrollY, innerWidth, innerHeight, wide];", button))
+        raise
     c.wait(lambda: c.d.execute_script("return document.querySelector('main .loading') === null"), "the %s tab" % label)
 
 
@@ -476,6 +488,8 @@ def sub_ids(c, name, token):
     f = c.form("main form.subid-form")
     c.fill(f, "sub1", "newsletter-12")
     url = c.wait_text("main .tagged-url", "sub1=newsletter-12")
+    assert not c.all("main form.subid-form svg"), "no QR code until asked for"
+    c.css("main form.subid-form button[aria-label^='Show the QR code']").click()
     qr = c.css("main form.subid-form svg[role=img]").get_attribute("aria-label")
     assert qr == "QR code of " + url, (qr, url)
     c.wait_text("main", "video")
