@@ -273,14 +273,16 @@ async function payouts(partnerId) {
   ], got.items, 'Payouts')), view];
 }
 
-// The Messages tab's label: its unread count in words while there is one.
+// The Messages tab's label: its unread count as a badge while there is one (said in words to
+// a screen reader: "Messages (2 new)"), short enough for a phone's row.
 function unreadLabel(n) {
-  return n > 0 ? `Messages (${n} new)` : 'Messages';
+  if (!(n > 0)) return ['Messages'];
+  return ['Messages', h('span', { class: 'unread-badge', 'aria-hidden': 'true' }, String(n)), h('span', { class: 'visually-hidden' }, ` (${n} new)`)];
 }
 
 function setUnread(n) {
   const b = nav.querySelector('button[data-view="messages"]');
-  if (b) b.textContent = unreadLabel(n);
+  if (b) clear(b, ...unreadLabel(n));
 }
 
 // The signed-in person: its user id and whether it is its partner's owner (the People tab).

@@ -53,6 +53,7 @@ import threading
 import time
 import urllib.parse
 
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -405,8 +406,9 @@ def statements(c, name, token, partner):
 
 
 def messages(c, name):
-    label = c.text_of("#portal-nav button[data-view='messages']")
-    assert label == "Messages (1 new)", label
+    label = c.d.execute_script("return document.querySelector('#portal-nav button[data-view=\"messages\"]').textContent")
+    badge = c.text_of("#portal-nav button[data-view='messages'] .unread-badge")
+    assert label == "Messages1 (1 new)" and badge == "1", (label, badge)
     tab(c, "messages")
     c.wait_text("main .thread", "Your first payout is on its way.")
     assert c.text_of("#portal-nav button[data-view='messages']") == "Messages"
@@ -525,12 +527,18 @@ def plan_terms(c, name, token, partner):
     bt.step("%s: the plan in words; the change's signed notice verified in the page" % name)
 
 
+def press_tab(c):
+    """Tab, as a keyboard presses it: to the page (a file input's send_keys would take it as a
+    path)."""
+    ActionChains(c.d).send_keys(Keys.TAB).perform()
+
+
 def tab_to(c, predicate_js, what, limit=80):
     """Presses Tab until the focused element satisfies `predicate_js` (a JS expression on `a`)."""
     for _ in range(limit):
         if c.d.execute_script("const a = document.activeElement; return Boolean(%s);" % predicate_js):
             return c.d.switch_to.active_element
-        c.d.switch_to.active_element.send_keys(Keys.TAB)
+        press_tab(c)
     raise AssertionError("%s is not reachable with Tab" % what)
 
 
@@ -597,7 +605,8 @@ def postback_log(c, name, token, partner):
 FOCUSABLE_JS = """
   const sel = 'a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]),'
     + ' textarea:not([disabled]), summary, [tabindex="0"]';
-  const all = [...document.querySelectorAll(sel)].filter((e) => e.getClientRects().length && !e.closest('[hidden]'));
+  const all = [...document.querySelectorAll(sel)].filter((e) => e.getClientRects().length && !e.closest('[hidden]')
+    && e.checkVisibility());
   all.forEach((e, i) => { e.dataset.kbd = String(i); });
   return all.length;"""
 
@@ -616,7 +625,7 @@ def keyboard_walk(c, views):
         n = c.d.execute_script(FOCUSABLE_JS)
         seen = set()
         for _ in range(n + 10):
-            c.d.switch_to.active_element.send_keys(Keys.TAB)
+            press_tab(c)
             k = c.d.execute_script("return document.activeElement.dataset ? document.activeElement.dataset.kbd : null")
             if k is not None:
                 seen.add(int(k))
