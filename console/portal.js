@@ -1,6 +1,7 @@
 // The partner portal, /portal/{handle}: a partner's people sign in by email link (the session
 // cookie; no token in the page) and see their program as the partner: the overview (balance,
-// next payout explained, earnings per day), their links with QR codes, their commissions with
+// next payout explained, earnings per day), their links with a copy button and a QR code on
+// demand, their commissions with
 // the reasons in words and each one's proof ("why this amount"), their payouts with their
 // statements (each checked in the page, read a page at a time: ./portal_verify.js), their plan
 // in words with its signed change notices, how they are paid, which mail they get and their
