@@ -336,7 +336,9 @@ def tab(c, label):
     try:
         c.wait(lambda: button.get_attribute("aria-current") == "page", "the %s tab chosen" % label)
     except AssertionError:
-        print("DEBUG", c.d.execute_script(
+        # What the tap hit instead, and what is wider than the phone (a page wider than its
+        # device is shown zoomed out, and a tap lands elsewhere).
+        print("--- the %s tab's button, what is at its centre, the viewport, wider elements:" % label, c.d.execute_script(
             "const b = arguments[0]; const r = b.getBoundingClientRect();"
             " const e = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);"
             " const wide = [...document.querySelectorAll('body *')].filter((x) => x.getBoundingClientRect().right > 391)"
