@@ -589,10 +589,13 @@ pub(crate) fn routes() -> Routes {
 /// The headers every console response carries.
 pub async fn secure(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    // A page with a policy of its own (the portal's) keeps it.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -640,8 +643,19 @@ async fn program_page(State(state): State<AppState>, Path(_): Path<Handle>) -> A
 /// `GET /portal/{handle}`: the partner portal. The page signs its person in (or asks for an
 /// email link) and reads everything through the API as the partner; no store read here.
 async fn portal_page(State(state): State<AppState>, Path(_): Path<Handle>) -> ApiResult<Response> {
-    page_of(&state, PORTAL_PAGE, "portal.html")
+    let mut page = page_of(&state, PORTAL_PAGE, "portal.html")?;
+    page.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PORTAL_CONTENT_SECURITY_POLICY),
+    );
+    Ok(page)
 }
+
+/// The portal's policy: [`CONTENT_SECURITY_POLICY`] with the program's logo, an https image its
+/// admins named in its branding, allowed (an image runs nothing).
+pub const PORTAL_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+    style-src 'self'; img-src 'self' data: https:; connect-src 'self'; form-action 'self'; \
+    base-uri 'none'; frame-ancestors 'none'";
 
 /// A page of its own over the console's assets (read from `console_dir` when set).
 fn page_of(state: &AppState, embedded: &str, file: &str) -> ApiResult<Response> {

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod backlog;
 pub mod campaigns;
 pub mod chain;
+pub mod claim_attachments;
 pub mod claims;
 pub mod commissions;
 pub mod console;
@@ -166,6 +167,7 @@ impl Group {
                 .merge(programs::routes())
                 .merge(messages::routes())
                 .merge(claims::routes())
+                .merge(claim_attachments::routes())
                 .merge(partner_portal::routes())
                 .merge(tax_profiles::routes())
                 .merge(invoices::routes())
