@@ -774,6 +774,17 @@ async fn a_claim_carries_the_sales_amount_and_a_screenshot_only_its_readers_down
     let seen = json_of(op.get(&format!("/claims/{id}")).await, 200).await;
     assert_eq!(seen["attachments"][0]["attachmentId"], image.as_str());
     assert_eq!(seen["amount"], "80.00");
+    // Five images at most: the sixth is refused as the claim's state, in words.
+    for _ in 1..5 {
+        json_of(attach(&bo, "pub-one", &id, "image/png", PNG).await, 201).await;
+    }
+    let said = assert_error(
+        attach(&bo, "pub-one", &id, "image/png", PNG).await,
+        409,
+        "invalid_state",
+    )
+    .await;
+    assert!(said.contains("already holds 5 images"), "{said}");
     // A decided claim takes no more.
     let no = json!({"decision": "deny", "reason": "No such order in the shop."});
     json_of(

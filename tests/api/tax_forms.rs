@@ -115,6 +115,22 @@ async fn the_program_accepts_a_signed_form_or_sends_it_back_in_words() {
     let email = json!({"email": "one@partner.example"});
     json_of(op.update_partner("pub-one", &email).await, 200).await;
     let one = crate::scenario::as_partner(&app, "acme", "pub-one").await;
+    // Before any form: nothing to review, said with the partner's name.
+    for (step, body) in [
+        ("accept", json!({})),
+        ("request-fix", json!({"reason": "Sign it."})),
+    ] {
+        let m = assert_error(
+            review(&op, "pub-one", step, &body).await,
+            409,
+            "invalid_state",
+        )
+        .await;
+        assert!(
+            m.contains("Partner pub-one has not sent a tax form yet"),
+            "{step}: {m}"
+        );
+    }
     json_of(put_tax(&one, "pub-one", &w9(None)).await, 200).await;
 
     // Unsigned: not accepted, in words. Unknown: 404. A partner does not review.

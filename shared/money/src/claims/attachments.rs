@@ -164,8 +164,8 @@ pub async fn add(
         return Err(ClaimError::Decided(claim.claim_id));
     }
     if claim.attachments.len() >= MAX_PER_CLAIM {
-        return Err(ClaimError::Invalid(format!(
-            "file: a claim holds at most {MAX_PER_CLAIM} images; this one has them."
+        return Err(ClaimError::NotPossible(format!(
+            "This claim already holds {MAX_PER_CLAIM} images, the most a claim can."
         )));
     }
     let (kind, width, height) = check(content_type, &bytes)?;

@@ -143,9 +143,7 @@ pub async fn accept(
     partner: &PartnerId,
     by: &str,
 ) -> Result<TaxRecord, TaxError> {
-    let current = tax::get(store, handle, partner)
-        .await?
-        .ok_or_else(|| TaxError::NotFound(partner.clone()))?;
+    let current = sent_profile(store, handle, partner, "accept").await?;
     if current.status == TaxStatus::Accepted {
         return Ok(current);
     }
@@ -187,9 +185,7 @@ pub async fn request_fix(
 ) -> Result<TaxRecord, TaxError> {
     let store = io.store.as_ref();
     let reason = tax::text("reason", reason, 500)?;
-    let current = tax::get(store, handle, partner)
-        .await?
-        .ok_or_else(|| TaxError::NotFound(partner.clone()))?;
+    let current = sent_profile(store, handle, partner, "send back").await?;
     let mut next = current.clone();
     next.status = TaxStatus::NeedsFix;
     next.fix_reason = Some(reason.clone());
@@ -274,5 +270,25 @@ async fn write(
         Ok(()) => Ok(()),
         Err(StoreError::TxConflict { index: 0, .. }) => Err(TaxError::Busy),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The partner's profile under review. A partner that has sent none is a state, not a missing
+/// thing (`invalid_state`, said with its name); an unknown partner is `not_found`.
+async fn sent_profile(
+    store: &dyn Store,
+    handle: &Handle,
+    partner: &PartnerId,
+    step: &str,
+) -> Result<TaxRecord, TaxError> {
+    if let Some(current) = tax::get(store, handle, partner).await? {
+        return Ok(current);
+    }
+    match crate::partners::get(store, handle, partner).await? {
+        Some(p) => Err(TaxError::InvalidState(format!(
+            "{} has not sent a tax form yet: there is nothing to {step}.",
+            p.name
+        ))),
+        None => Err(TaxError::NotFound(partner.clone())),
     }
 }
