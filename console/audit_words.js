@@ -29,6 +29,8 @@ const DID = {
   'payout_batch.created': 'put a payout in a batch',
   'payout_method.set': 'set the payout method',
   'payout_method.changed': 'changed the payout method',
+  'payout_provider.connected': 'connected the program\'s payout account',
+  'payout_provider.disconnected': 'disconnected the program\'s payout account',
   'tax_profile.set': 'saved the tax profile',
   'tax_profile.certified': 'signed the tax profile',
   'tax_profile.accepted': 'accepted the tax profile',

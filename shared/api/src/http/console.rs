@@ -577,7 +577,7 @@ pub fn router() -> Router<AppState> {
 
 /// "Try the redirect": a test click (counted apart, never paid) that writes a click record, so
 /// it takes `links.write` and counts against the write limit.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Creator;
     use crate::http::auth::Scope::LinksWrite;
     use crate::http::routes::Charge::Write;

@@ -35,6 +35,7 @@ pub mod partner_portal;
 pub mod passkeys;
 pub mod payout_batches;
 pub mod payout_methods;
+pub mod payout_providers;
 pub mod payouts;
 pub mod people;
 pub mod programs;
@@ -161,6 +162,7 @@ impl Group {
                 .merge(payouts::routes())
                 .merge(risk::routes())
                 .merge(payout_methods::routes())
+                .merge(payout_providers::routes())
                 .merge(payout_batches::routes())
                 .merge(customers::coupon_routes())
                 .merge(programs::routes())
@@ -194,7 +196,9 @@ impl Group {
                 // A person's mail preferences (issue 59).
                 .merge(notifications::router()),
             // The program's public routes: an autoApprove application creates a partner token.
-            Group::Commissions => payouts::public_router().merge(programs::public_router()),
+            Group::Commissions => payouts::public_router()
+                .merge(programs::public_router())
+                .merge(payout_providers::public_router()),
             // A local server's upload URL (issue 64; on AWS the file goes to S3).
             Group::Links => imports::public_router(),
             Group::Tokens

@@ -26,7 +26,7 @@ use crate::payouts::statement;
 use crate::{payouts, payouts::PayoutError, payouts::RunSpec};
 
 /// The payout routes: read with `commissions.read`, act with `payouts.write`.
-pub fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::{Operator, Viewer};
     use crate::http::auth::Scope::{CommissionsRead, PayoutsWrite};
     use crate::http::routes::Charge::{Free, Write};

@@ -1,0 +1,174 @@
+//! Stripe Connect, the calls a payout makes (docs/providers.md has each fact and its source):
+//! a transfer to the partner's connected account whose `Idempotency-Key`, `transfer_group` and
+//! `metadata[payout]` are the payout's id (Stripe keeps a key about 24 hours: after that, the
+//! transfer is looked up by its group before any resend), a transfer read back, and a webhook's
+//! `Stripe-Signature` checked (HMAC-SHA256, compared in constant time).
+
+use serde_json::Value;
+
+use super::{CallError, client};
+
+/// What a payout sends.
+pub struct Transfer<'a> {
+    pub payout_id: &'a str,
+    pub destination: &'a str,
+    pub amount_minor: i64,
+    /// ISO 4217, lowercase as Stripe writes it.
+    pub currency: String,
+}
+
+/// A transfer as Stripe answers it: its id and whether it was reversed (fully).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Made {
+    pub id: String,
+    pub reversed: bool,
+}
+
+fn made(v: &Value) -> Option<Made> {
+    Some(Made {
+        id: v["id"].as_str()?.to_owned(),
+        reversed: v["reversed"].as_bool().unwrap_or(false),
+    })
+}
+
+/// `POST /v1/transfers` with the payout's id as its idempotency key.
+pub async fn create_transfer(base: &str, key: &str, t: &Transfer<'_>) -> Result<Made, CallError> {
+    let amount = t.amount_minor.to_string();
+    let form = [
+        ("amount", amount.as_str()),
+        ("currency", t.currency.as_str()),
+        ("destination", t.destination),
+        ("transfer_group", t.payout_id),
+        ("metadata[payout]", t.payout_id),
+        ("description", "Partner payout"),
+    ];
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let response = client()?
+        .post(format!("{base}/v1/transfers"))
+        .bearer_auth(key)
+        .header("idempotency-key", t.payout_id)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| CallError::unreachable("Stripe", &e))?;
+    let status = response.status().as_u16();
+    let answer: Value = response.json().await.unwrap_or(Value::Null);
+    match status {
+        200 => made(&answer).ok_or_else(|| CallError::Retry("Stripe's answer named no transfer.".into())),
+        400 | 402 | 404 => Err(CallError::Refused(refusal(&answer))),
+        401 | 403 => Err(CallError::Refused(
+            "Stripe refused the program's secret key: an admin connects Stripe again under Settings → Payout providers.".into(),
+        )),
+        s => Err(CallError::status("Stripe", s)),
+    }
+}
+
+/// A refusal in words, by Stripe's error code.
+fn refusal(answer: &Value) -> String {
+    let code = answer["error"]["code"].as_str().unwrap_or_default();
+    match code {
+        "insufficient_capabilities_for_transfer" => "The partner's Stripe account cannot receive transfers yet: the partner finishes its Stripe onboarding from the portal's Getting paid.".into(),
+        "balance_insufficient" => "The program's Stripe balance does not cover this payout: add funds in Stripe, then it is sent again.".into(),
+        "resource_missing" => "Stripe does not know the partner's connected account any more: the partner connects Stripe again from the portal.".into(),
+        "idempotency_error" => "Stripe holds another payout under this payout's id.".into(),
+        _ => format!(
+            "Stripe refused the transfer: {}",
+            answer["error"]["message"].as_str().unwrap_or("no reason given.")
+        ),
+    }
+}
+
+/// The newest transfer of the payout's group (`GET /v1/transfers?transfer_group=…`), if any.
+pub async fn find_by_group(base: &str, key: &str, group: &str) -> Result<Option<Made>, CallError> {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("transfer_group", group), ("limit", "1")])
+        .finish();
+    let response = client()?
+        .get(format!("{base}/v1/transfers?{query}"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .map_err(|e| CallError::unreachable("Stripe", &e))?;
+    let status = response.status().as_u16();
+    let answer: Value = response.json().await.unwrap_or(Value::Null);
+    match status {
+        200 => Ok(answer["data"]
+            .as_array()
+            .and_then(|d| d.first())
+            .and_then(made)),
+        s => Err(CallError::status("Stripe", s)),
+    }
+}
+
+/// The signature tolerance: a `t` further than this from now is refused (Stripe's libraries'
+/// default).
+pub const TOLERANCE_S: i64 = 300;
+
+/// Whether `header` (`Stripe-Signature: t=…,v1=…[,v1=…]`) signs `body` with `secret` at a time
+/// within [`TOLERANCE_S`] of `now_s`: HMAC-SHA256 over `"{t}.{body}"`, each `v1` compared in
+/// constant time.
+pub fn signature_ok(secret: &str, header: &str, body: &[u8], now_s: i64) -> bool {
+    use hmac::Mac;
+    let mut t = None;
+    let mut sigs = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", v)) => t = v.parse::<i64>().ok(),
+            Some(("v1", v)) => sigs.extend(hex::decode(v).ok()),
+            _ => {}
+        }
+    }
+    let Some(t) = t else { return false };
+    if (now_s - t).abs() > TOLERANCE_S {
+        return false;
+    }
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(body);
+    // `verify_slice` compares in constant time.
+    sigs.iter().any(|s| mac.clone().verify_slice(s).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hmac::Mac;
+
+    fn sign(secret: &str, t: i64, body: &[u8]) -> String {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("{t}.").as_bytes());
+        mac.update(body);
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    #[test]
+    fn a_signature_is_checked_over_the_raw_body_within_the_tolerance() {
+        let body = br#"{"id":"evt_1"}"#;
+        let good = format!("t=1000,v1={}", sign("whsec_a", 1000, body));
+        assert!(signature_ok("whsec_a", &good, body, 1000));
+        assert!(signature_ok("whsec_a", &good, body, 1000 + TOLERANCE_S));
+        assert!(
+            !signature_ok("whsec_a", &good, body, 1001 + TOLERANCE_S),
+            "too old"
+        );
+        assert!(
+            !signature_ok("whsec_b", &good, body, 1000),
+            "another secret"
+        );
+        assert!(
+            !signature_ok("whsec_a", &good, br#"{"id":"evt_2"}"#, 1000),
+            "another body"
+        );
+        let rotated = format!("t=1000,v1=00,v1={}", sign("whsec_a", 1000, body));
+        assert!(
+            signature_ok("whsec_a", &rotated, body, 1000),
+            "any v1 of the header"
+        );
+        assert!(!signature_ok("whsec_a", "v1=00", body, 1000), "no time");
+    }
+}

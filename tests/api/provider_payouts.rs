@@ -1,0 +1,246 @@
+//! Payouts sent through PayPal Payouts (issue 78), exactly once, against the local PayPal of
+//! `scripts/provider_server.py`: a run hands a PayPal partner's payout over (`sending`), the
+//! sweeper's step sends it (never the request); two workers racing, a redelivery, a lost
+//! answer and a provider error send ONE batch (the provider's own counters say so); the payout
+//! is `paid` only on PayPal's word, and a failed payment puts its lines back on the partner's
+//! balance with the reason in words. Steps are driven by hand (`payouts::send::advance` at a
+//! chosen time) so each fault lands where the test says.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tenx_shared::domain::{Handle, PayoutId};
+use tenx_shared::http::auth::Role;
+use tenx_shared::payouts::send::{self, Step};
+
+use crate::helpers::{TestApp, json_of, spawn_with, test_config};
+use crate::provider_server::ProviderServer;
+use crate::scenario::seed_lines;
+
+const CLIENT: &str = "AbCdEf-local-client";
+const SECRET: &str = "EFgh-local-secret-0000TaIl";
+
+/// The app pointed at `server`, its sweeper quiet (the test takes each step), PayPal connected,
+/// and partner `pub-one` paid by PayPal.
+async fn paypal_app(server: &ProviderServer) -> TestApp {
+    server
+        .control(
+            "config",
+            Some(json!({"paypal_client_id": CLIENT, "paypal_client_secret": SECRET})),
+        )
+        .await;
+    let mut config = test_config();
+    config.stripe_api_base = server.base.clone();
+    config.paypal_api_base = server.base.clone();
+    config.outbox_sweep_interval = Duration::from_secs(3_600);
+    let app = spawn_with(config, None).await;
+    let admin = app.as_role("acme", Role::Admin);
+    let paypal = json!({"clientId": CLIENT, "clientSecret": SECRET, "webhookId": "WH1"});
+    let r = admin
+        .send_json(reqwest::Method::PUT, "/payout-providers/paypal", &paypal)
+        .await;
+    json_of(r, 201).await;
+    let op = app.as_role("acme", Role::Operator);
+    let partner = json!({"partnerId": "pub-one", "name": "Publisher One"});
+    json_of(op.create_partner(&partner).await, 201).await;
+    let method = json!({"type": "paypal", "email": "one@example.com"});
+    json_of(op.put_payout_method("pub-one", &method).await, 201).await;
+    app
+}
+
+/// A run paying `pub-one` 12.00 EUR: its payout, as the run answers it.
+async fn run(app: &TestApp, key: &str) -> Value {
+    seed_lines(app, "pub-one", 1, 1_200).await;
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
+    let made = json_of(op.run_payouts(key, &body).await, 201).await;
+    made["payouts"][0].clone()
+}
+
+async fn payout(app: &TestApp, id: &str) -> Value {
+    let op = app.as_role("acme", Role::Operator);
+    json_of(op.get(&format!("/payouts/{id}")).await, 200).await
+}
+
+async fn step(app: &TestApp, id: &str, at_ms: i64) -> Step {
+    let state = app.state();
+    let sender = tenx_shared::runtime::workers::sweeper::payout_sender(&state);
+    let handle = Handle::parse("acme").unwrap();
+    send::advance(sender, &handle, &PayoutId::parse(id).unwrap(), at_ms)
+        .await
+        .unwrap()
+}
+
+fn now() -> i64 {
+    tenx_shared::platform::time::now_millis()
+}
+
+async fn paypal_counter(server: &ProviderServer, name: &str) -> i64 {
+    server.counters().await["paypal"][name].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn racing_workers_and_a_redelivery_send_one_batch_and_only_paypal_s_word_pays() {
+    let server = ProviderServer::start();
+    let app = paypal_app(&server).await;
+    let made = run(&app, "run-1").await;
+    assert_eq!(made["status"], "sending", "{made}");
+    assert_eq!(made["provider"]["name"], "paypal");
+    let id = made["payoutId"].as_str().unwrap().to_owned();
+    // The request sent nothing: the money leaves from a worker.
+    assert_eq!(paypal_counter(&server, "batches_created").await, 0);
+
+    // Two workers at once: one takes the lease and sends, the other does nothing.
+    let at = now();
+    let (a, b) = tokio::join!(step(&app, &id, at), step(&app, &id, at));
+    let sent = [&a, &b]
+        .iter()
+        .filter(|s| matches!(s, Step::Sent(_)))
+        .count();
+    assert_eq!(sent, 1, "{a:?} {b:?}");
+    assert!(
+        matches!(a, Step::Busy) || matches!(b, Step::Busy),
+        "{a:?} {b:?}"
+    );
+    // A redelivery: the payment is at PayPal, so it is polled, not sent again.
+    let again = step(&app, &id, at + 3_600_000).await;
+    assert!(matches!(again, Step::Waiting(_)), "{again:?}");
+    assert_eq!(paypal_counter(&server, "batches_created").await, 1);
+
+    let view = payout(&app, &id).await;
+    assert_eq!(view["status"], "sending", "not paid before PayPal says so");
+    let batch = view["provider"]["reference"].as_str().unwrap().to_owned();
+    assert!(
+        view["provider"]["state"]
+            .as_str()
+            .unwrap()
+            .contains("PayPal"),
+        "{view}"
+    );
+
+    let settled = json!({"status": "SUCCESS"});
+    server
+        .control(&format!("paypal/batches/{batch}/settle"), Some(settled))
+        .await;
+    assert_eq!(
+        step(&app, &id, now()).await,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Paid)
+    );
+    let view = payout(&app, &id).await;
+    assert_eq!(view["status"], "paid", "{view}");
+    assert_eq!(view["reference"], batch.as_str());
+    // Settled: a later step finds nothing to do and sends nothing.
+    assert_eq!(step(&app, &id, now() + 86_400_000).await, Step::Gone);
+    assert_eq!(paypal_counter(&server, "batches_created").await, 1);
+
+    let op = app.as_role("acme", Role::Operator);
+    for action in ["payout.sending", "payout.sent", "payout.provider_paid"] {
+        let log = json_of(op.get(&format!("/audit?action={action}")).await, 200).await;
+        assert_eq!(log["items"].as_array().unwrap().len(), 1, "{action}: {log}");
+    }
+}
+
+#[tokio::test]
+async fn a_lost_answer_and_a_provider_error_are_resent_as_the_same_batch() {
+    let server = ProviderServer::start();
+    let app = paypal_app(&server).await;
+    let id = run(&app, "run-1").await["payoutId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // PayPal makes the batch, then the connection closes without an answer.
+    let lost = json!({"route": "POST /v1/payments/payouts", "fault": "lost_answer", "count": 1});
+    server.control("faults", Some(lost)).await;
+    let at = now();
+    let first = step(&app, &id, at).await;
+    assert!(matches!(first, Step::Retry(_)), "{first:?}");
+    assert_eq!(paypal_counter(&server, "batches_created").await, 1);
+    // The retry waits its turn.
+    assert_eq!(step(&app, &id, at + 1_000).await, Step::Busy);
+    // Then a 500: tried again later.
+    let error = json!({"route": "POST /v1/payments/payouts", "fault": "500", "count": 1});
+    server.control("faults", Some(error)).await;
+    let second = step(&app, &id, at + 120_000).await;
+    assert!(matches!(second, Step::Retry(_)), "{second:?}");
+    // The resend is refused as a duplicate, linking the batch made the first time: recorded.
+    let third = step(&app, &id, at + 600_000).await;
+    let Step::Sent(batch) = third else {
+        panic!("{third:?}")
+    };
+    assert_eq!(paypal_counter(&server, "batches_created").await, 1);
+    assert_eq!(
+        paypal_counter(&server, "duplicate_batches_refused").await,
+        1
+    );
+    assert_eq!(
+        payout(&app, &id).await["provider"]["reference"],
+        batch.as_str()
+    );
+}
+
+#[tokio::test]
+async fn a_failed_payment_puts_the_amount_back_with_the_reason_in_words() {
+    let server = ProviderServer::start();
+    let app = paypal_app(&server).await;
+    let id = run(&app, "run-1").await["payoutId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let Step::Sent(batch) = step(&app, &id, now()).await else {
+        panic!("not sent")
+    };
+    let failed = json!({"status": "FAILED", "error": "RECEIVER_ACCOUNT_LOCKED"});
+    server
+        .control(&format!("paypal/batches/{batch}/settle"), Some(failed))
+        .await;
+    let settled = step(&app, &id, now()).await;
+    assert_eq!(
+        settled,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Failed)
+    );
+    let view = payout(&app, &id).await;
+    assert_eq!(view["status"], "failed", "{view}");
+    assert!(
+        view["reason"]
+            .as_str()
+            .unwrap()
+            .contains("PayPal account is locked"),
+        "{view}"
+    );
+    // The 12.00 is back on the balance: the next run pays it again (a new payout, the failed
+    // one's statement untouched).
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
+    let again = json_of(op.run_payouts("run-2", &body).await, 201).await;
+    let next = &again["payouts"][0];
+    assert_eq!(next["amount"], "12.00", "{again}");
+    assert_ne!(next["payoutId"], id.as_str());
+    assert_eq!(payout(&app, &id).await["status"], "failed");
+}
+
+#[tokio::test]
+async fn a_method_changed_before_the_first_attempt_sends_nothing() {
+    let server = ProviderServer::start();
+    let app = paypal_app(&server).await;
+    let id = run(&app, "run-1").await["payoutId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let op = app.as_role("acme", Role::Operator);
+    let other = json!({"type": "paypal", "email": "someone-else@example.com"});
+    json_of(op.put_payout_method("pub-one", &other).await, 200).await;
+    let settled = step(&app, &id, now()).await;
+    assert_eq!(
+        settled,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Failed)
+    );
+    let view = payout(&app, &id).await;
+    assert!(
+        view["reason"]
+            .as_str()
+            .unwrap()
+            .contains("changed its payout method"),
+        "{view}"
+    );
+    assert_eq!(paypal_counter(&server, "batches_created").await, 0);
+}
