@@ -244,3 +244,134 @@ async fn a_method_changed_before_the_first_attempt_sends_nothing() {
     );
     assert_eq!(paypal_counter(&server, "batches_created").await, 0);
 }
+
+/// Waits (up to 10 s) for the payout to reach `status`.
+async fn until_status(app: &TestApp, id: &str, status: &str) -> Value {
+    for _ in 0..100 {
+        let view = payout(app, id).await;
+        if view["status"] == status {
+            return view;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "payout {id} never became {status}: {}",
+        payout(app, id).await
+    )
+}
+
+/// A batch made at PayPal by someone else (another tool of the merchant's), under a
+/// `sender_batch_id` that names no payout of 10x: its events reach the endpoint too.
+async fn foreign_batch(server: &ProviderServer) -> String {
+    let client = tenx_shared::platform::http_client::builder()
+        .build()
+        .unwrap();
+    let token: Value = client
+        .post(format!("{}/v1/oauth2/token", server.base))
+        .basic_auth(CLIENT, Some(SECRET))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let batch = json!({
+        "sender_batch_header": {"sender_batch_id": "other-tool-7", "recipient_type": "EMAIL"},
+        "items": [{"amount": {"value": "5.00", "currency": "EUR"}, "receiver": "x@example.com"}],
+    });
+    let made: Value = client
+        .post(format!("{}/v1/payments/payouts", server.base))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    made["batch_header"]["payout_batch_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn paypal_s_verified_webhook_pays_once_and_a_forged_or_foreign_one_changes_nothing() {
+    let server = ProviderServer::start();
+    let app = paypal_app(&server).await;
+    let hook = json!({"provider": "paypal", "webhook_id": "WH1",
+                      "url": app.url("/v2/public/integrations/paypal/acme")});
+    server.control("webhooks", Some(hook)).await;
+    // Every event delivered twice, and held to be delivered newest first.
+    let faults = json!({"provider": "paypal", "duplicate": 10, "out_of_order": 2});
+    server.control("webhooks/faults", Some(faults)).await;
+    let id = run(&app, "run-1").await["payoutId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let Step::Sent(batch) = step(&app, &id, now()).await else {
+        panic!("not sent")
+    };
+    let settled = json!({"status": "SUCCESS"});
+    server
+        .control(&format!("paypal/batches/{batch}/settle"), Some(settled))
+        .await;
+    server.control("webhooks/flush", Some(json!({}))).await;
+    // Paid by the webhook alone: no step polls here.
+    let view = until_status(&app, &id, "paid").await;
+    assert_eq!(view["reference"], batch.as_str());
+    let op = app.as_role("acme", Role::Operator);
+    let log = json_of(op.get("/audit?action=payout.provider_paid").await, 200).await;
+    let items = log["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "paid once, whatever the deliveries: {log}");
+    assert_eq!(
+        items[0]["actor"],
+        json!({"type": "provider", "id": "paypal"})
+    );
+
+    // A foreign batch's events are verified, logged and ignored.
+    let other = foreign_batch(&server).await;
+    let done = json!({"status": "SUCCESS"});
+    server
+        .control(&format!("paypal/batches/{other}/settle"), Some(done))
+        .await;
+    server.control("webhooks/flush", Some(json!({}))).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let deliveries = server.control("webhooks/deliveries", None).await;
+    let attempts = deliveries.as_array().unwrap();
+    assert!(attempts.len() >= 4, "{deliveries}");
+    for a in attempts {
+        assert_eq!(a["status"], 200, "{a}");
+    }
+
+    // A forged delivery (headers PayPal never sent) is refused and changes nothing.
+    let forged = app
+        .client
+        .post(app.url("/v2/public/integrations/paypal/acme"))
+        .header("paypal-transmission-id", "not-sent-by-paypal")
+        .header("paypal-transmission-time", "2026-11-27T10:00:00Z")
+        .header("paypal-transmission-sig", "AAAA")
+        .header(
+            "paypal-cert-url",
+            "https://api.paypal.com/v1/notifications/certs/CERT",
+        )
+        .header("paypal-auth-algo", "SHA256withRSA")
+        .json(&json!({"event_type": "PAYMENT.PAYOUTS-ITEM.FAILED",
+                      "resource": {"sender_batch_id": id, "transaction_status": "FAILED"}}))
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_error(forged, 400, "invalid_signature").await;
+    assert_eq!(payout(&app, &id).await["status"], "paid");
+    // A handle without PayPal connected answers exactly the same.
+    let elsewhere = app
+        .client
+        .post(app.url("/v2/public/integrations/paypal/other-co"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_error(elsewhere, 400, "invalid_signature").await;
+}

@@ -103,6 +103,150 @@ pub async fn find_by_group(base: &str, key: &str, group: &str) -> Result<Option<
     }
 }
 
+/// An Express account for a partner (`POST /v1/accounts`), its id.
+pub async fn create_account(
+    base: &str,
+    key: &str,
+    email: Option<&str>,
+    metadata: [(&str, &str); 2],
+) -> Result<String, CallError> {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("type", "express");
+    if let Some(e) = email {
+        form.append_pair("email", e);
+    }
+    for (k, v) in metadata {
+        form.append_pair(&format!("metadata[{k}]"), v);
+    }
+    let answer = post_form(base, key, "/v1/accounts", form.finish()).await?;
+    answer["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| CallError::Retry("Stripe's answer named no account.".into()))
+}
+
+/// A one-use onboarding link for `account` (`POST /v1/account_links`): its URL and when it
+/// expires (unix seconds).
+pub async fn account_link(
+    base: &str,
+    key: &str,
+    account: &str,
+    return_url: &str,
+    refresh_url: &str,
+) -> Result<(String, i64), CallError> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("account", account),
+            ("type", "account_onboarding"),
+            ("return_url", return_url),
+            ("refresh_url", refresh_url),
+        ])
+        .finish();
+    let answer = post_form(base, key, "/v1/account_links", body).await?;
+    match (answer["url"].as_str(), answer["expires_at"].as_i64()) {
+        (Some(url), Some(at)) => Ok((url.to_owned(), at)),
+        _ => Err(CallError::Retry("Stripe's answer had no link.".into())),
+    }
+}
+
+async fn post_form(base: &str, key: &str, path: &str, body: String) -> Result<Value, CallError> {
+    let response = client()?
+        .post(format!("{base}{path}"))
+        .bearer_auth(key)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| CallError::unreachable("Stripe", &e))?;
+    let status = response.status().as_u16();
+    let answer: Value = response.json().await.unwrap_or(Value::Null);
+    match status {
+        200 => Ok(answer),
+        400 | 404 => Err(CallError::Refused(refusal(&answer))),
+        401 | 403 => Err(CallError::Refused(
+            "Stripe refused the program's secret key: an admin connects Stripe again under Settings → Payout providers.".into(),
+        )),
+        s => Err(CallError::status("Stripe", s)),
+    }
+}
+
+/// A connected account's state, from the fields docs/providers.md lists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub details_submitted: bool,
+    pub payouts_enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub currently_due: Vec<String>,
+}
+
+/// `GET /v1/accounts/{id}`.
+pub async fn account(base: &str, key: &str, id: &str) -> Result<Account, CallError> {
+    let response = client()?
+        .get(format!("{base}/v1/accounts/{id}"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .map_err(|e| CallError::unreachable("Stripe", &e))?;
+    let status = response.status().as_u16();
+    let a: Value = response.json().await.unwrap_or(Value::Null);
+    if status != 200 {
+        return Err(match status {
+            404 => CallError::Refused("Stripe does not know this account any more.".into()),
+            s => CallError::status("Stripe", s),
+        });
+    }
+    let due = a["requirements"]["currently_due"].as_array();
+    Ok(Account {
+        details_submitted: a["details_submitted"].as_bool().unwrap_or(false),
+        payouts_enabled: a["payouts_enabled"].as_bool().unwrap_or(false),
+        disabled_reason: a["requirements"]["disabled_reason"]
+            .as_str()
+            .map(str::to_owned),
+        currently_due: due
+            .map(|d| {
+                d.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+impl Account {
+    /// The state's name: `restricted`, `details_missing`, `payouts_enabled` or `verified`.
+    pub fn state(&self) -> &'static str {
+        match (
+            &self.disabled_reason,
+            self.details_submitted,
+            self.payouts_enabled,
+        ) {
+            (Some(_), _, _) => "restricted",
+            (None, false, _) => "details_missing",
+            (None, true, true) => "payouts_enabled",
+            (None, true, false) => "verified",
+        }
+    }
+
+    /// The state in words for the partner.
+    pub fn words(&self) -> String {
+        match self.state() {
+            "restricted" => format!(
+                "Stripe has restricted the account ({}): open Stripe's onboarding again to see what it needs.",
+                self.disabled_reason
+                    .as_deref()
+                    .unwrap_or("no reason given")
+                    .replace(['.', '_'], " ")
+            ),
+            "details_missing" => {
+                "Stripe still needs details from you: continue the onboarding.".into()
+            }
+            "payouts_enabled" => "Connected: payouts are sent to your Stripe account.".into(),
+            _ => "Your details are submitted; Stripe is verifying them before payouts can be sent."
+                .into(),
+        }
+    }
+}
+
 /// The signature tolerance: a `t` further than this from now is refused (Stripe's libraries'
 /// default).
 pub const TOLERANCE_S: i64 = 300;

@@ -138,6 +138,7 @@ async fn rail(
     };
     let provider = match method.payable_by(now_ms) {
         Ok(MethodType::Paypal) => Provider::Paypal,
+        Ok(MethodType::StripeConnect) => Provider::Stripe,
         _ => return Ok(None),
     };
     if !payout_providers::connected(store, handle, provider).await? {
@@ -317,6 +318,7 @@ async fn destination(
     .map_err(|e| StoreError::Corrupt(format!("payout method: {e}")))?;
     match (d.provider, details) {
         (Provider::Paypal, Details::Paypal { email }) => Ok(Ok(email)),
+        (Provider::Stripe, Details::StripeConnect { account_id }) => Ok(Ok(account_id)),
         (p, _) => Ok(Err(format!(
             "Not sent: the partner is no longer paid through {}.",
             p.title()

@@ -642,6 +642,12 @@ pub fn payout_method(handle: &Handle, partner_id: &PartnerId) -> (String, String
     (handle_pk(handle), format!("PM#{partner_id}"))
 }
 
+/// A partner's Stripe Express account while its onboarding runs (`payout_methods::
+/// stripe_connect`): the account Stripe made for it, before it becomes its method.
+pub fn payout_method_stripe(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
+    (handle_pk(handle), format!("PMSTRIPE#{partner_id}"))
+}
+
 /// A partner's tax profile (issue 61, `payout_methods::tax`), sealed: sk the partner id, so the
 /// year-end export reads the handle's in one query.
 pub fn tax_profile(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
