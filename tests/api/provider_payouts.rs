@@ -375,3 +375,177 @@ async fn paypal_s_verified_webhook_pays_once_and_a_forged_or_foreign_one_changes
         .unwrap();
     crate::helpers::assert_error(elsewhere, 400, "invalid_signature").await;
 }
+
+const STRIPE_KEY: &str = "sk_test_51PayoutsLocalAccount0000SeCrEt";
+const STRIPE_HOOK: &str = "whsec_local0000000000000000SiGn";
+
+/// `Stripe-Signature` for `body` at `t`, as Stripe signs it.
+fn stripe_signature(secret: &str, t: i64, body: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("t={t},v1={hex}")
+}
+
+/// The app with Stripe connected and `pub-two` onboarded through Stripe's link: its payout
+/// method is its Express account.
+async fn stripe_app(server: &ProviderServer) -> TestApp {
+    server
+        .control("config", Some(json!({"stripe_api_key": STRIPE_KEY})))
+        .await;
+    let mut config = test_config();
+    config.stripe_api_base = server.base.clone();
+    config.paypal_api_base = server.base.clone();
+    config.outbox_sweep_interval = Duration::from_secs(3_600);
+    let app = spawn_with(config, None).await;
+    let admin = app.as_role("acme", Role::Admin);
+    let stripe = json!({"secretKey": STRIPE_KEY, "webhookSecret": STRIPE_HOOK});
+    let r = admin
+        .send_json(reqwest::Method::PUT, "/payout-providers/stripe", &stripe)
+        .await;
+    json_of(r, 201).await;
+    let op = app.as_role("acme", Role::Operator);
+    let partner =
+        json!({"partnerId": "pub-two", "name": "Publisher Two", "email": "two@example.com"});
+    json_of(op.create_partner(&partner).await, 201).await;
+    app
+}
+
+#[tokio::test]
+async fn a_partner_onboards_with_stripe_and_is_paid_by_one_transfer_even_after_stripe_forgets_the_key()
+ {
+    let server = ProviderServer::start();
+    let app = stripe_app(&server).await;
+    let op = app.as_role("acme", Role::Operator);
+    // An account id is never typed.
+    let typed = json!({"type": "stripe_connect"});
+    let message = crate::helpers::assert_error(
+        op.put_payout_method("pub-two", &typed).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(message.contains("onboarding"), "{message}");
+    let status_path = "/partners/pub-two/payout-method/stripe-connect";
+    let early = op.get(status_path).await;
+    crate::helpers::assert_error(early, 409, "invalid_state").await;
+
+    let onboarding = op
+        .send_empty(reqwest::Method::POST, &format!("{status_path}/onboarding"))
+        .await;
+    let link = json_of(onboarding, 200).await;
+    let missing = json_of(op.get(status_path).await, 200).await;
+    assert_eq!(missing["state"], "details_missing", "{missing}");
+    assert_eq!(missing["isPayoutMethod"], false);
+    // The partner follows the link: Stripe sends it back to the product's own origin.
+    let browser = tenx_shared::platform::http_client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let back = browser
+        .get(link["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), 302);
+    let location = back.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(
+        location,
+        format!("{}/portal/acme?stripe=return", app.origin())
+    );
+    let done = json_of(op.get(status_path).await, 200).await;
+    assert_eq!(done["state"], "payouts_enabled", "{done}");
+    assert_eq!(done["isPayoutMethod"], true);
+    assert!(
+        done["words"].as_str().unwrap().contains("Connected"),
+        "{done}"
+    );
+    let method = json_of(op.get("/partners/pub-two/payout-method").await, 200).await;
+    assert_eq!(method["type"], "stripe_connect", "{method}");
+    assert!(
+        method["account"].as_str().unwrap().starts_with("acct_…"),
+        "{method}"
+    );
+
+    seed_lines(&app, "pub-two", 1, 1_200).await;
+    let body = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
+    let made = json_of(op.run_payouts("run-1", &body).await, 201).await;
+    let id = made["payouts"][0]["payoutId"].as_str().unwrap().to_owned();
+    assert_eq!(made["payouts"][0]["provider"]["name"], "stripe", "{made}");
+
+    // Stripe makes the transfer; the answer is lost.
+    let lost = json!({"route": "POST /v1/transfers", "fault": "lost_answer", "count": 1});
+    server.control("faults", Some(lost)).await;
+    let at = now();
+    assert!(matches!(step(&app, &id, at).await, Step::Retry(_)));
+    // A day later Stripe has forgotten the key: the resend looks the transfer up by its group.
+    server
+        .control("stripe/idempotency/expire", Some(json!({})))
+        .await;
+    let Step::Sent(transfer) = step(&app, &id, at + 86_400_000).await else {
+        panic!("not recorded")
+    };
+    let counters = server.counters().await;
+    assert_eq!(counters["stripe"]["transfers_created"], 1, "{counters}");
+    let requests = server.control("requests", None).await;
+    let posts: Vec<&Value> = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["route"] == "POST /v1/transfers")
+        .collect();
+    assert_eq!(
+        posts.len(),
+        1,
+        "no second POST after the lookup: {requests}"
+    );
+    assert_eq!(posts[0]["idempotency_key"], id.as_str());
+    // Paid on Stripe's word (the poll finds the transfer, not reversed).
+    let paid = step(&app, &id, now()).await;
+    assert_eq!(
+        paid,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Paid)
+    );
+    let view = payout(&app, &id).await;
+    assert_eq!(view["status"], "paid");
+    assert_eq!(view["reference"], transfer.as_str());
+}
+
+#[tokio::test]
+async fn a_stripe_webhook_is_applied_only_with_its_signature_and_only_for_a_payout_being_sent() {
+    let server = ProviderServer::start();
+    let app = stripe_app(&server).await;
+    let url = app.url("/v2/public/integrations/stripe-connect/acme");
+    let event = json!({"id": "evt_1", "type": "transfer.created",
+                       "data": {"object": {"id": "tr_1", "metadata": {"payout": "pay_unknown"}}}})
+    .to_string();
+    let t = now() / 1000;
+    let post = |signature: String, body: String| {
+        app.client
+            .post(url.clone())
+            .header("stripe-signature", signature)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    // Signed with another secret, or too old: refused.
+    let forged = post(
+        stripe_signature("whsec_someone_else_0000000", t, &event),
+        event.clone(),
+    );
+    crate::helpers::assert_error(forged.await.unwrap(), 400, "invalid_signature").await;
+    let stale = post(
+        stripe_signature(STRIPE_HOOK, t - 600, &event),
+        event.clone(),
+    );
+    crate::helpers::assert_error(stale.await.unwrap(), 400, "invalid_signature").await;
+    // Signed, about no payout being sent: logged and ignored.
+    let fine = post(stripe_signature(STRIPE_HOOK, t, &event), event.clone());
+    assert_eq!(fine.await.unwrap().status(), 200);
+}

@@ -110,15 +110,19 @@ pub async fn create_account(
     email: Option<&str>,
     metadata: [(&str, &str); 2],
 ) -> Result<String, CallError> {
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("type", "express");
-    if let Some(e) = email {
-        form.append_pair("email", e);
-    }
-    for (k, v) in metadata {
-        form.append_pair(&format!("metadata[{k}]"), v);
-    }
-    let answer = post_form(base, key, "/v1/accounts", form.finish()).await?;
+    // Built before any await: the serializer is not `Send`.
+    let body = {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("type", "express");
+        if let Some(e) = email {
+            form.append_pair("email", e);
+        }
+        for (k, v) in metadata {
+            form.append_pair(&format!("metadata[{k}]"), v);
+        }
+        form.finish()
+    };
+    let answer = post_form(base, key, "/v1/accounts", body).await?;
     answer["id"]
         .as_str()
         .map(str::to_owned)
@@ -215,15 +219,17 @@ pub async fn account(base: &str, key: &str, id: &str) -> Result<Account, CallErr
 impl Account {
     /// The state's name: `restricted`, `details_missing`, `payouts_enabled` or `verified`.
     pub fn state(&self) -> &'static str {
+        // A new account is disabled until its details are in (`requirements.past_due`):
+        // missing details come first.
         match (
-            &self.disabled_reason,
             self.details_submitted,
+            &self.disabled_reason,
             self.payouts_enabled,
         ) {
-            (Some(_), _, _) => "restricted",
-            (None, false, _) => "details_missing",
-            (None, true, true) => "payouts_enabled",
-            (None, true, false) => "verified",
+            (false, _, _) => "details_missing",
+            (true, Some(_), _) => "restricted",
+            (true, None, true) => "payouts_enabled",
+            (true, None, false) => "verified",
         }
     }
 
