@@ -196,6 +196,10 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../../console/payout_batches.js"),
     ),
     (
+        "payout_providers.js",
+        include_bytes!("../../../../console/payout_providers.js"),
+    ),
+    (
         "customers.js",
         include_bytes!("../../../../console/customers.js"),
     ),

@@ -62,7 +62,9 @@ impl Provider {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
-    #[error("{0} is not connected: an admin connects it under Settings → Payout providers.")]
+    #[error(
+        "{0} is not connected: an admin connects it on the console's Payouts page (Payout providers)."
+    )]
     NotConnected(&'static str),
     #[error("the stored credentials do not open: {0}")]
     Sealed(#[from] crate::domain::sealed::SealError),

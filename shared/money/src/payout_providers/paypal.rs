@@ -44,7 +44,7 @@ pub async fn token(base: &str, id: &str, secret: &str) -> Result<String, CallErr
             .map(str::to_owned)
             .ok_or_else(|| CallError::Retry("PayPal's token answer had no token.".into())),
         400 | 401 => Err(CallError::Refused(
-            "PayPal refused the program's client ID and secret: an admin connects PayPal again under Settings → Payout providers.".into(),
+            "PayPal refused the program's client ID and secret: an admin connects PayPal again on the console's Payouts page (Payout providers).".into(),
         )),
         s => Err(CallError::status("PayPal", s)),
     }

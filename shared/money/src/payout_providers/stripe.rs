@@ -60,7 +60,7 @@ pub async fn create_transfer(base: &str, key: &str, t: &Transfer<'_>) -> Result<
         200 => made(&answer).ok_or_else(|| CallError::Retry("Stripe's answer named no transfer.".into())),
         400 | 402 | 404 => Err(CallError::Refused(refusal(&answer))),
         401 | 403 => Err(CallError::Refused(
-            "Stripe refused the program's secret key: an admin connects Stripe again under Settings → Payout providers.".into(),
+            "Stripe refused the program's secret key: an admin connects Stripe again on the console's Payouts page (Payout providers).".into(),
         )),
         s => Err(CallError::status("Stripe", s)),
     }
@@ -168,7 +168,7 @@ async fn post_form(base: &str, key: &str, path: &str, body: String) -> Result<Va
         200 => Ok(answer),
         400 | 404 => Err(CallError::Refused(refusal(&answer))),
         401 | 403 => Err(CallError::Refused(
-            "Stripe refused the program's secret key: an admin connects Stripe again under Settings → Payout providers.".into(),
+            "Stripe refused the program's secret key: an admin connects Stripe again on the console's Payouts page (Payout providers).".into(),
         )),
         s => Err(CallError::status("Stripe", s)),
     }
