@@ -41,7 +41,8 @@ async fn paypal_app(server: &ProviderServer) -> TestApp {
         .await;
     json_of(r, 201).await;
     let op = app.as_role("acme", Role::Operator);
-    let partner = json!({"partnerId": "pub-one", "name": "Publisher One"});
+    let partner =
+        json!({"partnerId": "pub-one", "name": "Publisher One", "email": "one@example.com"});
     json_of(op.create_partner(&partner).await, 201).await;
     let method = json!({"type": "paypal", "email": "one@example.com"});
     json_of(op.put_payout_method("pub-one", &method).await, 201).await;
@@ -105,6 +106,8 @@ async fn racing_workers_and_a_redelivery_send_one_batch_and_only_paypal_s_word_p
     // A redelivery: the payment is at PayPal, so it is polled, not sent again.
     let again = step(&app, &id, at + 3_600_000).await;
     assert!(matches!(again, Step::Waiting(_)), "{again:?}");
+    // Polled every few minutes, not every sweep.
+    assert_eq!(step(&app, &id, at + 3_600_000 + 1_000).await, Step::Busy);
     assert_eq!(paypal_counter(&server, "batches_created").await, 1);
 
     let view = payout(&app, &id).await;
@@ -122,8 +125,9 @@ async fn racing_workers_and_a_redelivery_send_one_batch_and_only_paypal_s_word_p
     server
         .control(&format!("paypal/batches/{batch}/settle"), Some(settled))
         .await;
+    // Polled again once its wait is over (the last poll found it pending).
     assert_eq!(
-        step(&app, &id, now()).await,
+        step(&app, &id, at + 2 * 3_600_000).await,
         Step::Settled(tenx_shared::payouts::PayoutStatus::Paid)
     );
     let view = payout(&app, &id).await;
@@ -216,6 +220,24 @@ async fn a_failed_payment_puts_the_amount_back_with_the_reason_in_words() {
     assert_eq!(next["amount"], "12.00", "{again}");
     assert_ne!(next["payoutId"], id.as_str());
     assert_eq!(payout(&app, &id).await["status"], "failed");
+    // The partner is told, in words, once.
+    let admin = app.as_role("acme", Role::Admin);
+    let mail = json_of(admin.get("/mail").await, 200).await;
+    let returned: Vec<&Value> = mail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "payout_returned")
+        .collect();
+    assert_eq!(returned.len(), 1, "{mail}");
+    assert_eq!(returned[0]["to"], "one@example.com");
+    assert!(
+        returned[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("did not reach you"),
+        "{mail}"
+    );
 }
 
 #[tokio::test]

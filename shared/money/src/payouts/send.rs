@@ -41,6 +41,8 @@ pub struct Sender<'a> {
     pub keys: Result<&'a Keyring, Unconfigured>,
     pub stripe_base: &'a str,
     pub paypal_base: &'a str,
+    /// The product's own origin, which a mail's links are absolute to.
+    pub origin: &'a str,
 }
 
 /// How long an attempt holds its dispatch: longer than a provider call may take (20 s).
@@ -50,8 +52,13 @@ pub const LEASE_MS: i64 = 60_000;
 pub const STRIPE_KEY_KEPT_MS: i64 = 23 * 3_600_000;
 /// How long a retryable failure waits, by attempt (the last one repeats).
 const BACKOFF_MS: [i64; 5] = [30_000, 60_000, 300_000, 900_000, 3_600_000];
-/// Dispatches one sweep looks at.
-const PER_SWEEP: usize = 100;
+/// Dispatches read per page of a sweep.
+const PER_PAGE: usize = 100;
+/// How long a sweep gives payouts being sent (the sweeper has 60 s): the rest wait for the next.
+const SWEEP_TIME: std::time::Duration = std::time::Duration::from_secs(40);
+/// How often a payment the provider has not settled yet is polled (its webhook usually comes
+/// first).
+pub const POLL_MS: i64 = 300_000;
 
 /// A payout on its way through a provider (`PAYSEND` / `{handle}#{payoutId}`), deleted once the
 /// payout is settled.
@@ -247,7 +254,21 @@ pub async fn advance(
     };
     match &d.reference {
         None => attempt(sender, d, now_ms).await,
-        Some(_) => confirm(sender, &d).await,
+        Some(_) if d.not_before_ms > now_ms => Ok(Step::Busy),
+        Some(_) => match confirm(sender, &d).await? {
+            Step::Waiting(words) => {
+                // Polled again later, not every sweep (a PayPal payment may stay unclaimed
+                // for 30 days).
+                let mut next = d.clone();
+                next.not_before_ms = now_ms + POLL_MS;
+                let put = next.put(Cond::Version(d.version))?;
+                match sender.io.store.write(put).await {
+                    Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(Step::Waiting(words)),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            other => Ok(other),
+        },
     }
 }
 
@@ -523,7 +544,12 @@ pub async fn settle_with(
     };
     let id = (&d.payout_id, Settler::Provider);
     let step = match settle::change(sender.io, &d.handle, id, change).await {
-        Ok(p) => Step::Settled(p.status),
+        Ok(p) => {
+            if matches!(p.status, PayoutStatus::Failed | PayoutStatus::Returned) {
+                mail_returned(sender, &d.handle, &p).await;
+            }
+            Step::Settled(p.status)
+        }
         Err(PayoutError::InvalidState(why)) => {
             tracing::warn!(payout = %d.payout_id, %why, "a provider's word for a settled payout");
             Step::Gone
@@ -541,10 +567,49 @@ pub async fn settle_with(
     Ok(step)
 }
 
-/// The dispatches left, oldest key first (at most [`PER_SWEEP`]). Round trips: ONE query.
-pub async fn pending(store: &dyn Store) -> Result<Vec<Dispatch>, StoreError> {
+/// The partner's `payout_returned` mail (keyed by the payout: one however often it settles),
+/// with the reason in words; none when the partner has no address (logged). Round trips: ONE
+/// read, ONE transaction.
+async fn mail_returned(sender: Sender<'_>, handle: &Handle, p: &Payout) {
+    let store = sender.io.store.as_ref();
+    let Ok(Some(partner)) = crate::partners::get(store, handle, &p.partner_id).await else {
+        return;
+    };
+    let to = partner
+        .email
+        .as_deref()
+        .and_then(|e| crate::domain::email::Email::parse("email", e).ok());
+    let Some(to) = to else {
+        tracing::info!(partner = %p.partner_id, "no mail of the returned payout: the partner has no address");
+        return;
+    };
+    let mail = crate::mail::Outgoing {
+        handle: Some(handle.clone()),
+        to,
+        kind: crate::mail::MailKind::PayoutReturned,
+        key: format!("payout-returned:{}", p.payout_id),
+        data: serde_json::json!({
+            "partnerName": partner.name,
+            "amount": p.currency.format(i128::from(p.amount_minor)),
+            "currency": p.currency,
+            "reason": p.reason.clone().unwrap_or_default(),
+            "portalUrl": format!("{}/portal/{handle}", sender.origin.trim_end_matches('/')),
+        }),
+    };
+    if let Err(e) = crate::mail::enqueue(sender.io, mail).await {
+        tracing::warn!(payout = %p.payout_id, error = %e, "the returned payout's mail was not queued");
+    }
+}
+
+/// A page of the dispatches left, in key order, after `after`, and where the next starts.
+/// Round trips: ONE query.
+pub async fn pending(
+    store: &dyn Store,
+    after: Option<String>,
+) -> Result<(Vec<Dispatch>, Option<String>), StoreError> {
     let mut query = Query::all(keys::PAYOUT_SENDS_PK.to_owned());
-    query.limit = PER_SWEEP;
+    query.limit = PER_PAGE;
+    query.after = after;
     let page = store.query(query).await?;
     let mut out = Vec::with_capacity(page.items.len());
     for item in &page.items {
@@ -556,24 +621,35 @@ pub async fn pending(store: &dyn Store) -> Result<Vec<Dispatch>, StoreError> {
             Err(e) => tracing::error!(sk = %item.sk, error = %e, "unreadable payout dispatch"),
         }
     }
-    Ok(out)
+    Ok((out, page.next))
 }
 
-/// One sweep: every payout being sent gets a step (an attempt due, or a poll). A payout never
-/// stays `sending` for good: each sweep (every minute) tries it, a refusal settles it failed,
-/// and a retryable failure waits at most an hour between attempts. Answers how many settled.
+/// One sweep: every payout being sent gets a step (an attempt due, or a poll), page after page
+/// within [`SWEEP_TIME`]. A payout never stays `sending` for good: each sweep (every minute)
+/// tries it, a refusal settles it failed, a retryable failure waits at most an hour between
+/// attempts, and a payment at the provider is polled every [`POLL_MS`]. Answers how many
+/// settled.
 pub async fn sweep(sender: Sender<'_>) -> Result<usize, StoreError> {
+    let started = std::time::Instant::now();
     let now_ms = crate::platform::time::now_millis();
     let mut settled = 0;
-    for d in pending(sender.io.store.as_ref()).await? {
-        match advance(sender, &d.handle, &d.payout_id, now_ms).await {
-            Ok(Step::Settled(_)) => settled += 1,
-            Ok(Step::Sent(_)) => {
-                // Confirmed on the next sweep, or by the provider's webhook meanwhile.
+    let mut after = None;
+    loop {
+        let (page, next) = pending(sender.io.store.as_ref(), after).await?;
+        for d in page {
+            if started.elapsed() > SWEEP_TIME {
+                return Ok(settled);
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(payout = %d.payout_id, error = %e, "payout send failed"),
+            match advance(sender, &d.handle, &d.payout_id, now_ms).await {
+                Ok(Step::Settled(_)) => settled += 1,
+                // Sent: confirmed by the provider's webhook, or a later sweep's poll.
+                Ok(_) => {}
+                Err(e) => tracing::warn!(payout = %d.payout_id, error = %e, "payout send failed"),
+            }
+        }
+        match next {
+            Some(n) => after = Some(n),
+            None => return Ok(settled),
         }
     }
-    Ok(settled)
 }

@@ -29,6 +29,7 @@ pub fn payout_sender(state: &AppState) -> crate::payouts::send::Sender<'_> {
         keys: state.payout_key(),
         stripe_base: &state.config.stripe_api_base,
         paypal_base: &state.config.paypal_api_base,
+        origin: state.config.public_origin().unwrap_or_default(),
     }
 }
 
