@@ -272,6 +272,10 @@ pub const WORDS: &[(&str, &str)] = &[
     ("sepa", "SEPA bank transfer"),
     ("paypal", "PayPal"),
     ("wise", "Wise"),
+    (
+        "stripe_connect",
+        "Stripe (the partner's own Stripe account)",
+    ),
     // Batch exclusions (`excluded[].reason`).
     (
         "no_payout_method",

@@ -71,7 +71,7 @@ fn refusal(answer: &Value) -> String {
     let code = answer["error"]["code"].as_str().unwrap_or_default();
     match code {
         "insufficient_capabilities_for_transfer" => "The partner's Stripe account cannot receive transfers yet: the partner finishes its Stripe onboarding from the portal's Getting paid.".into(),
-        "balance_insufficient" => "The program's Stripe balance does not cover this payout: add funds in Stripe, then it is sent again.".into(),
+        "balance_insufficient" => "The program's Stripe balance did not cover this payout: add funds in Stripe; the amount is back on the partner's balance for the next payout run.".into(),
         "resource_missing" => "Stripe does not know the partner's connected account any more: the partner connects Stripe again from the portal.".into(),
         "idempotency_error" => "Stripe holds another payout under this payout's id.".into(),
         _ => format!(
