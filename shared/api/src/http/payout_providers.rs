@@ -168,10 +168,11 @@ fn received() -> axum::Json<Received> {
 /// deliver again.
 async fn stripe_event(
     State(state): State<AppState>,
-    axum::extract::Path(handle): axum::extract::Path<Handle>,
+    Path(handle): Path<Handle>,
     headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<axum::Json<Received>> {
+    let body = event_body(body)?;
     let signature = headers
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
@@ -186,10 +187,11 @@ async fn stripe_event(
 /// `verify-webhook-signature`.
 async fn paypal_event(
     State(state): State<AppState>,
-    axum::extract::Path(handle): axum::extract::Path<Handle>,
+    Path(handle): Path<Handle>,
     headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<axum::Json<Received>> {
+    let body = event_body(body)?;
     let header = |name: &str| {
         headers
             .get(name)
@@ -210,6 +212,22 @@ async fn paypal_event(
     let applied = as_provider("paypal", work).await?;
     tracing::info!(?applied, "a PayPal Payouts event");
     Ok(received())
+}
+
+/// A delivery's body, or the envelope's error (too large: `413`).
+fn event_body(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<axum::body::Bytes> {
+    body.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "The event exceeds {} KiB.",
+                crate::http::integrations::MAX_EVENT_BYTES / 1024
+            ),
+        ),
+        _ => ApiError::invalid_request("The request body could not be read."),
+    })
 }
 
 /// Runs a provider's delivery as that provider's, for the audit log.
