@@ -29,7 +29,9 @@ async function load(body) {
       field('Name', input('name', { value: b.name || '', maxlength: '80' }), 'As partners know you.'),
       field('Logo (https URL, optional)', input('logoUrl', { type: 'url', value: b.logoUrl || '' })),
       field('Colour (optional)', input('color', { value: b.color || '', placeholder: '#1d4ed8' }), 'As #rrggbb.'),
-      field('Replies go to (optional)', input('replyTo', { type: 'email', value: b.replyTo || '' }), 'A partner\'s messages are mailed here too.'),
+      field('Replies go to (optional)', input('replyTo', { type: 'email', value: b.replyTo || '' }), b.replyTo
+        ? `Partners' messages and replies to your mail go to ${b.replyTo}.`
+        : 'Empty: partners\' messages are mailed to each admin of this handle. Give a shared address (partners@…) to collect them in one place.'),
       field('Language of the mail', select('locale', LOCALES, b.locale || ''))),
     'Save the branding',
     async (el, out) => {

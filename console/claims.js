@@ -64,6 +64,7 @@ function evidence(c) {
   const e = c.evidence || {};
   const f = c.found || {};
   const items = [
+    c.amount ? ['The sale, as the partner says', fmtMoney(c.amount, c.currency)] : null,
     e.note ? ['The partner says', e.note] : null,
     e.receipt ? ['Receipt', h('span', { title: e.receipt }, 'a signed receipt, given (kept with the claim)')] : null,
     e.ctx ? ['Click token', 'given (kept with the claim)'] : null,
@@ -72,8 +73,33 @@ function evidence(c) {
     f.creditedPartnerId ? ['Credited now to', partnerLink(f.creditedPartnerId)] : null,
     f.campaignId ? ['The click came through', campaignWords(f.campaignId)] : null,
   ].filter(Boolean);
+  if (c.attachments && c.attachments.length) items.push(['Images the partner added', images(c)]);
   if (!items.length) return h('p', { class: 'hint' }, 'No evidence given beyond the order and its time.');
   return h('dl', { class: 'evidence' }, items.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+// The claim's images (screenshots of the order): each fetched with the caller's credentials and
+// shown as a data: URL (the console's policy allows no other), with a link to keep the file.
+function images(c) {
+  const list = h('ul', { class: 'attachments' });
+  c.attachments.forEach((a, i) => {
+    const n = i + 1;
+    const item = h('li', {}, loading(`Loading image ${n}…`));
+    list.append(item);
+    const path = api.handlePath(`/partners/${encodeURIComponent(c.partnerId)}/claims/${encodeURIComponent(c.claimId)}/attachments/${encodeURIComponent(a.attachmentId)}`);
+    api.file(path).then((blob) => new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve([blob, reader.result]);
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(blob);
+    })).then(([blob, url]) => {
+      const name = `claim-${c.claimId}-image-${n}.${a.contentType === 'image/png' ? 'png' : 'jpg'}`;
+      clear(item,
+        h('img', { src: url, alt: `Image ${n} the partner added (${a.width}×${a.height})`, width: '160', class: 'claim-image' }),
+        h('br', {}), h('a', { href: URL.createObjectURL(blob), download: name }, `Download image ${n}`));
+    }).catch((err) => clear(item, errorBox(err)));
+  });
+  return list;
 }
 
 // "the sale of 12 Nov 2026, €49.00", linking to the conversions (the id in the tooltip).
@@ -106,6 +132,10 @@ function claimCard(c, reload, withPartner) {
       c.status === 'open' ? [' · decided by the rule after ', fmtTime(c.deadlineAt)] : null),
     h('p', {}, h('strong', {}, 'What 10x found: '), term(c.proposal.verdict)),
     c.proposal.reasons.length ? h('ul', { class: 'reasons' }, c.proposal.reasons.map((r) => h('li', {}, r))) : null,
+    c.proposal.forManagers && c.proposal.forManagers.length
+      ? [h('p', {}, h('strong', {}, 'For the program only (the partner never reads this): ')),
+        h('ul', { class: 'reasons' }, c.proposal.forManagers.map((r) => h('li', {}, r)))]
+      : null,
     evidence(c),
     c.decision ? decision(c) : decideForm(c, reload));
 }

@@ -1,6 +1,7 @@
 // The partner portal, /portal/{handle}: a partner's people sign in by email link (the session
 // cookie; no token in the page) and see their program as the partner: the overview (balance,
-// next payout explained, earnings per day), their links with QR codes, their commissions with
+// next payout explained, earnings per day), their links with a copy button and a QR code on
+// demand, their commissions with
 // the reasons in words and each one's proof ("why this amount"), their payouts with their
 // statements (each checked in the page, read a page at a time: ./portal_verify.js), their plan
 // in words with its signed change notices, how they are paid, which mail they get and their
@@ -17,18 +18,62 @@ import { overview } from './portal_overview.js';
 import { people } from './portal_people.js';
 import { plan } from './portal_plan.js';
 import { statementView } from './portal_statement.js';
-import { subIds } from './portal_subids.js';
+import { qrOnDemand, subIds } from './portal_subids.js';
 import { tax } from './portal_tax.js';
 import { invoiceButton } from './invoice_button.js';
 import { readStatement, verifyStatement } from './portal_verify.js';
-import { load as loadWords, words } from './portal_words.js';
-import { qrSvg } from './qr.js';
-import { clear, errorBox, field, fmtAmounts, fmtMoney, h, input, loading, section, table } from './ui.js';
+import { load as loadWords, reasonsNow, words } from './portal_words.js';
+import { clear, copyButton, errorBox, field, fmtAmounts, fmtMoney, h, input, loading, section, table } from './ui.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('portal-nav');
 const handle = decodeURIComponent(location.pathname.split('/')[2] || '');
 const base = `/v2/handles/${encodeURIComponent(handle)}`;
+
+// The program as its partners know it (`GET /v2/public/programs/{handle}`): its name, logo and
+// colour on every screen, and whether its partners may make links of their own. Until it is
+// read (or when the handle has no program page), its handle.
+let program = { name: handle, logoUrl: null, color: null, ownLinks: false, currency: null };
+
+// Black or white, whichever reads better on `hex` (WCAG's relative luminance).
+function readableOn(hex) {
+  const m = /^#([0-9a-f]{6})$/i.exec(hex || '');
+  if (!m) return '#fff';
+  const [r, g, b] = [0, 2, 4].map((i) => {
+    const c = parseInt(m[1].slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  const lum = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return (1.05 / (lum + 0.05)) >= ((lum + 0.05) / 0.05) ? '#fff' : '#000';
+}
+
+// The header: the program's logo and name, its colour (set through the CSSOM: no inline style
+// under the CSP).
+function showBrand() {
+  const brand = document.querySelector('header .brand');
+  const logo = program.logoUrl ? h('img', { src: program.logoUrl, alt: '', height: '28' }) : h('img', { src: '/console/icon.svg', alt: '', width: '28', height: '28' });
+  clear(brand, logo, h('span', { class: 'program-name' }, program.name));
+  if (program.color) {
+    document.body.style.setProperty('--brand', program.color);
+    document.body.style.setProperty('--brand-fg', readableOn(program.color));
+  }
+}
+
+async function loadProgram() {
+  try {
+    const got = await api.get(`/v2/public/programs/${encodeURIComponent(handle)}`);
+    program = {
+      name: got.name || handle,
+      logoUrl: got.logoUrl || null,
+      color: got.color || null,
+      ownLinks: Boolean(got.ownLinks),
+      currency: got.commission ? got.commission.currency : null,
+    };
+  } catch {
+    // No program page: the handle names it.
+  }
+  showBrand();
+}
 
 function signInForm() {
   const email = input('email', { type: 'email', autocomplete: 'email', required: true, 'aria-required': 'true', spellcheck: 'false' });
@@ -45,12 +90,12 @@ function signInForm() {
       }
     },
   }, field('Your email', email, 'The address the program approved or invited.'), h('button', { class: 'primary', type: 'submit' }, 'Email me a sign-in link'), out);
-  return [heading('Your partner portal'), section('Sign in to your partner portal', form)];
+  return [heading(`Your partner portal at ${program.name}`), section('Sign in to your partner portal', form)];
 }
 
 // Each screen's one level-one heading, named as its tab; the page's title says it too.
 function heading(title) {
-  document.title = `${title} · Partner portal`;
+  document.title = `${title} · ${program.name}`;
   return h('h1', {}, title);
 }
 
@@ -97,18 +142,29 @@ function newLinkForm(partnerId, reload) {
   make, out);
 }
 
+// One link: its address with a copy button beside it, where it goes, its QR code on demand.
+function linkCard(l) {
+  const [qr, code] = qrOnDemand(l.shortUrl);
+  return h('div', { class: 'link-card' },
+    h('p', { class: 'link-row' },
+      h('a', { class: 'short', href: l.shortUrl, rel: 'noopener noreferrer' }, l.shortUrl),
+      copyButton(() => l.shortUrl, 'Copy', `Copy ${l.shortUrl}`), qr),
+    h('p', { class: 'dest' }, `Goes to ${l.destinationUrl}`),
+    code);
+}
+
 async function links(partnerId) {
   const list = h('div', { 'aria-live': 'polite' });
   let items = [];
   const reload = async () => {
     const got = await api.get(`${base}/links`);
     items = got.items;
-    clear(list, got.items.length ? got.items.map((l) => h('div', { class: 'link-card' },
-      h('p', {}, h('a', { href: l.shortUrl, rel: 'noopener noreferrer' }, l.shortUrl), ' → ', l.destinationUrl),
-      qrSvg(l.shortUrl, { label: `QR code of ${l.shortUrl}` }))) : h('p', {}, 'No links yet.'));
+    clear(list, got.items.length ? got.items.map(linkCard) : h('p', {}, 'No links yet: the program makes your first one.'));
   };
   await reload();
-  return [section('Your links', list), ...(await subIds(base, items)), section('Make a link of your own', newLinkForm(partnerId, reload))];
+  // The form only where it can succeed: the program allows its partners links of their own.
+  const own = program.ownLinks ? [section('Make a link of your own', newLinkForm(partnerId, reload))] : [];
+  return [section('Your links', list), ...(await subIds(base, items)), ...own];
 }
 
 // Why a commission is what it is, in words (`GET …/commissions/{id}/explanation`), read when
@@ -135,15 +191,22 @@ function why(c) {
 
 async function commissions() {
   const got = await api.get(`${base}/commissions?limit=100`);
-  if (!got.items.length) return [section('Your commissions', h('p', {}, 'No commissions yet.'))];
-  return [section('Your commissions', table([
-    { label: 'Earned', value: (c) => c.createdAt.slice(0, 10) },
+  if (!got.items.length) return [section('What you earned', h('p', {}, 'Nothing earned yet: your sales show here as they come.'))];
+  return [section('What you earned', table([
+    { label: 'Earned on', value: (c) => fmtDay(c.createdAt) },
     { label: 'Amount', value: (c) => (c.amount === null ? '–' : fmtMoney(c.amount, c.currency)), class: 'num' },
     { label: 'What', value: (c) => words(c.kind) },
     { label: 'Status', value: (c) => words(c.status) },
-    { label: 'Why', value: (c) => (c.reasons.length ? c.reasons.map(words).join('; ') : '–') },
+    { label: 'Why', value: (c) => (reasonsNow(c).length ? reasonsNow(c).map(words).join('; ') : '–') },
     { label: 'How it was worked out', value: why },
-  ], got.items, 'Commissions'))];
+  ], got.items, 'Your earnings'))];
+}
+
+// A day as people read it, in their locale ("27 Nov 2026"), the instant in the tooltip.
+export function fmtDay(iso) {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return String(iso || '–');
+  return h('time', { datetime: iso, title: iso }, t.toLocaleDateString(undefined, { dateStyle: 'medium' }));
 }
 
 // How a customer came to be the partner's, in words.
@@ -155,7 +218,7 @@ async function customers() {
   if (!got.items.length) return [section('Customers you brought', h('p', {}, 'No customers yet.'))];
   return [section('Customers you brought', table([
     { label: 'Customer', value: (c) => c.emailMasked || 'No email given' },
-    { label: 'Since', value: (c) => c.boundAt.slice(0, 10) },
+    { label: 'Since', value: (c) => fmtDay(c.boundAt) },
     { label: 'How', value: (c) => BOUND_BY[c.boundBy] || c.boundBy },
     { label: 'Sales', value: (c) => String(c.conversionCount), class: 'num' },
     { label: 'You earned', value: (c) => fmtAmounts(c.commissions), class: 'num' },
@@ -211,21 +274,26 @@ async function payouts(partnerId) {
   ], got.items, 'Payouts')), view];
 }
 
-// The Messages tab's label: its unread count in words while there is one.
+// The Messages tab's label: its unread count as a badge while there is one (said in words to
+// a screen reader: "Messages (2 new)"), short enough for a phone's row.
 function unreadLabel(n) {
-  return n > 0 ? `Messages (${n} new)` : 'Messages';
+  if (!(n > 0)) return ['Messages'];
+  return ['Messages', h('span', { class: 'unread-badge', 'aria-hidden': 'true' }, String(n)), h('span', { class: 'visually-hidden' }, ` (${n} new)`)];
 }
 
 function setUnread(n) {
   const b = nav.querySelector('button[data-view="messages"]');
-  if (b) b.textContent = unreadLabel(n);
+  if (b) clear(b, ...unreadLabel(n));
 }
 
 // The signed-in person: its user id and whether it is its partner's owner (the People tab).
 let who = { userId: '', owner: false };
 
-// The tabs: [view, its label (the screen's heading)].
-const VIEWS = [['overview', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['customers', 'Customers'], ['payouts', 'Payouts'], ['messages', 'Messages'], ['claims', 'Claims'], ['people', 'People'], ['tax', 'Tax details'], ['plan', 'Your plan'], ['method', 'Getting paid'], ['notifications', 'Notifications']];
+// The tabs: [view, its label (the screen's heading)]; the first four fit a phone's width, the
+// rest are behind one menu.
+const PRIMARY = [['overview', 'Overview'], ['links', 'Links'], ['commissions', 'Earnings'], ['messages', 'Messages']];
+const MORE = [['payouts', 'Payouts'], ['claims', 'Claims'], ['plan', 'Your plan'], ['customers', 'Customers'], ['method', 'Getting paid'], ['tax', 'Tax details'], ['people', 'People'], ['notifications', 'Notifications']];
+const VIEWS = [...PRIMARY, ...MORE];
 
 async function show(view, partnerId) {
   const title = heading(VIEWS.find(([v]) => v === view)[1]);
@@ -233,6 +301,8 @@ async function show(view, partnerId) {
     if (b.dataset.view === view) b.setAttribute('aria-current', 'page');
     else b.removeAttribute('aria-current');
   }
+  const menu = nav.querySelector('details.more');
+  if (menu) menu.open = false;
   clear(main, title, loading());
   try {
     const tabs = {
@@ -249,10 +319,12 @@ async function show(view, partnerId) {
       customers,
       payouts: () => payouts(partnerId),
       messages: () => messages(base, partnerId, () => setUnread(0)),
-      claims: () => claims(base, partnerId),
+      // A sale's amount is said in the program's currency (its summary's, without a template).
+      claims: async () => claims(base, partnerId, program.currency
+        || (await api.get(`${base}/partners/${encodeURIComponent(partnerId)}/summary`)).currency),
       people: () => people(base, partnerId, who),
       tax: () => tax(base, partnerId),
-      plan: () => plan(base, partnerId),
+      plan: () => plan(base, partnerId, program.name),
       method: () => method(base, partnerId),
       notifications: () => notifications(base, handle, partnerId),
     };
@@ -264,9 +336,21 @@ async function show(view, partnerId) {
   main.focus();
 }
 
+// The navigation: the primary places, then "More" with the rest, the program switcher and
+// signing out.
+function navigation(me, partnerId, signOut) {
+  const button = ([v, label]) => h('button', { type: 'button', 'data-view': v, onclick: () => show(v, partnerId) }, label);
+  return [
+    h('div', { class: 'primary-places' }, PRIMARY.map(button)),
+    h('details', { class: 'more' }, h('summary', {}, 'More'),
+      h('div', { class: 'more-menu' }, MORE.map(button), switcher(me), signOut)),
+  ];
+}
+
 async function start() {
-  // The words for the codes the portal shows (one dictionary, the console's too).
-  await loadWords();
+  // The words for the codes the portal shows (one dictionary, the console's too), and the
+  // program's name and brand.
+  await Promise.all([loadWords(), loadProgram()]);
   let me;
   try {
     me = await api.get('/v2/me');
@@ -285,12 +369,14 @@ async function start() {
   }, 'Sign out');
   if (!mine) {
     clear(nav, signOut);
-    clear(main, heading('Not a partner of this program'), h('p', {}, `You (${me.user.email}) are not a partner of ${handle}.`), switcher(me));
+    clear(main, heading('Not a partner of this program'), h('p', {}, `You (${me.user.email}) are not a partner of ${program.name}.`), switcher(me));
     return;
   }
   who = { userId: me.user.userId, owner: mine.role === 'owner' };
-  clear(nav, switcher(me), VIEWS.map(([v, label]) => h('button', { type: 'button', 'data-view': v, onclick: () => show(v, mine.partnerId) }, label)), signOut);
-  await show('overview', mine.partnerId);
+  clear(nav, navigation(me, mine.partnerId, signOut));
+  // A mail's link names the screen it is about (`/portal/{handle}#messages`).
+  const asked = location.hash.slice(1);
+  await show(VIEWS.some(([v]) => v === asked) ? asked : 'overview', mine.partnerId);
 }
 
 start();

@@ -47,6 +47,29 @@ export async function request(method, path, body) {
   return data;
 }
 
+// A file sent as the body itself (a claim's image), its type in `content-type`: the parsed
+// JSON answer, or an ApiError.
+export async function upload(path, file) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method: 'POST',
+      headers: { accept: 'application/json', 'x-tenx-act-as': 'partner', 'x-csrf-token': csrf, 'content-type': file.type || 'application/octet-stream' },
+      body: file,
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch (e) {
+    throw new ApiError(0, 'network', `The server could not be reached (${e.message}).`, null);
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const e = (data && data.error) || {};
+    throw new ApiError(response.status, e.code || 'error', e.message || `The server answered ${response.status}.`, response.headers.get('x-request-id'));
+  }
+  return data;
+}
+
 export const get = (path) => request('GET', path);
 export const post = (path, body) => request('POST', path, body);
 

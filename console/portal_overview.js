@@ -32,17 +32,20 @@ function chart(days, currency) {
 
 const count = (n, one, many) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
 
-// Clicks → sales in words: "12 clicks (10 by people) brought 3 sales: 30 in 100 clicks by people."
-// `whose`: whose links they are ("your" here; the console names the partner).
+// Clicks → sales in words: "12 clicks (10 by people) brought 3 sales in these 30 days: 30% of
+// the clicks by people became a sale." `whose`: whose links they are ("your" here; the console
+// names the partner).
 export function traffic(t, days, whose = 'your') {
   const period = `in these ${days} days`;
   if (!t.clicks && !t.conversions) return h('p', {}, `No clicks on ${whose} links ${period} yet.`);
   const people = t.qualifiedClicks === t.clicks ? '' : ` (${t.qualifiedClicks.toLocaleString()} by people)`;
-  const rate = t.conversionRate === null ? '' : `: ${Math.round(t.conversionRate * 1000) / 10} sales in 100 clicks by people`;
+  const percent = (r) => new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 }).format(r);
+  const rate = t.conversionRate === null ? '' : `: ${percent(t.conversionRate)} of the clicks${people ? ' by people' : ''} became a sale`;
   return [
     h('dl', { class: 'figures traffic' },
       h('dt', {}, 'Clicks'), h('dd', {}, t.clicks.toLocaleString()),
-      h('dt', {}, 'Sales'), h('dd', {}, t.conversions.toLocaleString())),
+      h('dt', {}, 'Sales'), h('dd', {}, t.conversions.toLocaleString()),
+      t.conversionRate === null ? null : [h('dt', {}, 'Conversion rate'), h('dd', {}, percent(t.conversionRate))]),
     h('p', { class: 'traffic-words' }, `${count(t.clicks, 'click', 'clicks')}${people} brought ${count(t.conversions, 'sale', 'sales')} ${period}${rate}.`),
   ];
 }

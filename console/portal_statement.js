@@ -17,6 +17,16 @@ function what(l) {
   return `${sale} of ${fmtMoney(l.value, l.valueCurrency)}${l.kind === 'conversion' ? '' : ` (${words(l.kind)})`}`;
 }
 
+// When the line was earned, in the reader's locale (a statement made before lines carried it:
+// its click day, else a dash).
+function earnedOn(l) {
+  const iso = l.earnedAt || l.clickDay;
+  if (!iso) return '–';
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return String(iso);
+  return h('time', { datetime: iso }, t.toLocaleDateString(undefined, { dateStyle: 'medium' }));
+}
+
 // The statement `doc` (checked: `verdict` its words), titled by its payout's `period`.
 export function statementView(doc, period, verdict) {
   const lines = doc.lines;
@@ -34,6 +44,7 @@ export function statementView(doc, period, verdict) {
       : 'This statement has no lines.';
     clear(body, table([
       { label: 'Line', value: (l) => count(lines.indexOf(l, first) + 1), class: 'num' },
+      { label: 'Earned on', value: (l) => earnedOn(l) },
       { label: 'What', value: what },
       { label: 'Amount', value: (l) => fmtMoney(l.amount, l.currency), class: 'num' },
     ], slice, `Statement lines ${count(first + 1)} to ${count(first + slice.length)}`));

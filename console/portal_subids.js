@@ -19,6 +19,20 @@ export function tagged(shortUrl, tags) {
   return u.toString();
 }
 
+// A link's QR code on demand: a button that shows it (and hides it again), so a list of links
+// stays a list on a phone.
+export function qrOnDemand(url) {
+  const holder = h('div', { hidden: true });
+  const b = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-label': `Show the QR code of ${url}` }, 'QR code');
+  b.addEventListener('click', () => {
+    const open = holder.hidden;
+    if (open && !holder.firstChild) holder.append(qrSvg(url, { label: `QR code of ${url}` }));
+    holder.hidden = !open;
+    b.setAttribute('aria-expanded', String(open));
+  });
+  return [b, holder];
+}
+
 function builder(items) {
   const link = select('link', items.map((l) => [l.shortUrl, l.shortUrl]), items[0].shortUrl);
   const sub1 = input('sub1', { maxlength: '100', placeholder: 'youtube' });
@@ -26,9 +40,10 @@ function builder(items) {
   const out = h('div', { class: 'link-card', 'aria-live': 'polite' });
   const show = () => {
     const url = tagged(link.value, { sub1: sub1.value, sub2: sub2.value });
+    const [qr, code] = qrOnDemand(url);
     clear(out,
-      h('p', {}, h('code', { class: 'tagged-url' }, url), ' ', copyButton(() => url, 'Copy', 'Copy the tagged link')),
-      qrSvg(url, { label: `QR code of ${url}` }));
+      h('p', { class: 'link-row' }, h('code', { class: 'tagged-url' }, url), copyButton(() => url, 'Copy', 'Copy the tagged link'), qr),
+      code);
   };
   for (const el of [link, sub1, sub2]) el.addEventListener('input', show);
   link.addEventListener('change', show);

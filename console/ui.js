@@ -227,15 +227,20 @@ export function badge(status) {
 
 export function copyButton(getText, label = 'Copy', ariaLabel = null) {
   const b = h('button', { type: 'button', class: 'secondary copy', 'aria-label': ariaLabel }, label);
+  // The accessible name keeps the visible words in it (WCAG 2.5.3) while they change.
+  const say = (text, name) => {
+    b.textContent = text;
+    if (ariaLabel) b.setAttribute('aria-label', name);
+  };
   b.addEventListener('click', async () => {
     try {
       await navigator.clipboard.writeText(getText());
-      b.textContent = 'Copied';
+      say('Copied', ariaLabel ? ariaLabel.replace(/^Copy\b/, 'Copied') : null);
     } catch {
       // No clipboard permission (an insecure origin, a headless browser): select the text instead.
-      b.textContent = 'Select and copy by hand';
+      say('Select and copy by hand', 'Select and copy by hand');
     }
-    setTimeout(() => { b.textContent = label; }, 2000);
+    setTimeout(() => say(label, ariaLabel), 2000);
   });
   return b;
 }

@@ -190,7 +190,9 @@ def partner_traffic(c, token, partner):
     assert words.startswith("%d click%s brought %d sale%s in these 30 days" % (
         t["clicks"], "" if t["clicks"] == 1 else "s", t["conversions"], "" if t["conversions"] == 1 else "s")), (words, t)
     shown = [e.text for e in c.all("#partner-traffic dl.traffic dd")]
-    assert shown == [str(t["clicks"]), str(t["conversions"])], (shown, t)
+    # The clicks, the sales, and the rate as a percentage (once a click by a person is counted).
+    rate = [] if t["conversionRate"] is None else ["%d%%" % round(t["conversionRate"] * 100)]
+    assert shown == [str(t["clicks"]), str(t["conversions"])] + rate, (shown, t)
     tables = c.d.execute_script(
         "return [...document.querySelectorAll('#partner-traffic .table-wrap')].map((w) => [w.getAttribute('aria-label'),"
         " [...w.querySelectorAll('tbody tr')].map((r) => [...r.cells].map((td) => td.innerText))])")

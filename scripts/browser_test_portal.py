@@ -5,7 +5,12 @@ Run by scripts/browser_test.sh after the other walks, against the same `tenx ser
 (through the API, signed in locally as an admin of its own handle `portalshop`) a template
 campaign with a plan payable at once, an open program with `allowedDestinations`, an
 application approved; a sale through the partner's link, paid by a payout run (a signed
-statement); a message from the program. Then, as the partner, at 1440×900 and 390×844:
+statement); a message from the program; its branding's colour. First a partner's first hour at
+390×844, as a phone shows it: signed in from the approval's mail, the program's name and colour
+and four places in a row (the rest behind "More"), a link copied with the button beside it (the
+clipboard holds it) and its QR code opened, an earning read with its date and amount in the
+partner's words, a claim filed with the sale's amount and a screenshot, a message sent; small
+screenshots of it (phone-*.png). Then, as the partner, at 1440×900 and 390×844:
 
 - signs in with the link the approval mailed (read from the mail outbox, the Maildir under the
   server's data dir), lands on its portal;
@@ -48,6 +53,7 @@ import threading
 import time
 import urllib.parse
 
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -55,8 +61,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import browser_test as bt  # noqa: E402
 
 HANDLE = "portalshop"
-VIEWS = ["overview", "links", "commissions", "customers", "payouts", "messages", "claims", "people", "tax",
-         "plan", "method", "notifications"]
+VIEWS = ["overview", "links", "commissions", "messages", "payouts", "claims", "plan", "customers", "method",
+         "tax", "people", "notifications"]
+# The four places a phone shows in a row; the rest are behind the "More" menu.
+PRIMARY = VIEWS[:4]
+PROGRAM_NAME = "Portal Shop partners"
 # The refusals this walk provokes on purpose (Chromium logs each 4xx as a failed load).
 bt.EXPECTED_FAILURES += [
     (400, r"/partners/[a-z0-9_-]+/links$", "a partner's link to a look-alike host, refused in words"),
@@ -117,6 +126,9 @@ def set_up(token):
         "name": "Portal Shop partners", "applications": "open", "template": {"campaignId": "tpl"},
         "allowedDestinations": ["https://portalshop.example/shop"]}), 201)
     ok(*bt.api("PUT", BASE_API + "/conversion-policy", token, {"minSecondsAfterClick": 0}), 200, 201)
+    # The program's colour on every portal screen (its branding; no reply-to: a partner's
+    # message goes to the admins).
+    ok(*bt.api("PUT", BASE_API + "/branding", token, {"name": "Portal Shop", "color": "#0f766e"}), 200)
     applied = ok(*bt.api("POST", "/v2/public/programs/%s/applications" % HANDLE, None,
                          {"name": "Kim Reviews", "email": PARTNER_EMAIL}), 202)
     approved = ok(*bt.api("POST", BASE_API + "/partner-applications/%s/approve" % applied["applicationId"], token), 200)
@@ -207,6 +219,86 @@ def sign_in_from_mail(c):
     bt.step("signed in with the link the approval mailed: on the portal, no token anywhere")
 
 
+def program_brand(c):
+    """The program's name in the header and the title, its colour on the header's strip."""
+    c.wait_text("header .brand", PROGRAM_NAME)
+    assert c.d.title == "Overview · " + PROGRAM_NAME, c.d.title
+    strip = c.d.execute_script("return getComputedStyle(document.querySelector('header.top')).borderBottomColor")
+    assert strip == "rgb(15, 118, 110)", strip
+    hidden = c.d.execute_script(
+        "return [...document.querySelectorAll('#portal-nav button[data-view]')].filter((b) => b.checkVisibility())"
+        ".map((b) => b.dataset.view)")
+    assert hidden == PRIMARY, hidden
+    # Nothing wider than the phone: a wider page would be shown zoomed out (its layout viewport
+    # widened past the device's), which the sideways-scroll check cannot see.
+    assert c.d.execute_script("return innerWidth") == bt.PHONE[0], c.d.execute_script("return innerWidth")
+    bt.step("the program's name (%s) in the header and the title, its colour, four places in a row" % PROGRAM_NAME)
+
+
+def copy_link(c, name):
+    """A link with a copy button beside it (the clipboard holds it after), its QR code on demand,
+    and no form for links of the partner's own where the program allows none."""
+    tab(c, "links")
+    card = c.wait_css("main .link-card")
+    short = c.css("a.short", card).text
+    assert not c.all("main .link-card svg"), "no QR code until asked for"
+    c.d.execute_cdp_cmd("Browser.grantPermissions", {
+        "origin": bt.BASE, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+    copy = c.css("button.copy", card)
+    copy.click()
+    c.wait(lambda: copy.text == "Copied", "the Copy button says Copied")
+    held = c.d.execute_async_script(
+        "const done = arguments[arguments.length - 1]; navigator.clipboard.readText().then(done, (e) => done('error ' + e));")
+    assert held == short, (held, short)
+    c.css("button[aria-label^='Show the QR code of %s']" % short, card).click()
+    c.wait_css("main .link-card svg")
+    c.shot(name + "-links")
+    bt.step("%s: a link copied with the button beside it (%s), its QR code on demand" % (name, short))
+
+
+def an_earning(c, name):
+    """An earning with its date, its amount in euros, in the partner's words."""
+    tab(c, "commissions")
+    rows = c.d.execute_script(
+        "return [...document.querySelectorAll('main tbody tr')].map((r) => [...r.cells].map((td) => td.innerText))")
+    assert rows, "an earning"
+    day, amount, what, status = rows[0][:4]
+    assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, \d{4}", day), day
+    assert amount.startswith("€"), amount
+    assert what == "A sale or sign-up you brought", what
+    assert status in ("Approved", "Paid", "Being reviewed", "Pending: not final yet"), status
+    assert "the partner" not in c.text_of("main"), c.text_of("main")[:500]
+    c.shot(name + "-earnings")
+    bt.step("%s: an earning read: %s, %s, %s, %s" % (name, day, amount, what, status))
+
+
+def claim_with_evidence(c, name):
+    """A claim with the sale's amount and a screenshot of the order (a PNG the page sends)."""
+    image = os.path.join(WORK, "order-confirmation.png")
+    with open(image, "wb") as fh:
+        fh.write(TINY_PNG)
+    tab(c, "claims")
+    f = c.form("main form")
+    c.fill(f, "orderId", "order-5004")
+    when = c.css("main input[name=occurredAt]")
+    c.d.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))",
+                       when, time.strftime("%Y-%m-%dT%H:%M", time.localtime(time.time() - 1800)))
+    c.fill(f, "amount", "80.00")
+    c.css("main input[name=image]").send_keys(image)
+    c.submit(f)
+    c.wait_text("main [role=status]", "Your image is with it.")
+    card = c.wait_text("main .claim-card", "Order order-5004")
+    assert "The sale, as you said: €80.00" in card and "You added 1 image." in card, card
+    c.shot(name + "-claim")
+    bt.step("%s: a claim filed with the sale's amount (€80.00) and a screenshot of the order" % name)
+
+
+# A 2×2 PNG: the screenshot the claim carries.
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73000000104944415478"
+    "9c63f8cfc000440c100a001fee03fd8b5f14d40000000049454e44ae426082")
+
+
 def overview_traffic(c, token, partner):
     """The overview's clicks and sales and its top links: the funnel's counts over the same
     days, the link's earnings the chart's (every line here came through the partner's link)."""
@@ -217,9 +309,9 @@ def overview_traffic(c, token, partner):
     t = summary["traffic"]
     assert (t["clicks"], t["conversions"]) == (funnel["clicks"], funnel["conversions"]) == (2, 2), (t, funnel)
     shown = [e.text for e in c.all("main dl.traffic dd")]
-    assert shown == ["2", "2"], shown
+    assert shown == ["2", "2", "100%"], shown
     words = c.text_of("main .traffic-words")
-    assert words.startswith("2 clicks brought 2 sales in these 30 days"), words
+    assert words.startswith("2 clicks brought 2 sales in these 30 days: 100% of the clicks became a sale"), words
     charted = sum(int(round(float(d[k]) * 100)) for d in days for k in ("pending", "approved", "paid"))
     earned = sum(int(round(float(l["earned"]) * 100)) for l in t["topLinks"]["byEarnings"])
     assert earned == charted == 1200, (earned, charted)
@@ -236,7 +328,23 @@ def overview_traffic(c, token, partner):
 
 
 def tab(c, label):
-    c.css("#portal-nav button[data-view='%s']" % label).click()
+    button = c.css("#portal-nav button[data-view='%s']" % label)
+    c.d.execute_script("window.scrollTo(0, 0)")
+    if not c.d.execute_script("return arguments[0].checkVisibility()", button):
+        c.css("#portal-nav details.more > summary").click()
+    button.click()
+    try:
+        c.wait(lambda: button.get_attribute("aria-current") == "page", "the %s tab chosen" % label)
+    except AssertionError:
+        # What the tap hit instead, and what is wider than the phone (a page wider than its
+        # device is shown zoomed out, and a tap lands elsewhere).
+        print("--- the %s tab's button, what is at its centre, the viewport, wider elements:" % label, c.d.execute_script(
+            "const b = arguments[0]; const r = b.getBoundingClientRect();"
+            " const e = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);"
+            " const wide = [...document.querySelectorAll('body *')].filter((x) => x.getBoundingClientRect().right > 391)"
+            ".slice(0, 12).map((x) => x.tagName + '.' + x.className + ' ' + Math.round(x.getBoundingClientRect().right) + ' ' + Math.round(x.getBoundingClientRect().width));"
+            " return [JSON.stringify(r), e && e.outerHTML.slice(0, 200), window.scrollY, innerWidth, innerHeight, wide];", button))
+        raise
     c.wait(lambda: c.d.execute_script("return document.querySelector('main .loading') === null"), "the %s tab" % label)
 
 
@@ -247,7 +355,7 @@ def one_heading(c, view):
         " document.querySelector('#portal-nav button[data-view=\"' + arguments[0] + '\"]').textContent]", view)
     headings, title, label = named
     assert len(headings) == 1 and label.startswith(headings[0]), (view, headings, label)
-    assert title == headings[0] + " · Partner portal", (view, title)
+    assert title == headings[0] + " · " + PROGRAM_NAME, (view, title)
 
 
 def verify_cli(doc, keys):
@@ -300,8 +408,9 @@ def statements(c, name, token, partner):
 
 
 def messages(c, name):
-    label = c.text_of("#portal-nav button[data-view='messages']")
-    assert label == "Messages (1 new)", label
+    label = c.d.execute_script("return document.querySelector('#portal-nav button[data-view=\"messages\"]').textContent")
+    badge = c.text_of("#portal-nav button[data-view='messages'] .unread-badge")
+    assert label == "Messages1 (1 new)" and badge == "1", (label, badge)
     tab(c, "messages")
     c.wait_text("main .thread", "Your first payout is on its way.")
     assert c.text_of("#portal-nav button[data-view='messages']") == "Messages"
@@ -383,6 +492,8 @@ def sub_ids(c, name, token):
     f = c.form("main form.subid-form")
     c.fill(f, "sub1", "newsletter-12")
     url = c.wait_text("main .tagged-url", "sub1=newsletter-12")
+    assert not c.all("main form.subid-form svg"), "no QR code until asked for"
+    c.css("main form.subid-form button[aria-label^='Show the QR code']").click()
     qr = c.css("main form.subid-form svg[role=img]").get_attribute("aria-label")
     assert qr == "QR code of " + url, (qr, url)
     c.wait_text("main", "video")
@@ -418,12 +529,18 @@ def plan_terms(c, name, token, partner):
     bt.step("%s: the plan in words; the change's signed notice verified in the page" % name)
 
 
+def press_tab(c):
+    """Tab, as a keyboard presses it: to the page (a file input's send_keys would take it as a
+    path)."""
+    ActionChains(c.d).send_keys(Keys.TAB).perform()
+
+
 def tab_to(c, predicate_js, what, limit=80):
     """Presses Tab until the focused element satisfies `predicate_js` (a JS expression on `a`)."""
     for _ in range(limit):
         if c.d.execute_script("const a = document.activeElement; return Boolean(%s);" % predicate_js):
             return c.d.switch_to.active_element
-        c.d.switch_to.active_element.send_keys(Keys.TAB)
+        press_tab(c)
     raise AssertionError("%s is not reachable with Tab" % what)
 
 
@@ -490,7 +607,8 @@ def postback_log(c, name, token, partner):
 FOCUSABLE_JS = """
   const sel = 'a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]),'
     + ' textarea:not([disabled]), summary, [tabindex="0"]';
-  const all = [...document.querySelectorAll(sel)].filter((e) => e.getClientRects().length && !e.closest('[hidden]'));
+  const all = [...document.querySelectorAll(sel)].filter((e) => e.getClientRects().length && !e.closest('[hidden]')
+    && e.checkVisibility());
   all.forEach((e, i) => { e.dataset.kbd = String(i); });
   return all.length;"""
 
@@ -501,13 +619,15 @@ def keyboard_walk(c, views):
     for view in views:
         c.d.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
         c.d.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        if view not in PRIMARY:
+            tab_to(c, "a.matches('#portal-nav details.more > summary')", "the More menu").send_keys(Keys.ENTER)
         tab_to(c, "a.dataset && a.dataset.view === '%s'" % view, "the %s tab" % view).send_keys(Keys.ENTER)
         c.wait(lambda: c.d.execute_script("return document.activeElement.id === 'main' && !document.querySelector('main .loading')"),
                "the %s tab opened and focused" % view)
         n = c.d.execute_script(FOCUSABLE_JS)
         seen = set()
         for _ in range(n + 10):
-            c.d.switch_to.active_element.send_keys(Keys.TAB)
+            press_tab(c)
             k = c.d.execute_script("return document.activeElement.dataset ? document.activeElement.dataset.kbd : null")
             if k is not None:
                 seen.add(int(k))
@@ -547,6 +667,23 @@ def docs_screenshots(c):
     c.viewport(*bt.DESKTOP)
 
 
+def phone_screenshots(c):
+    """The small screenshots of the first hour at 390 px docs/portal/ shows (phone-*.png), as
+    docs_screenshots writes the others."""
+    out = os.environ.get("PORTAL_SHOTS_DIR") or os.path.join(bt.ROOT, "target", "console-screenshots", "docs")
+    named = (lambda n: "phone-%s.png" % n) if os.environ.get("PORTAL_SHOTS_DIR") else (lambda n: "portal-phone-%s.png" % n)
+    os.makedirs(out, exist_ok=True)
+    c.viewport(*bt.PHONE, mobile=True, scale=0.5)
+    for view in ["overview", "links", "commissions", "claims"]:
+        tab(c, view)
+        c.d.execute_script("window.scrollTo(0, 0)")
+        c.d.save_screenshot(os.path.join(out, named(view)))
+    c.css("#portal-nav details.more > summary").click()
+    c.d.save_screenshot(os.path.join(out, named("menu")))
+    c.css("#portal-nav details.more > summary").click()
+    c.viewport(*bt.PHONE, mobile=True)
+
+
 def main():
     downloads = os.path.join(WORK, "downloads-portal")
     os.makedirs(downloads, exist_ok=True)
@@ -558,11 +695,24 @@ def main():
     partner = set_up(token)
     c = bt.Console(downloads)
     try:
+        # A partner's first hour, on a phone: signed in from the mail, the program's name and
+        # colour, a link copied, an earning and its date, a claim with the sale's amount and a
+        # screenshot, a message to the program.
+        c.viewport(*bt.PHONE, mobile=True)
         sign_in_from_mail(c)
+        program_brand(c)
+        c.shot("portal-phone-first-overview")
+        copy_link(c, "portal-phone-first")
+        an_earning(c, "portal-phone-first")
+        claim_with_evidence(c, "portal-phone-first")
+        messages(c, "portal-phone-first")
+        phone_screenshots(c)
+        bt.step("portal-phone (390x844): a partner's first hour, every screen axe-clean, no sideways scrolling")
+        c.viewport(*bt.DESKTOP)
+        tab(c, "overview")
         c.shot("portal-desktop-overview")
         bt.step("portal-desktop (1440x900): the overview, labelled, axe-clean, no console error")
         overview_traffic(c, token, partner)
-        messages(c, "portal-desktop")
         statements(c, "portal-desktop", token, partner)
         claims(c, "portal-desktop", token, partner)
         own_links(c, "portal-desktop")

@@ -39,7 +39,7 @@ LAYERS = [
     ["links", "clicks", "campaigns", "conversions", "customers", "analytics", "webhooks", "chain",
      "tokens", "partners", "plans", "plan_changes", "fx", "ledger", "payouts", "connectors",
      "risk", "programs", "payout_methods", "payout_providers", "payout_batches", "people", "mail", "messages", "embed",
-     "claims", "portal", "domains", "coupon_leaks", "imports", "search", "weekly"],
+     "claims", "portal", "domains", "coupon_leaks", "imports", "search", "weekly", "attribute"],
     ["http"],
     # The local server, the AWS wiring, the workers.
     ["runtime"],

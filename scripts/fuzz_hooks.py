@@ -729,6 +729,10 @@ def fit_wave5(method: str, path: str, body: dict) -> None:
         body["occurredAt"] = (datetime.datetime.now(datetime.timezone.utc)
                               - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         body.pop("evidence", None)
+        # What the partner says the sale was: an amount above 0 with the program's currency,
+        # both or neither (the program's currency is stored state: its template's plan).
+        body.pop("amount", None)
+        body.pop("currency", None)
     if method == "PUT" and path == "/v2/handles/{handle}/partner-groups/{groupId}":
         body["partnerIds"] = []
     # Coupon policies (issue 63): a percent goes with "reduce", and only with it (openapi.yaml's

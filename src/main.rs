@@ -441,6 +441,7 @@ async fn serve(
     if let Some(code) = &sign_in_code {
         print_sign_in_url(&origin_config, listener.local_addr()?, code);
     }
+    tenx_shared::http::edge::load_countries();
     let mut app = tenx_shared::http::local_app(runtime.state.clone());
     if let Some(c) = &counters {
         tracing::info!(

@@ -10,7 +10,7 @@
 //! `scripts/check_layers.py` enforces the layers.
 
 pub use tenx_api::http;
-pub use tenx_attribution::{conversions, coupon_leaks, customers};
+pub use tenx_attribution::{attribute, conversions, coupon_leaks, customers};
 pub use tenx_identity::{chain, mail, messages, partners, people, tokens, webhooks};
 pub use tenx_integrations::{connectors, imports};
 pub use tenx_kernel::{auth, domain, kernel, platform};

@@ -937,3 +937,45 @@ async fn the_funnel_says_when_accepted_events_are_not_counted_yet() {
     // Nothing counted it: the funnel's conversions are still 0.
     assert_eq!(funnel["totals"]["conversions"], 0, "{funnel}");
 }
+
+/// Behind a load balancer no edge names the country: the visitor's address does, from the open
+/// IP database compiled in, and only the hop the balancer appends is read (a visitor who writes
+/// an `x-forwarded-for` of its own cannot choose its country). A trusted edge's country still
+/// wins, and an address off the public internet has none.
+#[tokio::test]
+async fn a_visits_country_comes_from_its_address_where_no_edge_names_it() {
+    let mut config = test_config();
+    config.trusted_proxy = true;
+    let app = spawn_with(config, None).await;
+    let link = json!({"destinationUrl": "https://example.com/shop"});
+    assert_eq!(app.put_link("acme", "shop", link).await.status(), 201);
+    for (forwarded, edge) in [
+        ("8.8.8.8", None),
+        // The visitor wrote 8.8.8.8; the balancer appended the address it saw.
+        ("8.8.8.8, 1.1.1.1", None),
+        ("1.1.1.1", Some("DE")),
+        ("10.0.0.7", None),
+    ] {
+        let mut headers = vec![("user-agent", CHROME), ("x-forwarded-for", forwarded)];
+        if let Some(country) = edge {
+            headers.push(("cloudfront-viewer-country", country));
+        }
+        click(&app, "acme", "shop", false, &headers)
+            .await
+            .expect("human ctx");
+    }
+    wait_for_totals(&app, "acme", 4, 0).await;
+    let by_country = analytics(&app, "acme", "groupBy=country").await;
+    for (country, clicks) in [("US", 1), ("AU", 1), ("DE", 1), ("unknown", 1)] {
+        assert_eq!(
+            row(&by_country, country)["clicks"],
+            clicks,
+            "{country}: {by_country}"
+        );
+    }
+    assert_eq!(
+        by_country["rows"].as_array().unwrap().len(),
+        4,
+        "{by_country}"
+    );
+}

@@ -646,3 +646,145 @@ async fn a_shared_visitor_address_alone_never_proposes_approve_or_pays_when_over
     assert_eq!(still["status"], "open", "{still}");
     assert_eq!(crate::commissions::ledger(&app, 1).await.len(), 1);
 }
+
+/// A 2×2 PNG (red), as a phone's screenshot is one, only smaller.
+pub(crate) const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xfd, 0xd4, 0x9a,
+    0x73, 0x00, 0x00, 0x00, 0x10, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0x00,
+    0x44, 0x0c, 0x10, 0x0a, 0x00, 0x1f, 0xee, 0x03, 0xfd, 0x8b, 0x5f, 0x14, 0xd4, 0x00, 0x00, 0x00,
+    0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// `POST …/claims/{claimId}/attachments` with `bytes` said to be `content_type`.
+pub(crate) async fn attach(
+    who: &As<'_>,
+    partner: &str,
+    claim: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
+    let rest = format!("/partners/{partner}/claims/{claim}/attachments");
+    who.send_bytes(Method::POST, &rest, content_type, bytes)
+        .await
+}
+
+#[tokio::test]
+async fn a_claim_carries_the_sales_amount_and_a_screenshot_only_its_readers_download() {
+    let app = spawn_app().await;
+    program(&app).await;
+    // The program pays in EUR: its template campaign's plan.
+    let admin = app.as_role("acme", Role::Admin);
+    let program = json!({"name": "Acme partners", "applications": "open",
+        "template": {"campaignId": "alpha"}});
+    let put = admin.send_json(Method::PUT, "/program", &program).await;
+    assert!(put.status().is_success(), "{}", put.text().await.unwrap());
+    let bo = as_partner(&app, "acme", "pub-one").await;
+    let ana = as_partner(&app, "acme", "pub-two").await;
+    // Bo says the sale was 80.00 EUR, the program's currency.
+    let body = json!({"orderId": "order-88", "occurredAt": now_rfc3339(),
+        "amount": "80.00", "currency": "eur"});
+    let claim = json_of(open_claim(&bo, "pub-one", &body).await, 201).await;
+    assert_eq!(
+        (&claim["amount"], &claim["currency"]),
+        (&json!("80.00"), &json!("EUR"))
+    );
+    let id = claim["claimId"].as_str().unwrap().to_owned();
+    // Bad amounts and currencies, refused in words, nothing opened.
+    for (amount, currency, field, words) in [
+        (
+            json!("80.00"),
+            json!("USD"),
+            "currency",
+            "the program pays in EUR",
+        ),
+        (json!("-5"), json!("EUR"), "amount", "more than 0"),
+        (json!("80.001"), json!("EUR"), "amount", "decimal places"),
+        (json!("80.00"), Value::Null, "currency", "which currency"),
+        (json!("80.00"), json!("EURO"), "currency", ""),
+    ] {
+        let mut bad = json!({"orderId": "order-89", "occurredAt": now_rfc3339(), "amount": amount});
+        if !currency.is_null() {
+            bad["currency"] = currency;
+        }
+        let said = assert_error(
+            open_claim(&bo, "pub-one", &bad).await,
+            400,
+            "invalid_request",
+        )
+        .await;
+        assert!(said.starts_with(field) && said.contains(words), "{said}");
+    }
+    // The screenshot, then what is not one: each refused in words.
+    let added = json_of(attach(&bo, "pub-one", &id, "image/png", PNG).await, 201).await;
+    assert_eq!(
+        (&added["contentType"], &added["width"]),
+        (&json!("image/png"), &json!(2))
+    );
+    let image = added["attachmentId"].as_str().unwrap().to_owned();
+    let page = b"<html><script>alert(document.cookie)</script></html>";
+    for (content_type, bytes, words) in [
+        ("image/png", &page[..], "not a PNG or JPEG image"),
+        (
+            "image/jpeg",
+            PNG,
+            "says it is a JPEG image but its content is a PNG image",
+        ),
+        ("image/svg+xml", PNG, "image/svg+xml is not taken"),
+        ("image/png", &PNG[..40], "a PNG image that does not open"),
+    ] {
+        let said = assert_error(
+            attach(&bo, "pub-one", &id, content_type, bytes).await,
+            400,
+            "invalid_request",
+        )
+        .await;
+        assert!(said.contains(words), "{content_type}: {said}");
+    }
+    let big = vec![0u8; 5 * 1024 * 1024 + 1];
+    let said = assert_error(
+        attach(&bo, "pub-one", &id, "image/png", &big).await,
+        413,
+        "payload_too_large",
+    )
+    .await;
+    assert!(said.contains("larger than 5 MB"), "{said}");
+    // Another partner reaches neither the claim nor its image.
+    let rest = format!("/partners/pub-one/claims/{id}/attachments/{image}");
+    assert_eq!(ana.get(&rest).await.status(), 404);
+    assert_eq!(
+        attach(&ana, "pub-one", &id, "image/png", PNG)
+            .await
+            .status(),
+        404
+    );
+    // Bo and the program's people download it: the image, never a page.
+    let op = app.as_role("acme", Role::Viewer);
+    for who in [&bo, &op] {
+        let got = who.get(&rest).await;
+        assert_eq!(got.status(), 200);
+        let h = got.headers().clone();
+        assert_eq!(header_str(&h, "content-type"), "image/png");
+        assert_eq!(header_str(&h, "x-content-type-options"), "nosniff");
+        assert!(header_str(&h, "content-security-policy").contains("sandbox"));
+        assert!(header_str(&h, "content-disposition").starts_with("attachment;"));
+        assert_eq!(&got.bytes().await.unwrap()[..], PNG);
+    }
+    // The manager's claim names it beside the amount Bo said.
+    let seen = json_of(op.get(&format!("/claims/{id}")).await, 200).await;
+    assert_eq!(seen["attachments"][0]["attachmentId"], image.as_str());
+    assert_eq!(seen["amount"], "80.00");
+    // A decided claim takes no more.
+    let no = json!({"decision": "deny", "reason": "No such order in the shop."});
+    json_of(
+        decide(&app.as_role("acme", Role::Operator), &id, &no).await,
+        200,
+    )
+    .await;
+    assert_error(
+        attach(&bo, "pub-one", &id, "image/png", PNG).await,
+        409,
+        "invalid_state",
+    )
+    .await;
+}

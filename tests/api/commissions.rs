@@ -849,6 +849,14 @@ async fn statements_proofs_and_chains_verify_offline_and_tampering_fails() {
         json!([{"campaignId": "alpha", "planVersion": 1}])
     );
     assert_eq!(first["header"]["previousStatementHash"], Value::Null);
+    // Each line says when it was earned (outside its leaf: the statement verifies with it).
+    for line in first["lines"].as_array().unwrap() {
+        let earned = line["earnedAt"].as_str().unwrap_or_default();
+        assert!(
+            tenx_shared::domain::time::Timestamp::parse(earned).is_some(),
+            "{line}"
+        );
+    }
     assert!(second["header"]["previousStatementHash"].is_string());
     verify::chain(&[first.clone(), second.clone()], &jwks).expect("the chain verifies");
     let fails = |doc: &Value| verify::any(doc, &jwks).unwrap_err().0;

@@ -791,6 +791,22 @@ impl As<'_> {
         self.send(Method::POST, &rest, Some(body)).await
     }
 
+    /// Any route of the handle with a binary body (an image) and its content type.
+    pub(crate) async fn send_bytes(
+        &self,
+        method: Method,
+        rest: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Response {
+        self.request(method, rest)
+            .header("content-type", content_type)
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// Any route of the handle with a raw body and content type (malformed JSON, wrong types).
     pub(crate) async fn send_raw(
         &self,

@@ -802,6 +802,12 @@ async fn no_route_a_partner_reads_carries_its_risk() {
     )
     .await;
     let claim_id = claim["claimId"].as_str().unwrap().to_owned();
+    let png = crate::claims::PNG;
+    let added = crate::claims::attach(&token, "pub-one", &claim_id, "image/png", png).await;
+    let attachment = json_of(added, 201).await["attachmentId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     crate::payout_batches::seed(&app, "pub-one", "EUR", &[700]).await;
     let payouts = crate::payout_batches::run(&app, "run-1").await;
     let payout = payouts[&("pub-one".to_owned(), "EUR".to_owned())].clone();
@@ -827,6 +833,7 @@ async fn no_route_a_partner_reads_carries_its_risk() {
             .replace("{payoutId}", &payout)
             .replace("{customerId}", "cus_self")
             .replace("{claimId}", &claim_id)
+            .replace("{attachmentId}", &attachment)
     };
     let mut read = 0;
     let mut leaks = Vec::new();
@@ -871,7 +878,34 @@ async fn no_route_a_partner_reads_carries_its_risk() {
         "risk reached the partner:\n{}",
         leaks.join("\n")
     );
-    // The manager reads the same line's reasons, the claim's reasons about risk.
+    // Every mail Jo was sent: the sign-in, the day's digest of its commissions and the claim's
+    // decision (the reason the manager typed), read whole.
+    let why = json!({"decision": "deny", "reason": "The order was cancelled before it shipped."});
+    json_of(crate::claims::decide(&op, &claim_id, &why).await, 200).await;
+    let base = format!("http://{}", app.config.redirect_domain);
+    let tomorrow = tenx_shared::platform::time::now()
+        .date()
+        .next_day()
+        .unwrap();
+    tenx_shared::mail::digest::sweep(app.state().io(), tomorrow, &base)
+        .await
+        .unwrap();
+    let mails = partner_mails(&app, "jo@mailinator.com", 3).await;
+    let kinds: Vec<&str> = mails.iter().map(|m| m.kind.as_str()).collect();
+    for kind in ["commission_digest", "claim_decided"] {
+        assert!(kinds.contains(&kind), "no {kind} mail: {kinds:?}");
+    }
+    for m in &mails {
+        let found = risk_words(&format!("{}\n{}\n{}", m.subject, m.text, m.html));
+        assert!(
+            found.is_empty(),
+            "the {} mail carries {found:?}: {}",
+            m.kind,
+            m.text
+        );
+    }
+    // The manager reads the same line's reasons, the claim's reasons about risk, and what 10x
+    // found said of the partner in the third person.
     let line = json_of(op.get(&format!("/commissions/{commission}")).await, 200).await;
     assert!(
         line["reasons"].to_string().contains("partner_risk_"),
@@ -885,6 +919,29 @@ async fn no_route_a_partner_reads_carries_its_risk() {
             .is_empty(),
         "{claim:#}"
     );
+    let to_the_partner = ["you", "your", "yours"];
+    let said = crate::claims::reasons(&claim).to_lowercase();
+    let second: Vec<&str> = said
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| to_the_partner.contains(w))
+        .collect();
+    assert!(second.is_empty(), "the manager reads {second:?}: {said}");
+}
+
+/// The mails sent to `to` once at least `n` are there (polling up to 20 s), oldest first.
+async fn partner_mails(
+    app: &TestApp,
+    to: &str,
+    n: usize,
+) -> Vec<tenx_shared::testing::mail::SentMail> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let mine: Vec<_> = app.sent_mail().into_iter().filter(|m| m.to == to).collect();
+        if mine.len() >= n || std::time::Instant::now() > deadline {
+            return mine;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]

@@ -532,14 +532,19 @@ async fn a_staging_cut_off_mid_way_resumes_from_its_recorded_chunk_with_exact_co
         chunks: None,
     };
     let (pk4, sk4) = tenx_shared::platform::store::keys::import_chunk(&acme(), id.as_str(), 4);
-    tokio::select! {
-        step = stage(&app, &id, unbounded) => panic!("not cut off: {step:?}"),
-        () = async {
-            while store.get(&pk4, &sk4).await.unwrap().is_none() {
-                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-            }
-        } => {}
+    // Polled a step at a time and dropped (the process killed) once chunk 4 is stored: each
+    // step is checked, so a fast staging cannot finish between two looks.
+    let mut staging = Box::pin(stage(&app, &id, unbounded));
+    loop {
+        if let std::task::Poll::Ready(step) = futures::poll!(staging.as_mut()) {
+            panic!("not cut off: {step:?}");
+        }
+        if store.get(&pk4, &sk4).await.unwrap().is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
+    drop(staging);
     let cut_at = recorded(&app, &id).await.expect("still staging");
     assert!((3..7).contains(&cut_at), "{cut_at}");
     // The message comes back: the staging resumes, a budget per invocation, to the end.

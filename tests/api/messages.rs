@@ -545,3 +545,32 @@ async fn an_embed_token_shows_one_partner_and_nothing_else() {
     );
     assert_error(referrals(&app, &token).await, 401, "unauthorized").await;
 }
+
+/// Without a reply-to address in the branding, a partner's message is mailed to each of the
+/// program's admins (its operators are not mailed), once each.
+#[tokio::test]
+async fn a_partners_message_reaches_the_admins_when_the_branding_names_no_reply_to() {
+    let app = spawn_app().await;
+    partner_with_mail(&app, "ana").await;
+    crate::people::member(&app, "lena@acme.example", Role::Admin).await;
+    crate::people::member(&app, "max@acme.example", Role::Admin).await;
+    crate::people::member(&app, "oli@acme.example", Role::Operator).await;
+    let ana = as_partner(&app, "acme", "ana").await;
+    let body = json!({"body": "Is my sale of Friday counted?"});
+    let sent = ana
+        .send_json(Method::POST, "/partners/ana/messages", &body)
+        .await;
+    assert_eq!(sent.status(), 201);
+    let mail = wait_for_kind(&app, "message", 2).await;
+    let mut to: Vec<&str> = mail.iter().map(|m| m.to.as_str()).collect();
+    to.sort_unstable();
+    assert_eq!(to, ["lena@acme.example", "max@acme.example"]);
+    for m in &mail {
+        assert!(
+            m.text.contains("Is my sale of Friday counted?"),
+            "{}",
+            m.text
+        );
+        assert!(m.text.contains("Partner ana"), "{}", m.text);
+    }
+}

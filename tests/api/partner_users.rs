@@ -553,7 +553,8 @@ async fn the_summary_reconciles_the_balance_and_the_next_payout_in_words() {
 }
 
 /// The portal's page, `/portal/{handle}`: served as the program page is (the console's policy,
-/// no inline script, every module by its hashed name and served), the partner's modules in it.
+/// but for the program's https logo; no inline script, every module by its hashed name and
+/// served), the partner's modules in it.
 #[tokio::test]
 async fn the_portal_page_is_served_under_the_consoles_policy() {
     let app = spawn_app().await;
@@ -564,7 +565,16 @@ async fn the_portal_page_is_served_under_the_consoles_policy() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    crate::console::assert_console_headers(&resp, "/portal/acme");
+    let h = resp.headers();
+    let policy = tenx_shared::http::console::PORTAL_CONTENT_SECURITY_POLICY;
+    assert_eq!(header_str(h, "content-security-policy"), policy);
+    // Only images are widened (the program's logo): scripts, styles and fetches stay its own.
+    assert_eq!(
+        policy.replace("img-src 'self' data: https:", "img-src 'self' data:"),
+        tenx_shared::http::console::CONTENT_SECURITY_POLICY
+    );
+    assert_eq!(header_str(h, "x-content-type-options"), "nosniff");
+    assert_eq!(header_str(h, "referrer-policy"), "no-referrer");
     let html = resp.text().await.unwrap();
     assert!(!html.contains("<script>"), "no inline script");
     let refs = crate::console::references(&html);
@@ -593,11 +603,17 @@ async fn the_portal_page_is_served_under_the_consoles_policy() {
         "portal_plan.",
         "portal_method.",
         "portal_notifications.",
-        "qr.",
         "ui.",
     ] {
         assert!(js.contains(&format!("./{module}")), "{module} in {js}");
     }
+    // The QR codes (on demand) come with the links' tagging.
+    let subids = crate::console::references(&js)
+        .into_iter()
+        .find(|r| r.starts_with("portal_subids."))
+        .expect("portal_subids.js");
+    let tagging = app.console_asset(&subids).await.text().await.unwrap();
+    assert!(tagging.contains("./qr."), "{tagging}");
     let r = app
         .client
         .get(app.url("/portal/Not_A_Handle"))

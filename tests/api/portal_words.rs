@@ -97,8 +97,9 @@ async fn a_partner_reads_its_plan_in_words_and_why_a_commission_is_what_it_is() 
             && said[0].ends_with("tagged sub1 youtube."),
         "{text}"
     );
+    // The plan as the partner knows it: its own, never a campaign's id.
     assert!(
-        text.contains("Paid under version 1 of the plan of campaign alpha"),
+        text.contains("Paid under version 1 of your plan") && !text.contains("alpha"),
         "{text}"
     );
     assert!(
@@ -117,4 +118,51 @@ async fn a_partner_reads_its_plan_in_words_and_why_a_commission_is_what_it_is() 
         "not_found",
     )
     .await;
+}
+
+/// A line held because its sale came seconds after its click: the partner reads it as being
+/// reviewed (never why: that is the program's), and once the program approves it, as approved
+/// with no reason from when it was held; the program reads why it was held.
+#[tokio::test]
+async fn a_lines_reason_is_current_with_its_status_and_a_held_line_is_being_reviewed() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "holdDays": 0,
+        "rules": [{"eventType": "purchase", "percent": "10"}]});
+    two_partners(&app, &plan, None).await;
+    let op = app.as_role("acme", Role::Operator);
+    let policy = op
+        .put_conversion_policy(&json!({"minSecondsAfterClick": 3600}))
+        .await;
+    assert!(policy.status().is_success(), "{}", policy.status());
+    let ctx = human_ctx(&app, "acme", "/deal").await;
+    let body = json!({"ctx": ctx, "idempotencyKey": "o-fast", "eventType": "purchase",
+        "value": "80.00", "currency": "EUR"});
+    json_of(op.convert_verified(&body).await, 202).await;
+    let line = first_line(&app).await;
+    assert_eq!(line["status"], "held", "{line:#}");
+    let id = line["commissionId"].as_str().unwrap().to_owned();
+    let path = format!("/commissions/{id}/explanation");
+    let one = as_partner(&app, "acme", "pub-one").await;
+    let said = |v: &Value| strings(&v["sentences"]).join("\n");
+    let partner_reads = said(&json_of(one.get(&path).await, 200).await);
+    assert!(
+        partner_reads.contains("It is being reviewed."),
+        "{partner_reads}"
+    );
+    assert!(!partner_reads.contains("Held"), "{partner_reads}");
+    let program_reads = said(&json_of(op.get(&path).await, 200).await);
+    assert!(
+        program_reads
+            .contains("It is being reviewed: Held: the sale came very soon after the click."),
+        "{program_reads}"
+    );
+    json_of(op.review_commission(&id, "approve", &json!({})).await, 200).await;
+    for who in [&one, &op] {
+        let reads = said(&json_of(who.get(&path).await, 200).await);
+        assert!(reads.contains("It is approved."), "{reads}");
+        assert!(
+            !reads.contains("Held") && !reads.contains("soon after"),
+            "{reads}"
+        );
+    }
 }

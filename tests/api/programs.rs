@@ -71,6 +71,24 @@ async fn the_program_and_its_public_page_show_the_template_plan_in_words() {
     assert_eq!(c["currency"], "EUR");
     assert_eq!(c["text"], "10% of each purchase; 2.00 EUR per lead");
     assert!(page.get("template").is_none(), "nothing private: {page}");
+    // Its brand as the partner portal shows it: the default colour, no logo, no own links
+    // (no allowed destinations), until the branding says otherwise.
+    assert_eq!(
+        (&page["logoUrl"], &page["color"], &page["ownLinks"]),
+        (&Value::Null, &json!("#2f5bea"), &json!(false)),
+        "{page}"
+    );
+    let brand = json!({"name": "Acme", "logoUrl": "https://acme.example/logo.png",
+        "color": "#0f766e"});
+    let admin = app.as_role("acme", Role::Admin);
+    let put = admin
+        .send_json(reqwest::Method::PUT, "/branding", &brand)
+        .await;
+    assert!(put.status().is_success(), "{}", put.status());
+    let page = json_of(app.public_program("acme").await, 200).await;
+    assert_eq!(page["logoUrl"], "https://acme.example/logo.png");
+    assert_eq!(page["color"], "#0f766e");
+    assert!(page.get("replyTo").is_none(), "nothing private: {page}");
     assert_error(app.public_program("ghost").await, 404, "not_found").await;
     // A template that is not a campaign of the handle, autoApprove without a template.
     let admin = app.as_role("acme", Role::Admin);

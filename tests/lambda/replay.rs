@@ -1817,6 +1817,20 @@ const UNEXERCISED: &[(&str, &str, &str, &str)] = &[
         EDGE_UNUSED,
     ),
     (
+        "CommissionsFunction",
+        "s3:GetObject",
+        "UploadsBucket",
+        "a claim's image downloaded (its body is binary: the event files carry JSON bodies; \
+         tests/api/claims.rs downloads one)",
+    ),
+    (
+        "CommissionsFunction",
+        "s3:PutObject",
+        "UploadsBucket",
+        "a claim's image added (a binary body no event file carries; tests/api/claims.rs adds \
+         one)",
+    ),
+    (
         "ConsoleFunction",
         "dynamodb:DeleteItem",
         "Table",

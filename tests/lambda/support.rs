@@ -400,6 +400,15 @@ impl tenx_shared::platform::uploads::Uploads for RecordingUploads {
         self.inner.open(key).await
     }
 
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), tenx_shared::platform::uploads::UploadError> {
+        self.recorder.record("s3:PutObject", "UploadsBucket");
+        self.inner.put(key, bytes).await
+    }
+
     fn kind(&self) -> &'static str {
         self.inner.kind()
     }

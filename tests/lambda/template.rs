@@ -759,10 +759,15 @@ fn iam_is_scoped_to_the_stack_and_the_redirect_gets_nothing_more_than_it_needs()
                     f.logical_id == "MailWorkerFunction"
                         && ["MailDomain", "MailConfigurationSet"].contains(&resource.as_str())
                 }
+                // Imports' files (links, imports worker) and claims' images (commissions).
                 "s3" => {
                     resource == "UploadsBucket"
-                        && ["LinksFunction", "ImportsWorkerFunction"]
-                            .contains(&f.logical_id.as_str())
+                        && [
+                            "LinksFunction",
+                            "ImportsWorkerFunction",
+                            "CommissionsFunction",
+                        ]
+                        .contains(&f.logical_id.as_str())
                 }
                 // The custom domains' edge (issue 64): the sweeper alone; only the two actions
                 // that take no resource on `*`, the redirect's distribution only read.

@@ -5,7 +5,7 @@
 pub mod http;
 
 // The lower crates' modules under the paths the code names them by (`crate::partners::…`).
-use tenx_attribution::{conversions, coupon_leaks, customers};
+use tenx_attribution::{attribute, conversions, coupon_leaks, customers};
 use tenx_identity::{chain, mail, messages, partners, people, tokens, webhooks};
 use tenx_integrations::{connectors, imports};
 use tenx_kernel::{auth, domain, kernel, platform};

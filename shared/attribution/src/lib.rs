@@ -2,6 +2,7 @@
 //!
 //! docs/architecture.md maps the crates; Cargo's dependency graph states their layers.
 
+pub mod attribute;
 pub mod conversions;
 pub mod coupon_leaks;
 pub mod customers;

@@ -32,6 +32,13 @@ pub enum TokenError {
     Invalid(String),
     #[error("Token {0} was not found.")]
     NotFound(String),
+    /// A scope beyond the minting person's role (`403 insufficient_role`).
+    #[error(
+        "Minting a token with the {} scope requires the {} role or higher.",
+        scope.as_str(),
+        required.as_str()
+    )]
+    BeyondRole { scope: Scope, required: Role },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -165,6 +172,33 @@ fn well_formed(token: &str) -> bool {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     })
+}
+
+/// Who mints a token: its subject and role, and the role each scope needs (the API's access
+/// table: the highest role any route the scope grants requires; `None` when no route uses it).
+pub struct Minter<'a> {
+    pub subject: &'a str,
+    pub role: Role,
+    pub role_for_scope: fn(Scope) -> Option<Role>,
+}
+
+/// Mints a token for `handle` by `minter`, refusing any scope beyond the minter's role, so a
+/// token never does more than the person who made it could: no escalation through a token.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn mint(
+    store: &dyn Store,
+    handle: &Handle,
+    minter: &Minter<'_>,
+    spec: PatSpec,
+) -> Result<(PatRecord, String), TokenError> {
+    for &scope in &spec.scopes {
+        if let Some(required) = (minter.role_for_scope)(scope)
+            && minter.role < required
+        {
+            return Err(TokenError::BeyondRole { scope, required });
+        }
+    }
+    create(store, handle, minter.subject, spec).await
 }
 
 /// Mints a token for `handle`; returns its record and the token, which is never seen again.

@@ -62,8 +62,14 @@ export type CampaignId = string;
 export type CampaignStatus = 'ACTIVE' | 'PAUSED' | 'ARCHIVED';
 
 export type Claim = {
+    /**
+     * What the partner says the sale was.
+     */
+    amount?: string;
+    attachments?: Array<ClaimAttachment>;
     claimId: string;
     conversionId?: string;
+    currency?: string;
     customerId?: string;
     deadlineAt: string;
     decision?: ClaimDecision;
@@ -92,6 +98,24 @@ export type Claim = {
         verdict: 'approve' | 'deny' | 'unsure';
     };
     status: 'open' | 'approved' | 'denied';
+};
+
+/**
+ * An image the partner added to its claim (PNG or JPEG, decoded when added).
+ */
+export type ClaimAttachment = {
+    addedAt: string;
+    /**
+     * `att_` and 32 hex digits.
+     */
+    attachmentId: string;
+    contentType: 'image/png' | 'image/jpeg';
+    height: number;
+    /**
+     * Bytes.
+     */
+    size: number;
+    width: number;
 };
 
 export type ClaimDecidedEvent = WebhookEvent & {
@@ -1332,6 +1356,10 @@ export type StatementLine = {
     commissionId: CommissionId;
     conversionId: string | null;
     currency: Currency;
+    /**
+     * When the line was earned; not in the line's leaf.
+     */
+    earnedAt: string;
     eventType: string | null;
     fxRate: string | null;
     kind: CommissionKind;

@@ -14,9 +14,6 @@ use crate::http::routes::Routes;
 use crate::kernel::audit::{self, ActorType, Filter};
 use crate::kernel::state::AppState;
 
-/// The most entries one export holds.
-const EXPORT_MAX: usize = 10_000;
-
 pub(crate) fn routes() -> Routes {
     use crate::http::auth::Role::Operator;
     use crate::http::routes::Charge::Free;
@@ -108,50 +105,19 @@ async fn export(
     Query(params): Query<Params>,
 ) -> ApiResult<Response> {
     let filter = params.filter()?;
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    let csv_error = |e: csv::Error| ApiError::internal(format!("writing the audit CSV: {e}"));
-    w.write_record([
-        "at",
-        "actorType",
-        "actorId",
-        "action",
-        "target",
-        "requestId",
-        // Issue 62: who, in words (`GET /v2/reasons`' dictionary), after the documented columns.
-        "actorTypeWords",
-    ])
-    .map_err(csv_error)?;
-    let mut after = None;
-    let mut written = 0;
-    loop {
-        let (items, next) =
-            audit::list(state.store.as_ref(), &caller.handle, &filter, 1000, after).await?;
-        for e in &items {
-            w.write_record([
-                e.at.as_str().to_owned(),
-                e.actor.kind.as_str().to_owned(),
-                crate::http::csv_download::cell(&e.actor.id),
-                crate::http::csv_download::cell(&e.action),
-                crate::http::csv_download::cell(&e.target),
-                e.request_id.clone(),
-                crate::domain::words::or_code(e.actor.kind.as_str()).to_owned(),
-            ])
-            .map_err(csv_error)?;
-        }
-        written += items.len();
-        match next {
-            Some(n) if written < EXPORT_MAX => after = Some(n),
-            _ => break,
-        }
-    }
-    let body = w
-        .into_inner()
-        .map_err(|e| ApiError::internal(format!("writing the audit CSV: {e}")))?;
+    let body = audit::export_csv(state.store.as_ref(), &caller.handle, &filter).await?;
     Ok(crate::http::csv_download::attachment(
         body,
         "audit.csv",
         false,
     ))
+}
+
+impl From<audit::ExportError> for ApiError {
+    fn from(e: audit::ExportError) -> Self {
+        match e {
+            audit::ExportError::Csv(_) => ApiError::internal(e.to_string()),
+            audit::ExportError::Store(e) => e.into(),
+        }
+    }
 }

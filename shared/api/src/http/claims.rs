@@ -74,6 +74,11 @@ struct OpenBody {
     occurred_at: Option<String>,
     #[serde(default)]
     evidence: Option<EvidenceBody>,
+    /// What the partner says the sale was.
+    #[serde(default)]
+    amount: Option<String>,
+    #[serde(default)]
+    currency: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +131,7 @@ impl OpenBody {
             return Err(bad("occurredAt: a sale cannot be in the future.".into()));
         }
         let evidence = self.evidence.map(EvidenceBody::valid).transpose()?;
+        let said = said(self.amount.as_deref(), self.currency.as_deref())?;
         Ok(Opening {
             partner,
             target: Target {
@@ -135,7 +141,33 @@ impl OpenBody {
             },
             occurred_at,
             evidence: evidence.unwrap_or_default(),
+            said,
         })
+    }
+}
+
+/// What the partner says the sale was: an amount above zero in its currency, both or neither.
+fn said(amount: Option<&str>, currency: Option<&str>) -> ApiResult<Option<(i64, Currency)>> {
+    let bad = |m: String| ApiError::invalid_request(m);
+    match (amount.map(str::trim), currency.map(str::trim)) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(bad(
+            "currency: say which currency the sale's amount is in (EUR, USD, …).".into(),
+        )),
+        (None, Some(_)) => Err(bad(
+            "amount: say the sale's amount with its currency.".into()
+        )),
+        (Some(amount), Some(currency)) => {
+            let currency = Currency::parse(&currency.to_ascii_uppercase())
+                .map_err(|e| bad(format!("currency: {}", e.message)))?;
+            let minor = currency
+                .parse_amount("amount", amount)
+                .map_err(|e| bad(format!("amount: {}", e.message)))?;
+            if minor <= 0 {
+                return Err(bad("amount: a sale's amount is more than 0.".into()));
+            }
+            Ok(Some((minor, currency)))
+        }
     }
 }
 

@@ -702,14 +702,10 @@ async fn decide_one(
     body: &ReviewBody,
 ) -> ApiResult<CommissionView> {
     let text = body.text(d)?;
-    if caller.own_partner.is_some()
-        && let Some(line) = ledger::get(state.store.as_ref(), &caller.handle, id).await?
-    {
-        caller.refuse_own(Some(&line.partner_id))?;
-    }
     let review = Review {
         by: &caller.principal.subject,
         note: text.as_deref(),
+        decider: &caller.decider(),
     };
     let line = review::decide(state.io(), &caller.handle, id, d, &review).await?;
     Ok(CommissionView::from(&line))
@@ -863,6 +859,7 @@ impl From<CommissionError> for ApiError {
             CommissionError::InvalidState(_) => ApiError::invalid_state(message),
             CommissionError::UnknownPartner(_) => ApiError::invalid_request(message),
             CommissionError::Busy => ApiError::conflict(message),
+            CommissionError::OwnPartner(e) => e.into(),
             CommissionError::Store(e) => e.into(),
         }
     }

@@ -593,10 +593,13 @@ pub(crate) fn routes() -> Routes {
 /// The headers every console response carries.
 pub async fn secure(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    // A page with a policy of its own (the portal's) keeps it.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -644,8 +647,19 @@ async fn program_page(State(state): State<AppState>, Path(_): Path<Handle>) -> A
 /// `GET /portal/{handle}`: the partner portal. The page signs its person in (or asks for an
 /// email link) and reads everything through the API as the partner; no store read here.
 async fn portal_page(State(state): State<AppState>, Path(_): Path<Handle>) -> ApiResult<Response> {
-    page_of(&state, PORTAL_PAGE, "portal.html")
+    let mut page = page_of(&state, PORTAL_PAGE, "portal.html")?;
+    page.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PORTAL_CONTENT_SECURITY_POLICY),
+    );
+    Ok(page)
 }
+
+/// The portal's policy: [`CONTENT_SECURITY_POLICY`] with the program's logo, an https image its
+/// admins named in its branding, allowed (an image runs nothing).
+pub const PORTAL_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+    style-src 'self'; img-src 'self' data: https:; connect-src 'self'; form-action 'self'; \
+    base-uri 'none'; frame-ancestors 'none'";
 
 /// A page of its own over the console's assets (read from `console_dir` when set).
 fn page_of(state: &AppState, embedded: &str, file: &str) -> ApiResult<Response> {
@@ -740,7 +754,7 @@ fn sign_in_code_refused() -> ApiError {
 /// A loopback `Host`: `localhost`, `127.x.y.z`, `[::1]`, with any port, parsed as a URI
 /// authority ([`crate::http::origin::parse_host`]: `localhost:1@evil.example` is not one). A
 /// DNS name that resolves to 127.0.0.1, as in a DNS-rebinding attack, is refused.
-pub fn is_loopback_host(host: &str) -> bool {
+pub(crate) fn is_loopback_host(host: &str) -> bool {
     crate::http::origin::parse_host(host).is_some_and(|a| crate::http::origin::is_loopback(&a))
 }
 

@@ -14,12 +14,13 @@ use crate::http::routes::Routes;
 use serde::{Deserialize, Serialize};
 
 use crate::analytics::days::DayRange;
+use crate::attribute::{self, AttributeError, By};
 use crate::conversions::list::{Filter, Resume};
 use crate::conversions::reverse::{ReverseError, ReverseInput};
 use crate::conversions::{self, Channel, ConversionError, Receipt};
 use crate::domain::conversion::{ConversionInput, ValidConversion};
 use crate::domain::risk::{ConversionPolicy, PolicyInput};
-use crate::domain::{ConversionId, CouponCode, CtxClaims, CustomerId};
+use crate::domain::{ConversionId, CouponCode, CustomerId};
 use crate::http::auth::Caller;
 use crate::http::campaigns::parse_campaign_id;
 use crate::http::error::{ApiError, ApiResult, ErrorCode};
@@ -133,7 +134,7 @@ async fn create_public(
         coupon,
         landing,
     };
-    let receipt = submit(&state, &handle, by, conversion, channel).await?;
+    let receipt = attribute::submit(attribution(&state), &handle, by, conversion, channel).await?;
     Ok(accepted(receipt))
 }
 
@@ -155,52 +156,11 @@ pub(crate) fn binder(state: &AppState) -> crate::customers::bind::Binder<'_> {
     crate::customers::bind::Binder::new(state.io(), state.ctx_keys.as_deref())
 }
 
-/// What a conversion is attributed by (the contract's order: the customer's binding, else the
-/// ctx, else the coupon code).
-struct By {
-    ctx: Option<CtxClaims>,
-    customer: Option<CustomerId>,
-    coupon: Option<CouponCode>,
-    landing: Option<String>,
-}
-
-/// A conversion by its ctx, by its customer's binding (binding the customer to the ctx's click
-/// or the coupon's partner first when it has none), or by a coupon code alone.
-async fn submit(
-    state: &AppState,
-    handle: &crate::domain::Handle,
-    by: By,
-    mut conversion: ValidConversion,
-    channel: Channel,
-) -> ApiResult<Receipt> {
-    use crate::customers::{bind, coupon_use};
-    let sale = coupon_use::Sale {
-        ctx: by.ctx.as_ref(),
-        customer: by.customer.as_ref(),
-        code: by.coupon.as_ref(),
-        landing_referrer: by.landing.clone(),
-    };
-    conversion.coupon = coupon_use::of(state.store.as_ref(), handle, sale).await?;
-    let Some(id) = by.customer else {
-        let claims = match (by.ctx, &by.coupon) {
-            (Some(claims), _) => claims,
-            (None, Some(code)) => {
-                bind::coupon_claims(
-                    state.store.as_ref(),
-                    handle,
-                    code,
-                    &conversion.idempotency_key,
-                )
-                .await?
-            }
-            (None, None) => return Err(ApiError::invalid_ctx("ctx is required.")),
-        };
-        return Ok(conversions::submit(intake(state), &claims, conversion, channel).await?);
-    };
-    match bind::attributed(binder(state), handle, &id, by.ctx, by.coupon.as_ref()).await? {
-        Some(bound) => Ok(bind::convert(intake(state), handle, &bound, conversion, channel).await?),
-        // Bound to no one and nothing to bind it by: recorded, unattributed.
-        None => Ok(bind::unattributed(intake(state), handle, &id, conversion, channel).await?),
+/// What attributing a conversion uses of the router's state.
+fn attribution(state: &AppState) -> attribute::Attribution<'_> {
+    attribute::Attribution {
+        intake: intake(state),
+        binder: binder(state),
     }
 }
 
@@ -233,7 +193,14 @@ async fn create_verified(
         coupon,
         landing,
     };
-    let receipt = submit(&state, &caller.handle, by, conversion, Channel::Verified).await?;
+    let receipt = attribute::submit(
+        attribution(&state),
+        &caller.handle,
+        by,
+        conversion,
+        Channel::Verified,
+    )
+    .await?;
     Ok(accepted(receipt))
 }
 
@@ -404,6 +371,16 @@ impl From<ConversionError> for ApiError {
             ConversionError::ClickCapReached { .. } => ApiError::conflict(message),
             ConversionError::Limited(e) => e.into(),
             ConversionError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<AttributeError> for ApiError {
+    fn from(e: AttributeError) -> Self {
+        match e {
+            AttributeError::NothingToAttributeBy => ApiError::invalid_ctx(e.to_string()),
+            AttributeError::Lead(e) => e.into(),
+            AttributeError::Store(e) => e.into(),
         }
     }
 }

@@ -4,13 +4,7 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-/// A cell a spreadsheet would run as a formula is prefixed with `'`.
-pub(crate) fn cell(value: &str) -> String {
-    match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
-        _ => value.to_owned(),
-    }
-}
+pub(crate) use crate::domain::spreadsheet::cell;
 
 /// `body` as `filename`, UTF-8 CSV; `no-store` when it holds what no cache may keep.
 pub(crate) fn attachment(body: Vec<u8>, filename: &'static str, no_store: bool) -> Response {

@@ -1,5 +1,10 @@
 //! What the redirect may believe from the edge: the viewer's country, only when the request
-//! provably came through our CloudFront distribution (or a local setting says to believe it).
+//! provably came through our CloudFront distribution (or a local setting says to believe it);
+//! else the country of the visitor's address (only an address the edge or the load balancer
+//! gives, never one the visitor writes) from the open IP database compiled in (`tenx-geo`).
+
+use std::net::IpAddr;
+use std::sync::LazyLock;
 
 use axum::http::HeaderMap;
 use hmac::digest::CtOutput;
@@ -25,6 +30,42 @@ pub fn viewer_country<'h>(headers: &'h HeaderMap, trust: &CountryTrust) -> Optio
     headers.get(COUNTRY_HEADER).and_then(|v| v.to_str().ok())
 }
 
+/// The embedded IP database, read once per process (15-20 ms, about 7 MB), at the first visit
+/// from a public address or at start ([`load_countries`]). A table that does not load leaves
+/// every such country unknown, and says so.
+static COUNTRIES: LazyLock<Option<tenx_geo::Countries>> = LazyLock::new(|| {
+    match tenx_geo::Countries::load() {
+        Ok(countries) => Some(countries),
+        Err(e) => {
+            tracing::warn!(error = %e, "country unknown: the IP database did not load; a visit's country comes only from a trusted edge");
+            None
+        }
+    }
+});
+
+/// Loads the IP database now (a server's start), and says what it holds or why it is absent.
+pub fn load_countries() {
+    if let Some(countries) = COUNTRIES.as_ref() {
+        let (v4, v6) = countries.runs();
+        tracing::info!(
+            ipv4_ranges = v4,
+            ipv6_ranges = v6,
+            "visitor countries from the embedded IP database"
+        );
+    }
+}
+
+/// The country of `address` (an address 10x trusts: the edge's or the load balancer's last
+/// hop), `None` for an address off the public internet (then the table is not even read),
+/// unknown to the database, or not an address.
+pub fn country_of(address: &str) -> Option<&'static str> {
+    let ip: IpAddr = address.parse().ok()?;
+    if !tenx_geo::is_public(ip) {
+        return None;
+    }
+    COUNTRIES.as_ref()?.lookup(ip).map(tenx_geo::Country::code)
+}
+
 /// The host the viewer asked for (`{handle}.{domain}`; empty when absent): behind CloudFront's
 /// origin access control the request's own `Host` is the function URL's, and the viewer's comes
 /// in [`VIEWER_HOST_HEADER`], set by the distribution (never by the viewer: it is replaced).
@@ -48,6 +89,15 @@ fn same_secret(given: &[u8], secret: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_names_its_country_and_a_private_one_none() {
+        assert_eq!(country_of("8.8.8.8"), Some("US"));
+        assert_eq!(country_of("2606:4700:4700::1111"), Some("US"));
+        for unknown in ["127.0.0.1", "10.0.0.7", "::1", "unknown", "", "8.8.8.8:443"] {
+            assert_eq!(country_of(unknown), None, "{unknown}");
+        }
+    }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -66,23 +66,13 @@ async fn upsert(
 ) -> ApiResult<Response> {
     let precondition = precondition(&headers)?;
     let spec = spec.validate()?;
-    if let Some(campaign) = &spec.campaign_id
-        && crate::campaigns::get(state.store.as_ref(), &caller.handle, campaign)
-            .await?
-            .is_none()
-    {
-        return Err(ApiError::invalid_request(format!(
-            "campaignId: campaign {campaign} does not exist; create it first."
-        )));
-    }
-    let upserted = links::upsert(
+    let upserted = crate::campaigns::link_save::save(
         state.io(),
         &state.link_cache,
         &caller.handle,
         &slug,
         spec,
         precondition,
-        Vec::new(),
     )
     .await?;
     let status = if upserted.created {
@@ -114,6 +104,16 @@ async fn variants(
         crate::analytics::variants::report(state.store.as_ref(), &caller.handle, &slug, today)
             .await?;
     Ok(axum::Json(report))
+}
+
+impl From<crate::campaigns::link_save::LinkSaveError> for ApiError {
+    fn from(e: crate::campaigns::link_save::LinkSaveError) -> Self {
+        use crate::campaigns::link_save::LinkSaveError;
+        match e {
+            LinkSaveError::NoSuchCampaign(_) => ApiError::invalid_request(e.to_string()),
+            LinkSaveError::Link(e) => e.into(),
+        }
+    }
 }
 
 impl From<crate::analytics::variants::VariantsError> for ApiError {

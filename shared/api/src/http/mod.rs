@@ -6,6 +6,7 @@ pub mod auth;
 pub mod backlog;
 pub mod campaigns;
 pub mod chain;
+pub mod claim_attachments;
 pub mod claims;
 pub mod commissions;
 pub mod console;
@@ -168,6 +169,7 @@ impl Group {
                 .merge(programs::routes())
                 .merge(messages::routes())
                 .merge(claims::routes())
+                .merge(claim_attachments::routes())
                 .merge(partner_portal::routes())
                 .merge(tax_profiles::routes())
                 .merge(invoices::routes())
@@ -255,6 +257,10 @@ pub fn group_app(group: Group, state: AppState) -> Router {
     if group == Group::Console {
         // On AWS the API host never serves a short link: `/` is the console.
         router = router.route("/", axum::routing::get(console::index));
+    }
+    if group == Group::Redirect {
+        // Once per cold start, before the first visit waits on it.
+        edge::load_countries();
     }
     let gate = (group == Group::Redirect).then(|| state.clone());
     let app = finish(router, state);

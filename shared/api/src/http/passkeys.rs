@@ -159,7 +159,7 @@ pub const SIGN_INS_PER_ADDRESS: u32 = 60;
 async fn limit_address(state: &AppState, client: &str) -> ApiResult<()> {
     use crate::kernel::ratelimit;
     // The service's limits, not a handle's: the sign-in's own partition, as the email link's.
-    let scope = crate::domain::Handle::parse("tenx-sign-in").map_err(ApiError::from)?;
+    let scope = crate::domain::Handle::sign_in_limits();
     let bucket = ratelimit::address_bucket("pka_", client);
     ratelimit::consume(
         state.store.as_ref(),

@@ -17,17 +17,13 @@ use crate::domain::{Handle, SessionId, UserId};
 use crate::http::auth::session::{self, COOKIE};
 use crate::http::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{ClientAddr, IdPath, Json, PathId};
-use crate::kernel::ratelimit;
 use crate::kernel::state::AppState;
 use crate::people::model::Session;
 use crate::people::sessions::Origin;
 use crate::people::{PeopleError, memberships, sessions, sign_in, users};
 use crate::platform::config::Config;
 
-/// Sign-in links asked for one address per rate-limit window.
-pub const LINKS_PER_EMAIL: u32 = 5;
-/// … and by one client address.
-pub const LINKS_PER_ADDRESS: u32 = 20;
+pub use crate::people::sign_in::{LINKS_PER_ADDRESS, LINKS_PER_EMAIL};
 
 /// The routes of a person's own account (no handle, so no access-table rule: the cookie is the
 /// whole credential).
@@ -54,6 +50,7 @@ impl From<PeopleError> for ApiError {
             | PeopleError::AlreadyMember(_)
             | PeopleError::OtherPartner(_) => ApiError::new(ErrorCode::InvalidState, message),
             PeopleError::Contended => ApiError::new(ErrorCode::Unavailable, message),
+            PeopleError::Limited(l) => l.into(),
             PeopleError::Store(e) => e.into(),
             PeopleError::Mail(e) => e.into(),
         }
@@ -109,37 +106,9 @@ async fn email_link(
     if let Some(h) = &body.handle {
         Handle::parse(h)?;
     }
-    let store = state.store.as_ref();
-    // The limits are the service's, not a handle's: one partition of their own.
-    let scope = Handle::parse("tenx-sign-in").map_err(ApiError::from)?;
-    let limited = |what: &'static str| {
-        move |e: ratelimit::RateLimitError| match e {
-            ratelimit::RateLimitError::Limited(l) => ApiError::from(l.of(what)),
-            other => ApiError::from(other),
-        }
-    };
-    let address = ratelimit::address_bucket("sia_", &client);
-    ratelimit::consume(
-        store,
-        &state.config.rate_limits,
-        &scope,
-        &address,
-        LINKS_PER_ADDRESS,
-    )
-    .await
-    .map_err(limited("this client address"))?;
-    let by_email = format!("sie_{}", &users::email_digest(&email)[..20]);
-    ratelimit::consume(
-        store,
-        &state.config.rate_limits,
-        &scope,
-        &by_email,
-        LINKS_PER_EMAIL,
-    )
-    .await
-    .map_err(limited("this email address"))?;
     let base = base_url(&state)?;
-    sign_in::request(state.io(), &base, &email, body.next).await?;
+    let limits = &state.config.rate_limits;
+    sign_in::request_limited(state.io(), limits, &client, &base, &email, body.next).await?;
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(serde_json::json!({"sent": true})),

@@ -127,10 +127,14 @@ async fn serve_slug(
     request: &Parts,
 ) -> Result<Response, ApiError> {
     let address = crate::http::extract::client_address(request, state);
-    let visitor = Visitor {
+    let mut visitor = Visitor {
         address: address.as_deref(),
         ..visitor(state, request)
     };
+    // No trusted edge named the country: the address's, from the IP database.
+    if visitor.country.is_none() {
+        visitor.country = address.as_deref().and_then(edge::country_of);
+    }
     let outcome = visit::visit(redirector(state), handle, slug, &visitor).await?;
     respond(state, outcome, &request.headers)
 }
@@ -261,7 +265,8 @@ fn handle_of(state: &AppState, request: &Parts) -> Option<Handle> {
     Some(handle)
 }
 
-/// The visit as the request carries it; the country only from a trusted edge.
+/// The visit as the request carries it; the country only from a trusted edge (the address's is
+/// added by the caller, which knows the address).
 fn visitor<'r>(state: &AppState, request: &'r Parts) -> Visitor<'r> {
     let headers = &request.headers;
     Visitor {

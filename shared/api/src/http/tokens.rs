@@ -77,28 +77,12 @@ async fn create(
     Json(body): Json<CreateRequest>,
 ) -> ApiResult<Response> {
     let spec = PatSpec::new(body.name, body.scopes, body.expires_in_days)?;
-    // No escalation through a token: each scope must be within the minting caller's role.
-    for scope in &spec.scopes {
-        if let Some(required) = access::role_for_scope(*scope)
-            && caller.principal.role < required
-        {
-            return Err(ApiError::new(
-                ErrorCode::InsufficientRole,
-                format!(
-                    "Minting a token with the {} scope requires the {} role or higher.",
-                    scope.as_str(),
-                    required.as_str()
-                ),
-            ));
-        }
-    }
-    let (record, token) = tokens::create(
-        state.store.as_ref(),
-        &caller.handle,
-        &caller.principal.subject,
-        spec,
-    )
-    .await?;
+    let minter = tokens::Minter {
+        subject: &caller.principal.subject,
+        role: caller.principal.role,
+        role_for_scope: access::role_for_scope,
+    };
+    let (record, token) = tokens::mint(state.store.as_ref(), &caller.handle, &minter, spec).await?;
     let body = CreatedToken {
         view: record.into(),
         token,
@@ -163,6 +147,7 @@ impl From<TokenError> for ApiError {
         match e {
             TokenError::Invalid(_) => ApiError::invalid_request(message),
             TokenError::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
+            TokenError::BeyondRole { .. } => ApiError::new(ErrorCode::InsufficientRole, message),
             TokenError::Store(e) => e.into(),
         }
     }

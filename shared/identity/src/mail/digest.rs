@@ -195,7 +195,7 @@ async fn digest_mail(
             "count": item.counter_wide("n"),
             "day": day,
             "totals": totals,
-            "commissionsUrl": format!("{base}/v2/handles/{handle}/commissions?partnerId={partner}"),
+            "commissionsUrl": format!("{base}/portal/{handle}#commissions"),
         }),
     }))
 }

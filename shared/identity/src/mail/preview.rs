@@ -41,7 +41,7 @@ fn sample(kind: MailKind, base: &str, h: &Handle) -> Value {
         MailKind::CommissionDigest => json!({
             "partnerName": "Ana Lima", "count": 12, "day": "2026-11-25",
             "totals": [{"amount": "1234.50", "currency": "EUR"}, {"amount": "86.20", "currency": "USD"}],
-            "commissionsUrl": format!("{base}/v2/handles/{h}/commissions?partnerId={p}"),
+            "commissionsUrl": format!("{base}/portal/{h}#commissions"),
         }),
         MailKind::PayoutSent => json!({
             "partnerName": "Ana Lima", "amount": "1234.50", "currency": "EUR",

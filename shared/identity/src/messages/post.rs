@@ -74,7 +74,18 @@ pub async fn post(
         broadcast_id: None,
     };
     let branding = mail::branding::get(io.store.as_ref(), handle).await?;
-    let written = write(io, links, handle, &found, branding.as_ref(), message).await?;
+    // A partner's message reaches the program: at its reply-to address, else its admins.
+    let admins = match (from, branding.as_ref().and_then(|b| b.reply_to.as_ref())) {
+        (Side::Partner, None) => {
+            crate::people::admin_mail::recipients(io.store.as_ref(), handle).await?
+        }
+        _ => Vec::new(),
+    };
+    let program = Program {
+        branding: branding.as_ref(),
+        admins: &admins,
+    };
+    let written = write_to(io, links, handle, &found, program, message).await?;
     Ok(written.expect("a fresh message id is absent"))
 }
 
@@ -96,10 +107,37 @@ pub async fn write(
     branding: Option<&Branding>,
     message: Message,
 ) -> Result<Option<Message>, MessageError> {
+    let program = Program {
+        branding,
+        admins: &[],
+    };
+    write_to(io, links, handle, partner, program, message).await
+}
+
+/// The program as a message's other side: its branding, and its admins' addresses (where a
+/// partner's message goes when the branding has no reply-to address).
+#[derive(Clone, Copy)]
+pub struct Program<'a> {
+    pub branding: Option<&'a Branding>,
+    pub admins: &'a [Email],
+}
+
+/// The most admins one partner's message is mailed to (the transaction's size stays small).
+const MAX_ADMINS_MAILED: usize = 20;
+
+/// [`write`], the program's admins given.
+async fn write_to(
+    io: Io<'_>,
+    links: &Links,
+    handle: &Handle,
+    partner: &Partner,
+    program: Program<'_>,
+    message: Message,
+) -> Result<Option<Message>, MessageError> {
     let mut ops = thread_ops(handle, &message)?;
-    let staged = staged_mail(links, handle, partner, branding, &message)?;
-    if let Some(staged) = &staged {
-        ops.extend(staged.ops.iter().cloned());
+    let staged = staged_mail(links, handle, partner, program, &message)?;
+    for one in &staged {
+        ops.extend(one.ops.iter().cloned());
     }
     let target = format!("{}/{}", message.partner_id, message.message_id);
     ops.push(crate::kernel::audit::entry(
@@ -112,8 +150,8 @@ pub async fn write(
         Err(StoreError::TxConflict { index: 0, .. }) => return Ok(None),
         Err(e) => return Err(e.into()),
     }
-    if let Some(staged) = &staged {
-        mail::publish(io, staged).await;
+    for one in &staged {
+        mail::publish(io, one).await;
     }
     Ok(Some(message))
 }
@@ -155,41 +193,58 @@ fn thread_ops(handle: &Handle, m: &Message) -> Result<Vec<WriteOp>, StoreError> 
     ])
 }
 
-/// The mail to the other side, staged for the message's transaction: to the partner's address,
-/// or the program's reply-to address; none when that side has no address (the message is in
-/// the thread either way) or the partner is suspended.
+/// The mails to the other side, staged for the message's transaction: to the partner's
+/// address; or to the program's reply-to address, else each of its admins; none when that side
+/// has no address (the message is in the thread either way) or the partner is suspended.
 fn staged_mail(
     links: &Links,
     handle: &Handle,
     partner: &Partner,
-    branding: Option<&Branding>,
+    program: Program<'_>,
     m: &Message,
-) -> Result<Option<Staged>, MessageError> {
-    let program = branding.map_or_else(|| handle.to_string(), |b| b.name.clone());
-    let (to, from_name) = match m.from {
+) -> Result<Vec<Staged>, MessageError> {
+    let branding = program.branding;
+    let name = branding.map_or_else(|| handle.to_string(), |b| b.name.clone());
+    let parse = |t: &String| Email::parse("email", t).ok();
+    let (to, from_name): (Vec<Email>, String) = match m.from {
         Side::Merchant if partner.status == PartnerStatus::Active => {
-            (partner.email.clone(), program)
+            (partner.email.iter().filter_map(parse).collect(), name)
         }
-        Side::Merchant => (None, program),
-        Side::Partner => (
-            branding.and_then(|b| b.reply_to.clone()),
-            partner.name.clone(),
-        ),
+        Side::Merchant => (Vec::new(), name),
+        Side::Partner => match branding.and_then(|b| b.reply_to.as_ref()) {
+            Some(reply_to) => (parse(reply_to).into_iter().collect(), partner.name.clone()),
+            None => (
+                program
+                    .admins
+                    .iter()
+                    .take(MAX_ADMINS_MAILED)
+                    .cloned()
+                    .collect(),
+                partner.name.clone(),
+            ),
+        },
     };
-    let Some(to) = to.and_then(|t| Email::parse("email", &t).ok()) else {
-        return Ok(None);
-    };
-    let out = Outgoing {
-        handle: Some(handle.clone()),
-        to,
-        kind: MailKind::Message,
-        key: m.message_id.to_string(),
-        data: json!({
-            "from": from_name,
-            "subject": m.subject,
-            "body": m.body,
-            "replyUrl": links.reply(handle, m.from.other()),
-        }),
-    };
-    Ok(Some(mail::enqueue_ops(&out)?))
+    let one = to.len() == 1;
+    to.into_iter()
+        .map(|to| {
+            // One mail per message and address (a retried message queues none again).
+            let key = match one {
+                true => m.message_id.to_string(),
+                false => format!("{}#{}", m.message_id, to.as_str()),
+            };
+            let out = Outgoing {
+                handle: Some(handle.clone()),
+                to,
+                kind: MailKind::Message,
+                key,
+                data: json!({
+                    "from": from_name,
+                    "subject": m.subject,
+                    "body": m.body,
+                    "replyUrl": links.reply(handle, m.from.other()),
+                }),
+            };
+            Ok(mail::enqueue_ops(&out)?)
+        })
+        .collect()
 }

@@ -51,6 +51,9 @@ pub enum PeopleError {
     /// Other writes of the same items kept winning (`503 unavailable`: try again).
     #[error("Too many changes of the team at once; try again.")]
     Contended,
+    /// Too many asked for at once (`429 rate_limited`, with when to try again).
+    #[error(transparent)]
+    Limited(crate::kernel::ratelimit::Limited),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

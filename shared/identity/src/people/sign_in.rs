@@ -9,10 +9,13 @@ use std::time::Duration;
 use super::model::{LinkToken, Purpose, Session, User};
 use super::sessions::{self, Lifetimes, Origin};
 use super::{PeopleError, invitations, memberships, partnerships, secret, users};
+use crate::domain::Handle;
 use crate::domain::email::Email;
 use crate::domain::time::Timestamp;
 use crate::kernel::io::Io;
+use crate::kernel::ratelimit::{self, RateLimitError};
 use crate::mail::{MailKind, Outgoing};
+use crate::platform::config::RateLimits;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, now_unix, to_doc};
 
 /// How long a sign-in link is good for.
@@ -20,6 +23,11 @@ pub const TTL: Duration = Duration::from_secs(15 * 60);
 
 /// How often a spend is tried again when another write of the same items won the race.
 const RETRIES: usize = 4;
+
+/// Sign-in links asked for one address per rate-limit window.
+pub const LINKS_PER_EMAIL: u32 = 5;
+/// … and by one client address.
+pub const LINKS_PER_ADDRESS: u32 = 20;
 
 /// `next` when it is a path of this origin (`/…`, not `//…` nor `/\…`, no control character,
 /// at most 512 characters); `None` otherwise, and the console is where a sign-in lands.
@@ -32,6 +40,38 @@ pub fn same_origin_path(next: &str) -> Option<String> {
             .chars()
             .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
     ok.then(|| next.to_owned())
+}
+
+/// [`request`], throttled first: at most [`LINKS_PER_ADDRESS`] links asked for from one client
+/// address and [`LINKS_PER_EMAIL`] for one email per rate-limit window (the service's limits,
+/// not a handle's: one partition of their own), so nobody mails a person a stream of links
+/// or probes addresses at speed. Round trips: TWO conditional writes before [`request`]'s.
+#[tracing::instrument(skip_all)]
+pub async fn request_limited(
+    io: Io<'_>,
+    limits: &RateLimits,
+    client: &str,
+    base_url: &str,
+    email: &Email,
+    next: Option<String>,
+) -> Result<(), PeopleError> {
+    let store = io.store.as_ref();
+    let scope = Handle::sign_in_limits();
+    let limited = |what: &'static str| {
+        move |e: RateLimitError| match e {
+            RateLimitError::Limited(l) => PeopleError::Limited(l.of(what)),
+            RateLimitError::Store(e) => PeopleError::Store(e),
+        }
+    };
+    let address = ratelimit::address_bucket("sia_", client);
+    ratelimit::consume(store, limits, &scope, &address, LINKS_PER_ADDRESS)
+        .await
+        .map_err(limited("this client address"))?;
+    let by_email = format!("sie_{}", &users::email_digest(email)[..20]);
+    ratelimit::consume(store, limits, &scope, &by_email, LINKS_PER_EMAIL)
+        .await
+        .map_err(limited("this email address"))?;
+    request(io, base_url, email, next).await
 }
 
 /// Asks for a sign-in link for `email`: mailed only to a user or an address with a pending

@@ -115,6 +115,12 @@ impl Handle {
         check_reserved(F, raw, RESERVED_HANDLES)?;
         Ok(Self(raw.to_owned()))
     }
+
+    /// The partition of the sign-in's own rate limits (the service's, not a handle's): the
+    /// email link's and the passkey ceremony's buckets, per client address and per email.
+    pub fn sign_in_limits() -> Self {
+        Self("tenx-sign-in".to_owned())
+    }
 }
 
 impl Slug {

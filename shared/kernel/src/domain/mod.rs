@@ -29,6 +29,7 @@ pub mod risk;
 pub mod routing;
 pub mod sealed;
 pub mod sepa;
+pub mod spreadsheet;
 pub mod subids;
 pub mod tax_id;
 pub mod time;
@@ -52,9 +53,9 @@ pub use link::{
 };
 pub use money::Currency;
 pub use prefixed::{
-    ApplicationId, BatchId, BroadcastId, ClaimId, ClickId, CommissionId, ConversionId, EventId,
-    ImportId, InvitationId, MessageId, NoticeId, PasskeyId, PayoutId, ReversalId, SessionId,
-    SubscriptionId, TokenId, UserId,
+    ApplicationId, AttachmentId, BatchId, BroadcastId, ClaimId, ClickId, CommissionId,
+    ConversionId, EventId, ImportId, InvitationId, MessageId, NoticeId, PasskeyId, PayoutId,
+    ReversalId, SessionId, SubscriptionId, TokenId, UserId,
 };
 pub use routing::{RouteDecision, RouteInput, route};
 pub use subids::SubIds;

@@ -185,6 +185,12 @@ prefixed_id!(
     "clm_"
 );
 
+prefixed_id!(
+    /// An image a partner added to its claim (a screenshot of the order).
+    AttachmentId,
+    "att_"
+);
+
 impl ClaimId {
     /// The id of this claim's `kind` event (`claim.opened`, `claim.decided`): derived, so a
     /// retried write emits the same event.

@@ -198,6 +198,66 @@ impl Filter {
     }
 }
 
+/// The most entries one export holds.
+pub const EXPORT_MAX: usize = 10_000;
+
+/// The audit log's export as CSV (RFC 4180, CRLF), newest first, at most [`EXPORT_MAX`] entries
+/// of `filter`: the documented columns, then who in words (`GET /v2/reasons`' dictionary).
+/// Round trips: ONE query per 1,000 entries (more where the filter skips many).
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn export_csv(
+    store: &dyn Store,
+    handle: &Handle,
+    filter: &Filter,
+) -> Result<Vec<u8>, ExportError> {
+    use crate::domain::spreadsheet::cell;
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let header = [
+        "at",
+        "actorType",
+        "actorId",
+        "action",
+        "target",
+        "requestId",
+        "actorTypeWords",
+    ];
+    w.write_record(header)?;
+    let mut after = None;
+    let mut written = 0;
+    loop {
+        let (items, next) = list(store, handle, filter, 1000, after).await?;
+        for e in &items {
+            w.write_record([
+                e.at.as_str().to_owned(),
+                e.actor.kind.as_str().to_owned(),
+                cell(&e.actor.id),
+                cell(&e.action),
+                cell(&e.target),
+                e.request_id.clone(),
+                crate::domain::words::or_code(e.actor.kind.as_str()).to_owned(),
+            ])?;
+        }
+        written += items.len();
+        match next {
+            Some(n) if written < EXPORT_MAX => after = Some(n),
+            _ => break,
+        }
+    }
+    w.into_inner()
+        .map_err(|e| ExportError::Csv(csv::Error::from(e.into_error())))
+}
+
+/// Why an export could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("writing the audit CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// The most store pages one listing reads while filtering (so a rare filter answers a short
 /// page with a cursor rather than reading the whole log).
 const MAX_PAGES: usize = 10;

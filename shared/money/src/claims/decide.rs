@@ -537,7 +537,7 @@ async fn decided_mail(
 }
 
 /// The marker of a sale won by a partner through a claim (in the open-claims partition).
-pub fn won_sk(claim: &Claim) -> String {
+pub(crate) fn won_sk(claim: &Claim) -> String {
     format!("won#{}", lock_sk(claim))
 }
 

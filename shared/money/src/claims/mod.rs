@@ -17,6 +17,7 @@
 //! decision cut anywhere leaves nothing, and a retry or a racing approval finds the line and
 //! the decision there, never a second one.
 
+pub mod attachments;
 pub mod decide;
 pub mod evidence;
 pub mod model;

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::time::Timestamp;
 use crate::domain::{
-    CampaignId, ClaimId, ClickId, CommissionId, ConversionId, Currency, CustomerId, PartnerId,
+    AttachmentId, CampaignId, ClaimId, ClickId, CommissionId, ConversionId, Currency, CustomerId,
+    PartnerId,
 };
 use crate::kernel::events::{EventPayload, EventType};
 
@@ -134,6 +135,51 @@ pub struct Decision {
     pub jws: String,
 }
 
+/// An image's type, as its bytes say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImageType {
+    #[serde(rename = "image/png")]
+    Png,
+    #[serde(rename = "image/jpeg")]
+    Jpeg,
+}
+
+impl ImageType {
+    pub fn mime(self) -> &'static str {
+        match self {
+            ImageType::Png => "image/png",
+            ImageType::Jpeg => "image/jpeg",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageType::Png => "png",
+            ImageType::Jpeg => "jpg",
+        }
+    }
+
+    /// The type in words: "a PNG image".
+    pub fn named(self) -> &'static str {
+        match self {
+            ImageType::Png => "a PNG image",
+            ImageType::Jpeg => "a JPEG image",
+        }
+    }
+}
+
+/// One image of a claim ([`crate::claims::attachments`] checks and keeps it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    pub attachment_id: AttachmentId,
+    pub content_type: ImageType,
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub added_at: Timestamp,
+}
+
 /// One claim.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -146,6 +192,16 @@ pub struct Claim {
     pub occurred_at: Timestamp,
     #[serde(default)]
     pub evidence: Evidence,
+    /// What the partner says the sale was (`amount` in `currency`, the program's), when it
+    /// said: the manager reads it beside what 10x found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<Currency>,
+    /// The images the partner added (screenshots of the order), oldest first
+    /// ([`crate::claims::attachments`]).
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
     pub opened_at: Timestamp,
     pub deadline_at: Timestamp,
     pub proposal: Proposal,
@@ -169,6 +225,9 @@ impl Claim {
             target: Target::default(),
             occurred_at: at.clone(),
             evidence: Evidence::default(),
+            amount: None,
+            currency: None,
+            attachments: Vec::new(),
             opened_at: at.clone(),
             deadline_at: at,
             proposal: Proposal {
@@ -194,22 +253,60 @@ impl Claim {
         }
     }
 
-    /// As answered: the ctx token itself is not repeated (it is a bearer of the click).
+    /// As the program's people read it: the ctx token itself is not repeated (it is a bearer
+    /// of the click), and the proposal's reasons (written to the partner) speak of the partner
+    /// in the third person.
     pub fn view(&self) -> Claim {
+        let mut v = self.kept();
+        for r in &mut v.proposal.reasons {
+            *r = third_person(r);
+        }
+        v
+    }
+
+    /// As a partner reads it: its reasons addressed to it, without the reasons about risk (a
+    /// partner never reads its risk).
+    pub fn view_for_partner(&self) -> Claim {
+        let mut v = self.kept();
+        v.proposal.for_managers.clear();
+        v
+    }
+
+    fn kept(&self) -> Claim {
         let mut v = self.clone();
         if v.evidence.ctx.is_some() {
             v.evidence.ctx = Some("(kept)".into());
         }
         v
     }
+}
 
-    /// As a partner reads it: [`Claim::view`] without the reasons about risk (a partner never
-    /// reads its risk).
-    pub fn view_for_partner(&self) -> Claim {
-        let mut v = self.view();
-        v.proposal.for_managers.clear();
-        v
+/// A reason written to the partner ("your click") as its program reads it ("the partner's
+/// click"): word by word, so "yours" and "you" inside other words are left alone.
+pub fn third_person(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len() + 16);
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let said = match word.as_str() {
+            "you" => "the partner",
+            "You" => "The partner",
+            "your" | "yours" => "the partner's",
+            "Your" | "Yours" => "The partner's",
+            other => other,
+        };
+        out.push_str(said);
+        word.clear();
+    };
+    for c in reason.chars() {
+        if c.is_alphanumeric() || c == '_' || c == '-' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
     }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// `claim.opened` and `claim.decided` carry the claim as the API answers it.
@@ -227,5 +324,28 @@ impl EventPayload for ClaimEvent {
             ClaimEvent::Opened(_) => EventType::ClaimOpened,
             ClaimEvent::Decided(_) => EventType::ClaimDecided,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::third_person;
+
+    #[test]
+    fn a_reason_to_the_partner_reads_in_the_third_person_for_its_program() {
+        assert_eq!(
+            third_person("No click of yours is in the evidence: nothing ties you to this buyer."),
+            "No click of the partner's is in the evidence: nothing ties the partner to this buyer."
+        );
+        assert_eq!(
+            third_person(
+                "A signed click on your link youtube-deal came 2 minutes before the sale."
+            ),
+            "A signed click on the partner's link youtube-deal came 2 minutes before the sale."
+        );
+        assert_eq!(
+            third_person("Your youth; layout"),
+            "The partner's youth; layout"
+        );
     }
 }

@@ -6,7 +6,7 @@ use crate::claims::evidence::{self, Asked, Sources};
 use crate::claims::model::{Claim, ClaimEvent, Evidence, Status, Target};
 use crate::claims::{ClaimError, MAX_PER_DAY};
 use crate::domain::time::Timestamp;
-use crate::domain::{ClaimId, Handle, PartnerId};
+use crate::domain::{ClaimId, Currency, Handle, PartnerId};
 use crate::kernel::emit::Emit;
 use crate::kernel::events::Payload;
 use crate::kernel::io::Io;
@@ -18,6 +18,8 @@ pub struct Opening {
     pub target: Target,
     pub occurred_at: Timestamp,
     pub evidence: Evidence,
+    /// What the partner says the sale was: its amount (minor units) and currency.
+    pub said: Option<(i64, Currency)>,
 }
 
 /// The claim opened. Round trips: the partner, program and evidence reads (a few), ONE
@@ -41,6 +43,10 @@ pub async fn open(
         evidence: &o.evidence,
     };
     let (proposal, found) = evidence::propose(src, &asked).await?;
+    let said = o.said;
+    if let Some((_, currency)) = said {
+        in_program_currency(store, handle, currency).await?;
+    }
 
     let rules = rules(store, handle).await?;
     let now = crate::platform::time::now_millis();
@@ -51,6 +57,9 @@ pub async fn open(
         target: o.target,
         occurred_at: o.occurred_at,
         evidence: o.evidence,
+        amount: said.map(|(minor, c)| c.format(i128::from(minor))),
+        currency: said.map(|(_, c)| c),
+        attachments: Vec::new(),
         opened_at: Timestamp::from_millis(now),
         deadline_at: Timestamp::from_millis(now + rules.deadline_ms()),
         proposal,
@@ -72,6 +81,32 @@ pub async fn open(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A sale's amount is said in the currency the program pays in (its template campaign's plan):
+/// another is refused in words, never converted at a rate the partner did not see. A program
+/// without a template takes any. Round trips: the program read, ONE plan query.
+async fn in_program_currency(
+    store: &dyn crate::platform::store::Store,
+    handle: &Handle,
+    currency: Currency,
+) -> Result<(), ClaimError> {
+    let program = crate::programs::settings::get(store, handle).await?;
+    let Some(template) = program.and_then(|p| p.template) else {
+        return Ok(());
+    };
+    let Some(plan) = crate::plans::current(store, handle, &template.campaign_id).await? else {
+        return Ok(());
+    };
+    if plan.currency == currency {
+        return Ok(());
+    }
+    Err(ClaimError::Invalid(format!(
+        "currency: the program pays in {}: give the sale's amount in {} (your order confirmation \
+         or your bank converts it).",
+        plan.currency.as_str(),
+        plan.currency.as_str()
+    )))
 }
 
 /// The program's claim rules, or the defaults. Round trips: ONE read.

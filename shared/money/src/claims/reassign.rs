@@ -71,6 +71,7 @@ pub async fn reassign(
             note: Some(r.reason.clone()),
             ..Evidence::default()
         },
+        said: None,
     };
     // Refused before anything is written when the partner has it already.
     let probe = Claim::probe(&opening.partner, &r.conversion);

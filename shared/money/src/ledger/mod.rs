@@ -44,6 +44,9 @@ pub enum CommissionError {
     UnknownPartner(PartnerId),
     #[error("The commission is being changed concurrently; retry.")]
     Busy,
+    /// The decider acts for the line's partner (`403 forbidden`).
+    #[error(transparent)]
+    OwnPartner(#[from] crate::people::acting::OwnPartner),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

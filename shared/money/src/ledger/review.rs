@@ -7,6 +7,7 @@ use crate::kernel::io::Io;
 use crate::ledger::model::{Commission, Kind, Status};
 use crate::ledger::{CommissionError, due};
 use crate::ledger::{emit, view};
+use crate::people::acting::Decider;
 use crate::platform::store::StoreError;
 
 /// Why a public conversion's commission was rejected: a verified one took its key.
@@ -25,6 +26,8 @@ pub enum Decision {
 pub struct Review<'a> {
     pub by: &'a str,
     pub note: Option<&'a str>,
+    /// Who decides: nobody approves or rejects the money of a partner they act for.
+    pub decider: &'a Decider,
 }
 
 /// The status a decision moves `line` to; `Ok(None)`: already there (idempotent).
@@ -78,6 +81,7 @@ pub async fn decide(
         let line = crate::ledger::get(io.store.as_ref(), handle, id)
             .await?
             .ok_or_else(|| CommissionError::NotFound(id.clone()))?;
+        review.decider.refuse(Some(&line.partner_id))?;
         let now = crate::platform::time::now_millis();
         let Some(status) = next_status(&line, d, now)? else {
             return Ok(line);
@@ -160,6 +164,7 @@ pub async fn reject_superseded(
     let review = Review {
         by: "system",
         note: Some(SUPERSEDED),
+        decider: &Decider::system(),
     };
     match decide(io, handle, &line.commission_id, Decision::Reject, &review).await {
         Ok(_) | Err(CommissionError::InvalidState(_)) => Ok(()),

@@ -31,6 +31,9 @@ pub struct Line {
     pub plan_version: Option<u64>,
     pub amount: String,
     pub currency: Currency,
+    /// When the line was earned (written to the ledger): read by people, not in the line's
+    /// leaf (statements verify as they did).
+    pub earned_at: crate::domain::time::Timestamp,
     /// A `claim` line's claim and its signed decision (`tenx verify` checks that it names this
     /// line); not in the line's leaf, so statements made before them verify unchanged.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -57,6 +60,7 @@ impl From<&Commission> for Line {
             plan_version: c.plan_version,
             amount: c.currency.format(c.minor()),
             currency: c.currency,
+            earned_at: c.created_at.clone(),
             claim_id: c.claim_id.as_ref().map(ToString::to_string),
             claim_decision: c.claim_decision.clone(),
         }

@@ -115,9 +115,8 @@ pub async fn explain(
     if let Some(plan) = plan_version(store, handle, line).await? {
         let since = crate::domain::time::Timestamp::from_millis(plan.effective_ms());
         sentences.push(format!(
-            "Paid under version {} of the plan of campaign {}, in force since {}.",
+            "Paid under version {} of your plan, in force since {}.",
             plan.version,
-            plan.campaign_id,
             day(&since)
         ));
         sentences.extend(rate(&plan, line));
@@ -138,20 +137,7 @@ pub async fn explain(
             line.currency
         ),
     });
-    let code = serde_json::to_value(line.status).unwrap_or_default();
-    let status = crate::domain::words::or_code(code.as_str().unwrap_or_default());
-    let mut said = format!("It is {}", status.to_lowercase());
-    if line.reasons.is_empty() {
-        said.push('.');
-    } else {
-        let why: Vec<&str> = line
-            .reasons
-            .iter()
-            .map(|r| crate::domain::words::or_code(r))
-            .collect();
-        said.push_str(&format!(": {}.", why.join("; ")));
-    }
-    sentences.push(said);
+    sentences.push(standing(line));
     if line.payout_id.is_none() && line.amount_minor.is_some_and(|m| m > 0) {
         sentences.push(format!("Payable from {}.", day(&line.available_at)));
     }
@@ -161,4 +147,30 @@ pub async fn explain(
         currency: line.currency,
         sentences,
     })
+}
+
+/// Where the line stands, and why while that is still its state: an approved or paid line's
+/// reasons are what it was held for once, not what it is now. A held line is being reviewed.
+fn standing(line: &Commission) -> String {
+    use crate::ledger::model::Status;
+    let status = match line.status {
+        Status::Held => "being reviewed".to_owned(),
+        other => {
+            let code = serde_json::to_value(other).unwrap_or_default();
+            crate::domain::words::or_code(code.as_str().unwrap_or_default()).to_lowercase()
+        }
+    };
+    let mut said = format!("It is {status}");
+    let current = !matches!(line.status, Status::Approved | Status::Paid);
+    if line.reasons.is_empty() || !current {
+        said.push('.');
+    } else {
+        let why: Vec<&str> = line
+            .reasons
+            .iter()
+            .map(|r| crate::domain::words::or_code(r))
+            .collect();
+        said.push_str(&format!(": {}.", why.join("; ")));
+    }
+    said
 }

@@ -72,7 +72,7 @@ pub struct Subject<'a> {
 }
 
 impl RuleConditions {
-    pub fn validate(&self, at: &str, currency: Currency) -> Result<(), DomainError> {
+    pub(crate) fn validate(&self, at: &str, currency: Currency) -> Result<(), DomainError> {
         let f = |name: &str| format!("{at}.{name}");
         if *self == RuleConditions::default() {
             return Err(err(at, "names no condition; leave it out instead."));
@@ -237,7 +237,7 @@ pub struct Tier {
 
 /// Validates a rule's tiers: each with a rate, `from` in the basis' unit (positive, or 0 for the
 /// first) and strictly above the tier before it (tiers never overlap).
-pub fn validate_tiers(
+pub(crate) fn validate_tiers(
     at: &str,
     tiers: &[Tier],
     basis: TierBasis,
@@ -282,7 +282,7 @@ pub fn validate_tiers(
 }
 
 /// A flat amount in the plan's currency (not negative) and a percentage of 0 to 100.
-pub fn check_rate(
+pub(crate) fn check_rate(
     flat_field: &str,
     percent_field: &str,
     flat: Option<Decimal>,

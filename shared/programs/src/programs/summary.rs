@@ -21,6 +21,12 @@ pub struct PublicProgram {
     pub applications: ApplicationPolicy,
     /// `null` while the program has no template, or its template no plan.
     pub commission: Option<CommissionSummary>,
+    /// The program's logo (its mail branding's `logoUrl`), when it set one.
+    pub logo_url: Option<String>,
+    /// The program's accent colour (its mail branding's, else the default).
+    pub color: String,
+    /// Whether its partners may make links of their own (it allows some destinations).
+    pub own_links: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -47,10 +53,12 @@ pub struct RuleSummary {
     pub text: String,
 }
 
-/// The page's data. Round trips: the program read, and with a template ONE plan query.
+/// The page's data (the partner portal's header too). Round trips: the program and its
+/// branding read, and with a template ONE plan query.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn public(store: &dyn Store, handle: &Handle) -> Result<PublicProgram, ProgramError> {
     let program = super::settings::require(store, handle).await?;
+    let brand = crate::mail::branding::get(store, handle).await?;
     let plan = match &program.template {
         Some(t) => crate::plans::current(store, handle, &t.campaign_id).await?,
         None => None,
@@ -62,6 +70,11 @@ pub async fn public(store: &dyn Store, handle: &Handle) -> Result<PublicProgram,
         terms_url: program.terms_url,
         applications: program.applications,
         commission: plan.as_ref().map(summarize),
+        logo_url: brand.as_ref().and_then(|b| b.logo_url.clone()),
+        color: brand
+            .and_then(|b| b.color)
+            .unwrap_or_else(|| crate::mail::branding::DEFAULT_COLOR.to_owned()),
+        own_links: !program.allowed_destinations.is_empty(),
     })
 }
 

@@ -2,6 +2,7 @@
 //! write path (`crate::links::upsert`), so the link and the campaign commit in one transaction and
 //! every click on the link attributes to the campaign.
 
+pub mod link_save;
 pub mod model;
 
 pub use model::{Campaign, CampaignStatus, GoalType};

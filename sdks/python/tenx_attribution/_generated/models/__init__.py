@@ -6,6 +6,8 @@ from .balances import Balances
 from .bot_reason import BotReason
 from .campaign_status import CampaignStatus
 from .claim import Claim
+from .claim_attachment import ClaimAttachment
+from .claim_attachment_content_type import ClaimAttachmentContentType
 from .claim_decided_event import ClaimDecidedEvent
 from .claim_decided_event_type import ClaimDecidedEventType
 from .claim_decision import ClaimDecision
@@ -187,6 +189,8 @@ __all__ = (
     "BotReason",
     "CampaignStatus",
     "Claim",
+    "ClaimAttachment",
+    "ClaimAttachmentContentType",
     "ClaimDecidedEvent",
     "ClaimDecidedEventType",
     "ClaimDecision",

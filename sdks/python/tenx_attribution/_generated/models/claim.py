@@ -11,6 +11,7 @@ from ..models.claim_status import ClaimStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.claim_attachment import ClaimAttachment
     from ..models.claim_decision import ClaimDecision
     from ..models.claim_evidence import ClaimEvidence
     from ..models.claim_found import ClaimFound
@@ -31,7 +32,10 @@ class Claim:
         partner_id (str):
         proposal (ClaimProposal):
         status (ClaimStatus):
+        amount (str | Unset): What the partner says the sale was.
+        attachments (list[ClaimAttachment] | Unset):
         conversion_id (str | Unset):
+        currency (str | Unset):
         customer_id (str | Unset):
         decision (ClaimDecision | Unset):
         evidence (ClaimEvidence | Unset): As sent; a ctx is answered as `(kept)`.
@@ -47,7 +51,10 @@ class Claim:
     partner_id: str
     proposal: ClaimProposal
     status: ClaimStatus
+    amount: str | Unset = UNSET
+    attachments: list[ClaimAttachment] | Unset = UNSET
     conversion_id: str | Unset = UNSET
+    currency: str | Unset = UNSET
     customer_id: str | Unset = UNSET
     decision: ClaimDecision | Unset = UNSET
     evidence: ClaimEvidence | Unset = UNSET
@@ -70,7 +77,18 @@ class Claim:
 
         status = self.status.value
 
+        amount = self.amount
+
+        attachments: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.attachments, Unset):
+            attachments = []
+            for attachments_item_data in self.attachments:
+                attachments_item = attachments_item_data.to_dict()
+                attachments.append(attachments_item)
+
         conversion_id = self.conversion_id
+
+        currency = self.currency
 
         customer_id = self.customer_id
 
@@ -101,8 +119,14 @@ class Claim:
                 "status": status,
             }
         )
+        if amount is not UNSET:
+            field_dict["amount"] = amount
+        if attachments is not UNSET:
+            field_dict["attachments"] = attachments
         if conversion_id is not UNSET:
             field_dict["conversionId"] = conversion_id
+        if currency is not UNSET:
+            field_dict["currency"] = currency
         if customer_id is not UNSET:
             field_dict["customerId"] = customer_id
         if decision is not UNSET:
@@ -118,6 +142,7 @@ class Claim:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.claim_attachment import ClaimAttachment
         from ..models.claim_decision import ClaimDecision
         from ..models.claim_evidence import ClaimEvidence
         from ..models.claim_found import ClaimFound
@@ -138,7 +163,20 @@ class Claim:
 
         status = ClaimStatus(d.pop("status"))
 
+        amount = d.pop("amount", UNSET)
+
+        _attachments = d.pop("attachments", UNSET)
+        attachments: list[ClaimAttachment] | Unset = UNSET
+        if _attachments is not UNSET:
+            attachments = []
+            for attachments_item_data in _attachments:
+                attachments_item = ClaimAttachment.from_dict(attachments_item_data)
+
+                attachments.append(attachments_item)
+
         conversion_id = d.pop("conversionId", UNSET)
+
+        currency = d.pop("currency", UNSET)
 
         customer_id = d.pop("customerId", UNSET)
 
@@ -173,7 +211,10 @@ class Claim:
             partner_id=partner_id,
             proposal=proposal,
             status=status,
+            amount=amount,
+            attachments=attachments,
             conversion_id=conversion_id,
+            currency=currency,
             customer_id=customer_id,
             decision=decision,
             evidence=evidence,

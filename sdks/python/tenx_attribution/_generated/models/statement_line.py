@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
@@ -32,6 +33,7 @@ class StatementLine:
         conversion_id (None | str):
         currency (Currency): An active ISO 4217 currency or fund code (withdrawn codes, precious metals, bond market
             units, `XTS` and `XXX` are refused).
+        earned_at (datetime.datetime): When the line was earned; not in the line's leaf.
         event_type (None | str):
         fx_rate (None | str):
         kind (CommissionKind):
@@ -55,6 +57,7 @@ class StatementLine:
     commission_id: str
     conversion_id: None | str
     currency: Currency
+    earned_at: datetime.datetime
     event_type: None | str
     fx_rate: None | str
     kind: CommissionKind
@@ -87,6 +90,8 @@ class StatementLine:
         conversion_id = self.conversion_id
 
         currency = self.currency.value
+
+        earned_at = self.earned_at.isoformat()
 
         event_type: None | str
         event_type = self.event_type
@@ -123,6 +128,7 @@ class StatementLine:
                 "commissionId": commission_id,
                 "conversionId": conversion_id,
                 "currency": currency,
+                "earnedAt": earned_at,
                 "eventType": event_type,
                 "fxRate": fx_rate,
                 "kind": kind,
@@ -188,6 +194,8 @@ class StatementLine:
 
         currency = Currency(d.pop("currency"))
 
+        earned_at = datetime.datetime.fromisoformat(d.pop("earnedAt"))
+
         def _parse_event_type(data: object) -> None | str:
             if data is None:
                 return data
@@ -240,6 +248,7 @@ class StatementLine:
             commission_id=commission_id,
             conversion_id=conversion_id,
             currency=currency,
+            earned_at=earned_at,
             event_type=event_type,
             fx_rate=fx_rate,
             kind=kind,

@@ -106,6 +106,15 @@ pub static PARTNER_ROUTES: &[(Method, &str)] = &[
         Method::GET,
         "/v2/handles/{handle}/partners/{partnerId}/claims/{claimId}",
     ),
+    // Its claim's images: added and read by the partner itself.
+    (
+        Method::POST,
+        "/v2/handles/{handle}/partners/{partnerId}/claims/{claimId}/attachments",
+    ),
+    (
+        Method::GET,
+        "/v2/handles/{handle}/partners/{partnerId}/claims/{claimId}/attachments/{attachmentId}",
+    ),
     (Method::GET, "/v2/handles/{handle}/claims"),
     (Method::GET, "/v2/handles/{handle}/claims/{claimId}"),
     // The partner portal (issue 61): its owner invites its users (the handler refuses tokens

@@ -39,10 +39,10 @@ pub enum ProgramRow {
 pub type Open<'a> = &'a mut dyn FnMut() -> std::io::Result<super::Reader>;
 
 /// Reads an item of a join list into what its partner takes.
-pub type Join = fn(&Value, &mut Joins);
+pub(crate) type Join = fn(&Value, &mut Joins);
 
 /// Where a tool's export keeps each kind of row, and how an item of each list is read.
-pub struct Shape {
+pub(crate) struct Shape {
     pub partners: &'static str,
     /// Lists joined onto the partners they name (coupon codes, referral links), read first.
     pub joins: &'static [(&'static str, Join)],
@@ -57,20 +57,20 @@ pub struct Shape {
 
 /// What the join lists hold per partner (the tool's id of it): taken by its partner's item.
 #[derive(Default)]
-pub struct Joins {
+pub(crate) struct Joins {
     pub links: HashMap<String, Vec<ReferralLink>>,
     pub coupons: HashMap<String, Vec<String>>,
 }
 
 impl Joins {
-    pub fn take_links(&mut self, external: &Option<String>) -> Vec<ReferralLink> {
+    pub(crate) fn take_links(&mut self, external: &Option<String>) -> Vec<ReferralLink> {
         external
             .as_ref()
             .and_then(|e| self.links.remove(e))
             .unwrap_or_default()
     }
 
-    pub fn take_coupons(&mut self, external: &Option<String>) -> Vec<String> {
+    pub(crate) fn take_coupons(&mut self, external: &Option<String>) -> Vec<String> {
         external
             .as_ref()
             .and_then(|e| self.coupons.remove(e))
@@ -252,7 +252,7 @@ impl Checker {
 }
 
 /// A trimmed, non-empty string at `pointer` (a number is read as its digits: tools' ids).
-pub fn text(v: &Value, pointer: &str) -> Option<String> {
+pub(crate) fn text(v: &Value, pointer: &str) -> Option<String> {
     match v.pointer(pointer)? {
         Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
         Value::Number(n) => Some(n.to_string()),
@@ -261,7 +261,7 @@ pub fn text(v: &Value, pointer: &str) -> Option<String> {
 }
 
 /// A partner as the source names it, before its checks.
-pub struct RawPartner {
+pub(crate) struct RawPartner {
     /// The tool's id of it (what its customers and commissions name).
     pub external: Option<String>,
     pub id_field: &'static str,
@@ -277,7 +277,7 @@ pub struct RawPartner {
 }
 
 /// A customer as the source names it.
-pub struct RawCustomer {
+pub(crate) struct RawCustomer {
     /// The merchant's own id of it, if the export has one.
     pub own_id: Option<String>,
     /// The tool's id of it (the fallback, `import:{source}:{id}`).
@@ -292,7 +292,7 @@ pub struct RawCustomer {
 }
 
 /// A commission as the source names it.
-pub struct RawCommission {
+pub(crate) struct RawCommission {
     pub id: Option<String>,
     pub partner: Option<String>,
     pub partner_field: &'static str,
@@ -449,7 +449,7 @@ fn commission(
 }
 
 /// Whole cents: a JSON integer, or a string of digits (Tolt serializes money as strings).
-pub fn cents(v: &Value, pointer: &str) -> Result<i64, String> {
+pub(crate) fn cents(v: &Value, pointer: &str) -> Result<i64, String> {
     match v.pointer(pointer) {
         Some(Value::Number(n)) => n
             .as_i64()
@@ -464,7 +464,7 @@ pub fn cents(v: &Value, pointer: &str) -> Result<i64, String> {
 
 /// A decimal amount in the currency's units (`14.70`), read from the number's text, never as
 /// a float, into minor units.
-pub fn decimal(v: &Value, pointer: &str, currency: Option<&str>) -> Result<i64, String> {
+pub(crate) fn decimal(v: &Value, pointer: &str, currency: Option<&str>) -> Result<i64, String> {
     let raw = match v.pointer(pointer) {
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::String(s)) => s.trim().to_owned(),
@@ -490,7 +490,7 @@ pub fn status_of(raw: Option<String>, table: &[(&str, PastStatus)]) -> Result<Pa
 }
 
 /// "First Last" from two optional parts.
-pub fn full_name(first: Option<String>, last: Option<String>) -> Option<String> {
+pub(crate) fn full_name(first: Option<String>, last: Option<String>) -> Option<String> {
     let name = [first, last]
         .into_iter()
         .flatten()

@@ -106,6 +106,15 @@ impl Uploads for LocalUploads {
         }
     }
 
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), UploadError> {
+        use tokio::io::AsyncWriteExt;
+        let failed = |e: std::io::Error| UploadError::Unavailable(e.to_string());
+        let (mut file, tmp) = self.create(key).await.map_err(failed)?;
+        file.write_all(&bytes).await.map_err(failed)?;
+        file.sync_all().await.map_err(failed)?;
+        self.commit(&tmp, key).await.map_err(failed)
+    }
+
     fn kind(&self) -> &'static str {
         "local"
     }

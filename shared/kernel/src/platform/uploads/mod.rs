@@ -46,6 +46,9 @@ pub trait Uploads: Send + Sync {
     async fn exists(&self, key: &str) -> Result<bool, UploadError>;
     /// The file at `key`, read as a stream (`None`: not there).
     async fn open(&self, key: &str) -> Result<Option<Reader>, UploadError>;
+    /// Stores `bytes` at `key`: a file the service itself keeps (a claim's image, under
+    /// `claims/`, which no lifecycle rule expires), written whole or not at all.
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), UploadError>;
     /// A word for logs: `s3` or `local`.
     fn kind(&self) -> &'static str;
     /// The local engine, whose URL the server itself takes (`None`: S3's).

@@ -142,6 +142,19 @@ impl Uploads for S3Uploads {
         Ok(Some(Box::new(tokio_util::io::SyncIoBridge::new(body))))
     }
 
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), UploadError> {
+        self.client()
+            .await
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(e)))?;
+        Ok(())
+    }
+
     fn kind(&self) -> &'static str {
         "s3"
     }
