@@ -258,6 +258,9 @@ fn claim(decided: bool) -> crate::claims::Claim {
             note: Some("My reader bought it.".into()),
             ..Evidence::default()
         },
+        amount: None,
+        currency: None,
+        attachments: Vec::new(),
         opened_at: at("2026-11-21T09:00:00.000Z"),
         deadline_at: at("2026-12-21T09:00:00.000Z"),
         proposal: Proposal {

@@ -199,8 +199,9 @@ pub struct Claim {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<Currency>,
     /// The images the partner added (screenshots of the order), oldest first
-    /// ([`crate::claims::attachments`]).
-    #[serde(default)]
+    /// ([`crate::claims::attachments`]); absent when none (a claim's stored bytes and its
+    /// events stay as they were before claims carried images).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
     pub opened_at: Timestamp,
     pub deadline_at: Timestamp,
