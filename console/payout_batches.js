@@ -6,6 +6,7 @@ import * as api from './api.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
 import * as method from './payout_method.js';
+import * as providers from './payout_providers.js';
 import {
   clear, download, empty, errorBox, field, fmtAmounts, fmtMoney, fmtTime, form, h, input, loading, notice,
   randomId, select, table,
@@ -16,14 +17,18 @@ import { term, words } from './words.js';
 export async function render(body, partnerIds, onChange) {
   const parts = {
     settings: h('div', { id: 'payout-settings' }, loading()),
+    providers: h('div', { id: 'payout-providers' }, loading()),
     method: h('div', { id: 'payout-method' }),
     batches: h('div', { id: 'payout-batches' }, loading('Loading batches…')),
   };
   clear(body,
     h('h3', {}, 'Payout settings (the SEPA debtor)'), parts.settings,
+    h('h3', {}, 'Payout providers (Stripe, PayPal)'), parts.providers,
     h('h3', {}, 'Payout method of a partner'), methodPicker(parts.method, partnerIds),
     h('h3', {}, 'Batches'), batchForm(parts.batches, onChange), parts.batches);
-  await Promise.all([renderSettings(parts.settings), renderBatches(parts.batches, onChange)]);
+  await Promise.all([
+    renderSettings(parts.settings), providers.render(parts.providers), renderBatches(parts.batches, onChange),
+  ]);
 }
 
 function methodPicker(out, partnerIds) {

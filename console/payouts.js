@@ -66,7 +66,7 @@ async function renderList(list, onChange) {
     return;
   }
   // A payout settled on its own names who did it (a batch's payouts: the batch's own entry).
-  const done = people.lastDone(['payout.marked_paid', 'payout.marked_failed', 'payout.canceled']);
+  const done = people.lastDone(['payout.marked_paid', 'payout.marked_failed', 'payout.canceled', 'payout.provider_paid', 'payout.provider_failed', 'payout.provider_returned']);
   clear(list, table([
     { label: 'Payout', value: (p) => h('code', {}, p.payoutId) },
     { label: 'Partner', value: (p) => [partnerLink(p.partnerId), ` #${p.sequence}`] },
@@ -74,10 +74,21 @@ async function renderList(list, onChange) {
     { label: 'Lines', value: (p) => String(p.commissionCount) },
     { label: 'Status', value: (p) => term(p.status, `status ${p.status}`) },
     { label: 'Period end', value: (p) => fmtTime(p.periodEnd) },
-    { label: 'Settled', value: (p) => (p.status === 'pending' ? '–' : people.withWho(p.reference || p.reason || term(p.status, p.status), p.payoutId, done)) },
+    { label: 'Provider', value: (p) => providerState(p) },
+    { label: 'Settled', value: (p) => (['pending', 'sending'].includes(p.status) ? '–' : people.withWho(p.reference || p.reason || term(p.status, p.status), p.payoutId, done)) },
     { label: 'Statement', value: (p) => statementButtons(p) },
     { label: 'Settle', value: (p) => (p.status === 'pending' ? settleControls(p, onChange) : '–') },
   ], r.data.items, 'Payouts'));
+}
+
+// Where a payout sent through Stripe or PayPal stands there, in words (what to do when it
+// failed is in its reason); '–' for a payout paid by file or by hand.
+export function providerState(p) {
+  if (!p.provider) return '–';
+  const name = p.provider.name === 'stripe' ? 'Stripe' : 'PayPal';
+  const ref = p.provider.reference ? h('code', {}, p.provider.reference) : null;
+  const state = p.status === 'sending' ? (p.provider.state || `Being sent through ${name}.`) : null;
+  return h('div', { class: 'provider' }, h('strong', {}, name), ref ? [' ', ref] : null, state ? h('small', { class: 'hint' }, ' ', state) : null);
 }
 
 export function statementButtons(p) {

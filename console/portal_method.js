@@ -15,7 +15,8 @@ const TYPES = [
 
 function current(m) {
   if (!m) return h('p', {}, 'You have not said how to pay you yet. The program pays you once you do.');
-  const kind = (TYPES.find(([v]) => v === m.type) || [m.type, m.type === 'manual' ? 'Arranged with the program' : m.type])[1];
+  const other = { manual: 'Arranged with the program', stripe_connect: 'Your Stripe account' };
+  const kind = (TYPES.find(([v]) => v === m.type) || [m.type, other[m.type] || m.type])[1];
   return [
     h('dl', { class: 'figures' },
       h('dt', {}, 'How'), h('dd', {}, kind),
@@ -23,6 +24,7 @@ function current(m) {
       m.iban ? [h('dt', {}, 'IBAN'), h('dd', {}, m.iban)] : null,
       m.bic ? [h('dt', {}, 'BIC'), h('dd', {}, m.bic)] : null,
       m.email ? [h('dt', {}, 'Email'), h('dd', {}, m.email)] : null,
+      m.account ? [h('dt', {}, 'Stripe account'), h('dd', {}, m.account)] : null,
       h('dt', {}, 'Changed'), h('dd', {}, fmtTime(m.updatedAt))),
     m.pendingConfirmation ? h('p', { class: 'notice warn' }, 'This change waits for the program\'s confirmation (or a day): payouts use it after that. The address on file before it was told by mail.') : null,
     m.disputed ? h('p', { class: 'notice warn' }, 'Someone said this change was not theirs: your payouts wait until the program checks it with you.') : null,
@@ -83,5 +85,38 @@ export async function method(base, partnerId) {
       }
     },
   }, field('How you want to be paid', type), Object.values(fields), save, out);
-  return [section('How you are paid', shown), section(m ? 'Change how you are paid' : 'Say how to pay you', el)];
+  const byStripe = await stripe(`${base}/partners/${encodeURIComponent(partnerId)}/payout-method/stripe-connect`);
+  return [
+    section('How you are paid', shown),
+    section(m ? 'Change how you are paid' : 'Say how to pay you', el),
+    byStripe ? section('Get paid to your Stripe account', byStripe) : null,
+  ];
+}
+
+// Stripe's own onboarding (when the program pays through Stripe): where the partner's account
+// stands, in Stripe's words, and a button that opens Stripe and comes back here.
+async function stripe(path) {
+  const out = h('div', { 'aria-live': 'polite' });
+  let state = null;
+  try {
+    state = await api.get(path);
+  } catch (err) {
+    // 409: not started yet, or the program does not pay through Stripe (then nothing to offer).
+    if (err.status === 409 && /does not pay through Stripe/.test(err.message || '')) return null;
+    if (err.status !== 409) clear(out, errorBox(err));
+  }
+  const go = h('button', { type: 'button', class: 'secondary' }, state ? 'Continue with Stripe' : 'Connect with Stripe');
+  go.addEventListener('click', async () => {
+    go.disabled = true;
+    clear(out, loading('Opening Stripe…'));
+    try {
+      const link = await api.post(`${path}/onboarding`);
+      window.location.assign(link.url);
+    } catch (err) {
+      clear(out, errorBox(err));
+      go.disabled = false;
+    }
+  });
+  const said = state ? h('p', { role: 'status' }, state.words) : h('p', {}, 'Stripe asks for your details once; payouts then go to your Stripe account.');
+  return [said, go, out];
 }

@@ -38,7 +38,7 @@ LAYERS = [
     # The services: the product's nouns.
     ["links", "clicks", "campaigns", "conversions", "customers", "analytics", "webhooks", "chain",
      "tokens", "partners", "plans", "plan_changes", "fx", "ledger", "payouts", "connectors",
-     "risk", "programs", "payout_methods", "payout_batches", "people", "mail", "messages", "embed",
+     "risk", "programs", "payout_methods", "payout_providers", "payout_batches", "people", "mail", "messages", "embed",
      "claims", "portal", "domains", "coupon_leaks", "imports", "search", "weekly", "attribute"],
     ["http"],
     # The local server, the AWS wiring, the workers.

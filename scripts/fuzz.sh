@@ -191,10 +191,15 @@ checks = { ensure_resource_availability = { enabled = false } }
 # An import's format parameter names an uploaded file's format (issue 64): with a body, whose format is
 # its content-type, it is refused (400 naming format); two parameters, one rule.
 # The year-end 1099-NEC figures of a year after the current one (400 naming year): the clock.
+# A payment provider's account (issue 78): the body's shape is the path's provider's (Stripe's
+# keys on …/stripe, PayPal's on …/paypal), two fields; and the providers' payout webhooks are
+# signed, the signature the credential, as Stripe's and Shopify's above (400 invalid_signature).
 [[operations]]
 include-path = ["/v2/public/refs", "/v2/handles/{handle}/partners/{partnerId}/coupon-codes",
                 "/v2/handles/{handle}/payout-batches",
                 "/v2/public/integrations/stripe/{handle}", "/v2/public/integrations/shopify/{handle}",
+                "/v2/public/integrations/stripe-connect/{handle}", "/v2/public/integrations/paypal/{handle}",
+                "/v2/handles/{handle}/payout-providers/{provider}",
                 "/v2/handles/{handle}/program", "/v2/public/programs/{handle}/applications",
                 "/v2/public/unsubscribe", "/v2/public/payout-dispute",
                 "/v2/handles/{handle}/domains/{domain}", "/v2/handles/{handle}/domains/{domain}/verify",

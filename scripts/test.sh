@@ -44,6 +44,9 @@ bg_stage tools-oidc 600 scripts/oidc_provider.sh --install
 # dnslib (PyPI, pinned; .venv/dns): the authoritative DNS server the custom-domain tests verify
 # against (issue 64).
 bg_stage tools-dns 600 scripts/dns_server.sh --install
+# openssl (Debian's): the local Stripe and PayPal the provider payout tests start one per test
+# (scripts/provider_server.py signs PayPal's webhooks with it; issue 78). Missing, they fail.
+bg_stage tools-provider 600 scripts/provider_server.sh --install
 
 # ------------------------------------------------------------------ quick checks
 stage "module graph and typed edges (check_layers.py)" 120 python3 scripts/check_layers.py
@@ -114,6 +117,7 @@ wait_stage tools-oidc
 eval "$(scripts/smtp_server.sh)"
 wait_stage tools-dns
 eval "$(scripts/dns_server.sh)"
+wait_stage tools-provider
 bg_stage openapi-check 120 nice -n 10 .venv/bin/openapi-spec-validator openapi.yaml
 eval "$(scripts/sepa_schema.sh)"
 # Two motos: one answers a DynamoDB request at a time on one core, so the end-to-end stage on a

@@ -14,7 +14,9 @@ pub use tenx_attribution::{attribute, conversions, coupon_leaks, customers};
 pub use tenx_identity::{chain, mail, messages, partners, people, tokens, webhooks};
 pub use tenx_integrations::{connectors, imports};
 pub use tenx_kernel::{auth, domain, kernel, platform};
-pub use tenx_money::{claims, ledger, payout_batches, payout_methods, payouts, plan_changes, risk};
+pub use tenx_money::{
+    claims, ledger, payout_batches, payout_methods, payout_providers, payouts, plan_changes, risk,
+};
 pub use tenx_portal::{embed, portal, weekly};
 pub use tenx_programs::{fx, plans, programs};
 pub use tenx_tracking::{analytics, campaigns, clicks, domains, links, search};

@@ -12,6 +12,7 @@
 
 mod endpoints;
 mod helpers;
+mod provider_server;
 
 mod access_matrix;
 mod accrual_batches;
@@ -68,6 +69,7 @@ mod partner_users;
 mod passkeys;
 mod payout_batches;
 mod payout_jobs;
+mod payout_providers;
 mod payout_races;
 mod payout_runs;
 mod people;
@@ -75,6 +77,7 @@ mod plan_changes;
 mod plan_tiers;
 mod portal_words;
 mod programs;
+mod provider_payouts;
 mod public_surfaces;
 mod rate_limits;
 mod reasons;

@@ -26,6 +26,8 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/public/leads"),
     ("POST", "/v2/public/integrations/stripe/{handle}"),
     ("POST", "/v2/public/integrations/shopify/{handle}"),
+    ("POST", "/v2/public/integrations/stripe-connect/{handle}"),
+    ("POST", "/v2/public/integrations/paypal/{handle}"),
     ("POST", "/v2/public/refs"),
     // A local server's upload URL (issue 64), allowed by its signature.
     ("PUT", "/v2/uploads/imports/{handle}/{uploadId}"),

@@ -1447,7 +1447,7 @@ async fn every_event_file_replays_through_its_function() {
     // The sweep also approves commissions whose hold ended: none yet (the holds run 30 days).
     assert_eq!(
         r,
-        json!({"resent": 1, "approved": 0, "accrued": 0, "payoutJobs": 0, "mail": 0, "digests": 0, "broadcasts": 0, "claims": 0, "domains": 0, "weekly": 0, "edge": {"advanced": 0, "removed": 0}})
+        json!({"resent": 1, "approved": 0, "accrued": 0, "payoutJobs": 0, "payoutSends": 0, "mail": 0, "digests": 0, "broadcasts": 0, "claims": 0, "domains": 0, "weekly": 0, "edge": {"advanced": 0, "removed": 0}})
     );
     assert_eq!(
         b.drain(QueueName::Events).await.len(),

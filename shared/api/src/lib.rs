@@ -9,7 +9,9 @@ use tenx_attribution::{attribute, conversions, coupon_leaks, customers};
 use tenx_identity::{chain, mail, messages, partners, people, tokens, webhooks};
 use tenx_integrations::{connectors, imports};
 use tenx_kernel::{auth, domain, kernel, platform};
-use tenx_money::{claims, ledger, payout_batches, payout_methods, payouts, plan_changes, risk};
+use tenx_money::{
+    claims, ledger, payout_batches, payout_methods, payout_providers, payouts, plan_changes, risk,
+};
 use tenx_portal::{embed, portal};
 use tenx_programs::{fx, plans, programs};
 use tenx_tracking::{analytics, campaigns, clicks, domains, links, search};

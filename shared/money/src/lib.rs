@@ -6,6 +6,7 @@ pub mod claims;
 pub mod ledger;
 pub mod payout_batches;
 pub mod payout_methods;
+pub mod payout_providers;
 pub mod payouts;
 pub mod plan_changes;
 pub mod risk;

@@ -274,6 +274,23 @@ async fn digests(state: &AppState, base: &str) {
 
 /// Finds outbox entries whose enqueue never happened (a crash between commit and send), and
 /// carries on the payout work left to the background.
+/// The payouts' background work: runs and status changes too large for their request, and
+/// payouts sent through their providers.
+async fn payouts(state: &AppState) {
+    let payer = crate::payouts::Payer::new(state.io(), state.signing());
+    match crate::payouts::jobs::sweep(payer).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(finished = n, "payout jobs finished in the background"),
+        Err(e) => tracing::warn!(error = %e, "payout job sweep failed"),
+    }
+    let sender = crate::runtime::workers::sweeper::payout_sender(state);
+    match crate::payouts::send::sweep(sender).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(settled = n, "payouts settled by their providers"),
+        Err(e) => tracing::warn!(error = %e, "payout send sweep failed"),
+    }
+}
+
 async fn outbox_sweeper(state: AppState) {
     // `Config::validate` refuses a zero interval (which `interval` would panic on).
     let mut tick = tokio::time::interval(state.config.outbox_sweep_interval);
@@ -334,12 +351,7 @@ async fn outbox_sweeper(state: AppState) {
             Ok(n) => tracing::info!(finished = n, "broadcasts finished in the background"),
             Err(e) => tracing::warn!(error = %e, "broadcast sweep failed"),
         }
-        let payer = crate::payouts::Payer::new(state.io(), state.signing());
-        match crate::payouts::jobs::sweep(payer).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(finished = n, "payout jobs finished in the background"),
-            Err(e) => tracing::warn!(error = %e, "payout job sweep failed"),
-        }
+        payouts(&state).await;
         let now = crate::platform::time::now_millis();
         let resolver = state.config.dns_resolver;
         match crate::domains::recheck::sweep(state.io(), resolver, &base, now).await {

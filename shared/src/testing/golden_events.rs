@@ -132,6 +132,7 @@ fn payout() -> crate::payouts::model::Payout {
         reference: Some("SEPA-1".into()),
         reason: None,
         created_by: "local-user".into(),
+        provider: None,
         merkle_root: "00".into(),
         previous_statement_hash: None,
         statement_hash: "11".into(),

@@ -1058,7 +1058,21 @@ export type Payout = {
     periodEnd: Timestamp;
     periodStart: Timestamp;
     /**
-     * Why it failed or was canceled.
+     * A payout sent through a payment provider.
+     */
+    provider?: {
+        name: 'stripe' | 'paypal';
+        /**
+         * The provider's name for the payment (a Stripe transfer, a PayPal batch), once it made one.
+         */
+        reference: string | null;
+        /**
+         * Where the payment stands at the provider, in words.
+         */
+        state?: string | null;
+    };
+    /**
+     * Why it failed, was returned or was canceled, in words.
      */
     reason: string | null;
     /**
@@ -1085,6 +1099,10 @@ export type PayoutList = {
 };
 
 export type PayoutMethodMasked = {
+    /**
+     * A Stripe account by its last 4, `acct_…WXYZ`.
+     */
+    account?: string;
     accountName?: string;
     bic?: string;
     /**
@@ -1102,14 +1120,20 @@ export type PayoutMethodMasked = {
     type: PayoutMethodType;
 };
 
-export type PayoutMethodType = 'sepa' | 'paypal' | 'wise' | 'manual';
+/**
+ * `stripe_connect` is set only by the partner's Stripe onboarding, never by `PUT …/payout-method`.
+ */
+export type PayoutMethodType = 'sepa' | 'paypal' | 'wise' | 'manual' | 'stripe_connect';
 
 export type PayoutPaidEvent = WebhookEvent & {
     data?: Payout;
     type?: 'payout.paid';
 };
 
-export type PayoutStatus = 'pending' | 'paid' | 'failed' | 'canceled';
+/**
+ * `sending`: handed to the partner's payment provider (Stripe Connect, PayPal Payouts), not yet confirmed by it; `returned`: sent and given back by the provider (its lines back on the partner's balance).
+ */
+export type PayoutStatus = 'pending' | 'sending' | 'paid' | 'failed' | 'returned' | 'canceled';
 
 export type PlanChangedEvent = WebhookEvent & {
     data?: PlanNotice;

@@ -192,6 +192,10 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../../console/payout_method.js"),
     ),
     (
+        "payout_providers.js",
+        include_bytes!("../../../../console/payout_providers.js"),
+    ),
+    (
         "payout_batches.js",
         include_bytes!("../../../../console/payout_batches.js"),
     ),

@@ -36,6 +36,7 @@ pub mod partner_portal;
 pub mod passkeys;
 pub mod payout_batches;
 pub mod payout_methods;
+pub mod payout_providers;
 pub mod payouts;
 pub mod people;
 pub mod programs;
@@ -162,6 +163,7 @@ impl Group {
                 .merge(payouts::routes())
                 .merge(risk::routes())
                 .merge(payout_methods::routes())
+                .merge(payout_providers::routes())
                 .merge(payout_batches::routes())
                 .merge(customers::coupon_routes())
                 .merge(programs::routes())
@@ -196,7 +198,9 @@ impl Group {
                 // A person's mail preferences (issue 59).
                 .merge(notifications::router()),
             // The program's public routes: an autoApprove application creates a partner token.
-            Group::Commissions => payouts::public_router().merge(programs::public_router()),
+            Group::Commissions => payouts::public_router()
+                .merge(programs::public_router())
+                .merge(payout_providers::public_router()),
             // A local server's upload URL (issue 64; on AWS the file goes to S3).
             Group::Links => imports::public_router(),
             Group::Tokens

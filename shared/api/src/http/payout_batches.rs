@@ -52,7 +52,7 @@ struct CreateBody {
 impl CreateBody {
     fn spec(self) -> ApiResult<BatchSpec> {
         let method = MethodType::parse(&self.method)
-            .filter(|m| *m != MethodType::Manual)
+            .filter(|m| !matches!(m, MethodType::Manual | MethodType::StripeConnect))
             .ok_or_else(|| ApiError::invalid_request("method: expected sepa, paypal or wise."))?;
         let payout_ids = self
             .payout_ids

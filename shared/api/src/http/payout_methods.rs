@@ -14,7 +14,7 @@ use crate::http::routes::Routes;
 use crate::kernel::state::AppState;
 use crate::payout_methods::model::MethodInput;
 use crate::payout_methods::settings::{self, SettingsInput, SettingsView};
-use crate::payout_methods::{self, MethodError, MethodView, confirm, set};
+use crate::payout_methods::{self, MethodError, MethodView, confirm, set, stripe_connect};
 
 /// Read with `commissions.read` (masked), set with `payouts.write`; the payout settings are set
 /// by an admin only (JWT only: no token scope reaches the handle's own account).
@@ -33,6 +33,12 @@ pub(crate) fn routes() -> Routes {
         // Lifting a partner's "this was not me" freeze: admins only, after checking with them.
         .at("/v2/handles/{handle}/partners/{partnerId}/payout-method/unfreeze")
         .post(Admin, None, Write, unfreeze_method)
+        // The partner's own Stripe onboarding (the partner, or a manager for it): the account
+        // id comes from Stripe, never from a request.
+        .at("/v2/handles/{handle}/partners/{partnerId}/payout-method/stripe-connect/onboarding")
+        .post(Operator, W, Write, stripe_onboarding)
+        .at("/v2/handles/{handle}/partners/{partnerId}/payout-method/stripe-connect")
+        .get(Operator, W, Write, stripe_status)
         .at("/v2/handles/{handle}/payout-settings")
         .get(Viewer, R, Free, get_settings)
         .put(Admin, None, Write, put_settings)
@@ -106,6 +112,56 @@ async fn unfreeze_method(
     let record =
         payout_methods::dispute::unfreeze(state.store.as_ref(), &caller.handle, &id, by).await?;
     Ok(axum::Json(record.view(crate::platform::time::now_millis())))
+}
+
+fn connect(state: &AppState) -> ApiResult<stripe_connect::Connect<'_>> {
+    let origin = state
+        .config
+        .public_origin()
+        .ok_or_else(|| ApiError::unavailable("no public origin (TENX_PUBLIC_URL) to return to"))?;
+    Ok(stripe_connect::Connect {
+        io: state.io(),
+        keys: state.payout_key(),
+        stripe_base: &state.config.stripe_api_base,
+        origin,
+    })
+}
+
+async fn stripe_onboarding(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(Handle, PartnerId)>,
+) -> ApiResult<axum::Json<stripe_connect::Link>> {
+    own(&caller, &id)?;
+    let link = stripe_connect::onboarding(connect(&state)?, &caller.handle, &id).await?;
+    Ok(axum::Json(link))
+}
+
+async fn stripe_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(Handle, PartnerId)>,
+) -> ApiResult<axum::Json<stripe_connect::Status>> {
+    own(&caller, &id)?;
+    let by = &caller.principal.subject;
+    let status = stripe_connect::status(connect(&state)?, &caller.handle, &id, by).await?;
+    Ok(axum::Json(status))
+}
+
+impl From<stripe_connect::ConnectError> for ApiError {
+    fn from(e: stripe_connect::ConnectError) -> Self {
+        use stripe_connect::ConnectError as E;
+        let message = e.to_string();
+        match e {
+            E::PartnerNotFound(id) => ApiError::not_found(format!("Partner {id}")),
+            E::NotConnected | E::NotStarted(_) | E::StripeRefused(_) => {
+                ApiError::invalid_state(message)
+            }
+            E::StripeBusy(why) => ApiError::unavailable(why),
+            E::Method(e) => e.into(),
+            E::Store(e) => e.into(),
+        }
+    }
 }
 
 async fn get_settings(

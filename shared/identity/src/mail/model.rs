@@ -28,10 +28,13 @@ pub enum MailKind {
     CouponLeak,
     /// The program sent the partner's tax profile back with its reason.
     TaxProfileNeedsFix,
+    /// A payout sent through Stripe or PayPal that failed or came back: the amount is back on
+    /// the partner's balance (issue 78).
+    PayoutReturned,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 15] = [
+    pub const ALL: [MailKind; 16] = [
         MailKind::SignIn,
         MailKind::Invitation,
         MailKind::PartnerApproved,
@@ -47,6 +50,7 @@ impl MailKind {
         MailKind::DomainFailing,
         MailKind::CouponLeak,
         MailKind::TaxProfileNeedsFix,
+        MailKind::PayoutReturned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +70,7 @@ impl MailKind {
             MailKind::DomainFailing => "domain_failing",
             MailKind::CouponLeak => "coupon_leak",
             MailKind::TaxProfileNeedsFix => "tax_profile_needs_fix",
+            MailKind::PayoutReturned => "payout_returned",
         }
     }
 

@@ -54,6 +54,11 @@ fn sample(kind: MailKind, base: &str, h: &Handle) -> Value {
             "difference30d": "48.10", "currency": "EUR",
             "noticeUrl": format!("{base}/v2/handles/{h}/partners/{p}/notices"),
         }),
+        MailKind::PayoutReturned => json!({
+            "partnerName": "Ana Lima", "amount": "1234.50", "currency": "EUR",
+            "reason": "PayPal could not pay it (the partner's PayPal account is locked).",
+            "portalUrl": format!("{base}/portal/{h}"),
+        }),
         MailKind::PayoutMethodChanged => json!({
             "partnerId": p, "partnerName": "Ana Lima", "changedAt": "2026-11-26T11:30:00Z",
             "method": "a SEPA transfer",

@@ -55,6 +55,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "domain_failing.txt",
         "coupon_leak.txt",
         "tax_profile_needs_fix.txt",
+        "payout_returned.txt",
     );
     for (name, source) in sources {
         env.add_template(name, source)

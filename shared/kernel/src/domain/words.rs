@@ -23,6 +23,12 @@ pub const WORDS: &[(&str, &str)] = &[
     ("paid", "Paid"),
     ("failed", "Failed: see why beside it"),
     ("canceled", "Canceled"),
+    // A payout sent through a payment provider (Stripe Connect, PayPal Payouts, issue 78).
+    ("sending", "Being sent by the payment provider"),
+    (
+        "returned",
+        "Sent, then given back: the amount is back on the balance",
+    ),
     ("open", "Open"),
     ("denied", "Denied"),
     ("verified", "Verified"),
@@ -266,6 +272,10 @@ pub const WORDS: &[(&str, &str)] = &[
     ("sepa", "SEPA bank transfer"),
     ("paypal", "PayPal"),
     ("wise", "Wise"),
+    (
+        "stripe_connect",
+        "Stripe (the partner's own Stripe account)",
+    ),
     // Batch exclusions (`excluded[].reason`).
     (
         "no_payout_method",

@@ -389,6 +389,12 @@ pub struct Config {
     /// Rewardful's API, which a program is pulled from by the manager's key
     /// (`TENX_REWARDFUL_API_BASE`, its own by default; a test's local server).
     pub rewardful_api_base: String,
+    /// Stripe's API, which payouts through Stripe Connect are sent to
+    /// (`TENX_STRIPE_API_BASE`, its own by default; a test's local server).
+    pub stripe_api_base: String,
+    /// PayPal's REST API, which payouts through PayPal Payouts are sent to
+    /// (`TENX_PAYPAL_API_BASE`, its live one by default; a test's local server).
+    pub paypal_api_base: String,
 }
 
 impl Default for Config {
@@ -448,6 +454,8 @@ impl Default for Config {
             passkey_origin: None,
             local_origin: None,
             rewardful_api_base: "https://api.getrewardful.com".into(),
+            stripe_api_base: "https://api.stripe.com".into(),
+            paypal_api_base: "https://api-m.paypal.com".into(),
         }
     }
 }
@@ -524,6 +532,12 @@ fn uploads_from_env(env: &Env) -> crate::platform::uploads::UploadSettings {
 fn import_staging_from_env(env: &Env, c: &mut Config) -> anyhow::Result<()> {
     if let Some(v) = env.var("TENX_REWARDFUL_API_BASE") {
         c.rewardful_api_base = v.trim().trim_end_matches('/').to_owned();
+    }
+    if let Some(v) = env.var("TENX_STRIPE_API_BASE") {
+        c.stripe_api_base = v.trim().trim_end_matches('/').to_owned();
+    }
+    if let Some(v) = env.var("TENX_PAYPAL_API_BASE") {
+        c.paypal_api_base = v.trim().trim_end_matches('/').to_owned();
     }
     if let Some(secs) = env.parse::<u64>("TENX_IMPORT_STAGING_SECS")? {
         c.import_staging_time = Duration::from_secs(secs);

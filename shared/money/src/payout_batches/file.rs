@@ -55,7 +55,7 @@ pub async fn render(
                 body: csv::paypal(&paypal_rows(&opened, currency)),
             })
         }
-        MethodType::Wise | MethodType::Manual => Ok(File {
+        MethodType::Wise | MethodType::Manual | MethodType::StripeConnect => Ok(File {
             content_type: "text/csv; charset=utf-8",
             filename: format!("{id}-wise.csv"),
             body: csv::wise(&wise_rows(&opened)),

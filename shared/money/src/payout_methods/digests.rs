@@ -24,6 +24,7 @@ pub fn account(keys: &Keyring, handle: &Handle, details: &Details) -> Option<Str
         Details::Sepa { iban, .. } => format!("iban:{}", compact(iban)),
         Details::Paypal { email } => format!("paypal:{}", crate::domain::email::key_of(email)),
         Details::Wise { email, .. } => format!("wise:{}", crate::domain::email::key_of(email)),
+        Details::StripeConnect { account_id } => format!("stripe:{account_id}"),
         Details::Manual => return None,
     };
     Some(keys.digest(ACCOUNT, handle.as_str(), &value))

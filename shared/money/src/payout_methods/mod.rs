@@ -18,6 +18,7 @@ pub mod dispute;
 pub mod model;
 pub mod set;
 pub mod settings;
+pub mod stripe_connect;
 pub mod tax;
 pub mod tax_review;
 pub mod tax_words;

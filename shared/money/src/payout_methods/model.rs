@@ -21,6 +21,10 @@ pub enum MethodType {
     Paypal,
     Wise,
     Manual,
+    /// A Stripe Express account connected by the partner's own onboarding (never typed), paid
+    /// by a Stripe Connect transfer when the program connected Stripe.
+    #[serde(rename = "stripe_connect")]
+    StripeConnect,
 }
 
 impl MethodType {
@@ -31,6 +35,7 @@ impl MethodType {
             Self::Paypal => "PayPal",
             Self::Wise => "Wise",
             Self::Manual => "payment by hand",
+            Self::StripeConnect => "a Stripe account",
         }
     }
 
@@ -40,6 +45,7 @@ impl MethodType {
             "paypal" => Some(Self::Paypal),
             "wise" => Some(Self::Wise),
             "manual" => Some(Self::Manual),
+            "stripe_connect" => Some(Self::StripeConnect),
             _ => None,
         }
     }
@@ -50,6 +56,7 @@ impl MethodType {
             Self::Paypal => "paypal",
             Self::Wise => "wise",
             Self::Manual => "manual",
+            Self::StripeConnect => "stripe_connect",
         }
     }
 }
@@ -73,6 +80,12 @@ pub enum Details {
         account_name: String,
     },
     Manual,
+    /// Set only by the partner's Stripe onboarding (`payout_methods::stripe_connect`).
+    #[serde(rename = "stripe_connect")]
+    StripeConnect {
+        #[serde(rename = "accountId")]
+        account_id: String,
+    },
 }
 
 /// A request's fields, before validation (`PUT …/payout-method`).
@@ -100,6 +113,14 @@ impl MethodInput {
     pub fn validate(&self) -> Result<Details, DomainError> {
         let kind = MethodType::parse(&self.kind)
             .ok_or_else(|| DomainError::new("type", "expected sepa, paypal, wise or manual."))?;
+        if kind == MethodType::StripeConnect {
+            // An account id is never typed: only Stripe's onboarding, done by the partner,
+            // names the account it pays into.
+            return Err(DomainError::new(
+                "type",
+                "stripe_connect is set by the partner's own Stripe onboarding (POST …/payout-method/stripe-connect/onboarding), never typed.",
+            ));
+        }
         let k = kind.as_str();
         let stray = match kind {
             MethodType::Sepa => [("email", self.email.is_some())].to_vec(),
@@ -109,7 +130,7 @@ impl MethodInput {
                 ("bic", self.bic.is_some()),
             ],
             MethodType::Wise => vec![("iban", self.iban.is_some()), ("bic", self.bic.is_some())],
-            MethodType::Manual => vec![
+            MethodType::Manual | MethodType::StripeConnect => vec![
                 ("accountName", self.account_name.is_some()),
                 ("iban", self.iban.is_some()),
                 ("bic", self.bic.is_some()),
@@ -134,7 +155,7 @@ impl MethodInput {
                     required("accountName", k, self.account_name.as_ref())?,
                 )?,
             }),
-            MethodType::Manual => Ok(Details::Manual),
+            MethodType::Manual | MethodType::StripeConnect => Ok(Details::Manual),
         }
     }
 
@@ -184,6 +205,9 @@ pub struct Masked {
     /// The IBAN's country.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    /// A Stripe account's id, by its last 4 (`acct_…WXYZ`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 impl Details {
@@ -200,6 +224,7 @@ impl Details {
             Details::Paypal { .. } => MethodType::Paypal,
             Details::Wise { .. } => MethodType::Wise,
             Details::Manual => MethodType::Manual,
+            Details::StripeConnect { .. } => MethodType::StripeConnect,
         }
     }
 
@@ -211,6 +236,7 @@ impl Details {
             bic: None,
             email: None,
             country: None,
+            account: None,
         };
         match self {
             Details::Sepa {
@@ -231,6 +257,10 @@ impl Details {
             } => {
                 m.email = Some(bank::mask_email(email));
                 m.account_name = Some(account_name.clone());
+            }
+            Details::StripeConnect { account_id } => {
+                let tail: String = account_id.chars().rev().take(4).collect();
+                m.account = Some(format!("acct_…{}", tail.chars().rev().collect::<String>()));
             }
             Details::Manual => {}
         }
@@ -511,6 +541,7 @@ mod tests {
                 bic: None,
                 email: None,
                 country: Some(country.into()),
+                account: None,
             },
             sealed: Some("v1.x".into()),
             set_at: Timestamp::from_millis(0),

@@ -160,7 +160,9 @@ pub async fn get_or_issue(
 fn status_words(s: PayoutStatus) -> &'static str {
     match s {
         PayoutStatus::Pending => "not paid yet",
+        PayoutStatus::Sending => "being sent",
         PayoutStatus::Paid => "paid",
+        PayoutStatus::Returned => "returned",
         PayoutStatus::Failed => "failed",
         PayoutStatus::Canceled => "canceled",
     }

@@ -191,7 +191,7 @@ async fn settle_step(
     let Some(p) = payouts::get(store, handle, id).await? else {
         return Ok(None);
     };
-    if p.status == PayoutStatus::Pending {
+    if matches!(p.status, PayoutStatus::Pending | PayoutStatus::Sending) {
         return Ok(None);
     }
     let left = payouts::settle::settle_from(store, handle, &p, page, budget).await?;

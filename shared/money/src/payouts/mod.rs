@@ -19,7 +19,9 @@ pub mod of_partner;
 pub mod page_proof;
 pub mod pending;
 pub mod place;
+pub mod provider_hooks;
 pub mod select;
+pub mod send;
 pub mod settle;
 pub mod stage;
 pub mod statement;
@@ -41,7 +43,8 @@ use crate::ledger::emit;
 use crate::partners;
 use crate::payouts::budget::Budget;
 pub use crate::payouts::model::{
-    Payout, PayoutError, PayoutEvent, PayoutStatus, PayoutView, get, list, payout_event,
+    Payout, PayoutError, PayoutEvent, PayoutStatus, PayoutView, ProviderRef, get, list,
+    payout_event,
 };
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys};
 
@@ -337,7 +340,9 @@ impl Run<'_> {
         let store = self.payer.io.store.as_ref();
         let id = self.id_of(&partner.partner_id, currency);
         if let Some(existing) = get(store, handle, &id).await? {
-            return Ok(Some(existing));
+            // A payout made by an earlier call of this run is handed to its provider again,
+            // in case that call stopped before (a no-op once it was).
+            return send::start(self.payer.io, handle, existing).await.map(Some);
         }
         let minimum = self
             .spec
@@ -364,9 +369,8 @@ impl Run<'_> {
         let stored = (claimed.ids.as_slice(), claimed.leaves.as_slice());
         let line_pages = lines::write(store, handle, &id, stored).await?;
         let payout = self.payout(id, partner, currency, amount, &claimed, line_pages);
-        create_with_sequence(self.payer, handle, payout)
-            .await
-            .map(Some)
+        let made = create_with_sequence(self.payer, handle, payout).await?;
+        send::start(self.payer.io, handle, made).await.map(Some)
     }
 
     /// The new payout's record (sealed and sequenced by [`create_with_sequence`]).
@@ -398,6 +402,7 @@ impl Run<'_> {
             reference: None,
             reason: None,
             created_by: self.by.to_owned(),
+            provider: None,
             merkle_root: hex::encode(merkle::root(&claimed.leaves)),
             previous_statement_hash: None,
             statement_hash: String::new(),

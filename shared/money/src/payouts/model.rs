@@ -12,9 +12,27 @@ use crate::platform::store::{Item, Query, StoreError, keys};
 #[serde(rename_all = "snake_case")]
 pub enum PayoutStatus {
     Pending,
+    /// Handed to a payment provider (Stripe Connect, PayPal Payouts), not yet confirmed by it.
+    Sending,
     Paid,
     Failed,
+    /// Sent through a provider and given back by it (unclaimed, returned, reversed): its lines
+    /// are back on the partner's balance.
+    Returned,
     Canceled,
+}
+
+/// The provider a payout is sent through, and its own name for the payment (a Stripe transfer
+/// `tr_…`, a PayPal batch) once it made one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderRef {
+    /// `stripe` or `paypal`.
+    pub name: String,
+    pub reference: Option<String>,
+    /// Where the payment stands at the provider, in words.
+    #[serde(default)]
+    pub state: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,6 +58,9 @@ pub struct Payout {
     pub reference: Option<String>,
     pub reason: Option<String>,
     pub created_by: String,
+    /// The provider sending it, for a payout sent through one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderRef>,
     /// The statement's RFC 6962 root over its lines' leaves (hex).
     #[serde(default)]
     pub merkle_root: String,
@@ -184,6 +205,8 @@ pub struct PayoutView {
     pub reference: Option<String>,
     pub reason: Option<String>,
     pub created_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderRef>,
 }
 
 impl From<&Payout> for PayoutView {
@@ -203,6 +226,7 @@ impl From<&Payout> for PayoutView {
             reference: p.reference.clone(),
             reason: p.reason.clone(),
             created_by: p.created_by.clone(),
+            provider: p.provider.clone(),
         }
     }
 }

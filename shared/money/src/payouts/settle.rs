@@ -21,6 +21,9 @@ pub enum Settler {
     Alone,
     /// The batch holding the payout: only while its claim is the one it read.
     Batch { claim_version: u64 },
+    /// The payment provider the payout was sent through (`payouts::send`), on its
+    /// confirmation: the only one that settles a payout being sent.
+    Provider,
 }
 
 impl Settler {
@@ -28,7 +31,7 @@ impl Settler {
     fn claim_check(self, handle: &Handle, id: &PayoutId) -> WriteOp {
         let (pk, sk) = payouts::hold::key(handle, id);
         let cond = match self {
-            Settler::Alone => Cond::Absent,
+            Settler::Alone | Settler::Provider => Cond::Absent,
             Settler::Batch { claim_version } => Cond::Version(claim_version),
         };
         WriteOp::Check { pk, sk, cond }
@@ -37,9 +40,19 @@ impl Settler {
 
 /// Where a status change leads.
 pub enum Change {
-    Paid { reference: String },
-    Failed { reason: String },
-    Canceled { reason: String },
+    Paid {
+        reference: String,
+    },
+    Failed {
+        reason: String,
+    },
+    /// Sent through a provider and given back by it.
+    Returned {
+        reason: String,
+    },
+    Canceled {
+        reason: String,
+    },
 }
 
 impl Change {
@@ -47,6 +60,7 @@ impl Change {
         match self {
             Change::Paid { .. } => PayoutStatus::Paid,
             Change::Failed { .. } => PayoutStatus::Failed,
+            Change::Returned { .. } => PayoutStatus::Returned,
             Change::Canceled { .. } => PayoutStatus::Canceled,
         }
     }
@@ -81,8 +95,24 @@ pub async fn status(
     let payout = payouts::get(io.store.as_ref(), handle, id)
         .await?
         .ok_or_else(|| PayoutError::NotFound(id.clone()))?;
-    if payout.status == PayoutStatus::Pending {
-        return commit_status(io, handle, (payout, by), change).await;
+    let provider = matches!(by, Settler::Provider);
+    match payout.status {
+        PayoutStatus::Pending if !provider => {
+            return commit_status(io, handle, (payout, by), change).await;
+        }
+        PayoutStatus::Sending if provider => {
+            return commit_status(io, handle, (payout, by), change).await;
+        }
+        PayoutStatus::Sending => {
+            let name = payout
+                .provider
+                .as_ref()
+                .map_or("its provider", |p| p.name.as_str());
+            return Err(PayoutError::InvalidState(format!(
+                "Payout {id} is being sent through {name}; it settles when {name} confirms or refuses it."
+            )));
+        }
+        _ => {}
     }
     if let (Change::Paid { reference }, Some(paid_with)) = (&change, &payout.reference)
         && reference != paid_with
@@ -118,7 +148,9 @@ async fn commit_status(
             next.reference = Some(reference);
             next.paid_at = Some(crate::platform::time::timestamp());
         }
-        Change::Failed { reason } | Change::Canceled { reason } => next.reason = Some(reason),
+        Change::Failed { reason } | Change::Returned { reason } | Change::Canceled { reason } => {
+            next.reason = Some(reason);
+        }
     }
     let op = crate::platform::store::WriteOp::Put {
         item: crate::platform::store::Item::new(
@@ -134,14 +166,18 @@ async fn commit_status(
         .into_iter()
         .collect();
     let left = payouts::pending::leave_op(handle, &next.payout_id);
-    // A payout changed on its own is audited here; a batch's payouts by the batch's one entry.
-    let alone = matches!(by, Settler::Alone);
+    // A payout changed on its own or by its provider is audited here; a batch's payouts by the
+    // batch's one entry.
+    let alone = matches!(by, Settler::Alone | Settler::Provider);
     let claim = by.claim_check(handle, &next.payout_id);
     let mut ops = vec![op, left, claim];
     if alone {
-        let (action, detail) = match next.status {
-            PayoutStatus::Paid => ("payout.marked_paid", next.reference.clone()),
-            PayoutStatus::Failed => ("payout.marked_failed", next.reason.clone()),
+        let (action, detail) = match (next.status, matches!(by, Settler::Provider)) {
+            (PayoutStatus::Paid, true) => ("payout.provider_paid", next.reference.clone()),
+            (PayoutStatus::Failed, true) => ("payout.provider_failed", next.reason.clone()),
+            (PayoutStatus::Returned, _) => ("payout.provider_returned", next.reason.clone()),
+            (PayoutStatus::Paid, false) => ("payout.marked_paid", next.reference.clone()),
+            (PayoutStatus::Failed, false) => ("payout.marked_failed", next.reason.clone()),
             _ => ("payout.canceled", next.reason.clone()),
         };
         let target = format!("{} ({})", next.payout_id, detail.unwrap_or_default());

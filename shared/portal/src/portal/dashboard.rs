@@ -140,7 +140,10 @@ impl Tally {
     }
 
     fn payout(&mut self, p: &Payout) {
-        if matches!(p.status, PayoutStatus::Pending | PayoutStatus::Paid) {
+        if matches!(
+            p.status,
+            PayoutStatus::Pending | PayoutStatus::Sending | PayoutStatus::Paid
+        ) {
             self.at(p.currency, p.created_at.millis())[PAYOUTS] += i128::from(p.amount_minor);
         }
     }

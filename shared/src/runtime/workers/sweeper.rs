@@ -12,12 +12,26 @@ use serde_json::Value;
 use crate::kernel::state::AppState;
 use crate::{kernel::outbox, kernel::outbox::SweepError};
 
-/// The sweeper's one secret: the statements' signing keys, since a payout run it finishes in
-/// the background seals its statements (`payouts::jobs`).
+/// The sweeper's secrets: the statements' signing keys, since a payout run it finishes in the
+/// background seals its statements (`payouts::jobs`), and the payout keys, since it sends
+/// payouts through their providers (`payouts::send`: the program's credentials and the
+/// partner's destination are sealed).
 pub const SECRETS: crate::platform::config::Secrets = crate::platform::config::Secrets {
     signing: true,
+    payout_key: true,
     ..crate::platform::config::Secrets::NONE
 };
+
+/// What sending payouts through their providers uses of this process.
+pub fn payout_sender(state: &AppState) -> crate::payouts::send::Sender<'_> {
+    crate::payouts::send::Sender {
+        io: state.io(),
+        keys: state.payout_key(),
+        stripe_base: &state.config.stripe_api_base,
+        paypal_base: &state.config.paypal_api_base,
+        origin: state.config.public_origin().unwrap_or_default(),
+    }
+}
 
 /// What one invocation did (the function's response, visible in `cargo lambda invoke`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -31,6 +45,8 @@ pub struct SweepReport {
     pub accrued: usize,
     /// Payout runs and status changes finished in the background (`payouts::jobs`).
     pub payout_jobs: usize,
+    /// Payouts settled by their payment provider's word (`payouts::send`).
+    pub payout_sends: usize,
     /// Mail the mail queue never took, sent to it again (`mail::sweep`).
     pub mail: usize,
     /// Commission digests of the days before queued, one per partner (`mail::digest`).
@@ -94,6 +110,7 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
             })?;
     let payer = crate::payouts::Payer::new(state.io(), state.signing());
     let payout_jobs = crate::payouts::jobs::sweep(payer).await?;
+    let payout_sends = crate::payouts::send::sweep(payout_sender(state)).await?;
     let domains = crate::domains::recheck::sweep(
         state.io(),
         state.config.dns_resolver,
@@ -116,6 +133,7 @@ pub async fn handle(state: &AppState, trigger: &Value) -> Result<SweepReport, Sw
         approved,
         accrued,
         payout_jobs,
+        payout_sends,
         mail,
         digests,
         broadcasts,

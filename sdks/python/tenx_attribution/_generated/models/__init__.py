@@ -143,6 +143,8 @@ from .payout_method_masked import PayoutMethodMasked
 from .payout_method_type import PayoutMethodType
 from .payout_paid_event import PayoutPaidEvent
 from .payout_paid_event_type import PayoutPaidEventType
+from .payout_provider import PayoutProvider
+from .payout_provider_name import PayoutProviderName
 from .payout_status import PayoutStatus
 from .plan_changed_event import PlanChangedEvent
 from .plan_changed_event_type import PlanChangedEventType
@@ -322,6 +324,8 @@ __all__ = (
     "PayoutMethodType",
     "PayoutPaidEvent",
     "PayoutPaidEventType",
+    "PayoutProvider",
+    "PayoutProviderName",
     "PayoutStatus",
     "PlanChangedEvent",
     "PlanChangedEventType",

@@ -2,13 +2,18 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.currency import Currency
 from ..models.payout_status import PayoutStatus
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.payout_provider import PayoutProvider
+
 
 T = TypeVar("T", bound="Payout")
 
@@ -31,10 +36,12 @@ class Payout:
         payout_id (str):
         period_end (datetime.datetime): RFC 3339, UTC.
         period_start (datetime.datetime): RFC 3339, UTC.
-        reason (None | str): Why it failed or was canceled.
+        reason (None | str): Why it failed, was returned or was canceled, in words.
         reference (None | str): The payment's reference (`mark-paid`).
         sequence (int): The partner's payout number (1, 2, …).
-        status (PayoutStatus):
+        status (PayoutStatus): `sending`: handed to the partner's payment provider (Stripe Connect, PayPal Payouts), not
+            yet confirmed by it; `returned`: sent and given back by the provider (its lines back on the partner's balance).
+        provider (PayoutProvider | Unset): A payout sent through a payment provider.
     """
 
     amount: str
@@ -51,6 +58,7 @@ class Payout:
     reference: None | str
     sequence: int
     status: PayoutStatus
+    provider: PayoutProvider | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,6 +96,10 @@ class Payout:
 
         status = self.status.value
 
+        provider: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.provider, Unset):
+            provider = self.provider.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -108,11 +120,15 @@ class Payout:
                 "status": status,
             }
         )
+        if provider is not UNSET:
+            field_dict["provider"] = provider
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.payout_provider import PayoutProvider
+
         d = dict(src_dict)
         amount = d.pop("amount")
 
@@ -165,6 +181,13 @@ class Payout:
 
         status = PayoutStatus(d.pop("status"))
 
+        _provider = d.pop("provider", UNSET)
+        provider: PayoutProvider | Unset
+        if isinstance(_provider, Unset):
+            provider = UNSET
+        else:
+            provider = PayoutProvider.from_dict(_provider)
+
         payout = cls(
             amount=amount,
             commission_count=commission_count,
@@ -180,6 +203,7 @@ class Payout:
             reference=reference,
             sequence=sequence,
             status=status,
+            provider=provider,
         )
 
         payout.additional_properties = d

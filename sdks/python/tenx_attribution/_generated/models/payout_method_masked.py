@@ -16,7 +16,9 @@ T = TypeVar("T", bound="PayoutMethodMasked")
 class PayoutMethodMasked:
     """
     Attributes:
-        type_ (PayoutMethodType):
+        type_ (PayoutMethodType): `stripe_connect` is set only by the partner's Stripe onboarding, never by `PUT
+            …/payout-method`.
+        account (str | Unset): A Stripe account by its last 4, `acct_…WXYZ`.
         account_name (str | Unset):
         bic (str | Unset):
         country (str | Unset): The IBAN's country.
@@ -25,6 +27,7 @@ class PayoutMethodMasked:
     """
 
     type_: PayoutMethodType
+    account: str | Unset = UNSET
     account_name: str | Unset = UNSET
     bic: str | Unset = UNSET
     country: str | Unset = UNSET
@@ -34,6 +37,8 @@ class PayoutMethodMasked:
 
     def to_dict(self) -> dict[str, Any]:
         type_ = self.type_.value
+
+        account = self.account
 
         account_name = self.account_name
 
@@ -52,6 +57,8 @@ class PayoutMethodMasked:
                 "type": type_,
             }
         )
+        if account is not UNSET:
+            field_dict["account"] = account
         if account_name is not UNSET:
             field_dict["accountName"] = account_name
         if bic is not UNSET:
@@ -70,6 +77,8 @@ class PayoutMethodMasked:
         d = dict(src_dict)
         type_ = PayoutMethodType(d.pop("type"))
 
+        account = d.pop("account", UNSET)
+
         account_name = d.pop("accountName", UNSET)
 
         bic = d.pop("bic", UNSET)
@@ -82,6 +91,7 @@ class PayoutMethodMasked:
 
         payout_method_masked = cls(
             type_=type_,
+            account=account,
             account_name=account_name,
             bic=bic,
             country=country,

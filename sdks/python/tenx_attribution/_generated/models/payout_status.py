@@ -6,6 +6,8 @@ class PayoutStatus(StrEnum):
     FAILED = "failed"
     PAID = "paid"
     PENDING = "pending"
+    RETURNED = "returned"
+    SENDING = "sending"
 
     def __str__(self) -> str:
         return str(self.value)

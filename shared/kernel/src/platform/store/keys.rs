@@ -567,6 +567,14 @@ pub fn payout_job_sk(handle: &Handle, kind: &str, id: &str) -> String {
     format!("{handle}#{kind}#{id}")
 }
 
+/// Payouts being sent through a payment provider, across handles (one partition, which each
+/// sweep reads): sk `{handle}#{payoutId}`. Owned by `payouts::send`.
+pub const PAYOUT_SENDS_PK: &str = "PAYSEND";
+
+pub fn payout_send_sk(handle: &Handle, payout_id: &crate::domain::PayoutId) -> String {
+    format!("{handle}#{payout_id}")
+}
+
 /// A payout whose lines the sweeper finished settling: its status change, repeated, answers
 /// at once instead of reading every line again.
 pub fn payout_settled(handle: &Handle, payout_id: &crate::domain::PayoutId) -> (String, String) {
@@ -634,6 +642,12 @@ pub fn payout_method(handle: &Handle, partner_id: &PartnerId) -> (String, String
     (handle_pk(handle), format!("PM#{partner_id}"))
 }
 
+/// A partner's Stripe Express account while its onboarding runs (`payout_methods::
+/// stripe_connect`): the account Stripe made for it, before it becomes its method.
+pub fn payout_method_stripe(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
+    (handle_pk(handle), format!("PMSTRIPE#{partner_id}"))
+}
+
 /// A partner's tax profile (issue 61, `payout_methods::tax`), sealed: sk the partner id, so the
 /// year-end export reads the handle's in one query.
 pub fn tax_profile(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
@@ -679,6 +693,12 @@ pub fn payout_method_audit_pk(handle: &Handle) -> String {
 
 /// The handle's payout settings (the debtor of SEPA files): `H#{handle}` / `P#payouts`.
 pub const PAYOUT_SETTINGS_SK: &str = "P#payouts";
+
+/// A payout provider's account of the handle (`stripe`, `paypal`), its credentials sealed:
+/// `H#{handle}` / `P#provider#{name}`.
+pub fn payout_provider(handle: &Handle, name: &str) -> (String, String) {
+    (handle_pk(handle), format!("P#provider#{name}"))
+}
 
 /// Payout batches of a handle: sk = the batch id.
 pub fn batches_pk(handle: &Handle) -> String {

@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class PayoutProviderName(StrEnum):
+    PAYPAL = "paypal"
+    STRIPE = "stripe"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,177 @@
+//! The payment providers' webhooks about payouts (`POST
+//! /v2/public/integrations/{stripe-connect|paypal}/{handle}`): each verified as its provider
+//! signs it before anything is read (Stripe: `Stripe-Signature`, HMAC-SHA256 of the raw body
+//! under the program's endpoint secret, compared in constant time, within 5 minutes; PayPal:
+//! its transmission headers posted to `verify-webhook-signature`, only `SUCCESS` accepted),
+//! then applied through the same settlement as a poll (`payouts::send::settle_with`), so a
+//! duplicate, a late or an out-of-order delivery settles nothing twice. An event about a payout
+//! 10x is not sending (unknown, or settled already) is logged and ignored.
+
+use serde_json::Value;
+
+use crate::domain::{Handle, PayoutId};
+use crate::payout_providers::{self, Credentials, Provider, paypal, stripe};
+use crate::payouts::model::PayoutError;
+use crate::payouts::send::{self, Outcome, Sender, Step};
+
+/// Why a delivery was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    /// Not signed as the provider signs it (or the provider is not connected: the same answer,
+    /// so a delivery cannot tell which programs use it).
+    #[error("The signature does not verify.")]
+    Signature,
+    /// The provider could not be asked (PayPal's verification): it delivers again later.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Payout(#[from] PayoutError),
+}
+
+/// What a verified delivery did, in words (logged).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    Settled(String),
+    Waiting(String),
+    Ignored(String),
+}
+
+fn credentials_err(e: payout_providers::ProviderError) -> HookError {
+    match e {
+        payout_providers::ProviderError::NotConnected(_) => HookError::Signature,
+        other => HookError::Payout(PayoutError::Store(
+            crate::platform::store::StoreError::Other(other.to_string()),
+        )),
+    }
+}
+
+/// A Stripe Connect event, verified at `now_s`.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn stripe_event(
+    sender: Sender<'_>,
+    handle: &Handle,
+    signature: Option<&str>,
+    body: &[u8],
+    now_s: i64,
+) -> Result<Applied, HookError> {
+    let store = sender.io.store.as_ref();
+    let creds = payout_providers::credentials(store, sender.keys, handle, Provider::Stripe)
+        .await
+        .map_err(credentials_err)?;
+    let Credentials::Stripe { webhook_secret, .. } = creds else {
+        return Err(HookError::Signature);
+    };
+    if !signature.is_some_and(|h| stripe::signature_ok(&webhook_secret, h, body, now_s)) {
+        return Err(HookError::Signature);
+    }
+    let event: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let kind = event["type"].as_str().unwrap_or_default();
+    if !kind.starts_with("transfer.") {
+        return Ok(Applied::Ignored(format!(
+            "a {kind} event: not about a payout"
+        )));
+    }
+    let transfer = &event["data"]["object"];
+    let named = transfer["metadata"]["payout"]
+        .as_str()
+        .or_else(|| transfer["transfer_group"].as_str());
+    let reversed = kind == "transfer.reversed" || transfer["reversed"].as_bool() == Some(true);
+    let outcome = match (reversed, transfer["id"].as_str()) {
+        (true, _) => Outcome::Returned("Stripe reversed the transfer.".into()),
+        (false, Some(id)) => Outcome::Paid(id.to_owned()),
+        (false, None) => return Ok(Applied::Ignored("a transfer without an id".into())),
+    };
+    apply(sender, handle, named, outcome).await
+}
+
+/// The headers of a PayPal delivery.
+pub struct PaypalDelivery<'a> {
+    pub transmission: paypal::Transmission<'a>,
+    pub body: &'a [u8],
+}
+
+/// A PayPal Payouts event, verified by PayPal.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn paypal_event(
+    sender: Sender<'_>,
+    handle: &Handle,
+    delivery: PaypalDelivery<'_>,
+) -> Result<Applied, HookError> {
+    let store = sender.io.store.as_ref();
+    let creds = payout_providers::credentials(store, sender.keys, handle, Provider::Paypal)
+        .await
+        .map_err(credentials_err)?;
+    let Credentials::Paypal {
+        client_id,
+        client_secret,
+        webhook_id,
+    } = creds
+    else {
+        return Err(HookError::Signature);
+    };
+    let event: Value = serde_json::from_slice(delivery.body).map_err(|_| HookError::Signature)?;
+    let base = sender.paypal_base;
+    let unavailable = |e: payout_providers::CallError| HookError::Unavailable(e.to_string());
+    let token = paypal::token(base, &client_id, &client_secret)
+        .await
+        .map_err(unavailable)?;
+    let t = &delivery.transmission;
+    if !paypal::verify(base, &token, &webhook_id, t, &event)
+        .await
+        .map_err(unavailable)?
+    {
+        return Err(HookError::Signature);
+    }
+    let kind = event["event_type"].as_str().unwrap_or_default();
+    if !kind.starts_with("PAYMENT.PAYOUTS-ITEM.") {
+        return Ok(Applied::Ignored(format!(
+            "a {kind} event: the items say each payout's end"
+        )));
+    }
+    let item = &event["resource"];
+    let state = paypal::ItemState {
+        status: item["transaction_status"]
+            .as_str()
+            .unwrap_or("PENDING")
+            .to_owned(),
+        item_id: item["payout_item_id"].as_str().map(str::to_owned),
+        error: item["errors"]["name"].as_str().map(str::to_owned),
+    };
+    let batch = item["payout_batch_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let named = item["sender_batch_id"].as_str();
+    let outcome = match paypal::meaning(&state) {
+        paypal::Meaning::Paid => Outcome::Paid(batch),
+        paypal::Meaning::Failed(w) => Outcome::Failed(w),
+        paypal::Meaning::Returned(w) => Outcome::Returned(w),
+        paypal::Meaning::Waiting(w) => return Ok(Applied::Waiting(w)),
+    };
+    apply(sender, handle, named, outcome).await
+}
+
+/// Settles the payout an event names, if it is being sent; else the event is ignored.
+async fn apply(
+    sender: Sender<'_>,
+    handle: &Handle,
+    named: Option<&str>,
+    outcome: Outcome,
+) -> Result<Applied, HookError> {
+    let Some(id) = named.and_then(|n| PayoutId::parse(n).ok()) else {
+        tracing::info!(?named, "a provider's event about no payout of 10x: ignored");
+        return Ok(Applied::Ignored("not a payout of 10x".into()));
+    };
+    let store = sender.io.store.as_ref();
+    let Some(d) = send::find(store, handle, &id)
+        .await
+        .map_err(PayoutError::from)?
+    else {
+        tracing::info!(payout = %id, "a provider's event about a payout not being sent: ignored");
+        return Ok(Applied::Ignored(format!("payout {id} is not being sent")));
+    };
+    match send::settle_with(sender, &d, outcome).await? {
+        Step::Settled(status) => Ok(Applied::Settled(format!("payout {id} is {status:?}"))),
+        other => Ok(Applied::Ignored(format!("payout {id}: {other:?}"))),
+    }
+}

@@ -1,0 +1,655 @@
+//! Payouts sent through a payment provider (Stripe Connect, PayPal Payouts), exactly once.
+//!
+//! A payout whose partner is paid by a provider the program has connected is handed over when
+//! it is made ([`start`]: `pending` → `sending`, and a dispatch record, in ONE transaction). The
+//! money leaves from the sweeper, never from a request ([`sweep`], [`advance`]). Exactly once
+//! comes from three things together:
+//! - a **lease** on the dispatch, taken by a version-checked write before any call: two workers
+//!   (or a redelivery) racing for one payout, only one calls the provider; a crash leaves the
+//!   lease to expire, and the next attempt is a resend;
+//! - a **resend is the same request**: Stripe's `Idempotency-Key`, `transfer_group` and
+//!   `metadata[payout]` are the payout's id (and after a day, when Stripe has forgotten the key,
+//!   the transfer is looked up by its group first); PayPal's `sender_batch_id` is the payout's
+//!   id, which PayPal refuses twice, linking the first batch. A lost answer, a timeout, a crash
+//!   between the send and its record: the resend finds the payment that was made;
+//! - the destination is the one chosen when the payout was made: the partner's method as it
+//!   was (its version) on the first attempt, sealed into the dispatch for every resend; a method
+//!   changed before the first attempt sends nothing (the lines go back to the balance).
+//!
+//! The payout is `paid` only on the provider's confirmation: its webhook (signature verified)
+//! or a poll ([`confirm`]); a failed or returned payment puts its lines back on the partner's
+//! balance (`payouts::settle`, a change of status: the signed statement is never rewritten),
+//! with the reason in words. Every step is in the audit log.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::sealed::Keyring;
+use crate::domain::{Currency, Handle, PartnerId, PayoutId};
+use crate::kernel::io::Io;
+use crate::kernel::state::Unconfigured;
+use crate::payout_methods::model::{Details, MethodType};
+use crate::payout_providers::{self, CallError, Credentials, Provider, paypal, stripe};
+use crate::payouts::model::{Payout, PayoutError, PayoutStatus, ProviderRef};
+use crate::payouts::settle::{self, Change, Settler};
+use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys, to_doc};
+
+/// What sending uses of the process: the store and queue, the keys that open the program's
+/// credentials and the partner's details, and the providers' API bases.
+#[derive(Clone, Copy)]
+pub struct Sender<'a> {
+    pub io: Io<'a>,
+    pub keys: Result<&'a Keyring, Unconfigured>,
+    pub stripe_base: &'a str,
+    pub paypal_base: &'a str,
+    /// The product's own origin, which a mail's links are absolute to.
+    pub origin: &'a str,
+}
+
+/// How long an attempt holds its dispatch: longer than a provider call may take (20 s).
+pub const LEASE_MS: i64 = 60_000;
+/// Stripe keeps an idempotency key about 24 hours: a resend later than this after the first
+/// attempt looks the transfer up by its group before sending.
+pub const STRIPE_KEY_KEPT_MS: i64 = 23 * 3_600_000;
+/// How long a retryable failure waits, by attempt (the last one repeats).
+const BACKOFF_MS: [i64; 5] = [30_000, 60_000, 300_000, 900_000, 3_600_000];
+/// Dispatches read per page of a sweep.
+const PER_PAGE: usize = 100;
+/// How long a sweep gives payouts being sent (the sweeper has 60 s): the rest wait for the next.
+const SWEEP_TIME: std::time::Duration = std::time::Duration::from_secs(40);
+/// How often a payment the provider has not settled yet is polled (its webhook usually comes
+/// first).
+pub const POLL_MS: i64 = 300_000;
+
+/// A payout on its way through a provider (`PAYSEND` / `{handle}#{payoutId}`), deleted once the
+/// payout is settled.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dispatch {
+    pub handle: Handle,
+    pub payout_id: PayoutId,
+    pub partner_id: PartnerId,
+    pub provider: Provider,
+    pub amount_minor: i64,
+    pub currency: Currency,
+    /// The partner's payout method's version when the payout was made.
+    pub method_version: u64,
+    /// Where the money goes, sealed, from the first attempt on (every resend goes there).
+    #[serde(default)]
+    pub destination: Option<String>,
+    pub attempts: u32,
+    /// No attempt starts before this (a lease held, or a retry's wait).
+    pub not_before_ms: i64,
+    #[serde(default)]
+    pub first_attempt_ms: Option<i64>,
+    /// The provider's name for the payment, once it answered one.
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// Why the last attempt did not go through, in words.
+    #[serde(default)]
+    pub last_error: Option<String>,
+    pub created_ms: i64,
+    #[serde(skip)]
+    pub version: u64,
+}
+
+impl Dispatch {
+    fn key(&self) -> (String, String) {
+        key(&self.handle, &self.payout_id)
+    }
+
+    fn put(&self, cond: Cond) -> Result<WriteOp, StoreError> {
+        let (pk, sk) = self.key();
+        Ok(WriteOp::Put {
+            item: Item::new(pk, sk, to_doc(self)?).with_version(self.version + 1),
+            cond,
+        })
+    }
+}
+
+fn key(handle: &Handle, id: &PayoutId) -> (String, String) {
+    (
+        keys::PAYOUT_SENDS_PK.to_owned(),
+        keys::payout_send_sk(handle, id),
+    )
+}
+
+fn aad(handle: &Handle, id: &PayoutId) -> String {
+    format!("tenx/payout-send/v1/{handle}/{id}")
+}
+
+/// The dispatch of a payout, if it is being sent. Round trips: ONE read.
+pub async fn find(
+    store: &dyn Store,
+    handle: &Handle,
+    id: &PayoutId,
+) -> Result<Option<Dispatch>, StoreError> {
+    let (pk, sk) = key(handle, id);
+    let Some(item) = store.get(&pk, &sk).await? else {
+        return Ok(None);
+    };
+    let mut d: Dispatch = item.parse()?;
+    d.version = item.version;
+    Ok(Some(d))
+}
+
+/// The provider that sends a partner's payouts: its method's rail, if the program connected
+/// that rail's provider, and the method's version (`None`: paid by file or by hand, or held).
+async fn rail(
+    store: &dyn Store,
+    handle: &Handle,
+    partner: &PartnerId,
+    now_ms: i64,
+) -> Result<Option<(Provider, u64)>, StoreError> {
+    let Some(method) = crate::payout_methods::get(store, handle, partner).await? else {
+        return Ok(None);
+    };
+    let provider = match method.payable_by(now_ms) {
+        Ok(MethodType::Paypal) => Provider::Paypal,
+        Ok(MethodType::StripeConnect) => Provider::Stripe,
+        _ => return Ok(None),
+    };
+    if !payout_providers::connected(store, handle, provider).await? {
+        return Ok(None);
+    }
+    Ok(Some((provider, method.version)))
+}
+
+/// Hands a pending payout to its partner's provider when the partner is paid through one the
+/// program connected: `sending`, with its dispatch, in ONE transaction (audited). Any other
+/// payout is answered as it is (paid by file, or by hand). Repeatable: a payout already handed
+/// over is answered as it is. Round trips: TWO or THREE reads, ONE transaction.
+#[tracing::instrument(skip_all, fields(handle = %handle, payout = %payout.payout_id))]
+pub async fn start(io: Io<'_>, handle: &Handle, payout: Payout) -> Result<Payout, PayoutError> {
+    let store = io.store.as_ref();
+    if payout.status != PayoutStatus::Pending {
+        return Ok(payout);
+    }
+    let now_ms = crate::platform::time::now_millis();
+    let Some((provider, method_version)) = rail(store, handle, &payout.partner_id, now_ms).await?
+    else {
+        return Ok(payout);
+    };
+    let mut next = payout.clone();
+    next.status = PayoutStatus::Sending;
+    next.provider = Some(ProviderRef {
+        name: provider.as_str().to_owned(),
+        reference: None,
+        state: Some(format!("Being sent through {}.", provider.title())),
+    });
+    let dispatch = Dispatch {
+        handle: handle.clone(),
+        payout_id: payout.payout_id.clone(),
+        partner_id: payout.partner_id.clone(),
+        provider,
+        amount_minor: payout.amount_minor,
+        currency: payout.currency,
+        method_version,
+        destination: None,
+        attempts: 0,
+        not_before_ms: 0,
+        first_attempt_ms: None,
+        reference: None,
+        last_error: None,
+        created_ms: now_ms,
+        version: 0,
+    };
+    let target = format!("{} through {}", payout.payout_id, provider.title());
+    let ops = vec![
+        put_payout(handle, &next, payout.version)?,
+        dispatch.put(Cond::Absent)?,
+        crate::kernel::audit::entry(handle, "payout.sending", &target)?,
+    ];
+    match store.transact(ops).await {
+        Ok(()) => {
+            next.version = payout.version + 1;
+            Ok(next)
+        }
+        Err(StoreError::TxConflict { .. }) => crate::payouts::get(store, handle, &payout.payout_id)
+            .await?
+            .ok_or_else(|| PayoutError::NotFound(payout.payout_id.clone())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The payout's put at the version read.
+fn put_payout(handle: &Handle, p: &Payout, read_version: u64) -> Result<WriteOp, StoreError> {
+    let mut item = p.item(handle)?;
+    item.version = read_version + 1;
+    Ok(WriteOp::Put {
+        item,
+        cond: Cond::Version(read_version),
+    })
+}
+
+/// What one step did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Another attempt holds the dispatch, or a retry waits: nothing done.
+    Busy,
+    /// The provider has the payment (its reference); its confirmation is awaited.
+    Sent(String),
+    /// Not sent this time (the reason in words): tried again later.
+    Retry(String),
+    /// The payout settled: paid, failed or returned.
+    Settled(PayoutStatus),
+    /// Still on its way at the provider (in words).
+    Waiting(String),
+    /// Nothing to do: the payout is no longer being sent.
+    Gone,
+}
+
+/// One step of the payout's sending at `now_ms`: an attempt when the provider has no payment
+/// yet (under the lease), else a poll of its state. Safe to run twice at once, or again after
+/// a crash at any point: see the module's comment.
+#[tracing::instrument(skip_all, fields(handle = %handle, payout = %id))]
+pub async fn advance(
+    sender: Sender<'_>,
+    handle: &Handle,
+    id: &PayoutId,
+    now_ms: i64,
+) -> Result<Step, PayoutError> {
+    let store = sender.io.store.as_ref();
+    let Some(d) = find(store, handle, id).await? else {
+        return Ok(Step::Gone);
+    };
+    match &d.reference {
+        None => attempt(sender, d, now_ms).await,
+        Some(_) if d.not_before_ms > now_ms => Ok(Step::Busy),
+        Some(_) => match confirm(sender, &d).await? {
+            Step::Waiting(words) => {
+                // Polled again later, not every sweep (a PayPal payment may stay unclaimed
+                // for 30 days).
+                let mut next = d.clone();
+                next.not_before_ms = now_ms + POLL_MS;
+                let put = next.put(Cond::Version(d.version))?;
+                match sender.io.store.write(put).await {
+                    Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(Step::Waiting(words)),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            other => Ok(other),
+        },
+    }
+}
+
+/// An attempt: the lease taken (version-checked), then the provider called.
+async fn attempt(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step, PayoutError> {
+    let store = sender.io.store.as_ref();
+    if d.not_before_ms > now_ms {
+        return Ok(Step::Busy);
+    }
+    let destination = match destination(sender, &d).await? {
+        Ok(to) => to,
+        Err(reason) => return settle_with(sender, &d, Outcome::Failed(reason)).await,
+    };
+    let mut lease = d.clone();
+    lease.attempts += 1;
+    lease.not_before_ms = now_ms + LEASE_MS;
+    lease.first_attempt_ms.get_or_insert(now_ms);
+    lease.destination = Some(
+        sender
+            .keys?
+            .seal(&aad(&d.handle, &d.payout_id), destination.as_bytes()),
+    );
+    match store.write(lease.put(Cond::Version(d.version))?).await {
+        Ok(_) => lease.version = d.version + 1,
+        Err(StoreError::ConditionFailed { .. }) => return Ok(Step::Busy),
+        Err(e) => return Err(e.into()),
+    }
+    match call(sender, &lease, &destination, now_ms).await? {
+        Ok(reference) => record_sent(sender, lease, reference).await,
+        Err(CallError::Retry(why)) => {
+            let wait = BACKOFF_MS[(lease.attempts as usize - 1).min(BACKOFF_MS.len() - 1)];
+            lease.not_before_ms = now_ms + wait;
+            lease.last_error = Some(why.clone());
+            let read = lease.version;
+            match store.write(lease.put(Cond::Version(read))?).await {
+                Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(Step::Retry(why)),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Err(CallError::Refused(why)) => settle_with(sender, &lease, Outcome::Failed(why)).await,
+    }
+}
+
+/// Where the money goes: the destination sealed on the first attempt, else the partner's
+/// method if it is the one the payout was made with (`Err`: why nothing is sent, in words).
+async fn destination(
+    sender: Sender<'_>,
+    d: &Dispatch,
+) -> Result<Result<String, String>, PayoutError> {
+    if let Some(sealed) = &d.destination {
+        let plain = sender
+            .keys?
+            .open(&aad(&d.handle, &d.payout_id), sealed)
+            .map_err(|e| StoreError::Corrupt(format!("payout destination: {e}")))?;
+        return Ok(Ok(String::from_utf8_lossy(&plain).into_owned()));
+    }
+    let store = sender.io.store.as_ref();
+    let method = crate::payout_methods::get(store, &d.handle, &d.partner_id).await?;
+    let Some(method) = method.filter(|m| m.version == d.method_version) else {
+        return Ok(Err("Not sent: the partner changed its payout method after this payout was made. The amount is back on the partner's balance for the next payout run, to the new method.".into()));
+    };
+    let details = crate::payout_methods::open(
+        sender.keys,
+        &d.handle,
+        &d.partner_id,
+        method.sealed.as_deref(),
+    )
+    .map_err(|e| StoreError::Corrupt(format!("payout method: {e}")))?;
+    match (d.provider, details) {
+        (Provider::Paypal, Details::Paypal { email }) => Ok(Ok(email)),
+        (Provider::Stripe, Details::StripeConnect { account_id }) => Ok(Ok(account_id)),
+        (p, _) => Ok(Err(format!(
+            "Not sent: the partner is no longer paid through {}.",
+            p.title()
+        ))),
+    }
+}
+
+/// The provider called with the program's credentials: its reference for the payment.
+async fn call(
+    sender: Sender<'_>,
+    d: &Dispatch,
+    to: &str,
+    now_ms: i64,
+) -> Result<Result<String, CallError>, PayoutError> {
+    let store = sender.io.store.as_ref();
+    let credentials =
+        match payout_providers::credentials(store, sender.keys, &d.handle, d.provider).await {
+            Ok(c) => c,
+            Err(payout_providers::ProviderError::NotConnected(p)) => {
+                return Ok(Err(CallError::Refused(format!(
+                    "{p} was disconnected before this payout was sent."
+                ))));
+            }
+            Err(e) => return Err(StoreError::Other(e.to_string()).into()),
+        };
+    let id = d.payout_id.as_str();
+    Ok(match credentials {
+        Credentials::Paypal {
+            client_id,
+            client_secret,
+            ..
+        } => {
+            let item = paypal::Item {
+                payout_id: id,
+                email: to,
+                value: d.currency.format(i128::from(d.amount_minor)),
+                currency: d.currency.as_str(),
+                note: "Your partner payout",
+            };
+            match paypal::token(sender.paypal_base, &client_id, &client_secret).await {
+                Ok(token) => paypal::create_batch(sender.paypal_base, &token, &item).await,
+                Err(e) => Err(e),
+            }
+        }
+        Credentials::Stripe { secret_key, .. } => {
+            send_stripe(sender.stripe_base, &secret_key, d, to, now_ms).await
+        }
+    })
+}
+
+/// A Stripe transfer: looked up by its group first when Stripe may have forgotten the key.
+async fn send_stripe(
+    base: &str,
+    key: &str,
+    d: &Dispatch,
+    to: &str,
+    now_ms: i64,
+) -> Result<String, CallError> {
+    let id = d.payout_id.as_str();
+    let first = d.first_attempt_ms.unwrap_or(now_ms);
+    if d.attempts > 1
+        && now_ms - first >= STRIPE_KEY_KEPT_MS
+        && let Some(made) = stripe::find_by_group(base, key, id).await?
+    {
+        return Ok(made.id);
+    }
+    let transfer = stripe::Transfer {
+        payout_id: id,
+        destination: to,
+        amount_minor: d.amount_minor,
+        currency: d.currency.as_str().to_ascii_lowercase(),
+    };
+    stripe::create_transfer(base, key, &transfer)
+        .await
+        .map(|m| m.id)
+}
+
+/// The provider has the payment: its reference on the dispatch and on the payout (audited).
+async fn record_sent(
+    sender: Sender<'_>,
+    mut d: Dispatch,
+    reference: String,
+) -> Result<Step, PayoutError> {
+    let store = sender.io.store.as_ref();
+    let read = d.version;
+    d.reference = Some(reference.clone());
+    d.not_before_ms = 0;
+    d.last_error = None;
+    let words = format!(
+        "Sent through {}; waiting for its confirmation.",
+        d.provider.title()
+    );
+    for _ in 0..4 {
+        let Some(p) = crate::payouts::get(store, &d.handle, &d.payout_id).await? else {
+            return Ok(Step::Gone);
+        };
+        let mut next = p.clone();
+        if let Some(r) = next.provider.as_mut() {
+            r.reference = Some(reference.clone());
+            r.state = Some(words.clone());
+        }
+        let target = format!("{} ({reference})", d.payout_id);
+        let ops = vec![
+            d.put(Cond::Version(read))?,
+            put_payout(&d.handle, &next, p.version)?,
+            crate::kernel::audit::entry(&d.handle, "payout.sent", &target)?,
+        ];
+        match store.transact(ops).await {
+            Ok(()) => return Ok(Step::Sent(reference)),
+            // The dispatch moved on (another attempt recorded it): nothing more to record.
+            Err(StoreError::TxConflict { index: 0, .. }) => return Ok(Step::Sent(reference)),
+            Err(StoreError::TxConflict { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(PayoutError::Busy)
+}
+
+/// How a payment ended at its provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Paid(String),
+    Failed(String),
+    Returned(String),
+}
+
+/// A poll: the payment's state at the provider, and the payout settled by it.
+async fn confirm(sender: Sender<'_>, d: &Dispatch) -> Result<Step, PayoutError> {
+    let store = sender.io.store.as_ref();
+    let reference = d.reference.clone().unwrap_or_default();
+    let credentials =
+        match payout_providers::credentials(store, sender.keys, &d.handle, d.provider).await {
+            Ok(c) => c,
+            Err(e) => return Ok(Step::Retry(e.to_string())),
+        };
+    let outcome = match credentials {
+        Credentials::Paypal {
+            client_id,
+            client_secret,
+            ..
+        } => {
+            let base = sender.paypal_base;
+            let state = match paypal::token(base, &client_id, &client_secret).await {
+                Ok(token) => paypal::batch_item(base, &token, &reference).await,
+                Err(e) => Err(e),
+            };
+            match state.map(|s| paypal::meaning(&s)) {
+                Ok(paypal::Meaning::Paid) => Outcome::Paid(reference),
+                Ok(paypal::Meaning::Failed(w)) => Outcome::Failed(w),
+                Ok(paypal::Meaning::Returned(w)) => Outcome::Returned(w),
+                Ok(paypal::Meaning::Waiting(w)) => return waiting(sender, d, w).await,
+                Err(e) => return Ok(Step::Retry(e.to_string())),
+            }
+        }
+        Credentials::Stripe { secret_key, .. } => {
+            let base = sender.stripe_base;
+            match stripe::find_by_group(base, &secret_key, d.payout_id.as_str()).await {
+                Ok(Some(m)) if !m.reversed => Outcome::Paid(m.id),
+                Ok(Some(_)) => Outcome::Returned("Stripe reversed the transfer.".into()),
+                Ok(None) => return Ok(Step::Retry("Stripe shows no transfer yet.".into())),
+                Err(e) => return Ok(Step::Retry(e.to_string())),
+            }
+        }
+    };
+    settle_with(sender, d, outcome).await
+}
+
+/// The payout's provider state in words, when it changed. Round trips: ONE read, and ONE
+/// conditional put when the words are new.
+async fn waiting(sender: Sender<'_>, d: &Dispatch, words: String) -> Result<Step, PayoutError> {
+    let store = sender.io.store.as_ref();
+    let Some(p) = crate::payouts::get(store, &d.handle, &d.payout_id).await? else {
+        return Ok(Step::Gone);
+    };
+    if p.status == PayoutStatus::Sending
+        && p.provider.as_ref().and_then(|r| r.state.as_deref()) != Some(words.as_str())
+    {
+        let mut next = p.clone();
+        if let Some(r) = next.provider.as_mut() {
+            r.state = Some(words.clone());
+        }
+        match store.write(put_payout(&d.handle, &next, p.version)?).await {
+            Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Step::Waiting(words))
+}
+
+/// Settles the payout by its provider's word (paid; or failed or returned, its lines back on
+/// the partner's balance), then forgets the dispatch. A payout settled already is left as it is.
+pub async fn settle_with(
+    sender: Sender<'_>,
+    d: &Dispatch,
+    outcome: Outcome,
+) -> Result<Step, PayoutError> {
+    let store = sender.io.store.as_ref();
+    let change = match outcome {
+        Outcome::Paid(reference) => Change::Paid { reference },
+        Outcome::Failed(reason) => Change::Failed { reason },
+        Outcome::Returned(reason) => Change::Returned { reason },
+    };
+    let id = (&d.payout_id, Settler::Provider);
+    let step = match settle::change(sender.io, &d.handle, id, change).await {
+        Ok(p) => {
+            if matches!(p.status, PayoutStatus::Failed | PayoutStatus::Returned) {
+                mail_returned(sender, &d.handle, &p).await;
+            }
+            Step::Settled(p.status)
+        }
+        Err(PayoutError::InvalidState(why)) => {
+            tracing::warn!(payout = %d.payout_id, %why, "a provider's word for a settled payout");
+            Step::Gone
+        }
+        Err(e) => return Err(e),
+    };
+    let (pk, sk) = d.key();
+    store
+        .write(WriteOp::Delete {
+            pk,
+            sk,
+            cond: Cond::None,
+        })
+        .await?;
+    Ok(step)
+}
+
+/// The partner's `payout_returned` mail (keyed by the payout: one however often it settles),
+/// with the reason in words; none when the partner has no address (logged). Round trips: ONE
+/// read, ONE transaction.
+async fn mail_returned(sender: Sender<'_>, handle: &Handle, p: &Payout) {
+    let store = sender.io.store.as_ref();
+    let Ok(Some(partner)) = crate::partners::get(store, handle, &p.partner_id).await else {
+        return;
+    };
+    let to = partner
+        .email
+        .as_deref()
+        .and_then(|e| crate::domain::email::Email::parse("email", e).ok());
+    let Some(to) = to else {
+        tracing::info!(partner = %p.partner_id, "no mail of the returned payout: the partner has no address");
+        return;
+    };
+    let mail = crate::mail::Outgoing {
+        handle: Some(handle.clone()),
+        to,
+        kind: crate::mail::MailKind::PayoutReturned,
+        key: format!("payout-returned:{}", p.payout_id),
+        data: serde_json::json!({
+            "partnerName": partner.name,
+            "amount": p.currency.format(i128::from(p.amount_minor)),
+            "currency": p.currency,
+            "reason": p.reason.clone().unwrap_or_default(),
+            "portalUrl": format!("{}/portal/{handle}", sender.origin.trim_end_matches('/')),
+        }),
+    };
+    if let Err(e) = crate::mail::enqueue(sender.io, mail).await {
+        tracing::warn!(payout = %p.payout_id, error = %e, "the returned payout's mail was not queued");
+    }
+}
+
+/// A page of the dispatches left, in key order, after `after`, and where the next starts.
+/// Round trips: ONE query.
+pub async fn pending(
+    store: &dyn Store,
+    after: Option<String>,
+) -> Result<(Vec<Dispatch>, Option<String>), StoreError> {
+    let mut query = Query::all(keys::PAYOUT_SENDS_PK.to_owned());
+    query.limit = PER_PAGE;
+    query.after = after;
+    let page = store.query(query).await?;
+    let mut out = Vec::with_capacity(page.items.len());
+    for item in &page.items {
+        match item.parse::<Dispatch>() {
+            Ok(mut d) => {
+                d.version = item.version;
+                out.push(d);
+            }
+            Err(e) => tracing::error!(sk = %item.sk, error = %e, "unreadable payout dispatch"),
+        }
+    }
+    Ok((out, page.next))
+}
+
+/// One sweep: every payout being sent gets a step (an attempt due, or a poll), page after page
+/// within [`SWEEP_TIME`]. A payout never stays `sending` for good: each sweep (every minute)
+/// tries it, a refusal settles it failed, a retryable failure waits at most an hour between
+/// attempts, and a payment at the provider is polled every [`POLL_MS`]. Answers how many
+/// settled.
+pub async fn sweep(sender: Sender<'_>) -> Result<usize, StoreError> {
+    let started = std::time::Instant::now();
+    let now_ms = crate::platform::time::now_millis();
+    let mut settled = 0;
+    let mut after = None;
+    loop {
+        let (page, next) = pending(sender.io.store.as_ref(), after).await?;
+        for d in page {
+            if started.elapsed() > SWEEP_TIME {
+                return Ok(settled);
+            }
+            match advance(sender, &d.handle, &d.payout_id, now_ms).await {
+                Ok(Step::Settled(_)) => settled += 1,
+                // Sent: confirmed by the provider's webhook, or a later sweep's poll.
+                Ok(_) => {}
+                Err(e) => tracing::warn!(payout = %d.payout_id, error = %e, "payout send failed"),
+            }
+        }
+        match next {
+            Some(n) => after = Some(n),
+            None => return Ok(settled),
+        }
+    }
+}

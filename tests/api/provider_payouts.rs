@@ -1,0 +1,576 @@
+//! Payouts sent through PayPal Payouts (issue 78), exactly once, against the local PayPal of
+//! `scripts/provider_server.py`: a run hands a PayPal partner's payout over (`sending`), the
+//! sweeper's step sends it (never the request); two workers racing, a redelivery, a lost
+//! answer and a provider error send ONE batch (the provider's own counters say so); the payout
+//! is `paid` only on PayPal's word, and a failed payment puts its lines back on the partner's
+//! balance with the reason in words. Steps are driven by hand (`payouts::send::advance` at a
+//! chosen time) so each fault lands where the test says.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tenx_shared::domain::{Handle, PayoutId};
+use tenx_shared::http::auth::Role;
+use tenx_shared::payouts::send::{self, Step};
+
+use crate::helpers::{TestApp, json_of, spawn_with, test_config};
+use crate::provider_server::ProviderServer;
+use crate::scenario::seed_lines;
+
+const CLIENT: &str = "AbCdEf-local-client";
+const SECRET: &str = "EFgh-local-secret-0000TaIl";
+
+/// The app pointed at `server`, its sweeper quiet (the test takes each step), PayPal connected,
+/// and partner `pub-one` paid by PayPal.
+async fn paypal_app(server: &ProviderServer) -> TestApp {
+    server
+        .control(
+            "config",
+            Some(json!({"paypal_client_id": CLIENT, "paypal_client_secret": SECRET})),
+        )
+        .await;
+    let mut config = test_config();
+    config.stripe_api_base = server.base.clone();
+    config.paypal_api_base = server.base.clone();
+    config.outbox_sweep_interval = Duration::from_secs(3_600);
+    let app = spawn_with(config, None).await;
+    let admin = app.as_role("acme", Role::Admin);
+    let paypal = json!({"clientId": CLIENT, "clientSecret": SECRET, "webhookId": "WH1"});
+    let r = admin
+        .send_json(reqwest::Method::PUT, "/payout-providers/paypal", &paypal)
+        .await;
+    json_of(r, 201).await;
+    let op = app.as_role("acme", Role::Operator);
+    let partner =
+        json!({"partnerId": "pub-one", "name": "Publisher One", "email": "one@example.com"});
+    json_of(op.create_partner(&partner).await, 201).await;
+    let method = json!({"type": "paypal", "email": "one@example.com"});
+    json_of(op.put_payout_method("pub-one", &method).await, 201).await;
+    app
+}
+
+/// A run paying `pub-one` 12.00 EUR: its payout, as the run answers it.
+async fn run(app: &TestApp, key: &str) -> Value {
+    seed_lines(app, "pub-one", 1, 1_200).await;
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
+    let made = json_of(op.run_payouts(key, &body).await, 201).await;
+    made["payouts"][0].clone()
+}
+
+async fn payout(app: &TestApp, id: &str) -> Value {
+    let op = app.as_role("acme", Role::Operator);
+    json_of(op.get(&format!("/payouts/{id}")).await, 200).await
+}
+
+async fn step(app: &TestApp, id: &str, at_ms: i64) -> Step {
+    let state = app.state();
+    let sender = tenx_shared::runtime::workers::sweeper::payout_sender(&state);
+    let handle = Handle::parse("acme").unwrap();
+    send::advance(sender, &handle, &PayoutId::parse(id).unwrap(), at_ms)
+        .await
+        .unwrap()
+}
+
+fn now() -> i64 {
+    tenx_shared::platform::time::now_millis()
+}
+
+async fn paypal_counter(server: &ProviderServer, name: &str) -> i64 {
+    server.counters().await["paypal"][name].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn racing_workers_and_a_redelivery_send_one_batch_and_only_paypal_s_word_pays() {
+    let server = ProviderServer::start();
+    let app = paypal_app(&server).await;
+    let made = run(&app, "run-1").await;
+    assert_eq!(made["status"], "sending", "{made}");
+    assert_eq!(made["provider"]["name"], "paypal");
+    let id = made["payoutId"].as_str().unwrap().to_owned();
+    // The request sent nothing: the money leaves from a worker.
+    assert_eq!(paypal_counter(&server, "batches_created").await, 0);
+
+    // Two workers at once: one takes the lease and sends, the other does nothing.
+    let at = now();
+    let (a, b) = tokio::join!(step(&app, &id, at), step(&app, &id, at));
+    let sent = [&a, &b]
+        .iter()
+        .filter(|s| matches!(s, Step::Sent(_)))
+        .count();
+    assert_eq!(sent, 1, "{a:?} {b:?}");
+    assert!(
+        matches!(a, Step::Busy) || matches!(b, Step::Busy),
+        "{a:?} {b:?}"
+    );
+    // A redelivery: the payment is at PayPal, so it is polled, not sent again.
+    let again = step(&app, &id, at + 3_600_000).await;
+    assert!(matches!(again, Step::Waiting(_)), "{again:?}");
+    // Polled every few minutes, not every sweep.
+    assert_eq!(step(&app, &id, at + 3_600_000 + 1_000).await, Step::Busy);
+    assert_eq!(paypal_counter(&server, "batches_created").await, 1);
+
+    let view = payout(&app, &id).await;
+    assert_eq!(view["status"], "sending", "not paid before PayPal says so");
+    let batch = view["provider"]["reference"].as_str().unwrap().to_owned();
+    assert!(
+        view["provider"]["state"]
+            .as_str()
+            .unwrap()
+            .contains("PayPal"),
+        "{view}"
+    );
+
+    let settled = json!({"status": "SUCCESS"});
+    server
+        .control(&format!("paypal/batches/{batch}/settle"), Some(settled))
+        .await;
+    // Polled again once its wait is over (the last poll found it pending).
+    assert_eq!(
+        step(&app, &id, at + 2 * 3_600_000).await,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Paid)
+    );
+    let view = payout(&app, &id).await;
+    assert_eq!(view["status"], "paid", "{view}");
+    assert_eq!(view["reference"], batch.as_str());
+    // Settled: a later step finds nothing to do and sends nothing.
+    assert_eq!(step(&app, &id, now() + 86_400_000).await, Step::Gone);
+    assert_eq!(paypal_counter(&server, "batches_created").await, 1);
+
+    let op = app.as_role("acme", Role::Operator);
+    for action in ["payout.sending", "payout.sent", "payout.provider_paid"] {
+        let log = json_of(op.get(&format!("/audit?action={action}")).await, 200).await;
+        assert_eq!(log["items"].as_array().unwrap().len(), 1, "{action}: {log}");
+    }
+}
+
+#[tokio::test]
+async fn a_lost_answer_and_a_provider_error_are_resent_as_the_same_batch() {
+    let server = ProviderServer::start();
+    let app = paypal_app(&server).await;
+    let id = run(&app, "run-1").await["payoutId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // PayPal makes the batch, then the connection closes without an answer.
+    let lost = json!({"route": "POST /v1/payments/payouts", "fault": "lost_answer", "count": 1});
+    server.control("faults", Some(lost)).await;
+    let at = now();
+    let first = step(&app, &id, at).await;
+    assert!(matches!(first, Step::Retry(_)), "{first:?}");
+    assert_eq!(paypal_counter(&server, "batches_created").await, 1);
+    // The retry waits its turn.
+    assert_eq!(step(&app, &id, at + 1_000).await, Step::Busy);
+    // Then a 500: tried again later.
+    let error = json!({"route": "POST /v1/payments/payouts", "fault": "500", "count": 1});
+    server.control("faults", Some(error)).await;
+    let second = step(&app, &id, at + 120_000).await;
+    assert!(matches!(second, Step::Retry(_)), "{second:?}");
+    // The resend is refused as a duplicate, linking the batch made the first time: recorded.
+    let third = step(&app, &id, at + 600_000).await;
+    let Step::Sent(batch) = third else {
+        panic!("{third:?}")
+    };
+    assert_eq!(paypal_counter(&server, "batches_created").await, 1);
+    assert_eq!(
+        paypal_counter(&server, "duplicate_batches_refused").await,
+        1
+    );
+    assert_eq!(
+        payout(&app, &id).await["provider"]["reference"],
+        batch.as_str()
+    );
+}
+
+#[tokio::test]
+async fn a_failed_payment_puts_the_amount_back_with_the_reason_in_words() {
+    let server = ProviderServer::start();
+    let app = paypal_app(&server).await;
+    let id = run(&app, "run-1").await["payoutId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let Step::Sent(batch) = step(&app, &id, now()).await else {
+        panic!("not sent")
+    };
+    let failed = json!({"status": "FAILED", "error": "RECEIVER_ACCOUNT_LOCKED"});
+    server
+        .control(&format!("paypal/batches/{batch}/settle"), Some(failed))
+        .await;
+    let settled = step(&app, &id, now()).await;
+    assert_eq!(
+        settled,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Failed)
+    );
+    let view = payout(&app, &id).await;
+    assert_eq!(view["status"], "failed", "{view}");
+    assert!(
+        view["reason"]
+            .as_str()
+            .unwrap()
+            .contains("PayPal account is locked"),
+        "{view}"
+    );
+    // The 12.00 is back on the balance: the next run pays it again (a new payout, the failed
+    // one's statement untouched).
+    let op = app.as_role("acme", Role::Operator);
+    let body = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
+    let again = json_of(op.run_payouts("run-2", &body).await, 201).await;
+    let next = &again["payouts"][0];
+    assert_eq!(next["amount"], "12.00", "{again}");
+    assert_ne!(next["payoutId"], id.as_str());
+    assert_eq!(payout(&app, &id).await["status"], "failed");
+    // The partner is told, in words, once (its subject is written when the worker sends it).
+    let admin = app.as_role("acme", Role::Admin);
+    let mut returned = Vec::new();
+    for _ in 0..100 {
+        let mail = json_of(admin.get("/mail").await, 200).await;
+        returned = mail["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["kind"] == "payout_returned")
+            .cloned()
+            .collect();
+        if returned.iter().all(|m| m["subject"].is_string()) && !returned.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(returned.len(), 1, "{returned:?}");
+    assert_eq!(returned[0]["to"], "one@example.com");
+    let subject = returned[0]["subject"].as_str().unwrap_or_default();
+    assert!(subject.contains("did not reach you"), "{returned:?}");
+}
+
+#[tokio::test]
+async fn a_method_changed_before_the_first_attempt_sends_nothing() {
+    let server = ProviderServer::start();
+    let app = paypal_app(&server).await;
+    let id = run(&app, "run-1").await["payoutId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let op = app.as_role("acme", Role::Operator);
+    let other = json!({"type": "paypal", "email": "someone-else@example.com"});
+    json_of(op.put_payout_method("pub-one", &other).await, 200).await;
+    let settled = step(&app, &id, now()).await;
+    assert_eq!(
+        settled,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Failed)
+    );
+    let view = payout(&app, &id).await;
+    assert!(
+        view["reason"]
+            .as_str()
+            .unwrap()
+            .contains("changed its payout method"),
+        "{view}"
+    );
+    assert_eq!(paypal_counter(&server, "batches_created").await, 0);
+}
+
+/// Waits (up to 10 s) for the payout to reach `status`.
+async fn until_status(app: &TestApp, id: &str, status: &str) -> Value {
+    for _ in 0..100 {
+        let view = payout(app, id).await;
+        if view["status"] == status {
+            return view;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "payout {id} never became {status}: {}",
+        payout(app, id).await
+    )
+}
+
+/// A batch made at PayPal by someone else (another tool of the merchant's), under a
+/// `sender_batch_id` that names no payout of 10x: its events reach the endpoint too.
+async fn foreign_batch(server: &ProviderServer) -> String {
+    let client = tenx_shared::platform::http_client::builder()
+        .build()
+        .unwrap();
+    let token: Value = client
+        .post(format!("{}/v1/oauth2/token", server.base))
+        .basic_auth(CLIENT, Some(SECRET))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let batch = json!({
+        "sender_batch_header": {"sender_batch_id": "other-tool-7", "recipient_type": "EMAIL"},
+        "items": [{"amount": {"value": "5.00", "currency": "EUR"}, "receiver": "x@example.com"}],
+    });
+    let made: Value = client
+        .post(format!("{}/v1/payments/payouts", server.base))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    made["batch_header"]["payout_batch_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn paypal_s_verified_webhook_pays_once_and_a_forged_or_foreign_one_changes_nothing() {
+    let server = ProviderServer::start();
+    let app = paypal_app(&server).await;
+    let hook = json!({"provider": "paypal", "webhook_id": "WH1",
+                      "url": app.url("/v2/public/integrations/paypal/acme")});
+    server.control("webhooks", Some(hook)).await;
+    // Every event delivered twice, and held to be delivered newest first.
+    let faults = json!({"provider": "paypal", "duplicate": 10, "out_of_order": 2});
+    server.control("webhooks/faults", Some(faults)).await;
+    let id = run(&app, "run-1").await["payoutId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let Step::Sent(batch) = step(&app, &id, now()).await else {
+        panic!("not sent")
+    };
+    let settled = json!({"status": "SUCCESS"});
+    server
+        .control(&format!("paypal/batches/{batch}/settle"), Some(settled))
+        .await;
+    server.control("webhooks/flush", Some(json!({}))).await;
+    // Paid by the webhook alone: no step polls here.
+    let view = until_status(&app, &id, "paid").await;
+    assert_eq!(view["reference"], batch.as_str());
+    let op = app.as_role("acme", Role::Operator);
+    let log = json_of(op.get("/audit?action=payout.provider_paid").await, 200).await;
+    let items = log["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "paid once, whatever the deliveries: {log}");
+    assert_eq!(
+        items[0]["actor"],
+        json!({"type": "provider", "id": "paypal"})
+    );
+
+    // A foreign batch's events are verified, logged and ignored.
+    let other = foreign_batch(&server).await;
+    let done = json!({"status": "SUCCESS"});
+    server
+        .control(&format!("paypal/batches/{other}/settle"), Some(done))
+        .await;
+    server.control("webhooks/flush", Some(json!({}))).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let deliveries = server.control("webhooks/deliveries", None).await;
+    let attempts = deliveries.as_array().unwrap();
+    assert!(attempts.len() >= 4, "{deliveries}");
+    for a in attempts {
+        assert_eq!(a["status"], 200, "{a}");
+    }
+
+    // A forged delivery (headers PayPal never sent) is refused and changes nothing.
+    let forged = app
+        .client
+        .post(app.url("/v2/public/integrations/paypal/acme"))
+        .header("paypal-transmission-id", "not-sent-by-paypal")
+        .header("paypal-transmission-time", "2026-11-27T10:00:00Z")
+        .header("paypal-transmission-sig", "AAAA")
+        .header(
+            "paypal-cert-url",
+            "https://api.paypal.com/v1/notifications/certs/CERT",
+        )
+        .header("paypal-auth-algo", "SHA256withRSA")
+        .json(&json!({"event_type": "PAYMENT.PAYOUTS-ITEM.FAILED",
+                      "resource": {"sender_batch_id": id, "transaction_status": "FAILED"}}))
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_error(forged, 400, "invalid_signature").await;
+    assert_eq!(payout(&app, &id).await["status"], "paid");
+    // A handle without PayPal connected answers exactly the same.
+    let elsewhere = app
+        .client
+        .post(app.url("/v2/public/integrations/paypal/other-co"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_error(elsewhere, 400, "invalid_signature").await;
+}
+
+const STRIPE_KEY: &str = "sk_test_51PayoutsLocalAccount0000SeCrEt";
+const STRIPE_HOOK: &str = "whsec_local0000000000000000SiGn";
+
+/// `Stripe-Signature` for `body` at `t`, as Stripe signs it.
+fn stripe_signature(secret: &str, t: i64, body: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("t={t},v1={hex}")
+}
+
+/// The app with Stripe connected and `pub-two` onboarded through Stripe's link: its payout
+/// method is its Express account.
+async fn stripe_app(server: &ProviderServer) -> TestApp {
+    server
+        .control("config", Some(json!({"stripe_api_key": STRIPE_KEY})))
+        .await;
+    let mut config = test_config();
+    config.stripe_api_base = server.base.clone();
+    config.paypal_api_base = server.base.clone();
+    config.outbox_sweep_interval = Duration::from_secs(3_600);
+    let app = spawn_with(config, None).await;
+    let admin = app.as_role("acme", Role::Admin);
+    let stripe = json!({"secretKey": STRIPE_KEY, "webhookSecret": STRIPE_HOOK});
+    let r = admin
+        .send_json(reqwest::Method::PUT, "/payout-providers/stripe", &stripe)
+        .await;
+    json_of(r, 201).await;
+    let op = app.as_role("acme", Role::Operator);
+    let partner =
+        json!({"partnerId": "pub-two", "name": "Publisher Two", "email": "two@example.com"});
+    json_of(op.create_partner(&partner).await, 201).await;
+    app
+}
+
+#[tokio::test]
+async fn a_partner_onboards_with_stripe_and_is_paid_by_one_transfer_even_after_stripe_forgets_the_key()
+ {
+    let server = ProviderServer::start();
+    let app = stripe_app(&server).await;
+    let op = app.as_role("acme", Role::Operator);
+    // An account id is never typed.
+    let typed = json!({"type": "stripe_connect"});
+    let message = crate::helpers::assert_error(
+        op.put_payout_method("pub-two", &typed).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(message.contains("onboarding"), "{message}");
+    let status_path = "/partners/pub-two/payout-method/stripe-connect";
+    let early = op.get(status_path).await;
+    crate::helpers::assert_error(early, 409, "invalid_state").await;
+
+    let onboarding = op
+        .send_empty(reqwest::Method::POST, &format!("{status_path}/onboarding"))
+        .await;
+    let link = json_of(onboarding, 200).await;
+    let missing = json_of(op.get(status_path).await, 200).await;
+    assert_eq!(missing["state"], "details_missing", "{missing}");
+    assert_eq!(missing["isPayoutMethod"], false);
+    // The partner follows the link: Stripe sends it back to the product's own origin.
+    let browser = tenx_shared::platform::http_client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let back = browser
+        .get(link["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), 302);
+    let location = back.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(
+        location,
+        format!("{}/portal/acme?stripe=return", app.origin())
+    );
+    let done = json_of(op.get(status_path).await, 200).await;
+    assert_eq!(done["state"], "payouts_enabled", "{done}");
+    assert_eq!(done["isPayoutMethod"], true);
+    assert!(
+        done["words"].as_str().unwrap().contains("Connected"),
+        "{done}"
+    );
+    let method = json_of(op.get("/partners/pub-two/payout-method").await, 200).await;
+    assert_eq!(method["type"], "stripe_connect", "{method}");
+    assert!(
+        method["account"].as_str().unwrap().starts_with("acct_…"),
+        "{method}"
+    );
+
+    seed_lines(&app, "pub-two", 1, 1_200).await;
+    let body = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
+    let made = json_of(op.run_payouts("run-1", &body).await, 201).await;
+    let id = made["payouts"][0]["payoutId"].as_str().unwrap().to_owned();
+    assert_eq!(made["payouts"][0]["provider"]["name"], "stripe", "{made}");
+
+    // Stripe makes the transfer; the answer is lost.
+    let lost = json!({"route": "POST /v1/transfers", "fault": "lost_answer", "count": 1});
+    server.control("faults", Some(lost)).await;
+    let at = now();
+    assert!(matches!(step(&app, &id, at).await, Step::Retry(_)));
+    // A day later Stripe has forgotten the key: the resend looks the transfer up by its group.
+    server
+        .control("stripe/idempotency/expire", Some(json!({})))
+        .await;
+    let Step::Sent(transfer) = step(&app, &id, at + 86_400_000).await else {
+        panic!("not recorded")
+    };
+    let counters = server.counters().await;
+    assert_eq!(counters["stripe"]["transfers_created"], 1, "{counters}");
+    let requests = server.control("requests", None).await;
+    let posts: Vec<&Value> = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["route"] == "POST /v1/transfers")
+        .collect();
+    assert_eq!(
+        posts.len(),
+        1,
+        "no second POST after the lookup: {requests}"
+    );
+    assert_eq!(posts[0]["idempotency_key"], id.as_str());
+    // Paid on Stripe's word (the poll finds the transfer, not reversed).
+    let paid = step(&app, &id, now()).await;
+    assert_eq!(
+        paid,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Paid)
+    );
+    let view = payout(&app, &id).await;
+    assert_eq!(view["status"], "paid");
+    assert_eq!(view["reference"], transfer.as_str());
+}
+
+#[tokio::test]
+async fn a_stripe_webhook_is_applied_only_with_its_signature_and_only_for_a_payout_being_sent() {
+    let server = ProviderServer::start();
+    let app = stripe_app(&server).await;
+    let url = app.url("/v2/public/integrations/stripe-connect/acme");
+    let event = json!({"id": "evt_1", "type": "transfer.created",
+                       "data": {"object": {"id": "tr_1", "metadata": {"payout": "pay_unknown"}}}})
+    .to_string();
+    let t = now() / 1000;
+    let post = |signature: String, body: String| {
+        app.client
+            .post(url.clone())
+            .header("stripe-signature", signature)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    // Signed with another secret, or too old: refused.
+    let forged = post(
+        stripe_signature("whsec_someone_else_0000000", t, &event),
+        event.clone(),
+    );
+    crate::helpers::assert_error(forged.await.unwrap(), 400, "invalid_signature").await;
+    let stale = post(
+        stripe_signature(STRIPE_HOOK, t - 600, &event),
+        event.clone(),
+    );
+    crate::helpers::assert_error(stale.await.unwrap(), 400, "invalid_signature").await;
+    // Signed, about no payout being sent: logged and ignored.
+    let fine = post(stripe_signature(STRIPE_HOOK, t, &event), event.clone());
+    assert_eq!(fine.await.unwrap().status(), 200);
+}
