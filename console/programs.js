@@ -48,10 +48,14 @@ function settingsForm(p, box) {
     'Save the program',
     async (el) => {
       const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
-      const body = { name: v('name'), applications: v('applications'), autoApprove: el.querySelector('[name=autoApprove]').checked };
-      if (v('description')) body.description = v('description');
-      if (v('termsUrl')) body.termsUrl = v('termsUrl');
-      if (v('template')) body.template = { campaignId: v('template') };
+      // The save replaces the whole program: it starts from the settings this form does not
+      // show (tax, self-billing, fraud, claim and coupon rules), so saving a name keeps them.
+      const { version, updatedAt, updatedBy, ...kept } = p || {};
+      const body = { ...kept, name: v('name'), applications: v('applications'), autoApprove: el.querySelector('[name=autoApprove]').checked };
+      for (const n of ['description', 'termsUrl']) {
+        if (v(n)) body[n] = v(n); else delete body[n];
+      }
+      if (v('template')) body.template = { campaignId: v('template') }; else delete body.template;
       await api.put(api.handlePath('/program'), body);
       await loadSettings(box);
     });

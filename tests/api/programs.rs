@@ -520,3 +520,33 @@ async fn an_application_and_its_approval_are_mailed_once_without_a_token() {
     assert!(mail.link(&verify).is_some(), "{}", mail.text);
     assert_eq!(app.sent_mail().len(), 2, "each once");
 }
+
+/// The console saves the program by sending back what it read with its form's fields changed:
+/// every setting the read shows, less its stamps, is taken back as it was, so a save of the
+/// name keeps the tax, self-billing, fraud, claim and coupon rules no form of it shows.
+#[tokio::test]
+async fn a_program_read_and_sent_back_keeps_every_setting() {
+    let app = spawn_app().await;
+    let extra = json!({"requireTaxProfile": "accepted",
+        "selfBilling": {"enabled": true, "legalName": "Acme GmbH", "address": "1 Main St, Berlin",
+            "vatId": "DE123456789"},
+        "fraudRules": {"shared_tax_id": "hold_payouts", "disposable_email": "flag"},
+        "allowPaidTraffic": true, "minCustomersBeforePayout": 3,
+        "refundAfterPayoutThreshold": 40, "claims": {"deadlineDays": 14, "onOverdue": "approve"},
+        "couponLeakThreshold": 30, "allowedDestinations": ["acme.example"]});
+    let first = program(&app, "acme", extra).await;
+    let admin = app.as_role("acme", Role::Admin);
+    let mut sent = first.clone();
+    for stamp in ["version", "updatedAt", "updatedBy"] {
+        sent.as_object_mut().unwrap().remove(stamp);
+    }
+    sent["name"] = json!("Acme's partners");
+    let saved = json_of(admin.put_program(&sent).await, 200).await;
+    for (k, v) in first.as_object().unwrap() {
+        if !["version", "updatedAt", "updatedBy", "name"].contains(&k.as_str()) {
+            assert_eq!(&saved[k], v, "{k}");
+        }
+    }
+    assert_eq!(saved["name"], "Acme's partners");
+    assert_eq!(saved["version"], 2);
+}
