@@ -26,6 +26,7 @@ const DID = {
   'payout.marked_paid': 'marked a payout paid',
   'payout.marked_failed': 'marked a payout failed',
   'payout.canceled': 'canceled a payout',
+  'payout.held': 'held a payout before its provider (the reason beside it)',
   'payout.sending': 'handed a payout to its provider',
   'payout.sent': 'sent a payout',
   'payout.provider_paid': 'confirmed a payout paid',

@@ -11,14 +11,29 @@
 # 4. TypeScript: npm ci (sdks/typescript/package-lock.json), build, node --test against a fresh
 #    server; Python: pip install into .venv/sdk, pytest against another fresh server.
 # Needs node >= 20.19, npm, python3 >= 3.10 and the registries (npm, PyPI) for the installs.
+#
+#   scripts/sdk_test.sh --install
+#
+# only installs and builds (4's npm ci, build and pip install; no server needed), so CI does it
+# beside the compile; a later run with SDK_TEST_INSTALLED=1 then skips those steps.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+VENV="$ROOT/.venv/sdk"
+install_libraries() {
+  (cd sdks/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q -e "sdks/python[test]"
+}
+if [ "${1:-}" = "--install" ]; then
+  install_libraries
+  echo "sdk_test: the libraries installed and built"
+  exit 0
+fi
 TENX_BIN="${TENX_BIN:-target/x86_64-unknown-linux-gnu/debug/tenx}"
 case "$TENX_BIN" in /*) ;; *) TENX_BIN="$ROOT/$TENX_BIN" ;; esac
 [ -x "$TENX_BIN" ] || { echo "sdk_test: no tenx binary at $TENX_BIN (set TENX_BIN)" >&2; exit 1; }
-VENV="$ROOT/.venv/sdk"
 START=$(date +%s)
 
 # --- 1. versions ------------------------------------------------------------------------------
@@ -87,16 +102,16 @@ start_server() { # sets TENX_URL and TENX_TOKEN
   TENX_TOKEN=$("$TENX_BIN" token --handle acme --role admin --data-dir "$dir/.tenx")
 }
 
+# --- 4. installs (done already when CI ran --install beside the compile) ---------------------
+[ "${SDK_TEST_INSTALLED:-}" = 1 ] || install_libraries
+
 # --- 4a. TypeScript ---------------------------------------------------------------------------
-(cd sdks/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 start_server
 echo "sdk_test: TypeScript against $TENX_URL"
 ts_status=0
 (cd sdks/typescript && npm test --silent) || ts_status=$?
 
 # --- 4b. Python -------------------------------------------------------------------------------
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q -e "sdks/python[test]"
 start_server
 echo "sdk_test: TypeScript exit $ts_status; Python against $TENX_URL ($(( $(date +%s) - START )) s so far)"
 py_status=0

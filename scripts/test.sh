@@ -47,6 +47,9 @@ bg_stage tools-dns 600 scripts/dns_server.sh --install
 # openssl (Debian's): the local Stripe and PayPal the provider payout tests start one per test
 # (scripts/provider_server.py signs PayPal's webhooks with it; issue 78). Missing, they fail.
 bg_stage tools-provider 600 scripts/provider_server.sh --install
+# The client libraries' installs and builds (npm ci, tsc, pip): off the tail, where the sdks
+# stage below ran them beside the fuzzer and the walks.
+bg_stage tools-sdks 900 nice -n 5 scripts/sdk_test.sh --install
 
 # ------------------------------------------------------------------ quick checks
 stage "module graph and typed edges (check_layers.py)" 120 python3 scripts/check_layers.py
@@ -152,9 +155,10 @@ bg_stage browser 1200 nice -n 10 scripts/browser_test.sh
 # runner's own test first: a fixture with a failing block must fail, naming its line.
 bg_stage docs 600 nice -n 10 sh -c 'python3 scripts/docs_run.py --self-test && python3 scripts/docs_run.py'
 # The client libraries (sdks/): their generated code checked against openapi.yaml, the quick
-# starts against the docs, each library's tests against a fresh `tenx serve` (~80-95 s, most of
-# it npm and pip installing and the servers' waits).
-bg_stage sdks 900 nice -n 10 scripts/sdk_test.sh
+# starts against the docs, each library's tests against a fresh `tenx serve` (installed beside
+# the compile: tools-sdks above).
+wait_stage tools-sdks
+bg_stage sdks 900 nice -n 10 env SDK_TEST_INSTALLED=1 scripts/sdk_test.sh
 
 # The chaos runs on moto measure a settle (issue 42: every click counted within 120 s of the
 # restart) through the fault proxy: one at a time, with no other test beside them, so the

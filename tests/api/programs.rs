@@ -529,11 +529,11 @@ async fn a_program_read_and_sent_back_keeps_every_setting() {
     let app = spawn_app().await;
     let extra = json!({"requireTaxProfile": "accepted",
         "selfBilling": {"enabled": true, "legalName": "Acme GmbH", "address": "1 Main St, Berlin",
-            "vatId": "DE123456789"},
+            "vatId": "FR40303265045"},
         "fraudRules": {"shared_tax_id": "hold_payouts", "disposable_email": "flag"},
         "allowPaidTraffic": true, "minCustomersBeforePayout": 3,
         "refundAfterPayoutThreshold": 40, "claims": {"deadlineDays": 14, "onOverdue": "approve"},
-        "couponLeakThreshold": 30, "allowedDestinations": ["acme.example"]});
+        "couponLeakThreshold": 30, "allowedDestinations": ["https://acme.example"]});
     let first = program(&app, "acme", extra).await;
     let admin = app.as_role("acme", Role::Admin);
     let mut sent = first.clone();

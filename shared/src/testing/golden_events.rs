@@ -141,6 +141,22 @@ fn payout() -> crate::payouts::model::Payout {
     }
 }
 
+/// The payout sent through PayPal: being sent (`payout.sent`), then failed or returned by it.
+fn through_paypal(
+    status: crate::payouts::model::PayoutStatus,
+    reason: Option<&str>,
+) -> crate::payouts::model::Payout {
+    let mut p = payout();
+    (p.status, p.paid_at, p.reference) = (status, None, None);
+    p.reason = reason.map(str::to_owned);
+    p.provider = Some(crate::payouts::model::ProviderRef {
+        name: "paypal".into(),
+        reference: Some("5UXD2E8A7EBQJ".into()),
+        state: Some("Sent through PayPal; waiting for its confirmation.".into()),
+    });
+    p
+}
+
 fn notice() -> crate::plans::notice::Notice {
     crate::plans::notice::Notice {
         notice_id: NoticeId::parse("ntc_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
@@ -323,6 +339,15 @@ fn built() -> Vec<Event> {
     };
     let line = |kind| Event::of(&h, view::event(kind, &commission()).payload);
     let paid = |kind| Event::of(&h, payout_event(&payout(), kind).payload);
+    use crate::payouts::model::PayoutStatus;
+    const FAILED: &str = "PayPal refused the payment: the partner's PayPal account is locked.";
+    const RETURNED: &str = "PayPal gave the payment back: it was not claimed within 30 days.";
+    let provider = |status, reason, kind| {
+        Event::of(
+            &h,
+            payout_event(&through_paypal(status, reason), kind).payload,
+        )
+    };
     vec![
         Event::new(&h, &click()),
         Event::new(&h, &crate::links::LinkEvent::Created(link())),
@@ -337,6 +362,13 @@ fn built() -> Vec<Event> {
         line(CommissionEvent::Reversed),
         paid(PayoutEvent::Created),
         paid(PayoutEvent::Paid),
+        provider(PayoutStatus::Sending, None, PayoutEvent::Sent),
+        provider(PayoutStatus::Failed, Some(FAILED), PayoutEvent::Failed),
+        provider(
+            PayoutStatus::Returned,
+            Some(RETURNED),
+            PayoutEvent::Returned,
+        ),
         Event::new(&h, &customer()),
         Event::new(&h, &notice()),
         Event::new(

@@ -4,7 +4,7 @@ export type ClientOptions = {
     baseUrl: 'http://localhost:8080' | 'https://api.example.com' | (string & {});
 };
 
-export type Webhooks = OnClaimDecidedWebhookRequest | OnClaimOpenedWebhookRequest | OnCommissionApprovedWebhookRequest | OnCommissionCreatedWebhookRequest | OnCommissionRejectedWebhookRequest | OnCommissionReversedWebhookRequest | OnConversionCreatedWebhookRequest | OnConversionReversedWebhookRequest | OnConversionTestedWebhookRequest | OnCouponLeakSuspectedWebhookRequest | OnCustomerBoundWebhookRequest | OnLinkClickedWebhookRequest | OnLinkCreatedWebhookRequest | OnLinkUpdatedWebhookRequest | OnPartnerAppliedWebhookRequest | OnPartnerApprovedWebhookRequest | OnPartnerUpdatedWebhookRequest | OnPayoutCreatedWebhookRequest | OnPayoutPaidWebhookRequest | OnPlanChangedWebhookRequest | OnWebhookTestWebhookRequest;
+export type Webhooks = OnClaimDecidedWebhookRequest | OnClaimOpenedWebhookRequest | OnCommissionApprovedWebhookRequest | OnCommissionCreatedWebhookRequest | OnCommissionRejectedWebhookRequest | OnCommissionReversedWebhookRequest | OnConversionCreatedWebhookRequest | OnConversionReversedWebhookRequest | OnConversionTestedWebhookRequest | OnCouponLeakSuspectedWebhookRequest | OnCustomerBoundWebhookRequest | OnLinkClickedWebhookRequest | OnLinkCreatedWebhookRequest | OnLinkUpdatedWebhookRequest | OnPartnerAppliedWebhookRequest | OnPartnerApprovedWebhookRequest | OnPartnerUpdatedWebhookRequest | OnPayoutCreatedWebhookRequest | OnPayoutFailedWebhookRequest | OnPayoutPaidWebhookRequest | OnPayoutReturnedWebhookRequest | OnPayoutSentWebhookRequest | OnPlanChangedWebhookRequest | OnWebhookTestWebhookRequest;
 
 /**
  * A decimal string in the currency (`"24.99"`, `"-3.50"`): an optional `-`, digits and at most one point, no exponent; at most the currency's minor-unit decimals (2 for USD, 0 for JPY), at most 1000000000 in absolute value. Answers carry exactly the minor-unit decimals.
@@ -677,7 +677,7 @@ export type ErrorEnvelope = {
     };
 };
 
-export type EventType = 'link.clicked' | 'link.created' | 'link.updated' | 'conversion.created' | 'conversion.tested' | 'conversion.reversed' | 'webhook.test' | 'commission.created' | 'commission.approved' | 'commission.rejected' | 'commission.reversed' | 'payout.created' | 'payout.paid' | 'customer.bound' | 'plan.changed' | 'partner.applied' | 'partner.approved' | 'partner.updated' | 'claim.opened' | 'claim.decided' | 'coupon.leak_suspected';
+export type EventType = 'link.clicked' | 'link.created' | 'link.updated' | 'conversion.created' | 'conversion.tested' | 'conversion.reversed' | 'webhook.test' | 'commission.created' | 'commission.approved' | 'commission.rejected' | 'commission.reversed' | 'payout.created' | 'payout.paid' | 'payout.sent' | 'payout.failed' | 'payout.returned' | 'customer.bound' | 'plan.changed' | 'partner.applied' | 'partner.approved' | 'partner.updated' | 'claim.opened' | 'claim.decided' | 'coupon.leak_suspected';
 
 /**
  * How far behind the counts may be: the acceptance time of the oldest event (click, conversion, reversal) accepted but not counted yet, over the whole service (the outbox and the click stream past its consumer's checkpoint). Left out when it cannot be read at the moment; looked at most every 5 s per process.
@@ -1091,6 +1091,11 @@ export type PayoutCreatedEvent = WebhookEvent & {
     type?: 'payout.created';
 };
 
+export type PayoutFailedEvent = WebhookEvent & {
+    data?: Payout;
+    type?: 'payout.failed';
+};
+
 export type PayoutId = string;
 
 export type PayoutList = {
@@ -1128,6 +1133,16 @@ export type PayoutMethodType = 'sepa' | 'paypal' | 'wise' | 'manual' | 'stripe_c
 export type PayoutPaidEvent = WebhookEvent & {
     data?: Payout;
     type?: 'payout.paid';
+};
+
+export type PayoutReturnedEvent = WebhookEvent & {
+    data?: Payout;
+    type?: 'payout.returned';
+};
+
+export type PayoutSentEvent = WebhookEvent & {
+    data?: Payout;
+    type?: 'payout.sent';
 };
 
 /**
@@ -3738,11 +3753,38 @@ export type OnPayoutCreatedWebhookRequest = {
     query?: never;
 };
 
+export type OnPayoutFailedWebhookPayload = PayoutFailedEvent;
+
+export type OnPayoutFailedWebhookRequest = {
+    body: OnPayoutFailedWebhookPayload;
+    key: 'payout.failed';
+    path?: never;
+    query?: never;
+};
+
 export type OnPayoutPaidWebhookPayload = PayoutPaidEvent;
 
 export type OnPayoutPaidWebhookRequest = {
     body: OnPayoutPaidWebhookPayload;
     key: 'payout.paid';
+    path?: never;
+    query?: never;
+};
+
+export type OnPayoutReturnedWebhookPayload = PayoutReturnedEvent;
+
+export type OnPayoutReturnedWebhookRequest = {
+    body: OnPayoutReturnedWebhookPayload;
+    key: 'payout.returned';
+    path?: never;
+    query?: never;
+};
+
+export type OnPayoutSentWebhookPayload = PayoutSentEvent;
+
+export type OnPayoutSentWebhookRequest = {
+    body: OnPayoutSentWebhookPayload;
+    key: 'payout.sent';
     path?: never;
     query?: never;
 };

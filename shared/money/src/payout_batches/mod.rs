@@ -16,7 +16,6 @@ pub mod create;
 pub mod csv;
 pub mod file;
 pub mod model;
-pub mod risk_gate;
 pub mod select;
 pub mod sepa;
 pub mod settle;

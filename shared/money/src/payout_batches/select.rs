@@ -56,7 +56,7 @@ pub async fn select(
     let program = crate::programs::settings::get(store, handle).await?;
     let require_tax = program.as_ref().and_then(|p| p.require_tax_profile);
     let mut taxed: HashMap<PartnerId, Option<Exclusion>> = HashMap::new();
-    let mut gate = crate::payout_batches::risk_gate::Gate::new(program.as_ref());
+    let mut gate = crate::payouts::gates::Gate::new(program.as_ref());
     let mut out = Selection {
         items: Vec::new(),
         excluded: Vec::new(),
@@ -78,7 +78,10 @@ pub async fn select(
         if let (Some(required), true) = (require_tax, verdict.is_ok()) {
             if !taxed.contains_key(&p.partner_id) {
                 let profile = payout_methods::tax::get(store, handle, &p.partner_id).await?;
-                taxed.insert(p.partner_id.clone(), tax_hold(required, profile.as_ref()));
+                taxed.insert(
+                    p.partner_id.clone(),
+                    crate::payouts::gates::tax_hold(required, profile.as_ref()),
+                );
             }
             if let Some(Some(hold)) = taxed.get(&p.partner_id) {
                 verdict = Err(*hold);
@@ -115,23 +118,6 @@ pub async fn select(
         }
     }
     Ok(out)
-}
-
-/// Why the program's tax requirement holds a partner's payouts, if it does.
-fn tax_hold(
-    required: crate::programs::model::TaxRequirement,
-    profile: Option<&payout_methods::tax::TaxRecord>,
-) -> Option<Exclusion> {
-    use crate::programs::model::TaxRequirement;
-    match (required, profile) {
-        (_, None) => Some(Exclusion::PayoutTaxProfileMissing),
-        (TaxRequirement::Accepted, Some(p))
-            if p.status != payout_methods::tax::TaxStatus::Accepted =>
-        {
-            Some(Exclusion::PayoutTaxProfileNotAccepted)
-        }
-        _ => None,
-    }
 }
 
 /// What a verdict is given in.

@@ -9,6 +9,7 @@
 pub mod background;
 pub mod budget;
 pub mod claim;
+pub mod gates;
 pub mod hold;
 pub mod invoice;
 pub mod invoice_pdf;

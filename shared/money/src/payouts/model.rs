@@ -231,21 +231,34 @@ impl From<&Payout> for PayoutView {
     }
 }
 
-/// `payout.created` and `payout.paid`: each carries the payout's view (serialized as the view
-/// alone: `untagged`).
+/// `payout.created`, `payout.sent` (handed to its provider, which has the payment),
+/// `payout.paid`, `payout.failed` and `payout.returned`: each carries the payout's view
+/// (serialized as the view alone: `untagged`).
 #[derive(Clone, Debug, Serialize)]
 #[serde(untagged)]
 pub enum PayoutEvent {
     Created(PayoutView),
     Paid(PayoutView),
+    Sent(PayoutView),
+    Failed(PayoutView),
+    Returned(PayoutView),
 }
 
 impl EventPayload for PayoutEvent {
-    const TYPES: &'static [EventType] = &[EventType::PayoutCreated, EventType::PayoutPaid];
+    const TYPES: &'static [EventType] = &[
+        EventType::PayoutCreated,
+        EventType::PayoutPaid,
+        EventType::PayoutSent,
+        EventType::PayoutFailed,
+        EventType::PayoutReturned,
+    ];
     fn event_type(&self) -> EventType {
         match self {
             PayoutEvent::Created(_) => EventType::PayoutCreated,
             PayoutEvent::Paid(_) => EventType::PayoutPaid,
+            PayoutEvent::Sent(_) => EventType::PayoutSent,
+            PayoutEvent::Failed(_) => EventType::PayoutFailed,
+            PayoutEvent::Returned(_) => EventType::PayoutReturned,
         }
     }
 }

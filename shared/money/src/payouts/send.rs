@@ -60,6 +60,9 @@ const SWEEP_TIME: std::time::Duration = std::time::Duration::from_secs(40);
 /// first).
 pub const POLL_MS: i64 = 300_000;
 
+/// How long a payout the program holds waits before its hold is judged again.
+pub const HOLD_RECHECK_MS: i64 = 3_600_000;
+
 /// A payout on its way through a provider (`PAYSEND` / `{handle}#{payoutId}`), deleted once the
 /// payout is settled.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -88,6 +91,10 @@ pub struct Dispatch {
     #[serde(default)]
     pub last_error: Option<String>,
     pub created_ms: i64,
+    /// Why the payout is not handed over yet, in words for the manager (never the partner's):
+    /// it stays `pending` until a sweep finds the hold over ([`HOLD_RECHECK_MS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
     #[serde(skip)]
     pub version: u64,
 }
@@ -132,26 +139,46 @@ pub async fn find(
     Ok(Some(d))
 }
 
-/// The provider that sends a partner's payouts: its method's rail, if the program connected
-/// that rail's provider, and the method's version (`None`: paid by file or by hand, or held).
+/// The provider that sends a partner's payouts: its method's, if the program connected it.
+struct Rail {
+    provider: Provider,
+    method_version: u64,
+    /// Why its payouts wait, in words for the manager: the method's own state (a change not
+    /// confirmed yet, a dispute), the program's tax requirement, fraud rules or customer
+    /// minimum.
+    held: Option<String>,
+}
+
+/// The partner's rail (`None`: paid by file or by hand). Round trips: the method's read, the
+/// provider's, and `program_hold`'s when the method is payable.
 async fn rail(
     store: &dyn Store,
     handle: &Handle,
     partner: &PartnerId,
     now_ms: i64,
-) -> Result<Option<(Provider, u64)>, StoreError> {
+) -> Result<Option<Rail>, StoreError> {
     let Some(method) = crate::payout_methods::get(store, handle, partner).await? else {
         return Ok(None);
     };
-    let provider = match method.payable_by(now_ms) {
-        Ok(MethodType::Paypal) => Provider::Paypal,
-        Ok(MethodType::StripeConnect) => Provider::Stripe,
+    let provider = match method.masked.kind {
+        MethodType::Paypal => Provider::Paypal,
+        MethodType::StripeConnect => Provider::Stripe,
         _ => return Ok(None),
     };
     if !payout_providers::connected(store, handle, provider).await? {
         return Ok(None);
     }
-    Ok(Some((provider, method.version)))
+    let held = match method.payable_by(now_ms) {
+        Err(reason) => Some(reason.words().to_owned()),
+        Ok(_) => crate::payouts::gates::program_hold(store, handle, partner)
+            .await?
+            .map(|(_, words)| words),
+    };
+    Ok(Some(Rail {
+        provider,
+        method_version: method.version,
+        held,
+    }))
 }
 
 /// Hands a pending payout to its partner's provider when the partner is paid through one the
@@ -165,10 +192,10 @@ pub async fn start(io: Io<'_>, handle: &Handle, payout: Payout) -> Result<Payout
         return Ok(payout);
     }
     let now_ms = crate::platform::time::now_millis();
-    let Some((provider, method_version)) = rail(store, handle, &payout.partner_id, now_ms).await?
-    else {
+    let Some(rail) = rail(store, handle, &payout.partner_id, now_ms).await? else {
         return Ok(payout);
     };
+    let (provider, method_version) = (rail.provider, rail.method_version);
     let mut next = payout.clone();
     next.status = PayoutStatus::Sending;
     next.provider = Some(ProviderRef {
@@ -191,17 +218,33 @@ pub async fn start(io: Io<'_>, handle: &Handle, payout: Payout) -> Result<Payout
         reference: None,
         last_error: None,
         created_ms: now_ms,
+        held: rail.held.clone(),
         version: 0,
     };
     let target = format!("{} through {}", payout.payout_id, provider.title());
-    let ops = vec![
-        put_payout(handle, &next, payout.version)?,
-        dispatch.put(Cond::Absent)?,
-        crate::kernel::audit::entry(handle, "payout.sending", &target)?,
-    ];
+    let ops = match &rail.held {
+        None => vec![
+            put_payout(handle, &next, payout.version)?,
+            dispatch.put(Cond::Absent)?,
+            crate::kernel::audit::entry(handle, "payout.sending", &target)?,
+        ],
+        // Held: the payout stays pending, its dispatch waits for the hold to end.
+        Some(why) => {
+            next = payout.clone();
+            let mut waiting = dispatch;
+            waiting.not_before_ms = now_ms + HOLD_RECHECK_MS;
+            let target = format!("{target}: {why}");
+            vec![
+                waiting.put(Cond::Absent)?,
+                crate::kernel::audit::entry(handle, "payout.held", &target)?,
+            ]
+        }
+    };
     match store.transact(ops).await {
         Ok(()) => {
-            next.version = payout.version + 1;
+            if rail.held.is_none() {
+                next.version = payout.version + 1;
+            }
             Ok(next)
         }
         Err(StoreError::TxConflict { .. }) => crate::payouts::get(store, handle, &payout.payout_id)
@@ -252,6 +295,9 @@ pub async fn advance(
     let Some(d) = find(store, handle, id).await? else {
         return Ok(Step::Gone);
     };
+    if d.held.is_some() {
+        return hand_over(sender, d, now_ms).await;
+    }
     match &d.reference {
         None => attempt(sender, d, now_ms).await,
         Some(_) if d.not_before_ms > now_ms => Ok(Step::Busy),
@@ -282,6 +328,15 @@ async fn attempt(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step, P
         Ok(to) => to,
         Err(reason) => return settle_with(sender, &d, Outcome::Failed(reason)).await,
     };
+    // Before the first attempt the program's hold is judged again (a signal may have fired
+    // since the hand-over); a resend goes on, since the payment may be at the provider.
+    if d.destination.is_none()
+        && let Some(Rail {
+            held: Some(why), ..
+        }) = rail(store, &d.handle, &d.partner_id, now_ms).await?
+    {
+        return wait_on_hold(store, d, why, now_ms).await;
+    }
     let mut lease = d.clone();
     lease.attempts += 1;
     lease.not_before_ms = now_ms + LEASE_MS;
@@ -447,7 +502,8 @@ async fn record_sent(
             put_payout(&d.handle, &next, p.version)?,
             crate::kernel::audit::entry(&d.handle, "payout.sent", &target)?,
         ];
-        match store.transact(ops).await {
+        let sent = crate::payouts::payout_event(&next, crate::payouts::PayoutEvent::Sent);
+        match crate::kernel::emit::commit(sender.io, &d.handle, ops, vec![sent]).await {
             Ok(()) => return Ok(Step::Sent(reference)),
             // The dispatch moved on (another attempt recorded it): nothing more to record.
             Err(StoreError::TxConflict { index: 0, .. }) => return Ok(Step::Sent(reference)),
@@ -651,5 +707,77 @@ pub async fn sweep(sender: Sender<'_>) -> Result<usize, StoreError> {
             Some(n) => after = Some(n),
             None => return Ok(settled),
         }
+    }
+}
+
+/// A held payout's dispatch at `now_ms`: judged again; still held, it waits again; paid or
+/// canceled meanwhile (a batch, a hand), or no longer paid through a provider, the dispatch
+/// goes; else the payout is handed over (`pending` → `sending`, in ONE transaction that also
+/// checks no batch holds it) and its first attempt made.
+async fn hand_over(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step, PayoutError> {
+    if d.not_before_ms > now_ms {
+        return Ok(Step::Busy);
+    }
+    let store = sender.io.store.as_ref();
+    let payout = crate::payouts::get(store, &d.handle, &d.payout_id).await?;
+    let payout = payout.filter(|p| p.status == PayoutStatus::Pending);
+    let rail = rail(store, &d.handle, &d.partner_id, now_ms).await?;
+    let (Some(payout), Some(rail)) = (payout, rail) else {
+        let (pk, sk) = d.key();
+        let cond = Cond::Version(d.version);
+        return match store.write(WriteOp::Delete { pk, sk, cond }).await {
+            Ok(_) => Ok(Step::Gone),
+            Err(StoreError::ConditionFailed { .. }) => Ok(Step::Busy),
+            Err(e) => Err(e.into()),
+        };
+    };
+    if let Some(why) = rail.held {
+        return wait_on_hold(store, d, why, now_ms).await;
+    }
+    let mut next = payout.clone();
+    next.status = PayoutStatus::Sending;
+    next.provider = Some(ProviderRef {
+        name: rail.provider.as_str().to_owned(),
+        reference: None,
+        state: Some(format!("Being sent through {}.", rail.provider.title())),
+    });
+    let mut ready = d.clone();
+    (ready.held, ready.not_before_ms) = (None, 0);
+    (ready.provider, ready.method_version) = (rail.provider, rail.method_version);
+    let (claim_pk, claim_sk) = crate::payouts::hold::key(&d.handle, &d.payout_id);
+    let target = format!("{} through {}", d.payout_id, rail.provider.title());
+    let ops = vec![
+        put_payout(&d.handle, &next, payout.version)?,
+        ready.put(Cond::Version(d.version))?,
+        WriteOp::Check {
+            pk: claim_pk,
+            sk: claim_sk,
+            cond: Cond::Absent,
+        },
+        crate::kernel::audit::entry(&d.handle, "payout.sending", &target)?,
+    ];
+    match store.transact(ops).await {
+        Ok(()) => {}
+        Err(StoreError::TxConflict { .. }) => return Ok(Step::Busy),
+        Err(e) => return Err(e.into()),
+    }
+    ready.version = d.version + 1;
+    attempt(sender, ready, now_ms).await
+}
+
+/// The dispatch waits [`HOLD_RECHECK_MS`] more, with why (version-checked: another worker's
+/// step wins).
+async fn wait_on_hold(
+    store: &dyn Store,
+    d: Dispatch,
+    why: String,
+    now_ms: i64,
+) -> Result<Step, PayoutError> {
+    let mut next = d.clone();
+    next.not_before_ms = now_ms + HOLD_RECHECK_MS;
+    next.last_error = Some(why.clone());
+    match store.write(next.put(Cond::Version(d.version))?).await {
+        Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(Step::Waiting(why)),
+        Err(e) => Err(e.into()),
     }
 }

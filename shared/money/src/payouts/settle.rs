@@ -161,8 +161,14 @@ async fn commit_status(
         .with_version(current.version + 1),
         cond: crate::platform::store::Cond::Version(current.version),
     };
-    let emits: Vec<_> = (next.status == PayoutStatus::Paid)
-        .then(|| payouts::payout_event(&next, payouts::PayoutEvent::Paid))
+    let kind: Option<fn(payouts::PayoutView) -> payouts::PayoutEvent> = match next.status {
+        PayoutStatus::Paid => Some(payouts::PayoutEvent::Paid),
+        PayoutStatus::Failed => Some(payouts::PayoutEvent::Failed),
+        PayoutStatus::Returned => Some(payouts::PayoutEvent::Returned),
+        _ => None,
+    };
+    let emits: Vec<_> = kind
+        .map(|kind| payouts::payout_event(&next, kind))
         .into_iter()
         .collect();
     let left = payouts::pending::leave_op(handle, &next.payout_id);

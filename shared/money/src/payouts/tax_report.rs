@@ -10,7 +10,9 @@ use crate::domain::sealed::Keyring;
 use crate::domain::{Handle, PartnerId};
 use crate::kernel::state::Unconfigured;
 use crate::payout_methods::tax::{self, TaxError, TaxForm, TaxProfile};
-use crate::payouts::model::PayoutStatus;
+#[cfg(test)]
+use crate::payouts::model::ProviderRef;
+use crate::payouts::model::{Payout, PayoutStatus};
 use crate::platform::store::{Store, StoreError};
 
 /// The reporting threshold of a calendar year's nonemployee compensation, in US cents: $600
@@ -103,11 +105,7 @@ async fn paid_in(
     loop {
         let (page, next) = crate::payouts::model::list(store, handle, PAGE, after).await?;
         for p in page {
-            let in_year = p
-                .paid_at
-                .as_ref()
-                .is_some_and(|t| t.as_str().starts_with(&prefix));
-            if p.status == PayoutStatus::Paid && in_year && p.currency.as_str() == "USD" {
+            if on_1099_nec(&p, &prefix) {
                 let e: &mut (i64, usize) = sums.entry(p.partner_id).or_default();
                 e.0 = e.0.saturating_add(p.amount_minor);
                 e.1 += 1;
@@ -120,9 +118,46 @@ async fn paid_in(
     }
 }
 
+/// A payout counts on the 1099-NEC when it was paid in US dollars in the year (`prefix`,
+/// `YYYY-`) by bank or file: one paid through a payment settlement entity (Stripe, PayPal) is
+/// reported by that entity on a 1099-K, never on the program's 1099-NEC too.
+fn on_1099_nec(p: &Payout, prefix: &str) -> bool {
+    let in_year = p
+        .paid_at
+        .as_ref()
+        .is_some_and(|t| t.as_str().starts_with(prefix));
+    p.status == PayoutStatus::Paid
+        && in_year
+        && p.currency.as_str() == "USD"
+        && p.provider.is_none()
+}
+
 #[cfg(test)]
 mod tests {
     use super::threshold_cents;
+
+    #[test]
+    fn a_payout_paid_through_a_provider_is_left_to_its_1099_k() {
+        let mut p: super::Payout = serde_json::from_value(serde_json::json!({
+            "payoutId": "pay_0195570b8d3e7f1a2b4c6d8e0f1a2b3c", "partnerId": "pub-one",
+            "amountMinor": 90_000, "currency": "USD", "commissionCount": 1,
+            "status": "paid", "periodStart": "2026-01-01", "periodEnd": "2026-02-01",
+            "sequence": 1, "createdAt": "2026-02-01T00:00:00Z",
+            "paidAt": "2026-02-03T00:00:00Z", "reference": "wire-1", "reason": null,
+            "createdBy": "op"}))
+        .expect("a payout");
+        assert!(super::on_1099_nec(&p, "2026-"));
+        assert!(!super::on_1099_nec(&p, "2025-"), "another year");
+        p.provider = Some(super::ProviderRef {
+            name: "paypal".into(),
+            reference: Some("batch-1".into()),
+            state: None,
+        });
+        assert!(!super::on_1099_nec(&p, "2026-"), "PayPal reports it");
+        p.provider = None;
+        p.currency = crate::domain::Currency::parse("EUR").unwrap();
+        assert!(!super::on_1099_nec(&p, "2026-"), "not in dollars");
+    }
 
     #[test]
     fn the_threshold_follows_the_law_of_the_payments_year() {

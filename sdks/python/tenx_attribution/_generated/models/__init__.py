@@ -138,6 +138,8 @@ from .partner_updated_event_type import PartnerUpdatedEventType
 from .payout import Payout
 from .payout_created_event import PayoutCreatedEvent
 from .payout_created_event_type import PayoutCreatedEventType
+from .payout_failed_event import PayoutFailedEvent
+from .payout_failed_event_type import PayoutFailedEventType
 from .payout_list import PayoutList
 from .payout_method_masked import PayoutMethodMasked
 from .payout_method_type import PayoutMethodType
@@ -145,6 +147,10 @@ from .payout_paid_event import PayoutPaidEvent
 from .payout_paid_event_type import PayoutPaidEventType
 from .payout_provider import PayoutProvider
 from .payout_provider_name import PayoutProviderName
+from .payout_returned_event import PayoutReturnedEvent
+from .payout_returned_event_type import PayoutReturnedEventType
+from .payout_sent_event import PayoutSentEvent
+from .payout_sent_event_type import PayoutSentEventType
 from .payout_status import PayoutStatus
 from .plan_changed_event import PlanChangedEvent
 from .plan_changed_event_type import PlanChangedEventType
@@ -319,6 +325,8 @@ __all__ = (
     "Payout",
     "PayoutCreatedEvent",
     "PayoutCreatedEventType",
+    "PayoutFailedEvent",
+    "PayoutFailedEventType",
     "PayoutList",
     "PayoutMethodMasked",
     "PayoutMethodType",
@@ -326,6 +334,10 @@ __all__ = (
     "PayoutPaidEventType",
     "PayoutProvider",
     "PayoutProviderName",
+    "PayoutReturnedEvent",
+    "PayoutReturnedEventType",
+    "PayoutSentEvent",
+    "PayoutSentEventType",
     "PayoutStatus",
     "PlanChangedEvent",
     "PlanChangedEventType",

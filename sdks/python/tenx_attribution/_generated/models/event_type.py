@@ -20,7 +20,10 @@ class EventType(StrEnum):
     PARTNER_APPROVED = "partner.approved"
     PARTNER_UPDATED = "partner.updated"
     PAYOUT_CREATED = "payout.created"
+    PAYOUT_FAILED = "payout.failed"
     PAYOUT_PAID = "payout.paid"
+    PAYOUT_RETURNED = "payout.returned"
+    PAYOUT_SENT = "payout.sent"
     PLAN_CHANGED = "plan.changed"
     WEBHOOK_TEST = "webhook.test"
 

@@ -51,6 +51,12 @@ pub enum EventType {
     PayoutCreated,
     #[serde(rename = "payout.paid")]
     PayoutPaid,
+    #[serde(rename = "payout.sent")]
+    PayoutSent,
+    #[serde(rename = "payout.failed")]
+    PayoutFailed,
+    #[serde(rename = "payout.returned")]
+    PayoutReturned,
     #[serde(rename = "customer.bound")]
     CustomerBound,
     #[serde(rename = "plan.changed")]
@@ -70,7 +76,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 21] = [
+    pub const ALL: [EventType; 24] = [
         EventType::LinkClicked,
         EventType::LinkCreated,
         EventType::LinkUpdated,
@@ -84,6 +90,9 @@ impl EventType {
         EventType::CommissionReversed,
         EventType::PayoutCreated,
         EventType::PayoutPaid,
+        EventType::PayoutSent,
+        EventType::PayoutFailed,
+        EventType::PayoutReturned,
         EventType::CustomerBound,
         EventType::PlanChanged,
         EventType::PartnerApplied,
@@ -109,6 +118,9 @@ impl EventType {
             EventType::CommissionReversed => "commission.reversed",
             EventType::PayoutCreated => "payout.created",
             EventType::PayoutPaid => "payout.paid",
+            EventType::PayoutSent => "payout.sent",
+            EventType::PayoutFailed => "payout.failed",
+            EventType::PayoutReturned => "payout.returned",
             EventType::CustomerBound => "customer.bound",
             EventType::PlanChanged => "plan.changed",
             EventType::PartnerApplied => "partner.applied",

@@ -1,8 +1,10 @@
-//! The payouts a batch leaves out on the program's word about fraud (issue 83): a partner with
-//! a fired signal its `fraudRules` hold payouts on (`payout_fraud_hold`), and a partner never
+//! The payouts the program holds, whether they would leave in a batch's file or through a
+//! payment provider: a partner whose tax details the program asks for are missing or not
+//! accepted (`payout_tax_profile_missing`, `payout_tax_profile_not_accepted`), a partner with a
+//! fired signal its `fraudRules` hold payouts on (`payout_fraud_hold`), and a partner never
 //! paid before that has brought fewer customers than `minCustomersBeforePayout`
-//! (`payout_min_customers`). Each answer says why in words, for the manager's batch screen;
-//! nothing of it reaches the partner. Judged once per partner per batch.
+//! (`payout_min_customers`). Each answer says why in words, for the manager; nothing of it
+//! reaches the partner. A batch judges each partner once ([`Gate`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -72,5 +74,43 @@ impl Gate {
             );
             (Exclusion::PayoutMinCustomers, words)
         }))
+    }
+}
+
+/// Why the program holds `partner`'s payouts, in words for the manager, if it does: its tax
+/// requirement first, then its fraud rules and first-payout customer minimum. A batch and a
+/// payment provider's send ask the same question. Round trips: the program's read, the tax
+/// profile's (with a requirement), and [`Gate::holds`]'s.
+pub async fn program_hold(
+    store: &dyn Store,
+    handle: &Handle,
+    partner: &PartnerId,
+) -> Result<Option<(Exclusion, String)>, StoreError> {
+    let program = crate::programs::settings::get(store, handle).await?;
+    if let Some(required) = program.as_ref().and_then(|p| p.require_tax_profile) {
+        let profile = crate::payout_methods::tax::get(store, handle, partner).await?;
+        if let Some(hold) = tax_hold(required, profile.as_ref()) {
+            return Ok(Some((hold, hold.words().to_owned())));
+        }
+    }
+    Gate::new(program.as_ref())
+        .holds(store, handle, partner)
+        .await
+}
+
+/// Why the program's tax requirement holds a partner's payouts, if it does.
+pub fn tax_hold(
+    required: crate::programs::model::TaxRequirement,
+    profile: Option<&crate::payout_methods::tax::TaxRecord>,
+) -> Option<Exclusion> {
+    use crate::programs::model::TaxRequirement;
+    match (required, profile) {
+        (_, None) => Some(Exclusion::PayoutTaxProfileMissing),
+        (TaxRequirement::Accepted, Some(p))
+            if p.status != crate::payout_methods::tax::TaxStatus::Accepted =>
+        {
+            Some(Exclusion::PayoutTaxProfileNotAccepted)
+        }
+        _ => None,
     }
 }
