@@ -20,6 +20,7 @@ const KEYS = {
   rewardful: { where: 'In Rewardful: Company settings → API, the API secret.' },
   firstpromoter: { where: 'In FirstPromoter: Settings → Integrations → Manage API Keys (add one if there is none).', second: ['accountId', 'Its Account ID', 'In FirstPromoter: Settings → Integrations, beside the API keys.'] },
   tolt: { where: 'In Tolt: Settings → Integrations, the API key.', second: ['programId', 'Its program id', 'In Tolt: Settings → Integrations; it starts with prg_.'] },
+  partnerstack: { where: 'In PartnerStack: Settings → Integrations → PartnerStack API Keys, the secret key (the production one).', second: ['publicKey', 'Its public key', 'In PartnerStack: beside the secret key, under Settings → Integrations → PartnerStack API Keys.'] },
   rebrandly: { where: 'In Rebrandly: your avatar → Account settings → API keys (create one if there is none).', only: true },
 };
 const BY_KEY = Object.keys(KEYS);
@@ -38,7 +39,7 @@ const LINK_TOOLS = [
 const PROGRAM_TOOLS = [
   ['rewardful', 'Rewardful', 'Its API key is enough: 10x reads the affiliates, their coupons, referrals and commissions from Rewardful with it. Or one JSON file of those four lists.', ['json']],
   ['firstpromoter', 'FirstPromoter', 'Its API key and Account ID are enough: 10x reads the promoters, promo codes, referrals and commissions from FirstPromoter with them. Or one JSON file of those four lists.', ['json']],
-  ['partnerstack', 'PartnerStack', 'One JSON file of PartnerStack\'s lists: partnerships, customers and rewards.', ['json']],
+  ['partnerstack', 'PartnerStack', 'Its API keys are enough: 10x reads the partnerships, customers and rewards from PartnerStack with them. Or one JSON file of those three lists.', ['json']],
   ['tolt', 'Tolt', 'Its API key and program id are enough: 10x reads the partners, links, promotion codes, customers and commissions from Tolt with them. Or one JSON file of those lists.', ['json']],
   ['dub-partners', 'Dub Partners', 'One JSON file of Dub\'s lists: partners (with their links), customers and commissions.', ['json']],
 ];
@@ -204,7 +205,7 @@ async function checkByKey(chosen, report, out, button, keyField, secondField) {
   } catch (err) {
     clear(out);
     if (err.status === 400 && /^apiKey:/.test(err.message)) fieldError(keyField, err.message.replace(/^apiKey: /, ''));
-    else if (err.status === 400 && /^(accountId|programId):/.test(err.message)) fieldError(secondField, err.message.replace(/^\w+: /, ''));
+    else if (err.status === 400 && /^(accountId|programId|publicKey):/.test(err.message)) fieldError(secondField, err.message.replace(/^\w+: /, ''));
     else clear(out, errorBox(err));
   } finally {
     button.disabled = false;

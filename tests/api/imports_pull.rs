@@ -184,24 +184,31 @@ enum Kind {
     /// `Authorization: Bearer`, `?program_id=&limit=&starting_after=`, `{success, has_more,
     /// data}`; a `429` without `Retry-After`.
     Tolt,
+    /// HTTP Basic `public:secret`, `?limit=&starting_after={key}`, `{data: {has_more, items}}`.
+    PartnerStack,
     /// `apikey`, `?limit=&last=`, the list itself.
     Rebrandly,
 }
 
 const ACCOUNT: &str = "fp_account_42";
 const PROGRAM: &str = "prg_1";
+const PUBLIC: &str = "pk_public";
+/// A key whose every list never ends (`has_more` always, a new item a page).
+const ENDLESS: &str = "sk_endless";
 
 struct Tool {
     kind: Kind,
     /// Each list's items, from the tool's fixture.
     lists: Value,
-    /// The `429`s still to answer the good key's first request of commissions (links).
+    /// The `429`s still to answer the good key's first request of commissions (rewards, links).
     throttle: AtomicU32,
     /// Requests answered, to prove a refused pull stopped at its first.
     requests: AtomicU32,
 }
 
 impl Tool {
+    /// The key of a request sent as the tool takes it, with its account, program or public key
+    /// right (a limited key is limited whatever its scope).
     fn authorized(&self, headers: &HeaderMap, q: &HashMap<String, String>) -> Option<String> {
         let header = |name: &str| {
             headers
@@ -209,48 +216,55 @@ impl Tool {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let key = match self.kind {
-            Kind::Rebrandly => header("apikey"),
-            _ => header("authorization").and_then(|v| v.strip_prefix("Bearer ").map(str::to_owned)),
-        }?;
-        let scoped = match self.kind {
-            Kind::FirstPromoter => header("account-id").as_deref() == Some(ACCOUNT),
-            Kind::Tolt => q.get("program_id").map(String::as_str) == Some(PROGRAM),
-            Kind::Rebrandly => true,
+        let (key, scoped) = match self.kind {
+            Kind::Rebrandly => (header("apikey")?, true),
+            Kind::PartnerStack => {
+                use base64::Engine;
+                let basic = header("authorization")?;
+                let pair = base64::engine::general_purpose::STANDARD
+                    .decode(basic.strip_prefix("Basic ")?)
+                    .ok()?;
+                let pair = String::from_utf8(pair).ok()?;
+                let (public, secret) = pair.split_once(':')?;
+                (secret.to_owned(), public == PUBLIC)
+            }
+            Kind::FirstPromoter | Kind::Tolt => {
+                let key = header("authorization")?.strip_prefix("Bearer ")?.to_owned();
+                let scoped = match self.kind {
+                    Kind::FirstPromoter => header("account-id").as_deref() == Some(ACCOUNT),
+                    _ => q.get("program_id").map(String::as_str) == Some(PROGRAM),
+                };
+                (key, scoped)
+            }
         };
         (scoped || key == LIMITED).then_some(key)
     }
 
     /// One page of `items`, one item a page, in the tool's own shape.
     fn page(&self, items: &[Value], q: &HashMap<String, String>) -> Value {
+        let after = |param: &str, id: &str| {
+            q.get(param).map_or(0, |after| {
+                let at = items.iter().position(|i| i[id].as_str() == Some(after));
+                at.unwrap() + 1
+            })
+        };
         let at = match self.kind {
-            Kind::FirstPromoter => {
-                q.get("page")
-                    .and_then(|p| p.parse::<usize>().ok())
-                    .unwrap_or(1)
-                    - 1
-            }
-            Kind::Tolt | Kind::Rebrandly => {
-                let after = q.get(if self.kind == Kind::Tolt {
-                    "starting_after"
-                } else {
-                    "last"
-                });
-                after.map_or(0, |id| {
-                    items
-                        .iter()
-                        .position(|i| i["id"].as_str() == Some(id))
-                        .unwrap()
-                        + 1
-                })
-            }
+            Kind::FirstPromoter => q.get("page").map_or(1, |p| p.parse::<usize>().unwrap()) - 1,
+            Kind::Tolt => after("starting_after", "id"),
+            Kind::PartnerStack => after("starting_after", "key"),
+            Kind::Rebrandly => after("last", "id"),
         };
         let data: Vec<Value> = items.get(at).cloned().into_iter().collect();
+        self.page_of(Value::Array(data), at + 1 < items.len())
+    }
+
+    fn page_of(&self, data: Value, more: bool) -> Value {
         match self.kind {
             Kind::FirstPromoter => json!({"data": data, "meta": {"pending_count": 0}}),
-            Kind::Tolt => json!({"success": true, "has_more": at + 1 < items.len(),
-                                 "total_count": items.len(), "data": data}),
-            Kind::Rebrandly => Value::Array(data),
+            Kind::Tolt => json!({"success": true, "has_more": more, "data": data}),
+            Kind::PartnerStack => json!({"data": {"has_more": more, "items": data},
+                                         "message": "Page returned successfully", "status": 200}),
+            Kind::Rebrandly => data,
         }
     }
 }
@@ -274,13 +288,18 @@ async fn tool_list(
     if key == LIMITED {
         return error(StatusCode::TOO_MANY_REQUESTS);
     }
+    if key == ENDLESS {
+        let n = t.requests.load(Ordering::SeqCst);
+        let item = json!([{"id": format!("part_{n}"), "key": format!("part_{n}")}]);
+        return (StatusCode::OK, axum::Json(t.page_of(item, true)));
+    }
     if key != GOOD {
         return error(StatusCode::UNAUTHORIZED);
     }
-    let throttled = if t.kind == Kind::Rebrandly {
-        "links"
-    } else {
-        "commissions"
+    let throttled = match t.kind {
+        Kind::Rebrandly => "links",
+        Kind::PartnerStack => "rewards",
+        _ => "commissions",
     };
     if list == throttled
         && t.throttle
@@ -293,8 +312,8 @@ async fn tool_list(
     (StatusCode::OK, axum::Json(t.page(&items, &q)))
 }
 
-/// The tool's API on a loopback port, serving `file`'s lists (each a list, or its whole answer
-/// `{data: [...]}`), and the app pointed at it.
+/// The tool's API on a loopback port, serving `file`'s lists (each a list, or its whole answer:
+/// `{data: [...]}`, PartnerStack's `{data: {items}}`), and the app pointed at it.
 async fn tool_app(kind: Kind, file: &str) -> (TestApp, Arc<Tool>) {
     let fixture: Value = serde_json::from_slice(&fixture(file)).unwrap();
     let lists = match &fixture {
@@ -302,7 +321,10 @@ async fn tool_app(kind: Kind, file: &str) -> (TestApp, Arc<Tool>) {
         Value::Object(lists) => Value::Object(
             lists
                 .iter()
-                .map(|(k, v)| (k.clone(), v.get("data").unwrap_or(v).clone()))
+                .map(|(k, v)| {
+                    let items = v.pointer("/data/items").or(v.get("data")).unwrap_or(v);
+                    (k.clone(), items.clone())
+                })
                 .collect(),
         ),
         _ => unreachable!(),
@@ -315,6 +337,7 @@ async fn tool_app(kind: Kind, file: &str) -> (TestApp, Arc<Tool>) {
     });
     let path = match kind {
         Kind::FirstPromoter => "/api/v2/company/{list}",
+        Kind::PartnerStack => "/api/v2/{list}",
         Kind::Tolt | Kind::Rebrandly => "/v1/{list}",
     };
     let router = axum::Router::new()
@@ -327,6 +350,7 @@ async fn tool_app(kind: Kind, file: &str) -> (TestApp, Arc<Tool>) {
     match kind {
         Kind::FirstPromoter => config.firstpromoter_api_base = base,
         Kind::Tolt => config.tolt_api_base = base,
+        Kind::PartnerStack => config.partnerstack_api_base = base,
         Kind::Rebrandly => config.rebrandly_api_base = base,
     }
     (spawn_with(config, None).await, state)
@@ -459,7 +483,53 @@ async fn a_tolt_program_pulled_by_its_key_and_program_comes_in_as_its_file_would
     .await;
     let r = pull(&app, Role::Operator, &body(GOOD, Some(PROGRAM))).await;
     assert_error(r, 403, "insufficient_role").await;
+    // A program larger than a pull reads: its 1,000 requests made, then said in words.
+    let before = tolt.requests.load(Ordering::SeqCst);
+    let r = pull(&app, Role::Admin, &body(ENDLESS, Some(PROGRAM))).await;
+    let message = assert_error(r, 400, "invalid_request").await;
+    assert!(message.contains("more than 1000 pages"), "{message}");
+    assert_eq!(tolt.requests.load(Ordering::SeqCst) - before, 1_000);
     pulled_as_its_file(&app, &tolt, body(GOOD, Some(PROGRAM)), [7, 0, 0, 1], "sam").await;
+}
+
+#[tokio::test]
+async fn a_partnerstack_program_pulled_by_its_key_pair_comes_in_as_its_file_would() {
+    let (app, ps) = tool_app(Kind::PartnerStack, "partnerstack.json").await;
+    let body = |secret: &str, public: Option<&str>| json!({"source": "partnerstack", "apiKey": secret, "publicKey": public});
+    refused(
+        &app,
+        &ps,
+        body(GOOD, None),
+        400,
+        "invalid_request",
+        "publicKey: PartnerStack's public key",
+    )
+    .await;
+    assert_eq!(
+        ps.requests.load(Ordering::SeqCst),
+        0,
+        "asked without the public key"
+    );
+    refused(
+        &app,
+        &ps,
+        body("wrong", Some(PUBLIC)),
+        400,
+        "invalid_request",
+        "PartnerStack refused this API key",
+    )
+    .await;
+    refused(
+        &app,
+        &ps,
+        body(GOOD, Some("pk_another")),
+        400,
+        "invalid_request",
+        "publicKey",
+    )
+    .await;
+    // The file's counts (tests/api/imports_programs.rs): 6 in, a customer and a reward refused.
+    pulled_as_its_file(&app, &ps, body(GOOD, Some(PUBLIC)), [6, 0, 0, 2], "maria").await;
 }
 
 #[tokio::test]

@@ -225,6 +225,9 @@ struct PullBody {
     /// Tolt's program id (`prg_…`), whose lists are read.
     #[serde(default)]
     program_id: Option<String>,
+    /// PartnerStack's public key, sent with its secret key (`apiKey`).
+    #[serde(default)]
+    public_key: Option<String>,
     #[serde(default)]
     dry_run: bool,
     #[serde(default)]
@@ -263,11 +266,13 @@ async fn pull(
         firstpromoter: &config.firstpromoter_api_base,
         tolt: &config.tolt_api_base,
         rebrandly: &config.rebrandly_api_base,
+        partnerstack: &config.partnerstack_api_base,
     };
     let credentials = imports::pull::Credentials {
         api_key: &body.api_key,
         account_id: body.account_id.as_deref(),
         program_id: body.program_id.as_deref(),
+        public_key: body.public_key.as_deref(),
     };
     let file = imports::pull::fetch(source, &bases, &credentials)
         .await

@@ -16,6 +16,9 @@
 //! - Tolt (docs.tolt.com, API v1): `GET {base}/v1/{list}?program_id={programId}&limit=100&
 //!   starting_after={last id}`, `Authorization: Bearer {key}`; `{success, has_more, data}`; 25
 //!   requests a second per key, a `429` whose wait is in its words.
+//! - PartnerStack (docs.partnerstack.com, vendor API v2): `GET {base}/api/v2/{list}?limit=100&
+//!   starting_after={the last item's key}`, HTTP Basic with the public key as the user name and
+//!   the secret key as the password; `{data: {has_more, items}}`; no limit published.
 //! - Rebrandly (developers.rebrandly.com, API v1): `GET {base}/v1/links?limit=25&last={last id}`,
 //!   its `apikey` header; the answer is the list itself, read until a page comes empty.
 //!
@@ -55,6 +58,8 @@ impl From<PullError> for ImportError {
 enum Auth {
     /// HTTP Basic, the key as the user name and no password.
     BasicUser,
+    /// HTTP Basic, the scope (a public key) as the user name and the key as the password.
+    BasicPassword,
     /// `Authorization: Bearer {key}`.
     Bearer,
     /// The key as this header's value.
@@ -87,6 +92,8 @@ enum Scope {
     Header(&'static str),
     /// Tolt's `programId`, sent as this query parameter.
     Query(&'static str),
+    /// PartnerStack's `publicKey`, sent as HTTP Basic's user name ([`Auth::BasicPassword`]).
+    Auth,
 }
 
 /// One tool's API, as its docs describe it.
@@ -183,6 +190,29 @@ const TOLT: Tool = Tool {
     one_list: false,
 };
 
+const PARTNERSTACK: Tool = Tool {
+    name: "PartnerStack",
+    key_hint: "the secret key, from PartnerStack's Settings → Integrations → PartnerStack API Keys",
+    prefix: "/api/v2/",
+    lists: &["partnerships", "customers", "rewards"],
+    items: "/data/items",
+    page_size: 100,
+    auth: Auth::BasicPassword,
+    paging: Paging::After {
+        size: "limit",
+        after: "starting_after",
+        id: "/key",
+        more: Some("/data/has_more"),
+    },
+    backoff: Duration::from_millis(1000),
+    scope: Some((
+        "publicKey",
+        "PartnerStack's public key, shown beside its secret key (Settings → Integrations → PartnerStack API Keys)",
+        Scope::Auth,
+    )),
+    one_list: false,
+};
+
 const REBRANDLY: Tool = Tool {
     name: "Rebrandly",
     key_hint: "an API key, from Rebrandly's Account settings → API keys",
@@ -209,12 +239,13 @@ fn tool(source: Source) -> Option<&'static Tool> {
         Source::FirstPromoter => Some(&FIRSTPROMOTER),
         Source::Tolt => Some(&TOLT),
         Source::Rebrandly => Some(&REBRANDLY),
+        Source::PartnerStack => Some(&PARTNERSTACK),
         _ => None,
     }
 }
 
 /// The sources a pull reads, for the words of a request naming another.
-pub const SOURCES: &str = "rewardful, firstpromoter, tolt or rebrandly";
+pub const SOURCES: &str = "rewardful, firstpromoter, tolt, partnerstack or rebrandly";
 
 /// Whether `source` is pulled by key.
 pub fn pulls(source: Source) -> bool {
@@ -233,6 +264,21 @@ pub struct Credentials<'a> {
     pub api_key: &'a str,
     pub account_id: Option<&'a str>,
     pub program_id: Option<&'a str>,
+    pub public_key: Option<&'a str>,
+}
+
+impl<'a> Credentials<'a> {
+    /// The body's field `field`, trimmed, when given.
+    fn second(&self, field: &str) -> Option<&'a str> {
+        match field {
+            "accountId" => self.account_id,
+            "programId" => self.program_id,
+            "publicKey" => self.public_key,
+            _ => None,
+        }
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    }
 }
 
 /// The base of each tool's API (the tools' own, or a test's local servers).
@@ -241,6 +287,7 @@ pub struct Bases<'a> {
     pub firstpromoter: &'a str,
     pub tolt: &'a str,
     pub rebrandly: &'a str,
+    pub partnerstack: &'a str,
 }
 
 /// The tool's lists as its importer's JSON: an object of every page of each list, or the one
@@ -261,6 +308,7 @@ pub async fn fetch(
         Source::FirstPromoter => bases.firstpromoter,
         Source::Tolt => bases.tolt,
         Source::Rebrandly => bases.rebrandly,
+        Source::PartnerStack => bases.partnerstack,
         _ => bases.rewardful,
     };
     let request = Pull::new(tool, base, credentials)?;
@@ -304,16 +352,9 @@ impl<'a> Pull<'a> {
         let scope = match tool.scope {
             None => None,
             Some((field, what, how)) => {
-                let given = match field {
-                    "accountId" => credentials.account_id,
-                    _ => credentials.program_id,
-                };
-                let value = given
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty())
-                    .ok_or_else(|| {
-                        PullError::Key(format!("{field}: {what}, is needed beside the API key."))
-                    })?;
+                let value = credentials.second(field).ok_or_else(|| {
+                    PullError::Key(format!("{field}: {what}, is needed beside the API key."))
+                })?;
                 Some((value, how))
             }
         };
@@ -428,6 +469,10 @@ impl<'a> Pull<'a> {
             .header("accept", "application/json");
         let request = match self.tool.auth {
             Auth::BasicUser => request.basic_auth(self.key, Some("")),
+            Auth::BasicPassword => {
+                let user = self.scope.map_or("", |(user, _)| user);
+                request.basic_auth(user, Some(self.key))
+            }
             Auth::Bearer => request.bearer_auth(self.key),
             Auth::Header(name) => request.header(name, self.key),
         };
@@ -505,7 +550,11 @@ mod tests {
         for source in Source::ALL {
             let expected = matches!(
                 source,
-                Source::Rewardful | Source::FirstPromoter | Source::Tolt | Source::Rebrandly
+                Source::Rewardful
+                    | Source::FirstPromoter
+                    | Source::Tolt
+                    | Source::PartnerStack
+                    | Source::Rebrandly
             );
             assert_eq!(pulls(source), expected, "{}", source.as_str());
         }
@@ -517,6 +566,7 @@ mod tests {
             api_key: "k",
             account_id: None,
             program_id: Some("prg 1"),
+            public_key: None,
         };
         let tolt = Pull::new(&TOLT, "http://t/", &credentials).unwrap();
         assert_eq!(
@@ -549,6 +599,7 @@ mod tests {
             api_key: "k",
             account_id: None,
             program_id: None,
+            public_key: None,
         };
         let Err(PullError::Key(message)) = Pull::new(&FIRSTPROMOTER, "http://f", &credentials)
         else {
