@@ -1,11 +1,11 @@
 //! A program pulled by API key: Rewardful's lists read page by page from a local server that
-//! answers as Rewardful's API v1 documents it (and FirstPromoter's, Tolt's and Rebrandly's below,
-//! each as its own API documents it) (HTTP Basic with the API secret, `?page=&limit=`,
+//! answers as Rewardful's API v1 documents it (HTTP Basic with the API secret, `?page=&limit=`,
 //! `{pagination: {next_page}, data}`, `401` for a wrong key, `429` with `Retry-After`), the
 //! same program as its file (`tests/fixtures/imports/rewardful.json`, one item a page here so
 //! every list is paged). A dry run writes nothing, a re-run creates nothing, a wrong or limited
-//! key is said in words before anything starts, and the key is nowhere in what is kept.
-
+//! key is said in words before anything starts, and the key is nowhere in what is kept. The
+//! same of FirstPromoter, Tolt and PartnerStack, and Rebrandly's links, each from a local
+//! server answering as that tool's API documents it ([`Kind`]; docs/imports.md).
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};

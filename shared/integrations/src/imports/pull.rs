@@ -448,12 +448,19 @@ impl<'a> Pull<'a> {
                     ..
                 } => {
                     query.append_pair(name, &size);
-                    let cursor = last.and_then(|item| match item.pointer(id) {
-                        Some(Value::String(s)) => Some(s.clone()),
-                        Some(Value::Number(n)) => Some(n.to_string()),
-                        _ => None,
-                    });
-                    if let Some(cursor) = cursor {
+                    // An item without its id would ask for the first page again, and again.
+                    if let Some(item) = last {
+                        let cursor = match item.pointer(id) {
+                            Some(Value::String(s)) => s.clone(),
+                            Some(Value::Number(n)) => n.to_string(),
+                            _ => {
+                                return Err(PullError::Tool(format!(
+                                    "{}'s list of {list} has an item without its {}: export the lists and import the file instead.",
+                                    tool.name,
+                                    id.trim_start_matches('/')
+                                )));
+                            }
+                        };
                         query.append_pair(after, &cursor);
                     }
                 }
@@ -578,6 +585,11 @@ mod tests {
             tolt.url("partners", 2, Some(&last)).unwrap().as_str(),
             "http://t/v1/partners?program_id=prg+1&limit=100&starting_after=part_9"
         );
+        let no_id = serde_json::json!({"name": "no id"});
+        assert!(matches!(
+            tolt.url("partners", 2, Some(&no_id)),
+            Err(PullError::Tool(m)) if m.contains("without its id")
+        ));
         let fp = Pull::new(
             &FIRSTPROMOTER,
             "http://f",
