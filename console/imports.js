@@ -13,8 +13,17 @@ import { checkbox, clear, clearFieldErrors, errorBox, field, fmtCount, h, notice
 const NEED = { role: 'operator', scope: null, what: 'Importing from another tool' };
 // The choice of a tool 10x does not know: its CSV, read by a column map the manager makes.
 const OTHER = 'other';
-// The programs 10x can read from the tool's API by the manager's key.
-const BY_KEY = ['rewardful'];
+// The tools 10x reads from their API by the manager's key: where the key is in the tool, the
+// second value some need beside it (its field, label and where it is), and whether the key is
+// the only way in (Rebrandly has no export).
+const KEYS = {
+  rewardful: { where: 'In Rewardful: Company settings → API, the API secret.' },
+  firstpromoter: { where: 'In FirstPromoter: Settings → Integrations → Manage API Keys (add one if there is none).', second: ['accountId', 'Its Account ID', 'In FirstPromoter: Settings → Integrations, beside the API keys.'] },
+  tolt: { where: 'In Tolt: Settings → Integrations, the API key.', second: ['programId', 'Its program id', 'In Tolt: Settings → Integrations; it starts with prg_.'] },
+  partnerstack: { where: 'In PartnerStack: Settings → Integrations → PartnerStack API Keys, the secret key (the production one).', second: ['publicKey', 'Its public key', 'In PartnerStack: beside the secret key, under Settings → Integrations → PartnerStack API Keys.'] },
+  rebrandly: { where: 'In Rebrandly: your avatar → Account settings → API keys (create one if there is none).', only: true },
+};
+const BY_KEY = Object.keys(KEYS);
 const PROGRAM_NEED = { role: 'admin', scope: null, what: 'Importing a partner program (partners, customers, commissions)' };
 
 // [source, name, where to find the file in that tool, formats it may be in].
@@ -23,15 +32,15 @@ const LINK_TOOLS = [
   ['bitly', 'Bitly', 'In Bitly, open Links, select the links (or all of them) and choose Export: it downloads a CSV file to choose here.', ['csv', 'json']],
   ['shortio', 'Short.io', 'In Short.io, open your domain\'s Links, then Export links: it downloads a CSV file to choose here.', ['csv', 'json']],
   ['shlink', 'Shlink', 'In Shlink\'s web client, open the short URLs list and choose Export: it downloads a CSV file to choose here.', ['csv', 'json']],
-  ['rebrandly', 'Rebrandly', 'Rebrandly\'s dashboard has no export: ask whoever has its API key for the answer of its list of links (GET /v1/links), saved as a JSON file.', ['json']],
+  ['rebrandly', 'Rebrandly', 'Rebrandly\'s dashboard has no export: give its API key and 10x reads your links from Rebrandly with it.', ['json']],
   ['csv', 'A spreadsheet in 10x\'s columns', 'A CSV table with the columns slug and destination_url, and optionally title, tags (separated by |), utm_source … utm_content and clicks.', ['csv']],
   [OTHER, 'Another tool (any CSV file)', 'Export its links as a CSV file (a spreadsheet works too). You will say which of its columns holds what, and 10x remembers it for this tool\'s next file.', ['csv']],
 ];
 const PROGRAM_TOOLS = [
   ['rewardful', 'Rewardful', 'Its API key is enough: 10x reads the affiliates, their coupons, referrals and commissions from Rewardful with it. Or one JSON file of those four lists.', ['json']],
-  ['firstpromoter', 'FirstPromoter', 'One JSON file of FirstPromoter\'s lists: promoters, promo_codes, referrals and commissions.', ['json']],
-  ['partnerstack', 'PartnerStack', 'One JSON file of PartnerStack\'s lists: partnerships, customers and rewards.', ['json']],
-  ['tolt', 'Tolt', 'One JSON file of Tolt\'s lists: partners, links, promotion_codes, customers and commissions.', ['json']],
+  ['firstpromoter', 'FirstPromoter', 'Its API key and Account ID are enough: 10x reads the promoters, promo codes, referrals and commissions from FirstPromoter with them. Or one JSON file of those four lists.', ['json']],
+  ['partnerstack', 'PartnerStack', 'Its API keys are enough: 10x reads the partnerships, customers and rewards from PartnerStack with them. Or one JSON file of those three lists.', ['json']],
+  ['tolt', 'Tolt', 'Its API key and program id are enough: 10x reads the partners, links, promotion codes, customers and commissions from Tolt with them. Or one JSON file of those lists.', ['json']],
   ['dub-partners', 'Dub Partners', 'One JSON file of Dub\'s lists: partners (with their links), customers and commissions.', ['json']],
 ];
 const TOOLS = [...LINK_TOOLS, ...PROGRAM_TOOLS];
@@ -93,17 +102,32 @@ function chooser(report) {
   const toolName = h('input', { type: 'text', name: 'tool', maxlength: '60', autocomplete: 'off', placeholder: 'e.g. Linktree' });
   const named = field('Its name', toolName, 'So 10x remembers which column holds what for this tool\'s next file.');
   named.hidden = true;
-  // The tools whose program 10x reads from their API by the manager's key, instead of a file.
+  // The tools 10x reads from their API by the manager's key, instead of a file.
   const apiKey = h('input', { type: 'password', name: 'apiKey', autocomplete: 'off', spellcheck: 'false' });
-  const keyed = field('Or its API key, instead of a file', apiKey, 'In Rewardful: Company settings → API, the API secret. It is used for this import only and never kept.');
+  const keyed = field('Or its API key, instead of a file', apiKey, 'Where to find it in the tool is said here once you choose.');
   keyed.hidden = true;
+  const second = h('input', { type: 'text', name: 'second', autocomplete: 'off', spellcheck: 'false', maxlength: '100' });
+  const seconded = field('Its account', second, 'Where to find it in the tool is said here once you choose.');
+  seconded.hidden = true;
   source.addEventListener('change', () => {
     const t = tool(source.value);
+    const k = KEYS[source.value];
     what.textContent = t ? t[2] : 'Where to find the file in that tool is said here once you choose.';
     named.hidden = source.value !== OTHER;
-    keyed.hidden = !BY_KEY.includes(source.value);
+    keyed.hidden = !k;
+    filed.hidden = Boolean(k && k.only);
+    seconded.hidden = !(k && k.second);
+    if (k) {
+      keyed.querySelector('label').textContent = k.only ? 'Its API key' : 'Or its API key, instead of a file';
+      keyed.querySelector('.hint').textContent = `${k.where} It is used for this import only and never kept.`;
+    }
+    if (k && k.second) {
+      seconded.querySelector('label').textContent = `${k.second[1]} (with the API key)`;
+      seconded.querySelector('.hint').textContent = k.second[2];
+    }
   });
   const file = h('input', { type: 'file', name: 'file', accept: '.csv,.json,.txt,text/csv,application/json' });
+  const filed = field('Its export file', file, 'Nothing is written by the check.');
   const overwrite = checkbox('overwrite', false);
   const out = h('div', { class: 'form-out', 'aria-live': 'polite' });
   const button = h('button', { type: 'submit', class: 'primary' }, 'Check the file');
@@ -111,8 +135,9 @@ function chooser(report) {
     h('div', { class: 'grid' },
       h('div', { class: 'field' }, h('label', { for: source.id }, 'The tool you are leaving'), source, what),
       named,
-      field('Its export file', file, 'Nothing is written by the check.'),
+      filed,
       keyed,
+      seconded,
       field('Replace what exists already (otherwise it is left as it is and counted as skipped)', overwrite)),
     h('div', { class: 'actions' }, button), out);
   el.addEventListener('submit', async (event) => {
@@ -123,13 +148,16 @@ function chooser(report) {
       source: source.value,
       file: file.files && file.files[0],
       apiKey: BY_KEY.includes(source.value) ? apiKey.value.trim() : '',
+      second: KEYS[source.value] && KEYS[source.value].second ? [KEYS[source.value].second[0], second.value.trim()] : null,
       onConflict: overwrite.checked ? 'overwrite' : 'skip',
     };
     if (!chosen.source) return fieldError(source, 'Choose the tool the export comes from.');
     if (chosen.source === OTHER && !toolName.value.trim()) return fieldError(toolName, 'Say the tool\'s name, so its columns are remembered for its next file.');
+    if (KEYS[chosen.source] && KEYS[chosen.source].only && !chosen.apiKey) return fieldError(apiKey, 'Give its API key.');
     if (!chosen.file && !chosen.apiKey) return fieldError(file, BY_KEY.includes(chosen.source) ? 'Choose the export file, or give its API key.' : 'Choose the export file.');
+    if (chosen.apiKey && chosen.second && !chosen.second[1]) return fieldError(second, `Give ${KEYS[chosen.source].second[1].toLowerCase()} too: ${KEYS[chosen.source].second[2]}`);
     if (isProgram(chosen.source) && !session.allows(PROGRAM_NEED)) return fieldError(source, `${session.reason(PROGRAM_NEED)}`);
-    if (chosen.apiKey) return checkByKey(chosen, report, out, button, apiKey);
+    if (chosen.apiKey) return checkByKey(chosen, report, out, button, apiKey, second);
     button.disabled = true;
     clear(out, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Sending the file…'));
     try {
@@ -164,10 +192,12 @@ function chooser(report) {
   return el;
 }
 
-// A program checked by its API key: the dry run pulls it from the tool, nothing is uploaded.
-async function checkByKey(chosen, report, out, button, keyField) {
+// A program (or Rebrandly's links) checked by its API key: the dry run pulls it from the tool,
+// nothing is uploaded.
+async function checkByKey(chosen, report, out, button, keyField, secondField) {
   button.disabled = true;
-  clear(out, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), `Reading the program from ${tool(chosen.source)[1]}…`));
+  const what = isProgram(chosen.source) ? 'the program' : 'your links';
+  clear(out, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), `Reading ${what} from ${tool(chosen.source)[1]}…`));
   try {
     const job = await run(chosen, true, () => {});
     clear(out);
@@ -175,6 +205,7 @@ async function checkByKey(chosen, report, out, button, keyField) {
   } catch (err) {
     clear(out);
     if (err.status === 400 && /^apiKey:/.test(err.message)) fieldError(keyField, err.message.replace(/^apiKey: /, ''));
+    else if (err.status === 400 && /^(accountId|programId|publicKey):/.test(err.message)) fieldError(secondField, err.message.replace(/^\w+: /, ''));
     else clear(out, errorBox(err));
   } finally {
     button.disabled = false;
@@ -241,7 +272,7 @@ function tooLarge(size, max) {
 // Starts the import of the upload and waits for its end, calling `onProgress(job)` as it goes.
 async function run(chosen, dryRun, onProgress) {
   const { importId } = chosen.apiKey
-    ? await api.post(api.handlePath('/imports/pull'), { source: chosen.source, apiKey: chosen.apiKey, dryRun, onConflict: chosen.onConflict })
+    ? await api.post(api.handlePath('/imports/pull'), { source: chosen.source, apiKey: chosen.apiKey, ...(chosen.second ? { [chosen.second[0]]: chosen.second[1] } : {}), dryRun, onConflict: chosen.onConflict })
     : await start(chosen, dryRun);
   for (;;) {
     const job = await api.get(api.handlePath(`/imports/${encodeURIComponent(importId)}`));

@@ -4,9 +4,9 @@
 Run by scripts/browser_test.sh after the manager's walk, against the same `tenx serve`, on a
 handle of its own (`switching`); `scripts/browser_test.sh --imports` runs it alone. As an admin
 signed in on this machine, on Links → "Import from another tool": the empty form refused beside
-its fields (by keyboard alone); a CSV chosen for Rebrandly refused beside the file before anything is
-sent ("a wrong tool for the file"); Rebrandly given Bitly's JSON, refused by the server and said
-beside the file; a file over the upload's limit refused beside the file (its size made 2 GiB in
+its fields (by keyboard alone); a CSV chosen for FirstPromoter refused beside the file before
+anything is sent ("a wrong tool for the file"); FirstPromoter given Bitly's JSON, refused by the
+server and said beside the file; Rebrandly asking for its API key, not a file; a file over the upload's limit refused beside the file (its size made 2 GiB in
 the page: no such file is written); then 10x's CSV with a refused row: the dry run in sentences
 (2 links would be created, row 4's slug refused in words), "Import it" pressed by keyboard, its
 progress, the finished report, the links there (a mixed-case slug answering as it was); the same file again:
@@ -143,12 +143,22 @@ def refusals(c, token):
     assert said == "Choose the export file.", said
     bt.step("the empty form refused by keyboard, each error beside its field, focus there")
 
-    choose(c, "rebrandly", write("links.csv", LINKS_CSV))
+    choose(c, "firstpromoter", write("links.csv", LINKS_CSV))
     submit_by_keyboard(c)
     said = field_error(c, "file")
-    assert "This file is a table (CSV), but Rebrandly's export is a JSON file" in said, said
+    assert "This file is a table (CSV), but FirstPromoter's export is a JSON file" in said, said
     c.shot("imports-wrong-format")
-    bt.step("a CSV chosen for Rebrandly, refused beside the file before anything is sent: " + said)
+    bt.step("a CSV chosen for FirstPromoter, refused beside the file before anything is sent: " + said)
+
+    # Rebrandly has no export: its key is asked for, not a file.
+    f = c.css("#import-form")
+    Select(c.css("[name=source]", f)).select_by_value("rebrandly")
+    assert not c.css("[name=file]", f).is_displayed(), "Rebrandly's form asks for a file"
+    assert c.css("[name=apiKey]", f).is_displayed(), "Rebrandly's form asks for no key"
+    c.css("#import-form button[type=submit]").click()
+    said = field_error(c, "apiKey")
+    assert said == "Give its API key.", said
+    bt.step("Rebrandly asks for its API key instead of a file: " + said)
 
     choose(c, "dub", os.path.join(FIXTURES, "bitly-links.csv"))
     submit_by_keyboard(c)
@@ -157,11 +167,11 @@ def refusals(c, token):
     c.shot("imports-another-tools-csv")
     bt.step("Bitly's links CSV given as Dub's, refused by the server in words, beside the file: " + said)
 
-    choose(c, "rebrandly", os.path.join(FIXTURES, "bitly.json"))
+    choose(c, "firstpromoter", os.path.join(FIXTURES, "bitly.json"))
     submit_by_keyboard(c)
     said = field_error(c, "file")
-    assert said.startswith("Rebrandly cannot read this file:") and "another tool" in said, said
-    bt.step("Bitly's JSON given as Rebrandly's, refused by the server and said beside the file: " + said)
+    assert said.startswith("FirstPromoter cannot read this file:") and "another tool" in said, said
+    bt.step("Bitly's JSON given as FirstPromoter's, refused by the server and said beside the file: " + said)
 
     choose(c, "csv", write("links.csv", LINKS_CSV))
     c.d.execute_script("Object.defineProperty(document.querySelector('#import-form [name=file]').files[0],"

@@ -3,8 +3,10 @@
 //! `{pagination: {next_page}, data}`, `401` for a wrong key, `429` with `Retry-After`), the
 //! same program as its file (`tests/fixtures/imports/rewardful.json`, one item a page here so
 //! every list is paged). A dry run writes nothing, a re-run creates nothing, a wrong or limited
-//! key is said in words before anything starts, and the key is nowhere in what is kept.
-
+//! key is said in words before anything starts, and the key is nowhere in what is kept. The
+//! same of FirstPromoter, Tolt and PartnerStack, and Rebrandly's links, each from a local
+//! server answering as that tool's API documents it ([`Kind`]; docs/imports.md).
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -15,7 +17,7 @@ use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
 use crate::helpers::{TestApp, assert_error, json_of, spawn_with, test_config};
-use crate::imports::{counts, finished, fixture};
+use crate::imports::{counts, finished, fixture, target};
 
 const GOOD: &str = "sk_live_good";
 /// A key whose every request Rewardful answers `429`.
@@ -134,12 +136,7 @@ async fn a_rewardful_program_pulled_by_its_key_comes_in_as_its_file_would() {
     )
     .await;
     assert_error(r, 403, "insufficient_role").await;
-    let r = pull(
-        &app,
-        Role::Admin,
-        &json!({"source": "tolt", "apiKey": GOOD}),
-    )
-    .await;
+    let r = pull(&app, Role::Admin, &json!({"source": "dub", "apiKey": GOOD})).await;
     let message = assert_error(r, 400, "invalid_request").await;
     assert!(message.contains("not available yet"), "{message}");
 
@@ -176,4 +173,402 @@ async fn a_rewardful_program_pulled_by_its_key_comes_in_as_its_file_would() {
         !log.to_string().contains(GOOD),
         "the audit log holds the key"
     );
+}
+
+/// The tools below: how each documents its auth, paging and answers (docs/imports.md).
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// `Authorization: Bearer`, `Account-ID`, `?page=&per_page=`, `{data, meta}`; a `429`
+    /// without `Retry-After`.
+    FirstPromoter,
+    /// `Authorization: Bearer`, `?program_id=&limit=&starting_after=`, `{success, has_more,
+    /// data}`; a `429` without `Retry-After`.
+    Tolt,
+    /// HTTP Basic `public:secret`, `?limit=&starting_after={key}`, `{data: {has_more, items}}`.
+    PartnerStack,
+    /// `apikey`, `?limit=&last=`, the list itself.
+    Rebrandly,
+}
+
+const ACCOUNT: &str = "fp_account_42";
+const PROGRAM: &str = "prg_1";
+const PUBLIC: &str = "pk_public";
+/// A key whose every list never ends (`has_more` always, a new item a page).
+const ENDLESS: &str = "sk_endless";
+
+struct Tool {
+    kind: Kind,
+    /// Each list's items, from the tool's fixture.
+    lists: Value,
+    /// The `429`s still to answer the good key's first request of commissions (rewards, links).
+    throttle: AtomicU32,
+    /// Requests answered, to prove a refused pull stopped at its first.
+    requests: AtomicU32,
+}
+
+impl Tool {
+    /// The key of a request sent as the tool takes it, with its account, program or public key
+    /// right (a limited key is limited whatever its scope).
+    fn authorized(&self, headers: &HeaderMap, q: &HashMap<String, String>) -> Option<String> {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (key, scoped) = match self.kind {
+            Kind::Rebrandly => (header("apikey")?, true),
+            Kind::PartnerStack => {
+                use base64::Engine;
+                let basic = header("authorization")?;
+                let pair = base64::engine::general_purpose::STANDARD
+                    .decode(basic.strip_prefix("Basic ")?)
+                    .ok()?;
+                let pair = String::from_utf8(pair).ok()?;
+                let (public, secret) = pair.split_once(':')?;
+                (secret.to_owned(), public == PUBLIC)
+            }
+            Kind::FirstPromoter | Kind::Tolt => {
+                let key = header("authorization")?.strip_prefix("Bearer ")?.to_owned();
+                let scoped = match self.kind {
+                    Kind::FirstPromoter => header("account-id").as_deref() == Some(ACCOUNT),
+                    _ => q.get("program_id").map(String::as_str) == Some(PROGRAM),
+                };
+                (key, scoped)
+            }
+        };
+        (scoped || key == LIMITED).then_some(key)
+    }
+
+    /// One page of `items`, one item a page, in the tool's own shape.
+    fn page(&self, items: &[Value], q: &HashMap<String, String>) -> Value {
+        let after = |param: &str, id: &str| {
+            q.get(param).map_or(0, |after| {
+                let at = items.iter().position(|i| i[id].as_str() == Some(after));
+                at.unwrap() + 1
+            })
+        };
+        let at = match self.kind {
+            Kind::FirstPromoter => q.get("page").map_or(1, |p| p.parse::<usize>().unwrap()) - 1,
+            Kind::Tolt => after("starting_after", "id"),
+            Kind::PartnerStack => after("starting_after", "key"),
+            Kind::Rebrandly => after("last", "id"),
+        };
+        let data: Vec<Value> = items.get(at).cloned().into_iter().collect();
+        self.page_of(Value::Array(data), at + 1 < items.len())
+    }
+
+    fn page_of(&self, data: Value, more: bool) -> Value {
+        match self.kind {
+            Kind::FirstPromoter => json!({"data": data, "meta": {"pending_count": 0}}),
+            Kind::Tolt => json!({"success": true, "has_more": more, "data": data}),
+            Kind::PartnerStack => json!({"data": {"has_more": more, "items": data},
+                                         "message": "Page returned successfully", "status": 200}),
+            Kind::Rebrandly => data,
+        }
+    }
+}
+
+async fn tool_list(
+    State(t): State<Arc<Tool>>,
+    Path(list): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> (StatusCode, axum::Json<Value>) {
+    t.requests.fetch_add(1, Ordering::SeqCst);
+    let error = |status: StatusCode| {
+        (
+            status,
+            axum::Json(json!({"success": false, "error": {"message": "…"}})),
+        )
+    };
+    let Some(key) = t.authorized(&headers, &q) else {
+        return error(StatusCode::UNAUTHORIZED);
+    };
+    if key == LIMITED {
+        return error(StatusCode::TOO_MANY_REQUESTS);
+    }
+    if key == ENDLESS {
+        let n = t.requests.load(Ordering::SeqCst);
+        let item = json!([{"id": format!("part_{n}"), "key": format!("part_{n}")}]);
+        return (StatusCode::OK, axum::Json(t.page_of(item, true)));
+    }
+    if key != GOOD {
+        return error(StatusCode::UNAUTHORIZED);
+    }
+    let throttled = match t.kind {
+        Kind::Rebrandly => "links",
+        Kind::PartnerStack => "rewards",
+        _ => "commissions",
+    };
+    if list == throttled
+        && t.throttle
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    {
+        return error(StatusCode::TOO_MANY_REQUESTS);
+    }
+    let items = t.lists[&list].as_array().cloned().unwrap_or_default();
+    (StatusCode::OK, axum::Json(t.page(&items, &q)))
+}
+
+/// The tool's API on a loopback port, serving `file`'s lists (each a list, or its whole answer:
+/// `{data: [...]}`, PartnerStack's `{data: {items}}`), and the app pointed at it.
+async fn tool_app(kind: Kind, file: &str) -> (TestApp, Arc<Tool>) {
+    let fixture: Value = serde_json::from_slice(&fixture(file)).unwrap();
+    let lists = match &fixture {
+        Value::Array(links) => json!({"links": links}),
+        Value::Object(lists) => Value::Object(
+            lists
+                .iter()
+                .map(|(k, v)| {
+                    let items = v.pointer("/data/items").or(v.get("data")).unwrap_or(v);
+                    (k.clone(), items.clone())
+                })
+                .collect(),
+        ),
+        _ => unreachable!(),
+    };
+    let state = Arc::new(Tool {
+        kind,
+        lists,
+        throttle: AtomicU32::new(1),
+        requests: AtomicU32::new(0),
+    });
+    let path = match kind {
+        Kind::FirstPromoter => "/api/v2/company/{list}",
+        Kind::PartnerStack => "/api/v2/{list}",
+        Kind::Tolt | Kind::Rebrandly => "/v1/{list}",
+    };
+    let router = axum::Router::new()
+        .route(path, axum::routing::get(tool_list))
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let mut config = test_config();
+    match kind {
+        Kind::FirstPromoter => config.firstpromoter_api_base = base,
+        Kind::Tolt => config.tolt_api_base = base,
+        Kind::PartnerStack => config.partnerstack_api_base = base,
+        Kind::Rebrandly => config.rebrandly_api_base = base,
+    }
+    (spawn_with(config, None).await, state)
+}
+
+/// A refused pull, said in words, answered before anything was read past the first request.
+async fn refused(app: &TestApp, tool: &Tool, body: Value, status: u16, code: &str, words: &str) {
+    let before = tool.requests.load(Ordering::SeqCst);
+    let message = assert_error(pull(app, Role::Admin, &body).await, status, code).await;
+    assert!(message.contains(words), "{message}");
+    assert!(
+        tool.requests.load(Ordering::SeqCst) - before <= 4,
+        "{message}"
+    );
+}
+
+/// A program pulled: paged and its `429` waited out, the same as its file (`counts`), a dry
+/// run writing nothing, a re-run creating nothing, the key kept nowhere.
+async fn pulled_as_its_file(
+    app: &TestApp,
+    tool: &Tool,
+    body: Value,
+    counts_of_file: [u64; 4],
+    partner: &str,
+) {
+    let admin = app.as_role("acme", Role::Admin);
+    let mut dry_body = body.clone();
+    dry_body["dryRun"] = json!(true);
+    let dry = pulled(app, &dry_body).await;
+    assert_eq!(
+        tool.throttle.load(Ordering::SeqCst),
+        0,
+        "the 429 was not met"
+    );
+    assert_eq!(counts(&dry), counts_of_file, "{dry}");
+    assert_eq!(
+        admin.get(&format!("/partners/{partner}")).await.status(),
+        404,
+        "the dry run wrote"
+    );
+    let v = pulled(app, &body).await;
+    assert_eq!(counts(&v), counts_of_file, "{v}");
+    assert_eq!(
+        admin.get(&format!("/partners/{partner}")).await.status(),
+        200
+    );
+    let again = pulled(app, &body).await;
+    assert_eq!(counts(&again)[0], 0, "a re-run created again: {again}");
+    for report in [&dry, &v, &again] {
+        assert!(!report.to_string().contains(GOOD), "{report}");
+    }
+    let log = json_of(admin.get("/audit?limit=100").await, 200).await;
+    assert!(
+        !log.to_string().contains(GOOD),
+        "the audit log holds the key"
+    );
+}
+
+#[tokio::test]
+async fn a_firstpromoter_program_pulled_by_its_key_and_account_comes_in_as_its_file_would() {
+    let (app, fp) = tool_app(Kind::FirstPromoter, "firstpromoter.json").await;
+    let body = |key: &str, account: Option<&str>| json!({"source": "firstpromoter", "apiKey": key, "accountId": account});
+    refused(
+        &app,
+        &fp,
+        body(GOOD, None),
+        400,
+        "invalid_request",
+        "accountId: FirstPromoter's Account ID",
+    )
+    .await;
+    assert_eq!(
+        fp.requests.load(Ordering::SeqCst),
+        0,
+        "asked without the account"
+    );
+    refused(
+        &app,
+        &fp,
+        body("wrong", Some(ACCOUNT)),
+        400,
+        "invalid_request",
+        "FirstPromoter refused this API key",
+    )
+    .await;
+    refused(
+        &app,
+        &fp,
+        body(GOOD, Some("another")),
+        400,
+        "invalid_request",
+        "accountId",
+    )
+    .await;
+    // The file's counts (tests/api/imports_programs.rs): 7 in, the refused email and amount.
+    pulled_as_its_file(&app, &fp, body(GOOD, Some(ACCOUNT)), [7, 0, 0, 2], "lena").await;
+}
+
+#[tokio::test]
+async fn a_tolt_program_pulled_by_its_key_and_program_comes_in_as_its_file_would() {
+    let (app, tolt) = tool_app(Kind::Tolt, "tolt.json").await;
+    let body = |key: &str, program: Option<&str>| json!({"source": "tolt", "apiKey": key, "programId": program});
+    refused(
+        &app,
+        &tolt,
+        body(GOOD, None),
+        400,
+        "invalid_request",
+        "programId: Tolt's program id",
+    )
+    .await;
+    refused(
+        &app,
+        &tolt,
+        body("wrong", Some(PROGRAM)),
+        400,
+        "invalid_request",
+        "Tolt refused this API key",
+    )
+    .await;
+    // A key Tolt keeps limiting: its backoff taken, then said in words.
+    refused(
+        &app,
+        &tolt,
+        body(LIMITED, Some(PROGRAM)),
+        429,
+        "rate_limited",
+        "Tolt is limiting the requests",
+    )
+    .await;
+    let r = pull(&app, Role::Operator, &body(GOOD, Some(PROGRAM))).await;
+    assert_error(r, 403, "insufficient_role").await;
+    // A program larger than a pull reads: its 1,000 requests made, then said in words.
+    let before = tolt.requests.load(Ordering::SeqCst);
+    let r = pull(&app, Role::Admin, &body(ENDLESS, Some(PROGRAM))).await;
+    let message = assert_error(r, 400, "invalid_request").await;
+    assert!(message.contains("more than 1000 pages"), "{message}");
+    assert_eq!(tolt.requests.load(Ordering::SeqCst) - before, 1_000);
+    pulled_as_its_file(&app, &tolt, body(GOOD, Some(PROGRAM)), [7, 0, 0, 1], "sam").await;
+}
+
+#[tokio::test]
+async fn a_partnerstack_program_pulled_by_its_key_pair_comes_in_as_its_file_would() {
+    let (app, ps) = tool_app(Kind::PartnerStack, "partnerstack.json").await;
+    let body = |secret: &str, public: Option<&str>| json!({"source": "partnerstack", "apiKey": secret, "publicKey": public});
+    refused(
+        &app,
+        &ps,
+        body(GOOD, None),
+        400,
+        "invalid_request",
+        "publicKey: PartnerStack's public key",
+    )
+    .await;
+    assert_eq!(
+        ps.requests.load(Ordering::SeqCst),
+        0,
+        "asked without the public key"
+    );
+    refused(
+        &app,
+        &ps,
+        body("wrong", Some(PUBLIC)),
+        400,
+        "invalid_request",
+        "PartnerStack refused this API key",
+    )
+    .await;
+    refused(
+        &app,
+        &ps,
+        body(GOOD, Some("pk_another")),
+        400,
+        "invalid_request",
+        "publicKey",
+    )
+    .await;
+    // The file's counts (tests/api/imports_programs.rs): 6 in, a customer and a reward refused.
+    pulled_as_its_file(&app, &ps, body(GOOD, Some(PUBLIC)), [6, 0, 0, 2], "maria").await;
+}
+
+#[tokio::test]
+async fn rebrandly_links_pulled_by_its_key_redirect_as_its_file_would() {
+    let (app, rebrandly) = tool_app(Kind::Rebrandly, "rebrandly.json").await;
+    let wrong = json!({"source": "rebrandly", "apiKey": "wrong"});
+    let before = rebrandly.requests.load(Ordering::SeqCst);
+    let message = assert_error(
+        pull(&app, Role::Operator, &wrong).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(
+        message.contains("Rebrandly refused this API key"),
+        "{message}"
+    );
+    assert_eq!(rebrandly.requests.load(Ordering::SeqCst) - before, 1);
+    // Links are an operator's import; its pages of one link each, its 429 waited out.
+    let good = json!({"source": "rebrandly", "apiKey": GOOD});
+    let started = json_of(pull(&app, Role::Operator, &good).await, 202).await;
+    let v = finished(&app, started["importId"].as_str().unwrap()).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(counts(&v), [2, 0, 0, 0], "{v}");
+    assert_eq!(
+        rebrandly.throttle.load(Ordering::SeqCst),
+        0,
+        "the 429 was not met"
+    );
+    assert_eq!(
+        target(&app, "acme", "/BlackFriday").await.as_deref(),
+        Some("https://shop.example/black-friday")
+    );
+    assert_eq!(
+        target(&app, "acme", "/news-2026").await.as_deref(),
+        Some("https://shop.example/news")
+    );
+    let again = json_of(pull(&app, Role::Operator, &good).await, 202).await;
+    let again = finished(&app, again["importId"].as_str().unwrap()).await;
+    assert_eq!(counts(&again), [0, 0, 2, 0], "{again}");
+    assert!(!again.to_string().contains(GOOD));
 }

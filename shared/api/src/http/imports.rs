@@ -219,34 +219,62 @@ async fn start(
 struct PullBody {
     source: String,
     api_key: String,
+    /// FirstPromoter's Account ID, sent beside its key.
+    #[serde(default)]
+    account_id: Option<String>,
+    /// Tolt's program id (`prg_…`), whose lists are read.
+    #[serde(default)]
+    program_id: Option<String>,
+    /// PartnerStack's public key, sent with its secret key (`apiKey`).
+    #[serde(default)]
+    public_key: Option<String>,
     #[serde(default)]
     dry_run: bool,
     #[serde(default)]
     on_conflict: Option<OnConflict>,
 }
 
-/// A program pulled from the tool by the manager's API key, then imported as its file would
-/// be. The key serves this request's calls to the tool and is dropped with it: never stored.
+/// A program (or a tool's links) pulled from the tool by the manager's API key, then imported
+/// as its file would be. The key serves this request's calls to the tool and is dropped with
+/// it: never stored.
 async fn pull(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<PullBody>,
 ) -> ApiResult<Response> {
-    let source = Source::parse(&body.source)
-        .ok_or_else(|| ApiError::invalid_request("source: the tool to pull from: rewardful."))?;
-    if source != Source::Rewardful {
+    let source = Source::parse(&body.source).ok_or_else(|| {
+        ApiError::invalid_request(format!(
+            "source: the tool to pull from: {}.",
+            imports::pull::SOURCES
+        ))
+    })?;
+    if !imports::pull::pulls(source) {
         return Err(ApiError::invalid_request(format!(
             "source: pulling from {} by API key is not available yet; export its lists and import the file instead.",
             source.as_str()
         )));
     }
-    if caller.principal.role < Role::Admin {
+    if source.is_program() && caller.principal.role < Role::Admin {
         return Err(ApiError::new(
             ErrorCode::InsufficientRole,
             "Importing a partner program (partners, customers, commissions) takes an admin.",
         ));
     }
-    let file = imports::pull::rewardful(&state.config.rewardful_api_base, &body.api_key)
+    let config = &state.config;
+    let bases = imports::pull::Bases {
+        rewardful: &config.rewardful_api_base,
+        firstpromoter: &config.firstpromoter_api_base,
+        tolt: &config.tolt_api_base,
+        rebrandly: &config.rebrandly_api_base,
+        partnerstack: &config.partnerstack_api_base,
+    };
+    let credentials = imports::pull::Credentials {
+        api_key: &body.api_key,
+        account_id: body.account_id.as_deref(),
+        program_id: body.program_id.as_deref(),
+        public_key: body.public_key.as_deref(),
+    };
+    let file = imports::pull::fetch(source, &bases, &credentials)
         .await
         .map_err(ImportError::from)?;
     drop(body.api_key);
@@ -513,9 +541,9 @@ impl From<ImportError> for ApiError {
             ImportError::Uploads(e) => {
                 ApiError::from(crate::platform::store::StoreError::Other(e.to_string()))
             }
-            ImportError::Pull(imports::pull::PullError::Key(_)) => {
-                ApiError::invalid_request(message)
-            }
+            ImportError::Pull(
+                imports::pull::PullError::Key(_) | imports::pull::PullError::TooLarge(_),
+            ) => ApiError::invalid_request(message),
             ImportError::Pull(imports::pull::PullError::Limited(_)) => {
                 ApiError::new(ErrorCode::RateLimited, message)
             }

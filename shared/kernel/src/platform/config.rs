@@ -389,6 +389,13 @@ pub struct Config {
     /// Rewardful's API, which a program is pulled from by the manager's key
     /// (`TENX_REWARDFUL_API_BASE`, its own by default; a test's local server).
     pub rewardful_api_base: String,
+    /// FirstPromoter's, Tolt's, PartnerStack's and Rebrandly's APIs, pulled from the same way
+    /// (`TENX_FIRSTPROMOTER_API_BASE`, `TENX_TOLT_API_BASE`, `TENX_PARTNERSTACK_API_BASE`,
+    /// `TENX_REBRANDLY_API_BASE`).
+    pub firstpromoter_api_base: String,
+    pub tolt_api_base: String,
+    pub partnerstack_api_base: String,
+    pub rebrandly_api_base: String,
     /// Stripe's API, which payouts through Stripe Connect are sent to
     /// (`TENX_STRIPE_API_BASE`, its own by default; a test's local server).
     pub stripe_api_base: String,
@@ -454,6 +461,10 @@ impl Default for Config {
             passkey_origin: None,
             local_origin: None,
             rewardful_api_base: "https://api.getrewardful.com".into(),
+            firstpromoter_api_base: "https://api.firstpromoter.com".into(),
+            tolt_api_base: "https://api.tolt.com".into(),
+            partnerstack_api_base: "https://api.partnerstack.com".into(),
+            rebrandly_api_base: "https://api.rebrandly.com".into(),
             stripe_api_base: "https://api.stripe.com".into(),
             paypal_api_base: "https://api-m.paypal.com".into(),
         }
@@ -530,8 +541,16 @@ fn uploads_from_env(env: &Env) -> crate::platform::uploads::UploadSettings {
 /// The imports' settings: the worker's staging budget per invocation (issue 64), and the API a
 /// program is pulled from by key (issue 85).
 fn import_staging_from_env(env: &Env, c: &mut Config) -> anyhow::Result<()> {
-    if let Some(v) = env.var("TENX_REWARDFUL_API_BASE") {
-        c.rewardful_api_base = v.trim().trim_end_matches('/').to_owned();
+    for (name, base) in [
+        ("TENX_REWARDFUL_API_BASE", &mut c.rewardful_api_base),
+        ("TENX_FIRSTPROMOTER_API_BASE", &mut c.firstpromoter_api_base),
+        ("TENX_TOLT_API_BASE", &mut c.tolt_api_base),
+        ("TENX_PARTNERSTACK_API_BASE", &mut c.partnerstack_api_base),
+        ("TENX_REBRANDLY_API_BASE", &mut c.rebrandly_api_base),
+    ] {
+        if let Some(v) = env.var(name) {
+            *base = v.trim().trim_end_matches('/').to_owned();
+        }
     }
     if let Some(v) = env.var("TENX_STRIPE_API_BASE") {
         c.stripe_api_base = v.trim().trim_end_matches('/').to_owned();
