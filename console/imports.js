@@ -121,6 +121,8 @@ function chooser(report) {
       keyed.querySelector('label').textContent = k.only ? 'Its API key' : 'Or its API key, instead of a file';
       keyed.querySelector('.hint').textContent = `${k.where} It is used for this import only and never kept.`;
     }
+    // Rebrandly's check reads the tool by its key: there is no file to check.
+    button.textContent = k && k.only ? 'Check what would come in' : 'Check the file';
     if (k && k.second) {
       seconded.querySelector('label').textContent = `${k.second[1]} (with the API key)`;
       seconded.querySelector('.hint').textContent = k.second[2];

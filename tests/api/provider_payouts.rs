@@ -570,6 +570,58 @@ async fn a_partner_onboards_with_stripe_and_is_paid_by_one_transfer_even_after_s
     let view = payout(&app, &id).await;
     assert_eq!(view["status"], "paid");
     assert_eq!(view["reference"], transfer.as_str());
+
+    // Later Stripe reverses the transfer, and says so twice: the payout stays paid with its
+    // signed statement, and its 12.00 is back on the partner's balance as one new line.
+    let hook = json!({"provider": "stripe", "secret": STRIPE_HOOK,
+                      "url": app.url("/v2/public/integrations/stripe-connect/acme")});
+    server.control("webhooks", Some(hook)).await;
+    let twice = json!({"provider": "stripe", "duplicate": 1});
+    server.control("webhooks/faults", Some(twice)).await;
+    server
+        .control(
+            &format!("stripe/transfers/{transfer}/reverse"),
+            Some(json!({})),
+        )
+        .await;
+    let line_id = PayoutId::parse(&id).unwrap().returned_line_id();
+    let path = format!("/commissions/{line_id}");
+    let mut line = op.get(&path).await;
+    for _ in 0..100 {
+        if line.status() == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        line = op.get(&path).await;
+    }
+    let line = json_of(line, 200).await;
+    assert_eq!(
+        (&line["amount"], &line["status"], &line["partnerId"]),
+        (&json!("12.00"), &json!("approved"), &json!("pub-two")),
+        "{line}"
+    );
+    assert!(
+        line["reasons"][0].as_str().unwrap().contains("reversed"),
+        "{line}"
+    );
+    let deliveries = server.control("webhooks/deliveries", None).await;
+    let reversed = deliveries
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["type"] == "transfer.reversed" && d["status"] == 200)
+        .count();
+    assert!(reversed >= 2, "{deliveries}");
+    let manual = json_of(
+        op.get("/commissions?partnerId=pub-two&kind=manual&status=approved")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(manual["items"].as_array().unwrap().len(), 1, "{manual}");
+    assert_eq!(payout(&app, &id).await["status"], "paid");
+    let log = json_of(op.get("/audit?action=payout.provider_returned").await, 200).await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
 }
 
 #[tokio::test]

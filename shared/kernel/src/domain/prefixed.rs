@@ -327,6 +327,18 @@ impl PayoutId {
             derived_hex(self.unix_millis(), &seed)
         ))
     }
+
+    /// The line that puts this payout's amount back on its partner's balance when its
+    /// provider gives the payment back after it was paid: derived, so a second word of the
+    /// same return writes nothing.
+    pub fn returned_line_id(&self) -> CommissionId {
+        let seed = format!("returned:{}", self.0);
+        CommissionId(format!(
+            "{}{}",
+            CommissionId::PREFIX,
+            derived_hex(self.unix_millis(), &seed)
+        ))
+    }
 }
 
 #[cfg(test)]

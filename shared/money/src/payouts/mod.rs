@@ -21,6 +21,7 @@ pub mod page_proof;
 pub mod pending;
 pub mod place;
 pub mod provider_hooks;
+pub mod returned;
 pub mod select;
 pub mod send;
 pub mod settle;

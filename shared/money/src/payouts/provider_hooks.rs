@@ -167,6 +167,20 @@ async fn apply(
         .await
         .map_err(PayoutError::from)?
     else {
+        // A payment given back after the payout was paid: its amount back on the balance.
+        if let Outcome::Returned(reason) = &outcome
+            && let Some(p) = crate::payouts::get(store, handle, &id)
+                .await
+                .map_err(PayoutError::from)?
+            && p.status == crate::payouts::PayoutStatus::Paid
+            && p.provider.is_some()
+        {
+            let io = (sender.io, sender.origin);
+            crate::payouts::returned::credit_back(io, handle, &p, reason).await?;
+            return Ok(Applied::Settled(format!(
+                "payout {id} was given back after it was paid: back on the balance"
+            )));
+        }
         tracing::info!(payout = %id, "a provider's event about a payout not being sent: ignored");
         return Ok(Applied::Ignored(format!("payout {id} is not being sent")));
     };

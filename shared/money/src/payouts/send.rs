@@ -593,6 +593,10 @@ pub async fn settle_with(
     outcome: Outcome,
 ) -> Result<Step, PayoutError> {
     let store = sender.io.store.as_ref();
+    let returned = match &outcome {
+        Outcome::Returned(reason) => Some(reason.clone()),
+        _ => None,
+    };
     let change = match outcome {
         Outcome::Paid(reference) => Change::Paid { reference },
         Outcome::Failed(reason) => Change::Failed { reason },
@@ -602,13 +606,27 @@ pub async fn settle_with(
     let step = match settle::change(sender.io, &d.handle, id, change).await {
         Ok(p) => {
             if matches!(p.status, PayoutStatus::Failed | PayoutStatus::Returned) {
-                mail_returned(sender, &d.handle, &p).await;
+                crate::payouts::returned::mail_partner(sender.io, sender.origin, &d.handle, &p)
+                    .await;
             }
             Step::Settled(p.status)
         }
         Err(PayoutError::InvalidState(why)) => {
-            tracing::warn!(payout = %d.payout_id, %why, "a provider's word for a settled payout");
-            Step::Gone
+            let paid = crate::payouts::get(store, &d.handle, &d.payout_id).await?;
+            match (returned, paid) {
+                // Given back after it was paid: a new line, never a rewrite.
+                (Some(reason), Some(p)) if p.status == PayoutStatus::Paid => {
+                    let io = (sender.io, sender.origin);
+                    match crate::payouts::returned::credit_back(io, &d.handle, &p, &reason).await? {
+                        true => Step::Settled(PayoutStatus::Returned),
+                        false => Step::Gone,
+                    }
+                }
+                _ => {
+                    tracing::warn!(payout = %d.payout_id, %why, "a provider's word for a settled payout");
+                    Step::Gone
+                }
+            }
         }
         Err(e) => return Err(e),
     };
@@ -621,40 +639,6 @@ pub async fn settle_with(
         })
         .await?;
     Ok(step)
-}
-
-/// The partner's `payout_returned` mail (keyed by the payout: one however often it settles),
-/// with the reason in words; none when the partner has no address (logged). Round trips: ONE
-/// read, ONE transaction.
-async fn mail_returned(sender: Sender<'_>, handle: &Handle, p: &Payout) {
-    let store = sender.io.store.as_ref();
-    let Ok(Some(partner)) = crate::partners::get(store, handle, &p.partner_id).await else {
-        return;
-    };
-    let to = partner
-        .email
-        .as_deref()
-        .and_then(|e| crate::domain::email::Email::parse("email", e).ok());
-    let Some(to) = to else {
-        tracing::info!(partner = %p.partner_id, "no mail of the returned payout: the partner has no address");
-        return;
-    };
-    let mail = crate::mail::Outgoing {
-        handle: Some(handle.clone()),
-        to,
-        kind: crate::mail::MailKind::PayoutReturned,
-        key: format!("payout-returned:{}", p.payout_id),
-        data: serde_json::json!({
-            "partnerName": partner.name,
-            "amount": p.currency.format(i128::from(p.amount_minor)),
-            "currency": p.currency,
-            "reason": p.reason.clone().unwrap_or_default(),
-            "portalUrl": format!("{}/portal/{handle}", sender.origin.trim_end_matches('/')),
-        }),
-    };
-    if let Err(e) = crate::mail::enqueue(sender.io, mail).await {
-        tracing::warn!(payout = %p.payout_id, error = %e, "the returned payout's mail was not queued");
-    }
 }
 
 /// A page of the dispatches left, in key order, after `after`, and where the next starts.

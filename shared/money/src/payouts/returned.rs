@@ -1,0 +1,104 @@
+//! A payment its provider gives back after the payout was paid (a Stripe transfer reversed, a
+//! PayPal payment returned or refunded later). The payout stays `paid` and its signed statement
+//! as it was; its amount goes back on the partner's balance as a new line (approved, payable in
+//! the next run, which gives it a statement of its own), the reason in words, the partner
+//! mailed. Exactly once: the line's id follows from the payout's and is written only if
+//! absent, so a second word of the same return (a poll and a webhook, a redelivery) writes
+//! nothing.
+
+use crate::domain::Handle;
+use crate::kernel::io::Io;
+use crate::ledger::model::{Commission, Kind, Status};
+use crate::ledger::view;
+use crate::payouts::model::{Payout, PayoutError, PayoutStatus};
+use crate::platform::store::StoreError;
+
+/// Credits `payout` (paid through a provider) back to its partner, `reason` in words; `true`
+/// when this call did (`false`: done already, or not a provider's paid payout). `origin` is the
+/// product's own, which the mail's link is absolute to. Round trips: ONE transaction (the line,
+/// its balance moves, the audit entry, its event), then the partner's mail.
+#[tracing::instrument(skip_all, fields(handle = %handle, payout = %payout.payout_id))]
+pub async fn credit_back(
+    (io, origin): (Io<'_>, &str),
+    handle: &Handle,
+    payout: &Payout,
+    reason: &str,
+) -> Result<bool, PayoutError> {
+    if payout.status != PayoutStatus::Paid || payout.provider.is_none() {
+        tracing::warn!(%reason, "a provider's return of a payout it did not pay: ignored");
+        return Ok(false);
+    }
+    let amount = payout.currency.format(i128::from(payout.amount_minor));
+    let mut line = Commission::blank(
+        payout.payout_id.returned_line_id(),
+        Kind::Manual,
+        payout.partner_id.clone(),
+        Some(payout.amount_minor),
+        payout.currency,
+        Status::Approved,
+    );
+    line.reasons = vec![format!(
+        "{reason} The {amount} {} of payout {} is back on the balance, paid with the next payout.",
+        payout.currency.as_str(),
+        payout.payout_id
+    )];
+    line.reviewed_by = Some("system".into());
+    line.reviewed_at = Some(line.created_at.clone());
+    let mut ops = line.create(handle)?;
+    let target = format!(
+        "{} (given back after it was paid: {reason}; back on the balance as {})",
+        payout.payout_id, line.commission_id
+    );
+    ops.push(crate::kernel::audit::entry(
+        handle,
+        "payout.provider_returned",
+        &target,
+    )?);
+    let emits = vec![view::event(view::CommissionEvent::Created, &line)];
+    match crate::ledger::emit::commit(io, handle, ops, emits).await {
+        Ok(()) => {}
+        // Credited already by an earlier word of the same return.
+        Err(StoreError::TxConflict { .. } | StoreError::ConditionFailed { .. }) => {
+            return Ok(false);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let mut told = payout.clone();
+    told.reason = Some(reason.to_owned());
+    mail_partner(io, origin, handle, &told).await;
+    Ok(true)
+}
+
+/// The partner's `payout_returned` mail (keyed by the payout: one however often it settles),
+/// with the reason in words; none when the partner has no address (logged). Round trips: ONE
+/// read, ONE transaction.
+pub(crate) async fn mail_partner(io: Io<'_>, origin: &str, handle: &Handle, p: &Payout) {
+    let store = io.store.as_ref();
+    let Ok(Some(partner)) = crate::partners::get(store, handle, &p.partner_id).await else {
+        return;
+    };
+    let to = partner
+        .email
+        .as_deref()
+        .and_then(|e| crate::domain::email::Email::parse("email", e).ok());
+    let Some(to) = to else {
+        tracing::info!(partner = %p.partner_id, "no mail of the returned payout: the partner has no address");
+        return;
+    };
+    let mail = crate::mail::Outgoing {
+        handle: Some(handle.clone()),
+        to,
+        kind: crate::mail::MailKind::PayoutReturned,
+        key: format!("payout-returned:{}", p.payout_id),
+        data: serde_json::json!({
+            "partnerName": partner.name,
+            "amount": p.currency.format(i128::from(p.amount_minor)),
+            "currency": p.currency,
+            "reason": p.reason.clone().unwrap_or_default(),
+            "portalUrl": format!("{}/portal/{handle}", origin.trim_end_matches('/')),
+        }),
+    };
+    if let Err(e) = crate::mail::enqueue(io, mail).await {
+        tracing::warn!(payout = %p.payout_id, error = %e, "the returned payout's mail was not queued");
+    }
+}
