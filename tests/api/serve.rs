@@ -385,3 +385,38 @@ async fn a_set_up_link_that_is_not_this_servers_is_refused_in_words() {
     // Still nobody set up: the real link is printed.
     assert!(server.stop_and_set_up_url().is_some());
 }
+
+/// Two posts of one set-up link at once (a double click, two tabs): one admin, one session; the
+/// other is refused in words. Two links of two starts raced the same way make one admin too.
+#[tokio::test]
+async fn set_up_links_spent_at_once_make_one_first_admin() {
+    let client = no_redirects();
+    let dir = tempfile::tempdir().unwrap();
+    let mut links = Vec::new();
+    for _ in 0..2 {
+        let server = Serve::start_at(dir.path(), &[], &[]);
+        server.wait_up(&client).await;
+        let url = server.stop_and_set_up_url().expect("a Set up: line");
+        links.push(url.split_once("token=").unwrap().1.to_owned());
+    }
+    let server = Serve::start_at(dir.path(), &[], &[]);
+    server.wait_up(&client).await;
+    let base = format!("http://{}", server.addr);
+    let spend = |token: &str, email: &str, handle: &str| {
+        client
+            .post(format!("{base}/v2/auth/setup"))
+            .json(&serde_json::json!({"token": token, "email": email, "handle": handle}))
+            .send()
+    };
+    let (a, b, c) = tokio::join!(
+        spend(&links[0], "ann@example.com", "acme"),
+        spend(&links[0], "ann@example.com", "acme"),
+        spend(&links[1], "bob@example.com", "globex"),
+    );
+    let mut statuses: Vec<u16> = [a, b, c]
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [303, 409, 409], "one first admin");
+}
