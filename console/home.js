@@ -1,6 +1,6 @@
 // Home (issue 62): the set-up checklist of a program, each step ticked from the server's state
 // (not from this tab's clicks): Stripe or Shopify connected, the program open, a first partner,
-// a first payout; then the money picture (./dashboard.js when it is there, else the balances)
+// a first payout paid; then the money picture (./dashboard.js when it is there, else the balances)
 // and whether everything is counted.
 
 import * as api from './api.js';
@@ -18,8 +18,8 @@ const STEPS = [
     (s) => s.program],
   ['partner', 'Welcome your first partner: approve an application or invite one', '#/partners', 'Go to partners',
     (s) => s.partners > 0],
-  ['payout', 'Pay your first partner: run a payout', '#/payouts', 'Go to payouts',
-    (s) => s.payouts > 0],
+  ['payout', 'Pay your first partner: run a payout and pay it', '#/payouts', 'Go to payouts',
+    (s) => s.paid],
 ];
 
 // Each check is one read; a read the caller may not make counts as "not yet".
@@ -29,10 +29,15 @@ async function state() {
     const r = await api.request('GET', api.handlePath(path) + api.query({ limit: 1 }));
     return r.ok ? r.data.items.length : 0;
   };
-  const [stripe, shopify, program, partners, payouts] = await Promise.all([
+  // A payout run only makes payouts to pay: the step is done once one of them is paid.
+  const paid = async () => {
+    const r = await api.request('GET', api.handlePath('/payouts') + api.query({ limit: 100 }));
+    return r.ok && r.data.items.some((p) => p.status === 'paid');
+  };
+  const [stripe, shopify, program, partners, payoutPaid] = await Promise.all([
     ok('/integrations/stripe'), ok('/integrations/shopify'), ok('/program'),
-    count('/partners'), count('/payouts')]);
-  return { stripe, shopify, program, partners, payouts };
+    count('/partners'), paid()]);
+  return { stripe, shopify, program, partners, paid: payoutPaid };
 }
 
 function checklist(s) {

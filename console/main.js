@@ -73,12 +73,12 @@ async function verifyPartner(candidate) {
 }
 
 function pasteForm() {
-  const token = h('textarea', { name: 'token', rows: 3, autocomplete: 'off', spellcheck: 'false', placeholder: 'eyJhbGciOi… or tenx_pat_…' });
+  const token = h('textarea', { name: 'token', rows: 3, autocomplete: 'off', spellcheck: 'false' });
   const handle = input('handle', { placeholder: 'acme' });
   return form({ id: 'token-sign-in', 'aria-label': 'Sign in with a token' },
     h('div', {},
-      field('JWT, personal access token or partner token', token, 'Kept in this tab only (sessionStorage), never in a cookie.'),
-      field('Handle', handle, 'Required for a personal access or partner token; optional for a JWT (its first handle).')),
+      field('Access token', token, 'Kept in this tab only, until you close it.'),
+      field('Handle', handle, 'The handle the token is for; a token made by the server\'s own command names it already.')),
     'Sign in',
     async () => {
       const candidate = session.fromToken(token.value, handle.value);
@@ -169,18 +169,14 @@ function renderSignIn() {
   clear(main,
     h('h1', { tabindex: '-1' }, why ? 'Sign in again' : 'Sign in to the 10x console'),
     why ? notice('warning', why, back ? ` Sign in to return to ${screenName(back)}.` : '') : null,
+    section('By email',
+      h('p', {}, 'No password: type your email and we mail you a link that signs you in.'),
+      peopleSignIn.emailForm()),
     isLoopback() && signInCode
       ? section('On this machine',
-        h('p', {}, 'One click: ', h('code', {}, 'tenx serve --local-sign-in'), ' mints a one-hour token for the browser that opened the URL it printed.'),
+        h('p', {}, 'You opened the sign-in link the server printed: one click signs this browser in for an hour.'),
         localForm())
       : null,
-    isLoopback() && !signInCode
-      ? section('On this machine',
-        h('p', {}, 'Start ', h('code', {}, 'tenx serve --local-sign-in'), ' and open the URL it prints (', h('code', {}, 'http://127.0.0.1:8080/?code=…'), ') to sign in with one click.'))
-      : null,
-    section('By email',
-      h('p', {}, 'Members of a team sign in as themselves: no password, a link in your mail.'),
-      peopleSignIn.emailForm()),
     section('With a passkey',
       h('p', {}, 'Added a passkey on your account screen? Sign in with this device\'s lock.'),
       passkeys.signInForm(async () => {
@@ -189,14 +185,22 @@ function renderSignIn() {
         go(takeReturn());
       })),
     h('div', { id: 'provider-sign-in' }),
-    section('With a token',
-      h('p', {}, 'Paste a JWT (', h('code', {}, 'tenx token --handle acme --role operator'), ') or a personal access token.'),
-      pasteForm()));
+    engineersSignIn());
   main.querySelector('h1').focus();
   peopleSignIn.providerButtons().then((buttons) => {
     const slot = document.getElementById('provider-sign-in');
     if (buttons && slot) slot.replaceWith(section('With your company account', buttons));
   }).catch(() => {});
+}
+
+// Signing in with a token is for the engineers who run the server or build on its API: out
+// of a manager's way, behind a disclosure, in plain words.
+function engineersSignIn() {
+  return h('details', { id: 'engineer-sign-in', class: 'engineers' },
+    h('summary', {}, 'For engineers: sign in with an access token'),
+    h('p', {}, 'Paste an access token: one made on the Access tokens screen, a partner\'s token, or one the server makes (',
+      h('code', {}, 'tenx token --handle acme --role operator'), ').'),
+    pasteForm());
 }
 
 // The person the server's cookie signs in (issue 60), looked for once per page load: a sign-in
@@ -250,7 +254,7 @@ function renderChrome(current) {
     go('#/signin');
   });
   const what = {
-    jwt: `${s.role} (JWT)`, partner: `partner ${s.partnerId}`, person: `${s.role} · ${s.email}`,
+    jwt: `${s.role} (signed token)`, partner: `partner ${s.partnerId}`, person: `${s.role} · ${s.email}`,
   }[s.kind] || 'personal access token';
   clear(who, h('span', { id: 'who-am-i' }, h('strong', {}, s.handle), ` · ${what}`), ' ', signOut);
 }

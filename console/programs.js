@@ -105,7 +105,7 @@ function decision(a, box, shown, done) {
   const can = session.allows(NEEDS.commissionsWrite);
   const why = session.reason(NEEDS.commissionsWrite);
   return h('div', {}, h('div', { class: 'actions' }, gate(approve, can, why)),
-    field(`Why reject ${a.name}?`, reason, 'Kept with the application for your team; the applicant is not mailed.'),
+    field(`Why reject ${a.name}?`, reason, 'Mailed to the applicant, and kept with the application for your team.'),
     h('div', { class: 'actions' }, gate(reject, can, why)), out);
 }
 

@@ -316,7 +316,7 @@ def sign_in_locally(c, role="operator"):
     c.fill(f, "role", role)
     c.submit(f)
     c.wait(lambda: c.h1() == "Welcome, %s" % HANDLE, "the start page")
-    c.wait_text("#who-am-i", "%s (JWT)" % role)
+    c.wait_text("#who-am-i", "%s (signed token)" % role)
 
 
 def session_end(c):
@@ -422,6 +422,14 @@ def conversions_screen(c):
 def sign_out(c):
     c.css("#sign-out").click()
     c.wait_css("#token-sign-in")
+
+
+def token_form(c):
+    """The token sign-in, behind its "For engineers" disclosure (opened here)."""
+    details = c.wait_css("#engineer-sign-in")
+    if details.get_attribute("open") is None:
+        c.css("summary", details).click()
+    return c.form("#token-sign-in")
 
 
 def attribution_playbook(c):
@@ -951,7 +959,7 @@ def partner_view(c, operator):
     status, body = api("POST", "/v2/handles/%s/partners/pub-web/tokens" % HANDLE, operator, {"name": "portal"})
     assert status == 201, (status, body)
     sign_out(c)
-    f = c.form("#token-sign-in")
+    f = token_form(c)
     c.fill(f, "token", body["token"])
     c.fill(f, "handle", HANDLE)
     c.submit(f)
@@ -1281,7 +1289,7 @@ def tokens(c):
 
 def pat_session(c, pat):
     sign_out(c)
-    f = c.form("#token-sign-in")
+    f = token_form(c)
     c.fill(f, "token", pat)
     c.fill(f, "handle", HANDLE)
     c.submit(f)
@@ -1313,7 +1321,7 @@ def revoke_pat(c, pat):
     c.css("[data-action=revoke]").click()
     c.wait_text("main", "No token yet.")
     sign_out(c)
-    f = c.form("#token-sign-in")
+    f = token_form(c)
     c.fill(f, "token", pat)
     c.fill(f, "handle", HANDLE)
     c.submit(f)
@@ -1344,7 +1352,7 @@ def keyboard_sign_in_as_viewer(c):
     assert button.text == "Sign in on this machine", button.text
     button.send_keys(Keys.ENTER)
     c.wait(lambda: c.h1() == "Welcome, %s" % HANDLE, "the viewer's start page")
-    c.wait_text("#who-am-i", "viewer (JWT)")
+    c.wait_text("#who-am-i", "viewer (signed token)")
     step("keyboard-only sign-in (Tab, type, Enter)")
 
 

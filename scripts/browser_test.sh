@@ -103,6 +103,9 @@ done
 # The sign-in URL `tenx serve --local-sign-in` printed (its code is made anew at every start).
 sign_in_url=$(grep -o "http://localhost:$port/?code=[A-Za-z0-9]*" "$work/server.log" | head -n 1)
 [ -n "$sign_in_url" ] || { echo "tenx serve printed no sign-in URL" >&2; cat "$work/server.log" >&2; exit 1; }
+# The one-time set-up link it printed too (nobody is set up on a fresh data dir): the manager's walk opens it.
+set_up_url=$(grep -o "Set up: http://localhost:$port/v2/auth/setup?token=[A-Za-z0-9_-]*" "$work/server.log" | head -n 1 | cut -c9-)
+[ -n "$set_up_url" ] || { echo "tenx serve printed no Set up: link" >&2; cat "$work/server.log" >&2; exit 1; }
 
 status=0
 only=${1:-}
@@ -179,10 +182,10 @@ if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --portal ] || [ "$only" 
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" TENX_BIN="$TENX_BIN" \
     "$venv/bin/python" scripts/browser_test_statement.py "http://localhost:$port" "$sign_in_url" || status=$?
 fi
-# A manager's first hour (issue 62): from the invitation mail to a decided claim, its own handle.
+# A manager's first hour (issue 62): from the Set up: link to a decided claim, its own handle.
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --manager ]; }; then
   SE_OFFLINE=true AXE_JS="$AXE_JS" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" BROWSER_TEST_TMP="$work" \
-    "$venv/bin/python" scripts/browser_test_manager.py "http://localhost:$port" "$sign_in_url" || status=$?
+    BROWSER_TEST_SET_UP_URL="$set_up_url" "$venv/bin/python" scripts/browser_test_manager.py "http://localhost:$port" "$sign_in_url" || status=$?
 fi
 # The import screen (issue 64): a dry run's report in words, the import by keyboard, its own handle.
 if [ "$status" = 0 ] && { [ -z "$only" ] || [ "$only" = --imports ]; }; then

@@ -3,8 +3,10 @@
 
 Run by scripts/browser_test.sh after the console walk, against the same `tenx serve`, on a
 handle of its own (`firsthour`). The API sets up only what a shop brings before a manager
-arrives: a template campaign with its plan, and an invitation for the manager. Then, in the
-browser, as the manager, from the invitation mail on: Home's set-up checklist (nothing ticked),
+arrives: a template campaign with its plan. Then, in the browser, as the manager, from the
+one-time `Set up:` link `tenx serve` printed (BROWSER_TEST_SET_UP_URL: its page makes the
+manager the handle's first admin, then refuses a second use in words) on: Home's set-up
+checklist (nothing ticked),
 the program opened on the Program page, an applicant approved, the partner found in the
 searchable list and its page opened (its plan in words), a sale through its link seen as a
 commission on its page and in its traffic (clicks → sales and top links, the portal's words), a payout run on Payouts, a batch made and marked paid (it says paid,
@@ -56,14 +58,13 @@ def admin_token():
 
 def set_up(token):
     """What the shop has before the manager arrives: a template campaign and its plan (paid at
-    once), sales counted without waiting, and the manager's invitation."""
+    once) and sales counted without waiting."""
     ok(*bt.api("POST", BASE_API + "/campaigns", token, {
         "campaignId": "tpl", "goalType": "PURCHASE",
         "primaryLink": {"slug": "fh-join", "destinationUrl": "https://firsthour.example/"}}), 201)
     plan = {"currency": "EUR", "holdDays": 0, "rules": [{"eventType": "purchase", "percent": "10"}]}
     ok(*bt.api("PUT", BASE_API + "/campaigns/tpl/commission-plan", token, plan), 200, 201)
     ok(*bt.api("PUT", BASE_API + "/conversion-policy", token, {"minSecondsAfterClick": 0}), 200, 201)
-    ok(*bt.api("POST", BASE_API + "/members/invitations", token, {"email": MANAGER, "role": "admin"}), 201)
 
 
 def nav(c, label):
@@ -103,9 +104,18 @@ def checklist(c):
     return {li.get_attribute("data-step"): "done" in li.get_attribute("class") for li in c.all("#setup li")}
 
 
-def from_the_invitation(c):
-    c.d.get(bt.mailed_link(MANAGER, "invitation"))
-    c.css("main form button[type=submit]").click()
+def from_the_set_up_link(c):
+    url = os.environ["BROWSER_TEST_SET_UP_URL"]
+    c.d.get(url)
+    f = c.wait_css("main form")
+    # The page a manager opens first, on a phone too: labelled, axe-clean, no sideways scrolling.
+    c.viewport(*bt.PHONE, mobile=True)
+    c.check_screen("the set-up page at 390x844")
+    c.viewport(*bt.DESKTOP)
+    c.check_screen("the set-up page")
+    c.fill(f, "email", MANAGER)
+    c.fill(f, "handle", HANDLE)
+    c.css("button[type=submit]", f).click()
     c.wait_text("#who-am-i", "admin · " + MANAGER)
     c.wait(lambda: c.h1() == "Welcome, %s" % HANDLE, "Home")
     c.wait_css("#setup li")
@@ -115,7 +125,12 @@ def from_the_invitation(c):
         [a.text for a in c.all("#nav a")]
     c.shot("manager-home")
     doc_shot(c, "home")
-    bt.step("the invitation's mail signs the manager in on Home: the set-up checklist, nothing ticked yet")
+    bt.step("the Set up: link makes the manager the first admin, signed in on Home: the set-up checklist, nothing ticked yet")
+    c.d.get(url)
+    c.wait_text("main", "This set-up link no longer works")
+    c.go("#/")
+    c.wait(lambda: c.h1() == "Welcome, %s" % HANDLE, "Home again")
+    bt.step("the Set up: link, opened again, says in words that it no longer works")
 
 
 def open_the_program(c):
@@ -229,6 +244,11 @@ def pay(c, token, partner):
     c.wait_text("#payout-run-form .form-out", "Created 1 payout: €8.00.")
     c.wait_text("#payout-list", APPLICANT + " #1")
     bt.step("a payout run from the Payouts page: €8.00 for %s" % APPLICANT)
+    nav(c, "Home")
+    c.wait_css("#setup li")
+    assert not checklist(c)["payout"], "a payout run is not a partner paid: %s" % checklist(c)
+    bt.step("Home does not tick \"Pay your first partner\" while the payout is only pending")
+    nav(c, "Payouts")
     tab(c, "Methods and batches")
     c.fill(c.css("#payout-batches-section"), "partnerId", partner)
     f = c.form("#payout-method .payout-method-form")
@@ -461,7 +481,7 @@ def main():
     set_up(token)
     c = bt.Console(downloads)
     try:
-        from_the_invitation(c)
+        from_the_set_up_link(c)
         open_the_program(c)
         partner = partner_page(c, token)
         partner_traffic(c, token, partner)

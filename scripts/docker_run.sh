@@ -69,10 +69,8 @@ tenx serve is up at $public_url (container $name, data on the volume $volume).
   a token for the API:  $engine exec $name tenx token --handle acme --role operator
   its log:              scripts/docker_run.sh logs
   stop it:              scripts/docker_run.sh stop   (the volume keeps the data)
-  a handle's first admin (with the server stopped: it writes the store), then start it again:
-    scripts/docker_run.sh stop
-    $engine run --rm -v $volume:/data $image setup --admin you@example.com --handle acme --backend embedded
-    scripts/docker_run.sh
+  set up (the first admin, while nobody is): open the one-time link its log printed:
+    $engine logs $name | grep 'Set up:'
 MSG
     exit 0
   fi

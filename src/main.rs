@@ -73,7 +73,8 @@ enum Command {
     /// Create the DynamoDB table (with TTL), the SQS queues (with dead-letter queues) and the
     /// Kinesis click stream of the configured AWS environment; safe to re-run. With `--admin
     /// EMAIL --handle H`, instead make that person the first admin of the handle (in the data
-    /// dir's store, or DynamoDB with `--backend aws`); they then sign in by the email link.
+    /// dir's store, made when missing as `tenx serve` would, or DynamoDB with `--backend aws`);
+    /// they then sign in by the email link.
     Setup {
         #[arg(long, requires = "handle")]
         admin: Option<String>,
@@ -81,7 +82,7 @@ enum Command {
         handle: Option<String>,
         #[arg(long, env = "TENX_DATA_DIR", default_value = ".tenx")]
         data_dir: PathBuf,
-        #[arg(long, env = "TENX_BACKEND", value_enum, default_value = "aws")]
+        #[arg(long, env = "TENX_BACKEND", value_enum, default_value = "embedded")]
         backend: Backend,
     },
     /// Print a JWT the local server accepts.
@@ -334,17 +335,17 @@ async fn setup_admin(
     use tenx_shared::people::{memberships, users};
     let email = tenx_shared::domain::email::Email::parse("--admin", email)?;
     let handle = tenx_shared::domain::Handle::parse(handle)?;
-    anyhow::ensure!(
-        backend == Backend::Aws || data_dir.exists(),
-        "no data dir at {}: run `tenx serve` once first, or pass --data-dir",
-        data_dir.display()
-    );
+    // Made when missing, with its secrets, exactly as `tenx serve` makes it.
     let data = DataDir::prepare(data_dir)?;
+    if backend == Backend::Embedded {
+        LocalSecrets::load_or_create(&data.0)?;
+    }
     let (store, _, _) = open_backends(backend, &data).await?;
     let user = users::find_or_create(store.as_ref(), &email).await?;
     let added = memberships::add(store.as_ref(), &handle, &user, Role::Admin)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tenx_shared::people::first_admin::mark_made(store.as_ref(), &user, &handle).await?;
     if added {
         println!(
             "{} is an admin of {handle}: sign in with the email link",
@@ -372,24 +373,46 @@ fn local_sign_in(config: &mut Config) -> anyhow::Result<String> {
     Ok(code)
 }
 
-/// Prints the sign-in URL on the terminal only (stdout, not the log, which may be shipped): on
-/// the server's origin when it listens on loopback (`http://localhost:PORT`, where mailed
-/// links, cookies and passkeys live too), else on the loopback address of the bound family.
-fn print_sign_in_url(config: &Config, bound: SocketAddr, code: &str) {
-    use std::io::Write;
-    let base = config.local_origin.clone().unwrap_or_else(|| {
+/// The origin printed links open: the server's when it listens on loopback
+/// (`http://localhost:PORT`, where mailed links, cookies and passkeys live too), else on the
+/// loopback address of the bound family.
+fn printed_origin(config: &Config, bound: SocketAddr) -> String {
+    config.local_origin.clone().unwrap_or_else(|| {
         let host = match bound.ip() {
             std::net::IpAddr::V6(_) => "[::1]",
             std::net::IpAddr::V4(_) => "127.0.0.1",
         };
         format!("http://{host}:{}", bound.port())
-    });
+    })
+}
+
+/// Prints a line on the terminal only (stdout at any log level, not the log, which may be
+/// shipped).
+fn print_line(line: &str) {
+    use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "Sign in to the console on this machine: {base}/?code={code}"
-    );
+    let _ = writeln!(out, "{line}");
     let _ = out.flush();
+}
+
+/// While the service has no admin: a one-time set-up link (1 hour) whose page makes the first
+/// admin and signs them in, printed as `Set up: {url}` (on the public origin when one is set).
+async fn print_set_up_link(
+    store: &dyn Store,
+    config: &Config,
+    bound: SocketAddr,
+) -> anyhow::Result<()> {
+    let Some(token) = tenx_shared::people::first_admin::issue(store).await? else {
+        return Ok(());
+    };
+    let base = config
+        .mail
+        .public_url
+        .clone()
+        .unwrap_or_else(|| printed_origin(config, bound));
+    let base = base.trim_end_matches('/');
+    print_line(&format!("Set up: {base}/v2/auth/setup?token={token}"));
+    Ok(())
 }
 
 async fn serve(
@@ -438,9 +461,14 @@ async fn serve(
         .await
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!(%addr, data_dir = %data_dir.display(), "tenx serving; short links at http://{{handle}}.localhost:{}/{{slug}}", addr.port());
+    let bound = listener.local_addr()?;
     if let Some(code) = &sign_in_code {
-        print_sign_in_url(&origin_config, listener.local_addr()?, code);
+        let base = printed_origin(&origin_config, bound);
+        print_line(&format!(
+            "Sign in to the console on this machine: {base}/?code={code}"
+        ));
     }
+    print_set_up_link(runtime.state.store.as_ref(), &origin_config, bound).await?;
     tenx_shared::http::edge::load_countries();
     let mut app = tenx_shared::http::local_app(runtime.state.clone());
     if let Some(c) = &counters {

@@ -249,7 +249,10 @@ async fn local_sign_in_is_off_unless_asked_for() {
         .await;
     assert_console_headers(&resp, "sign-in");
     let message = assert_error(resp, 404, "not_found").await;
-    assert!(message.contains("Paste a JWT"), "{message}");
+    assert!(
+        message.contains("Sign in with your email instead"),
+        "{message}"
+    );
     // A guessed code changes nothing.
     let resp = app
         .console_sign_in(

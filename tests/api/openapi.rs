@@ -60,6 +60,8 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/auth/email-link"),
     ("GET", "/v2/auth/email-link/verify"),
     ("POST", "/v2/auth/email-link/verify"),
+    ("GET", "/v2/auth/setup"),
+    ("POST", "/v2/auth/setup"),
     ("POST", "/v2/auth/sign-out"),
     ("GET", "/v2/me"),
     ("GET", "/v2/me/sessions"),

@@ -267,6 +267,22 @@ async fn rejection_keeps_its_reason_and_other_handles_cannot_reach_the_queue() {
     assert_eq!(rejected["reason"], "No audience fit.");
     let got = json_of(op.get_application(&id).await, 200).await;
     assert_eq!(got["reason"], "No audience fit.");
+    // The applicant is told, with the reason typed: the console's field says it is mailed.
+    let rejected_mail = || {
+        app.sent_mail()
+            .into_iter()
+            .filter(|m| m.kind == "application_rejected")
+            .collect::<Vec<_>>()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while rejected_mail().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no rejection mail");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let mail = &rejected_mail()[0];
+    assert_eq!(mail.to, "jane@shoes.example");
+    assert!(mail.text.contains("Why: No audience fit."), "{}", mail.text);
+    assert!(mail.text.contains("/programs/acme"), "{}", mail.text);
     let msg = assert_error(op.approve_application(&id).await, 409, "invalid_state").await;
     assert!(msg.contains("rejected"), "{msg}");
     let list = json_of(op.list_applications("status=approved").await, 200).await;
@@ -281,6 +297,8 @@ async fn rejection_keeps_its_reason_and_other_handles_cannot_reach_the_queue() {
     let viewer = app.as_role("acme", Role::Viewer);
     assert_error(viewer.list_applications("").await, 403, "insufficient_role").await;
     assert_error(op.get_application("app_nope").await, 400, "invalid_request").await;
+    // Decided once, mailed once.
+    assert_eq!(rejected_mail().len(), 1);
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use serde_json::Value;
 pub(crate) struct Serve {
     pub(crate) child: std::process::Child,
     pub(crate) addr: std::net::SocketAddr,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Drop for Serve {
@@ -23,14 +23,25 @@ impl Drop for Serve {
 
 impl Serve {
     pub(crate) fn start(args: &[&str], env: &[(&str, &str)]) -> Serve {
+        let dir = tempfile::tempdir().unwrap();
+        let mut serve = Serve::start_at(dir.path(), args, env);
+        serve._dir = Some(dir);
+        serve
+    }
+
+    /// [`Serve::start`] on the data dir `data_dir` (kept when the server stops).
+    pub(crate) fn start_at(
+        data_dir: &std::path::Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Serve {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap();
-        let dir = tempfile::tempdir().unwrap();
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tenx"));
         cmd.args(["serve", "--addr", &addr.to_string(), "--data-dir"])
-            .arg(dir.path())
+            .arg(data_dir)
             .args(args);
         for var in [
             "TENX_JWT_SECRET",
@@ -48,8 +59,21 @@ impl Serve {
         Serve {
             child,
             addr,
-            _dir: dir,
+            _dir: None,
         }
+    }
+
+    /// The `Set up: {url}` line's URL, `None` when it printed none (read once the server is up:
+    /// the line is printed before it serves; the server is stopped to read its output whole).
+    pub(crate) fn stop_and_set_up_url(mut self) -> Option<String> {
+        use std::io::Read;
+        let _ = self.child.kill();
+        let mut out = String::new();
+        let mut stdout = self.child.stdout.take().expect("stdout is piped");
+        stdout.read_to_string(&mut out).unwrap();
+        out.lines()
+            .find_map(|l| l.strip_prefix("Set up: "))
+            .map(str::to_owned)
     }
 
     /// The line of its output that prints the sign-in URL (it ends when the server exits).
@@ -139,18 +163,10 @@ fn tenx_token_refuses_outside_a_data_dir_and_setup_makes_the_first_admin() {
         "no new data dir was made"
     );
 
-    std::fs::create_dir(dir.path().join(".tenx")).unwrap();
+    // On a fresh machine, no flags: the data dir is made as `tenx serve` makes it.
     let setup = |email: &str| {
         tenx()
-            .args([
-                "setup",
-                "--admin",
-                email,
-                "--handle",
-                "acme",
-                "--backend",
-                "embedded",
-            ])
+            .args(["setup", "--admin", email, "--handle", "acme"])
             .output()
             .unwrap()
     };
@@ -161,8 +177,246 @@ fn tenx_token_refuses_outside_a_data_dir_and_setup_makes_the_first_admin() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("is an admin of acme"));
+    assert!(dir.path().join(".tenx/secrets.json").exists());
     let again = setup("ann@example.com");
     assert!(String::from_utf8_lossy(&again.stdout).contains("already"));
     let bad = setup("<svg>");
     assert!(!bad.status.success());
+    // The token it prints now is one the server on that data dir accepts.
+    let out = tenx().args(["token", "--handle", "acme"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A client that shows redirects instead of following them.
+fn no_redirects() -> reqwest::Client {
+    tenx_shared::platform::http_client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// `tenx serve` on a fresh data dir prints ONE `Set up:` line; its page makes the first admin of
+/// the handle typed and signs them in, keeps what was typed when it is wrong, and is refused in
+/// words once used; a server with its admin prints no such line.
+#[tokio::test]
+async fn tenx_serve_on_a_fresh_data_dir_prints_a_one_time_set_up_link() {
+    let client = no_redirects();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start_at(dir.path(), &[], &[]);
+    server.wait_up(&client).await;
+    let port = server.addr.port();
+    let url = server.stop_and_set_up_url().expect("a Set up: line");
+    let prefix = format!("http://localhost:{port}/v2/auth/setup?token=tenx_l_");
+    assert!(url.starts_with(&prefix), "{url}");
+    let token = url.split_once("token=").unwrap().1.to_owned();
+
+    // Started again (still nobody set up): a new link; the first one still works for its hour.
+    let server = Serve::start_at(dir.path(), &[], &[]);
+    server.wait_up(&client).await;
+    let base = format!("http://{}", server.addr);
+    let page = client
+        .get(format!("{base}/v2/auth/setup?token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Make me the admin"));
+
+    let post = |form: Vec<(&'static str, String)>| {
+        client
+            .post(format!("{base}/v2/auth/setup"))
+            .form(&form)
+            .send()
+    };
+    let typed = |email: &str, handle: &str| {
+        vec![
+            ("token", token.clone()),
+            ("email", email.to_owned()),
+            ("handle", handle.to_owned()),
+        ]
+    };
+    // A wrong email: the page again, what was typed kept, the error in words; nothing spent.
+    let wrong = post(typed("ann-at-example", "acme")).await.unwrap();
+    assert_eq!(wrong.status(), 400);
+    let html = wrong.text().await.unwrap();
+    assert!(html.contains("value=\"ann-at-example\"") && html.contains("value=\"acme\""));
+    assert!(html.contains("class=\"error\""), "{html}");
+
+    let made = post(typed("ann@example.com", "acme")).await.unwrap();
+    assert_eq!(made.status(), 303);
+    assert_eq!(made.headers()["location"], "/");
+    let cookie = made.headers()["set-cookie"].to_str().unwrap();
+    let session = cookie.split(';').next().unwrap().to_owned();
+    assert!(session.starts_with("tenx_session=tenx_s_"), "{cookie}");
+    let me: Value = client
+        .get(format!("{base}/v2/me"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["user"]["email"], "ann@example.com");
+    assert_eq!(me["memberships"][0]["handle"], "acme");
+    assert_eq!(me["memberships"][0]["role"], "admin");
+
+    // Used once: refused in words, by the page and by the API; nobody else is made admin.
+    let again = post(typed("eve@example.com", "evil")).await.unwrap();
+    assert_eq!(again.status(), 409);
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("has its first admin already")
+    );
+    let page = client
+        .get(format!("{base}/v2/auth/setup?token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(page.text().await.unwrap().contains("no longer works"));
+    let json = client
+        .post(format!("{base}/v2/auth/setup"))
+        .json(&serde_json::json!({"token": token, "email": "eve@example.com", "handle": "acme"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), 409);
+    let body: Value = json.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_state", "{body}");
+    // Nor is it a sign-in link.
+    let as_sign_in = client
+        .post(format!("{base}/v2/auth/email-link/verify"))
+        .json(&serde_json::json!({"token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_sign_in.status(), 401);
+    drop(server);
+    let server = Serve::start_at(dir.path(), &[], &[]);
+    server.wait_up(&client).await;
+    assert_eq!(server.stop_and_set_up_url(), None, "nor at the next start");
+}
+
+/// A link printed before `tenx setup --admin` made an admin is refused in words; a link that is
+/// not one (garbage, expired, a sign-in link's shape) is refused too.
+#[tokio::test]
+async fn a_set_up_link_is_refused_once_an_admin_is_made_from_the_terminal() {
+    let client = no_redirects();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start_at(dir.path(), &[], &[]);
+    server.wait_up(&client).await;
+    let url = server.stop_and_set_up_url().expect("a Set up: line");
+    let token = url.split_once("token=").unwrap().1.to_owned();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tenx"))
+        .args([
+            "setup",
+            "--admin",
+            "bob@example.com",
+            "--handle",
+            "acme",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .env_remove("TENX_BACKEND")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let server = Serve::start_at(dir.path(), &[], &[]);
+    server.wait_up(&client).await;
+    let base = format!("http://{}", server.addr);
+    let spend = |token: String| {
+        client
+            .post(format!("{base}/v2/auth/setup"))
+            .json(
+                &serde_json::json!({"token": token, "email": "eve@example.com", "handle": "other"}),
+            )
+            .send()
+    };
+    let refused = spend(token).await.unwrap();
+    assert_eq!(refused.status(), 409);
+    let body: Value = refused.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("first admin already"), "{message}");
+    assert_eq!(server.stop_and_set_up_url(), None);
+}
+
+/// Before anyone is set up, a link that is not this server's is refused, changing nothing.
+#[tokio::test]
+async fn a_set_up_link_that_is_not_this_servers_is_refused_in_words() {
+    let client = no_redirects();
+    let server = Serve::start(&[], &[]);
+    server.wait_up(&client).await;
+    let base = format!("http://{}", server.addr);
+    let forged = format!("tenx_l_{}", "A".repeat(43));
+    for token in [forged.as_str(), "nonsense"] {
+        let page = client
+            .get(format!("{base}/v2/auth/setup?token={token}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            page.text()
+                .await
+                .unwrap()
+                .contains("has expired or is not this server")
+        );
+        let r = client
+            .post(format!("{base}/v2/auth/setup"))
+            .json(
+                &serde_json::json!({"token": token, "email": "eve@example.com", "handle": "acme"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    // Still nobody set up: the real link is printed.
+    assert!(server.stop_and_set_up_url().is_some());
+}
+
+/// Two posts of one set-up link at once (a double click, two tabs): one admin, one session; the
+/// other is refused in words. Two links of two starts raced the same way make one admin too.
+#[tokio::test]
+async fn set_up_links_spent_at_once_make_one_first_admin() {
+    let client = no_redirects();
+    let dir = tempfile::tempdir().unwrap();
+    let mut links = Vec::new();
+    for _ in 0..2 {
+        let server = Serve::start_at(dir.path(), &[], &[]);
+        server.wait_up(&client).await;
+        let url = server.stop_and_set_up_url().expect("a Set up: line");
+        links.push(url.split_once("token=").unwrap().1.to_owned());
+    }
+    let server = Serve::start_at(dir.path(), &[], &[]);
+    server.wait_up(&client).await;
+    let base = format!("http://{}", server.addr);
+    let spend = |token: &str, email: &str, handle: &str| {
+        client
+            .post(format!("{base}/v2/auth/setup"))
+            .json(&serde_json::json!({"token": token, "email": email, "handle": handle}))
+            .send()
+    };
+    let (a, b, c) = tokio::join!(
+        spend(&links[0], "ann@example.com", "acme"),
+        spend(&links[0], "ann@example.com", "acme"),
+        spend(&links[1], "bob@example.com", "globex"),
+    );
+    let mut statuses: Vec<u16> = [a, b, c]
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [303, 409, 409], "one first admin");
 }

@@ -740,7 +740,8 @@ fn sign_in_refused() -> ApiError {
     ApiError::new(
         ErrorCode::NotFound,
         "Local sign-in is offered only by `tenx serve --local-sign-in`, to a browser on the same \
-         machine that opened the URL it printed. Paste a JWT or a personal access token instead.",
+         machine that opened the URL it printed. Sign in with your email instead (or, for engineers, \
+         with an access token).",
     )
 }
 

@@ -20,7 +20,7 @@ use crate::http::extract::{ClientAddr, IdPath, Json, PathId};
 use crate::kernel::state::AppState;
 use crate::people::model::Session;
 use crate::people::sessions::Origin;
-use crate::people::{PeopleError, memberships, sessions, sign_in, users};
+use crate::people::{PeopleError, first_admin, memberships, sessions, sign_in, users};
 use crate::platform::config::Config;
 
 pub use crate::people::sign_in::{LINKS_PER_ADDRESS, LINKS_PER_EMAIL};
@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v2/auth/email-link", post(email_link))
         .route("/v2/auth/email-link/verify", get(verify_page).post(verify))
+        .route("/v2/auth/setup", get(setup_page).post(setup))
         .route("/v2/auth/sign-out", post(sign_out))
         .route("/v2/me", get(me))
         .route(
@@ -44,11 +45,14 @@ impl From<PeopleError> for ApiError {
     fn from(e: PeopleError) -> Self {
         let message = e.to_string();
         match e {
-            PeopleError::LinkRefused => ApiError::unauthorized(message),
+            PeopleError::LinkRefused | PeopleError::SetUpLinkRefused => {
+                ApiError::unauthorized(message)
+            }
             PeopleError::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
             PeopleError::LastAdmin(_)
             | PeopleError::AlreadyMember(_)
-            | PeopleError::OtherPartner(_) => ApiError::new(ErrorCode::InvalidState, message),
+            | PeopleError::OtherPartner(_)
+            | PeopleError::SetUpDone => ApiError::new(ErrorCode::InvalidState, message),
             PeopleError::Contended => ApiError::new(ErrorCode::Unavailable, message),
             PeopleError::Limited(l) => l.into(),
             PeopleError::Store(e) => e.into(),
@@ -253,6 +257,11 @@ async fn verify(
         &origin,
     )
     .await?;
+    Ok(signed_in_response(&state, signed_in))
+}
+
+/// `303` to where a sign-in goes (`next`, else the console) with the new session's cookie.
+fn signed_in_response(state: &AppState, signed_in: sign_in::SignedIn) -> Response {
     let to = signed_in.next.unwrap_or_else(|| "/".to_owned());
     let max_age = crate::domain::time::secs(state.config.session_max);
     let mut response = StatusCode::SEE_OTHER.into_response();
@@ -266,7 +275,141 @@ async fn verify(
         session_cookie(&signed_in.secret, max_age, &state.config),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    response
+}
+
+/// What the set-up page posts: `{token, email, handle}` (JSON or the page's form).
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetUpForm {
+    token: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    handle: String,
+}
+
+impl SetUpForm {
+    fn read(headers: &HeaderMap, body: &Bytes) -> ApiResult<(Self, bool)> {
+        if is_form(headers) {
+            let mut form = SetUpForm::default();
+            for (k, v) in url::form_urlencoded::parse(body) {
+                match &*k {
+                    "token" => form.token = v.into_owned(),
+                    "email" => form.email = v.trim().to_owned(),
+                    "handle" => form.handle = v.trim().to_ascii_lowercase(),
+                    _ => {}
+                }
+            }
+            return Ok((form, true));
+        }
+        serde_json::from_slice(body)
+            .map(|f| (f, false))
+            .map_err(|_| ApiError::invalid_request("Send {token, email, handle}."))
+    }
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// The set-up page's form, with what was typed and the error beside it.
+fn setup_form(form: &SetUpForm, error: Option<&str>) -> String {
+    let error = error.map_or_else(String::new, |e| {
+        format!("<p class=\"error\" role=\"alert\">{}</p>", html_escape(e))
+    });
+    format!(
+        "<h1>Set up 10x</h1><p>Nobody is set up on this server yet: you become its admin and \
+         are signed in. This link works once, for an hour.</p>{error}\
+         <form method=\"post\" action=\"/v2/auth/setup\">\
+         <input type=\"hidden\" name=\"token\" value=\"{}\">\
+         <label>Your email <input type=\"email\" name=\"email\" required \
+         autocomplete=\"email\" value=\"{}\"></label>\
+         <label>Your workspace's short name, used in your links (such as acme) \
+         <input name=\"handle\" required autocapitalize=\"none\" value=\"{}\"></label>\
+         <button type=\"submit\">Make me the admin</button></form>",
+        html_escape(&form.token),
+        html_escape(&form.email),
+        html_escape(&form.handle),
+    )
+}
+
+/// A set-up link that cannot be spent, in words (`200` to the link's `GET`: a person opened it).
+fn setup_refused(status: StatusCode, e: &PeopleError) -> Response {
+    page(
+        status,
+        &format!(
+            "<h1>This set-up link no longer works</h1><p>{}</p><p><a href=\"/\">Sign in</a></p>",
+            html_escape(&e.to_string())
+        ),
+    )
+}
+
+/// `GET /v2/auth/setup?token=…`: the first start's page (`tenx serve` printed its link). Changes
+/// nothing.
+async fn setup_page(
+    State(state): State<AppState>,
+    Query(q): Query<TokenQuery>,
+) -> ApiResult<Response> {
+    let token = q.token.unwrap_or_default();
+    if let Some(refused) = first_admin::refusal(state.store.as_ref(), &token).await? {
+        return Ok(setup_refused(StatusCode::OK, &refused));
+    }
+    let form = SetUpForm {
+        token,
+        ..SetUpForm::default()
+    };
+    Ok(page(StatusCode::OK, &setup_form(&form, None)))
+}
+
+/// `POST /v2/auth/setup`: makes the first admin and signs them in (`303` to the console with
+/// the session's cookie). The page's form gets pages back, the typed values kept; JSON gets the
+/// envelope.
+async fn setup(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    posted_here(&headers)?;
+    let (form, from_page) = SetUpForm::read(&headers, &body)?;
+    let who = Email::parse("email", &form.email).and_then(|email| {
+        let handle = Handle::parse(&form.handle)?;
+        Ok(first_admin::FirstAdmin { email, handle })
+    });
+    let who = match who {
+        Ok(who) => who,
+        Err(e) if from_page => {
+            let e = ApiError::from(e);
+            return Ok(page(e.status, &setup_form(&form, Some(&e.message))));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let origin = origin_of(&state, &headers, client);
+    let life = session::lifetimes(&state);
+    match first_admin::spend(state.store.as_ref(), &form.token, &who, life, &origin).await {
+        Ok(signed_in) => Ok(signed_in_response(&state, signed_in)),
+        Err(e @ (PeopleError::SetUpDone | PeopleError::SetUpLinkRefused)) if from_page => {
+            let status = if matches!(e, PeopleError::SetUpLinkRefused) {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::CONFLICT
+            };
+            Ok(setup_refused(status, &e))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `POST /v2/auth/sign-out`: ends this session on the server and clears the cookie.

@@ -238,9 +238,15 @@ async fn reject(
 ) -> ApiResult<axum::Json<Application>> {
     let reason = validate_reason(body.reason.as_deref())?;
     let by = caller.principal.subject.clone();
-    let store_reason =
-        crate::programs::reject::reject(state.store.as_ref(), &caller.handle, &id, reason, &by);
-    Ok(axum::Json(store_reason.await?))
+    let rejected = crate::programs::reject::reject(
+        state.io(),
+        &state.config,
+        &caller.handle,
+        &id,
+        reason,
+        &by,
+    );
+    Ok(axum::Json(rejected.await?))
 }
 
 impl From<ProgramError> for ApiError {

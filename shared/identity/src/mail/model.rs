@@ -31,10 +31,12 @@ pub enum MailKind {
     /// A payout sent through Stripe or PayPal that failed or came back: the amount is back on
     /// the partner's balance (issue 78).
     PayoutReturned,
+    /// An application the program turned down, with the reason its manager typed.
+    ApplicationRejected,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 16] = [
+    pub const ALL: [MailKind; 17] = [
         MailKind::SignIn,
         MailKind::Invitation,
         MailKind::PartnerApproved,
@@ -51,6 +53,7 @@ impl MailKind {
         MailKind::CouponLeak,
         MailKind::TaxProfileNeedsFix,
         MailKind::PayoutReturned,
+        MailKind::ApplicationRejected,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +74,7 @@ impl MailKind {
             MailKind::CouponLeak => "coupon_leak",
             MailKind::TaxProfileNeedsFix => "tax_profile_needs_fix",
             MailKind::PayoutReturned => "payout_returned",
+            MailKind::ApplicationRejected => "application_rejected",
         }
     }
 

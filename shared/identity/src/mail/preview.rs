@@ -33,11 +33,7 @@ fn sample(kind: MailKind, base: &str, h: &Handle) -> Value {
             "partnerName": "Ana Lima", "programUrl": format!("{base}/programs/{h}"),
             "shortUrl": format!("{base}/ana"),
         }),
-        MailKind::ApplicationReceived => json!({
-            "applicantName": "Ana Lima", "applicantEmail": "ana@example.org",
-            "appliedAt": "2026-11-26T09:12:00Z", "message": "I review running shoes on my blog.",
-            "reviewUrl": format!("{base}/?handle={h}#/program"),
-        }),
+        MailKind::ApplicationReceived | MailKind::ApplicationRejected => application(kind, base, h),
         MailKind::CommissionDigest => json!({
             "partnerName": "Ana Lima", "count": 12, "day": "2026-11-25",
             "totals": [{"amount": "1234.50", "currency": "EUR"}, {"amount": "86.20", "currency": "USD"}],
@@ -99,4 +95,20 @@ fn sample(kind: MailKind, base: &str, h: &Handle) -> Value {
             "reportUrl": format!("{base}/?handle={h}#/partners"),
         }),
     }
+}
+
+/// An application's mails: the team's when it arrives, the applicant's when it is turned down.
+fn application(kind: MailKind, base: &str, h: &Handle) -> Value {
+    if kind == MailKind::ApplicationRejected {
+        return json!({
+            "applicantName": "Ana Lima",
+            "reason": "We look for blogs about running; yours is about cycling.",
+            "programUrl": format!("{base}/programs/{h}"),
+        });
+    }
+    json!({
+        "applicantName": "Ana Lima", "applicantEmail": "ana@example.org",
+        "appliedAt": "2026-11-26T09:12:00Z", "message": "I review running shoes on my blog.",
+        "reviewUrl": format!("{base}/?handle={h}#/program"),
+    })
 }

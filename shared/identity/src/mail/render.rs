@@ -56,6 +56,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "coupon_leak.txt",
         "tax_profile_needs_fix.txt",
         "payout_returned.txt",
+        "application_rejected.txt",
     );
     for (name, source) in sources {
         env.add_template(name, source)

@@ -72,6 +72,11 @@ impl AdminCount {
         })
     }
 
+    /// How many admins the handle has.
+    pub(crate) fn admins(self) -> i64 {
+        self.admins
+    }
+
     /// The count moved by `delta`, put only if it is still the one read.
     pub(crate) fn moved(self, handle: &Handle, delta: i64) -> WriteOp {
         let (pk, sk) = keys::admin_count(handle);

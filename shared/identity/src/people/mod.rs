@@ -14,6 +14,7 @@
 
 pub mod acting;
 pub mod admin_mail;
+pub mod first_admin;
 pub mod invitations;
 pub mod memberships;
 pub mod model;
@@ -36,6 +37,18 @@ pub enum PeopleError {
     /// A link that is spent, expired, revoked or not ours (`401 unauthorized`).
     #[error("This sign-in link was already used, has expired or was withdrawn; ask for a new one.")]
     LinkRefused,
+    /// The service has its first admin already (`409 invalid_state`): a set-up link is spent.
+    #[error(
+        "This server has its first admin already, so this set-up link no longer works: sign in \
+         with your email, or ask an admin to invite you."
+    )]
+    SetUpDone,
+    /// A set-up link that is not ours or has expired (`401 unauthorized`).
+    #[error(
+        "This set-up link has expired or is not this server's: restart `tenx serve` for a new \
+         one (it prints the link while nobody is set up)."
+    )]
+    SetUpLinkRefused,
     /// `404 not_found`.
     #[error("{0} was not found.")]
     NotFound(String),

@@ -108,6 +108,9 @@ pub enum Purpose {
         partner_id: PartnerId,
         role: PartnerRole,
     },
+    /// The first start's set-up link (`tenx serve` prints it while the service has no admin):
+    /// makes the person who opens it the first admin of the handle they name, once.
+    FirstAdmin,
 }
 
 /// A person's role with a partner: the owner (the approved contact) may invite others.

@@ -217,7 +217,9 @@ async fn token(store: &dyn Store, token: &str) -> Result<Option<(LinkToken, Stri
         return Ok(None);
     };
     let record: LinkToken = item.parse()?;
-    Ok((record.expires_at.unix() > now_unix()).then_some((record, hash)))
+    // The set-up link is spent by its own page (`first_admin`), never as a sign-in.
+    let usable = record.expires_at.unix() > now_unix() && record.purpose != Purpose::FirstAdmin;
+    Ok(usable.then_some((record, hash)))
 }
 
 /// Whether `value` is a live link token (the page shown by `GET` says so; nothing changes).
@@ -255,7 +257,7 @@ pub async fn spend(
             }
         };
         match &record.purpose {
-            Purpose::SignIn => {}
+            Purpose::SignIn | Purpose::FirstAdmin => {}
             Purpose::Invitation {
                 handle,
                 invitation_id,

@@ -389,6 +389,7 @@ pub const WORDS: &[(&str, &str)] = &[
     ("domain_failing", "Domain failing its DNS check"),
     ("coupon_leak", "Coupon code may have leaked"),
     ("tax_profile_needs_fix", "Tax details sent back for a fix"),
+    ("application_rejected", "Application turned down"),
     // Who did something, in the audit log (`actor.type`, issue 62).
     ("user", "A person of the team"),
     ("pat", "A personal access token"),

@@ -204,6 +204,11 @@ pub fn sign_in_token(token_hash_hex: &str) -> (String, String) {
     (format!("SIT#{token_hash_hex}"), "T".into())
 }
 
+/// The service's first admin, once made (the first start's set-up link is refused after it).
+pub fn first_admin() -> (String, String) {
+    ("SETUP#FIRST_ADMIN".into(), "A".into())
+}
+
 /// A handle's members: sk the user id.
 pub fn members_pk(handle: &Handle) -> String {
     format!("H#{handle}#MB")
