@@ -398,11 +398,11 @@ fn print_line(line: &str) {
 /// While the service has no admin: a one-time set-up link (1 hour) whose page makes the first
 /// admin and signs them in, printed as `Set up: {url}` (on the public origin when one is set).
 async fn print_set_up_link(
-    store: &dyn Store,
+    (store, empty): (&dyn Store, bool),
     config: &Config,
     bound: SocketAddr,
 ) -> anyhow::Result<()> {
-    let Some(token) = tenx_shared::people::first_admin::issue(store).await? else {
+    let Some(token) = tenx_shared::people::first_admin::issue(store, empty).await? else {
         return Ok(());
     };
     let base = config
@@ -439,6 +439,9 @@ async fn serve(
              TENX_PUBLIC_URL=https://tenx.example.com"
         );
     }
+    // A data dir that does not exist, or holds nothing, is a new service: its set-up begins
+    // with this start.
+    let empty = std::fs::read_dir(&data_dir).map_or(true, |mut d| d.next().is_none());
     let data = DataDir::prepare(&data_dir)?;
     config.mail.data_dir = Some(data.0.clone());
     LocalSecrets::load_or_create(&data.0)?.apply(&mut config);
@@ -468,7 +471,8 @@ async fn serve(
             "Sign in to the console on this machine: {base}/?code={code}"
         ));
     }
-    print_set_up_link(runtime.state.store.as_ref(), &origin_config, bound).await?;
+    let empty = empty && backend == Backend::Embedded;
+    print_set_up_link((runtime.state.store.as_ref(), empty), &origin_config, bound).await?;
     tenx_shared::http::edge::load_countries();
     let mut app = tenx_shared::http::local_app(runtime.state.clone());
     if let Some(c) = &counters {

@@ -203,6 +203,17 @@ fn no_redirects() -> reqwest::Client {
 /// the handle typed and signs them in, keeps what was typed when it is wrong, and is refused in
 /// words once used; a server with its admin prints no such line.
 #[tokio::test]
+async fn a_data_dir_that_held_a_service_before_set_up_links_prints_none() {
+    // What an earlier version left: data, people perhaps, and no record of a set-up begun.
+    let client = no_redirects();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("kept-by-an-earlier-version"), "").unwrap();
+    let server = Serve::start_at(dir.path(), &[], &[]);
+    server.wait_up(&client).await;
+    assert_eq!(server.stop_and_set_up_url(), None);
+}
+
+#[tokio::test]
 async fn tenx_serve_on_a_fresh_data_dir_prints_a_one_time_set_up_link() {
     let client = no_redirects();
     let dir = tempfile::tempdir().unwrap();

@@ -52,11 +52,26 @@ pub async fn mark_made(store: &dyn Store, user: &User, handle: &Handle) -> Resul
         .await
 }
 
-/// A new set-up link's token while the service has no admin, `None` once it has one. Round
-/// trips: ONE read, and for a link ONE write.
+/// A new set-up link's token while the service has no admin, `None` once it has one. Links are
+/// only ever printed for a service whose set-up began on an empty store (`empty`: its first
+/// start, which records that it began): a store that already held people before set-up links
+/// existed (no record either way) prints none, so its first start on this version hands no
+/// one an admin's account. Round trips: TWO reads, and for a link ONE or TWO writes.
 #[tracing::instrument(skip_all)]
-pub async fn issue(store: &dyn Store) -> Result<Option<String>, StoreError> {
+pub async fn issue(store: &dyn Store, empty: bool) -> Result<Option<String>, StoreError> {
     if done(store).await? {
+        return Ok(None);
+    }
+    let (pk, sk) = keys::set_up_begun();
+    if empty {
+        let doc = serde_json::json!({"at": crate::platform::time::timestamp()});
+        store
+            .transact(vec![WriteOp::Put {
+                item: Item::new(pk, sk, doc),
+                cond: Cond::None,
+            }])
+            .await?;
+    } else if store.get(&pk, &sk).await?.is_none() {
         return Ok(None);
     }
     let token = secret::generate(secret::LINK_PREFIX);

@@ -209,6 +209,12 @@ pub fn first_admin() -> (String, String) {
     ("SETUP#FIRST_ADMIN".into(), "A".into())
 }
 
+/// The service's set-up begun: its first start, on an empty data dir, printed a set-up link
+/// (a later start prints another only while this stands and no admin was made).
+pub fn set_up_begun() -> (String, String) {
+    ("SETUP#FIRST_ADMIN".into(), "BEGUN".into())
+}
+
 /// A handle's members: sk the user id.
 pub fn members_pk(handle: &Handle) -> String {
     format!("H#{handle}#MB")
