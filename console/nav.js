@@ -34,6 +34,7 @@ export const PLACES = [
     ['#/links/playbook', "The developer's playbook", lazy(() => import('./start.js'), 'render')],
     ['#/links/lifecycle', 'Lifecycle', lazy(() => import('./lifecycle.js'), 'render')],
     ['#/links/import', 'Import from another tool', lazy(() => import('./imports.js'), 'render')],
+    ['#/links/domains', 'Your own domains', lazy(() => import('./domains.js'), 'render')],
   ]],
   ['integrations', 'Integrations', [
     ['#/integrations', 'Stripe and Shopify', lazy(() => import('./integrations.js'), 'render')],

@@ -75,7 +75,8 @@ async function loadQueue(box, status, shown) {
   if (r.data.items.length === 0) return clear(box, head, empty(`No ${status} application.`));
   const done = people.lastDone(['application.approved', 'application.rejected']);
   clear(box, head, table([
-    { label: 'Applicant', value: (a) => [h('strong', {}, a.name), h('br', {}), a.email] },
+    { label: 'Applicant', value: (a) => [h('strong', {}, a.name), h('br', {}), a.email,
+      ...(a.throwawayDomain ? [h('br', {}), h('small', { class: 'badge warn' }, `A throwaway address (${a.throwawayDomain}): such addresses are often used to apply again under another name.`)] : [])] },
     { label: 'Website', value: (a) => (a.website ? h('a', { href: a.website, rel: 'noopener noreferrer' }, a.website) : '—') },
     { label: 'Message', value: (a) => a.message || '—' },
     { label: 'Applied', value: (a) => fmtTime(a.createdAt) },

@@ -27,6 +27,7 @@ export const NEEDS = {
   conversionsWrite: { role: 'operator', scope: 'conversions.write', what: 'Reversing conversions' },
   conversionPolicy: { role: 'operator', scope: null, what: 'The conversion policy' },
   redirectSettings: { role: 'operator', scope: null, what: 'Redirect settings' },
+  domains: { role: 'operator', scope: null, what: 'Adding and checking your own domains' },
   programWrite: { role: 'admin', scope: null, what: 'Changing the partner program' },
   applications: { role: 'operator', scope: 'commissions.read', what: 'The applications queue' },
 };

@@ -1020,6 +1020,34 @@ def lifecycle(c):
     c.shot("lifecycle", at="#prefetch-result")
 
 
+def domains(c):
+    """A domain of the manager's own: added by its name (as typed, an address pasted whole
+    works), the TXT record to copy shown beside it, checked (this server's DNS answers nothing:
+    said in words), removed."""
+    c.go("#/links/domains")
+    c.wait_text("main", "Your own domains")
+    f = c.form("#domain-add")
+    c.submit(f)
+    c.wait_css("#domain-add .field-error")
+    c.fill(f, "domain", "https://Go.Walk-Shop.example/")
+    c.submit(f)
+    c.wait_text("main", "Waiting for its DNS record")
+    card = c.wait_css("section.domain")
+    text = card.text
+    assert "go.walk-shop.example" in text, text
+    assert "_tenx.go.walk-shop.example" in text and "TXT" in text, text
+    assert len(c.all("button.copy", card)) == 2, text
+    c.check_screen("domains")
+    c.css("button[aria-label='Check go.walk-shop.example now']").click()
+    c.wait_text("section.domain .form-out", "_tenx.go.walk-shop.example", timeout=40)
+    assert "Waiting for its DNS record" in c.text_of("section.domain"), "the state is unchanged"
+    c.shot("domains", at="section.domain")
+    c.css("button[aria-label='Remove go.walk-shop.example']").click()
+    c.d.switch_to.alert.accept()
+    c.wait_text("main", "No domain yet")
+    step("a domain added by its pasted address, its TXT record to copy, checked in words, removed")
+
+
 def create_subscription(c, url, description=None, types=("link.clicked",)):
     """Creates a subscription through the form: the secret shown once, then the form cleared
     (URL, description, every event type)."""
@@ -1544,6 +1572,7 @@ def main():
         conversions_screen(c)
         partner_view(c, operator)
         lifecycle(c)
+        domains(c)
         webhooks(c, receiver)
         failed_delivery(c, receiver)
         webhook_polling(c)

@@ -92,7 +92,7 @@ fi
 env -u TENX_JWT_SECRET -u TENX_JWT_PUBLIC_KEY -u TENX_CONSOLE_DIR -u TENX_BACKEND \
   -u TENX_REDIRECT_DOMAIN -u TENX_TRUSTED_PROXY -u TENX_MAIL_URL -u TENX_PUBLIC_URL "${console_dir[@]}" \
   TENX_WEBHOOKS_ALLOW_PRIVATE=true TENX_WEBHOOK_RETRY_BASE_MS=100 TENX_RATE_LIMIT_FREE=100000 \
-  TENX_LOG=warn \
+  TENX_LOG=warn TENX_DNS_RESOLVER=127.0.0.1:9 \
   "$TENX_BIN" serve --local-sign-in --addr "127.0.0.1:$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do

@@ -568,3 +568,33 @@ async fn a_program_read_and_sent_back_keeps_every_setting() {
     assert_eq!(saved["name"], "Acme's partners");
     assert_eq!(saved["version"], 2);
 }
+
+/// An application from a throwaway-mail address is named so in the manager's queue, and the
+/// applicant's own answer says nothing of it.
+#[tokio::test]
+async fn an_application_from_a_throwaway_address_says_so_to_the_manager_only() {
+    let app = spawn_with(config(), None).await;
+    program(&app, "acme", json!({})).await;
+    let answer = json_of(
+        app.apply("acme", &applicant("jane@mailinator.com"), "203.0.113.5")
+            .await,
+        202,
+    )
+    .await;
+    assert_eq!(
+        answer.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["applicationId"],
+        "the applicant's answer: {answer}"
+    );
+    let throwaway = answer["applicationId"].as_str().unwrap().to_owned();
+    let real = apply_ok(&app, "acme", "bo@example.com", "203.0.113.6").await;
+    let op = app.as_role("acme", Role::Operator);
+    let seen = json_of(
+        op.get(&format!("/partner-applications/{throwaway}")).await,
+        200,
+    )
+    .await;
+    assert_eq!(seen["throwawayDomain"], "mailinator.com", "{seen}");
+    let other = json_of(op.get(&format!("/partner-applications/{real}")).await, 200).await;
+    assert!(other.get("throwawayDomain").is_none(), "{other}");
+}

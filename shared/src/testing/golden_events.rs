@@ -209,6 +209,7 @@ fn application() -> crate::programs::model::Application {
         email_hash: "digest".into(),
         website: Some("https://alpha.example.com".into()),
         message: None,
+        throwaway_domain: None,
         status: crate::programs::model::ApplicationStatus::Pending,
         reason: None,
         partner_id: None,

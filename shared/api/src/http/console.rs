@@ -196,6 +196,10 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../../console/payout_providers.js"),
     ),
     (
+        "domains.js",
+        include_bytes!("../../../../console/domains.js"),
+    ),
+    (
         "payout_batches.js",
         include_bytes!("../../../../console/payout_batches.js"),
     ),

@@ -67,6 +67,7 @@ fn record(handle: &Handle, new: NewApplication) -> Result<Application, ProgramEr
         name: new.name,
         email_masked: crate::domain::customer::mask_email(&new.email)?,
         email_hash: email_key(handle, &new.email),
+        throwaway_domain: crate::domain::disposable::domain_of(&new.email).map(str::to_owned),
         email: new.email,
         website: new.website,
         message: new.message,

@@ -317,6 +317,11 @@ pub struct Application {
     pub email_hash: String,
     pub website: Option<String>,
     pub message: Option<String>,
+    /// The listed throwaway-mail domain the address is at (`mailinator.com`), for the manager
+    /// deciding: such addresses often apply again under another name. Never shown to the
+    /// applicant (its answer is the application's id alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throwaway_domain: Option<String>,
     pub status: ApplicationStatus,
     pub reason: Option<String>,
     pub partner_id: Option<PartnerId>,
