@@ -28,8 +28,8 @@ export async function render(main) {
   const add = addForm(main);
   const items = r.data.items;
   clear(main,
-    h('section', { class: 'panel', 'aria-labelledby': 'domains-title' },
-      h('h2', { id: 'domains-title' }, 'Your own domains'),
+    h('h1', { tabindex: '-1' }, 'Your own domains'),
+    h('section', { class: 'panel', 'aria-label': 'Add a domain' },
       h('p', { class: 'hint' }, 'Short links on a domain of yours (go.yourshop.com/spring) instead of this service\'s. Add the domain, copy the record it shows to your DNS, and check.'),
       add),
     items.length ? items.map((d) => card(main, d)) : empty('No domain yet: add one above.'));
@@ -66,7 +66,7 @@ function card(main, d) {
   const [said, next] = STATES[d.status] || [d.status, ''];
   const out = h('div', { class: 'form-out', 'aria-live': 'polite' });
   const check = h('button', { type: 'button', class: 'primary' }, 'Check now');
-  check.setAttribute('aria-label', `Check ${d.domain} now`);
+  check.setAttribute('aria-label', `Check now: ${d.domain}`);
   check.addEventListener('click', () => busy(check, out, async () => {
     const got = await api.request('POST', api.handlePath(`/domains/${encodeURIComponent(d.domain)}/verify`));
     if (!got.ok) {
@@ -88,10 +88,10 @@ function card(main, d) {
     remove.disabled = true;
   }
   const v = d.verification || {};
-  const since = d.status === 'failing' && d.failingSince ? h('p', {}, `Gone since ${fmtTime(d.failingSince)}.`) : null;
-  const lapses = d.status === 'pending' && d.pendingExpiresAt ? h('p', { class: 'hint' }, `Unchecked claims lapse: this one on ${fmtTime(d.pendingExpiresAt)}.`) : null;
+  const since = d.status === 'failing' && d.failingSince ? h('p', {}, 'Gone since ', fmtTime(d.failingSince), '.') : null;
+  const lapses = d.status === 'pending' && d.pendingExpiresAt ? h('p', { class: 'hint' }, 'Unchecked, the claim lapses ', fmtTime(d.pendingExpiresAt), '.') : null;
   return h('section', { class: 'card domain', 'aria-label': d.domain },
-    h('h3', {}, d.domain),
+    h('h2', {}, d.domain),
     h('p', {}, h('strong', {}, `${said}. `), next),
     since, lapses,
     d.status === 'verified' ? null : record('The TXT record', v, d.domain),

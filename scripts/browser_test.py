@@ -62,6 +62,8 @@ EXPECTED_FAILURES = [
     (401, r"", "a token the server refuses (the walk's forged signature, a revoked PAT): sign in again"),
     (403, r"", "a PAT without a scope and a viewer without a role, refused as the walk intends"),
     (409, r"/webhooks/wh_[0-9a-z]+/test$", "a paused subscription's test, refused"),
+    (409, r"/domains/[^/]+/verify$", "the walk's domain, whose TXT record nobody published: said in words"),
+    (503, r"/domains/[^/]+/verify$", "the walk's domain checked against a DNS server that answers nothing"),
     (409, r"/v2/public/conversions$", "AT-06: the same idempotency key with another payload"),
     (412, r"/links/launch$", "the if-match conflict the walk makes"),
     (404, r"/campaigns/[a-z0-9-]+/commission-plan$", "a campaign without a plan yet (the API's answer until one is PUT)"),
@@ -1037,8 +1039,9 @@ def domains(c):
     assert "go.walk-shop.example" in text, text
     assert "_tenx.go.walk-shop.example" in text and "TXT" in text, text
     assert len(c.all("button.copy", card)) == 2, text
+    assert "object" not in text, "every time shown as a time: " + text
     c.check_screen("domains")
-    c.css("button[aria-label='Check go.walk-shop.example now']").click()
+    c.css("button[aria-label='Check now: go.walk-shop.example']").click()
     c.wait_text("section.domain .form-out", "_tenx.go.walk-shop.example", timeout=40)
     assert "Waiting for its DNS record" in c.text_of("section.domain"), "the state is unchanged"
     c.shot("domains", at="section.domain")
