@@ -907,6 +907,10 @@ export type PartnerApplication = {
     partnerId: string | null;
     reason: string | null;
     status: 'pending' | 'approved' | 'rejected';
+    /**
+     * Present when the address is at a listed throwaway-mail domain (the domain, such as `mailinator.com`), for the manager deciding; never shown to the applicant.
+     */
+    throwawayDomain?: string;
     version: number;
     website: string | null;
 };

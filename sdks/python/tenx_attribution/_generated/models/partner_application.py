@@ -8,6 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.partner_application_status import PartnerApplicationStatus
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PartnerApplication")
 
@@ -33,6 +34,8 @@ class PartnerApplication:
             status (PartnerApplicationStatus):
             version (int):
             website (None | str):
+            throwaway_domain (str | Unset): Present when the address is at a listed throwaway-mail domain (the domain, such
+                as `mailinator.com`), for the manager deciding; never shown to the applicant.
     """
 
     application_id: str
@@ -49,6 +52,7 @@ class PartnerApplication:
     status: PartnerApplicationStatus
     version: int
     website: None | str
+    throwaway_domain: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,6 +94,8 @@ class PartnerApplication:
         website: None | str
         website = self.website
 
+        throwaway_domain = self.throwaway_domain
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -110,6 +116,8 @@ class PartnerApplication:
                 "website": website,
             }
         )
+        if throwaway_domain is not UNSET:
+            field_dict["throwawayDomain"] = throwaway_domain
 
         return field_dict
 
@@ -187,6 +195,8 @@ class PartnerApplication:
 
         website = _parse_website(d.pop("website"))
 
+        throwaway_domain = d.pop("throwawayDomain", UNSET)
+
         partner_application = cls(
             application_id=application_id,
             campaign_id=campaign_id,
@@ -202,6 +212,7 @@ class PartnerApplication:
             status=status,
             version=version,
             website=website,
+            throwaway_domain=throwaway_domain,
         )
 
         partner_application.additional_properties = d
