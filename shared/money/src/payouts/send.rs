@@ -198,11 +198,7 @@ pub async fn start(io: Io<'_>, handle: &Handle, payout: Payout) -> Result<Payout
     let (provider, method_version) = (rail.provider, rail.method_version);
     let mut next = payout.clone();
     next.status = PayoutStatus::Sending;
-    next.provider = Some(ProviderRef {
-        name: provider.as_str().to_owned(),
-        reference: None,
-        state: Some(format!("Being sent through {}.", provider.title())),
-    });
+    next.provider = Some(handed_to(provider));
     let dispatch = Dispatch {
         handle: handle.clone(),
         payout_id: payout.payout_id.clone(),
@@ -251,6 +247,15 @@ pub async fn start(io: Io<'_>, handle: &Handle, payout: Payout) -> Result<Payout
             .await?
             .ok_or_else(|| PayoutError::NotFound(payout.payout_id.clone())),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A payout's provider as it is handed over: no payment yet, said in words.
+fn handed_to(provider: Provider) -> ProviderRef {
+    ProviderRef {
+        name: provider.as_str().to_owned(),
+        reference: None,
+        state: Some(format!("Being sent through {}.", provider.title())),
     }
 }
 
@@ -720,11 +725,7 @@ async fn hand_over(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step,
     }
     let mut next = payout.clone();
     next.status = PayoutStatus::Sending;
-    next.provider = Some(ProviderRef {
-        name: rail.provider.as_str().to_owned(),
-        reference: None,
-        state: Some(format!("Being sent through {}.", rail.provider.title())),
-    });
+    next.provider = Some(handed_to(rail.provider));
     let mut ready = d.clone();
     (ready.held, ready.not_before_ms) = (None, 0);
     (ready.provider, ready.method_version) = (rail.provider, rail.method_version);
