@@ -223,6 +223,19 @@ def partner_traffic(c, token, partner):
     # The docs' shot of the page once its counters have the sale too (its figures agree).
     doc_shot(c, "partner")
     bt.step("the partner's page shows its traffic in the portal's words: %s; its top link by earnings €8.00" % words)
+    # A token for the partner's engineer, made on request on this page (never on approval):
+    # shown once, and it reads this partner's own record.
+    c.css("#partner-token [data-action=partner-token]").click()
+    c.wait(lambda: c.all("#partner-token-out #partner-token"), "the partner token shown")
+    minted = c.css("#partner-token-out #partner-token").get_attribute("value")
+    assert minted and minted.startswith("tenx_ptk_"), minted
+    assert "shown once" in c.text_of("#partner-token-out") and "not shown again" in c.text_of("#partner-token-out")
+    status, own = bt.api("GET", BASE_API + "/partners/" + partner, minted)
+    assert status == 200 and own["partnerId"] == partner, (status, own)
+    c.go("#/partners/" + partner)
+    c.wait(lambda: c.all("#partner-token [data-action=partner-token]"), "the page read again")
+    assert minted not in c.d.page_source, "the token is not shown again"
+    bt.step("a token for the partner's engineer made on the partner's page, shown once, reading the partner's own record")
 
 
 def pay(c, token, partner):
