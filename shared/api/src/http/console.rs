@@ -196,6 +196,10 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../../console/payout_providers.js"),
     ),
     (
+        "payout_waits.js",
+        include_bytes!("../../../../console/payout_waits.js"),
+    ),
+    (
         "domains.js",
         include_bytes!("../../../../console/domains.js"),
     ),
