@@ -962,7 +962,7 @@ def held_payout(c):
     connected and the program asks for tax details only for this step (both undone after)."""
     admin = local_token("admin")
     base = "/v2/handles/%s" % HANDLE
-    paypal = {"clientId": "walk-client-id", "clientSecret": "walk-secret-0000", "webhookId": "WH-WALK"}
+    paypal = {"clientId": "walk-client-id", "clientSecret": "walk-secret-0000", "webhookId": "WH1WALK"}
     status, body = api("PUT", base + "/payout-providers/paypal", admin, paypal)
     assert status in (200, 201), (status, body)
     status, program = api("GET", base + "/program", admin)
