@@ -183,6 +183,11 @@ const FILES: &[(&str, &[u8])] = &[
         "plan_editor.js",
         include_bytes!("../../../../console/plan_editor.js"),
     ),
+    // Before payouts.js, which imports it.
+    (
+        "payout_waits.js",
+        include_bytes!("../../../../console/payout_waits.js"),
+    ),
     (
         "payouts.js",
         include_bytes!("../../../../console/payouts.js"),
