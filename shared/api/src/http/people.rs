@@ -126,9 +126,15 @@ struct TokenQuery {
 }
 
 fn page(status: StatusCode, body: &str) -> Response {
+    titled(status, "Sign in", body)
+}
+
+/// A page of the sign-in and set-up flows, under its own title (a browser tab, a screen reader's
+/// first words).
+fn titled(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width\"><title>Sign in</title>\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title>\
          <link rel=\"icon\" href=\"/console/icon.svg\" type=\"image/svg+xml\">\
          <link rel=\"stylesheet\" href=\"/console/console.css\"></head>\
          <body><main class=\"sign-in\">{body}</main></body></html>"
@@ -347,8 +353,9 @@ fn setup_form(form: &SetUpForm, error: Option<&str>) -> String {
 
 /// A set-up link that cannot be spent, in words (`200` to the link's `GET`: a person opened it).
 fn setup_refused(status: StatusCode, e: &PeopleError) -> Response {
-    page(
+    titled(
         status,
+        "Set up 10x",
         &format!(
             "<h1>This set-up link no longer works</h1><p>{}</p><p><a href=\"/\">Sign in</a></p>",
             html_escape(&e.to_string())
@@ -370,7 +377,11 @@ async fn setup_page(
         token,
         ..SetUpForm::default()
     };
-    Ok(page(StatusCode::OK, &setup_form(&form, None)))
+    Ok(titled(
+        StatusCode::OK,
+        "Set up 10x",
+        &setup_form(&form, None),
+    ))
 }
 
 /// `POST /v2/auth/setup`: makes the first admin and signs them in (`303` to the console with
@@ -392,7 +403,11 @@ async fn setup(
         Ok(who) => who,
         Err(e) if from_page => {
             let e = ApiError::from(e);
-            return Ok(page(e.status, &setup_form(&form, Some(&e.message))));
+            return Ok(titled(
+                e.status,
+                "Set up 10x",
+                &setup_form(&form, Some(&e.message)),
+            ));
         }
         Err(e) => return Err(e.into()),
     };
