@@ -299,13 +299,25 @@ async fn partner_groups_are_kept_and_checked() {
     .await;
 }
 
+/// The group a broadcast goes to: 200 partners on the embedded engine; 60 on the emulator, where
+/// each partner made is a dozen requests through one Python process and what the second engine
+/// adds is the carrying-on after a crash (the same at any size).
+fn group_size() -> usize {
+    match std::env::var("TENX_TEST_BACKEND").as_deref() {
+        Ok("aws") => 60,
+        _ => 200,
+    }
+}
+
 /// A broadcast to a group of 200 partners (one of them suspended, five partners outside it) is
 /// 199 messages and 199 mails; carried on again as after a crash before it was marked sent,
 /// it writes and mails nothing more.
 #[tokio::test]
-async fn a_broadcast_to_a_group_of_200_is_mailed_once_to_each() {
+async fn a_broadcast_to_a_group_is_mailed_once_to_each() {
     let app = spawn_app().await;
-    let ids: Vec<String> = (0..200).map(|i| format!("p{i:03}")).collect();
+    let size = group_size();
+    let recipients = size - 1;
+    let ids: Vec<String> = (0..size).map(|i| format!("p{i:03}")).collect();
     for id in &ids {
         partner_with_mail(&app, id).await;
     }
@@ -327,7 +339,7 @@ async fn a_broadcast_to_a_group_of_200_is_mailed_once_to_each() {
 
     let body = json!({"subject": "Spring sale", "body": "Double commission this week.", "groupId": "spring"});
     let answer = json_of(op.send_json(Method::POST, "/broadcasts", &body).await, 202).await;
-    assert_eq!(answer["recipients"], 199);
+    assert_eq!(answer["recipients"], recipients);
     let id = answer["broadcastId"].as_str().unwrap().to_owned();
     // What the request's few seconds did not send, the sweeper does (run here by hand, as
     // the scheduled sweeper would once the request is 30 s old).
@@ -339,9 +351,9 @@ async fn a_broadcast_to_a_group_of_200_is_mailed_once_to_each() {
     tenx_shared::messages::broadcasts::sweep(state.io(), &links, later)
         .await
         .unwrap();
-    let mails = wait_for_kind(&app, "message", 199).await;
+    let mails = wait_for_kind(&app, "message", recipients).await;
     let to: std::collections::BTreeSet<_> = mails.iter().map(|m| m.to.clone()).collect();
-    assert_eq!(to.len(), 199, "one mail per recipient");
+    assert_eq!(to.len(), recipients, "one mail per recipient");
     assert!(!to.contains("p007@partners.example") && !to.contains("outside0@partners.example"));
     assert!(mails.iter().all(|m| m.subject.contains("Spring sale")));
 
@@ -368,7 +380,11 @@ async fn a_broadcast_to_a_group_of_200_is_mailed_once_to_each() {
         .unwrap();
     assert_eq!(finished, 1);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(mails_of(&app, "message").len(), 199, "nothing mailed twice");
+    assert_eq!(
+        mails_of(&app, "message").len(),
+        recipients,
+        "nothing mailed twice"
+    );
     let ana_thread = thread(&op, "p001").await;
     assert_eq!(
         ana_thread["items"].as_array().unwrap().len(),
@@ -377,7 +393,7 @@ async fn a_broadcast_to_a_group_of_200_is_mailed_once_to_each() {
     );
     assert_eq!(ana_thread["items"][0]["subject"], "Spring sale");
     let listed = json_of(op.get("/broadcasts").await, 200).await;
-    assert_eq!(listed["items"][0]["recipients"], 199);
+    assert_eq!(listed["items"][0]["recipients"], recipients);
     assert_eq!(listed["items"][0]["status"], "sent");
     let unknown = json!({"subject": "x", "body": "y", "groupId": "nope"});
     let resp = op.send_json(Method::POST, "/broadcasts", &unknown).await;
