@@ -258,7 +258,7 @@ impl Bundle {
                 lambda::handle_event(&worker, event).await
             }
             Handler::MailWorker => {
-                let worker = tenx_shared::mail::worker::MailWorker::new(f.state.clone());
+                let worker = tenx_shared::runtime::assembly::mail_worker(&f.state);
                 lambda::handle_event(&worker, event).await
             }
             Handler::MailEventsWorker => {

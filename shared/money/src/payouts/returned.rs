@@ -59,6 +59,8 @@ pub async fn credit_back(
         Ok(()) => {}
         // Credited already by an earlier word of the same return.
         Err(StoreError::TxConflict { .. } | StoreError::ConditionFailed { .. }) => {
+            // An earlier word may have stopped before its credit note.
+            cancel_invoice(io, handle, payout, reason).await?;
             return Ok(false);
         }
         Err(e) => return Err(e.into()),
@@ -66,7 +68,27 @@ pub async fn credit_back(
     let mut told = payout.clone();
     told.reason = Some(reason.to_owned());
     mail_partner(io, origin, handle, &told).await;
+    cancel_invoice(io, handle, payout, reason).await?;
     Ok(true)
+}
+
+/// The credit note cancelling the payout's self-billing invoice, when it had one
+/// (`payouts::credit_note`, exactly once however often the return is told). An error fails the
+/// word, so the provider's redelivery makes the note. Round trips: see `issue_if_invoiced`.
+async fn cancel_invoice(
+    io: Io<'_>,
+    handle: &Handle,
+    payout: &Payout,
+    reason: &str,
+) -> Result<(), PayoutError> {
+    use crate::payouts::invoice::InvoiceError;
+    let store = io.store.as_ref();
+    match crate::payouts::credit_note::issue_if_invoiced(store, handle, payout, reason).await {
+        Ok(_) => Ok(()),
+        Err(InvoiceError::Store(e)) => Err(e.into()),
+        Err(InvoiceError::Busy) => Err(PayoutError::Busy),
+        Err(e) => Err(PayoutError::InvalidState(e.to_string())),
+    }
 }
 
 /// The partner's `payout_returned` mail (keyed by the payout: one however often it settles),

@@ -680,6 +680,17 @@ pub fn invoice(handle: &Handle, payout_id: &crate::domain::PayoutId) -> (String,
     (format!("H#{handle}#INV"), payout_id.as_str().to_owned())
 }
 
+/// A payout's self-billing credit note (`payouts::credit_note`), beside its invoice.
+pub fn credit_note(handle: &Handle, payout_id: &crate::domain::PayoutId) -> (String, String) {
+    (format!("H#{handle}#INV"), format!("{payout_id}#credit"))
+}
+
+/// A partner's credit-note counter (`payouts::credit_note`): its own gap-free series, moved
+/// only in the transaction that writes the note holding the next number.
+pub fn credit_note_counter(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
+    (format!("H#{handle}#CRNN"), partner_id.as_str().to_owned())
+}
+
 /// A partner's invoice counter (`payouts::invoice`): the last number given, moved only in the
 /// transaction that writes the invoice holding the next one, so numbers never skip or repeat.
 pub fn invoice_counter(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
