@@ -487,6 +487,9 @@ async fn racing_credit_notes_get_one_per_payout_numbered_in_their_own_series() {
     assert_eq!(cancels, ["pub-one-00001", "pub-one-00002"]);
     let log = json_of(op.get("/audit?action=invoice.credited").await, 200).await;
     assert_eq!(log["items"].as_array().unwrap().len(), 2, "{log}");
+    // Invoices and notes keep to their own partition: the team's invitations still list.
+    let admin = app.as_role("acme", Role::Admin);
+    json_of(admin.get("/members/invitations").await, 200).await;
     // A payout never invoiced has nothing to cancel: no note, and none asked for by the API.
     assert!(note(&pc).await.unwrap().is_none());
     let m = assert_error(

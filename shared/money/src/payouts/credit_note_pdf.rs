@@ -1,8 +1,8 @@
 //! A self-billing credit note as PDF: the invoice's layout, titled a credit note, naming the
 //! invoice it cancels and why, each of the statement's lines and the total negated.
 
+use crate::domain::Currency;
 use crate::domain::Handle;
-use crate::domain::money::Currency;
 use crate::payouts::credit_note::CreditNote;
 use crate::payouts::invoice_pdf::{COLUMNS, READ, REVERSE_CHARGE, SELF_BILLING, party};
 use crate::payouts::statement::{self, Line};
