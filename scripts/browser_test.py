@@ -962,6 +962,7 @@ def year_end_tax(c):
     in dollars (kept in whole cents), then the walk goes on as the operator."""
     c.go("#/payouts/tax")
     c.wait_text("main", "only an admin downloads them")
+    sign_out(c)
     sign_in_locally(c, "admin")
     admin = local_token("admin")
     program = {"name": "Web partners", "applications": "open"}
@@ -987,6 +988,7 @@ def year_end_tax(c):
     status, body = api("GET", "/v2/handles/%s/program" % HANDLE, token=admin)
     assert body["form1099NecThresholds"][str(year)] == 150000, body
     c.shot("payouts-tax", at="#tax-year-end")
+    sign_out(c)
     sign_in_locally(c)
     step("the year-end 1099-NEC page: admin only, the CSV by a button, the threshold in dollars")
 
