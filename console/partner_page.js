@@ -3,7 +3,8 @@
 // its traffic (the same summary's clicks → sales and top links, in the portal's words), its
 // campaigns with their links and plans in words, its funnel, commission lines, customers,
 // risk (its fraud signals with their evidence, each dismissable with a reason), payouts and
-// payout method, the conversation, its claims and its audit trail. Each
+// payout method, its tax details, a token for the partner's own engineer (made on request, shown
+// once: an approval never shows one), the conversation, its claims and its audit trail. Each
 // section reads its own part, so one refusal (a viewer and the audit log) leaves the rest.
 
 import * as api from './api.js';
@@ -22,8 +23,8 @@ import { riskCell } from './ledger.js';
 import { ruleInWords } from './rules.js';
 import { sentence } from './audit_words.js';
 import {
-  clear, empty, errorBox, fmtAmounts, fmtCount, fmtMoney, fmtTime, h, loading, notice, section,
-  table,
+  busy, clear, copyButton, empty, errorBox, fmtAmounts, fmtCount, fmtMoney, fmtTime, h, loading,
+  notice, section, table,
 } from './ui.js';
 import { term, terms } from './words.js';
 
@@ -60,6 +61,7 @@ export async function render(main, partnerId) {
     add('payouts', 'Payouts'),
     add('method', 'Payout method'),
     add('tax', 'Tax details'),
+    add('token', 'A token for the partner\'s engineer'),
     add('audit', 'Audit trail'));
   drawHead(head, p, () => render(clear(main), partnerId));
   const campaigns = await ownCampaigns(partnerId);
@@ -77,8 +79,35 @@ export async function render(main, partnerId) {
     payouts(parts.payouts, partnerId),
     payoutMethod.render(parts.method, partnerId),
     taxReview.render(parts.tax, partnerId),
+    partnerToken(parts.token, p),
     audit(parts.audit, p),
   ].map((x) => Promise.resolve(x).catch(() => {})));
+}
+
+// A partner token, on request: for the partner's engineer (its own numbers over the API, a
+// server of theirs reading its commissions), never needed to sign in (the partner's people get
+// sign-in links by mail). Shown once; asking again makes another.
+function partnerToken(part, p) {
+  if (!session.allows(NEEDS.commissionsWrite)) {
+    clear(part, notice('info', session.reason(NEEDS.commissionsWrite)));
+    return;
+  }
+  const out = h('div', { 'aria-live': 'polite', id: 'partner-token-out' });
+  const b = h('button', { type: 'button', class: 'secondary', dataset: { action: 'partner-token' } }, 'Make a token');
+  b.addEventListener('click', () => busy(b, out, async () => {
+    const t = await api.post(api.handlePath(`/partners/${enc(p.partnerId)}/tokens`), { name: `For ${p.name}'s engineer` });
+    clear(out, h('div', { class: 'secret', role: 'alert' },
+      h('h3', {}, 'The token: shown once'),
+      h('p', {}, `It reads ${p.name}'s own record, commissions, balances, payouts and statements, and nothing else; it ends `, fmtTime(t.expiresAt),
+        '. Send it to their engineer by a private channel now: it is not shown again.'),
+      h('div', { class: 'field' }, h('label', { for: 'partner-token' }, 'Token'),
+        h('input', { id: 'partner-token', type: 'text', readonly: true, value: t.token, class: 'code' })),
+      h('div', { class: 'actions' }, copyButton(() => t.token, 'Copy the token'),
+        h('button', { type: 'button', class: 'secondary', onclick: () => clear(out) }, 'I have sent it: hide'))));
+  }));
+  clear(part,
+    h('p', { class: 'hint' }, `Only if ${p.name} asks for one: their people sign in with the link they are mailed and need no token.`),
+    h('div', { class: 'actions' }, b), out);
 }
 
 function drawHead(head, p, reload) {

@@ -13,6 +13,7 @@ import {
 } from './ui.js';
 import { term } from './words.js';
 import { picker } from './picker.js';
+import { waitWords } from './payout_waits.js';
 
 export async function render(body, onChange) {
   const list = h('div', { id: 'payout-list' }, loading('Loading payouts…'));
@@ -74,15 +75,22 @@ async function renderList(list, onChange) {
     { label: 'Lines', value: (p) => String(p.commissionCount) },
     { label: 'Status', value: (p) => term(p.status, `status ${p.status}`) },
     { label: 'Period end', value: (p) => fmtTime(p.periodEnd) },
-    { label: 'Provider', value: (p) => providerState(p) },
+    { label: 'Provider', value: (p) => providerCell(p) },
     { label: 'Settled', value: (p) => (['pending', 'sending'].includes(p.status) ? '–' : people.withWho(p.reference || p.reason || term(p.status, p.status), p.payoutId, done)) },
     { label: 'Statement', value: (p) => statementButtons(p) },
     { label: 'Settle', value: (p) => (p.status === 'pending' ? settleControls(p, onChange) : '–') },
   ], r.data.items, 'Payouts'));
 }
 
-// Where a payout sent through Stripe or PayPal stands there, in words (what to do when it
-// failed is in its reason); '–' for a payout paid by file or by hand.
+// Where a payout sent through Stripe or PayPal stands there, and why it waits or what to do
+// when it failed (`payout_waits.js`); '–' for a payout paid by file or by hand.
+function providerCell(p) {
+  const wait = waitWords(p);
+  if (!p.provider) return wait || '–';
+  return wait ? h('div', {}, providerState(p), wait) : providerState(p);
+}
+
+// Where a payout sent through Stripe or PayPal stands there, in words.
 export function providerState(p) {
   if (!p.provider) return '–';
   const name = p.provider.name === 'stripe' ? 'Stripe' : 'PayPal';

@@ -11,6 +11,7 @@ import {
   notice, section, select, table,
 } from './ui.js';
 import { picker } from './picker.js';
+import { fraudForm } from './program_fraud.js';
 
 export async function render(main) {
   main.append(h('h1', { tabindex: '-1' }, 'Partner program'),
@@ -33,7 +34,9 @@ async function loadSettings(box) {
   const page = `/programs/${encodeURIComponent(handle)}`;
   clear(box,
     p ? h('p', {}, 'Public page: ', h('a', { href: page }, `${location.origin}${page}`)) : notice('info', 'No program yet: save one to publish its page.'),
-    settingsForm(p, box));
+    settingsForm(p, box),
+    h('h3', {}, 'Fraud rules'),
+    fraudForm(p, () => loadSettings(box)));
 }
 
 function settingsForm(p, box) {

@@ -261,7 +261,10 @@ export function fmtTime(iso) {
   if (!iso) return '–';
   const t = new Date(iso);
   if (Number.isNaN(t.getTime())) return iso;
-  const local = t.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  // The zone is named: a team and its partners read the same time from several zones.
+  const local = t.toLocaleString(undefined, {
+    year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short',
+  });
   return h('time', { datetime: iso, title: iso }, `${local} (${ago(t)})`);
 }
 

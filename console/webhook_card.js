@@ -115,7 +115,13 @@ function deleteControl(view, card) {
     }
     const label = card.name();
     busy(b, out, async () => {
-      await api.del(hookPath(card.id));
+      await view.quiet(card.id);
+      try {
+        await api.del(hookPath(card.id));
+      } catch (err) {
+        view.kept(card.id);
+        throw err;
+      }
       view.removed(card.id, label);
     });
   });

@@ -44,8 +44,16 @@ export async function render(main) {
     choose: select('subscription', [['', 'All subscriptions']], ''),
     refreshButton: h('button', { type: 'button', class: 'secondary', id: 'webhooks-refresh' }, 'Refresh'),
     cards: new Map(), labels: new Map(), urgent: new Map(), drawn: false,
+    deleting: new Set(), reads: new Map(),
     refresh: () => {}, soon: () => {}, removed: () => {},
   };
+  // A subscription being deleted is not read again, and its delete waits for the reads already
+  // under way (a read answered after the delete would be a 404 for a card that is gone).
+  view.quiet = async (id) => {
+    view.deleting.add(id);
+    await Promise.allSettled(view.reads.get(id) || []);
+  };
+  view.kept = (id) => view.deleting.delete(id);
   layout(main, view, h('div', { 'aria-live': 'polite' }));
   if (!session.allows(NEEDS.webhooksRead)) {
     clear(view.subsBody, notice('info', session.reason(NEEDS.webhooksRead)));
@@ -71,8 +79,19 @@ export async function render(main) {
   await feed.first;
 }
 
+// A card's log read, known to the view while under way.
+function readOwn(view, id) {
+  const read = readLog(id);
+  const reads = view.reads.get(id) || new Set();
+  reads.add(read);
+  view.reads.set(id, reads);
+  read.finally(() => reads.delete(read));
+  return read;
+}
+
 // Whether this refresh reads a subscription's log: its card is on screen, or it was just acted on.
 function wantsLog(view, id) {
+  if (view.deleting.has(id)) return false;
   const card = view.cards.get(id);
   if (card && card.visible) return true;
   const until = view.urgent.get(id);
@@ -90,7 +109,7 @@ async function loadAll(view) {
       api.get(api.handlePath('/notifications') + api.query({ limit: 50 })),
     ]);
     const ids = subs.items.map((s) => s.subscriptionId).filter((id) => wantsLog(view, id));
-    const logs = await Promise.all(ids.map(readLog));
+    const logs = await Promise.all(ids.map((id) => readOwn(view, id)));
     return { seq, subs: subs.items, notes, logs: new Map(ids.map((id, i) => [id, logs[i]])) };
   } catch (err) {
     if (!view.drawn) clear(view.subsBody, errorBox(err));
@@ -110,9 +129,9 @@ function seen(view, entries) {
     const card = view.cards.get(e.target.dataset.subscription);
     if (!card) continue;
     card.visible = e.isIntersecting;
-    if (card.visible && Date.now() - card.logAt >= EVERY_MS && !card.reading) {
+    if (card.visible && Date.now() - card.logAt >= EVERY_MS && !card.reading && !view.deleting.has(card.id)) {
       card.reading = true;
-      readLog(card.id).then((log) => {
+      readOwn(view, card.id).then((log) => {
         card.reading = false;
         if (view.cards.get(card.id) === card) card.showLog(log);
       });

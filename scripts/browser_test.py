@@ -993,6 +993,52 @@ def year_end_tax(c):
     step("the year-end 1099-NEC page: admin only, the CSV by a button, the threshold in dollars")
 
 
+def held_payout(c):
+    """Issue 78: a payout the program holds, on the Payouts screen: why, in words, and what the
+    manager can do about it (ask the partner for its tax details, from its page). PayPal is
+    connected and the program asks for tax details only for this step (both undone after)."""
+    admin = local_token("admin")
+    base = "/v2/handles/%s" % HANDLE
+    paypal = {"clientId": "walk-client-id", "clientSecret": "walk-secret-0000", "webhookId": "WH1WALK"}
+    status, body = api("PUT", base + "/payout-providers/paypal", admin, paypal)
+    assert status in (200, 201), (status, body)
+    status, program = api("GET", base + "/program", admin)
+    assert status in (200, 404), (status, program)
+    kept = {k: v for k, v in (program if status == 200 else {"name": "Acme partners"}).items()
+            if k not in ("version", "updatedAt", "updatedBy")}
+    status, body = api("PUT", base + "/program", admin, dict(kept, requireTaxProfile="given"))
+    assert status in (200, 201), (status, body)
+    partner = {"partnerId": "pub-held", "name": "Held Publisher", "email": "held@publisher.example"}
+    status, body = api("POST", base + "/partners", admin, partner)
+    assert status == 201, (status, body)
+    status, body = api("PUT", base + "/partners/pub-held/payout-method", admin,
+                       {"type": "paypal", "email": "held@publisher.example"})
+    assert status in (200, 201), (status, body)
+    line = {"partnerId": "pub-held", "amount": "7.00", "currency": "EUR", "reason": "launch bonus"}
+    status, body = api("POST", base + "/commissions", admin, line)
+    assert status == 201, (status, body)
+    time.sleep(1.1)  # the run's form pays what was approved by now, to the second
+    c.go("#/payouts")
+    f = c.form("#payout-run-form")
+    c.fill(f, "partnerId", "pub-held")
+    c.submit(f)
+    c.wait_text("#payout-run-form .form-out", "Created 1 payout: €7.00.")
+    said = c.wait_text("#payout-list [data-wait=payout_tax_profile_missing]", "Held:")
+    assert "The partner's tax details are missing." in said, said
+    assert "Ask the partner for their tax details" in said and "Getting paid" in said, said
+    link = c.css("#payout-list [data-wait=payout_tax_profile_missing] a")
+    assert link.get_attribute("href").endswith("#/partners/pub-held"), link.get_attribute("href")
+    assert "Checked again" in said, said
+    c.shot("payouts-held", at="#payout-list")
+    link.click()
+    c.wait_text("#partner-tax", "has not given its tax details yet")
+    status, body = api("PUT", base + "/program", admin, kept)
+    assert status == 200, (status, body)
+    status, body = api("DELETE", base + "/payout-providers/paypal", admin)
+    assert status in (200, 204), (status, body)
+    step("a payout held for missing tax details: the Payouts screen says why and links to the partner's tax details")
+
+
 def partner_view(c, operator):
     """Issue 31's partner view: pub-web signs in with its own token and sees its own data only."""
     status, body = api("POST", "/v2/handles/%s/partners/pub-web/tokens" % HANDLE, operator, {"name": "portal"})
@@ -1612,6 +1658,7 @@ def main():
         year_end_tax(c)
         conversions_screen(c)
         partner_view(c, operator)
+        held_payout(c)
         lifecycle(c)
         domains(c)
         webhooks(c, receiver)

@@ -51,8 +51,7 @@ fi
 
 venv=.venv/browser
 if ! "$venv/bin/python" -c "import selenium, sys; sys.exit(selenium.__version__ != '$SELENIUM_VERSION')" 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check "selenium==$SELENIUM_VERSION"
+  scripts/pip_install.sh "$venv" "selenium==$SELENIUM_VERSION"
 fi
 
 # axe-core (the accessibility rules browser_test.py runs on every screen), pinned, from npm.

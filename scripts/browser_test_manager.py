@@ -153,6 +153,40 @@ def open_the_program(c):
     c.wait_text("main", "%s is now a partner" % APPLICANT)
     assert not c.all("#approved-token"), "a partner token on the approval screen"
     bt.step("the program opened from the Program page; %s applied and was approved (mailed a sign-in link, no token shown)" % APPLICANT)
+    fraud_rules(c)
+
+
+def fraud_rules(c):
+    """The fraud rules in words on the Program screen: a hold and a minimum saved, the rest of
+    the program kept (the save starts from the program as read)."""
+    f = c.form("form#fraud-rules")
+    assert "Clicks from paid ads" in c.text_of("form#fraud-rules"), c.text_of("form#fraud-rules")
+    c.fill(f, "rule-paid_traffic", "hold_payouts")
+    c.fill(f, "rule-shared_payout_account", "hold_commissions")
+    c.fill(f, "minCustomersBeforePayout", "2")
+    c.submit(f)
+    c.wait(lambda: (bt.api("GET", BASE_API + "/program", admin_token())[1].get("fraudRules") or {}).get("paid_traffic") == "hold_payouts",
+           "the fraud rules saved")
+    status, p = bt.api("GET", BASE_API + "/program", admin_token())
+    assert status == 200 and p["fraudRules"] == {"paid_traffic": "hold_payouts", "shared_payout_account": "hold_commissions"}, p
+    assert p["minCustomersBeforePayout"] == 2 and p["name"] == "First Hour partners" and p["template"]["campaignId"] == "tpl", p
+    # A bad number is refused on its field, in words, and nothing is saved.
+    f = c.form("form#fraud-rules")
+    c.fill(f, "refundAfterPayoutThreshold", "140")
+    c.submit(f)
+    refusal = c.wait(lambda: c.all("form#fraud-rules .field-error"), "the refusal beside its field")[0].text
+    assert refusal.startswith("Too many refunds after payout (percent):"), refusal
+    assert bt.api("GET", BASE_API + "/program", admin_token())[1].get("refundAfterPayoutThreshold") in (None, 25)
+    # Back as it was, so the rest of the walk pays without holds.
+    f = c.form("form#fraud-rules")
+    for code in ("paid_traffic", "shared_payout_account"):
+        c.fill(f, "rule-" + code, "")
+    c.fill(f, "refundAfterPayoutThreshold", "25")
+    c.fill(f, "minCustomersBeforePayout", "")
+    c.submit(f)
+    c.wait(lambda: not bt.api("GET", BASE_API + "/program", admin_token())[1].get("fraudRules"), "the rules cleared")
+    c.shot("manager-fraud-rules", at="form#fraud-rules")
+    bt.step("the fraud rules set in words on the Program screen (a hold on paid ads, a payout minimum), a bad share refused, the rest of the program kept")
 
 
 def partner_page(c, token):
@@ -223,6 +257,19 @@ def partner_traffic(c, token, partner):
     # The docs' shot of the page once its counters have the sale too (its figures agree).
     doc_shot(c, "partner")
     bt.step("the partner's page shows its traffic in the portal's words: %s; its top link by earnings €8.00" % words)
+    # A token for the partner's engineer, made on request on this page (never on approval):
+    # shown once, and it reads this partner's own record.
+    c.css("#partner-token [data-action=partner-token]").click()
+    c.wait(lambda: c.all("#partner-token-out #partner-token"), "the partner token shown")
+    minted = c.css("#partner-token-out #partner-token").get_attribute("value")
+    assert minted and minted.startswith("tenx_ptk_"), minted
+    assert "shown once" in c.text_of("#partner-token-out") and "not shown again" in c.text_of("#partner-token-out")
+    status, own = bt.api("GET", BASE_API + "/partners/" + partner, minted)
+    assert status == 200 and own["partnerId"] == partner, (status, own)
+    c.go("#/partners/" + partner)
+    c.wait(lambda: c.all("#partner-token [data-action=partner-token]"), "the page read again")
+    assert minted not in c.d.page_source, "the token is not shown again"
+    bt.step("a token for the partner's engineer made on the partner's page, shown once, reading the partner's own record")
 
 
 def pay(c, token, partner):

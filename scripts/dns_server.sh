@@ -13,8 +13,7 @@ cd "$(dirname "$0")/.."
 DNSLIB_VERSION=0.9.26
 venv=.venv/dns
 if ! "$venv/bin/python" -c "import dnslib, sys; sys.exit(dnslib.version != '$DNSLIB_VERSION')" 2>/dev/null; then
-  python3 -m venv "$venv" >&2
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "dnslib==$DNSLIB_VERSION" >&2
+  scripts/pip_install.sh "$venv" "dnslib==$DNSLIB_VERSION"
 fi
 [ "${1:-}" = "--install" ] && exit 0
 echo "export TENX_DNS_PYTHON=$PWD/$venv/bin/python"

@@ -48,8 +48,7 @@ if [ -z "${TENX_FUZZ_IN_NETNS:-}" ]; then
   SECONDS=0
   if [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
     echo "== installing schemathesis $SCHEMATHESIS_VERSION into .venv/fuzz"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    "$root/scripts/pip_install.sh" "$venv" \
       "schemathesis==$SCHEMATHESIS_VERSION" "hypothesis==$HYPOTHESIS_VERSION"
   fi
   [ "${1:-}" = "--install" ] && exit 0

@@ -6,8 +6,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv/deploy"
 if [ ! -x "$venv/bin/sam" ] || [ ! -x "$venv/bin/cargo-lambda" ]; then
-  python3 -m venv "$venv" >&2
-  "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    'aws-sam-cli==1.170.0' 'cargo-lambda==1.9.2' >&2
+  "$root/scripts/pip_install.sh" "$venv" 'aws-sam-cli==1.170.0' 'cargo-lambda==1.9.2'
 fi
 echo "$venv/bin"

@@ -12,10 +12,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
 if [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$venv/bin/openapi-spec-validator" ]; then
-  python3 -m venv "$venv" >&2
   # openapi-spec-validator: scripts/test.sh checks openapi.yaml with it.
-  "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5' \
-    'openapi-spec-validator==0.9.0' >&2
+  "$root/scripts/pip_install.sh" "$venv" 'moto[server]==5.2.5' 'openapi-spec-validator==0.9.0'
 fi
 [ "${1:-}" = "--install" ] && exit 0
 servers=${TENX_MOTO_SERVERS:-1}

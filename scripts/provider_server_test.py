@@ -288,7 +288,14 @@ class ProviderServerTest(unittest.TestCase):
 
     def test_express_onboarding_through_the_link_then_redirects_to_return_url(self):
         status, _, acct = self.stripe(
-            "POST", "/v1/accounts", {"type": "express", "country": "FR", "email": "p@example.test"}
+            "POST",
+            "/v1/accounts",
+            {
+                "type": "express",
+                "country": "FR",
+                "email": "p@example.test",
+                "metadata[partner]": "pub-one",
+            },
         )
         self.assertEqual(status, 200)
         self.assertEqual((acct["object"], acct["type"]), ("account", "express"))
@@ -330,6 +337,12 @@ class ProviderServerTest(unittest.TestCase):
         self.assertEqual(
             (hook["json"]["type"], hook["json"]["account"]), ("account.updated", acct["id"])
         )
+        # The account as it is now, with the metadata 10x finds its partner by.
+        updated = hook["json"]["data"]["object"]
+        self.assertEqual((updated["id"], updated["metadata"]), (acct["id"], {"partner": "pub-one"}))
+        self.assertTrue(updated["details_submitted"] and updated["payouts_enabled"])
+        self.assertIsNone(updated["requirements"]["disabled_reason"])
+        self.assertIsInstance(hook["json"]["created"], int)
         self.assertTrue(
             stripe_signature_ok(self.secret, hook["headers"]["Stripe-Signature"], hook["raw"])
         )

@@ -37,11 +37,8 @@ def in_venv():
     py = os.path.join(VENV, "bin", "python")
     if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
         return
-    if not os.path.exists(py):
-        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
     if not glob.glob(os.path.join(VENV, "lib", "python*", "site-packages", f"segno-{SEGNO}.dist-info")):
-        subprocess.run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        f"segno=={SEGNO}"], check=True)
+        subprocess.run([os.path.join(ROOT, "scripts", "pip_install.sh"), VENV, f"segno=={SEGNO}"], check=True)
     os.execv(py, [py, os.path.abspath(__file__), *sys.argv[1:]])
 
 

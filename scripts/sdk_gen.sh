@@ -28,9 +28,6 @@ VENV="$ROOT/.venv/sdk"
 TOOLS="$ROOT/sdks/.tools"
 
 # --- the generators -------------------------------------------------------------------------
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-fi
 want_py="openapi-python-client==$PYGEN_VERSION ruff==$RUFF_VERSION PyYAML==$PYYAML_VERSION"
 if ! "$VENV/bin/python" - "$PYGEN_VERSION" "$RUFF_VERSION" "$PYYAML_VERSION" <<'PY' 2>/dev/null
 import sys
@@ -39,7 +36,8 @@ sys.exit(0 if (version("openapi-python-client"), version("ruff"), version("PyYAM
 PY
 then
   echo "sdk_gen: installing $want_py into .venv/sdk" >&2
-  "$VENV/bin/pip" install -q $want_py >&2
+  # shellcheck disable=SC2086 # the list's words are the packages
+  "$ROOT/scripts/pip_install.sh" "$VENV" $want_py
 fi
 mkdir -p "$TOOLS"
 if ! cmp -s "$ROOT/sdks/gen/package-lock.json" "$TOOLS/package-lock.json" \

@@ -23,8 +23,7 @@ cd "$ROOT"
 VENV="$ROOT/.venv/sdk"
 install_libraries() {
   (cd sdks/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
-  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q -e "sdks/python[test]"
+  scripts/pip_install.sh "$VENV" -e "sdks/python[test]"
 }
 if [ "${1:-}" = "--install" ]; then
   install_libraries

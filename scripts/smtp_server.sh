@@ -12,8 +12,7 @@ cd "$(dirname "$0")/.."
 AIOSMTPD_VERSION=1.4.6
 venv=.venv/smtp
 if ! "$venv/bin/python" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null; then
-  python3 -m venv "$venv" >&2
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION" >&2
+  scripts/pip_install.sh "$venv" "aiosmtpd==$AIOSMTPD_VERSION"
 fi
 [ "${1:-}" = "--install" ] && exit 0
 echo "export TENX_SMTP_PYTHON=$PWD/$venv/bin/python"

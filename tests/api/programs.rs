@@ -199,7 +199,7 @@ async fn approval_creates_the_partner_its_campaign_link_and_a_working_token_once
     let approved = json_of(op.approve_application(&id).await, 200).await;
     assert_eq!(approved["application"]["status"], "approved");
     let partner = approved["partnerId"].as_str().unwrap().to_owned();
-    assert!(partner.starts_with("jane-doe-"), "{partner}");
+    assert_eq!(partner, "jane-doe", "the id is the name as people read it");
     assert_eq!(approved["campaignId"], partner.as_str());
     let token = approved["partnerToken"]["token"]
         .as_str()
@@ -384,14 +384,24 @@ async fn an_approval_that_cannot_complete_writes_nothing() {
     json_of(admin.put_program(&with).await, 200).await;
     let msg = assert_error(op.approve_application(&id).await, 409, "invalid_state").await;
     assert!(msg.contains("template") && msg.contains("plan"), "{msg}");
-    // The plan set, but the derived partner id taken by hand: refused, nothing written.
+    // The plan set, but every id made from the name taken by hand: refused, nothing written.
     let plan: Value = serde_json::from_str(PLAN).unwrap();
     json_of(op.put_plan("tpl", &plan).await, 200).await;
-    let taken = format!("jane-doe-{}", &id[id.len() - 8..]);
-    let body = json!({"partnerId": taken, "name": "Someone else"});
-    json_of(op.create_partner(&body).await, 201).await;
+    for n in 1..=20 {
+        let id = if n == 1 {
+            "jane-doe".to_owned()
+        } else {
+            format!("jane-doe-{n}")
+        };
+        let body = json!({"partnerId": id, "name": "Someone else"});
+        json_of(op.create_partner(&body).await, 201).await;
+    }
+    let taken = "jane-doe-20".to_owned();
     let msg = assert_error(op.approve_application(&id).await, 409, "conflict").await;
-    assert!(msg.contains("partnerId"), "{msg}");
+    assert!(
+        msg.contains("partnerId") && msg.contains("jane-doe-20") && msg.contains("Jane Doe"),
+        "{msg}"
+    );
     assert_error(op.get_campaign(&taken).await, 404, "not_found").await;
     assert_error(op.get_link(&taken).await, 404, "not_found").await;
     assert_error(op.get_plan(&taken).await, 404, "not_found").await;
@@ -480,9 +490,42 @@ async fn concurrent_approvals_create_one_partner() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|p| p["partnerId"].as_str().unwrap().starts_with("jane-doe-"))
+        .filter(|p| p["partnerId"].as_str().unwrap().starts_with("jane-doe"))
         .collect();
     assert_eq!(ours.len(), 1, "{partners}");
+    assert_eq!(ours[0]["partnerId"], "jane-doe", "the id is the name");
+}
+
+/// A partner's id is its name as people read it: the first Jane Doe is `jane-doe`, the next
+/// `jane-doe-2`, and a name taken by a partner added by hand gets the next number too; two
+/// Janes approved at once are two partners, never one.
+#[tokio::test]
+async fn approved_partners_are_named_by_their_names_with_the_next_number_when_taken() {
+    let app = spawn_with(config(), None).await;
+    program(&app, "acme", json!({})).await;
+    let op = app.as_role("acme", Role::Operator);
+    let first = apply_ok(&app, "acme", "jane@shoes.example", "203.0.113.1").await;
+    let got = json_of(op.approve_application(&first).await, 200).await;
+    assert_eq!(got["partnerId"], "jane-doe", "{got}");
+    assert_eq!(got["slug"], "jane-doe", "{got}");
+
+    let (a, b) = (
+        apply_ok(&app, "acme", "jane@boots.example", "203.0.113.2").await,
+        apply_ok(&app, "acme", "jane@heels.example", "203.0.113.3").await,
+    );
+    let (ra, rb) = tokio::join!(op.approve_application(&a), op.approve_application(&b));
+    let (ra, rb) = (json_of(ra, 200).await, json_of(rb, 200).await);
+    let mut ids = [ra["partnerId"].clone(), rb["partnerId"].clone()];
+    ids.sort_by_key(ToString::to_string);
+    assert_eq!(ids, [json!("jane-doe-2"), json!("jane-doe-3")]);
+
+    let made = json_of(op.create_partner(&json!({"name": "Lena"})).await, 201).await;
+    assert_eq!(made["partnerId"], "lena", "{made}");
+    let lena = json!({"name": "Lena", "email": "lena@deals.example", "message": "Deals."});
+    let applied = json_of(app.apply("acme", &lena, "203.0.113.4").await, 202).await;
+    let id = applied["applicationId"].as_str().unwrap();
+    let got = json_of(op.approve_application(id).await, 200).await;
+    assert_eq!(got["partnerId"], "lena-2", "{got}");
 }
 
 /// Issue 59: an application mails the handle (the branding's reply-to, until the people issue

@@ -174,6 +174,18 @@ async fn a_lost_answer_and_a_provider_error_are_resent_as_the_same_batch() {
     let first = step(&app, &id, at).await;
     assert!(matches!(first, Step::Retry(_)), "{first:?}");
     assert_eq!(paypal_counter(&server, "batches_created").await, 1);
+    // The manager reads why it has not left: PayPal did not answer, tried again by itself.
+    let waiting = payout(&app, &id).await["waiting"].clone();
+    assert_eq!(
+        (&waiting["state"], &waiting["attempts"]),
+        (&json!("retrying"), &json!(1)),
+        "{waiting}"
+    );
+    assert!(waiting.get("reason").is_none(), "{waiting}");
+    assert!(
+        waiting["words"].as_str().unwrap().contains("PayPal"),
+        "{waiting}"
+    );
     // The retry waits its turn.
     assert_eq!(step(&app, &id, at + 1_000).await, Step::Busy);
     // Then a 500: tried again later.
@@ -703,6 +715,8 @@ async fn a_partner_onboards_with_stripe_and_is_paid_by_one_transfer_even_after_s
 
     // Later Stripe reverses the transfer, and says so twice: the payout stays paid with its
     // signed statement, and its 12.00 is back on the partner's balance as one new line.
+    let hooks = Receiver::start().await;
+    subscribe(&app, &hooks.url("/hooks"), &["payout.returned"]).await;
     let hook = json!({"provider": "stripe", "secret": STRIPE_HOOK,
                       "url": app.url("/v2/public/integrations/stripe-connect/acme")});
     server.control("webhooks", Some(hook)).await;
@@ -762,6 +776,24 @@ async fn a_partner_onboards_with_stripe_and_is_paid_by_one_transfer_even_after_s
     assert_eq!(payout(&app, &id).await["status"], "paid");
     let log = json_of(op.get("/audit?action=payout.provider_returned").await, 200).await;
     assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
+    // The program's webhooks heard it given back once, however often Stripe said so.
+    let heard = hooks.wait_for("/hooks", 1).await;
+    let event: Value = serde_json::from_slice(&heard[0].body).unwrap();
+    assert_eq!(event["type"], "payout.returned", "{event}");
+    assert_eq!(event["data"]["payoutId"], id.as_str());
+    assert_eq!(
+        event["data"]["status"], "paid",
+        "the payout stays paid: {event}"
+    );
+    assert!(
+        event["data"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("reversed"),
+        "{event}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(hooks.captured("/hooks").len(), 1, "one delivery, one event");
 }
 
 #[tokio::test]
@@ -818,6 +850,7 @@ async fn a_payout_the_program_holds_stays_pending_and_is_sent_once_the_hold_ends
     };
     assert!(why.contains("tax"), "{why}");
     assert_eq!(payout(&app, &id).await["status"], "pending");
+    held_is_told_to_the_manager_only(&app, &id).await;
     assert_eq!(paypal_counter(&server, "batches_created").await, 0);
 
     // The program stops asking: the next judgement hands the payout over and sends it, once,
@@ -837,9 +870,160 @@ async fn a_payout_the_program_holds_stays_pending_and_is_sent_once_the_hold_ends
         (&view["status"], &view["provider"]["name"]),
         (&json!("sending"), &json!("paypal"))
     );
+    assert!(view.get("waiting").is_none(), "sent: nothing waits: {view}");
     let op = app.as_role("acme", Role::Operator);
     for action in ["payout.held", "payout.sending", "payout.sent"] {
         let log = json_of(op.get(&format!("/audit?action={action}")).await, 200).await;
         assert_eq!(log["items"].as_array().unwrap().len(), 1, "{action}: {log}");
     }
+}
+
+/// The manager reads why the payout is held, as a code and in words, in the list and alone;
+/// the partner reads its payout pending, with no word of a hold.
+async fn held_is_told_to_the_manager_only(app: &TestApp, id: &str) {
+    let one = payout(app, id).await;
+    let waiting = &one["waiting"];
+    assert_eq!(
+        (&waiting["state"], &waiting["reason"]),
+        (&json!("held"), &json!("payout_tax_profile_missing")),
+        "{one}"
+    );
+    assert!(
+        waiting["words"].as_str().unwrap().contains("tax"),
+        "{waiting}"
+    );
+    assert!(waiting["nextCheckAt"].is_string(), "{waiting}");
+    let op = app.as_role("acme", Role::Operator);
+    let list = json_of(op.get("/payouts").await, 200).await;
+    assert_eq!(list["items"][0]["waiting"], *waiting, "{list}");
+    let partner = crate::scenario::as_partner(app, "acme", "pub-one").await;
+    for path in ["/payouts".to_owned(), format!("/payouts/{id}")] {
+        let seen = json_of(partner.get(&path).await, 200).await;
+        assert!(!seen.to_string().contains("waiting"), "{path}: {seen}");
+        assert!(!seen.to_string().contains("tax"), "{path}: {seen}");
+    }
+}
+
+/// The partner's method as the manager reads it, once it is `stripe_connect` (Stripe's event
+/// is delivered in the background).
+async fn until_stripe_method(app: &TestApp, partner: &str) -> Value {
+    let op = app.as_role("acme", Role::Operator);
+    let path = format!("/partners/{partner}/payout-method");
+    for _ in 0..100 {
+        let r = op.get(&path).await;
+        if r.status() == 200 {
+            let method = json_of(r, 200).await;
+            if method["type"] == "stripe_connect" {
+                return method;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{partner}'s method never became its Stripe account")
+}
+
+#[tokio::test]
+async fn stripe_s_account_updated_makes_the_account_the_method_and_its_state_is_kept_in_words() {
+    let server = ProviderServer::start();
+    let app = stripe_app(&server).await;
+    let hook = json!({"provider": "stripe", "secret": STRIPE_HOOK,
+                      "url": app.url("/v2/public/integrations/stripe-connect/acme")});
+    server.control("webhooks", Some(hook)).await;
+    let twice = json!({"provider": "stripe", "duplicate": 1});
+    server.control("webhooks/faults", Some(twice)).await;
+    let op = app.as_role("acme", Role::Operator);
+    let status_path = "/partners/pub-two/payout-method/stripe-connect";
+    let onboarding = op
+        .send_empty(reqwest::Method::POST, &format!("{status_path}/onboarding"))
+        .await;
+    let link = json_of(onboarding, 200).await;
+    // The partner finishes Stripe's onboarding and never comes back to the portal: Stripe's
+    // event (delivered twice) alone makes the account its payout method, once.
+    let browser = tenx_shared::platform::http_client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let done = browser.get(link["url"].as_str().unwrap()).send().await;
+    assert_eq!(done.unwrap().status(), 302);
+    let method = until_stripe_method(&app, "pub-two").await;
+    assert!(
+        method["account"].as_str().unwrap().starts_with("acct_…"),
+        "{method}"
+    );
+    let log = json_of(op.get("/audit?action=payout_method.set").await, 200).await;
+    let set = log["items"].as_array().unwrap().len();
+    assert_eq!(set, 1, "one change of method for two deliveries: {log}");
+    let answered = |all: &Value| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["type"] == "account.updated" && d["status"] == 200)
+            .count()
+    };
+    let mut deliveries = server.control("webhooks/deliveries", None).await;
+    for _ in 0..100 {
+        if answered(&deliveries) >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        deliveries = server.control("webhooks/deliveries", None).await;
+    }
+    assert_eq!(answered(&deliveries), 2, "{deliveries}");
+    let log = json_of(op.get("/audit?action=payout_method.set").await, 200).await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
+
+    // Stripe restricts the account; then Stripe cannot be asked: the status says what
+    // Stripe's last event said, in words.
+    let state = server.control("state", None).await;
+    let account = state["accounts"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap();
+    let why = json!({"disabled_reason": "requirements.past_due",
+                     "currently_due": ["individual.verification.document"]});
+    server
+        .control(&format!("stripe/accounts/{account}/restrict"), Some(why))
+        .await;
+    let down = json!({"route": "GET /v1/accounts/{id}", "fault": "500", "count": 100});
+    server.control("faults", Some(down)).await;
+    let mut told = Value::Null;
+    for _ in 0..100 {
+        told = json_of(op.get(status_path).await, 200).await;
+        if told["state"] == "restricted" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(told["state"], "restricted", "{told}");
+    let words = told["words"].as_str().unwrap();
+    assert!(words.contains("requirements past due"), "{told}");
+    assert_eq!(told["isPayoutMethod"], true, "{told}");
+
+    // An account.updated about an account 10x did not make for the partner it names changes
+    // nothing.
+    let foreign = json!({"id": "evt_x", "type": "account.updated", "created": now() / 1000,
+        "account": "acct_someone_else",
+        "data": {"object": {"id": "acct_someone_else", "object": "account",
+            "details_submitted": true, "payouts_enabled": true,
+            "requirements": {"disabled_reason": null, "currently_due": []},
+            "metadata": {"partner": "pub-two", "handle": "acme"}}}})
+    .to_string();
+    let t = now() / 1000;
+    let r = app
+        .client
+        .post(app.url("/v2/public/integrations/stripe-connect/acme"))
+        .header(
+            "stripe-signature",
+            stripe_signature(STRIPE_HOOK, t, &foreign),
+        )
+        .header("content-type", "application/json")
+        .body(foreign)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let after = json_of(op.get(status_path).await, 200).await;
+    assert_eq!(after, told, "unchanged by a foreign account's event");
 }

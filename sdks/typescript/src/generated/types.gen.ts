@@ -1088,6 +1088,25 @@ export type Payout = {
      */
     sequence: number;
     status: PayoutStatus;
+    /**
+     * Why a payout sent through a payment provider has not left yet, for a manager only (never in a partner's read or an event): the program holds it (`held`, `reason` the hold's code), or the provider has not taken it yet (`retrying`, tried again by itself).
+     */
+    waiting?: {
+        /**
+         * Attempts made at the provider so far.
+         */
+        attempts: number;
+        nextCheckAt: Timestamp;
+        /**
+         * The hold's code, for a hold.
+         */
+        reason?: 'payout_tax_profile_missing' | 'payout_tax_profile_not_accepted' | 'payout_fraud_hold' | 'payout_min_customers' | 'payout_method_unconfirmed' | 'payout_method_disputed' | 'payout_method_invalid' | 'manual' | 'no_payout_method' | 'other_method' | 'currency_not_supported' | 'in_live_batch';
+        state: 'held' | 'retrying';
+        /**
+         * Why, in words for the manager.
+         */
+        words: string;
+    };
 };
 
 export type PayoutCreatedEvent = WebhookEvent & {

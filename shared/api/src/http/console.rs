@@ -90,6 +90,10 @@ const FILES: &[(&str, &[u8])] = &[
     ("api.js", include_bytes!("../../../../console/api.js")),
     // The id pickers (issue 62): partners, campaigns and links found by `GET …/search`.
     ("picker.js", include_bytes!("../../../../console/picker.js")),
+    (
+        "program_fraud.js",
+        include_bytes!("../../../../console/program_fraud.js"),
+    ),
     // A partner by its name, linking to its page (issue 62): before every list that names one.
     (
         "partner_link.js",
@@ -182,6 +186,11 @@ const FILES: &[(&str, &[u8])] = &[
     (
         "plan_editor.js",
         include_bytes!("../../../../console/plan_editor.js"),
+    ),
+    // Before payouts.js, which imports it.
+    (
+        "payout_waits.js",
+        include_bytes!("../../../../console/payout_waits.js"),
     ),
     (
         "payouts.js",

@@ -166,9 +166,15 @@ async fn list(
         None => payouts::list(store, handle, limit, after).await?,
     };
     Ok(axum::Json(Page {
-        items: items.iter().map(PayoutView::from).collect(),
+        items: payouts::waiting::views(store, handle, &items, |p| told(&caller, p)).await?,
         next_cursor: next.as_deref().map(encode_cursor),
     }))
+}
+
+/// Whether `caller` reads why a payout of `partner` waits: a manager does, never the partner
+/// (its token, or a member who is that partner).
+fn told(caller: &Caller, partner: &PartnerId) -> bool {
+    caller.partner().is_none() && caller.own_partner.as_ref() != Some(partner)
 }
 
 pub async fn load(state: &AppState, caller: &Caller, id: &PayoutId) -> ApiResult<payouts::Payout> {
@@ -183,9 +189,13 @@ async fn get_one(
     caller: Caller,
     Path((_, id)): Path<(Handle, PayoutId)>,
 ) -> ApiResult<axum::Json<PayoutView>> {
-    Ok(axum::Json(PayoutView::from(
-        &load(&state, &caller, &id).await?,
-    )))
+    let payout = load(&state, &caller, &id).await?;
+    let store = state.store.as_ref();
+    let told = |p: &PartnerId| told(&caller, p);
+    let views = payouts::waiting::views(store, &caller.handle, &[payout], told).await?;
+    Ok(axum::Json(views.into_iter().next().ok_or_else(|| {
+        ApiError::not_found(format!("Payout {id}"))
+    })?))
 }
 
 #[derive(Deserialize)]

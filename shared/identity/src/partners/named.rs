@@ -8,7 +8,7 @@ use crate::domain::{Handle, PartnerId};
 use crate::platform::store::Store;
 
 /// At most this many suffixes are tried before the name is answered as taken.
-const MAX_TRIES: u32 = 20;
+pub const MAX_TRIES: u32 = 20;
 
 /// `name` as an id's stem: lower-case letters and digits, other runs as one hyphen, at most 40
 /// characters; `partner` when nothing of it is left (a name of only symbols or other scripts).
@@ -32,6 +32,14 @@ pub fn stem(name: &str) -> String {
     }
 }
 
+/// The `n`th id tried for a stem: the stem itself, then `stem-2`, `stem-3`, …
+pub fn nth(stem: &str, n: u32) -> String {
+    match n {
+        0 | 1 => stem.to_owned(),
+        n => format!("{stem}-{n}"),
+    }
+}
+
 /// Creates the partner under the first free id of its name: the stem, then `-2`, `-3`, …
 /// Round trips: the create's, once per id taken.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
@@ -44,10 +52,7 @@ pub async fn create(
     let base = stem(&name);
     let mut taken = None;
     for n in 1..=MAX_TRIES {
-        let raw = match n {
-            1 => base.clone(),
-            n => format!("{base}-{n}"),
-        };
+        let raw = nth(&base, n);
         // A stem is always a valid id; were it not, the name is answered as taken.
         let Ok(id) = PartnerId::parse(&raw) else {
             break;
@@ -71,5 +76,13 @@ mod tests {
         assert_eq!(stem("Ünïcode Ltd"), "n-code-ltd");
         assert_eq!(stem("***"), "partner");
         assert!(stem(&"a".repeat(90)).len() <= 40);
+    }
+
+    #[test]
+    fn a_taken_name_gets_the_next_number() {
+        use super::nth;
+        assert_eq!(nth("lena", 1), "lena");
+        assert_eq!(nth("lena", 2), "lena-2");
+        assert_eq!(nth("lena", 12), "lena-12");
     }
 }

@@ -13,8 +13,9 @@ use hickory_resolver::proto::xfer::Protocol;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DnsError {
-    /// No answer could be had (the resolver is down or timed out): try again later.
-    #[error("The DNS lookup of {name} failed: {reason}")]
+    /// No answer could be had (the resolver is down or timed out): try again later. The
+    /// resolver's own words (`reason`) go to the log, not to the person who asked.
+    #[error("No DNS server answered when we looked up {name}, so it could not be checked")]
     Unavailable { name: String, reason: String },
 }
 
@@ -39,9 +40,12 @@ fn no_such_record(e: &hickory_resolver::ResolveError) -> bool {
 /// record, so a CNAME pointing at a zone someone else controls never stands in for the name.
 /// No record (NXDOMAIN, NODATA) is an empty list, not an error.
 pub async fn txt_at(server: Option<SocketAddr>, name: &str) -> Result<Vec<String>, DnsError> {
-    let unavailable = |reason: String| DnsError::Unavailable {
-        name: name.to_owned(),
-        reason,
+    let unavailable = |reason: String| {
+        tracing::warn!(%name, %reason, "DNS lookup without an answer");
+        DnsError::Unavailable {
+            name: name.to_owned(),
+            reason,
+        }
     };
     let mut options = ResolverOpts::default();
     options.cache_size = 0;

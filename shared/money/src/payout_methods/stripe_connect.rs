@@ -70,6 +70,19 @@ impl From<CallError> for ConnectError {
 struct Started {
     account_id: String,
     created_at: Timestamp,
+    /// What Stripe's newest `account.updated` said of the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    told: Option<Told>,
+}
+
+/// An account's state as Stripe's event said it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Told {
+    state: String,
+    words: String,
+    /// The event's `created` (unix seconds): an older event changes nothing.
+    at_s: i64,
 }
 
 /// `POST …/payout-method/stripe-connect/onboarding`.
@@ -160,6 +173,7 @@ async fn keep(
     let s = Started {
         account_id,
         created_at: crate::platform::time::timestamp(),
+        told: None,
     };
     let put = WriteOp::Put {
         item: Item::new(pk, sk, to_doc(&s)?),
@@ -189,9 +203,57 @@ pub async fn status(
         return Err(ConnectError::NotStarted(partner.clone()));
     };
     let key = secret_key(c, handle).await?;
-    let account = stripe::account(c.stripe_base, &key, &s.account_id).await?;
+    let account = match stripe::account(c.stripe_base, &key, &s.account_id).await {
+        Ok(account) => account,
+        // Stripe cannot be asked now: what its last event said, if it said anything.
+        Err(CallError::Retry(why)) => {
+            let Some(mut told) = s.told_status() else {
+                return Err(ConnectError::StripeBusy(why));
+            };
+            let method = crate::payout_methods::get(c.io.store.as_ref(), handle, partner).await?;
+            told.is_payout_method =
+                method.is_some_and(|m| m.masked.account == Some(told.account.clone()));
+            return Ok(told);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    adopt(c, handle, partner, &s.account_id, &account, by).await
+}
+
+impl Started {
+    fn told_status(&self) -> Option<Status> {
+        let told = self.told.as_ref()?;
+        let state = match told.state.as_str() {
+            "details_missing" => "details_missing",
+            "verified" => "verified",
+            "payouts_enabled" => "payouts_enabled",
+            _ => "restricted",
+        };
+        let details = Details::StripeConnect {
+            account_id: self.account_id.clone(),
+        };
+        Some(Status {
+            state,
+            words: told.words.clone(),
+            account: details.masked().account.unwrap_or_default(),
+            is_payout_method: false,
+        })
+    }
+}
+
+/// The account's state in words; once its details are submitted and nothing restricts it, it
+/// becomes the partner's payout method (a change: held and mailed as any; the same account
+/// again changes nothing).
+async fn adopt(
+    c: Connect<'_>,
+    handle: &Handle,
+    partner: &PartnerId,
+    account_id: &str,
+    account: &stripe::Account,
+    by: &str,
+) -> Result<Status, ConnectError> {
     let details = Details::StripeConnect {
-        account_id: s.account_id.clone(),
+        account_id: account_id.to_owned(),
     };
     let masked = details.masked().account.unwrap_or_default();
     let mut is_method = false;
@@ -205,4 +267,48 @@ pub async fn status(
         account: masked,
         is_payout_method: is_method,
     })
+}
+
+/// Stripe's `account.updated` about `account_id`, which it says is `partner`'s (the account's
+/// `metadata.partner`), sent at `at_s`: its state kept in words for when Stripe cannot be
+/// asked, and the account made the partner's payout method once its details are in, as
+/// [`status`] does, so the partner's "Getting paid" says so without going back through
+/// Stripe. `None`: not the account 10x made for that partner, or an event older than the one
+/// kept (ignored). Round trips: TWO reads, ONE conditional put, and the method's write when it
+/// changes.
+#[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner))]
+pub async fn updated(
+    c: Connect<'_>,
+    handle: &Handle,
+    partner: &PartnerId,
+    (account_id, account): (&str, &stripe::Account),
+    at_s: i64,
+) -> Result<Option<Status>, ConnectError> {
+    let (pk, sk) = keys::payout_method_stripe(handle, partner);
+    let Some(item) = c.io.store.get(&pk, &sk).await? else {
+        return Ok(None);
+    };
+    let mut s: Started = item.parse()?;
+    if s.account_id != account_id || s.told.as_ref().is_some_and(|t| t.at_s > at_s) {
+        return Ok(None);
+    }
+    s.told = Some(Told {
+        state: account.state().to_owned(),
+        words: account.words(),
+        at_s,
+    });
+    let put = WriteOp::Put {
+        item: Item::new(pk, sk, to_doc(&s)?).with_version(item.version + 1),
+        cond: Cond::Version(item.version),
+    };
+    match c.io.store.write(put).await {
+        Ok(_) => {}
+        // Another event about the account was kept meanwhile: Stripe's state is read again
+        // on the next one, or the next status.
+        Err(StoreError::ConditionFailed { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    adopt(c, handle, partner, account_id, account, "stripe")
+        .await
+        .map(Some)
 }

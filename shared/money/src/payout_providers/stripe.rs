@@ -199,24 +199,30 @@ pub async fn account(base: &str, key: &str, id: &str) -> Result<Account, CallErr
             s => CallError::status("Stripe", s),
         });
     }
-    let due = a["requirements"]["currently_due"].as_array();
-    Ok(Account {
-        details_submitted: a["details_submitted"].as_bool().unwrap_or(false),
-        payouts_enabled: a["payouts_enabled"].as_bool().unwrap_or(false),
-        disabled_reason: a["requirements"]["disabled_reason"]
-            .as_str()
-            .map(str::to_owned),
-        currently_due: due
-            .map(|d| {
-                d.iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default(),
-    })
+    Ok(Account::of(&a))
 }
 
 impl Account {
+    /// The fields read of Stripe's `account` object (an answer's, or an `account.updated`
+    /// event's `data.object`).
+    pub fn of(a: &Value) -> Self {
+        let due = a["requirements"]["currently_due"].as_array();
+        Account {
+            details_submitted: a["details_submitted"].as_bool().unwrap_or(false),
+            payouts_enabled: a["payouts_enabled"].as_bool().unwrap_or(false),
+            disabled_reason: a["requirements"]["disabled_reason"]
+                .as_str()
+                .map(str::to_owned),
+            currently_due: due
+                .map(|d| {
+                    d.iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
     /// The state's name: `restricted`, `details_missing`, `payouts_enabled` or `verified`.
     pub fn state(&self) -> &'static str {
         // A new account is disabled until its details are in (`requirements.past_due`):

@@ -33,6 +33,7 @@ pub mod statement;
 pub mod tax_report;
 pub mod tax_report_pdf;
 pub mod verify;
+pub mod waiting;
 
 use std::collections::BTreeMap;
 

@@ -207,6 +207,10 @@ pub struct PayoutView {
     pub created_by: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<ProviderRef>,
+    /// Why it has not left yet (`payouts::waiting`): a manager's read only, never an event's
+    /// or a partner's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<Waiting>,
 }
 
 impl From<&Payout> for PayoutView {
@@ -227,8 +231,34 @@ impl From<&Payout> for PayoutView {
             reason: p.reason.clone(),
             created_by: p.created_by.clone(),
             provider: p.provider.clone(),
+            waiting: None,
         }
     }
+}
+
+/// What keeps a payout from leaving.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitState {
+    /// The program holds it: judged again at `nextCheckAt`, handed over once the hold ends.
+    Held,
+    /// The provider did not take it (busy, down, a lost answer): sent again at `nextCheckAt`.
+    Retrying,
+}
+
+/// `waiting` on a manager's payout.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Waiting {
+    pub state: WaitState,
+    /// The hold's code (`payout_tax_profile_missing`, `payout_fraud_hold`, …), for a hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<crate::payout_methods::model::Exclusion>,
+    /// Why, in words for the manager.
+    pub words: String,
+    /// Attempts made at the provider so far.
+    pub attempts: u32,
+    pub next_check_at: Timestamp,
 }
 
 /// `payout.created`, `payout.sent` (handed to its provider, which has the payment),

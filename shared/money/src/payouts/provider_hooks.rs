@@ -5,7 +5,9 @@
 //! its transmission headers posted to `verify-webhook-signature`, only `SUCCESS` accepted),
 //! then applied through the same settlement as a poll (`payouts::send::settle_with`), so a
 //! duplicate, a late or an out-of-order delivery settles nothing twice. An event about a payout
-//! 10x is not sending (unknown, or settled already) is logged and ignored.
+//! 10x is not sending (unknown, or settled already) is logged and ignored. Stripe's
+//! `account.updated` about a partner's connected account keeps its state and makes it the
+//! partner's payout method once its details are in.
 
 use serde_json::Value;
 
@@ -66,6 +68,9 @@ pub async fn stripe_event(
     }
     let event: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let kind = event["type"].as_str().unwrap_or_default();
+    if kind == "account.updated" {
+        return account_updated(sender, handle, &event).await;
+    }
     if !kind.starts_with("transfer.") {
         return Ok(Applied::Ignored(format!(
             "a {kind} event: not about a payout"
@@ -82,6 +87,51 @@ pub async fn stripe_event(
         (false, None) => return Ok(Applied::Ignored("a transfer without an id".into())),
     };
     apply(sender, handle, named, outcome).await
+}
+
+/// A partner's connected account changed at Stripe (onboarding finished, verified,
+/// restricted): its state kept and, once its details are in, the account made the partner's
+/// payout method (`payout_methods::stripe_connect::updated`). An account 10x did not make for
+/// the partner it names is ignored.
+async fn account_updated(
+    sender: Sender<'_>,
+    handle: &Handle,
+    event: &Value,
+) -> Result<Applied, HookError> {
+    let object = &event["data"]["object"];
+    let account_id = object["id"].as_str().unwrap_or_default();
+    let named = object["metadata"]["partner"].as_str();
+    let Some(partner) = named.and_then(|p| crate::domain::PartnerId::parse(p).ok()) else {
+        tracing::info!(account = %account_id, "an account.updated about no partner of 10x: ignored");
+        return Ok(Applied::Ignored("an account of no partner".into()));
+    };
+    let c = crate::payout_methods::stripe_connect::Connect {
+        io: sender.io,
+        keys: sender.keys,
+        stripe_base: sender.stripe_base,
+        origin: sender.origin,
+    };
+    let account = stripe::Account::of(object);
+    let at_s = event["created"].as_i64().unwrap_or_default();
+    let updated = crate::payout_methods::stripe_connect::updated;
+    match updated(c, handle, &partner, (account_id, &account), at_s).await {
+        Ok(Some(status)) => Ok(Applied::Settled(format!(
+            "{partner}'s Stripe account is {}",
+            status.state
+        ))),
+        Ok(None) => Ok(Applied::Ignored(format!(
+            "an account.updated not about {partner}'s account, or older than the one kept"
+        ))),
+        // Stripe delivers it again later.
+        Err(crate::payout_methods::stripe_connect::ConnectError::Store(e)) => {
+            Err(HookError::Unavailable(e.to_string()))
+        }
+        // A partner gone, or a method the rules refuse: delivering again changes nothing.
+        Err(e) => {
+            tracing::warn!(%partner, error = %e, "an account.updated not applied");
+            Ok(Applied::Ignored(e.to_string()))
+        }
+    }
 }
 
 /// The headers of a PayPal delivery.

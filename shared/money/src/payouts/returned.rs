@@ -2,7 +2,8 @@
 //! PayPal payment returned or refunded later). The payout stays `paid` and its signed statement
 //! as it was; its amount goes back on the partner's balance as a new line (approved, payable in
 //! the next run, which gives it a statement of its own), the reason in words, the partner
-//! mailed. Exactly once: the line's id follows from the payout's and is written only if
+//! mailed, `payout.returned` sent, and its self-billing invoice (if it had one) cancelled by a
+//! credit note. Exactly once: the line's id follows from the payout's and is written only if
 //! absent, so a second word of the same return (a poll and a webhook, a redelivery) writes
 //! nothing.
 
@@ -54,7 +55,10 @@ pub async fn credit_back(
         "payout.provider_returned",
         &target,
     )?);
-    let emits = vec![view::event(view::CommissionEvent::Created, &line)];
+    let emits = vec![
+        view::event(view::CommissionEvent::Created, &line),
+        returned_event(payout, reason),
+    ];
     match crate::ledger::emit::commit(io, handle, ops, emits).await {
         Ok(()) => {}
         // Credited already by an earlier word of the same return.
@@ -89,6 +93,15 @@ async fn cancel_invoice(
         Err(InvoiceError::Busy) => Err(PayoutError::Busy),
         Err(e) => Err(PayoutError::InvalidState(e.to_string())),
     }
+}
+
+/// `payout.returned` for a payout given back after it was paid: the payout as it stays
+/// (`paid`, its statement as signed), `reason` the provider's in words. Its id follows from the
+/// payout's, as the line's does, so only the transaction that writes the line sends it.
+fn returned_event(payout: &Payout, reason: &str) -> crate::kernel::emit::Emit {
+    let mut told = payout.clone();
+    told.reason = Some(reason.to_owned());
+    crate::payouts::payout_event(&told, crate::payouts::PayoutEvent::Returned)
 }
 
 /// The partner's `payout_returned` mail (keyed by the payout: one however often it settles),

@@ -27,7 +27,7 @@ use crate::domain::sealed::Keyring;
 use crate::domain::{Currency, Handle, PartnerId, PayoutId};
 use crate::kernel::io::Io;
 use crate::kernel::state::Unconfigured;
-use crate::payout_methods::model::{Details, MethodType};
+use crate::payout_methods::model::{Details, Exclusion, MethodType};
 use crate::payout_providers::{self, CallError, Credentials, Provider, paypal, stripe};
 use crate::payouts::model::{Payout, PayoutError, PayoutStatus, ProviderRef};
 use crate::payouts::settle::{self, Change, Settler};
@@ -95,6 +95,10 @@ pub struct Dispatch {
     /// it stays `pending` until a sweep finds the hold over ([`HOLD_RECHECK_MS`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held: Option<String>,
+    /// The code of the hold its payout waits on (the words are `held`, or `last_error` for a
+    /// payout handed over before a hold began): what the manager's screen offers to do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Exclusion>,
     #[serde(skip)]
     pub version: u64,
 }
@@ -146,7 +150,7 @@ struct Rail {
     /// Why its payouts wait, in words for the manager: the method's own state (a change not
     /// confirmed yet, a dispute), the program's tax requirement, fraud rules or customer
     /// minimum.
-    held: Option<String>,
+    held: Option<(Exclusion, String)>,
 }
 
 /// The partner's rail (`None`: paid by file or by hand). Round trips: the method's read, the
@@ -169,10 +173,8 @@ async fn rail(
         return Ok(None);
     }
     let held = match method.payable_by(now_ms) {
-        Err(reason) => Some(reason.words().to_owned()),
-        Ok(_) => crate::payouts::gates::program_hold(store, handle, partner)
-            .await?
-            .map(|(_, words)| words),
+        Err(reason) => Some((reason, reason.words().to_owned())),
+        Ok(_) => crate::payouts::gates::program_hold(store, handle, partner).await?,
     };
     Ok(Some(Rail {
         provider,
@@ -214,7 +216,8 @@ pub async fn start(io: Io<'_>, handle: &Handle, payout: Payout) -> Result<Payout
         reference: None,
         last_error: None,
         created_ms: now_ms,
-        held: rail.held.clone(),
+        held: rail.held.as_ref().map(|(_, words)| words.clone()),
+        hold: rail.held.as_ref().map(|(code, _)| *code),
         version: 0,
     };
     let target = format!("{} through {}", payout.payout_id, provider.title());
@@ -225,7 +228,7 @@ pub async fn start(io: Io<'_>, handle: &Handle, payout: Payout) -> Result<Payout
             crate::kernel::audit::entry(handle, "payout.sending", &target)?,
         ],
         // Held: the payout stays pending, its dispatch waits for the hold to end.
-        Some(why) => {
+        Some((_, why)) => {
             next = payout.clone();
             let mut waiting = dispatch;
             waiting.not_before_ms = now_ms + HOLD_RECHECK_MS;
@@ -337,15 +340,19 @@ async fn attempt(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step, P
     // since the hand-over); a resend goes on, since the payment may be at the provider.
     if d.destination.is_none()
         && let Some(Rail {
-            held: Some(why), ..
+            held: Some(hold), ..
         }) = rail(store, &d.handle, &d.partner_id, now_ms).await?
     {
-        return wait_on_hold(store, d, why, now_ms).await;
+        return wait_on_hold(store, d, hold, now_ms).await;
     }
     let mut lease = d.clone();
     lease.attempts += 1;
     lease.not_before_ms = now_ms + LEASE_MS;
     lease.first_attempt_ms.get_or_insert(now_ms);
+    // The hold is over: its words are no attempt's error.
+    if lease.hold.take().is_some() {
+        lease.last_error = None;
+    }
     lease.destination = Some(
         sender
             .keys?
@@ -720,14 +727,15 @@ async fn hand_over(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step,
             Err(e) => Err(e.into()),
         };
     };
-    if let Some(why) = rail.held {
-        return wait_on_hold(store, d, why, now_ms).await;
+    if let Some(hold) = rail.held {
+        return wait_on_hold(store, d, hold, now_ms).await;
     }
     let mut next = payout.clone();
     next.status = PayoutStatus::Sending;
     next.provider = Some(handed_to(rail.provider));
     let mut ready = d.clone();
-    (ready.held, ready.not_before_ms) = (None, 0);
+    (ready.held, ready.hold, ready.last_error) = (None, None, None);
+    ready.not_before_ms = 0;
     (ready.provider, ready.method_version) = (rail.provider, rail.method_version);
     let (claim_pk, claim_sk) = crate::payouts::hold::key(&d.handle, &d.payout_id);
     let target = format!("{} through {}", d.payout_id, rail.provider.title());
@@ -755,12 +763,16 @@ async fn hand_over(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step,
 async fn wait_on_hold(
     store: &dyn Store,
     d: Dispatch,
-    why: String,
+    (code, why): (Exclusion, String),
     now_ms: i64,
 ) -> Result<Step, PayoutError> {
     let mut next = d.clone();
     next.not_before_ms = now_ms + HOLD_RECHECK_MS;
     next.last_error = Some(why.clone());
+    next.hold = Some(code);
+    if next.held.is_some() {
+        next.held = Some(why.clone());
+    }
     match store.write(next.put(Cond::Version(d.version))?).await {
         Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(Step::Waiting(why)),
         Err(e) => Err(e.into()),

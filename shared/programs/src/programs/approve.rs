@@ -33,10 +33,13 @@ struct Template {
     link: Link,
 }
 
-/// Approves a pending application. Round trips: the application, program, template campaign,
-/// plan and link reads, the new link's read, ONE transaction (link, `link.created`, campaign,
-/// partner, plan (+ click registry), token record and listing, application, `partner.approved`:
-/// 9–10 items), ONE enqueue per event.
+/// Approves a pending application. The partner's id (its campaign's and link's too) is made
+/// from its name as people read it (`lena`), the next number when taken (`lena-2`): each try is
+/// the transaction's own put-if-absent, so two approvals of two Lenas at once make two partners.
+/// Round trips: the application, program, template campaign, plan and link reads, then per id
+/// tried the new link's read and ONE transaction (link, `link.created`, campaign, partner, plan
+/// (+ click registry), token record and listing, application, `partner.approved`: 9–10 items),
+/// and ONE enqueue per event.
 #[tracing::instrument(skip_all, fields(handle = %handle, application = %id))]
 pub async fn approve(
     io: Io<'_>,
@@ -46,17 +49,54 @@ pub async fn approve(
     id: &ApplicationId,
     by: &str,
 ) -> Result<Approved, ProgramError> {
+    use crate::partners::named;
     let application = pending(io.store.as_ref(), handle, id).await?;
     let template = template(io.store.as_ref(), handle).await?;
-    let partner_id = derived_id(&application.name, id)?;
+    let stem = named::stem(&application.name);
+    for n in 1..=named::MAX_TRIES {
+        let partner_id = PartnerId::parse(&named::nth(&stem, n))?;
+        let made = approve_as(
+            io,
+            links,
+            config,
+            handle,
+            (&application, &template),
+            &partner_id,
+            by,
+        );
+        match made.await {
+            Err(ProgramError::Taken(_)) => continue,
+            done => return done,
+        }
+    }
+    Err(ProgramError::Taken(format!(
+        "partnerId: every id made from the name \"{}\" is taken ({stem} to {}); rename the \
+         partners or links that hold them, or add this partner by hand under another id.",
+        application.name,
+        named::nth(&stem, named::MAX_TRIES)
+    )))
+}
+
+/// One try of an approval under `partner_id`: `Taken` when that id is another partner's,
+/// campaign's or link's (and the application is still pending), so the next id is tried.
+async fn approve_as(
+    io: Io<'_>,
+    links: &LinkCache,
+    config: &Config,
+    handle: &Handle,
+    (application, template): (&Application, &Template),
+    partner_id: &PartnerId,
+    by: &str,
+) -> Result<Approved, ProgramError> {
+    let id = &application.application_id;
     let campaign_id = CampaignId::parse(partner_id.as_str())?;
     let slug = Slug::parse(partner_id.as_str())?;
     let (mut extra, approved) = writes(
         config,
         handle,
-        &application,
-        &template,
-        (&partner_id, &campaign_id, &slug),
+        application,
+        template,
+        (partner_id, &campaign_id, &slug),
         by,
     )?;
     let mut event = Event::new(handle, &approved.data);
@@ -67,11 +107,11 @@ pub async fn approve(
     match crate::links::upsert(io, links, handle, &slug, spec, Precondition::Absent, extra).await {
         Ok(_) => {}
         Err(LinkError::Extra { index, .. }) => {
-            return Err(refusal(io.store.as_ref(), handle, id, Some(index), &partner_id).await);
+            return Err(refusal(io.store.as_ref(), handle, id, Some(index), partner_id).await);
         }
-        // A concurrent approval of the same application wrote the same link first.
+        // The id's link exists (another partner's, or a concurrent approval of this one).
         Err(LinkError::SlugTaken(_)) => {
-            return Err(refusal(io.store.as_ref(), handle, id, None, &partner_id).await);
+            return Err(refusal(io.store.as_ref(), handle, id, None, partner_id).await);
         }
         Err(e) => return Err(e.into()),
     }
@@ -175,17 +215,6 @@ async fn template(store: &dyn Store, handle: &Handle) -> Result<Template, Progra
         plan,
         link,
     })
-}
-
-/// The partner's id: its name as a slug (at most 40 characters) and the last 8 hex digits of
-/// the application id, so a retried approval derives the same ids and finds them taken.
-pub fn derived_id(name: &str, id: &ApplicationId) -> Result<PartnerId, ProgramError> {
-    let base = crate::partners::named::stem(name);
-    let hex = id.hex();
-    Ok(PartnerId::parse(&format!(
-        "{base}-{}",
-        &hex[hex.len() - 8..]
-    ))?)
 }
 
 /// The template's primary link, for the partner's campaign.

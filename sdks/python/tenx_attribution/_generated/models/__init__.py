@@ -152,6 +152,9 @@ from .payout_returned_event_type import PayoutReturnedEventType
 from .payout_sent_event import PayoutSentEvent
 from .payout_sent_event_type import PayoutSentEventType
 from .payout_status import PayoutStatus
+from .payout_waiting import PayoutWaiting
+from .payout_waiting_reason import PayoutWaitingReason
+from .payout_waiting_state import PayoutWaitingState
 from .plan_changed_event import PlanChangedEvent
 from .plan_changed_event_type import PlanChangedEventType
 from .plan_notice import PlanNotice
@@ -339,6 +342,9 @@ __all__ = (
     "PayoutSentEvent",
     "PayoutSentEventType",
     "PayoutStatus",
+    "PayoutWaiting",
+    "PayoutWaitingReason",
+    "PayoutWaitingState",
     "PlanChangedEvent",
     "PlanChangedEventType",
     "PlanNotice",

@@ -13,6 +13,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.payout_provider import PayoutProvider
+    from ..models.payout_waiting import PayoutWaiting
 
 
 T = TypeVar("T", bound="Payout")
@@ -42,6 +43,9 @@ class Payout:
         status (PayoutStatus): `sending`: handed to the partner's payment provider (Stripe Connect, PayPal Payouts), not
             yet confirmed by it; `returned`: sent and given back by the provider (its lines back on the partner's balance).
         provider (PayoutProvider | Unset): A payout sent through a payment provider.
+        waiting (PayoutWaiting | Unset): Why a payout sent through a payment provider has not left yet, for a manager
+            only (never in a partner's read or an event): the program holds it (`held`, `reason` the hold's code), or the
+            provider has not taken it yet (`retrying`, tried again by itself).
     """
 
     amount: str
@@ -59,6 +63,7 @@ class Payout:
     sequence: int
     status: PayoutStatus
     provider: PayoutProvider | Unset = UNSET
+    waiting: PayoutWaiting | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,6 +105,10 @@ class Payout:
         if not isinstance(self.provider, Unset):
             provider = self.provider.to_dict()
 
+        waiting: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.waiting, Unset):
+            waiting = self.waiting.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -122,12 +131,15 @@ class Payout:
         )
         if provider is not UNSET:
             field_dict["provider"] = provider
+        if waiting is not UNSET:
+            field_dict["waiting"] = waiting
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.payout_provider import PayoutProvider
+        from ..models.payout_waiting import PayoutWaiting
 
         d = dict(src_dict)
         amount = d.pop("amount")
@@ -188,6 +200,13 @@ class Payout:
         else:
             provider = PayoutProvider.from_dict(_provider)
 
+        _waiting = d.pop("waiting", UNSET)
+        waiting: PayoutWaiting | Unset
+        if isinstance(_waiting, Unset):
+            waiting = UNSET
+        else:
+            waiting = PayoutWaiting.from_dict(_waiting)
+
         payout = cls(
             amount=amount,
             commission_count=commission_count,
@@ -204,6 +223,7 @@ class Payout:
             sequence=sequence,
             status=status,
             provider=provider,
+            waiting=waiting,
         )
 
         payout.additional_properties = d
