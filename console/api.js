@@ -106,7 +106,12 @@ export async function file(path) {
   const person = s && s.kind === 'person';
   if (s && !person) headers.authorization = `Bearer ${s.token}`;
   const response = await fetch(path, { headers, credentials: person ? 'same-origin' : 'omit', cache: 'no-store' });
-  if (response.ok) return response.blob();
+  if (response.ok) {
+    // The answer's headers ride along (an invoice names its credit note in one).
+    const blob = await response.blob();
+    blob.headers = response.headers;
+    return blob;
+  }
   let e = {};
   try {
     e = (await response.json()).error || {};

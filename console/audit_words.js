@@ -43,6 +43,7 @@ const DID = {
   'tax_profile.fix_requested': 'sent the tax profile back for a fix',
   'self_billing.accepted': 'accepted self-billing',
   'invoice.issued': 'made an invoice',
+  'invoice.credited': 'made a credit note cancelling an invoice',
   'tax_reports.exported': 'exported the 1099-NEC figures',
   'message.sent': 'sent a message',
   'partner_group.saved': 'put the partner in a group',

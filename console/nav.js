@@ -28,6 +28,7 @@ export const PLACES = [
   ['payouts', 'Payouts', [
     ['#/payouts', 'Balances and runs', lazy(() => import('./payouts_page.js'), 'render')],
     ['#/payouts/batches', 'Methods and batches', lazy(() => import('./payouts_page.js'), 'renderBatches')],
+    ['#/payouts/tax', 'Year-end 1099-NEC', lazy(() => import('./tax_year_end.js'), 'render')],
   ]],
   ['links', 'Links', [
     ['#/links', 'All links', lazy(() => import('./links.js'), 'renderList')],

@@ -76,7 +76,12 @@ export const post = (path, body) => request('POST', path, body);
 // A file the API answers (a PDF): its Blob, or the API's error thrown as an ApiError.
 export async function file(path) {
   const response = await fetch(path, { headers: { 'x-tenx-act-as': 'partner' }, credentials: 'same-origin', cache: 'no-store' });
-  if (response.ok) return response.blob();
+  if (response.ok) {
+    // The answer's headers ride along (an invoice names its credit note in one).
+    const blob = await response.blob();
+    blob.headers = response.headers;
+    return blob;
+  }
   let e = {};
   try {
     e = (await response.json()).error || {};

@@ -956,6 +956,43 @@ def payout_batch(c):
     step("pub-web's payout method set (masked), a PayPal batch of its payout, its file (%s), canceled" % name)
 
 
+def year_end_tax(c):
+    """The year-end 1099-NEC page: an operator reads in words that only an admin downloads it;
+    an admin downloads the year's CSV by a button and sets the program's own threshold of a year
+    in dollars (kept in whole cents), then the walk goes on as the operator."""
+    c.go("#/payouts/tax")
+    c.wait_text("main", "only an admin downloads them")
+    sign_out(c)
+    sign_in_locally(c, "admin")
+    admin = local_token("admin")
+    program = {"name": "Web partners", "applications": "open"}
+    status, body = api("PUT", "/v2/handles/%s/program" % HANDLE, token=admin, body=program)
+    assert status in (200, 201), (status, body)
+    year = time.gmtime().tm_year
+    c.go("#/payouts/tax")
+    c.wait_text("#tax-year-end", "Threshold for payments made in")
+    c.fill(c.css("#tax-year-end"), "year", str(year))
+    c.wait_text("#nec-threshold-now", "%d: $2,000.00 (the law's)" % year)
+    c.css("#tax-year-end [data-nec=csv]").click()
+    c.wait_text("#tax-year-end", "Save the %d CSV" % year)
+    c.css("#tax-year-end a[download]").click()
+    name = "1099-nec-%d.csv" % year
+    c.wait(lambda: name in os.listdir(c.downloads), "the 1099-NEC CSV")
+    with open(os.path.join(c.downloads, name), encoding="utf-8") as fh:
+        csv = fh.read()
+    assert csv.startswith("Tax Year,Recipient Name,Recipient TIN"), csv
+    f = c.form("#nec-threshold")
+    c.fill(f, "form1099NecThresholds", "1,500")
+    c.submit(f)
+    c.wait_text("#nec-threshold-now", "%d: $1,500.00 (your program's own)" % year)
+    status, body = api("GET", "/v2/handles/%s/program" % HANDLE, token=admin)
+    assert body["form1099NecThresholds"][str(year)] == 150000, body
+    c.shot("payouts-tax", at="#tax-year-end")
+    sign_out(c)
+    sign_in_locally(c)
+    step("the year-end 1099-NEC page: admin only, the CSV by a button, the threshold in dollars")
+
+
 def held_payout(c):
     """Issue 78: a payout the program holds, on the Payouts screen: why, in words, and what the
     manager can do about it (ask the partner for its tax details, from its page). PayPal is
@@ -1618,6 +1655,7 @@ def main():
         paging_and_search(c, operator)
         partners(c)
         commissions(c)
+        year_end_tax(c)
         conversions_screen(c)
         partner_view(c, operator)
         held_payout(c)

@@ -13,7 +13,7 @@ use tenx_shared::domain::{Handle, PayoutId};
 use tenx_shared::http::auth::Role;
 use tenx_shared::payouts::send::{self, Step};
 
-use crate::helpers::{TestApp, json_of, spawn_with, test_config};
+use crate::helpers::{TestApp, header_str, json_of, spawn_with, test_config};
 use crate::provider_server::ProviderServer;
 use crate::scenario::seed_lines;
 use crate::webhooks::{Receiver, subscribe};
@@ -440,6 +440,136 @@ async fn paypal_s_verified_webhook_pays_once_and_a_forged_or_foreign_one_changes
         .await
         .unwrap();
     crate::helpers::assert_error(elsewhere, 400, "invalid_signature").await;
+}
+
+/// Waits until `pred` holds of the provider server's webhook deliveries (each answered).
+async fn until_deliveries(server: &ProviderServer, pred: impl Fn(&[Value]) -> bool) -> Value {
+    let mut deliveries = server.control("webhooks/deliveries", None).await;
+    for _ in 0..100 {
+        if pred(deliveries.as_array().unwrap()) {
+            return deliveries;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        deliveries = server.control("webhooks/deliveries", None).await;
+    }
+    panic!("the deliveries never came: {deliveries}")
+}
+
+#[tokio::test]
+async fn a_returned_payout_s_invoice_is_cancelled_by_one_credit_note_however_often_it_is_told() {
+    let server = ProviderServer::start();
+    let app = paypal_app(&server).await;
+    crate::tax_forms::self_billing(&app).await;
+    let one = crate::scenario::as_partner(&app, "acme", "pub-one").await;
+    let accept = "/partners/pub-one/self-billing/accept";
+    json_of(
+        one.send_json(reqwest::Method::POST, accept, &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    let hook = json!({"provider": "paypal", "webhook_id": "WH1",
+                      "url": app.url("/v2/public/integrations/paypal/acme")});
+    server.control("webhooks", Some(hook)).await;
+    let id = run(&app, "run-1").await["payoutId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let Step::Sent(batch) = step(&app, &id, now()).await else {
+        panic!("not sent")
+    };
+    let settle = format!("paypal/batches/{batch}/settle");
+    server
+        .control(&settle, Some(json!({"status": "SUCCESS"})))
+        .await;
+    until_status(&app, &id, "paid").await;
+    let op = app.as_role("acme", Role::Operator);
+    let (invoice, note) = (
+        format!("/payouts/{id}/invoice?format=pdf"),
+        format!("/payouts/{id}/credit-note?format=pdf"),
+    );
+    let first = op.get(&invoice).await;
+    assert_eq!(first.status(), 200);
+    assert_eq!(
+        header_str(first.headers(), "x-invoice-number"),
+        "pub-one-00001"
+    );
+    assert!(first.headers().get("x-credit-note-number").is_none());
+    // Paid and not given back: no credit note, in words.
+    let m = crate::helpers::assert_error(op.get(&note).await, 409, "invalid_state").await;
+    assert!(m.contains("was not given back"), "{m}");
+
+    // PayPal refunds the payment after it was paid, and says so twice.
+    let twice = json!({"provider": "paypal", "duplicate": 1});
+    server.control("webhooks/faults", Some(twice)).await;
+    server
+        .control(&settle, Some(json!({"status": "REFUNDED"})))
+        .await;
+    until_deliveries(&server, |all| {
+        all.iter()
+            .filter(|d| d["type"] == "PAYMENT.PAYOUTS-ITEM.REFUNDED" && d["status"] == 200)
+            .count()
+            >= 2
+    })
+    .await;
+    let log = json_of(op.get("/audit?action=invoice.credited").await, 200).await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
+    let resp = op.get(&note).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        header_str(resp.headers(), "content-type"),
+        "application/pdf"
+    );
+    assert_eq!(
+        header_str(resp.headers(), "x-invoice-number"),
+        "pub-one-CN-00001"
+    );
+    let text = crate::tax_forms::pdf_text(&resp.bytes().await.unwrap());
+    // The invoice is unchanged and names its credit note; the note cancels it, amounts negated.
+    let again = op.get(&invoice).await;
+    assert_eq!(
+        header_str(again.headers(), "x-invoice-number"),
+        "pub-one-00001"
+    );
+    assert_eq!(
+        header_str(again.headers(), "x-credit-note-number"),
+        "pub-one-CN-00001"
+    );
+    let statement = json_of(op.statement(&id, "json").await, 200).await;
+    for line in statement["lines"].as_array().unwrap() {
+        let lid = line["commissionId"].as_str().unwrap();
+        let row = text
+            .lines()
+            .find(|l| l.contains(lid))
+            .unwrap_or_else(|| panic!("{lid}: {text}"));
+        let negated = format!("-{}", line["amount"].as_str().unwrap());
+        assert!(row.contains(&negated) && row.contains("EUR"), "{row}");
+    }
+    let total = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Total"))
+        .unwrap();
+    assert!(total.contains("-12.00") && total.contains("EUR"), "{total}");
+    for words in [
+        "Acme Shoes",
+        "Self-billing credit note",
+        "pub-one-CN-00001",
+        "Cancels invoice",
+        "pub-one-00001",
+        "Acme GmbH",
+        "Publisher One",
+    ] {
+        assert!(text.contains(words), "{words}: {text}");
+    }
+    // The partner reads its own; a credit note is a PDF only.
+    assert_eq!(one.get(&note).await.status(), 200);
+    crate::helpers::assert_error(
+        op.get(&format!("/payouts/{id}/credit-note?format=csv"))
+            .await,
+        400,
+        "invalid_request",
+    )
+    .await;
 }
 
 const STRIPE_KEY: &str = "sk_test_51PayoutsLocalAccount0000SeCrEt";

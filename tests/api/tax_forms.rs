@@ -3,7 +3,10 @@
 //! sends it back in words, mailed; `requireTaxProfile: "accepted"` holds payouts until then
 //! while `true` keeps meaning "given"; a paid payout's invoice is a PDF in the partner's name,
 //! numbered per partner without gaps (racing invoices get two numbers), its figures the
-//! statement's (read back with `pdftotext`), reverse-charged between two member states.
+//! statement's (read back with `pdftotext`), reverse-charged between two member states, carried
+//! by the payout's mail; a credit note cancels an invoice once per payout, numbered in a series
+//! of its own (racing notes get two numbers); the 1099-NEC threshold of a year is the program's
+//! when it sets one.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -243,7 +246,7 @@ async fn an_accepting_program_holds_payouts_until_the_form_is_accepted() {
 }
 
 /// Self-billing on, with the merchant's legal details (a German VAT number).
-async fn self_billing(app: &TestApp) {
+pub(crate) async fn self_billing(app: &TestApp) {
     let admin = app.as_role("acme", Role::Admin);
     let program = json!({"name": "Acme partners", "selfBilling": {"enabled": true,
         "legalName": "Acme GmbH", "address": "Hauptstr. 1, 10115 Berlin",
@@ -270,7 +273,7 @@ async fn invoice(who: &As<'_>, pid: &str) -> reqwest::Response {
 }
 
 /// The PDF's text, as `pdftotext -layout` reads it (Debian's poppler-utils).
-fn pdf_text(pdf: &[u8]) -> String {
+pub(crate) fn pdf_text(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("invoice.pdf");
     std::fs::write(&path, pdf).unwrap();
@@ -435,6 +438,152 @@ async fn racing_invoices_get_numbers_in_sequence_never_one_twice() {
 }
 
 #[tokio::test]
+async fn racing_credit_notes_get_one_per_payout_numbered_in_their_own_series() {
+    use tenx_shared::domain::{Handle, PayoutId};
+    use tenx_shared::payouts::credit_note;
+    let app = spawn_app().await;
+    partners(&app, &["pub-one"]).await;
+    self_billing(&app).await;
+    let one = crate::scenario::as_partner(&app, "acme", "pub-one").await;
+    let accept = "/partners/pub-one/self-billing/accept";
+    json_of(one.send_json(Method::POST, accept, &json!({})).await, 200).await;
+    let a = paid_payout(&app, "pub-one", "run-a", &[100]).await;
+    let b = paid_payout(&app, "pub-one", "run-b", &[200]).await;
+    let never = paid_payout(&app, "pub-one", "run-c", &[300]).await;
+    let op = app.as_role("acme", Role::Operator);
+    for pid in [&a, &b] {
+        assert_eq!(invoice(&op, pid).await.status(), 200);
+    }
+    let state = app.state();
+    let store = state.store.as_ref();
+    let handle = Handle::parse("acme").unwrap();
+    let payout = |id: &str| {
+        let id = PayoutId::parse(id).unwrap();
+        let handle = handle.clone();
+        async move {
+            tenx_shared::payouts::get(store, &handle, &id)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let (pa, pb, pc) = (payout(&a).await, payout(&b).await, payout(&never).await);
+    let why = "PayPal reversed the payment.";
+    // Two returns at once get two numbers in order; the same return told twice at once, one note.
+    let (na, nb, na2) = tokio::join!(
+        credit_note::issue_if_invoiced(store, &handle, &pa, why),
+        credit_note::issue_if_invoiced(store, &handle, &pb, why),
+        credit_note::issue_if_invoiced(store, &handle, &pa, why),
+    );
+    let number = |n: Result<Option<credit_note::CreditNoteRecord>, _>| match n {
+        Ok(Some(r)) => (r.number, r.invoice_number),
+        other => panic!("{:?}", other.map(|o| o.map(|r| r.number))),
+    };
+    let (na, nb, na2) = (number(na), number(nb), number(na2));
+    assert_eq!(na, na2);
+    let mut got = [na.0.clone(), nb.0.clone()];
+    got.sort();
+    assert_eq!(got, ["pub-one-CN-00001", "pub-one-CN-00002"]);
+    let mut cancels = [na.1, nb.1];
+    cancels.sort();
+    assert_eq!(cancels, ["pub-one-00001", "pub-one-00002"]);
+    let log = json_of(op.get("/audit?action=invoice.credited").await, 200).await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 2, "{log}");
+    // Invoices and notes keep to their own partition: the team's invitations still list.
+    let admin = app.as_role("acme", Role::Admin);
+    json_of(admin.get("/members/invitations").await, 200).await;
+    // A payout never invoiced has nothing to cancel: no note, and none asked for by the API.
+    let none = credit_note::issue_if_invoiced(store, &handle, &pc, why).await;
+    assert!(none.unwrap().is_none());
+    let m = assert_error(
+        op.get(&format!("/payouts/{never}/credit-note?format=pdf"))
+            .await,
+        409,
+        "invalid_state",
+    )
+    .await;
+    assert!(m.contains("was not given back"), "{m}");
+    // The notes read back by the API, each its own number, its invoice unchanged.
+    let resp = op
+        .get(&format!("/payouts/{b}/credit-note?format=pdf"))
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(header_str(resp.headers(), "x-invoice-number"), nb.0);
+    let text = pdf_text(&resp.bytes().await.unwrap());
+    assert!(text.contains("-2.00") && text.contains(&nb.0), "{text}");
+}
+
+#[tokio::test]
+async fn the_paid_mail_carries_the_invoice_when_the_program_bills_itself() {
+    let app = spawn_app().await;
+    let op = app.as_role("acme", Role::Operator);
+    for id in ["pub-one", "pub-two"] {
+        let body = json!({"partnerId": id, "name": format!("Partner {id}"),
+            "email": format!("{id}@example.org")});
+        json_of(op.create_partner(&body).await, 201).await;
+    }
+    self_billing(&app).await;
+    // pub-one accepted self-billing; pub-two did not, so its mail goes alone.
+    let one = crate::scenario::as_partner(&app, "acme", "pub-one").await;
+    let accept = "/partners/pub-one/self-billing/accept";
+    json_of(one.send_json(Method::POST, accept, &json!({})).await, 200).await;
+    seed(&app, "pub-one", "EUR", &[1250, 4999]).await;
+    seed(&app, "pub-two", "EUR", &[700]).await;
+    let pids = run(&app, "run-1").await;
+    for pid in pids.values() {
+        let paid = op
+            .settle_payout(pid, "mark-paid", &json!({"reference": "SEPA-1"}))
+            .await;
+        json_of(paid, 200).await;
+    }
+    let payout_mails = |all: &[tenx_shared::testing::mail::SentMail]| {
+        all.iter().filter(|m| m.kind == "payout_sent").count()
+    };
+    let mut sent = app.wait_for_mail(2).await;
+    for _ in 0..200 {
+        if payout_mails(&sent) >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        sent = app.sent_mail();
+    }
+    let mail_to = |to: &str| {
+        sent.iter()
+            .find(|m| m.kind == "payout_sent" && m.to == to)
+            .unwrap_or_else(|| panic!("no payout mail to {to}: {sent:?}"))
+    };
+    let with = mail_to("pub-one@example.org");
+    assert_eq!(with.files.len(), 1, "{}", with.raw);
+    let file = &with.files[0];
+    assert_eq!(
+        (file.name.as_str(), file.content_type.as_str()),
+        ("invoice-pub-one-00001.pdf", "application/pdf")
+    );
+    // The attached invoice is the one the API answers, its figures the statement's.
+    let text = pdf_text(&file.bytes);
+    let pid = &pids[&("pub-one".into(), "EUR".into())];
+    let resp = invoice(&op, pid).await;
+    assert_eq!(
+        header_str(resp.headers(), "x-invoice-number"),
+        "pub-one-00001"
+    );
+    assert_eq!(text, pdf_text(&resp.bytes().await.unwrap()));
+    let total = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Total"))
+        .unwrap();
+    assert!(total.contains("62.49") && total.contains("EUR"), "{total}");
+    assert!(
+        text.contains("Self-billing invoice") && text.contains("Acme GmbH"),
+        "{text}"
+    );
+    // Without the partner's acceptance there is no invoice to carry: the mail goes alone.
+    let without = mail_to("pub-two@example.org");
+    assert!(without.files.is_empty(), "{}", without.raw);
+    assert!(!without.text.is_empty());
+}
+
+#[tokio::test]
 async fn the_year_end_1099_nec_lists_us_payees_over_the_threshold_for_admins_only() {
     let app = spawn_app().await;
     partners(&app, &["pub-us", "pub-low", "pub-de"]).await;
@@ -522,4 +671,57 @@ async fn the_year_end_1099_nec_lists_us_payees_over_the_threshold_for_admins_onl
     ] {
         assert_error(admin.get(&bad).await, 400, "invalid_request").await;
     }
+}
+
+#[tokio::test]
+async fn a_program_s_own_threshold_of_a_year_moves_who_is_listed_in_whole_cents_only() {
+    let app = spawn_app().await;
+    partners(&app, &["pub-us"]).await;
+    let op = app.as_role("acme", Role::Operator);
+    let w9 = json!({"form": "w9", "legalName": "Jane Doe", "country": "US",
+        "taxId": "123-45-6789", "address": "1 Main St, Springfield, IL 62701"});
+    json_of(put_tax(&op, "pub-us", &w9).await, 200).await;
+    // $1,500.00: over the $600 of 2025, under the law's $2,000 of 2026 and later.
+    seed(&app, "pub-us", "USD", &[150_000]).await;
+    for (_, pid) in run(&app, "run-1").await {
+        let paid = op
+            .settle_payout(&pid, "mark-paid", &json!({"reference": "ACH-1"}))
+            .await;
+        json_of(paid, 200).await;
+    }
+    let year = tenx_shared::platform::time::now().year();
+    let path = format!("/tax-reports/1099-nec?year={year}");
+    let admin = app.as_role("acme", Role::Admin);
+    let rows = |csv: String| csv.lines().skip(1).map(str::to_owned).collect::<Vec<_>>();
+    let csv = admin.get(&path).await.text().await.unwrap();
+    assert!(
+        rows(csv.clone()).is_empty(),
+        "under the law's $2,000: {csv}"
+    );
+
+    // The program's own figure of that year, in whole cents: the payee is at it, so listed.
+    let own = json!({"name": "Acme partners",
+        "form1099NecThresholds": {year.to_string(): 150_000}});
+    let saved = json_of(admin.put_program(&own).await, 201).await;
+    assert_eq!(saved["form1099NecThresholds"][year.to_string()], 150_000);
+    let csv = admin.get(&path).await.text().await.unwrap();
+    let listed = rows(csv.clone());
+    assert_eq!(listed.len(), 1, "{csv}");
+    assert!(listed[0].contains("pub-us,1500.00,1"), "{csv}");
+    // Another year keeps the law's figure; a float, a string, a negative amount or a key that
+    // is not a year is refused by name, and the saved figure stays.
+    for (bad, field) in [
+        (json!({"2027": 2100.5}), "form1099NecThresholds.2027"),
+        (json!({"2027": 210_000.0}), "form1099NecThresholds.2027"),
+        (json!({"2027": "210000"}), "form1099NecThresholds.2027"),
+        (json!({"2027": -1}), "form1099NecThresholds.2027"),
+        (json!({"twenty": 1}), "form1099NecThresholds.twenty"),
+        (json!(600), "form1099NecThresholds"),
+    ] {
+        let body = json!({"name": "Acme partners", "form1099NecThresholds": bad});
+        let m = assert_error(admin.put_program(&body).await, 400, "invalid_request").await;
+        assert!(m.starts_with(field), "{field}: {m}");
+    }
+    let program = json_of(admin.get("/program").await, 200).await;
+    assert_eq!(program["form1099NecThresholds"][year.to_string()], 150_000);
 }

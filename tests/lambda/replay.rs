@@ -258,7 +258,7 @@ impl Bundle {
                 lambda::handle_event(&worker, event).await
             }
             Handler::MailWorker => {
-                let worker = tenx_shared::mail::worker::MailWorker::new(f.state.clone());
+                let worker = tenx_shared::runtime::assembly::mail_worker(&f.state);
                 lambda::handle_event(&worker, event).await
             }
             Handler::MailEventsWorker => {
@@ -1596,6 +1596,13 @@ const UNEXERCISED: &[(&str, &str, &str, &str)] = &[
         "dynamodb:DeleteItem",
         "Table",
         "a final record's pending entry",
+    ),
+    (
+        "MailWorkerFunction",
+        "dynamodb:Query",
+        "Table",
+        "a payout's self-billing invoice made for its mail: the statement's lines \
+         (tests/api/tax_forms.rs)",
     ),
     (
         "MailWorkerFunction",

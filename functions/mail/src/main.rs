@@ -4,12 +4,14 @@
 
 use std::sync::Arc;
 
-use tenx_shared::mail::worker::{MailWorker, SECRETS};
+use tenx_shared::mail::worker::SECRETS;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     tenx_shared::runtime::aws::init_lambda_tracing();
-    // Once per cold start: settings, the AWS clients and the keyring that tags unsubscribe links.
+    // Once per cold start: settings, the AWS clients, the keyring that tags unsubscribe links
+    // and the payout key that opens (and seals) the self-billing invoices the mails carry.
     let state = tenx_shared::runtime::aws::app_state_from_env(SECRETS).await?;
-    tenx_shared::runtime::workers::lambda::run(Arc::new(MailWorker::new(state))).await
+    let worker = tenx_shared::runtime::assembly::mail_worker(&state);
+    tenx_shared::runtime::workers::lambda::run(Arc::new(worker)).await
 }

@@ -27,6 +27,15 @@ pub fn sinks() -> Vec<Arc<dyn EventSink>> {
     ]
 }
 
+/// The mail worker, with the files its messages carry (a paid payout's self-billing invoice).
+pub fn mail_worker(state: &AppState) -> crate::mail::worker::MailWorker {
+    crate::mail::worker::MailWorker::new(state.clone()).with_files(Arc::new(
+        crate::payouts::invoice_mail::InvoiceFiles {
+            state: state.clone(),
+        },
+    ))
+}
+
 /// The sinks the click stream's consumer applies before its own counters (`analytics::stream`
 /// counts clicks there, exactly once per shard checkpoint).
 pub fn click_sinks() -> Vec<Arc<dyn EventSink>> {
@@ -43,7 +52,7 @@ pub fn handlers(state: &AppState) -> Vec<Arc<dyn BatchHandler>> {
         Arc::new(crate::webhooks::delivery::DeliveryWorker::new(
             state.clone(),
         )),
-        Arc::new(crate::mail::worker::MailWorker::new(state.clone())),
+        Arc::new(mail_worker(state)),
         Arc::new(crate::mail::feedback::FeedbackWorker::new(state.clone())),
         Arc::new(crate::imports::worker::ImportWorker::new(state.clone())),
     ]

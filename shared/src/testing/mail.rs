@@ -22,6 +22,8 @@ pub struct SentMail {
     pub list_unsubscribe_post: Option<String>,
     pub text: String,
     pub html: String,
+    /// The files it carries, decoded.
+    pub files: Vec<crate::platform::mail::MailFile>,
     pub raw: String,
 }
 
@@ -57,6 +59,7 @@ pub fn maildir_messages(dir: &std::path::Path) -> Vec<SentMail> {
                 list_unsubscribe_post: m.list_unsubscribe_post,
                 text: m.text,
                 html: m.html,
+                files: m.files,
                 raw: m.raw,
             }
         })
@@ -82,7 +85,7 @@ pub fn sent_mail(state: &AppState) -> Vec<SentMail> {
 pub async fn deliver_mail(state: &AppState) -> usize {
     work_off(
         state,
-        Arc::new(crate::mail::worker::MailWorker::new(state.clone())),
+        Arc::new(crate::runtime::assembly::mail_worker(state)),
     )
     .await
 }
@@ -146,6 +149,6 @@ pub async fn deliver_due(
         body,
         receive_count: 1,
     };
-    let worker = crate::mail::worker::MailWorker::new(state.clone());
+    let worker = crate::runtime::assembly::mail_worker(state);
     worker.handle(vec![received]).await.is_empty()
 }

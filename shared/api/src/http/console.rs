@@ -278,7 +278,8 @@ const FILES: &[(&str, &[u8])] = &[
         "portal_people.js",
         include_bytes!("../../../../console/portal_people.js"),
     ),
-    // The certifications' words a partner signs, and the tax review and invoice buttons.
+    // The certifications' words a partner signs, the tax review and invoice buttons, the year-end
+    // 1099-NEC page.
     (
         "portal_tax_words.js",
         include_bytes!("../../../../console/portal_tax_words.js"),
@@ -290,6 +291,10 @@ const FILES: &[(&str, &[u8])] = &[
     (
         "invoice_button.js",
         include_bytes!("../../../../console/invoice_button.js"),
+    ),
+    (
+        "tax_year_end.js",
+        include_bytes!("../../../../console/tax_year_end.js"),
     ),
     (
         "portal_tax.js",

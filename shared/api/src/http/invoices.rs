@@ -1,6 +1,8 @@
 //! Self-billing: a partner accepts it (`POST …/self-billing/accept`, the partner itself), reads
 //! where it stands (`GET …/self-billing`), and a paid payout's invoice is a PDF
-//! (`GET …/payouts/{payoutId}/invoice?format=pdf`, the program's operators or the partner).
+//! (`GET …/payouts/{payoutId}/invoice?format=pdf`, the program's operators or the partner),
+//! and so is the credit note that cancels it once the payment was given back
+//! (`GET …/payouts/{payoutId}/credit-note?format=pdf`, the same readers).
 //! The work is in `programs::self_billing` and `payouts::invoice`.
 
 use axum::extract::State;
@@ -30,6 +32,8 @@ pub(crate) fn routes() -> Routes {
         .post(Operator, Some(PayoutsWrite), Write, accept)
         .at("/v2/handles/{handle}/payouts/{payoutId}/invoice")
         .get(Operator, Some(CommissionsRead), Free, get_invoice)
+        .at("/v2/handles/{handle}/payouts/{payoutId}/credit-note")
+        .get(Operator, Some(CommissionsRead), Free, get_credit_note)
 }
 
 /// `GET …/self-billing` → `{enabled, customer?, agreement, accepted, acceptedAt?}`.
@@ -101,7 +105,8 @@ struct InvoiceParams {
 }
 
 /// `GET …/payouts/{payoutId}/invoice?format=pdf` → the invoice, `application/pdf`, as a download
-/// named by its number; a partner reads only its own payouts' (another's is 404).
+/// named by its number (and `x-credit-note-number` once a credit note cancels it); a partner
+/// reads only its own payouts' (another's is 404).
 async fn get_invoice(
     State(state): State<AppState>,
     caller: Caller,
@@ -121,10 +126,49 @@ async fn get_invoice(
     let made =
         invoice::get_or_issue(store, state.payout_key(), &caller.handle, &payout.payout_id).await?;
     let pdf = crate::payouts::invoice_pdf::render(store, &caller.handle, &made).await?;
-    let name = format!(
-        "attachment; filename=\"invoice-{}.pdf\"",
-        made.record.number
-    );
+    let mut res = pdf_download(pdf, "invoice", &made.record.number);
+    // The credit note cancelling it, when the payment was given back: the console offers both.
+    let note = crate::payouts::credit_note::read(store, &caller.handle, &payout.payout_id).await?;
+    if let Some(v) = note.and_then(|n| HeaderValue::from_str(&n.number).ok()) {
+        res.headers_mut().insert("x-credit-note-number", v);
+    }
+    Ok(res)
+}
+
+/// `GET …/payouts/{payoutId}/credit-note?format=pdf` → the credit note cancelling the payout's
+/// invoice, `application/pdf`, named by its number (`x-invoice-number`: its own); `409` in
+/// words when the payout was not given back or had no invoice.
+async fn get_credit_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(Handle, PayoutId)>,
+    Query(params): Query<InvoiceParams>,
+) -> ApiResult<Response> {
+    if params.format.as_deref().is_some_and(|f| f != "pdf") {
+        return Err(ApiError::invalid_request(
+            "format: a credit note is a PDF (format=pdf).",
+        ));
+    }
+    let store = state.store.as_ref();
+    let payout = crate::payouts::model::get(store, &caller.handle, &id)
+        .await?
+        .filter(|p| caller.sees_partner(&p.partner_id))
+        .ok_or_else(|| ApiError::not_found(format!("Payout {id}")))?;
+    let note = crate::payouts::credit_note::get_or_issue(
+        store,
+        state.payout_key(),
+        &caller.handle,
+        &payout.payout_id,
+    )
+    .await?;
+    let pdf = crate::payouts::credit_note_pdf::render(store, &caller.handle, &note).await?;
+    Ok(pdf_download(pdf, "credit-note", &note.record.number))
+}
+
+/// A document as a private PDF download named `{stem}-{number}.pdf`, its number in
+/// `x-invoice-number`.
+fn pdf_download(pdf: Vec<u8>, stem: &str, number: &str) -> Response {
+    let name = format!("attachment; filename=\"{stem}-{number}.pdf\"");
     let mut res = pdf.into_response();
     let h = res.headers_mut();
     h.insert(
@@ -140,9 +184,9 @@ async fn get_invoice(
     }
     h.insert(
         "x-invoice-number",
-        HeaderValue::from_str(&made.record.number).unwrap_or(HeaderValue::from_static("")),
+        HeaderValue::from_str(number).unwrap_or(HeaderValue::from_static("")),
     );
-    Ok(res)
+    res
 }
 
 impl From<InvoiceError> for ApiError {

@@ -9,7 +9,8 @@
 //!   without its approval's mail.
 //! - `partner.applied`, `claim.opened`, `coupon.leak_suspected`: mail to the handle's admins,
 //!   sent by the people room's sink (`people::admin_mail`), which knows who they are.
-//! - `payout.paid` → `payout_sent` to the partner's address (its record's), with the statement.
+//! - `payout.paid` → `payout_sent` to the partner's address (its record's), with the statement,
+//!   and its self-billing invoice as PDF when the program bills that way (`mail::attach`).
 //! - `plan.changed` → `plan_notice` to the partner's address: the signed notice's summary, its
 //!   30-day difference and the link to the partner's notices.
 //! - `commission.created` → counted into the partner's digest of the day (`mail::digest`),
@@ -95,6 +96,8 @@ async fn outgoing(state: &AppState, event: &Event) -> anyhow::Result<Option<Outg
                 "paidAt": text(d, "paidAt"),
                 "reference": text(d, "reference"),
                 "statementUrl": format!("{base}/v2/handles/{handle}/payouts/{payout}/statement"),
+                // Its self-billing invoice rides along, when the program bills that way.
+                (super::attach::INVOICE_OF): payout,
             });
             (to, MailKind::PayoutSent, data)
         }

@@ -23,7 +23,7 @@ use super::suppressions::{self, Reason};
 use super::{MailMessage, MailRecord, MailStatus, limits, preferences, sweep};
 use crate::kernel::consume::BatchHandler;
 use crate::kernel::state::AppState;
-use crate::platform::mail::{Composed, Outcome, RawMail, compose};
+use crate::platform::mail::{Composed, MailFile, Outcome, RawMail, compose};
 use crate::platform::queue::{MAX_DELAY_SECS, OutMessage, QueueName, Received};
 use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
 
@@ -31,15 +31,19 @@ use crate::platform::store::{Cond, Item, StoreError, WriteOp, keys};
 /// SMTP engine's 20 s conversation limit and SES's retries.
 pub const LEASE: Duration = Duration::from_secs(120);
 
-/// The worker's one secret: the keyring that tags unsubscribe links.
+/// The worker's secrets: the keyring that tags unsubscribe links, and the payout key that opens
+/// (and, the first time, seals) the self-billing invoice a payout's mail carries.
 pub const SECRETS: crate::platform::config::Secrets = crate::platform::config::Secrets {
     ctx_keys: true,
+    payout_key: true,
     ..crate::platform::config::Secrets::NONE
 };
 
 /// The consumer of [`QueueName::Mail`].
 pub struct MailWorker {
     pub state: AppState,
+    /// Where a message's files come from (`mail::attach`); `None`: every message goes alone.
+    pub files: Option<std::sync::Arc<dyn super::attach::Attachments>>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -67,7 +71,22 @@ impl BatchHandler for MailWorker {
 
 impl MailWorker {
     pub fn new(state: AppState) -> Self {
-        Self { state }
+        Self { state, files: None }
+    }
+
+    /// The worker with the source of its messages' files.
+    pub fn with_files(mut self, files: std::sync::Arc<dyn super::attach::Attachments>) -> Self {
+        self.files = Some(files);
+        self
+    }
+
+    /// The files `rec` carries: asked for before the send is claimed, so an error here is tried
+    /// again later, never taken for a lost send.
+    async fn files_of(&self, rec: &MailRecord) -> anyhow::Result<Vec<MailFile>> {
+        match (&self.files, &rec.handle) {
+            (Some(files), Some(handle)) => files.files(handle, &rec.data).await,
+            _ => Ok(vec![]),
+        }
     }
 
     async fn process(&self, received: &Received) -> Verdict {
@@ -122,6 +141,7 @@ impl MailWorker {
                 .wait(rec, version, until - now, "waits for the hourly mail limit")
                 .await;
         }
+        let files = self.files_of(&rec).await?;
         let mut claimed = rec.clone();
         claimed.attempts += 1;
         claimed.unanswered += u32::from(lost);
@@ -131,7 +151,7 @@ impl MailWorker {
             Err(StoreError::ConditionFailed { .. }) => return Ok(Verdict::Retry),
             Err(e) => return Err(e.into()),
         }
-        self.send(claimed, version + 1).await
+        self.send(claimed, version + 1, files).await
     }
 
     /// Why the record must not be sent (a suppressed address, a kind turned off), if so.
@@ -153,8 +173,13 @@ impl MailWorker {
     }
 
     /// Renders and sends the claimed record (`version`: the claim's), then records the outcome.
-    async fn send(&self, mut rec: MailRecord, version: u64) -> anyhow::Result<Verdict> {
-        let raw = match self.build(&mut rec).await? {
+    async fn send(
+        &self,
+        mut rec: MailRecord,
+        version: u64,
+        files: Vec<MailFile>,
+    ) -> anyhow::Result<Verdict> {
+        let raw = match self.build(&mut rec, files).await? {
             Ok(raw) => raw,
             Err(why) => {
                 return self
@@ -195,7 +220,11 @@ impl MailWorker {
 
     /// The message of `rec` (its subject and Message-ID noted on it), or why it cannot be
     /// written, in words (a template that fails on its data, an address lettre refuses).
-    async fn build(&self, rec: &mut MailRecord) -> anyhow::Result<Result<RawMail, String>> {
+    async fn build(
+        &self,
+        rec: &mut MailRecord,
+        files: Vec<MailFile>,
+    ) -> anyhow::Result<Result<RawMail, String>> {
         let config = &self.state.config;
         let from = config.mail.from_address(&config.redirect_domain);
         let domain = from.rsplit_once('@').map_or("localhost", |(_, d)| d);
@@ -234,6 +263,7 @@ impl MailWorker {
             unsubscribe: unsubscribe.as_deref(),
             text: rendered.text,
             html: rendered.html,
+            files,
         });
         Ok(raw.map_err(|e| format!("the message could not be built: {e}")))
     }

@@ -168,7 +168,8 @@ fn status_words(s: PayoutStatus) -> &'static str {
     }
 }
 
-async fn read(
+/// The payout's invoice, if one was made. Round trips: ONE read.
+pub async fn read(
     store: &dyn Store,
     handle: &Handle,
     payout_id: &PayoutId,
@@ -177,7 +178,8 @@ async fn read(
     store.get(&pk, &sk).await?.map(|i| i.parse()).transpose()
 }
 
-fn open(
+/// Opens a stored invoice's sealed parties.
+pub fn open(
     keys: &Keyring,
     handle: &Handle,
     record: InvoiceRecord,

@@ -10,10 +10,10 @@ use crate::platform::store::{Store, StoreError};
 
 /// The table's columns after `#` (points from the margin): a line's id (36 characters, about 160
 /// points at 8), what it is, the sale, the amount, the currency.
-const COLUMNS: [f32; 5] = [22.0, 190.0, 275.0, 370.0, 440.0];
+pub(crate) const COLUMNS: [f32; 5] = [22.0, 190.0, 275.0, 370.0, 440.0];
 
 /// How many statement lines are read at once.
-const READ: usize = 1_000;
+pub(crate) const READ: usize = 1_000;
 
 /// The wording of a reverse charge (Council Directive 2006/112/EC, articles 196 and 226(11a)).
 pub const REVERSE_CHARGE: &str = "Reverse charge: VAT is to be accounted for by the customer \
@@ -90,7 +90,7 @@ pub async fn render(
     Ok(sheet.finish())
 }
 
-fn party(sheet: &mut Sheet, label: &str, who: &Party) {
+pub(crate) fn party(sheet: &mut Sheet, label: &str, who: &Party) {
     sheet.text(10.0, true, label);
     sheet.text(10.0, false, &who.legal_name);
     if let Some(a) = &who.address {

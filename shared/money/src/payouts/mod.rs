@@ -9,9 +9,12 @@
 pub mod background;
 pub mod budget;
 pub mod claim;
+pub mod credit_note;
+pub mod credit_note_pdf;
 pub mod gates;
 pub mod hold;
 pub mod invoice;
+pub mod invoice_mail;
 pub mod invoice_pdf;
 pub mod jobs;
 pub mod lines;

@@ -2,9 +2,10 @@
 //! PayPal payment returned or refunded later). The payout stays `paid` and its signed statement
 //! as it was; its amount goes back on the partner's balance as a new line (approved, payable in
 //! the next run, which gives it a statement of its own), the reason in words, the partner
-//! mailed, `payout.returned` sent. Exactly once: the line's id follows from the payout's and is
-//! written only if absent, so a second word of the same return (a poll and a webhook, a
-//! redelivery) writes nothing.
+//! mailed, `payout.returned` sent, and its self-billing invoice (if it had one) cancelled by a
+//! credit note. Exactly once: the line's id follows from the payout's and is written only if
+//! absent, so a second word of the same return (a poll and a webhook, a redelivery) writes
+//! nothing.
 
 use crate::domain::Handle;
 use crate::kernel::io::Io;
@@ -62,6 +63,8 @@ pub async fn credit_back(
         Ok(()) => {}
         // Credited already by an earlier word of the same return.
         Err(StoreError::TxConflict { .. } | StoreError::ConditionFailed { .. }) => {
+            // An earlier word may have stopped before its credit note.
+            cancel_invoice(io, handle, payout, reason).await?;
             return Ok(false);
         }
         Err(e) => return Err(e.into()),
@@ -69,7 +72,27 @@ pub async fn credit_back(
     let mut told = payout.clone();
     told.reason = Some(reason.to_owned());
     mail_partner(io, origin, handle, &told).await;
+    cancel_invoice(io, handle, payout, reason).await?;
     Ok(true)
+}
+
+/// The credit note cancelling the payout's self-billing invoice, when it had one
+/// (`payouts::credit_note`, exactly once however often the return is told). An error fails the
+/// word, so the provider's redelivery makes the note. Round trips: see `issue_if_invoiced`.
+async fn cancel_invoice(
+    io: Io<'_>,
+    handle: &Handle,
+    payout: &Payout,
+    reason: &str,
+) -> Result<(), PayoutError> {
+    use crate::payouts::invoice::InvoiceError;
+    let store = io.store.as_ref();
+    match crate::payouts::credit_note::issue_if_invoiced(store, handle, payout, reason).await {
+        Ok(_) => Ok(()),
+        Err(InvoiceError::Store(e)) => Err(e.into()),
+        Err(InvoiceError::Busy) => Err(PayoutError::Busy),
+        Err(e) => Err(PayoutError::InvalidState(e.to_string())),
+    }
 }
 
 /// `payout.returned` for a payout given back after it was paid: the payout as it stays

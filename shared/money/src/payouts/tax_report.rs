@@ -24,6 +24,24 @@ pub fn threshold_cents(year: i32) -> i64 {
     if year <= 2025 { 60_000 } else { 200_000 }
 }
 
+/// The year's threshold, in US cents: the program's own for that year where it set one
+/// (`programs::tax_threshold`: the IRS's inflation-indexed figure of a year after 2026), else
+/// the law's ([`threshold_cents`]). Round trips: ONE read.
+pub async fn threshold_for(
+    store: &dyn Store,
+    handle: &Handle,
+    year: i32,
+) -> Result<i64, StoreError> {
+    let own = crate::programs::settings::get(store, handle)
+        .await?
+        .and_then(|p| {
+            p.form1099_nec_thresholds
+                .get(&format!("{year:04}"))
+                .copied()
+        });
+    Ok(own.unwrap_or_else(|| threshold_cents(year)))
+}
+
 /// One payee's line.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -45,8 +63,9 @@ pub struct Report {
 /// How many payouts one page of the scan reads.
 const PAGE: usize = 1_000;
 
-/// The year's payees over the threshold (only `partner` when given). Round trips: ONE query
-/// per 1,000 payouts of the handle, ONE query per 1,000 tax profiles, ONE audited write.
+/// The year's payees over the threshold (only `partner` when given). Round trips: ONE read (the
+/// threshold), ONE query per 1,000 payouts of the handle, ONE query per 1,000 tax profiles, ONE
+/// audited write.
 #[tracing::instrument(skip_all, fields(handle = %handle, year))]
 pub async fn report(
     store: &dyn Store,
@@ -56,6 +75,7 @@ pub async fn report(
     partner: Option<&PartnerId>,
 ) -> Result<Report, TaxError> {
     let keys = keys?;
+    let threshold = threshold_for(store, handle, year).await?;
     let paid = paid_in(store, handle, year).await?;
     let mut payees = Vec::new();
     for record in tax::list(store, handle).await? {
@@ -65,7 +85,7 @@ pub async fn report(
         let Some(&(cents, count)) = paid.get(&record.partner_id) else {
             continue;
         };
-        if cents < threshold_cents(year) {
+        if cents < threshold {
             continue;
         }
         payees.push(Payee {
@@ -88,7 +108,7 @@ pub async fn report(
         .await?;
     Ok(Report {
         year,
-        threshold_cents: threshold_cents(year),
+        threshold_cents: threshold,
         payees,
     })
 }

@@ -20,6 +20,7 @@ pub mod reject;
 pub mod self_billing;
 pub mod settings;
 pub mod summary;
+pub mod tax_threshold;
 
 pub use model::{
     Application, ApplicationPolicy, ApplicationSpec, ApplicationStatus, Program, ProgramSpec,

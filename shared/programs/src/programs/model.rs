@@ -79,6 +79,10 @@ pub struct Program {
     /// `refunds_after_payout` fires; `None`: the default, 25.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_after_payout_threshold: Option<u8>,
+    /// The 1099-NEC threshold per year of payment, in US cents, where the program sets one
+    /// (`programs::tax_threshold`); else the law's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub form1099_nec_thresholds: BTreeMap<String, i64>,
     pub version: u64,
     pub updated_at: Timestamp,
     pub updated_by: String,
@@ -120,6 +124,8 @@ pub struct ProgramSpec {
     pub allow_paid_traffic: Option<bool>,
     pub min_customers_before_payout: Option<u32>,
     pub refund_after_payout_threshold: Option<u32>,
+    /// Validated by hand (`programs::tax_threshold`), so a float or a string is refused by name.
+    pub form1099_nec_thresholds: Option<serde_json::Value>,
 }
 
 /// What `requireTaxProfile` asks for before a payout is batched.
@@ -264,6 +270,7 @@ impl ProgramSpec {
                 100,
             )?
             .map(|n| u8::try_from(n).unwrap_or(100)),
+            form1099_nec_thresholds: super::tax_threshold::validate(self.form1099_nec_thresholds)?,
             version: 0,
             updated_at: crate::platform::time::timestamp(),
             updated_by: String::new(),
@@ -495,6 +502,7 @@ mod tests {
             allow_paid_traffic: None,
             min_customers_before_payout: None,
             refund_after_payout_threshold: None,
+            form1099_nec_thresholds: None,
         };
         assert_eq!(s.validate().unwrap_err().field, "template");
     }

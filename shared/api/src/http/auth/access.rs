@@ -152,7 +152,7 @@ pub static PARTNER_ROUTES: &[(Method, &str)] = &[
         "/v2/handles/{handle}/partners/{partnerId}/tax-profile",
     ),
     (Method::GET, "/v2/handles/{handle}/tax-profiles"),
-    // Self-billing: its acceptance (its own act) and its paid payouts' invoices.
+    // Self-billing: its acceptance (its own act), its paid payouts' invoices and credit notes.
     (
         Method::GET,
         "/v2/handles/{handle}/partners/{partnerId}/self-billing",
@@ -164,6 +164,10 @@ pub static PARTNER_ROUTES: &[(Method, &str)] = &[
     (
         Method::GET,
         "/v2/handles/{handle}/payouts/{payoutId}/invoice",
+    ),
+    (
+        Method::GET,
+        "/v2/handles/{handle}/payouts/{payoutId}/credit-note",
     ),
     // Its plan's terms in words, and why one of its commissions is what it is.
     (

@@ -1,10 +1,11 @@
 //! One message, built with `lettre`'s builder: addresses parsed as addresses (a display name
 //! is quoted and encoded, never spliced), every header value encoded (RFC 2047) and folded, so
-//! a newline in a subject or a name cannot start a header of its own. Multipart: text and HTML.
+//! a newline in a subject or a name cannot start a header of its own. Multipart: text and HTML,
+//! and the files a message carries (a self-billing invoice's PDF) beside them.
 
 use lettre::Message;
-use lettre::message::header::{Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart};
 
 use super::RawMail;
 
@@ -25,6 +26,18 @@ pub struct Composed<'a> {
     pub unsubscribe: Option<&'a str>,
     pub text: String,
     pub html: String,
+    /// Files carried beside the text (none: a text and HTML message only).
+    pub files: Vec<MailFile>,
+}
+
+/// A file a message carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailFile {
+    /// Its name as the recipient saves it (`invoice-pub-one-00001.pdf`).
+    pub name: String,
+    /// Its MIME type (`application/pdf`).
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,8 +82,20 @@ pub fn compose(c: Composed<'_>) -> Result<RawMail, ComposeError> {
             .header(ListUnsubscribe(format!("<{url}>")))
             .header(ListUnsubscribePost);
     }
+    let body = MultiPart::alternative_plain_html(c.text, c.html);
+    let body = if c.files.is_empty() {
+        body
+    } else {
+        let mut mixed = MultiPart::mixed().multipart(body);
+        for f in c.files {
+            let kind = ContentType::parse(&f.content_type)
+                .map_err(|e| ComposeError::Build(format!("{}: {e}", f.content_type)))?;
+            mixed = mixed.singlepart(Attachment::new(one_line(&f.name)).body(f.bytes, kind));
+        }
+        mixed
+    };
     let message = builder
-        .multipart(MultiPart::alternative_plain_html(c.text, c.html))
+        .multipart(body)
         .map_err(|e| ComposeError::Build(e.to_string()))?;
     Ok(RawMail {
         from: c.from.to_owned(),
@@ -145,7 +170,28 @@ mod tests {
             unsubscribe: Some("https://x.example/v2/public/unsubscribe?token=t"),
             text: "hello".into(),
             html: "<p>hello</p>".into(),
+            files: vec![],
         }
+    }
+
+    #[test]
+    fn a_file_rides_beside_both_parts_and_reads_back_whole() {
+        let mut c = composed("Your payout", "Acme");
+        let pdf = b"%PDF-1.7\n\x00\xff binary".to_vec();
+        c.files = vec![MailFile {
+            name: "invoice-pub-one-00001.pdf".into(),
+            content_type: "application/pdf".into(),
+            bytes: pdf.clone(),
+        }];
+        let raw = compose(c).unwrap();
+        let read = super::super::read_message(&raw.bytes).unwrap();
+        assert_eq!(read.text.trim(), "hello");
+        assert_eq!(read.files.len(), 1, "{}", read.raw);
+        let f = &read.files[0];
+        assert_eq!(
+            (f.name.as_str(), f.content_type.as_str(), &f.bytes),
+            ("invoice-pub-one-00001.pdf", "application/pdf", &pdf)
+        );
     }
 
     #[test]

@@ -95,6 +95,8 @@ pub struct ReadMessage {
     pub list_unsubscribe_post: Option<String>,
     pub text: String,
     pub html: String,
+    /// The files it carries, decoded.
+    pub files: Vec<super::MailFile>,
     pub raw: String,
 }
 
@@ -131,8 +133,27 @@ pub fn read_message(bytes: &[u8]) -> Option<ReadMessage> {
             .body_html(0)
             .map(std::borrow::Cow::into_owned)
             .unwrap_or_default(),
+        files: files(&parsed),
         raw: String::from_utf8_lossy(bytes).into_owned(),
     })
+}
+
+/// A parsed message's attachments: name, type and decoded bytes.
+fn files(parsed: &mail_parser::Message<'_>) -> Vec<super::MailFile> {
+    use mail_parser::MimeHeaders;
+    parsed
+        .attachments()
+        .map(|a| super::MailFile {
+            name: a.attachment_name().unwrap_or_default().to_owned(),
+            content_type: a
+                .content_type()
+                .map_or_else(String::new, |t| match t.subtype() {
+                    Some(sub) => format!("{}/{sub}", t.ctype()),
+                    None => t.ctype().to_owned(),
+                }),
+            bytes: a.contents().to_vec(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -151,6 +172,7 @@ mod tests {
             unsubscribe: None,
             text: body.into(),
             html: format!("<p>{body}</p>"),
+            files: vec![],
         })
         .unwrap()
     }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use compose::{ComposeError, Composed, compose};
+pub use compose::{ComposeError, Composed, MailFile, compose};
 pub use maildir::{Maildir, ReadMessage, read_message};
 pub use settings::{MailSettings, MailUrl};
 

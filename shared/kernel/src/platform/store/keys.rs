@@ -675,9 +675,21 @@ pub fn self_billing_acceptance(handle: &Handle, partner_id: &PartnerId) -> (Stri
 }
 
 /// A paid payout's self-billing invoice (`payouts::invoice`), and its credit note: sk the
-/// payout id (`#credit` after it for the note).
+/// payout id (`#credit` after it for the note). A partition of their own: `H#{handle}#INV` is
+/// the invitations', which are listed by querying it whole.
 pub fn invoice(handle: &Handle, payout_id: &crate::domain::PayoutId) -> (String, String) {
-    (format!("H#{handle}#INV"), payout_id.as_str().to_owned())
+    (format!("H#{handle}#BILL"), payout_id.as_str().to_owned())
+}
+
+/// A payout's self-billing credit note (`payouts::credit_note`), beside its invoice.
+pub fn credit_note(handle: &Handle, payout_id: &crate::domain::PayoutId) -> (String, String) {
+    (format!("H#{handle}#BILL"), format!("{payout_id}#credit"))
+}
+
+/// A partner's credit-note counter (`payouts::credit_note`): its own gap-free series, moved
+/// only in the transaction that writes the note holding the next number.
+pub fn credit_note_counter(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
+    (format!("H#{handle}#CRNN"), partner_id.as_str().to_owned())
 }
 
 /// A partner's invoice counter (`payouts::invoice`): the last number given, moved only in the
