@@ -139,12 +139,15 @@ pub async fn spend(
     origin: &Origin,
 ) -> Result<SignedIn, PeopleError> {
     for _ in 0..RETRIES {
-        if let Some(refused) = refusal(store, value).await? {
-            return Err(refused);
+        // The link first, then whether the service is set up: a link spent by a request that
+        // committed between the two reads is then refused as "set up already", as it is.
+        let Some(hash) = live(store, value).await? else {
+            let refused = refusal(store, value).await?;
+            return Err(refused.unwrap_or(PeopleError::SetUpLinkRefused));
+        };
+        if done(store).await? {
+            return Err(PeopleError::SetUpDone);
         }
-        let hash = live(store, value)
-            .await?
-            .ok_or(PeopleError::SetUpLinkRefused)?;
         let count = memberships::AdminCount::read(store, &who.handle).await?;
         if count.admins() > 0 {
             return Err(PeopleError::SetUpDone);
