@@ -3,6 +3,10 @@
 //! the payout runs and status changes too large for their request. The conversions'
 //! crash-safety guarantee depends on it in production.
 
+// The sweeper's one future holds every path it carries on (events, payout jobs, provider sends
+// and the credit notes of a payout given back), nested deeper than rustc's default layout limit.
+#![recursion_limit = "256"]
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     tenx_shared::runtime::aws::init_lambda_tracing();
