@@ -104,6 +104,28 @@ struct InvoiceParams {
     format: Option<String>,
 }
 
+/// `format` is `pdf` or absent (`400` naming what is only a PDF otherwise).
+fn pdf_only(params: &InvoiceParams, what: &str) -> ApiResult<()> {
+    match params.format.as_deref() {
+        Some(f) if f != "pdf" => Err(ApiError::invalid_request(format!(
+            "format: {what} is a PDF (format=pdf)."
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The payout, when the caller may see its partner's (another partner's is `404`, as missing).
+async fn visible_payout(
+    store: &dyn crate::platform::store::Store,
+    caller: &Caller,
+    id: &PayoutId,
+) -> ApiResult<crate::payouts::model::Payout> {
+    crate::payouts::model::get(store, &caller.handle, id)
+        .await?
+        .filter(|p| caller.sees_partner(&p.partner_id))
+        .ok_or_else(|| ApiError::not_found(format!("Payout {id}")))
+}
+
 /// `GET …/payouts/{payoutId}/invoice?format=pdf` → the invoice, `application/pdf`, as a download
 /// named by its number (and `x-credit-note-number` once a credit note cancels it); a partner
 /// reads only its own payouts' (another's is 404).
@@ -113,16 +135,9 @@ async fn get_invoice(
     Path((_, id)): Path<(Handle, PayoutId)>,
     Query(params): Query<InvoiceParams>,
 ) -> ApiResult<Response> {
-    if params.format.as_deref().is_some_and(|f| f != "pdf") {
-        return Err(ApiError::invalid_request(
-            "format: an invoice is a PDF (format=pdf).",
-        ));
-    }
+    pdf_only(&params, "an invoice")?;
     let store = state.store.as_ref();
-    let payout = crate::payouts::model::get(store, &caller.handle, &id)
-        .await?
-        .filter(|p| caller.sees_partner(&p.partner_id))
-        .ok_or_else(|| ApiError::not_found(format!("Payout {id}")))?;
+    let payout = visible_payout(store, &caller, &id).await?;
     let made =
         invoice::get_or_issue(store, state.payout_key(), &caller.handle, &payout.payout_id).await?;
     let pdf = crate::payouts::invoice_pdf::render(store, &caller.handle, &made).await?;
@@ -144,16 +159,9 @@ async fn get_credit_note(
     Path((_, id)): Path<(Handle, PayoutId)>,
     Query(params): Query<InvoiceParams>,
 ) -> ApiResult<Response> {
-    if params.format.as_deref().is_some_and(|f| f != "pdf") {
-        return Err(ApiError::invalid_request(
-            "format: a credit note is a PDF (format=pdf).",
-        ));
-    }
+    pdf_only(&params, "a credit note")?;
     let store = state.store.as_ref();
-    let payout = crate::payouts::model::get(store, &caller.handle, &id)
-        .await?
-        .filter(|p| caller.sees_partner(&p.partner_id))
-        .ok_or_else(|| ApiError::not_found(format!("Payout {id}")))?;
+    let payout = visible_payout(store, &caller, &id).await?;
     let note = crate::payouts::credit_note::get_or_issue(
         store,
         state.payout_key(),

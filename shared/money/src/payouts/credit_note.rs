@@ -142,12 +142,6 @@ pub async fn read(
     store.get(&pk, &sk).await?.map(|i| i.parse()).transpose()
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Counter {
-    last: u64,
-}
-
 /// Takes the partner's next credit-note number and writes the note with it, in ONE transaction;
 /// `None` when another took the number or wrote this payout's note first.
 async fn number_and_write(
@@ -156,17 +150,9 @@ async fn number_and_write(
     invoice: &InvoiceRecord,
     reason: &str,
 ) -> Result<Option<CreditNoteRecord>, InvoiceError> {
-    let (cpk, csk) = keys::credit_note_counter(handle, &invoice.partner_id);
-    let counter = store.get(&cpk, &csk).await?;
-    let (last, cond, version) = match &counter {
-        Some(item) => (
-            item.parse::<Counter>()?.last,
-            Cond::Version(item.version),
-            item.version + 1,
-        ),
-        None => (0, Cond::Absent, 1),
-    };
-    let sequence = last + 1;
+    let counter = keys::credit_note_counter(handle, &invoice.partner_id);
+    let crate::payouts::invoice::NextNumber { sequence, take } =
+        crate::payouts::invoice::next_number(store, counter).await?;
     let record = CreditNoteRecord {
         payout_id: invoice.payout_id.clone(),
         partner_id: invoice.partner_id.clone(),
@@ -178,10 +164,7 @@ async fn number_and_write(
     };
     let (npk, nsk) = keys::credit_note(handle, &invoice.payout_id);
     let ops = vec![
-        WriteOp::Put {
-            item: Item::new(cpk, csk, to_doc(&Counter { last: sequence })?).with_version(version),
-            cond,
-        },
+        take,
         WriteOp::Put {
             item: Item::new(npk, nsk, to_doc(&record)?),
             cond: Cond::Absent,

@@ -4,8 +4,8 @@
 use crate::domain::Currency;
 use crate::domain::Handle;
 use crate::payouts::credit_note::CreditNote;
-use crate::payouts::invoice_pdf::{COLUMNS, READ, REVERSE_CHARGE, SELF_BILLING, party};
-use crate::payouts::statement::{self, Line};
+use crate::payouts::invoice_pdf::{COLUMNS, REVERSE_CHARGE, SELF_BILLING, each_line, party};
+use crate::payouts::statement::Line;
 use crate::platform::pdf::{Cell, Sheet, rgb};
 use crate::platform::store::{Store, StoreError};
 
@@ -93,18 +93,7 @@ async fn lines(
         Cell(COLUMNS[4], "Currency", true),
     ];
     sheet.row(8.0, &head);
-    let mut offset = 0;
-    while offset < p.commission_count {
-        for (i, l) in statement::page(store, handle, p, offset, READ)
-            .await?
-            .iter()
-            .enumerate()
-        {
-            row(sheet, offset + i + 1, l);
-        }
-        offset += READ;
-    }
-    Ok(())
+    each_line(store, handle, p, sheet, row).await
 }
 
 fn row(sheet: &mut Sheet, n: usize, l: &Line) {

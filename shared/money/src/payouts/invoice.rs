@@ -259,16 +259,20 @@ struct Counter {
     last: u64,
 }
 
-/// Takes the partner's next number and writes the invoice with it, in ONE transaction; `None`
-/// when another took the number or wrote this payout's invoice first.
-async fn number_and_write(
+/// A gap-free series' next number, and the write that takes it: the counter at `(pk, sk)` put
+/// one higher on the condition that nobody moved it since it was read. It goes first in the
+/// transaction that writes what the number names, so a conflict at index 0 is a number taken by
+/// another (invoices and credit notes each keep a series of their own).
+pub(crate) struct NextNumber {
+    pub sequence: u64,
+    pub take: WriteOp,
+}
+
+pub(crate) async fn next_number(
     store: &dyn Store,
-    handle: &Handle,
-    payout: &Payout,
-    sealed: &str,
-) -> Result<Option<InvoiceRecord>, InvoiceError> {
-    let (cpk, csk) = keys::invoice_counter(handle, &payout.partner_id);
-    let counter = store.get(&cpk, &csk).await?;
+    (pk, sk): (String, String),
+) -> Result<NextNumber, InvoiceError> {
+    let counter = store.get(&pk, &sk).await?;
     let (last, cond, version) = match &counter {
         Some(item) => (
             item.parse::<Counter>()?.last,
@@ -278,6 +282,23 @@ async fn number_and_write(
         None => (0, Cond::Absent, 1),
     };
     let sequence = last + 1;
+    let item = Item::new(pk, sk, to_doc(&Counter { last: sequence })?).with_version(version);
+    Ok(NextNumber {
+        sequence,
+        take: WriteOp::Put { item, cond },
+    })
+}
+
+/// Takes the partner's next number and writes the invoice with it, in ONE transaction; `None`
+/// when another took the number or wrote this payout's invoice first.
+async fn number_and_write(
+    store: &dyn Store,
+    handle: &Handle,
+    payout: &Payout,
+    sealed: &str,
+) -> Result<Option<InvoiceRecord>, InvoiceError> {
+    let NextNumber { sequence, take } =
+        next_number(store, keys::invoice_counter(handle, &payout.partner_id)).await?;
     let record = InvoiceRecord {
         payout_id: payout.payout_id.clone(),
         partner_id: payout.partner_id.clone(),
@@ -288,10 +309,7 @@ async fn number_and_write(
     };
     let (ipk, isk) = keys::invoice(handle, &payout.payout_id);
     let ops = vec![
-        WriteOp::Put {
-            item: Item::new(cpk, csk, to_doc(&Counter { last: sequence })?).with_version(version),
-            cond,
-        },
+        take,
         WriteOp::Put {
             item: Item::new(ipk, isk, to_doc(&record)?),
             cond: Cond::Absent,

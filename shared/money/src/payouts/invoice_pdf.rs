@@ -121,9 +121,20 @@ async fn lines(
         Cell(COLUMNS[4], "Currency", true),
     ];
     sheet.row(8.0, &head);
-    let size = p.commission_count;
+    each_line(store, handle, p, sheet, row).await
+}
+
+/// The payout's statement lines in order, `READ` at a time, each drawn by `row` with its number
+/// from 1 (the invoice's table and its credit note's).
+pub(crate) async fn each_line(
+    store: &dyn Store,
+    handle: &Handle,
+    p: &crate::payouts::model::Payout,
+    sheet: &mut Sheet,
+    row: fn(&mut Sheet, usize, &Line),
+) -> Result<(), StoreError> {
     let mut offset = 0;
-    while offset < size {
+    while offset < p.commission_count {
         for (i, l) in statement::page(store, handle, p, offset, READ)
             .await?
             .iter()
