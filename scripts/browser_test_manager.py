@@ -155,7 +155,51 @@ def open_the_program(c):
     c.wait_text("main", "%s is now a partner" % APPLICANT)
     assert not c.all("#approved-token"), "a partner token on the approval screen"
     bt.step("the program opened from the Program page; %s applied and was approved (mailed a sign-in link, no token shown)" % APPLICANT)
+    rejections(c)
     fraud_rules(c)
+
+
+def mail_kinds_to(to):
+    """The kinds (X-Tenx-Kind) of every mail to `to` in the server's Maildir so far."""
+    import email
+    import email.policy
+    box = os.path.join(os.environ["BROWSER_TEST_TMP"], "data", "mail", "new")
+    kinds = []
+    for name in os.listdir(box) if os.path.isdir(box) else []:
+        with open(os.path.join(box, name), "rb") as f:
+            m = email.message_from_binary_file(f, policy=email.policy.default)
+        if to in str(m["To"]):
+            kinds.append(m["X-Tenx-Kind"])
+    return kinds
+
+
+def rejections(c):
+    """Two applicants turned down: one told why by mail (the box ticked, as it starts), one
+    without a mail (unticked); each reason kept on the queue, and only the first mailed."""
+    told, quiet = ("Tom Told", "tom@told.example"), ("Quinn Quiet", "quinn@quiet.example")
+    for name, mail in (told, quiet):
+        status, body = bt.api("POST", "/v2/public/programs/%s/applications" % HANDLE, None,
+                              {"name": name, "email": mail})
+        assert status == 202, (status, body)
+    tab(c, "Settings and applications")
+    for (name, _), reason, mailed in ((quiet, "Not our audience.", False), (told, "Too early.", True)):
+        c.wait_css("button[aria-label='Reject %s']" % name)
+        row = c.d.find_element(By.XPATH, "//tr[.//button[@aria-label='Reject %s']]" % name)
+        row.find_element(By.CSS_SELECTOR, "input[name=reason]").send_keys(reason)
+        tell = row.find_element(By.CSS_SELECTOR, "input[name=mailApplicant]")
+        assert tell.is_selected(), "the applicant is mailed unless the manager says not to"
+        assert "Mail %s this reason" % name in row.text, row.text
+        if not mailed:
+            tell.click()
+        row.find_element(By.CSS_SELECTOR, "button[aria-label='Reject %s']" % name).click()
+        c.wait(lambda: not c.all("button[aria-label='Reject %s']" % name), "%s rejected" % name)
+    deadline = time.time() + 20
+    while "application_rejected" not in mail_kinds_to(told[1]):
+        assert time.time() < deadline, "no rejection mail to %s" % told[1]
+        time.sleep(0.2)
+    time.sleep(0.5)
+    assert "application_rejected" not in mail_kinds_to(quiet[1]), mail_kinds_to(quiet[1])
+    bt.step("two applicants rejected: one mailed the reason, one (the box unticked) not mailed")
 
 
 def fraud_rules(c):

@@ -218,6 +218,7 @@ fn application() -> crate::programs::model::Application {
         decided_at: None,
         decided_by: None,
         version: 1,
+        approval_key: Some("digest of a retry key".into()),
     }
 }
 
