@@ -121,13 +121,20 @@ def from_the_set_up_link(c):
     c.wait_text("#who-am-i", "admin · " + MANAGER)
     c.wait(lambda: c.h1() == "Welcome, %s" % HANDLE, "Home")
     c.wait_css("#setup li")
-    assert checklist(c) == {"connect": False, "program": False, "partner": False, "payout": False}, checklist(c)
+    assert checklist(c) == {"connect": False, "program": False, "template": False, "page": False,
+                            "partner": False, "payout": False}, checklist(c)
+    # In order: a step waiting on the one before says why instead of offering its link.
+    why = {li.get_attribute("data-step"): li.text for li in c.all("#setup li.locked")}
+    assert sorted(why) == ["page", "partner", "payout", "template"], why
+    assert "Open the program first" in why["template"], why
+    assert "Welcome a partner first" in why["payout"], why
+    assert not c.all("#setup li.locked a"), "a step that cannot be done yet offers no link"
     assert [a.text.split("\n")[0].strip() for a in c.all("#nav a")] == [
         "Home", "Partners", "Program", "Commissions", "Payouts", "Links", "Integrations", "Settings"], \
         [a.text for a in c.all("#nav a")]
     c.shot("manager-home")
     doc_shot(c, "home")
-    bt.step("the Set up: link makes the manager the first admin, signed in on Home: the set-up checklist, nothing ticked yet")
+    bt.step("the Set up: link makes the manager the first admin, signed in on Home: the set-up in its order, nothing ticked, each later step saying what it waits for")
     c.d.get(url)
     c.wait_text("main", "This set-up link no longer works")
     c.go("#/")
@@ -444,7 +451,8 @@ def broadcast(c):
 def ticked(c):
     nav(c, "Home")
     c.wait_css("#setup li")
-    assert checklist(c) == {"connect": False, "program": True, "partner": True, "payout": True}, checklist(c)
+    assert checklist(c) == {"connect": False, "program": True, "template": True, "page": True,
+                            "partner": True, "payout": True}, checklist(c)
     nav(c, "Integrations")
     c.wait_text("#connector-stripe", "not connected")
     c.shot("manager-integrations")
