@@ -1283,3 +1283,70 @@ async fn a_held_payout_is_only_cancelled_by_hand_and_mark_paid_or_failed_are_ref
         assert!(m.contains("being sent through paypal"), "{action}: {m}");
     }
 }
+
+#[tokio::test]
+async fn an_invoice_first_asked_for_after_its_payout_came_back_names_its_credit_note() {
+    let server = ProviderServer::start();
+    // No workers: no paid mail asks for the invoice before the test does.
+    let config = paypal_config(&server).await;
+    let (app, _switch) = crate::helpers::spawn_with_failing_queue_config(config).await;
+    let method = json!({"type": "paypal", "email": "one@example.com"});
+    paypal_partner(&app, &method).await;
+    crate::tax_forms::self_billing(&app).await;
+    let one = crate::scenario::as_partner(&app, "acme", "pub-one").await;
+    let accept = "/partners/pub-one/self-billing/accept";
+    json_of(
+        one.send_json(reqwest::Method::POST, accept, &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    let id = run(&app, "run-1").await["payoutId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let Step::Sent(batch) = step(&app, &id, now()).await else {
+        panic!("not sent")
+    };
+    let settle = format!("paypal/batches/{batch}/settle");
+    server
+        .control(&settle, Some(json!({"status": "SUCCESS"})))
+        .await;
+    assert_eq!(
+        step(&app, &id, now()).await,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Paid)
+    );
+    // Given back before anyone asked for the invoice: nothing to cancel yet.
+    let state = app.state();
+    let handle = Handle::parse("acme").unwrap();
+    let pid = PayoutId::parse(&id).unwrap();
+    let paid = tenx_shared::payouts::get(state.store.as_ref(), &handle, &pid)
+        .await
+        .unwrap()
+        .unwrap();
+    let why = "PayPal refunded the payment.";
+    let io = (state.io(), "https://app.example");
+    assert!(
+        tenx_shared::payouts::returned::credit_back(io, &handle, &paid, why)
+            .await
+            .unwrap()
+    );
+    // The partner's first ask makes the invoice, and names the note that cancels it.
+    let resp = one.get(&format!("/payouts/{id}/invoice?format=pdf")).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        header_str(resp.headers(), "x-invoice-number"),
+        "pub-one-00001"
+    );
+    assert_eq!(
+        header_str(resp.headers(), "x-credit-note-number"),
+        "pub-one-CN-00001"
+    );
+    let note = one
+        .get(&format!("/payouts/{id}/credit-note?format=pdf"))
+        .await;
+    assert_eq!(note.status(), 200);
+    let text = crate::tax_forms::pdf_text(&note.bytes().await.unwrap());
+    assert!(text.contains("PayPal refunded the payment."), "{text}");
+    assert!(text.contains("-12.00"), "{text}");
+}
