@@ -137,6 +137,7 @@ fn payout() -> crate::payouts::model::Payout {
         previous_statement_hash: None,
         statement_hash: "11".into(),
         jws: "x.y.z".into(),
+        invoice_sequence: None,
         version: 2,
     }
 }
