@@ -136,7 +136,12 @@ async fn a_rewardful_program_pulled_by_its_key_comes_in_as_its_file_would() {
     )
     .await;
     assert_error(r, 403, "insufficient_role").await;
-    let r = pull(&app, Role::Admin, &json!({"source": "dub", "apiKey": GOOD})).await;
+    let r = pull(
+        &app,
+        Role::Admin,
+        &json!({"source": "bitly", "apiKey": GOOD}),
+    )
+    .await;
     let message = assert_error(r, 400, "invalid_request").await;
     assert!(message.contains("not available yet"), "{message}");
 

@@ -89,7 +89,7 @@ const STATES: [(&str, PastStatus); 4] = [
     ("voided", PastStatus::Voided),
 ];
 
-fn commission(c: &Value) -> RawCommission {
+fn commission(c: &Value, _: &Joins) -> RawCommission {
     RawCommission {
         id: text(c, "/id"),
         partner: text(c, "/affiliate/id").or_else(|| text(c, "/sale/affiliate/id")),
