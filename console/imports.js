@@ -380,7 +380,8 @@ const fromWhat = (chosen) => (chosen.apiKey ? 'read with its API key' : chosen.f
 function at(e) {
   if (!e.row) return 'The file';
   const where = [e.file, `row ${fmtCount(e.row)}`, e.line && e.line !== e.row ? `line ${fmtCount(e.line)}` : null].filter(Boolean).join(', ');
-  return where.charAt(0).toUpperCase() + where.slice(1);
+  // A file's name is kept as it is written (commissions.csv), a sentence's first word capitalized.
+  return e.file ? where : where.charAt(0).toUpperCase() + where.slice(1);
 }
 
 const ROW_COLUMNS = [

@@ -103,6 +103,9 @@ impl Program {
             // The CSVs' own name of the column (the lists name it as Dub's API does).
             if e.field == "partner.id" {
                 e.field = "partnerId".into();
+                e.message = e
+                    .message
+                    .replace("a partner of this file", "a partner of the partners CSV");
             }
         }
         e

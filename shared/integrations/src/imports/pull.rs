@@ -8,7 +8,8 @@
 //! Each tool is a [`Tool`]: where its API is, how it takes the key, how its lists are paged and
 //! where an answer holds its items. What each documents (read 2026-11-27, docs/imports.md):
 //! - Rewardful (developers.rewardful.com, API v1): `GET {base}/v1/{list}?page=N&limit=100`,
-//!   HTTP Basic with the API secret as the user name; `{pagination: {next_page}, data}`.
+//!   HTTP Basic with the API secret as the user name; `{pagination: {next_page}, data}`; its
+//!   payouts with their commissions (`expand[]=commissions`).
 //! - FirstPromoter (docs.firstpromoter.com, API v2): `GET {base}/api/v2/company/{list}?page=N&
 //!   per_page=100`, `Authorization: Bearer {key}` with `Account-ID: {accountId}`; `{data}` (or
 //!   the list itself): no next page is named, so the list is read until a page comes empty. Its
@@ -133,6 +134,7 @@ const REWARDFUL: Tool = Tool {
         "affiliate_coupons",
         "referrals",
         "commissions",
+        "payouts?expand[]=commissions",
     ],
     items: "/data",
     page_size: 100,
@@ -355,9 +357,15 @@ pub async fn fetch(
         if tool.one_list {
             return keep(tool, &Value::Array(items));
         }
-        program.insert((*list).to_owned(), Value::Array(items));
+        // A list asked with its own parameters (`payouts?expand[]=commissions`) keeps its name.
+        program.insert(list_name(list).to_owned(), Value::Array(items));
     }
     keep(tool, &Value::Object(program))
+}
+
+/// A list's name, without the parameters it is asked with (`payouts?expand[]=commissions`).
+fn list_name(list: &str) -> &str {
+    list.split_once('?').map_or(list, |(name, _)| name)
 }
 
 fn keep(tool: &Tool, v: &Value) -> Result<Vec<u8>, PullError> {
@@ -429,7 +437,11 @@ impl<'a> Pull<'a> {
                 .and_then(Value::as_array)
                 .or_else(|| answer.as_array())
                 .ok_or_else(|| {
-                    PullError::Tool(format!("{}'s list of {list} had no items.", tool.name))
+                    PullError::Tool(format!(
+                        "{}'s list of {} had no items.",
+                        tool.name,
+                        list_name(list)
+                    ))
                 })?;
             let got = !data.is_empty();
             items.extend(data.iter().cloned());
@@ -491,8 +503,9 @@ impl<'a> Pull<'a> {
                             Some(Value::Number(n)) => n.to_string(),
                             _ => {
                                 return Err(PullError::Tool(format!(
-                                    "{}'s list of {list} has an item without its {}: export the lists and import the file instead.",
+                                    "{}'s list of {} has an item without its {}: export the lists and import the file instead.",
                                     tool.name,
+                                    list_name(list),
                                     id.trim_start_matches('/')
                                 )));
                             }

@@ -63,6 +63,8 @@ pub(crate) struct Joins {
     pub coupons: HashMap<String, Vec<String>>,
     /// Per partner: whether a payout of it is on its way, and whether one is still pending.
     pub payouts: HashMap<String, (bool, bool)>,
+    /// The commissions (the tool's ids) in a payout whose money is on its way.
+    pub paying: HashSet<String>,
 }
 
 impl Joins {
