@@ -639,6 +639,9 @@ fn click_event(id: &str, country: &str) -> String {
         sub_ids: Default::default(),
         test: false,
         ad_click: None,
+        user_agent: None,
+        region: None,
+        city: None,
         destination_url: "https://merchant.example.com/".into(),
         at: tenx_shared::platform::time::now_rfc3339(),
     };
