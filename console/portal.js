@@ -14,7 +14,7 @@ import { claims } from './portal_claims.js';
 import { messages } from './portal_messages.js';
 import { method } from './portal_method.js';
 import { notifications } from './portal_notifications.js';
-import { overview } from './portal_overview.js';
+import { overview, visitors } from './portal_overview.js';
 import { people } from './portal_people.js';
 import { plan } from './portal_plan.js';
 import { statementView } from './portal_statement.js';
@@ -312,7 +312,7 @@ async function show(view, partnerId) {
           api.get(`${base}/links`),
         ]);
         setUnread(summary.unreadMessages);
-        return overview(summary, own.items);
+        return [...overview(summary, own.items), await visitors(api.get, base, summary.earnings)];
       },
       links: () => links(partnerId),
       commissions,
