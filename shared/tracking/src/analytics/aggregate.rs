@@ -493,7 +493,8 @@ pub async fn apply(store: &dyn Store, events: &[Event]) -> Result<(), StoreError
         .filter_map(contribution)
         .filter(|c| seen.insert(c.event_id.clone()))
         .collect();
-    super::visitors::cap_cities(store, contributions.iter_mut()).await?;
+    let keys = contributions.iter_mut().map(|c| &mut c.keys);
+    super::visitors::cap_cities(store, keys).await?;
     for mut pending in chunk(contributions) {
         // Each round either commits or drops one already-applied event: bounded.
         while !pending.is_empty() {

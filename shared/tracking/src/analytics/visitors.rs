@@ -14,7 +14,6 @@ use std::ops::ControlFlow;
 use std::sync::{LazyLock, Mutex};
 
 use super::Dimension;
-use super::aggregate::Contribution;
 use crate::kernel::events::ClickData;
 use crate::platform::store::{Query, Store, StoreError, for_each_item, keys};
 
@@ -74,16 +73,16 @@ static ROSTER: LazyLock<Mutex<Roster>> = LazyLock::new(Mutex::default);
 /// (campaign's city partition, day) → the cities it keeps under their names.
 type Roster = HashMap<(String, String), HashSet<String>>;
 
-/// Rewrites the city key of each contribution whose city its day cannot keep any more to
-/// [`OTHER_CITY`]. ONE query per (campaign, day) this process has not seen yet, reading that
-/// day's city items; none for clicks without a city.
+/// Rewrites each city key (among each event's counter keys, `(pk, sk)`) whose city its day
+/// cannot keep any more to [`OTHER_CITY`]. ONE query per (campaign, day) this process has not
+/// seen yet, reading that day's city items; none for clicks without a city.
 pub(super) async fn cap_cities<'a>(
     store: &dyn Store,
-    contributions: impl Iterator<Item = &'a mut Contribution>,
+    events_keys: impl Iterator<Item = &'a mut Vec<(String, String)>>,
 ) -> Result<(), StoreError> {
     let city_pk_suffix = format!("#{}", Dimension::City.as_str());
-    let mut named: Vec<&mut (String, String)> = contributions
-        .flat_map(|c| c.keys.iter_mut())
+    let mut named: Vec<&mut (String, String)> = events_keys
+        .flat_map(|keys| keys.iter_mut())
         .filter(|(pk, sk)| pk.ends_with(&city_pk_suffix) && city_of(sk).is_some())
         .collect();
     let days: HashSet<(String, String)> = named.iter().filter_map(|k| roster_key(k)).collect();
@@ -220,17 +219,12 @@ mod tests {
         assert_eq!(decoded("Winston+Salem"), "Winston+Salem");
     }
 
-    fn city_contribution(pk: &str, city: &str) -> Contribution {
-        Contribution {
-            event_id: format!("evt_{city}"),
-            keys: vec![
-                (pk.replace("#city", "#total"), "2026-11-28#*".to_owned()),
-                (pk.to_owned(), keys::analytics_sk("2026-11-28", city)),
-            ],
-            deltas: vec![("clicks".to_owned(), 1)],
-            marked: false,
-            records: Vec::new(),
-        }
+    /// One click's counter keys: its total's and its city's.
+    fn city_contribution(pk: &str, city: &str) -> Vec<(String, String)> {
+        vec![
+            (pk.replace("#city", "#total"), "2026-11-28#*".to_owned()),
+            (pk.to_owned(), keys::analytics_sk("2026-11-28", city)),
+        ]
     }
 
     #[tokio::test]
@@ -248,7 +242,7 @@ mod tests {
             })
             .await
             .unwrap();
-        let mut batch: Vec<Contribution> = (0..CITIES_PER_DAY + 5)
+        let mut batch: Vec<Vec<(String, String)>> = (0..CITIES_PER_DAY + 5)
             .map(|i| city_contribution(pk, &format!("City {i}")))
             .chain([
                 city_contribution(pk, "Lyon, FR"),
@@ -257,7 +251,8 @@ mod tests {
             ])
             .collect();
         cap_cities(&store, batch.iter_mut()).await.unwrap();
-        let value = |c: &Contribution| keys::analytics_sk_parts(&c.keys[1].1).unwrap().1.to_owned();
+        let value =
+            |c: &Vec<(String, String)>| keys::analytics_sk_parts(&c[1].1).unwrap().1.to_owned();
         let values: Vec<String> = batch.iter().map(value).collect();
         // Lyon took one place: 199 new ones are kept, the rest are `other`.
         let kept = values.iter().filter(|v| v.starts_with("City ")).count();
@@ -266,7 +261,7 @@ mod tests {
         let n = values.len();
         assert_eq!(values[n - 3..], ["Lyon, FR", "City 0", "unknown"]);
         // Other dimensions' keys are untouched.
-        assert!(batch.iter().all(|c| c.keys[0].1 == "2026-11-28#*"));
+        assert!(batch.iter().all(|c| c[0].1 == "2026-11-28#*"));
         // The next batch of that day keeps its known cities and sends new ones to `other`.
         let mut next = [
             city_contribution(pk, "City 3"),
