@@ -387,7 +387,8 @@ impl Visit {
         }
     }
 
-    fn click_data(&self, claims: CtxClaims, destination_url: &str, now: i64) -> ClickData {
+    /// The click record; moves the User-Agent and place into it, so it is called once.
+    fn click_data(&mut self, claims: CtxClaims, destination_url: &str, now: i64) -> ClickData {
         ClickData {
             click_id: claims.click_id,
             slug: claims.slug.to_string(),
@@ -399,9 +400,9 @@ impl Visit {
             sub_ids: claims.sub_ids,
             test: claims.test,
             ad_click: self.ad_click.map(str::to_owned),
-            user_agent: self.user_agent.clone(),
-            region: self.region.clone(),
-            city: self.city.clone(),
+            user_agent: self.user_agent.take(),
+            region: self.region.take(),
+            city: self.city.take(),
             destination_url: destination_url.to_owned(),
             at: crate::domain::time::unix_to_rfc3339(now),
         }
