@@ -104,7 +104,7 @@ export async function visitors(get, base, days) {
     { label: 'Clicks', value: (r) => r.clicks.toLocaleString(), class: 'num' },
   ], reports[i].rows.filter((r) => r.clicks > 0).slice(0, TOP), caption));
   return section('Where and on what people click',
-    h('p', { class: 'hint' }, `Your links' clicks in these ${days.length} days, the most first. Cities and regions are known only where the network that carried the click said them.`),
+    h('p', { class: 'hint' }, `Your links' clicks in these ${days.length} days, the most first. A city is known only where the network that carried the click named it.`),
     h('div', { class: 'visitor-lists' }, lists));
 }
 

@@ -334,6 +334,7 @@ def overview_traffic(c, token, partner):
                          % (group, days[0]["day"], days[-1]["day"]), token), 200)
         assert [(r["key"], r["clicks"]) for r in got["rows"]] == [(key, 2)], got
     c.shot("portal-desktop-overview-links", at="main dl.traffic")
+    c.shot("portal-desktop-overview-places", at="main .visitor-lists")
     bt.step("the overview: 2 clicks → 2 sales (the funnel's), its top link by clicks and by earnings (€12.00, the chart's), "
             "and where and on what they clicked (Chrome on Windows 10/11)")
 
