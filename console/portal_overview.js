@@ -93,20 +93,25 @@ function placeName(groupBy, key) {
   return key;
 }
 
-// `get`: the portal's API reader; `base`: the handle's path; `days`: the summary's earnings.
-export async function visitors(get, base, days) {
+// `get`: an API reader; `base`: the handle's path; `days`: the summary's earnings; `partnerId`
+// (the console's partner page) narrows a manager's reports to that partner, as a partner's are.
+// The lists and their words, without a heading (`null` without clicks): the caller heads them.
+export async function visitors(get, base, days, { partnerId = null, whose = 'Your' } = {}) {
   if (!days.length) return null;
-  const window = `from=${days[0].day}&to=${days[days.length - 1].day}`;
+  const narrow = partnerId ? `&partnerId=${encodeURIComponent(partnerId)}` : '';
+  const window = `from=${days[0].day}&to=${days[days.length - 1].day}${narrow}`;
   const reports = await Promise.all(PLACES.map(([g]) => get(`${base}/analytics?groupBy=${g}&${window}`)));
   if (!reports[0].totals.clicks) return null;
   const lists = PLACES.map(([g, caption, label], i) => table([
     { label, value: (r) => placeName(g, r.key) },
     { label: 'Clicks', value: (r) => r.clicks.toLocaleString(), class: 'num' },
   ], reports[i].rows.filter((r) => r.clicks > 0).slice(0, TOP), caption));
-  return section('Where and on what people click',
-    h('p', { class: 'hint' }, `Your links' clicks in these ${days.length} days, the most first. A city is known only where the network that carried the click named it.`),
-    h('div', { class: 'visitor-lists' }, lists));
+  return [
+    h('p', { class: 'hint' }, `${whose} links' clicks in these ${days.length} days, the most first. A city is known only where the network that carried the click named it.`),
+    h('div', { class: 'visitor-lists' }, lists)];
 }
+
+export const VISITORS_HEADING = 'Where and on what people click';
 
 // `links`: the partner's links (`{slug, shortUrl}`), to name each by its address.
 export function overview(summary, links = []) {
