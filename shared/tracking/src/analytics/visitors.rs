@@ -27,8 +27,10 @@ pub const CITIES_PER_DAY: usize = 200;
 pub const OTHER_CITY: &str = "other";
 /// What a dimension says when the click did not say it.
 const UNKNOWN: &str = "unknown";
-/// (campaign's city partition, day) entries the roster holds before it starts again.
-const ROSTER_ENTRIES: usize = 10_000;
+/// (campaign's city partition, day) entries the roster holds before it starts again: at most
+/// 1,000 × 200 names (~10 MB at the worst, a Lambda's memory allows it); a roster started again
+/// reads its days back from the store.
+const ROSTER_ENTRIES: usize = 1_000;
 
 /// The visitor's values of [`Dimension::VISITOR`], in that order.
 pub(super) fn values(click: &ClickData) -> [String; 4] {
