@@ -22,6 +22,7 @@ const KEYS = {
   tolt: { where: 'In Tolt: Settings → Integrations, the API key.', second: ['programId', 'Its program id', 'In Tolt: Settings → Integrations; it starts with prg_.'] },
   partnerstack: { where: 'In PartnerStack: Settings → Integrations → PartnerStack API Keys, the secret key (the production one).', second: ['publicKey', 'Its public key', 'In PartnerStack: beside the secret key, under Settings → Integrations → PartnerStack API Keys.'] },
   rebrandly: { where: 'In Rebrandly: your avatar → Account settings → API keys (create one if there is none).', only: true },
+  'dub-partners': { where: 'In Dub: Settings → API Keys (create one that may read partners, customers, commissions and payouts).' },
 };
 const BY_KEY = Object.keys(KEYS);
 const PROGRAM_NEED = { role: 'admin', scope: null, what: 'Importing a partner program (partners, customers, commissions)' };
@@ -41,7 +42,7 @@ const PROGRAM_TOOLS = [
   ['firstpromoter', 'FirstPromoter', 'Its API key and Account ID are enough: 10x reads the promoters, promo codes, referrals and commissions from FirstPromoter with them. Or one JSON file of those four lists.', ['json']],
   ['partnerstack', 'PartnerStack', 'Its API keys are enough: 10x reads the partnerships, customers and rewards from PartnerStack with them. Or one JSON file of those three lists.', ['json']],
   ['tolt', 'Tolt', 'Its API key and program id are enough: 10x reads the partners, links, promotion codes, customers and commissions from Tolt with them. Or one JSON file of those lists.', ['json']],
-  ['dub-partners', 'Dub Partners', 'One JSON file of Dub\'s lists: partners (with their links), customers and commissions.', ['json']],
+  ['dub-partners', 'Dub Partners', 'Its API key is enough: 10x reads the partners (with their links), customers, commissions and payouts from Dub with it. Or its exports: in Dub, open Program, then Partners, Commissions and Payouts, and choose Export on each (for commissions and payouts, add the column Partner ID); put the three CSV files in one zip and choose it here.', ['zip', 'json']],
 ];
 const TOOLS = [...LINK_TOOLS, ...PROGRAM_TOOLS];
 const tool = (source) => TOOLS.find(([s]) => s === source);
@@ -128,7 +129,7 @@ function chooser(report) {
       seconded.querySelector('.hint').textContent = k.second[2];
     }
   });
-  const file = h('input', { type: 'file', name: 'file', accept: '.csv,.json,.txt,text/csv,application/json' });
+  const file = h('input', { type: 'file', name: 'file', accept: '.csv,.json,.txt,.zip,text/csv,application/json,application/zip' });
   const filed = field('Its export file', file, 'Nothing is written by the check.');
   const overwrite = checkbox('overwrite', false);
   const out = h('div', { class: 'form-out', 'aria-live': 'polite' });
@@ -227,16 +228,19 @@ async function wrongFormat(file, source) {
   const [, name, , formats] = tool(source);
   const kind = await sniff(file);
   if (kind && !formats.includes(kind)) {
-    const is = kind === 'json' ? 'a JSON file' : 'a table (CSV)';
-    const wants = formats.includes('json') ? 'a JSON file' : 'a table (CSV)';
-    return `This file is ${is}, but ${name}'s export is ${wants}: is it the export of another tool?`;
+    const words = { json: 'a JSON file', csv: 'a table (CSV)', zip: 'a zip of its CSV files' };
+    const wants = formats.includes('json') && formats[0] !== 'zip' ? words.json : words[formats[0]];
+    return `This file is ${words[kind]}, but ${name}'s export is ${wants}: is it the export of another tool?`;
   }
   if (file.size === 0) return 'This file is empty.';
   return null;
 }
 
-// 'json', 'csv' or null (undecided: a UTF-16 file, say; the server decides).
+// 'json', 'csv', 'zip' (its first bytes are PK\x03\x04) or null (undecided: a UTF-16 file,
+// say; the server decides).
 async function sniff(file) {
+  const magic = new Uint8Array(await file.slice(0, 4).arrayBuffer());
+  if (magic.length === 4 && magic[0] === 0x50 && magic[1] === 0x4b && magic[2] === 3 && magic[3] === 4) return 'zip';
   const head = (await file.slice(0, 512).text()).replace(/^\uFEFF/, '').trimStart();
   if (!head || head.includes('\uFFFD') || head.includes('\u0000')) return null;
   return head.startsWith('{') || head.startsWith('[') ? 'json' : 'csv';
@@ -245,7 +249,7 @@ async function sniff(file) {
 async function formatOf(file, source) {
   const formats = tool(source)[3];
   if (formats.length === 1) return formats[0];
-  return (await sniff(file)) || (/\.csv$/i.test(file.name) ? 'csv' : 'json');
+  return (await sniff(file)) || (/\.csv$/i.test(file.name) ? 'csv' : /\.zip$/i.test(file.name) ? 'zip' : 'json');
 }
 
 // `POST …/imports/uploads`, then the file PUT to the URL it answers (no credentials: its
@@ -291,6 +295,8 @@ async function start(chosen, dryRun) {
 }
 
 const rows = (c) => c.created + c.updated + c.skipped + c.failed;
+// Dub Partners' zip: its payouts are counted skipped (read, never written).
+const zipped = (chosen) => chosen.format === 'zip';
 
 // What a dry run found, in sentences, then the refused rows, and the button to import.
 function showDryRun(report, chosen, job, file) {
@@ -300,7 +306,9 @@ function showDryRun(report, chosen, job, file) {
   const sentences = [
     `${fmtCount(c.created)} ${things} would be created.`,
     c.updated ? `${fmtCount(c.updated)} that exist already would be replaced by the file's.` : null,
-    c.skipped ? `${fmtCount(c.skipped)} exist already and would be left as they are (skipped).` : null,
+    c.skipped ? (zipped(chosen)
+      ? `${fmtCount(c.skipped)} would be skipped: rows that exist already, and Dub's payouts, read for which commissions Dub is paying (nothing of them is written).`
+      : `${fmtCount(c.skipped)} exist already and would be left as they are (skipped).`) : null,
     c.failed ? `${fmtCount(c.failed)} ${c.failed === 1 ? 'row cannot' : 'rows cannot'} come in: below, each with why.` : 'Every row can come in.',
   ].filter(Boolean);
   const go = h('button', { type: 'button', class: 'primary', id: 'import-go' }, c.created + c.updated ? 'Import it' : 'Import it anyway');
@@ -346,7 +354,9 @@ function showFinished(report, chosen, job) {
   const sentences = [
     `${fmtCount(c.created)} ${things} created.`,
     c.updated ? `${fmtCount(c.updated)} replaced by the file's.` : null,
-    c.skipped ? `${fmtCount(c.skipped)} left as they were: they existed already (skipped).` : null,
+    c.skipped ? (zipped(chosen)
+      ? `${fmtCount(c.skipped)} skipped: rows that existed already, and Dub's payouts (nothing of them is written).`
+      : `${fmtCount(c.skipped)} left as they were: they existed already (skipped).`) : null,
     c.failed ? `${fmtCount(c.failed)} ${c.failed === 1 ? 'row' : 'rows'} not imported: below, each with why.` : null,
     'Importing the same file again changes nothing.',
   ].filter(Boolean);
@@ -370,7 +380,8 @@ const fromWhat = (chosen) => (chosen.apiKey ? 'read with its API key' : chosen.f
 function at(e) {
   if (!e.row) return 'The file';
   const where = [e.file, `row ${fmtCount(e.row)}`, e.line && e.line !== e.row ? `line ${fmtCount(e.line)}` : null].filter(Boolean).join(', ');
-  return where.charAt(0).toUpperCase() + where.slice(1);
+  // A file's name is kept as it is written (commissions.csv), a sentence's first word capitalized.
+  return e.file ? where : where.charAt(0).toUpperCase() + where.slice(1);
 }
 
 const ROW_COLUMNS = [

@@ -29,7 +29,7 @@ export async function render(body, partnerId, asPartner = false) {
 
 function describe(m, body, partnerId, asPartner) {
   const parts = [m.type.toUpperCase()];
-  for (const k of ['accountName', 'iban', 'bic', 'email']) if (m[k]) parts.push(m[k]);
+  for (const k of ['accountName', 'iban', 'bic', 'email', 'payerId']) if (m[k]) parts.push(m[k]);
   const out = [h('p', { class: 'payout-method' }, h('strong', {}, parts.join(' · ')), ' (set ', byWhom(m.updatedBy), ', ', fmtTime(m.updatedAt), ')')];
   if (m.problem) {
     out.push(notice('warning', `These details are no longer accepted: ${m.problem}`));
@@ -37,7 +37,7 @@ function describe(m, body, partnerId, asPartner) {
   if (m.pendingConfirmation) {
     const was = m.change.previous;
     out.push(notice('warning', 'Changed, awaiting confirmation: payouts to these details stay out of batches until a manager confirms or until ',
-      fmtTime(m.change.heldUntil), `. Before: ${[was.type, was.accountName, was.iban, was.email].filter(Boolean).join(' · ')}.`));
+      fmtTime(m.change.heldUntil), `. Before: ${[was.type, was.accountName, was.iban, was.email, was.payerId].filter(Boolean).join(' · ')}.`));
     if (!asPartner) out.push(confirmButton(body, partnerId));
   }
   return h('div', { class: 'payout-method-state' }, out);

@@ -132,10 +132,15 @@ function jwsKid(jws) {
 
 const SETTLE = [['mark-paid', 'Mark paid', 'reference'], ['mark-failed', 'Mark failed', 'reason'], ['cancel', 'Cancel', 'reason']];
 
+// A payout its provider sends once the program's hold ends is never paid or failed by hand
+// (the API refuses both): only cancelling it is offered, and why.
 function settleControls(p, onChange) {
-  const note = input('note', { placeholder: 'transfer reference or reason', 'aria-label': `Reference or reason for ${p.payoutId}` });
+  const held = p.status === 'pending' && Boolean(p.waiting);
+  const offered = held ? SETTLE.filter(([action]) => action === 'cancel') : SETTLE;
+  const note = input('note', { placeholder: held ? 'reason' : 'transfer reference or reason', 'aria-label': `${held ? 'Reason' : 'Reference or reason'} for ${p.payoutId}` });
   const out = h('div', { 'aria-live': 'polite' });
-  const buttons = SETTLE.map(([action, text, key]) => {
+  const why = held ? h('small', { class: 'hint', 'data-settle-hint': '' }, "The payment provider sends this payout once the hold ends, so it is not marked paid or failed by hand. Cancel it to put the amount back on the partner's balance.") : null;
+  const buttons = offered.map(([action, text, key]) => {
     const b = h('button', { type: 'button', class: action === 'mark-paid' ? 'primary' : 'secondary', 'data-settle': action }, text);
     b.addEventListener('click', async () => {
       if (!note.value.trim()) {
@@ -149,5 +154,5 @@ function settleControls(p, onChange) {
     b.disabled = !session.allows(NEEDS.payoutsWrite);
     return b;
   });
-  return h('div', { class: 'settle' }, note, h('div', { class: 'actions' }, buttons), out);
+  return h('div', { class: 'settle' }, why, note, h('div', { class: 'actions' }, buttons), out);
 }

@@ -9,14 +9,18 @@ import { clear, errorBox, field, fmtTime, h, input, loading, section, select } f
 
 const TYPES = [
   ['sepa', 'A bank transfer (SEPA)'],
-  ['paypal', 'PayPal'],
+  ['paypal', 'PayPal, by the account\'s email'],
+  ['paypal_id', 'PayPal, by the account\'s payer ID'],
   ['wise', 'Wise'],
 ];
+
+// The choice a stored method is shown under (a PayPal account by payer ID is its own choice).
+const choice = (m) => (m && m.type === 'paypal' && m.payerId ? 'paypal_id' : m && m.type);
 
 function current(m) {
   if (!m) return h('p', {}, 'You have not said how to pay you yet. The program pays you once you do.');
   const other = { manual: 'Arranged with the program', stripe_connect: 'Your Stripe account' };
-  const kind = (TYPES.find(([v]) => v === m.type) || [m.type, other[m.type] || m.type])[1];
+  const kind = (TYPES.find(([v]) => v === choice(m)) || [m.type, other[m.type] || m.type])[1];
   return [
     h('dl', { class: 'figures' },
       h('dt', {}, 'How'), h('dd', {}, kind),
@@ -24,6 +28,7 @@ function current(m) {
       m.iban ? [h('dt', {}, 'IBAN'), h('dd', {}, m.iban)] : null,
       m.bic ? [h('dt', {}, 'BIC'), h('dd', {}, m.bic)] : null,
       m.email ? [h('dt', {}, 'Email'), h('dd', {}, m.email)] : null,
+      m.payerId ? [h('dt', {}, 'PayPal payer ID'), h('dd', {}, m.payerId)] : null,
       m.account ? [h('dt', {}, 'Stripe account'), h('dd', {}, m.account)] : null,
       h('dt', {}, 'Changed'), h('dd', {}, fmtTime(m.updatedAt))),
     m.pendingConfirmation ? h('p', { class: 'notice warn' }, 'This change waits for the program\'s confirmation (or a day): payouts use it after that. The address on file before it was told by mail.') : null,
@@ -43,18 +48,20 @@ export async function method(base, partnerId) {
     if (err.status !== 404) throw err;
   }
   clear(shown, current(m));
-  const type = select('type', TYPES, m && TYPES.some(([v]) => v === m.type) ? m.type : 'sepa');
+  const type = select('type', TYPES, m && TYPES.some(([v]) => v === choice(m)) ? choice(m) : 'sepa');
   const accountName = input('accountName', { autocomplete: 'name', maxlength: '70' });
   const iban = input('iban', { maxlength: '42', autocomplete: 'off', inputmode: 'text' });
   const bic = input('bic', { maxlength: '11' });
   const email = input('email', { type: 'email', autocomplete: 'email', maxlength: '254' });
+  const payerId = input('payerId', { maxlength: '13', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false' });
   const fields = {
     accountName: field('Account holder', accountName, 'As the bank or Wise knows it.'),
     iban: field('IBAN', iban, 'With its country letters, e.g. DE89 3704 0044 0532 0130 00.'),
     bic: field('BIC (optional)', bic),
     email: field('Email of the account', email),
+    payerId: field('PayPal payer ID', payerId, 'The 13 capital letters and digits PayPal shows in your account settings (Account info), e.g. 7ZQ4L8NWK2M3P.'),
   };
-  const needs = { sepa: ['accountName', 'iban', 'bic'], paypal: ['email'], wise: ['email', 'accountName'] };
+  const needs = { sepa: ['accountName', 'iban', 'bic'], paypal: ['email'], paypal_id: ['payerId'], wise: ['email', 'accountName'] };
   const fit = () => {
     for (const [name, el] of Object.entries(fields)) el.hidden = !needs[type.value].includes(name);
   };
@@ -62,11 +69,11 @@ export async function method(base, partnerId) {
   fit();
   const out = h('div', { 'aria-live': 'polite' });
   const save = h('button', { class: 'primary', type: 'submit' }, 'Save how to pay me');
-  const controls = { accountName, iban, bic, email };
+  const controls = { accountName, iban, bic, email, payerId };
   const el = h('form', {
     onsubmit: async (e) => {
       e.preventDefault();
-      const body = { type: type.value };
+      const body = { type: type.value === 'paypal_id' ? 'paypal' : type.value };
       for (const name of needs[type.value]) {
         const v = controls[name].value.trim();
         if (v) body[name] = v;

@@ -93,8 +93,11 @@ function decision(a, box, shown, done) {
   const out = h('div', { 'aria-live': 'polite' });
   const approve = h('button', { type: 'button', class: 'primary' }, 'Approve');
   approve.setAttribute('aria-label', `Approve ${a.name}`);
+  // One key per card: pressed again after a lost answer, the approval answers the same partner.
+  const key = `approve-${a.applicationId}-${Math.random().toString(36).slice(2, 10)}`;
   approve.addEventListener('click', () => busy(approve, out, async () => {
-    const got = await api.post(api.handlePath(`/partner-applications/${a.applicationId}/approve`));
+    const got = await api.post(api.handlePath(`/partner-applications/${a.applicationId}/approve`), undefined,
+      { headers: { 'idempotency-key': key } });
     showApproved(shown, got, a);
     await loadQueue(box, 'pending', shown);
   }));
@@ -102,14 +105,17 @@ function decision(a, box, shown, done) {
   const reason = input('reason', { maxlength: '500' });
   const reject = h('button', { type: 'button', class: 'danger' }, 'Reject');
   reject.setAttribute('aria-label', `Reject ${a.name}`);
+  const tell = checkbox('mailApplicant', true);
   reject.addEventListener('click', () => busy(reject, out, async () => {
-    await api.post(api.handlePath(`/partner-applications/${a.applicationId}/reject`), { reason: reason.value.trim() });
+    const body = { reason: reason.value.trim(), mailApplicant: tell.checked };
+    await api.post(api.handlePath(`/partner-applications/${a.applicationId}/reject`), body);
     await loadQueue(box, 'pending', shown);
   }));
   const can = session.allows(NEEDS.commissionsWrite);
   const why = session.reason(NEEDS.commissionsWrite);
   return h('div', {}, h('div', { class: 'actions' }, gate(approve, can, why)),
-    field(`Why reject ${a.name}?`, reason, 'Mailed to the applicant, and kept with the application for your team.'),
+    field(`Why reject ${a.name}?`, reason, 'Kept with the application for your team.'),
+    field(`Mail ${a.name} this reason`, tell, 'Untick to turn them down without a mail.'),
     h('div', { class: 'actions' }, gate(reject, can, why)), out);
 }
 

@@ -23,6 +23,7 @@ import http.server
 import json
 import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -1039,6 +1040,12 @@ def held_payout(c):
     link = c.css("#payout-list [data-wait=payout_tax_profile_missing] a")
     assert link.get_attribute("href").endswith("#/partners/pub-held"), link.get_attribute("href")
     assert "Checked again" in said, said
+    # Only what can succeed is offered: PayPal sends it once the hold ends, so it is cancelled,
+    # never marked paid or failed, by hand.
+    row = c.wait_css("#payout-list [data-wait=payout_tax_profile_missing]").find_element(By.XPATH, "./ancestor::tr")
+    offered = [b.get_attribute("data-settle") for b in c.all("button[data-settle]", row)]
+    assert offered == ["cancel"], offered
+    assert "not marked paid or failed by hand" in c.css("[data-settle-hint]", row).text
     c.shot("payouts-held", at="#payout-list")
     link.click()
     c.wait_text("#partner-tax", "has not given its tax details yet")
@@ -1047,6 +1054,137 @@ def held_payout(c):
     status, body = api("DELETE", base + "/payout-providers/paypal", admin)
     assert status in (200, 204), (status, body)
     step("a payout held for missing tax details: the Payouts screen says why and links to the partner's tax details")
+
+
+def provider(path, body=None):
+    """A control call to the local PayPal (scripts/provider_server.py) the server sends payouts to."""
+    url = os.environ["BROWSER_TEST_PROVIDER_URL"] + "/_control/" + path
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    req.add_header("content-type", "application/json")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"null")
+
+
+def wait_api(what, check, timeout=60):
+    """Waits for `check()` (a direct API read) to answer something true: the server's sweeper and
+    PayPal's webhooks move payouts in the background."""
+    end = time.time() + timeout
+    while time.time() < end:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.5)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def balance_row(c, name):
+    """The Balances table's cells of the partner named `name` on the Payouts screen."""
+    return c.wait(lambda: table_row(c, 'main [aria-label="Balances (table)"] tbody tr',
+                                    lambda cells: cells[0] == name), "%s's balance" % name)
+
+
+def provider_payouts(c):
+    """Issues 78 and 79: payouts the server sends through PayPal (the local one): one PayPal fails,
+    shown in words with what to do and its amount back on the balance; one paid to a PayPal payer
+    ID and given back after it was paid: its amount back on the balance, the reason on the
+    partner's page, and its self-billing invoice cancelled by a credit note, saved from the
+    partner's page and read back as text. PayPal and self-billing are on for this step only."""
+    admin = local_token("admin")
+    base = "/v2/handles/%s" % HANDLE
+    client, secret = "walk-paypal-client", "walk-paypal-secret-0000"
+    provider("config", {"paypal_client_id": client, "paypal_client_secret": secret})
+    provider("webhooks", {"provider": "paypal", "webhook_id": "WH2WALK",
+                          "url": BASE + "/v2/public/integrations/paypal/" + HANDLE})
+    status, body = api("PUT", base + "/payout-providers/paypal", admin,
+                       {"clientId": client, "clientSecret": secret, "webhookId": "WH2WALK"})
+    assert status in (200, 201), (status, body)
+    status, program = api("GET", base + "/program", admin)
+    assert status in (200, 404), (status, program)
+    kept = {k: v for k, v in (program if status == 200 else {"name": "Acme partners"}).items()
+            if k not in ("version", "updatedAt", "updatedBy")}
+    billing = {"enabled": True, "legalName": "Acme GmbH", "address": "Hauptstr. 1, 10115 Berlin"}
+    status, body = api("PUT", base + "/program", admin, dict(kept, selfBilling=billing))
+    assert status in (200, 201), (status, body)
+    for pid, name, method in [
+        ("pub-lost", "Locked Publisher", {"type": "paypal", "email": "lost@publisher.example"}),
+        ("pub-back", "Refunded Publisher", {"type": "paypal", "payerId": "7ZQ4L8NWK2M3P"}),
+    ]:
+        status, body = api("POST", base + "/partners", admin, {"partnerId": pid, "name": name})
+        assert status == 201, (status, body)
+        status, body = api("PUT", base + "/partners/%s/payout-method" % pid, admin, method)
+        assert status in (200, 201), (status, body)
+    status, body = api("POST", base + "/partners/pub-back/tokens", admin, {"name": "walk"})
+    assert status == 201, (status, body)
+    status, body = api("POST", base + "/partners/pub-back/self-billing/accept", body["token"], {})
+    assert status == 200, (status, body)
+    for pid, amount in [("pub-lost", "9.00"), ("pub-back", "11.00")]:
+        line = {"partnerId": pid, "amount": amount, "currency": "EUR", "reason": "launch bonus"}
+        status, body = api("POST", base + "/commissions", admin, line)
+        assert status == 201, (status, body)
+    time.sleep(1.1)  # the run's form pays what was approved by now, to the second
+    c.go("#/payouts")
+    ids = {}
+    for pid, amount in [("pub-lost", "€9.00"), ("pub-back", "€11.00")]:
+        f = c.form("#payout-run-form")
+        c.fill(f, "partnerId", pid)
+        c.submit(f)
+        c.wait_text("#payout-run-form .form-out", "Created 1 payout: %s." % amount)
+        status, body = api("GET", base + "/payouts?partnerId=%s" % pid, admin)
+        ids[pid] = body["items"][0]["payoutId"]
+
+    def sent(pid):
+        status, p = api("GET", base + "/payouts/" + ids[pid], admin)
+        return p["provider"]["reference"] if p.get("provider") and p["provider"].get("reference") else None
+
+    def status_of(pid, wanted):
+        return lambda: api("GET", base + "/payouts/" + ids[pid], admin)[1]["status"] == wanted
+
+    batches = {pid: wait_api("the sweeper to send %s's payout to PayPal" % pid, lambda pid=pid: sent(pid))
+               for pid in ids}
+    # PayPal's answers, by its webhooks: a locked account; a payment made, then refunded.
+    provider("paypal/batches/%s/settle" % batches["pub-lost"], {"status": "FAILED", "error": "RECEIVER_ACCOUNT_LOCKED"})
+    provider("paypal/batches/%s/settle" % batches["pub-back"], {"status": "SUCCESS"})
+    wait_api("pub-lost's payout failed", status_of("pub-lost", "failed"))
+    wait_api("pub-back's payout paid", status_of("pub-back", "paid"))
+    provider("paypal/batches/%s/settle" % batches["pub-back"], {"status": "REFUNDED"})
+    wait_api("pub-back's refund credited back", lambda: api("GET", base + "/balances", admin)[1] and any(
+        b["partnerId"] == "pub-back" and b["approved"] == "11.00" for b in api("GET", base + "/balances", admin)[1]["items"]))
+
+    c.go("#/payouts")
+    row = c.wait(lambda: table_row(c, "#payout-list tbody tr", lambda cells: any(ids["pub-lost"] in x for x in cells)),
+                 "the failed payout's row")
+    said = " ".join(row)
+    assert "PayPal account is locked" in said, row
+    assert "Ask the partner to check their PayPal account" in said, row
+    lost = balance_row(c, "Locked Publisher")
+    assert "€9.00" in lost[4], lost  # Approved: back on the balance for the next run
+    back = balance_row(c, "Refunded Publisher")
+    assert "€11.00" in back[4] and "€11.00" in back[5], back  # approved again beside the paid
+    c.shot("payouts-failed-and-returned", at="#payout-list")
+    step("a payout PayPal failed and one it gave back after it was paid: the reason and the next step in words, both amounts back on the balance")
+
+    c.go("#/partners/pub-back")
+    c.wait_text("main", "is back on the balance")
+    button = c.wait_css("main button[aria-label^='Download the invoice']")
+    button.click()
+    note = c.wait_css("main a[download^='credit-note-']")
+    name = note.get_attribute("download")
+    assert name == "credit-note-pub-back-CN-00001.pdf", name
+    assert c.css("main a[download^='invoice-']"), "the invoice beside its note"
+    note.click()
+    c.wait(lambda: name in os.listdir(c.downloads), "the credit note's PDF")
+    out = subprocess.run(["pdftotext", "-layout", os.path.join(c.downloads, name), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    for words in ["Self-billing credit note", "pub-back-CN-00001", "Cancels invoice", "pub-back-00001",
+                  "Acme GmbH", "Refunded Publisher", "-11.00"]:
+        assert words in out, (words, out)
+    c.shot("partner-credit-note", at="main")
+    status, body = api("PUT", base + "/program", admin, kept)
+    assert status == 200, (status, body)
+    status, body = api("DELETE", base + "/payout-providers/paypal", admin)
+    assert status in (200, 204), (status, body)
+    step("the credit note cancelling a returned payout's invoice saved from the partner's page, read back")
 
 
 def partner_view(c, operator):
@@ -1669,6 +1807,7 @@ def main():
         conversions_screen(c)
         partner_view(c, operator)
         held_payout(c)
+        provider_payouts(c)
         lifecycle(c)
         domains(c)
         webhooks(c, receiver)

@@ -74,8 +74,10 @@ fi
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 server_pid=""
+provider_pid=""
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$provider_pid" ]; then kill "$provider_pid" 2>/dev/null || true; wait "$provider_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -84,6 +86,18 @@ trap cleanup EXIT
 # local sign-in's tokens), no console directory (the embedded assets are the ones tested) unless
 # BROWSER_TEST_CONSOLE_DIR asks for one, the embedded backend; loopback webhook receivers allowed,
 # fast webhook retries, no write limit in the way.
+# The local Stripe and PayPal (scripts/provider_server.py) that the console walk's payouts are
+# sent through; the server is pointed at it.
+python3 scripts/provider_server.py >"$work/provider.log" 2>&1 &
+provider_pid=$!
+for _ in $(seq 100); do
+  grep -q '^READY ' "$work/provider.log" && break
+  kill -0 "$provider_pid" 2>/dev/null || { cat "$work/provider.log" >&2; exit 1; }
+  sleep 0.1
+done
+provider_port=$(sed -n 's/^READY //p' "$work/provider.log" | head -n 1)
+[ -n "$provider_port" ] || { echo "the provider server did not start" >&2; cat "$work/provider.log" >&2; exit 1; }
+export BROWSER_TEST_PROVIDER_URL="http://127.0.0.1:$provider_port"
 console_dir=()
 if [ -n "${BROWSER_TEST_CONSOLE_DIR:-}" ]; then
   console_dir=("TENX_CONSOLE_DIR=$(cd "$BROWSER_TEST_CONSOLE_DIR" && pwd)")
@@ -92,6 +106,7 @@ env -u TENX_JWT_SECRET -u TENX_JWT_PUBLIC_KEY -u TENX_CONSOLE_DIR -u TENX_BACKEN
   -u TENX_REDIRECT_DOMAIN -u TENX_TRUSTED_PROXY -u TENX_MAIL_URL -u TENX_PUBLIC_URL "${console_dir[@]}" \
   TENX_WEBHOOKS_ALLOW_PRIVATE=true TENX_WEBHOOK_RETRY_BASE_MS=100 TENX_RATE_LIMIT_FREE=100000 \
   TENX_LOG=warn TENX_DNS_RESOLVER=127.0.0.1:9 \
+  TENX_PAYPAL_API_BASE="$BROWSER_TEST_PROVIDER_URL" TENX_STRIPE_API_BASE="$BROWSER_TEST_PROVIDER_URL" \
   "$TENX_BIN" serve --local-sign-in --addr "127.0.0.1:$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do

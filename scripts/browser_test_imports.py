@@ -11,7 +11,8 @@ the page: no such file is written); then 10x's CSV with a refused row: the dry r
 (2 links would be created, row 4's slug refused in words), "Import it" pressed by keyboard, its
 progress, the finished report, the links there (a mixed-case slug answering as it was); the same file again:
 nothing would be created, 2 skipped; and Rewardful's program export checked and imported (its
-partners there); Bitly's links CSV given as Dub's, refused by the server in words (whose file
+partners there); Dub Partners asking for its key or its three exports zipped (a CSV alone refused
+beside the file), its zip checked (a refused row named by its file) and imported; Bitly's links CSV given as Dub's, refused by the server in words (whose file
 it looks like); another tool's CSV (semicolons) with its name, the mapping step (its first rows,
 10x's guess, a column chosen by hand), checked and imported, its map remembered. Every screen checked (labels, axe-core, no sideways scrolling, no console
 error) at 1440×900, and the whole import again by keyboard at 390×844.
@@ -229,6 +230,53 @@ def dry_run_then_import(c, token, name):
     bt.step("%s: the same file again: nothing would change (%s)" % (name, " · ".join(said.split("\n"))))
 
 
+def dub_partners_zip(c, token):
+    """Dub Partners: the screen asks for its key or its three exports in one zip (where each is
+    in Dub said beside them); a CSV alone refused beside the file before it is sent; the zip
+    checked (its payouts read, a refused row named by its file) and imported."""
+    import zipfile
+    c.go("#/links/import")
+    c.wait_css("#import-form")
+    f = c.css("#import-form")
+    Select(c.css("[name=source]", f)).select_by_value("dub-partners")
+    hint = c.text_of("#import-form .field small.hint")
+    assert "Partners, Commissions and Payouts" in hint and "one zip" in hint, hint
+    assert c.css("[name=apiKey]", f).is_displayed(), "Dub Partners' form asks for no key"
+    assert "Settings → API Keys" in c.text_of("#import-form"), c.text_of("#import-form")
+    c.css("[name=file]", f).send_keys(write("dub-partners.csv", "ID,Name,Email\npn_walk_kim,Kim,kim@partner.example\n"))
+    submit_by_keyboard(c)
+    said = field_error(c, "file")
+    assert "This file is a table (CSV), but Dub Partners's export is a zip of its CSV files" in said, said
+    bt.step("Dub Partners asks for its API key or its exports zipped; a CSV alone refused beside the file: " + said)
+
+    path = os.path.join(WORK, "imports-dub-program.zip")
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("partners.csv", "\ufeffID,Name,Email,Country,Status,Group,Enrolled at\n"
+                   "pn_walk_kim,Kim Walk,kim.walk@partner.example,US,approved,Default,2026-01-02T00:00:00.000Z\n")
+        z.writestr("commissions.csv", "id;type;amount;earnings;currency;status;createdAt;partnerId\n"
+                   "cm_walk_1;sale;$100.00;$1,234.50;usd;paid;2026-03-01T00:00:00.000Z;pn_walk_kim\n"
+                   "cm_walk_2;sale;5000;1500;usd;processed;2026-02-01T00:00:00.000Z;pn_walk_ghost\n")
+        z.writestr("payouts.csv", "id,amount,currency,status,periodStart,periodEnd,initiatedAt,paidAt,partnerId\n"
+                   "po_walk_1,$15.00,usd,completed,,,,,pn_walk_kim\n")
+    c.go("#/links/import")
+    c.wait_css("#import-form")
+    choose(c, "dub-partners", path)
+    submit_by_keyboard(c)
+    c.wait_css("#import-dry-run", timeout=60)
+    said = c.text_of("#import-dry-run")
+    assert "2 rows (partners, customers and past commissions) would be created." in said, said
+    assert "Dub's payouts, read for which commissions Dub is paying" in said, said
+    errors = c.text_of("#import-errors tbody")
+    assert "commissions.csv, row 3" in errors and "'pn_walk_ghost' is not a partner of the partners CSV" in errors, errors
+    c.shot("imports-dub-zip-dry-run", at="#import-report")
+    bt.step("Dub Partners' zip checked: " + " · ".join(said.split("\n")))
+    press(c, Keys.ENTER)
+    c.wait_css("#import-finished", timeout=60)
+    status, body = bt.api("GET", BASE_API + "/partners/pn_walk_kim", token)
+    assert status == 200 and body["name"] == "Kim Walk", (status, body)
+    bt.step("Dub Partners' zip imported: Kim Walk is a partner")
+
+
 def another_tool(c, token):
     """A CSV of a tool 10x does not know: its name, its file, the mapping step with its first
     rows (10x's guess checked, one column chosen by hand), then the dry run and the import."""
@@ -321,6 +369,7 @@ def main():
         refusals(c, token)
         dry_run_then_import(c, token, "imports")
         program(c, token)
+        dub_partners_zip(c, token)
         another_tool(c, token)
         phone(c, token)
         c.check_logs("the end")

@@ -121,13 +121,20 @@ def from_the_set_up_link(c):
     c.wait_text("#who-am-i", "admin · " + MANAGER)
     c.wait(lambda: c.h1() == "Welcome, %s" % HANDLE, "Home")
     c.wait_css("#setup li")
-    assert checklist(c) == {"connect": False, "program": False, "partner": False, "payout": False}, checklist(c)
+    assert checklist(c) == {"connect": False, "program": False, "template": False, "page": False,
+                            "partner": False, "payout": False}, checklist(c)
+    # In order: a step waiting on the one before says why instead of offering its link.
+    why = {li.get_attribute("data-step"): li.text for li in c.all("#setup li.locked")}
+    assert sorted(why) == ["page", "partner", "payout", "template"], why
+    assert "Open the program first" in why["template"], why
+    assert "Welcome a partner first" in why["payout"], why
+    assert not c.all("#setup li.locked a"), "a step that cannot be done yet offers no link"
     assert [a.text.split("\n")[0].strip() for a in c.all("#nav a")] == [
         "Home", "Partners", "Program", "Commissions", "Payouts", "Links", "Integrations", "Settings"], \
         [a.text for a in c.all("#nav a")]
     c.shot("manager-home")
     doc_shot(c, "home")
-    bt.step("the Set up: link makes the manager the first admin, signed in on Home: the set-up checklist, nothing ticked yet")
+    bt.step("the Set up: link makes the manager the first admin, signed in on Home: the set-up in its order, nothing ticked, each later step saying what it waits for")
     c.d.get(url)
     c.wait_text("main", "This set-up link no longer works")
     c.go("#/")
@@ -155,7 +162,51 @@ def open_the_program(c):
     c.wait_text("main", "%s is now a partner" % APPLICANT)
     assert not c.all("#approved-token"), "a partner token on the approval screen"
     bt.step("the program opened from the Program page; %s applied and was approved (mailed a sign-in link, no token shown)" % APPLICANT)
+    rejections(c)
     fraud_rules(c)
+
+
+def mail_kinds_to(to):
+    """The kinds (X-Tenx-Kind) of every mail to `to` in the server's Maildir so far."""
+    import email
+    import email.policy
+    box = os.path.join(os.environ["BROWSER_TEST_TMP"], "data", "mail", "new")
+    kinds = []
+    for name in os.listdir(box) if os.path.isdir(box) else []:
+        with open(os.path.join(box, name), "rb") as f:
+            m = email.message_from_binary_file(f, policy=email.policy.default)
+        if to in str(m["To"]):
+            kinds.append(m["X-Tenx-Kind"])
+    return kinds
+
+
+def rejections(c):
+    """Two applicants turned down: one told why by mail (the box ticked, as it starts), one
+    without a mail (unticked); each reason kept on the queue, and only the first mailed."""
+    told, quiet = ("Tom Told", "tom@told.example"), ("Quinn Quiet", "quinn@quiet.example")
+    for name, mail in (told, quiet):
+        status, body = bt.api("POST", "/v2/public/programs/%s/applications" % HANDLE, None,
+                              {"name": name, "email": mail})
+        assert status == 202, (status, body)
+    tab(c, "Settings and applications")
+    for (name, _), reason, mailed in ((quiet, "Not our audience.", False), (told, "Too early.", True)):
+        c.wait_css("button[aria-label='Reject %s']" % name)
+        row = c.d.find_element(By.XPATH, "//tr[.//button[@aria-label='Reject %s']]" % name)
+        row.find_element(By.CSS_SELECTOR, "input[name=reason]").send_keys(reason)
+        tell = row.find_element(By.CSS_SELECTOR, "input[name=mailApplicant]")
+        assert tell.is_selected(), "the applicant is mailed unless the manager says not to"
+        assert "Mail %s this reason" % name in row.text, row.text
+        if not mailed:
+            tell.click()
+        row.find_element(By.CSS_SELECTOR, "button[aria-label='Reject %s']" % name).click()
+        c.wait(lambda: not c.all("button[aria-label='Reject %s']" % name), "%s rejected" % name)
+    deadline = time.time() + 20
+    while "application_rejected" not in mail_kinds_to(told[1]):
+        assert time.time() < deadline, "no rejection mail to %s" % told[1]
+        time.sleep(0.2)
+    time.sleep(0.5)
+    assert "application_rejected" not in mail_kinds_to(quiet[1]), mail_kinds_to(quiet[1])
+    bt.step("two applicants rejected: one mailed the reason, one (the box unticked) not mailed")
 
 
 def fraud_rules(c):
@@ -407,7 +458,8 @@ def broadcast(c):
 def ticked(c):
     nav(c, "Home")
     c.wait_css("#setup li")
-    assert checklist(c) == {"connect": False, "program": True, "partner": True, "payout": True}, checklist(c)
+    assert checklist(c) == {"connect": False, "program": True, "template": True, "page": True,
+                            "partner": True, "payout": True}, checklist(c)
     nav(c, "Integrations")
     c.wait_text("#connector-stripe", "not connected")
     c.shot("manager-integrations")

@@ -56,6 +56,7 @@ import urllib.parse
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import browser_test as bt  # noqa: E402
@@ -573,6 +574,28 @@ def payout_method(c, name):
     bt.step("%s: a payout method given by keyboard only; a mistyped IBAN named" % name)
 
 
+def paypal_payer_id(c, name):
+    """Getting paid by PayPal through the account's payer ID (instead of its email): only that
+    field asked for, a payer ID in small letters named in words, then saved and shown by its
+    last 4 as a change the program confirms."""
+    tab(c, "method")
+    Select(c.css("main select[name=type]")).select_by_value("paypal_id")
+    box = c.css("main input[name=payerId]")
+    c.wait(box.is_displayed, "the payer ID field")
+    assert not c.css("main input[name=email]").is_displayed(), "the email is not asked for"
+    box.send_keys("7zq4l8nwk2m3p", Keys.ENTER)
+    said = c.wait_text("main form .error", "payerId")
+    assert "capital letters" in said, said
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("7ZQ4L8NWK2M3P", Keys.ENTER)
+    c.wait_text("main [role=status]", "Saved")
+    shown = c.wait_text("main", "…2M3P")
+    assert "PayPal, by the account's payer ID" in shown and "PayPal payer ID" in shown, shown
+    assert "waits for the program's confirmation" in shown, shown
+    c.shot(name + "-method-paypal-id")
+    bt.step("%s: PayPal by its payer ID: a wrong one named in words, then saved (…2M3P) and held for the program's confirmation" % name)
+
+
 def notification_prefs(c, name):
     tab(c, "notifications")
     box = c.css("main input[name=commission_digest]")
@@ -733,6 +756,7 @@ def main():
         commission_proof(c, "portal-desktop")
         plan_terms(c, "portal-desktop", token, partner)
         payout_method(c, "portal-desktop")
+        paypal_payer_id(c, "portal-desktop")
         notification_prefs(c, "portal-desktop")
         postback_log(c, "portal-desktop", token, partner)
         keyboard_walk(c, VIEWS)

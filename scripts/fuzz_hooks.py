@@ -66,7 +66,8 @@ The rules (positive cases only):
   currencies  `maxValue`'s keys are currencies (`propertyNames`), which schemathesis's coverage
               phase does not honour: other keys are dropped.
   payout      an IBAN's check digits and country length, a BIC's country, an email's shape and a
-              method's fields by its type are checked beyond any schema (`PayoutMethodRequest`,
+              method's fields by its type (a PayPal payer ID's 13 capitals and digits) are checked
+              beyond any schema (`PayoutMethodRequest`,
               `PayoutSettingsRequest`): a positive case gets valid details of its type (and its
               partner is created first); a batch's `executionDate` is today or later
               (`PayoutBatchRequest`): a generated one becomes 2099-01-01.
@@ -374,12 +375,15 @@ PAYOUT_DETAILS = {
 
 
 def fit_payout_method(body: dict) -> None:
-    """Valid details of the body's type: the fields it takes (a BIC only if one was generated)."""
+    """Valid details of the body's type: the fields it takes (a BIC only if one was generated; a
+    PayPal account by a payer ID, 13 capital letters and digits, if one was generated)."""
     details = PAYOUT_DETAILS.get(body.get("type"))
     if details is None:
         return
     keep_bic = "bic" in body
-    for name in ("accountName", "iban", "bic", "email"):
+    if body.get("type") == "paypal" and "payerId" in body:
+        details = {"payerId": "7ZQ4L8NWK2M3P"}
+    for name in ("accountName", "iban", "bic", "email", "payerId"):
         body.pop(name, None)
     body.update(details)
     if not keep_bic:

@@ -36,6 +36,7 @@ import http.client
 import http.server
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -141,6 +142,11 @@ def iso(t: float) -> str:
 def rand_id(prefix: str, n: int = 16) -> str:
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
     return prefix + "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+# A PayPal account's payer ID, the receiver of a PAYPAL_ID item (docs/providers.md): 13
+# capital letters and digits, the shape paypal_id() makes.
+PAYER_ID = re.compile(r"[A-Z0-9]{13}")
 
 
 def paypal_id(n: int = 13) -> str:
@@ -1182,6 +1188,7 @@ class PaypalApi:
             or not receiver
             or len(receiver) > 127
             or (rtype == "EMAIL" and "@" not in receiver)
+            or (rtype == "PAYPAL_ID" and not PAYER_ID.fullmatch(receiver))
         ):
             bad.append(
                 {

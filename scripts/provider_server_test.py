@@ -710,6 +710,21 @@ class ProviderServerTest(unittest.TestCase):
         self.assertEqual(
             {d["field"] for d in bad["details"]}, {"items[0].receiver", "items[0].amount.value"}
         )
+        by_id = self.batch("po_44", "7ZQ4L8NWK2M3P")
+        by_id["sender_batch_header"]["recipient_type"] = "PAYPAL_ID"
+        status, _, out = self.paypal("POST", "/v1/payments/payouts", by_id)
+        self.assertEqual(status, 201, out)
+        status, _, read = self.paypal(
+            "GET", f"/v1/payments/payouts/{out['batch_header']['payout_batch_id']}", None
+        )
+        item = read["items"][0]["payout_item"]
+        self.assertEqual((item["recipient_type"], item["receiver"]), ("PAYPAL_ID", "7ZQ4L8NWK2M3P"))
+        for wrong in ("7zq4l8nwk2m3p", "7ZQ4L8NWK2M3", "p@example.test"):
+            not_an_id = self.batch("po_45", wrong)
+            not_an_id["items"][0]["recipient_type"] = "PAYPAL_ID"
+            status, _, bad = self.paypal("POST", "/v1/payments/payouts", not_an_id)
+            self.assertEqual((status, bad["name"]), (400, "INVALID_REQUEST"), wrong)
+            self.assertEqual([d["field"] for d in bad["details"]], ["items[0].receiver"], wrong)
         status, _, bad = self.request(
             "POST",
             "/v1/payments/payouts",

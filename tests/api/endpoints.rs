@@ -638,6 +638,13 @@ impl As<'_> {
         self.send(Method::POST, &rest, None).await
     }
 
+    /// `POST …/partner-applications/{id}/approve` with an `idempotency-key`
+    pub(crate) async fn approve_application_keyed(&self, id: &str, key: &str) -> Response {
+        let rest = format!("/partner-applications/{id}/approve");
+        let headers = [("idempotency-key", key)];
+        self.send_with(Method::POST, &rest, None, &headers).await
+    }
+
     /// `POST …/partner-applications/{id}/reject`
     pub(crate) async fn reject_application(&self, id: &str, body: &Value) -> Response {
         let rest = format!("/partner-applications/{id}/reject");

@@ -511,6 +511,80 @@ async fn a_fraud_rule_holds_the_partners_new_commissions_naming_the_signal_but_n
     crate::commissions::no_drift(&app).await;
 }
 
+/// An assessment the process dies in, before its one write (the partner's snapshot), leaves
+/// nothing of itself: the sale's accrual then assesses the partner afresh from the same stored
+/// facts and holds the line once for the signal the rule names, and after a restart on the same
+/// data every signal, its evidence and the score read as before.
+#[tokio::test]
+async fn an_assessment_cut_by_a_crash_is_made_again_the_same_from_stored_facts() {
+    use tenx_shared::domain::{Handle, PartnerId};
+    use tenx_shared::risk::{RiskError, assess};
+    let app = spawn_app().await;
+    program(&app).await;
+    set_email(&app, "pub-one", "jo@mailinator.com").await;
+    edit_program(&app, |p| {
+        p["fraudRules"] = json!({"disposable_email": "hold_commissions"});
+    })
+    .await;
+    let (handle, partner) = (
+        Handle::parse("acme").unwrap(),
+        PartnerId::parse("pub-one").unwrap(),
+    );
+    let switch = tenx_shared::testing::FailSwitch::default();
+    let store = tenx_shared::testing::failing_store(app.state().store.clone(), switch.clone());
+    switch.fail_writes_next(1);
+    let cut = assess(&store, &handle, &partner).await;
+    assert!(matches!(cut, Err(RiskError::Store(_))), "{cut:?}");
+    assert_eq!(
+        switch.remaining_write_failures(),
+        0,
+        "the cut was its write"
+    );
+    let (pk, sk) = tenx_shared::platform::store::keys::partner_risk(&handle, &partner);
+    assert!(
+        app.state().store.get(&pk, &sk).await.unwrap().is_none(),
+        "nothing of the cut assessment is kept"
+    );
+    drop(store);
+    // The accrual finds no snapshot, assesses, and holds the line for the rule's signal, once.
+    let held = sale(&app, "deal", "o-1").await;
+    let lines = crate::commissions::ledger(&app, 1).await;
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert_eq!(lines[0]["conversionId"], held.as_str());
+    assert_eq!(lines[0]["status"], "held", "{lines:#?}");
+    assert_eq!(
+        lines[0]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r.as_str().is_some_and(|r| r.starts_with("partner_risk")))
+            .collect::<Vec<_>>(),
+        [&json!("partner_risk_disposable_email")],
+    );
+    let before = risk_when(&app, "pub-one", |r| r["conversionsConsidered"] == 1).await;
+    assert_eq!(
+        signal(&before, "disposable_email")["fired"],
+        true,
+        "{before:#}"
+    );
+    let (_tmp, dir, config) = app.stop().await;
+    let app = spawn_with(config, Some(dir)).await;
+    let after = risk_of(&app, "pub-one").await;
+    assert_eq!(
+        (
+            &after["score"],
+            &after["signals"],
+            &after["conversionsConsidered"]
+        ),
+        (
+            &before["score"],
+            &before["signals"],
+            &before["conversionsConsidered"]
+        ),
+    );
+    crate::commissions::no_drift(&app).await;
+}
+
 /// `customers` (distinct ids) of `partner`'s approved conversion lines, written as the ledger
 /// writes them.
 async fn seed_sales(app: &TestApp, partner: &str, customers: &[&str]) {

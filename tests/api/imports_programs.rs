@@ -824,7 +824,10 @@ async fn tenx_import_streams_a_program_file_over_the_api_limit() {
         let email = format!("big{i}.pay@example.com");
         assert_eq!(
             details,
-            tenx_shared::payout_methods::Details::Paypal { email }
+            tenx_shared::payout_methods::Details::Paypal {
+                email: Some(email),
+                payer_id: None
+            }
         );
     }
     for i in [0, customers - 1] {

@@ -27,6 +27,8 @@ struct Rewardful {
     lists: Value,
     /// The `429`s still to answer the good key's first commissions request.
     throttle: AtomicU32,
+    /// Requests of payouts asking for their commissions (`expand[]=commissions`).
+    expanded: AtomicU32,
 }
 
 /// `GET /v1/{list}?page=N`: one item a page, the next page named while items remain.
@@ -62,6 +64,9 @@ async fn list(
         out.insert("retry-after", "0".parse().unwrap());
         return error(StatusCode::TOO_MANY_REQUESTS, out);
     }
+    if list == "payouts" && q.get("expand[]").map(String::as_str) == Some("commissions") {
+        r.expanded.fetch_add(1, Ordering::SeqCst);
+    }
     let items = r.lists[&list].as_array().cloned().unwrap_or_default();
     let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
     let data: Vec<Value> = items.get(page - 1).cloned().into_iter().collect();
@@ -77,9 +82,19 @@ async fn list(
 
 /// Rewardful's API on a loopback port, and the app pointed at it.
 async fn apps() -> (TestApp, Arc<Rewardful>) {
+    let mut lists: Value = serde_json::from_slice(&fixture("rewardful.json")).unwrap();
+    // Jane's due commission is in the payout Rewardful is sending; a pending payout names the
+    // same partner's paid one (it changes nothing).
+    lists["payouts"] = json!([
+        {"id": "po-1", "state": "processing", "currency": "USD", "amount": 2000,
+         "commissions": [{"id": "3f1c2b4a-0e9d-4c8b-a7f6-5e4d3c2b1a02"}]},
+        {"id": "po-2", "state": "pending", "currency": "USD", "amount": 3000,
+         "commissions": [{"id": "3f1c2b4a-0e9d-4c8b-a7f6-5e4d3c2b1a01"}]}
+    ]);
     let state = Arc::new(Rewardful {
-        lists: serde_json::from_slice(&fixture("rewardful.json")).unwrap(),
+        lists,
         throttle: AtomicU32::new(2),
+        expanded: AtomicU32::new(0),
     });
     let router = axum::Router::new()
         .route("/v1/{list}", axum::routing::get(list))
@@ -136,7 +151,12 @@ async fn a_rewardful_program_pulled_by_its_key_comes_in_as_its_file_would() {
     )
     .await;
     assert_error(r, 403, "insufficient_role").await;
-    let r = pull(&app, Role::Admin, &json!({"source": "dub", "apiKey": GOOD})).await;
+    let r = pull(
+        &app,
+        Role::Admin,
+        &json!({"source": "bitly", "apiKey": GOOD}),
+    )
+    .await;
     let message = assert_error(r, 400, "invalid_request").await;
     assert!(message.contains("not available yet"), "{message}");
 
@@ -162,6 +182,19 @@ async fn a_rewardful_program_pulled_by_its_key_comes_in_as_its_file_would() {
     assert_eq!(counts(&v), [6, 0, 0, 2], "{v}");
     let jane = json_of(admin.get("/partners/jane").await, 200).await;
     assert_eq!(jane["name"], "Jane Doe");
+    // Its due commission is in the payout Rewardful is sending: paid there, never here.
+    assert!(
+        rewardful.expanded.load(Ordering::SeqCst) > 0,
+        "payouts without their commissions"
+    );
+    let lines = json_of(admin.get("/commissions?partnerId=jane").await, 200).await;
+    let statuses: Vec<&str> = lines["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["paid", "paid"], "{lines}");
     let again = pulled(&app, &json!({"source": "rewardful", "apiKey": GOOD})).await;
     assert_eq!(counts(&again)[0], 0, "a re-run created again: {again}");
     // The key is nowhere in what the import kept.

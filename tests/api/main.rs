@@ -44,6 +44,7 @@ mod domains_aws;
 mod fraud;
 mod hardening;
 mod imports;
+mod imports_dub;
 mod imports_exports;
 mod imports_programs;
 mod imports_pull;

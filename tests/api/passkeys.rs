@@ -332,7 +332,7 @@ async fn passkey_sign_in_starts_are_limited_per_client_address() {
     config.rate_limits.window_secs = 86_400;
     let app = spawn_with(config, None).await;
     let begin = "/v2/auth/passkeys/authenticate/begin";
-    for _ in 0..tenx_shared::http::passkeys::SIGN_INS_PER_ADDRESS {
+    for _ in 0..tenx_shared::people::passkeys::SIGN_INS_PER_ADDRESS {
         let r = post(&app, begin, None, None, json!({})).await;
         assert_eq!(r.status(), StatusCode::OK);
     }

@@ -299,6 +299,33 @@ async fn rejection_keeps_its_reason_and_other_handles_cannot_reach_the_queue() {
     assert_error(op.get_application("app_nope").await, 400, "invalid_request").await;
     // Decided once, mailed once.
     assert_eq!(rejected_mail().len(), 1);
+    // The manager may keep a rejection to the team: the reason kept, the applicant not mailed.
+    let quiet = apply_ok(&app, "acme", "joe@shoes.example", "203.0.113.9").await;
+    let told = apply_ok(&app, "acme", "ann@shoes.example", "203.0.113.10").await;
+    let bad = json!({"reason": "Spam.", "mailApplicant": "no"});
+    assert_error(
+        op.reject_application(&quiet, &bad).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    let body = json!({"reason": "Spam.", "mailApplicant": false});
+    let kept = json_of(op.reject_application(&quiet, &body).await, 200).await;
+    assert_eq!(
+        (&kept["status"], &kept["reason"]),
+        (&json!("rejected"), &json!("Spam."))
+    );
+    let body = json!({"reason": "Not yet.", "mailApplicant": true});
+    json_of(op.reject_application(&told, &body).await, 200).await;
+    // Joe's, had it been staged, was staged before Ann's: once Ann's is out and a moment more
+    // has passed, it would have been sent too.
+    while rejected_mail().len() < 2 {
+        assert!(std::time::Instant::now() < deadline + std::time::Duration::from_secs(20));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let to: Vec<String> = rejected_mail().into_iter().map(|m| m.to).collect();
+    assert_eq!(to, ["jane@shoes.example", "ann@shoes.example"]);
 }
 
 #[tokio::test]
@@ -526,6 +553,63 @@ async fn approved_partners_are_named_by_their_names_with_the_next_number_when_ta
     let id = applied["applicationId"].as_str().unwrap();
     let got = json_of(op.approve_application(id).await, 200).await;
     assert_eq!(got["partnerId"], "lena-2", "{got}");
+}
+
+/// An approval asked again with its `idempotency-key` (its answer lost, a double click, two tabs
+/// at once) answers the partner it made, with the token in one answer only; asked again under
+/// another key or none, `409` naming the partner; a blank key is refused, naming the header.
+#[tokio::test]
+async fn an_approval_asked_again_with_its_key_answers_the_same_partner() {
+    let app = spawn_with(config(), None).await;
+    program(&app, "acme", json!({})).await;
+    let op = app.as_role("acme", Role::Operator);
+    let id = apply_ok(&app, "acme", "jane@shoes.example", "203.0.113.1").await;
+    let blank = op.approve_application_keyed(&id, "  ").await;
+    let msg = assert_error(blank, 400, "invalid_request").await;
+    assert!(msg.starts_with("idempotency-key:"), "{msg}");
+
+    let (a, b) = tokio::join!(
+        op.approve_application_keyed(&id, "approve-jane"),
+        op.approve_application_keyed(&id, "approve-jane")
+    );
+    let (a, b) = (json_of(a, 200).await, json_of(b, 200).await);
+    for got in [&a, &b] {
+        assert_eq!(
+            (&got["partnerId"], &got["slug"], &got["campaignId"]),
+            (&json!("jane-doe"), &json!("jane-doe"), &json!("jane-doe")),
+            "{got}"
+        );
+        assert_eq!(got["application"]["status"], "approved", "{got}");
+        assert!(got["application"].get("approvalKey").is_none(), "{got}");
+    }
+    assert_eq!(a["shortUrl"], b["shortUrl"]);
+    let tokens = [&a, &b]
+        .iter()
+        .filter(|got| got.get("partnerToken").is_some())
+        .count();
+    assert_eq!(tokens, 1, "the token is shown once: {a} {b}");
+
+    let again = json_of(op.approve_application_keyed(&id, "approve-jane").await, 200).await;
+    assert_eq!(
+        (&again["partnerId"], &again["shortUrl"]),
+        (&a["partnerId"], &a["shortUrl"])
+    );
+    assert!(again.get("partnerToken").is_none(), "{again}");
+    for other in [
+        op.approve_application_keyed(&id, "approve-jane-2").await,
+        op.approve_application(&id).await,
+    ] {
+        let msg = assert_error(other, 409, "invalid_state").await;
+        assert!(msg.contains("jane-doe"), "{msg}");
+    }
+    let partners = json_of(op.list_partners().await, 200).await;
+    let janes = partners["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["partnerId"].as_str().unwrap().starts_with("jane-doe"))
+        .count();
+    assert_eq!(janes, 1, "{partners}");
 }
 
 /// Issue 59: an application mails the handle (the branding's reply-to, until the people issue

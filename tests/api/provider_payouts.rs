@@ -24,6 +24,15 @@ const SECRET: &str = "EFgh-local-secret-0000TaIl";
 /// The app pointed at `server`, its sweeper quiet (the test takes each step), PayPal connected,
 /// and partner `pub-one` paid by PayPal.
 async fn paypal_app(server: &ProviderServer) -> TestApp {
+    let app = spawn_with(paypal_config(server).await, None).await;
+    let method = json!({"type": "paypal", "email": "one@example.com"});
+    paypal_partner(&app, &method).await;
+    app
+}
+
+/// The configuration pointing at `server` (which takes the program's PayPal credentials), its
+/// sweeper quiet.
+async fn paypal_config(server: &ProviderServer) -> tenx_shared::platform::config::Config {
     server
         .control(
             "config",
@@ -35,7 +44,11 @@ async fn paypal_app(server: &ProviderServer) -> TestApp {
     config.paypal_api_base = server.base.clone();
     config.outbox_sweep_interval = Duration::from_secs(3_600);
     config.webhooks_allow_private = true;
-    let app = spawn_with(config, None).await;
+    config
+}
+
+/// PayPal connected to `app`, and partner `pub-one` paid by `method` from the start.
+async fn paypal_partner(app: &TestApp, method: &Value) {
     let admin = app.as_role("acme", Role::Admin);
     let paypal = json!({"clientId": CLIENT, "clientSecret": SECRET, "webhookId": "WH1"});
     let r = admin
@@ -46,9 +59,7 @@ async fn paypal_app(server: &ProviderServer) -> TestApp {
     let partner =
         json!({"partnerId": "pub-one", "name": "Publisher One", "email": "one@example.com"});
     json_of(op.create_partner(&partner).await, 201).await;
-    let method = json!({"type": "paypal", "email": "one@example.com"});
-    json_of(op.put_payout_method("pub-one", &method).await, 201).await;
-    app
+    json_of(op.put_payout_method("pub-one", method).await, 201).await;
 }
 
 /// A run paying `pub-one` 12.00 EUR: its payout, as the run answers it.
@@ -1026,4 +1037,316 @@ async fn stripe_s_account_updated_makes_the_account_the_method_and_its_state_is_
     assert_eq!(r.status(), 200);
     let after = json_of(op.get(status_path).await, 200).await;
     assert_eq!(after, told, "unchanged by a foreign account's event");
+}
+
+#[tokio::test]
+async fn a_partner_paid_by_payer_id_is_sent_to_it_as_paypal_id_and_a_wrong_id_is_named() {
+    let server = ProviderServer::start();
+    let app = spawn_with(paypal_config(&server).await, None).await;
+    paypal_partner(&app, &json!({"type": "paypal", "payerId": "7ZQ4L8NWK2M3P"})).await;
+    let op = app.as_role("acme", Role::Operator);
+    let method = json_of(op.get("/partners/pub-one/payout-method").await, 200).await;
+    assert_eq!(
+        (&method["type"], &method["payerId"]),
+        (&json!("paypal"), &json!("…2M3P")),
+        "{method}"
+    );
+    assert!(method.get("email").is_none(), "{method}");
+    // A payer ID that is not one is refused in words, the field named; nothing changes.
+    for (body, words) in [
+        (
+            json!({"type": "paypal", "payerId": "7zq4l8nwk2m3p"}),
+            "capital letters",
+        ),
+        (
+            json!({"type": "paypal", "payerId": "7ZQ4L8NWK2M"}),
+            "13 capital letters and digits",
+        ),
+        (
+            json!({"type": "paypal", "payerId": "one@example.com"}),
+            "is an email",
+        ),
+        (
+            json!({"type": "paypal", "payerId": "7ZQ4L8NWK2M3P", "email": "one@example.com"}),
+            "not both",
+        ),
+        (json!({"type": "paypal"}), "payer ID"),
+    ] {
+        let m = crate::helpers::assert_error(
+            op.put_payout_method("pub-one", &body).await,
+            400,
+            "invalid_request",
+        )
+        .await;
+        assert!(m.contains(words), "{body}: {m}");
+    }
+    let id = run(&app, "run-1").await["payoutId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let Step::Sent(batch) = step(&app, &id, now()).await else {
+        panic!("not sent")
+    };
+    // PayPal was asked to pay the account by its payer ID (and took it: its check of a
+    // PAYPAL_ID receiver is the local server's).
+    let requests = server.control("requests", None).await;
+    let sent: Vec<Value> = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["path"] == "/v1/payments/payouts")
+        .map(|r| serde_json::from_str(r["body"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(sent.len(), 1, "{requests}");
+    let item = &sent[0]["items"][0];
+    assert_eq!(
+        (&item["recipient_type"], &item["receiver"]),
+        (&json!("PAYPAL_ID"), &json!("7ZQ4L8NWK2M3P")),
+        "{item}"
+    );
+    assert_eq!(
+        sent[0]["sender_batch_header"]["recipient_type"],
+        "PAYPAL_ID"
+    );
+    let settle = format!("paypal/batches/{batch}/settle");
+    server
+        .control(&settle, Some(json!({"status": "SUCCESS"})))
+        .await;
+    assert_eq!(
+        step(&app, &id, now()).await,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Paid)
+    );
+}
+
+/// Whether the partner's `payout_returned` mail of payout `id` is recorded (as the manager's
+/// mail log lists it).
+async fn returned_mail_of(app: &TestApp, partner_email: &str) -> usize {
+    let admin = app.as_role("acme", Role::Admin);
+    let mail = json_of(admin.get("/mail").await, 200).await;
+    mail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "payout_returned" && m["to"] == partner_email)
+        .count()
+}
+
+#[tokio::test]
+async fn a_crash_right_after_a_payout_fails_or_comes_back_loses_no_partner_mail() {
+    let server = ProviderServer::start();
+    let config = paypal_config(&server).await;
+    let (app, switch) = crate::helpers::spawn_with_failing_queue_config(config).await;
+    let method = json!({"type": "paypal", "email": "one@example.com"});
+    paypal_partner(&app, &method).await;
+    let state = app.state();
+    let handle = Handle::parse("acme").unwrap();
+
+    // PayPal fails the payment; the process dies right after the failure is recorded: every
+    // later transaction fails, and the queue takes nothing.
+    let id = run(&app, "run-1").await["payoutId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let Step::Sent(batch) = step(&app, &id, now()).await else {
+        panic!("not sent")
+    };
+    let failed = json!({"status": "FAILED", "error": "RECEIVER_ACCOUNT_LOCKED"});
+    server
+        .control(&format!("paypal/batches/{batch}/settle"), Some(failed))
+        .await;
+    switch.fail_transacts_after(1, 1_000);
+    switch.fail_next(1_000);
+    let sender = tenx_shared::runtime::workers::sweeper::payout_sender(&state);
+    let pid = PayoutId::parse(&id).unwrap();
+    let cut = send::advance(sender, &handle, &pid, now()).await;
+    assert!(cut.is_err(), "the crash cut the step: {cut:?}");
+    assert_eq!(payout(&app, &id).await["status"], "failed");
+    switch.fail_transacts_after(0, 0);
+    switch.fail_next(0);
+    // The mail was recorded by the failure's own transaction.
+    assert_eq!(returned_mail_of(&app, "one@example.com").await, 1);
+    // The step carried on again finishes the lines and tells nobody twice.
+    assert_eq!(
+        step(&app, &id, now()).await,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Failed)
+    );
+
+    // A paid payout PayPal gives back later: the process dies right after the amount is back.
+    let id = run(&app, "run-2").await["payoutId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let Step::Sent(batch) = step(&app, &id, now()).await else {
+        panic!("not sent")
+    };
+    server
+        .control(
+            &format!("paypal/batches/{batch}/settle"),
+            Some(json!({"status": "SUCCESS"})),
+        )
+        .await;
+    assert_eq!(
+        step(&app, &id, now()).await,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Paid)
+    );
+    let paid = tenx_shared::payouts::get(
+        state.store.as_ref(),
+        &handle,
+        &PayoutId::parse(&id).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    switch.fail_transacts_after(1, 1_000);
+    switch.fail_next(1_000);
+    let why = "PayPal refunded the payment.";
+    let io = (state.io(), "https://app.example");
+    let credited = tenx_shared::payouts::returned::credit_back(io, &handle, &paid, why).await;
+    switch.fail_transacts_after(0, 0);
+    switch.fail_next(0);
+    assert!(credited.unwrap(), "credited once");
+    assert_eq!(returned_mail_of(&app, "one@example.com").await, 2);
+    // Nothing reached the queue: the mail sweeper hands both over, and both are sent, once.
+    tenx_shared::mail::sweep::sweep(state.io(), Duration::ZERO)
+        .await
+        .unwrap();
+    app.deliver_mail().await;
+    let sent: Vec<_> = app
+        .sent_mail()
+        .into_iter()
+        .filter(|m| m.kind == "payout_returned")
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent.iter().all(|m| m.to == "one@example.com"));
+    assert!(
+        sent.iter()
+            .any(|m| m.text.contains("PayPal refunded the payment.")),
+        "{sent:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_held_payout_is_only_cancelled_by_hand_and_mark_paid_or_failed_are_refused_in_words() {
+    let server = ProviderServer::start();
+    let app = paypal_app(&server).await;
+    let admin = app.as_role("acme", Role::Admin);
+    let program = json!({"name": "Acme partners", "applications": "open",
+        "requireTaxProfile": "given"});
+    json_of(admin.put_program(&program).await, 201).await;
+    let made = run(&app, "run-1").await;
+    assert_eq!(made["status"], "pending", "held: {made}");
+    let id = made["payoutId"].as_str().unwrap().to_owned();
+    let op = app.as_role("acme", Role::Operator);
+    for (action, body) in [
+        ("mark-paid", json!({"reference": "BANK-1"})),
+        ("mark-failed", json!({"reason": "bounced"})),
+    ] {
+        let m = crate::helpers::assert_error(
+            op.settle_payout(&id, action, &body).await,
+            409,
+            "invalid_state",
+        )
+        .await;
+        assert!(
+            m.contains("PayPal sends it once the program's hold on it ends")
+                && m.contains("Cancel it"),
+            "{action}: {m}"
+        );
+    }
+    assert_eq!(payout(&app, &id).await["status"], "pending");
+    let canceled = op
+        .settle_payout(&id, "cancel", &json!({"reason": "paid another way"}))
+        .await;
+    let canceled = json_of(canceled, 200).await;
+    assert_eq!(canceled["status"], "canceled", "{canceled}");
+    // Its dispatch goes at the next step: nothing is ever sent.
+    assert_eq!(step(&app, &id, now() + 3 * 3_600_000).await, Step::Gone);
+    assert_eq!(paypal_counter(&server, "batches_created").await, 0);
+    // Being sent, nothing is settled by hand either.
+    let mut open = program.clone();
+    open.as_object_mut().unwrap().remove("requireTaxProfile");
+    json_of(admin.put_program(&open).await, 200).await;
+    let sending = run(&app, "run-2").await;
+    assert_eq!(sending["status"], "sending", "{sending}");
+    let sid = sending["payoutId"].as_str().unwrap();
+    for (action, body) in [
+        ("mark-paid", json!({"reference": "BANK-1"})),
+        ("mark-failed", json!({"reason": "bounced"})),
+        ("cancel", json!({"reason": "no"})),
+    ] {
+        let m = crate::helpers::assert_error(
+            op.settle_payout(sid, action, &body).await,
+            409,
+            "invalid_state",
+        )
+        .await;
+        assert!(m.contains("being sent through paypal"), "{action}: {m}");
+    }
+}
+
+#[tokio::test]
+async fn an_invoice_first_asked_for_after_its_payout_came_back_names_its_credit_note() {
+    let server = ProviderServer::start();
+    // No workers: no paid mail asks for the invoice before the test does.
+    let config = paypal_config(&server).await;
+    let (app, _switch) = crate::helpers::spawn_with_failing_queue_config(config).await;
+    let method = json!({"type": "paypal", "email": "one@example.com"});
+    paypal_partner(&app, &method).await;
+    crate::tax_forms::self_billing(&app).await;
+    let one = crate::scenario::as_partner(&app, "acme", "pub-one").await;
+    let accept = "/partners/pub-one/self-billing/accept";
+    json_of(
+        one.send_json(reqwest::Method::POST, accept, &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    let id = run(&app, "run-1").await["payoutId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let Step::Sent(batch) = step(&app, &id, now()).await else {
+        panic!("not sent")
+    };
+    let settle = format!("paypal/batches/{batch}/settle");
+    server
+        .control(&settle, Some(json!({"status": "SUCCESS"})))
+        .await;
+    assert_eq!(
+        step(&app, &id, now()).await,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Paid)
+    );
+    // Given back before anyone asked for the invoice: nothing to cancel yet.
+    let state = app.state();
+    let handle = Handle::parse("acme").unwrap();
+    let pid = PayoutId::parse(&id).unwrap();
+    let paid = tenx_shared::payouts::get(state.store.as_ref(), &handle, &pid)
+        .await
+        .unwrap()
+        .unwrap();
+    let why = "PayPal refunded the payment.";
+    let io = (state.io(), "https://app.example");
+    assert!(
+        tenx_shared::payouts::returned::credit_back(io, &handle, &paid, why)
+            .await
+            .unwrap()
+    );
+    // The partner's first ask makes the invoice, and names the note that cancels it.
+    let resp = one.get(&format!("/payouts/{id}/invoice?format=pdf")).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        header_str(resp.headers(), "x-invoice-number"),
+        "pub-one-00001"
+    );
+    assert_eq!(
+        header_str(resp.headers(), "x-credit-note-number"),
+        "pub-one-CN-00001"
+    );
+    let note = one
+        .get(&format!("/payouts/{id}/credit-note?format=pdf"))
+        .await;
+    assert_eq!(note.status(), 200);
+    let text = crate::tax_forms::pdf_text(&note.bytes().await.unwrap());
+    assert!(text.contains("PayPal refunded the payment."), "{text}");
+    assert!(text.contains("-12.00"), "{text}");
 }

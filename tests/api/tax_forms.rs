@@ -329,6 +329,13 @@ async fn a_paid_payout_has_an_invoice_in_the_partners_name_with_the_statements_f
             .contains("self-billing")
     );
     json_of(one.send_json(Method::POST, accept, &json!({})).await, 200).await;
+    // Paid before the agreement: no self-billing invoice, in words; the next one paid has one.
+    let m = assert_error(invoice(&op, &pid).await, 409, "invalid_state").await;
+    assert!(
+        m.contains("paid before the partner accepted self-billing"),
+        "{m}"
+    );
+    let pid = paid_payout(&app, "pub-one", "run-2", &[1250, 4999]).await;
     let vat = json!({"form": "eu_vat", "legalName": "Une SARL", "country": "FR",
         "vatId": FR_VAT, "address": "1 rue de la Paix, 75002 Paris"});
     json_of(put_tax(&one, "pub-one", &vat).await, 200).await;
@@ -403,38 +410,69 @@ async fn a_paid_payout_has_an_invoice_in_the_partners_name_with_the_statements_f
 }
 
 #[tokio::test]
-async fn racing_invoices_get_numbers_in_sequence_never_one_twice() {
+async fn payouts_of_one_partner_paid_at_once_take_invoice_numbers_in_payment_order_never_one_twice()
+{
+    const AT_ONCE: usize = 6;
     let app = spawn_app().await;
     partners(&app, &["pub-one"]).await;
     self_billing(&app).await;
     let one = crate::scenario::as_partner(&app, "acme", "pub-one").await;
-    json_of(
-        one.send_json(
-            Method::POST,
-            "/partners/pub-one/self-billing/accept",
-            &json!({}),
-        )
-        .await,
-        200,
+    let accept = "/partners/pub-one/self-billing/accept";
+    json_of(one.send_json(Method::POST, accept, &json!({})).await, 200).await;
+    let mut pids = Vec::new();
+    for (i, cents) in [100, 200, 300, 400, 500, 600].into_iter().enumerate() {
+        seed(&app, "pub-one", "EUR", &[cents]).await;
+        pids.push(run(&app, &format!("run-{i}")).await[&("pub-one".into(), "EUR".into())].clone());
+    }
+    let op = app.as_role("acme", Role::Operator);
+    // Every payout marked paid at the same moment: each takes its number as it is paid.
+    let bodies: Vec<Value> = pids
+        .iter()
+        .map(|pid| json!({"reference": format!("SEPA-{pid}")}))
+        .collect();
+    let paid = futures::future::join_all(
+        pids.iter()
+            .zip(&bodies)
+            .map(|(pid, body)| op.settle_payout(pid, "mark-paid", body)),
     )
     .await;
-    let a = paid_payout(&app, "pub-one", "run-a", &[100]).await;
-    let b = paid_payout(&app, "pub-one", "run-b", &[200]).await;
-    let c = paid_payout(&app, "pub-one", "run-c", &[300]).await;
-    let op = app.as_role("acme", Role::Operator);
-    let number = |r: reqwest::Response| {
+    for r in paid {
+        json_of(r, 200).await;
+    }
+    // Asked for later, in any order, all at once: each payout's number is the one it took.
+    let asked = futures::future::join_all(pids.iter().rev().map(|pid| invoice(&op, pid))).await;
+    let mut numbered = Vec::new();
+    for (pid, r) in pids.iter().rev().zip(asked) {
         assert_eq!(r.status(), 200);
-        header_str(r.headers(), "x-invoice-number").to_owned()
-    };
-    // Two payouts at once: two numbers, in sequence; the same payout twice at once: one.
-    let (ra, rb, ra2) = tokio::join!(invoice(&op, &a), invoice(&op, &b), invoice(&op, &a));
-    let (na, nb, na2) = (number(ra), number(rb), number(ra2));
-    let mut got = [na.clone(), nb];
-    got.sort();
-    assert_eq!(got, ["pub-one-00001", "pub-one-00002"]);
-    assert_eq!(na, na2);
-    // The next one follows, without a gap.
-    assert_eq!(number(invoice(&op, &c).await), "pub-one-00003");
+        let number = header_str(r.headers(), "x-invoice-number").to_owned();
+        let view = json_of(op.get(&format!("/payouts/{pid}")).await, 200).await;
+        let paid_at = view["paidAt"].as_str().unwrap().to_owned();
+        numbered.push((number, paid_at));
+    }
+    numbered.sort();
+    let numbers: Vec<&str> = numbered.iter().map(|(n, _)| n.as_str()).collect();
+    let expected: Vec<String> = (1..=AT_ONCE).map(|n| format!("pub-one-{n:05}")).collect();
+    assert_eq!(numbers, expected, "one each, none twice, no gap");
+    // In payment order: each number's payment is no earlier than the one before it.
+    let times: Vec<_> = numbered
+        .iter()
+        .map(|(_, t)| tenx_shared::domain::time::parse_rfc3339(t).unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{numbered:?}");
+    // The invoice asked twice at once is one; a payout paid later takes the next number.
+    let (a, b) = tokio::join!(invoice(&op, &pids[0]), invoice(&op, &pids[0]));
+    assert_eq!(
+        header_str(a.headers(), "x-invoice-number"),
+        header_str(b.headers(), "x-invoice-number")
+    );
+    let later = paid_payout(&app, "pub-one", "run-later", &[700]).await;
+    let r = invoice(&op, &later).await;
+    assert_eq!(
+        header_str(r.headers(), "x-invoice-number"),
+        format!("pub-one-{:05}", AT_ONCE + 1)
+    );
+    let log = json_of(op.get("/audit?action=invoice.issued").await, 200).await;
+    assert_eq!(log["items"].as_array().unwrap().len(), AT_ONCE + 1, "{log}");
 }
 
 #[tokio::test]
@@ -577,10 +615,15 @@ async fn the_paid_mail_carries_the_invoice_when_the_program_bills_itself() {
         text.contains("Self-billing invoice") && text.contains("Acme GmbH"),
         "{text}"
     );
-    // Without the partner's acceptance there is no invoice to carry: the mail goes alone.
+    // Its words say the invoice is attached, by its name.
+    let said = "Your self-billing invoice for this payout is attached: invoice-pub-one-00001.pdf.";
+    assert!(with.text.contains(said), "{}", with.text);
+    // Without the partner's acceptance there is no invoice to carry: the mail goes alone, and
+    // says nothing of one.
     let without = mail_to("pub-two@example.org");
     assert!(without.files.is_empty(), "{}", without.raw);
     assert!(!without.text.is_empty());
+    assert!(!without.text.contains("invoice"), "{}", without.text);
 }
 
 #[tokio::test]

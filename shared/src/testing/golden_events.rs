@@ -140,6 +140,7 @@ fn payout() -> crate::payouts::model::Payout {
         previous_statement_hash: None,
         statement_hash: "11".into(),
         jws: "x.y.z".into(),
+        invoice_sequence: None,
         version: 2,
     }
 }
@@ -221,6 +222,7 @@ fn application() -> crate::programs::model::Application {
         decided_at: None,
         decided_by: None,
         version: 1,
+        approval_key: Some("digest of a retry key".into()),
     }
 }
 

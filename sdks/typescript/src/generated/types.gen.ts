@@ -1157,6 +1157,10 @@ export type PayoutMethodMasked = {
      * Masked, `DE89 **** **** 3000`.
      */
     iban?: string;
+    /**
+     * A PayPal payer ID by its last 4, `…2M3P`.
+     */
+    payerId?: string;
     type: PayoutMethodType;
 };
 

@@ -61,7 +61,7 @@ struct StartParams {
     /// The import of an uploaded file (`POST …/imports/uploads`) instead of the body.
     #[serde(default)]
     upload_id: Option<String>,
-    /// The file's format: `csv` or `json` (default: a body's content-type; an upload's, the
+    /// The file's format: `csv`, `json` or `zip` (Dub Partners' CSVs; default: a body's content-type; an upload's, the
     /// source's own, JSON but for `csv`).
     #[serde(default)]
     format: Option<String>,
@@ -123,8 +123,9 @@ fn format_of(headers: &HeaderMap) -> ApiResult<Format> {
     match essence.as_str() {
         "text/csv" => Ok(Format::Csv),
         "application/json" => Ok(Format::Json),
+        "application/zip" | "application/x-zip-compressed" => Ok(Format::Zip),
         _ => Err(ApiError::invalid_request(
-            "content-type: the export goes as text/csv or application/json.",
+            "content-type: the export goes as text/csv, application/json or (Dub Partners' CSVs) application/zip.",
         )),
     }
 }
@@ -254,7 +255,7 @@ async fn pull(
             source.as_str()
         )));
     }
-    if source.is_program() && caller.principal.role < Role::Admin {
+    if imports::pull::imported_as(source).is_program() && caller.principal.role < Role::Admin {
         return Err(ApiError::new(
             ErrorCode::InsufficientRole,
             "Importing a partner program (partners, customers, commissions) takes an admin.",
@@ -267,6 +268,7 @@ async fn pull(
         tolt: &config.tolt_api_base,
         rebrandly: &config.rebrandly_api_base,
         partnerstack: &config.partnerstack_api_base,
+        dub: &config.dub_api_base,
     };
     let credentials = imports::pull::Credentials {
         api_key: &body.api_key,
@@ -279,7 +281,7 @@ async fn pull(
         .map_err(ImportError::from)?;
     drop(body.api_key);
     let request = imports::Request {
-        source,
+        source: imports::pull::imported_as(source),
         format: Format::Json,
         body: &file,
         dry_run: body.dry_run,
@@ -306,7 +308,12 @@ fn conflict_and_format(params: &StartParams) -> ApiResult<(OnConflict, Option<Fo
         None => None,
         Some("json") => Some(Format::Json),
         Some("csv") => Some(Format::Csv),
-        Some(_) => return Err(ApiError::invalid_request("format: must be csv or json.")),
+        Some("zip") => Some(Format::Zip),
+        Some(_) => {
+            return Err(ApiError::invalid_request(
+                "format: must be csv, json or zip.",
+            ));
+        }
     };
     Ok((on_conflict, format))
 }

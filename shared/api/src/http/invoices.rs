@@ -142,8 +142,10 @@ async fn get_invoice(
         invoice::get_or_issue(store, state.payout_key(), &caller.handle, &payout.payout_id).await?;
     let pdf = crate::payouts::invoice_pdf::render(store, &caller.handle, &made).await?;
     let mut res = pdf_download(pdf, "invoice", &made.record.number);
-    // The credit note cancelling it, when the payment was given back: the console offers both.
-    let note = crate::payouts::credit_note::read(store, &caller.handle, &payout.payout_id).await?;
+    // The credit note cancelling it, when the payment was given back (made now when the
+    // invoice was first asked for after the return): the console offers both.
+    let note =
+        crate::payouts::credit_note::of_invoiced(store, &caller.handle, &made.payout).await?;
     if let Some(v) = note.and_then(|n| HeaderValue::from_str(&n.number).ok()) {
         res.headers_mut().insert("x-credit-note-number", v);
     }

@@ -59,6 +59,7 @@ impl From<PasskeyError> for ApiError {
             }
             PasskeyError::NotFound(id) => ApiError::not_found(format!("Passkey {id}")),
             PasskeyError::Misconfigured(m) => ApiError::internal(m),
+            PasskeyError::Limited(l) => ApiError::from(l),
             PasskeyError::Store(e) => e.into(),
         }
     }
@@ -151,31 +152,6 @@ struct SignInBegin {
     next: Option<String>,
 }
 
-/// Passkey sign-ins started by one client address per rate-limit window: each stores a
-/// ceremony for 5 minutes, and no credential is needed to start one.
-pub const SIGN_INS_PER_ADDRESS: u32 = 60;
-
-/// Counts a passkey sign-in start against its client address (`429` past the limit).
-async fn limit_address(state: &AppState, client: &str) -> ApiResult<()> {
-    use crate::kernel::ratelimit;
-    // The service's limits, not a handle's: the sign-in's own partition, as the email link's.
-    let scope = crate::domain::Handle::sign_in_limits();
-    let bucket = ratelimit::address_bucket("pka_", client);
-    ratelimit::consume(
-        state.store.as_ref(),
-        &state.config.rate_limits,
-        &scope,
-        &bucket,
-        SIGN_INS_PER_ADDRESS,
-    )
-    .await
-    .map_err(|e| match e {
-        ratelimit::RateLimitError::Limited(l) => ApiError::from(l.of("this client address")),
-        other => ApiError::from(other),
-    })?;
-    Ok(())
-}
-
 /// `POST /v2/auth/passkeys/authenticate/begin` `{next?}`: `{publicKey}` for
 /// `navigator.credentials.get`.
 async fn sign_in_begin(
@@ -183,7 +159,6 @@ async fn sign_in_begin(
     ClientAddr(client): ClientAddr,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    limit_address(&state, &client).await?;
     let begin: SignInBegin = if body.iter().all(u8::is_ascii_whitespace) {
         SignInBegin::default()
     } else {
@@ -191,7 +166,14 @@ async fn sign_in_begin(
             .map_err(|e| ApiError::invalid_request(format!("body: {e}")))?
     };
     let rp = relying_party(&state)?;
-    let options = passkeys::sign_in_begin(state.store.as_ref(), &rp, begin.next.as_deref()).await?;
+    let limits = &state.config.rate_limits;
+    let begun = passkeys::sign_in_begin_limited(
+        state.store.as_ref(),
+        limits,
+        (&rp, &client),
+        begin.next.as_deref(),
+    );
+    let options = begun.await?;
     Ok(no_store(axum::Json(
         serde_json::json!({ "publicKey": options }),
     )))

@@ -21,7 +21,7 @@ use crate::http::pagination::{Page, PageParams, encode_cursor};
 use crate::http::routes::Routes;
 use crate::kernel::ratelimit;
 use crate::kernel::state::AppState;
-use crate::programs::approve::Approved;
+use crate::programs::approve::{Approval, Approved};
 use crate::programs::model::{IssuedToken, validate_reason};
 use crate::programs::summary::PublicProgram;
 use crate::programs::{
@@ -193,43 +193,90 @@ struct ApprovalAnswer {
     campaign_id: crate::domain::CampaignId,
     slug: crate::domain::Slug,
     short_url: String,
-    partner_token: IssuedToken,
+    /// Shown once: absent when the same approval is asked again with its key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    partner_token: Option<IssuedToken>,
 }
 
-/// `POST …/{applicationId}/approve`: 200 with what was created and the partner token, shown
-/// this once; a second approval is `409` naming the state.
+/// `POST …/{applicationId}/approve` (an optional `idempotency-key`): 200 with what was created
+/// and the partner token, shown this once; asked again with the same key, 200 with the same
+/// partner and no token; a second approval without it is `409` naming the partner.
 async fn approve(
     State(state): State<AppState>,
     caller: Caller,
     Path((_, id)): Path<(Handle, ApplicationId)>,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<axum::Json<ApprovalAnswer>> {
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().unwrap_or(""));
+    let key = crate::domain::RetryKey::parse_header(key)?;
     let by = caller.principal.subject.clone();
-    let Approved { application, data } = crate::programs::approve::approve(
+    let approval = crate::programs::approve::approve(
         state.io(),
         &state.link_cache,
         &state.config,
         &caller.handle,
-        &id,
+        (&id, key.as_ref()),
         &by,
     )
     .await?;
-    Ok(axum::Json(ApprovalAnswer {
-        application,
-        partner_id: data.partner_id,
-        campaign_id: data.campaign_id,
-        slug: data.slug,
-        short_url: data.short_url,
-        partner_token: data.partner_token,
-    }))
+    Ok(axum::Json(ApprovalAnswer::of(
+        &state,
+        &caller.handle,
+        approval,
+    )?))
+}
+
+impl ApprovalAnswer {
+    fn of(state: &AppState, handle: &Handle, approval: Approval) -> ApiResult<Self> {
+        let Approved { application, data } = match approval {
+            Approval::Made(made) => *made,
+            Approval::Again(application) => return Self::again(state, handle, *application),
+        };
+        Ok(Self {
+            application,
+            partner_id: data.partner_id,
+            campaign_id: data.campaign_id,
+            slug: data.slug,
+            short_url: data.short_url,
+            partner_token: Some(data.partner_token),
+        })
+    }
+
+    /// The approval made before: its partner's campaign and link share the partner's id.
+    fn again(state: &AppState, handle: &Handle, application: Application) -> ApiResult<Self> {
+        let (Some(partner_id), Some(campaign_id)) = (
+            application.partner_id.clone(),
+            application.campaign_id.clone(),
+        ) else {
+            return Err(ApiError::internal(
+                "an approved application names no partner",
+            ));
+        };
+        let slug = crate::domain::Slug::parse(partner_id.as_str())?;
+        Ok(Self {
+            short_url: state.config.short_url(handle.as_str(), slug.as_str()),
+            application,
+            partner_id,
+            campaign_id,
+            slug,
+            partner_token: None,
+        })
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct RejectBody {
     reason: Option<String>,
+    /// Whether the applicant is mailed the reason (the default); the reason is kept either way.
+    mail_applicant: Option<bool>,
 }
 
-/// `POST …/{applicationId}/reject {reason}`: 200 with the application, its reason kept.
+/// `POST …/{applicationId}/reject {reason, mailApplicant?}`: 200 with the application, its reason
+/// kept, the applicant mailed it unless `mailApplicant` is false.
 async fn reject(
     State(state): State<AppState>,
     caller: Caller,
@@ -243,7 +290,7 @@ async fn reject(
         &state.config,
         &caller.handle,
         &id,
-        reason,
+        (reason, body.mail_applicant.unwrap_or(true)),
         &by,
     );
     Ok(axum::Json(rejected.await?))

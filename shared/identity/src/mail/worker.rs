@@ -245,7 +245,12 @@ impl MailWorker {
             locale: branding.locale(),
             unsubscribe_url: unsubscribe.as_deref(),
         };
-        let data = with_links(&self.state, rec);
+        let mut data = with_links(&self.state, rec);
+        if let (false, Some(obj)) = (files.is_empty(), data.as_object_mut()) {
+            // The words name what the message carries, and say "attached" only when it is.
+            let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+            obj.insert("attached".into(), names.into());
+        }
         let rendered = match render(rec.kind, &data, &frame) {
             Ok(r) => r,
             Err(e) => return Ok(Err(format!("the message could not be written: {e}"))),

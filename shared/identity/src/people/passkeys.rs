@@ -89,6 +89,9 @@ pub enum PasskeyError {
     /// The relying party is not configured (`500`).
     #[error("{0}")]
     Misconfigured(String),
+    /// `429`: too many sign-ins started from one client address.
+    #[error(transparent)]
+    Limited(crate::kernel::ratelimit::Limited),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -387,6 +390,29 @@ pub async fn register_finish(
         Ok(()) => Ok(passkey),
         Err(StoreError::TxConflict { .. }) => Err(PasskeyError::Duplicate),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Passkey sign-ins started by one client address per rate-limit window: each stores a
+/// ceremony for 5 minutes, and no credential is needed to start one.
+pub const SIGN_INS_PER_ADDRESS: u32 = 60;
+
+/// [`sign_in_begin`] once the client address is within [`SIGN_INS_PER_ADDRESS`] (`Limited`
+/// past it, counted where the email link's starts are). Round trips: ONE conditional update,
+/// then those of [`sign_in_begin`].
+pub async fn sign_in_begin_limited(
+    store: &dyn Store,
+    limits: &crate::platform::config::RateLimits,
+    (rp, client): (&RelyingParty, &str),
+    next: Option<&str>,
+) -> Result<serde_json::Value, PasskeyError> {
+    use crate::kernel::ratelimit::RateLimitError;
+    let counted =
+        super::sign_in::count_address(store, limits, ("pka_", client), SIGN_INS_PER_ADDRESS);
+    match counted.await {
+        Ok(()) => sign_in_begin(store, rp, next).await,
+        Err(RateLimitError::Limited(l)) => Err(PasskeyError::Limited(l.of("this client address"))),
+        Err(RateLimitError::Store(e)) => Err(PasskeyError::Store(e)),
     }
 }
 

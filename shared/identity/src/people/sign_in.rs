@@ -56,22 +56,49 @@ pub async fn request_limited(
     next: Option<String>,
 ) -> Result<(), PeopleError> {
     let store = io.store.as_ref();
-    let scope = Handle::sign_in_limits();
-    let limited = |what: &'static str| {
-        move |e: RateLimitError| match e {
-            RateLimitError::Limited(l) => PeopleError::Limited(l.of(what)),
-            RateLimitError::Store(e) => PeopleError::Store(e),
-        }
-    };
-    let address = ratelimit::address_bucket("sia_", client);
-    ratelimit::consume(store, limits, &scope, &address, LINKS_PER_ADDRESS)
+    count_address(store, limits, ("sia_", client), LINKS_PER_ADDRESS)
         .await
         .map_err(limited("this client address"))?;
     let by_email = format!("sie_{}", &users::email_digest(email)[..20]);
-    ratelimit::consume(store, limits, &scope, &by_email, LINKS_PER_EMAIL)
-        .await
-        .map_err(limited("this email address"))?;
+    ratelimit::consume(
+        store,
+        limits,
+        &Handle::sign_in_limits(),
+        &by_email,
+        LINKS_PER_EMAIL,
+    )
+    .await
+    .map_err(limited("this email address"))?;
     request(io, base_url, email, next).await
+}
+
+/// Counts one sign-in request of the client address against `per_window` in the sign-in's own
+/// partition (the service's limits, not a handle's), under the bucket `prefix` of its kind (an
+/// email link, a passkey ceremony). Round trips: ONE conditional update.
+pub async fn count_address(
+    store: &dyn crate::platform::store::Store,
+    limits: &RateLimits,
+    (prefix, client): (&str, &str),
+    per_window: u32,
+) -> Result<(), RateLimitError> {
+    let bucket = ratelimit::address_bucket(prefix, client);
+    ratelimit::consume(
+        store,
+        limits,
+        &Handle::sign_in_limits(),
+        &bucket,
+        per_window,
+    )
+    .await?;
+    Ok(())
+}
+
+/// A refusal past a limit, naming what it counted.
+fn limited(what: &'static str) -> impl Fn(RateLimitError) -> PeopleError {
+    move |e| match e {
+        RateLimitError::Limited(l) => PeopleError::Limited(l.of(what)),
+        RateLimitError::Store(e) => PeopleError::Store(e),
+    }
 }
 
 /// Asks for a sign-in link for `email`: mailed only to a user or an address with a pending

@@ -67,7 +67,7 @@ pub fn each_row(
     if let Some(map) = column_map {
         return match format {
             Format::Csv => super::dashboard_csv::rows(source, Some(map), reader, &mut checked),
-            Format::Json => Err(Unreadable("A column map reads a CSV file.".into())),
+            Format::Json | Format::Zip => Err(Unreadable("A column map reads a CSV file.".into())),
         };
     }
     match (source, format) {
@@ -84,8 +84,12 @@ pub fn each_row(
             source.as_str()
         ))),
         (_, Format::Json) => json_rows(source, reader, &mut checked),
+        (_, Format::Zip) => Err(Unreadable(ZIP_ONLY.into())),
     }
 }
+
+/// What a zip of another source is told.
+pub const ZIP_ONLY: &str = "Only Dub Partners' export comes as a zip (its partners, commissions and payouts CSVs): choose Dub Partners.";
 
 /// A slug's digest for the duplicate check (a large file's slugs are not kept whole).
 fn digest(native: &str) -> u128 {

@@ -22,6 +22,7 @@ pub mod cells;
 pub mod column_maps;
 pub mod dashboard_csv;
 pub mod decode;
+pub mod dub_zip;
 mod json_list;
 pub mod keyrings;
 pub mod links_sources;
@@ -249,6 +250,8 @@ pub struct Staged {
     pub chunks: u64,
     pub rows: u64,
     pub failed: u64,
+    /// Rows read and left out by the reading itself (Dub's payouts: `dub_zip`).
+    pub skipped: u64,
     pub errors: Vec<model::RowError>,
 }
 
@@ -263,6 +266,7 @@ impl Staged {
     /// The refused rows, on the job.
     pub fn report(&self, job: &mut Job) {
         job.counts.failed += self.failed;
+        job.counts.skipped += self.skipped;
         for e in &self.errors {
             job.refused(e.clone());
         }
@@ -376,12 +380,7 @@ pub async fn stage_file(
         column_map,
         ..
     } = options;
-    if source.is_program() && format != Format::Json {
-        return Err(ImportError::Unreadable(format!(
-            "The {} importer reads the tool's JSON lists (application/json).",
-            source.as_str()
-        )));
-    }
+    readable_as(source, format)?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(ROWS_IN_FLIGHT);
     let parser = spawn_reader(source, format, column_map, open, tx);
     let from = checkpoint.staged();
@@ -392,6 +391,7 @@ pub async fn stage_file(
     while let Some(row) = rx.recv().await {
         match row {
             Staging::Refused(e) => staged.refuse(e),
+            Staging::Skipped(n) => staged.skipped += n,
             row => {
                 staged.rows += 1;
                 let Some(full) = chunker.push(row) else {
@@ -433,6 +433,25 @@ pub async fn stage_file(
     Ok(Reading::Done(staged))
 }
 
+/// Whether `source`'s importer reads `format`, or why not: a program's is JSON (Dub Partners'
+/// also a zip of its CSVs), a zip is Dub Partners' alone.
+fn readable_as(source: Source, format: Format) -> Result<(), ImportError> {
+    match (source, format) {
+        (Source::DubPartners, Format::Zip | Format::Json) => Ok(()),
+        (_, Format::Zip) => Err(ImportError::Unreadable(links_sources::ZIP_ONLY.into())),
+        (s, Format::Csv) if s.is_program() => Err(ImportError::Unreadable(format!(
+            "The {} importer reads the tool's JSON lists (application/json){}.",
+            s.as_str(),
+            if s == Source::DubPartners {
+                ", or Dub's partners, commissions and payouts CSVs in one zip (format=zip)"
+            } else {
+                ""
+            }
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The reading thread: the file's rows, in order, sent to the stager; a closed channel (the
 /// stager failed or stopped) stops the reading at its next row.
 fn spawn_reader(
@@ -443,6 +462,9 @@ fn spawn_reader(
     tx: tokio::sync::mpsc::Sender<Staging>,
 ) -> tokio::task::JoinHandle<Result<(), Unreadable>> {
     tokio::task::spawn_blocking(move || {
+        if format == Format::Zip {
+            return read_zip(open, &tx);
+        }
         if source.is_program() {
             return programs::each_row(source, &mut open, &mut |row| {
                 tx.blocking_send(Staging::from(row)).is_ok()
@@ -462,6 +484,29 @@ fn spawn_reader(
     })
 }
 
+/// Dub Partners' zip ([`dub_zip`]): its rows refused and payouts skipped there, then the
+/// program it holds read as Dub's lists are, each refused row named by its file and line.
+fn read_zip(mut open: Opener, tx: &tokio::sync::mpsc::Sender<Staging>) -> Result<(), Unreadable> {
+    let file = open().map_err(|e| Unreadable(format!("The zip could not be read: {e}.")))?;
+    let program = dub_zip::read(file)?;
+    for e in &program.refused {
+        if tx.blocking_send(Staging::Refused(e.clone())).is_err() {
+            return Ok(());
+        }
+    }
+    if tx.blocking_send(Staging::Skipped(program.skipped)).is_err() {
+        return Ok(());
+    }
+    let mut lists = bytes_opener(program.json.clone());
+    programs::each_row(Source::DubPartners, &mut lists, &mut |row| {
+        let row = match row {
+            programs::ProgramRow::Refused(e) => Staging::Refused(program.locate(e)),
+            row => Staging::from(row),
+        };
+        tx.blocking_send(row).is_ok()
+    })
+}
+
 /// A row on its way to a chunk, or refused.
 enum Staging {
     Link(model::LinkRow),
@@ -469,6 +514,8 @@ enum Staging {
     Customer(model::CustomerRow),
     Commission(model::CommissionRow),
     Refused(model::RowError),
+    /// Rows read and left out (counted `skipped`).
+    Skipped(u64),
 }
 
 impl From<programs::ProgramRow> for Staging {
@@ -603,7 +650,7 @@ impl Chunker {
             Staging::Partner(r) => (1, PROGRAM_CHUNK_ROWS, size_of(r)),
             Staging::Customer(r) => (2, CHUNK_ROWS, size_of(r)),
             Staging::Commission(r) => (3, CHUNK_ROWS, size_of(r)),
-            Staging::Refused(_) => return None,
+            Staging::Refused(_) | Staging::Skipped(_) => return None,
         };
         let mut full = None;
         if !self.current.is_empty()
@@ -619,7 +666,7 @@ impl Chunker {
             Staging::Partner(r) => self.current.partners.push(r),
             Staging::Customer(r) => self.current.customers.push(r),
             Staging::Commission(r) => self.current.commissions.push(r),
-            Staging::Refused(_) => {}
+            Staging::Refused(_) | Staging::Skipped(_) => {}
         }
         full
     }

@@ -88,6 +88,8 @@ impl Source {
 pub enum Format {
     Csv,
     Json,
+    /// Dub Partners' three CSVs in one zip (`dub_zip`).
+    Zip,
 }
 
 /// What an existing slug does to a row.

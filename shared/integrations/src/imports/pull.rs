@@ -8,7 +8,8 @@
 //! Each tool is a [`Tool`]: where its API is, how it takes the key, how its lists are paged and
 //! where an answer holds its items. What each documents (read 2026-11-27, docs/imports.md):
 //! - Rewardful (developers.rewardful.com, API v1): `GET {base}/v1/{list}?page=N&limit=100`,
-//!   HTTP Basic with the API secret as the user name; `{pagination: {next_page}, data}`.
+//!   HTTP Basic with the API secret as the user name; `{pagination: {next_page}, data}`; its
+//!   payouts with their commissions (`expand[]=commissions`).
 //! - FirstPromoter (docs.firstpromoter.com, API v2): `GET {base}/api/v2/company/{list}?page=N&
 //!   per_page=100`, `Authorization: Bearer {key}` with `Account-ID: {accountId}`; `{data}` (or
 //!   the list itself): no next page is named, so the list is read until a page comes empty. Its
@@ -21,10 +22,16 @@
 //!   the secret key as the password; `{data: {has_more, items}}`; no limit published.
 //! - Rebrandly (developers.rebrandly.com, API v1): `GET {base}/v1/links?limit=25&last={last id}`,
 //!   its `apikey` header; the answer is the list itself, read until a page comes empty.
+//! - Dub (dub.co/docs/api-reference; its OpenAPI in dubinc/dub, `apps/web/lib/openapi`):
+//!   `GET {base}/{partners|customers|commissions|payouts}?page=N&pageSize=100`, `Authorization:
+//!   Bearer {key}`; the answer is the list itself, read until a page comes empty. 60 requests a
+//!   minute per key, a `429` whose `Retry-After` is the time the window resets, in Unix
+//!   milliseconds (Upstash's `reset`, `apps/web/lib/auth/session.ts`).
 //!
-//! A `429` is waited out by its `Retry-After` when it has one, else by a doubling wait (the
-//! backoff FirstPromoter's and Tolt's docs ask for: from 2 s for FirstPromoter's minute window,
-//! from 250 ms for Tolt's second), up to [`RETRIES`] times.
+//! A `429` is waited out by its `Retry-After` when it has one (seconds to wait, or the time to
+//! wait until, in Unix seconds or milliseconds), else by a doubling wait (the backoff
+//! FirstPromoter's and Tolt's docs ask for: from 2 s for FirstPromoter's minute window, from
+//! 250 ms for Tolt's second), up to [`RETRIES`] times.
 
 use std::time::Duration;
 
@@ -127,6 +134,7 @@ const REWARDFUL: Tool = Tool {
         "affiliate_coupons",
         "referrals",
         "commissions",
+        "payouts?expand[]=commissions",
     ],
     items: "/data",
     page_size: 100,
@@ -232,7 +240,25 @@ const REBRANDLY: Tool = Tool {
     one_list: true,
 };
 
-/// The tools a pull reads, by their source.
+const DUB: Tool = Tool {
+    name: "Dub",
+    key_hint: "an API key (dub_…), from Dub's Settings → API Keys, with read access to the program",
+    prefix: "/",
+    // Payouts first: what they say of `processed` commissions is read before them.
+    lists: &["payouts", "partners", "customers", "commissions"],
+    items: "",
+    page_size: 100,
+    auth: Auth::Bearer,
+    paging: Paging::Numbered {
+        size: "pageSize",
+        next: None,
+    },
+    backoff: Duration::from_millis(1000),
+    scope: None,
+    one_list: false,
+};
+
+/// The tools a pull reads, by their source (`dub`: its program, as `dub-partners`).
 fn tool(source: Source) -> Option<&'static Tool> {
     match source {
         Source::Rewardful => Some(&REWARDFUL),
@@ -240,12 +266,22 @@ fn tool(source: Source) -> Option<&'static Tool> {
         Source::Tolt => Some(&TOLT),
         Source::Rebrandly => Some(&REBRANDLY),
         Source::PartnerStack => Some(&PARTNERSTACK),
+        Source::Dub | Source::DubPartners => Some(&DUB),
         _ => None,
     }
 }
 
 /// The sources a pull reads, for the words of a request naming another.
-pub const SOURCES: &str = "rewardful, firstpromoter, tolt, partnerstack or rebrandly";
+pub const SOURCES: &str = "rewardful, firstpromoter, tolt, partnerstack, dub or rebrandly";
+
+/// What a pull of `source` is imported as: Dub's program for `dub` (its links come in from
+/// their CSV export), the source itself otherwise.
+pub fn imported_as(source: Source) -> Source {
+    match source {
+        Source::Dub => Source::DubPartners,
+        other => other,
+    }
+}
 
 /// Whether `source` is pulled by key.
 pub fn pulls(source: Source) -> bool {
@@ -288,6 +324,7 @@ pub struct Bases<'a> {
     pub tolt: &'a str,
     pub rebrandly: &'a str,
     pub partnerstack: &'a str,
+    pub dub: &'a str,
 }
 
 /// The tool's lists as its importer's JSON: an object of every page of each list, or the one
@@ -309,6 +346,7 @@ pub async fn fetch(
         Source::Tolt => bases.tolt,
         Source::Rebrandly => bases.rebrandly,
         Source::PartnerStack => bases.partnerstack,
+        Source::Dub | Source::DubPartners => bases.dub,
         _ => bases.rewardful,
     };
     let request = Pull::new(tool, base, credentials)?;
@@ -319,9 +357,15 @@ pub async fn fetch(
         if tool.one_list {
             return keep(tool, &Value::Array(items));
         }
-        program.insert((*list).to_owned(), Value::Array(items));
+        // A list asked with its own parameters (`payouts?expand[]=commissions`) keeps its name.
+        program.insert(list_name(list).to_owned(), Value::Array(items));
     }
     keep(tool, &Value::Object(program))
+}
+
+/// A list's name, without the parameters it is asked with (`payouts?expand[]=commissions`).
+fn list_name(list: &str) -> &str {
+    list.split_once('?').map_or(list, |(name, _)| name)
 }
 
 fn keep(tool: &Tool, v: &Value) -> Result<Vec<u8>, PullError> {
@@ -393,7 +437,11 @@ impl<'a> Pull<'a> {
                 .and_then(Value::as_array)
                 .or_else(|| answer.as_array())
                 .ok_or_else(|| {
-                    PullError::Tool(format!("{}'s list of {list} had no items.", tool.name))
+                    PullError::Tool(format!(
+                        "{}'s list of {} had no items.",
+                        tool.name,
+                        list_name(list)
+                    ))
                 })?;
             let got = !data.is_empty();
             items.extend(data.iter().cloned());
@@ -455,8 +503,9 @@ impl<'a> Pull<'a> {
                             Some(Value::Number(n)) => n.to_string(),
                             _ => {
                                 return Err(PullError::Tool(format!(
-                                    "{}'s list of {list} has an item without its {}: export the lists and import the file instead.",
+                                    "{}'s list of {} has an item without its {}: export the lists and import the file instead.",
                                     tool.name,
+                                    list_name(list),
                                     id.trim_start_matches('/')
                                 )));
                             }
@@ -537,15 +586,37 @@ impl<'a> Pull<'a> {
     }
 }
 
-/// A `429`'s wait: its `Retry-After` in seconds, else the tool's backoff doubled at each attempt.
+/// A `429`'s wait: its `Retry-After`, else the tool's backoff doubled at each attempt.
 fn wait(response: &reqwest::Response, backoff: Duration, attempt: u32) -> Duration {
     response
         .headers()
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .map_or(backoff * (1 << attempt.min(4)), Duration::from_secs)
+        .map_or(backoff * (1 << attempt.min(4)), |v| {
+            retry_after(v, now_millis())
+        })
         .min(MAX_WAIT)
+}
+
+/// A `Retry-After` of digits: seconds to wait as HTTP says, or (a number no wait is, past
+/// 10⁹) the time to wait until, in Unix seconds, or in milliseconds past 10¹² as Dub sends it.
+fn retry_after(value: u64, now_ms: u64) -> Duration {
+    const EPOCH_SECONDS: u64 = 1_000_000_000;
+    const EPOCH_MILLIS: u64 = 1_000_000_000_000;
+    if value >= EPOCH_MILLIS {
+        Duration::from_millis(value.saturating_sub(now_ms))
+    } else if value >= EPOCH_SECONDS {
+        Duration::from_millis((value * 1000).saturating_sub(now_ms))
+    } else {
+        Duration::from_secs(value)
+    }
+}
+
+fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
@@ -562,6 +633,8 @@ mod tests {
                     | Source::Tolt
                     | Source::PartnerStack
                     | Source::Rebrandly
+                    | Source::Dub
+                    | Source::DubPartners
             );
             assert_eq!(pulls(source), expected, "{}", source.as_str());
         }
@@ -603,6 +676,15 @@ mod tests {
             fp.url("promoters", 3, None).unwrap().as_str(),
             "http://f/api/v2/company/promoters?page=3&per_page=100"
         );
+    }
+
+    #[test]
+    fn a_retry_after_is_seconds_or_the_time_to_wait_until() {
+        let now = 1_800_000_000_000;
+        assert_eq!(retry_after(2, now), Duration::from_secs(2));
+        assert_eq!(retry_after(now + 1_500, now), Duration::from_millis(1_500));
+        assert_eq!(retry_after(now / 1000 + 3, now), Duration::from_secs(3));
+        assert_eq!(retry_after(now - 5, now), Duration::ZERO);
     }
 
     #[test]

@@ -18,6 +18,11 @@ pub struct IdempotencyKey(String);
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PayoutRunKey(String);
 
+/// A retried write's `idempotency-key` header where the key is optional (an approval): the
+/// payout run's rule, stored as its digest only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RetryKey(String);
+
 string_id!(IdempotencyKey);
 string_id!(PayoutRunKey);
 
@@ -67,9 +72,63 @@ impl PayoutRunKey {
     }
 }
 
+impl RetryKey {
+    /// The header's text, surrounding spaces ignored: `None` when absent, refused when empty
+    /// or longer than 255 characters.
+    pub fn parse_header(raw: Option<&str>) -> Result<Option<Self>, DomainError> {
+        let Some(raw) = raw else { return Ok(None) };
+        let key = raw.trim();
+        if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_CHARS {
+            return Err(DomainError::new(
+                "idempotency-key",
+                "must be 1 to 255 characters, the same on each retry of one request.",
+            ));
+        }
+        Ok(Some(Self(key.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// What is stored of it: 32 hex digits of its SHA-256, never the key.
+    pub fn digest(&self) -> String {
+        use sha2::Digest;
+        hex::encode(&sha2::Sha256::digest(self.0.as_bytes())[..16])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_retry_key_is_optional_bounded_and_kept_as_its_digest() {
+        assert_eq!(RetryKey::parse_header(None).unwrap(), None);
+        let key = RetryKey::parse_header(Some(" approve 7 "))
+            .unwrap()
+            .unwrap();
+        assert_eq!(key.as_str(), "approve 7");
+        assert_eq!(key.digest().len(), 32);
+        assert_eq!(
+            key.digest(),
+            RetryKey::parse_header(Some("approve 7"))
+                .unwrap()
+                .unwrap()
+                .digest()
+        );
+        assert_ne!(
+            key.digest(),
+            RetryKey::parse_header(Some("approve 8"))
+                .unwrap()
+                .unwrap()
+                .digest()
+        );
+        for bad in ["", "   ", &"k".repeat(256)] {
+            let e = RetryKey::parse_header(Some(bad)).unwrap_err().to_string();
+            assert!(e.starts_with("idempotency-key: must be 1 to 255"), "{e}");
+        }
+    }
 
     #[test]
     fn a_conversion_key_is_a_token() {

@@ -44,7 +44,7 @@ pub mod coupon_rules;
 pub use customer::{BoundBy, CouponCode, CouponUse, CustomerId, landing_referrer};
 pub use destination::{CTX_PARAM, build_destination, build_destination_with};
 pub use error::DomainError;
-pub use idempotency::{IdempotencyKey, PayoutRunKey};
+pub use idempotency::{IdempotencyKey, PayoutRunKey, RetryKey};
 pub use ids::{CampaignId, GroupId, Handle, PartnerId, Slug};
 pub use link::{
     DEVICE_NAMES, Expiry, Link, LinkSpec, MAX_CONDITION_VALUE_CHARS, MAX_CONDITION_VALUES,

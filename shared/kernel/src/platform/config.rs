@@ -389,13 +389,14 @@ pub struct Config {
     /// Rewardful's API, which a program is pulled from by the manager's key
     /// (`TENX_REWARDFUL_API_BASE`, its own by default; a test's local server).
     pub rewardful_api_base: String,
-    /// FirstPromoter's, Tolt's, PartnerStack's and Rebrandly's APIs, pulled from the same way
-    /// (`TENX_FIRSTPROMOTER_API_BASE`, `TENX_TOLT_API_BASE`, `TENX_PARTNERSTACK_API_BASE`,
-    /// `TENX_REBRANDLY_API_BASE`).
+    /// FirstPromoter's, Tolt's, PartnerStack's, Rebrandly's and Dub's APIs, pulled from the
+    /// same way (`TENX_FIRSTPROMOTER_API_BASE`, `TENX_TOLT_API_BASE`,
+    /// `TENX_PARTNERSTACK_API_BASE`, `TENX_REBRANDLY_API_BASE`, `TENX_DUB_API_BASE`).
     pub firstpromoter_api_base: String,
     pub tolt_api_base: String,
     pub partnerstack_api_base: String,
     pub rebrandly_api_base: String,
+    pub dub_api_base: String,
     /// Stripe's API, which payouts through Stripe Connect are sent to
     /// (`TENX_STRIPE_API_BASE`, its own by default; a test's local server).
     pub stripe_api_base: String,
@@ -465,6 +466,7 @@ impl Default for Config {
             tolt_api_base: "https://api.tolt.com".into(),
             partnerstack_api_base: "https://api.partnerstack.com".into(),
             rebrandly_api_base: "https://api.rebrandly.com".into(),
+            dub_api_base: "https://api.dub.co".into(),
             stripe_api_base: "https://api.stripe.com".into(),
             paypal_api_base: "https://api-m.paypal.com".into(),
         }
@@ -547,6 +549,7 @@ fn import_staging_from_env(env: &Env, c: &mut Config) -> anyhow::Result<()> {
         ("TENX_TOLT_API_BASE", &mut c.tolt_api_base),
         ("TENX_PARTNERSTACK_API_BASE", &mut c.partnerstack_api_base),
         ("TENX_REBRANDLY_API_BASE", &mut c.rebrandly_api_base),
+        ("TENX_DUB_API_BASE", &mut c.dub_api_base),
     ] {
         if let Some(v) = env.var(name) {
             *base = v.trim().trim_end_matches('/').to_owned();

@@ -35,7 +35,8 @@ pub fn record(fields: &[&str]) -> String {
 /// One PayPal Payouts row: recipient email, amount, currency, customer id (the partner's id
 /// when it fits PayPal's 30 characters), note to the recipient, the `PAYPAL` wallet.
 pub struct PaypalRow {
-    pub email: String,
+    /// The PayPal account's email, or its payer ID (PayPal reads either in the first column).
+    pub receiver: String,
     pub amount_minor: i64,
     pub currency: Currency,
     pub customer_id: String,
@@ -53,7 +54,7 @@ pub fn paypal(rows: &[PaypalRow]) -> String {
                 ""
             };
             record(&[
-                &r.email,
+                &r.receiver,
                 &amount,
                 r.currency.as_str(),
                 customer,
@@ -128,14 +129,14 @@ mod tests {
         let eur = Currency::parse("EUR").unwrap();
         let rows = [
             PaypalRow {
-                email: "a@example.com".into(),
+                receiver: "a@example.com".into(),
                 amount_minor: 1200,
                 currency: jpy,
                 customer_id: "pub-one".into(),
                 note: "Payout pay_1".into(),
             },
             PaypalRow {
-                email: "b@example.com".into(),
+                receiver: "b@example.com".into(),
                 amount_minor: 5,
                 currency: eur,
                 customer_id: "x".repeat(31),

@@ -155,15 +155,14 @@ fn paypal_rows(opened: &[(&BatchItem, Details)], currency: Currency) -> Vec<csv:
     opened
         .iter()
         .filter(|(i, _)| i.currency == currency)
-        .filter_map(|(i, d)| match d {
-            Details::Paypal { email } => Some(csv::PaypalRow {
-                email: email.clone(),
+        .filter_map(|(i, d)| {
+            d.paypal_receiver().map(|(_, receiver)| csv::PaypalRow {
+                receiver: receiver.to_owned(),
                 amount_minor: i.amount_minor,
                 currency: i.currency,
                 customer_id: i.partner_id.to_string(),
                 note: remittance(i),
-            }),
-            _ => None,
+            })
         })
         .collect()
 }

@@ -22,7 +22,13 @@ const TAX_ID: &str = "tenx tax id";
 pub fn account(keys: &Keyring, handle: &Handle, details: &Details) -> Option<String> {
     let value = match details {
         Details::Sepa { iban, .. } => format!("iban:{}", compact(iban)),
-        Details::Paypal { email } => format!("paypal:{}", crate::domain::email::key_of(email)),
+        Details::Paypal {
+            payer_id: Some(id), ..
+        } => format!("paypal-id:{id}"),
+        Details::Paypal { email, .. } => format!(
+            "paypal:{}",
+            crate::domain::email::key_of(email.as_deref().unwrap_or_default())
+        ),
         Details::Wise { email, .. } => format!("wise:{}", crate::domain::email::key_of(email)),
         Details::StripeConnect { account_id } => format!("stripe:{account_id}"),
         Details::Manual => return None,
@@ -145,7 +151,10 @@ mod tests {
             account(&ring, &acme, &sepa("de89 3704 0044 0532 0130 00"))
         );
         assert_ne!(a, account(&ring, &acme, &sepa("DE89370400440532013001")));
-        let paypal = |e: &str| Details::Paypal { email: e.into() };
+        let paypal = |e: &str| Details::Paypal {
+            email: Some(e.into()),
+            payer_id: None,
+        };
         assert_eq!(
             account(&ring, &acme, &paypal("Jo+deals@Example.com")),
             account(&ring, &acme, &paypal("jo@example.com"))

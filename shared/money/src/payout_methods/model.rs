@@ -71,8 +71,13 @@ pub enum Details {
         iban: String,
         bic: Option<String>,
     },
+    /// A PayPal account by its email, or by its payer ID (PayPal Payouts' `PAYPAL_ID`):
+    /// exactly one of the two.
     Paypal {
-        email: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
+        #[serde(default, rename = "payerId", skip_serializing_if = "Option::is_none")]
+        payer_id: Option<String>,
     },
     Wise {
         email: String,
@@ -98,6 +103,8 @@ pub struct MethodInput {
     pub iban: Option<String>,
     pub bic: Option<String>,
     pub email: Option<String>,
+    /// A PayPal account's payer ID, instead of its email.
+    pub payer_id: Option<String>,
 }
 
 fn required<'a>(field: &str, kind: &str, v: Option<&'a String>) -> Result<&'a str, DomainError> {
@@ -123,18 +130,26 @@ impl MethodInput {
         }
         let k = kind.as_str();
         let stray = match kind {
-            MethodType::Sepa => [("email", self.email.is_some())].to_vec(),
+            MethodType::Sepa => vec![
+                ("email", self.email.is_some()),
+                ("payerId", self.payer_id.is_some()),
+            ],
             MethodType::Paypal => vec![
                 ("accountName", self.account_name.is_some()),
                 ("iban", self.iban.is_some()),
                 ("bic", self.bic.is_some()),
             ],
-            MethodType::Wise => vec![("iban", self.iban.is_some()), ("bic", self.bic.is_some())],
+            MethodType::Wise => vec![
+                ("iban", self.iban.is_some()),
+                ("bic", self.bic.is_some()),
+                ("payerId", self.payer_id.is_some()),
+            ],
             MethodType::Manual | MethodType::StripeConnect => vec![
                 ("accountName", self.account_name.is_some()),
                 ("iban", self.iban.is_some()),
                 ("bic", self.bic.is_some()),
                 ("email", self.email.is_some()),
+                ("payerId", self.payer_id.is_some()),
             ],
         };
         if let Some((field, _)) = stray.into_iter().find(|(_, given)| *given) {
@@ -145,9 +160,7 @@ impl MethodInput {
         }
         match kind {
             MethodType::Sepa => self.sepa(),
-            MethodType::Paypal => Ok(Details::Paypal {
-                email: bank::email("email", required("email", k, self.email.as_ref())?)?,
-            }),
+            MethodType::Paypal => self.paypal(),
             MethodType::Wise => Ok(Details::Wise {
                 email: bank::email("email", required("email", k, self.email.as_ref())?)?,
                 account_name: bank::account_name(
@@ -156,6 +169,28 @@ impl MethodInput {
                 )?,
             }),
             MethodType::Manual | MethodType::StripeConnect => Ok(Details::Manual),
+        }
+    }
+
+    /// A PayPal account by its email or its payer ID, never both.
+    fn paypal(&self) -> Result<Details, DomainError> {
+        match (&self.email, &self.payer_id) {
+            (Some(_), Some(_)) => Err(DomainError::new(
+                "payerId",
+                "give the PayPal account's email or its payer ID, not both.",
+            )),
+            (None, Some(id)) => Ok(Details::Paypal {
+                email: None,
+                payer_id: Some(payer_id("payerId", id)?),
+            }),
+            (Some(email), None) => Ok(Details::Paypal {
+                email: Some(bank::email("email", email)?),
+                payer_id: None,
+            }),
+            (None, None) => Err(DomainError::new(
+                "email",
+                "or payerId is required for a paypal method: the email the PayPal account signs in with, or its payer ID (13 capital letters and digits, in the PayPal account's settings).",
+            )),
         }
     }
 
@@ -186,6 +221,32 @@ impl MethodInput {
     }
 }
 
+/// A PayPal payer ID (PayPal Payouts' `recipient_type: PAYPAL_ID`): the account's 13 capital
+/// letters and digits, as PayPal shows it in the account's settings.
+pub fn payer_id(field: &str, raw: &str) -> Result<String, DomainError> {
+    let id = raw.trim();
+    let shape = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit();
+    if id.len() == 13 && id.bytes().all(shape) {
+        return Ok(id.to_owned());
+    }
+    let why = if id.contains('@') {
+        "is an email: give it as `email`, or give the account's payer ID here.".to_owned()
+    } else if id.len() == 13 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        "must be in capital letters, as PayPal shows it (such as 7ZQ4L8NWK2M3P).".to_owned()
+    } else {
+        format!(
+            "is not a PayPal payer ID: one is 13 capital letters and digits (such as 7ZQ4L8NWK2M3P), in the PayPal account's settings; this is {} characters{}.",
+            id.chars().count(),
+            if id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                ""
+            } else {
+                ", not only letters and digits"
+            }
+        )
+    };
+    Err(DomainError::new(field, why))
+}
+
 /// The details as answered: nothing that would pay someone else.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -202,6 +263,9 @@ pub struct Masked {
     /// `a***@example.com`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// A PayPal payer ID, by its last 4 (`…M3P7`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_id: Option<String>,
     /// The IBAN's country.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
@@ -214,8 +278,22 @@ impl Details {
     /// PayPal details of `raw`, checked by the rule a request's are (`field` named on error).
     pub fn paypal(field: &str, raw: &str) -> Result<Self, DomainError> {
         Ok(Details::Paypal {
-            email: bank::email(field, raw)?,
+            email: Some(bank::email(field, raw)?),
+            payer_id: None,
         })
+    }
+
+    /// Where PayPal pays: its `recipient_type` and `receiver` (`None` for another rail).
+    pub fn paypal_receiver(&self) -> Option<(&'static str, &str)> {
+        match self {
+            Details::Paypal {
+                payer_id: Some(id), ..
+            } => Some(("PAYPAL_ID", id)),
+            Details::Paypal {
+                email: Some(email), ..
+            } => Some(("EMAIL", email)),
+            _ => None,
+        }
     }
 
     pub fn kind(&self) -> MethodType {
@@ -235,6 +313,7 @@ impl Details {
             iban: None,
             bic: None,
             email: None,
+            payer_id: None,
             country: None,
             account: None,
         };
@@ -250,7 +329,10 @@ impl Details {
                 m.country = parsed.map(|i| i.country().to_owned());
                 m.bic.clone_from(bic);
             }
-            Details::Paypal { email } => m.email = Some(bank::mask_email(email)),
+            Details::Paypal { email, payer_id } => {
+                m.email = email.as_deref().map(bank::mask_email);
+                m.payer_id = payer_id.as_deref().map(last_four);
+            }
             Details::Wise {
                 email,
                 account_name,
@@ -259,13 +341,18 @@ impl Details {
                 m.account_name = Some(account_name.clone());
             }
             Details::StripeConnect { account_id } => {
-                let tail: String = account_id.chars().rev().take(4).collect();
-                m.account = Some(format!("acct_…{}", tail.chars().rev().collect::<String>()));
+                m.account = Some(format!("acct_{}", last_four(account_id)));
             }
             Details::Manual => {}
         }
         m
     }
+}
+
+/// `…WXYZ`: an account's id by its last 4 characters.
+fn last_four(id: &str) -> String {
+    let tail: String = id.chars().rev().take(4).collect();
+    format!("…{}", tail.chars().rev().collect::<String>())
 }
 
 impl Masked {
@@ -540,6 +627,7 @@ mod tests {
                 iban: Some(iban.into()),
                 bic: None,
                 email: None,
+                payer_id: None,
                 country: Some(country.into()),
                 account: None,
             },
@@ -599,5 +687,52 @@ mod tests {
         assert_eq!(manual.payable_by(now), Err(Exclusion::Manual));
         let code = serde_json::to_value(Exclusion::PayoutMethodInvalid).unwrap();
         assert_eq!(code, "payout_method_invalid");
+    }
+
+    fn paypal(email: Option<&str>, payer: Option<&str>) -> MethodInput {
+        MethodInput {
+            kind: "paypal".into(),
+            email: email.map(Into::into),
+            payer_id: payer.map(Into::into),
+            ..MethodInput::default()
+        }
+    }
+
+    #[test]
+    fn a_paypal_method_takes_an_email_or_a_payer_id_of_13_capitals_and_digits() {
+        let by_id = paypal(None, Some(" 7ZQ4L8NWK2M3P ")).validate().unwrap();
+        assert_eq!(
+            by_id.paypal_receiver(),
+            Some(("PAYPAL_ID", "7ZQ4L8NWK2M3P"))
+        );
+        assert_eq!(by_id.masked().payer_id.as_deref(), Some("…2M3P"));
+        assert_eq!(by_id.masked().email, None);
+        let by_mail = paypal(Some("Ann@Example.com"), None).validate().unwrap();
+        assert_eq!(by_mail.paypal_receiver().map(|r| r.0), Some("EMAIL"));
+        for (raw, words) in [
+            ("7zq4l8nwk2m3p", "capital letters"),
+            ("7ZQ4L8NWK2M3", "12 characters"),
+            ("7ZQ4L8NWK2M3P9", "14 characters"),
+            ("7ZQ4L8NWK2-3P", "not only letters and digits"),
+            ("ann@example.com", "is an email"),
+        ] {
+            let e = paypal(None, Some(raw)).validate().unwrap_err();
+            assert_eq!(e.field, "payerId", "{raw}");
+            assert!(e.message.contains(words), "{raw}: {}", e.message);
+        }
+        let both = paypal(Some("ann@example.com"), Some("7ZQ4L8NWK2M3P"));
+        assert!(both.validate().unwrap_err().message.contains("not both"));
+        let neither = paypal(None, None).validate().unwrap_err();
+        assert_eq!(neither.field, "email");
+        assert!(neither.message.contains("payer ID"), "{}", neither.message);
+        let stray = MethodInput {
+            payer_id: Some("7ZQ4L8NWK2M3P".into()),
+            ..sepa("Ann", "DE89 3704 0044 0532 0130 00")
+        };
+        assert_eq!(stray.validate().unwrap_err().field, "payerId");
+        // Details stored before payer IDs read as an email's.
+        let old: Details =
+            serde_json::from_str(r#"{"type":"paypal","email":"a@b.example"}"#).unwrap();
+        assert_eq!(old.paypal_receiver(), Some(("EMAIL", "a@b.example")));
     }
 }

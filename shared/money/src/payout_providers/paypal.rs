@@ -8,10 +8,46 @@ use serde_json::{Value, json};
 
 use super::{CallError, client};
 
+/// Where PayPal pays: an account's email (`EMAIL`) or its payer ID (`PAYPAL_ID`), the
+/// `recipient_type` and `receiver` of a Payouts item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Receiver<'a> {
+    pub recipient_type: &'static str,
+    pub receiver: &'a str,
+}
+
+/// How a payer ID is written in a payout's sealed destination (an email is written as it is,
+/// as it always was).
+const PAYER_ID_PREFIX: &str = "PAYPAL_ID:";
+
+/// A payout's destination as sealed, from its `(recipient_type, receiver)`.
+pub fn destination((recipient_type, receiver): (&str, &str)) -> String {
+    match recipient_type {
+        "PAYPAL_ID" => format!("{PAYER_ID_PREFIX}{receiver}"),
+        _ => receiver.to_owned(),
+    }
+}
+
+impl<'a> Receiver<'a> {
+    /// The receiver a sealed destination names ([`destination`]).
+    pub fn of(destination: &'a str) -> Self {
+        match destination.strip_prefix(PAYER_ID_PREFIX) {
+            Some(id) => Self {
+                recipient_type: "PAYPAL_ID",
+                receiver: id,
+            },
+            None => Self {
+                recipient_type: "EMAIL",
+                receiver: destination,
+            },
+        }
+    }
+}
+
 /// What a payout sends: its id, where, how much (a decimal string in the currency's units).
 pub struct Item<'a> {
     pub payout_id: &'a str,
-    pub email: &'a str,
+    pub to: Receiver<'a>,
     pub value: String,
     pub currency: &'a str,
     pub note: &'a str,
@@ -56,13 +92,13 @@ pub async fn create_batch(base: &str, token: &str, item: &Item<'_>) -> Result<St
     let body = json!({
         "sender_batch_header": {
             "sender_batch_id": item.payout_id,
-            "recipient_type": "EMAIL",
+            "recipient_type": item.to.recipient_type,
             "email_subject": "You have a payout",
         },
         "items": [{
-            "recipient_type": "EMAIL",
+            "recipient_type": item.to.recipient_type,
             "amount": {"value": item.value, "currency": item.currency},
-            "receiver": item.email,
+            "receiver": item.to.receiver,
             "sender_item_id": item.payout_id,
             "note": item.note,
         }],

@@ -78,6 +78,27 @@ pub async fn issue_if_invoiced(
     Err(InvoiceError::Busy)
 }
 
+/// The note cancelling `payout`'s invoice when the payout was given back: the one made, else
+/// made now (its invoice was first asked for after the return, so none was there to cancel
+/// then); `None` when it was not given back or was never invoiced. What the invoice's readers
+/// are offered beside it. Round trips: ONE read when made; else ONE more (the returned line),
+/// then those of [`issue_if_invoiced`].
+pub async fn of_invoiced(
+    store: &dyn Store,
+    handle: &Handle,
+    payout: &Payout,
+) -> Result<Option<CreditNoteRecord>, InvoiceError> {
+    if let Some(note) = read(store, handle, &payout.payout_id).await? {
+        return Ok(Some(note));
+    }
+    let returned = payout.payout_id.returned_line_id();
+    let Some(line) = crate::ledger::get(store, handle, &returned).await? else {
+        return Ok(None);
+    };
+    let reason = line.reasons.first().cloned().unwrap_or_default();
+    issue_if_invoiced(store, handle, payout, &reason).await
+}
+
 /// The payout's credit note, opened with its invoice: made now when the payout was given back
 /// and invoiced but has none yet (its invoice asked for after the return); `invalid_state` in
 /// words when it was not given back or never invoiced. Round trips: about FOUR reads, and ONE

@@ -1,13 +1,18 @@
 //! Self-billing invoices: the invoice the merchant writes in its partner's name for a paid
 //! payout, when the program bills that way (`programs::self_billing`) and the partner accepted
-//! it. Made the first time it is asked for and kept: its parties (the partner's tax profile, the
-//! program's legal details) are sealed in it as they were then, so a later change of either
-//! never edits an invoice issued.
+//! it before the payout was paid (the agreement comes first). Made the first time it is asked
+//! for (the console, the portal, the paid mail) and kept: its parties (the partner's tax
+//! profile, the program's legal details) are sealed in it as they were then, so a later change
+//! of either never edits an invoice issued.
 //!
-//! Numbers run per partner without gaps: `{partnerId}-{n:05}`, `n` taken from the partner's
-//! counter (`H#{handle}#INVN` / `{partnerId}`) in the transaction that writes the invoice, the
-//! counter version-checked and the invoice absent-checked. Two invoices racing get two numbers in
-//! order (the loser reads the counter again); one payout asked twice at once gets one invoice.
+//! Numbers run per partner without gaps and in the order the payouts were paid:
+//! `{partnerId}-{n:05}`, `n` taken from the partner's counter (`H#{handle}#INVN` /
+//! `{partnerId}`) in the very transaction that makes the payout paid ([`number_when_paid`],
+//! `payouts::settle`), the counter version-checked, and kept on the payout
+//! (`invoice_sequence`). Two payouts of one partner paid at once get two numbers in the order
+//! their payments committed (the loser reads the counter again); the invoice made later only
+//! writes the number its payout holds, absent-checked, so one payout asked twice at once gets
+//! one invoice.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,8 +23,8 @@ use crate::kernel::state::Unconfigured;
 use crate::payouts::model::{Payout, PayoutStatus};
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, to_doc};
 
-/// How often a number is taken again after another invoice took it first.
-const NUMBER_TRIES: usize = 16;
+/// How often a number is taken again after another took it first.
+pub(crate) const NUMBER_TRIES: usize = 16;
 
 /// One side of an invoice.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,27 +139,56 @@ pub async fn get_or_issue(
     if let Some(record) = read(store, handle, payout_id).await? {
         return open(keys, handle, record, payout);
     }
-    let parties = parties(store, keys, handle, &payout.partner_id).await?;
+    let numbered = payout.invoice_sequence.is_some();
+    let parties = parties(store, keys, handle, (&payout.partner_id, numbered)).await?;
+    let Some(sequence) = payout.invoice_sequence else {
+        return Err(InvoiceError::InvalidState(
+            "This payout was paid before the partner accepted self-billing (or before the program turned it on): a self-billing invoice follows the agreement, so this payout has none. The payouts paid since have theirs."
+                .into(),
+        ));
+    };
     let plain = serde_json::to_vec(&parties).unwrap_or_default();
     let sealed = keys.seal(&aad(handle, payout_id), &plain);
-    for _ in 0..NUMBER_TRIES {
-        match number_and_write(store, handle, &payout, &sealed).await? {
-            Some(record) => {
-                return Ok(Invoice {
-                    record,
-                    parties,
-                    payout,
-                });
-            }
-            None => {
-                // The number was taken, or the invoice was made meanwhile: read it first.
-                if let Some(record) = read(store, handle, payout_id).await? {
-                    return open(keys, handle, record, payout);
-                }
-            }
-        }
+    match write(store, handle, &payout, sequence, &sealed).await? {
+        Some(record) => Ok(Invoice {
+            record,
+            parties,
+            payout,
+        }),
+        // Made meanwhile by another ask of the same payout: that one.
+        None => match read(store, handle, payout_id).await? {
+            Some(record) => open(keys, handle, record, payout),
+            None => Err(InvoiceError::Busy),
+        },
     }
-    Err(InvoiceError::Busy)
+}
+
+/// The partner's next invoice number and the write that takes it, for a payout being made
+/// paid: `None` when the program does not bill itself for the partner now (self-billing off,
+/// or not accepted by the partner). The caller puts `take` into the transaction that makes the
+/// payout paid and keeps the number on the payout; a conflict on `take` means another payment
+/// took the number first: read it again. Round trips: TWO reads, and ONE more when it numbers.
+pub(crate) async fn number_when_paid(
+    store: &dyn Store,
+    handle: &Handle,
+    partner_id: &PartnerId,
+) -> Result<Option<NextNumber>, StoreError> {
+    let billing = crate::programs::settings::get(store, handle)
+        .await?
+        .and_then(|p| p.self_billing)
+        .filter(|b| b.enabled);
+    if billing.is_none()
+        || crate::programs::self_billing::acceptance(store, handle, partner_id)
+            .await?
+            .is_none()
+    {
+        return Ok(None);
+    }
+    match next_number(store, keys::invoice_counter(handle, partner_id)).await {
+        Ok(n) => Ok(Some(n)),
+        Err(InvoiceError::Store(e)) => Err(e),
+        Err(e) => Err(StoreError::Other(e.to_string())),
+    }
 }
 
 fn status_words(s: PayoutStatus) -> &'static str {
@@ -195,18 +229,20 @@ pub fn open(
     })
 }
 
-/// The invoice's parties now: the program's self-billing details (on), the partner's
-/// acceptance, its tax profile's legal name, address and VAT number (else its name).
+/// The invoice's parties now: the program's self-billing details, its tax profile's legal
+/// name, address and VAT number (else its name). A payout `numbered` when it was paid (self-billing
+/// on and accepted then) gets its invoice even if self-billing was turned off since, so no number
+/// of the series is left without its invoice; else self-billing must be on and accepted.
 async fn parties(
     store: &dyn Store,
     keys: &Keyring,
     handle: &Handle,
-    partner_id: &PartnerId,
+    (partner_id, numbered): (&PartnerId, bool),
 ) -> Result<Parties, InvoiceError> {
     let billing = crate::programs::settings::get(store, handle)
         .await?
         .and_then(|p| p.self_billing)
-        .filter(|b| b.enabled)
+        .filter(|b| b.enabled || numbered)
         .ok_or_else(|| {
             InvoiceError::InvalidState(
                 "The program does not bill itself for its partners: turn self-billing on in the \
@@ -214,9 +250,10 @@ async fn parties(
                     .into(),
             )
         })?;
-    if crate::programs::self_billing::acceptance(store, handle, partner_id)
-        .await?
-        .is_none()
+    if !numbered
+        && crate::programs::self_billing::acceptance(store, handle, partner_id)
+            .await?
+            .is_none()
     {
         return Err(InvoiceError::InvalidState(
             "The partner has not accepted self-billing yet: it does so once, in its portal.".into(),
@@ -289,16 +326,15 @@ pub(crate) async fn next_number(
     })
 }
 
-/// Takes the partner's next number and writes the invoice with it, in ONE transaction; `None`
-/// when another took the number or wrote this payout's invoice first.
-async fn number_and_write(
+/// Writes the invoice with the number its payout took when it was paid, in ONE transaction;
+/// `None` when another ask wrote this payout's invoice first.
+async fn write(
     store: &dyn Store,
     handle: &Handle,
     payout: &Payout,
+    sequence: u64,
     sealed: &str,
 ) -> Result<Option<InvoiceRecord>, InvoiceError> {
-    let NextNumber { sequence, take } =
-        next_number(store, keys::invoice_counter(handle, &payout.partner_id)).await?;
     let record = InvoiceRecord {
         payout_id: payout.payout_id.clone(),
         partner_id: payout.partner_id.clone(),
@@ -309,7 +345,6 @@ async fn number_and_write(
     };
     let (ipk, isk) = keys::invoice(handle, &payout.payout_id);
     let ops = vec![
-        take,
         WriteOp::Put {
             item: Item::new(ipk, isk, to_doc(&record)?),
             cond: Cond::Absent,
@@ -322,7 +357,7 @@ async fn number_and_write(
     ];
     match store.transact(ops).await {
         Ok(()) => Ok(Some(record)),
-        Err(StoreError::TxConflict { index: 0 | 1, .. }) => Ok(None),
+        Err(StoreError::TxConflict { index: 0, .. }) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }

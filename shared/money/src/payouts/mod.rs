@@ -413,6 +413,7 @@ impl Run<'_> {
             previous_statement_hash: None,
             statement_hash: String::new(),
             jws: String::new(),
+            invoice_sequence: None,
             version: 1,
         }
     }

@@ -73,6 +73,11 @@ pub struct Payout {
     /// The compact JWS over the canonical header, signed when the payout was created.
     #[serde(default)]
     pub jws: String,
+    /// Its self-billing invoice's number in the partner's series, taken in the transaction that
+    /// made it paid (`payouts::invoice`); `None` when the program did not bill itself for the
+    /// partner then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_sequence: Option<u64>,
     #[serde(skip)]
     pub version: u64,
 }

@@ -16,8 +16,9 @@ use crate::platform::store::StoreError;
 
 /// Credits `payout` (paid through a provider) back to its partner, `reason` in words; `true`
 /// when this call did (`false`: done already, or not a provider's paid payout). `origin` is the
-/// product's own, which the mail's link is absolute to. Round trips: ONE transaction (the line,
-/// its balance moves, the audit entry, its event), then the partner's mail.
+/// product's own, which the mail's link is absolute to. Round trips: ONE read (the partner's
+/// address), ONE transaction (the line, its balance moves, the audit entry, its event, and the
+/// partner's mail staged in it: a crash after it loses no mail), then the credit note.
 #[tracing::instrument(skip_all, fields(handle = %handle, payout = %payout.payout_id))]
 pub async fn credit_back(
     (io, origin): (Io<'_>, &str),
@@ -59,6 +60,12 @@ pub async fn credit_back(
         view::event(view::CommissionEvent::Created, &line),
         returned_event(payout, reason),
     ];
+    let mut told = payout.clone();
+    told.reason = Some(reason.to_owned());
+    let mail = staged_mail(io.store.as_ref(), origin, handle, &told).await;
+    if let Some(staged) = &mail {
+        ops.extend(staged.ops.iter().cloned());
+    }
     match crate::ledger::emit::commit(io, handle, ops, emits).await {
         Ok(()) => {}
         // Credited already by an earlier word of the same return.
@@ -69,9 +76,9 @@ pub async fn credit_back(
         }
         Err(e) => return Err(e.into()),
     }
-    let mut told = payout.clone();
-    told.reason = Some(reason.to_owned());
-    mail_partner(io, origin, handle, &told).await;
+    if let Some(staged) = &mail {
+        crate::mail::publish(io, staged).await;
+    }
     cancel_invoice(io, handle, payout, reason).await?;
     Ok(true)
 }
@@ -105,12 +112,17 @@ fn returned_event(payout: &Payout, reason: &str) -> crate::kernel::emit::Emit {
 }
 
 /// The partner's `payout_returned` mail (keyed by the payout: one however often it settles),
-/// with the reason in words; none when the partner has no address (logged). Round trips: ONE
-/// read, ONE transaction.
-pub(crate) async fn mail_partner(io: Io<'_>, origin: &str, handle: &Handle, p: &Payout) {
-    let store = io.store.as_ref();
+/// with the reason in words, staged for the transaction that records the failure or the return
+/// (`mail::enqueue_ops`; the caller publishes it after the commit, else the mail sweeper does);
+/// none when the partner has no address (logged). Round trips: ONE read.
+pub(crate) async fn staged_mail(
+    store: &dyn crate::platform::store::Store,
+    origin: &str,
+    handle: &Handle,
+    p: &Payout,
+) -> Option<crate::mail::Staged> {
     let Ok(Some(partner)) = crate::partners::get(store, handle, &p.partner_id).await else {
-        return;
+        return None;
     };
     let to = partner
         .email
@@ -118,7 +130,7 @@ pub(crate) async fn mail_partner(io: Io<'_>, origin: &str, handle: &Handle, p: &
         .and_then(|e| crate::domain::email::Email::parse("email", e).ok());
     let Some(to) = to else {
         tracing::info!(partner = %p.partner_id, "no mail of the returned payout: the partner has no address");
-        return;
+        return None;
     };
     let mail = crate::mail::Outgoing {
         handle: Some(handle.clone()),
@@ -133,7 +145,11 @@ pub(crate) async fn mail_partner(io: Io<'_>, origin: &str, handle: &Handle, p: &
             "portalUrl": format!("{}/portal/{handle}", origin.trim_end_matches('/')),
         }),
     };
-    if let Err(e) = crate::mail::enqueue(io, mail).await {
-        tracing::warn!(payout = %p.payout_id, error = %e, "the returned payout's mail was not queued");
+    match crate::mail::enqueue_ops(&mail) {
+        Ok(staged) => Some(staged),
+        Err(e) => {
+            tracing::warn!(payout = %p.payout_id, error = %e, "the returned payout's mail could not be staged");
+            None
+        }
     }
 }

@@ -30,7 +30,7 @@ use crate::kernel::state::Unconfigured;
 use crate::payout_methods::model::{Details, Exclusion, MethodType};
 use crate::payout_providers::{self, CallError, Credentials, Provider, paypal, stripe};
 use crate::payouts::model::{Payout, PayoutError, PayoutStatus, ProviderRef};
-use crate::payouts::settle::{self, Change, Settler};
+use crate::payouts::settle::{self, Change};
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys, to_doc};
 
 /// What sending uses of the process: the store and queue, the keys that open the program's
@@ -405,7 +405,12 @@ async fn destination(
     )
     .map_err(|e| StoreError::Corrupt(format!("payout method: {e}")))?;
     match (d.provider, details) {
-        (Provider::Paypal, Details::Paypal { email }) => Ok(Ok(email)),
+        (Provider::Paypal, details @ Details::Paypal { .. }) => Ok(details
+            .paypal_receiver()
+            .map(paypal::destination)
+            .ok_or_else(|| {
+                "Not sent: the partner's PayPal account names no email nor payer ID.".to_owned()
+            })),
         (Provider::Stripe, Details::StripeConnect { account_id }) => Ok(Ok(account_id)),
         (p, _) => Ok(Err(format!(
             "Not sent: the partner is no longer paid through {}.",
@@ -441,7 +446,7 @@ async fn call(
         } => {
             let item = paypal::Item {
                 payout_id: id,
-                email: to,
+                to: paypal::Receiver::of(to),
                 value: d.currency.format(i128::from(d.amount_minor)),
                 currency: d.currency.as_str(),
                 note: "Your partner payout",
@@ -614,15 +619,10 @@ pub async fn settle_with(
         Outcome::Failed(reason) => Change::Failed { reason },
         Outcome::Returned(reason) => Change::Returned { reason },
     };
-    let id = (&d.payout_id, Settler::Provider);
-    let step = match settle::change(sender.io, &d.handle, id, change).await {
-        Ok(p) => {
-            if matches!(p.status, PayoutStatus::Failed | PayoutStatus::Returned) {
-                crate::payouts::returned::mail_partner(sender.io, sender.origin, &d.handle, &p)
-                    .await;
-            }
-            Step::Settled(p.status)
-        }
+    // A failure or a return tells the partner in the same transaction.
+    let id = (&d.payout_id, sender.origin);
+    let step = match settle::change_telling(sender.io, &d.handle, id, change).await {
+        Ok(p) => Step::Settled(p.status),
         Err(PayoutError::InvalidState(why)) => {
             let paid = crate::payouts::get(store, &d.handle, &d.payout_id).await?;
             match (returned, paid) {

@@ -83,13 +83,40 @@ pub async fn change(
     Ok(payout)
 }
 
+/// [`change`] by the payout's provider, telling the partner of a failed or returned payment:
+/// its `payout_returned` mail staged in the status change's own transaction (the outbox:
+/// `mail::enqueue_ops`), so a crash right after the change loses no mail. `origin` is the
+/// product's own, which the mail's link is absolute to.
+#[tracing::instrument(skip_all, fields(handle = %handle))]
+pub async fn change_telling(
+    io: Io<'_>,
+    handle: &Handle,
+    (id, origin): (&PayoutId, &str),
+    change: Change,
+) -> Result<Payout, PayoutError> {
+    let payout = status_telling(io, handle, (id, Settler::Provider), change, Some(origin)).await?;
+    settle_lines(io.store.as_ref(), handle, &payout).await?;
+    Ok(payout)
+}
+
 /// The status part of [`change`]: the payout as changed (or as it already was, changed the
-/// same way). Round trips: ONE read, then ONE transaction when it was pending.
+/// same way). Round trips: ONE read, then ONE transaction when it was pending (see
+/// [`commit_status`]).
 pub async fn status(
     io: Io<'_>,
     handle: &Handle,
     (id, by): (&PayoutId, Settler),
     change: Change,
+) -> Result<Payout, PayoutError> {
+    status_telling(io, handle, (id, by), change, None).await
+}
+
+async fn status_telling(
+    io: Io<'_>,
+    handle: &Handle,
+    (id, by): (&PayoutId, Settler),
+    change: Change,
+    origin: Option<&str>,
 ) -> Result<Payout, PayoutError> {
     let target = change.target();
     let payout = payouts::get(io.store.as_ref(), handle, id)
@@ -98,10 +125,15 @@ pub async fn status(
     let provider = matches!(by, Settler::Provider);
     match payout.status {
         PayoutStatus::Pending if !provider => {
-            return commit_status(io, handle, (payout, by), change).await;
+            if matches!(by, Settler::Alone)
+                && matches!(target, PayoutStatus::Paid | PayoutStatus::Failed)
+            {
+                refuse_if_held(io.store.as_ref(), handle, &payout, target).await?;
+            }
+            return commit_status(io, handle, (payout, by), (change, origin)).await;
         }
         PayoutStatus::Sending if provider => {
-            return commit_status(io, handle, (payout, by), change).await;
+            return commit_status(io, handle, (payout, by), (change, origin)).await;
         }
         PayoutStatus::Sending => {
             let name = payout
@@ -135,32 +167,116 @@ pub async fn status(
     Ok(payout)
 }
 
-async fn commit_status(
-    io: Io<'_>,
+/// A pending payout its provider is to send once the program's hold ends (it has a dispatch,
+/// `payouts::send`) is neither paid nor failed by hand: the money has not left, and leaves only
+/// through the provider. Cancel takes it back. Round trips: ONE read.
+async fn refuse_if_held(
+    store: &dyn Store,
     handle: &Handle,
-    (current, by): (Payout, Settler),
-    change: Change,
-) -> Result<Payout, PayoutError> {
+    p: &Payout,
+    target: PayoutStatus,
+) -> Result<(), PayoutError> {
+    let Some(d) = payouts::send::find(store, handle, &p.payout_id).await? else {
+        return Ok(());
+    };
+    let name = d.provider.title();
+    let what = match target {
+        PayoutStatus::Paid => "marked paid",
+        _ => "marked failed",
+    };
+    Err(PayoutError::InvalidState(format!(
+        "Payout {} is not {what} by hand: {name} sends it once the program's hold on it ends, and nothing was sent yet. Cancel it to put the amount back on the partner's balance instead.",
+        p.payout_id
+    )))
+}
+
+/// `current` as `change` makes it (the paid time stamped by the caller).
+fn changed(current: &Payout, change: Change) -> Payout {
     let mut next = current.clone();
     next.status = change.target();
     match change {
-        Change::Paid { reference } => {
-            next.reference = Some(reference);
-            next.paid_at = Some(crate::platform::time::timestamp());
-        }
+        Change::Paid { reference } => next.reference = Some(reference),
         Change::Failed { reason } | Change::Returned { reason } | Change::Canceled { reason } => {
             next.reason = Some(reason);
         }
     }
-    let op = crate::platform::store::WriteOp::Put {
-        item: crate::platform::store::Item::new(
+    next
+}
+
+/// Where the invoice counter's take goes in the status change's transaction.
+const NUMBER_AT: usize = 0;
+
+/// The status change in ONE transaction: the payout (version-checked), its event, its audit
+/// entry, for a payment the partner's next self-billing invoice number (`payouts::invoice`,
+/// counter version-checked: a payment that lost the number to another reads it again), and with
+/// `origin` the partner's mail of a failed or returned payment. Round trips: for a payment TWO
+/// or THREE reads, for a provider's failure ONE read, then ONE transaction (again per number
+/// lost).
+async fn commit_status(
+    io: Io<'_>,
+    handle: &Handle,
+    (current, by): (Payout, Settler),
+    (change, origin): (Change, Option<&str>),
+) -> Result<Payout, PayoutError> {
+    let store = io.store.as_ref();
+    let mut next = changed(&current, change);
+    let tell = match origin {
+        Some(o) if matches!(next.status, PayoutStatus::Failed | PayoutStatus::Returned) => {
+            payouts::returned::staged_mail(store, o, handle, &next).await
+        }
+        _ => None,
+    };
+    for _ in 0..payouts::invoice::NUMBER_TRIES {
+        let mut ops = Vec::new();
+        if next.status == PayoutStatus::Paid {
+            let number =
+                payouts::invoice::number_when_paid(store, handle, &next.partner_id).await?;
+            next.invoice_sequence = number.as_ref().map(|n| n.sequence);
+            ops.extend(number.map(|n| n.take));
+            // Stamped after the number is read: numbers follow the payments' times.
+            next.paid_at = Some(crate::platform::time::timestamp());
+        }
+        let numbered = !ops.is_empty();
+        let emits = status_ops(handle, (&current, &next), by, &mut ops)?;
+        if let Some(staged) = &tell {
+            ops.extend(staged.ops.iter().cloned());
+        }
+        match emit::commit(io, handle, ops, emits).await {
+            Ok(()) => {
+                if let Some(staged) = &tell {
+                    crate::mail::publish(io, staged).await;
+                }
+                next.version = current.version + 1;
+                return Ok(next);
+            }
+            // Another payment of the partner took the number first.
+            Err(StoreError::TxConflict { index, .. }) if numbered && index == NUMBER_AT => {}
+            Err(StoreError::TxConflict { current, .. }) => {
+                return Err(conflict(handle, &next, current));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(PayoutError::Busy)
+}
+
+/// The writes of a status change after `ops` (the payout, its leaving the pending list, the
+/// batch claim's check, its audit entry), and its event.
+fn status_ops(
+    handle: &Handle,
+    (current, next): (&Payout, &Payout),
+    by: Settler,
+    ops: &mut Vec<WriteOp>,
+) -> Result<Vec<crate::kernel::emit::Emit>, PayoutError> {
+    ops.push(WriteOp::Put {
+        item: Item::new(
             crate::platform::store::keys::payouts_pk(handle),
             next.payout_id.as_str(),
-            crate::platform::store::to_doc(&next)?,
+            crate::platform::store::to_doc(next)?,
         )
         .with_version(current.version + 1),
-        cond: crate::platform::store::Cond::Version(current.version),
-    };
+        cond: Cond::Version(current.version),
+    });
     let kind: Option<fn(payouts::PayoutView) -> payouts::PayoutEvent> = match next.status {
         PayoutStatus::Paid => Some(payouts::PayoutEvent::Paid),
         PayoutStatus::Failed => Some(payouts::PayoutEvent::Failed),
@@ -168,16 +284,14 @@ async fn commit_status(
         _ => None,
     };
     let emits: Vec<_> = kind
-        .map(|kind| payouts::payout_event(&next, kind))
+        .map(|kind| payouts::payout_event(next, kind))
         .into_iter()
         .collect();
-    let left = payouts::pending::leave_op(handle, &next.payout_id);
+    ops.push(payouts::pending::leave_op(handle, &next.payout_id));
+    ops.push(by.claim_check(handle, &next.payout_id));
     // A payout changed on its own or by its provider is audited here; a batch's payouts by the
     // batch's one entry.
-    let alone = matches!(by, Settler::Alone | Settler::Provider);
-    let claim = by.claim_check(handle, &next.payout_id);
-    let mut ops = vec![op, left, claim];
-    if alone {
+    if matches!(by, Settler::Alone | Settler::Provider) {
         let (action, detail) = match (next.status, matches!(by, Settler::Provider)) {
             (PayoutStatus::Paid, true) => ("payout.provider_paid", next.reference.clone()),
             (PayoutStatus::Failed, true) => ("payout.provider_failed", next.reason.clone()),
@@ -189,14 +303,7 @@ async fn commit_status(
         let target = format!("{} ({})", next.payout_id, detail.unwrap_or_default());
         ops.push(crate::kernel::audit::entry(handle, action, &target)?);
     }
-    match emit::commit(io, handle, ops, emits).await {
-        Ok(()) => {
-            next.version += 1;
-            Ok(next)
-        }
-        Err(StoreError::TxConflict { current, .. }) => Err(conflict(handle, &next, current)),
-        Err(e) => Err(e.into()),
-    }
+    Ok(emits)
 }
 
 /// Why a status change's transaction failed: a batch's claim on the payout (named), or another

@@ -42,7 +42,8 @@ pub async fn submit(
     let submitted = store_new(io, handle, &application).await?;
     if program.auto_approve && !submitted.deduped {
         let id = &submitted.application_id;
-        if let Err(e) = super::approve::approve(io, links, config, handle, id, AUTO_APPROVER).await
+        if let Err(e) =
+            super::approve::approve(io, links, config, handle, (id, None), AUTO_APPROVER).await
         {
             tracing::warn!(error = %e, application = %id, "auto-approval failed; left pending");
         }
@@ -79,6 +80,7 @@ fn record(handle: &Handle, new: NewApplication) -> Result<Application, ProgramEr
         decided_at: None,
         decided_by: None,
         version: 1,
+        approval_key: None,
     })
 }
 

@@ -3,14 +3,17 @@
 //! the application's new status and the `partner.approved` event. Nothing half-done: either
 //! every item is written or none is, and the application's version condition makes a second
 //! approval (a retry, a double click, a concurrent manager) find it `approved` (`409`), never
-//! create a second partner. The token is shown once: in this answer and in the event; a
-//! retried approval whose answer was lost answers `409` naming the partner, whose manager mints
-//! a new token with `POST …/partners/{partnerId}/tokens`.
+//! create a second partner. The token is shown once: in this answer and in the event. An
+//! approval asked again with the `idempotency-key` it was made with (a retry whose answer was
+//! lost, a double click) answers the partner it made, without the token; asked again without
+//! it, `409` naming the partner, whose manager mints a new token on the partner's page.
 
 use super::model::{IssuedToken, PartnerApprovedData};
 use super::{Application, ApplicationStatus, ProgramError};
 use crate::campaigns::{Campaign, CampaignStatus};
-use crate::domain::{ApplicationId, CampaignId, Handle, Link, PartnerId, Slug, ValidLinkSpec};
+use crate::domain::{
+    ApplicationId, CampaignId, Handle, Link, PartnerId, RetryKey, Slug, ValidLinkSpec,
+};
 use crate::kernel::events::Event;
 use crate::kernel::io::Io;
 use crate::kernel::state::LinkCache;
@@ -26,6 +29,15 @@ pub struct Approved {
     pub data: PartnerApprovedData,
 }
 
+/// What an approval answers.
+#[derive(Debug)]
+pub enum Approval {
+    /// Made now: the partner, its campaign, link and token (shown this once).
+    Made(Box<Approved>),
+    /// Made before by this approval's key: the application, which names the partner it made.
+    Again(Box<Application>),
+}
+
 /// The template's parts an approval copies.
 struct Template {
     campaign: Campaign,
@@ -39,18 +51,22 @@ struct Template {
 /// Round trips: the application, program, template campaign, plan and link reads, then per id
 /// tried the new link's read and ONE transaction (link, `link.created`, campaign, partner, plan
 /// (+ click registry), token record and listing, application, `partner.approved`: 9–10 items),
-/// and ONE enqueue per event.
+/// and ONE enqueue per event. Asked again with its key: the application's read alone.
 #[tracing::instrument(skip_all, fields(handle = %handle, application = %id))]
 pub async fn approve(
     io: Io<'_>,
     links: &LinkCache,
     config: &Config,
     handle: &Handle,
-    id: &ApplicationId,
+    (id, key): (&ApplicationId, Option<&RetryKey>),
     by: &str,
-) -> Result<Approved, ProgramError> {
+) -> Result<Approval, ProgramError> {
     use crate::partners::named;
-    let application = pending(io.store.as_ref(), handle, id).await?;
+    let key = key.map(RetryKey::digest);
+    let application = match pending(io.store.as_ref(), handle, id).await {
+        Ok(application) => application,
+        Err(refused) => return again(io.store.as_ref(), handle, id, key.as_deref(), refused).await,
+    };
     let template = template(io.store.as_ref(), handle).await?;
     let stem = named::stem(&application.name);
     for n in 1..=named::MAX_TRIES {
@@ -61,20 +77,47 @@ pub async fn approve(
             config,
             handle,
             (&application, &template),
-            &partner_id,
+            (&partner_id, key.as_deref()),
             by,
         );
         match made.await {
             Err(ProgramError::Taken(_)) => continue,
-            done => return done,
+            Ok(made) => return Ok(Approval::Made(Box::new(made))),
+            Err(refused) => {
+                return again(io.store.as_ref(), handle, id, key.as_deref(), refused).await;
+            }
         }
     }
     Err(ProgramError::Taken(format!(
         "partnerId: every id made from the name \"{}\" is taken ({stem} to {}); rename the \
-         partners or links that hold them, or add this partner by hand under another id.",
+         partners or links that hold them, or add this partner by hand under another name.",
         application.name,
         named::nth(&stem, named::MAX_TRIES)
     )))
+}
+
+/// An approval refused because the application is decided already: the same approval again
+/// when it was approved with `key`, else `refused` as it is. Round trips: ONE read.
+async fn again(
+    store: &dyn Store,
+    handle: &Handle,
+    id: &ApplicationId,
+    key: Option<&str>,
+    refused: ProgramError,
+) -> Result<Approval, ProgramError> {
+    let ProgramError::State { .. } = refused else {
+        return Err(refused);
+    };
+    let Some(key) = key else { return Err(refused) };
+    match super::list::get(store, handle, id).await? {
+        Some(a)
+            if a.status == ApplicationStatus::Approved
+                && a.approval_key.as_deref() == Some(key) =>
+        {
+            Ok(Approval::Again(Box::new(a.view())))
+        }
+        _ => Err(refused),
+    }
 }
 
 /// One try of an approval under `partner_id`: `Taken` when that id is another partner's,
@@ -85,7 +128,7 @@ async fn approve_as(
     config: &Config,
     handle: &Handle,
     (application, template): (&Application, &Template),
-    partner_id: &PartnerId,
+    (partner_id, key): (&PartnerId, Option<&str>),
     by: &str,
 ) -> Result<Approved, ProgramError> {
     let id = &application.application_id;
@@ -94,7 +137,7 @@ async fn approve_as(
     let (mut extra, approved) = writes(
         config,
         handle,
-        application,
+        (application, key),
         template,
         (partner_id, &campaign_id, &slug),
         by,
@@ -178,8 +221,8 @@ async fn pending(
 pub fn state_error(a: &Application, status: ApplicationStatus) -> ProgramError {
     let hint = match (&a.partner_id, status) {
         (Some(p), ApplicationStatus::Approved) => format!(
-            "it was approved as partner {p}; its token was shown once (mint another with \
-             POST …/partners/{p}/tokens)."
+            "it was approved as partner {p}, whose token was shown once; a new one is made on \
+             the partner's page."
         ),
         _ => "only a pending application can be approved or rejected.".to_owned(),
     };
@@ -236,7 +279,7 @@ fn link_spec(template: &Link, campaign: &CampaignId, name: &str) -> ValidLinkSpe
 fn writes(
     config: &Config,
     handle: &Handle,
-    a: &Application,
+    (a, key): (&Application, Option<&str>),
     template: &Template,
     (partner_id, campaign_id, slug): (&PartnerId, &CampaignId, &Slug),
     by: &str,
@@ -266,6 +309,7 @@ fn writes(
     application.decided_at = Some(now);
     application.decided_by = Some(by.to_owned());
     application.version = a.version + 1;
+    application.approval_key = key.map(str::to_owned);
     let mut ops = vec![
         update_op(handle, &application, a.version)?,
         crate::campaigns::create_op(handle, &campaign)?,

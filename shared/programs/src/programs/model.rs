@@ -337,12 +337,17 @@ pub struct Application {
     pub decided_at: Option<Timestamp>,
     pub decided_by: Option<String>,
     pub version: u64,
+    /// The digest of the `idempotency-key` its approval came with, so that approval asked again
+    /// answers the partner it made (`approve::Approval::Again`). Never answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_key: Option<String>,
 }
 
 impl Application {
-    /// The record as answered (the digest is the store's business).
+    /// The record as answered (the digests are the store's business).
     pub fn view(mut self) -> Application {
         self.email_hash = String::new();
+        self.approval_key = None;
         self
     }
 }

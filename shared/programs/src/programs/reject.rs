@@ -1,6 +1,7 @@
 //! Rejection: a pending application is closed with its reason, kept on the record, and the
-//! applicant is mailed that reason, staged in the same transaction (one mail per application:
-//! it is keyed by the application, which is rejected once).
+//! applicant is mailed that reason unless the manager says not to, staged in the same
+//! transaction (one mail per application: it is keyed by the application, which is rejected
+//! once).
 
 use super::{Application, ApplicationStatus, ProgramError};
 use crate::domain::{ApplicationId, Handle};
@@ -8,8 +9,8 @@ use crate::kernel::io::Io;
 use crate::platform::config::Config;
 use crate::platform::store::StoreError;
 
-/// Rejects a pending application (`409` naming its state otherwise) and mails the applicant
-/// why. Round trips: ONE read, ONE transaction (the application's conditional put, its audit
+/// Rejects a pending application (`409` naming its state otherwise) and, when `mail_applicant`,
+/// mails the applicant why. Round trips: ONE read, ONE transaction (the application's conditional put, its audit
 /// entry and the mail's record; a concurrent decision makes it read again and answer that
 /// state), the mail's enqueue.
 #[tracing::instrument(skip_all, fields(handle = %handle, application = %id))]
@@ -18,7 +19,7 @@ pub async fn reject(
     config: &Config,
     handle: &Handle,
     id: &ApplicationId,
-    reason: String,
+    (reason, mail_applicant): (String, bool),
     by: &str,
 ) -> Result<Application, ProgramError> {
     let store = io.store.as_ref();
@@ -42,7 +43,10 @@ pub async fn reject(
             "application.rejected",
             &target,
         )?);
-        let mail = applicant_mail(config, handle, &next, &reason)?;
+        let mail = match mail_applicant {
+            true => applicant_mail(config, handle, &next, &reason)?,
+            false => None,
+        };
         ops.extend(mail.iter().flat_map(|m| m.ops.iter().cloned()));
         match store.transact(ops).await {
             Ok(()) => {

@@ -24,6 +24,7 @@ class PayoutMethodMasked:
         country (str | Unset): The IBAN's country.
         email (str | Unset): Masked, `a***@example.com`.
         iban (str | Unset): Masked, `DE89 **** **** 3000`.
+        payer_id (str | Unset): A PayPal payer ID by its last 4, `…2M3P`.
     """
 
     type_: PayoutMethodType
@@ -33,6 +34,7 @@ class PayoutMethodMasked:
     country: str | Unset = UNSET
     email: str | Unset = UNSET
     iban: str | Unset = UNSET
+    payer_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -49,6 +51,8 @@ class PayoutMethodMasked:
         email = self.email
 
         iban = self.iban
+
+        payer_id = self.payer_id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -69,6 +73,8 @@ class PayoutMethodMasked:
             field_dict["email"] = email
         if iban is not UNSET:
             field_dict["iban"] = iban
+        if payer_id is not UNSET:
+            field_dict["payerId"] = payer_id
 
         return field_dict
 
@@ -89,6 +95,8 @@ class PayoutMethodMasked:
 
         iban = d.pop("iban", UNSET)
 
+        payer_id = d.pop("payerId", UNSET)
+
         payout_method_masked = cls(
             type_=type_,
             account=account,
@@ -97,6 +105,7 @@ class PayoutMethodMasked:
             country=country,
             email=email,
             iban=iban,
+            payer_id=payer_id,
         )
 
         payout_method_masked.additional_properties = d

@@ -78,7 +78,7 @@ fn customer(r: &Value) -> RawCustomer {
     }
 }
 
-fn commission(c: &Value) -> RawCommission {
+fn commission(c: &Value, _: &Joins) -> RawCommission {
     let currency = text(c, "/currency");
     let paid = c.get("is_paid").and_then(Value::as_bool) == Some(true);
     let status = match text(c, "/status").as_deref() {

@@ -52,7 +52,8 @@ pub(crate) struct Shape {
     pub names: &'static str,
     pub partner: fn(&Value, &mut Joins) -> RawPartner,
     pub customer: fn(&Value) -> RawCustomer,
-    pub commission: fn(&Value) -> RawCommission,
+    /// A commission, read with what the join lists said (Dub's payouts on their way).
+    pub commission: fn(&Value, &Joins) -> RawCommission,
 }
 
 /// What the join lists hold per partner (the tool's id of it): taken by its partner's item.
@@ -60,6 +61,10 @@ pub(crate) struct Shape {
 pub(crate) struct Joins {
     pub links: HashMap<String, Vec<ReferralLink>>,
     pub coupons: HashMap<String, Vec<String>>,
+    /// Per partner: whether a payout of it is on its way, and whether one is still pending.
+    pub payouts: HashMap<String, (bool, bool)>,
+    /// The commissions (the tool's ids) in a payout whose money is on its way.
+    pub paying: HashSet<String>,
 }
 
 impl Joins {
@@ -97,9 +102,10 @@ fn shape(source: Source) -> Result<&'static Shape, Unreadable> {
 /// Reads a program's export as a stream, item by item, and hands each checked row to `emit`
 /// (`false` stops the reading). The file is read in passes, each decoded a block at a time and
 /// parsed an item at a time, the other lists skipped unread: the join lists (coupon codes,
-/// referral links), then the partners, the customers and the commissions, so rows come in that
-/// order whatever the file's key order. What stays in memory is per partner (its ids, its
-/// campaign, its joined codes until its item comes), never the customers or commissions.
+/// referral links, payouts), then the partners, the customers and the commissions, so rows come
+/// in that order whatever the file's key order. What stays in memory is per partner (its ids,
+/// its campaign, its joined codes until its item comes, its payouts' state), never the
+/// customers or commissions.
 pub fn each_row(
     source: Source,
     open: Open<'_>,
@@ -122,7 +128,8 @@ pub fn each_row(
         items += 1;
         emit(checker.partner((shape.partner)(&item, &mut joins)))
     })?;
-    drop(joins);
+    joins.links.clear();
+    joins.coupons.clear();
     if !done {
         return Ok(());
     }
@@ -137,7 +144,7 @@ pub fn each_row(
     }
     pass(open, &[shape.commissions], &mut |_, item| {
         items += 1;
-        emit(checker.commission((shape.commission)(&item)))
+        emit(checker.commission((shape.commission)(&item, &joins)))
     })?;
     if items == 0 {
         return Err(Unreadable(format!("The file has none of {}.", shape.names)));

@@ -60,7 +60,7 @@ fn customer(c: &Value) -> RawCustomer {
     }
 }
 
-fn commission(r: &Value) -> RawCommission {
+fn commission(r: &Value, _: &Joins) -> RawCommission {
     let status = match (
         text(r, "/reward_status").as_deref(),
         text(r, "/payment_status").as_deref(),

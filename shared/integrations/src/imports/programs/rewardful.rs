@@ -5,9 +5,12 @@
 //! /v1/affiliate_coupons` (`token`, `affiliate_id`, `archived`), `GET /v1/referrals`
 //! (`id`, `conversion_state`, `stripe_customer_id`, `affiliate.id`, `customer.id`,
 //! `customer.email`, `customer.platform_id`) and `GET /v1/commissions` (`id`, `amount` in cents,
-//! `currency`, `state`: `paid`, `due`, `pending`, `voided`, `due_at`, and `sale.affiliate.id`).
-//! A referral is a customer once it converted (`conversion_state: conversion`); leads and
-//! visitors are not customers and are left out.
+//! `currency`, `state`: `paid`, `due`, `pending`, `voided`, `due_at`, and `sale.affiliate.id`),
+//! and `GET /v1/payouts?expand[]=commissions` (`state`: `pending`, `due`, `processing`, `paid`;
+//! `commissions[].id`). A referral is a customer once it converted (`conversion_state:
+//! conversion`); leads and visitors are not customers and are left out. A `due` commission in a
+//! payout Rewardful is sending (`processing`) is paid there: it comes in `paid`, never paid
+//! again here.
 
 use serde_json::Value;
 
@@ -18,7 +21,7 @@ use crate::imports::model::{PastStatus, ReferralLink};
 
 pub(crate) const SHAPE: Shape = Shape {
     partners: "affiliates",
-    joins: &[("affiliate_coupons", coupon)],
+    joins: &[("affiliate_coupons", coupon), ("payouts", payout)],
     customers: "referrals",
     commissions: "commissions",
     names: "`affiliates`, `referrals` or `commissions` (Rewardful's lists)",
@@ -34,6 +37,19 @@ fn coupon(c: &Value, joins: &mut Joins) {
     }
     if let (Some(affiliate), Some(token)) = (text(c, "/affiliate_id"), text(c, "/token")) {
         joins.coupons.entry(affiliate).or_default().push(token);
+    }
+}
+
+/// A payout being sent: its commissions are paid by Rewardful.
+fn payout(p: &Value, joins: &mut Joins) {
+    if text(p, "/state").as_deref() != Some("processing") {
+        return;
+    }
+    let commissions = p.get("commissions").and_then(Value::as_array);
+    for c in commissions.into_iter().flatten() {
+        if let Some(id) = text(c, "/id") {
+            joins.paying.insert(id);
+        }
     }
 }
 
@@ -89,15 +105,21 @@ const STATES: [(&str, PastStatus); 4] = [
     ("voided", PastStatus::Voided),
 ];
 
-fn commission(c: &Value) -> RawCommission {
+fn commission(c: &Value, joins: &Joins) -> RawCommission {
+    let id = text(c, "/id");
+    let paying = id.as_ref().is_some_and(|id| joins.paying.contains(id));
+    let status = status_of(text(c, "/state"), &STATES).map(|status| match status {
+        PastStatus::Due if paying => PastStatus::Paid,
+        other => other,
+    });
     RawCommission {
-        id: text(c, "/id"),
+        id,
         partner: text(c, "/affiliate/id").or_else(|| text(c, "/sale/affiliate/id")),
         partner_field: "affiliate.id",
         amount: cents(c, "/amount"),
         amount_field: "amount",
         currency: text(c, "/currency"),
-        status: status_of(text(c, "/state"), &STATES),
+        status,
         status_field: "state",
         due_at: text(c, "/due_at"),
     }

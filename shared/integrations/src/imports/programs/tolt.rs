@@ -78,7 +78,7 @@ const STATUSES: [(&str, PastStatus); 5] = [
     ("refunded", PastStatus::Voided),
 ];
 
-fn commission(c: &Value) -> RawCommission {
+fn commission(c: &Value, _: &Joins) -> RawCommission {
     RawCommission {
         id: text(c, "/id"),
         partner: text(c, "/partner_id"),
