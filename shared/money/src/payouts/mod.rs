@@ -482,3 +482,61 @@ async fn create_with_sequence(
     }
     Err(PayoutError::Busy)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partner(id: &str) -> PartnerId {
+        PartnerId::parse(id).unwrap()
+    }
+
+    fn eur() -> Currency {
+        Currency::parse("EUR").unwrap()
+    }
+
+    #[test]
+    fn a_runs_key_is_kept_as_its_digest_alone() {
+        let key = PayoutRunKey::parse("run-2026-11").unwrap();
+        let hash = key_hash(&key);
+        assert_eq!(
+            hash,
+            key_hash(&PayoutRunKey::parse(" run-2026-11 ").unwrap())
+        );
+        assert_ne!(hash, key_hash(&PayoutRunKey::parse("run-2026-12").unwrap()));
+        assert_eq!(hash.len(), 32);
+        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()) && !hash.contains("run"));
+    }
+
+    #[test]
+    fn a_retried_run_finds_the_payout_it_made_for_each_partner_and_currency() {
+        let id = payout_id_of("k1", 1_764_000_000_000, &partner("pub-one"), eur());
+        assert_eq!(
+            id,
+            payout_id_of("k1", 1_764_000_000_000, &partner("pub-one"), eur())
+        );
+        let usd = Currency::parse("USD").unwrap();
+        for other in [
+            payout_id_of("k2", 1_764_000_000_000, &partner("pub-one"), eur()),
+            payout_id_of("k1", 1_764_000_000_000, &partner("pub-two"), eur()),
+            payout_id_of("k1", 1_764_000_000_000, &partner("pub-one"), usd),
+        ] {
+            assert_ne!(id, other);
+        }
+        assert!(PayoutId::parse(id.as_str()).is_ok(), "{id}");
+    }
+
+    #[test]
+    fn the_audit_log_names_a_runs_period_and_whom_it_pays() {
+        let spec = |partner_id| RunSpec {
+            period_end_ms: 1_764_000_000_000,
+            partner_id,
+            minimums: BTreeMap::new(),
+        };
+        let all = run_target(&spec(None));
+        assert!(all.starts_with("payouts up to 2025-11-24T"), "{all}");
+        assert!(all.ends_with("for every partner"), "{all}");
+        let one = run_target(&spec(Some(partner("pub-one"))));
+        assert!(one.ends_with("for partner pub-one"), "{one}");
+    }
+}
