@@ -478,18 +478,29 @@ async fn sale_from(
 
 #[tokio::test]
 async fn a_sale_from_a_browser_the_partners_people_sign_in_from_is_signalled_from_any_address() {
+    // Jo's laptop got its visitor cookie at home and signs in from there.
+    sale_from_jos_browser("198.51.100.7", false).await;
+}
+
+#[tokio::test]
+async fn a_sign_in_that_brings_the_visitor_cookie_is_known_by_it() {
+    // The cookie came from a café; the sign-in at home brings it (the same host), so the laptop
+    // is known by it and not by its home address.
+    sale_from_jos_browser("192.0.2.80", true).await;
+}
+
+/// Jo's laptop opens a short link from `first_from` (keeping the visitor cookie it is given),
+/// signs in from home (with the cookie when `cookie_at_sign_in`), then buys through Jo's link
+/// from another address; a stranger's phone, elsewhere, buys through it too. Only Jo's sale is
+/// `customer_matches_partner`'s, by its browser.
+async fn sale_from_jos_browser(first_from: &str, cookie_at_sign_in: bool) {
     let mut config = test_config();
     config.trusted_proxy = true;
     let app = spawn_with(config, None).await;
     program(&app).await;
     set_email(&app, "pub-one", "jo@pub-one.example").await;
-    // At home, Jo's laptop opens a short link (keeping the visitor cookie it is given) and
-    // signs in to the partner portal.
-    let home = [
-        ("user-agent", JO_BROWSER),
-        ("x-forwarded-for", "198.51.100.7"),
-    ];
-    let first = app.visit(Method::GET, "acme", "/deal", &home).await;
+    let first = [("user-agent", JO_BROWSER), ("x-forwarded-for", first_from)];
+    let first = app.visit(Method::GET, "acme", "/deal", &first).await;
     assert_eq!(first.status(), 302);
     let cookie = header_str(first.headers(), "set-cookie")
         .split(';')
@@ -499,15 +510,17 @@ async fn a_sale_from_a_browser_the_partners_people_sign_in_from_is_signalled_fro
     assert!(cookie.starts_with("tenx_vid="), "{cookie}");
     let link =
         crate::partner_users::invite_by_operator(&app, "pub-one", "jo@pub-one.example").await;
-    let mut sign_in = app.client.post(app.url("/v2/auth/email-link/verify"));
-    for (name, value) in home {
-        sign_in = sign_in.header(name, value);
+    let mut sign_in = app
+        .client
+        .post(app.url("/v2/auth/email-link/verify"))
+        .header("user-agent", JO_BROWSER)
+        .header("x-forwarded-for", "198.51.100.7");
+    if cookie_at_sign_in {
+        sign_in = sign_in.header("cookie", &cookie);
     }
     let token = crate::people::token_of(&link);
     let signed = sign_in.form(&[("token", token)]).send().await.unwrap();
     assert_eq!(signed.status(), 303);
-    // On the road (another address), the same laptop buys through Jo's link; a stranger's
-    // phone, elsewhere, buys through it too.
     let road = [
         ("user-agent", JO_BROWSER),
         ("x-forwarded-for", "203.0.113.9"),
