@@ -18,7 +18,7 @@ import * as partnerRisk from './partner_risk.js';
 import * as taxReview from './tax_review.js';
 import { invoiceButton } from './invoice_button.js';
 import { forget } from './partner_link.js';
-import { topLinks, traffic as trafficWords } from './portal_overview.js';
+import { topLinks, traffic as trafficWords, visitors, VISITORS_HEADING } from './portal_overview.js';
 import { riskCell } from './ledger.js';
 import { ruleInWords } from './rules.js';
 import { sentence } from './audit_words.js';
@@ -162,9 +162,13 @@ async function traffic(box, summary, p, campaigns) {
   const s = r.data;
   const shortUrls = new Map((campaigns || []).filter((c) => c.primaryLink).map((c) => [c.primaryLink.slug, c.primaryLink.shortUrl]));
   const whose = 'this partner\'s';
+  // The analytics need a viewer's reading: without it the rest of the traffic still shows.
+  const places = await visitors(api.get, api.handlePath(''), s.earnings, { partnerId: p.partnerId, whose: 'This partner\'s' })
+    .then((parts) => parts && [h('h3', {}, VISITORS_HEADING), ...parts], () => null);
   return clear(box,
     h('div', { class: 'partner-traffic' }, trafficWords(s.traffic, s.earnings.length, whose)),
-    topLinks(s.traffic.topLinks, s.currency, shortUrls, { whose, earned: 'Earned' }));
+    topLinks(s.traffic.topLinks, s.currency, shortUrls, { whose, earned: 'Earned' }),
+    places);
 }
 
 async function ownCampaigns(partnerId) {

@@ -19,10 +19,25 @@ const STATUSES = [['ACTIVE', 'Active'], ['PAUSED', 'Paused'], ['ARCHIVED', 'Arch
 const inWords = (pairs, value) => (pairs.find(([v]) => v === value) || [value, value])[1];
 export const statusInWords = (status) => (status ? inWords(STATUSES, status) : '–');
 
-// The breakdowns the server offers, rendered into the page from the code (GroupBy::ALL).
+// The breakdowns the server offers, rendered into the page from the code (GroupBy::ALL), each
+// with the words a manager reads for it (the sub-ids keep their names: the partner chose them).
+const DIMENSIONS = {
+  country: 'Country', segment: 'New or returning', referrer: 'Referring site', device: 'Kind of device',
+  source: 'Source', link: 'Link', day: 'Day', botReason: 'People or bots', variant: 'A/B test variant',
+  os: 'Operating system', browser: 'Browser', region: 'Region', city: 'City',
+};
+const dimensionWords = (d) => DIMENSIONS[d] || d;
+// The visitor's breakdowns count clicks only (docs/api.md, groupBy).
+const VISITOR_DIMENSIONS = ['os', 'browser', 'region', 'city'];
 function groupByDimensions() {
   const raw = document.body.dataset.groupBy || 'country,segment,referrer,device,source,link,day';
-  return raw.split(',').filter(Boolean);
+  return raw.split(',').filter(Boolean).map((d) => [d, dimensionWords(d)]);
+}
+// A breakdown's key as read: what the click did not say, and a day's cities past the cap.
+function keyWords(groupBy, key) {
+  if (key === 'unknown') return 'Not known';
+  if (groupBy === 'city' && key === 'other') return 'Other cities';
+  return key;
 }
 
 const pct = (x) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)} %`);
@@ -335,14 +350,14 @@ function svgChart(r, width) {
 function groupTable(r) {
   if (r.rows.length === 0) return empty('No traffic in this period.');
   return table([
-    { label: r.groupBy, value: (row) => h('strong', {}, row.key) },
+    { label: dimensionWords(r.groupBy), value: (row) => h('strong', {}, keyWords(r.groupBy, row.key)) },
     { label: 'Clicks', value: (row) => fmtCount(row.clicks), class: 'num' },
     { label: 'Qualified clicks', value: (row) => fmtCount(row.qualifiedClicks), class: 'num' },
     { label: 'Bot clicks', value: (row) => fmtCount(row.botClicks), class: 'num' },
     { label: 'Conversions', value: (row) => fmtCount(row.conversions), class: 'num' },
     { label: 'Revenue', value: (row) => fmtAmounts(row.revenue), class: 'num' },
     { label: 'Conversion rate', value: (row) => pct(row.conversionRate), class: 'num' },
-  ], r.rows, `By ${r.groupBy}${r.campaignId ? ` · ${r.campaignId}` : ''}`);
+  ], r.rows, `By ${dimensionWords(r.groupBy).toLowerCase()}${r.campaignId ? ` · ${r.campaignId}` : ''}`);
 }
 
 // A breakdown as a bar list (the most clicked first), its table under "The numbers".
@@ -350,10 +365,13 @@ function groupBars(r) {
   if (r.rows.length === 0) return empty('No traffic in this period.');
   const rows = [...r.rows].sort((a, b) => b.clicks - a.clicks);
   const max = Math.max(1, ...rows.map((row) => row.clicks));
+  const clicksOnly = VISITOR_DIMENSIONS.includes(r.groupBy);
+  const words = (row) => `${fmtCount(row.clicks)} clicks${clicksOnly ? '' : ` · ${fmtCount(row.conversions)} conversions`}`;
   return h('div', {},
+    clicksOnly ? h('p', { class: 'hint' }, 'Clicks only: a sale is counted by its click\'s country and kind of device, not by these.') : null,
     h('ul', { class: 'bar-list' }, rows.map((row) => h('li', {},
-      h('span', { class: 'bar-label' }, row.key),
-      bars([[row.clicks, max, 's0', `${fmtCount(row.clicks)} clicks · ${fmtCount(row.conversions)} conversions`]])))),
+      h('span', { class: 'bar-label' }, keyWords(r.groupBy, row.key)),
+      bars([[row.clicks, max, 's0', words(row)]])))),
     h('details', {}, h('summary', {}, 'The numbers'), groupTable(r)));
 }
 

@@ -14,7 +14,7 @@ import { claims } from './portal_claims.js';
 import { messages } from './portal_messages.js';
 import { method } from './portal_method.js';
 import { notifications } from './portal_notifications.js';
-import { overview } from './portal_overview.js';
+import { overview, visitors, VISITORS_HEADING } from './portal_overview.js';
 import { people } from './portal_people.js';
 import { plan } from './portal_plan.js';
 import { statementView } from './portal_statement.js';
@@ -312,7 +312,9 @@ async function show(view, partnerId) {
           api.get(`${base}/links`),
         ]);
         setUnread(summary.unreadMessages);
-        return overview(summary, own.items);
+        // Where and on what: a part of the overview, never a reason to lose the rest of it.
+        const places = await visitors(api.get, base, summary.earnings).catch(() => null);
+        return [...overview(summary, own.items), places && section(VISITORS_HEADING, places)];
       },
       links: () => links(partnerId),
       commissions,

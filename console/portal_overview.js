@@ -78,6 +78,41 @@ export function topLinks(top, currency, shortUrls, words = { whose: 'your', earn
   ];
 }
 
+// Where people click the partner's links from and on what, over the summary's days: the
+// analytics breakdowns (the API keeps a partner to its own campaigns), the most clicks first,
+// five of each. Clicks only: a sale carries its click's country and kind of device, not these.
+const PLACES = [['country', 'Countries', 'Country'], ['city', 'Cities', 'City'], ['os', 'Systems', 'System'], ['browser', 'Browsers', 'Browser']];
+const TOP = 5;
+
+function placeName(groupBy, key) {
+  if (key === 'unknown') return 'Not known';
+  if (groupBy === 'city' && key === 'other') return 'Other cities';
+  if (groupBy === 'country' && /^[A-Z]{2}$/.test(key)) {
+    try { return new Intl.DisplayNames(undefined, { type: 'region' }).of(key) || key; } catch { return key; }
+  }
+  return key;
+}
+
+// `get`: an API reader; `base`: the handle's path; `days`: the summary's earnings; `partnerId`
+// (the console's partner page) narrows a manager's reports to that partner, as a partner's are.
+// The lists and their words, without a heading (`null` without clicks): the caller heads them.
+export async function visitors(get, base, days, { partnerId = null, whose = 'Your' } = {}) {
+  if (!days.length) return null;
+  const narrow = partnerId ? `&partnerId=${encodeURIComponent(partnerId)}` : '';
+  const window = `from=${days[0].day}&to=${days[days.length - 1].day}${narrow}`;
+  const reports = await Promise.all(PLACES.map(([g]) => get(`${base}/analytics?groupBy=${g}&${window}`)));
+  if (!reports[0].totals.clicks) return null;
+  const lists = PLACES.map(([g, caption, label], i) => table([
+    { label, value: (r) => placeName(g, r.key) },
+    { label: 'Clicks', value: (r) => r.clicks.toLocaleString(), class: 'num' },
+  ], reports[i].rows.filter((r) => r.clicks > 0).slice(0, TOP), caption));
+  return [
+    h('p', { class: 'hint' }, `${whose} links' clicks in these ${days.length} days, the most first. A city is known only where the network that carried the click named it.`),
+    h('div', { class: 'visitor-lists' }, lists)];
+}
+
+export const VISITORS_HEADING = 'Where and on what people click';
+
 // `links`: the partner's links (`{slug, shortUrl}`), to name each by its address.
 export function overview(summary, links = []) {
   const shortUrls = new Map(links.map((l) => [l.slug, l.shortUrl]));

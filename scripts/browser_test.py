@@ -746,7 +746,17 @@ def partners(c):
     c.submit(f)
     table = c.wait_text("#group-result", "mobile")
     assert "desktop" not in table, table
-    step("daily chart (3 series) and the device breakdown")
+    # By operating system and browser, from the User-Agents (the googlebot has no system), in
+    # words; clicks only, and the page says so.
+    c.fill(f, "groupBy", "os")
+    c.submit(f)
+    table = c.wait_text("#group-result", "Android 14")
+    assert "iOS 17" in table and "Not known" in table and "Clicks only" in table, table
+    c.fill(f, "groupBy", "browser")
+    c.submit(f)
+    table = c.wait_text("#group-result", "Googlebot")
+    assert "Safari" in table and "Chrome" in table and "Android" not in table, table
+    step("daily chart (3 series), and the breakdowns by device, operating system and browser")
     c.shot("partners-funnel-chart", at="#daily-chart")
 
     f = c.form("#export-form")

@@ -298,8 +298,14 @@ def partner_traffic(c, token, partner):
     tables = c.d.execute_script(
         "return [...document.querySelectorAll('#partner-traffic .table-wrap')].map((w) => [w.getAttribute('aria-label'),"
         " [...w.querySelectorAll('tbody tr')].map((r) => [...r.cells].map((td) => td.innerText))])")
-    ranked = dict((label, rows) for label, rows in tables)
+    ranked = dict((label, rows) for label, rows in tables if label.startswith("Most "))
     assert set(ranked) == {"Most clicked (table)", "Most earned (table)"}, tables
+    # Where and on what its visitors clicked: the partner's own clicks only, Chrome on Windows
+    # (the walk's visitors), through no edge that names a place.
+    places = dict((label, rows) for label, rows in tables if not label.startswith("Most "))
+    clicks = str(t["clicks"])
+    assert places == {"Countries (table)": [["Not known", clicks]], "Cities (table)": [["Not known", clicks]],
+                      "Systems (table)": [["Windows 10/11", clicks]], "Browsers (table)": [["Chrome", clicks]]}, places
     top = t["topLinks"]["byEarnings"][0]
     earned = ranked["Most earned (table)"][0]
     assert earned[0].endswith("/" + top["slug"]) and earned[1:] == [str(top["clicks"]), str(top["conversions"]), "€8.00"], (earned, top)
@@ -309,7 +315,8 @@ def partner_traffic(c, token, partner):
     c.shot("manager-partner-traffic", at="#partner-traffic")
     # The docs' shot of the page once its counters have the sale too (its figures agree).
     doc_shot(c, "partner")
-    bt.step("the partner's page shows its traffic in the portal's words: %s; its top link by earnings €8.00" % words)
+    bt.step("the partner's page shows its traffic in the portal's words: %s; its top link by earnings €8.00; "
+            "its clicks by country, city, system and browser" % words)
     # A token for the partner's engineer, made on request on this page (never on approval):
     # shown once, and it reads this partner's own record.
     c.css("#partner-token [data-action=partner-token]").click()

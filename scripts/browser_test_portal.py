@@ -324,8 +324,20 @@ def overview_traffic(c, token, partner):
     for rows in ranked.values():
         assert len(rows) == 1 and rows[0][0].endswith("/" + partner), rows
         assert rows[0][1:] == ["2", "2", "€12.00"], rows
+    # Where and on what: both clicks came from Chrome on Windows, through no edge that names a
+    # place (the walk's server believes no country header), each list the analytics' own rows.
+    places = {label: rows for label, rows in tables
+              if label in ("Countries (table)", "Cities (table)", "Systems (table)", "Browsers (table)")}
+    assert places == {"Countries (table)": [["Not known", "2"]], "Cities (table)": [["Not known", "2"]],
+                      "Systems (table)": [["Windows 10/11", "2"]], "Browsers (table)": [["Chrome", "2"]]}, places
+    for group, key in (("os", "Windows 10/11"), ("browser", "Chrome")):
+        got = ok(*bt.api("GET", BASE_API + "/analytics?groupBy=%s&from=%s&to=%s"
+                         % (group, days[0]["day"], days[-1]["day"]), token), 200)
+        assert [(r["key"], r["clicks"]) for r in got["rows"]] == [(key, 2)], got
     c.shot("portal-desktop-overview-links", at="main dl.traffic")
-    bt.step("the overview: 2 clicks → 2 sales (the funnel's), its top link by clicks and by earnings (€12.00, the chart's)")
+    c.shot("portal-desktop-overview-places", at="main .visitor-lists")
+    bt.step("the overview: 2 clicks → 2 sales (the funnel's), its top link by clicks and by earnings (€12.00, the chart's), "
+            "and where and on what they clicked (Chrome on Windows 10/11)")
 
 
 def tab(c, label):

@@ -639,6 +639,9 @@ fn click_event(id: &str, country: &str) -> String {
         sub_ids: Default::default(),
         test: false,
         ad_click: None,
+        user_agent: None,
+        region: None,
+        city: None,
         destination_url: "https://merchant.example.com/".into(),
         at: tenx_shared::platform::time::now_rfc3339(),
     };
@@ -978,4 +981,231 @@ async fn a_visits_country_comes_from_its_address_where_no_edge_names_it() {
         4,
         "{by_country}"
     );
+}
+
+const FIREFOX_LINUX: &str =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0";
+
+/// `…/analytics?groupBy={group}`'s rows as `key → clicks`, after checking they add up to the
+/// report's totals.
+async fn clicks_by(app: &TestApp, group: &str) -> BTreeMap<String, i64> {
+    let report = analytics(app, "acme", &format!("groupBy={group}")).await;
+    assert_eq!(
+        sum_rows(&report["rows"]),
+        metrics_of(&report["totals"]),
+        "{report}"
+    );
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_owned(),
+                r["clicks"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn counts(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {
+    pairs.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect()
+}
+
+/// Clicks by OS and browser (from the User-Agent, read by the click's consumer, versions as
+/// people read them) and by region and city (the edge's headers, where its country is
+/// believed): Chrome on Windows from Seattle, Safari on an iPhone from Paris (its region's name
+/// percent-encoded, as CloudFront may send a name outside ASCII), Firefox on Linux with no
+/// place, and Googlebot. The CSV has the same rows; a conversion counts in none of these.
+#[tokio::test]
+async fn clicks_are_counted_by_os_browser_region_and_city() {
+    let app = spawn_app().await;
+    let link = json!({"destinationUrl": "https://example.com/shop"});
+    assert_eq!(app.put_link("acme", "shop", link).await.status(), 201);
+    let seattle = [
+        ("cloudfront-viewer-country", "US"),
+        ("cloudfront-viewer-country-region", "WA"),
+        ("cloudfront-viewer-country-region-name", "Washington"),
+        ("cloudfront-viewer-city", "Seattle"),
+    ];
+    let paris = [
+        ("cloudfront-viewer-country", "FR"),
+        ("cloudfront-viewer-country-region", "IDF"),
+        (
+            "cloudfront-viewer-country-region-name",
+            "%C3%8Ele-de-France",
+        ),
+        ("cloudfront-viewer-city", "Paris"),
+    ];
+    let with = |ua: &'static str, place: &[(&'static str, &'static str)]| {
+        let mut headers = vec![("user-agent", ua)];
+        headers.extend_from_slice(place);
+        headers
+    };
+    let ctx = click(&app, "acme", "shop", false, &with(CHROME, &seattle)).await;
+    click(&app, "acme", "shop", false, &with(IPHONE, &paris)).await;
+    click(&app, "acme", "shop", false, &with(FIREFOX_LINUX, &[])).await;
+    assert!(
+        click(&app, "acme", "shop", false, &with(GOOGLEBOT, &seattle))
+            .await
+            .is_none()
+    );
+    let status = convert(&app, &ctx.unwrap(), "order-1", "10.00", "USD", false).await;
+    assert_eq!(status, 202);
+    wait_for_totals(&app, "acme", 4, 1).await;
+
+    let os = [
+        ("Windows 10/11", 1),
+        ("iOS 17", 1),
+        ("Linux", 1),
+        ("unknown", 1),
+    ];
+    assert_eq!(clicks_by(&app, "os").await, counts(&os));
+    let browsers = [
+        ("Chrome", 1),
+        ("Safari", 1),
+        ("Firefox", 1),
+        ("Googlebot", 1),
+    ];
+    assert_eq!(clicks_by(&app, "browser").await, counts(&browsers));
+    let regions = [
+        ("Washington, US", 2),
+        ("Île-de-France, FR", 1),
+        ("unknown", 1),
+    ];
+    assert_eq!(clicks_by(&app, "region").await, counts(&regions));
+    let cities = [
+        ("Seattle, Washington, US", 2),
+        ("Paris, Île-de-France, FR", 1),
+        ("unknown", 1),
+    ];
+    assert_eq!(clicks_by(&app, "city").await, counts(&cities));
+    // The bot is one of Seattle's clicks, counted as a bot's; the sale is in no such row.
+    let by_city = analytics(&app, "acme", "groupBy=city").await;
+    let seattle_row = row(&by_city, "Seattle, Washington, US");
+    assert_eq!(
+        (&seattle_row["qualifiedClicks"], &seattle_row["botClicks"]),
+        (&json!(1), &json!(1))
+    );
+    assert_eq!(by_city["totals"]["conversions"], 0, "{by_city}");
+    let funnel = analytics(&app, "acme", "funnel=true").await;
+    assert_eq!(funnel["totals"]["conversions"], 1);
+
+    // The CSV: the group's name as the first column, a place with commas quoted.
+    let resp = app
+        .as_role("acme", Role::Viewer)
+        .export("format=csv&groupBy=city")
+        .await;
+    assert_eq!(resp.status(), 200);
+    let csv = resp.text().await.unwrap();
+    let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    assert!(
+        lines[0].starts_with("city,clicks,qualifiedClicks,botClicks,conversions,"),
+        "{csv}"
+    );
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(
+        lines[1].starts_with("\"Seattle, Washington, US\",2,1,1,0,"),
+        "{csv}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("\"Paris, Île-de-France, FR\",1,1,0,0,")),
+        "{csv}"
+    );
+    let resp = app
+        .as_role("acme", Role::Viewer)
+        .export("format=csv&groupBy=os")
+        .await;
+    let csv = resp.text().await.unwrap();
+    assert!(csv.starts_with("os,clicks,"), "{csv}");
+    assert!(csv.contains("\r\nWindows 10/11,1,1,0,0,"), "{csv}");
+}
+
+/// The region and city are believed only where the country is: behind the configured edge
+/// (its secret on the request). A visitor who writes the headers itself, or guesses the
+/// secret, counts under `unknown`: it cannot choose its city.
+#[tokio::test]
+async fn a_visitor_cannot_choose_its_region_or_city() {
+    use tenx_shared::platform::config::{CountryTrust, EDGE_SECRET_HEADER};
+    const SECRET: &str = "edge-secret-from-ssm-0123456789";
+    let mut config = test_config();
+    config.country_trust = CountryTrust::EdgeSecret(SECRET.as_bytes().to_vec());
+    let app = spawn_with(config, None).await;
+    let link = json!({"destinationUrl": "https://example.com/shop"});
+    assert_eq!(app.put_link("acme", "shop", link).await.status(), 201);
+    let place = [
+        ("user-agent", CHROME),
+        ("cloudfront-viewer-country", "US"),
+        ("cloudfront-viewer-country-region-name", "Washington"),
+        ("cloudfront-viewer-city", "Seattle"),
+    ];
+    for secret in [None, Some("edge-secret-from-ssm"), Some(SECRET)] {
+        let mut headers = place.to_vec();
+        headers.extend(secret.map(|s| (EDGE_SECRET_HEADER, s)));
+        click(&app, "acme", "shop", false, &headers)
+            .await
+            .expect("a human's ctx");
+    }
+    wait_for_totals(&app, "acme", 3, 0).await;
+    let cities = [("Seattle, Washington, US", 1), ("unknown", 2)];
+    assert_eq!(clicks_by(&app, "city").await, counts(&cities));
+    let regions = [("Washington, US", 1), ("unknown", 2)];
+    assert_eq!(clicks_by(&app, "region").await, counts(&regions));
+    // The User-Agent is the visitor's own word, and only ever labels it.
+    assert_eq!(clicks_by(&app, "browser").await, counts(&[("Chrome", 3)]));
+}
+
+/// What the partner portal's traffic screen reads: a partner's own clicks by place and device,
+/// never another partner's, whichever partner it names.
+#[tokio::test]
+async fn a_partner_reads_its_own_clicks_by_place_and_device_only() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "holdDays": 0,
+        "rules": [{"eventType": "purchase", "percent": "10"}]});
+    crate::scenario::two_partners(&app, &plan, None).await;
+    let seattle = [
+        ("user-agent", CHROME),
+        ("cloudfront-viewer-country", "US"),
+        ("cloudfront-viewer-country-region-name", "Washington"),
+        ("cloudfront-viewer-city", "Seattle"),
+    ];
+    let paris = [
+        ("user-agent", IPHONE),
+        ("cloudfront-viewer-country", "FR"),
+        ("cloudfront-viewer-country-region-name", "Île-de-France"),
+        ("cloudfront-viewer-city", "Paris"),
+    ];
+    click(&app, "acme", "deal", false, &seattle).await.unwrap();
+    click(&app, "acme", "offer", false, &paris).await.unwrap();
+    wait_for_totals(&app, "acme", 2, 0).await;
+    let partner = crate::scenario::as_partner(&app, "acme", "pub-one").await;
+    for (group, key) in [
+        ("city", "Seattle, Washington, US"),
+        ("region", "Washington, US"),
+        ("os", "Windows 10/11"),
+        ("browser", "Chrome"),
+    ] {
+        let resp = partner.analytics(&format!("groupBy={group}")).await;
+        let got: Value = json_of(resp, 200).await;
+        let keys: Vec<&str> = got["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, [key], "{group}: {got}");
+        assert_eq!(got["totals"]["clicks"], 1, "{got}");
+    }
+    let resp = partner.analytics("groupBy=city&partnerId=pub-two").await;
+    assert_error(resp, 404, "not_found").await;
+    // A name the server does not know is refused in words, naming the new ones.
+    let resp = app
+        .as_role("acme", Role::Viewer)
+        .analytics("groupBy=town")
+        .await;
+    let body = json_of(resp, 400).await;
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("os, browser, region, city"), "{message}");
 }

@@ -71,6 +71,15 @@ async fn run(app: &TestApp, key: &str) -> Value {
     made["payouts"][0].clone()
 }
 
+/// A run's one payout, sent to PayPal by a sweeper step: its id and PayPal's batch id.
+async fn sent(app: &TestApp, key: &str) -> (String, String) {
+    let id = run(app, key).await["payoutId"].as_str().unwrap().to_owned();
+    let Step::Sent(batch) = step(app, &id, now()).await else {
+        panic!("not sent")
+    };
+    (id, batch)
+}
+
 async fn payout(app: &TestApp, id: &str) -> Value {
     let op = app.as_role("acme", Role::Operator);
     json_of(op.get(&format!("/payouts/{id}")).await, 200).await
@@ -226,13 +235,7 @@ async fn a_failed_payment_puts_the_amount_back_with_the_reason_in_words() {
     let app = paypal_app(&server).await;
     let hooks = Receiver::start().await;
     subscribe(&app, &hooks.url("/hooks"), &["payout.failed"]).await;
-    let id = run(&app, "run-1").await["payoutId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let Step::Sent(batch) = step(&app, &id, now()).await else {
-        panic!("not sent")
-    };
+    let (id, batch) = sent(&app, "run-1").await;
     let failed = json!({"status": "FAILED", "error": "RECEIVER_ACCOUNT_LOCKED"});
     server
         .control(&format!("paypal/batches/{batch}/settle"), Some(failed))
@@ -376,13 +379,7 @@ async fn paypal_s_verified_webhook_pays_once_and_a_forged_or_foreign_one_changes
     // Every event delivered twice, and held to be delivered newest first.
     let faults = json!({"provider": "paypal", "duplicate": 10, "out_of_order": 2});
     server.control("webhooks/faults", Some(faults)).await;
-    let id = run(&app, "run-1").await["payoutId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let Step::Sent(batch) = step(&app, &id, now()).await else {
-        panic!("not sent")
-    };
+    let (id, batch) = sent(&app, "run-1").await;
     let settled = json!({"status": "SUCCESS"});
     server
         .control(&format!("paypal/batches/{batch}/settle"), Some(settled))
@@ -482,13 +479,7 @@ async fn a_returned_payout_s_invoice_is_cancelled_by_one_credit_note_however_oft
     let hook = json!({"provider": "paypal", "webhook_id": "WH1",
                       "url": app.url("/v2/public/integrations/paypal/acme")});
     server.control("webhooks", Some(hook)).await;
-    let id = run(&app, "run-1").await["payoutId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let Step::Sent(batch) = step(&app, &id, now()).await else {
-        panic!("not sent")
-    };
+    let (id, batch) = sent(&app, "run-1").await;
     let settle = format!("paypal/batches/{batch}/settle");
     server
         .control(&settle, Some(json!({"status": "SUCCESS"})))
@@ -1080,13 +1071,7 @@ async fn a_partner_paid_by_payer_id_is_sent_to_it_as_paypal_id_and_a_wrong_id_is
         .await;
         assert!(m.contains(words), "{body}: {m}");
     }
-    let id = run(&app, "run-1").await["payoutId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let Step::Sent(batch) = step(&app, &id, now()).await else {
-        panic!("not sent")
-    };
+    let (id, batch) = sent(&app, "run-1").await;
     // PayPal was asked to pay the account by its payer ID (and took it: its check of a
     // PAYPAL_ID receiver is the local server's).
     let requests = server.control("requests", None).await;
@@ -1143,13 +1128,7 @@ async fn a_crash_right_after_a_payout_fails_or_comes_back_loses_no_partner_mail(
 
     // PayPal fails the payment; the process dies right after the failure is recorded: every
     // later transaction fails, and the queue takes nothing.
-    let id = run(&app, "run-1").await["payoutId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let Step::Sent(batch) = step(&app, &id, now()).await else {
-        panic!("not sent")
-    };
+    let (id, batch) = sent(&app, "run-1").await;
     let failed = json!({"status": "FAILED", "error": "RECEIVER_ACCOUNT_LOCKED"});
     server
         .control(&format!("paypal/batches/{batch}/settle"), Some(failed))
@@ -1172,13 +1151,7 @@ async fn a_crash_right_after_a_payout_fails_or_comes_back_loses_no_partner_mail(
     );
 
     // A paid payout PayPal gives back later: the process dies right after the amount is back.
-    let id = run(&app, "run-2").await["payoutId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let Step::Sent(batch) = step(&app, &id, now()).await else {
-        panic!("not sent")
-    };
+    let (id, batch) = sent(&app, "run-2").await;
     server
         .control(
             &format!("paypal/batches/{batch}/settle"),
@@ -1301,13 +1274,7 @@ async fn an_invoice_first_asked_for_after_its_payout_came_back_names_its_credit_
         200,
     )
     .await;
-    let id = run(&app, "run-1").await["payoutId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let Step::Sent(batch) = step(&app, &id, now()).await else {
-        panic!("not sent")
-    };
+    let (id, batch) = sent(&app, "run-1").await;
     let settle = format!("paypal/batches/{batch}/settle");
     server
         .control(&settle, Some(json!({"status": "SUCCESS"})))

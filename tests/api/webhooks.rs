@@ -681,6 +681,9 @@ async fn sub_ids_on_the_short_url_arrive_cleaned_in_the_link_clicked_payload() {
         json!({"sub1": "banner-top", "sub3": "spring"}),
         "{body}"
     );
+    // What the OS and browser are read from; no region or city without an edge naming them.
+    assert_eq!(body["data"]["userAgent"], BROWSER, "{body}");
+    assert!(body["data"].get("city").is_none(), "{body}");
 }
 
 // ------------------------------------------------------------------ retries

@@ -34,6 +34,19 @@ pub struct Device {
     pub kind: DeviceKind,
 }
 
+impl Device {
+    /// The browser without its version, as a chart groups browsers (`"Chrome"`, `"Safari"`,
+    /// `"Samsung Internet"`, `"Googlebot"`): browsers update themselves every few weeks, so a
+    /// version would split one browser into a new row a month.
+    pub fn browser_family(&self) -> Option<&str> {
+        let browser = self.browser.as_deref()?;
+        Some(match browser.rsplit_once(' ') {
+            Some((name, version)) if major(version) == Some(version) => name,
+            _ => browser,
+        })
+    }
+}
+
 /// The device of a User-Agent header's value (empty or unreadable: all unknown). Allocation-light
 /// and without start-up cost: about two microseconds (README.md, "Measured").
 pub fn device(ua: &str) -> Device {
@@ -269,6 +282,26 @@ mod tests {
         // Libraries woothee does not know are unknown, not bots: the product's own bot check
         // (isbot's patterns) is the one that decides what a click counts as.
         check("python-requests/2.32.3", None, None, DeviceKind::Unknown);
+    }
+
+    #[test]
+    fn browser_families_drop_the_version_and_nothing_else() {
+        let family = |ua: &str| device(ua).browser_family().map(str::to_owned);
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        assert_eq!(family(chrome).as_deref(), Some("Chrome"));
+        let samsung = "Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36";
+        assert_eq!(family(samsung).as_deref(), Some("Samsung Internet"));
+        let ie = "Mozilla/5.0 (Windows NT 6.1; Trident/7.0; rv:11.0) like Gecko";
+        assert_eq!(family(ie).as_deref(), Some("Internet Explorer"));
+        let googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+        assert_eq!(family(googlebot).as_deref(), Some("Googlebot"));
+        assert_eq!(family("").as_deref(), None);
+        let named = Device {
+            os: None,
+            browser: Some("In-app browser".to_owned()),
+            kind: DeviceKind::Mobile,
+        };
+        assert_eq!(named.browser_family(), Some("In-app browser"));
     }
 
     #[test]

@@ -38,6 +38,9 @@ fn click() -> ClickData {
         sub_ids: Default::default(),
         test: false,
         ad_click: None,
+        user_agent: None,
+        region: None,
+        city: None,
         destination_url: "https://example.com/?a=\"b\"".into(),
         at: "2026-11-21T09:00:00.000Z".into(),
     }

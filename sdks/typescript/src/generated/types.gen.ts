@@ -175,6 +175,10 @@ export type ClickData = {
      */
     botReason: BotReason | null;
     campaignId: string | null;
+    /**
+     * The visitor's city as the trusted edge named it; absent otherwise.
+     */
+    city?: string;
     clickId: string;
     country: string;
     /**
@@ -188,6 +192,10 @@ export type ClickData = {
     expired?: boolean;
     referrer: string;
     /**
+     * The visitor's region (state, province) as the trusted edge named it (CloudFront's `CloudFront-Viewer-Country-Region-Name`, else its code); absent otherwise. Never the visitor's address.
+     */
+    region?: string;
+    /**
      * `new-…`, `returning-…` or `bot`.
      */
     segment: string;
@@ -198,6 +206,10 @@ export type ClickData = {
      * A console "try the redirect" click (counted in `testClicks` only); absent for a visitor's click.
      */
     test?: boolean;
+    /**
+     * The visitor's User-Agent as sent (cut to 512 bytes); absent when none was sent. Analytics read its OS and browser (`groupBy=os|browser`).
+     */
+    userAgent?: string;
     /**
      * The A/B test variant the click was sent to, `{index}@{periodStartMillis}`; absent for a bot, or when no split took it.
      */
@@ -728,7 +740,7 @@ export type FunnelRow = Metrics & {
 export type GroupReport = {
     campaignId: string | null;
     from: string;
-    groupBy: 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5' | 'variant';
+    groupBy: 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5' | 'variant' | 'os' | 'browser' | 'region' | 'city';
     handle: string;
     /**
      * Most clicks first (by date for `day`).
@@ -1564,10 +1576,16 @@ export type Funnel = 'true' | 'false';
  * `sub1` … `sub5` group by the partner's sub-ids; their rows cover only the clicks and
  * conversions that carried that sub-id. `variant` groups by A/B test variant
  * (`{slug}/{index}@{periodStartMillis}`): only the humans a link's split sent, and their
- * conversions.
+ * conversions. `os` and `browser` group clicks by the visitor's system and browser as
+ * people read them (`iOS 18`, `Android 14`, `Windows 10/11`, `macOS`; `Chrome`, `Safari`,
+ * `Samsung Internet`, a bot's own name); `region` (`Washington, US`) and `city`
+ * (`Seattle, Washington, US`) where a trusted edge named them; `unknown` where the click
+ * did not say. These four count clicks only (a conversion carries its click's country and
+ * device, not these: their rows' conversions are 0). A campaign keeps 200 cities a day
+ * under their names, the first seen; the day's later new cities count under `other`.
  *
  */
-export type GroupBy = 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5' | 'variant';
+export type GroupBy = 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5' | 'variant' | 'os' | 'browser' | 'region' | 'city';
 
 /**
  * The tenant (see the `Handle` schema); an invalid handle is `400 invalid_request`.
@@ -1671,10 +1689,16 @@ export type GetAnalyticsData = {
          * `sub1` … `sub5` group by the partner's sub-ids; their rows cover only the clicks and
          * conversions that carried that sub-id. `variant` groups by A/B test variant
          * (`{slug}/{index}@{periodStartMillis}`): only the humans a link's split sent, and their
-         * conversions.
+         * conversions. `os` and `browser` group clicks by the visitor's system and browser as
+         * people read them (`iOS 18`, `Android 14`, `Windows 10/11`, `macOS`; `Chrome`, `Safari`,
+         * `Samsung Internet`, a bot's own name); `region` (`Washington, US`) and `city`
+         * (`Seattle, Washington, US`) where a trusted edge named them; `unknown` where the click
+         * did not say. These four count clicks only (a conversion carries its click's country and
+         * device, not these: their rows' conversions are 0). A campaign keeps 200 cities a day
+         * under their names, the first seen; the day's later new cities count under `other`.
          *
          */
-        groupBy?: 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5' | 'variant';
+        groupBy?: 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5' | 'variant' | 'os' | 'browser' | 'region' | 'city';
         /**
          * One campaign only (`404` when unknown).
          */
@@ -1755,10 +1779,16 @@ export type ExportAnalyticsData = {
          * `sub1` … `sub5` group by the partner's sub-ids; their rows cover only the clicks and
          * conversions that carried that sub-id. `variant` groups by A/B test variant
          * (`{slug}/{index}@{periodStartMillis}`): only the humans a link's split sent, and their
-         * conversions.
+         * conversions. `os` and `browser` group clicks by the visitor's system and browser as
+         * people read them (`iOS 18`, `Android 14`, `Windows 10/11`, `macOS`; `Chrome`, `Safari`,
+         * `Samsung Internet`, a bot's own name); `region` (`Washington, US`) and `city`
+         * (`Seattle, Washington, US`) where a trusted edge named them; `unknown` where the click
+         * did not say. These four count clicks only (a conversion carries its click's country and
+         * device, not these: their rows' conversions are 0). A campaign keeps 200 cities a day
+         * under their names, the first seen; the day's later new cities count under `other`.
          *
          */
-        groupBy?: 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5' | 'variant';
+        groupBy?: 'country' | 'segment' | 'referrer' | 'device' | 'source' | 'link' | 'day' | 'botReason' | 'sub1' | 'sub2' | 'sub3' | 'sub4' | 'sub5' | 'variant' | 'os' | 'browser' | 'region' | 'city';
         /**
          * One campaign only (`404` when unknown).
          */

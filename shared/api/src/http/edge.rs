@@ -15,19 +15,52 @@ use crate::platform::config::{CountryTrust, EDGE_SECRET_HEADER, VIEWER_HOST_HEAD
 /// The header CloudFront sets from the viewer's address.
 pub const COUNTRY_HEADER: &str = "cloudfront-viewer-country";
 
-/// The viewer's country header when `trust` allows believing it; `None` means `unknown`.
-pub fn viewer_country<'h>(headers: &'h HeaderMap, trust: &CountryTrust) -> Option<&'h str> {
-    let believed = match trust {
+/// The headers CloudFront sets with the viewer's region (its ISO 3166-2 code, and its name)
+/// and city, from the viewer's address.
+pub const REGION_HEADER: &str = "cloudfront-viewer-country-region";
+pub const REGION_NAME_HEADER: &str = "cloudfront-viewer-country-region-name";
+pub const CITY_HEADER: &str = "cloudfront-viewer-city";
+/// The longest region or city name a click keeps (the longest real ones are under 60 bytes).
+const MAX_PLACE_BYTES: usize = 100;
+
+/// Whether the edge's viewer headers of this request may be believed, as `trust` says.
+fn believed(headers: &HeaderMap, trust: &CountryTrust) -> bool {
+    match trust {
         CountryTrust::Never => false,
         CountryTrust::Always | CountryTrust::CloudFrontOac => true,
         CountryTrust::EdgeSecret(secret) => headers
             .get(EDGE_SECRET_HEADER)
             .is_some_and(|given| same_secret(given.as_bytes(), secret)),
-    };
-    if !believed {
+    }
+}
+
+/// The viewer's country header when `trust` allows believing it; `None` means `unknown`.
+pub fn viewer_country<'h>(headers: &'h HeaderMap, trust: &CountryTrust) -> Option<&'h str> {
+    if !believed(headers, trust) {
         return None;
     }
     headers.get(COUNTRY_HEADER).and_then(|v| v.to_str().ok())
+}
+
+/// The viewer's region (its name, else its code) and city, where the country is believed (the
+/// same edge sets all three); `None` for any the edge did not send. Taken as sent (CloudFront
+/// may percent-encode a name outside ASCII: the click's consumer decodes it).
+pub fn viewer_place<'h>(
+    headers: &'h HeaderMap,
+    trust: &CountryTrust,
+) -> (Option<&'h str>, Option<&'h str>) {
+    if !believed(headers, trust) {
+        return (None, None);
+    }
+    let named = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && v.len() <= MAX_PLACE_BYTES)
+    };
+    let region = named(REGION_NAME_HEADER).or_else(|| named(REGION_HEADER));
+    (region, named(CITY_HEADER))
 }
 
 /// The embedded IP database, read once per process (15-20 ms, about 7 MB), at the first visit
@@ -125,6 +158,39 @@ mod tests {
         // A prefix of the secret is not the secret.
         let prefix = headers(&[(COUNTRY_HEADER, "US"), (EDGE_SECRET_HEADER, "s3cret")]);
         assert_eq!(viewer_country(&prefix, &secret), None);
+    }
+
+    #[test]
+    fn the_region_and_city_are_believed_only_where_the_country_is() {
+        let secret = CountryTrust::EdgeSecret(b"s3cret-from-ssm-0123".to_vec());
+        let place = [
+            (COUNTRY_HEADER, "US"),
+            (REGION_HEADER, "WA"),
+            (REGION_NAME_HEADER, "Washington"),
+            (CITY_HEADER, "Seattle"),
+        ];
+        let spoofed = headers(&place);
+        let mut edge = place.to_vec();
+        edge.push((EDGE_SECRET_HEADER, "s3cret-from-ssm-0123"));
+        let edge = headers(&edge);
+        let seattle = (Some("Washington"), Some("Seattle"));
+        assert_eq!(viewer_place(&spoofed, &CountryTrust::Never), (None, None));
+        assert_eq!(viewer_place(&spoofed, &secret), (None, None));
+        assert_eq!(viewer_place(&edge, &secret), seattle);
+        assert_eq!(
+            viewer_place(&spoofed, &CountryTrust::CloudFrontOac),
+            seattle
+        );
+        // The code where no name came; nothing where nothing (or nothing sane) came.
+        let code_only = headers(&[(REGION_HEADER, "WA"), (CITY_HEADER, " ")]);
+        assert_eq!(
+            viewer_place(&code_only, &CountryTrust::Always),
+            (Some("WA"), None)
+        );
+        let long = "x".repeat(MAX_PLACE_BYTES + 1);
+        let mut h = HeaderMap::new();
+        h.insert(CITY_HEADER, long.parse().unwrap());
+        assert_eq!(viewer_place(&h, &CountryTrust::Always), (None, None));
     }
 
     #[test]

@@ -270,6 +270,7 @@ fn handle_of(state: &AppState, request: &Parts) -> Option<Handle> {
 /// added by the caller, which knows the address).
 fn visitor<'r>(state: &AppState, request: &'r Parts) -> Visitor<'r> {
     let headers = &request.headers;
+    let (region, city) = edge::viewer_place(headers, &state.config.country_trust);
     Visitor {
         head: request.method == Method::HEAD,
         user_agent: headers.get(header::USER_AGENT).map(HeaderValue::as_bytes),
@@ -279,6 +280,8 @@ fn visitor<'r>(state: &AppState, request: &'r Parts) -> Visitor<'r> {
         returning: visitor_id(headers),
         test: false,
         address: None,
+        region,
+        city,
     }
 }
 

@@ -464,3 +464,74 @@ async fn binding(
         flags,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn customer(id: &str) -> CustomerId {
+        CustomerId::parse(id).unwrap()
+    }
+
+    #[test]
+    fn a_lead_may_not_bind_an_id_anyone_can_derive_from_a_buyer() {
+        for derivable in [
+            "email:jo@example.com",
+            "jo@example.com",
+            "SHOPIFY:1234",
+            "import:x",
+        ] {
+            let e = refuse_derivable(&customer(derivable))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("customerId:") && e.contains("anyone can know"),
+                "{e}"
+            );
+        }
+        for own in ["cus_NffrFeUfNV2Hib", "user-42"] {
+            assert!(refuse_derivable(&customer(own)).is_ok(), "{own}");
+        }
+    }
+
+    #[test]
+    fn a_leads_own_key_is_one_per_customer_and_never_the_id_itself() {
+        let key = lead_key(&customer("cus_A"));
+        assert_eq!(key, lead_key(&customer("cus_A")));
+        assert_ne!(key, lead_key(&customer("cus_B")));
+        assert!(key.as_str().starts_with("lead:"), "{key}");
+        assert!(!key.as_str().contains("cus_A"), "{key}");
+    }
+
+    #[test]
+    fn a_binding_without_a_click_stands_for_one_click_per_handle_and_customer() {
+        let acme = Handle::parse("acme").unwrap();
+        let globex = Handle::parse("globex").unwrap();
+        let digest = |c: ClickId| c.as_str()[ClickId::PREFIX.len() + 12..].to_owned();
+        let a = binding_click(&acme, &customer("cus_A"));
+        assert!(ClickId::parse(a.as_str()).is_ok(), "{a}");
+        assert_eq!(
+            digest(a.clone()),
+            digest(binding_click(&acme, &customer("cus_A")))
+        );
+        assert_ne!(
+            digest(a.clone()),
+            digest(binding_click(&acme, &customer("cus_B")))
+        );
+        assert_ne!(
+            digest(a),
+            digest(binding_click(&globex, &customer("cus_A")))
+        );
+    }
+
+    #[test]
+    fn claims_without_a_visitor_are_unattributed_and_never_expire() {
+        let acme = Handle::parse("acme").unwrap();
+        let click = binding_click(&acme, &customer("cus_A"));
+        let claims = campaign_less_claims(&acme, click.clone());
+        assert_eq!((&claims.click_id, &claims.handle), (&click, &acme));
+        assert_eq!(claims.slug, Slug::unattributed());
+        assert_eq!((claims.campaign_id, claims.expires_at), (None, i64::MAX));
+        assert!(!claims.test && claims.address_hash.is_none());
+    }
+}

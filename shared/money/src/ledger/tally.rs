@@ -176,3 +176,138 @@ pub(crate) async fn take_back(
     next.remove(event_type, line.currency, counted.revenue_minor);
     read.put(&next).map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CampaignId, Currency};
+    use crate::plans::model::PlanSpec;
+    use time::macros::datetime;
+
+    fn ms(at: time::OffsetDateTime) -> i64 {
+        crate::domain::time::unix_millis(at)
+    }
+
+    fn plan(hold_days: u32) -> Plan {
+        let json = serde_json::json!({"currency": "EUR", "holdDays": hold_days,
+            "rules": [{"eventType": "purchase", "percent": "10"}]});
+        let v = serde_json::from_value::<PlanSpec>(json)
+            .unwrap()
+            .validate(30)
+            .unwrap();
+        Plan {
+            campaign_id: CampaignId::parse("alpha").unwrap(),
+            currency: v.currency,
+            rules: v.rules,
+            hold_days: v.hold_days,
+            require_verified: v.require_verified,
+            caps: v.caps,
+            attribution_window: v.attribution_window,
+            customer_duration: v.customer_duration,
+            hold_above_risk: v.hold_above_risk,
+            effective_at: None,
+            version: 3,
+            updated_at: Timestamp::literal("2026-11-01T00:00:00Z"),
+            updated_by: "t".into(),
+        }
+    }
+
+    fn line(reasons: &[&str]) -> Commission {
+        let mut l = Commission::blank(
+            CommissionId::derived(0, "line"),
+            Kind::Conversion,
+            PartnerId::parse("pub-one").unwrap(),
+            Some(500),
+            Currency::parse("EUR").unwrap(),
+            Status::Pending,
+        );
+        l.campaign_id = Some(CampaignId::parse("alpha").unwrap());
+        l.reasons = reasons.iter().map(|r| (*r).to_owned()).collect();
+        l
+    }
+
+    fn due() -> earn::BonusDue {
+        earn::BonusDue {
+            rule_index: 1,
+            minor: 2_500,
+            key: "alpha:purchase:10".into(),
+        }
+    }
+
+    #[test]
+    fn a_month_starts_at_its_first_utc_millisecond() {
+        let start = ms(datetime!(2026-11-01 00:00 UTC));
+        assert_eq!(
+            month_start_ms(ms(datetime!(2026-11-28 06:30:15.250 UTC))),
+            start
+        );
+        assert_eq!(month_start_ms(start), start);
+        assert_eq!(
+            month_start_ms(start - 1),
+            ms(datetime!(2026-10-01 00:00 UTC))
+        );
+        assert_eq!(
+            month_start_ms(ms(datetime!(2027-01-31 23:59:59.999 UTC))),
+            ms(datetime!(2027-01-01 00:00 UTC))
+        );
+        // Before 1970 the second is floored, not truncated towards zero.
+        assert_eq!(
+            month_start_ms(ms(datetime!(1969-12-15 12:00 UTC))),
+            ms(datetime!(1969-12-01 00:00 UTC))
+        );
+    }
+
+    #[test]
+    fn a_tally_is_written_back_at_the_version_it_was_read() {
+        let read = |version| Read {
+            tally: MonthTally::default(),
+            version,
+            pk: "H#acme#TALLY".into(),
+            sk: "pub-one#2026-11".into(),
+        };
+        let WriteOp::Put { item, cond } = read(None).put(&MonthTally::default()).unwrap() else {
+            panic!("a put")
+        };
+        assert_eq!((item.version, cond), (1, Cond::Absent));
+        let WriteOp::Put { item, cond } = read(Some(4)).put(&MonthTally::default()).unwrap() else {
+            panic!("a put")
+        };
+        assert_eq!((item.version, cond), (5, Cond::Version(4)));
+    }
+
+    #[test]
+    fn a_bonus_line_is_the_same_line_on_every_retry_of_its_month() {
+        let handle = Handle::parse("acme").unwrap();
+        let at = ms(datetime!(2026-11-28 06:00 UTC));
+        let first = bonus_line(&handle, &line(&[]), &plan(14), &due(), at);
+        let retried = bonus_line(&handle, &line(&[]), &plan(14), &due(), at + 3_600_000);
+        assert_eq!(first.commission_id, retried.commission_id);
+        let next_month = bonus_line(
+            &handle,
+            &line(&[]),
+            &plan(14),
+            &due(),
+            ms(datetime!(2026-12-01 00:00 UTC)),
+        );
+        assert_ne!(first.commission_id, next_month.commission_id);
+        let other = Handle::parse("globex").unwrap();
+        assert_ne!(
+            first.commission_id,
+            bonus_line(&other, &line(&[]), &plan(14), &due(), at).commission_id
+        );
+        assert_eq!((first.kind, first.status), (Kind::Bonus, Status::Pending));
+        assert_eq!(
+            (first.minor(), first.plan_version, first.rule_index),
+            (2_500, Some(3), Some(1))
+        );
+        assert_eq!(first.available_at_ms(), at + 14 * 86_400_000);
+    }
+
+    #[test]
+    fn a_suspended_partners_bonus_is_held_for_the_same_reason() {
+        let handle = Handle::parse("acme").unwrap();
+        let b = bonus_line(&handle, &line(&["partner_suspended"]), &plan(0), &due(), 0);
+        assert_eq!(b.status, Status::Held);
+        assert_eq!(b.reasons, ["partner_suspended"]);
+    }
+}

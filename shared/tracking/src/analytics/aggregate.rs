@@ -142,6 +142,8 @@ struct Coordinates<'a> {
     attribution: &'a Attribution,
     slug: &'a str,
     sub_ids: &'a SubIds,
+    /// A click's values of [`Dimension::VISITOR`] (`None` for a conversion).
+    visitor: Option<[String; 4]>,
 }
 
 impl Coordinates<'_> {
@@ -162,10 +164,15 @@ impl Coordinates<'_> {
             .as_ref()
             .map(|tag| format!("{}/{tag}", self.slug));
         let variant_dim = variant.is_some().then_some(Dimension::Variant);
+        let visitor_dims = self
+            .visitor
+            .as_ref()
+            .map_or(&[][..], |_| &Dimension::VISITOR);
         Dimension::ALL
             .into_iter()
             .chain(subs)
             .chain(variant_dim)
+            .chain(visitor_dims.iter().copied())
             .map(|dim| {
                 let value = match dim {
                     Dimension::Total => TOTAL_VALUE,
@@ -177,6 +184,9 @@ impl Coordinates<'_> {
                     Dimension::Link => self.slug,
                     Dimension::Sub(_) => self.sub_ids.get(dim.as_str()).unwrap_or_default(),
                     Dimension::Variant => variant.as_deref().unwrap_or_default(),
+                    Dimension::Os | Dimension::Browser | Dimension::Region | Dimension::City => {
+                        self.visitor_value(dim)
+                    }
                 };
                 (
                     keys::analytics_pk(self.handle, &campaign, dim.as_str()),
@@ -184,6 +194,17 @@ impl Coordinates<'_> {
                 )
             })
             .collect()
+    }
+}
+
+impl Coordinates<'_> {
+    /// The click's value of one of [`Dimension::VISITOR`].
+    fn visitor_value(&self, dim: Dimension) -> &str {
+        let index = Dimension::VISITOR.iter().position(|d| *d == dim);
+        match (&self.visitor, index) {
+            (Some(values), Some(i)) => &values[i],
+            _ => "unknown",
+        }
     }
 }
 
@@ -241,6 +262,7 @@ fn click_contribution(handle: &Handle, click: ClickData, event: &Event) -> Plann
         attribution: &click.attribution,
         slug: &click.slug,
         sub_ids: &click.sub_ids,
+        visitor: Some(super::visitors::values(&click)),
     }
     .keys();
     if click.test {
@@ -378,6 +400,7 @@ fn coordinates<'a>(handle: &'a Handle, conv: &'a ConversionData, event: &Event) 
         attribution: &conv.attribution,
         slug: &conv.slug,
         sub_ids: &conv.sub_ids,
+        visitor: None,
     }
 }
 
@@ -465,11 +488,13 @@ async fn drop_applied(
 pub async fn apply(store: &dyn Store, events: &[Event]) -> Result<(), StoreError> {
     // The same event twice in one batch would put one marker key twice in a transaction.
     let mut seen = HashSet::new();
-    let contributions: Vec<Contribution> = events
+    let mut contributions: Vec<Contribution> = events
         .iter()
         .filter_map(contribution)
         .filter(|c| seen.insert(c.event_id.clone()))
         .collect();
+    let keys = contributions.iter_mut().map(|c| &mut c.keys);
+    super::visitors::cap_cities(store, keys).await?;
     for mut pending in chunk(contributions) {
         // Each round either commits or drops one already-applied event: bounded.
         while !pending.is_empty() {
@@ -563,6 +588,9 @@ mod tests {
             sub_ids: Default::default(),
             test: false,
             ad_click: None,
+            user_agent: None,
+            region: None,
+            city: None,
             destination_url: "https://example.com/".into(),
             at: "2026-02-25T10:00:00Z".into(),
         };
@@ -574,7 +602,10 @@ mod tests {
     #[test]
     fn clicks_touch_one_item_per_dimension_and_count_bots_apart() {
         let human = contribution(&click("1", Some("partner-alpha"), "US", false)).unwrap();
-        assert_eq!(human.keys.len(), Dimension::ALL.len());
+        assert_eq!(
+            human.keys.len(),
+            Dimension::ALL.len() + Dimension::VISITOR.len()
+        );
         assert_eq!(
             human.keys[0],
             (
@@ -621,8 +652,11 @@ mod tests {
             .collect();
         let ops = plan(&batch, 0);
         // 10 markers + one item per dimension value: all ten clicks share every value but the
-        // segment (`bot` or `new-mobile`).
-        assert_eq!(ops.len(), 10 + Dimension::ALL.len() + 1);
+        // segment (`bot` or `new-mobile`); their OS, browser, region and city are `unknown`.
+        assert_eq!(
+            ops.len(),
+            10 + Dimension::ALL.len() + Dimension::VISITOR.len() + 1
+        );
         assert!(ops[..10].iter().all(|op| matches!(
             op,
             WriteOp::Put {
@@ -651,7 +685,7 @@ mod tests {
 
     #[test]
     fn chunks_stay_within_the_transaction_limit() {
-        // Every click on its own country: 1 marker + 1 new item each, after the 6 shared ones.
+        // Every click on its own country: 1 marker + 1 new item each, after the 10 shared ones.
         let batch: Vec<Contribution> = (0..200)
             .map(|i| {
                 contribution(&click(&i.to_string(), Some("c"), &format!("C{i}"), false)).unwrap()

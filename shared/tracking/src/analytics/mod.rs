@@ -18,6 +18,7 @@ pub mod report;
 pub mod seen;
 pub mod stream;
 pub mod variants;
+pub mod visitors;
 
 use std::collections::BTreeMap;
 
@@ -79,6 +80,13 @@ pub enum Dimension {
     /// An A/B test's variant, `{slug}/{index}@{periodStartMillis}`: written only for events that
     /// carry one (humans sent by a link's split), so its rows cover those alone.
     Variant,
+    /// The visitor's OS, browser, region and city ([`visitors`]): written for every click (each
+    /// `unknown` where the click did not say it), never for conversions, whose ctx carries only
+    /// the country and kind of device; so their rows cover clicks alone.
+    Os,
+    Browser,
+    Region,
+    City,
 }
 
 impl Dimension {
@@ -89,6 +97,14 @@ impl Dimension {
         Dimension::Sub(3),
         Dimension::Sub(4),
         Dimension::Sub(5),
+    ];
+
+    /// The visitor's dimensions, in the order of [`visitors::values`].
+    pub const VISITOR: [Dimension; 4] = [
+        Dimension::Os,
+        Dimension::Browser,
+        Dimension::Region,
+        Dimension::City,
     ];
 
     pub const ALL: [Dimension; 7] = [
@@ -111,6 +127,10 @@ impl Dimension {
             Dimension::Source => "source",
             Dimension::Link => "link",
             Dimension::Variant => "variant",
+            Dimension::Os => "os",
+            Dimension::Browser => "browser",
+            Dimension::Region => "region",
+            Dimension::City => "city",
             Dimension::Sub(n) => crate::domain::subids::SUB_ID_NAMES
                 .get(usize::from(n).wrapping_sub(1))
                 .copied()

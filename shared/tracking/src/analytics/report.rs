@@ -35,10 +35,15 @@ pub enum GroupBy {
     /// An A/B test's variant, `{slug}/{index}@{periodStartMillis}` (only the humans a link's
     /// split sent, and their conversions).
     Variant,
+    /// The visitor's OS, browser, region or city (`analytics::visitors`): clicks only.
+    Os,
+    Browser,
+    Region,
+    City,
 }
 
 impl GroupBy {
-    pub const ALL: [GroupBy; 14] = [
+    pub const ALL: [GroupBy; 18] = [
         GroupBy::Country,
         GroupBy::Segment,
         GroupBy::Referrer,
@@ -53,6 +58,10 @@ impl GroupBy {
         GroupBy::Sub(4),
         GroupBy::Sub(5),
         GroupBy::Variant,
+        GroupBy::Os,
+        GroupBy::Browser,
+        GroupBy::Region,
+        GroupBy::City,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +87,10 @@ impl GroupBy {
             GroupBy::Day | GroupBy::BotReason => Dimension::Total,
             GroupBy::Sub(n) => Dimension::Sub(n),
             GroupBy::Variant => Dimension::Variant,
+            GroupBy::Os => Dimension::Os,
+            GroupBy::Browser => Dimension::Browser,
+            GroupBy::Region => Dimension::Region,
+            GroupBy::City => Dimension::City,
         }
     }
 }

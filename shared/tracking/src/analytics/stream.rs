@@ -106,7 +106,9 @@ async fn apply_all(
         let marks: Vec<Option<ClickMark>> = fresh.iter().map(|r| click_mark(r)).collect();
         let known: Vec<&ClickMark> = marks.iter().flatten().collect();
         seen.prepare(store, shard, &at, &known).await?;
-        let planned = drop_counted(store, planned(&fresh, marks, seen, shard)).await?;
+        let mut planned = drop_counted(store, planned(&fresh, marks, seen, shard)).await?;
+        let counted = planned.iter_mut().filter_map(|p| p.counted.as_mut());
+        super::visitors::cap_cities(store, counted.map(|c| &mut c.keys)).await?;
         match apply_fresh(store, seen, shard, planned, &mut at).await {
             Ok(()) => return Ok(()),
             // Another consumer moved the checkpoint, or counted a relayed event (its marker):

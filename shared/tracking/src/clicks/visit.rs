@@ -19,6 +19,7 @@ use crate::domain::{
     referrer_host, route, segment,
 };
 use crate::kernel::events::ClickData;
+use crate::kernel::events::MAX_USER_AGENT_BYTES;
 use crate::kernel::io::Io;
 use crate::kernel::state::{LinkCache, RedirectSettingsCache, Unconfigured};
 use crate::platform::store::StoreError;
@@ -56,6 +57,9 @@ pub struct Visitor<'r> {
     /// The visitor's address as the edge knows it (never a header the visitor sets), kept only
     /// as a keyed digest in the ctx (partner risk); `None` when unknown.
     pub address: Option<&'r str>,
+    /// The region and city a trusted edge named (never the visitor's own word); `None` else.
+    pub region: Option<&'r str>,
+    pub city: Option<&'r str>,
 }
 
 /// What the visit comes to.
@@ -289,6 +293,11 @@ struct Visit {
     test: bool,
     /// The ad it came from: a click id in its query, else an ad server's referrer.
     ad_click: Option<&'static str>,
+    /// What the click record carries for its consumer to read: the User-Agent (its OS and
+    /// browser are parsed there, off this path: ~2 µs a parse) and the edge's region and city.
+    user_agent: Option<String>,
+    region: Option<String>,
+    city: Option<String>,
 }
 
 impl Visit {
@@ -337,6 +346,9 @@ impl Visit {
             returning,
             test: visitor.test,
             ad_click,
+            user_agent: visitor.user_agent.map(kept_user_agent),
+            region: visitor.region.map(str::to_owned),
+            city: visitor.city.map(str::to_owned),
         }
     }
 
@@ -377,7 +389,8 @@ impl Visit {
         }
     }
 
-    fn click_data(&self, claims: CtxClaims, destination_url: &str, now: i64) -> ClickData {
+    /// The click record; moves the User-Agent and place into it, so it is called once.
+    fn click_data(&mut self, claims: CtxClaims, destination_url: &str, now: i64) -> ClickData {
         ClickData {
             click_id: claims.click_id,
             slug: claims.slug.to_string(),
@@ -389,8 +402,39 @@ impl Visit {
             sub_ids: claims.sub_ids,
             test: claims.test,
             ad_click: self.ad_click.map(str::to_owned),
+            user_agent: self.user_agent.take(),
+            region: self.region.take(),
+            city: self.city.take(),
             destination_url: destination_url.to_owned(),
             at: crate::domain::time::unix_to_rfc3339(now),
         }
+    }
+}
+
+/// A User-Agent as a click keeps it: text (an invalid byte replaced), cut on a character
+/// boundary to [`MAX_USER_AGENT_BYTES`].
+fn kept_user_agent(raw: &[u8]) -> String {
+    let raw = &raw[..raw.len().min(MAX_USER_AGENT_BYTES)];
+    let mut text = String::from_utf8_lossy(raw).into_owned();
+    // A multi-byte character cut in two became one replacement character: harmless, but the
+    // cut must not push the text past the bound.
+    while text.len() > MAX_USER_AGENT_BYTES {
+        text.pop();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_user_agent_is_bounded_text() {
+        assert_eq!(kept_user_agent(b"curl/8.5.0"), "curl/8.5.0");
+        let long = "\u{e9}".repeat(400);
+        let kept = kept_user_agent(long.as_bytes());
+        assert!(kept.len() <= MAX_USER_AGENT_BYTES, "{}", kept.len());
+        assert!(kept.starts_with("\u{e9}\u{e9}"));
+        assert_eq!(kept_user_agent(b"a\xffb"), "a\u{fffd}b");
     }
 }

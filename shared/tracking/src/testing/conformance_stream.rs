@@ -141,6 +141,9 @@ pub fn click_event(handle: &str, country: &str) -> String {
         sub_ids: Default::default(),
         test: false,
         ad_click: None,
+        user_agent: None,
+        region: None,
+        city: None,
         destination_url: "https://example.com/".into(),
         at: crate::platform::time::now_rfc3339(),
     };

@@ -36,13 +36,18 @@ class ClickData:
         source (str):
         ad_click (str | Unset): The click came from a paid ad: the ad network's click-id parameter (`gclid`, `msclkid`,
             `ttclid`, …; never its value) or its ad server (`doubleclick.net`). Absent on every other click.
+        city (str | Unset): The visitor's city as the trusted edge named it; absent otherwise.
         expired (bool | Unset): The link had expired (the click counts in `clicks` and `expiredClicks`, never as
             qualified).
+        region (str | Unset): The visitor's region (state, province) as the trusted edge named it (CloudFront's
+            `CloudFront-Viewer-Country-Region-Name`, else its code); absent otherwise. Never the visitor's address.
         sub_ids (SubIds | Unset): The partner's `sub1` … `sub5` from the short URL (only those given): control
             characters removed, trimmed, at most 100 bytes each as the ctx carries them (UTF-8, a `"` or `\\` counting two:
             the ctx token's 2,048-byte bound always holds), cut on a character boundary; the first of a repeated name wins.
         test (bool | Unset): A console "try the redirect" click (counted in `testClicks` only); absent for a visitor's
             click.
+        user_agent (str | Unset): The visitor's User-Agent as sent (cut to 512 bytes); absent when none was sent.
+            Analytics read its OS and browser (`groupBy=os|browser`).
         variant (str | Unset): The A/B test variant the click was sent to, `{index}@{periodStartMillis}`; absent for a
             bot, or when no split took it.
     """
@@ -60,9 +65,12 @@ class ClickData:
     slug: str
     source: str
     ad_click: str | Unset = UNSET
+    city: str | Unset = UNSET
     expired: bool | Unset = UNSET
+    region: str | Unset = UNSET
     sub_ids: SubIds | Unset = UNSET
     test: bool | Unset = UNSET
+    user_agent: str | Unset = UNSET
     variant: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -98,13 +106,19 @@ class ClickData:
 
         ad_click = self.ad_click
 
+        city = self.city
+
         expired = self.expired
+
+        region = self.region
 
         sub_ids: dict[str, Any] | Unset = UNSET
         if not isinstance(self.sub_ids, Unset):
             sub_ids = self.sub_ids.to_dict()
 
         test = self.test
+
+        user_agent = self.user_agent
 
         variant = self.variant
 
@@ -128,12 +142,18 @@ class ClickData:
         )
         if ad_click is not UNSET:
             field_dict["adClick"] = ad_click
+        if city is not UNSET:
+            field_dict["city"] = city
         if expired is not UNSET:
             field_dict["expired"] = expired
+        if region is not UNSET:
+            field_dict["region"] = region
         if sub_ids is not UNSET:
             field_dict["subIds"] = sub_ids
         if test is not UNSET:
             field_dict["test"] = test
+        if user_agent is not UNSET:
+            field_dict["userAgent"] = user_agent
         if variant is not UNSET:
             field_dict["variant"] = variant
 
@@ -188,7 +208,11 @@ class ClickData:
 
         ad_click = d.pop("adClick", UNSET)
 
+        city = d.pop("city", UNSET)
+
         expired = d.pop("expired", UNSET)
+
+        region = d.pop("region", UNSET)
 
         _sub_ids = d.pop("subIds", UNSET)
         sub_ids: SubIds | Unset
@@ -198,6 +222,8 @@ class ClickData:
             sub_ids = SubIds.from_dict(_sub_ids)
 
         test = d.pop("test", UNSET)
+
+        user_agent = d.pop("userAgent", UNSET)
 
         variant = d.pop("variant", UNSET)
 
@@ -215,9 +241,12 @@ class ClickData:
             slug=slug,
             source=source,
             ad_click=ad_click,
+            city=city,
             expired=expired,
+            region=region,
             sub_ids=sub_ids,
             test=test,
+            user_agent=user_agent,
             variant=variant,
         )
 

@@ -3,11 +3,15 @@ from enum import StrEnum
 
 class GetAnalyticsGroupBy(StrEnum):
     BOTREASON = "botReason"
+    BROWSER = "browser"
+    CITY = "city"
     COUNTRY = "country"
     DAY = "day"
     DEVICE = "device"
     LINK = "link"
+    OS = "os"
     REFERRER = "referrer"
+    REGION = "region"
     SEGMENT = "segment"
     SOURCE = "source"
     SUB1 = "sub1"

@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::{EventPayload, EventType};
 use crate::domain::{Attribution, BotReason, CampaignId, ClickId, SubIds};
 
+/// The longest User-Agent a click keeps: real ones are a few hundred bytes.
+pub const MAX_USER_AGENT_BYTES: usize = 512;
+
 /// What the redirect records for every click.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -33,6 +36,16 @@ pub struct ClickData {
     /// by. Absent on every other click.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_click: Option<String>,
+    /// The visitor's User-Agent as sent (cut to [`MAX_USER_AGENT_BYTES`]), read for the OS and
+    /// browser by the click's consumer, off the redirect's path. Absent when none was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// The visitor's region (state, province) and city as a trusted edge named them (CloudFront's
+    /// viewer headers, believed where its country is); absent otherwise. Never the address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
     pub destination_url: String,
     pub at: String,
 }

@@ -13,7 +13,7 @@
 mod click;
 mod conversion;
 
-pub use click::ClickData;
+pub use click::{ClickData, MAX_USER_AGENT_BYTES};
 pub use conversion::money;
 pub use conversion::{ConversionData, Reversal, ReversalData};
 
@@ -358,6 +358,9 @@ mod tests {
             sub_ids: Default::default(),
             test: false,
             ad_click: None,
+            user_agent: None,
+            region: None,
+            city: None,
             destination_url: "https://example.com/?a=\"b\"".into(),
             at: "2026-11-21T09:00:00.000Z".into(),
         };
