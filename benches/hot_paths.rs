@@ -75,6 +75,7 @@ fn claims() -> CtxClaims {
         sub_ids: Default::default(),
         test: false,
         address_hash: None,
+        visitor_hash: None,
     }
 }
 

@@ -287,6 +287,7 @@ fn conversion_op(run: &Run, line: &Commission, i: u64) -> anyhow::Result<WriteOp
         customer_bound_at: None,
         customer_self_referral: false,
         address_hash: None,
+        visitor_hash: None,
         coupon: None,
     };
     let (pk, sk) = tenx_shared::conversions::record::record_key(&run.handle, &id);

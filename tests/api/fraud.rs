@@ -450,6 +450,104 @@ async fn a_sale_from_where_the_partners_people_sign_in_is_signalled() {
     );
 }
 
+/// Jo's laptop browser.
+const JO_BROWSER: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15";
+
+/// A click on `/{slug}` with `headers` (a browser, an address), then a sale on its ctx; returns
+/// the click's answer (its cookie) and the sale's id.
+async fn sale_from(
+    app: &TestApp,
+    slug: &str,
+    key: &str,
+    headers: &[(&str, &str)],
+) -> (reqwest::Response, String) {
+    let click = app
+        .visit(Method::GET, "acme", &format!("/{slug}"), headers)
+        .await;
+    assert_eq!(click.status(), 302, "{slug}");
+    let ctx = query_param(header_str(click.headers(), "location"), "ctx").expect("a human's ctx");
+    let body = json!({"ctx": ctx, "idempotencyKey": key, "eventType": "purchase",
+        "value": "50.00", "currency": "EUR"});
+    let op = app.as_role("acme", Role::Operator);
+    let sale = json_of(op.convert_verified(&body).await, 202).await["conversionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (click, sale)
+}
+
+#[tokio::test]
+async fn a_sale_from_a_browser_the_partners_people_sign_in_from_is_signalled_from_any_address() {
+    // Jo's laptop got its visitor cookie at home and signs in from there.
+    sale_from_jos_browser("198.51.100.7", false).await;
+}
+
+#[tokio::test]
+async fn a_sign_in_that_brings_the_visitor_cookie_is_known_by_it() {
+    // The cookie came from a café; the sign-in at home brings it (the same host), so the laptop
+    // is known by it and not by its home address.
+    sale_from_jos_browser("192.0.2.80", true).await;
+}
+
+/// Jo's laptop opens a short link from `first_from` (keeping the visitor cookie it is given),
+/// signs in from home (with the cookie when `cookie_at_sign_in`), then buys through Jo's link
+/// from another address; a stranger's phone, elsewhere, buys through it too. Only Jo's sale is
+/// `customer_matches_partner`'s, by its browser.
+async fn sale_from_jos_browser(first_from: &str, cookie_at_sign_in: bool) {
+    let mut config = test_config();
+    config.trusted_proxy = true;
+    let app = spawn_with(config, None).await;
+    program(&app).await;
+    set_email(&app, "pub-one", "jo@pub-one.example").await;
+    let first = [("user-agent", JO_BROWSER), ("x-forwarded-for", first_from)];
+    let first = app.visit(Method::GET, "acme", "/deal", &first).await;
+    assert_eq!(first.status(), 302);
+    let cookie = header_str(first.headers(), "set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("tenx_vid="), "{cookie}");
+    let link =
+        crate::partner_users::invite_by_operator(&app, "pub-one", "jo@pub-one.example").await;
+    let mut sign_in = app
+        .client
+        .post(app.url("/v2/auth/email-link/verify"))
+        .header("user-agent", JO_BROWSER)
+        .header("x-forwarded-for", "198.51.100.7");
+    if cookie_at_sign_in {
+        sign_in = sign_in.header("cookie", &cookie);
+    }
+    let token = crate::people::token_of(&link);
+    let signed = sign_in.form(&[("token", token)]).send().await.unwrap();
+    assert_eq!(signed.status(), 303);
+    let road = [
+        ("user-agent", JO_BROWSER),
+        ("x-forwarded-for", "203.0.113.9"),
+        ("cookie", cookie.as_str()),
+    ];
+    let (_, own) = sale_from(&app, "deal", "o-1", &road).await;
+    let stranger = [
+        ("user-agent", crate::scenario::IPHONE),
+        ("x-forwarded-for", "192.0.2.44"),
+    ];
+    let (_, other) = sale_from(&app, "deal", "o-2", &stranger).await;
+    let risk = risk_when(&app, "pub-one", |r| r["conversionsConsidered"] == 2).await;
+    let s = signal(&risk, "customer_matches_partner");
+    assert_eq!(
+        (&s["fired"], &s["count"]),
+        (&json!(true), &json!(1)),
+        "{risk:#}"
+    );
+    assert_eq!(
+        s["examples"],
+        json!([format!(
+            "The sale {own} came from a browser j***@pub-one.example signs in from"
+        )]),
+        "the stranger's sale {other} is not Jo's"
+    );
+}
+
 #[tokio::test]
 async fn a_fraud_rule_holds_the_partners_new_commissions_naming_the_signal_but_not_to_it() {
     let app = spawn_app().await;

@@ -285,6 +285,7 @@ async fn expired_ctx_is_rejected() {
         sub_ids: Default::default(),
         test: false,
         address_hash: None,
+        visitor_hash: None,
     });
     let msg = assert_error(
         app.client

@@ -74,6 +74,7 @@ fn conversion(test: bool) -> ConversionData {
         customer_self_referral: false,
         coupon: None,
         address_hash: Some("ab12cd34".into()),
+        visitor_hash: None,
     }
 }
 

@@ -217,11 +217,22 @@ pub(crate) fn posted_here(headers: &HeaderMap) -> ApiResult<()> {
 }
 
 /// Where a sign-in came from, for the person's list of sessions: the client's address and
-/// its browser (every way in records the same), and the address's keyed digest when this
-/// process holds the ctx keys.
+/// its browser (every way in records the same), and when this process holds the ctx keys the
+/// keyed digest of the address and the browser's visitor fingerprint, as a click from it has
+/// them: of the visitor cookie's id when the browser sends it (same origin), else of the id a
+/// first visit from this address and browser gets.
 pub(crate) fn origin_of(state: &AppState, headers: &HeaderMap, client: String) -> Origin {
+    let keys = state.ctx_keys().ok();
+    let visitor_hash = keys.map(|k| {
+        let user_agent = headers.get(header::USER_AGENT).map(HeaderValue::as_bytes);
+        match crate::http::redirect::visitor_id(headers) {
+            Some(id) => k.fingerprint(id),
+            None => k.fingerprint(&k.visitor_digest(&client, user_agent.unwrap_or_default())),
+        }
+    });
     Origin {
-        address_hash: state.ctx_keys().ok().map(|k| k.address_digest(&client)),
+        address_hash: keys.map(|k| k.address_digest(&client)),
+        visitor_hash,
         address: Some(client),
         browser: headers
             .get(header::USER_AGENT)

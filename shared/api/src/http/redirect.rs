@@ -58,7 +58,8 @@ fn not_found() -> ApiError {
     ApiError::not_found("This short link")
 }
 
-fn visitor_id(headers: &HeaderMap) -> Option<&str> {
+/// The visitor cookie's id, when the request carries a well-formed one.
+pub(crate) fn visitor_id(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -473,6 +473,7 @@ fn conversion_data(
         customer_bound_at: None,
         customer_self_referral: false,
         address_hash: ctx.address_hash.clone(),
+        visitor_hash: ctx.visitor_hash.clone(),
         coupon: conversion.coupon.clone(),
     }
 }

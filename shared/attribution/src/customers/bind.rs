@@ -394,6 +394,7 @@ fn campaign_less_claims(handle: &Handle, click_id: ClickId) -> CtxClaims {
         sub_ids: Default::default(),
         test: false,
         address_hash: None,
+        visitor_hash: None,
     }
 }
 

@@ -63,6 +63,10 @@ pub struct Session {
     /// (`customer_matches_partner`). Absent where the signing-in process holds no ctx keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_hash: Option<String>,
+    /// The signing-in browser's visitor fingerprint, as a click's (`CtxKeyring::fingerprint`):
+    /// partner risk finds a partner's sales made from the browsers its people sign in from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_hash: Option<String>,
 }
 
 /// A session's listing entry in its user's partition: the hash finds the session.

@@ -34,6 +34,8 @@ pub struct Origin {
     pub browser: Option<String>,
     /// The address's keyed digest, as a click's.
     pub address_hash: Option<String>,
+    /// The browser's visitor fingerprint, as a click's.
+    pub visitor_hash: Option<String>,
 }
 
 /// A session about to start: its cookie secret, its record and the two writes that store it
@@ -59,6 +61,7 @@ pub fn start(user: &UserId, life: Lifetimes, origin: &Origin) -> Result<Started,
         expires_at: Timestamp::from_unix(expires),
         address: origin.address.clone(),
         address_hash: origin.address_hash.clone(),
+        visitor_hash: origin.visitor_hash.clone(),
         browser: origin
             .browser
             .as_ref()
@@ -159,19 +162,41 @@ pub async fn list(
     Ok(out)
 }
 
-/// The keyed digests of the addresses `user` signed in from, over its stored sessions (live or
-/// idle, until their items expire). Round trips: ONE query, ONE read per session.
+/// Where `user` signs in from, over its stored sessions (live or idle, until their items
+/// expire): the addresses' keyed digests and the browsers' visitor fingerprints, each once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignInHashes {
+    pub addresses: Vec<String>,
+    pub browsers: Vec<String>,
+}
+
+/// [`SignInHashes`] of `user`. Round trips: ONE query, ONE read per session.
 #[tracing::instrument(skip_all, fields(user = %user))]
-pub async fn address_hashes(store: &dyn Store, user: &UserId) -> Result<Vec<String>, StoreError> {
-    let mut out = Vec::new();
+pub async fn sign_in_hashes(store: &dyn Store, user: &UserId) -> Result<SignInHashes, StoreError> {
+    let mut out = SignInHashes::default();
     for entry in entries(store, user).await? {
         let (pk, sk) = keys::session(&entry.secret_hash);
         if let Some(item) = store.get(&pk, &sk).await? {
             let s: Session = item.parse()?;
-            out.extend(s.address_hash.filter(|h| !out.contains(h)));
+            push_new(&mut out.addresses, s.address_hash);
+            push_new(&mut out.browsers, s.visitor_hash);
         }
     }
     Ok(out)
+}
+
+/// The keyed digests of the addresses `user` signed in from ([`sign_in_hashes`]).
+pub async fn address_hashes(store: &dyn Store, user: &UserId) -> Result<Vec<String>, StoreError> {
+    Ok(sign_in_hashes(store, user).await?.addresses)
+}
+
+/// The visitor fingerprints of the browsers `user` signed in from ([`sign_in_hashes`]).
+pub async fn visitor_hashes(store: &dyn Store, user: &UserId) -> Result<Vec<String>, StoreError> {
+    Ok(sign_in_hashes(store, user).await?.browsers)
+}
+
+fn push_new(out: &mut Vec<String>, hash: Option<String>) {
+    out.extend(hash.filter(|h| !out.contains(h)));
 }
 
 fn end_ops(user: &UserId, entry: &SessionEntry) -> Vec<WriteOp> {

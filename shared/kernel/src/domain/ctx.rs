@@ -52,6 +52,11 @@ pub struct CtxClaims {
     /// tokens minted before it existed, and where no address is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_hash: Option<String>,
+    /// The visitor's keyed fingerprint ([`CtxKeyring::fingerprint`] of its visitor id), humans
+    /// only: partner risk tells a sale made from a browser the partner's people sign in from.
+    /// `None` on tokens minted before it existed, and on bots' clicks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_hash: Option<String>,
 }
 
 /// What tokens minted before a field existed read as.
@@ -60,10 +65,11 @@ fn unknown() -> String {
 }
 
 /// The wire payload: `[version, clickId, handle, slug, campaignId, country, device, source,
-/// issuedAt, expiresAt, referrer, segment, [sub1 … sub5], test?, addressHash?, variant?]`: the
-/// test flag (`1`) only on a test click's token or before an address hash (then `0`), the
-/// address hash (or `null`) only before a variant, so a token without them pays nothing for
-/// them. Fields are only ever appended, so
+/// issuedAt, expiresAt, referrer, segment, [sub1 … sub5], test?, addressHash?, variant?,
+/// visitorHash?]`: the test flag (`1`) only on a test click's token or before an address hash
+/// (then `0`), the address hash (or `null`) only before a variant, the variant (or `null`) only
+/// before a visitor hash, so a token without them pays nothing for them. Fields are only ever
+/// appended, so
 /// tokens minted before a field existed stay valid (see [`PayloadIn`]).
 /// Borrowed from the claims: signing (on every human click) copies no string.
 type Payload<'a> = (
@@ -100,6 +106,7 @@ struct PayloadIn(
     #[serde(default = "unknown")] String,
     #[serde(default)] Vec<Option<String>>,
     #[serde(default)] u8,
+    #[serde(default)] Option<String>,
     #[serde(default)] Option<String>,
     #[serde(default)] Option<String>,
 );
@@ -237,6 +244,18 @@ impl CtxKeyring {
         hex::encode(&mac.finalize().into_bytes()[..8])
     }
 
+    /// A visitor's fingerprint: 16 hex digits (64 bits) of HMAC-SHA256 of its visitor id (the
+    /// visitor cookie's, else [`Self::visitor_digest`]) under the active key with a label of its
+    /// own. Partner risk compares a sale's browser with the ones the partner's people sign in
+    /// from by it; neither the cookie nor the id can be read back from it.
+    pub fn fingerprint(&self, visitor_id: &str) -> String {
+        let (_, mac) = &self.keys[self.active];
+        let mut mac = mac.clone();
+        mac.update(b"tenx visitor fingerprint\n");
+        mac.update(visitor_id.as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..8])
+    }
+
     /// A visitor without the visitor cookie, as the A/B split knows it: 32 hex digits of
     /// HMAC-SHA256 of its address and User-Agent under the active key with a label of its own.
     /// Also the value of the cookie minted for it, so its first visit and the next ones (with
@@ -335,29 +354,27 @@ impl CtxKeyring {
         let mut json = serde_json::to_vec(&payload).expect("strings and integers always serialize");
         // The array's closing bracket becomes `,1]` (the trailing test flag), or `,{0|1},"…"]`
         // with the address hash (hex digits: nothing to escape), then `,"…"]` with a variant
-        // (`{index}@{unix}`: digits and `@`, nothing to escape either).
+        // (`{index}@{unix}`: digits and `@`, nothing to escape either), then `,"…"]` with a
+        // visitor hash (hex digits again).
         let variant = claims.attribution.variant.as_deref();
-        match (&claims.address_hash, claims.test, variant) {
-            (None, false, None) => {}
-            (None, true, None) => {
+        let visitor = claims.visitor_hash.as_deref();
+        match (&claims.address_hash, claims.test, variant, visitor) {
+            (None, false, None, None) => {}
+            (None, true, None, None) => {
                 json.pop();
                 json.extend_from_slice(b",1]");
             }
-            (hash, test, variant) => {
+            (hash, test, variant, visitor) => {
                 json.pop();
                 json.extend_from_slice(if test { b",1," } else { b",0," });
-                match hash {
-                    Some(hash) => {
-                        json.push(b'"');
-                        json.extend(hash.bytes().filter(u8::is_ascii_hexdigit));
-                        json.push(b'"');
-                    }
-                    None => json.extend_from_slice(b"null"),
+                push_str_or_null(&mut json, hash.as_deref(), u8::is_ascii_hexdigit);
+                if variant.is_some() || visitor.is_some() {
+                    json.push(b',');
+                    push_str_or_null(&mut json, variant, |b| b.is_ascii_digit() || *b == b'@');
                 }
-                if let Some(v) = variant {
-                    json.extend_from_slice(b",\"");
-                    json.extend(v.bytes().filter(|b| b.is_ascii_digit() || *b == b'@'));
-                    json.push(b'"');
+                if visitor.is_some() {
+                    json.push(b',');
+                    push_str_or_null(&mut json, visitor, u8::is_ascii_hexdigit);
                 }
                 json.push(b']');
             }
@@ -427,11 +444,25 @@ impl CtxKeyring {
             sub_ids: SubIds::from_wire(p.12),
             test: p.13 == 1,
             address_hash: p.14,
+            visitor_hash: p.16,
         };
         if claims.expires_at <= now_unix {
             return Err(CtxError::Expired);
         }
         Ok(claims)
+    }
+}
+
+/// `"…"` of the bytes of `value` that `keep` keeps (the signer's own digests and tags: nothing
+/// to escape), or `null`.
+fn push_str_or_null(json: &mut Vec<u8>, value: Option<&str>, keep: impl Fn(&u8) -> bool) {
+    match value {
+        Some(v) => {
+            json.push(b'"');
+            json.extend(v.bytes().filter(keep));
+            json.push(b'"');
+        }
+        None => json.extend_from_slice(b"null"),
     }
 }
 
@@ -476,6 +507,7 @@ mod tests {
             sub_ids: Default::default(),
             test: false,
             address_hash: None,
+            visitor_hash: None,
         }
     }
 
@@ -492,6 +524,80 @@ mod tests {
         assert_eq!(a, r.address_digest("203.0.113.7"));
         assert_ne!(a, r.address_digest("203.0.113.8"));
         assert_ne!(a, ring("k1", 8).address_digest("203.0.113.7"));
+    }
+
+    #[test]
+    fn fingerprints_tell_visitors_apart_and_stand_for_nothing_else() {
+        let r = ring("k1", 7);
+        let id = "0123456789abcdef0123456789abcdef";
+        let f = r.fingerprint(id);
+        assert_eq!(f.len(), 16);
+        assert!(f.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(f, r.fingerprint(id));
+        assert_ne!(f, r.fingerprint("0123456789abcdef0123456789abcdee"));
+        assert_ne!(f, ring("k1", 8).fingerprint(id));
+        // Its own label: never the address digest of the same text, nor the id itself.
+        assert_ne!(f, r.address_digest(id));
+        assert!(!id.contains(&f));
+    }
+
+    /// The payload of a token, as signed.
+    fn payload_of(token: &str) -> serde_json::Value {
+        let b64 = token.split('.').nth(1).unwrap();
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(b64).unwrap()).unwrap()
+    }
+
+    /// A token of the layout before the visitor hash (test flag, address hash, variant last)
+    /// verifies and reads as no visitor hash; and a token without one is still signed in that
+    /// layout, byte for byte, so verifiers that predate the field read it too.
+    #[test]
+    fn tokens_minted_before_the_visitor_hash_stay_valid_and_read_as_none() {
+        let r = ring("k1", 7);
+        let c = CtxClaims {
+            test: true,
+            address_hash: Some(r.address_digest("203.0.113.7")),
+            attribution: Attribution {
+                variant: Some("0@1764000000".into()),
+                ..claims().attribution
+            },
+            ..claims()
+        };
+        let token = r.sign(&c);
+        let payload = payload_of(&token);
+        assert_eq!(payload.as_array().unwrap().len(), 16, "{payload}");
+        let legacy = r.verify(&sign_raw(&r, &payload), NOW).unwrap();
+        assert_eq!(legacy.visitor_hash, None);
+        assert_eq!(legacy, c);
+        for short in [
+            claims(),
+            CtxClaims {
+                test: true,
+                ..claims()
+            },
+        ] {
+            let n = payload_of(&r.sign(&short)).as_array().unwrap().len();
+            assert_eq!(
+                n,
+                13 + usize::from(short.test),
+                "no field pays for what it lacks"
+            );
+        }
+        // With a visitor hash and nothing before it: the fields in between are null.
+        let only = CtxClaims {
+            visitor_hash: Some(r.fingerprint("0123456789abcdef0123456789abcdef")),
+            ..claims()
+        };
+        let payload = payload_of(&r.sign(&only));
+        let tail = &payload.as_array().unwrap()[13..];
+        assert_eq!(
+            tail,
+            [
+                serde_json::json!(0),
+                serde_json::Value::Null,
+                serde_json::Value::Null,
+                serde_json::json!(only.visitor_hash)
+            ]
+        );
     }
 
     #[test]
@@ -526,6 +632,38 @@ mod tests {
             CtxClaims {
                 test: true,
                 address_hash: Some(r.address_digest("203.0.113.7")),
+                attribution: Attribution {
+                    variant: Some("0@1764000000".into()),
+                    ..claims().attribution
+                },
+                ..claims()
+            },
+            CtxClaims {
+                visitor_hash: Some(r.fingerprint("0123456789abcdef0123456789abcdef")),
+                ..claims()
+            },
+            CtxClaims {
+                test: true,
+                visitor_hash: Some(r.fingerprint("0123456789abcdef0123456789abcdef")),
+                ..claims()
+            },
+            CtxClaims {
+                address_hash: Some(r.address_digest("203.0.113.7")),
+                visitor_hash: Some(r.fingerprint("0123456789abcdef0123456789abcdef")),
+                ..claims()
+            },
+            CtxClaims {
+                visitor_hash: Some(r.fingerprint("0123456789abcdef0123456789abcdef")),
+                attribution: Attribution {
+                    variant: Some("1@1764000000".into()),
+                    ..claims().attribution
+                },
+                ..claims()
+            },
+            CtxClaims {
+                test: true,
+                address_hash: Some(r.address_digest("2001:db8::1")),
+                visitor_hash: Some(r.fingerprint("0123456789abcdef0123456789abcdef")),
                 attribution: Attribution {
                     variant: Some("0@1764000000".into()),
                     ..claims().attribution

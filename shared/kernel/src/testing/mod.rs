@@ -174,6 +174,7 @@ pub fn launch_claims(issued_at: i64, expires_at: i64) -> crate::domain::CtxClaim
         sub_ids: Default::default(),
         test: false,
         address_hash: None,
+        visitor_hash: None,
     }
 }
 

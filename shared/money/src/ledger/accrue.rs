@@ -133,6 +133,7 @@ pub(crate) async fn draft(
         click_count: None,
         disputed_from: None,
         address_hash: c.address_hash.clone(),
+        visitor_hash: c.visitor_hash.clone(),
         rule_index: earned.rule_index.and_then(|i| u32::try_from(i).ok()),
         tier_index: earned.tier_index.and_then(|i| u32::try_from(i).ok()),
         claim_id: None,

@@ -92,6 +92,9 @@ pub struct Commission {
     /// The keyed digest of the address behind the conversion's click (partner risk).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_hash: Option<String>,
+    /// The keyed fingerprint of the browser behind the conversion's click (partner risk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_hash: Option<String>,
     /// The plan rule that paid the line (its index in the plan version's `rules`), and the tier
     /// of it that set the rate (issue 47).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -206,6 +209,7 @@ impl Commission {
             click_count: None,
             disputed_from: None,
             address_hash: None,
+            visitor_hash: None,
             rule_index: None,
             tier_index: None,
             claim_id: None,

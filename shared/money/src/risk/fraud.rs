@@ -14,6 +14,8 @@ pub struct Facts {
     pub shared_tax_id: Vec<String>,
     /// Where the partner's people sign in from: (the address's keyed digest, whose, masked).
     pub sign_ins: Vec<(String, String)>,
+    /// The browsers the partner's people sign in from: (the visitor fingerprint, whose, masked).
+    pub sign_in_browsers: Vec<(String, String)>,
     /// The partner's addresses at a disposable domain: (whose, masked address, domain).
     pub disposable: Vec<(String, String, String)>,
     /// The program's `refundAfterPayoutThreshold` (percent).
@@ -57,32 +59,46 @@ fn shared_tax_id(f: &Facts) -> Signal {
     Signal::new(SignalCode::SharedTaxId, n, n > 0, detail, examples)
 }
 
-/// Sales whose click came from an address the partner's people sign in from (the partner's
-/// own email on the customer is `self_referral`'s, not counted twice).
+/// Sales whose click came from a browser or an address the partner's people sign in from
+/// (the partner's own email on the customer is `self_referral`'s, not counted twice), each
+/// counted once and said by what matched.
 fn customer_matches_partner(lines: &[LineFacts], f: &Facts) -> Signal {
-    let own: Vec<(&LineFacts, &str)> = lines
+    let find = |hash: Option<&str>, among: &[(String, String)]| -> Option<String> {
+        let hash = hash?;
+        let (_, who) = among.iter().find(|(h, _)| h == hash)?;
+        Some(who.clone())
+    };
+    let own: Vec<(&LineFacts, String)> = lines
         .iter()
         .filter(|l| !l.self_referral)
         .filter_map(|l| {
-            let hash = l.address_hash.as_deref()?;
-            let (_, who) = f.sign_ins.iter().find(|(h, _)| h == hash)?;
-            Some((l, who.as_str()))
+            let browser = find(l.visitor_hash.as_deref(), &f.sign_in_browsers);
+            let address = find(l.address_hash.as_deref(), &f.sign_ins);
+            let words = match (browser, address) {
+                (Some(b), Some(a)) if a == b => {
+                    format!("a browser and the address {b} signs in from")
+                }
+                (Some(b), Some(a)) => {
+                    format!("a browser {b} signs in from and the address {a} signs in from")
+                }
+                (Some(b), None) => format!("a browser {b} signs in from"),
+                (None, Some(a)) => format!("the address {a} signs in from"),
+                (None, None) => return None,
+            };
+            Some((l, words))
         })
         .collect();
     let n = own.len() as u64;
     let detail = format!("{n} sale(s) from where the partner's people sign in");
     let examples = own
         .iter()
-        .map(|(l, who)| {
+        .map(|(l, words)| {
             let customer = l
                 .customer_id
                 .as_deref()
                 .map(|c| format!(", customer {c},"))
                 .unwrap_or_default();
-            format!(
-                "The sale {}{customer} came from the address {who} signs in from",
-                l.conversion_id
-            )
+            format!("The sale {}{customer} came from {words}", l.conversion_id)
         })
         .collect();
     Signal::new(
@@ -237,6 +253,44 @@ mod tests {
         lines[0].self_referral = true;
         assert!(!customer_matches_partner(&lines, &facts).fired);
         assert!(!customer_matches_partner(&lines, &Facts::default()).fired);
+    }
+
+    /// A sale from a browser the partner's people sign in from fires without the address (the
+    /// browser went elsewhere), said so; one matching both is counted once; neither, nothing.
+    #[test]
+    fn a_sale_from_a_browser_the_partner_signs_in_from_is_the_partners_own() {
+        let line = |n: u64, address: &str, browser: &str| LineFacts {
+            conversion_id: format!("cnv_{n}"),
+            address_hash: Some(address.into()),
+            visitor_hash: Some(browser.into()),
+            ..LineFacts::default()
+        };
+        let facts = Facts {
+            sign_ins: vec![("aa".into(), "j***@example.com".into())],
+            sign_in_browsers: vec![("f1".into(), "j***@example.com".into())],
+            ..Facts::default()
+        };
+        let elsewhere = [line(1, "bb", "f1"), line(2, "cc", "f2")];
+        let s = customer_matches_partner(&elsewhere, &facts);
+        assert_eq!((s.count, s.fired, s.weight), (1, true, 40));
+        assert_eq!(
+            s.examples,
+            ["The sale cnv_1 came from a browser j***@example.com signs in from"]
+        );
+        let both = [line(3, "aa", "f1")];
+        let s = customer_matches_partner(&both, &facts);
+        assert_eq!(s.count, 1);
+        assert_eq!(
+            s.examples,
+            ["The sale cnv_3 came from a browser and the address j***@example.com signs in from"]
+        );
+        // Neither the browser nor the address: nothing, and a fingerprint is never an address.
+        let neither = [line(4, "f1", "aa"), line(5, "cc", "f2")];
+        let s = customer_matches_partner(&neither, &facts);
+        assert_eq!((s.count, s.fired), (0, false), "{s:?}");
+        let mut own = line(6, "bb", "f1");
+        own.self_referral = true;
+        assert!(!customer_matches_partner(&[own], &facts).fired);
     }
 
     #[test]

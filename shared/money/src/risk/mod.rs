@@ -191,6 +191,7 @@ fn line_facts(c: &Commission) -> signals::LineFacts {
             .map_or(0, crate::domain::ClickId::unix_millis),
         conversion_ms: c.commission_id.unix_millis(),
         address_hash: c.address_hash.clone(),
+        visitor_hash: c.visitor_hash.clone(),
         customer_id: c.customer_id.as_ref().map(ToString::to_string),
         self_referral: c
             .reasons
@@ -204,8 +205,9 @@ fn line_facts(c: &Commission) -> signals::LineFacts {
 
 /// The facts of [`fraud`]'s signals: the program's thresholds, the partners behind the same
 /// payout account or tax id (`payout_methods::digests`), the partner's and its users' addresses
-/// at a disposable domain, where its users sign in from. Round trips: ONE read (the program);
-/// ONE query (the partner's users) and, per user, ONE query and ONE read per session;
+/// at a disposable domain, where and from which browsers its users sign in. Round trips: ONE
+/// read (the program); ONE query (the partner's users) and, per user, ONE query and ONE read
+/// per session;
 /// those of `digests::sharing_account` and `sharing_tax_id`; ONE read per partner named.
 async fn fraud_facts(
     store: &dyn Store,
@@ -239,8 +241,12 @@ async fn fraud_facts(
         .collect();
     for user in crate::people::partner_users::list(store, handle, id).await? {
         let masked = crate::domain::customer::mask_email(&user.email).unwrap_or_default();
-        for hash in crate::people::sessions::address_hashes(store, &user.user_id).await? {
+        let seen = crate::people::sessions::sign_in_hashes(store, &user.user_id).await?;
+        for hash in seen.addresses {
             facts.sign_ins.push((hash, masked.clone()));
+        }
+        for hash in seen.browsers {
+            facts.sign_in_browsers.push((hash, masked.clone()));
         }
         if !addresses
             .iter()

@@ -138,6 +138,8 @@ pub struct LineFacts {
     pub click_ms: i64,
     pub conversion_ms: i64,
     pub address_hash: Option<String>,
+    /// The keyed fingerprint of the browser behind the line's click.
+    pub visitor_hash: Option<String>,
     pub customer_id: Option<String>,
     pub self_referral: bool,
     pub reversed: bool,

@@ -178,6 +178,7 @@ pub fn conversion_event(handle: &str, country: &str) -> String {
         customer_self_referral: false,
         coupon: None,
         address_hash: None,
+        visitor_hash: None,
     };
     let id = crate::domain::EventId::new();
     event_json(id.as_str(), handle, &data)

@@ -67,6 +67,10 @@ pub struct ConversionData {
     /// partner's conversions by it); absent without a visitor's click.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_hash: Option<String>,
+    /// The keyed fingerprint of the browser behind its click, from the ctx (partner risk tells a
+    /// sale made from a browser its people sign in from); absent without a visitor's click.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_hash: Option<String>,
     /// The coupon code the sale named and whether its partner's click came with it (issue 63).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon: Option<crate::domain::CouponUse>,
@@ -197,6 +201,7 @@ mod tests {
             customer_self_referral: false,
             coupon: None,
             address_hash: None,
+            visitor_hash: None,
         }
     }
 
