@@ -32,6 +32,7 @@ pub mod program_links;
 pub mod program_rows;
 pub mod programs;
 pub mod pull;
+pub mod pulled;
 pub mod raw_row;
 pub mod run;
 pub mod uploads;
@@ -211,6 +212,7 @@ pub(crate) fn new_job(import_id: ImportId, options: &Options) -> Job {
         created_at: crate::platform::time::timestamp(),
         finished_at: None,
         pending_upload: None,
+        pending_pull: None,
     }
 }
 
