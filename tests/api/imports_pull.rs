@@ -38,6 +38,8 @@ struct Rewardful {
     expanded: AtomicU32,
     /// Every key refused (the good one revoked).
     revoked: std::sync::atomic::AtomicBool,
+    /// Every request answered `429` (the good key limited for a while).
+    limited: std::sync::atomic::AtomicBool,
 }
 
 /// `GET /v1/{list}?page=N`: one item a page, the next page named while items remain.
@@ -58,7 +60,7 @@ async fn list(
     let mut out = HeaderMap::new();
     let error =
         |status: StatusCode, out: HeaderMap| (status, out, axum::Json(json!({"error": "…"})));
-    if auth == format!("{LIMITED}:") {
+    if auth == format!("{LIMITED}:") || r.limited.load(Ordering::SeqCst) {
         out.insert("retry-after", "0".parse().unwrap());
         return error(StatusCode::TOO_MANY_REQUESTS, out);
     }
@@ -110,6 +112,7 @@ async fn apps_with(mut config: Config, workers: Workers) -> (TestApp, Arc<Reward
         throttle: AtomicU32::new(2),
         expanded: AtomicU32::new(0),
         revoked: std::sync::atomic::AtomicBool::new(false),
+        limited: std::sync::atomic::AtomicBool::new(false),
     });
     let router = axum::Router::new()
         .route("/v1/{list}", axum::routing::get(list))
@@ -748,11 +751,11 @@ async fn a_pull_cut_between_pages_or_raced_by_two_workers_reads_each_page_once()
     assert!(names.contains(&"Jane Doe"), "{names:?}");
 }
 
-/// The key is checked by the tool in the request: a wrong one is refused there, before any job,
-/// and a key the tool refuses later (revoked while the worker reads) fails the import in words,
-/// the key forgotten.
+/// A key the tool refuses once the worker reads (revoked meanwhile) fails the import in words at
+/// once, the key forgotten; a key it keeps limiting is asked again by the next steps, then
+/// fails the import in words; a limit that lifts between steps lets the pull go on.
 #[tokio::test]
-async fn a_key_refused_while_the_worker_reads_fails_the_import_in_words() {
+async fn a_key_refused_or_limited_while_the_worker_reads_fails_the_import_in_words() {
     let (app, rewardful) = apps_with(test_config(), Workers::Off).await;
     let id = started_pull(&app, &json!({"source": "rewardful", "apiKey": GOOD})).await;
     // Revoked: the tool now refuses the good key too (its lists emptied of the key's access).
@@ -770,7 +773,33 @@ async fn a_key_refused_while_the_worker_reads_fails_the_import_in_words() {
         "{message}"
     );
     assert_eq!(pages_read(&app, &id).await, None, "the key was kept");
-    // The handle is free again: a new pull starts.
+    // The handle is free again. A key the tool keeps limiting once the worker reads is asked
+    // again by the next steps, then fails the import in words.
     rewardful.revoked.store(false, Ordering::SeqCst);
-    started_pull(&app, &json!({"source": "rewardful", "apiKey": GOOD})).await;
+    let id = started_pull(&app, &json!({"source": "rewardful", "apiKey": GOOD})).await;
+    rewardful.limited.store(true, Ordering::SeqCst);
+    let mut stalled = 0;
+    while step(&app, &id, unbounded).await == Step::Paused {
+        stalled += 1;
+        assert!(stalled < 10, "a limited key is asked forever");
+    }
+    assert_eq!(stalled, tenx_shared::imports::pulled::STALLS - 1);
+    let v = finished(&app, id.as_str()).await;
+    assert_eq!(v["status"], "failed", "{v}");
+    let message = v["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("limiting the requests"), "{message}");
+    assert!(!v.to_string().contains(GOOD), "{v}");
+    // A limit that lifts between steps: the pull goes on where it stood.
+    rewardful.limited.store(false, Ordering::SeqCst);
+    let id = started_pull(
+        &app,
+        &json!({"source": "rewardful", "apiKey": GOOD, "dryRun": true}),
+    )
+    .await;
+    rewardful.limited.store(true, Ordering::SeqCst);
+    assert_eq!(step(&app, &id, unbounded).await, Step::Paused);
+    rewardful.limited.store(false, Ordering::SeqCst);
+    assert_eq!(step(&app, &id, unbounded).await, Step::Ready);
+    let dry = write_all(&app, &id).await;
+    assert_eq!(counts(&dry), [6, 0, 0, 2], "{dry}");
 }

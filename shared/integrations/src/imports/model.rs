@@ -207,6 +207,9 @@ pub struct PullCursor {
     pub items: u64,
     /// The pieces those items are kept in, numbered from 0.
     pub pieces: u64,
+    /// Steps in a row the tool would not give the next page (a limited key, its own failure).
+    #[serde(default)]
+    pub stalls: u32,
 }
 
 impl PullCursor {
@@ -219,6 +222,7 @@ impl PullCursor {
             pages: 0,
             items: 0,
             pieces: 0,
+            stalls: 0,
         }
     }
 }

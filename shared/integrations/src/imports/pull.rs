@@ -545,6 +545,7 @@ impl<'a> Pull<'a> {
         let mut next = PullCursor {
             pages: at.pages + 1,
             items: at.items + items.len() as u64,
+            stalls: 0,
             ..at.clone()
         };
         match more {

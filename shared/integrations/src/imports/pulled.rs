@@ -133,10 +133,7 @@ pub async fn step_pending(
         }
         let page = match pull::page(pending.tool, bases, &credentials, &at).await {
             Ok(page) => page,
-            Err(e) => {
-                run::fail(store, handle, id, &e.to_string()).await?;
-                return Ok(Step::Ready);
-            }
+            Err(e) => return stalled(&mut reading, at, e).await,
         };
         let mut next = page.next;
         match put_pieces(store, handle, id, at.pieces, page.list, page.items).await {
@@ -152,6 +149,34 @@ pub async fn step_pending(
         }
         pages += 1;
     }
+    Ok(Step::Ready)
+}
+
+/// Steps in a row a pull waits for a page the tool would not give (each step waits out its
+/// `429`s first, `pull::page`) before it fails.
+pub const STALLS: u32 = 5;
+
+/// A page the tool would not give now: a key it limits, or a failure of its own, is asked
+/// again by the next step (the message queued again, the stall counted on the job), up to
+/// [`STALLS`] steps in a row; a refused key or a program past the pages a pull reads fails the
+/// import at once, in words.
+async fn stalled(
+    reading: &mut Reading<'_>,
+    at: PullCursor,
+    e: PullError,
+) -> Result<Step, ImportError> {
+    let transient = matches!(e, PullError::Limited(_) | PullError::Tool(_));
+    if transient && at.stalls + 1 < STALLS {
+        tracing::info!(stalls = at.stalls + 1, error = %e, "pull stalled; the next step asks again");
+        let next = PullCursor {
+            stalls: at.stalls + 1,
+            ..at
+        };
+        let pulling = reading.save(next).await?;
+        return Ok(if pulling { Step::Paused } else { Step::Ready });
+    }
+    let id = reading.job.import_id.clone();
+    run::fail(reading.store, reading.handle, &id, &e.to_string()).await?;
     Ok(Step::Ready)
 }
 
