@@ -222,6 +222,7 @@ function pullProgress(chosen, job) {
   if (!job.pulling) return null;
   const { pages, items } = job.pulling;
   const what = isProgram(chosen.source) ? 'the program' : 'your links';
+  if (!pages) return `Reading ${what} from ${tool(chosen.source)[1]}…`;
   return `Reading ${what} from ${tool(chosen.source)[1]}: ${fmtCount(pages)} ${pages === 1 ? 'page' : 'pages'}, ${fmtCount(items)} ${items === 1 ? 'item' : 'items'} so far…`;
 }
 
@@ -376,7 +377,7 @@ function showFinished(report, chosen, job) {
       ? `${fmtCount(c.skipped)} skipped: rows that existed already, and Dub's payouts (nothing of them is written).`
       : `${fmtCount(c.skipped)} left as they were: they existed already (skipped).`) : null,
     c.failed ? `${fmtCount(c.failed)} ${c.failed === 1 ? 'row' : 'rows'} not imported: below, each with why.` : null,
-    'Importing the same file again changes nothing.',
+    chosen.apiKey ? `Importing from ${tool(chosen.source)[1]} again changes nothing.` : 'Importing the same file again changes nothing.',
   ].filter(Boolean);
   const heading = section('Imported',
     h('div', { id: 'import-finished' },

@@ -813,16 +813,16 @@ mod tests {
             ("commissions".to_owned(), vec![serde_json::json!({"id": 2})]),
             ("partners".to_owned(), vec![serde_json::json!({"id": 3})]),
         ];
-        let joined: Value = serde_json::from_slice(&joined(Source::Dub, pages).unwrap()).unwrap();
+        let program: Value = serde_json::from_slice(&joined(Source::Dub, pages).unwrap()).unwrap();
         assert_eq!(
-            joined,
+            program,
             serde_json::json!({"payouts": [], "partners": [{"id": 1}, {"id": 3}],
                                "customers": [], "commissions": [{"id": 2}]})
         );
         let links = vec![("links".to_owned(), vec![serde_json::json!({"id": "l"})])];
-        let joined: Value =
+        let list: Value =
             serde_json::from_slice(&joined(Source::Rebrandly, links).unwrap()).unwrap();
-        assert_eq!(joined, serde_json::json!([{"id": "l"}]));
+        assert_eq!(list, serde_json::json!([{"id": "l"}]));
         assert!(ended(
             Source::Rebrandly,
             &PullCursor {
