@@ -2,8 +2,11 @@
 //! answers as Rewardful's API v1 documents it (HTTP Basic with the API secret, `?page=&limit=`,
 //! `{pagination: {next_page}, data}`, `401` for a wrong key, `429` with `Retry-After`), the
 //! same program as its file (`tests/fixtures/imports/rewardful.json`, one item a page here so
-//! every list is paged). A dry run writes nothing, a re-run creates nothing, a wrong or limited
-//! key is said in words before anything starts, and the key is nowhere in what is kept. The
+//! every list is paged), read by the imports worker after the request's one check of the key.
+//! A dry run writes nothing, a re-run creates nothing, a wrong or limited key is said in words
+//! before anything starts, and the key is nowhere in what is kept (sealed on the job while the
+//! worker reads, gone after). A pull cut between pages or raced by two workers reads each page
+//! once; a key revoked or limited once started fails the import in words. The
 //! same of FirstPromoter, Tolt and PartnerStack, and Rebrandly's links, each from a local
 //! server answering as that tool's API documents it ([`Kind`]; docs/imports.md).
 use std::collections::HashMap;

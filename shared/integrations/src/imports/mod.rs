@@ -9,7 +9,8 @@
 //!
 //! What it owns (`platform/store/keys.rs`): the job (`H#{handle}#IMP`), its chunks
 //! (`…#IMPC#{importId}`, 7 days; each deleted once written, as its rows may hold addresses), the handle's running import (`…#IMPRUN`: one at a time), its
-//! daily count (`…#IMPDAY`), each written row's marker (`…#IMPR#{importId}`) and an imported
+//! daily count (`…#IMPDAY`), a pull's pages read (`…#IMPP#{importId}`, [`pulled`]), each
+//! written row's marker (`…#IMPR#{importId}`) and an imported
 //! link's history (`…#IMPL`: the source, tags and the old tool's click total, never a live
 //! counter). Links and their aliases are written through `links`.
 //!
