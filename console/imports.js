@@ -200,10 +200,12 @@ function chooser(report) {
 async function checkByKey(chosen, report, out, button, keyField, secondField) {
   button.disabled = true;
   const what = isProgram(chosen.source) ? 'the program' : 'your links';
-  clear(out, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), `Reading ${what} from ${tool(chosen.source)[1]}…`));
+  const said = h('span', {}, `Reading ${what} from ${tool(chosen.source)[1]}…`);
+  clear(out, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), said));
   try {
-    const job = await run(chosen, true, () => {});
+    const job = await run(chosen, true, (j) => { said.textContent = pullProgress(chosen, j) || 'Checking what came in…'; });
     clear(out);
+    if (job.status === 'failed') return pullFailed(keyField, job);
     showDryRun(report, chosen, job, keyField);
   } catch (err) {
     clear(out);
@@ -213,6 +215,22 @@ async function checkByKey(chosen, report, out, button, keyField, secondField) {
   } finally {
     button.disabled = false;
   }
+}
+
+// How far the worker has read a pull by API key, in words (null once every page is read).
+function pullProgress(chosen, job) {
+  if (!job.pulling) return null;
+  const { pages, items } = job.pulling;
+  const what = isProgram(chosen.source) ? 'the program' : 'your links';
+  if (!pages) return `Reading ${what} from ${tool(chosen.source)[1]}…`;
+  return `Reading ${what} from ${tool(chosen.source)[1]}: ${fmtCount(pages)} ${pages === 1 ? 'page' : 'pages'}, ${fmtCount(items)} ${items === 1 ? 'item' : 'items'} so far…`;
+}
+
+// The key field's error when a pull stopped once started (the key revoked meanwhile, the
+// tool down, a program too large): the worker's why, in its words.
+function pullFailed(keyField, job) {
+  const why = (job.errors || []).find((e) => e.field === 'file') || { message: 'The pull stopped before its end.' };
+  fieldError(keyField, why.message.replace(/^apiKey: /, ''));
 }
 
 // The file field's error when the import could not read the file (a wrong tool for it).
@@ -323,11 +341,12 @@ function showDryRun(report, chosen, job, file) {
       const done = await run(chosen, false, (j) => {
         const n = Math.min(rows(j.counts), total);
         bar.value = n;
-        said.textContent = j.status === 'running' ? `Importing: ${fmtCount(n)} of ${fmtCount(total)} rows done.` : 'Finished.';
+        said.textContent = pullProgress(chosen, j)
+          || (j.status === 'running' ? `Importing: ${fmtCount(n)} of ${fmtCount(total)} rows done.` : 'Finished.');
       });
       if (done.status === 'failed') {
         clear(progress);
-        return fileFailed(file, done);
+        return chosen.apiKey ? pullFailed(file, done) : fileFailed(file, done);
       }
       showFinished(report, chosen, done);
     } catch (err) {
@@ -358,7 +377,7 @@ function showFinished(report, chosen, job) {
       ? `${fmtCount(c.skipped)} skipped: rows that existed already, and Dub's payouts (nothing of them is written).`
       : `${fmtCount(c.skipped)} left as they were: they existed already (skipped).`) : null,
     c.failed ? `${fmtCount(c.failed)} ${c.failed === 1 ? 'row' : 'rows'} not imported: below, each with why.` : null,
-    'Importing the same file again changes nothing.',
+    chosen.apiKey ? `Importing from ${tool(chosen.source)[1]} again changes nothing.` : 'Importing the same file again changes nothing.',
   ].filter(Boolean);
   const heading = section('Imported',
     h('div', { id: 'import-finished' },

@@ -98,6 +98,10 @@ done
 provider_port=$(sed -n 's/^READY //p' "$work/provider.log" | head -n 1)
 [ -n "$provider_port" ] || { echo "the provider server did not start" >&2; cat "$work/provider.log" >&2; exit 1; }
 export BROWSER_TEST_PROVIDER_URL="http://127.0.0.1:$provider_port"
+# A free port for the import walk's local Rebrandly (scripts/browser_test_imports.py serves it
+# there while it walks a pull by API key).
+BROWSER_TEST_TOOL_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export BROWSER_TEST_TOOL_PORT
 console_dir=()
 if [ -n "${BROWSER_TEST_CONSOLE_DIR:-}" ]; then
   console_dir=("TENX_CONSOLE_DIR=$(cd "$BROWSER_TEST_CONSOLE_DIR" && pwd)")
@@ -107,6 +111,7 @@ env -u TENX_JWT_SECRET -u TENX_JWT_PUBLIC_KEY -u TENX_CONSOLE_DIR -u TENX_BACKEN
   TENX_WEBHOOKS_ALLOW_PRIVATE=true TENX_WEBHOOK_RETRY_BASE_MS=100 TENX_RATE_LIMIT_FREE=100000 \
   TENX_LOG=warn TENX_DNS_RESOLVER=127.0.0.1:9 \
   TENX_PAYPAL_API_BASE="$BROWSER_TEST_PROVIDER_URL" TENX_STRIPE_API_BASE="$BROWSER_TEST_PROVIDER_URL" \
+  TENX_REBRANDLY_API_BASE="http://127.0.0.1:$BROWSER_TEST_TOOL_PORT" \
   "$TENX_BIN" serve --local-sign-in --addr "127.0.0.1:$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do

@@ -2,8 +2,11 @@
 //! answers as Rewardful's API v1 documents it (HTTP Basic with the API secret, `?page=&limit=`,
 //! `{pagination: {next_page}, data}`, `401` for a wrong key, `429` with `Retry-After`), the
 //! same program as its file (`tests/fixtures/imports/rewardful.json`, one item a page here so
-//! every list is paged). A dry run writes nothing, a re-run creates nothing, a wrong or limited
-//! key is said in words before anything starts, and the key is nowhere in what is kept. The
+//! every list is paged), read by the imports worker after the request's one check of the key.
+//! A dry run writes nothing, a re-run creates nothing, a wrong or limited key is said in words
+//! before anything starts, and the key is nowhere in what is kept (sealed on the job while the
+//! worker reads, gone after). A pull cut between pages or raced by two workers reads each page
+//! once; a key revoked or limited once started fails the import in words. The
 //! same of FirstPromoter, Tolt and PartnerStack, and Rebrandly's links, each from a local
 //! server answering as that tool's API documents it ([`Kind`]; docs/imports.md).
 use std::collections::HashMap;
@@ -16,7 +19,14 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
-use crate::helpers::{TestApp, assert_error, json_of, spawn_with, test_config};
+use tenx_shared::domain::ImportId;
+use tenx_shared::imports::pull::Bases;
+use tenx_shared::imports::pulled::step_pending;
+use tenx_shared::imports::uploads::{Budget, Step};
+use tenx_shared::platform::config::Config;
+use tenx_shared::runtime::local::Workers;
+
+use crate::helpers::{TestApp, acme, assert_error, json_of, spawn_full, spawn_with, test_config};
 use crate::imports::{counts, finished, fixture, target};
 
 const GOOD: &str = "sk_live_good";
@@ -29,6 +39,10 @@ struct Rewardful {
     throttle: AtomicU32,
     /// Requests of payouts asking for their commissions (`expand[]=commissions`).
     expanded: AtomicU32,
+    /// Every key refused (the good one revoked).
+    revoked: std::sync::atomic::AtomicBool,
+    /// Every request answered `429` (the good key limited for a while).
+    limited: std::sync::atomic::AtomicBool,
 }
 
 /// `GET /v1/{list}?page=N`: one item a page, the next page named while items remain.
@@ -49,11 +63,11 @@ async fn list(
     let mut out = HeaderMap::new();
     let error =
         |status: StatusCode, out: HeaderMap| (status, out, axum::Json(json!({"error": "…"})));
-    if auth == format!("{LIMITED}:") {
+    if auth == format!("{LIMITED}:") || r.limited.load(Ordering::SeqCst) {
         out.insert("retry-after", "0".parse().unwrap());
         return error(StatusCode::TOO_MANY_REQUESTS, out);
     }
-    if auth != format!("{GOOD}:") {
+    if auth != format!("{GOOD}:") || r.revoked.load(Ordering::SeqCst) {
         return error(StatusCode::UNAUTHORIZED, out);
     }
     if list == "commissions"
@@ -82,6 +96,11 @@ async fn list(
 
 /// Rewardful's API on a loopback port, and the app pointed at it.
 async fn apps() -> (TestApp, Arc<Rewardful>) {
+    apps_with(test_config(), Workers::On).await
+}
+
+/// [`apps`] with `config`, its workers on or off.
+async fn apps_with(mut config: Config, workers: Workers) -> (TestApp, Arc<Rewardful>) {
     let mut lists: Value = serde_json::from_slice(&fixture("rewardful.json")).unwrap();
     // Jane's due commission is in the payout Rewardful is sending; a pending payout names the
     // same partner's paid one (it changes nothing).
@@ -95,6 +114,8 @@ async fn apps() -> (TestApp, Arc<Rewardful>) {
         lists,
         throttle: AtomicU32::new(2),
         expanded: AtomicU32::new(0),
+        revoked: std::sync::atomic::AtomicBool::new(false),
+        limited: std::sync::atomic::AtomicBool::new(false),
     });
     let router = axum::Router::new()
         .route("/v1/{list}", axum::routing::get(list))
@@ -102,9 +123,8 @@ async fn apps() -> (TestApp, Arc<Rewardful>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let mut config = test_config();
     config.rewardful_api_base = base;
-    (spawn_with(config, None).await, state)
+    (spawn_full(config, None, workers).await, state)
 }
 
 async fn pull(app: &TestApp, role: Role, body: &Value) -> reqwest::Response {
@@ -516,12 +536,16 @@ async fn a_tolt_program_pulled_by_its_key_and_program_comes_in_as_its_file_would
     .await;
     let r = pull(&app, Role::Operator, &body(GOOD, Some(PROGRAM))).await;
     assert_error(r, 403, "insufficient_role").await;
-    // A program larger than a pull reads: its 1,000 requests made, then said in words.
+    // A program larger than a pull reads: the key checked, then the worker's 1,000 requests
+    // made, and the import failed in words.
     let before = tolt.requests.load(Ordering::SeqCst);
     let r = pull(&app, Role::Admin, &body(ENDLESS, Some(PROGRAM))).await;
-    let message = assert_error(r, 400, "invalid_request").await;
+    let started = json_of(r, 202).await;
+    let v = finished(&app, started["importId"].as_str().unwrap()).await;
+    assert_eq!(v["status"], "failed", "{v}");
+    let message = v["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("more than 1000 pages"), "{message}");
-    assert_eq!(tolt.requests.load(Ordering::SeqCst) - before, 1_000);
+    assert_eq!(tolt.requests.load(Ordering::SeqCst) - before, 1 + 1_000);
     pulled_as_its_file(&app, &tolt, body(GOOD, Some(PROGRAM)), [7, 0, 0, 1], "sam").await;
 }
 
@@ -604,4 +628,181 @@ async fn rebrandly_links_pulled_by_its_key_redirect_as_its_file_would() {
     let again = finished(&app, again["importId"].as_str().unwrap()).await;
     assert_eq!(counts(&again), [0, 0, 2, 0], "{again}");
     assert!(!again.to_string().contains(GOOD));
+}
+
+/// One invocation's pull step, as the worker takes it, with `budget`.
+async fn step(app: &TestApp, id: &ImportId, budget: Budget) -> Step {
+    let state = app.state();
+    let keyring = state.payout_key().ok();
+    let bases = Bases::of(&app.config);
+    step_pending(state.io(), keyring, &bases, &acme(), id, budget)
+        .await
+        .expect("a step")
+}
+
+/// The pages the job records as read (`None`: no longer pulling).
+async fn pages_read(app: &TestApp, id: &ImportId) -> Option<u64> {
+    let job = tenx_shared::imports::get(app.store.as_ref(), &acme(), id)
+        .await
+        .unwrap();
+    job.pending_pull.map(|p| p.at.pages)
+}
+
+/// The worker's chunk writes, to the end; the report.
+async fn write_all(app: &TestApp, id: &ImportId) -> Value {
+    let progress = crate::imports::write_chunks(app, id, usize::MAX).await;
+    assert_eq!(progress, tenx_shared::imports::run::Progress::Finished);
+    finished(app, id.as_str()).await
+}
+
+async fn started_pull(app: &TestApp, body: &Value) -> ImportId {
+    let v = json_of(pull(app, Role::Admin, body).await, 202).await;
+    ImportId::parse(v["importId"].as_str().unwrap()).unwrap()
+}
+
+/// A pull read by the worker a few pages per invocation (its 202 answered after one request):
+/// its progress readable while it reads, the key sealed on the job meanwhile and gone after; a
+/// step cut off after putting a page but before recording it (a killed worker) reads that page
+/// again into the same piece, and two workers stepping one pull at once read each page into
+/// the import once: the program's exact counts, each partner once.
+#[tokio::test]
+async fn a_pull_cut_between_pages_or_raced_by_two_workers_reads_each_page_once() {
+    let mut config = test_config();
+    config.import_staging_chunks = Some(2);
+    let (app, _rewardful) = apps_with(config, Workers::Off).await;
+    let admin = app.as_role("acme", Role::Admin);
+    let id = started_pull(
+        &app,
+        &json!({"source": "rewardful", "apiKey": GOOD, "dryRun": true}),
+    )
+    .await;
+    let budget = Budget::of(&app.config);
+    assert_eq!(step(&app, &id, budget).await, Step::Paused);
+    assert_eq!(pages_read(&app, &id).await, Some(2));
+    let v = json_of(admin.get(&format!("/imports/{id}")).await, 200).await;
+    assert_eq!(v["status"], "running", "{v}");
+    assert_eq!(v["pulling"], json!({"pages": 2, "items": 2}), "{v}");
+    // The key is sealed on the job, never in the clear.
+    let (pk, sk) = tenx_shared::platform::store::keys::import_job(&acme(), id.as_str());
+    let raw = app.store.get(&pk, &sk).await.unwrap().unwrap();
+    let raw = serde_json::to_string(&raw.parse::<Value>().unwrap()).unwrap();
+    assert!(raw.contains("pendingPull") && !raw.contains(GOOD), "{raw}");
+
+    // A step cut off once it has put page 4's piece: polled a step at a time and dropped.
+    let unbounded = Budget {
+        time: std::time::Duration::from_secs(600),
+        chunks: None,
+    };
+    let (pk4, sk4) = tenx_shared::platform::store::keys::import_pull_piece(&acme(), id.as_str(), 4);
+    let mut stepping = Box::pin(step(&app, &id, unbounded));
+    loop {
+        if let std::task::Poll::Ready(s) = futures::poll!(stepping.as_mut()) {
+            panic!("not cut off: {s:?}");
+        }
+        if app.store.get(&pk4, &sk4).await.unwrap().is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    drop(stepping);
+    let cut_at = pages_read(&app, &id).await.expect("still pulling");
+    assert!((4..=5).contains(&cut_at), "{cut_at}");
+    // The message comes back: the pull resumes from the page recorded, to the end.
+    let mut paused = 0;
+    while step(&app, &id, budget).await == Step::Paused {
+        paused += 1;
+        assert!(paused < 50, "the pull does not get on");
+    }
+    assert!(paused >= 1, "{paused}");
+    assert_eq!(pages_read(&app, &id).await, None);
+    let dry = write_all(&app, &id).await;
+    assert_eq!(counts(&dry), [6, 0, 0, 2], "{dry}");
+    assert_eq!(dry["errors"].as_array().unwrap().len(), 2, "{dry}");
+    assert!(dry.get("pulling").is_none(), "{dry}");
+    // The pages read are deleted with the key.
+    let (pk0, sk0) = tenx_shared::platform::store::keys::import_pull_piece(&acme(), id.as_str(), 0);
+    assert!(app.store.get(&pk0, &sk0).await.unwrap().is_none());
+    let raw = app.store.get(&pk, &sk).await.unwrap().unwrap();
+    let raw = serde_json::to_string(&raw.parse::<Value>().unwrap()).unwrap();
+    assert!(!raw.contains("pendingPull"), "{raw}");
+
+    // Two workers on one pull at once, for real: each page read into the import once.
+    let id = started_pull(&app, &json!({"source": "rewardful", "apiKey": GOOD})).await;
+    let mut invocations = 0;
+    loop {
+        let (a, b) = tokio::join!(step(&app, &id, budget), step(&app, &id, budget));
+        invocations += 1;
+        assert!(invocations < 50, "the pull does not get on");
+        if a == Step::Ready && b == Step::Ready {
+            break;
+        }
+    }
+    assert!(invocations >= 3, "{invocations}");
+    let done = write_all(&app, &id).await;
+    assert_eq!(counts(&done), [6, 0, 0, 2], "{done}");
+    let partners = json_of(admin.get("/partners?limit=100").await, 200).await;
+    let names: Vec<&str> = partners["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(names.len(), unique.len(), "{names:?}");
+    assert!(names.contains(&"Jane Doe"), "{names:?}");
+}
+
+/// A key the tool refuses once the worker reads (revoked meanwhile) fails the import in words at
+/// once, the key forgotten; a key it keeps limiting is asked again by the next steps, then
+/// fails the import in words; a limit that lifts between steps lets the pull go on.
+#[tokio::test]
+async fn a_key_refused_or_limited_while_the_worker_reads_fails_the_import_in_words() {
+    let (app, rewardful) = apps_with(test_config(), Workers::Off).await;
+    let id = started_pull(&app, &json!({"source": "rewardful", "apiKey": GOOD})).await;
+    // Revoked: the tool now refuses the good key too (its lists emptied of the key's access).
+    rewardful.revoked.store(true, Ordering::SeqCst);
+    let unbounded = Budget {
+        time: std::time::Duration::from_secs(600),
+        chunks: None,
+    };
+    assert_eq!(step(&app, &id, unbounded).await, Step::Ready);
+    let v = finished(&app, id.as_str()).await;
+    assert_eq!(v["status"], "failed", "{v}");
+    let message = v["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Rewardful refused this API key"),
+        "{message}"
+    );
+    assert_eq!(pages_read(&app, &id).await, None, "the key was kept");
+    // The handle is free again. A key the tool keeps limiting once the worker reads is asked
+    // again by the next steps, then fails the import in words.
+    rewardful.revoked.store(false, Ordering::SeqCst);
+    let id = started_pull(&app, &json!({"source": "rewardful", "apiKey": GOOD})).await;
+    rewardful.limited.store(true, Ordering::SeqCst);
+    let mut stalled = 0;
+    while step(&app, &id, unbounded).await == Step::Paused {
+        stalled += 1;
+        assert!(stalled < 10, "a limited key is asked forever");
+    }
+    assert_eq!(stalled, tenx_shared::imports::pulled::STALLS - 1);
+    let v = finished(&app, id.as_str()).await;
+    assert_eq!(v["status"], "failed", "{v}");
+    let message = v["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("limiting the requests"), "{message}");
+    assert!(!v.to_string().contains(GOOD), "{v}");
+    // A limit that lifts between steps: the pull goes on where it stood.
+    rewardful.limited.store(false, Ordering::SeqCst);
+    let id = started_pull(
+        &app,
+        &json!({"source": "rewardful", "apiKey": GOOD, "dryRun": true}),
+    )
+    .await;
+    rewardful.limited.store(true, Ordering::SeqCst);
+    assert_eq!(step(&app, &id, unbounded).await, Step::Paused);
+    rewardful.limited.store(false, Ordering::SeqCst);
+    assert_eq!(step(&app, &id, unbounded).await, Step::Ready);
+    let dry = write_all(&app, &id).await;
+    assert_eq!(counts(&dry), [6, 0, 0, 2], "{dry}");
 }

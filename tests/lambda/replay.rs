@@ -1839,6 +1839,13 @@ const UNEXERCISED: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "CommissionsFunction",
+        "sqs:SendMessage",
+        "ImportsQueue",
+        "a pull by API key queued once the tool has taken the key: the replay reaches no tool's \
+         API (tests/api/imports_pull.rs serves each from a local server)",
+    ),
+    (
+        "CommissionsFunction",
         "s3:PutObject",
         "UploadsBucket",
         "a claim's image added (a binary body no event file carries; tests/api/claims.rs adds \

@@ -29,8 +29,6 @@ pub(crate) fn routes() -> Routes {
         .post(Operator, None, Write, start)
         .at("/v2/handles/{handle}/imports/uploads")
         .post(Operator, None, Write, create_upload)
-        .at("/v2/handles/{handle}/imports/pull")
-        .post(Operator, None, Write, pull)
         .at("/v2/handles/{handle}/imports/preview")
         .post(Operator, None, Free, preview)
         .at("/v2/handles/{handle}/imports/column-maps/{tool}")
@@ -38,6 +36,17 @@ pub(crate) fn routes() -> Routes {
         .put(Operator, None, Write, save_column_map)
         .at("/v2/handles/{handle}/imports/{importId}")
         .get(Operator, None, Free, read)
+}
+
+/// A pull by API key: served by the commissions function, which holds the keyring its key is
+/// sealed with (the links function holds no payout key). Operators for links, admins for a
+/// program (checked in [`pull`]).
+pub(crate) fn pull_routes() -> Routes {
+    use crate::http::auth::Role::Operator;
+    use crate::http::routes::Charge::Write;
+    Routes::new()
+        .at("/v2/handles/{handle}/imports/pull")
+        .post(Operator, None, Write, pull)
 }
 
 /// The local server's upload URL (issue 64): the PUT of a file to the data dir's `uploads/`,
@@ -86,6 +95,17 @@ struct ImportView {
     created_at: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     finished_at: Option<Timestamp>,
+    /// A pull by API key the worker is still reading: how far it got.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pulling: Option<Pulling>,
+}
+
+/// How much of the tool's lists a pull has read so far.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Pulling {
+    pages: u64,
+    items: u64,
 }
 
 impl From<Job> for ImportView {
@@ -105,6 +125,10 @@ impl From<Job> for ImportView {
             notes: j.notes,
             created_at: j.created_at,
             finished_at: j.finished_at,
+            pulling: j.pending_pull.map(|p| Pulling {
+                pages: p.at.pages,
+                items: p.at.items,
+            }),
         }
     }
 }
@@ -235,9 +259,9 @@ struct PullBody {
     on_conflict: Option<OnConflict>,
 }
 
-/// A program (or a tool's links) pulled from the tool by the manager's API key, then imported
-/// as its file would be. The key serves this request's calls to the tool and is dropped with
-/// it: never stored.
+/// A program (or a tool's links) pulled from the tool by the manager's API key: the key
+/// checked by the tool, then read and imported by the imports worker (as its file would be),
+/// the key sealed on the job until then.
 async fn pull(
     State(state): State<AppState>,
     caller: Caller,
@@ -261,34 +285,25 @@ async fn pull(
             "Importing a partner program (partners, customers, commissions) takes an admin.",
         ));
     }
-    let config = &state.config;
-    let bases = imports::pull::Bases {
-        rewardful: &config.rewardful_api_base,
-        firstpromoter: &config.firstpromoter_api_base,
-        tolt: &config.tolt_api_base,
-        rebrandly: &config.rebrandly_api_base,
-        partnerstack: &config.partnerstack_api_base,
-        dub: &config.dub_api_base,
-    };
-    let credentials = imports::pull::Credentials {
-        api_key: &body.api_key,
-        account_id: body.account_id.as_deref(),
-        program_id: body.program_id.as_deref(),
-        public_key: body.public_key.as_deref(),
-    };
-    let file = imports::pull::fetch(source, &bases, &credentials)
-        .await
-        .map_err(ImportError::from)?;
-    drop(body.api_key);
-    let request = imports::Request {
-        source: imports::pull::imported_as(source),
-        format: Format::Json,
-        body: &file,
+    let request = imports::pulled::PullRequest {
+        tool: source,
+        credentials: imports::pull::Credentials {
+            api_key: body.api_key,
+            account_id: body.account_id,
+            program_id: body.program_id,
+            public_key: body.public_key,
+        },
         dry_run: body.dry_run,
         on_conflict: body.on_conflict.unwrap_or_default(),
-        column_map: None,
     };
-    let job = imports::start(state.io(), &caller.handle, request).await?;
+    let job = imports::pulled::start(
+        state.io(),
+        state.payout_key().ok(),
+        &imports::pull::Bases::of(&state.config),
+        &caller.handle,
+        request,
+    )
+    .await?;
     let answer = serde_json::json!({ "importId": job.import_id });
     Ok((StatusCode::ACCEPTED, axum::Json(answer)).into_response())
 }

@@ -173,7 +173,8 @@ impl Group {
                 .merge(partner_portal::routes())
                 .merge(tax_profiles::routes())
                 .merge(invoices::routes())
-                .merge(dashboard::routes()),
+                .merge(dashboard::routes())
+                .merge(imports::pull_routes()),
         }
     }
 

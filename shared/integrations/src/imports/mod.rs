@@ -9,7 +9,8 @@
 //!
 //! What it owns (`platform/store/keys.rs`): the job (`H#{handle}#IMP`), its chunks
 //! (`…#IMPC#{importId}`, 7 days; each deleted once written, as its rows may hold addresses), the handle's running import (`…#IMPRUN`: one at a time), its
-//! daily count (`…#IMPDAY`), each written row's marker (`…#IMPR#{importId}`) and an imported
+//! daily count (`…#IMPDAY`), a pull's pages read (`…#IMPP#{importId}`, [`pulled`]), each
+//! written row's marker (`…#IMPR#{importId}`) and an imported
 //! link's history (`…#IMPL`: the source, tags and the old tool's click total, never a live
 //! counter). Links and their aliases are written through `links`.
 //!
@@ -32,6 +33,7 @@ pub mod program_links;
 pub mod program_rows;
 pub mod programs;
 pub mod pull;
+pub mod pulled;
 pub mod raw_row;
 pub mod run;
 pub mod uploads;
@@ -211,6 +213,7 @@ pub(crate) fn new_job(import_id: ImportId, options: &Options) -> Job {
         created_at: crate::platform::time::timestamp(),
         finished_at: None,
         pending_upload: None,
+        pending_pull: None,
     }
 }
 

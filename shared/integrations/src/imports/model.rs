@@ -173,6 +173,58 @@ pub struct Job {
     /// (`imports::uploads::stage_pending`); `None` once staged (or never an upload).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_upload: Option<PendingUpload>,
+    /// A pull by API key: the key, sealed, and how far the worker has read the tool's lists,
+    /// until every page is read and staged (`imports::pulled`); `None` then, and on failure:
+    /// the key is forgotten.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_pull: Option<PendingPull>,
+}
+
+/// A pull by API key the worker has not read whole yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingPull {
+    /// The tool pulled from (`dub`: its program, imported as `dub-partners`).
+    pub tool: Source,
+    /// The key and the tool's second value (`pull::Credentials`), sealed for this import.
+    pub sealed: String,
+    pub at: PullCursor,
+}
+
+/// Where a pull stands: the next page to read, and what was read before it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PullCursor {
+    /// The list being read (its place in the tool's lists); past the last one: all read.
+    pub list: usize,
+    /// The next page's number (a list paged by number).
+    pub page: u64,
+    /// The id of the last item read (a list paged after it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// Pages read (the tool's requests, its `429`s apart), and the items in them.
+    pub pages: u64,
+    pub items: u64,
+    /// The pieces those items are kept in, numbered from 0.
+    pub pieces: u64,
+    /// Steps in a row the tool would not give the next page (a limited key, its own failure).
+    #[serde(default)]
+    pub stalls: u32,
+}
+
+impl PullCursor {
+    /// A pull's first page.
+    pub fn start() -> Self {
+        Self {
+            list: 0,
+            page: 1,
+            after: None,
+            pages: 0,
+            items: 0,
+            pieces: 0,
+            stalls: 0,
+        }
+    }
 }
 
 /// An uploaded file not yet read whole: its key in the uploads storage, its format, and how

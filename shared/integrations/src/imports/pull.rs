@@ -1,9 +1,10 @@
 //! A program (or a tool's links) pulled from the tool it lives in by the manager's API key,
 //! instead of a file: the tool's list answers fetched page by page, as its API documents them,
 //! and joined into the JSON its importer reads (`programs::*`, `links_sources`), then imported
-//! as that file would be (`super::start`). The key is used for these requests only, in this
-//! process's memory: never stored, logged or put in the report, so nothing of it outlives the
-//! request.
+//! as that file would be. The request checks the key with one request ([`check`]); the
+//! imports worker reads the lists a page at a time ([`page`], `super::pulled`), the key sealed
+//! on the job meanwhile: never logged or put in the report, and forgotten once the lists are
+//! read (or the import failed).
 //!
 //! Each tool is a [`Tool`]: where its API is, how it takes the key, how its lists are paged and
 //! where an answer holds its items. What each documents (read 2026-11-27, docs/imports.md):
@@ -38,7 +39,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::ImportError;
-use super::model::Source;
+use super::model::{PullCursor, Source};
 
 /// Why a pull could not read the tool's lists, in words.
 #[derive(Debug, thiserror::Error)]
@@ -295,25 +296,55 @@ pub const MAX_REQUESTS: u32 = 1_000;
 const RETRIES: u32 = 3;
 const MAX_WAIT: Duration = Duration::from_secs(10);
 
-/// What the manager gave: the key, and the tool's second value when it needs one.
-pub struct Credentials<'a> {
-    pub api_key: &'a str,
-    pub account_id: Option<&'a str>,
-    pub program_id: Option<&'a str>,
-    pub public_key: Option<&'a str>,
+/// What the manager gave: the key, and the tool's second value when it needs one. Sealed
+/// whole on the job while the worker reads ([`Credentials::to_sealed`]); its `Debug` shows
+/// nothing of it.
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Credentials {
+    pub api_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }
 
-impl<'a> Credentials<'a> {
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credentials(…)")
+    }
+}
+
+impl Credentials {
     /// The body's field `field`, trimmed, when given.
-    fn second(&self, field: &str) -> Option<&'a str> {
+    fn second(&self, field: &str) -> Option<&str> {
         match field {
-            "accountId" => self.account_id,
-            "programId" => self.program_id,
-            "publicKey" => self.public_key,
+            "accountId" => self.account_id.as_deref(),
+            "programId" => self.program_id.as_deref(),
+            "publicKey" => self.public_key.as_deref(),
             _ => None,
         }
         .map(str::trim)
         .filter(|v| !v.is_empty())
+    }
+
+    /// Sealed for `place` (the import's own: another job's place does not open it).
+    pub fn to_sealed(&self, keyring: &crate::domain::sealed::Keyring, place: &str) -> String {
+        // A struct of strings always serializes.
+        let plain = serde_json::to_vec(self).unwrap_or_default();
+        keyring.seal(place, &plain)
+    }
+
+    /// What [`Self::to_sealed`] sealed for `place`; `None` when it does not open there.
+    pub fn open(
+        keyring: &crate::domain::sealed::Keyring,
+        place: &str,
+        sealed: &str,
+    ) -> Option<Self> {
+        let plain = keyring.open(place, sealed).ok()?;
+        serde_json::from_slice(&plain).ok()
     }
 }
 
@@ -327,38 +358,109 @@ pub struct Bases<'a> {
     pub dub: &'a str,
 }
 
-/// The tool's lists as its importer's JSON: an object of every page of each list, or the one
-/// list of a links tool.
-#[tracing::instrument(skip_all, fields(source = source.as_str()))]
-pub async fn fetch(
-    source: Source,
-    bases: &Bases<'_>,
-    credentials: &Credentials<'_>,
-) -> Result<Vec<u8>, PullError> {
-    let tool = tool(source).ok_or_else(|| {
+impl<'a> Bases<'a> {
+    /// The bases `config` names (`TENX_*_API_BASE`; the tools' own by default).
+    pub fn of(config: &'a crate::platform::config::Config) -> Self {
+        Self {
+            rewardful: &config.rewardful_api_base,
+            firstpromoter: &config.firstpromoter_api_base,
+            tolt: &config.tolt_api_base,
+            rebrandly: &config.rebrandly_api_base,
+            partnerstack: &config.partnerstack_api_base,
+            dub: &config.dub_api_base,
+        }
+    }
+
+    fn of_source(&self, source: Source) -> &'a str {
+        match source {
+            Source::FirstPromoter => self.firstpromoter,
+            Source::Tolt => self.tolt,
+            Source::Rebrandly => self.rebrandly,
+            Source::PartnerStack => self.partnerstack,
+            Source::Dub | Source::DubPartners => self.dub,
+            _ => self.rewardful,
+        }
+    }
+}
+
+fn tool_of(source: Source) -> Result<&'static Tool, PullError> {
+    tool(source).ok_or_else(|| {
         PullError::Key(format!(
             "source: pulling from {} by API key is not available yet; export its lists and import the file instead.",
             source.as_str()
         ))
-    })?;
-    let base = match source {
-        Source::FirstPromoter => bases.firstpromoter,
-        Source::Tolt => bases.tolt,
-        Source::Rebrandly => bases.rebrandly,
-        Source::PartnerStack => bases.partnerstack,
-        Source::Dub | Source::DubPartners => bases.dub,
-        _ => bases.rewardful,
-    };
-    let request = Pull::new(tool, base, credentials)?;
+    })
+}
+
+/// The key (and scope) checked by the tool with ONE request, its first list's first page (a
+/// `429` waited out as a page's is): a refused key, a missing scope or a limited key said in
+/// words before anything is written.
+#[tracing::instrument(skip_all, fields(source = source.as_str()))]
+pub async fn check(
+    source: Source,
+    bases: &Bases<'_>,
+    credentials: &Credentials,
+) -> Result<(), PullError> {
+    let tool = tool_of(source)?;
+    let request = Pull::new(tool, bases.of_source(source), credentials)?;
+    request.page(&PullCursor::start()).await.map(|_| ())
+}
+
+/// One page of the tool's lists, read.
+pub struct Page {
+    /// The list it is of (its name, without the parameters it is asked with).
+    pub list: &'static str,
+    pub items: Vec<Value>,
+    /// Where the pull stands after it (its list past the last: every list read).
+    pub next: PullCursor,
+}
+
+/// Whether a pull at `at` has read every list of `source`'s tool.
+pub fn ended(source: Source, at: &PullCursor) -> bool {
+    tool(source).is_none_or(|t| at.list >= t.lists.len())
+}
+
+/// The page of `source`'s lists at `at` (ONE request, its `429`s waited out): past
+/// [`MAX_REQUESTS`] pages, said in words.
+#[tracing::instrument(skip_all, fields(source = source.as_str(), pages = at.pages))]
+pub async fn page(
+    source: Source,
+    bases: &Bases<'_>,
+    credentials: &Credentials,
+    at: &PullCursor,
+) -> Result<Page, PullError> {
+    let tool = tool_of(source)?;
+    if at.pages >= u64::from(MAX_REQUESTS) {
+        return Err(PullError::TooLarge(format!(
+            "{}'s program takes more than {MAX_REQUESTS} pages to read: export its lists and upload the file instead.",
+            tool.name
+        )));
+    }
+    Pull::new(tool, bases.of_source(source), credentials)?
+        .page(at)
+        .await
+}
+
+/// The lists read, in the order read (each page's list and items), as the importer's JSON:
+/// an object of each list's items (every list of the tool named, empty or not), or the one
+/// list of a links tool.
+pub fn joined(
+    source: Source,
+    pages: impl IntoIterator<Item = (String, Vec<Value>)>,
+) -> Result<Vec<u8>, PullError> {
+    let tool = tool_of(source)?;
     let mut program = serde_json::Map::new();
-    let mut budget = MAX_REQUESTS;
     for list in tool.lists {
-        let items = request.every_page(list, &mut budget).await?;
-        if tool.one_list {
-            return keep(tool, &Value::Array(items));
+        program.insert(list_name(list).to_owned(), Value::Array(Vec::new()));
+    }
+    for (list, items) in pages {
+        if let Some(Value::Array(all)) = program.get_mut(&list) {
+            all.extend(items);
         }
-        // A list asked with its own parameters (`payouts?expand[]=commissions`) keeps its name.
-        program.insert(list_name(list).to_owned(), Value::Array(items));
+    }
+    if tool.one_list {
+        let only = program.into_iter().next().map(|(_, v)| v);
+        return keep(tool, &only.unwrap_or(Value::Array(Vec::new())));
     }
     keep(tool, &Value::Object(program))
 }
@@ -387,7 +489,7 @@ impl<'a> Pull<'a> {
     fn new(
         tool: &'static Tool,
         base: &'a str,
-        credentials: &Credentials<'a>,
+        credentials: &'a Credentials,
     ) -> Result<Self, PullError> {
         let key = credentials.api_key.trim();
         if key.is_empty() {
@@ -415,40 +517,67 @@ impl<'a> Pull<'a> {
         })
     }
 
-    /// Every item of one list, page after page until the tool says it is the last.
-    async fn every_page(&self, list: &str, budget: &mut u32) -> Result<Vec<Value>, PullError> {
+    /// The page at `at` (ONE request, its `429`s waited out), and where the pull stands after.
+    async fn page(&self, at: &PullCursor) -> Result<Page, PullError> {
         let tool = self.tool;
-        let mut items: Vec<Value> = Vec::new();
-        let mut page: u64 = 1;
-        loop {
-            if *budget == 0 {
-                return Err(PullError::TooLarge(format!(
-                    "{}'s program takes more than {MAX_REQUESTS} pages to read: export its lists and upload the file instead.",
-                    tool.name
-                )));
+        let raw = tool.lists.get(at.list).copied().unwrap_or_default();
+        let list = list_name(raw);
+        let url = self.url(raw, at.page, at.after.as_deref())?;
+        let mut answer = self.get(&url).await?;
+        // The list itself is taken too where an envelope is documented: FirstPromoter's
+        // reference shows both.
+        let got = answer
+            .pointer(tool.items)
+            .and_then(Value::as_array)
+            .or_else(|| answer.as_array())
+            .map(|items| !items.is_empty())
+            .ok_or_else(|| {
+                PullError::Tool(format!("{}'s list of {list} had no items.", tool.name))
+            })?;
+        let more = self.next(&answer, at.page, got);
+        let items = match answer.pointer_mut(tool.items) {
+            Some(Value::Array(items)) => std::mem::take(items),
+            _ => match answer {
+                Value::Array(items) => items,
+                _ => Vec::new(),
+            },
+        };
+        let mut next = PullCursor {
+            pages: at.pages + 1,
+            items: at.items + items.len() as u64,
+            stalls: 0,
+            ..at.clone()
+        };
+        match more {
+            Some(page) => {
+                next.page = page;
+                if let Paging::After { id, .. } = tool.paging {
+                    next.after = items
+                        .last()
+                        .map(|item| self.cursor(list, id, item))
+                        .transpose()?;
+                }
             }
-            *budget -= 1;
-            let url = self.url(list, page, items.last())?;
-            let answer = self.get(&url).await?;
-            // The list itself is taken too where an envelope is documented: FirstPromoter's
-            // reference shows both.
-            let data = answer
-                .pointer(tool.items)
-                .and_then(Value::as_array)
-                .or_else(|| answer.as_array())
-                .ok_or_else(|| {
-                    PullError::Tool(format!(
-                        "{}'s list of {} had no items.",
-                        tool.name,
-                        list_name(list)
-                    ))
-                })?;
-            let got = !data.is_empty();
-            items.extend(data.iter().cloned());
-            match self.next(&answer, page, got) {
-                Some(next) => page = next,
-                None => return Ok(items),
+            None => {
+                next.list = at.list + 1;
+                next.page = 1;
+                next.after = None;
             }
+        }
+        Ok(Page { list, items, next })
+    }
+
+    /// The id of the last item read, which the next page is asked after: an item without it
+    /// would ask for the first page again, and again.
+    fn cursor(&self, list: &str, id: &str, item: &Value) -> Result<String, PullError> {
+        match item.pointer(id) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Number(n)) => Ok(n.to_string()),
+            _ => Err(PullError::Tool(format!(
+                "{}'s list of {list} has an item without its {}: export the lists and import the file instead.",
+                self.tool.name,
+                id.trim_start_matches('/')
+            ))),
         }
     }
 
@@ -472,7 +601,7 @@ impl<'a> Pull<'a> {
     }
 
     /// The URL of one page of `list`: the page's number, or the id of the last item read.
-    fn url(&self, list: &str, page: u64, last: Option<&Value>) -> Result<url::Url, PullError> {
+    fn url(&self, list: &str, page: u64, after: Option<&str>) -> Result<url::Url, PullError> {
         let tool = self.tool;
         let mut url =
             url::Url::parse(&format!("{}{}{list}", self.base, tool.prefix)).map_err(|e| {
@@ -491,26 +620,12 @@ impl<'a> Pull<'a> {
                 }
                 Paging::After {
                     size: name,
-                    after,
-                    id,
+                    after: param,
                     ..
                 } => {
                     query.append_pair(name, &size);
-                    // An item without its id would ask for the first page again, and again.
-                    if let Some(item) = last {
-                        let cursor = match item.pointer(id) {
-                            Some(Value::String(s)) => s.clone(),
-                            Some(Value::Number(n)) => n.to_string(),
-                            _ => {
-                                return Err(PullError::Tool(format!(
-                                    "{}'s list of {} has an item without its {}: export the lists and import the file instead.",
-                                    tool.name,
-                                    list_name(list),
-                                    id.trim_start_matches('/')
-                                )));
-                            }
-                        };
-                        query.append_pair(after, &cursor);
+                    if let Some(cursor) = after {
+                        query.append_pair(param, cursor);
                     }
                 }
             }
@@ -643,39 +758,79 @@ mod tests {
     #[test]
     fn a_cursor_page_asks_after_the_last_item_and_a_numbered_one_by_its_number() {
         let credentials = Credentials {
-            api_key: "k",
-            account_id: None,
-            program_id: Some("prg 1"),
-            public_key: None,
+            api_key: "k".into(),
+            program_id: Some("prg 1".into()),
+            ..Credentials::default()
         };
         let tolt = Pull::new(&TOLT, "http://t/", &credentials).unwrap();
         assert_eq!(
             tolt.url("partners", 1, None).unwrap().as_str(),
             "http://t/v1/partners?program_id=prg+1&limit=100"
         );
-        let last = serde_json::json!({"id": "part_9"});
         assert_eq!(
-            tolt.url("partners", 2, Some(&last)).unwrap().as_str(),
+            tolt.url("partners", 2, Some("part_9")).unwrap().as_str(),
             "http://t/v1/partners?program_id=prg+1&limit=100&starting_after=part_9"
         );
         let no_id = serde_json::json!({"name": "no id"});
         assert!(matches!(
-            tolt.url("partners", 2, Some(&no_id)),
+            tolt.cursor("partners", "/id", &no_id),
             Err(PullError::Tool(m)) if m.contains("without its id")
         ));
-        let fp = Pull::new(
-            &FIRSTPROMOTER,
-            "http://f",
-            &Credentials {
-                account_id: Some("42"),
-                ..credentials
-            },
-        )
-        .unwrap();
+        let fp_credentials = Credentials {
+            account_id: Some("42".into()),
+            ..credentials
+        };
+        let fp = Pull::new(&FIRSTPROMOTER, "http://f", &fp_credentials).unwrap();
         assert_eq!(
             fp.url("promoters", 3, None).unwrap().as_str(),
             "http://f/api/v2/company/promoters?page=3&per_page=100"
         );
+    }
+
+    #[test]
+    fn sealed_credentials_open_in_their_place_only_and_never_show() {
+        let keyring =
+            crate::domain::sealed::Keyring::parse(&crate::domain::sealed::Keyring::generate_spec())
+                .unwrap();
+        let credentials = Credentials {
+            api_key: "sk_live_secret".into(),
+            public_key: Some("pk".into()),
+            ..Credentials::default()
+        };
+        let sealed = credentials.to_sealed(&keyring, "import pull:acme:imp_1");
+        assert!(!sealed.contains("sk_live_secret"));
+        let opened = Credentials::open(&keyring, "import pull:acme:imp_1", &sealed).unwrap();
+        assert_eq!(opened.api_key, "sk_live_secret");
+        assert_eq!(opened.public_key.as_deref(), Some("pk"));
+        assert!(Credentials::open(&keyring, "import pull:acme:imp_2", &sealed).is_none());
+        assert_eq!(format!("{credentials:?}"), "Credentials(…)");
+    }
+
+    #[test]
+    fn the_pages_read_join_as_the_importers_file_every_list_named() {
+        let pages = vec![
+            ("partners".to_owned(), vec![serde_json::json!({"id": 1})]),
+            ("commissions".to_owned(), vec![serde_json::json!({"id": 2})]),
+            ("partners".to_owned(), vec![serde_json::json!({"id": 3})]),
+        ];
+        let program: Value = serde_json::from_slice(&joined(Source::Dub, pages).unwrap()).unwrap();
+        assert_eq!(
+            program,
+            serde_json::json!({"payouts": [], "partners": [{"id": 1}, {"id": 3}],
+                               "customers": [], "commissions": [{"id": 2}]})
+        );
+        let links = vec![("links".to_owned(), vec![serde_json::json!({"id": "l"})])];
+        let list: Value =
+            serde_json::from_slice(&joined(Source::Rebrandly, links).unwrap()).unwrap();
+        assert_eq!(list, serde_json::json!([{"id": "l"}]));
+        assert!(ended(
+            Source::Rebrandly,
+            &PullCursor {
+                list: 1,
+                ..PullCursor::start()
+            }
+        ));
+        assert!(!ended(Source::Rebrandly, &PullCursor::start()));
     }
 
     #[test]
@@ -690,10 +845,8 @@ mod tests {
     #[test]
     fn a_missing_scope_is_named_before_any_request() {
         let credentials = Credentials {
-            api_key: "k",
-            account_id: None,
-            program_id: None,
-            public_key: None,
+            api_key: "k".into(),
+            ..Credentials::default()
         };
         let Err(PullError::Key(message)) = Pull::new(&FIRSTPROMOTER, "http://f", &credentials)
         else {

@@ -398,6 +398,8 @@ pub(crate) async fn fail(
     };
     job.status = Status::Failed;
     job.finished_at = Some(crate::platform::time::timestamp());
+    // A failed pull forgets its key as a finished one does.
+    job.pending_pull = None;
     job.errors.push(RowError {
         row: 0,
         field: "file".into(),

@@ -114,7 +114,8 @@ pub async fn start(
 #[derive(Clone, Copy, Debug)]
 pub struct Budget {
     pub time: std::time::Duration,
-    /// At most this many chunks put per invocation (`None`: the time alone).
+    /// At most this many chunks put (or pages of a pull read: `super::pulled`) per invocation
+    /// (`None`: the time alone).
     pub chunks: Option<u64>,
 }
 

@@ -4,7 +4,9 @@
 //! timeout) and resume at the stored cursor. An import of an uploaded file is read and staged
 //! first (`uploads::stage_pending`: ONE read of the job more per message), a budget's worth
 //! per invocation (`uploads::Budget`): a file staged over several invocations is queued again
-//! the same way, and resumes at the chunk its last invocation recorded.
+//! the same way, and resumes at the chunk its last invocation recorded; a pull by API key is
+//! read from the tool a budget's worth of pages per invocation first (`pulled::step_pending`,
+//! ONE read of the job more), resuming at the page its last invocation recorded.
 
 use async_trait::async_trait;
 
@@ -46,9 +48,28 @@ impl ImportWorker {
             return false;
         };
         let state = &self.state;
+        let budget = super::uploads::Budget::of(&state.config);
+        // A pull by API key: the tool's pages read and staged first (nothing when it is not
+        // one, or was read already), a budget's worth per invocation.
+        match super::pulled::step_pending(
+            state.io(),
+            state.payout_key().ok(),
+            &super::pull::Bases::of(&state.config),
+            &message.handle,
+            &message.import_id,
+            budget,
+        )
+        .await
+        {
+            Ok(super::uploads::Step::Ready) => {}
+            Ok(super::uploads::Step::Paused) => return self.again(received).await,
+            Err(e) => {
+                tracing::warn!(import_id = %message.import_id, error = %e, "pull not read; it resumes where it was recorded");
+                return false;
+            }
+        }
         // An import of an upload: the file read and staged first (nothing when it is not one,
         // or was staged already), a budget's worth per invocation.
-        let budget = super::uploads::Budget::of(&state.config);
         match super::uploads::stage_pending(
             state.io(),
             state.uploads.clone(),

@@ -963,6 +963,15 @@ pub fn import_chunk(handle: &Handle, import_id: &str, chunk: u64) -> (String, St
     )
 }
 
+/// A piece of the pages a pull by API key has read: `H#{handle}#IMPP#{importId}` /
+/// `{piece:06}` (the tool's items, kept until the pull is staged).
+pub fn import_pull_piece(handle: &Handle, import_id: &str, piece: u64) -> (String, String) {
+    (
+        format!("H#{handle}#IMPP#{import_id}"),
+        format!("{piece:06}"),
+    )
+}
+
 /// The handle's running import (one at a time): put if absent when one starts.
 pub fn import_running(handle: &Handle) -> (String, String) {
     (format!("H#{handle}#IMPRUN"), "R".into())
