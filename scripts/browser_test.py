@@ -117,8 +117,9 @@ def start_receiver():
 # ----------------------------------------------------------------------------------- API
 
 
-def api(method, path, token=None, body=None, headers=None):
-    """A direct API call (the test's own hand, e.g. to change a link behind the console)."""
+def api(method, path, token=None, body=None, headers=None, timeout=30):
+    """A direct API call (the test's own hand, e.g. to change a link behind the console).
+    `timeout` guards against a hang: several times a call's time on a busy machine."""
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(BASE + path, data=data, method=method)
     req.add_header("accept", "application/json")
@@ -129,7 +130,7 @@ def api(method, path, token=None, body=None, headers=None):
     for k, v in (headers or {}).items():
         req.add_header(k, v)
     try:
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
             raw = r.read()
             return r.status, (json.loads(raw) if raw else None)
     except urllib.error.HTTPError as e:
