@@ -40,6 +40,25 @@ impl ImportWorker {
             .is_ok()
     }
 
+    /// Where a staging step (a pull's pages, an upload's file) leaves the message: `None` to go
+    /// on to the run; else the consumer's answer (the next part sent, or the message back to
+    /// resume where the job recorded).
+    async fn staged(
+        &self,
+        step: Result<super::uploads::Step, super::ImportError>,
+        (received, message): (&Received, &Message),
+        what: &'static str,
+    ) -> Option<bool> {
+        match step {
+            Ok(super::uploads::Step::Ready) => None,
+            Ok(super::uploads::Step::Paused) => Some(self.again(received).await),
+            Err(e) => {
+                tracing::warn!(import_id = %message.import_id, error = %e, "{what}; it resumes where it was recorded");
+                Some(false)
+            }
+        }
+    }
+
     /// `true`: done with the message (acknowledged).
     async fn process(&self, received: &Received) -> bool {
         let Ok(message) = serde_json::from_str::<Message>(&received.body) else {
@@ -51,40 +70,35 @@ impl ImportWorker {
         let budget = super::uploads::Budget::of(&state.config);
         // A pull by API key: the tool's pages read and staged first (nothing when it is not
         // one, or was read already), a budget's worth per invocation.
-        match super::pulled::step_pending(
+        let bases = super::pull::Bases::of(&state.config);
+        let pulled = super::pulled::step_pending(
             state.io(),
             state.payout_key().ok(),
-            &super::pull::Bases::of(&state.config),
+            &bases,
             &message.handle,
             &message.import_id,
             budget,
-        )
-        .await
+        );
+        if let Some(done) = self
+            .staged(pulled.await, (received, &message), "pull not read")
+            .await
         {
-            Ok(super::uploads::Step::Ready) => {}
-            Ok(super::uploads::Step::Paused) => return self.again(received).await,
-            Err(e) => {
-                tracing::warn!(import_id = %message.import_id, error = %e, "pull not read; it resumes where it was recorded");
-                return false;
-            }
+            return done;
         }
         // An import of an upload: the file read and staged first (nothing when it is not one,
         // or was staged already), a budget's worth per invocation.
-        match super::uploads::stage_pending(
+        let uploaded = super::uploads::stage_pending(
             state.io(),
             state.uploads.clone(),
             &message.handle,
             &message.import_id,
             budget,
-        )
-        .await
+        );
+        if let Some(done) = self
+            .staged(uploaded.await, (received, &message), "upload not staged")
+            .await
         {
-            Ok(super::uploads::Step::Ready) => {}
-            Ok(super::uploads::Step::Paused) => return self.again(received).await,
-            Err(e) => {
-                tracing::warn!(import_id = %message.import_id, error = %e, "upload not staged; it resumes where it was recorded");
-                return false;
-            }
+            return done;
         }
         let progress = run::run(
             state.io(),
