@@ -23,6 +23,8 @@ const DID = {
   'conversion.reversed': 'reversed a sale',
   'customer.moved': 'moved a customer to another partner',
   'payout_run.started': 'ran the payouts',
+  'test_mode.on': 'switched test mode on',
+  'test_mode.off': 'switched test mode off',
   'payout.marked_paid': 'marked a payout paid',
   'payout.marked_failed': 'marked a payout failed',
   'payout.canceled': 'canceled a payout',

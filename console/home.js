@@ -9,6 +9,7 @@ import * as backlog from './backlog.js';
 import * as ledger from './ledger.js';
 import * as places from './places.js';
 import * as session from './session.js';
+import * as testMode from './test_mode.js';
 import { h, section } from './ui.js';
 
 // The set-up in its order: [id, what, where to do it, link words, done(state), needs]. A step
@@ -43,7 +44,7 @@ async function state(handle) {
   // A payout run only makes payouts to pay: the step is done once one of them is paid.
   const paid = async () => {
     const r = await api.request('GET', api.handlePath('/payouts') + api.query({ limit: 100 }));
-    return r.ok && r.data.items.some((p) => p.status === 'paid');
+    return r.ok && r.data.items.some((p) => p.status === 'paid' && !p.test);
   };
   // The template counts once its campaign has a plan to copy (approval refuses one without).
   const template = async (program) => {
@@ -84,6 +85,7 @@ export async function render(main) {
   main.append(
     h('h1', { tabindex: '-1' }, `Welcome, ${s.handle}`),
     section('Set up your program', checklist(await state(s.handle))),
+    section('Test mode', await testMode.panel()),
     section('Money', money),
     backlog.panel());
   if (!(await places.fill('dashboard', money))) await ledger.renderBalances(money);

@@ -13,6 +13,7 @@ import {
 import { term, terms } from './words.js';
 import { picker } from './picker.js';
 import { partnerLink } from './partner_link.js';
+import * as testMode from './test_mode.js';
 
 const STATUSES = ['', 'pending', 'held', 'approved', 'rejected', 'capped', 'paid'];
 const KINDS = ['', 'conversion', 'click_day', 'adjustment', 'clawback', 'manual', 'bonus', 'imported'];
@@ -27,11 +28,12 @@ export async function render(body, onChange) {
       field('Status', select('status', STATUSES.map(label), '')),
       field('Kind', select('kind', KINDS.map(label), '')),
       field('Partner', picker('partnerId', 'partners')),
-      field('Campaign', picker('campaignId', 'campaigns'))),
+      field('Campaign', picker('campaignId', 'campaigns')),
+      field('Money', select('test', [['', 'Real money'], ['true', 'Test money (test mode)']], ''))),
     'Show',
     async (el) => {
       const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
-      const params = { status: v('status'), kind: v('kind'), partnerId: v('partnerId'), campaignId: v('campaignId'), limit: 50 };
+      const params = { status: v('status'), kind: v('kind'), partnerId: v('partnerId'), campaignId: v('campaignId'), test: v('test'), limit: 50 };
       await page(results, params, { onChange, filters, outcome });
     });
   const queue = h('button', { type: 'button', class: 'secondary', id: 'review-queue' }, 'Review queue (held)');
@@ -111,7 +113,7 @@ function lineTable(lines) {
   return table([
     { label: 'Select', value: (c) => (reviewable(c) ? checkbox('pick', false, { value: c.commissionId, 'aria-label': `Select the line of ${c.partnerId}, ${fmtMoney(c.amount, c.currency)}` }) : '') },
     { label: 'Earned', value: (c) => (c.createdAt ? fmtTime(c.createdAt) : '–') },
-    { label: 'Kind', value: (c) => term(c.kind) },
+    { label: 'Kind', value: (c) => (c.test ? [term(c.kind), ' ', testMode.badge()] : term(c.kind)) },
     { label: 'Partner', value: (c) => partnerLink(c.partnerId) },
     { label: 'Campaign', value: (c) => c.campaignId || '–' },
     { label: 'Event', value: (c) => c.eventType || (c.clickCount !== null ? `${c.clickCount} clicks` : '–') },

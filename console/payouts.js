@@ -8,12 +8,13 @@ import * as people from './people.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
 import {
-  clear, download, empty, errorBox, field, fmtMoney, fmtTime, form, h, input, loading, notice,
+  checkbox, clear, download, empty, errorBox, field, fmtMoney, fmtTime, form, h, input, loading, notice,
   randomId, table,
 } from './ui.js';
 import { term } from './words.js';
 import { picker } from './picker.js';
 import { waitWords } from './payout_waits.js';
+import * as testMode from './test_mode.js';
 
 export async function render(body, onChange) {
   const list = h('div', { id: 'payout-list' }, loading('Loading payouts…'));
@@ -34,13 +35,15 @@ function runForm(onChange) {
     h('div', { class: 'grid' },
       field('Pay what was approved by', input('periodEnd', { type: 'datetime-local', step: '1', value: localNow() }), `In your time zone (${Intl.DateTimeFormat().resolvedOptions().timeZone}): approved lines available by then are paid.`),
       field('Partner (optional)', picker('partnerId', 'partners')),
-      field('Minimums (optional)', input('minimums', { placeholder: 'EUR=50.00, JPY=5000' }), 'A net below its minimum carries over.')),
+      field('Minimums (optional)', input('minimums', { placeholder: 'EUR=50.00, JPY=5000' }), 'A net below its minimum carries over.'),
+      field('Test money only', checkbox('test', false), 'While test mode is on: pays the approved test commissions in test payouts, marked paid by hand, never sent.')),
     'Run payouts',
     async (el) => {
       const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
       // The picker's local time as the instant it names, to the second (the API's precision).
       const run = { periodEnd: new Date(v('periodEnd')).toISOString().replace(/\.\d+Z$/, 'Z') };
       if (v('partnerId')) run.partnerId = v('partnerId');
+      if (el.querySelector('[name=test]').checked) run.test = true;
       if (v('minimums')) run.minimums = Object.fromEntries(v('minimums').split(',').map((x) => x.split('=').map((y) => y.trim())));
       const got = await api.post(api.handlePath('/payouts'), run, { headers: { 'idempotency-key': key } });
       key = randomId('run'); // the run is done: the next press is a new run
@@ -71,7 +74,7 @@ async function renderList(list, onChange) {
   clear(list, table([
     { label: 'Payout', value: (p) => h('code', {}, p.payoutId) },
     { label: 'Partner', value: (p) => [partnerLink(p.partnerId), ` #${p.sequence}`] },
-    { label: 'Amount', value: (p) => fmtMoney(p.amount, p.currency), class: 'num' },
+    { label: 'Amount', value: (p) => (p.test ? [fmtMoney(p.amount, p.currency), ' ', testMode.badge()] : fmtMoney(p.amount, p.currency)), class: 'num' },
     { label: 'Lines', value: (p) => String(p.commissionCount) },
     { label: 'Status', value: (p) => term(p.status, `status ${p.status}`) },
     { label: 'Period end', value: (p) => fmtTime(p.periodEnd) },

@@ -190,9 +190,11 @@ function why(c) {
 }
 
 async function commissions() {
-  const got = await api.get(`${base}/commissions?limit=100`);
-  if (!got.items.length) return [section('What you earned', h('p', {}, 'Nothing earned yet: your sales show here as they come.'))];
-  return [section('What you earned', table([
+  const [got, tested] = await Promise.all([
+    api.get(`${base}/commissions?limit=100`), api.get(`${base}/commissions?limit=100&test=true`)]);
+  const test = testSales(tested.items);
+  if (!got.items.length) return [section('What you earned', h('p', {}, 'Nothing earned yet: your sales show here as they come.')), ...test];
+  return [...test, section('What you earned', table([
     { label: 'Earned on', value: (c) => fmtDay(c.createdAt) },
     { label: 'Amount', value: (c) => (c.amount === null ? '–' : fmtMoney(c.amount, c.currency)), class: 'num' },
     { label: 'What', value: (c) => words(c.kind) },
@@ -200,6 +202,19 @@ async function commissions() {
     { label: 'Why', value: (c) => (reasonsNow(c).length ? reasonsNow(c).map(words).join('; ') : '–') },
     { label: 'How it was worked out', value: why },
   ], got.items, 'Your earnings'))];
+}
+
+// The program's test sales of this partner (its manager is trying the program out): shown apart,
+// never as earnings.
+function testSales(items) {
+  if (!items.length) return [];
+  return [section('Test sales (not real money)',
+    h('p', {}, 'The program is being tried out: these test sales show you what a real one will look like. They are never paid to you and never in your earnings.'),
+    table([
+      { label: 'Made on', value: (c) => fmtDay(c.createdAt) },
+      { label: 'Amount', value: (c) => [c.amount === null ? '–' : fmtMoney(c.amount, c.currency), ' ', h('span', { class: 'badge warn test-badge' }, 'Test')], class: 'num' },
+      { label: 'Status', value: (c) => words(c.status) },
+    ], items, 'Test sales'))];
 }
 
 // A day as people read it, in their locale ("27 Nov 2026"), the instant in the tooltip.

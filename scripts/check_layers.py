@@ -39,7 +39,8 @@ LAYERS = [
     ["links", "clicks", "campaigns", "conversions", "customers", "analytics", "webhooks", "chain",
      "tokens", "partners", "plans", "plan_changes", "fx", "ledger", "payouts", "connectors",
      "risk", "programs", "payout_methods", "payout_providers", "payout_batches", "people", "mail", "messages", "embed",
-     "claims", "portal", "domains", "coupon_leaks", "imports", "search", "weekly", "attribute"],
+     "claims", "portal", "domains", "coupon_leaks", "imports", "search", "weekly", "attribute",
+     "test_mode", "test_sales", "test_books"],
     ["http"],
     # The local server, the AWS wiring, the workers.
     ["runtime"],

@@ -10,15 +10,16 @@
 //! `scripts/check_layers.py` enforces the layers.
 
 pub use tenx_api::http;
-pub use tenx_attribution::{attribute, conversions, coupon_leaks, customers};
+pub use tenx_attribution::{attribute, conversions, coupon_leaks, customers, test_sales};
 pub use tenx_identity::{chain, mail, messages, partners, people, tokens, webhooks};
 pub use tenx_integrations::{connectors, imports};
 pub use tenx_kernel::{auth, domain, kernel, platform};
 pub use tenx_money::{
     claims, ledger, payout_batches, payout_methods, payout_providers, payouts, plan_changes, risk,
+    test_books,
 };
 pub use tenx_portal::{embed, portal, weekly};
-pub use tenx_programs::{fx, plans, programs};
+pub use tenx_programs::{fx, plans, programs, test_mode};
 pub use tenx_tracking::{analytics, campaigns, clicks, domains, links, search};
 pub mod runtime;
 #[cfg(any(test, feature = "testing"))]

@@ -728,6 +728,22 @@ impl As<'_> {
         self.send(Method::GET, &rest, None).await
     }
 
+    /// `PUT …/test-mode`
+    pub(crate) async fn put_test_mode(&self, enabled: bool) -> Response {
+        let body = serde_json::json!({ "enabled": enabled });
+        self.send(Method::PUT, "/test-mode", Some(&body)).await
+    }
+
+    /// `POST …/test-sales`
+    pub(crate) async fn test_sale(&self, body: &Value) -> Response {
+        self.send(Method::POST, "/test-sales", Some(body)).await
+    }
+
+    /// `DELETE …/test-data`
+    pub(crate) async fn clear_test_data(&self) -> Response {
+        self.send(Method::DELETE, "/test-data", None).await
+    }
+
     /// `POST …/payouts/{id}/{mark-paid|mark-failed|cancel}`
     pub(crate) async fn settle_payout(&self, id: &str, action: &str, body: &Value) -> Response {
         let rest = format!("/payouts/{id}/{action}");

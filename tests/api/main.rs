@@ -92,6 +92,7 @@ mod serve;
 mod statement_pages;
 mod tax_forms;
 mod tax_profiles;
+mod test_mode;
 mod tokens;
 mod trust;
 mod variants;

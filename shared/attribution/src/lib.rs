@@ -6,9 +6,10 @@ pub mod attribute;
 pub mod conversions;
 pub mod coupon_leaks;
 pub mod customers;
+pub mod test_sales;
 
 // The lower crates' modules under the paths the code names them by (`crate::partners::…`).
 use tenx_identity::partners;
 use tenx_kernel::{domain, kernel, platform};
-use tenx_programs::programs;
-use tenx_tracking::{analytics, campaigns};
+use tenx_programs::{programs, test_mode};
+use tenx_tracking::{analytics, campaigns, clicks, links};

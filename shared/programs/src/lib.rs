@@ -5,6 +5,7 @@
 pub mod fx;
 pub mod plans;
 pub mod programs;
+pub mod test_mode;
 
 // The lower crates' modules under the paths the code names them by (`crate::partners::…`).
 use tenx_identity::{mail, partners, people};

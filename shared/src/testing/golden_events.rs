@@ -142,6 +142,7 @@ fn payout() -> crate::payouts::model::Payout {
         statement_hash: "11".into(),
         jws: "x.y.z".into(),
         invoice_sequence: None,
+        test: false,
         version: 2,
     }
 }

@@ -547,6 +547,8 @@ struct ListParams {
     kind: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    /// `true`: test mode's lines (only them); the default leaves them out.
+    test: Option<String>,
 }
 
 impl ListParams {
@@ -567,6 +569,11 @@ impl ListParams {
         });
         let (from_ms, to_ms) =
             crate::http::pagination::time_range(self.from.as_deref(), self.to.as_deref())?;
+        let test = match self.test.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(ApiError::invalid_request("test: expected true or false.")),
+        };
         Ok(Filter {
             campaign_id: self.campaign_id.clone(),
             partner_id: self.partner_id.clone(),
@@ -574,6 +581,7 @@ impl ListParams {
             kind: kind.transpose()?,
             from_ms,
             to_ms,
+            test,
         })
     }
 }

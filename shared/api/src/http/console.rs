@@ -177,6 +177,10 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../../console/webhooks.js"),
     ),
     ("rules.js", include_bytes!("../../../../console/rules.js")),
+    (
+        "test_mode.js",
+        include_bytes!("../../../../console/test_mode.js"),
+    ),
     ("ledger.js", include_bytes!("../../../../console/ledger.js")),
     (
         "coupon_leaks.js",

@@ -157,7 +157,7 @@ pub(crate) fn binder(state: &AppState) -> crate::customers::bind::Binder<'_> {
 }
 
 /// What attributing a conversion uses of the router's state.
-fn attribution(state: &AppState) -> attribute::Attribution<'_> {
+pub(crate) fn attribution(state: &AppState) -> attribute::Attribution<'_> {
     attribute::Attribution {
         intake: intake(state),
         binder: binder(state),

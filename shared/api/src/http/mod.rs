@@ -50,6 +50,7 @@ pub mod script;
 pub mod search;
 pub mod statement;
 pub mod tax_profiles;
+pub mod test_mode;
 pub mod tokens;
 pub mod webhooks;
 
@@ -158,7 +159,8 @@ impl Group {
                 .merge(audit::routes())
                 .merge(backlog::routes())
                 .merge(embed::routes())
-                .merge(passkeys::routes()),
+                .merge(passkeys::routes())
+                .merge(test_mode::routes()),
             Group::Commissions => commissions::routes()
                 .merge(payouts::routes())
                 .merge(risk::routes())

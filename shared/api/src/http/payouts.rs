@@ -58,6 +58,9 @@ struct RunBody {
     partner_id: Option<PartnerId>,
     #[serde(default)]
     minimums: BTreeMap<String, String>,
+    /// A run of test mode's lines (only while test mode is on).
+    #[serde(default)]
+    test: bool,
 }
 
 /// The run's key, parsed once here (a missing or non-ASCII header reads as empty, refused).
@@ -95,6 +98,7 @@ impl RunBody {
             period_end_ms,
             partner_id: self.partner_id,
             minimums,
+            test: self.test,
         })
     }
 }

@@ -29,8 +29,10 @@ pub(crate) struct Terms {
 }
 
 /// The plan in force at the conversion's time and the campaign's partner; `None`: nothing is
-/// owed for it (no campaign, no partner, no plan then, or a test conversion).
-/// Round trips: the campaign, the plan (one query), the partner.
+/// owed for it (no campaign, no partner, no plan then, or a test conversion received while the
+/// handle's test mode was off: a test conversion earns test money only in test mode).
+/// Round trips: the campaign, the plan (one query), the partner; a test conversion's first,
+/// the test mode.
 pub(crate) async fn terms(
     store: &dyn Store,
     handle: &Handle,
@@ -39,7 +41,11 @@ pub(crate) async fn terms(
     let Some(campaign_id) = c.campaign_id.clone() else {
         return Ok(None);
     };
-    if c.test {
+    if c.test
+        && !crate::test_mode::get(store, handle)
+            .await?
+            .covers(&c.received_at)
+    {
         return Ok(None);
     }
     let Some(campaign) = crate::campaigns::get(store, handle, &campaign_id).await? else {
@@ -95,7 +101,8 @@ pub(crate) async fn draft(
     let governed = coupon_policy(c, t, earned.minor);
     let status = status_of(&governed, &mut reasons, holds);
     let available = f.received_ms + i64::from(t.plan.hold_days) * 86_400_000;
-    let counted = t.plan.counts_month(&c.event_type).then(|| Counted {
+    // Test money never moves the partner's month (its tiers and bonuses stay real).
+    let counted = (t.plan.counts_month(&c.event_type) && !c.test).then(|| Counted {
         month: tally::month_of(f.received_ms),
         count_before: month.count,
         revenue_before: i64::try_from(month.revenue_minor).unwrap_or(i64::MAX),
@@ -140,6 +147,7 @@ pub(crate) async fn draft(
         claim_decision: None,
         link: (!c.slug.is_empty()).then(|| c.slug.clone()),
         counted,
+        test: c.test,
         balanced: false,
         version: 0,
         as_read: None,
@@ -242,8 +250,8 @@ pub async fn accrue_in(
         let mut line = draft(io.store.as_ref(), risk, handle, c, id.clone(), &t, standing).await?;
         crate::ledger::confidence::hold_if_low(&mut line, confidence.clone());
         let extra = match &month {
-            Some(m) => ledger_tally::extra(handle, m, &line, &t.plan, received_ms)?,
-            None => ledger_tally::Extra::default(),
+            Some(m) if !line.test => ledger_tally::extra(handle, m, &line, &t.plan, received_ms)?,
+            _ => ledger_tally::Extra::default(),
         };
         match write_capped_with(io, handle, line, &t.plan, Write::Create, extra).await? {
             Outcome::Written(line) => return Ok(Some(*line)),
@@ -280,7 +288,8 @@ pub(crate) fn cap_ops(
 ) -> Vec<(WriteOp, &'static str)> {
     let minor = line.amount_minor.unwrap_or(0);
     let takes_day = how == Write::Create && (minor > 0 || line.amount_minor.is_none());
-    let Some(campaign) = &line.campaign_id else {
+    // Test money takes no slot of a real cap.
+    let (Some(campaign), false) = (&line.campaign_id, line.test) else {
         return Vec::new();
     };
     let pk = keys::commission_caps_pk(handle, campaign);

@@ -33,6 +33,33 @@ pub struct Balance {
     pub approved: String,
     pub paid: String,
     pub open_negative: String,
+    /// One partner's test money in this currency (test mode's lines), apart from every figure
+    /// above; only when a partner is asked for and it has test lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<Figures>,
+}
+
+/// A balance's five figures, formatted in their currency.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Figures {
+    pub pending: String,
+    pub held: String,
+    pub approved: String,
+    pub paid: String,
+    pub open_negative: String,
+}
+
+impl Figures {
+    fn of(currency: Currency, s: &Sums) -> Self {
+        Figures {
+            pending: currency.format(s.pending),
+            held: currency.format(s.held),
+            approved: currency.format(s.approved),
+            paid: currency.format(s.paid),
+            open_negative: currency.format(s.open_negative),
+        }
+    }
 }
 
 impl Sums {
@@ -70,7 +97,23 @@ pub async fn partner_sums(
     handle: &Handle,
     partner: Option<&PartnerId>,
 ) -> Result<BTreeMap<(PartnerId, Currency), Sums>, StoreError> {
-    let pk = keys::partner_balances_pk(handle);
+    sums_in(store, keys::partner_balances_pk(handle), partner).await
+}
+
+/// [`partner_sums`] of test money (test mode's lines). Round trips: ONE query.
+pub async fn test_partner_sums(
+    store: &dyn Store,
+    handle: &Handle,
+    partner: Option<&PartnerId>,
+) -> Result<BTreeMap<(PartnerId, Currency), Sums>, StoreError> {
+    sums_in(store, keys::test_partner_balances_pk(handle), partner).await
+}
+
+async fn sums_in(
+    store: &dyn Store,
+    pk: String,
+    partner: Option<&PartnerId>,
+) -> Result<BTreeMap<(PartnerId, Currency), Sums>, StoreError> {
     let query = match partner {
         Some(p) => Query::prefix(pk, format!("{p}#"), MAX_PAGE),
         None => Query::all(pk),
@@ -93,24 +136,38 @@ pub async fn partner_sums(
 }
 
 /// The balances of a handle (one partner's, when given): every partner with a line, in each
-/// currency it has lines in. Round trips: ONE query ([`partner_sums`]).
+/// currency it has lines in; one partner's with its test money apart. Round trips: ONE query
+/// ([`partner_sums`]); for one partner, ONE more ([`test_partner_sums`]).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn balances(
     store: &dyn Store,
     handle: &Handle,
     partner: Option<&PartnerId>,
 ) -> Result<Vec<Balance>, StoreError> {
-    let sums = partner_sums(store, handle, partner).await?;
+    let mut sums = partner_sums(store, handle, partner).await?;
+    let mut test = match partner {
+        Some(p) => test_partner_sums(store, handle, Some(p)).await?,
+        None => BTreeMap::new(),
+    };
+    // Cleared test money leaves its items at zero: no test figures then.
+    test.retain(|_, s| *s != Sums::default());
+    for key in test.keys() {
+        sums.entry(key.clone()).or_default();
+    }
     Ok(sums
         .into_iter()
-        .map(|((partner_id, currency), s)| Balance {
-            partner_id,
-            currency,
-            pending: currency.format(s.pending),
-            held: currency.format(s.held),
-            approved: currency.format(s.approved),
-            paid: currency.format(s.paid),
-            open_negative: currency.format(s.open_negative),
+        .map(|((partner_id, currency), s)| {
+            let test = test.get(&(partner_id.clone(), currency));
+            Balance {
+                test: test.map(|t| Figures::of(currency, t)),
+                partner_id,
+                currency,
+                pending: currency.format(s.pending),
+                held: currency.format(s.held),
+                approved: currency.format(s.approved),
+                paid: currency.format(s.paid),
+                open_negative: currency.format(s.open_negative),
+            }
         })
         .collect())
 }

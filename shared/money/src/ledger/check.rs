@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 
 use crate::domain::{CampaignId, Currency, CustomerId, Handle, PartnerId};
-use crate::ledger::balances::{Sums, campaign_sums, partner_sums};
+use crate::ledger::balances::{Sums, campaign_sums, partner_sums, test_partner_sums};
 use crate::ledger::model::Commission;
 use crate::ledger::running;
 use crate::platform::store::{Query, Store, StoreError, for_each_item, keys};
@@ -35,6 +35,8 @@ impl Report {
 #[derive(Default)]
 struct Expected {
     partners: BTreeMap<(PartnerId, Currency), Sums>,
+    /// What test mode's lines add up to per partner (the test balances).
+    test_partners: BTreeMap<(PartnerId, Currency), Sums>,
     campaigns: BTreeMap<(CampaignId, String, Currency), Sums>,
     /// Per partner, what its lines through each link add up to (all days).
     links: BTreeMap<PartnerId, BTreeMap<(String, Currency), Sums>>,
@@ -46,6 +48,11 @@ struct Expected {
 impl Expected {
     fn add(&mut self, c: &Commission) {
         let key = (c.partner_id.clone(), c.currency);
+        self.entries.extend(index::entries(&c.placed()));
+        if c.test {
+            self.test_partners.entry(key).or_default().add(c);
+            return;
+        }
         self.partners.entry(key).or_default().add(c);
         if let Some(campaign) = &c.campaign_id {
             let day = running::day_of(c.commission_id.unix_millis());
@@ -57,7 +64,6 @@ impl Expected {
             let key = (slug.clone(), c.currency);
             per_link.entry(key).or_default().add(c);
         }
-        self.entries.extend(index::entries(&c.placed()));
         let standing = running::Standing::of(&c.placed());
         if let (Some(customer), Some(_), true) = (&c.customer_id, standing.slot, c.balanced) {
             let sum = self.customers.entry((customer.clone(), c.currency));
@@ -119,6 +125,9 @@ async fn check_once(store: &dyn Store, handle: &Handle) -> Result<Report, StoreE
     .await?;
     let found = partner_sums(store, handle, None).await?;
     compare(&mut report.drifts, "balance", &expected.partners, &found);
+    let found = test_partner_sums(store, handle, None).await?;
+    let want = &expected.test_partners;
+    compare(&mut report.drifts, "test balance", want, &found);
     let mut by_campaign: BTreeMap<CampaignId, BTreeMap<(String, Currency), Sums>> = BTreeMap::new();
     for ((campaign, day, currency), sums) in expected.campaigns {
         by_campaign
@@ -239,7 +248,7 @@ fn compare<K: Ord + std::fmt::Debug>(
 /// Every stored index entry of the handle.
 async fn stored_entries(store: &dyn Store, handle: &Handle) -> Result<BTreeSet<Entry>, StoreError> {
     let mut out = BTreeSet::new();
-    for by in index::ALL {
+    for by in index::ALL.into_iter().chain(index::TEST_ALL) {
         let query = Query::all(keys::commission_index_pk(handle, by));
         for_each_item(store, query, |item| {
             out.insert((by, item.sk.clone()));

@@ -31,10 +31,26 @@ pub const LIVE: &str = "L";
 /// One index entry: which index, and its sort key (the handle gives the partition).
 pub type Entry = (&'static str, String);
 
+/// The test indexes: the same six over test mode's lines, so no listing, payout run or review
+/// of real money ever reads a test line, and the test ones read theirs by the same ranges.
+pub const TEST_ALL: [&str; 6] = ["tP", "tC", "tS", "tK", "tQ", "tL"];
+
+/// Index `by`'s name for lines of test money when `test` (its twin in [`TEST_ALL`]), else `by`.
+pub fn of_test(by: &'static str, test: bool) -> &'static str {
+    if !test {
+        return by;
+    }
+    match ALL.iter().position(|b| *b == by) {
+        Some(i) => TEST_ALL[i],
+        None => by,
+    }
+}
+
 /// The entries `line` belongs in.
 pub fn entries(line: &Placed<'_>) -> BTreeSet<Entry> {
     let id = line.id.as_str();
-    let at = |by: &'static str, value: &str| (by, format!("{value}#{id}"));
+    let test = line.test;
+    let at = |by: &'static str, value: &str| (of_test(by, test), format!("{value}#{id}"));
     let mut out = BTreeSet::new();
     out.insert(at(BY_PARTNER, line.partner.as_str()));
     if let Some(campaign) = line.campaign {
@@ -105,6 +121,23 @@ pub fn moves(handle: &Handle, line: &Placed<'_>, before: &BTreeSet<Entry>) -> Ve
     gone.chain(new).collect()
 }
 
+/// The deletes of `entries` (a line leaving the books: test mode's clearing).
+pub fn moves_out(handle: &Handle, entries: &BTreeSet<Entry>) -> Vec<WriteOp> {
+    entries
+        .iter()
+        .map(|(by, sk)| WriteOp::Delete {
+            pk: keys::commission_index_pk(handle, by),
+            sk: sk.clone(),
+            cond: Cond::None,
+        })
+        .collect()
+}
+
+/// Every entry of index `by`.
+pub fn all(handle: &Handle, by: &str) -> Query {
+    Query::all(keys::commission_index_pk(handle, by))
+}
+
 /// `value`'s entries in index `by`, a page of `limit` at a time, oldest first: what a payout
 /// run reads of a partner's live lines ([`LIVE`]).
 pub fn entries_of(handle: &Handle, by: &str, value: &str, limit: usize) -> Query {
@@ -169,6 +202,7 @@ mod tests {
                 currency: Currency::parse("EUR").unwrap(),
                 customer: None,
                 link: None,
+                test: false,
             }
         }
     }
@@ -199,6 +233,19 @@ mod tests {
         assert!(deleted.contains(&format!("pub-one#approved#{}", line.id).as_str()));
         assert_eq!(ops.len(), 5, "and paid#…, pub-one#paid#… put");
         assert!(moves(&Handle::parse("acme").unwrap(), &paid, &entries(&paid)).is_empty());
+    }
+
+    #[test]
+    fn a_test_line_is_only_in_the_test_indexes() {
+        let line = Line::new();
+        let mut placed = line.placed(Status::Approved);
+        placed.test = true;
+        let test = entries(&placed);
+        assert_eq!(test.len(), 6);
+        assert!(test.iter().all(|(by, _)| TEST_ALL.contains(by)), "{test:?}");
+        assert!(test.contains(&("tL", format!("pub-one#{}", line.id))));
+        let real = entries(&line.placed(Status::Approved));
+        assert!(real.iter().all(|(by, _)| ALL.contains(by)));
     }
 
     #[test]

@@ -72,11 +72,18 @@ pub struct Filter {
     /// `createdAt` bounds (unix ms, inclusive).
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
+    /// Test mode's lines instead of the real ones (the test indexes; never both at once).
+    pub test: bool,
 }
 
 impl Filter {
     /// The index a listing reads, and the value it reads: the most selective filter given.
     fn index(&self) -> Option<(&'static str, String)> {
+        let (by, value) = self.real_index()?;
+        Some((index::of_test(by, self.test), value))
+    }
+
+    fn real_index(&self) -> Option<(&'static str, String)> {
         if let (Some(p), Some(s)) = (&self.partner_id, self.status) {
             let value = index::partner_status(p.as_str(), s);
             return Some((index::BY_PARTNER_STATUS, value));
@@ -103,6 +110,7 @@ impl Filter {
             && self.kind.is_none_or(|k| c.kind == k)
             && self.from_ms.is_none_or(|t| created >= t)
             && self.to_ms.is_none_or(|t| created <= t)
+            && c.test == self.test
     }
 }
 

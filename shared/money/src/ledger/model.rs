@@ -115,6 +115,10 @@ pub struct Commission {
     /// reversal or rejection takes it back out, once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counted: Option<Counted>,
+    /// A line of test money (test mode's sale): in the test balances and the test indexes
+    /// only, never in a real figure, a tally, a cap, a statement or a batch file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
     /// Whether the line's amount is in the running balances (`commissions::running`): every
     /// line written since they exist; older ones once changed or rebuilt.
     #[serde(default)]
@@ -216,6 +220,7 @@ impl Commission {
             claim_decision: None,
             link: None,
             counted: None,
+            test: false,
             balanced: false,
             version: 0,
             as_read: None,
@@ -287,6 +292,7 @@ impl Commission {
             currency: self.currency,
             customer: self.customer_id.as_ref(),
             link: self.link.as_deref(),
+            test: self.test,
         }
     }
 

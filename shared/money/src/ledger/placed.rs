@@ -76,4 +76,6 @@ pub struct Placed<'a> {
     pub customer: Option<&'a CustomerId>,
     /// The slug of the link the line's sale came through (its earnings per link).
     pub link: Option<&'a str>,
+    /// Test money: its own balances and indexes (`ledger::index::of_test`).
+    pub test: bool,
 }

@@ -90,6 +90,17 @@ pub fn moves(handle: &Handle, line: &Placed<'_>, before: Option<Standing>) -> Ve
         return Vec::new();
     }
     let shard = shard_of(line.id.as_str());
+    if line.test {
+        // Test money moves only its partner's test balance: no campaign, link or customer sum.
+        let (pk, sk) = keys::test_partner_balance(handle, line.partner, line.currency, shard);
+        return vec![WriteOp::Add {
+            pk,
+            sk,
+            deltas,
+            cap: None,
+            expires_at: None,
+        }];
+    }
     let day = day_of(line.id.unix_millis());
     let mut items = vec![keys::partner_balance(
         handle,
@@ -128,6 +139,29 @@ pub fn moves(handle: &Handle, line: &Placed<'_>, before: Option<Standing>) -> Ve
         .collect();
     ops.extend(customer_move(handle, line, before));
     ops
+}
+
+/// The adds that take test line `line` out of its partner's test balance (test mode's
+/// clearing): its amount out of its slot and one line fewer. Empty for a real line, which never
+/// leaves the books.
+pub fn test_removal(handle: &Handle, line: &Placed<'_>) -> Vec<WriteOp> {
+    if !line.test {
+        return Vec::new();
+    }
+    let standing = Standing::of(line);
+    let mut deltas = vec![(LINES.to_owned(), -1)];
+    if let Some(slot) = standing.slot.filter(|_| standing.minor != 0) {
+        deltas.push((slot.to_owned(), standing.minor.saturating_neg()));
+    }
+    let shard = shard_of(line.id.as_str());
+    let (pk, sk) = keys::test_partner_balance(handle, line.partner, line.currency, shard);
+    vec![WriteOp::Add {
+        pk,
+        sk,
+        deltas,
+        cap: None,
+        expires_at: None,
+    }]
 }
 
 /// The change of what `line`'s customer earned: its amount in or out of the sums (a reject

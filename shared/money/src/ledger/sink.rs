@@ -1,5 +1,6 @@
 //! The ledger's sink in the events worker: `conversion.created` accrues a commission (a
-//! batch's together: `accrue_many`),
+//! batch's together: `accrue_many`), and so does `conversion.tested` while the handle's test
+//! mode is on (test money: `ledger::accrue::terms`),
 //! `conversion.reversed` writes its linked line; every other event is not the ledger's. `risk`
 //! answers the accrual's hold on partner risk (`runtime::assembly` passes `risk::Holds`).
 
@@ -32,7 +33,10 @@ impl EventSink for CommissionsSink {
         // conversion first if it overtook it, so the order between the two does not matter).
         let mut created: Vec<(&Handle, ConversionData)> = Vec::new();
         for event in events {
-            if event.kind == EventType::ConversionCreated {
+            if matches!(
+                event.kind,
+                EventType::ConversionCreated | EventType::ConversionTested
+            ) {
                 created.push((&event.handle, event.payload()?));
             }
         }

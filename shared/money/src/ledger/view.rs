@@ -44,6 +44,9 @@ pub struct CommissionView {
     pub rule_index: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tier_index: Option<u32>,
+    /// Test money (a test mode sale's line): present only when `true`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
 }
 
 impl CommissionView {
@@ -89,6 +92,7 @@ impl From<&Commission> for CommissionView {
             click_count: c.click_count,
             rule_index: c.rule_index,
             tier_index: c.tier_index,
+            test: c.test,
         }
     }
 }

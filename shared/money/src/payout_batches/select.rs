@@ -209,6 +209,12 @@ async fn named_payouts(
             .ok_or_else(|| {
                 BatchError::Invalid(format!("payoutIds[{i}]: payout {id} was not found."))
             })?;
+        // Test money is never in a file.
+        if p.test {
+            return Err(BatchError::Invalid(format!(
+                "payoutIds[{i}]: payout {id} is a test payout; test money is never paid by file."
+            )));
+        }
         if p.status != PayoutStatus::Pending {
             return Err(BatchError::InvalidState(format!(
                 "payoutIds[{i}]: payout {id} is {}; only a pending payout is batched.",
@@ -223,8 +229,10 @@ async fn named_payouts(
     Ok(out)
 }
 
-/// Every pending payout of the handle, oldest first: from the pending list
-/// (`payouts::pending`), not every payout ever made.
+/// Every pending payout of the handle but test ones (never in a file), oldest first: from the
+/// pending list (`payouts::pending`), not every payout ever made.
 async fn pending_payouts(store: &dyn Store, handle: &Handle) -> Result<Vec<Payout>, BatchError> {
-    Ok(crate::payouts::pending::all(store, handle).await?)
+    let mut pending = crate::payouts::pending::all(store, handle).await?;
+    pending.retain(|p| !p.test);
+    Ok(pending)
 }

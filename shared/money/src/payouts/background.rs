@@ -40,6 +40,11 @@ pub async fn run(
     by: &str,
 ) -> Result<Progress<Vec<Payout>>, PayoutError> {
     let store = payer.io.store.as_ref();
+    if spec.test && !crate::test_mode::get(store, handle).await?.enabled {
+        return Err(PayoutError::InvalidState(
+            "Test mode is off: a run of test money is made only while it is on.".to_owned(),
+        ));
+    }
     let key_hash = payouts::key_hash(key);
     let id = payouts::run_record(store, handle, &key_hash, spec).await?;
     if id.done {

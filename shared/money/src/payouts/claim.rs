@@ -26,7 +26,7 @@ pub async fn claim_all(
     (spec, budget): (&RunSpec, &Budget),
     after: &mut Option<String>,
 ) -> Result<(), PayoutError> {
-    let mut pages = LivePages::after(store, handle, partner, after.clone());
+    let mut pages = LivePages::after(store, handle, (partner, spec.test), after.clone());
     while let Some(lines) = pages.next_within(budget).await? {
         let (mut page, wanted): (Vec<Commission>, Vec<Commission>) = lines
             .into_iter()

@@ -32,6 +32,7 @@ pub mod stage;
 pub mod statement;
 pub mod tax_report;
 pub mod tax_report_pdf;
+pub mod test_removal;
 pub mod verify;
 pub mod waiting;
 
@@ -76,6 +77,10 @@ pub struct RunSpec {
     pub partner_id: Option<PartnerId>,
     /// Minimum net per currency, minor units (none: any positive net).
     pub minimums: BTreeMap<Currency, i64>,
+    /// A run of test mode's lines: it pays only them, with test payouts (a chain of their
+    /// own, never sent to a provider nor put in a batch file).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -414,6 +419,7 @@ impl Run<'_> {
             statement_hash: String::new(),
             jws: String::new(),
             invoice_sequence: None,
+            test: self.spec.test,
             version: 1,
         }
     }
@@ -436,7 +442,10 @@ async fn create_with_sequence(
     handle: &Handle,
     mut payout: Payout,
 ) -> Result<Payout, PayoutError> {
-    let (pk, sk) = keys::payout_head(handle, &payout.partner_id);
+    let (pk, sk) = match payout.test {
+        true => keys::test_payout_head(handle, &payout.partner_id),
+        false => keys::payout_head(handle, &payout.partner_id),
+    };
     let store = payer.io.store.as_ref();
     for _ in 0..16 {
         let current = store.get(&pk, &sk).await?;
@@ -532,6 +541,7 @@ mod tests {
             period_end_ms: 1_764_000_000_000,
             partner_id,
             minimums: BTreeMap::new(),
+            test: false,
         };
         let all = run_target(&spec(None));
         assert!(all.starts_with("payouts up to 2025-11-24T"), "{all}");

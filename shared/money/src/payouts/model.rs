@@ -78,6 +78,10 @@ pub struct Payout {
     /// partner then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_sequence: Option<u64>,
+    /// A payout of test mode's lines: its own chain, never sent nor in a batch file, no
+    /// invoice, no mail to the partner.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
     #[serde(skip)]
     pub version: u64,
 }
@@ -216,6 +220,9 @@ pub struct PayoutView {
     /// or a partner's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiting: Option<Waiting>,
+    /// A payout of test money: present only when `true`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
 }
 
 impl From<&Payout> for PayoutView {
@@ -237,6 +244,7 @@ impl From<&Payout> for PayoutView {
             created_by: p.created_by.clone(),
             provider: p.provider.clone(),
             waiting: None,
+            test: p.test,
         }
     }
 }

@@ -29,17 +29,19 @@ pub struct LivePages<'a> {
 
 impl<'a> LivePages<'a> {
     pub fn of(store: &'a dyn Store, handle: &'a Handle, partner: &PartnerId) -> Self {
-        Self::after(store, handle, partner, None)
+        Self::after(store, handle, (partner, false), None)
     }
 
-    /// The pages after the index key `after` (a place saved by [`Self::place`]).
+    /// The pages after the index key `after` (a place saved by [`Self::place`]); of test
+    /// mode's lines when `test`.
     pub fn after(
         store: &'a dyn Store,
         handle: &'a Handle,
-        partner: &PartnerId,
+        (partner, test): (&PartnerId, bool),
         after: Option<String>,
     ) -> Self {
-        let query = index::entries_of(handle, index::LIVE, partner.as_str(), PAGE);
+        let live = index::of_test(index::LIVE, test);
+        let query = index::entries_of(handle, live, partner.as_str(), PAGE);
         Self {
             store,
             handle,
@@ -115,6 +117,7 @@ pub async fn read_lines(
 /// period's end (an open negative line whenever it was made).
 pub fn payable(line: &Commission, spec: &RunSpec) -> bool {
     line.status == Status::Approved
+        && line.test == spec.test
         && line.payout_id.is_none()
         && line.amount_minor.is_some()
         && (line.minor() < 0 || line.available_at_ms() <= spec.period_end_ms)
@@ -134,7 +137,8 @@ pub async fn tally(
     ours: &(dyn Fn(Currency) -> PayoutId + Sync),
     at: &mut (Option<String>, Nets),
 ) -> Result<(), PayoutError> {
-    let mut pages = LivePages::after(io.store.as_ref(), handle, partner, at.0.clone());
+    let from = (partner, spec.test);
+    let mut pages = LivePages::after(io.store.as_ref(), handle, from, at.0.clone());
     while let Some(lines) = pages.next_within(budget).await? {
         for line in lines {
             let mine = line.payout_id.as_ref() == Some(&ours(line.currency));

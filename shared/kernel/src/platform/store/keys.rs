@@ -414,6 +414,30 @@ pub fn partner_balances_pk(handle: &Handle) -> String {
     format!("H#{handle}#BAL")
 }
 
+/// A partner's running balance of test money (test mode's lines) in one currency, one of its
+/// parts: apart from [`partner_balance`], so no real figure ever sums a test line.
+pub fn test_partner_balance(
+    handle: &Handle,
+    partner: &crate::domain::PartnerId,
+    currency: crate::domain::Currency,
+    shard: u32,
+) -> (String, String) {
+    (
+        format!("H#{handle}#TBAL"),
+        format!("{partner}#{}#{shard}", currency.as_str()),
+    )
+}
+
+/// Every partner's running balances of test money of a handle.
+pub fn test_partner_balances_pk(handle: &Handle) -> String {
+    format!("H#{handle}#TBAL")
+}
+
+/// A handle's test mode switch: one item.
+pub fn test_mode(handle: &Handle) -> (String, String) {
+    (handle_pk(handle), "TESTMODE".to_owned())
+}
+
 /// A campaign's commission amounts of one day and currency, one of its parts.
 pub fn campaign_balance(
     handle: &Handle,
@@ -595,6 +619,12 @@ pub fn payout_settled(handle: &Handle, payout_id: &crate::domain::PayoutId) -> (
 /// A partner's payout chain head: its last sequence and statement hash (version-checked).
 pub fn payout_head(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
     (format!("H#{handle}#PAYHEAD"), partner_id.to_string())
+}
+
+/// A partner's chain head of test payouts (test mode's): a chain of their own, so the real
+/// statements' chain never holds a test payout.
+pub fn test_payout_head(handle: &Handle, partner_id: &PartnerId) -> (String, String) {
+    (format!("H#{handle}#TPAYHEAD"), partner_id.to_string())
 }
 
 /// A checkout ref (issue 45): `H#{handle}#REF` / `{ref}`, holding its ctx until it expires.
