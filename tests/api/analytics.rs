@@ -1175,22 +1175,22 @@ async fn behind_the_load_balancer_only_its_hop_places_a_visitor() {
         ("cloudfront-viewer-country-region-name", "Île-de-France"),
         ("cloudfront-viewer-city", "Paris"),
     ];
-    // The visitor wrote the first hop (1.1.1.1: AU); the ALB appended the second (8.8.8.8: US).
-    // Then the other way round.
-    for forwarded in ["1.1.1.1, 8.8.8.8", "8.8.8.8,1.1.1.1"] {
+    // The visitor wrote the first hop (1.1.1.1: AU); the ALB appended the second (8.8.8.8:
+    // US). Then a visitor who wrote none (the ALB's hop alone: 1.1.1.1).
+    for forwarded in ["1.1.1.1, 8.8.8.8", "1.1.1.1,8.8.8.8", "1.1.1.1"] {
         let mut headers = claimed.to_vec();
         headers.push(("x-forwarded-for", forwarded));
         click(&app, "acme", "shop", false, &headers)
             .await
             .expect("a human's ctx");
     }
-    wait_for_totals(&app, "acme", 2, 0).await;
+    wait_for_totals(&app, "acme", 3, 0).await;
     assert_eq!(
         clicks_by(&app, "country").await,
-        counts(&[("AU", 1), ("US", 1)])
+        counts(&[("AU", 1), ("US", 2)])
     );
-    assert_eq!(clicks_by(&app, "city").await, counts(&[("unknown", 2)]));
-    assert_eq!(clicks_by(&app, "region").await, counts(&[("unknown", 2)]));
+    assert_eq!(clicks_by(&app, "city").await, counts(&[("unknown", 3)]));
+    assert_eq!(clicks_by(&app, "region").await, counts(&[("unknown", 3)]));
 }
 
 /// What the partner portal's traffic screen reads: a partner's own clicks by place and device,

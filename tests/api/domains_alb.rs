@@ -106,11 +106,9 @@ impl Moto {
                     .fixed_response_config(
                         FixedResponseActionConfig::builder()
                             .status_code("404")
-                            .build()
-                            .unwrap(),
+                            .build(),
                     )
-                    .build()
-                    .unwrap(),
+                    .build(),
             )
             .send()
             .await

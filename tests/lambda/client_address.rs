@@ -123,7 +123,10 @@ async fn behind_the_load_balancer_the_redirect_reads_only_its_hop() {
         jwt: true,
         ..Secrets::NONE
     });
-    let put = support::event_text("links/put.json", &[("{{JWT}}".into(), support::jwt("acme"))]);
+    let put = support::event_text(
+        "links/put.json",
+        &[("{{JWT}}".into(), support::jwt("acme"))],
+    );
     let reply = support::invoke_http(group_app(Group::Links, links), "links/put.json", &put).await;
     assert!(reply.status == 200 || reply.status == 201, "{}", reply.body);
     let redirect = group_app(

@@ -94,13 +94,13 @@ fn condition(raw: &Value, params: &BTreeMap<String, Value>, name: &str) -> bool 
             .as_object()
             .and_then(|m| m.iter().next())
             .unwrap_or_else(|| panic!("condition {c}"));
-        let args = || args.as_array().unwrap_or_else(|| panic!("{op}: {args}"));
+        let list = || args.as_array().unwrap_or_else(|| panic!("{op}: {args}"));
         match op.as_str() {
             "Condition" => condition(raw, params, args.as_str().expect("a condition's name")),
-            "Fn::Equals" => operand(params, &args()[0]) == operand(params, &args()[1]),
-            "Fn::Not" => !eval(raw, params, &args()[0]),
-            "Fn::And" => args().iter().all(|a| eval(raw, params, a)),
-            "Fn::Or" => args().iter().any(|a| eval(raw, params, a)),
+            "Fn::Equals" => operand(params, &list()[0]) == operand(params, &list()[1]),
+            "Fn::Not" => !eval(raw, params, &list()[0]),
+            "Fn::And" => list().iter().all(|a| eval(raw, params, a)),
+            "Fn::Or" => list().iter().any(|a| eval(raw, params, a)),
             other => panic!("condition function {other}"),
         }
     }
