@@ -1157,6 +1157,42 @@ async fn a_visitor_cannot_choose_its_region_or_city() {
     assert_eq!(clicks_by(&app, "browser").await, counts(&[("Chrome", 3)]));
 }
 
+/// Behind the stack's load balancer (`RedirectFrontDoor: alb`, `TENX_EDGE=alb`) only the hop
+/// the ALB appends to `x-forwarded-for` is read: a visitor who writes its own hops (and
+/// CloudFront's country and city headers, which no ALB sets) is placed by the address the ALB
+/// saw, its country from the IP database in process.
+#[tokio::test]
+async fn behind_the_load_balancer_only_its_hop_places_a_visitor() {
+    use tenx_shared::platform::config::CountryTrust;
+    let mut config = test_config();
+    config.country_trust = CountryTrust::Alb;
+    let app = spawn_with(config, None).await;
+    let link = json!({"destinationUrl": "https://example.com/shop"});
+    assert_eq!(app.put_link("acme", "shop", link).await.status(), 201);
+    let claimed = [
+        ("user-agent", CHROME),
+        ("cloudfront-viewer-country", "FR"),
+        ("cloudfront-viewer-country-region-name", "Île-de-France"),
+        ("cloudfront-viewer-city", "Paris"),
+    ];
+    // The visitor wrote the first hop (1.1.1.1: AU); the ALB appended the second (8.8.8.8:
+    // US). Then a visitor who wrote none (the ALB's hop alone: 1.1.1.1).
+    for forwarded in ["1.1.1.1, 8.8.8.8", "1.1.1.1,8.8.8.8", "1.1.1.1"] {
+        let mut headers = claimed.to_vec();
+        headers.push(("x-forwarded-for", forwarded));
+        click(&app, "acme", "shop", false, &headers)
+            .await
+            .expect("a human's ctx");
+    }
+    wait_for_totals(&app, "acme", 3, 0).await;
+    assert_eq!(
+        clicks_by(&app, "country").await,
+        counts(&[("AU", 1), ("US", 2)])
+    );
+    assert_eq!(clicks_by(&app, "city").await, counts(&[("unknown", 3)]));
+    assert_eq!(clicks_by(&app, "region").await, counts(&[("unknown", 3)]));
+}
+
 /// What the partner portal's traffic screen reads: a partner's own clicks by place and device,
 /// never another partner's, whichever partner it names.
 #[tokio::test]

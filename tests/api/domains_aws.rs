@@ -138,7 +138,7 @@ impl Moto {
 }
 
 /// A host of this test's own (moto is shared by the tests running at once).
-fn unique_domain() -> String {
+pub(crate) fn unique_domain() -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
     format!("go-{}.brand.test", &id[..10])
 }
@@ -155,7 +155,7 @@ async fn spawn_with_edge(dns: &DnsServer, distribution: &str, endpoint: String) 
 }
 
 /// One pass of the edge (what the sweeper runs every minute).
-async fn sweep(app: &TestApp) -> EdgeSweep {
+pub(crate) async fn sweep(app: &TestApp) -> EdgeSweep {
     let state = app.state();
     let edge = state.edge.clone().expect("the edge is on");
     tenx_shared::domains::edge::sweep(state.store.as_ref(), edge.as_ref())
@@ -164,7 +164,7 @@ async fn sweep(app: &TestApp) -> EdgeSweep {
 }
 
 /// Claims `domain` for acme, publishes its TXT record and verifies it.
-async fn claim_and_verify(app: &TestApp, dns: &DnsServer, domain: &str) -> Value {
+pub(crate) async fn claim_and_verify(app: &TestApp, dns: &DnsServer, domain: &str) -> Value {
     let (status, claimed) = app.put_domain("acme", domain, json!({})).await;
     assert_eq!(status, StatusCode::CREATED, "{claimed}");
     let value = claimed["verification"]["value"]
@@ -177,7 +177,7 @@ async fn claim_and_verify(app: &TestApp, dns: &DnsServer, domain: &str) -> Value
     verified
 }
 
-async fn read_domain(app: &TestApp, domain: &str) -> Value {
+pub(crate) async fn read_domain(app: &TestApp, domain: &str) -> Value {
     let (status, body) = app
         .domain_call(reqwest::Method::GET, "acme", &format!("/{domain}"), None)
         .await;

@@ -40,6 +40,7 @@ mod customers;
 mod dashboard;
 mod deliveries;
 mod domains;
+mod domains_alb;
 mod domains_aws;
 mod fraud;
 mod hardening;

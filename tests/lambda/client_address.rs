@@ -99,3 +99,81 @@ async fn the_client_address_is_api_gateways_source_ip_not_a_forwarded_for_header
     }
     assert_eq!(statuses, [202; 4]);
 }
+
+/// The redirect function behind the load balancer (`TENX_EDGE=alb`, as the template sets it
+/// with `RedirectFrontDoor: alb`), invoked with an ALB target group event through lambda_http's
+/// adapter as Lambda runs it: a visitor who sends its own `x-forwarded-for` hop and CloudFront's
+/// country header is credited to the hop the load balancer appended, its country from the IP
+/// database in process.
+#[tokio::test]
+async fn behind_the_load_balancer_the_redirect_reads_only_its_hop() {
+    use lambda_http::request::LambdaRequest;
+    use lambda_http::{Adapter, Context, LambdaEvent};
+    use tower::ServiceExt;
+
+    let mut config = support::config();
+    config.country_trust = tenx_shared::platform::config::CountryTrust::Alb;
+    let store = Arc::new(EmbeddedStore::in_memory());
+    let queue = Arc::new(EmbeddedQueue::in_memory());
+    let state = |secrets| {
+        AppState::with_secrets(config.clone(), store.clone(), queue.clone(), secrets)
+            .expect("cold start")
+    };
+    let links = state(Secrets {
+        jwt: true,
+        ..Secrets::NONE
+    });
+    let put = support::event_text(
+        "links/put.json",
+        &[("{{JWT}}".into(), support::jwt("acme"))],
+    );
+    let reply = support::invoke_http(group_app(Group::Links, links), "links/put.json", &put).await;
+    assert!(reply.status == 200 || reply.status == 201, "{}", reply.body);
+    let redirect = group_app(
+        Group::Redirect,
+        state(Secrets {
+            ctx_keys: true,
+            ..Secrets::NONE
+        }),
+    );
+
+    // What the ALB sends for https://acme.links.example.com/launch: the visitor wrote the first
+    // hop (1.1.1.1, AU) and a country; the ALB appended the address it saw (8.8.8.8, US).
+    let event = serde_json::json!({
+        "requestContext": {"elb": {"targetGroupArn":
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tenx-redirect/6d0ecf831eec9f09"}},
+        "httpMethod": "GET",
+        "path": "/launch",
+        "queryStringParameters": {"utm_source": "newsletter"},
+        "headers": {
+            "accept": "text/html",
+            "host": "acme.links.example.com",
+            "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+            "cloudfront-viewer-country": "FR",
+            "x-forwarded-for": "1.1.1.1, 8.8.8.8",
+            "x-forwarded-port": "443",
+            "x-forwarded-proto": "https"
+        },
+        "body": "",
+        "isBase64Encoded": false
+    });
+    let request: LambdaRequest = serde_json::from_value(event).expect("an ALB event");
+    assert!(matches!(request, LambdaRequest::Alb(_)));
+    let response = Adapter::from(redirect)
+        .oneshot(LambdaEvent::new(request, Context::default()))
+        .await
+        .unwrap_or_else(|e| match e {});
+    let doc = serde_json::to_value(&response).expect("the response serializes");
+    assert_eq!(doc["statusCode"], 302, "{doc}");
+    let location = doc["headers"]["location"].as_str().expect("a location");
+    let ctx = location
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("ctx="))
+        .expect("a human visitor gets a ctx");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = CtxKeyring::parse(&config.ctx_keys)
+        .expect("keys")
+        .verify(ctx, now)
+        .expect("the redirect's own ctx");
+    assert_eq!(claims.attribution.country, "US");
+}

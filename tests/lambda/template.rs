@@ -19,12 +19,127 @@ use tower::ServiceExt;
 use crate::support::{self, REDIRECT_DOMAIN, TABLE, queue_resource};
 
 /// `template.yaml` with CloudFormation's short forms (`!Ref`, `!GetAtt`, `!Sub`, …) turned into
-/// their JSON forms (`{"Ref": …}`, `{"Fn::GetAtt": [..]}`, …).
-pub(crate) fn template() -> Value {
+/// their JSON forms (`{"Ref": …}`, `{"Fn::GetAtt": [..]}`, …), as written (conditions unresolved).
+pub(crate) fn raw_template() -> Value {
     let path = support::workspace_root().join("template.yaml");
     let text = std::fs::read_to_string(&path).expect("template.yaml at the workspace root");
     let yaml: serde_norway::Value = serde_norway::from_str(&text).expect("template.yaml is YAML");
     to_json(yaml)
+}
+
+/// The choices of the `RedirectFrontDoor` parameter.
+pub(crate) const FRONT_DOORS: [&str; 2] = ["alb", "cloudfront"];
+
+/// The stack as deployed with a redirect domain (and its hosted zone) behind the CloudFront
+/// front door: what the replayed function-URL events (events/redirect/*.json) reach. The tests
+/// of what differs between the doors run on [`template_for`] each.
+pub(crate) fn template() -> Value {
+    template_for("cloudfront")
+}
+
+/// The stack as deployed with a redirect domain (and its hosted zone) behind `front_door`, every
+/// other parameter at its default: resources and outputs whose condition is false dropped,
+/// every `Fn::If` resolved, `AWS::NoValue` removed.
+pub(crate) fn template_for(front_door: &str) -> Value {
+    let raw = raw_template();
+    let mut params: BTreeMap<String, Value> = raw["Parameters"]
+        .as_object()
+        .expect("Parameters")
+        .iter()
+        .map(|(name, p)| (name.clone(), p["Default"].clone()))
+        .collect();
+    for (name, value) in [
+        ("RedirectDomain", "links.example.com"),
+        ("RedirectHostedZoneId", "Z0123456789ABCDEFGHIJ"),
+        ("RedirectFrontDoor", front_door),
+        (
+            "EdgeCertificateArn",
+            "arn:aws:acm:us-east-1:123456789012:certificate/wildcard",
+        ),
+    ] {
+        params.insert(name.to_owned(), json!(value));
+    }
+    let conditions: BTreeMap<String, bool> = raw["Conditions"]
+        .as_object()
+        .expect("Conditions")
+        .keys()
+        .map(|name| (name.clone(), condition(&raw, &params, name)))
+        .collect();
+    let mut doc = resolve(&raw, &conditions);
+    for section in ["Resources", "Outputs"] {
+        doc[section]
+            .as_object_mut()
+            .expect(section)
+            .retain(|_, r| match r["Condition"].as_str() {
+                Some(name) => conditions[name],
+                None => true,
+            });
+    }
+    doc
+}
+
+/// The value of the template's condition `name` with these parameters.
+fn condition(raw: &Value, params: &BTreeMap<String, Value>, name: &str) -> bool {
+    fn operand(params: &BTreeMap<String, Value>, v: &Value) -> Value {
+        match v["Ref"].as_str() {
+            Some(p) => params
+                .get(p)
+                .cloned()
+                .unwrap_or_else(|| panic!("no parameter {p}")),
+            None => v.clone(),
+        }
+    }
+    fn eval(raw: &Value, params: &BTreeMap<String, Value>, c: &Value) -> bool {
+        let (op, args) = c
+            .as_object()
+            .and_then(|m| m.iter().next())
+            .unwrap_or_else(|| panic!("condition {c}"));
+        let list = || args.as_array().unwrap_or_else(|| panic!("{op}: {args}"));
+        match op.as_str() {
+            "Condition" => condition(raw, params, args.as_str().expect("a condition's name")),
+            "Fn::Equals" => operand(params, &list()[0]) == operand(params, &list()[1]),
+            "Fn::Not" => !eval(raw, params, &list()[0]),
+            "Fn::And" => list().iter().all(|a| eval(raw, params, a)),
+            "Fn::Or" => list().iter().any(|a| eval(raw, params, a)),
+            other => panic!("condition function {other}"),
+        }
+    }
+    eval(raw, params, &raw["Conditions"][name])
+}
+
+fn is_no_value(v: &Value) -> bool {
+    v["Ref"] == "AWS::NoValue"
+}
+
+/// `value` with every `Fn::If` taken as `conditions` say and `AWS::NoValue` removed.
+fn resolve(value: &Value, conditions: &BTreeMap<String, bool>) -> Value {
+    match value {
+        Value::Object(map) => {
+            if let (1, Some(Value::Array(branches))) = (map.len(), map.get("Fn::If")) {
+                let name = branches[0].as_str().expect("Fn::If names a condition");
+                let taken = if conditions[name] {
+                    &branches[1]
+                } else {
+                    &branches[2]
+                };
+                return resolve(taken, conditions);
+            }
+            Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), resolve(v, conditions)))
+                    .filter(|(_, v)| !is_no_value(v))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| resolve(v, conditions))
+                .filter(|v| !is_no_value(v))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 fn to_json(value: serde_norway::Value) -> Value {
@@ -204,9 +319,15 @@ fn resource_name(function: &str, resource: &Value) -> String {
     if resource == "*" {
         return "*".to_owned();
     }
+    // The load balancer's HTTPS listener (custom domains' certificates go on it).
+    if resource == &json!({"Ref": "RedirectHttpsListener"}) {
+        return "RedirectHttpsListener".to_owned();
+    }
     if let Some(sub) = resource["Fn::Sub"].as_str() {
         match sub {
-            "arn:${AWS::Partition}:acm:us-east-1:${AWS::AccountId}:certificate/*" => {
+            // CloudFront's certificates are in us-east-1, the load balancer's in its region.
+            "arn:${AWS::Partition}:acm:us-east-1:${AWS::AccountId}:certificate/*"
+            | "arn:${AWS::Partition}:acm:${AWS::Region}:${AWS::AccountId}:certificate/*" => {
                 return ACCOUNT_CERTIFICATES.to_owned();
             }
             "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*" => {
@@ -554,7 +675,12 @@ fn every_access_table_route_lands_on_a_function_with_the_jwt_verifier() {
 
 #[test]
 fn each_function_reads_exactly_the_secrets_its_group_needs() {
-    let doc = template();
+    for door in FRONT_DOORS {
+        reads_exactly_the_secrets_it_needs(&template_for(door), door);
+    }
+}
+
+fn reads_exactly_the_secrets_it_needs(doc: &Value, front_door: &str) {
     let globals = doc["Globals"]["Function"]["Environment"]["Variables"]
         .as_object()
         .expect("global variables");
@@ -590,7 +716,7 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         let default = params[p]["Default"].as_str().expect("Default");
         assert!(default.starts_with('/'), "{p}: {default}");
     }
-    let functions = functions(&doc);
+    let functions = functions(doc);
     for f in &functions {
         let env = f.env();
         let group = all_groups().into_iter().find(|g| binary_of(*g) == f.binary);
@@ -636,9 +762,15 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
         expect("TENX_CTX_KEYS_PARAM", "CtxKeysParameter", ctx);
         expect("TENX_SIGNING_KEYS_PARAM", "SigningKeysParameter", signing);
         expect("TENX_PAYOUT_KEY_PARAM", "PayoutKeyParameter", payout);
-        // Only the redirect reads the country header, believed because CloudFront alone can
-        // call it; no function holds an edge secret.
-        let edge = (f.binary == "redirect").then(|| json!("cloudfront-oac"));
+        // Only the redirect is told its front door: CloudFront's headers believed because
+        // CloudFront alone can call it, or behind the load balancer none (its hop read); no
+        // function holds an edge secret.
+        let named = if front_door == "alb" {
+            "alb"
+        } else {
+            "cloudfront-oac"
+        };
+        let edge = (f.binary == "redirect").then(|| json!(named));
         assert_eq!(env.get("TENX_EDGE"), edge.as_ref(), "{}", f.logical_id);
         assert!(
             !env.contains_key("TENX_EDGE_SECRET") && !env.contains_key("TENX_EDGE_SECRET_PARAM"),
@@ -680,7 +812,7 @@ fn each_function_reads_exactly_the_secrets_its_group_needs() {
 }
 
 /// The actions any function may be granted, each scoped to one of the stack's resources.
-const ALLOWED_ACTIONS: [&str; 29] = [
+const ALLOWED_ACTIONS: [&str; 32] = [
     "dynamodb:GetItem",
     // A transaction's condition on an item it does not write (issue 57: a payout's settlement
     // and a batch's claim on it).
@@ -715,12 +847,21 @@ const ALLOWED_ACTIONS: [&str; 29] = [
     "cloudfront:GetDistribution",
     "cloudfront:UpdateDistribution",
     "cloudfront:DeleteDistribution",
+    // … or, behind the load balancer, each domain's certificate on its HTTPS listener.
+    "elasticloadbalancing:DescribeListenerCertificates",
+    "elasticloadbalancing:AddListenerCertificates",
+    "elasticloadbalancing:RemoveListenerCertificates",
 ];
 
 #[test]
 fn iam_is_scoped_to_the_stack_and_the_redirect_gets_nothing_more_than_it_needs() {
-    let doc = template();
-    let functions = functions(&doc);
+    for door in FRONT_DOORS {
+        iam_is_scoped(&template_for(door));
+    }
+}
+
+fn iam_is_scoped(doc: &Value) {
+    let functions = functions(doc);
     for f in &functions {
         for (_, event) in f.events() {
             assert_ne!(
@@ -782,6 +923,15 @@ fn iam_is_scoped_to_the_stack_and_the_redirect_gets_nothing_more_than_it_needs()
                                 action.starts_with("cloudfront:")
                                     && action != "cloudfront:GetDistributionConfig"
                             }
+                            _ => false,
+                        }
+                }
+                // Behind the load balancer: the sweeper alone, on its HTTPS listener.
+                "elasticloadbalancing" => {
+                    f.logical_id == "OutboxSweeperFunction"
+                        && match resource.as_str() {
+                            "*" => action == "elasticloadbalancing:DescribeListenerCertificates",
+                            "RedirectHttpsListener" => action.ends_with("ListenerCertificates"),
                             _ => false,
                         }
                 }
@@ -990,13 +1140,217 @@ fn outputs_name_the_apis_the_table_and_the_queues() {
     }
 }
 
+/// `RedirectFrontDoor` picks one front door: each choice's resources exist with it alone, the
+/// redirect is told which (`TENX_EDGE`, read by the configuration as that door), and the custom
+/// domains' edge is configured for it (the distribution to copy, or the listener), never both.
+#[test]
+fn the_front_door_is_one_choice_and_the_redirect_is_told_which() {
+    let raw = raw_template();
+    let parameter = &raw["Parameters"]["RedirectFrontDoor"];
+    assert_eq!(parameter["AllowedValues"], json!(FRONT_DOORS));
+    // The cheaper from about 10 clicks/s up (BENCHMARKS.md, "The redirect on AWS").
+    assert_eq!(parameter["Default"], "alb");
+    for door in FRONT_DOORS {
+        let doc = template_for(door);
+        let resources = resources(&doc);
+        let kinds: BTreeSet<&str> = resources
+            .values()
+            .filter_map(|r| r["Type"].as_str())
+            .collect();
+        let alb = door == "alb";
+        assert_eq!(
+            kinds.contains("AWS::ElasticLoadBalancingV2::LoadBalancer"),
+            alb,
+            "{door}"
+        );
+        assert_eq!(kinds.contains("AWS::EC2::VPC"), alb, "{door}");
+        assert_eq!(
+            kinds.contains("AWS::CloudFront::Distribution"),
+            !alb,
+            "{door}"
+        );
+        assert_eq!(kinds.contains("AWS::CloudFront::Function"), !alb, "{door}");
+        let all = functions(&doc);
+        let redirect = function_by_binary(&all, "redirect");
+        let edge = redirect.env()["TENX_EDGE"].clone();
+        let vars = tenx_shared::platform::config::Env::default().with("TENX_EDGE", edge.as_str());
+        let config = tenx_shared::platform::config::Config::from_vars(&vars).unwrap();
+        use tenx_shared::platform::config::CountryTrust;
+        let expected = if alb {
+            CountryTrust::Alb
+        } else {
+            CountryTrust::CloudFrontOac
+        };
+        assert_eq!(config.country_trust, expected, "{door}");
+        // The functions that know of custom domains' edge: the links function (a verified
+        // domain waits for it) and the sweeper (which drives it).
+        for binary in ["links", "outbox-sweeper"] {
+            let env = function_by_binary(&all, binary).env();
+            assert_eq!(
+                env.contains_key("TENX_EDGE_DISTRIBUTION_ID"),
+                !alb,
+                "{binary}"
+            );
+            if alb {
+                assert_eq!(
+                    env["TENX_EDGE_LISTENER_ARN"],
+                    json!({"Ref": "RedirectHttpsListener"})
+                );
+                assert_eq!(
+                    env["TENX_EDGE_LISTENER_HOST"],
+                    json!({"Fn::GetAtt": ["RedirectLoadBalancer", "DNSName"]})
+                );
+            } else {
+                assert!(!env.contains_key("TENX_EDGE_LISTENER_ARN"), "{binary}");
+                assert!(!env.contains_key("TENX_EDGE_LISTENER_HOST"), "{binary}");
+            }
+        }
+        // Short links' DNS and the stack's output name the door's host.
+        let alias = &resources["RedirectDomainRecord"]["Properties"]["AliasTarget"];
+        let target = &doc["Outputs"]["RedirectDomainTarget"]["Value"];
+        if alb {
+            let host = json!({"Fn::GetAtt": ["RedirectLoadBalancer", "DNSName"]});
+            assert_eq!(alias["DNSName"], host);
+            assert_eq!(
+                alias["HostedZoneId"],
+                json!({"Fn::GetAtt": ["RedirectLoadBalancer", "CanonicalHostedZoneID"]})
+            );
+            assert_eq!(*target, host);
+        } else {
+            let host = json!({"Fn::GetAtt": ["RedirectDistribution", "DomainName"]});
+            assert_eq!(alias["DNSName"], host);
+            assert_eq!(alias["HostedZoneId"], "Z2FDTNDATAQYW2");
+            assert_eq!(*target, host);
+        }
+    }
+    // Without a domain (a first deploy) neither door exists, whichever is chosen.
+    let conditions = &raw["Conditions"];
+    for name in ["RedirectBehindAlb", "RedirectBehindCloudFront"] {
+        assert!(
+            conditions[name]["Fn::And"]
+                .as_array()
+                .is_some_and(|all| all.contains(&json!({"Condition": "HasRedirectDomain"}))),
+            "{name}"
+        );
+    }
+}
+
+/// Behind the load balancer: HTTPS with the wildcard certificate (HTTP redirected to it), the
+/// redirect function its one target, invoked by the load balancer alone (no CloudFront grant
+/// on its URL), and the visitor's address appended as the last `x-forwarded-for` hop, the one
+/// the function reads.
+#[test]
+fn the_load_balancer_serves_https_to_the_redirect_alone_and_appends_the_visitors_hop() {
+    let doc = template_for("alb");
+    let resources = resources(&doc);
+    let lb = &resources["RedirectLoadBalancer"];
+    assert_eq!(lb["Condition"], "RedirectBehindAlb");
+    let p = &lb["Properties"];
+    assert_eq!(p["Type"], "application");
+    assert_eq!(p["Scheme"], "internet-facing");
+    let attributes: BTreeMap<&str, &str> = p["LoadBalancerAttributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["Key"].as_str().unwrap(), a["Value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        attributes["routing.http.xff_header_processing.mode"],
+        "append"
+    );
+    assert_eq!(attributes["routing.http.xff_client_port.enabled"], "false");
+    assert_eq!(
+        attributes["routing.http.drop_invalid_header_fields.enabled"],
+        "true"
+    );
+    // Two public subnets of its own VPC, in two zones, routed to the internet.
+    let subnets = p["Subnets"].as_array().unwrap();
+    assert_eq!(subnets.len(), 2);
+    let zones: BTreeSet<String> = subnets
+        .iter()
+        .map(|s| {
+            let id = s["Ref"].as_str().unwrap();
+            let subnet = &resources[id]["Properties"];
+            assert_eq!(subnet["VpcId"], json!({"Ref": "RedirectVpc"}));
+            subnet["AvailabilityZone"].to_string()
+        })
+        .collect();
+    assert_eq!(zones.len(), 2, "{zones:?}");
+    let route = &resources["RedirectDefaultRoute"]["Properties"];
+    assert_eq!(route["DestinationCidrBlock"], "0.0.0.0/0");
+    assert_eq!(
+        route["GatewayId"],
+        json!({"Ref": "RedirectInternetGateway"})
+    );
+
+    let https = &resources["RedirectHttpsListener"]["Properties"];
+    assert_eq!(https["Protocol"], "HTTPS");
+    assert_eq!(https["Port"], 443);
+    assert_eq!(
+        https["Certificates"],
+        json!([{"CertificateArn": {"Ref": "EdgeCertificateArn"}}])
+    );
+    assert!(
+        https["SslPolicy"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("ELBSecurityPolicy-TLS13-1-2")),
+        "{https}"
+    );
+    assert_eq!(
+        https["DefaultActions"],
+        json!([{"Type": "forward", "TargetGroupArn": {"Ref": "RedirectTargetGroup"}}])
+    );
+    let http = &resources["RedirectHttpListener"]["Properties"];
+    assert_eq!(http["Protocol"], "HTTP");
+    assert_eq!(http["Port"], 80);
+    let redirect = &http["DefaultActions"][0];
+    assert_eq!(redirect["Type"], "redirect");
+    assert_eq!(redirect["RedirectConfig"]["Protocol"], "HTTPS");
+    assert_eq!(redirect["RedirectConfig"]["Port"], "443");
+    assert_eq!(redirect["RedirectConfig"]["StatusCode"], "HTTP_301");
+
+    let group = &resources["RedirectTargetGroup"];
+    assert_eq!(group["Properties"]["TargetType"], "lambda");
+    assert_eq!(
+        group["Properties"]["Targets"],
+        json!([{"Id": {"Fn::GetAtt": ["RedirectFunction", "Arn"]}}])
+    );
+    // A health check would be a billed invocation every few seconds.
+    assert_eq!(group["Properties"]["HealthCheckEnabled"], false);
+    assert_eq!(group["DependsOn"], "RedirectAlbInvokePermission");
+    // The function's only grants: the load balancer's target groups of this account.
+    let permissions: Vec<&Value> = resources
+        .values()
+        .filter(|r| r["Type"] == "AWS::Lambda::Permission")
+        .filter(|r| {
+            let name = &r["Properties"]["FunctionName"];
+            *name == json!({"Ref": "RedirectFunction"})
+                || *name == json!({"Fn::GetAtt": ["RedirectFunction", "Arn"]})
+        })
+        .collect();
+    assert_eq!(permissions.len(), 1, "{permissions:?}");
+    let grant = &permissions[0]["Properties"];
+    assert_eq!(grant["Principal"], "elasticloadbalancing.amazonaws.com");
+    assert_eq!(grant["Action"], "lambda:InvokeFunction");
+    assert_eq!(grant["SourceAccount"], json!({"Ref": "AWS::AccountId"}));
+    assert_eq!(
+        grant["SourceArn"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:targetgroup/*"})
+    );
+    // Its URL still takes signed calls only (and, behind the load balancer, no one is granted it).
+    let all = functions(&doc);
+    let function = function_by_binary(&all, "redirect");
+    assert_eq!(function.props["FunctionUrlConfig"]["AuthType"], "AWS_IAM");
+    assert_eq!(function.env()["TENX_EDGE"], "alb");
+}
+
 #[test]
 fn cloudfront_is_the_redirects_only_caller_with_the_country_and_the_host_and_caches_nothing() {
-    let doc = template();
+    let doc = template_for("cloudfront");
     let resources = resources(&doc);
     let cdn = &resources["RedirectDistribution"];
     assert_eq!(cdn["Type"], "AWS::CloudFront::Distribution");
-    assert_eq!(cdn["Condition"], "HasRedirectDomain");
+    assert_eq!(cdn["Condition"], "RedirectBehindCloudFront");
     let config = &cdn["Properties"]["DistributionConfig"];
     assert_eq!(
         config["Aliases"],

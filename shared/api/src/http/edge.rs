@@ -26,7 +26,7 @@ const MAX_PLACE_BYTES: usize = 100;
 /// Whether the edge's viewer headers of this request may be believed, as `trust` says.
 fn believed(headers: &HeaderMap, trust: &CountryTrust) -> bool {
     match trust {
-        CountryTrust::Never => false,
+        CountryTrust::Never | CountryTrust::Alb => false,
         CountryTrust::Always | CountryTrust::CloudFrontOac => true,
         CountryTrust::EdgeSecret(secret) => headers
             .get(EDGE_SECRET_HEADER)

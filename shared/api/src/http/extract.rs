@@ -282,15 +282,21 @@ impl FromRequestParts<AppState> for ClientAddr {
 /// [`ClientAddr`]'s address, `None` when nothing trusted names one. Behind our CloudFront
 /// distribution (`TENX_EDGE=cloudfront-oac`) the function URL's source is the edge, so the
 /// viewer's address is the `cloudfront-viewer-address` the distribution sets (`ip:port`,
-/// replacing any a viewer sent).
+/// replacing any a viewer sent). Behind our load balancer (`TENX_EDGE=alb`) it is the last
+/// `x-forwarded-for` hop, the one the ALB appends: the hops before it are the visitor's to write.
 pub(crate) fn client_address(parts: &Parts, state: &AppState) -> Option<String> {
-    if state.config.country_trust == crate::platform::config::CountryTrust::CloudFrontOac {
-        return parts
-            .headers
-            .get("cloudfront-viewer-address")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit_once(':'))
-            .map(|(ip, _port)| ip.to_owned());
+    use crate::platform::config::CountryTrust;
+    match state.config.country_trust {
+        CountryTrust::CloudFrontOac => {
+            return parts
+                .headers
+                .get("cloudfront-viewer-address")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit_once(':'))
+                .map(|(ip, _port)| ip.to_owned());
+        }
+        CountryTrust::Alb => return last_forwarded_hop(&parts.headers),
+        _ => {}
     }
     if let Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) =
         parts
@@ -300,23 +306,28 @@ pub(crate) fn client_address(parts: &Parts, state: &AppState) -> Option<String> 
     {
         return Some(ip.clone());
     }
-    if state.config.trusted_proxy {
-        let last_hop = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .rfind(|hop| !hop.is_empty());
-        if let Some(hop) = last_hop {
-            return Some(hop.to_owned());
-        }
+    if state.config.trusted_proxy
+        && let Some(hop) = last_forwarded_hop(&parts.headers)
+    {
+        return Some(hop);
     }
     parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip().to_string())
+}
+
+/// The last hop of every `x-forwarded-for` header together: the one the proxy in front of us
+/// appended (a visitor may send the header, and its hops come first).
+fn last_forwarded_hop(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .rfind(|hop| !hop.is_empty())
+        .map(str::to_owned)
 }
 
 #[cfg(test)]

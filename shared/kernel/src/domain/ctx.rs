@@ -111,6 +111,34 @@ struct PayloadIn(
     #[serde(default)] Option<String>,
 );
 
+/// [`PayloadIn`] and then whatever elements a newer signer appended, skipped: during a deploy a
+/// token minted by a newer redirect reaches an older conversions function, which reads the
+/// fields it knows (the signature, checked first, still covers every byte). A known field of
+/// the wrong type stays malformed.
+struct LenientPayload(PayloadIn);
+
+impl<'de> Deserialize<'de> for LenientPayload {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Elements;
+        impl<'de> serde::de::Visitor<'de> for Elements {
+            type Value = LenientPayload;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the ctx payload array")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<LenientPayload, A::Error> {
+                let known =
+                    PayloadIn::deserialize(serde::de::value::SeqAccessDeserializer::new(&mut seq))?;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(LenientPayload(known))
+            }
+        }
+        deserializer.deserialize_seq(Elements)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CtxError {
     #[error("the ctx token is malformed")]
@@ -421,7 +449,7 @@ impl CtxKeyring {
         let json = URL_SAFE_NO_PAD
             .decode(payload_b64)
             .map_err(|_| CtxError::Malformed)?;
-        let p: PayloadIn = serde_json::from_slice(&json).map_err(|_| CtxError::Malformed)?;
+        let LenientPayload(p) = serde_json::from_slice(&json).map_err(|_| CtxError::Malformed)?;
         if p.0 != PAYLOAD_VERSION {
             return Err(CtxError::Malformed);
         }
@@ -793,7 +821,8 @@ mod tests {
             r.verify(&sign_raw(&r, &evil), NOW),
             Err(CtxError::Malformed)
         );
-        // Too few or too many elements, even correctly signed, are malformed.
+        // Too few elements, or a known one of the wrong type (a string at the test flag's place),
+        // even correctly signed, are malformed.
         let short = serde_json::json!([1, c.click_id, c.handle]);
         assert_eq!(
             r.verify(&sign_raw(&r, &short), NOW),
@@ -817,6 +846,46 @@ mod tests {
         ]);
         assert_eq!(
             r.verify(&sign_raw(&r, &long), NOW),
+            Err(CtxError::Malformed)
+        );
+    }
+
+    #[test]
+    fn fields_a_newer_signer_appended_are_skipped_and_still_signed() {
+        let r = ring("k1", 8);
+        let c = claims();
+        let serde_json::Value::Array(mut payload) = payload_of(&r.sign(&c)) else {
+            panic!("the payload is an array")
+        };
+        // Every field this version knows, then two it does not.
+        while payload.len() < 17 {
+            let absent = if payload.len() == 13 {
+                0.into()
+            } else {
+                serde_json::Value::Null
+            };
+            payload.push(absent);
+        }
+        payload.push("a later field".into());
+        payload.push(serde_json::json!({"nested": [1, 2, {"deeper": null}]}));
+        let newer = sign_raw(&r, &serde_json::Value::Array(payload.clone()));
+        assert_eq!(r.verify(&newer, NOW), Ok(c.clone()));
+        // The unknown bytes are signed like the rest: changing them breaks the signature.
+        payload[17] = "changed".into();
+        let changed = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).unwrap());
+        let parts: Vec<&str> = newer.split('.').collect();
+        let forged = format!("{}.{changed}.{}", parts[0], parts[2]);
+        assert_eq!(r.verify(&forged, NOW), Err(CtxError::BadSignature));
+        // A known field of the wrong type is still malformed, extra fields or not.
+        payload[13] = "yes".into();
+        assert_eq!(
+            r.verify(&sign_raw(&r, &serde_json::Value::Array(payload)), NOW),
+            Err(CtxError::Malformed)
+        );
+        // And an object where the array belongs.
+        let object = serde_json::json!({"0": 1});
+        assert_eq!(
+            r.verify(&sign_raw(&r, &object), NOW),
             Err(CtxError::Malformed)
         );
     }

@@ -210,6 +210,12 @@ pub enum CountryTrust {
     /// distribution may invoke, signed by its origin access control; template.yaml), which sets
     /// both headers itself, replacing any a viewer sent (`TENX_EDGE=cloudfront-oac`).
     CloudFrontOac,
+    /// Never, behind our Application Load Balancer (`TENX_EDGE=alb`; the function is its target
+    /// and no one else's): an ALB sets no country, so every `cloudfront-viewer-*` header is the
+    /// visitor's own and ignored; the visitor's address is the last `x-forwarded-for` hop, the
+    /// one the ALB appends (hops before it are the visitor's to write), and its country comes
+    /// from the IP database in process. The host is the request's own (the ALB passes it).
+    Alb,
 }
 
 /// Never prints the secret (configs are logged at start).
@@ -220,6 +226,7 @@ impl std::fmt::Debug for CountryTrust {
             CountryTrust::Always => f.write_str("Always"),
             CountryTrust::EdgeSecret(_) => f.write_str("EdgeSecret(<redacted>)"),
             CountryTrust::CloudFrontOac => f.write_str("CloudFrontOac"),
+            CountryTrust::Alb => f.write_str("Alb"),
         }
     }
 }
@@ -568,10 +575,38 @@ fn import_staging_from_env(env: &Env, c: &mut Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn aws_services_from_env(env: &Env, c: &mut Config) {
+fn aws_services_from_env(env: &Env, c: &mut Config) -> anyhow::Result<()> {
     c.uploads = uploads_from_env(env);
     c.edge.distribution_id = env.var("TENX_EDGE_DISTRIBUTION_ID");
+    c.edge.listener = edge_listener_from(
+        env.var("TENX_EDGE_LISTENER_ARN"),
+        env.var("TENX_EDGE_LISTENER_HOST"),
+        c.edge.distribution_id.is_some(),
+    )?;
     c.edge.endpoint = env.var("TENX_EDGE_ENDPOINT");
+    Ok(())
+}
+
+/// The load balancer's listener of custom domains: its ARN and host together, and never beside
+/// a distribution (one front door serves the stack's short links).
+fn edge_listener_from(
+    arn: Option<String>,
+    host: Option<String>,
+    distribution: bool,
+) -> anyhow::Result<Option<crate::platform::edge::Listener>> {
+    match (arn, host) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) if distribution => bail!(
+            "TENX_EDGE_LISTENER_ARN and TENX_EDGE_DISTRIBUTION_ID exclude each other: one front door serves short links"
+        ),
+        (Some(arn), Some(host)) if arn.starts_with("arn:") => {
+            Ok(Some(crate::platform::edge::Listener { arn, host }))
+        }
+        (Some(arn), Some(_)) => {
+            bail!("TENX_EDGE_LISTENER_ARN={arn}: expected a listener's ARN (arn:…:listener/app/…)")
+        }
+        _ => bail!("TENX_EDGE_LISTENER_ARN and TENX_EDGE_LISTENER_HOST go together: give both"),
+    }
 }
 
 /// The sign-in settings (issue 60): session lifetimes (mailed links point to `TENX_PUBLIC_URL`,
@@ -767,7 +802,7 @@ impl Config {
         people_from_env(env, &mut c)?;
         c.oidc = oidc_providers(env)?;
         c.dns_resolver = env.parse::<std::net::SocketAddr>("TENX_DNS_RESOLVER")?;
-        aws_services_from_env(env, &mut c);
+        aws_services_from_env(env, &mut c)?;
         import_staging_from_env(env, &mut c)?;
         Ok(c)
     }
@@ -940,7 +975,8 @@ fn country_trust_from_env(env: &Env) -> anyhow::Result<CountryTrust> {
     )
 }
 
-/// `TENX_EDGE=cloudfront-oac` (the deployed redirect) or `TENX_EDGE_SECRET` (a proxy in front of
+/// `TENX_EDGE=cloudfront-oac` or `alb` (the deployed redirect, as template.yaml's
+/// `RedirectFrontDoor` says) or `TENX_EDGE_SECRET` (a proxy in front of
 /// `tenx serve`; not both) wins over `TENX_TRUST_COUNTRY_HEADER`.
 fn country_trust_from(
     edge: Option<String>,
@@ -950,8 +986,9 @@ fn country_trust_from(
     match (edge, secret) {
         (Some(_), Some(_)) => bail!("TENX_EDGE and TENX_EDGE_SECRET exclude each other: give one"),
         (Some(edge), None) if edge.trim() == "cloudfront-oac" => Ok(CountryTrust::CloudFrontOac),
+        (Some(edge), None) if edge.trim() == "alb" => Ok(CountryTrust::Alb),
         (Some(edge), None) => bail!(
-            "TENX_EDGE={edge}: expected cloudfront-oac (the redirect behind CloudFront's origin access control)"
+            "TENX_EDGE={edge}: expected cloudfront-oac (the redirect behind CloudFront's origin access control) or alb (behind the stack's load balancer)"
         ),
         (None, Some(secret)) if secret.trim().len() < 16 => {
             bail!("TENX_EDGE_SECRET must be at least 16 characters")
@@ -1212,6 +1249,11 @@ mod tests {
         let some = |v: &str| Some(v.to_owned());
         let trust = country_trust_from(some("cloudfront-oac"), None, Some(true)).unwrap();
         assert_eq!(trust, CountryTrust::CloudFrontOac);
+        // Behind the load balancer even a local "trust the header" does not make it believed.
+        let trust = country_trust_from(some(" alb "), None, Some(true)).unwrap();
+        assert_eq!(trust, CountryTrust::Alb);
+        let both = country_trust_from(some("alb"), some("a-proxy-secret-0123"), None);
+        assert!(both.unwrap_err().to_string().contains("exclude each other"));
         let secret = "a-proxy-secret-0123";
         assert_eq!(
             country_trust_from(None, some(secret), None).unwrap(),
@@ -1231,9 +1273,36 @@ mod tests {
         assert!(
             typo.unwrap_err()
                 .to_string()
-                .contains("expected cloudfront-oac")
+                .contains("expected cloudfront-oac (the redirect behind CloudFront's origin access control) or alb")
         );
         let short = country_trust_from(None, some("short"), None);
         assert!(short.unwrap_err().to_string().contains("at least 16"));
+    }
+
+    #[test]
+    fn the_load_balancers_listener_is_named_whole_and_alone() {
+        let some = |v: &str| Some(v.to_owned());
+        let arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/lb/1/2";
+        let host = "lb-1.us-east-1.elb.amazonaws.com";
+        let listener = edge_listener_from(some(arn), some(host), false).unwrap();
+        assert_eq!(
+            listener,
+            Some(crate::platform::edge::Listener {
+                arn: arn.into(),
+                host: host.into()
+            })
+        );
+        assert_eq!(edge_listener_from(None, None, true).unwrap(), None);
+        let half = edge_listener_from(some(arn), None, false).unwrap_err();
+        assert!(half.to_string().contains("go together"), "{half}");
+        let half = edge_listener_from(None, some(host), false).unwrap_err();
+        assert!(half.to_string().contains("go together"), "{half}");
+        let both = edge_listener_from(some(arn), some(host), true).unwrap_err();
+        assert!(both.to_string().contains("exclude each other"), "{both}");
+        let typo = edge_listener_from(some("listener/app/lb"), some(host), false).unwrap_err();
+        assert!(
+            typo.to_string().contains("expected a listener's ARN"),
+            "{typo}"
+        );
     }
 }

@@ -1,9 +1,10 @@
 //! Custom domains' TLS on AWS (issue 64), carried on by the scheduled sweeper (every minute)
-//! wherever the edge is on (`TENX_EDGE_DISTRIBUTION_ID`): a verified domain's certificate is
-//! requested (`pending_dns`, its validation record answered to the merchant once ACM has made
-//! it), and once ACM has issued it the domain's CloudFront distribution is created
-//! (`pending_tls`, its host answered as the CNAME target) and, once deployed, the domain is
-//! `active`. A refusal of ACM or CloudFront makes it `failed` with the reason in words; a verify
+//! wherever the edge is on (`TENX_EDGE_DISTRIBUTION_ID`, or `TENX_EDGE_LISTENER_ARN` behind the
+//! load balancer): a verified domain's certificate is requested (`pending_dns`, its validation
+//! record answered to the merchant once ACM has made it), and once ACM has issued it the
+//! domain's CloudFront distribution is created, or the certificate added to the load balancer's
+//! listener (`pending_tls`, the host answered as the CNAME target) and, once deployed, the
+//! domain is `active`. A refusal of ACM or CloudFront makes it `failed` with the reason in words; a verify
 //! starts a new attempt. A domain given up leaves a teardown item that this pass works off
 //! (distribution disabled, then deleted, then the certificate).
 //!
@@ -212,8 +213,8 @@ async fn advance(edge: &dyn Edge, record: &CustomDomain, tls: &mut Tls) -> Resul
             }
             Some(_) => Ok(false),
             None => Err(EdgeError::Refused(
-                "The domain's CloudFront distribution was deleted outside 10x; verify the domain \
-                 again to make a new one."
+                "The domain's CloudFront distribution, or its certificate on the load balancer, \
+                 was removed outside 10x; verify the domain again to make a new one."
                     .into(),
             )),
         },

@@ -66,7 +66,7 @@ impl AwsEdge {
 
 /// A refusal (the request itself, a quota) is the domain's to show; throttling, outages and
 /// the stack's own faults (access denied) are retried by the next pass.
-fn failed<E>(what: &str, e: &SdkError<E>) -> EdgeError
+pub(super) fn failed<E>(what: &str, e: &SdkError<E>) -> EdgeError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -188,6 +188,90 @@ impl AwsEdge {
     }
 }
 
+// ACM's side, the same for either front door (the load balancer's in its own region).
+
+/// `key`: ACM's default (RSA 2048) when `None`.
+pub(super) async fn request_certificate(
+    acm: &aws_sdk_acm::Client,
+    domain: &str,
+    reference: &str,
+    key: Option<aws_sdk_acm::types::KeyAlgorithm>,
+) -> Result<String, EdgeError> {
+    let out = acm
+        .request_certificate()
+        .domain_name(domain)
+        .validation_method(ValidationMethod::Dns)
+        .set_key_algorithm(key)
+        .idempotency_token(reference)
+        .send()
+        .await
+        .map_err(|e| failed("ACM refused the certificate", &e))?;
+    out.certificate_arn()
+        .map(str::to_owned)
+        .ok_or_else(|| EdgeError::Unavailable("ACM answered no certificate".into()))
+}
+
+pub(super) async fn certificate(
+    acm: &aws_sdk_acm::Client,
+    arn: &str,
+) -> Result<Certificate, EdgeError> {
+    let out = acm.describe_certificate().certificate_arn(arn).send().await;
+    let out = match out {
+        Ok(out) => out,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(DescribeCertificateError::is_resource_not_found_exception) =>
+        {
+            return Ok(Certificate::Missing);
+        }
+        Err(e) => return Err(failed("Reading the certificate failed", &e)),
+    };
+    let Some(detail) = out.certificate() else {
+        return Ok(Certificate::Missing);
+    };
+    let validation = validation(detail);
+    Ok(match detail.status() {
+        Some(CertificateStatus::Issued) => Certificate::Issued { validation },
+        Some(CertificateStatus::PendingValidation) | None => Certificate::Pending { validation },
+        Some(CertificateStatus::ValidationTimedOut) => Certificate::Failed {
+            reason: "The certificate's validation record was not found within 72 hours; \
+                     publish it, then verify the domain again."
+                .into(),
+        },
+        Some(other) => Certificate::Failed {
+            reason: format!(
+                "ACM reports the certificate {}{}.",
+                other.as_str().to_lowercase().replace('_', " "),
+                detail
+                    .failure_reason()
+                    .map(|r| format!(" ({})", r.as_str().to_lowercase().replace('_', " ")))
+                    .unwrap_or_default()
+            ),
+        },
+    })
+}
+
+pub(super) async fn delete_certificate(
+    acm: &aws_sdk_acm::Client,
+    arn: &str,
+) -> Result<(), EdgeError> {
+    let deleted = acm.delete_certificate().certificate_arn(arn).send().await;
+    match deleted {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(DeleteCertificateError::is_resource_not_found_exception) =>
+        {
+            Ok(())
+        }
+        // Still attached to a distribution CloudFront is letting go of: the next pass.
+        Err(e) => Err(EdgeError::Unavailable(describe(
+            "Deleting a certificate",
+            &e,
+        ))),
+    }
+}
+
 #[async_trait]
 impl Edge for AwsEdge {
     async fn request_certificate(
@@ -195,66 +279,11 @@ impl Edge for AwsEdge {
         domain: &str,
         reference: &str,
     ) -> Result<String, EdgeError> {
-        let out = self
-            .clients()
-            .await
-            .acm
-            .request_certificate()
-            .domain_name(domain)
-            .validation_method(ValidationMethod::Dns)
-            .idempotency_token(reference)
-            .send()
-            .await
-            .map_err(|e| failed("ACM refused the certificate", &e))?;
-        out.certificate_arn()
-            .map(str::to_owned)
-            .ok_or_else(|| EdgeError::Unavailable("ACM answered no certificate".into()))
+        request_certificate(&self.clients().await.acm, domain, reference, None).await
     }
 
     async fn certificate(&self, arn: &str) -> Result<Certificate, EdgeError> {
-        let out = self
-            .clients()
-            .await
-            .acm
-            .describe_certificate()
-            .certificate_arn(arn)
-            .send()
-            .await;
-        let out = match out {
-            Ok(out) => out,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(DescribeCertificateError::is_resource_not_found_exception) =>
-            {
-                return Ok(Certificate::Missing);
-            }
-            Err(e) => return Err(failed("Reading the certificate failed", &e)),
-        };
-        let Some(detail) = out.certificate() else {
-            return Ok(Certificate::Missing);
-        };
-        let validation = validation(detail);
-        Ok(match detail.status() {
-            Some(CertificateStatus::Issued) => Certificate::Issued { validation },
-            Some(CertificateStatus::PendingValidation) | None => {
-                Certificate::Pending { validation }
-            }
-            Some(CertificateStatus::ValidationTimedOut) => Certificate::Failed {
-                reason: "The certificate's validation record was not found within 72 hours; \
-                         publish it, then verify the domain again."
-                    .into(),
-            },
-            Some(other) => Certificate::Failed {
-                reason: format!(
-                    "ACM reports the certificate {}{}.",
-                    other.as_str().to_lowercase().replace('_', " "),
-                    detail
-                        .failure_reason()
-                        .map(|r| format!(" ({})", r.as_str().to_lowercase().replace('_', " ")))
-                        .unwrap_or_default()
-                ),
-            },
-        })
+        certificate(&self.clients().await.acm, arn).await
     }
 
     async fn create_distribution(
@@ -377,27 +406,6 @@ impl Edge for AwsEdge {
     }
 
     async fn delete_certificate(&self, arn: &str) -> Result<(), EdgeError> {
-        let deleted = self
-            .clients()
-            .await
-            .acm
-            .delete_certificate()
-            .certificate_arn(arn)
-            .send()
-            .await;
-        match deleted {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(DeleteCertificateError::is_resource_not_found_exception) =>
-            {
-                Ok(())
-            }
-            // Still attached to a distribution CloudFront is letting go of: the next pass.
-            Err(e) => Err(EdgeError::Unavailable(describe(
-                "Deleting a certificate",
-                &e,
-            ))),
-        }
+        delete_certificate(&self.clients().await.acm, arn).await
     }
 }

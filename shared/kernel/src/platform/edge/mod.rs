@@ -1,11 +1,13 @@
 //! The stack's TLS edge for custom domains (issue 64): on AWS, a domain's certificate (ACM, in
 //! `us-east-1`, validated by DNS) and a CloudFront distribution that serves the domain with it
-//! in front of the redirect ([`aws::AwsEdge`]). Locally there is none (`None` in the state):
+//! in front of the redirect ([`aws::AwsEdge`]), or, behind the stack's load balancer, the
+//! certificate (in its region) added to its HTTPS listener ([`alb::AlbEdge`]). Locally there is none (`None` in the state):
 //! `tenx serve` answers any `Host`, so a verified domain is live at once.
 //!
 //! Every call is idempotent by the caller's reference (ACM's idempotency token, CloudFront's
 //! caller reference), so `domains::edge` may replay a step whose result it did not record.
 
+pub mod alb;
 pub mod aws;
 
 use std::sync::Arc;
@@ -79,17 +81,33 @@ pub trait Edge: Send + Sync {
 }
 
 /// `TENX_EDGE_DISTRIBUTION_ID` (the redirect's distribution, whose configuration each domain's
-/// copies; set: the AWS edge is on) and `TENX_EDGE_ENDPOINT` (an emulator's ACM and
-/// CloudFront, the tests' moto).
+/// copies; set: the CloudFront edge is on), or `TENX_EDGE_LISTENER_ARN` and
+/// `TENX_EDGE_LISTENER_HOST` (the load balancer's HTTPS listener and its host; set: the load
+/// balancer's edge is on), and `TENX_EDGE_ENDPOINT` (an emulator's ACM, CloudFront and ELB,
+/// the tests' moto).
 #[derive(Clone, Debug, Default)]
 pub struct EdgeSettings {
     pub distribution_id: Option<String>,
+    pub listener: Option<Listener>,
     pub endpoint: Option<String>,
 }
 
-/// The edge: AWS's when a distribution to copy is set, else none.
+/// The load balancer's HTTPS listener custom domains' certificates go on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listener {
+    pub arn: String,
+    /// The load balancer's host (`name-123.us-east-1.elb.amazonaws.com`), each domain's target.
+    pub host: String,
+}
+
+/// The edge: CloudFront's when a distribution to copy is set, the load balancer's when its
+/// listener is, else none (the configuration never sets both).
 pub fn engine(settings: &EdgeSettings) -> Option<Arc<dyn Edge>> {
-    settings.distribution_id.as_ref().map(|id| {
-        Arc::new(aws::AwsEdge::new(id.clone(), settings.endpoint.clone())) as Arc<dyn Edge>
+    let endpoint = settings.endpoint.clone();
+    if let Some(id) = &settings.distribution_id {
+        return Some(Arc::new(aws::AwsEdge::new(id.clone(), endpoint)));
+    }
+    settings.listener.as_ref().map(|l| {
+        Arc::new(alb::AlbEdge::new(l.arn.clone(), l.host.clone(), endpoint)) as Arc<dyn Edge>
     })
 }
