@@ -39,6 +39,16 @@ export type Balance = {
     paid: Amount;
     partnerId: PartnerId;
     pending: Amount;
+    /**
+     * One partner's test money in this currency (test mode's lines), apart from the figures above; only with `partnerId` and when it has some.
+     */
+    test?: {
+        approved: Amount;
+        held: Amount;
+        openNegative: Amount;
+        paid: Amount;
+        pending: Amount;
+    };
 };
 
 export type Balances = {
@@ -274,6 +284,10 @@ export type Commission = {
     ruleIndex?: number;
     status: CommissionStatus;
     subIds: SubIds;
+    /**
+     * A line of test money (test mode's sale); present only when true. Never in a real figure, a statement or a file.
+     */
+    test?: boolean;
     /**
      * The tier of that rule that set the rate (index into its `tiers`); absent when the rule's own rate applied.
      */
@@ -1101,6 +1115,10 @@ export type Payout = {
     sequence: number;
     status: PayoutStatus;
     /**
+     * A payout of test money (test mode's); present only when true. Marked paid by hand, never sent, never in a file.
+     */
+    test?: boolean;
+    /**
      * Why a payout sent through a payment provider has not left yet, for a manager only (never in a partner's read or an event): the program holds it (`held`, `reason` the hold's code), or the provider has not taken it yet (`retrying`, tried again by itself).
      */
     waiting?: {
@@ -1919,6 +1937,10 @@ export type ListCommissionsData = {
          * Created before this RFC 3339 time.
          */
         to?: Timestamp;
+        /**
+         * `true`: test mode's lines only (test money); the default leaves them out.
+         */
+        test?: 'true' | 'false';
     };
     url: '/v2/handles/{handle}/commissions';
 };

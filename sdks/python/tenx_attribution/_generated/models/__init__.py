@@ -2,6 +2,7 @@
 
 from .approve_request import ApproveRequest
 from .balance import Balance
+from .balance_test import BalanceTest
 from .balances import Balances
 from .bot_reason import BotReason
 from .campaign_status import CampaignStatus
@@ -104,6 +105,7 @@ from .link_record import LinkRecord
 from .link_spec import LinkSpec
 from .link_updated_event import LinkUpdatedEvent
 from .link_updated_event_type import LinkUpdatedEventType
+from .list_commissions_test import ListCommissionsTest
 from .list_conversions_flagged import ListConversionsFlagged
 from .list_conversions_reversed import ListConversionsReversed
 from .list_conversions_verified import ListConversionsVerified
@@ -194,6 +196,7 @@ from .webhook_test_event_type import WebhookTestEventType
 __all__ = (
     "ApproveRequest",
     "Balance",
+    "BalanceTest",
     "Balances",
     "BotReason",
     "CampaignStatus",
@@ -294,6 +297,7 @@ __all__ = (
     "LinkSpec",
     "LinkUpdatedEvent",
     "LinkUpdatedEventType",
+    "ListCommissionsTest",
     "ListConversionsFlagged",
     "ListConversionsReversed",
     "ListConversionsVerified",

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.currency import Currency
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.balance_test import BalanceTest
+
 
 T = TypeVar("T", bound="Balance")
 
@@ -35,6 +40,8 @@ class Balance:
         pending (str): A decimal string in the currency (`"24.99"`, `"-3.50"`): an optional `-`, digits and at most one
             point, no exponent; at most the currency's minor-unit decimals (2 for USD, 0 for JPY), at most 1000000000 in
             absolute value. Answers carry exactly the minor-unit decimals.
+        test (BalanceTest | Unset): One partner's test money in this currency (test mode's lines), apart from the
+            figures above; only with `partnerId` and when it has some.
     """
 
     approved: str
@@ -44,6 +51,7 @@ class Balance:
     paid: str
     partner_id: str
     pending: str
+    test: BalanceTest | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,6 +69,10 @@ class Balance:
 
         pending = self.pending
 
+        test: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.test, Unset):
+            test = self.test.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -74,11 +86,15 @@ class Balance:
                 "pending": pending,
             }
         )
+        if test is not UNSET:
+            field_dict["test"] = test
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.balance_test import BalanceTest
+
         d = dict(src_dict)
         approved = d.pop("approved")
 
@@ -94,6 +110,13 @@ class Balance:
 
         pending = d.pop("pending")
 
+        _test = d.pop("test", UNSET)
+        test: BalanceTest | Unset
+        if isinstance(_test, Unset):
+            test = UNSET
+        else:
+            test = BalanceTest.from_dict(_test)
+
         balance = cls(
             approved=approved,
             currency=currency,
@@ -102,6 +125,7 @@ class Balance:
             paid=paid,
             partner_id=partner_id,
             pending=pending,
+            test=test,
         )
 
         balance.additional_properties = d

@@ -59,6 +59,8 @@ class Commission:
         rule_index (int | Unset): The plan rule that paid the line: its index in the `rules` of version `planVersion` (a
             `bonus` line: its bonus rule). Absent when no rule paid (`no_rule`, `outside_window`, …) and on lines written
             before issue 47.
+        test (bool | Unset): A line of test money (test mode's sale); present only when true. Never in a real figure, a
+            statement or a file.
         tier_index (int | Unset): The tier of that rule that set the rate (index into its `tiers`); absent when the
             rule's own rate applied.
     """
@@ -91,6 +93,7 @@ class Commission:
     value: None | str
     value_currency: None | str
     rule_index: int | Unset = UNSET
+    test: bool | Unset = UNSET
     tier_index: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -177,6 +180,8 @@ class Commission:
 
         rule_index = self.rule_index
 
+        test = self.test
+
         tier_index = self.tier_index
 
         field_dict: dict[str, Any] = {}
@@ -214,6 +219,8 @@ class Commission:
         )
         if rule_index is not UNSET:
             field_dict["ruleIndex"] = rule_index
+        if test is not UNSET:
+            field_dict["test"] = test
         if tier_index is not UNSET:
             field_dict["tierIndex"] = tier_index
 
@@ -390,6 +397,8 @@ class Commission:
 
         rule_index = d.pop("ruleIndex", UNSET)
 
+        test = d.pop("test", UNSET)
+
         tier_index = d.pop("tierIndex", UNSET)
 
         commission = cls(
@@ -421,6 +430,7 @@ class Commission:
             value=value,
             value_currency=value_currency,
             rule_index=rule_index,
+            test=test,
             tier_index=tier_index,
         )
 

@@ -43,6 +43,8 @@ class Payout:
         status (PayoutStatus): `sending`: handed to the partner's payment provider (Stripe Connect, PayPal Payouts), not
             yet confirmed by it; `returned`: sent and given back by the provider (its lines back on the partner's balance).
         provider (PayoutProvider | Unset): A payout sent through a payment provider.
+        test (bool | Unset): A payout of test money (test mode's); present only when true. Marked paid by hand, never
+            sent, never in a file.
         waiting (PayoutWaiting | Unset): Why a payout sent through a payment provider has not left yet, for a manager
             only (never in a partner's read or an event): the program holds it (`held`, `reason` the hold's code), or the
             provider has not taken it yet (`retrying`, tried again by itself).
@@ -63,6 +65,7 @@ class Payout:
     sequence: int
     status: PayoutStatus
     provider: PayoutProvider | Unset = UNSET
+    test: bool | Unset = UNSET
     waiting: PayoutWaiting | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -105,6 +108,8 @@ class Payout:
         if not isinstance(self.provider, Unset):
             provider = self.provider.to_dict()
 
+        test = self.test
+
         waiting: dict[str, Any] | Unset = UNSET
         if not isinstance(self.waiting, Unset):
             waiting = self.waiting.to_dict()
@@ -131,6 +136,8 @@ class Payout:
         )
         if provider is not UNSET:
             field_dict["provider"] = provider
+        if test is not UNSET:
+            field_dict["test"] = test
         if waiting is not UNSET:
             field_dict["waiting"] = waiting
 
@@ -200,6 +207,8 @@ class Payout:
         else:
             provider = PayoutProvider.from_dict(_provider)
 
+        test = d.pop("test", UNSET)
+
         _waiting = d.pop("waiting", UNSET)
         waiting: PayoutWaiting | Unset
         if isinstance(_waiting, Unset):
@@ -223,6 +232,7 @@ class Payout:
             sequence=sequence,
             status=status,
             provider=provider,
+            test=test,
             waiting=waiting,
         )
 

@@ -10,6 +10,7 @@ from ...models.commission_kind import CommissionKind
 from ...models.commission_list import CommissionList
 from ...models.commission_status import CommissionStatus
 from ...models.error_envelope import ErrorEnvelope
+from ...models.list_commissions_test import ListCommissionsTest
 from ...types import UNSET, Response, Unset
 
 
@@ -24,6 +25,7 @@ def _get_kwargs(
     kind: CommissionKind | Unset = UNSET,
     from_: datetime.datetime | Unset = UNSET,
     to: datetime.datetime | Unset = UNSET,
+    test: ListCommissionsTest | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -57,6 +59,12 @@ def _get_kwargs(
     if not isinstance(to, Unset):
         json_to = to.isoformat()
     params["to"] = json_to
+
+    json_test: str | Unset = UNSET
+    if not isinstance(test, Unset):
+        json_test = test.value
+
+    params["test"] = json_test
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -122,6 +130,7 @@ def sync_detailed(
     kind: CommissionKind | Unset = UNSET,
     from_: datetime.datetime | Unset = UNSET,
     to: datetime.datetime | Unset = UNSET,
+    test: ListCommissionsTest | Unset = UNSET,
 ) -> Response[CommissionList | ErrorEnvelope]:
     """The commission ledger, filtered.
 
@@ -139,6 +148,7 @@ def sync_detailed(
         kind (CommissionKind | Unset):
         from_ (datetime.datetime | Unset): RFC 3339, UTC.
         to (datetime.datetime | Unset): RFC 3339, UTC.
+        test (ListCommissionsTest | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -158,6 +168,7 @@ def sync_detailed(
         kind=kind,
         from_=from_,
         to=to,
+        test=test,
     )
 
     response = client.get_httpx_client().request(
@@ -179,6 +190,7 @@ def sync(
     kind: CommissionKind | Unset = UNSET,
     from_: datetime.datetime | Unset = UNSET,
     to: datetime.datetime | Unset = UNSET,
+    test: ListCommissionsTest | Unset = UNSET,
 ) -> CommissionList | ErrorEnvelope | None:
     """The commission ledger, filtered.
 
@@ -196,6 +208,7 @@ def sync(
         kind (CommissionKind | Unset):
         from_ (datetime.datetime | Unset): RFC 3339, UTC.
         to (datetime.datetime | Unset): RFC 3339, UTC.
+        test (ListCommissionsTest | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -216,6 +229,7 @@ def sync(
         kind=kind,
         from_=from_,
         to=to,
+        test=test,
     ).parsed
 
 
@@ -231,6 +245,7 @@ async def asyncio_detailed(
     kind: CommissionKind | Unset = UNSET,
     from_: datetime.datetime | Unset = UNSET,
     to: datetime.datetime | Unset = UNSET,
+    test: ListCommissionsTest | Unset = UNSET,
 ) -> Response[CommissionList | ErrorEnvelope]:
     """The commission ledger, filtered.
 
@@ -248,6 +263,7 @@ async def asyncio_detailed(
         kind (CommissionKind | Unset):
         from_ (datetime.datetime | Unset): RFC 3339, UTC.
         to (datetime.datetime | Unset): RFC 3339, UTC.
+        test (ListCommissionsTest | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -267,6 +283,7 @@ async def asyncio_detailed(
         kind=kind,
         from_=from_,
         to=to,
+        test=test,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -286,6 +303,7 @@ async def asyncio(
     kind: CommissionKind | Unset = UNSET,
     from_: datetime.datetime | Unset = UNSET,
     to: datetime.datetime | Unset = UNSET,
+    test: ListCommissionsTest | Unset = UNSET,
 ) -> CommissionList | ErrorEnvelope | None:
     """The commission ledger, filtered.
 
@@ -303,6 +321,7 @@ async def asyncio(
         kind (CommissionKind | Unset):
         from_ (datetime.datetime | Unset): RFC 3339, UTC.
         to (datetime.datetime | Unset): RFC 3339, UTC.
+        test (ListCommissionsTest | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -324,5 +343,6 @@ async def asyncio(
             kind=kind,
             from_=from_,
             to=to,
+            test=test,
         )
     ).parsed
