@@ -5,6 +5,8 @@
 pub mod fx;
 pub mod plans;
 pub mod programs;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 // The lower crates' modules under the paths the code names them by (`crate::partners::…`).
 use tenx_identity::{mail, partners, people};
