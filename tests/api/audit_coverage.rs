@@ -103,7 +103,7 @@ async fn audit_covers_partners_commissions_payout_runs_and_batches() {
     // A run and a batch: one entry each, however many payouts they hold.
     let method = json!({"type": "paypal", "email": "a@example.com"});
     json_of(op.put_payout_method("pay-a", &method).await, 201).await;
-    crate::payout_batches::seed(&app, "pay-a", "EUR", &[1050, 200]).await;
+    crate::scenario::seed_amounts(&app, "pay-a", "EUR", &[1050, 200]).await;
     let paid = crate::payout_batches::run(&app, "run-1").await;
     assert_eq!(paid.len(), 1);
     one(&app, "payout_run.started", "every partner").await;

@@ -942,6 +942,10 @@ async fn statements_proofs_and_chains_verify_offline_and_tampering_fails() {
     assert!(verify::proof(&forged, &jwks).is_err());
     let absent = format!("/payouts/{pid}/proof?commissionId=com_0123456789abcdef0123456789abcdef");
     assert_error(op.get(&absent).await, 404, "not_found").await;
+    // What is not a commission id is in no statement either.
+    let malformed = format!("/payouts/{pid}/proof?commissionId=not-a-line");
+    let message = assert_error(op.get(&malformed).await, 404, "not_found").await;
+    assert!(message.contains("not-a-line"), "{message}");
     // A stock JOSE library verifies the signature over the canonical header.
     let x = keys["keys"][0]["x"].as_str().unwrap();
     let key = jsonwebtoken::DecodingKey::from_ed_components(x).unwrap();

@@ -711,7 +711,8 @@ async fn seed_sales(app: &TestApp, partner: &str, customers: &[&str]) {
 
 #[tokio::test]
 async fn payouts_wait_on_a_fraud_rule_or_a_first_payout_below_the_customer_minimum_in_words() {
-    use crate::payout_batches::{partners, run, sepa};
+    use crate::payout_batches::{run, sepa};
+    use crate::scenario::partners;
     let app = spawn_app().await;
     partners(&app, &["pub-one", "pub-two", "pub-three"]).await;
     let admin = app.as_role("acme", Role::Admin);
@@ -980,7 +981,7 @@ async fn no_route_a_partner_reads_carries_its_risk() {
         .as_str()
         .unwrap()
         .to_owned();
-    crate::payout_batches::seed(&app, "pub-one", "EUR", &[700]).await;
+    crate::scenario::seed_amounts(&app, "pub-one", "EUR", &[700]).await;
     let payouts = crate::payout_batches::run(&app, "run-1").await;
     let payout = payouts[&("pub-one".to_owned(), "EUR".to_owned())].clone();
     let in_payout = json_of(

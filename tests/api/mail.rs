@@ -949,7 +949,8 @@ async fn ria_method(app: &crate::helpers::TestApp) -> serde_json::Value {
 /// the change is confirmed, until an admin (not an operator) unfreezes; then they go in.
 #[tokio::test]
 async fn a_payout_change_mails_the_old_address_and_this_was_not_me_freezes_payouts() {
-    use crate::payout_batches::{DE_IBAN, ids, op, run, seed, sepa};
+    use crate::payout_batches::{DE_IBAN, ids, op, run, sepa};
+    use crate::scenario::seed_amounts;
     use tenx_shared::http::auth::Role;
     let (app, _switch) = spawn_with_failing_queue().await;
     let operator = op(&app);
@@ -1054,8 +1055,8 @@ async fn a_payout_change_mails_the_old_address_and_this_was_not_me_freezes_payou
         .put_payout_method("sol", &sepa("Sol", DE_IBAN))
         .await;
     assert_eq!(sol_method.status(), 201);
-    seed(&app, "ria", "EUR", &[1500]).await;
-    seed(&app, "sol", "EUR", &[700]).await;
+    seed_amounts(&app, "ria", "EUR", &[1500]).await;
+    seed_amounts(&app, "sol", "EUR", &[700]).await;
     let payouts = run(&app, "run-1").await;
     let payout = payouts[&("ria".into(), "EUR".into())].clone();
     let batch = operator

@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tenx_shared::domain::{CommissionId, Currency, Handle, PartnerId};
+use tenx_shared::domain::{Handle, PartnerId};
 use tenx_shared::http::auth::Role;
-use tenx_shared::ledger::model::{Commission, Kind, Status};
 
 use crate::commissions::no_drift;
 use crate::endpoints::As;
 use crate::helpers::*;
+use crate::scenario::{partners, seed_amounts};
 
 pub(crate) const DE_IBAN: &str = "DE89 3704 0044 0532 0130 00";
 const GB_IBAN: &str = "GB82 WEST 1234 5698 7654 32";
@@ -25,38 +25,6 @@ pub(crate) fn op(app: &TestApp) -> As<'_> {
 
 pub(crate) fn sepa(name: &str, iban: &str) -> Value {
     json!({"type": "sepa", "accountName": name, "iban": iban})
-}
-
-/// `lines` approved lines (minor units) of `currency` for `partner`, written as the ledger
-/// writes them (balances and index entries with them).
-pub(crate) async fn seed(app: &TestApp, partner: &str, currency: &str, lines: &[i64]) {
-    let handle = Handle::parse("acme").unwrap();
-    let partner = PartnerId::parse(partner).unwrap();
-    let currency = Currency::parse(currency).unwrap();
-    let hour_ago = tenx_shared::domain::time::Timestamp::from_millis(
-        tenx_shared::platform::time::now_millis() - 3_600_000,
-    );
-    let mut ops = Vec::new();
-    for minor in lines {
-        let mut line = Commission::blank(
-            CommissionId::new(),
-            Kind::Manual,
-            partner.clone(),
-            Some(*minor),
-            currency,
-            Status::Approved,
-        );
-        line.available_at = hour_ago.clone();
-        ops = tenx_shared::ledger::running::merged([ops, line.create(&handle).unwrap()].concat());
-    }
-    app.store.transact(ops).await.unwrap();
-}
-
-pub(crate) async fn partners(app: &TestApp, ids: &[&str]) {
-    for id in ids {
-        let body = json!({"partnerId": id, "name": format!("Partner {id}")});
-        json_of(op(app).create_partner(&body).await, 201).await;
-    }
 }
 
 /// A payout run over everything available: payout id by (partner, currency).
@@ -197,8 +165,8 @@ async fn a_change_of_details_is_audited_sent_and_held_out_of_batches_until_confi
     for p in ["pub-one", "pub-two"] {
         json_of(op.put_payout_method(p, &sepa("First", DE_IBAN)).await, 201).await;
     }
-    seed(&app, "pub-one", "EUR", &[1000]).await;
-    seed(&app, "pub-two", "EUR", &[2000]).await;
+    seed_amounts(&app, "pub-one", "EUR", &[1000]).await;
+    seed_amounts(&app, "pub-two", "EUR", &[2000]).await;
     let payouts = run(&app, "run-1").await;
     let one = payouts[&("pub-one".into(), "EUR".into())].clone();
 
@@ -275,7 +243,7 @@ async fn a_change_of_details_is_audited_sent_and_held_out_of_batches_until_confi
         200,
     )
     .await;
-    seed(&app, "pub-two", "EUR", &[3000]).await;
+    seed_amounts(&app, "pub-two", "EUR", &[3000]).await;
     let later = run(&app, "run-2").await;
     let two = later[&("pub-two".into(), "EUR".into())].clone();
     let held = op.create_batch("b-4", &json!({"method": "sepa"})).await;
@@ -333,11 +301,11 @@ async fn a_sepa_batch_validates_pays_exactly_and_holds_each_payout_once() {
     ] {
         json_of(op.put_payout_method(p, &body).await, 201).await;
     }
-    seed(&app, "pub-eur", "EUR", &[1001, 2002, 3]).await;
-    seed(&app, "pub-usd", "USD", &[500]).await;
-    seed(&app, "pub-usd", "EUR", &[777]).await;
-    seed(&app, "pub-none", "EUR", &[100]).await;
-    seed(&app, "pub-manual", "EUR", &[100]).await;
+    seed_amounts(&app, "pub-eur", "EUR", &[1001, 2002, 3]).await;
+    seed_amounts(&app, "pub-usd", "USD", &[500]).await;
+    seed_amounts(&app, "pub-usd", "EUR", &[777]).await;
+    seed_amounts(&app, "pub-none", "EUR", &[100]).await;
+    seed_amounts(&app, "pub-manual", "EUR", &[100]).await;
     let p = run(&app, "run-1").await;
     let pay = |partner: &str, c: &str| p[&(partner.to_owned(), c.to_owned())].clone();
 
@@ -400,7 +368,7 @@ async fn a_sepa_batch_validates_pays_exactly_and_holds_each_payout_once() {
     check_sepa_file(&app, &bid, &[30.06, 7.77]).await;
 
     // A payout in a live batch: another batch naming it is refused, nothing written.
-    seed(&app, "pub-late", "EUR", &[4242]).await;
+    seed_amounts(&app, "pub-late", "EUR", &[4242]).await;
     let late = run(&app, "run-2").await[&("pub-late".to_owned(), "EUR".to_owned())].clone();
     let clash = json!({"method": "sepa", "payoutIds": [late, pay("pub-eur", "EUR")]});
     let message = error_message(op.create_batch("clash", &clash).await, 409).await;
@@ -537,12 +505,12 @@ async fn paypal_and_wise_batches_render_their_csv_in_several_currencies() {
     ] {
         json_of(op.put_payout_method(p, &body).await, 201).await;
     }
-    seed(&app, "pay-a", "EUR", &[1050]).await;
-    seed(&app, "pay-a", "USD", &[99]).await;
-    seed(&app, "pay-b", "USD", &[100_000]).await;
-    seed(&app, "pay-b", "JPY", &[1200]).await;
-    seed(&app, "wise-a", "GBP", &[1234]).await;
-    seed(&app, "wise-a", "EUR", &[5]).await;
+    seed_amounts(&app, "pay-a", "EUR", &[1050]).await;
+    seed_amounts(&app, "pay-a", "USD", &[99]).await;
+    seed_amounts(&app, "pay-b", "USD", &[100_000]).await;
+    seed_amounts(&app, "pay-b", "JPY", &[1200]).await;
+    seed_amounts(&app, "wise-a", "GBP", &[1234]).await;
+    seed_amounts(&app, "wise-a", "EUR", &[5]).await;
     let p = run(&app, "run").await;
     let pay = |partner: &str, c: &str| p[&(partner.to_owned(), c.to_owned())].clone();
 
@@ -639,7 +607,7 @@ async fn a_batch_mark_paid_cut_halfway_is_finished_by_its_repeat() {
     for p in ["pub-a", "pub-b", "pub-c"] {
         let body = json!({"type": "paypal", "email": format!("{p}@example.com")});
         json_of(op.put_payout_method(p, &body).await, 201).await;
-        seed(&app, p, "EUR", &[1234, 1]).await;
+        seed_amounts(&app, p, "EUR", &[1234, 1]).await;
     }
     run(&app, "run").await;
     // A creation cut at its claims: 503, nothing claimed; the same key then makes the batch.

@@ -15,7 +15,7 @@ use tenx_shared::payouts::send::{self, Step};
 
 use crate::helpers::{TestApp, header_str, json_of, spawn_with, test_config};
 use crate::provider_server::ProviderServer;
-use crate::scenario::seed_lines;
+use crate::scenario::{Program, seed_lines};
 use crate::webhooks::{Receiver, subscribe};
 
 const CLIENT: &str = "AbCdEf-local-client";
@@ -39,6 +39,12 @@ async fn paypal_config(server: &ProviderServer) -> tenx_shared::platform::config
             Some(json!({"paypal_client_id": CLIENT, "paypal_client_secret": SECRET})),
         )
         .await;
+    provider_config(server)
+}
+
+/// The configuration pointing PayPal and Stripe at `server`, its sweeper quiet (the test takes
+/// each step).
+fn provider_config(server: &ProviderServer) -> tenx_shared::platform::config::Config {
     let mut config = test_config();
     config.stripe_api_base = server.base.clone();
     config.paypal_api_base = server.base.clone();
@@ -55,11 +61,11 @@ async fn paypal_partner(app: &TestApp, method: &Value) {
         .send_json(reqwest::Method::PUT, "/payout-providers/paypal", &paypal)
         .await;
     json_of(r, 201).await;
-    let op = app.as_role("acme", Role::Operator);
-    let partner =
-        json!({"partnerId": "pub-one", "name": "Publisher One", "email": "one@example.com"});
-    json_of(op.create_partner(&partner).await, 201).await;
-    json_of(op.put_payout_method("pub-one", method).await, 201).await;
+    Program::on(app, "acme")
+        .mailed_partner("pub-one", "Publisher One", "one@example.com")
+        .await
+        .payout_method("pub-one", method)
+        .await;
 }
 
 /// A run paying `pub-one` 12.00 EUR: its payout, as the run answers it.
@@ -597,22 +603,16 @@ async fn stripe_app(server: &ProviderServer) -> TestApp {
     server
         .control("config", Some(json!({"stripe_api_key": STRIPE_KEY})))
         .await;
-    let mut config = test_config();
-    config.stripe_api_base = server.base.clone();
-    config.paypal_api_base = server.base.clone();
-    config.outbox_sweep_interval = Duration::from_secs(3_600);
-    config.webhooks_allow_private = true;
-    let app = spawn_with(config, None).await;
+    let app = spawn_with(provider_config(server), None).await;
     let admin = app.as_role("acme", Role::Admin);
     let stripe = json!({"secretKey": STRIPE_KEY, "webhookSecret": STRIPE_HOOK});
     let r = admin
         .send_json(reqwest::Method::PUT, "/payout-providers/stripe", &stripe)
         .await;
     json_of(r, 201).await;
-    let op = app.as_role("acme", Role::Operator);
-    let partner =
-        json!({"partnerId": "pub-two", "name": "Publisher Two", "email": "two@example.com"});
-    json_of(op.create_partner(&partner).await, 201).await;
+    Program::on(&app, "acme")
+        .mailed_partner("pub-two", "Publisher Two", "two@example.com")
+        .await;
     app
 }
 

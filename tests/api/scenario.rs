@@ -50,6 +50,19 @@ impl<'a> Program<'a> {
         self
     }
 
+    /// A partner named `name` whose mail goes to `email`.
+    pub(crate) async fn mailed_partner(self, id: &str, name: &str, email: &str) -> Self {
+        let body = json!({"partnerId": id, "name": name, "email": email});
+        json_of(self.op.create_partner(&body).await, 201).await;
+        self
+    }
+
+    /// How `partner` is paid (`{"type": "sepa", …}`), set from the start.
+    pub(crate) async fn payout_method(self, partner: &str, method: &Value) -> Self {
+        json_of(self.op.put_payout_method(partner, method).await, 201).await;
+        self
+    }
+
     /// A purchase campaign (of `partner`, if any) whose primary link is `slug`.
     pub(crate) async fn campaign(self, id: &str, partner: Option<&str>, slug: &str) -> Self {
         let mut body = json!({"campaignId": id, "goalType": "PURCHASE",
@@ -150,25 +163,36 @@ pub(crate) async fn seed_lines_in(
     (n, minor): (usize, i64),
     currency: &str,
 ) -> Vec<tenx_shared::domain::CommissionId> {
+    seed_amounts(app, partner, currency, &vec![minor; n]).await
+}
+
+/// One approved line of `partner` per amount of `minors` (minor units of `currency`), available
+/// an hour ago, written as the ledger writes them (with their balances and index entries).
+pub(crate) async fn seed_amounts(
+    app: &TestApp,
+    partner: &str,
+    currency: &str,
+    minors: &[i64],
+) -> Vec<tenx_shared::domain::CommissionId> {
     use tenx_shared::domain::{CommissionId, Currency, Handle, PartnerId};
     use tenx_shared::ledger::model::{Commission, Kind, Status};
     let handle = Handle::parse("acme").unwrap();
     let partner = PartnerId::parse(partner).unwrap();
-    let eur = Currency::parse(currency).unwrap();
+    let currency = Currency::parse(currency).unwrap();
     let hour_ago = tenx_shared::domain::time::Timestamp::from_millis(
         tenx_shared::platform::time::now_millis() - 3_600_000,
     );
-    let mut ids = Vec::with_capacity(n);
+    let mut ids = Vec::with_capacity(minors.len());
     // Many lines per transaction (their balance adds summed): the seeding is not under test.
     let mut ops = Vec::new();
-    for _ in 0..n {
+    for minor in minors {
         let id = CommissionId::new();
         let mut line = Commission::blank(
             id.clone(),
             Kind::Manual,
             partner.clone(),
-            Some(minor),
-            eur,
+            Some(*minor),
+            currency,
             Status::Approved,
         );
         line.available_at = hour_ago.clone();
@@ -184,9 +208,16 @@ pub(crate) async fn seed_lines_in(
     ids
 }
 
-/// Partner `id` of `acme`, created through the API.
+/// Partner `id` of `acme` ("Partner {id}"), created through the API.
 pub(crate) async fn partner(app: &TestApp, id: &str) {
     let op = app.as_role("acme", Role::Operator);
     let body = json!({"partnerId": id, "name": format!("Partner {id}")});
-    assert_eq!(op.create_partner(&body).await.status(), 201);
+    json_of(op.create_partner(&body).await, 201).await;
+}
+
+/// [`partner`] for each of `ids`.
+pub(crate) async fn partners(app: &TestApp, ids: &[&str]) {
+    for id in ids {
+        partner(app, id).await;
+    }
 }

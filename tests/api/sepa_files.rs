@@ -11,9 +11,8 @@ use tenx_shared::payout_methods::Details;
 use tenx_shared::payout_methods::settings::Debtor;
 
 use crate::helpers::*;
-use crate::payout_batches::{
-    DE_IBAN, error_message, ids, op, partners, run, seed, sepa, validate_against_xsd,
-};
+use crate::payout_batches::{DE_IBAN, error_message, ids, op, run, sepa, validate_against_xsd};
+use crate::scenario::{partners, seed_amounts};
 
 const SA_IBAN: &str = "SA03 8000 0000 6080 1016 7519";
 const BR_IBAN: &str = "BR18 0036 0305 0000 1000 9795 493C 1";
@@ -194,7 +193,7 @@ async fn names_of_sepa_countries_come_out_transliterated_and_the_remittance_read
     let op = op(&app);
     for (p, name, iban, _) in people {
         json_of(op.put_payout_method(p, &sepa(name, iban)).await, 201).await;
-        seed(&app, p, "EUR", &[1000]).await;
+        seed_amounts(&app, p, "EUR", &[1000]).await;
     }
     let payouts = run(&app, "run-1").await;
     let body = json!({"method": "sepa", "executionDate": "2099-01-02"});
@@ -279,7 +278,7 @@ async fn methods_stored_before_the_rules_are_left_out_as_payout_method_invalid_u
     stored_before_the_rules(&app, "pub-zh", "王小明", DE_IBAN).await;
     stored_before_the_rules(&app, "pub-99", "Nina", DE_99).await;
     for p in all {
-        seed(&app, p, "EUR", &[500]).await;
+        seed_amounts(&app, p, "EUR", &[500]).await;
     }
     let payouts = run(&app, "run-1").await;
     let pay = |p: &str| payouts[&(p.to_owned(), "EUR".to_owned())].clone();
@@ -365,7 +364,7 @@ async fn a_file_is_refused_for_details_or_a_debtor_the_rules_refuse() {
     debtor_settings(&app).await;
     stored_before_the_rules(&app, "pub-letters", "Lea", DE_LETTERS).await;
     masked_as_before(&app, "pub-letters", DE_LETTERS).await;
-    seed(&app, "pub-letters", "EUR", &[700]).await;
+    seed_amounts(&app, "pub-letters", "EUR", &[700]).await;
     let payout = run(&app, "run-1").await[&("pub-letters".to_owned(), "EUR".to_owned())].clone();
     let op = op(&app);
     let batch = json_of(

@@ -14,7 +14,8 @@ use tenx_shared::http::auth::Role;
 
 use crate::endpoints::As;
 use crate::helpers::*;
-use crate::payout_batches::{DE_IBAN, partners, run, seed, sepa};
+use crate::payout_batches::{DE_IBAN, run, sepa};
+use crate::scenario::{Program, partners, seed_amounts};
 
 const FR_VAT: &str = "FR40303265045";
 
@@ -223,7 +224,7 @@ async fn an_accepting_program_holds_payouts_until_the_form_is_accepted() {
     let vat = json!({"form": "eu_vat", "legalName": "One GmbH", "country": "DE",
         "vatId": "DE136695976", "certification": {"signedName": "Ana One"}});
     json_of(put_tax(&one, "pub-one", &vat).await, 200).await;
-    seed(&app, "pub-one", "EUR", &[1000]).await;
+    seed_amounts(&app, "pub-one", "EUR", &[1000]).await;
     let payouts = run(&app, "run-1").await;
     let pid = payouts[&("pub-one".into(), "EUR".into())].clone();
     // Signed is not accepted: nothing to batch, the reason named.
@@ -258,7 +259,7 @@ pub(crate) async fn self_billing(app: &TestApp) {
 
 /// A paid payout of `lines` (EUR cents) for `partner`: its id.
 async fn paid_payout(app: &TestApp, partner: &str, key: &str, lines: &[i64]) -> String {
-    seed(app, partner, "EUR", lines).await;
+    seed_amounts(app, partner, "EUR", lines).await;
     let pid = run(app, key).await[&(partner.into(), "EUR".into())].clone();
     let op = app.as_role("acme", Role::Operator);
     let paid = op
@@ -293,7 +294,7 @@ async fn a_paid_payout_has_an_invoice_in_the_partners_name_with_the_statements_f
     partners(&app, &["pub-one", "pub-two"]).await;
     let one = crate::scenario::as_partner(&app, "acme", "pub-one").await;
     let op = app.as_role("acme", Role::Operator);
-    seed(&app, "pub-one", "EUR", &[1250, 4999]).await;
+    seed_amounts(&app, "pub-one", "EUR", &[1250, 4999]).await;
     let pid = run(&app, "run-1").await[&("pub-one".into(), "EUR".into())].clone();
 
     // Before it is paid, and before self-billing is on and accepted: 409 in words.
@@ -421,7 +422,7 @@ async fn payouts_of_one_partner_paid_at_once_take_invoice_numbers_in_payment_ord
     json_of(one.send_json(Method::POST, accept, &json!({})).await, 200).await;
     let mut pids = Vec::new();
     for (i, cents) in [100, 200, 300, 400, 500, 600].into_iter().enumerate() {
-        seed(&app, "pub-one", "EUR", &[cents]).await;
+        seed_amounts(&app, "pub-one", "EUR", &[cents]).await;
         pids.push(run(&app, &format!("run-{i}")).await[&("pub-one".into(), "EUR".into())].clone());
     }
     let op = app.as_role("acme", Role::Operator);
@@ -555,18 +556,18 @@ async fn racing_credit_notes_get_one_per_payout_numbered_in_their_own_series() {
 async fn the_paid_mail_carries_the_invoice_when_the_program_bills_itself() {
     let app = spawn_app().await;
     let op = app.as_role("acme", Role::Operator);
-    for id in ["pub-one", "pub-two"] {
-        let body = json!({"partnerId": id, "name": format!("Partner {id}"),
-            "email": format!("{id}@example.org")});
-        json_of(op.create_partner(&body).await, 201).await;
-    }
+    Program::on(&app, "acme")
+        .mailed_partner("pub-one", "Partner pub-one", "pub-one@example.org")
+        .await
+        .mailed_partner("pub-two", "Partner pub-two", "pub-two@example.org")
+        .await;
     self_billing(&app).await;
     // pub-one accepted self-billing; pub-two did not, so its mail goes alone.
     let one = crate::scenario::as_partner(&app, "acme", "pub-one").await;
     let accept = "/partners/pub-one/self-billing/accept";
     json_of(one.send_json(Method::POST, accept, &json!({})).await, 200).await;
-    seed(&app, "pub-one", "EUR", &[1250, 4999]).await;
-    seed(&app, "pub-two", "EUR", &[700]).await;
+    seed_amounts(&app, "pub-one", "EUR", &[1250, 4999]).await;
+    seed_amounts(&app, "pub-two", "EUR", &[700]).await;
     let pids = run(&app, "run-1").await;
     for pid in pids.values() {
         let paid = op
@@ -648,9 +649,9 @@ async fn the_year_end_1099_nec_lists_us_payees_over_the_threshold_for_admins_onl
     let foreign = json!({"form": "w8ben", "legalName": "Hans Weg", "country": "DE"});
     json_of(put_tax(&op, "pub-de", &foreign).await, 200).await;
     // $2,100.00 in two lines (over $600 and $2,000 alike), $500.00, and a foreign payee's $3,000.
-    seed(&app, "pub-us", "USD", &[150_000, 60_000]).await;
-    seed(&app, "pub-low", "USD", &[50_000]).await;
-    seed(&app, "pub-de", "USD", &[300_000]).await;
+    seed_amounts(&app, "pub-us", "USD", &[150_000, 60_000]).await;
+    seed_amounts(&app, "pub-low", "USD", &[50_000]).await;
+    seed_amounts(&app, "pub-de", "USD", &[300_000]).await;
     for (_, pid) in run(&app, "run-1").await {
         let paid = op
             .settle_payout(&pid, "mark-paid", &json!({"reference": "ACH-1"}))
@@ -725,7 +726,7 @@ async fn a_program_s_own_threshold_of_a_year_moves_who_is_listed_in_whole_cents_
         "taxId": "123-45-6789", "address": "1 Main St, Springfield, IL 62701"});
     json_of(put_tax(&op, "pub-us", &w9).await, 200).await;
     // $1,500.00: over the $600 of 2025, under the law's $2,000 of 2026 and later.
-    seed(&app, "pub-us", "USD", &[150_000]).await;
+    seed_amounts(&app, "pub-us", "USD", &[150_000]).await;
     for (_, pid) in run(&app, "run-1").await {
         let paid = op
             .settle_payout(&pid, "mark-paid", &json!({"reference": "ACH-1"}))

@@ -10,7 +10,8 @@ use tenx_shared::http::auth::Role;
 
 use crate::endpoints::As;
 use crate::helpers::*;
-use crate::payout_batches::{DE_IBAN, partners, run, seed, sepa};
+use crate::payout_batches::{DE_IBAN, run, sepa};
+use crate::scenario::{partners, seed_amounts};
 
 async fn put_tax(who: &As<'_>, partner: &str, body: &Value) -> reqwest::Response {
     who.send_json(
@@ -159,8 +160,8 @@ async fn a_program_that_asks_for_tax_details_holds_payouts_until_they_are_given(
     let vat =
         json!({"form": "eu_vat", "legalName": "One GmbH", "country": "DE", "vatId": "DE136695976"});
     json_of(put_tax(&op, "pub-one", &vat).await, 200).await;
-    seed(&app, "pub-one", "EUR", &[1000]).await;
-    seed(&app, "pub-two", "EUR", &[2000]).await;
+    seed_amounts(&app, "pub-one", "EUR", &[1000]).await;
+    seed_amounts(&app, "pub-two", "EUR", &[2000]).await;
     let payouts = run(&app, "run-1").await;
     let two = payouts[&("pub-two".into(), "EUR".into())].clone();
     let batch = json_of(

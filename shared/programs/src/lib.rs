@@ -6,6 +6,8 @@ pub mod fx;
 pub mod plans;
 pub mod programs;
 pub mod test_mode;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 // The lower crates' modules under the paths the code names them by (`crate::partners::…`).
 use tenx_identity::{mail, partners, people};

@@ -295,7 +295,7 @@ fn claim(decided: bool) -> crate::claims::Claim {
         found: Found::default(),
         decision: decided.then(|| Decision {
             claim_id: id,
-            handle: "acme".into(),
+            handle: Handle::parse("acme").unwrap(),
             partner_id: partner,
             decision: Verdict::Approve,
             reason: "The evidence holds.".into(),

@@ -80,6 +80,8 @@ const FILES: &[(&str, &[u8])] = &[
         "console.css",
         include_bytes!("../../../../console/console.css"),
     ),
+    // The one HTTP client under the console's `api.js` and the portal's `portal_api.js`.
+    ("client.js", include_bytes!("../../../../console/client.js")),
     (
         "session.js",
         include_bytes!("../../../../console/session.js"),

@@ -70,9 +70,9 @@ async fn upsert(
         state.io(),
         &state.link_cache,
         &caller.handle,
-        &slug,
-        spec,
+        (&slug, spec),
         precondition,
+        Vec::new(),
     )
     .await?;
     let status = if upserted.created {

@@ -12,7 +12,7 @@ use axum::routing::get;
 use crate::http::routes::Routes;
 use serde::Deserialize;
 
-use crate::domain::{Currency, Handle, PartnerId, PayoutId, PayoutRunKey};
+use crate::domain::{CommissionId, Currency, Handle, PartnerId, PayoutId, PayoutRunKey};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{Json, Path, Query};
@@ -214,14 +214,17 @@ async fn get_proof(
     Path((_, id)): Path<(Handle, PayoutId)>,
     Query(params): Query<ProofParams>,
 ) -> ApiResult<axum::Json<statement::Proof>> {
-    let commission = params
+    let raw = params
         .commission_id
         .ok_or_else(|| ApiError::invalid_request("commissionId: is required."))?;
     let payout = load(&state, &caller, &id).await?;
+    let unknown = || ApiError::not_found(format!("Commission {raw} in payout {id}"));
+    // Not a commission id: in no statement, as an unknown one.
+    let commission = CommissionId::parse(&raw).map_err(|_| unknown())?;
     statement::proof_of(state.store.as_ref(), &caller.handle, &payout, &commission)
         .await?
         .map(axum::Json)
-        .ok_or_else(|| ApiError::not_found(format!("Commission {commission} in payout {id}")))
+        .ok_or_else(unknown)
 }
 
 /// `GET /v2/public/keys`: the statement signing keys as a JWKS (RFC 7517; `kid` = RFC 7638

@@ -61,7 +61,7 @@ pub async fn decide(
     decider.refuse_each(from.iter())?;
     let mut decision = Decision {
         claim_id: claim.claim_id.clone(),
-        handle: handle.to_string(),
+        handle: handle.clone(),
         partner_id: claim.partner_id.clone(),
         decision: d.decision,
         reason: d.reason,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::time::Timestamp;
 use crate::domain::{
     AttachmentId, CampaignId, ClaimId, ClickId, CommissionId, ConversionId, Currency, CustomerId,
-    PartnerId,
+    Handle, PartnerId,
 };
 use crate::kernel::events::{EventPayload, EventType};
 
@@ -109,7 +109,7 @@ pub struct Found {
 #[serde(rename_all = "camelCase")]
 pub struct Decision {
     pub claim_id: ClaimId,
-    pub handle: String,
+    pub handle: Handle,
     pub partner_id: PartnerId,
     pub decision: Verdict,
     pub reason: String,

@@ -62,7 +62,7 @@ mod tests {
         let keys = ProofKeyring::parse(&ProofKeyring::generate_spec()).unwrap();
         let mut older = Decision {
             claim_id: ClaimId::new(),
-            handle: "acme".into(),
+            handle: crate::domain::Handle::parse("acme").unwrap(),
             partner_id: PartnerId::parse("pub-one").unwrap(),
             decision: Verdict::Approve,
             reason: "The sale is credited to partner pub-two.".into(),

@@ -181,34 +181,19 @@ pub(crate) async fn take_back(
 mod tests {
     use super::*;
     use crate::domain::{CampaignId, Currency};
-    use crate::plans::model::PlanSpec;
     use time::macros::datetime;
 
     fn ms(at: time::OffsetDateTime) -> i64 {
         crate::domain::time::unix_millis(at)
     }
 
+    /// Version 3 of `alpha`'s plan: 10 % of a purchase, held `hold_days`.
     fn plan(hold_days: u32) -> Plan {
         let json = serde_json::json!({"currency": "EUR", "holdDays": hold_days,
             "rules": [{"eventType": "purchase", "percent": "10"}]});
-        let v = serde_json::from_value::<PlanSpec>(json)
-            .unwrap()
-            .validate(30)
-            .unwrap();
         Plan {
-            campaign_id: CampaignId::parse("alpha").unwrap(),
-            currency: v.currency,
-            rules: v.rules,
-            hold_days: v.hold_days,
-            require_verified: v.require_verified,
-            caps: v.caps,
-            attribution_window: v.attribution_window,
-            customer_duration: v.customer_duration,
-            hold_above_risk: v.hold_above_risk,
-            effective_at: None,
             version: 3,
-            updated_at: Timestamp::literal("2026-11-01T00:00:00Z"),
-            updated_by: "t".into(),
+            ..tenx_programs::testing::plan(json)
         }
     }
 

@@ -163,7 +163,7 @@ fn row(sheet: &mut Sheet, n: usize, l: &Line) {
         8.0,
         &[
             Cell(0.0, &n, false),
-            Cell(COLUMNS[0], &l.commission_id, false),
+            Cell(COLUMNS[0], l.commission_id.as_str(), false),
             Cell(COLUMNS[1], &what, false),
             Cell(COLUMNS[2], &sale, false),
             Cell(COLUMNS[3], &l.amount, false),

@@ -11,6 +11,7 @@ pub mod budget;
 pub mod claim;
 pub mod credit_note;
 pub mod credit_note_pdf;
+pub mod dispatch;
 pub mod gates;
 pub mod hold;
 pub mod invoice;

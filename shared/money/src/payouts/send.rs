@@ -21,17 +21,16 @@
 //! balance (`payouts::settle`, a change of status: the signed statement is never rewritten),
 //! with the reason in words. Every step is in the audit log.
 
-use serde::{Deserialize, Serialize};
-
 use crate::domain::sealed::Keyring;
-use crate::domain::{Currency, Handle, PartnerId, PayoutId};
+use crate::domain::{Handle, PartnerId, PayoutId};
 use crate::kernel::io::Io;
 use crate::kernel::state::Unconfigured;
 use crate::payout_methods::model::{Details, Exclusion, MethodType};
 use crate::payout_providers::{self, CallError, Credentials, Provider, paypal, stripe};
+pub use crate::payouts::dispatch::{Dispatch, find};
 use crate::payouts::model::{Payout, PayoutError, PayoutStatus, ProviderRef};
 use crate::payouts::settle::{self, Change};
-use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys, to_doc};
+use crate::platform::store::{Cond, Query, Store, StoreError, WriteOp, keys};
 
 /// What sending uses of the process: the store and queue, the keys that open the program's
 /// credentials and the partner's details, and the providers' API bases.
@@ -63,84 +62,8 @@ pub const POLL_MS: i64 = 300_000;
 /// How long a payout the program holds waits before its hold is judged again.
 pub const HOLD_RECHECK_MS: i64 = 3_600_000;
 
-/// A payout on its way through a provider (`PAYSEND` / `{handle}#{payoutId}`), deleted once the
-/// payout is settled.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Dispatch {
-    pub handle: Handle,
-    pub payout_id: PayoutId,
-    pub partner_id: PartnerId,
-    pub provider: Provider,
-    pub amount_minor: i64,
-    pub currency: Currency,
-    /// The partner's payout method's version when the payout was made.
-    pub method_version: u64,
-    /// Where the money goes, sealed, from the first attempt on (every resend goes there).
-    #[serde(default)]
-    pub destination: Option<String>,
-    pub attempts: u32,
-    /// No attempt starts before this (a lease held, or a retry's wait).
-    pub not_before_ms: i64,
-    #[serde(default)]
-    pub first_attempt_ms: Option<i64>,
-    /// The provider's name for the payment, once it answered one.
-    #[serde(default)]
-    pub reference: Option<String>,
-    /// Why the last attempt did not go through, in words.
-    #[serde(default)]
-    pub last_error: Option<String>,
-    pub created_ms: i64,
-    /// Why the payout is not handed over yet, in words for the manager (never the partner's):
-    /// it stays `pending` until a sweep finds the hold over ([`HOLD_RECHECK_MS`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub held: Option<String>,
-    /// The code of the hold its payout waits on (the words are `held`, or `last_error` for a
-    /// payout handed over before a hold began): what the manager's screen offers to do.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hold: Option<Exclusion>,
-    #[serde(skip)]
-    pub version: u64,
-}
-
-impl Dispatch {
-    fn key(&self) -> (String, String) {
-        key(&self.handle, &self.payout_id)
-    }
-
-    fn put(&self, cond: Cond) -> Result<WriteOp, StoreError> {
-        let (pk, sk) = self.key();
-        Ok(WriteOp::Put {
-            item: Item::new(pk, sk, to_doc(self)?).with_version(self.version + 1),
-            cond,
-        })
-    }
-}
-
-fn key(handle: &Handle, id: &PayoutId) -> (String, String) {
-    (
-        keys::PAYOUT_SENDS_PK.to_owned(),
-        keys::payout_send_sk(handle, id),
-    )
-}
-
 fn aad(handle: &Handle, id: &PayoutId) -> String {
     format!("tenx/payout-send/v1/{handle}/{id}")
-}
-
-/// The dispatch of a payout, if it is being sent. Round trips: ONE read.
-pub async fn find(
-    store: &dyn Store,
-    handle: &Handle,
-    id: &PayoutId,
-) -> Result<Option<Dispatch>, StoreError> {
-    let (pk, sk) = key(handle, id);
-    let Some(item) = store.get(&pk, &sk).await? else {
-        return Ok(None);
-    };
-    let mut d: Dispatch = item.parse()?;
-    d.version = item.version;
-    Ok(Some(d))
 }
 
 /// The provider that sends a partner's payouts: its method's, if the program connected it.

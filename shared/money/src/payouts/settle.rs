@@ -176,7 +176,7 @@ async fn refuse_if_held(
     p: &Payout,
     target: PayoutStatus,
 ) -> Result<(), PayoutError> {
-    let Some(d) = payouts::send::find(store, handle, &p.payout_id).await? else {
+    let Some(d) = payouts::dispatch::find(store, handle, &p.payout_id).await? else {
         return Ok(());
     };
     let name = d.provider.title();

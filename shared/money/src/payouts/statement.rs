@@ -7,7 +7,9 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::proof::jws::{self, ProofKeyring};
 use crate::domain::proof::{jcs, merkle};
-use crate::domain::{Currency, Handle, PartnerId, PayoutId, SubIds};
+use crate::domain::{
+    CampaignId, ClaimId, CommissionId, Currency, Handle, PartnerId, PayoutId, SubIds,
+};
 use crate::ledger::model::Commission;
 use crate::payouts::model::Payout;
 use crate::platform::store::StoreError;
@@ -16,15 +18,15 @@ use crate::platform::store::StoreError;
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Line {
-    pub commission_id: String,
+    pub commission_id: CommissionId,
     pub kind: crate::ledger::model::Kind,
-    pub adjusts_commission_id: Option<String>,
+    pub adjusts_commission_id: Option<CommissionId>,
     pub conversion_id: Option<String>,
     pub click_id: Option<String>,
     pub click_day: Option<String>,
     pub event_type: Option<String>,
     pub sub_ids: SubIds,
-    pub campaign_id: Option<String>,
+    pub campaign_id: Option<CampaignId>,
     pub value: Option<String>,
     pub value_currency: Option<Currency>,
     pub fx_rate: Option<String>,
@@ -37,7 +39,7 @@ pub struct Line {
     /// A `claim` line's claim and its signed decision (`tenx verify` checks that it names this
     /// line); not in the line's leaf, so statements made before them verify unchanged.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub claim_id: Option<String>,
+    pub claim_id: Option<ClaimId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claim_decision: Option<String>,
 }
@@ -45,15 +47,15 @@ pub struct Line {
 impl From<&Commission> for Line {
     fn from(c: &Commission) -> Self {
         Line {
-            commission_id: c.commission_id.to_string(),
+            commission_id: c.commission_id.clone(),
             kind: c.kind,
-            adjusts_commission_id: c.adjusts_commission_id.as_ref().map(ToString::to_string),
+            adjusts_commission_id: c.adjusts_commission_id.clone(),
             conversion_id: c.conversion_id.clone(),
             click_id: c.click_id.clone(),
             click_day: c.click_day.clone(),
             event_type: c.event_type.clone(),
             sub_ids: c.sub_ids.clone(),
-            campaign_id: c.campaign_id.as_ref().map(ToString::to_string),
+            campaign_id: c.campaign_id.clone(),
             value: c.value.map(|v| v.normalize().to_string()),
             value_currency: c.value_currency,
             fx_rate: c.fx_rate.map(|r| r.normalize().to_string()),
@@ -61,7 +63,7 @@ impl From<&Commission> for Line {
             amount: c.currency.format(c.minor()),
             currency: c.currency,
             earned_at: c.created_at.clone(),
-            claim_id: c.claim_id.as_ref().map(ToString::to_string),
+            claim_id: c.claim_id.clone(),
             claim_decision: c.claim_decision.clone(),
         }
     }
@@ -102,7 +104,7 @@ pub async fn page(
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanVersionRef {
-    pub campaign_id: String,
+    pub campaign_id: CampaignId,
     pub plan_version: u64,
 }
 
@@ -137,6 +139,7 @@ pub fn csv(lines: &[Line]) -> String {
     for l in lines {
         let kind = serde_json::to_value(l.kind).ok();
         let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+        let id = |o: Option<&str>| o.unwrap_or_default().to_owned();
         let subs = serde_json::to_value(&l.sub_ids).unwrap_or_default();
         let sub = |k: &str| {
             subs.get(k)
@@ -145,12 +148,12 @@ pub fn csv(lines: &[Line]) -> String {
                 .to_owned()
         };
         let fields = [
-            l.commission_id.clone(),
+            l.commission_id.to_string(),
             kind.as_ref()
                 .and_then(|v| v.as_str())
                 .unwrap_or_default()
                 .to_owned(),
-            opt(&l.adjusts_commission_id),
+            id(l.adjusts_commission_id.as_ref().map(CommissionId::as_str)),
             opt(&l.conversion_id),
             opt(&l.click_id),
             opt(&l.click_day),
@@ -160,7 +163,7 @@ pub fn csv(lines: &[Line]) -> String {
             sub("sub3"),
             sub("sub4"),
             sub("sub5"),
-            opt(&l.campaign_id),
+            id(l.campaign_id.as_ref().map(CampaignId::as_str)),
             opt(&l.value),
             opt(&l.value_currency.map(|c| c.to_string())),
             opt(&l.fx_rate),
@@ -188,7 +191,7 @@ pub fn csv(lines: &[Line]) -> String {
 pub struct Header {
     pub payout_id: PayoutId,
     pub partner_id: PartnerId,
-    pub handle: String,
+    pub handle: Handle,
     pub currency: Currency,
     pub amount: String,
     pub period_start: String,
@@ -203,7 +206,7 @@ pub fn header(handle: &Handle, p: &Payout) -> Header {
     Header {
         payout_id: p.payout_id.clone(),
         partner_id: p.partner_id.clone(),
-        handle: handle.to_string(),
+        handle: handle.clone(),
         currency: p.currency,
         amount: p.currency.format(i128::from(p.amount_minor)),
         period_start: p.period_start.clone(),
@@ -273,13 +276,13 @@ pub async fn proof_of(
     store: &dyn crate::platform::store::Store,
     handle: &Handle,
     p: &Payout,
-    commission: &str,
+    commission: &CommissionId,
 ) -> Result<Option<Proof>, StoreError> {
     let (ids, leaves) = crate::payouts::lines::ids_and_leaves(store, handle, p).await?;
     if leaves.is_empty() {
         return proof_from_lines(store, handle, p, commission, &ids).await;
     }
-    let Some(index) = ids.iter().position(|id| id.as_str() == commission) else {
+    let Some(index) = ids.iter().position(|id| id == commission) else {
         return Ok(None);
     };
     let read = crate::payouts::select::read_lines(store, handle, &ids[index..=index]).await?;
@@ -299,15 +302,15 @@ async fn proof_from_lines(
     store: &dyn crate::platform::store::Store,
     handle: &Handle,
     p: &Payout,
-    commission: &str,
-    ids: &[crate::domain::CommissionId],
+    commission: &CommissionId,
+    ids: &[CommissionId],
 ) -> Result<Option<Proof>, StoreError> {
     let mut hashes = Vec::with_capacity(ids.len());
     let mut found = None;
     for chunk in ids.chunks(crate::payouts::select::PAGE) {
         for c in crate::payouts::select::read_lines(store, handle, chunk).await? {
             let line = Line::from(&c);
-            if line.commission_id == commission {
+            if &line.commission_id == commission {
                 found = Some((hashes.len(), leaf(&line)));
             }
             hashes.push(merkle::leaf_hash(leaf(&line).as_bytes()));

@@ -95,10 +95,10 @@ fn customer_matches_partner(lines: &[LineFacts], f: &Facts) -> Signal {
         .map(|(l, words)| {
             let customer = l
                 .customer_id
-                .as_deref()
+                .as_ref()
                 .map(|c| format!(", customer {c},"))
                 .unwrap_or_default();
-            format!("The sale {}{customer} came from {words}", l.conversion_id)
+            format!("The sale {}{customer} came from {words}", l.sale())
         })
         .collect();
     Signal::new(
@@ -161,7 +161,7 @@ fn refunds_after_payout(lines: &[LineFacts], threshold: u8) -> Signal {
     );
     let examples = refunded
         .iter()
-        .map(|l| format!("{} was refunded after it was paid", l.conversion_id))
+        .map(|l| format!("{} was refunded after it was paid", l.sale()))
         .collect();
     Signal::new(SignalCode::RefundsAfterPayout, n, fired, detail, examples)
 }
@@ -169,10 +169,15 @@ fn refunds_after_payout(lines: &[LineFacts], threshold: u8) -> Signal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{ConversionId, CustomerId};
+
+    fn conversion(n: u64) -> Option<ConversionId> {
+        ConversionId::parse(&format!("cnv_{n:032x}")).ok()
+    }
 
     fn paid(n: u64, refunded: bool) -> LineFacts {
         LineFacts {
-            conversion_id: format!("cnv_{n}"),
+            conversion_id: conversion(n),
             in_payout: true,
             reversed: refunded,
             reversed_after_payout: refunded,
@@ -231,12 +236,12 @@ mod tests {
     #[test]
     fn a_sale_from_where_the_partner_signs_in_is_the_partners_own() {
         let line = |n: u64, address: &str| LineFacts {
-            conversion_id: format!("cnv_{n}"),
+            conversion_id: conversion(n),
             address_hash: Some(address.into()),
             ..LineFacts::default()
         };
         let mut lines = vec![line(1, "aa"), line(2, "bb")];
-        lines[0].customer_id = Some("cus_1".into());
+        lines[0].customer_id = CustomerId::parse("cus_1").ok();
         let facts = Facts {
             sign_ins: vec![("aa".into(), "j***@example.com".into())],
             ..Facts::default()
@@ -246,7 +251,8 @@ mod tests {
         assert_eq!(
             s.examples,
             [
-                "The sale cnv_1, customer cus_1, came from the address j***@example.com signs in from"
+                "The sale cnv_00000000000000000000000000000001, customer cus_1, came from the address \
+                 j***@example.com signs in from"
             ]
         );
         // The partner's own email on the customer is self_referral's.
@@ -260,7 +266,7 @@ mod tests {
     #[test]
     fn a_sale_from_a_browser_the_partner_signs_in_from_is_the_partners_own() {
         let line = |n: u64, address: &str, browser: &str| LineFacts {
-            conversion_id: format!("cnv_{n}"),
+            conversion_id: conversion(n),
             address_hash: Some(address.into()),
             visitor_hash: Some(browser.into()),
             ..LineFacts::default()
@@ -275,14 +281,20 @@ mod tests {
         assert_eq!((s.count, s.fired, s.weight), (1, true, 40));
         assert_eq!(
             s.examples,
-            ["The sale cnv_1 came from a browser j***@example.com signs in from"]
+            [
+                "The sale cnv_00000000000000000000000000000001 came from a browser \
+                 j***@example.com signs in from"
+            ]
         );
         let both = [line(3, "aa", "f1")];
         let s = customer_matches_partner(&both, &facts);
         assert_eq!(s.count, 1);
         assert_eq!(
             s.examples,
-            ["The sale cnv_3 came from a browser and the address j***@example.com signs in from"]
+            [
+                "The sale cnv_00000000000000000000000000000003 came from a browser and the \
+                 address j***@example.com signs in from"
+            ]
         );
         // Neither the browser nor the address: nothing, and a fingerprint is never an address.
         let neither = [line(4, "f1", "aa"), line(5, "cc", "f2")];
@@ -335,7 +347,10 @@ mod tests {
         lines[1] = paid(1, true);
         let s = refunds_after_payout(&lines, 25);
         assert_eq!((s.count, s.fired), (2, true));
-        assert_eq!(s.examples[0], "cnv_0 was refunded after it was paid");
+        assert_eq!(
+            s.examples[0],
+            "cnv_00000000000000000000000000000000 was refunded after it was paid"
+        );
         assert!(!refunds_after_payout(&[], 0).fired);
     }
 }

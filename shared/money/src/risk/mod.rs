@@ -177,22 +177,22 @@ async fn recent_lines(
     Ok(lines)
 }
 
+/// A conversion line's facts, its ids typed (a line's ids are ours: written by the accrual).
 fn line_facts(c: &Commission) -> signals::LineFacts {
-    let click = c
-        .click_id
-        .as_deref()
-        .and_then(|id| crate::domain::ClickId::parse(id).ok());
+    use crate::domain::{ClickId, ConversionId};
+    let click = c.click_id.as_deref().and_then(|id| ClickId::parse(id).ok());
     signals::LineFacts {
-        conversion_id: c.conversion_id.clone().unwrap_or_default(),
-        click_id: c.click_id.clone().unwrap_or_default(),
+        conversion_id: c
+            .conversion_id
+            .as_deref()
+            .and_then(|id| ConversionId::parse(id).ok()),
         // A line without a click is never "fast" (its click reads as the epoch).
-        click_ms: click
-            .as_ref()
-            .map_or(0, crate::domain::ClickId::unix_millis),
+        click_ms: click.as_ref().map_or(0, ClickId::unix_millis),
+        click_id: click,
         conversion_ms: c.commission_id.unix_millis(),
         address_hash: c.address_hash.clone(),
         visitor_hash: c.visitor_hash.clone(),
-        customer_id: c.customer_id.as_ref().map(ToString::to_string),
+        customer_id: c.customer_id.clone(),
         self_referral: c
             .reasons
             .iter()

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{ClickId, ConversionId, CustomerId};
+
 /// How many examples a signal names at most.
 pub const MAX_EXAMPLES: usize = 5;
 /// A conversion this soon after its click is one no human reading the page makes.
@@ -133,20 +135,27 @@ pub struct Dismissed {
 /// What a signal needs of one conversion line.
 #[derive(Clone, Debug, Default)]
 pub struct LineFacts {
-    pub conversion_id: String,
-    pub click_id: String,
+    pub conversion_id: Option<ConversionId>,
+    pub click_id: Option<ClickId>,
     pub click_ms: i64,
     pub conversion_ms: i64,
     pub address_hash: Option<String>,
     /// The keyed fingerprint of the browser behind the line's click.
     pub visitor_hash: Option<String>,
-    pub customer_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
     pub self_referral: bool,
     pub reversed: bool,
     /// The line was in a payout when it was reversed (its reversal is a clawback).
     pub reversed_after_payout: bool,
     /// The line is or was in a payout.
     pub in_payout: bool,
+}
+
+impl LineFacts {
+    /// The sale as an example names it: its conversion id.
+    pub fn sale(&self) -> &str {
+        self.conversion_id.as_ref().map_or("", ConversionId::as_str)
+    }
 }
 
 /// Every signal, in [`SignalCode::ALL`]'s order; `days` are (day, qualified clicks), oldest first.
@@ -174,7 +183,7 @@ fn self_referral(lines: &[LineFacts]) -> Signal {
     let customers: BTreeSet<&str> = lines
         .iter()
         .filter(|l| l.self_referral)
-        .filter_map(|l| l.customer_id.as_deref())
+        .filter_map(|l| l.customer_id.as_ref().map(CustomerId::as_str))
         .collect();
     let n = customers.len() as u64;
     let detail = format!("{n} customer(s) with the partner's own email");
@@ -192,18 +201,18 @@ fn fast(lines: &[LineFacts]) -> Signal {
         "{n} of {} conversions under {FAST_SECONDS} s after their click",
         lines.len()
     );
-    let examples = quick.iter().map(|l| l.conversion_id.clone()).collect();
+    let examples = quick.iter().map(|l| l.sale().to_owned()).collect();
     Signal::new(SignalCode::FastConversions, n, n > 0, detail, examples)
 }
 
 /// Conversions whose clicks came from one address behind at least two of the partner's
 /// converting clicks: one machine clicking and buying through its own links.
 fn address_reuse(lines: &[LineFacts]) -> Signal {
-    let mut by_address: BTreeMap<&str, (BTreeSet<&str>, u64)> = BTreeMap::new();
+    let mut by_address: BTreeMap<&str, (BTreeSet<Option<&ClickId>>, u64)> = BTreeMap::new();
     for l in lines {
         if let Some(a) = l.address_hash.as_deref() {
             let entry = by_address.entry(a).or_default();
-            entry.0.insert(&l.click_id);
+            entry.0.insert(l.click_id.as_ref());
             entry.1 += 1;
         }
     }
@@ -229,7 +238,7 @@ fn reversals(lines: &[LineFacts]) -> Signal {
     let fired = total >= MIN_CONVERSIONS_FOR_RATE && n * 100 >= total * HIGH_REVERSAL_PERCENT;
     let percent = (n * 100).checked_div(total).unwrap_or(0);
     let detail = format!("{n} of {total} conversions reversed ({percent} %)");
-    let examples = reversed.iter().map(|l| l.conversion_id.clone()).collect();
+    let examples = reversed.iter().map(|l| l.sale().to_owned()).collect();
     Signal::new(SignalCode::HighReversalRate, n, fired, detail, examples)
 }
 
@@ -261,8 +270,8 @@ mod tests {
 
     fn line(n: u64, click_ms: i64, after_ms: i64, address: Option<&str>) -> LineFacts {
         LineFacts {
-            conversion_id: format!("cnv_{n}"),
-            click_id: format!("clk_{click_ms}"),
+            conversion_id: ConversionId::parse(&format!("cnv_{n:032x}")).ok(),
+            click_id: ClickId::parse(&format!("clk_{click_ms:032x}")).ok(),
             click_ms,
             conversion_ms: click_ms + after_ms,
             address_hash: address.map(str::to_owned),
@@ -314,7 +323,7 @@ mod tests {
         let lines = [line(1, 0, 9_999, None), line(2, 0, 10_000, None)];
         let s = fast(&lines);
         assert_eq!((s.count, s.fired), (1, true));
-        assert_eq!(s.examples, ["cnv_1"]);
+        assert_eq!(s.examples, ["cnv_00000000000000000000000000000001"]);
     }
 
     #[test]
@@ -365,10 +374,10 @@ mod tests {
         let mut lines: Vec<_> = (0..3).map(|i| line(i, 0, 1_000, Some("aa"))).collect();
         for l in &mut lines {
             l.self_referral = true;
-            l.customer_id = Some("cus-1".into());
+            l.customer_id = CustomerId::parse("cus-1").ok();
             l.reversed = true;
         }
-        lines[2].click_id = "clk_other".into();
+        lines[2].click_id = ClickId::parse(&format!("clk_{:032x}", 7)).ok();
         let s = all(&lines, &[]);
         assert_eq!(s[0].count, 1);
         assert_eq!(score(&s), 100, "{:?}", fired(&s));

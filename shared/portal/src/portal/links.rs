@@ -5,10 +5,11 @@
 //! overwrite the merchant's links; a quota per partner ([`MAX_OWN_LINKS`]) is a capped counter
 //! committed with the link, so two requests at once cannot pass it.
 
+use crate::campaigns::link_save::{self, LinkSaveError};
 use crate::domain::{CampaignId, DomainError, Handle, LinkSpec, PartnerId, Slug};
 use crate::kernel::io::Io;
 use crate::kernel::state::LinkCache;
-use crate::links::{self, LinkError, Precondition};
+use crate::links::{LinkError, Precondition};
 use crate::platform::store::{CounterCap, Store, StoreError, WriteOp, keys};
 
 /// How many links a partner makes itself on one program.
@@ -65,8 +66,8 @@ async fn campaign_of(
 }
 
 /// Creates the partner's link to `destination` (checked against `allowed`). Round trips: the
-/// handle's campaigns, the slug's read, ONE transaction (the link, its event, its audit entry
-/// and the quota's counter), the event's enqueue.
+/// handle's campaigns, the slug's read, ONE transaction (the link, its event, its audit entry,
+/// its campaign's check and the quota's counter), the event's enqueue.
 #[tracing::instrument(skip_all, fields(handle = %handle, partner = %partner))]
 pub async fn create(
     io: Io<'_>,
@@ -105,19 +106,19 @@ pub async fn create(
         }),
         expires_at: None,
     };
-    match links::upsert(
+    // Through the campaigns' save: a campaign deleted since it was read leaves no link.
+    let saved = link_save::save(
         io,
         cache,
         handle,
-        &slug,
-        spec,
+        (&slug, spec),
         Precondition::Absent,
         vec![quota],
-    )
-    .await
-    {
+    );
+    match saved.await {
         Ok(done) => Ok(done.link),
-        Err(LinkError::Extra { .. }) => Err(OwnLinkError::Quota),
-        Err(e) => Err(e.into()),
+        Err(LinkSaveError::NoSuchCampaign(_)) => Err(OwnLinkError::NoCampaign),
+        Err(LinkSaveError::Link(LinkError::Extra { .. })) => Err(OwnLinkError::Quota),
+        Err(LinkSaveError::Link(e)) => Err(e.into()),
     }
 }

@@ -365,27 +365,7 @@ mod tests {
     use super::*;
     use crate::plans::model::PlanSpec;
 
-    fn plan(json: serde_json::Value) -> Plan {
-        let v = serde_json::from_value::<PlanSpec>(json)
-            .unwrap()
-            .validate(30)
-            .unwrap();
-        Plan {
-            campaign_id: crate::domain::CampaignId::parse("alpha").unwrap(),
-            currency: v.currency,
-            rules: v.rules,
-            hold_days: v.hold_days,
-            require_verified: v.require_verified,
-            caps: v.caps,
-            attribution_window: v.attribution_window,
-            customer_duration: v.customer_duration,
-            hold_above_risk: v.hold_above_risk,
-            effective_at: None,
-            version: 1,
-            updated_at: crate::domain::time::Timestamp::literal("2026-11-01T00:00:00Z"),
-            updated_by: "t".into(),
-        }
-    }
+    use crate::testing::plan;
 
     fn facts<'a>(risk: &'a Risk, value: Option<&str>, currency: &str) -> Facts<'a> {
         Facts {

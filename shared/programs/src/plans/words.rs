@@ -101,18 +101,7 @@ pub fn summary(before: &[String], after: &[String]) -> String {
 mod tests {
     use super::*;
 
-    fn plan(json: serde_json::Value) -> Plan {
-        serde_json::from_value::<crate::plans::model::PlanSpec>(json)
-            .unwrap()
-            .validate(30)
-            .unwrap()
-            .versioned(
-                crate::domain::CampaignId::parse("alpha").unwrap(),
-                1,
-                crate::domain::time::Timestamp::literal("2026-11-01T00:00:00Z"),
-                "t".into(),
-            )
-    }
+    use crate::testing::plan;
 
     #[test]
     fn rules_read_as_sentences_and_a_change_names_what_went_and_came() {

@@ -603,7 +603,7 @@ pub fn payout_job_sk(handle: &Handle, kind: &str, id: &str) -> String {
 }
 
 /// Payouts being sent through a payment provider, across handles (one partition, which each
-/// sweep reads): sk `{handle}#{payoutId}`. Owned by `payouts::send`.
+/// sweep reads): sk `{handle}#{payoutId}`. Owned by `payouts::dispatch`.
 pub const PAYOUT_SENDS_PK: &str = "PAYSEND";
 
 pub fn payout_send_sk(handle: &Handle, payout_id: &crate::domain::PayoutId) -> String {
