@@ -100,7 +100,7 @@ async function loadCampaigns(body, state, refreshAll) {
     state.campaigns.length
       ? table([
         { label: 'Campaign', value: (c) => h('strong', {}, c.campaignId) },
-        { label: 'Goal', value: (c) => `${inWords(GOALS, c.goalType)}, counted as “${c.conversionEvent}”` },
+        { label: 'Goal', value: (c) => goalWords(c) },
         { label: 'Short URL', value: (c) => h('a', { href: `#/links/edit/${encodeURIComponent(c.primaryLink.slug)}` }, c.primaryLink.shortUrl) },
         { label: 'Status', value: (c) => statusControl(c, canWrite) },
         { label: 'Created', value: (c) => fmtTime(c.createdAt) },
@@ -146,7 +146,7 @@ function createForm(canWrite, refreshAll) {
       const c = await api.post(api.handlePath('/campaigns'), campaign);
       await refreshAll();
       const again = document.querySelector('#campaign-form .form-out');
-      clear(again || out, notice('ok', `Created ${c.campaignId}: preset ${c.trackingPreset}, conversion event ${c.conversionEvent}, short URL ${c.primaryLink.shortUrl}.`));
+      clear(again || out, notice('ok', `Created ${c.campaignId}: ${goalWords(c)}, short URL ${c.primaryLink.shortUrl}.`));
     });
   if (!canWrite) {
     f.querySelector('.actions').replaceChildren(gate(f.button, false, session.reason(NEEDS.campaignsWrite)));
@@ -242,6 +242,14 @@ function behind(f) {
     'Still counting: events accepted since ', fmtTime(f.pendingSince),
     ` (${fmtCount(f.behindSeconds)} s behind) are not in these numbers yet. `,
     'They are counted once each, and this table refreshes by itself.'));
+}
+
+// A campaign's goal and the event that counts for it, in words: a click-out is counted by 10x
+// itself; an event the merchant sends is named as it is sent (`purchase`, `lead`), in quotes.
+function goalWords(c) {
+  const goal = inWords(GOALS, c.goalType);
+  if (c.conversionEvent === 'affiliate_click') return `${goal}, each counted by 10x`;
+  return `${goal}, counted as “${String(c.conversionEvent).replace(/_/g, ' ')}”`;
 }
 
 // Confidence reasons in words, each with the points it cost.

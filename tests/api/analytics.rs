@@ -505,7 +505,8 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
         "campaignId,status,clicks,qualifiedClicks,botClicks,conversions,verifiedConversions,\
          flaggedConversions,revenue_EUR,revenue_USD,verifiedRevenue_EUR,verifiedRevenue_USD,\
          flaggedRevenue_EUR,flaggedRevenue_USD,reversedRevenue_EUR,reversedRevenue_USD,\
-         conversionRate,botRatio,expiredClicks,confidence,confidenceReasons,confidenceReasonsWords"
+         conversionRate,botRatio,expiredClicks,confidence,confidenceReasons,confidenceReasonsWords,\
+         statusWords"
     );
     assert_eq!(csv.len(), 1 + 3);
     for line in &csv[1..] {
