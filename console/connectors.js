@@ -81,7 +81,7 @@ async function health(p) {
       { label: 'Event', value: (e) => h('span', { 'data-event-id': e.eventId }, eventWords(e.type)) },
       { label: 'Status', value: (e) => term(e.status, `status ${statusClass(e.status)}`) },
       { label: 'Why', value: (e) => (e.reason ? term(e.reason) : '–') },
-      { label: 'Conversion', value: (e) => (e.conversionId ? h('code', {}, e.conversionId) : '–') },
+      { label: 'Sale', value: (e) => (e.conversionId ? h('a', { href: '#/commissions/conversions', 'data-conversion-id': e.conversionId }, 'Recorded') : '–') },
     ], items, `${p.name} events, newest first`));
   return out;
 }

@@ -25,6 +25,7 @@ FORBIDDEN = [
     (re.compile(r"\b(?!(?:iPhone|iPad|iOS|macOS|eBay)\b)[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*\b"), "a camelCase field name"),
     (re.compile(r"\b(?:%s)_[0-9A-Za-z]{6,}" % ID_PREFIXES), "a raw id"),
     (re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"), "an RFC 3339 time"),
+    (re.compile(r"\b\d{4}-\d{2}-\d{2}\b(?!T)"), "a machine's date (2026-11-28)"),
     (re.compile(r"[€$£¥]\s?-?\d[\d,]*\.\d(?!\d)|\b\d[\d,]*\.\d\s?(?:EUR|USD|GBP|CAD|AUD|CHF|JPY)\b"),
      "an amount with one decimal"),
     (re.compile(r"\b(?:JWT|JWTs|sessionStorage|localStorage|RFC|HTTP|JSON|SQS|DynamoDB|Kinesis|enum|null|undefined|NaN)\b"),
@@ -139,6 +140,11 @@ def every_screen(c, step, allowed=(), partner_pages=3, link_pages=2):
     _settled(c)
     links = c.d.execute_script("return [...new Set([...document.querySelectorAll('main a[href^=\"#/links/edit/\"]')].map((a) => a.getAttribute('href')))]")
     hashes += partners[:partner_pages] + links[:link_pages] + ["#/links/new"]
+    screens(c, step, hashes, allowed)
+
+
+def screens(c, step, hashes, allowed=()):
+    """Checks each screen of `hashes` (addresses), once its sections have loaded."""
     count = 0
     for hash_ in hashes:
         c.go(hash_)

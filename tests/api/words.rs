@@ -16,7 +16,7 @@
 
 use regex::Regex;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use tenx_shared::domain::email::Email;
 use tenx_shared::http::auth::Role;
 use tenx_shared::mail::{MailKind, Outgoing};
@@ -39,6 +39,7 @@ fn forbidden() -> Vec<(Regex, &'static str)> {
         ),
         (&format!(r"\b(?:{ids})_[0-9A-Za-z]{{6,}}"), "a raw id"),
         (r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", "an RFC 3339 time"),
+        (r"\b\d{4}-\d{2}-\d{2}(?:[^T\d]|$)", "a machine's date (2026-11-28)"),
         (
             r"[€$£¥]\s?-?\d[\d,]*\.\d\b|\b\d[\d,]*\.\d\s?(?:EUR|USD|GBP)\b",
             "an amount with one decimal",
@@ -81,7 +82,8 @@ fn findings(text: &str) -> Vec<String> {
 fn html_text(html: &str) -> String {
     let no_style = Regex::new(r"(?s)<(style|head)[^>]*>.*?</(style|head)>").unwrap();
     let tags = Regex::new(r"<[^>]+>").unwrap();
-    let text = tags.replace_all(&no_style.replace_all(html, " "), "\n");
+    let no_style = no_style.replace_all(html, " ");
+    let text = tags.replace_all(&no_style, "\n");
     text.replace("&#x2f;", "/")
         .replace("&amp;", "&")
         .replace("&#x27;", "'")
