@@ -98,7 +98,7 @@ async function showPayouts(out, from, to, currency) {
   try {
     const r = await api.get(api.handlePath('/payouts') + api.query({ limit: 100 }));
     const rows = r.items.filter((p) => p.currency === currency && p.createdAt.slice(0, 10) >= from && p.createdAt.slice(0, 10) <= to);
-    clear(out, section(`Payouts made, ${from} to ${to}`,
+    clear(out, section(`Payouts made, ${dayWords(from)} to ${dayWords(to)}`,
       rows.length
         ? table([
           { label: 'Made', value: (p) => fmtTime(p.createdAt) },

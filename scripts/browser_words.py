@@ -13,6 +13,7 @@ them all).
 """
 import os
 import re
+import time
 
 # What a person never reads on a screen: [(pattern, what it is)].
 # shared/kernel/src/domain/prefixed.rs's prefixes, and the few ids made elsewhere.
@@ -146,9 +147,10 @@ def every_screen(c, step, allowed=(), partner_pages=3, link_pages=2):
 def screens(c, step, hashes, allowed=()):
     """Checks each screen of `hashes` (addresses), once its sections have loaded."""
     count = 0
+    started = time.monotonic()
     for hash_ in hashes:
         c.go(hash_)
         _settled(c)
         count += check(c, hash_, allowed)
-    step("%d screens in words: no code, raw id, machine time or word, one-decimal amount%s"
-         % (len(hashes), " (%d findings printed)" % count if count else ""))
+    step("%d screens in words: no code, raw id, machine time or word, one-decimal amount (%.0f s)%s"
+         % (len(hashes), time.monotonic() - started, " (%d findings printed)" % count if count else ""))
