@@ -103,7 +103,7 @@ function images(c) {
 }
 
 // "the sale of 12 Nov 2026, €49.00", linking to the conversions (the id in `data-conversion-id`).
-function saleWords(id) {
+export function saleWords(id) {
   const a = h('a', { href: '#/commissions/conversions', 'data-conversion-id': id, class: 'sale-link' }, 'a recorded sale');
   api.request('GET', api.handlePath(`/conversions/${encodeURIComponent(id)}`)).then((r) => {
     if (!r.ok) return;

@@ -189,7 +189,7 @@ function orphansSection() {
   live(out, () => api.get(api.handlePath('/analytics') + api.query({ orphans: 'true' })), (r) => (r.rows.length
     ? h('div', {}, h('p', { id: 'orphan-total' }, `${fmtCount(r.totalVisits)} visits, ${fmtCount(r.totalBotVisits)} of them by bots.`),
       table([
-        { label: 'Day', value: (x) => x.day },
+        { label: 'Day (UTC)', value: (x) => new Date(`${x.day}T00:00:00Z`).toLocaleDateString(undefined, { dateStyle: 'medium', timeZone: 'UTC' }) },
         { label: 'Kind', value: (x) => (x.kind === 'base' ? 'bare domain' : 'unknown slug') },
         { label: 'Visits', value: (x) => fmtCount(x.visits), class: 'num' },
         { label: 'Bot visits', value: (x) => fmtCount(x.botVisits), class: 'num' },

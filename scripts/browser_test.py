@@ -782,11 +782,11 @@ def partners(c):
         const [from, to] = [document.querySelector('#range-form [name=from]'), document.querySelector('#range-form [name=to]')];
         from.value = '2020-01-01'; to.value = '2020-01-31';
         to.dispatchEvent(new Event('change'));""")
-    c.wait_text("#period-note", "2020-01-01 to 2020-01-31")
+    c.wait_text("#period-note", "Jan 1, 2020 to Jan 31, 2020")
     c.wait(lambda: (funnel_row(c, "partner-alpha") or [None] * 10)[2] == "0", "the funnel of January 2020")
     assert funnel_row(c, "partner-alpha")[9] == "–", "no traffic, no confidence score"
     c.wait_text("#daily .legend", "Clicks: 0")
-    assert "2020-01-01 to 2020-01-31" in c.text_of("#export")
+    assert "Jan 1, 2020 to Jan 31, 2020" in c.text_of("#export")
     Select(c.css("#range-form [name=preset]")).select_by_value("30d")
     c.wait(lambda: (funnel_row(c, "partner-alpha") or [None] * 10)[2] == "3", "the funnel of the last 30 days")
     step("one period (presets or custom days) drives the funnel, the chart and the CSV")

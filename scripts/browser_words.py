@@ -96,16 +96,28 @@ def findings(text, allowed=(), screen=""):
     return found
 
 
+def _where(c, match):
+    """The innermost element showing `match` (in its text or an attribute a person reads)."""
+    return c.d.execute_script("""
+        const m = arguments[0];
+        for (const el of [...document.querySelectorAll('body *')].reverse()) {
+          if (['title', 'aria-label', 'placeholder'].some((a) => (el.getAttribute(a) || '').includes(m))
+              || [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.includes(m))) return el.outerHTML.slice(0, 200);
+        }
+        return '';""", match)
+
+
 def check(c, name, allowed=()):
     """Fails (or prints, under BROWSER_WORDS_REPORT_ONLY=1) when the screen shows a code."""
     found = findings(_visible(c), allowed, name)
     if not found:
         return 0
+    found = [(what, match, line, _where(c, match)) for what, match, line in found]
     if os.environ.get("BROWSER_WORDS_REPORT_ONLY") == "1":
-        for what, match, line in found:
-            print("WORDS %s: %s %r in %r" % (name, what, match, line), flush=True)
+        for what, match, line, where in found:
+            print("WORDS %s: %s %r in %r at %s" % (name, what, match, line, where), flush=True)
         return len(found)
-    raise AssertionError("%s: a person reads code: %s" % (name, "; ".join("%s %r in %r" % f for f in found[:5])))
+    raise AssertionError("%s: a person reads code: %s" % (name, "; ".join("%s %r in %r at %s" % f for f in found[:5])))
 
 
 def _settled(c):

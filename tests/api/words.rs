@@ -264,7 +264,11 @@ fn assert_csv_in_words(name: &str, body: &str, coded: &[&str]) {
         if machine_column(header) {
             continue;
         }
-        bad.extend(findings(header).into_iter().map(|f| format!("header: {f}")));
+        // A `…Words` column is named as the API names fields (its header is documented); a
+        // column named in words is read by its header too.
+        if !header.ends_with("Words") {
+            bad.extend(findings(header).into_iter().map(|f| format!("header: {f}")));
+        }
         for row in &rows[1..] {
             let cell = row.get(i).map_or("", String::as_str);
             bad.extend(findings(cell).into_iter().map(|f| format!("{header}: {f}")));
