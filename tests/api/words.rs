@@ -39,7 +39,10 @@ fn forbidden() -> Vec<(Regex, &'static str)> {
         ),
         (&format!(r"\b(?:{ids})_[0-9A-Za-z]{{6,}}"), "a raw id"),
         (r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", "an RFC 3339 time"),
-        (r"\b\d{4}-\d{2}-\d{2}(?:[^T\d]|$)", "a machine's date (2026-11-28)"),
+        (
+            r"\b\d{4}-\d{2}-\d{2}(?:[^T\d]|$)",
+            "a machine's date (2026-11-28)",
+        ),
         (
             r"[€$£¥]\s?-?\d[\d,]*\.\d\b|\b\d[\d,]*\.\d\s?(?:EUR|USD|GBP)\b",
             "an amount with one decimal",
