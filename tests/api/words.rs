@@ -7,7 +7,8 @@
 //! (an application, its approval, a rejection mailed with its reason, a message, a paid payout
 //! of €49.90), each mail as it is sent.
 //!
-//! Files: the rule for a CSV a manager downloads. Its columns named in words (the 1099-NEC
+//! Files (the audit log, the funnel, a payout's statement, the tax profiles, the year-end
+//! 1099-NEC): the rule for a CSV a manager downloads. Its columns named in words (the 1099-NEC
 //! file's "Recipient Name") are read by a person: every cell in words. Its documented columns
 //! named as the API names fields (`actorType`, `updatedAt`) are a merchant's engineer's and a
 //! spreadsheet formula's: ids, codes and RFC 3339 times are their values, as in the API. A
@@ -304,4 +305,16 @@ async fn every_file_a_manager_downloads_reads_in_words() {
     assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
     let tax = download(&admin, "/tax-profiles/export").await;
     assert_csv_in_words("the tax profiles", &tax, &["form"]);
+    // The year-end 1099-NEC file: a US payee paid $2,100.00 this year.
+    seed(&app, &partner, "USD", &[210_000]).await;
+    let op = app.as_role("acme", Role::Operator);
+    let usd = run(&app, "words-run-usd").await[&(partner.clone(), "USD".into())].clone();
+    let paid = op
+        .settle_payout(&usd, "mark-paid", &json!({"reference": "ACH-2026-11"}))
+        .await;
+    json_of(paid, 200).await;
+    let year = tenx_shared::platform::time::now().year();
+    let nec = download(&admin, &format!("/tax-reports/1099-nec?year={year}")).await;
+    assert!(nec.contains("2100.00"), "{nec}");
+    assert_csv_in_words("the 1099-NEC", &nec, &[]);
 }
