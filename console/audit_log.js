@@ -4,6 +4,7 @@
 
 import * as api from './api.js';
 import * as session from './session.js';
+import { targetWords } from './people.js';
 import {
   clear, download, empty, errorBox, field, fmtTime, form, h, input, loading, notice, section, select, table,
 } from './ui.js';
@@ -11,7 +12,7 @@ import {
 const READ = { role: 'operator', scope: null, what: 'The audit log' };
 
 const ACTORS = {
-  '': 'anyone', user: 'people', jwt: 'JWT tokens', pat: 'personal access tokens',
+  '': 'anyone', user: 'people', jwt: 'signed tokens', pat: 'personal access tokens',
   partner_user: 'partners\' people', partner_token: 'partner tokens', provider: 'providers', system: 'the system',
 };
 
@@ -40,15 +41,17 @@ async function names() {
 function actorName(a, people) {
   if (a.type === 'user') return people.get(a.id) || 'a former member';
   if (a.type === 'system') return 'the system';
-  return `${ACTORS[a.type] ? ACTORS[a.type].replace(/s$/, '') : a.type} ${a.id}`;
+  const kind = ONE[a.type] || String(a.type).replace(/_/g, ' ');
+  // A token's or a partner's person's id (`tok_…`, `usr_…`) names nobody a person knows: the
+  // kind says who; a name (the console's `console-local`, a provider's `paypal`) is kept.
+  return /^[a-z]+_[0-9a-f]{32}$/.test(a.id) ? `a ${kind}` : `${kind} ${a.id}`;
 }
 
-// A target as people read it: an object's id followed by its words ("usr_… (ana@example.com)")
-// shows the words, the id in the tooltip.
-function target(t) {
-  const m = /^[a-z]+_[0-9a-z]+ \((.+)\)$/.exec(t || '');
-  return m ? h('span', { title: t }, m[1]) : t;
-}
+// One actor of each kind, as the Who column names it.
+const ONE = {
+  jwt: 'signed token', pat: 'personal access token', partner_user: "partner's person",
+  partner_token: 'partner token', provider: 'provider',
+};
 
 function filterForm(body, people) {
   const who = select('who', Object.entries(ACTORS), '');
@@ -86,7 +89,7 @@ async function load(body, params, people) {
   clear(body, table([
     { label: 'When', value: (e) => fmtTime(e.at) },
     { label: 'Who', value: (e) => actorName(e.actor, people) },
-    { label: 'What', value: (e) => h('span', { title: e.action }, e.action.replace(/[._]/g, ' ')) },
-    { label: 'On', value: (e) => target(e.target) },
+    { label: 'What', value: (e) => h('span', { 'data-action': e.action }, e.action.replace(/[._]/g, ' ')) },
+    { label: 'On', value: (e) => targetWords(e.target) },
   ], r.data.items, 'Audit entries'));
 }

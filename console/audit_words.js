@@ -1,7 +1,7 @@
 // An audit entry as a sentence (issue 62): "Ana approved the claim on 12 Nov", never a raw
-// action or an id. The action and the target stay in the tooltip for engineers.
+// action or an id. What it was done to, in words, is in the tooltip.
 
-import { day, nameOf } from './people.js';
+import { day, nameOf, targetWords } from './people.js';
 import { partners } from './partner_link.js';
 import { h } from './ui.js';
 
@@ -90,6 +90,6 @@ export function sentence(e, partner) {
     const n = name.includes('@') ? name : name.charAt(0).toUpperCase() + name.slice(1);
     text.textContent = `${n} ${did(e.action)} on ${day(e.at)}`;
   }).catch(() => {});
-  return h('li', { title: `${e.action} ${e.target || ''}`.trim(), 'data-action': e.action }, text,
-    ' ', h('time', { datetime: e.at, class: 'hint' }, new Date(e.at).toLocaleTimeString(undefined, { timeStyle: 'short' })));
+  return h('li', { title: targetWords(e.target) || null, 'data-action': e.action }, text,
+    ' ', h('time', { datetime: e.at, class: 'hint' }, new Date(e.at).toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit', timeZoneName: 'short' })));
 }

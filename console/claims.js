@@ -66,9 +66,9 @@ function evidence(c) {
   const items = [
     c.amount ? ['The sale, as the partner says', fmtMoney(c.amount, c.currency)] : null,
     e.note ? ['The partner says', e.note] : null,
-    e.receipt ? ['Receipt', h('span', { title: e.receipt }, 'a signed receipt, given (kept with the claim)')] : null,
+    e.receipt ? ['Receipt', h('span', { 'data-receipt': e.receipt }, 'a signed receipt, given (kept with the claim)')] : null,
     e.ctx ? ['Click token', 'given (kept with the claim)'] : null,
-    e.clickId ? ['Click', h('span', { title: e.clickId }, 'a click the partner named (kept with the claim)')] : null,
+    e.clickId ? ['Click', h('span', { 'data-click-id': e.clickId }, 'a click the partner named (kept with the claim)')] : null,
     f.conversionId ? ['The sale 10x found', saleWords(f.conversionId)] : null,
     f.creditedPartnerId ? ['Credited now to', partnerLink(f.creditedPartnerId)] : null,
     f.campaignId ? ['The click came through', campaignWords(f.campaignId)] : null,
@@ -102,9 +102,9 @@ function images(c) {
   return list;
 }
 
-// "the sale of 12 Nov 2026, €49.00", linking to the conversions (the id in the tooltip).
-function saleWords(id) {
-  const a = h('a', { href: '#/commissions/conversions', title: id, class: 'sale-link' }, 'a recorded sale');
+// "the sale of 12 Nov 2026, €49.00", linking to the conversions (the id in `data-conversion-id`).
+export function saleWords(id) {
+  const a = h('a', { href: '#/commissions/conversions', 'data-conversion-id': id, class: 'sale-link' }, 'a recorded sale');
   api.request('GET', api.handlePath(`/conversions/${encodeURIComponent(id)}`)).then((r) => {
     if (!r.ok) return;
     const day = new Date(r.data.receivedAt).toLocaleDateString(undefined, { dateStyle: 'medium' });
@@ -116,7 +116,7 @@ function saleWords(id) {
 
 // The campaign's link as people see it (its short URL), linking to the link's page.
 function campaignWords(id) {
-  const a = h('a', { href: '#/program/campaigns', title: id, class: 'campaign-link' }, "the partner's link");
+  const a = h('a', { href: '#/program/campaigns', 'data-campaign-id': id, class: 'campaign-link' }, "the partner's link");
   api.request('GET', api.handlePath(`/campaigns/${encodeURIComponent(id)}`)).then((r) => {
     if (!r.ok) return;
     a.href = `#/links/edit/${encodeURIComponent(r.data.primarySlug)}`;

@@ -3,6 +3,7 @@
 // exchange rates, shown on the Plans and rates page (plans.js).
 
 import { byWhom } from './people.js';
+import { localNow } from './payouts.js';
 import * as api from './api.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
@@ -65,12 +66,14 @@ export async function renderRates(body) {
     h('div', { class: 'grid' },
       field('Base', input('base', { value: 'EUR' })),
       field('Rates', input('rates', { placeholder: 'USD=1.10, GBP=0.85' }), 'One base unit is worth this much of each.'),
-      field('As of', input('asOf', { value: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }))),
+      field('As of', input('asOf', { type: 'datetime-local', step: '1', value: localNow() }), `In your time zone (${Intl.DateTimeFormat().resolvedOptions().timeZone}).`)),
     'Post the snapshot',
     async (el) => {
       const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
       const rates = Object.fromEntries(v('rates').split(',').map((x) => x.split('=').map((y) => y.trim())).filter((x) => x[0]));
-      await api.post(api.handlePath('/fx-rates'), { base: v('base').toUpperCase(), rates, asOf: v('asOf') });
+      // The picker's local time as the instant it names, to the second (the API's precision).
+      const asOf = new Date(v('asOf')).toISOString().replace(/\.\d+Z$/, 'Z');
+      await api.post(api.handlePath('/fx-rates'), { base: v('base').toUpperCase(), rates, asOf });
       await renderRates(body);
     });
   clear(body, r.ok || r.status === 404 ? shown : errorBox(r.error), gateForm(f, NEEDS.commissionsWrite));

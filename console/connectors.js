@@ -78,10 +78,10 @@ async function health(p) {
       h('span', { class: 'status pending' }, `${parked} waiting for their sale`), '.'),
     table([
       { label: 'Received', value: (e) => fmtTime(e.receivedAt) },
-      { label: 'Event', value: (e) => h('span', {}, eventWords(e.type), ' ', h('small', { class: 'hint', title: 'The provider\'s id for this event' }, e.eventId)) },
+      { label: 'Event', value: (e) => h('span', { 'data-event-id': e.eventId }, eventWords(e.type)) },
       { label: 'Status', value: (e) => term(e.status, `status ${statusClass(e.status)}`) },
       { label: 'Why', value: (e) => (e.reason ? term(e.reason) : '–') },
-      { label: 'Conversion', value: (e) => (e.conversionId ? h('code', {}, e.conversionId) : '–') },
+      { label: 'Sale', value: (e) => (e.conversionId ? h('a', { href: '#/commissions/conversions', 'data-conversion-id': e.conversionId }, 'Recorded') : '–') },
     ], items, `${p.name} events, newest first`));
   return out;
 }
@@ -101,7 +101,7 @@ const EVENT_WORDS = {
 };
 
 function eventWords(type) {
-  return h('span', { title: type }, EVENT_WORDS[type] || type);
+  return h('span', { 'data-type': type }, EVENT_WORDS[type] || type);
 }
 
 function statusClass(status) {

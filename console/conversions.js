@@ -59,8 +59,8 @@ function drawList(body, state) {
   const more = state.cursor ? h('button', { type: 'button', class: 'secondary', id: 'conversions-more' }, 'Load more') : null;
   if (more) more.addEventListener('click', () => busy(more, null, () => body.load(undefined, true)).catch((e) => body.append(errorBox(e))));
   clear(body, table([
-    { label: 'Received', value: (c) => fmtTime(c.receivedAt) },
-    { label: 'Conversion', value: (c) => h('code', {}, c.conversionId) },
+    // A sale is named by when it came and its link (its id stays in `data-conversion-id`).
+    { label: 'Received', value: (c) => h('span', { 'data-conversion-id': c.conversionId }, fmtTime(c.receivedAt)) },
     { label: 'Link', value: (c) => `${c.slug}${c.campaignId ? ` · ${c.campaignId}` : ''}` },
     { label: 'Event', value: (c) => c.eventType },
     { label: 'Value', value: (c) => (c.value === null ? '–' : fmtMoney(String(c.value), c.currency)), class: 'num' },
@@ -80,18 +80,23 @@ function stateOf(c) {
     const amount = c.reversal.amount === null ? 'in full' : fmtMoney(String(c.reversal.amount), c.reversal.currency);
     return h('span', { class: 'reversed' }, `Reversed ${amount}: ${c.reversal.reason}, by ${c.reversal.reversedBy}`);
   }
-  if (c.supersededBy) return `Superseded by ${c.supersededBy}`;
+  if (c.supersededBy) return 'Replaced by a later report of the same sale';
   if (c.test) return 'Test (not counted)';
   return reverseControl(c);
+}
+
+// When a sale came, as people read it (for a control's name).
+function whenWords(iso) {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 }
 
 // Reverse (refund, chargeback): a reason is required, an amount optional (default: the value).
 function reverseControl(c) {
   const open = h('button', { type: 'button', class: 'secondary' }, 'Reverse…');
-  open.setAttribute('aria-label', `Reverse ${c.conversionId}`);
+  open.setAttribute('aria-label', `Reverse the ${c.eventType} of ${whenWords(c.receivedAt)} on ${c.slug}`);
   const wrap = h('div', { class: 'reverse' }, 'Counted ', open);
   open.addEventListener('click', () => {
-    const f = form({ class: 'reverse-form', 'aria-label': `Reverse ${c.conversionId}` },
+    const f = form({ class: 'reverse-form', 'aria-label': `Reverse the ${c.eventType} of ${whenWords(c.receivedAt)} on ${c.slug}` },
       h('div', {}, field('Reason', input('reason', { placeholder: 'refund' })),
         c.value === null ? null : field(`Amount (${c.currency}; empty: all of it)`, input('amount', { inputmode: 'decimal' }))),
       'Reverse it',
@@ -184,7 +189,7 @@ function orphansSection() {
   live(out, () => api.get(api.handlePath('/analytics') + api.query({ orphans: 'true' })), (r) => (r.rows.length
     ? h('div', {}, h('p', { id: 'orphan-total' }, `${fmtCount(r.totalVisits)} visits, ${fmtCount(r.totalBotVisits)} of them by bots.`),
       table([
-        { label: 'Day', value: (x) => x.day },
+        { label: 'Day (UTC)', value: (x) => new Date(`${x.day}T00:00:00Z`).toLocaleDateString(undefined, { dateStyle: 'medium', timeZone: 'UTC' }) },
         { label: 'Kind', value: (x) => (x.kind === 'base' ? 'bare domain' : 'unknown slug') },
         { label: 'Visits', value: (x) => fmtCount(x.visits), class: 'num' },
         { label: 'Bot visits', value: (x) => fmtCount(x.botVisits), class: 'num' },

@@ -41,11 +41,11 @@ async function load(results, query) {
   }
   const items = r.data.items;
   if (!items.length) {
-    clear(results, empty('No customers yet: a lead, a coupon code or a sale with a customerId binds one.'));
+    clear(results, empty('No customers yet: a lead, a coupon code or a sale that names its customer binds one.'));
     return;
   }
   clear(results, table([
-    { label: 'Customer', value: (c) => h('code', {}, c.customerId) },
+    { label: 'Customer', value: customerWords },
     { label: 'Partner', value: (c) => partnerLink(c.partnerId) },
     { label: 'Campaign', value: (c) => c.campaignId || '–' },
     { label: 'Bound', value: (c) => h('span', {}, `by ${c.boundBy}, `, fmtTime(c.boundAt)) },
@@ -55,4 +55,11 @@ async function load(results, query) {
     { label: 'Revenue', value: (c) => fmtAmounts(c.revenue), class: 'num' },
     { label: 'Commissions', value: (c) => fmtAmounts(c.commissions), class: 'num' },
   ], items, 'Customers'));
+}
+
+// A customer as the merchant names it (its own id, as sent); one bound by a sale that named no
+// customer is keyed by that sale's id, which no person knows: said in words instead.
+function customerWords(c) {
+  if (/^cnv_[0-9a-f]{32}$/.test(c.customerId)) return h('span', { 'data-customer-id': c.customerId }, 'A buyer whose sale named no customer');
+  return h('code', {}, c.customerId);
 }

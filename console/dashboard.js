@@ -15,9 +15,11 @@ const DAY = 86_400_000;
 // A decimal string as a number for drawing only (the figures shown are the strings).
 const num = (v) => Number(v) || 0;
 const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
+// A day of the series (a UTC day, `2026-11-28`) as people read it: "Nov 28, 2026".
+const dayWords = (day) => new Date(`${day}T00:00:00Z`).toLocaleDateString(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
 
 // Bars per day, `keys` stacked ([field, fill, label]); a title per bar for pointers.
-function bars(series, keys, label) {
+function bars(series, keys, label, currency) {
   const total = (d) => keys.reduce((s, [k]) => s + Math.max(0, num(d[k])), 0);
   const max = Math.max(1, ...series.map(total));
   const bw = W / Math.max(1, series.length);
@@ -29,7 +31,7 @@ function bars(series, keys, label) {
       if (hgt <= 0) continue;
       y -= hgt;
       out.push(svg('rect', { x: (i * bw + 1).toFixed(1), y: y.toFixed(1), width: Math.max(1, bw - 2).toFixed(1), height: hgt.toFixed(1), fill },
-        svg('title', {}, `${d.day}: ${name} ${d[k]}`)));
+        svg('title', {}, `${dayWords(d.day)}: ${name} ${fmtMoney(d[k], currency)}`)));
     }
   });
   return svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, class: 'money-chart', width: '100%', preserveAspectRatio: 'none' },
@@ -96,7 +98,7 @@ async function showPayouts(out, from, to, currency) {
   try {
     const r = await api.get(api.handlePath('/payouts') + api.query({ limit: 100 }));
     const rows = r.items.filter((p) => p.currency === currency && p.createdAt.slice(0, 10) >= from && p.createdAt.slice(0, 10) <= to);
-    clear(out, section(`Payouts made, ${from} to ${to}`,
+    clear(out, section(`Payouts made, ${dayWords(from)} to ${dayWords(to)}`,
       rows.length
         ? table([
           { label: 'Made', value: (p) => fmtTime(p.createdAt) },
@@ -131,7 +133,7 @@ function picture(p, from, to) {
     h('dt', {}, 'Commissions paid'), h('dd', {}, figure(sum(s, 'commissionsPaid', c), `Paid commissions in ${c}: the lines`, lines('Paid commissions', { status: 'paid' }))),
     h('dt', {}, 'Payouts made'), h('dd', {}, figure(sum(s, 'payouts', c), `Payouts in ${c}: the payouts`, payouts)));
   const active = s.filter((d) => ['revenue', 'commissionsPending', 'commissionsApproved', 'commissionsPaid', 'payouts'].some((k) => num(d[k])));
-  const dayLines = (d, status) => () => showCommissions(out, `${d.day}: ${status} commissions`, { from: d.day, to: d.day, status }, c);
+  const dayLines = (d, status) => () => showCommissions(out, `${dayWords(d.day)}: ${status} commissions`, { from: d.day, to: d.day, status }, c);
   const n = s.length;
   return section(`Money in ${c}`,
     totals,
@@ -140,11 +142,11 @@ function picture(p, from, to) {
     line(s, `Revenue from partners per day in ${c}, ${n} days.`),
     h('h3', {}, 'Commissions'),
     bars(s, [['commissionsPaid', '#2da44e', 'paid'], ['commissionsApproved', '#1f6feb', 'approved'], ['commissionsPending', '#d4a72c', 'pending']],
-      `Commissions per day in ${c}, ${n} days: paid, approved and pending stacked.`),
+      `Commissions per day in ${c}, ${n} days: paid, approved and pending stacked.`, c),
     h('ul', { class: 'legend' }, [['#2da44e', 'Paid'], ['#1f6feb', 'Approved'], ['#d4a72c', 'Pending']].map(([fill, name]) =>
       h('li', {}, svg('svg', { viewBox: '0 0 10 10', width: 12, height: 12, 'aria-hidden': 'true' }, svg('rect', { width: 10, height: 10, fill })), ` ${name}`))),
     h('h3', {}, 'Payouts'),
-    bars(s, [['payouts', '#6e40c9', 'payouts']], `Payouts made per day in ${c}, ${n} days.`),
+    bars(s, [['payouts', '#6e40c9', 'payouts']], `Payouts made per day in ${c}, ${n} days.`, c),
     h('h3', {}, 'Top partners by earnings'),
     p.topPartners.length
       ? table([
@@ -154,11 +156,11 @@ function picture(p, from, to) {
       : h('p', {}, 'No partner has earned in these days yet.'),
     active.length
       ? table([
-        { label: 'Day', value: (d) => d.day },
+        { label: 'Day (UTC)', value: (d) => dayWords(d.day) },
         { label: 'Revenue', value: (d) => fmtMoney(d.revenue, c), class: 'num' },
-        { label: 'Pending', value: (d) => figure(fmtMoney(d.commissionsPending, c), `${d.day}: pending lines`, dayLines(d, 'pending')), class: 'num' },
-        { label: 'Approved', value: (d) => figure(fmtMoney(d.commissionsApproved, c), `${d.day}: approved lines`, dayLines(d, 'approved')), class: 'num' },
-        { label: 'Paid', value: (d) => figure(fmtMoney(d.commissionsPaid, c), `${d.day}: paid lines`, dayLines(d, 'paid')), class: 'num' },
+        { label: 'Pending', value: (d) => figure(fmtMoney(d.commissionsPending, c), `${dayWords(d.day)}: pending lines`, dayLines(d, 'pending')), class: 'num' },
+        { label: 'Approved', value: (d) => figure(fmtMoney(d.commissionsApproved, c), `${dayWords(d.day)}: approved lines`, dayLines(d, 'approved')), class: 'num' },
+        { label: 'Paid', value: (d) => figure(fmtMoney(d.commissionsPaid, c), `${dayWords(d.day)}: paid lines`, dayLines(d, 'paid')), class: 'num' },
         { label: 'Payouts', value: (d) => fmtMoney(d.payouts, c), class: 'num' },
       ], active, `Days with money in ${c}`)
       : h('p', {}, 'Nothing in these days yet.'),

@@ -42,7 +42,7 @@ function sentence(e) {
   const test = e.eventId.startsWith('evt_test_') || e.eventId.startsWith('test-') ? ' (a test event)' : '';
   const outcome = words(e.status) !== e.status ? words(e.status) : (OUTCOMES[e.status] || e.status);
   const why = e.reason ? `: ${e.reason}` : '';
-  return h('li', { title: `${e.type} · ${e.eventId} · ${e.status}` },
+  return h('li', { 'data-type': e.type, 'data-event-id': e.eventId, 'data-status': e.status },
     `${when[0].toUpperCase()}${when.slice(1)}, ${what}${test}. ${outcome[0].toUpperCase()}${outcome.slice(1)}${why}.`);
 }
 

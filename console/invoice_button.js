@@ -17,7 +17,7 @@ export function invoiceButton(fetchFile, base, p) {
   const b = h('button', {
     type: 'button',
     class: 'secondary',
-    'aria-label': `Download the invoice of the payout of ${p.periodEnd.slice(0, 10)}`,
+    'aria-label': `Download the invoice of the payout of ${new Date(p.periodEnd).toLocaleDateString(undefined, { dateStyle: 'medium' })}`,
     onclick: async () => {
       b.disabled = true;
       clear(out, 'Making the invoice…');

@@ -10,14 +10,15 @@ import {
   checkbox, clear, empty, errorBox, field, fmtMoney, fmtTime, form, h, input, loading, notice,
   select, table,
 } from './ui.js';
-import { term, terms } from './words.js';
+import { term, terms, words } from './words.js';
 import { picker } from './picker.js';
 import { partnerLink } from './partner_link.js';
 import * as testMode from './test_mode.js';
 
 const STATUSES = ['', 'pending', 'held', 'approved', 'rejected', 'capped', 'paid'];
 const KINDS = ['', 'conversion', 'click_day', 'adjustment', 'clawback', 'manual', 'bonus', 'imported'];
-const label = (v) => [v, v || 'any'];
+// Each filter's choices in words (the dictionary's), the code as the value.
+const label = (v) => [v, v ? words(v) : 'any'];
 
 export async function render(body, onChange) {
   const results = h('div', { id: 'ledger-results' });

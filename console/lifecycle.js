@@ -9,6 +9,10 @@ import {
   table,
 } from './ui.js';
 
+// A message's channel as people say it (`in_app` → "in-app message").
+const CHANNELS = { in_app: 'in-app message', email: 'email', sms: 'SMS', push: 'push notification' };
+const channelWords = (c) => CHANNELS[c] || String(c).replace(/_/g, ' ');
+
 function envelopeFacts(e) {
   const d = e.decision || {};
   const what = d.action === 'send_message'
@@ -39,8 +43,8 @@ function signals(s, sessionId) {
   const out = h('div', { 'aria-live': 'polite', id: 'signals-result' });
   const type = input('type', { value: 'view' });
   const f = form({ id: 'signals-form', 'aria-label': 'Append signals' },
-    h('div', { class: 'grid' }, field('Signal types', type, 'Comma-separated, appended in order: view, add_to_cart, purchase'),
-      field('Data (JSON object, optional)', input('data', { placeholder: '{"sku":"A1"}' }))),
+    h('div', { class: 'grid' }, field('Signal types', type, 'Comma-separated, appended in order: view, cart, purchase'),
+      field('Data (optional: names and values, as in the example)', input('data', { placeholder: '{"sku":"A1"}' }))),
     'Append signals',
     async (el) => {
       const raw = el.querySelector('[name=data]').value.trim();
@@ -127,7 +131,7 @@ function rules(s) {
         { label: 'Trigger', value: (x) => x.trigger },
         { label: 'Priority', value: (x) => String(x.priority), class: 'num' },
         { label: 'Conditions', value: (x) => (x.conditions || []).map(conditionText).join(' and ') || 'always' },
-        { label: 'Decision', value: (x) => (x.decision.action === 'send_message' ? `${x.decision.template} by ${x.decision.channel}` : x.decision.action) },
+        { label: 'Decision', value: (x) => (x.decision.action === 'send_message' ? `${x.decision.template} by ${channelWords(x.decision.channel)}` : x.decision.action) },
       ], r.rules, 'Rules'),
       h('details', { open: saved }, h('summary', {}, 'Edit'), f));
   };

@@ -31,7 +31,7 @@ export function previewPanel(path) {
       field('Source', input('source', { placeholder: 'newsletter' })),
       field('Campaign', input('campaign')),
       field('Short URL query', input('query', { placeholder: 'gclid=abc&coupon=X' })),
-      field('Visitor (A/B test)', input('visitor', { placeholder: 'a tenx_vid cookie value' }), 'Empty: a new visitor at random.')),
+      field('Visitor (A/B test)', input('visitor', { placeholder: 'the visitor cookie of an earlier try' }), 'Empty: a new visitor at random.')),
     'Preview the route',
     async (el) => {
       checkCountry(el);

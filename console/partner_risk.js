@@ -7,6 +7,7 @@ import * as api from './api.js';
 import * as session from './session.js';
 import { NEEDS } from './session.js';
 import { clear, empty, errorBox, fmtTime, h } from './ui.js';
+import { saleWords } from './claims.js';
 
 const enc = encodeURIComponent;
 
@@ -22,7 +23,8 @@ export async function render(box, partnerId) {
 }
 
 function item(box, partnerId, s) {
-  const evidence = s.examples.length ? h('ul', {}, ...s.examples.map((e) => h('li', {}, e))) : '';
+  // An example that is a sale's id is the sale in words (its day and amount), linked.
+  const evidence = s.examples.length ? h('ul', {}, ...s.examples.map((e) => h('li', {}, /^cnv_[0-9a-f]{32}$/.test(e) ? saleWords(e) : e))) : '';
   if (s.dismissed) {
     return h('li', { 'data-signal': s.code },
       h('strong', {}, s.detail), ` (weight ${s.weight}, dismissed by ${s.dismissed.by} on ${fmtTime(s.dismissed.at)}: “${s.dismissed.reason}”)`,

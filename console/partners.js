@@ -100,7 +100,7 @@ async function loadCampaigns(body, state, refreshAll) {
     state.campaigns.length
       ? table([
         { label: 'Campaign', value: (c) => h('strong', {}, c.campaignId) },
-        { label: 'Goal', value: (c) => `${inWords(GOALS, c.goalType)}, counted as “${c.conversionEvent}”` },
+        { label: 'Goal', value: (c) => goalWords(c) },
         { label: 'Short URL', value: (c) => h('a', { href: `#/links/edit/${encodeURIComponent(c.primaryLink.slug)}` }, c.primaryLink.shortUrl) },
         { label: 'Status', value: (c) => statusControl(c, canWrite) },
         { label: 'Created', value: (c) => fmtTime(c.createdAt) },
@@ -146,7 +146,7 @@ function createForm(canWrite, refreshAll) {
       const c = await api.post(api.handlePath('/campaigns'), campaign);
       await refreshAll();
       const again = document.querySelector('#campaign-form .form-out');
-      clear(again || out, notice('ok', `Created ${c.campaignId}: preset ${c.trackingPreset}, conversion event ${c.conversionEvent}, short URL ${c.primaryLink.shortUrl}.`));
+      clear(again || out, notice('ok', `Created ${c.campaignId}: ${goalWords(c)}, short URL ${c.primaryLink.shortUrl}.`));
     });
   if (!canWrite) {
     f.querySelector('.actions').replaceChildren(gate(f.button, false, session.reason(NEEDS.campaignsWrite)));
@@ -160,6 +160,10 @@ function createForm(canWrite, refreshAll) {
 const DAY = 86400000;
 const PRESETS = [['1d', 'Last 24 hours'], ['7d', 'Last 7 days'], ['30d', 'Last 30 days'], ['custom', 'Custom']];
 const isoDay = (t) => new Date(t).toISOString().slice(0, 10);
+// A UTC day (`2026-11-28`) as people read it: "Nov 28, 2026".
+const dayWords = (day) => new Date(`${day}T00:00:00Z`).toLocaleDateString(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
+// A period of UTC days in words: "Oct 30, 2026 to Nov 28, 2026".
+const period = (from, to) => `${dayWords(from)} to ${dayWords(to)}`;
 
 // The API counts whole UTC days: "24 hours" is yesterday and today.
 function presetRange(preset) {
@@ -173,7 +177,7 @@ function rangeControls(body, state, onChange) {
   const from = input('from', { type: 'date', value: state.range.from });
   const to = input('to', { type: 'date', value: state.range.to });
   const out = h('p', { class: 'hint', 'aria-live': 'polite', id: 'period-note' });
-  const say = () => clear(out, `The funnel, the chart, the breakdowns and the CSV cover ${state.range.from} to ${state.range.to} (UTC days).`);
+  const say = () => clear(out, `The funnel, the chart, the breakdowns and the CSV cover ${period(state.range.from, state.range.to)} (UTC days).`);
   const apply = (range) => {
     state.range = range;
     from.value = range.from;
@@ -215,7 +219,7 @@ function funnel(body, state) {
 const NO_TRAFFIC = (c) => !c.total && c.clicks === 0 && c.conversions === 0;
 
 function funnelView(r) {
-  if (r.campaigns.length === 0) return empty(`No campaign and no traffic between ${r.from} and ${r.to}.`);
+  if (r.campaigns.length === 0) return empty(`No campaign and no traffic from ${period(r.from, r.to)}.`);
   const rows = [...r.campaigns, { ...r.totals, campaignId: 'Totals', status: null, confidence: null, confidenceReasons: [], total: true }];
   const count = (key) => (c) => fmtCount(c[key]);
   const t = table([
@@ -230,7 +234,7 @@ function funnelView(r) {
     { label: 'Bot ratio', value: (c) => pct(c.botRatio), class: 'num' },
     { label: 'Confidence', value: (c) => (c.confidence === null || NO_TRAFFIC(c) ? '–' : String(c.confidence)), class: 'num' },
     { label: 'Why', value: reasons },
-  ], rows, `Funnel ${r.from} → ${r.to}`);
+  ], rows, `Funnel, ${period(r.from, r.to)}`);
   return h('div', {}, behind(r.freshness), t, compareBars(r.campaigns));
 }
 
@@ -242,6 +246,14 @@ function behind(f) {
     'Still counting: events accepted since ', fmtTime(f.pendingSince),
     ` (${fmtCount(f.behindSeconds)} s behind) are not in these numbers yet. `,
     'They are counted once each, and this table refreshes by itself.'));
+}
+
+// A campaign's goal and the event that counts for it, in words: a click-out is counted by 10x
+// itself; an event the merchant sends is named as it is sent (`purchase`, `lead`), in quotes.
+function goalWords(c) {
+  const goal = inWords(GOALS, c.goalType);
+  if (c.conversionEvent === 'affiliate_click') return `${goal}, each counted by 10x`;
+  return `${goal}, counted as “${String(c.conversionEvent).replace(/_/g, ' ')}”`;
 }
 
 // Confidence reasons in words, each with the points it cost.
@@ -323,7 +335,7 @@ function svgChart(r, width) {
   const x = (i) => L + (dates.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (dates.length - 1));
   const y = (v) => T + (H - T - B) * (1 - v / top);
   const who = r.campaignId ? r.campaignId : 'every campaign';
-  const label = `Daily clicks, qualified clicks and conversions of ${who}, ${r.from} to ${r.to}; at most ${most} a day.`;
+  const label = `Daily clicks, qualified clicks and conversions of ${who}, ${period(r.from, r.to)}; at most ${most} a day.`;
   const el = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'aria-label': label, class: 'daily', id: 'daily-chart' },
     svg('title', {}, label));
   for (let v = 0; v <= top; v += step) {
@@ -332,14 +344,14 @@ function svgChart(r, width) {
   }
   const every = Math.max(1, Math.ceil(dates.length / Math.floor((W - L - R) / 70)));
   dates.forEach((d, i) => {
-    if (i % every === 0) el.append(svg('text', { x: x(i), y: H - 8, class: 'tick middle' }, d.slice(5)));
+    if (i % every === 0) el.append(svg('text', { x: x(i), y: H - 8, class: 'tick middle' }, new Date(`${d}T00:00:00Z`).toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' })));
   });
-  SERIES.forEach(([key], s) => {
+  SERIES.forEach(([key, name], s) => {
     const points = dates.map((d, i) => `${x(i).toFixed(1)},${y(byDay[d] ? byDay[d][key] : 0).toFixed(1)}`);
     el.append(svg('polyline', { points: points.join(' '), class: `series s${s}`, 'data-series': key }));
     dates.forEach((d, i) => {
       const v = byDay[d] ? byDay[d][key] : 0;
-      if (v > 0) el.append(svg('circle', { cx: x(i).toFixed(1), cy: y(v).toFixed(1), r: 3, class: `dot s${s}` }, svg('title', {}, `${d}: ${v} ${key}`)));
+      if (v > 0) el.append(svg('circle', { cx: x(i).toFixed(1), cy: y(v).toFixed(1), r: 3, class: `dot s${s}` }, svg('title', {}, `${dayWords(d)}: ${fmtCount(v)} ${name.toLowerCase()}`)));
     });
   });
   return h('figure', {}, el, h('figcaption', {}, legend(r.totals)));
@@ -408,5 +420,5 @@ function exporter(body, state) {
       clear(preview, h('p', {}, 'Downloaded ', h('code', { id: 'export-name' }, name), '. Its first lines:'),
         h('pre', { class: 'json', id: 'export-preview' }, r.text.split('\r\n').slice(0, 6).join('\n')));
     });
-  clear(body, h('p', {}, `A spreadsheet file (CSV) of ${range.from} to ${range.to}, one revenue column per currency, for review or a commission run.`), f, preview);
+  clear(body, h('p', {}, `A spreadsheet file (CSV) of ${period(range.from, range.to)}, one revenue column per currency, for review or a commission run.`), f, preview);
 }

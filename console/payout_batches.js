@@ -83,7 +83,7 @@ function batchForm(list, onChange) {
       const got = await api.post(api.handlePath('/payout-batches'), batch, { headers: { 'idempotency-key': key } });
       key = randomId('batch');
       await renderBatches(list, onChange);
-      clear(out, notice('ok', `Batch ${got.batchId}: ${got.payoutCount} payout(s), ${fmtAmounts(got.totals)}.`), excluded(got.excluded));
+      clear(out, notice('ok', `Batch made: ${got.payoutCount} payout(s), ${fmtAmounts(got.totals)}.`), excluded(got.excluded));
     });
   if (!session.allows(NEEDS.payoutsWrite)) {
     f.button.disabled = true;
@@ -112,7 +112,12 @@ function excluded(items) {
   if (!items || !items.length) return null;
   return h('div', { class: 'excluded' },
     h('p', {}, `Left out (${items.length}):`),
-    h('ul', {}, items.map((e) => h('li', {}, h('code', {}, e.payoutId), ` (${e.partnerId}): ${e.words || words(e.reason)}`))));
+    h('ul', {}, items.map((e) => h('li', { 'data-payout-id': e.payoutId }, `The payout of ${e.partnerId}: ${e.words || words(e.reason)}`))));
+}
+
+// A batch as people name it: by when it was made (its id stays in `data-batch-id`).
+function batchName(b) {
+  return `the batch of ${new Date(b.createdAt).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}`;
 }
 
 async function renderBatches(list, onChange) {
@@ -126,8 +131,7 @@ async function renderBatches(list, onChange) {
     return;
   }
   clear(list, table([
-    { label: 'Batch', value: (b) => h('code', {}, b.batchId) },
-    { label: 'Method', value: (b) => term(b.method) },
+    { label: 'Method', value: (b) => h('span', { 'data-batch-id': b.batchId }, term(b.method)) },
     { label: 'Payouts', value: (b) => String(b.payoutCount) },
     { label: 'Totals', value: (b) => fmtAmounts(b.totals), class: 'num' },
     { label: 'Status', value: (b) => term(b.status, `status ${b.status}`) },
@@ -142,7 +146,7 @@ function fileButton(b) {
   const out = h('small', { class: 'hint' });
   const currencies = Object.keys(b.totals);
   const pick = b.method === 'paypal' && currencies.length > 1 ? select('currency', currencies, currencies[0]) : null;
-  if (pick) pick.setAttribute('aria-label', `Currency of ${b.batchId}'s PayPal file`);
+  if (pick) pick.setAttribute('aria-label', `Currency of the PayPal file of ${batchName(b)}`);
   const button = h('button', { type: 'button', class: 'secondary', 'data-batch-file': b.batchId }, 'Download file');
   button.addEventListener('click', async () => {
     const q = pick ? api.query({ currency: pick.value }) : '';
@@ -160,7 +164,7 @@ function fileButton(b) {
 }
 
 function settleControls(b, list, onChange) {
-  const note = input('note', { placeholder: 'bank reference or reason', 'aria-label': `Reference or reason for ${b.batchId}` });
+  const note = input('note', { placeholder: 'bank reference or reason', 'aria-label': `Reference or reason for ${batchName(b)}` });
   const out = h('div', { 'aria-live': 'polite' });
   const buttons = [['mark-paid', 'Mark paid', 'reference'], ['cancel', 'Cancel', 'reason']].map(([action, text, key]) => {
     const button = h('button', { type: 'button', class: action === 'mark-paid' ? 'primary' : 'secondary', 'data-batch-settle': action }, text);

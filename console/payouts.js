@@ -23,7 +23,7 @@ export async function render(body, onChange) {
 }
 
 // Now on this computer's clock, as a datetime-local picker's value (to the second).
-function localNow() {
+export function localNow() {
   const d = new Date();
   const pad = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
@@ -72,8 +72,8 @@ async function renderList(list, onChange) {
   // A payout settled on its own names who did it (a batch's payouts: the batch's own entry).
   const done = people.lastDone(['payout.marked_paid', 'payout.marked_failed', 'payout.canceled', 'payout.provider_paid', 'payout.provider_failed', 'payout.provider_returned']);
   clear(list, table([
-    { label: 'Payout', value: (p) => h('code', {}, p.payoutId) },
-    { label: 'Partner', value: (p) => [partnerLink(p.partnerId), ` #${p.sequence}`] },
+    // A payout is named as its partner's n-th (its id stays in `data-payout-id`, for scripts).
+    { label: 'Payout', value: (p) => h('span', { 'data-payout-id': p.payoutId }, partnerLink(p.partnerId), ` #${p.sequence}`) },
     { label: 'Amount', value: (p) => (p.test ? [fmtMoney(p.amount, p.currency), ' ', testMode.badge()] : fmtMoney(p.amount, p.currency)), class: 'num' },
     { label: 'Lines', value: (p) => String(p.commissionCount) },
     { label: 'Status', value: (p) => term(p.status, `status ${p.status}`) },
@@ -110,7 +110,7 @@ export function statementButtons(p) {
     if (!r.ok) clear(out, errorBox(r.error));
     else download(`statement-${p.payoutId}.csv`, r.text, 'text/csv');
   });
-  const json = h('button', { type: 'button', class: 'secondary' }, 'Signed JSON');
+  const json = h('button', { type: 'button', class: 'secondary' }, 'Signed copy');
   json.addEventListener('click', async () => {
     const r = await api.request('GET', api.handlePath(`/payouts/${p.payoutId}/statement`));
     if (!r.ok) {
@@ -140,7 +140,7 @@ const SETTLE = [['mark-paid', 'Mark paid', 'reference'], ['mark-failed', 'Mark f
 function settleControls(p, onChange) {
   const held = p.status === 'pending' && Boolean(p.waiting);
   const offered = held ? SETTLE.filter(([action]) => action === 'cancel') : SETTLE;
-  const note = input('note', { placeholder: held ? 'reason' : 'transfer reference or reason', 'aria-label': `${held ? 'Reason' : 'Reference or reason'} for ${p.payoutId}` });
+  const note = input('note', { placeholder: held ? 'reason' : 'transfer reference or reason', 'aria-label': `${held ? 'Reason' : 'Reference or reason'} for payout #${p.sequence} of ${p.partnerId}` });
   const out = h('div', { 'aria-live': 'polite' });
   const why = held ? h('small', { class: 'hint', 'data-settle-hint': '' }, "The payment provider sends this payout once the hold ends, so it is not marked paid or failed by hand. Cancel it to put the amount back on the partner's balance.") : null;
   const buttons = offered.map(([action, text, key]) => {

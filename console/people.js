@@ -71,3 +71,26 @@ export function withWho(text, id, done) {
   });
   return el;
 }
+
+// What an entry's target names, as people read it: "pay_… (SEPA-2026-11)" is its words, an id
+// elsewhere in it is named by its kind ("payout pay_…" → "the payout") and a time is read in the
+// reader's zone. The raw target stays in the API and the CSV export.
+const NOUNS = {
+  pay: 'payout', bat: 'batch', com: 'commission', cnv: 'sale', wh: 'webhook', inv: 'invitation', tok: 'token',
+  rev: 'reversal', usr: 'person', clm: 'claim', evt: 'event', app: 'application', imp: 'import', brd: 'broadcast',
+  msg: 'message', pk: 'passkey', ses: 'session', ntc: 'notice', att: 'attachment', req: 'request', clk: 'click',
+};
+
+export function targetWords(t) {
+  if (!t) return '';
+  const labelled = /^[a-z]+_[0-9a-z]+ \((.+)\)$/.exec(t);
+  return (labelled ? labelled[1] : String(t))
+    .replace(/\b(?:([a-z]+) )?([a-z]+)_[0-9a-f]{32}\b/g, (all, before, prefix) => {
+      const noun = NOUNS[prefix] || 'record';
+      if (before === noun) return `the ${noun}`;
+      return `${before ? `${before} ` : ''}a ${noun}`;
+    })
+    .replace(/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z\b/g, (iso) => new Date(iso).toLocaleString(undefined, {
+      year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short',
+    }));
+}

@@ -391,8 +391,8 @@ function backtestView(got) {
       { label: 'Difference', value: (p) => fmtMoney(p.difference, p.currency), class: 'num' },
     ], got.partners, 'Backtest per partner'),
     got.largest.length ? table([
-      { label: 'Conversion', value: (c) => h('code', {}, c.conversionId) },
-      { label: 'Partner', value: (c) => c.partnerId },
+      // A sale by its partner and event (its id stays in `data-conversion-id`).
+      { label: 'Partner', value: (c) => h('span', { 'data-conversion-id': c.conversionId }, c.partnerId) },
       { label: 'Event', value: (c) => c.eventType },
       { label: 'Paid', value: (c) => fmtMoney(c.actual, c.currency), class: 'num' },
       { label: 'Draft', value: (c) => fmtMoney(c.draft, c.currency), class: 'num' },

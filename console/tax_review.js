@@ -57,7 +57,7 @@ export async function render(box, partnerId) {
       h('dt', {}, 'Review'), h('dd', {}, STATUS[p.status] || p.status),
       p.fixReason ? [h('dt', {}, 'Asked to fix'), h('dd', {}, p.fixReason)] : null,
       h('dt', {}, 'Signed'), h('dd', {}, p.certification
-        ? `by ${p.certification.signedName} on ${p.certification.signedAt.slice(0, 10)}`
+        ? `by ${p.certification.signedName} on ${new Date(p.certification.signedAt).toLocaleDateString(undefined, { dateStyle: 'medium' })}`
         : 'Not signed: the partner signs in its portal')),
     h('p', {}, accept),
     field('What the partner should fix', reason, 'Mailed to the partner with a link to its portal.'),

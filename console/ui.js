@@ -190,7 +190,7 @@ export function errorBox(err) {
   const headline = err && err.status === 0 ? 'The server could not be reached: nothing was changed by this page; try again.'
     : err && err.code && hasWords(err.code) ? words(err.code) : coded;
   return h('div', { class: 'error', role: 'alert' },
-    h('strong', { class: 'error-status', title: coded }, headline),
+    h('strong', { class: 'error-status' }, headline),
     ' ',
     h('span', { class: 'error-message' }, plainMessage((err && err.message) || String(err))),
     h('div', { class: 'request-id' }, h('code', { class: 'error-code' }, coded),
@@ -265,7 +265,10 @@ export function fmtTime(iso) {
   const local = t.toLocaleString(undefined, {
     year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short',
   });
-  return h('time', { datetime: iso, title: iso }, `${local} (${ago(t)})`);
+  // The tooltip: the exact time, to the second, with the zone's full name (never the machine's
+  // form: that stays in `datetime`).
+  const exact = t.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'long' });
+  return h('time', { datetime: iso, title: exact }, `${local} (${ago(t)})`);
 }
 
 const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });

@@ -170,8 +170,8 @@ export function subscriptionCard(view, first) {
     status.className = `status ${statusWord(s)}`;
     clear(status, statusWord(s));
     clear(reason, s.status !== 'active' && s.disabledReason && !isPaused(s) ? `(${s.disabledReason})` : '');
-    clear(meta, 'Endpoint ', h('span', { class: 'url' }, s.endpointUrl), ` · events: ${s.eventTypes.join(', ')} · id `,
-      h('code', {}, card.id), ' · created ', fmtTime(s.createdAt));
+    clear(meta, 'Endpoint ', h('span', { class: 'url' }, s.endpointUrl), ` · events: ${s.eventTypes.join(', ')} · created `,
+      fmtTime(s.createdAt));
     toggle.show(s);
     del.show(s);
   };

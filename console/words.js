@@ -1,6 +1,7 @@
 // The words for the API's codes, from the one dictionary the server keeps (`GET /v2/reasons`,
 // shared/kernel/src/domain/words.rs): the console and the partner portal load it once and show words
-// where the API answers codes, the code itself in a tooltip for engineers. Until it has loaded
+// where the API answers codes (the code kept in `data-code` for scripts and engineers' devtools,
+// never in a tooltip a person reads). Until it has loaded
 // (or if it cannot be), a code is shown as itself rather than hidden.
 
 let dictionary = {};
@@ -28,12 +29,11 @@ export function has(code) {
   return Object.prototype.hasOwnProperty.call(dictionary, code);
 }
 
-// A code as people read it: its words, the code in the tooltip (and kept in `data-code`).
+// A code as people read it: its words (the code kept in `data-code`).
 export function term(code, cls) {
   if (code === null || code === undefined || code === '') return '–';
   const el = document.createElement('span');
   el.className = cls ? `term ${cls}` : 'term';
-  el.title = String(code);
   el.dataset.code = String(code);
   el.textContent = words(code);
   return el;

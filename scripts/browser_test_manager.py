@@ -17,7 +17,8 @@ screen again at 390×844. Each screen is checked (labels, axe, no sideways scrol
 error); then Stripe connected on Integrations and a test event sent from its card (the event in
 words, the checklist's last step ticked), and the plan editor's rows (a condition, tiers from 0,
 a refused tier shown beside its field, the preview in the plan's currency), a partner added by
-its name alone, its audit trail in sentences, and a coupon code's leak row on Commissions. The small screenshots docs/console.md shows are written to
+its name alone, its audit trail in sentences, and a coupon code's leak row on Commissions; then
+every screen read for codes, raw ids, machine times and words (scripts/browser_words.py). The small screenshots docs/console.md shows are written to
 target/console-screenshots/docs/console-*.png (copied into docs/console/ by hand).
 
 Usage: browser_test_manager.py BASE_URL SIGN_IN_URL (as scripts/browser_test.py);
@@ -32,6 +33,7 @@ from selenium.webdriver.common.keys import Keys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import browser_test as bt  # noqa: E402
+import browser_words  # noqa: E402
 
 HANDLE = "firsthour"
 BASE_API = "/v2/handles/" + HANDLE
@@ -602,6 +604,7 @@ def main():
         plan_rows(c)
         by_name_and_sentences(c, partner)
         coupon_leaks(c, token, partner)
+        browser_words.every_screen(c, bt.step)
         phone(c, partner)
         c.check_logs("the end")
         print("a manager's first hour in headless Chromium: every step passed; screenshots in %s" % bt.SHOTS)

@@ -505,7 +505,8 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
         "campaignId,status,clicks,qualifiedClicks,botClicks,conversions,verifiedConversions,\
          flaggedConversions,revenue_EUR,revenue_USD,verifiedRevenue_EUR,verifiedRevenue_USD,\
          flaggedRevenue_EUR,flaggedRevenue_USD,reversedRevenue_EUR,reversedRevenue_USD,\
-         conversionRate,botRatio,expiredClicks,confidence,confidenceReasons,confidenceReasonsWords"
+         conversionRate,botRatio,expiredClicks,confidence,confidenceReasons,confidenceReasonsWords,\
+         statusWords"
     );
     assert_eq!(csv.len(), 1 + 3);
     for line in &csv[1..] {
@@ -547,10 +548,12 @@ async fn partner_funnel_breakdowns_and_export_show_exact_numbers() {
             cell(header, line, "confidenceReasonsWords"),
             words.join("; ")
         );
+        // Then the campaign's status in words, last.
         assert_eq!(
-            header.last().map(String::as_str),
-            Some("confidenceReasonsWords")
+            cell(header, line, "statusWords"),
+            tenx_shared::domain::words::or_code(json_row["status"].as_str().unwrap_or(""))
         );
+        assert_eq!(header.last().map(String::as_str), Some("statusWords"));
     }
 
     let resp = app

@@ -106,14 +106,20 @@ async fn each_write_is_audited_with_its_actor_and_read_by_operators_only() {
     );
     let csv = r.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    // The documented columns unchanged, then the actor's type in words (issue 62).
+    // The documented columns unchanged, then the actor's type and the action in words.
     assert_eq!(
         lines[0],
-        "at,actorType,actorId,action,target,requestId,actorTypeWords"
+        "at,actorType,actorId,action,target,requestId,actorTypeWords,actionWords"
     );
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(lines[2].contains("invitation.created") && lines[2].contains(&request_id));
-    assert!(lines[2].ends_with(",A signed token (JWT)"), "{}", lines[2]);
+    assert!(
+        lines[2].ends_with(
+            ",A signed token (the console's sign-in or a program's own),invitation created"
+        ),
+        "{}",
+        lines[2]
+    );
 }
 
 #[tokio::test]

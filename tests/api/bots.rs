@@ -200,7 +200,10 @@ async fn analytics_groups_clicks_by_bot_reason_and_names_the_dominant_one() {
     assert_eq!(reason["code"], "bot_ratio_high");
     let message = reason["message"].as_str().unwrap();
     // 2 of the 4 bot clicks: the leading reason, not a majority.
-    assert!(message.contains("most often link_preview: 2"), "{message}");
+    assert!(
+        message.contains("most often a chat or social app previewing the link: 2"),
+        "{message}"
+    );
 
     let csv = app
         .as_role("acme", Role::Viewer)

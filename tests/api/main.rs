@@ -100,4 +100,5 @@ mod variants;
 mod verified;
 mod webhooks;
 mod weekly_summary;
+mod words;
 mod write_path;

@@ -126,7 +126,9 @@ async fn a_partner_gives_its_tax_details_checked_sealed_and_masked() {
     assert_eq!(header_str(csv.headers(), "cache-control"), "no-store");
     let text = csv.text().await.unwrap();
     assert!(
-        text.starts_with("partnerId,form,legalName,country,taxId,vatId,address,updatedAt\r\n"),
+        text.starts_with(
+            "partnerId,form,legalName,country,taxId,vatId,address,updatedAt,formWords\r\n"
+        ),
         "{text}"
     );
     assert!(

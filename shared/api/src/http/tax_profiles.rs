@@ -128,6 +128,7 @@ async fn export(State(state): State<AppState>, caller: Caller) -> ApiResult<Resp
         "vatId",
         "address",
         "updatedAt",
+        "formWords",
     ])
     .map_err(csv_error)?;
     for (record, p) in &rows {
@@ -144,6 +145,7 @@ async fn export(State(state): State<AppState>, caller: Caller) -> ApiResult<Resp
             p.vat_id.clone().unwrap_or_default(),
             crate::http::csv_download::cell(p.address.as_deref().unwrap_or("")),
             record.updated_at.as_str().to_owned(),
+            p.form.words().to_owned(),
         ])
         .map_err(csv_error)?;
     }

@@ -183,15 +183,27 @@ fn stale_reason(input: &ConfidenceInput<'_>, reasons: &mut Vec<Reason>) {
     }
 }
 
-/// ` (mostly user_agent: 12)` when one reason covers more than half of the bot clicks,
-/// ` (most often head_request: 1)` when it leads without a majority (1 of 2 is not "mostly"),
+/// ` (mostly a crawler or a script, by its browser name: 12)` when one reason covers more than
+/// half of the bot clicks, ` (most often a request no browser sends (HEAD): 1)` when it leads
+/// without a majority (1 of 2 is not "mostly"),
 /// or nothing when the reasons are unknown.
 fn mostly(top: Option<(&str, u64)>, bot_clicks: u64) -> String {
     match top {
         Some((reason, n)) if u128::from(n) * 2 > u128::from(bot_clicks) => {
-            format!(" (mostly {reason}: {n})")
+            format!(" (mostly {}: {n})", reason_words(reason))
         }
-        Some((reason, n)) => format!(" (most often {reason}: {n})"),
+        Some((reason, n)) => format!(" (most often {}: {n})", reason_words(reason)),
+        None => String::new(),
+    }
+}
+
+/// A bot reason as people read it inside a sentence: its words (`GET /v2/reasons`), lower-cased
+/// ("a crawler or a script, by its browser name"), or the code when the dictionary has none.
+fn reason_words(code: &str) -> String {
+    let words = crate::domain::words::or_code(code);
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
         None => String::new(),
     }
 }
@@ -306,19 +318,22 @@ mod tests {
         assert!(!score(&i).reasons[0].message.contains("mostly"));
         i.top_bot_reason = Some(("link_preview", 4));
         let message = &score(&i).reasons[0].message;
-        assert!(message.contains("(mostly link_preview: 4)"), "{message}");
+        assert!(
+            message.contains("(mostly a chat or social app previewing the link: 4)"),
+            "{message}"
+        );
         // "Mostly" only for a majority of the bot clicks: 4 of 5 is, 2 of 5 and 1 of 2 are not.
         i.top_bot_reason = Some(("link_preview", 2));
         let message = &score(&i).reasons[0].message;
         assert!(
-            message.contains("(most often link_preview: 2)"),
+            message.contains("(most often a chat or social app previewing the link: 2)"),
             "{message}"
         );
         let mut tie = input(3, 2, 0);
         tie.top_bot_reason = Some(("head_request", 1));
         let message = &score(&tie).reasons[0].message;
         assert!(
-            message.contains("(most often head_request: 1)"),
+            message.contains("(most often a request no browser sends (HEAD): 1)"),
             "{message}"
         );
     }

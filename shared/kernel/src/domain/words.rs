@@ -397,7 +397,10 @@ pub const WORDS: &[(&str, &str)] = &[
     ("partner_token", "A partner's token"),
     ("provider", "A payment provider (Stripe, Shopify)"),
     ("system", "10x itself, by a rule"),
-    ("jwt", "A signed token (JWT)"),
+    (
+        "jwt",
+        "A signed token (the console's sign-in or a program's own)",
+    ),
 ];
 
 /// Whether `code` is a reason about risk (a conversion's `risk_{reason}`, a partner's

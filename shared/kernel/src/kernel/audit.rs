@@ -222,6 +222,7 @@ pub async fn export_csv(
         "target",
         "requestId",
         "actorTypeWords",
+        "actionWords",
     ];
     w.write_record(header)?;
     let mut after = None;
@@ -237,6 +238,8 @@ pub async fn export_csv(
                 cell(&e.target),
                 e.request_id.clone(),
                 crate::domain::words::or_code(e.actor.kind.as_str()).to_owned(),
+                // `payout.marked_paid` → "payout marked paid", as the console's log reads it.
+                cell(&e.action.replace(['.', '_'], " ")),
             ])?;
         }
         written += items.len();

@@ -407,7 +407,17 @@ async fn line_of(
         line.plan_version = Some(version);
         line.fx_rate = fx_rate;
     }
-    line.reasons = vec![format!("claim {}", claim.claim_id)];
+    // Read by the manager and the partner beside the line (the claim itself is the audit's
+    // `claim.approved` entry): words, never the claim's id.
+    line.reasons = vec![format!(
+        "Approved on the partner's claim{}",
+        claim
+            .target
+            .order_id
+            .as_deref()
+            .map(|o| format!(" for order {o}"))
+            .unwrap_or_default()
+    )];
     line.available_at = now.clone();
     line.created_at = now.clone();
     line.reviewed_at = Some(now);

@@ -32,6 +32,19 @@ pub enum TaxForm {
     None,
 }
 
+impl TaxForm {
+    /// The form as people read it (the partner portal's words): the tax export's `formWords`.
+    pub fn words(self) -> &'static str {
+        match self {
+            TaxForm::W9 => "W-9: a US person or company",
+            TaxForm::W8ben => "W-8BEN: a person outside the US",
+            TaxForm::W8bene => "W-8BEN-E: a company outside the US",
+            TaxForm::EuVat => "A business with an EU VAT number",
+            TaxForm::None => "None of these",
+        }
+    }
+}
+
 /// What `PUT …/tax-profile` sends: the profile and, from the partner only, its signature.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -39,10 +39,12 @@ pub async fn credit_back(
         payout.currency,
         Status::Approved,
     );
+    // A person reads this line's reason: the payout named as the partner's payouts are
+    // numbered (#1, #2), never by its id.
     line.reasons = vec![format!(
-        "{reason} The {amount} {} of payout {} is back on the balance, paid with the next payout.",
+        "{reason} The {amount} {} of payout #{} is back on the balance, paid with the next payout.",
         payout.currency.as_str(),
-        payout.payout_id
+        payout.sequence
     )];
     line.reviewed_by = Some("system".into());
     line.reviewed_at = Some(line.created_at.clone());

@@ -118,6 +118,7 @@ pub fn funnel_csv(report: &FunnelReport) -> Result<Vec<u8>, csv::Error> {
     }
     // Issue 62: the reasons in words, after every documented column.
     header.push("confidenceReasonsWords".into());
+    header.push("statusWords".into());
     let mut rows = vec![header];
     for r in &report.campaigns {
         let mut row = vec![
@@ -134,6 +135,11 @@ pub fn funnel_csv(report: &FunnelReport) -> Result<Vec<u8>, csv::Error> {
             .map(|c| crate::domain::words::or_code(c))
             .collect();
         row.push(words.join("; "));
+        row.push(
+            r.status
+                .map(|s| crate::domain::words::or_code(s.as_str()).to_owned())
+                .unwrap_or_default(),
+        );
         rows.push(row);
     }
     write(rows)
@@ -302,17 +308,17 @@ mod tests {
             lines[0].ends_with(
                 "confidence,confidenceReasons,commissionsPending_EUR,commissionsPending_JPY,\
                  commissionsApproved_EUR,commissionsApproved_JPY,commissionsPaid_EUR,commissionsPaid_JPY,\
-                 confidenceReasonsWords"
+                 confidenceReasonsWords,statusWords"
             ),
             "{}",
             lines[0]
         );
         assert!(
-            lines[1].ends_with(",100,,1.50,0,10.00,0,-2.25,0,"),
+            lines[1].ends_with(",100,,1.50,0,10.00,0,-2.25,0,,"),
             "{}",
             lines[1]
         );
-        assert!(lines[2].ends_with(",100,,0,0,0,1200,0,0,"), "{}", lines[2]);
-        assert!(lines[3].ends_with(",100,,0,0,0,0,0,0,"), "{}", lines[3]);
+        assert!(lines[2].ends_with(",100,,0,0,0,1200,0,0,,"), "{}", lines[2]);
+        assert!(lines[3].ends_with(",100,,0,0,0,0,0,0,,"), "{}", lines[3]);
     }
 }
