@@ -193,7 +193,9 @@ export function errorBox(err) {
     h('strong', { class: 'error-status' }, headline),
     ' ',
     h('span', { class: 'error-message' }, plainMessage((err && err.message) || String(err))),
-    h('div', { class: 'request-id' }, h('code', { class: 'error-code' }, coded),
+    // The status, code and request id are for whoever helps: folded away, never the headline.
+    h('details', { class: 'request-id' }, h('summary', {}, 'Details for support'),
+      h('code', { class: 'error-code' }, coded),
       err && err.requestId ? [' · Request id: ', h('code', {}, err.requestId)] : null));
 }
 

@@ -24,8 +24,9 @@ use tenx_shared::mail::{MailKind, Outgoing};
 use tenx_shared::testing::mail::SentMail;
 
 use crate::helpers::*;
-use crate::payout_batches::{run, seed};
+use crate::payout_batches::run;
 use crate::programs::{apply_ok, program};
+use crate::scenario::seed_amounts as seed;
 
 /// What a person never reads, each with what it is.
 fn forbidden() -> Vec<(Regex, &'static str)> {
