@@ -9,7 +9,10 @@ manager the handle's first admin, then refuses a second use in words) on: Home's
 checklist (nothing ticked),
 the program opened on the Program page, an applicant approved, the partner found in the
 searchable list and its page opened (its plan in words), a sale through its link seen as a
-commission on its page and in its traffic (clicks → sales and top links, the portal's words), a payout run on Payouts, a batch made and marked paid (it says paid,
+commission on its page and in its traffic (clicks → sales and top links, the portal's words), the
+whole program in test money (test mode on from Home, a test sale, its line with its Test badge
+approved, a test payout marked paid, the partner's Earnings showing it apart in a browser of its
+own, the test data cleared, test mode off: Home never ticking "Pay your first partner" for it), a payout run on Payouts, a batch made and marked paid (it says paid,
 never "open"), a partner's message answered by keyboard (the unread count in the navigation
 goes), a claim decided (the amount asked for when nothing rates the sale; the signed decision
 verified in the page), a broadcast, and the checklist ticked by what was done. Every main
@@ -334,6 +337,182 @@ def partner_traffic(c, token, partner):
     bt.step("a token for the partner's engineer made on the partner's page, shown once, reading the partner's own record")
 
 
+def approval_link(to):
+    """The sign-in link the approval mailed to `to` (the Maildir), as the portal's walk reads it."""
+    import email
+    import email.policy
+    import glob
+    import re
+    for path in sorted(glob.glob(os.path.join(WORK, "data", "mail", "new", "*"))):
+        with open(path, "rb") as fh:
+            m = email.message_from_binary_file(fh, policy=email.policy.default)
+        if m["X-Tenx-Kind"] == "partner_approved" and to in str(m["To"]):
+            found = re.search(r"https?://\S+/v2/auth/email-link/verify\?token=[A-Za-z0-9_-]+",
+                              m.get_body(preferencelist=("plain",)).get_content())
+            if found:
+                return found.group(0)
+    raise AssertionError("no approval mail with a sign-in link to " + to)
+
+
+def test_lines(c):
+    """Commissions with Money = Test money: the rows' cells (empty when none match)."""
+    f = c.form("#ledger-filters")
+    c.fill(f, "test", "true")
+    c.submit(f)
+    c.wait(lambda: c.all("#ledger-results table") or "No commission lines match" in c.text_of("#ledger-results"),
+           "the test lines")
+    return c.d.execute_script(
+        "return [...document.querySelectorAll('#ledger-results tbody tr')].map((r) =>"
+        " Object.fromEntries([...r.cells].map((td) => [td.dataset.label, td.innerText.trim()])))")
+
+
+def test_mode_on(c, partner):
+    """Home: test mode switched on, a test sale of €49.90 made for the partner picked by name."""
+    nav(c, "Home")
+    c.wait_text("#test-mode", "Walk your whole program before launch")
+    c.css("#test-mode-switch").click()
+    c.wait_text("#test-mode", "Test mode is on")
+    assert c.css("#test-mode-switch").text == "Switch test mode off"
+    f = c.form("#test-sale-form")
+    assert c.css("[name=amount]", f).get_attribute("value") == "49.90"
+    assert c.css("[name=currency]", f).get_attribute("value") == "EUR"
+    # Recorded as the event the plan pays (its rule pays a purchase, not a "sale").
+    assert c.css("[name=eventType]", f).get_attribute("value") == "purchase"
+    c.css("[name=partnerId]", f).send_keys("Rosa")
+    c.wait(lambda: [o for o in c.all("option", f) if o.get_attribute("value") == partner], "Rosa suggested by name")
+    c.fill(f, "partnerId", partner)
+    c.submit(f)
+    c.wait_text("#test-sale-form .form-out", "Test sale made.")
+    c.shot("manager-test-mode", at="#test-mode")
+    doc_shot(c, "test-mode", at="section:has(#test-mode)")
+    c.viewport(*bt.PHONE, mobile=True)
+    c.shot("manager-phone-test-mode", at="#test-mode")
+    c.viewport(*bt.DESKTOP)
+    bt.step("Home: test mode switched on; a test sale of €49.90 made for %s, picked by name" % APPLICANT)
+
+
+def test_line_approved(c, token, partner):
+    """Commissions, Money = Test money: the test line (10 % of €49.90) with its Test badge,
+    approved from the ledger; the real ledger never shows it."""
+    nav(c, "Commissions")
+    c.wait(lambda: [r for r in test_lines(c) if r.get("Amount") == "€4.99"], "the test line of €4.99", timeout=60)
+    line = [r for r in test_lines(c) if r.get("Amount") == "€4.99"][0]
+    assert line["Kind"].endswith("Test") and line["Partner"].startswith(APPLICANT) and line["Value"] == "€49.90", line
+    assert len(test_lines(c)) == 1, test_lines(c)
+    assert c.all("#ledger-results .test-badge"), "the Test badge"
+    # The hold is 0 days: the server's sweep may approve the line before the manager does.
+    pick = c.all("#ledger-results [name=pick]")
+    if pick:
+        pick[0].click()
+        c.css("#bulk-approve").click()
+        said = c.wait_text("#review-outcome", " of 1.")
+        assert said.startswith("Approved 1 of 1.") or not c.all("#ledger-results [name=pick]"), said
+    c.wait(lambda: [r["Status"] for r in test_lines(c)][:1] and test_lines(c)[0]["Status"].startswith("Approved"),
+           "the test line approved")
+    c.viewport(*bt.PHONE, mobile=True)
+    c.shot("manager-phone-test-line", at="#ledger-results")
+    c.viewport(*bt.DESKTOP)
+    real = bt.api("GET", BASE_API + "/commissions?partnerId=" + partner, token)[1]["items"]
+    assert [x["amount"] for x in real] == ["8.00"] and not any(x.get("test") for x in real), real
+    bt.step("Commissions, Money = Test money: the test line, €4.99 (10 % of €49.90) with its Test badge, approved; "
+            "the real ledger has only the €8.00 sale")
+
+
+def test_payout_paid(c, token, partner):
+    """Payouts: a run of test money only, its payout with the Test badge, marked paid with a
+    reference; Home's "Pay your first partner" stays unticked, the real balance untouched."""
+    time.sleep(1.1)  # a run pays what is available before its periodEnd, a time to the second
+    nav(c, "Payouts")
+    f = c.form("#payout-run-form")
+    c.d.execute_script("arguments[0].value = arguments[1]", c.css("[name=periodEnd]", f),
+                       time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime()))
+    c.fill(f, "partnerId", partner)
+    c.fill(f, "test", True)
+    c.submit(f)
+    c.wait_text("#payout-run-form .form-out", "Created 1 payout: €4.99.")
+    row = c.wait_text("#payout-list tbody tr", APPLICANT + " #1")
+    assert "€4.99" in row and "Test" in row and c.all("#payout-list .test-badge"), row
+    c.fill(c.css("#payout-list .settle"), "note", "TEST-RUN-1")
+    c.css("#payout-list [data-settle=mark-paid]").click()
+    c.wait(lambda: "TEST-RUN-1" in c.text_of("#payout-list tbody tr"), "the test payout marked paid")
+    assert "Paid" in c.text_of("#payout-list tbody tr"), c.text_of("#payout-list tbody tr")
+    c.shot("manager-test-payout", at="#payout-list")
+    doc_shot(c, "test-payout", at="#payout-list")
+    c.viewport(*bt.PHONE, mobile=True)
+    c.shot("manager-phone-test-payout", at="#payout-list")
+    c.viewport(*bt.DESKTOP)
+    got = bt.api("GET", BASE_API + "/balances?partnerId=" + partner, token)[1]["items"]
+    assert [(b["paid"], b["test"]["paid"]) for b in got] == [("0.00", "4.99")], got
+    nav(c, "Home")
+    c.wait_css("#setup li")
+    assert not checklist(c)["payout"], "a test payout is not a partner paid: %s" % checklist(c)
+    bt.step("Payouts: a run of test money only, €4.99 with its Test badge, marked paid (TEST-RUN-1); the real balance "
+            "untouched and Home's \"Pay your first partner\" not ticked")
+
+
+def test_sale_in_portal():
+    """The partner's Earnings, in a browser of its own (the portal's session is a cookie: in the
+    manager's browser it would take the manager's place), signed in by the approval's link: the
+    test sale under "Test sales (not real money)", never among its earnings."""
+    downloads = os.path.join(WORK, "partner-browser", "downloads")
+    os.makedirs(downloads, exist_ok=True)
+    p = bt.Console(downloads)
+    try:
+        p.d.get(approval_link("rosa@reviews.example"))
+        p.css("form button[type=submit]").click()
+        p.wait(lambda: p.d.current_url.endswith("/portal/" + HANDLE), "the portal after the sign-in")
+        for size, mobile, name in ((bt.DESKTOP, False, "manager-portal-test-sale"), (bt.PHONE, True, "manager-portal-phone-test-sale")):
+            p.viewport(*size, mobile=mobile)
+            button = p.wait_css("#portal-nav button[data-view='commissions']")
+            if not p.d.execute_script("return arguments[0].checkVisibility()", button):
+                p.css("#portal-nav details.more > summary").click()
+            button.click()
+            p.wait(lambda: button.get_attribute("aria-current") == "page", "the Earnings tab")
+            sections = p.wait(lambda: p.d.execute_script(
+                "const s = Object.fromEntries([...document.querySelectorAll('main section')].map((x) =>"
+                " [x.querySelector('h2').innerText.trim(), x.innerText]));"
+                " return s['What you earned'] && s;"), "the earnings")
+            test = sections.get("Test sales (not real money)", "")
+            assert "€4.99" in test and "Test" in test and "Paid" in test, sections
+            assert "4.99" not in sections["What you earned"] and "€8.00" in sections["What you earned"], sections
+            p.shot(name, at="main section")
+        p.check_logs("the portal's Earnings")
+    finally:
+        p.d.quit()
+    bt.step("the partner's Earnings (signed in by its approval link, its own browser): the €4.99 test sale under "
+            "\"Test sales (not real money)\", paid; only the real €8.00 among its earnings")
+
+
+def test_mode_cleared(c, token, partner):
+    """Home: Clear test data (its counts said), the test line gone, test mode off."""
+    nav(c, "Home")
+    c.wait_css("#test-data-clear").click()
+    said = c.wait_text("#test-mode", "Cleared ")
+    assert "Cleared 1 test commission and 1 test payout." in said, said
+    nav(c, "Commissions")
+    assert test_lines(c) == [], test_lines(c)
+    assert "No commission lines match." in c.text_of("#ledger-results")
+    nav(c, "Home")
+    c.wait_css("#test-mode-switch").click()
+    c.wait(lambda: c.css("#test-mode-switch").text == "Switch test mode on", "test mode off")
+    assert not c.all("#test-sale-form") and not c.all("#test-data-clear"), "no test sale once off"
+    assert not bt.api("GET", BASE_API + "/test-mode", token)[1]["enabled"]
+    assert not checklist(c)["payout"], checklist(c)
+    got = bt.api("GET", BASE_API + "/balances?partnerId=" + partner, token)[1]["items"]
+    assert [(b["paid"], (b.get("test") or {}).get("paid", "0.00")) for b in got] == [("0.00", "0.00")], got
+    bt.step("Home: test data cleared (1 test commission, 1 test payout), none left under Test money; test mode off")
+
+
+def test_mode(c, token, partner):
+    """The whole program walked in test money before the first real payout (test mode cannot
+    be switched while a payout waits to be paid)."""
+    test_mode_on(c, partner)
+    test_line_approved(c, token, partner)
+    test_payout_paid(c, token, partner)
+    test_sale_in_portal()
+    test_mode_cleared(c, token, partner)
+
+
 def pay(c, token, partner):
     def approved():
         got = bt.api("GET", BASE_API + "/commissions?partnerId=" + partner, token)[1]["items"]
@@ -595,6 +774,7 @@ def main():
         open_the_program(c)
         partner = partner_page(c, token)
         partner_traffic(c, token, partner)
+        test_mode(c, token, partner)
         pay(c, token, partner)
         partner_token = reply(c, token, partner)
         claim(c, partner_token, partner)
