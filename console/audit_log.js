@@ -56,7 +56,9 @@ const ONE = {
 function filterForm(body, people) {
   const who = select('who', Object.entries(ACTORS), '');
   for (const [id, name] of people) who.append(h('option', { value: `user:${id}` }, name));
-  const action = input('action', { placeholder: 'member.removed' });
+  // What was done, picked in words from the actions the log holds (`load` adds each it shows;
+  // the value stays the action, for the API).
+  const action = select('action', [['', 'anything']], '');
   const from = input('from', { type: 'date' });
   const to = input('to', { type: 'date' });
   const params = () => {
@@ -86,10 +88,23 @@ async function load(body, params, people) {
   const r = await api.request('GET', api.handlePath('/audit') + api.query({ ...params, limit: 100 }));
   if (!r.ok) return clear(body, errorBox(r.error));
   if (!r.data.items.length) return clear(body, empty('Nothing recorded for this filter.'));
+  offerActions(r.data.items);
   clear(body, table([
     { label: 'When', value: (e) => fmtTime(e.at) },
     { label: 'Who', value: (e) => actorName(e.actor, people) },
     { label: 'What', value: (e) => h('span', { 'data-action': e.action }, e.action.replace(/[._]/g, ' ')) },
     { label: 'On', value: (e) => targetWords(e.target) },
   ], r.data.items, 'Audit entries'));
+}
+
+// Each action of `entries` offered in the filter's "Action" list, in words, once.
+function offerActions(entries) {
+  const list = document.querySelector('#audit-filter [name=action]');
+  if (!list) return;
+  const have = new Set([...list.options].map((o) => o.value));
+  for (const e of entries) {
+    if (have.has(e.action)) continue;
+    have.add(e.action);
+    list.append(h('option', { value: e.action }, e.action.replace(/[._]/g, ' ')));
+  }
 }

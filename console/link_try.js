@@ -105,7 +105,7 @@ export function tryPanel(path, convert) {
     f.querySelector('.actions').replaceChildren(gate(f.button, false, session.reason(NEEDS.linksWrite)));
   }
   return section('Try the redirect',
-    h('p', {}, 'The server follows the short URL once, as this visitor: a test click, counted apart as a test (never in clicks or qualified clicks) and sent to link.clicked webhooks with test: true. Its ctx converts only as a test conversion, never counted or paid.'),
+    h('p', {}, 'The server follows the short URL once, as this visitor: a test click, counted apart as a test (never in clicks or qualified clicks) and sent to link.clicked webhooks with test: true. Its ctx converts only as a test conversion: never counted or paid, or, while test mode is on (Home), as test money, apart from every real figure.'),
     f, out);
 }
 

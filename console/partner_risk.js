@@ -23,8 +23,9 @@ export async function render(box, partnerId) {
 }
 
 function item(box, partnerId, s) {
-  // An example that is a sale's id is the sale in words (its day and amount), linked.
-  const evidence = s.examples.length ? h('ul', {}, ...s.examples.map((e) => h('li', {}, /^cnv_[0-9a-f]{32}$/.test(e) ? saleWords(e) : e))) : '';
+  // A sale's id in an example (alone, or in its sentence) is the sale in words (its day and
+  // amount), linked.
+  const evidence = s.examples.length ? h('ul', {}, ...s.examples.map((e) => h('li', {}, ...exampleWords(e)))) : '';
   if (s.dismissed) {
     return h('li', { 'data-signal': s.code },
       h('strong', {}, s.detail), ` (weight ${s.weight}, dismissed by ${s.dismissed.by} on ${fmtTime(s.dismissed.at)}: “${s.dismissed.reason}”)`,
@@ -56,4 +57,11 @@ function dismissForm(box, partnerId, s) {
     await render(box, partnerId);
   });
   return form;
+}
+
+// An example's text with each sale id in it replaced by the sale in words.
+function exampleWords(text) {
+  const plain = String(text).replace(/\bThe sale (cnv_[0-9a-f]{32})/g, '$1');
+  const parts = plain.split(/(cnv_[0-9a-f]{32})/);
+  return parts.filter((p) => p !== '').map((p) => (/^cnv_[0-9a-f]{32}$/.test(p) ? saleWords(p) : p));
 }

@@ -48,36 +48,25 @@ async function fill(body) {
     : h('p', {}, 'Walk your whole program before launch: switch test mode on, make a test sale for a partner, review its commission, pay it in a test payout run and see what the partner sees. Test money is never in a real figure and never leaves as money; clear it when you are done.');
   const parts = [about, h('div', { class: 'actions' }, switchButton)];
   if (!admin) parts.push(h('small', { class: 'hint why' }, session.reason(NEEDS.programWrite)));
-  if (mode.enabled) parts.push(saleForm(await planEvent()), clearButton(body, admin));
+  if (mode.enabled) parts.push(saleForm(), clearButton(body, admin));
   parts.push(out);
   clear(body, ...parts);
 }
 
-// The event a test sale is recorded as: the one the template campaign's plan pays first (a
-// plan paying `purchase` pays nothing for a `sale`), else `sale`.
-async function planEvent() {
-  const program = await api.request('GET', api.handlePath('/program'));
-  const campaign = program.ok && program.data.template && program.data.template.campaignId;
-  if (!campaign) return 'sale';
-  const plan = await api.request('GET', api.handlePath(`/campaigns/${encodeURIComponent(campaign)}/commission-plan`));
-  const rule = plan.ok && plan.data.rules.find((r) => r.eventType);
-  return rule ? rule.eventType : 'sale';
-}
-
 // "Make a test sale for this partner": the server follows the partner's link as a test visitor
-// and records a sale on it, as the event the plan pays.
-function saleForm(eventType) {
+// and records a sale on it, as the event the partner's plan pays unless another is named.
+function saleForm() {
   const f = form({ id: 'test-sale-form', 'aria-label': 'Make a test sale' },
     h('div', { class: 'grid' },
       field('Partner', picker('partnerId', 'partners')),
       field('Sale amount', input('amount', { value: '49.90', inputmode: 'decimal' })),
       field('Currency', input('currency', { value: 'EUR', maxlength: '3' })),
-      field('Event', input('eventType', { value: eventType }), 'As your plan names it (from the template campaign\'s plan).')),
+      field('Event (optional)', input('eventType', {}), 'Leave empty for the one your partner\'s plan pays.')),
     'Make a test sale',
     async (el, out) => {
       const v = (n) => el.querySelector(`[name=${n}]`).value.trim();
       await api.post(api.handlePath('/test-sales'), { partnerId: v('partnerId'), amount: v('amount'), currency: v('currency').toUpperCase(), eventType: v('eventType') || undefined });
-      clear(out, notice('ok', 'Test sale made. Its test commission appears under Commissions (show test money) in a moment.'));
+      clear(out, notice('ok', 'Test sale made. Its test commission appears on Commissions, with Money set to Test money, in a moment.'));
     });
   if (!session.allows(NEEDS.payoutsWrite)) f.button.disabled = true;
   return f;

@@ -376,8 +376,9 @@ def test_mode_on(c, partner):
     f = c.form("#test-sale-form")
     assert c.css("[name=amount]", f).get_attribute("value") == "49.90"
     assert c.css("[name=currency]", f).get_attribute("value") == "EUR"
-    # Recorded as the event the plan pays (its rule pays a purchase, not a "sale").
-    assert c.css("[name=eventType]", f).get_attribute("value") == "purchase"
+    # Left empty: the server records the event the partner's plan pays (a purchase, not a
+    # "sale"), which the line's amount below proves.
+    assert c.css("[name=eventType]", f).get_attribute("value") == ""
     c.css("[name=partnerId]", f).send_keys("Rosa")
     c.wait(lambda: [o for o in c.all("option", f) if o.get_attribute("value") == partner], "Rosa suggested by name")
     c.fill(f, "partnerId", partner)

@@ -232,6 +232,10 @@ def fit_body(case, method: str, path: str, body: dict) -> None:
             body["periodEnd"] = fit_past(body["periodEnd"])
         if isinstance(body.get("minimums"), dict):
             body["minimums"] = {k: whole(v).lstrip("-") for k, v in body["minimums"].items()}
+    elif method == "POST" and path == "/v2/handles/{handle}/test-sales":
+        # A sale of more than zero, whole (valid in every currency's decimals).
+        if isinstance(body.get("amount"), str):
+            body["amount"] = whole(body["amount"]).lstrip("-").lstrip("0") or "1"
     elif method == "POST" and path == "/v2/handles/{handle}/fx-rates":
         if isinstance(body.get("rates"), dict):
             body["rates"] = {k: fit_rate(v) for k, v in body["rates"].items()}

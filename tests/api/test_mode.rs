@@ -170,6 +170,31 @@ async fn a_test_sale_walks_the_program_in_test_money_and_clearing_leaves_the_boo
 }
 
 #[tokio::test]
+async fn a_test_sale_is_of_the_event_its_partners_plan_pays_unless_named() {
+    let app = spawn_app().await;
+    let purchase = json!({"currency": "EUR", "holdDays": 0,
+        "rules": [{"eventType": "purchase", "percent": "10"}]});
+    one_partner(&app, &purchase).await;
+    let (admin, op) = (
+        app.as_role("acme", Role::Admin),
+        app.as_role("acme", Role::Operator),
+    );
+    json_of(admin.put_test_mode(true).await, 200).await;
+    json_of(op.test_sale(&sale("20.00")).await, 201).await;
+    let mut named = sale("30.00");
+    named["eventType"] = json!("signup");
+    json_of(op.test_sale(&named).await, 201).await;
+    let lines = test_lines(&app, 2).await;
+    let of = |event: &str| lines.iter().find(|l| l["eventType"] == event).cloned();
+    assert_eq!(of("purchase").unwrap()["amount"], "2.00", "{lines:#?}");
+    let signup = of("signup").unwrap();
+    assert_eq!(
+        signup["amount"], "0.00",
+        "a named event the plan does not pay"
+    );
+}
+
+#[tokio::test]
 async fn a_test_conversion_earns_nothing_while_test_mode_is_off_and_a_line_while_it_is_on() {
     let app = spawn_app().await;
     one_partner(&app, &plan()).await;

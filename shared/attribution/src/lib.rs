@@ -11,5 +11,5 @@ pub mod test_sales;
 // The lower crates' modules under the paths the code names them by (`crate::partners::…`).
 use tenx_identity::partners;
 use tenx_kernel::{domain, kernel, platform};
-use tenx_programs::{programs, test_mode};
+use tenx_programs::{plans, programs, test_mode};
 use tenx_tracking::{analytics, campaigns, clicks, links};

@@ -14,7 +14,8 @@ use crate::domain::conversion::ConversionInput;
 use crate::domain::{ClickId, ConversionId, Currency, DomainError, Handle, PartnerId};
 use crate::platform::store::StoreError;
 
-/// What a test sale is: whose, how much, and of which event type (`sale` by default).
+/// What a test sale is: whose, how much, and of which event type (by default the first its
+/// partner's plan pays).
 #[derive(Clone, Debug)]
 pub struct TestSale {
     pub partner_id: PartnerId,
@@ -93,9 +94,13 @@ pub async fn make(
     let claims = keys
         .verify(&ctx, now)
         .map_err(|_| TestSaleError::NotRedirected)?;
+    let event_type = match &sale.event_type {
+        Some(given) => given.clone(),
+        None => paid_event(store, handle, link).await?,
+    };
     let conversion = ConversionInput {
         idempotency_key: Some(format!("test-sale-{}", uuid::Uuid::new_v4())),
-        event_type: Some(sale.event_type.clone().unwrap_or_else(|| "sale".to_owned())),
+        event_type: Some(event_type),
         value: Some(serde_json::Value::String(sale.amount.to_string())),
         currency: Some(sale.currency.as_str().to_owned()),
         test: Some(true),
@@ -113,4 +118,20 @@ pub async fn make(
         conversion_id: receipt.conversion_id,
         click_id: receipt.click_id,
     })
+}
+
+/// The event type a test sale on `link` is of when none is given: the first one its campaign's
+/// plan pays (so the sale earns what a real one would), else `sale`. Round trips: the plan's.
+async fn paid_event(
+    store: &dyn crate::platform::store::Store,
+    handle: &Handle,
+    link: &crate::domain::Link,
+) -> Result<String, StoreError> {
+    let Some(campaign) = &link.campaign_id else {
+        return Ok("sale".to_owned());
+    };
+    let now = crate::platform::time::now_millis();
+    let plan = crate::plans::in_force_at(store, handle, campaign, now).await?;
+    let paid = plan.and_then(|p| p.rules.into_iter().find_map(|r| r.event_type));
+    Ok(paid.unwrap_or_else(|| "sale".to_owned()))
 }
