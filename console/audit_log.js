@@ -59,6 +59,7 @@ function filterForm(body, people) {
   // What was done, picked in words from the actions the log holds (`load` adds each it shows;
   // the value stays the action, for the API).
   const action = select('action', [['', 'anything']], '');
+  body.actionList = action;
   const from = input('from', { type: 'date' });
   const to = input('to', { type: 'date' });
   const params = () => {
@@ -88,7 +89,7 @@ async function load(body, params, people) {
   const r = await api.request('GET', api.handlePath('/audit') + api.query({ ...params, limit: 100 }));
   if (!r.ok) return clear(body, errorBox(r.error));
   if (!r.data.items.length) return clear(body, empty('Nothing recorded for this filter.'));
-  offerActions(r.data.items);
+  offerActions(body.actionList, r.data.items);
   clear(body, table([
     { label: 'When', value: (e) => fmtTime(e.at) },
     { label: 'Who', value: (e) => actorName(e.actor, people) },
@@ -97,9 +98,8 @@ async function load(body, params, people) {
   ], r.data.items, 'Audit entries'));
 }
 
-// Each action of `entries` offered in the filter's "Action" list, in words, once.
-function offerActions(entries) {
-  const list = document.querySelector('#audit-filter [name=action]');
+// Each action of `entries` offered in the filter's "Action" `list`, in words, once.
+function offerActions(list, entries) {
   if (!list) return;
   const have = new Set([...list.options].map((o) => o.value));
   for (const e of entries) {
