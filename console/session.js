@@ -123,7 +123,7 @@ export function reason(need) {
   if (!s) return 'Sign in first.';
   if (s.kind === 'partner') return `${need.what} is the network's: a partner token reads its own data only.`;
   if (s.kind === 'jwt' || s.kind === 'person') return `${need.what} needs the ${need.role} role or higher; you are ${s.role}.`;
-  if (!need.scope) return `${need.what} needs a JWT; personal access tokens cannot.`;
+  if (!need.scope) return `${need.what} needs a person signed in (or a signed token); a personal access token cannot.`;
   return `${need.what} needs a token with the ${need.scope} scope.`;
 }
 

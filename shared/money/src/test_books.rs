@@ -56,8 +56,7 @@ pub async fn switch(
 
 /// A payout waiting to be paid or being sent, or a batch not yet paid or canceled.
 async fn payout_open(store: &dyn Store, handle: &Handle) -> Result<bool, StoreError> {
-    let pending = crate::payouts::pending::all(store, handle).await?;
-    if !pending.is_empty() {
+    if crate::payouts::pending::any_open(store, handle).await? {
         return Ok(true);
     }
     let mut after = None;

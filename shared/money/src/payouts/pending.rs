@@ -46,6 +46,17 @@ pub async fn all(store: &dyn Store, handle: &Handle) -> Result<Vec<Payout>, Stor
         .collect())
 }
 
+/// Whether any payout of the handle waits to be paid or is being sent through its provider (the
+/// pending list points to both until they settle). Round trips: ONE query per 1,000 pointers,
+/// then ONE read per pointer, 16 at a time.
+pub async fn any_open(store: &dyn Store, handle: &Handle) -> Result<bool, StoreError> {
+    let ids = pointers(store, handle).await?;
+    let payouts = get_many(store, handle, ids).await?;
+    Ok(payouts
+        .iter()
+        .any(|p| matches!(p.status, PayoutStatus::Pending | PayoutStatus::Sending)))
+}
+
 /// The ids the pending list points to, in id order. Round trips: ONE query per 1,000.
 async fn pointers(store: &dyn Store, handle: &Handle) -> Result<Vec<PayoutId>, StoreError> {
     let mut ids = Vec::new();
