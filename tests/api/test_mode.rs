@@ -99,6 +99,11 @@ async fn a_test_sale_walks_the_program_in_test_money_and_clearing_leaves_the_boo
     assert_eq!(lines[0]["amount"], "4.99");
     assert_eq!(lines[0]["test"], true);
     assert_eq!(lines[0]["conversionId"], made["conversionId"]);
+    assert_eq!(
+        lines[0]["reasons"],
+        json!([]),
+        "a test click's sale is never too fast"
+    );
     let real = json_of(op.list_commissions("").await, 200).await;
     assert_eq!(real["items"], json!([]), "no real line");
     let b = balance(&app).await;
