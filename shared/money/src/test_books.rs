@@ -84,18 +84,12 @@ pub struct Cleared {
 /// Removes every test line, its conversion and every test payout of the handle. Each line goes
 /// in ONE transaction at the version read (its entries and its test balance with it), so a
 /// clearing stopped halfway leaves the test books consistent and the next one finishes.
-/// Round trips: the test kind index (a query per 1,000), per line ONE read and ONE
-/// transaction; the payouts (a query per 1,000), per test payout its pages' query and ONE
-/// transaction.
+/// Round trips: the test kind index (a query per 1,000), the lines (ONE read each, 64 at a
+/// time), per test payout ONE read, its pages' queries and its transactions, then per line ONE
+/// read and ONE transaction.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn clear(store: &dyn Store, handle: &Handle) -> Result<Cleared, StoreError> {
     let mut cleared = Cleared::default();
-    for payout in crate::payouts::model::every(store, handle).await? {
-        if payout.test {
-            cleared.payouts +=
-                usize::from(crate::payouts::test_removal::remove(store, handle, &payout).await?);
-        }
-    }
     let by_kind = index::of_test(index::BY_KIND, true);
     let mut ids = Vec::new();
     let query = index::all(handle, by_kind);
@@ -104,6 +98,22 @@ pub async fn clear(store: &dyn Store, handle: &Handle) -> Result<Cleared, StoreE
         Ok::<_, StoreError>(ControlFlow::Continue(()))
     })
     .await?;
+    // A test payout is found through its lines (every payout pays at least one), not by reading
+    // every payout of the handle; the payouts go first, so a stop halfway still finds them.
+    let lines = crate::payouts::select::read_lines(store, handle, &ids).await?;
+    let paid_by: std::collections::BTreeSet<_> = lines
+        .iter()
+        .filter(|l| l.test)
+        .filter_map(|l| l.payout_id.clone())
+        .collect();
+    for id in &paid_by {
+        if let Some(payout) = crate::payouts::get(store, handle, id).await?
+            && payout.test
+        {
+            let removed = crate::payouts::test_removal::remove(store, handle, &payout).await?;
+            cleared.payouts += usize::from(removed);
+        }
+    }
     for id in ids {
         let (line, conversion) = remove_line(store, handle, &id).await?;
         cleared.lines += usize::from(line);
