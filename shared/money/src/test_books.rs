@@ -86,7 +86,7 @@ pub struct Cleared {
 /// clearing stopped halfway leaves the test books consistent and the next one finishes.
 /// Round trips: the test kind index (a query per 1,000), the lines (ONE read each, 64 at a
 /// time), per test payout ONE read, its pages' queries and its transactions, then per line ONE
-/// read and ONE transaction.
+/// transaction (and ONE read again per conflict).
 #[tracing::instrument(skip_all, fields(handle = %handle))]
 pub async fn clear(store: &dyn Store, handle: &Handle) -> Result<Cleared, StoreError> {
     let mut cleared = Cleared::default();
@@ -114,25 +114,24 @@ pub async fn clear(store: &dyn Store, handle: &Handle) -> Result<Cleared, StoreE
             cleared.payouts += usize::from(removed);
         }
     }
-    for id in ids {
-        let (line, conversion) = remove_line(store, handle, &id).await?;
-        cleared.lines += usize::from(line);
+    for line in lines {
+        let (removed, conversion) = remove_line(store, handle, line).await?;
+        cleared.lines += usize::from(removed);
         cleared.conversions += usize::from(conversion);
     }
     Ok(cleared)
 }
 
-/// One test line out: the line (at its version), its entries, its test balance, its due entry
-/// and its conversion's record. Answers whether a line and a conversion went.
+/// One test line out, as read (read again after a conflict): the line (at its version), its
+/// entries, its test balance, its due entry and its conversion's record. Answers whether a line
+/// and a conversion went.
 async fn remove_line(
     store: &dyn Store,
     handle: &Handle,
-    id: &crate::domain::CommissionId,
+    mut line: Commission,
 ) -> Result<(bool, bool), StoreError> {
+    let id = line.commission_id.clone();
     for _ in 0..8 {
-        let Some(line) = crate::ledger::get(store, handle, id).await? else {
-            return Ok((false, false));
-        };
         if !line.test {
             return Ok((false, false));
         }
@@ -140,7 +139,12 @@ async fn remove_line(
         let conversion = line.conversion_id.is_some();
         match store.transact(ops).await {
             Ok(()) => return Ok((true, conversion)),
-            Err(StoreError::TxConflict { .. }) => continue,
+            Err(StoreError::TxConflict { .. }) => {
+                match crate::ledger::get(store, handle, &id).await? {
+                    Some(fresh) => line = fresh,
+                    None => return Ok((false, false)),
+                }
+            }
             Err(e) => return Err(e),
         }
     }
