@@ -85,9 +85,9 @@ command -v ionice >/dev/null && idle+=(ionice -c 3)
 clippy_lint=(env RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
   CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__")
 # For the host's triple, named (as cargo-lambda names it), with cargo's intermediate artifacts in a
-# build dir the Lambda build below shares: it then finds the dependencies compiled here, with the
-# same features (check_features.py), and compiles only our crates with the functions' shipped
-# features. Its own target dir keeps its binaries apart: cargo-lambda moves every workspace
+# build dir the Lambda build below shares: it then finds every crate compiled here, the product's
+# own included, with the same features (check_features.py: the product's crates have none), and
+# compiles only the functions' `main`s. Its own target dir keeps its binaries apart: cargo-lambda moves every workspace
 # binary it finds in its target dir into target/lambda/ (tenx too, which the tests run).
 host=$(rustc -vV | sed -n 's/^host: //p')
 shared_build=(env CARGO_BUILD_BUILD_DIR="$PWD/target/build")
