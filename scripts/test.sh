@@ -94,7 +94,10 @@ host=$(rustc -vV | sed -n 's/^host: //p')
 shared_build=(env CARGO_BUILD_BUILD_DIR="$PWD/target/build")
 stage "test build, linted by clippy (cargo nextest --tests --benches, --no-run; -D warnings)" 2400 \
   "${shared_build[@]}" "${clippy_lint[@]}" \
-  cargo nextest run --workspace --exclude 'fn-*' --tests --benches --all-features --cargo-quiet --no-run --target "$host"
+  cargo nextest run --workspace --exclude 'fn-*' --tests --benches --all-features --cargo-quiet --no-run --target "$host" \
+  --timings
+# Where the build's time went (cargo's --timings report): its longest units and its last stretch.
+python3 scripts/ci/build_timings.py
 # The test binaries and the workspace, listed once: the runs below take them from these files and
 # invoke no cargo, so the Lambda build can hold the build dir's lock meanwhile.
 stage "test binaries listed (nextest --binaries-metadata)" 300 "${shared_build[@]}" bash -c "

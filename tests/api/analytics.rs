@@ -60,15 +60,15 @@ async fn analytics(app: &TestApp, handle: &str, query: &str) -> Value {
 /// Polls the funnel until its totals reach the expected clicks and conversions (the aggregator
 /// is asynchronous), at most ~30 s.
 async fn wait_for_totals(app: &TestApp, handle: &str, clicks: i64, conversions: i64) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..300 {
-        last = analytics(app, handle, "funnel=true").await;
-        if last["totals"]["clicks"] == clicks && last["totals"]["conversions"] == conversions {
-            return last;
+    let what = format!("the aggregator to reach {clicks} clicks / {conversions} conversions");
+    eventually_or(&what, || async {
+        let last = analytics(app, handle, "funnel=true").await;
+        match last["totals"]["clicks"] == clicks && last["totals"]["conversions"] == conversions {
+            true => Ok(last),
+            false => Err(last["totals"].to_string()),
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the aggregator never reached {clicks} clicks / {conversions} conversions: {last}");
+    })
+    .await
 }
 
 fn campaign<'a>(funnel: &'a Value, id: Option<&str>) -> &'a Value {

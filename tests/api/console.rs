@@ -5,7 +5,6 @@
 //! real click whose ctx resolves and converts).
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
@@ -489,15 +488,15 @@ async fn link_counts(app: &TestApp, slug: &str) -> (i64, i64, i64) {
 
 /// Polls until the aggregator has counted exactly `want` for the link.
 async fn wait_for_counts(app: &TestApp, slug: &str, want: (i64, i64, i64)) {
-    let mut last = (0, 0, 0);
-    for _ in 0..300 {
-        last = link_counts(app, slug).await;
-        if last == want {
-            return;
+    let what = format!("{slug}'s (clicks, qualified, test) to reach {want:?}");
+    eventually_or(&what, || async {
+        let last = link_counts(app, slug).await;
+        match last == want {
+            true => Ok(()),
+            false => Err(format!("{last:?}")),
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{slug}: (clicks, qualified, test) never reached {want:?}; last {last:?}");
+    })
+    .await;
 }
 
 #[tokio::test]

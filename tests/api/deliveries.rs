@@ -14,8 +14,8 @@ use tenx_shared::webhooks::delivery::DeliveryMessage;
 
 use crate::helpers::*;
 use crate::webhooks::{
-    Captured, HANDLE, OTHER, Receiver, attempts, dispatch_test, eventually, get_json, operator,
-    post, spec_verify, subscribe, wait_for_attempt, webhook_config,
+    Captured, HANDLE, OTHER, Receiver, attempts, dispatch_test, get_json, operator, post,
+    spec_verify, subscribe, wait_for_attempt, webhook_config,
 };
 
 // ------------------------------------------------------------------ a slow receiver

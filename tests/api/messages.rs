@@ -10,7 +10,7 @@ use tenx_shared::domain::PartnerId;
 use tenx_shared::http::auth::Role;
 use tenx_shared::partners::PartnerFields;
 
-use crate::helpers::{TestApp, acme, assert_error, json_of, spawn_app};
+use crate::helpers::{TestApp, acme, assert_error, eventually_or, json_of, spawn_app};
 use crate::scenario::{as_partner, partner_token};
 
 /// Partner `id` of acme with an address, straight through the service (fast for hundreds).
@@ -50,15 +50,16 @@ async fn wait_for_kind(
     kind: &str,
     n: usize,
 ) -> Vec<tenx_shared::testing::mail::SentMail> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    loop {
+    let sent = eventually_or(&format!("{n} {kind} mails"), || async {
         let sent = mails_of(app, kind);
-        if sent.len() >= n || std::time::Instant::now() > deadline {
-            assert_eq!(sent.len(), n, "{kind} mails");
-            return sent;
+        match sent.len() >= n {
+            true => Ok(sent),
+            false => Err(format!("{} of them", sent.len())),
         }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    })
+    .await;
+    assert_eq!(sent.len(), n, "{kind} mails");
+    sent
 }
 
 async fn thread(who: &crate::endpoints::As<'_>, partner: &str) -> Value {

@@ -26,9 +26,6 @@ use crate::helpers::*;
 
 pub(crate) const HANDLE: &str = "acme";
 pub(crate) const OTHER: &str = "other-co";
-// A hang guard, not a timing claim: on the AWS backend a retry waits out SQS's whole-second
-// delays, and a CI machine may be running the Lambda build beside the tests.
-const WAIT: Duration = Duration::from_secs(60);
 const BROWSER: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 
 // ------------------------------------------------------------------ the independent verifier
@@ -255,22 +252,6 @@ impl Receiver {
             (got.len() >= n).then_some(got)
         })
         .await
-    }
-}
-
-/// Polls `probe` until it yields a value; panics after [`WAIT`].
-pub(crate) async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 

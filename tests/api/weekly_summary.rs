@@ -22,17 +22,17 @@ async fn wait_kind(
     kind: &str,
     n: usize,
 ) -> Vec<tenx_shared::testing::mail::SentMail> {
-    for _ in 0..400 {
+    eventually_or(&format!("{n} {kind} mails to {to}"), || async {
         let got: Vec<_> = mails_to(app, to)
             .into_iter()
             .filter(|m| m.kind == kind)
             .collect();
-        if got.len() >= n {
-            return got;
+        match got.len() >= n {
+            true => Ok(got),
+            false => Err(format!("{} of them", got.len())),
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no {kind} mail to {to}");
+    })
+    .await
 }
 
 #[tokio::test]
