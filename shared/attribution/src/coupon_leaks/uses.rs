@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::score::Use;
-use crate::domain::{CouponUse, Handle, PartnerId};
+use crate::domain::{ConversionId, CouponUse, Handle, PartnerId};
 use crate::kernel::events::ConversionData;
 use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys};
 
@@ -21,7 +21,7 @@ const KEEP_DAYS: i64 = WINDOW_DAYS + 1;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stored {
-    pub conversion_id: String,
+    pub conversion_id: ConversionId,
     pub partner_id: PartnerId,
     pub with_click: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -34,7 +34,7 @@ pub fn record(handle: &Handle, c: &ConversionData) -> Result<Option<WriteOp>, St
         return Ok(None);
     };
     let stored = Stored {
-        conversion_id: c.conversion_id.to_string(),
+        conversion_id: c.conversion_id.clone(),
         partner_id: used.partner_id.clone(),
         with_click: used.with_click,
         landing_referrer: used.landing_referrer.clone(),

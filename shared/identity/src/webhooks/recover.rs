@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::log::{self, DeliveryRecord, DeliveryStatus, FailedDelivery};
 use super::message::DeliveryMessage;
 use super::{repo, retry};
+use crate::domain::prefixed::RecoverId;
 use crate::domain::{Handle, SubscriptionId};
 use crate::kernel::io::Io;
 use crate::platform::queue::{QueueError, QueueName};
@@ -47,8 +48,8 @@ pub enum RecoverError {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Recovery {
-    pub recover_id: String,
-    pub subscription_id: String,
+    pub recover_id: RecoverId,
+    pub subscription_id: SubscriptionId,
     pub since: String,
     pub until: String,
     /// Re-sends enqueued.
@@ -61,7 +62,7 @@ pub struct Recovery {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RecoverRecord {
-    recover_id: String,
+    recover_id: RecoverId,
     since_ms: i64,
     until_ms: i64,
     done: bool,
@@ -114,7 +115,7 @@ pub async fn recover(
     }
     Ok(Recovery {
         recover_id: record.recover_id,
-        subscription_id: subscription_id.to_string(),
+        subscription_id: subscription_id.clone(),
         since: crate::domain::time::unix_millis_to_rfc3339(record.since_ms),
         until: crate::domain::time::unix_millis_to_rfc3339(record.until_ms),
         queued: record.queued,
@@ -130,7 +131,7 @@ async fn claim(
     now_ms: i64,
 ) -> Result<(RecoverRecord, u64, bool), StoreError> {
     let record = RecoverRecord {
-        recover_id: crate::domain::prefixed::RecoverId::new().to_string(),
+        recover_id: RecoverId::new(),
         since_ms,
         until_ms: now_ms,
         done: false,

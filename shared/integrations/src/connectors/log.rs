@@ -30,11 +30,11 @@ pub enum Status {
 pub struct Outcome {
     pub status: Status,
     pub reason: Option<String>,
-    pub conversion_id: Option<String>,
+    pub conversion_id: Option<crate::domain::ConversionId>,
 }
 
 impl Outcome {
-    pub fn processed(conversion_id: Option<String>) -> Self {
+    pub fn processed(conversion_id: Option<crate::domain::ConversionId>) -> Self {
         Self {
             status: Status::Processed,
             reason: None,
@@ -61,7 +61,7 @@ pub struct Entry {
     pub received_at: Timestamp,
     pub status: Status,
     pub reason: Option<String>,
-    pub conversion_id: Option<String>,
+    pub conversion_id: Option<crate::domain::ConversionId>,
     /// The entry's sort key in the log.
     #[serde(skip)]
     pub log_sk: String,

@@ -15,7 +15,7 @@ use crate::platform::store::{Cond, Item, Query, Store, StoreError, WriteOp, keys
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
-    pub conversion_id: String,
+    pub conversion_id: crate::domain::ConversionId,
     /// The sale's value, in the currency's major units.
     #[serde(with = "rust_decimal::serde::str")]
     pub value: Decimal,

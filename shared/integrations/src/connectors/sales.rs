@@ -73,7 +73,7 @@ pub async fn record(
         Err(e) => return Ok(Err(e.to_string())),
     };
     let payment = Payment {
-        conversion_id: receipt.conversion_id.to_string(),
+        conversion_id: receipt.conversion_id.clone(),
         value: sale.value,
         currency,
     };

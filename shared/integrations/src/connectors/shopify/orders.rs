@@ -16,7 +16,7 @@ use crate::connectors::sales::{self, Sale};
 use crate::connectors::{Integration, payments, refs};
 use crate::conversions::reverse::{self, ReverseError, ValidReverse};
 use crate::customers::{Customer, CustomerError, bind, repo};
-use crate::domain::{BoundBy, ConversionId, CouponCode, CtxClaims, CustomerId, Handle};
+use crate::domain::{BoundBy, CouponCode, CtxClaims, CustomerId, Handle};
 
 /// One delivery being applied.
 pub struct Delivery<'a> {
@@ -98,7 +98,7 @@ pub async fn paid(d: &Delivery<'_>) -> Result<Outcome, ShopifyError> {
     match sales::record(d.deps, d.handle, sale).await? {
         Ok(receipt) => {
             replay(d, &order).await?;
-            Ok(Outcome::processed(Some(receipt.conversion_id.to_string())))
+            Ok(Outcome::processed(Some(receipt.conversion_id)))
         }
         Err(why) => Ok(Outcome::with(Status::Failed, why)),
     }
@@ -291,12 +291,7 @@ async fn reverse_sale(
     total: Decimal,
     reason: &str,
 ) -> Result<Outcome, ShopifyError> {
-    let Ok(id) = ConversionId::parse(&sale.conversion_id) else {
-        return Ok(Outcome::with(
-            Status::Failed,
-            "the sale's conversion id is unreadable",
-        ));
-    };
+    let id = sale.conversion_id.clone();
     let amount = total.min(sale.value);
     let request = ValidReverse {
         reason: reason.to_owned(),

@@ -63,7 +63,7 @@ pub async fn completed(ev: &Event<'_>) -> Result<Outcome, StripeError> {
     match sales::record(ev.deps, ev.handle, sale).await? {
         Ok(receipt) => {
             super::parked::replay(ev, &ids).await?;
-            Ok(Outcome::processed(Some(receipt.conversion_id.to_string())))
+            Ok(Outcome::processed(Some(receipt.conversion_id)))
         }
         Err(why) => Ok(Outcome::with(Status::Failed, why)),
     }

@@ -27,12 +27,7 @@ pub async fn changed(ev: &Event<'_>, closed: bool) -> Result<Outcome, StripeErro
             "its sale has not arrived yet: applied when it does",
         ));
     };
-    let Ok(conversion) = ConversionId::parse(&sale.conversion_id) else {
-        return Ok(Outcome::with(
-            Status::Failed,
-            "the sale's conversion id is unreadable",
-        ));
-    };
+    let conversion = sale.conversion_id.clone();
     let done = match (closed, ev.str("status")) {
         (false, _) => dispute::hold(ev.deps.store(), ev.handle, &conversion).await?,
         (true, Some("won")) => dispute::release(ev.deps.store(), ev.handle, &conversion).await?,

@@ -66,7 +66,7 @@ pub async fn paid(ev: &Event<'_>) -> Result<Outcome, StripeError> {
     match sales::record(ev.deps, ev.handle, sale).await? {
         Ok(receipt) => {
             super::parked::replay(ev, &payment_ids).await?;
-            Ok(Outcome::processed(Some(receipt.conversion_id.to_string())))
+            Ok(Outcome::processed(Some(receipt.conversion_id)))
         }
         Err(why) => Ok(Outcome::with(Status::Failed, why)),
     }

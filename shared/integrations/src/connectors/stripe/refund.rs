@@ -11,7 +11,6 @@ use super::{Event, STRIPE, StripeError, money};
 use crate::connectors::log::{Outcome, Status};
 use crate::connectors::payments::{self, Payment};
 use crate::conversions::reverse::{self, ReverseError, ValidReverse};
-use crate::domain::ConversionId;
 
 /// Applies `charge.refunded`.
 pub async fn charge_refunded(ev: &Event<'_>) -> Result<Outcome, StripeError> {
@@ -77,12 +76,7 @@ async fn reverse_sale(
     sale: &Payment,
     amount: Decimal,
 ) -> Result<Outcome, StripeError> {
-    let Ok(id) = ConversionId::parse(&sale.conversion_id) else {
-        return Ok(Outcome::with(
-            Status::Failed,
-            "the sale's conversion id is unreadable",
-        ));
-    };
+    let id = sale.conversion_id.clone();
     let request = ValidReverse {
         reason: "refund".to_owned(),
         amount: Some(amount),
