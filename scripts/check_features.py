@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""Fails when the Lambda build would compile a dependency a second time.
+"""Fails when the Lambda build would compile a crate a second time.
 
 scripts/test.sh builds the tests (`--workspace --all-features`, dev-dependencies included) and
 then the Lambda functions (`cargo lambda build -p fn-…`, shipped features) with ONE build dir,
-so the functions' build reuses every dependency the tests' build compiled. That holds only while
-each third-party crate gets the same features in both builds: a dev-dependency that turns on
-one more feature of a shared crate (tokio, either, …) gives that crate, and every crate above
-it, a second compile (a few hundred CPU-seconds on a 2-core CI machine).
-
-The fix is in shared/Cargo.toml: turn the named feature on there too (the section "Features
-the test build turns on"), or keep the dev-dependency from turning it on.
+so the functions' build reuses every crate the tests' build compiled, the product's own crates
+included, and compiles only the functions' `main`s. That holds only while each crate gets the
+same features in both builds:
+- a dev-dependency that turns on one more feature of a shared crate (tokio, either, …) gives
+  that crate, and every crate above it, a second compile (a few hundred CPU-seconds on a 2-core
+  CI machine). The fix is in shared/Cargo.toml: turn the named feature on there too (the
+  section "Features the test build turns on"), or keep the dev-dependency from turning it on;
+- a feature of one of the product's crates (a `testing` feature, say) compiles every product
+  crate twice. The product's crates have none: their test support is compiled in every build
+  and only tests name it (scripts/check_layers.py).
 
 Usage: python3 scripts/check_features.py
 """
@@ -36,8 +39,6 @@ def features(host, args):
     resolved = {}
     for line in out.splitlines():
         package, _, feats = line.replace(" (*)", "").partition("|")
-        if "(/" in package:  # a workspace member: built with its own features on purpose
-            continue
         # A crate built for the host (a proc macro, a build script's dependency) and for the
         # target can appear with two feature sets: each is a unit of its own.
         unit = frozenset(filter(None, feats.split(",")))

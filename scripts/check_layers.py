@@ -195,6 +195,25 @@ ROUTES_FILE = os.path.join("http", "routes.rs")
 AUTHORIZE_FILE = os.path.join("http", "auth", "mod.rs")
 
 
+# Test support is compiled into every build (one feature set for the tests and the shipped
+# functions, so CI's Lambda build reuses the tests' crates: docs/ci.md); only tests may name it.
+TEST_SUPPORT = re.compile(
+    r"\b(?:crate|tenx_[a-z_]+)::testing\b|\bEvent::untyped\(|\bTime::literal\(|\btime::advance\("
+)
+
+
+def test_support_in_product(rel, text):
+    """A product module (not a `testing` module, outside its `#[cfg(test)] mod tests`) naming
+    test support."""
+    if rel.split("/")[0] in ("testing", "testing.rs"):
+        return []
+    body = strip_comments(strip_tests(text))
+    return [
+        f"test support in product code: {rel}:{body[: m.start()].count(chr(10)) + 1} names {m.group(0)}"
+        for m in TEST_SUPPORT.finditer(body)
+    ]
+
+
 def unruled_routes(rel, text):
     """Routes registered without their access rule: a non-public `.route(` in a group module, or
     the `authorize` layer applied anywhere but the `Routes` builder."""
@@ -366,6 +385,7 @@ def main():
         problems += string_ids(rel, open(f, encoding="utf-8").read())
         problems += raw_paths(rel, open(f, encoding="utf-8").read())
         problems += keys_at_the_edge(rel, open(f, encoding="utf-8").read())
+        problems += test_support_in_product(rel, open(f, encoding="utf-8").read())
         for name, line, n in long_functions(f, open(f, encoding="utf-8").read()):
             problems.append(f"long function: {os.path.relpath(f, SHARED)}:{line} {name} is {n} lines")
     for me, targets in sorted(graph.items()):

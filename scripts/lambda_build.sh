@@ -6,10 +6,10 @@
 #
 # Two modes:
 # - default (CI): the dev profile with cargo-lambda's `cargo` compiler (no zig), in
-#   $CARGO_TARGET_DIR (target/lambda-ci by default; scripts/test.sh passes the test build's, whose
-#   dependencies it then reuses: docs/ci.md): every function compiled and linked for the Lambda
-#   target in one invocation, in a fraction of a release build's time (a release build of all of
-#   them, even without LTO, took 14 min on 2 cores).
+#   $CARGO_TARGET_DIR (target/lambda-ci by default; scripts/test.sh passes the test build's build
+#   dir, whose crates it then reuses, the product's own included: docs/ci.md): every function
+#   compiled and linked for the Lambda target in one invocation, in a fraction of a release
+#   build's time (a release build of all of them, even without LTO, took 14 min on 2 cores).
 # - `--deploy-profile`: the functions' own profile, `lambda-release` in the root Cargo.toml (fat
 #   LTO, one codegen unit), through zig, as `scripts/sam_build.sh` ships it (~35 min on 2 cores).
 set -euo pipefail
@@ -21,9 +21,9 @@ if [ "${1:-}" = "--deploy-profile" ]; then
   build_args=(--profile lambda-release)
 else
   export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/lambda-ci}
-  # A proof that every function compiles and links for Lambda, not a binary to debug: no line
-  # tables in our crates either (the dependencies have none in the dev profile).
-  export CARGO_PROFILE_DEV_DEBUG=0
+  # The dev profile exactly as the test build has it (line tables in our crates): with the
+  # same features (scripts/check_features.py) every crate is the test build's, and only the
+  # functions' `main`s compile here.
   profile="dev profile, cargo compiler (CI; --deploy-profile: as sam build)"
   build_args=(--compiler cargo)
 fi

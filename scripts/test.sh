@@ -10,9 +10,10 @@
 # in the background while cargo compiles; the test build is clippy's check too (clippy's driver
 # compiles the workspace's crates, so nothing is compiled twice); the Lambda functions then
 # build at idle priority, in a build dir shared with the
-# test build, reusing every dependency it compiled, while the tests run from the build's list of
+# test build, reusing every crate it compiled, while the tests run from the build's list of
 # binaries (no cargo, so no lock to wait for); the end-to-end tests spread over two motos; the
-# fuzzer and the console run beside the chaos stage, which mostly waits.
+# fuzzer, the docs and the client libraries run beside every test stage, the console's walks
+# beside the AWS and chaos stages, all at nice 10.
 # Every stage is bounded by counts (tests, fuzz examples), and every time limit is a hang guard
 # far above the stage's time: a stage that hits one says so. Each stage's time is printed at the
 # end, with the CPU the machine used meanwhile.
@@ -85,9 +86,9 @@ command -v ionice >/dev/null && idle+=(ionice -c 3)
 clippy_lint=(env RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
   CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__")
 # For the host's triple, named (as cargo-lambda names it), with cargo's intermediate artifacts in a
-# build dir the Lambda build below shares: it then finds the dependencies compiled here, with the
-# same features (check_features.py), and compiles only our crates with the functions' shipped
-# features. Its own target dir keeps its binaries apart: cargo-lambda moves every workspace
+# build dir the Lambda build below shares: it then finds every crate compiled here, the product's
+# own included, with the same features (check_features.py: the product's crates have none), and
+# compiles only the functions' `main`s. Its own target dir keeps its binaries apart: cargo-lambda moves every workspace
 # binary it finds in its target dir into target/lambda/ (tenx too, which the tests run).
 host=$(rustc -vV | sed -n 's/^host: //p')
 shared_build=(env CARGO_BUILD_BUILD_DIR="$PWD/target/build")
@@ -128,8 +129,33 @@ eval "$(scripts/sepa_schema.sh)"
 eval "$(TENX_MOTO_SERVERS=2 scripts/moto.sh)"
 trap 'kill $(cat .venv/moto.pid) 2>/dev/null || true; bg_kill_all' EXIT
 echo "moto at $TENX_TEST_AWS_ENDPOINTS"
+# ------------------------------------------------------------------ the binary, driven from outside
+# The fuzzer, the docs and the client libraries drive the tenx the test build linked (same
+# features: no second compile of the library) from here on, beside every test stage, at a lower
+# priority than the tests (nice 10): they take what the tests leave idle (a test waiting on a
+# poll, the emulator, a settle), where they once waited for the chaos stage and then ran on past
+# it, the run's tail (docs/ci.md). Each is robust to a slow machine (no timing in its checks; a
+# request's timeout far above a loaded server's answer).
+export TENX_BIN=$PWD/target/$host/debug/tenx
+wait_stage tools-fuzz
+bg_stage fuzz 1500 nice -n 10 scripts/fuzz.sh
+# The docs as a reader copies them (issue 62): every shell block of README.md and docs/*.md
+# against a fresh `tenx serve` per file, in a network namespace with loopback only. The
+# runner's own test first: a fixture with a failing block must fail, naming its line.
+bg_stage docs 900 nice -n 10 sh -c 'python3 scripts/docs_run.py --self-test && python3 scripts/docs_run.py'
+# The client libraries (sdks/): their generated code checked against openapi.yaml, the quick
+# starts against the docs, each library's tests against a fresh `tenx serve` (installed beside
+# the compile: tools-sdks above).
+wait_stage tools-sdks
+bg_stage sdks 900 nice -n 10 env SDK_TEST_INSTALLED=1 scripts/sdk_test.sh
+
 stage "tests: embedded backend + AWS seam suites (moto)" 2400 \
   cargo nextest run --profile ci "${reuse[@]}"
+# The console's walks in headless Chromium (the same tenx), beside the AWS stage and the chaos
+# stage at nice 10: a page waits up to 20 s for what it expects, which the embedded stage's four
+# tests at a time could starve it of.
+wait_stage tools-browser
+bg_stage browser 1500 nice -n 10 scripts/browser_test.sh
 # On the AWS backend a second time: only the api tests whose outcome depends on the engine
 # (tests/api/engines.toml's [both] modules and [both_tests]: races on conditional writes, crashes
 # and redeliveries, expiry, queries at scale, S3, AWS-only suites). A use case's HTTP behaviour ran
@@ -139,26 +165,6 @@ aws_tests=$(python3 scripts/check_engines.py --aws-filter)
 stage "tests: end-to-end API on the AWS backend (moto), the engine-specific ones" 2400 \
   env TENX_TEST_BACKEND=aws cargo nextest run --profile ci "${reuse[@]}" \
   -E "binary(api) & ($aws_tests) & not test(/^chaos/)"
-
-# ------------------------------------------------------------------ the binary, driven from outside
-# Both use the tenx that the test build linked (same features: no second compile of the library).
-# They run beside the chaos stage, which leaves about two thirds of the CPU idle (it waits on
-# settles), at a lower priority than it (nice 10: the chaos runs' measured bounds keep ~90 % of
-# a contended core), above the Lambda build.
-export TENX_BIN=$PWD/target/$host/debug/tenx
-wait_stage tools-fuzz
-bg_stage fuzz 1200 nice -n 10 scripts/fuzz.sh
-wait_stage tools-browser
-bg_stage browser 1200 nice -n 10 scripts/browser_test.sh
-# The docs as a reader copies them (issue 62): every shell block of README.md and docs/*.md
-# against a fresh `tenx serve` per file, in a network namespace with loopback only. The
-# runner's own test first: a fixture with a failing block must fail, naming its line.
-bg_stage docs 600 nice -n 10 sh -c 'python3 scripts/docs_run.py --self-test && python3 scripts/docs_run.py'
-# The client libraries (sdks/): their generated code checked against openapi.yaml, the quick
-# starts against the docs, each library's tests against a fresh `tenx serve` (installed beside
-# the compile: tools-sdks above).
-wait_stage tools-sdks
-bg_stage sdks 900 nice -n 10 env SDK_TEST_INSTALLED=1 scripts/sdk_test.sh
 
 # The chaos runs on moto measure a settle (issue 42: every click counted within 120 s of the
 # restart) through the fault proxy: one at a time, with no other test beside them, so the

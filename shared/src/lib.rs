@@ -22,10 +22,8 @@ pub use tenx_portal::{embed, portal, weekly};
 pub use tenx_programs::{fx, plans, programs, test_mode};
 pub use tenx_tracking::{analytics, campaigns, clicks, domains, links, search};
 pub mod runtime;
-#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
 pub mod testing;
 // The conformance suites' macros, under the names the engines' tests call them by.
-#[cfg(any(test, feature = "testing"))]
 pub use tenx_kernel::{queue_checks, store_checks};
-#[cfg(any(test, feature = "testing"))]
 pub use tenx_tracking::stream_checks;

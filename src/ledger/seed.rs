@@ -23,7 +23,9 @@ use std::time::Instant;
 use anyhow::Context;
 use tenx_shared::domain::proof::{jcs, jws::RECEIPT_TYP};
 use tenx_shared::domain::risk::Risk;
-use tenx_shared::domain::{CampaignId, CommissionId, Handle, PartnerId, SubIds};
+use tenx_shared::domain::{
+    CampaignId, ClickId, CommissionId, ConversionId, Handle, PartnerId, SubIds,
+};
 use tenx_shared::kernel::state::AppState;
 use tenx_shared::ledger::model::{Commission, Kind, Status};
 use tenx_shared::plans::earn::{self, Facts};
@@ -186,13 +188,13 @@ fn line_ops(
 ) -> anyhow::Result<Vec<WriteOp>> {
     let seed = format!("bench-seed:{}:{}:{}:{i}", run.tag, run.handle, run.partner);
     let id = CommissionId::derived(at, &seed);
-    let conversion_id = format!("cnv_{}", id.hex());
+    let conversion_id = ConversionId::parse(&format!("cnv_{}", id.hex()))?;
     // The click a few minutes before its conversion.
     let click_ms = at - 60_000 - i64::try_from(i % 600).unwrap_or(0) * 1000;
-    let click_id = format!(
+    let click_id = ClickId::parse(&format!(
         "clk_{}",
         CommissionId::derived(click_ms, &format!("click:{seed}")).hex()
-    );
+    ))?;
     // 10.00 … 259.99 in the plan's currency.
     let minor_value = 1000 + (i * 7919) % 25_000;
     let raw = format!("{}.{:02}", minor_value / 100, minor_value % 100);
@@ -261,12 +263,18 @@ fn line_ops(
 
 /// The conversion record behind `line`, as the conversion route stores it.
 fn conversion_op(run: &Run, line: &Commission, i: u64) -> anyhow::Result<WriteOp> {
-    use tenx_shared::domain::{Attribution, ClickId, ConversionId, IdempotencyKey};
-    let id = ConversionId::parse(line.conversion_id.as_deref().unwrap_or_default())?;
+    use tenx_shared::domain::{Attribution, IdempotencyKey};
+    let id = line
+        .conversion_id
+        .clone()
+        .context("a seeded line has its conversion")?;
     let data = tenx_shared::kernel::events::ConversionData {
         conversion_id: id.clone(),
         idempotency_key: IdempotencyKey::parse(&format!("seed-{}-{i}", run.tag))?,
-        click_id: ClickId::parse(line.click_id.as_deref().unwrap_or_default())?,
+        click_id: line
+            .click_id
+            .clone()
+            .context("a seeded line has its click")?,
         campaign_id: Some(run.campaign.clone()),
         slug: "seeded".to_owned(),
         event_type: "purchase".to_owned(),

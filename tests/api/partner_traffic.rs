@@ -219,7 +219,7 @@ async fn sales_before_links_were_recorded_are_summed_apart_so_the_links_add_up()
     let older_sale = tenx_shared::domain::ConversionId::new();
     let mut older = line.clone();
     older.commission_id = tenx_shared::domain::CommissionId::of_conversion(&older_sale);
-    older.conversion_id = Some(older_sale.to_string());
+    older.conversion_id = Some(older_sale);
     older.amount_minor = Some(400);
     older.link = None;
     older.balanced = false;

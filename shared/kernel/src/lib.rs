@@ -6,5 +6,5 @@ pub mod auth;
 pub mod domain;
 pub mod kernel;
 pub mod platform;
-#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
 pub mod testing;

@@ -165,12 +165,8 @@ fn line_removal(handle: &Handle, line: &Commission) -> Vec<WriteOp> {
     ops.extend(index::moves_out(handle, &entries));
     ops.extend(crate::ledger::running::test_removal(handle, &placed));
     ops.push(crate::ledger::due::clear(handle, line));
-    let conversion = line
-        .conversion_id
-        .as_deref()
-        .and_then(|c| crate::domain::ConversionId::parse(c).ok());
-    if let Some(c) = conversion {
-        let (pk, sk) = crate::conversions::record::record_key(handle, &c);
+    if let Some(c) = &line.conversion_id {
+        let (pk, sk) = crate::conversions::record::record_key(handle, c);
         ops.push(WriteOp::Delete {
             pk,
             sk,

@@ -6,7 +6,7 @@ pub mod fx;
 pub mod plans;
 pub mod programs;
 pub mod test_mode;
-#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
 pub mod testing;
 
 // The lower crates' modules under the paths the code names them by (`crate::partners::…`).

@@ -1,4 +1,4 @@
-//! Test support of the programs crate (feature `testing`): a commission plan from its JSON, as
+//! Test support of the programs crate (named only by tests): a commission plan from its JSON, as
 //! the API takes it, for the unit tests of every crate that rates or words by one.
 
 use crate::domain::CampaignId;

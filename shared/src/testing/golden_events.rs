@@ -103,7 +103,8 @@ fn commission() -> crate::ledger::model::Commission {
         eur(),
         Status::Approved,
     );
-    c.conversion_id = Some("cnv_0190a1b2c3d4e5f60718293a4b5c6d7e".into());
+    c.conversion_id =
+        Some(crate::domain::ConversionId::parse("cnv_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap());
     c.campaign_id = Some(CampaignId::parse("spring-sale").unwrap());
     c.event_type = Some("purchase".into());
     c.value = Some("19.99".parse().unwrap());

@@ -1,5 +1,5 @@
-//! Failure-injection hooks and conformance suites for tests (feature `testing`; never in shipped
-//! binaries): the kernel's and the tracking crate's, re-exported, and the suites that span every
+//! Failure-injection hooks and conformance suites for tests (compiled in every build, named only
+//! by tests): the kernel's and the tracking crate's, re-exported, and the suites that span every
 //! context (the golden events, the stored times, mail).
 
 pub use tenx_kernel::testing::*;

@@ -20,7 +20,8 @@ fn stored_line() -> String {
         Currency::parse("EUR").unwrap(),
         Status::Pending,
     );
-    line.click_id = Some("clk_0190a1b2c3d4e5f60718293a4b5c6d7e".into());
+    line.click_id =
+        Some(crate::domain::ClickId::parse("clk_0190a1b2c3d4e5f60718293a4b5c6d7e").unwrap());
     let now = serde_json::to_string(&line).unwrap();
     // The record's text with the times an older writer put there.
     let spelled = |text: String, field: &str, time: &str| {

@@ -3,7 +3,6 @@
 //! fresh queues of its own, plus AWS-only checks: the documented attribute layout, provisioning
 //! (TTL, redrive to the dead-letter queue), and unreachable backends reported as `Unavailable`.
 //! Run by `scripts/test.sh`, which starts moto; without `AWS_ENDPOINT_URL` every test fails.
-#![cfg(feature = "testing")]
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

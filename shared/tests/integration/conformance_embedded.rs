@@ -1,8 +1,7 @@
 //! The seam conformance suite against the embedded store and queue (each test on its own
 //! tempfile-backed database), plus embedded-only checks: durability across reopen and
-//! dead-lettering. Run with `cargo test -p tenx-shared --features testing --test
-//! conformance_embedded`.
-#![cfg(feature = "testing")]
+//! dead-lettering. Run with `cargo nextest run -p tenx-shared --test integration
+//! -E 'test(/conformance_embedded/)'`.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -8,7 +8,6 @@
 //! overlap did. Runs against `AWS_ENDPOINT_URL` (scripts/test.sh starts the emulator); the
 //! store's retries of both answers are checked by the conformance suite
 //! (`store_contended_writes_all_land`).
-#![cfg(feature = "testing")]
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;

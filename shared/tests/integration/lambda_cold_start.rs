@@ -2,7 +2,6 @@
 //! SecureString parameters (only those the function needs), the table and queues from `TENX_*`,
 //! and a request through the function's router landing in DynamoDB. The function's settings come
 //! from an `Env` snapshot, so nothing here changes the process's environment.
-#![cfg(feature = "testing")]
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_ssm::types::ParameterType;

@@ -4,7 +4,6 @@
 //! (store operations, by the same counting hook as the load benchmark) at two sizes of N and
 //! must cost exactly the same. Before the running balances and indexes each of them read the
 //! whole ledger, a query per 1,000 lines.
-#![cfg(feature = "op-counts")]
 
 use std::sync::Arc;
 

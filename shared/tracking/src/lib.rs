@@ -8,7 +8,7 @@ pub mod clicks;
 pub mod domains;
 pub mod links;
 pub mod search;
-#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
 pub mod testing;
 
 // The lower crates' modules under the paths the code names them by (`crate::partners::…`).

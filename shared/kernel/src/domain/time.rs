@@ -88,7 +88,6 @@ impl Timestamp {
     }
 
     /// A fixed time written in code (tests, fixtures); panics on text that is not RFC 3339.
-    #[cfg(any(test, feature = "testing"))]
     pub fn literal(text: &str) -> Self {
         Self::parse(text).unwrap_or_else(|| panic!("not an RFC 3339 time: {text:?}"))
     }

@@ -1,7 +1,7 @@
 //! Process-wide counters every function keeps (clicks lost, poison records) and the task-local
 //! that tells request work from background work. The per-operation counting decorators that the
-//! load benchmark reads are in [`crate::platform::op_counts`], compiled only with the `op-counts` feature
-//! (the local server has it; no Lambda function does).
+//! load benchmark reads are in [`crate::platform::op_counts`] (the local server turns them on
+//! with `TENX_COUNT_OPS=1`; no Lambda function does).
 
 use std::future::Future;
 use std::sync::atomic::AtomicU64;

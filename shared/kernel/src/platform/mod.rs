@@ -11,7 +11,6 @@ pub mod edge;
 pub mod http_client;
 pub mod mail;
 pub mod metrics;
-#[cfg(feature = "op-counts")]
 pub mod op_counts;
 pub mod pdf;
 pub mod queue;

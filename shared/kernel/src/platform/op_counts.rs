@@ -1,4 +1,4 @@
-//! Operation counters on the storage and queue seams (feature `op-counts`): how many round trips each request costs.
+//! Operation counters on the storage and queue seams: how many round trips each request costs.
 //!
 //! On AWS every store and queue operation is a billed network round trip, so the budgets (a
 //! redirect on a cached link: 0 reads and 1 enqueue; a conversion: 1 transaction and 1 enqueue)

@@ -22,7 +22,6 @@ pub fn now() -> OffsetDateTime {
 
 /// Moves the service's clock forward by `by` for the whole process (tests only: nextest runs
 /// each test in its own process, so no other test sees it).
-#[cfg(any(test, feature = "testing"))]
 pub fn advance(by: std::time::Duration) {
     let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
     SHIFT_MS.fetch_add(ms, Ordering::Relaxed);

@@ -1,4 +1,6 @@
-//! Failure-injection hooks for tests (feature `testing`; never in shipped binaries).
+//! Failure-injection hooks for tests. Compiled in every build (the tests and the shipped functions
+//! share one feature set, so CI builds each crate once), named only by tests: `scripts/check_layers.py`
+//! refuses product code that names it.
 
 pub mod conformance;
 

@@ -392,8 +392,8 @@ async fn line_of(
         LineStatus::Approved,
     );
     line.campaign_id = claim.found.campaign_id.clone();
-    line.conversion_id = claim.found.conversion_id.as_ref().map(ToString::to_string);
-    line.click_id = claim.found.click_id.as_ref().map(ToString::to_string);
+    line.conversion_id.clone_from(&claim.found.conversion_id);
+    line.click_id.clone_from(&claim.found.click_id);
     line.customer_id = sale
         .as_ref()
         .and_then(|s| s.customer_id.clone())

@@ -112,8 +112,8 @@ pub(crate) async fn draft(
         commission_id: id,
         kind: Kind::Conversion,
         adjusts_commission_id: None,
-        conversion_id: Some(c.conversion_id.to_string()),
-        click_id: Some(c.click_id.to_string()),
+        conversion_id: Some(c.conversion_id.clone()),
+        click_id: Some(c.click_id.clone()),
         click_day: None,
         event_type: Some(c.event_type.clone()),
         sub_ids: c.sub_ids.clone(),
@@ -470,9 +470,8 @@ impl Commission {
     fn created_at_day(&self) -> String {
         let ms = self
             .conversion_id
-            .as_deref()
-            .and_then(|id| ConversionId::parse(id).ok())
-            .map_or_else(crate::platform::time::now_millis, |id| id.unix_millis());
+            .as_ref()
+            .map_or_else(crate::platform::time::now_millis, ConversionId::unix_millis);
         crate::analytics::days::day_of_unix(ms / 1000)
     }
 }

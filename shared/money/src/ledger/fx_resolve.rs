@@ -2,7 +2,7 @@
 //! (same id, same plan version, the rate in force at the conversion's time) and rejoins the
 //! normal flow, version-checked. Lines whose rate is still missing stay held.
 
-use crate::domain::{ConversionId, Handle};
+use crate::domain::Handle;
 use crate::kernel::io::Io;
 use crate::ledger::model::{Commission, Kind, Status};
 use crate::ledger::risk_holds::RiskHolds;
@@ -40,11 +40,7 @@ async fn resolve_one(
     handle: &Handle,
     line: Commission,
 ) -> Result<bool, StoreError> {
-    let Some(id) = line
-        .conversion_id
-        .as_deref()
-        .and_then(|c| ConversionId::parse(c).ok())
-    else {
+    let Some(id) = line.conversion_id.clone() else {
         return Ok(false);
     };
     let Some((_, conversion)) =

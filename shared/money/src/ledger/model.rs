@@ -7,7 +7,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Handle;
-use crate::domain::{CampaignId, CommissionId, Currency, CustomerId, PartnerId, PayoutId, SubIds};
+use crate::domain::{
+    CampaignId, ClickId, CommissionId, ConversionId, Currency, CustomerId, PartnerId, PayoutId,
+    SubIds,
+};
 use std::collections::BTreeSet;
 
 use crate::ledger::placed::Placed;
@@ -34,9 +37,9 @@ pub struct Commission {
     #[serde(default)]
     pub adjusts_commission_id: Option<CommissionId>,
     #[serde(default)]
-    pub conversion_id: Option<String>,
+    pub conversion_id: Option<ConversionId>,
     #[serde(default)]
-    pub click_id: Option<String>,
+    pub click_id: Option<ClickId>,
     #[serde(default)]
     pub click_day: Option<String>,
     #[serde(default)]

@@ -3,7 +3,9 @@
 use crate::domain::time::Timestamp;
 use serde::Serialize;
 
-use crate::domain::{CampaignId, CommissionId, Currency, PartnerId, PayoutId, SubIds};
+use crate::domain::{
+    CampaignId, ClickId, CommissionId, ConversionId, Currency, PartnerId, PayoutId, SubIds,
+};
 use crate::kernel::emit::Emit;
 use crate::kernel::events::{EventPayload, EventType, Payload};
 use crate::ledger::model::{Commission, ConfidenceAtHold, Kind, Status};
@@ -14,8 +16,8 @@ pub struct CommissionView {
     pub commission_id: CommissionId,
     pub kind: Kind,
     pub adjusts_commission_id: Option<CommissionId>,
-    pub conversion_id: Option<String>,
-    pub click_id: Option<String>,
+    pub conversion_id: Option<ConversionId>,
+    pub click_id: Option<ClickId>,
     pub click_day: Option<String>,
     pub event_type: Option<String>,
     pub sub_ids: SubIds,

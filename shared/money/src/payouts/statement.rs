@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 use crate::domain::proof::jws::{self, ProofKeyring};
 use crate::domain::proof::{jcs, merkle};
 use crate::domain::{
-    CampaignId, ClaimId, CommissionId, Currency, Handle, PartnerId, PayoutId, SubIds,
+    CampaignId, ClaimId, ClickId, CommissionId, ConversionId, Currency, Handle, PartnerId,
+    PayoutId, SubIds,
 };
 use crate::ledger::model::Commission;
 use crate::payouts::model::Payout;
@@ -21,8 +22,8 @@ pub struct Line {
     pub commission_id: CommissionId,
     pub kind: crate::ledger::model::Kind,
     pub adjusts_commission_id: Option<CommissionId>,
-    pub conversion_id: Option<String>,
-    pub click_id: Option<String>,
+    pub conversion_id: Option<ConversionId>,
+    pub click_id: Option<ClickId>,
     pub click_day: Option<String>,
     pub event_type: Option<String>,
     pub sub_ids: SubIds,
@@ -154,8 +155,8 @@ pub fn csv(lines: &[Line]) -> String {
                 .unwrap_or_default()
                 .to_owned(),
             id(l.adjusts_commission_id.as_ref().map(CommissionId::as_str)),
-            opt(&l.conversion_id),
-            opt(&l.click_id),
+            id(l.conversion_id.as_ref().map(ConversionId::as_str)),
+            id(l.click_id.as_ref().map(ClickId::as_str)),
             opt(&l.click_day),
             opt(&l.event_type),
             sub("sub1"),

@@ -177,18 +177,14 @@ async fn recent_lines(
     Ok(lines)
 }
 
-/// A conversion line's facts, its ids typed (a line's ids are ours: written by the accrual).
+/// A conversion line's facts.
 fn line_facts(c: &Commission) -> signals::LineFacts {
-    use crate::domain::{ClickId, ConversionId};
-    let click = c.click_id.as_deref().and_then(|id| ClickId::parse(id).ok());
+    use crate::domain::ClickId;
     signals::LineFacts {
-        conversion_id: c
-            .conversion_id
-            .as_deref()
-            .and_then(|id| ConversionId::parse(id).ok()),
+        conversion_id: c.conversion_id.clone(),
         // A line without a click is never "fast" (its click reads as the epoch).
-        click_ms: click.as_ref().map_or(0, ClickId::unix_millis),
-        click_id: click,
+        click_ms: c.click_id.as_ref().map_or(0, ClickId::unix_millis),
+        click_id: c.click_id.clone(),
         conversion_ms: c.commission_id.unix_millis(),
         address_hash: c.address_hash.clone(),
         visitor_hash: c.visitor_hash.clone(),

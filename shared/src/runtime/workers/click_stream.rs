@@ -267,7 +267,6 @@ mod tests {
 
     /// The embedded click log read by a consumer with a window: records that wait are not
     /// read again, and each is counted once when the window closes.
-    #[cfg(feature = "op-counts")]
     #[tokio::test]
     async fn records_waiting_in_the_window_are_read_once() {
         use crate::platform::op_counts::{OpCounters, counted};

@@ -1,5 +1,5 @@
 //! Test support of the tracking crate: the kernel's failure-injection hooks and the click stream's
-//! conformance suite (it reads the analytics rollups), feature `testing`.
+//! conformance suite (it reads the analytics rollups); named only by tests.
 
 pub use tenx_kernel::testing::*;
 

@@ -255,7 +255,6 @@ impl Event {
     }
 
     /// An event of any type with any data: tests' malformed and poison events only.
-    #[cfg(any(test, feature = "testing"))]
     pub fn untyped(kind: EventType, handle: &Handle, data: serde_json::Value) -> Self {
         Self {
             kind,
@@ -296,11 +295,9 @@ impl Event {
 }
 
 /// A stand-in payload for [`Event::untyped`].
-#[cfg(any(test, feature = "testing"))]
 #[derive(Serialize)]
 struct Untyped;
 
-#[cfg(any(test, feature = "testing"))]
 impl EventPayload for Untyped {
     const TYPES: &'static [EventType] = &[EventType::LinkCreated];
     fn event_type(&self) -> EventType {
