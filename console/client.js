@@ -1,7 +1,7 @@
 // The one HTTP client of the console and the partner portal: same origin (the
 // Content-Security-Policy allows nothing else), never cached, and the API's error envelope
 // turned into an ApiError that keeps its message and request id. Who calls (the console's
-// token or session in api.js, the portal's partner session in portal_api.js) is theirs to add.
+// token or session in api.js, the portal's partner session in portal/api.js) is theirs to add.
 
 export class ApiError extends Error {
   constructor(status, code, message, requestId) {

@@ -4,14 +4,14 @@ import * as api from './api.js';
 import * as session from './session.js';
 import { load as loadWords } from './words.js';
 import { ROLES } from './session.js';
-import * as peopleSignIn from './people_sign_in.js';
-import * as passkeys from './passkeys.js';
+import * as peopleSignIn from './sign_in/person.js';
+import * as passkeys from './sign_in/passkeys.js';
 import * as nav from './nav.js';
-import * as unread from './unread.js';
+import * as unread from './widgets/unread.js';
 import { clear, errorBox, field, form, h, input, loading, notice, section, select } from './ui.js';
 
 // A partner token sees one screen: its own.
-const PARTNER_SCREENS = [['#/partner', 'Your partner view', async (main) => (await import('./partner_view.js')).render(main)]];
+const PARTNER_SCREENS = [['#/partner', 'Your partner view', async (main) => (await import('./partners/own_view.js')).render(main)]];
 
 const main = document.getElementById('main');
 const navEl = document.getElementById('nav');

@@ -11,43 +11,43 @@ function lazy(importer, fn) {
 
 // [place, label, [[hash, tab label, render]]]: the first page is the place's own address.
 export const PLACES = [
-  ['home', 'Home', [['#/home', 'Home', lazy(() => import('./home.js'), 'render')]]],
-  ['partners', 'Partners', [['#/partners', 'All partners', lazy(() => import('./partner_list.js'), 'render')]]],
+  ['home', 'Home', [['#/home', 'Home', lazy(() => import('./home/home.js'), 'render')]]],
+  ['partners', 'Partners', [['#/partners', 'All partners', lazy(() => import('./partners/list.js'), 'render')]]],
   ['program', 'Program', [
-    ['#/program', 'Settings and applications', lazy(() => import('./programs.js'), 'render')],
-    ['#/program/campaigns', 'Campaigns and funnels', lazy(() => import('./partners.js'), 'render')],
-    ['#/program/broadcasts', 'Broadcasts', lazy(() => import('./broadcasts.js'), 'render')],
+    ['#/program', 'Settings and applications', lazy(() => import('./program/settings.js'), 'render')],
+    ['#/program/campaigns', 'Campaigns and funnels', lazy(() => import('./program/campaigns.js'), 'render')],
+    ['#/program/broadcasts', 'Broadcasts', lazy(() => import('./program/broadcasts.js'), 'render')],
   ]],
   ['commissions', 'Commissions', [
-    ['#/commissions', 'Review and ledger', lazy(() => import('./commissions.js'), 'render')],
-    ['#/commissions/claims', 'Claims', lazy(() => import('./claims.js'), 'render')],
-    ['#/commissions/plans', 'Plans and rates', lazy(() => import('./plans.js'), 'render')],
-    ['#/commissions/customers', 'Customers', lazy(() => import('./customers_page.js'), 'render')],
-    ['#/commissions/conversions', 'Conversions', lazy(() => import('./conversions.js'), 'render')],
+    ['#/commissions', 'Review and ledger', lazy(() => import('./commissions/review.js'), 'render')],
+    ['#/commissions/claims', 'Claims', lazy(() => import('./commissions/claims.js'), 'render')],
+    ['#/commissions/plans', 'Plans and rates', lazy(() => import('./commissions/plans.js'), 'render')],
+    ['#/commissions/customers', 'Customers', lazy(() => import('./commissions/customers_page.js'), 'render')],
+    ['#/commissions/conversions', 'Conversions', lazy(() => import('./commissions/conversions.js'), 'render')],
   ]],
   ['payouts', 'Payouts', [
-    ['#/payouts', 'Balances and runs', lazy(() => import('./payouts_page.js'), 'render')],
-    ['#/payouts/batches', 'Methods and batches', lazy(() => import('./payouts_page.js'), 'renderBatches')],
-    ['#/payouts/tax', 'Year-end 1099-NEC', lazy(() => import('./tax_year_end.js'), 'render')],
+    ['#/payouts', 'Balances and runs', lazy(() => import('./payouts/page.js'), 'render')],
+    ['#/payouts/batches', 'Methods and batches', lazy(() => import('./payouts/page.js'), 'renderBatches')],
+    ['#/payouts/tax', 'Year-end 1099-NEC', lazy(() => import('./payouts/tax_year_end.js'), 'render')],
   ]],
   ['links', 'Links', [
-    ['#/links', 'All links', lazy(() => import('./links.js'), 'renderList')],
-    ['#/links/playbook', "The developer's playbook", lazy(() => import('./start.js'), 'render')],
-    ['#/links/lifecycle', 'Lifecycle', lazy(() => import('./lifecycle.js'), 'render')],
-    ['#/links/import', 'Import from another tool', lazy(() => import('./imports.js'), 'render')],
-    ['#/links/domains', 'Your own domains', lazy(() => import('./domains.js'), 'render')],
+    ['#/links', 'All links', lazy(() => import('./links/links.js'), 'renderList')],
+    ['#/links/playbook', "The developer's playbook", lazy(() => import('./links/playbook.js'), 'render')],
+    ['#/links/lifecycle', 'Lifecycle', lazy(() => import('./links/lifecycle.js'), 'render')],
+    ['#/links/import', 'Import from another tool', lazy(() => import('./links/imports.js'), 'render')],
+    ['#/links/domains', 'Your own domains', lazy(() => import('./links/domains.js'), 'render')],
   ]],
   ['integrations', 'Integrations', [
-    ['#/integrations', 'Stripe and Shopify', lazy(() => import('./integrations.js'), 'render')],
-    ['#/integrations/webhooks', 'Webhooks', lazy(() => import('./webhooks.js'), 'render')],
+    ['#/integrations', 'Stripe and Shopify', lazy(() => import('./integrations/integrations.js'), 'render')],
+    ['#/integrations/webhooks', 'Webhooks', lazy(() => import('./webhooks/webhooks.js'), 'render')],
   ]],
   ['settings', 'Settings', [
-    ['#/settings', 'Team', lazy(() => import('./team.js'), 'render')],
-    ['#/settings/branding', 'Branding', lazy(() => import('./branding.js'), 'render')],
-    ['#/settings/mail', 'Sent mail', lazy(() => import('./mail.js'), 'render')],
-    ['#/settings/tokens', 'Tokens', lazy(() => import('./tokens.js'), 'render')],
-    ['#/settings/audit', 'Audit log', lazy(() => import('./audit_log.js'), 'render')],
-    ['#/settings/account', 'Your account', lazy(() => import('./account.js'), 'render')],
+    ['#/settings', 'Team', lazy(() => import('./settings/team.js'), 'render')],
+    ['#/settings/branding', 'Branding', lazy(() => import('./settings/branding.js'), 'render')],
+    ['#/settings/mail', 'Sent mail', lazy(() => import('./settings/mail.js'), 'render')],
+    ['#/settings/tokens', 'Tokens', lazy(() => import('./settings/tokens.js'), 'render')],
+    ['#/settings/audit', 'Audit log', lazy(() => import('./settings/audit_log.js'), 'render')],
+    ['#/settings/account', 'Your account', lazy(() => import('./settings/account.js'), 'render')],
   ]],
 ];
 
@@ -70,11 +70,11 @@ export function resolve(hash) {
   const partner = /^#\/partners\/([^/]+)$/.exec(hash);
   if (partner) {
     const id = decodeURIComponent(partner[1]);
-    return { place: 'partners', hash, page: [hash, id, (main) => import('./partner_page.js').then((m) => m.render(main, id))] };
+    return { place: 'partners', hash, page: [hash, id, (main) => import('./partners/page.js').then((m) => m.render(main, id))] };
   }
   const edit = /^#\/links\/edit\/(.+)$/.exec(hash);
-  if (edit) return { place: 'links', hash, page: [hash, 'Link', (main) => import('./links.js').then((m) => m.renderEditor(main, decodeURIComponent(edit[1])))] };
-  if (hash === '#/links/new') return { place: 'links', hash, page: [hash, 'New link', (main) => import('./links.js').then((m) => m.renderEditor(main, null))] };
+  if (edit) return { place: 'links', hash, page: [hash, 'Link', (main) => import('./links/links.js').then((m) => m.renderEditor(main, decodeURIComponent(edit[1])))] };
+  if (hash === '#/links/new') return { place: 'links', hash, page: [hash, 'New link', (main) => import('./links/links.js').then((m) => m.renderEditor(main, null))] };
   for (const [place, , pages] of PLACES) {
     const page = pages.find(([h]) => h === hash);
     if (page) return { place, hash, page };

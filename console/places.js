@@ -1,15 +1,16 @@
 // Places other modules fill, agreed by file name (issue 62): the money dashboard on Home
-// (`./dashboard.js`), the plan editor's form rows (`./plan_editor.js`) and "send a test event"
-// on Integrations (`./integrations_test.js`). Each exports `render(body, context)`.
+// (home/dashboard.js), the plan editor's form rows (commissions/plan_editor.js) and "send a test
+// event" on Integrations (integrations/test_event.js). Each exports `render(body, context)`.
 //
-// The server serves a quoted `./name.js` under its hashed name when the file is one of the
-// console's files (shared/api/src/http/console.rs: FILES, listed before this one), and as '' when
-// it is not (OPTIONAL_MODULES): an empty name is an empty place, never a request or an error.
+// The server serves a quoted relative name under its hashed name when the file is one of the
+// console's files (the list console/crate/build.rs builds, hashed before this one), and as ''
+// when it is not (OPTIONAL_MODULES in shared/api/src/http/console.rs): an empty name is an empty
+// place, never a request or an error.
 
 const FILES = {
-  dashboard: './dashboard.js',
-  planEditor: './plan_editor.js',
-  integrationsTest: './integrations_test.js',
+  dashboard: './home/dashboard.js',
+  planEditor: './commissions/plan_editor.js',
+  integrationsTest: './integrations/test_event.js',
 };
 
 // Whether the module for `place` is served.

@@ -634,7 +634,7 @@ def paging_and_search(c, token):
     step("links list: cursor paging (20 + 2) and search")
 
 
-# The console's visitors (console/links.js VISITORS).
+# The console's visitors (console/links/try.js VISITORS).
 UA = {
     "iphone": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
     "android": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36",

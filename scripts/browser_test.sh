@@ -30,7 +30,7 @@
 #   scripts/browser_test.sh --variants  # only a link's A/B test (scripts/browser_test_variants.py)
 #   TENX_BIN=… BROWSER_TEST_CONSOLE_DIR=console scripts/browser_test.sh
 #                                       # console/ edits against a binary built before them (the
-#                                       # binary's FILES list still decides which files exist)
+#                                       # list built into the binary still decides which files exist)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

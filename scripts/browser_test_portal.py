@@ -400,8 +400,8 @@ def statements(c, name, token, partner):
     assert code != 0, said_cli
     # The page's own check, on the same tampered file (the module as the page loaded it).
     src = c.d.execute_script("return [...performance.getEntriesByType('resource')].map((e) => e.name)"
-                             ".find((n) => /portal_verify\\.[0-9a-f]+\\.js$/.test(n))")
-    assert src, "the page loaded portal_verify.js"
+                             ".find((n) => /portal-verify\\.[0-9a-f]+\\.js$/.test(n))")
+    assert src, "the page loaded portal/verify.js"
     said_page = c.d.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "import(arguments[0]).then((m) => m.checkStatement(arguments[1])).then(done, (e) => done('error ' + e));",

@@ -237,7 +237,7 @@ def check_in_page(c, token, payout):
     code, cli_bad = portal.verify_cli(tampered, keys)
     assert code != 0, cli_bad
     src = c.d.execute_script("return [...performance.getEntriesByType('resource')].map((e) => e.name)"
-                             ".find((n) => /portal_verify\\.[0-9a-f]+\\.js$/.test(n))")
+                             ".find((n) => /portal-verify\\.[0-9a-f]+\\.js$/.test(n))")
     page_bad = c.d.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "import(arguments[0]).then((m) => m.checkStatement(arguments[1])).then(done, (e) => done('error ' + e));",

@@ -4,7 +4,7 @@
 // or {"error": message} when qrMatrix throws. "svg" checks qrSvg against a minimal stand-in
 // for `document`: attributes, no style, and that its path covers exactly the dark modules.
 import { createInterface } from 'node:readline';
-import { qrMatrix, qrSvg } from '../console/qr.js';
+import { qrMatrix, qrSvg } from '../console/widgets/qr.js';
 
 class FakeElement {
   constructor(ns, tag) { Object.assign(this, { ns, tag, attrs: {}, children: [] }); }

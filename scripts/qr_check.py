@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Usage: python3 scripts/qr_check.py
 
-Checks console/qr.js (the console's QR encoder) against segno, a Python QR library, module for
+Checks console/widgets/qr.js (the console's QR encoder) against segno, a Python QR library, module for
 module. Texts go one per line to `node scripts/qr_check.mjs`; each answer must equal
 segno.make_qr(text, error='m', mode='byte', encoding='utf-8', boost_error=False) with segno's
 own version and mask choice: same version, same mask, same matrix. Also: every version 1..15 at
@@ -106,7 +106,7 @@ def main():
 
     node = shutil.which("node")
     if not node:
-        fail("node is not on PATH (the check runs console/qr.js under node)")
+        fail("node is not on PATH (the check runs console/widgets/qr.js under node)")
     corpus = texts()
     assert all("\n" not in s and "\r" not in s for s in corpus)
     run = subprocess.run([node, os.path.join(ROOT, "scripts", "qr_check.mjs")],

@@ -107,7 +107,7 @@ async fn assets_have_hashed_names_resolve_as_a_module_graph_and_are_immutable() 
     assert!(
         references(&program)
             .iter()
-            .any(|n| n.starts_with("program.")),
+            .any(|n| n.starts_with("program_page-program.")),
         "{program}"
     );
     pending.extend(references(&program));
@@ -720,14 +720,14 @@ async fn try_routes_on_the_visitors_country() {
 #[test]
 fn an_optional_module_absent_from_the_files_is_an_empty_place() {
     use tenx_shared::http::console::{Bundle, OPTIONAL_MODULES};
-    let places = b"const FILES = { dashboard: './dashboard.js' };".to_vec();
+    let places = b"const FILES = { dashboard: './home/dashboard.js' };".to_vec();
     let without = Bundle::build("", vec![("places.js", places.clone())]);
     let body = String::from_utf8(without.assets[0].body.clone()).unwrap();
     assert_eq!(body, "const FILES = { dashboard: '' };");
     let with = Bundle::build(
         "",
         vec![
-            ("dashboard.js", b"export function render() {}".to_vec()),
+            ("home/dashboard.js", b"export function render() {}".to_vec()),
             ("places.js", places),
         ],
     );
@@ -739,5 +739,48 @@ fn an_optional_module_absent_from_the_files_is_an_empty_place() {
             with.assets[0].hashed
         )
     );
-    assert!(OPTIONAL_MODULES.contains(&"dashboard.js"));
+    assert!(with.assets[0].hashed.starts_with("home-dashboard."));
+    assert!(OPTIONAL_MODULES.contains(&"home/dashboard.js"));
+}
+
+/// A module in a folder names its imports relative to itself (`'../ui.js'`); every file is
+/// served flat under `/console/` (`partners-row.….js`), so each reference becomes `./` and the
+/// hashed name, whichever folder it came from.
+#[test]
+fn a_module_in_a_folder_imports_by_their_flat_hashed_names() {
+    use tenx_shared::http::console::Bundle;
+    let bundle = Bundle::build(
+        "<script type=\"module\" src=\"/console/partners/list.js\"></script>",
+        vec![
+            ("ui.js", b"export const h = 1;".to_vec()),
+            ("partners/row.js", b"import { h } from '../ui.js';".to_vec()),
+            (
+                "partners/list.js",
+                b"import './row.js'; const m = () => import(\"../ui.js\");".to_vec(),
+            ),
+        ],
+    );
+    let [ui, row, list] = &bundle.assets[..] else {
+        panic!("three assets")
+    };
+    assert!(row.hashed.starts_with("partners-row.") && is_hashed(&row.hashed));
+    let text = |body: &[u8]| String::from_utf8(body.to_vec()).unwrap();
+    assert_eq!(
+        text(&row.body),
+        format!("import {{ h }} from './{}';", ui.hashed)
+    );
+    assert_eq!(
+        text(&list.body),
+        format!(
+            "import './{}'; const m = () => import(\"./{}\");",
+            row.hashed, ui.hashed
+        )
+    );
+    assert_eq!(
+        bundle.index,
+        format!(
+            "<script type=\"module\" src=\"/console/{}\"></script>",
+            list.hashed
+        )
+    );
 }

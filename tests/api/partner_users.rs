@@ -580,29 +580,29 @@ async fn the_portal_page_is_served_under_the_consoles_policy() {
     let refs = crate::console::references(&html);
     assert!(
         refs.iter()
-            .any(|r| r.starts_with("portal.") && r.ends_with(".js")),
+            .any(|r| r.starts_with("portal-main.") && r.ends_with(".js")),
         "{refs:?}"
     );
     for r in &refs {
         assert_eq!(app.console_asset(r).await.status(), 200, "{r}");
     }
     // The modules it imports are served under their hashed names too.
-    let portal = refs.iter().find(|r| r.starts_with("portal.")).unwrap();
+    let portal = refs.iter().find(|r| r.starts_with("portal-main.")).unwrap();
     let js = app.console_asset(portal).await.text().await.unwrap();
     for module in [
-        "portal_api.",
-        "portal_overview.",
-        "portal_words.",
-        "portal_messages.",
-        "portal_claims.",
-        "portal_verify.",
-        "portal_people.",
-        "portal_tax.",
-        "portal_statement.",
-        "portal_subids.",
-        "portal_plan.",
-        "portal_method.",
-        "portal_notifications.",
+        "portal-api.",
+        "portal-overview.",
+        "portal-words.",
+        "portal-messages.",
+        "portal-claims.",
+        "portal-verify.",
+        "portal-people.",
+        "portal-tax.",
+        "portal-statement.",
+        "portal-subids.",
+        "portal-plan.",
+        "portal-method.",
+        "portal-notifications.",
         "ui.",
     ] {
         assert!(js.contains(&format!("./{module}")), "{module} in {js}");
@@ -610,10 +610,10 @@ async fn the_portal_page_is_served_under_the_consoles_policy() {
     // The QR codes (on demand) come with the links' tagging.
     let subids = crate::console::references(&js)
         .into_iter()
-        .find(|r| r.starts_with("portal_subids."))
-        .expect("portal_subids.js");
+        .find(|r| r.starts_with("portal-subids."))
+        .expect("portal/subids.js");
     let tagging = app.console_asset(&subids).await.text().await.unwrap();
-    assert!(tagging.contains("./qr."), "{tagging}");
+    assert!(tagging.contains("./widgets-qr."), "{tagging}");
     let r = app
         .client
         .get(app.url("/portal/Not_A_Handle"))

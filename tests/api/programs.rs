@@ -374,7 +374,7 @@ async fn the_program_page_is_served_under_the_consoles_policy() {
     let refs = crate::console::references(&html);
     assert!(
         refs.iter()
-            .any(|r| r.starts_with("program.") && r.ends_with(".js")),
+            .any(|r| r.starts_with("program_page-program.") && r.ends_with(".js")),
         "{refs:?}"
     );
     for r in &refs {

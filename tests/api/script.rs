@@ -64,7 +64,7 @@ async fn the_script_is_served_with_a_day_of_cache_and_its_etag() {
     assert!(!resp.headers().contains_key("content-encoding"));
     let etag = header_str(resp.headers(), "etag").to_owned();
     let body = resp.bytes().await.unwrap();
-    assert_eq!(&body[..], SCRIPT, "the embedded console/t.js");
+    assert_eq!(&body[..], SCRIPT, "the embedded console/site/t.js");
     assert_eq!(etag, etag_of(&body));
     assert_eq!(etag.len(), 18, "{etag}");
 
@@ -206,7 +206,7 @@ async fn the_routes_the_script_calls_answer_any_origin() {
     assert!(!resp.headers().contains_key("access-control-allow-origin"));
 }
 
-/// docs/connectors-script.md's `integrity="sha384-…"` is this release's `console/t.js` (the hash
+/// docs/connectors-script.md's `integrity="sha384-…"` is this release's `console/site/t.js` (the hash
 /// changes with each release that changes the script: update the line with it).
 #[test]
 fn the_documented_integrity_hash_is_the_scripts() {

@@ -1569,13 +1569,16 @@ async fn programs(b: &mut Bundle) {
     let r = b.http("console/program-page.json").await;
     r.expect_status(200);
     assert!(
-        r.body.contains("/console/program."),
-        "the page loads program.js by its hash"
+        r.body.contains("/console/program_page-program."),
+        "the page loads program_page/program.js by its hash"
     );
     // The partner portal (issue 61): its page, served by the console function.
     let r = b.http("console/portal-page.json").await;
     r.expect_status(200);
-    assert!(r.body.contains("/console/portal."), "portal.js by its hash");
+    assert!(
+        r.body.contains("/console/portal-main."),
+        "portal/main.js by its hash"
+    );
 }
 
 /// IAM's `StringLike` on a key family (`H#`): a pattern `P#*` allows the family `P#`.

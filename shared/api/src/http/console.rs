@@ -1,10 +1,13 @@
-//! The web console (`console/` at the repository root): plain HTML, CSS and ES modules embedded
-//! in the binary and served by us alone, under a strict Content-Security-Policy.
+//! The web console (`console/` at the repository root, crate `tenx-console`, whose build lists
+//! its files): plain HTML, CSS and ES modules embedded in the binary and served by us alone,
+//! under a strict Content-Security-Policy.
 //!
 //! - `GET /` (the API host): the console's page, `cache-control: no-cache`. Locally `/` is also
 //!   the bare short-link domain, so [`local_root`] answers it by `Host`.
 //! - `GET /console/{file}`: the assets, under content-hashed names (`app.3f2a9c1b7d4e.js`,
-//!   computed once at start), cached for a year as `immutable`.
+//!   computed once at start), cached for a year as `immutable`. A file in a folder is served
+//!   flat, its folder before a `-` (`portal/main.js` as `portal-main.3f2a9c1b7d4e.js`): every
+//!   reference is rewritten to the hashed name, so the URLs need no folders.
 //! - `POST /console/sign-in`: the local sign-in, which mints a short-lived JWT only when `tenx
 //!   serve` was started with `--local-sign-in` (`Config::local_sign_in`), for a caller on this
 //!   machine that presents the code the server printed on its terminal; otherwise `404` (off)
@@ -63,343 +66,16 @@ pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// How long a token minted by the local sign-in lives.
 pub const SIGN_IN_TTL_SECS: i64 = 3600;
 
-const INDEX: &str = include_str!("../../../../console/index.html");
-
-/// The public partner program page (`/programs/{handle}`), a page of its own over the same
-/// assets.
-const PROGRAM_PAGE: &str = include_str!("../../../../console/program.html");
-
-/// The partner portal (`/portal/{handle}`, issue 61), a page of its own over the same assets.
-const PORTAL_PAGE: &str = include_str!("../../../../console/portal.html");
-
-/// The console's files, leaves first: a file may refer (`"./x.js"`, `"/console/x.css"`) only to
-/// files listed before it, whose hashed names are known when it is hashed.
-const FILES: &[(&str, &[u8])] = &[
-    ("icon.svg", include_bytes!("../../../../console/icon.svg")),
-    (
-        "console.css",
-        include_bytes!("../../../../console/console.css"),
-    ),
-    // The one HTTP client under the console's `api.js` and the portal's `portal_api.js`.
-    ("client.js", include_bytes!("../../../../console/client.js")),
-    (
-        "session.js",
-        include_bytes!("../../../../console/session.js"),
-    ),
-    // The words for the API's codes (issue 62), read from `GET /v2/reasons`.
-    ("words.js", include_bytes!("../../../../console/words.js")),
-    ("ui.js", include_bytes!("../../../../console/ui.js")),
-    ("api.js", include_bytes!("../../../../console/api.js")),
-    // The id pickers (issue 62): partners, campaigns and links found by `GET …/search`.
-    ("picker.js", include_bytes!("../../../../console/picker.js")),
-    (
-        "program_fraud.js",
-        include_bytes!("../../../../console/program_fraud.js"),
-    ),
-    // A partner by its name, linking to its page (issue 62): before every list that names one.
-    (
-        "partner_link.js",
-        include_bytes!("../../../../console/partner_link.js"),
-    ),
-    // Who did something, in words (issue 60): a person's id as their email.
-    ("people.js", include_bytes!("../../../../console/people.js")),
-    // Whether everything accepted is counted (issue 58), on the Start screen.
-    (
-        "backlog.js",
-        include_bytes!("../../../../console/backlog.js"),
-    ),
-    ("start.js", include_bytes!("../../../../console/start.js")),
-    (
-        "people_sign_in.js",
-        include_bytes!("../../../../console/people_sign_in.js"),
-    ),
-    // Passkeys (issue 60): the sign-in page's button and the account screen.
-    (
-        "passkeys.js",
-        include_bytes!("../../../../console/passkeys.js"),
-    ),
-    (
-        "account.js",
-        include_bytes!("../../../../console/account.js"),
-    ),
-    // The team and the audit log (issue 60).
-    ("team.js", include_bytes!("../../../../console/team.js")),
-    (
-        "audit_log.js",
-        include_bytes!("../../../../console/audit_log.js"),
-    ),
-    ("qr.js", include_bytes!("../../../../console/qr.js")),
-    (
-        "link_stats.js",
-        include_bytes!("../../../../console/link_stats.js"),
-    ),
-    (
-        "link_try.js",
-        include_bytes!("../../../../console/link_try.js"),
-    ),
-    (
-        "link_variants.js",
-        include_bytes!("../../../../console/link_variants.js"),
-    ),
-    ("links.js", include_bytes!("../../../../console/links.js")),
-    (
-        "partners.js",
-        include_bytes!("../../../../console/partners.js"),
-    ),
-    (
-        "lifecycle.js",
-        include_bytes!("../../../../console/lifecycle.js"),
-    ),
-    (
-        "webhook_words.js",
-        include_bytes!("../../../../console/webhook_words.js"),
-    ),
-    (
-        "webhook_health.js",
-        include_bytes!("../../../../console/webhook_health.js"),
-    ),
-    (
-        "webhook_log.js",
-        include_bytes!("../../../../console/webhook_log.js"),
-    ),
-    (
-        "webhook_card.js",
-        include_bytes!("../../../../console/webhook_card.js"),
-    ),
-    (
-        "webhook_form.js",
-        include_bytes!("../../../../console/webhook_form.js"),
-    ),
-    (
-        "webhook_panel.js",
-        include_bytes!("../../../../console/webhook_panel.js"),
-    ),
-    (
-        "webhooks.js",
-        include_bytes!("../../../../console/webhooks.js"),
-    ),
-    ("rules.js", include_bytes!("../../../../console/rules.js")),
-    (
-        "test_mode.js",
-        include_bytes!("../../../../console/test_mode.js"),
-    ),
-    ("ledger.js", include_bytes!("../../../../console/ledger.js")),
-    (
-        "coupon_leaks.js",
-        include_bytes!("../../../../console/coupon_leaks.js"),
-    ),
-    // The plan editor without JSON (issue 62).
-    (
-        "plan_editor.js",
-        include_bytes!("../../../../console/plan_editor.js"),
-    ),
-    // Before payouts.js, which imports it.
-    (
-        "payout_waits.js",
-        include_bytes!("../../../../console/payout_waits.js"),
-    ),
-    (
-        "payouts.js",
-        include_bytes!("../../../../console/payouts.js"),
-    ),
-    (
-        "payout_method.js",
-        include_bytes!("../../../../console/payout_method.js"),
-    ),
-    (
-        "payout_providers.js",
-        include_bytes!("../../../../console/payout_providers.js"),
-    ),
-    (
-        "domains.js",
-        include_bytes!("../../../../console/domains.js"),
-    ),
-    (
-        "payout_batches.js",
-        include_bytes!("../../../../console/payout_batches.js"),
-    ),
-    (
-        "customers.js",
-        include_bytes!("../../../../console/customers.js"),
-    ),
-    // "Send a test event" and the last events in words (issue 62).
-    (
-        "integrations_test.js",
-        include_bytes!("../../../../console/integrations_test.js"),
-    ),
-    (
-        "connectors.js",
-        include_bytes!("../../../../console/connectors.js"),
-    ),
-    (
-        "partner_view.js",
-        include_bytes!("../../../../console/partner_view.js"),
-    ),
-    (
-        "commissions.js",
-        include_bytes!("../../../../console/commissions.js"),
-    ),
-    ("tokens.js", include_bytes!("../../../../console/tokens.js")),
-    // Sent mail (issue 59).
-    ("mail.js", include_bytes!("../../../../console/mail.js")),
-    (
-        "conversions.js",
-        include_bytes!("../../../../console/conversions.js"),
-    ),
-    (
-        "programs.js",
-        include_bytes!("../../../../console/programs.js"),
-    ),
-    (
-        "program.js",
-        include_bytes!("../../../../console/program.js"),
-    ),
-    // The partner portal (issue 61).
-    (
-        "portal_api.js",
-        include_bytes!("../../../../console/portal_api.js"),
-    ),
-    (
-        "portal_words.js",
-        include_bytes!("../../../../console/portal_words.js"),
-    ),
-    (
-        "portal_overview.js",
-        include_bytes!("../../../../console/portal_overview.js"),
-    ),
-    // Messages, claims and what the program signs, checked in the page (issue 61).
-    (
-        "portal_verify.js",
-        include_bytes!("../../../../console/portal_verify.js"),
-    ),
-    (
-        "portal_messages.js",
-        include_bytes!("../../../../console/portal_messages.js"),
-    ),
-    (
-        "portal_claims.js",
-        include_bytes!("../../../../console/portal_claims.js"),
-    ),
-    (
-        "portal_people.js",
-        include_bytes!("../../../../console/portal_people.js"),
-    ),
-    // The certifications' words a partner signs, the tax review and invoice buttons, the year-end
-    // 1099-NEC page.
-    (
-        "portal_tax_words.js",
-        include_bytes!("../../../../console/portal_tax_words.js"),
-    ),
-    (
-        "tax_review.js",
-        include_bytes!("../../../../console/tax_review.js"),
-    ),
-    (
-        "invoice_button.js",
-        include_bytes!("../../../../console/invoice_button.js"),
-    ),
-    (
-        "tax_year_end.js",
-        include_bytes!("../../../../console/tax_year_end.js"),
-    ),
-    (
-        "portal_tax.js",
-        include_bytes!("../../../../console/portal_tax.js"),
-    ),
-    // A checked statement's lines, a page at a time (issue 61).
-    (
-        "portal_statement.js",
-        include_bytes!("../../../../console/portal_statement.js"),
-    ),
-    // Sub-ids, the plan in words, the payout method, notifications (issue 61).
-    (
-        "portal_subids.js",
-        include_bytes!("../../../../console/portal_subids.js"),
-    ),
-    (
-        "portal_plan.js",
-        include_bytes!("../../../../console/portal_plan.js"),
-    ),
-    (
-        "portal_method.js",
-        include_bytes!("../../../../console/portal_method.js"),
-    ),
-    (
-        "portal_notifications.js",
-        include_bytes!("../../../../console/portal_notifications.js"),
-    ),
-    ("portal.js", include_bytes!("../../../../console/portal.js")),
-    // The money dashboard (issue 62).
-    (
-        "dashboard.js",
-        include_bytes!("../../../../console/dashboard.js"),
-    ),
-    // Issue 62: the navigation by the manager's objects (places.js after any file it names).
-    ("unread.js", include_bytes!("../../../../console/unread.js")),
-    ("places.js", include_bytes!("../../../../console/places.js")),
-    ("home.js", include_bytes!("../../../../console/home.js")),
-    (
-        "partner_list.js",
-        include_bytes!("../../../../console/partner_list.js"),
-    ),
-    (
-        "partner_messages.js",
-        include_bytes!("../../../../console/partner_messages.js"),
-    ),
-    ("claims.js", include_bytes!("../../../../console/claims.js")),
-    (
-        "broadcasts.js",
-        include_bytes!("../../../../console/broadcasts.js"),
-    ),
-    (
-        "audit_words.js",
-        include_bytes!("../../../../console/audit_words.js"),
-    ),
-    (
-        "partner_risk.js",
-        include_bytes!("../../../../console/partner_risk.js"),
-    ),
-    (
-        "partner_page.js",
-        include_bytes!("../../../../console/partner_page.js"),
-    ),
-    ("plans.js", include_bytes!("../../../../console/plans.js")),
-    (
-        "branding.js",
-        include_bytes!("../../../../console/branding.js"),
-    ),
-    (
-        "customers_page.js",
-        include_bytes!("../../../../console/customers_page.js"),
-    ),
-    (
-        "payouts_page.js",
-        include_bytes!("../../../../console/payouts_page.js"),
-    ),
-    (
-        "integrations.js",
-        include_bytes!("../../../../console/integrations.js"),
-    ),
-    // Import from another tool (issue 64), a Links page.
-    // Its mapping step for a tool 10x does not know (issue 85).
-    (
-        "imports_map.js",
-        include_bytes!("../../../../console/imports_map.js"),
-    ),
-    (
-        "imports.js",
-        include_bytes!("../../../../console/imports.js"),
-    ),
-    ("nav.js", include_bytes!("../../../../console/nav.js")),
-    ("main.js", include_bytes!("../../../../console/main.js")),
-];
+use tenx_console::refs::references;
+use tenx_console::{FILES, INDEX, PORTAL_PAGE, PROGRAM_PAGE};
 
 /// One served file.
 #[derive(Debug)]
 pub struct Asset {
-    /// Its name in `console/` (`app.js`).
+    /// Its path in `console/` (`widgets/picker.js`).
     pub name: &'static str,
-    /// Its served name (`app.3f2a9c1b7d4e.js`): the first 12 hex digits of its SHA-256.
+    /// Its served name (`widgets-picker.3f2a9c1b7d4e.js`): the first 12 hex digits of its
+    /// SHA-256.
     pub hashed: String,
     pub content_type: &'static str,
     pub body: Vec<u8>,
@@ -456,8 +132,9 @@ pub fn accepts_gzip(headers: &HeaderMap) -> bool {
     })
 }
 
-fn hashed_name(name: &str, body: &[u8]) -> String {
+fn hashed_name(path: &str, body: &[u8]) -> String {
     let digest = hex::encode(&Sha256::digest(body)[..6]);
+    let name = path.replace('/', "-");
     match name.rsplit_once('.') {
         Some((stem, ext)) => format!("{stem}.{digest}.{ext}"),
         None => format!("{name}.{digest}"),
@@ -467,31 +144,46 @@ fn hashed_name(name: &str, body: &[u8]) -> String {
 /// Modules another change may add, named by `console/places.js` (issue 62): the money
 /// dashboard, the plan editor's rows, "send a test event". While one is not among the files,
 /// its quoted name is served as `''`, so the page sees an empty place and never asks for it.
-pub const OPTIONAL_MODULES: &[&str] = &["dashboard.js", "plan_editor.js", "integrations_test.js"];
+pub const OPTIONAL_MODULES: &[&str] = &[
+    "home/dashboard.js",
+    "commissions/plan_editor.js",
+    "integrations/test_event.js",
+];
 
-/// `text` with the quoted names of the optional modules absent from `names` emptied.
-fn blank_absent(text: &str, names: &[&str]) -> String {
-    let mut out = text.to_owned();
-    for absent in OPTIONAL_MODULES.iter().filter(|m| !names.contains(m)) {
-        for q in ['"', '\''] {
-            out = out.replace(&format!("{q}./{absent}{q}"), "''");
-        }
+/// `text` (the file at `from`) with the quoted names of the optional modules absent from
+/// `names` emptied.
+fn blank_absent(from: &str, text: &str, names: &[&str]) -> String {
+    let absent = |path: &str| OPTIONAL_MODULES.contains(&path) && !names.contains(&path);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for r in references(from, text)
+        .into_iter()
+        .filter(|r| absent(&r.path))
+    {
+        out.push_str(&text[at..r.start - 1]);
+        out.push_str("''");
+        at = r.end + 1;
     }
+    out.push_str(&text[at..]);
     out
 }
 
-/// Rewrites quoted references to the assets hashed so far.
-fn rewrite(text: &str, done: &[Asset]) -> String {
-    let mut out = text.to_owned();
-    for a in done {
-        for q in ['"', '\''] {
-            for prefix in ["./", "/console/"] {
-                let from = format!("{q}{prefix}{}{q}", a.name);
-                let to = format!("{q}{prefix}{}{q}", a.hashed);
-                out = out.replace(&from, &to);
-            }
-        }
+/// `text` (the file at `from`) with its references to the assets hashed so far rewritten to
+/// their served names, from the same place (`./x.js` or `/console/x.js`: every asset is served
+/// at `/console/`).
+fn rewrite(from: &str, text: &str, done: &[Asset]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for r in references(from, text) {
+        let Some(asset) = done.iter().find(|a| a.name == r.path) else {
+            continue;
+        };
+        out.push_str(&text[at..r.start]);
+        out.push_str(if r.relative { "./" } else { "/console/" });
+        out.push_str(&asset.hashed);
+        at = r.end;
     }
+    out.push_str(&text[at..]);
     out
 }
 
@@ -531,7 +223,7 @@ impl Bundle {
             let content_type = content_type(name);
             let body = match String::from_utf8(raw) {
                 Ok(text) if !content_type.starts_with("image/png") => {
-                    rewrite(&blank_absent(&text, &names), &assets).into_bytes()
+                    rewrite(name, &blank_absent(name, &text, &names), &assets).into_bytes()
                 }
                 Ok(text) => text.into_bytes(),
                 Err(e) => e.into_bytes(),
@@ -547,7 +239,7 @@ impl Bundle {
             });
         }
         Self {
-            index: rewrite(&with_vocabulary(index), &assets),
+            index: rewrite("index.html", &with_vocabulary(index), &assets),
             assets,
         }
     }
@@ -575,7 +267,7 @@ impl Bundle {
 
     /// Another page over the same assets (its references rewritten to their hashed names).
     pub fn page(&self, html: &str) -> String {
-        rewrite(html, &self.assets)
+        rewrite("index.html", html, &self.assets)
     }
 
     /// The served asset with this hashed name.
@@ -665,13 +357,13 @@ pub async fn index(State(state): State<AppState>) -> Response {
 /// reads the program from the public API itself, so any well-formed handle gets the page; it
 /// says when the handle has none. No store read here.
 async fn program_page(State(state): State<AppState>, Path(_): Path<Handle>) -> ApiResult<Response> {
-    page_of(&state, PROGRAM_PAGE, "program.html")
+    page_of(&state, PROGRAM_PAGE, "program_page/program.html")
 }
 
 /// `GET /portal/{handle}`: the partner portal. The page signs its person in (or asks for an
 /// email link) and reads everything through the API as the partner; no store read here.
 async fn portal_page(State(state): State<AppState>, Path(_): Path<Handle>) -> ApiResult<Response> {
-    let mut page = page_of(&state, PORTAL_PAGE, "portal.html")?;
+    let mut page = page_of(&state, PORTAL_PAGE, "portal/portal.html")?;
     page.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(PORTAL_CONTENT_SECURITY_POLICY),

@@ -1,5 +1,5 @@
 //! `GET /t.js` (no auth): the first-party script merchants embed on landing and checkout pages
-//! (`console/t.js`, [docs/connectors-script.md](../../../docs/connectors-script.md)). It keeps the
+//! (`console/site/t.js`, [docs/connectors-script.md](../../../docs/connectors-script.md)). It keeps the
 //! landing page's ctx in a first-party cookie, asks `POST /v2/public/refs` for a ref when the page
 //! has a Stripe Payment Link, buy button or pricing table to fill, and exposes `tenx.ctx()` and
 //! `tenx.ref()`.
@@ -27,9 +27,9 @@ use crate::http::error::ApiError;
 use crate::kernel::state::AppState;
 
 /// The script, as embedded in the binary.
-pub const SCRIPT: &[u8] = include_bytes!("../../../../console/t.js");
+pub const SCRIPT: &[u8] = tenx_console::SCRIPT;
 /// The referral dashboard's element (`<tenx-referrals>`, issue 61), served the same way.
-pub const EMBED_SCRIPT: &[u8] = include_bytes!("../../../../console/embed.js");
+pub const EMBED_SCRIPT: &[u8] = tenx_console::EMBED_SCRIPT;
 
 /// A day: a new release reaches every page within one.
 pub const CACHE_CONTROL: &str = "public, max-age=86400";
@@ -103,7 +103,12 @@ pub fn public_router() -> Router<AppState> {
 
 async fn t_script(State(state): State<AppState>, headers: HeaderMap) -> Response {
     static SERVED: OnceLock<Served> = OnceLock::new();
-    script(&state, &headers, "t.js", Served::embedded(&SERVED, SCRIPT))
+    script(
+        &state,
+        &headers,
+        "site/t.js",
+        Served::embedded(&SERVED, SCRIPT),
+    )
 }
 
 async fn embed_script(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -111,12 +116,12 @@ async fn embed_script(State(state): State<AppState>, headers: HeaderMap) -> Resp
     script(
         &state,
         &headers,
-        "embed.js",
+        "site/embed.js",
         Served::embedded(&SERVED, EMBED_SCRIPT),
     )
 }
 
-/// `GET /t.js` (or `/embed.js`): the embedded script, or the file of that name from
+/// `GET /t.js` (or `/embed.js`): the embedded script, or its file (`site/t.js`) in
 /// `TENX_CONSOLE_DIR` when set (console development, read on every request like the console's
 /// files).
 fn script(

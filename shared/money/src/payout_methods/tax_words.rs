@@ -1,7 +1,7 @@
 //! The words a partner signs under its tax form: the certifications of the IRS forms as the
 //! forms word them (Form W-9, Rev. March 2024, Part II; Form W-8BEN, Rev. October 2021, Part III;
 //! Form W-8BEN-E, Rev. October 2021, Part XXX), and the program's own declaration for an EU VAT
-//! profile or none. The portal shows the same words (`console/portal_tax_words.js`, kept equal
+//! profile or none. The portal shows the same words (`console/portal/tax_words.js`, kept equal
 //! by a test); the digest of the words signed is sealed with the signature.
 
 use sha2::{Digest, Sha256};
@@ -43,7 +43,7 @@ mod tests {
     /// The portal shows the words signed: its copy is these, character for character.
     #[test]
     fn the_portal_shows_the_words_the_server_seals() {
-        let js = include_str!("../../../../console/portal_tax_words.js");
+        let js = std::str::from_utf8(tenx_console::file("portal/tax_words.js").unwrap()).unwrap();
         for form in [TaxForm::W9, TaxForm::W8ben, TaxForm::W8bene, TaxForm::EuVat] {
             let quoted = serde_json::to_string(certification(form)).unwrap();
             assert!(
