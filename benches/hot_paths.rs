@@ -28,7 +28,6 @@ use tenx_shared::domain::{
     build_destination, classify_user_agent, route,
 };
 use tenx_shared::http::auth::Role;
-use tenx_shared::kernel::state::AppState;
 use tenx_shared::platform::config::Config;
 use tenx_shared::platform::queue::embedded::EmbeddedQueue;
 use tenx_shared::platform::queue::{OutMessage, Queue, QueueError, QueueName, Received};
@@ -249,7 +248,13 @@ async fn app_with_link(queue: Arc<dyn Queue>) -> (Router, String) {
     };
     // Every conversion of the benchmark is on one handle.
     config.rate_limits.conversions = u32::MAX;
-    let state = AppState::new(config, Arc::new(EmbeddedStore::in_memory()), queue).expect("state");
+    let state = tenx_shared::aws::app_state(
+        config,
+        Arc::new(EmbeddedStore::in_memory()),
+        queue,
+        tenx_shared::platform::config::Secrets::ALL,
+    )
+    .expect("state");
     let app = tenx_shared::http::local_app(state);
     let jwt = JwtVerifier::new(Some(JWT_SECRET.as_bytes().to_vec()), None, None, None)
         .expect("jwt")

@@ -20,9 +20,12 @@ import sys
 SHARED = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
 # The crates' sources, lowest first (Cargo's dependency graph states the same order between
 # crates; the layers below hold inside them too).
-CRATES = ["kernel", "identity", "tracking", "programs", "attribution", "money", "integrations",
-          "portal", "api", "."]
+CRATES = ["kernel", "aws", "identity", "tracking", "programs", "attribution", "money",
+          "integrations", "portal", "api", "."]
 ROOTS = [os.path.normpath(os.path.join(SHARED, c, "src")) for c in CRATES]
+# A crate whose modules sit in the tree under a folder of their own: tenx-aws's `crate::dynamo`
+# is the tree's `aws::dynamo`, the name the runtime imports it by (`crate::aws::dynamo`).
+PREFIX = {os.path.normpath(os.path.join(SHARED, "aws", "src")): "aws"}
 MAX_FN_LINES = 80
 
 # Lowest first, by folder (a room's module may be named `room/module` to sit on a layer of its
@@ -35,6 +38,9 @@ LAYERS = [
     ["auth"],
     # The event kernel: state, events, outbox, rate limits, settings documents.
     ["kernel"],
+    # The seams' AWS engines (crate tenx-aws): only the runtime uses them (no context's crate
+    # depends on tenx-aws).
+    ["aws"],
     # The services: the product's nouns.
     ["links", "clicks", "campaigns", "conversions", "customers", "analytics", "webhooks", "chain",
      "tokens", "partners", "plans", "plan_changes", "fx", "ledger", "payouts", "connectors",
@@ -70,8 +76,14 @@ def root_of(path):
 
 
 def rel_of(path):
-    """`path` relative to its crate's `src`, with `/` separators (`ledger/post.rs`)."""
-    return os.path.relpath(path, root_of(path)).replace(os.sep, "/")
+    """`path` relative to its crate's `src`, with `/` separators (`ledger/post.rs`), under the
+    crate's PREFIX if it has one (`aws/dynamo.rs`)."""
+    root = root_of(path)
+    rel = os.path.relpath(path, root).replace(os.sep, "/")
+    prefix = PREFIX.get(root)
+    if prefix is None:
+        return rel
+    return prefix + ".rs" if rel == "lib.rs" else f"{prefix}/{rel}"
 
 
 def module_of(path):
@@ -102,12 +114,13 @@ def resolve(parts, modules):
 def edges_of(path, text, modules):
     me = tuple(module_of(path))
     out = set()
-    targets = [m.group(1).split("::") for m in CRATE_PATH.finditer(text)]
+    prefix = [PREFIX[root_of(path)]] if root_of(path) in PREFIX else []
+    targets = [prefix + m.group(1).split("::") for m in CRATE_PATH.finditer(text)]
     for group in USE_GROUP.finditer(text):
         for item in re.split(r",(?![^{]*\})", group.group(1)):
             head = item.strip().split("::")
             if head and head[0]:
-                targets.append([p for p in head if re.match(r"^[a-z_][a-z0-9_]*$", p)])
+                targets.append(prefix + [p for p in head if re.match(r"^[a-z_][a-z0-9_]*$", p)])
     is_mod_file = os.path.basename(path) in ("mod.rs", "lib.rs")
     for m in SUPER_PATH.finditer(text):
         ups = m.group(1).count("super::")

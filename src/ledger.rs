@@ -67,7 +67,7 @@ impl Target {
             tenx_shared::runtime::local::LocalSecrets::load_or_create(&data.0)?.apply(&mut config);
         }
         let (store, queue, _) = open_backends(self.backend, &data).await?;
-        let state = AppState::with_secrets(config, store, queue, needed)?;
+        let state = tenx_shared::aws::app_state(config, store, queue, needed)?;
         Ok((state, handle))
     }
 }

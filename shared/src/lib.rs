@@ -3,14 +3,16 @@
 //! The product's nouns first, one folder (or file) per service: links, clicks, campaigns,
 //! conversions, customers, analytics, webhooks, chain, tokens, auth, and the money layer's
 //! partners, plans, fx, ledger, plan changes and payouts. Beneath them `domain` (pure types and
-//! rules), `platform` (the store, queue and stream seams with their embedded and AWS engines,
-//! config, time, clients) and `kernel` (the application state, events, the outbox, rate
+//! rules), `platform` (the store, queue and stream seams with their embedded engines, config,
+//! time, clients), `aws` (the seams' AWS engines) and `kernel` (the application state, events, the outbox, rate
 //! limits); above them `http` (one router per endpoint group) and `runtime` (the local server,
 //! the Lambda wiring, the workers). `testing` is test support. `docs/architecture.md` maps it;
 //! `scripts/check_layers.py` enforces the layers.
 
 pub use tenx_api::http;
+// The AWS engines (DynamoDB, SQS, Kinesis, SES, S3, the edges): only the runtime builds them.
 pub use tenx_attribution::{attribute, conversions, coupon_leaks, customers, test_sales};
+pub use tenx_aws as aws;
 pub use tenx_identity::{chain, mail, messages, partners, people, tokens, webhooks};
 pub use tenx_integrations::{connectors, imports};
 pub use tenx_kernel::{auth, domain, kernel, platform};

@@ -373,10 +373,11 @@ async fn local_sign_in_mints_a_short_lived_token_only_for_the_printed_code() {
 async fn local_sign_in_needs_a_loopback_peer_and_no_trusted_proxy() {
     let mut config = with_local_sign_in();
     let app = spawn_with(config.clone(), None).await;
-    let state = tenx_shared::kernel::state::AppState::new(
+    let state = tenx_shared::aws::app_state(
         config.clone(),
         app.store.clone(),
         app.queue.clone(),
+        tenx_shared::platform::config::Secrets::ALL,
     )
     .unwrap();
     let mut headers = axum::http::HeaderMap::new();
@@ -388,9 +389,13 @@ async fn local_sign_in_needs_a_loopback_peer_and_no_trusted_proxy() {
     // No socket address at all (as on Lambda): refused.
     assert!(!sign_in_allowed(&state, None, &headers));
     config.trusted_proxy = true;
-    let proxied =
-        tenx_shared::kernel::state::AppState::new(config, app.store.clone(), app.queue.clone())
-            .unwrap();
+    let proxied = tenx_shared::aws::app_state(
+        config,
+        app.store.clone(),
+        app.queue.clone(),
+        tenx_shared::platform::config::Secrets::ALL,
+    )
+    .unwrap();
     assert!(!sign_in_allowed(&proxied, Some(loopback), &headers));
 
     // The router without connection info (as a Lambda function runs it) refuses too.

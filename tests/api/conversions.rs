@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use tenx_shared::conversions::idempotency::{IdempotencyRecord, Status};
 use tenx_shared::domain::{CtxKeyring, IdempotencyKey};
 use tenx_shared::kernel::events::{ConversionData, Event};
-use tenx_shared::kernel::state::AppState;
 use tenx_shared::platform::queue::QueueName;
 use tenx_shared::platform::store::{Cond, Item, Query, SkRange, WriteOp, keys};
 use tenx_shared::runtime::assembly::sinks;
@@ -495,7 +494,13 @@ async fn a_fan_out_lost_between_commit_and_enqueue_is_swept_exactly_once() {
     assert_eq!(conversions[0].data["conversionId"], first["conversionId"]);
 
     // The events consumer applies the batch and clears the outbox entries.
-    let state = AppState::new(app.config.clone(), app.store.clone(), app.queue.clone()).unwrap();
+    let state = tenx_shared::aws::app_state(
+        app.config.clone(),
+        app.store.clone(),
+        app.queue.clone(),
+        tenx_shared::platform::config::Secrets::ALL,
+    )
+    .unwrap();
     let worker = EventsWorker {
         state,
         sinks: sinks(),

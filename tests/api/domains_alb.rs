@@ -1,5 +1,5 @@
 //! Custom domains behind the stack's load balancer (`RedirectFrontDoor: alb`, `domains::edge`
-//! with `platform::edge::alb`), on moto's ACM and ELB: a verified domain goes `pending_dns`
+//! with `tenx_aws::alb`), on moto's ACM and ELB: a verified domain goes `pending_dns`
 //! (its certificate requested in the listener's region) → `pending_tls` (the certificate added
 //! to the HTTPS listener, the load balancer's host answered as the CNAME target) → `active`; a
 //! DELETE takes the certificate off the listener and deletes it; a listener at its certificate

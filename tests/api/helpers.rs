@@ -585,7 +585,7 @@ pub(crate) async fn json_of(resp: reqwest::Response, status: u16) -> Value {
 /// Sends a request again while the service answers 503, waiting what its `retry-after` says
 /// (at most 2 s), as a well-behaved client does; at most five more times. A burst of requests
 /// on one item can outlast the store's own retries of contended writes on a loaded emulator,
-/// and its 503 means "nothing was written, try again" (platform/store/dynamo/retry.rs): the
+/// and its 503 means "nothing was written, try again" (shared/aws/src/dynamo/retry.rs): the
 /// tests of such bursts then check what every request, retried as a client would, leaves.
 pub(crate) async fn retrying_overload<F, Fut>(mut request: F) -> reqwest::Response
 where

@@ -31,7 +31,7 @@ async fn app_with(mut config: Config, workers: Workers) -> TestApp {
         let bucket = format!("tenx-uploads-{}", &id[..16]);
         config.uploads.bucket = Some(bucket.clone());
         config.uploads.endpoint = Some(aws_endpoint());
-        tenx_shared::platform::uploads::s3::S3Uploads::new(bucket, Some(aws_endpoint()))
+        tenx_shared::aws::s3::S3Uploads::new(bucket, Some(aws_endpoint()))
             .ensure_bucket()
             .await
             .expect("the test's bucket");

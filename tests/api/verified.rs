@@ -870,10 +870,11 @@ async fn a_verified_conversion_lost_between_commit_and_enqueue_is_swept_exactly_
     assert_eq!(conversions[0].id.as_str(), format!("evt_{hex}"));
 
     // The events consumer applies the batch and clears the outbox: a second sweep sends nothing.
-    let state = tenx_shared::kernel::state::AppState::new(
+    let state = tenx_shared::aws::app_state(
         app.config.clone(),
         app.store.clone(),
         app.queue.clone(),
+        tenx_shared::platform::config::Secrets::ALL,
     )
     .unwrap();
     let worker = tenx_shared::runtime::workers::events::EventsWorker {

@@ -15,7 +15,6 @@ use sha2::Sha256;
 use tenx_shared::domain::{EventId, Handle, SubscriptionId};
 use tenx_shared::http::auth::Role;
 use tenx_shared::kernel::events::EventType;
-use tenx_shared::kernel::state::AppState;
 use tenx_shared::platform::config::Config;
 use tenx_shared::platform::queue::{QueueName, Received};
 use tenx_shared::runtime::local::Workers;
@@ -988,7 +987,13 @@ async fn duplicate_messages_send_each_attempt_once() {
     let receiver = Receiver::start().await;
     receiver.script("/dup", &[500], 200);
     let (id, secret) = subscribe(&app, &receiver.url("/dup"), &["link.clicked"]).await;
-    let state = AppState::new(app.config.clone(), app.store.clone(), app.queue.clone()).unwrap();
+    let state = tenx_shared::aws::app_state(
+        app.config.clone(),
+        app.store.clone(),
+        app.queue.clone(),
+        tenx_shared::platform::config::Secrets::ALL,
+    )
+    .unwrap();
     let worker = DeliveryWorker::new(state);
     let first = DeliveryMessage {
         handle: Handle::parse(HANDLE).unwrap(),
@@ -1463,7 +1468,13 @@ async fn a_stale_claim_is_taken_over_and_a_live_one_is_left_alone() {
     let app = spawn_full(webhook_config(100), None, Workers::Off).await;
     let receiver = Receiver::start().await;
     let (id, secret) = subscribe(&app, &receiver.url("/lease"), &["link.clicked"]).await;
-    let state = AppState::new(app.config.clone(), app.store.clone(), app.queue.clone()).unwrap();
+    let state = tenx_shared::aws::app_state(
+        app.config.clone(),
+        app.store.clone(),
+        app.queue.clone(),
+        tenx_shared::platform::config::Secrets::ALL,
+    )
+    .unwrap();
     let worker = DeliveryWorker::new(state);
     let message = |event_id: &str| DeliveryMessage {
         handle: Handle::parse(HANDLE).unwrap(),

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use serde_json::Value;
 use tenx_shared::domain::CtxKeyring;
 use tenx_shared::http::{Group, group_app};
-use tenx_shared::kernel::state::AppState;
 use tenx_shared::platform::config::{Config, Secrets};
 use tenx_shared::platform::queue::embedded::EmbeddedQueue;
 use tenx_shared::platform::store::embedded::EmbeddedStore;
@@ -25,7 +24,7 @@ fn public_function() -> (axum::Router, Config) {
     config.rate_limits.conversions_per_address = PER_ADDRESS;
     config.rate_limits.window_secs = 86_400;
     config.trusted_proxy = true;
-    let state = AppState::with_secrets(
+    let state = tenx_shared::aws::app_state(
         config.clone(),
         Arc::new(EmbeddedStore::in_memory()),
         Arc::new(EmbeddedQueue::in_memory()),
@@ -116,7 +115,7 @@ async fn behind_the_load_balancer_the_redirect_reads_only_its_hop() {
     let store = Arc::new(EmbeddedStore::in_memory());
     let queue = Arc::new(EmbeddedQueue::in_memory());
     let state = |secrets| {
-        AppState::with_secrets(config.clone(), store.clone(), queue.clone(), secrets)
+        tenx_shared::aws::app_state(config.clone(), store.clone(), queue.clone(), secrets)
             .expect("cold start")
     };
     let links = state(Secrets {

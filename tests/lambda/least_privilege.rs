@@ -9,7 +9,6 @@ use axum::http::Request;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tenx_shared::http::{Group, group_app};
-use tenx_shared::kernel::state::AppState;
 use tenx_shared::platform::config::{Config, Secrets};
 use tenx_shared::platform::queue::Queue;
 use tenx_shared::platform::queue::embedded::EmbeddedQueue;
@@ -47,19 +46,24 @@ async fn redirect_and_public_build_and_serve_without_any_jwt_config() {
     let config = without_jwt();
 
     // The local server needs every secret, so this configuration cannot start it ...
-    let err = AppState::new(config.clone(), store.clone(), queue.clone())
-        .err()
-        .expect("the local server requires a JWT secret");
+    let err = tenx_shared::aws::app_state(
+        config.clone(),
+        store.clone(),
+        queue.clone(),
+        tenx_shared::platform::config::Secrets::ALL,
+    )
+    .err()
+    .expect("the local server requires a JWT secret");
     assert!(format!("{err:#}").contains("TENX_JWT_SECRET"), "{err:#}");
     // ... but the functions without authenticated routes start on it.
-    let redirect = AppState::with_secrets(
+    let redirect = tenx_shared::aws::app_state(
         config.clone(),
         store.clone(),
         queue.clone(),
         Group::Redirect.secrets(),
     )
     .expect("the redirect starts without a JWT secret");
-    let public = AppState::with_secrets(
+    let public = tenx_shared::aws::app_state(
         config.clone(),
         store.clone(),
         queue.clone(),
@@ -69,7 +73,7 @@ async fn redirect_and_public_build_and_serve_without_any_jwt_config() {
     assert!(redirect.jwt.is_none() && public.jwt.is_none());
 
     // A link, written by the links function (which holds the verifier).
-    let links = AppState::with_secrets(
+    let links = tenx_shared::aws::app_state(
         support::config(),
         store.clone(),
         queue.clone(),
@@ -132,7 +136,7 @@ async fn redirect_and_public_build_and_serve_without_any_jwt_config() {
 async fn a_function_holds_only_its_groups_secrets_even_when_given_more() {
     let store: Arc<dyn Store> = Arc::new(EmbeddedStore::in_memory());
     let queue: Arc<dyn Queue> = Arc::new(EmbeddedQueue::in_memory());
-    let redirect = AppState::with_secrets(
+    let redirect = tenx_shared::aws::app_state(
         support::config(),
         store.clone(),
         queue.clone(),
@@ -141,7 +145,7 @@ async fn a_function_holds_only_its_groups_secrets_even_when_given_more() {
     .expect("redirect");
     assert!(redirect.config.jwt.is_none(), "dropped, not kept around");
     assert!(redirect.ctx_keys.is_some());
-    let links = AppState::with_secrets(
+    let links = tenx_shared::aws::app_state(
         support::config(),
         store.clone(),
         queue.clone(),
@@ -153,7 +157,7 @@ async fn a_function_holds_only_its_groups_secrets_even_when_given_more() {
     // Only the functions that sign (statements: commissions; receipts: public, conversions)
     // hold the signing keys; every other one drops them.
     for group in Group::API.into_iter().chain([Group::Redirect]) {
-        let state = AppState::with_secrets(
+        let state = tenx_shared::aws::app_state(
             support::config(),
             store.clone(),
             queue.clone(),
@@ -180,7 +184,7 @@ async fn a_function_holds_only_its_groups_secrets_even_when_given_more() {
         assert_eq!(state.config.payout_keys.is_empty(), !seals);
     }
     // A commissions function whose keys are missing does not start.
-    let err = AppState::with_secrets(
+    let err = tenx_shared::aws::app_state(
         Config {
             signing_keys: String::new(),
             ..support::config()
@@ -192,7 +196,7 @@ async fn a_function_holds_only_its_groups_secrets_even_when_given_more() {
     .err()
     .expect("no signing keys, no commissions function");
     assert!(format!("{err:#}").contains("TENX_SIGNING_KEYS"), "{err:#}");
-    let err = AppState::with_secrets(
+    let err = tenx_shared::aws::app_state(
         Config {
             payout_keys: String::new(),
             ..support::config()
@@ -204,8 +208,8 @@ async fn a_function_holds_only_its_groups_secrets_even_when_given_more() {
     .err()
     .expect("no payout key, no commissions function");
     assert!(format!("{err:#}").contains("TENX_PAYOUT_KEY"), "{err:#}");
-    let worker =
-        AppState::with_secrets(support::config(), store, queue, Secrets::NONE).expect("worker");
+    let worker = tenx_shared::aws::app_state(support::config(), store, queue, Secrets::NONE)
+        .expect("worker");
     assert!(worker.jwt.is_none() && worker.ctx_keys.is_none() && worker.signing.is_none());
 }
 
@@ -214,7 +218,7 @@ async fn routes_fail_closed_in_a_process_built_without_their_secret() {
     let store: Arc<dyn Store> = Arc::new(EmbeddedStore::in_memory());
     let queue: Arc<dyn Queue> = Arc::new(EmbeddedQueue::in_memory());
     // The links router in a process that (wrongly) loaded no JWT verifier.
-    let misbuilt = AppState::with_secrets(
+    let misbuilt = tenx_shared::aws::app_state(
         support::config(),
         store.clone(),
         queue.clone(),

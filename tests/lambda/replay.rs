@@ -155,7 +155,7 @@ impl Bundle {
                 config.mail.public_url =
                     Some("https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com".into());
             }
-            let state = AppState::with_secrets(
+            let state = tenx_shared::aws::app_state(
                 config,
                 Arc::new(RecordingStore {
                     inner: store.clone(),

@@ -272,7 +272,7 @@ impl ClickStream for RecordingStream {
     }
 }
 
-/// A store that records the DynamoDB action each call needs (as `store::dynamo` issues them).
+/// A store that records the DynamoDB action each call needs (as `tenx_aws::dynamo` issues them).
 pub(crate) struct RecordingStore {
     pub inner: Arc<dyn Store>,
     pub recorder: Recorder,

@@ -447,10 +447,11 @@ fn function_binaries() -> BTreeSet<String> {
 }
 
 fn state() -> AppState {
-    AppState::new(
+    tenx_shared::aws::app_state(
         support::config(),
         std::sync::Arc::new(tenx_shared::platform::store::embedded::EmbeddedStore::in_memory()),
         std::sync::Arc::new(tenx_shared::platform::queue::embedded::EmbeddedQueue::in_memory()),
+        tenx_shared::platform::config::Secrets::ALL,
     )
     .expect("state")
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::CtxKeyring;
 use crate::domain::proof::jws::ProofKeyring;
 use crate::kernel::state::AppState;
-use crate::platform::config::{Config, JwtKey};
+use crate::platform::config::{Config, JwtKey, Secrets};
 use crate::platform::queue::embedded::EmbeddedQueue;
 use crate::platform::queue::{Queue, QueueName};
 use crate::platform::store::Store;
@@ -194,7 +194,7 @@ impl LocalRuntime {
         clicks: Option<Arc<dyn ClickStream>>,
         workers: Workers,
     ) -> anyhow::Result<Self> {
-        let mut state = AppState::new(config, store, queue)?;
+        let mut state = crate::aws::app_state(config, store, queue, Secrets::ALL)?;
         if let Some(clicks) = clicks.clone() {
             state = state.with_click_stream(clicks);
         }

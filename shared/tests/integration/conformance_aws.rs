@@ -11,9 +11,9 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveStatus};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::json;
-use tenx_shared::platform::queue::sqs::{QueueAddress, SqsQueue};
+use tenx_shared::aws::dynamo::DynamoStore;
+use tenx_shared::aws::sqs::{QueueAddress, SqsQueue};
 use tenx_shared::platform::queue::{OutMessage, Queue, QueueError, QueueName};
-use tenx_shared::platform::store::dynamo::DynamoStore;
 use tenx_shared::platform::store::{Cond, Item, Store, StoreError, WriteOp, now_unix};
 use tenx_shared::testing::conformance;
 use tenx_shared::{

@@ -8,7 +8,6 @@
 use std::sync::Arc;
 
 use tenx_shared::domain::{CampaignId, CommissionId, Currency, Handle, PartnerId};
-use tenx_shared::kernel::state::AppState;
 use tenx_shared::ledger::model::{Commission, Kind, Status};
 use tenx_shared::ledger::{Filter, balances, index};
 use tenx_shared::platform::config::{Config, Secrets};
@@ -57,7 +56,7 @@ async fn reads_beside(big: usize) -> Vec<(&'static str, OpCounts)> {
     let counting: Arc<dyn Store> = Arc::new(counted(store, &counters));
     let queue = Arc::new(tenx_shared::platform::queue::embedded::EmbeddedQueue::in_memory());
     let config = Config::from_env().unwrap();
-    let state = AppState::with_secrets(config, counting, queue, Secrets::NONE).unwrap();
+    let state = tenx_shared::aws::app_state(config, counting, queue, Secrets::NONE).unwrap();
     let handle = Handle::parse("acme").unwrap();
     let today = tenx_shared::ledger::running::day_of(tenx_shared::platform::time::now_millis());
     let mut out = Vec::new();

@@ -7,10 +7,10 @@ use crate::domain::fallback::RedirectSettings;
 use crate::domain::risk::ConversionPolicy;
 use crate::domain::{CtxKeyring, Link};
 use crate::platform::config::{Config, Secrets};
+use crate::platform::engines::{Chosen, Engines};
 use crate::platform::queue::Queue;
 use crate::platform::store::Store;
 use crate::platform::stream::ClickStream;
-use crate::platform::uploads;
 
 /// The redirect path's in-process link cache: `None` caches a miss (unknown slug) too, so a
 /// burst on a dead link costs one read per TTL, not one per request.
@@ -93,11 +93,24 @@ impl AppState {
 
     /// The state of a process holding only the `needed` secrets (a Lambda function). Secrets it
     /// does not need are dropped from the configuration it keeps, even when they were set.
+    /// Local engines only: settings naming an AWS one are refused ([`Self::with_engines`]).
     pub fn with_secrets(
+        config: Config,
+        store: Arc<dyn Store>,
+        queue: Arc<dyn Queue>,
+        needed: Secrets,
+    ) -> anyhow::Result<Self> {
+        Self::with_engines(config, store, queue, needed, &Engines::LOCAL)
+    }
+
+    /// [`Self::with_secrets`], the mail, uploads and edge engines the settings name built from
+    /// `engines` when they are not the kernel's own (`tenx_aws::ENGINES`: SES, S3, the edges).
+    pub fn with_engines(
         mut config: Config,
         store: Arc<dyn Store>,
         queue: Arc<dyn Queue>,
         needed: Secrets,
+        engines: &Engines,
     ) -> anyhow::Result<Self> {
         let keys = config.keys_for(needed)?;
         let jwt = match config.jwt.as_ref().filter(|_| needed.jwt) {
@@ -121,30 +134,19 @@ impl AppState {
         if !needed.payout_key {
             config.payout_keys.clear();
         }
-        let mailer = crate::platform::mail::engine(&config.mail)?;
+        let Chosen {
+            mailer,
+            uploads,
+            edge,
+        } = engines.build(&config)?;
         let ctx_keys = keys.ctx_keys.map(Arc::new);
         let signing = keys.signing.map(Arc::new);
         let payout_key = keys.payout_key.map(Arc::new);
-        let link_cache = moka::sync::Cache::builder()
-            .max_capacity(100_000)
-            .time_to_live(config.link_cache_ttl)
-            .build();
-        let policy_cache = moka::sync::Cache::builder()
-            .max_capacity(100_000)
-            .time_to_live(config.link_cache_ttl)
-            .build();
-        let redirect_settings_cache = moka::sync::Cache::builder()
-            .max_capacity(100_000)
-            .time_to_live(config.link_cache_ttl)
-            .build();
-        let seen_handles = moka::sync::Cache::builder()
-            .max_capacity(100_000)
-            .time_to_live(config.link_cache_ttl)
-            .build();
-        let domain_cache = moka::sync::Cache::builder()
-            .max_capacity(100_000)
-            .time_to_live(config.link_cache_ttl)
-            .build();
+        let link_cache = on_link_ttl(&config);
+        let policy_cache = on_link_ttl(&config);
+        let redirect_settings_cache = on_link_ttl(&config);
+        let seen_handles = on_link_ttl(&config);
+        let domain_cache = on_link_ttl(&config);
         let full_counters = moka::sync::Cache::builder()
             .max_capacity(100_000)
             .time_to_live(std::time::Duration::from_secs(u64::from(
@@ -152,8 +154,8 @@ impl AppState {
             )))
             .build();
         Ok(Self {
-            uploads: uploads::engine(&config.uploads, config.mail.data_dir.as_deref()),
-            edge: crate::platform::edge::engine(&config.edge),
+            uploads,
+            edge,
             config: Arc::new(config),
             store,
             queue,
@@ -225,6 +227,18 @@ impl AppState {
 #[derive(Debug, Clone, Copy, thiserror::Error)]
 #[error("this process has no {0}")]
 pub struct Unconfigured(&'static str);
+
+/// A cache of 100,000 entries on the link cache's TTL.
+fn on_link_ttl<K, V>(config: &Config) -> moka::sync::Cache<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    moka::sync::Cache::builder()
+        .max_capacity(100_000)
+        .time_to_live(config.link_cache_ttl)
+        .build()
+}
 
 /// The funnel's last look at the oldest event not counted yet, kept [`FRESHNESS_REUSE`].
 fn freshness_cache() -> moka::sync::Cache<(), Option<i64>> {

@@ -1,13 +1,13 @@
-//! Platform plumbing, below every service: the storage, queue and click-stream seams (each with
-//! its embedded and AWS engine), settings, time, the AWS and HTTP clients, and the counters and
-//! decorator wrapped around the seams.
+//! Platform plumbing, below every service: the storage, queue, click-stream, mail, upload and
+//! edge seams with their embedded engines (the AWS engines are `tenx-aws`'s, handed in as
+//! [`engines::Engines`]), settings, time, the HTTP client, and the counters and decorator
+//! wrapped around the seams.
 
-pub mod aws_client;
-pub mod aws_errors;
 pub mod config;
 pub mod decorate;
 pub mod dns;
 pub mod edge;
+pub mod engines;
 pub mod http_client;
 pub mod mail;
 pub mod metrics;

@@ -4,14 +4,14 @@
 //! built on them, provisioning of a fresh environment (`tenx setup`), and the cold start of a
 //! Lambda function.
 
-use crate::platform::aws_errors as errors;
+use crate::aws::errors;
 mod provision;
 pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::platform::aws_client::LazyClient;
+pub use crate::aws::client::LazyClient;
 use anyhow::Context;
 use aws_config::BehaviorVersion;
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
@@ -19,14 +19,14 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_smithy_types::retry::RetrySpec;
 
+use crate::aws::dynamo::DynamoStore;
+use crate::aws::kinesis::KinesisStream;
+use crate::aws::sqs::{QueueAddress, SqsQueue};
 use crate::kernel::state::AppState;
 use crate::platform::config::{Config, Env, JwtKey, Secrets};
-use crate::platform::queue::sqs::{QueueAddress, SqsQueue};
 use crate::platform::queue::{Queue, QueueName};
 use crate::platform::store::Store;
-use crate::platform::store::dynamo::DynamoStore;
 use crate::platform::stream::ClickStream;
-use crate::platform::stream::kinesis::KinesisStream;
 
 pub use provision::provision;
 
@@ -289,7 +289,7 @@ pub async fn app_state_from_vars(env: &Env, needs: impl Into<Secrets>) -> anyhow
     wanted.load_into(&clients, &mut config).await?;
     let settings = AwsSettings::from_vars(env);
     let (store, queue) = connect_with(&clients, &settings).await?;
-    let state = AppState::with_secrets(config, store, queue, needs)?;
+    let state = crate::aws::app_state(config, store, queue, needs)?;
     // Only the functions that record clicks are given the stream's name (template.yaml).
     Ok(match env.var("TENX_CLICK_STREAM") {
         Some(_) => state.with_click_stream(click_stream(&clients, &settings)),

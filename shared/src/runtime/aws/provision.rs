@@ -14,10 +14,10 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use super::{AwsClients, AwsSettings};
-use crate::platform::aws_errors::describe;
+use crate::aws::dynamo;
+use crate::aws::errors::describe;
 use crate::platform::queue::QueueName;
 use crate::platform::queue::embedded::DEFAULT_MAX_RECEIVES;
-use crate::platform::store::dynamo;
 
 /// How long to wait for a new table to become ACTIVE.
 const TABLE_READY_TIMEOUT: Duration = Duration::from_secs(120);

@@ -254,7 +254,7 @@ mod tests {
             crate::platform::queue::embedded::EmbeddedQueue::open(&dir.path().join("q.redb"))
                 .unwrap(),
         );
-        let state = AppState::with_secrets(
+        let state = crate::aws::app_state(
             crate::platform::config::Config::default(),
             store.clone(),
             queue.clone(),

@@ -177,7 +177,7 @@ mod tests {
         let store = Arc::new(crate::platform::store::embedded::EmbeddedStore::in_memory());
         let queue = Arc::new(crate::platform::queue::embedded::EmbeddedQueue::in_memory());
         let config = crate::platform::config::Config::from_env().expect("config");
-        let state = AppState::with_secrets(config, store, queue, Secrets::NONE).expect("state");
+        let state = crate::aws::app_state(config, store, queue, Secrets::NONE).expect("state");
         let handle = crate::domain::Handle::parse("acme").unwrap();
         let events: Vec<Event> = (0..3)
             .map(|_| Event::untyped(EventType::LinkCreated, &handle, serde_json::json!({})))
@@ -222,7 +222,7 @@ mod tests {
         let queue = Arc::new(crate::platform::queue::embedded::EmbeddedQueue::in_memory());
         let config = crate::platform::config::Config::from_env().expect("config");
         let state =
-            AppState::with_secrets(config, store.clone(), queue, Secrets::NONE).expect("state");
+            crate::aws::app_state(config, store.clone(), queue, Secrets::NONE).expect("state");
         let handle = crate::domain::Handle::parse("acme").unwrap();
         let mut events: Vec<Event> = (0..2)
             .map(|_| Event::untyped(EventType::LinkCreated, &handle, serde_json::json!({})))

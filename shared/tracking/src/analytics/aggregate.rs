@@ -534,7 +534,10 @@ mod tests {
         let failing = crate::testing::failing_queue(log.clone());
         let switch = failing.hook().clone();
         let stream = crate::testing::failing_stream(log.clone(), switch.clone());
-        let config = crate::platform::config::Config::from_env().expect("config");
+        let mut config = crate::platform::config::Config::from_env().expect("config");
+        // No mail is sent: an engine the kernel builds (SES, the default without a data dir,
+        // is tenx-aws's).
+        config.mail.url = Some(crate::platform::mail::MailUrl::Maildir(std::env::temp_dir()));
         let state = AppState::with_secrets(config, store.clone(), log.clone(), Secrets::NONE)
             .expect("state")
             .with_click_stream(Arc::new(stream));

@@ -412,7 +412,10 @@ pub async fn stream_aggregation_counts_a_parked_click_once(
         .write(crate::kernel::outbox::record(&mut parked))
         .await
         .expect("parked");
-    let config = crate::platform::config::Config::from_env().expect("config");
+    let mut config = crate::platform::config::Config::from_env().expect("config");
+    // No mail is sent: an engine the kernel builds (SES, the default without a data dir, is
+    // tenx-aws's).
+    config.mail.url = Some(crate::platform::mail::MailUrl::Maildir(std::env::temp_dir()));
     let queue = Arc::new(crate::platform::queue::embedded::EmbeddedQueue::in_memory());
     let state = crate::kernel::state::AppState::with_secrets(
         config,

@@ -1,14 +1,12 @@
 //! The stack's TLS edge for custom domains (issue 64): on AWS, a domain's certificate (ACM, in
 //! `us-east-1`, validated by DNS) and a CloudFront distribution that serves the domain with it
-//! in front of the redirect ([`aws::AwsEdge`]), or, behind the stack's load balancer, the
-//! certificate (in its region) added to its HTTPS listener ([`alb::AlbEdge`]). Locally there is none (`None` in the state):
+//! in front of the redirect (`tenx-aws`'s `AwsEdge`), or, behind the stack's load balancer, the
+//! certificate (in its region) added to its HTTPS listener (its `AlbEdge`). Locally there is
+//! none (`None` in the state):
 //! `tenx serve` answers any `Host`, so a verified domain is live at once.
 //!
 //! Every call is idempotent by the caller's reference (ACM's idempotency token, CloudFront's
 //! caller reference), so `domains::edge` may replay a step whose result it did not record.
-
-pub mod alb;
-pub mod aws;
 
 use std::sync::Arc;
 
@@ -100,14 +98,30 @@ pub struct Listener {
     pub host: String,
 }
 
+/// CloudFront's constructor (`tenx-aws`): the distribution each domain's copies, the endpoint.
+pub type CloudFrontEngine = fn(String, Option<String>) -> Arc<dyn Edge>;
+/// The load balancer's (`tenx-aws`): its HTTPS listener, the endpoint.
+pub type AlbEngine = fn(&Listener, Option<String>) -> Arc<dyn Edge>;
+
 /// The edge: CloudFront's when a distribution to copy is set, the load balancer's when its
-/// listener is, else none (the configuration never sets both).
-pub fn engine(settings: &EdgeSettings) -> Option<Arc<dyn Edge>> {
+/// listener is (each `None` in a process without it: settings naming an absent one are
+/// refused), else none (the configuration never sets both).
+pub fn engine(
+    settings: &EdgeSettings,
+    cloudfront: Option<CloudFrontEngine>,
+    alb: Option<AlbEngine>,
+) -> anyhow::Result<Option<Arc<dyn Edge>>> {
     let endpoint = settings.endpoint.clone();
+    let absent = |var: &str| {
+        anyhow::anyhow!("{var} names an AWS edge, an engine this process was built without")
+    };
     if let Some(id) = &settings.distribution_id {
-        return Some(Arc::new(aws::AwsEdge::new(id.clone(), endpoint)));
+        let cloudfront = cloudfront.ok_or_else(|| absent("TENX_EDGE_DISTRIBUTION_ID"))?;
+        return Ok(Some(cloudfront(id.clone(), endpoint)));
     }
-    settings.listener.as_ref().map(|l| {
-        Arc::new(alb::AlbEdge::new(l.arn.clone(), l.host.clone(), endpoint)) as Arc<dyn Edge>
-    })
+    let Some(listener) = &settings.listener else {
+        return Ok(None);
+    };
+    let alb = alb.ok_or_else(|| absent("TENX_EDGE_LISTENER_ARN"))?;
+    Ok(Some(alb(listener, endpoint)))
 }

@@ -3,13 +3,13 @@
 //!
 //! Three engines, chosen once by `TENX_MAIL_URL` ([`MailSettings`]): unset, a Maildir under the
 //! data dir (`tenx serve` needs nothing; on Lambda, which has no data dir, `ses:`); `smtp://` /
-//! `smtps://` through `lettre`; `ses:` through Amazon SES v2. Messages are built here too
+//! `smtps://` through `lettre`; `ses:` through Amazon SES v2 (`tenx-aws`'s engine, handed in as
+//! `platform::engines`). Messages are built here too
 //! ([`compose`], `lettre`'s builder: addresses parsed, headers encoded, so no header injection),
 //! so every engine sends the same bytes.
 
 mod compose;
 mod maildir;
-mod ses;
 mod settings;
 mod smtp;
 
@@ -53,14 +53,23 @@ pub trait Mailer: Send + Sync + 'static {
     async fn send(&self, mail: &RawMail) -> Outcome;
 }
 
-/// The engine `settings` name. `on_lambda`: no data dir, so the default is SES.
-pub fn engine(settings: &MailSettings) -> anyhow::Result<Arc<dyn Mailer>> {
+/// SES's constructor (`tenx-aws`): the endpoint (an emulator's) and the configuration set.
+pub type SesEngine = fn(Option<String>, Option<String>) -> Arc<dyn Mailer>;
+
+/// The engine `settings` name, SES's from `ses` (`None`: this process has none, and settings
+/// naming it are refused). On Lambda (no data dir) the default is SES.
+pub fn engine(settings: &MailSettings, ses: Option<SesEngine>) -> anyhow::Result<Arc<dyn Mailer>> {
     Ok(match settings.effective_url() {
         MailUrl::Maildir(dir) => Arc::new(Maildir::new(dir)),
         MailUrl::Smtp(url) => Arc::new(smtp::Smtp::new(&url)?),
-        MailUrl::Ses { endpoint } => Arc::new(ses::Ses::new(
-            endpoint,
-            settings.ses_configuration_set.clone(),
-        )),
+        MailUrl::Ses { endpoint } => {
+            let ses = ses.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "TENX_MAIL_URL (`ses:`, the default without a data dir) names Amazon SES, \
+                     an AWS engine this process was built without"
+                )
+            })?;
+            ses(endpoint, settings.ses_configuration_set.clone())
+        }
     })
 }

@@ -9,7 +9,6 @@ use async_trait::async_trait;
 
 pub mod click_log;
 pub mod embedded;
-pub mod sqs;
 
 /// SQS's largest `DelaySeconds`; longer delays are re-enqueued by the consumer.
 pub const MAX_DELAY_SECS: u32 = 900;

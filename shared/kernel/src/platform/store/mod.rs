@@ -11,7 +11,6 @@ use std::ops::ControlFlow;
 
 use async_trait::async_trait;
 
-pub mod dynamo;
 pub mod embedded;
 pub(crate) mod group_commit;
 pub mod keys;

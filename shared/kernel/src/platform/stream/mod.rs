@@ -8,12 +8,10 @@
 //! committed in the same transaction as the batch's summed counters: a replayed batch is seen
 //! for what it is without a write per event (`analytics::stream`, `docs/architecture.md`).
 //!
-//! Backends: [`kinesis::KinesisStream`] on AWS, and the embedded queue's click log
+//! Backends: `tenx-aws`'s `KinesisStream` on AWS, and the embedded queue's click log
 //! (`queue::embedded`, one shard, group-committed and fsynced before the append returns).
 
 use async_trait::async_trait;
-
-pub mod kinesis;
 
 /// Kinesis's largest record (1 MiB); every backend refuses more, so what works locally works
 /// on AWS. A click event is well under 2 KB.

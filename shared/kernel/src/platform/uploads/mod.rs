@@ -1,12 +1,11 @@
 //! Where large files wait to be imported (issue 64): a client PUTs the file to a short-lived
 //! URL ([`Uploads::presign_put`]), and the import worker reads it back as a stream
 //! ([`Uploads::open`]). On AWS the stack's uploads bucket with an S3 presigned PUT
-//! ([`s3::S3Uploads`], `aws-sdk-s3`'s presigning; the bucket's lifecycle rule deletes an upload
+//! (`tenx-aws`'s `S3Uploads`, `aws-sdk-s3`'s presigning; the bucket's lifecycle rule deletes an upload
 //! after a day); on a local server a directory of the data dir with a URL of the server itself
 //! that takes the PUT ([`local::LocalUploads`]), so the flow is the same everywhere.
 
 pub mod local;
-pub mod s3;
 
 use std::io::Read;
 use std::sync::Arc;
@@ -90,20 +89,30 @@ impl UploadSettings {
     }
 }
 
-/// The engine: the bucket when one is set, else the data dir's `uploads/` (the local server's
-/// data dir), else none (a process with neither takes no uploads).
+/// S3's constructor (`tenx-aws`): the bucket and the endpoint.
+pub type S3Engine = fn(String, Option<String>) -> Arc<dyn Uploads>;
+
+/// The engine: the bucket when one is set (S3's, from `s3`: `None` refuses a bucket), else the
+/// data dir's `uploads/` (the local server's data dir), else none (a process with neither takes
+/// no uploads).
 pub fn engine(
     settings: &UploadSettings,
     data_dir: Option<&std::path::Path>,
-) -> Option<Arc<dyn Uploads>> {
-    match (&settings.bucket, data_dir) {
-        (Some(bucket), _) => Some(Arc::new(s3::S3Uploads::new(
-            bucket.clone(),
-            settings.endpoint.clone(),
-        ))),
+    s3: Option<S3Engine>,
+) -> anyhow::Result<Option<Arc<dyn Uploads>>> {
+    Ok(match (&settings.bucket, data_dir) {
+        (Some(bucket), _) => {
+            let s3 = s3.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "TENX_UPLOADS_BUCKET names an S3 bucket, an AWS engine this process was \
+                     built without"
+                )
+            })?;
+            Some(s3(bucket.clone(), settings.endpoint.clone()))
+        }
         (None, Some(dir)) => Some(Arc::new(local::LocalUploads::new(dir.join("uploads")))),
         (None, None) => None,
-    }
+    })
 }
 
 /// A reader that fails past `max` bytes: an upload larger than [`MAX_UPLOAD_BYTES`] (which a

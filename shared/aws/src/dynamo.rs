@@ -4,9 +4,9 @@
 //! condition carries the current item without a second read (a consistent `GetItem` stands in
 //! only when the backend returned nothing). Reads are strongly consistent and drop expired items
 //! (DynamoDB's TTL deletes them late), both with a filter and in code. Throttling, 5xx and
-//! timeouts are retried by the SDK (standard retry mode, see `crate::runtime::aws`); writes cancelled by a
-//! transaction in flight on their items are retried here ([`retry`]); what is left after that is
-//! [`StoreError::Unavailable`], which the API answers with 503 + `retry-after`.
+//! timeouts are retried by the SDK (standard retry mode, see tenx-shared's `runtime::aws`); writes
+//! cancelled by a transaction in flight on their items are retried here ([`retry`]); what is left
+//! after that is [`StoreError::Unavailable`], which the API answers with 503 + `retry-after`.
 
 mod codec;
 mod retry;
@@ -27,11 +27,13 @@ use aws_sdk_dynamodb::types::{
 
 use self::codec::{Attrs, Expr};
 use self::retry::{Attempt, contended, is_conflict};
-use super::validate::{
+use crate::errors::{Failure, classify, describe};
+use tenx_kernel::platform::store::validate::{
     MAX_ITEM_BYTES, validate_key, validate_op, validate_query, validate_transact,
 };
-use super::{Cond, Item, Page, Query, SkRange, Store, StoreError, WriteOp, now_unix};
-use crate::platform::aws_errors::{Failure, classify, describe};
+use tenx_kernel::platform::store::{
+    Cond, Item, Page, Query, SkRange, Store, StoreError, WriteOp, now_unix,
+};
 
 /// [`Store`] on a DynamoDB table with `pk` (S, hash) and `sk` (S, range) keys.
 #[derive(Clone)]

@@ -18,9 +18,9 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::sync::OnceCell;
 
-use super::{Certificate, Distribution, Edge, EdgeError};
-use crate::domain::custom_domain::Cname;
-use crate::platform::aws_errors::{Failure, classify, describe};
+use crate::errors::{Failure, classify, describe};
+use tenx_kernel::domain::custom_domain::Cname;
+use tenx_kernel::platform::edge::{Certificate, Distribution, Edge, EdgeError};
 
 type SdkError<E> = aws_smithy_runtime_api::client::result::SdkError<E, HttpResponse>;
 
@@ -66,7 +66,7 @@ impl AwsEdge {
 
 /// A refusal (the request itself, a quota) is the domain's to show; throttling, outages and
 /// the stack's own faults (access denied) are retried by the next pass.
-pub(super) fn failed<E>(what: &str, e: &SdkError<E>) -> EdgeError
+pub(crate) fn failed<E>(what: &str, e: &SdkError<E>) -> EdgeError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -191,7 +191,7 @@ impl AwsEdge {
 // ACM's side, the same for either front door (the load balancer's in its own region).
 
 /// `key`: ACM's default (RSA 2048) when `None`.
-pub(super) async fn request_certificate(
+pub(crate) async fn request_certificate(
     acm: &aws_sdk_acm::Client,
     domain: &str,
     reference: &str,
@@ -211,7 +211,7 @@ pub(super) async fn request_certificate(
         .ok_or_else(|| EdgeError::Unavailable("ACM answered no certificate".into()))
 }
 
-pub(super) async fn certificate(
+pub(crate) async fn certificate(
     acm: &aws_sdk_acm::Client,
     arn: &str,
 ) -> Result<Certificate, EdgeError> {
@@ -251,7 +251,7 @@ pub(super) async fn certificate(
     })
 }
 
-pub(super) async fn delete_certificate(
+pub(crate) async fn delete_certificate(
     acm: &aws_sdk_acm::Client,
     arn: &str,
 ) -> Result<(), EdgeError> {

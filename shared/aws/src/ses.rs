@@ -13,13 +13,13 @@ use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
 use tokio::sync::OnceCell;
 
-use super::{Mailer, Outcome, RawMail};
+use tenx_kernel::platform::mail::{Mailer, Outcome, RawMail};
 
 /// Tries of one `SendEmail` while SES throttles (its own retries come first): 0.2, 0.8, 3.2 s.
 const THROTTLED_TRIES: u32 = 4;
 const THROTTLED_BACKOFF: Duration = Duration::from_millis(200);
 
-pub(super) struct Ses {
+pub struct Ses {
     endpoint: Option<String>,
     configuration_set: Option<String>,
     client: OnceCell<Client>,
@@ -28,7 +28,7 @@ pub(super) struct Ses {
 }
 
 impl Ses {
-    pub(super) fn new(endpoint: Option<String>, configuration_set: Option<String>) -> Self {
+    pub fn new(endpoint: Option<String>, configuration_set: Option<String>) -> Self {
         Self {
             endpoint,
             configuration_set,

@@ -7,7 +7,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::presigning::PresigningConfig;
 use tokio::sync::OnceCell;
 
-use super::{PresignedPut, Reader, URL_TTL, UploadError, Uploads};
+use tenx_kernel::platform::uploads::{PresignedPut, Reader, URL_TTL, UploadError, Uploads};
 
 pub struct S3Uploads {
     bucket: String,
@@ -163,7 +163,7 @@ impl Uploads for S3Uploads {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::platform::uploads::UploadSettings;
+    use tenx_kernel::platform::uploads::UploadSettings;
 
     /// A client built offline (presigning needs no network): a region and made-up keys.
     fn offline(region: &str) -> S3Uploads {

@@ -12,9 +12,9 @@ use aws_sdk_elasticloadbalancingv2::operation::add_listener_certificates::AddLis
 use aws_sdk_elasticloadbalancingv2::types::Certificate as ListenerCertificate;
 use tokio::sync::OnceCell;
 
-use super::aws::{certificate, delete_certificate, failed, request_certificate};
-use super::{Certificate, Distribution, Edge, EdgeError};
-use crate::platform::aws_errors::describe;
+use crate::cloudfront::{certificate, delete_certificate, failed, request_certificate};
+use crate::errors::describe;
+use tenx_kernel::platform::edge::{Certificate, Distribution, Edge, EdgeError};
 
 struct Clients {
     acm: aws_sdk_acm::Client,

@@ -1,5 +1,5 @@
 //! The SQS queue: [`Queue`] on two standard SQS queues (events, deliveries), each with a
-//! dead-letter queue and a redrive policy (set up by `crate::runtime::aws::provision`).
+//! dead-letter queue and a redrive policy (set up by tenx-shared's `runtime::aws::provision`).
 //!
 //! `send` batches ten messages per `SendMessageBatch` and retries the entries SQS reports as
 //! failed; `receive` long-polls briefly (1 s) and asks for `ApproximateReceiveCount`; `ack`
@@ -18,10 +18,12 @@ use aws_sdk_sqs::types::{
 };
 use tokio::sync::OnceCell;
 
-use super::{MAX_DELAY_SECS, OutMessage, Queue, QueueError, QueueName, Received};
-use super::{MAX_RECEIVE_BATCH, MAX_VISIBILITY, validate_body};
-use crate::platform::aws_client::LazyClient;
-use crate::platform::aws_errors::{Failure, classify, describe};
+use crate::client::LazyClient;
+use crate::errors::{Failure, classify, describe};
+use tenx_kernel::platform::queue::{
+    MAX_DELAY_SECS, OutMessage, Queue, QueueError, QueueName, Received,
+};
+use tenx_kernel::platform::queue::{MAX_RECEIVE_BATCH, MAX_VISIBILITY, validate_body};
 
 /// SQS's limits on one `SendMessageBatch`.
 const BATCH_ENTRIES: usize = 10;
@@ -280,13 +282,16 @@ impl Queue for SqsQueue {
     /// SQS's approximate counts: the queue's visible, not visible (and delayed), and its
     /// dead-letter queue's (named by the redrive policy's ARN). Round trips: TWO
     /// `GetQueueAttributes` and ONE `GetQueueUrl` of the dead-letter queue.
-    async fn depth(&self, queue: QueueName) -> Result<Option<super::Depth>, QueueError> {
+    async fn depth(
+        &self,
+        queue: QueueName,
+    ) -> Result<Option<tenx_kernel::platform::queue::Depth>, QueueError> {
         let url = self.url(queue).await?;
         let attrs = self.attributes(url).await?;
         let count = |name: &QueueAttributeName| -> u64 {
             attrs.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
         };
-        let mut depth = super::Depth {
+        let mut depth = tenx_kernel::platform::queue::Depth {
             waiting: count(&QueueAttributeName::ApproximateNumberOfMessages),
             in_flight: count(&QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
                 + count(&QueueAttributeName::ApproximateNumberOfMessagesDelayed),

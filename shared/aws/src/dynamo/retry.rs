@@ -15,7 +15,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
-use crate::platform::store::StoreError;
+use tenx_kernel::platform::store::StoreError;
 
 /// Attempts of a write cancelled by contention (a conflicting transaction, or throttling of a
 /// transaction, which the SDK does not retry either).

@@ -10,9 +10,11 @@ use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::ShardIteratorType;
 
-use super::{ClickStream, MAX_READ, StreamError, StreamRecord, validate_record};
-use crate::platform::aws_client::LazyClient;
-use crate::platform::aws_errors::{Failure, classify, describe};
+use crate::client::LazyClient;
+use crate::errors::{Failure, classify, describe};
+use tenx_kernel::platform::stream::{
+    ClickStream, MAX_READ, StreamError, StreamRecord, validate_record,
+};
 
 /// `GetRecords` may answer empty while records lie further on (an iterator starts before a
 /// gap); a few hops along `NextShardIterator` find them or show the shard is caught up.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::platform::store::{Cond, CounterCap, Item, StoreError};
+use tenx_kernel::platform::store::{Cond, CounterCap, Item, StoreError};
 
 pub(super) type Attrs = HashMap<String, AttributeValue>;
 
@@ -88,7 +88,7 @@ pub(super) fn from_attrs(attrs: &Attrs) -> Result<Item, StoreError> {
     for (name, value) in attrs {
         if let Some(counter) = name.strip_prefix(COUNTER_PREFIX) {
             // i128: sums of money may pass i64 (issue 28); DynamoDB holds at most 38 digits.
-            let parsed: crate::platform::store::Count = number(name, value)?
+            let parsed: tenx_kernel::platform::store::Count = number(name, value)?
                 .parse()
                 .map_err(|e| corrupt(format!("{name}: {e}")))?;
             counters.insert(counter.to_owned(), parsed);
@@ -218,7 +218,7 @@ impl Expr {
     /// `ADD` of every delta (and `SET ttl` when given) for an `Add`, and its cap condition.
     pub(super) fn add(
         &mut self,
-        deltas: &[(String, crate::platform::store::Count)],
+        deltas: &[(String, tenx_kernel::platform::store::Count)],
         cap: Option<&CounterCap>,
         expires_at: Option<i64>,
     ) -> (String, Option<String>) {
