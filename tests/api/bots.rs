@@ -3,8 +3,6 @@
 //! `groupBy=botReason`, its CSV, the confidence reason); the country header is believed only
 //! from the verified edge.
 
-use std::time::Duration;
-
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
@@ -133,19 +131,23 @@ async fn localized_user_agents_are_browsers_like_any_other() {
 /// Polls `groupBy=botReason` until the aggregator has counted `clicks`.
 async fn bot_reasons(app: &TestApp, clicks: i64) -> Value {
     let viewer = app.as_role("acme", Role::Viewer);
-    for _ in 0..300 {
-        let report: Value = viewer
-            .analytics("groupBy=botReason")
-            .await
-            .json()
-            .await
-            .unwrap();
-        if report["totals"]["clicks"] == clicks {
-            return report;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the aggregator never counted {clicks} clicks");
+    eventually_or(
+        &format!("the aggregator to count {clicks} clicks"),
+        || async {
+            let report: Value = viewer
+                .analytics("groupBy=botReason")
+                .await
+                .json()
+                .await
+                .unwrap();
+            if report["totals"]["clicks"] == clicks {
+                Ok(report)
+            } else {
+                Err(report["totals"].to_string())
+            }
+        },
+    )
+    .await
 }
 
 fn row<'a>(report: &'a Value, key: &str) -> &'a Value {

@@ -62,18 +62,18 @@ async fn partner_paid_for(app: &TestApp, key: &str) -> String {
         .to_owned();
     let viewer = app.as_role("acme", Role::Viewer);
     // The events worker writes the line: wait for it.
-    for _ in 0..300 {
+    eventually_or(&format!("a commission line for {key}"), || async {
         let page = json_of(viewer.list_commissions("limit=100").await, 200).await;
         let items = page["items"].as_array().unwrap();
         let line = items
             .iter()
             .find(|l| l["conversionId"] == id.as_str() && l["kind"] == "conversion");
-        if let Some(line) = line {
-            return line["partnerId"].as_str().unwrap().to_owned();
+        match line {
+            Some(line) => Ok(line["partnerId"].as_str().unwrap().to_owned()),
+            None => Err(format!("{} other lines", items.len())),
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("no commission line for {key}")
+    })
+    .await
 }
 
 #[tokio::test]

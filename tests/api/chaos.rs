@@ -28,7 +28,9 @@ use tenx_shared::domain::CtxKeyring;
 use tenx_shared::http::auth::Role;
 use tenx_shared::platform::stream::ClickStream;
 
-use crate::helpers::{JWT_SECRET, now, query_param, token_with_exp};
+use crate::helpers::{
+    JWT_SECRET, eventually_or, eventually_within, now, query_param, token_with_exp,
+};
 
 const CONVERSIONS: usize = 40;
 
@@ -324,14 +326,15 @@ impl Load {
     }
 
     pub(crate) async fn wait_up(&self) {
-        for _ in 0..600 {
-            let health = self.client.get(self.url("/healthz")).send().await;
-            if health.is_ok_and(|r| r.status() == 200) {
-                return;
+        let what = format!("tenx serve to come up on {}", self.addr);
+        eventually_or(&what, || async {
+            match self.client.get(self.url("/healthz")).send().await {
+                Ok(r) if r.status() == 200 => Ok(()),
+                Ok(r) => Err(r.status().to_string()),
+                Err(e) => Err(e.to_string()),
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("tenx serve did not come up on {}", self.addr);
+        })
+        .await;
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
@@ -575,27 +578,23 @@ async fn a_kill_9_under_load_loses_and_doubles_no_click_and_no_conversion() {
     let restarted = std::time::Instant::now();
     load.wait_up_as(&ctx_keys).await;
     let expected = (recorded as i64, CONVERSIONS as i64);
-    let mut totals = (0, 0);
-    for _ in 0..600 {
-        totals = load.totals().await;
-        if totals == expected {
-            break;
+    eventually_or("(clicks, conversions) counted as recorded", || async {
+        match load.totals().await {
+            totals if totals == expected => Ok(()),
+            totals => Err(format!("{totals:?} counted, {expected:?} recorded")),
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(
-        totals, expected,
-        "(clicks, conversions) counted vs recorded"
-    );
+    })
+    .await;
     // The ledger: one commission line per conversion, whatever the kill cut.
-    let mut lines = Vec::new();
-    for _ in 0..600 {
-        lines = load.commission_lines().await;
+    let lines = eventually_or("one commission line per conversion", || async {
+        let lines = load.commission_lines().await;
         if lines.len() >= CONVERSIONS {
-            break;
+            Ok(lines)
+        } else {
+            Err(format!("{} of {CONVERSIONS} lines", lines.len()))
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     // And nothing more arrives later (a double count or a second line would).
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(load.totals().await, expected, "nothing is counted twice");
@@ -635,17 +634,20 @@ async fn deliveries_settle(receiver: &crate::webhooks::Receiver, restarted: std:
             .collect();
         (ids.len(), conversions.len())
     };
-    while delivered() != (CONVERSIONS, CONVERSIONS) && restarted.elapsed() < bound {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    // The bound is the claim, counted from the restart, not a hang guard.
+    let what =
+        format!("one webhook id per conversion, each delivered, within {bound:?} of the restart");
+    let left = bound.saturating_sub(restarted.elapsed());
+    eventually_within(&what, left, || async {
+        match delivered() {
+            settled if settled == (CONVERSIONS, CONVERSIONS) => Ok(()),
+            (ids, conversions) => Err(format!("{ids} webhook ids, {conversions} conversions")),
+        }
+    })
+    .await;
     eprintln!(
         "deliveries settled {:?} after the restart",
         restarted.elapsed()
-    );
-    assert_eq!(
-        delivered(),
-        (CONVERSIONS, CONVERSIONS),
-        "one webhook id per conversion, each delivered, within {bound:?} of the restart"
     );
 }
 

@@ -3,8 +3,6 @@
 //! The reasons about risk are the program's people's (`proposal.forManagers`): the partner who
 //! opened the claim never reads them.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
@@ -25,14 +23,15 @@ async fn own_sale(app: &TestApp, key: &str) {
 /// pub-one's risk once `n` of its conversion lines count (the read keeps the snapshot claims use).
 async fn risk_of_one(app: &TestApp, n: u64) -> Value {
     let viewer = app.as_role("acme", Role::Viewer);
-    for _ in 0..300 {
+    eventually_or(&format!("pub-one's risk to count {n} lines"), || async {
         let risk = json_of(viewer.partner_risk("pub-one").await, 200).await;
         if risk["conversionsConsidered"] == json!(n) {
-            return risk;
+            Ok(risk)
+        } else {
+            Err(risk.to_string())
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("pub-one's risk never counted {n} lines");
+    })
+    .await
 }
 
 /// The same evidence that approves for a clean partner (the buyer's own visit, carried by the

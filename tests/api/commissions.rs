@@ -3,8 +3,6 @@
 //! statement, a refund after payout clawed back and netted; the ledger exactly once under
 //! replays and concurrent payout runs.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
@@ -56,34 +54,40 @@ async fn convert(
 /// The ledger once it holds `n` lines (the events worker writes them).
 pub(crate) async fn ledger(app: &TestApp, n: usize) -> Vec<Value> {
     let viewer = app.as_role("acme", Role::Viewer);
-    for _ in 0..300 {
+    let items = eventually_or(&format!("the ledger to reach {n} lines"), || async {
         let page = json_of(viewer.list_commissions("limit=100").await, 200).await;
         let items = page["items"].as_array().unwrap().clone();
         if items.len() >= n {
-            assert_eq!(items.len(), n, "{items:#?}");
-            return items;
+            Ok(items)
+        } else {
+            Err(format!("{} lines", items.len()))
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the ledger never reached {n} lines");
+    })
+    .await;
+    assert_eq!(items.len(), n, "{items:#?}");
+    items
 }
 
 /// The handle's conversion lines once there are at least `n` (a reversal's lines aside).
 pub(crate) async fn ledger_at_least(app: &TestApp, n: usize) -> Vec<Value> {
     let viewer = app.as_role("acme", Role::Viewer);
-    for _ in 0..300 {
-        let page = json_of(
-            viewer.list_commissions("kind=conversion&limit=100").await,
-            200,
-        )
-        .await;
-        let items = page["items"].as_array().unwrap().clone();
-        if items.len() >= n {
-            return items;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the ledger never reached {n} conversion lines");
+    eventually_or(
+        &format!("the ledger to reach {n} conversion lines"),
+        || async {
+            let page = json_of(
+                viewer.list_commissions("kind=conversion&limit=100").await,
+                200,
+            )
+            .await;
+            let items = page["items"].as_array().unwrap().clone();
+            if items.len() >= n {
+                Ok(items)
+            } else {
+                Err(format!("{} conversion lines", items.len()))
+            }
+        },
+    )
+    .await
 }
 
 fn op_view(app: &TestApp) -> crate::endpoints::As<'_> {
@@ -1250,14 +1254,15 @@ async fn qualified_clicks_accrue_once_per_closed_day_with_late_clicks_adjusted()
     let qualified = |n: i64| {
         let viewer = &viewer;
         async move {
-            for _ in 0..300 {
+            eventually_or(&format!("{n} qualified clicks"), || async {
                 let f = json_of(viewer.get("/analytics?campaignId=alpha").await, 200).await;
                 if f["totals"]["qualifiedClicks"].as_i64() >= Some(n) {
-                    return;
+                    Ok(())
+                } else {
+                    Err(f["totals"].to_string())
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            panic!("never {n} qualified clicks");
+            })
+            .await;
         }
     };
     for _ in 0..3 {
@@ -1342,19 +1347,14 @@ async fn commissions_of_a_low_confidence_campaign_are_held() {
         json_of(merchant.convert_verified(&body).await, 202).await;
     }
     let viewer = app.as_role("acme", Role::Viewer);
-    let mut confidence = 100;
-    for _ in 0..300 {
+    eventually_or("the campaign's confidence below 50", || async {
         let f = json_of(viewer.get("/analytics?campaignId=alpha").await, 200).await;
-        confidence = f["campaigns"][0]["confidence"].as_i64().unwrap();
-        if confidence < 50 {
-            break;
+        match f["campaigns"][0]["confidence"].as_i64().unwrap() {
+            low if low < 50 => Ok(()),
+            confidence => Err(format!("the campaign's confidence stayed {confidence}")),
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(
-        confidence < 50,
-        "the campaign's confidence stayed {confidence}"
-    );
+    })
+    .await;
     let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [{"eventType": "purchase", "flat": "1.00"}]});
     json_of(op.put_plan("alpha", &plan).await, 200).await;
     let body = json!({"ctx": ctx, "idempotencyKey": "late-1", "eventType": "purchase", "value": "10", "currency": "EUR"});

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
-use crate::helpers::{TestApp, assert_error, json_of, spawn_app};
+use crate::helpers::{TestApp, assert_error, eventually_or, json_of, spawn_app};
 use crate::scenario::human_ctx;
 
 async fn two_partners(app: &TestApp) {
@@ -390,7 +390,7 @@ async fn a_codes_leak_share_ages_out_of_the_window_without_a_new_sale() {
 
 /// The ranking once the events worker has rated each `(code, sales)`: its items.
 async fn ranked_when(viewer: &crate::endpoints::As<'_>, want: &[(&str, u64)]) -> Vec<Value> {
-    for _ in 0..300 {
+    eventually_or(&format!("the ranking to show {want:?}"), || async {
         let page = json_of(viewer.get("/coupon-codes/leaks").await, 200).await;
         let items = page["items"].as_array().unwrap().clone();
         let rated = |code: &str, n: u64| {
@@ -400,23 +400,25 @@ async fn ranked_when(viewer: &crate::endpoints::As<'_>, want: &[(&str, u64)]) ->
             })
         };
         if items.len() == want.len() && want.iter().all(|(c, n)| rated(c, *n)) {
-            return items;
+            Ok(items)
+        } else {
+            Err(page.to_string())
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("the ranking never showed {want:?}");
+    })
+    .await
 }
 
 /// The report once the events worker has recorded `n` sales of `code`.
 async fn settled(viewer: &crate::endpoints::As<'_>, code: &str, n: u64) -> Value {
-    for _ in 0..300 {
+    eventually_or(&format!("{code} to reach {n} sales"), || async {
         let leak = json_of(viewer.get(&format!("/coupon-codes/{code}/leak")).await, 200).await;
         if leak["conversions"] == json!(n) {
-            return leak;
+            Ok(leak)
+        } else {
+            Err(leak.to_string())
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("{code} never reached {n} sales");
+    })
+    .await
 }
 
 async fn alerts(app: &TestApp) -> Vec<String> {

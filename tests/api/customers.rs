@@ -267,17 +267,18 @@ async fn a_customers_first_sale_and_its_renewals_earn_their_own_rates() {
     crate::commissions::no_drift(&app).await;
     // The funnel: three purchases of 100, two of them renewals.
     let viewer = app.as_role("acme", Role::Viewer);
-    for _ in 0..300 {
+    let row = eventually_or("the funnel to count the three purchases", || async {
         let funnel = json_of(viewer.analytics("campaignId=alpha").await, 200).await;
-        let row = &funnel["campaigns"][0];
+        let row = funnel["campaigns"][0].clone();
         if row["conversions"] == 3 {
-            assert_eq!(row["revenue"], json!({"EUR": "300.00"}), "{row}");
-            assert_eq!(row["recurringRevenue"], json!({"EUR": "200.00"}), "{row}");
-            return;
+            Ok(row)
+        } else {
+            Err(row.to_string())
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the funnel never counted the three purchases");
+    })
+    .await;
+    assert_eq!(row["revenue"], json!({"EUR": "300.00"}), "{row}");
+    assert_eq!(row["recurringRevenue"], json!({"EUR": "200.00"}), "{row}");
 }
 
 /// Leads count in the funnel's `leads`, and the ones that bound their customer in `customers`.
@@ -294,15 +295,17 @@ async fn the_funnel_counts_leads_and_the_customers_they_bound() {
         json_of(app.lead(&body).await, 202).await;
     }
     let viewer = app.as_role("acme", Role::Viewer);
-    for _ in 0..300 {
+    let row = eventually_or("the funnel to count the three leads", || async {
         let funnel = json_of(viewer.analytics("campaignId=alpha").await, 200).await;
-        let row = &funnel["campaigns"][0];
+        let row = funnel["campaigns"][0].clone();
         if row["leads"] == 3 {
-            assert_eq!(row["customers"], 2, "{row}");
-            break;
+            Ok(row)
+        } else {
+            Err(row.to_string())
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
+    assert_eq!(row["customers"], 2, "{row}");
     // By partner: pub-one's campaigns only, each row naming its partner, the totals its own.
     let mine = json_of(viewer.analytics("partnerId=pub-one").await, 200).await;
     let rows = mine["campaigns"].as_array().unwrap();

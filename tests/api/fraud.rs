@@ -3,8 +3,6 @@
 //! domain, refunds on lines already paid out above the program's share; each named in words on
 //! the manager's `GET …/partners/{partnerId}/risk`, with the other partner by its name.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
@@ -39,14 +37,15 @@ async fn risk_of(app: &TestApp, partner: &str) -> Value {
 
 /// The partner's risk once `ready` holds (lines reach the ledger through the events worker).
 async fn risk_when(app: &TestApp, partner: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..300 {
+    eventually_or(&format!("{partner}'s risk to get there"), || async {
         let risk = risk_of(app, partner).await;
         if ready(&risk) {
-            return risk;
+            Ok(risk)
+        } else {
+            Err(risk.to_string())
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{partner}'s risk never got there");
+    })
+    .await
 }
 
 #[tokio::test]
@@ -1103,20 +1102,22 @@ async fn no_route_a_partner_reads_carries_its_risk() {
     assert!(second.is_empty(), "the manager reads {second:?}: {said}");
 }
 
-/// The mails sent to `to` once at least `n` are there (polling up to 20 s), oldest first.
+/// The mails sent to `to` once at least `n` are there, oldest first.
 async fn partner_mails(
     app: &TestApp,
     to: &str,
     n: usize,
 ) -> Vec<tenx_shared::testing::mail::SentMail> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
+    eventually_or(&format!("{n} mails to {to}"), || async {
         let mine: Vec<_> = app.sent_mail().into_iter().filter(|m| m.to == to).collect();
-        if mine.len() >= n || std::time::Instant::now() > deadline {
-            return mine;
+        if mine.len() >= n {
+            Ok(mine)
+        } else {
+            let kinds: Vec<&str> = mine.iter().map(|m| m.kind.as_str()).collect();
+            Err(format!("{kinds:?}"))
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test]

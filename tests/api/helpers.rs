@@ -33,12 +33,30 @@ where
 
 /// Polls `probe` until it answers `Ok`, failing after [`WAIT`] with `what` and the last state
 /// the probe saw (its `Err`): what a failing test's reader needs to tell slow from wrong.
-pub(crate) async fn eventually_or<T, F, Fut>(what: &str, mut probe: F) -> T
+pub(crate) async fn eventually_or<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, String>>,
 {
-    let deadline = std::time::Instant::now() + WAIT;
+    eventually_within(what, WAIT, probe).await
+}
+
+/// [`eventually_or`] bounded by `limit` instead of [`WAIT`]: only for the few waits whose work
+/// takes longer than [`WAIT`] on purpose (a large import on the emulator, a drain after an
+/// outage), each saying why at its call.
+pub(crate) async fn eventually_within<T, F, Fut>(
+    what: &str,
+    limit: std::time::Duration,
+    mut probe: F,
+) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let deadline = std::time::Instant::now() + limit;
+    // Quick to see what is quick, then no more than ten looks a second: on the AWS backend
+    // each look is served by the emulator doing the work awaited.
+    let mut pause = std::time::Duration::from_millis(25);
     loop {
         match probe().await {
             Ok(v) => return v,
@@ -47,7 +65,8 @@ where
                 "timed out waiting for {what}; last: {last}"
             ),
         }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_millis(100));
     }
 }
 
@@ -238,21 +257,20 @@ impl TestApp {
         tenx_shared::testing::mail::sent_mail(&self.state())
     }
 
-    /// Waits (polling, up to 20 s) until the app sent at least `n` mails; returns them all.
+    /// Waits until the app sent at least `n` mails; returns them all.
     #[allow(dead_code)]
     pub(crate) async fn wait_for_mail(
         &self,
         n: usize,
     ) -> Vec<tenx_shared::testing::mail::SentMail> {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        loop {
+        eventually_or(&format!("{n} mails sent"), || async {
             let sent = self.sent_mail();
-            if sent.len() >= n || std::time::Instant::now() > deadline {
-                assert!(sent.len() >= n, "{} mails sent, {n} expected", sent.len());
-                return sent;
+            match sent.len() {
+                len if len >= n => Ok(sent),
+                len => Err(format!("{len} mails sent")),
             }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        })
+        .await
     }
 
     /// Works the mail queue off once by hand (an app without workers); returns how many
@@ -392,18 +410,13 @@ pub(crate) type Backends = (Arc<dyn Store>, Arc<dyn Queue>, Arc<dyn ClickStream>
 
 async fn open_embedded(data: &DataDir) -> Backends {
     // A stopped instance releases its files asynchronously; give it a moment on restart.
-    let mut attempts = 0;
-    loop {
+    eventually_or("the data dir to open", || async {
         match (data.open_store(), data.open_queue()) {
-            (Ok(s), Ok(q)) => break (s, q.clone() as Arc<dyn Queue>, q as Arc<dyn ClickStream>),
-            (s, q) if attempts < 50 => {
-                drop((s, q));
-                attempts += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            (s, q) => panic!("cannot open data dir: {:?} {:?}", s.err(), q.err()),
+            (Ok(s), Ok(q)) => Ok((s, q.clone() as Arc<dyn Queue>, q as Arc<dyn ClickStream>)),
+            (s, q) => Err(format!("{:?} {:?}", s.err(), q.err())),
         }
-    }
+    })
+    .await
 }
 
 /// The emulator this test talks to. `scripts/moto.sh` may start several

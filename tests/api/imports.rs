@@ -14,7 +14,9 @@ use tenx_shared::http::auth::Role;
 use tenx_shared::imports::keyrings::Keys;
 use tenx_shared::imports::run::{Progress, run, write_chunk_then_crash};
 
-use crate::helpers::{TestApp, acme, assert_error, spawn_app, spawn_app_without_workers};
+use crate::helpers::{
+    TestApp, acme, assert_error, eventually_within, spawn_app, spawn_app_without_workers,
+};
 
 pub(crate) fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
@@ -70,17 +72,17 @@ async fn report(app: &TestApp, id: &str) -> Value {
 }
 
 /// The report once the worker is done with it (a hang guard of 2 minutes: a busy machine is
-/// slow, never wrong).
+/// slow, never wrong, and a large import's chunks take longer than [`WAIT`] there).
 pub(crate) async fn finished(app: &TestApp, id: &str) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    loop {
+    eventually_within("the import to finish", Duration::from_secs(120), || async {
         let v = report(app, id).await;
         if v["status"] != "running" {
-            return v;
+            Ok(v)
+        } else {
+            Err(format!("still running: {v}"))
         }
-        assert!(std::time::Instant::now() < deadline, "still running: {v}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await
 }
 
 /// Imports and waits: the report.

@@ -16,7 +16,9 @@ use tenx_shared::imports::uploads::{Budget, Step, stage_pending};
 use tenx_shared::platform::config::Config;
 use tenx_shared::runtime::local::Workers;
 
-use crate::helpers::{TestApp, acme, assert_error, aws_endpoint, on_aws, spawn_full, test_config};
+use crate::helpers::{
+    TestApp, acme, assert_error, aws_endpoint, eventually_within, on_aws, spawn_full, test_config,
+};
 use crate::imports::{counts, finished, post_import, target};
 
 /// An app whose uploads go to a bucket of its own in moto (AWS backend) or to its data dir.
@@ -399,8 +401,8 @@ async fn started_with_body(
 /// The report once the running worker is done with it (its rows written on the emulator
 /// take longer than [`finished`] waits).
 async fn finished_slowly(app: &TestApp, id: &str) -> Value {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
-    loop {
+    let limit = std::time::Duration::from_secs(180);
+    eventually_within("the upload's import to finish", limit, || async {
         let r = app
             .client
             .get(app.url(&format!("/v2/handles/acme/imports/{id}")))
@@ -410,11 +412,12 @@ async fn finished_slowly(app: &TestApp, id: &str) -> Value {
             .unwrap();
         let v: Value = r.json().await.unwrap();
         if v["status"] != "running" {
-            return v;
+            Ok(v)
+        } else {
+            Err(format!("still running: {v}"))
         }
-        assert!(std::time::Instant::now() < deadline, "still running: {v}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 /// One invocation's staging step, as the worker takes it, with `budget`.

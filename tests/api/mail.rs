@@ -35,19 +35,20 @@ async fn record(
         .0
 }
 
-/// The record once the worker finished it (polling, up to 20 s: the app's workers run).
+/// The record once the worker finished it (the app's workers run).
 async fn finished(
     app: &crate::helpers::TestApp,
     id: &tenx_shared::mail::MailId,
 ) -> tenx_shared::mail::MailRecord {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
+    crate::helpers::eventually_or("the mail's record to be final", || async {
         let rec = record(app, id).await;
-        if rec.status.is_final() || std::time::Instant::now() > deadline {
-            return rec;
+        if rec.status.is_final() {
+            Ok(rec)
+        } else {
+            Err(format!("{:?} after {} attempts", rec.status, rec.attempts))
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await
 }
 
 /// A queued mail is sent by the worker, once per event: the same event again answers the same
@@ -1097,8 +1098,7 @@ async fn a_payout_change_mails_the_old_address_and_this_was_not_me_freezes_payou
 /// once, so while other tests create tables and queues on the same server it can answer an
 /// error instead of JSON: read it again (a read, never the thing under test).
 async fn moto_data(client: &reqwest::Client, endpoint: &str) -> serde_json::Value {
-    let mut last = String::new();
-    for _ in 0..20 {
+    crate::helpers::eventually_or("moto's data.json to answer JSON", || async {
         let resp = client
             .get(format!("{endpoint}/moto-api/data.json"))
             .send()
@@ -1107,10 +1107,12 @@ async fn moto_data(client: &reqwest::Client, endpoint: &str) -> serde_json::Valu
         let status = resp.status();
         let body = resp.text().await.unwrap();
         match serde_json::from_str(&body) {
-            Ok(data) if status.is_success() => return data,
-            _ => last = format!("{status}: {}", body.chars().take(300).collect::<String>()),
+            Ok(data) if status.is_success() => Ok(data),
+            _ => Err(format!(
+                "{status}: {}",
+                body.chars().take(300).collect::<String>()
+            )),
         }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-    panic!("moto's data.json never answered JSON; last answer {last}");
+    })
+    .await
 }

@@ -5,8 +5,6 @@
 //! chart and to the balance, and `tenx ledger check` finds the per-link earnings as the lines
 //! say.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
@@ -41,20 +39,18 @@ async fn sale(app: &TestApp, path: &str, key: &str, value: &str) -> String {
 /// `lines` ledger lines of pub-one (the workers count and accrue them).
 async fn settled(app: &TestApp, clicks: i64, conversions: i64, lines: usize) -> Value {
     let op = app.as_role("acme", Role::Operator);
-    let mut last = Value::Null;
-    for _ in 0..300 {
+    eventually_or("the summary to settle", || async {
         let listed = json_of(op.list_commissions("partnerId=pub-one").await, 200).await;
-        last = json_of(op.get("/partners/pub-one/summary").await, 200).await;
+        let last = json_of(op.get("/partners/pub-one/summary").await, 200).await;
         let t = &last["traffic"];
-        if t["clicks"] == clicks
-            && t["conversions"] == conversions
-            && listed["items"].as_array().unwrap().len() == lines
-        {
-            return last;
+        let listed = listed["items"].as_array().unwrap().len();
+        if t["clicks"] == clicks && t["conversions"] == conversions && listed == lines {
+            Ok(last)
+        } else {
+            Err(format!("{listed} lines; {last:#}"))
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the summary never settled: {last:#}");
+    })
+    .await
 }
 
 #[tokio::test]

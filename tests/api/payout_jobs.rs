@@ -4,7 +4,7 @@
 //! once done. A job advanced twice at once, cut mid-way or delivered again after it finished
 //! pays no line twice and leaves the ledger check clean.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
@@ -35,29 +35,26 @@ fn period() -> Value {
 }
 
 /// Repeats `request` while it answers `202` (each with a `retry-after` and `status: running`),
-/// for at most two minutes; answers the final status and body.
+/// for at most two minutes (a large job's steps on the emulator take longer than [`WAIT`]);
+/// answers the final status and body.
 async fn until_done<F, Fut>(request: F) -> (u16, Value)
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = reqwest::Response>,
 {
-    let started = Instant::now();
-    loop {
+    eventually_within("the job to finish", Duration::from_secs(120), || async {
         let resp = request().await;
         let status = resp.status().as_u16();
         let retry = resp.headers().get("retry-after").cloned();
         let body: Value = resp.json().await.unwrap();
         if status != 202 {
-            return (status, body);
+            return Ok((status, body));
         }
         assert_eq!(body["status"], "running", "{body}");
         assert!(retry.is_some(), "a 202 says when to ask again");
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "never finished: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+        Err(format!("never finished: {body}"))
+    })
+    .await
 }
 
 async fn balance(op: &As<'_>) -> (String, String) {

@@ -8,7 +8,7 @@ use tenx_shared::auth::Role;
 use tenx_shared::domain::email::Email;
 use tenx_shared::people::{memberships, users};
 
-use crate::helpers::{TestApp, acme, spawn_app, spawn_with, test_config};
+use crate::helpers::{TestApp, acme, eventually_or, spawn_app, spawn_with, test_config};
 
 /// A person made a member of acme directly (as `tenx setup --admin` does).
 pub(crate) async fn member(
@@ -30,24 +30,20 @@ pub(crate) fn mails_to(app: &TestApp, to: &str) -> Vec<tenx_shared::testing::mai
 }
 
 /// The link of the first mail of `kind` sent to `to` after the `before` it had: waits for the
-/// mail worker (a poll of the Maildir, up to 20 s) and returns its link. Mails of other kinds
-/// sent meanwhile (a plan's notice to the same partner) are passed over.
+/// mail worker (a poll of the Maildir) and returns its link. Mails of other kinds sent
+/// meanwhile (a plan's notice to the same partner) are passed over.
 pub(crate) async fn next_link(app: &TestApp, to: &str, before: usize, kind: &str) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
+    eventually_or(&format!("a {kind} mail to {to}"), || async {
         let mails = mails_to(app, to);
         if let Some(mail) = mails.iter().skip(before).find(|m| m.kind == kind) {
-            return mail
+            return Ok(mail
                 .link("http")
-                .unwrap_or_else(|| panic!("no link in {}", mail.text));
+                .unwrap_or_else(|| panic!("no link in {}", mail.text)));
         }
         let kinds: Vec<&str> = mails.iter().skip(before).map(|m| m.kind.as_str()).collect();
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no {kind} mail to {to} (after it: {kinds:?})"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+        Err(format!("after it: {kinds:?}"))
+    })
+    .await
 }
 
 /// Asks for a sign-in link for `email` and reads it out of its mail.

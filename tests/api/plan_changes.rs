@@ -244,16 +244,18 @@ async fn a_backtest_refuses_bad_periods_and_drafts_naming_the_field() {
 /// The partner's notices (as its own token reads them) once `n` are there.
 async fn notices(app: &TestApp, partner: &str, n: usize) -> Vec<Value> {
     let op = app.as_role("acme", Role::Viewer);
-    for _ in 0..100 {
+    let items = eventually_or(&format!("{n} notices to {partner}"), || async {
         let page = json_of(op.get(&format!("/partners/{partner}/notices")).await, 200).await;
         let items = page["items"].as_array().unwrap().clone();
         if items.len() >= n {
-            assert_eq!(items.len(), n, "{items:#?}");
-            return items;
+            Ok(items)
+        } else {
+            Err(format!("{items:#?}"))
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{partner} never got {n} notices");
+    })
+    .await;
+    assert_eq!(items.len(), n, "{items:#?}");
+    items
 }
 
 async fn jwks(app: &TestApp) -> tenx_shared::domain::proof::jws::Jwks {

@@ -3,8 +3,6 @@
 //! commission's proof (the sale, its sub-ids, the plan version and the rule, the amount); each
 //! for its own partner only (another's answers 404, as an unknown one).
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
@@ -14,14 +12,11 @@ use crate::scenario::*;
 /// The handle's commission lines once there is one.
 async fn first_line(app: &TestApp) -> Value {
     let viewer = app.as_role("acme", Role::Viewer);
-    for _ in 0..300 {
+    eventually("a commission line", || async {
         let page = json_of(viewer.list_commissions("limit=10").await, 200).await;
-        if let Some(line) = page["items"].as_array().unwrap().first() {
-            return line.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no commission line");
+        page["items"].as_array().unwrap().first().cloned()
+    })
+    .await
 }
 
 fn strings(v: &Value) -> Vec<String> {

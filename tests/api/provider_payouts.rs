@@ -13,7 +13,7 @@ use tenx_shared::domain::{Handle, PayoutId};
 use tenx_shared::http::auth::Role;
 use tenx_shared::payouts::send::{self, Step};
 
-use crate::helpers::{TestApp, header_str, json_of, spawn_with, test_config};
+use crate::helpers::{TestApp, eventually_or, header_str, json_of, spawn_with, test_config};
 use crate::provider_server::ProviderServer;
 use crate::scenario::{Program, seed_lines};
 use crate::webhooks::{Receiver, subscribe};
@@ -275,10 +275,9 @@ async fn a_failed_payment_puts_the_amount_back_with_the_reason_in_words() {
     assert_eq!(payout(&app, &id).await["status"], "failed");
     // The partner is told, in words, once (its subject is written when the worker sends it).
     let admin = app.as_role("acme", Role::Admin);
-    let mut returned = Vec::new();
-    for _ in 0..100 {
+    let returned = eventually_or("the payout_returned mail sent", || async {
         let mail = json_of(admin.get("/mail").await, 200).await;
-        returned = mail["items"]
+        let returned: Vec<Value> = mail["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -286,10 +285,12 @@ async fn a_failed_payment_puts_the_amount_back_with_the_reason_in_words() {
             .cloned()
             .collect();
         if returned.iter().all(|m| m["subject"].is_string()) && !returned.is_empty() {
-            break;
+            Ok(returned)
+        } else {
+            Err(format!("{returned:?}"))
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     assert_eq!(returned.len(), 1, "{returned:?}");
     assert_eq!(returned[0]["to"], "one@example.com");
     let subject = returned[0]["subject"].as_str().unwrap_or_default();
@@ -323,19 +324,17 @@ async fn a_method_changed_before_the_first_attempt_sends_nothing() {
     assert_eq!(paypal_counter(&server, "batches_created").await, 0);
 }
 
-/// Waits (up to 10 s) for the payout to reach `status`.
+/// Waits for the payout to reach `status`.
 async fn until_status(app: &TestApp, id: &str, status: &str) -> Value {
-    for _ in 0..100 {
+    eventually_or(&format!("payout {id} to become {status}"), || async {
         let view = payout(app, id).await;
         if view["status"] == status {
-            return view;
+            Ok(view)
+        } else {
+            Err(view.to_string())
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "payout {id} never became {status}: {}",
-        payout(app, id).await
-    )
+    })
+    .await
 }
 
 /// A batch made at PayPal by someone else (another tool of the merchant's), under a
@@ -412,14 +411,7 @@ async fn paypal_s_verified_webhook_pays_once_and_a_forged_or_foreign_one_changes
     server.control("webhooks/flush", Some(json!({}))).await;
     // The foreign events' deliveries answered (each is verified with PayPal first: slower on
     // the AWS engine's emulator than a fixed pause).
-    let mut deliveries = server.control("webhooks/deliveries", None).await;
-    for _ in 0..100 {
-        if deliveries.as_array().unwrap().len() >= 4 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        deliveries = server.control("webhooks/deliveries", None).await;
-    }
+    let deliveries = until_deliveries(&server, |all| all.len() >= 4).await;
     let attempts = deliveries.as_array().unwrap();
     assert!(attempts.len() >= 4, "{deliveries}");
     for a in attempts {
@@ -458,15 +450,15 @@ async fn paypal_s_verified_webhook_pays_once_and_a_forged_or_foreign_one_changes
 
 /// Waits until `pred` holds of the provider server's webhook deliveries (each answered).
 async fn until_deliveries(server: &ProviderServer, pred: impl Fn(&[Value]) -> bool) -> Value {
-    let mut deliveries = server.control("webhooks/deliveries", None).await;
-    for _ in 0..100 {
+    eventually_or("the deliveries", || async {
+        let deliveries = server.control("webhooks/deliveries", None).await;
         if pred(deliveries.as_array().unwrap()) {
-            return deliveries;
+            Ok(deliveries)
+        } else {
+            Err(deliveries.to_string())
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        deliveries = server.control("webhooks/deliveries", None).await;
-    }
-    panic!("the deliveries never came: {deliveries}")
+    })
+    .await
 }
 
 #[tokio::test]
@@ -732,14 +724,14 @@ async fn a_partner_onboards_with_stripe_and_is_paid_by_one_transfer_even_after_s
         .await;
     let line_id = PayoutId::parse(&id).unwrap().returned_line_id();
     let path = format!("/commissions/{line_id}");
-    let mut line = op.get(&path).await;
-    for _ in 0..100 {
-        if line.status() == 200 {
-            break;
+    let line = eventually_or("the returned line", || async {
+        let line = op.get(&path).await;
+        match line.status().as_u16() {
+            200 => Ok(line),
+            status => Err(format!("{status}: {}", line.text().await.unwrap())),
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        line = op.get(&path).await;
-    }
+    })
+    .await;
     let line = json_of(line, 200).await;
     assert_eq!(
         (&line["amount"], &line["status"], &line["partnerId"]),
@@ -752,22 +744,12 @@ async fn a_partner_onboards_with_stripe_and_is_paid_by_one_transfer_even_after_s
     );
     // Both deliveries answered (the line can be read before the server's answer to the first
     // reaches the provider, and the copy comes after it).
-    let mut deliveries = server.control("webhooks/deliveries", None).await;
-    let answered = |all: &Value| {
-        all.as_array()
-            .unwrap()
-            .iter()
+    let answered = |all: &[Value]| {
+        all.iter()
             .filter(|d| d["type"] == "transfer.reversed" && d["status"] == 200)
             .count()
     };
-    for _ in 0..100 {
-        if answered(&deliveries) >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        deliveries = server.control("webhooks/deliveries", None).await;
-    }
-    assert!(answered(&deliveries) >= 2, "{deliveries}");
+    until_deliveries(&server, |all| answered(all) >= 2).await;
     let manual = json_of(
         op.get("/commissions?partnerId=pub-two&kind=manual&status=approved")
             .await,
@@ -911,17 +893,23 @@ async fn held_is_told_to_the_manager_only(app: &TestApp, id: &str) {
 async fn until_stripe_method(app: &TestApp, partner: &str) -> Value {
     let op = app.as_role("acme", Role::Operator);
     let path = format!("/partners/{partner}/payout-method");
-    for _ in 0..100 {
-        let r = op.get(&path).await;
-        if r.status() == 200 {
+    eventually_or(
+        &format!("{partner}'s method to become its Stripe account"),
+        || async {
+            let r = op.get(&path).await;
+            let status = r.status().as_u16();
+            if status != 200 {
+                return Err(format!("{status}: {}", r.text().await.unwrap()));
+            }
             let method = json_of(r, 200).await;
             if method["type"] == "stripe_connect" {
-                return method;
+                Ok(method)
+            } else {
+                Err(method.to_string())
             }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{partner}'s method never became its Stripe account")
+        },
+    )
+    .await
 }
 
 #[tokio::test]
@@ -955,22 +943,14 @@ async fn stripe_s_account_updated_makes_the_account_the_method_and_its_state_is_
     let log = json_of(op.get("/audit?action=payout_method.set").await, 200).await;
     let set = log["items"].as_array().unwrap().len();
     assert_eq!(set, 1, "one change of method for two deliveries: {log}");
-    let answered = |all: &Value| {
-        all.as_array()
-            .unwrap()
-            .iter()
+    let answered = |all: &[Value]| {
+        all.iter()
             .filter(|d| d["type"] == "account.updated" && d["status"] == 200)
             .count()
     };
-    let mut deliveries = server.control("webhooks/deliveries", None).await;
-    for _ in 0..100 {
-        if answered(&deliveries) >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        deliveries = server.control("webhooks/deliveries", None).await;
-    }
-    assert_eq!(answered(&deliveries), 2, "{deliveries}");
+    let deliveries = until_deliveries(&server, |all| answered(all) >= 2).await;
+    let all = deliveries.as_array().unwrap();
+    assert_eq!(answered(all), 2, "{deliveries}");
     let log = json_of(op.get("/audit?action=payout_method.set").await, 200).await;
     assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
 
@@ -990,15 +970,15 @@ async fn stripe_s_account_updated_makes_the_account_the_method_and_its_state_is_
         .await;
     let down = json!({"route": "GET /v1/accounts/{id}", "fault": "500", "count": 100});
     server.control("faults", Some(down)).await;
-    let mut told = Value::Null;
-    for _ in 0..100 {
-        told = json_of(op.get(status_path).await, 200).await;
+    let told = eventually_or("the account's state to be restricted", || async {
+        let told = json_of(op.get(status_path).await, 200).await;
         if told["state"] == "restricted" {
-            break;
+            Ok(told)
+        } else {
+            Err(told.to_string())
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(told["state"], "restricted", "{told}");
+    })
+    .await;
     let words = told["words"].as_str().unwrap();
     assert!(words.contains("requirements past due"), "{told}");
     assert_eq!(told["isPayoutMethod"], true, "{told}");

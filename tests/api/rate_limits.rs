@@ -405,20 +405,22 @@ async fn at08_two_processes_sharing_one_dynamodb_table_enforce_one_limit() {
             .expect("starting tenx serve"),
     );
     let child_addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut up = false;
-    for _ in 0..300 {
-        let health = app
-            .client
-            .get(format!("http://{child_addr}/healthz"))
-            .send()
-            .await;
-        if health.is_ok_and(|r| r.status() == 200) {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(up, "tenx serve did not come up on {child_addr}");
+    eventually_or(
+        &format!("tenx serve to come up on {child_addr}"),
+        || async {
+            let health = app
+                .client
+                .get(format!("http://{child_addr}/healthz"))
+                .send()
+                .await;
+            match health {
+                Ok(r) if r.status() == 200 => Ok(()),
+                Ok(r) => Err(r.status().to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        },
+    )
+    .await;
 
     assert_one_budget_across(&app, [app.addr, child_addr], "proc").await;
 }

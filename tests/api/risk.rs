@@ -2,8 +2,6 @@
 //! brought (its recent conversion lines, its daily clicks), and a plan's `holdAboveRisk` holds
 //! its new commissions while the score is above it, naming the signals.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
@@ -37,14 +35,15 @@ fn signal<'a>(risk: &'a Value, code: &str) -> &'a Value {
 /// The partner's risk once its lines (and their reversals) are in the ledger.
 async fn risk_when(app: &TestApp, partner: &str, ready: impl Fn(&Value) -> bool) -> Value {
     let viewer = app.as_role("acme", Role::Viewer);
-    for _ in 0..300 {
+    eventually_or(&format!("{partner}'s risk to get there"), || async {
         let risk = json_of(viewer.partner_risk(partner).await, 200).await;
         if ready(&risk) {
-            return risk;
+            Ok(risk)
+        } else {
+            Err(risk.to_string())
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{partner}'s risk never got there");
+    })
+    .await
 }
 
 #[tokio::test]

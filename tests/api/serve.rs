@@ -1,8 +1,6 @@
 //! `tenx serve` as a process: the helper that starts one, and what the process runs besides
 //! its routes (the allocator's purging thread).
 
-use std::time::Duration;
-
 use reqwest::Response;
 use serde_json::Value;
 
@@ -88,17 +86,19 @@ impl Serve {
     }
 
     pub(crate) async fn wait_up(&self, client: &reqwest::Client) {
-        for _ in 0..300 {
+        let what = format!("tenx serve to come up on {}", self.addr);
+        crate::helpers::eventually_or(&what, || async {
             let health = client
                 .get(format!("http://{}/healthz", self.addr))
                 .send()
                 .await;
-            if health.is_ok_and(|r| r.status() == 200) {
-                return;
+            match health {
+                Ok(r) if r.status() == 200 => Ok(()),
+                Ok(r) => Err(r.status().to_string()),
+                Err(e) => Err(e.to_string()),
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("tenx serve did not come up on {}", self.addr);
+        })
+        .await;
     }
 
     pub(crate) async fn sign_in(&self, client: &reqwest::Client, body: &Value) -> Response {

@@ -578,14 +578,16 @@ async fn the_paid_mail_carries_the_invoice_when_the_program_bills_itself() {
     let payout_mails = |all: &[tenx_shared::testing::mail::SentMail]| {
         all.iter().filter(|m| m.kind == "payout_sent").count()
     };
-    let mut sent = app.wait_for_mail(2).await;
-    for _ in 0..200 {
+    let sent = eventually_or("two payout_sent mails", || async {
+        let sent = app.sent_mail();
         if payout_mails(&sent) >= 2 {
-            break;
+            Ok(sent)
+        } else {
+            let kinds: Vec<&str> = sent.iter().map(|m| m.kind.as_str()).collect();
+            Err(format!("{kinds:?}"))
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        sent = app.sent_mail();
-    }
+    })
+    .await;
     let mail_to = |to: &str| {
         sent.iter()
             .find(|m| m.kind == "payout_sent" && m.to == to)

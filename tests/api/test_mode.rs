@@ -21,16 +21,18 @@ fn sale(amount: &str) -> Value {
 /// The test lines once there are `n`.
 async fn test_lines(app: &TestApp, n: usize) -> Vec<Value> {
     let viewer = app.as_role("acme", Role::Viewer);
-    for _ in 0..300 {
+    let items = eventually_or(&format!("the test ledger to reach {n} lines"), || async {
         let page = json_of(viewer.list_commissions("test=true").await, 200).await;
         let items = page["items"].as_array().unwrap().clone();
         if items.len() >= n {
-            assert_eq!(items.len(), n, "{items:#?}");
-            return items;
+            Ok(items)
+        } else {
+            Err(format!("{items:#?}"))
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the test ledger never reached {n} lines");
+    })
+    .await;
+    assert_eq!(items.len(), n, "{items:#?}");
+    items
 }
 
 async fn balance(app: &TestApp) -> Value {

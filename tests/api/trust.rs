@@ -153,16 +153,16 @@ async fn a_superseded_conversion_leaves_the_funnel() {
     let settled = |want: fn(&Value) -> bool| {
         let viewer = &viewer;
         async move {
-            let mut totals = Value::Null;
-            for _ in 0..600 {
+            eventually_or("the funnel's totals to settle", || async {
                 let funnel = json_of(viewer.analytics("funnel=true").await, 200).await;
-                totals = funnel["totals"].clone();
+                let totals = funnel["totals"].clone();
                 if want(&totals) {
-                    break;
+                    Ok(totals)
+                } else {
+                    Err(totals.to_string())
                 }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            totals
+            })
+            .await
         }
     };
     let before = settled(|t| t["conversions"] == 1).await;

@@ -314,9 +314,8 @@ async fn rules_come_first_and_bots_go_to_the_first_variant_counted_in_none() {
     let index = usize::from(human == B);
     assert_eq!(report["variants"][index]["clicks"], 1, "{report}");
     // Everything else reached the funnel: 5 rule clicks, 3 bots, 1 split human.
-    let mut funnel = Value::Null;
-    for _ in 0..300 {
-        funnel = json_of(
+    let funnel = eventually_or("the funnel to count 9 clicks", || async {
+        let funnel = json_of(
             app.as_role("acme", Role::Viewer)
                 .analytics("funnel=true")
                 .await,
@@ -324,11 +323,12 @@ async fn rules_come_first_and_bots_go_to_the_first_variant_counted_in_none() {
         )
         .await;
         if funnel["totals"]["clicks"] == 9 {
-            break;
+            Ok(funnel)
+        } else {
+            Err(funnel["totals"].to_string())
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(funnel["totals"]["clicks"], 9, "{funnel}");
+    })
+    .await;
     assert_eq!(funnel["totals"]["botClicks"], 3, "{funnel}");
     let report = variants_of(&app, "test").await;
     let total: i64 = report["variants"]

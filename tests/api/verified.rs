@@ -45,17 +45,18 @@ async fn verified_30_public_10(app: &TestApp, ctx: &str, keys: (&str, &str)) -> 
     verified["conversionId"].as_str().unwrap().to_owned()
 }
 
-/// The funnel's totals once `counted` holds of the funnel (after 30 s, as they are then).
+/// The funnel's totals once `counted` holds of the funnel.
 async fn totals_once(app: &TestApp, counted: impl Fn(&Value) -> bool) -> (Value, Value) {
     let viewer = app.as_role("acme", Role::Viewer);
-    let mut funnel = Value::Null;
-    for _ in 0..300 {
-        funnel = json_of(viewer.analytics("funnel=true").await, 200).await;
+    let funnel = eventually_or("the funnel to count", || async {
+        let funnel = json_of(viewer.analytics("funnel=true").await, 200).await;
         if counted(&funnel) {
-            break;
+            Ok(funnel)
+        } else {
+            Err(funnel["totals"].to_string())
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     (funnel["totals"].clone(), funnel)
 }
 
@@ -608,36 +609,37 @@ async fn partner_sub_ids_travel_from_click_to_conversion_to_analytics() {
     .await;
     assert_eq!(stored["subIds"]["sub1"], "banner-top");
     let viewer = app.as_role("acme", Role::Viewer);
-    for _ in 0..300 {
+    // Clicks (the stream) and conversions (the events queue) are counted apart: wait for both.
+    let report = eventually_or("the sub1 breakdown to show the conversion", || async {
         let report = json_of(viewer.analytics("groupBy=sub1").await, 200).await;
-        // Clicks (the stream) and conversions (the events queue) are counted apart: wait for both.
         if report["totals"]["conversions"] == 1 && report["totals"]["clicks"] == 1 {
-            assert_eq!(report["rows"].as_array().unwrap().len(), 1, "{report}");
-            let row = &report["rows"][0];
-            assert_eq!(
-                (row["key"].clone(), row["clicks"].clone()),
-                (json!("banner-top"), json!(1))
-            );
-            assert_eq!(row["revenue"]["USD"], "12.00");
-            let csv = viewer
-                .export("groupBy=sub1&format=csv")
-                .await
-                .text()
-                .await
-                .unwrap();
-            assert!(csv.starts_with("sub1,clicks"), "{csv}");
-            assert!(
-                csv.lines()
-                    .nth(1)
-                    .unwrap()
-                    .starts_with("banner-top,1,1,0,1"),
-                "{csv}"
-            );
-            return;
+            Ok(report)
+        } else {
+            Err(report["totals"].to_string())
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the sub1 breakdown never showed the conversion");
+    })
+    .await;
+    assert_eq!(report["rows"].as_array().unwrap().len(), 1, "{report}");
+    let row = &report["rows"][0];
+    assert_eq!(
+        (row["key"].clone(), row["clicks"].clone()),
+        (json!("banner-top"), json!(1))
+    );
+    assert_eq!(row["revenue"]["USD"], "12.00");
+    let csv = viewer
+        .export("groupBy=sub1&format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("sub1,clicks"), "{csv}");
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("banner-top,1,1,0,1"),
+        "{csv}"
+    );
 }
 
 #[tokio::test]

@@ -3,8 +3,6 @@
 //! and week however often the sweep runs, an admin who turned the kind off left out, and a
 //! handle whose week has nothing to say mailed nothing. Either backend.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use tenx_shared::auth::Role;
 use tenx_shared::domain::Handle;
@@ -74,27 +72,30 @@ async fn last_weeks_figures_reach_each_admin_once_preferences_respected_nothing_
     let monday = tenx_shared::weekly::monday_of(today);
     let pk = keys::weekly_pk(&monday.to_string());
     let viewer = app.as_role("acme", Role::Viewer);
-    for i in 0..=400 {
+    eventually_or("the week's mark and the commission", || async {
         let lines = json_of(viewer.list_commissions("limit=10").await, 200).await;
         let marked = store.get(&pk, "acme").await.unwrap().is_some();
-        if marked && lines["items"].as_array().is_some_and(|l| !l.is_empty()) {
-            break;
+        let lined = lines["items"].as_array().is_some_and(|l| !l.is_empty());
+        if marked && lined {
+            Ok(())
+        } else {
+            Err(format!("marked {marked}, a line {lined}"))
         }
-        assert!(i < 400, "the week's mark and the commission");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     // The counts settle (the analytics' counters trail the events consumer a little).
     let now_secs = tenx_shared::platform::time::now_millis() / 1000;
-    for i in 0..=400 {
+    eventually_or("the week's click and conversion counted", || async {
         let f = tenx_shared::weekly::figures(store, &acme(), monday, now_secs)
             .await
             .unwrap();
         if f.clicks >= 1 && f.conversions >= 1 {
-            break;
+            Ok(())
+        } else {
+            Err(format!("{f:?}"))
         }
-        assert!(i < 400, "the week's click and conversion counted: {f:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     // A handle with events but nothing to say (its admin exists): marked, never mailed.
     let quiet = Handle::parse("quiet").unwrap();
     let mark = Item::new(pk.clone(), "quiet", json!({}));

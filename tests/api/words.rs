@@ -175,14 +175,10 @@ async fn every_kind_of_mail_reads_in_words() {
 
 /// The mail of `kind` once it is sent (the workers send it).
 async fn mail_of(app: &TestApp, kind: &str) -> SentMail {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        if let Some(m) = app.sent_mail().into_iter().find(|m| m.kind == kind) {
-            return m;
-        }
-        assert!(std::time::Instant::now() < deadline, "no {kind} mail");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually(&format!("a {kind} mail"), || async {
+        app.sent_mail().into_iter().find(|m| m.kind == kind)
+    })
+    .await
 }
 
 /// A program's flow as a manager runs it: what it mails, as sent; returns the approved

@@ -119,23 +119,26 @@ async fn pending_conversions(app: &TestApp) -> usize {
 }
 
 /// The funnel's conversion total once every committed conversion event was consumed (the
-/// aggregator is asynchronous; polled for at most ~2 minutes).
+/// aggregator is asynchronous; polled for at most 2 minutes: hundreds of conversions through
+/// the emulator take longer than [`WAIT`]).
 async fn settled_conversions(app: &TestApp, handle: &str, expected: i64) -> i64 {
     // Conversions are counted on the click stream once the events worker relayed them: wait
-    // until the queue is empty and the count reached what is expected (or time ran out), then
-    // read once more, so that a double count arriving late shows too.
-    let mut counted = -1;
-    for _ in 0..1200 {
-        if pending_conversions(app).await == 0 {
-            counted = funnel_conversions(app, handle).await;
-            if counted >= expected {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                return funnel_conversions(app, handle).await;
-            }
+    // until the queue is empty and the count reached what is expected, then read once more,
+    // so that a double count arriving late shows too.
+    let what = format!("{expected} conversions consumed and counted");
+    eventually_within(&what, Duration::from_secs(120), || async {
+        let pending = pending_conversions(app).await;
+        if pending != 0 {
+            return Err(format!("{pending} conversion events pending"));
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    counted
+        match funnel_conversions(app, handle).await {
+            counted if counted >= expected => Ok(()),
+            counted => Err(format!("none pending, {counted} counted")),
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    funnel_conversions(app, handle).await
 }
 
 async fn funnel_conversions(app: &TestApp, handle: &str) -> i64 {
