@@ -12,8 +12,8 @@
 # build at idle priority, in a build dir shared with the
 # test build, reusing every crate it compiled, while the tests run from the build's list of
 # binaries (no cargo, so no lock to wait for); the end-to-end tests spread over two motos; the
-# fuzzer, the docs and the client libraries run beside every test stage, the console's walks
-# beside the chaos stage, all at nice 10.
+# fuzzer, the console's walks, the docs and the client libraries run beside the chaos stage,
+# which mostly waits.
 # Every stage is bounded by counts (tests, fuzz examples), and every time limit is a hang guard
 # far above the stage's time: a stage that hits one says so. Each stage's time is printed at the
 # end, with the CPU the machine used meanwhile.
@@ -132,28 +132,6 @@ eval "$(scripts/sepa_schema.sh)"
 eval "$(TENX_MOTO_SERVERS=2 scripts/moto.sh)"
 trap 'kill $(cat .venv/moto.pid) 2>/dev/null || true; bg_kill_all' EXIT
 echo "moto at $TENX_TEST_AWS_ENDPOINTS"
-# ------------------------------------------------------------------ the binary, driven from outside
-# The fuzzer, the docs and the client libraries drive the tenx the test build linked (same
-# features: no second compile of the library) from here on, beside every test stage, at a lower
-# priority than the tests (nice 10): they take what the tests leave idle (a test waiting on a
-# poll, the emulator, a settle), where they once waited for the chaos stage and then ran on past
-# it, the run's tail (docs/ci.md). Each is robust to a slow machine (no timing in its checks; a
-# request's timeout far above a loaded server's answer).
-export TENX_BIN=$PWD/target/$host/debug/tenx
-wait_stage tools-fuzz
-# Its own hang guard (FUZZ_MAX_TIME, 900 s alone) raised: beside the test stages at nice 10 it
-# gets what they leave (118 CPU-s in 914 s on a machine shared with three other builds).
-bg_stage fuzz 1800 nice -n 10 env FUZZ_MAX_TIME=1700 scripts/fuzz.sh
-# The docs as a reader copies them (issue 62): every shell block of README.md and docs/*.md
-# against a fresh `tenx serve` per file, in a network namespace with loopback only. The
-# runner's own test first: a fixture with a failing block must fail, naming its line.
-bg_stage docs 900 nice -n 10 sh -c 'python3 scripts/docs_run.py --self-test && python3 scripts/docs_run.py'
-# The client libraries (sdks/): their generated code checked against openapi.yaml, the quick
-# starts against the docs, each library's tests against a fresh `tenx serve` (installed beside
-# the compile: tools-sdks above).
-wait_stage tools-sdks
-bg_stage sdks 900 nice -n 10 env SDK_TEST_INSTALLED=1 scripts/sdk_test.sh
-
 stage "tests: embedded backend + AWS seam suites (moto)" 2400 \
   cargo nextest run --profile ci "${reuse[@]}"
 # On the AWS backend a second time: only the api tests whose outcome depends on the engine
@@ -172,11 +150,31 @@ stage "tests: end-to-end API on the AWS backend (moto), the engine-specific ones
 # here a second time: each fault run kills the server twice as well (faults and kills at once),
 # the kills alone ran on the embedded engine in the first stage, and `scripts/bench.sh settle`
 # runs it on moto with the rest.
-# The console's walks in headless Chromium (the same tenx), beside the chaos stage only, which
-# leaves about two thirds of the CPU idle: a page waits up to 20 s for what it expects, which a
-# test stage's four tests at a time could starve a niced browser of.
+# ------------------------------------------------------------------ the binary, driven from outside
+# The fuzzer, the console's walks, the docs and the client libraries drive the tenx the test
+# build linked (same features: no second compile of the library), beside the chaos stage, which
+# leaves about two thirds of the CPU idle (it waits on settles), at a lower priority than it
+# (nice 10: the chaos runs' measured bounds keep ~90 % of a contended core). Not beside the test
+# stages: started there (stop 93) they slowed the AWS stage from ~284 s to 450 s, whose tests
+# wait on each of the emulator's answers in turn (any process beside moto delays every answer),
+# far more than they took off the tail.
+export TENX_BIN=$PWD/target/$host/debug/tenx
+wait_stage tools-fuzz
+# Its own hang guard (FUZZ_MAX_TIME, 900 s) raised: on a busy machine it once got 118 CPU-s in
+# 914 s and hit it.
+bg_stage fuzz 1800 nice -n 10 env FUZZ_MAX_TIME=1700 scripts/fuzz.sh
 wait_stage tools-browser
 bg_stage browser 1200 nice -n 10 scripts/browser_test.sh
+# The docs as a reader copies them (issue 62): every shell block of README.md and docs/*.md
+# against a fresh `tenx serve` per file, in a network namespace with loopback only. The
+# runner's own test first: a fixture with a failing block must fail, naming its line.
+bg_stage docs 900 nice -n 10 sh -c 'python3 scripts/docs_run.py --self-test && python3 scripts/docs_run.py'
+# The client libraries (sdks/): their generated code checked against openapi.yaml, the quick
+# starts against the docs, each library's tests against a fresh `tenx serve` (installed beside
+# the compile: tools-sdks above).
+wait_stage tools-sdks
+bg_stage sdks 900 nice -n 10 env SDK_TEST_INSTALLED=1 scripts/sdk_test.sh
+
 stage "tests: chaos runs on the AWS backend (moto), one at a time" 2400 \
   env TENX_TEST_BACKEND=aws cargo nextest run --profile ci "${reuse[@]}" \
   --test-threads 1 -E 'binary(api) & test(/^chaos/) & not test(/^chaos_clicks::every_click_and_conversion_settles_after_kills/)'

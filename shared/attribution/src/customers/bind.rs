@@ -524,6 +524,138 @@ mod tests {
         );
     }
 
+    /// A binding of `customer` to `partner`, as a manual binding makes it: on the partner's
+    /// campaign's primary link.
+    fn by_hand_to(handle: &Handle, customer: &CustomerId, partner: &str) -> Binding {
+        let claims = CtxClaims {
+            slug: Slug::parse(&format!("{partner}-deal")).unwrap(),
+            campaign_id: Some(CampaignId::parse(&format!("{partner}-campaign")).unwrap()),
+            ..campaign_less_claims(handle, binding_click(handle, customer))
+        };
+        Binding {
+            claims,
+            partner_id: Some(PartnerId::parse(partner).unwrap()),
+            by: BoundBy::Manual,
+            email: None,
+            flags: Vec::new(),
+        }
+    }
+
+    fn io_parts() -> (
+        std::sync::Arc<dyn crate::platform::store::Store>,
+        std::sync::Arc<dyn crate::platform::queue::Queue>,
+    ) {
+        (
+            std::sync::Arc::new(crate::platform::store::embedded::EmbeddedStore::in_memory()),
+            std::sync::Arc::new(crate::platform::queue::embedded::EmbeddedQueue::in_memory()),
+        )
+    }
+
+    #[tokio::test]
+    async fn the_first_binding_wins_and_a_later_one_gets_it_back_unchanged() {
+        let acme = Handle::parse("acme").unwrap();
+        let (store, queue) = io_parts();
+        let io = Io::new(&store, &queue);
+        let id = customer("cus_A");
+        let (first, made) = repo::bind(io, &acme, &id, by_hand_to(&acme, &id, "pub-one"))
+            .await
+            .unwrap();
+        assert!(made);
+        let (second, made) = repo::bind(io, &acme, &id, by_hand_to(&acme, &id, "pub-two"))
+            .await
+            .unwrap();
+        assert!(!made, "a second binding never replaces the first");
+        assert_eq!(second.partner_id, first.partner_id);
+        assert_eq!(second.bound_at, first.bound_at);
+        let (stored, _) = repo::get(store.as_ref(), &acme, &id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.partner_id.unwrap().as_str(), "pub-one");
+    }
+
+    #[tokio::test]
+    async fn bindings_racing_for_one_customer_bind_it_once() {
+        let acme = Handle::parse("acme").unwrap();
+        let (store, queue) = io_parts();
+        let id = customer("cus_R");
+        let partners = ["pub-one", "pub-two", "pub-three", "pub-four"];
+        let races = partners.iter().map(|p| {
+            let (store, queue, acme, id) = (store.clone(), queue.clone(), acme.clone(), id.clone());
+            let binding = by_hand_to(&acme, &id, p);
+            async move {
+                repo::bind(Io::new(&store, &queue), &acme, &id, binding)
+                    .await
+                    .unwrap()
+            }
+        });
+        let outcomes = futures::future::join_all(races).await;
+        assert_eq!(outcomes.iter().filter(|(_, made)| *made).count(), 1);
+        let winner = &outcomes.iter().find(|(_, made)| *made).unwrap().0;
+        for (c, _) in &outcomes {
+            assert_eq!(
+                c.partner_id, winner.partner_id,
+                "every caller reads the one binding"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_customers_first_sale_of_a_kind_is_claimed_once_and_a_replay_reads_the_same() {
+        let acme = Handle::parse("acme").unwrap();
+        let (store, _) = io_parts();
+        let id = customer("cus_F");
+        let key = |k: &str| crate::domain::IdempotencyKey::parse(k).unwrap();
+        let store = store.as_ref();
+        let (one, two) = (key("order-1"), key("order-2"));
+        let first = |k| repo::claim_first(store, &acme, &id, "purchase", k);
+        assert!(first(&one).await.unwrap(), "the first sale claims it");
+        assert!(
+            first(&one).await.unwrap(),
+            "its replay gets the same answer"
+        );
+        assert!(
+            !first(&two).await.unwrap(),
+            "a second sale is not the first"
+        );
+        let other = repo::claim_first(store, &acme, &id, "renewal", &two);
+        assert!(
+            other.await.unwrap(),
+            "each event type has a first of its own"
+        );
+    }
+
+    #[test]
+    fn a_conversion_counts_once_and_its_value_in_whole_micro_units() {
+        let acme = Handle::parse("acme").unwrap();
+        let id = customer("cus_C");
+        let eur = crate::domain::Currency::parse("EUR").unwrap();
+        let value: rust_decimal::Decimal = "19.9999999".parse().unwrap();
+        let crate::platform::store::WriteOp::Add { deltas, sk, .. } =
+            repo::conversion_counted(&acme, &id, Some(value), Some(eur))
+        else {
+            panic!("an add")
+        };
+        assert_eq!(sk, "cus_C");
+        assert_eq!(
+            deltas,
+            vec![
+                ("conversions".to_owned(), 1),
+                ("rev_eur".to_owned(), 19_999_999)
+            ]
+        );
+        let crate::platform::store::WriteOp::Add { deltas, .. } =
+            repo::conversion_counted(&acme, &id, None, Some(eur))
+        else {
+            panic!("an add")
+        };
+        assert_eq!(
+            deltas,
+            vec![("conversions".to_owned(), 1)],
+            "no value, no revenue"
+        );
+    }
+
     #[test]
     fn claims_without_a_visitor_are_unattributed_and_never_expire() {
         let acme = Handle::parse("acme").unwrap();

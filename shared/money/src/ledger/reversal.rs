@@ -169,3 +169,127 @@ pub async fn apply(
         "the reversed commission kept changing".into(),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Currency, PartnerId, PayoutId};
+
+    fn dec(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn original(minor: Option<i64>, status: Status) -> Commission {
+        Commission::blank(
+            CommissionId::new(),
+            Kind::Conversion,
+            PartnerId::parse("pub-one").unwrap(),
+            minor,
+            Currency::parse("EUR").unwrap(),
+            status,
+        )
+    }
+
+    #[test]
+    fn the_share_reversed_is_the_refund_over_the_value_and_whole_otherwise() {
+        assert_eq!(share_of(Some(dec("25")), Some(dec("100"))), dec("0.25"));
+        assert_eq!(share_of(Some(dec("100")), Some(dec("100"))), Decimal::ONE);
+        assert_eq!(
+            share_of(Some(dec("120")), Some(dec("100"))),
+            Decimal::ONE,
+            "never more than all"
+        );
+        assert_eq!(
+            share_of(None, Some(dec("100"))),
+            Decimal::ONE,
+            "no amount: all of it"
+        );
+        assert_eq!(
+            share_of(Some(dec("5")), None),
+            Decimal::ONE,
+            "no value: all of it"
+        );
+        assert_eq!(share_of(Some(dec("5")), Some(Decimal::ZERO)), Decimal::ONE);
+    }
+
+    #[test]
+    fn a_partial_reversal_is_rounded_once_half_away_from_zero_and_a_full_one_is_exact() {
+        let line = original(Some(499), Status::Approved);
+        assert_eq!(reversed_minor(&line, Decimal::ONE), Some(-499));
+        assert_eq!(
+            reversed_minor(&line, dec("0.25")),
+            Some(-125),
+            "124.75 rounds to 125"
+        );
+        let five = original(Some(5), Status::Approved);
+        assert_eq!(
+            reversed_minor(&five, dec("0.5")),
+            Some(-3),
+            "2.5 rounds away from zero"
+        );
+        assert_eq!(
+            reversed_minor(&original(None, Status::Pending), dec("0.5")),
+            None
+        );
+    }
+
+    #[test]
+    fn before_a_payout_the_linked_line_is_an_adjustment_that_follows_the_original() {
+        let o = original(Some(499), Status::Pending);
+        let id = CommissionId::new();
+        let l = linked_line_of(&o, Some(-499), "refund", id.clone());
+        assert_eq!((l.kind, l.status), (Kind::Adjustment, Status::Pending));
+        assert_eq!(l.commission_id, id);
+        assert_eq!(l.adjusts_commission_id.as_ref(), Some(&o.commission_id));
+        assert_eq!((l.amount_minor, l.version), (Some(-499), 0));
+        assert_eq!(l.reasons, vec!["refund".to_owned()]);
+        assert!(l.payout_id.is_none() && l.adjusted_by.is_none() && l.receipt.is_none());
+    }
+
+    #[test]
+    fn once_paid_the_linked_line_is_a_clawback_approved_at_once() {
+        let mut o = original(Some(499), Status::Approved);
+        o.payout_id = Some(PayoutId::new());
+        let l = linked_line_of(&o, Some(-499), "refund", CommissionId::new());
+        assert_eq!((l.kind, l.status), (Kind::Clawback, Status::Approved));
+        assert!(l.payout_id.is_none(), "it nets into the next payout");
+        assert_eq!(l.available_at, l.created_at, "available at once");
+        let paid = original(Some(499), Status::Paid);
+        let l = linked_line_of(&paid, Some(-499), "refund", CommissionId::new());
+        assert_eq!(l.kind, Kind::Clawback);
+    }
+
+    #[test]
+    fn a_rejected_lines_adjustment_takes_nothing_and_an_unrated_one_says_why() {
+        for status in [Status::Rejected, Status::Capped] {
+            let l = linked_line_of(
+                &original(Some(499), status),
+                Some(-499),
+                "refund",
+                CommissionId::new(),
+            );
+            assert_eq!(
+                l.amount_minor,
+                Some(0),
+                "{status:?}: nothing was earned to take back"
+            );
+        }
+        let l = linked_line_of(
+            &original(None, Status::Pending),
+            None,
+            "refund",
+            CommissionId::new(),
+        );
+        assert_eq!(
+            l.reasons,
+            vec!["refund".to_owned(), "fx_rate_missing".to_owned()]
+        );
+    }
+
+    #[test]
+    fn a_whole_reversal_takes_the_line_back_exactly() {
+        let o = original(Some(1_234), Status::Approved);
+        let l = whole_reversal(&o, "reassigned", CommissionId::new());
+        assert_eq!((l.kind, l.amount_minor), (Kind::Adjustment, Some(-1_234)));
+    }
+}

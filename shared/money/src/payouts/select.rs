@@ -156,3 +156,94 @@ pub async fn tally(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::time::Timestamp;
+    use crate::ledger::model::Kind;
+
+    const PERIOD_END: i64 = 1_800_000_000_000;
+
+    fn run(test: bool) -> RunSpec {
+        RunSpec {
+            period_end_ms: PERIOD_END,
+            partner_id: None,
+            minimums: Default::default(),
+            test,
+        }
+    }
+
+    /// An approved line of `minor` cents, available at `available_ms`.
+    fn line(minor: Option<i64>, available_ms: i64) -> Commission {
+        let mut l = Commission::blank(
+            CommissionId::new(),
+            Kind::Conversion,
+            PartnerId::parse("pub-one").unwrap(),
+            minor,
+            Currency::parse("EUR").unwrap(),
+            Status::Approved,
+        );
+        l.available_at = Timestamp::from_millis(available_ms);
+        l
+    }
+
+    #[test]
+    fn an_approved_line_available_by_the_periods_end_is_paid_and_no_other() {
+        let due = line(Some(499), PERIOD_END);
+        assert!(
+            payable(&due, &run(false)),
+            "available at the period's end itself"
+        );
+        let later = line(Some(499), PERIOD_END + 1);
+        assert!(!payable(&later, &run(false)), "not yet available");
+        for status in [
+            Status::Pending,
+            Status::Held,
+            Status::Rejected,
+            Status::Capped,
+            Status::Paid,
+        ] {
+            let mut l = line(Some(499), PERIOD_END - 1);
+            l.status = status;
+            assert!(!payable(&l, &run(false)), "{status:?}");
+        }
+    }
+
+    #[test]
+    fn a_line_in_a_payout_or_without_its_rate_waits() {
+        let mut placed = line(Some(499), PERIOD_END - 1);
+        placed.payout_id = Some(PayoutId::new());
+        assert!(!payable(&placed, &run(false)), "already in a payout");
+        let unrated = line(None, PERIOD_END - 1);
+        assert!(
+            !payable(&unrated, &run(false)),
+            "its amount waits for an exchange rate"
+        );
+    }
+
+    #[test]
+    fn money_owed_back_is_taken_whenever_it_was_made() {
+        let clawback = line(Some(-250), PERIOD_END + 86_400_000);
+        assert!(
+            payable(&clawback, &run(false)),
+            "a negative line nets at once"
+        );
+    }
+
+    #[test]
+    fn test_money_and_real_money_never_share_a_run() {
+        let mut test_line = line(Some(499), PERIOD_END - 1);
+        test_line.test = true;
+        assert!(
+            !payable(&test_line, &run(false)),
+            "a real run never pays a test line"
+        );
+        assert!(payable(&test_line, &run(true)), "a test run pays it");
+        let real = line(Some(499), PERIOD_END - 1);
+        assert!(
+            !payable(&real, &run(true)),
+            "a test run never pays a real line"
+        );
+    }
+}
