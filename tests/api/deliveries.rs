@@ -148,7 +148,10 @@ async fn deliveries_run_concurrently_within_the_overall_and_per_endpoint_bounds(
     config.delivery_concurrency = 12;
     config.delivery_concurrency_per_endpoint = 3;
     let app = spawn_with(config, None).await;
-    let hold = Duration::from_millis(1000);
+    // Each delivery is held long enough for the worker's second receive (the queue hands over
+    // at most ten at a time) to start its two while the first ten are still in flight: on moto
+    // under CI's load one receive once took longer than a second, and the test saw ten at once.
+    let hold = Duration::from_millis(if on_aws() { 3000 } else { 1000 });
     let receiver = SlowReceiver::start(hold).await;
     let mut secrets = HashMap::new();
     let mut expected = BTreeSet::new();
