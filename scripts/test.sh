@@ -88,8 +88,9 @@ clippy_lint=(env RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/nu
 # For the host's triple, named (as cargo-lambda names it), with cargo's intermediate artifacts in a
 # build dir the Lambda build below shares: it then finds every crate compiled here, the product's
 # own included, with the same features (check_features.py: the product's crates have none), and
-# compiles only the functions' `main`s. Its own target dir keeps its binaries apart: cargo-lambda moves every workspace
-# binary it finds in its target dir into target/lambda/ (tenx too, which the tests run).
+# compiles only the functions' `main`s. Its own target dir keeps its binaries apart: cargo-lambda
+# moves every workspace binary it finds in its target dir into target/lambda/ (tenx too, which
+# the tests run).
 host=$(rustc -vV | sed -n 's/^host: //p')
 shared_build=(env CARGO_BUILD_BUILD_DIR="$PWD/target/build")
 stage "test build, linted by clippy (cargo nextest --tests --benches, --no-run; -D warnings)" 2400 \
@@ -144,12 +145,6 @@ stage "tests: end-to-end API on the AWS backend (moto), the engine-specific ones
   env TENX_TEST_BACKEND=aws cargo nextest run --profile ci "${reuse[@]}" \
   -E "binary(api) & ($aws_tests) & not test(/^chaos/)"
 
-# The chaos runs on moto measure a settle (issue 42: every click counted within 120 s of the
-# restart) through the fault proxy: one at a time, with no other test beside them, so the
-# bound they check is the system's and not the other tests' load. The kills-only run is not run
-# here a second time: each fault run kills the server twice as well (faults and kills at once),
-# the kills alone ran on the embedded engine in the first stage, and `scripts/bench.sh settle`
-# runs it on moto with the rest.
 # ------------------------------------------------------------------ the binary, driven from outside
 # The fuzzer, the console's walks, the docs and the client libraries drive the tenx the test
 # build linked (same features: no second compile of the library), beside the chaos stage, which
@@ -175,6 +170,13 @@ bg_stage docs 900 nice -n 10 sh -c 'python3 scripts/docs_run.py --self-test && p
 wait_stage tools-sdks
 bg_stage sdks 900 nice -n 10 env SDK_TEST_INSTALLED=1 scripts/sdk_test.sh
 
+# The chaos runs on moto measure a settle (issue 42: every click counted within 120 s of the
+# restart) through the fault proxy: one at a time, with no other test beside them (the
+# fuzzer, the walks, the docs and the libraries above run beside them at nice 10), so the
+# bound they check is the system's and not the other tests' load. The kills-only run is not run
+# here a second time: each fault run kills the server twice as well (faults and kills at once),
+# the kills alone ran on the embedded engine in the first stage, and `scripts/bench.sh settle`
+# runs it on moto with the rest.
 stage "tests: chaos runs on the AWS backend (moto), one at a time" 2400 \
   env TENX_TEST_BACKEND=aws cargo nextest run --profile ci "${reuse[@]}" \
   --test-threads 1 -E 'binary(api) & test(/^chaos/) & not test(/^chaos_clicks::every_click_and_conversion_settles_after_kills/)'
