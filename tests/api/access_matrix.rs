@@ -186,13 +186,7 @@ pub(crate) fn registered_paths_under(router: &axum::Router, prefix: &str) -> Vec
 #[tokio::test]
 async fn every_handle_route_has_a_row_and_every_row_a_route() {
     let app = spawn_with(matrix_config(), None).await;
-    let state = tenx_shared::aws::app_state(
-        app.config.clone(),
-        app.store.clone(),
-        app.queue.clone(),
-        tenx_shared::platform::config::Secrets::ALL,
-    )
-    .unwrap();
+    let state = app.state();
     let paths = registered_paths(&tenx_shared::http::local_app(state));
     for row in ACCESS_TABLE.iter() {
         assert!(

@@ -494,13 +494,7 @@ async fn a_fan_out_lost_between_commit_and_enqueue_is_swept_exactly_once() {
     assert_eq!(conversions[0].data["conversionId"], first["conversionId"]);
 
     // The events consumer applies the batch and clears the outbox entries.
-    let state = tenx_shared::aws::app_state(
-        app.config.clone(),
-        app.store.clone(),
-        app.queue.clone(),
-        tenx_shared::platform::config::Secrets::ALL,
-    )
-    .unwrap();
+    let state = app.state();
     let worker = EventsWorker {
         state,
         sinks: sinks(),

@@ -127,7 +127,6 @@ impl TestApp {
     }
 
     /// The app's state, as its handlers and workers have it.
-    #[allow(dead_code)] // used by the fault tests
     pub(crate) fn state(&self) -> tenx_shared::kernel::state::AppState {
         self.runtime.as_ref().expect("running").state.clone()
     }

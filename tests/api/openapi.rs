@@ -271,13 +271,7 @@ async fn the_document_and_the_router_list_the_same_routes() {
     let doc = spec();
     let ops = operations(&doc);
     let app = spawn_app().await;
-    let state = tenx_shared::aws::app_state(
-        app.config.clone(),
-        app.store.clone(),
-        app.queue.clone(),
-        tenx_shared::platform::config::Secrets::ALL,
-    )
-    .expect("state");
+    let state = app.state();
     let registered: BTreeSet<String> =
         registered_paths_under(&tenx_shared::http::local_app(state), "/")
             .into_iter()

@@ -987,13 +987,7 @@ async fn duplicate_messages_send_each_attempt_once() {
     let receiver = Receiver::start().await;
     receiver.script("/dup", &[500], 200);
     let (id, secret) = subscribe(&app, &receiver.url("/dup"), &["link.clicked"]).await;
-    let state = tenx_shared::aws::app_state(
-        app.config.clone(),
-        app.store.clone(),
-        app.queue.clone(),
-        tenx_shared::platform::config::Secrets::ALL,
-    )
-    .unwrap();
+    let state = app.state();
     let worker = DeliveryWorker::new(state);
     let first = DeliveryMessage {
         handle: Handle::parse(HANDLE).unwrap(),
@@ -1468,13 +1462,7 @@ async fn a_stale_claim_is_taken_over_and_a_live_one_is_left_alone() {
     let app = spawn_full(webhook_config(100), None, Workers::Off).await;
     let receiver = Receiver::start().await;
     let (id, secret) = subscribe(&app, &receiver.url("/lease"), &["link.clicked"]).await;
-    let state = tenx_shared::aws::app_state(
-        app.config.clone(),
-        app.store.clone(),
-        app.queue.clone(),
-        tenx_shared::platform::config::Secrets::ALL,
-    )
-    .unwrap();
+    let state = app.state();
     let worker = DeliveryWorker::new(state);
     let message = |event_id: &str| DeliveryMessage {
         handle: Handle::parse(HANDLE).unwrap(),

@@ -11,7 +11,7 @@ use super::uploads::{S3Engine, Uploads};
 
 /// The remote engines' constructors; `None`: this process has no such engine, and settings
 /// that name it are refused when its state is built ([`Engines::LOCAL`] has none).
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub struct Engines {
     /// Amazon SES (`TENX_MAIL_URL=ses:`, the default without a data dir).
     pub ses: Option<SesEngine>,
