@@ -17,6 +17,7 @@
 #                             # and phase (CI runs 20; FUZZ_MAX_EXAMPLES sets it)
 #   scripts/bench.sh aws-all  # issue 75: every api test on the AWS backend (moto), the ones CI runs
 #                             # on the embedded engine only included (tests/api/engines.toml)
+#   scripts/bench.sh fsyncs A B   # the fsyncs a conversion costs, two builds in turn (strace)
 #   scripts/bench.sh compare A B  # two builds of tenx side by side in one run (the release and the
 #                             # lambda-release profiles, or this commit against the one before):
 #                             # the redirect, context and conversion runs of `load`, alternating
@@ -692,8 +693,52 @@ compare() {
   kill $COMPARE_PIDS 2>/dev/null; wait $COMPARE_PIDS 2>/dev/null || true
 }
 
+# fsyncs A B: the fsyncs one conversion costs, each build in turn on a fresh data dir under
+# strace (which counts every fsync/fdatasync of every thread; it slows the server, so no latency
+# is read here). BENCH_FSYNC_CONVERSIONS (200) conversions one at a time, then as many again 8 at a
+# time, each followed by a drain (the events worker's writes counted too).
+fsyncs() {
+  local a=$1 b=$2 side n=${BENCH_FSYNC_CONVERSIONS:-200}
+  [ -x "$a" ] && [ -x "$b" ] || { echo "usage: $0 fsyncs BIN_A BIN_B (two tenx binaries)" >&2; exit 2; }
+  command -v strace >/dev/null || { echo "fsyncs needs strace (Debian's package)" >&2; exit 2; }
+  OUT=${BENCH_OUT:-bench-out}/fsyncs
+  rm -rf "$OUT" && mkdir -p "$OUT"
+  trap cleanup EXIT
+  for side in a b; do
+    TENX_BIN=$([ $side = a ] && echo "$a" || echo "$b")
+    WORK=$(mktemp -d /tmp/tenx-fsyncs.XXXXXX)
+    TENX_COUNT_OPS=1 TENX_LOG=warn TENX_RATE_LIMIT_CONVERSIONS=4000000000 \
+      TENX_RATE_LIMIT_CONVERSIONS_PER_CLICK=4000000000 TENX_RATE_LIMIT_CONVERSIONS_PER_ADDRESS=4000000000 \
+      strace -f -qq -e trace=fsync,fdatasync -o "$OUT/strace-$side.txt" \
+      "$TENX_BIN" serve --addr "127.0.0.1:$PORT" --data-dir "$WORK/data" &
+    TENX_PID=$!
+    wait_http "http://127.0.0.1:$PORT/healthz"
+    seed
+    drain seed >/dev/null
+    local before sequential concurrent
+    before=$(grep -c 'fsync\|fdatasync' "$OUT/strace-$side.txt" || true)
+    seq 1 "$n" | xargs -I{} curl -fsS -o /dev/null -X POST "http://127.0.0.1:$PORT/v2/public/conversions" \
+      -H 'content-type: application/json' \
+      -d '{"ctx":"'"$CTX"'","idempotencyKey":"seq-{}","eventType":"purchase","value":24.99,"currency":"USD"}'
+    drain sequential >/dev/null
+    sequential=$(grep -c 'fsync\|fdatasync' "$OUT/strace-$side.txt" || true)
+    seq 1 "$n" | xargs -P 8 -I{} curl -fsS -o /dev/null -X POST "http://127.0.0.1:$PORT/v2/public/conversions" \
+      -H 'content-type: application/json' \
+      -d '{"ctx":"'"$CTX"'","idempotencyKey":"par-{}","eventType":"purchase","value":24.99,"currency":"USD"}'
+    drain concurrent >/dev/null
+    concurrent=$(grep -c 'fsync\|fdatasync' "$OUT/strace-$side.txt" || true)
+    # The server, not strace (which outlives a signal to itself): strace ends with it.
+    pkill -P "$TENX_PID" 2>/dev/null; wait "$TENX_PID" 2>/dev/null || true
+    TENX_PID=
+    rm -rf "$WORK"; WORK=
+    python3 -c 'import sys; n, b, s, c = map(int, sys.argv[2:]); print("%s: %.2f fsyncs per conversion one at a time, %.2f eight at a time (%d conversions each, the events worker included)" % (sys.argv[1], (s - b) / n, (c - s) / n, n))' \
+      "$side ($TENX_BIN)" "$n" "$before" "$sequential" "$concurrent" | tee -a "$OUT/report.txt"
+  done
+}
+
 case "$MODE" in
   load) load ;;
+  fsyncs) fsyncs "${2:-}" "${3:-}" ;;
   settle) settle ;;
   coldstart) coldstart ;;
   sizes) sizes ;;
@@ -707,5 +752,5 @@ case "$MODE" in
   fuzz) fuzz ;;
   aws-all) aws_all ;;
   compare) compare "${2:-}" "${3:-}" ;;
-  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart|ledger|backtest|settle|uploads|fuzz|aws-all|compare A B]" >&2; exit 2 ;;
+  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart|ledger|backtest|settle|uploads|fuzz|aws-all|compare A B|fsyncs A B]" >&2; exit 2 ;;
 esac

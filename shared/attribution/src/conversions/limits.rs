@@ -106,7 +106,10 @@ pub(super) async fn admit(
 /// Takes admissions back: ONE round trip of concurrent uncapped `ADD -1`s. Best effort: a
 /// refund that fails leaves the request counted (logged), which only errs towards refusing.
 pub(super) async fn refund(store: &dyn Store, admissions: Admissions) {
-    let refunds = admissions.0.iter().map(|a| store.write(a.refund_op()));
+    let refunds = admissions
+        .0
+        .iter()
+        .map(|a| store.write_lazily(a.refund_op()));
     for result in join_all(refunds).await {
         if let Err(e) = result {
             tracing::warn!(error = %e, "a rate-limit refund failed; the request stays counted");

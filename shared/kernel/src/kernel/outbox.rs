@@ -162,11 +162,13 @@ pub const QUEUE_HOLD: Duration = Duration::from_secs(14 * 86_400);
 
 /// Records on each event's entry that the queue confirmed taking it (ONE conditional write per
 /// event, concurrently: an entry the consumer cleared meanwhile stays cleared). Best effort: an
-/// entry left unconfirmed is re-sent once by the sweeper, a duplicate the consumers dedupe.
+/// entry left unconfirmed is re-sent once by the sweeper, a duplicate the consumers dedupe; so
+/// the write is lazy (no fsync of its own on the embedded engine). It can never be durable
+/// without the message: the send it confirms was durable before it was made.
 async fn confirm_all(store: &dyn Store, events: &[Event]) {
     let now = crate::platform::time::now_millis();
     let writes = events.iter().filter_map(|e| confirmed(e, now)).map(|op| async move {
-        match store.write(op).await {
+        match store.write_lazily(op).await {
             Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
             Err(e) => tracing::debug!(error = %e, "confirming an enqueue failed; it will be re-sent once"),
         }

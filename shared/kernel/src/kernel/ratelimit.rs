@@ -14,6 +14,12 @@
 //! `x-ratelimit-reset` (the window's end in UTC **epoch seconds**), and on a 429 `retry-after`
 //! (seconds to wait). A fixed window may admit up to twice the limit across one boundary; that is
 //! the accepted trade-off for one conditional write per request.
+//!
+//! The counts are written lazily ([`Store::write_lazily`]): on the embedded engine they become
+//! durable with the next durable commit (on the conversion path, the conversion's own
+//! transaction right after), not with an fsync of their own. A crash forgets the counts since the
+//! last durable commit, which errs towards admitting a few requests more once, never towards
+//! losing anything stored.
 
 use sha2::Digest;
 
@@ -116,7 +122,7 @@ pub async fn count(
     window: Window,
 ) -> Result<Outcome, StoreError> {
     let op = increment_op(handle, bucket, limit, window)?;
-    match store.write(op).await {
+    match store.write_lazily(op).await {
         Ok(item) => Ok(Outcome::Allowed {
             used: item.map_or(1, |i| i.counter(COUNTER)),
         }),
@@ -222,7 +228,7 @@ async fn admit_on(
             continue;
         }
         let op = capped_increment(pk.clone(), sk.clone(), share(limit, n, shard), window);
-        match store.write(op).await {
+        match store.write_lazily(op).await {
             Ok(item) => {
                 let expires_at = window.expiry();
                 let used = item.map_or(1, |i| i.counter(COUNTER));
@@ -350,7 +356,10 @@ impl WriteCharge {
     /// Takes the charge back: ONE round of concurrent `ADD -1`s. Best effort (a failed refund
     /// only errs towards refusing).
     pub async fn refund(self, store: &dyn Store) {
-        let refunds = self.admissions.iter().map(|a| store.write(a.refund_op()));
+        let refunds = self
+            .admissions
+            .iter()
+            .map(|a| store.write_lazily(a.refund_op()));
         for result in futures::future::join_all(refunds).await {
             if let Err(e) = result {
                 tracing::warn!(error = %e, "a write-budget refund failed; the request stays counted");

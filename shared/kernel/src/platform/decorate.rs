@@ -109,6 +109,12 @@ impl<H: Hook> Store for Decorated<dyn Store, H> {
             .await
     }
 
+    async fn write_lazily(&self, op: WriteOp) -> Result<Option<Item>, StoreError> {
+        let answer = self.inner.write_lazily(op);
+        self.around(Call::Write, StoreError::Unavailable, nothing, answer)
+            .await
+    }
+
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         let call = Call::Transact { items: ops.len() };
         let answer = self.inner.transact(ops);

@@ -17,7 +17,10 @@
 //! request checks its own conditions against the state including the earlier requests of the
 //! batch and is applied only if they all hold, so no rollback is needed and every request keeps
 //! exactly the semantics of a lone conditional write. Callers are answered only after the
-//! commit is durable. Reads use their own read transactions on the blocking pool.
+//! commit is durable, but for [`Store::write_lazily`]: a batch of lazy writes alone commits
+//! without an fsync (`Durability::None`) and becomes durable with the next durable commit (every
+//! [`MAX_LAZY_COMMITS`]th is made durable anyway, so redb can reuse freed pages, and the last
+//! ones at shutdown). Reads use their own read transactions on the blocking pool.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -37,6 +40,9 @@ const ITEMS: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("item
 
 /// The most requests one write transaction (one fsync) carries.
 pub const MAX_BATCH: usize = 256;
+/// Lazy commits in a row before one is made durable anyway: redb frees pages only at durable
+/// commits, so a long run of lazy ones (a flood of refused requests) would grow the file.
+pub const MAX_LAZY_COMMITS: u32 = 64;
 /// Queued write requests before `write` callers wait (async backpressure).
 const CHANNEL_CAPACITY: usize = 4096;
 pub use super::validate::{MAX_ITEM_BYTES, MAX_PK_BYTES, MAX_SK_BYTES};
@@ -87,7 +93,10 @@ impl EmbeddedStore {
         txn.commit().map_err(db_err)?;
 
         let db = Arc::new(db);
-        let owner = StoreWriter { db: db.clone() };
+        let owner = StoreWriter {
+            db: db.clone(),
+            lazy_commits: 0,
+        };
         let writer = Writer::spawn("embedded-store-writer", owner, CHANNEL_CAPACITY, MAX_BATCH)
             .map_err(|e| StoreError::Other(format!("spawning the store writer: {e}")))?;
         Ok(Self { db, writer })
@@ -153,7 +162,22 @@ impl Store for EmbeddedStore {
 
     async fn write(&self, op: WriteOp) -> Result<Option<Item>, StoreError> {
         validate_op(&op)?;
-        self.submit(|reply| Request::Write { op, reply }).await
+        self.submit(|reply| Request::Write {
+            op,
+            lazy: false,
+            reply,
+        })
+        .await
+    }
+
+    async fn write_lazily(&self, op: WriteOp) -> Result<Option<Item>, StoreError> {
+        validate_op(&op)?;
+        self.submit(|reply| Request::Write {
+            op,
+            lazy: true,
+            reply,
+        })
+        .await
     }
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
@@ -430,6 +454,8 @@ fn expired_keys(db: &Database, after: Option<&[u8]>, now: i64) -> Result<Vec<Vec
 enum Request {
     Write {
         op: WriteOp,
+        /// Durable with the next durable commit ([`Store::write_lazily`]).
+        lazy: bool,
         reply: oneshot::Sender<Result<Option<Item>, StoreError>>,
     },
     Transact {
@@ -485,9 +511,12 @@ type ItemTable<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
 
 type Step<T> = group_commit::Step<T, StoreError>;
 
-/// The store's side of the group-commit writer: every batch is durable (fsynced).
+/// The store's side of the group-commit writer: every batch is durable (fsynced) unless it
+/// holds lazy writes only.
 struct StoreWriter {
     db: Arc<Database>,
+    /// Lazy commits since the last durable one.
+    lazy_commits: u32,
 }
 
 impl Apply for StoreWriter {
@@ -512,8 +541,34 @@ impl Apply for StoreWriter {
         }
     }
 
-    fn durability(&mut self, _batch: &[Request]) -> Durability {
-        Durability::Immediate
+    fn durability(&mut self, batch: &[Request]) -> Durability {
+        let lazy = batch
+            .iter()
+            .all(|r| matches!(r, Request::Write { lazy: true, .. }));
+        if lazy && self.lazy_commits < MAX_LAZY_COMMITS {
+            Durability::None
+        } else {
+            Durability::Immediate
+        }
+    }
+
+    fn after_batch(&mut self, committed: bool, durability: Durability) {
+        if committed {
+            self.lazy_commits = match durability {
+                Durability::None => self.lazy_commits + 1,
+                _ => 0,
+            };
+        }
+    }
+
+    /// Shutting down: make the last lazy commits durable too.
+    fn on_shutdown(&mut self) {
+        if self.lazy_commits > 0
+            && let Ok(mut txn) = self.db.begin_write()
+        {
+            txn.set_durability(Durability::Immediate);
+            let _ = txn.commit();
+        }
     }
 
     fn apply(&mut self, txn: &WriteTransaction, request: Request) -> (Answer, Option<StoreError>) {
@@ -528,7 +583,7 @@ impl Apply for StoreWriter {
         let now = now_unix();
         let unset = || StoreError::Other(String::new());
         match request {
-            Request::Write { op, reply } => split(
+            Request::Write { op, reply, .. } => split(
                 write_one(&mut table, op, now),
                 |r| Answer::Write(reply, r),
                 unset,
@@ -847,6 +902,118 @@ mod tests {
         assert_eq!(
             redb::ReadableTableMetadata::len(&txn.open_table(ITEMS).unwrap()).unwrap(),
             2
+        );
+    }
+
+    /// redb's in-memory backend, counting the syncs (fsyncs, on a file) its commits ask for.
+    #[derive(Debug)]
+    struct CountingSyncs {
+        inner: redb::backends::InMemoryBackend,
+        syncs: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl redb::StorageBackend for CountingSyncs {
+        fn len(&self) -> std::io::Result<u64> {
+            self.inner.len()
+        }
+        fn read(&self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+            self.inner.read(offset, len)
+        }
+        fn set_len(&self, len: u64) -> std::io::Result<()> {
+            self.inner.set_len(len)
+        }
+        fn sync_data(&self, eventual: bool) -> std::io::Result<()> {
+            self.syncs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.sync_data(eventual)
+        }
+        fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+            self.inner.write(offset, data)
+        }
+    }
+
+    fn counting_syncs() -> (EmbeddedStore, impl Fn() -> usize) {
+        let syncs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let backend = CountingSyncs {
+            inner: redb::backends::InMemoryBackend::new(),
+            syncs: syncs.clone(),
+        };
+        let db = Database::builder().create_with_backend(backend).unwrap();
+        let store = EmbeddedStore::start(db).unwrap();
+        (store, move || {
+            syncs.load(std::sync::atomic::Ordering::SeqCst)
+        })
+    }
+
+    fn put(sk: &str, cond: Cond) -> WriteOp {
+        WriteOp::Put {
+            item: Item::new("p", sk, serde_json::json!({ "sk": sk })),
+            cond,
+        }
+    }
+
+    #[tokio::test]
+    async fn lazy_writes_commit_without_a_sync_and_the_next_durable_write_syncs_them() {
+        let (store, syncs) = counting_syncs();
+        let before = syncs();
+        for sk in ["a", "b", "c"] {
+            store.write_lazily(put(sk, Cond::Absent)).await.unwrap();
+        }
+        assert_eq!(syncs(), before, "lazy writes alone ask for no sync");
+        assert!(
+            store.get("p", "b").await.unwrap().is_some(),
+            "a lazy write is read at once"
+        );
+        store.write(put("d", Cond::Absent)).await.unwrap();
+        assert!(
+            syncs() > before,
+            "a durable write syncs, the lazy ones before it with it"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_lazy_write_keeps_its_conditions_and_answer() {
+        let (store, _) = counting_syncs();
+        store.write_lazily(put("a", Cond::Absent)).await.unwrap();
+        let refused = store.write_lazily(put("a", Cond::Absent)).await;
+        assert!(
+            matches!(refused, Err(StoreError::ConditionFailed { .. })),
+            "{refused:?}"
+        );
+        let counted = store
+            .write_lazily(WriteOp::Add {
+                pk: "p".into(),
+                sk: "n".into(),
+                deltas: vec![("n".to_owned(), 2)],
+                cap: None,
+                expires_at: None,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(counted.counter("n"), 2);
+    }
+
+    #[tokio::test]
+    async fn a_long_run_of_lazy_commits_is_made_durable_now_and_then_and_at_shutdown() {
+        let (store, syncs) = counting_syncs();
+        let before = syncs();
+        for n in 0..=MAX_LAZY_COMMITS {
+            store
+                .write_lazily(put(&n.to_string(), Cond::None))
+                .await
+                .unwrap();
+        }
+        let during = syncs();
+        assert!(
+            during > before,
+            "the {MAX_LAZY_COMMITS}th lazy commit in a row is durable"
+        );
+        store.write_lazily(put("last", Cond::None)).await.unwrap();
+        assert_eq!(syncs(), during);
+        drop(store);
+        assert!(
+            syncs() > during,
+            "shutting down makes the last lazy commit durable"
         );
     }
 

@@ -315,6 +315,16 @@ pub trait Store: Send + Sync + 'static {
     /// increment); `None` for a delete.
     async fn write(&self, op: WriteOp) -> Result<Option<Item>, StoreError>;
 
+    /// [`Store::write`] of a write whose loss in a crash costs nothing but a repeat: a rate
+    /// window's count (a crash forgets the requests counted since the last durable commit) or an
+    /// outbox entry's confirmation (a lost one re-sends its event once, which consumers dedupe).
+    /// An engine may make it durable with its next durable commit instead of its own; what the
+    /// write does, its conditions and its answer are [`Store::write`]'s. Engines whose every
+    /// write is durable (DynamoDB) keep this default.
+    async fn write_lazily(&self, op: WriteOp) -> Result<Option<Item>, StoreError> {
+        self.write(op).await
+    }
+
     /// All or nothing, at most [`MAX_TRANSACT_OPS`] operations on distinct keys.
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError>;
 
