@@ -263,6 +263,7 @@ mod tests {
         IdempotencyKey, PartnerId, Slug,
     };
     use crate::kernel::events::ConversionData;
+    use crate::platform::decorate::{Call, Decorated, Hook};
     use crate::platform::queue::{Queue, embedded::EmbeddedQueue};
     use crate::platform::store::{Store, StoreError, embedded::EmbeddedStore};
 
@@ -439,6 +440,42 @@ mod tests {
             address_hash: None,
             visitor_hash: None,
             coupon: None,
+        }
+    }
+
+    /// `inner` where the first `n` transactions wait for each other, so `n` writers that each
+    /// read "not written yet" meet at the store together: the store decides their race, not the
+    /// scheduler. A transaction whose fellows never come fails (the racers did not meet).
+    pub(crate) fn meeting_at_the_store(inner: Arc<dyn Store>, n: usize) -> Arc<dyn Store> {
+        let hook = Meeting {
+            barrier: tokio::sync::Barrier::new(n),
+            left: std::sync::atomic::AtomicUsize::new(n),
+        };
+        Arc::new(Decorated::new(inner, hook))
+    }
+
+    struct Meeting {
+        barrier: tokio::sync::Barrier,
+        left: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Hook for Meeting {
+        async fn before(&self, call: Call) -> Result<(), String> {
+            use std::sync::atomic::Ordering;
+            let racer = matches!(call, Call::Transact { .. })
+                && self
+                    .left
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok();
+            if !racer {
+                return Ok(());
+            }
+            let wait = std::time::Duration::from_secs(30);
+            match tokio::time::timeout(wait, self.barrier.wait()).await {
+                Ok(_) => Ok(()),
+                Err(_) => Err("the racers never met at the store".into()),
+            }
         }
     }
 
