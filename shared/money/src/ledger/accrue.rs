@@ -475,3 +475,376 @@ impl Commission {
         crate::analytics::days::day_of_unix(ms / 1000)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::CampaignId;
+    use crate::ledger::tests::{
+        Risk, acme, alpha, assert_books_agree, campaign_with_plan, conversion, due_entries, events,
+        io_parts, ledger, line, meeting_at_the_store, sums,
+    };
+    use crate::platform::store::{CounterCap, Store};
+    use crate::programs::coupon_rules::Governed;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    /// A flat 1.00 EUR a purchase, due after `hold_days`, under `caps`.
+    fn flat_plan(hold_days: u32, caps: serde_json::Value) -> serde_json::Value {
+        json!({"currency": "EUR", "holdDays": hold_days, "caps": caps,
+            "rules": [{"eventType": "purchase", "flat": "1.00"}]})
+    }
+
+    fn governed(amount_minor: Option<i64>) -> Governed {
+        Governed {
+            amount_minor,
+            held: false,
+            rejected: false,
+            reason: None,
+        }
+    }
+
+    fn holds(reasons: &[&str]) -> Vec<String> {
+        reasons.iter().map(|r| (*r).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_rated_line_without_holds_is_pending_and_any_hold_or_a_missing_rate_holds_it() {
+        let mut reasons = Vec::new();
+        let plain = status_of(&governed(Some(100)), &mut reasons, Vec::new());
+        assert_eq!((plain, reasons.len()), (Status::Pending, 0));
+        let mut reasons = holds(&["fx_rate_missing"]);
+        let unrated = status_of(&governed(None), &mut reasons, Vec::new());
+        assert_eq!(
+            (unrated, reasons),
+            (Status::Held, holds(&["fx_rate_missing"]))
+        );
+        let mut reasons = holds(&["tier_2"]);
+        let held = status_of(
+            &governed(Some(100)),
+            &mut reasons,
+            holds(&["partner_suspended"]),
+        );
+        assert_eq!(
+            (held, reasons),
+            (Status::Held, holds(&["tier_2", "partner_suspended"])),
+            "the holds follow the earning's reasons"
+        );
+    }
+
+    #[test]
+    fn the_coupon_policy_holds_rejects_or_only_names_its_reason() {
+        let policy = |held, rejected| Governed {
+            held,
+            rejected,
+            reason: Some("coupon_without_click"),
+            ..governed(Some(100))
+        };
+        let mut reasons = Vec::new();
+        let status = status_of(&policy(true, false), &mut reasons, holds(&["unverified"]));
+        assert_eq!(
+            (status, reasons),
+            (Status::Held, holds(&["unverified", "coupon_without_click"])),
+            "a policy's hold is one more hold"
+        );
+        let mut reasons = Vec::new();
+        let status = status_of(&policy(false, true), &mut reasons, holds(&["unverified"]));
+        assert_eq!(
+            (status, reasons),
+            (
+                Status::Rejected,
+                holds(&["coupon_without_click", "unverified"])
+            ),
+            "a rejection wins over any hold"
+        );
+        let mut reasons = Vec::new();
+        let status = status_of(&policy(false, false), &mut reasons, Vec::new());
+        assert_eq!(
+            (status, reasons),
+            (Status::Pending, holds(&["coupon_without_click"]))
+        );
+    }
+
+    /// A line of campaign `alpha` for a conversion made now, of `minor` cents.
+    fn capped_line(minor: Option<i64>) -> Commission {
+        let mut l = line(minor, Status::Pending);
+        l.campaign_id = Some(alpha());
+        l.conversion_id = Some(ConversionId::new());
+        l
+    }
+
+    /// Each cap counter's (sort key, counter, max), named.
+    fn caps_taken(
+        l: &Commission,
+        plan: &Plan,
+        how: Write,
+    ) -> Vec<(String, String, i64, &'static str)> {
+        cap_ops(&acme(), l, plan, how)
+            .into_iter()
+            .map(|(op, name)| match op {
+                WriteOp::Add {
+                    pk,
+                    sk,
+                    cap: Some(CounterCap { counter, max }),
+                    ..
+                } => {
+                    assert_eq!(pk, "H#acme#CAP#alpha");
+                    (sk, counter, max, name)
+                }
+                other => panic!("a capped add, not {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_new_line_takes_its_days_slot_when_it_pays_or_waits_for_its_rate_and_its_amount_on_the_month()
+     {
+        let caps = json!({"conversionsPerDay": 5, "amountPerMonth": "100"});
+        let plan = tenx_programs::testing::plan(flat_plan(0, caps));
+        let l = capped_line(Some(500));
+        let ms = l.conversion_id.as_ref().unwrap().unix_millis();
+        let day = crate::analytics::days::day_of_unix(ms / 1000);
+        let (d, m) = (format!("D#{day}"), format!("M#{}", &day[..7]));
+        assert_eq!(
+            caps_taken(&l, &plan, Write::Create),
+            [
+                (d.clone(), "n".into(), 5, "cap_conversions_per_day"),
+                (m.clone(), "minor".into(), 10_000, "cap_amount_per_month")
+            ]
+        );
+        assert_eq!(
+            caps_taken(&capped_line(None), &plan, Write::Create),
+            [(d, "n".into(), 5, "cap_conversions_per_day")],
+            "a line waiting for its rate is still that day's conversion"
+        );
+        assert!(caps_taken(&capped_line(Some(0)), &plan, Write::Create).is_empty());
+        assert_eq!(
+            caps_taken(&l, &plan, Write::Update),
+            [(m, "minor".into(), 10_000, "cap_amount_per_month")],
+            "a line computed again only adds its amount"
+        );
+    }
+
+    #[test]
+    fn test_money_and_lines_without_a_campaign_take_no_cap() {
+        let caps = json!({"conversionsPerDay": 5, "amountPerMonth": "100"});
+        let plan = tenx_programs::testing::plan(flat_plan(0, caps));
+        let mut test = capped_line(Some(500));
+        test.test = true;
+        assert!(cap_ops(&acme(), &test, &plan, Write::Create).is_empty());
+        let mut loose = capped_line(Some(500));
+        loose.campaign_id = None;
+        assert!(cap_ops(&acme(), &loose, &plan, Write::Create).is_empty());
+        let uncapped = tenx_programs::testing::plan(flat_plan(0, json!({})));
+        assert!(cap_ops(&acme(), &capped_line(Some(500)), &uncapped, Write::Create).is_empty());
+    }
+
+    #[test]
+    fn the_month_cap_grants_what_is_left_and_then_caps_the_line_at_nothing() {
+        let plan = tenx_programs::testing::plan(flat_plan(0, json!({"amountPerMonth": "10"})));
+        let mut l = capped_line(Some(500));
+        apply_cap(&mut l, &plan, "cap_amount_per_month", 700);
+        assert_eq!(
+            (l.status, l.amount_minor, l.reasons.clone()),
+            (
+                Status::Pending,
+                Some(300),
+                holds(&["cap_amount_per_month_partial"])
+            )
+        );
+        let mut fits = capped_line(Some(500));
+        apply_cap(&mut fits, &plan, "cap_amount_per_month", 200);
+        assert_eq!(
+            (fits.amount_minor, fits.reasons.len()),
+            (Some(500), 0),
+            "room for all of it (another line freed it meanwhile)"
+        );
+        // The next attempt finds the month full: the partial grant is withdrawn.
+        apply_cap(&mut l, &plan, "cap_amount_per_month", 1_000);
+        assert_eq!(
+            (l.status, l.amount_minor, l.reasons),
+            (Status::Capped, Some(0), holds(&["cap_amount_per_month"]))
+        );
+    }
+
+    #[test]
+    fn the_day_cap_caps_the_line_whatever_the_month_has_left() {
+        let plan = tenx_programs::testing::plan(flat_plan(0, json!({"amountPerMonth": "10"})));
+        let mut l = capped_line(Some(500));
+        apply_cap(&mut l, &plan, "cap_conversions_per_day", 0);
+        assert_eq!(
+            (l.status, l.amount_minor, l.reasons),
+            (Status::Capped, Some(0), holds(&["cap_conversions_per_day"]))
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_conversion_earns_one_line_however_often_and_however_concurrently_it_is_accrued() {
+        let (store, queue) = io_parts();
+        campaign_with_plan(store.as_ref(), flat_plan(0, json!({})), false).await;
+        let store = meeting_at_the_store(store, 2);
+        let c = conversion("10");
+        let racers = (0..2).map(|_| {
+            let (store, queue, c): (Arc<dyn Store>, _, _) =
+                (store.clone(), queue.clone(), c.clone());
+            tokio::spawn(async move {
+                accrue(Io::new(&store, &queue), &Risk(Vec::new()), &acme(), &c)
+                    .await
+                    .unwrap()
+                    .expect("a line")
+            })
+        });
+        let mut answers = Vec::new();
+        for r in futures::future::join_all(racers).await {
+            answers.push(r.unwrap());
+        }
+        let redelivered = accrue(Io::new(&store, &queue), &Risk(Vec::new()), &acme(), &c)
+            .await
+            .unwrap()
+            .expect("the line");
+        answers.push(redelivered);
+        let id = CommissionId::of_conversion(&c.conversion_id);
+        for a in &answers {
+            assert_eq!(
+                (&a.commission_id, a.status, a.amount_minor),
+                (&id, Status::Pending, Some(100))
+            );
+        }
+        assert_eq!(ledger(store.as_ref()).await.len(), 1);
+        assert_eq!(
+            sums(store.as_ref()).await.pending,
+            100,
+            "its amount counted once"
+        );
+        assert_eq!(events(queue.as_ref()).await, ["commission.created"]);
+        assert_eq!(due_entries(store.as_ref()).await.len(), 1);
+        assert_books_agree(store.as_ref()).await;
+    }
+
+    #[tokio::test]
+    async fn a_line_falls_due_when_its_plans_hold_days_end() {
+        let (store, queue) = io_parts();
+        campaign_with_plan(store.as_ref(), flat_plan(14, json!({})), false).await;
+        let c = conversion("10");
+        let l = accrue(Io::new(&store, &queue), &Risk(Vec::new()), &acme(), &c)
+            .await
+            .unwrap()
+            .unwrap();
+        let available = c.received_at.millis() + 14 * 86_400_000;
+        assert_eq!(
+            (l.status, l.available_at_ms()),
+            (Status::Pending, available)
+        );
+        let due = keys::commission_due_sk(available, "acme", l.commission_id.as_str());
+        assert_eq!(due_entries(store.as_ref()).await, [due]);
+    }
+
+    #[tokio::test]
+    async fn a_suspended_partners_line_is_held_for_review_and_never_falls_due_by_itself() {
+        let (store, queue) = io_parts();
+        campaign_with_plan(store.as_ref(), flat_plan(0, json!({})), true).await;
+        let l = accrue(
+            Io::new(&store, &queue),
+            &Risk(Vec::new()),
+            &acme(),
+            &conversion("10"),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (l.status, l.amount_minor, l.reasons),
+            (Status::Held, Some(100), holds(&["partner_suspended"]))
+        );
+        assert!(due_entries(store.as_ref()).await.is_empty());
+        assert_eq!(sums(store.as_ref()).await.held, 100);
+    }
+
+    #[tokio::test]
+    async fn a_line_is_held_for_the_reasons_partner_risk_gives() {
+        let (store, queue) = io_parts();
+        campaign_with_plan(store.as_ref(), flat_plan(0, json!({})), false).await;
+        let risky = Risk(vec!["risk_above_threshold"]);
+        let l = accrue(Io::new(&store, &queue), &risky, &acme(), &conversion("10"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (l.status, l.reasons),
+            (Status::Held, holds(&["risk_above_threshold"]))
+        );
+        assert!(due_entries(store.as_ref()).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn nothing_is_owed_without_a_known_campaign_or_for_test_money_outside_test_mode() {
+        let (store, queue) = io_parts();
+        campaign_with_plan(store.as_ref(), flat_plan(0, json!({})), false).await;
+        let io = Io::new(&store, &queue);
+        let mut no_campaign = conversion("10");
+        no_campaign.campaign_id = None;
+        let mut unknown = conversion("10");
+        unknown.campaign_id = Some(CampaignId::parse("beta").unwrap());
+        let mut test = conversion("10");
+        test.test = true;
+        for c in [no_campaign, unknown, test] {
+            let got = accrue(io, &Risk(Vec::new()), &acme(), &c).await.unwrap();
+            assert!(got.is_none(), "{:?}", c.campaign_id);
+        }
+        assert!(ledger(store.as_ref()).await.is_empty());
+    }
+
+    /// What `n` conversions of a day earn under `caps`, in turn: each line's status, amount and
+    /// reasons; and the balance they add up to.
+    async fn accrued_under(
+        caps: serde_json::Value,
+        n: usize,
+    ) -> (Vec<(Status, Option<i64>, Vec<String>)>, i128) {
+        let (store, queue) = io_parts();
+        campaign_with_plan(store.as_ref(), flat_plan(0, caps), false).await;
+        let io = Io::new(&store, &queue);
+        let mut written = Vec::new();
+        for _ in 0..n {
+            let l = accrue(io, &Risk(Vec::new()), &acme(), &conversion("10"))
+                .await
+                .unwrap()
+                .unwrap();
+            written.push((l.status, l.amount_minor, l.reasons));
+        }
+        assert_books_agree(store.as_ref()).await;
+        (written, sums(store.as_ref()).await.pending)
+    }
+
+    #[tokio::test]
+    async fn the_day_cap_pays_its_conversions_and_caps_the_next_at_nothing() {
+        let (written, pending) = accrued_under(json!({"conversionsPerDay": 2}), 3).await;
+        assert_eq!(
+            written,
+            [
+                (Status::Pending, Some(100), vec![]),
+                (Status::Pending, Some(100), vec![]),
+                (Status::Capped, Some(0), holds(&["cap_conversions_per_day"])),
+            ]
+        );
+        assert_eq!(pending, 200);
+    }
+
+    #[tokio::test]
+    async fn the_month_cap_pays_up_to_its_amount_then_caps_at_nothing() {
+        let (written, pending) = accrued_under(json!({"amountPerMonth": "2.50"}), 4).await;
+        assert_eq!(
+            written,
+            [
+                (Status::Pending, Some(100), vec![]),
+                (Status::Pending, Some(100), vec![]),
+                (
+                    Status::Pending,
+                    Some(50),
+                    holds(&["cap_amount_per_month_partial"])
+                ),
+                (Status::Capped, Some(0), holds(&["cap_amount_per_month"])),
+            ]
+        );
+        assert_eq!(pending, 250);
+    }
+}

@@ -164,3 +164,106 @@ async fn read(
         plans,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::model::Status;
+    use crate::ledger::tests::{
+        Risk, acme, assert_books_agree, campaign_with_plan, conversion, events, io_parts, ledger,
+        sums,
+    };
+    use serde_json::json;
+
+    fn plan(caps: serde_json::Value) -> serde_json::Value {
+        json!({"currency": "EUR", "holdDays": 0, "caps": caps,
+            "rules": [{"eventType": "purchase", "flat": "1.00"}]})
+    }
+
+    #[tokio::test]
+    async fn a_batch_writes_one_line_per_conversion_with_redeliveries_among_it() {
+        let (store, queue) = io_parts();
+        campaign_with_plan(store.as_ref(), plan(json!({})), false).await;
+        let io = Io::new(&store, &queue);
+        let (early, a, b) = (conversion("10"), conversion("10"), conversion("10"));
+        let mut test = conversion("10");
+        test.test = true;
+        accrue::accrue(io, &Risk(Vec::new()), &acme(), &early)
+            .await
+            .unwrap();
+        let batch = [&early, &a, &b, &a, &test];
+        let mut memo = Memo::default();
+        accrue_many(io, &Risk(Vec::new()), (&acme(), &mut memo), &batch)
+            .await
+            .unwrap();
+        let mut ids: Vec<CommissionId> = ledger(store.as_ref())
+            .await
+            .into_iter()
+            .map(|l| l.commission_id)
+            .collect();
+        ids.sort();
+        let mut expected: Vec<CommissionId> = [&early, &a, &b]
+            .iter()
+            .map(|c| CommissionId::of_conversion(&c.conversion_id))
+            .collect();
+        expected.sort();
+        assert_eq!(
+            ids, expected,
+            "one line each; none for test money outside test mode"
+        );
+        assert_eq!(sums(store.as_ref()).await.pending, 300);
+        assert_eq!(
+            events(queue.as_ref()).await.len(),
+            3,
+            "one commission.created each"
+        );
+        assert_books_agree(store.as_ref()).await;
+    }
+
+    #[tokio::test]
+    async fn a_batch_caps_its_lines_as_the_one_by_one_path_does() {
+        let (store, queue) = io_parts();
+        campaign_with_plan(store.as_ref(), plan(json!({"conversionsPerDay": 2})), false).await;
+        let io = Io::new(&store, &queue);
+        let batch = [conversion("10"), conversion("10"), conversion("10")];
+        let refs: Vec<&ConversionData> = batch.iter().collect();
+        let mut memo = Memo::default();
+        accrue_many(io, &Risk(Vec::new()), (&acme(), &mut memo), &refs)
+            .await
+            .unwrap();
+        let mut statuses: Vec<(Status, Option<i64>)> = ledger(store.as_ref())
+            .await
+            .into_iter()
+            .map(|l| (l.status, l.amount_minor))
+            .collect();
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [
+                (Status::Pending, Some(100)),
+                (Status::Pending, Some(100)),
+                (Status::Capped, Some(0))
+            ]
+        );
+        assert_eq!(sums(store.as_ref()).await.pending, 200);
+        assert_books_agree(store.as_ref()).await;
+    }
+
+    #[tokio::test]
+    async fn a_batch_holds_a_suspended_partners_lines() {
+        let (store, queue) = io_parts();
+        campaign_with_plan(store.as_ref(), plan(json!({})), true).await;
+        let io = Io::new(&store, &queue);
+        let (a, b) = (conversion("10"), conversion("10"));
+        let mut memo = Memo::default();
+        accrue_many(io, &Risk(Vec::new()), (&acme(), &mut memo), &[&a, &b])
+            .await
+            .unwrap();
+        let lines = ledger(store.as_ref()).await;
+        assert_eq!(lines.len(), 2);
+        for l in lines {
+            assert_eq!(l.status, Status::Held);
+            assert_eq!(l.reasons, ["partner_suspended"]);
+        }
+    }
+}

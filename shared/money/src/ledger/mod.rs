@@ -247,3 +247,251 @@ pub async fn for_each_line(
     })
     .await
 }
+
+/// The ledger's test fixtures, shared by its files' tests: lines, an in-memory store, and a
+/// campaign of `pub-one` with a plan to accrue conversions under.
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+
+    use super::model::{Commission, Kind, Status};
+    use crate::domain::time::Timestamp;
+    use crate::domain::{
+        Attribution, CampaignId, ClickId, CommissionId, ConversionId, Currency, Device, Handle,
+        IdempotencyKey, PartnerId, Slug,
+    };
+    use crate::kernel::events::ConversionData;
+    use crate::platform::decorate::{Call, Decorated, Hook};
+    use crate::platform::queue::{Queue, embedded::EmbeddedQueue};
+    use crate::platform::store::{Store, StoreError, embedded::EmbeddedStore};
+
+    pub(crate) fn acme() -> Handle {
+        Handle::parse("acme").unwrap()
+    }
+
+    pub(crate) fn pub_one() -> PartnerId {
+        PartnerId::parse("pub-one").unwrap()
+    }
+
+    pub(crate) fn eur() -> Currency {
+        Currency::parse("EUR").unwrap()
+    }
+
+    pub(crate) fn alpha() -> CampaignId {
+        CampaignId::parse("alpha").unwrap()
+    }
+
+    /// A conversion's line of `pub-one`: `minor` cents of EUR (`None`: waiting for its rate), in
+    /// `status`, available now.
+    pub(crate) fn line(minor: Option<i64>, status: Status) -> Commission {
+        Commission::blank(
+            CommissionId::new(),
+            Kind::Conversion,
+            pub_one(),
+            minor,
+            eur(),
+            status,
+        )
+    }
+
+    /// An empty store and queue, as the events worker has them.
+    pub(crate) fn io_parts() -> (Arc<dyn Store>, Arc<dyn Queue>) {
+        (
+            Arc::new(EmbeddedStore::in_memory()),
+            Arc::new(EmbeddedQueue::in_memory()),
+        )
+    }
+
+    /// `line` written as the ledger creates one (put-if-absent, with its balance moves, index
+    /// entries and due entry in one transaction), read back as stored.
+    pub(crate) async fn stored(store: &dyn Store, line: Commission) -> Commission {
+        let handle = acme();
+        let mut ops = line.create(&handle).unwrap();
+        ops.extend(super::due::entry(&handle, &line));
+        store.transact(super::running::merged(ops)).await.unwrap();
+        read(store, &line.commission_id).await
+    }
+
+    /// The line as stored now.
+    pub(crate) async fn read(store: &dyn Store, id: &CommissionId) -> Commission {
+        super::get(store, &acme(), id)
+            .await
+            .unwrap()
+            .expect("the line")
+    }
+
+    /// Every line of acme's ledger.
+    pub(crate) async fn ledger(store: &dyn Store) -> Vec<Commission> {
+        super::scan(store, &acme(), |_| true).await.unwrap()
+    }
+
+    /// `pub-one`'s balance in EUR, as the running balance items hold it.
+    pub(crate) async fn sums(store: &dyn Store) -> super::balances::Sums {
+        let all = super::balances::partner_sums(store, &acme(), Some(&pub_one()))
+            .await
+            .unwrap();
+        all.get(&(pub_one(), eur())).copied().unwrap_or_default()
+    }
+
+    /// The balances, campaign amounts and indexes agree with the lines (`tenx ledger check`).
+    pub(crate) async fn assert_books_agree(store: &dyn Store) {
+        let report = super::check::check(store, &acme()).await.unwrap();
+        assert!(report.clean(), "{report:?}");
+    }
+
+    /// The due index's entries (their sort keys), earliest first.
+    pub(crate) async fn due_entries(store: &dyn Store) -> Vec<String> {
+        let all =
+            crate::platform::store::Query::all(crate::platform::store::keys::COMMISSIONS_DUE_PK);
+        let page = store.query(all).await.unwrap();
+        page.items.into_iter().map(|i| i.sk).collect()
+    }
+
+    /// The types of the events sent so far (`commission.created`, …), in the order sent.
+    pub(crate) async fn events(queue: &dyn Queue) -> Vec<String> {
+        let name = crate::platform::queue::QueueName::Events;
+        let wait = std::time::Duration::from_secs(60);
+        let got = queue.receive(name, 100, wait).await.unwrap();
+        got.iter()
+            .map(|m| {
+                let event: serde_json::Value = serde_json::from_str(&m.body).unwrap();
+                event["type"].as_str().unwrap_or_default().to_owned()
+            })
+            .collect()
+    }
+
+    /// Partner `pub-one`, `suspended` or active.
+    pub(crate) async fn partner(store: &dyn Store, suspended: bool) {
+        let status = suspended.then_some(crate::partners::PartnerStatus::Suspended);
+        let fields = crate::partners::PartnerFields {
+            status,
+            ..Default::default()
+        };
+        crate::partners::create(store, &acme(), pub_one(), "Pub One".into(), fields)
+            .await
+            .unwrap();
+    }
+
+    /// Partner `pub-one` (`suspended` or active) and its campaign `alpha`, paying by `plan` (its
+    /// JSON, as the API takes it) in force since long before now.
+    pub(crate) async fn campaign_with_plan(
+        store: &dyn Store,
+        plan: serde_json::Value,
+        suspended: bool,
+    ) {
+        let handle = acme();
+        partner(store, suspended).await;
+        let mut campaign = crate::campaigns::Campaign::new(
+            alpha(),
+            crate::campaigns::GoalType::Purchase,
+            crate::campaigns::CampaignStatus::Active,
+            Slug::parse("launch").unwrap(),
+            crate::platform::time::timestamp(),
+        );
+        campaign.partner_id = Some(pub_one());
+        let plan = crate::plans::model::Plan {
+            updated_at: Timestamp::literal("2020-01-01T00:00:00Z"),
+            ..tenx_programs::testing::plan(plan)
+        };
+        let writes = vec![
+            crate::campaigns::create_op(&handle, &campaign).unwrap(),
+            crate::platform::store::WriteOp::Put {
+                item: crate::plans::version_item(&handle, &plan).unwrap(),
+                cond: crate::platform::store::Cond::Absent,
+            },
+        ];
+        store.transact(writes).await.unwrap();
+    }
+
+    /// A verified `purchase` of `value` EUR on campaign `alpha`, received now.
+    pub(crate) fn conversion(value: &str) -> ConversionData {
+        ConversionData {
+            conversion_id: ConversionId::new(),
+            idempotency_key: IdempotencyKey::parse("order-1").unwrap(),
+            click_id: ClickId::new(),
+            campaign_id: Some(alpha()),
+            slug: "launch".into(),
+            event_type: "purchase".into(),
+            value: Some(value.parse().unwrap()),
+            currency: Some(eur()),
+            test: false,
+            metadata: None,
+            attribution: Attribution {
+                country: "DE".into(),
+                device: Device::Desktop,
+                source: "direct".into(),
+                referrer: "direct".into(),
+                segment: "new-desktop".into(),
+                variant: None,
+            },
+            sub_ids: Default::default(),
+            received_at: crate::platform::time::timestamp(),
+            verified: true,
+            risk: Default::default(),
+            reversal: None,
+            superseded_by: None,
+            receipt: None,
+            customer_id: None,
+            customer_first: false,
+            customer_bound_at: None,
+            customer_self_referral: false,
+            address_hash: None,
+            visitor_hash: None,
+            coupon: None,
+        }
+    }
+
+    /// `inner` where the first `n` transactions wait for each other, so `n` writers that each
+    /// read "not written yet" meet at the store together: the store decides their race, not the
+    /// scheduler. A transaction whose fellows never come fails (the racers did not meet).
+    pub(crate) fn meeting_at_the_store(inner: Arc<dyn Store>, n: usize) -> Arc<dyn Store> {
+        let hook = Meeting {
+            barrier: tokio::sync::Barrier::new(n),
+            left: std::sync::atomic::AtomicUsize::new(n),
+        };
+        Arc::new(Decorated::new(inner, hook))
+    }
+
+    struct Meeting {
+        barrier: tokio::sync::Barrier,
+        left: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Hook for Meeting {
+        async fn before(&self, call: Call) -> Result<(), String> {
+            use std::sync::atomic::Ordering;
+            let racer = matches!(call, Call::Transact { .. })
+                && self
+                    .left
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok();
+            if !racer {
+                return Ok(());
+            }
+            let wait = std::time::Duration::from_secs(30);
+            match tokio::time::timeout(wait, self.barrier.wait()).await {
+                Ok(_) => Ok(()),
+                Err(_) => Err("the racers never met at the store".into()),
+            }
+        }
+    }
+
+    /// Partner risk that holds every new line for `0`'s reasons (none: it holds nothing).
+    pub(crate) struct Risk(pub Vec<&'static str>);
+
+    #[async_trait]
+    impl super::risk_holds::RiskHolds for Risk {
+        async fn reasons(
+            &self,
+            _: &dyn Store,
+            _: &Handle,
+            _: &PartnerId,
+            _: Option<u8>,
+        ) -> Result<Vec<String>, StoreError> {
+            Ok(self.0.iter().map(|r| (*r).to_owned()).collect())
+        }
+    }
+}

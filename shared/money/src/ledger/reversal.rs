@@ -173,21 +173,11 @@ pub async fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Currency, PartnerId, PayoutId};
+    use crate::domain::PayoutId;
+    use crate::ledger::tests::line as original;
 
     fn dec(s: &str) -> Decimal {
         s.parse().unwrap()
-    }
-
-    fn original(minor: Option<i64>, status: Status) -> Commission {
-        Commission::blank(
-            CommissionId::new(),
-            Kind::Conversion,
-            PartnerId::parse("pub-one").unwrap(),
-            minor,
-            Currency::parse("EUR").unwrap(),
-            status,
-        )
     }
 
     #[test]
