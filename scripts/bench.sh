@@ -18,6 +18,8 @@
 #   scripts/bench.sh aws-all  # issue 75: every api test on the AWS backend (moto), the ones CI runs
 #                             # on the embedded engine only included (tests/api/engines.toml)
 #   scripts/bench.sh fsyncs A B   # the fsyncs a conversion costs, two builds in turn (strace)
+#   scripts/bench.sh instructions A [B]  # instructions per redirect and conversion (callgrind),
+#                             # each build's and nginx's `return` on the same routes
 #   scripts/bench.sh compare A B  # two builds of tenx side by side in one run (the release and the
 #                             # lambda-release profiles, or this commit against the one before):
 #                             # the redirect, context and conversion runs of `load`, alternating
@@ -163,6 +165,13 @@ ops() { curl -fsS "http://127.0.0.1:$PORT/internal/ops"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$TENX_PID/stat"; }
 
 start_nginx() {
+  start_nginx_config
+  "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -g 'daemon off;' &
+  NGINX_PID=$!
+  wait_http "http://127.0.0.1:$NGINX_PORT/v2/public/context"
+}
+
+start_nginx_config() {
   mkdir -p "$WORK/nginx/logs"
   # Same shapes as tenx's answers: a 302 with a Location, small JSON bodies for the API routes.
   cat >"$WORK/nginx/nginx.conf" <<EOF
@@ -189,9 +198,6 @@ http {
   }
 }
 EOF
-  "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -g 'daemon off;' &
-  NGINX_PID=$!
-  wait_http "http://127.0.0.1:$NGINX_PORT/v2/public/context"
 }
 
 start_tenx() {
@@ -665,7 +671,16 @@ compare() {
       "${pin_server[@]}" "${bin[$side]}" serve --addr "127.0.0.1:${port[$side]}" --data-dir "${work[$side]}/data" &
     COMPARE_PIDS+=" $!"
   done
-  COMPARE_WORK="${work[a]} ${work[b]}"
+  # nginx answering the same routes with `return`, pinned like the servers (one worker on core 0):
+  # the redirect's and the context's ratio to it, measured the way issue 80 asks.
+  work[n]=$(mktemp -d /tmp/tenx-compare.XXXXXX)
+  WORK=${work[n]} NGINX_PORT=$((PORT + 4))
+  start_nginx_config
+  sed -i 's/^worker_processes auto;/worker_processes 1;/' "$WORK/nginx/nginx.conf"
+  "${pin_server[@]}" "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -g 'daemon off;' &
+  COMPARE_PIDS+=" $!"
+  wait_http "http://127.0.0.1:$NGINX_PORT/v2/public/context"
+  COMPARE_WORK="${work[a]} ${work[b]} ${work[n]}"
   # Globals: the trap runs after this function's locals are gone.
   trap 'kill $COMPARE_PIDS 2>/dev/null; wait $COMPARE_PIDS 2>/dev/null; rm -rf $COMPARE_WORK' EXIT
   for side in a b; do
@@ -687,6 +702,12 @@ compare() {
           "http://127.0.0.1:$PORT/" | grep '^BENCH' | sed 's/^BENCH //' >"$OUT/$side-$scenario-$round.json"
         drain "$scenario" >/dev/null
       done
+      if [ "$scenario" = redirect ] || [ "$scenario" = context ]; then
+        BENCH_LUA_DIR=$LUA_DIR BENCH_HOST="$HANDLE.localhost:$NGINX_PORT" BENCH_SLUGS=$SLUGS \
+          BENCH_CTX=${ctx[a]} BENCH_RUN="r$(date +%s%N)" \
+          "${pin_wrk[@]}" wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 5s -s "$LUA_DIR/$script" \
+          "http://127.0.0.1:$NGINX_PORT/" | grep '^BENCH' | sed 's/^BENCH //' >"$OUT/n-$scenario-$round.json"
+      fi
     done
   done
   python3 scripts/bench/compare.py "$OUT" "${BENCH_A_LABEL:-A}" "${BENCH_B_LABEL:-B}" | tee "$OUT/report.md"
@@ -716,17 +737,17 @@ fsyncs() {
     seed
     drain seed >/dev/null
     local before sequential concurrent
-    before=$(grep -c 'fsync\|fdatasync' "$OUT/strace-$side.txt" || true)
+    before=$(grep -c 'f\(data\)\?sync(' "$OUT/strace-$side.txt" || true)
     seq 1 "$n" | xargs -I{} curl -fsS -o /dev/null -X POST "http://127.0.0.1:$PORT/v2/public/conversions" \
       -H 'content-type: application/json' \
       -d '{"ctx":"'"$CTX"'","idempotencyKey":"seq-{}","eventType":"purchase","value":24.99,"currency":"USD"}'
     drain sequential >/dev/null
-    sequential=$(grep -c 'fsync\|fdatasync' "$OUT/strace-$side.txt" || true)
+    sequential=$(grep -c 'f\(data\)\?sync(' "$OUT/strace-$side.txt" || true)
     seq 1 "$n" | xargs -P 8 -I{} curl -fsS -o /dev/null -X POST "http://127.0.0.1:$PORT/v2/public/conversions" \
       -H 'content-type: application/json' \
       -d '{"ctx":"'"$CTX"'","idempotencyKey":"par-{}","eventType":"purchase","value":24.99,"currency":"USD"}'
     drain concurrent >/dev/null
-    concurrent=$(grep -c 'fsync\|fdatasync' "$OUT/strace-$side.txt" || true)
+    concurrent=$(grep -c 'f\(data\)\?sync(' "$OUT/strace-$side.txt" || true)
     # The server, not strace (which outlives a signal to itself): strace ends with it.
     pkill -P "$TENX_PID" 2>/dev/null; wait "$TENX_PID" 2>/dev/null || true
     TENX_PID=
@@ -736,8 +757,104 @@ fsyncs() {
   done
 }
 
+# instructions A [B]: instructions per request, counted by valgrind's callgrind (every thread,
+# the background consumers' work for the requests included: counted until the drain), for each
+# build and for nginx answering the same routes with `return`. Counts, not seconds: repeatable
+# on a busy machine. BENCH_INSTR_REQUESTS (300) requests per scenario, one at a time (curl).
+instructions() {
+  local n=${BENCH_INSTR_REQUESTS:-300} label bin scenario
+  [ -x "${1:-}" ] || { echo "usage: $0 instructions BIN_A [BIN_B] (tenx binaries)" >&2; exit 2; }
+  command -v valgrind >/dev/null && command -v callgrind_control >/dev/null ||
+    { echo "instructions needs valgrind (Debian's package)" >&2; exit 2; }
+  ensure_tools
+  OUT=${BENCH_OUT:-bench-out}/instructions
+  rm -rf "$OUT" && mkdir -p "$OUT"
+  trap cleanup EXIT
+  local redirect_url conversion_body
+  for label in nginx a b; do
+    case $label in
+      nginx) bin=$NGINX ;;
+      a) bin=$1 ;;
+      b) bin=${2:-}; [ -n "$bin" ] || continue ;;
+    esac
+    WORK=$(mktemp -d /tmp/tenx-instr.XXXXXX)
+    local cg=(valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind-$label.%p" --dump-line=no)
+    if [ "$label" = nginx ]; then
+      start_nginx_under "${cg[@]}"
+      TARGET_PID=$NGINX_PID TARGET_PORT=$NGINX_PORT CTX=unused
+    else
+      TENX_BIN=$bin
+      TENX_COUNT_OPS=1 TENX_LOG=warn TENX_RATE_LIMIT_CONVERSIONS=4000000000 \
+        TENX_RATE_LIMIT_CONVERSIONS_PER_CLICK=4000000000 TENX_RATE_LIMIT_CONVERSIONS_PER_ADDRESS=4000000000 \
+        "${cg[@]}" "$TENX_BIN" serve --addr "127.0.0.1:$PORT" --data-dir "$WORK/data" 2>"$OUT/valgrind-$label.log" &
+      TENX_PID=$!
+      wait_http_long "http://127.0.0.1:$PORT/healthz"
+      seed
+      drain seed >/dev/null
+      TARGET_PID=$TENX_PID TARGET_PORT=$PORT
+    fi
+    # What the server does with no request (its timers, sweeps and polls), per second, is taken
+    # out of each scenario's count for the time the scenario took under valgrind.
+    for scenario in idle redirect conversion; do
+      callgrind_control --zero "$TARGET_PID" >/dev/null 2>&1
+      local i began ended
+      began=$(date +%s.%N)
+      for i in $(seq 1 "$n"); do
+        case $scenario in
+          idle) sleep 10; break ;;
+          redirect) curl -fsS -o /dev/null -A 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1' \
+            -H "host: $HANDLE.localhost:$TARGET_PORT" "http://127.0.0.1:$TARGET_PORT/l$((i % SLUGS))" ;;
+          conversion) curl -fsS -o /dev/null -X POST "http://127.0.0.1:$TARGET_PORT/v2/public/conversions" -H 'content-type: application/json' \
+            -d '{"ctx":"'"$CTX"'","idempotencyKey":"i-'"$i"'","eventType":"purchase","value":24.99,"currency":"USD"}' ;;
+        esac
+      done
+      [ "$label" = nginx ] || [ "$scenario" = idle ] || drain "$scenario" >/dev/null
+      ended=$(date +%s.%N)
+      callgrind_control --dump="$scenario" "$TARGET_PID" >/dev/null 2>&1
+      python3 - "$OUT" "$label" "$scenario" "$n" "$TARGET_PID" "$began" "$ended" <<'PY' | tee -a "$OUT/report.txt"
+import glob, json, os, re, sys
+out, label, scenario, n, pid, began, ended = sys.argv[1:8]
+n, seconds = int(n), float(ended) - float(began)
+dumps = sorted(glob.glob(os.path.join(out, "callgrind-%s.%s.*" % (label, pid))), key=os.path.getmtime)
+total = int(re.search(r"^(?:summary|totals): (\d+)", open(dumps[-1]).read(), re.M).group(1))
+idle_file = os.path.join(out, "idle-%s.json" % label)
+if scenario == "idle":
+    json.dump({"perSecond": total / seconds}, open(idle_file, "w"))
+    print("%-6s %-10s %12.0f instructions per second with no request" % (label, scenario, total / seconds))
+else:
+    idle = json.load(open(idle_file))["perSecond"] * seconds
+    print("%-6s %-10s %12.0f instructions per request (%d requests in %.0f s; %.0f per request before taking out the idle work)"
+          % (label, scenario, (total - idle) / n, n, seconds, total / n))
+PY
+    done
+    if [ "$label" = nginx ]; then kill "$NGINX_PID"; wait "$NGINX_PID" 2>/dev/null || true; NGINX_PID=
+    else kill "$TENX_PID"; wait "$TENX_PID" 2>/dev/null || true; TENX_PID=; fi
+    rm -rf "$WORK"; WORK=
+  done
+}
+
+# The server under valgrind starts in tens of seconds, not one.
+wait_http_long() {
+  for _ in $(seq 1 600); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.5
+  done
+  echo "server at $1 did not come up" >&2
+  return 1
+}
+
+# nginx as one process (no master, no workers) under the given command, for callgrind.
+start_nginx_under() {
+  start_nginx_config
+  "$@" "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -g 'daemon off; master_process off;' \
+    2>"$OUT/valgrind-nginx.log" &
+  NGINX_PID=$!
+  wait_http_long "http://127.0.0.1:$NGINX_PORT/v2/public/context"
+}
+
 case "$MODE" in
   load) load ;;
+  instructions) instructions "${2:-}" "${3:-}" ;;
   fsyncs) fsyncs "${2:-}" "${3:-}" ;;
   settle) settle ;;
   coldstart) coldstart ;;
@@ -752,5 +869,5 @@ case "$MODE" in
   fuzz) fuzz ;;
   aws-all) aws_all ;;
   compare) compare "${2:-}" "${3:-}" ;;
-  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart|ledger|backtest|settle|uploads|fuzz|aws-all|compare A B|fsyncs A B]" >&2; exit 2 ;;
+  *) echo "usage: $0 [load|sizes|criterion|all|profile [SCENARIO]|deliveries|coldstart|ledger|backtest|settle|uploads|fuzz|aws-all|compare A B|fsyncs A B|instructions A [B]]" >&2; exit 2 ;;
 esac

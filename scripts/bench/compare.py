@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The report of `scripts/bench.sh compare`: for each scenario, the median over the rounds of
-each build's requests/s and latency, and B's throughput as a multiple of A's. A run with errors
+each build's requests/s and latency, and B's throughput as a multiple of A's; for the routes
+nginx also answered (pinned the same way), each build's throughput as a multiple of nginx's. A run with errors
 (non-2xx/3xx answers, timeouts) is named, never averaged in silently.
 
 Usage: compare.py OUT_DIR LABEL_A LABEL_B
@@ -49,6 +50,19 @@ def main():
         a, b = med["a"], med["b"]
         print("| %s (%d rounds) | %.0f | %.0f | %.2f× | %.2f / %.2f ms | %.2f / %.2f ms |" % (
             scenario, a[3], a[0], b[0], b[0] / a[0], a[1], a[2], b[1], b[2]))
+    nginx = {}
+    for scenario in scenarios:
+        rs = runs(out, "n", scenario)
+        if rs:
+            nginx[scenario] = statistics.median(r["rps"] for _, r in rs)
+            a = statistics.median(r["rps"] for _, r in runs(out, "a", scenario))
+            b = statistics.median(r["rps"] for _, r in runs(out, "b", scenario))
+            nginx[scenario] = (nginx[scenario], a / nginx[scenario], b / nginx[scenario], len(rs))
+    if nginx:
+        print("\n| scenario | nginx `return` req/s | %s / nginx | %s / nginx |" % (label_a, label_b))
+        print("|---|---:|---:|---:|")
+        for scenario, (rps, ra, rb, rounds) in nginx.items():
+            print("| %s (%d rounds) | %.0f | %.2f× | %.2f× |" % (scenario, rounds, rps, ra, rb))
     if failed:
         print("\nruns with errors (their numbers are not comparable):\n  " + "\n  ".join(failed))
         sys.exit(1)

@@ -79,12 +79,7 @@ async fn change(
             Err(why) => return Ok(Disputed::Unchanged(why)),
         };
         let mut ops = next.update(handle)?;
-        // The due entry follows the pending status (one write on its key, never two).
-        match due::entry(handle, &next) {
-            Some(put) => ops.push(put),
-            None if line.status == Status::Pending => ops.push(due::clear(handle, &line)),
-            None => {}
-        }
+        ops.extend(due::follow(handle, &line, &next));
         match store.transact(crate::ledger::running::merged(ops)).await {
             Ok(()) => return Ok(done),
             Err(StoreError::TxConflict { .. }) => continue,

@@ -39,6 +39,19 @@ pub fn clear(handle: &Handle, line: &Commission) -> WriteOp {
     }
 }
 
+/// The due-index writes of `current` becoming `next`: the entry `next` needs (a put replaces
+/// one at the same key) and the clearing of `current`'s when it is not that same key. Never two
+/// writes on one key: a transaction may touch an item once.
+pub fn follow(handle: &Handle, current: &Commission, next: &Commission) -> Vec<WriteOp> {
+    let mut ops = Vec::with_capacity(2);
+    let stays = next.status == Status::Pending && key(handle, next) == key(handle, current);
+    if current.status == Status::Pending && !stays {
+        ops.push(clear(handle, current));
+    }
+    ops.extend(entry(handle, next));
+    ops
+}
+
 /// Approves `line` if it is pending and due at `now_ms`; answers the line as it now stands.
 /// Round trips: ONE transaction (a lost race: a read, and another try while still due).
 pub async fn approve_if_due(
