@@ -772,28 +772,32 @@ async fn bulk(
         })
     });
     let parsed: Vec<CommissionId> = parsed.collect::<ApiResult<_>>()?;
-    body.text(d)?;
-    let mut results = Vec::with_capacity(parsed.len());
-    for id in &parsed {
-        let outcome = decide_one(state, caller, id, d, &body).await;
-        results.push(match outcome {
-            Ok(view) => BulkItem {
+    let text = body.text(d)?;
+    let review = Review {
+        by: &caller.principal.subject,
+        note: text.as_deref(),
+        decider: &caller.decider(),
+    };
+    let outcomes = review::decide_each(state.io(), &caller.handle, &parsed, d, &review).await?;
+    let results: Vec<BulkItem> = parsed
+        .iter()
+        .zip(outcomes)
+        .map(|(id, outcome)| match outcome {
+            Ok(line) => BulkItem {
                 commission_id: id.to_string(),
-                commission: Some(view),
+                commission: Some(CommissionView::from(&line)),
                 error: None,
             },
-            // Our failure fails the request (a retry is safe: reviews are idempotent).
-            Err(e) if e.status.is_server_error() => return Err(e),
             Err(e) => {
-                let error = serde_json::json!({"code": e.code, "message": e.message});
+                let e = ApiError::from(e);
                 BulkItem {
                     commission_id: id.to_string(),
                     commission: None,
-                    error: Some(error),
+                    error: Some(serde_json::json!({"code": e.code, "message": e.message})),
                 }
             }
-        });
-    }
+        })
+        .collect();
     Ok(axum::Json(serde_json::json!({ "results": results })))
 }
 

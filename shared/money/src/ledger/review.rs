@@ -136,6 +136,28 @@ pub async fn decide(
     Err(CommissionError::Busy)
 }
 
+/// Each line's decision in a bulk review, in the order asked. A line's own refusal (not found,
+/// not in a state the decision applies to, a partner the decider acts for, busy) is its outcome
+/// and the others go on; a failure of ours (the store) fails the whole review, which a retry
+/// repeats safely: a decision already taken changes nothing.
+#[tracing::instrument(skip_all, fields(handle = %handle, lines = ids.len()))]
+pub async fn decide_each(
+    io: Io<'_>,
+    handle: &Handle,
+    ids: &[CommissionId],
+    d: Decision,
+    review: &Review<'_>,
+) -> Result<Vec<Result<Commission, CommissionError>>, StoreError> {
+    let mut outcomes = Vec::with_capacity(ids.len());
+    for id in ids {
+        match decide(io, handle, id, d, review).await {
+            Err(CommissionError::Store(e)) => return Err(e),
+            outcome => outcomes.push(outcome),
+        }
+    }
+    Ok(outcomes)
+}
+
 /// How the audit log names a line: its id and partner.
 fn audit_target(line: &Commission) -> String {
     format!("{} (partner {})", line.commission_id, line.partner_id)
@@ -466,6 +488,46 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!(err.to_string(), format!("Commission {id} was not found."));
+    }
+
+    #[tokio::test]
+    async fn a_bulk_review_answers_each_line_in_order_and_one_refusal_stops_no_other() {
+        let (store, queue) = io_parts();
+        let io = Io::new(&store, &queue);
+        let approvable = stored(store.as_ref(), held(Some(500), 0)).await;
+        let paid_out = {
+            let mut l = line(Some(300), Status::Approved);
+            l.payout_id = Some(PayoutId::new());
+            stored(store.as_ref(), l).await
+        };
+        let missing = CommissionId::new();
+        let system = Decider::system();
+        let ids = [
+            paid_out.commission_id.clone(),
+            missing.clone(),
+            approvable.commission_id.clone(),
+        ];
+        let outcomes = decide_each(io, &acme(), &ids, Decision::Reject, &by_operator(&system))
+            .await
+            .unwrap();
+        assert_eq!(outcomes.len(), 3);
+        assert!(
+            matches!(&outcomes[0], Err(CommissionError::InvalidState(_))),
+            "{:?}",
+            outcomes[0]
+        );
+        assert!(
+            matches!(&outcomes[1], Err(CommissionError::NotFound(id)) if *id == missing),
+            "{:?}",
+            outcomes[1]
+        );
+        let rejected = outcomes[2].as_ref().unwrap();
+        assert_eq!(rejected.status, Status::Rejected);
+        assert_eq!(
+            read(store.as_ref(), &paid_out.commission_id).await,
+            paid_out
+        );
+        assert_eq!(events(queue.as_ref()).await, ["commission.rejected"]);
     }
 
     /// A held line of 500 and its linked adjustment of -200 (`adjustment_minor`), both stored.
