@@ -269,19 +269,10 @@ async fn attempt(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step, P
     {
         return wait_on_hold(store, d, hold, now_ms).await;
     }
-    let mut lease = d.clone();
-    lease.attempts += 1;
-    lease.not_before_ms = now_ms + LEASE_MS;
-    lease.first_attempt_ms.get_or_insert(now_ms);
-    // The hold is over: its words are no attempt's error.
-    if lease.hold.take().is_some() {
-        lease.last_error = None;
-    }
-    lease.destination = Some(
-        sender
-            .keys?
-            .seal(&aad(&d.handle, &d.payout_id), destination.as_bytes()),
-    );
+    let sealed = sender
+        .keys?
+        .seal(&aad(&d.handle, &d.payout_id), destination.as_bytes());
+    let mut lease = leased(&d, now_ms, sealed);
     match store.write(lease.put(Cond::Version(d.version))?).await {
         Ok(_) => lease.version = d.version + 1,
         Err(StoreError::ConditionFailed { .. }) => return Ok(Step::Busy),
@@ -290,8 +281,7 @@ async fn attempt(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step, P
     match call(sender, &lease, &destination, now_ms).await? {
         Ok(reference) => record_sent(sender, lease, reference).await,
         Err(CallError::Retry(why)) => {
-            let wait = BACKOFF_MS[(lease.attempts as usize - 1).min(BACKOFF_MS.len() - 1)];
-            lease.not_before_ms = now_ms + wait;
+            lease.not_before_ms = now_ms + backoff_ms(lease.attempts);
             lease.last_error = Some(why.clone());
             let read = lease.version;
             match store.write(lease.put(Cond::Version(read))?).await {
@@ -301,6 +291,26 @@ async fn attempt(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step, P
         }
         Err(CallError::Refused(why)) => settle_with(sender, &lease, Outcome::Failed(why)).await,
     }
+}
+
+/// `d` as an attempt at `now_ms` holds it: one attempt more, no other attempt before
+/// [`LEASE_MS`] from now, the first attempt's time kept, `sealed` the destination every resend
+/// goes to. A hold it waited on is over: its words are no attempt's error.
+fn leased(d: &Dispatch, now_ms: i64, sealed: String) -> Dispatch {
+    let mut lease = d.clone();
+    lease.attempts += 1;
+    lease.not_before_ms = now_ms + LEASE_MS;
+    lease.first_attempt_ms.get_or_insert(now_ms);
+    if lease.hold.take().is_some() {
+        lease.last_error = None;
+    }
+    lease.destination = Some(sealed);
+    lease
+}
+
+/// How long a retryable failure of the `attempts`-th attempt (from 1) waits.
+fn backoff_ms(attempts: u32) -> i64 {
+    BACKOFF_MS[(attempts as usize - 1).min(BACKOFF_MS.len() - 1)]
 }
 
 /// Where the money goes: the destination sealed on the first attempt, else the partner's
@@ -395,9 +405,7 @@ async fn send_stripe(
     now_ms: i64,
 ) -> Result<String, CallError> {
     let id = d.payout_id.as_str();
-    let first = d.first_attempt_ms.unwrap_or(now_ms);
-    if d.attempts > 1
-        && now_ms - first >= STRIPE_KEY_KEPT_MS
+    if key_may_be_forgotten(d, now_ms)
         && let Some(made) = stripe::find_by_group(base, key, id).await?
     {
         return Ok(made.id);
@@ -411,6 +419,13 @@ async fn send_stripe(
     stripe::create_transfer(base, key, &transfer)
         .await
         .map(|m| m.id)
+}
+
+/// Whether Stripe may have forgotten the idempotency key of `d`'s first attempt by this
+/// resend at `now_ms` ([`STRIPE_KEY_KEPT_MS`]): then its transfer is looked up before sending.
+fn key_may_be_forgotten(d: &Dispatch, now_ms: i64) -> bool {
+    let first = d.first_attempt_ms.unwrap_or(now_ms);
+    d.attempts > 1 && now_ms - first >= STRIPE_KEY_KEPT_MS
 }
 
 /// The provider has the payment: its reference on the dispatch and on the payout (audited).
@@ -472,7 +487,7 @@ async fn confirm(sender: Sender<'_>, d: &Dispatch) -> Result<Step, PayoutError> 
             Ok(c) => c,
             Err(e) => return Ok(Step::Retry(e.to_string())),
         };
-    let outcome = match credentials {
+    let word = match credentials {
         Credentials::Paypal {
             client_id,
             client_secret,
@@ -483,25 +498,51 @@ async fn confirm(sender: Sender<'_>, d: &Dispatch) -> Result<Step, PayoutError> 
                 Ok(token) => paypal::batch_item(base, &token, &reference).await,
                 Err(e) => Err(e),
             };
-            match state.map(|s| paypal::meaning(&s)) {
-                Ok(paypal::Meaning::Paid) => Outcome::Paid(reference),
-                Ok(paypal::Meaning::Failed(w)) => Outcome::Failed(w),
-                Ok(paypal::Meaning::Returned(w)) => Outcome::Returned(w),
-                Ok(paypal::Meaning::Waiting(w)) => return waiting(sender, d, w).await,
-                Err(e) => return Ok(Step::Retry(e.to_string())),
-            }
+            paypal_word(state.map(|s| paypal::meaning(&s)), reference)
         }
         Credentials::Stripe { secret_key, .. } => {
             let base = sender.stripe_base;
-            match stripe::find_by_group(base, &secret_key, d.payout_id.as_str()).await {
-                Ok(Some(m)) if !m.reversed => Outcome::Paid(m.id),
-                Ok(Some(_)) => Outcome::Returned("Stripe reversed the transfer.".into()),
-                Ok(None) => return Ok(Step::Retry("Stripe shows no transfer yet.".into())),
-                Err(e) => return Ok(Step::Retry(e.to_string())),
-            }
+            stripe_word(stripe::find_by_group(base, &secret_key, d.payout_id.as_str()).await)
         }
     };
-    settle_with(sender, d, outcome).await
+    match word {
+        Word::Settles(outcome) => settle_with(sender, d, outcome).await,
+        Word::Waiting(words) => waiting(sender, d, words).await,
+        Word::Retry(why) => Ok(Step::Retry(why)),
+    }
+}
+
+/// What a poll's answer does to the payout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Word {
+    /// The payment ended: the payout settles by it.
+    Settles(Outcome),
+    /// Still on its way at the provider, in words.
+    Waiting(String),
+    /// No answer to go by (the provider unreachable, or no payment found yet): asked again.
+    Retry(String),
+}
+
+/// PayPal's word on the batch `reference`: its item's meaning, or why it could not be read.
+fn paypal_word(state: Result<paypal::Meaning, CallError>, reference: String) -> Word {
+    match state {
+        Ok(paypal::Meaning::Paid) => Word::Settles(Outcome::Paid(reference)),
+        Ok(paypal::Meaning::Failed(w)) => Word::Settles(Outcome::Failed(w)),
+        Ok(paypal::Meaning::Returned(w)) => Word::Settles(Outcome::Returned(w)),
+        Ok(paypal::Meaning::Waiting(w)) => Word::Waiting(w),
+        Err(e) => Word::Retry(e.to_string()),
+    }
+}
+
+/// Stripe's word: the payout's transfer as found by its group (paid unless reversed), or why
+/// there is none to go by.
+fn stripe_word(found: Result<Option<stripe::Made>, CallError>) -> Word {
+    match found {
+        Ok(Some(m)) if !m.reversed => Word::Settles(Outcome::Paid(m.id)),
+        Ok(Some(_)) => Word::Settles(Outcome::Returned("Stripe reversed the transfer.".into())),
+        Ok(None) => Word::Retry("Stripe shows no transfer yet.".into()),
+        Err(e) => Word::Retry(e.to_string()),
+    }
 }
 
 /// The payout's provider state in words, when it changed. Round trips: ONE read, and ONE
