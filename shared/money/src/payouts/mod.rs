@@ -12,6 +12,8 @@ pub mod claim;
 pub mod credit_note;
 pub mod credit_note_pdf;
 pub mod dispatch;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod gates;
 pub mod hold;
 pub mod invoice;

@@ -160,8 +160,7 @@ pub async fn tally(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::time::Timestamp;
-    use crate::ledger::model::Kind;
+    use crate::payouts::fixtures::line;
 
     const PERIOD_END: i64 = 1_800_000_000_000;
 
@@ -172,20 +171,6 @@ mod tests {
             minimums: Default::default(),
             test,
         }
-    }
-
-    /// An approved line of `minor` cents, available at `available_ms`.
-    fn line(minor: Option<i64>, available_ms: i64) -> Commission {
-        let mut l = Commission::blank(
-            CommissionId::new(),
-            Kind::Conversion,
-            PartnerId::parse("pub-one").unwrap(),
-            minor,
-            Currency::parse("EUR").unwrap(),
-            Status::Approved,
-        );
-        l.available_at = Timestamp::from_millis(available_ms);
-        l
     }
 
     #[test]

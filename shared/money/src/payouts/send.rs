@@ -269,19 +269,10 @@ async fn attempt(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step, P
     {
         return wait_on_hold(store, d, hold, now_ms).await;
     }
-    let mut lease = d.clone();
-    lease.attempts += 1;
-    lease.not_before_ms = now_ms + LEASE_MS;
-    lease.first_attempt_ms.get_or_insert(now_ms);
-    // The hold is over: its words are no attempt's error.
-    if lease.hold.take().is_some() {
-        lease.last_error = None;
-    }
-    lease.destination = Some(
-        sender
-            .keys?
-            .seal(&aad(&d.handle, &d.payout_id), destination.as_bytes()),
-    );
+    let sealed = sender
+        .keys?
+        .seal(&aad(&d.handle, &d.payout_id), destination.as_bytes());
+    let mut lease = leased(&d, now_ms, sealed);
     match store.write(lease.put(Cond::Version(d.version))?).await {
         Ok(_) => lease.version = d.version + 1,
         Err(StoreError::ConditionFailed { .. }) => return Ok(Step::Busy),
@@ -290,8 +281,7 @@ async fn attempt(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step, P
     match call(sender, &lease, &destination, now_ms).await? {
         Ok(reference) => record_sent(sender, lease, reference).await,
         Err(CallError::Retry(why)) => {
-            let wait = BACKOFF_MS[(lease.attempts as usize - 1).min(BACKOFF_MS.len() - 1)];
-            lease.not_before_ms = now_ms + wait;
+            lease.not_before_ms = now_ms + backoff_ms(lease.attempts);
             lease.last_error = Some(why.clone());
             let read = lease.version;
             match store.write(lease.put(Cond::Version(read))?).await {
@@ -301,6 +291,26 @@ async fn attempt(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step, P
         }
         Err(CallError::Refused(why)) => settle_with(sender, &lease, Outcome::Failed(why)).await,
     }
+}
+
+/// `d` as an attempt at `now_ms` holds it: one attempt more, no other attempt before
+/// [`LEASE_MS`] from now, the first attempt's time kept, `sealed` the destination every resend
+/// goes to. A hold it waited on is over: its words are no attempt's error.
+fn leased(d: &Dispatch, now_ms: i64, sealed: String) -> Dispatch {
+    let mut lease = d.clone();
+    lease.attempts += 1;
+    lease.not_before_ms = now_ms + LEASE_MS;
+    lease.first_attempt_ms.get_or_insert(now_ms);
+    if lease.hold.take().is_some() {
+        lease.last_error = None;
+    }
+    lease.destination = Some(sealed);
+    lease
+}
+
+/// How long a retryable failure of the `attempts`-th attempt (from 1) waits.
+fn backoff_ms(attempts: u32) -> i64 {
+    BACKOFF_MS[(attempts as usize - 1).min(BACKOFF_MS.len() - 1)]
 }
 
 /// Where the money goes: the destination sealed on the first attempt, else the partner's
@@ -395,9 +405,7 @@ async fn send_stripe(
     now_ms: i64,
 ) -> Result<String, CallError> {
     let id = d.payout_id.as_str();
-    let first = d.first_attempt_ms.unwrap_or(now_ms);
-    if d.attempts > 1
-        && now_ms - first >= STRIPE_KEY_KEPT_MS
+    if key_may_be_forgotten(d, now_ms)
         && let Some(made) = stripe::find_by_group(base, key, id).await?
     {
         return Ok(made.id);
@@ -411,6 +419,13 @@ async fn send_stripe(
     stripe::create_transfer(base, key, &transfer)
         .await
         .map(|m| m.id)
+}
+
+/// Whether Stripe may have forgotten the idempotency key of `d`'s first attempt by this
+/// resend at `now_ms` ([`STRIPE_KEY_KEPT_MS`]): then its transfer is looked up before sending.
+fn key_may_be_forgotten(d: &Dispatch, now_ms: i64) -> bool {
+    let first = d.first_attempt_ms.unwrap_or(now_ms);
+    d.attempts > 1 && now_ms - first >= STRIPE_KEY_KEPT_MS
 }
 
 /// The provider has the payment: its reference on the dispatch and on the payout (audited).
@@ -472,7 +487,7 @@ async fn confirm(sender: Sender<'_>, d: &Dispatch) -> Result<Step, PayoutError> 
             Ok(c) => c,
             Err(e) => return Ok(Step::Retry(e.to_string())),
         };
-    let outcome = match credentials {
+    let word = match credentials {
         Credentials::Paypal {
             client_id,
             client_secret,
@@ -483,25 +498,51 @@ async fn confirm(sender: Sender<'_>, d: &Dispatch) -> Result<Step, PayoutError> 
                 Ok(token) => paypal::batch_item(base, &token, &reference).await,
                 Err(e) => Err(e),
             };
-            match state.map(|s| paypal::meaning(&s)) {
-                Ok(paypal::Meaning::Paid) => Outcome::Paid(reference),
-                Ok(paypal::Meaning::Failed(w)) => Outcome::Failed(w),
-                Ok(paypal::Meaning::Returned(w)) => Outcome::Returned(w),
-                Ok(paypal::Meaning::Waiting(w)) => return waiting(sender, d, w).await,
-                Err(e) => return Ok(Step::Retry(e.to_string())),
-            }
+            paypal_word(state.map(|s| paypal::meaning(&s)), reference)
         }
         Credentials::Stripe { secret_key, .. } => {
             let base = sender.stripe_base;
-            match stripe::find_by_group(base, &secret_key, d.payout_id.as_str()).await {
-                Ok(Some(m)) if !m.reversed => Outcome::Paid(m.id),
-                Ok(Some(_)) => Outcome::Returned("Stripe reversed the transfer.".into()),
-                Ok(None) => return Ok(Step::Retry("Stripe shows no transfer yet.".into())),
-                Err(e) => return Ok(Step::Retry(e.to_string())),
-            }
+            stripe_word(stripe::find_by_group(base, &secret_key, d.payout_id.as_str()).await)
         }
     };
-    settle_with(sender, d, outcome).await
+    match word {
+        Word::Settles(outcome) => settle_with(sender, d, outcome).await,
+        Word::Waiting(words) => waiting(sender, d, words).await,
+        Word::Retry(why) => Ok(Step::Retry(why)),
+    }
+}
+
+/// What a poll's answer does to the payout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Word {
+    /// The payment ended: the payout settles by it.
+    Settles(Outcome),
+    /// Still on its way at the provider, in words.
+    Waiting(String),
+    /// No answer to go by (the provider unreachable, or no payment found yet): asked again.
+    Retry(String),
+}
+
+/// PayPal's word on the batch `reference`: its item's meaning, or why it could not be read.
+fn paypal_word(state: Result<paypal::Meaning, CallError>, reference: String) -> Word {
+    match state {
+        Ok(paypal::Meaning::Paid) => Word::Settles(Outcome::Paid(reference)),
+        Ok(paypal::Meaning::Failed(w)) => Word::Settles(Outcome::Failed(w)),
+        Ok(paypal::Meaning::Returned(w)) => Word::Settles(Outcome::Returned(w)),
+        Ok(paypal::Meaning::Waiting(w)) => Word::Waiting(w),
+        Err(e) => Word::Retry(e.to_string()),
+    }
+}
+
+/// Stripe's word: the payout's transfer as found by its group (paid unless reversed), or why
+/// there is none to go by.
+fn stripe_word(found: Result<Option<stripe::Made>, CallError>) -> Word {
+    match found {
+        Ok(Some(m)) if !m.reversed => Word::Settles(Outcome::Paid(m.id)),
+        Ok(Some(_)) => Word::Settles(Outcome::Returned("Stripe reversed the transfer.".into())),
+        Ok(None) => Word::Retry("Stripe shows no transfer yet.".into()),
+        Err(e) => Word::Retry(e.to_string()),
+    }
 }
 
 /// The payout's provider state in words, when it changed. Round trips: ONE read, and ONE
@@ -700,5 +741,680 @@ async fn wait_on_hold(
     match store.write(next.put(Cond::Version(d.version))?).await {
         Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(Step::Waiting(why)),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::model::{Commission, Status};
+    use crate::payout_methods::model::Details;
+    use crate::payout_providers::stripe::Made;
+    use crate::payouts::fixtures::{self, Answer, Asked, Books, FakeStripe};
+    use crate::platform::decorate::{Call, Decorated, Hook};
+    use serde_json::json;
+
+    /// PayPal's base in tests that must never call it.
+    const NOWHERE: &str = "http://127.0.0.1:9";
+
+    fn sender<'a>(books: &'a Books, stripe: &'a str) -> Sender<'a> {
+        Sender {
+            io: books.io(),
+            keys: Ok(&books.keys),
+            stripe_base: stripe,
+            paypal_base: NOWHERE,
+            origin: "https://10x.example",
+        }
+    }
+
+    fn now() -> i64 {
+        crate::platform::time::now_millis()
+    }
+
+    /// A dispatch as [`start`] writes it, before any attempt.
+    fn dispatch_of() -> Dispatch {
+        Dispatch {
+            handle: Handle::parse("acme").unwrap(),
+            payout_id: PayoutId::new(),
+            partner_id: fixtures::partner(),
+            provider: Provider::Stripe,
+            amount_minor: 1000,
+            currency: fixtures::eur(),
+            method_version: 1,
+            destination: None,
+            attempts: 0,
+            not_before_ms: 0,
+            first_attempt_ms: None,
+            reference: None,
+            last_error: None,
+            created_ms: 1_000,
+            held: None,
+            hold: None,
+            version: 1,
+        }
+    }
+
+    /// A Stripe that makes each transfer asked for (`tr_1`, `tr_2`, …) and finds none by its
+    /// group.
+    fn transfers_made(asked: &Asked, before: usize) -> Answer {
+        match asked.method.as_str() {
+            "POST" => Answer::Json(200, json!({ "id": format!("tr_{}", before + 1) })),
+            _ => Answer::Json(200, json!({ "data": [] })),
+        }
+    }
+
+    /// A payout of 12.50 EUR handed to Stripe: `sending`, its dispatch waiting for its first
+    /// attempt.
+    async fn handed_over(books: &Books) -> Payout {
+        books.paid_through_stripe().await;
+        let p = books.payout(&[1000, 250]).await;
+        start(books.io(), &books.handle, p).await.unwrap()
+    }
+
+    async fn dispatch(books: &Books, p: &Payout) -> Option<Dispatch> {
+        find(books.store(), &books.handle, &p.payout_id)
+            .await
+            .unwrap()
+    }
+
+    async fn step(books: &Books, stripe: &FakeStripe, p: &Payout, now_ms: i64) -> Step {
+        let sender = sender(books, &stripe.base);
+        advance(sender, &books.handle, &p.payout_id, now_ms)
+            .await
+            .unwrap()
+    }
+
+    #[test]
+    fn a_lease_is_one_more_attempt_that_no_other_starts_within_a_minute() {
+        let d = dispatch_of();
+        let first = leased(&d, 5_000, "sealed".into());
+        assert_eq!(first.attempts, 1);
+        assert_eq!(first.not_before_ms, 5_000 + LEASE_MS);
+        assert_eq!(first.first_attempt_ms, Some(5_000));
+        assert_eq!(first.destination.as_deref(), Some("sealed"));
+        let resend = leased(&first, 900_000, "sealed".into());
+        assert_eq!(resend.attempts, 2);
+        assert_eq!(resend.not_before_ms, 900_000 + LEASE_MS);
+        assert_eq!(
+            resend.first_attempt_ms,
+            Some(5_000),
+            "the first attempt's time"
+        );
+        let mut retried = d.clone();
+        retried.last_error = Some("Stripe was busy (HTTP 429).".into());
+        let lease = leased(&retried, 5_000, "sealed".into());
+        assert_eq!(
+            lease.last_error, retried.last_error,
+            "an attempt's error stays"
+        );
+        let mut waited = d;
+        waited.hold = Some(Exclusion::PayoutFraudHold);
+        waited.last_error = Some("Held for a fraud review: a signal.".into());
+        let lease = leased(&waited, 5_000, "sealed".into());
+        assert_eq!(
+            (lease.hold, lease.last_error),
+            (None, None),
+            "the hold is over"
+        );
+    }
+
+    #[test]
+    fn a_retry_waits_longer_after_each_attempt_and_at_most_an_hour() {
+        let waits: Vec<i64> = (1..=7).map(backoff_ms).collect();
+        assert_eq!(
+            waits,
+            [
+                30_000, 60_000, 300_000, 900_000, 3_600_000, 3_600_000, 3_600_000
+            ]
+        );
+    }
+
+    #[test]
+    fn a_resend_looks_its_transfer_up_first_once_stripe_may_have_forgotten_the_key() {
+        let mut d = dispatch_of();
+        d.first_attempt_ms = Some(1_000);
+        d.attempts = 1;
+        assert!(
+            !key_may_be_forgotten(&d, 1_000 + 2 * STRIPE_KEY_KEPT_MS),
+            "a first attempt never looks"
+        );
+        d.attempts = 2;
+        assert!(!key_may_be_forgotten(&d, 1_000 + STRIPE_KEY_KEPT_MS - 1));
+        assert!(key_may_be_forgotten(&d, 1_000 + STRIPE_KEY_KEPT_MS));
+    }
+
+    #[test]
+    fn a_polls_answer_settles_the_payout_keeps_it_waiting_or_asks_again() {
+        let made = |reversed| Made {
+            id: "tr_1".into(),
+            reversed,
+        };
+        assert_eq!(
+            stripe_word(Ok(Some(made(false)))),
+            Word::Settles(Outcome::Paid("tr_1".into()))
+        );
+        assert_eq!(
+            stripe_word(Ok(Some(made(true)))),
+            Word::Settles(Outcome::Returned("Stripe reversed the transfer.".into()))
+        );
+        assert_eq!(
+            stripe_word(Ok(None)),
+            Word::Retry("Stripe shows no transfer yet.".into())
+        );
+        let lost = CallError::Retry("Stripe could not be reached.".into());
+        assert_eq!(
+            stripe_word(Err(lost)),
+            Word::Retry("Stripe could not be reached.".into())
+        );
+        let key = CallError::Refused("Stripe refused the request (HTTP 401).".into());
+        assert!(
+            matches!(stripe_word(Err(key)), Word::Retry(_)),
+            "a poll refused fails no payment"
+        );
+        let batch = || "BATCH1".to_owned();
+        assert_eq!(
+            paypal_word(Ok(paypal::Meaning::Paid), batch()),
+            Word::Settles(Outcome::Paid(batch())),
+            "paid with its batch as the reference"
+        );
+        let why = || "PayPal could not pay it.".to_owned();
+        assert_eq!(
+            paypal_word(Ok(paypal::Meaning::Failed(why())), batch()),
+            Word::Settles(Outcome::Failed(why()))
+        );
+        assert_eq!(
+            paypal_word(Ok(paypal::Meaning::Returned(why())), batch()),
+            Word::Settles(Outcome::Returned(why()))
+        );
+        assert_eq!(
+            paypal_word(Ok(paypal::Meaning::Waiting(why())), batch()),
+            Word::Waiting(why())
+        );
+        let down = CallError::Retry("PayPal could not be reached.".into());
+        assert_eq!(
+            paypal_word(Err(down), batch()),
+            Word::Retry("PayPal could not be reached.".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_payout_of_a_partner_paid_through_a_connected_provider_is_handed_over_once() {
+        let books = Books::new();
+        let method = books.paid_through_stripe().await;
+        let p = books.payout(&[1000]).await;
+        let sending = start(books.io(), &books.handle, p.clone()).await.unwrap();
+        assert_eq!(sending.status, PayoutStatus::Sending);
+        assert_eq!(sending.version, p.version + 1);
+        let words = Some("Being sent through Stripe.".to_owned());
+        assert_eq!(
+            sending.provider,
+            Some(ProviderRef {
+                name: "stripe".into(),
+                reference: None,
+                state: words
+            })
+        );
+        assert_eq!(books.reread(&p).await, sending);
+        let d = dispatch(&books, &p).await.unwrap();
+        assert_eq!((d.provider, d.amount_minor), (Provider::Stripe, 1000));
+        assert_eq!(d.method_version, method.version, "the method as it was");
+        assert_eq!((d.attempts, d.not_before_ms), (0, 0), "due at once");
+        assert_eq!((d.destination, d.held), (None, None));
+        let again = start(books.io(), &books.handle, sending.clone()).await;
+        assert_eq!(again.unwrap(), sending);
+        let stale = start(books.io(), &books.handle, p).await;
+        assert_eq!(stale.unwrap(), sending, "a retried run reads it as it is");
+        let kept = dispatch(&books, &sending).await.unwrap();
+        assert_eq!(kept.version, d.version, "one dispatch, written once");
+    }
+
+    #[tokio::test]
+    async fn a_payout_of_a_partner_no_connected_provider_pays_or_of_test_money_waits_to_be_paid() {
+        let books = Books::new();
+        let p = books.payout(&[1000]).await;
+        let kept = |out: Result<Payout, PayoutError>| out.unwrap();
+        let no_method = kept(start(books.io(), &books.handle, p.clone()).await);
+        assert_eq!(no_method, p);
+        books
+            .method(Details::Paypal {
+                email: Some("partner@example.com".into()),
+                payer_id: None,
+            })
+            .await;
+        let not_connected = kept(start(books.io(), &books.handle, p.clone()).await);
+        assert_eq!(not_connected, p, "the program has no PayPal account");
+        books
+            .connect(&Credentials::Paypal {
+                client_id: "ProgramClientId0123".into(),
+                client_secret: "ProgramClientSecret0123".into(),
+                webhook_id: "WH0123456789".into(),
+            })
+            .await;
+        let mut test = p.clone();
+        test.test = true;
+        assert_eq!(
+            kept(start(books.io(), &books.handle, test.clone()).await),
+            test
+        );
+        assert!(
+            dispatch(&books, &p).await.is_none(),
+            "test money never leaves"
+        );
+        let sending = kept(start(books.io(), &books.handle, p).await);
+        assert_eq!(
+            sending.status,
+            PayoutStatus::Sending,
+            "once PayPal is connected"
+        );
+        assert_eq!(
+            dispatch(&books, &sending).await.unwrap().provider,
+            Provider::Paypal
+        );
+    }
+
+    #[tokio::test]
+    async fn a_held_payout_stays_pending_and_is_sent_at_the_first_check_after_its_hold_ends() {
+        let books = Books::new();
+        let method = books.paid_through_stripe().await;
+        let unconfirmed = fixtures::unconfirmed(&method);
+        books.put_method(&unconfirmed).await;
+        let p = books.payout(&[1000]).await;
+        let held = start(books.io(), &books.handle, p.clone()).await.unwrap();
+        assert_eq!(held, p, "pending, as it was");
+        let d = dispatch(&books, &p).await.unwrap();
+        let why = Exclusion::PayoutMethodUnconfirmed;
+        assert_eq!(d.hold, Some(why));
+        assert_eq!(d.held.as_deref(), Some(why.words()));
+        assert_eq!(d.not_before_ms, d.created_ms + HOLD_RECHECK_MS);
+        let stripe = FakeStripe::start(transfers_made).await;
+        let check = d.not_before_ms;
+        assert_eq!(step(&books, &stripe, &p, check - 1).await, Step::Busy);
+        let still = step(&books, &stripe, &p, check).await;
+        assert_eq!(still, Step::Waiting(why.words().to_owned()));
+        let waiting = dispatch(&books, &p).await.unwrap();
+        assert_eq!(waiting.not_before_ms, check + HOLD_RECHECK_MS);
+        let mut confirmed = unconfirmed.clone();
+        (confirmed.pending, confirmed.version) = (None, unconfirmed.version + 1);
+        books.put_method(&confirmed).await;
+        let next = check + HOLD_RECHECK_MS;
+        assert_eq!(step(&books, &stripe, &p, next - 1).await, Step::Busy);
+        assert_eq!(
+            step(&books, &stripe, &p, next).await,
+            Step::Sent("tr_1".into())
+        );
+        assert_eq!(books.reread(&p).await.status, PayoutStatus::Sending);
+        assert_eq!(stripe.transfers().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_held_payout_canceled_meanwhile_is_never_sent() {
+        let books = Books::new();
+        let method = books.paid_through_stripe().await;
+        books.put_method(&fixtures::unconfirmed(&method)).await;
+        let p = books.payout(&[1000]).await;
+        let held = start(books.io(), &books.handle, p).await.unwrap();
+        let by_hand = (&held.payout_id, settle::Settler::Alone);
+        let canceled = Change::Canceled {
+            reason: "not owed".into(),
+        };
+        settle::change(books.io(), &books.handle, by_hand, canceled)
+            .await
+            .unwrap();
+        let stripe = FakeStripe::start(transfers_made).await;
+        let check = dispatch(&books, &held).await.unwrap().not_before_ms;
+        assert_eq!(step(&books, &stripe, &held, check).await, Step::Gone);
+        assert!(dispatch(&books, &held).await.is_none());
+        assert!(stripe.asked().is_empty());
+        assert_eq!(books.reread(&held).await.status, PayoutStatus::Canceled);
+    }
+
+    /// Holds the first `n` plain writes until all `n` have come: senders that each read the
+    /// dispatch before any of them took the lease.
+    struct Together {
+        barrier: tokio::sync::Barrier,
+        left: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Together {
+        fn of(n: usize) -> Self {
+            Together {
+                barrier: tokio::sync::Barrier::new(n),
+                left: std::sync::atomic::AtomicUsize::new(n),
+            }
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Hook for Together {
+        async fn before(&self, call: Call) -> Result<(), String> {
+            use std::sync::atomic::Ordering;
+            let first = |n: usize| n.checked_sub(1);
+            if call == Call::Write
+                && self
+                    .left
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, first)
+                    .is_ok()
+            {
+                self.barrier.wait().await;
+            }
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn senders_racing_for_one_payout_make_one_transfer() {
+        let mut books = Books::new();
+        let p = handed_over(&books).await;
+        let racers = 4;
+        let together = Decorated::new(books.store.clone(), Together::of(racers));
+        books.store = std::sync::Arc::new(together);
+        let stripe = FakeStripe::start(transfers_made).await;
+        let at = now();
+        let steps = futures::future::join_all((0..racers).map(|_| step(&books, &stripe, &p, at)));
+        let mut steps = steps.await;
+        steps.sort_by_key(|s| matches!(s, Step::Busy));
+        let mut expected = vec![Step::Busy; racers];
+        expected[0] = Step::Sent("tr_1".into());
+        assert_eq!(steps, expected, "one sender takes the lease");
+        assert_eq!(stripe.transfers().len(), 1, "one call to Stripe");
+        let d = dispatch(&books, &p).await.unwrap();
+        assert_eq!(d.attempts, 1);
+        assert_eq!(d.reference.as_deref(), Some("tr_1"));
+        let sent = books.reread(&p).await;
+        assert_eq!(sent.status, PayoutStatus::Sending);
+        let reference = sent.provider.and_then(|r| r.reference);
+        assert_eq!(reference.as_deref(), Some("tr_1"));
+    }
+
+    #[tokio::test]
+    async fn a_lease_held_by_another_sender_is_not_taken_until_it_expires() {
+        let books = Books::new();
+        let p = handed_over(&books).await;
+        let stripe = FakeStripe::start(transfers_made).await;
+        // Another sender took the lease and was never heard of again (a crash mid-call).
+        let then = now();
+        let d = dispatch(&books, &p).await.unwrap();
+        let sealed = books
+            .keys
+            .seal(&aad(&books.handle, &p.payout_id), b"acct_1PartnerOne");
+        let taken = leased(&d, then, sealed);
+        let put = taken.put(Cond::Version(d.version)).unwrap();
+        books.store.write(put).await.unwrap();
+        let expiry = then + LEASE_MS;
+        assert_eq!(step(&books, &stripe, &p, expiry - 1).await, Step::Busy);
+        assert!(
+            stripe.asked().is_empty(),
+            "nothing asked while the lease holds"
+        );
+        let resent = step(&books, &stripe, &p, expiry).await;
+        assert_eq!(resent, Step::Sent("tr_1".into()));
+        let transfers = stripe.transfers();
+        assert_eq!(transfers.len(), 1);
+        let key = transfers[0].idempotency_key.as_deref();
+        assert_eq!(
+            key,
+            Some(p.payout_id.as_str()),
+            "the resend is the same request"
+        );
+        assert!(
+            transfers[0].body.contains("destination=acct_1PartnerOne"),
+            "{}",
+            transfers[0].body
+        );
+        let d = dispatch(&books, &p).await.unwrap();
+        assert_eq!((d.attempts, d.first_attempt_ms), (2, Some(then)));
+    }
+
+    #[tokio::test]
+    async fn a_sent_payout_waits_for_stripes_word_and_is_paid_by_it_once() {
+        let books = Books::new();
+        let p = handed_over(&books).await;
+        let stripe = FakeStripe::start(|asked, before| match asked.method.as_str() {
+            "POST" => Answer::Json(200, json!({ "id": "tr_1" })),
+            _ if before == 0 => Answer::Json(200, json!({ "data": [] })),
+            _ => Answer::Json(
+                200,
+                json!({ "data": [{ "id": "tr_1", "reversed": false }] }),
+            ),
+        })
+        .await;
+        let at = now();
+        assert_eq!(
+            step(&books, &stripe, &p, at).await,
+            Step::Sent("tr_1".into())
+        );
+        let sent = books.reread(&p).await;
+        assert_eq!(sent.status, PayoutStatus::Sending);
+        let words = "Sent through Stripe; waiting for its confirmation.";
+        let provider = sent.provider.unwrap();
+        assert_eq!(provider.reference.as_deref(), Some("tr_1"));
+        assert_eq!(provider.state.as_deref(), Some(words));
+        let unpaid = books.lines_of(&p).await;
+        assert!(
+            unpaid.iter().all(|l| l.status == Status::Approved),
+            "not paid yet"
+        );
+        let none_yet = step(&books, &stripe, &p, at).await;
+        assert_eq!(
+            none_yet,
+            Step::Retry("Stripe shows no transfer yet.".into())
+        );
+        assert_eq!(
+            step(&books, &stripe, &p, at).await,
+            Step::Settled(PayoutStatus::Paid)
+        );
+        let paid = books.reread(&p).await;
+        assert_eq!(paid.status, PayoutStatus::Paid);
+        assert_eq!(paid.reference.as_deref(), Some("tr_1"));
+        assert!(
+            books
+                .lines_of(&p)
+                .await
+                .iter()
+                .all(|l| l.status == Status::Paid)
+        );
+        assert!(dispatch(&books, &p).await.is_none(), "its dispatch is done");
+        assert_eq!(step(&books, &stripe, &p, at).await, Step::Gone);
+        assert_eq!(stripe.transfers().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_transfer_stripe_refuses_fails_the_payout_in_words_and_frees_its_lines() {
+        let books = Books::new();
+        let p = handed_over(&books).await;
+        let stripe = FakeStripe::start(|_, _| {
+            let error = json!({ "error": { "code": "balance_insufficient" } });
+            Answer::Json(400, error)
+        })
+        .await;
+        let at = now();
+        let failed = step(&books, &stripe, &p, at).await;
+        assert_eq!(failed, Step::Settled(PayoutStatus::Failed));
+        let p = books.reread(&p).await;
+        assert_eq!(p.status, PayoutStatus::Failed);
+        assert_eq!(
+            p.reason.as_deref(),
+            Some(
+                "The program's Stripe balance did not cover this payout: add funds in Stripe; the amount is back on the partner's balance for the next payout run."
+            )
+        );
+        assert!(books.lines_of(&p).await.iter().all(Commission::is_open));
+        assert!(dispatch(&books, &p).await.is_none());
+        assert_eq!(step(&books, &stripe, &p, at).await, Step::Gone);
+        assert_eq!(stripe.transfers().len(), 1, "a refusal is not asked again");
+    }
+
+    #[tokio::test]
+    async fn a_lost_answer_or_a_stripe_error_is_sent_again_later_as_the_same_transfer() {
+        let books = Books::new();
+        let p = handed_over(&books).await;
+        let stripe = FakeStripe::start(|_, before| match before {
+            0 => Answer::Lost,
+            1 => Answer::Json(500, json!({})),
+            _ => Answer::Json(200, json!({ "id": "tr_1" })),
+        })
+        .await;
+        let at = now();
+        let lost = step(&books, &stripe, &p, at).await;
+        assert_eq!(lost, Step::Retry("Stripe could not be reached.".into()));
+        let d = dispatch(&books, &p).await.unwrap();
+        assert_eq!(
+            d.last_error.as_deref(),
+            Some("Stripe could not be reached.")
+        );
+        assert_eq!((d.attempts, d.not_before_ms), (1, at + 30_000));
+        assert_eq!(books.reread(&p).await.status, PayoutStatus::Sending);
+        assert_eq!(step(&books, &stripe, &p, at + 29_999).await, Step::Busy);
+        let error = step(&books, &stripe, &p, at + 30_000).await;
+        let words = "Stripe had an error of its own (HTTP 500).";
+        assert_eq!(error, Step::Retry(words.into()));
+        let d = dispatch(&books, &p).await.unwrap();
+        assert_eq!(d.not_before_ms, at + 30_000 + 60_000, "a longer wait");
+        let sent = step(&books, &stripe, &p, at + 90_000).await;
+        assert_eq!(sent, Step::Sent("tr_1".into()));
+        let transfers = stripe.transfers();
+        assert_eq!(transfers.len(), 3);
+        for t in &transfers {
+            assert_eq!(t.idempotency_key.as_deref(), Some(p.payout_id.as_str()));
+            assert_eq!(t.body, transfers[0].body, "the same transfer each time");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_method_changed_or_removed_before_the_first_attempt_sends_nothing_and_says_why() {
+        for removed in [false, true] {
+            let books = Books::new();
+            let p = handed_over(&books).await;
+            let method = crate::payout_methods::get(books.store(), &books.handle, &p.partner_id)
+                .await
+                .unwrap()
+                .unwrap();
+            if removed {
+                let (pk, sk) = keys::payout_method(&books.handle, &p.partner_id);
+                let delete = WriteOp::Delete {
+                    pk,
+                    sk,
+                    cond: Cond::None,
+                };
+                books.store.write(delete).await.unwrap();
+            } else {
+                let mut changed = method.clone();
+                changed.version += 1;
+                books.put_method(&changed).await;
+            }
+            let stripe = FakeStripe::start(transfers_made).await;
+            let failed = step(&books, &stripe, &p, now()).await;
+            assert_eq!(
+                failed,
+                Step::Settled(PayoutStatus::Failed),
+                "removed: {removed}"
+            );
+            let p = books.reread(&p).await;
+            assert_eq!(
+                p.reason.as_deref(),
+                Some(
+                    "Not sent: the partner changed its payout method after this payout was made. The amount is back on the partner's balance for the next payout run, to the new method."
+                )
+            );
+            assert!(books.lines_of(&p).await.iter().all(Commission::is_open));
+            assert!(stripe.asked().is_empty(), "removed: {removed}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_paypal_account_naming_no_one_to_pay_sends_nothing_and_says_why() {
+        let books = Books::new();
+        books
+            .method(Details::Paypal {
+                email: None,
+                payer_id: None,
+            })
+            .await;
+        books
+            .connect(&Credentials::Paypal {
+                client_id: "ProgramClientId0123".into(),
+                client_secret: "ProgramClientSecret0123".into(),
+                webhook_id: "WH0123456789".into(),
+            })
+            .await;
+        let p = books.payout(&[1000]).await;
+        let p = start(books.io(), &books.handle, p).await.unwrap();
+        assert_eq!(p.status, PayoutStatus::Sending);
+        let sender = sender(&books, NOWHERE);
+        let failed = advance(sender, &books.handle, &p.payout_id, now()).await;
+        assert_eq!(failed.unwrap(), Step::Settled(PayoutStatus::Failed));
+        let reason = books.reread(&p).await.reason;
+        assert_eq!(
+            reason.as_deref(),
+            Some("Not sent: the partner's PayPal account names no email nor payer ID.")
+        );
+    }
+
+    #[tokio::test]
+    async fn details_that_do_not_open_stop_the_send_and_settle_nothing() {
+        let books = Books::new();
+        let foreign = Keyring::parse(&Keyring::generate_spec()).unwrap();
+        let account = Details::StripeConnect {
+            account_id: "acct_1PartnerOne".into(),
+        };
+        let first = crate::payout_methods::set::first_setting;
+        let partner = fixtures::partner();
+        let ops = first(&foreign, &books.handle, &partner, &account, "test").unwrap();
+        books.store.transact(ops).await.unwrap();
+        books.connect_stripe().await;
+        let p = books.payout(&[1000]).await;
+        let p = start(books.io(), &books.handle, p).await.unwrap();
+        assert_eq!(p.status, PayoutStatus::Sending);
+        let d = dispatch(&books, &p).await.unwrap();
+        let stripe = FakeStripe::start(transfers_made).await;
+        let sender = sender(&books, &stripe.base);
+        let refused = advance(sender, &books.handle, &p.payout_id, now()).await;
+        assert!(
+            matches!(refused, Err(PayoutError::Store(StoreError::Corrupt(_)))),
+            "{refused:?}"
+        );
+        assert!(stripe.asked().is_empty());
+        assert_eq!(books.reread(&p).await, p, "still being sent");
+        let kept = dispatch(&books, &p).await.unwrap();
+        assert_eq!(
+            (kept.version, kept.attempts),
+            (d.version, 0),
+            "no lease taken"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_payment_given_back_after_it_was_paid_is_credited_back_once() {
+        let books = Books::new();
+        let p = handed_over(&books).await;
+        let stripe = FakeStripe::start(transfers_made).await;
+        assert_eq!(
+            step(&books, &stripe, &p, now()).await,
+            Step::Sent("tr_1".into())
+        );
+        let d = dispatch(&books, &p).await.unwrap();
+        let sender = sender(&books, &stripe.base);
+        let paid = settle_with(sender, &d, Outcome::Paid("tr_1".into())).await;
+        assert_eq!(paid.unwrap(), Step::Settled(PayoutStatus::Paid));
+        let late = settle_with(sender, &d, Outcome::Failed("late".into())).await;
+        assert_eq!(late.unwrap(), Step::Gone, "a paid payout fails no more");
+        let back = || Outcome::Returned("Stripe reversed the transfer.".into());
+        let returned = settle_with(sender, &d, back()).await;
+        assert_eq!(returned.unwrap(), Step::Settled(PayoutStatus::Returned));
+        let paid = books.reread(&p).await;
+        assert_eq!(
+            paid.status,
+            PayoutStatus::Paid,
+            "its statement stays as signed"
+        );
+        let credit = p.payout_id.returned_line_id();
+        let line = crate::ledger::get(books.store(), &books.handle, &credit).await;
+        let line = line.unwrap().expect("the amount is back as a line");
+        assert_eq!(line.amount_minor, Some(1250));
+        assert!(line.is_open(), "payable in the next run");
+        let again = settle_with(sender, &d, back()).await;
+        assert_eq!(again.unwrap(), Step::Gone, "told twice, credited once");
+        let same = crate::ledger::get(books.store(), &books.handle, &credit).await;
+        assert_eq!(same.unwrap().unwrap().version, line.version);
     }
 }

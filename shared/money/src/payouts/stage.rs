@@ -145,3 +145,70 @@ pub async fn clear(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payouts::fixtures::{Books, line};
+
+    /// Lines of `(minor, available_ms)`, in id order.
+    fn lines(of: &[(i64, i64)]) -> Vec<Commission> {
+        let mut out: Vec<Commission> = of.iter().map(|&(m, at)| line(Some(m), at)).collect();
+        out.sort_by(|a, b| a.commission_id.cmp(&b.commission_id));
+        out
+    }
+
+    #[tokio::test]
+    async fn a_page_redone_or_begun_elsewhere_keeps_each_claimed_line_once_in_id_order() {
+        let books = Books::new();
+        let (store, handle, payout) = (books.store(), &books.handle, PayoutId::new());
+        let claimed = lines(&[(300, 2_000), (200, 1_000), (500, 3_000), (100, 4_000)]);
+        put(store, handle, &payout, None, &claimed[..2])
+            .await
+            .unwrap();
+        // The first page again: a run cut after it resumed from the same place.
+        put(store, handle, &payout, None, &claimed[..2])
+            .await
+            .unwrap();
+        // A page begun at another place of the live index, overlapping the first.
+        put(store, handle, &payout, Some("entry-b"), &claimed[1..])
+            .await
+            .unwrap();
+        let gathered = gather(store, handle, &payout).await.unwrap();
+        let ids: Vec<CommissionId> = claimed.iter().map(|l| l.commission_id.clone()).collect();
+        assert_eq!(gathered.ids, ids, "each line once, in id order");
+        let leaves: Vec<merkle::Hash> = claimed
+            .iter()
+            .map(crate::payouts::statement::leaf_hash_of)
+            .collect();
+        assert_eq!(gathered.leaves, leaves, "the statement's leaves");
+        let net: i64 = claimed.iter().filter_map(|l| l.amount_minor).sum();
+        assert_eq!(gathered.net, i128::from(net), "counted once");
+        assert_eq!(gathered.first_available_ms, 1_000);
+    }
+
+    #[tokio::test]
+    async fn a_page_that_claimed_nothing_stages_nothing_and_a_cleared_payout_gathers_nothing() {
+        let books = Books::new();
+        let (store, handle) = (books.store(), &books.handle);
+        let (ours, theirs) = (PayoutId::new(), PayoutId::new());
+        put(store, handle, &ours, None, &[]).await.unwrap();
+        let staged = store.query(Query::all(keys::payout_stage_pk(handle, &ours)));
+        assert!(staged.await.unwrap().items.is_empty(), "no write");
+        let nothing = gather(store, handle, &ours).await.unwrap();
+        assert!(nothing.ids.is_empty() && nothing.leaves.is_empty());
+        assert_eq!((nothing.net, nothing.first_available_ms), (0, i64::MAX));
+        let [a, b, c] = <[Commission; 3]>::try_from(lines(&[(1, 1), (2, 2), (3, 3)])).unwrap();
+        put(store, handle, &ours, None, &[a]).await.unwrap();
+        put(store, handle, &ours, Some("entry-b"), &[b])
+            .await
+            .unwrap();
+        put(store, handle, &theirs, None, std::slice::from_ref(&c))
+            .await
+            .unwrap();
+        clear(store, handle, &ours).await.unwrap();
+        assert!(gather(store, handle, &ours).await.unwrap().ids.is_empty());
+        let left = gather(store, handle, &theirs).await.unwrap();
+        assert_eq!(left.ids, [c.commission_id], "another payout's stage stays");
+    }
+}
