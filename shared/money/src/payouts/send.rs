@@ -145,10 +145,18 @@ pub async fn start(io: Io<'_>, handle: &Handle, payout: Payout) -> Result<Payout
         version: 0,
     };
     let target = format!("{} through {}", payout.payout_id, provider.title());
+    let (claim_pk, claim_sk) = crate::payouts::hold::key(handle, &payout.payout_id);
     let ops = match &rail.held {
+        // A batch's hold leaves the payout's version as it was, so the version alone would let
+        // a payout a batch's file pays be handed to a provider too: its absence is a condition.
         None => vec![
             put_payout(handle, &next, payout.version)?,
             dispatch.put(Cond::Absent)?,
+            WriteOp::Check {
+                pk: claim_pk,
+                sk: claim_sk,
+                cond: Cond::Absent,
+            },
             crate::kernel::audit::entry(handle, "payout.sending", &target)?,
         ],
         // Held: the payout stays pending, its dispatch waits for the hold to end.
@@ -966,6 +974,30 @@ mod tests {
         assert_eq!(stale.unwrap(), sending, "a retried run reads it as it is");
         let kept = dispatch(&books, &sending).await.unwrap();
         assert_eq!(kept.version, d.version, "one dispatch, written once");
+    }
+
+    #[tokio::test]
+    async fn a_payout_a_batch_holds_is_never_handed_to_a_provider() {
+        let books = Books::new();
+        books.paid_through_stripe().await;
+        let p = books.payout(&[1000]).await;
+        let batch = crate::domain::BatchId::new();
+        crate::payout_batches::claim::claim_all(
+            books.io().store.as_ref(),
+            &books.handle,
+            &batch,
+            &[(p.payout_id.clone(), p.version)],
+        )
+        .await
+        .unwrap();
+        let kept = start(books.io(), &books.handle, p.clone()).await.unwrap();
+        assert_eq!(
+            kept.status,
+            PayoutStatus::Pending,
+            "the batch's file pays it"
+        );
+        assert_eq!(books.reread(&p).await, p);
+        assert!(dispatch(&books, &p).await.is_none(), "nothing to send");
     }
 
     #[tokio::test]
