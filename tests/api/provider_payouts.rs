@@ -1233,7 +1233,7 @@ async fn a_held_payout_is_only_cancelled_by_hand_and_mark_paid_or_failed_are_ref
             "invalid_state",
         )
         .await;
-        assert!(m.contains("being sent through paypal"), "{action}: {m}");
+        assert!(m.contains("being sent through PayPal"), "{action}: {m}");
     }
 }
 

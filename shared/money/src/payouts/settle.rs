@@ -139,7 +139,8 @@ async fn status_telling(
             let name = payout
                 .provider
                 .as_ref()
-                .map_or("its provider", |p| p.name.as_str());
+                .and_then(|p| crate::payout_providers::Provider::parse(&p.name))
+                .map_or("its provider", crate::payout_providers::Provider::title);
             return Err(PayoutError::InvalidState(format!(
                 "Payout {id} is being sent through {name}; it settles when {name} confirms or refuses it."
             )));
@@ -156,13 +157,15 @@ async fn status_telling(
         )));
     }
     if payout.status != target {
-        return Err(PayoutError::InvalidState(
-            format!(
-                "Payout {id} is {:?}; only a pending payout changes status.",
-                payout.status
-            )
-            .to_lowercase(),
-        ));
+        let only = if provider {
+            "a provider's word settles only a payout being sent"
+        } else {
+            "only a pending payout changes status"
+        };
+        let status = format!("{:?}", payout.status).to_lowercase();
+        return Err(PayoutError::InvalidState(format!(
+            "Payout {id} is {status}; {only}."
+        )));
     }
     Ok(payout)
 }
@@ -626,7 +629,7 @@ mod tests {
         for undo in [failed("bounced"), canceled("twice")] {
             assert_eq!(
                 refusal(by_hand(&books, &p, undo).await),
-                format!("payout {id} is paid; only a pending payout changes status.")
+                format!("Payout {id} is paid; only a pending payout changes status.")
             );
         }
         assert_eq!(books.reread(&p).await, paid_once);
@@ -647,7 +650,7 @@ mod tests {
         assert_eq!(
             refusal(by_hand(&books, &p, paid("SEPA-1")).await),
             format!(
-                "payout {} is canceled; only a pending payout changes status.",
+                "Payout {} is canceled; only a pending payout changes status.",
                 p.payout_id
             )
         );
@@ -688,7 +691,7 @@ mod tests {
         assert_eq!(sending.status, PayoutStatus::Sending);
         let id = &sending.payout_id;
         let words = format!(
-            "Payout {id} is being sent through stripe; it settles when stripe confirms or refuses it."
+            "Payout {id} is being sent through Stripe; it settles when Stripe confirms or refuses it."
         );
         for change in [paid("SEPA-1"), failed("no"), canceled("no")] {
             assert_eq!(refusal(by_hand(&books, &sending, change).await), words);
