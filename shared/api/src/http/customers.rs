@@ -320,7 +320,7 @@ async fn create(
     let id = customer_id(body.customer_id.as_deref())?;
     let masked = email(&state, body.email.as_deref())?;
     let handle = &caller.handle;
-    let (_, bound) = match (
+    let way = match (
         &body.ctx,
         &body.coupon_code,
         &body.partner_id,
@@ -333,45 +333,21 @@ async fn create(
                     "ctx: the click belongs to another handle, not {handle}."
                 )));
             }
-            bind::by_ctx(
-                crate::http::conversions::binder(&state),
-                claims,
-                &id,
-                masked,
-            )
-            .await?
+            bind::BindBy::Ctx(Box::new(claims))
         }
-        (None, Some(code), None, None) => {
-            let code = CouponCode::parse(code)?;
-            bind::by_coupon(
-                crate::http::conversions::binder(&state),
-                handle,
-                &id,
-                &code,
-                masked,
-            )
-            .await?
-        }
-        (None, None, Some(p), Some(c)) => {
-            bind::by_hand(
-                crate::http::conversions::binder(&state),
-                handle,
-                &id,
-                p,
-                c,
-                masked,
-            )
-            .await?
-        }
+        (None, Some(code), None, None) => bind::BindBy::Coupon(CouponCode::parse(code)?),
+        (None, None, Some(p), Some(c)) => bind::BindBy::Hand {
+            partner: p.clone(),
+            campaign: c.clone(),
+        },
         _ => {
             return Err(ApiError::invalid_request(
                 "give exactly one of ctx, couponCode, or partnerId with campaignId.",
             ));
         }
     };
-    let (_, view) = repo::get(state.store.as_ref(), handle, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("Customer {id}")))?;
+    let binder = crate::http::conversions::binder(&state);
+    let (view, bound) = bind::bind(binder, handle, &id, way, masked).await?;
     let status = if bound {
         StatusCode::CREATED
     } else {

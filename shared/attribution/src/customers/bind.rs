@@ -133,6 +133,40 @@ fn lead_key(customer_id: &CustomerId) -> IdempotencyKey {
     IdempotencyKey::parse(&format!("lead:{digest}")).expect("hex is within the key alphabet")
 }
 
+/// The ways a merchant binds a customer: to a click (its ctx), to a coupon's partner, or by
+/// hand to a partner's campaign.
+pub enum BindBy {
+    Ctx(Box<CtxClaims>),
+    Coupon(CouponCode),
+    Hand {
+        partner: PartnerId,
+        campaign: CampaignId,
+    },
+}
+
+/// Binds `customer_id` the way asked (the first binding wins) and answers the customer as
+/// stored then, with whether this call bound it. Round trips: the way's own, then ONE read.
+#[tracing::instrument(skip_all, fields(handle = %handle, customer = %customer_id))]
+pub async fn bind(
+    binder: Binder<'_>,
+    handle: &Handle,
+    customer_id: &CustomerId,
+    way: BindBy,
+    email: Option<Email>,
+) -> Result<(super::CustomerView, bool), CustomerError> {
+    let (_, bound) = match way {
+        BindBy::Ctx(claims) => by_ctx(binder, *claims, customer_id, email).await?,
+        BindBy::Coupon(code) => by_coupon(binder, handle, customer_id, &code, email).await?,
+        BindBy::Hand { partner, campaign } => {
+            by_hand(binder, handle, customer_id, &partner, &campaign, email).await?
+        }
+    };
+    let (_, view) = repo::get(binder.io.store.as_ref(), handle, customer_id)
+        .await?
+        .ok_or_else(|| CustomerError::NotFound(customer_id.clone()))?;
+    Ok((view, bound))
+}
+
 /// Binds `customer_id` to the ctx's click, its campaign and the campaign's partner (first
 /// binding wins). Round trips: ONE campaign read, ONE transaction.
 pub async fn by_ctx(
