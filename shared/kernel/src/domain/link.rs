@@ -98,6 +98,9 @@ pub struct LinkSpec {
     pub tracking: Option<Tracking>,
     #[serde(default)]
     pub routing_rules: Vec<RoutingRule>,
+    /// Text until [`LinkSpec::validate`] reads it, in its turn among the fields: a malformed id
+    /// is refused in the words every field is (`campaignId: …`), not as a body that failed to
+    /// parse.
     #[serde(default)]
     pub campaign_id: Option<String>,
     /// Whether the short URL's own query is forwarded to the destination (default true).
