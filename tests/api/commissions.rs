@@ -1317,21 +1317,13 @@ async fn qualified_clicks_accrue_once_per_closed_day_with_late_clicks_adjusted()
 async fn commissions_of_a_low_confidence_campaign_are_held() {
     let app = spawn_app().await;
     let op = app.as_role("acme", Role::Operator);
-    json_of(
-        op.put_conversion_policy(&json!({"minSecondsAfterClick": 0}))
-            .await,
-        200,
-    )
-    .await;
-    json_of(
-        op.create_partner(&json!({"partnerId": "pub-one", "name": "P"}))
-            .await,
-        201,
-    )
-    .await;
-    let campaign = json!({"campaignId": "alpha", "goalType": "PURCHASE", "partnerId": "pub-one",
-        "primaryLink": {"slug": "deal", "destinationUrl": "https://shop.example.com/deal"}});
-    json_of(op.create_campaign(&campaign).await, 201).await;
+    Program::on(&app, "acme")
+        .instant()
+        .await
+        .named_partner("pub-one", "P")
+        .await
+        .campaign("alpha", Some("pub-one"), "deal")
+        .await;
     // Before the plan: one human click, three bot clicks, two conversions on the one click.
     let ctx = new_ctx(&app).await;
     let bot = [(

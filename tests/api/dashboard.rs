@@ -5,43 +5,11 @@
 
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
+use tenx_shared::ledger::model::Kind::{Adjustment, Conversion, Manual};
+use tenx_shared::ledger::model::Status::{Pending, Rejected};
 
 use crate::helpers::*;
-
-/// A line written as the ledger writes it: (partner, kind, minor, currency, status, sale).
-type Line<'a> = (
-    &'a str,
-    &'a str,
-    i64,
-    &'a str,
-    &'a str,
-    Option<(&'a str, &'a str)>,
-);
-
-async fn seed(app: &TestApp, lines: &[Line<'_>]) {
-    use tenx_shared::domain::{CommissionId, Currency, Handle, PartnerId};
-    use tenx_shared::ledger::model::Commission;
-    let handle = Handle::parse("acme").unwrap();
-    let hour_ago = tenx_shared::platform::time::now_millis() - 3_600_000;
-    let mut ops = Vec::new();
-    for (partner, kind, minor, currency, status, sale) in lines {
-        let mut line = Commission::blank(
-            CommissionId::new(),
-            serde_json::from_value(json!(kind)).unwrap(),
-            PartnerId::parse(partner).unwrap(),
-            Some(*minor),
-            Currency::parse(currency).unwrap(),
-            serde_json::from_value(json!(status)).unwrap(),
-        );
-        line.available_at = tenx_shared::domain::time::Timestamp::from_millis(hour_ago);
-        if let Some((value, vc)) = sale {
-            line.value = Some(value.parse().unwrap());
-            line.value_currency = Some(Currency::parse(vc).unwrap());
-        }
-        ops = tenx_shared::ledger::running::merged([ops, line.create(&handle).unwrap()].concat());
-    }
-    app.store.transact(ops).await.unwrap();
-}
+use crate::scenario::{Line, seed_ledger};
 
 /// A decimal string as minor units (two decimals).
 fn cents(v: &Value) -> i64 {
@@ -67,43 +35,21 @@ async fn the_dashboard_adds_up_with_the_summaries_and_the_balances_per_currency(
     let app = spawn_app().await;
     let plan = json!({"currency": "EUR", "rules": [{"eventType": "purchase", "percent": "10"}]});
     crate::scenario::two_partners(&app, &plan, None).await;
-    seed(
+    seed_ledger(
         &app,
-        &[
-            (
-                "pub-one",
-                "conversion",
-                1990,
-                "EUR",
-                "approved",
-                Some(("199.00", "EUR")),
-            ),
-            (
-                "pub-one",
-                "conversion",
-                700,
-                "EUR",
-                "pending",
-                Some(("70.00", "EUR")),
-            ),
-            ("pub-one", "adjustment", -500, "EUR", "approved", None),
-            (
-                "pub-one",
-                "conversion",
-                999,
-                "EUR",
-                "rejected",
-                Some(("99.90", "EUR")),
-            ),
-            ("pub-two", "manual", 300, "EUR", "approved", None),
-            (
-                "pub-two",
-                "conversion",
-                1234,
-                "USD",
-                "approved",
-                Some(("123.40", "USD")),
-            ),
+        [
+            Line::of("pub-one", Conversion, 1990).sale("199.00", "EUR"),
+            Line::of("pub-one", Conversion, 700)
+                .status(Pending)
+                .sale("70.00", "EUR"),
+            Line::of("pub-one", Adjustment, -500),
+            Line::of("pub-one", Conversion, 999)
+                .status(Rejected)
+                .sale("99.90", "EUR"),
+            Line::of("pub-two", Manual, 300),
+            Line::of("pub-two", Conversion, 1234)
+                .currency("USD")
+                .sale("123.40", "USD"),
         ],
     )
     .await;
@@ -125,7 +71,7 @@ async fn the_dashboard_adds_up_with_the_summaries_and_the_balances_per_currency(
     let paid = op.settle_payout(pid, "mark-paid", &reference).await;
     json_of(paid, 200).await;
     // After the run, one more EUR line of pub-two (so its summary, too, is in euros).
-    seed(&app, &[("pub-two", "manual", 200, "EUR", "approved", None)]).await;
+    seed_ledger(&app, [Line::of("pub-two", Manual, 200)]).await;
 
     let got = json_of(op.get("/dashboard").await, 200).await;
     // EUR first (most lines), USD apart: never summed.

@@ -8,14 +8,12 @@ use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
 
 use crate::helpers::*;
-use crate::scenario::{as_partner, human_ctx, two_partners};
+use crate::scenario::{Line, as_partner, human_ctx, seed_ledger};
 
-/// Two partners with a purchase plan, both named: `pub-one` (Jo's Deals) on `/deal`, `pub-two`
-/// (Deal Hunters) on `/offer`.
+/// The risk tests' program ([`crate::risk::program`]), both partners named: `pub-one` (Jo's
+/// Deals) on `/deal`, `pub-two` (Deal Hunters) on `/offer`.
 async fn program(app: &TestApp) {
-    let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [
-        {"eventType": "purchase", "flat": "5.00"}]});
-    two_partners(app, &plan, Some(&plan)).await;
+    crate::risk::program(app).await;
     let op = app.as_role("acme", Role::Operator);
     for (id, name) in [("pub-one", "Jo's Deals"), ("pub-two", "Deal Hunters")] {
         let path = format!("/partners/{id}");
@@ -682,30 +680,13 @@ async fn an_assessment_cut_by_a_crash_is_made_again_the_same_from_stored_facts()
     crate::commissions::no_drift(&app).await;
 }
 
-/// `customers` (distinct ids) of `partner`'s approved conversion lines, written as the ledger
-/// writes them.
+/// `customers` (distinct ids) of `partner`'s approved conversion lines of 5.00 EUR.
 async fn seed_sales(app: &TestApp, partner: &str, customers: &[&str]) {
-    use tenx_shared::domain::{CommissionId, Currency, CustomerId, Handle, PartnerId};
-    use tenx_shared::ledger::model::{Commission, Kind, Status};
-    let handle = Handle::parse("acme").unwrap();
-    let hour_ago = tenx_shared::domain::time::Timestamp::from_millis(
-        tenx_shared::platform::time::now_millis() - 3_600_000,
-    );
-    let mut ops = Vec::new();
-    for c in customers {
-        let mut line = Commission::blank(
-            CommissionId::new(),
-            Kind::Conversion,
-            PartnerId::parse(partner).unwrap(),
-            Some(500),
-            Currency::parse("EUR").unwrap(),
-            Status::Approved,
-        );
-        line.customer_id = Some(CustomerId::parse(c).unwrap());
-        line.available_at = hour_ago.clone();
-        ops = tenx_shared::ledger::running::merged([ops, line.create(&handle).unwrap()].concat());
-    }
-    app.store.transact(ops).await.unwrap();
+    use tenx_shared::ledger::model::Kind;
+    let lines = customers
+        .iter()
+        .map(|c| Line::of(partner, Kind::Conversion, 500).customer(c));
+    seed_ledger(app, lines).await;
 }
 
 #[tokio::test]

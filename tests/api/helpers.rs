@@ -13,62 +13,8 @@ use tenx_shared::platform::store::Store;
 use tenx_shared::platform::stream::ClickStream;
 use tenx_shared::runtime::local::{DataDir, LocalRuntime, Workers};
 
-/// How long a test waits for the service's background work (the queue consumers, the outbox,
-/// the aggregator, the mail worker): a hang guard, not a timing claim (on the AWS backend a
-/// retry waits out SQS's whole-second delays, and a CI machine runs other work beside the tests).
-pub(crate) const WAIT: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Polls `probe` until it answers `Some`, failing after [`WAIT`] with `what`.
-pub(crate) async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    eventually_or(what, || {
-        let next = probe();
-        async move { next.await.ok_or_else(|| "not yet".to_owned()) }
-    })
-    .await
-}
-
-/// Polls `probe` until it answers `Ok`, failing after [`WAIT`] with `what` and the last state
-/// the probe saw (its `Err`): what a failing test's reader needs to tell slow from wrong.
-pub(crate) async fn eventually_or<T, F, Fut>(what: &str, probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, String>>,
-{
-    eventually_within(what, WAIT, probe).await
-}
-
-/// [`eventually_or`] bounded by `limit` instead of [`WAIT`]: only for the few waits whose work
-/// takes longer than [`WAIT`] on purpose (a large import on the emulator, a drain after an
-/// outage), each saying why at its call.
-pub(crate) async fn eventually_within<T, F, Fut>(
-    what: &str,
-    limit: std::time::Duration,
-    mut probe: F,
-) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, String>>,
-{
-    let deadline = std::time::Instant::now() + limit;
-    // Quick to see what is quick, then no more than ten looks a second: on the AWS backend
-    // each look is served by the emulator doing the work awaited.
-    let mut pause = std::time::Duration::from_millis(25);
-    loop {
-        match probe().await {
-            Ok(v) => return v,
-            Err(last) => assert!(
-                std::time::Instant::now() < deadline,
-                "timed out waiting for {what}; last: {last}"
-            ),
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(std::time::Duration::from_millis(100));
-    }
-}
+/// The suites' one poller, shared with the seams' conformance checks.
+pub(crate) use tenx_shared::testing::{eventually, eventually_or, eventually_within};
 
 pub(crate) const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 

@@ -8,9 +8,12 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
+use tenx_shared::ledger::model::Kind::{Adjustment, Conversion};
+use tenx_shared::ledger::model::Status::Pending;
 
 use crate::helpers::*;
 use crate::people::{cookie_of, mails_to, member, next_link, spend, token_of};
+use crate::scenario::{Line, seed_ledger};
 
 /// A signed-in person's browser: its cookie, its CSRF token, and the side it acts on.
 pub(crate) struct Browser<'a> {
@@ -450,27 +453,6 @@ async fn post_keyed(b: &Browser<'_>, path: &str, body: Value, key: &str) -> reqw
     r.send().await.unwrap()
 }
 
-/// Lines of `partner` written as the ledger writes them: (kind, minor, status, availableAt).
-async fn seed(app: &TestApp, partner: &str, lines: &[(&str, i64, &str, i64)]) {
-    use tenx_shared::domain::{CommissionId, Currency, Handle, PartnerId};
-    use tenx_shared::ledger::model::Commission;
-    let handle = Handle::parse("acme").unwrap();
-    let mut ops = Vec::new();
-    for (kind, minor, status, available_ms) in lines {
-        let mut line = Commission::blank(
-            CommissionId::new(),
-            serde_json::from_value(json!(kind)).unwrap(),
-            PartnerId::parse(partner).unwrap(),
-            Some(*minor),
-            Currency::parse("EUR").unwrap(),
-            serde_json::from_value(json!(status)).unwrap(),
-        );
-        line.available_at = tenx_shared::domain::time::Timestamp::from_millis(*available_ms);
-        ops = tenx_shared::ledger::running::merged([ops, line.create(&handle).unwrap()].concat());
-    }
-    app.store.transact(ops).await.unwrap();
-}
-
 /// The case through the API: the balance's €44.80 approved with €5.00 owed back (the
 /// funnel's €39.80 net), and a next payout of €24.90, each reason in words; the operator and
 /// the partner read the same figures, which match `GET …/balances`; another partner reads 404.
@@ -481,15 +463,16 @@ async fn the_summary_reconciles_the_balance_and_the_next_payout_in_words() {
     crate::scenario::two_partners(&app, &plan, None).await;
     let now = tenx_shared::platform::time::now_millis();
     let (cut, day) = tenx_shared::portal::summary::cutoff(now);
-    seed(
+    seed_ledger(
         &app,
-        "pub-one",
-        &[
-            ("conversion", 1990, "approved", cut - 5 * 86_400_000),
-            ("conversion", 1000, "approved", cut - 86_400_000),
-            ("conversion", 1490, "approved", cut + 1),
-            ("adjustment", -500, "approved", cut - 86_400_000),
-            ("conversion", 700, "pending", now + 86_400_000),
+        [
+            Line::of("pub-one", Conversion, 1990).available_at(cut - 5 * 86_400_000),
+            Line::of("pub-one", Conversion, 1000).available_at(cut - 86_400_000),
+            Line::of("pub-one", Conversion, 1490).available_at(cut + 1),
+            Line::of("pub-one", Adjustment, -500).available_at(cut - 86_400_000),
+            Line::of("pub-one", Conversion, 700)
+                .status(Pending)
+                .available_at(now + 86_400_000),
         ],
     )
     .await;

@@ -9,8 +9,8 @@ use tenx_shared::http::auth::Role;
 use crate::helpers::*;
 use crate::scenario::{as_partner, human_ctx, two_partners};
 
-/// Two partners with a purchase plan: `pub-one` on `/deal`, `pub-two` on `/offer`.
-async fn program(app: &TestApp) {
+/// Two partners paid 5.00 a purchase, held no day: `pub-one` on `/deal`, `pub-two` on `/offer`.
+pub(crate) async fn program(app: &TestApp) {
     let plan = json!({"currency": "EUR", "holdDays": 0, "rules": [
         {"eventType": "purchase", "flat": "5.00"}]});
     two_partners(app, &plan, Some(&plan)).await;

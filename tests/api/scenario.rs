@@ -13,6 +13,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use tenx_shared::http::auth::Role;
+use tenx_shared::ledger::model::{Kind, Status};
 
 use crate::endpoints::As;
 use crate::helpers::*;
@@ -174,33 +175,90 @@ pub(crate) async fn seed_amounts(
     currency: &str,
     minors: &[i64],
 ) -> Vec<tenx_shared::domain::CommissionId> {
-    use tenx_shared::domain::{CommissionId, Currency, Handle, PartnerId};
-    use tenx_shared::ledger::model::{Commission, Kind, Status};
-    let handle = Handle::parse("acme").unwrap();
-    let partner = PartnerId::parse(partner).unwrap();
-    let currency = Currency::parse(currency).unwrap();
-    let hour_ago = tenx_shared::domain::time::Timestamp::from_millis(
-        tenx_shared::platform::time::now_millis() - 3_600_000,
-    );
-    let mut ids = Vec::with_capacity(minors.len());
-    // Many lines per transaction (their balance adds summed): the seeding is not under test.
-    let mut ops = Vec::new();
-    for minor in minors {
-        let id = CommissionId::new();
-        let mut line = Commission::blank(
-            id.clone(),
-            Kind::Manual,
-            partner.clone(),
-            Some(*minor),
-            currency,
+    let lines = minors
+        .iter()
+        .map(|minor| Line::of(partner, Kind::Manual, *minor).currency(currency));
+    seed_ledger(app, lines).await
+}
+
+/// A line of `acme`'s ledger for [`seed_ledger`]: approved, in EUR, available an hour before
+/// it is seeded, until a step says otherwise.
+pub(crate) struct Line {
+    line: tenx_shared::ledger::model::Commission,
+    available_at: Option<i64>,
+}
+
+impl Line {
+    /// `minor` units of `partner`'s, of `kind`.
+    pub(crate) fn of(partner: &str, kind: Kind, minor: i64) -> Self {
+        use tenx_shared::domain::{CommissionId, Currency, PartnerId};
+        let line = tenx_shared::ledger::model::Commission::blank(
+            CommissionId::new(),
+            kind,
+            PartnerId::parse(partner).unwrap(),
+            Some(minor),
+            Currency::parse("EUR").unwrap(),
             Status::Approved,
         );
-        line.available_at = hour_ago.clone();
+        Self {
+            line,
+            available_at: None,
+        }
+    }
+
+    pub(crate) fn currency(mut self, code: &str) -> Self {
+        self.line.currency = tenx_shared::domain::Currency::parse(code).unwrap();
+        self
+    }
+
+    pub(crate) fn status(mut self, status: Status) -> Self {
+        self.line.status = status;
+        self
+    }
+
+    /// Available from `millis` (unix milliseconds).
+    pub(crate) fn available_at(mut self, millis: i64) -> Self {
+        self.available_at = Some(millis);
+        self
+    }
+
+    /// The sale it was earned on: `value` in `currency`.
+    pub(crate) fn sale(mut self, value: &str, currency: &str) -> Self {
+        self.line.value = Some(value.parse().unwrap());
+        self.line.value_currency = Some(tenx_shared::domain::Currency::parse(currency).unwrap());
+        self
+    }
+
+    /// Earned on a sale of customer `id`.
+    pub(crate) fn customer(mut self, id: &str) -> Self {
+        self.line.customer_id = Some(tenx_shared::domain::CustomerId::parse(id).unwrap());
+        self
+    }
+}
+
+/// `lines` written as the ledger writes them (with their balances and index entries), many to
+/// a transaction (their balance adds summed): the seeding is not under test. Their ids, in
+/// order.
+pub(crate) async fn seed_ledger(
+    app: &TestApp,
+    lines: impl IntoIterator<Item = Line>,
+) -> Vec<tenx_shared::domain::CommissionId> {
+    use tenx_shared::domain::{Handle, time::Timestamp};
+    let handle = Handle::parse("acme").unwrap();
+    let hour_ago = tenx_shared::platform::time::now_millis() - 3_600_000;
+    let mut ids = Vec::new();
+    let mut ops = Vec::new();
+    for Line {
+        mut line,
+        available_at,
+    } in lines
+    {
+        line.available_at = Timestamp::from_millis(available_at.unwrap_or(hour_ago));
+        ids.push(line.commission_id.clone());
         ops = tenx_shared::ledger::running::merged([ops, line.create(&handle).unwrap()].concat());
         if ops.len() > 80 {
             app.store.transact(std::mem::take(&mut ops)).await.unwrap();
         }
-        ids.push(id);
     }
     if !ops.is_empty() {
         app.store.transact(ops).await.unwrap();

@@ -38,15 +38,7 @@ async fn last_weeks_figures_reach_each_admin_once_preferences_respected_nothing_
     let app = spawn_app().await;
     let plan = json!({"currency": "EUR", "holdDays": 0,
         "rules": [{"eventType": "purchase", "percent": "10"}]});
-    Program::on(&app, "acme")
-        .instant()
-        .await
-        .partner("pub-one")
-        .await
-        .campaign("alpha", Some("pub-one"), "deal")
-        .await
-        .plan("alpha", &plan)
-        .await;
+    one_partner(&app, &plan).await;
     member(&app, "ada@acme.example", Role::Admin).await;
     member(&app, "ben@acme.example", Role::Admin).await;
     member(&app, "oli@acme.example", Role::Operator).await;

@@ -81,7 +81,7 @@ async fn reads_beside(big: usize) -> Vec<(&'static str, OpCounts)> {
     )
     .await
     .unwrap();
-    assert_eq!(amounts["pond"].commissions_approved_amount["EUR"], "25.00");
+    assert_eq!(amounts[&pond].commissions_approved_amount["EUR"], "25.00");
     measure("funnel amounts", before);
 
     let before = counters.snapshot().background;

@@ -178,7 +178,7 @@ async fn with_commissions(
     let campaigns: Vec<crate::domain::CampaignId> = funnel
         .campaigns
         .iter()
-        .filter_map(|row| crate::domain::CampaignId::parse(row.campaign_id.as_deref()?).ok())
+        .filter_map(|row| row.campaign_id.clone())
         .collect();
     let (from, to) = (range.from_day(), range.to_day());
     let mut amounts = crate::ledger::balances::per_campaign(

@@ -245,12 +245,12 @@ async fn list(
         limit: p.limit,
         cursor: p.cursor,
     };
-    // Checked like everywhere else (it used to filter by any string, `campaignId=` included).
-    let campaign_id = p
-        .campaign_id
-        .map(|raw| parse_campaign_id(&raw).map(|_| raw));
     let filter = Filter {
-        campaign_id: campaign_id.transpose()?,
+        campaign_id: p
+            .campaign_id
+            .as_deref()
+            .map(parse_campaign_id)
+            .transpose()?,
         verified: flag("verified", p.verified.as_deref())?,
         flagged: flag("flagged", p.flagged.as_deref())?,
         reversed: flag("reversed", p.reversed.as_deref())?,

@@ -5,14 +5,14 @@
 use time::Date;
 
 use crate::analytics::days::{DayRange, format_day};
-use crate::domain::Handle;
+use crate::domain::{CampaignId, Handle};
 use crate::kernel::events::ConversionData;
 use crate::platform::store::{Query, SkRange, Store, StoreError, keys};
 
 /// What a listing keeps (every filter optional).
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
-    pub campaign_id: Option<String>,
+    pub campaign_id: Option<CampaignId>,
     pub verified: Option<bool>,
     pub flagged: Option<bool>,
     pub reversed: Option<bool>,
@@ -21,12 +21,10 @@ pub struct Filter {
 impl Filter {
     fn keeps(&self, c: &ConversionData) -> bool {
         let is = |want: Option<bool>, actual: bool| want.is_none_or(|w| w == actual);
-        self.campaign_id.as_deref().is_none_or(|id| {
-            c.campaign_id
-                .as_ref()
-                .map(crate::domain::CampaignId::as_str)
-                == Some(id)
-        }) && is(self.verified, c.verified)
+        self.campaign_id
+            .as_ref()
+            .is_none_or(|id| c.campaign_id.as_ref() == Some(id))
+            && is(self.verified, c.verified)
             && is(self.flagged, c.risk.flagged())
             && is(self.reversed, c.reversal.is_some())
     }
@@ -106,4 +104,47 @@ fn parse_day(raw: &str) -> Option<Date> {
         time::macros::format_description!("[year]-[month]-[day]"),
     )
     .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A recorded conversion on `campaign` (`null`: a link without one).
+    fn on(campaign: serde_json::Value) -> ConversionData {
+        serde_json::from_value(json!({
+            "conversionId": crate::domain::ConversionId::new(),
+            "idempotencyKey": "order-1",
+            "clickId": crate::domain::ClickId::new(),
+            "campaignId": campaign,
+            "slug": "deal",
+            "eventType": "purchase",
+            "test": false,
+            "country": "DE",
+            "device": "desktop",
+            "source": "direct",
+            "receivedAt": "2026-11-21T09:00:00.000Z"
+        }))
+        .expect("a conversion as recorded")
+    }
+
+    #[test]
+    fn a_campaign_filter_keeps_that_campaigns_conversions_only() {
+        let alpha = Filter {
+            campaign_id: Some(CampaignId::parse("alpha").unwrap()),
+            ..Filter::default()
+        };
+        assert!(alpha.keeps(&on(json!("alpha"))));
+        assert!(!alpha.keeps(&on(json!("alpha-2"))));
+        assert!(!alpha.keeps(&on(serde_json::Value::Null)));
+    }
+
+    #[test]
+    fn no_campaign_filter_keeps_every_conversion() {
+        let all = Filter::default();
+        assert!(all.keeps(&on(json!("alpha"))));
+        assert!(all.keeps(&on(serde_json::Value::Null)));
+    }
 }

@@ -98,6 +98,9 @@ pub struct LinkSpec {
     pub tracking: Option<Tracking>,
     #[serde(default)]
     pub routing_rules: Vec<RoutingRule>,
+    /// Text until [`LinkSpec::validate`] reads it, in its turn among the fields: a malformed id
+    /// is refused in the words every field is (`campaignId: …`), not as a body that failed to
+    /// parse.
     #[serde(default)]
     pub campaign_id: Option<String>,
     /// Whether the short URL's own query is forwarded to the destination (default true).
@@ -691,6 +694,64 @@ mod tests {
         );
         let back: Link = serde_json::from_value(j).unwrap();
         assert_eq!(back, link);
+    }
+
+    /// A link as the store holds it (`to_doc`'s document), with `campaign` as its
+    /// `campaignId`.
+    fn stored(campaign: serde_json::Value) -> serde_json::Value {
+        json!({
+            "handle": "acme",
+            "slug": "spring",
+            "destinationUrl": "https://e.com/",
+            "title": "Spring",
+            "tracking": {"utmSource": "news"},
+            "routingRules": [],
+            "campaignId": campaign,
+            "forwardQuery": true,
+            "expiresAt": "2026-01-01T00:00:00Z",
+            "expiresAtUnix": 1_767_225_600,
+            "expiredUrl": null,
+            "version": 3,
+            "createdAt": "2025-01-01T00:00:00Z",
+            "updatedAt": "2025-01-02T00:00:00Z"
+        })
+    }
+
+    #[test]
+    fn a_stored_link_reads_back_with_its_campaign_and_is_written_again_unchanged() {
+        let longest = "c".repeat(64);
+        for id in ["spring_25", "q3-launch", "2025", "a_", longest.as_str()] {
+            let doc = stored(json!(id));
+            let link: Link = serde_json::from_value(doc.clone()).unwrap();
+            assert_eq!(link.campaign_id.as_ref().map(CampaignId::as_str), Some(id));
+            assert_eq!(serde_json::to_value(&link).unwrap(), doc, "{id}");
+        }
+    }
+
+    #[test]
+    fn a_stored_link_without_a_campaign_reads_as_none_whether_null_or_absent() {
+        let doc = stored(serde_json::Value::Null);
+        let mut absent = doc.clone();
+        absent.as_object_mut().unwrap().remove("campaignId");
+        for stored in [doc.clone(), absent] {
+            let link: Link = serde_json::from_value(stored).unwrap();
+            assert_eq!(link.campaign_id, None);
+            assert_eq!(serde_json::to_value(&link).unwrap(), doc);
+        }
+    }
+
+    /// Every writer of a link hands it a `CampaignId` (the API's and the portal's links,
+    /// campaigns, approvals; imports write none), and its rule is the one links were first
+    /// stored under: a stored link cannot hold another value, and one that did is refused,
+    /// never read as some other campaign or as none.
+    #[test]
+    fn a_stored_link_whose_campaign_id_breaks_the_rule_is_refused() {
+        let too_long = "c".repeat(65);
+        for bad in ["", "Spring", "_a", "a b", too_long.as_str()] {
+            let err = serde_json::from_value::<Link>(stored(json!(bad))).unwrap_err();
+            assert!(err.to_string().starts_with("campaignId: "), "{bad}: {err}");
+        }
+        assert!(serde_json::from_value::<Link>(stored(json!(42))).is_err());
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use serde_json::json;
 
+use super::eventually_within;
 use crate::platform::queue::{OutMessage, Queue, QueueName, Received};
 use crate::platform::store::{
     Cond, CounterCap, Item, MAX_TRANSACT_OPS, Query, SkRange, Store, StoreError, WriteOp, now_unix,
@@ -1132,24 +1133,47 @@ async fn receive_mine(
     mine
 }
 
-/// Receives until `want` of our messages arrived or `deadline` passed.
+/// Receives until `want` of our messages arrived; fails after `limit` naming `what` and how
+/// many had. The limits are the checks' own: what each backend must meet.
 async fn poll_mine(
     queue: &Arc<dyn Queue>,
     name: QueueName,
     marker: &str,
     want: usize,
+    what: &str,
     visibility: Duration,
-    deadline: Duration,
+    limit: Duration,
+) -> Vec<Received> {
+    let mine = &std::cell::RefCell::new(Vec::new());
+    eventually_within(what, limit, move || async move {
+        let got = receive_mine(queue, name, marker, visibility).await;
+        let mut mine = mine.borrow_mut();
+        mine.extend(got);
+        if mine.len() >= want {
+            Ok(std::mem::take(&mut *mine))
+        } else {
+            Err(format!("{} of {want} received", mine.len()))
+        }
+    })
+    .await
+}
+
+/// Every one of our messages received over `window`: for the checks that something does not
+/// come (again), where waiting out the window is the check.
+async fn watch_mine(
+    queue: &Arc<dyn Queue>,
+    name: QueueName,
+    marker: &str,
+    visibility: Duration,
+    window: Duration,
 ) -> Vec<Received> {
     let start = Instant::now();
     let mut mine = Vec::new();
-    loop {
+    while start.elapsed() < window {
         mine.extend(receive_mine(queue, name, marker, visibility).await);
-        if mine.len() >= want || start.elapsed() >= deadline {
-            return mine;
-        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    mine
 }
 
 async fn ack(queue: &Arc<dyn Queue>, name: QueueName, receipt: &str) {
@@ -1173,6 +1197,7 @@ pub async fn queue_send_receive_ack(queue: Arc<dyn Queue>, name: QueueName) {
         name,
         &marker,
         1,
+        "the sent message",
         Duration::from_secs(1),
         Duration::from_secs(10),
     )
@@ -1193,11 +1218,10 @@ pub async fn queue_send_receive_ack(queue: Arc<dyn Queue>, name: QueueName) {
 
     // Past the 1 s visibility timeout an unacked message would be back.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let again = poll_mine(
+    let again = watch_mine(
         &queue,
         name,
         &marker,
-        1,
         Duration::from_secs(1),
         Duration::from_secs(1),
     )
@@ -1224,6 +1248,7 @@ pub async fn queue_delayed_message(queue: Arc<dyn Queue>, name: QueueName) {
         name,
         &marker,
         1,
+        "the delayed message, once its delay passed",
         Duration::from_secs(30),
         Duration::from_secs(15),
     )
@@ -1254,6 +1279,7 @@ pub async fn queue_visibility_redelivery(queue: Arc<dyn Queue>, name: QueueName)
         name,
         &marker,
         1,
+        "the message",
         Duration::from_secs(2),
         Duration::from_secs(10),
     )
@@ -1272,6 +1298,7 @@ pub async fn queue_visibility_redelivery(queue: Arc<dyn Queue>, name: QueueName)
         name,
         &marker,
         1,
+        "the unacked message again, after its visibility timeout",
         Duration::from_secs(30),
         Duration::from_secs(15),
     )
@@ -1313,6 +1340,7 @@ pub async fn queue_stale_receipt_ack(queue: Arc<dyn Queue>, name: QueueName) {
         name,
         &marker,
         1,
+        "the message",
         Duration::from_secs(1),
         Duration::from_secs(10),
     )
@@ -1323,6 +1351,7 @@ pub async fn queue_stale_receipt_ack(queue: Arc<dyn Queue>, name: QueueName) {
         name,
         &marker,
         1,
+        "the message again, after its visibility timeout",
         Duration::from_secs(30),
         Duration::from_secs(15),
     )
@@ -1346,6 +1375,7 @@ pub async fn queue_batch_send(queue: Arc<dyn Queue>, name: QueueName) {
         name,
         &marker,
         25,
+        "every message of the batch",
         Duration::from_secs(30),
         Duration::from_secs(20),
     )
@@ -1376,6 +1406,7 @@ pub async fn queue_concurrent_senders(queue: Arc<dyn Queue>, name: QueueName) {
         name,
         &marker,
         50,
+        "every concurrently sent message",
         Duration::from_secs(30),
         Duration::from_secs(20),
     )

@@ -1,8 +1,11 @@
-//! Failure-injection hooks for tests. Compiled in every build (the tests and the shipped functions
-//! share one feature set, so CI builds each crate once), named only by tests: `scripts/check_layers.py`
-//! refuses product code that names it.
+//! Failure-injection hooks and the one poller ([`eventually`]) for tests. Compiled in every build
+//! (the tests and the shipped functions share one feature set, so CI builds each crate once),
+//! named only by tests: `scripts/check_layers.py` refuses product code that names it.
 
 pub mod conformance;
+mod wait;
+
+pub use wait::{WAIT, eventually, eventually_or, eventually_within};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

@@ -236,16 +236,17 @@ pub async fn per_campaign(
     campaigns: &[CampaignId],
     from: &str,
     to: &str,
-) -> Result<BTreeMap<String, crate::analytics::report::CommissionAmounts>, StoreError> {
+) -> Result<BTreeMap<CampaignId, crate::analytics::report::CommissionAmounts>, StoreError> {
     let reads = campaigns.iter().map(|c| async move {
         Ok::<_, StoreError>((c, campaign_sums(store, handle, c, from, to).await?))
     });
-    let mut out: BTreeMap<String, crate::analytics::report::CommissionAmounts> = BTreeMap::new();
+    let mut out: BTreeMap<CampaignId, crate::analytics::report::CommissionAmounts> =
+        BTreeMap::new();
     for (campaign, sums) in futures::future::try_join_all(reads).await? {
         if sums.is_empty() {
             continue;
         }
-        let entry = out.entry(campaign.to_string()).or_default();
+        let entry = out.entry(campaign.clone()).or_default();
         for (currency, s) in sums {
             amounts(entry, currency, &s);
         }

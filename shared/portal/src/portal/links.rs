@@ -83,18 +83,19 @@ pub async fn create(
     let campaign = campaign_of(io.store.as_ref(), handle, partner)
         .await?
         .ok_or(OwnLinkError::NoCampaign)?;
-    let spec = LinkSpec {
+    let mut spec = LinkSpec {
         destination_url: destination,
         title: None,
         tracking: None,
         routing_rules: Vec::new(),
-        campaign_id: Some(campaign.to_string()),
+        campaign_id: None,
         forward_query: None,
         expires_at: None,
         expired_url: None,
         variants: None,
     }
     .validate()?;
+    spec.campaign_id = Some(campaign);
     let (pk, sk) = keys::partner_link_quota(handle, partner);
     let quota = WriteOp::Add {
         pk,

@@ -137,7 +137,7 @@ impl Contribution {
 /// The dimension values shared by clicks and conversions.
 struct Coordinates<'a> {
     handle: &'a Handle,
-    campaign: Option<&'a str>,
+    campaign: Option<&'a CampaignId>,
     day: String,
     attribution: &'a Attribution,
     slug: &'a str,
@@ -148,13 +148,10 @@ struct Coordinates<'a> {
 
 impl Coordinates<'_> {
     fn keys(&self) -> Vec<(String, String)> {
-        // A malformed campaign id (never produced by this service) counts as no campaign
-        // rather than landing in a key.
         let campaign = self
             .campaign
-            .and_then(|c| CampaignId::parse(c).ok())
-            .map(|c| c.as_str().to_owned())
-            .unwrap_or_else(|| NO_CAMPAIGN.to_owned());
+            .map_or(NO_CAMPAIGN, CampaignId::as_str)
+            .to_owned();
         let subs = Dimension::SUBS
             .into_iter()
             .filter(|dim| self.sub_ids.get(dim.as_str()).is_some());
@@ -257,7 +254,7 @@ fn click_contribution(handle: &Handle, click: ClickData, event: &Event) -> Plann
         .then(|| click.bot_reason.unwrap_or(BotReason::UserAgent));
     let keys = Coordinates {
         handle,
-        campaign: click.campaign_id.as_ref().map(CampaignId::as_str),
+        campaign: click.campaign_id.as_ref(),
         day: day_of(&click.at, event),
         attribution: &click.attribution,
         slug: &click.slug,
@@ -395,7 +392,7 @@ fn money_deltas(
 fn coordinates<'a>(handle: &'a Handle, conv: &'a ConversionData, event: &Event) -> Coordinates<'a> {
     Coordinates {
         handle,
-        campaign: conv.campaign_id.as_ref().map(CampaignId::as_str),
+        campaign: conv.campaign_id.as_ref(),
         day: day_of(&conv.received_at, event),
         attribution: &conv.attribution,
         slug: &conv.slug,

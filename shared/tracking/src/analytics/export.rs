@@ -122,7 +122,9 @@ pub fn funnel_csv(report: &FunnelReport) -> Result<Vec<u8>, csv::Error> {
     let mut rows = vec![header];
     for r in &report.campaigns {
         let mut row = vec![
-            r.campaign_id.clone().unwrap_or_default(),
+            r.campaign_id
+                .as_ref()
+                .map_or_else(String::new, ToString::to_string),
             r.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         ];
         row.extend(metric_cells(&r.metrics, &ccys));
@@ -282,7 +284,7 @@ mod tests {
             }
         };
         let row = |id: &str, commissions: CommissionAmounts| FunnelRow {
-            campaign_id: Some(id.into()),
+            campaign_id: Some(crate::domain::CampaignId::parse(id).unwrap()),
             partner_id: None,
             status: None,
             metrics: metrics(),
@@ -320,5 +322,34 @@ mod tests {
         );
         assert!(lines[2].ends_with(",100,,0,0,0,1200,0,0,,"), "{}", lines[2]);
         assert!(lines[3].ends_with(",100,,0,0,0,0,0,0,,"), "{}", lines[3]);
+    }
+
+    #[test]
+    fn a_funnel_row_names_its_campaign_by_its_id_and_a_row_without_one_by_nothing() {
+        use crate::analytics::report::FunnelRow;
+        let row = |id: Option<&str>| FunnelRow {
+            campaign_id: id.map(|id| crate::domain::CampaignId::parse(id).unwrap()),
+            partner_id: None,
+            status: None,
+            metrics: metrics(),
+            confidence: 100,
+            confidence_reasons: vec![],
+            commissions: CommissionAmounts::default(),
+        };
+        let report = FunnelReport {
+            handle: "acme".into(),
+            from: "2026-01-01".into(),
+            to: "2026-01-30".into(),
+            campaigns: vec![row(Some("spring_25")), row(None)],
+            totals: metrics(),
+            freshness: None,
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["campaigns"][0]["campaignId"], "spring_25");
+        assert_eq!(json["campaigns"][1]["campaignId"], serde_json::Value::Null);
+        let csv = String::from_utf8(funnel_csv(&report).unwrap()).unwrap();
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert!(lines[1].starts_with("spring_25,"), "{}", lines[1]);
+        assert!(lines[2].starts_with(",,0,"), "{}", lines[2]);
     }
 }

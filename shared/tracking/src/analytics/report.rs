@@ -9,8 +9,8 @@ use serde::Serialize;
 use super::days::{self, DayRange};
 use super::{Counters, Dimension, NO_CAMPAIGN, format_money};
 use crate::campaigns::{Campaign, CampaignStatus};
-use crate::domain::Handle;
 use crate::domain::confidence::{self, ConfidenceInput, Reason, STALE_AFTER_SECS};
+use crate::domain::{CampaignId, Handle};
 use crate::platform::store::{Query, Store, StoreError, for_each_item, keys};
 
 /// Store queries a report runs at once (one per campaign), in waves.
@@ -252,7 +252,7 @@ impl From<&Counters> for Metrics {
 #[serde(rename_all = "camelCase")]
 pub struct FunnelRow {
     /// `null` for clicks on links without a campaign.
-    pub campaign_id: Option<String>,
+    pub campaign_id: Option<CampaignId>,
     /// The campaign's partner (`null`: none, or links without a campaign).
     pub partner_id: Option<String>,
     pub status: Option<CampaignStatus>,
@@ -304,7 +304,7 @@ pub struct GroupReport {
     pub handle: String,
     pub group_by: &'static str,
     /// The campaign filter, when one was given.
-    pub campaign_id: Option<String>,
+    pub campaign_id: Option<CampaignId>,
     pub from: String,
     pub to: String,
     pub rows: Vec<GroupRow>,
@@ -356,7 +356,7 @@ async fn funnel_row(
         now,
     });
     let row = FunnelRow {
-        campaign_id: campaign.map(|c| c.campaign_id.as_str().to_owned()),
+        campaign_id: campaign.map(|c| c.campaign_id.clone()),
         partner_id: campaign.and_then(|c| c.partner_id.as_ref().map(|p| p.as_str().to_owned())),
         status: campaign.map(|c| c.status),
         metrics: Metrics::from(&counters),
@@ -457,7 +457,7 @@ pub async fn group_by(
         handle: handle.as_str().to_owned(),
         group_by: group.as_str(),
         campaign_id: match scope {
-            Scope::One(c) => Some(c.campaign_id.as_str().to_owned()),
+            Scope::One(c) => Some(c.campaign_id.clone()),
             Scope::All(_) | Scope::Campaigns(_) => None,
         },
         from: range.from_day(),
