@@ -617,6 +617,73 @@ async fn a_partners_lines_in_one_status_are_one_key_range_and_the_rebuild_fills_
 }
 
 #[tokio::test]
+async fn a_bulk_review_answers_each_line_and_refuses_an_empty_or_oversized_list_in_words() {
+    let app = spawn_app().await;
+    // A 30-day hold: the lines stay pending while the test reviews them.
+    let plan = json!({"currency": "EUR", "holdDays": 30,
+        "rules": [{"eventType": "purchase", "flat": "2.00"}]});
+    partner_with_plan(&app, plan).await;
+    let a = convert(&app, "b-1", "purchase", Some("100"), "EUR").await;
+    let b = convert(&app, "b-2", "purchase", Some("100"), "EUR").await;
+    let lines = ledger(&app, 2).await;
+    let id = |c: &str| line(&lines, c)["commissionId"].as_str().unwrap().to_owned();
+    let (id_a, id_b) = (id(&a), id(&b));
+    // Another line's id with its last digit changed: well formed, no such line.
+    let last = id_a.chars().last().unwrap();
+    let missing = format!(
+        "{}{}",
+        &id_a[..id_a.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
+    let op = app.as_role("acme", Role::Operator);
+
+    let body = json!({"commissionIds": [id_a, missing, id_b], "reason": "duplicate orders"});
+    let results = json_of(op.review_commissions("reject", &body).await, 200).await;
+    let results = results["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3, "{results:?}");
+    assert_eq!(results[0]["commissionId"], id_a);
+    assert_eq!(results[0]["commission"]["status"], "rejected");
+    assert_eq!(results[1]["commissionId"], missing);
+    assert_eq!(results[1]["error"]["code"], "not_found", "{results:?}");
+    assert_eq!(
+        results[2]["commission"]["status"], "rejected",
+        "one refusal stops no other"
+    );
+
+    for (ids, words) in [
+        (json!([]), "commissionIds: expected 1 to 100 ids."),
+        (
+            json!(vec![id_a.clone(); 101]),
+            "commissionIds: expected 1 to 100 ids.",
+        ),
+        (
+            json!([id_b, "nope"]),
+            "commissionIds[1]: `nope` is not a commission id.",
+        ),
+    ] {
+        let body = json!({"commissionIds": ids, "reason": "checked"});
+        let message = assert_error(
+            op.review_commissions("reject", &body).await,
+            400,
+            "invalid_request",
+        )
+        .await;
+        assert!(message.contains(words), "{message}");
+    }
+    let message = assert_error(
+        op.review_commissions("reject", &json!({"commissionIds": [id_b]}))
+            .await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(
+        message.contains("reason: is required to reject."),
+        "{message}"
+    );
+}
+
+#[tokio::test]
 async fn yen_amounts_round_to_whole_yen_and_bad_plans_are_named() {
     let app = spawn_app().await;
     let plan = json!({"currency": "JPY", "holdDays": 0, "rules": [{"eventType": "purchase", "percent": "3"}]});
