@@ -607,6 +607,12 @@ pub async fn settle_with(
                         false => Step::Gone,
                     }
                 }
+                // Nothing was handed to the provider yet (a dispatch waiting for its hold to
+                // end): a word naming it changes nothing, and the dispatch stays to send it.
+                (_, Some(p)) if p.status == PayoutStatus::Pending => {
+                    tracing::warn!(payout = %d.payout_id, %why, "a provider's word for a payout not sent");
+                    return Ok(Step::Busy);
+                }
                 _ => {
                     tracing::warn!(payout = %d.payout_id, %why, "a provider's word for a settled payout");
                     Step::Gone
@@ -1076,6 +1082,31 @@ mod tests {
         );
         assert_eq!(books.reread(&p).await.status, PayoutStatus::Sending);
         assert_eq!(stripe.transfers().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_providers_word_for_a_held_payout_never_sent_leaves_it_waiting_to_be_sent() {
+        let books = Books::new();
+        let method = books.paid_through_stripe().await;
+        books.put_method(&fixtures::unconfirmed(&method)).await;
+        let p = books.payout(&[1000]).await;
+        let held = start(books.io(), &books.handle, p.clone()).await.unwrap();
+        let waiting = dispatch(&books, &held).await.unwrap();
+        let stripe = FakeStripe::start(transfers_made).await;
+        let word = Outcome::Paid("tr_not_ours".into());
+        let step = settle_with(sender(&books, &stripe.base), &waiting, word)
+            .await
+            .unwrap();
+        assert_eq!(step, Step::Busy, "nothing done");
+        assert_eq!(books.reread(&p).await, p, "still pending");
+        let kept = dispatch(&books, &held)
+            .await
+            .expect("still waiting to send it");
+        assert_eq!(
+            (kept.version, kept.not_before_ms, kept.hold),
+            (waiting.version, waiting.not_before_ms, waiting.hold)
+        );
+        assert!(stripe.asked().is_empty());
     }
 
     #[tokio::test]
