@@ -152,5 +152,18 @@ async fn a_shopify_delivery_is_applied_by_its_signed_body_never_by_its_headers()
         (reversed(&app).await - 17.5).abs() < 1e-9,
         "10.00 + 7.50, once each"
     );
+    // The events worker writes the sale's line and each refund's adjustment after their
+    // deliveries are answered: the drift check reads the ledger once all three are there.
+    eventually_or(
+        "the sale's line and the two refunds' adjustments",
+        || async {
+            let lines = json_of(op.list_commissions("").await, 200).await;
+            match lines["items"].as_array().map_or(0, Vec::len) {
+                3 => Ok(()),
+                n => Err(format!("{n} lines: {lines}")),
+            }
+        },
+    )
+    .await;
     crate::commissions::no_drift(&app).await;
 }
