@@ -7,6 +7,9 @@ mod wait;
 
 pub use wait::{WAIT, eventually, eventually_or, eventually_within};
 
+mod builders;
+pub use builders::conversion;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -233,5 +236,53 @@ mod tests {
         );
         send.await.unwrap().unwrap();
         assert_eq!(inner.depth(QueueName::Events).await.unwrap(), 1);
+    }
+}
+
+/// Which calls a [`meeting_at_the_store`] holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Meet {
+    Writes,
+    Transactions,
+}
+
+/// `inner` where the first `n` calls of one kind wait for each other, so `n` racers that each
+/// read "not written yet" reach the store together: the store decides their race, not the
+/// scheduler. A racer whose fellows never come fails after 30 s (the racers did not meet)
+/// instead of hanging the test.
+pub fn meeting_at_the_store(inner: Arc<dyn Store>, n: usize, kind: Meet) -> Arc<dyn Store> {
+    let hook = Meeting {
+        kind,
+        barrier: tokio::sync::Barrier::new(n),
+        left: AtomicUsize::new(n),
+    };
+    Arc::new(Decorated::new(inner, hook))
+}
+
+struct Meeting {
+    kind: Meet,
+    barrier: tokio::sync::Barrier,
+    left: AtomicUsize,
+}
+
+#[async_trait]
+impl Hook for Meeting {
+    async fn before(&self, call: Call) -> Result<(), String> {
+        let held = match self.kind {
+            Meet::Writes => call == Call::Write,
+            Meet::Transactions => matches!(call, Call::Transact { .. }),
+        };
+        let racer = held
+            && self
+                .left
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+        if !racer {
+            return Ok(());
+        }
+        match tokio::time::timeout(Duration::from_secs(30), self.barrier.wait()).await {
+            Ok(_) => Ok(()),
+            Err(_) => Err("the racers never met at the store".into()),
+        }
     }
 }

@@ -482,12 +482,13 @@ mod tests {
     use crate::domain::CampaignId;
     use crate::ledger::tests::{
         Risk, acme, alpha, assert_books_agree, campaign_with_plan, conversion, due_entries, events,
-        io_parts, ledger, line, meeting_at_the_store, sums,
+        io_parts, ledger, line, sums,
     };
     use crate::platform::store::{CounterCap, Store};
     use crate::programs::coupon_rules::Governed;
     use serde_json::json;
     use std::sync::Arc;
+    use tenx_kernel::testing::Meet;
 
     /// A flat 1.00 EUR a purchase, due after `hold_days`, under `caps`.
     fn flat_plan(hold_days: u32, caps: serde_json::Value) -> serde_json::Value {
@@ -682,7 +683,7 @@ mod tests {
     async fn a_conversion_earns_one_line_however_often_and_however_concurrently_it_is_accrued() {
         let (store, queue) = io_parts();
         campaign_with_plan(store.as_ref(), flat_plan(0, json!({})), false).await;
-        let store = meeting_at_the_store(store, 2);
+        let store = tenx_kernel::testing::meeting_at_the_store(store, 2, Meet::Transactions);
         let c = conversion("10");
         let racers = (0..2).map(|_| {
             let (store, queue, c): (Arc<dyn Store>, _, _) =

@@ -153,11 +153,11 @@ mod tests {
     use super::*;
     use crate::domain::time::Timestamp;
     use crate::ledger::tests::{
-        acme, assert_books_agree, due_entries, events, io_parts, line, meeting_at_the_store, read,
-        stored, sums,
+        acme, assert_books_agree, due_entries, events, io_parts, line, read, stored, sums,
     };
     use crate::platform::store::{Store, keys};
     use std::sync::Arc;
+    use tenx_kernel::testing::Meet;
 
     const NOW: i64 = 1_800_000_000_000;
 
@@ -305,7 +305,7 @@ mod tests {
     async fn a_sweep_and_a_payout_run_racing_for_a_line_approve_it_once() {
         let (store, queue) = io_parts();
         let l = stored(store.as_ref(), at(Status::Pending, NOW - 1)).await;
-        let store = meeting_at_the_store(store, 4);
+        let store = tenx_kernel::testing::meeting_at_the_store(store, 4, Meet::Transactions);
         let racers = (0..4).map(|_| {
             let (store, queue, l): (Arc<dyn Store>, _, _) =
                 (store.clone(), queue.clone(), l.clone());

@@ -258,12 +258,8 @@ mod tests {
 
     use super::model::{Commission, Kind, Status};
     use crate::domain::time::Timestamp;
-    use crate::domain::{
-        Attribution, CampaignId, ClickId, CommissionId, ConversionId, Currency, Device, Handle,
-        IdempotencyKey, PartnerId, Slug,
-    };
+    use crate::domain::{CampaignId, CommissionId, Currency, Handle, PartnerId, Slug};
     use crate::kernel::events::ConversionData;
-    use crate::platform::decorate::{Call, Decorated, Hook};
     use crate::platform::queue::{Queue, embedded::EmbeddedQueue};
     use crate::platform::store::{Store, StoreError, embedded::EmbeddedStore};
 
@@ -405,77 +401,15 @@ mod tests {
         store.transact(writes).await.unwrap();
     }
 
-    /// A verified `purchase` of `value` EUR on campaign `alpha`, received now.
+    /// A verified `purchase` of `value` EUR on campaign `alpha` (link `launch`), received now.
     pub(crate) fn conversion(value: &str) -> ConversionData {
         ConversionData {
-            conversion_id: ConversionId::new(),
-            idempotency_key: IdempotencyKey::parse("order-1").unwrap(),
-            click_id: ClickId::new(),
             campaign_id: Some(alpha()),
             slug: "launch".into(),
             event_type: "purchase".into(),
-            value: Some(value.parse().unwrap()),
-            currency: Some(eur()),
-            test: false,
-            metadata: None,
-            attribution: Attribution {
-                country: "DE".into(),
-                device: Device::Desktop,
-                source: "direct".into(),
-                referrer: "direct".into(),
-                segment: "new-desktop".into(),
-                variant: None,
-            },
-            sub_ids: Default::default(),
             received_at: crate::platform::time::timestamp(),
             verified: true,
-            risk: Default::default(),
-            reversal: None,
-            superseded_by: None,
-            receipt: None,
-            customer_id: None,
-            customer_first: false,
-            customer_bound_at: None,
-            customer_self_referral: false,
-            address_hash: None,
-            visitor_hash: None,
-            coupon: None,
-        }
-    }
-
-    /// `inner` where the first `n` transactions wait for each other, so `n` writers that each
-    /// read "not written yet" meet at the store together: the store decides their race, not the
-    /// scheduler. A transaction whose fellows never come fails (the racers did not meet).
-    pub(crate) fn meeting_at_the_store(inner: Arc<dyn Store>, n: usize) -> Arc<dyn Store> {
-        let hook = Meeting {
-            barrier: tokio::sync::Barrier::new(n),
-            left: std::sync::atomic::AtomicUsize::new(n),
-        };
-        Arc::new(Decorated::new(inner, hook))
-    }
-
-    struct Meeting {
-        barrier: tokio::sync::Barrier,
-        left: std::sync::atomic::AtomicUsize,
-    }
-
-    #[async_trait]
-    impl Hook for Meeting {
-        async fn before(&self, call: Call) -> Result<(), String> {
-            use std::sync::atomic::Ordering;
-            let racer = matches!(call, Call::Transact { .. })
-                && self
-                    .left
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                    .is_ok();
-            if !racer {
-                return Ok(());
-            }
-            let wait = std::time::Duration::from_secs(30);
-            match tokio::time::timeout(wait, self.barrier.wait()).await {
-                Ok(_) => Ok(()),
-                Err(_) => Err("the racers never met at the store".into()),
-            }
+            ..tenx_kernel::testing::conversion(Some(value))
         }
     }
 

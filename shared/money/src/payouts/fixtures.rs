@@ -200,6 +200,23 @@ impl Books {
         method
     }
 
+    /// [`Books::paid_through_stripe`] with the method's change not yet confirmed, so a payout
+    /// to it is held.
+    pub(crate) async fn paid_through_stripe_unconfirmed(&self) {
+        let method = self.paid_through_stripe().await;
+        self.put_method(&unconfirmed(&method)).await;
+    }
+
+    /// The program's PayPal account connected.
+    pub(crate) async fn connect_paypal(&self) {
+        let paypal = Credentials::Paypal {
+            client_id: "ProgramClientId0123".into(),
+            client_secret: "ProgramClientSecret0123".into(),
+            webhook_id: "WH0123456789".into(),
+        };
+        self.connect(&paypal).await;
+    }
+
     /// The program's Stripe account connected.
     pub(crate) async fn connect_stripe(&self) {
         let stripe = Credentials::Stripe {

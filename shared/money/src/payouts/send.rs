@@ -765,8 +765,8 @@ mod tests {
     use crate::payout_methods::model::Details;
     use crate::payout_providers::stripe::Made;
     use crate::payouts::fixtures::{self, Answer, Asked, Books, FakeStripe};
-    use crate::platform::decorate::{Call, Decorated, Hook};
     use serde_json::json;
+    use tenx_kernel::testing::{Meet, meeting_at_the_store};
 
     /// PayPal's base in tests that must never call it.
     const NOWHERE: &str = "http://127.0.0.1:9";
@@ -1021,13 +1021,7 @@ mod tests {
             .await;
         let not_connected = kept(start(books.io(), &books.handle, p.clone()).await);
         assert_eq!(not_connected, p, "the program has no PayPal account");
-        books
-            .connect(&Credentials::Paypal {
-                client_id: "ProgramClientId0123".into(),
-                client_secret: "ProgramClientSecret0123".into(),
-                webhook_id: "WH0123456789".into(),
-            })
-            .await;
+        books.connect_paypal().await;
         let mut test = p.clone();
         test.test = true;
         assert_eq!(
@@ -1087,8 +1081,7 @@ mod tests {
     #[tokio::test]
     async fn a_providers_word_for_a_held_payout_never_sent_leaves_it_waiting_to_be_sent() {
         let books = Books::new();
-        let method = books.paid_through_stripe().await;
-        books.put_method(&fixtures::unconfirmed(&method)).await;
+        books.paid_through_stripe_unconfirmed().await;
         let p = books.payout(&[1000]).await;
         let held = start(books.io(), &books.handle, p.clone()).await.unwrap();
         let waiting = dispatch(&books, &held).await.unwrap();
@@ -1112,8 +1105,7 @@ mod tests {
     #[tokio::test]
     async fn a_held_payout_canceled_meanwhile_is_never_sent() {
         let books = Books::new();
-        let method = books.paid_through_stripe().await;
-        books.put_method(&fixtures::unconfirmed(&method)).await;
+        books.paid_through_stripe_unconfirmed().await;
         let p = books.payout(&[1000]).await;
         let held = start(books.io(), &books.handle, p).await.unwrap();
         let by_hand = (&held.payout_id, settle::Settler::Alone);
@@ -1131,46 +1123,13 @@ mod tests {
         assert_eq!(books.reread(&held).await.status, PayoutStatus::Canceled);
     }
 
-    /// Holds the first `n` plain writes until all `n` have come: senders that each read the
-    /// dispatch before any of them took the lease.
-    struct Together {
-        barrier: tokio::sync::Barrier,
-        left: std::sync::atomic::AtomicUsize,
-    }
-
-    impl Together {
-        fn of(n: usize) -> Self {
-            Together {
-                barrier: tokio::sync::Barrier::new(n),
-                left: std::sync::atomic::AtomicUsize::new(n),
-            }
-        }
-    }
-
-    #[async_trait::async_trait]
-    impl Hook for Together {
-        async fn before(&self, call: Call) -> Result<(), String> {
-            use std::sync::atomic::Ordering;
-            let first = |n: usize| n.checked_sub(1);
-            if call == Call::Write
-                && self
-                    .left
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, first)
-                    .is_ok()
-            {
-                self.barrier.wait().await;
-            }
-            Ok(())
-        }
-    }
-
     #[tokio::test]
     async fn senders_racing_for_one_payout_make_one_transfer() {
         let mut books = Books::new();
         let p = handed_over(&books).await;
         let racers = 4;
-        let together = Decorated::new(books.store.clone(), Together::of(racers));
-        books.store = std::sync::Arc::new(together);
+        // Every sender reads the dispatch before any of them takes the lease.
+        books.store = meeting_at_the_store(books.store.clone(), racers, Meet::Writes);
         let stripe = FakeStripe::start(transfers_made).await;
         let at = now();
         let steps = futures::future::join_all((0..racers).map(|_| step(&books, &stripe, &p, at)));
@@ -1393,13 +1352,7 @@ mod tests {
                 payer_id: None,
             })
             .await;
-        books
-            .connect(&Credentials::Paypal {
-                client_id: "ProgramClientId0123".into(),
-                client_secret: "ProgramClientSecret0123".into(),
-                webhook_id: "WH0123456789".into(),
-            })
-            .await;
+        books.connect_paypal().await;
         let p = books.payout(&[1000]).await;
         let p = start(books.io(), &books.handle, p).await.unwrap();
         assert_eq!(p.status, PayoutStatus::Sending);

@@ -388,7 +388,7 @@ mod tests {
     use crate::domain::BatchId;
     use crate::ledger::model::Commission;
     use crate::payouts::budget::Budget;
-    use crate::payouts::fixtures::{self, Books, line, payout_of};
+    use crate::payouts::fixtures::{Books, line, payout_of};
     use crate::platform::store::Item;
 
     fn paid(reference: &str) -> Change {
@@ -659,8 +659,7 @@ mod tests {
     #[tokio::test]
     async fn a_payout_its_provider_sends_after_a_hold_is_canceled_by_hand_never_paid_or_failed() {
         let books = Books::new();
-        let method = books.paid_through_stripe().await;
-        books.put_method(&fixtures::unconfirmed(&method)).await;
+        books.paid_through_stripe_unconfirmed().await;
         let p = books.payout(&[1000]).await;
         let held = payouts::send::start(books.io(), &books.handle, p)
             .await

@@ -166,44 +166,7 @@ impl EventPayload for ReversalData {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Device;
-
-    fn conversion(value: Option<&str>) -> ConversionData {
-        ConversionData {
-            conversion_id: ConversionId::new(),
-            idempotency_key: crate::domain::IdempotencyKey::parse("order-1").unwrap(),
-            click_id: ClickId::new(),
-            campaign_id: None,
-            slug: "spring".into(),
-            event_type: "signup".into(),
-            value: value.map(|v| v.parse().unwrap()),
-            currency: value.map(|_| Currency::parse("EUR").unwrap()),
-            test: false,
-            metadata: None,
-            attribution: crate::domain::Attribution {
-                country: "DE".into(),
-                device: Device::Desktop,
-                source: "direct".into(),
-                referrer: "direct".into(),
-                segment: "new-desktop".into(),
-                variant: None,
-            },
-            sub_ids: Default::default(),
-            received_at: crate::domain::time::Timestamp::literal("2026-11-21T09:00:00.000Z"),
-            verified: false,
-            risk: Default::default(),
-            reversal: None,
-            superseded_by: None,
-            receipt: None,
-            customer_id: None,
-            customer_first: false,
-            customer_bound_at: None,
-            customer_self_referral: false,
-            coupon: None,
-            address_hash: None,
-            visitor_hash: None,
-        }
-    }
+    use crate::testing::conversion;
 
     /// `conversion.reversed` data reads back, also for a conversion without a value (its
     /// `amount` is null inside the flattened reversal: analytics could not read it).
