@@ -64,7 +64,8 @@ POST /_control/webhooks {"provider": "stripe"|"paypal", "url": …, "secret": "w
       (stripe) | "webhook_id": "…" (paypal)}            where events go (one URL per provider)
 POST /_control/webhooks/faults {"provider": …, "duplicate": N, "out_of_order": N,
       "before_answer": N, "drop": N, "delay_s": S}       the next N events of that provider:
-      delivered twice; held and delivered in reverse order once N are held (or at flush);
+      delivered twice; held and delivered in the reverse of the order they happened in once N
+      are held (or at flush);
       delivered before the HTTP answer is written; never delivered; delivered S seconds late
 POST /_control/webhooks/flush             deliver what out_of_order holds now, in reverse order
 GET  /_control/webhooks/deliveries        every attempt: event id, type, status, body, headers
@@ -362,12 +363,18 @@ class Deliveries:
             self.hooks = {}  # provider -> {"url", "secret"/"webhook_id"}
             self.faults = {}  # provider -> {"duplicate": n, ...}
             self.held = {}  # provider -> [event, ...]
+            self.happened = {}  # event id -> the order it happened in
             self.log = []
             self.counts = {"delivered": 0, "attempts": 0, "failed_attempts": 0, "dropped": 0}
 
     def emit(self, provider: str, event: dict):
         """An event happened. During an API request it waits for the request's answer (see
         `captured`), as a provider's delivery follows its answer; otherwise it is queued now."""
+        with self.cv:
+            # The order events happened in: a request's events are scheduled by its own thread
+            # after its answer, so a later request's can be scheduled first.
+            self.seq += 1
+            self.happened[event["id"]] = self.seq
         capture = getattr(_request, "events", None)
         if capture is not None:
             capture.append((provider, event))
@@ -408,7 +415,7 @@ class Deliveries:
         return False
 
     def _release(self, provider: str):
-        held = self.held.pop(provider, [])
+        held = sorted(self.held.pop(provider, []), key=lambda e: self.happened.get(e["id"], 0))
         t = now()
         for i, event in enumerate(reversed(held)):
             self._push(t + i * 0.01, provider, event, 0)
