@@ -264,9 +264,13 @@ async fn attempt(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step, P
     if d.not_before_ms > now_ms {
         return Ok(Step::Busy);
     }
-    let destination = match destination(sender, &d).await? {
-        Ok(to) => to,
-        Err(reason) => return settle_with(sender, &d, Outcome::Failed(reason)).await,
+    let destination = match destination(sender, &d).await {
+        Ok(Ok(to)) => to,
+        Ok(Err(reason)) => return settle_with(sender, &d, Outcome::Failed(reason)).await,
+        Err(PayoutError::Store(StoreError::Corrupt(why))) => {
+            return unreadable(store, d, now_ms, &why).await;
+        }
+        Err(e) => return Err(e),
     };
     // Before the first attempt the program's hold is judged again (a signal may have fired
     // since the hand-over); a resend goes on, since the payment may be at the provider.
@@ -298,6 +302,32 @@ async fn attempt(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step, P
             }
         }
         Err(CallError::Refused(why)) => settle_with(sender, &lease, Outcome::Failed(why)).await,
+    }
+}
+
+/// Said when the partner's payout details, or the destination sealed on a first attempt, no
+/// longer open with this server's keys (keys replaced without the old ones kept).
+pub const UNREADABLE: &str = "Not sent yet: this server can no longer read where the money goes \
+     (its encryption keys changed after the partner's payout details were saved). Put the \
+     previous keys back, or ask the partner to enter their payout method again; this payout is \
+     tried again every hour.";
+
+/// Nothing is sent while the destination cannot be read: no lease is taken and no attempt
+/// counted, the manager's screen says why ([`UNREADABLE`]) and the payout is tried again after
+/// [`HOLD_RECHECK_MS`]. It is never failed for it: restoring the keys sends it as it was.
+async fn unreadable(
+    store: &dyn crate::platform::store::Store,
+    d: Dispatch,
+    now_ms: i64,
+    why: &str,
+) -> Result<Step, PayoutError> {
+    tracing::warn!(payout = %d.payout_id, error = why, "payout destination unreadable");
+    let mut waiting = d.clone();
+    waiting.not_before_ms = now_ms + HOLD_RECHECK_MS;
+    waiting.last_error = Some(UNREADABLE.to_owned());
+    match store.write(waiting.put(Cond::Version(d.version))?).await {
+        Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(Step::Retry(UNREADABLE.into())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -1367,7 +1397,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn details_that_do_not_open_stop_the_send_and_settle_nothing() {
+    async fn details_that_do_not_open_send_nothing_and_say_why_until_the_keys_are_back() {
         let books = Books::new();
         let foreign = Keyring::parse(&Keyring::generate_spec()).unwrap();
         let account = Details::StripeConnect {
@@ -1384,19 +1414,27 @@ mod tests {
         let d = dispatch(&books, &p).await.unwrap();
         let stripe = FakeStripe::start(transfers_made).await;
         let sender = sender(&books, &stripe.base);
-        let refused = advance(sender, &books.handle, &p.payout_id, now()).await;
-        assert!(
-            matches!(refused, Err(PayoutError::Store(StoreError::Corrupt(_)))),
-            "{refused:?}"
-        );
+        let at = now();
+        let refused = advance(sender, &books.handle, &p.payout_id, at).await;
+        assert_eq!(refused.unwrap(), Step::Retry(UNREADABLE.into()));
         assert!(stripe.asked().is_empty());
         assert_eq!(books.reread(&p).await, p, "still being sent");
         let kept = dispatch(&books, &p).await.unwrap();
         assert_eq!(
-            (kept.version, kept.attempts),
-            (d.version, 0),
-            "no lease taken"
+            (kept.version, kept.attempts, kept.destination.as_deref()),
+            (d.version + 1, 0, None),
+            "no lease taken, no attempt counted, nothing sealed"
         );
+        assert_eq!(kept.not_before_ms, at + HOLD_RECHECK_MS);
+        let told = crate::payouts::waiting::of(&kept).expect("the manager is told why");
+        assert_eq!(told.words, UNREADABLE);
+        let again = advance(sender, &books.handle, &p.payout_id, at + 1).await;
+        assert_eq!(
+            again.unwrap(),
+            Step::Busy,
+            "not tried again before the hour"
+        );
+        assert!(stripe.asked().is_empty());
     }
 
     #[tokio::test]
