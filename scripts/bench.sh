@@ -406,8 +406,11 @@ profile_run() {
   perf report -i "$OUT/perf.data" --children --sort comm,symbol --stdio -g none --percent-limit 1.5 \
     2>/dev/null | grep '%' | grep -v '(inlined)' | sed 's/ *- *- *$//; s/ *$//' \
     >"$OUT/profile-$scenario.txt" || true
+  # Self time per function (where the instructions themselves run, callees apart).
+  perf report -i "$OUT/perf.data" --no-children --sort comm,dso,symbol --stdio -g none --percent-limit 0.4 \
+    2>/dev/null | grep '%' | sed 's/ *$//' >"$OUT/profile-$scenario-self.txt" || true
   rm -f "$OUT/perf.data"
-  echo "== CPU ticks per thread: $OUT/threads-$scenario.txt; inclusive samples: $OUT/profile-$scenario.txt"
+  echo "== CPU ticks per thread: $OUT/threads-$scenario.txt; inclusive samples: $OUT/profile-$scenario.txt; self: $OUT/profile-$scenario-self.txt"
 }
 
 # ---------------------------------------------------------------------------------------------
