@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `sam build` with the Lambda functions' own profile (issue 75): `[profile.lambda-release]` of the
 # root Cargo.toml (fat LTO, one codegen unit), while `cargo install` and `cargo build --release`
-# build `tenx` with the release profile's thin LTO in minutes.
+# build `tenx` with the release profile (no cross-crate LTO, most dependencies less optimized).
 #
 #   scripts/sam_build.sh            # then `sam deploy` (docs/deployment.md)
 #   scripts/sam_build.sh --cached   # more arguments go to `sam build`
