@@ -264,13 +264,12 @@ async fn attempt(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step, P
     if d.not_before_ms > now_ms {
         return Ok(Step::Busy);
     }
-    let destination = match destination(sender, &d).await {
-        Ok(Ok(to)) => to,
-        Ok(Err(reason)) => return settle_with(sender, &d, Outcome::Failed(reason)).await,
-        Err(PayoutError::Store(StoreError::Corrupt(why))) => {
-            return unreadable(store, d, now_ms, &why).await;
+    let destination = match destination(sender, &d).await? {
+        Ok(to) => to,
+        Err(NotSent::Refused(reason)) => {
+            return settle_with(sender, &d, Outcome::Failed(reason)).await;
         }
-        Err(e) => return Err(e),
+        Err(NotSent::Unreadable(why)) => return unreadable(store, d, now_ms, &why).await,
     };
     // Before the first attempt the program's hold is judged again (a signal may have fired
     // since the hand-over); a resend goes on, since the payment may be at the provider.
@@ -351,43 +350,58 @@ fn backoff_ms(attempts: u32) -> i64 {
     BACKOFF_MS[(attempts as usize - 1).min(BACKOFF_MS.len() - 1)]
 }
 
+/// Why a payout's destination gives nothing to send to.
+enum NotSent {
+    /// The payout fails, for this reason in words (its amount back on the balance).
+    Refused(String),
+    /// The destination is sealed under keys this server no longer holds: it waits for them.
+    Unreadable(String),
+}
+
 /// Where the money goes: the destination sealed on the first attempt, else the partner's
-/// method if it is the one the payout was made with (`Err`: why nothing is sent, in words).
+/// method if it is the one the payout was made with (`Err`: why nothing is sent).
 async fn destination(
     sender: Sender<'_>,
     d: &Dispatch,
-) -> Result<Result<String, String>, PayoutError> {
+) -> Result<Result<String, NotSent>, PayoutError> {
     if let Some(sealed) = &d.destination {
-        let plain = sender
-            .keys?
-            .open(&aad(&d.handle, &d.payout_id), sealed)
-            .map_err(|e| StoreError::Corrupt(format!("payout destination: {e}")))?;
-        return Ok(Ok(String::from_utf8_lossy(&plain).into_owned()));
+        return Ok(
+            match sender.keys?.open(&aad(&d.handle, &d.payout_id), sealed) {
+                Ok(plain) => Ok(String::from_utf8_lossy(&plain).into_owned()),
+                Err(e) => Err(NotSent::Unreadable(format!("payout destination: {e}"))),
+            },
+        );
     }
     let store = sender.io.store.as_ref();
     let method = crate::payout_methods::get(store, &d.handle, &d.partner_id).await?;
     let Some(method) = method.filter(|m| m.version == d.method_version) else {
-        return Ok(Err("Not sent: the partner changed its payout method after this payout was made. The amount is back on the partner's balance for the next payout run, to the new method.".into()));
+        return Ok(Err(NotSent::Refused("Not sent: the partner changed its payout method after this payout was made. The amount is back on the partner's balance for the next payout run, to the new method.".into())));
     };
-    let details = crate::payout_methods::open(
+    let details = match crate::payout_methods::open(
         sender.keys,
         &d.handle,
         &d.partner_id,
         method.sealed.as_deref(),
-    )
-    .map_err(|e| StoreError::Corrupt(format!("payout method: {e}")))?;
+    ) {
+        Ok(details) => details,
+        Err(e @ crate::payout_methods::MethodError::Sealed(_)) => {
+            return Ok(Err(NotSent::Unreadable(format!("payout method: {e}"))));
+        }
+        Err(e) => return Err(StoreError::Corrupt(format!("payout method: {e}")).into()),
+    };
+    let refused = |words: String| Ok(Err(NotSent::Refused(words)));
     match (d.provider, details) {
-        (Provider::Paypal, details @ Details::Paypal { .. }) => Ok(details
-            .paypal_receiver()
-            .map(paypal::destination)
-            .ok_or_else(|| {
-                "Not sent: the partner's PayPal account names no email nor payer ID.".to_owned()
-            })),
+        (Provider::Paypal, details @ Details::Paypal { .. }) => match details.paypal_receiver() {
+            Some(receiver) => Ok(Ok(paypal::destination(receiver))),
+            None => refused(
+                "Not sent: the partner's PayPal account names no email nor payer ID.".to_owned(),
+            ),
+        },
         (Provider::Stripe, Details::StripeConnect { account_id }) => Ok(Ok(account_id)),
-        (p, _) => Ok(Err(format!(
+        (p, _) => refused(format!(
             "Not sent: the partner is no longer paid through {}.",
             p.title()
-        ))),
+        )),
     }
 }
 
