@@ -221,21 +221,48 @@ class Console:
 
     # -- forms
     def fill(self, form, name, value, index=0):
-        el = self.all("[name=%s]" % name, form)[index]
-        if el.tag_name == "select":
-            Select(el).select_by_value(value)
-        elif el.get_attribute("type") == "checkbox":
-            if el.is_selected() != bool(value):
-                el.click()
-        else:
-            el.clear()
-            el.send_keys(value)
+        def put(form):
+            el = self.all("[name=%s]" % name, form)[index]
+            if el.tag_name == "select":
+                Select(el).select_by_value(value)
+            elif el.get_attribute("type") == "checkbox":
+                if el.is_selected() != bool(value):
+                    el.click()
+            else:
+                el.clear()
+                el.send_keys(value)
+        self.on_form(form, put)
 
     def submit(self, form):
-        self.css("button[type=submit]", form).click()
+        self.on_form(form, lambda form: self.css("button[type=submit]", form).click())
 
     def form(self, selector):
-        return self.wait_css(selector)
+        found = self.wait_css(selector)
+        found.tenx_selector = selector
+        return found
+
+    def on_form(self, form, act):
+        """`act(form)`, on the form found again by its selector when a re-render replaced it
+        between finding it and acting on it (a screen re-renders as answers arrive)."""
+        for attempt in range(5):
+            try:
+                return act(form)
+            except StaleElementReferenceException:
+                selector = getattr(form, "tenx_selector", None)
+                if selector is None or attempt == 4:
+                    raise
+                time.sleep(0.1)
+                form = self.form(selector)
+
+    def replaced(self, element, what):
+        """Waits until a re-render has replaced `element` (a screen read again after a save)."""
+        def gone():
+            try:
+                element.is_enabled()
+                return False
+            except StaleElementReferenceException:
+                return True
+        self.wait(gone, what)
 
     # -- checks on every screen
     def check_screen(self, name):

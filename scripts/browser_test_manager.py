@@ -225,6 +225,7 @@ def fraud_rules(c):
     c.submit(f)
     c.wait(lambda: (bt.api("GET", BASE_API + "/program", admin_token())[1].get("fraudRules") or {}).get("paid_traffic") == "hold_payouts",
            "the fraud rules saved")
+    c.replaced(f, "the program read again after the save")
     status, p = bt.api("GET", BASE_API + "/program", admin_token())
     assert status == 200 and p["fraudRules"] == {"paid_traffic": "hold_payouts", "shared_payout_account": "hold_commissions"}, p
     assert p["minCustomersBeforePayout"] == 2 and p["name"] == "First Hour partners" and p["template"]["campaignId"] == "tpl", p
