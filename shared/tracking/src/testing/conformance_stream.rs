@@ -153,32 +153,16 @@ pub fn click_event(handle: &str, country: &str) -> String {
 /// A verified conversion on `handle/launch` from `country`, as the events worker relays it.
 pub fn conversion_event(handle: &str, country: &str) -> String {
     let data = ConversionData {
-        conversion_id: crate::domain::ConversionId::new(),
         idempotency_key: crate::domain::IdempotencyKey::parse(&uuid::Uuid::new_v4().to_string())
             .expect("a UUID is a token"),
-        click_id: crate::domain::ClickId::new(),
-        campaign_id: None,
         slug: "launch".into(),
         event_type: "purchase".into(),
         value: Some(rust_decimal::Decimal::new(1250, 2)),
         currency: "USD".parse().ok(),
-        test: false,
-        metadata: None,
         attribution: human_mobile(country),
-        sub_ids: Default::default(),
         received_at: crate::platform::time::timestamp(),
         verified: true,
-        risk: Default::default(),
-        reversal: None,
-        superseded_by: None,
-        receipt: None,
-        customer_id: None,
-        customer_first: false,
-        customer_bound_at: None,
-        customer_self_referral: false,
-        coupon: None,
-        address_hash: None,
-        visitor_hash: None,
+        ..crate::testing::conversion(None)
     };
     let id = crate::domain::EventId::new();
     event_json(id.as_str(), handle, &data)
