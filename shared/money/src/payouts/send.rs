@@ -314,6 +314,7 @@ pub const UNREADABLE: &str = "Not sent yet: this server can no longer read where
 /// Nothing is sent while the destination cannot be read: no lease is taken and no attempt
 /// counted, the manager's screen says why ([`UNREADABLE`]) and the payout is tried again after
 /// [`HOLD_RECHECK_MS`]. It is never failed for it: restoring the keys sends it as it was.
+/// Round trips: ONE version-checked write of the dispatch.
 async fn unreadable(
     store: &dyn crate::platform::store::Store,
     d: Dispatch,
