@@ -10,7 +10,7 @@ use tracing::Instrument;
 
 use crate::analytics::stream::Parsed;
 use crate::kernel::consume::EventSink;
-use crate::kernel::events::{Event, EventType};
+use crate::kernel::events::EventType;
 use crate::kernel::state::AppState;
 use crate::platform::stream::{ClickStream, StreamRecord};
 
@@ -55,17 +55,26 @@ impl ClickConsumer {
     }
 
     async fn apply_batch(&self, shard: &str, records: Vec<StreamRecord>) -> anyhow::Result<()> {
-        let parsed: Vec<Parsed> = records.into_iter().map(Parsed::new).collect();
+        let mut parsed: Vec<Parsed> = records.into_iter().map(Parsed::new).collect();
         // The sinks see the stream's own clicks only: relayed conversions and parked clicks
-        // (those with an outbox entry) went through them on the events queue already.
-        let events: Vec<Event> = parsed
-            .iter()
-            .filter_map(|r| r.event.as_ref().ok())
-            .filter(|e| e.kind == EventType::LinkClicked && e.outbox.is_none())
-            .cloned()
-            .collect();
+        // (those with an outbox entry) went through them on the events queue already. The
+        // events are lent to the sinks and given back for the counting, not copied (a copy of
+        // every click's data was ~4 % of a loaded redirect server's CPU).
+        let (mut lent, mut events) = (Vec::new(), Vec::new());
+        for (i, record) in parsed.iter_mut().enumerate() {
+            let for_sinks = matches!(&record.event,
+                Ok(e) if e.kind == EventType::LinkClicked && e.outbox.is_none());
+            if for_sinks && let Ok(event) = std::mem::replace(&mut record.event, Err(String::new()))
+            {
+                lent.push(i);
+                events.push(event);
+            }
+        }
         for sink in &self.sinks {
             sink.apply(&self.state, &events).await?;
+        }
+        for (i, event) in lent.into_iter().zip(events) {
+            parsed[i].event = Ok(event);
         }
         let store = self.state.store.as_ref();
         crate::analytics::stream::apply(store, &self.seen, shard, &parsed).await?;
