@@ -186,32 +186,24 @@ impl Window {
 }
 
 /// Polls until aborted, batching each shard's records within [`BATCH_WINDOW`]; `wait` pauses it
-/// between polls unless a full batch was just applied. Caught up with nothing waiting for
-/// [`super::local::EMPTY_LOOKS_BEFORE_WAITING`] polls in a row, it first waits for an append
-/// ([`ClickStream::wait_for_records`]).
+/// between polls unless a full batch was just applied. Caught up with nothing waiting, it first
+/// waits for an append ([`ClickStream::wait_for_records`]).
 pub async fn run<F, W>(consumer: ClickConsumer, stream: Arc<dyn ClickStream>, wait: W)
 where
     W: Fn() -> F,
     F: Future<Output = ()>,
 {
     let mut window = Window::new(BATCH_WINDOW);
-    let mut empty_looks = 0;
     loop {
         match consumer.poll_batched(stream.as_ref(), &mut window).await {
             Ok(0) if window.is_empty() => {
-                empty_looks += 1;
-                if empty_looks >= super::local::EMPTY_LOOKS_BEFORE_WAITING {
-                    stream
-                        .wait_for_records(super::local::LONGEST_IDLE_WAIT)
-                        .await;
-                }
+                stream
+                    .wait_for_records(super::local::LONGEST_IDLE_WAIT)
+                    .await;
                 wait().await;
             }
-            Ok(n) if n < POLL_BATCH => {
-                empty_looks = 0;
-                wait().await;
-            }
-            Ok(_) => empty_looks = 0,
+            Ok(n) if n < POLL_BATCH => wait().await,
+            Ok(_) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "click stream poll failed; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
