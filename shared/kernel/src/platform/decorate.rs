@@ -169,10 +169,6 @@ impl<H: Hook> Queue for Decorated<dyn Queue, H> {
     ) -> Result<Option<crate::platform::queue::Depth>, QueueError> {
         self.inner.depth(queue).await
     }
-
-    async fn wait_for_messages(&self, queue: QueueName, longest: Duration) {
-        self.inner.wait_for_messages(queue, longest).await;
-    }
 }
 
 #[async_trait]
@@ -185,10 +181,6 @@ impl<H: Hook> ClickStream for Decorated<dyn ClickStream, H> {
 
     fn idle_poll(&self) -> Duration {
         self.inner.idle_poll()
-    }
-
-    async fn wait_for_records(&self, longest: Duration) {
-        self.inner.wait_for_records(longest).await;
     }
 
     async fn shards(&self) -> Result<Vec<String>, StreamError> {

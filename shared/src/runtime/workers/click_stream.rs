@@ -156,11 +156,6 @@ impl Window {
         }
     }
 
-    /// Whether no shard has records waiting.
-    pub fn is_empty(&self) -> bool {
-        self.waiting.is_empty()
-    }
-
     /// No window: every read is applied at once.
     pub fn none() -> Self {
         Self::new(Duration::ZERO)
@@ -186,8 +181,7 @@ impl Window {
 }
 
 /// Polls until aborted, batching each shard's records within [`BATCH_WINDOW`]; `wait` pauses it
-/// between polls unless a full batch was just applied. Caught up with nothing waiting, it first
-/// waits for an append ([`ClickStream::wait_for_records`]).
+/// between polls unless a full batch was just applied.
 pub async fn run<F, W>(consumer: ClickConsumer, stream: Arc<dyn ClickStream>, wait: W)
 where
     W: Fn() -> F,
@@ -196,12 +190,6 @@ where
     let mut window = Window::new(BATCH_WINDOW);
     loop {
         match consumer.poll_batched(stream.as_ref(), &mut window).await {
-            Ok(0) if window.is_empty() => {
-                stream
-                    .wait_for_records(super::local::LONGEST_IDLE_WAIT)
-                    .await;
-                wait().await;
-            }
             Ok(n) if n < POLL_BATCH => wait().await,
             Ok(_) => {}
             Err(e) => {

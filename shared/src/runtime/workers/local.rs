@@ -22,14 +22,9 @@ pub const VISIBILITY: Duration = Duration::from_secs(30);
 /// (a campaign's terms, its confidence, the subscriptions) are then shared by 30 events, as
 /// the events function's `BatchSize` shares them on AWS (issue 58's drain).
 pub const GATHER: usize = 30;
-/// How long a consumer that found its queue empty waits for a send before looking again (the
-/// embedded queue wakes it on a send, or when a delayed or in-flight message comes due, so an
-/// idle server does not poll; the wait is bounded since a wake-up is a hint).
-pub const LONGEST_IDLE_WAIT: Duration = Duration::from_secs(1);
 
-/// Polls until aborted. When the queue is empty it waits for a message
-/// ([`Queue::wait_for_messages`]), then pauses `idle` so a batch gathers what arrives meanwhile;
-/// a batch holds up to `most` messages.
+/// Polls until aborted. `idle` is the pause when the queue is empty; a batch holds up to
+/// `most` messages.
 pub async fn run(
     queue: Arc<dyn Queue>,
     handler: Arc<dyn BatchHandler>,
@@ -39,10 +34,7 @@ pub async fn run(
     let name = handler.queue();
     loop {
         match gather(queue.as_ref(), name, most).await {
-            Ok(batch) if batch.is_empty() => {
-                queue.wait_for_messages(name, LONGEST_IDLE_WAIT).await;
-                tokio::time::sleep(idle).await;
-            }
+            Ok(batch) if batch.is_empty() => tokio::time::sleep(idle).await,
             Ok(batch) => {
                 let receipts: Vec<(String, String)> = batch
                     .iter()
@@ -116,7 +108,6 @@ pub async fn run_concurrent(
         match queue.receive(name, permits.len(), VISIBILITY).await {
             Ok(batch) if batch.is_empty() => {
                 drop(permits);
-                queue.wait_for_messages(name, LONGEST_IDLE_WAIT).await;
                 tokio::time::sleep(idle).await;
             }
             Ok(batch) => {
@@ -146,68 +137,5 @@ async fn handle_one(queue: &dyn Queue, handler: &dyn BatchHandler, message: Rece
     }
     if let Err(e) = queue.ack(name, &receipt).await {
         tracing::warn!(error = %e, "ack failed; the message will be redelivered");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use async_trait::async_trait;
-
-    use super::*;
-    use crate::platform::op_counts::{OpCounters, counted};
-    use crate::platform::queue::OutMessage;
-    use crate::platform::queue::embedded::EmbeddedQueue;
-
-    /// Counts the messages it is handed.
-    struct Handled(AtomicUsize);
-
-    #[async_trait]
-    impl BatchHandler for Handled {
-        fn queue(&self) -> QueueName {
-            QueueName::Events
-        }
-
-        async fn handle(&self, batch: Vec<Received>) -> Vec<String> {
-            self.0.fetch_add(batch.len(), Ordering::SeqCst);
-            Vec::new()
-        }
-    }
-
-    /// An idle consumer on the embedded queue waits for a send instead of receiving after
-    /// every pause, and still handles what is sent.
-    #[tokio::test(flavor = "multi_thread")]
-    async fn an_idle_consumer_waits_for_a_send_instead_of_polling() {
-        let counters = OpCounters::new();
-        let queue: Arc<dyn Queue> = Arc::new(counted(
-            Arc::new(EmbeddedQueue::in_memory()) as Arc<dyn Queue>,
-            &counters,
-        ));
-        let handled = Arc::new(Handled(AtomicUsize::new(0)));
-        let pause = Duration::from_millis(10);
-        let worker = tokio::spawn(run(queue.clone(), handled.clone(), pause, GATHER));
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let idle_receives = counters.snapshot().background.receive;
-        // Polling every 10 ms would have received ~50 times; waiting, once or twice (the
-        // first receive, then at most one after a spurious wake-up).
-        assert!(
-            (1..=3).contains(&idle_receives),
-            "receives while idle: {idle_receives}"
-        );
-        queue
-            .send(QueueName::Events, vec![OutMessage::now("{}")])
-            .await
-            .unwrap();
-        // A hang guard only: the wake itself is timed by the queue's own test.
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while handled.0.load(Ordering::SeqCst) == 0 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the message sent was never handled"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        worker.abort();
     }
 }

@@ -200,6 +200,52 @@ impl EmbeddedQueue {
         .await
     }
 
+    /// Waits until a message of `queue` may be receivable, or `timeout` passes: returns early
+    /// when a message without delay is sent, or when the earliest pending message (delayed or
+    /// in flight) comes due. Lets local workers poll without spinning:
+    ///
+    /// ```ignore
+    /// loop {
+    ///     let batch = queue.receive(name, 10, visibility).await?;
+    ///     if batch.is_empty() {
+    ///         queue.wait_for_messages(name, Duration::from_secs(5)).await;
+    ///     }
+    ///     // ...
+    /// }
+    /// ```
+    ///
+    /// A wake-up is a hint, not a promise (another consumer may take the message first).
+    pub async fn wait_for_messages(&self, queue: QueueName, timeout: Duration) {
+        let Some(notify) = self.notify.get(&queue) else {
+            return;
+        };
+        // Register before looking at the table, so a send in between still wakes us.
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let next_due = self
+            .read(move |db| {
+                let txn = db.begin_read().map_err(db_err)?;
+                let table = txn.open_table(tables(queue).0).map_err(db_err)?;
+                let first = table.first().map_err(db_err)?;
+                Ok(first.map(|(key, _)| key.value().0))
+            })
+            .await;
+        let wait = match next_due {
+            Ok(Some(due)) => timeout.min(Duration::from_millis(due.saturating_sub(now_ms()))),
+            _ => timeout,
+        };
+        if !wait.is_zero() {
+            let _ = tokio::time::timeout(wait, notified).await;
+        }
+    }
+
+    /// Waits until a click may have been appended to the click log, or `timeout` passes (a
+    /// hint, like [`Self::wait_for_messages`]).
+    pub async fn wait_for_clicks(&self, timeout: Duration) {
+        let _ = tokio::time::timeout(timeout, self.clicks_notify.notified()).await;
+    }
+
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Database) -> Result<T, QueueError> + Send + 'static,
@@ -307,34 +353,6 @@ impl Queue for EmbeddedQueue {
         })
         .await
     }
-
-    /// Returns early when a message without delay is sent, or when the earliest pending
-    /// message (delayed, or in flight until its visibility ends) comes due: the local workers
-    /// then wait without polling. Another consumer may take the message first.
-    async fn wait_for_messages(&self, queue: QueueName, longest: Duration) {
-        let Some(notify) = self.notify.get(&queue) else {
-            return;
-        };
-        // Register before looking at the table, so a send in between still wakes us.
-        let notified = notify.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
-        let next_due = self
-            .read(move |db| {
-                let txn = db.begin_read().map_err(db_err)?;
-                let table = txn.open_table(tables(queue).0).map_err(db_err)?;
-                let first = table.first().map_err(db_err)?;
-                Ok(first.map(|(key, _)| key.value().0))
-            })
-            .await;
-        let wait = match next_due {
-            Ok(Some(due)) => longest.min(Duration::from_millis(due.saturating_sub(now_ms()))),
-            _ => longest,
-        };
-        if !wait.is_zero() {
-            let _ = tokio::time::timeout(wait, notified).await;
-        }
-    }
 }
 
 #[async_trait]
@@ -345,11 +363,6 @@ impl ClickStream for EmbeddedQueue {
         self.submit(|reply| Request::Append { data, reply })
             .await
             .map_err(click_log::stream_error)
-    }
-
-    /// Returns early when a click is appended to the click log.
-    async fn wait_for_records(&self, longest: Duration) {
-        let _ = tokio::time::timeout(longest, self.clicks_notify.notified()).await;
     }
 
     async fn shards(&self) -> Result<Vec<String>, StreamError> {
@@ -869,23 +882,6 @@ mod tests {
             .send(QueueName::Events, vec![OutMessage::now("wake")])
             .await
             .unwrap();
-        let waited = waiter.await.unwrap();
-        assert!(waited < Duration::from_secs(5), "waited {waited:?}");
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn wait_for_records_wakes_on_append() {
-        let queue = Arc::new(EmbeddedQueue::in_memory());
-        let waiter = {
-            let queue = queue.clone();
-            tokio::spawn(async move {
-                let start = std::time::Instant::now();
-                queue.wait_for_records(Duration::from_secs(10)).await;
-                start.elapsed()
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        queue.append("acme/l", "{}").await.unwrap();
         let waited = waiter.await.unwrap();
         assert!(waited < Duration::from_secs(5), "waited {waited:?}");
     }

@@ -116,12 +116,6 @@ pub trait Queue: Send + Sync + 'static {
     async fn depth(&self, _queue: QueueName) -> Result<Option<Depth>, QueueError> {
         Ok(None)
     }
-
-    /// Called by a consumer that found `queue` empty: returns when a message may be
-    /// receivable, or after `longest` at most; a hint, never a promise. A backend that cannot
-    /// tell returns at once (SQS: its receive already waited, long polling), and the consumer
-    /// pauses as it would anyway.
-    async fn wait_for_messages(&self, _queue: QueueName, _longest: Duration) {}
 }
 
 /// What a queue holds: messages waiting to be received, received and not yet acknowledged

@@ -51,12 +51,6 @@ pub trait ClickStream: Send + Sync + 'static {
         std::time::Duration::from_millis(50)
     }
 
-    /// Called by a poller that found every shard caught up with nothing waiting: returns when
-    /// a record may have been appended, or after `longest` at most; a hint, never a promise. A
-    /// backend that cannot tell returns at once, and the poller pauses [`Self::idle_poll`] as
-    /// it would anyway.
-    async fn wait_for_records(&self, _longest: std::time::Duration) {}
-
     /// Up to `max` records of `shard` with a sequence after `after` (from the oldest retained
     /// one when `None`), in order. Empty when the consumer is caught up.
     async fn read(
