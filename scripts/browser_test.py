@@ -34,7 +34,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -92,6 +92,12 @@ def verifier():
     exec(code, scope)  # noqa: S102 - our own documentation's snippet
     return scope["verify_webhook"]
 
+
+def detached(error):
+    """Whether `error` says an element found a moment ago left the page (the console re-rendered
+    it): Chrome says so as a stale reference, or, between finding a node and reading it, as an
+    inspector error that the node "does not belong to the document"."""
+    return isinstance(error, StaleElementReferenceException) or "does not belong to the document" in str(error)
 
 class Receiver(http.server.BaseHTTPRequestHandler):
     """`/hook` answers 200, `/fail` 500; every request is recorded."""
@@ -181,8 +187,14 @@ class Console:
     def wait(self, predicate, what, timeout=TIMEOUT):
         try:
             # A screen re-renders as answers arrive: an element read mid-render is read again.
-            return WebDriverWait(self.d, timeout, poll_frequency=0.1,
-                                 ignored_exceptions=[StaleElementReferenceException]).until(lambda d: predicate())
+            def attempt(_driver):
+                try:
+                    return predicate()
+                except WebDriverException as e:
+                    if not detached(e):
+                        raise
+                    return False
+            return WebDriverWait(self.d, timeout, poll_frequency=0.1).until(attempt)
         except Exception as e:
             raise AssertionError("timed out waiting for %s (%s)" % (what, type(e).__name__)) from None
 
@@ -197,7 +209,9 @@ class Console:
             try:
                 els = self.all(selector)
                 return els[0].text if els else ""
-            except StaleElementReferenceException:
+            except WebDriverException as e:
+                if not detached(e):
+                    raise
                 time.sleep(0.05)
         return ""
 
@@ -247,9 +261,9 @@ class Console:
         for attempt in range(5):
             try:
                 return act(form)
-            except StaleElementReferenceException:
+            except WebDriverException as e:
                 selector = getattr(form, "tenx_selector", None)
-                if selector is None or attempt == 4:
+                if not detached(e) or selector is None or attempt == 4:
                     raise
                 time.sleep(0.1)
                 form = self.form(selector)
@@ -260,7 +274,9 @@ class Console:
             try:
                 element.is_enabled()
                 return False
-            except StaleElementReferenceException:
+            except WebDriverException as e:
+                if not detached(e):
+                    raise
                 return True
         self.wait(gone, what)
 
@@ -1370,7 +1386,9 @@ def table_row(c, selector, wanted):
                 if cells and wanted(cells):
                     return cells
             return None
-        except StaleElementReferenceException:
+        except WebDriverException as e:
+            if not detached(e):
+                raise
             time.sleep(0.1)
     return None
 
