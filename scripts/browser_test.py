@@ -99,6 +99,7 @@ def detached(error):
     inspector error that the node "does not belong to the document"."""
     return isinstance(error, StaleElementReferenceException) or "does not belong to the document" in str(error)
 
+
 class Receiver(http.server.BaseHTTPRequestHandler):
     """`/hook` answers 200, `/fail` 500; every request is recorded."""
 
