@@ -100,6 +100,20 @@ def detached(error):
     return isinstance(error, StaleElementReferenceException) or "does not belong to the document" in str(error)
 
 
+def reread(read, tries=5, pause=0.05, otherwise=None):
+    """`read()`, tried again (up to `tries` times, `pause` s apart) while a re-render detaches
+    what it reads; `otherwise` when every try met a re-render."""
+    for attempt in range(tries):
+        try:
+            return read()
+        except WebDriverException as e:
+            if not detached(e):
+                raise
+            if attempt + 1 < tries:
+                time.sleep(pause)
+    return otherwise
+
+
 class Receiver(http.server.BaseHTTPRequestHandler):
     """`/hook` answers 200, `/fail` 500; every request is recorded."""
 
@@ -189,12 +203,7 @@ class Console:
         try:
             # A screen re-renders as answers arrive: an element read mid-render is read again.
             def attempt(_driver):
-                try:
-                    return predicate()
-                except WebDriverException as e:
-                    if not detached(e):
-                        raise
-                    return False
+                return reread(predicate, tries=1, otherwise=False)
             return WebDriverWait(self.d, timeout, poll_frequency=0.1).until(attempt)
         except Exception as e:
             raise AssertionError("timed out waiting for %s (%s)" % (what, type(e).__name__)) from None
@@ -206,15 +215,10 @@ class Console:
         return (root or self.d).find_elements(By.CSS_SELECTOR, selector)
 
     def text_of(self, selector):
-        for _ in range(5):
-            try:
-                els = self.all(selector)
-                return els[0].text if els else ""
-            except WebDriverException as e:
-                if not detached(e):
-                    raise
-                time.sleep(0.05)
-        return ""
+        def read():
+            els = self.all(selector)
+            return els[0].text if els else ""
+        return reread(read, otherwise="")
 
     def wait_text(self, selector, needle, timeout=TIMEOUT):
         self.wait(lambda: needle in self.text_of(selector), "%r in %s (has %r)" % (needle, selector, self.text_of(selector)[:300]), timeout)
@@ -271,15 +275,10 @@ class Console:
 
     def replaced(self, element, what):
         """Waits until a re-render has replaced `element` (a screen read again after a save)."""
-        def gone():
-            try:
-                element.is_enabled()
-                return False
-            except WebDriverException as e:
-                if not detached(e):
-                    raise
-                return True
-        self.wait(gone, what)
+        def still_there():
+            element.is_enabled()  # raises once a re-render has detached it
+            return False
+        self.wait(lambda: reread(still_there, tries=1, otherwise=True), what)
 
     # -- checks on every screen
     def check_screen(self, name):
@@ -1380,18 +1379,13 @@ def failed_row(c, dispatch):
 def table_row(c, selector, wanted):
     """The cells' texts of the first row that is `wanted`, read again when the live panel redraws
     it meanwhile."""
-    for _ in range(10):
-        try:
-            for row in c.all(selector):
-                cells = [td.text for td in c.all("td", row)]
-                if cells and wanted(cells):
-                    return cells
-            return None
-        except WebDriverException as e:
-            if not detached(e):
-                raise
-            time.sleep(0.1)
-    return None
+    def read():
+        for row in c.all(selector):
+            cells = [td.text for td in c.all("td", row)]
+            if cells and wanted(cells):
+                return cells
+        return None
+    return reread(read, tries=10, pause=0.1)
 
 
 def send_test(c, sub):
