@@ -597,6 +597,58 @@ async fn a_reassignment_moves_a_conversions_commission() {
     assert!(message.starts_with("campaignId"), "{message}");
 }
 
+/// A sale refunded in part, then reassigned: the old partner gives back what the refund left it
+/// (never more, never the sale a second time), and the new one is paid on what the refund left
+/// of the sale.
+#[tokio::test]
+async fn a_reassignment_after_a_partial_refund_moves_what_the_refund_left() {
+    let app = spawn_app().await;
+    program(&app).await;
+    let receipt = coupon_sale(&app, "order-1", None).await;
+    let conversion = receipt["conversionId"].as_str().unwrap().to_owned();
+    crate::commissions::ledger(&app, 1).await;
+    let op = app.as_role("acme", Role::Operator);
+    let refund = json!({"reason": "refund", "amount": "30"});
+    json_of(op.reverse(&conversion, &refund).await, 201).await;
+    crate::commissions::ledger(&app, 2).await;
+    let path = format!("/conversions/{conversion}/reassign");
+    // To the partner that keeps 7.00 of it: refused, as before the refund.
+    let same = json!({"partnerId": "pub-two", "campaignId": "beta", "reason": "Again."});
+    assert_error(
+        op.send_json(Method::POST, &path, &same).await,
+        409,
+        "invalid_state",
+    )
+    .await;
+    let body =
+        json!({"partnerId": "pub-one", "reason": "The coupon leaked from pub-one's newsletter."});
+    let moved = json_of(op.send_json(Method::POST, &path, &body).await, 200).await;
+    assert_eq!(moved["decision"]["amount"], "7.00", "{moved}");
+    let lines = crate::commissions::ledger(&app, 4).await;
+    let mut kinds: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {} {}",
+                l["kind"].as_str().unwrap(),
+                l["partnerId"].as_str().unwrap(),
+                l["amount"].as_str().unwrap()
+            )
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "adjustment pub-two -3.00",
+            "adjustment pub-two -7.00",
+            "claim pub-one 7.00",
+            "conversion pub-two 10.00"
+        ]
+    );
+    crate::commissions::no_drift(&app).await;
+}
+
 /// A visitor address shared by the partner's click and the buyer's sale is one signal among
 /// others: an office or a mobile carrier puts many people behind one address. Alone it never
 /// proposes approve, in words, and the program's "approve when overdue" rule leaves such a claim

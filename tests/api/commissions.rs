@@ -1657,3 +1657,67 @@ async fn a_line_waiting_for_its_rate_holds_its_days_slot_and_counts_on_the_month
     );
     assert_eq!(got["reasons"], json!(["cap_amount_per_month_partial"]));
 }
+
+/// Refunds of sales whose lines wait for a rate: the rate computes each line and, in the same
+/// write, the part its refund takes (a refund never lost to the wait).
+#[tokio::test]
+async fn a_refund_of_a_line_waiting_for_its_rate_is_taken_when_the_rate_arrives() {
+    let app = spawn_app().await;
+    let plan = json!({"currency": "EUR", "holdDays": 0,
+        "rules": [{"eventType": "purchase", "percent": "10"}]});
+    partner_with_plan(&app, plan).await;
+    let a = convert(&app, "o-1", "purchase", Some("50"), "USD").await;
+    let b = convert(&app, "o-2", "purchase", Some("50"), "USD").await;
+    ledger(&app, 2).await;
+    let op = app.as_role("acme", Role::Operator);
+    let partly = json!({"reason": "refund", "amount": "20"});
+    json_of(op.reverse(&a, &partly).await, 201).await;
+    json_of(op.reverse(&b, &json!({"reason": "refund"})).await, 201).await;
+    let lines = ledger(&app, 4).await;
+    assert!(
+        lines.iter().all(|l| l["amount"].is_null()),
+        "no amount before the rate: {lines:#?}"
+    );
+
+    let as_of = tenx_shared::domain::time::unix_to_rfc3339(now() - 3600);
+    let rates = json!({"base": "EUR", "rates": {"USD": "1.25"}, "asOf": as_of});
+    json_of(op.post_fx_rates(&rates).await, 201).await;
+    let lines = ledger(&app, 4).await;
+    let amounts = |conversion: &str| -> Vec<(String, String, String)> {
+        let mut got: Vec<_> = lines
+            .iter()
+            .filter(|l| l["conversionId"] == conversion)
+            .map(|l| {
+                let text = |k: &str| l[k].as_str().unwrap_or("none").to_owned();
+                (text("kind"), text("amount"), text("status"))
+            })
+            .collect();
+        got.sort();
+        got
+    };
+    // 50 USD at 1.25 is 40 EUR: 4.00; a refund of 20 of the 50 takes 40 % of it.
+    let owned = |k: &str, a: &str, s: &str| (k.to_owned(), a.to_owned(), s.to_owned());
+    assert_eq!(
+        amounts(&a),
+        [
+            owned("adjustment", "-1.60", "pending"),
+            owned("conversion", "4.00", "pending")
+        ]
+    );
+    assert_eq!(
+        amounts(&b),
+        [
+            owned("adjustment", "-4.00", "pending"),
+            owned("conversion", "4.00", "pending")
+        ]
+    );
+    assert!(
+        lines.iter().all(|l| l["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r != "fx_rate_missing")),
+        "{lines:#?}"
+    );
+    no_drift(&app).await;
+}

@@ -463,11 +463,16 @@ async fn by_plan(
                 .into(),
         )
     })?;
+    // Paid on what refunds left of the sale, as its own partner is.
+    let minor = match reversal::share_reversed(sale) {
+        Some(share) => reversal::net_of(minor, share).ok_or_else(none)?,
+        None => minor,
+    };
     Ok((minor, plan.currency, (plan.version, earned.fx_rate)))
 }
 
-/// The other partner's line for the sale, taken back whole, and that line marked: `None` when
-/// the sale earned none, or it was taken back already.
+/// The other partner's line for the sale, what is left of it taken back (refunds took the
+/// rest), and that line marked: `None` when the sale earned none, or nothing is left of it.
 async fn take_back(
     store: &dyn Store,
     handle: &Handle,
@@ -480,10 +485,8 @@ async fn take_back(
     let Some(original) = crate::ledger::get(store, handle, &id).await? else {
         return Ok(None);
     };
-    if original.adjusted_by.is_some() {
-        return Ok(None);
-    }
-    // Paying the partner a second time for a sale it already earned: never.
+    // Paying the partner a second time for a sale it already earned (refunded in part or
+    // not): never.
     let name = names::name_of(store, handle, &claim.partner_id).await?;
     if original.partner_id == claim.partner_id {
         return Err(ClaimError::AlreadyCredited(name));
@@ -491,9 +494,12 @@ async fn take_back(
     let seed = format!("claim-reassigned:{}", claim.claim_id);
     let back_id = CommissionId::derived(claim.claim_id.unix_millis(), &seed);
     let reason = format!("reassigned to {name} by claim {}", claim.claim_id);
-    let back = reversal::whole_reversal(&original, &reason, back_id.clone());
+    let Some(back) = reversal::rest_reversal(&original, &reason, back_id.clone()) else {
+        return Ok(None);
+    };
     let mut marked = original;
     marked.adjusted_by = Some(back_id);
+    marked.reversed_share = back.reversed_share;
     Ok(Some((back, marked)))
 }
 

@@ -56,7 +56,8 @@ pub async fn reassign(
         .await?
         .map(|p| p.name)
         .ok_or_else(|| ClaimError::NotFound("The partner".to_owned()))?;
-    if line.is_some_and(|l| l.partner_id == r.partner && l.adjusted_by.is_none()) {
+    if line.is_some_and(|l| l.partner_id == r.partner && crate::ledger::reversal::keeps_a_part(&l))
+    {
         return Err(ClaimError::AlreadyCredited(name));
     }
     let campaign = campaign_of(store, handle, (&r.partner, &name), r.campaign).await?;

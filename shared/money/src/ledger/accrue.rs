@@ -135,6 +135,7 @@ pub(crate) async fn draft(
         reviewed_at: None,
         review_note: None,
         adjusted_by: None,
+        reversed_share: None,
         confidence: None,
         receipt: c.receipt.clone(),
         click_count: None,
@@ -253,7 +254,8 @@ pub async fn accrue_in(
             Some(m) if !line.test => ledger_tally::extra(handle, m, &line, &t.plan, received_ms)?,
             _ => ledger_tally::Extra::default(),
         };
-        match write_capped_with(io, handle, line, &t.plan, Write::Create, extra).await? {
+        let extra = |_: &Commission| Ok(extra.clone());
+        match write_capped_with(io, handle, line, &t.plan, Write::Create, &extra).await? {
             Outcome::Written(line) => return Ok(Some(*line)),
             Outcome::LineLost => {
                 return crate::ledger::get(io.store.as_ref(), handle, &id)
@@ -332,24 +334,6 @@ pub(crate) enum Write {
     Update,
 }
 
-/// Writes `line` with the cap counters it takes: a cap that does not hold makes it `capped`
-/// (amount 0), except the monthly amount cap, which first grants the headroom left. `None`: the
-/// line's own write lost (created already, or changed meanwhile).
-/// Round trips: ONE transaction per attempt (a cap met costs one more, and a counter read).
-pub(crate) async fn write_capped(
-    io: Io<'_>,
-    handle: &Handle,
-    line: Commission,
-    plan: &Plan,
-    how: Write,
-) -> Result<Option<Commission>, StoreError> {
-    let extra = ledger_tally::Extra::default();
-    match write_capped_with(io, handle, line, plan, how, extra).await? {
-        Outcome::Written(line) => Ok(Some(*line)),
-        Outcome::LineLost | Outcome::ExtraLost => Ok(None),
-    }
-}
-
 /// What [`write_capped_with`] did.
 pub(crate) enum Outcome {
     Written(Box<Commission>),
@@ -359,17 +343,21 @@ pub(crate) enum Outcome {
     ExtraLost,
 }
 
-/// [`write_capped`] with `extra` in the same transaction: its conditional writes after the
-/// caps, its moves last, its events beside the line's.
-async fn write_capped_with(
+/// Writes `line` with the cap counters it takes: a cap that does not hold makes it `capped`
+/// (amount 0), except the monthly amount cap, which first grants the headroom left; with
+/// `extra` of the line as it will be written (its caps applied) in the same transaction: its
+/// conditional writes after the caps, its moves last, its events beside the line's.
+/// Round trips: ONE transaction per attempt (a cap met costs one more, and a counter read).
+pub(crate) async fn write_capped_with(
     io: Io<'_>,
     handle: &Handle,
     mut line: Commission,
     plan: &Plan,
     how: Write,
-    extra: ledger_tally::Extra,
+    extra: &(dyn Fn(&Commission) -> Result<ledger_tally::Extra, StoreError> + Sync),
 ) -> Result<Outcome, StoreError> {
     for _ in 0..6 {
+        let extra = extra(&line)?;
         let caps = cap_ops(handle, &line, plan, how);
         let mut ops = match how {
             Write::Create => line.create(handle)?,

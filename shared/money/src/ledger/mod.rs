@@ -413,6 +413,22 @@ mod tests {
         }
     }
 
+    /// A refund of all of [`conversion`]`(value)`, as its `conversion.reversed` carries it.
+    pub(crate) fn reversal_of_value(value: &str) -> crate::kernel::events::ReversalData {
+        crate::kernel::events::ReversalData {
+            reversal: crate::kernel::events::Reversal {
+                reversal_id: crate::domain::ReversalId::new(),
+                reason: "refund".into(),
+                amount: Some(value.parse().unwrap()),
+                currency: Some(eur()),
+                reversed_at: crate::platform::time::timestamp(),
+                reversed_by: "test".into(),
+                previous_amount: None,
+            },
+            conversion: conversion(value),
+        }
+    }
+
     /// Partner risk that holds every new line for `0`'s reasons (none: it holds nothing).
     pub(crate) struct Risk(pub Vec<&'static str>);
 

@@ -80,6 +80,16 @@ pub struct Commission {
     /// The adjustment or clawback a reversal wrote against this line.
     #[serde(default)]
     pub adjusted_by: Option<CommissionId>,
+    /// The share of the conversion's value reversed so far, in `(0, 1]`: on a conversion's line,
+    /// by every reversal applied to it; on a reversal's linked line, by it and those before it.
+    /// Refunds that add up may arrive in any order: each takes what its total adds to this.
+    /// `None` on a line with `adjusted_by` written before shares were kept.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub reversed_share: Option<Decimal>,
     #[serde(default)]
     pub confidence: Option<ConfidenceAtHold>,
     /// The conversion's signed receipt, for the partner to keep.
@@ -211,6 +221,7 @@ impl Commission {
             reviewed_at: None,
             review_note: None,
             adjusted_by: None,
+            reversed_share: None,
             confidence: None,
             receipt: None,
             click_count: None,

@@ -29,24 +29,46 @@ fn share_of(amount: Option<Decimal>, value: Option<Decimal>) -> Decimal {
     }
 }
 
-/// A reversal's part of `original`: for one replacing an earlier reversal (refunds that add
-/// up), the whole share now less the earlier share, each rounded as a reversal alone would be,
-/// so the parts of any sequence sum to what one reversal of the total would take (a full
-/// refund, exactly the line).
-fn reversed_part(original: &Commission, r: &ReversalData) -> Option<i64> {
-    let now = reversed_minor(original, share(r))?;
-    match r.reversal.previous_amount {
-        None => Some(now),
-        Some(previous) => {
-            let before = reversed_minor(original, share_of(Some(previous), r.conversion.value))?;
-            Some(now - before)
+/// The share of the conversion `original` has had reversed before: nothing for a line never
+/// reversed; `None` for one reversed before the shares were kept (`adjustedBy` alone).
+fn share_before(original: &Commission) -> Option<Decimal> {
+    match (&original.adjusted_by, original.reversed_share) {
+        (_, Some(share)) => Some(share),
+        (None, None) => Some(Decimal::ZERO),
+        (Some(_), None) => None,
+    }
+}
+
+/// The part of `original` between two shares reversed, each rounded as a reversal of that
+/// share alone would be, so the parts of any sequence sum to what one reversal of the last
+/// share would take (a full refund, exactly the line).
+pub(crate) fn part_between(original: &Commission, before: Decimal, after: Decimal) -> Option<i64> {
+    Some(reversed_minor(original, after)? - reversed_minor(original, before)?)
+}
+
+/// What `r` takes of `original` and the share reversed once it has, or `None` when it takes
+/// nothing: a reversal whose total a later one already took (refunds that add up, arriving
+/// out of order), or a first one on a line already reversed before shares were kept.
+fn reversal_step(original: &Commission, r: &ReversalData) -> Option<(Option<i64>, Decimal)> {
+    let after = share(r);
+    match share_before(original) {
+        Some(before) if after <= before => None,
+        Some(before) => Some((part_between(original, before, after), after)),
+        None if r.reversal.previous_amount.is_none() => None,
+        None => {
+            let previous = share_of(r.reversal.previous_amount, r.conversion.value);
+            Some((part_between(original, previous, after), after))
         }
     }
 }
 
 /// The reversed part of `original`, as the negative minor units of the linked line.
 fn reversed_minor(original: &Commission, share: Decimal) -> Option<i64> {
-    let minor = original.amount_minor?;
+    reversed_of(original.amount_minor?, share)
+}
+
+/// The reversed part of `minor`, negative.
+fn reversed_of(minor: i64, share: Decimal) -> Option<i64> {
     if share == Decimal::ONE {
         return Some(-minor);
     }
@@ -56,15 +78,41 @@ fn reversed_minor(original: &Commission, share: Decimal) -> Option<i64> {
     i64::try_from(rounded.trunc()).ok().map(|m| -m)
 }
 
-/// The linked line for a reversal of `original`.
-fn linked_line(original: &Commission, r: &ReversalData, id: CommissionId) -> Commission {
-    linked_line_of(original, reversed_part(original, r), &r.reversal.reason, id)
+/// The linked line that takes back what is left of `original` for `reason` (a sale reassigned
+/// to another partner): an adjustment before it is in a payout, a clawback after; `None` when
+/// nothing is left (reversed in full, or before the shares were kept).
+pub(crate) fn rest_reversal(
+    original: &Commission,
+    reason: &str,
+    id: CommissionId,
+) -> Option<Commission> {
+    let before = share_before(original).filter(|s| *s < Decimal::ONE)?;
+    let mut line = linked_line_of(
+        original,
+        part_between(original, before, Decimal::ONE),
+        reason,
+        id,
+    );
+    line.reversed_share = Some(Decimal::ONE);
+    Some(line)
 }
 
-/// The linked line that takes all of `original` back for `reason` (a sale reassigned to another
-/// partner, issue 63): an adjustment before it is in a payout, a clawback after.
-pub(crate) fn whole_reversal(original: &Commission, reason: &str, id: CommissionId) -> Commission {
-    linked_line_of(original, original.amount_minor.map(|m| -m), reason, id)
+/// Whether `line`'s partner keeps a part of it: not reversed in full (nor before the shares
+/// were kept, when a reversal took it whole).
+pub(crate) fn keeps_a_part(line: &Commission) -> bool {
+    share_before(line).is_some_and(|share| share < Decimal::ONE)
+}
+
+/// What is left of `minor` once `share` of its conversion is reversed (rounded as the
+/// reversal's own line is).
+pub(crate) fn net_of(minor: i64, share: Decimal) -> Option<i64> {
+    Some(minor + reversed_of(minor, share)?)
+}
+
+/// The share of its value a conversion's reversal takes (`None` when it has none).
+pub(crate) fn share_reversed(c: &crate::kernel::events::ConversionData) -> Option<Decimal> {
+    let reversal = c.reversal.as_ref()?;
+    Some(share_of(reversal.amount, c.value))
 }
 
 fn linked_line_of(
@@ -118,25 +166,27 @@ pub async fn apply(
         let Some(original) = accrue::accrue(io, risk, handle, &r.conversion).await? else {
             return Ok(());
         };
-        // A first reversal once; a larger one replacing it (`previous_amount`) once more, by
-        // its own id.
-        let first = r.reversal.previous_amount.is_none();
-        if (first && original.adjusted_by.is_some())
-            || crate::ledger::get(io.store.as_ref(), handle, &id)
-                .await?
-                .is_some()
+        // Each reversal once, by its own id; one whose total is already taken, never.
+        let Some((part, after)) = reversal_step(&original, r) else {
+            return Ok(());
+        };
+        if crate::ledger::get(io.store.as_ref(), handle, &id)
+            .await?
+            .is_some()
         {
             return Ok(());
         }
         if r.reversal.reason == review::SUPERSEDED && original.payout_id.is_none() {
             return review::reject_superseded(io, handle, original).await;
         }
-        let line = linked_line(&original, r, id.clone());
+        let mut line = linked_line_of(&original, part, &r.reversal.reason, id.clone());
+        line.reversed_share = Some(after);
         let mut marked = original.clone();
         marked.adjusted_by = Some(id.clone());
+        marked.reversed_share = Some(after);
         // A full reversal takes the conversion out of its partner's month tally (later
         // conversions no longer count it; earlier lines keep their rates): at index 2.
-        let take_back = if share(r) == Decimal::ONE && marked.counted.is_some() {
+        let take_back = if after == Decimal::ONE && marked.counted.is_some() {
             marked.counted = None;
             crate::ledger::tally::take_back(io.store.as_ref(), handle, &original).await?
         } else {
@@ -277,9 +327,106 @@ mod tests {
     }
 
     #[test]
-    fn a_whole_reversal_takes_the_line_back_exactly() {
+    fn taking_back_the_rest_takes_the_whole_line_or_what_refunds_left_of_it() {
         let o = original(Some(1_234), Status::Approved);
-        let l = whole_reversal(&o, "reassigned", CommissionId::new());
+        let l = rest_reversal(&o, "reassigned", CommissionId::new()).unwrap();
         assert_eq!((l.kind, l.amount_minor), (Kind::Adjustment, Some(-1_234)));
+        assert_eq!(l.reversed_share, Some(Decimal::ONE));
+        let mut refunded = o.clone();
+        refunded.adjusted_by = Some(CommissionId::new());
+        refunded.reversed_share = Some(dec("0.3"));
+        let l = rest_reversal(&refunded, "reassigned", CommissionId::new()).unwrap();
+        assert_eq!(
+            l.amount_minor,
+            Some(-1_234 + 370),
+            "30 % (370.2) was taken already"
+        );
+        refunded.reversed_share = Some(Decimal::ONE);
+        assert!(rest_reversal(&refunded, "reassigned", CommissionId::new()).is_none());
+        refunded.reversed_share = None;
+        assert!(
+            rest_reversal(&refunded, "reassigned", CommissionId::new()).is_none(),
+            "reversed before shares were kept: taken back already, as then"
+        );
+    }
+
+    #[test]
+    fn what_is_left_after_a_share_is_reversed_is_rounded_as_the_reversal_is() {
+        assert_eq!(net_of(1_000, dec("0.3")), Some(700));
+        assert_eq!(
+            net_of(5, dec("0.5")),
+            Some(2),
+            "the reversal took 3 (2.5 away from 0)"
+        );
+        assert_eq!(net_of(1_000, Decimal::ONE), Some(0));
+        assert_eq!(net_of(1_000, Decimal::ZERO), Some(1_000));
+    }
+
+    fn refund(amount: &str, previous: Option<&str>, value: &str) -> ReversalData {
+        let mut r = crate::ledger::tests::reversal_of_value(value);
+        r.reversal.amount = Some(dec(amount));
+        r.reversal.previous_amount = previous.map(dec);
+        r
+    }
+
+    /// Refunds of 30 then 80 (in all) of a sale of 100, paid 10.00: in either order, and
+    /// however often each arrives, they take 8.00 in all.
+    #[test]
+    fn refunds_that_add_up_take_their_total_in_any_order() {
+        let r1 = refund("30", None, "100");
+        let r2 = refund("80", Some("30"), "100");
+        let apply = |line: &mut Commission, r: &ReversalData| {
+            reversal_step(line, r).map(|(part, after)| {
+                line.adjusted_by = Some(CommissionId::new());
+                line.reversed_share = Some(after);
+                part.unwrap()
+            })
+        };
+        for order in [[&r1, &r2, &r1, &r2], [&r2, &r1, &r2, &r1]] {
+            let mut line = original(Some(1_000), Status::Approved);
+            let taken: i64 = order.iter().filter_map(|r| apply(&mut line, r)).sum();
+            assert_eq!(taken, -800, "{:?}", order.map(|r| r.reversal.amount));
+            assert_eq!(line.reversed_share, Some(dec("0.8")));
+        }
+    }
+
+    /// The same refunds through the ledger: the sale's line of 10.00 (10 % of 100), refunds of
+    /// 30 and then 80 in all delivered newest first, each twice.
+    #[tokio::test]
+    async fn refunds_delivered_out_of_order_and_again_leave_the_partner_what_the_total_leaves() {
+        use crate::ledger::tests::{Risk, acme, assert_books_agree, campaign_with_plan, io_parts};
+        let (store, queue) = io_parts();
+        let plan = serde_json::json!({"currency": "EUR", "holdDays": 0,
+            "rules": [{"eventType": "purchase", "percent": "10"}]});
+        campaign_with_plan(store.as_ref(), plan, false).await;
+        let mut r1 = refund("30", None, "100");
+        let mut r2 = refund("80", Some("30"), "100");
+        r2.conversion = r1.conversion.clone();
+        r1.conversion.reversal = None;
+        let io = Io::new(&store, &queue);
+        for r in [&r2, &r1, &r2, &r1] {
+            apply(io, &Risk(Vec::new()), &acme(), r).await.unwrap();
+        }
+        let lines = crate::ledger::tests::ledger(store.as_ref()).await;
+        let amounts: Vec<_> = lines.iter().map(|l| (l.kind, l.amount_minor)).collect();
+        assert_eq!(
+            amounts,
+            [
+                (Kind::Conversion, Some(1_000)),
+                (Kind::Adjustment, Some(-800))
+            ],
+            "the newest total, once; the older one it includes, never"
+        );
+        assert_eq!(lines[0].reversed_share, Some(dec("0.8")));
+        assert_books_agree(store.as_ref()).await;
+    }
+
+    #[test]
+    fn a_line_reversed_before_shares_were_kept_takes_a_larger_refunds_difference_only() {
+        let mut line = original(Some(1_000), Status::Approved);
+        line.adjusted_by = Some(CommissionId::new());
+        assert!(reversal_step(&line, &refund("30", None, "100")).is_none());
+        let (part, after) = reversal_step(&line, &refund("80", Some("30"), "100")).unwrap();
+        assert_eq!((part, after), (Some(-500), dec("0.8")));
     }
 }

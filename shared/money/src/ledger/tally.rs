@@ -71,7 +71,7 @@ impl Counted {
 
 /// What a counting line adds to its transaction: the tally's put and any bonus lines (their
 /// puts, conditional, come right after the caps), their unconditional moves, and their events.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Extra {
     pub conditional: Vec<WriteOp>,
     pub moves: Vec<WriteOp>,
