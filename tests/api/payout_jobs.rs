@@ -273,3 +273,40 @@ async fn a_run_job_goes_on_from_where_each_step_stopped() {
         tenx_shared::payouts::verify::statement(&statement, &jwks).expect("each line once");
     }
 }
+
+/// One call of a run works at a time: while a call works on a run (its lease taken, as a call
+/// takes it), the same run asked again (the same click after a lost answer) answers running and
+/// claims nothing beside it; once the call gives it up, the run is made, once.
+#[tokio::test]
+async fn a_run_asked_again_while_a_call_works_on_it_answers_running_and_claims_nothing() {
+    let app = spawn_full(test_config(), None, Workers::Off).await;
+    partner(&app, "big").await;
+    seed_lines(&app, "big", 3, 101).await;
+    let op = app.as_role("acme", Role::Operator);
+    let handle = tenx_shared::domain::Handle::parse("acme").unwrap();
+    let key = tenx_shared::domain::PayoutRunKey::parse("busy").unwrap();
+    let key_hash = tenx_shared::payouts::key_hash(&key);
+    let lease = tenx_shared::payouts::background::run_lease::take;
+    assert!(lease(app.store.as_ref(), &handle, &key_hash).await.unwrap());
+    let before = json_of(op.balances("partnerId=big").await, 200).await;
+    let period = period();
+    let busy = op.run_payouts("busy", &period).await;
+    assert_eq!(busy.status(), 202);
+    let body: Value = busy.json().await.unwrap();
+    assert_eq!(
+        (&body["status"], &body["payouts"]),
+        (&json!("running"), &json!([])),
+        "{body}"
+    );
+    let open = json_of(op.balances("partnerId=big").await, 200).await;
+    assert_eq!(open, before, "nothing claimed");
+    let approved = open["items"][0]["approved"].as_str();
+    assert!(approved.is_some_and(|a| a != "0.00"), "{open}");
+    tenx_shared::payouts::background::run_lease::release(app.store.as_ref(), &handle, &key_hash)
+        .await;
+    let run = json_of(op.run_payouts("busy", &period).await, 201).await;
+    assert_eq!(run["payouts"].as_array().unwrap().len(), 1, "{run}");
+    let again = json_of(op.run_payouts("busy", &period).await, 201).await;
+    assert_eq!(again["payouts"], run["payouts"]);
+    no_drift(&app).await;
+}

@@ -50,7 +50,7 @@ pub async fn run(
     if id.done {
         return Ok(Progress::Done(made_by(store, handle, &id).await?));
     }
-    let mut job = Job {
+    let job = Job {
         handle: handle.clone(),
         work: Work::Run {
             key_hash,
@@ -59,11 +59,26 @@ pub async fn run(
             place: Place::default(),
         },
     };
-    if jobs::find(store, &job).await?.is_some() {
+    if jobs::find(store, &job).await?.is_some()
+        || !run_lease::take(store, handle, &id.key_hash).await?
+    {
         return Ok(Progress::Running(made_by(store, handle, &id).await?));
     }
+    let outcome = work((payer, budget), handle, (&id, spec, by), job).await;
+    run_lease::release(store, handle, &id.key_hash).await;
+    outcome
+}
+
+/// The run's work within `budget`, and the job that carries the rest when it is cut short.
+async fn work(
+    (payer, budget): (Payer<'_>, &Budget),
+    handle: &Handle,
+    (id, spec, by): (&RunId, &RunSpec, &str),
+    mut job: Job,
+) -> Result<Progress<Vec<Payout>>, PayoutError> {
+    let store = payer.io.store.as_ref();
     let mut place = Place::default();
-    match payouts::run(payer, handle, &id, (spec, budget), by, &mut place).await {
+    match payouts::run(payer, handle, id, (spec, budget), by, &mut place).await {
         Ok(made) => Ok(Progress::Done(made)),
         Err(PayoutError::Suspended) => {
             // The sweeper goes on from where this request stopped.
@@ -71,9 +86,61 @@ pub async fn run(
                 *left = place;
             }
             jobs::enqueue(store, &job).await?;
-            Ok(Progress::Running(made_by(store, handle, &id).await?))
+            Ok(Progress::Running(made_by(store, handle, id).await?))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// One call of a run works at a time. A second call of the same run while the first works
+/// (the same click again after a lost answer) answers what the first has made so far, as while
+/// its job is left, instead of claiming beside it: two calls could stage different lines for
+/// one payout, whose amount then disagrees with its lines. Held until the call stops; a call
+/// that crashed holding it gives it up after [`run_lease::SECS`].
+pub mod run_lease {
+    use crate::domain::Handle;
+    use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, now_unix};
+
+    /// Longer than any call's budget (`TENX_PAYOUT_SYNC_SECS`) and a function's timeout.
+    pub const SECS: i64 = 300;
+
+    fn key(handle: &Handle, key_hash: &str) -> (String, String) {
+        let (pk, sk) = keys::payout_run(handle, key_hash);
+        (pk, format!("{sk}#working"))
+    }
+
+    /// Takes the run's lease: `false` while another call holds it.
+    pub async fn take(
+        store: &dyn Store,
+        handle: &Handle,
+        key_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let (pk, sk) = key(handle, key_hash);
+        let item = Item::new(pk, sk, serde_json::json!({})).expiring_at(Some(now_unix() + SECS));
+        match store
+            .write(WriteOp::Put {
+                item,
+                cond: Cond::Absent,
+            })
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(StoreError::ConditionFailed { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Gives the lease up (a failure to is logged: it ends by itself).
+    pub async fn release(store: &dyn Store, handle: &Handle, key_hash: &str) {
+        let (pk, sk) = key(handle, key_hash);
+        let delete = WriteOp::Delete {
+            pk,
+            sk,
+            cond: Cond::None,
+        };
+        if let Err(e) = store.write(delete).await {
+            tracing::warn!(error = %e, "a payout run's lease was not given up; it ends in 5 minutes");
+        }
     }
 }
 
